@@ -1,0 +1,97 @@
+"""Autoencoder models. Each has ``encode(x) -> z``, ``decode(z) -> x_hat`` and ``forward(x)``.
+
+Images go in as (B, 1, 28, 28) or already flat (B, 784); reconstructions come out with the
+shape of the input, so ``loss(model(x), x)`` always compares like with like.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+def flatten_input(x: Tensor, n_inputs: int, who: str) -> Tensor:
+    """(B, ...) -> (B, n_inputs), with a clear error when the sizes do not fit."""
+    if x.dim() < 2 or x[0].numel() != n_inputs:
+        raise ValueError(
+            f"{who} expects a batch of inputs with {n_inputs} values each, e.g. shape "
+            f"(B, {n_inputs}) or (B, 1, 28, 28), but got shape {tuple(x.shape)}. "
+            "A single image needs a batch dimension: x.unsqueeze(0)."
+        )
+    return x.flatten(1)  # (B, 1, 28, 28) -> (B, 784)
+
+
+class LinearAutoencoder(nn.Module):
+    """A linear encoder and a linear decoder, nothing in between (lesson 01).
+
+    encode: (B, n_inputs) -> (B, n_latent)        z = W_e x + b_e
+    decode: (B, n_latent) -> (B, n_inputs)        x_hat = W_d z + b_d
+    Trained with squared error it learns the same subspace as PCA with n_latent components,
+    but the columns of W_d need not be orthonormal or ordered by variance.
+    """
+
+    def __init__(self, n_inputs: int = 784, n_latent: int = 2) -> None:
+        super().__init__()
+        self.n_inputs, self.n_latent = n_inputs, n_latent
+        self.encoder = nn.Linear(n_inputs, n_latent)
+        self.decoder = nn.Linear(n_latent, n_inputs)
+
+    def encode(self, x: Tensor) -> Tensor:
+        return self.encoder(flatten_input(x, self.n_inputs, "LinearAutoencoder"))
+
+    def decode(self, z: Tensor) -> Tensor:
+        return self.decoder(z)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x)).view_as(x)  # same shape as the input
+
+
+def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+    """Linear layers of the given sizes with ``activation`` BETWEEN them (none after the last).
+
+    ``mlp([784, 128, 32])`` is Linear(784, 128) -> ReLU -> Linear(128, 32).
+    """
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+class DenseAutoencoder(nn.Module):
+    """A symmetric stacked (deep) autoencoder of dense layers (lesson 02).
+
+    ``DenseAutoencoder(784, hidden=(128,), n_latent=32)`` is 784 -> 128 -> 32 -> 128 -> 784:
+        encode: (B, 784) or (B, 1, 28, 28) -> (B, n_latent)     (no activation on the code)
+        decode: (B, n_latent) -> (B, 784)    through a sigmoid, so pixels land in [0, 1]
+    With ``sigmoid_output=False`` the decoder returns logits instead (for ``bce_loss``).
+    """
+
+    def __init__(
+        self,
+        n_inputs: int = 784,
+        hidden: tuple[int, ...] = (128,),
+        n_latent: int = 32,
+        activation: type[nn.Module] = nn.ReLU,
+        sigmoid_output: bool = True,
+    ) -> None:
+        super().__init__()
+        self.n_inputs, self.n_latent, self.sigmoid_output = n_inputs, n_latent, sigmoid_output
+        self.encoder = mlp([n_inputs, *hidden, n_latent], activation)
+        self.decoder = mlp([n_latent, *reversed(hidden), n_inputs], activation)
+
+    def encode(self, x: Tensor) -> Tensor:
+        return self.encoder(flatten_input(x, self.n_inputs, "DenseAutoencoder"))
+
+    def decode(self, z: Tensor) -> Tensor:
+        if z.dim() != 2 or z.shape[1] != self.n_latent:
+            raise ValueError(
+                f"DenseAutoencoder.decode expects codes of shape (B, {self.n_latent}), "
+                f"got {tuple(z.shape)}."
+            )
+        out = self.decoder(z)  # (B, n_inputs)
+        return torch.sigmoid(out) if self.sigmoid_output else out
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x)).view_as(x)  # same shape as the input

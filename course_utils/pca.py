@@ -1,0 +1,102 @@
+"""PCA by the singular value decomposition, and principal angles between subspaces (lesson 01).
+
+Convention: the covariance is normalised by N (not N - 1), so that the mean squared
+reconstruction error per sample, ``((x - pca.reconstruct(x)) ** 2).sum(1).mean()``, equals the
+sum of the discarded eigenvalues exactly on the data PCA was fitted on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+
+def _check_2d(x: Tensor, who: str) -> None:
+    if x.dim() != 2:
+        raise ValueError(
+            f"{who} expects a 2-D tensor (N samples, D features), got shape {tuple(x.shape)}. "
+            "Flatten images first, e.g. x.flatten(1) turns (N, 1, 28, 28) into (N, 784)."
+        )
+
+
+class PCA:
+    """Principal component analysis fitted by SVD of the centred data.
+
+    After ``fit(x)`` with x of shape (N, D):
+        mean:        (D,)      the average sample
+        components:  (k, D)    orthonormal rows, the principal directions, largest variance first
+        eigenvalues: (min(N, D),)  variance along every principal direction (all of them)
+    """
+
+    def __init__(self, n_components: int) -> None:
+        if n_components < 1:
+            raise ValueError(f"n_components must be at least 1, got {n_components}.")
+        self.n_components = n_components
+
+    def fit(self, x: Tensor) -> PCA:
+        """Fit on x (N, D). Returns self, so ``PCA(10).fit(x)`` works."""
+        _check_2d(x, "PCA.fit")
+        n, d = x.shape
+        if self.n_components > min(n, d):
+            raise ValueError(
+                f"Asked for {self.n_components} components but x of shape {(n, d)} has at most "
+                f"{min(n, d)}."
+            )
+        self.mean = x.mean(dim=0)  # (D,)
+        # x - mean = U diag(S) V^T; the rows of V^T are the principal directions.
+        _, s, vt = torch.linalg.svd(x - self.mean, full_matrices=False)  # s: (min(N, D),)
+        self.components = vt[: self.n_components]  # (k, D)
+        self.eigenvalues = s.pow(2) / n  # variance along each direction
+        return self
+
+    @property
+    def explained_variance(self) -> Tensor:
+        """Variance captured by each kept component: (k,)."""
+        return self.eigenvalues[: self.n_components]
+
+    @property
+    def explained_variance_ratio(self) -> Tensor:
+        """Share of the total variance captured by each kept component: (k,)."""
+        return self.explained_variance / self.eigenvalues.sum()
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Coordinates in the principal basis: (N, D) -> (N, k)."""
+        _check_2d(x, "PCA.encode")
+        return (x - self.mean) @ self.components.T
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Back to data space: (N, k) -> (N, D)."""
+        return z @ self.components + self.mean
+
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """Project onto the principal subspace: (N, D) -> (N, D)."""
+        return self.decode(self.encode(x))
+
+    def truncated(self, k: int) -> PCA:
+        """The same fit with only the first k components (no refit): cheap for sliders."""
+        if not 1 <= k <= self.n_components:
+            raise ValueError(
+                f"k must be between 1 and {self.n_components} (the kept components), got {k}."
+            )
+        out = PCA(k)
+        out.mean, out.eigenvalues, out.components = self.mean, self.eigenvalues, self.components[:k]
+        return out
+
+
+def principal_angles(a: Tensor, b: Tensor) -> Tensor:
+    """Angles in degrees between the subspaces spanned by the COLUMNS of a (D, k1) and b (D, k2).
+
+    Returns min(k1, k2) angles, smallest first. All zero means one subspace contains the other;
+    the largest angle tells how far apart they are. The columns need not be orthonormal.
+    """
+    if a.dim() != 2 or b.dim() != 2 or a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"principal_angles expects two matrices (D, k1) and (D, k2) with the same D, got "
+            f"{tuple(a.shape)} and {tuple(b.shape)}."
+        )
+    qa, _ = torch.linalg.qr(a.double())  # orthonormal basis of span(a): (D, k1)
+    qb, _ = torch.linalg.qr(b.double())  # (D, k2)
+    cosines = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)  # (min(k1, k2),), largest first
+    return torch.arccos(cosines) * (180.0 / math.pi)

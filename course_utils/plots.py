@@ -1,0 +1,189 @@
+"""Figures used across the lessons. Every function RETURNS a figure and shows nothing.
+
+In a notebook a returned figure is displayed once, as the cell's result. In tests and scripts,
+call ``fig.savefig("name.png")``. Figures are ``NotebookFigure`` objects (a matplotlib Figure that
+knows how to show itself as a PNG) built without ``pyplot``, so library code never leaves open
+windows or global state behind.
+
+Image arguments accept tensors or arrays of shape (N, 1, 28, 28), (N, 28, 28) or (N, 784).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+from course_utils.train import History
+
+
+class NotebookFigure(Figure):
+    """A matplotlib Figure that Jupyter displays as a PNG when it is the result of a cell."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+
+def as_images(images) -> np.ndarray:
+    """(N, 1, H, W), (N, H, W) or (N, H*W) tensor/array -> (N, H, W) float numpy array."""
+    arr = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    if arr.ndim == 4 and arr.shape[1] == 1:
+        return arr[:, 0]  # (N, 1, H, W) -> (N, H, W)
+    if arr.ndim == 3:
+        return arr
+    if arr.ndim == 2 and int(np.sqrt(arr.shape[1])) ** 2 == arr.shape[1]:
+        side = int(np.sqrt(arr.shape[1]))
+        return arr.reshape(len(arr), side, side)  # (N, H*W) -> (N, H, W)
+    raise ValueError(
+        f"Expected images of shape (N, 1, H, W), (N, H, W) or (N, H*W), got {arr.shape}. "
+        "For a single image add a batch dimension, e.g. x[None]."
+    )
+
+
+def show_images(
+    images,
+    ncols: int = 10,
+    titles: Sequence[str] | None = None,
+    title: str | None = None,
+    size: float = 1.1,
+    vmin: float | None = 0.0,
+    vmax: float | None = 1.0,
+) -> Figure:
+    """A grid of grey-scale images, optionally with a title above each one."""
+    imgs = as_images(images)
+    ncols = max(1, min(ncols, len(imgs)))
+    nrows = int(np.ceil(len(imgs) / ncols))
+    fig = NotebookFigure(
+        figsize=(size * ncols, size * nrows + (0.3 if title else 0)), layout="constrained"
+    )
+    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+    for i, ax in enumerate(axes):
+        ax.axis("off")
+        if i < len(imgs):
+            ax.imshow(imgs[i], cmap="gray", vmin=vmin, vmax=vmax)
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def show_rows(
+    rows: Mapping[str, object], n: int = 10, title: str | None = None, size: float = 1.1
+) -> Figure:
+    """Rows of images to compare, one row per entry: e.g. {"input": x, "reconstruction": x_hat}.
+
+    Column j of every row shows image j, so originals and their reconstructions line up.
+    """
+    arrays = {name: as_images(imgs)[:n] for name, imgs in rows.items()}
+    n = min(len(a) for a in arrays.values())
+    fig = NotebookFigure(figsize=(size * n + 1.2, size * len(arrays) + 0.3), layout="constrained")
+    axes = np.array(fig.subplots(len(arrays), n, squeeze=False))
+    for r, (name, imgs) in enumerate(arrays.items()):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(imgs[c], cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_history(
+    history: History, keys: Sequence[str] = ("loss",), title: str | None = None, logy: bool = False
+) -> Figure:
+    """Training and validation curves per epoch, one panel per key (e.g. "loss", "kl")."""
+    fig = NotebookFigure(figsize=(4.2 * len(keys), 3.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(keys)))
+    epochs = history["epoch"]
+    for ax, key in zip(axes, keys, strict=True):
+        for split, style in (("train", "-o"), ("valid", "--s")):
+            values = history[f"{split}_{key}"]
+            if values:
+                ax.plot(epochs[: len(values)], values, style, label=split, markersize=3)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        if logy:
+            ax.set_yscale("log")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_codes(
+    codes,
+    labels,
+    classes: Sequence[str],
+    images=None,
+    n_thumbnails: int = 0,
+    title: str | None = None,
+    seed: int = 0,
+) -> Figure:
+    """Scatter of 2-D codes (N, 2) coloured by label (N,), with optional image thumbnails.
+
+    With ``images`` (N, ...) and ``n_thumbnails > 0``, that many randomly chosen points also
+    show their image, so you can see what each region of the latent space holds.
+    """
+    codes = torch.as_tensor(codes).detach().cpu().numpy()
+    labels = torch.as_tensor(labels).cpu().numpy()
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(f"plot_codes needs codes of shape (N, 2), got {codes.shape}.")
+    fig = NotebookFigure(figsize=(7, 6), layout="constrained")
+    ax = fig.subplots()
+    cmap = matplotlib.colormaps["tab10"]
+    for c, name in enumerate(classes):
+        pts = codes[labels == c]
+        ax.scatter(pts[:, 0], pts[:, 1], s=4, alpha=0.6, color=cmap(c % 10), label=name)
+    if images is not None and n_thumbnails > 0:
+        imgs = as_images(images)
+        rng = np.random.default_rng(seed)
+        for i in rng.choice(len(codes), size=min(n_thumbnails, len(codes)), replace=False):
+            box = OffsetImage(imgs[i], cmap="gray_r", zoom=0.6)
+            ax.add_artist(AnnotationBbox(box, codes[i], frameon=True, pad=0.1))
+    ax.set_xlabel("code dimension 1")
+    ax.set_ylabel("code dimension 2")
+    ax.legend(markerscale=3, fontsize=8, loc="best")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_cloud(points, projected=None, title: str | None = None) -> Figure:
+    """A 3-D point cloud (N, 3), seen from an angle and edge-on to its best-fitting plane.
+
+    With ``projected`` (N, 3) each point's reconstruction is drawn too, joined to a few points by
+    grey error segments. The edge-on view looks along the cloud's widest direction, so a flat
+    cloud appears as a thin band.
+    """
+    pts = torch.as_tensor(points).detach().cpu().double()
+    widest = torch.linalg.svd(pts - pts.mean(0), full_matrices=False).Vh[0]  # (3,)
+    edge_on = (math.degrees(math.asin(widest[2])), math.degrees(math.atan2(widest[1], widest[0])))
+    fig = NotebookFigure(figsize=(10, 4.6), layout="constrained")
+    for i, (view, name) in enumerate(((None, "from an angle"), (edge_on, "edge-on"))):
+        ax = fig.add_subplot(1, 2, i + 1, projection="3d")
+        ax.scatter(*pts.numpy().T, s=5, alpha=0.45, label="data")
+        if projected is not None:
+            proj = torch.as_tensor(projected).detach().cpu().numpy()
+            ax.scatter(*proj.T, s=5, color="tab:red", alpha=0.6, label="reconstruction")
+            for a, b in zip(pts.numpy()[::10], proj[::10], strict=True):  # some error segments
+                ax.plot(*np.stack([a, b]).T, color="grey", lw=0.7)
+        if view is not None:
+            ax.view_init(elev=view[0], azim=view[1])
+        ax.set_aspect("equal")
+        ax.set(xlabel="x1", ylabel="x2", zlabel="x3", title=name)
+        ax.legend(loc="upper left", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -1,0 +1,223 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Setup and a tour of the course
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/00_setup_and_tour.ipynb)
+#
+# Welcome to **Autoencoders, from PCA to VAEs**. This short notebook checks that everything works
+# on your machine and shows how the course is built, so that the later lessons can focus on ideas.
+#
+# **In this notebook you will**
+# 1. run the one setup cell that every lesson starts with, and read what it tells you
+#    (Colab or local, which device, fast or full mode, the random seed);
+# 2. load MNIST and Fashion-MNIST, and see which copy of the data was used and why;
+# 3. see how the images are stored (shapes, value range) and why we batch from memory;
+# 4. try an interactive view (a widget) and learn where its static version lives;
+# 5. learn how quizzes and exercises work.
+#
+# Everything runs on a laptop CPU. A GPU helps in the later lessons but is never required.
+
+# %% [markdown]
+# ## 1. The setup cell
+#
+# Every lesson starts with the two cells below. The first one matters only on Google Colab: there,
+# it installs the course package (`course_utils`) from the repository. On your own machine you
+# installed it already with the README's quick-start command, so the cell does nothing.
+
+# %%
+# Setup (extra code): on Colab, install the course package; locally it is already installed.
+import sys
+
+if "google.colab" in sys.modules:
+    # %pip install -q "autoencoders-course @ git+https://github.com/ae-course/autoencoders-pca-to-vae"
+
+# %%
+import torch
+
+from course_utils import setup_course
+
+course = setup_course(seed=0)
+
+# %% [markdown]
+# `setup_course` printed one line. Read it from left to right:
+#
+# - **where** you run: Google Colab or a local Jupyter;
+# - **device**: `cuda` (an NVIDIA GPU), `mps` (an Apple GPU) or `cpu`. The notebook picks the
+#   device once, here, and passes `course.device` to every model. The course's models and losses
+#   never choose a device themselves: they follow the tensors they are given;
+# - **mode**: `full` is what you run. `fast` is switched on by the environment variable
+#   `COURSE_FAST=1`, which the automated tests use to run every notebook in seconds on a tiny
+#   subset with one or two epochs. In fast mode the numbers in the lessons are rough; the text
+#   always says which mode produced them;
+# - **seed**: every random number generator (Python, NumPy, PyTorch) starts from this seed.
+
+# %%
+print("device:", course.device, "| fast mode:", course.fast, "| in Colab:", course.colab)
+print("PyTorch", torch.__version__)
+
+# %% [markdown]
+# ### Reproducibility: seeds and generators
+#
+# A seed makes random numbers repeatable. Seeding once at the top is not enough, though: if you
+# run a cell twice, the second run continues the random sequence and gives different numbers.
+# The course therefore passes an explicit `torch.Generator` wherever randomness matters, so that a
+# cell gives the same answer however often you run it.
+
+# %%
+g = torch.Generator().manual_seed(42)
+first = torch.randn(3, generator=g)
+g = torch.Generator().manual_seed(42)
+second = torch.randn(3, generator=g)
+print(first, second, "identical:", torch.equal(first, second))
+
+# %% [markdown]
+# ## 2. The data, offline first
+#
+# The course uses **MNIST** (handwritten digits) as its main dataset and **Fashion-MNIST**
+# (pictures of clothes, the same size) as its second one. Both are 28x28 grey-scale images in
+# ten classes.
+#
+# Classrooms have bad wifi and test machines have none, so `load_dataset` looks for the data in
+# this order and prints one line saying what it found:
+#
+# | step | where | when it is used |
+# |---|---|---|
+# | 1 | files on disk: a folder named by `COURSE_MNIST_DIR` or `COURSE_FASHION_MNIST_DIR`, the course cache (`COURSE_DATA_DIR`, default `~/.cache/autoencoders-course`), or Debian's `dataset-fashion-mnist` package | always tried first |
+# | 2 | a download by torchvision into the course cache, with a short timeout | only if no files were found |
+# | 3 | an embedded dataset: scikit-learn's 1,797 real 8x8 digit scans, enlarged to 20x20 and centred in 28x28 like MNIST | when there are no files and no network |
+#
+# The fallback is small and blurrier than MNIST, but every lesson still runs on it. The name of
+# the dataset actually used is stored in `data.name`; the lessons print it next to their results.
+
+# %%
+from course_utils.data import load_dataset
+
+mnist = load_dataset("mnist", seed=course.seed)
+fashion = load_dataset("fashion_mnist", seed=course.seed)
+
+# %% [markdown]
+# Each dataset comes as three fixed splits made with the seed: **train** (to fit models),
+# **valid** (to watch for over-fitting while training) and **test** (touched only to report final
+# numbers). When only the 10,000 official test images are on disk, 20% of them become the test
+# split.
+
+# %%
+for data in (mnist, fashion):
+    print(f"{data.name:>28}: images {tuple(data.train.x.shape)}, dtype {data.train.x.dtype}, "
+          f"values in [{data.train.x.min():.1f}, {data.train.x.max():.1f}], labels {tuple(data.train.y.shape)}")
+
+# %% [markdown]
+# Images are tensors of shape **(N, 1, 28, 28)**: N images, 1 colour channel (grey), 28 rows,
+# 28 columns, with pixel values between 0 (black) and 1 (white). Labels have shape (N,) and hold
+# the class number. The labels are never used to train an autoencoder; we use them only to colour
+# pictures of the latent space.
+
+# %%
+from course_utils.plots import show_images
+
+n = 10
+show_images(mnist.train.x[:n], titles=[mnist.classes[i] for i in mnist.train.y[:n]],
+            title=f"{mnist.name}: the first {n} training images")
+
+# %%
+show_images(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.train.y[:n]],
+            title=f"{fashion.name}: the first {n} training images")
+
+# %% [markdown]
+# ### Batching from memory
+#
+# The whole training set fits in memory (MNIST's 60,000 images take 188 MB as float32), so the
+# course keeps it there as one tensor and cuts mini-batches out of it with `iterate_batches`.
+# Many tutorials instead convert every image from a PIL picture inside the training loop; for the
+# small models of this course that conversion costs more time than the model itself.
+
+# %%
+import time
+
+from course_utils.data import iterate_batches
+
+start = time.perf_counter()
+n_batches = sum(1 for _ in iterate_batches(mnist.train.x, batch_size=128, shuffle=True,
+                                           generator=torch.Generator().manual_seed(0)))
+print(f"{n_batches} shuffled batches of 128 from {len(mnist.train.x):,} images "
+      f"in {1000 * (time.perf_counter() - start):.0f} ms")
+(xb,) = next(iterate_batches(mnist.train.x, batch_size=128))
+print("one batch:", tuple(xb.shape))
+
+# %% [markdown]
+# ## 3. Interactive views
+#
+# Many lessons have sliders: move one and a figure is redrawn. Each view is a thin shell over an
+# ordinary function that returns a figure, and the lesson always shows that function's output
+# too, so the notebook still reads well where widgets do not run (on GitHub, in a PDF).
+#
+# Here is the plain function: it draws the first ten images of one class.
+
+# %%
+def class_examples(dataset_name: str, label: int):
+    data = mnist if dataset_name == "MNIST" else fashion
+    images = data.train.x[data.train.y == label][:10]
+    return show_images(images, title=f"{data.name}: class {data.classes[label]!r}")
+
+
+class_examples("Fashion-MNIST", 7)
+
+# %% [markdown]
+# And here is the same function behind two controls. Change the dataset or the class and the
+# figure follows. (If you see no slider, your Jupyter has no widget support: in JupyterLab 4 and
+# Colab it works out of the box; the static figure above shows what you would see.)
+
+# %% tags=["nbval-ignore-output"]
+import ipywidgets as widgets
+
+from course_utils.widgets import FigureView
+
+FigureView(
+    class_examples,
+    {
+        "dataset_name": widgets.Dropdown(options=["MNIST", "Fashion-MNIST"], description="data"),
+        "label": widgets.IntSlider(value=0, min=0, max=9, description="class",
+                                   continuous_update=False),
+    },
+)
+
+# %% [markdown]
+# ## 4. Quizzes and exercises
+#
+# - **Quizzes.** Every lesson ends with a short multiple-choice quiz, graded as soon as you press
+#   *Submit*, with an explanation for every question. Quizzes are available in English and
+#   Vietnamese: set the environment variable `COURSE_LANG=vi` before starting Jupyter, or switch
+#   with the language toggle in the quiz. Multiple-answer questions say so, and score only when
+#   every choice is right. The course's technical terms are collected in a bilingual
+#   [glossary](../quizzes/GLOSSARY.md).
+# - **Exercises.** Lessons come with exercise notebooks in `exercises/`, where you write the key
+#   pieces yourself (PCA by SVD, the reparameterization trick, ...). A check cell after each task
+#   tells you at once what is right or what is wrong (a shape, a value, a gradient that does not
+#   flow). The matching worked solutions are in `solutions/`: try first, then compare.
+# - **The package.** All models, losses and plots live in `course_utils/`, a small package you are
+#   encouraged to open and read: each file is short and every function documents its tensor
+#   shapes.
+#
+# ## Summary
+#
+# - One setup call seeds everything, chooses the device and tells you the mode.
+# - Data is found on disk first, downloaded second, and replaced by an embedded dataset when
+#   neither works; one printed line always says which.
+# - Images are tensors (N, 1, 28, 28) with values in [0, 1], batched straight from memory.
+# - Widgets are thin shells over plain functions; the static figure is always shown too.
+#
+# Next: [01 · Linear autoencoder and PCA](01_linear_autoencoder_and_pca.ipynb).

@@ -1,0 +1,81 @@
+"""course_utils.pca and the lesson-01 claim: a linear autoencoder finds the PCA subspace."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils.data import toy_cloud
+from course_utils.losses import mse_loss
+from course_utils.models import LinearAutoencoder
+from course_utils.pca import PCA, principal_angles
+from course_utils.train import fit
+
+
+@pytest.fixture
+def x():
+    g = torch.Generator().manual_seed(0)
+    return torch.randn(200, 6, generator=g, dtype=torch.float64) @ torch.randn(
+        6, 6, generator=g, dtype=torch.float64
+    )
+
+
+def test_matches_numpy_svd(x):
+    pca = PCA(3).fit(x)
+    xc = x.numpy() - x.numpy().mean(axis=0)
+    _, s, vt = np.linalg.svd(xc, full_matrices=False)
+    np.testing.assert_allclose(pca.eigenvalues.numpy(), s**2 / len(xc), rtol=1e-10)
+    for j in range(3):  # directions agree up to sign
+        assert abs(float(np.dot(pca.components[j].numpy(), vt[j]))) == pytest.approx(1, abs=1e-10)
+    np.testing.assert_allclose(
+        pca.components.numpy() @ pca.components.numpy().T, np.eye(3), atol=1e-10
+    )
+
+
+def test_reconstruction_error_is_the_sum_of_discarded_eigenvalues(x):
+    full = PCA(6).fit(x)
+    for k in range(1, 6):
+        small = full.truncated(k)
+        err = mse_loss(small.reconstruct(x), x).item()
+        assert err == pytest.approx(full.eigenvalues[k:].sum().item(), rel=1e-10)
+    assert full.explained_variance_ratio.sum().item() == pytest.approx(1.0)
+
+
+def test_encode_decode_shapes_and_errors(x):
+    pca = PCA(2).fit(x)
+    assert pca.encode(x).shape == (200, 2) and pca.decode(pca.encode(x)).shape == (200, 6)
+    with pytest.raises(ValueError, match=r"2-D tensor.*x.flatten\(1\)"):
+        pca.fit(x.view(200, 1, 2, 3))
+    with pytest.raises(ValueError, match="at most 6"):
+        PCA(7).fit(x)
+    with pytest.raises(ValueError, match="between 1 and 2"):
+        pca.truncated(3)
+
+
+def test_principal_angles_known_cases():
+    e = torch.eye(3, dtype=torch.float64)
+    assert principal_angles(e[:, :2], e[:, :2]).tolist() == pytest.approx([0, 0], abs=1e-6)
+    assert principal_angles(e[:, [0]], e[:, [1]]).item() == pytest.approx(90)
+    tilted = torch.tensor([[math.cos(math.radians(30))], [math.sin(math.radians(30))], [0.0]])
+    assert principal_angles(e[:, [0]], tilted).item() == pytest.approx(30)
+    mixed = e[:, :2] @ torch.tensor([[2.0, 1.0], [0.5, -3.0]], dtype=torch.float64)  # new basis
+    assert principal_angles(mixed, e[:, :2]).max().item() == pytest.approx(0, abs=1e-6)
+    with pytest.raises(ValueError, match="same D"):
+        principal_angles(torch.zeros(3, 2), torch.zeros(4, 2))
+
+
+def test_linear_autoencoder_finds_the_pca_subspace_on_the_toy_cloud():
+    cloud = toy_cloud(500, seed=0)
+    pca = PCA(2).fit(cloud)
+    torch.manual_seed(0)
+    ae = LinearAutoencoder(3, 2)
+    fit(ae, cloud, epochs=200, batch_size=64, lr=1e-2, verbose=False)
+    with torch.no_grad():
+        ae_err, pca_err = (
+            mse_loss(ae(cloud), cloud).item(),
+            mse_loss(pca.reconstruct(cloud), cloud).item(),
+        )
+    assert pca_err <= ae_err * (1 + 1e-6)  # PCA is the optimum...
+    assert ae_err <= 1.02 * pca_err  # ...and the autoencoder gets within 2% of it
+    assert principal_angles(ae.decoder.weight.detach(), pca.components.T).max() < 5.0
