@@ -36,10 +36,11 @@
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
+# Colab already has every dependency, so --no-deps leaves its own torch and Jupyter untouched.
 import sys
 
 if "google.colab" in sys.modules:
-    # %pip install -q "autoencoders-course @ git+https://github.com/ae-course/autoencoders-pca-to-vae"
+    # %pip install -q --no-deps "autoencoders-course @ git+https://github.com/ae-course/autoencoders-pca-to-vae"
 
 # %%
 import torch

@@ -67,7 +67,7 @@ def test_notebook_starts_with_badge_and_colab_setup(path):
     assert f"colab.research.google.com/github/{github}/blob/main/notebooks/{path.name}" in first_md
     setup = next(c for c in nb.cells if c.cell_type == "code").source
     assert '"google.colab" in sys.modules' in setup
-    assert f'%pip install -q "autoencoders-course @ git+{REPO_URL}"' in setup
+    assert f'%pip install -q --no-deps "autoencoders-course @ git+{REPO_URL}"' in setup
     assert "-e " not in setup and "torch" not in setup.split("%pip", 1)[1].replace(
         "autoencoders", ""
     )
