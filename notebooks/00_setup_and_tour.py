@@ -202,9 +202,10 @@ FigureView(
 # - **Quizzes.** Every lesson ends with a short multiple-choice quiz, graded as soon as you press
 #   *Submit*, with an explanation for every question. Quizzes are available in English and
 #   Vietnamese: set the environment variable `COURSE_LANG=vi` before starting Jupyter, or switch
-#   with the language toggle in the quiz. Multiple-answer questions say so, and score only when
-#   every choice is right. The course's technical terms are collected in a bilingual
-#   [glossary](../quizzes/GLOSSARY.md).
+#   with the language toggle in the quiz. Multiple-answer questions say so, and say how they
+#   are scored: all-or-nothing unless the question offers partial credit. Where widgets do not
+#   run, the quiz prints as text and you can answer in code with `check_answers`. The course's
+#   technical terms are collected in a bilingual [glossary](../quizzes/GLOSSARY.md).
 # - **Exercises.** Lessons come with exercise notebooks in `exercises/`, where you write the key
 #   pieces yourself (PCA by SVD, the reparameterization trick, ...). A check cell after each task
 #   tells you at once what is right or what is wrong (a shape, a value, a gradient that does not
@@ -220,5 +221,17 @@ FigureView(
 #   neither works; one printed line always says which.
 # - Images are tensors (N, 1, 28, 28) with values in [0, 1], batched straight from memory.
 # - Widgets are thin shells over plain functions; the static figure is always shown too.
+
+# %% [markdown]
+# ## Quiz
 #
+# Your first quiz: it checks the ideas of this notebook. Pick your answers, press *Submit*, and read
+# the explanations, also for the questions you got right.
+
+# %% tags=["nbval-ignore-output"]
+from course_utils.quiz import show_quiz
+
+show_quiz("00_setup_and_tour")
+
+# %% [markdown]
 # Next: [01 · Linear autoencoder and PCA](01_linear_autoencoder_and_pca.ipynb).

@@ -388,5 +388,17 @@ show_rows({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": de
 # - A linear autoencoder trained with squared error reaches PCA's error and its subspace, but not
 #   its orthonormal, ordered basis. Principal angles measure how close two subspaces are.
 # - Nonlinear activations let an autoencoder beat PCA at the same code size.
+
+# %% [markdown]
+# ## Quiz
 #
+# Check your understanding of encoders, losses, PCA and principal angles. Some questions ask for a
+# small calculation: use the cells above as a calculator if you like.
+
+# %% tags=["nbval-ignore-output"]
+from course_utils.quiz import show_quiz
+
+show_quiz("01_linear_autoencoder_and_pca")
+
+# %% [markdown]
 # Next: [02 · Stacked autoencoders](02_stacked_autoencoders.ipynb).
