@@ -13,6 +13,9 @@ module           what it holds                                       first used
 ``models``       the autoencoder models                              lesson 01
 ``losses``       reconstruction losses and the course's convention   lesson 01
 ``widgets``      sliders: thin shells over plain plotting functions  lesson 01
+``vae``          reparameterize, VAE loss, MLP/conv VAE, ELBO tools  lesson 06
+``vae_views``    samples, manifold grids, interpolation, sliders     lesson 06
+``vae_variants`` beta sweep, conditional VAE, Gumbel-softmax VAE     lesson 07
 ``quiz``         the bilingual auto-graded quizzes (``show_quiz``)   lesson 00
 ``quiz_bank``    quiz files: validation, sealed answer keys          lesson 00
 ``quiz_widget``  the ipywidgets view of a quiz                       lesson 00

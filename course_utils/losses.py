@@ -14,6 +14,8 @@ Shapes: ``x`` and ``x_hat`` are (B, ...) with the same shape; ``mu`` and ``logva
 
 from __future__ import annotations
 
+import math
+
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -56,14 +58,7 @@ def bce_loss(logits: Tensor, x: Tensor) -> Tensor:
     than applying a sigmoid and then a log. This is the negative log-likelihood of a Bernoulli
     decoder: -sum_i [x_i log p_i + (1 - x_i) log(1 - p_i)].
     """
-    _check_same_shape(logits, x, "bce_loss")
-    if x.min() < 0 or x.max() > 1:
-        raise ValueError(
-            f"bce_loss needs targets in [0, 1], got values from {x.min().item():.3g} to "
-            f"{x.max().item():.3g}. Scale the images to [0, 1] or use mse_loss instead."
-        )
-    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-    return bce.flatten(1).sum(dim=1).mean()
+    return bce_per_image(logits, x).mean()
 
 
 def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -79,3 +74,45 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
             f"{tuple(logvar.shape)}; the encoder must output both with shape (batch, latent)."
         )
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(dim=1)
+
+
+# --- Added for lesson 06: per-image terms and the Gaussian decoder with its variance in view ---
+
+
+def bce_per_image(logits: Tensor, x: Tensor) -> Tensor:
+    """Bernoulli negative log-likelihood (BCE from logits) summed over pixels: (B, ...) -> (B,).
+
+    ``bce_loss(logits, x) == bce_per_image(logits, x).mean()``; the per-image form lets a VAE add
+    its KL term image by image before averaging over the batch.
+    """
+    _check_same_shape(logits, x, "bce_per_image")
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError(
+            f"bce_per_image needs targets in [0, 1], got values from {x.min().item():.3g} to "
+            f"{x.max().item():.3g}. Scale the images to [0, 1] or use a Gaussian decoder instead."
+        )
+    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    return bce.flatten(1).sum(dim=1)  # (B, ...) -> (B,)
+
+
+def gaussian_nll_per_image(x_mean: Tensor, x: Tensor, sigma: float) -> Tensor:
+    """-log N(x; x_mean, sigma^2 I), summed over the D pixels of each image: (B, ...) -> (B,).
+
+    With the constant written out:
+        NLL = sum_i (x_i - mean_i)^2 / (2 sigma^2)  +  D * (log sigma + 1/2 log(2 pi))
+            = squared error / (2 sigma^2)  +  a constant that does not depend on the model.
+    So "squared error times a weight w" is this likelihood with w = 1 / (2 sigma^2): a weight on
+    the squared error is a statement about the decoder's assumed pixel noise sigma (lesson 06).
+    ``sigma`` is fixed (not learned) and must be positive.
+    """
+    _check_same_shape(x_mean, x, "gaussian_nll_per_image")
+    if not sigma > 0:
+        raise ValueError(f"gaussian_nll_per_image needs a positive sigma, got {sigma}.")
+    n_pixels = x[0].numel()
+    constant = n_pixels * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
+    return sse_per_image(x_mean, x) / (2 * sigma**2) + constant
+
+
+def gaussian_nll(x_mean: Tensor, x: Tensor, sigma: float) -> Tensor:
+    """Gaussian negative log-likelihood per image (see ``gaussian_nll_per_image``), batch mean."""
+    return gaussian_nll_per_image(x_mean, x, sigma).mean()

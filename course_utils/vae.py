@@ -1,0 +1,291 @@
+"""Variational autoencoders: the reparameterization trick, the VAE loss, two VAEs (lesson 06).
+
+The encoder of a VAE does not output a code; it outputs a distribution over codes,
+q(z|x) = N(mu(x), diag sigma^2(x)), as two vectors ``mu`` and ``logvar = log sigma^2``.
+A code ``z`` is one SAMPLE from that distribution, drawn with the reparameterization trick so
+that gradients flow back into ``mu`` and ``logvar`` and from there into the encoder's weights.
+
+The loss convention (the course's, see ``losses``): nats PER IMAGE.
+    loss = mean over the batch of [ reconstruction NLL summed over pixels
+                                    + beta * KL summed over latent dimensions ]
+With beta = 1 this is the negative ELBO, the number papers report for MNIST.
+
+Shapes: images (B, 1, 28, 28) or (B, 784); mu, logvar, z (B, L); decoder logits like the input.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from course_utils.losses import bce_per_image, gaussian_kl, gaussian_nll_per_image
+from course_utils.models import flatten_input, mlp
+from course_utils.train import Callback, TrainState
+
+Likelihood = Literal["bernoulli", "gaussian"]
+
+
+def reparameterize(mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """One sample z = mu + sigma * eps with eps ~ N(0, I) and sigma = exp(logvar / 2).
+
+    mu, logvar: (B, L) -> z: (B, L). The randomness sits in ``eps``, which does not depend on
+    any weight, so z is a differentiable function of mu and logvar. ``generator`` (optional,
+    a CPU or same-device ``torch.Generator``) makes the draw reproducible.
+    """
+    if mu.shape != logvar.shape:
+        raise ValueError(
+            f"reparameterize: mu has shape {tuple(mu.shape)} but logvar has shape "
+            f"{tuple(logvar.shape)}; both must be (batch, latent)."
+        )
+    std = torch.exp(0.5 * logvar)  # sigma = sqrt(exp(logvar)), always positive
+    if generator is None:
+        eps = torch.randn_like(std)
+    else:  # draw on the generator's device, then follow the input's device
+        eps = torch.randn(std.shape, generator=generator, dtype=std.dtype, device=generator.device)
+        eps = eps.to(std.device)
+    return mu + std * eps
+
+
+def reconstruction_nll(
+    logits: Tensor, x: Tensor, likelihood: Likelihood = "bernoulli", sigma: float = 0.1
+) -> Tensor:
+    """-log p(x|z) summed over pixels, one value per image: (B, ...) -> (B,).
+
+    "bernoulli": BCE with the decoder's logits (pixels in [0, 1] read as probabilities of ink).
+    "gaussian": N(x; sigmoid(logits), sigma^2 I) with a FIXED sigma, constant included, so it is
+    squared error / (2 sigma^2) + const. A smaller sigma weighs reconstruction more heavily.
+    """
+    if likelihood == "bernoulli":
+        return bce_per_image(logits, x)
+    if likelihood == "gaussian":
+        return gaussian_nll_per_image(torch.sigmoid(logits), x, sigma)
+    raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}.")
+
+
+def vae_loss(
+    logits: Tensor,
+    x: Tensor,
+    mu: Tensor,
+    logvar: Tensor,
+    *,
+    beta: float = 1.0,
+    likelihood: Likelihood = "bernoulli",
+    sigma: float = 0.1,
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """The VAE loss in nats per image, and its two terms for logging.
+
+    loss = mean_b [ recon_b + beta * kl_b ], recon_b summed over pixels (``reconstruction_nll``),
+    kl_b = KL(q(z|x_b) || N(0, I)) summed over latent dims (``gaussian_kl``, Kingma & Welling
+    2014, appendix B). Returns (loss, {"recon": mean recon, "kl": mean kl}), the form ``fit``
+    logs. With beta = 1 the loss is the negative ELBO.
+    """
+    recon = reconstruction_nll(logits, x, likelihood, sigma)  # (B,)
+    kl = gaussian_kl(mu, logvar)  # (B,)
+    loss = (recon + beta * kl).mean()
+    return loss, {"recon": recon.mean().detach(), "kl": kl.mean().detach()}
+
+
+class VAEObjective:
+    """A ``loss_fn`` for ``fit``: runs ``model(*batch)`` and applies ``vae_loss``.
+
+    ``beta`` is an attribute, so a callback (``KLWarmup``) can change it during training.
+    Batches are ``(x,)`` for a VAE and ``(x, y)`` for a conditional VAE (lesson 07).
+    """
+
+    def __init__(
+        self, beta: float = 1.0, likelihood: Likelihood = "bernoulli", sigma: float = 0.1
+    ) -> None:
+        self.beta, self.likelihood, self.sigma = beta, likelihood, sigma
+
+    def __call__(self, model: nn.Module, batch: tuple[Tensor, ...]):
+        logits, mu, logvar = model(*batch)
+        return vae_loss(
+            logits, batch[0], mu, logvar, beta=self.beta, likelihood=self.likelihood,
+            sigma=self.sigma,
+        )  # fmt: skip
+
+
+def warmup_beta(step: int, warmup_steps: int, target: float = 1.0) -> float:
+    """Linear KL warm-up: beta = target * step / warmup_steps, then target from then on."""
+    if warmup_steps <= 0:
+        return target
+    return target * min(1.0, step / warmup_steps)
+
+
+class KLWarmup(Callback):
+    """Raise ``objective.beta`` linearly from 0 to ``target`` over the first ``warmup_steps``.
+
+    Early in training the KL term easily wins (it can be made zero by ignoring the input); the
+    warm-up lets the decoder learn to use z first. Set before every optimizer step.
+    """
+
+    def __init__(self, objective: VAEObjective, warmup_steps: int, target: float = 1.0) -> None:
+        self.objective, self.warmup_steps, self.target = objective, warmup_steps, target
+
+    def on_epoch_start(self, state: TrainState) -> None:
+        self.objective.beta = warmup_beta(state.step, self.warmup_steps, self.target)
+
+    def on_batch_end(self, state: TrainState) -> None:
+        self.objective.beta = warmup_beta(state.step, self.warmup_steps, self.target)
+
+
+def check_codes(z: Tensor, n_latent: int, who: str) -> None:
+    """A clear error when codes do not have the decoder's latent size: expect (B, n_latent)."""
+    if z.dim() != 2 or z.shape[1] != n_latent:
+        raise ValueError(
+            f"{who}.decode expects codes of shape (B, {n_latent}) but received "
+            f"{tuple(z.shape)}. The encoder and decoder must share one latent size: build both "
+            f"with n_latent={n_latent}, or give a single code a batch dimension: z[None]."
+        )
+
+
+class VAE(nn.Module):
+    """A dense VAE (lesson 06). ``VAE(784, hidden=(400,), n_latent=20)`` is the classic one.
+
+    encode: (B, 784) or (B, 1, 28, 28) -> mu, logvar, each (B, n_latent)
+    decode: z (B, n_latent) -> logits (B, 784)            (sigmoid(logits) = pixel means)
+    forward: x -> (logits shaped like x, mu, logvar), with z one reparameterized sample.
+    mu and logvar are ACTIVATIONS, recomputed for every input; the weights are the parameters.
+    """
+
+    def __init__(
+        self,
+        n_inputs: int = 784,
+        hidden: tuple[int, ...] = (400,),
+        n_latent: int = 20,
+        activation: type[nn.Module] = nn.ReLU,
+    ) -> None:
+        super().__init__()
+        self.n_inputs, self.n_latent = n_inputs, n_latent
+        self.body = nn.Sequential(mlp([n_inputs, *hidden], activation), activation())
+        self.to_mu = nn.Linear(hidden[-1], n_latent)
+        self.to_logvar = nn.Linear(hidden[-1], n_latent)  # log sigma^2: any real number is valid
+        self.decoder = mlp([n_latent, *reversed(hidden), n_inputs], activation)
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        h = self.body(flatten_input(x, self.n_inputs, "VAE"))  # (B, 784) -> (B, hidden)
+        return self.to_mu(h), self.to_logvar(h)  # (B, L), (B, L)
+
+    def reparameterize(
+        self, mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None
+    ) -> Tensor:
+        return reparameterize(mu, logvar, generator)
+
+    def decode(self, z: Tensor) -> Tensor:
+        check_codes(z, self.n_latent, "VAE")
+        return self.decoder(z)  # (B, L) -> (B, 784) logits
+
+    def forward(self, x: Tensor, generator: torch.Generator | None = None):
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar, generator)
+        return self.decode(z).view_as(x), mu, logvar  # logits shaped like the input
+
+
+class ConvVAE(nn.Module):
+    """A convolutional VAE for 28x28 images (lesson 06), same interface as ``VAE``.
+
+    encode: (B, 1, 28, 28) -> conv 28x28 => 14x14 => 7x7 -> mu, logvar (B, n_latent)
+    decode: z (B, n_latent) -> 7x7 => 14x14 => 28x28 -> logits (B, 1, 28, 28)
+    """
+
+    def __init__(self, n_latent: int = 16, channels: tuple[int, int] = (32, 64)) -> None:
+        super().__init__()
+        c1, c2 = channels
+        self.n_latent, self.channels = n_latent, channels
+        self.body = nn.Sequential(
+            nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),  # 28x28 => 14x14
+            nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),  # 14x14 => 7x7
+            nn.Flatten(),  # (B, c2, 7, 7) -> (B, c2 * 49)
+        )  # fmt: skip
+        self.to_mu = nn.Linear(c2 * 49, n_latent)
+        self.to_logvar = nn.Linear(c2 * 49, n_latent)
+        self.from_z = nn.Sequential(nn.Linear(n_latent, c2 * 49), nn.ReLU())
+        self.deconv = nn.Sequential(
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),  # 7x7 => 14x14
+            nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),  # 14x14 => 28x28, logits
+        )  # fmt: skip
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+            raise ValueError(
+                f"ConvVAE expects images of shape (B, 1, 28, 28) but received {tuple(x.shape)}. "
+                "Flat (B, 784) inputs need x.view(-1, 1, 28, 28); one image needs x[None]."
+            )
+        h = self.body(x)  # (B, c2 * 49)
+        return self.to_mu(h), self.to_logvar(h)
+
+    def reparameterize(
+        self, mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None
+    ) -> Tensor:
+        return reparameterize(mu, logvar, generator)
+
+    def decode(self, z: Tensor) -> Tensor:
+        check_codes(z, self.n_latent, "ConvVAE")
+        h = self.from_z(z).view(-1, self.channels[1], 7, 7)  # (B, c2 * 49) -> (B, c2, 7, 7)
+        return self.deconv(h)  # (B, 1, 28, 28) logits
+
+    def forward(self, x: Tensor, generator: torch.Generator | None = None):
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar, generator)
+        return self.decode(z), mu, logvar
+
+
+@torch.no_grad()
+def negative_elbo(
+    model: nn.Module,
+    *inputs: Tensor,
+    batch_size: int = 1000,
+    generator: torch.Generator | None = None,
+) -> dict[str, float]:
+    """Test negative ELBO in nats per image: BCE summed over pixels + KL, ONE z sample per image.
+
+    ``inputs`` are what the model's forward takes: ``(x,)``, or ``(x, y)`` for a conditional
+    VAE. Returns {"loss": ..., "recon": ..., "kl": ...}, each averaged over all images. The
+    inputs are moved to the model's device batch by batch. This is the "classic protocol" of the
+    lesson's quality numbers (an upper bound on -log p(x); importance sampling would tighten it).
+    """
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+    n = len(inputs[0])
+    for start in range(0, n, batch_size):
+        batch = tuple(t[start : start + batch_size].to(device) for t in inputs)
+        logits, mu, logvar = model(*batch, generator=generator)
+        recon, kl = bce_per_image(logits, batch[0]), gaussian_kl(mu, logvar)  # (b,), (b,)
+        totals["recon"] += recon.sum().item()
+        totals["kl"] += kl.sum().item()
+        totals["loss"] += (recon + kl).sum().item()
+    model.train(was_training)
+    return {key: value / n for key, value in totals.items()}
+
+
+@torch.no_grad()
+def kl_per_dimension(model: nn.Module, x: Tensor, batch_size: int = 1000) -> Tensor:
+    """Average KL of each latent dimension over the images x: (N, ...) -> (L,), nats.
+
+    A dimension whose KL is about 0 has q(z_j|x) = N(0, 1) for every x: it carries no
+    information about the input (it has collapsed to the prior).
+    """
+    device = next(model.parameters()).device
+    parts = []
+    for start in range(0, len(x), batch_size):
+        mu, logvar = model.encode(x[start : start + batch_size].to(device))
+        parts.append(0.5 * (mu.pow(2) + logvar.exp() - logvar - 1))  # (b, L), per dimension
+    return torch.cat(parts).mean(dim=0).cpu()
+
+
+@torch.no_grad()
+def active_units(
+    model: nn.Module, x: Tensor, threshold: float = 0.01, batch_size: int = 1000
+) -> tuple[int, Tensor]:
+    """Count latent dimensions whose mean code varies with the input (Burda et al., 2016).
+
+    Unit j is active when Var_x( mu_j(x) ) > threshold. Returns (count, variances (L,)).
+    """
+    device = next(model.parameters()).device
+    mus = [model.encode(x[s : s + batch_size].to(device))[0] for s in range(0, len(x), batch_size)]
+    variances = torch.cat(mus).var(dim=0).cpu()  # (N, L) -> (L,)
+    return int((variances > threshold).sum()), variances

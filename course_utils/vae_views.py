@@ -1,0 +1,268 @@
+"""Looking at VAEs (lessons 06-07): samples, interpolations, manifold grids, latent sliders.
+
+Plain functions return images (N, 1, 28, 28) in [0, 1] or figures; the ``*_view`` functions are
+thin ``FigureView`` shells over them (ipywidgets 7.7+ and 8.x). Decoded images are the decoder's
+pixel MEANS, sigmoid(logits), not Bernoulli samples. Codes are moved to the model's device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import Tensor, nn
+from torch.distributions import Normal
+
+from course_utils.plots import NotebookFigure, as_images, show_rows
+from course_utils.vae_variants import BetaSweep
+from course_utils.widgets import FigureView
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def decode_images(model: nn.Module, z: Tensor, *condition: Tensor) -> Tensor:
+    """Codes z (N, L) (plus labels (N,) for a CVAE) -> images (N, 1, 28, 28) in [0, 1], on CPU."""
+    dev = _device(model)
+    logits = model.decode(z.to(dev), *(c.to(dev) for c in condition))
+    return torch.sigmoid(logits).view(-1, 1, 28, 28).cpu()  # (N, 784) -> (N, 1, 28, 28)
+
+
+@torch.no_grad()
+def encode_means(model: nn.Module, x: Tensor, *condition: Tensor) -> Tensor:
+    """The centres mu(x) of q(z|x) for images x (N, ...): (N, L) on CPU."""
+    dev = _device(model)
+    return model.encode(x.to(dev), *(c.to(dev) for c in condition))[0].cpu()
+
+
+@torch.no_grad()
+def reconstruct(model: nn.Module, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """x (N, ...) -> reconstructions (N, 1, 28, 28) through ONE sampled z per image."""
+    logits, _, _ = model(x.to(_device(model)), generator=generator)
+    return torch.sigmoid(logits).view(-1, 1, 28, 28).cpu()
+
+
+def prior_samples(model: nn.Module, n: int, generator: torch.Generator | None = None) -> Tensor:
+    """Decode n codes drawn from the prior N(0, I): images (n, 1, 28, 28)."""
+    z = torch.randn(n, model.n_latent, generator=generator)  # (n, L), drawn on the CPU
+    return decode_images(model, z)
+
+
+def interpolate(model: nn.Module, x_a: Tensor, x_b: Tensor, steps: int = 10) -> Tensor:
+    """Decode the straight line between the codes mu(x_a) and mu(x_b): images (steps, 1, 28, 28).
+
+    x_a, x_b: single images (1, 28, 28) or (1, 1, 28, 28).
+    """
+    mus = encode_means(model, torch.stack([x_a.reshape(1, 28, 28), x_b.reshape(1, 28, 28)]))
+    t = torch.linspace(0, 1, steps)[:, None]  # (steps, 1)
+    return decode_images(model, (1 - t) * mus[0] + t * mus[1])  # (steps, L) -> images
+
+
+def manifold_grid(
+    model: nn.Module, n: int = 15, dims: tuple[int, int] = (0, 1), base: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """Decode an n x n grid of codes placed at N(0, 1) QUANTILES 0.05 ... 0.95 in two dimensions.
+
+    Quantiles, not even steps, so that every cell covers the same prior probability mass. The
+    other dimensions are set from ``base`` (L,) (default zeros). Returns (images (n*n, 1, 28,
+    28) row by row, top row = largest value of dims[1]; values (n,) the z values used).
+    """
+    values = Normal(0.0, 1.0).icdf(torch.linspace(0.05, 0.95, n))  # (n,)
+    base = torch.zeros(model.n_latent) if base is None else base.detach().cpu().clone()
+    z = base.repeat(n * n, 1)  # (n*n, L)
+    rows, cols = torch.meshgrid(values.flip(0), values, indexing="ij")  # top row: high z[dims[1]]
+    z[:, dims[0]], z[:, dims[1]] = cols.reshape(-1), rows.reshape(-1)
+    return decode_images(model, z), values
+
+
+def manifold_figure(model: nn.Module, n: int = 15, title: str | None = None) -> Figure:
+    """The decoded 2-D manifold as one big image, axes labelled with the z values."""
+    images, values = manifold_grid(model, n)
+    tiles = as_images(images).reshape(n, n, 28, 28)
+    big = tiles.transpose(0, 2, 1, 3).reshape(n * 28, n * 28)  # (n, n, 28, 28) -> (28n, 28n)
+    fig = NotebookFigure(figsize=(7, 7), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(big, cmap="gray", vmin=0, vmax=1)
+    ticks = np.arange(n) * 28 + 14
+    labels = [f"{v:.1f}" for v in values.tolist()]
+    ax.set_xticks(ticks, labels, fontsize=7)
+    ax.set_yticks(ticks, labels[::-1], fontsize=7)
+    ax.set(xlabel="z1 (at N(0,1) quantiles)", ylabel="z2", title=title or "decoded latent grid")
+    return fig
+
+
+def traversal_grid(
+    model: nn.Module, z: Tensor, dims: Sequence[int], span: float = 3.0, steps: int = 9
+) -> Figure:
+    """Rows = latent dimensions, columns = that dimension set from -span to +span, rest = z (L,)."""
+    values = torch.linspace(-span, span, steps)
+    rows = {}
+    for d in dims:
+        codes = z.detach().cpu().repeat(steps, 1)  # (steps, L)
+        codes[:, d] = values
+        rows[f"z{d + 1}"] = decode_images(model, codes)
+    return show_rows(rows, n=steps, title=f"latent traversals from {-span:g} to {span:g}")
+
+
+def decode_code_figure(model: nn.Module, z: Tensor, original: Tensor | None = None) -> Figure:
+    """One code z (L,) decoded; next to the original image if given. Backs ``latent_view``."""
+    images = [decode_images(model, z.reshape(1, -1))[0]]
+    titles = ["decoded z"]
+    if original is not None:
+        images.insert(0, original.reshape(1, 28, 28).cpu())
+        titles.insert(0, "original")
+    fig = NotebookFigure(figsize=(2.2 * len(images), 2.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(images)))
+    for ax, img, title in zip(axes, images, titles, strict=True):
+        ax.imshow(img[0].numpy(), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    shown = ", ".join(f"{v:.2f}" for v in z.tolist()[:8])
+    fig.suptitle(f"z = [{shown}{', ...' if len(z) > 8 else ''}]", fontsize=8)
+    return fig
+
+
+def latent_view(
+    model: nn.Module, image: Tensor, dims: Sequence[int] | None = None, span: float = 3.0
+) -> FigureView:
+    """One vertical slider per latent dimension, starting at the chosen image's mu; live decoding.
+
+    ``dims``: which dimensions get a slider (default: all, fine for small latents; for a large
+    latent pass the few most active ones). The other dimensions stay at the image's mu.
+    """
+    mu = encode_means(model, image.reshape(1, 1, 28, 28))[0]  # (L,)
+    dims = list(range(model.n_latent)) if dims is None else list(dims)
+    sliders = {
+        f"z{d + 1}": widgets.FloatSlider(
+            value=round(float(mu[d]), 2),
+            min=-span,
+            max=span,
+            step=0.05,
+            description=f"z{d + 1}",
+            orientation="vertical",
+            continuous_update=False,
+        )  # fmt: skip
+        for d in dims
+    }
+
+    def render(**values: float) -> Figure:
+        z = mu.clone()
+        for d in dims:
+            z[d] = values[f"z{d + 1}"]
+        return decode_code_figure(model, z, original=image)
+
+    return FigureView(render, sliders)
+
+
+# --------------------------------------------------------------------------- conditional VAE
+
+
+def cvae_figure(model: nn.Module, label: int, z: Tensor, classes: Sequence[str]) -> Figure:
+    """The CVAE decoding one style code z (L,) as class ``label``. Backs ``cvae_view``."""
+    img = decode_images(model, z.reshape(1, -1), torch.tensor([label]))
+    title = f"class {classes[label]}, style z = {np.round(z.tolist(), 2).tolist()}"
+    fig = NotebookFigure(figsize=(3, 3.2), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(img[0, 0].numpy(), cmap="gray", vmin=0, vmax=1)
+    ax.set_title(title, fontsize=8)
+    ax.axis("off")
+    return fig
+
+
+def cvae_style_grid(model: nn.Module, styles: Tensor, classes: Sequence[str]) -> Figure:
+    """Rows = style codes (S, L), columns = classes: each row keeps one style across all digits."""
+    n_classes = len(classes)
+    rows = {}
+    for s, z in enumerate(styles):
+        labels = torch.arange(n_classes)
+        rows[f"style {s + 1}"] = decode_images(model, z.repeat(n_classes, 1), labels)
+    return show_rows(rows, n=n_classes, title="one style code per row, one class per column")
+
+
+def cvae_view(model: nn.Module, classes: Sequence[str], span: float = 3.0) -> FigureView:
+    """Pick a class, then move one slider per style dimension (z), decoding live."""
+    controls: dict[str, widgets.ValueWidget] = {
+        "label": widgets.Dropdown(
+            options=[(name, i) for i, name in enumerate(classes)], value=0, description="class"
+        )
+    }
+    for d in range(model.n_latent):
+        controls[f"z{d + 1}"] = widgets.FloatSlider(
+            value=0.0, min=-span, max=span, step=0.1, description=f"style z{d + 1}",
+            continuous_update=False,
+        )  # fmt: skip
+
+    def render(label: int, **values: float) -> Figure:
+        z = torch.tensor([values[f"z{d + 1}"] for d in range(model.n_latent)])
+        return cvae_figure(model, label, z, classes)
+
+    return FigureView(render, controls)
+
+
+# --------------------------------------------------------------------------- beta-VAE
+
+
+def tradeoff_figure(sweep: BetaSweep, highlight: float | None = None) -> Figure:
+    """Test reconstruction loss and KL (nats per image) against beta, log-scaled beta axis."""
+    fig = NotebookFigure(figsize=(9, 3.3), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    for ax, key, colour in ((ax1, "recon", "tab:blue"), (ax2, "kl", "tab:red")):
+        ax.plot(sweep.betas, sweep.column(key), "o-", color=colour)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sweep.betas, [f"{b:g}" for b in sweep.betas])
+        ax.set(xlabel="beta", ylabel=f"test {key} (nats/image)")
+        ax.grid(alpha=0.3)
+        if highlight is not None:
+            ax.axvline(highlight, color="grey", ls="--")
+    ax1.set_title("reconstruction rises with beta")
+    ax2.set_title("KL falls with beta")
+    return fig
+
+
+def beta_figure(
+    sweep: BetaSweep, beta: float, x: Tensor, generator_seed: int = 0, n: int = 8
+) -> Figure:
+    """For one beta of the sweep: n test images, their reconstructions and n prior samples."""
+    model = sweep.model(beta)
+    row = sweep.rows[sweep.betas.index(beta)]
+    g = torch.Generator().manual_seed(generator_seed)
+    return show_rows(
+        {
+            "input": x[:n],
+            "reconstruction": reconstruct(model, x[:n], generator=g),
+            "prior sample": prior_samples(model, n, generator=g),
+        },
+        n=n,
+        title=f"beta = {beta:g}: recon {row['recon']:.1f}, KL {row['kl']:.1f} nats/image",
+    )
+
+
+def beta_view(sweep: BetaSweep, x: Tensor) -> FigureView:
+    """A slider over the precomputed beta values of a sweep (nothing is trained when it moves)."""
+    slider = widgets.SelectionSlider(
+        options=[(f"{b:g}", b) for b in sweep.betas], value=sweep.betas[0], description="beta",
+        continuous_update=False,
+    )  # fmt: skip
+    return FigureView(lambda beta: beta_figure(sweep, beta, x), {"beta": slider})
+
+
+def kl_per_dimension_figure(per_dim: dict[str, Tensor], threshold: float = 0.01) -> Figure:
+    """Bar chart of the average KL of each latent dimension, one panel per model."""
+    fig = NotebookFigure(figsize=(4.5 * len(per_dim), 3.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(per_dim), sharey=True))
+    for ax, (name, kl) in zip(axes, per_dim.items(), strict=True):
+        order = torch.argsort(kl, descending=True)
+        ax.bar(range(1, len(kl) + 1), kl[order].numpy(), color="tab:purple")
+        used = int((kl > threshold).sum())
+        ax.axhline(threshold, color="grey", ls="--", lw=1)
+        title = f"{name}: {used} of {len(kl)} above {threshold:g} nats"
+        ax.set(xlabel="latent dimension (sorted by KL)", title=title)
+        ax.set_xticks(range(1, len(kl) + 1, max(1, len(kl) // 10)))
+        ax.grid(alpha=0.3, axis="y")
+    axes[0].set_ylabel("average KL (nats)")
+    return fig

@@ -1,0 +1,206 @@
+"""The VAE core (lesson 06): reparameterize, KL, the loss convention, the two VAEs, warm-up."""
+
+import math
+
+import pytest
+import torch
+from torch.distributions import Normal, kl_divergence
+
+from course_utils.losses import (
+    bce_loss,
+    bce_per_image,
+    gaussian_kl,
+    gaussian_nll,
+    gaussian_nll_per_image,
+    sse_per_image,
+)
+from course_utils.train import fit
+from course_utils.vae import (
+    VAE,
+    ConvVAE,
+    KLWarmup,
+    VAEObjective,
+    active_units,
+    kl_per_dimension,
+    negative_elbo,
+    reconstruction_nll,
+    reparameterize,
+    vae_loss,
+    warmup_beta,
+)
+
+
+def _gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("model", [VAE(784, (64,), 10), ConvVAE(10, channels=(4, 8))])
+def test_batch_of_three_with_latent_ten_gives_three_by_ten(model):
+    x = torch.rand(3, 1, 28, 28, generator=_gen())
+    mu, logvar = model.encode(x)
+    z = model.reparameterize(mu, logvar)
+    logits, mu2, logvar2 = model(x)
+    assert mu.shape == logvar.shape == z.shape == (3, 10)
+    assert mu2.shape == logvar2.shape == (3, 10)
+    assert model.decode(z).shape in {(3, 784), (3, 1, 28, 28)}
+    assert logits.shape == x.shape  # logits, any real number: no sigmoid inside the model
+
+
+def test_mlp_vae_accepts_flat_input_and_returns_its_shape():
+    model = VAE(784, (32,), 4)
+    logits, _, _ = model(torch.rand(5, 784))
+    assert logits.shape == (5, 784)
+
+
+def test_reparameterize_statistics_and_seeded_reproducibility():
+    mu = torch.tensor([[1.0, -2.0, 0.0]]).expand(200_000, 3)
+    logvar = torch.tensor([[0.0, math.log(4.0), math.log(0.01)]]).expand(200_000, 3)
+    z = reparameterize(mu, logvar, generator=_gen(1))
+    assert torch.allclose(z.mean(0), torch.tensor([1.0, -2.0, 0.0]), atol=0.02)
+    assert torch.allclose(z.std(0), torch.tensor([1.0, 2.0, 0.1]), rtol=0.02)
+    assert torch.equal(reparameterize(mu, logvar, _gen(1)), z)  # same seed, same z
+    assert not torch.equal(reparameterize(mu, logvar, _gen(2)), z)
+
+
+def test_reparameterize_passes_gradients_to_mu_and_logvar():
+    mu = torch.tensor([[0.5, -1.0]], requires_grad=True)
+    logvar = torch.tensor([[0.2, -0.3]], requires_grad=True)
+    z = reparameterize(mu, logvar, generator=_gen())
+    z.sum().backward()
+    assert torch.equal(mu.grad, torch.ones_like(mu))  # dz/dmu = 1
+    eps = (z - mu) / (0.5 * logvar).exp()
+    expected = (0.5 * eps * (0.5 * logvar).exp()).detach()  # dz/dlogvar = eps * sigma / 2
+    assert torch.allclose(logvar.grad, expected)
+
+
+def test_gradients_reach_the_encoder_weights_but_not_through_torch_normal():
+    torch.manual_seed(0)
+    model = VAE(784, (16,), 3)
+    x = torch.rand(4, 784, generator=_gen())
+    logits, mu, logvar = model(x)
+    vae_loss(logits, x, mu, logvar)[0].backward()
+    assert model.to_mu.weight.grad.abs().sum() > 0
+    assert model.to_logvar.weight.grad.abs().sum() > 0
+    assert model.body[0][0].weight.grad.abs().sum() > 0
+    mu = torch.zeros(2, 3, requires_grad=True)
+    logvar = torch.zeros(2, 3, requires_grad=True)
+    torch.normal(mu, (0.5 * logvar).exp()).pow(2).sum().backward()  # a direct sample
+    assert torch.equal(mu.grad, torch.zeros(2, 3))  # autograd treats the draw as a constant
+    assert torch.equal(logvar.grad, torch.zeros(2, 3))
+    z = Normal(mu, (0.5 * logvar).exp()).sample()  # .sample() is cut off from the graph
+    assert not z.requires_grad
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        z.sum().backward()
+
+
+def test_reparameterize_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match=r"mu has shape \(2, 3\) but logvar has shape \(2, 4\)"):
+        reparameterize(torch.zeros(2, 3), torch.zeros(2, 4))
+
+
+def test_kl_closed_form_matches_torch_and_monte_carlo():
+    g = _gen(3)
+    mu, logvar = torch.randn(4, 5, generator=g), torch.randn(4, 5, generator=g)
+    closed = gaussian_kl(mu, logvar)  # (4,)
+    ref = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(1)
+    assert torch.allclose(closed, ref, atol=1e-5)
+    z = reparameterize(mu.expand(200_000, 4, 5), logvar.expand(200_000, 4, 5), _gen(4))
+    q, p = Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)
+    mc = (q.log_prob(z) - p.log_prob(z)).sum(-1).mean(0)  # E_q[log q - log p], (4,)
+    assert torch.allclose(mc, closed, rtol=0.01)
+    assert torch.equal(gaussian_kl(torch.zeros(3, 10), torch.zeros(3, 10)), torch.zeros(3))
+
+
+def test_loss_convention_on_a_hand_computed_case():
+    # two images of two pixels, latent size 1
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    logits = torch.zeros(2, 2)  # p = 0.5 everywhere: BCE = 2 log 2 per image
+    mu, logvar = torch.tensor([[1.0], [0.0]]), torch.tensor([[0.0], [math.log(2.0)]])
+    kl = torch.tensor([0.5, 0.5 * (2 - math.log(2.0) - 1)])  # 1/2 (mu^2 + s^2 - log s^2 - 1)
+    assert torch.allclose(gaussian_kl(mu, logvar), kl)
+    recon = 2 * math.log(2.0)
+    for beta in (1.0, 0.5, 4.0):
+        loss, parts = vae_loss(logits, x, mu, logvar, beta=beta)
+        assert loss.item() == pytest.approx(recon + beta * kl.mean().item(), rel=1e-6)
+        assert parts["recon"].item() == pytest.approx(recon)
+        assert parts["kl"].item() == pytest.approx(kl.mean().item())
+    assert bce_per_image(logits, x).mean() == pytest.approx(bce_loss(logits, x).item())
+
+
+def test_gaussian_decoder_has_its_variance_as_a_parameter():
+    x = torch.tensor([[0.0, 1.0, 0.5]])
+    mean = torch.tensor([[0.1, 0.7, 0.5]])
+    sse = 0.01 + 0.09  # by hand
+    for sigma in (1.0, 0.1):
+        const = 3 * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
+        expected = sse / (2 * sigma**2) + const
+        assert gaussian_nll(mean, x, sigma).item() == pytest.approx(expected, rel=1e-5)
+        ref = -Normal(mean, sigma).log_prob(x).sum()
+        assert gaussian_nll_per_image(mean, x, sigma).item() == pytest.approx(ref.item(), rel=1e-5)
+    # "squared error times w" is the Gaussian NLL with sigma^2 = 1 / (2 w), up to a constant
+    w = 1000.0
+    sigma = math.sqrt(1 / (2 * w))
+    diff = gaussian_nll(mean, x, sigma) - w * sse_per_image(mean, x).mean()
+    assert diff.item() == pytest.approx(3 * (math.log(sigma) + 0.5 * math.log(2 * math.pi)))
+    logits = torch.logit(mean.clamp(1e-4, 1 - 1e-4))
+    nll = reconstruction_nll(logits, x, "gaussian", sigma=0.1)
+    assert nll.item() == pytest.approx(gaussian_nll(torch.sigmoid(logits), x, 0.1).item())
+    with pytest.raises(ValueError, match="positive sigma"):
+        gaussian_nll(mean, x, 0.0)
+    with pytest.raises(ValueError, match="'bernoulli' or 'gaussian'"):
+        reconstruction_nll(logits, x, "laplace")
+
+
+def test_wrong_input_shape_and_latent_mismatch_are_explained():
+    model = VAE(784, (16,), 20)
+    with pytest.raises(ValueError, match=r"784 values each.*got shape \(2, 1, 14, 14\)"):
+        model.encode(torch.rand(2, 1, 14, 14))
+    with pytest.raises(
+        ValueError, match=r"expects codes of shape \(B, 20\) but received \(3, 10\)"
+    ):
+        model.decode(torch.zeros(3, 10))
+    with pytest.raises(ValueError, match=r"\(B, 1, 28, 28\) but received \(2, 784\)"):
+        ConvVAE(4, channels=(4, 8)).encode(torch.rand(2, 784))
+    with pytest.raises(ValueError, match=r"\(B, 4\) but received \(4,\)"):
+        ConvVAE(4, channels=(4, 8)).decode(torch.zeros(4))
+
+
+def test_warmup_schedule_and_callback_drive_beta():
+    assert [warmup_beta(s, 4) for s in range(6)] == [0, 0.25, 0.5, 0.75, 1, 1]
+    assert warmup_beta(3, 0, target=2.0) == 2.0
+    seen = []
+
+    class Spy(VAEObjective):
+        def __call__(self, model, batch):
+            seen.append(self.beta)
+            return super().__call__(model, batch)
+
+    objective = Spy()
+    torch.manual_seed(0)
+    model = VAE(784, (8,), 2)
+    x = torch.rand(40, 1, 28, 28, generator=_gen())
+    fit(model, x, loss_fn=objective, epochs=2, batch_size=10, callbacks=[KLWarmup(objective, 4)],
+        verbose=False)  # fmt: skip
+    assert seen == [0, 0.25, 0.5, 0.75, 1, 1, 1, 1]  # 8 steps, beta set before each one
+
+
+def test_negative_elbo_and_latent_diagnostics():
+    torch.manual_seed(0)
+    model = VAE(784, (16,), 3)
+    x = torch.rand(30, 1, 28, 28, generator=_gen())
+    a = negative_elbo(model, x, batch_size=7, generator=_gen(5))
+    assert negative_elbo(model, x, batch_size=7, generator=_gen(5)) == a  # seeded: repeatable
+    assert a["loss"] == pytest.approx(a["recon"] + a["kl"])
+    kl = kl_per_dimension(model, x)
+    assert kl.shape == (3,) and kl.sum().item() == pytest.approx(a["kl"], rel=1e-5)
+    count, variances = active_units(model, x, threshold=0.0)
+    assert variances.shape == (3,) and count == 3
+
+
+def test_a_short_training_run_lowers_the_loss():
+    torch.manual_seed(0)
+    x = (torch.rand(256, 1, 28, 28, generator=_gen()) > 0.7).float()
+    model = VAE(784, (32,), 4)
+    hist = fit(model, x, loss_fn=VAEObjective(), epochs=5, batch_size=64, lr=3e-3, verbose=False)
+    assert hist["train_loss"][-1] < hist["train_loss"][0]
+    assert {"train_recon", "train_kl"} <= set(hist.rows[-1])

@@ -1,0 +1,124 @@
+"""VAE figures and widgets: the plain functions, and the views driven by setting control values."""
+
+import torch
+
+from course_utils.plots import NotebookFigure
+from course_utils.vae import VAE
+from course_utils.vae_variants import BetaSweep, ConditionalVAE
+from course_utils.vae_views import (
+    beta_figure,
+    beta_view,
+    cvae_figure,
+    cvae_style_grid,
+    cvae_view,
+    decode_code_figure,
+    decode_images,
+    interpolate,
+    kl_per_dimension_figure,
+    latent_view,
+    manifold_figure,
+    manifold_grid,
+    prior_samples,
+    reconstruct,
+    tradeoff_figure,
+    traversal_grid,
+)
+
+X = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+CLASSES = [str(i) for i in range(10)]
+
+
+def _vae(n_latent=2):
+    torch.manual_seed(0)
+    return VAE(784, (16,), n_latent)
+
+
+def _shown(fig):
+    return fig.axes[-1].images[0].get_array()
+
+
+def test_images_come_out_in_unit_range_with_image_shape():
+    model = _vae(3)
+    g = torch.Generator().manual_seed(0)
+    for images in (
+        decode_images(model, torch.zeros(4, 3)),
+        reconstruct(model, X, generator=g),
+        prior_samples(model, 5, generator=g),
+    ):
+        assert images.shape[1:] == (1, 28, 28)
+        assert images.min() >= 0 and images.max() <= 1
+    a = prior_samples(model, 5, torch.Generator().manual_seed(1))
+    assert torch.equal(a, prior_samples(model, 5, torch.Generator().manual_seed(1)))
+
+
+def test_interpolation_starts_and_ends_at_the_two_codes():
+    model = _vae(3)
+    path = interpolate(model, X[0], X[1], steps=7)
+    assert path.shape == (7, 1, 28, 28)
+    mus = model.encode(X[:2])[0]
+    assert torch.allclose(path[0], decode_images(model, mus[:1])[0], atol=1e-6)
+    assert torch.allclose(path[-1], decode_images(model, mus[1:])[0], atol=1e-6)
+
+
+def test_manifold_grid_uses_normal_quantiles():
+    model = _vae(2)
+    images, values = manifold_grid(model, n=5)
+    assert images.shape == (25, 1, 28, 28)
+    assert values[0].item() < -1.6 and values[-1].item() > 1.6 and abs(values[2].item()) < 1e-6
+    top_left = decode_images(model, torch.tensor([[values[0].item(), values[-1].item()]]))
+    assert torch.allclose(images[0], top_left[0], atol=1e-6)  # top row = largest z2
+    assert isinstance(manifold_figure(model, n=5), NotebookFigure)
+
+
+def test_static_figures_build():
+    model = _vae(4)
+    assert len(traversal_grid(model, torch.zeros(4), dims=[0, 2], steps=5).axes) == 10
+    fig = decode_code_figure(model, torch.zeros(4), original=X[0])
+    assert len(fig.axes) == 2
+    kl = {"a": torch.tensor([1.0, 0.0, 2.0]), "b": torch.tensor([0.5, 0.5, 0.0])}
+    assert len(kl_per_dimension_figure(kl).axes) == 2
+
+
+def test_latent_view_decodes_what_the_sliders_say():
+    model = _vae(3)
+    view = latent_view(model, X[0], dims=[0, 2])
+    assert list(view.controls) == ["z1", "z3"]
+    mu = model.encode(X[:1])[0][0]
+    assert abs(view.controls["z1"].value - mu[0].item()) < 0.01  # starts at the image's code
+    view.controls["z1"].value = 2.5
+    view.controls["z3"].value = -1.0
+    z = mu.clone()
+    z[0], z[2] = 2.5, -1.0
+    expected = decode_images(model, z[None])[0, 0].numpy()
+    assert abs(_shown(view.figure) - expected).max() < 1e-6
+    assert "2.50" in view.figure._suptitle.get_text()
+
+
+def test_cvae_figures_and_view():
+    torch.manual_seed(0)
+    model = ConditionalVAE(784, 10, (16,), n_latent=2)
+    fig = cvae_figure(model, 3, torch.tensor([0.5, -0.5]), CLASSES)
+    assert "class 3" in fig.axes[0].get_title()
+    assert len(cvae_style_grid(model, torch.zeros(2, 2), CLASSES).axes) == 20
+    view = cvae_view(model, CLASSES)
+    assert list(view.controls) == ["label", "z1", "z2"]
+    view.controls["label"].value = 7
+    view.controls["z2"].value = 1.5
+    expected = decode_images(model, torch.tensor([[0.0, 1.5]]), torch.tensor([7]))[0, 0]
+    assert abs(_shown(view.figure) - expected.numpy()).max() < 1e-6
+    assert "class 7" in view.figure.axes[0].get_title()
+
+
+def test_beta_figures_and_view_switch_models():
+    models = [_vae(2), VAE(784, (16,), 2)]
+    rows = [
+        {"beta": 1.0, "recon": 100.0, "kl": 10.0, "loss": 110.0},
+        {"beta": 4.0, "recon": 120.0, "kl": 3.0, "loss": 123.0},
+    ]
+    sweep = BetaSweep(rows, models)
+    assert len(tradeoff_figure(sweep, highlight=4.0).axes) == 2
+    assert "beta = 4" in beta_figure(sweep, 4.0, X)._suptitle.get_text()
+    view = beta_view(sweep, X)
+    assert "beta = 1" in view.figure._suptitle.get_text()
+    view.controls["beta"].value = 4.0
+    assert "beta = 4" in view.figure._suptitle.get_text()
