@@ -13,6 +13,9 @@ module           what it holds                                       first used
 ``models``       the autoencoder models                              lesson 01
 ``losses``       reconstruction losses and the course's convention   lesson 01
 ``widgets``      sliders: thin shells over plain plotting functions  lesson 01
+``corruption``   noise functions, Gaussian blur baseline, PSNR       lesson 04
+``denoising``    denoising loss, PSNR table, denoising figures       lesson 04
+``sparse``       sparse AE; L1, KL, contractive penalties; units     lesson 05
 ``vae``          reparameterize, VAE loss, MLP/conv VAE, ELBO tools  lesson 06
 ``vae_views``    samples, manifold grids, interpolation, sliders     lesson 06
 ``vae_variants`` beta sweep, conditional VAE, Gumbel-softmax VAE     lesson 07

@@ -1,0 +1,250 @@
+"""Sparse and contractive autoencoders (lesson 05): the model, the penalties, unit analysis.
+
+Shapes: images x are (B, 1, 28, 28) or (B, 784); codes h are (B, n_code) with values in (0, 1).
+Loss convention of the course: per image (summed over pixels, averaged over the batch); every
+penalty below is also "per image" so that its weight is comparable to the reconstruction loss.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import Tensor, nn
+
+from course_utils.losses import mse_loss
+from course_utils.models import flatten_input
+from course_utils.plots import NotebookFigure, as_images
+from course_utils.train import Batch, LossFn
+from course_utils.widgets import FigureView
+
+
+class SparseAutoencoder(nn.Module):
+    """One hidden layer of sigmoid units, usually WIDER than the input (overcomplete).
+
+    encode: (B, 784) or (B, 1, 28, 28) -> h = sigmoid(W x + b)          (B, n_code), in (0, 1)
+    decode: (B, n_code) -> x_hat = sigmoid(W_d h + b_d)                  (B, 784), in (0, 1)
+    The sigmoid code is what the Bernoulli KL penalty needs: h_j reads as "how much unit j fires".
+    """
+
+    def __init__(self, n_inputs: int = 784, n_code: int = 1024) -> None:
+        super().__init__()
+        self.n_inputs, self.n_code = n_inputs, n_code
+        self.encoder = nn.Linear(n_inputs, n_code)
+        self.decoder = nn.Linear(n_code, n_inputs)
+
+    def encode(self, x: Tensor) -> Tensor:
+        return torch.sigmoid(self.encoder(flatten_input(x, self.n_inputs, "SparseAutoencoder")))
+
+    def decode(self, h: Tensor) -> Tensor:
+        return torch.sigmoid(self.decoder(h))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x)).view_as(x)  # same shape as the input
+
+
+# ------------------------------------------------------------------------------ penalties
+def _check_target(p: float) -> float:
+    if not 0 < p < 1:
+        raise ValueError(
+            f"The sparsity target p must be strictly between 0 and 1 (a firing rate), got {p!r}. "
+            "Typical values are 0.01 to 0.1."
+        )
+    return float(p)
+
+
+def l1_penalty(h: Tensor) -> Tensor:
+    """L1 activity penalty: sum_j |h_j| per image, averaged over the batch. (B, n) -> scalar."""
+    return h.abs().sum(dim=1).mean()
+
+
+def bernoulli_kl(p: float, q: Tensor, eps: float = 1e-6) -> Tensor:
+    """KL( Bernoulli(p) || Bernoulli(q) ) elementwise: p log(p/q) + (1-p) log((1-p)/(1-q)).
+
+    Zero exactly when q = p, positive otherwise, and it grows without bound as q -> 0 or 1
+    (q is clamped to [eps, 1 - eps] to stay finite). ``q`` is any tensor of rates in [0, 1].
+    """
+    p = _check_target(p)
+    q = q.clamp(eps, 1 - eps)
+    return p * torch.log(p / q) + (1 - p) * torch.log((1 - p) / (1 - q))
+
+
+def kl_sparsity_penalty(h: Tensor, p: float) -> Tensor:
+    """sum_j KL(p || q_hat_j), with q_hat_j = mean activation of unit j over the batch. Scalar.
+
+    h: (B, n_code) codes in (0, 1). The penalty looks at each unit's AVERAGE firing rate across
+    images, so one image may light a unit up fully as long as most images do not.
+    """
+    q_hat = h.mean(dim=0)  # (B, n_code) -> (n_code,)
+    return bernoulli_kl(p, q_hat).sum()
+
+
+def contractive_penalty(h: Tensor, weight: Tensor) -> Tensor:
+    """Squared Frobenius norm of the encoder's Jacobian, closed form for h = sigmoid(W x + b).
+
+    dh_j / dx_i = h_j (1 - h_j) W_ji, so ||J||_F^2 = sum_j (h_j (1 - h_j))^2 sum_i W_ji^2.
+    h: (B, n_code); weight: W of shape (n_code, n_inputs). Returns one value per image: (B,).
+    """
+    row_norms = weight.pow(2).sum(dim=1)  # (n_code, n_inputs) -> (n_code,)
+    return (h * (1 - h)).pow(2) @ row_norms  # (B, n_code) @ (n_code,) -> (B,)
+
+
+def jacobian_frobenius_autograd(encode, x: Tensor) -> Tensor:
+    """||d encode(x) / dx||_F^2 for each row of x (B, n_inputs), with torch.autograd. (B,)
+
+    Slow (one Jacobian per image) but makes no assumption about the encoder: the reference
+    against which ``contractive_penalty`` is checked.
+    """
+    norms = [torch.autograd.functional.jacobian(lambda v: encode(v[None])[0], xi).pow(2).sum()
+             for xi in x]  # fmt: skip
+    return torch.stack(norms)
+
+
+def sparse_loss(
+    penalty: str | None = None, weight: float = 0.0, target: float = 0.05, loss=mse_loss
+) -> LossFn:
+    """``loss_fn(model, batch)`` for ``fit``: reconstruction + weight * penalty, per image.
+
+    penalty: None, "l1" (``l1_penalty``), "kl" (``kl_sparsity_penalty`` with ``target``) or
+    "contractive" (mean of ``contractive_penalty``). Also logs "recon", "penalty" and
+    "mean_activation" (mean of h over images and units) every epoch.
+    """
+    if penalty not in (None, "l1", "kl", "contractive"):
+        raise ValueError(f"penalty must be None, 'l1', 'kl' or 'contractive', got {penalty!r}.")
+    if penalty == "kl":
+        _check_target(target)
+
+    def loss_fn(model: nn.Module, batch: Batch) -> tuple[Tensor, dict[str, Tensor]]:
+        x = batch[0]
+        h = model.encode(x)  # (B, n_code)
+        recon = loss(model.decode(h).view_as(x), x)
+        if penalty == "l1":
+            extra = l1_penalty(h)
+        elif penalty == "kl":
+            extra = kl_sparsity_penalty(h, target)
+        elif penalty == "contractive":
+            extra = contractive_penalty(h, model.encoder.weight).mean()
+        else:
+            extra = torch.zeros((), device=x.device)
+        stats = {"recon": recon.detach(), "penalty": extra.detach(), "mean_activation": h.mean()}
+        return recon + weight * extra, stats
+
+    return loss_fn
+
+
+# -------------------------------------------------------------------------- unit analysis
+@torch.no_grad()
+def codes_of(model: nn.Module, x: Tensor, batch_size: int = 1000) -> Tensor:
+    """Codes of all images x (N, ...) in eval mode, in batches, on the CPU: (N, n_code)."""
+    device = next(model.parameters()).device
+    return torch.cat([model.encode(x[i : i + batch_size].to(device)).cpu()
+                      for i in range(0, len(x), batch_size)])  # fmt: skip
+
+
+def top_activating(codes: Tensor, unit: int, k: int = 10) -> Tensor:
+    """Indices of the k images whose code makes ``unit`` fire most, strongest first: (k,)."""
+    if not 0 <= unit < codes.shape[1]:
+        raise ValueError(f"unit must be in [0, {codes.shape[1] - 1}], got {unit}.")
+    return codes[:, unit].topk(min(k, len(codes))).indices
+
+
+def decoder_images(model: SparseAutoencoder, units) -> Tensor:
+    """Decoder weight columns of ``units`` as images scaled to [0, 1], grey = 0: (n, 28, 28).
+
+    Column j of W_d is what unit j ADDS to the reconstruction (before the output sigmoid) when it
+    fires: its "feature". Each is divided by its largest absolute value, then mapped to [0, 1].
+    """
+    w = model.decoder.weight.detach().cpu()[:, list(units)].T  # (784, n) -> (n, 784)
+    w = 0.5 + 0.5 * w / w.abs().amax(dim=1, keepdim=True).clamp_min(1e-12)
+    return w.view(-1, 28, 28)  # (n, 784) -> (n, 28, 28)
+
+
+# -------------------------------------------------------------------------------- figures
+def plot_sparsity_costs(p: float = 0.05) -> Figure:
+    """KL(p || q) against the L1 and L2 distances |q - p| and (q - p)^2, for rates q in (0, 1).
+
+    Left: the whole range of q (log scale). Right: a zoom around the target p.
+    """
+    p = _check_target(p)
+    fig = NotebookFigure(figsize=(10, 3.6), layout="constrained")
+    for ax, (lo, hi, logy) in zip(fig.subplots(1, 2), ((0.001, 0.999, True), (0.0, 4 * p, False)),
+                                  strict=True):  # fmt: skip
+        q = torch.linspace(max(lo, 1e-4), hi, 400, dtype=torch.float64)
+        kl, q = bernoulli_kl(p, q).numpy(), q.numpy()
+        ax.plot(q, kl, label=r"KL$(p\,\|\,q)$")
+        ax.plot(q, np.abs(q - p), "--", label=r"L1: $|q - p|$")
+        ax.plot(q, (q - p) ** 2, ":", label=r"L2: $(q - p)^2$")
+        ax.axvline(p, color="grey", lw=0.8)
+        ax.set(xlabel="mean activation q of a unit", ylabel="cost")
+        ax.grid(alpha=0.3)
+        if logy:
+            ax.set_yscale("log")
+            ax.set_ylim(1e-5, 10)
+    fig.axes[0].set_title(f"whole range (target p = {p})")
+    fig.axes[1].set_title("zoom around the target")
+    fig.axes[0].legend(fontsize=8)
+    return fig
+
+
+def plot_activations(codes: dict[str, Tensor], target: float | None = None) -> Figure:
+    """Per run: a histogram of all activations (log counts) and of each unit's mean activation."""
+    fig = NotebookFigure(figsize=(10, 3.6), layout="constrained")
+    ax_all, ax_units = fig.subplots(1, 2)
+    bins = np.linspace(0, 1, 51)
+    for name, h in codes.items():
+        ax_all.hist(h.flatten().numpy(), bins=bins, histtype="step", lw=1.5, label=name)
+        means = h.mean(dim=0).numpy()  # (n_code,)
+        ax_units.hist(means, bins=np.geomspace(1e-4, 1, 41), histtype="step", lw=1.5,
+                      label=f"{name} (mean {means.mean():.3f})")  # fmt: skip
+    ax_all.set(yscale="log", xlabel="activation h_j (all images, all units)", ylabel="count",
+               title="how strongly units fire")  # fmt: skip
+    ax_units.set(xscale="log", xlabel="mean activation of a unit over the test images",
+                 ylabel="number of units", title="how often each unit fires")  # fmt: skip
+    if target is not None:
+        ax_units.axvline(target, color="black", ls="--", lw=1, label=f"target p = {target}")
+    ax_all.legend(fontsize=8)
+    ax_units.legend(fontsize=8)
+    return fig
+
+
+def unit_figure(
+    model: SparseAutoencoder, codes: Tensor, images: Tensor, unit: int, k: int = 8
+) -> Figure:
+    """What one unit does: its decoder feature, its k top-activating images, its histogram.
+
+    codes: (N, n_code) codes of ``images`` (N, 1, 28, 28).
+    """
+    top = top_activating(codes, unit, k)
+    fig = NotebookFigure(figsize=(1.25 * (k + 1) + 3.2, 1.9), layout="constrained")
+    grid = fig.add_gridspec(1, k + 3)
+    ax = fig.add_subplot(grid[0, 0])
+    ax.imshow(decoder_images(model, [unit])[0].numpy(), cmap="RdBu_r", vmin=0, vmax=1)
+    ax.set_title(f"unit {unit}\nfeature", fontsize=8)
+    ax.axis("off")
+    imgs = as_images(images[top])
+    for i in range(len(top)):
+        ax = fig.add_subplot(grid[0, i + 1])
+        ax.imshow(imgs[i], cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"h = {codes[top[i], unit]:.2f}", fontsize=8)
+        ax.axis("off")
+    ax = fig.add_subplot(grid[0, k + 1 :])
+    ax.hist(codes[:, unit].numpy(), bins=np.linspace(0, 1, 26), color="tab:blue")
+    ax.set_yscale("log")
+    ax.set_title(f"mean {codes[:, unit].mean():.3f}", fontsize=8)
+    ax.tick_params(labelsize=7)
+    return fig
+
+
+def unit_view(
+    model: SparseAutoencoder, codes: Tensor, images: Tensor, unit: int = 0, k: int = 8
+) -> FigureView:
+    """Lesson 05: pick a unit with a slider and see ``unit_figure`` for it."""
+    picker = widgets.IntSlider(value=unit, min=0, max=codes.shape[1] - 1, description="unit",
+                               continuous_update=False)  # fmt: skip
+    return FigureView(lambda unit: unit_figure(model, codes, images, unit, k), {"unit": picker})
+
+
+def firing_fraction(codes: Tensor, threshold: float = 0.1) -> float:
+    """Fraction of (image, unit) pairs with activation above ``threshold``."""
+    return (codes > threshold).float().mean().item()

@@ -1,0 +1,470 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Denoising autoencoders
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/04_denoising_autoencoders.ipynb)
+#
+# So far our autoencoders were kept from copying their input by a narrow bottleneck. A
+# **denoising autoencoder** (DAE) uses a different trick: we damage the input on purpose and ask
+# the network to return the **undamaged** image. Copying is now useless, because the input is
+# not the answer. To undo the damage, the network has to know what images of clothes (or digits)
+# look like. That knowledge is exactly what we want an autoencoder to learn.
+#
+# **Learning objectives.** After this lesson you can
+# 1. write three corruption processes (Gaussian noise, masking, salt-and-pepper) as plain,
+#    seeded functions and state the range of their outputs and of their noise levels;
+# 2. train an autoencoder on corrupted inputs against clean targets, with fresh noise in every
+#    epoch, using the course's one training loop;
+# 3. measure denoising quality with PSNR **on corrupted test inputs**, and explain why
+#    evaluating on clean inputs is a bug;
+# 4. compare a learned denoiser with a non-learned baseline (a Gaussian blur) across noise
+#    levels;
+# 5. explain, with a 2-D picture, why denoising forces a model to learn where the data lives
+#    (the data manifold).
+
+# %%
+# Setup (extra code): on Colab, install the course package; locally it is already installed.
+# Colab already has every dependency, so --no-deps leaves its own torch and Jupyter untouched.
+import sys
+
+if "google.colab" in sys.modules:
+    # %pip install -q --no-deps "autoencoders-course @ git+https://github.com/ae-course/autoencoders-pca-to-vae"
+
+# %%
+import torch
+from torch import nn
+
+from course_utils import setup_course
+
+course = setup_course(seed=0)
+DATASET = "fashion_mnist"  # try "mnist": every cell below works with either
+
+# %% [markdown]
+# **Which data, and why.** We use Fashion-MNIST: its full official split (60,000 training and
+# 10,000 test images) is on disk here, while real MNIST is only available as its 10,000-image
+# test split, and clothes have textures and edges that make the comparison with a blur
+# meaningful (a blur smears exactly those). Switch `DATASET` to `"mnist"` to try digits.
+
+# %%
+from course_utils.data import load_dataset
+
+data = load_dataset(DATASET, seed=course.seed)
+clean_examples = data.test.x[:8]  # (8, 1, 28, 28), values in [0, 1]
+
+# %% [markdown]
+# ## 1. Three ways to damage an image
+#
+# Every corruption maps clean images $x \in [0, 1]^{D}$ to damaged images $\tilde x$ of the same
+# shape, also in $[0, 1]$. The **noise level** is one number per process:
+#
+# | process | what happens to each pixel | level | valid range |
+# |---|---|---|---|
+# | Gaussian | $\tilde x_i = \operatorname{clip}(x_i + \sigma \varepsilon_i,\ 0,\ 1)$ with $\varepsilon_i \sim \mathcal N(0, 1)$ | $\sigma$ | $\sigma \ge 0$ |
+# | masking (pixel dropout) | set to 0 with probability $p$, else kept | $p$ | $0 \le p \le 1$ |
+# | salt-and-pepper | with probability $p$ replaced by 0 or 1 (a fair coin), else kept | $p$ | $0 \le p \le 1$ |
+#
+# Here is Gaussian noise written in two visible lines. Randomness comes from an explicit
+# `torch.Generator`, so this cell draws the same noise however often you run it.
+
+# %%
+g = torch.Generator().manual_seed(0)
+noisy = (clean_examples + 0.3 * torch.randn(clean_examples.shape, generator=g)).clamp(0, 1)
+print("shape", tuple(noisy.shape), "| range", noisy.min().item(), "to", noisy.max().item())
+
+# %% [markdown]
+# The course package keeps the three processes in `course_utils.corruption` (open it: each is
+# a few lines). Note that masking does **not** rescale the kept pixels, unlike `nn.Dropout`: we
+# want an image with holes, not one whose average brightness is preserved.
+#
+# Before trusting them, check that they do what they say: on 100 constant grey images, the
+# masked fraction should be close to $p$, salt-and-pepper should turn about $p/2$ of the pixels
+# white and $p/2$ black, and the Gaussian noise (measured where clipping never happens) should have
+# standard deviation $\sigma$.
+
+# %%
+from course_utils.corruption import corrupt, gaussian_noise, masking_noise, salt_and_pepper
+
+grey = torch.full((100, 1, 28, 28), 0.5)  # 78,400 pixels, far from 0 and 1
+g = torch.Generator().manual_seed(0)
+print(f"masking p=0.3:         dropped fraction {(masking_noise(grey, 0.3, g) == 0).float().mean():.4f}")
+sp = salt_and_pepper(grey, 0.2, g)
+print(f"salt-and-pepper p=0.2: white {(sp == 1).float().mean():.4f}, black {(sp == 0).float().mean():.4f}")
+print(f"Gaussian sigma=0.1:    measured std {(gaussian_noise(grey, 0.1, g) - 0.5).std():.4f}")
+
+# %% [markdown]
+# A noise level outside its valid range is a mistake, and the functions say so instead of
+# quietly producing nonsense:
+
+# %%
+try:
+    masking_noise(clean_examples, 1.5)
+except ValueError as err:
+    print("ValueError:", err)
+
+# %% [markdown]
+# What the three processes look like at increasing levels. Each row uses its own seeded
+# generator; the first column is the clean image.
+
+# %%
+from course_utils.plots import show_images
+
+image = data.test.x[:1]  # (1, 1, 28, 28)
+LEVELS_SHOWN = {"gaussian": (0.1, 0.2, 0.3, 0.5), "masking": (0.1, 0.25, 0.5, 0.7),
+                "salt_and_pepper": (0.05, 0.1, 0.2, 0.4)}
+tiles, titles = [], []
+for kind, levels in LEVELS_SHOWN.items():
+    g = torch.Generator().manual_seed(0)
+    tiles += [image] + [corrupt(image, kind, level, g) for level in levels]
+    titles += [f"{kind.replace('_and_', ' & ')}: clean"] + [f"level {level}" for level in levels]
+show_images(torch.cat(tiles), ncols=5, titles=titles, size=1.4,
+            title="three corruption processes, from mild to severe")
+
+# %% [markdown]
+# Gaussian noise speckles every pixel a little; masking punches black holes (invisible on the
+# black background, obvious on the garment); salt-and-pepper sprinkles pure white and pure black
+# dots everywhere. A good denoiser has to handle each kind differently: averaging neighbours
+# helps against Gaussian noise, but a single white dot on a black background is better simply
+# deleted.
+#
+# ## 2. Training on corrupted inputs with clean targets
+#
+# The training objective of a DAE is the usual reconstruction loss, with one change:
+#
+# $$ \mathcal L = \mathbb E_{x}\ \mathbb E_{\tilde x \sim q(\tilde x \mid x)}\
+#    \big\| g_\phi(f_\theta(\tilde x)) - x \big\|^2 , $$
+#
+# the **input** is the corrupted $\tilde x$ and the **target** is the clean $x$. With the
+# course's convention the squared error is summed over the pixels of an image and averaged over
+# the batch.
+#
+# There are two ways to feed `fit` (the one training loop of the course):
+#
+# 1. corrupt the training set once and pass the tuple `(noisy, clean)`: `fit` then hands
+#    batches `(noisy, clean)` to `reconstruction_loss()`, which uses `batch[0]` as input and
+#    `batch[-1]` as target;
+# 2. pass only the clean images and corrupt them **on the fly** inside the loss function, with
+#    a generator whose state moves on, so that every epoch sees **new noise** on the same images.
+#
+# We train with option 2. With option 1 the network sees each image with one fixed pattern of
+# noise, again and again, and can start to memorise those particular noisy images; with option 2
+# the noise is fresh every time, which acts like an endless supply of training pairs at no cost
+# in memory. For **validation and testing** we want the opposite: fixed, seeded noise, so that
+# numbers are reproducible and different models face exactly the same inputs. That is option 1.
+#
+# `course_utils.denoising.denoising_loss` does both: a batch `(x,)` is corrupted on the fly, a
+# batch `(noisy, clean)` is used as it is. For each training batch it picks one of the three
+# processes at random and a noise level uniformly from a range, so that **one** model learns to
+# handle all three kinds and every level in between (a "blind" denoiser: it is never told the
+# kind or level). Here is its core, written out:
+#
+# ```python
+# kind = kinds[torch.randint(len(kinds), (1,), generator=generator).item()]
+# low, high = levels[kind]
+# level = low + (high - low) * torch.rand(1, generator=generator).item()
+# noisy = corrupt(clean, kind, level, generator)   # new noise on every call
+# return mse_loss(model(noisy), clean)             # the target is the CLEAN image
+# ```
+
+# %%
+from course_utils.denoising import denoising_loss
+
+TRAIN_LEVELS = {"gaussian": (0.1, 0.7), "masking": (0.1, 0.9), "salt_and_pepper": (0.05, 0.6)}
+noise_gen = torch.Generator().manual_seed(1)  # the training noise: new at every call
+train_loss = denoising_loss(TRAIN_LEVELS, generator=noise_gen)
+
+g = torch.Generator().manual_seed(2)  # fixed validation noise: Gaussian, sigma = 0.3
+valid_pair = (gaussian_noise(data.valid.x, 0.3, g), data.valid.x)  # (noisy, clean)
+
+# %% [markdown]
+# The model is the dense autoencoder of lesson 02, `DenseAutoencoder`, with a sigmoid output so
+# that pixels land in $[0, 1]$. A denoising autoencoder does not need a tight bottleneck (the
+# corruption already prevents copying), so we give it a generous 256-number code: a narrow code
+# would blur fine details away even on clean images.
+
+# %%
+from course_utils.models import DenseAutoencoder
+from course_utils.plots import plot_history
+from course_utils.train import fit
+
+torch.manual_seed(0)  # the seed of this model's initial weights
+dae = DenseAutoencoder(784, hidden=(512,), n_latent=256).to(course.device)
+history = fit(dae, data.train.x, valid_pair, loss_fn=train_loss,
+              epochs=course.pick(full=8, fast=3), batch_size=128, lr=1e-3, verbose=False)
+print(f"{course.mode} mode, {len(history.rows)} epochs, {sum(history['seconds']):.0f} s; "
+      f"valid loss (Gaussian 0.3) {history.last('valid_loss'):.2f} per image")
+plot_history(history, title="denoising autoencoder: squared error per image")
+
+# %% [markdown]
+# The training curve mixes all three kinds and all levels, so it is bumpier than usual; the
+# validation curve always uses the same Gaussian-noise images ($\sigma = 0.3$) and sits below
+# the training curve because training batches include much harsher damage (up to 90% masked).
+# (In fast mode the model sees only 2,000 images for three epochs: every number is rough.)
+#
+# ## 3. What the denoiser does
+#
+# Below, for each kind of noise: the corrupted **input** the model receives, its output, and the
+# clean target it never saw. The title gives the mean PSNR (defined in section 4; higher is
+# better) before and after denoising.
+
+# %%
+from IPython.display import display
+
+from course_utils.denoising import denoising_figure, denoising_view
+
+for kind, level in (("gaussian", 0.3), ("masking", 0.5), ("salt_and_pepper", 0.2)):
+    display(denoising_figure(dae, clean_examples, kind, level))
+
+# %% [markdown]
+# The outputs are cleaner than the inputs but smoother than the targets: fine texture that the
+# noise destroyed cannot be recovered, so the model guesses a plausible average. Notice how well
+# it fills in the masked holes: it knows what a sleeve or a shoe should look like.
+#
+# ### Slider: how much noise can it take?
+#
+# Pick a noise kind and move the level. The noise is seeded, so the same level always shows the
+# same noise; each redraw runs the model on the eight images.
+
+# %% tags=["nbval-ignore-output"]
+denoising_view(dae, clean_examples, kind="gaussian", level=0.3)
+
+# %% [markdown]
+# ## 4. Measuring it: PSNR against a blur
+#
+# The **peak signal-to-noise ratio** of an estimate $\hat x$ of an image $x$ with pixel values in
+# $[0, 1]$ is
+#
+# $$ \mathrm{PSNR}(\hat x, x) = 10 \log_{10} \frac{1^2}{\frac1D \sum_i (\hat x_i - x_i)^2}
+#    \quad \text{decibels (dB)}. $$
+#
+# It is the mean squared error per pixel on a log scale: +10 dB means ten times less squared
+# error, and identical images give $+\infty$ (our `psnr` returns `inf` then, with no cap). We
+# compute it per image and average over the test images. A hand check: an image off by 0.1 at
+# every pixel has MSE 0.01 and so a PSNR of 20 dB.
+
+# %%
+from course_utils.corruption import psnr
+
+x = torch.zeros(1, 1, 28, 28)
+print("off by 0.1 everywhere:", psnr(x + 0.1, x).item(), "dB | identical:", psnr(x, x).item())
+
+# %% [markdown]
+# A learned denoiser is only impressive if it beats something simple. The classic non-learned
+# denoiser is a **Gaussian blur**: replace every pixel by a weighted average of its
+# neighbours, with weights $\propto e^{-d^2 / 2 s^2}$ at distance $d$. Noise that differs from
+# pixel to pixel averages out; so, unfortunately, do edges. `gaussian_blur` in
+# `course_utils.corruption` is written with `torch.nn.functional.conv2d` (one pass over the rows,
+# one over the columns, since a 2-D Gaussian is separable).
+#
+# The blur has one knob, its width $s$. To be fair to it, we tune $s$ for every noise kind and
+# level on **validation** images and then report it on the test images, just as the DAE was
+# tuned (trained) on training images.
+
+# %%
+from course_utils.corruption import best_blur_sigma, gaussian_blur
+from course_utils.denoising import denoise
+from course_utils.plots import show_rows
+
+g = torch.Generator().manual_seed(3)
+noisy_valid = gaussian_noise(data.valid.x[:1000], 0.3, g)
+s, score = best_blur_sigma(noisy_valid, data.valid.x[:1000])
+print(f"Gaussian sigma = 0.3: best blur width s = {s} pixels, {score:.2f} dB on validation images "
+      f"(no blur: {psnr(noisy_valid, data.valid.x[:1000]).mean():.2f} dB)")
+noisy_ex = gaussian_noise(clean_examples, 0.3, g)
+show_rows({"noisy input": noisy_ex, f"blur s = {s}": gaussian_blur(noisy_ex, s),
+           "denoising AE": denoise(dae, noisy_ex), "clean target": clean_examples},
+          title="the blur removes noise and detail alike; the DAE keeps edges")
+
+# %% [markdown]
+# Now the full comparison: three noise kinds, five levels each, on up to 2,000 corrupted test
+# images (seeded, so every run sees the same noise). For every row we also report the PSNR of the noisy
+# input itself, the score of doing nothing.
+
+# %%
+from course_utils.denoising import plot_psnr_curves, psnr_table
+
+EVAL_LEVELS = {"gaussian": (0.2, 0.3, 0.4, 0.5, 0.6), "masking": (0.25, 0.4, 0.55, 0.7, 0.85),
+               "salt_and_pepper": (0.1, 0.2, 0.3, 0.4, 0.5)}
+rows = psnr_table(dae, data.test.x[:2000], data.valid.x[:1000], EVAL_LEVELS, seed=10)
+print(f"{data.name}, {course.mode} mode; mean PSNR (dB) on {len(data.test.x[:2000]):,} corrupted test images")
+print(f"{'noise':>16} {'level':>6} {'noisy':>7} {'blur':>7} {'(s)':>5} {'DAE':>7} {'DAE - blur':>11}")
+for r in rows:
+    print(f"{r['kind']:>16} {r['level']:>6.2f} {r['noisy']:>7.2f} {r['blur']:>7.2f} "
+          f"{r['blur_sigma']:>5.2f} {r['model']:>7.2f} {r['model'] - r['blur']:>+11.2f}")
+print("\nDAE beats the tuned blur at every level shown:", all(r["model"] > r["blur"] for r in rows))
+
+# %%
+plot_psnr_curves(rows, title=f"{data.name}: denoising AE vs the best blur ({course.mode} mode)")
+
+# %% [markdown]
+# Read each panel from left to right. The dotted line (doing nothing) falls fast as the noise
+# grows. The blur helps, and helps more at high noise, but it pays for it by smearing edges,
+# which is why it cannot go very high even at low noise. The DAE's curve is much flatter: it
+# loses only a little as the noise grows, because it does not average pixels blindly but maps
+# the damaged image to a plausible clean garment. The gap is largest for masking: a blur can only
+# spread each black hole over its neighbours, darkening the garment, while the DAE fills the
+# holes in with what a garment should look like. The last printed line says whether the DAE won
+# everywhere in this run (in fast mode, with 3 epochs on 2,000 images, it may well not).
+#
+# ## 5. The bug: evaluating a denoiser on clean inputs
+#
+# Many tutorials train a DAE on noisy inputs and then show (or score) the model on **clean**
+# test images. That measures how well it reconstructs clean images, not how well it denoises.
+# Here is how misleading that is. A "model" that does nothing at all, `nn.Identity()`, is a
+# perfect autoencoder of clean images.
+
+# %%
+test_x = data.test.x[:2000]
+g = torch.Generator().manual_seed(4)
+noisy_test = gaussian_noise(test_x, 0.3, g)  # the input a denoiser is FOR
+do_nothing = nn.Identity()
+print("WRONG (clean input -> clean target):")
+print(f"  identity    {psnr(do_nothing(test_x), test_x).mean():.2f} dB")
+print(f"  DAE         {psnr(denoise(dae, test_x), test_x).mean():.2f} dB")
+print("RIGHT (noisy input, Gaussian sigma = 0.3 -> clean target):")
+print(f"  identity    {psnr(do_nothing(noisy_test), test_x).mean():.2f} dB")
+print(f"  DAE         {psnr(denoise(dae, noisy_test), test_x).mean():.2f} dB")
+
+# %% [markdown]
+# Evaluated on clean inputs the do-nothing model wins with an infinite PSNR, and the DAE looks
+# worse than doing nothing. Evaluated on noisy inputs, the task the DAE was built for, the order
+# flips and the DAE wins by a wide margin. The only honest test of a denoiser feeds it the
+# corrupted images and compares its output with the clean ones.
+#
+# Compare the DAE's two lines with each other, too. It was trained only on damaged images
+# (noise levels from 0.1 upward), so a perfectly clean image is unusual input for it, and it may
+# "remove" noise that is not there:
+
+# %%
+from course_utils.losses import mse_per_pixel
+
+dae_clean = psnr(denoise(dae, test_x), test_x).mean().item()
+dae_noisy = psnr(denoise(dae, noisy_test), test_x).mean().item()
+print(f"DAE: clean input {dae_clean:.2f} dB, noisy input (sigma = 0.3) {dae_noisy:.2f} dB "
+      f"(test MSE per pixel {mse_per_pixel(denoise(dae, noisy_test), test_x):.4f})")
+print("the DAE does better on noisy inputs than on clean ones:", dae_noisy > dae_clean)
+
+# %% [markdown]
+# (In full mode it does; in fast mode the model has barely trained and the two are close.)
+#
+# **Where a learned denoiser stops paying off.** Every model has an error floor, set by its size
+# and training: the DAE's outputs in the table of section 4 never get much above about 19 dB in
+# full mode, however mild the noise. Noise so mild that the noisy image is already better than
+# that floor is better left to a light blur, or to nothing at all:
+
+# %%
+mild = gaussian_noise(test_x, 0.1, torch.Generator().manual_seed(6))
+print(f"Gaussian sigma = 0.1: noisy input {psnr(mild, test_x).mean():.2f} dB, "
+      f"DAE {psnr(denoise(dae, mild), test_x).mean():.2f} dB, "
+      f"blur s = 0.5 {psnr(gaussian_blur(mild, 0.5), test_x).mean():.2f} dB")
+
+# %% [markdown]
+# That is why the table starts at Gaussian $\sigma = 0.2$ (and the matching levels of the other
+# two kinds): below that, this small dense model is the wrong tool, and saying so is part of
+# an honest comparison. A wider network trained longer, or the convolutional autoencoders of
+# lesson 03, lower the floor; the principle stays: a learned denoiser pays off once the noise
+# costs more than its own reconstruction error.
+#
+# ## 6. Why denoising teaches the model where the data lives
+#
+# Real images are not spread all over $[0, 1]^{784}$: they sit near a thin, curved
+# low-dimensional surface, the **data manifold** (almost every random point in pixel space is
+# TV static, not a coat). Corruption pushes an image **off** that surface, in a random
+# direction. To undo it, the network must learn a map that takes any point near the surface back
+# **onto** it, and the only way to know which way is "back" is to have learned the shape of the
+# surface.
+#
+# We can see this in two dimensions. The "data" are points on a circle (a 1-D manifold in 2-D).
+# We train a small network, written inline here, to map noisy points back to their clean
+# versions, with fresh noise each step.
+
+# %%
+from course_utils.models import mlp
+
+g = torch.Generator().manual_seed(0)
+angles = 2 * torch.pi * torch.rand(1000, generator=g)
+circle = torch.stack([angles.cos(), angles.sin()], dim=1)  # (1000, 2): points on the circle
+
+toy_gen = torch.Generator().manual_seed(1)
+
+
+def toy_denoising_loss(model, batch):
+    clean = batch[0]  # (B, 2)
+    noisy = clean + 0.3 * torch.randn(clean.shape, generator=toy_gen).to(clean.device)
+    return ((model(noisy) - clean) ** 2).sum(dim=1).mean()
+
+
+torch.manual_seed(0)
+toy_dae = mlp([2, 64, 64, 2]).to(course.device)
+toy_history = fit(toy_dae, circle.to(course.device), loss_fn=toy_denoising_loss,
+                  epochs=course.pick(full=150, fast=40), batch_size=100, lr=3e-3, verbose=False)
+print(f"toy DAE: final training loss {toy_history.last('train_loss'):.4f}")
+
+# %%
+from course_utils.denoising import plot_denoising_field
+
+noisy_circle = circle + 0.3 * torch.randn(circle.shape, generator=torch.Generator().manual_seed(5))
+plot_denoising_field(toy_dae, circle, noisy_circle, lim=1.5, n_grid=13)
+
+# %% [markdown]
+# Each arrow starts at a point $x$ of a grid and ends at the network's output $r(x)$. Everywhere,
+# the arrows point back towards the circle, and they are longest far from it; points near the
+# centre are pulled outwards, where they are most likely to have come from. The network has
+# learned the shape of the data without ever being told "circle". Alain and Bengio (2014) made
+# this precise: for small Gaussian noise of variance $\sigma^2$, the optimal denoiser satisfies
+# $r(x) - x \approx \sigma^2 \nabla_x \log p(x)$. The arrows are the gradient of the log-density
+# of the data (its "score"), which is the same quantity that diffusion models learn, one noise
+# level at a time.
+#
+# > **Common mistakes**
+# > - *Evaluating a denoiser on clean inputs* (section 5). It rewards copying: a do-nothing model
+# >   scores infinity. Always feed corrupted test inputs and compare with clean targets.
+# > - *Using the noisy image as the target.* Then the network learns to reproduce noise. The
+# >   input is $\tilde x$, the target is $x$.
+# > - *Fixing the training noise once, or testing with unseeded noise.* Fresh noise in every
+# >   epoch helps training; fixed, seeded noise makes test numbers reproducible and comparable.
+# > - *Forgetting to clip.* Gaussian noise pushes pixels below 0 and above 1; images live in
+# >   $[0, 1]$, and a BCE loss or a sigmoid decoder cannot even represent the unclipped values.
+# > - *Using `nn.Dropout` as masking noise.* Dropout rescales kept pixels by $1/(1-p)$ and is
+# >   switched off by `model.eval()`, so the test inputs would silently be clean.
+# > - *Comparing with a weak or untuned baseline.* Tune the blur's width on validation data,
+# >   never on the test images; otherwise the comparison says little.
+#
+# ## Summary
+#
+# - A denoising autoencoder gets a corrupted input $\tilde x$ and is trained to output the clean
+#   $x$; the corruption, not a bottleneck, stops it from copying.
+# - Gaussian noise (clipped), masking and salt-and-pepper are one-line functions with a noise
+#   level in a stated range and randomness from an explicit generator.
+# - Corrupting on the fly inside the loss gives new noise each epoch; fixed seeded noise is for
+#   validation and test.
+# - PSNR $= 10 \log_{10}(1 / \text{MSE per pixel})$ in dB; score denoisers on corrupted test
+#   inputs against a tuned non-learned baseline such as a Gaussian blur.
+# - Learning to denoise means learning which way leads back to the data: the denoiser's step
+#   $r(x) - x$ points along the gradient of the data's log-density.
+
+# %% [markdown]
+# ## Quiz
+#
+# Check your understanding, in English or Vietnamese; every answer comes with an explanation.
+
+# %% tags=["nbval-ignore-output"]
+from course_utils.quiz import show_quiz
+
+show_quiz("04_denoising_autoencoders")
+
+# %% [markdown]
+# Next: [05 · Sparse autoencoders](05_sparse_autoencoders.ipynb).

@@ -1,0 +1,224 @@
+"""Lesson 04: corruption functions, blur baseline, PSNR, the denoising loss, figures and view."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from course_utils.corruption import (
+    best_blur_sigma,
+    corrupt,
+    gaussian_blur,
+    gaussian_kernel,
+    gaussian_noise,
+    masking_noise,
+    psnr,
+    salt_and_pepper,
+)
+from course_utils.denoising import (
+    denoise,
+    denoising_figure,
+    denoising_loss,
+    denoising_view,
+    plot_denoising_field,
+    plot_psnr_curves,
+    psnr_table,
+)
+from course_utils.models import DenseAutoencoder
+from course_utils.plots import NotebookFigure
+from course_utils.train import fit
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+MID_GREY = torch.full((64, 1, 28, 28), 0.5)  # far from 0 and 1: clipping is rare
+IMAGES = torch.rand(64, 1, 28, 28, generator=gen(123))
+
+
+# ------------------------------------------------------------------- corruption statistics
+def test_gaussian_noise_std_matches_before_clipping_and_output_is_clipped():
+    noisy = gaussian_noise(MID_GREY, 0.1, generator=gen())
+    assert noisy.shape == MID_GREY.shape and noisy.dtype == MID_GREY.dtype
+    assert abs((noisy - 0.5).std().item() - 0.1) < 0.003  # 50k pixels, clipping negligible
+    assert abs((noisy - 0.5).mean().item()) < 0.003
+    strong = gaussian_noise(IMAGES, 2.0, generator=gen())
+    assert strong.min() >= 0 and strong.max() <= 1
+    assert ((strong == 0) | (strong == 1)).float().mean() > 0.5  # most pixels were clipped
+    assert torch.equal(gaussian_noise(IMAGES, 0.0, generator=gen()), IMAGES)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.1, 0.5, 0.9, 1.0])
+def test_masking_drops_about_the_requested_fraction(p):
+    ones = torch.ones(100, 1, 28, 28)
+    dropped = (masking_noise(ones, p, generator=gen()) == 0).float().mean().item()
+    assert abs(dropped - p) < 0.01
+    out = masking_noise(IMAGES, p, generator=gen())
+    assert ((out == 0) | (out == IMAGES)).all()  # kept pixels are NOT rescaled
+
+
+@pytest.mark.parametrize("p", [0.0, 0.05, 0.3, 1.0])
+def test_salt_and_pepper_sets_about_the_requested_fraction_to_0_and_1(p):
+    out = salt_and_pepper(MID_GREY.repeat(2, 1, 1, 1), p, generator=gen())
+    salt, pepper = (out == 1).float().mean().item(), (out == 0).float().mean().item()
+    assert abs(salt + pepper - p) < 0.01
+    assert abs(salt - pepper) < 0.01  # a fair coin between 0 and 1
+    assert ((out == 0) | (out == 1) | (out == 0.5)).all()
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "masking", "salt_and_pepper"])
+def test_corruptions_are_reproducible_and_leave_the_input_alone(kind):
+    before = IMAGES.clone()
+    a, b = corrupt(IMAGES, kind, 0.3, gen(7)), corrupt(IMAGES, kind, 0.3, gen(7))
+    assert torch.equal(a, b)
+    assert not torch.equal(a, corrupt(IMAGES, kind, 0.3, gen(8)))
+    assert torch.equal(IMAGES, before)
+    assert a.min() >= 0 and a.max() <= 1 and a.shape == IMAGES.shape
+    g = gen(7)  # one generator, two calls: the state moves on, so the noise differs
+    assert not torch.equal(corrupt(IMAGES, kind, 0.3, g), corrupt(IMAGES, kind, 0.3, g))
+
+
+@pytest.mark.parametrize(
+    ("function", "bad", "expected"),
+    [
+        (gaussian_noise, -0.1, r"std must be at least 0 .*got -0\.1"),
+        (gaussian_noise, float("nan"), r"std must be at least 0 .*got nan"),
+        (masking_noise, 1.5, r"p must be at least 0 and at most 1 .*got 1\.5"),
+        (salt_and_pepper, -0.2, r"p must be at least 0 and at most 1 .*got -0\.2"),
+    ],
+)
+def test_noise_level_out_of_range_says_expected_and_received(function, bad, expected):
+    with pytest.raises(ValueError, match=expected):
+        function(IMAGES, bad, generator=gen())
+
+
+def test_unknown_noise_kind_lists_the_choices():
+    with pytest.raises(ValueError, match="expected one of .*gaussian"):
+        corrupt(IMAGES, "speckle", 0.1)
+
+
+# ------------------------------------------------------------------------ blur and PSNR
+def test_blur_kernel_is_normalised_and_blur_keeps_shape_and_constants():
+    for sigma in (0.5, 1.0, 2.0):
+        kernel = gaussian_kernel(sigma)
+        assert math.isclose(kernel.sum().item(), 1.0, rel_tol=1e-6)
+        assert len(kernel) % 2 == 1 and torch.equal(kernel, kernel.flip(0))
+    constant = torch.full((3, 1, 28, 28), 0.7)
+    assert torch.allclose(gaussian_blur(constant, 1.5), constant, atol=1e-6)
+    blurred = gaussian_blur(IMAGES, 1.0)
+    assert blurred.shape == IMAGES.shape
+    assert math.isclose(blurred.mean().item(), IMAGES.mean().item(), rel_tol=0.01)
+    assert blurred.std() < IMAGES.std()  # smoother
+    assert torch.equal(gaussian_blur(IMAGES, 0.0), IMAGES)
+
+
+def test_blur_of_a_single_dot_is_the_separable_gaussian():
+    dot = torch.zeros(1, 1, 15, 15)
+    dot[0, 0, 7, 7] = 1.0
+    k = gaussian_kernel(1.0)  # (7,)
+    expected = torch.zeros(15, 15)
+    expected[4:11, 4:11] = torch.outer(k, k)
+    assert torch.allclose(gaussian_blur(dot, 1.0)[0, 0], expected, atol=1e-7)
+
+
+def test_blur_rejects_flat_images_with_a_hint():
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\), got \(4, 784\)"):
+        gaussian_blur(torch.rand(4, 784), 1.0)
+
+
+def test_psnr_hand_computed_and_identical_images_give_inf():
+    x = torch.zeros(2, 1, 2, 2)
+    x_hat = x.clone()
+    x_hat[0] += 0.1  # MSE 0.01 -> 20 dB
+    x_hat[1, 0, 0, 0] = 0.5  # MSE 0.25 / 4 = 0.0625 -> 10 log10(16) = 12.041 dB
+    assert torch.allclose(psnr(x_hat, x), torch.tensor([20.0, 12.0412]), atol=1e-3)
+    assert psnr(x, x).isinf().all()
+    assert math.isclose(
+        psnr(x_hat, x, max_value=255.0)[0].item(), 20 + 20 * math.log10(255), rel_tol=1e-5
+    )
+    with pytest.raises(ValueError, match="same shape"):
+        psnr(x_hat, x.flatten(1))
+
+
+def test_best_blur_sigma_prefers_blur_for_noise_and_none_for_clean_images():
+    smooth = gaussian_blur(IMAGES, 2.0)
+    noisy = gaussian_noise(smooth, 0.3, generator=gen())
+    sigma, score = best_blur_sigma(noisy, smooth)
+    assert sigma > 0 and score > psnr(noisy, smooth).mean()
+    assert best_blur_sigma(IMAGES, IMAGES)[0] == 0.0
+
+
+# ------------------------------------------------------------------- training and figures
+def _small_model():
+    torch.manual_seed(0)
+    return DenseAutoencoder(784, hidden=(32,), n_latent=8)
+
+
+def test_denoising_loss_corrupts_on_the_fly_and_accepts_noisy_clean_pairs():
+    model = _small_model()
+    seen = []
+    model.register_forward_pre_hook(lambda m, inp: seen.append(inp[0].clone()))
+    loss_fn = denoising_loss({"masking": (0.5, 0.5)}, gen())
+    clean = torch.ones(8, 1, 28, 28)
+    loss_fn(model, (clean,))
+    loss_fn(model, (clean,))
+    assert not torch.equal(seen[0], seen[1])  # fresh noise every call
+    assert 0.4 < (seen[0] == 0).float().mean() < 0.6
+    noisy = masking_noise(clean, 0.5, gen(3))
+    loss = loss_fn(model, (noisy, clean))
+    assert torch.equal(seen[-1], noisy)  # a (noisy, clean) pair is used as it is
+    assert torch.isclose(loss, ((model(noisy) - clean) ** 2).flatten(1).sum(1).mean())
+
+
+def test_fit_with_denoising_loss_lowers_the_loss():
+    model = _small_model()
+    clean = IMAGES.round()
+    history = fit(model, clean, loss_fn=denoising_loss({"gaussian": (0.0, 0.3)}, gen()),
+                  epochs=3, batch_size=16, lr=1e-2, verbose=False)  # fmt: skip
+    assert history["train_loss"][-1] < history["train_loss"][0]
+
+
+def test_wrong_image_shape_into_the_model_says_expected_and_received():
+    with pytest.raises(ValueError, match=r"784 values each.*got shape \(4, 1, 14, 14\)"):
+        denoise(_small_model(), torch.rand(4, 1, 14, 14))
+
+
+def test_psnr_table_and_curves():
+    model = _small_model()
+    levels = {"gaussian": (0.1, 0.3), "masking": (0.2,), "salt_and_pepper": (0.1,)}
+    rows = psnr_table(model, IMAGES[:16], IMAGES[16:32], levels, seed=0)
+    expected = [("gaussian", 0.1), ("gaussian", 0.3), ("masking", 0.2), ("salt_and_pepper", 0.1)]
+    assert [(r["kind"], r["level"]) for r in rows] == expected
+    assert rows == psnr_table(model, IMAGES[:16], IMAGES[16:32], levels, seed=0)  # reproducible
+    assert rows[0]["noisy"] > rows[1]["noisy"]  # more noise, lower PSNR
+    fig = plot_psnr_curves(rows, title="t")
+    assert isinstance(fig, NotebookFigure) and len(fig.axes) == 3
+    assert [ln.get_label() for ln in fig.axes[0].lines][0] == "denoising AE"
+    assert list(fig.axes[0].lines[0].get_xdata()) == [0.1, 0.3]
+
+
+def test_denoising_figure_and_view_driven_like_a_student():
+    model, clean = _small_model(), IMAGES[:5]
+    fig = denoising_figure(model, clean, "salt_and_pepper", 0.2)
+    assert len([ax for ax in fig.axes if ax.images]) == 15
+    assert [fig.axes[i].get_ylabel() for i in (0, 5, 10)] == ["noisy input", "denoised",
+                                                              "clean target"]  # fmt: skip
+    assert "salt_and_pepper, level 0.20" in fig._suptitle.get_text()
+    view = denoising_view(model, clean, kind="gaussian", level=0.1)
+    first = view.figure
+    assert "gaussian, level 0.10" in first._suptitle.get_text()
+    view.controls["level"].value = 0.5
+    assert view.figure is not first and "level 0.50" in view.figure._suptitle.get_text()
+    view.controls["kind"].value = "masking"
+    assert view.figure._suptitle.get_text().startswith("masking, level 0.50")
+    assert view.controls["level"].continuous_update is False
+
+
+def test_plot_denoising_field_draws_arrows():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    pts = torch.randn(50, 2)
+    fig = plot_denoising_field(net, pts, pts + 0.1, n_grid=5)
+    assert isinstance(fig, NotebookFigure) and len(fig.axes[0].collections) == 3

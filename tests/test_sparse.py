@@ -1,0 +1,163 @@
+"""Lesson 05: sparsity penalties, the contractive penalty vs autograd, unit analysis, figures."""
+
+import math
+
+import pytest
+import torch
+
+from course_utils.plots import NotebookFigure
+from course_utils.sparse import (
+    SparseAutoencoder,
+    bernoulli_kl,
+    codes_of,
+    contractive_penalty,
+    decoder_images,
+    firing_fraction,
+    jacobian_frobenius_autograd,
+    kl_sparsity_penalty,
+    l1_penalty,
+    plot_activations,
+    plot_sparsity_costs,
+    sparse_loss,
+    top_activating,
+    unit_figure,
+    unit_view,
+)
+from course_utils.train import fit
+
+
+def _model(n_code: int = 40, seed: int = 0) -> SparseAutoencoder:
+    torch.manual_seed(seed)
+    return SparseAutoencoder(784, n_code)
+
+
+IMAGES = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+
+
+# ------------------------------------------------------------------------------ the model
+def test_sparse_autoencoder_shapes_and_ranges():
+    model = _model()
+    h = model.encode(IMAGES)
+    assert h.shape == (30, 40) and h.min() > 0 and h.max() < 1
+    assert model(IMAGES).shape == IMAGES.shape
+    assert model(IMAGES.flatten(1)).shape == (30, 784)
+
+
+def test_wrong_image_shape_says_expected_and_received():
+    with pytest.raises(ValueError, match=r"784 values each.*got shape \(2, 1, 14, 14\)"):
+        _model().encode(torch.rand(2, 1, 14, 14))
+
+
+# ---------------------------------------------------------------------------- penalties
+def test_bernoulli_kl_zero_exactly_at_target_positive_elsewhere():
+    p = 0.05
+    assert bernoulli_kl(p, torch.tensor(p)).item() == 0.0
+    q = torch.tensor([0.001, 0.01, 0.04, 0.06, 0.2, 0.5, 0.99])
+    assert (bernoulli_kl(p, q) > 0).all()
+
+
+def test_bernoulli_kl_matches_a_hand_computed_value():
+    # KL(0.1 || 0.2) = 0.1 ln(0.1/0.2) + 0.9 ln(0.9/0.8) = -0.0693147 + 0.1060047 = 0.0366900
+    assert math.isclose(bernoulli_kl(0.1, torch.tensor(0.2)).item(), 0.0366900, rel_tol=1e-5)
+    # the curvature at q = p is 1 / (p (1 - p)): KL ~ (q - p)^2 / (2 p (1 - p)) nearby
+    p, d = 0.05, 1e-3
+    approx = d**2 / (2 * p * (1 - p))
+    assert math.isclose(bernoulli_kl(p, torch.tensor(p + d, dtype=torch.float64)).item(), approx,
+                        rel_tol=0.02)  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, -0.1, 1.5])
+def test_sparsity_target_out_of_range_says_expected_and_received(bad):
+    with pytest.raises(ValueError, match=rf"strictly between 0 and 1.*got {bad}"):
+        bernoulli_kl(bad, torch.tensor(0.3))
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        sparse_loss("kl", 1.0, target=bad)
+
+
+def test_kl_sparsity_penalty_uses_each_units_batch_mean():
+    h = torch.tensor([[0.0, 0.2], [0.1, 0.2]])  # unit means: 0.05 and 0.2
+    expected = bernoulli_kl(0.05, torch.tensor(0.2)).item()  # unit 0 is exactly on target
+    assert math.isclose(kl_sparsity_penalty(h, 0.05).item(), expected, rel_tol=1e-6)
+
+
+def test_l1_penalty_sums_units_and_averages_images():
+    h = torch.tensor([[0.1, 0.2, 0.3], [0.0, 0.0, 0.4]])
+    assert math.isclose(l1_penalty(h).item(), (0.6 + 0.4) / 2, rel_tol=1e-6)
+
+
+def test_contractive_penalty_matches_autograd():
+    torch.manual_seed(0)
+    model = SparseAutoencoder(n_inputs=6, n_code=4).double()
+    x = torch.rand(5, 6, dtype=torch.float64)
+    closed = contractive_penalty(model.encode(x), model.encoder.weight)
+    reference = jacobian_frobenius_autograd(model.encode, x)
+    assert closed.shape == (5,)
+    assert torch.allclose(closed, reference, rtol=1e-10)
+
+
+# ------------------------------------------------------------------------------ training
+@pytest.mark.parametrize("penalty", [None, "l1", "kl", "contractive"])
+def test_sparse_loss_logs_its_parts(penalty):
+    model = _model()
+    loss, stats = sparse_loss(penalty, 0.5, target=0.05)(model, (IMAGES,))
+    assert set(stats) == {"recon", "penalty", "mean_activation"}
+    assert torch.isclose(loss, stats["recon"] + 0.5 * stats["penalty"])
+    assert (stats["penalty"] == 0) == (penalty is None)
+
+
+def test_unknown_penalty_lists_the_choices():
+    with pytest.raises(ValueError, match="'l1', 'kl' or 'contractive', got 'l2'"):
+        sparse_loss("l2")
+
+
+def test_kl_penalty_drives_the_mean_activation_to_the_target():
+    model = _model(n_code=50)
+    x = IMAGES.round()
+    history = fit(model, x, loss_fn=sparse_loss("kl", 100.0, target=0.1), epochs=60,
+                  batch_size=30, lr=1e-2, verbose=False)  # fmt: skip
+    assert history["train_mean_activation"][0] > 0.3
+    assert abs(codes_of(model, x).mean().item() - 0.1) < 0.02
+
+
+# ------------------------------------------------------------------------- unit analysis
+def test_codes_top_activating_and_decoder_images():
+    model = _model()
+    codes = codes_of(model, IMAGES, batch_size=7)
+    assert torch.allclose(codes, model.encode(IMAGES).detach())
+    top = top_activating(codes, 3, k=5)
+    assert top.tolist() == codes[:, 3].argsort(descending=True)[:5].tolist()
+    with pytest.raises(ValueError, match=r"unit must be in \[0, 39\], got 40"):
+        top_activating(codes, 40)
+    imgs = decoder_images(model, [0, 5])
+    assert imgs.shape == (2, 28, 28) and imgs.min() >= 0 and imgs.max() <= 1
+    assert math.isclose((imgs - 0.5).abs().amax().item(), 0.5, rel_tol=1e-6)  # scaled per unit
+    assert math.isclose(firing_fraction(torch.tensor([[0.0, 0.5], [0.2, 0.05]])), 0.5)
+
+
+def test_figures():
+    fig = plot_sparsity_costs(0.05)
+    assert isinstance(fig, NotebookFigure) and len(fig.axes) == 2
+    assert [ln.get_label() for ln in fig.axes[0].lines][:3] == [
+        r"KL$(p\,\|\,q)$", r"L1: $|q - p|$", r"L2: $(q - p)^2$"]  # fmt: skip
+    kl_line = fig.axes[1].lines[0]
+    q, cost = kl_line.get_xdata(), kl_line.get_ydata()
+    assert abs(q[cost.argmin()] - 0.05) < 0.001  # the KL curve bottoms out at the target
+    model = _model()
+    codes = codes_of(model, IMAGES)
+    fig = plot_activations({"none": codes, "half": codes / 2}, target=0.05)
+    assert len(fig.axes) == 2 and "mean" in fig.axes[1].get_legend_handles_labels()[1][0]
+
+
+def test_unit_figure_and_view_driven_like_a_student():
+    model = _model()
+    codes = codes_of(model, IMAGES)
+    fig = unit_figure(model, codes, IMAGES, unit=2, k=4)
+    assert len([ax for ax in fig.axes if ax.images]) == 5  # feature + 4 images
+    assert fig.axes[0].get_title().startswith("unit 2")
+    top = top_activating(codes, 2, 4)
+    assert (fig.axes[1].images[0].get_array() == IMAGES[top[0], 0].numpy()).all()
+    view = unit_view(model, codes, IMAGES, unit=0, k=4)
+    assert view.figure.axes[0].get_title().startswith("unit 0")
+    view.controls["unit"].value = 7
+    assert view.figure.axes[0].get_title().startswith("unit 7")
+    assert view.controls["unit"].max == 39 and view.controls["unit"].continuous_update is False
