@@ -13,6 +13,8 @@ module           what it holds                                       first used
 ``models``       the autoencoder models                              lesson 01
 ``losses``       reconstruction losses and the course's convention   lesson 01
 ``widgets``      sliders: thin shells over plain plotting functions  lesson 01
+``anomaly``      reconstruction-error scores, ROC/AUROC, threshold   lesson 02
+``conv``         conv and LSTM autoencoders, shape tables            lesson 03
 ``corruption``   noise functions, Gaussian blur baseline, PSNR       lesson 04
 ``denoising``    denoising loss, PSNR table, denoising figures       lesson 04
 ``sparse``       sparse AE; L1, KL, contractive penalties; units     lesson 05

@@ -95,3 +95,62 @@ class DenseAutoencoder(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.decode(self.encode(x)).view_as(x)  # same shape as the input
+
+
+class TiedAutoencoder(nn.Module):
+    """A stacked autoencoder whose decoder reuses the encoder's weights, transposed (lesson 02).
+
+    ``TiedAutoencoder(784, hidden=(128,), n_latent=32)`` has the shape of ``DenseAutoencoder``,
+    784 -> 128 -> 32 -> 128 -> 784, but only the encoder owns weight matrices:
+        encode: h = act(W_1 x + b_1), z = W_2 h + b_2          W_1: (128, 784), W_2: (32, 128)
+        decode: h' = act(W_2^T z + c_2), x_hat = sigmoid(W_1^T h' + c_1)
+    Each W is ONE tensor used twice, so its gradient sums both uses. The decoder has its own
+    biases c (sizes 128 and 784). Shapes as in ``DenseAutoencoder``: (B, 784) or (B, 1, 28, 28) in,
+    codes (B, n_latent), reconstructions shaped like the input.
+    """
+
+    def __init__(
+        self,
+        n_inputs: int = 784,
+        hidden: tuple[int, ...] = (128,),
+        n_latent: int = 32,
+        activation: type[nn.Module] = nn.ReLU,
+        sigmoid_output: bool = True,
+    ) -> None:
+        super().__init__()
+        self.n_inputs, self.n_latent, self.sigmoid_output = n_inputs, n_latent, sigmoid_output
+        sizes = [n_inputs, *hidden, n_latent]
+        self.encoder = mlp(sizes, activation)  # owns every weight matrix
+        self.linears = [m for m in self.encoder if isinstance(m, nn.Linear)]  # W_1, W_2, ...
+        # decoder biases, in decoding order: c_2 (size 128), then c_1 (size 784)
+        self.decoder_biases = nn.ParameterList(
+            [nn.Parameter(torch.zeros(n)) for n in reversed(sizes[:-1])]
+        )
+        self.act = activation()
+
+    def encode(self, x: Tensor) -> Tensor:
+        return self.encoder(flatten_input(x, self.n_inputs, "TiedAutoencoder"))
+
+    def decode(self, z: Tensor) -> Tensor:
+        if z.dim() != 2 or z.shape[1] != self.n_latent:
+            raise ValueError(
+                f"TiedAutoencoder.decode expects codes of shape (B, {self.n_latent}), "
+                f"got {tuple(z.shape)}."
+            )
+        h = z
+        last = len(self.linears) - 1
+        pairs = zip(reversed(self.linears), self.decoder_biases, strict=True)
+        for i, (layer, bias) in enumerate(pairs):
+            # the encoder's W is (n_out, n_in); (B, n_out) @ W -> (B, n_in), i.e. W^T h per image
+            h = h @ layer.weight + bias
+            if i < last:
+                h = self.act(h)
+        return torch.sigmoid(h) if self.sigmoid_output else h
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x)).view_as(x)  # same shape as the input
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable numbers in ``model``; a tensor used twice (tied) counts once."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,310 @@
+"""Anomaly detection by reconstruction error (lesson 02).
+
+An autoencoder trained on one kind of image reconstructs that kind well and other kinds badly,
+so its reconstruction error is an anomaly SCORE: the higher, the more unusual the image.
+
+- ``reconstruction_errors``: one score per image, the MSE per pixel of its reconstruction.
+- ``roc_curve`` and ``auroc``: how well the scores separate normal from anomalous images, for
+  every possible threshold at once. Written out here with numpy so you can read the computation;
+  ``sklearn.metrics.roc_auc_score`` gives the same numbers (the tests check it).
+- ``flag_counts``: precision and recall at one threshold.
+- ``threshold_figure`` and ``threshold_slider``: the static view and the slider over it.
+- ``photo_patches``: an out-of-distribution set that needs no download (crops of scikit-learn's
+  two sample photographs), used when a second real dataset is not on disk.
+
+Convention: label 1 = anomaly (out of distribution), 0 = normal; an image is FLAGGED as an
+anomaly when its score is at least the threshold (score >= t).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
+from torch import Tensor, nn
+
+from course_utils.data import ImageData, iterate_batches
+from course_utils.losses import sse_per_image
+from course_utils.plots import NotebookFigure, as_images
+from course_utils.widgets import FigureView
+
+
+@torch.no_grad()
+def reconstruction_errors(model: nn.Module, x: Tensor, batch_size: int = 512) -> Tensor:
+    """Mean squared error per pixel of each image's reconstruction: x (N, 1, 28, 28) -> (N,).
+
+    Runs in eval mode on the model's device; the result is on the CPU.
+    """
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    errors = []
+    for (xb,) in iterate_batches(x, batch_size=batch_size):
+        xb = xb.to(device)
+        errors.append((sse_per_image(model(xb), xb) / xb[0].numel()).cpu())  # (B,)
+    model.train(was_training)
+    return torch.cat(errors)
+
+
+def _scores_and_labels(normal, anomalous) -> tuple[np.ndarray, np.ndarray]:
+    normal = np.asarray(torch.as_tensor(normal).detach().cpu(), dtype=np.float64).ravel()
+    anomalous = np.asarray(torch.as_tensor(anomalous).detach().cpu(), dtype=np.float64).ravel()
+    if len(normal) == 0 or len(anomalous) == 0:
+        raise ValueError(
+            f"Need at least one normal and one anomalous score, got {len(normal)} normal and "
+            f"{len(anomalous)} anomalous."
+        )
+    scores = np.concatenate([normal, anomalous])
+    labels = np.concatenate([np.zeros(len(normal)), np.ones(len(anomalous))])
+    return scores, labels
+
+
+def roc_curve(normal, anomalous) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ROC curve from the scores of normal images (N0,) and anomalous images (N1,).
+
+    For every distinct score t, from the highest down, flag the images with score >= t and record
+        false positive rate = flagged normal / N0,   true positive rate = flagged anomalous / N1.
+    Tied scores are flagged together, so a tie between a normal and an anomalous image makes a
+    diagonal step. Returns (fpr, tpr, thresholds), each of length (number of distinct scores + 1);
+    the curve starts at (0, 0) with threshold +inf (nothing flagged) and ends at (1, 1).
+    """
+    scores, labels = _scores_and_labels(normal, anomalous)
+    order = np.argsort(-scores, kind="stable")  # highest score first
+    scores, labels = scores[order], labels[order]
+    last_of_each_value = np.r_[np.nonzero(np.diff(scores))[0], len(scores) - 1]
+    tp = np.cumsum(labels)[last_of_each_value]  # anomalies flagged at each threshold
+    fp = (last_of_each_value + 1) - tp  # normal images flagged at each threshold
+    fpr = np.r_[0.0, fp / (len(labels) - labels.sum())]
+    tpr = np.r_[0.0, tp / labels.sum()]
+    return fpr, tpr, np.r_[np.inf, scores[last_of_each_value]]
+
+
+def auroc(normal, anomalous) -> float:
+    """Area under the ROC curve (trapezoids), in [0, 1].
+
+    It equals the probability that a random anomalous image scores higher than a random normal
+    one, counting ties as one half: 1 = perfect separation, 0.5 = a coin toss.
+    """
+    fpr, tpr, _ = roc_curve(normal, anomalous)
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+
+
+@dataclass(frozen=True)
+class FlagCounts:
+    """What a threshold does: counts, precision and recall (anomaly = positive class)."""
+
+    threshold: float
+    true_positives: int  # anomalies flagged
+    false_positives: int  # normal images flagged (false alarms)
+    false_negatives: int  # anomalies missed
+    true_negatives: int  # normal images passed
+
+    @property
+    def precision(self) -> float:
+        """Share of flagged images that are anomalies; NaN when nothing is flagged."""
+        flagged = self.true_positives + self.false_positives
+        return self.true_positives / flagged if flagged else float("nan")
+
+    @property
+    def recall(self) -> float:
+        """Share of anomalies that are flagged (= true positive rate)."""
+        return self.true_positives / (self.true_positives + self.false_negatives)
+
+    @property
+    def false_alarm_rate(self) -> float:
+        """Share of normal images that are flagged (= false positive rate)."""
+        return self.false_positives / (self.false_positives + self.true_negatives)
+
+
+def flag_counts(normal, anomalous, threshold: float) -> FlagCounts:
+    """Flag every image whose score is >= ``threshold`` and count the four outcomes."""
+    normal = torch.as_tensor(normal).detach().cpu()
+    anomalous = torch.as_tensor(anomalous).detach().cpu()
+    tp, fp = int((anomalous >= threshold).sum()), int((normal >= threshold).sum())
+    return FlagCounts(float(threshold), tp, fp, len(anomalous) - tp, len(normal) - fp)
+
+
+# --------------------------------------------------------------------------------- figures
+def error_histograms(
+    normal, anomalous, names: tuple[str, str] = ("normal", "anomalous"), threshold=None, ax=None
+) -> Figure:
+    """Histograms of the two sets of scores on shared bins (log-scaled x axis), as densities."""
+    normal = torch.as_tensor(normal).detach().cpu().numpy()
+    anomalous = torch.as_tensor(anomalous).detach().cpu().numpy()
+    fig = None
+    if ax is None:
+        fig = NotebookFigure(figsize=(6.5, 3.4), layout="constrained")
+        ax = fig.subplots()
+    both = np.concatenate([normal, anomalous])
+    low, high = max(both.min(), 1e-6), max(both.max(), 2e-6)
+    bins = np.geomspace(low, high, 60)
+    for scores, name, colour in ((normal, names[0], "tab:blue"), (anomalous, names[1], "tab:red")):
+        ax.hist(scores, bins=bins, density=True, alpha=0.55, color=colour, label=name)
+    if threshold is not None:
+        ax.axvline(threshold, color="black", ls="--", lw=1.2, label=f"threshold {threshold:.4f}")
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())  # keep only the decade labels readable
+    ax.set(xlabel="reconstruction error (MSE per pixel, log scale)", ylabel="density")
+    ax.legend(fontsize=8)
+    return fig if fig is not None else ax.figure
+
+
+def roc_figure(normal, anomalous, label: str = "autoencoder", point=None, ax=None) -> Figure:
+    """The ROC curve with its AUROC in the legend; ``point`` = (fpr, tpr) marks one threshold."""
+    fig = None
+    if ax is None:
+        fig = NotebookFigure(figsize=(4.2, 4.0), layout="constrained")
+        ax = fig.subplots()
+    fpr, tpr, _ = roc_curve(normal, anomalous)
+    ax.plot(fpr, tpr, color="tab:purple", label=f"{label} (AUROC {auroc(normal, anomalous):.4f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", label="coin toss (AUROC 0.5)")
+    if point is not None:
+        ax.plot(*point, "ko", label="current threshold")
+    ax.set(xlabel="false positive rate (normal flagged)", ylabel="true positive rate (recall)")
+    ax.set_aspect("equal")
+    ax.legend(fontsize=8, loc="lower right")
+    return fig if fig is not None else ax.figure
+
+
+def _image_strip(ax, images, indices, title: str, n: int) -> None:
+    """Up to n images side by side in one axes (one wide image); blank when there are none."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9, loc="left")
+    imgs = as_images(images[indices[:n]]) if len(indices) else np.zeros((0, 28, 28))
+    strip = np.ones((28, n * 30 - 2)) * 0.5  # grey background between images
+    for j, img in enumerate(imgs):
+        strip[:, j * 30 : j * 30 + 28] = img
+    ax.imshow(strip, cmap="gray", vmin=0, vmax=1)
+    if not len(indices):
+        ax.text(0.5, 0.5, "none", transform=ax.transAxes, ha="center", va="center")
+
+
+def threshold_figure(
+    normal_errors,
+    anomalous_errors,
+    normal_images,
+    anomalous_images,
+    threshold: float,
+    names: tuple[str, str] = ("normal", "anomalous"),
+    n_examples: int = 8,
+) -> Figure:
+    """Everything one threshold does: histograms, ROC point, precision/recall, example images.
+
+    Rows of examples: anomalies caught (flagged, highest error first), false alarms (normal
+    images flagged, highest error first) and anomalies missed (lowest error first).
+    """
+    normal_errors = torch.as_tensor(normal_errors).detach().cpu()
+    anomalous_errors = torch.as_tensor(anomalous_errors).detach().cpu()
+    c = flag_counts(normal_errors, anomalous_errors, threshold)
+    fig = NotebookFigure(figsize=(11, 7.2), layout="constrained")
+    grid = fig.add_gridspec(4, 2, height_ratios=[3.2, 1, 1, 1], width_ratios=[1.7, 1])
+    error_histograms(
+        normal_errors, anomalous_errors, names, threshold, ax=fig.add_subplot(grid[0, 0])
+    )
+    roc_figure(
+        normal_errors,
+        anomalous_errors,
+        point=(c.false_alarm_rate, c.recall),
+        ax=fig.add_subplot(grid[0, 1]),
+    )
+    by_error = lambda err, mask, descending: torch.nonzero(mask).ravel()[  # noqa: E731
+        torch.argsort(err[mask], descending=descending)
+    ]
+    caught = by_error(anomalous_errors, anomalous_errors >= threshold, True)
+    alarms = by_error(normal_errors, normal_errors >= threshold, True)
+    missed = by_error(anomalous_errors, anomalous_errors < threshold, False)
+    rows = (
+        (anomalous_images, caught, f"{names[1]} flagged (caught): {c.true_positives}"),
+        (normal_images, alarms, f"{names[0]} flagged (false alarms): {c.false_positives}"),
+        (anomalous_images, missed, f"{names[1]} not flagged (missed): {c.false_negatives}"),
+    )
+    for r, (images, idx, title) in enumerate(rows, start=1):
+        _image_strip(fig.add_subplot(grid[r, :]), images, idx, title, n_examples)
+    precision = "n/a (nothing flagged)" if np.isnan(c.precision) else f"{c.precision:.3f}"
+    fig.suptitle(
+        f"threshold {threshold:.4f}:  precision {precision},  recall {c.recall:.3f},  "
+        f"false alarm rate {c.false_alarm_rate:.3f}"
+    )
+    return fig
+
+
+def threshold_slider(
+    normal_errors,
+    anomalous_errors,
+    normal_images,
+    anomalous_images,
+    names: tuple[str, str] = ("normal", "anomalous"),
+    threshold: float | None = None,
+) -> FigureView:
+    """A slider for the threshold over ``threshold_figure`` (lesson 02).
+
+    The slider runs from the smallest to the 99.5th percentile of all errors; by default it
+    starts at the 95th percentile of the normal errors (5% false alarms).
+    """
+    normal_errors = torch.as_tensor(normal_errors).detach().cpu()
+    anomalous_errors = torch.as_tensor(anomalous_errors).detach().cpu()
+    both = torch.cat([normal_errors, anomalous_errors])
+    low, high = both.min().item(), torch.quantile(both, 0.995).item()
+    if threshold is None:
+        threshold = torch.quantile(normal_errors, 0.95).item()
+    slider = widgets.FloatSlider(
+        value=min(max(threshold, low), high),
+        min=low,
+        max=high,
+        step=(high - low) / 400,
+        readout_format=".4f",
+        description="threshold",
+        continuous_update=False,
+        layout=widgets.Layout(width="600px"),
+    )
+    return FigureView(
+        lambda threshold: threshold_figure(
+            normal_errors, anomalous_errors, normal_images, anomalous_images, threshold, names
+        ),
+        {"threshold": slider},
+    )
+
+
+# ------------------------------------------------------- an out-of-distribution set, offline
+def photo_patches(n: int, seed: int = 0) -> Tensor:
+    """n grey 28x28 crops of scikit-learn's two sample photos: (n, 1, 28, 28) in [0, 1].
+
+    The photos ship inside scikit-learn, so this needs no file and no network. Each photo is
+    turned grey and shrunk 4 times (so that a crop holds a whole object part, not a flat patch)
+    before random crops are cut.
+    """
+    from sklearn.datasets import load_sample_images
+
+    g = torch.Generator().manual_seed(seed)
+    photos = []
+    for rgb in load_sample_images().images:  # each (H, W, 3) uint8
+        grey = torch.tensor(rgb, dtype=torch.float32).mean(dim=2) / 255.0  # (H, W)
+        small = torch.nn.functional.avg_pool2d(grey[None, None], 4)[0, 0]  # (H/4, W/4)
+        photos.append(small)
+    crops = []
+    for i in range(n):
+        photo = photos[i % len(photos)]
+        top = int(torch.randint(0, photo.shape[0] - 28, (1,), generator=g))
+        left = int(torch.randint(0, photo.shape[1] - 28, (1,), generator=g))
+        crops.append(photo[top : top + 28, left : left + 28])
+    return torch.stack(crops).unsqueeze(1)  # (n, 28, 28) -> (n, 1, 28, 28)
+
+
+def out_of_distribution_images(other: ImageData, n: int, seed: int = 0) -> tuple[Tensor, str]:
+    """Images (n, 1, 28, 28) that the in-distribution model never saw, and what they are.
+
+    Uses the test images of ``other`` (a second real dataset) when it was loaded from real
+    files; when ``other`` is the embedded fallback (no second dataset on this machine), uses
+    ``photo_patches`` instead, so the anomalies are never the same digits as the normal data.
+    """
+    if not other.is_fallback:
+        return other.test.x[:n], f"{other.name} test images (real data)"
+    return photo_patches(n, seed), (
+        f"crops of scikit-learn's sample photos ({other.name} is not real data here, so "
+        "photo crops stand in as the out-of-distribution set; no network needed)"
+    )

@@ -1,0 +1,287 @@
+"""Convolutional and recurrent autoencoders, and a per-layer shape table (lesson 03).
+
+``ConvAutoencoder``: strided convolutions shrink 28x28 to 7x7, a linear layer makes the code;
+the decoder mirrors it with ``ConvTranspose2d`` (``decoder="transpose"``) or with nearest-neighbour
+upsampling followed by an ordinary convolution (``decoder="upsample"``), the usual cure for
+checkerboard artefacts (Odena, Dumoulin and Olah, "Deconvolution and Checkerboard Artifacts",
+Distill 2016).
+
+``LSTMAutoencoder``: reads an image as a sequence of 28 rows of 28 pixels.
+
+``shape_table(model, x)``: runs one batch through ``model`` and lists every layer's output shape
+and parameter count, read from the real model rather than typed by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import Tensor, nn
+
+from course_utils.plots import NotebookFigure
+from course_utils.widgets import FigureView
+
+
+def check_images(x: Tensor, who: str, size: int = 28) -> None:
+    """Raise a clear error unless x has shape (B, 1, size, size)."""
+    if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] != size or x.shape[3] != size:
+        hint = (
+            " It looks flattened: use x.view(-1, 1, 28, 28)."
+            if x.dim() == 2 and x.shape[-1] == size * size
+            else " A single image needs a batch dimension: x.unsqueeze(0)."
+            if x.dim() == 3
+            else ""
+        )
+        raise ValueError(
+            f"{who} expects a batch of images of shape (B, 1, {size}, {size}), "
+            f"but got shape {tuple(x.shape)}.{hint}"
+        )
+
+
+class ConvAutoencoder(nn.Module):
+    """A convolutional autoencoder for 28x28 grey images (lesson 03).
+
+    encode: (B, 1, 28, 28) -> conv s2 -> (B, c1, 14, 14) -> conv s2 -> (B, c2, 7, 7)
+            -> flatten (B, c2*49) -> linear -> (B, n_latent)
+    decode: (B, n_latent) -> linear -> (B, c2, 7, 7) -> up x2 -> (B, c1, 14, 14) -> up x2
+            -> (B, 1, 28, 28) through a sigmoid, so pixels land in [0, 1]
+    ``decoder="transpose"``: each "up x2" is ConvTranspose2d(kernel 3, stride 2), whose kernel
+    size is not a multiple of its stride (uneven overlap, a source of checkerboard patterns).
+    ``decoder="upsample"``: each "up x2" is nearest-neighbour Upsample then Conv2d(kernel 3).
+    """
+
+    def __init__(
+        self,
+        n_latent: int = 32,
+        channels: tuple[int, int] = (16, 32),
+        decoder: str = "transpose",
+    ) -> None:
+        super().__init__()
+        if decoder not in ("transpose", "upsample"):
+            raise ValueError(f'decoder must be "transpose" or "upsample", got {decoder!r}.')
+        c1, c2 = channels
+        self.n_latent, self.decoder_kind = n_latent, decoder
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, c1, kernel_size=3, stride=2, padding=1),  # 28x28 -> 14x14
+            nn.ReLU(),
+            nn.Conv2d(c1, c2, kernel_size=3, stride=2, padding=1),  # 14x14 -> 7x7
+            nn.ReLU(),
+            nn.Flatten(),  # (B, c2, 7, 7) -> (B, c2 * 49)
+            nn.Linear(c2 * 7 * 7, n_latent),  # no activation on the code
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(n_latent, c2 * 7 * 7),
+            nn.ReLU(),
+            nn.Unflatten(1, (c2, 7, 7)),  # (B, c2 * 49) -> (B, c2, 7, 7)
+            *_up(c2, c1, decoder),  # 7x7 -> 14x14
+            nn.ReLU(),
+            *_up(c1, 1, decoder),  # 14x14 -> 28x28
+            nn.Sigmoid(),
+        )
+
+    def encode(self, x: Tensor) -> Tensor:
+        check_images(x, "ConvAutoencoder")
+        return self.encoder(x)
+
+    def decode(self, z: Tensor) -> Tensor:
+        if z.dim() != 2 or z.shape[1] != self.n_latent:
+            raise ValueError(
+                f"ConvAutoencoder.decode expects codes of shape (B, {self.n_latent}), "
+                f"got {tuple(z.shape)}."
+            )
+        return self.decoder(z)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x))
+
+
+def _up(c_in: int, c_out: int, kind: str) -> list[nn.Module]:
+    """Double the height and width: (B, c_in, H, W) -> (B, c_out, 2H, 2W)."""
+    if kind == "transpose":  # output = (H - 1) * 2 - 2 * 1 + 3 + 1 = 2H
+        return [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1)]
+    return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1)]
+
+
+class LSTMAutoencoder(nn.Module):
+    """A recurrent autoencoder that reads an image row by row (lesson 03, optional section).
+
+    The image is a sequence of ``n_rows`` time steps, each a row of ``n_cols`` pixels.
+    encode: (B, 1, 28, 28) -> rows (B, 28, 28) -> LSTM -> last hidden state (B, hidden)
+            -> linear -> (B, n_latent)
+    decode: the code is fed to a second LSTM at every one of the 28 steps (its initial hidden
+            state is also computed from the code); each step's output -> linear -> one row
+            of 28 pixels through a sigmoid -> (B, 1, 28, 28)
+    """
+
+    def __init__(
+        self, n_latent: int = 32, hidden: int = 128, n_rows: int = 28, n_cols: int = 28
+    ) -> None:
+        super().__init__()
+        self.n_latent, self.n_rows, self.n_cols = n_latent, n_rows, n_cols
+        self.encoder_rnn = nn.LSTM(n_cols, hidden, batch_first=True)
+        self.to_code = nn.Linear(hidden, n_latent)
+        self.from_code = nn.Linear(n_latent, hidden)
+        self.decoder_rnn = nn.LSTM(n_latent, hidden, batch_first=True)
+        self.to_row = nn.Linear(hidden, n_cols)
+
+    def encode(self, x: Tensor) -> Tensor:
+        check_images(x, "LSTMAutoencoder", size=self.n_rows)
+        rows = x.squeeze(1)  # (B, 1, 28, 28) -> (B, 28 steps, 28 pixels)
+        _, (h_last, _) = self.encoder_rnn(rows)  # h_last: (1 layer, B, hidden)
+        return self.to_code(h_last[-1])  # (B, n_latent)
+
+    def decode(self, z: Tensor) -> Tensor:
+        if z.dim() != 2 or z.shape[1] != self.n_latent:
+            raise ValueError(
+                f"LSTMAutoencoder.decode expects codes of shape (B, {self.n_latent}), "
+                f"got {tuple(z.shape)}."
+            )
+        steps = z.unsqueeze(1).expand(-1, self.n_rows, -1)  # (B, L) -> (B, 28, L)
+        h0 = torch.tanh(self.from_code(z)).unsqueeze(0)  # (B, hidden) -> (1, B, hidden)
+        out, _ = self.decoder_rnn(steps, (h0, torch.zeros_like(h0)))  # (B, 28, hidden)
+        rows = torch.sigmoid(self.to_row(out))  # (B, 28, 28)
+        return rows.unsqueeze(1)  # (B, 28, 28) -> (B, 1, 28, 28)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x))
+
+
+@dataclass
+class LayerRow:
+    """One line of a shape table."""
+
+    name: str  # e.g. "encoder.0"
+    layer: str  # e.g. "Conv2d(1, 32, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))"
+    output_shape: tuple[int, ...]
+    n_params: int
+
+
+@torch.no_grad()
+def shape_table(model: nn.Module, x: Tensor) -> list[LayerRow]:
+    """Run ``x`` through ``model`` once and record every leaf layer's output shape, in call order.
+
+    Layers with no sub-layers (Conv2d, ReLU, Linear, ...) are listed; for an LSTM the shape of
+    its output sequence is shown. Parameters of a layer called twice are counted once.
+    """
+    rows: list[LayerRow] = []
+    seen: set[int] = set()
+    hooks = []
+
+    def record(name: str):
+        def hook(module: nn.Module, inputs, output) -> None:
+            out = output[0] if isinstance(output, tuple) else output  # LSTM: (seq, (h, c))
+            new = [p for p in module.parameters(recurse=False) if id(p) not in seen]
+            seen.update(id(p) for p in new)
+            layer = repr(module) if len(repr(module)) <= 70 else type(module).__name__
+            rows.append(LayerRow(name, layer, tuple(out.shape), sum(p.numel() for p in new)))
+
+        return hook
+
+    for name, module in model.named_modules():
+        if name and not list(module.children()):
+            hooks.append(module.register_forward_hook(record(name)))
+    was_training = model.training
+    model.eval()
+    try:
+        model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return rows
+
+
+def format_shape_table(rows: list[LayerRow], input_shape: tuple[int, ...] | None = None) -> str:
+    """The rows of ``shape_table`` as aligned text, with a total parameter count at the bottom."""
+    width = max(len(r.layer) for r in rows)
+    lines = [f"{'layer':<12} {'what':<{width}}  {'output shape':<18} {'parameters':>10}"]
+    if input_shape is not None:
+        lines.append(f"{'input':<12} {'':<{width}}  {str(input_shape):<18} {'':>10}")
+    for r in rows:
+        lines.append(
+            f"{r.name:<12} {r.layer:<{width}}  {str(r.output_shape):<18} {r.n_params:>10,}"
+        )
+    total = sum(r.n_params for r in rows)
+    lines.append(f"{'total':<12} {'':<{width}}  {'':<18} {total:>10,}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ checkerboard artefacts
+@torch.no_grad()
+def overlap_maps(kernel_size: int = 3, stride: int = 2, size: int = 8) -> tuple[Tensor, Tensor]:
+    """What a constant input becomes after doubling its size, with every weight equal to 1.
+
+    Returns two (H, W) maps: a transposed convolution (kernel ``kernel_size``, ``stride``), and
+    nearest upsampling by ``stride`` followed by a convolution of the same kernel size. Each
+    output value counts how many input pixels contribute to it: uneven counts = checkerboard.
+    """
+    x = torch.ones(1, 1, size, size)  # (1, 1, size, size)
+    pad = (kernel_size - 1) // 2
+    transpose = nn.ConvTranspose2d(1, 1, kernel_size, stride=stride, padding=pad, bias=False)
+    nn.init.ones_(transpose.weight)
+    upsample = nn.Conv2d(1, 1, kernel_size, padding=kernel_size // 2, bias=False)
+    nn.init.ones_(upsample.weight)
+    up = nn.functional.interpolate(x, scale_factor=stride, mode="nearest")  # (1, 1, s*n, s*n)
+    n = up.shape[-1]  # an even kernel gives one extra row and column: crop them
+    return transpose(x)[0, 0], upsample(up)[0, 0, :n, :n] / stride**2  # same scale as transpose
+
+
+def overlap_figure(kernel_size: int = 3, stride: int = 2) -> Figure:
+    """The two maps of ``overlap_maps`` side by side, with their values written in."""
+    t_map, u_map = overlap_maps(kernel_size, stride)
+    fig = NotebookFigure(figsize=(9, 4.4), layout="constrained")
+    for ax, m, name in zip(
+        fig.subplots(1, 2), (t_map, u_map), ("ConvTranspose2d", "Upsample + Conv2d"), strict=True
+    ):
+        ax.imshow(m.numpy(), cmap="viridis")
+        ax.set_title(f"{name}: {tuple(m.shape)}", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if m.shape[0] <= 20:
+            for (i, j), v in np.ndenumerate(m.numpy()):
+                ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=6, color="w")
+    fig.suptitle(f"a constant 8x8 input, kernel {kernel_size}, stride {stride}, all weights 1")
+    return fig
+
+
+def overlap_view() -> FigureView:
+    """Sliders for kernel size and stride over ``overlap_figure`` (lesson 03)."""
+    return FigureView(
+        overlap_figure,
+        {
+            "kernel_size": widgets.IntSlider(value=3, min=1, max=7, description="kernel"),
+            "stride": widgets.IntSlider(value=2, min=1, max=3, description="stride"),
+        },
+    )
+
+
+@torch.no_grad()
+def error_maps(model: nn.Module, x: Tensor, batch_size: int = 500) -> Tensor:
+    """Mean absolute reconstruction error at every pixel position: x (N, 1, H, W) -> (H, W)."""
+    was_training = model.training
+    model.eval()
+    total = torch.zeros(x.shape[-2:])
+    for start in range(0, len(x), batch_size):
+        xb = x[start : start + batch_size]
+        total += (model(xb) - xb).abs().sum(dim=(0, 1)).cpu()  # (B, 1, H, W) -> (H, W)
+    model.train(was_training)
+    return total / len(x)
+
+
+def error_maps_figure(models: dict[str, nn.Module], x: Tensor) -> Figure:
+    """One ``error_maps`` panel per model, on a shared colour scale."""
+    maps = {name: error_maps(m, x) for name, m in models.items()}
+    top = max(m.max().item() for m in maps.values())
+    fig = NotebookFigure(figsize=(3.6 * len(maps) + 0.8, 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(maps)))
+    for ax, (name, m) in zip(axes, maps.items(), strict=True):
+        im = ax.imshow(m.numpy(), cmap="magma", vmin=0, vmax=top)
+        ax.set_title(f"{name}\n(mean {m.mean():.4f})", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(im, ax=list(axes), shrink=0.8, label="mean |error| per pixel")
+    return fig

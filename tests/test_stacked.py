@@ -1,0 +1,74 @@
+"""Lesson 02 models: the dense and the tied stacked autoencoders."""
+
+import pytest
+import torch
+
+from course_utils.models import DenseAutoencoder, TiedAutoencoder, count_parameters
+
+X = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+
+
+def test_dense_and_tied_shapes_and_parameter_counts():
+    dense, tied = DenseAutoencoder(784, (128,), 32), TiedAutoencoder(784, (128,), 32)
+    for model in (dense, tied):
+        assert model.encode(X).shape == (5, 32)
+        assert model(X).shape == X.shape and model(X.flatten(1)).shape == (5, 784)
+        out = model(X)
+        assert out.min() >= 0 and out.max() <= 1  # sigmoid output
+    encoder = 784 * 128 + 128 + 128 * 32 + 32
+    assert count_parameters(dense) == 2 * encoder + 784 - 32 == 209_968
+    assert count_parameters(tied) == encoder + 128 + 784 == 105_520
+
+
+def test_tied_decoder_is_the_transposed_encoder():
+    torch.manual_seed(0)
+    tied = TiedAutoencoder(784, (128,), 32)
+    w1, w2 = tied.encoder[0].weight, tied.encoder[2].weight
+    c2, c1 = tied.decoder_biases
+    with torch.no_grad():
+        c1.normal_()
+        c2.normal_()
+    z = torch.randn(3, 32)
+    by_hand = torch.sigmoid(torch.relu(z @ w2 + c2) @ w1 + c1)  # W2^T z, then W1^T h
+    torch.testing.assert_close(tied.decode(z), by_hand)
+
+
+def test_tied_weight_is_one_tensor_with_gradients_from_both_uses():
+    torch.manual_seed(0)
+    tied = TiedAutoencoder(784, (128,), 32)
+    weights = [p for p in tied.parameters() if p.dim() == 2]
+    assert [tuple(w.shape) for w in weights] == [(128, 784), (32, 128)]  # no decoder matrices
+    w1 = tied.encoder[0].weight
+    # gradient through the encoder only
+    tied.zero_grad()
+    tied.encode(X).pow(2).sum().backward()
+    g_enc = w1.grad.clone()
+    # gradient through the decoder only (the code is detached from the encoder)
+    tied.zero_grad()
+    tied.decode(tied.encode(X).detach()).sum().backward()
+    g_dec = w1.grad.clone()
+    assert g_enc.abs().sum() > 0 and g_dec.abs().sum() > 0
+    # both uses at once: autograd adds the two contributions
+    tied.zero_grad()
+    (tied.encode(X).pow(2).sum() + tied.decode(tied.encode(X).detach()).sum()).backward()
+    torch.testing.assert_close(w1.grad, g_enc + g_dec)
+
+
+def test_tied_training_step_changes_the_decoder_through_the_shared_weight():
+    torch.manual_seed(0)
+    tied = TiedAutoencoder(784, (64,), 8)
+    opt = torch.optim.SGD(tied.parameters(), lr=0.1)
+    z = torch.randn(4, 8)
+    before = tied.decode(z).detach()
+    ((tied(X) - X) ** 2).sum().backward()
+    opt.step()
+    assert not torch.allclose(tied.decode(z), before)
+
+
+@pytest.mark.parametrize("cls", [DenseAutoencoder, TiedAutoencoder])
+def test_wrong_shapes_say_what_was_expected_and_received(cls):
+    model = cls(784, (128,), 32)
+    with pytest.raises(ValueError, match=r"784 values each.*got shape \(5, 1, 14, 14\)"):
+        model(torch.rand(5, 1, 14, 14))
+    with pytest.raises(ValueError, match=r"codes of shape \(B, 32\), got \(5, 16\)"):
+        model.decode(torch.rand(5, 16))
