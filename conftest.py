@@ -1,6 +1,10 @@
-"""Shared test set-up. Tests and notebooks run in FAST mode unless COURSE_FAST is already set.
+"""Shared test set-up, at the repository root so that it covers tests/ AND notebooks/.
 
-The variable is set here, at import time, so the Jupyter kernels that nbval starts inherit it.
+Every pytest run in this repository (``pytest``, ``pytest notebooks/02_x.ipynb``, ...) runs in
+FAST mode unless COURSE_FAST is already set. The variable is set here, at import time, so the
+Jupyter kernels that nbval starts inherit it. Full mode is for students (run the notebooks in
+Jupyter); nbval waits at most 5 s for each output message after a cell ends, which long full-mode
+training cells can exceed.
 """
 
 import gzip
@@ -14,7 +18,7 @@ import pytest
 os.environ.setdefault("COURSE_FAST", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parent
 
 
 def write_idx(path: Path, array: np.ndarray, gz: bool = True) -> Path:
