@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import make_idx_folder, write_idx
 
+from conftest import make_idx_folder, write_idx
 from course_utils import data
 from course_utils.data import DataError, iterate_batches, load_dataset, read_idx, toy_cloud
 

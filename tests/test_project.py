@@ -10,6 +10,7 @@ import nbformat
 import pytest
 import tomllib
 import yaml
+
 from conftest import ROOT
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
