@@ -22,6 +22,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
+from course_utils.models import check_code_shape
 from course_utils.plots import NotebookFigure
 from course_utils.widgets import FigureView
 
@@ -88,11 +89,7 @@ class ConvAutoencoder(nn.Module):
         return self.encoder(x)
 
     def decode(self, z: Tensor) -> Tensor:
-        if z.dim() != 2 or z.shape[1] != self.n_latent:
-            raise ValueError(
-                f"ConvAutoencoder.decode expects codes of shape (B, {self.n_latent}), "
-                f"got {tuple(z.shape)}."
-            )
+        check_code_shape(z, self.n_latent, "ConvAutoencoder")
         return self.decoder(z)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -135,11 +132,7 @@ class LSTMAutoencoder(nn.Module):
         return self.to_code(h_last[-1])  # (B, n_latent)
 
     def decode(self, z: Tensor) -> Tensor:
-        if z.dim() != 2 or z.shape[1] != self.n_latent:
-            raise ValueError(
-                f"LSTMAutoencoder.decode expects codes of shape (B, {self.n_latent}), "
-                f"got {tuple(z.shape)}."
-            )
+        check_code_shape(z, self.n_latent, "LSTMAutoencoder")
         steps = z.unsqueeze(1).expand(-1, self.n_rows, -1)  # (B, L) -> (B, 28, L)
         h0 = torch.tanh(self.from_code(z)).unsqueeze(0)  # (B, hidden) -> (1, B, hidden)
         out, _ = self.decoder_rnn(steps, (h0, torch.zeros_like(h0)))  # (B, 28, hidden)

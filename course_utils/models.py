@@ -21,6 +21,14 @@ def flatten_input(x: Tensor, n_inputs: int, who: str) -> Tensor:
     return x.flatten(1)  # (B, 1, 28, 28) -> (B, 784)
 
 
+def check_code_shape(z: Tensor, n_latent: int, who: str) -> None:
+    """Raise a clear error unless the codes ``z`` have shape (B, n_latent)."""
+    if z.dim() != 2 or z.shape[1] != n_latent:
+        raise ValueError(
+            f"{who}.decode expects codes of shape (B, {n_latent}), got {tuple(z.shape)}."
+        )
+
+
 class LinearAutoencoder(nn.Module):
     """A linear encoder and a linear decoder, nothing in between (lesson 01).
 
@@ -85,11 +93,7 @@ class DenseAutoencoder(nn.Module):
         return self.encoder(flatten_input(x, self.n_inputs, "DenseAutoencoder"))
 
     def decode(self, z: Tensor) -> Tensor:
-        if z.dim() != 2 or z.shape[1] != self.n_latent:
-            raise ValueError(
-                f"DenseAutoencoder.decode expects codes of shape (B, {self.n_latent}), "
-                f"got {tuple(z.shape)}."
-            )
+        check_code_shape(z, self.n_latent, "DenseAutoencoder")
         out = self.decoder(z)  # (B, n_inputs)
         return torch.sigmoid(out) if self.sigmoid_output else out
 
@@ -132,11 +136,7 @@ class TiedAutoencoder(nn.Module):
         return self.encoder(flatten_input(x, self.n_inputs, "TiedAutoencoder"))
 
     def decode(self, z: Tensor) -> Tensor:
-        if z.dim() != 2 or z.shape[1] != self.n_latent:
-            raise ValueError(
-                f"TiedAutoencoder.decode expects codes of shape (B, {self.n_latent}), "
-                f"got {tuple(z.shape)}."
-            )
+        check_code_shape(z, self.n_latent, "TiedAutoencoder")
         h = z
         last = len(self.linears) - 1
         pairs = zip(reversed(self.linears), self.decoder_biases, strict=True)
