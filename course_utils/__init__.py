@@ -2,34 +2,41 @@
 
 Every notebook imports this small package. It is teaching material: open any module and read it.
 
-================ =================================================== ============
-module           what it holds                                       first used
-================ =================================================== ============
-``setup``        ``setup_course``: seed, device, fast mode, Colab    lesson 00
-``data``         MNIST / Fashion-MNIST as tensors, offline fallback  lesson 00
-``train``        ``fit``: the one training loop of the course        lesson 01
-``plots``        image grids, reconstructions, loss curves, codes    lesson 01
-``pca``          PCA by SVD and principal angles                     lesson 01
-``models``       the autoencoder models                              lesson 01
-``losses``       reconstruction losses and the course's convention   lesson 01
-``widgets``      sliders: thin shells over plain plotting functions  lesson 01
-``anomaly``      reconstruction-error scores, ROC/AUROC, threshold   lesson 02
-``conv``         conv and LSTM autoencoders, shape tables            lesson 03
-``corruption``   noise functions, Gaussian blur baseline, PSNR       lesson 04
-``denoising``    denoising loss, PSNR table, denoising figures       lesson 04
-``sparse``       sparse AE; L1, KL, contractive penalties; units     lesson 05
-``vae``          reparameterize, VAE loss, MLP/conv VAE, ELBO tools  lesson 06
-``vae_views``    samples, manifold grids, interpolation, sliders     lesson 06
-``vae_variants`` beta sweep, conditional VAE, Gumbel-softmax VAE     lesson 07
-``quiz``         the bilingual auto-graded quizzes (``show_quiz``)   lesson 00
-``quiz_bank``    quiz files: validation, sealed answer keys          lesson 00
-``quiz_widget``  the ipywidgets view of a quiz                       lesson 00
-================ =================================================== ============
+Layers (a test keeps them so): infrastructure modules never import a lesson module, a lesson
+module never imports a later lesson's module, and nothing imports in a circle.
+
+================== ================================================= ============
+module             what it holds                                     first used
+================== ================================================= ============
+*infrastructure*
+``course``         ``setup_course``: seed, device, fast mode, Colab  lesson 00
+``checks``         input checks: one vocabulary for bad inputs       lesson 00
+``data_sources``   IDX files, download, embedded fallback images     lesson 00
+``data``           ``load_dataset``: splits as tensors, batches      lesson 00
+``losses``         the loss convention; SSE, BCE, Gaussian, KL       lesson 01
+``train``          ``fit`` (one loop) and ``predict`` (one eval)     lesson 01
+``plots``          figures: image grids, curves, codes, diagrams     lesson 01
+``widgets``        ``FigureView``: sliders over plain functions      lesson 01
+``quiz``           the bilingual auto-graded quizzes (subpackage)    lesson 00
+*lessons*
+``pca``            PCA by SVD, principal angles, the k slider        lesson 01
+``models``         linear, dense and tied autoencoders; ``mlp``      lesson 01
+``anomaly``        reconstruction-error scores, ROC/AUROC            lesson 02
+``conv``           conv and LSTM autoencoders, shape tables          lesson 03
+``corruption``     noise functions, Gaussian blur baseline, PSNR     lesson 04
+``denoising``      ``DenoisingObjective``, PSNR table, figures       lesson 04
+``sparse``         sparse AE; L1, KL, contractive penalties; units   lesson 05
+``vae``            reparameterize, VAE loss, MLP/conv VAE, ELBO      lesson 06
+``vae_views``      samples, manifold grids, interpolation, sliders   lesson 06
+``beta_vae``       beta sweeps and the trade-off figures             lesson 07
+``cvae``           the conditional VAE and its views                 lesson 07
+``gumbel``         Gumbel-softmax discrete latents                   lesson 07
+================== ================================================= ============
 
 Nothing happens at import time: no download, no seeding, no device choice.
 """
 
-from course_utils.setup import Course, setup_course
+from course_utils.course import Course, setup_course
 
 __all__ = ["Course", "setup_course"]
 __version__ = "0.1.0"

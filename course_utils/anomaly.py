@@ -8,9 +8,9 @@ so its reconstruction error is an anomaly SCORE: the higher, the more unusual th
   every possible threshold at once. Written out here with numpy so you can read the computation;
   ``sklearn.metrics.roc_auc_score`` gives the same numbers (the tests check it).
 - ``flag_counts``: precision and recall at one threshold.
-- ``threshold_figure`` and ``threshold_slider``: the static view and the slider over it.
-- ``photo_patches``: an out-of-distribution set that needs no download (crops of scikit-learn's
-  two sample photographs), used when a second real dataset is not on disk.
+- ``threshold_figure`` and ``threshold_view``: the static view and the slider over it.
+- ``out_of_distribution_images``: the anomalies; when no second real dataset is on disk, crops
+  of scikit-learn's sample photographs (``data_sources.photo_patches``), never the same digits.
 
 Convention: label 1 = anomaly (out of distribution), 0 = normal; an image is FLAGGED as an
 anomaly when its score is at least the threshold (score >= t).
@@ -27,27 +27,24 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 from torch import Tensor, nn
 
-from course_utils.data import ImageData, iterate_batches
+from course_utils.data import ImageData
+from course_utils.data_sources import photo_patches
 from course_utils.losses import sse_per_image
 from course_utils.plots import NotebookFigure, as_images
+from course_utils.train import predict
 from course_utils.widgets import FigureView
 
 
-@torch.no_grad()
 def reconstruction_errors(model: nn.Module, x: Tensor, batch_size: int = 512) -> Tensor:
     """Mean squared error per pixel of each image's reconstruction: x (N, 1, 28, 28) -> (N,).
 
-    Runs in eval mode on the model's device; the result is on the CPU.
+    Runs through ``train.predict`` (eval mode, the model's device, batches); result on the CPU.
     """
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    errors = []
-    for (xb,) in iterate_batches(x, batch_size=batch_size):
-        xb = xb.to(device)
-        errors.append((sse_per_image(model(xb), xb) / xb[0].numel()).cpu())  # (B,)
-    model.train(was_training)
-    return torch.cat(errors)
+
+    def errors(model: nn.Module, xb: Tensor) -> Tensor:
+        return sse_per_image(model(xb), xb) / xb[0].numel()  # (B,)
+
+    return predict(model, x, fn=errors, batch_size=batch_size)
 
 
 def _scores_and_labels(normal, anomalous) -> tuple[np.ndarray, np.ndarray]:
@@ -129,7 +126,7 @@ def flag_counts(normal, anomalous, threshold: float) -> FlagCounts:
 
 
 # --------------------------------------------------------------------------------- figures
-def error_histograms(
+def error_histograms_figure(
     normal, anomalous, names: tuple[str, str] = ("normal", "anomalous"), threshold=None, ax=None
 ) -> Figure:
     """Histograms of the two sets of scores on shared bins (log-scaled x axis), as densities."""
@@ -184,6 +181,11 @@ def _image_strip(ax, images, indices, title: str, n: int) -> None:
         ax.text(0.5, 0.5, "none", transform=ax.transAxes, ha="center", va="center")
 
 
+def _indices_by_error(errors: Tensor, mask: Tensor, descending: bool) -> Tensor:
+    """Indices of the images selected by ``mask`` (N,), sorted by their error."""
+    return torch.nonzero(mask).ravel()[torch.argsort(errors[mask], descending=descending)]
+
+
 def threshold_figure(
     normal_errors,
     anomalous_errors,
@@ -203,7 +205,7 @@ def threshold_figure(
     c = flag_counts(normal_errors, anomalous_errors, threshold)
     fig = NotebookFigure(figsize=(11, 7.2), layout="constrained")
     grid = fig.add_gridspec(4, 2, height_ratios=[3.2, 1, 1, 1], width_ratios=[1.7, 1])
-    error_histograms(
+    error_histograms_figure(
         normal_errors, anomalous_errors, names, threshold, ax=fig.add_subplot(grid[0, 0])
     )
     roc_figure(
@@ -212,12 +214,9 @@ def threshold_figure(
         point=(c.false_alarm_rate, c.recall),
         ax=fig.add_subplot(grid[0, 1]),
     )
-    by_error = lambda err, mask, descending: torch.nonzero(mask).ravel()[  # noqa: E731
-        torch.argsort(err[mask], descending=descending)
-    ]
-    caught = by_error(anomalous_errors, anomalous_errors >= threshold, True)
-    alarms = by_error(normal_errors, normal_errors >= threshold, True)
-    missed = by_error(anomalous_errors, anomalous_errors < threshold, False)
+    caught = _indices_by_error(anomalous_errors, anomalous_errors >= threshold, True)
+    alarms = _indices_by_error(normal_errors, normal_errors >= threshold, True)
+    missed = _indices_by_error(anomalous_errors, anomalous_errors < threshold, False)
     rows = (
         (anomalous_images, caught, f"{names[1]} flagged (caught): {c.true_positives}"),
         (normal_images, alarms, f"{names[0]} flagged (false alarms): {c.false_positives}"),
@@ -233,7 +232,7 @@ def threshold_figure(
     return fig
 
 
-def threshold_slider(
+def threshold_view(
     normal_errors,
     anomalous_errors,
     normal_images,
@@ -271,30 +270,6 @@ def threshold_slider(
 
 
 # ------------------------------------------------------- an out-of-distribution set, offline
-def photo_patches(n: int, seed: int = 0) -> Tensor:
-    """n grey 28x28 crops of scikit-learn's two sample photos: (n, 1, 28, 28) in [0, 1].
-
-    The photos ship inside scikit-learn, so this needs no file and no network. Each photo is
-    turned grey and shrunk 4 times (so that a crop holds a whole object part, not a flat patch)
-    before random crops are cut.
-    """
-    from sklearn.datasets import load_sample_images
-
-    g = torch.Generator().manual_seed(seed)
-    photos = []
-    for rgb in load_sample_images().images:  # each (H, W, 3) uint8
-        grey = torch.tensor(rgb, dtype=torch.float32).mean(dim=2) / 255.0  # (H, W)
-        small = torch.nn.functional.avg_pool2d(grey[None, None], 4)[0, 0]  # (H/4, W/4)
-        photos.append(small)
-    crops = []
-    for i in range(n):
-        photo = photos[i % len(photos)]
-        top = int(torch.randint(0, photo.shape[0] - 28, (1,), generator=g))
-        left = int(torch.randint(0, photo.shape[1] - 28, (1,), generator=g))
-        crops.append(photo[top : top + 28, left : left + 28])
-    return torch.stack(crops).unsqueeze(1)  # (n, 28, 28) -> (n, 1, 28, 28)
-
-
 def out_of_distribution_images(other: ImageData, n: int, seed: int = 0) -> tuple[Tensor, str]:
     """Images (n, 1, 28, 28) that the in-distribution model never saw, and what they are.
 

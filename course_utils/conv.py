@@ -22,25 +22,10 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from course_utils.models import check_code_shape
+from course_utils.checks import check_codes, check_images, model_dtype
 from course_utils.plots import NotebookFigure
+from course_utils.train import eval_mode, predict
 from course_utils.widgets import FigureView
-
-
-def check_images(x: Tensor, who: str, size: int = 28) -> None:
-    """Raise a clear error unless x has shape (B, 1, size, size)."""
-    if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] != size or x.shape[3] != size:
-        hint = (
-            " It looks flattened: use x.view(-1, 1, 28, 28)."
-            if x.dim() == 2 and x.shape[-1] == size * size
-            else " A single image needs a batch dimension: x.unsqueeze(0)."
-            if x.dim() == 3
-            else ""
-        )
-        raise ValueError(
-            f"{who} expects a batch of images of shape (B, 1, {size}, {size}), "
-            f"but got shape {tuple(x.shape)}.{hint}"
-        )
 
 
 class ConvAutoencoder(nn.Module):
@@ -85,11 +70,11 @@ class ConvAutoencoder(nn.Module):
         )
 
     def encode(self, x: Tensor) -> Tensor:
-        check_images(x, "ConvAutoencoder")
+        check_images(x, "ConvAutoencoder", flat_ok=False, dtype=model_dtype(self))
         return self.encoder(x)
 
     def decode(self, z: Tensor) -> Tensor:
-        check_code_shape(z, self.n_latent, "ConvAutoencoder")
+        check_codes(z, self.n_latent, "ConvAutoencoder.decode", model_dtype(self))
         return self.decoder(z)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -126,13 +111,13 @@ class LSTMAutoencoder(nn.Module):
         self.to_row = nn.Linear(hidden, n_cols)
 
     def encode(self, x: Tensor) -> Tensor:
-        check_images(x, "LSTMAutoencoder", size=self.n_rows)
+        check_images(x, "LSTMAutoencoder", flat_ok=False, dtype=model_dtype(self))
         rows = x.squeeze(1)  # (B, 1, 28, 28) -> (B, 28 steps, 28 pixels)
         _, (h_last, _) = self.encoder_rnn(rows)  # h_last: (1 layer, B, hidden)
         return self.to_code(h_last[-1])  # (B, n_latent)
 
     def decode(self, z: Tensor) -> Tensor:
-        check_code_shape(z, self.n_latent, "LSTMAutoencoder")
+        check_codes(z, self.n_latent, "LSTMAutoencoder.decode", model_dtype(self))
         steps = z.unsqueeze(1).expand(-1, self.n_rows, -1)  # (B, L) -> (B, 28, L)
         h0 = torch.tanh(self.from_code(z)).unsqueeze(0)  # (B, hidden) -> (1, B, hidden)
         out, _ = self.decoder_rnn(steps, (h0, torch.zeros_like(h0)))  # (B, 28, hidden)
@@ -177,14 +162,12 @@ def shape_table(model: nn.Module, x: Tensor) -> list[LayerRow]:
     for name, module in model.named_modules():
         if name and not list(module.children()):
             hooks.append(module.register_forward_hook(record(name)))
-    was_training = model.training
-    model.eval()
     try:
-        model(x)
+        with eval_mode(model):
+            model(x)
     finally:
         for h in hooks:
             h.remove()
-        model.train(was_training)
     return rows
 
 
@@ -252,17 +235,10 @@ def overlap_view() -> FigureView:
     )
 
 
-@torch.no_grad()
 def error_maps(model: nn.Module, x: Tensor, batch_size: int = 500) -> Tensor:
     """Mean absolute reconstruction error at every pixel position: x (N, 1, H, W) -> (H, W)."""
-    was_training = model.training
-    model.eval()
-    total = torch.zeros(x.shape[-2:])
-    for start in range(0, len(x), batch_size):
-        xb = x[start : start + batch_size]
-        total += (model(xb) - xb).abs().sum(dim=(0, 1)).cpu()  # (B, 1, H, W) -> (H, W)
-    model.train(was_training)
-    return total / len(x)
+    x_hat = predict(model, x, batch_size=batch_size)  # (N, 1, H, W), on the CPU
+    return (x_hat - x).abs().mean(dim=(0, 1))  # (N, 1, H, W) -> (H, W)
 
 
 def error_maps_figure(models: dict[str, nn.Module], x: Tensor) -> Figure:

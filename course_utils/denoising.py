@@ -1,11 +1,12 @@
-"""Training and judging denoising autoencoders (lesson 04): the loss, the PSNR table, figures.
+"""Training and judging denoising autoencoders (lesson 04): the objective, PSNR table, figures.
 
 The corruption functions themselves live in ``course_utils.corruption``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 
 import ipywidgets as widgets
 import numpy as np
@@ -14,54 +15,70 @@ from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from course_utils.corruption import NOISE_KINDS, best_blur_sigma, corrupt, gaussian_blur, psnr
-from course_utils.losses import mse_loss
-from course_utils.plots import NotebookFigure, show_rows
-from course_utils.train import Batch, LossFn
+from course_utils.losses import sse_per_image
+from course_utils.plots import NotebookFigure, rows_figure
+from course_utils.train import Batch, predict
 from course_utils.widgets import FigureView
 
 NOISE_LABELS = {"gaussian": "Gaussian std", "masking": "masked fraction p",
                 "salt_and_pepper": "salt-and-pepper fraction p"}  # fmt: skip
 
 
-def denoising_loss(
-    levels: Mapping[str, tuple[float, float]], generator: torch.Generator, loss=mse_loss
-) -> LossFn:
-    """A ``loss_fn(model, batch)`` for ``fit`` that corrupts the clean images ON THE FLY.
+class DenoisingObjective:
+    """Objective for ``fit``: corrupt the clean images ON THE FLY, reconstruct the clean ones.
 
     ``levels`` maps a noise kind to the (low, high) range its level is drawn from, e.g.
-    ``{"gaussian": (0.0, 0.5)}``. For every batch one kind is picked at random and one level is
-    drawn uniformly from its range; the noise comes from ``generator``,
-    whose state moves on, so each epoch sees NEW noise on the same clean images.
+    ``{"gaussian": (0.0, 0.5)}``. For every batch ``(x,)`` one kind is picked at random and one
+    level drawn uniformly from its range, so the model is a BLIND denoiser: it is never told the
+    noise level. The loss is ``per_image_loss(model(noisy), x)``: the TARGET is the clean image.
 
-    A batch ``(x,)`` is corrupted here; a batch ``(noisy, clean)`` is used as it is (a fixed,
-    reproducible validation set). Either way the TARGET is the clean image.
+    While training, the noise comes from a generator seeded with ``seed`` whose state moves on,
+    so each epoch sees NEW noise on the same clean images. In eval mode (validation inside
+    ``fit``, or ``evaluate``) the noise of a batch is fixed: the same batch always gets the same
+    noise, so validation scores of different epochs are comparable. ``valid_noise=(kind, level)``
+    fixes the kind and level used in eval mode too (default: drawn like in training).
     """
-    kinds = list(levels)
 
-    def loss_fn(model: nn.Module, batch: Batch) -> Tensor:
-        if len(batch) == 2:  # (noisy, clean): already corrupted
-            noisy, clean = batch
+    def __init__(
+        self,
+        levels: Mapping[str, tuple[float, float]],
+        seed: int = 0,
+        per_image_loss: Callable[[Tensor, Tensor], Tensor] = sse_per_image,
+        valid_noise: tuple[str, float] | None = None,
+    ) -> None:
+        unknown = [k for k in levels if k not in NOISE_KINDS]
+        if not levels or unknown:
+            raise ValueError(
+                f"DenoisingObjective expects levels for noise kinds among {list(NOISE_KINDS)}, "
+                f"but received {list(levels)}."
+            )
+        self.levels, self.seed, self.per_image_loss = dict(levels), seed, per_image_loss
+        self.valid_noise = valid_noise
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def _noise_generator(self, model: nn.Module, x: Tensor) -> torch.Generator:
+        if model.training:
+            return self.generator
+        fingerprint = int(x.double().sum().item() * 1000) % 2**31  # same batch, same noise
+        return torch.Generator().manual_seed(self.seed + fingerprint)
+
+    def __call__(self, model: nn.Module, batch: Batch) -> tuple[Tensor, dict]:
+        x = batch[0]  # (B, 1, 28, 28) clean images
+        g = self._noise_generator(model, x)
+        if self.valid_noise is not None and not model.training:
+            kind, level = self.valid_noise
         else:
-            clean = batch[0]
-            kind = kinds[torch.randint(len(kinds), (1,), generator=generator).item()]
-            low, high = levels[kind]
-            level = low + (high - low) * torch.rand(1, generator=generator).item()
-            noisy = corrupt(clean, kind, level, generator)  # (B, 1, 28, 28), new noise each call
-        return loss(model(noisy), clean)
-
-    return loss_fn
+            kinds = list(self.levels)
+            kind = kinds[int(torch.randint(len(kinds), (1,), generator=g))]
+            low, high = self.levels[kind]
+            level = low + (high - low) * torch.rand(1, generator=g).item()
+        noisy = corrupt(x, kind, level, g)  # (B, 1, 28, 28), new noise each training step
+        return self.per_image_loss(model(noisy), x).mean(), {}
 
 
-@torch.no_grad()
 def denoise(model: nn.Module, noisy: Tensor, batch_size: int = 1000) -> Tensor:
-    """Run ``model`` in eval mode on its device, in batches; returns a CPU tensor like ``noisy``."""
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    out = torch.cat([model(noisy[i : i + batch_size].to(device)).cpu()
-                     for i in range(0, len(noisy), batch_size)])  # fmt: skip
-    model.train(was_training)
-    return out.clamp(0, 1)
+    """The model's outputs for noisy images (N, ...), clamped to [0, 1], on the CPU."""
+    return predict(model, noisy, batch_size=batch_size).clamp(0, 1)
 
 
 def psnr_table(
@@ -94,7 +111,7 @@ def psnr_table(
     return rows
 
 
-def plot_psnr_curves(rows: list[dict], title: str | None = None) -> Figure:
+def psnr_curves_figure(rows: list[dict], title: str | None = None) -> Figure:
     """One panel per noise kind: PSNR vs noise level for the model, the blur and the input."""
     kinds = [k for k in NOISE_KINDS if any(r["kind"] == k for r in rows)]
     fig = NotebookFigure(figsize=(4.2 * len(kinds), 3.4), layout="constrained")
@@ -124,7 +141,7 @@ def denoising_figure(
     denoised = denoise(model, noisy)
     title = (f"{kind}, level {level:.2f}: PSNR noisy {psnr(noisy, clean).mean():.1f} dB -> "
              f"denoised {psnr(denoised, clean).mean():.1f} dB")  # fmt: skip
-    return show_rows({"noisy input": noisy, "denoised": denoised, "clean target": clean},
+    return rows_figure({"noisy input": noisy, "denoised": denoised, "clean target": clean},
                      n=len(clean), title=title)  # fmt: skip
 
 
@@ -137,10 +154,10 @@ def denoising_view(
         "level": widgets.FloatSlider(value=level, min=0.0, max=0.8, step=0.05,
                                      description="level", continuous_update=False),
     }  # fmt: skip
-    return FigureView(lambda kind, level: denoising_figure(model, clean, kind, level), controls)
+    return FigureView(partial(denoising_figure, model, clean), controls)
 
 
-def plot_denoising_field(
+def denoising_field_figure(
     model: nn.Module, clean: Tensor, noisy: Tensor, lim: float = 1.8, n_grid: int = 21
 ) -> Figure:
     """2-D toy picture: arrows from points x to the model's output r(x), on a grid.
@@ -150,8 +167,7 @@ def plot_denoising_field(
     """
     t = torch.linspace(-lim, lim, n_grid)
     grid = torch.cartesian_prod(t, t)  # (n_grid^2, 2)
-    with torch.no_grad():
-        step = model(grid.to(next(model.parameters()).device)).cpu() - grid  # r(x) - x
+    step = predict(model, grid) - grid  # r(x) - x, (n_grid^2, 2)
     fig = NotebookFigure(figsize=(5.2, 5), layout="constrained")
     ax = fig.subplots()
     ax.scatter(*noisy.T, s=3, color="tab:orange", alpha=0.35, label="noisy training inputs")

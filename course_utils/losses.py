@@ -2,14 +2,19 @@
 
 Convention: every loss is PER IMAGE. Sum over the pixels of one image (and, for a VAE, over the
 latent dimensions), then average over the images of the batch. For a VAE this is "nats per
-image", the unit papers report for MNIST.
+image". The names say the reduction:
 
-For a plain autoencoder we also print the mean squared error PER PIXEL
-(= squared error per image / number of pixels), because that is the unit in which PCA's
-discarded variance and most benchmark tables are written. It is the same quantity, divided by
-784 for a 28x28 image.
+    ``*_per_image``        one value per image, summed over its pixels:   (B, ...) -> (B,)
+    ``mean_*_per_image``   the same, averaged over the batch:              (B, ...) -> scalar
+    ``mse_per_pixel``      the mean over every pixel of every image (torch's ``F.mse_loss``)
 
-Shapes: ``x`` and ``x_hat`` are (B, ...) with the same shape; ``mu`` and ``logvar`` are (B, L).
+For a plain autoencoder we also print the mean squared error PER PIXEL (= squared error per image
+/ number of pixels), a number that does not grow with the image size and is the unit most
+benchmark tables use. PCA's discarded variance (the sum of the dropped eigenvalues) is a squared
+error PER IMAGE; divide it by 784 to compare it with a per-pixel MSE.
+
+None of these names equals a ``torch.nn.functional`` name: ``F.mse_loss`` averages over pixels,
+``mean_sse_per_image`` sums over them, a number 784 times larger on 28x28 images.
 """
 
 from __future__ import annotations
@@ -19,24 +24,22 @@ import math
 import torch.nn.functional as F
 from torch import Tensor
 
+from course_utils.checks import check_not_0_255, check_same_shape, check_unit_range
 
-def _check_same_shape(x_hat: Tensor, x: Tensor, name: str) -> None:
-    if x_hat.shape != x.shape:
-        raise ValueError(
-            f"{name}: the reconstruction has shape {tuple(x_hat.shape)} but the target has shape "
-            f"{tuple(x.shape)}. They must match; reshape one of them, e.g. "
-            "x_hat.view_as(x), before computing the loss."
-        )
+
+def _check_pair(x_hat: Tensor, x: Tensor, who: str) -> None:
+    check_same_shape(x_hat, x, who)
+    check_not_0_255(x, who)  # targets of 0-255 would give losses 65,025 times too large
 
 
 def sse_per_image(x_hat: Tensor, x: Tensor) -> Tensor:
     """Squared error summed over pixels, one value per image: (B, ...) -> (B,)."""
-    _check_same_shape(x_hat, x, "sse_per_image")
+    _check_pair(x_hat, x, "sse_per_image")
     return F.mse_loss(x_hat, x, reduction="none").flatten(1).sum(dim=1)
 
 
-def mse_loss(x_hat: Tensor, x: Tensor) -> Tensor:
-    """Squared-error reconstruction loss: summed over pixels, averaged over the batch. Scalar.
+def mean_sse_per_image(x_hat: Tensor, x: Tensor) -> Tensor:
+    """Squared error summed over pixels, averaged over the batch: (B, ...) -> scalar.
 
     This is the negative log-likelihood of a Gaussian decoder with variance 1/2, up to a
     constant (lesson 06 makes the variance explicit).
@@ -46,19 +49,41 @@ def mse_loss(x_hat: Tensor, x: Tensor) -> Tensor:
 
 def mse_per_pixel(x_hat: Tensor, x: Tensor) -> Tensor:
     """Mean squared error per pixel (the reporting unit for plain autoencoders). Scalar."""
-    _check_same_shape(x_hat, x, "mse_per_pixel")
+    _check_pair(x_hat, x, "mse_per_pixel")
     return F.mse_loss(x_hat, x, reduction="mean")
 
 
-def bce_loss(logits: Tensor, x: Tensor) -> Tensor:
-    """Binary cross-entropy, summed over pixels, averaged over the batch. Scalar.
+def bce_per_image(logits: Tensor, x: Tensor) -> Tensor:
+    """Binary cross-entropy from logits, summed over pixels: (B, ...) -> (B,).
 
     The decoder outputs LOGITS (any real number); ``sigmoid(logits)`` is the probability that a
     pixel is "on". Targets ``x`` must lie in [0, 1]. Working with logits is numerically safer
-    than applying a sigmoid and then a log. This is the negative log-likelihood of a Bernoulli
-    decoder: -sum_i [x_i log p_i + (1 - x_i) log(1 - p_i)].
+    than applying a sigmoid and then a log.
+
+    For BINARY pixels this is exactly the Bernoulli negative log-likelihood
+    -sum_i [x_i log p_i + (1 - x_i) log(1 - p_i)]. For GREY targets it is a cross-entropy that
+    cannot reach 0: its minimum, at p_i = x_i, is the summed entropy of the pixels
+    (``bce_floor_per_image``). Lessons 01 and 06 show that floor.
     """
+    check_same_shape(logits, x, "bce_per_image")
+    check_unit_range(x, "bce_per_image")
+    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    return bce.flatten(1).sum(dim=1)  # (B, ...) -> (B,)
+
+
+def mean_bce_per_image(logits: Tensor, x: Tensor) -> Tensor:
+    """``bce_per_image`` averaged over the batch: (B, ...) -> scalar."""
     return bce_per_image(logits, x).mean()
+
+
+def bce_floor_per_image(x: Tensor, eps: float = 1e-12) -> Tensor:
+    """The smallest BCE any model can reach on targets x: their summed entropy, (B, ...) -> (B,).
+
+    -sum_i [x_i log x_i + (1 - x_i) log(1 - x_i)]: zero for binary pixels, positive for grey.
+    """
+    check_unit_range(x, "bce_floor_per_image")
+    x = x.flatten(1)
+    return -(x * (x + eps).log() + (1 - x) * (1 - x + eps).log()).sum(dim=1)
 
 
 def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -68,31 +93,8 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
         KL = 1/2 * sum_j ( mu_j^2 + sigma_j^2 - log sigma_j^2 - 1 )
     It is zero exactly when mu = 0 and sigma^2 = 1 (logvar = 0), and positive otherwise.
     """
-    if mu.shape != logvar.shape:
-        raise ValueError(
-            f"gaussian_kl: mu has shape {tuple(mu.shape)} but logvar has shape "
-            f"{tuple(logvar.shape)}; the encoder must output both with shape (batch, latent)."
-        )
+    check_same_shape(mu, logvar, "gaussian_kl", names=("mu", "logvar"))
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(dim=1)
-
-
-# --- Added for lesson 06: per-image terms and the Gaussian decoder with its variance in view ---
-
-
-def bce_per_image(logits: Tensor, x: Tensor) -> Tensor:
-    """Bernoulli negative log-likelihood (BCE from logits) summed over pixels: (B, ...) -> (B,).
-
-    ``bce_loss(logits, x) == bce_per_image(logits, x).mean()``; the per-image form lets a VAE add
-    its KL term image by image before averaging over the batch.
-    """
-    _check_same_shape(logits, x, "bce_per_image")
-    if x.min() < 0 or x.max() > 1:
-        raise ValueError(
-            f"bce_per_image needs targets in [0, 1], got values from {x.min().item():.3g} to "
-            f"{x.max().item():.3g}. Scale the images to [0, 1] or use a Gaussian decoder instead."
-        )
-    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-    return bce.flatten(1).sum(dim=1)  # (B, ...) -> (B,)
 
 
 def gaussian_nll_per_image(x_mean: Tensor, x: Tensor, sigma: float) -> Tensor:
@@ -105,14 +107,16 @@ def gaussian_nll_per_image(x_mean: Tensor, x: Tensor, sigma: float) -> Tensor:
     the squared error is a statement about the decoder's assumed pixel noise sigma (lesson 06).
     ``sigma`` is fixed (not learned) and must be positive.
     """
-    _check_same_shape(x_mean, x, "gaussian_nll_per_image")
     if not sigma > 0:
-        raise ValueError(f"gaussian_nll_per_image needs a positive sigma, got {sigma}.")
+        raise ValueError(
+            f"gaussian_nll_per_image expects a positive sigma, but received {sigma}. "
+            "Pass the decoder's assumed pixel noise, e.g. sigma=0.1."
+        )
     n_pixels = x[0].numel()
     constant = n_pixels * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
     return sse_per_image(x_mean, x) / (2 * sigma**2) + constant
 
 
-def gaussian_nll(x_mean: Tensor, x: Tensor, sigma: float) -> Tensor:
-    """Gaussian negative log-likelihood per image (see ``gaussian_nll_per_image``), batch mean."""
+def mean_gaussian_nll_per_image(x_mean: Tensor, x: Tensor, sigma: float) -> Tensor:
+    """``gaussian_nll_per_image`` averaged over the batch: (B, ...) -> scalar."""
     return gaussian_nll_per_image(x_mean, x, sigma).mean()

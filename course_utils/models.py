@@ -1,7 +1,13 @@
-"""Autoencoder models. Each has ``encode(x) -> z``, ``decode(z) -> x_hat`` and ``forward(x)``.
+"""Dense autoencoders of lessons 01-02, and the ``mlp`` builder the later dense models reuse.
 
-Images go in as (B, 1, 28, 28) or already flat (B, 784); reconstructions come out with the
-shape of the input, so ``loss(model(x), x)`` always compares like with like.
+Each model has ``encode(x) -> z``, ``decode(z) -> x_hat`` and ``forward(x)``. Images go in as
+(B, 1, 28, 28) or already flat (B, 784); reconstructions come out with the shape of the input,
+so ``loss(model(x), x)`` always compares like with like. Every input is checked
+(``course_utils.checks``) so a wrong shape or dtype gets a message, not a torch stack trace.
+
+Later lessons keep their models beside the ideas they teach: ``conv`` (03), ``sparse`` (05),
+``vae`` (06), ``cvae`` and ``gumbel`` (07); the module table in ``course_utils/__init__.py``
+lists them all.
 """
 
 from __future__ import annotations
@@ -9,24 +15,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from course_utils.checks import check_codes, check_images, model_dtype
 
-def flatten_input(x: Tensor, n_inputs: int, who: str) -> Tensor:
-    """(B, ...) -> (B, n_inputs), with a clear error when the sizes do not fit."""
-    if x.dim() < 2 or x[0].numel() != n_inputs:
-        raise ValueError(
-            f"{who} expects a batch of inputs with {n_inputs} values each, e.g. shape "
-            f"(B, {n_inputs}) or (B, 1, 28, 28), but got shape {tuple(x.shape)}. "
-            "A single image needs a batch dimension: x.unsqueeze(0)."
-        )
+
+def flatten_input(x: Tensor, n_inputs: int, who: str, dtype: torch.dtype = torch.float32) -> Tensor:
+    """(B, ...) -> (B, n_inputs), with a clear error when ``x`` cannot be a batch of inputs."""
+    check_images(x, who, flat_ok=True, n_inputs=n_inputs, dtype=dtype)
     return x.flatten(1)  # (B, 1, 28, 28) -> (B, 784)
-
-
-def check_code_shape(z: Tensor, n_latent: int, who: str) -> None:
-    """Raise a clear error unless the codes ``z`` have shape (B, n_latent)."""
-    if z.dim() != 2 or z.shape[1] != n_latent:
-        raise ValueError(
-            f"{who}.decode expects codes of shape (B, {n_latent}), got {tuple(z.shape)}."
-        )
 
 
 class LinearAutoencoder(nn.Module):
@@ -45,9 +40,11 @@ class LinearAutoencoder(nn.Module):
         self.decoder = nn.Linear(n_latent, n_inputs)
 
     def encode(self, x: Tensor) -> Tensor:
-        return self.encoder(flatten_input(x, self.n_inputs, "LinearAutoencoder"))
+        x = flatten_input(x, self.n_inputs, "LinearAutoencoder", model_dtype(self))
+        return self.encoder(x)
 
     def decode(self, z: Tensor) -> Tensor:
+        check_codes(z, self.n_latent, "LinearAutoencoder.decode", model_dtype(self))
         return self.decoder(z)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -73,7 +70,7 @@ class DenseAutoencoder(nn.Module):
     ``DenseAutoencoder(784, hidden=(128,), n_latent=32)`` is 784 -> 128 -> 32 -> 128 -> 784:
         encode: (B, 784) or (B, 1, 28, 28) -> (B, n_latent)     (no activation on the code)
         decode: (B, n_latent) -> (B, 784)    through a sigmoid, so pixels land in [0, 1]
-    With ``sigmoid_output=False`` the decoder returns logits instead (for ``bce_loss``).
+    With ``sigmoid_output=False`` the decoder returns logits instead (for ``mean_bce_per_image``).
     """
 
     def __init__(
@@ -90,10 +87,10 @@ class DenseAutoencoder(nn.Module):
         self.decoder = mlp([n_latent, *reversed(hidden), n_inputs], activation)
 
     def encode(self, x: Tensor) -> Tensor:
-        return self.encoder(flatten_input(x, self.n_inputs, "DenseAutoencoder"))
+        return self.encoder(flatten_input(x, self.n_inputs, "DenseAutoencoder", model_dtype(self)))
 
     def decode(self, z: Tensor) -> Tensor:
-        check_code_shape(z, self.n_latent, "DenseAutoencoder")
+        check_codes(z, self.n_latent, "DenseAutoencoder.decode", model_dtype(self))
         out = self.decoder(z)  # (B, n_inputs)
         return torch.sigmoid(out) if self.sigmoid_output else out
 
@@ -133,10 +130,10 @@ class TiedAutoencoder(nn.Module):
         self.act = activation()
 
     def encode(self, x: Tensor) -> Tensor:
-        return self.encoder(flatten_input(x, self.n_inputs, "TiedAutoencoder"))
+        return self.encoder(flatten_input(x, self.n_inputs, "TiedAutoencoder", model_dtype(self)))
 
     def decode(self, z: Tensor) -> Tensor:
-        check_code_shape(z, self.n_latent, "TiedAutoencoder")
+        check_codes(z, self.n_latent, "TiedAutoencoder.decode", model_dtype(self))
         h = z
         last = len(self.linears) - 1
         pairs = zip(reversed(self.linears), self.decoder_biases, strict=True)

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import math
 
+import ipywidgets as widgets
 import torch
+from matplotlib.figure import Figure
 from torch import Tensor
+
+from course_utils.plots import rows_figure
+from course_utils.widgets import FigureView
 
 
 def _check_2d(x: Tensor, who: str) -> None:
@@ -100,3 +105,26 @@ def principal_angles(a: Tensor, b: Tensor) -> Tensor:
     qb, _ = torch.linalg.qr(b.double())  # (D, k2)
     cosines = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)  # (min(k1, k2),), largest first
     return torch.arccos(cosines) * (180.0 / math.pi)
+
+
+def pca_reconstruction_figure(pca: PCA, images: Tensor, k: int) -> Figure:
+    """Images (N, 1, 28, 28) next to their PCA reconstructions from the first k components."""
+    small = pca.truncated(k)
+    recon = small.reconstruct(images.flatten(1)).view_as(images).clamp(0, 1)  # (N, 784) -> images
+    kept = small.explained_variance_ratio.sum().item()
+    return rows_figure(
+        {"original": images, f"k = {k}": recon},
+        title=f"{k} principal components keep {kept:.1%} of the variance",
+    )
+
+
+def pca_view(pca: PCA, images: Tensor, k: int = 10) -> FigureView:
+    """Lesson 01: a slider for the number of components k and the reconstructions it gives."""
+    slider = widgets.IntSlider(
+        value=min(k, pca.n_components),
+        min=1,
+        max=pca.n_components,
+        description="k",
+        continuous_update=False,
+    )
+    return FigureView(lambda k: pca_reconstruction_figure(pca, images, k), {"k": slider})

@@ -1,5 +1,10 @@
 """Figures used across the lessons. Every function RETURNS a figure and shows nothing.
 
+Naming rule, for the whole package: a function that returns a figure ends in ``_figure``
+(``images_figure``, ``history_figure``); one that returns an interactive view (sliders over a
+figure, ``widgets.FigureView``) ends in ``_view``; a function that returns images or numbers is
+named after what it computes (``manifold_grid``, ``error_maps``) and never draws.
+
 In a notebook a returned figure is displayed once, as the cell's result. In tests and scripts,
 call ``fig.savefig("name.png")``. Figures are ``NotebookFigure`` objects (a matplotlib Figure that
 knows how to show itself as a PNG) built without ``pyplot``, so library code never leaves open
@@ -19,8 +24,6 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
-
-from course_utils.train import History
 
 
 class NotebookFigure(Figure):
@@ -48,7 +51,7 @@ def as_images(images) -> np.ndarray:
     )
 
 
-def show_images(
+def images_figure(
     images,
     ncols: int = 10,
     titles: Sequence[str] | None = None,
@@ -76,8 +79,13 @@ def show_images(
     return fig
 
 
-def show_rows(
-    rows: Mapping[str, object], n: int = 10, title: str | None = None, size: float = 1.1
+def rows_figure(
+    rows: Mapping[str, object],
+    n: int = 10,
+    title: str | None = None,
+    size: float = 1.1,
+    vmin: float | None = 0.0,
+    vmax: float | None = 1.0,
 ) -> Figure:
     """Rows of images to compare, one row per entry: e.g. {"input": x, "reconstruction": x_hat}.
 
@@ -90,7 +98,7 @@ def show_rows(
     for r, (name, imgs) in enumerate(arrays.items()):
         for c in range(n):
             ax = axes[r, c]
-            ax.imshow(imgs[c], cmap="gray", vmin=0, vmax=1)
+            ax.imshow(imgs[c], cmap="gray", vmin=vmin, vmax=vmax)
             ax.set_xticks([])
             ax.set_yticks([])
         axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
@@ -99,10 +107,13 @@ def show_rows(
     return fig
 
 
-def plot_history(
-    history: History, keys: Sequence[str] = ("loss",), title: str | None = None, logy: bool = False
+def history_figure(
+    history, keys: Sequence[str] = ("loss",), title: str | None = None, logy: bool = False
 ) -> Figure:
-    """Training and validation curves per epoch, one panel per key (e.g. "loss", "kl")."""
+    """Training and validation curves per epoch, one panel per key (e.g. "loss", "kl").
+
+    ``history`` is the ``train.History`` that ``fit`` returns.
+    """
     fig = NotebookFigure(figsize=(4.2 * len(keys), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(keys)))
     epochs = history["epoch"]
@@ -122,7 +133,7 @@ def plot_history(
     return fig
 
 
-def plot_codes(
+def codes_figure(
     codes,
     labels,
     classes: Sequence[str],
@@ -139,7 +150,7 @@ def plot_codes(
     codes = torch.as_tensor(codes).detach().cpu().numpy()
     labels = torch.as_tensor(labels).cpu().numpy()
     if codes.ndim != 2 or codes.shape[1] != 2:
-        raise ValueError(f"plot_codes needs codes of shape (N, 2), got {codes.shape}.")
+        raise ValueError(f"codes_figure needs codes of shape (N, 2), got {codes.shape}.")
     fig = NotebookFigure(figsize=(7, 6), layout="constrained")
     ax = fig.subplots()
     cmap = matplotlib.colormaps["tab10"]
@@ -160,7 +171,7 @@ def plot_codes(
     return fig
 
 
-def plot_cloud(points, projected=None, title: str | None = None) -> Figure:
+def cloud_figure(points, projected=None, title: str | None = None) -> Figure:
     """A 3-D point cloud (N, 3), seen from an angle and edge-on to its best-fitting plane.
 
     With ``projected`` (N, 3) each point's reconstruction is drawn too, joined to a few points by
@@ -186,4 +197,48 @@ def plot_cloud(points, projected=None, title: str | None = None) -> Figure:
         ax.legend(loc="upper left", fontsize=8)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def flow_diagram_figure(
+    stages: Sequence[tuple[str, str]],
+    title: str | None = None,
+    arrows: Sequence[str] | None = None,
+    width: float = 1.9,
+) -> Figure:
+    """An architecture or data-flow diagram: boxes left to right, joined by arrows.
+
+    ``stages`` is a list of (name, detail) pairs, e.g. ``[("x", "(B, 784)"), ("encoder",
+    "784 -> 128 -> 32"), ("z", "(B, 32)"), ...]``; the detail (a shape, a layer list) is written
+    under the name. ``arrows`` optionally labels the arrow after each stage but the last.
+    Names that are tensors (one letter or a Greek name) get a round box, layers a square one.
+    """
+    if len(stages) < 2:
+        raise ValueError(
+            f"flow_diagram_figure expects at least two stages, but received {len(stages)}."
+        )
+    if arrows is not None and len(arrows) != len(stages) - 1:
+        raise ValueError(
+            f"flow_diagram_figure expects one arrow label per gap ({len(stages) - 1}), but "
+            f"received {len(arrows)}."
+        )
+    fig = NotebookFigure(figsize=(width * len(stages), 2.2), layout="constrained")
+    ax = fig.subplots()
+    ax.set_xlim(-0.5, len(stages) - 0.5)
+    ax.set_ylim(-1, 1)
+    ax.axis("off")
+    for i, (name, detail) in enumerate(stages):
+        tensor_like = len(name.split()[0]) <= 3
+        style = "round,pad=0.35" if tensor_like else "square,pad=0.35"
+        colour = "#dbeafe" if tensor_like else "#fde68a"
+        ax.text(i, 0.15, name, ha="center", va="center", fontsize=11, fontweight="bold",
+                bbox={"boxstyle": style, "facecolor": colour, "edgecolor": "#555"})  # fmt: skip
+        ax.text(i, -0.55, detail, ha="center", va="center", fontsize=8, wrap=True)
+        if i < len(stages) - 1:
+            ax.annotate("", xy=(i + 0.62, 0.15), xytext=(i + 0.38, 0.15),
+                        arrowprops={"arrowstyle": "->", "lw": 1.5})  # fmt: skip
+            if arrows is not None and arrows[i]:
+                ax.text(i + 0.5, 0.5, arrows[i], ha="center", va="bottom", fontsize=8)
+    if title:
+        ax.set_title(title)
     return fig

@@ -7,16 +7,19 @@ penalty below is also "per image" so that its weight is comparable to the recons
 
 from __future__ import annotations
 
+from functools import partial
+
 import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from course_utils.losses import mse_loss
+from course_utils.checks import check_codes, model_dtype
+from course_utils.losses import sse_per_image
 from course_utils.models import flatten_input
 from course_utils.plots import NotebookFigure, as_images
-from course_utils.train import Batch, LossFn
+from course_utils.train import Batch, predict
 from course_utils.widgets import FigureView
 
 
@@ -35,9 +38,11 @@ class SparseAutoencoder(nn.Module):
         self.decoder = nn.Linear(n_code, n_inputs)
 
     def encode(self, x: Tensor) -> Tensor:
-        return torch.sigmoid(self.encoder(flatten_input(x, self.n_inputs, "SparseAutoencoder")))
+        x = flatten_input(x, self.n_inputs, "SparseAutoencoder", model_dtype(self))
+        return torch.sigmoid(self.encoder(x))
 
     def decode(self, h: Tensor) -> Tensor:
+        check_codes(h, self.n_code, "SparseAutoencoder.decode", model_dtype(self))
         return torch.sigmoid(self.decoder(h))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -101,45 +106,50 @@ def jacobian_frobenius_autograd(encode, x: Tensor) -> Tensor:
     return torch.stack(norms)
 
 
-def sparse_loss(
-    penalty: str | None = None, weight: float = 0.0, target: float = 0.05, loss=mse_loss
-) -> LossFn:
-    """``loss_fn(model, batch)`` for ``fit``: reconstruction + weight * penalty, per image.
+class SparseObjective:
+    """Objective for ``fit``: reconstruction + weight * penalty, each per image (lesson 05).
 
     penalty: None, "l1" (``l1_penalty``), "kl" (``kl_sparsity_penalty`` with ``target``) or
-    "contractive" (mean of ``contractive_penalty``). Also logs "recon", "penalty" and
-    "mean_activation" (mean of h over images and units) every epoch.
+    "contractive" (mean of ``contractive_penalty``). The reconstruction term is the squared error
+    summed over pixels (``sse_per_image``), averaged over the batch. Also logs "recon",
+    "penalty" and "mean_activation" (mean of h over images and units) every epoch.
     """
-    if penalty not in (None, "l1", "kl", "contractive"):
-        raise ValueError(f"penalty must be None, 'l1', 'kl' or 'contractive', got {penalty!r}.")
-    if penalty == "kl":
-        _check_target(target)
 
-    def loss_fn(model: nn.Module, batch: Batch) -> tuple[Tensor, dict[str, Tensor]]:
+    def __init__(self, penalty: str | None = None, weight: float = 0.0, target: float = 0.05):
+        if penalty not in (None, "l1", "kl", "contractive"):
+            raise ValueError(
+                f"SparseObjective expects penalty None, 'l1', 'kl' or 'contractive', but "
+                f"received {penalty!r}."
+            )
+        self.penalty, self.weight = penalty, weight
+        self.target = _check_target(target) if penalty == "kl" else target
+
+    def _penalty(self, model: nn.Module, h: Tensor) -> Tensor:
+        if self.penalty == "l1":
+            return l1_penalty(h)
+        if self.penalty == "kl":
+            return kl_sparsity_penalty(h, self.target)
+        if self.penalty == "contractive":
+            return contractive_penalty(h, model.encoder.weight).mean()
+        return torch.zeros((), device=h.device)
+
+    def __call__(self, model: nn.Module, batch: Batch) -> tuple[Tensor, dict[str, Tensor]]:
         x = batch[0]
         h = model.encode(x)  # (B, n_code)
-        recon = loss(model.decode(h).view_as(x), x)
-        if penalty == "l1":
-            extra = l1_penalty(h)
-        elif penalty == "kl":
-            extra = kl_sparsity_penalty(h, target)
-        elif penalty == "contractive":
-            extra = contractive_penalty(h, model.encoder.weight).mean()
-        else:
-            extra = torch.zeros((), device=x.device)
+        recon = sse_per_image(model.decode(h).view_as(x), x).mean()
+        extra = self._penalty(model, h)
         stats = {"recon": recon.detach(), "penalty": extra.detach(), "mean_activation": h.mean()}
-        return recon + weight * extra, stats
-
-    return loss_fn
+        return recon + self.weight * extra, stats
 
 
 # -------------------------------------------------------------------------- unit analysis
-@torch.no_grad()
 def codes_of(model: nn.Module, x: Tensor, batch_size: int = 1000) -> Tensor:
-    """Codes of all images x (N, ...) in eval mode, in batches, on the CPU: (N, n_code)."""
-    device = next(model.parameters()).device
-    return torch.cat([model.encode(x[i : i + batch_size].to(device)).cpu()
-                      for i in range(0, len(x), batch_size)])  # fmt: skip
+    """Codes of all images x (N, ...) via ``train.predict`` (eval mode, batches): (N, n_code)."""
+    return predict(model, x, fn=_encode, batch_size=batch_size)
+
+
+def _encode(model: nn.Module, x: Tensor) -> Tensor:
+    return model.encode(x)
 
 
 def top_activating(codes: Tensor, unit: int, k: int = 10) -> Tensor:
@@ -161,7 +171,7 @@ def decoder_images(model: SparseAutoencoder, units) -> Tensor:
 
 
 # -------------------------------------------------------------------------------- figures
-def plot_sparsity_costs(p: float = 0.05) -> Figure:
+def sparsity_costs_figure(p: float = 0.05) -> Figure:
     """KL(p || q) against the L1 and L2 distances |q - p| and (q - p)^2, for rates q in (0, 1).
 
     Left: the whole range of q (log scale). Right: a zoom around the target p.
@@ -187,7 +197,7 @@ def plot_sparsity_costs(p: float = 0.05) -> Figure:
     return fig
 
 
-def plot_activations(codes: dict[str, Tensor], target: float | None = None) -> Figure:
+def activations_figure(codes: dict[str, Tensor], target: float | None = None) -> Figure:
     """Per run: a histogram of all activations (log counts) and of each unit's mean activation."""
     fig = NotebookFigure(figsize=(10, 3.6), layout="constrained")
     ax_all, ax_units = fig.subplots(1, 2)
@@ -242,7 +252,7 @@ def unit_view(
     """Lesson 05: pick a unit with a slider and see ``unit_figure`` for it."""
     picker = widgets.IntSlider(value=unit, min=0, max=codes.shape[1] - 1, description="unit",
                                continuous_update=False)  # fmt: skip
-    return FigureView(lambda unit: unit_figure(model, codes, images, unit, k), {"unit": picker})
+    return FigureView(partial(unit_figure, model, codes, images, k=k), {"unit": picker})
 
 
 def firing_fraction(codes: Tensor, threshold: float = 0.1) -> float:

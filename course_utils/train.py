@@ -1,52 +1,160 @@
-"""The one training loop of the course: ``fit`` (lesson 01, then every lesson).
+"""The one training loop (``fit``) and the one evaluation path (``predict``) of the course.
 
-What differs between lessons goes into the LOSS FUNCTION, not into a new loop:
-``loss_fn(model, batch) -> loss`` or ``-> (loss, {"name": value, ...})`` for extra numbers to log
-(e.g. the two terms of the VAE loss). ``batch`` is the tuple of tensors from ``iterate_batches``,
-already on the model's device. Small hooks (callbacks) handle schedules such as KL warm-up.
+Lesson 01 introduces them; every later lesson reuses them.
+
+OBJECTIVES. What differs between lessons goes into the objective, not into a new loop. An
+objective is any callable ``objective(model, batch) -> (loss, logs)``:
+
+- ``batch`` is a tuple of tensors already on the model's device. ``batch[0]`` is always the
+  batch of clean images x (B, ...); a conditional model also gets its labels, ``(x, y)``.
+- ``loss`` is a scalar tensor in the course's convention (per image, averaged over the batch).
+- ``logs`` is a dict of extra numbers to print and record each epoch, e.g. {"kl": ...}; {} if none.
+
+Objectives are small classes whose settings are attributes (``VAEObjective.beta``), so that a
+callback can change them while training runs: ``ReconstructionObjective`` here,
+``DenoisingObjective`` (lesson 04), ``SparseObjective`` (05), ``VAEObjective`` (06),
+``GumbelObjective`` (07).
+
+EVALUATION. ``predict(model, x)`` runs a model over a whole dataset without gradients, with one
+contract: inputs may live on the CPU and are moved batch by batch to the model's device; the
+model is in eval mode inside and its previous mode is restored after; results come back on the
+CPU. ``evaluate`` (average objective over a dataset) is built on it.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from course_utils.checks import InputError, check_tensor, model_dtype
 from course_utils.data import iterate_batches
-from course_utils.losses import mse_loss
+from course_utils.losses import sse_per_image
 
 Batch = tuple[Tensor, ...]
-LossFn = Callable[[nn.Module, Batch], "Tensor | tuple[Tensor, dict[str, Tensor | float]]"]
+Logs = dict[str, "Tensor | float"]
+Objective = Callable[[nn.Module, Batch], tuple[Tensor, Logs]]
 
 
 class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite during training."""
 
 
-def reconstruction_loss(loss: Callable[[Tensor, Tensor], Tensor] = mse_loss) -> LossFn:
-    """Plain autoencoder objective: ``loss(model(x), target)``; target = x unless given.
+def model_device(model: nn.Module) -> torch.device:
+    """The device of a model's weights (the model decides; data follows it)."""
+    first = next(model.parameters(), None)
+    return torch.device("cpu") if first is None else first.device
 
-    Batches are ``(x,)`` for a plain autoencoder or ``(x_input, x_target)``, e.g. a noisy input
-    and its clean target in lesson 04.
+
+# ------------------------------------------------------------------------ the evaluation path
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Put ``model`` in eval mode (Dropout off, BatchNorm frozen) and restore its mode after."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+def _forward(model: nn.Module, *batch: Tensor):
+    return model(*batch)
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module,
+    *inputs: Tensor,
+    fn: Callable[..., Tensor | tuple[Tensor, ...]] = _forward,
+    batch_size: int = 512,
+) -> Tensor | tuple[Tensor, ...]:
+    """Run ``fn(model, *batch)`` over aligned inputs (N, ...) in batches; concatenate the results.
+
+    The default ``fn`` is the forward pass, so ``predict(model, x)`` is ``model(x)`` for a whole
+    dataset. Another ``fn`` asks for something else, e.g. the codes:
+    ``predict(model, x, fn=lambda m, xb: m.encode(xb))``. ``fn`` returns a tensor (b, ...) or a
+    tuple of them (a VAE's forward gives (logits, mu, logvar)); the results come back the same
+    way, concatenated along the first dimension, on the CPU. Runs in eval mode, without
+    gradients, on the model's device.
+    """
+    if not inputs:
+        raise InputError("predict expects at least one tensor of inputs, but received none.")
+    device = model_device(model)
+    parts: list = []
+    with eval_mode(model):
+        for batch in iterate_batches(*inputs, batch_size=batch_size):
+            out = fn(model, *(t.to(device) for t in batch))
+            parts.append(tuple(o.cpu() for o in out) if isinstance(out, tuple) else out.cpu())
+    if isinstance(parts[0], tuple):
+        return tuple(torch.cat(column) for column in zip(*parts, strict=True))
+    return torch.cat(parts)
+
+
+def _as_tuple(data: Tensor | Sequence[Tensor]) -> Batch:
+    return (data,) if isinstance(data, Tensor) else tuple(data)
+
+
+def evaluate(
+    model: nn.Module,
+    data: Tensor | Sequence[Tensor],
+    objective: Objective | None = None,
+    batch_size: int = 512,
+) -> dict[str, float]:
+    """The objective's loss (and logs) averaged over a whole dataset: {"loss": ..., ...}.
+
+    Batches are weighted by their size, so the result is a true per-image mean.
+    """
+    objective = objective or ReconstructionObjective()
+    keys: list[str] = []
+
+    def weighted_sums(model: nn.Module, *batch: Tensor) -> Tensor:
+        loss, logs = objective(model, batch)
+        values = {"loss": loss, **logs}
+        keys[:] = list(values)
+        return torch.tensor([[_number(v) * len(batch[0]) for v in values.values()]])  # (1, k)
+
+    inputs = _as_tuple(data)
+    sums = predict(model, *inputs, fn=weighted_sums, batch_size=batch_size).sum(dim=0)  # (k,)
+    return {key: float(total) / len(inputs[0]) for key, total in zip(keys, sums, strict=True)}
+
+
+# ---------------------------------------------------------------------------- the objective
+class ReconstructionObjective:
+    """Plain autoencoder objective: ``per_image_loss(model(x), x)`` averaged over the batch.
+
+    ``per_image_loss`` maps (x_hat, x) to one value per image (B,); default ``sse_per_image``,
+    the squared error summed over pixels. Logs nothing extra.
     """
 
-    def loss_fn(model: nn.Module, batch: Batch) -> Tensor:
-        x, target = batch[0], batch[-1]
-        return loss(model(x), target)
+    def __init__(self, per_image_loss: Callable[[Tensor, Tensor], Tensor] = sse_per_image):
+        self.per_image_loss = per_image_loss
 
-    return loss_fn
+    def __call__(self, model: nn.Module, batch: Batch) -> tuple[Tensor, Logs]:
+        x = batch[0]
+        x_hat = model(x)
+        if not isinstance(x_hat, Tensor):
+            raise InputError(
+                f"ReconstructionObjective expects the model to return ONE tensor (the "
+                f"reconstruction), but it returned a {type(x_hat).__name__}. A VAE returns "
+                "(logits, mu, logvar): train it with fit(..., loss_fn=VAEObjective())."
+            )
+        return self.per_image_loss(x_hat, x).mean(), {}
 
 
+# ------------------------------------------------------------------------- the training loop
 @dataclass
 class History:
     """One row per epoch: {"epoch", "train_loss", "valid_loss", ..., "seconds"}."""
 
     rows: list[dict[str, float]] = field(default_factory=list)
+    interrupted: bool = False  # True when training was stopped with Ctrl-C / "interrupt kernel"
 
     def __getitem__(self, key: str) -> list[float]:
         """All epochs' values of one column, e.g. ``history["valid_loss"]``."""
@@ -63,9 +171,15 @@ class TrainState:
     model: nn.Module
     optimizer: torch.optim.Optimizer
     history: History
+    epochs: int  # epochs asked for
+    steps_per_epoch: int
     epoch: int = 0  # 1-based while training
     step: int = 0  # optimizer steps so far
     stop: bool = False  # a callback sets this to end training after the current epoch
+
+    @property
+    def total_steps(self) -> int:
+        return self.epochs * self.steps_per_epoch
 
 
 class Callback:
@@ -73,49 +187,34 @@ class Callback:
 
     def on_epoch_start(self, state: TrainState) -> None: ...
 
+    def on_batch_start(self, state: TrainState) -> None: ...
+
     def on_batch_end(self, state: TrainState) -> None: ...
 
     def on_epoch_end(self, state: TrainState) -> None: ...
 
 
-def _as_tuple(data: Tensor | Sequence[Tensor]) -> Batch:
-    return (data,) if isinstance(data, Tensor) else tuple(data)
+def _train_step(state: TrainState, objective: Objective, batch: Batch, grad_clip, where: str):
+    """One optimizer step on one batch; returns the logged numbers as floats."""
+    loss, logs = objective(state.model, batch)
+    if not torch.isfinite(loss):
+        raise NonFiniteLossError(
+            f"The loss became {loss.item()} at {where}. Try a smaller learning rate (now "
+            f"{state.optimizer.param_groups[0]['lr']:g}), gradient clipping "
+            "(fit(..., grad_clip=1.0)), and check the inputs: no NaN, values in [0, 1] for "
+            "BCE, and log-variances that are not huge."
+        )
+    state.optimizer.zero_grad()
+    loss.backward()
+    if grad_clip is not None:
+        nn.utils.clip_grad_norm_(state.model.parameters(), grad_clip)
+    state.optimizer.step()
+    state.step += 1
+    return {"loss": loss.item(), **{k: _number(v) for k, v in logs.items()}}
 
 
-def _split_output(out) -> tuple[Tensor, dict[str, float]]:
-    if isinstance(out, tuple):
-        loss, extras = out
-        return loss, {
-            k: float(v.detach() if isinstance(v, Tensor) else v) for k, v in extras.items()
-        }
-    return out, {}
-
-
-@torch.no_grad()
-def evaluate(
-    model: nn.Module,
-    data: Tensor | Sequence[Tensor],
-    loss_fn: LossFn | None = None,
-    batch_size: int = 512,
-) -> dict[str, float]:
-    """Average loss (and extras) over a whole dataset, in eval mode: {"loss": ..., ...}.
-
-    Averages are weighted by batch size, so the result is a true per-image mean.
-    """
-    loss_fn = loss_fn or reconstruction_loss()
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    totals: dict[str, float] = {}
-    n = 0
-    for batch in iterate_batches(*_as_tuple(data), batch_size=batch_size):
-        loss, extras = _split_output(loss_fn(model, tuple(t.to(device) for t in batch)))
-        size = len(batch[0])
-        for key, value in {"loss": float(loss), **extras}.items():
-            totals[key] = totals.get(key, 0.0) + value * size
-        n += size
-    model.train(was_training)
-    return {key: total / n for key, total in totals.items()}
+def _number(value: Tensor | float) -> float:
+    return float(value.detach()) if isinstance(value, Tensor) else float(value)
 
 
 def fit(
@@ -123,7 +222,7 @@ def fit(
     train: Tensor | Sequence[Tensor],
     valid: Tensor | Sequence[Tensor] | None = None,
     *,
-    loss_fn: LossFn | None = None,
+    loss_fn: Objective | None = None,
     epochs: int = 10,
     batch_size: int = 128,
     lr: float = 1e-3,
@@ -137,73 +236,76 @@ def fit(
 
     Args:
         model: any nn.Module; training runs on the device its parameters are on.
-        train: a tensor x (N, ...) or a tuple of aligned tensors, e.g. (noisy, clean).
+        train: images x (N, ...), or a tuple of aligned tensors such as (x, labels).
         valid: the same for validation (optional), evaluated after every epoch.
-        loss_fn: ``loss_fn(model, batch)``; default: squared error per image (``mse_loss``).
+        loss_fn: the objective (see the module docstring); default ``ReconstructionObjective()``.
         epochs, batch_size, lr: the usual; Adam is used unless ``optimizer`` is given.
         grad_clip: if set, clip the gradient norm to this value (helps unstable runs).
-        callbacks: objects with ``on_epoch_start`` / ``on_batch_end`` / ``on_epoch_end``.
+        callbacks: objects with ``on_epoch_start`` / ``on_batch_start`` / ``on_batch_end`` /
+            ``on_epoch_end``.
         seed: seeds the shuffling of the batches (the model's init is seeded by its builder).
         verbose: show a progress bar and print one summary line per epoch.
+    Returns:
+        The History. Interrupting the kernel (Ctrl-C) stops training cleanly: the model keeps
+        the weights it has, and the history of the finished epochs is returned.
     Raises:
         NonFiniteLossError: the loss became NaN or infinite (says where and what to try).
     """
-    loss_fn = loss_fn or reconstruction_loss()
-    device = next(model.parameters()).device
-    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    objective = loss_fn or ReconstructionObjective()
     train_data = _as_tuple(train)
+    check_tensor(train_data[0], "fit (the training images)", model_dtype(model))
+    device = model_device(model)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
-    state = TrainState(model, optimizer, History())
     n_batches = math.ceil(len(train_data[0]) / batch_size)
+    state = TrainState(model, optimizer, History(), epochs=epochs, steps_per_epoch=n_batches)
     bar = tqdm(total=epochs * n_batches, disable=not verbose, unit="batch", leave=False)
-    for epoch in range(1, epochs + 1):
-        state.epoch, start = epoch, time.perf_counter()
-        for cb in callbacks:
-            cb.on_epoch_start(state)
-        model.train()
-        totals: dict[str, float] = {}
-        n_seen = 0
-        batches = iterate_batches(
-            *train_data, batch_size=batch_size, shuffle=True, generator=generator
-        )
-        for i, batch in enumerate(batches, start=1):
-            batch = tuple(t.to(device) for t in batch)
-            loss, extras = _split_output(loss_fn(model, batch))
-            if not torch.isfinite(loss):
-                bar.close()
-                raise NonFiniteLossError(
-                    f"The loss became {loss.item()} at epoch {epoch}, batch {i} of {n_batches}. "
-                    f"Try a smaller learning rate (now {optimizer.param_groups[0]['lr']:g}), "
-                    "gradient clipping (fit(..., grad_clip=1.0)), and check the inputs: no NaN, "
-                    "values in [0, 1] for BCE, and log-variances that are not huge."
-                )
-            optimizer.zero_grad()
-            loss.backward()
-            if grad_clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            optimizer.step()
-            state.step += 1
-            size = len(batch[0])
-            for key, value in {"loss": loss.item(), **extras}.items():
-                totals[key] = totals.get(key, 0.0) + value * size
-            n_seen += size
+    try:
+        for epoch in range(1, epochs + 1):
+            state.epoch, start = epoch, time.perf_counter()
             for cb in callbacks:
-                cb.on_batch_end(state)
-            bar.set_description(f"epoch {epoch}/{epochs}")
-            bar.update()
-        row = {"epoch": epoch, **{f"train_{k}": v / n_seen for k, v in totals.items()}}
-        if valid is not None:
-            row.update({f"valid_{k}": v for k, v in evaluate(model, valid, loss_fn).items()})
-        row["seconds"] = time.perf_counter() - start
-        state.history.rows.append(row)
-        for cb in callbacks:
-            cb.on_epoch_end(state)
-        if verbose:  # the summary sits INSIDE the epoch loop: one line per epoch
-            numbers = "  ".join(
-                f"{k} {v:.4g}" for k, v in row.items() if k not in ("epoch", "seconds")
+                cb.on_epoch_start(state)
+            model.train()
+            totals: dict[str, float] = {}
+            batches = iterate_batches(
+                *train_data, batch_size=batch_size, shuffle=True, generator=generator
             )
-            tqdm.write(f"epoch {epoch:>3}/{epochs}  {numbers}  ({row['seconds']:.1f} s)")
-        if state.stop:
-            break
-    bar.close()
+            for i, batch in enumerate(batches, start=1):
+                for cb in callbacks:
+                    cb.on_batch_start(state)
+                batch = tuple(t.to(device) for t in batch)
+                where = f"epoch {epoch}, batch {i} of {n_batches}"
+                for key, value in _train_step(state, objective, batch, grad_clip, where).items():
+                    totals[key] = totals.get(key, 0.0) + value * len(batch[0])
+                for cb in callbacks:
+                    cb.on_batch_end(state)
+                bar.set_description(f"epoch {epoch}/{epochs}")
+                bar.update()
+            n_seen = len(train_data[0])
+            row = {"epoch": epoch, **{f"train_{k}": v / n_seen for k, v in totals.items()}}
+            if valid is not None:
+                scores = evaluate(model, valid, objective)
+                row.update({f"valid_{k}": v for k, v in scores.items()})
+            row["seconds"] = time.perf_counter() - start
+            state.history.rows.append(row)
+            for cb in callbacks:
+                cb.on_epoch_end(state)
+            if verbose:  # the summary sits INSIDE the epoch loop: one line per epoch
+                _print_row(row, epochs)
+            if state.stop:
+                break
+    except KeyboardInterrupt:
+        state.history.interrupted = True
+        print(
+            f"Training interrupted during epoch {state.epoch} (after {state.step} steps): the "
+            f"model keeps its current weights; the history holds the "
+            f"{len(state.history.rows)} finished epochs."
+        )
+    finally:
+        bar.close()
     return state.history
+
+
+def _print_row(row: dict[str, float], epochs: int) -> None:
+    numbers = "  ".join(f"{k} {v:.4g}" for k, v in row.items() if k not in ("epoch", "seconds"))
+    tqdm.write(f"epoch {row['epoch']:>3}/{epochs}  {numbers}  ({row['seconds']:.1f} s)")

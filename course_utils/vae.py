@@ -20,9 +20,10 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from course_utils.checks import check_codes, check_images, check_same_shape, model_dtype
 from course_utils.losses import bce_per_image, gaussian_kl, gaussian_nll_per_image
 from course_utils.models import flatten_input, mlp
-from course_utils.train import Callback, TrainState
+from course_utils.train import Callback, TrainState, predict
 
 Likelihood = Literal["bernoulli", "gaussian"]
 
@@ -34,11 +35,7 @@ def reparameterize(mu: Tensor, logvar: Tensor, generator: torch.Generator | None
     any weight, so z is a differentiable function of mu and logvar. ``generator`` (optional,
     a CPU or same-device ``torch.Generator``) makes the draw reproducible.
     """
-    if mu.shape != logvar.shape:
-        raise ValueError(
-            f"reparameterize: mu has shape {tuple(mu.shape)} but logvar has shape "
-            f"{tuple(logvar.shape)}; both must be (batch, latent)."
-        )
+    check_same_shape(mu, logvar, "reparameterize", names=("mu", "logvar"))
     std = torch.exp(0.5 * logvar)  # sigma = sqrt(exp(logvar)), always positive
     if generator is None:
         eps = torch.randn_like(std)
@@ -115,37 +112,39 @@ def warmup_beta(step: int, warmup_steps: int, target: float = 1.0) -> float:
 
 
 class KLWarmup(Callback):
-    """Raise ``objective.beta`` linearly from 0 to ``target`` over the first ``warmup_steps``.
+    """Raise ``objective.beta`` linearly from 0 to ``target`` during the first part of training.
 
-    Early in training the KL term easily wins (it can be made zero by ignoring the input); the
-    warm-up lets the decoder learn to use z first. Set before every optimizer step.
+    ``warmup`` is either a number of EPOCHS (an int, e.g. 3) or a FRACTION of all training steps
+    (a float in (0, 1], e.g. 0.3). Early in training the KL term easily wins (it can be made
+    zero by ignoring the input); the warm-up lets the decoder learn to use z first. Beta is set
+    before every optimizer step.
     """
 
-    def __init__(self, objective: VAEObjective, warmup_steps: int, target: float = 1.0) -> None:
-        self.objective, self.warmup_steps, self.target = objective, warmup_steps, target
+    def __init__(self, objective: VAEObjective, warmup: int | float, target: float = 1.0):
+        is_epochs = isinstance(warmup, int) and warmup >= 0
+        is_fraction = isinstance(warmup, float) and 0 < warmup <= 1
+        if not (is_epochs or is_fraction):
+            raise ValueError(
+                "KLWarmup expects warmup as a number of epochs (an int >= 0) or a fraction of "
+                f"training (a float in (0, 1]), but received {warmup!r}."
+            )
+        self.objective, self.warmup, self.target = objective, warmup, target
 
-    def on_epoch_start(self, state: TrainState) -> None:
-        self.objective.beta = warmup_beta(state.step, self.warmup_steps, self.target)
+    def warmup_steps(self, state: TrainState) -> int:
+        if isinstance(self.warmup, float):
+            return round(self.warmup * state.total_steps)
+        return self.warmup * state.steps_per_epoch
 
-    def on_batch_end(self, state: TrainState) -> None:
-        self.objective.beta = warmup_beta(state.step, self.warmup_steps, self.target)
-
-
-def check_codes(z: Tensor, n_latent: int, who: str) -> None:
-    """A clear error when codes do not have the decoder's latent size: expect (B, n_latent)."""
-    if z.dim() != 2 or z.shape[1] != n_latent:
-        raise ValueError(
-            f"{who}.decode expects codes of shape (B, {n_latent}) but received "
-            f"{tuple(z.shape)}. The encoder and decoder must share one latent size: build both "
-            f"with n_latent={n_latent}, or give a single code a batch dimension: z[None]."
-        )
+    def on_batch_start(self, state: TrainState) -> None:
+        self.objective.beta = warmup_beta(state.step, self.warmup_steps(state), self.target)
 
 
 class VAE(nn.Module):
     """A dense VAE (lesson 06). ``VAE(784, hidden=(400,), n_latent=20)`` is the classic one.
 
     encode: (B, 784) or (B, 1, 28, 28) -> mu, logvar, each (B, n_latent)
-    decode: z (B, n_latent) -> logits (B, 784)            (sigmoid(logits) = pixel means)
+    decode: z (B, n_latent) -> logits (B, 1, 28, 28)    (sigmoid(logits) = pixel means), the
+            same contract as ``ConvVAE.decode`` ((B, n_inputs) if n_inputs is not 784)
     forward: x -> (logits shaped like x, mu, logvar), with z one reparameterized sample.
     mu and logvar are ACTIVATIONS, recomputed for every input; the weights are the parameters.
     """
@@ -159,13 +158,15 @@ class VAE(nn.Module):
     ) -> None:
         super().__init__()
         self.n_inputs, self.n_latent = n_inputs, n_latent
+        self.output_shape = (1, 28, 28) if n_inputs == 28 * 28 else (n_inputs,)
         self.body = nn.Sequential(mlp([n_inputs, *hidden], activation), activation())
         self.to_mu = nn.Linear(hidden[-1], n_latent)
         self.to_logvar = nn.Linear(hidden[-1], n_latent)  # log sigma^2: any real number is valid
         self.decoder = mlp([n_latent, *reversed(hidden), n_inputs], activation)
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        h = self.body(flatten_input(x, self.n_inputs, "VAE"))  # (B, 784) -> (B, hidden)
+        x = flatten_input(x, self.n_inputs, "VAE", model_dtype(self))  # (B, 784)
+        h = self.body(x)  # (B, 784) -> (B, hidden)
         return self.to_mu(h), self.to_logvar(h)  # (B, L), (B, L)
 
     def reparameterize(
@@ -174,8 +175,9 @@ class VAE(nn.Module):
         return reparameterize(mu, logvar, generator)
 
     def decode(self, z: Tensor) -> Tensor:
-        check_codes(z, self.n_latent, "VAE")
-        return self.decoder(z)  # (B, L) -> (B, 784) logits
+        check_codes(z, self.n_latent, "VAE.decode", model_dtype(self))
+        logits = self.decoder(z)  # (B, L) -> (B, 784)
+        return logits.view(-1, *self.output_shape)  # (B, 784) -> (B, 1, 28, 28)
 
     def forward(self, x: Tensor, generator: torch.Generator | None = None):
         mu, logvar = self.encode(x)
@@ -208,11 +210,7 @@ class ConvVAE(nn.Module):
         )  # fmt: skip
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
-            raise ValueError(
-                f"ConvVAE expects images of shape (B, 1, 28, 28) but received {tuple(x.shape)}. "
-                "Flat (B, 784) inputs need x.view(-1, 1, 28, 28); one image needs x[None]."
-            )
+        check_images(x, "ConvVAE", flat_ok=False, dtype=model_dtype(self))
         h = self.body(x)  # (B, c2 * 49)
         return self.to_mu(h), self.to_logvar(h)
 
@@ -222,7 +220,7 @@ class ConvVAE(nn.Module):
         return reparameterize(mu, logvar, generator)
 
     def decode(self, z: Tensor) -> Tensor:
-        check_codes(z, self.n_latent, "ConvVAE")
+        check_codes(z, self.n_latent, "ConvVAE.decode", model_dtype(self))
         h = self.from_z(z).view(-1, self.channels[1], 7, 7)  # (B, c2 * 49) -> (B, c2, 7, 7)
         return self.deconv(h)  # (B, 1, 28, 28) logits
 
@@ -232,7 +230,6 @@ class ConvVAE(nn.Module):
         return self.decode(z), mu, logvar
 
 
-@torch.no_grad()
 def negative_elbo(
     model: nn.Module,
     *inputs: Tensor,
@@ -242,42 +239,33 @@ def negative_elbo(
     """Test negative ELBO in nats per image: BCE summed over pixels + KL, ONE z sample per image.
 
     ``inputs`` are what the model's forward takes: ``(x,)``, or ``(x, y)`` for a conditional
-    VAE. Returns {"loss": ..., "recon": ..., "kl": ...}, each averaged over all images. The
-    inputs are moved to the model's device batch by batch. This is the "classic protocol" of the
-    lesson's quality numbers (an upper bound on -log p(x); importance sampling would tighten it).
+    VAE. Returns {"loss": ..., "recon": ..., "kl": ...}, each averaged over all images. Runs
+    through ``train.predict`` (eval mode, the model's device, batches).
     """
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
-    n = len(inputs[0])
-    for start in range(0, n, batch_size):
-        batch = tuple(t[start : start + batch_size].to(device) for t in inputs)
+
+    def terms(model: nn.Module, *batch: Tensor) -> Tensor:
         logits, mu, logvar = model(*batch, generator=generator)
         recon, kl = bce_per_image(logits, batch[0]), gaussian_kl(mu, logvar)  # (b,), (b,)
-        totals["recon"] += recon.sum().item()
-        totals["kl"] += kl.sum().item()
-        totals["loss"] += (recon + kl).sum().item()
-    model.train(was_training)
-    return {key: value / n for key, value in totals.items()}
+        return torch.stack([recon + kl, recon, kl], dim=1)  # (b, 3)
+
+    means = predict(model, *inputs, fn=terms, batch_size=batch_size).mean(dim=0)  # (3,)
+    return dict(zip(("loss", "recon", "kl"), means.tolist(), strict=True))
 
 
-@torch.no_grad()
+def _encode_gaussian(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
+    return model.encode(x)
+
+
 def kl_per_dimension(model: nn.Module, x: Tensor, batch_size: int = 1000) -> Tensor:
     """Average KL of each latent dimension over the images x: (N, ...) -> (L,), nats.
 
     A dimension whose KL is about 0 has q(z_j|x) = N(0, 1) for every x: it carries no
     information about the input (it has collapsed to the prior).
     """
-    device = next(model.parameters()).device
-    parts = []
-    for start in range(0, len(x), batch_size):
-        mu, logvar = model.encode(x[start : start + batch_size].to(device))
-        parts.append(0.5 * (mu.pow(2) + logvar.exp() - logvar - 1))  # (b, L), per dimension
-    return torch.cat(parts).mean(dim=0).cpu()
+    mu, logvar = predict(model, x, fn=_encode_gaussian, batch_size=batch_size)  # (N, L) each
+    return (0.5 * (mu.pow(2) + logvar.exp() - logvar - 1)).mean(dim=0)  # (L,)
 
 
-@torch.no_grad()
 def active_units(
     model: nn.Module, x: Tensor, threshold: float = 0.01, batch_size: int = 1000
 ) -> tuple[int, Tensor]:
@@ -285,7 +273,6 @@ def active_units(
 
     Unit j is active when Var_x( mu_j(x) ) > threshold. Returns (count, variances (L,)).
     """
-    device = next(model.parameters()).device
-    mus = [model.encode(x[s : s + batch_size].to(device))[0] for s in range(0, len(x), batch_size)]
-    variances = torch.cat(mus).var(dim=0).cpu()  # (N, L) -> (L,)
+    mu, _ = predict(model, x, fn=_encode_gaussian, batch_size=batch_size)  # (N, L)
+    variances = mu.var(dim=0)  # (N, L) -> (L,)
     return int((variances > threshold).sum()), variances

@@ -1,8 +1,9 @@
-"""Looking at VAEs (lessons 06-07): samples, interpolations, manifold grids, latent sliders.
+"""Looking at VAEs (lesson 06): samples, interpolations, manifold grids, latent sliders.
 
 Plain functions return images (N, 1, 28, 28) in [0, 1] or figures; the ``*_view`` functions are
 thin ``FigureView`` shells over them (ipywidgets 7.7+ and 8.x). Decoded images are the decoder's
-pixel MEANS, sigmoid(logits), not Bernoulli samples. Codes are moved to the model's device.
+pixel MEANS, sigmoid(logits), not Bernoulli samples. Every pass goes through ``train.predict``
+(eval mode, the model's device, results on the CPU).
 """
 
 from __future__ import annotations
@@ -16,35 +17,37 @@ from matplotlib.figure import Figure
 from torch import Tensor, nn
 from torch.distributions import Normal
 
-from course_utils.plots import NotebookFigure, as_images, show_rows
-from course_utils.vae_variants import BetaSweep
+from course_utils.plots import NotebookFigure, as_images, rows_figure
+from course_utils.train import predict
 from course_utils.widgets import FigureView
 
 
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
+def _decode(model: nn.Module, z: Tensor, *condition: Tensor) -> Tensor:
+    return model.decode(z, *condition)
 
 
-@torch.no_grad()
+def _encode_mean(model: nn.Module, x: Tensor, *condition: Tensor) -> Tensor:
+    return model.encode(x, *condition)[0]
+
+
 def decode_images(model: nn.Module, z: Tensor, *condition: Tensor) -> Tensor:
     """Codes z (N, L) (plus labels (N,) for a CVAE) -> images (N, 1, 28, 28) in [0, 1], on CPU."""
-    dev = _device(model)
-    logits = model.decode(z.to(dev), *(c.to(dev) for c in condition))
-    return torch.sigmoid(logits).view(-1, 1, 28, 28).cpu()  # (N, 784) -> (N, 1, 28, 28)
+    logits = predict(model, z, *condition, fn=_decode)
+    return torch.sigmoid(logits).view(-1, 1, 28, 28)  # pixel means
 
 
-@torch.no_grad()
 def encode_means(model: nn.Module, x: Tensor, *condition: Tensor) -> Tensor:
     """The centres mu(x) of q(z|x) for images x (N, ...): (N, L) on CPU."""
-    dev = _device(model)
-    return model.encode(x.to(dev), *(c.to(dev) for c in condition))[0].cpu()
+    return predict(model, x, *condition, fn=_encode_mean)
 
 
-@torch.no_grad()
 def reconstruct(model: nn.Module, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """x (N, ...) -> reconstructions (N, 1, 28, 28) through ONE sampled z per image."""
-    logits, _, _ = model(x.to(_device(model)), generator=generator)
-    return torch.sigmoid(logits).view(-1, 1, 28, 28).cpu()
+
+    def sampled_logits(model: nn.Module, xb: Tensor) -> Tensor:
+        return model(xb, generator=generator)[0]
+
+    return torch.sigmoid(predict(model, x, fn=sampled_logits)).view(-1, 1, 28, 28)
 
 
 def prior_samples(model: nn.Module, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -96,7 +99,7 @@ def manifold_figure(model: nn.Module, n: int = 15, title: str | None = None) -> 
     return fig
 
 
-def traversal_grid(
+def traversal_figure(
     model: nn.Module, z: Tensor, dims: Sequence[int], span: float = 3.0, steps: int = 9
 ) -> Figure:
     """Rows = latent dimensions, columns = that dimension set from -span to +span, rest = z (L,)."""
@@ -106,7 +109,7 @@ def traversal_grid(
         codes = z.detach().cpu().repeat(steps, 1)  # (steps, L)
         codes[:, d] = values
         rows[f"z{d + 1}"] = decode_images(model, codes)
-    return show_rows(rows, n=steps, title=f"latent traversals from {-span:g} to {span:g}")
+    return rows_figure(rows, n=steps, title=f"latent traversals from {-span:g} to {span:g}")
 
 
 def decode_code_figure(model: nn.Module, z: Tensor, original: Tensor | None = None) -> Figure:
@@ -157,98 +160,6 @@ def latent_view(
         return decode_code_figure(model, z, original=image)
 
     return FigureView(render, sliders)
-
-
-# --------------------------------------------------------------------------- conditional VAE
-
-
-def cvae_figure(model: nn.Module, label: int, z: Tensor, classes: Sequence[str]) -> Figure:
-    """The CVAE decoding one style code z (L,) as class ``label``. Backs ``cvae_view``."""
-    img = decode_images(model, z.reshape(1, -1), torch.tensor([label]))
-    title = f"class {classes[label]}, style z = {np.round(z.tolist(), 2).tolist()}"
-    fig = NotebookFigure(figsize=(3, 3.2), layout="constrained")
-    ax = fig.subplots()
-    ax.imshow(img[0, 0].numpy(), cmap="gray", vmin=0, vmax=1)
-    ax.set_title(title, fontsize=8)
-    ax.axis("off")
-    return fig
-
-
-def cvae_style_grid(model: nn.Module, styles: Tensor, classes: Sequence[str]) -> Figure:
-    """Rows = style codes (S, L), columns = classes: each row keeps one style across all digits."""
-    n_classes = len(classes)
-    rows = {}
-    for s, z in enumerate(styles):
-        labels = torch.arange(n_classes)
-        rows[f"style {s + 1}"] = decode_images(model, z.repeat(n_classes, 1), labels)
-    return show_rows(rows, n=n_classes, title="one style code per row, one class per column")
-
-
-def cvae_view(model: nn.Module, classes: Sequence[str], span: float = 3.0) -> FigureView:
-    """Pick a class, then move one slider per style dimension (z), decoding live."""
-    controls: dict[str, widgets.ValueWidget] = {
-        "label": widgets.Dropdown(
-            options=[(name, i) for i, name in enumerate(classes)], value=0, description="class"
-        )
-    }
-    for d in range(model.n_latent):
-        controls[f"z{d + 1}"] = widgets.FloatSlider(
-            value=0.0, min=-span, max=span, step=0.1, description=f"style z{d + 1}",
-            continuous_update=False,
-        )  # fmt: skip
-
-    def render(label: int, **values: float) -> Figure:
-        z = torch.tensor([values[f"z{d + 1}"] for d in range(model.n_latent)])
-        return cvae_figure(model, label, z, classes)
-
-    return FigureView(render, controls)
-
-
-# --------------------------------------------------------------------------- beta-VAE
-
-
-def tradeoff_figure(sweep: BetaSweep, highlight: float | None = None) -> Figure:
-    """Test reconstruction loss and KL (nats per image) against beta, log-scaled beta axis."""
-    fig = NotebookFigure(figsize=(9, 3.3), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
-    for ax, key, colour in ((ax1, "recon", "tab:blue"), (ax2, "kl", "tab:red")):
-        ax.plot(sweep.betas, sweep.column(key), "o-", color=colour)
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(sweep.betas, [f"{b:g}" for b in sweep.betas])
-        ax.set(xlabel="beta", ylabel=f"test {key} (nats/image)")
-        ax.grid(alpha=0.3)
-        if highlight is not None:
-            ax.axvline(highlight, color="grey", ls="--")
-    ax1.set_title("reconstruction rises with beta")
-    ax2.set_title("KL falls with beta")
-    return fig
-
-
-def beta_figure(
-    sweep: BetaSweep, beta: float, x: Tensor, generator_seed: int = 0, n: int = 8
-) -> Figure:
-    """For one beta of the sweep: n test images, their reconstructions and n prior samples."""
-    model = sweep.model(beta)
-    row = sweep.rows[sweep.betas.index(beta)]
-    g = torch.Generator().manual_seed(generator_seed)
-    return show_rows(
-        {
-            "input": x[:n],
-            "reconstruction": reconstruct(model, x[:n], generator=g),
-            "prior sample": prior_samples(model, n, generator=g),
-        },
-        n=n,
-        title=f"beta = {beta:g}: recon {row['recon']:.1f}, KL {row['kl']:.1f} nats/image",
-    )
-
-
-def beta_view(sweep: BetaSweep, x: Tensor) -> FigureView:
-    """A slider over the precomputed beta values of a sweep (nothing is trained when it moves)."""
-    slider = widgets.SelectionSlider(
-        options=[(f"{b:g}", b) for b in sweep.betas], value=sweep.betas[0], description="beta",
-        continuous_update=False,
-    )  # fmt: skip
-    return FigureView(lambda beta: beta_figure(sweep, beta, x), {"beta": slider})
 
 
 def kl_per_dimension_figure(per_dim: dict[str, Tensor], threshold: float = 0.01) -> Figure:

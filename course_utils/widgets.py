@@ -13,10 +13,6 @@ from collections.abc import Callable, Mapping
 import ipywidgets as widgets
 from IPython.display import display
 from matplotlib.figure import Figure
-from torch import Tensor
-
-from course_utils.pca import PCA
-from course_utils.plots import show_rows
 
 
 class FigureView:
@@ -48,26 +44,3 @@ class FigureView:
 
     def _ipython_display_(self) -> None:  # understood by ipywidgets 7 and 8 alike
         display(self.widget)
-
-
-def pca_reconstruction_figure(pca: PCA, images: Tensor, k: int) -> Figure:
-    """Images (N, 1, 28, 28) next to their PCA reconstructions from the first k components."""
-    small = pca.truncated(k)
-    recon = small.reconstruct(images.flatten(1)).view_as(images).clamp(0, 1)  # (N, 784) -> images
-    kept = small.explained_variance_ratio.sum().item()
-    return show_rows(
-        {"original": images, f"k = {k}": recon},
-        title=f"{k} principal components keep {kept:.1%} of the variance",
-    )
-
-
-def pca_slider(pca: PCA, images: Tensor, k: int = 10) -> FigureView:
-    """Lesson 01: a slider for the number of components k and the reconstructions it gives."""
-    slider = widgets.IntSlider(
-        value=min(k, pca.n_components),
-        min=1,
-        max=pca.n_components,
-        description="k",
-        continuous_update=False,
-    )
-    return FigureView(lambda k: pca_reconstruction_figure(pca, images, k), {"k": slider})

@@ -128,14 +128,14 @@ for data in (mnist, fashion):
 # pictures of the latent space.
 
 # %%
-from course_utils.plots import show_images
+from course_utils.plots import images_figure
 
 n = 10
-show_images(mnist.train.x[:n], titles=[mnist.classes[i] for i in mnist.train.y[:n]],
+images_figure(mnist.train.x[:n], titles=[mnist.classes[i] for i in mnist.train.y[:n]],
             title=f"{mnist.name}: the first {n} training images")
 
 # %%
-show_images(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.train.y[:n]],
+images_figure(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.train.y[:n]],
             title=f"{fashion.name}: the first {n} training images")
 
 # %% [markdown]
@@ -172,7 +172,7 @@ print("one batch:", tuple(xb.shape))
 def class_examples(dataset_name: str, label: int):
     data = mnist if dataset_name == "MNIST" else fashion
     images = data.train.x[data.train.y == label][:10]
-    return show_images(images, title=f"{data.name}: class {data.classes[label]!r}")
+    return images_figure(images, title=f"{data.name}: class {data.classes[label]!r}")
 
 
 class_examples("Fashion-MNIST", 7)

@@ -89,17 +89,17 @@ DATASET = "fashion_mnist"  # try "mnist": every cell below works with either
 # pixels each.
 
 # %%
-from course_utils.losses import bce_loss, mse_loss, mse_per_pixel
+from course_utils.losses import mean_bce_per_image, mean_sse_per_image, mse_per_pixel
 
 x = torch.tensor([[0.0, 0.5, 1.0], [1.0, 1.0, 0.0]])  # (B=2, D=3)
 x_hat = torch.tensor([[0.1, 0.4, 0.7], [0.8, 0.9, 0.3]])  # predictions strictly inside (0, 1)
 by_hand = ((x - x_hat) ** 2).sum(dim=1).mean()  # sum over pixels, mean over images
-print(f"squared error per image: by hand {by_hand:.4f}, mse_loss {mse_loss(x_hat, x):.4f}")
+print(f"squared error per image: by hand {by_hand:.4f}, mean_sse_per_image {mean_sse_per_image(x_hat, x):.4f}")
 print(f"MSE per pixel: {mse_per_pixel(x_hat, x):.4f} = {by_hand:.4f} / 3")
 
 logits = torch.logit(x_hat)  # the decoder's raw outputs; sigmoid(logits) = x_hat
 bce_by_hand = -(x * x_hat.log() + (1 - x) * (1 - x_hat).log()).sum(dim=1).mean()
-print(f"BCE per image: by hand {bce_by_hand:.4f}, bce_loss {bce_loss(logits, x):.4f}")
+print(f"BCE per image: by hand {bce_by_hand:.4f}, mean_bce_per_image {mean_bce_per_image(logits, x):.4f}")
 
 # %% [markdown]
 # ## 3. PCA on a 3-D toy cloud
@@ -110,11 +110,11 @@ print(f"BCE per image: by hand {bce_by_hand:.4f}, bce_loss {bce_loss(logits, x):
 
 # %%
 from course_utils.data import toy_cloud
-from course_utils.plots import plot_cloud
+from course_utils.plots import cloud_figure
 
 cloud = toy_cloud(n=500, noise=0.15, seed=0)  # (500, 3)
 print("cloud:", tuple(cloud.shape))
-plot_cloud(cloud, title="500 points near a tilted plane")
+cloud_figure(cloud, title="500 points near a tilted plane")
 
 # %% [markdown]
 # **PCA in four lines.** Centre the data, take its SVD $X - \bar x = U S V^\top$; the rows of
@@ -137,10 +137,10 @@ print("variance along each principal direction:", eigenvalues)
 from course_utils.pca import PCA, principal_angles
 
 pca2 = PCA(n_components=2).fit(cloud)
-pca_error = mse_loss(pca2.reconstruct(cloud), cloud).item()
+pca_error = mean_sse_per_image(pca2.reconstruct(cloud), cloud).item()
 print(f"explained variance ratio: {pca2.explained_variance_ratio.numpy().round(4)}")
 print(f"PCA reconstruction error {pca_error:.5f} = discarded eigenvalue {pca2.eigenvalues[2]:.5f}")
-plot_cloud(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point lands on the plane")
+cloud_figure(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point lands on the plane")
 
 # %% [markdown]
 # ## 4. A linear autoencoder on the same cloud
@@ -152,13 +152,13 @@ plot_cloud(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point la
 
 # %%
 from course_utils.models import LinearAutoencoder
-from course_utils.plots import plot_history
+from course_utils.plots import history_figure
 from course_utils.train import fit
 
 torch.manual_seed(0)  # the seed of this model's initial weights
 toy_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
 toy_history = fit(toy_ae, cloud, epochs=200, batch_size=64, lr=1e-2, verbose=False)
-plot_history(toy_history, title="linear autoencoder on the toy cloud", logy=True)
+history_figure(toy_history, title="linear autoencoder on the toy cloud", logy=True)
 
 # %% [markdown]
 # Two questions: does it reach PCA's error, the best any rank-2 linear map can do? And does it
@@ -168,7 +168,7 @@ plot_history(toy_history, title="linear autoencoder on the toy cloud", logy=True
 
 # %%
 with torch.no_grad():
-    ae_error = mse_loss(toy_ae(cloud), cloud).item()
+    ae_error = mean_sse_per_image(toy_ae(cloud), cloud).item()
 W_d = toy_ae.decoder.weight.detach()  # (3, 2): its columns span the decoder's plane
 angles = principal_angles(W_d, pca2.components.T)
 print(f"reconstruction error: autoencoder {ae_error:.5f}, PCA {pca_error:.5f} "
@@ -210,11 +210,11 @@ for k in (2, 10, 32, 100):
 # (Grey is zero; white and black are positive and negative weights.)
 
 # %%
-from course_utils.plots import show_images
+from course_utils.plots import images_figure
 
 directions = pca.components[:10]
 scaled = 0.5 + 0.5 * directions / directions.abs().amax(dim=1, keepdim=True)  # map to [0, 1]
-show_images(torch.cat([pca.mean[None], scaled]), ncols=11,
+images_figure(torch.cat([pca.mean[None], scaled]), ncols=11,
             titles=["mean"] + [f"PC {j + 1}" for j in range(10)],
             title=f"{data.name}: the mean image and the first ten principal directions")
 
@@ -225,7 +225,7 @@ show_images(torch.cat([pca.mean[None], scaled]), ncols=11,
 # %%
 for k in (10, 32):
     small = pca.truncated(k)
-    measured = mse_loss(small.reconstruct(x_train), x_train).item()
+    measured = mean_sse_per_image(small.reconstruct(x_train), x_train).item()
     predicted = pca.eigenvalues[k:].sum().item()
     print(f"k = {k}: measured {measured:.3f}, sum of discarded eigenvalues {predicted:.3f} "
           "(squared error per image)")
@@ -239,14 +239,14 @@ for k in (10, 32):
 # %%
 from IPython.display import display
 
-from course_utils.widgets import pca_reconstruction_figure, pca_slider
+from course_utils.pca import pca_reconstruction_figure, pca_view
 
 examples = data.test.x[:8]  # (8, 1, 28, 28)
 for k in (2, 10, 32):
     display(pca_reconstruction_figure(pca, examples, k))
 
 # %% tags=["nbval-ignore-output"]
-pca_slider(pca, examples, k=10)
+pca_view(pca, examples, k=10)
 
 # %% [markdown]
 # ## 6. The linear autoencoder on images: does it find PCA's subspace?
@@ -316,13 +316,13 @@ fig
 # (a rotation, stretch, maybe a mirror).
 
 # %%
-from course_utils.plots import plot_codes
+from course_utils.plots import codes_figure
 
 codes_pca = pca.truncated(2).encode(x_test)
 with torch.no_grad():
     codes_ae = results[2]["model"].encode(x_test)
-display(plot_codes(codes_pca, data.test.y, data.classes, title="PCA codes (k = 2)"))
-plot_codes(codes_ae, data.test.y, data.classes, title="linear autoencoder codes (k = 2)")
+display(codes_figure(codes_pca, data.test.y, data.classes, title="PCA codes (k = 2)"))
+codes_figure(codes_ae, data.test.y, data.classes, title="linear autoencoder codes (k = 2)")
 
 # %% [markdown]
 # ## 7. Why nonlinearity matters
@@ -350,13 +350,13 @@ print(f"test MSE per pixel with k = 10: PCA {results[10]['pca']:.5f}, nonlinear 
 print(f"the nonlinear AE's error is {deep_mse / results[10]['pca']:.0%} of PCA's")
 
 # %%
-from course_utils.plots import show_rows
+from course_utils.plots import rows_figure
 
 with torch.no_grad():
     show = data.test.x[:10]
     linear_recon = results[10]["model"](show).clamp(0, 1)
     deep_recon = deep(show).clamp(0, 1)
-show_rows({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": deep_recon},
+rows_figure({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": deep_recon},
           title="the same 10-number code, linear vs nonlinear")
 
 # %% [markdown]

@@ -90,11 +90,11 @@ print(f"  PCA-32          {pca_mse:.5f}")
 print(f"  stacked AE-32   {dense_mse:.5f}  ({dense_mse / pca_mse:.0%} of PCA's error)")
 
 # %%
-from course_utils.plots import show_rows
+from course_utils.plots import rows_figure
 
 with torch.no_grad():
     show = x_test[:10]
-    show_rows({"original": show,
+    rows_figure({"original": show,
                "PCA-32": pca32.reconstruct(show.flatten(1)).clamp(0, 1),
                "stacked AE-32": dense(show)},
               title="ten test images and their reconstructions from 32 numbers")
@@ -182,12 +182,12 @@ print(f"test MSE per pixel: PCA-32 {pca_mse:.5f} | dense AE {dense_mse:.5f} "
 # autoencoder never saw; a few points show their image.
 
 # %%
-from course_utils.plots import plot_codes
+from course_utils.plots import codes_figure
 
 with torch.no_grad():
     codes = dense.encode(x_test)  # (N, 32)
 codes_2d = PCA(2).fit(codes).encode(codes)  # (N, 32) -> (N, 2)
-plot_codes(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3000],
+codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3000],
            n_thumbnails=25, title="32-d codes of test images, projected to 2-D by PCA")
 
 # %% [markdown]
@@ -228,12 +228,12 @@ digit_ae = digit_ae.cpu()
 # squared error per pixel.
 
 # %%
-from course_utils.anomaly import error_histograms, reconstruction_errors
+from course_utils.anomaly import error_histograms_figure, reconstruction_errors
 
 err_normal = reconstruction_errors(digit_ae, normal_x)  # (N,)
 err_ood = reconstruction_errors(digit_ae, ood_x)  # (N,)
 print(f"median error: normal {err_normal.median():.4f}, anomalies {err_ood.median():.4f}")
-error_histograms(err_normal, err_ood, names=(f"{digits.name} (normal)", "anomalies"))
+error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "anomalies"))
 
 # %% [markdown]
 # The two histograms (note the log scale) barely overlap: the anomalies' errors are several times
@@ -282,7 +282,7 @@ for name, e_norm, e_anom, auc in ((f"{digits.name}-trained", err_normal, err_ood
     print(f"{name:<24} AUROC {auc:.4f}   median error anomalies / normal = {ratio:.1f}")
 print(f"share of dark pixels (< 0.1): {data.name} {(x_test < 0.1).float().mean():.2f}, "
       f"{digits.name} {(normal_x < 0.1).float().mean():.2f}")
-error_histograms(err_fashion, err_digits, names=(f"{data.name} (normal)", f"{digits.name} (anomalies)"))
+error_histograms_figure(err_fashion, err_digits, names=(f"{data.name} (normal)", f"{digits.name} (anomalies)"))
 
 # %% [markdown]
 # Compare the two lines. A raw reconstruction error also measures **how much ink** an image has.
@@ -320,9 +320,9 @@ threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 # precision.
 
 # %% tags=["nbval-ignore-output"]
-from course_utils.anomaly import threshold_slider
+from course_utils.anomaly import threshold_view
 
-threshold_slider(err_normal, err_ood, normal_x, ood_x, names=names)
+threshold_view(err_normal, err_ood, normal_x, ood_x, names=names)
 
 # %% [markdown]
 # > **Common mistakes**

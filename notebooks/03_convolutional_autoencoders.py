@@ -101,11 +101,11 @@ for name, model in (("dense AE", dense), ("conv AE (transpose)", conv)):
 print(f"({data.name}, code size 32, {epochs} epochs each, {course.mode} mode)")
 
 # %%
-from course_utils.plots import show_rows
+from course_utils.plots import rows_figure
 
 show = x_test[:10].to(course.device)
 with torch.no_grad():
-    fig = show_rows({"original": show, "dense AE": dense(show), "conv AE": conv(show)},
+    fig = rows_figure({"original": show, "dense AE": dense(show), "conv AE": conv(show)},
                     title="the same 32-number code size, dense vs convolutional")
 fig
 
@@ -153,9 +153,8 @@ untrained = {kind: ConvAutoencoder(n_latent=32, decoder=kind) for kind in ("tran
 z = torch.randn(8, 32)  # eight random codes
 with torch.no_grad():
     outs = {kind: m.decode(z) for kind, m in untrained.items()}  # (8, 1, 28, 28) each
-stretch = lambda r: (r - r.amin((1, 2, 3), keepdim=True)) / (r.amax((1, 2, 3), keepdim=True) - r.amin((1, 2, 3), keepdim=True))  # noqa: E731
-show_rows({kind: stretch(r) for kind, r in outs.items()}, n=8,
-          title="untrained decoders, random codes (contrast stretched per image)")
+rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image is stretched
+            title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
 # Now train the same autoencoder with an upsample + convolution decoder and compare. The figure
@@ -206,7 +205,7 @@ print(f"LSTM AE ({count_parameters(lstm):,} parameters, {n_lstm:,} training imag
 
 # %%
 with torch.no_grad():
-    fig = show_rows({"original": show, "conv AE": conv(show), "LSTM AE": lstm(show)},
+    fig = rows_figure({"original": show, "conv AE": conv(show), "LSTM AE": lstm(show)},
                     title="reading rows: the LSTM autoencoder")
 fig
 

@@ -120,7 +120,7 @@ except ValueError as err:
 # generator; the first column is the clean image.
 
 # %%
-from course_utils.plots import show_images
+from course_utils.plots import images_figure
 
 image = data.test.x[:1]  # (1, 1, 28, 28)
 LEVELS_SHOWN = {"gaussian": (0.1, 0.2, 0.3, 0.5), "masking": (0.1, 0.25, 0.5, 0.7),
@@ -130,7 +130,7 @@ for kind, levels in LEVELS_SHOWN.items():
     g = torch.Generator().manual_seed(0)
     tiles += [image] + [corrupt(image, kind, level, g) for level in levels]
     titles += [f"{kind.replace('_and_', ' & ')}: clean"] + [f"level {level}" for level in levels]
-show_images(torch.cat(tiles), ncols=5, titles=titles, size=1.4,
+images_figure(torch.cat(tiles), ncols=5, titles=titles, size=1.4,
             title="three corruption processes, from mild to severe")
 
 # %% [markdown]
@@ -153,20 +153,19 @@ show_images(torch.cat(tiles), ncols=5, titles=titles, size=1.4,
 #
 # There are two ways to feed `fit` (the one training loop of the course):
 #
-# 1. corrupt the training set once and pass the tuple `(noisy, clean)`: `fit` then hands
-#    batches `(noisy, clean)` to `reconstruction_loss()`, which uses `batch[0]` as input and
-#    `batch[-1]` as target;
-# 2. pass only the clean images and corrupt them **on the fly** inside the loss function, with
+# 1. corrupt the training set once, and train on those fixed noisy images;
+# 2. pass only the clean images and corrupt them **on the fly** inside the objective, with
 #    a generator whose state moves on, so that every epoch sees **new noise** on the same images.
 #
 # We train with option 2. With option 1 the network sees each image with one fixed pattern of
 # noise, again and again, and can start to memorise those particular noisy images; with option 2
 # the noise is fresh every time, which acts like an endless supply of training pairs at no cost
 # in memory. For **validation and testing** we want the opposite: fixed, seeded noise, so that
-# numbers are reproducible and different models face exactly the same inputs. That is option 1.
+# numbers are reproducible and different models face exactly the same inputs.
 #
-# `course_utils.denoising.denoising_loss` does both: a batch `(x,)` is corrupted on the fly, a
-# batch `(noisy, clean)` is used as it is. For each training batch it picks one of the three
+# `course_utils.denoising.DenoisingObjective` does both: while the model trains, each batch of
+# clean images is corrupted on the fly; in eval mode (validation) the noise of a batch is fixed,
+# here Gaussian with $\sigma = 0.3$. For each training batch it picks one of the three
 # processes at random and a noise level uniformly from a range, so that **one** model learns to
 # handle all three kinds and every level in between (a "blind" denoiser: it is never told the
 # kind or level). Here is its core, written out:
@@ -176,18 +175,15 @@ show_images(torch.cat(tiles), ncols=5, titles=titles, size=1.4,
 # low, high = levels[kind]
 # level = low + (high - low) * torch.rand(1, generator=generator).item()
 # noisy = corrupt(clean, kind, level, generator)   # new noise on every call
-# return mse_loss(model(noisy), clean)             # the target is the CLEAN image
+# return mean_sse_per_image(model(noisy), clean)             # the target is the CLEAN image
 # ```
 
 # %%
-from course_utils.denoising import denoising_loss
+from course_utils.denoising import DenoisingObjective
 
 TRAIN_LEVELS = {"gaussian": (0.1, 0.7), "masking": (0.1, 0.9), "salt_and_pepper": (0.05, 0.6)}
-noise_gen = torch.Generator().manual_seed(1)  # the training noise: new at every call
-train_loss = denoising_loss(TRAIN_LEVELS, generator=noise_gen)
-
-g = torch.Generator().manual_seed(2)  # fixed validation noise: Gaussian, sigma = 0.3
-valid_pair = (gaussian_noise(data.valid.x, 0.3, g), data.valid.x)  # (noisy, clean)
+# training noise: new at every step (seeded once); validation noise: fixed Gaussian, sigma = 0.3
+objective = DenoisingObjective(TRAIN_LEVELS, seed=1, valid_noise=("gaussian", 0.3))
 
 # %% [markdown]
 # The model is the dense autoencoder of lesson 02, `DenseAutoencoder`, with a sigmoid output so
@@ -197,16 +193,16 @@ valid_pair = (gaussian_noise(data.valid.x, 0.3, g), data.valid.x)  # (noisy, cle
 
 # %%
 from course_utils.models import DenseAutoencoder
-from course_utils.plots import plot_history
+from course_utils.plots import history_figure
 from course_utils.train import fit
 
 torch.manual_seed(0)  # the seed of this model's initial weights
 dae = DenseAutoencoder(784, hidden=(512,), n_latent=256).to(course.device)
-history = fit(dae, data.train.x, valid_pair, loss_fn=train_loss,
+history = fit(dae, data.train.x, data.valid.x, loss_fn=objective,
               epochs=course.pick(full=8, fast=3), batch_size=128, lr=1e-3, verbose=False)
 print(f"{course.mode} mode, {len(history.rows)} epochs, {sum(history['seconds']):.0f} s; "
       f"valid loss (Gaussian 0.3) {history.last('valid_loss'):.2f} per image")
-plot_history(history, title="denoising autoencoder: squared error per image")
+history_figure(history, title="denoising autoencoder: squared error per image")
 
 # %% [markdown]
 # The training curve mixes all three kinds and all levels, so it is bumpier than usual; the
@@ -276,7 +272,7 @@ print("off by 0.1 everywhere:", psnr(x + 0.1, x).item(), "dB | identical:", psnr
 # %%
 from course_utils.corruption import best_blur_sigma, gaussian_blur
 from course_utils.denoising import denoise
-from course_utils.plots import show_rows
+from course_utils.plots import rows_figure
 
 g = torch.Generator().manual_seed(3)
 noisy_valid = gaussian_noise(data.valid.x[:1000], 0.3, g)
@@ -284,7 +280,7 @@ s, score = best_blur_sigma(noisy_valid, data.valid.x[:1000])
 print(f"Gaussian sigma = 0.3: best blur width s = {s} pixels, {score:.2f} dB on validation images "
       f"(no blur: {psnr(noisy_valid, data.valid.x[:1000]).mean():.2f} dB)")
 noisy_ex = gaussian_noise(clean_examples, 0.3, g)
-show_rows({"noisy input": noisy_ex, f"blur s = {s}": gaussian_blur(noisy_ex, s),
+rows_figure({"noisy input": noisy_ex, f"blur s = {s}": gaussian_blur(noisy_ex, s),
            "denoising AE": denoise(dae, noisy_ex), "clean target": clean_examples},
           title="the blur removes noise and detail alike; the DAE keeps edges")
 
@@ -294,7 +290,7 @@ show_rows({"noisy input": noisy_ex, f"blur s = {s}": gaussian_blur(noisy_ex, s),
 # input itself, the score of doing nothing.
 
 # %%
-from course_utils.denoising import plot_psnr_curves, psnr_table
+from course_utils.denoising import psnr_curves_figure, psnr_table
 
 EVAL_LEVELS = {"gaussian": (0.2, 0.3, 0.4, 0.5, 0.6), "masking": (0.25, 0.4, 0.55, 0.7, 0.85),
                "salt_and_pepper": (0.1, 0.2, 0.3, 0.4, 0.5)}
@@ -307,7 +303,7 @@ for r in rows:
 print("\nDAE beats the tuned blur at every level shown:", all(r["model"] > r["blur"] for r in rows))
 
 # %%
-plot_psnr_curves(rows, title=f"{data.name}: denoising AE vs the best blur ({course.mode} mode)")
+psnr_curves_figure(rows, title=f"{data.name}: denoising AE vs the best blur ({course.mode} mode)")
 
 # %% [markdown]
 # Read each panel from left to right. The dotted line (doing nothing) falls fast as the noise
@@ -401,23 +397,23 @@ circle = torch.stack([angles.cos(), angles.sin()], dim=1)  # (1000, 2): points o
 toy_gen = torch.Generator().manual_seed(1)
 
 
-def toy_denoising_loss(model, batch):
+def toy_denoising_objective(model, batch):
     clean = batch[0]  # (B, 2)
     noisy = clean + 0.3 * torch.randn(clean.shape, generator=toy_gen).to(clean.device)
-    return ((model(noisy) - clean) ** 2).sum(dim=1).mean()
+    return ((model(noisy) - clean) ** 2).sum(dim=1).mean(), {}  # (loss, nothing else to log)
 
 
 torch.manual_seed(0)
 toy_dae = mlp([2, 64, 64, 2]).to(course.device)
-toy_history = fit(toy_dae, circle.to(course.device), loss_fn=toy_denoising_loss,
+toy_history = fit(toy_dae, circle.to(course.device), loss_fn=toy_denoising_objective,
                   epochs=course.pick(full=150, fast=40), batch_size=100, lr=3e-3, verbose=False)
 print(f"toy DAE: final training loss {toy_history.last('train_loss'):.4f}")
 
 # %%
-from course_utils.denoising import plot_denoising_field
+from course_utils.denoising import denoising_field_figure
 
 noisy_circle = circle + 0.3 * torch.randn(circle.shape, generator=torch.Generator().manual_seed(5))
-plot_denoising_field(toy_dae, circle, noisy_circle, lim=1.5, n_grid=13)
+denoising_field_figure(toy_dae, circle, noisy_circle, lim=1.5, n_grid=13)
 
 # %% [markdown]
 # Each arrow starts at a point $x$ of a grid and ends at the network's output $r(x)$. Everywhere,

@@ -136,9 +136,9 @@ print("per unit:", bernoulli_kl(TARGET, q_hat).numpy().round(4), "(unit 1 is exa
 # $(q - p)^2$.
 
 # %%
-from course_utils.sparse import plot_sparsity_costs
+from course_utils.sparse import sparsity_costs_figure
 
-plot_sparsity_costs(TARGET)
+sparsity_costs_figure(TARGET)
 
 # %%
 for q in (0.01, 0.09, 0.5):
@@ -163,13 +163,13 @@ for q in (0.01, 0.09, 0.5):
 # 2. the L1 activity penalty with weight $\lambda$;
 # 3. the KL penalty with target $p = 0.05$ and weight $\beta$.
 #
-# `sparse_loss` in `course_utils.sparse` builds the `loss_fn` for `fit`: the reconstruction
+# `SparseObjective` in `course_utils.sparse` is the objective for `fit`: the reconstruction
 # loss (squared error per image, the course's convention) plus the weighted penalty, and it logs
 # both parts and the mean activation every epoch. Both penalties are per image too: the L1 sum
 # is averaged over the batch, and the KL term is computed once per batch from batch means.
 
 # %%
-from course_utils.sparse import codes_of, sparse_loss
+from course_utils.sparse import SparseObjective, codes_of
 from course_utils.train import fit
 
 RUNS = {"no penalty": (None, 0.0), "L1": ("l1", 0.05), "KL": ("kl", 3.0)}
@@ -178,7 +178,7 @@ models, histories = {}, {}
 for name, (penalty, weight) in RUNS.items():
     torch.manual_seed(0)  # the same initial weights for all three
     model = SparseAutoencoder(784, N_CODE).to(course.device)
-    histories[name] = fit(model, x_train, loss_fn=sparse_loss(penalty, weight, target=TARGET),
+    histories[name] = fit(model, x_train, loss_fn=SparseObjective(penalty, weight, target=TARGET),
                           epochs=EPOCHS, batch_size=128, lr=3e-3, verbose=False)
     models[name] = model
     print(f"{name:>10}: {sum(histories[name]['seconds']):.0f} s, last epoch mean activation "
@@ -212,9 +212,9 @@ print(f"\nKL run: target p = {TARGET}, mean activation {mean_kl:.4f}, "
 # target $p$ dashed.
 
 # %%
-from course_utils.sparse import plot_activations
+from course_utils.sparse import activations_figure
 
-plot_activations(codes, target=TARGET)
+activations_figure(codes, target=TARGET)
 
 # %% [markdown]
 # Without a penalty, activations spread over the whole range and a typical unit fires at a rate
@@ -240,12 +240,12 @@ plot_activations(codes, target=TARGET)
 # %%
 from IPython.display import display
 
-from course_utils.plots import show_images
+from course_utils.plots import images_figure
 from course_utils.sparse import decoder_images
 
 for name in ("no penalty", "KL"):
     busiest = codes[name].mean(dim=0).argsort(descending=True)[:40]  # (40,) unit indices
-    fig = show_images(decoder_images(models[name], busiest.tolist()), ncols=10, vmin=0, vmax=1,
+    fig = images_figure(decoder_images(models[name], busiest.tolist()), ncols=10, vmin=0, vmax=1,
                       title=f"{name}: decoder features of the 40 most active units")
     for ax in fig.axes:
         for im in ax.images:
@@ -326,7 +326,7 @@ for name, model in models.items():
 # although nothing in their loss asked for it: most of their units sit near 0, where the
 # sigmoid is flat.
 #
-# A contractive autoencoder is trained exactly like the sparse ones: `sparse_loss("contractive",
+# A contractive autoencoder is trained exactly like the sparse ones: `SparseObjective("contractive",
 # weight)` adds the mean of this penalty to the reconstruction loss (try it: add
 # `"contractive": ("contractive", 0.1)` to `RUNS` in section 3 and run the cells again). The
 # reconstruction term wants the code to follow every change of the input; the penalty wants it

@@ -72,13 +72,13 @@ x_test, y_test = data.test.x, data.test.y
 # model must do: draw random codes and decode them.
 
 # %%
-from course_utils.losses import bce_loss
+from course_utils.losses import bce_per_image
 from course_utils.models import DenseAutoencoder
-from course_utils.train import fit, reconstruction_loss
+from course_utils.train import ReconstructionObjective, fit
 
 torch.manual_seed(0)
 ae = DenseAutoencoder(784, hidden=(400,), n_latent=2, sigmoid_output=False).to(course.device)
-fit(ae, x_train, loss_fn=reconstruction_loss(bce_loss), epochs=course.pick(full=10, fast=2),
+fit(ae, x_train, loss_fn=ReconstructionObjective(bce_per_image), epochs=course.pick(full=10, fast=2),
     batch_size=128, lr=1e-3, verbose=False)
 ae = ae.cpu()
 with torch.no_grad():
@@ -92,7 +92,7 @@ print("plain AE codes: min", ae_codes.min(0).values.numpy().round(1),
 # from $\mathcal N(0, I)$, and uniformly over the box that the test codes span.
 
 # %%
-from course_utils.plots import plot_codes, show_rows
+from course_utils.plots import codes_figure, rows_figure
 
 g = torch.Generator().manual_seed(1)
 lo, hi = ae_codes.min(0).values, ae_codes.max(0).values
@@ -101,7 +101,7 @@ random_box = lo + (hi - lo) * torch.rand(10, 2, generator=g)  # (10, 2)
 with torch.no_grad():
     show_ae = {"N(0, I) codes": torch.sigmoid(ae.decode(random_normal)),
                "codes in the box": torch.sigmoid(ae.decode(random_box))}
-show_rows(show_ae, title="a plain autoencoder decoding random codes")
+rows_figure(show_ae, title="a plain autoencoder decoding random codes")
 
 # %% [markdown]
 # Codes from $\mathcal N(0, I)$ give a few similar blurry shapes; codes from the box give some
@@ -114,7 +114,7 @@ show_rows(show_ae, title="a plain autoencoder decoding random codes")
 # for either.
 
 # %%
-plot_codes(ae_codes, y_test, data.classes, title="plain autoencoder: codes of the test images")
+codes_figure(ae_codes, y_test, data.classes, title="plain autoencoder: codes of the test images")
 
 # %% [markdown]
 # ## 2. The probabilistic encoder
@@ -331,18 +331,18 @@ print("KL at mu=0, logvar=0:", gaussian_kl(torch.zeros(1, 10), torch.zeros(1, 10
 #
 # The second part does not depend on the model. So "squared error times a weight $w$" **is** this
 # likelihood with $w = 1/(2s^2)$: the weight says how much pixel noise the decoder assumes. The
-# course writes $s$ as a visible argument, `gaussian_nll(mean, x, sigma)`.
+# course writes $s$ as a visible argument, `mean_gaussian_nll_per_image(mean, x, sigma)`.
 
 # %%
 import math
 
-from course_utils.losses import gaussian_nll, sse_per_image
+from course_utils.losses import mean_gaussian_nll_per_image, sse_per_image
 
 mean = torch.sigmoid(logits.detach())  # (3, 1, 28, 28) decoder means
 for s in (1.0, 0.1):
     by_hand = sse_per_image(mean, x3).mean() / (2 * s**2) + 784 * (math.log(s) + 0.5 * math.log(2 * math.pi))
     torch_nll = -Normal(mean, s).log_prob(x3).flatten(1).sum(1).mean()
-    print(f"s = {s}: gaussian_nll {gaussian_nll(mean, x3, s):9.2f} | by hand {by_hand:9.2f} | torch {torch_nll:9.2f}")
+    print(f"s = {s}: mean_gaussian_nll_per_image {mean_gaussian_nll_per_image(mean, x3, s):9.2f} | by hand {by_hand:9.2f} | torch {torch_nll:9.2f}")
 
 # %% [markdown]
 # **The mysterious `* 1000`.** Many tutorials write `loss = 1000 * mse + kl` without a word. Read
@@ -368,7 +368,7 @@ for label, w in (("1000 * summed SE", 1000.0), ("1000 * per-pixel MSE", 1000 / 7
 # space. A few epochs suffice when the data is batched from memory.
 
 # %%
-from course_utils.plots import plot_history
+from course_utils.plots import history_figure
 from course_utils.vae import VAEObjective, negative_elbo
 
 torch.manual_seed(0)
@@ -378,7 +378,7 @@ hist2 = fit(vae2, x_train, x_test, loss_fn=VAEObjective(), epochs=course.pick(fu
 vae2 = vae2.cpu()
 res2 = negative_elbo(vae2, x_test, generator=torch.Generator().manual_seed(0))
 print(f"2-D VAE, test: {res2['loss']:.1f} nats/image = recon {res2['recon']:.1f} + KL {res2['kl']:.1f}")
-plot_history(hist2, keys=("loss", "recon", "kl"), title="2-D VAE: the loss and its two terms")
+history_figure(hist2, keys=("loss", "recon", "kl"), title="2-D VAE: the loss and its two terms")
 
 # %% [markdown]
 # **Mixing mean and sum, with a trained model's numbers.** The KL is a sum over latent
@@ -411,7 +411,7 @@ from course_utils.vae_views import encode_means
 
 mu2 = encode_means(vae2, x_test)  # (N, 2)
 print("VAE codes: mean", mu2.mean(0).numpy().round(2), "std", mu2.std(0).numpy().round(2))
-plot_codes(mu2, y_test, data.classes, images=x_test, n_thumbnails=40,
+codes_figure(mu2, y_test, data.classes, images=x_test, n_thumbnails=40,
            title="2-D VAE: mu(x) of the test images")
 
 # %% [markdown]
@@ -435,7 +435,7 @@ from course_utils.vae_views import decode_images
 z_random = torch.randn(10, 2, generator=torch.Generator().manual_seed(1))  # (10, 2)
 with torch.no_grad():
     ae_decoded = torch.sigmoid(ae.decode(z_random))
-show_rows({"plain AE": ae_decoded, "VAE": decode_images(vae2, z_random)},
+rows_figure({"plain AE": ae_decoded, "VAE": decode_images(vae2, z_random)},
           title="the same ten N(0, I) codes through two decoders")
 
 # %% [markdown]
@@ -452,7 +452,7 @@ from course_utils.vae_views import interpolate
 
 pairs = [(0, 1), (4, 9), (3, 8)]
 first = {c: int((y_test == c).nonzero()[0]) for pair in pairs for c in pair}  # first test image of each class
-show_rows({f"{a} -> {b}": interpolate(vae2, x_test[first[a]], x_test[first[b]], steps=10) for a, b in pairs},
+rows_figure({f"{a} -> {b}": interpolate(vae2, x_test[first[a]], x_test[first[b]], steps=10) for a, b in pairs},
           title="decoded straight lines between two codes")
 
 # %% [markdown]
@@ -461,10 +461,10 @@ show_rows({f"{a} -> {b}": interpolate(vae2, x_test[first[a]], x_test[first[b]], 
 # latent dimension starts at that image's $\mu$ and decodes live.
 
 # %%
-from course_utils.vae_views import latent_view, traversal_grid
+from course_utils.vae_views import latent_view, traversal_figure
 
 chosen = x_test[first[4]]  # (1, 28, 28)
-traversal_grid(vae2, encode_means(vae2, chosen[None])[0], dims=[0, 1], span=3.0, steps=11)
+traversal_figure(vae2, encode_means(vae2, chosen[None])[0], dims=[0, 1], span=3.0, steps=11)
 
 # %% tags=["nbval-ignore-output"]
 latent_view(vae2, chosen)
@@ -536,13 +536,13 @@ print(f"{data.name} test negative ELBO (nats/image): 2-D MLP {res2['loss']:.1f} 
 from course_utils.vae_views import prior_samples, reconstruct
 
 g = torch.Generator().manual_seed(0)
-show_rows({"input": x_test[:10], "2-D MLP": reconstruct(vae2, x_test[:10], g),
+rows_figure({"input": x_test[:10], "2-D MLP": reconstruct(vae2, x_test[:10], g),
            "20-D MLP": reconstruct(vae20, x_test[:10], g), "16-D conv": reconstruct(conv_vae, x_test[:10], g)},
           title="reconstructions (one z sample each)")
 
 # %%
 g = torch.Generator().manual_seed(2)
-show_rows({"20-D MLP": prior_samples(vae20, 10, g), "16-D conv": prior_samples(conv_vae, 10, g)},
+rows_figure({"20-D MLP": prior_samples(vae20, 10, g), "16-D conv": prior_samples(conv_vae, 10, g)},
           title="new images: z ~ N(0, I), decoded")
 
 # %% [markdown]
@@ -572,7 +572,7 @@ neighbours_mean = x_train[nearest].mean(dim=1)  # (4, 50, 1, 28, 28) -> (4, 1, 2
 decoded = decode_images(vae2, probe)
 gap = (decoded - neighbours_mean).abs().mean().item()
 print(f"mean absolute pixel difference, decoded vs average of 50 neighbours: {gap:.3f}")
-show_rows({"decoded code": decoded, "mean of 50 neighbours": neighbours_mean,
+rows_figure({"decoded code": decoded, "mean of 50 neighbours": neighbours_mean,
            "one neighbour": x_train[nearest[:, 0]]}, title="a decoded code is close to an average of images")
 
 # %% [markdown]
@@ -599,11 +599,10 @@ from course_utils.vae import KLWarmup, active_units, kl_per_dimension
 
 objective = VAEObjective(beta=0.0)
 epochs20 = course.pick(full=10, fast=2)
-warm_steps = (epochs20 // 2) * ((len(x_train) + 127) // 128)
 torch.manual_seed(0)
 vae_warm = VAE(784, hidden=(400,), n_latent=20).to(course.device)
 fit(vae_warm, x_train, loss_fn=objective, epochs=epochs20, batch_size=128, lr=2e-3,
-    callbacks=[KLWarmup(objective, warmup_steps=max(1, warm_steps))], verbose=False)
+    callbacks=[KLWarmup(objective, warmup=0.5)], verbose=False)
 vae_warm = vae_warm.cpu()
 res_warm = negative_elbo(vae_warm, x_test, generator=torch.Generator().manual_seed(0))
 print(f"beta at the end of training: {objective.beta}")

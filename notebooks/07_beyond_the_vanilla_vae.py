@@ -79,8 +79,8 @@ EPOCHS = course.pick(full=10, fast=3)
 # images with $\beta = 1$, so that all rows are in the same unit: nats per image.
 
 # %%
+from course_utils.beta_vae import beta_sweep
 from course_utils.vae import VAE
-from course_utils.vae_variants import beta_sweep
 
 BETAS = [0.5, 1.0, 2.0, 4.0, 8.0]
 sweep = beta_sweep(lambda: VAE(784, hidden=(400,), n_latent=10).to(course.device), x_train, x_test,
@@ -98,7 +98,7 @@ assert sweep.is_monotone(), "the trade-off curve should be monotone over this ra
 # negative ELBO is best near $\beta = 1$, the value for which it is the training objective.
 
 # %%
-from course_utils.vae_views import tradeoff_figure
+from course_utils.beta_vae import tradeoff_figure
 
 tradeoff_figure(sweep, highlight=1.0)
 
@@ -111,7 +111,7 @@ tradeoff_figure(sweep, highlight=1.0)
 # %%
 from IPython.display import display
 
-from course_utils.vae_views import beta_figure
+from course_utils.beta_vae import beta_figure
 
 display(beta_figure(sweep, BETAS[0], x_test))
 beta_figure(sweep, BETAS[-1], x_test)
@@ -121,7 +121,7 @@ beta_figure(sweep, BETAS[-1], x_test)
 # retrained when it moves).
 
 # %% tags=["nbval-ignore-output"]
-from course_utils.vae_views import beta_view
+from course_utils.beta_vae import beta_view
 
 beta_view(sweep, x_test)
 
@@ -136,9 +136,9 @@ beta_view(sweep, x_test)
 # batches are `(x, y)` tuples; the loss is the same `VAEObjective`.
 
 # %%
+from course_utils.cvae import ConditionalVAE
 from course_utils.train import fit
 from course_utils.vae import VAEObjective, negative_elbo
-from course_utils.vae_variants import ConditionalVAE
 
 torch.manual_seed(0)
 cvae = ConditionalVAE(784, n_classes=10, hidden=(400,), n_latent=2).to(course.device)
@@ -155,26 +155,26 @@ print(f"CVAE (latent 2 + label): test -ELBO {res_cvae['loss']:.1f} nats/image "
 # handwriting stays.
 
 # %%
-from course_utils.vae_views import cvae_style_grid
+from course_utils.cvae import cvae_style_figure
 
 styles = torch.tensor([[-1.5, 0.0], [0.0, -1.5], [0.0, 0.0], [0.0, 1.5], [1.5, 0.0]])  # (5, 2)
-cvae_style_grid(cvae, styles, data.classes)
+cvae_style_figure(cvae, styles, data.classes)
 
 # %% [markdown]
 # **Style transfer.** Encode a real test image with its own label, keep its $\mu$, and decode it
 # with every other label.
 
 # %%
-from course_utils.plots import show_images, show_rows
+from course_utils.plots import images_figure, rows_figure
 from course_utils.vae_views import decode_images, encode_means
 
 picks = [int((y_test == c).nonzero()[0]) for c in (1, 7, 3)]  # the first test 1, 7 and 3
-display(show_images(x_test[picks], titles=[f"test image {i}" for i in picks], size=1.4))
+display(images_figure(x_test[picks], titles=[f"test image {i}" for i in picks], size=1.4))
 rows = {}
 for i in picks:
     z_style = encode_means(cvae, x_test[i : i + 1], y_test[i : i + 1])  # (1, 2)
     rows[f"style of {i}"] = decode_images(cvae, z_style.repeat(10, 1), torch.arange(10))
-show_rows(rows, title="each row: one test image's style code, decoded as every class")
+rows_figure(rows, title="each row: one test image's style code, decoded as every class")
 
 # %% [markdown]
 # **Does the label control the class? Measure it.** We train a small classifier (a single linear
@@ -188,7 +188,7 @@ import torch.nn.functional as F
 
 torch.manual_seed(0)
 classifier = nn.Sequential(nn.Flatten(), nn.Linear(784, 10)).to(course.device)  # (B, 1, 28, 28) -> (B, 10)
-fit(classifier, (x_train, y_train), loss_fn=lambda m, b: F.cross_entropy(m(b[0]), b[1]),
+fit(classifier, (x_train, y_train), loss_fn=lambda m, b: (F.cross_entropy(m(b[0]), b[1]), {}),
     epochs=EPOCHS, batch_size=128, lr=1e-3, verbose=False)
 classifier = classifier.cpu()
 with torch.no_grad():
@@ -208,7 +208,7 @@ print(f"CVAE samples classified as the class that was asked for: {fake_acc:.1%}"
 # **Sliders.** Choose a class, then move the two style sliders.
 
 # %% tags=["nbval-ignore-output"]
-from course_utils.vae_views import cvae_view
+from course_utils.cvae import cvae_view
 
 cvae_view(cvae, data.classes)
 
@@ -230,12 +230,12 @@ cvae_view(cvae, data.classes)
 # differentiable function of the logits. As $\tau \to 0$ the sample approaches a one-hot vector;
 # a large $\tau$ makes it nearly uniform. The **hard** (straight-through) variant outputs the
 # exact one-hot argmax in the forward pass and uses the soft sample's gradient in the backward
-# pass. The course's version is `gumbel_softmax_sample` (`course_utils/vae_variants.py`, the
+# pass. The course's version is `gumbel_softmax_sample` (`course_utils/gumbel.py`, the
 # same maths as `torch.nn.functional.gumbel_softmax`, plus a `generator`).
 
 # %%
+from course_utils.gumbel import gumbel_softmax_sample
 from course_utils.plots import NotebookFigure
-from course_utils.vae_variants import gumbel_softmax_sample
 
 probs = torch.tensor([0.1, 0.2, 0.4, 0.3])  # a categorical distribution over K = 4 values
 fig = NotebookFigure(figsize=(11, 2.6), layout="constrained")
@@ -274,18 +274,18 @@ print("gradient through the hard sample (straight-through):", logits_leaf.grad.n
 # %%
 import math
 
-from course_utils.vae_variants import (
+from course_utils.gumbel import (
+    GumbelObjective,
     GumbelVAE,
     TemperatureAnnealing,
     gumbel_negative_elbo,
-    gumbel_vae_loss,
 )
 
 steps = EPOCHS * math.ceil(len(x_train) / 128)
 annealing = TemperatureAnnealing(start=1.0, minimum=0.5, rate=math.log(2) / (steps / 2))
 torch.manual_seed(0)
 gvae = GumbelVAE(784, hidden=(400,), n_vars=20, n_categories=10).to(course.device)
-hist_g = fit(gvae, x_train, loss_fn=gumbel_vae_loss, epochs=EPOCHS, batch_size=128, lr=1e-3,
+hist_g = fit(gvae, x_train, loss_fn=GumbelObjective(), epochs=EPOCHS, batch_size=128, lr=1e-3,
              callbacks=[annealing], verbose=False)
 gvae = gvae.cpu()
 res_g = gumbel_negative_elbo(gvae, x_test, generator=torch.Generator().manual_seed(0))
@@ -295,14 +295,14 @@ print(f"Gumbel VAE (20 x 10 categories, hard samples at test): -ELBO {res_g['los
 print(f"Gaussian VAE with 10 latent dims (beta = 1, section 1): -ELBO {sweep.rows[1]['loss']:.1f}")
 
 # %%
-from course_utils.plots import plot_history
+from course_utils.plots import history_figure
 
 fig = NotebookFigure(figsize=(4, 3), layout="constrained")
 ax = fig.subplots()
 ax.plot(*zip(*annealing.log, strict=True))
 ax.set(xlabel="training step", ylabel="temperature", title="the annealing schedule")
 display(fig)
-plot_history(hist_g, keys=("loss", "recon", "kl"), title="Gumbel VAE training (relaxed samples)")
+history_figure(hist_g, keys=("loss", "recon", "kl"), title="Gumbel VAE training (relaxed samples)")
 
 # %% [markdown]
 # The KL panel tells a story of its own: for the first epochs the encoder barely uses its
@@ -319,7 +319,7 @@ z_prior = F.one_hot(index, 10).float()  # (10, 20, 10) one-hot codes
 with torch.no_grad():
     recon = torch.sigmoid(gvae(x_test[:10], generator=g)[0])
     from_prior = torch.sigmoid(gvae.decode(z_prior)).view(-1, 1, 28, 28)
-show_rows({"input": x_test[:10], "reconstruction": recon, "prior sample": from_prior},
+rows_figure({"input": x_test[:10], "reconstruction": recon, "prior sample": from_prior},
           title="Gumbel VAE: reconstructions and samples from the uniform prior")
 
 # %% [markdown]

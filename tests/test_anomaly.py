@@ -7,7 +7,7 @@ from sklearn.metrics import roc_auc_score
 
 from course_utils.anomaly import (
     auroc,
-    error_histograms,
+    error_histograms_figure,
     flag_counts,
     out_of_distribution_images,
     photo_patches,
@@ -15,7 +15,7 @@ from course_utils.anomaly import (
     roc_curve,
     roc_figure,
     threshold_figure,
-    threshold_slider,
+    threshold_view,
 )
 from course_utils.data import ImageData, Split
 from course_utils.models import DenseAutoencoder
@@ -74,12 +74,12 @@ def test_reconstruction_errors_are_per_pixel_mse():
 
 def test_figures_and_threshold_slider():
     normal, anomalous = torch.rand(6, generator=G) * 0.1, 0.05 + torch.rand(6, generator=G)
-    assert len(error_histograms(normal, anomalous, threshold=0.05).axes[0].patches) > 0
+    assert len(error_histograms_figure(normal, anomalous, threshold=0.05).axes[0].patches) > 0
     assert "AUROC" in roc_figure(normal, anomalous).axes[0].get_legend().get_texts()[0].get_text()
     fig = threshold_figure(normal, anomalous, IMAGES, 1 - IMAGES, threshold=0.08)
     c = flag_counts(normal, anomalous, 0.08)
     assert f"recall {c.recall:.3f}" in fig._suptitle.get_text()
-    view = threshold_slider(normal, anomalous, IMAGES, 1 - IMAGES)
+    view = threshold_view(normal, anomalous, IMAGES, 1 - IMAGES)
     assert view.controls["threshold"].continuous_update is False
     low = view.controls["threshold"].min
     view.controls["threshold"].value = low  # everything flagged: recall 1

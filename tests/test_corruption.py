@@ -1,10 +1,9 @@
-"""Lesson 04: corruption functions, blur baseline, PSNR, the denoising loss, figures and view."""
+"""course_utils.corruption: noise functions, blur baseline, PSNR (lesson 04)."""
 
 import math
 
 import pytest
 import torch
-from torch import nn
 
 from course_utils.corruption import (
     best_blur_sigma,
@@ -16,18 +15,7 @@ from course_utils.corruption import (
     psnr,
     salt_and_pepper,
 )
-from course_utils.denoising import (
-    denoise,
-    denoising_figure,
-    denoising_loss,
-    denoising_view,
-    plot_denoising_field,
-    plot_psnr_curves,
-    psnr_table,
-)
 from course_utils.models import DenseAutoencoder
-from course_utils.plots import NotebookFigure
-from course_utils.train import fit
 
 
 def gen(seed: int = 0) -> torch.Generator:
@@ -35,10 +23,15 @@ def gen(seed: int = 0) -> torch.Generator:
 
 
 MID_GREY = torch.full((64, 1, 28, 28), 0.5)  # far from 0 and 1: clipping is rare
+
 IMAGES = torch.rand(64, 1, 28, 28, generator=gen(123))
 
 
-# ------------------------------------------------------------------- corruption statistics
+def _small_model():
+    torch.manual_seed(0)
+    return DenseAutoencoder(784, hidden=(32,), n_latent=8)
+
+
 def test_gaussian_noise_std_matches_before_clipping_and_output_is_clipped():
     noisy = gaussian_noise(MID_GREY, 0.1, generator=gen())
     assert noisy.shape == MID_GREY.shape and noisy.dtype == MID_GREY.dtype
@@ -99,7 +92,6 @@ def test_unknown_noise_kind_lists_the_choices():
         corrupt(IMAGES, "speckle", 0.1)
 
 
-# ------------------------------------------------------------------------ blur and PSNR
 def test_blur_kernel_is_normalised_and_blur_keeps_shape_and_constants():
     for sigma in (0.5, 1.0, 2.0):
         kernel = gaussian_kernel(sigma)
@@ -148,77 +140,3 @@ def test_best_blur_sigma_prefers_blur_for_noise_and_none_for_clean_images():
     sigma, score = best_blur_sigma(noisy, smooth)
     assert sigma > 0 and score > psnr(noisy, smooth).mean()
     assert best_blur_sigma(IMAGES, IMAGES)[0] == 0.0
-
-
-# ------------------------------------------------------------------- training and figures
-def _small_model():
-    torch.manual_seed(0)
-    return DenseAutoencoder(784, hidden=(32,), n_latent=8)
-
-
-def test_denoising_loss_corrupts_on_the_fly_and_accepts_noisy_clean_pairs():
-    model = _small_model()
-    seen = []
-    model.register_forward_pre_hook(lambda m, inp: seen.append(inp[0].clone()))
-    loss_fn = denoising_loss({"masking": (0.5, 0.5)}, gen())
-    clean = torch.ones(8, 1, 28, 28)
-    loss_fn(model, (clean,))
-    loss_fn(model, (clean,))
-    assert not torch.equal(seen[0], seen[1])  # fresh noise every call
-    assert 0.4 < (seen[0] == 0).float().mean() < 0.6
-    noisy = masking_noise(clean, 0.5, gen(3))
-    loss = loss_fn(model, (noisy, clean))
-    assert torch.equal(seen[-1], noisy)  # a (noisy, clean) pair is used as it is
-    assert torch.isclose(loss, ((model(noisy) - clean) ** 2).flatten(1).sum(1).mean())
-
-
-def test_fit_with_denoising_loss_lowers_the_loss():
-    model = _small_model()
-    clean = IMAGES.round()
-    history = fit(model, clean, loss_fn=denoising_loss({"gaussian": (0.0, 0.3)}, gen()),
-                  epochs=3, batch_size=16, lr=1e-2, verbose=False)  # fmt: skip
-    assert history["train_loss"][-1] < history["train_loss"][0]
-
-
-def test_wrong_image_shape_into_the_model_says_expected_and_received():
-    with pytest.raises(ValueError, match=r"784 values each.*got shape \(4, 1, 14, 14\)"):
-        denoise(_small_model(), torch.rand(4, 1, 14, 14))
-
-
-def test_psnr_table_and_curves():
-    model = _small_model()
-    levels = {"gaussian": (0.1, 0.3), "masking": (0.2,), "salt_and_pepper": (0.1,)}
-    rows = psnr_table(model, IMAGES[:16], IMAGES[16:32], levels, seed=0)
-    expected = [("gaussian", 0.1), ("gaussian", 0.3), ("masking", 0.2), ("salt_and_pepper", 0.1)]
-    assert [(r["kind"], r["level"]) for r in rows] == expected
-    assert rows == psnr_table(model, IMAGES[:16], IMAGES[16:32], levels, seed=0)  # reproducible
-    assert rows[0]["noisy"] > rows[1]["noisy"]  # more noise, lower PSNR
-    fig = plot_psnr_curves(rows, title="t")
-    assert isinstance(fig, NotebookFigure) and len(fig.axes) == 3
-    assert [ln.get_label() for ln in fig.axes[0].lines][0] == "denoising AE"
-    assert list(fig.axes[0].lines[0].get_xdata()) == [0.1, 0.3]
-
-
-def test_denoising_figure_and_view_driven_like_a_student():
-    model, clean = _small_model(), IMAGES[:5]
-    fig = denoising_figure(model, clean, "salt_and_pepper", 0.2)
-    assert len([ax for ax in fig.axes if ax.images]) == 15
-    assert [fig.axes[i].get_ylabel() for i in (0, 5, 10)] == ["noisy input", "denoised",
-                                                              "clean target"]  # fmt: skip
-    assert "salt_and_pepper, level 0.20" in fig._suptitle.get_text()
-    view = denoising_view(model, clean, kind="gaussian", level=0.1)
-    first = view.figure
-    assert "gaussian, level 0.10" in first._suptitle.get_text()
-    view.controls["level"].value = 0.5
-    assert view.figure is not first and "level 0.50" in view.figure._suptitle.get_text()
-    view.controls["kind"].value = "masking"
-    assert view.figure._suptitle.get_text().startswith("masking, level 0.50")
-    assert view.controls["level"].continuous_update is False
-
-
-def test_plot_denoising_field_draws_arrows():
-    torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
-    pts = torch.randn(50, 2)
-    fig = plot_denoising_field(net, pts, pts + 0.1, n_grid=5)
-    assert isinstance(fig, NotebookFigure) and len(fig.axes[0].collections) == 3

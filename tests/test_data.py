@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import make_idx_folder, write_idx
 
-from conftest import make_idx_folder, write_idx
-from course_utils import data
-from course_utils.data import DataError, iterate_batches, load_dataset, read_idx, toy_cloud
+from course_utils import data_sources
+from course_utils.data import DataError, iterate_batches, load_dataset, toy_cloud
+from course_utils.data_sources import read_idx
 
 
 # --------------------------------------------------------------------------------- IDX files
@@ -100,13 +101,13 @@ def test_no_network_is_detected_quickly(isolated_data, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(data.socket, "create_connection", refuse)
-    reason = data._download(data.DATASETS["mnist"])
+    monkeypatch.setattr(data_sources.socket, "create_connection", refuse)
+    reason = data_sources._download(data_sources.DATASETS["mnist"])
     assert reason == "no network (OSError)"
 
 
 def test_embedded_digits_look_like_mnist():
-    x, y = data.embedded_digits()
+    x, y = data_sources.embedded_digits()
     assert x.shape == (1797, 1, 28, 28) and x.dtype == torch.float32 and y.shape == (1797,)
     assert 0.0 <= x.min() and x.max() <= 1.0 and x.max() > 0.9
     border = torch.cat([x[..., :4, :].flatten(), x[..., -4:, :].flatten(), x[..., :4].flatten()])
@@ -136,7 +137,7 @@ def test_splits_are_disjoint_and_fast_mode_shrinks_them(tmp_path, isolated_data,
     parts = [set(_ids(s).tolist()) for s in (full.train, full.valid, full.test)]
     assert [len(p) for p in parts] == [144, 48, 48]
     assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
-    monkeypatch.setattr(data, "FAST_SIZES", {"train": 10, "valid": 5, "test": 7})
+    monkeypatch.setattr("course_utils.data.FAST_SIZES", {"train": 10, "valid": 5, "test": 7})
     fast = load_dataset("mnist", valid_fraction=0.25, fast=True)
     assert (len(fast.train.y), len(fast.valid.y), len(fast.test.y)) == (10, 5, 7)
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from course_utils.data import toy_cloud
-from course_utils.losses import mse_loss
+from course_utils.losses import mean_sse_per_image
 from course_utils.models import LinearAutoencoder
-from course_utils.pca import PCA, principal_angles
+from course_utils.pca import PCA, pca_reconstruction_figure, pca_view, principal_angles
 from course_utils.train import fit
 
 
@@ -37,7 +37,7 @@ def test_reconstruction_error_is_the_sum_of_discarded_eigenvalues(x):
     full = PCA(6).fit(x)
     for k in range(1, 6):
         small = full.truncated(k)
-        err = mse_loss(small.reconstruct(x), x).item()
+        err = mean_sse_per_image(small.reconstruct(x), x).item()
         assert err == pytest.approx(full.eigenvalues[k:].sum().item(), rel=1e-10)
     assert full.explained_variance_ratio.sum().item() == pytest.approx(1.0)
 
@@ -73,9 +73,32 @@ def test_linear_autoencoder_finds_the_pca_subspace_on_the_toy_cloud():
     fit(ae, cloud, epochs=200, batch_size=64, lr=1e-2, verbose=False)
     with torch.no_grad():
         ae_err, pca_err = (
-            mse_loss(ae(cloud), cloud).item(),
-            mse_loss(pca.reconstruct(cloud), cloud).item(),
+            mean_sse_per_image(ae(cloud), cloud).item(),
+            mean_sse_per_image(pca.reconstruct(cloud), cloud).item(),
         )
     assert pca_err <= ae_err * (1 + 1e-6)  # PCA is the optimum...
     assert ae_err <= 1.02 * pca_err  # ...and the autoencoder gets within 2% of it
     assert principal_angles(ae.decoder.weight.detach(), pca.components.T).max() < 5.0
+
+
+IMAGES = torch.rand(12, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+
+
+def _image_axes(fig):
+    return [ax for ax in fig.axes if ax.images]
+
+
+def test_pca_reconstructions_improve_with_k_and_slider_follows():
+    x = IMAGES
+    pca = PCA(10).fit(x.flatten(1))
+    fig = pca_reconstruction_figure(pca, x[:4], 3)
+    assert "3 principal components keep" in fig._suptitle.get_text()
+    errors = []
+    for k in (1, 5, 10):
+        recon = torch.tensor(pca_reconstruction_figure(pca, x[:4], k).axes[4].images[0].get_array())
+        errors.append(((recon - x[0, 0]) ** 2).sum().item())
+    assert errors[0] > errors[1] > errors[2]
+    view = pca_view(pca, x[:4], k=50)  # clipped to the 10 fitted components
+    assert view.controls["k"].value == 10 and view.controls["k"].continuous_update is False
+    view.controls["k"].value = 2
+    assert "2 principal components" in view.figure._suptitle.get_text()

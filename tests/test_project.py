@@ -10,8 +10,7 @@ import nbformat
 import pytest
 import tomllib
 import yaml
-
-from conftest import ROOT
+from helpers import ROOT
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 REPO_URL = PYPROJECT["project"]["urls"]["Repository"]

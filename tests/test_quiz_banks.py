@@ -203,7 +203,7 @@ def quiz_score(n_options, right_options, ticked, partial_credit) -> float:
 def bce_minimiser(x: float) -> float:
     p = torch.linspace(0.001, 0.999, 999, dtype=torch.float64)
     target = torch.tensor([[x]], dtype=torch.float64)
-    loss = [losses.bce_loss(torch.logit(pi).reshape(1, 1), target).item() for pi in p]
+    loss = [losses.mean_bce_per_image(torch.logit(pi).reshape(1, 1), target).item() for pi in p]
     best = min(range(len(p)), key=loss.__getitem__)
     assert loss[best] > 0  # the minimum of BCE at a grey target is not 0
     return p[best].item()
@@ -213,7 +213,7 @@ def mse_per_image(per_pixel: float, pixels: int) -> float:
     x = torch.zeros(2, pixels, dtype=torch.float64)
     x_hat = torch.full_like(x, math.sqrt(per_pixel))
     assert losses.mse_per_pixel(x_hat, x).item() == pytest.approx(per_pixel)
-    return losses.mse_loss(x_hat, x).item()
+    return losses.mean_sse_per_image(x_hat, x).item()
 
 
 def gaussian_kl(mu: list[float], logvar: list[float]) -> float:

@@ -8,6 +8,8 @@ import torch
 from course_utils.plots import NotebookFigure
 from course_utils.sparse import (
     SparseAutoencoder,
+    SparseObjective,
+    activations_figure,
     bernoulli_kl,
     codes_of,
     contractive_penalty,
@@ -16,9 +18,7 @@ from course_utils.sparse import (
     jacobian_frobenius_autograd,
     kl_sparsity_penalty,
     l1_penalty,
-    plot_activations,
-    plot_sparsity_costs,
-    sparse_loss,
+    sparsity_costs_figure,
     top_activating,
     unit_figure,
     unit_view,
@@ -44,7 +44,7 @@ def test_sparse_autoencoder_shapes_and_ranges():
 
 
 def test_wrong_image_shape_says_expected_and_received():
-    with pytest.raises(ValueError, match=r"784 values each.*got shape \(2, 1, 14, 14\)"):
+    with pytest.raises(ValueError, match=r"or \(B, 1, 28, 28\), but received .*\(2, 1, 14, 14\)"):
         _model().encode(torch.rand(2, 1, 14, 14))
 
 
@@ -71,7 +71,7 @@ def test_sparsity_target_out_of_range_says_expected_and_received(bad):
     with pytest.raises(ValueError, match=rf"strictly between 0 and 1.*got {bad}"):
         bernoulli_kl(bad, torch.tensor(0.3))
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
-        sparse_loss("kl", 1.0, target=bad)
+        SparseObjective("kl", 1.0, target=bad)
 
 
 def test_kl_sparsity_penalty_uses_each_units_batch_mean():
@@ -99,21 +99,21 @@ def test_contractive_penalty_matches_autograd():
 @pytest.mark.parametrize("penalty", [None, "l1", "kl", "contractive"])
 def test_sparse_loss_logs_its_parts(penalty):
     model = _model()
-    loss, stats = sparse_loss(penalty, 0.5, target=0.05)(model, (IMAGES,))
+    loss, stats = SparseObjective(penalty, 0.5, target=0.05)(model, (IMAGES,))
     assert set(stats) == {"recon", "penalty", "mean_activation"}
     assert torch.isclose(loss, stats["recon"] + 0.5 * stats["penalty"])
     assert (stats["penalty"] == 0) == (penalty is None)
 
 
 def test_unknown_penalty_lists_the_choices():
-    with pytest.raises(ValueError, match="'l1', 'kl' or 'contractive', got 'l2'"):
-        sparse_loss("l2")
+    with pytest.raises(ValueError, match="'l1', 'kl' or 'contractive', but received 'l2'"):
+        SparseObjective("l2")
 
 
 def test_kl_penalty_drives_the_mean_activation_to_the_target():
     model = _model(n_code=50)
     x = IMAGES.round()
-    history = fit(model, x, loss_fn=sparse_loss("kl", 100.0, target=0.1), epochs=60,
+    history = fit(model, x, loss_fn=SparseObjective("kl", 100.0, target=0.1), epochs=60,
                   batch_size=30, lr=1e-2, verbose=False)  # fmt: skip
     assert history["train_mean_activation"][0] > 0.3
     assert abs(codes_of(model, x).mean().item() - 0.1) < 0.02
@@ -135,7 +135,7 @@ def test_codes_top_activating_and_decoder_images():
 
 
 def test_figures():
-    fig = plot_sparsity_costs(0.05)
+    fig = sparsity_costs_figure(0.05)
     assert isinstance(fig, NotebookFigure) and len(fig.axes) == 2
     assert [ln.get_label() for ln in fig.axes[0].lines][:3] == [
         r"KL$(p\,\|\,q)$", r"L1: $|q - p|$", r"L2: $(q - p)^2$"]  # fmt: skip
@@ -144,7 +144,7 @@ def test_figures():
     assert abs(q[cost.argmin()] - 0.05) < 0.001  # the KL curve bottoms out at the target
     model = _model()
     codes = codes_of(model, IMAGES)
-    fig = plot_activations({"none": codes, "half": codes / 2}, target=0.05)
+    fig = activations_figure({"none": codes, "half": codes / 2}, target=0.05)
     assert len(fig.axes) == 2 and "mean" in fig.axes[1].get_legend_handles_labels()[1][0]
 
 

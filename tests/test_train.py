@@ -4,9 +4,18 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.losses import mse_loss
+from course_utils.checks import InputError
+from course_utils.losses import mean_sse_per_image
 from course_utils.models import LinearAutoencoder
-from course_utils.train import Callback, NonFiniteLossError, evaluate, fit
+from course_utils.train import (
+    Callback,
+    NonFiniteLossError,
+    ReconstructionObjective,
+    eval_mode,
+    evaluate,
+    fit,
+    predict,
+)
 
 
 def _data(n=256, seed=0):
@@ -37,8 +46,8 @@ def test_nan_guard_says_where_and_what_to_try():
 
     def loss_fn(model, batch):
         calls["n"] += 1
-        loss = mse_loss(model(batch[0]), batch[0])
-        return loss * float("nan") if calls["n"] == 3 else loss
+        loss = mean_sse_per_image(model(batch[0]), batch[0])
+        return (loss * float("nan") if calls["n"] == 3 else loss), {}
 
     with pytest.raises(NonFiniteLossError, match=r"nan at epoch 1, batch 3 of 8.*learning rate"):
         fit(LinearAutoencoder(16, 2), _data(256), loss_fn=loss_fn, batch_size=32, verbose=False)
@@ -46,7 +55,7 @@ def test_nan_guard_says_where_and_what_to_try():
 
 def test_infinite_loss_is_caught_too():
     def loss_fn(model, batch):
-        return model(batch[0]).sum() * float("inf")
+        return model(batch[0]).sum() * float("inf"), {}
 
     with pytest.raises(NonFiniteLossError, match="inf at epoch 1, batch 1"):
         fit(LinearAutoencoder(16, 2), _data(64), loss_fn=loss_fn, verbose=False)
@@ -54,7 +63,7 @@ def test_infinite_loss_is_caught_too():
 
 def test_extras_are_logged_and_evaluate_is_a_true_mean():
     def loss_fn(model, batch):
-        loss = mse_loss(model(batch[0]), batch[0])
+        loss = mean_sse_per_image(model(batch[0]), batch[0])
         return loss, {"double": 2 * loss}
 
     model = LinearAutoencoder(16, 2)
@@ -63,16 +72,8 @@ def test_extras_are_logged_and_evaluate_is_a_true_mean():
     assert hist.last("train_double") == pytest.approx(2 * hist.last("train_loss"))
     result = evaluate(model, x, loss_fn, batch_size=33)  # uneven batches: weighted mean
     with torch.no_grad():
-        assert result["loss"] == pytest.approx(mse_loss(model(x), x).item(), rel=1e-5)
+        assert result["loss"] == pytest.approx(mean_sse_per_image(model(x), x).item(), rel=1e-5)
     assert result["double"] == pytest.approx(2 * result["loss"], rel=1e-6)
-
-
-def test_noisy_input_clean_target_pairs():
-    noisy, clean = _data(64, seed=1), _data(64, seed=2)
-    model = LinearAutoencoder(16, 16)
-    fit(model, (noisy, clean), epochs=30, lr=1e-2, verbose=False)
-    with torch.no_grad():
-        assert mse_loss(model(noisy), clean) < mse_loss(model(noisy), noisy)  # learned the target
 
 
 def test_grad_clip_limits_each_step():
@@ -101,6 +102,9 @@ def test_callbacks_are_called_and_can_stop_training():
         def on_epoch_start(self, state):
             self.events.append(("start", state.epoch))
 
+        def on_batch_start(self, state):
+            self.events.append(("before", state.step))
+
         def on_batch_end(self, state):
             self.events.append(("batch", state.step))
 
@@ -120,11 +124,15 @@ def test_callbacks_are_called_and_can_stop_training():
     assert len(hist.rows) == 2
     assert rec.events == [
         ("start", 1),
+        ("before", 0),
         ("batch", 1),
+        ("before", 1),
         ("batch", 2),
         ("end", 1),
         ("start", 2),
+        ("before", 2),
         ("batch", 3),
+        ("before", 3),
         ("batch", 4),
         ("end", 2),
     ]
@@ -139,7 +147,98 @@ def test_same_seed_same_result():
     assert run() == run()
 
 
-def test_model_device_is_used():
-    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.Unflatten(1, (1, 4, 4)))
-    hist = fit(model, _data(32), epochs=1, verbose=False)  # cpu tensors on a cpu model
-    assert hist.rows and next(model.parameters()).device.type == "cpu"
+class DropoutNet(nn.Module):
+    """A model whose output is random in training mode and exact in eval mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.drop, self.scale = nn.Dropout(0.5), nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.scale(self.drop(x))
+
+
+def test_predict_runs_in_eval_mode_and_restores_training_mode():
+    torch.manual_seed(0)
+    model = DropoutNet().train()
+    x = torch.rand(50, 4)
+    first = predict(model, x, batch_size=7)
+    second = predict(model, x, batch_size=50)
+    assert model.training  # its previous mode is back
+    assert torch.allclose(first, second, atol=1e-6)  # no dropout inside: deterministic
+    assert not first.requires_grad and first.device.type == "cpu"
+    with torch.no_grad():
+        assert torch.allclose(first, model.scale(x), atol=1e-6)  # eval mode: dropout is identity
+    model.eval()
+    predict(model, x)
+    assert not model.training  # a model in eval mode stays in eval mode
+
+
+def test_predict_returns_tuples_column_by_column_and_eval_mode_restores_on_error():
+    model = DropoutNet()
+
+    def two_outputs(m, xb):
+        return m(xb), xb.sum(dim=1)
+
+    out, sums = predict(model, torch.ones(10, 4), fn=two_outputs, batch_size=3)
+    assert out.shape == (10, 4) and torch.equal(sums, torch.full((10,), 4.0))
+    with pytest.raises(RuntimeError), eval_mode(model):
+        assert not model.training
+        raise RuntimeError("boom")
+    assert model.training
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none on this machine)")
+def test_predict_moves_cpu_inputs_to_a_cuda_model_and_returns_cpu_results():
+    model = DropoutNet().cuda()
+    out = predict(model, torch.rand(9, 4), batch_size=4)
+    assert out.device.type == "cpu" and out.shape == (9, 4)
+
+
+def test_fit_trains_on_the_device_of_the_model_not_of_the_data(monkeypatch):
+    seen = []
+    model = LinearAutoencoder(16, 4)
+    model.register_forward_pre_hook(lambda m, inp: seen.append(inp[0].device))
+    fake = torch.device("meta")
+    monkeypatch.setattr("course_utils.train.model_device", lambda m: fake)
+    with pytest.raises((RuntimeError, NotImplementedError, ValueError, TypeError)):
+        fit(model, _data(32), epochs=1, verbose=False)  # a CPU model cannot run meta tensors
+    assert seen and seen[0] == fake  # the batch was moved to the model's device first
+
+
+def test_fit_refuses_uint8_images_and_a_vae_without_its_objective():
+    x = (_data(32) * 255).to(torch.uint8)
+    with pytest.raises(InputError, match=r"uint8.*x.float\(\) / 255"):
+        fit(LinearAutoencoder(16, 2), x, epochs=1, verbose=False)
+
+    class TupleModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(16, 16)
+
+        def forward(self, x):
+            return self.lin(x.flatten(1)), None
+
+    with pytest.raises(InputError, match="VAEObjective"):
+        fit(TupleModel(), _data(32), epochs=1, verbose=False)
+
+
+def test_keyboard_interrupt_keeps_the_model_and_the_history(capsys):
+    class StopAfter(Callback):
+        def on_batch_end(self, state):
+            if state.epoch == 2 and state.step == 3:
+                raise KeyboardInterrupt
+
+    model = LinearAutoencoder(16, 2)
+    hist = fit(model, _data(64), epochs=5, batch_size=32, callbacks=[StopAfter()], verbose=False)
+    assert hist.interrupted and len(hist.rows) == 1
+    assert "interrupted during epoch 2" in capsys.readouterr().out
+
+
+def test_reconstruction_objective_uses_a_per_image_loss():
+    model = LinearAutoencoder(16, 2)
+    x = _data(8)
+    loss, logs = ReconstructionObjective()(model, (x,))
+    assert logs == {}
+    with torch.no_grad():
+        assert loss.item() == pytest.approx(((model(x) - x) ** 2).flatten(1).sum(1).mean().item())

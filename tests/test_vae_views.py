@@ -1,16 +1,10 @@
-"""VAE figures and widgets: the plain functions, and the views driven by setting control values."""
+"""course_utils.vae_views: VAE figures and views, driven by setting control values."""
 
 import torch
 
 from course_utils.plots import NotebookFigure
 from course_utils.vae import VAE
-from course_utils.vae_variants import BetaSweep, ConditionalVAE
 from course_utils.vae_views import (
-    beta_figure,
-    beta_view,
-    cvae_figure,
-    cvae_style_grid,
-    cvae_view,
     decode_code_figure,
     decode_images,
     interpolate,
@@ -20,11 +14,11 @@ from course_utils.vae_views import (
     manifold_grid,
     prior_samples,
     reconstruct,
-    tradeoff_figure,
-    traversal_grid,
+    traversal_figure,
 )
 
 X = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+
 CLASSES = [str(i) for i in range(10)]
 
 
@@ -72,7 +66,7 @@ def test_manifold_grid_uses_normal_quantiles():
 
 def test_static_figures_build():
     model = _vae(4)
-    assert len(traversal_grid(model, torch.zeros(4), dims=[0, 2], steps=5).axes) == 10
+    assert len(traversal_figure(model, torch.zeros(4), dims=[0, 2], steps=5).axes) == 10
     fig = decode_code_figure(model, torch.zeros(4), original=X[0])
     assert len(fig.axes) == 2
     kl = {"a": torch.tensor([1.0, 0.0, 2.0]), "b": torch.tensor([0.5, 0.5, 0.0])}
@@ -92,33 +86,3 @@ def test_latent_view_decodes_what_the_sliders_say():
     expected = decode_images(model, z[None])[0, 0].numpy()
     assert abs(_shown(view.figure) - expected).max() < 1e-6
     assert "2.50" in view.figure._suptitle.get_text()
-
-
-def test_cvae_figures_and_view():
-    torch.manual_seed(0)
-    model = ConditionalVAE(784, 10, (16,), n_latent=2)
-    fig = cvae_figure(model, 3, torch.tensor([0.5, -0.5]), CLASSES)
-    assert "class 3" in fig.axes[0].get_title()
-    assert len(cvae_style_grid(model, torch.zeros(2, 2), CLASSES).axes) == 20
-    view = cvae_view(model, CLASSES)
-    assert list(view.controls) == ["label", "z1", "z2"]
-    view.controls["label"].value = 7
-    view.controls["z2"].value = 1.5
-    expected = decode_images(model, torch.tensor([[0.0, 1.5]]), torch.tensor([7]))[0, 0]
-    assert abs(_shown(view.figure) - expected.numpy()).max() < 1e-6
-    assert "class 7" in view.figure.axes[0].get_title()
-
-
-def test_beta_figures_and_view_switch_models():
-    models = [_vae(2), VAE(784, (16,), 2)]
-    rows = [
-        {"beta": 1.0, "recon": 100.0, "kl": 10.0, "loss": 110.0},
-        {"beta": 4.0, "recon": 120.0, "kl": 3.0, "loss": 123.0},
-    ]
-    sweep = BetaSweep(rows, models)
-    assert len(tradeoff_figure(sweep, highlight=4.0).axes) == 2
-    assert "beta = 4" in beta_figure(sweep, 4.0, X)._suptitle.get_text()
-    view = beta_view(sweep, X)
-    assert "beta = 1" in view.figure._suptitle.get_text()
-    view.controls["beta"].value = 4.0
-    assert "beta = 4" in view.figure._suptitle.get_text()

@@ -1,9 +1,46 @@
-"""Lesson 02 models: the dense and the tied stacked autoencoders."""
+"""course_utils.models: linear, dense and tied autoencoders (lessons 01-02)."""
 
 import pytest
 import torch
 
-from course_utils.models import DenseAutoencoder, TiedAutoencoder, count_parameters
+from course_utils.models import (
+    DenseAutoencoder,
+    LinearAutoencoder,
+    TiedAutoencoder,
+    count_parameters,
+)
+
+
+def test_linear_autoencoder_shapes_and_parameters():
+    model = LinearAutoencoder(784, 10)
+    x = torch.rand(3, 1, 28, 28)
+    assert model.encode(x).shape == (3, 10)
+    assert model(x).shape == x.shape and model(x.flatten(1)).shape == (3, 784)
+    assert sum(p.numel() for p in model.parameters()) == 784 * 10 + 10 + 10 * 784 + 784
+
+
+def test_linear_autoencoder_wrong_input_is_explained():
+    model = LinearAutoencoder(784, 10)
+    with pytest.raises(ValueError, match=r"or \(B, 1, 28, 28\), but received .*\(1, 32, 32\)"):
+        model(torch.rand(1, 32, 32))
+    with pytest.raises(ValueError, match=r"x.unsqueeze\(0\)"):
+        model(torch.rand(784))
+
+
+def test_dense_autoencoder_is_symmetric_and_checks_codes():
+    model = DenseAutoencoder(784, hidden=(128,), n_latent=32)
+    x = torch.rand(3, 1, 28, 28)
+    assert model.encode(x).shape == (3, 32) and model(x).shape == x.shape
+    assert 0 <= model(x).min() and model(x).max() <= 1  # sigmoid output
+    sizes = [m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert sizes == [128, 32, 128, 784]
+    n_params = (784 * 128 + 128) + (128 * 32 + 32) + (32 * 128 + 128) + (128 * 784 + 784)
+    assert sum(p.numel() for p in model.parameters()) == n_params
+    logits_model = DenseAutoencoder(784, n_latent=8, sigmoid_output=False)
+    assert logits_model.decode(torch.randn(2, 8)).shape == (2, 784)
+    with pytest.raises(ValueError, match=r"codes of shape \(B, 32\), but received .*\(3, 10\)"):
+        model.decode(torch.zeros(3, 10))
+
 
 X = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(0))
 
@@ -68,7 +105,7 @@ def test_tied_training_step_changes_the_decoder_through_the_shared_weight():
 @pytest.mark.parametrize("cls", [DenseAutoencoder, TiedAutoencoder])
 def test_wrong_shapes_say_what_was_expected_and_received(cls):
     model = cls(784, (128,), 32)
-    with pytest.raises(ValueError, match=r"784 values each.*got shape \(5, 1, 14, 14\)"):
+    with pytest.raises(ValueError, match=r"or \(B, 1, 28, 28\), but received .*\(5, 1, 14, 14\)"):
         model(torch.rand(5, 1, 14, 14))
-    with pytest.raises(ValueError, match=r"codes of shape \(B, 32\), got \(5, 16\)"):
+    with pytest.raises(ValueError, match=r"codes of shape \(B, 32\), but received .*\(5, 16\)"):
         model.decode(torch.rand(5, 16))

@@ -1,0 +1,120 @@
+"""The conditional VAE (lesson 07): a label given to both the encoder and the decoder.
+
+Same loss convention as ``vae``: nats per image. Train it with ``fit(model, (x, y),
+loss_fn=VAEObjective())``: the batch is (images, labels) and the objective runs
+``model(x, y)``. Its bound is log p(x|y) >= E_q[log p(x|z, y)] - KL(q(z|x, y) || p(z)),
+with an unconditional prior p(z) = N(0, I) here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from torch import Tensor, nn
+
+from course_utils.checks import InputError, check_codes, check_labels, model_dtype
+from course_utils.models import flatten_input, mlp
+from course_utils.plots import NotebookFigure, rows_figure
+from course_utils.vae import reparameterize
+from course_utils.vae_views import decode_images
+from course_utils.widgets import FigureView
+
+
+def one_hot_labels(y: Tensor, n_classes: int, dtype: torch.dtype = torch.float32) -> Tensor:
+    """Integer labels (B,) -> one-hot rows (B, n_classes), with a clear error for bad labels."""
+    check_labels(y, n_classes, "one_hot_labels")
+    return F.one_hot(y.long(), n_classes).to(dtype)
+
+
+class ConditionalVAE(nn.Module):
+    """A conditional VAE (CVAE): the label is given to BOTH the encoder and the decoder.
+
+    encode(x (B, 784) or (B, 1, 28, 28), y (B,)) -> mu, logvar (B, n_latent);
+        the encoder sees [x, one_hot(y)]  (B, 784 + C)
+    decode(z (B, n_latent), y (B,)) -> logits (B, 1, 28, 28); the decoder sees [z, one_hot(y)]
+    Because the decoder is told the class, z is free to hold the rest: the STYLE (slant,
+    thickness, width). Choose a class, move z, and you change the style, not the digit.
+    """
+
+    def __init__(
+        self,
+        n_inputs: int = 784,
+        n_classes: int = 10,
+        hidden: tuple[int, ...] = (400,),
+        n_latent: int = 2,
+        activation: type[nn.Module] = nn.ReLU,
+    ) -> None:
+        super().__init__()
+        self.n_inputs, self.n_classes, self.n_latent = n_inputs, n_classes, n_latent
+        self.output_shape = (1, 28, 28) if n_inputs == 28 * 28 else (n_inputs,)
+        self.body = nn.Sequential(mlp([n_inputs + n_classes, *hidden], activation), activation())
+        self.to_mu = nn.Linear(hidden[-1], n_latent)
+        self.to_logvar = nn.Linear(hidden[-1], n_latent)
+        self.decoder = mlp([n_latent + n_classes, *reversed(hidden), n_inputs], activation)
+
+    def encode(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        flat = flatten_input(x, self.n_inputs, "ConditionalVAE", model_dtype(self))  # (B, 784)
+        h = self.body(torch.cat([flat, one_hot_labels(y, self.n_classes, flat.dtype)], dim=1))
+        return self.to_mu(h), self.to_logvar(h)  # (B, L), (B, L)
+
+    def decode(self, z: Tensor, y: Tensor) -> Tensor:
+        check_codes(z, self.n_latent, "ConditionalVAE.decode", model_dtype(self))
+        if len(y) != len(z):
+            raise InputError(
+                f"ConditionalVAE.decode expects one label per code, but received {len(z)} codes "
+                f"and {len(y)} labels."
+            )
+        zy = torch.cat([z, one_hot_labels(y, self.n_classes, z.dtype)], dim=1)  # (B, L + C)
+        return self.decoder(zy).view(-1, *self.output_shape)  # (B, 784) -> (B, 1, 28, 28)
+
+    def forward(self, x: Tensor, y: Tensor, generator: torch.Generator | None = None):
+        mu, logvar = self.encode(x, y)
+        z = reparameterize(mu, logvar, generator)
+        return self.decode(z, y).view_as(x), mu, logvar
+
+
+def cvae_figure(model: nn.Module, label: int, z: Tensor, classes: Sequence[str]) -> Figure:
+    """The CVAE decoding one style code z (L,) as class ``label``. Backs ``cvae_view``."""
+    img = decode_images(model, z.reshape(1, -1), torch.tensor([label]))
+    title = f"class {classes[label]}, style z = {np.round(z.tolist(), 2).tolist()}"
+    fig = NotebookFigure(figsize=(3, 3.2), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(img[0, 0].numpy(), cmap="gray", vmin=0, vmax=1)
+    ax.set_title(title, fontsize=8)
+    ax.axis("off")
+    return fig
+
+
+def cvae_style_figure(model: nn.Module, styles: Tensor, classes: Sequence[str]) -> Figure:
+    """Rows = style codes (S, L), columns = classes: each row keeps one style across all digits."""
+    n_classes = len(classes)
+    rows = {}
+    for s, z in enumerate(styles):
+        labels = torch.arange(n_classes)
+        rows[f"style {s + 1}"] = decode_images(model, z.repeat(n_classes, 1), labels)
+    return rows_figure(rows, n=n_classes, title="one style code per row, one class per column")
+
+
+def cvae_view(model: nn.Module, classes: Sequence[str], span: float = 3.0) -> FigureView:
+    """Pick a class, then move one slider per style dimension (z), decoding live."""
+    controls: dict[str, widgets.ValueWidget] = {
+        "label": widgets.Dropdown(
+            options=[(name, i) for i, name in enumerate(classes)], value=0, description="class"
+        )
+    }
+    for d in range(model.n_latent):
+        controls[f"z{d + 1}"] = widgets.FloatSlider(
+            value=0.0, min=-span, max=span, step=0.1, description=f"style z{d + 1}",
+            continuous_update=False,
+        )  # fmt: skip
+
+    def render(label: int, **values: float) -> Figure:
+        z = torch.tensor([values[f"z{d + 1}"] for d in range(model.n_latent)])
+        return cvae_figure(model, label, z, classes)
+
+    return FigureView(render, controls)
