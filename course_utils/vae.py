@@ -139,7 +139,25 @@ class KLWarmup(Callback):
         self.objective.beta = warmup_beta(state.step, self.warmup_steps(state), self.target)
 
 
-class VAE(nn.Module):
+class GaussianVAE(nn.Module):
+    """What every VAE of lesson 06 shares: sample z with the trick, decode it (the forward pass).
+
+    A subclass defines ``encode(x) -> (mu, logvar)`` and ``decode(z) -> logits``.
+    """
+
+    def reparameterize(
+        self, mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None
+    ) -> Tensor:
+        return reparameterize(mu, logvar, generator)
+
+    def forward(self, x: Tensor, generator: torch.Generator | None = None):
+        """x -> (logits shaped like x, mu, logvar), with z ONE reparameterized sample per image."""
+        mu, logvar = self.encode(x)  # (B, L), (B, L)
+        z = self.reparameterize(mu, logvar, generator)  # (B, L)
+        return self.decode(z).view_as(x), mu, logvar
+
+
+class VAE(GaussianVAE):
     """A dense VAE (lesson 06). ``VAE(784, hidden=(400,), n_latent=20)`` is the classic one.
 
     encode: (B, 784) or (B, 1, 28, 28) -> mu, logvar, each (B, n_latent)
@@ -169,23 +187,14 @@ class VAE(nn.Module):
         h = self.body(x)  # (B, 784) -> (B, hidden)
         return self.to_mu(h), self.to_logvar(h)  # (B, L), (B, L)
 
-    def reparameterize(
-        self, mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None
-    ) -> Tensor:
-        return reparameterize(mu, logvar, generator)
-
     def decode(self, z: Tensor) -> Tensor:
         check_codes(z, self.n_latent, "VAE.decode", model_dtype(self))
         logits = self.decoder(z)  # (B, L) -> (B, 784)
         return logits.view(-1, *self.output_shape)  # (B, 784) -> (B, 1, 28, 28)
 
-    def forward(self, x: Tensor, generator: torch.Generator | None = None):
-        mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar, generator)
-        return self.decode(z).view_as(x), mu, logvar  # logits shaped like the input
 
 
-class ConvVAE(nn.Module):
+class ConvVAE(GaussianVAE):
     """A convolutional VAE for 28x28 images (lesson 06), same interface as ``VAE``.
 
     encode: (B, 1, 28, 28) -> conv 28x28 => 14x14 => 7x7 -> mu, logvar (B, n_latent)
@@ -214,20 +223,11 @@ class ConvVAE(nn.Module):
         h = self.body(x)  # (B, c2 * 49)
         return self.to_mu(h), self.to_logvar(h)
 
-    def reparameterize(
-        self, mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None
-    ) -> Tensor:
-        return reparameterize(mu, logvar, generator)
-
     def decode(self, z: Tensor) -> Tensor:
         check_codes(z, self.n_latent, "ConvVAE.decode", model_dtype(self))
         h = self.from_z(z).view(-1, self.channels[1], 7, 7)  # (B, c2 * 49) -> (B, c2, 7, 7)
         return self.deconv(h)  # (B, 1, 28, 28) logits
 
-    def forward(self, x: Tensor, generator: torch.Generator | None = None):
-        mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar, generator)
-        return self.decode(z), mu, logvar
 
 
 def negative_elbo(
