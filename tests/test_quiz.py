@@ -1,6 +1,7 @@
 """The quiz engine: validation, grading, sealing, export, language, discovery, text form.
 
-The widget is tested in test_quiz_widget.py and the real banks in test_quiz_banks.py.
+The widget is tested in test_quiz_widget.py, the shuffled order in test_quiz_order.py, the real
+banks in test_quiz_banks.py and test_quiz_blind.py, the package's layout in test_quiz_layout.py.
 """
 
 from __future__ import annotations
@@ -9,26 +10,32 @@ import importlib.util
 import json
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from course_utils import quiz
 from course_utils.quiz import (
     QuizAnswerError,
     QuizBankError,
     check_answers,
+    files,
     format_result,
     grade,
     load_bank,
+    option_order,
     quiz_dir,
     render_text,
     resolve_lang,
     show_quiz,
 )
-from course_utils.quiz_bank import answer_key, decode, parse_bank, read_yaml, seal, unseal
+from course_utils.quiz.bank import LETTERS, decode, encode, encode_key, right_options
+from course_utils.quiz.cli import main
+from course_utils.quiz.files import read_yaml, write_yaml
+from course_utils.quiz.seal import seal, unseal
+from course_utils.quiz.validate import parse_bank
 
 DATA = Path(__file__).parent / "data" / "quiz"
 TINY = DATA / "tiny_draft.yaml"
@@ -40,10 +47,15 @@ def tiny():
     return load_bank(TINY)
 
 
+@pytest.fixture(autouse=True)
+def no_learner(monkeypatch):
+    monkeypatch.delenv("COURSE_LEARNER", raising=False)  # one order per lesson, as in CI
+
+
 # ---- validation: every problem, at once, with file and question ----------------------------
 
 EXPECTED_MANY = [
-    ("bank", "unknown key 'colour' (allowed: lesson, title, version, sealed, salt, questions)"),
+    ("bank", "unknown key 'colour' (allowed: lesson, title, version, sealed, questions)"),
     ("bank", "title has no Vietnamese translation ('vi')"),
     ("bank", "version must be an integer, got 'one'"),
     ("question 'dup'", "option 0: 'en' must be non-empty text, got True"),
@@ -107,16 +119,43 @@ def test_tampered_sealed_bank_is_rejected():
         load_bank(path)
     problems = "\n".join(info.value.problems)
     assert len(info.value.problems) == 3, problems
-    assert "question 'capital-renamed': key matches no set of options" in problems
+    renamed = "question 'capital-renamed': key belongs to question 'capital': an id changed"
+    assert renamed in problems
     assert "question 'evens': unknown key 'answer' (a sealed bank stores 'key'" in problems
     assert "question 'primes': explanation must be encoded in a sealed bank" in problems
 
 
 def test_sealed_key_of_the_empty_set_is_an_empty_key():
     sealed = seal(read_yaml(TINY))
-    sealed["questions"][0]["key"] = answer_key(sealed["salt"], "capital", [])
+    sealed["questions"][0]["key"] = encode_key("capital", [])
     with pytest.raises(QuizBankError, match="question 'capital': empty key"):
         parse_bank(sealed, "x.yaml")
+
+
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("0d5208a05cf533247041d8f9945a5f87", "key must be encoded in a sealed bank"),
+        ("zb64:not-base64!", "key cannot be decoded"),
+        (encode({"capital": [1]}), "key decodes to {'capital': [1]}, not [id, answer]"),
+        (encode_key("capital", [3]), "key index [3] out of range: the options are numbered 0 to 2"),
+        (None, "missing 'key'"),
+    ],
+)
+def test_broken_sealed_key_is_reported(key, message):
+    sealed = seal(read_yaml(TINY))
+    if key is None:
+        del sealed["questions"][0]["key"]
+    else:
+        sealed["questions"][0]["key"] = key
+    with pytest.raises(QuizBankError, match=re.escape(f"question 'capital': {message}")):
+        parse_bank(sealed, "x.yaml")
+
+
+def test_an_old_hashed_bank_gets_a_hint():
+    sealed = seal(read_yaml(TINY)) | {"salt": "0123456789abcdef"}
+    with pytest.raises(QuizBankError, match="unknown key 'salt'.*delete the salt line"):
+        parse_bank(sealed, "old.yaml")
 
 
 def test_sealed_single_question_with_several_answers_is_rejected():
@@ -217,44 +256,48 @@ def test_answers_must_be_a_dict(tiny):
 def test_seal_unseal_round_trip(tmp_path):
     draft = read_yaml(TINY)
     sealed_path = tmp_path / "tiny.yaml"
-    assert quiz.main(["seal", str(TINY), "-o", str(sealed_path)]) == 0
+    assert main(["seal", str(TINY), "-o", str(sealed_path)]) == 0
     back_path = tmp_path / "back.yaml"
-    assert quiz.main(["unseal", str(sealed_path), "-o", str(back_path)]) == 0
+    assert main(["unseal", str(sealed_path), "-o", str(back_path)]) == 0
     back = read_yaml(back_path)
-    assert back == draft  # same salt, answers, explanations, feedback, everything
-    assert quiz.main(["seal", str(back_path), "-o", str(tmp_path / "again.yaml")]) == 0
+    assert back == draft  # same answers, explanations, feedback, everything
+    assert main(["seal", str(back_path), "-o", str(tmp_path / "again.yaml")]) == 0
     assert (tmp_path / "again.yaml").read_text() == sealed_path.read_text()  # deterministic
 
 
 def test_sealed_file_hides_answers_and_explanations(tmp_path):
     sealed = seal(read_yaml(TINY))
     assert sealed["sealed"] is True
-    assert all("answer" not in q and len(q["key"]) == 32 for q in sealed["questions"])
+    assert all("answer" not in q and q["key"].startswith("zb64:") for q in sealed["questions"])
     path = tmp_path / "tiny.yaml"
-    quiz.write_yaml(sealed, path)
+    write_yaml(sealed, path)
     text = path.read_text(encoding="utf-8")
-    for secret in ("answer", "A is the first letter", "B comes second", "two divisors"):
+    for secret in ("answer", "A is the first letter", "B comes second", "two divisors", "[1]"):
         assert secret not in text
+    # Encoded, not encrypted: decode reads everything back, as the docs say.
+    assert decode(sealed["questions"][0]["key"]) == ["capital", [1]]
     assert decode(sealed["questions"][0]["explanation"])["en"] == "A is the first letter."
     assert load_bank(path) == parse_bank(sealed, str(path))
 
 
-def test_seal_gives_a_new_salt_to_a_draft_without_one():
-    draft = read_yaml(TINY)
-    del draft["salt"]
-    one, two = seal(draft), seal(draft)
-    assert re.fullmatch(r"[0-9a-f]{16}", one["salt"]) and one["salt"] != two["salt"]
-    assert one["questions"][0]["key"] != two["questions"][0]["key"]
+def test_equal_answers_give_different_looking_keys():
+    keys = [encode_key(qid, [1]) for qid in ("capital", "evens", "primes")]
+    assert len(set(keys)) == 3
+    assert all(decode(k)[1] == [1] for k in keys)
+
+
+def test_sealing_is_deterministic():
+    assert seal(read_yaml(TINY)) == seal(read_yaml(TINY))
 
 
 def test_seal_refuses_a_sealed_bank_and_cli_reports_errors(tmp_path, capsys):
     with pytest.raises(QuizBankError, match="already sealed"):
         seal(seal(read_yaml(TINY)))
     out = tmp_path / "out.yaml"
-    assert quiz.main(["seal", str(DATA / "many_problems.yaml"), "-o", str(out)]) == 1
+    assert main(["seal", str(DATA / "many_problems.yaml"), "-o", str(out)]) == 1
     assert not out.exists()  # nothing half-written
     assert "has 18 problem(s)" in capsys.readouterr().err
-    assert quiz.main(["check", str(TINY), str(DATA / "syntax_error.yaml")]) == 1
+    assert main(["check", str(TINY), str(DATA / "syntax_error.yaml")]) == 1
     captured = capsys.readouterr()
     assert "tiny_draft.yaml: OK (3 questions)" in captured.out
     assert "YAML syntax error at line 9" in captured.err
@@ -263,6 +306,18 @@ def test_seal_refuses_a_sealed_bank_and_cli_reports_errors(tmp_path, capsys):
 def test_unseal_recovers_the_answers(tiny):
     draft = unseal(tiny)
     assert [q["answer"] for q in draft["questions"]] == [[1], [0, 2], [0, 1, 3]]
+    assert [right_options(q) for q in tiny.questions] == [(1,), (0, 2), (0, 1, 3)]
+
+
+def test_cli_show_and_module_entry_point(capsys):
+    assert main(["show", "00_setup_and_tour", "--lang", "vi", "--learner", "An"]) == 0
+    bank = load_bank("00_setup_and_tour")
+    assert capsys.readouterr().out.strip() == render_text(bank, "vi", "An").strip()
+    run = subprocess.run(
+        [sys.executable, "-m", "course_utils.quiz", "check", str(TINY)],
+        capture_output=True, text=True, cwd=REPO_QUIZZES.parent, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0 and "tiny_draft.yaml: OK (3 questions)" in run.stdout, run.stderr
 
 
 # ---- export ---------------------------------------------------------------------------------
@@ -319,7 +374,8 @@ def test_quiz_dir_order(monkeypatch, tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setitem(sys.modules, "course_utils.quizzes", module)
-    monkeypatch.setattr(quiz, "__file__", str(tmp_path / "site-packages" / "course_utils" / "q.py"))
+    installed = tmp_path / "site-packages" / "course_utils" / "quiz" / "files.py"
+    monkeypatch.setattr(files, "__file__", str(installed))
     assert quiz_dir() == REPO_QUIZZES
 
 
@@ -343,7 +399,12 @@ def test_render_text(tiny):
     text = render_text(tiny, "en")
     assert text.startswith("Quiz: Tiny quiz (tiny, v3)")
     assert "1. Which letter comes first in the alphabet?" in text
-    assert "   (b) A" in text and "   (e) 6" in text
+    order = option_order(tiny)
+    for q in tiny.questions:  # each option under the letter of the position it is shown at
+        for position, i in enumerate(order[q.id]):
+            assert f"\n   ({LETTERS[position]}) {q.options[i]['en']}\n" in text
+    assert 'check_answers("tiny", {"<id>": "b"})' in text
+    assert 'check_answers("tiny", {"<id>": "b"}, learner=\'An\')' in render_text(tiny, "en", "An")
     assert "[evens] (choose all that apply; all-or-nothing" in text
     assert "[primes] (choose all that apply; partial credit" in text
     assert "Những số nào là số chẵn?" in render_text(tiny, "vi")
@@ -363,17 +424,57 @@ def test_show_quiz_prints_the_text_form_without_a_kernel(capsys, monkeypatch):
     bank = load_bank("00_setup_and_tour")
     assert out.strip() == render_text(bank, "vi").strip()
     assert bank.title["vi"] in out
-
-
-def test_check_answers_accepts_letters(capsys):
-    result = check_answers("00_setup_and_tour", {"no-gpu": "b", "reproducible": "AB"})
-    assert [r.score for r in result.questions[:3]] == [1.0, 0.0, 1.0]
+    show_quiz("00_setup_and_tour", lang="en", learner="An")
+    assert capsys.readouterr().out.strip() == render_text(bank, "en", "An").strip()
+    monkeypatch.setenv("COURSE_LEARNER", "An")  # the same order, from the environment
+    show_quiz("00_setup_and_tour", lang="en")
     out = capsys.readouterr().out
-    assert out.strip() == format_result(result)
-    assert "1. [no-gpu] Correct (1/1). You chose b." in out
+    lines = render_text(bank, "en", "An").strip().split("\n")
+    assert out.strip().split("\n")[2:] == lines[2:]  # (no learner= in the check_answers hint)
+
+
+def printed_letters(text: str, option: str) -> str:
+    """The letter under which the printed quiz shows an option."""
+    return re.search(rf"\n   \(([a-h])\) {re.escape(option[:60])}", text).group(1)
+
+
+@pytest.mark.parametrize("learner", [None, "An", "Nguyễn Thị Lan"])
+def test_check_answers_takes_the_printed_letters(capsys, learner):
+    """The letters a learner reads in the printed quiz grade the options they label."""
+    bank = load_bank("00_setup_and_tour")
+    text = render_text(bank, "en", learner)
+    q_single, q_multi = bank.questions[0], bank.questions[2]  # no-gpu: (1,); reproducible: (0, 1)
+    right = printed_letters(text, q_single.options[1]["en"])
+    ticks = "".join(printed_letters(text, q_multi.options[i]["en"]) for i in (1, 0)).upper()
+    wrong = printed_letters(text, q_single.options[0]["en"])
+    result = check_answers("00_setup_and_tour", {"no-gpu": right, "reproducible": ticks},
+                           learner=learner)  # fmt: skip
+    assert [r.score for r in result.questions[:3]] == [1.0, 0.0, 1.0]
+    assert [r.chosen for r in result.questions[:3]] == [(1,), None, (0, 1)]  # bank indices
+    out = capsys.readouterr().out
+    assert out.strip() == format_result(result, option_order(bank, learner))
+    assert f"1. [no-gpu] Correct (1/1). You chose {right}." in out
     assert "Score: 2 / 8" in out
-    with pytest.raises(QuizAnswerError, match="use letters from abcd"):
-        check_answers("00_setup_and_tour", {"no-gpu": "z"})
+    assert check_answers("00_setup_and_tour", {"no-gpu": wrong}, learner=learner).total == 0
+    position = "abcd".index(right)  # a 0-based position in the printed order works too
+    assert check_answers("00_setup_and_tour", {"no-gpu": position}, learner=learner).total == 1
+
+
+@pytest.mark.parametrize(
+    "answers, message",
+    [
+        ({"no-gpu": "z"}, "question 'no-gpu': 'z': use letters from abcd"),
+        ({"no-gpu": ""}, "use letters from abcd"),
+        ({"no-gpu": "ab"}, "question 'no-gpu' takes ONE option, got 2"),
+        ({"reproducible": "aa"}, "repeats an option"),
+        ({"no-gpu": 4}, r"question 'no-gpu': no option \[4\]"),
+        ({"nope": "a"}, r"no question \['nope'\]"),
+        (["a"], "answers must be a dict"),
+    ],
+)
+def test_check_answers_explains_wrong_input(answers, message):
+    with pytest.raises(QuizAnswerError, match=message):
+        check_answers("00_setup_and_tour", answers)
 
 
 def test_yaml_fixtures_are_what_their_comments_say():
@@ -387,6 +488,7 @@ def test_readme_examples_are_real():
     readme = (REPO_QUIZZES / "README.md").read_text(encoding="utf-8")
     draft = yaml.safe_load(re.search(r"```yaml\n(.*?)```", readme, re.S).group(1))
     bank = parse_bank(draft, "README.md")
+    assert decode(bank.questions[0].key) == ["pixels", [1]]  # as the sealed format says
     shown = json.loads(re.search(r"```json\n(.*?)```", readme, re.S).group(1))
     result = grade(bank, {"pixels": 1}, lang="vi")
     assert result.to_dict(student=shown["student"], timestamp=shown["timestamp"]) == shown

@@ -19,7 +19,8 @@ from torch import nn
 
 from course_utils import losses
 from course_utils.quiz import grade, load_bank, quiz_dir, render_text
-from course_utils.quiz_bank import decode, parse_bank
+from course_utils.quiz.bank import decode
+from course_utils.quiz.validate import parse_bank
 
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = [
