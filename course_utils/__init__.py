@@ -17,7 +17,7 @@ module             what it holds                                     first used
 ``train``          ``fit`` (one loop) and ``predict`` (one eval)     lesson 01
 ``plots``          figures: image grids, curves, codes, diagrams     lesson 01
 ``widgets``        ``FigureView``: sliders over plain functions      lesson 01
-``quiz``           the bilingual auto-graded quizzes (subpackage)    lesson 00
+``quiz``           the bilingual auto-graded quizzes (``show_quiz``) lesson 00
 *lessons*
 ``pca``            PCA by SVD, principal angles, the k slider        lesson 01
 ``models``         linear, dense and tied autoencoders; ``mlp``      lesson 01
