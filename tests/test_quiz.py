@@ -443,28 +443,39 @@ def test_check_answers_takes_the_printed_letters(capsys, learner):
     """The letters a learner reads in the printed quiz grade the options they label."""
     bank = load_bank("00_setup_and_tour")
     text = render_text(bank, "en", learner)
-    q_single, q_multi = bank.questions[0], bank.questions[2]  # no-gpu: (1,); reproducible: (0, 1)
-    right = printed_letters(text, q_single.options[1]["en"])
-    ticks = "".join(printed_letters(text, q_multi.options[i]["en"]) for i in (1, 0)).upper()
-    wrong = printed_letters(text, q_single.options[0]["en"])
-    result = check_answers("00_setup_and_tour", {"no-gpu": right, "reproducible": ticks},
-                           learner=learner)  # fmt: skip
-    assert [r.score for r in result.questions[:3]] == [1.0, 0.0, 1.0]
-    assert [r.chosen for r in result.questions[:3]] == [(1,), None, (0, 1)]  # bank indices
+    singles = [q for q in bank.questions if q.type == "single"]
+    q_single = singles[0]
+    q_multi = next(q for q in bank.questions if q.type == "multiple")
+    (good,) = right_options(q_single)
+    bad = next(i for i in range(len(q_single.options)) if i != good)
+    right = printed_letters(text, q_single.options[good]["en"])
+    wrong = printed_letters(text, q_single.options[bad]["en"])
+    multi_right = right_options(q_multi)
+    ticks = "".join(printed_letters(text, q_multi.options[i]["en"]) for i in multi_right)
+    answers = {q_single.id: right, q_multi.id: ticks.upper()}
+    result = check_answers("00_setup_and_tour", answers, learner=learner)
+    by_id = {r.id: r for r in result.questions}
+    assert by_id[q_single.id].score == 1.0 and by_id[q_multi.id].score == 1.0
+    assert by_id[q_single.id].chosen == (good,)  # bank indices, whatever the printed order
+    assert tuple(sorted(by_id[q_multi.id].chosen)) == tuple(sorted(multi_right))
+    unanswered = next(r for r in result.questions if r.id not in answers)
+    assert unanswered.chosen is None and unanswered.score == 0.0
     out = capsys.readouterr().out
     assert out.strip() == format_result(result, option_order(bank, learner))
-    assert f"1. [no-gpu] Correct (1/1). You chose {right}." in out
-    assert "Score: 2 / 8" in out
-    assert check_answers("00_setup_and_tour", {"no-gpu": wrong}, learner=learner).total == 0
-    position = "abcd".index(right)  # a 0-based position in the printed order works too
-    assert check_answers("00_setup_and_tour", {"no-gpu": position}, learner=learner).total == 1
+    n = [q.id for q in bank.questions].index(q_single.id) + 1
+    assert f"{n}. [{q_single.id}] Correct (1/1). You chose {right}." in out
+    assert f"Score: 2 / {len(bank.questions)}" in out
+    assert check_answers("00_setup_and_tour", {q_single.id: wrong}, learner=learner).total == 0
+    position = "abcdefgh".index(right)  # a 0-based position in the printed order works too
+    single_only = {q_single.id: position}
+    assert check_answers("00_setup_and_tour", single_only, learner=learner).total == 1
 
 
 @pytest.mark.parametrize(
     "answers, message",
     [
-        ({"no-gpu": "z"}, "question 'no-gpu': 'z': use letters from abcd"),
-        ({"no-gpu": ""}, "use letters from abcd"),
+        ({"no-gpu": "z"}, "question 'no-gpu': 'z': use letters from abc"),
+        ({"no-gpu": ""}, "use letters from abc"),
         ({"no-gpu": "ab"}, "question 'no-gpu' takes ONE option, got 2"),
         ({"reproducible": "aa"}, "repeats an option"),
         ({"no-gpu": 4}, r"question 'no-gpu': no option \[4\]"),

@@ -48,7 +48,6 @@ MISCONCEPTIONS = {
         "KL with sigma^2, not sigma": "kl-formula",
         "mean vs sum mixed between loss terms": "mean-vs-sum",
         "unexplained *1000 weight": "unexplained-1000",
-        "scheduler in max mode on a loss": "scheduler-max-mode",
         "a plain AE is not generative": "plain-ae-not-generative",
     },
     "04_denoising_autoencoders": {"denoising evaluated on clean input": "test-on-noisy"},

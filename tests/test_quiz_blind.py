@@ -116,11 +116,6 @@ def test_a_fair_bank_does_not_beat_chance():
     assert not report.beats_chance, format_blind([report])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect, issue 12: the banks of 2026-12 reward picking the longest option; "
-    "strict, so this fails as soon as a rewritten bank passes and the mark must go",
-)
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("lesson", BANKS)
 def test_blind_guessing_does_not_beat_chance(lesson, lang):
