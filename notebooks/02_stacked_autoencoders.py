@@ -338,7 +338,7 @@ print(f"all classes: {same.mean():.0%} of nearest neighbours share the class (ch
 # Classes near the top of the list form tight groups in code space; classes near the bottom
 # share their neighbourhoods with look-alike classes. On Fashion-MNIST footwear and trousers
 # usually rank high and the upper-body garments (shirts, pullovers, coats) low, because they share
-# a silhouette; on digits, 0s and 1s usually rank high. Check it against your printout. And
+# a silhouette. Check it against your printout, which is what this run measured. And
 # remember that the scatter is a 2-D shadow of a 32-D space: points that overlap there may be
 # apart in the other 30 dimensions (the neighbour rates above use all 32).
 #
@@ -476,7 +476,8 @@ threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 # The false-alarm rate on the test set lands near the 5% target when the validation and test
 # digits come from the same distribution and the validation set is large enough; the verdict says
 # whether it did here. The image rows show the anomalies caught, the false alarms (the digits the
-# autoencoder finds hardest) and the anomalies missed (usually the darkest, simplest ones).
+# autoencoder finds hardest) and the anomalies missed: look at what the missed ones have in
+# common with digits.
 #
 # ### Precision depends on how rare anomalies are
 #
