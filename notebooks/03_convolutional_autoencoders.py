@@ -200,7 +200,7 @@ from course_utils.models import DenseAutoencoder
 from course_utils.train import fit
 
 batch_size = 128
-steps = course.pick(full=1300, fast=48)
+steps = course.pick(full=1300, fast=32)
 epochs = max(1, round(steps / math.ceil(len(x_train) / batch_size)))  # the same steps on any data size
 torch.manual_seed(0)
 models = {"dense AE": DenseAutoencoder(784, hidden=(128,), n_latent=32),
