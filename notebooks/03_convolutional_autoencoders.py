@@ -238,6 +238,7 @@ ax = fig.subplots()
 for name, history in histories.items():
     ax.plot(history["epoch"], history["valid_loss"], "-o", markersize=3, label=f"{name} (valid)")
     ax.plot(history["epoch"], history["train_loss"], ":", color=ax.lines[-1].get_color())
+ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs on the x axis
 ax.set(xlabel="epoch", ylabel="squared error per image", title="learning curves (dotted: train)")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
