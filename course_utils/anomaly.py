@@ -7,7 +7,8 @@ so its reconstruction error is an anomaly SCORE: the higher, the more unusual th
 - ``roc_curve`` and ``auroc``: how well the scores separate normal from anomalous images, for
   every possible threshold at once. Written out here with numpy so you can read the computation;
   ``sklearn.metrics.roc_auc_score`` gives the same numbers (the tests check it).
-- ``flag_counts``: precision and recall at one threshold.
+- ``flag_counts``: precision and recall at one threshold; ``precision_at_prevalence``: what the
+  same threshold's precision becomes when anomalies are more or less common.
 - ``threshold_figure`` and ``threshold_view``: the static view and the slider over it.
 - ``out_of_distribution_images``: the anomalies; when no second real dataset is on disk, crops
   of scikit-learn's sample photographs (``data_sources.photo_patches``), never the same digits.
@@ -24,7 +25,6 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
 from torch import Tensor, nn
 
 from course_utils.data import ImageData
@@ -125,40 +125,76 @@ def flag_counts(normal, anomalous, threshold: float) -> FlagCounts:
     return FlagCounts(float(threshold), tp, fp, len(anomalous) - tp, len(normal) - fp)
 
 
+def precision_at_prevalence(recall: float, false_alarm_rate: float, prevalence: float) -> float:
+    """Expected precision of a detector when a share ``prevalence`` of all images are anomalies.
+
+    Bayes' rule: flagged anomalies are recall * prevalence, false alarms are
+    false_alarm_rate * (1 - prevalence), so
+        precision = recall * prevalence / (recall * prevalence + false_alarm_rate * (1 - prevalence)).
+    Recall and the false-alarm rate (hence the ROC curve and AUROC) do not depend on prevalence;
+    precision does: the rarer the anomalies, the more the false alarms weigh.
+    """
+    if not 0 < prevalence < 1:
+        raise ValueError(
+            f"precision_at_prevalence expects a prevalence strictly between 0 and 1, but "
+            f"received {prevalence}. Pass the share of anomalies, e.g. 0.01 for 1%."
+        )
+    flagged = recall * prevalence + false_alarm_rate * (1 - prevalence)
+    return recall * prevalence / flagged if flagged else float("nan")
+
+
 # --------------------------------------------------------------------------------- figures
 def error_histograms_figure(
     normal, anomalous, names: tuple[str, str] = ("normal", "anomalous"), threshold=None, ax=None
 ) -> Figure:
-    """Histograms of the two sets of scores on shared bins (log-scaled x axis), as densities."""
-    normal = torch.as_tensor(normal).detach().cpu().numpy()
-    anomalous = torch.as_tensor(anomalous).detach().cpu().numpy()
+    """Histograms of log10(score) for the two sets, on shared equal-width bins, as densities.
+
+    The histogram is taken of log10(error) itself (not of the error on geometric bins, where
+    ``density=True`` would divide by ever wider bins and flatten the upper tail): each bar's
+    area is the share of that set's images in the bin, so both sets are comparable at a glance.
+    """
+    normal = torch.as_tensor(normal).detach().cpu().numpy().astype(np.float64).ravel()
+    anomalous = torch.as_tensor(anomalous).detach().cpu().numpy().astype(np.float64).ravel()
     fig = None
     if ax is None:
         fig = NotebookFigure(figsize=(6.5, 3.4), layout="constrained")
         ax = fig.subplots()
-    both = np.concatenate([normal, anomalous])
-    low, high = max(both.min(), 1e-6), max(both.max(), 2e-6)
-    bins = np.geomspace(low, high, 60)
-    for scores, name, colour in ((normal, names[0], "tab:blue"), (anomalous, names[1], "tab:red")):
+    floor = 1e-8  # a perfect reconstruction (error 0) would have log10 = -inf
+    log_n, log_a = np.log10(np.maximum(normal, floor)), np.log10(np.maximum(anomalous, floor))
+    both = np.concatenate([log_n, log_a])
+    bins = np.linspace(both.min(), max(both.max(), both.min() + 1e-6), 60)
+    for scores, name, colour in ((log_n, names[0], "tab:blue"), (log_a, names[1], "tab:red")):
         ax.hist(scores, bins=bins, density=True, alpha=0.55, color=colour, label=name)
     if threshold is not None:
-        ax.axvline(threshold, color="black", ls="--", lw=1.2, label=f"threshold {threshold:.4f}")
-    ax.set_xscale("log")
-    ax.xaxis.set_minor_formatter(NullFormatter())  # keep only the decade labels readable
-    ax.set(xlabel="reconstruction error (MSE per pixel, log scale)", ylabel="density")
+        ax.axvline(np.log10(max(threshold, floor)), color="black", ls="--", lw=1.2,
+                   label=f"threshold {threshold:.4f}")  # fmt: skip
+    ax.set(xlabel="log10(reconstruction error, MSE per pixel)", ylabel="density (per log10 unit)")
     ax.legend(fontsize=8)
     return fig if fig is not None else ax.figure
 
 
-def roc_figure(normal, anomalous, label: str = "autoencoder", point=None, ax=None) -> Figure:
-    """The ROC curve with its AUROC in the legend; ``point`` = (fpr, tpr) marks one threshold."""
+def roc_figure(
+    normal,
+    anomalous,
+    label: str = "autoencoder",
+    point=None,
+    ax=None,
+    color: str = "tab:purple",
+    chance: bool = True,
+) -> Figure:
+    """The ROC curve with its AUROC in the legend; ``point`` = (fpr, tpr) marks one threshold.
+
+    To overlay several detectors, pass the same ``ax``, a ``color`` each and ``chance=False``
+    after the first (the coin-toss diagonal is then drawn once).
+    """
     fig = None
     if ax is None:
         fig = NotebookFigure(figsize=(4.2, 4.0), layout="constrained")
         ax = fig.subplots()
     fpr, tpr, _ = roc_curve(normal, anomalous)
-    ax.plot(fpr, tpr, color="tab:purple", label=f"{label} (AUROC {auroc(normal, anomalous):.4f})")
-    ax.plot([0, 1], [0, 1], color="grey", ls=":", label="coin toss (AUROC 0.5)")
+    ax.plot(fpr, tpr, color=color, label=f"{label} (AUROC {auroc(normal, anomalous):.4f})")
+    if chance:
+        ax.plot([0, 1], [0, 1], color="grey", ls=":", label="coin toss (AUROC 0.5)")
     if point is not None:
         ax.plot(*point, "ko", label="current threshold")
     ax.set(xlabel="false positive rate (normal flagged)", ylabel="true positive rate (recall)")

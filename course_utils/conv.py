@@ -235,6 +235,24 @@ def overlap_view() -> FigureView:
     )
 
 
+def parity_contrast(image_map: Tensor, border: int = 2) -> float:
+    """How much a map (H, W) differs between the four pixel parities: a checkerboard detector.
+
+    A stride-2 transposed convolution treats output pixels differently by the parity of their
+    row and column, (even, even), (even, odd), (odd, even), (odd, odd). This returns
+    (largest - smallest of the four parity means) / overall mean, ignoring ``border`` pixels on
+    each side (zero padding makes borders different for every decoder). 0 = no grid at all.
+    """
+    if image_map.dim() != 2:
+        raise ValueError(
+            f"parity_contrast expects one map of shape (H, W), but received shape "
+            f"{tuple(image_map.shape)}. Average over images and channels first."
+        )
+    inner = image_map[border : image_map.shape[0] - border, border : image_map.shape[1] - border]
+    means = torch.stack([inner[i::2, j::2].mean() for i in (0, 1) for j in (0, 1)])  # (4,)
+    return ((means.max() - means.min()) / inner.mean().abs().clamp_min(1e-12)).item()
+
+
 def error_maps(model: nn.Module, x: Tensor, batch_size: int = 500) -> Tensor:
     """Mean absolute reconstruction error at every pixel position: x (N, 1, H, W) -> (H, W)."""
     x_hat = predict(model, x, batch_size=batch_size)  # (N, 1, H, W), on the CPU

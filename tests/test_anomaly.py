@@ -9,6 +9,7 @@ from course_utils.anomaly import (
     auroc,
     error_histograms_figure,
     flag_counts,
+    precision_at_prevalence,
     out_of_distribution_images,
     photo_patches,
     reconstruction_errors,
@@ -96,3 +97,36 @@ def test_out_of_distribution_set_never_reuses_the_fallback_digits():
     x, name = out_of_distribution_images(fallback, n=5)
     assert x.shape == (5, 1, 28, 28) and "photo" in name
     assert 0 <= photo_patches(3).min() and photo_patches(3).max() <= 1
+
+
+def test_precision_depends_on_prevalence_and_matches_counts():
+    # recall 0.8, false-alarm rate 0.05: at 50% prevalence precision 0.8/0.85, at 1% far lower
+    assert abs(precision_at_prevalence(0.8, 0.05, 0.5) - 0.8 / 0.85) < 1e-12
+    assert precision_at_prevalence(0.8, 0.05, 0.01) < 0.15
+    normal, anomalous = torch.arange(100.0), torch.arange(50.0, 60.0)  # 10% prevalence
+    c = flag_counts(normal, anomalous, threshold=55)
+    prevalence = len(anomalous) / (len(normal) + len(anomalous))
+    expected = precision_at_prevalence(c.recall, c.false_alarm_rate, prevalence)
+    assert abs(c.precision - expected) < 1e-12
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        precision_at_prevalence(0.8, 0.05, 0.0)
+
+
+def test_histograms_are_densities_of_log10_error():
+    normal, anomalous = torch.full((50,), 1e-3), torch.full((50,), 1e-1)
+    ax = error_histograms_figure(normal, anomalous, threshold=1e-2).axes[0]
+    bars = ax.patches
+    half = len(bars) // 2  # the normal set's bars come first, then the anomalies'
+    for part in (bars[:half], bars[half:]):
+        assert abs(sum(p.get_height() * p.get_width() for p in part) - 1) < 1e-6  # densities
+    lefts = [p.get_x() for p in bars if p.get_height() > 0]
+    assert min(lefts) >= -3.01 and max(lefts) <= -1.0  # the axis is log10(error): -3 .. -1
+    assert abs(ax.lines[0].get_xdata()[0] - (-2)) < 1e-9  # the threshold drawn at log10(t)
+
+
+def test_roc_overlay_draws_the_diagonal_once():
+    normal, anomalous = torch.rand(20, generator=G), 0.3 + torch.rand(20, generator=G)
+    ax = roc_figure(normal, anomalous, label="a").axes[0]
+    roc_figure(normal, -anomalous, label="b", ax=ax, color="tab:green", chance=False)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(ax.lines) == 3 and sum("coin toss" in t for t in labels) == 1

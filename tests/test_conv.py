@@ -89,3 +89,17 @@ def test_error_maps():
     torch.testing.assert_close(maps, expected)
     fig = error_maps_figure({"a": model, "b": model}, X)
     assert len(fig.axes) == 3  # two maps and a colour bar
+
+
+def test_parity_contrast_sees_a_checkerboard_and_not_a_flat_map():
+    from course_utils.conv import overlap_maps, parity_contrast
+
+    flat = torch.ones(12, 12)
+    assert parity_contrast(flat) == 0
+    grid = torch.ones(12, 12)
+    grid[::2, ::2] = 3.0  # one parity class brighter
+    assert parity_contrast(grid) > 1
+    t_map, u_map = overlap_maps(3, 2)  # uneven overlap vs upsample + conv
+    assert parity_contrast(t_map, border=1) > 0.5 > parity_contrast(u_map, border=1)
+    with pytest.raises(ValueError, match=r"\(H, W\)"):
+        parity_contrast(torch.ones(1, 12, 12))
