@@ -93,7 +93,7 @@ from course_utils.train import ReconstructionObjective, fit
 
 torch.manual_seed(0)
 ae = DenseAutoencoder(784, hidden=(400,), n_latent=2, sigmoid_output=False).to(course.device)
-fit(ae, x_train, loss_fn=ReconstructionObjective(bce_per_image), epochs=epochs_for(course.pick(full=600, fast=200)),
+fit(ae, x_train, loss_fn=ReconstructionObjective(bce_per_image), epochs=epochs_for(course.pick(full=600, fast=100)),
     batch_size=128, lr=1e-3, verbose=False)
 ae = ae.cpu()
 with torch.no_grad():
@@ -474,7 +474,7 @@ from course_utils.vae import VAEObjective, negative_elbo
 
 torch.manual_seed(0)
 vae2 = VAE(784, hidden=(400,), n_latent=2).to(course.device)
-hist2 = fit(vae2, x_train, x_test, loss_fn=VAEObjective(), epochs=epochs_for(course.pick(full=1500, fast=500)),
+hist2 = fit(vae2, x_train, x_test, loss_fn=VAEObjective(), epochs=epochs_for(course.pick(full=1500, fast=250)),
             batch_size=128, lr=2e-3, verbose=False)
 vae2 = vae2.cpu()
 res2 = negative_elbo(vae2, x_test, generator=torch.Generator().manual_seed(0))
@@ -563,7 +563,7 @@ class IgnoresTheImage(VAE):
 
 torch.manual_seed(0)
 blind = IgnoresTheImage(784, hidden=(400,), n_latent=2).to(course.device)
-fit(blind, x_train, loss_fn=VAEObjective(), epochs=epochs_for(course.pick(full=600, fast=300)),
+fit(blind, x_train, loss_fn=VAEObjective(), epochs=epochs_for(course.pick(full=600, fast=100)),
     batch_size=128, lr=2e-3, verbose=False)
 blind = blind.cpu()
 res_blind = negative_elbo(blind, x_test, generator=torch.Generator().manual_seed(0))
@@ -663,7 +663,7 @@ latent_view(vae2, chosen)
 # %%
 from course_utils.vae import binarize, importance_sampled_nll
 
-steps20 = course.pick(full=1500, fast=400)
+steps20 = course.pick(full=1500, fast=150)
 torch.manual_seed(0)
 vae20 = VAE(784, hidden=(400,), n_latent=20).to(course.device)
 hist20 = fit(vae20, x_train, loss_fn=VAEObjective(binarize=True), epochs=epochs_for(steps20),
@@ -682,7 +682,7 @@ print(f"binarized test set: -ELBO {res20['loss']:.1f} nats/image (recon {res20['
 # $\log p(x)$ as $k$ grows; the difference to the ELBO is a lower estimate of the gap.
 
 # %%
-n_iw, k_iw = course.pick(full=500, fast=100), course.pick(full=500, fast=100)
+n_iw, k_iw = course.pick(full=500, fast=50), course.pick(full=500, fast=50)
 g = torch.Generator().manual_seed(1)
 iw_nll = importance_sampled_nll(vae20, xb_test[:n_iw], k=k_iw, generator=g).mean().item()
 elbo_nll = negative_elbo(vae20, xb_test[:n_iw], generator=torch.Generator().manual_seed(0))["loss"]
@@ -752,7 +752,7 @@ print(f"parameters: written out {n_written:,} | ConvVAE {sum(p.numel() for p in 
 
 # %%
 conv_vae = conv_vae.to(course.device)
-fit(conv_vae, x_train, loss_fn=VAEObjective(binarize=True), epochs=epochs_for(course.pick(full=700, fast=150)),
+fit(conv_vae, x_train, loss_fn=VAEObjective(binarize=True), epochs=epochs_for(course.pick(full=700, fast=60)),
     batch_size=128, lr=2e-3, verbose=False)
 conv_vae = conv_vae.cpu()
 res_conv = negative_elbo(conv_vae, xb_test, generator=torch.Generator().manual_seed(0))
