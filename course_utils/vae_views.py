@@ -162,18 +162,76 @@ def latent_view(
     return FigureView(render, sliders)
 
 
-def kl_per_dimension_figure(per_dim: dict[str, Tensor], threshold: float = 0.01) -> Figure:
-    """Bar chart of the average KL of each latent dimension, one panel per model."""
+def kl_per_dimension_figure(
+    per_dim: dict[str, Tensor], threshold: float | None = None, ylabel: str = "average KL (nats)"
+) -> Figure:
+    """Bar chart of a per-dimension statistic (by default the average KL), one panel per model.
+
+    With ``threshold`` a dashed line is drawn and each title counts the dimensions above it;
+    lesson 06 passes the variance of mu_j(x) with Burda's 0.01 (``vae.active_units``).
+    """
     fig = NotebookFigure(figsize=(4.5 * len(per_dim), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(per_dim), sharey=True))
     for ax, (name, kl) in zip(axes, per_dim.items(), strict=True):
         order = torch.argsort(kl, descending=True)
         ax.bar(range(1, len(kl) + 1), kl[order].numpy(), color="tab:purple")
-        used = int((kl > threshold).sum())
-        ax.axhline(threshold, color="grey", ls="--", lw=1)
-        title = f"{name}: {used} of {len(kl)} above {threshold:g} nats"
+        title = name
+        if threshold is not None:
+            used = int((kl > threshold).sum())
+            ax.axhline(threshold, color="grey", ls="--", lw=1)
+            title = f"{name}: {used} of {len(kl)} above {threshold:g}"
         ax.set(xlabel="latent dimension (sorted by KL)", title=title)
         ax.set_xticks(range(1, len(kl) + 1, max(1, len(kl) // 10)))
         ax.grid(alpha=0.3, axis="y")
-    axes[0].set_ylabel("average KL (nats)")
+    axes[0].set_ylabel(ylabel)
+    return fig
+
+
+def _encode_both(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
+    return model.encode(x)
+
+
+def posterior_figure(
+    model: nn.Module,
+    x: Tensor,
+    labels: Tensor,
+    n_ellipses: int = 12,
+    generator: torch.Generator | None = None,
+) -> Figure:
+    """The three distributions of z of a 2-D VAE, side by side.
+
+    Left: the means mu(x) of all images x (grey) and, for ``n_ellipses`` of them, the
+    per-image posterior q(z|x) drawn as its 2-sigma ellipse (colour = label). Right: the
+    AGGREGATE posterior, one z ~ q(z|x) per image, as a 2-D histogram, with the prior
+    N(0, I)'s 1- and 2-sigma circles on top.
+    """
+    from matplotlib.patches import Ellipse
+
+    mu, logvar = predict(model, x, fn=_encode_both)  # (N, 2) each
+    sigma = torch.exp(0.5 * logvar)
+    z = mu + sigma * torch.randn(mu.shape, generator=generator)  # one sample per image
+    fig = NotebookFigure(figsize=(10, 4.6), layout="constrained")
+    left, right = fig.subplots(1, 2, sharex=True, sharey=True)
+    left.scatter(mu[:, 0], mu[:, 1], s=2, color="lightgrey")
+    colours = [f"C{int(c) % 10}" for c in labels.tolist()]
+    step = max(1, len(x) // n_ellipses)
+    for i in range(0, step * n_ellipses, step):
+        if i >= len(x):
+            break
+        w, h = 4 * sigma[i].tolist()[0], 4 * sigma[i].tolist()[1]
+        left.add_patch(Ellipse(mu[i].tolist(), w, h, fill=False, color=colours[i], lw=1.5))
+        left.plot(*mu[i].tolist(), "o", color=colours[i], ms=3)
+    left.set(title="q(z|x) of single images (2-sigma ellipses)", xlabel="z1", ylabel="z2")
+    lim = float(torch.quantile(z.abs().flatten(), 0.995)) + 0.5
+    lim = max(lim, 3.0)
+    right.hist2d(z[:, 0].numpy(), z[:, 1].numpy(), bins=60, range=[[-lim, lim], [-lim, lim]],
+                 cmap="Blues")  # fmt: skip
+    angle = np.linspace(0, 2 * np.pi, 200)
+    for r in (1, 2):
+        right.plot(r * np.cos(angle), r * np.sin(angle), color="tab:red", lw=1.2)
+    right.set(title="aggregate posterior (one z per image) vs N(0, I) circles", xlabel="z1")
+    for ax in (left, right):
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
     return fig

@@ -21,9 +21,12 @@ from course_utils.vae import (
     KLWarmup,
     VAEObjective,
     active_units,
+    binarize,
+    importance_sampled_nll,
     kl_per_dimension,
     negative_elbo,
     reconstruction_nll,
+    reconstruction_gradients,
     reparameterize,
     vae_loss,
     warmup_beta,
@@ -71,6 +74,74 @@ def test_reparameterize_passes_gradients_to_mu_and_logvar():
     eps = (z - mu) / (0.5 * logvar).exp()
     expected = (0.5 * eps * (0.5 * logvar).exp()).detach()  # dz/dlogvar = eps * sigma / 2
     assert torch.allclose(logvar.grad, expected)
+
+
+def _reconstruction_reaches_encoder(model, x):
+    """The check: does the RECONSTRUCTION term alone send gradients into the encoder's weights?"""
+    grads = reconstruction_gradients(model, x, "reparameterize")
+    return grads["to_mu.weight"] > 0 and grads["to_logvar.weight"] > 0
+
+
+@pytest.mark.parametrize("model", [VAE(784, (16,), 3), ConvVAE(3, channels=(4, 8))])
+def test_reconstruction_term_alone_reaches_the_encoder_only_through_the_trick(model):
+    x = torch.rand(4, 1, 28, 28, generator=_gen())
+    assert _reconstruction_reaches_encoder(model, x)
+    assert reconstruction_gradients(model, x, "torch.normal") == {
+        "to_mu.weight": 0.0, "to_logvar.weight": 0.0}  # in the graph, zero gradient
+    assert reconstruction_gradients(model, x, "Normal.sample") == {
+        "to_mu.weight": 0.0, "to_logvar.weight": 0.0}  # cut from the graph
+    assert all(p.grad is None or not p.grad.any() for p in model.parameters())  # left zeroed
+
+
+def test_the_gradient_check_fails_with_a_broken_reparameterize(monkeypatch):
+    import course_utils.vae as vae_module
+
+    model, x = VAE(784, (16,), 3), torch.rand(4, 784, generator=_gen())
+    assert _reconstruction_reaches_encoder(model, x)
+
+    def detached(mu, logvar, generator=None):  # a classic bug: the sample leaves the graph
+        return (mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)).detach()
+
+    monkeypatch.setattr(vae_module, "reparameterize", detached)
+    assert not _reconstruction_reaches_encoder(model, x)
+
+    def no_sigma_path(mu, logvar, generator=None):  # sigma computed from a detached logvar
+        return mu + torch.exp(0.5 * logvar.detach()) * torch.randn_like(mu)
+
+    monkeypatch.setattr(vae_module, "reparameterize", no_sigma_path)
+    assert not _reconstruction_reaches_encoder(model, x)
+    # and the full loss would NOT catch either bug: the KL term feeds the encoder directly
+    logits, mu, logvar = model(x)
+    vae_loss(logits, x, mu, logvar)[0].backward()
+    assert model.to_mu.weight.grad.abs().sum() > 0
+
+
+def test_binarize_draws_bernoulli_pixels_and_objective_binarizes():
+    x = torch.full((2000, 4), 0.3)
+    b = binarize(x, _gen(0))
+    assert set(b.unique().tolist()) <= {0.0, 1.0}
+    assert abs(b.mean().item() - 0.3) < 0.02
+    assert torch.equal(binarize(x, _gen(0)), b)
+    seen = []
+
+    class Spy(VAE):
+        def forward(self, x, generator=None):
+            seen.append(x)
+            return super().forward(x, generator)
+
+    VAEObjective(binarize=True)(Spy(784, (8,), 2), (torch.full((3, 784), 0.5),))
+    assert set(seen[0].unique().tolist()) <= {0.0, 1.0}
+
+
+def test_importance_sampled_nll_is_below_the_negative_elbo_and_k1_matches_it():
+    torch.manual_seed(0)
+    model = VAE(784, (16,), 2)
+    x = binarize(torch.rand(20, 784, generator=_gen(1)), _gen(2))
+    nelbo = negative_elbo(model, x, generator=_gen(3))["loss"]
+    iw = importance_sampled_nll(model, x, k=200, generator=_gen(3)).mean().item()
+    assert iw <= nelbo + 0.5
+    k1 = importance_sampled_nll(model, x, k=1, generator=_gen(5)).mean().item()
+    assert abs(k1 - nelbo) / nelbo < 0.05  # one sample: the single-sample negative ELBO
 
 
 def test_gradients_reach_the_encoder_weights_but_not_through_torch_normal():

@@ -12,6 +12,7 @@ from course_utils.vae_views import (
     latent_view,
     manifold_figure,
     manifold_grid,
+    posterior_figure,
     prior_samples,
     reconstruct,
     traversal_figure,
@@ -86,3 +87,14 @@ def test_latent_view_decodes_what_the_sliders_say():
     expected = decode_images(model, z[None])[0, 0].numpy()
     assert abs(_shown(view.figure) - expected).max() < 1e-6
     assert "2.50" in view.figure._suptitle.get_text()
+
+
+def test_posterior_figure_draws_ellipses_and_the_aggregate():
+    fig = posterior_figure(_vae(2), X, torch.arange(6), n_ellipses=3, generator=torch.Generator())
+    assert len(fig.axes) >= 2
+    assert len(fig.axes[0].patches) == 3
+
+
+def test_kl_per_dimension_figure_without_threshold():
+    fig = kl_per_dimension_figure({"a": torch.rand(5)}, threshold=None, ylabel="Var mu")
+    assert fig.axes[0].get_title() == "a"
