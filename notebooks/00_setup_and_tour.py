@@ -134,7 +134,7 @@ flow_diagram_figure(
      ("download", "torchvision\nshort timeout"),
      ("embedded digits", "scikit-learn, 1,797\nscans, 28x28"),
      ("ImageData", "train / valid / test\ntensors in memory")],
-    arrows=["not found", "no network", "split"],
+    arrows=["not found", "no network", "whichever source answered first"],
     width=2.6,
     title="Where load_dataset looks for the images, in order",
 )
