@@ -1,4 +1,4 @@
-"""Toy data on a curved manifold: where PCA's straight line misses and a nonlinear AE bends (lesson 01).
+"""Toy data on a curved manifold: PCA's straight line misses it, a nonlinear AE bends (lesson 01).
 
 ``noisy_arc`` draws points near a half circle in the plane: a one-dimensional curve living in two
 dimensions. A 1-D code is enough to say where a point sits on the curve, but PCA with one
