@@ -90,6 +90,22 @@ class PCA:
         return out
 
 
+def errors_for_every_k(pca: PCA, x: Tensor) -> Tensor:
+    """Mean squared error per sample of PCA reconstructions of x (N, D), for k = 1..K: (K,).
+
+    K is ``pca.n_components``. Because the principal directions are orthonormal, keeping one more
+    direction removes exactly that coordinate's squared length from every residual:
+        ||x - reconstruct_k(x)||^2 = ||x - mean||^2 - sum_{j <= k} z_j^2,  z = encode(x),
+    so one encoding gives the whole curve (the same numbers as reconstructing k by k).
+    On the data PCA was fitted on, entry k - 1 equals the sum of the discarded eigenvalues.
+    """
+    _check_2d(x, "errors_for_every_k")
+    z = pca.encode(x).double()  # (N, K)
+    total = (x.double() - pca.mean.double()).pow(2).sum(dim=1)  # (N,)
+    kept = z.pow(2).cumsum(dim=1)  # (N, K): squared length captured by the first k directions
+    return (total[:, None] - kept).mean(dim=0)  # (K,)
+
+
 def principal_angles(a: Tensor, b: Tensor) -> Tensor:
     """Angles in degrees between the subspaces spanned by the COLUMNS of a (D, k1) and b (D, k2).
 

@@ -27,7 +27,7 @@
 # 2. load MNIST and Fashion-MNIST, and see which copy of the data was used and why;
 # 3. see how the images are stored (shapes, value range) and why we batch from memory;
 # 4. try an interactive view (a widget) and learn where its static version lives;
-# 5. learn how quizzes and exercises work.
+# 5. learn how quizzes and exercises work, and what makes a run reproducible.
 #
 # Everything runs on a laptop CPU. A GPU helps in the later lessons but is never required.
 
@@ -61,29 +61,49 @@ course = setup_course(seed=0)
 #   device once, here, and passes `course.device` to every model. The course's models and losses
 #   never choose a device themselves: they follow the tensors they are given;
 # - **mode**: `full` is what you run. `fast` is switched on by the environment variable
-#   `COURSE_FAST=1`, which the automated tests use to run every notebook in seconds on a tiny
-#   subset with one or two epochs. In fast mode the numbers in the lessons are rough; the text
-#   always says which mode produced them;
-# - **seed**: every random number generator (Python, NumPy, PyTorch) starts from this seed.
+#   `COURSE_FAST=1`, which the automated tests use to run every notebook in seconds: each split
+#   is cut to a small subset (the next cell prints the sizes) and each lesson trains for a much
+#   smaller budget, chosen lesson by lesson with `course.pick(full=..., fast=...)`. In fast mode
+#   the numbers in the lessons are rough; the lessons print which mode produced them;
+# - **seed**: the global random number generators of Python, NumPy and PyTorch start from this
+#   seed.
 
 # %%
 print("device:", course.device, "| fast mode:", course.fast, "| in Colab:", course.colab)
 print("PyTorch", torch.__version__)
 
+from course_utils.data import FAST_SIZES
+
+print("fast mode keeps at most these many images per split:", FAST_SIZES)
+print("for example, epochs = course.pick(full=10, fast=1) gives", course.pick(full=10, fast=1), "here")
+
 # %% [markdown]
 # ### Reproducibility: seeds and generators
 #
-# A seed makes random numbers repeatable. Seeding once at the top is not enough, though: if you
-# run a cell twice, the second run continues the random sequence and gives different numbers.
-# The course therefore passes an explicit `torch.Generator` wherever randomness matters, so that a
-# cell gives the same answer however often you run it.
+# A seed makes random numbers repeatable. Here is what the course does, honestly:
+#
+# - `setup_course(seed=0)` seeds the **global** generators once. Running a notebook top to bottom
+#   in a fresh kernel therefore repeats the same numbers. But every draw from a global generator
+#   moves it on, so running one cell twice gives different numbers the second time.
+# - The lessons re-seed the global generator (`torch.manual_seed(0)`) in the cell that builds a
+#   model, so its initial weights do not depend on which cells ran before.
+# - Functions of the course that take a `generator=` or `seed=` argument (data splits, batch
+#   shuffling in `fit`, the toy datasets) draw from their own `torch.Generator`, which the global
+#   state does not touch.
+#
+# The cell below shows both behaviours.
 
 # %%
+torch.manual_seed(42)
+first = torch.randn(3)
+second = torch.randn(3)  # the global generator has moved on
+print("global generator, two draws in a row:   identical:", torch.equal(first, second))
+
 g = torch.Generator().manual_seed(42)
 first = torch.randn(3, generator=g)
-g = torch.Generator().manual_seed(42)
+g = torch.Generator().manual_seed(42)  # a fresh generator with the same seed
 second = torch.randn(3, generator=g)
-print(first, second, "identical:", torch.equal(first, second))
+print("fresh generator with the same seed twice: identical:", torch.equal(first, second))
 
 # %% [markdown]
 # ## 2. The data, offline first
@@ -102,13 +122,35 @@ print(first, second, "identical:", torch.equal(first, second))
 # | 3 | an embedded dataset: scikit-learn's 1,797 real 8x8 digit scans, enlarged to 20x20 and centred in 28x28 like MNIST | when there are no files and no network |
 #
 # The fallback is small and blurrier than MNIST, but every lesson still runs on it. The name of
-# the dataset actually used is stored in `data.name`; the lessons print it next to their results.
+# the dataset actually used is stored in `data.name`, and `data.is_fallback` is `True` when the
+# embedded digits stand in; the lessons print the name next to their results. The diagram below
+# is the same search order, drawn by code.
+
+# %%
+from course_utils.plots import flow_diagram_figure
+
+flow_diagram_figure(
+    [("files on disk", "COURSE_MNIST_DIR, ...\ncourse cache, Debian"),
+     ("download", "torchvision\nshort timeout"),
+     ("embedded digits", "scikit-learn, 1,797\nscans, 28x28"),
+     ("ImageData", "train / valid / test\ntensors in memory")],
+    arrows=["not found", "no network", "whichever source answered first"],
+    width=2.6,
+    title="Where load_dataset looks for the images, in order",
+)
 
 # %%
 from course_utils.data import load_dataset
 
 mnist = load_dataset("mnist", seed=course.seed)
 fashion = load_dataset("fashion_mnist", seed=course.seed)
+
+# %%
+for data in (mnist, fashion):
+    print(f"{data.name}: embedded fallback in use: {data.is_fallback}")
+if mnist.is_fallback and fashion.is_fallback:
+    print("Neither MNIST nor Fashion-MNIST was found: both names gave the SAME embedded digits. "
+          "The pictures of 'Fashion-MNIST' below are digits, not clothes.")
 
 # %% [markdown]
 # Each dataset comes as three fixed splits made with the seed: **train** (to fit models),
@@ -141,10 +183,19 @@ images_figure(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.t
 # %% [markdown]
 # ### Batching from memory
 #
-# The whole training set fits in memory (MNIST's 60,000 images take 188 MB as float32), so the
-# course keeps it there as one tensor and cuts mini-batches out of it with `iterate_batches`.
-# Many tutorials instead convert every image from a PIL picture inside the training loop; for the
-# small models of this course that conversion costs more time than the model itself.
+# The whole training set fits in memory: the cell below computes its size from the tensor that
+# was loaded (4 bytes per float32 pixel, 784 pixels per image). The course keeps it there as one
+# tensor and cuts mini-batches out of it with `iterate_batches`.
+
+# %%
+n_bytes = mnist.train.x.element_size() * mnist.train.x.nelement()
+print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels x "
+      f"{mnist.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory")
+
+# %% [markdown]
+# Many tutorials instead convert every image from a PIL picture inside the training loop. The
+# next cell times both ways of producing one epoch of batches of 128 from the same images, and
+# prints the ratio.
 
 # %%
 import time
@@ -158,6 +209,25 @@ print(f"{n_batches} shuffled batches of 128 from {len(mnist.train.x):,} images "
       f"in {1000 * (time.perf_counter() - start):.0f} ms")
 (xb,) = next(iterate_batches(mnist.train.x, batch_size=128))
 print("one batch:", tuple(xb.shape))
+
+# %%
+# extra code – the per-image PIL route that many tutorials use, timed on the same images
+import numpy as np
+from PIL import Image
+
+as_bytes = (mnist.train.x[:, 0] * 255).round().to(torch.uint8).numpy()  # (N, 28, 28) like files
+start = time.perf_counter()
+for i in range(0, len(as_bytes), 128):
+    batch = torch.stack([torch.from_numpy(np.asarray(Image.fromarray(im), dtype=np.float32) / 255)
+                         for im in as_bytes[i : i + 128]])  # fmt: skip
+pil_s = time.perf_counter() - start
+start = time.perf_counter()
+for _ in iterate_batches(mnist.train.x, batch_size=128):
+    pass
+memory_s = time.perf_counter() - start
+print(f"one epoch of batches: per-image PIL conversion {pil_s * 1000:.0f} ms, "
+      f"slicing from memory {memory_s * 1000:.0f} ms ({pil_s / memory_s:.0f}x)")
+print("batching from memory was faster here:", memory_s < pil_s)
 
 # %% [markdown]
 # ## 3. Interactive views
@@ -206,21 +276,59 @@ FigureView(
 #   are scored: all-or-nothing unless the question offers partial credit. Where widgets do not
 #   run, the quiz prints as text and you can answer in code with `check_answers`. The course's
 #   technical terms are collected in a bilingual [glossary](../quizzes/GLOSSARY.md).
-# - **Exercises.** Lessons come with exercise notebooks in `exercises/`, where you write the key
-#   pieces yourself (PCA by SVD, the reparameterization trick, ...). A check cell after each task
-#   tells you at once what is right or what is wrong (a shape, a value, a gradient that does not
-#   flow). The matching worked solutions are in `solutions/`: try first, then compare.
+# - **Exercises.** Lessons 01 to 07 each have an exercise notebook in `exercises/`, where you
+#   write the key pieces yourself (PCA by SVD, the reparameterization trick, ...). Each task is a
+#   code cell with a stub that raises `NotImplementedError`: replace the stub with your code, run
+#   the cell, then run the **check cell** right after it. The check reports "not attempted" while
+#   the stub is still there, and otherwise tells you at once what is right or what is wrong (a
+#   shape, a value, a gradient that does not flow). Run the check again after every change. The
+#   worked solutions are in `solutions/`: try first, then compare. Each lesson links its
+#   exercise at the end; here they all are:
+#
+# | lesson | exercise | on Colab |
+# |---|---|---|
+# | 01 | [Exercise 01](../exercises/01_linear_autoencoder_and_pca.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/01_linear_autoencoder_and_pca.ipynb) |
+# | 02 | [Exercise 02](../exercises/02_stacked_autoencoders.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/02_stacked_autoencoders.ipynb) |
+# | 03 | [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb) |
+# | 04 | [Exercise 04](../exercises/04_denoising_autoencoders.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/04_denoising_autoencoders.ipynb) |
+# | 05 | [Exercise 05](../exercises/05_sparse_autoencoders.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/05_sparse_autoencoders.ipynb) |
+# | 06 | [Exercise 06](../exercises/06_variational_autoencoders.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/06_variational_autoencoders.ipynb) |
+# | 07 | [Exercise 07](../exercises/07_beyond_the_vanilla_vae.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/07_beyond_the_vanilla_vae.ipynb) |
 # - **The package.** All models, losses and plots live in `course_utils/`, a small package you are
 #   encouraged to open and read: each file is short and every function documents its tensor
 #   shapes.
 #
+# > **Common mistakes**
+# > - *Expecting the same numbers on a GPU as on a CPU.* A seed fixes the random numbers, not the
+# >   arithmetic: GPU kernels add numbers in a different order (and some, like parts of cuDNN, are
+# >   non-deterministic), so losses differ in the last digits and the differences can grow over
+# >   training. Same device, same library versions, same seed: same results (on a GPU, add
+# >   `torch.use_deterministic_algorithms(True)` if you need bit-for-bit repeats).
+# > - *Running a cell twice and expecting the same random numbers.* The global generator moved
+# >   on; restart the kernel and run from the top, or use a `torch.Generator` (section 1).
+# > - *Quoting fast-mode numbers.* Fast mode trains on a subset for a tiny budget; its results are
+# >   only a smoke test. Run in full mode before drawing conclusions.
+# > - *Not reading the data line.* If it says "EMBEDDED FALLBACK", you are looking at 1,797 small
+# >   digit scans, not MNIST or Fashion-MNIST.
+# > - *Editing a stub and skipping the check cell.* The exercise only knows your answer is right
+# >   when its check cell runs after your code.
+#
 # ## Summary
 #
-# - One setup call seeds everything, chooses the device and tells you the mode.
+# - One setup call seeds the global generators, chooses the device and tells you the mode;
+#   functions with a `generator=` or `seed=` argument use their own generator.
 # - Data is found on disk first, downloaded second, and replaced by an embedded dataset when
 #   neither works; one printed line always says which.
 # - Images are tensors (N, 1, 28, 28) with values in [0, 1], batched straight from memory.
 # - Widgets are thin shells over plain functions; the static figure is always shown too.
+# - Exercises: replace each `NotImplementedError` stub, then run the check cell after it.
+
+# %% [markdown]
+# ## Your first exercise
+#
+# Lesson 00 has no exercise of its own. The first one comes with the next lesson:
+# [Exercise 01](../exercises/01_linear_autoencoder_and_pca.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/01_linear_autoencoder_and_pca.ipynb),
+# where you implement PCA by SVD and the reconstruction losses, with a check cell after each task.
 
 # %% [markdown]
 # ## Quiz

@@ -102,3 +102,19 @@ def test_pca_reconstructions_improve_with_k_and_slider_follows():
     assert view.controls["k"].value == 10 and view.controls["k"].continuous_update is False
     view.controls["k"].value = 2
     assert "2 principal components" in view.figure._suptitle.get_text()
+
+
+def test_errors_for_every_k_match_reconstructing_k_by_k(x):
+    from course_utils.pca import errors_for_every_k
+
+    pca = PCA(5).fit(x[:150])
+    held_out = x[150:]
+    curve = errors_for_every_k(pca, held_out)
+    assert curve.shape == (5,)
+    for k in range(1, 6):
+        direct = mean_sse_per_image(pca.truncated(k).reconstruct(held_out), held_out).item()
+        assert curve[k - 1].item() == pytest.approx(direct, rel=1e-8)
+    on_fit = errors_for_every_k(pca, x[:150])
+    assert on_fit[1].item() == pytest.approx(pca.eigenvalues[2:].sum().item(), rel=1e-8)
+    with pytest.raises(ValueError, match="2-D tensor"):
+        errors_for_every_k(pca, x.view(200, 1, 2, 3))
