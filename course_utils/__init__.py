@@ -21,6 +21,7 @@ module             what it holds                                     first used
 *lessons*
 ``pca``            PCA by SVD, principal angles, the k slider        lesson 01
 ``models``         linear, dense and tied autoencoders; ``mlp``      lesson 01
+``toy_manifolds``  curved toy data (a noisy arc) and its figure      lesson 01
 ``anomaly``        reconstruction-error scores, ROC/AUROC            lesson 02
 ``conv``           conv and LSTM autoencoders, shape tables          lesson 03
 ``corruption``     noise functions, Gaussian blur baseline, PSNR     lesson 04
