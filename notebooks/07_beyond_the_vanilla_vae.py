@@ -470,16 +470,17 @@ print(f"each image is now {7 * 7} integers in 0..511: {7 * 7 * math.log2(512):.0
 g = torch.Generator().manual_seed(0)
 z_e = torch.randn(6, 2, generator=g).requires_grad_()  # 6 encoder outputs, D = 2 (a leaf for the demo)
 codebook = torch.randn(4, 2, generator=g).requires_grad_()  # K = 4 code vectors
-nearest = codebook[torch.cdist(z_e, codebook).argmin(dim=1)]  # (6, 2): no gradient to z_e
+chosen = torch.cdist(z_e, codebook).argmin(dim=1)  # (6,) index of the nearest code vector
+nearest = codebook[chosen]  # (6, 2): no gradient to z_e
 z_q = z_e + (nearest - z_e).detach()  # forward: the code vectors; backward: identity to z_e
 codebook_loss = ((z_e.detach() - nearest) ** 2).sum()  # sg[z_e]: moves only the codebook
 commitment = 0.25 * ((z_e - nearest.detach()) ** 2).sum()  # sg[e]: moves only the encoder
 ((z_q**2).sum() + codebook_loss + commitment).backward()  # stand-in reconstruction: sum z_q^2
-print("forward value of z_q equals the chosen code vectors:", torch.equal(z_q.detach(), nearest.detach()))
+print("forward value of z_q equals the chosen code vectors (to rounding):", torch.allclose(z_q, nearest))
 print("z_e.grad == 2 z_q + 0.5 (z_e - e), straight through:",
       torch.allclose(z_e.grad, 2 * nearest.detach() + 0.5 * (z_e.detach() - nearest.detach())))
-print("code vectors that were chosen get a gradient, the others none:",
-      codebook.grad.abs().sum(dim=1).gt(0).tolist())
+print("chosen code vectors:", sorted(set(chosen.tolist())), "| code vectors with a gradient:",
+      codebook.grad.abs().sum(dim=1).gt(0).nonzero().flatten().tolist())
 
 # %% [markdown]
 # **Latent diffusion** (Rombach et al. 2022, the model behind Stable Diffusion) uses an
