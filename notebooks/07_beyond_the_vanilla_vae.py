@@ -148,6 +148,8 @@ for beta in (1.0, 4.0):
     fig = traversal_figure(model, mu[0], top3)
     fig.suptitle(f"beta = {beta:g}: traversals of its three most informative dimensions")
     display(fig)
+if course.fast:
+    print("fast mode: these models had only a few dozen steps; blurry traversals say nothing about beta")
 
 # %% [markdown]
 # Read each row: does moving one dimension change one visible property (slant, width,
