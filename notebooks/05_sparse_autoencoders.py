@@ -186,7 +186,7 @@ for q in (0.01, 0.09, 0.5):
 # $q = 0.01$ and $q = 0.09$ are equally far from $p = 0.05$, yet the KL charges more for the
 # unit that has gone nearly silent. (2) The KL grows without bound as $q \to 0$ or $q \to 1$: a
 # unit that never fires, or always fires, is pushed back hard, so the KL penalty keeps units
-# alive where L1 would happily switch them off for good. (3) Close to the target the KL is
+# alive where the L1 activity penalty would keep pushing them towards 0. (3) Close to the target the KL is
 # quadratic, $\mathrm{KL} \approx (q-p)^2 / (2p(1-p))$, about ten times the L2 distance for
 # $p = 0.05$: a firm but smooth pull. The L1 *activity* penalty of the first paragraph is a
 # different thing again: it pulls every activation towards 0, not towards $p$.
