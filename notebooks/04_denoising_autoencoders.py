@@ -535,7 +535,11 @@ print(f"outputs r(x) inside the unit circle: {(out_radius < 1).float().mean():.0
 # Read the four lines. The network has learned the shape of the data without ever being told
 # "circle": if the first two percentages are high, the arrows point towards the circle from both
 # sides. The third line compares arrow lengths near the centre with those in the inner ring: the
-# posterior mean predicts short arrows at the centre. The last line says what share of the
+# posterior mean predicts short arrows at the centre, but the centre is more than $3\sigma$ from
+# the circle, so almost no noisy training point ever landed there (look at the orange points).
+# The network never saw that region and simply extrapolates: if its centre arrows are as long as
+# the others and point outwards, that is the network's guess, not the optimal denoiser. A
+# denoiser, and a score model, is only learned where the noisy data actually goes. The last line says what share of the
 # outputs stay inside the circle, as an average of circle points must; a trained network only
 # approximates $r^*$, so some outputs may overshoot (the largest $|r(x)|$ says by how much).
 #
