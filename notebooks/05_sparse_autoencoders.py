@@ -21,8 +21,8 @@
 # Lessons 01 to 03 stopped the autoencoder from copying with a narrow bottleneck; lesson 04 did
 # it by damaging the input. This lesson goes the other way: we give the code **more** numbers
 # than the image has pixels, and instead ask that only a **few of them be active** for any one
-# image. Each code unit is then free to specialise in one pattern (a stroke, an edge, one part
-# of an object), and an image is described by which few patterns it contains. At the
+# image. Each code unit is then free to specialise in one pattern (a stroke, a part, or one
+# typical shape), and an image is described by which few patterns it contains. At the
 # end, a short look at a relative, the contractive autoencoder, and a table of the five classic
 # autoencoder families.
 #
@@ -307,20 +307,25 @@ for name in ("no penalty", "KL"):
 
 # %% [markdown]
 # Red is what the unit paints in, blue what it removes. Compare the two grids yourself: is each
-# feature a spread-out smear over the whole image, or a template of one part or one shape? One
-# number helps: the share of a feature's squared weight held by its 10% strongest pixels (1.0
-# if a unit paints only a small patch, 0.1 if its weight is spread evenly).
+# feature pixel noise, or a smooth template (a part, or a whole typical shape)? One number
+# helps: the correlation between each feature and itself shifted by one pixel (near 1 for a
+# smooth template, near 0 for pixel noise), averaged over the units.
 
 # %%
+smoothness = {}
 for name in ("no penalty", "KL"):
-    w = models[name].decoder.weight.detach().cpu().T.pow(2)  # (1024 units, 784 pixels)
-    top = w.sort(dim=1, descending=True).values[:, :78].sum(dim=1) / w.sum(dim=1)  # (1024,)
-    print(f"{name:>10}: median share of a feature's weight in its top 10% of pixels {top.median():.2f}")
+    w = models[name].decoder.weight.detach().cpu().T.reshape(-1, 28, 28)  # (1024, 784) -> (1024, 28, 28)
+    a, b = w[:, :, :-1].flatten(1), w[:, :, 1:].flatten(1)  # each pixel and its right neighbour
+    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+    smoothness[name] = ((a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))).mean().item()
+    print(f"{name:>10}: mean neighbour correlation of the decoder features {smoothness[name]:.2f}")
+print("KL features smoother than the unpenalised ones:", smoothness["KL"] > smoothness["no penalty"])
 
 # %% [markdown]
-# If the KL model's share is the higher one, its features are more concentrated, closer to
-# parts than to smears; whatever you see in the grids depends on the data that was loaded (the
-# first cell says which) and, in fast mode, on very short training.
+# The last line says whether the sparse model's features came out smoother, closer to
+# templates than to noise. What the templates show depends on the data that was loaded (the
+# first cell says which; on Fashion-MNIST they are often whole garment shapes rather than small
+# parts) and, in fast mode, on very short training.
 #
 # Now single units in detail: the feature, the eight test images that excite the unit most
 # (with their activations), and the histogram of the unit's activations over all test images.
