@@ -21,8 +21,8 @@
 # Lessons 01 to 03 stopped the autoencoder from copying with a narrow bottleneck; lesson 04 did
 # it by damaging the input. This lesson goes the other way: we give the code **more** numbers
 # than the image has pixels, and instead ask that only a **few of them be active** for any one
-# image. Each code unit is then free to specialise in one pattern (a collar, a heel, the gap
-# between trouser legs), and an image is described by which few patterns it contains. At the
+# image. Each code unit is then free to specialise in one pattern (a stroke, a part, or one
+# typical shape), and an image is described by which few patterns it contains. At the
 # end, a short look at a relative, the contractive autoencoder, and a table of the five classic
 # autoencoder families.
 #
@@ -55,22 +55,23 @@ course = setup_course(seed=0)
 DATASET = "fashion_mnist"  # try "mnist": every cell below works with either
 
 # %% [markdown]
-# **Which data, and why.** Fashion-MNIST again: its full official split is on disk here (real
-# MNIST only as a 10,000-image test split), and clothes are made of parts (sleeves, soles,
-# collars, straps) that individual units can specialise in. With `"mnist"` the units learn pen
-# strokes instead.
+# **Which data, and why.** We ask for Fashion-MNIST again: clothes are made of parts that
+# individual units can specialise in. With `"mnist"` the units learn pen strokes instead. The
+# cell prints what was actually loaded: without the real data the course falls back to a small
+# embedded set of digits, and every figure below is then about those digits.
 
 # %%
 from course_utils.data import load_dataset
 
 data = load_dataset(DATASET, seed=course.seed)
-N_TRAIN = course.pick(full=20_000, fast=2_000)  # training images used in this lesson
+N_TRAIN = course.pick(full=20_000, fast=2_000)  # at most this many training images
 x_train, x_test = data.train.x[:N_TRAIN], data.test.x  # (N, 1, 28, 28), values in [0, 1]
-print(f"training on {len(x_train):,} images, testing on {len(x_test):,}")
+print(f"{data.name} (embedded fallback: {data.is_fallback}): training on {len(x_train):,} images, "
+      f"testing on {len(x_test):,}")
 
 # %% [markdown]
-# We train on the first 20,000 training images (in full mode) to keep the lesson's three
-# training runs within a few minutes on a laptop CPU; the test set is the full official one.
+# We train on at most 20,000 training images (in full mode) to keep the lesson's three training
+# runs within a few minutes on a laptop CPU.
 #
 # ## 1. An overcomplete code needs a constraint
 #
@@ -85,28 +86,61 @@ print(f"training on {len(x_train):,} images, testing on {len(x_test):,}")
 #   the network from passing the image through almost unchanged. Whatever structure the code
 #   ends up with must come from the penalty, which is the point of this lesson.
 # - *A wide code is a large dictionary of parts.* With many units, each one can stand for one
-#   small pattern, and an image is built from a handful of them: a sparse code. The same idea
-#   (sparse coding, Olshausen and Field 1996) explains the edge detectors in the visual cortex.
+#   small pattern, and an image is built from a handful of them: a sparse code. (Olshausen and
+#   Field 1996 showed that sparse coding of natural image patches yields localised, oriented
+#   filters that resemble the receptive fields of simple cells in the visual cortex; a
+#   resemblance, not an explanation of the cortex.)
 # - *Sparse codes are easy to read.* A unit that fires for few images can be understood by
 #   looking at those images; a unit that fires a little for everything cannot.
 #
 # The constraint: on average over images, each unit should be **active rarely**. We write $p$
 # for the target firing rate, here $p = 0.05$: each unit on for about 5% of the images.
+#
+# Written out, the model is two linear layers with a sigmoid after each:
 
 # %%
-from course_utils.sparse import SparseAutoencoder
+from torch import nn
 
 N_CODE, TARGET = 1024, 0.05
+encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, N_CODE), nn.Sigmoid())  # (B, 1, 28, 28) -> (B, 1024)
+decoder = nn.Sequential(nn.Linear(N_CODE, 784), nn.Sigmoid())  # (B, 1024) -> (B, 784)
+h = encoder(data.test.x[:5])
+print("code shape", tuple(h.shape), "| every code value in (0, 1):", bool(((h > 0) & (h < 1)).all()))
+
+# %% [markdown]
+# The course's `SparseAutoencoder` is the same network with `encode` and `decode` methods; the
+# penalty acts on the code $h$, which the flow diagram shows for a batch of $B$ images.
+
+# %%
+from course_utils.plots import flow_diagram_figure
+from course_utils.sparse import SparseAutoencoder
+
 torch.manual_seed(0)
 print(SparseAutoencoder(784, N_CODE))
+flow_diagram_figure(
+    [("x", "(B, 784)"), ("encoder", "Linear 784 -> 1024\n+ sigmoid"), ("h", "(B, 1024), in (0, 1)"),
+     ("decoder", "Linear 1024 -> 784\n+ sigmoid"), ("x^", "(B, 784)"),
+     ("loss", "SSE(x^, x) per image\n+ weight x penalty(h)")],
+    arrows=["", "", "penalty reads h", "", "vs x"],
+    title="an overcomplete sparse autoencoder: the penalty, not the width, shapes the code")
 
 # %% [markdown]
 # ## 2. Two sparsity penalties
 #
 # **L1 activity penalty.** Add the sum of the code's absolute values to the loss:
-# $\Omega_{L1}(h) = \sum_j |h_j|$. Its gradient is a constant push towards zero for every
-# active unit, however small, so many units end up (nearly) off. It has no target: you choose a
-# weight $\lambda$, and the resulting sparsity follows from it.
+# $\Omega_{L1}(h) = \sum_j |h_j|$. With respect to $h_j$ its gradient is a constant push
+# ($\lambda$) towards zero. It has no target: you choose a weight $\lambda$, and the resulting
+# sparsity follows from it. **With sigmoid codes the push fades out.** The weights only see the
+# gradient with respect to the pre-activation $a_j$ (with $h_j = \sigma(a_j)$), which is
+# $\lambda\, \sigma'(a_j) = \lambda\, h_j (1 - h_j)$: it vanishes as $h_j \to 0$. A sigmoid is
+# never exactly 0, so, unlike L1 on a linear or ReLU output, this penalty makes units *small*,
+# never exactly off. Measured:
+
+# %%
+a = torch.tensor([0.0, -2.0, -5.0, -10.0], requires_grad=True)  # pre-activations
+torch.sigmoid(a).sum().backward()  # d(sum_j |h_j|) / da_j, with h_j > 0
+for a_j, h_j, grad in zip(a.tolist(), torch.sigmoid(a).tolist(), a.grad.tolist(), strict=True):
+    print(f"a = {a_j:>5}: h = {h_j:.5f}, L1 push on a = {grad:.5f}")
 #
 # **Bernoulli KL penalty.** Treat unit $j$ as a coin that comes up "on" with probability
 # $\hat q_j$, its **mean activation over the batch**, and compare it with a coin of the target
@@ -132,8 +166,10 @@ print("per unit:", bernoulli_kl(TARGET, q_hat).numpy().round(4), "(unit 1 is exa
 
 # %% [markdown]
 # How do these costs compare as a unit's mean activation $q$ moves away from the target? The
-# figure plots $\mathrm{KL}(p \,\|\, q)$ next to the plain L1 and L2 distances $|q - p|$ and
-# $(q - p)^2$.
+# figure plots $\mathrm{KL}(p \,\|\, q)$ next to the plain distances $|q - p|$ and $(q - p)^2$.
+# **Careful, two meanings of "L1":** $|q - p|$ here is the L1 *distance* between a unit's mean
+# activation and the target, drawn only for comparison; it is not the L1 *activity penalty*
+# $\sum_j |h_j|$ that we train with below, which has no target at all.
 
 # %%
 from course_utils.sparse import sparsity_costs_figure
@@ -150,7 +186,7 @@ for q in (0.01, 0.09, 0.5):
 # $q = 0.01$ and $q = 0.09$ are equally far from $p = 0.05$, yet the KL charges more for the
 # unit that has gone nearly silent. (2) The KL grows without bound as $q \to 0$ or $q \to 1$: a
 # unit that never fires, or always fires, is pushed back hard, so the KL penalty keeps units
-# alive where L1 would happily switch them off for good. (3) Close to the target the KL is
+# alive where the L1 activity penalty would keep pushing them towards 0. (3) Close to the target the KL is
 # quadratic, $\mathrm{KL} \approx (q-p)^2 / (2p(1-p))$, about ten times the L2 distance for
 # $p = 0.05$: a firm but smooth pull. The L1 *activity* penalty of the first paragraph is a
 # different thing again: it pulls every activation towards 0, not towards $p$.
@@ -166,14 +202,19 @@ for q in (0.01, 0.09, 0.5):
 # `SparseObjective` in `course_utils.sparse` is the objective for `fit`: the reconstruction
 # loss (squared error per image, the course's convention) plus the weighted penalty, and it logs
 # both parts and the mean activation every epoch. Both penalties are per image too: the L1 sum
-# is averaged over the batch, and the KL term is computed once per batch from batch means.
+# is averaged over the batch, and the KL term is computed once per batch from batch means. The
+# budget is set in optimizer steps (about 940 steps of 128 images per model in full mode), so a
+# smaller training set gets more epochs, not less training.
 
 # %%
+import math
+
 from course_utils.sparse import SparseObjective, codes_of
 from course_utils.train import fit
 
 RUNS = {"no penalty": (None, 0.0), "L1": ("l1", 0.05), "KL": ("kl", 3.0)}
-EPOCHS = course.pick(full=6, fast=2)
+STEPS = course.pick(full=940, fast=32)  # optimizer steps per model
+EPOCHS = max(1, round(STEPS / math.ceil(len(x_train) / 128)))
 models, histories = {}, {}
 for name, (penalty, weight) in RUNS.items():
     torch.manual_seed(0)  # the same initial weights for all three
@@ -192,6 +233,7 @@ for name, (penalty, weight) in RUNS.items():
 # %%
 from course_utils.losses import mse_per_pixel
 from course_utils.sparse import firing_fraction
+from course_utils.train import predict
 
 codes = {name: codes_of(model, x_test) for name, model in models.items()}  # each (N, 1024)
 print(f"{data.name}, {course.mode} mode, {EPOCHS} epochs on {len(x_train):,} images; test set")
@@ -203,6 +245,9 @@ for name, model in models.items():
 mean_kl = codes["KL"].mean().item()
 print(f"\nKL run: target p = {TARGET}, mean activation {mean_kl:.4f}, "
       f"relative gap {abs(mean_kl - TARGET) / TARGET:.1%} (within 10%: {abs(mean_kl - TARGET) <= 0.1 * TARGET})")
+l1_codes = codes["L1"]
+print(f"L1 run: smallest activation {l1_codes.min():.2e}; exactly zero: {(l1_codes == 0).float().mean():.1%}; "
+      f"below 0.01: {(l1_codes < 0.01).float().mean():.1%}")
 
 # %% [markdown]
 # ## 4. How sparse are the codes?
@@ -216,16 +261,24 @@ from course_utils.sparse import activations_figure
 
 activations_figure(codes, target=TARGET)
 
+# %%
+print(f"{'model':>10} {'units with mean < 0.001':>24} {'units within [p/2, 2p]':>23} {'units with mean > 0.5':>22}")
+for name, c in codes.items():
+    m = c.mean(dim=0)  # (1024,) each unit's mean activation
+    print(f"{name:>10} {(m < 1e-3).float().mean():>24.1%} {((m > TARGET / 2) & (m < 2 * TARGET)).float().mean():>23.1%} "
+          f"{(m > 0.5).float().mean():>22.1%}")
+errors = {name: mse_per_pixel(predict(model, x_test).view_as(x_test), x_test).item() for name, model in models.items()}
+print("highest test MSE:", max(errors, key=errors.get), "| lowest:", min(errors, key=errors.get))
+
 # %% [markdown]
-# Without a penalty, activations spread over the whole range and a typical unit fires at a rate
-# far above $p$: the code is dense, each unit a little on for almost everything. The L1 penalty
-# piles activations up at zero, and the right panel shows how: it splits the units into a group
-# that is almost never on (nearly dead units, far left) and a group that fires often. It has no
-# notion of a target, so its overall mean is wherever the weight $\lambda$ puts it (compare it
-# with $p$ in the table above). The KL penalty gathers every unit's mean activation in a narrow
-# peak at $p$: no dead units, no units that are always on. The price of sparsity is a higher
-# reconstruction error (the table in section 3): fewer active units carry less detail, and the
-# KL run, which makes every unit take part at the same rate, pays the most in this setting.
+# What to look for, and the numbers above to check it against. Without a penalty nothing
+# pushes activations down, so expect a dense code: a typical unit a little on for almost every
+# image. The L1 penalty piles activations up near zero (never exactly at zero, as the last line
+# of the table in section 3 shows); it has no notion of a target, so its mean is wherever the
+# weight $\lambda$ puts it, and the first column says how many of its units are nearly dead. The
+# KL penalty pulls each unit's mean towards $p$: the second column says what share of units
+# landed within a factor 2 of it. Sparsity usually costs reconstruction error (fewer active
+# units carry less detail); the last line says which model paid the most in this run.
 #
 # ## 5. What do single units respond to?
 #
@@ -253,11 +306,26 @@ for name in ("no penalty", "KL"):
     display(fig)
 
 # %% [markdown]
-# The unpenalised model's features look like noise: each unit contributes a faint, spread-out
-# smear, and only many of them together make an image. The KL model's features are clean
-# templates you can name: the body of a pullover, a pair of sleeves, trouser legs, the outline of
-# a sneaker or an ankle boot, the hem of a dress (in fast mode they are still noisy). Red is what
-# the unit paints in, blue what it removes.
+# Red is what the unit paints in, blue what it removes. Compare the two grids yourself: is each
+# feature pixel noise, or a smooth template (a part, or a whole typical shape)? One number
+# helps: the correlation between each feature and itself shifted by one pixel (near 1 for a
+# smooth template, near 0 for pixel noise), averaged over the units.
+
+# %%
+smoothness = {}
+for name in ("no penalty", "KL"):
+    w = models[name].decoder.weight.detach().cpu().T.reshape(-1, 28, 28)  # (1024, 784) -> (1024, 28, 28)
+    a, b = w[:, :, :-1].flatten(1), w[:, :, 1:].flatten(1)  # each pixel and its right neighbour
+    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+    smoothness[name] = ((a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))).mean().item()
+    print(f"{name:>10}: mean neighbour correlation of the decoder features {smoothness[name]:.2f}")
+print("KL features smoother than the unpenalised ones:", smoothness["KL"] > smoothness["no penalty"])
+
+# %% [markdown]
+# The last line says whether the sparse model's features came out smoother, closer to
+# templates than to noise. What the templates show depends on the data that was loaded (the
+# first cell says which; on Fashion-MNIST they are often whole garment shapes rather than small
+# parts) and, in fast mode, on very short training.
 #
 # Now single units in detail: the feature, the eight test images that excite the unit most
 # (with their activations), and the histogram of the unit's activations over all test images.
@@ -272,11 +340,11 @@ for unit in kl_units:
 # %% [markdown]
 # ### Unit picker
 #
-# Choose any of the 1,024 units of the KL model. Most fire rarely (the histogram hugs zero) and
-# their top images share one visible trait. Then try the L1 model,
-# `unit_view(models["L1"], codes["L1"], x_test)`: many of its units are nearly dead, and their
-# "top" images have activations close to zero, a reminder to read the numbers, not just the
-# pictures.
+# Choose any of the 1,024 units of the KL model. Look at its histogram (does it hug zero?) and
+# ask whether its top images share one visible trait. Then try the L1 model,
+# `unit_view(models["L1"], codes["L1"], x_test)`: for its nearly dead units (counted in
+# section 4) the "top" images have activations close to zero, a reminder to read the numbers,
+# not just the pictures.
 
 # %% tags=["nbval-ignore-output"]
 unit_view(models["KL"], codes["KL"], x_test, unit=kl_units[0])
@@ -317,14 +385,17 @@ print(f"largest difference: {(closed - reference).abs().max().item():.2e}")
 # that on the three models trained above, with the closed form:
 
 # %%
-for name, model in models.items():
-    jac = contractive_penalty(codes[name], model.encoder.weight.detach().cpu())  # (N,)
-    print(f"{name:>10}: mean ||J||_F^2 over the test images {jac.mean():.2f}")
+jac = {name: contractive_penalty(codes[name], model.encoder.weight.detach().cpu()).mean().item()
+       for name, model in models.items()}  # mean ||J||_F^2 over the test images
+for name, value in jac.items():
+    print(f"{name:>10}: mean ||J||_F^2 over the test images {value:.2f}")
+print("both sparse models less sensitive than the unpenalised one:",
+      jac["L1"] < jac["no penalty"] and jac["KL"] < jac["no penalty"])
 
 # %% [markdown]
-# The two sparse models are far less sensitive to small input changes than the unpenalised one,
-# although nothing in their loss asked for it: most of their units sit near 0, where the
-# sigmoid is flat.
+# The last line says whether the sparse models came out less sensitive to small input changes
+# than the unpenalised one, although nothing in their loss asked for it. When they do, the
+# reason is the factor $h_j(1-h_j)$: most of their units sit near 0, where the sigmoid is flat.
 #
 # A contractive autoencoder is trained exactly like the sparse ones: `SparseObjective("contractive",
 # weight)` adds the mean of this penalty to the reconstruction loss (try it: add
@@ -359,7 +430,11 @@ for name, model in models.items():
 # >   weakly for every image, or when a few units fire always and the rest never. Look at the
 # >   histograms and at dead units too.
 # > - *Forgetting the loss convention when copying a penalty weight.* Our reconstruction loss is
-# >   a sum over 784 pixels; a weight tuned for a per-pixel mean is 784 times too strong here.
+# >   a sum over 784 pixels, 784 times a per-pixel mean; a penalty weight copied from code that
+# >   uses the per-pixel mean is therefore 784 times too WEAK here (multiply it by 784).
+# > - *Calling both L1s the same thing.* $|q - p|$ in the cost figure is a distance between a
+# >   unit's rate and a target; the L1 activity penalty $\sum_j |h_j|$ has no target. And on
+# >   sigmoid codes the activity penalty never makes a unit exactly 0.
 # > - *An overcomplete code with no constraint.* Section 4 shows the result: a dense code whose
 # >   units mean nothing on their own.
 #
@@ -367,7 +442,8 @@ for name, model in models.items():
 #
 # - An overcomplete code ($K = 1024 > D = 784$) has no bottleneck; a sparsity penalty makes its
 #   units specialise, each firing for few images.
-# - The L1 activity penalty pushes every activation towards 0; the Bernoulli KL penalty
+# - The L1 activity penalty pushes every activation towards 0 (on sigmoid codes the push fades
+#   as $h \to 0$, and no code is exactly 0); the Bernoulli KL penalty
 #   $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$ pushes each unit's mean activation towards a target
 #   $p$, is zero exactly there, and grows without bound at 0 and 1.
 # - Check sparsity on test data: the mean activation against the target, histograms, and the
@@ -376,6 +452,14 @@ for name, model in models.items():
 #   is $\sum_j (h_j(1-h_j))^2 \lVert W_j \rVert^2$, which autograd confirms.
 # - Undercomplete, sparse, contractive, denoising and variational autoencoders differ in what
 #   stops them from copying the input.
+
+# %% [markdown]
+# ## Exercise
+#
+# [Exercise 05](../exercises/05_sparse_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/05_sparse_autoencoders.ipynb)
+#
+# In the exercise you implement the Bernoulli KL sparsity penalty and the L1 activity penalty
+# yourself, and a check cell after each task tells you what is wrong.
 
 # %% [markdown]
 # ## Quiz
