@@ -27,7 +27,8 @@ module             what it holds                                     first used
 ``corruption``     noise functions, Gaussian blur baseline, PSNR     lesson 04
 ``denoising``      ``DenoisingObjective``, PSNR table, figures       lesson 04
 ``sparse``         sparse AE; L1, KL, contractive penalties; units   lesson 05
-``vae``            reparameterize, VAE loss, MLP/conv VAE, ELBO      lesson 06
+``vae``            reparameterize, VAE loss, MLP/conv VAE, warm-up   lesson 06
+``elbo``           negative ELBO, importance sampling, active units  lesson 06
 ``vae_views``      samples, manifold grids, interpolation, sliders   lesson 06
 ``beta_vae``       beta sweeps and the trade-off figures             lesson 07
 ``cvae``           the conditional VAE and its views                 lesson 07

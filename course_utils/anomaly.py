@@ -130,7 +130,8 @@ def precision_at_prevalence(recall: float, false_alarm_rate: float, prevalence: 
 
     Bayes' rule: flagged anomalies are recall * prevalence, false alarms are
     false_alarm_rate * (1 - prevalence), so
-        precision = recall * prevalence / (recall * prevalence + false_alarm_rate * (1 - prevalence)).
+        precision = recall * prevalence
+                    / (recall * prevalence + false_alarm_rate * (1 - prevalence)).
     Recall and the false-alarm rate (hence the ROC curve and AUROC) do not depend on prevalence;
     precision does: the rarer the anomalies, the more the false alarms weigh.
     """

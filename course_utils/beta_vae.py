@@ -15,9 +15,10 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
+from course_utils.elbo import negative_elbo
 from course_utils.plots import NotebookFigure, rows_figure
 from course_utils.train import fit
-from course_utils.vae import VAEObjective, negative_elbo
+from course_utils.vae import VAEObjective
 from course_utils.vae_views import prior_samples, reconstruct
 from course_utils.widgets import FigureView
 

@@ -168,7 +168,7 @@ def kl_per_dimension_figure(
     """Bar chart of a per-dimension statistic (by default the average KL), one panel per model.
 
     With ``threshold`` a dashed line is drawn and each title counts the dimensions above it;
-    lesson 06 passes the variance of mu_j(x) with Burda's 0.01 (``vae.active_units``).
+    lesson 06 passes the variance of mu_j(x) with Burda's 0.01 (``elbo.active_units``).
     """
     fig = NotebookFigure(figsize=(4.5 * len(per_dim), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(per_dim), sharey=True))

@@ -76,8 +76,9 @@ print(f"{len(x_train):,} training and {len(x_test):,} test images; embedded fall
 import math
 
 
-def epochs_for(steps, n_images=len(x_train), batch_size=128):
+def epochs_for(steps, n_images=None, batch_size=128):
     """Epochs that give about `steps` optimizer steps on n_images (at least one epoch)."""
+    n_images = len(x_train) if n_images is None else n_images
     return max(1, round(steps / math.ceil(n_images / batch_size)))
 
 # %% [markdown]
@@ -297,11 +298,11 @@ print("same as the course's version:", torch.allclose(my_reparameterize(mu, logv
 # $\mu, \log\sigma^2$ -> encoder weights. So we backpropagate the **reconstruction term only**,
 # through the real encoder, and read the gradient of `to_mu.weight` (the head that outputs
 # $\mu$) for three ways of drawing $z$: the trick, `torch.normal(mu, sigma)` and
-# `Normal(mu, sigma).sample()`. (`reconstruction_gradients` in `course_utils/vae.py` is those few
+# `Normal(mu, sigma).sample()`. (`reconstruction_gradients` in `course_utils/elbo.py` is those few
 # lines; read it.)
 
 # %%
-from course_utils.vae import reconstruction_gradients
+from course_utils.elbo import reconstruction_gradients
 
 grad_norms = {}
 for sampler in ("reparameterize", "torch.normal", "Normal.sample"):
@@ -433,7 +434,6 @@ except ValueError as err:
 # course writes $s$ as a visible argument, `mean_gaussian_nll_per_image(mean, x, sigma)`.
 
 # %%
-import math
 
 from course_utils.losses import mean_gaussian_nll_per_image, sse_per_image
 
@@ -469,8 +469,9 @@ for label, w in (("1000 * summed SE", 1000.0), ("1000 * per-pixel MSE", 1000 / 7
 # (`VAE(784, hidden=(400,), n_latent=2)`), for a fixed number of optimizer steps.
 
 # %%
+from course_utils.elbo import negative_elbo
 from course_utils.plots import history_figure
-from course_utils.vae import VAEObjective, negative_elbo
+from course_utils.vae import VAEObjective
 
 torch.manual_seed(0)
 vae2 = VAE(784, hidden=(400,), n_latent=2).to(course.device)
@@ -661,7 +662,8 @@ latent_view(vae2, chosen)
 # test it on one fixed binarization of the test images, one latent sample per image.
 
 # %%
-from course_utils.vae import binarize, importance_sampled_nll
+from course_utils.elbo import importance_sampled_nll
+from course_utils.vae import binarize
 
 steps20 = course.pick(full=1500, fast=150)
 torch.manual_seed(0)
@@ -784,7 +786,7 @@ rows_figure({"20-D MLP": prior_samples(vae20, 10, g), "16-D conv": prior_samples
 # whose $\mu_j(x)$ varies most across the test images (section 7 explains why some barely vary).
 
 # %%
-from course_utils.vae import active_units
+from course_utils.elbo import active_units
 
 _, mu_var20 = active_units(vae20, x_test)
 top4 = mu_var20.argsort(descending=True)[:4].tolist()
@@ -847,7 +849,8 @@ rows_figure({"decoded code": decoded, "mean of 50 neighbours": neighbours_mean,
 # same 20-D model with warm-up over the first half of its steps, and measure.
 
 # %%
-from course_utils.vae import KLWarmup, kl_per_dimension
+from course_utils.elbo import kl_per_dimension
+from course_utils.vae import KLWarmup
 from course_utils.vae_views import kl_per_dimension_figure
 
 objective = VAEObjective(beta=0.0, binarize=True)

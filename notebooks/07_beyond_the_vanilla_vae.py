@@ -52,9 +52,9 @@ course = setup_course(seed=0)
 DATASET = "mnist"  # try "fashion_mnist": every cell below works with either
 
 # %%
-from course_utils.data import load_dataset
-
 import math
+
+from course_utils.data import load_dataset
 
 data = load_dataset(DATASET, seed=course.seed, valid_fraction=0.0)
 x_train, y_train = data.train.x, data.train.y  # (N, 1, 28, 28) in [0, 1], (N,)
@@ -217,8 +217,9 @@ flow_diagram_figure(
 
 # %%
 from course_utils.cvae import ConditionalVAE
+from course_utils.elbo import negative_elbo
 from course_utils.train import fit
-from course_utils.vae import VAEObjective, negative_elbo
+from course_utils.vae import VAEObjective
 
 torch.manual_seed(0)
 cvae = ConditionalVAE(784, n_classes=10, hidden=(400,), n_latent=2).to(course.device)

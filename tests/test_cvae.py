@@ -10,8 +10,9 @@ from course_utils.cvae import (
     cvae_view,
     one_hot_labels,
 )
+from course_utils.elbo import negative_elbo
 from course_utils.train import fit
-from course_utils.vae import VAE, VAEObjective, negative_elbo
+from course_utils.vae import VAE, VAEObjective
 from course_utils.vae_views import (
     decode_images,
 )

@@ -137,8 +137,12 @@ def test_codes_top_activating_and_decoder_images():
 def test_figures():
     fig = sparsity_costs_figure(0.05)
     assert isinstance(fig, NotebookFigure) and len(fig.axes) == 2
-    assert [ln.get_label() for ln in fig.axes[0].lines][:3] == [
-        r"KL$(p\,\|\,q)$", r"$|q - p|$ (L1 distance)", r"$(q - p)^2$ (squared distance)"]  # fmt: skip
+    labels = [ln.get_label() for ln in fig.axes[0].lines][:3]
+    assert labels == [
+        r"KL$(p\,\|\,q)$",
+        r"$|q - p|$ (L1 distance)",
+        r"$(q - p)^2$ (squared distance)",
+    ]
     kl_line = fig.axes[1].lines[0]
     q, cost = kl_line.get_xdata(), kl_line.get_ydata()
     assert abs(q[cost.argmin()] - 0.05) < 0.001  # the KL curve bottoms out at the target

@@ -6,6 +6,13 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
+from course_utils.elbo import (
+    active_units,
+    importance_sampled_nll,
+    kl_per_dimension,
+    negative_elbo,
+    reconstruction_gradients,
+)
 from course_utils.losses import (
     bce_per_image,
     gaussian_kl,
@@ -20,13 +27,8 @@ from course_utils.vae import (
     ConvVAE,
     KLWarmup,
     VAEObjective,
-    active_units,
     binarize,
-    importance_sampled_nll,
-    kl_per_dimension,
-    negative_elbo,
     reconstruction_nll,
-    reconstruction_gradients,
     reparameterize,
     vae_loss,
     warmup_beta,
@@ -87,9 +89,13 @@ def test_reconstruction_term_alone_reaches_the_encoder_only_through_the_trick(mo
     x = torch.rand(4, 1, 28, 28, generator=_gen())
     assert _reconstruction_reaches_encoder(model, x)
     assert reconstruction_gradients(model, x, "torch.normal") == {
-        "to_mu.weight": 0.0, "to_logvar.weight": 0.0}  # in the graph, zero gradient
+        "to_mu.weight": 0.0,
+        "to_logvar.weight": 0.0,
+    }  # in the graph, zero gradient
     assert reconstruction_gradients(model, x, "Normal.sample") == {
-        "to_mu.weight": 0.0, "to_logvar.weight": 0.0}  # cut from the graph
+        "to_mu.weight": 0.0,
+        "to_logvar.weight": 0.0,
+    }  # cut from the graph
     assert all(p.grad is None or not p.grad.any() for p in model.parameters())  # left zeroed
 
 
