@@ -1,0 +1,122 @@
+"""Exercise checks (exercises/ and solutions/, lessons 01-07): one module per lesson.
+
+A check cell runs right after each task, e.g.::
+
+    from course_utils.exercise_checks import check_pca_fit
+
+    check_pca_fit(fit_pca)
+
+and shows one line: that the task is right, or what is wrong and what to try. ``core`` holds the
+result and message machinery, ``expect`` the shared expectations (types, shapes, values,
+gradients, random generators), ``predict`` the "predict, then run" questions, and
+``lesson01`` ... ``lesson07`` the checks themselves, each with its own independent reference.
+Messages are in English, or in Vietnamese when COURSE_LANG=vi.
+
+``POINTS`` maps every task id (a column of the grading CSV) to its points.
+"""
+
+from course_utils.exercise_checks import (
+    lesson01,
+    lesson02,
+    lesson03,
+    lesson04,
+    lesson05,
+    lesson06,
+    lesson07,
+)
+from course_utils.exercise_checks.core import CheckResult
+from course_utils.exercise_checks.lesson01 import (
+    check_pca_codec,
+    check_pca_fit,
+    check_prediction_n_params,
+    check_principal_angles,
+    check_train_step,
+)
+from course_utils.exercise_checks.lesson02 import (
+    check_auroc,
+    check_prediction_tied_params,
+    check_tied_decode,
+)
+from course_utils.exercise_checks.lesson03 import (
+    check_conv_decoder,
+    check_conv_encoder,
+    check_conv_sizes,
+    check_prediction_transpose_shape,
+)
+from course_utils.exercise_checks.lesson04 import (
+    check_gaussian_noise,
+    check_masking_noise,
+    check_prediction_psnr,
+    check_psnr,
+    check_salt_and_pepper,
+)
+from course_utils.exercise_checks.lesson05 import (
+    check_bernoulli_kl,
+    check_kl_sparsity_penalty,
+    check_l1_penalty,
+    check_prediction_rate_shape,
+)
+from course_utils.exercise_checks.lesson06 import (
+    check_gaussian_kl,
+    check_interpolate,
+    check_prediction_z_shape,
+    check_reparameterize,
+    check_sample_prior,
+    check_vae_loss,
+)
+from course_utils.exercise_checks.lesson07 import (
+    check_beta_vae_loss,
+    check_concat_one_hot,
+    check_cvae_forward,
+    check_prediction_decoder_width,
+)
+
+LESSONS = {
+    "01_linear_autoencoder_and_pca": lesson01,
+    "02_stacked_autoencoders": lesson02,
+    "03_convolutional_autoencoders": lesson03,
+    "04_denoising_autoencoders": lesson04,
+    "05_sparse_autoencoders": lesson05,
+    "06_variational_autoencoders": lesson06,
+    "07_beyond_the_vanilla_vae": lesson07,
+}
+POINTS: dict[str, float] = {
+    task: p for module in LESSONS.values() for task, p in module.POINTS.items()
+}
+
+__all__ = [
+    "LESSONS",
+    "POINTS",
+    "CheckResult",
+    "check_auroc",
+    "check_bernoulli_kl",
+    "check_beta_vae_loss",
+    "check_concat_one_hot",
+    "check_conv_decoder",
+    "check_conv_encoder",
+    "check_conv_sizes",
+    "check_cvae_forward",
+    "check_gaussian_kl",
+    "check_gaussian_noise",
+    "check_interpolate",
+    "check_kl_sparsity_penalty",
+    "check_l1_penalty",
+    "check_masking_noise",
+    "check_pca_codec",
+    "check_pca_fit",
+    "check_prediction_decoder_width",
+    "check_prediction_n_params",
+    "check_prediction_psnr",
+    "check_prediction_rate_shape",
+    "check_prediction_tied_params",
+    "check_prediction_transpose_shape",
+    "check_prediction_z_shape",
+    "check_principal_angles",
+    "check_psnr",
+    "check_reparameterize",
+    "check_salt_and_pepper",
+    "check_sample_prior",
+    "check_tied_decode",
+    "check_train_step",
+    "check_vae_loss",
+]

@@ -1,0 +1,246 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: nbgrader,tags,-all
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Exercise 01 · The linear autoencoder and PCA
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/solutions/01_linear_autoencoder_and_pca.ipynb)
+#
+# This exercise goes with [lesson 01](../notebooks/01_linear_autoencoder_and_pca.ipynb). The
+# lesson used `course_utils.pca`; here you write PCA yourself, measure how far apart two
+# subspaces are, and write the training step of a linear autoencoder.
+#
+# **How the exercises work.**
+# - Each task cell says `# YOUR CODE HERE` and `raise NotImplementedError()`. Replace those two
+#   lines with your code; keep the `def` line, the function's name and its arguments.
+# - Run the check cell right below the task. It prints one line: ✅ right, ❌ wrong (and what is
+#   wrong), or ⏳ not attempted yet. It tests your code on random inputs you have not seen, so a
+#   hard-coded answer fails, and it notices when you call the course's own version instead of
+#   writing it.
+# - "Predict, then run" questions: write your prediction BEFORE you run the cell that shows the
+#   answer. Guessing after looking teaches nothing.
+# - Do not delete or edit the check cells: your instructor grades with the original ones.
+# - Tin nhắn của các ô kiểm tra bằng tiếng Việt: chạy `%env COURSE_LANG=vi` trong một ô, rồi chạy
+#   lại ô kiểm tra. (Check messages in Vietnamese: run `%env COURSE_LANG=vi` in a cell.)
+
+# %%
+# Setup (extra code): on Colab, install the course package; locally it is already installed.
+# Colab already has every dependency, so --no-deps leaves its own torch and Jupyter untouched.
+import sys
+
+if "google.colab" in sys.modules:
+    # %pip install -q --no-deps "autoencoders-course @ git+https://github.com/ae-course/autoencoders-pca-to-vae"
+
+# %%
+import torch
+from torch import Tensor, nn
+
+from course_utils import setup_course
+
+course = setup_course(seed=0)
+
+
+# %% [markdown]
+# ## Task 1 · PCA by SVD (2 points)
+#
+# Stack $N$ samples as the rows of $X \in \mathbb{R}^{N \times D}$. PCA needs the data **centred**:
+# subtract the mean sample $\bar x$ from every row. The singular value decomposition of the
+# centred data,
+# $$ X - \bar x = U \, \mathrm{diag}(s) \, V^\top, $$
+# gives the principal directions as the rows of $V^\top$ (`Vh` in `torch.linalg.svd`), already
+# sorted by variance, largest first.
+#
+# Write `fit_pca(x, k)` that returns `(mean, components)`: the mean `(D,)` and the first `k`
+# principal directions as the ROWS of a `(k, D)` tensor. Use `torch.linalg.svd(...,
+# full_matrices=False)`; do not call `course_utils.pca`.
+
+# %% nbgrader={"grade": false, "grade_id": "pca_fit", "locked": false, "schema_version": 3, "solution": true}
+# Task pca_fit
+def fit_pca(x: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """x: (N, D) -> mean (D,), components (k, D) with orthonormal rows, largest variance first."""
+    # BEGIN SOLUTION
+    mean = x.mean(dim=0)  # (N, D) -> (D,)
+    _, _, vh = torch.linalg.svd(x - mean, full_matrices=False)  # vh: (min(N, D), D)
+    return mean, vh[:k]
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_pca_fit", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_pca_fit
+
+check_pca_fit(fit_pca)
+
+
+# %% [markdown]
+# ## Task 2 · Encode and decode with PCA (2 points)
+#
+# With the mean $\bar x$ and the components $C$ (shape `(k, D)`), PCA is an autoencoder whose
+# weights were computed rather than learned:
+# $$ z = (x - \bar x)\, C^\top \quad \text{(encode, } (N, D) \to (N, k)\text{)}, \qquad
+#    \hat x = z\, C + \bar x \quad \text{(decode, } (N, k) \to (N, D)\text{)}. $$
+# Write both. Mind the mean on both sides.
+
+# %% nbgrader={"grade": false, "grade_id": "pca_codec", "locked": false, "schema_version": 3, "solution": true}
+# Task pca_codec
+def pca_encode(x: Tensor, mean: Tensor, components: Tensor) -> Tensor:
+    """x: (N, D), mean: (D,), components: (k, D) -> codes (N, k)."""
+    # BEGIN SOLUTION
+    return (x - mean) @ components.T  # (N, D) @ (D, k) -> (N, k)
+    # END SOLUTION
+
+
+def pca_decode(z: Tensor, mean: Tensor, components: Tensor) -> Tensor:
+    """z: (N, k), mean: (D,), components: (k, D) -> reconstructions (N, D)."""
+    # BEGIN SOLUTION
+    return z @ components + mean  # (N, k) @ (k, D) -> (N, D)
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_pca_codec", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_pca_codec
+
+check_pca_codec(pca_encode, pca_decode)
+
+
+# %% [markdown]
+# ## Task 3 · Principal angles between two subspaces (2 points)
+#
+# A linear autoencoder finds the PCA *subspace*, but its weight vectors need not be orthonormal
+# or equal to the principal directions. To compare two subspaces, spanned by the columns of
+# $A \in \mathbb{R}^{D \times k_1}$ and $B \in \mathbb{R}^{D \times k_2}$:
+#
+# 1. orthonormalise each set of columns: $Q_A$ from `torch.linalg.qr(A)`, $Q_B$ likewise;
+# 2. the singular values of $Q_A^\top Q_B$ are the cosines of the principal angles
+#    (`torch.linalg.svdvals`, largest first);
+# 3. the angles are their arccosines. Clamp the cosines to $[-1, 1]$ first: rounding can push
+#    them a hair above 1.
+#
+# Return the $\min(k_1, k_2)$ angles **in degrees**, smallest first. All zero means the two
+# subspaces coincide (or one contains the other).
+
+# %% nbgrader={"grade": false, "grade_id": "principal_angles", "locked": false, "schema_version": 3, "solution": true}
+# Task principal_angles
+def principal_angles(a: Tensor, b: Tensor) -> Tensor:
+    """a: (D, k1), b: (D, k2), columns need not be orthonormal -> (min(k1, k2),) degrees."""
+    # BEGIN SOLUTION
+    qa, _ = torch.linalg.qr(a)  # (D, k1), orthonormal columns spanning the same subspace
+    qb, _ = torch.linalg.qr(b)  # (D, k2)
+    cosines = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)  # largest first
+    return torch.rad2deg(torch.arccos(cosines))  # smallest angle first
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_principal_angles", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_principal_angles
+
+check_principal_angles(principal_angles)
+
+
+# %% [markdown]
+# ## Task 4 · One training step of a linear autoencoder (2 points)
+#
+# Every training loop of the course repeats the same four moves for each batch: clear the old
+# gradients, compute the loss, backpropagate, update. Write them for a linear autoencoder
+# `model` (any `nn.Module` mapping `(B, D)` to `(B, D)`) and a given `optimizer`.
+#
+# The loss follows the course's convention: squared error **summed over the pixels** of each
+# image, then **averaged over the images** of the batch:
+# $\ell = \frac{1}{B} \sum_b \sum_i (\hat x_{bi} - x_{bi})^2$. (`F.mse_loss` with its default
+# averages over the pixels too, which is 784 times smaller for MNIST.)
+#
+# Return the loss **before** the update as a Python float (`loss.item()`).
+
+# %% nbgrader={"grade": false, "grade_id": "linear_ae_step", "locked": false, "schema_version": 3, "solution": true}
+# Task linear_ae_step
+def train_step(model: nn.Module, x: Tensor, optimizer: torch.optim.Optimizer) -> float:
+    """One optimisation step on a batch x (B, D); returns the loss before the step."""
+    # BEGIN SOLUTION
+    optimizer.zero_grad()
+    x_hat = model(x)  # (B, D)
+    loss = ((x_hat - x) ** 2).sum(dim=1).mean()  # per image, then batch mean
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_linear_ae_step", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_train_step
+
+check_train_step(train_step)
+
+# %% [markdown]
+# ### See it work: PCA and a linear autoencoder on the 3-D toy cloud
+#
+# The cell below uses your four functions on the tilted cloud of lesson 01 (500 points in 3-D
+# that lie close to a plane). It fits PCA with $k = 2$, trains a linear autoencoder with code
+# size 2 using your `train_step`, and prints both reconstruction errors (squared error per point)
+# and the principal angles between the autoencoder's decoder columns and PCA's plane. Read the
+# numbers: how close is the autoencoder to PCA after this many steps?
+
+# %%
+# See it work (extra code): your functions on the toy cloud of lesson 01.
+from course_utils.data import toy_cloud
+
+cloud = toy_cloud(n=500, seed=0)  # (500, 3)
+mean, components = fit_pca(cloud, k=2)
+z = pca_encode(cloud, mean, components)  # (500, 2)
+pca_error = ((pca_decode(z, mean, components) - cloud) ** 2).sum(dim=1).mean().item()
+
+torch.manual_seed(0)
+linear_ae = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 3))  # encoder, decoder
+optimizer = torch.optim.Adam(linear_ae.parameters(), lr=0.02)
+steps = course.pick(1500, 300)
+for _ in range(steps):
+    ae_error = train_step(linear_ae, cloud, optimizer)
+decoder_columns = linear_ae[1].weight.detach()  # (3, 2): the decoder's two directions
+angles = principal_angles(decoder_columns, components.T)
+print(f"squared error per point: PCA {pca_error:.4f}, linear AE after {steps} steps {ae_error:.4f}")
+print(f"principal angles between the two planes: {[round(a, 2) for a in angles.tolist()]} degrees")
+
+# %% [markdown]
+# ## Task 5 · Predict, then run (1 point)
+#
+# A linear autoencoder for MNIST maps 784 pixels to a code of size 2 and back:
+# `nn.Linear(784, 2)` then `nn.Linear(2, 784)`. How many trainable numbers (weights **and**
+# biases) does it have? Work it out on paper, write your answer into `predicted_n_params`, run
+# the check, and only then run the cell that counts them.
+
+# %% nbgrader={"grade": false, "grade_id": "predict_n_params", "locked": false, "schema_version": 3, "solution": true}
+# Task predict_n_params
+predicted_n_params = None  # your prediction: a whole number
+# BEGIN SOLUTION
+predicted_n_params = 784 * 2 + 2 + 2 * 784 + 784  # encoder W and b, decoder W and b
+# END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "check_predict_n_params", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_prediction_n_params
+
+check_prediction_n_params(predicted_n_params)
+
+# %%
+# The answer: count them.
+from course_utils.models import LinearAutoencoder, count_parameters
+
+print("trainable numbers:", count_parameters(LinearAutoencoder(784, 2)))
+
+# %% [markdown]
+# ## Done
+#
+# PCA is a linear autoencoder whose weights come from one SVD instead of many gradient steps;
+# the principal angles tell you that a trained linear autoencoder reaches the same subspace.
+# Back to [lesson 01](../notebooks/01_linear_autoencoder_and_pca.ipynb), or on to
+# [exercise 02](02_stacked_autoencoders.ipynb).

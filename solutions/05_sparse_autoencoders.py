@@ -1,0 +1,179 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: nbgrader,tags,-all
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Exercise 05 · Sparse autoencoders
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/solutions/05_sparse_autoencoders.ipynb)
+#
+# This exercise goes with [lesson 05](../notebooks/05_sparse_autoencoders.ipynb). You write the
+# two sparsity penalties of the lesson: the Bernoulli KL penalty on each unit's average
+# activation, and the L1 penalty on the activations themselves.
+#
+# **How the exercises work.**
+# - Each task cell says `# YOUR CODE HERE` and `raise NotImplementedError()`. Replace those two
+#   lines with your code; keep the `def` line, the function's name and its arguments.
+# - Run the check cell right below the task. It prints one line: ✅ right, ❌ wrong (and what is
+#   wrong), or ⏳ not attempted yet. It tests your code on random inputs you have not seen, so a
+#   hard-coded answer fails, and it notices when you call the course's own version instead of
+#   writing it.
+# - "Predict, then run" questions: write your prediction BEFORE you run the cell that shows the
+#   answer.
+# - Do not delete or edit the check cells: your instructor grades with the original ones.
+# - Tin nhắn của các ô kiểm tra bằng tiếng Việt: chạy `%env COURSE_LANG=vi` trong một ô, rồi chạy
+#   lại ô kiểm tra. (Check messages in Vietnamese: run `%env COURSE_LANG=vi` in a cell.)
+
+# %%
+# Setup (extra code): on Colab, install the course package; locally it is already installed.
+# Colab already has every dependency, so --no-deps leaves its own torch and Jupyter untouched.
+import sys
+
+if "google.colab" in sys.modules:
+    # %pip install -q --no-deps "autoencoders-course @ git+https://github.com/ae-course/autoencoders-pca-to-vae"
+
+# %%
+import torch
+from torch import Tensor
+
+from course_utils import setup_course
+
+course = setup_course(seed=0)
+
+# %% [markdown]
+# ## Task 1 · Predict, then run (1 point)
+#
+# A sparse autoencoder's code layer has 1024 sigmoid units, and a batch of 64 images gives codes
+# `h` of shape `(64, 1024)`. The KL penalty looks at each unit's **average activation over the
+# batch**, `q_hat = h.mean(dim=0)`. What is the shape of `q_hat`? Write it as a tuple into
+# `predicted_shape`, run the check, then run the cell that computes it.
+
+# %% nbgrader={"grade": false, "grade_id": "predict_rate_shape", "locked": false, "schema_version": 3, "solution": true}
+# Task predict_rate_shape
+predicted_shape = None  # your prediction: a tuple such as (3, 4)
+# BEGIN SOLUTION
+predicted_shape = (1024,)  # dim 0 (the images) is averaged away: one rate per unit
+# END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "check_predict_rate_shape", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_prediction_rate_shape
+
+check_prediction_rate_shape(predicted_shape)
+
+# %%
+# The answer, computed.
+h = torch.sigmoid(torch.randn(64, 1024))
+print(tuple(h.mean(dim=0).shape))
+
+
+# %% [markdown]
+# ## Task 2 · The Bernoulli KL divergence (2 points)
+#
+# Read a unit's activation in $(0, 1)$ as the probability that it "fires". The KL divergence from
+# a target rate $p$ (e.g. 0.05) to an actual rate $q$ is the KL between two Bernoulli
+# distributions:
+# $$ \mathrm{KL}(p \,\|\, q) = p \log\frac{p}{q} + (1 - p) \log\frac{1 - p}{1 - q} . $$
+# It is zero exactly when $q = p$ and grows without bound as $q$ approaches 0 or 1. Write
+# `bernoulli_kl(p, q)` for a float `p` and a tensor `q` of any shape, returning one value per
+# element of `q`. A dead unit has $q = 0$ exactly: clamp `q` to $[10^{-6}, 1 - 10^{-6}]$ first
+# so the result stays finite. The target $p$ comes first.
+
+# %% nbgrader={"grade": false, "grade_id": "bernoulli_kl", "locked": false, "schema_version": 3, "solution": true}
+# Task bernoulli_kl
+def bernoulli_kl(p: float, q: Tensor) -> Tensor:
+    """KL(Bernoulli(p) || Bernoulli(q)) for every element of q: same shape as q."""
+    # BEGIN SOLUTION
+    q = q.clamp(1e-6, 1 - 1e-6)
+    return p * torch.log(p / q) + (1 - p) * torch.log((1 - p) / (1 - q))
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_bernoulli_kl", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_bernoulli_kl
+
+check_bernoulli_kl(bernoulli_kl)
+
+
+# %% [markdown]
+# ## Task 3 · The KL sparsity penalty (2 points)
+#
+# For codes `h` of shape `(B, n)`, first average each unit over the batch,
+# $\hat q_j = \frac1B \sum_b h_{bj}$, then **sum** the KL over the units:
+# $$ \Omega_\text{KL}(h) = \sum_{j=1}^{n} \mathrm{KL}(p \,\|\, \hat q_j) . $$
+# Averaging first is the point: one image may light a unit up fully, as long as most images do
+# not. Return one number (a 0-dimensional tensor) that gradients can flow through. You may call
+# your `bernoulli_kl`, not the course's.
+
+# %% nbgrader={"grade": false, "grade_id": "kl_sparsity", "locked": false, "schema_version": 3, "solution": true}
+# Task kl_sparsity
+def kl_sparsity_penalty(h: Tensor, p: float) -> Tensor:
+    """h: (B, n) codes in (0, 1), p: target rate -> scalar sum_j KL(p || mean_b h_bj)."""
+    # BEGIN SOLUTION
+    q_hat = h.mean(dim=0)  # (B, n) -> (n,): each unit's average activation
+    return bernoulli_kl(p, q_hat).sum()
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_kl_sparsity", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_kl_sparsity_penalty
+
+check_kl_sparsity_penalty(kl_sparsity_penalty)
+
+
+# %% [markdown]
+# ## Task 4 · The L1 activity penalty (2 points)
+#
+# The L1 penalty pushes every activation towards zero, image by image. In the course's
+# convention (per image, then averaged over the batch):
+# $$ \Omega_\text{L1}(h) = \frac1B \sum_{b=1}^{B} \sum_{j=1}^{n} |h_{bj}| . $$
+# Use the absolute value: codes need not be positive in general. Return one number.
+
+# %% nbgrader={"grade": false, "grade_id": "l1_penalty", "locked": false, "schema_version": 3, "solution": true}
+# Task l1_penalty
+def l1_penalty(h: Tensor) -> Tensor:
+    """h: (B, n) -> scalar: sum over units of |h|, averaged over the batch."""
+    # BEGIN SOLUTION
+    return h.abs().sum(dim=1).mean()  # (B, n) -> (B,) -> ()
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_l1_penalty", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_l1_penalty
+
+check_l1_penalty(l1_penalty)
+
+# %% [markdown]
+# ### See it work: how the two penalties react to the firing rate
+#
+# Take 1024 units that all fire at the same rate $q$ on a batch of 64 images (every activation
+# equal to $q$) and a target $p = 0.05$. The cell prints both penalties for a few rates. Notice
+# which penalty is zero at the target and which keeps pushing below it.
+
+# %%
+# See it work (extra code): both penalties for codes that all fire at rate q.
+target = 0.05
+for q in (0.0, 0.01, 0.05, 0.2, 0.5):
+    codes = torch.full((64, 1024), q)
+    kl = kl_sparsity_penalty(codes, target).item()
+    l1 = l1_penalty(codes).item()
+    print(f"q = {q:<5} KL penalty {kl:9.2f}   L1 penalty {l1:7.1f}")
+
+# %% [markdown]
+# ## Done
+#
+# The KL penalty aims each unit's average at the target and leaves single activations free; the
+# L1 penalty shrinks every activation of every image. Back to
+# [lesson 05](../notebooks/05_sparse_autoencoders.ipynb), or on to
+# [exercise 06](06_variational_autoencoders.ipynb).

@@ -1,0 +1,132 @@
+"""The machinery shared by every exercise check: results, languages, strict mode, safe calls."""
+
+import json
+import warnings
+
+import pytest
+import torch
+
+from course_utils.exercise_checks import core, expect
+from course_utils.exercise_checks.core import CheckFailed, CheckResult, Wrong, call, forbid
+from course_utils.quiz import resolve_lang
+
+
+def _ok():
+    return "all good", "tốt cả"
+
+
+def _wrong():
+    raise Wrong("wrong sign", "The sign is wrong.", "Sai dấu.")
+
+
+@pytest.fixture(autouse=True)
+def _plain_mode(monkeypatch):
+    for name in ("COURSE_LANG", "COURSE_CHECKS_STRICT", "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("value", ["", "en", "vi", "vi_VN", "VI", "vi-VN", "fr"])
+def test_language_follows_the_same_rule_as_the_quizzes(value, monkeypatch):
+    monkeypatch.setenv("COURSE_LANG", value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert core.language() == resolve_lang(None)
+
+
+def test_results_read_as_one_line_in_either_language(monkeypatch):
+    right = core.run_check("task_a", 2, _ok)
+    wrong = core.run_check("task_a", 2, _wrong)
+    assert (right.passed, right.points, wrong.passed, wrong.points) == (True, 2, False, 0)
+    assert str(right) == "✅ task_a: correct (2/2 points). all good"
+    assert str(wrong) == "❌ task_a: wrong (0/2 points). The sign is wrong."
+    monkeypatch.setenv("COURSE_LANG", "vi")
+    assert str(wrong) == "❌ task_a: sai (0/2 điểm). Sai dấu."
+
+
+def test_the_stub_is_not_attempted_and_other_errors_are_wrong():
+    def stub(x):
+        raise NotImplementedError()
+
+    def broken(x):
+        y = x + 1
+        return y.shape  # an int has no shape
+
+    assert core.run_check("t", 1, lambda: call(stub, 1)).status == "not attempted"
+    result = core.run_check("t", 1, lambda: call(broken, 1))
+    assert result.status == "wrong" and result.note == "raised AttributeError"
+    assert "broken raised AttributeError: 'int' object has no attribute 'shape'" in result.en
+    assert f"(line {broken.__code__.co_firstlineno + 2} of broken)" in result.en
+
+
+def test_an_unexpected_error_inside_a_check_is_reported_not_raised():
+    result = core.run_check("t", 1, lambda: {}["missing"])
+    assert result.status == "wrong" and "KeyError" in result.message and "\n" not in str(result)
+
+
+def test_the_machine_readable_copy_is_what_the_grader_reads():
+    bundle = core.run_check("task_a", 2, _wrong)._repr_mimebundle_()
+    data = json.loads(bundle[core.MIME])
+    assert data["task"] == "task_a" and data["status"] == "wrong" and data["note"] == "wrong sign"
+    assert bundle["text/plain"].startswith("❌ task_a")
+
+
+@pytest.mark.parametrize("variable", ["COURSE_CHECKS_STRICT", "NBGRADER_EXECUTION"])
+def test_strict_mode_raises_on_failure_only(variable, monkeypatch):
+    monkeypatch.setenv(variable, "1" if variable == "COURSE_CHECKS_STRICT" else "autograde")
+    assert core.run_check("t", 1, _ok).passed
+    with pytest.raises(CheckFailed) as info:
+        core.run_check("t", 1, _wrong)
+    one_line = "CheckFailed: ❌ t: wrong (0/1 points). The sign is wrong."
+    assert info.value._render_traceback_() == [one_line]
+
+
+def test_forbid_blocks_even_names_imported_earlier_and_always_restores():
+    from course_utils.pca import principal_angles
+
+    a = torch.randn(5, 2)
+    with forbid("course_utils.pca:principal_angles", "no_such.module:thing"):
+        with pytest.raises(Wrong, match="ready-made") as info:
+            call(lambda a, b: principal_angles(a, b), a, a)
+    assert info.value.note == "calls course_utils.pca.principal_angles"
+    assert principal_angles(a, a).shape == (2,)  # restored
+    with pytest.raises(RuntimeError, match="boom"), forbid("course_utils.pca:PCA.fit"):
+        raise RuntimeError("boom")
+    from course_utils.pca import PCA
+
+    assert PCA(1).fit(torch.randn(4, 3)).components.shape == (1, 3)  # restored after an error
+
+
+def test_a_check_leaves_the_global_random_state_alone():
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    core.run_check("t", 1, lambda: (torch.rand(100), _ok())[1])
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_close_names_the_largest_difference_and_spots_constants():
+    with pytest.raises(Wrong, match=r"off by up to 0.5 at index \(1,\): expected 2, got 2.5"):
+        expect.close(torch.tensor([1.0, 2.5]), torch.tensor([1.0, 2.0]), "y")
+    with pytest.raises(Wrong) as info:
+        expect.close(torch.zeros(3), torch.tensor([1.0, 2.0, 3.0]), "y")
+    assert info.value.note == "constant"
+
+
+def test_generator_respected_tells_global_rng_from_ignored_generator():
+    def global_rng(generator):
+        return torch.rand(3)
+
+    def no_randomness(generator):
+        return torch.ones(3)
+
+    for draw, note in ((global_rng, "used the global RNG"), (no_randomness, "ignores the gen")):
+        with pytest.raises(Wrong) as info:
+            expect.generator_respected(draw, "noise")
+        assert info.value.note.startswith(note)
+    expect.generator_respected(lambda g: torch.rand(3, generator=g), "noise")
+
+
+def test_check_results_are_immutable_records():
+    result = CheckResult("t", "passed", 1, 1, "", "en", "vi")
+    with pytest.raises(AttributeError):
+        result.points = 5

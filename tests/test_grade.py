@@ -1,0 +1,206 @@
+"""The instructor's grading command on a small fabricated class, and its building blocks.
+
+The class (made in tmp_path from solutions/05 and exercises/05): all correct, partly wrong, a
+kernel crash, an infinite loop, check cells deleted, a faked check, an unreadable file, a
+notebook of the wrong lesson and a file that is not a notebook.
+"""
+
+import csv
+import hashlib
+import json
+import time
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+from course_utils import grade
+from course_utils.grading_runner import run_isolated
+
+LESSON = "05_sparse_autoencoders"
+TIMEOUT_CELL, TIMEOUT_NOTEBOOK = 12, 90
+
+EXPECTED = """\
+student,notebook,predict_rate_shape,bernoulli_kl,kl_sparsity,l1_penalty,total,max,notes
+alice,05_sparse_autoencoders,1,2,2,2,7,7,
+bob,05_sparse_autoencoders,0,2,0,0,2,7,task predict_rate_shape: averaged over the wrong \
+dimension; task kl_sparsity: mean instead of sum; task l1_penalty: not attempted
+carol,05_sparse_autoencoders,1,2,0,0,3,7,"the kernel died (a crash, or the memory or CPU limit); \
+task kl_sparsity: not run; task l1_penalty: not run"
+dave,05_sparse_autoencoders,1,2,2,0,5,7,task l1_penalty: timed out after 12 s
+erin,05_sparse_autoencoders,1,2,2,2,7,7,
+frank,05_sparse_autoencoders,1,2,2,0,5,7,task l1_penalty: mean instead of sum
+grace,grace.ipynb,0,0,0,0,0,7,could not read the notebook (NotJSONError)
+heidi,02_stacked_autoencoders.ipynb,0,0,0,0,0,7,"this is the exercise of lesson 02, not 05"
+ivan,,0,0,0,0,0,7,not a notebook (ivan.pdf)
+"""
+
+
+def _copy(nb):
+    return nbformat.from_dict(json.loads(json.dumps(nb)))
+
+
+def _cell(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def make_class(folder):
+    folder.mkdir()
+    solution = nbformat.read(ROOT / "solutions" / f"{LESSON}.ipynb", as_version=4)
+    exercise = nbformat.read(ROOT / "exercises" / f"{LESSON}.ipynb", as_version=4)
+    nbformat.write(solution, folder / "alice.ipynb")  # all correct
+
+    bob = _copy(exercise)  # one right, one wrong, one not attempted, a wrong prediction
+    _cell(bob, "bernoulli_kl").source = _cell(solution, "bernoulli_kl").source
+    _cell(bob, "kl_sparsity").source = _cell(solution, "kl_sparsity").source.replace(
+        "bernoulli_kl(p, q_hat).sum()", "bernoulli_kl(p, q_hat).mean()"
+    )
+    _cell(bob, "predict_rate_shape").source = "# Task predict_rate_shape\npredicted_shape = (64,)"
+    nbformat.write(bob, folder / "bob.ipynb")
+
+    carol = _copy(solution)  # the kernel dies in the third task
+    _cell(carol, "kl_sparsity").source = "# Task kl_sparsity\nimport os\n\nos._exit(1)"
+    nbformat.write(carol, folder / "carol.ipynb")
+
+    dave = _copy(solution)  # an infinite loop inside the function a check calls
+    _cell(dave, "l1_penalty").source = "def l1_penalty(h):\n    while True:\n        pass"
+    dave.cells = [c for c in dave.cells if c.id != "l1_penalty"] + [_cell(dave, "l1_penalty")]
+    nbformat.write(dave, folder / "dave.ipynb")
+
+    erin = _copy(solution)  # every check cell deleted: the official ones still run
+    erin.cells = [c for c in erin.cells if not c.metadata.get("nbgrader", {}).get("grade")]
+    nbformat.write(erin, folder / "erin.ipynb")
+
+    frank = _copy(solution)  # a wrong answer hidden behind a fake check and an edited check cell
+    _cell(frank, "l1_penalty").source = (
+        "# Task l1_penalty\ndef l1_penalty(h):\n    return h.abs().mean()\n\n\n"
+        "def check_l1_penalty(f):\n    print('✅ l1_penalty: correct (2/2 points)')\n"
+    )
+    _cell(frank, "check_l1_penalty").source = "print('✅ l1_penalty: correct (2/2 points)')"
+    nbformat.write(frank, folder / "frank.ipynb")
+
+    (folder / "grace.ipynb").write_text("{ this is not a notebook")
+    (folder / "heidi").mkdir()  # a folder submission holding another lesson's exercise
+    lesson_02 = (ROOT / "exercises" / "02_stacked_autoencoders.ipynb").read_text()
+    (folder / "heidi" / "02_stacked_autoencoders.ipynb").write_text(lesson_02)
+    (folder / "heidi" / "notes.txt").write_text("my notes")
+    (folder / "ivan.pdf").write_bytes(b"%PDF-1.4")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    return folder
+
+
+def _snapshot(folder):
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_grading_a_fabricated_class_gives_exactly_the_expected_csv(tmp_path, capsys):
+    submissions = make_class(tmp_path / "class")
+    (tmp_path / "class" / "dave.ipynb").write_text(
+        (tmp_path / "class" / "dave.ipynb").read_text().replace('"id": "l1_penalty"', '"id": "x"')
+    )  # dave's answer cell is found by its metadata even though its id changed and it moved
+    before = _snapshot(submissions)
+    out = tmp_path / "grades.csv"
+    start = time.monotonic()
+    limits = ["--timeout-cell", str(TIMEOUT_CELL), "--timeout-notebook", str(TIMEOUT_NOTEBOOK)]
+    argv = [str(submissions), "--out", str(out), "--lesson", LESSON, "--jobs", "2", *limits]
+    assert grade.main(argv) == 0
+    seconds = time.monotonic() - start
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    text = out.read_text()
+    print(f"\ngrading wall time: {seconds:.1f} s\n{summary}\n{text}")  # for the record (-s)
+    assert text.replace("\r\n", "\n") == EXPECTED
+    assert _snapshot(submissions) == before  # nothing written into SUBMISSIONS_DIR
+    assert summary.startswith("Graded 9 notebook(s) from 9 submission(s) in ")
+    assert "mean score 46%; 4 failure(s)" in summary
+    assert seconds < 6 * TIMEOUT_NOTEBOOK  # nobody waited for anybody else's limit
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [r["student"] for r in rows] == sorted(r["student"] for r in rows)
+
+
+def test_the_notebook_limit_stops_a_loop_that_ignores_interrupts():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("print('start')"),
+        nbformat.v4.new_code_cell(
+            "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            "while True:\n    time.sleep(0.1)"
+        ),
+        nbformat.v4.new_code_cell("print('never')"),
+    ])  # fmt: skip
+    start = time.monotonic()
+    result, executed = run_isolated(nb, timeout_cell=2, timeout_notebook=8, memory_mb=0)
+    assert result["error"] == "timed out after 8 s"
+    assert time.monotonic() - start < 8 + 30
+    assert executed.cells[0].outputs[0]["text"] == "start\n"
+    assert executed.cells[2].outputs == []
+
+
+def _answer_cell(source, **metadata):
+    return nbformat.v4.new_code_cell(source, metadata=metadata)
+
+
+def test_answers_are_found_by_metadata_then_id_then_task_line():
+    by_meta = _answer_cell("A", nbgrader={"grade_id": "l1_penalty"})
+    by_id = _answer_cell("B")
+    by_id.id = "bernoulli_kl"
+    by_line = _answer_cell("# Task kl_sparsity\nC")  # e.g. an editor that dropped ids and metadata
+    decoy = _answer_cell("# Task l1_penalty\nD")  # metadata wins over a copied task line
+    nb = nbformat.v4.new_notebook(cells=[decoy, by_meta, by_id, by_line])
+    found = grade.answers(nb, ["l1_penalty", "bernoulli_kl", "kl_sparsity", "predict_rate_shape"])
+    assert found == {"l1_penalty": "A", "bernoulli_kl": "B", "kl_sparsity": "# Task kl_sparsity\nC"}
+
+
+def test_discover_reads_files_and_folders_and_skips_hidden_ones(tmp_path):
+    (tmp_path / "amy.ipynb").write_text("{}")
+    (tmp_path / "ben").mkdir()
+    (tmp_path / "ben" / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "ben" / ".ipynb_checkpoints" / "06_x-checkpoint.ipynb").write_text("{}")
+    (tmp_path / "ben" / "06_variational_autoencoders.ipynb").write_text("{}")
+    (tmp_path / "cat").mkdir()
+    (tmp_path / ".hidden.ipynb").write_text("{}")
+    found = [(s, p.name if p else None, problem) for s, p, problem in grade.discover(tmp_path)]
+    assert found == [
+        ("amy", "amy.ipynb", None),
+        ("ben", "06_variational_autoencoders.ipynb", None),
+        ("cat", None, "no notebook in the folder"),
+    ]
+
+
+def test_the_csv_may_not_be_written_into_the_submissions(tmp_path):
+    with pytest.raises(SystemExit):
+        grade.main([str(tmp_path), "--out", str(tmp_path / "grades.csv")])
+    assert not (tmp_path / "grades.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{}", "could not read the notebook"),
+        ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": 1}]}',
+         "could not read the notebook"),
+        (nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])),
+         "not an exercise notebook of this course"),
+    ],
+)  # fmt: skip
+def test_odd_notebooks_become_rows_with_a_reason(tmp_path, text, problem):
+    path = tmp_path / "sam.ipynb"
+    path.write_text(text)
+    exercises = grade.load_exercises(ROOT / "exercises")
+    row, merged = grade.prepare("sam", path, None, exercises, None)
+    assert merged is None and row.problem.startswith(problem)
+
+
+def test_a_deleted_answer_cell_keeps_the_stub_and_is_noted(tmp_path):
+    solution = nbformat.read(ROOT / "solutions" / f"{LESSON}.ipynb", as_version=4)
+    solution.cells = [c for c in solution.cells if c.id != "l1_penalty"]
+    nbformat.write(solution, tmp_path / "tom.ipynb")
+    exercises = grade.load_exercises(ROOT / "exercises")
+    row, merged = grade.prepare("tom", tmp_path / "tom.ipynb", None, exercises, None)
+    assert row.lesson == LESSON and row.notes == ["task l1_penalty: answer cell missing"]
+    stub = merged.cells[exercises[LESSON].task_cell["l1_penalty"]].source
+    assert "raise NotImplementedError()" in stub
+    kl = merged.cells[exercises[LESSON].task_cell["kl_sparsity"]].source
+    assert "BEGIN SOLUTION" in kl  # the student's (here: the solution's) answer was transplanted
