@@ -195,7 +195,7 @@ check_psnr(psnr)
 
 # %%
 # See it work (extra code): your corruptions and your PSNR on test digits.
-from course_utils.plots import show_rows
+from course_utils.plots import rows_figure
 
 clean = data.test.x[:8]  # (8, 1, 28, 28)
 generator = torch.Generator().manual_seed(0)
@@ -206,7 +206,7 @@ corrupted = {
 }
 for name, noisy in corrupted.items():
     print(f"{name:<24} mean PSNR {psnr(noisy, clean).mean().item():6.2f} dB")
-show_rows({"clean": clean, **corrupted}, n=8)
+rows_figure({"clean": clean, **corrupted}, n=8)
 
 # %% [markdown]
 # ## Done

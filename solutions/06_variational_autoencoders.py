@@ -250,7 +250,7 @@ check_interpolate(interpolate)
 # %%
 # See it work (extra code): a 2-D VAE trained with your functions.
 from course_utils.data import iterate_batches, load_dataset
-from course_utils.plots import show_rows
+from course_utils.plots import rows_figure
 
 data = load_dataset("mnist")
 torch.manual_seed(0)
@@ -274,7 +274,7 @@ samples = sample_prior(decoder, 8, 2, generator).view(-1, 1, 28, 28)
 with torch.no_grad():
     codes = encoder(data.test.x[:2]).chunk(2, dim=1)[0]  # the means of two test digits
     walk = torch.sigmoid(decoder(interpolate(codes[0], codes[1], 8))).view(-1, 1, 28, 28)
-show_rows({"from the prior": samples, "interpolation": walk}, n=8)
+rows_figure({"from the prior": samples, "interpolation": walk}, n=8)
 
 # %% [markdown]
 # ## Done

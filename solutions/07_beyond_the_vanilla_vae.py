@@ -102,7 +102,7 @@ check_prediction_decoder_width(predicted_width)
 
 # %%
 # The answer: the input width of the first layer of the course's CVAE decoder.
-from course_utils.vae_variants import ConditionalVAE
+from course_utils.cvae import ConditionalVAE
 
 cvae = ConditionalVAE(784, n_classes=10, n_latent=2)
 print("decoder input width:", cvae.decoder[0].in_features)
@@ -189,7 +189,7 @@ check_beta_vae_loss(beta_vae_loss)
 # %%
 # See it work (extra code): one style code, every class.
 from course_utils.data import iterate_batches, load_dataset
-from course_utils.plots import show_images
+from course_utils.plots import images_figure
 
 data = load_dataset("mnist")
 n_classes, n_latent = 10, 2
@@ -215,7 +215,7 @@ for epoch in range(course.pick(10, 1)):
 with torch.no_grad():
     style = torch.zeros(n_classes, n_latent)  # the same code z = 0 for every class
     digits = torch.sigmoid(decoder(concat_one_hot(style, torch.arange(n_classes), n_classes)))
-show_images(digits.view(-1, 1, 28, 28), titles=[str(c) for c in range(n_classes)])
+images_figure(digits.view(-1, 1, 28, 28), titles=[str(c) for c in range(n_classes)])
 
 # %% [markdown]
 # ## Done

@@ -9,8 +9,8 @@ import ast
 
 import nbformat
 import pytest
+from helpers import ROOT
 
-from conftest import ROOT
 from course_utils import exercise_checks as ec
 from course_utils.make_exercises import grading_cells, tasks
 

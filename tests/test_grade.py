@@ -12,8 +12,8 @@ import time
 
 import nbformat
 import pytest
+from helpers import ROOT
 
-from conftest import ROOT
 from course_utils import grade
 from course_utils.grading_runner import run_isolated
 

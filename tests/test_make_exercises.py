@@ -5,8 +5,8 @@ import shutil
 import jupytext
 import nbformat
 import pytest
+from helpers import ROOT
 
-from conftest import ROOT
 from course_utils import make_exercises as mk
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))

@@ -30,8 +30,8 @@ from course_utils.exercise_checks.lesson01 import (
     check_pca_fit,
     check_prediction_n_params,
     check_principal_angles,
-    check_train_step,
 )
+from course_utils.exercise_checks.lesson01_training import check_train_step
 from course_utils.exercise_checks.lesson02 import (
     check_auroc,
     check_prediction_tied_params,
@@ -46,10 +46,9 @@ from course_utils.exercise_checks.lesson03 import (
 from course_utils.exercise_checks.lesson04 import (
     check_gaussian_noise,
     check_masking_noise,
-    check_prediction_psnr,
-    check_psnr,
     check_salt_and_pepper,
 )
+from course_utils.exercise_checks.lesson04_psnr import check_prediction_psnr, check_psnr
 from course_utils.exercise_checks.lesson05 import (
     check_bernoulli_kl,
     check_kl_sparsity_penalty,
@@ -68,8 +67,8 @@ from course_utils.exercise_checks.lesson07 import (
     check_beta_vae_loss,
     check_concat_one_hot,
     check_cvae_forward,
-    check_prediction_decoder_width,
 )
+from course_utils.exercise_checks.lesson07_prediction import check_prediction_decoder_width
 
 LESSONS = {
     "01_linear_autoencoder_and_pca": lesson01,

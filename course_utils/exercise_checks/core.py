@@ -219,13 +219,15 @@ def call(fn, *args, **kwargs):
 def forbid(*targets: str) -> Iterator[None]:
     """Make course_utils functions raise while the block runs. Targets: "module:qualname".
 
-    A target whose module or attribute does not exist is skipped (modules get renamed), and so
-    is a third-party library that nobody has imported yet.
+    A third-party library that nobody has imported yet is skipped; a course_utils target that
+    does not exist is a bug in the check (a renamed function) and raises ``LookupError``.
     """
     swapped = []
     try:
         for target in targets:
             function = _lookup(target)
+            if function is None and target.startswith("course_utils."):
+                raise LookupError(f"forbid: {target} does not exist; was it renamed?")
             if function is None:
                 continue
             blocker = {}
