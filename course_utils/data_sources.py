@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import socket
 import struct
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -109,11 +111,21 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def _read_folder(folder: Path) -> dict[str, Split]:
-    """Read every split whose two files are in ``folder``: {"train": Split, "test": Split}."""
+def _read_folder(folder: Path, strict: bool = False) -> dict[str, Split]:
+    """Read every split whose two files are in ``folder``: {"train": Split, "test": Split}.
+
+    strict (a folder the user named): half a pair (images without labels, or the reverse) is an
+    error that names the missing file; otherwise that split is skipped."""
     splits = {}
     for split, (img_stem, lab_stem) in _FILES.items():
         img, lab = _find(folder, img_stem), _find(folder, lab_stem)
+        if strict and (img is None) != (lab is None):  # half a pair: name the missing file
+            have, missing = (img, lab_stem) if lab is None else (lab, img_stem)
+            raise DataError(
+                f"{folder} has {have.name} but not {missing}(.gz) beside it: the images and "
+                "labels files of a split come as a pair. Put the missing file there (from the "
+                "same download), or remove both."
+            )
         if img is None or lab is None:
             continue
         x, y = read_idx(img), read_idx(lab)
@@ -139,7 +151,7 @@ def _from_disk(spec: _Spec) -> tuple[dict[str, Split], str] | None:
         folder = Path(os.environ[spec.env]).expanduser()
         if not folder.is_dir():
             raise DataError(f"{spec.env}={folder} is not a folder. Fix or unset the variable.")
-        splits = _read_folder(folder)
+        splits = _read_folder(folder, strict=True)
         if not splits:
             raise DataError(
                 f"{spec.env}={folder} holds no {spec.title} files. Expected "
@@ -170,16 +182,27 @@ def _download(spec: _Spec, timeout: float = 5.0) -> tuple[dict[str, Split], str]
         import torchvision.datasets as tvd
     except Exception as err:  # a broken torchvision install must not stop the course
         return f"torchvision cannot be imported ({type(err).__name__}: {err})"
+    folder = _cache_root() / spec.torchvision_class / "raw"
+    try:  # download into a temporary folder beside the cache, then move the files in whole:
+        folder.mkdir(parents=True, exist_ok=True)  # a full disk or a failure midway never
+        staging = Path(tempfile.mkdtemp(prefix=".download-", dir=_cache_root()))  # leaves a
+    except OSError as err:  # half-written file in the cache, and the old files stay usable
+        return (
+            f"the cache folder {_cache_root()} is not writable ({type(err).__name__}: {err}); "
+            f"set {CACHE_ENV} to a folder you can write to"
+        )
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout * 4)
     try:
         for train in (True, False):
-            getattr(tvd, spec.torchvision_class)(str(_cache_root()), train=train, download=True)
+            getattr(tvd, spec.torchvision_class)(str(staging), train=train, download=True)
+        for file in sorted((staging / spec.torchvision_class / "raw").iterdir()):
+            os.replace(file, folder / file.name)  # atomic: the whole file or the old one
     except Exception as err:  # network errors come in many types; report and fall back
         return f"download failed ({type(err).__name__}: {err})"
     finally:
         socket.setdefaulttimeout(old)
-    folder = _cache_root() / spec.torchvision_class / "raw"
+        shutil.rmtree(staging, ignore_errors=True)
     return _read_folder(folder), f"downloaded by torchvision into {folder}"
 
 

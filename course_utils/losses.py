@@ -112,6 +112,7 @@ def gaussian_nll_per_image(x_mean: Tensor, x: Tensor, sigma: float) -> Tensor:
             f"gaussian_nll_per_image expects a positive sigma, but received {sigma}. "
             "Pass the decoder's assumed pixel noise, e.g. sigma=0.1."
         )
+    _check_pair(x_mean, x, "gaussian_nll_per_image")  # names the function the student called
     n_pixels = x[0].numel()
     constant = n_pixels * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
     return sse_per_image(x_mean, x) / (2 * sigma**2) + constant

@@ -252,6 +252,11 @@ def fit(
         NonFiniteLossError: the loss became NaN or infinite (says where and what to try).
     """
     objective = loss_fn or ReconstructionObjective()
+    if optimizer is None and not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
+        raise InputError(
+            f"fit expects a positive, finite learning rate, but received lr={lr!r}. "
+            "Use a small positive number such as lr=1e-3."
+        )
     train_data = _as_tuple(train)
     check_tensor(train_data[0], "fit (the training images)", model_dtype(model))
     device = model_device(model)

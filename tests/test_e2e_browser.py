@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 ARTEFACTS = ROOT / "tests" / "artefacts" / "e2e"
 LESSON = "06_variational_autoencoders"
-RUN_ALL_TIMEOUT_MS = 200_000  # fast mode runs lesson 06 in about a minute on 2 cores
+RUN_ALL_TIMEOUT_MS = 420_000  # fast mode: lesson 06 takes 1-4 min on 2 (busy) cores
 STEP_MS = 30_000  # one kernel round trip (a slider redraw, a Submit)
 
 

@@ -7,7 +7,9 @@ position at which a learner saw an option: the display order is shuffled per lea
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from numbers import Integral
@@ -91,8 +93,22 @@ class QuizResult:
 
     def save(self, path: str | Path, student: str | None = None) -> Path:
         """Write ``to_json`` to ``path`` (UTF-8) and return the path."""
-        Path(path).write_text(self.to_json(student) + "\n", encoding="utf-8")
-        return Path(path)
+        path = Path(path)
+        text = self.to_json(student) + "\n"
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:  # a temporary file, then os.replace: never a half-written result
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise OSError(
+                err.errno,
+                f"QuizResult.save expects a file path in a folder you can write to, but could not "
+                f"write {path} ({err.strerror or err}). Nothing was saved there: pick another "
+                "folder (e.g. your home folder), or copy the JSON that Export shows.",
+            ) from err
+        return path
 
 
 def score(chosen: set[int], right: set[int], n_options: int, partial_credit: bool) -> float:
@@ -140,7 +156,10 @@ def grade(bank: Bank, answers: dict[str, int | list[int]], lang: str = "en") -> 
     """
     lang = resolve_lang(lang)
     if not isinstance(answers, dict):
-        raise QuizAnswerError(f"answers must be a dict {{question id: index}}, got {answers!r:.60}")
+        raise QuizAnswerError(
+            f"grade expects answers as a dict {{question id: option index}}, but received a "
+            f"{type(answers).__name__} {answers!r:.60}. answers must be a dict, e.g. {{'q1': 2}}."
+        )
     ids = [q.id for q in bank.questions]
     if unknown := [a for a in answers if a not in ids]:
         raise QuizAnswerError(f"no question {unknown} in {bank.lesson}; ids: {', '.join(ids)}")

@@ -117,7 +117,12 @@ def check_answers(
     """
     bank, lang = load_bank(lesson), resolve_lang(lang)
     if not isinstance(answers, dict):
-        raise QuizAnswerError(f"answers must be a dict {{question id: 'b'}}, got {answers!r:.60}")
+        raise QuizAnswerError(
+            "check_answers expects answers as a dict {question id: letters}, e.g. "
+            f"{{'q1': 'b', 'q2': 'ac'}}, but received a {type(answers).__name__} "
+            f"{answers!r:.60}. Write each question's id (printed in brackets beside it) with the "
+            "letters you chose; answers must be a dict, not a list in question order."
+        )
     order = option_order(bank, learner)
     questions = {q.id: q for q in bank.questions}
     fixed = {
