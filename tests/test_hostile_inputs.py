@@ -1,0 +1,538 @@
+"""What careless students and busy instructors really hand the course, and the MESSAGE each gets.
+
+Every message has the three parts of ``course_utils.checks``: what was expected, what was
+received, what to do. Each case asserts the content of all three (a raw torch error fifteen
+frames deep, or a silent 1.7e7 loss, is a failure), and that nothing is lost or half-written
+(the History after Ctrl-C, the old cache after a full disk, no partial export file).
+
+The grading command's hostile notebooks (an infinite loop, a faked check, a kernel that dies, a
+file that is not a notebook, another lesson's notebook) are graded end to end in
+tests/test_grade.py; the cheap ones are repeated here so that this file lists every case.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import os
+import stat
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+from helpers import ROOT, make_idx_folder, write_idx
+
+from course_utils import data_sources, losses
+from course_utils.checks import InputError
+from course_utils.conv import ConvAutoencoder, LSTMAutoencoder
+from course_utils.cvae import ConditionalVAE
+from course_utils.gumbel import GumbelVAE
+from course_utils.models import DenseAutoencoder, LinearAutoencoder, TiedAutoencoder
+from course_utils.quiz import QuizAnswerError, QuizBankError, check_answers, grade, load_bank
+from course_utils.sparse import SparseAutoencoder
+from course_utils.train import Callback, NonFiniteLossError, fit, predict
+from course_utils.vae import VAE, ConvVAE, VAEObjective, vae_loss
+
+torch.manual_seed(0)
+X = torch.rand(6, 1, 28, 28)
+LESSON = "06_variational_autoencoders"
+
+
+def message(call) -> str:
+    """The message of the error ``call()`` raises (it must raise)."""
+    with pytest.raises(Exception) as info:  # noqa: PT011 - the type is checked by the caller
+        call()
+    return str(info.value)
+
+
+def three_parts(text: str, who: str, expected: str, received: str, todo: str) -> None:
+    """``text`` names who, says what was expected and what was received, and what to do."""
+    for part, what in ((who, "who"), (expected, "expected"), (received, "received"),
+                       (todo, "what to do")):  # fmt: skip
+        assert part in text, f"the message lacks {what} ({part!r}):\n{text}"
+
+
+def dense_models():
+    return {
+        "LinearAutoencoder": LinearAutoencoder(784, 2),
+        "DenseAutoencoder": DenseAutoencoder(784, (32,), 2),
+        "TiedAutoencoder": TiedAutoencoder(784, (32,), 2),
+        "SparseAutoencoder": SparseAutoencoder(784, 16),
+        "VAE": VAE(784, (32,), 2),
+        "GumbelVAE": GumbelVAE(784, (32,)),
+    }
+
+
+def conv_models():
+    return {"ConvAutoencoder": ConvAutoencoder(8), "LSTMAutoencoder": LSTMAutoencoder(8, 16),
+            "ConvVAE": ConvVAE(n_latent=2)}  # fmt: skip
+
+
+ALL_MODELS = [*dense_models(), *conv_models()]
+
+
+def _model(name):
+    return {**dense_models(), **conv_models()}[name]
+
+
+# ---------------------------------------------------------------- images of the wrong kind
+@pytest.mark.parametrize("name", ["VAE", "ConvVAE"])
+def test_uint8_images_into_a_vae(name):
+    text = message(lambda: _model(name)((X * 255).to(torch.uint8)))
+    three_parts(text, name, "expects a torch.float32 tensor", "torch.uint8 tensor of shape",
+                "x.float() / 255")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_numpy_array_into_any_model(name):
+    text = message(lambda: _model(name)(X.numpy()))
+    three_parts(text, name, "expects a torch tensor", "NumPy array of shape (6, 1, 28, 28)",
+                "torch.from_numpy(x).float()")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_float64_tensor_into_any_model(name):
+    text = message(lambda: _model(name)(X.double()))
+    three_parts(text, name, "expects a torch.float32 tensor", "torch.float64 tensor",
+                "x.to(torch.float32)")  # fmt: skip
+
+
+def test_numpy_and_float64_into_the_conditional_vae():
+    cvae, y = ConditionalVAE(784, 10, hidden=(32,), n_latent=2), torch.zeros(6, dtype=torch.long)
+    three_parts(message(lambda: cvae(X.numpy(), y)), "ConditionalVAE", "expects a torch tensor",
+                "NumPy array", "torch.from_numpy")  # fmt: skip
+    three_parts(message(lambda: cvae(X.double(), y)), "ConditionalVAE",
+                "expects a torch.float32 tensor", "torch.float64", "x.to(torch.float32)")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(conv_models()))
+def test_missing_channel_into_conv_models_hints_unsqueeze_1(name):
+    text = message(lambda: _model(name)(X[:, 0]))
+    three_parts(text, name, "(B, 1, 28, 28)", "shape (6, 28, 28)", "x.unsqueeze(1)")
+    assert "unsqueeze(0)" not in text
+
+
+@pytest.mark.parametrize("name", list(conv_models()))
+def test_flattened_images_into_conv_models(name):
+    text = message(lambda: _model(name)(X.view(6, 784)))
+    three_parts(text, name, "(B, 1, 28, 28)", "shape (6, 784)", "x.view(-1, 1, 28, 28)")
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_colour_images_into_any_model_say_the_course_is_grey(name):
+    text = message(lambda: _model(name)(X.repeat(1, 3, 1, 1)))
+    three_parts(text, name, "expects a batch of images", "shape (6, 3, 28, 28)",
+                "grey images with ONE channel")  # fmt: skip
+    assert "x.mean(dim=1, keepdim=True)" in text
+
+
+@pytest.mark.parametrize("name", list(dense_models()))
+def test_dense_models_take_a_batch_without_channel(name):
+    """(B, 28, 28) has 784 values per image: dense models flatten it, no error is right."""
+    _model(name)(X[:, 0])
+
+
+# --------------------------------------------------------------- 0-255 and uint8 into losses
+LOSSES_0_255 = {
+    "sse_per_image": lambda x: losses.sse_per_image(x, x),
+    "mean_sse_per_image": lambda x: losses.mean_sse_per_image(x, x),
+    "mse_per_pixel": lambda x: losses.mse_per_pixel(x, x),
+    "gaussian_nll_per_image": lambda x: losses.gaussian_nll_per_image(x, x, 0.1),
+    "mean_gaussian_nll_per_image": lambda x: losses.mean_gaussian_nll_per_image(x, x, 0.1),
+    'vae_loss(likelihood="gaussian")': lambda x: vae_loss(
+        torch.zeros_like(x), x, torch.zeros(6, 2), torch.zeros(6, 2), likelihood="gaussian"),
+    "bce_per_image": lambda x: losses.bce_per_image(torch.zeros_like(x), x),
+    "mean_bce_per_image": lambda x: losses.mean_bce_per_image(torch.zeros_like(x), x),
+    'vae_loss(likelihood="bernoulli")': lambda x: vae_loss(
+        torch.zeros_like(x), x, torch.zeros(6, 2), torch.zeros(6, 2)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("loss", list(LOSSES_0_255))
+def test_float_images_in_0_255_into_every_loss_are_refused_not_silent(loss):
+    text = message(lambda: LOSSES_0_255[loss](X * 255))
+    who = loss.split("(")[0].replace("mean_", "").replace("vae_loss", "")
+    three_parts(text, who, "in [0, 1]", "received values", "divide by 255")
+    assert "255" in text.split("received")[1]
+
+
+@pytest.mark.parametrize("loss", ["bce_per_image", "mean_bce_per_image"])
+def test_uint8_binary_targets_into_bce(loss):
+    targets = (X > 0.5).to(torch.uint8)
+    text = message(lambda: getattr(losses, loss)(torch.zeros(6, 1, 28, 28), targets))
+    three_parts(text, "bce_per_image", "float targets in [0, 1]", "torch.uint8 tensor",
+                "x.float()")  # fmt: skip
+
+
+def test_reconstruction_of_another_shape_into_a_loss():
+    text = message(lambda: losses.sse_per_image(torch.zeros(6, 784), X))
+    three_parts(text, "sse_per_image", "x_hat and x of the same shape", "(6, 784)",
+                "x_hat.view_as(x)")  # fmt: skip
+
+
+# ------------------------------------------------------------ latent codes of the wrong size
+@pytest.mark.parametrize("name", [n for n in ALL_MODELS if n != "GumbelVAE"])
+def test_wrong_latent_size_into_every_decoder(name):
+    model = _model(name)
+    n_latent = getattr(model, "n_latent", 16)  # SparseAutoencoder(784, 16): 16 codes
+    text = message(lambda: model.decode(torch.zeros(4, n_latent + 5)))
+    three_parts(text, f"{name}.decode", f"codes of shape (B, {n_latent})",
+                f"shape (4, {n_latent + 5})", f"n_latent={n_latent}")  # fmt: skip
+
+
+def test_a_single_code_without_batch_dimension():
+    text = message(lambda: VAE(784, (32,), 2).decode(torch.zeros(2)))
+    three_parts(text, "VAE.decode", "(B, 2)", "shape (2,)", "z.unsqueeze(0)")
+
+
+def test_wrong_latent_size_into_the_conditional_decoder():
+    cvae = ConditionalVAE(784, 10, hidden=(32,), n_latent=2)
+    text = message(lambda: cvae.decode(torch.zeros(4, 7), torch.zeros(4, dtype=torch.long)))
+    three_parts(text, "ConditionalVAE.decode", "(B, 2)", "shape (4, 7)", "n_latent=2")
+
+
+def test_wrong_code_shape_into_the_gumbel_decoder():
+    text = message(lambda: GumbelVAE(784, (32,)).decode(torch.zeros(4, 7)))
+    assert "GumbelVAE.decode expects codes of shape (B, 20, 10)" in text and "(4, 7)" in text
+
+
+def test_labels_out_of_range_into_the_cvae():
+    cvae = ConditionalVAE(784, 10, hidden=(32,), n_latent=2)
+    text = message(lambda: cvae(X, torch.full((6,), 10)))
+    three_parts(text, "labels", "from 0 to 9", "from 10 to 10", "n_classes")
+    text = message(lambda: cvae(X, torch.nn.functional.one_hot(torch.zeros(6).long(), 10)))
+    three_parts(text, "labels", "shape (B,)", "(6, 10)", "not one-hot vectors")
+
+
+# --------------------------------------------------------------------------------- training
+def test_fit_on_uint8_images():
+    data = (X * 255).to(torch.uint8)
+    text = message(lambda: fit(LinearAutoencoder(784, 2), data, epochs=1, verbose=False))
+    three_parts(text, "fit (the training images)", "torch.float32", "torch.uint8",
+                "x.float() / 255")  # fmt: skip
+
+
+def test_fit_on_float_0_255_images_is_refused_not_trained():
+    text = message(lambda: fit(LinearAutoencoder(784, 2), X * 255, epochs=1, verbose=False))
+    three_parts(text, "LinearAutoencoder", "[0, 1]", "up to 255", "divide by 255")
+
+
+def test_fit_a_vae_without_its_objective():
+    text = message(lambda: fit(VAE(784, (32,), 2), X, epochs=1, verbose=False))
+    three_parts(text, "ReconstructionObjective", "ONE tensor", "returned a tuple",
+                "loss_fn=VAEObjective()")  # fmt: skip
+    fit(VAE(784, (32,), 2), X, epochs=1, verbose=False, loss_fn=VAEObjective())  # the fix works
+
+
+@pytest.mark.parametrize("lr", [float("nan"), float("inf"), 0.0, -1e-3, "1e-3"])
+def test_a_learning_rate_that_is_not_a_positive_number(lr):
+    text = message(lambda: fit(LinearAutoencoder(784, 2), X, lr=lr, epochs=1, verbose=False))
+    three_parts(text, "fit", "positive, finite learning rate", f"lr={lr!r}", "lr=1e-3")
+
+
+def test_a_learning_rate_that_makes_the_loss_nan_is_stopped_with_advice():
+    model = DenseAutoencoder(784, (32,), 2)
+    with pytest.raises(NonFiniteLossError) as info:
+        fit(model, X.repeat(20, 1, 1, 1), lr=1e12, epochs=3, batch_size=8, verbose=False)
+    text = str(info.value)
+    assert re.search(r"The loss became (nan|inf) at epoch \d+, batch \d+ of 15", text), text
+    assert "smaller learning rate (now 1e+12)" in text and "grad_clip=1.0" in text
+
+
+class _CtrlC(Callback):
+    """Press Ctrl-C (interrupt the kernel) during the second epoch."""
+
+    def on_batch_start(self, state):
+        if state.epoch == 2 and state.step == 4:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_fit_keeps_the_model_and_the_history(capsys):
+    model = LinearAutoencoder(784, 2)
+    before = model.encoder.weight.detach().clone()
+    history = fit(model, X, epochs=5, batch_size=2, callbacks=[_CtrlC()], verbose=False)
+    assert history.interrupted and [row["epoch"] for row in history.rows] == [1]
+    assert not torch.equal(model.encoder.weight, before)  # the trained weights are kept
+    note = capsys.readouterr().out.strip()
+    assert note.count("\n") == 0  # one line
+    assert "Training interrupted during epoch 2 (after 4 steps)" in note
+    assert "the history holds the 1 finished epochs" in note
+
+
+# ------------------------------------------------------------------- cells run out of order
+def test_evaluation_before_training_runs_on_the_untrained_model():
+    """predict on a model that is built but not trained yet is legitimate: it must work."""
+    out = predict(LinearAutoencoder(784, 2), X)
+    assert out.shape == X.shape
+
+
+@pytest.mark.xfail(strict=True, reason="course_utils/plots.py (not this branch's file) has no "
+                   "check yet: history_figure(None) raises a raw TypeError; patch in the report")
+def test_a_figure_cell_before_the_training_cell():
+    from course_utils.plots import history_figure
+
+    text = message(lambda: history_figure(None))
+    three_parts(text, "history_figure", "History", "None", "Run the training cell")
+
+
+def test_a_quiz_cell_before_the_setup_cell(capsys):
+    """The quiz needs no setup: run first (no kernel, no setup_course) it still prints."""
+    from course_utils.quiz import show_quiz
+
+    show_quiz(LESSON)
+    assert "check_answers(" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------- datasets
+@pytest.fixture
+def mnist_env(isolated_data, monkeypatch):
+    folder = isolated_data / "mnist"
+    make_idx_folder(folder, n_train=None, n_test=20)
+    monkeypatch.setenv("COURSE_MNIST_DIR", str(folder))
+    return folder
+
+
+def _load():
+    from course_utils.data import load_dataset
+
+    return load_dataset("mnist")
+
+
+def test_a_missing_labels_file_is_named_not_reported_as_no_files(mnist_env):
+    (mnist_env / "t10k-labels-idx1-ubyte.gz").unlink()
+    text = message(_load)
+    assert "holds no" not in text
+    three_parts(text, str(mnist_env), "come as a pair", "has t10k-images-idx3-ubyte.gz but not "
+                "t10k-labels-idx1-ubyte(.gz)", "Put the missing file there")  # fmt: skip
+
+
+def test_a_missing_images_file_is_named(mnist_env):
+    (mnist_env / "t10k-images-idx3-ubyte.gz").unlink()
+    text = message(_load)
+    assert "has t10k-labels-idx1-ubyte.gz but not t10k-images-idx3-ubyte(.gz)" in text
+
+
+def test_an_empty_dataset_folder(mnist_env):
+    for f in mnist_env.iterdir():
+        f.unlink()
+    text = message(_load)
+    three_parts(text, f"COURSE_MNIST_DIR={mnist_env}", "t10k-images-idx3-ubyte(.gz)",
+                "holds no", "unset the variable")  # fmt: skip
+
+
+def test_a_truncated_dataset_file(mnist_env):
+    path = mnist_env / "t10k-images-idx3-ubyte"
+    write_idx(path, np.zeros((20, 28, 28), np.uint8), gz=False)
+    (mnist_env / "t10k-images-idx3-ubyte.gz").unlink()
+    path.write_bytes(path.read_bytes()[:1000])
+    text = message(_load)
+    three_parts(text, str(path), "header promises shape (20, 28, 28)", "holds 1,000 bytes",
+                "Delete it and load the dataset again")  # fmt: skip
+
+
+def test_a_corrupt_gzip_dataset_file(mnist_env):
+    path = mnist_env / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(b"\x1f\x8b" + b"garbage" * 10)
+    text = message(_load)
+    three_parts(text, f"Could not read {path}", "damaged or truncated", str(path),
+                "delete it and load the dataset again")  # fmt: skip
+
+
+def test_a_file_that_is_not_idx(mnist_env):
+    path = mnist_env / "t10k-labels-idx1-ubyte.gz"
+    import gzip
+
+    path.write_bytes(gzip.compress(b"<html>404 Not Found</html>"))
+    text = message(_load)
+    three_parts(text, str(path), "expected b'\\x00\\x00\\x08'", "starts with b'<htm'",
+                "Replace it with the original file")  # fmt: skip
+
+
+def test_a_data_folder_that_is_not_a_folder(isolated_data, monkeypatch):
+    monkeypatch.setenv("COURSE_MNIST_DIR", str(isolated_data / "nowhere"))
+    text = message(_load)
+    three_parts(text, "COURSE_MNIST_DIR=", "is not a folder", "nowhere", "Fix or unset")
+
+
+def _online(monkeypatch, fake_class):
+    """Pretend to be online, with ``fake_class`` standing for torchvision's MNIST."""
+    import torchvision.datasets as tvd
+
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.setattr(data_sources.socket, "create_connection", lambda *a, **k: _Closable())
+    monkeypatch.setattr(tvd, "MNIST", fake_class)
+
+
+class _Closable:
+    def close(self):
+        pass
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_cache_folder_that_is_not_writable(isolated_data, monkeypatch):
+    cache = isolated_data / "cache"
+    cache.mkdir()
+    cache.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        _online(monkeypatch, lambda *a, **k: None)
+        reason = data_sources._download(data_sources.DATASETS["mnist"])
+    finally:
+        cache.chmod(stat.S_IRWXU)
+    assert "is not writable" in reason and "set COURSE_DATA_DIR" in reason
+
+
+def test_a_cache_path_that_cannot_be_a_folder(isolated_data, monkeypatch):
+    """Not writable, as root sees it too: the cache path is a FILE."""
+    blocker = isolated_data / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    _online(monkeypatch, lambda *a, **k: None)
+    reason = data_sources._download(data_sources.DATASETS["mnist"])
+    three_parts(reason, f"the cache folder {blocker}", "not writable", "NotADirectoryError",
+                "set COURSE_DATA_DIR to a folder you can write to")  # fmt: skip
+    data = _load()  # and the lesson still runs, on the embedded fallback
+    assert data.train.x.shape[1:] == (1, 28, 28)
+
+
+def test_a_full_disk_while_writing_the_cache_keeps_the_old_files(isolated_data, monkeypatch):
+    raw = isolated_data / "cache" / "MNIST" / "raw"
+    make_idx_folder(raw, n_train=None, n_test=20)  # the old cache: a good test split
+    old = {p.name: p.read_bytes() for p in raw.iterdir()}
+
+    class DiskFullMidway:  # torchvision's MNIST writing its files, until the disk is full
+        def __init__(self, root, train, download):
+            folder = Path(root) / "MNIST" / "raw"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "t10k-images-idx3-ubyte").write_bytes(b"\0\0\x08\x03" + b"\0" * 100)
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    _online(monkeypatch, DiskFullMidway)
+    reason = data_sources._download(data_sources.DATASETS["mnist"])
+    assert "download failed (OSError: [Errno 28] No space left on device)" in reason
+    assert {p.name: p.read_bytes() for p in raw.iterdir()} == old  # nothing half-written
+    assert not [p for p in (isolated_data / "cache").iterdir() if p.name.startswith(".")]
+    data = _load()  # the old cache entry is still usable
+    assert "the course cache" in data.source
+
+
+# ------------------------------------------------------------------------------------ quizzes
+def test_check_answers_given_a_list():
+    text = message(lambda: check_answers(LESSON, ["a", "b"]))
+    three_parts(text, "check_answers", "a dict {question id: letters}", "a list ['a', 'b']",
+                "Write each question's id")  # fmt: skip
+
+
+def test_grade_given_a_list():
+    text = message(lambda: grade(load_bank(LESSON), [0, 1]))
+    three_parts(text, "grade", "a dict {question id: option index}", "a list [0, 1]",
+                "{'q1': 2}")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [("zz", "use letters from abc"), ("", "use letters from abc"), (3, "no option [3]"),
+     ("ab", "takes ONE option"), ([1.5], "is not an index"), ("aa", "repeats an option")],
+)  # fmt: skip
+def test_nonsense_quiz_answers(answer, says):
+    qid = load_bank(LESSON).questions[0].id  # a single-answer question with 3 options
+    with pytest.raises(QuizAnswerError) as info:
+        check_answers(LESSON, {qid: answer})
+    assert f"question '{qid}'" in str(info.value) and says in str(info.value)
+
+
+def test_an_unknown_question_id_lists_the_ids():
+    text = message(lambda: check_answers(LESSON, {"q99": "a"}))
+    assert "no question ['q99']" in text and load_bank(LESSON).questions[0].id in text
+
+
+def test_a_malformed_quiz_bank_lists_every_problem(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("lesson: x\ntitle: {en: a}\nversion: 1\nquestions:\n  - id: q1\n    type: one\n")
+    with pytest.raises(QuizBankError) as info:
+        load_bank(bad)
+    text = str(info.value)
+    assert f"quiz bank {bad} has" in text and len(info.value.problems) >= 3
+    assert "no Vietnamese translation ('vi')" in text and "question 'q1'" in text
+
+
+def test_a_quiz_bank_with_a_yaml_syntax_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("lesson: x\nquestions: [\n")
+    assert "YAML syntax error at line 3" in message(lambda: load_bank(bad))
+
+
+def test_a_quiz_bank_that_does_not_exist():
+    text = message(lambda: load_bank("99_nope"))
+    assert "No quiz bank for lesson '99_nope'" in text and "06_variational_autoencoders" in text
+
+
+@pytest.mark.parametrize("where", ["missing-folder/result.json", "."])
+def test_an_export_to_an_unwritable_path_writes_nothing(tmp_path, where):
+    result = grade(load_bank(LESSON), {})
+    target = tmp_path / where
+    with pytest.raises(OSError) as info:
+        result.save(target)
+    three_parts(str(info.value), "QuizResult.save", "a folder you can write to", str(target),
+                "Nothing was saved there")  # fmt: skip
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no half-written file
+
+
+def test_an_export_keeps_the_old_file_when_the_disk_fills(tmp_path, monkeypatch):
+    path = tmp_path / "result.json"
+    path.write_text("old result\n")
+    result = grade(load_bank(LESSON), {})
+    real = Path.write_text
+
+    def full(self, text, *args, **kwargs):
+        real(self, text[:10], *args, **kwargs)  # part of it got to the disk
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(OSError, match="No space left on device"):
+        result.save(path)
+    monkeypatch.undo()
+    assert path.read_text() == "old result\n" and sorted(tmp_path.iterdir()) == [path]
+
+
+# --------------------------------------------------------------------- the grading command
+def _exercises():
+    from course_utils import grade as grading
+
+    return grading, grading.load_exercises(ROOT / "exercises")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [("essay.ipynb", "Dear teacher, here is my answer", "could not read the notebook"),
+     ("empty.ipynb", "", "could not read the notebook"),
+     ("plain.ipynb", nbformat.writes(nbformat.v4.new_notebook(
+         cells=[nbformat.v4.new_code_cell("1 + 1")])), "not an exercise notebook")],
+)  # fmt: skip
+def test_grading_something_that_is_not_an_exercise_notebook(tmp_path, name, content, problem):
+    grading, exercises = _exercises()
+    (tmp_path / name).write_text(content)
+    row, merged = grading.prepare("sam", tmp_path / name, None, exercises, None)
+    assert merged is None and row.problem.startswith(problem)
+
+
+def test_grading_a_notebook_with_a_deleted_cell(tmp_path):
+    grading, exercises = _exercises()
+    nb = nbformat.read(ROOT / "solutions" / f"{LESSON}.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if c.get("id") != "gaussian_kl"]
+    nbformat.write(nb, tmp_path / "tom.ipynb")
+    row, merged = grading.prepare("tom", tmp_path / "tom.ipynb", None, exercises, None)
+    assert row.notes == ["task gaussian_kl: answer cell missing"] and merged is not None
+
+
+def test_grading_a_notebook_with_a_syntax_error(tmp_path):
+    grading, _ = _exercises()
+    nb = nbformat.read(ROOT / "solutions" / f"{LESSON}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.get("id") == "gaussian_kl")
+    cell.source = "# Task gaussian_kl\ndef gaussian_kl(mu, logvar)\n    return mu"
+    (tmp_path / "class").mkdir()
+    nbformat.write(nb, tmp_path / "class" / "syd.ipynb")
+    out = tmp_path / "grades.csv"
+    assert grading.main([str(tmp_path / "class"), "--out", str(out)]) == 0
+    row = out.read_text().splitlines()[1]
+    assert row.startswith("syd,") and "gaussian_kl" in row and "SyntaxError" in row, row
