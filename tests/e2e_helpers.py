@@ -2,8 +2,10 @@
 
 The server: the project's own venv (``sys.executable``), bound to 127.0.0.1 on a free port, a
 random token, temporary configuration / runtime / settings / workspace directories, its own
-process group. ``stop_server`` ends it, its kernels and anything they started, within a bounded
-time, whatever state the test left it in.
+process group, and as its root a temporary COPY of notebooks/ and exercises/ (the repository's
+notebooks are never opened, so neither a save nor jupytext can change them; course_utils comes
+from the repository through PYTHONPATH). ``stop_server`` ends it, its kernels and anything they
+started, within a bounded time, whatever state the test left it in.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -56,7 +59,11 @@ def free_port() -> int:
 
 
 def _settings(user_settings: Path) -> None:
-    """Lab settings for a test: every cell in the DOM (no windowing), no news or update checks."""
+    """Lab settings for a test: every cell in the DOM (no windowing), no autosave (the test works
+    on copies anyway), no news or update checks."""
+    docmanager = user_settings / "@jupyterlab" / "docmanager-extension"
+    docmanager.mkdir(parents=True, exist_ok=True)
+    (docmanager / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
     notebook = user_settings / "@jupyterlab" / "notebook-extension"
     notebook.mkdir(parents=True, exist_ok=True)
     (notebook / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
@@ -70,9 +77,13 @@ def _settings(user_settings: Path) -> None:
 def start_server(tmp: Path, extra_env: dict[str, str], timeout: float = 90.0) -> Server:
     """Start JupyterLab from this venv; return once its API answers (or raise with its log)."""
     dirs = {name: tmp / name for name in ("config", "runtime", "data", "settings", "workspaces",
-                                          "ipython")}  # fmt: skip
+                                          "ipython", "work")}  # fmt: skip
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
+    for folder in ("notebooks", "exercises"):  # the server's root holds COPIES of the notebooks
+        (dirs["work"] / folder).mkdir()  # only the .ipynb: no jupytext twin to re-read or write
+        for nb in (ROOT / folder).glob("*.ipynb"):
+            shutil.copy(nb, dirs["work"] / folder / nb.name)
     _settings(dirs["settings"])
     port, token = free_port(), secrets.token_hex(24)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_"))}
@@ -91,7 +102,7 @@ def start_server(tmp: Path, extra_env: dict[str, str], timeout: float = 90.0) ->
     command = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={dirs['work']}",
         f"--LabApp.user_settings_dir={dirs['settings']}",
         f"--LabApp.workspaces_dir={dirs['workspaces']}",
         "--LabApp.news_url=", "--ServerApp.terminals_enabled=False",
@@ -99,7 +110,7 @@ def start_server(tmp: Path, extra_env: dict[str, str], timeout: float = 90.0) ->
     ]  # fmt: skip
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            command, cwd=dirs["work"], env=env, stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
     server = Server(process, port, token, log, dirs)

@@ -54,6 +54,7 @@ def lab(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lab")
     extra = {k: os.environ[k] for k in ("COURSE_MNIST_DIR", "COURSE_FASHION_MNIST_DIR",
                                         "COURSE_DATA_DIR") if k in os.environ}  # fmt: skip
+    originals = {p: p.read_bytes() for p in ROOT.glob("*/*_*.ipynb")}
     server = start_server(tmp, extra)
     try:
         with sync_playwright() as pw:
@@ -73,6 +74,8 @@ def lab(tmp_path_factory):
     finally:
         left = stop_server(server)
         assert not left, f"processes left behind after shutdown: {left}"
+        changed = [str(p) for p, raw in originals.items() if p.read_bytes() != raw]
+        assert not changed, f"the browser test changed repository notebooks: {changed}"
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -94,9 +97,13 @@ def _open(page, server, notebook: str):
     panel = _panel(page)
     panel.locator(".jp-Cell").first.wait_for()
     indicator = panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-    page.wait_for_function(
-        "() => !!document.querySelector(\".jp-NotebookPanel:not(.lm-mod-hidden) "
-        ".jp-Notebook-ExecutionIndicator[data-status='idle']\")",
+    page.wait_for_function(  # a kernel is attached (its name shows) and reports idle
+        """() => {
+            const p = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+            const name = p && p.querySelector('.jp-Toolbar-kernelName');
+            return name && /Python/.test(name.textContent)
+                && p.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']");
+        }""",
         timeout=90_000,
     )
     return panel, indicator
