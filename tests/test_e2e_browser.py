@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from e2e_helpers import CHROMIUM, CHROMIUM_FLAGS, LEARNER, ROOT, start_server, stop_server
@@ -121,8 +120,8 @@ def _cell(panel, text: str):
 
 
 def _errors(panel) -> str:
-    return "\n".join(panel.locator(".jp-OutputArea-output[data-mime-type="
-                                   "'application/vnd.jupyter.stderr']").all_inner_texts())  # fmt: skip
+    stderr = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+    return "\n".join(panel.locator(stderr).all_inner_texts())
 
 
 def _wait_run_all(page, panel) -> None:
@@ -236,7 +235,8 @@ def test_quiz_feedback_and_score_in_english_then_vietnamese(lesson):
 def test_exercise_check_on_a_stub_says_not_attempted(lab, lesson):
     server, page = lab
     panel, _ = _open(page, server, f"exercises/{LESSON}.ipynb")
-    for text in ("setup_course(seed=0)", "def reparameterize(", "check_reparameterize(reparameterize)"):
+    cells = ("setup_course(seed=0)", "def reparameterize(", "check_reparameterize(reparameterize)")
+    for text in cells:
         cell = _cell(panel, text)
         cell.locator(".jp-InputPrompt").click()  # select the cell (command mode) ...
         page.keyboard.press("Control+Enter")  # ... and run it, as a student does
