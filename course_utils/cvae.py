@@ -59,6 +59,7 @@ class ConditionalVAE(nn.Module):
 
     def encode(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         flat = flatten_input(x, self.n_inputs, "ConditionalVAE", model_dtype(self))  # (B, 784)
+        check_labels(y, self.n_classes, "ConditionalVAE (the labels y)")
         h = self.body(torch.cat([flat, one_hot_labels(y, self.n_classes, flat.dtype)], dim=1))
         return self.to_mu(h), self.to_logvar(h)  # (B, L), (B, L)
 

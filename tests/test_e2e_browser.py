@@ -157,7 +157,7 @@ def lesson(lab):
 def test_latent_slider_redraws_the_decoded_image(lesson):
     page, panel = lesson
     cell = _cell(panel, "latent_view(vae2, chosen)")
-    output = cell.locator(".jp-OutputArea")
+    output = cell.locator(".jp-Cell-outputArea")
     handle = output.locator(".noUi-handle, .ui-slider-handle").first  # ipywidgets 8 / 7
     image = output.locator("img").first
     handle.wait_for()
@@ -245,7 +245,7 @@ def test_exercise_check_on_a_stub_says_not_attempted(lab, lesson):
             arg=cell.element_handle(),
             timeout=90_000,
         )
-    check = _cell(panel, "check_reparameterize(reparameterize)").locator(".jp-OutputArea")
+    check = _cell(panel, "check_reparameterize(reparameterize)").locator(".jp-Cell-outputArea")
     check.get_by_text(re.compile("not attempted")).first.wait_for()
     _shot(_cell(panel, "check_reparameterize(reparameterize)"), "09_exercise_not_attempted")
     assert "NotImplementedError" in check.inner_text()  # the note says what to replace

@@ -200,7 +200,7 @@ def test_wrong_code_shape_into_the_gumbel_decoder():
 def test_labels_out_of_range_into_the_cvae():
     cvae = ConditionalVAE(784, 10, hidden=(32,), n_latent=2)
     text = message(lambda: cvae(X, torch.full((6,), 10)))
-    three_parts(text, "labels", "from 0 to 9", "from 10 to 10", "n_classes")
+    three_parts(text, "ConditionalVAE (the labels y)", "from 0 to 9", "from 10 to 10", "n_classes")
     text = message(lambda: cvae(X, torch.nn.functional.one_hot(torch.zeros(6).long(), 10)))
     three_parts(text, "labels", "shape (B,)", "(6, 10)", "not one-hot vectors")
 
