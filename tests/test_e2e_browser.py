@@ -85,31 +85,38 @@ def _shot(target, name: str) -> None:
     target.screenshot(path=str(ARTEFACTS / f"{name}.png"))
 
 
-def _panel(page):
-    """The notebook panel on show (the one whose tab is current)."""
-    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").last
-
-
 def _open(page, server, notebook: str):
-    """Open a notebook in Lab and wait until its kernel reports idle."""
-    page.goto(server.url(f"lab/tree/{notebook}"))
-    panel = _panel(page)
-    panel.locator(".jp-Cell").first.wait_for()
-    indicator = panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    """Open a notebook in Lab (the first by its URL, later ones as a student does, without a
+    reload) and wait until it is the current tab and its kernel reports idle."""
+    if "/lab" not in page.url:
+        page.goto(server.url(f"lab/tree/{notebook}"))
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=90_000)
+    else:
+        _command(page, "docmanager:open", {"path": notebook})
+    page.wait_for_function(
+        "p => { const w = window.jupyterapp.shell.currentWidget;"
+        "       return w && w.context && w.context.path === p; }",
+        arg=notebook,
+        timeout=90_000,
+    )
+    panel_id = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
     page.wait_for_function(  # a kernel is attached (its name shows) and reports idle
-        """() => {
-            const p = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+        """id => {
+            const p = document.getElementById(id);
             const name = p && p.querySelector('.jp-Toolbar-kernelName');
             return name && /Python/.test(name.textContent)
                 && p.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']");
         }""",
+        arg=panel_id,
         timeout=90_000,
     )
-    return panel, indicator
+    panel = page.locator(f"[id='{panel_id}']")
+    panel.locator(".jp-Cell").first.wait_for()
+    return panel, panel_id
 
 
-def _command(page, command: str) -> None:
-    page.evaluate("c => window.jupyterapp.commands.execute(c)", command)
+def _command(page, command: str, args: dict | None = None) -> None:
+    page.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a)", [command, args or {}])
 
 
 def _cell(panel, text: str):
@@ -124,17 +131,18 @@ def _errors(panel) -> str:
     return "\n".join(panel.locator(stderr).all_inner_texts())
 
 
-def _wait_run_all(page, panel) -> None:
+def _wait_run_all(page, panel, panel_id: str) -> None:
     """Run All was issued: wait until no prompt is queued/running and the kernel is idle."""
     page.wait_for_function(
-        """() => {
-            const p = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+        """id => {
+            const p = document.getElementById(id);
             const prompts = [...p.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
                 .map(e => e.textContent.trim());
             const idle = p.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']");
             return idle && prompts.length && !prompts.some(t => t.includes('*'))
                    && /\\[\\d+\\]/.test(prompts[0]);
         }""",
+        arg=panel_id,
         timeout=RUN_ALL_TIMEOUT_MS,
     )
     prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
@@ -146,10 +154,10 @@ def _wait_run_all(page, panel) -> None:
 @pytest.fixture(scope="module")
 def lesson(lab):
     server, page = lab
-    panel, _ = _open(page, server, f"notebooks/{LESSON}.ipynb")
+    panel, panel_id = _open(page, server, f"notebooks/{LESSON}.ipynb")
     _shot(page, "01_lesson06_opened")
     _command(page, "notebook:run-all-cells")
-    _wait_run_all(page, panel)
+    _wait_run_all(page, panel, panel_id)
     _shot(page, "02_lesson06_after_run_all")
     return page, panel
 
@@ -203,6 +211,12 @@ def test_quiz_feedback_and_score_in_english_then_vietnamese(lesson):
     boxes.first.wait_for()
     assert boxes.count() == sum(len(p.options) for p in bank.questions)
 
+    block = boxes.nth(first_box).locator("xpath=../..")  # question text, options, feedback
+
+    def shot(name: str, score: str) -> None:  # the question block, and the score line
+        _shot(block, f"{name}_question")
+        _shot(cell.get_by_text(score).first, f"{name}_score")
+
     def answer(position: int, submit: str) -> None:
         box = boxes.nth(first_box + position)
         box.get_by_text(f"({LETTERS[position]})").first.click()  # a click on the option's text
@@ -213,26 +227,26 @@ def test_quiz_feedback_and_score_in_english_then_vietnamese(lesson):
     feedback = f"Incorrect (0/1). You chose ({LETTERS[wrong]})."
     cell.get_by_text(feedback).first.wait_for()
     page.get_by_text(f"Score: 0 / {n_questions} (answered: 1)").first.wait_for()
-    _shot(cell, "05_quiz_wrong_en")
+    shot("05_quiz_wrong_en", f"Score: 0 / {n_questions} (answered: 1)")
 
     answer(right, "Submit")
     assert not boxes.nth(first_box + wrong).locator("input").is_checked()  # one tick only
     cell.get_by_text(f"Correct (1/1). You chose ({LETTERS[right]}).").first.wait_for()
     page.get_by_text(f"Score: 1 / {n_questions} (answered: 1)").first.wait_for()
-    _shot(cell, "06_quiz_right_en")
+    shot("06_quiz_right_en", f"Score: 1 / {n_questions} (answered: 1)")
 
     cell.get_by_role("button", name="Tiếng Việt").click()
     cell.get_by_text(f"Đúng (1/1). Bạn đã chọn ({LETTERS[right]}).").first.wait_for()
     page.get_by_text(f"Điểm: 1 / {n_questions} (đã trả lời: 1)").first.wait_for()
-    _shot(cell, "07_quiz_right_vi")
+    shot("07_quiz_right_vi", f"Điểm: 1 / {n_questions} (đã trả lời: 1)")
 
     answer(wrong, "Nộp bài")
     cell.get_by_text(f"Sai (0/1). Bạn đã chọn ({LETTERS[wrong]}).").first.wait_for()
     page.get_by_text(f"Điểm: 0 / {n_questions} (đã trả lời: 1)").first.wait_for()
-    _shot(cell, "08_quiz_wrong_vi")
+    shot("08_quiz_wrong_vi", f"Điểm: 0 / {n_questions} (đã trả lời: 1)")
 
 
-def test_exercise_check_on_a_stub_says_not_attempted(lab, lesson):
+def test_exercise_check_on_a_stub_says_not_attempted(lab):
     server, page = lab
     panel, _ = _open(page, server, f"exercises/{LESSON}.ipynb")
     cells = ("setup_course(seed=0)", "def reparameterize(", "check_reparameterize(reparameterize)")
