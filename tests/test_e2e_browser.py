@@ -116,7 +116,11 @@ def _open(page, server, notebook: str):
 
 
 def _command(page, command: str, args: dict | None = None) -> None:
-    page.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a)", [command, args or {}])
+    """Start a Lab command (what a menu item does); the test then waits on the page's state."""
+    page.evaluate(
+        "([c, a]) => { window.jupyterapp.commands.execute(c, a); return null; }",
+        [command, args or {}],
+    )
 
 
 def _cell(panel, text: str):
