@@ -99,7 +99,8 @@ def execute_notebook(path: Path, mode: str, cell_timeout: int | None = None) -> 
     with client.setup_kernel(env=env):
         with PeakMemory(client.km.provisioner.pid) as memory:
             try:
-                client.execute()  # the kernel is already started: runs every cell
+                for index, cell in enumerate(nb.cells):  # what client.execute() does, in OUR kernel
+                    client.execute_cell(cell, index)
             except Exception as exc:  # recorded in the table, the next lesson still runs
                 error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}"
         peak = memory.peak_mb
