@@ -41,8 +41,8 @@ class BenchConfig:
 
     data: ImageData
     quick: bool
-    threads: int  # torch threads for OUR side (the reference keeps torch's default)
-    default_threads: int  # torch's default on this machine, used by the reference
+    threads: int  # torch threads for our side
+    reference_threads: int  # torch threads for the reference side
 
     def describe(self) -> dict:
         x = self.data
@@ -50,7 +50,7 @@ class BenchConfig:
             "data": x.name,
             "images": {"train": len(x.train.x), "valid": len(x.valid.x), "test": len(x.test.x)},
             "threads_ours": self.threads,
-            "threads_reference": self.default_threads,
+            "threads_reference": self.reference_threads,
             "quick": self.quick,
         }
 
@@ -129,9 +129,14 @@ def check_names(names: list[str]) -> list[str]:
 
 
 def run(names: list[str], quick: bool = False, threads: int | None = None) -> list[dict]:
-    """Run the named benchmarks; print and return one result dict (JSON line) per benchmark."""
+    """Run the named benchmarks; print and return one result dict (JSON line) per benchmark.
+
+    ``threads`` (default: torch's default) is used by BOTH sides, so that the reference is never
+    handicapped by our choice: on a busy machine 2 threads per process can be several times
+    slower than 1 (docs/PERFORMANCE.md).
+    """
     names = check_names(names)
-    default_threads = torch.get_num_threads()
+    threads = threads or torch.get_num_threads()
     results = []
     datasets: dict[float, ImageData] = {}
     registry = _registry()
@@ -139,8 +144,8 @@ def run(names: list[str], quick: bool = False, threads: int | None = None) -> li
         fraction = 0.0 if name == "vae-mlp" else 0.1  # the classic VAE trains on all 60k
         if fraction not in datasets:
             datasets[fraction] = load_bench_data(quick, fraction)
-        cfg = BenchConfig(datasets[fraction], quick, threads or default_threads, default_threads)
-        with Stopwatch() as sw:
+        cfg = BenchConfig(datasets[fraction], quick, threads, threads)
+        with Stopwatch() as sw, torch_threads(threads):
             figures = registry[name](cfg)
         line = {"benchmark": name, **cfg.describe(), **figures, "seconds": round(sw.seconds, 1)}
         print(json.dumps(line), flush=True)
@@ -154,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"among {', '.join(BENCHMARKS)}")
     parser.add_argument("--quick", action="store_true", help="tiny data, 1 epoch: JSON shape only")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads for OUR side (default: torch's default)")  # fmt: skip
+                        help="torch threads for both sides (default: torch's default)")  # fmt: skip
     args = parser.parse_args(argv)
     run(args.names, quick=args.quick, threads=args.threads)
 

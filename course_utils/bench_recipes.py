@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_utils.bench import BenchConfig, Stopwatch, ratio, torch_threads
+from course_utils.bench import BenchConfig, Stopwatch, ratio
 from course_utils.conv import ConvAutoencoder
 from course_utils.corruption import best_blur_sigma, corrupt, gaussian_blur, psnr
 from course_utils.denoising import DenoisingObjective, denoise
@@ -168,7 +168,7 @@ def vae_test_loss(model: nn.Module, x: Tensor, seed: int = 0) -> float:
     return predict(model, x, fn=per_image, batch_size=2000).mean().item()
 
 
-VAE_RECIPE = Recipe(steps=0, batch_size=256, lr=3e-3, cosine=False)
+VAE_RECIPE = Recipe(steps=0, batch_size=128, lr=2e-3, cosine=False)  # lesson 06's settings
 VAE_MAX_EPOCHS = 20
 
 
@@ -194,13 +194,12 @@ def bench_vae_mlp(cfg: BenchConfig) -> dict:
             state.stop = self.losses[-1] <= target
 
     stopper = StopAtTarget()
-    with torch_threads(cfg.threads):
-        torch.manual_seed(0)
-        ours = VAE(784, hidden=(400,), n_latent=20)
-        with Stopwatch() as sw:  # the clock includes our test-loss checks after every epoch
-            fit(ours, x, loss_fn=VAEObjective(), epochs=1 if cfg.quick else VAE_MAX_EPOCHS,
-                batch_size=VAE_RECIPE.batch_size, lr=VAE_RECIPE.lr, callbacks=[stopper],
-                verbose=False)  # fmt: skip
+    torch.manual_seed(0)
+    ours = VAE(784, hidden=(400,), n_latent=20)
+    with Stopwatch() as sw:  # the clock includes our test-loss checks after every epoch
+        fit(ours, x, loss_fn=VAEObjective(), epochs=1 if cfg.quick else VAE_MAX_EPOCHS,
+            batch_size=VAE_RECIPE.batch_size, lr=VAE_RECIPE.lr, callbacks=[stopper],
+            verbose=False)  # fmt: skip
     reached = stopper.losses[-1] <= target
     return {
         "reference": {"seconds_per_epoch": round(ref_total / epochs, 2), "epochs": epochs,
@@ -229,11 +228,10 @@ def _bench_ae(cfg: BenchConfig, make_model, recipe: Recipe, goal: float) -> dict
         torch.manual_seed(0)
         reference = make_model()
         ref_seconds = sum(classic_train(reference, _loader(dataset), _mse_objective, epochs))
-    with torch_threads(cfg.threads):
-        torch.manual_seed(0)
-        ours = make_model()
-        with Stopwatch() as sw:
-            fit_recipe(ours, x, recipe, cfg.quick)
+    torch.manual_seed(0)
+    ours = make_model()
+    with Stopwatch() as sw:
+        fit_recipe(ours, x, recipe, cfg.quick)
     mse_ref = mse_per_pixel(predict(reference, x_test), x_test).item()
     mse_ours = mse_per_pixel(predict(ours, x_test), x_test).item()
     return {
@@ -269,12 +267,11 @@ DAE_RECIPE = Recipe(steps=3400, batch_size=128, lr=1e-3, cosine=False)  # lesson
 def bench_dae(cfg: BenchConfig) -> dict:
     """Mean PSNR (dB) of lesson 04's denoiser vs the best Gaussian blur (width tuned on valid)."""
     d = cfg.data
-    with torch_threads(cfg.threads):
-        torch.manual_seed(0)
-        dae = DenseAutoencoder(784, hidden=(512,), n_latent=256)
-        objective = DenoisingObjective(DAE_LEVELS, seed=1, valid_noise=("gaussian", 0.3))
-        with Stopwatch() as sw:
-            fit_recipe(dae, d.train.x, DAE_RECIPE, cfg.quick, loss_fn=objective)
+    torch.manual_seed(0)
+    dae = DenseAutoencoder(784, hidden=(512,), n_latent=256)
+    objective = DenoisingObjective(DAE_LEVELS, seed=1, valid_noise=("gaussian", 0.3))
+    with Stopwatch() as sw:
+        fit_recipe(dae, d.train.x, DAE_RECIPE, cfg.quick, loss_fn=objective)
     test, valid = d.test.x[:2000], d.valid.x[:1000]
     rows = []
     for j, level in enumerate(GAUSSIAN_LEVELS):  # the seeds of lesson 04's psnr_table
@@ -311,15 +308,14 @@ def bench_linear_pca(cfg: BenchConfig) -> dict:
         torch.linalg.svd(flat - flat.mean(0), full_matrices=False)
     ks = (2, 10, 32) if not cfg.quick else (2,)
     per_k = {}
-    with torch_threads(cfg.threads):
-        for k in ks:
-            torch.manual_seed(0)
-            model = LinearAutoencoder(784, k)
-            fit_recipe(model, x, LINEAR_RECIPE, cfg.quick)
-            ae = mse_per_pixel(predict(model, x_test), x_test).item()
-            ref = mse_per_pixel(pca.truncated(k).reconstruct(x_test.flatten(1)),
-                                x_test.flatten(1)).item()  # fmt: skip
-            per_k[str(k)] = {"ae": round(ae, 6), "pca": round(ref, 6), "ratio": ratio(ae, ref)}
+    for k in ks:
+        torch.manual_seed(0)
+        model = LinearAutoencoder(784, k)
+        fit_recipe(model, x, LINEAR_RECIPE, cfg.quick)
+        ae = mse_per_pixel(predict(model, x_test), x_test).item()
+        ref = mse_per_pixel(pca.truncated(k).reconstruct(x_test.flatten(1)),
+                            x_test.flatten(1)).item()  # fmt: skip
+        per_k[str(k)] = {"ae": round(ae, 6), "pca": round(ref, 6), "ratio": ratio(ae, ref)}
     worst = max(v["ratio"] for v in per_k.values())
     return {
         "reference": {"pca_test_mse_per_pixel": {k: v["pca"] for k, v in per_k.items()},
