@@ -48,6 +48,7 @@ class Recipe:
     batch_size: int = 128
     lr: float = 2e-3
     cosine: bool = True  # decay the learning rate to 0 along a half cosine
+    optimizer: str = "Adam, fused update (fused_adam)"
 
     def epochs(self, n_images: int, quick: bool) -> int:
         return 1 if quick else max(1, round(self.steps / math.ceil(n_images / self.batch_size)))
@@ -65,11 +66,21 @@ class CosineDecay(Callback):
             group["lr"] = self.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+def fused_adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:
+    """Adam with its update fused into one kernel (torch >= 2.4 on CPU): the default Adam loops
+    over the parameters in Python, about 40% of a small MLP's step on a CPU."""
+    try:
+        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    except (RuntimeError, TypeError):  # an older torch: the plain Adam
+        return torch.optim.Adam(model.parameters(), lr=lr)
+
+
 def fit_recipe(model: nn.Module, x: Tensor, recipe: Recipe, quick: bool, **kwargs):
     """``fit`` with the recipe's batch size, learning rate, epochs and (optional) cosine decay."""
     callbacks = [*kwargs.pop("callbacks", ()), *([CosineDecay(recipe.lr)] if recipe.cosine else [])]
     return fit(model, x, epochs=recipe.epochs(len(x), quick), batch_size=recipe.batch_size,
-               lr=recipe.lr, callbacks=callbacks, verbose=False, **kwargs)  # fmt: skip
+               lr=recipe.lr, optimizer=fused_adam(model, recipe.lr), callbacks=callbacks,
+               verbose=False, **kwargs)  # fmt: skip
 
 
 # ------------------------------------------------------------------------- the reference side
@@ -198,8 +209,8 @@ def bench_vae_mlp(cfg: BenchConfig) -> dict:
     ours = VAE(784, hidden=(400,), n_latent=20)
     with Stopwatch() as sw:  # the clock includes our test-loss checks after every epoch
         fit(ours, x, loss_fn=VAEObjective(), epochs=1 if cfg.quick else VAE_MAX_EPOCHS,
-            batch_size=VAE_RECIPE.batch_size, lr=VAE_RECIPE.lr, callbacks=[stopper],
-            verbose=False)  # fmt: skip
+            batch_size=VAE_RECIPE.batch_size, optimizer=fused_adam(ours, VAE_RECIPE.lr),
+            callbacks=[stopper], verbose=False)  # fmt: skip
     reached = stopper.losses[-1] <= target
     return {
         "reference": {"seconds_per_epoch": round(ref_total / epochs, 2), "epochs": epochs,
