@@ -179,8 +179,8 @@ def vae_test_loss(model: nn.Module, x: Tensor, seed: int = 0) -> float:
     return predict(model, x, fn=per_image, batch_size=2000).mean().item()
 
 
-VAE_RECIPE = Recipe(steps=0, batch_size=512, lr=4e-3, cosine=False)
-VAE_MAX_EPOCHS = 30
+VAE_RECIPE = Recipe(steps=0, batch_size=128, lr=2e-3, cosine=False)  # lesson 06's settings
+VAE_MAX_EPOCHS = 20
 
 
 def bench_vae_mlp(cfg: BenchConfig) -> dict:
