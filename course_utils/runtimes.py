@@ -125,7 +125,7 @@ def format_table(runs: list[Run], what: dict[str, str] = WHAT_IT_TRAINS) -> str:
         by_lesson.setdefault(r.lesson, {}).setdefault(r.mode, []).append(r)
     lines = ["| lesson | what it trains | minutes on a 2-core CPU | fast-mode seconds | peak memory |",
              "|---|---|---:|---:|---:|"]  # fmt: skip
-    totals = {"full": 0.0, "fast": 0.0}
+    totals: dict[str, float] = {}
 
     def cell(mode_runs: list[Run] | None, mode: str) -> str:
         if not mode_runs:
@@ -133,7 +133,7 @@ def format_table(runs: list[Run], what: dict[str, str] = WHAT_IT_TRAINS) -> str:
         if any(r.error for r in mode_runs):
             return "failed"
         slowest = max(r.seconds for r in mode_runs)
-        totals[mode] += slowest
+        totals[mode] = totals.get(mode, 0.0) + slowest
         return f"{slowest / 60:.1f}" if mode == "full" else f"{slowest:.0f}"
 
     for lesson in sorted(by_lesson):
@@ -141,7 +141,9 @@ def format_table(runs: list[Run], what: dict[str, str] = WHAT_IT_TRAINS) -> str:
         peak = max(r.peak_mb for rs in modes.values() for r in rs)
         lines.append(f"| {lesson} | {what.get(lesson[:2], '')} | {cell(modes.get('full'), 'full')} "
                      f"| {cell(modes.get('fast'), 'fast')} | {peak / 1024:.1f} GB |")  # fmt: skip
-    lines.append(f"| **all** | | **{totals['full'] / 60:.1f}** | **{totals['fast']:.0f}** | |")
+    full = f"**{totals['full'] / 60:.1f}**" if "full" in totals else "-"
+    fast = f"**{totals['fast']:.0f}**" if "fast" in totals else "-"
+    lines.append(f"| **all** | | {full} | {fast} | |")  # failed lessons are not counted
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ def test_format_table_columns_slowest_run_and_totals():
 def test_format_table_marks_failures():
     table = format_table([Run("03_c", "fast", 60.0, 100, error="CellTimeoutError: ...")], {})
     assert "| 03_c |  | - | failed | 0.1 GB |" in table
+    assert table.splitlines()[-1] == "| **all** | | - | - | |"
 
 
 def test_lessons_are_found_in_order():
