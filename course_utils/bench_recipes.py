@@ -306,7 +306,7 @@ def bench_dae(cfg: BenchConfig) -> dict:
 
 
 # --------------------------------------------------------------------------------- linear-pca
-LINEAR_RECIPE = Recipe(steps=6000, batch_size=128, lr=1e-3, cosine=True)  # lesson 01's budget
+LINEAR_RECIPE = Recipe(steps=6000, batch_size=128, lr=3e-3, cosine=True)  # lesson 01's budget
 
 
 def bench_linear_pca(cfg: BenchConfig) -> dict:
