@@ -1,4 +1,4 @@
-"""``python -m course_utils.bench [NAME ...] [--quick]``: the course's speed and quality claims, checkable.
+"""``python -m course_utils.bench [NAME ...] [--quick]``: speed and quality claims, checkable.
 
 Each benchmark trains the course's own code (``fit``, ``predict``, the lesson models and losses)
 side by side with what a user would otherwise write (a torchvision dataset with ``ToTensor`` per
@@ -154,8 +154,11 @@ def run(names: list[str], quick: bool = False, threads: int | None = None) -> li
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"among {', '.join(BENCHMARKS)}")
     parser.add_argument("--quick", action="store_true", help="tiny data, 1 epoch: JSON shape only")
     parser.add_argument("--threads", type=int, default=None,

@@ -92,7 +92,7 @@ def _write_idx(path: Path, array: np.ndarray) -> None:
 
 
 def torchvision_dataset(cfg: BenchConfig, x: Tensor, y: Tensor, root: Path, train: bool = True):
-    """A torchvision MNIST/FashionMNIST dataset with ``ToTensor`` per item, over images x (N, 1, 28, 28).
+    """A torchvision (Fashion)MNIST dataset, ``ToTensor`` per item, over images x (N, 1, 28, 28).
 
     torchvision 0.29 reads ``<root>/<Class>/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte``
     (uncompressed, all four files must exist), so the images are written there as uint8.
@@ -189,7 +189,9 @@ def bench_vae_mlp(cfg: BenchConfig) -> dict:
     with tempfile.TemporaryDirectory() as root:
         dataset = torchvision_dataset(cfg, x, y, Path(root))
         torch.manual_seed(0)
-        _warm_up(ClassicVAE, classic_vae_loss, dataset, lambda: VAE(784, (400,), 20), x, VAEObjective())
+        _warm_up(
+            ClassicVAE, classic_vae_loss, dataset, lambda: VAE(784, (400,), 20), x, VAEObjective()
+        )
         torch.manual_seed(0)
         reference = ClassicVAE()
         seconds = classic_train(reference, _loader(dataset), classic_vae_loss, epochs)
@@ -287,7 +289,10 @@ def bench_dae(cfg: BenchConfig) -> dict:
     rows = []
     for j, level in enumerate(GAUSSIAN_LEVELS):  # the seeds of lesson 04's psnr_table
         g = torch.Generator().manual_seed(10 + j)
-        noisy_valid, noisy_test = corrupt(valid, "gaussian", level, g), corrupt(test, "gaussian", level, g)
+        noisy_valid, noisy_test = (
+            corrupt(valid, "gaussian", level, g),
+            corrupt(test, "gaussian", level, g),
+        )
         sigma, _ = best_blur_sigma(noisy_valid, valid)
         blur = psnr(gaussian_blur(noisy_test, sigma), test).mean().item()
         ours = psnr(denoise(dae, noisy_test), test).mean().item()

@@ -123,8 +123,10 @@ def format_table(runs: list[Run], what: dict[str, str] = WHAT_IT_TRAINS) -> str:
     by_lesson: dict[str, dict[str, list[Run]]] = {}
     for r in runs:
         by_lesson.setdefault(r.lesson, {}).setdefault(r.mode, []).append(r)
-    lines = ["| lesson | what it trains | minutes on a 2-core CPU | fast-mode seconds | peak memory |",
-             "|---|---|---:|---:|---:|"]  # fmt: skip
+    header = (
+        "| lesson | what it trains | minutes on a 2-core CPU | fast-mode seconds | peak memory |"
+    )
+    lines = [header, "|---|---|---:|---:|---:|"]
     totals: dict[str, float] = {}
 
     def cell(mode_runs: list[Run] | None, mode: str) -> str:
@@ -148,8 +150,11 @@ def format_table(runs: list[Run], what: dict[str, str] = WHAT_IT_TRAINS) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.runtimes", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.runtimes",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--modes", nargs="+", choices=("full", "fast"), default=["full", "fast"])
     parser.add_argument("--repeat", type=int, default=1, help="run every lesson N times per mode")
     parser.add_argument("--only", nargs="*", default=None, help="lesson numbers, e.g. 01 04")

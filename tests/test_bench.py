@@ -36,10 +36,14 @@ def test_benchmark_specific_figures(quick_lines):
     assert {"seconds_to_reference_loss", "test_loss", "reached"} <= set(vae["ours"])
     for name in ("ae-dense", "ae-conv"):
         r = by_name[name]
-        assert 0 < r["ours"]["test_mse_per_pixel"] < 1 and 0 < r["reference"]["test_mse_per_pixel"] < 1
+        assert (
+            0 < r["ours"]["test_mse_per_pixel"] < 1 and 0 < r["reference"]["test_mse_per_pixel"] < 1
+        )
         assert set(r["ratio"]) == {"mse", "time"}
     dae = by_name["dae"]
-    assert len(dae["ours"]["psnr_db"]) == len(dae["reference"]["psnr_db"]) == len(dae["sigmas"]) == 6
+    assert (
+        len(dae["ours"]["psnr_db"]) == len(dae["reference"]["psnr_db"]) == len(dae["sigmas"]) == 6
+    )
     lin = by_name["linear-pca"]
     assert lin["ours"]["pca_fit_seconds"] >= 0 and lin["ratio"]["mse"]
 
