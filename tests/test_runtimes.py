@@ -1,0 +1,48 @@
+"""course_utils.runtimes: the README table as a pure function, and a tiny notebook run for real."""
+
+import nbformat
+
+from course_utils.runtimes import Run, execute_notebook, format_table, lessons
+
+
+def test_format_table_columns_slowest_run_and_totals():
+    runs = [
+        Run("01_pca", "full", 60.0, 900),
+        Run("01_pca", "full", 90.0, 1000),
+        Run("01_pca", "fast", 8.0, 500),
+        Run("02_x", "full", 30.0, 2048),
+    ]
+    table = format_table(runs, {"01": "linear AEs", "02": "dense AEs"})
+    lines = table.splitlines()
+    assert lines[0] == (
+        "| lesson | what it trains | minutes on a 2-core CPU | fast-mode seconds | peak memory |"
+    )
+    assert lines[2] == "| 01_pca | linear AEs | 1.5 | 8 | 1.0 GB |"  # the slowest of the runs
+    assert lines[3] == "| 02_x | dense AEs | 0.5 | - | 2.0 GB |"  # fast mode not run
+    assert lines[4] == "| **all** | | **2.0** | **8** | |"
+
+
+def test_format_table_marks_failures():
+    table = format_table([Run("03_c", "fast", 60.0, 100, error="CellTimeoutError: ...")], {})
+    assert "| 03_c |  | - | failed | 0.1 GB |" in table
+    assert table.splitlines()[-1] == "| **all** | | - | - | |"
+
+
+def test_lessons_are_found_in_order():
+    names = [p.name[:2] for p in lessons()]
+    assert names == sorted(names) and names[0] == "00"
+
+
+def test_a_tiny_notebook_runs_and_a_hang_becomes_an_error(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import os\nx = [0] * 10**6\nprint(os.environ['COURSE_FAST'])")
+    ]
+    path = tmp_path / "99_tiny.ipynb"
+    nbformat.write(nb, path)
+    run = execute_notebook(path, "fast")
+    assert run.error == "" and run.seconds > 0 and run.peak_mb > 10
+    nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(30)"))
+    nbformat.write(nb, path)
+    hung = execute_notebook(path, "fast", cell_timeout=2)
+    assert "CellTimeoutError" in hung.error and hung.seconds < 20
