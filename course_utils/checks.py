@@ -196,6 +196,15 @@ def check_labels(y: object, n_classes: int, who: str) -> None:
         )
 
 
+def check_model(model: object, who: str) -> None:
+    """Raise unless ``model`` is a PyTorch model (a cell run before the one that builds it)."""
+    if not isinstance(model, torch.nn.Module):
+        raise InputError(
+            f"{who} expects a model (a torch.nn.Module), but received {describe(model)}. "
+            "Run the cell that builds and trains the model first, then this one."
+        )
+
+
 def model_dtype(model: torch.nn.Module) -> torch.dtype:
     """The dtype of a model's weights (float32 unless the student converted it)."""
     first = next(model.parameters(), None)

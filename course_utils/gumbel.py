@@ -93,7 +93,8 @@ class GumbelVAE(nn.Module):
             raise InputError(
                 f"GumbelVAE.decode expects codes of shape (B, {self.n_vars}, "
                 f"{self.n_categories}) (one one-hot row per variable), but received "
-                f"{describe(z)}."
+                f"{describe(z)}. Make codes with F.one_hot(indices, {self.n_categories}).float() "
+                "or gumbel_softmax_sample(q_logits, temperature)."
             )
         logits = self.decoder(z.flatten(1))  # (B, N, K) -> (B, N*K) -> (B, 784)
         return logits.view(-1, *self.output_shape)  # (B, 784) -> (B, 1, 28, 28)

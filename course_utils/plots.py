@@ -25,6 +25,8 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
+from course_utils.checks import InputError, describe
+
 
 class NotebookFigure(Figure):
     """A matplotlib Figure that Jupyter displays as a PNG when it is the result of a cell."""
@@ -114,6 +116,11 @@ def history_figure(
 
     ``history`` is the ``train.History`` that ``fit`` returns.
     """
+    if not hasattr(history, "rows"):
+        raise InputError(
+            f"history_figure expects the History that fit returns, but received "
+            f"{describe(history)}. Run the training cell first (history = fit(...)), then this one."
+        )
     fig = NotebookFigure(figsize=(4.2 * len(keys), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(keys)))
     epochs = history["epoch"]

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from course_utils.checks import InputError, check_tensor, model_dtype
+from course_utils.checks import InputError, check_model, check_tensor, model_dtype
 from course_utils.data import iterate_batches
 from course_utils.losses import sse_per_image
 
@@ -84,6 +84,7 @@ def predict(
     way, concatenated along the first dimension, on the CPU. Runs in eval mode, without
     gradients, on the model's device.
     """
+    check_model(model, "predict")
     if not inputs:
         raise InputError("predict expects at least one tensor of inputs, but received none.")
     device = model_device(model)

@@ -268,16 +268,15 @@ def test_evaluation_before_training_runs_on_the_untrained_model():
     assert out.shape == X.shape
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="course_utils/plots.py (not this branch's file) has no "
-    "check yet: history_figure(None) raises a raw TypeError; patch in the report",
-)
 def test_a_figure_cell_before_the_training_cell():
     from course_utils.plots import history_figure
 
     text = message(lambda: history_figure(None))
     three_parts(text, "history_figure", "History", "None", "Run the training cell")
+    from course_utils.vae_views import decode_images
+
+    text = message(lambda: decode_images(None, torch.zeros(1, 2)))
+    three_parts(text, "predict", "torch.nn.Module", "NoneType", "Run the cell that builds")
 
 
 def test_a_quiz_cell_before_the_setup_cell(capsys):
