@@ -34,11 +34,11 @@ def question(qid, kind, text, options, answer, **extra) -> dict:
 
 
 # Expected scores worked out by hand (the numbers in the comments):
-#             chance  longest  position  first  overlap
-# capital      1/3     1 | 0     1/2       1      1        (vi: the longest option is wrong)
-# sky          1/3     0         1/2       0      1/3
-# evens        1/6     1/6       1/3       0      1/6
-# primes       1/5     1/5       4/9       2/3    1/5
+#             chance  longest  shortest  position  first  overlap
+# capital      1/3     1 | 0     0         1/2       1      1     (vi: the longest option is wrong;
+# sky          1/3     0         0         1/2       0      1/3    en: "Lyon" and "Nice" tie for
+# evens        1/6     1/6       1/6       1/3       0      1/6    the shortest)
+# primes       1/5     1/5       1/5       4/9       2/3    1/5
 HAND = parse_bank({
     "lesson": "hand", "title": same("Hand-made"), "version": 1,
     "questions": [
@@ -70,6 +70,11 @@ def test_strategy_choices_on_the_hand_made_bank():
     assert en["position"] == [(0,), (1,)]  # single answers at positions 0 and 1: a tie
     assert en["chance"] == [(0,), (1,), (2,)]
     assert strategy_choices(HAND, sky, "en")["longest"] == [(2,)]
+    assert en["shortest"] == [(1,), (2,)]  # "Lyon" and "Nice": a tie, as for "longest"
+    assert strategy_choices(HAND, capital, "vi")["shortest"] == [(2,)]
+    assert strategy_choices(HAND, sky, "en")["shortest"] == [(0,)]
+    assert strategy_choices(HAND, evens, "en")["shortest"] == strategy_choices(
+        HAND, evens, "en")["chance"]  # four one-letter options: every pair ties
     assert strategy_choices(HAND, evens, "en")["first"] == [(0, 1)]  # "tick the first two"
     assert strategy_choices(HAND, evens, "en")["position"] == [(0, 1), (0, 2), (0, 3)]
     assert len(strategy_choices(HAND, primes, "en")["chance"]) == 10  # every pair of 5
@@ -90,6 +95,7 @@ def test_blind_report_on_the_hand_made_bank():
     assert en.chance == pytest.approx((1 / 3 + 1 / 3 + 1 / 6 + 1 / 5) / 4)
     assert en.strategies == pytest.approx({
         "longest": (1 + 0 + 1 / 6 + 1 / 5) / 4,
+        "shortest": (0 + 0 + 1 / 6 + 1 / 5) / 4,
         "position": (1 / 2 + 1 / 2 + 1 / 3 + 4 / 9) / 4,
         "first": (1 + 0 + 0 + 2 / 3) / 4,
         "overlap": (1 + 1 / 3 + 1 / 6 + 1 / 5) / 4,
@@ -113,7 +119,42 @@ def test_a_fair_bank_does_not_beat_chance():
     report = blind_report(fair, "en")
     assert report.chance == pytest.approx(0.25)
     assert report.strategies["longest"] == pytest.approx(0.25)  # a four-way tie
+    assert report.strategies["shortest"] == pytest.approx(0.25)
     assert not report.beats_chance, format_blind([report])
+
+
+def test_terse_keys_are_caught_by_the_shortest_strategy():
+    """A bank that dodged "longest" by making every key the shortest option fails."""
+    terse = parse_bank({
+        "lesson": "terse", "title": same("Terse"), "version": 1,
+        "questions": [
+            question(f"q{i}", "single", "Pick one.",
+                     [o if j == i % 4 else o + " with some more words" for j, o in
+                      enumerate(["alpha", "bravo", "delta", "gamma"])], [i % 4])
+            for i in range(8)
+        ] + [question("pair", "multiple", "Pick two.",
+                      ["ab", "cd", "a longer one", "another long one"], [0, 1])],
+    }, "terse.yaml")  # fmt: skip
+    assert strategy_choices(terse, terse.questions[0], "en")["shortest"] == [(0,)]
+    pair = terse.questions[-1]
+    assert strategy_choices(terse, pair, "en")["shortest"] == [(0, 1)]  # the two shortest
+    report = blind_report(terse, "en")
+    assert report.strategies["shortest"] == pytest.approx(1.0)
+    assert report.strategies["longest"] == pytest.approx(0.0)
+    assert report.beats_chance and report.best[0] == "shortest"
+    assert "FAIL: shortest" in format_blind([report])
+
+
+def test_every_strategy_counts_in_the_verdict():
+    """beats_chance looks at every strategy, so the bank-level test below covers each one."""
+    from course_utils.quiz.blind import STRATEGIES, BlindReport
+
+    assert "shortest" in STRATEGIES
+    for name in STRATEGIES:
+        scores = dict.fromkeys(STRATEGIES, 0.25) | {name: 0.25 + MARGIN + 0.01}
+        report = BlindReport("x", "en", 4, 0.25, scores)
+        assert report.beats_chance and report.best[0] == name
+        assert name in format_blind([report]).splitlines()[0]
 
 
 @pytest.mark.parametrize("lang", LANGS)

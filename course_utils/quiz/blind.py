@@ -13,6 +13,8 @@ chance     a random option; a random pair. The baseline: it ticks as many boxes 
            strategies do, so the comparison measures what length, position and wording give
            away, not the number of ticks.
 longest    the longest option text; the two longest
+shortest   the shortest option text; the two shortest (a bank that fixed "longest" by making
+           every key terse gives itself away the other way)
 position   the position (bank order) most often right among this bank's questions of the same
            type; the two most often right. An upper bound: a learner who learned the bank's
            habits. (Options are shown shuffled, but a bank should not rely on it.)
@@ -35,7 +37,7 @@ from itertools import combinations
 from course_utils.quiz.bank import Bank, Question, right_options
 from course_utils.quiz.grading import score
 
-STRATEGIES = ("longest", "position", "first", "overlap")
+STRATEGIES = ("longest", "shortest", "position", "first", "overlap")
 PICKS = {"single": 1, "multiple": 2}  # options picked (ticked) by every blind strategy
 MARGIN = 0.10  # a strategy that beats chance by more than this (fraction of max) fails a bank
 Choice = tuple[int, ...]  # bank option indices ticked
@@ -73,6 +75,7 @@ def strategy_choices(bank: Bank, q: Question, lang: str) -> dict[str, list[Choic
     asked = words(q.text[lang])
     preferences = {
         "longest": [len(o[lang]) for o in q.options],
+        "shortest": [-len(o[lang]) for o in q.options],
         "position": [seen[i] for i in range(n)],
         "first": [-i for i in range(n)],
         "overlap": [len(words(o[lang]) & asked) for o in q.options],
