@@ -12,7 +12,7 @@ module           what it holds
 ``order``        the shuffled, per-learner order in which options are shown
 ``files``        finding, reading (strict YAML), loading and writing bank files
 ``seal``         draft <-> sealed bank, for authors
-``blind``        what blind guessing (longest option, position, wording) would score
+``blind``        what blind guessing (longest/shortest option, position, wording) would score
 ``text``         the printed quiz, ``check_answers``, the printed feedback
 ``widget``       the ipywidgets view (imported only when a kernel shows it)
 ``cli``          ``python -m course_utils.quiz seal|unseal|check|show|blind``
