@@ -256,6 +256,7 @@ def check_interpolate(interpolate) -> CheckResult:
     def body() -> tuple[str, str]:
         g = random_generator()
         latent, steps = randint(g, 2, 8), randint(g, 4, 11)
+        steps += steps == latent  # a transposed (L, steps) answer must not fit by chance
         z_a, z_b = torch.randn(latent, generator=g), torch.randn(latent, generator=g)
         got = expect.tensor(call(interpolate, z_a.clone(), z_b.clone(), steps), "interpolate(...)")
         expect.shape(

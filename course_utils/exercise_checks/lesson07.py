@@ -39,6 +39,7 @@ def check_concat_one_hot(concat_one_hot) -> CheckResult:
     def body() -> tuple[str, str]:
         g = random_generator()
         b, d, c = randint(g, 3, 8), randint(g, 4, 12), randint(g, 3, 10)
+        d += d == c  # D != C, so joining along the wrong dimension cannot fit by chance
         v = torch.randn(b, d, generator=g)
         y = torch.randint(0, c, (b,), generator=g)
         got = expect.tensor(call(concat_one_hot, v.clone(), y.clone(), c), "concat_one_hot(v, y)")
