@@ -8,16 +8,10 @@ from course_utils.vae import VAE
 
 X = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
 
-CLASSES = [str(i) for i in range(10)]
-
 
 def _vae(n_latent=2):
     torch.manual_seed(0)
     return VAE(784, (16,), n_latent)
-
-
-def _shown(fig):
-    return fig.axes[-1].images[0].get_array()
 
 
 def test_beta_figures_and_view_switch_models():

@@ -15,7 +15,6 @@ from course_utils.corruption import (
     psnr,
     salt_and_pepper,
 )
-from course_utils.models import DenseAutoencoder
 
 
 def gen(seed: int = 0) -> torch.Generator:
@@ -25,11 +24,6 @@ def gen(seed: int = 0) -> torch.Generator:
 MID_GREY = torch.full((64, 1, 28, 28), 0.5)  # far from 0 and 1: clipping is rare
 
 IMAGES = torch.rand(64, 1, 28, 28, generator=gen(123))
-
-
-def _small_model():
-    torch.manual_seed(0)
-    return DenseAutoencoder(784, hidden=(32,), n_latent=8)
 
 
 def test_gaussian_noise_std_matches_before_clipping_and_output_is_clipped():

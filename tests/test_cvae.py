@@ -12,19 +12,12 @@ from course_utils.cvae import (
 )
 from course_utils.elbo import negative_elbo
 from course_utils.train import fit
-from course_utils.vae import VAE, VAEObjective
+from course_utils.vae import VAEObjective
 from course_utils.vae_views import (
     decode_images,
 )
 
-X = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-
 CLASSES = [str(i) for i in range(10)]
-
-
-def _vae(n_latent=2):
-    torch.manual_seed(0)
-    return VAE(784, (16,), n_latent)
 
 
 def _shown(fig):

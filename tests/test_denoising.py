@@ -22,8 +22,6 @@ def gen(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-MID_GREY = torch.full((64, 1, 28, 28), 0.5)  # far from 0 and 1: clipping is rare
-
 IMAGES = torch.rand(64, 1, 28, 28, generator=gen(123))
 
 

@@ -84,10 +84,6 @@ def test_linear_autoencoder_finds_the_pca_subspace_on_the_toy_cloud():
 IMAGES = torch.rand(12, 1, 28, 28, generator=torch.Generator().manual_seed(0))
 
 
-def _image_axes(fig):
-    return [ax for ax in fig.axes if ax.images]
-
-
 def test_pca_reconstructions_improve_with_k_and_slider_follows():
     x = IMAGES
     pca = PCA(10).fit(x.flatten(1))

@@ -20,8 +20,6 @@ from course_utils.vae_views import (
 
 X = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
 
-CLASSES = [str(i) for i in range(10)]
-
 
 def _vae(n_latent=2):
     torch.manual_seed(0)
