@@ -21,6 +21,7 @@ are set, in the kernel's own process, before ipykernel starts.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -37,6 +38,7 @@ KERNEL_NAME = "course-grader"
 # runner process, which only needs nbclient (seconds and half a gigabyte per notebook).
 SCRIPT = str(Path(__file__).resolve())
 TIMEOUT_ENAME = "CellTimeoutError"
+STARTUP_ATTEMPTS = 3  # kernels that die before the first cell runs are started again
 
 
 def set_limits(cpu_seconds: int, memory_mb: int) -> None:
@@ -78,31 +80,16 @@ def _kernel_spec(job_dir: Path, cpu_seconds: int, memory_mb: int) -> Path:
     return folder.parent
 
 
-def run_job(job_dir: Path) -> dict:
-    """Execute JOB_DIR/notebook.ipynb under the limits of JOB_DIR/job.json; return the result."""
-    import nbformat
-    from jupyter_client import AsyncKernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
+def _client(nb, km, job: dict, replies: dict, started: list):
+    """An nbclient NotebookClient that records each cell's reply and each cell start."""
     from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-
-    job = json.loads((job_dir / "job.json").read_text())
-    nb = nbformat.read(job_dir / "notebook.ipynb", as_version=4)
-    work = job_dir / "work"
-    work.mkdir(exist_ok=True)
-    os.environ.update(job["env"])
-    cell_limit, notebook_limit = job["timeout_cell"], job["timeout_notebook"]
-    specs = KernelSpecManager(
-        kernel_dirs=[str(_kernel_spec(job_dir, job["cpu_seconds"], job["memory_mb"]))]
-    )
-    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
-    replies: dict[int, dict] = {}
 
     def record(cell, cell_index, execute_reply) -> None:
         content = execute_reply.get("content", {})
         replies[cell_index] = {k: content.get(k) for k in ("status", "ename", "evalue")}
 
-    client = NotebookClient(
+    cell_limit = job["timeout_cell"]
+    return NotebookClient(
         nb,
         km=km,
         timeout=cell_limit,
@@ -114,10 +101,14 @@ def run_job(job_dir: Path) -> dict:
             "evalue": f"timed out after {cell_limit} s",
             "traceback": [],
         },
-        resources={"metadata": {"path": str(work)}},
+        resources={"metadata": {"path": job["work"]}},
+        on_cell_start=lambda cell, cell_index: started.append(cell_index),
         on_cell_executed=record,
     )
-    deadline = threading.Event()
+
+
+def _killer(km, deadline: threading.Event):
+    """A function that kills the kernel of ``km`` with all its children and sets ``deadline``."""
 
     def kill_kernel() -> None:
         deadline.set()
@@ -128,25 +119,53 @@ def run_job(job_dir: Path) -> dict:
             except (ProcessLookupError, PermissionError, AttributeError):
                 pass  # already gone, or no process groups on this system
 
-    watchdog = threading.Timer(notebook_limit, kill_kernel)
+    return kill_kernel
+
+
+def run_job(job_dir: Path) -> dict:
+    """Execute JOB_DIR/notebook.ipynb under the limits of JOB_DIR/job.json; return the result."""
+    import nbformat
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+    from nbclient.exceptions import DeadKernelError
+
+    job = json.loads((job_dir / "job.json").read_text())
+    nb = nbformat.read(job_dir / "notebook.ipynb", as_version=4)
+    work = job_dir / "work"
+    work.mkdir(exist_ok=True)
+    job["work"] = str(work)
+    os.environ.update(job["env"])
+    notebook_limit = job["timeout_notebook"]
+    specs = KernelSpecManager(
+        kernel_dirs=[str(_kernel_spec(job_dir, job["cpu_seconds"], job["memory_mb"]))]
+    )
+    replies: dict[int, dict] = {}
+    started: list[int] = []
+    deadline = threading.Event()
     start, error = time.monotonic(), None
-    watchdog.start()
-    try:
-        client.execute()
-    except DeadKernelError:
-        error = (
-            f"timed out after {notebook_limit} s"
-            if deadline.is_set()
-            else "the kernel died (a crash, or the memory or CPU limit)"
-        )
-    except Exception as exc:  # noqa: BLE001 - any failure is reported in the CSV, not raised
-        error = (
-            f"timed out after {notebook_limit} s"
-            if deadline.is_set()
-            else (f"could not run the notebook: {type(exc).__name__}: {str(exc)[:200]}")
-        )
-    finally:
-        watchdog.cancel()
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
+        client = _client(nb, km, job, replies, started)
+        left = notebook_limit - (time.monotonic() - start)
+        watchdog = threading.Timer(max(left, 1), _killer(km, deadline))
+        watchdog.start()
+        try:
+            client.execute()
+            error = None
+        except DeadKernelError:
+            error = "the kernel died (a crash, or the memory or CPU limit)"
+        except Exception as exc:  # noqa: BLE001 - any failure is reported in the CSV, not raised
+            error = f"could not run the notebook: {type(exc).__name__}: {str(exc)[:200]}"
+        finally:
+            watchdog.cancel()
+            atexit.unregister(client._cleanup_kernel)  # nbclient leaves it if startup failed
+        if deadline.is_set():
+            error = f"timed out after {notebook_limit} s"
+        # A kernel that dies before the first cell is not the student's doing (a busy machine,
+        # a port taken by another kernel at the same instant): start a new one.
+        if error is None or started or deadline.is_set():
+            break
+        print(f"grading runner: attempt {attempt} failed before any cell ran: {error}", flush=True)
     nbformat.write(nb, job_dir / "executed.ipynb")
     result = {"error": error, "cells": replies, "seconds": round(time.monotonic() - start, 1)}
     (job_dir / "result.json").write_text(json.dumps(result))
@@ -198,7 +217,7 @@ def run_isolated(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            process.communicate(timeout=timeout_notebook + 90)
+            output, _ = process.communicate(timeout=timeout_notebook + 90)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
@@ -206,6 +225,7 @@ def run_isolated(
         if not (job_dir / "result.json").exists():
             return {"error": "the grading process failed", "cells": {}}, None
         result = json.loads((job_dir / "result.json").read_text())
+        result["log"] = output.decode(errors="replace")[-3000:]
         return result, nbformat.read(job_dir / "executed.ipynb", as_version=4)
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)

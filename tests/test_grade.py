@@ -8,13 +8,14 @@ notebook of the wrong lesson and a file that is not a notebook.
 import csv
 import hashlib
 import json
+import sys
 import time
 
 import nbformat
 import pytest
 from helpers import ROOT
 
-from course_utils import grade
+from course_utils import grade, grading_runner
 from course_utils.grading_runner import run_isolated
 
 LESSON = "05_sparse_autoencoders"
@@ -204,3 +205,65 @@ def test_a_deleted_answer_cell_keeps_the_stub_and_is_noted(tmp_path):
     assert "raise NotImplementedError()" in stub
     kl = merged.cells[exercises[LESSON].task_cell["kl_sparsity"]].source
     assert "BEGIN SOLUTION" in kl  # the student's (here: the solution's) answer was transplanted
+
+
+# A kernel that exits at once the first FAILS time it is started, then is the real kernel.
+FLAKY_KERNEL = """\
+import os, sys
+marker, fails = sys.argv[1], int(sys.argv[2])
+count = len(open(marker).read()) if os.path.exists(marker) else 0
+open(marker, "w").write("x" * (count + 1))
+if count < fails:
+    sys.exit(1)
+os.execv(sys.argv[3], sys.argv[3:])
+"""
+
+
+def _run_job_with_flaky_kernel(tmp_path, monkeypatch, fails):
+    real_spec = grading_runner._kernel_spec
+
+    def flaky_spec(job_dir, cpu_seconds, memory_mb):
+        kernels = real_spec(job_dir, cpu_seconds, memory_mb)
+        spec_file = kernels / grading_runner.KERNEL_NAME / "kernel.json"
+        spec = json.loads(spec_file.read_text())
+        spec["argv"] = [
+            sys.executable,
+            "-c",
+            FLAKY_KERNEL,
+            str(job_dir / "starts"),
+            str(fails),
+        ] + spec["argv"]
+        spec_file.write_text(json.dumps(spec))
+        return kernels
+
+    monkeypatch.setattr(grading_runner, "_kernel_spec", flaky_spec)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nbformat.write(nb, tmp_path / "notebook.ipynb")
+    job = {"timeout_cell": 30, "timeout_notebook": 90, "cpu_seconds": 0, "memory_mb": 0, "env": {}}
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    result = grading_runner.run_job(tmp_path)
+    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    return result, executed, len((tmp_path / "starts").read_text())
+
+
+def test_a_kernel_that_dies_before_the_first_cell_is_started_again(tmp_path, monkeypatch, capsys):
+    result, executed, starts = _run_job_with_flaky_kernel(tmp_path, monkeypatch, fails=1)
+    assert starts == 2
+    assert result["error"] is None
+    assert executed.cells[0].outputs[0]["text"] == "42\n"
+    assert "attempt 1 failed before any cell ran" in capsys.readouterr().out
+
+
+def test_a_kernel_that_never_starts_is_reported_after_the_last_attempt(tmp_path, monkeypatch):
+    result, executed, starts = _run_job_with_flaky_kernel(tmp_path, monkeypatch, fails=99)
+    assert starts == grading_runner.STARTUP_ATTEMPTS
+    assert result["error"].startswith("could not run the notebook")
+    assert "kernel" in result["error"].lower()
+    assert executed.cells[0].outputs == []
+
+
+def test_a_kernel_that_dies_in_a_cell_is_not_started_again(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nos._exit(1)")])
+    result, _ = run_isolated(nb, timeout_cell=10, timeout_notebook=60, memory_mb=0)
+    assert result["error"] == "the kernel died (a crash, or the memory or CPU limit)"
+    assert "attempt 1 failed" not in result["log"]
