@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -43,7 +44,6 @@ from course_utils.bench_recipes import (
     classic_train,
     classic_vae_loss,
     fit_recipe,
-    fused_adam,
     ratio,
     torch_threads,
     torchvision_dataset,
@@ -56,7 +56,7 @@ from course_utils.denoising import DenoisingObjective, denoise
 from course_utils.losses import mse_per_pixel
 from course_utils.models import DenseAutoencoder, LinearAutoencoder
 from course_utils.pca import PCA
-from course_utils.train import Callback, TrainState, fit, predict
+from course_utils.train import Callback, TrainState, predict
 from course_utils.vae import VAE, VAEObjective
 
 QUICK_SIZES = {"train": 512, "valid": 256, "test": 256}  # images per split with --quick
@@ -94,8 +94,9 @@ def _registry() -> dict[str, Callable[[BenchConfig], dict]]:
 GAUSSIAN_LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
-VAE_RECIPE = Recipe(steps=0, batch_size=128, lr=2e-3, cosine=False)  # lesson 06's settings
-VAE_MAX_EPOCHS = 20
+# At most six epochs (the classic recipe: ten), a larger learning rate decayed to 0 along a
+# cosine over those six: the classic test loss is reached after five (docs/PERFORMANCE.md).
+VAE_EPOCHS, VAE_BATCH, VAE_LR = 6, 128, 5e-3
 
 
 def bench_vae_mlp(cfg: BenchConfig) -> dict:
@@ -122,19 +123,19 @@ def bench_vae_mlp(cfg: BenchConfig) -> dict:
             state.stop = self.losses[-1] <= target
 
     stopper = StopAtTarget()
+    recipe = Recipe(steps=VAE_EPOCHS * math.ceil(len(x) / VAE_BATCH), batch_size=VAE_BATCH,
+                    lr=VAE_LR, cosine=True)  # fmt: skip
     torch.manual_seed(0)
     ours = VAE(784, hidden=(400,), n_latent=20)
     with Stopwatch() as sw:  # the clock includes our test-loss checks after every epoch
-        fit(ours, x, loss_fn=VAEObjective(), epochs=1 if cfg.quick else VAE_MAX_EPOCHS,
-            batch_size=VAE_RECIPE.batch_size, optimizer=fused_adam(ours, VAE_RECIPE.lr),
-            callbacks=[stopper], verbose=False)  # fmt: skip
+        fit_recipe(ours, x, recipe, cfg.quick, loss_fn=VAEObjective(), callbacks=[stopper])
     reached = stopper.losses[-1] <= target
     return {
         "reference": {"seconds_per_epoch": round(ref_total / epochs, 2), "epochs": epochs,
                       "test_loss": round(target, 2), "seconds": round(ref_total, 1)},
         "ours": {"seconds_to_reference_loss": round(sw.seconds, 1), "epochs": len(stopper.losses),
                  "test_loss": round(stopper.losses[-1], 2), "reached": reached,
-                 "recipe": asdict(VAE_RECIPE)},
+                 "recipe": asdict(recipe)},
         "ratio": ratio(sw.seconds, ref_total) if reached else None,
         "goal": "ours time-to-quality <= 0.35 x reference",
         "goal_met": bool(reached and sw.seconds <= 0.35 * ref_total),

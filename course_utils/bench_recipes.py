@@ -29,7 +29,8 @@ from torch import Tensor, nn
 
 from course_utils.data import ImageData
 from course_utils.losses import bce_per_image, gaussian_kl
-from course_utils.train import Callback, TrainState, fit, predict
+from course_utils.schedules import CosineDecay
+from course_utils.train import fit, predict
 
 
 @dataclass
@@ -91,18 +92,6 @@ class Recipe:
 
     def epochs(self, n_images: int, quick: bool) -> int:
         return 1 if quick else max(1, round(self.steps / math.ceil(n_images / self.batch_size)))
-
-
-class CosineDecay(Callback):
-    """Set the learning rate to ``lr * (1 + cos(pi * step / total)) / 2`` before every step."""
-
-    def __init__(self, lr: float) -> None:
-        self.lr = lr
-
-    def on_batch_start(self, state: TrainState) -> None:
-        progress = min(1.0, state.step / max(1, state.total_steps))
-        for group in state.optimizer.param_groups:
-            group["lr"] = self.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def fused_adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:

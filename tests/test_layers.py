@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "course_utils"
 INFRASTRUCTURE = {"course", "checks", "data_sources", "data", "losses", "train", "plots",
-                  "widgets", "quiz"}  # fmt: skip
+                  "widgets", "quiz", "schedules"}  # fmt: skip
 LESSON = {
     "pca": 1, "models": 1, "toy_manifolds": 1, "anomaly": 2, "conv": 3, "corruption": 4,
     "denoising": 4, "sparse": 5, "vae": 6, "elbo": 6, "vae_views": 6, "beta_vae": 7, "cvae": 7,
