@@ -38,6 +38,11 @@ class DenoisingObjective:
     ``fit``, or ``evaluate``) the noise of a batch is fixed: the same batch always gets the same
     noise, so validation scores of different epochs are comparable. ``valid_noise=(kind, level)``
     fixes the kind and level used in eval mode too (default: drawn like in training).
+
+    ``relative=True`` divides the batch's loss by the same loss of the noisy input itself (the
+    damage, floored at ``min_damage``): the loss becomes the SHARE of the damage that remains
+    (1: no better than the input, 0: perfect). Mild noise does little damage, so with plain
+    squared error its batches weigh little next to heavy noise; relative, every level counts.
     """
 
     def __init__(
@@ -46,6 +51,8 @@ class DenoisingObjective:
         seed: int = 0,
         per_image_loss: Callable[[Tensor, Tensor], Tensor] = sse_per_image,
         valid_noise: tuple[str, float] | None = None,
+        relative: bool = False,
+        min_damage: float = 1.0,
     ) -> None:
         unknown = [k for k in levels if k not in NOISE_KINDS]
         if not levels or unknown:
@@ -54,7 +61,7 @@ class DenoisingObjective:
                 f"but received {list(levels)}."
             )
         self.levels, self.seed, self.per_image_loss = dict(levels), seed, per_image_loss
-        self.valid_noise = valid_noise
+        self.valid_noise, self.relative, self.min_damage = valid_noise, relative, min_damage
         self.generator = torch.Generator().manual_seed(seed)
 
     def _noise_generator(self, model: nn.Module, x: Tensor) -> torch.Generator:
@@ -74,7 +81,10 @@ class DenoisingObjective:
             low, high = self.levels[kind]
             level = low + (high - low) * torch.rand(1, generator=g).item()
         noisy = corrupt(x, kind, level, g)  # (B, 1, 28, 28), new noise each training step
-        return self.per_image_loss(model(noisy), x).mean(), {}
+        loss = self.per_image_loss(model(noisy), x).mean()
+        if self.relative:  # divide by the damage: the same loss of the noisy input, a constant
+            loss = loss / self.per_image_loss(noisy, x).mean().clamp_min(self.min_damage)
+        return loss, {}
 
 
 class SkipDenoisingAutoencoder(nn.Module):

@@ -48,6 +48,28 @@ def test_denoising_objective_corrupts_on_the_fly_and_fixes_validation_noise():
     assert torch.isclose(loss_a, ((model(seen[-1]) - clean) ** 2).flatten(1).sum(1).mean())
 
 
+def test_denoising_objective_relative_divides_by_the_damage_of_the_noisy_input():
+    model = _small_model().eval()
+    seen = []
+    model.register_forward_pre_hook(lambda m, inp: seen.append(inp[0].clone()))
+    clean = torch.rand(4, 1, 28, 28, generator=gen(5))
+    plain = DenoisingObjective({"gaussian": (0.3, 0.3)}, valid_noise=("gaussian", 0.3))
+    relative = DenoisingObjective({"gaussian": (0.3, 0.3)}, valid_noise=("gaussian", 0.3),
+                                  relative=True)  # fmt: skip
+    loss, _ = plain(model, (clean,))
+    rel, _ = relative(model, (clean,))
+    damage = ((seen[-1] - clean) ** 2).flatten(1).sum(1).mean()  # the same eval noise both times
+    assert torch.equal(seen[-1], seen[-2]) and damage > 1.0
+    assert torch.isclose(rel, loss / damage)
+    assert torch.isclose(relative(nn.Identity(), (clean,))[0], torch.tensor(1.0))  # copying: 1
+    floored = DenoisingObjective({"gaussian": (0.0, 0.0)}, relative=True, min_damage=2.0)
+    assert torch.isclose(floored(model, (clean,))[0], plain_sse(model, clean) / 2.0)
+
+
+def plain_sse(model, clean):
+    return ((model(clean) - clean) ** 2).flatten(1).sum(1).mean()
+
+
 def test_denoising_objective_valid_noise_sets_kind_and_level_in_eval_mode():
     model = _small_model().eval()
     seen = []
