@@ -226,7 +226,7 @@ flow_diagram_figure(
 # one, so training mostly listens to the heavy noise and mild noise gets little attention. With
 # `relative=True` the loss of a batch is divided by the squared error of the noisy input itself:
 # it becomes the **share of the damage that remains** (1: no better than the noisy input, 0:
-# perfect), and every noise level counts alike. We train with it; the curves below are in these
+# perfect), and every noise level counts on the same scale. We train with it; the curves below are in these
 # units.
 
 # %%
@@ -306,8 +306,9 @@ history_figure(history, title="denoising autoencoder: share of the damage that r
 # validation curve always uses the same Gaussian-noise images ($\sigma = 0.3$). Since the loss
 # is a share of each batch's damage, mild and harsh batches are on the same scale; whether the
 # validation curve sits above or below the training curve says how hard Gaussian noise 0.3 is
-# for the model compared with the training mix (read it off the figure). In fast mode (50 steps) the model has barely started: read every number below
-# as rough, and the verdicts printed below as what this short run shows.
+# for the model compared with the training mix (read it off the figure). In fast mode (50
+# steps) the model has barely started: read every number below as rough, and the verdicts
+# printed below as what this short run shows.
 #
 # ## 3. What the denoiser does
 #
@@ -640,6 +641,9 @@ print(f"outputs r(x) inside the unit circle: {(out_radius < 1).float().mean():.0
 #   validation and test.
 # - PSNR $= 10 \log_{10}(1 / \text{MSE per pixel})$ in dB; score denoisers on corrupted test
 #   inputs against a tuned non-learned baseline such as a Gaussian blur.
+# - A bottleneck caps the detail a DAE can give back. A skip path that carries the noisy input
+#   around it, blended pixel by pixel with a trust map the decoder computes from the code, lifts
+#   that cap; a relative loss (the share of the damage left) keeps mild noise from being ignored.
 # - Learning to denoise means learning which way leads back to the data: the optimal step
 #   $r(x) - x$ is $\sigma^2 \nabla \log p_\sigma(x)$, the score of the NOISED density
 #   (Tweedie), and its output is an average of clean points, not a point on the data.
