@@ -52,7 +52,7 @@ from course_utils.bench_recipes import (
 from course_utils.conv import ConvAutoencoder
 from course_utils.corruption import best_blur_sigma, corrupt, gaussian_blur, psnr
 from course_utils.data import ImageData, load_dataset
-from course_utils.denoising import DenoisingObjective, denoise
+from course_utils.denoising import DenoisingObjective, SkipDenoisingAutoencoder, denoise
 from course_utils.losses import mse_per_pixel
 from course_utils.models import DenseAutoencoder, LinearAutoencoder
 from course_utils.pca import PCA
@@ -190,15 +190,15 @@ def bench_ae_conv(cfg: BenchConfig) -> dict:
 
 # ---------------------------------------------------------------------------------------- dae
 DAE_LEVELS = {"gaussian": (0.1, 0.7), "masking": (0.1, 0.9), "salt_and_pepper": (0.05, 0.6)}
-DAE_RECIPE = Recipe(steps=3400, batch_size=128, lr=1e-3, cosine=False)  # lesson 04's
+DAE_RECIPE = Recipe(steps=3400, batch_size=128, lr=2e-3, cosine=True)  # lesson 04's
 
 
 def bench_dae(cfg: BenchConfig) -> dict:
     """Mean PSNR (dB) of lesson 04's denoiser vs the best Gaussian blur (width tuned on valid)."""
     d = cfg.data
     torch.manual_seed(0)
-    dae = DenseAutoencoder(784, hidden=(512,), n_latent=256)
-    objective = DenoisingObjective(DAE_LEVELS, seed=1, valid_noise=("gaussian", 0.3))
+    dae = SkipDenoisingAutoencoder(784, hidden=(512,), n_latent=256)  # lesson 04's model
+    objective = DenoisingObjective(DAE_LEVELS, seed=1, valid_noise=("gaussian", 0.3), relative=True)
     with Stopwatch() as sw:
         fit_recipe(dae, d.train.x, DAE_RECIPE, cfg.quick, loss_fn=objective)
     test, valid = d.test.x[:2000], d.valid.x[:1000]

@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from course_utils.corruption import NOISE_KINDS, best_blur_sigma, corrupt, gaussian_blur, psnr
 from course_utils.losses import sse_per_image
+from course_utils.models import flatten_input, mlp
 from course_utils.plots import NotebookFigure, rows_figure
 from course_utils.train import Batch, predict
 from course_utils.widgets import FigureView
@@ -37,6 +38,11 @@ class DenoisingObjective:
     ``fit``, or ``evaluate``) the noise of a batch is fixed: the same batch always gets the same
     noise, so validation scores of different epochs are comparable. ``valid_noise=(kind, level)``
     fixes the kind and level used in eval mode too (default: drawn like in training).
+
+    ``relative=True`` divides the batch's loss by the same loss of the noisy input itself (the
+    damage, floored at ``min_damage``): the loss becomes the SHARE of the damage that remains
+    (1: no better than the input, 0: perfect). Mild noise does little damage, so with plain
+    squared error its batches weigh little next to heavy noise; relative, every level counts.
     """
 
     def __init__(
@@ -45,6 +51,8 @@ class DenoisingObjective:
         seed: int = 0,
         per_image_loss: Callable[[Tensor, Tensor], Tensor] = sse_per_image,
         valid_noise: tuple[str, float] | None = None,
+        relative: bool = False,
+        min_damage: float = 1.0,
     ) -> None:
         unknown = [k for k in levels if k not in NOISE_KINDS]
         if not levels or unknown:
@@ -53,7 +61,7 @@ class DenoisingObjective:
                 f"but received {list(levels)}."
             )
         self.levels, self.seed, self.per_image_loss = dict(levels), seed, per_image_loss
-        self.valid_noise = valid_noise
+        self.valid_noise, self.relative, self.min_damage = valid_noise, relative, min_damage
         self.generator = torch.Generator().manual_seed(seed)
 
     def _noise_generator(self, model: nn.Module, x: Tensor) -> torch.Generator:
@@ -73,7 +81,48 @@ class DenoisingObjective:
             low, high = self.levels[kind]
             level = low + (high - low) * torch.rand(1, generator=g).item()
         noisy = corrupt(x, kind, level, g)  # (B, 1, 28, 28), new noise each training step
-        return self.per_image_loss(model(noisy), x).mean(), {}
+        loss = self.per_image_loss(model(noisy), x).mean()
+        if self.relative:  # divide by the damage: the same loss of the noisy input, a constant
+            loss = loss / self.per_image_loss(noisy, x).mean().clamp_min(self.min_damage)
+        return loss, {}
+
+
+class SkipDenoisingAutoencoder(nn.Module):
+    """A dense denoising autoencoder whose output can also take pixels straight from its input.
+
+    The code path is the usual one: ``encode`` (B, 1, 28, 28) or (B, 784) -> (B, n_latent),
+    then ``decode`` (B, n_latent) -> two maps of (B, 784): a reconstruction ``r`` in (0, 1) and
+    a per-pixel TRUST ``t`` in (0, 1), both through a sigmoid. The skip path carries the noisy
+    input x~ around the bottleneck, so the output (same shape as the input) is the blend
+
+        output = t * x~ + (1 - t) * r          per pixel; in [0, 1] when x~ is in [0, 1].
+
+    Fine detail that cannot pass the code passes the skip; the decoder, which sees only the code,
+    decides where the noisy pixel is worth keeping. ``reconstruct`` returns ``r`` alone (shaped
+    like the input): what the code path outputs without the skip.
+    """
+
+    def __init__(self, n_inputs: int = 784, hidden: tuple[int, ...] = (512,), n_latent: int = 256):
+        super().__init__()
+        self.n_inputs, self.n_latent = n_inputs, n_latent
+        self.encoder = mlp([n_inputs, *hidden, n_latent])  # (B, 784) -> (B, n_latent)
+        self.decoder = mlp([n_latent, *reversed(hidden), 2 * n_inputs])  # -> (B, 2 * 784)
+
+    def encode(self, x: Tensor) -> Tensor:
+        return self.encoder(flatten_input(x, self.n_inputs, "SkipDenoisingAutoencoder"))
+
+    def decode(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, n_latent) -> reconstruction r (B, 784) and trust t (B, 784), both in (0, 1)."""
+        r_logits, t_logits = self.decoder(z).chunk(2, dim=1)
+        return torch.sigmoid(r_logits), torch.sigmoid(t_logits)
+
+    def reconstruct(self, x: Tensor) -> Tensor:
+        """The code path alone, no skip: r for inputs x, shaped like x."""
+        return self.decode(self.encode(x))[0].view_as(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        r, t = self.decode(self.encode(x))  # (B, 784) each
+        return (t * x.reshape(len(x), -1) + (1 - t) * r).view_as(x)
 
 
 def denoise(model: nn.Module, noisy: Tensor, batch_size: int = 1000) -> Tensor:

@@ -186,9 +186,9 @@ from course_utils.plots import flow_diagram_figure
 flow_diagram_figure(
     [("x", "clean (B, 1, 28, 28)"), ("corrupt", "noise, masking or\nsalt & pepper"),
      ("x~", "noisy (B, 1, 28, 28)"), ("encoder", "784 -> 512 -> 256"), ("h", "(B, 256)"),
-     ("decoder", "256 -> 512 -> 784\n+ sigmoid"), ("x^", "(B, 784)"),
-     ("loss", "||x^ - x||^2 summed\nover pixels: vs CLEAN x")],
-    arrows=["fresh noise", "", "", "", "", "", "target x"],
+     ("decoder", "256 -> 512 -> 2 x 784\nr and trust t"), ("blend", "t * x~ + (1 - t) * r\n(x~ via the skip)"),
+     ("x^", "(B, 784)"), ("loss", "||x^ - x||^2 / ||x~ - x||^2\nvs the CLEAN x")],
+    arrows=["fresh noise", "", "", "", "", "", "", "target x"],
     title="denoising autoencoder: damage the input, score against the clean image")
 #
 # There are two ways to feed `fit` (the one training loop of the course):
@@ -215,21 +215,32 @@ flow_diagram_figure(
 # low, high = levels[kind]
 # level = low + (high - low) * torch.rand(1, generator=generator).item()
 # noisy = corrupt(clean, kind, level, generator)   # new noise on every call
-# return mean_sse_per_image(model(noisy), clean)             # the target is the CLEAN image
+# loss = sse_per_image(model(noisy), clean).mean()         # the target is the CLEAN image
+# if relative:                                              # see below
+#     loss = loss / sse_per_image(noisy, clean).mean()      # (floored at 1)
+# return loss
 # ```
+#
+# **Weighting the noise levels.** With the plain squared error, a batch of mild noise
+# contributes a small loss (there is little damage to undo) and a batch of heavy noise a large
+# one, so training mostly listens to the heavy noise and mild noise gets little attention. With
+# `relative=True` the loss of a batch is divided by the squared error of the noisy input itself:
+# it becomes the **share of the damage that remains** (1: no better than the noisy input, 0:
+# perfect), and every noise level counts on the same scale. We train with it; the curves below are in these
+# units.
 
 # %%
 from course_utils.denoising import DenoisingObjective
 
 TRAIN_LEVELS = {"gaussian": (0.1, 0.7), "masking": (0.1, 0.9), "salt_and_pepper": (0.05, 0.6)}
 # training noise: new at every step (seeded once); validation noise: fixed Gaussian, sigma = 0.3
-objective = DenoisingObjective(TRAIN_LEVELS, seed=1, valid_noise=("gaussian", 0.3))
+objective = DenoisingObjective(TRAIN_LEVELS, seed=1, valid_noise=("gaussian", 0.3), relative=True)
 
 # %% [markdown]
-# The model is a dense autoencoder with a sigmoid output so that pixels land in $[0, 1]$. A
-# denoising autoencoder does not need a tight bottleneck (the corruption already prevents
-# copying), so we give it a generous 256-number code: a narrow code would blur fine details away
-# even on clean images. Written out, it is these few layers:
+# The model starts as a dense autoencoder with a sigmoid output so that pixels land in
+# $[0, 1]$. A denoising autoencoder does not need a tight bottleneck (the corruption already
+# prevents copying), so we give it a generous 256-number code: a narrow code would blur fine
+# details away even on clean images. Written out, the plain dense DAE is these few layers:
 
 # %%
 sketch = nn.Sequential(
@@ -242,38 +253,62 @@ sketch = nn.Sequential(
 print(f"{sum(p.numel() for p in sketch.parameters()):,} weights")
 
 # %% [markdown]
-# The course package has the same network as `DenseAutoencoder` (lesson 02), with `encode` and
-# `decode` methods; we train that one and check that it has exactly as many weights.
+# **Why we add a skip path.** Even 256 numbers cannot carry every fine detail of an image
+# through the bottleneck, so the plain DAE has an error floor of its own: when the noise is
+# mild, its reconstruction can be worse than the noisy input it was given, and worse than a
+# simple blur (we measure this floor in section 5). The cure is to let the fine detail go
+# **around** the bottleneck. `SkipDenoisingAutoencoder` in `course_utils.denoising` keeps the
+# encoder and decoder above, but its decoder outputs two maps of 784 numbers: a reconstruction
+# $r$ and a per-pixel **trust** $t \in (0, 1)$. A skip path carries the noisy input $\tilde x$
+# to the output, which is the blend
+#
+# $$ \hat x = t \odot \tilde x + (1 - t) \odot r . $$
+#
+# It is still an encoder to a code and a decoder back: $r$ and $t$ are computed from the code
+# alone. Where the noise is mild, the decoder can trust the noisy pixels and keep their detail;
+# where it is heavy, it can rely on its reconstruction. The core of its `forward`:
+#
+# ```python
+# r, t = self.decode(self.encode(noisy))          # (B, 784) each, both through a sigmoid
+# return t * noisy.flatten(1) + (1 - t) * r       # the skip: noisy pixels reach the output
+# ```
+#
+# Its decoder's last layer is twice as wide as the sketch's (784 outputs for $r$, 784 for $t$).
 #
 # **The training budget is set in optimizer steps**, not epochs: about 3,400 steps of 128 images
 # in full mode, however many training images were loaded, so a small dataset gets more epochs
-# instead of less training.
+# instead of less training. The learning rate starts at `LR` and decays to 0 along a half
+# cosine (`CosineDecay` from `course_utils.schedules`), which lets the last steps settle.
 
 # %%
 import math
 
-from course_utils.models import DenseAutoencoder
+from course_utils.denoising import SkipDenoisingAutoencoder
 from course_utils.plots import history_figure
+from course_utils.schedules import CosineDecay
 from course_utils.train import fit
 
 torch.manual_seed(0)  # the seed of this model's initial weights
-dae = DenseAutoencoder(784, hidden=(512,), n_latent=256).to(course.device)
-print("same number of weights as the sketch:",
-      sum(p.numel() for p in dae.parameters()) == sum(p.numel() for p in sketch.parameters()))
-STEPS = course.pick(full=3400, fast=50)  # optimizer steps of 128 images
+dae = SkipDenoisingAutoencoder(784, hidden=(512,), n_latent=256).to(course.device)
+n_sketch, n_dae = (sum(p.numel() for p in m.parameters()) for m in (sketch, dae))
+print(f"{n_dae:,} weights: the sketch's {n_sketch:,} plus the trust map's {n_dae - n_sketch:,} "
+      f"(= 512 x 784 + 784: {n_dae - n_sketch == 512 * 784 + 784})")
+STEPS, LR = course.pick(full=3400, fast=50), 2e-3  # optimizer steps of 128 images
 epochs = max(1, round(STEPS / math.ceil(len(data.train.x) / 128)))
-history = fit(dae, data.train.x, data.valid.x, loss_fn=objective,
-              epochs=epochs, batch_size=128, lr=1e-3, verbose=False)
+history = fit(dae, data.train.x, data.valid.x, loss_fn=objective, epochs=epochs,
+              batch_size=128, lr=LR, callbacks=[CosineDecay(LR)], verbose=False)
 print(f"{course.mode} mode, {len(data.train.x):,} training images, {epochs} epochs "
-      f"({epochs * math.ceil(len(data.train.x) / 128):,} steps); valid loss (Gaussian 0.3) {history.last('valid_loss'):.2f} per image")
-history_figure(history, title="denoising autoencoder: squared error per image")
+      f"({epochs * math.ceil(len(data.train.x) / 128):,} steps); valid loss (Gaussian 0.3) {history.last('valid_loss'):.3f}: that share of the damage remains")
+history_figure(history, title="denoising autoencoder: share of the damage that remains")
 
 # %% [markdown]
 # The training curve mixes all three kinds and all levels, so it is bumpier than usual; the
-# validation curve always uses the same Gaussian-noise images ($\sigma = 0.3$). Training batches
-# include much harsher damage (up to 90% masked), so the validation curve usually sits below the
-# training curve. In fast mode (50 steps) the model has barely started: read every number below
-# as rough, and the verdicts printed below as what this short run shows.
+# validation curve always uses the same Gaussian-noise images ($\sigma = 0.3$). Since the loss
+# is a share of each batch's damage, mild and harsh batches are on the same scale; whether the
+# validation curve sits above or below the training curve says how hard Gaussian noise 0.3 is
+# for the model compared with the training mix (read it off the figure). In fast mode (50
+# steps) the model has barely started: read every number below as rough, and the verdicts
+# printed below as what this short run shows.
 #
 # ## 3. What the denoiser does
 #
@@ -294,6 +329,30 @@ for kind, level in (("gaussian", 0.3), ("masking", 0.5), ("salt_and_pepper", 0.2
 # it). The outputs are usually smoother than the targets: fine texture that the noise destroyed
 # cannot be recovered, so the model guesses a plausible average. Look at the masked holes: the
 # model fills them with what it has learned such images look like.
+#
+# **Where does the model trust its input?** The decoder's trust map $t$ says, pixel by pixel,
+# how much of the noisy input goes straight to the output. Here it is for one image under mild
+# and heavy Gaussian noise (white: $t$ near 1, the noisy pixel is kept; black: the
+# reconstruction $r$ is used), with its mean over the 8 images printed for each level.
+
+# %%
+from course_utils.plots import images_figure
+from course_utils.train import predict
+
+trust_tiles, trust_titles = [], []
+for level in (0.1, 0.3, 0.6):
+    noisy_level = corrupt(clean_examples, "gaussian", level, torch.Generator().manual_seed(0))
+    trust = predict(dae, noisy_level, fn=lambda m, xb: m.decode(m.encode(xb))[1])  # (8, 784)
+    print(f"Gaussian sigma = {level}: mean trust in the noisy pixels {trust.mean():.2f}")
+    trust_tiles += [noisy_level[:1], trust[:1].view(1, 1, 28, 28)]
+    trust_titles += [f"noisy, sigma {level}", f"trust t, sigma {level}"]
+images_figure(torch.cat(trust_tiles), ncols=6, titles=trust_titles, size=1.4,
+              title="the decoder's trust in the noisy pixels")
+
+# %% [markdown]
+# Read the printed means: if the model has learned to use its skip path sensibly, it trusts
+# the noisy pixels more when the noise is mild. It is never told the noise level; it has to
+# infer it from the noisy image, through the code.
 #
 # ### Slider: how much noise can it take?
 #
@@ -378,11 +437,11 @@ psnr_curves_figure(rows, title=f"{data.name}: denoising AE vs the best blur ({co
 # Read each panel from left to right. The dotted line (doing nothing) falls fast as the noise
 # grows. The blur helps more at high noise, but it pays for it by smearing edges. The DAE does
 # not average pixels blindly: it maps the damaged image to a plausible clean one, so its curve
-# is usually much flatter. The printed verdicts say where it won in this run. Where it loses, it
-# is typically at the mildest levels (the first rows of each kind): there the noisy input is
-# already close to the clean image, and a small model's own reconstruction error can be larger
-# than the damage (we come back to this at the end of section 5). In fast mode, after 50
-# steps, expect it to lose at many levels.
+# is usually much flatter. The printed verdicts say where it won in this run. The hardest
+# levels for it are the mildest ones (the first rows of each kind): there the noisy input is
+# already close to the clean image, and anything the model gets wrong costs more than the
+# damage it removes. That is what the skip path is for; section 5 measures what the code path
+# alone would do. In fast mode, after 50 steps, expect it to lose at many levels.
 #
 # ## 5. The bug: evaluating a denoiser on clean inputs
 #
@@ -430,25 +489,38 @@ print("the DAE does better on noisy inputs than on clean ones:", dae_noisy > dae
 # The printed verdict says which way it went in this run. A DAE trained only on damaged images
 # may "remove" noise that is not there, so a clean image is not necessarily its easiest input.
 #
-# **Where a learned denoiser stops paying off.** Every model has an error floor, set by its size
-# and training. We measure it instead of guessing: the best PSNR the DAE reached anywhere in
-# the table of section 4, and its PSNR on clean inputs (no noise at all).
+# **Where a learned denoiser stops paying off, and what the skip path changes.** Every model
+# has an error floor, set by its size and training. We measure it instead of guessing, for the
+# whole model and for its **code path alone** (the reconstruction $r$, what comes through the
+# 256-number bottleneck, without the skip): the best PSNR reached anywhere in the table of
+# section 4, the PSNR on clean inputs, and, at the mildest level of each kind, both outputs
+# next to the noisy input and the tuned blur.
 
 # %%
 best_dae = max(rows, key=lambda r: r["model"])  # the row where the DAE did best
+code_clean = psnr(predict(dae, test_x, fn=lambda m, xb: m.reconstruct(xb)), test_x).mean().item()
 print(f"DAE's best mean PSNR in the table: {best_dae['model']:.2f} dB ({best_dae['kind']}, level "
-      f"{best_dae['level']}); on clean inputs: {dae_clean:.2f} dB")
+      f"{best_dae['level']}); on clean inputs: whole DAE {dae_clean:.2f} dB, code path alone {code_clean:.2f} dB")
 mild_rows = [r for r in rows if r["level"] == EVAL_LEVELS[r["kind"]][0]]  # the mildest level of each kind
-for r in mild_rows:
-    print(f"mildest {r['kind']:>16} ({r['level']}): noisy input {r['noisy']:.2f} dB, DAE {r['model']:.2f} dB"
-          f" -> noise costs more than the DAE's floor: {r['noisy'] < r['model']}")
+for k, r in enumerate(mild_rows):  # the table's test noise again: psnr_table's seeds and order
+    g = torch.Generator().manual_seed(10 + 1000 * k)
+    corrupt(data.valid.x[:1000], r["kind"], r["level"], g)  # (the blur's validation noise)
+    noisy_mild = corrupt(test_x, r["kind"], r["level"], g)
+    code_mild = psnr(predict(dae, noisy_mild, fn=lambda m, xb: m.reconstruct(xb)), test_x).mean().item()
+    print(f"mildest {r['kind']:>16} ({r['level']}): noisy {r['noisy']:.2f}, blur {r['blur']:.2f}, "
+          f"code path alone {code_mild:.2f}, whole DAE {r['model']:.2f} dB"
+          f" -> the code path alone beats the blur: {code_mild > r['blur']}, the whole DAE: {r['model'] > r['blur']}")
 
 # %% [markdown]
-# When the noisy input already scores above the DAE's floor, the DAE can only make it worse, and
-# a light blur, or nothing at all, is the better tool; the lines above say at which mild levels
-# that happened in this run. A wider network trained longer, or the convolutional autoencoders
-# of lesson 03, lower the floor; the principle stays: a learned denoiser pays off once the noise
-# costs more than its own reconstruction error.
+# Compare the last two numbers of each line. The code path alone is a plain dense DAE's output,
+# capped by what 256 numbers can carry: when the noise is mild, the noisy input (or a light
+# blur) can score above it, and then a denoiser without a skip can only make the image worse.
+# The skip lets the model keep the noisy pixels it trusts, so its floor is no longer set by the
+# bottleneck; the verdicts above say whether that was enough to beat the blur in this run. (The
+# code path here was trained together with the skip, so it is not exactly a plain DAE trained
+# on its own: it may leave to the skip the pixels it can.) The principle stays: a learned
+# denoiser pays off once the noise costs more than its own reconstruction error, and a skip
+# path lowers that error for the details a bottleneck loses.
 #
 # ## 6. Why denoising teaches the model where the data lives
 #
@@ -569,6 +641,9 @@ print(f"outputs r(x) inside the unit circle: {(out_radius < 1).float().mean():.0
 #   validation and test.
 # - PSNR $= 10 \log_{10}(1 / \text{MSE per pixel})$ in dB; score denoisers on corrupted test
 #   inputs against a tuned non-learned baseline such as a Gaussian blur.
+# - A bottleneck caps the detail a DAE can give back. A skip path that carries the noisy input
+#   around it, blended pixel by pixel with a trust map the decoder computes from the code, lifts
+#   that cap; a relative loss (the share of the damage left) keeps mild noise from being ignored.
 # - Learning to denoise means learning which way leads back to the data: the optimal step
 #   $r(x) - x$ is $\sigma^2 \nabla \log p_\sigma(x)$, the score of the NOISED density
 #   (Tweedie), and its output is an average of clean points, not a point on the data.

@@ -6,6 +6,7 @@ from torch import nn
 
 from course_utils.denoising import (
     DenoisingObjective,
+    SkipDenoisingAutoencoder,
     denoise,
     denoising_field_figure,
     denoising_figure,
@@ -47,6 +48,28 @@ def test_denoising_objective_corrupts_on_the_fly_and_fixes_validation_noise():
     assert torch.isclose(loss_a, ((model(seen[-1]) - clean) ** 2).flatten(1).sum(1).mean())
 
 
+def test_denoising_objective_relative_divides_by_the_damage_of_the_noisy_input():
+    model = _small_model().eval()
+    seen = []
+    model.register_forward_pre_hook(lambda m, inp: seen.append(inp[0].clone()))
+    clean = torch.rand(4, 1, 28, 28, generator=gen(5))
+    plain = DenoisingObjective({"gaussian": (0.3, 0.3)}, valid_noise=("gaussian", 0.3))
+    relative = DenoisingObjective({"gaussian": (0.3, 0.3)}, valid_noise=("gaussian", 0.3),
+                                  relative=True)  # fmt: skip
+    loss, _ = plain(model, (clean,))
+    rel, _ = relative(model, (clean,))
+    damage = ((seen[-1] - clean) ** 2).flatten(1).sum(1).mean()  # the same eval noise both times
+    assert torch.equal(seen[-1], seen[-2]) and damage > 1.0
+    assert torch.isclose(rel, loss / damage)
+    assert torch.isclose(relative(nn.Identity(), (clean,))[0], torch.tensor(1.0))  # copying: 1
+    floored = DenoisingObjective({"gaussian": (0.0, 0.0)}, relative=True, min_damage=2.0)
+    assert torch.isclose(floored(model, (clean,))[0], plain_sse(model, clean) / 2.0)
+
+
+def plain_sse(model, clean):
+    return ((model(clean) - clean) ** 2).flatten(1).sum(1).mean()
+
+
 def test_denoising_objective_valid_noise_sets_kind_and_level_in_eval_mode():
     model = _small_model().eval()
     seen = []
@@ -63,6 +86,57 @@ def test_fit_with_denoising_objective_lowers_the_loss():
     model = _small_model()
     clean = IMAGES.round()
     history = fit(model, clean, loss_fn=DenoisingObjective({"gaussian": (0.0, 0.3)}),
+                  epochs=3, batch_size=16, lr=1e-2, verbose=False)  # fmt: skip
+    assert history["train_loss"][-1] < history["train_loss"][0]
+
+
+def _skip_model(trust_bias: float | None = None) -> SkipDenoisingAutoencoder:
+    torch.manual_seed(0)
+    model = SkipDenoisingAutoencoder(784, hidden=(32,), n_latent=8)
+    if trust_bias is not None:  # force the trust map t: bias +-30 saturates the sigmoid
+        last = model.decoder[-1]
+        with torch.no_grad():
+            last.weight[784:] = 0.0
+            last.bias[784:] = trust_bias
+    return model
+
+
+def test_skip_dae_shapes_and_range():
+    model = _skip_model()
+    x = IMAGES[:5]
+    assert model.encode(x).shape == (5, 8)
+    r, t = model.decode(model.encode(x))
+    assert r.shape == t.shape == (5, 784) and bool(((t > 0) & (t < 1)).all())
+    out = model(x)
+    assert out.shape == x.shape and model(x.flatten(1)).shape == (5, 784)
+    assert bool(((out >= 0) & (out <= 1)).all())
+    assert torch.allclose(out, (t * x.flatten(1) + (1 - t) * r).view_as(x))
+    assert model.reconstruct(x).shape == x.shape
+
+
+def test_skip_dae_skip_path_reaches_the_output():
+    x = IMAGES[:4].clone().requires_grad_(True)
+    # trust 1 everywhere: the output IS the noisy input, whatever the code says
+    assert torch.allclose(_skip_model(trust_bias=30.0)(x), x, atol=1e-6)
+    # trust 0 everywhere: only the code path is left, and it is `reconstruct`
+    closed = _skip_model(trust_bias=-30.0)
+    assert torch.allclose(closed(x), closed.reconstruct(x), atol=1e-6)
+    # cut the code path (encoder weights 0: the code no longer depends on x): the input still
+    # reaches the output through the skip, pixel by pixel, with weight t
+    model = _skip_model()
+    with torch.no_grad():
+        model.encoder[0].weight.zero_()
+    out = model(x)
+    out[0, 0, 5, 5].backward()
+    _, t = model.decode(model.encode(x[:1]))
+    grad = x.grad[0, 0]  # (28, 28): d output(5, 5) / d input
+    assert torch.isclose(grad[5, 5], t[0, 5 * 28 + 5]) and grad[5, 5] > 0
+    assert grad.abs().sum() == grad[5, 5].abs()  # no other pixel matters
+
+
+def test_skip_dae_trains_with_the_denoising_objective():
+    model = _skip_model()
+    history = fit(model, IMAGES.round(), loss_fn=DenoisingObjective({"gaussian": (0.0, 0.3)}),
                   epochs=3, batch_size=16, lr=1e-2, verbose=False)  # fmt: skip
     assert history["train_loss"][-1] < history["train_loss"][0]
 
