@@ -38,6 +38,9 @@ class ConvAutoencoder(nn.Module):
     ``decoder="transpose"``: each "up x2" is ConvTranspose2d(kernel 3, stride 2), whose kernel
     size is not a multiple of its stride (uneven overlap, a source of checkerboard patterns).
     ``decoder="upsample"``: each "up x2" is nearest-neighbour Upsample then Conv2d(kernel 3).
+    ``batch_norm=True``: a BatchNorm2d (same shape in and out) after each of the three hidden
+    convolutions (c1, c2 and the decoder's c2 -> c1), before its ReLU; it normalises every channel
+    over the batch in training and uses running averages in eval mode (``predict`` switches).
     """
 
     def __init__(
@@ -45,16 +48,23 @@ class ConvAutoencoder(nn.Module):
         n_latent: int = 32,
         channels: tuple[int, int] = (16, 32),
         decoder: str = "transpose",
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         if decoder not in ("transpose", "upsample"):
             raise ValueError(f'decoder must be "transpose" or "upsample", got {decoder!r}.')
         c1, c2 = channels
         self.n_latent, self.decoder_kind = n_latent, decoder
+
+        def norm(c: int) -> list[nn.Module]:  # (B, c, H, W) -> (B, c, H, W), or nothing
+            return [nn.BatchNorm2d(c)] if batch_norm else []
+
         self.encoder = nn.Sequential(
             nn.Conv2d(1, c1, kernel_size=3, stride=2, padding=1),  # 28x28 -> 14x14
+            *norm(c1),
             nn.ReLU(),
             nn.Conv2d(c1, c2, kernel_size=3, stride=2, padding=1),  # 14x14 -> 7x7
+            *norm(c2),
             nn.ReLU(),
             nn.Flatten(),  # (B, c2, 7, 7) -> (B, c2 * 49)
             nn.Linear(c2 * 7 * 7, n_latent),  # no activation on the code
@@ -64,6 +74,7 @@ class ConvAutoencoder(nn.Module):
             nn.ReLU(),
             nn.Unflatten(1, (c2, 7, 7)),  # (B, c2 * 49) -> (B, c2, 7, 7)
             *_up(c2, c1, decoder),  # 7x7 -> 14x14
+            *norm(c1),
             nn.ReLU(),
             *_up(c1, 1, decoder),  # 14x14 -> 28x28
             nn.Sigmoid(),

@@ -32,6 +32,20 @@ def test_conv_autoencoder_shapes_and_parameters(decoder):
     assert count_parameters(model) == convs + linears + up == 111_521
 
 
+@pytest.mark.parametrize("decoder", ["transpose", "upsample"])
+def test_conv_autoencoder_batch_norm_adds_three_norms_and_nothing_else(decoder):
+    torch.manual_seed(0)
+    model = ConvAutoencoder(n_latent=32, channels=(16, 32), decoder=decoder, batch_norm=True)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert [m.num_features for m in norms] == [16, 32, 16]
+    assert count_parameters(model) == 111_521 + 2 * (16 + 32 + 16)  # a scale and a shift each
+    model.eval()  # running statistics: one image's output does not depend on the rest of the batch
+    out = model(X)
+    assert out.shape == X.shape and 0 <= out.min() and out.max() <= 1
+    torch.testing.assert_close(model(X[:1]), out[:1])
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in ConvAutoencoder().modules())
+
+
 def test_shape_table_reads_the_real_model():
     rows = shape_table(ConvAutoencoder(decoder="transpose"), X)
     shapes = {r.name: r.output_shape for r in rows}
