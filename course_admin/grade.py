@@ -1,6 +1,6 @@
 """Grade a folder of submitted exercise notebooks into a CSV of per-task points (instructors).
 
-    python -m course_utils.grade SUBMISSIONS_DIR --out grades.csv
+    python -m course_admin.grade SUBMISSIONS_DIR --out grades.csv
         [--timeout-cell 60] [--timeout-notebook 600] [--jobs 2] [--lesson 06_...]
 
 SUBMISSIONS_DIR holds one ``.ipynb`` per student (the file name without .ipynb is the student
@@ -12,7 +12,7 @@ How a notebook is graded. The grader never runs the student's check cells: it co
 student's ANSWER cells (found by nbgrader grade_id, then cell id, then the ``# Task <id>`` first
 line) into the pristine exercise notebook and runs that, so an edited, deleted or faked check
 changes nothing. Each notebook runs in a fresh kernel in its own temporary folder
-(``course_utils.grading_runner``), with a per-cell and a per-notebook time limit and CPU and
+(``course_admin.grading_runner``), with a per-cell and a per-notebook time limit and CPU and
 memory limits, in fast and offline mode unless ``--full-mode`` / ``--online`` is given. Nothing is
 written into SUBMISSIONS_DIR.
 
@@ -35,9 +35,9 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
+from course_admin.grading_runner import TIMEOUT_ENAME, run_isolated
+from course_admin.make_exercises import ROOT, TASK_LINE, grading_cells, tasks
 from course_utils.exercise_checks.core import MIME
-from course_utils.grading_runner import TIMEOUT_ENAME, run_isolated
-from course_utils.make_exercises import ROOT, TASK_LINE, grading_cells, tasks
 
 
 @dataclass
@@ -233,7 +233,7 @@ def write_csv(rows: list[Row], exercises: dict[str, Exercise], out: Path) -> lis
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.grade", description=__doc__.split("\n")[0]
+        prog="python -m course_admin.grade", description=__doc__.split("\n")[0]
     )
     parser.add_argument("submissions", type=Path, help="one .ipynb or one folder per student")
     parser.add_argument("--out", type=Path, required=True, help="the CSV file to write")

@@ -1,7 +1,8 @@
-"""Run ONE notebook for the grader (``course_utils.grade``), in a process of its own.
+"""Run ONE notebook for the grader (``course_admin.grade``), in a process of its own.
 
 ``run_isolated(nb, ...)`` (used by the grader) writes the notebook into a new temporary JOB_DIR
-and starts ``python .../course_utils/grading_runner.py JOB_DIR`` with a hard time limit.
+and starts ``python -m course_admin.grading_runner JOB_DIR`` with a hard time limit. The runner
+process imports neither torch nor the course: only nbclient, nbformat and jupyter_client.
 
 JOB_DIR holds ``notebook.ipynb`` and ``job.json`` (time limits, memory limit, environment). The
 notebook runs in a fresh Jupyter kernel (nbclient) whose working directory is JOB_DIR/work, with
@@ -15,8 +16,9 @@ notebook runs in a fresh Jupyter kernel (nbclient) whose working directory is JO
 It writes ``executed.ipynb`` (the notebook with its outputs) and ``result.json``: a
 notebook-level ``error`` (or null) and, per executed cell index, the status of its reply.
 
-The kernel itself is started through this module too (``--kernel``): that is where the limits
-are set, in the kernel's own process, before ipykernel starts.
+The kernel itself is started through this module too (``python -m course_admin.grading_runner
+--kernel ...``): that is where the limits are set, in the kernel's own process, before ipykernel
+starts.
 """
 
 from __future__ import annotations
@@ -34,9 +36,8 @@ import time
 from pathlib import Path
 
 KERNEL_NAME = "course-grader"
-# Run as a script, not with -m: importing the course_utils package would load torch into the
-# runner process, which only needs nbclient (seconds and half a gigabyte per notebook).
-SCRIPT = str(Path(__file__).resolve())
+MODULE = [sys.executable, "-m", "course_admin.grading_runner"]  # course_admin imports no torch
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])  # the folder holding course_admin/
 TIMEOUT_ENAME = "CellTimeoutError"
 STARTUP_ATTEMPTS = 3  # kernels that die before the first cell runs are started again
 
@@ -67,8 +68,7 @@ def _kernel_spec(job_dir: Path, cpu_seconds: int, memory_mb: int) -> Path:
     folder = job_dir / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)
     argv = [
-        sys.executable,
-        SCRIPT,
+        *MODULE,
         "--kernel",
         str(cpu_seconds),
         str(memory_mb),
@@ -212,9 +212,14 @@ def run_isolated(
             "env": env,
         }
         (job_dir / "job.json").write_text(json.dumps(job))
-        command = [sys.executable, SCRIPT, str(job_dir)]
+        # The runner (and the kernel it starts) find course_admin wherever the grader found it.
+        path = os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)
         process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+            [*MODULE, str(job_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONPATH": path},
         )
         try:
             output, _ = process.communicate(timeout=timeout_notebook + 90)
@@ -232,14 +237,12 @@ def run_isolated(
 
 
 def main(argv: list[str] | None = None) -> int:
-    if sys.path and Path(sys.path[0]).resolve() == Path(SCRIPT).parent:
-        sys.path.pop(0)  # run as a script: do not let course_utils/*.py shadow other modules
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--kernel":
         kernel_main(argv[1:])
         return 0
     if len(argv) != 1:
-        print("usage: python course_utils/grading_runner.py JOB_DIR", file=sys.stderr)
+        print("usage: python -m course_admin.grading_runner JOB_DIR", file=sys.stderr)
         return 2
     run_job(Path(argv[0]))
     return 0

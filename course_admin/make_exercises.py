@@ -1,8 +1,8 @@
 """Generate the student notebooks in exercises/ from the worked solutions in solutions/.
 
-    python -m course_utils.make_exercises            # write exercises/NN_topic.ipynb
-    python -m course_utils.make_exercises --check    # exit 1 if exercises/ is out of date
-    python -m course_utils.make_exercises --fix-ids  # give task and check cells stable ids
+    python -m course_admin.make_exercises            # write exercises/NN_topic.ipynb
+    python -m course_admin.make_exercises --check    # exit 1 if exercises/ is out of date
+    python -m course_admin.make_exercises --fix-ids  # give task and check cells stable ids
 
 In a solution notebook every task is a code cell whose answer sits between two lines, each alone
 on its line: ``# BEGIN SOLUTION`` and ``# END SOLUTION`` (the form nbgrader and otter-grader
@@ -148,7 +148,7 @@ def generate(solutions: Path, exercises: Path) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.make_exercises", description=__doc__.split("\n")[0]
+        prog="python -m course_admin.make_exercises", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--check", action="store_true", help="only compare, exit 1 on a difference")
     parser.add_argument("--fix-ids", action="store_true", help="set stable ids in solutions/")
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"exercises/{problem}", file=sys.stderr)
         if problems:
-            print("Run: python -m course_utils.make_exercises", file=sys.stderr)
+            print("Run: python -m course_admin.make_exercises", file=sys.stderr)
             return 1
         print(f"exercises/ is up to date ({len(wanted)} notebooks).")
         return 0

@@ -1,4 +1,4 @@
-"""``python -m course_utils.runtimes``: execute every lesson headless, time it, and write the table.
+"""``python -m course_admin.runtimes``: execute every lesson headless, time it, and write the table.
 
 Each ``notebooks/NN_*.ipynb`` runs top to bottom with nbclient in a fresh kernel, in full mode
 (``COURSE_FAST=0``) and/or fast mode (``COURSE_FAST=1``). We record the wall time and the peak
@@ -153,7 +153,7 @@ def format_table(runs: list[Run], what: dict[str, str] = WHAT_IT_TRAINS) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.runtimes",
+        prog="python -m course_admin.runtimes",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -22,7 +22,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from course_utils.checks import check_codes, check_images, model_dtype
+from course_utils.inputs import check_codes, check_images, model_dtype
 from course_utils.plots import NotebookFigure
 from course_utils.train import eval_mode, predict
 from course_utils.widgets import FigureView

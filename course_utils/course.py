@@ -6,7 +6,6 @@ Colab, then prints one line that says what it chose and why.
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-FAST_ENV = "COURSE_FAST"  # set to 1 by the tests and CI: tiny data, one or two epochs
+from course_utils import settings
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -30,8 +29,8 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def is_fast_mode() -> bool:
-    """True when the environment variable ``COURSE_FAST`` is set to 1, true or yes."""
-    return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes"}
+    """True when ``COURSE_FAST`` is on (1, true, yes, ...: ``course_utils.settings``)."""
+    return settings.fast_mode()
 
 
 def in_colab() -> bool:

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from course_utils.checks import InputError, check_codes, check_labels, model_dtype
+from course_utils.inputs import InputError, check_codes, check_labels, model_dtype
 from course_utils.models import flatten_input, mlp
 from course_utils.plots import NotebookFigure, rows_figure
 from course_utils.vae import reparameterize

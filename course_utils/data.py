@@ -17,13 +17,14 @@ tensors of shape (N,). Everything stays in memory and is batched from memory
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-from course_utils.course import is_fast_mode
+from course_utils import settings
 from course_utils.data_sources import (
     DATASETS,
     DataError,
@@ -117,7 +118,7 @@ def load_dataset(
             f"EMBEDDED FALLBACK (scikit-learn's 1,797 8x8 digits, resized to 28x28): {spec.title} "
             f"is not on disk and could not be downloaded: {downloaded}"
         )
-    fast = is_fast_mode() if fast is None else fast
+    fast = settings.fast_mode() if fast is None else fast
     if fast:
         g = torch.Generator().manual_seed(seed)
         train, valid, test = (
@@ -151,18 +152,13 @@ def iterate_batches(
 
 
 def toy_cloud(n: int = 500, noise: float = 0.15, seed: int = 0) -> Tensor:
-    """A noisy, tilted elliptical cloud in 3-D (lesson 01): (n, 3) float32.
+    """Deprecated: ``course_utils.toy_manifolds.toy_cloud`` (moved in issue 17; same result)."""
+    from course_utils.toy_manifolds import toy_cloud as moved  # the one allowed upward import
 
-    The points spread along two axes (standard deviations 2 and 1) of a tilted plane and only
-    ``noise`` off it, so two principal components keep almost all of the variance.
-    """
-    g = torch.Generator().manual_seed(seed)
-    flat = torch.randn(n, 3, generator=g) * torch.tensor([2.0, 1.0, noise])  # (n, 3)
-    tilt_a, tilt_b = torch.tensor(0.6), torch.tensor(-0.4)  # radians
-    rot_x = torch.tensor(
-        [[1, 0, 0], [0, tilt_a.cos(), -tilt_a.sin()], [0, tilt_a.sin(), tilt_a.cos()]]
+    warnings.warn(
+        "course_utils.data.toy_cloud moved to course_utils.toy_manifolds.toy_cloud: "
+        "import it from there",
+        DeprecationWarning,
+        stacklevel=2,
     )
-    rot_z = torch.tensor(
-        [[tilt_b.cos(), -tilt_b.sin(), 0], [tilt_b.sin(), tilt_b.cos(), 0], [0, 0, 1]]
-    )
-    return flat @ (rot_z @ rot_x).T + torch.tensor([1.0, -0.5, 2.0])  # rotate, then shift
+    return moved(n=n, noise=noise, seed=seed)

@@ -24,13 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-CACHE_ENV = "COURSE_DATA_DIR"
-OFFLINE_ENV = "COURSE_OFFLINE"  # 1 = never try to download
-NO_SYSTEM_DATA_ENV = "COURSE_NO_SYSTEM_DATA"  # 1 = ignore Debian's dataset folders
+from course_utils import settings
 
-
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes"}
+CACHE_ENV = settings.DATA_DIR
+OFFLINE_ENV = settings.OFFLINE  # on = never try to download
 
 
 @dataclass(frozen=True)
@@ -45,14 +42,14 @@ class _Spec:
 DATASETS = {
     "mnist": _Spec(
         "MNIST",
-        "COURSE_MNIST_DIR",
+        settings.MNIST_DIR,
         "MNIST",
         "/usr/share/datasets/mnist",
         tuple(str(d) for d in range(10)),
     ),
     "fashion_mnist": _Spec(
         "Fashion-MNIST",
-        "COURSE_FASHION_MNIST_DIR",
+        settings.FASHION_MNIST_DIR,
         "FashionMNIST",
         "/usr/share/datasets/fashion-mnist",
         ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat")
@@ -142,13 +139,13 @@ def _read_folder(folder: Path, strict: bool = False) -> dict[str, Split]:
 
 
 def _cache_root() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "autoencoders-course")
+    return settings.data_dir()
 
 
 def _from_disk(spec: _Spec) -> tuple[dict[str, Split], str] | None:
     """Return (splits, description) from the first folder holding the files, or None."""
-    if os.environ.get(spec.env):  # a folder the user named explicitly must work
-        folder = Path(os.environ[spec.env]).expanduser()
+    folder = settings.dataset_dir(spec.env)
+    if folder is not None:  # a folder the user named explicitly must work
         if not folder.is_dir():
             raise DataError(f"{spec.env}={folder} is not a folder. Fix or unset the variable.")
         splits = _read_folder(folder, strict=True)
@@ -160,7 +157,7 @@ def _from_disk(spec: _Spec) -> tuple[dict[str, Split], str] | None:
             )
         return splits, f"files in {folder} (from {spec.env})"
     candidates = [(_cache_root() / spec.torchvision_class / "raw", "the course cache")]
-    if not _flag(NO_SYSTEM_DATA_ENV):  # CI sets it to test the lessons with no data at all
+    if not settings.no_system_data():  # CI sets it to test the lessons with no data at all
         candidates.append((Path(spec.debian_dir), "Debian package"))
     for folder, why in candidates:
         splits = _read_folder(folder) if folder.is_dir() else {}
@@ -172,7 +169,7 @@ def _from_disk(spec: _Spec) -> tuple[dict[str, Split], str] | None:
 # ------------------------------------------------------------- download, then embedded fallback
 def _download(spec: _Spec, timeout: float = 5.0) -> tuple[dict[str, Split], str] | str:
     """Try a torchvision download into the cache; return the splits, or the reason it failed."""
-    if _flag(OFFLINE_ENV):
+    if settings.offline():
         return f"{OFFLINE_ENV} is set"
     try:  # a quick probe, so that an offline machine fails in seconds, not minutes
         socket.create_connection(("ossci-datasets.s3.amazonaws.com", 443), timeout=timeout).close()

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_utils.checks import InputError, check_tensor, describe, model_dtype
+from course_utils.inputs import InputError, check_tensor, describe, model_dtype
 from course_utils.losses import bce_per_image
 from course_utils.models import flatten_input, mlp
 from course_utils.train import Callback, TrainState, predict

@@ -6,8 +6,6 @@ frames deep inside torch. Every message here has the same three parts:
     "<who> expects <what was expected>, but received <what came in>. <what to do>"
 
 ``who`` names the function or model the student called (e.g. ``"VAE.decode"``).
-The exercise checks (``course_utils.exercise_checks``) live beside this module; they judge a
-student's OWN code, these judge the inputs handed to the course's code.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import math
 import torch.nn.functional as F
 from torch import Tensor
 
-from course_utils.checks import check_not_0_255, check_same_shape, check_unit_range
+from course_utils.inputs import check_not_0_255, check_same_shape, check_unit_range
 
 
 def _check_pair(x_hat: Tensor, x: Tensor, who: str) -> None:

@@ -3,7 +3,7 @@
 Each model has ``encode(x) -> z``, ``decode(z) -> x_hat`` and ``forward(x)``. Images go in as
 (B, 1, 28, 28) or already flat (B, 784); reconstructions come out with the shape of the input,
 so ``loss(model(x), x)`` always compares like with like. Every input is checked
-(``course_utils.checks``) so a wrong shape or dtype gets a message, not a torch stack trace.
+(``course_utils.inputs``) so a wrong shape or dtype gets a message, not a torch stack trace.
 
 Later lessons keep their models beside the ideas they teach: ``conv`` (03), ``sparse`` (05),
 ``vae`` (06), ``cvae`` and ``gumbel`` (07); the module table in ``course_utils/__init__.py``
@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from course_utils.checks import check_codes, check_images, model_dtype
+from course_utils.inputs import check_codes, check_images, model_dtype
 
 
 def flatten_input(x: Tensor, n_inputs: int, who: str, dtype: torch.dtype = torch.float32) -> Tensor:

@@ -2,8 +2,8 @@
 
 ``PCA.fit`` gives the same result two ways: when there are many more samples than features
 (N >= 2 D, e.g. 54,000 images of 784 pixels) it diagonalises the D x D covariance in float64
-with ``eigh``, which is 2-3 times faster than an SVD of the N x D data and as accurate for the
-components we keep; otherwise it takes the SVD of the centred data.
+with ``eigh``, which is faster than an SVD of the N x D data (docs/PERFORMANCE.md) and as
+accurate for the components we keep; otherwise it takes the SVD of the centred data.
 
 Convention: the covariance is normalised by N (not N - 1), so that the mean squared
 reconstruction error per sample, ``((x - pca.reconstruct(x)) ** 2).sum(1).mean()``, equals the

@@ -25,7 +25,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-from course_utils.checks import InputError, describe
+from course_utils.inputs import InputError, describe
 
 
 class NotebookFigure(Figure):

@@ -15,7 +15,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from course_utils.checks import check_codes, model_dtype
+from course_utils.inputs import check_codes, model_dtype
 from course_utils.losses import sse_per_image
 from course_utils.models import flatten_input
 from course_utils.plots import NotebookFigure, as_images

@@ -1,9 +1,11 @@
-"""Toy data on a curved manifold: PCA's straight line misses it, a nonlinear AE bends (lesson 01).
+"""Toy data for lesson 01: a flat cloud PCA fits, and a curve it cannot.
 
-``noisy_arc`` draws points near a half circle in the plane: a one-dimensional curve living in two
-dimensions. A 1-D code is enough to say where a point sits on the curve, but PCA with one
-component can only project onto a straight line. ``curve_fit_figure`` draws the data next to
-reconstructions, so a student sees the line and the curve side by side.
+``toy_cloud`` draws a noisy, tilted, nearly flat elliptical cloud in 3-D: two principal
+components keep almost all of its variance. ``noisy_arc`` draws points near a half circle in the
+plane: a one-dimensional curve living in two dimensions. A 1-D code is enough to say where a point
+sits on the curve, but PCA with one component can only project onto a straight line.
+``curve_fit_figure`` draws the data next to reconstructions, so a student sees the line and the
+curve side by side.
 """
 
 from __future__ import annotations
@@ -16,6 +18,24 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from course_utils.plots import NotebookFigure
+
+
+def toy_cloud(n: int = 500, noise: float = 0.15, seed: int = 0) -> Tensor:
+    """A noisy, tilted elliptical cloud in 3-D (lesson 01): (n, 3) float32.
+
+    The points spread along two axes (standard deviations 2 and 1) of a tilted plane and only
+    ``noise`` off it, so two principal components keep almost all of the variance.
+    """
+    g = torch.Generator().manual_seed(seed)
+    flat = torch.randn(n, 3, generator=g) * torch.tensor([2.0, 1.0, noise])  # (n, 3)
+    tilt_a, tilt_b = torch.tensor(0.6), torch.tensor(-0.4)  # radians
+    rot_x = torch.tensor(
+        [[1, 0, 0], [0, tilt_a.cos(), -tilt_a.sin()], [0, tilt_a.sin(), tilt_a.cos()]]
+    )
+    rot_z = torch.tensor(
+        [[tilt_b.cos(), -tilt_b.sin(), 0], [tilt_b.sin(), tilt_b.cos(), 0], [0, 0, 1]]
+    )
+    return flat @ (rot_z @ rot_x).T + torch.tensor([1.0, -0.5, 2.0])  # rotate, then shift
 
 
 def noisy_arc(n: int = 1000, noise: float = 0.05, seed: int = 0) -> Tensor:

@@ -33,8 +33,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from course_utils.checks import InputError, check_model, check_tensor, model_dtype
 from course_utils.data import iterate_batches
+from course_utils.inputs import InputError, check_model, check_tensor, model_dtype
 from course_utils.losses import sse_per_image
 
 Batch = tuple[Tensor, ...]
@@ -261,7 +261,7 @@ def fit(
     train_data = _as_tuple(train)
     check_tensor(train_data[0], "fit (the training images)", model_dtype(model))
     device = model_device(model)
-    optimizer = optimizer or _adam(model, lr)
+    optimizer = optimizer or make_adam(model, lr)
     generator = torch.Generator().manual_seed(seed)
     n_batches = math.ceil(len(train_data[0]) / batch_size)
     state = TrainState(model, optimizer, History(), epochs=epochs, steps_per_epoch=n_batches)
@@ -312,8 +312,10 @@ def fit(
     return state.history
 
 
-def _adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:
-    """Adam, with the fused update where torch has one (about 24% faster per step on a CPU)."""
+def make_adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:
+    """Adam over ``model``'s parameters, with its update fused into one kernel where torch has
+    one (CPU since torch 2.4), else the plain Adam: the same update, only its speed differs
+    (docs/PERFORMANCE.md). ``fit`` uses it when no ``optimizer`` is given."""
     try:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     except (RuntimeError, TypeError):  # an older torch, or a device without the fused kernel

@@ -25,7 +25,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from course_utils.checks import (
+from course_utils.inputs import (
     check_codes,
     check_images,
     check_same_shape,

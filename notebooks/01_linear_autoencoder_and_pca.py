@@ -163,8 +163,8 @@ print("squared error of the same reconstruction:", ((torch.sigmoid(perfect_logit
 # 2-D code for each point is its position **within** that plane.
 
 # %%
-from course_utils.data import toy_cloud
 from course_utils.plots import cloud_figure
+from course_utils.toy_manifolds import toy_cloud
 
 cloud = toy_cloud(n=500, noise=0.15, seed=0)  # (500, 3)
 print("cloud:", tuple(cloud.shape))

@@ -193,7 +193,7 @@ check_train_step(train_step)
 
 # %%
 # See it work (extra code): your functions on the toy cloud of lesson 01.
-from course_utils.data import toy_cloud
+from course_utils.toy_manifolds import toy_cloud
 
 cloud = toy_cloud(n=500, seed=0)  # (500, 3)
 mean, components = fit_pca(cloud, k=2)

@@ -1,10 +1,10 @@
-"""course_utils.bench: the quick mode's JSON lines (shape only, never the timings), and names."""
+"""course_admin.bench: the quick mode's JSON lines (shape only, never the timings), and names."""
 
 import json
 
 import pytest
 
-from course_utils import bench
+from course_admin import bench
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +57,10 @@ def test_unknown_names_are_rejected_with_the_list_of_choices():
 def test_command_line_rejects_unknown_names():
     with pytest.raises(SystemExit, match="Unknown benchmark"):
         bench.main(["nope", "--quick"])
+
+
+def test_the_benchmarks_use_the_course_adam():
+    from course_admin.bench import recipes
+    from course_utils import train
+
+    assert recipes.make_adam is train.make_adam and not hasattr(recipes, "fused_adam")

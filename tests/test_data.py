@@ -10,7 +10,7 @@ import torch
 from helpers import make_idx_folder, write_idx
 
 from course_utils import data_sources
-from course_utils.data import DataError, iterate_batches, load_dataset, toy_cloud
+from course_utils.data import DataError, iterate_batches, load_dataset
 from course_utils.data_sources import read_idx
 
 
@@ -172,10 +172,3 @@ def test_iterate_batches_covers_everything_once():
 def test_iterate_batches_rejects_unaligned_tensors():
     with pytest.raises(ValueError, match="same length"):
         next(iterate_batches(torch.zeros(5), torch.zeros(4)))
-
-
-def test_toy_cloud_is_seeded_and_nearly_flat():
-    a, b = toy_cloud(300, seed=1), toy_cloud(300, seed=1)
-    assert a.shape == (300, 3) and torch.equal(a, b) and not torch.equal(a, toy_cloud(300, seed=2))
-    eig = torch.linalg.eigvalsh(torch.cov(a.T)).flip(0)
-    assert eig[0] > 3 and 0.7 < eig[1] < 1.4 and eig[2] < 0.05

@@ -11,8 +11,8 @@ import nbformat
 import pytest
 from helpers import ROOT
 
+from course_admin.make_exercises import grading_cells, tasks
 from course_utils import exercise_checks as ec
-from course_utils.make_exercises import grading_cells, tasks
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 

@@ -15,8 +15,8 @@ import nbformat
 import pytest
 from helpers import ROOT
 
-from course_utils import grade, grading_runner
-from course_utils.grading_runner import run_isolated
+from course_admin import grade, grading_runner
+from course_admin.grading_runner import run_isolated
 
 LESSON = "05_sparse_autoencoders"
 TIMEOUT_CELL, TIMEOUT_NOTEBOOK = 12, 90

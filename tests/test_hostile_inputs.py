@@ -1,6 +1,6 @@
 """What careless students and busy instructors really hand the course, and the MESSAGE each gets.
 
-Every message has the three parts of ``course_utils.checks``: what was expected, what was
+Every message has the three parts of ``course_utils.inputs``: what was expected, what was
 received, what to do. Each case asserts the content of all three (a raw torch error fifteen
 frames deep, or a silent 1.7e7 loss, is a failure), and that nothing is lost or half-written
 (the History after Ctrl-C, the old cache after a full disk, no partial export file).

@@ -1,10 +1,10 @@
-"""course_utils.checks: every bad input gets expected / received / what to do."""
+"""course_utils.inputs: every bad input gets expected / received / what to do."""
 
 import numpy as np
 import pytest
 import torch
 
-from course_utils.checks import (
+from course_utils.inputs import (
     InputError,
     check_codes,
     check_images,
@@ -79,3 +79,16 @@ def test_codes_labels_and_pairs():
         check_same_shape(torch.zeros(2, 3), torch.zeros(2, 4), "loss")
     with pytest.raises(InputError, match=r"received a NoneType"):
         check_tensor(None, "loss")
+
+
+def test_the_old_module_name_still_works_and_names_the_new_one():
+    import course_utils.checks as old
+    from course_utils import inputs
+
+    with pytest.warns(DeprecationWarning, match="import InputError from course_utils.inputs"):
+        assert old.InputError is inputs.InputError
+    with pytest.warns(DeprecationWarning, match="course_utils.inputs"):
+        from course_utils.checks import check_tensor
+    assert check_tensor is inputs.check_tensor
+    with pytest.raises(AttributeError):
+        old.no_such_check  # noqa: B018

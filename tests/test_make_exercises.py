@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from helpers import ROOT
 
-from course_utils import make_exercises as mk
+from course_admin import make_exercises as mk
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 
@@ -19,7 +19,7 @@ def test_committed_exercises_are_exactly_what_the_generator_makes(tmp_path):
     assert generated == committed == [p.name for p in SOLUTIONS]
     for name in generated:
         assert (tmp_path / name).read_text() == (ROOT / "exercises" / name).read_text(), (
-            f"exercises/{name} is out of date: run python -m course_utils.make_exercises"
+            f"exercises/{name} is out of date: run python -m course_admin.make_exercises"
         )
     assert mk.main(["--check"]) == 0
 

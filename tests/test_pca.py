@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.data import toy_cloud
 from course_utils.losses import mean_sse_per_image
 from course_utils.models import LinearAutoencoder
 from course_utils.pca import PCA, pca_reconstruction_figure, pca_view, principal_angles
+from course_utils.toy_manifolds import toy_cloud
 from course_utils.train import fit
 
 

@@ -3,7 +3,6 @@
 import pytest
 import torch
 
-from course_utils.data import toy_cloud
 from course_utils.pca import PCA
 from course_utils.plots import (
     NotebookFigure,
@@ -14,6 +13,7 @@ from course_utils.plots import (
     images_figure,
     rows_figure,
 )
+from course_utils.toy_manifolds import toy_cloud
 from course_utils.train import History
 
 IMAGES = torch.rand(12, 1, 28, 28, generator=torch.Generator().manual_seed(0))

@@ -1,6 +1,7 @@
 """The repository keeps its promises: one URL, agreeing dependency lists, the README's commands,
 notebooks paired with jupytext and committed without outputs, lint-clean code."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -27,13 +28,80 @@ def _quick_start_commands() -> list[str]:
     return [ln for b in blocks for ln in b.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
+STUDENT_RUNTIME = {"torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "jupyterlab",
+                   "scikit-learn", "tqdm", "pyyaml"}  # fmt: skip
+ADMIN_EXTRA = {"nbformat", "nbclient", "ipykernel", "psutil"}
+# import name -> the distribution that provides it (IPython comes with ipywidgets and jupyterlab)
+DISTRIBUTION = {"sklearn": "scikit-learn", "yaml": "pyyaml", "IPython": "ipywidgets",
+                "jupyter_client": "nbclient"}  # fmt: skip
+
+
+def _names(requirements: list[str]) -> set[str]:
+    """Distribution names of requirement strings: "ipykernel>=6.25,<7" -> "ipykernel"."""
+    return {re.match(r"[A-Za-z0-9_.-]+", r)[0].lower() for r in requirements}
+
+
 def test_environment_yml_mirrors_pyproject():
-    declared = set(PYPROJECT["project"]["dependencies"])
-    declared |= set(PYPROJECT["project"]["optional-dependencies"]["test"])
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    declared = set(PYPROJECT["project"]["dependencies"]) | set(extras["admin"])
+    declared |= set(extras["test"]) - {"autoencoders-course[admin]"}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert "python=3.11" in env["dependencies"]
     assert set(pip_section) - {"-e ."} == declared
+
+
+def test_students_install_only_the_runtime_and_the_tools_are_an_extra():
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    assert _names(PYPROJECT["project"]["dependencies"]) == STUDENT_RUNTIME
+    assert _names(extras["admin"]) == ADMIN_EXTRA
+    assert "autoencoders-course[admin]" in extras["test"]  # the tests need the admin tools
+    packages = PYPROJECT["tool"]["setuptools"]["packages"]
+    on_disk = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for pkg in ("course_utils", "course_admin")
+        for p in (ROOT / pkg).rglob("__init__.py")
+    }
+    assert on_disk <= set(packages), f"declare these packages: {sorted(on_disk - set(packages))}"
+
+
+def _third_party_imports(package: str) -> set[str]:
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module.split(".")[0])
+    return found - set(sys.stdlib_module_names) - {"course_utils", "course_admin"}
+
+
+@pytest.mark.parametrize(
+    ("package", "allowed"),
+    [("course_utils", STUDENT_RUNTIME), ("course_admin", STUDENT_RUNTIME | ADMIN_EXTRA)],
+)
+def test_every_import_is_a_declared_dependency(package, allowed):
+    """`pip install -e .` (no extras) is enough for course_utils; course_admin needs [admin]."""
+    needed = {DISTRIBUTION.get(m, m).lower() for m in _third_party_imports(package)}
+    assert needed <= allowed, f"{package} imports {sorted(needed - allowed)}, not declared"
+
+
+def _code_lines(path) -> list[str]:
+    cells = nbformat.read(path, as_version=4).cells
+    return [ln for c in cells if c.cell_type == "code" for ln in c.source.splitlines()]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in ALL_NOTEBOOKS if p.parent.name != "solutions"]
+    + sorted((ROOT / "solutions").glob("*.ipynb")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_lessons_and_exercises_need_no_admin_tool(path):
+    """What students run imports nothing that `pip install -e .` (no extras) leaves out."""
+    pattern = re.compile(r"^\s*(from|import)\s+(course_admin|nbformat|nbclient|psutil|ipykernel)\b")
+    bad = [ln.strip() for ln in _code_lines(path) if pattern.match(ln)]
+    assert not bad, f"{path.name} imports an admin-only package: {bad}"
 
 
 def test_ipywidgets_supports_colab_and_torch_is_not_pinned():

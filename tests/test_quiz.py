@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from course_admin.quiz.cli import main
+from course_admin.quiz.seal import seal, unseal
 from course_utils.quiz import (
     QuizAnswerError,
     QuizBankError,
@@ -32,9 +34,7 @@ from course_utils.quiz import (
     show_quiz,
 )
 from course_utils.quiz.bank import LETTERS, decode, encode, encode_key, right_options
-from course_utils.quiz.cli import main
 from course_utils.quiz.files import read_yaml, write_yaml
-from course_utils.quiz.seal import seal, unseal
 from course_utils.quiz.validate import parse_bank
 
 DATA = Path(__file__).parent / "data" / "quiz"
@@ -314,7 +314,7 @@ def test_cli_show_and_module_entry_point(capsys):
     bank = load_bank("00_setup_and_tour")
     assert capsys.readouterr().out.strip() == render_text(bank, "vi", "An").strip()
     run = subprocess.run(
-        [sys.executable, "-m", "course_utils.quiz", "check", str(TINY)],
+        [sys.executable, "-m", "course_admin.quiz", "check", str(TINY)],
         capture_output=True, text=True, cwd=REPO_QUIZZES.parent, check=False,
     )  # fmt: skip
     assert run.returncode == 0 and "tiny_draft.yaml: OK (3 questions)" in run.stdout, run.stderr

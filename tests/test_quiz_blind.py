@@ -1,4 +1,4 @@
-"""Blind guessing (course_utils.quiz.blind): the strategies on a hand-made bank, then the rule
+"""Blind guessing (course_admin.quiz.blind): the strategies on a hand-made bank, then the rule
 for the real banks: no strategy that reads only the options' length, position or wording may
 beat chance by more than 10 percentage points (SYLLABUS.md, Quizzes).
 """
@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_utils.quiz import load_bank, quiz_dir
-from course_utils.quiz.bank import LANGS
-from course_utils.quiz.blind import (
+from course_admin.quiz.blind import (
     MARGIN,
     blind_report,
     expected_score,
@@ -18,6 +16,8 @@ from course_utils.quiz.blind import (
     top_choices,
     words,
 )
+from course_utils.quiz import load_bank, quiz_dir
+from course_utils.quiz.bank import LANGS
 from course_utils.quiz.validate import parse_bank
 
 BANKS = sorted(p.stem for p in quiz_dir().glob("*.yaml"))
@@ -147,7 +147,7 @@ def test_terse_keys_are_caught_by_the_shortest_strategy():
 
 def test_every_strategy_counts_in_the_verdict():
     """beats_chance looks at every strategy, so the bank-level test below covers each one."""
-    from course_utils.quiz.blind import STRATEGIES, BlindReport
+    from course_admin.quiz.blind import STRATEGIES, BlindReport
 
     assert "shortest" in STRATEGIES
     for name in STRATEGIES:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from course_admin.quiz.seal import seal, unseal
 from course_utils.quiz import load_bank, option_order, quiz_dir
 from course_utils.quiz.bank import right_options
 from course_utils.quiz.order import resolve_learner, shuffled, to_bank, to_positions
-from course_utils.quiz.seal import seal, unseal
 from course_utils.quiz.validate import parse_bank
 
 TINY = Path(__file__).parent / "data" / "quiz" / "tiny_draft.yaml"

@@ -16,9 +16,9 @@ import nbformat
 import pytest
 from ipywidgets.embed import dependency_state, embed_minimal_html
 
+from course_admin.quiz.seal import seal, unseal
 from course_utils.quiz import grade, load_bank, option_order, quiz_dir, render_text
 from course_utils.quiz.bank import LETTERS, decode, right_options
-from course_utils.quiz.seal import seal, unseal
 from course_utils.quiz.validate import parse_bank
 from course_utils.quiz.widget import (
     OPTION_CLASS,

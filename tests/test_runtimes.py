@@ -1,8 +1,8 @@
-"""course_utils.runtimes: the README table as a pure function, and a tiny notebook run for real."""
+"""course_admin.runtimes: the README table as a pure function, and a tiny notebook run for real."""
 
 import nbformat
 
-from course_utils.runtimes import Run, execute_notebook, format_table, lessons
+from course_admin.runtimes import Run, execute_notebook, format_table, lessons
 
 
 def test_format_table_columns_slowest_run_and_totals():

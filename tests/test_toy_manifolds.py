@@ -1,4 +1,4 @@
-"""course_utils.toy_manifolds: the curved toy of lesson 01 (PCA's line vs a bending autoencoder)."""
+"""course_utils.toy_manifolds: lesson 01's toys (a flat cloud; PCA's line vs a bending AE)."""
 
 import pytest
 import torch
@@ -6,8 +6,25 @@ from torch import nn
 
 from course_utils.losses import mean_sse_per_image
 from course_utils.pca import PCA
-from course_utils.toy_manifolds import curve_fit_figure, noisy_arc
+from course_utils.toy_manifolds import curve_fit_figure, noisy_arc, toy_cloud
 from course_utils.train import fit, predict
+
+
+def test_toy_cloud_is_seeded_and_nearly_flat():
+    a, b = toy_cloud(300, seed=1), toy_cloud(300, seed=1)
+    assert a.shape == (300, 3) and torch.equal(a, b) and not torch.equal(a, toy_cloud(300, seed=2))
+    eig = torch.linalg.eigvalsh(torch.cov(a.T)).flip(0)
+    assert eig[0] > 3 and 0.7 < eig[1] < 1.4 and eig[2] < 0.05
+
+
+def test_the_old_place_of_toy_cloud_still_works_and_says_where_it_went():
+    from course_utils.data import toy_cloud as old
+
+    with pytest.warns(DeprecationWarning, match=r"course_utils\.toy_manifolds\.toy_cloud"):
+        moved = old(200, noise=0.3, seed=4)
+    assert torch.equal(moved, toy_cloud(200, noise=0.3, seed=4))
+    with pytest.warns(DeprecationWarning):
+        assert torch.equal(old(), toy_cloud())  # the same defaults
 
 
 def test_noisy_arc_lies_near_the_half_circle_and_is_seeded():

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.checks import InputError
+from course_utils.inputs import InputError
 from course_utils.losses import mean_sse_per_image
 from course_utils.models import LinearAutoencoder
 from course_utils.train import (
@@ -242,3 +242,36 @@ def test_reconstruction_objective_uses_a_per_image_loss():
     assert logs == {}
     with torch.no_grad():
         assert loss.item() == pytest.approx(((model(x) - x) ** 2).flatten(1).sum(1).mean().item())
+
+
+def test_make_adam_is_adam_with_the_fused_update_where_torch_has_one(monkeypatch):
+    from course_utils import train
+
+    model = nn.Linear(3, 2)
+    opt = train.make_adam(model, 0.01)
+    assert type(opt) is torch.optim.Adam and opt.defaults["lr"] == 0.01
+    assert opt.defaults["fused"] is True  # torch >= 2.4 has the fused update on the CPU
+    plain = torch.optim.Adam
+
+    def no_fused(params, lr, **kwargs):  # an older torch: fused= is not accepted
+        if kwargs.get("fused"):
+            raise TypeError("unexpected keyword argument 'fused'")
+        return plain(params, lr=lr)
+
+    monkeypatch.setattr(torch.optim, "Adam", no_fused)
+    fallback = train.make_adam(model, 0.02)
+    assert type(fallback) is plain and not fallback.defaults["fused"]
+
+
+def test_fit_builds_its_optimizer_with_make_adam(monkeypatch):
+    from course_utils import train
+
+    asked = []
+
+    def spy(model, lr):
+        asked.append(lr)
+        return torch.optim.SGD(model.parameters(), lr=lr)
+
+    monkeypatch.setattr(train, "make_adam", spy)
+    train.fit(nn.Linear(4, 4), torch.rand(8, 4), epochs=1, lr=0.003, verbose=False)
+    assert asked == [0.003]

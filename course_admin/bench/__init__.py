@@ -1,4 +1,4 @@
-"""``python -m course_utils.bench [NAME ...] [--quick]``: speed and quality claims, checkable.
+"""``python -m course_admin.bench [NAME ...] [--quick]``: speed and quality claims, checkable.
 
 Each benchmark trains the course's own code (``fit``, ``predict``, the lesson models and losses)
 side by side with what a user would otherwise write (a torchvision dataset with ``ToTensor`` per
@@ -6,7 +6,7 @@ item and a ``DataLoader``), on the SAME images with the SAME test protocol, and 
 line: both sides' figures, their ratio, the data used and the thread counts. Warm-up steps are
 run and excluded for both sides. Everything is offline (``COURSE_OFFLINE=1`` is set).
 
-Benchmarks (both sides' recipes: ``course_utils.bench_recipes``; results: docs/PERFORMANCE.md):
+Benchmarks (both sides' recipes: ``course_admin.bench.recipes``; results: docs/PERFORMANCE.md):
     vae-mlp     classic VAE recipe vs ours: our wall time to reach the classic test loss
     ae-dense    784-128-32 autoencoder: test MSE per pixel and time vs a DataLoader baseline
     ae-conv     convolutional autoencoder (32-number code), the same comparison
@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_utils.bench_recipes import (
+from course_admin.bench.recipes import (
     BenchConfig,
     ClassicVAE,
     Recipe,
@@ -95,7 +95,7 @@ GAUSSIAN_LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 # At most six epochs (the classic recipe: ten), a larger learning rate decayed to 0 along a
-# cosine over those six: the classic test loss is reached after five (docs/PERFORMANCE.md).
+# cosine over those six (how many epochs it takes to reach the classic loss: docs/PERFORMANCE.md).
 VAE_EPOCHS, VAE_BATCH, VAE_LR = 6, 128, 5e-3
 
 
@@ -285,8 +285,8 @@ def run(names: list[str], quick: bool = False, threads: int | None = None) -> li
     """Run the named benchmarks; print and return one result dict (JSON line) per benchmark.
 
     ``threads`` (default: torch's default) is used by BOTH sides, so that the reference is never
-    handicapped by our choice: on a busy machine 2 threads per process can be several times
-    slower than 1 (docs/PERFORMANCE.md).
+    handicapped by our choice: on a busy machine 2 threads per process can be slower than 1
+    (docs/PERFORMANCE.md has the measurement).
     """
     names = check_names(names)
     threads = threads or torch.get_num_threads()
@@ -308,7 +308,7 @@ def run(names: list[str], quick: bool = False, threads: int | None = None) -> li
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.bench",
+        prog="python -m course_admin.bench",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -318,7 +318,3 @@ def main(argv: list[str] | None = None) -> None:
                         help="torch threads for both sides (default: torch's default)")  # fmt: skip
     args = parser.parse_args(argv)
     run(args.names, quick=args.quick, threads=args.threads)
-
-
-if __name__ == "__main__":
-    main()

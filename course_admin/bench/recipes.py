@@ -1,4 +1,4 @@
-"""The two sides that ``python -m course_utils.bench`` compares, and the bench's small helpers.
+"""The two sides that ``python -m course_admin.bench`` compares, and the bench's small helpers.
 
 REFERENCE: what a user would otherwise write. Images come from a torchvision dataset
 (``FashionMNIST`` / ``MNIST`` reading IDX files, ``ToTensor`` per item) through a ``DataLoader``
@@ -10,7 +10,7 @@ OURS: the course's own path: in-memory tensors batched by ``iterate_batches`` in
 the lesson models and losses, ``predict`` for the test protocol; batch size, learning rate
 (with a cosine decay where it pays) and threads are our free choices, written in ``Recipe``.
 
-The benchmarks themselves (``bench_vae_mlp``, ...) live in ``course_utils.bench``; each takes a
+The benchmarks themselves (``bench_vae_mlp``, ...) live in ``course_admin.bench``; each takes a
 ``BenchConfig`` and returns a dict with keys ours, reference, ratio, goal, goal_met.
 """
 
@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from course_utils.data import ImageData
 from course_utils.losses import bce_per_image, gaussian_kl
 from course_utils.schedules import CosineDecay
-from course_utils.train import fit, predict
+from course_utils.train import fit, make_adam, predict
 
 
 @dataclass
@@ -88,26 +88,17 @@ class Recipe:
     batch_size: int = 128
     lr: float = 2e-3
     cosine: bool = True  # decay the learning rate to 0 along a half cosine
-    optimizer: str = "Adam, fused update (fused_adam)"
+    optimizer: str = "Adam, fused update where torch has one (course_utils.train.make_adam)"
 
     def epochs(self, n_images: int, quick: bool) -> int:
         return 1 if quick else max(1, round(self.steps / math.ceil(n_images / self.batch_size)))
-
-
-def fused_adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:
-    """Adam with its update fused into one kernel (torch >= 2.4 on CPU): the default Adam loops
-    over the parameters in Python, about 40% of a small MLP's step on a CPU."""
-    try:
-        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
-    except (RuntimeError, TypeError):  # an older torch: the plain Adam
-        return torch.optim.Adam(model.parameters(), lr=lr)
 
 
 def fit_recipe(model: nn.Module, x: Tensor, recipe: Recipe, quick: bool, **kwargs):
     """``fit`` with the recipe's batch size, learning rate, epochs and (optional) cosine decay."""
     callbacks = [*kwargs.pop("callbacks", ()), *([CosineDecay(recipe.lr)] if recipe.cosine else [])]
     return fit(model, x, epochs=recipe.epochs(len(x), quick), batch_size=recipe.batch_size,
-               lr=recipe.lr, optimizer=fused_adam(model, recipe.lr), callbacks=callbacks,
+               lr=recipe.lr, optimizer=make_adam(model, recipe.lr), callbacks=callbacks,
                verbose=False, **kwargs)  # fmt: skip
 
 

@@ -1,7 +1,7 @@
-"""``python -m course_utils.quiz ...``: see ``course_utils.quiz.cli``."""
+"""``python -m course_admin.quiz ...``: see ``course_admin.quiz.cli``."""
 
 import sys
 
-from course_utils.quiz.cli import main
+from course_admin.quiz.cli import main
 
 sys.exit(main())

@@ -1,10 +1,10 @@
-"""The authors' command line: ``python -m course_utils.quiz COMMAND``.
+"""The authors' command line: ``python -m course_admin.quiz COMMAND``.
 
-    python -m course_utils.quiz seal quizzes/drafts/01_x.yaml -o quizzes/01_x.yaml
-    python -m course_utils.quiz unseal quizzes/01_x.yaml -o quizzes/drafts/01_x.yaml
-    python -m course_utils.quiz check quizzes/*.yaml
-    python -m course_utils.quiz show 01_linear_autoencoder_and_pca --lang vi [--learner An]
-    python -m course_utils.quiz blind quizzes/*.yaml   # what blind guessing scores
+    python -m course_admin.quiz seal quizzes/drafts/01_x.yaml -o quizzes/01_x.yaml
+    python -m course_admin.quiz unseal quizzes/01_x.yaml -o quizzes/drafts/01_x.yaml
+    python -m course_admin.quiz check quizzes/*.yaml
+    python -m course_admin.quiz show 01_linear_autoencoder_and_pca --lang vi [--learner An]
+    python -m course_admin.quiz blind quizzes/*.yaml   # what blind guessing scores
 
 The exit code is 0 when every bank is valid (check) or fair (blind), 1 otherwise.
 """
@@ -14,15 +14,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from course_admin.quiz.blind import blind_report, format_blind
+from course_admin.quiz.seal import DRAFT_HEADER, HEADER, seal, unseal
 from course_utils.quiz.bank import LANGS, QuizBankError
-from course_utils.quiz.blind import blind_report, format_blind
 from course_utils.quiz.files import load_bank, read_yaml, write_yaml
-from course_utils.quiz.seal import DRAFT_HEADER, HEADER, seal, unseal
 from course_utils.quiz.text import render_text
 
 
 def _parser() -> argparse.ArgumentParser:
-    cli = argparse.ArgumentParser(prog="python -m course_utils.quiz", description=__doc__,
+    cli = argparse.ArgumentParser(prog="python -m course_admin.quiz", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub = cli.add_subparsers(dest="command", required=True)
     for name, what in (("seal", "draft"), ("unseal", "bank")):

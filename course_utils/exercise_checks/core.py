@@ -36,6 +36,8 @@ from pathlib import Path
 
 import torch
 
+from course_utils import settings
+
 STRICT_ENV = "COURSE_CHECKS_STRICT"
 MIME = "application/vnd.course-check+json"
 _FORBIDDEN = "__course_forbidden__"
@@ -44,14 +46,15 @@ _CHECKS_DIR = str(Path(__file__).parent)
 
 
 def language() -> str:
-    """ "vi" when COURSE_LANG starts with "vi" (e.g. "vi", "vi_VN"), else "en" (as the quizzes)."""
-    return "vi" if os.environ.get("COURSE_LANG", "").strip().lower()[:2] == "vi" else "en"
+    """ "vi" when COURSE_LANG starts with "vi" (e.g. "vi", "vi_VN"), else "en" (as the quizzes:
+    the one resolver, ``course_utils.settings.language``)."""
+    return settings.language()
 
 
 def strict() -> bool:
     """Failed checks raise in CI (COURSE_CHECKS_STRICT=1) and under nbgrader's autograder, which
     awards a grade cell's points when the cell raises no error (it sets NBGRADER_EXECUTION)."""
-    return os.environ.get(STRICT_ENV, "") == "1" or bool(os.environ.get("NBGRADER_EXECUTION"))
+    return settings.checks_strict()  # COURSE_CHECKS_STRICT on (1, true, ...) or NBGRADER_EXECUTION
 
 
 # ----------------------------------------------------------------------------- results

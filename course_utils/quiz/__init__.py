@@ -3,6 +3,9 @@
     from course_utils.quiz import show_quiz
     show_quiz("01_linear_autoencoder_and_pca")   # lang=None: $COURSE_LANG if set, else "en"
 
+This is the learner's side. The authors' tools (seal and unseal a bank, check banks, score blind
+guessing) are ``course_admin.quiz``: ``python -m course_admin.quiz seal|unseal|check|show|blind``.
+
 ================ =========================================================================
 module           what it holds
 ================ =========================================================================
@@ -11,15 +14,14 @@ module           what it holds
 ``grading``      ``grade``: a pure function of (bank, answers); the export format
 ``order``        the shuffled, per-learner order in which options are shown
 ``files``        finding, reading (strict YAML), loading and writing bank files
-``seal``         draft <-> sealed bank, for authors
-``blind``        what blind guessing (longest/shortest option, position, wording) would score
 ``text``         the printed quiz, ``check_answers``, the printed feedback
 ``widget``       the ipywidgets view (imported only when a kernel shows it)
-``cli``          ``python -m course_utils.quiz seal|unseal|check|show|blind``
 ``show``         ``show_quiz``: widget under Jupyter, text elsewhere
+``__main__``     moved: ``python -m course_admin.quiz`` (prints the new command, exits 2)
 ================ =========================================================================
 
-Each module imports only the ones above it in this table (tests/test_quiz_layout.py).
+Each module imports only the ones above it in this table (tests/test_quiz_layout.py), and
+``course_utils.settings`` for $COURSE_LANG, $COURSE_LEARNER and $COURSE_QUIZ_DIR.
 Banks are YAML files in ``quizzes/`` (format and workflow: ``quizzes/README.md``). A committed
 bank is SEALED: the answers and explanations are encoded (zlib + base64), so nobody reads an
 answer by accident. It is not security: ``course_utils.quiz.bank.decode`` reveals everything.

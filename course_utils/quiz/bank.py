@@ -2,7 +2,7 @@
 
 A bank is a YAML file (schema: ``quizzes/README.md``); ``course_utils.quiz.files`` reads it,
 ``course_utils.quiz.validate.parse_bank`` checks it and builds a ``Bank``. Authors write a
-DRAFT with a plain ``answer: [indices]``; the seal command (``course_utils.quiz.seal``) turns it
+DRAFT with a plain ``answer: [indices]``; the seal command (``course_admin.quiz.seal``) turns it
 into a SEALED bank in which the answer (``key``), the explanation and the per-option feedback
 are ENCODED: JSON, zlib-compressed, base64, with the prefix ``zb64:``. The key also holds its
 question's id, so a key copied to another question or an id renamed by hand is caught.
@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import warnings
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-LANGS = ("en", "vi")
+from course_utils import settings
+
+LANGS = settings.LANGS  # ("en", "vi")
 LETTERS = "abcdefgh"  # option labels; also the limit of 8 options per question
 ENCODED = "zb64:"  # prefix of an encoded (NOT encrypted) value in a sealed bank
 
@@ -89,12 +89,8 @@ def right_options(q: Question) -> tuple[int, ...]:
 
 
 def resolve_lang(lang: str | None = None) -> str:
-    """``lang`` if given ("en" or "vi"); else $COURSE_LANG (e.g. "vi", "vi_VN"); else "en"."""
-    if lang is None:
-        env = os.environ.get("COURSE_LANG", "").strip().lower()
-        if env and env[:2] not in LANGS:
-            warnings.warn(f"COURSE_LANG={env!r} is not 'en' or 'vi'; using English", stacklevel=2)
-        return env[:2] if env[:2] in LANGS else "en"
-    if lang not in LANGS:
-        raise ValueError(f"lang must be 'en', 'vi' or None (= $COURSE_LANG), got {lang!r}")
-    return lang
+    """``lang`` if given ("en" or "vi"); else $COURSE_LANG (e.g. "vi", "vi_VN"); else "en".
+
+    The course's one language resolver, ``course_utils.settings.language``.
+    """
+    return settings.language(lang)

@@ -7,13 +7,13 @@
 from __future__ import annotations
 
 import difflib
-import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from course_utils import settings
 from course_utils.quiz.bank import Bank, QuizBankError
 from course_utils.quiz.validate import parse_bank
 
@@ -21,8 +21,8 @@ from course_utils.quiz.validate import parse_bank
 def quiz_dir() -> Path:
     """Where the banks are: $COURSE_QUIZ_DIR, else the repository's quizzes/, else the copy
     installed inside the package (``course_utils.quizzes``)."""
-    if env := os.environ.get("COURSE_QUIZ_DIR"):
-        return Path(env)
+    if (chosen := settings.quiz_dir()) is not None:
+        return chosen
     repo = Path(__file__).resolve().parents[2] / "quizzes"  # course_utils/quiz/files.py
     if repo.is_dir():
         return repo

@@ -13,13 +13,13 @@ Only the display is shuffled. Grading and the export always use the bank's own o
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import unicodedata
 
+from course_utils import settings
 from course_utils.quiz.bank import Bank
 
-LEARNER_ENV = "COURSE_LEARNER"  # the learner's name, when show_quiz gets none
+LEARNER_ENV = settings.LEARNER  # the learner's name, when show_quiz gets none
 Order = dict[str, tuple[int, ...]]  # question id -> bank option index at each displayed position
 
 
@@ -29,7 +29,7 @@ def resolve_learner(learner: str | None = None) -> str:
     The name is normalised (Unicode NFC, spaces trimmed, case folded): "An", " an " and "AN"
     are the same learner, as are the two Unicode spellings of "Lan Anh" with diacritics.
     """
-    name = os.environ.get(LEARNER_ENV, "") if learner is None else learner
+    name = settings.learner() if learner is None else learner
     if not isinstance(name, str):
         raise TypeError(f"learner must be a name (str) or None, got {type(name).__name__}")
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())

@@ -18,15 +18,15 @@ Works with ipywidgets 7.7+ and 8.x (Colab ships 7.x): only widgets and traits bo
 from __future__ import annotations
 
 import html
-import os
 import re
 from functools import partial
 
 import ipywidgets as W
 
+from course_utils import settings
 from course_utils.quiz.bank import LETTERS, Bank, Question
 from course_utils.quiz.grading import QuestionResult, QuizResult, grade
-from course_utils.quiz.order import LEARNER_ENV, option_order, to_bank
+from course_utils.quiz.order import option_order, to_bank
 from course_utils.quiz.text import UI, render_text, rule_note, shown_letters
 
 COLOURS = {"right": "#1a7f37", "part": "#9a6700", "wrong": "#cf222e", "none": "#57606a"}
@@ -109,7 +109,7 @@ class QuizWidget:
         self.reset_button = W.Button()
         self.export_button = W.Button()
         self.score = W.HTML()
-        name = os.environ.get(LEARNER_ENV, "") if learner is None else learner
+        name = settings.learner() if learner is None else learner
         self.name = W.Text(value=name.strip())
         self.export_area = W.Textarea(layout=W.Layout(width="100%", height="14em", display="none"))
         for q in bank.questions:
