@@ -499,7 +499,7 @@ def test_an_export_keeps_the_old_file_when_the_disk_fills(tmp_path, monkeypatch)
 
 # --------------------------------------------------------------------- the grading command
 def _exercises():
-    from course_utils import grade as grading
+    from course_admin import grade as grading
 
     return grading, grading.load_exercises(ROOT / "exercises")
 

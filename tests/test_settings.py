@@ -91,11 +91,14 @@ def test_each_switch_reads_its_own_variable_with_the_one_parser(monkeypatch, nam
 
 
 def test_checks_strict_accepts_true_which_the_old_parser_ignored(monkeypatch):
+    from course_utils.exercise_checks import core
+
     monkeypatch.setenv("COURSE_CHECKS_STRICT", "true")
-    assert settings.checks_strict() is True
+    assert settings.checks_strict() is True and core.strict() is True
     monkeypatch.setenv("COURSE_CHECKS_STRICT", "0")
+    assert settings.checks_strict() is False and core.strict() is False
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")  # nbgrader's autograder
-    assert settings.checks_strict() is True
+    assert settings.checks_strict() is True and core.strict() is True
 
 
 # ------------------------------------------------------------------------ the language resolver
