@@ -1,11 +1,13 @@
 """The machinery shared by every exercise check: results, languages, strict mode, safe calls."""
 
+import inspect
 import json
 import warnings
 
 import pytest
 import torch
 
+from course_utils import exercise_checks as ec
 from course_utils.exercise_checks import core, expect
 from course_utils.exercise_checks.core import CheckFailed, CheckResult, Wrong, call, forbid
 from course_utils.quiz import resolve_lang
@@ -130,3 +132,60 @@ def test_check_results_are_immutable_records():
     result = CheckResult("t", "passed", 1, 1, "", "en", "vi")
     with pytest.raises(AttributeError):
         result.points = 5
+
+
+def test_the_check_decorator_keeps_the_signature_and_draws_a_fresh_generator_per_run():
+    seeds = []
+
+    @core.check("task_b", {"task_b": 3})
+    def check_thing(answer, g: torch.Generator) -> tuple[str, str]:
+        """What the docstring says."""
+        seeds.append(g.initial_seed())
+        if answer != 42:
+            raise Wrong("not 42", "Not 42.", "Không phải 42.")
+        return "right", "đúng"
+
+    assert (
+        check_thing.__name__ == "check_thing" and check_thing.__doc__ == "What the docstring says."
+    )
+    assert list(inspect.signature(check_thing).parameters) == ["answer"]
+    right, wrong = check_thing(42), check_thing(answer=7)
+    assert (right.passed, right.points, right.max_points, right.task) == (True, 3, 3, "task_b")
+    assert (wrong.status, wrong.note, wrong.max_points) == ("wrong", "not 42", 3)
+    assert len(seeds) == 2 and seeds[0] != seeds[1]  # a fresh generator for every run
+    with pytest.raises(TypeError):  # a wrong call is the caller's bug, not the student's
+        check_thing(42, 43)
+
+
+def test_the_check_decorator_gives_no_generator_to_a_check_that_takes_none():
+    @core.check("predict_c", {"predict_c": 1})
+    def check_prediction(predicted) -> tuple[str, str]:
+        return ("right", "đúng") if predicted == 3 else ("odd", "lạ")
+
+    assert list(inspect.signature(check_prediction).parameters) == ["predicted"]
+    assert check_prediction(3).passed and check_prediction(None).passed
+
+
+def test_every_public_check_takes_only_the_students_answers():
+    for name in (n for n in ec.__all__ if n.startswith("check_")):
+        params = inspect.signature(getattr(ec, name)).parameters
+        assert params and "g" not in params, name
+        assert inspect.signature(getattr(ec, name)).return_annotation is CheckResult, name
+
+
+def test_returns_calls_under_forbid_and_names_a_wrong_shape_with_its_hint():
+    from course_utils.pca import principal_angles
+
+    a = torch.randn(5, 2)
+    with pytest.raises(Wrong) as info:
+        expect.returns(
+            principal_angles, a, a, what="p", forbidden=["course_utils.pca:principal_angles"]
+        )
+    assert info.value.note == "calls course_utils.pca.principal_angles"
+    with pytest.raises(Wrong) as info:
+        expect.returns(lambda t: t.sum(), a, what="s(a)", shape=(5,), hint=(" Sum rows.", " Cộng."))
+    assert info.value.note == "wrong shape" and info.value.en.endswith("expected (5,). Sum rows.")
+    with pytest.raises(Wrong) as info:
+        expect.returns(lambda t: None, a, what="s(a)")
+    assert info.value.note == "returned None"
+    assert expect.returns(lambda t: t.sum(1), a, what="s(a)", shape=(5,)).shape == (5,)

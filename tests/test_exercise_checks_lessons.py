@@ -5,6 +5,7 @@ The generated stubs ("not attempted") are tested in test_exercise_checks_noteboo
 real exercise notebooks.
 """
 
+import inspect
 import math
 from functools import partial
 
@@ -369,6 +370,8 @@ CASES = [
     (ec.check_sample_prior, lambda d, n, L, generator=None: sample(d, n, L),
      "used the global RNG instead of the generator"),
     (ec.check_sample_prior, sample_with_grad, "gradients tracked"),
+    (ec.check_sample_prior, lambda d, n, L, generator=None: sample(d, n, L + 1, generator),
+     "wrong shape"),
     (ec.check_interpolate, lerp, None),
     (ec.check_interpolate, lambda a, b, s: lerp(b, a, s), "reversed"),
     (ec.check_interpolate, lambda a, b, s: a + (torch.arange(s)[:, None] / s) * (b - a),
@@ -447,7 +450,7 @@ def test_nonsense_answers_give_one_readable_line_never_an_exception(check, bad):
             raise ValueError("something odd\nwith a second line")
         return {"none": None, "string": "garbage", "huge": math.inf}[bad]
 
-    n_functions = check.__code__.co_argcount
+    n_functions = len(inspect.signature(check).parameters)
     result = check(*[answer] * n_functions)
     assert result.status == "wrong" and "\n" not in str(result)
     if bad == "raises":

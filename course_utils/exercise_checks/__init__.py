@@ -7,9 +7,11 @@ A check cell runs right after each task, e.g.::
     check_pca_fit(fit_pca)
 
 and shows one line: that the task is right, or what is wrong and what to try. ``core`` holds the
-result and message machinery, ``expect`` the shared expectations (types, shapes, values,
-gradients, random generators), ``predict`` the "predict, then run" questions, and
-``lesson01`` ... ``lesson07`` the checks themselves, each with its own independent reference.
+result and message machinery (and the ``@check`` decorator every check wears), ``expect`` the
+shared expectations (types, shapes, values, gradients, random generators), ``predict`` the
+"predict, then run" questions, ``vae_reference`` what the VAE checks of lessons 06 and 07 share,
+and ``lesson01`` ... ``lesson07`` the checks themselves: one module per lesson, each with its own
+independent reference.
 Messages are in English, or in Vietnamese when COURSE_LANG=vi.
 
 ``POINTS`` maps every task id (a column of the grading CSV) to its points.
@@ -30,8 +32,8 @@ from course_utils.exercise_checks.lesson01 import (
     check_pca_fit,
     check_prediction_n_params,
     check_principal_angles,
+    check_train_step,
 )
-from course_utils.exercise_checks.lesson01_training import check_train_step
 from course_utils.exercise_checks.lesson02 import (
     check_auroc,
     check_prediction_tied_params,
@@ -46,9 +48,10 @@ from course_utils.exercise_checks.lesson03 import (
 from course_utils.exercise_checks.lesson04 import (
     check_gaussian_noise,
     check_masking_noise,
+    check_prediction_psnr,
+    check_psnr,
     check_salt_and_pepper,
 )
-from course_utils.exercise_checks.lesson04_psnr import check_prediction_psnr, check_psnr
 from course_utils.exercise_checks.lesson05 import (
     check_bernoulli_kl,
     check_kl_sparsity_penalty,
@@ -67,8 +70,8 @@ from course_utils.exercise_checks.lesson07 import (
     check_beta_vae_loss,
     check_concat_one_hot,
     check_cvae_forward,
+    check_prediction_decoder_width,
 )
-from course_utils.exercise_checks.lesson07_prediction import check_prediction_decoder_width
 
 LESSONS = {
     "01_linear_autoencoder_and_pca": lesson01,

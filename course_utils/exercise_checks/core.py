@@ -19,17 +19,23 @@ Messages exist in English and Vietnamese; ``COURSE_LANG`` picks one, as for the 
 Where a task forbids calling the course's own version of a function, ``forbid`` makes that
 function raise while the check runs (its code object is swapped and always restored), so even a
 name imported earlier with ``from course_utils... import ...`` is caught.
+
+Every public check is written as its expectations only and decorated with ``@check(task,
+POINTS)``, which supplies a freshly seeded generator ``g`` and turns the outcome into a
+``CheckResult`` (through ``run_check``).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 import json
 import os
 import secrets
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,6 +49,7 @@ MIME = "application/vnd.course-check+json"
 _FORBIDDEN = "__course_forbidden__"
 _LIBRARY_DIRS = (str(Path(torch.__file__).parent.parent), str(Path(os.__file__).parent))
 _CHECKS_DIR = str(Path(__file__).parent)
+Expectations = Callable[..., tuple[str, str]]  # (*answers[, g]) -> (English, Vietnamese) message
 
 
 def language() -> str:
@@ -159,6 +166,42 @@ def run_check(task: str, points: float, body: Callable[[], tuple[str, str]]) -> 
     if not result.passed and strict():
         raise CheckFailed(str(result))
     return result
+
+
+def check(task: str, points: Mapping[str, float]) -> Callable[[Expectations], Callable]:
+    """Make ``expectations(*answers)`` the public check ``check_x(*answers) -> CheckResult``.
+
+    The decorated function states what a right answer must satisfy: it receives the student's
+    answers, raises ``Wrong`` on a problem and returns the English and Vietnamese success
+    messages. If it has a parameter ``g``, that one receives a generator freshly seeded from the
+    operating system (inputs nobody can anticipate). The check runs it through ``run_check`` for
+    ``points[task]`` points; the public function keeps its name, docstring and signature (less
+    ``g``)::
+
+        @check("pca_fit", POINTS)
+        def check_pca_fit(fit_pca, g):
+            x = torch.randn(40, 6, generator=g)
+            ...
+            return "fit_pca is right.", "fit_pca đúng."
+    """
+
+    def decorate(expectations: Expectations) -> Callable[..., CheckResult]:
+        signature = inspect.signature(expectations)
+        answers = [p for name, p in signature.parameters.items() if name != "g"]
+        wants_generator = len(answers) < len(signature.parameters)
+        public = signature.replace(parameters=answers, return_annotation=CheckResult)
+
+        @functools.wraps(expectations)
+        def public_check(*args, **kwargs) -> CheckResult:
+            bound = public.bind(*args, **kwargs)  # a wrong call raises TypeError, as usual
+            if wants_generator:
+                bound.arguments["g"] = random_generator()
+            return run_check(task, points[task], lambda: expectations(**bound.arguments))
+
+        public_check.__signature__ = public  # type: ignore[attr-defined]
+        return public_check
+
+    return decorate
 
 
 # ------------------------------------------------------------------- calling student code

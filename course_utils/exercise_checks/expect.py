@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from course_utils.exercise_checks.core import Wrong
+from course_utils.exercise_checks.core import Wrong, call, forbid
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,28 @@ def shape(t: Tensor, expected: Sequence[int], what: str, hint: tuple[str, str] =
             f"{what} has shape {tuple(t.shape)}, expected {tuple(expected)}.{hint[0]}",
             f"{what} có shape {tuple(t.shape)}, cần {tuple(expected)}.{hint[1]}",
         )
+
+
+_shape_is = shape  # under another name: returns() has a parameter called shape
+
+
+def returns(
+    fn,
+    *args,
+    what: str,
+    shape: Sequence[int] | None = None,
+    hint: tuple[str, str] = ("", ""),
+    forbidden: Sequence[str] = (),
+    **kwargs,
+) -> Tensor:
+    """The student's ``fn(*args, **kwargs)``, run with the ``forbidden`` course functions blocked
+    (``core.forbid``): it must return a tensor (``what`` names it in the messages) and, if
+    ``shape`` is given, have that shape (``hint`` (en, vi) is appended if not)."""
+    with forbid(*forbidden):
+        result = tensor(call(fn, *args, **kwargs), what)
+    if shape is not None:
+        _shape_is(result, shape, what, hint)
+    return result
 
 
 def dtype(t: Tensor, expected: torch.dtype, what: str) -> None:

@@ -1,22 +1,17 @@
-"""Checks for exercise 01 (linear autoencoder and PCA). References are written here, with torch
-only: the course's ``course_utils.pca`` is what the student re-implements, so it is never used.
+"""Checks for exercise 01 (linear autoencoder and PCA): PCA by SVD, encoding and decoding with it,
+principal angles, one training step of a linear autoencoder, and the parameter-count prediction.
+
+References are written here, with torch only: the course's ``course_utils.pca`` is what the
+student re-implements, so it is never used.
 """
 
 from __future__ import annotations
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from course_utils.exercise_checks import expect, predict
-from course_utils.exercise_checks.core import (
-    CheckResult,
-    Wrong,
-    call,
-    forbid,
-    randint,
-    random_generator,
-    run_check,
-)
+from course_utils.exercise_checks.core import Wrong, call, check, forbid, randint
 from course_utils.exercise_checks.expect import Mistake
 
 POINTS = {
@@ -53,47 +48,43 @@ def _matching_rows(comps: Tensor, basis: Tensor) -> list[int] | None:
     return best.indices.tolist()
 
 
-def check_pca_fit(fit_pca) -> CheckResult:
+@check("pca_fit", POINTS)
+def check_pca_fit(fit_pca, g: torch.Generator) -> tuple[str, str]:
     """``fit_pca(x (N, D), k) -> (mean (D,), components (k, D))`` by SVD of the centred data."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        for _ in range(3):
-            n, d = randint(g, 30, 60), randint(g, 5, 10)
-            k = randint(g, 2, d - 2)
-            x = _cloud(n, d, g)
-            with forbid("course_utils.pca:PCA.fit"):
-                out = call(fit_pca, x.clone(), k)
-            if not isinstance(out, tuple | list) or len(out) != 2:
-                raise Wrong(
-                    "wrong return value",
-                    "fit_pca should return (mean, components).",
-                    "fit_pca cần trả về (mean, components).",
-                )
-            mean = expect.tensor(out[0], "the mean")
-            comps = expect.tensor(out[1], "the components")
-            expect.shape(mean, (d,), "The mean", (" Use x.mean(dim=0).", " Dùng x.mean(dim=0)."))
-            expect.close(mean, x.double().mean(0), "The mean")
-            if tuple(comps.shape) == (d, k):
-                raise Wrong(
-                    "components as columns",
-                    f"The components have shape {(d, k)}: one per COLUMN. Return them as rows, "
-                    f"shape {(k, d)}: the first k rows of Vh from torch.linalg.svd.",
-                    f"Các thành phần có shape {(d, k)}: mỗi thành phần là một CỘT. Hãy trả về "
-                    f"dạng hàng, shape {(k, d)}: k hàng đầu của Vh từ torch.linalg.svd.",
-                )
-            expect.shape(comps, (k, d), "The components")
-            expect.dtype(comps, x.dtype, "The components")
-            vh = torch.linalg.svd(x.double() - x.double().mean(0), full_matrices=False)[2]
-            if _rows_match_up_to_sign(comps, vh[:k]):
-                continue
-            _diagnose_components(comps, x, vh, k)
-        return (
-            "fit_pca matches PCA by SVD on 3 random data sets.",
-            "fit_pca khớp với PCA bằng SVD trên 3 bộ dữ liệu ngẫu nhiên.",
-        )
-
-    return run_check("pca_fit", POINTS["pca_fit"], body)
+    for _ in range(3):
+        n, d = randint(g, 30, 60), randint(g, 5, 10)
+        k = randint(g, 2, d - 2)
+        x = _cloud(n, d, g)
+        with forbid("course_utils.pca:PCA.fit"):
+            out = call(fit_pca, x.clone(), k)
+        if not isinstance(out, tuple | list) or len(out) != 2:
+            raise Wrong(
+                "wrong return value",
+                "fit_pca should return (mean, components).",
+                "fit_pca cần trả về (mean, components).",
+            )
+        mean = expect.tensor(out[0], "the mean")
+        comps = expect.tensor(out[1], "the components")
+        expect.shape(mean, (d,), "The mean", (" Use x.mean(dim=0).", " Dùng x.mean(dim=0)."))
+        expect.close(mean, x.double().mean(0), "The mean")
+        if tuple(comps.shape) == (d, k):
+            raise Wrong(
+                "components as columns",
+                f"The components have shape {(d, k)}: one per COLUMN. Return them as rows, "
+                f"shape {(k, d)}: the first k rows of Vh from torch.linalg.svd.",
+                f"Các thành phần có shape {(d, k)}: mỗi thành phần là một CỘT. Hãy trả về "
+                f"dạng hàng, shape {(k, d)}: k hàng đầu của Vh từ torch.linalg.svd.",
+            )
+        expect.shape(comps, (k, d), "The components")
+        expect.dtype(comps, x.dtype, "The components")
+        vh = torch.linalg.svd(x.double() - x.double().mean(0), full_matrices=False)[2]
+        if _rows_match_up_to_sign(comps, vh[:k]):
+            continue
+        _diagnose_components(comps, x, vh, k)
+    return (
+        "fit_pca matches PCA by SVD on 3 random data sets.",
+        "fit_pca khớp với PCA bằng SVD trên 3 bộ dữ liệu ngẫu nhiên.",
+    )
 
 
 def _diagnose_components(comps: Tensor, x: Tensor, vh: Tensor, k: int) -> None:
@@ -144,125 +135,209 @@ def _diagnose_components(comps: Tensor, x: Tensor, vh: Tensor, k: int) -> None:
     )
 
 
-def check_pca_codec(pca_encode, pca_decode) -> CheckResult:
+@check("pca_codec", POINTS)
+def check_pca_codec(pca_encode, pca_decode, g: torch.Generator) -> tuple[str, str]:
     """``pca_encode(x, mean, components) -> (N, k)``, ``pca_decode(z, mean, components) -> x``."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        n, d = randint(g, 5, 12), randint(g, 6, 12)
-        k = randint(g, 2, d - 3)
-        x = torch.randn(n, d, generator=g) + 2.0
-        mean = torch.randn(d, generator=g) + 1.0
-        comps = torch.linalg.qr(torch.randn(d, k, generator=g))[0].T.contiguous()  # (k, d)
-        z = expect.tensor(call(pca_encode, x.clone(), mean.clone(), comps.clone()), "pca_encode")
-        expect.shape(z, (n, k), "pca_encode(x)")
-        z_ref = (x - mean) @ comps.T
-        expect.close(
-            z,
-            z_ref,
-            "pca_encode(x)",
-            [
-                Mistake(
-                    x @ comps.T,
-                    "encode without centring",
-                    "pca_encode forgets to subtract the mean before projecting: (x - mean) @ C.T.",
-                    "pca_encode quên trừ trung bình trước khi chiếu: (x - mean) @ C.T.",
-                ),
-            ],
-        )
-        x_hat = expect.tensor(call(pca_decode, z_ref, mean.clone(), comps.clone()), "pca_decode")
-        expect.shape(x_hat, (n, d), "pca_decode(z)")
-        expect.close(
-            x_hat,
-            z_ref @ comps + mean,
-            "pca_decode(z)",
-            [
-                Mistake(
-                    z_ref @ comps,
-                    "decode without the mean",
-                    "pca_decode forgets to add the mean back: z @ C + mean.",
-                    "pca_decode quên cộng lại trung bình: z @ C + mean.",
-                ),
-            ],
-        )
-        return (
-            "pca_encode and pca_decode are right: codes (N, k) and back to (N, D).",
-            "pca_encode và pca_decode đúng: mã (N, k) rồi trở lại (N, D).",
-        )
-
-    return run_check("pca_codec", POINTS["pca_codec"], body)
+    n, d = randint(g, 5, 12), randint(g, 6, 12)
+    k = randint(g, 2, d - 3)
+    x = torch.randn(n, d, generator=g) + 2.0
+    mean = torch.randn(d, generator=g) + 1.0
+    comps = torch.linalg.qr(torch.randn(d, k, generator=g))[0].T.contiguous()  # (k, d)
+    z = expect.tensor(call(pca_encode, x.clone(), mean.clone(), comps.clone()), "pca_encode")
+    expect.shape(z, (n, k), "pca_encode(x)")
+    z_ref = (x - mean) @ comps.T
+    expect.close(
+        z,
+        z_ref,
+        "pca_encode(x)",
+        [
+            Mistake(
+                x @ comps.T,
+                "encode without centring",
+                "pca_encode forgets to subtract the mean before projecting: (x - mean) @ C.T.",
+                "pca_encode quên trừ trung bình trước khi chiếu: (x - mean) @ C.T.",
+            ),
+        ],
+    )
+    x_hat = expect.tensor(call(pca_decode, z_ref, mean.clone(), comps.clone()), "pca_decode")
+    expect.shape(x_hat, (n, d), "pca_decode(z)")
+    expect.close(
+        x_hat,
+        z_ref @ comps + mean,
+        "pca_decode(z)",
+        [
+            Mistake(
+                z_ref @ comps,
+                "decode without the mean",
+                "pca_decode forgets to add the mean back: z @ C + mean.",
+                "pca_decode quên cộng lại trung bình: z @ C + mean.",
+            ),
+        ],
+    )
+    return (
+        "pca_encode and pca_decode are right: codes (N, k) and back to (N, D).",
+        "pca_encode và pca_decode đúng: mã (N, k) rồi trở lại (N, D).",
+    )
 
 
-def check_principal_angles(principal_angles) -> CheckResult:
+@check("principal_angles", POINTS)
+def check_principal_angles(principal_angles, g: torch.Generator) -> tuple[str, str]:
     """``principal_angles(a (D, k1), b (D, k2)) -> (min(k1, k2),)`` degrees, smallest first."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        d, k1, k2 = randint(g, 7, 12), randint(g, 2, 4), randint(g, 2, 4)
-        shared = torch.randn(d, 1, generator=g)
-        a = torch.cat([shared, torch.randn(d, k1 - 1, generator=g)], 1)  # one direction in common
-        b = torch.cat([2 * shared, torch.randn(d, k2 - 1, generator=g)], 1)
-        a = a @ (torch.eye(k1) + 0.8 * torch.randn(k1, k1, generator=g))  # not orthonormal
-        b = 3.0 * b
-        with forbid("course_utils.pca:principal_angles"):
-            got = expect.tensor(call(principal_angles, a.clone(), b.clone()), "principal_angles")
-        expect.shape(got, (min(k1, k2),), "principal_angles(a, b)")
-        qa, qb = torch.linalg.qr(a.double())[0], torch.linalg.qr(b.double())[0]
-        cos = torch.linalg.svdvals(qa.T @ qb).clamp(-1, 1)
-        ref = torch.rad2deg(torch.arccos(cos))
-        raw = torch.rad2deg(
-            torch.arccos(torch.linalg.svdvals(a.double().T @ b.double()).clamp(-1, 1))
-        )
-        unit = lambda m: m.double() / m.double().norm(dim=0)  # noqa: E731
-        normed = torch.rad2deg(torch.arccos(torch.linalg.svdvals(unit(a).T @ unit(b)).clamp(-1, 1)))
-        orthonormal = (
-            "Orthonormalise the columns first (torch.linalg.qr): a.T @ b holds cosines "
-            "only when both sets of columns are orthonormal.",
-            "Hãy trực chuẩn hóa các cột trước (torch.linalg.qr): a.T @ b chỉ chứa cosin "
-            "khi cả hai tập cột đều trực chuẩn.",
-        )
-        expect.close(
-            got,
-            ref,
-            "principal_angles(a, b)",
-            [
-                Mistake(
-                    torch.deg2rad(ref),
-                    "radians instead of degrees",
-                    "These are radians: return degrees (torch.rad2deg).",
-                    "Đây là radian: hãy trả về độ (torch.rad2deg).",
-                ),
-                Mistake(
-                    ref.flip(0),
-                    "largest angle first",
-                    "Sort the angles smallest first (the order svdvals gives after arccos).",
-                    "Hãy sắp các góc từ nhỏ đến lớn (thứ tự svdvals cho sau khi lấy arccos).",
-                ),
-                Mistake(
-                    cos,
-                    "returned cosines",
-                    "You returned the cosines; the angles are torch.arccos of them, in degrees.",
-                    "Bạn trả về các cosin; góc là torch.arccos của chúng, tính bằng độ.",
-                ),
-                Mistake(raw, "columns not orthonormalised", *orthonormal),
-                Mistake(normed, "columns not orthonormalised", *orthonormal),
-            ],
-            atol=0.1,
-        )
-        return (
-            f"principal_angles is right (D={d}, k1={k1}, k2={k2}).",
-            f"principal_angles đúng (D={d}, k1={k1}, k2={k2}).",
-        )
-
-    return run_check("principal_angles", POINTS["principal_angles"], body)
+    d, k1, k2 = randint(g, 7, 12), randint(g, 2, 4), randint(g, 2, 4)
+    shared = torch.randn(d, 1, generator=g)
+    a = torch.cat([shared, torch.randn(d, k1 - 1, generator=g)], 1)  # one direction in common
+    b = torch.cat([2 * shared, torch.randn(d, k2 - 1, generator=g)], 1)
+    a = a @ (torch.eye(k1) + 0.8 * torch.randn(k1, k1, generator=g))  # not orthonormal
+    b = 3.0 * b
+    with forbid("course_utils.pca:principal_angles"):
+        got = expect.tensor(call(principal_angles, a.clone(), b.clone()), "principal_angles")
+    expect.shape(got, (min(k1, k2),), "principal_angles(a, b)")
+    qa, qb = torch.linalg.qr(a.double())[0], torch.linalg.qr(b.double())[0]
+    cos = torch.linalg.svdvals(qa.T @ qb).clamp(-1, 1)
+    ref = torch.rad2deg(torch.arccos(cos))
+    raw = torch.rad2deg(torch.arccos(torch.linalg.svdvals(a.double().T @ b.double()).clamp(-1, 1)))
+    unit = lambda m: m.double() / m.double().norm(dim=0)  # noqa: E731
+    normed = torch.rad2deg(torch.arccos(torch.linalg.svdvals(unit(a).T @ unit(b)).clamp(-1, 1)))
+    orthonormal = (
+        "Orthonormalise the columns first (torch.linalg.qr): a.T @ b holds cosines "
+        "only when both sets of columns are orthonormal.",
+        "Hãy trực chuẩn hóa các cột trước (torch.linalg.qr): a.T @ b chỉ chứa cosin "
+        "khi cả hai tập cột đều trực chuẩn.",
+    )
+    expect.close(
+        got,
+        ref,
+        "principal_angles(a, b)",
+        [
+            Mistake(
+                torch.deg2rad(ref),
+                "radians instead of degrees",
+                "These are radians: return degrees (torch.rad2deg).",
+                "Đây là radian: hãy trả về độ (torch.rad2deg).",
+            ),
+            Mistake(
+                ref.flip(0),
+                "largest angle first",
+                "Sort the angles smallest first (the order svdvals gives after arccos).",
+                "Hãy sắp các góc từ nhỏ đến lớn (thứ tự svdvals cho sau khi lấy arccos).",
+            ),
+            Mistake(
+                cos,
+                "returned cosines",
+                "You returned the cosines; the angles are torch.arccos of them, in degrees.",
+                "Bạn trả về các cosin; góc là torch.arccos của chúng, tính bằng độ.",
+            ),
+            Mistake(raw, "columns not orthonormalised", *orthonormal),
+            Mistake(normed, "columns not orthonormalised", *orthonormal),
+        ],
+        atol=0.1,
+    )
+    return (
+        f"principal_angles is right (D={d}, k1={k1}, k2={k2}).",
+        f"principal_angles đúng (D={d}, k1={k1}, k2={k2}).",
+    )
 
 
-def check_prediction_n_params(predicted_n_params) -> CheckResult:
+def _flat(params) -> Tensor:
+    return torch.cat([p.detach().double().flatten() for p in params])
+
+
+@check("linear_ae_step", POINTS)
+def check_train_step(train_step, g: torch.Generator) -> tuple[str, str]:
+    """``train_step(model, x, optimizer) -> float``: one step on the squared error per image."""
+    d, k, b = randint(g, 8, 16), randint(g, 2, 4), randint(g, 6, 12)
+    lr = 0.01 + 0.04 * float(torch.rand(1, generator=g))
+    model = nn.Sequential(nn.Linear(d, k), nn.Linear(k, d))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(0.3 * torch.randn(p.shape, generator=g))
+    x = torch.rand(b, d, generator=g)
+    before = [p.detach().clone() for p in model.parameters()]
+    loss = ((model(x) - x) ** 2).sum(dim=1).mean()  # the reference: per image, batch mean
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+    stale = [torch.randn(p.shape, generator=g) for p in model.parameters()]
+    for p, s in zip(model.parameters(), stale, strict=True):
+        p.grad = s.clone()  # left over from an earlier step: zero_grad must clear it
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    value = call(train_step, model, x.clone(), optimizer)
+    if isinstance(value, torch.Tensor):
+        raise Wrong(
+            "returned a tensor",
+            "Return the loss as a Python float: loss.item().",
+            "Hãy trả về giá trị mất mát dạng số thực Python: loss.item().",
+        )
+    got = expect.number(value, "The returned loss")
+    ref = loss.item()
+    if not expect.about(got, ref, 1e-4):
+        hints = {
+            ref / d: (
+                "mean instead of sum",
+                "The loss is averaged over the pixels too "
+                "(mean instead of sum; F.mse_loss does this by default). The course "
+                "sums over the pixels of an image, then averages over images.",
+                "Mất mát đang lấy trung bình cả trên các điểm ảnh (mean thay vì "
+                "sum; F.mse_loss mặc định làm vậy). Khóa học cộng trên các điểm ảnh "
+                "của một ảnh, rồi lấy trung bình trên các ảnh.",
+            ),
+            ref * b: (
+                "summed over the batch",
+                "The loss is summed over the batch too; "
+                "average over the images: .sum(dim=1).mean().",
+                "Mất mát đang cộng cả trên lô; hãy lấy trung bình trên các ảnh: "
+                ".sum(dim=1).mean().",
+            ),
+        }
+        for wrong, hint in hints.items():
+            if expect.about(got, wrong, 1e-4):
+                raise Wrong(*hint)
+        raise Wrong(
+            "wrong loss",
+            f"The returned loss is {got:.5g}, expected {ref:.5g} (squared "
+            "error summed over pixels, averaged over the batch, BEFORE the step).",
+            f"Giá trị mất mát trả về là {got:.5g}, cần {ref:.5g} (bình phương sai số "
+            "cộng trên điểm ảnh, trung bình trên lô, TRƯỚC bước cập nhật).",
+        )
+    after = _flat(model.parameters())
+    step = lambda gs: _flat(before) - lr * _flat(gs)  # noqa: E731
+    expect.close(
+        after,
+        step(grads),
+        "The parameters after your step",
+        [
+            Mistake(
+                _flat(before),
+                "no update",
+                "The parameters did not change: call loss.backward() and then optimizer.step().",
+                "Tham số không thay đổi: hãy gọi loss.backward() rồi optimizer.step().",
+            ),
+            Mistake(
+                step([gr + s for gr, s in zip(grads, stale, strict=True)]),
+                "no zero_grad",
+                "Old gradients were added to the new ones: call optimizer.zero_grad() before "
+                "loss.backward().",
+                "Gradient cũ bị cộng vào gradient mới: hãy gọi "
+                "optimizer.zero_grad() trước loss.backward().",
+            ),
+            Mistake(
+                step(stale),
+                "no backward",
+                "The step used stale gradients: call loss.backward() before optimizer.step().",
+                "Bước cập nhật dùng gradient cũ: hãy gọi loss.backward() trước optimizer.step().",
+            ),
+        ],
+        atol=1e-5,
+    )
+    return (
+        "train_step makes one correct gradient step and returns the loss.",
+        "train_step thực hiện đúng một bước gradient và trả về giá trị mất mát.",
+    )
+
+
+@check("predict_n_params", POINTS)
+def check_prediction_n_params(predicted_n_params) -> tuple[str, str]:
     """Parameters of a linear autoencoder 784 -> 2 -> 784 (weights and biases)."""
     d, k = 784, 2
-    return predict.check_number(
-        "predict_n_params",
-        POINTS["predict_n_params"],
+    return predict.number(
         predicted_n_params,
         d * k + k + k * d + d,
         {

@@ -10,14 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from course_utils.exercise_checks import expect, predict
-from course_utils.exercise_checks.core import (
-    CheckResult,
-    Wrong,
-    call,
-    randint,
-    random_generator,
-    run_check,
-)
+from course_utils.exercise_checks.core import Wrong, call, check, randint
 
 POINTS = {"conv_sizes": 2, "conv_encoder": 2, "conv_decoder": 2, "predict_transpose_shape": 1}
 
@@ -107,26 +100,24 @@ def _compare_sizes(fn, settings, transposed: bool) -> None:
                 f"{text} cho {got[i]}, PyTorch cho {want[i]}.")  # fmt: skip
 
 
-def check_conv_sizes(conv_output_size, conv_transpose_output_size) -> CheckResult:
+@check("conv_sizes", POINTS)
+def check_conv_sizes(
+    conv_output_size, conv_transpose_output_size, g: torch.Generator
+) -> tuple[str, str]:
     """``conv_output_size(size, k, stride, padding)`` and its transposed twin (+ output_padding)."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        settings = []
-        for i in range(12):
-            size, k = randint(g, 6, 30), randint(g, 2, 5)
-            s, p = randint(g, 2, 3), randint(g, 1, k // 2 + 1)
-            if i >= 8:  # a few plain cases too
-                s, p = randint(g, 1, 3), randint(g, 0, 2)
-            settings.append((size, k, s, p, randint(g, 0, s - 1)))
-        _compare_sizes(conv_output_size, settings, transposed=False)
-        _compare_sizes(conv_transpose_output_size, settings, transposed=True)
-        return (
-            "Both size formulas agree with PyTorch's layers on 12 random settings.",
-            "Cả hai công thức kích thước khớp với các lớp của PyTorch trên 12 cấu hình ngẫu nhiên.",
-        )
-
-    return run_check("conv_sizes", POINTS["conv_sizes"], body)
+    settings = []
+    for i in range(12):
+        size, k = randint(g, 6, 30), randint(g, 2, 5)
+        s, p = randint(g, 2, 3), randint(g, 1, k // 2 + 1)
+        if i >= 8:  # a few plain cases too
+            s, p = randint(g, 1, 3), randint(g, 0, 2)
+        settings.append((size, k, s, p, randint(g, 0, s - 1)))
+    _compare_sizes(conv_output_size, settings, transposed=False)
+    _compare_sizes(conv_transpose_output_size, settings, transposed=True)
+    return (
+        "Both size formulas agree with PyTorch's layers on 12 random settings.",
+        "Cả hai công thức kích thước khớp với các lớp của PyTorch trên 12 cấu hình ngẫu nhiên.",
+    )
 
 
 def _run_recording(model: nn.Module, x: Tensor, name: str) -> tuple[Tensor, list[tuple]]:
@@ -179,106 +170,97 @@ _SHAPE_HINT = (
 )
 
 
-def check_conv_encoder(make_conv_encoder) -> CheckResult:
+@check("conv_encoder", POINTS)
+def check_conv_encoder(make_conv_encoder, g: torch.Generator) -> tuple[str, str]:
     """``make_conv_encoder(c1, c2)``: (B, 1, 28, 28) -> (B, c1, 14, 14) -> (B, c2, 7, 7)."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        c1, c2, b = randint(g, 3, 8), randint(g, 9, 14), randint(g, 2, 5)
-        model = call(make_conv_encoder, c1, c2)
-        x = torch.rand(b, 1, 28, 28, generator=g)
-        out, shapes = _run_recording(model, x, "make_conv_encoder")
-        if out.dim() == 2:
-            raise Wrong(
-                "flattened",
-                f"The encoder returns shape {tuple(out.shape)}: keep the "
-                f"feature maps (B, c2, 7, 7); flattening comes later.",
-                f"Bộ mã hóa trả về "
-                f"shape {tuple(out.shape)}: hãy giữ các bản đồ đặc trưng (B, c2, 7, 7); "
-                "việc làm phẳng để sau.",
-            )
-        expect.shape(out, (b, c2, 7, 7), f"The encoder's output (c1={c1}, c2={c2})", _SHAPE_HINT)
-        if (b, c1, 14, 14) not in shapes:
-            raise Wrong(
-                "no 14x14 stage",
-                f"No layer outputs (B, c1, 14, 14) = {(b, c1, 14, 14)}; got {shapes}.",
-                f"Không lớp nào trả ra (B, c1, 14, 14) = {(b, c1, 14, 14)}; nhận được {shapes}.",
-            )
-        if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
-            raise Wrong(
-                "no convolution",
-                "Build the encoder from nn.Conv2d layers.",
-                "Hãy xây bộ mã hóa từ các lớp nn.Conv2d.",
-            )
-        _check_trainable_and_nonlinear(model, x, out, "The encoder")
-        return (
-            f"The encoder maps (B, 1, 28, 28) -> (B, {c1}, 14, 14) -> (B, {c2}, 7, 7).",
-            f"Bộ mã hóa biến (B, 1, 28, 28) -> (B, {c1}, 14, 14) -> (B, {c2}, 7, 7).",
+    c1, c2, b = randint(g, 3, 8), randint(g, 9, 14), randint(g, 2, 5)
+    model = call(make_conv_encoder, c1, c2)
+    x = torch.rand(b, 1, 28, 28, generator=g)
+    out, shapes = _run_recording(model, x, "make_conv_encoder")
+    if out.dim() == 2:
+        raise Wrong(
+            "flattened",
+            f"The encoder returns shape {tuple(out.shape)}: keep the "
+            f"feature maps (B, c2, 7, 7); flattening comes later.",
+            f"Bộ mã hóa trả về "
+            f"shape {tuple(out.shape)}: hãy giữ các bản đồ đặc trưng (B, c2, 7, 7); "
+            "việc làm phẳng để sau.",
         )
+    expect.shape(out, (b, c2, 7, 7), f"The encoder's output (c1={c1}, c2={c2})", _SHAPE_HINT)
+    if (b, c1, 14, 14) not in shapes:
+        raise Wrong(
+            "no 14x14 stage",
+            f"No layer outputs (B, c1, 14, 14) = {(b, c1, 14, 14)}; got {shapes}.",
+            f"Không lớp nào trả ra (B, c1, 14, 14) = {(b, c1, 14, 14)}; nhận được {shapes}.",
+        )
+    if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        raise Wrong(
+            "no convolution",
+            "Build the encoder from nn.Conv2d layers.",
+            "Hãy xây bộ mã hóa từ các lớp nn.Conv2d.",
+        )
+    _check_trainable_and_nonlinear(model, x, out, "The encoder")
+    return (
+        f"The encoder maps (B, 1, 28, 28) -> (B, {c1}, 14, 14) -> (B, {c2}, 7, 7).",
+        f"Bộ mã hóa biến (B, 1, 28, 28) -> (B, {c1}, 14, 14) -> (B, {c2}, 7, 7).",
+    )
 
-    return run_check("conv_encoder", POINTS["conv_encoder"], body)
 
-
-def check_conv_decoder(make_conv_decoder) -> CheckResult:
+@check("conv_decoder", POINTS)
+def check_conv_decoder(make_conv_decoder, g: torch.Generator) -> tuple[str, str]:
     """``make_conv_decoder(c2, c1)``: (B, c2, 7, 7) -> (B, c1, 14, 14) -> (B, 1, 28, 28)."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        c1, c2, b = randint(g, 3, 8), randint(g, 9, 14), randint(g, 2, 5)
-        model = call(make_conv_decoder, c2, c1)
-        h = 5 * torch.randn(b, c2, 7, 7, generator=g)
-        out, shapes = _run_recording(model, h, "make_conv_decoder")
-        if tuple(out.shape) == (b, 1, 25, 25):
-            raise Wrong(
-                "output_padding missing",
-                "The output is 25x25: ConvTranspose2d(kernel 3, "
-                "stride 2, padding 1) turns 7 into 13, not 14. Add output_padding=1.",
-                "Đầu ra là 25x25: ConvTranspose2d(kernel 3, stride 2, padding 1) biến 7 "
-                "thành 13, không phải 14. Hãy thêm output_padding=1.",
-            )
-        expect.shape(out, (b, 1, 28, 28), f"The decoder's output (c2={c2}, c1={c1})")
-        if (b, c1, 14, 14) not in shapes:
-            raise Wrong(
-                "no 14x14 stage",
-                f"No layer outputs (B, c1, 14, 14) = {(b, c1, 14, 14)}; got {shapes}.",
-                f"Không lớp nào trả ra (B, c1, 14, 14) = {(b, c1, 14, 14)}; nhận được {shapes}.",
-            )
-        if out.min() < 0 or out.max() > 1:
-            raise Wrong(
-                "no sigmoid",
-                f"Pixels range from {out.min().item():.3g} to "
-                f"{out.max().item():.3g}: end with nn.Sigmoid() so they lie in [0, 1].",
-                f"Điểm ảnh nằm từ {out.min().item():.3g} đến {out.max().item():.3g}: hãy "
-                "kết thúc bằng nn.Sigmoid() để chúng nằm trong [0, 1].",
-            )
-        ups = (nn.ConvTranspose2d, nn.Upsample)
-        if not any(isinstance(m, ups) for m in model.modules()):
-            raise Wrong(
-                "no upsampling layer",
-                "Upsample with nn.ConvTranspose2d (or nn.Upsample followed by nn.Conv2d).",
-                "Hãy phóng to bằng nn.ConvTranspose2d (hoặc nn.Upsample rồi nn.Conv2d).",
-            )
-        _check_trainable_and_nonlinear(model, h, out, "The decoder")
-        return (
-            f"The decoder maps (B, {c2}, 7, 7) -> (B, {c1}, 14, 14) -> (B, 1, 28, 28), pixels "
-            "in [0, 1].",
-            f"Bộ giải mã biến (B, {c2}, 7, 7) -> (B, {c1}, 14, 14) -> "
-            "(B, 1, 28, 28), điểm ảnh trong [0, 1].",
+    c1, c2, b = randint(g, 3, 8), randint(g, 9, 14), randint(g, 2, 5)
+    model = call(make_conv_decoder, c2, c1)
+    h = 5 * torch.randn(b, c2, 7, 7, generator=g)
+    out, shapes = _run_recording(model, h, "make_conv_decoder")
+    if tuple(out.shape) == (b, 1, 25, 25):
+        raise Wrong(
+            "output_padding missing",
+            "The output is 25x25: ConvTranspose2d(kernel 3, "
+            "stride 2, padding 1) turns 7 into 13, not 14. Add output_padding=1.",
+            "Đầu ra là 25x25: ConvTranspose2d(kernel 3, stride 2, padding 1) biến 7 "
+            "thành 13, không phải 14. Hãy thêm output_padding=1.",
         )
+    expect.shape(out, (b, 1, 28, 28), f"The decoder's output (c2={c2}, c1={c1})")
+    if (b, c1, 14, 14) not in shapes:
+        raise Wrong(
+            "no 14x14 stage",
+            f"No layer outputs (B, c1, 14, 14) = {(b, c1, 14, 14)}; got {shapes}.",
+            f"Không lớp nào trả ra (B, c1, 14, 14) = {(b, c1, 14, 14)}; nhận được {shapes}.",
+        )
+    if out.min() < 0 or out.max() > 1:
+        raise Wrong(
+            "no sigmoid",
+            f"Pixels range from {out.min().item():.3g} to "
+            f"{out.max().item():.3g}: end with nn.Sigmoid() so they lie in [0, 1].",
+            f"Điểm ảnh nằm từ {out.min().item():.3g} đến {out.max().item():.3g}: hãy "
+            "kết thúc bằng nn.Sigmoid() để chúng nằm trong [0, 1].",
+        )
+    ups = (nn.ConvTranspose2d, nn.Upsample)
+    if not any(isinstance(m, ups) for m in model.modules()):
+        raise Wrong(
+            "no upsampling layer",
+            "Upsample with nn.ConvTranspose2d (or nn.Upsample followed by nn.Conv2d).",
+            "Hãy phóng to bằng nn.ConvTranspose2d (hoặc nn.Upsample rồi nn.Conv2d).",
+        )
+    _check_trainable_and_nonlinear(model, h, out, "The decoder")
+    return (
+        f"The decoder maps (B, {c2}, 7, 7) -> (B, {c1}, 14, 14) -> (B, 1, 28, 28), pixels "
+        "in [0, 1].",
+        f"Bộ giải mã biến (B, {c2}, 7, 7) -> (B, {c1}, 14, 14) -> "
+        "(B, 1, 28, 28), điểm ảnh trong [0, 1].",
+    )
 
-    return run_check("conv_decoder", POINTS["conv_decoder"], body)
 
-
-def check_prediction_transpose_shape(predicted_shape) -> CheckResult:
+@check("predict_transpose_shape", POINTS)
+def check_prediction_transpose_shape(predicted_shape) -> tuple[str, str]:
     """Shape of ConvTranspose2d(32, 16, 3, stride=2, padding=1) applied to (8, 32, 7, 7)."""
     channels = (
         "channels unchanged",
         "The channels become out_channels = 16.",
         "Số kênh trở thành out_channels = 16.",
     )
-    return predict.check_shape(
-        "predict_transpose_shape",
-        POINTS["predict_transpose_shape"],
+    return predict.shape(
         predicted_shape,
         (8, 16, 13, 13),
         {

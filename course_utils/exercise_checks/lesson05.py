@@ -11,15 +11,7 @@ import torch
 from torch import Tensor
 
 from course_utils.exercise_checks import expect, predict
-from course_utils.exercise_checks.core import (
-    CheckResult,
-    Wrong,
-    call,
-    forbid,
-    randint,
-    random_generator,
-    run_check,
-)
+from course_utils.exercise_checks.core import Wrong, check, randint
 from course_utils.exercise_checks.expect import Mistake
 
 POINTS = {"bernoulli_kl": 2, "kl_sparsity": 2, "l1_penalty": 2, "predict_rate_shape": 1}
@@ -31,205 +23,195 @@ def _kl(p: float, q: Tensor) -> Tensor:
     return p * torch.log(p / q) + (1 - p) * torch.log((1 - p) / (1 - q))
 
 
-def check_bernoulli_kl(bernoulli_kl) -> CheckResult:
+@check("bernoulli_kl", POINTS)
+def check_bernoulli_kl(bernoulli_kl, g: torch.Generator) -> tuple[str, str]:
     """``bernoulli_kl(p, q) -> KL(Bernoulli(p) || Bernoulli(q))`` elementwise, shape of q."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        p = 0.02 + 0.18 * torch.rand(1, generator=g).item()
-        q = 0.01 + 0.98 * torch.rand(randint(g, 3, 6), randint(g, 5, 12), generator=g)
-        with forbid("course_utils.sparse:bernoulli_kl"):
-            got = expect.tensor(call(bernoulli_kl, p, q.clone()), "bernoulli_kl(p, q)")
-            expect.shape(
-                got,
-                q.shape,
-                "bernoulli_kl(p, q)",
-                (
-                    " Return one value per element of q (do not sum).",
-                    " Hãy trả về một giá trị cho mỗi phần tử của q (đừng cộng lại).",
-                ),
-            )
-            qd = q.double()
-            expect.close(
-                got,
-                _kl(p, q),
-                "bernoulli_kl(p, q)",
-                [
-                    Mistake(
-                        qd * torch.log(qd / p) + (1 - qd) * torch.log((1 - qd) / (1 - p)),
-                        "arguments swapped",
-                        "The arguments are swapped: the penalty is KL(p || q) = p log(p/q) + "
-                        "(1-p) log((1-p)/(1-q)), with the TARGET p first.",
-                        "Hai đối số bị đảo: hàm phạt là KL(p || q) = p log(p/q) + "
-                        "(1-p) log((1-p)/(1-q)), với MỤC TIÊU p đứng trước.",
-                    ),
-                    Mistake(
-                        p * torch.log(p / qd),
-                        "second term missing",
-                        "The second term "
-                        "(1-p) log((1-p)/(1-q)) is missing: a Bernoulli has two outcomes.",
-                        "Thiếu số hạng thứ hai (1-p) log((1-p)/(1-q)): phân phối Bernoulli có hai "
-                        "kết quả.",
-                    ),
-                    Mistake(
-                        -_kl(p, q),
-                        "wrong sign",
-                        "Wrong sign: a KL divergence is never negative.",
-                        "Sai dấu: độ phân kỳ KL không bao giờ âm.",
-                    ),
-                ],
-                atol=1e-4,
-            )
-            edge = call(bernoulli_kl, p, torch.tensor([0.0, 1.0, p]))
-        if not torch.isfinite(expect.tensor(edge, "bernoulli_kl(p, [0, 1, p])")).all():
-            raise Wrong(
-                "not clamped",
-                "bernoulli_kl gives inf or nan when a unit never fires "
-                "(q = 0) or always fires (q = 1): clamp q to [1e-6, 1 - 1e-6] first.",
-                "bernoulli_kl cho inf hoặc nan khi một đơn vị không bao giờ kích hoạt "
-                "(q = 0) hoặc luôn kích hoạt (q = 1): hãy kẹp q vào [1e-6, 1 - 1e-6] "
-                "trước.",
-            )
-        return (
-            "bernoulli_kl is right, and finite at q = 0 and q = 1.",
-            "bernoulli_kl đúng, và hữu hạn tại q = 0 và q = 1.",
-        )
-
-    return run_check("bernoulli_kl", POINTS["bernoulli_kl"], body)
-
-
-def check_kl_sparsity_penalty(kl_sparsity_penalty) -> CheckResult:
-    """``kl_sparsity_penalty(h (B, n), p) -> scalar``: sum_j KL(p || mean over the batch of h_j)."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        b, n = randint(g, 8, 20), randint(g, 10, 30)
-        p = 0.02 + 0.1 * torch.rand(1, generator=g).item()
-        h = torch.sigmoid(2 * torch.randn(b, n, generator=g)).requires_grad_()
-        targets = ("course_utils.sparse:kl_sparsity_penalty", "course_utils.sparse:bernoulli_kl")
-        with forbid(*targets):
-            got = expect.tensor(call(kl_sparsity_penalty, h, p), "kl_sparsity_penalty(h, p)")
-        hd = h.detach()
-        per_unit = _kl(p, hd.mean(dim=0))  # (n,)
-        expect.shape(
-            got,
-            (),
-            "kl_sparsity_penalty(h, p)",
-            (
-                " Return one number: sum the KL over the units.",
-                " Hãy trả về một số: cộng KL trên các đơn vị.",
+    p = 0.02 + 0.18 * torch.rand(1, generator=g).item()
+    q = 0.01 + 0.98 * torch.rand(randint(g, 3, 6), randint(g, 5, 12), generator=g)
+    targets = ("course_utils.sparse:bernoulli_kl",)
+    got = expect.returns(
+        bernoulli_kl,
+        p,
+        q.clone(),
+        what="bernoulli_kl(p, q)",
+        forbidden=targets,
+        shape=q.shape,
+        hint=(
+            " Return one value per element of q (do not sum).",
+            " Hãy trả về một giá trị cho mỗi phần tử của q (đừng cộng lại).",
+        ),
+    )
+    qd = q.double()
+    expect.close(
+        got,
+        _kl(p, q),
+        "bernoulli_kl(p, q)",
+        [
+            Mistake(
+                qd * torch.log(qd / p) + (1 - qd) * torch.log((1 - qd) / (1 - p)),
+                "arguments swapped",
+                "The arguments are swapped: the penalty is KL(p || q) = p log(p/q) + "
+                "(1-p) log((1-p)/(1-q)), with the TARGET p first.",
+                "Hai đối số bị đảo: hàm phạt là KL(p || q) = p log(p/q) + "
+                "(1-p) log((1-p)/(1-q)), với MỤC TIÊU p đứng trước.",
             ),
+            Mistake(
+                p * torch.log(p / qd),
+                "second term missing",
+                "The second term (1-p) log((1-p)/(1-q)) is missing: a Bernoulli has two outcomes.",
+                "Thiếu số hạng thứ hai (1-p) log((1-p)/(1-q)): phân phối Bernoulli có hai kết quả.",
+            ),
+            Mistake(
+                -_kl(p, q),
+                "wrong sign",
+                "Wrong sign: a KL divergence is never negative.",
+                "Sai dấu: độ phân kỳ KL không bao giờ âm.",
+            ),
+        ],
+        atol=1e-4,
+    )
+    edge = torch.tensor([0.0, 1.0, p])
+    edge_kl = expect.returns(
+        bernoulli_kl, p, edge, what="bernoulli_kl(p, [0, 1, p])", forbidden=targets
+    )
+    if not torch.isfinite(edge_kl).all():
+        raise Wrong(
+            "not clamped",
+            "bernoulli_kl gives inf or nan when a unit never fires "
+            "(q = 0) or always fires (q = 1): clamp q to [1e-6, 1 - 1e-6] first.",
+            "bernoulli_kl cho inf hoặc nan khi một đơn vị không bao giờ kích hoạt "
+            "(q = 0) hoặc luôn kích hoạt (q = 1): hãy kẹp q vào [1e-6, 1 - 1e-6] "
+            "trước.",
         )
-        before = (
-            "Average the activations over the batch FIRST (q_hat = h.mean(dim=0)), then take "
-            "the KL: the penalty controls each unit's average firing rate, not every "
-            "activation.",
-            "Hãy lấy trung bình kích hoạt trên lô TRƯỚC (q_hat = "
-            "h.mean(dim=0)), rồi mới tính KL: hàm phạt điều khiển tỉ lệ kích hoạt trung bình "
-            "của mỗi đơn vị, không phải từng kích hoạt.",
-        )
-        expect.close(
-            got,
-            per_unit.sum(),
-            "kl_sparsity_penalty(h, p)",
-            [
-                Mistake(
-                    per_unit.mean(),
-                    "mean instead of sum",
-                    "Mean instead of sum: add up the KL of every unit, .sum(), do not average it.",
-                    "Dùng mean thay vì sum: hãy cộng "
-                    "KL của mọi đơn vị bằng .sum(), đừng lấy trung bình.",
-                ),
-                Mistake(
-                    _kl(p, hd.mean(dim=1)).sum(),
-                    "averaged over the units",
-                    "You averaged each "
-                    "IMAGE's activations (dim=1). q_hat is one rate per UNIT: h.mean(dim=0).",
-                    "Bạn đã lấy trung bình kích hoạt của mỗi ẢNH (dim=1). q_hat là một tỉ lệ cho "
-                    "mỗi ĐƠN VỊ: h.mean(dim=0).",
-                ),
-                Mistake(_kl(p, hd).sum(dim=1).mean(), "KL before averaging", *before),
-                Mistake(_kl(p, hd).sum(), "KL before averaging", *before),
-                Mistake(_kl(p, hd).mean(), "KL before averaging", *before),
-            ],
-            atol=1e-4,
-        )
-        expect.backward(got, "kl_sparsity_penalty(h, p)")
-        expect.gradient_reaches(h, "the codes h", "các mã h")
-        return (
-            "kl_sparsity_penalty is right: one KL per unit on its mean activation, summed.",
-            "kl_sparsity_penalty đúng: mỗi đơn vị một KL trên kích hoạt trung bình, rồi cộng lại.",
-        )
-
-    return run_check("kl_sparsity", POINTS["kl_sparsity"], body)
+    return (
+        "bernoulli_kl is right, and finite at q = 0 and q = 1.",
+        "bernoulli_kl đúng, và hữu hạn tại q = 0 và q = 1.",
+    )
 
 
-def check_l1_penalty(l1_penalty) -> CheckResult:
+@check("kl_sparsity", POINTS)
+def check_kl_sparsity_penalty(kl_sparsity_penalty, g: torch.Generator) -> tuple[str, str]:
+    """``kl_sparsity_penalty(h (B, n), p) -> scalar``: sum_j KL(p || mean over the batch of h_j)."""
+    b, n = randint(g, 8, 20), randint(g, 10, 30)
+    p = 0.02 + 0.1 * torch.rand(1, generator=g).item()
+    h = torch.sigmoid(2 * torch.randn(b, n, generator=g)).requires_grad_()
+    targets = ("course_utils.sparse:kl_sparsity_penalty", "course_utils.sparse:bernoulli_kl")
+    got = expect.returns(
+        kl_sparsity_penalty,
+        h,
+        p,
+        what="kl_sparsity_penalty(h, p)",
+        forbidden=targets,
+        shape=(),
+        hint=(
+            " Return one number: sum the KL over the units.",
+            " Hãy trả về một số: cộng KL trên các đơn vị.",
+        ),
+    )
+    hd = h.detach()
+    per_unit = _kl(p, hd.mean(dim=0))  # (n,)
+    before = (
+        "Average the activations over the batch FIRST (q_hat = h.mean(dim=0)), then take "
+        "the KL: the penalty controls each unit's average firing rate, not every "
+        "activation.",
+        "Hãy lấy trung bình kích hoạt trên lô TRƯỚC (q_hat = "
+        "h.mean(dim=0)), rồi mới tính KL: hàm phạt điều khiển tỉ lệ kích hoạt trung bình "
+        "của mỗi đơn vị, không phải từng kích hoạt.",
+    )
+    expect.close(
+        got,
+        per_unit.sum(),
+        "kl_sparsity_penalty(h, p)",
+        [
+            Mistake(
+                per_unit.mean(),
+                "mean instead of sum",
+                "Mean instead of sum: add up the KL of every unit, .sum(), do not average it.",
+                "Dùng mean thay vì sum: hãy cộng "
+                "KL của mọi đơn vị bằng .sum(), đừng lấy trung bình.",
+            ),
+            Mistake(
+                _kl(p, hd.mean(dim=1)).sum(),
+                "averaged over the units",
+                "You averaged each "
+                "IMAGE's activations (dim=1). q_hat is one rate per UNIT: h.mean(dim=0).",
+                "Bạn đã lấy trung bình kích hoạt của mỗi ẢNH (dim=1). q_hat là một tỉ lệ cho "
+                "mỗi ĐƠN VỊ: h.mean(dim=0).",
+            ),
+            Mistake(_kl(p, hd).sum(dim=1).mean(), "KL before averaging", *before),
+            Mistake(_kl(p, hd).sum(), "KL before averaging", *before),
+            Mistake(_kl(p, hd).mean(), "KL before averaging", *before),
+        ],
+        atol=1e-4,
+    )
+    expect.backward(got, "kl_sparsity_penalty(h, p)")
+    expect.gradient_reaches(h, "the codes h", "các mã h")
+    return (
+        "kl_sparsity_penalty is right: one KL per unit on its mean activation, summed.",
+        "kl_sparsity_penalty đúng: mỗi đơn vị một KL trên kích hoạt trung bình, rồi cộng lại.",
+    )
+
+
+@check("l1_penalty", POINTS)
+def check_l1_penalty(l1_penalty, g: torch.Generator) -> tuple[str, str]:
     """``l1_penalty(h (B, n)) -> scalar``: sum_j |h_j| per image, averaged over the batch."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        b, n = randint(g, 4, 12), randint(g, 6, 20)
-        h = torch.randn(b, n, generator=g).requires_grad_()  # negative values too
-        with forbid("course_utils.sparse:l1_penalty"):
-            got = expect.tensor(call(l1_penalty, h), "l1_penalty(h)")
-        expect.shape(
-            got,
-            (),
-            "l1_penalty(h)",
-            (" Return one number for the batch.", " Hãy trả về một số cho cả lô."),
-        )
-        hd = h.detach().double()
-        expect.close(
-            got,
-            hd.abs().sum(dim=1).mean(),
-            "l1_penalty(h)",
-            [
-                Mistake(
-                    hd.abs().mean(),
-                    "mean instead of sum",
-                    "Mean instead of sum: per image, SUM "
-                    "|h_j| over the units, then average over the images.",
-                    "Dùng mean thay vì sum: "
-                    "với mỗi ảnh, hãy CỘNG |h_j| trên các đơn vị, rồi lấy trung bình trên các ảnh.",
-                ),
-                Mistake(
-                    hd.sum(dim=1).mean(),
-                    "absolute value missing",
-                    "Take the absolute value "
-                    "|h_j|: negative activations cost as much as positive ones.",
-                    "Hãy lấy giá trị "
-                    "tuyệt đối |h_j|: kích hoạt âm cũng bị phạt như kích hoạt dương.",
-                ),
-                Mistake(
-                    hd.abs().sum(),
-                    "summed over the batch",
-                    "Average over the images, do not sum over them: .sum(dim=1).mean().",
-                    "Hãy lấy trung bình trên các ảnh, đừng cộng: .sum(dim=1).mean().",
-                ),
-                Mistake(
-                    hd.pow(2).sum(dim=1).mean(),
-                    "L2 instead of L1",
-                    "That is an L2 penalty (squares); L1 uses absolute values.",
-                    "Đó là hàm phạt L2 (bình phương); L1 dùng giá trị tuyệt đối.",
-                ),
-            ],
-        )
-        expect.backward(got, "l1_penalty(h)")
-        expect.gradient_reaches(h, "the codes h", "các mã h")
-        return (
-            "l1_penalty is right: sum of |h| per image, averaged over the batch.",
-            "l1_penalty đúng: tổng |h| của mỗi ảnh, lấy trung bình trên lô.",
-        )
-
-    return run_check("l1_penalty", POINTS["l1_penalty"], body)
+    b, n = randint(g, 4, 12), randint(g, 6, 20)
+    h = torch.randn(b, n, generator=g).requires_grad_()  # negative values too
+    got = expect.returns(
+        l1_penalty,
+        h,
+        what="l1_penalty(h)",
+        forbidden=("course_utils.sparse:l1_penalty",),
+        shape=(),
+        hint=(" Return one number for the batch.", " Hãy trả về một số cho cả lô."),
+    )
+    hd = h.detach().double()
+    expect.close(
+        got,
+        hd.abs().sum(dim=1).mean(),
+        "l1_penalty(h)",
+        [
+            Mistake(
+                hd.abs().mean(),
+                "mean instead of sum",
+                "Mean instead of sum: per image, SUM "
+                "|h_j| over the units, then average over the images.",
+                "Dùng mean thay vì sum: "
+                "với mỗi ảnh, hãy CỘNG |h_j| trên các đơn vị, rồi lấy trung bình trên các ảnh.",
+            ),
+            Mistake(
+                hd.sum(dim=1).mean(),
+                "absolute value missing",
+                "Take the absolute value "
+                "|h_j|: negative activations cost as much as positive ones.",
+                "Hãy lấy giá trị tuyệt đối |h_j|: kích hoạt âm cũng bị phạt như kích hoạt dương.",
+            ),
+            Mistake(
+                hd.abs().sum(),
+                "summed over the batch",
+                "Average over the images, do not sum over them: .sum(dim=1).mean().",
+                "Hãy lấy trung bình trên các ảnh, đừng cộng: .sum(dim=1).mean().",
+            ),
+            Mistake(
+                hd.pow(2).sum(dim=1).mean(),
+                "L2 instead of L1",
+                "That is an L2 penalty (squares); L1 uses absolute values.",
+                "Đó là hàm phạt L2 (bình phương); L1 dùng giá trị tuyệt đối.",
+            ),
+        ],
+    )
+    expect.backward(got, "l1_penalty(h)")
+    expect.gradient_reaches(h, "the codes h", "các mã h")
+    return (
+        "l1_penalty is right: sum of |h| per image, averaged over the batch.",
+        "l1_penalty đúng: tổng |h| của mỗi ảnh, lấy trung bình trên lô.",
+    )
 
 
-def check_prediction_rate_shape(predicted_shape) -> CheckResult:
+@check("predict_rate_shape", POINTS)
+def check_prediction_rate_shape(predicted_shape) -> tuple[str, str]:
     """Shape of q_hat = h.mean(dim=0) for codes h of shape (64, 1024)."""
-    return predict.check_shape(
-        "predict_rate_shape",
-        POINTS["predict_rate_shape"],
+    return predict.shape(
         predicted_shape,
         (1024,),
         {

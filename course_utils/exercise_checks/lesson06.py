@@ -11,24 +11,17 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor, nn
 
 from course_utils.exercise_checks import expect, predict
-from course_utils.exercise_checks.core import (
-    CheckResult,
-    Wrong,
-    call,
-    forbid,
-    randint,
-    random_generator,
-    run_check,
-)
+from course_utils.exercise_checks.core import Wrong, call, check, forbid, randint
 from course_utils.exercise_checks.expect import Mistake
 from course_utils.exercise_checks.vae_reference import (
+    RecordingLinear,
     kl_mistakes,
     kl_reference,
     loss_mistakes,
     random_batch,
+    random_posterior,
     std_mistakes,
 )
 
@@ -42,270 +35,237 @@ POINTS = {
 }
 
 
-def check_reparameterize(reparameterize) -> CheckResult:
+@check("reparameterize", POINTS)
+def check_reparameterize(reparameterize, g: torch.Generator) -> tuple[str, str]:
     """``reparameterize(mu, logvar, generator) -> mu + exp(logvar / 2) * eps``, eps ~ N(0, I)."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        b, latent = randint(g, 3, 9), randint(g, 2, 12)
-        mu = torch.randn(b, latent, generator=g).requires_grad_()
-        logvar = (0.5 * torch.randn(b, latent, generator=g)).requires_grad_()
-        with forbid("course_utils.vae:reparameterize"):
-            z = expect.tensor(call(reparameterize, mu, logvar, generator=g), "z")
-            expect.shape(
-                z,
-                (b, latent),
-                "z",
-                (
-                    " z has the shape of mu and logvar: (B, L).",
-                    " z có cùng shape với mu và logvar: (B, L).",
-                ),
-            )
-            if torch.equal(z.detach(), mu.detach()):
-                raise Wrong(
-                    "no noise",
-                    "z equals mu: z must be a SAMPLE, mu + sigma * eps.",
-                    "z bằng mu: z phải là một MẪU, mu + sigma * eps.",
-                )
-            weights = torch.randn(b, latent, generator=g)
-            expect.backward(z * weights, "z")
-            expect.gradient_reaches(mu, "mu", "mu")
-            expect.gradient_reaches(logvar, "logvar", "logvar")
-            expect.close(mu.grad, weights, "dz/dmu")
-            expect.generator_respected(
-                lambda gen: call(reparameterize, mu.detach(), logvar.detach(), generator=gen), "z"
-            )
-            level = math.log(4.0)  # sigma = 2
-            big_mu = torch.full((4000, 4), 3.0)
-            z = call(reparameterize, big_mu, torch.full((4000, 4), level), generator=g)
-        eps = (z.detach() - 3.0) / 2.0
-        if abs(z.detach().mean().item() - 3.0) > 0.3 and abs(z.detach().mean().item()) < 0.3:
-            raise Wrong(
-                "mu not added",
-                "z is centred at 0, not at mu: z = mu + sigma * eps.",
-                "z có tâm tại 0, không phải mu: z = mu + sigma * eps.",
-            )
-        if abs(eps.mean().item()) > 0.05:
-            raise Wrong(
-                "noise not standard normal",
-                f"The noise eps has mean "
-                f"{eps.mean().item():.2f}, not 0: use torch.randn (normal), not "
-                "torch.rand (uniform).",
-                f"Nhiễu eps có trung bình {eps.mean().item():.2f}, "
-                "không phải 0: hãy dùng torch.randn (chuẩn), không phải torch.rand (đều).",
-            )
-        measured = (z.detach() - 3.0).std().item()
-        if abs(measured - 2.0) > 0.1:
-            std_mistakes(measured, 2.0, level)
-        return (
-            "reparameterize is right: z = mu + sigma * eps, gradients reach mu and logvar.",
-            "reparameterize đúng: z = mu + sigma * eps, gradient đến được mu và logvar.",
-        )
-
-    return run_check("reparameterize", POINTS["reparameterize"], body)
-
-
-def check_gaussian_kl(gaussian_kl) -> CheckResult:
-    """``gaussian_kl(mu, logvar) -> (B,)``: KL(N(mu, diag exp(logvar)) || N(0, I)) per image."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        b, latent = randint(g, 3, 9), randint(g, 2, 12)
-        mu = torch.randn(b, latent, generator=g).requires_grad_()
-        logvar = torch.randn(b, latent, generator=g).requires_grad_()
-        with forbid("course_utils.losses:gaussian_kl"):
-            kl = expect.tensor(call(gaussian_kl, mu, logvar), "gaussian_kl(mu, logvar)")
-            zero = call(gaussian_kl, torch.zeros(2, latent), torch.zeros(2, latent))
+    mu, logvar = random_posterior(g)
+    b, latent = mu.shape
+    with forbid("course_utils.vae:reparameterize"):
+        z = expect.tensor(call(reparameterize, mu, logvar, generator=g), "z")
         expect.shape(
-            kl,
-            (b,),
-            "gaussian_kl(mu, logvar)",
+            z,
+            (b, latent),
+            "z",
             (
-                " One KL per image: sum over the latent dimensions only, .sum(dim=1).",
-                " Mỗi ảnh một giá trị KL: chỉ cộng trên các chiều tiềm ẩn, .sum(dim=1).",
+                " z has the shape of mu and logvar: (B, L).",
+                " z có cùng shape với mu và logvar: (B, L).",
             ),
         )
-        ref = kl_reference(mu, logvar)
-        expect.close(kl, ref, "gaussian_kl(mu, logvar)", kl_mistakes(mu, logvar, ref))
-        expect.close(expect.tensor(zero, "gaussian_kl(0, 0)"), torch.zeros(2), "gaussian_kl(0, 0)")
-        expect.backward(kl, "gaussian_kl(mu, logvar)")
+        if torch.equal(z.detach(), mu.detach()):
+            raise Wrong(
+                "no noise",
+                "z equals mu: z must be a SAMPLE, mu + sigma * eps.",
+                "z bằng mu: z phải là một MẪU, mu + sigma * eps.",
+            )
+        weights = torch.randn(b, latent, generator=g)
+        expect.backward(z * weights, "z")
         expect.gradient_reaches(mu, "mu", "mu")
-        return (
-            "gaussian_kl is right: one KL per image, zero when mu = 0 and logvar = 0.",
-            "gaussian_kl đúng: mỗi ảnh một KL, bằng 0 khi mu = 0 và logvar = 0.",
-        )
-
-    return run_check("gaussian_kl", POINTS["gaussian_kl"], body)
-
-
-def check_vae_loss(vae_loss) -> CheckResult:
-    """``vae_loss(logits, x, mu, logvar) -> scalar``: mean over images of (BCE sum + KL sum)."""
-
-    def body() -> tuple[str, str]:
-        x, logits, mu, logvar = random_batch(random_generator())
-        with forbid("course_utils.vae:vae_loss"):
-            loss = expect.tensor(call(vae_loss, logits, x, mu, logvar), "vae_loss(...)")
-        expect.shape(
-            loss,
-            (),
-            "vae_loss(...)",
-            (
-                " Return one number: the mean over the batch.",
-                " Hãy trả về một số: trung bình trên lô.",
-            ),
-        )
-        ref, mistakes = loss_mistakes(logits, x, mu, logvar)
-        expect.close(loss, ref, "vae_loss(...)", mistakes, atol=1e-3)
-        expect.backward(loss, "vae_loss(...)")
-        for leaf, name in ((logits, "logits"), (mu, "mu"), (logvar, "logvar")):
-            expect.gradient_reaches(leaf, name, name)
-        return (
-            "vae_loss is right: nats per image, BCE summed over pixels plus KL summed over "
-            "latent dimensions.",
-            "vae_loss đúng: nat trên mỗi ảnh, BCE cộng trên điểm ảnh "
-            "cộng KL cộng trên các chiều tiềm ẩn.",
-        )
-
-    return run_check("vae_loss", POINTS["vae_loss"], body)
-
-
-class _RecordingDecoder(nn.Module):
-    """A small random linear decoder (L -> P logits) that remembers the codes it was given."""
-
-    def __init__(self, latent: int, pixels: int, g: torch.Generator) -> None:
-        super().__init__()
-        self.layer = nn.Linear(latent, pixels)
-        with torch.no_grad():
-            self.layer.weight.copy_(torch.randn(pixels, latent, generator=g))
-        self.codes: list[Tensor] = []
-
-    def forward(self, z: Tensor) -> Tensor:
-        self.codes.append(z.detach().clone())
-        return self.layer(z)
-
-
-def check_sample_prior(sample_prior) -> CheckResult:
-    """``sample_prior(decoder, n, n_latent, generator) -> sigmoid(decoder(z))``, z ~ N(0, I)."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        n, latent, pixels = randint(g, 5, 9), randint(g, 2, 6), randint(g, 10, 20)
-        decoder = _RecordingDecoder(latent, pixels, g)
-        with forbid("course_utils.vae_views:prior_samples"):
-            out = expect.tensor(
-                call(sample_prior, decoder, n, latent, generator=g), "The output of sample_prior"
-            )
-        if not decoder.codes:
-            raise Wrong(
-                "decoder not called",
-                "Decode the codes: decoder(z).",
-                "Hãy giải mã các mã: decoder(z).",
-            )
-        z = decoder.codes[-1]
-        expect.shape(z, (n, latent), "The codes z given to the decoder")
-        logits = decoder.layer(z).detach()
-        expect.close(
-            out,
-            torch.sigmoid(logits),
-            "The output of sample_prior",
-            [
-                Mistake(
-                    logits,
-                    "sigmoid missing",
-                    "The decoder returns logits: apply torch.sigmoid to get pixel means in [0, 1].",
-                    "Bộ giải mã trả về logit: hãy áp dụng "
-                    "torch.sigmoid để có trung bình điểm ảnh trong [0, 1].",
-                ),
-            ],
-        )
-        if out.requires_grad:
-            raise Wrong(
-                "gradients tracked",
-                "Sampling needs no gradients: wrap it in `with torch.no_grad():`.",
-                "Lấy mẫu không cần gradient: hãy đặt nó trong `with torch.no_grad():`.",
-            )
+        expect.gradient_reaches(logvar, "logvar", "logvar")
+        expect.close(mu.grad, weights, "dz/dmu")
         expect.generator_respected(
-            lambda gen: call(sample_prior, decoder, n, latent, generator=gen),
-            "The output of sample_prior",
+            lambda gen: call(reparameterize, mu.detach(), logvar.detach(), generator=gen), "z"
         )
-        big = _RecordingDecoder(4, 3, g)
-        call(sample_prior, big, 3000, 4, generator=g)
-        many = big.codes[-1]
-        if abs(many.mean().item()) > 0.05 or abs(many.std().item() - 1) > 0.05:
-            raise Wrong(
-                "codes not from N(0, I)",
-                f"The codes have mean {many.mean().item():.2f} "
-                f"and std {many.std().item():.2f}; the prior is N(0, I): "
-                "torch.randn(n, n_latent, generator=generator).",
-                f"Các mã có trung bình "
-                f"{many.mean().item():.2f} và độ lệch chuẩn {many.std().item():.2f}; phân "
-                "phối tiên nghiệm là N(0, I): torch.randn(n, n_latent, generator=generator).",
-            )
-        return (
-            "sample_prior decodes codes drawn from N(0, I) and returns pixel means in [0, 1].",
-            "sample_prior giải mã các mã lấy từ N(0, I) và trả về trung bình điểm ảnh trong "
-            "[0, 1].",
+        level = math.log(4.0)  # sigma = 2
+        big_mu = torch.full((4000, 4), 3.0)
+        z = call(reparameterize, big_mu, torch.full((4000, 4), level), generator=g)
+    eps = (z.detach() - 3.0) / 2.0
+    if abs(z.detach().mean().item() - 3.0) > 0.3 and abs(z.detach().mean().item()) < 0.3:
+        raise Wrong(
+            "mu not added",
+            "z is centred at 0, not at mu: z = mu + sigma * eps.",
+            "z có tâm tại 0, không phải mu: z = mu + sigma * eps.",
         )
+    if abs(eps.mean().item()) > 0.05:
+        raise Wrong(
+            "noise not standard normal",
+            f"The noise eps has mean "
+            f"{eps.mean().item():.2f}, not 0: use torch.randn (normal), not "
+            "torch.rand (uniform).",
+            f"Nhiễu eps có trung bình {eps.mean().item():.2f}, "
+            "không phải 0: hãy dùng torch.randn (chuẩn), không phải torch.rand (đều).",
+        )
+    measured = (z.detach() - 3.0).std().item()
+    if abs(measured - 2.0) > 0.1:
+        std_mistakes(measured, 2.0, level)
+    return (
+        "reparameterize is right: z = mu + sigma * eps, gradients reach mu and logvar.",
+        "reparameterize đúng: z = mu + sigma * eps, gradient đến được mu và logvar.",
+    )
 
-    return run_check("sample_prior", POINTS["sample_prior"], body)
+
+@check("gaussian_kl", POINTS)
+def check_gaussian_kl(gaussian_kl, g: torch.Generator) -> tuple[str, str]:
+    """``gaussian_kl(mu, logvar) -> (B,)``: KL(N(mu, diag exp(logvar)) || N(0, I)) per image."""
+    mu, logvar = random_posterior(g, logvar_std=1.0)
+    b, latent = mu.shape
+    targets = ("course_utils.losses:gaussian_kl",)
+    kl = expect.returns(
+        gaussian_kl,
+        mu,
+        logvar,
+        what="gaussian_kl(mu, logvar)",
+        forbidden=targets,
+        shape=(b,),
+        hint=(
+            " One KL per image: sum over the latent dimensions only, .sum(dim=1).",
+            " Mỗi ảnh một giá trị KL: chỉ cộng trên các chiều tiềm ẩn, .sum(dim=1).",
+        ),
+    )
+    zeros = torch.zeros(2, latent)
+    zero = expect.returns(gaussian_kl, zeros, zeros, what="gaussian_kl(0, 0)", forbidden=targets)
+    ref = kl_reference(mu, logvar)
+    expect.close(kl, ref, "gaussian_kl(mu, logvar)", kl_mistakes(mu, logvar, ref))
+    expect.close(zero, torch.zeros(2), "gaussian_kl(0, 0)")
+    expect.backward(kl, "gaussian_kl(mu, logvar)")
+    expect.gradient_reaches(mu, "mu", "mu")
+    return (
+        "gaussian_kl is right: one KL per image, zero when mu = 0 and logvar = 0.",
+        "gaussian_kl đúng: mỗi ảnh một KL, bằng 0 khi mu = 0 và logvar = 0.",
+    )
 
 
-def check_interpolate(interpolate) -> CheckResult:
+@check("vae_loss", POINTS)
+def check_vae_loss(vae_loss, g: torch.Generator) -> tuple[str, str]:
+    """``vae_loss(logits, x, mu, logvar) -> scalar``: mean over images of (BCE sum + KL sum)."""
+    x, logits, mu, logvar = random_batch(g)
+    loss = expect.returns(
+        vae_loss,
+        logits,
+        x,
+        mu,
+        logvar,
+        what="vae_loss(...)",
+        forbidden=("course_utils.vae:vae_loss",),
+        shape=(),
+        hint=(
+            " Return one number: the mean over the batch.",
+            " Hãy trả về một số: trung bình trên lô.",
+        ),
+    )
+    ref, mistakes = loss_mistakes(logits, x, mu, logvar)
+    expect.close(loss, ref, "vae_loss(...)", mistakes, atol=1e-3)
+    expect.backward(loss, "vae_loss(...)")
+    for leaf, name in ((logits, "logits"), (mu, "mu"), (logvar, "logvar")):
+        expect.gradient_reaches(leaf, name, name)
+    return (
+        "vae_loss is right: nats per image, BCE summed over pixels plus KL summed over "
+        "latent dimensions.",
+        "vae_loss đúng: nat trên mỗi ảnh, BCE cộng trên điểm ảnh "
+        "cộng KL cộng trên các chiều tiềm ẩn.",
+    )
+
+
+@check("sample_prior", POINTS)
+def check_sample_prior(sample_prior, g: torch.Generator) -> tuple[str, str]:
+    """``sample_prior(decoder, n, n_latent, generator) -> sigmoid(decoder(z))``, z ~ N(0, I)."""
+    n, latent, pixels = randint(g, 5, 9), randint(g, 2, 6), randint(g, 10, 20)
+    decoder = RecordingLinear(latent, pixels, g)
+    with forbid("course_utils.vae_views:prior_samples"):
+        out = expect.tensor(
+            call(sample_prior, decoder, n, latent, generator=g), "The output of sample_prior"
+        )
+    if not decoder.inputs:
+        raise Wrong(
+            "decoder not called",
+            "Decode the codes: decoder(z).",
+            "Hãy giải mã các mã: decoder(z).",
+        )
+    z = decoder.inputs[-1]
+    expect.shape(z, (n, latent), "The codes z given to the decoder")
+    logits = decoder.layer(z).detach()
+    expect.close(
+        out,
+        torch.sigmoid(logits),
+        "The output of sample_prior",
+        [
+            Mistake(
+                logits,
+                "sigmoid missing",
+                "The decoder returns logits: apply torch.sigmoid to get pixel means in [0, 1].",
+                "Bộ giải mã trả về logit: hãy áp dụng "
+                "torch.sigmoid để có trung bình điểm ảnh trong [0, 1].",
+            ),
+        ],
+    )
+    if out.requires_grad:
+        raise Wrong(
+            "gradients tracked",
+            "Sampling needs no gradients: wrap it in `with torch.no_grad():`.",
+            "Lấy mẫu không cần gradient: hãy đặt nó trong `with torch.no_grad():`.",
+        )
+    expect.generator_respected(
+        lambda gen: call(sample_prior, decoder, n, latent, generator=gen),
+        "The output of sample_prior",
+    )
+    big = RecordingLinear(4, 3, g)
+    call(sample_prior, big, 3000, 4, generator=g)
+    many = big.inputs[-1]
+    if abs(many.mean().item()) > 0.05 or abs(many.std().item() - 1) > 0.05:
+        raise Wrong(
+            "codes not from N(0, I)",
+            f"The codes have mean {many.mean().item():.2f} "
+            f"and std {many.std().item():.2f}; the prior is N(0, I): "
+            "torch.randn(n, n_latent, generator=generator).",
+            f"Các mã có trung bình "
+            f"{many.mean().item():.2f} và độ lệch chuẩn {many.std().item():.2f}; phân "
+            "phối tiên nghiệm là N(0, I): torch.randn(n, n_latent, generator=generator).",
+        )
+    return (
+        "sample_prior decodes codes drawn from N(0, I) and returns pixel means in [0, 1].",
+        "sample_prior giải mã các mã lấy từ N(0, I) và trả về trung bình điểm ảnh trong [0, 1].",
+    )
+
+
+@check("interpolate", POINTS)
+def check_interpolate(interpolate, g: torch.Generator) -> tuple[str, str]:
     """``interpolate(z_a (L,), z_b (L,), steps) -> (steps, L)``, from z_a to z_b inclusive."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        latent, steps = randint(g, 2, 8), randint(g, 4, 11)
-        steps += steps == latent  # a transposed (L, steps) answer must not fit by chance
-        z_a, z_b = torch.randn(latent, generator=g), torch.randn(latent, generator=g)
-        got = expect.tensor(call(interpolate, z_a.clone(), z_b.clone(), steps), "interpolate(...)")
-        expect.shape(
-            got,
-            (steps, latent),
-            "interpolate(z_a, z_b, steps)",
-            (" One row per step: (steps, L).", " Mỗi bước một hàng: (steps, L)."),
-        )
-        t = torch.linspace(0, 1, steps, dtype=torch.float64)[:, None]  # (steps, 1)
-        ref = (1 - t) * z_a.double() + t * z_b.double()
-        short = torch.arange(steps, dtype=torch.float64)[:, None] / steps
-        expect.close(
-            got,
-            ref,
-            "interpolate(z_a, z_b, steps)",
-            [
-                Mistake(
-                    ref.flip(0),
-                    "reversed",
-                    "Start at z_a (t = 0) and end at z_b (t = 1).",
-                    "Hãy bắt đầu tại z_a (t = 0) và kết thúc tại z_b (t = 1).",
-                ),
-                Mistake(
-                    (1 - short) * z_a + short * z_b,
-                    "end point missing",
-                    "Include both ends: "
-                    "t = torch.linspace(0, 1, steps), so the last row is z_b itself.",
-                    "Hãy gồm cả "
-                    "hai đầu: t = torch.linspace(0, 1, steps), để hàng cuối chính là z_b.",
-                ),
-            ],
-        )
-        return (
-            "interpolate goes from z_a to z_b in equal steps, both ends included.",
-            "interpolate đi từ z_a đến z_b theo các bước đều nhau, gồm cả hai đầu.",
-        )
-
-    return run_check("interpolate", POINTS["interpolate"], body)
+    latent, steps = randint(g, 2, 8), randint(g, 4, 11)
+    steps += steps == latent  # a transposed (L, steps) answer must not fit by chance
+    z_a, z_b = torch.randn(latent, generator=g), torch.randn(latent, generator=g)
+    got = expect.tensor(call(interpolate, z_a.clone(), z_b.clone(), steps), "interpolate(...)")
+    expect.shape(
+        got,
+        (steps, latent),
+        "interpolate(z_a, z_b, steps)",
+        (" One row per step: (steps, L).", " Mỗi bước một hàng: (steps, L)."),
+    )
+    t = torch.linspace(0, 1, steps, dtype=torch.float64)[:, None]  # (steps, 1)
+    ref = (1 - t) * z_a.double() + t * z_b.double()
+    short = torch.arange(steps, dtype=torch.float64)[:, None] / steps
+    expect.close(
+        got,
+        ref,
+        "interpolate(z_a, z_b, steps)",
+        [
+            Mistake(
+                ref.flip(0),
+                "reversed",
+                "Start at z_a (t = 0) and end at z_b (t = 1).",
+                "Hãy bắt đầu tại z_a (t = 0) và kết thúc tại z_b (t = 1).",
+            ),
+            Mistake(
+                (1 - short) * z_a + short * z_b,
+                "end point missing",
+                "Include both ends: "
+                "t = torch.linspace(0, 1, steps), so the last row is z_b itself.",
+                "Hãy gồm cả hai đầu: t = torch.linspace(0, 1, steps), để hàng cuối chính là z_b.",
+            ),
+        ],
+    )
+    return (
+        "interpolate goes from z_a to z_b in equal steps, both ends included.",
+        "interpolate đi từ z_a đến z_b theo các bước đều nhau, gồm cả hai đầu.",
+    )
 
 
-def check_prediction_z_shape(predicted_shape) -> CheckResult:
+@check("predict_z_shape", POINTS)
+def check_prediction_z_shape(predicted_shape) -> tuple[str, str]:
     """Shape of z for a batch of 3 images with latent size 10."""
     sample = (
         "z is ONE sample per image, not mu and sigma stacked.",
         "z là MỘT mẫu cho mỗi ảnh, không phải mu và sigma xếp chồng.",
     )
-    return predict.check_shape(
-        "predict_z_shape",
-        POINTS["predict_z_shape"],
+    return predict.shape(
         predicted_shape,
         (3, 10),
         {

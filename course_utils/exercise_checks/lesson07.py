@@ -1,4 +1,5 @@
-"""Checks for exercise 07 (beyond the vanilla VAE): CVAE conditioning and the beta-VAE loss.
+"""Checks for exercise 07 (beyond the vanilla VAE): CVAE conditioning, the beta-VAE loss, and the
+predict-then-run question on the CVAE decoder's input width.
 
 The CVAE check hands the student's forward pass an encoder and a decoder that record what they
 receive, so it can tell exactly which of the two was (not) given the one-hot label.
@@ -10,20 +11,13 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from course_utils.exercise_checks import expect
-from course_utils.exercise_checks.core import (
-    CheckResult,
-    Wrong,
-    call,
-    forbid,
-    randint,
-    random_generator,
-    run_check,
-)
+from course_utils.exercise_checks import expect, predict
+from course_utils.exercise_checks.core import Wrong, call, check, forbid, randint
 from course_utils.exercise_checks.expect import Mistake
 from course_utils.exercise_checks.vae_reference import (
+    RecordingLinear,
     bce_reference,
     kl_reference,
     random_batch,
@@ -33,91 +27,59 @@ from course_utils.exercise_checks.vae_reference import (
 POINTS = {"cvae_concat": 2, "cvae_forward": 2, "beta_vae_loss": 2, "predict_decoder_width": 1}
 
 
-def check_concat_one_hot(concat_one_hot) -> CheckResult:
+@check("cvae_concat", POINTS)
+def check_concat_one_hot(concat_one_hot, g: torch.Generator) -> tuple[str, str]:
     """``concat_one_hot(v (B, D), y (B,), n_classes) -> (B, D + C)``: [v, one_hot(y)]."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        b, d, c = randint(g, 3, 8), randint(g, 4, 12), randint(g, 3, 10)
-        d += d == c  # D != C, so joining along the wrong dimension cannot fit by chance
-        v = torch.randn(b, d, generator=g)
-        y = torch.randint(0, c, (b,), generator=g)
-        got = expect.tensor(call(concat_one_hot, v.clone(), y.clone(), c), "concat_one_hot(v, y)")
-        if tuple(got.shape) == (b, d + 1):
-            raise Wrong(
-                "label not one-hot",
-                "You appended the label as ONE number. Append its "
-                f"one-hot code, C = {c} numbers: F.one_hot(y, n_classes).",
-                "Bạn đã nối "
-                f"nhãn như MỘT con số. Hãy nối mã one-hot của nó, C = {c} số: "
-                "F.one_hot(y, n_classes).",
-            )
-        expect.shape(
-            got,
-            (b, d + c),
-            "concat_one_hot(v, y)",
-            (
-                " Concatenate along the features: torch.cat([v, one_hot], dim=1).",
-                " Hãy nối theo chiều đặc trưng: torch.cat([v, one_hot], dim=1).",
+    b, d, c = randint(g, 3, 8), randint(g, 4, 12), randint(g, 3, 10)
+    d += d == c  # D != C, so joining along the wrong dimension cannot fit by chance
+    v = torch.randn(b, d, generator=g)
+    y = torch.randint(0, c, (b,), generator=g)
+    got = expect.tensor(call(concat_one_hot, v.clone(), y.clone(), c), "concat_one_hot(v, y)")
+    if tuple(got.shape) == (b, d + 1):
+        raise Wrong(
+            "label not one-hot",
+            "You appended the label as ONE number. Append its "
+            f"one-hot code, C = {c} numbers: F.one_hot(y, n_classes).",
+            "Bạn đã nối "
+            f"nhãn như MỘT con số. Hãy nối mã one-hot của nó, C = {c} số: "
+            "F.one_hot(y, n_classes).",
+        )
+    expect.shape(
+        got,
+        (b, d + c),
+        "concat_one_hot(v, y)",
+        (
+            " Concatenate along the features: torch.cat([v, one_hot], dim=1).",
+            " Hãy nối theo chiều đặc trưng: torch.cat([v, one_hot], dim=1).",
+        ),
+    )
+    expect.dtype(got, v.dtype, "concat_one_hot(v, y)")
+    one_hot = F.one_hot(y, c).to(v.dtype)
+    expect.close(
+        got,
+        torch.cat([v, one_hot], dim=1),
+        "concat_one_hot(v, y)",
+        [
+            Mistake(
+                torch.cat([one_hot, v], dim=1),
+                "one-hot first",
+                "Put v first and the one-hot label after it: torch.cat([v, one_hot], dim=1).",
+                "Hãy đặt v trước và nhãn one-hot sau: torch.cat([v, one_hot], dim=1).",
             ),
-        )
-        expect.dtype(got, v.dtype, "concat_one_hot(v, y)")
-        one_hot = F.one_hot(y, c).to(v.dtype)
-        expect.close(
-            got,
-            torch.cat([v, one_hot], dim=1),
-            "concat_one_hot(v, y)",
-            [
-                Mistake(
-                    torch.cat([one_hot, v], dim=1),
-                    "one-hot first",
-                    "Put v first and the one-hot label after it: torch.cat([v, one_hot], dim=1).",
-                    "Hãy đặt v trước và nhãn one-hot sau: torch.cat([v, one_hot], dim=1).",
-                ),
-            ],
-        )
-        return (
-            "concat_one_hot appends the one-hot label to every row.",
-            "concat_one_hot nối nhãn one-hot vào mỗi hàng.",
-        )
-
-    return run_check("cvae_concat", POINTS["cvae_concat"], body)
+        ],
+    )
+    return (
+        "concat_one_hot appends the one-hot label to every row.",
+        "concat_one_hot nối nhãn one-hot vào mỗi hàng.",
+    )
 
 
-def _fit_width(v: Tensor, width: int) -> Tensor:
-    """Pad or cut (B, w) to (B, width), so that a wrong input still runs and can be diagnosed."""
-    if v.dim() != 2:
-        return v
-    return F.pad(v, (0, width - v.shape[1])) if v.shape[1] < width else v[:, :width]
-
-
-class _Encoder(nn.Module):
+class _Encoder(RecordingLinear):
     """(B, D + C) -> (mu, logvar), logvar fixed at log 4 (sigma = 2); remembers its inputs."""
 
-    def __init__(self, n_in: int, latent: int, g: torch.Generator) -> None:
-        super().__init__()
-        self.layer = nn.Linear(n_in, latent)
-        with torch.no_grad():
-            self.layer.weight.copy_(torch.randn(latent, n_in, generator=g))
-        self.inputs: list[Tensor] = []
-
     def forward(self, v: Tensor) -> tuple[Tensor, Tensor]:
-        self.inputs.append(v.detach().clone())
-        mu = self.layer(_fit_width(v, self.layer.in_features))
+        mu = super().forward(v)
         return mu, torch.full_like(mu, math.log(4.0)) + 0 * mu
-
-
-class _Decoder(nn.Module):
-    def __init__(self, n_in: int, n_out: int, g: torch.Generator) -> None:
-        super().__init__()
-        self.layer = nn.Linear(n_in, n_out)
-        with torch.no_grad():
-            self.layer.weight.copy_(torch.randn(n_out, n_in, generator=g))
-        self.inputs: list[Tensor] = []
-
-    def forward(self, v: Tensor) -> Tensor:
-        self.inputs.append(v.detach().clone())
-        return self.layer(_fit_width(v, self.layer.in_features))
 
 
 def _conditioned(inputs: list[Tensor], rest: int, c: int, y: Tensor, who: tuple[str, str]):
@@ -151,157 +113,173 @@ def _conditioned(inputs: list[Tensor], rest: int, c: int, y: Tensor, who: tuple[
     return v[:, :rest]
 
 
-def check_cvae_forward(cvae_forward) -> CheckResult:
+@check("cvae_forward", POINTS)
+def check_cvae_forward(cvae_forward, g: torch.Generator) -> tuple[str, str]:
     """``cvae_forward(encoder, decoder, x, y, n_classes, generator) -> (logits, mu, logvar)``."""
-
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        b, d, c, latent = randint(g, 600, 800), randint(g, 6, 12), randint(g, 3, 10), 3
-        x, y = torch.rand(b, d, generator=g), torch.randint(0, c, (b,), generator=g)
-        encoder, decoder = _Encoder(d + c, latent, g), _Decoder(latent + c, d, g)
-        with forbid("course_utils.vae:vae_loss"):
-            out = call(cvae_forward, encoder, decoder, x, y, c, generator=g)
-        if not isinstance(out, tuple | list) or len(out) != 3:
-            raise Wrong(
-                "wrong return value",
-                "Return (logits, mu, logvar).",
-                "Hãy trả về (logits, mu, logvar).",
-            )
-        logits, mu, logvar = (
-            expect.tensor(t, n) for t, n in zip(out, ("logits", "mu", "logvar"), strict=True)
+    b, d, c, latent = randint(g, 600, 800), randint(g, 6, 12), randint(g, 3, 10), 3
+    x, y = torch.rand(b, d, generator=g), torch.randint(0, c, (b,), generator=g)
+    encoder, decoder = _Encoder(d + c, latent, g), RecordingLinear(latent + c, d, g)
+    with forbid("course_utils.vae:vae_loss"):
+        out = call(cvae_forward, encoder, decoder, x, y, c, generator=g)
+    if not isinstance(out, tuple | list) or len(out) != 3:
+        raise Wrong(
+            "wrong return value",
+            "Return (logits, mu, logvar).",
+            "Hãy trả về (logits, mu, logvar).",
         )
-        enc_x = _conditioned(encoder.inputs, d, c, y, ("encoder", "bộ mã hóa"))
-        expect.close(enc_x, x, "The x part of the encoder's input")
-        z = _conditioned(decoder.inputs, latent, c, y, ("decoder", "bộ giải mã"))
-        ref_mu = encoder.layer(torch.cat([x, F.one_hot(y, c).float()], dim=1)).detach()
-        expect.close(mu, ref_mu, "The returned mu")
-        expect.close(logvar, torch.full_like(mu, math.log(4.0)), "The returned logvar")
-        expect.close(logits, decoder.layer(decoder.inputs[-1]).detach(), "The returned logits")
-        if torch.equal(z, mu.detach()):
-            raise Wrong(
-                "no noise",
-                "The decoder got mu itself: decode a SAMPLE, z = mu + sigma * eps.",
-                "Bộ giải mã nhận chính mu: hãy giải mã một MẪU, z = mu + sigma * eps.",
-            )
-        measured = (z - mu.detach()).std().item()
-        if abs(measured - 2.0) > 0.3:
-            std_mistakes(measured, 2.0, math.log(4.0))
-        expect.backward(logits, "logits")
-        expect.gradient_reaches(
-            encoder.layer.weight, "the encoder's weights", "trọng số của bộ mã hóa"
+    logits, mu, logvar = (
+        expect.tensor(t, n) for t, n in zip(out, ("logits", "mu", "logvar"), strict=True)
+    )
+    enc_x = _conditioned(encoder.inputs, d, c, y, ("encoder", "bộ mã hóa"))
+    expect.close(enc_x, x, "The x part of the encoder's input")
+    z = _conditioned(decoder.inputs, latent, c, y, ("decoder", "bộ giải mã"))
+    ref_mu = encoder.layer(torch.cat([x, F.one_hot(y, c).float()], dim=1)).detach()
+    expect.close(mu, ref_mu, "The returned mu")
+    expect.close(logvar, torch.full_like(mu, math.log(4.0)), "The returned logvar")
+    expect.close(logits, decoder.layer(decoder.inputs[-1]).detach(), "The returned logits")
+    if torch.equal(z, mu.detach()):
+        raise Wrong(
+            "no noise",
+            "The decoder got mu itself: decode a SAMPLE, z = mu + sigma * eps.",
+            "Bộ giải mã nhận chính mu: hãy giải mã một MẪU, z = mu + sigma * eps.",
         )
-        expect.generator_respected(
-            lambda gen: call(cvae_forward, encoder, decoder, x, y, c, generator=gen)[0],
-            "cvae_forward's logits",
-        )
-        return (
-            "cvae_forward gives the one-hot label to both the encoder and the decoder, and "
-            "decodes a reparameterized sample.",
-            "cvae_forward đưa nhãn one-hot cho cả bộ mã "
-            "hóa lẫn bộ giải mã, và giải mã một mẫu tái tham số hóa.",
-        )
-
-    return run_check("cvae_forward", POINTS["cvae_forward"], body)
+    measured = (z - mu.detach()).std().item()
+    if abs(measured - 2.0) > 0.3:
+        std_mistakes(measured, 2.0, math.log(4.0))
+    expect.backward(logits, "logits")
+    expect.gradient_reaches(encoder.layer.weight, "the encoder's weights", "trọng số của bộ mã hóa")
+    expect.generator_respected(
+        lambda gen: call(cvae_forward, encoder, decoder, x, y, c, generator=gen)[0],
+        "cvae_forward's logits",
+    )
+    return (
+        "cvae_forward gives the one-hot label to both the encoder and the decoder, and "
+        "decodes a reparameterized sample.",
+        "cvae_forward đưa nhãn one-hot cho cả bộ mã "
+        "hóa lẫn bộ giải mã, và giải mã một mẫu tái tham số hóa.",
+    )
 
 
-def check_beta_vae_loss(beta_vae_loss) -> CheckResult:
+@check("beta_vae_loss", POINTS)
+def check_beta_vae_loss(beta_vae_loss, g: torch.Generator) -> tuple[str, str]:
     """``beta_vae_loss(logits, x, mu, logvar, beta) -> (loss, recon, kl)``, nats per image."""
+    x, logits, mu, logvar = random_batch(g)
+    beta = round(2 + 4 * torch.rand(1, generator=g).item(), 2)
+    pixels, latent = x[0].numel(), mu.shape[1]
+    with forbid("course_utils.vae:vae_loss"):
+        out = call(beta_vae_loss, logits, x, mu, logvar, beta)
+    if not isinstance(out, tuple | list) or len(out) != 3:
+        raise Wrong(
+            "wrong return value", "Return (loss, recon, kl).", "Hãy trả về (loss, recon, kl)."
+        )
+    loss, recon, kl = (
+        expect.tensor(t, n) for t, n in zip(out, ("loss", "recon", "kl"), strict=True)
+    )
+    r, k = bce_reference(logits, x).mean(), kl_reference(mu, logvar).mean()
+    for t, name in ((loss, "loss"), (recon, "recon"), (kl, "kl")):
+        expect.shape(
+            t,
+            (),
+            name,
+            (
+                " Each of the three is one number, a mean over the batch.",
+                " Mỗi giá trị là một số, trung bình trên lô.",
+            ),
+        )
+    expect.close(
+        recon,
+        r,
+        "recon",
+        [
+            Mistake(
+                r / pixels,
+                "mean instead of sum (reconstruction)",
+                "recon is averaged over "
+                "the pixels: sum over the pixels of each image, then average over images.",
+                "recon bị lấy trung bình trên điểm ảnh: hãy cộng trên các điểm ảnh của mỗi "
+                "ảnh, rồi lấy trung bình trên các ảnh.",
+            ),
+        ],
+        atol=1e-3,
+    )
+    expect.close(
+        kl,
+        k,
+        "kl",
+        [
+            Mistake(
+                -k, "wrong sign of the KL", "The KL is never negative.", "KL không bao giờ âm."
+            ),
+            Mistake(
+                k / latent,
+                "mean instead of sum (KL)",
+                "kl is averaged over the latent dimensions: sum over them.",
+                "kl bị lấy trung bình trên các chiều tiềm ẩn: hãy cộng.",
+            ),
+            Mistake(
+                beta * k,
+                "beta inside kl",
+                "Return kl WITHOUT beta (for logging); beta goes into the loss only.",
+                "Hãy trả về kl KHÔNG có beta (để ghi log); beta chỉ nằm trong loss.",
+            ),
+        ],
+        atol=1e-3,
+    )
+    expect.close(
+        loss,
+        r + beta * k,
+        f"loss (beta = {beta})",
+        [
+            Mistake(
+                r + k,
+                "beta ignored",
+                "beta is ignored: loss = recon + beta * kl.",
+                "beta bị bỏ qua: loss = recon + beta * kl.",
+            ),
+            Mistake(
+                beta * r + k,
+                "beta on the reconstruction",
+                "beta weighs the KL, not the reconstruction: loss = recon + beta * kl.",
+                "beta nhân với KL, không phải với tái tạo: loss = recon + beta * kl.",
+            ),
+            Mistake(
+                r + k / beta,
+                "divided by beta",
+                "Multiply the KL by beta, do not divide.",
+                "Hãy nhân KL với beta, đừng chia.",
+            ),
+        ],
+        atol=1e-3,
+    )
+    expect.backward(loss, "loss")
+    expect.gradient_reaches(logvar, "logvar", "logvar")
+    return (
+        f"beta_vae_loss is right (beta = {beta}): loss = recon + beta * kl, nats per image.",
+        f"beta_vae_loss đúng (beta = {beta}): loss = recon + beta * kl, nat trên mỗi ảnh.",
+    )
 
-    def body() -> tuple[str, str]:
-        g = random_generator()
-        x, logits, mu, logvar = random_batch(g)
-        beta = round(2 + 4 * torch.rand(1, generator=g).item(), 2)
-        pixels, latent = x[0].numel(), mu.shape[1]
-        with forbid("course_utils.vae:vae_loss"):
-            out = call(beta_vae_loss, logits, x, mu, logvar, beta)
-        if not isinstance(out, tuple | list) or len(out) != 3:
-            raise Wrong(
-                "wrong return value", "Return (loss, recon, kl).", "Hãy trả về (loss, recon, kl)."
-            )
-        loss, recon, kl = (
-            expect.tensor(t, n) for t, n in zip(out, ("loss", "recon", "kl"), strict=True)
-        )
-        r, k = bce_reference(logits, x).mean(), kl_reference(mu, logvar).mean()
-        for t, name in ((loss, "loss"), (recon, "recon"), (kl, "kl")):
-            expect.shape(
-                t,
-                (),
-                name,
-                (
-                    " Each of the three is one number, a mean over the batch.",
-                    " Mỗi giá trị là một số, trung bình trên lô.",
-                ),
-            )
-        expect.close(
-            recon,
-            r,
-            "recon",
-            [
-                Mistake(
-                    r / pixels,
-                    "mean instead of sum (reconstruction)",
-                    "recon is averaged over "
-                    "the pixels: sum over the pixels of each image, then average over images.",
-                    "recon bị lấy trung bình trên điểm ảnh: hãy cộng trên các điểm ảnh của mỗi "
-                    "ảnh, rồi lấy trung bình trên các ảnh.",
-                ),
-            ],
-            atol=1e-3,
-        )
-        expect.close(
-            kl,
-            k,
-            "kl",
-            [
-                Mistake(
-                    -k, "wrong sign of the KL", "The KL is never negative.", "KL không bao giờ âm."
-                ),
-                Mistake(
-                    k / latent,
-                    "mean instead of sum (KL)",
-                    "kl is averaged over the latent dimensions: sum over them.",
-                    "kl bị lấy trung bình trên các chiều tiềm ẩn: hãy cộng.",
-                ),
-                Mistake(
-                    beta * k,
-                    "beta inside kl",
-                    "Return kl WITHOUT beta (for logging); beta goes into the loss only.",
-                    "Hãy trả về kl KHÔNG có beta (để ghi log); beta chỉ nằm trong loss.",
-                ),
-            ],
-            atol=1e-3,
-        )
-        expect.close(
-            loss,
-            r + beta * k,
-            f"loss (beta = {beta})",
-            [
-                Mistake(
-                    r + k,
-                    "beta ignored",
-                    "beta is ignored: loss = recon + beta * kl.",
-                    "beta bị bỏ qua: loss = recon + beta * kl.",
-                ),
-                Mistake(
-                    beta * r + k,
-                    "beta on the reconstruction",
-                    "beta weighs the KL, not the reconstruction: loss = recon + beta * kl.",
-                    "beta nhân với KL, không phải với tái tạo: loss = recon + beta * kl.",
-                ),
-                Mistake(
-                    r + k / beta,
-                    "divided by beta",
-                    "Multiply the KL by beta, do not divide.",
-                    "Hãy nhân KL với beta, đừng chia.",
-                ),
-            ],
-            atol=1e-3,
-        )
-        expect.backward(loss, "loss")
-        expect.gradient_reaches(logvar, "logvar", "logvar")
-        return (
-            f"beta_vae_loss is right (beta = {beta}): loss = recon + beta * kl, nats per image.",
-            f"beta_vae_loss đúng (beta = {beta}): loss = recon + beta * kl, nat trên mỗi ảnh.",
-        )
 
-    return run_check("beta_vae_loss", POINTS["beta_vae_loss"], body)
+@check("predict_decoder_width", POINTS)
+def check_prediction_decoder_width(predicted_width) -> tuple[str, str]:
+    """Input width of a CVAE decoder for MNIST: latent size 2 plus 10 one-hot classes."""
+    return predict.number(
+        predicted_width,
+        12,
+        {
+            2: (
+                "label forgotten",
+                "The decoder also receives the one-hot label.",
+                "Bộ giải mã cũng nhận nhãn one-hot.",
+            ),
+            3: (
+                "label not one-hot",
+                "The label enters one-hot: 10 numbers, not 1.",
+                "Nhãn được đưa vào dạng one-hot: 10 số, không phải 1.",
+            ),
+            794: (
+                "encoder width",
+                "794 = 784 + 10 is the ENCODER's input; the decoder reads z.",
+                "794 = 784 + 10 là đầu vào của BỘ MÃ HÓA; bộ giải mã đọc z.",
+            ),
+        },
+    )

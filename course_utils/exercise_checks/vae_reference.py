@@ -1,4 +1,5 @@
-"""References and catalogues of typical mistakes shared by the VAE checks (lessons 06 and 07).
+"""References, recording layers and catalogues of typical mistakes shared by the VAE checks
+(lessons 06 and 07).
 
 Conventions (the course's): mu and logvar are (B, L) with logvar = log sigma^2, so
 sigma = exp(logvar / 2); KL = 1/2 sum_j (mu_j^2 + exp(logvar_j) - logvar_j - 1) per image; the
@@ -12,20 +13,50 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from course_utils.exercise_checks.core import Wrong, randint
 from course_utils.exercise_checks.expect import Mistake
 
 
+def random_posterior(g: torch.Generator, logvar_std: float = 0.5) -> tuple[Tensor, Tensor]:
+    """mu and logvar (B, L) of random sizes, leaves that track gradients; logvar ~ N(0, std^2)."""
+    b, latent = randint(g, 3, 9), randint(g, 2, 12)
+    mu = torch.randn(b, latent, generator=g).requires_grad_()
+    logvar = (logvar_std * torch.randn(b, latent, generator=g)).requires_grad_()
+    return mu, logvar
+
+
 def random_batch(g: torch.Generator) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Images x (B, 1, H, W) in [0, 1], logits like x, mu and logvar (B, L), all random sizes."""
-    b, latent, h, w = randint(g, 3, 8), randint(g, 2, 10), randint(g, 4, 9), randint(g, 4, 9)
+    mu, logvar = random_posterior(g)
+    b, h, w = mu.shape[0], randint(g, 4, 9), randint(g, 4, 9)
     x = torch.rand(b, 1, h, w, generator=g)
     logits = (2 * torch.randn(b, 1, h, w, generator=g)).requires_grad_()
-    mu = torch.randn(b, latent, generator=g).requires_grad_()
-    logvar = (0.5 * torch.randn(b, latent, generator=g)).requires_grad_()
     return x, logits, mu, logvar
+
+
+class RecordingLinear(nn.Module):
+    """A random linear layer (B, n_in) -> (B, n_out) that remembers every input it is given.
+
+    Handed to the student's code as an encoder or a decoder, it lets a check see exactly what
+    that code fed it. A 2-D input of the wrong width is padded with zeros or cut to n_in, so that
+    a wrong answer still runs and the check can say what was wrong with the input.
+    """
+
+    def __init__(self, n_in: int, n_out: int, g: torch.Generator) -> None:
+        super().__init__()
+        self.layer = nn.Linear(n_in, n_out)
+        with torch.no_grad():
+            self.layer.weight.copy_(torch.randn(n_out, n_in, generator=g))
+        self.inputs: list[Tensor] = []
+
+    def forward(self, v: Tensor) -> Tensor:
+        self.inputs.append(v.detach().clone())
+        if v.dim() == 2 and v.shape[1] != self.layer.in_features:  # (B, w) -> (B, n_in)
+            width = self.layer.in_features
+            v = F.pad(v, (0, width - v.shape[1])) if v.shape[1] < width else v[:, :width]
+        return self.layer(v)
 
 
 def bce_reference(logits: Tensor, x: Tensor) -> Tensor:
