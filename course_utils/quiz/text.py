@@ -21,15 +21,18 @@ from course_utils.quiz.order import Order, option_order, to_bank, to_positions
 UI = {
     "en": {"quiz": "Quiz", "one": "choose one answer", "all": "choose all that apply",
            "aon": "all-or-nothing: it scores only if you tick exactly the right options",
-           "partial": "partial credit: each right tick earns a share, each wrong tick costs one",
+           "partial": "partial credit: score = right ticks / number of right options - wrong "
+                      "ticks / number of wrong options, never below 0",
            "right": "Correct", "wrong": "Incorrect", "part": "Partly correct",
            "none": "Not answered", "chose": "You chose", "score": "Score", "answered": "answered",
            "submit": "Submit", "reset": "Reset", "export": "Export results",
            "name": "Your name (optional)",
            "how": "No widgets here? Answer in code: {call}"},
     "vi": {"quiz": "Câu hỏi ôn tập", "one": "chọn một đáp án", "all": "chọn tất cả đáp án đúng",
-           "aon": "chấm theo kiểu tất cả hoặc không: chỉ được điểm khi chọn đúng và đủ",
-           "partial": "có điểm từng phần: mỗi lựa chọn đúng được cộng, mỗi lựa chọn sai bị trừ",
+           "aon": "chấm đúng và đủ: chỉ được điểm khi đánh dấu mọi đáp án đúng và không đáp "
+                  "án sai nào",
+           "partial": "tính điểm từng phần: điểm = số lựa chọn đúng đã đánh dấu / số đáp án đúng "
+                      "- số lựa chọn sai đã đánh dấu / số đáp án sai, thấp nhất là 0",
            "right": "Đúng", "wrong": "Sai", "part": "Đúng một phần",
            "none": "Chưa trả lời", "chose": "Bạn đã chọn", "score": "Điểm",
            "answered": "đã trả lời", "submit": "Nộp bài", "reset": "Làm lại",
