@@ -11,7 +11,7 @@ independent reference written in the lesson's check module, and returns a ``Chec
 A check never raises in a student notebook (so "Run all" shows every task's status) unless the
 environment variable COURSE_CHECKS_STRICT=1 is set (CI, through solutions/conftest.py) or the
 notebook runs under nbgrader's autograder: then a failed check raises ``CheckFailed``. The grader
-(``python -m course_utils.grade``) reads the machine-readable copy of the result that Jupyter
+(``python -m course_admin.grade``) reads the machine-readable copy of the result that Jupyter
 stores with the check cell's output (MIME type ``MIME``).
 
 Messages exist in English and Vietnamese; ``COURSE_LANG`` picks one, as for the quizzes.
