@@ -9,7 +9,8 @@ large enough (about half a nat) to be seen.
 
 Mutants these tests catch (each seen failing): ``importance_sampled_nll`` without its
 ``- log k`` (off by log 5000 = 8.5 nats, and it grows with k), without ``log q(z|x)`` in the
-weights (off by more than a nat), ``negative_elbo`` without its KL term (below -log p(x)).
+weights (off by up to 1.5 nats), ``negative_elbo`` without its KL term (0.07 nats below its
+quadrature).
 """
 
 from __future__ import annotations

@@ -5,6 +5,15 @@ received, what to do. Each case asserts the content of all three (a raw torch er
 frames deep, or a silent 1.7e7 loss, is a failure), and that nothing is lost or half-written
 (the History after Ctrl-C, the old cache after a full disk, no partial export file).
 
+The models are not listed by hand: every public ``nn.Module`` class of ``course_utils`` is
+collected by walking the package, and a class without an entry in ``MODELS`` (or ``NOT_MODELS``,
+with the reason) fails ``test_every_model_class_of_the_package_is_in_the_suite``. Each model then
+gets a NumPy batch, NumPy codes, a float64 batch, a float64 copy of itself with float64 and
+float32 inputs, colour images and codes of the wrong size. (Mutants seen failing: a new class
+without an entry; ``VAE.decode`` without its ``check_codes``; the NumPy message without its
+"what to do"; ``SkipDenoisingAutoencoder`` as it was, checking float32 whatever its dtype and
+not checking its codes.)
+
 The grading command's hostile notebooks (an infinite loop, a faked check, a kernel that dies, a
 file that is not a notebook, another lesson's notebook) are graded end to end in
 tests/test_grade.py; the cheap ones are repeated here so that this file lists every case.
