@@ -14,6 +14,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
+from course_utils.inputs import check_codes, model_dtype
 from course_utils.corruption import NOISE_KINDS, best_blur_sigma, corrupt, gaussian_blur, psnr
 from course_utils.losses import sse_per_image
 from course_utils.models import flatten_input, mlp
@@ -109,10 +110,12 @@ class SkipDenoisingAutoencoder(nn.Module):
         self.decoder = mlp([n_latent, *reversed(hidden), 2 * n_inputs])  # -> (B, 2 * 784)
 
     def encode(self, x: Tensor) -> Tensor:
-        return self.encoder(flatten_input(x, self.n_inputs, "SkipDenoisingAutoencoder"))
+        x = flatten_input(x, self.n_inputs, "SkipDenoisingAutoencoder", model_dtype(self))
+        return self.encoder(x)  # (B, 784) -> (B, n_latent)
 
     def decode(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """(B, n_latent) -> reconstruction r (B, 784) and trust t (B, 784), both in (0, 1)."""
+        check_codes(z, self.n_latent, "SkipDenoisingAutoencoder.decode", model_dtype(self))
         r_logits, t_logits = self.decoder(z).chunk(2, dim=1)
         return torch.sigmoid(r_logits), torch.sigmoid(t_logits)
 

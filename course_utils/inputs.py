@@ -163,15 +163,22 @@ def check_same_shape(
         )
 
 
-def check_codes(z: object, n_latent: int, who: str, dtype: torch.dtype = torch.float32) -> None:
-    """Raise unless ``z`` is a batch of codes of shape (B, n_latent)."""
+def check_codes(
+    z: object,
+    n_latent: int,
+    who: str,
+    dtype: torch.dtype = torch.float32,
+    size_name: str = "n_latent",
+) -> None:
+    """Raise unless ``z`` is a batch of codes of shape (B, n_latent) (``size_name``: the model's
+    argument that sets that size, named in the message)."""
     check_tensor(z, who, dtype)
     if z.dim() != 2 or z.shape[1] != n_latent:
         hint = (
             f"A single code needs a batch dimension: z.unsqueeze(0) -> (1, {n_latent})."
             if z.dim() == 1 and z.shape[0] == n_latent
-            else f"The encoder and decoder must share one latent size: this model was built "
-            f"with n_latent={n_latent}."
+            else f"The encoder and decoder must share one code size: this model was built "
+            f"with {size_name}={n_latent}."
         )
         raise InputError(
             f"{who} expects codes of shape (B, {n_latent}), but received {describe(z)}. {hint}"

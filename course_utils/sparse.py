@@ -42,7 +42,7 @@ class SparseAutoencoder(nn.Module):
         return torch.sigmoid(self.encoder(x))
 
     def decode(self, h: Tensor) -> Tensor:
-        check_codes(h, self.n_code, "SparseAutoencoder.decode", model_dtype(self))
+        check_codes(h, self.n_code, "SparseAutoencoder.decode", model_dtype(self), "n_code")
         return torch.sigmoid(self.decoder(h))
 
     def forward(self, x: Tensor) -> Tensor:

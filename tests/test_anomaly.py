@@ -103,11 +103,13 @@ def test_precision_depends_on_prevalence_and_matches_counts():
     # recall 0.8, false-alarm rate 0.05: at 50% prevalence precision 0.8/0.85, at 1% far lower
     assert abs(precision_at_prevalence(0.8, 0.05, 0.5) - 0.8 / 0.85) < 1e-12
     assert precision_at_prevalence(0.8, 0.05, 0.01) < 0.15
-    normal, anomalous = torch.arange(100.0), torch.arange(50.0, 60.0)  # 10% prevalence
-    c = flag_counts(normal, anomalous, threshold=55)
-    prevalence = len(anomalous) / (len(normal) + len(anomalous))
-    expected = precision_at_prevalence(c.recall, c.false_alarm_rate, prevalence)
-    assert abs(c.precision - expected) < 1e-12
+    normal, anomalous = torch.arange(100.0), torch.arange(50.0, 60.0)  # 1 in 11 is anomalous
+    c = flag_counts(normal, anomalous, threshold=55)  # flags 55..59 and 55..99: 5 of 50 right
+    assert c.precision == pytest.approx(0.1, abs=1e-12)  # 5 / (5 + 45), counted by hand
+    prevalence = len(anomalous) / (len(normal) + len(anomalous))  # recall 0.5, false alarms 0.45
+    assert precision_at_prevalence(c.recall, c.false_alarm_rate, prevalence) == pytest.approx(
+        0.1, abs=1e-12
+    )  # Bayes' rule at the sample's own prevalence gives the counted precision
     with pytest.raises(ValueError, match="between 0 and 1"):
         precision_at_prevalence(0.8, 0.05, 0.0)
 

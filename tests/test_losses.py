@@ -1,10 +1,14 @@
 """course_utils.losses: the per-image convention, closed forms, input errors."""
 
+import math
+
 import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
 from course_utils.losses import (
+    bce_floor_per_image,
+    bce_per_image,
     gaussian_kl,
     mean_bce_per_image,
     mean_sse_per_image,
@@ -42,3 +46,23 @@ def test_gaussian_kl_closed_form():
     assert torch.allclose(gaussian_kl(mu, logvar), ref, atol=1e-6)
     with pytest.raises(ValueError, match=r"mu \(2, 3\) and logvar \(2, 4\)"):
         gaussian_kl(torch.zeros(2, 3), torch.zeros(2, 4))
+
+
+def test_bce_floor_is_the_bce_of_the_perfect_prediction_and_zero_on_binary_pixels():
+    """The floor is reached at p = x, i.e. logits = logit(x); binary targets can be hit exactly.
+
+    Mutants caught (each seen failing): the (1 - x) term dropped, the sign flipped, a mean over
+    pixels instead of a sum, an eps of 1e-3 inside the logs.
+    """
+    g = torch.Generator().manual_seed(0)
+    x = 0.01 + 0.98 * torch.rand(4, 1, 28, 28, generator=g, dtype=torch.float64)  # in (0, 1)
+    floor = bce_floor_per_image(x)
+    assert floor.shape == (4,) and floor.dtype == torch.float64
+    torch.testing.assert_close(floor, bce_per_image(torch.logit(x), x), rtol=1e-10, atol=1e-9)
+    pixels = torch.tensor([[0.5, 0.25]], dtype=torch.float64)  # log 2 + H(1/4), by hand
+    by_hand = math.log(2) - 0.25 * math.log(0.25) - 0.75 * math.log(0.75)
+    assert bce_floor_per_image(pixels).item() == pytest.approx(by_hand, rel=1e-9)
+    binary = torch.bernoulli(torch.full((4, 1, 28, 28), 0.3, dtype=torch.float64), generator=g)
+    assert set(binary.unique().tolist()) == {0.0, 1.0}
+    torch.testing.assert_close(bce_floor_per_image(binary), torch.zeros(4, dtype=torch.float64),
+                               rtol=0, atol=1e-9)  # fmt: skip

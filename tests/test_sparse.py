@@ -76,7 +76,7 @@ def test_sparsity_target_out_of_range_says_expected_and_received(bad):
 
 def test_kl_sparsity_penalty_uses_each_units_batch_mean():
     h = torch.tensor([[0.0, 0.2], [0.1, 0.2]])  # unit means: 0.05 and 0.2
-    expected = bernoulli_kl(0.05, torch.tensor(0.2)).item()  # unit 0 is exactly on target
+    expected = 0.05 * math.log(0.05 / 0.2) + 0.95 * math.log(0.95 / 0.8)  # unit 0 is on target
     assert math.isclose(kl_sparsity_penalty(h, 0.05).item(), expected, rel_tol=1e-6)
 
 
@@ -101,8 +101,22 @@ def test_sparse_loss_logs_its_parts(penalty):
     model = _model()
     loss, stats = SparseObjective(penalty, 0.5, target=0.05)(model, (IMAGES,))
     assert set(stats) == {"recon", "penalty", "mean_activation"}
-    assert torch.isclose(loss, stats["recon"] + 0.5 * stats["penalty"])
-    assert (stats["penalty"] == 0) == (penalty is None)
+    x = IMAGES.flatten(1)  # (30, 784); the model written out by hand:
+    with torch.no_grad():
+        h = torch.sigmoid(x @ model.encoder.weight.T + model.encoder.bias)  # (30, 40)
+        x_hat = torch.sigmoid(h @ model.decoder.weight.T + model.decoder.bias)  # (30, 784)
+    recon = (x_hat - x).pow(2).sum(dim=1).mean()  # per image, then over the batch
+    q = h.mean(dim=0)  # each unit's firing rate over the batch
+    by_hand = {
+        None: torch.tensor(0.0),
+        "l1": h.sum(dim=1).mean(),  # h > 0: |h| = h
+        "kl": (0.05 * torch.log(0.05 / q) + 0.95 * torch.log(0.95 / (1 - q))).sum(),
+        "contractive": jacobian_frobenius_autograd(model.encode, x).mean(),
+    }[penalty]
+    assert stats["recon"].item() == pytest.approx(recon.item(), rel=1e-5)
+    assert stats["penalty"].item() == pytest.approx(by_hand.item(), rel=1e-4, abs=1e-7)
+    assert loss.item() == pytest.approx(recon.item() + 0.5 * by_hand.item(), rel=1e-5)
+    assert stats["mean_activation"].item() == pytest.approx(h.mean().item(), rel=1e-5)
 
 
 def test_unknown_penalty_lists_the_choices():
