@@ -14,8 +14,8 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from course_utils.inputs import check_codes, model_dtype
 from course_utils.corruption import NOISE_KINDS, best_blur_sigma, corrupt, gaussian_blur, psnr
+from course_utils.inputs import check_codes, model_dtype
 from course_utils.losses import sse_per_image
 from course_utils.models import flatten_input, mlp
 from course_utils.plots import NotebookFigure, rows_figure

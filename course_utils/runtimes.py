@@ -3,13 +3,6 @@
 ``python -m course_utils.runtimes ...`` prints the new command and exits with status 2.
 """
 
-import shlex
-import sys
+from course_utils.moved import point_to_new_home
 
-NEW = "python -m course_admin.runtimes"
-
-if __name__ == "__main__":
-    command = shlex.join([*NEW.split(), *sys.argv[1:]])
-    print(f"course_utils.runtimes has moved; run: {command}", file=sys.stderr)
-    sys.exit(2)
-raise ImportError(f"course_utils.runtimes has moved: {NEW}")
+point_to_new_home(__name__, "course_utils.runtimes", "course_admin.runtimes")

@@ -40,8 +40,8 @@ from torch import nn
 
 import course_utils
 from course_utils import data_sources, losses
-from course_utils.inputs import InputError
 from course_utils.cvae import ConditionalVAE
+from course_utils.inputs import InputError
 from course_utils.models import LinearAutoencoder
 from course_utils.quiz import QuizAnswerError, QuizBankError, check_answers, grade, load_bank
 from course_utils.train import Callback, NonFiniteLossError, fit, predict

@@ -3,13 +3,6 @@
 ``python -m course_utils.quiz ...`` prints the new command and exits with status 2.
 """
 
-import shlex
-import sys
+from course_utils.moved import point_to_new_home
 
-NEW = "python -m course_admin.quiz"
-
-if __name__ == "__main__":
-    command = shlex.join([*NEW.split(), *sys.argv[1:]])
-    print(f"python -m course_utils.quiz has moved; run: {command}", file=sys.stderr)
-    sys.exit(2)
-raise ImportError(f"python -m course_utils.quiz has moved: {NEW}")
+point_to_new_home(__name__, "course_utils.quiz", "course_admin.quiz")
