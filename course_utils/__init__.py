@@ -15,6 +15,7 @@ module               what it holds                                     first use
 *infrastructure*
 ``settings``         every ``COURSE_*`` environment variable, parsed   lesson 00
 ``moved``            the old commands' one-line pointer to course_admin -
+``deprecation``      old names kept for one release, with a warning    -
 ``course``           ``setup_course``: seed, device, fast mode, Colab  lesson 00
 ``inputs``           input checks: one vocabulary for bad inputs       lesson 00
 ``data_sources``     IDX files, download, embedded fallback images     lesson 00

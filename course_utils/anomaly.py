@@ -3,7 +3,7 @@
 An autoencoder trained on one kind of image reconstructs that kind well and other kinds badly,
 so its reconstruction error is an anomaly SCORE: the higher, the more unusual the image.
 
-- ``reconstruction_errors``: one score per image, the MSE per pixel of its reconstruction.
+- ``mse_per_pixel_per_image``: one score per image, the mean squared error over its pixels.
 - ``roc_curve`` and ``auroc``: how well the scores separate normal from anomalous images, for
   every possible threshold at once. Written out here with numpy so you can read the computation;
   ``sklearn.metrics.roc_auc_score`` gives the same numbers (the tests check it).
@@ -29,14 +29,18 @@ from torch import Tensor, nn
 
 from course_utils.data import ImageData
 from course_utils.data_sources import photo_patches
+from course_utils.deprecation import deprecated_alias
 from course_utils.losses import sse_per_image
 from course_utils.plots import NotebookFigure, as_images
 from course_utils.train import predict
 from course_utils.widgets import FigureView
 
 
-def reconstruction_errors(model: nn.Module, x: Tensor, batch_size: int = 512) -> Tensor:
-    """Mean squared error per pixel of each image's reconstruction: x (N, 1, 28, 28) -> (N,).
+def mse_per_pixel_per_image(model: nn.Module, x: Tensor, batch_size: int = 512) -> Tensor:
+    """Mean squared error over the pixels of each image's reconstruction: x (N, ...) -> (N,).
+
+    Entry i is ``((model(x_i) - x_i) ** 2).mean()``: the squared error of image i averaged over
+    its pixels (``losses.sse_per_image`` divided by the number of pixels), one score per image.
 
     Runs through ``train.predict`` (eval mode, the model's device, batches); result on the CPU.
     """
@@ -320,3 +324,7 @@ def out_of_distribution_images(other: ImageData, n: int, seed: int = 0) -> tuple
         f"crops of scikit-learn's sample photos ({other.name} is not real data here, so "
         "photo crops stand in as the out-of-distribution set; no network needed)"
     )
+
+
+# Old names, kept for one release (issue 17): calling one warns and names the new one.
+reconstruction_errors = deprecated_alias("reconstruction_errors", mse_per_pixel_per_image)

@@ -73,7 +73,7 @@ def beta_sweep(
     for beta in betas:
         torch.manual_seed(seed)  # the same initial weights for every beta
         model = make_model()
-        fit(model, train_x, loss_fn=VAEObjective(beta=beta), epochs=epochs,
+        fit(model, train_x, objective=VAEObjective(beta=beta), epochs=epochs,
             batch_size=batch_size, lr=lr, seed=seed, verbose=False)  # fmt: skip
         test = negative_elbo(model, test_x, generator=torch.Generator().manual_seed(seed))
         sweep.rows.append({"beta": float(beta), **test})

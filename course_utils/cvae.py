@@ -1,7 +1,7 @@
 """The conditional VAE (lesson 07): a label given to both the encoder and the decoder.
 
 Same loss convention as ``vae``: nats per image. Train it with ``fit(model, (x, y),
-loss_fn=VAEObjective())``: the batch is (images, labels) and the objective runs
+objective=VAEObjective())``: the batch is (images, labels) and the objective runs
 ``model(x, y)``. Its bound is log p(x|y) >= E_q[log p(x|z, y)] - KL(q(z|x, y) || p(z)),
 with an unconditional prior p(z) = N(0, I) here.
 """

@@ -44,6 +44,9 @@ class DenoisingObjective:
     damage, floored at ``min_damage``): the loss becomes the SHARE of the damage that remains
     (1: no better than the input, 0: perfect). Mild noise does little damage, so with plain
     squared error its batches weigh little next to heavy noise; relative, every level counts.
+    A ratio is not a squared error, so it is logged under its own name: ``loss_name`` is
+    "damage_ratio" (history columns ``train_damage_ratio``, ``valid_damage_ratio``; see
+    ``train``), and "loss" when ``relative=False``.
     """
 
     def __init__(
@@ -64,6 +67,11 @@ class DenoisingObjective:
         self.levels, self.seed, self.per_image_loss = dict(levels), seed, per_image_loss
         self.valid_noise, self.relative, self.min_damage = valid_noise, relative, min_damage
         self.generator = torch.Generator().manual_seed(seed)
+
+    @property
+    def loss_name(self) -> str:
+        """The name ``fit`` and ``evaluate`` record the loss under: a ratio says so."""
+        return "damage_ratio" if self.relative else "loss"
 
     def _noise_generator(self, model: nn.Module, x: Tensor) -> torch.Generator:
         if model.training:

@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.distributions import Normal
 
-from course_utils.losses import bce_per_image, gaussian_kl
+from course_utils.deprecation import warn_deprecated
+from course_utils.losses import bce_per_image, gaussian_kl_per_image
 from course_utils.train import predict
 from course_utils.vae import binarize
 
@@ -43,7 +44,7 @@ def negative_elbo(
 
     def terms(model: nn.Module, *batch: Tensor) -> Tensor:
         logits, mu, logvar = model(*batch, generator=generator)
-        recon, kl = bce_per_image(logits, batch[0]), gaussian_kl(mu, logvar)  # (b,), (b,)
+        recon, kl = bce_per_image(logits, batch[0]), gaussian_kl_per_image(mu, logvar)  # (b,), (b,)
         return torch.stack([recon + kl, recon, kl], dim=1)  # (b, 3)
 
     means = predict(model, *inputs, fn=terms, batch_size=batch_size).mean(dim=0)  # (3,)
@@ -88,7 +89,11 @@ Sampler = Literal["reparameterize", "torch.normal", "Normal.sample"]
 
 
 def reconstruction_gradients(
-    model: nn.Module, x: Tensor, sampler: Sampler = "reparameterize", seed: int = 0
+    model: nn.Module,
+    x: Tensor,
+    sampler: Sampler = "reparameterize",
+    generator: torch.Generator | None = None,
+    seed: int | None = None,
 ) -> dict[str, float]:
     """Backpropagate the RECONSTRUCTION term only, through the real encoder; gradient norms.
 
@@ -100,17 +105,29 @@ def reconstruction_gradients(
     from the graph: no gradient at all). Returns the norms of the gradients of
     ``to_mu.weight`` and ``to_logvar.weight`` (0.0 where none arrived). Leaves the model's
     gradients zeroed.
+
+    ``generator`` draws the noise (default: a new one seeded with 0, on x's device), so the same
+    generator state gives the same numbers. Nothing here calls ``torch.manual_seed``: the global
+    CPU random state is the same after the call as before. (``seed=`` is the old spelling: it
+    still works for one release, with a DeprecationWarning.)
     """
+    if seed is not None or isinstance(generator, int):
+        seed = generator if isinstance(generator, int) else seed
+        new = f"reconstruction_gradients(..., generator=torch.Generator().manual_seed({seed}))"
+        warn_deprecated(f"reconstruction_gradients(..., seed={seed})", new)
+        generator = torch.Generator(device=x.device).manual_seed(seed)
     model.zero_grad()
-    torch.manual_seed(seed)
     mu, logvar = model.encode(x)  # (B, L) each, in the graph of the encoder's weights
     std = torch.exp(0.5 * logvar)
+    if generator is None:
+        generator = torch.Generator(device=mu.device).manual_seed(0)
     if sampler == "reparameterize":
-        z = model.reparameterize(mu, logvar)
+        z = model.reparameterize(mu, logvar, generator)
     elif sampler == "torch.normal":
-        z = torch.normal(mu, std)
-    elif sampler == "Normal.sample":
-        z = Normal(mu, std).sample()
+        z = torch.normal(mu, std, generator=generator)
+    elif sampler == "Normal.sample":  # takes no generator; the draw happens in a fork of the
+        with torch.random.fork_rng(devices=[]):  # global CPU state (restored after). Whatever
+            z = Normal(mu, std).sample()  # it draws, .sample() cuts z out of the graph.
     else:
         raise ValueError(
             "reconstruction_gradients expects sampler 'reparameterize', 'torch.normal' or "

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from course_utils.deprecation import deprecated_alias
 from course_utils.inputs import InputError, check_tensor, describe, model_dtype
 from course_utils.losses import bce_per_image
 from course_utils.models import flatten_input, mlp
@@ -46,7 +47,7 @@ def gumbel_softmax_sample(
     return one_hot - soft.detach() + soft  # value: one-hot; gradient: the soft sample's
 
 
-def categorical_kl(q_logits: Tensor) -> Tensor:
+def categorical_kl_per_image(q_logits: Tensor) -> Tensor:
     """KL( Categorical(softmax(q_logits)) || uniform ), summed over variables: (B, N, K) -> (B,).
 
     KL = sum_n sum_k q_nk log(q_nk * K). Zero when every q is uniform; at most N log K nats.
@@ -115,7 +116,7 @@ class GumbelObjective:
     def __call__(self, model: GumbelVAE, batch: tuple[Tensor, ...]):
         x = batch[0]
         logits, q_logits = model(x)
-        recon, kl = bce_per_image(logits, x), categorical_kl(q_logits)  # (B,), (B,)
+        recon, kl = bce_per_image(logits, x), categorical_kl_per_image(q_logits)  # (B,), (B,)
         return (recon + kl).mean(), {"recon": recon.mean().detach(), "kl": kl.mean().detach()}
 
 
@@ -151,8 +152,13 @@ def gumbel_negative_elbo(
     def terms(model: GumbelVAE, xb: Tensor) -> Tensor:
         q_logits = model.encode(xb)
         z = gumbel_softmax_sample(q_logits, 1.0, hard=True, generator=generator)  # exact one-hot
-        recon, kl = bce_per_image(model.decode(z).view_as(xb), xb), categorical_kl(q_logits)
+        recon = bce_per_image(model.decode(z).view_as(xb), xb)  # (b,)
+        kl = categorical_kl_per_image(q_logits)  # (b,)
         return torch.stack([recon + kl, recon, kl], dim=1)  # (b, 3)
 
     means = predict(model, x, fn=terms, batch_size=batch_size).mean(dim=0)  # (3,)
     return dict(zip(("loss", "recon", "kl"), means.tolist(), strict=True))
+
+
+# Old names, kept for one release (issue 17): calling one warns and names the new one.
+categorical_kl = deprecated_alias("categorical_kl", categorical_kl_per_image)

@@ -7,6 +7,15 @@ image". The names say the reduction:
     ``*_per_image``        one value per image, summed over its pixels:   (B, ...) -> (B,)
     ``mean_*_per_image``   the same, averaged over the batch:              (B, ...) -> scalar
     ``mse_per_pixel``      the mean over every pixel of every image (torch's ``F.mse_loss``)
+    ``*_per_batch``        one number for the whole batch that is NOT a mean of per-image values
+                           (``sparse.kl_sparsity_penalty_per_batch`` looks at the batch's mean
+                           activations), so it changes with the batch's size and make-up
+
+Every module of the package follows these names (``vae.reconstruction_nll_per_image``,
+``gumbel.categorical_kl_per_image``, ``sparse.mean_l1_penalty_per_image``,
+``anomaly.mse_per_pixel_per_image``), and ``tests/test_reductions.py`` checks the promise: a
+batch made of every image twice leaves each ``mean_*`` value as it is and each image's
+``*_per_image`` value too.
 
 For a plain autoencoder we also print the mean squared error PER PIXEL (= squared error per image
 / number of pixels), a number that does not grow with the image size and is the unit most
@@ -24,6 +33,7 @@ import math
 import torch.nn.functional as F
 from torch import Tensor
 
+from course_utils.deprecation import deprecated_alias
 from course_utils.inputs import check_not_0_255, check_same_shape, check_unit_range
 
 
@@ -86,14 +96,14 @@ def bce_floor_per_image(x: Tensor, eps: float = 1e-12) -> Tensor:
     return -(x * (x + eps).log() + (1 - x) * (1 - x + eps).log()).sum(dim=1)
 
 
-def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+def gaussian_kl_per_image(mu: Tensor, logvar: Tensor) -> Tensor:
     """KL( N(mu, diag exp(logvar)) || N(0, I) ), summed over latent dims: (B, L) -> (B,).
 
     Closed form (Kingma and Welling 2014, appendix B), with sigma^2 = exp(logvar):
         KL = 1/2 * sum_j ( mu_j^2 + sigma_j^2 - log sigma_j^2 - 1 )
     It is zero exactly when mu = 0 and sigma^2 = 1 (logvar = 0), and positive otherwise.
     """
-    check_same_shape(mu, logvar, "gaussian_kl", names=("mu", "logvar"))
+    check_same_shape(mu, logvar, "gaussian_kl_per_image", names=("mu", "logvar"))
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(dim=1)
 
 
@@ -121,3 +131,7 @@ def gaussian_nll_per_image(x_mean: Tensor, x: Tensor, sigma: float) -> Tensor:
 def mean_gaussian_nll_per_image(x_mean: Tensor, x: Tensor, sigma: float) -> Tensor:
     """``gaussian_nll_per_image`` averaged over the batch: (B, ...) -> scalar."""
     return gaussian_nll_per_image(x_mean, x, sigma).mean()
+
+
+# Old names, kept for one release (issue 17): calling one warns and names the new one.
+gaussian_kl = deprecated_alias("gaussian_kl", gaussian_kl_per_image)

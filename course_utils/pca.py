@@ -19,6 +19,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from course_utils.deprecation import deprecated_alias
 from course_utils.plots import rows_figure
 from course_utils.widgets import FigureView
 
@@ -118,7 +119,7 @@ def errors_for_every_k(pca: PCA, x: Tensor) -> Tensor:
     return (total[:, None] - kept).mean(dim=0)  # (K,)
 
 
-def principal_angles(a: Tensor, b: Tensor) -> Tensor:
+def principal_angles_deg(a: Tensor, b: Tensor) -> Tensor:
     """Angles in degrees between the subspaces spanned by the COLUMNS of a (D, k1) and b (D, k2).
 
     Returns min(k1, k2) angles, smallest first. All zero means one subspace contains the other;
@@ -126,7 +127,7 @@ def principal_angles(a: Tensor, b: Tensor) -> Tensor:
     """
     if a.dim() != 2 or b.dim() != 2 or a.shape[0] != b.shape[0]:
         raise ValueError(
-            f"principal_angles expects two matrices (D, k1) and (D, k2) with the same D, got "
+            f"principal_angles_deg expects two matrices (D, k1) and (D, k2) with the same D, got "
             f"{tuple(a.shape)} and {tuple(b.shape)}."
         )
     qa, _ = torch.linalg.qr(a.double())  # orthonormal basis of span(a): (D, k1)
@@ -156,3 +157,7 @@ def pca_view(pca: PCA, images: Tensor, k: int = 10) -> FigureView:
         continuous_update=False,
     )
     return FigureView(lambda k: pca_reconstruction_figure(pca, images, k), {"k": slider})
+
+
+# Old names, kept for one release (issue 17): calling one warns and names the new one.
+principal_angles = deprecated_alias("principal_angles", principal_angles_deg)

@@ -114,7 +114,8 @@ def history_figure(
 ) -> Figure:
     """Training and validation curves per epoch, one panel per key (e.g. "loss", "kl").
 
-    ``history`` is the ``train.History`` that ``fit`` returns.
+    ``history`` is the ``train.History`` that ``fit`` returns. The key "loss" stands for the
+    loss under whatever name the objective gave it (``history.loss_name``, e.g. "damage_ratio").
     """
     if not hasattr(history, "rows"):
         raise InputError(
@@ -124,13 +125,15 @@ def history_figure(
     fig = NotebookFigure(figsize=(4.2 * len(keys), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(keys)))
     epochs = history["epoch"]
+    loss_name = getattr(history, "loss_name", "loss")
     for ax, key in zip(axes, keys, strict=True):
+        column = loss_name if key == "loss" else key
         for split, style in (("train", "-o"), ("valid", "--s")):
-            values = history[f"{split}_{key}"]
+            values = history[f"{split}_{column}"]
             if values:
                 ax.plot(epochs[: len(values)], values, style, label=split, markersize=3)
         ax.set_xlabel("epoch")
-        ax.set_ylabel(key)
+        ax.set_ylabel(column)
         ax.grid(alpha=0.3)
         ax.legend()
         if logy:

@@ -1,8 +1,22 @@
 """Sparse and contractive autoencoders (lesson 05): the model, the penalties, unit analysis.
 
 Shapes: images x are (B, 1, 28, 28) or (B, 784); codes h are (B, n_code) with values in (0, 1).
-Loss convention of the course: per image (summed over pixels, averaged over the batch); every
-penalty below is also "per image" so that its weight is comparable to the reconstruction loss.
+Loss convention of the course: per image (summed over pixels, averaged over the batch). The
+penalties' names say their reduction (see ``losses``):
+
+    ``mean_l1_penalty_per_image(h)``          scalar: sum_j |h_j| of each image, batch mean
+    ``contractive_penalty_per_image(h, W)``   (B,): ||dh/dx||_F^2 of each image
+    ``kl_sparsity_penalty_per_batch(h, p)``   scalar: sum_j KL(p || q_hat_j), q_hat_j the
+                                              batch's MEAN activation of unit j
+
+The first two are per-image quantities averaged over the batch, so their weight compares with
+the reconstruction loss in the usual way. The KL penalty is not: it plugs the batch's mean
+activations into the KL, one number for the whole batch that no single image owns. Because
+KL(p || q) is convex in q, the KL of a mean is at most the mean of the KLs (Jensen): split a
+batch of 256 into four batches of 64 and their average penalty is at least the big batch's.
+So the plug-in estimate is biased UPWARDS for small batches (its expectation exceeds the KL at
+the units' true firing rates), and a weight tuned at one batch size means a little less at a
+larger one. Repeating every image of a batch leaves it unchanged (the means stay the same).
 """
 
 from __future__ import annotations
@@ -15,6 +29,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
+from course_utils.deprecation import deprecated_alias
 from course_utils.inputs import check_codes, model_dtype
 from course_utils.losses import sse_per_image
 from course_utils.models import flatten_input
@@ -59,7 +74,7 @@ def _check_target(p: float) -> float:
     return float(p)
 
 
-def l1_penalty(h: Tensor) -> Tensor:
+def mean_l1_penalty_per_image(h: Tensor) -> Tensor:
     """L1 activity penalty: sum_j |h_j| per image, averaged over the batch. (B, n) -> scalar."""
     return h.abs().sum(dim=1).mean()
 
@@ -75,17 +90,19 @@ def bernoulli_kl(p: float, q: Tensor, eps: float = 1e-6) -> Tensor:
     return p * torch.log(p / q) + (1 - p) * torch.log((1 - p) / (1 - q))
 
 
-def kl_sparsity_penalty(h: Tensor, p: float) -> Tensor:
+def kl_sparsity_penalty_per_batch(h: Tensor, p: float) -> Tensor:
     """sum_j KL(p || q_hat_j), with q_hat_j = mean activation of unit j over the batch. Scalar.
 
-    h: (B, n_code) codes in (0, 1). The penalty looks at each unit's AVERAGE firing rate across
-    images, so one image may light a unit up fully as long as most images do not.
+    h: (B, n_code) codes in (0, 1) -> one number for the whole BATCH. The penalty looks at each
+    unit's AVERAGE firing rate across the batch's images, so one image may light a unit up fully
+    as long as most images do not. It is a plug-in estimate of the KL at the units' true firing
+    rates, biased upwards for small batches (see the module docstring), not a per-image value.
     """
     q_hat = h.mean(dim=0)  # (B, n_code) -> (n_code,)
     return bernoulli_kl(p, q_hat).sum()
 
 
-def contractive_penalty(h: Tensor, weight: Tensor) -> Tensor:
+def contractive_penalty_per_image(h: Tensor, weight: Tensor) -> Tensor:
     """Squared Frobenius norm of the encoder's Jacobian, closed form for h = sigmoid(W x + b).
 
     dh_j / dx_i = h_j (1 - h_j) W_ji, so ||J||_F^2 = sum_j (h_j (1 - h_j))^2 sum_i W_ji^2.
@@ -99,7 +116,7 @@ def jacobian_frobenius_autograd(encode, x: Tensor) -> Tensor:
     """||d encode(x) / dx||_F^2 for each row of x (B, n_inputs), with torch.autograd. (B,)
 
     Slow (one Jacobian per image) but makes no assumption about the encoder: the reference
-    against which ``contractive_penalty`` is checked.
+    against which ``contractive_penalty_per_image`` is checked.
     """
     norms = [torch.autograd.functional.jacobian(lambda v: encode(v[None])[0], xi).pow(2).sum()
              for xi in x]  # fmt: skip
@@ -107,12 +124,14 @@ def jacobian_frobenius_autograd(encode, x: Tensor) -> Tensor:
 
 
 class SparseObjective:
-    """Objective for ``fit``: reconstruction + weight * penalty, each per image (lesson 05).
+    """Objective for ``fit``: reconstruction + weight * penalty (lesson 05).
 
-    penalty: None, "l1" (``l1_penalty``), "kl" (``kl_sparsity_penalty`` with ``target``) or
-    "contractive" (mean of ``contractive_penalty``). The reconstruction term is the squared error
-    summed over pixels (``sse_per_image``), averaged over the batch. Also logs "recon",
-    "penalty" and "mean_activation" (mean of h over images and units) every epoch.
+    penalty: None, "l1" (``mean_l1_penalty_per_image``), "kl" (``kl_sparsity_penalty_per_batch``
+    with ``target``) or "contractive" (batch mean of ``contractive_penalty_per_image``). The
+    reconstruction term is the squared error summed over pixels (``sse_per_image``), averaged
+    over the batch. The "l1" and "contractive" penalties are per image; "kl" is per batch (see
+    the module docstring). Also logs "recon", "penalty" and "mean_activation" (mean of h over
+    images and units) every epoch.
     """
 
     def __init__(self, penalty: str | None = None, weight: float = 0.0, target: float = 0.05):
@@ -126,11 +145,11 @@ class SparseObjective:
 
     def _penalty(self, model: nn.Module, h: Tensor) -> Tensor:
         if self.penalty == "l1":
-            return l1_penalty(h)
+            return mean_l1_penalty_per_image(h)
         if self.penalty == "kl":
-            return kl_sparsity_penalty(h, self.target)
+            return kl_sparsity_penalty_per_batch(h, self.target)
         if self.penalty == "contractive":
-            return contractive_penalty(h, model.encoder.weight).mean()
+            return contractive_penalty_per_image(h, model.encoder.weight).mean()
         return torch.zeros((), device=h.device)
 
     def __call__(self, model: nn.Module, batch: Batch) -> tuple[Tensor, dict[str, Tensor]]:
@@ -258,3 +277,9 @@ def unit_view(
 def firing_fraction(codes: Tensor, threshold: float = 0.1) -> float:
     """Fraction of (image, unit) pairs with activation above ``threshold``."""
     return (codes > threshold).float().mean().item()
+
+
+# Old names, kept for one release (issue 17): calling one warns and names the new one.
+l1_penalty = deprecated_alias("l1_penalty", mean_l1_penalty_per_image)
+kl_sparsity_penalty = deprecated_alias("kl_sparsity_penalty", kl_sparsity_penalty_per_batch)
+contractive_penalty = deprecated_alias("contractive_penalty", contractive_penalty_per_image)

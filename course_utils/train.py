@@ -10,6 +10,13 @@ objective is any callable ``objective(model, batch) -> (loss, logs)``:
 - ``loss`` is a scalar tensor in the course's convention (per image, averaged over the batch).
 - ``logs`` is a dict of extra numbers to print and record each epoch, e.g. {"kl": ...}; {} if none.
 
+One keyword for both: ``fit(model, x, objective=...)``, ``evaluate(model, x, objective=...)``.
+
+THE LOSS'S NAME is "loss" unless the objective has an attribute ``loss_name``: the history's
+columns are ``train_<name>``, ``valid_<name>``, and ``evaluate`` returns {<name>: ...}.
+``DenoisingObjective(relative=True)`` reports a RATIO (the share of the damage that remains), so
+its ``loss_name`` is "damage_ratio": no ``valid_loss`` column that reads like a squared error.
+
 Objectives are small classes whose settings are attributes (``VAEObjective.beta``), so that a
 callback can change them while training runs: ``ReconstructionObjective`` here,
 ``DenoisingObjective`` (lesson 04), ``SparseObjective`` (05), ``VAEObjective`` (06),
@@ -34,6 +41,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from course_utils.data import iterate_batches
+from course_utils.deprecation import warn_deprecated
 from course_utils.inputs import InputError, check_model, check_tensor, model_dtype
 from course_utils.losses import sse_per_image
 
@@ -102,6 +110,17 @@ def _as_tuple(data: Tensor | Sequence[Tensor]) -> Batch:
     return (data,) if isinstance(data, Tensor) else tuple(data)
 
 
+def loss_name(objective: Objective) -> str:
+    """The name under which ``objective``'s loss is recorded: its ``loss_name``, else "loss"."""
+    name = getattr(objective, "loss_name", "loss")
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise InputError(
+            f"fit expects the objective's loss_name to be a plain word such as 'loss' or "
+            f"'damage_ratio', but received {name!r}. Set it to a string without spaces."
+        )
+    return name
+
+
 def evaluate(
     model: nn.Module,
     data: Tensor | Sequence[Tensor],
@@ -110,14 +129,16 @@ def evaluate(
 ) -> dict[str, float]:
     """The objective's loss (and logs) averaged over a whole dataset: {"loss": ..., ...}.
 
-    Batches are weighted by their size, so the result is a true per-image mean.
+    Batches are weighted by their size, so the result is a true per-image mean. The loss's key
+    is ``loss_name(objective)``: "loss", or e.g. "damage_ratio" (module docstring).
     """
     objective = objective or ReconstructionObjective()
+    name = loss_name(objective)
     keys: list[str] = []
 
     def weighted_sums(model: nn.Module, *batch: Tensor) -> Tensor:
         loss, logs = objective(model, batch)
-        values = {"loss": loss, **logs}
+        values = {name: loss, **logs}
         keys[:] = list(values)
         return torch.tensor([[_number(v) * len(batch[0]) for v in values.values()]])  # (1, k)
 
@@ -144,7 +165,7 @@ class ReconstructionObjective:
             raise InputError(
                 f"ReconstructionObjective expects the model to return ONE tensor (the "
                 f"reconstruction), but it returned a {type(x_hat).__name__}. A VAE returns "
-                "(logits, mu, logvar): train it with fit(..., loss_fn=VAEObjective())."
+                "(logits, mu, logvar): train it with fit(..., objective=VAEObjective())."
             )
         return self.per_image_loss(x_hat, x).mean(), {}
 
@@ -152,17 +173,31 @@ class ReconstructionObjective:
 # ------------------------------------------------------------------------- the training loop
 @dataclass
 class History:
-    """One row per epoch: {"epoch", "train_loss", "valid_loss", ..., "seconds"}."""
+    """One row per epoch: {"epoch", "train_loss", "valid_loss", ..., "seconds"}.
+
+    ``loss_name`` is the objective's name for its loss ("loss" unless the objective sets
+    another, see the module docstring): the columns are ``train_<loss_name>`` and so on.
+    """
 
     rows: list[dict[str, float]] = field(default_factory=list)
     interrupted: bool = False  # True when training was stopped with Ctrl-C / "interrupt kernel"
+    loss_name: str = "loss"
 
     def __getitem__(self, key: str) -> list[float]:
-        """All epochs' values of one column, e.g. ``history["valid_loss"]``."""
+        """All epochs' values of one column, e.g. ``history["valid_loss"]`` ([] if none)."""
         return [row[key] for row in self.rows if key in row]
 
     def last(self, key: str) -> float:
-        return self[key][-1]
+        """The last epoch's value of one column, e.g. ``history.last("train_loss")``."""
+        values = self[key]
+        if not values:
+            columns = sorted({k for row in self.rows for k in row})
+            raise KeyError(
+                f"History.last expects a column of this history, but received {key!r}; its "
+                f"columns are {columns} (the loss is recorded as {self.loss_name!r}). Use one "
+                "of them."
+            )
+        return values[-1]
 
 
 @dataclass
@@ -196,7 +231,7 @@ class Callback:
 
 
 def _train_step(state: TrainState, objective: Objective, batch: Batch, grad_clip, where: str):
-    """One optimizer step on one batch; returns the logged numbers as floats."""
+    """One optimizer step on one batch; returns the logged numbers as floats, loss first."""
     loss, logs = objective(state.model, batch)
     if not torch.isfinite(loss):
         raise NonFiniteLossError(
@@ -211,7 +246,7 @@ def _train_step(state: TrainState, objective: Objective, batch: Batch, grad_clip
         nn.utils.clip_grad_norm_(state.model.parameters(), grad_clip)
     state.optimizer.step()
     state.step += 1
-    return {"loss": loss.item(), **{k: _number(v) for k, v in logs.items()}}
+    return {state.history.loss_name: loss.item(), **{k: _number(v) for k, v in logs.items()}}
 
 
 def _number(value: Tensor | float) -> float:
@@ -223,7 +258,7 @@ def fit(
     train: Tensor | Sequence[Tensor],
     valid: Tensor | Sequence[Tensor] | None = None,
     *,
-    loss_fn: Objective | None = None,
+    objective: Objective | None = None,
     epochs: int = 10,
     batch_size: int = 128,
     lr: float = 1e-3,
@@ -232,6 +267,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     seed: int = 0,
     verbose: bool = True,
+    loss_fn: Objective | None = None,
 ) -> History:
     """Train ``model`` and return its per-epoch history.
 
@@ -239,20 +275,26 @@ def fit(
         model: any nn.Module; training runs on the device its parameters are on.
         train: images x (N, ...), or a tuple of aligned tensors such as (x, labels).
         valid: the same for validation (optional), evaluated after every epoch.
-        loss_fn: the objective (see the module docstring); default ``ReconstructionObjective()``.
+        objective: the objective (see the module docstring), the same keyword as
+            ``evaluate``'s; default ``ReconstructionObjective()``.
         epochs, batch_size, lr: the usual; Adam is used unless ``optimizer`` is given.
         grad_clip: if set, clip the gradient norm to this value (helps unstable runs).
         callbacks: objects with ``on_epoch_start`` / ``on_batch_start`` / ``on_batch_end`` /
             ``on_epoch_end``.
         seed: seeds the shuffling of the batches (the model's init is seeded by its builder).
         verbose: show a progress bar and print one summary line per epoch.
+        loss_fn: the old name of ``objective`` (one release, with a DeprecationWarning).
     Returns:
-        The History. Interrupting the kernel (Ctrl-C) stops training cleanly: the model keeps
-        the weights it has, and the history of the finished epochs is returned.
+        The History, its loss recorded under ``loss_name(objective)``. Interrupting the
+        kernel (Ctrl-C) stops training cleanly: the model keeps the weights it has, and the
+        history of the finished epochs is returned.
     Raises:
         NonFiniteLossError: the loss became NaN or infinite (says where and what to try).
     """
-    objective = loss_fn or ReconstructionObjective()
+    if loss_fn is not None:
+        objective = _renamed_objective(objective, loss_fn)
+    objective = objective or ReconstructionObjective()
+    history = History(loss_name=loss_name(objective))
     if optimizer is None and not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
         raise InputError(
             f"fit expects a positive, finite learning rate, but received lr={lr!r}. "
@@ -264,7 +306,7 @@ def fit(
     optimizer = optimizer or make_adam(model, lr)
     generator = torch.Generator().manual_seed(seed)
     n_batches = math.ceil(len(train_data[0]) / batch_size)
-    state = TrainState(model, optimizer, History(), epochs=epochs, steps_per_epoch=n_batches)
+    state = TrainState(model, optimizer, history, epochs=epochs, steps_per_epoch=n_batches)
     bar = tqdm(total=epochs * n_batches, disable=not verbose, unit="batch", leave=False)
     try:
         for epoch in range(1, epochs + 1):
@@ -320,6 +362,17 @@ def make_adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     except (RuntimeError, TypeError):  # an older torch, or a device without the fused kernel
         return torch.optim.Adam(model.parameters(), lr=lr)
+
+
+def _renamed_objective(objective: Objective | None, loss_fn: Objective) -> Objective:
+    """``fit(loss_fn=...)``, the old spelling of ``objective=``: warn, and use it."""
+    if objective is not None:
+        raise InputError(
+            "fit expects the objective once, as objective=..., but received both objective= "
+            "and loss_fn= (its old name). Keep objective= only."
+        )
+    warn_deprecated("fit(..., loss_fn=...)", "fit(..., objective=...)", stacklevel=4)
+    return loss_fn
 
 
 def _print_row(row: dict[str, float], epochs: int) -> None:

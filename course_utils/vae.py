@@ -20,11 +20,13 @@ Shapes: images (B, 1, 28, 28) or (B, 784); mu, logvar, z (B, L); decoder logits 
 
 from __future__ import annotations
 
+import numbers
 from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
+from course_utils.deprecation import deprecated_alias, warn_deprecated
 from course_utils.inputs import (
     check_codes,
     check_images,
@@ -32,7 +34,7 @@ from course_utils.inputs import (
     check_unit_range,
     model_dtype,
 )
-from course_utils.losses import bce_per_image, gaussian_kl, gaussian_nll_per_image
+from course_utils.losses import bce_per_image, gaussian_kl_per_image, gaussian_nll_per_image
 from course_utils.models import flatten_input, mlp
 from course_utils.train import Callback, TrainState
 
@@ -56,7 +58,7 @@ def reparameterize(mu: Tensor, logvar: Tensor, generator: torch.Generator | None
     return mu + std * eps
 
 
-def reconstruction_nll(
+def reconstruction_nll_per_image(
     logits: Tensor, x: Tensor, likelihood: Likelihood = "bernoulli", sigma: float = 0.1
 ) -> Tensor:
     """-log p(x|z) summed over pixels, one value per image: (B, ...) -> (B,).
@@ -69,7 +71,10 @@ def reconstruction_nll(
         return bce_per_image(logits, x)
     if likelihood == "gaussian":
         return gaussian_nll_per_image(torch.sigmoid(logits), x, sigma)
-    raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}.")
+    raise ValueError(
+        f"reconstruction_nll_per_image expects likelihood 'bernoulli' or 'gaussian', but "
+        f"received {likelihood!r}."
+    )
 
 
 def vae_loss(
@@ -84,13 +89,14 @@ def vae_loss(
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """The VAE loss in nats per image, and its two terms for logging.
 
-    loss = mean_b [ recon_b + beta * kl_b ], recon_b summed over pixels (``reconstruction_nll``),
-    kl_b = KL(q(z|x_b) || N(0, I)) summed over latent dims (``gaussian_kl``, Kingma & Welling
-    2014, appendix B). Returns (loss, {"recon": mean recon, "kl": mean kl}), the form ``fit``
-    logs. With beta = 1 the loss is the negative ELBO.
+    loss = mean_b [ recon_b + beta * kl_b ], recon_b summed over pixels
+    (``reconstruction_nll_per_image``), kl_b = KL(q(z|x_b) || N(0, I)) summed over latent dims
+    (``gaussian_kl_per_image``, Kingma & Welling 2014, appendix B). Returns
+    (loss, {"recon": mean recon, "kl": mean kl}), the form ``fit`` logs. With beta = 1 the loss
+    is the negative ELBO.
     """
-    recon = reconstruction_nll(logits, x, likelihood, sigma)  # (B,)
-    kl = gaussian_kl(mu, logvar)  # (B,)
+    recon = reconstruction_nll_per_image(logits, x, likelihood, sigma)  # (B,)
+    kl = gaussian_kl_per_image(mu, logvar)  # (B,)
     loss = (recon + beta * kl).mean()
     return loss, {"recon": recon.mean().detach(), "kl": kl.mean().detach()}
 
@@ -109,7 +115,7 @@ def binarize(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
 
 
 class VAEObjective:
-    """A ``loss_fn`` for ``fit``: runs ``model(*batch)`` and applies ``vae_loss``.
+    """An objective for ``fit(..., objective=...)``: runs ``model(*batch)``, applies ``vae_loss``.
 
     ``beta`` is an attribute, so a callback (``KLWarmup``) can change it during training.
     Batches are ``(x,)`` for a VAE and ``(x, y)`` for a conditional VAE (lesson 07).
@@ -147,29 +153,92 @@ def warmup_beta(step: int, warmup_steps: int, target: float = 1.0) -> float:
 class KLWarmup(Callback):
     """Raise ``objective.beta`` linearly from 0 to ``target`` during the first part of training.
 
-    ``warmup`` is either a number of EPOCHS (an int, e.g. 3) or a FRACTION of all training steps
-    (a float in (0, 1], e.g. 0.3). Early in training the KL term easily wins (it can be made
-    zero by ignoring the input); the warm-up lets the decoder learn to use z first. Beta is set
-    before every optimizer step.
+    Say how long the warm-up lasts with exactly one keyword:
+        ``KLWarmup(objective, epochs=3)``        the first 3 epochs (0: no warm-up)
+        ``KLWarmup(objective, fraction=0.3)``    the first 30% of all optimizer steps
+    Early in training the KL term easily wins (it can be made zero by ignoring the input); the
+    warm-up lets the decoder learn to use z first. Beta is set before every optimizer step.
+
+    The old call forms ``KLWarmup(objective, 3)`` / ``KLWarmup(objective, 0.3)`` (an int meant
+    epochs, a float a fraction) and ``warmup=`` still work for one release, with a warning.
     """
 
-    def __init__(self, objective: VAEObjective, warmup: int | float, target: float = 1.0):
-        is_epochs = isinstance(warmup, int) and warmup >= 0
-        is_fraction = isinstance(warmup, float) and 0 < warmup <= 1
-        if not (is_epochs or is_fraction):
+    def __init__(
+        self,
+        objective: VAEObjective,
+        *legacy: float,
+        epochs: int | None = None,
+        fraction: float | None = None,
+        target: float = 1.0,
+        warmup: float | None = None,
+    ) -> None:
+        if (legacy or warmup is not None) and epochs is None and fraction is None:
+            epochs, fraction, target = _legacy_warmup(legacy, warmup, target)
+        elif legacy or warmup is not None:
             raise ValueError(
-                "KLWarmup expects warmup as a number of epochs (an int >= 0) or a fraction of "
-                f"training (a float in (0, 1]), but received {warmup!r}."
+                f"KLWarmup expects epochs= or fraction= alone, but also received {legacy!r} and "
+                f"warmup={warmup!r}. Use KLWarmup(objective, epochs=N) or fraction=f."
             )
-        self.objective, self.warmup, self.target = objective, warmup, target
+        if (epochs is None) == (fraction is None):
+            raise ValueError(
+                "KLWarmup expects exactly one of epochs= (a number of epochs, e.g. epochs=3) or "
+                f"fraction= (a share of all steps, e.g. fraction=0.3), but received "
+                f"epochs={epochs!r} and fraction={fraction!r}."
+            )
+        if epochs is not None and not (_is_int(epochs) and epochs >= 0):
+            raise ValueError(
+                f"KLWarmup expects epochs= as a whole number of epochs >= 0, but received "
+                f"{epochs!r}. For a share of training, use fraction= instead."
+            )
+        if fraction is not None and not (_is_number(fraction) and 0 < fraction <= 1):
+            raise ValueError(
+                f"KLWarmup expects fraction= as a share of all training steps in (0, 1], but "
+                f"received {fraction!r}. For a number of epochs, use epochs= instead."
+            )
+        self.objective, self.target = objective, target
+        self.epochs, self.fraction = epochs, fraction
 
     def warmup_steps(self, state: TrainState) -> int:
-        if isinstance(self.warmup, float):
-            return round(self.warmup * state.total_steps)
-        return self.warmup * state.steps_per_epoch
+        """The number of optimizer steps over which beta rises from 0 to ``target``."""
+        if self.fraction is not None:
+            return round(self.fraction * state.total_steps)
+        return self.epochs * state.steps_per_epoch
 
     def on_batch_start(self, state: TrainState) -> None:
         self.objective.beta = warmup_beta(state.step, self.warmup_steps(state), self.target)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _legacy_warmup(legacy: tuple, warmup, target: float) -> tuple:
+    """The pre-issue-17 forms ``(objective, warmup[, target])`` and ``warmup=``: an int meant
+    epochs, a float a fraction. Returns (epochs, fraction, target) after a DeprecationWarning."""
+    if len(legacy) > 2 or (legacy and warmup is not None):
+        raise ValueError(
+            "KLWarmup expects KLWarmup(objective, epochs=N) or KLWarmup(objective, fraction=f), "
+            f"but received the extra arguments {legacy!r} and warmup={warmup!r}."
+        )
+    if legacy:
+        warmup, target = legacy[0], (legacy[1] if len(legacy) == 2 else target)
+    if _is_int(warmup):
+        keyword = "epochs"
+    elif isinstance(warmup, float):
+        keyword = "fraction"
+    else:
+        raise ValueError(
+            "KLWarmup expects warmup as a number of epochs (an int >= 0) or a fraction of "
+            f"training (a float in (0, 1]), but received {warmup!r}. Better: "
+            "KLWarmup(objective, epochs=N) or KLWarmup(objective, fraction=f)."
+        )
+    old, new = f"KLWarmup(objective, {warmup!r})", f"KLWarmup(objective, {keyword}={warmup!r})"
+    warn_deprecated(old, new, stacklevel=4)
+    return (warmup, None, target) if keyword == "epochs" else (None, warmup, target)
 
 
 class GaussianVAE(nn.Module):
@@ -226,7 +295,6 @@ class VAE(GaussianVAE):
         return logits.view(-1, *self.output_shape)  # (B, 784) -> (B, 1, 28, 28)
 
 
-
 class ConvVAE(GaussianVAE):
     """A convolutional VAE for 28x28 images (lesson 06), same interface as ``VAE``.
 
@@ -260,3 +328,7 @@ class ConvVAE(GaussianVAE):
         check_codes(z, self.n_latent, "ConvVAE.decode", model_dtype(self))
         h = self.from_z(z).view(-1, self.channels[1], 7, 7)  # (B, c2 * 49) -> (B, c2, 7, 7)
         return self.deconv(h)  # (B, 1, 28, 28) logits
+
+
+# Old names, kept for one release (issue 17): calling one warns and names the new one.
+reconstruction_nll = deprecated_alias("reconstruction_nll", reconstruction_nll_per_image)

@@ -192,7 +192,7 @@ print("variance along each principal direction:", eigenvalues)
 # **sum of the discarded eigenvalues**. Here we keep two directions and discard one.
 
 # %%
-from course_utils.pca import PCA, principal_angles
+from course_utils.pca import PCA, principal_angles_deg
 
 pca2 = PCA(n_components=2).fit(cloud)
 pca_error = mean_sse_per_image(pca2.reconstruct(cloud), cloud).item()
@@ -240,7 +240,7 @@ history_figure(toy_history, title="linear autoencoder on the toy cloud", logy=Tr
 with torch.no_grad():
     ae_error = mean_sse_per_image(toy_ae(cloud), cloud).item()
 W_d = toy_ae.decoder.weight.detach()  # (3, 2): its columns span the decoder's plane
-angles = principal_angles(W_d, pca2.components.T)
+angles = principal_angles_deg(W_d, pca2.components.T)
 print(f"reconstruction error: autoencoder {ae_error:.5f}, PCA {pca_error:.5f} "
       f"(ratio {ae_error / pca_error:.4f})")
 print(f"principal angles between the two planes: {angles.numpy().round(2)} degrees")
@@ -254,7 +254,7 @@ print(f"principal angles between the two planes: {angles.numpy().round(2)} degre
 
 # %%
 print("W_d^T W_d (would be the identity for an orthonormal basis):\n", (W_d.T @ W_d).numpy().round(3))
-column_angles = [principal_angles(W_d[:, [j]], pca2.components[[j]].T).item() for j in range(2)]
+column_angles = [principal_angles_deg(W_d[:, [j]], pca2.components[[j]].T).item() for j in range(2)]
 print("angle between column j of W_d and principal direction j:", [f"{a:.1f}" for a in column_angles])
 
 # %% [markdown]
@@ -381,9 +381,10 @@ pca_view(pca, examples, k=10)
 #
 # **The learning rate decays to zero.** With a constant learning rate, Adam keeps taking steps of
 # the same size until the end and the weights jitter around the best subspace instead of
-# settling in it. `CosineDecay(lr)` (in `course_utils.schedules`, ten lines) lowers the learning
-# rate along half a cosine, from `lr` at the first step to 0 at the last; that lets us start
-# three times higher (3e-3 instead of Adam's usual 1e-3) and still end precisely.
+# settling in it. `CosineDecay()` (in `course_utils.schedules`, a few lines) reads the starting
+# learning rate from the optimizer and lowers it along half a cosine, from `lr` at the first step
+# to 0 at the last; that lets us start three times higher (3e-3 instead of Adam's usual 1e-3)
+# and still end precisely.
 
 # %%
 import math
@@ -399,13 +400,13 @@ for k in (2, 10, 32):
     torch.manual_seed(0)
     model = LinearAutoencoder(n_inputs=784, n_latent=k).to(course.device)
     history = fit(model, x_train.to(course.device), epochs=epochs, lr=lr, batch_size=batch_size,
-                  callbacks=[CosineDecay(lr)], verbose=False)
+                  callbacks=[CosineDecay()], verbose=False)
     print(f"k = {k:>2}: final training loss {history.last('train_loss'):.3f} (squared error per image)")
     model = model.cpu()
     with torch.no_grad():
         ae_mse = mse_per_pixel(model(x_test), x_test).item()
     pca_mse = mse_per_pixel(pca.truncated(k).reconstruct(x_test), x_test).item()
-    angles = principal_angles(model.decoder.weight.detach(), pca.components[:k].T)
+    angles = principal_angles_deg(model.decoder.weight.detach(), pca.components[:k].T)
     results[k] = {"model": model, "ae": ae_mse, "pca": pca_mse, "angles": angles}
 
 # %%
@@ -552,7 +553,7 @@ deep = nn.Sequential(
     nn.Unflatten(1, (1, 28, 28)),                   # (B, 784) -> (B, 1, 28, 28)
 ).to(course.device)
 deep_history = fit(deep, data.train.x.to(course.device), data.valid.x.to(course.device),
-                   epochs=epochs, lr=lr, batch_size=batch_size, callbacks=[CosineDecay(lr)],
+                   epochs=epochs, lr=lr, batch_size=batch_size, callbacks=[CosineDecay()],
                    verbose=False)
 deep = deep.cpu()
 deep_mse = mse_per_pixel(predict(deep, data.test.x), data.test.x).item()

@@ -372,17 +372,17 @@ digit_ae = digit_ae.cpu()
 print(f"digit autoencoder: {digit_epochs} epochs of {len(digits.train.x):,} images = about {steps:,} steps")
 
 # %% [markdown]
-# `reconstruction_errors` (in `course_utils.anomaly`) returns one number per image: its mean
+# `mse_per_pixel_per_image` (in `course_utils.anomaly`) returns one number per image: its mean
 # squared error per pixel. The histograms are drawn over $\log_{10}$ of the error, so that both
 # the small errors of the digits and the large errors of the anomalies get room, and each
 # histogram has area 1.
 
 # %%
-from course_utils.anomaly import error_histograms_figure, reconstruction_errors
+from course_utils.anomaly import error_histograms_figure, mse_per_pixel_per_image
 
-err_valid = reconstruction_errors(digit_ae, digits.valid.x)  # (N_valid,) normal, for the threshold
-err_normal = reconstruction_errors(digit_ae, normal_x)  # (N,)
-err_ood = reconstruction_errors(digit_ae, ood_x)  # (N,)
+err_valid = mse_per_pixel_per_image(digit_ae, digits.valid.x)  # (N_valid,) normal, for the threshold
+err_normal = mse_per_pixel_per_image(digit_ae, normal_x)  # (N,)
+err_ood = mse_per_pixel_per_image(digit_ae, ood_x)  # (N,)
 print(f"median error: normal {err_normal.median():.4f}, anomalies {err_ood.median():.4f} "
       f"(ratio {err_ood.median() / err_normal.median():.1f})")
 error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "anomalies"))
@@ -535,8 +535,8 @@ if data.is_fallback or digits.is_fallback:
 else:
     n = min(len(x_test), len(normal_x))
     fashion_normal, digit_anomalies = x_test[:n], normal_x[:n]
-    reverse = {"stacked AE error": (reconstruction_errors(dense, fashion_normal),
-                                    reconstruction_errors(dense, digit_anomalies)),
+    reverse = {"stacked AE error": (mse_per_pixel_per_image(dense, fashion_normal),
+                                    mse_per_pixel_per_image(dense, digit_anomalies)),
                "PCA-32 error": (pca_errors(pca32, fashion_normal), pca_errors(pca32, digit_anomalies))}
     print(f"{'detector':<18}{digits.name + '-trained':>20}{data.name + '-trained':>24}   better direction")
     for name, pair in reverse.items():

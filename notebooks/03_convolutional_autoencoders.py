@@ -223,18 +223,18 @@ for name, model in models.items():
     torch.manual_seed(0)
     histories[name] = fit(model.to(course.device), x_train.to(course.device),
                           x_valid.to(course.device), epochs=epochs, lr=lr, batch_size=batch_size,
-                          callbacks=[CosineDecay(lr)], verbose=False)
+                          callbacks=[CosineDecay()], verbose=False)
     model.eval()  # from now on BatchNorm uses its running averages, not the batch's statistics
 print(f"each model: {epochs} epochs of {len(x_train):,} images = about {steps:,} steps, "
       f"learning rate {lr:g} decayed to 0, validation on {len(x_valid):,} images after every "
       f"epoch ({course.mode} mode)")
 
 # %%
-from course_utils.anomaly import reconstruction_errors
+from course_utils.anomaly import mse_per_pixel_per_image
 
 results = {}
 for name, model in models.items():
-    results[name] = reconstruction_errors(model, x_test).mean().item()
+    results[name] = mse_per_pixel_per_image(model, x_test).mean().item()
     seconds = sorted(histories[name]["seconds"])[len(histories[name]["seconds"]) // 2]
     print(f"{name:<20} {count_parameters(model):>9,} parameters   test MSE per pixel "
           f"{results[name]:.5f}   {seconds:.1f} s per epoch (median, training + validation)")
@@ -378,7 +378,7 @@ n_lstm = min(len(x_train), lstm_steps * batch_size)  # one epoch of lstm_steps b
 lstm_history = fit(lstm, x_train[:n_lstm].to(course.device), epochs=1, lr=3e-3,
                    batch_size=batch_size, verbose=False)
 lstm = lstm.cpu()
-lstm_mse = reconstruction_errors(lstm, x_test).mean().item()
+lstm_mse = mse_per_pixel_per_image(lstm, x_test).mean().item()
 print(f"LSTM AE ({count_parameters(lstm):,} parameters, {math.ceil(n_lstm / batch_size)} steps): "
       f"test MSE per pixel {lstm_mse:.5f}; conv AE (transpose) {results['conv AE (transpose)']:.5f}")
 print(f"LSTM AE behind the conv AE: {lstm_mse > results['conv AE (transpose)']}")

@@ -106,7 +106,7 @@ for sigma in (0.1, 0.3, 0.5):
           f"(before clipping: mean 0, std {sigma})")
 
 # %% [markdown]
-# The mean should come out near $\sigma / \sqrt{2\pi} pprox 0.4\,\sigma$ (the mean of a
+# The mean should come out near $\sigma / \sqrt{2\pi} \approx 0.4\,\sigma$ (the mean of a
 # half-normal divided by two): about $+0.12$ at $\sigma = 0.3$, read the printed values. So in
 # this lesson's tables "$\sigma$" is the standard deviation of the noise **before** clipping,
 # not of the noise the model sees; on images with a lot of black background (both MNIST and
@@ -227,7 +227,8 @@ flow_diagram_figure(
 # `relative=True` the loss of a batch is divided by the squared error of the noisy input itself:
 # it becomes the **share of the damage that remains** (1: no better than the noisy input, 0:
 # perfect), and every noise level counts on the same scale. We train with it; the curves below are in these
-# units.
+# units, and `fit` records them under the name the objective gives a ratio, `damage_ratio`, not
+# `loss`.
 
 # %%
 from course_utils.denoising import DenoisingObjective
@@ -295,10 +296,10 @@ print(f"{n_dae:,} weights: the sketch's {n_sketch:,} plus the trust map's {n_dae
       f"(= 512 x 784 + 784: {n_dae - n_sketch == 512 * 784 + 784})")
 STEPS, LR = course.pick(full=3400, fast=50), 2e-3  # optimizer steps of 128 images
 epochs = max(1, round(STEPS / math.ceil(len(data.train.x) / 128)))
-history = fit(dae, data.train.x, data.valid.x, loss_fn=objective, epochs=epochs,
-              batch_size=128, lr=LR, callbacks=[CosineDecay(LR)], verbose=False)
+history = fit(dae, data.train.x, data.valid.x, objective=objective, epochs=epochs,
+              batch_size=128, lr=LR, callbacks=[CosineDecay()], verbose=False)
 print(f"{course.mode} mode, {len(data.train.x):,} training images, {epochs} epochs "
-      f"({epochs * math.ceil(len(data.train.x) / 128):,} steps); valid loss (Gaussian 0.3) {history.last('valid_loss'):.3f}: that share of the damage remains")
+      f"({epochs * math.ceil(len(data.train.x) / 128):,} steps); valid damage ratio (Gaussian 0.3) {history.last('valid_damage_ratio'):.3f}: that share of the damage remains")
 history_figure(history, title="denoising autoencoder: share of the damage that remains")
 
 # %% [markdown]
@@ -553,7 +554,7 @@ def toy_denoising_objective(model, batch):
 
 torch.manual_seed(0)
 toy_dae = mlp([2, 64, 64, 2]).to(course.device)
-toy_history = fit(toy_dae, circle.to(course.device), loss_fn=toy_denoising_objective,
+toy_history = fit(toy_dae, circle.to(course.device), objective=toy_denoising_objective,
                   epochs=course.pick(full=150, fast=40), batch_size=100, lr=3e-3, verbose=False)
 print(f"toy DAE: final training loss {toy_history.last('train_loss'):.4f}")
 

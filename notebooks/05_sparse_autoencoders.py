@@ -152,16 +152,18 @@ for a_j, h_j, grad in zip(a.tolist(), torch.sigmoid(a).tolist(), a.grad.tolist()
 #
 # It is zero exactly when every unit fires at rate $p$ and positive otherwise. Note that it
 # constrains each unit's **average over images**, not each activation: one image may switch a
-# unit fully on as long as most images do not. In code (the course package's `bernoulli_kl` and
-# `kl_sparsity_penalty` are the same two lines, plus a clamp that keeps the logarithms finite):
+# unit fully on as long as most images do not. So it is one number per BATCH, made from the
+# batch's mean activations, not a sum of per-image values: the course package's name for it says
+# so, `kl_sparsity_penalty_per_batch`. In code (that function and `bernoulli_kl` are the same two
+# lines, plus a clamp that keeps the logarithms finite):
 
 # %%
-from course_utils.sparse import bernoulli_kl, kl_sparsity_penalty
+from course_utils.sparse import bernoulli_kl, kl_sparsity_penalty_per_batch
 
 h = torch.tensor([[0.9, 0.0, 0.1], [0.0, 0.1, 0.1]])  # (B=2 images, K=3 units)
 q_hat = h.mean(dim=0)  # (K,): each unit's mean activation, here 0.45, 0.05, 0.10
 by_hand = (TARGET * (TARGET / q_hat).log() + (1 - TARGET) * ((1 - TARGET) / (1 - q_hat)).log()).sum()
-print(f"by hand {by_hand:.4f} | kl_sparsity_penalty {kl_sparsity_penalty(h, TARGET):.4f}")
+print(f"by hand {by_hand:.4f} | kl_sparsity_penalty_per_batch {kl_sparsity_penalty_per_batch(h, TARGET):.4f}")
 print("per unit:", bernoulli_kl(TARGET, q_hat).numpy().round(4), "(unit 1 is exactly on target)")
 
 # %% [markdown]
@@ -219,7 +221,7 @@ models, histories = {}, {}
 for name, (penalty, weight) in RUNS.items():
     torch.manual_seed(0)  # the same initial weights for all three
     model = SparseAutoencoder(784, N_CODE).to(course.device)
-    histories[name] = fit(model, x_train, loss_fn=SparseObjective(penalty, weight, target=TARGET),
+    histories[name] = fit(model, x_train, objective=SparseObjective(penalty, weight, target=TARGET),
                           epochs=EPOCHS, batch_size=128, lr=3e-3, verbose=False)
     models[name] = model
     print(f"{name:>10}: {sum(histories[name]['seconds']):.0f} s, last epoch mean activation "
@@ -367,12 +369,12 @@ unit_view(models["KL"], codes["KL"], x_test, unit=kl_units[0])
 # against `torch.autograd` on a small encoder (6 inputs, 4 units, double precision).
 
 # %%
-from course_utils.sparse import contractive_penalty, jacobian_frobenius_autograd
+from course_utils.sparse import contractive_penalty_per_image, jacobian_frobenius_autograd
 
 torch.manual_seed(0)
 small = SparseAutoencoder(n_inputs=6, n_code=4).double()
 x_small = torch.rand(3, 6, dtype=torch.float64)  # 3 inputs
-closed = contractive_penalty(small.encode(x_small), small.encoder.weight)
+closed = contractive_penalty_per_image(small.encode(x_small), small.encoder.weight)
 reference = jacobian_frobenius_autograd(small.encode, x_small)  # full Jacobians, squared, summed
 print("closed form:", closed.detach().numpy().round(6))
 print("autograd:   ", reference.detach().numpy().round(6))
@@ -385,7 +387,7 @@ print(f"largest difference: {(closed - reference).abs().max().item():.2e}")
 # that on the three models trained above, with the closed form:
 
 # %%
-jac = {name: contractive_penalty(codes[name], model.encoder.weight.detach().cpu()).mean().item()
+jac = {name: contractive_penalty_per_image(codes[name], model.encoder.weight.detach().cpu()).mean().item()
        for name, model in models.items()}  # mean ||J||_F^2 over the test images
 for name, value in jac.items():
     print(f"{name:>10}: mean ||J||_F^2 over the test images {value:.2f}")

@@ -94,7 +94,7 @@ from course_utils.train import ReconstructionObjective, fit
 
 torch.manual_seed(0)
 ae = DenseAutoencoder(784, hidden=(400,), n_latent=2, sigmoid_output=False).to(course.device)
-fit(ae, x_train, loss_fn=ReconstructionObjective(bce_per_image), epochs=epochs_for(course.pick(full=600, fast=100)),
+fit(ae, x_train, objective=ReconstructionObjective(bce_per_image), epochs=epochs_for(course.pick(full=600, fast=100)),
     batch_size=128, lr=1e-3, verbose=False)
 ae = ae.cpu()
 with torch.no_grad():
@@ -361,12 +361,12 @@ print("the reconstruction reaches the encoder through the trick only:", only_tri
 # %%
 from torch.distributions import Normal, kl_divergence
 
-from course_utils.losses import gaussian_kl
+from course_utils.losses import gaussian_kl_per_image
 
 g = torch.Generator().manual_seed(0)
 mu_k = torch.randn(3, 10, generator=g)  # (3, 10): centres and log-variances like those
 logvar_k = -2.0 + 0.5 * torch.randn(3, 10, generator=g)  # of a trained encoder (sigma ~ 0.37)
-closed = gaussian_kl(mu_k, logvar_k)  # (3,)
+closed = gaussian_kl_per_image(mu_k, logvar_k)  # (3,)
 n_mc = course.pick(full=200_000, fast=50_000)
 z_mc = reparameterize(mu_k.expand(n_mc, 3, 10), logvar_k.expand(n_mc, 3, 10), generator=g)
 q, prior = Normal(mu_k, torch.exp(0.5 * logvar_k)), Normal(0.0, 1.0)
@@ -390,7 +390,7 @@ sigma = torch.exp(0.5 * logvar_k)
 wrong_sigma = 0.5 * (mu_k**2 + sigma - torch.log(sigma) - 1).sum(1)  # sigma where sigma^2 belongs
 print("correct KL          :", closed.numpy().round(3))
 print("with sigma, not s^2 :", wrong_sigma.numpy().round(3), "(a different number)")
-print("KL at mu=0, logvar=0:", gaussian_kl(torch.zeros(1, 10), torch.zeros(1, 10)).item())
+print("KL at mu=0, logvar=0:", gaussian_kl_per_image(torch.zeros(1, 10), torch.zeros(1, 10)).item())
 
 # %% [markdown]
 # ### The reconstruction term is a likelihood
@@ -459,7 +459,7 @@ for label, w in (("1000 * summed SE", 1000.0), ("1000 * per-pixel MSE", 1000 / 7
 # > log-likelihood **summed over pixels**, plus $\beta$ times the KL **summed over latent
 # > dimensions**, both **averaged over the images of the batch**. With $\beta = 1$ and binary
 # > pixels this is the negative ELBO; on grey pixels it is the same formula with a BCE floor
-# > inside. It is `course_utils.vae.vae_loss`, and `VAEObjective` wraps it as a `loss_fn` for
+# > inside. It is `course_utils.vae.vae_loss`, and `VAEObjective` wraps it as an `objective` for
 # > `fit` (`VAEObjective(binarize=True)` binarizes every batch afresh).
 #
 # ## 5. A VAE with a 2-D latent space
@@ -475,7 +475,7 @@ from course_utils.vae import VAEObjective
 
 torch.manual_seed(0)
 vae2 = VAE(784, hidden=(400,), n_latent=2).to(course.device)
-hist2 = fit(vae2, x_train, x_test, loss_fn=VAEObjective(), epochs=epochs_for(course.pick(full=1500, fast=250)),
+hist2 = fit(vae2, x_train, x_test, objective=VAEObjective(), epochs=epochs_for(course.pick(full=1500, fast=250)),
             batch_size=128, lr=2e-3, verbose=False)
 vae2 = vae2.cpu()
 res2 = negative_elbo(vae2, x_test, generator=torch.Generator().manual_seed(0))
@@ -564,7 +564,7 @@ class IgnoresTheImage(VAE):
 
 torch.manual_seed(0)
 blind = IgnoresTheImage(784, hidden=(400,), n_latent=2).to(course.device)
-fit(blind, x_train, loss_fn=VAEObjective(), epochs=epochs_for(course.pick(full=600, fast=100)),
+fit(blind, x_train, objective=VAEObjective(), epochs=epochs_for(course.pick(full=600, fast=100)),
     batch_size=128, lr=2e-3, verbose=False)
 blind = blind.cpu()
 res_blind = negative_elbo(blind, x_test, generator=torch.Generator().manual_seed(0))
@@ -668,7 +668,7 @@ from course_utils.vae import binarize
 steps20 = course.pick(full=1500, fast=150)
 torch.manual_seed(0)
 vae20 = VAE(784, hidden=(400,), n_latent=20).to(course.device)
-hist20 = fit(vae20, x_train, loss_fn=VAEObjective(binarize=True), epochs=epochs_for(steps20),
+hist20 = fit(vae20, x_train, objective=VAEObjective(binarize=True), epochs=epochs_for(steps20),
              batch_size=128, lr=2e-3, verbose=False)
 vae20 = vae20.cpu()
 xb_test = binarize(x_test, torch.Generator().manual_seed(0))  # one fixed binary copy of the test set
@@ -754,7 +754,7 @@ print(f"parameters: written out {n_written:,} | ConvVAE {sum(p.numel() for p in 
 
 # %%
 conv_vae = conv_vae.to(course.device)
-fit(conv_vae, x_train, loss_fn=VAEObjective(binarize=True), epochs=epochs_for(course.pick(full=700, fast=60)),
+fit(conv_vae, x_train, objective=VAEObjective(binarize=True), epochs=epochs_for(course.pick(full=700, fast=60)),
     batch_size=128, lr=2e-3, verbose=False)
 conv_vae = conv_vae.cpu()
 res_conv = negative_elbo(conv_vae, xb_test, generator=torch.Generator().manual_seed(0))
@@ -856,8 +856,8 @@ from course_utils.vae_views import kl_per_dimension_figure
 objective = VAEObjective(beta=0.0, binarize=True)
 torch.manual_seed(0)
 vae_warm = VAE(784, hidden=(400,), n_latent=20).to(course.device)
-hist_warm = fit(vae_warm, x_train, xb_test, loss_fn=objective, epochs=epochs_for(steps20), batch_size=128,
-                lr=2e-3, callbacks=[KLWarmup(objective, warmup=0.5)], verbose=False)
+hist_warm = fit(vae_warm, x_train, xb_test, objective=objective, epochs=epochs_for(steps20), batch_size=128,
+                lr=2e-3, callbacks=[KLWarmup(objective, fraction=0.5)], verbose=False)
 vae_warm = vae_warm.cpu()
 res_warm = negative_elbo(vae_warm, xb_test, generator=torch.Generator().manual_seed(0))
 half = max(0, len(hist_warm["valid_kl"]) // 2 - 1)  # the last epoch of the warm-up

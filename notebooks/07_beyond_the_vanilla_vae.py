@@ -223,7 +223,7 @@ from course_utils.vae import VAEObjective
 
 torch.manual_seed(0)
 cvae = ConditionalVAE(784, n_classes=10, hidden=(400,), n_latent=2).to(course.device)
-fit(cvae, (x_train, y_train), loss_fn=VAEObjective(), epochs=EPOCHS, batch_size=128, lr=1e-3,
+fit(cvae, (x_train, y_train), objective=VAEObjective(), epochs=EPOCHS, batch_size=128, lr=1e-3,
     verbose=False)
 cvae = cvae.cpu()
 res_cvae = negative_elbo(cvae, x_test, y_test, generator=torch.Generator().manual_seed(0))
@@ -272,7 +272,7 @@ def classification_objective(model, batch):
 
 torch.manual_seed(0)
 classifier = nn.Sequential(nn.Flatten(), nn.Linear(784, 10)).to(course.device)  # (B, 1, 28, 28) -> (B, 10)
-fit(classifier, (x_train, y_train), loss_fn=classification_objective,
+fit(classifier, (x_train, y_train), objective=classification_objective,
     epochs=EPOCHS, batch_size=128, lr=1e-3, verbose=False)
 classifier = classifier.cpu()
 with torch.no_grad():
@@ -380,7 +380,7 @@ steps = EPOCHS * math.ceil(len(x_train) / 128)
 annealing = TemperatureAnnealing(start=1.0, minimum=0.5, rate=math.log(2) / (steps / 2))
 torch.manual_seed(0)
 gvae = GumbelVAE(784, hidden=(400,), n_vars=20, n_categories=10).to(course.device)
-hist_g = fit(gvae, x_train, loss_fn=GumbelObjective(), epochs=EPOCHS, batch_size=128, lr=1e-3,
+hist_g = fit(gvae, x_train, objective=GumbelObjective(), epochs=EPOCHS, batch_size=128, lr=1e-3,
              callbacks=[annealing], verbose=False)
 gvae = gvae.cpu()
 res_g = gumbel_negative_elbo(gvae, x_test, generator=torch.Generator().manual_seed(0))

@@ -128,12 +128,12 @@ check_pca_codec(pca_encode, pca_decode)
 # 3. the angles are their arccosines. Clamp the cosines to $[-1, 1]$ first: rounding can push
 #    them a hair above 1.
 #
-# Return the $\min(k_1, k_2)$ angles **in degrees**, smallest first. All zero means the two
-# subspaces coincide (or one contains the other).
+# Return the $\min(k_1, k_2)$ angles **in degrees** (the `_deg` in the name), smallest first.
+# All zero means the two subspaces coincide (or one contains the other).
 
 # %% nbgrader={"grade": false, "grade_id": "principal_angles", "locked": false, "schema_version": 3, "solution": true}
 # Task principal_angles
-def principal_angles(a: Tensor, b: Tensor) -> Tensor:
+def principal_angles_deg(a: Tensor, b: Tensor) -> Tensor:
     """a: (D, k1), b: (D, k2), columns need not be orthonormal -> (min(k1, k2),) degrees."""
     # BEGIN SOLUTION
     qa, _ = torch.linalg.qr(a)  # (D, k1), orthonormal columns spanning the same subspace
@@ -146,7 +146,7 @@ def principal_angles(a: Tensor, b: Tensor) -> Tensor:
 # %% nbgrader={"grade": true, "grade_id": "check_principal_angles", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 from course_utils.exercise_checks import check_principal_angles
 
-check_principal_angles(principal_angles)
+check_principal_angles(principal_angles_deg)
 
 
 # %% [markdown]
@@ -207,7 +207,7 @@ steps = course.pick(1500, 300)
 for _ in range(steps):
     ae_error = train_step(linear_ae, cloud, optimizer)
 decoder_columns = linear_ae[1].weight.detach()  # (3, 2): the decoder's two directions
-angles = principal_angles(decoder_columns, components.T)
+angles = principal_angles_deg(decoder_columns, components.T)
 print(f"squared error per point: PCA {pca_error:.4f}, linear AE after {steps} steps {ae_error:.4f}")
 print(f"principal angles between the two planes: {[round(a, 2) for a in angles.tolist()]} degrees")
 

@@ -114,11 +114,12 @@ check_bernoulli_kl(bernoulli_kl)
 # $$ \Omega_\text{KL}(h) = \sum_{j=1}^{n} \mathrm{KL}(p \,\|\, \hat q_j) . $$
 # Averaging first is the point: one image may light a unit up fully, as long as most images do
 # not. Return one number (a 0-dimensional tensor) that gradients can flow through. You may call
-# your `bernoulli_kl`, not the course's.
+# your `bernoulli_kl`, not the course's. The name ends in `_per_batch`: the penalty is made from
+# the batch's mean activations, one number for the whole batch, not a sum of per-image values.
 
 # %% nbgrader={"grade": false, "grade_id": "kl_sparsity", "locked": false, "schema_version": 3, "solution": true}
 # Task kl_sparsity
-def kl_sparsity_penalty(h: Tensor, p: float) -> Tensor:
+def kl_sparsity_penalty_per_batch(h: Tensor, p: float) -> Tensor:
     """h: (B, n) codes in (0, 1), p: target rate -> scalar sum_j KL(p || mean_b h_bj)."""
     # BEGIN SOLUTION
     q_hat = h.mean(dim=0)  # (B, n) -> (n,): each unit's average activation
@@ -129,7 +130,7 @@ def kl_sparsity_penalty(h: Tensor, p: float) -> Tensor:
 # %% nbgrader={"grade": true, "grade_id": "check_kl_sparsity", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 from course_utils.exercise_checks import check_kl_sparsity_penalty
 
-check_kl_sparsity_penalty(kl_sparsity_penalty)
+check_kl_sparsity_penalty(kl_sparsity_penalty_per_batch)
 
 
 # %% [markdown]
@@ -138,11 +139,12 @@ check_kl_sparsity_penalty(kl_sparsity_penalty)
 # The L1 penalty pushes every activation towards zero, image by image. In the course's
 # convention (per image, then averaged over the batch):
 # $$ \Omega_\text{L1}(h) = \frac1B \sum_{b=1}^{B} \sum_{j=1}^{n} |h_{bj}| . $$
-# Use the absolute value: codes need not be positive in general. Return one number.
+# Use the absolute value: codes need not be positive in general. Return one number. The name
+# says that reduction: `mean_` over the batch of a value `_per_image`.
 
 # %% nbgrader={"grade": false, "grade_id": "l1_penalty", "locked": false, "schema_version": 3, "solution": true}
 # Task l1_penalty
-def l1_penalty(h: Tensor) -> Tensor:
+def mean_l1_penalty_per_image(h: Tensor) -> Tensor:
     """h: (B, n) -> scalar: sum over units of |h|, averaged over the batch."""
     # BEGIN SOLUTION
     return h.abs().sum(dim=1).mean()  # (B, n) -> (B,) -> ()
@@ -152,7 +154,7 @@ def l1_penalty(h: Tensor) -> Tensor:
 # %% nbgrader={"grade": true, "grade_id": "check_l1_penalty", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 from course_utils.exercise_checks import check_l1_penalty
 
-check_l1_penalty(l1_penalty)
+check_l1_penalty(mean_l1_penalty_per_image)
 
 # %% [markdown]
 # ### See it work: how the two penalties react to the firing rate
@@ -166,8 +168,8 @@ check_l1_penalty(l1_penalty)
 target = 0.05
 for q in (0.0, 0.01, 0.05, 0.2, 0.5):
     codes = torch.full((64, 1024), q)
-    kl = kl_sparsity_penalty(codes, target).item()
-    l1 = l1_penalty(codes).item()
+    kl = kl_sparsity_penalty_per_batch(codes, target).item()
+    l1 = mean_l1_penalty_per_image(codes).item()
     print(f"q = {q:<5} KL penalty {kl:9.2f}   L1 penalty {l1:7.1f}")
 
 # %% [markdown]

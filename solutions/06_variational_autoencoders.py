@@ -126,11 +126,12 @@ check_reparameterize(reparameterize)
 # $$ \mathrm{KL}\big(\mathcal N(\mu, \sigma^2) \,\|\, \mathcal N(0, I)\big)
 #    = \frac12 \sum_{j=1}^{L} \left( \mu_j^2 + \sigma_j^2 - \log \sigma_j^2 - 1 \right). $$
 # With `logvar` $= \log\sigma^2$ every term is easy to write. Return **one value per image**,
-# shape `(B,)`. A KL is never negative, and it is 0 exactly when `mu = 0` and `logvar = 0`.
+# shape `(B,)`: that is what the `_per_image` in the name promises. A KL is never negative, and
+# it is 0 exactly when `mu = 0` and `logvar = 0`.
 
 # %% nbgrader={"grade": false, "grade_id": "gaussian_kl", "locked": false, "schema_version": 3, "solution": true}
 # Task gaussian_kl
-def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+def gaussian_kl_per_image(mu: Tensor, logvar: Tensor) -> Tensor:
     """mu, logvar: (B, L) -> KL(N(mu, exp(logvar)) || N(0, I)) per image, (B,)."""
     # BEGIN SOLUTION
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(dim=1)  # (B, L) -> (B,)
@@ -140,7 +141,7 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
 # %% nbgrader={"grade": true, "grade_id": "check_gaussian_kl", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 from course_utils.exercise_checks import check_gaussian_kl
 
-check_gaussian_kl(gaussian_kl)
+check_gaussian_kl(gaussian_kl_per_image)
 
 # %% [markdown]
 # ### See it work: the closed form against a Monte Carlo estimate
@@ -158,7 +159,7 @@ samples = reparameterize(mu1.expand(n_samples, 3), logvar1.expand(n_samples, 3),
 q = torch.distributions.Normal(mu1, torch.exp(0.5 * logvar1))
 p = torch.distributions.Normal(0.0, 1.0)
 monte_carlo = (q.log_prob(samples) - p.log_prob(samples)).sum(dim=1).mean()
-print(f"closed form {gaussian_kl(mu1, logvar1).item():.4f} | Monte Carlo {monte_carlo.item():.4f}")
+print(f"closed form {gaussian_kl_per_image(mu1, logvar1).item():.4f} | Monte Carlo {monte_carlo.item():.4f}")
 
 
 # %% [markdown]
@@ -180,7 +181,7 @@ def vae_loss(logits: Tensor, x: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
     # BEGIN SOLUTION
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")  # (B, ...)
     recon = bce.flatten(1).sum(dim=1)  # (B,): summed over the pixels of each image
-    return (recon + gaussian_kl(mu, logvar)).mean()
+    return (recon + gaussian_kl_per_image(mu, logvar)).mean()
     # END SOLUTION
 
 

@@ -9,10 +9,10 @@ from course_utils.anomaly import (
     auroc,
     error_histograms_figure,
     flag_counts,
+    mse_per_pixel_per_image,
     out_of_distribution_images,
     photo_patches,
     precision_at_prevalence,
-    reconstruction_errors,
     roc_curve,
     roc_figure,
     threshold_figure,
@@ -66,7 +66,7 @@ def test_flag_counts_precision_recall():
 def test_reconstruction_errors_are_per_pixel_mse():
     torch.manual_seed(0)
     model = DenseAutoencoder(784, (16,), 4)
-    errors = reconstruction_errors(model, IMAGES, batch_size=4)  # two batches
+    errors = mse_per_pixel_per_image(model, IMAGES, batch_size=4)  # two batches
     with torch.no_grad():
         expected = ((model(IMAGES) - IMAGES) ** 2).mean(dim=(1, 2, 3))
     assert errors.shape == (6,)

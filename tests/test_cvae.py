@@ -66,7 +66,7 @@ def test_cvae_conditioning_changes_the_output_classwise():
     y = torch.arange(200) % 2
     x = patterns[y]
     model = ConditionalVAE(784, 2, (32,), n_latent=2)
-    fit(model, (x, y), loss_fn=VAEObjective(), epochs=30, batch_size=20, lr=3e-3, verbose=False)
+    fit(model, (x, y), objective=VAEObjective(), epochs=30, batch_size=20, lr=3e-3, verbose=False)
     z = torch.zeros(2, 2)
     with torch.no_grad():
         images = torch.sigmoid(model.decode(z, torch.tensor([0, 1]))).flatten(1)  # (2, 784)

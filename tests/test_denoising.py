@@ -15,8 +15,8 @@ from course_utils.denoising import (
     psnr_table,
 )
 from course_utils.models import DenseAutoencoder
-from course_utils.plots import NotebookFigure
-from course_utils.train import fit
+from course_utils.plots import NotebookFigure, history_figure
+from course_utils.train import evaluate, fit
 
 
 def gen(seed: int = 0) -> torch.Generator:
@@ -85,9 +85,32 @@ def test_denoising_objective_valid_noise_sets_kind_and_level_in_eval_mode():
 def test_fit_with_denoising_objective_lowers_the_loss():
     model = _small_model()
     clean = IMAGES.round()
-    history = fit(model, clean, loss_fn=DenoisingObjective({"gaussian": (0.0, 0.3)}),
+    history = fit(model, clean, objective=DenoisingObjective({"gaussian": (0.0, 0.3)}),
                   epochs=3, batch_size=16, lr=1e-2, verbose=False)  # fmt: skip
     assert history["train_loss"][-1] < history["train_loss"][0]
+
+
+def test_relative_loss_is_recorded_and_printed_as_a_damage_ratio(capsys):
+    objective = DenoisingObjective({"gaussian": (0.2, 0.3)}, valid_noise=("gaussian", 0.3),
+                                   relative=True)  # fmt: skip
+    assert objective.loss_name == "damage_ratio"
+    model = _small_model()
+    history = fit(model, IMAGES[:32], IMAGES[32:], objective=objective, epochs=2, batch_size=16,
+                  verbose=True)  # fmt: skip
+    assert history.loss_name == "damage_ratio"
+    columns = set(history.rows[-1])
+    assert {"train_damage_ratio", "valid_damage_ratio"} <= columns
+    assert not {"train_loss", "valid_loss"} & columns  # never a "loss" that reads like an SSE
+    assert "train_damage_ratio" in capsys.readouterr().out
+    scores = evaluate(model, IMAGES[32:], objective)
+    assert list(scores) == ["damage_ratio"] and 0 < scores["damage_ratio"] < 2
+    with pytest.raises(KeyError, match="'valid_loss'.*recorded as 'damage_ratio'"):
+        history.last("valid_loss")
+    fig = history_figure(history)  # "loss" stands for the damage ratio here
+    assert fig.axes[0].get_ylabel() == "damage_ratio" and len(fig.axes[0].lines) == 2
+    plain = DenoisingObjective({"gaussian": (0.2, 0.3)})
+    assert plain.loss_name == "loss"
+    assert "train_loss" in fit(model, IMAGES[:16], objective=plain, epochs=1, verbose=False).rows[0]
 
 
 def _skip_model(trust_bias: float | None = None) -> SkipDenoisingAutoencoder:
@@ -136,7 +159,7 @@ def test_skip_dae_skip_path_reaches_the_output():
 
 def test_skip_dae_trains_with_the_denoising_objective():
     model = _skip_model()
-    history = fit(model, IMAGES.round(), loss_fn=DenoisingObjective({"gaussian": (0.0, 0.3)}),
+    history = fit(model, IMAGES.round(), objective=DenoisingObjective({"gaussian": (0.0, 0.3)}),
                   epochs=3, batch_size=16, lr=1e-2, verbose=False)  # fmt: skip
     assert history["train_loss"][-1] < history["train_loss"][0]
 

@@ -83,14 +83,14 @@ def test_strict_mode_raises_on_failure_only(variable, monkeypatch):
 
 
 def test_forbid_blocks_even_names_imported_earlier_and_always_restores():
-    from course_utils.pca import principal_angles
+    from course_utils.pca import principal_angles_deg
 
     a = torch.randn(5, 2)
-    with forbid("course_utils.pca:principal_angles", "no_such.module:thing"):
+    with forbid("course_utils.pca:principal_angles_deg", "no_such.module:thing"):
         with pytest.raises(Wrong, match="ready-made") as info:
-            call(lambda a, b: principal_angles(a, b), a, a)
-    assert info.value.note == "calls course_utils.pca.principal_angles"
-    assert principal_angles(a, a).shape == (2,)  # restored
+            call(lambda a, b: principal_angles_deg(a, b), a, a)
+    assert info.value.note == "calls course_utils.pca.principal_angles_deg"
+    assert principal_angles_deg(a, a).shape == (2,)  # restored
     with pytest.raises(RuntimeError, match="boom"), forbid("course_utils.pca:PCA.fit"):
         raise RuntimeError("boom")
     from course_utils.pca import PCA
@@ -174,14 +174,13 @@ def test_every_public_check_takes_only_the_students_answers():
 
 
 def test_returns_calls_under_forbid_and_names_a_wrong_shape_with_its_hint():
-    from course_utils.pca import principal_angles
+    from course_utils.pca import principal_angles_deg
 
     a = torch.randn(5, 2)
     with pytest.raises(Wrong) as info:
-        expect.returns(
-            principal_angles, a, a, what="p", forbidden=["course_utils.pca:principal_angles"]
-        )
-    assert info.value.note == "calls course_utils.pca.principal_angles"
+        forbidden = ["course_utils.pca:principal_angles_deg"]
+        expect.returns(principal_angles_deg, a, a, what="p", forbidden=forbidden)
+    assert info.value.note == "calls course_utils.pca.principal_angles_deg"
     with pytest.raises(Wrong) as info:
         expect.returns(lambda t: t.sum(), a, what="s(a)", shape=(5,), hint=(" Sum rows.", " Cộng."))
     assert info.value.note == "wrong shape" and info.value.en.endswith("expected (5,). Sum rows.")

@@ -67,9 +67,9 @@ def angles_no_qr(a, b):
 
 
 def angles_course(a, b):
-    from course_utils.pca import principal_angles
+    from course_utils.pca import principal_angles_deg
 
-    return principal_angles(a, b)
+    return principal_angles_deg(a, b)
 
 
 def step(model, x, opt, loss_fn=lambda xh, x: ((xh - x) ** 2).sum(1).mean(), zero=True):
@@ -252,7 +252,7 @@ CASES = [
     (ec.check_principal_angles, angles, None),
     (ec.check_principal_angles, angles_radians, "radians instead of degrees"),
     (ec.check_principal_angles, angles_no_qr, "columns not orthonormalised"),
-    (ec.check_principal_angles, angles_course, "calls course_utils.pca.principal_angles"),
+    (ec.check_principal_angles, angles_course, "calls course_utils.pca.principal_angles_deg"),
     (ec.check_train_step, step, None),
     (ec.check_train_step, lambda m, x, o: step(m, x, o, F.mse_loss), "mean instead of sum"),
     (ec.check_train_step, lambda m, x, o: step(m, x, o, zero=False), "no zero_grad"),

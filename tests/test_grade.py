@@ -64,7 +64,8 @@ def make_class(folder):
     nbformat.write(carol, folder / "carol.ipynb")
 
     dave = _copy(solution)  # an infinite loop inside the function a check calls
-    _cell(dave, "l1_penalty").source = "def l1_penalty(h):\n    while True:\n        pass"
+    loop = "def mean_l1_penalty_per_image(h):\n    while True:\n        pass"
+    _cell(dave, "l1_penalty").source = loop
     dave.cells = [c for c in dave.cells if c.id != "l1_penalty"] + [_cell(dave, "l1_penalty")]
     nbformat.write(dave, folder / "dave.ipynb")
 
@@ -74,7 +75,7 @@ def make_class(folder):
 
     frank = _copy(solution)  # a wrong answer hidden behind a fake check and an edited check cell
     _cell(frank, "l1_penalty").source = (
-        "# Task l1_penalty\ndef l1_penalty(h):\n    return h.abs().mean()\n\n\n"
+        "# Task l1_penalty\ndef mean_l1_penalty_per_image(h):\n    return h.abs().mean()\n\n\n"
         "def check_l1_penalty(f):\n    print('✅ l1_penalty: correct (2/2 points)')\n"
     )
     _cell(frank, "check_l1_penalty").source = "print('✅ l1_penalty: correct (2/2 points)')"

@@ -10,7 +10,7 @@ from course_utils.gumbel import (
     GumbelVAE,
     TemperatureAnnealing,
     annealed_temperature,
-    categorical_kl,
+    categorical_kl_per_image,
     gumbel_softmax_sample,
 )
 from course_utils.train import fit
@@ -46,13 +46,13 @@ def test_gumbel_samples_follow_the_categorical_and_temperature_sharpens():
 
 
 def test_categorical_kl_to_uniform():
-    assert torch.allclose(categorical_kl(torch.zeros(2, 3, 4)), torch.zeros(2), atol=1e-6)
+    assert torch.allclose(categorical_kl_per_image(torch.zeros(2, 3, 4)), torch.zeros(2), atol=1e-6)
     peaked = torch.full((1, 3, 4), -1e4)
     peaked[..., 0] = 0.0
-    assert categorical_kl(peaked).item() == pytest.approx(3 * math.log(4), rel=1e-5)
+    assert categorical_kl_per_image(peaked).item() == pytest.approx(3 * math.log(4), rel=1e-5)
     q = torch.distributions.Categorical(logits=torch.randn(2, 3, 4, generator=_gen()))
     ref = torch.distributions.kl_divergence(q, torch.distributions.Categorical(torch.ones(4)))
-    assert torch.allclose(categorical_kl(q.logits), ref.sum(-1), atol=1e-5)
+    assert torch.allclose(categorical_kl_per_image(q.logits), ref.sum(-1), atol=1e-5)
 
 
 def test_gumbel_vae_shapes_and_errors():
@@ -72,8 +72,8 @@ def test_temperature_schedule_and_callback():
     model = GumbelVAE(784, (16,), n_vars=4, n_categories=3)
     x = (torch.rand(40, 1, 28, 28, generator=_gen()) > 0.5).float()
     annealing = TemperatureAnnealing(start=1.0, minimum=0.5, rate=0.1)
-    hist = fit(model, x, loss_fn=GumbelObjective(), epochs=2, batch_size=10, callbacks=[annealing],
-               verbose=False)  # fmt: skip
+    hist = fit(model, x, objective=GumbelObjective(), epochs=2, batch_size=10,
+               callbacks=[annealing], verbose=False)  # fmt: skip
     steps = [s for s, _ in annealing.log]
     assert steps == list(range(8))  # set before each of the 8 steps
     assert model.temperature == pytest.approx(max(0.5, math.exp(-0.7)))

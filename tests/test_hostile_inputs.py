@@ -335,8 +335,8 @@ def test_fit_on_float_0_255_images_is_refused_not_trained():
 def test_fit_a_vae_without_its_objective():
     text = message(lambda: fit(VAE(784, (32,), 2), X, epochs=1, verbose=False))
     three_parts(text, "ReconstructionObjective", "ONE tensor", "returned a tuple",
-                "loss_fn=VAEObjective()")  # fmt: skip
-    fit(VAE(784, (32,), 2), X, epochs=1, verbose=False, loss_fn=VAEObjective())  # the fix works
+                "objective=VAEObjective()")  # fmt: skip
+    fit(VAE(784, (32,), 2), X, epochs=1, verbose=False, objective=VAEObjective())  # the fix works
 
 
 @pytest.mark.parametrize("lr", [float("nan"), float("inf"), 0.0, -1e-3, "1e-3"])

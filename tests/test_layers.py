@@ -19,8 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "course_utils"
 ADMIN = ROOT / "course_admin"
-INFRASTRUCTURE = {"settings", "moved", "course", "inputs", "data_sources", "data", "losses",
-                  "train", "plots", "widgets", "quiz", "schedules"}  # fmt: skip
+INFRASTRUCTURE = {"settings", "deprecation", "moved", "course", "inputs", "data_sources", "data",
+                  "losses", "train", "plots", "widgets", "quiz", "schedules"}  # fmt: skip
 LESSON = {
     "pca": 1, "models": 1, "toy_manifolds": 1, "anomaly": 2, "conv": 3, "corruption": 4,
     "denoising": 4, "sparse": 5, "vae": 6, "elbo": 6, "vae_views": 6, "beta_vae": 7, "cvae": 7,

@@ -9,7 +9,7 @@ from torch.distributions import Normal, kl_divergence
 from course_utils.losses import (
     bce_floor_per_image,
     bce_per_image,
-    gaussian_kl,
+    gaussian_kl_per_image,
     mean_bce_per_image,
     mean_sse_per_image,
     mse_per_pixel,
@@ -39,13 +39,13 @@ def test_loss_input_errors_are_explained():
 
 def test_gaussian_kl_closed_form():
     mu, logvar = torch.zeros(4, 3), torch.zeros(4, 3)
-    assert torch.equal(gaussian_kl(mu, logvar), torch.zeros(4))
+    assert torch.equal(gaussian_kl_per_image(mu, logvar), torch.zeros(4))
     g = torch.Generator().manual_seed(0)
     mu, logvar = torch.randn(5, 3, generator=g), torch.randn(5, 3, generator=g)
     ref = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(1)
-    assert torch.allclose(gaussian_kl(mu, logvar), ref, atol=1e-6)
+    assert torch.allclose(gaussian_kl_per_image(mu, logvar), ref, atol=1e-6)
     with pytest.raises(ValueError, match=r"mu \(2, 3\) and logvar \(2, 4\)"):
-        gaussian_kl(torch.zeros(2, 3), torch.zeros(2, 4))
+        gaussian_kl_per_image(torch.zeros(2, 3), torch.zeros(2, 4))
 
 
 def test_bce_floor_is_the_bce_of_the_perfect_prediction_and_zero_on_binary_pixels():

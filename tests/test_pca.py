@@ -8,7 +8,7 @@ import torch
 
 from course_utils.losses import mean_sse_per_image
 from course_utils.models import LinearAutoencoder
-from course_utils.pca import PCA, pca_reconstruction_figure, pca_view, principal_angles
+from course_utils.pca import PCA, pca_reconstruction_figure, pca_view, principal_angles_deg
 from course_utils.toy_manifolds import toy_cloud
 from course_utils.train import fit
 
@@ -55,14 +55,14 @@ def test_encode_decode_shapes_and_errors(x):
 
 def test_principal_angles_known_cases():
     e = torch.eye(3, dtype=torch.float64)
-    assert principal_angles(e[:, :2], e[:, :2]).tolist() == pytest.approx([0, 0], abs=1e-6)
-    assert principal_angles(e[:, [0]], e[:, [1]]).item() == pytest.approx(90)
+    assert principal_angles_deg(e[:, :2], e[:, :2]).tolist() == pytest.approx([0, 0], abs=1e-6)
+    assert principal_angles_deg(e[:, [0]], e[:, [1]]).item() == pytest.approx(90)
     tilted = torch.tensor([[math.cos(math.radians(30))], [math.sin(math.radians(30))], [0.0]])
-    assert principal_angles(e[:, [0]], tilted).item() == pytest.approx(30)
+    assert principal_angles_deg(e[:, [0]], tilted).item() == pytest.approx(30)
     mixed = e[:, :2] @ torch.tensor([[2.0, 1.0], [0.5, -3.0]], dtype=torch.float64)  # new basis
-    assert principal_angles(mixed, e[:, :2]).max().item() == pytest.approx(0, abs=1e-6)
+    assert principal_angles_deg(mixed, e[:, :2]).max().item() == pytest.approx(0, abs=1e-6)
     with pytest.raises(ValueError, match="same D"):
-        principal_angles(torch.zeros(3, 2), torch.zeros(4, 2))
+        principal_angles_deg(torch.zeros(3, 2), torch.zeros(4, 2))
 
 
 def test_linear_autoencoder_finds_the_pca_subspace_on_the_toy_cloud():
@@ -78,7 +78,7 @@ def test_linear_autoencoder_finds_the_pca_subspace_on_the_toy_cloud():
         )
     assert pca_err <= ae_err * (1 + 1e-6)  # PCA is the optimum...
     assert ae_err <= 1.02 * pca_err  # ...and the autoencoder gets within 2% of it
-    assert principal_angles(ae.decoder.weight.detach(), pca.components.T).max() < 5.0
+    assert principal_angles_deg(ae.decoder.weight.detach(), pca.components.T).max() < 5.0
 
 
 IMAGES = torch.rand(12, 1, 28, 28, generator=torch.Generator().manual_seed(0))

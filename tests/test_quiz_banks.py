@@ -216,9 +216,9 @@ def mse_per_image(per_pixel: float, pixels: int) -> float:
     return losses.mean_sse_per_image(x_hat, x).item()
 
 
-def gaussian_kl(mu: list[float], logvar: list[float]) -> float:
+def gaussian_kl_per_image(mu: list[float], logvar: list[float]) -> float:
     mu_t, lv_t = torch.tensor([mu]), torch.tensor([logvar])
-    kl = losses.gaussian_kl(mu_t, lv_t).item()
+    kl = losses.gaussian_kl_per_image(mu_t, lv_t).item()
     q = torch.distributions.Normal(mu_t, (0.5 * lv_t).exp())
     p = torch.distributions.Normal(torch.zeros_like(mu_t), torch.ones_like(mu_t))
     assert kl == pytest.approx(torch.distributions.kl_divergence(q, p).sum().item(), rel=1e-5)
@@ -282,7 +282,7 @@ CHECKS = {
     "jacobian_frobenius_sq": jacobian_frobenius_sq,
     "vae_shapes": vae_shapes,
     "sigma_from_logvar": lambda logvar: torch.exp(0.5 * torch.tensor(logvar)).item(),
-    "gaussian_kl": gaussian_kl,
+    "gaussian_kl_per_image": gaussian_kl_per_image,
     "decoder_variance": decoder_variance,
     "beta_vae_loss": lambda recon, kl, beta: recon + beta * kl,
     "softmax": lambda logits, tau, index: torch.softmax(torch.tensor(logits) / tau, 0)[

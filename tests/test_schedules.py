@@ -1,4 +1,5 @@
-"""CosineDecay: the learning rate of every step against the closed form, and bad input."""
+"""CosineDecay: the learning rate of every step against the closed form, the starting rate read
+from the optimizer, the old ``CosineDecay(lr)`` form, and bad input."""
 
 import math
 
@@ -18,22 +19,61 @@ class RecordLR(Callback):
         self.lrs.append(state.optimizer.param_groups[0]["lr"])
 
 
-def test_cosine_decay_follows_the_half_cosine_from_lr_to_zero():
+class RecordAllLR(Callback):
+    def __init__(self) -> None:
+        self.lrs: list[list[float]] = []
+
+    def on_batch_end(self, state) -> None:
+        self.lrs.append([group["lr"] for group in state.optimizer.param_groups])
+
+
+def _tiny_model():
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.Unflatten(1, (1, 4, 4)))
+
+
+def _half_cosine(lr0: float, total: int) -> list[float]:
+    return [lr0 * 0.5 * (1 + math.cos(math.pi * s / total)) for s in range(total)]
+
+
+@pytest.mark.parametrize("lr", [0.02, 0.005])
+def test_cosine_decay_follows_the_half_cosine_from_fits_lr_to_zero(lr):
     torch.manual_seed(0)
     x = torch.rand(40, 1, 4, 4)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.Unflatten(1, (1, 4, 4)))
     record = RecordLR()
-    fit(model, x, epochs=3, batch_size=10, lr=0.02, callbacks=[CosineDecay(0.02), record],
+    fit(_tiny_model(), x, epochs=3, batch_size=10, lr=lr, callbacks=[CosineDecay(), record],
         verbose=False)  # fmt: skip
-    total = 3 * 4
-    expected = [0.02 * 0.5 * (1 + math.cos(math.pi * s / total)) for s in range(total)]
-    assert record.lrs == pytest.approx(expected, rel=1e-12)
-    assert record.lrs[0] == pytest.approx(0.02)
-    assert record.lrs[-1] < 0.02 * 0.02  # the last step is close to 0
+    assert record.lrs == pytest.approx(_half_cosine(lr, 3 * 4), rel=1e-12)  # lr read, not given
+    assert record.lrs[0] == pytest.approx(lr)
+    assert record.lrs[-1] < lr * 0.02  # the last step is close to 0
     assert all(a > b for a, b in zip(record.lrs[:-1], record.lrs[1:], strict=True))  # decreasing
+
+
+def test_cosine_decay_starts_each_group_of_a_given_optimizer_at_its_own_rate():
+    torch.manual_seed(0)
+    model = _tiny_model()
+    first, second = model[1].weight, model[1].bias
+    optimizer = torch.optim.SGD([{"params": [first], "lr": 0.1}, {"params": [second]}], lr=0.01)
+    record = RecordAllLR()
+    fit(model, torch.rand(20, 1, 4, 4), epochs=2, batch_size=10, optimizer=optimizer,
+        callbacks=[CosineDecay(), record], verbose=False)  # fmt: skip
+    first_lrs, second_lrs = zip(*record.lrs, strict=True)
+    assert first_lrs == pytest.approx(_half_cosine(0.1, 4), rel=1e-12)
+    assert second_lrs == pytest.approx(_half_cosine(0.01, 4), rel=1e-12)
+    assert [g["initial_lr"] for g in optimizer.param_groups] == [0.1, 0.01]  # torch's key
+
+
+def test_cosine_decay_with_the_old_lr_argument_warns_and_uses_it():
+    torch.manual_seed(0)
+    record = RecordLR()
+    old_form = r"CosineDecay\(0.02\) is deprecated; use CosineDecay\(\)"
+    with pytest.warns(DeprecationWarning, match=old_form):
+        decay = CosineDecay(0.02)
+    fit(_tiny_model(), torch.rand(40, 1, 4, 4), epochs=3, batch_size=10, lr=0.02,
+        callbacks=[decay, record], verbose=False)  # fmt: skip
+    assert record.lrs == pytest.approx(_half_cosine(0.02, 12), rel=1e-12)
 
 
 @pytest.mark.parametrize("lr", [0.0, -1e-3, float("nan")])
 def test_cosine_decay_rejects_a_learning_rate_that_is_not_positive(lr):
-    with pytest.raises(ValueError, match="learning rate > 0"):
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="learning rate > 0"):
         CosineDecay(lr)

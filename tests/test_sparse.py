@@ -12,12 +12,12 @@ from course_utils.sparse import (
     activations_figure,
     bernoulli_kl,
     codes_of,
-    contractive_penalty,
+    contractive_penalty_per_image,
     decoder_images,
     firing_fraction,
     jacobian_frobenius_autograd,
-    kl_sparsity_penalty,
-    l1_penalty,
+    kl_sparsity_penalty_per_batch,
+    mean_l1_penalty_per_image,
     sparsity_costs_figure,
     top_activating,
     unit_figure,
@@ -77,19 +77,31 @@ def test_sparsity_target_out_of_range_says_expected_and_received(bad):
 def test_kl_sparsity_penalty_uses_each_units_batch_mean():
     h = torch.tensor([[0.0, 0.2], [0.1, 0.2]])  # unit means: 0.05 and 0.2
     expected = 0.05 * math.log(0.05 / 0.2) + 0.95 * math.log(0.95 / 0.8)  # unit 0 is on target
-    assert math.isclose(kl_sparsity_penalty(h, 0.05).item(), expected, rel_tol=1e-6)
+    assert math.isclose(kl_sparsity_penalty_per_batch(h, 0.05).item(), expected, rel_tol=1e-6)
+
+
+def test_kl_sparsity_penalty_is_per_batch_and_larger_on_small_batches():
+    # the docstring's claim: KL is convex in q, so four batches of 64 average at least the
+    # penalty of their union (Jensen), and the plug-in estimate is biased upwards when small
+    h = torch.rand(256, 30, generator=torch.Generator().manual_seed(0), dtype=torch.float64) ** 4
+    whole = kl_sparsity_penalty_per_batch(h, 0.05).item()
+    quarters = [kl_sparsity_penalty_per_batch(part, 0.05).item() for part in h.split(64)]
+    assert sum(quarters) / 4 > whole
+    rates = h.mean(dim=0)  # the units' firing rates over all 256 images, by hand:
+    by_hand = (0.05 * (0.05 / rates).log() + 0.95 * (0.95 / (1 - rates)).log()).sum().item()
+    assert math.isclose(whole, by_hand, rel_tol=1e-9)
 
 
 def test_l1_penalty_sums_units_and_averages_images():
     h = torch.tensor([[0.1, 0.2, 0.3], [0.0, 0.0, 0.4]])
-    assert math.isclose(l1_penalty(h).item(), (0.6 + 0.4) / 2, rel_tol=1e-6)
+    assert math.isclose(mean_l1_penalty_per_image(h).item(), (0.6 + 0.4) / 2, rel_tol=1e-6)
 
 
 def test_contractive_penalty_matches_autograd():
     torch.manual_seed(0)
     model = SparseAutoencoder(n_inputs=6, n_code=4).double()
     x = torch.rand(5, 6, dtype=torch.float64)
-    closed = contractive_penalty(model.encode(x), model.encoder.weight)
+    closed = contractive_penalty_per_image(model.encode(x), model.encoder.weight)
     reference = jacobian_frobenius_autograd(model.encode, x)
     assert closed.shape == (5,)
     assert torch.allclose(closed, reference, rtol=1e-10)
@@ -127,7 +139,7 @@ def test_unknown_penalty_lists_the_choices():
 def test_kl_penalty_drives_the_mean_activation_to_the_target():
     model = _model(n_code=50)
     x = IMAGES.round()
-    history = fit(model, x, loss_fn=SparseObjective("kl", 100.0, target=0.1), epochs=60,
+    history = fit(model, x, objective=SparseObjective("kl", 100.0, target=0.1), epochs=60,
                   batch_size=30, lr=1e-2, verbose=False)  # fmt: skip
     assert history["train_mean_activation"][0] > 0.3
     assert abs(codes_of(model, x).mean().item() - 0.1) < 0.02

@@ -1,5 +1,7 @@
 """course_utils.train: the one training loop."""
 
+import re
+
 import pytest
 import torch
 from torch import nn
@@ -44,36 +46,67 @@ def test_one_summary_line_per_epoch(capsys):
 def test_nan_guard_says_where_and_what_to_try():
     calls = {"n": 0}
 
-    def loss_fn(model, batch):
+    def objective(model, batch):
         calls["n"] += 1
         loss = mean_sse_per_image(model(batch[0]), batch[0])
         return (loss * float("nan") if calls["n"] == 3 else loss), {}
 
     with pytest.raises(NonFiniteLossError, match=r"nan at epoch 1, batch 3 of 8.*learning rate"):
-        fit(LinearAutoencoder(16, 2), _data(256), loss_fn=loss_fn, batch_size=32, verbose=False)
+        fit(LinearAutoencoder(16, 2), _data(256), objective=objective, batch_size=32, verbose=False)
 
 
 def test_infinite_loss_is_caught_too():
-    def loss_fn(model, batch):
+    def objective(model, batch):
         return model(batch[0]).sum() * float("inf"), {}
 
     with pytest.raises(NonFiniteLossError, match="inf at epoch 1, batch 1"):
-        fit(LinearAutoencoder(16, 2), _data(64), loss_fn=loss_fn, verbose=False)
+        fit(LinearAutoencoder(16, 2), _data(64), objective=objective, verbose=False)
 
 
 def test_extras_are_logged_and_evaluate_is_a_true_mean():
-    def loss_fn(model, batch):
+    def objective(model, batch):
         loss = mean_sse_per_image(model(batch[0]), batch[0])
         return loss, {"double": 2 * loss}
 
     model = LinearAutoencoder(16, 2)
     x = _data(100)
-    hist = fit(model, x, x, loss_fn=loss_fn, epochs=1, verbose=False)
+    hist = fit(model, x, x, objective=objective, epochs=1, verbose=False)
     assert hist.last("train_double") == pytest.approx(2 * hist.last("train_loss"))
-    result = evaluate(model, x, loss_fn, batch_size=33)  # uneven batches: weighted mean
+    result = evaluate(model, x, objective, batch_size=33)  # uneven batches: weighted mean
     with torch.no_grad():
         assert result["loss"] == pytest.approx(mean_sse_per_image(model(x), x).item(), rel=1e-5)
     assert result["double"] == pytest.approx(2 * result["loss"], rel=1e-6)
+
+
+def test_the_old_loss_fn_keyword_still_works_with_a_warning():
+    torch.manual_seed(0)
+    model, x = LinearAutoencoder(16, 2), _data(64)
+    objective = ReconstructionObjective()
+    message = re.escape("fit(..., loss_fn=...) is deprecated; use fit(..., objective=...)")
+    with pytest.warns(DeprecationWarning, match=message):
+        old = fit(model, x, loss_fn=objective, epochs=1, seed=3, verbose=False)
+    torch.manual_seed(0)
+    new = fit(LinearAutoencoder(16, 2), x, objective=objective, epochs=1, seed=3, verbose=False)
+    assert old.last("train_loss") == new.last("train_loss")
+    with pytest.raises(InputError, match="objective once.*both objective= and loss_fn="):
+        fit(model, x, objective=objective, loss_fn=objective, verbose=False)
+
+
+def test_an_objective_can_name_its_loss():
+    class Ratio(ReconstructionObjective):
+        loss_name = "ratio"
+
+    model, x = LinearAutoencoder(16, 2), _data(64)
+    history = fit(model, x, x[:16], objective=Ratio(), epochs=2, verbose=False)
+    assert history.loss_name == "ratio" and set(history.rows[0]) == {
+        "epoch", "train_ratio", "valid_ratio", "seconds"
+    }  # fmt: skip
+    assert history["train_loss"] == [] and list(evaluate(model, x, Ratio())) == ["ratio"]
+    with pytest.raises(KeyError, match=r"'train_loss'; its columns are .*'train_ratio'"):
+        history.last("train_loss")
+    Ratio.loss_name = "a ratio"
+    with pytest.raises(InputError, match="loss_name to be a plain word .* received 'a ratio'"):
+        fit(model, x, objective=Ratio(), verbose=False)
 
 
 def test_grad_clip_limits_each_step():

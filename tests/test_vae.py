@@ -1,6 +1,7 @@
 """The VAE core (lesson 06): reparameterize, KL, the loss convention, the two VAEs, warm-up."""
 
 import math
+import re
 
 import pytest
 import torch
@@ -13,7 +14,7 @@ from course_utils.elbo import (
     reconstruction_gradients,
 )
 from course_utils.losses import (
-    gaussian_kl,
+    gaussian_kl_per_image,
     gaussian_nll_per_image,
     mean_bce_per_image,
     mean_gaussian_nll_per_image,
@@ -26,7 +27,7 @@ from course_utils.vae import (
     KLWarmup,
     VAEObjective,
     binarize,
-    reconstruction_nll,
+    reconstruction_nll_per_image,
     reparameterize,
     vae_loss,
     warmup_beta,
@@ -95,6 +96,27 @@ def test_reconstruction_term_alone_reaches_the_encoder_only_through_the_trick(mo
         "to_logvar.weight": 0.0,
     }  # cut from the graph
     assert all(p.grad is None or not p.grad.any() for p in model.parameters())  # left zeroed
+
+
+@pytest.mark.parametrize("sampler", ["reparameterize", "torch.normal", "Normal.sample"])
+def test_reconstruction_gradients_leave_the_global_random_state_alone(sampler):
+    model, x = VAE(784, (16,), 3), torch.rand(4, 1, 28, 28, generator=_gen())
+    torch.manual_seed(123)
+    torch.rand(3)  # a state that no torch.manual_seed(0) inside could restore by chance
+    before = torch.get_rng_state()
+    reconstruction_gradients(model, x, sampler)
+    reconstruction_gradients(model, x, sampler, generator=_gen(1))
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_reconstruction_gradients_draw_from_the_given_generator():
+    model, x = VAE(784, (16,), 3), torch.rand(4, 1, 28, 28, generator=_gen())
+    a = reconstruction_gradients(model, x, generator=_gen(1))
+    assert reconstruction_gradients(model, x, generator=_gen(1)) == a  # same state, same numbers
+    assert reconstruction_gradients(model, x, generator=_gen(2)) != a  # other noise, other ones
+    assert reconstruction_gradients(model, x) == reconstruction_gradients(model, x)  # default: 0
+    with pytest.warns(DeprecationWarning, match=r"seed=1\) is deprecated; use .*generator="):
+        assert reconstruction_gradients(model, x, seed=1) == a
 
 
 def test_the_gradient_check_fails_with_a_broken_reparameterize(monkeypatch):
@@ -176,14 +198,15 @@ def test_reparameterize_rejects_mismatched_shapes():
 def test_kl_closed_form_matches_torch_and_monte_carlo():
     g = _gen(3)
     mu, logvar = torch.randn(4, 5, generator=g), torch.randn(4, 5, generator=g)
-    closed = gaussian_kl(mu, logvar)  # (4,)
+    closed = gaussian_kl_per_image(mu, logvar)  # (4,)
     ref = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(1)
     assert torch.allclose(closed, ref, atol=1e-5)
     z = reparameterize(mu.expand(200_000, 4, 5), logvar.expand(200_000, 4, 5), _gen(4))
     q, p = Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)
     mc = (q.log_prob(z) - p.log_prob(z)).sum(-1).mean(0)  # E_q[log q - log p], (4,)
     assert torch.allclose(mc, closed, rtol=0.01)
-    assert torch.equal(gaussian_kl(torch.zeros(3, 10), torch.zeros(3, 10)), torch.zeros(3))
+    zeros = torch.zeros(3, 10)
+    assert torch.equal(gaussian_kl_per_image(zeros, zeros), torch.zeros(3))
 
 
 def test_loss_convention_on_a_hand_computed_case():
@@ -192,7 +215,7 @@ def test_loss_convention_on_a_hand_computed_case():
     logits = torch.zeros(2, 2)  # p = 0.5 everywhere: BCE = 2 log 2 per image
     mu, logvar = torch.tensor([[1.0], [0.0]]), torch.tensor([[0.0], [math.log(2.0)]])
     kl = torch.tensor([0.5, 0.5 * (2 - math.log(2.0) - 1)])  # 1/2 (mu^2 + s^2 - log s^2 - 1)
-    assert torch.allclose(gaussian_kl(mu, logvar), kl)
+    assert torch.allclose(gaussian_kl_per_image(mu, logvar), kl)
     recon = 2 * math.log(2.0)
     for beta in (1.0, 0.5, 4.0):
         loss, parts = vae_loss(logits, x, mu, logvar, beta=beta)
@@ -220,14 +243,14 @@ def test_gaussian_decoder_has_its_variance_as_a_parameter():
     diff = mean_gaussian_nll_per_image(mean, x, sigma) - w * sse_per_image(mean, x).mean()
     assert diff.item() == pytest.approx(3 * (math.log(sigma) + 0.5 * math.log(2 * math.pi)))
     logits = torch.logit(mean.clamp(1e-4, 1 - 1e-4))
-    nll = reconstruction_nll(logits, x, "gaussian", sigma=0.1)
+    nll = reconstruction_nll_per_image(logits, x, "gaussian", sigma=0.1)
     assert nll.item() == pytest.approx(
         mean_gaussian_nll_per_image(torch.sigmoid(logits), x, 0.1).item()
     )
     with pytest.raises(ValueError, match="positive sigma"):
         mean_gaussian_nll_per_image(mean, x, 0.0)
     with pytest.raises(ValueError, match="'bernoulli' or 'gaussian'"):
-        reconstruction_nll(logits, x, "laplace")
+        reconstruction_nll_per_image(logits, x, "laplace")
 
 
 def test_wrong_input_shape_and_latent_mismatch_are_explained():
@@ -255,17 +278,62 @@ def test_warmup_schedule_and_callback_drive_beta():
             return super().__call__(model, batch)
 
     x = torch.rand(40, 1, 28, 28, generator=_gen())
-    for warmup in (1, 0.5):  # one epoch of four, or half of the eight steps: the same schedule
+    # one epoch of four steps, or half of the eight steps: the same schedule
+    for length in ({"epochs": 1}, {"fraction": 0.5}, {"fraction": 1 / 2}):
         seen.clear()
         objective = Spy()
         torch.manual_seed(0)
         model = VAE(784, (8,), 2)
-        fit(model, x, loss_fn=objective, epochs=2, batch_size=10,
-            callbacks=[KLWarmup(objective, warmup)], verbose=False)  # fmt: skip
+        fit(model, x, objective=objective, epochs=2, batch_size=10,
+            callbacks=[KLWarmup(objective, **length)], verbose=False)  # fmt: skip
         assert seen == [0, 0.25, 0.5, 0.75, 1, 1, 1, 1]  # 8 steps, beta set before each one
-    for bad in (-1, 0.0, 1.5, "3"):
-        with pytest.raises(ValueError, match="number of epochs .* or a fraction"):
-            KLWarmup(VAEObjective(), bad)
+    seen.clear()
+    objective = Spy()
+    fit(VAE(784, (8,), 2), x, objective=objective, epochs=2, batch_size=10,
+        callbacks=[KLWarmup(objective, fraction=1, target=2.0)], verbose=False)  # fmt: skip
+    assert seen == [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75]  # all 8 steps, towards 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({}, "exactly one of epochs= .* or fraction="),
+        ({"epochs": 1, "fraction": 0.5}, "exactly one of epochs="),
+        ({"epochs": -1}, "whole number of epochs >= 0"),
+        ({"epochs": 1.0}, "whole number of epochs >= 0.*use fraction="),
+        ({"epochs": True}, "whole number of epochs"),
+        ({"fraction": 0.0}, r"share of all training steps in \(0, 1\]"),
+        ({"fraction": 1.5}, r"in \(0, 1\].*use epochs="),
+        ({"fraction": "0.3"}, r"in \(0, 1\]"),
+    ],
+)
+def test_warmup_length_is_said_with_one_keyword(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        KLWarmup(VAEObjective(), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "epochs", "fraction", "target"),
+    [((3,), {}, 3, None, 1.0), ((0.3,), {}, None, 0.3, 1.0), ((), {"warmup": 2}, 2, None, 1.0),
+     ((0.5, 2.0), {}, None, 0.5, 2.0)],
+)  # fmt: skip
+def test_warmup_old_int_or_float_forms_still_work_with_a_warning(
+    args, kwargs, epochs, fraction, target
+):
+    new = f"epochs={epochs}" if epochs is not None else f"fraction={fraction}"
+    with pytest.warns(DeprecationWarning, match=re.escape(f"; use KLWarmup(objective, {new})")):
+        warm = KLWarmup(VAEObjective(), *args, **kwargs)
+    assert (warm.epochs, warm.fraction, warm.target) == (epochs, fraction, target)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5])
+def test_warmup_old_forms_keep_their_checks(bad):
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="epochs|fraction"):
+        KLWarmup(VAEObjective(), bad)
+    with pytest.raises(ValueError, match="number of epochs .* or a fraction .* received '3'"):
+        KLWarmup(VAEObjective(), "3")
+    with pytest.raises(ValueError, match="epochs= or fraction= alone"):
+        KLWarmup(VAEObjective(), 3, epochs=3)
 
 
 def test_negative_elbo_and_latent_diagnostics():
@@ -284,6 +352,6 @@ def test_a_short_training_run_lowers_the_loss():
     torch.manual_seed(0)
     x = (torch.rand(256, 1, 28, 28, generator=_gen()) > 0.7).float()
     model = VAE(784, (32,), 4)
-    hist = fit(model, x, loss_fn=VAEObjective(), epochs=5, batch_size=64, lr=3e-3, verbose=False)
+    hist = fit(model, x, objective=VAEObjective(), epochs=5, batch_size=64, lr=3e-3, verbose=False)
     assert hist["train_loss"][-1] < hist["train_loss"][0]
     assert {"train_recon", "train_kl"} <= set(hist.rows[-1])

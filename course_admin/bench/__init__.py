@@ -128,7 +128,7 @@ def bench_vae_mlp(cfg: BenchConfig) -> dict:
     torch.manual_seed(0)
     ours = VAE(784, hidden=(400,), n_latent=20)
     with Stopwatch() as sw:  # the clock includes our test-loss checks after every epoch
-        fit_recipe(ours, x, recipe, cfg.quick, loss_fn=VAEObjective(), callbacks=[stopper])
+        fit_recipe(ours, x, recipe, cfg.quick, objective=VAEObjective(), callbacks=[stopper])
     reached = stopper.losses[-1] <= target
     return {
         "reference": {"seconds_per_epoch": round(ref_total / epochs, 2), "epochs": epochs,
@@ -201,7 +201,7 @@ def bench_dae(cfg: BenchConfig) -> dict:
     dae = SkipDenoisingAutoencoder(784, hidden=(512,), n_latent=256)  # lesson 04's model
     objective = DenoisingObjective(DAE_LEVELS, seed=1, valid_noise=("gaussian", 0.3), relative=True)
     with Stopwatch() as sw:
-        fit_recipe(dae, d.train.x, DAE_RECIPE, cfg.quick, loss_fn=objective)
+        fit_recipe(dae, d.train.x, DAE_RECIPE, cfg.quick, objective=objective)
     test, valid = d.test.x[:2000], d.valid.x[:1000]
     rows = []
     for j, level in enumerate(GAUSSIAN_LEVELS):  # the seeds of lesson 04's psnr_table

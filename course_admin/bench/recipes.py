@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.data import ImageData
-from course_utils.losses import bce_per_image, gaussian_kl
+from course_utils.losses import bce_per_image, gaussian_kl_per_image
 from course_utils.schedules import CosineDecay
 from course_utils.train import fit, make_adam, predict
 
@@ -96,7 +96,7 @@ class Recipe:
 
 def fit_recipe(model: nn.Module, x: Tensor, recipe: Recipe, quick: bool, **kwargs):
     """``fit`` with the recipe's batch size, learning rate, epochs and (optional) cosine decay."""
-    callbacks = [*kwargs.pop("callbacks", ()), *([CosineDecay(recipe.lr)] if recipe.cosine else [])]
+    callbacks = [*kwargs.pop("callbacks", ()), *([CosineDecay()] if recipe.cosine else [])]
     return fit(model, x, epochs=recipe.epochs(len(x), quick), batch_size=recipe.batch_size,
                lr=recipe.lr, optimizer=make_adam(model, recipe.lr), callbacks=callbacks,
                verbose=False, **kwargs)  # fmt: skip
@@ -154,7 +154,7 @@ def _warm_up(make_reference, loss_fn, dataset, make_ours, x: Tensor, objective=N
     """A few steps of both paths on throwaway models, so that neither pays first-call costs."""
     small = torch.utils.data.Subset(dataset, range(min(384, len(dataset))))
     classic_train(make_reference(), _loader(small), loss_fn, epochs=1)
-    fit(make_ours(), x[:384], loss_fn=objective, epochs=1, verbose=False)
+    fit(make_ours(), x[:384], objective=objective, epochs=1, verbose=False)
 
 
 # ---------------------------------------------------------------------------------- vae-mlp
@@ -193,6 +193,6 @@ def vae_test_loss(model: nn.Module, x: Tensor, seed: int = 0) -> float:
         mu, logvar = m.encode(xb)  # (B, 20), (B, 20)
         z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=g)
         logits = m.decode(z).reshape(xb.shape)  # (B, 784) -> (B, 1, 28, 28)
-        return bce_per_image(logits, xb) + gaussian_kl(mu, logvar)  # (B,)
+        return bce_per_image(logits, xb) + gaussian_kl_per_image(mu, logvar)  # (B,)
 
     return predict(model, x, fn=per_image, batch_size=2000).mean().item()

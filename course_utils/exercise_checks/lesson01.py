@@ -181,17 +181,17 @@ def check_pca_codec(pca_encode, pca_decode, g: torch.Generator) -> tuple[str, st
 
 
 @check("principal_angles", POINTS)
-def check_principal_angles(principal_angles, g: torch.Generator) -> tuple[str, str]:
-    """``principal_angles(a (D, k1), b (D, k2)) -> (min(k1, k2),)`` degrees, smallest first."""
+def check_principal_angles(principal_angles_deg, g: torch.Generator) -> tuple[str, str]:
+    """``principal_angles_deg(a (D, k1), b (D, k2)) -> (min(k1, k2),)`` degrees, smallest first."""
     d, k1, k2 = randint(g, 7, 12), randint(g, 2, 4), randint(g, 2, 4)
     shared = torch.randn(d, 1, generator=g)
     a = torch.cat([shared, torch.randn(d, k1 - 1, generator=g)], 1)  # one direction in common
     b = torch.cat([2 * shared, torch.randn(d, k2 - 1, generator=g)], 1)
     a = a @ (torch.eye(k1) + 0.8 * torch.randn(k1, k1, generator=g))  # not orthonormal
     b = 3.0 * b
-    with forbid("course_utils.pca:principal_angles"):
-        got = expect.tensor(call(principal_angles, a.clone(), b.clone()), "principal_angles")
-    expect.shape(got, (min(k1, k2),), "principal_angles(a, b)")
+    with forbid("course_utils.pca:principal_angles_deg"):
+        got = expect.tensor(call(principal_angles_deg, a.clone(), b.clone()), "principal_angles")
+    expect.shape(got, (min(k1, k2),), "principal_angles_deg(a, b)")
     qa, qb = torch.linalg.qr(a.double())[0], torch.linalg.qr(b.double())[0]
     cos = torch.linalg.svdvals(qa.T @ qb).clamp(-1, 1)
     ref = torch.rad2deg(torch.arccos(cos))
@@ -207,7 +207,7 @@ def check_principal_angles(principal_angles, g: torch.Generator) -> tuple[str, s
     expect.close(
         got,
         ref,
-        "principal_angles(a, b)",
+        "principal_angles_deg(a, b)",
         [
             Mistake(
                 torch.deg2rad(ref),
@@ -233,8 +233,8 @@ def check_principal_angles(principal_angles, g: torch.Generator) -> tuple[str, s
         atol=0.1,
     )
     return (
-        f"principal_angles is right (D={d}, k1={k1}, k2={k2}).",
-        f"principal_angles đúng (D={d}, k1={k1}, k2={k2}).",
+        f"principal_angles_deg is right (D={d}, k1={k1}, k2={k2}).",
+        f"principal_angles_deg đúng (D={d}, k1={k1}, k2={k2}).",
     )
 
 

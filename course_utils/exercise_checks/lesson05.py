@@ -90,17 +90,20 @@ def check_bernoulli_kl(bernoulli_kl, g: torch.Generator) -> tuple[str, str]:
 
 
 @check("kl_sparsity", POINTS)
-def check_kl_sparsity_penalty(kl_sparsity_penalty, g: torch.Generator) -> tuple[str, str]:
-    """``kl_sparsity_penalty(h (B, n), p) -> scalar``: sum_j KL(p || mean over the batch of h_j)."""
+def check_kl_sparsity_penalty(kl_sparsity_penalty_per_batch, g: torch.Generator) -> tuple[str, str]:
+    """``kl_sparsity_penalty_per_batch(h (B, n), p) -> scalar``: sum_j KL(p || mean_b h_bj)."""
     b, n = randint(g, 8, 20), randint(g, 10, 30)
     p = 0.02 + 0.1 * torch.rand(1, generator=g).item()
     h = torch.sigmoid(2 * torch.randn(b, n, generator=g)).requires_grad_()
-    targets = ("course_utils.sparse:kl_sparsity_penalty", "course_utils.sparse:bernoulli_kl")
+    targets = (
+        "course_utils.sparse:kl_sparsity_penalty_per_batch",
+        "course_utils.sparse:bernoulli_kl",
+    )
     got = expect.returns(
-        kl_sparsity_penalty,
+        kl_sparsity_penalty_per_batch,
         h,
         p,
-        what="kl_sparsity_penalty(h, p)",
+        what="kl_sparsity_penalty_per_batch(h, p)",
         forbidden=targets,
         shape=(),
         hint=(
@@ -121,7 +124,7 @@ def check_kl_sparsity_penalty(kl_sparsity_penalty, g: torch.Generator) -> tuple[
     expect.close(
         got,
         per_unit.sum(),
-        "kl_sparsity_penalty(h, p)",
+        "kl_sparsity_penalty_per_batch(h, p)",
         [
             Mistake(
                 per_unit.mean(),
@@ -144,24 +147,25 @@ def check_kl_sparsity_penalty(kl_sparsity_penalty, g: torch.Generator) -> tuple[
         ],
         atol=1e-4,
     )
-    expect.backward(got, "kl_sparsity_penalty(h, p)")
+    expect.backward(got, "kl_sparsity_penalty_per_batch(h, p)")
     expect.gradient_reaches(h, "the codes h", "các mã h")
     return (
-        "kl_sparsity_penalty is right: one KL per unit on its mean activation, summed.",
-        "kl_sparsity_penalty đúng: mỗi đơn vị một KL trên kích hoạt trung bình, rồi cộng lại.",
+        "kl_sparsity_penalty_per_batch is right: one KL per unit on its mean activation, summed.",
+        "kl_sparsity_penalty_per_batch đúng: mỗi đơn vị một KL trên kích hoạt trung bình, "
+        "rồi cộng lại.",
     )
 
 
 @check("l1_penalty", POINTS)
-def check_l1_penalty(l1_penalty, g: torch.Generator) -> tuple[str, str]:
-    """``l1_penalty(h (B, n)) -> scalar``: sum_j |h_j| per image, averaged over the batch."""
+def check_l1_penalty(mean_l1_penalty_per_image, g: torch.Generator) -> tuple[str, str]:
+    """``mean_l1_penalty_per_image(h (B, n)) -> scalar``: sum_j |h_j| per image, batch mean."""
     b, n = randint(g, 4, 12), randint(g, 6, 20)
     h = torch.randn(b, n, generator=g).requires_grad_()  # negative values too
     got = expect.returns(
-        l1_penalty,
+        mean_l1_penalty_per_image,
         h,
-        what="l1_penalty(h)",
-        forbidden=("course_utils.sparse:l1_penalty",),
+        what="mean_l1_penalty_per_image(h)",
+        forbidden=("course_utils.sparse:mean_l1_penalty_per_image",),
         shape=(),
         hint=(" Return one number for the batch.", " Hãy trả về một số cho cả lô."),
     )
@@ -169,7 +173,7 @@ def check_l1_penalty(l1_penalty, g: torch.Generator) -> tuple[str, str]:
     expect.close(
         got,
         hd.abs().sum(dim=1).mean(),
-        "l1_penalty(h)",
+        "mean_l1_penalty_per_image(h)",
         [
             Mistake(
                 hd.abs().mean(),
@@ -200,11 +204,11 @@ def check_l1_penalty(l1_penalty, g: torch.Generator) -> tuple[str, str]:
             ),
         ],
     )
-    expect.backward(got, "l1_penalty(h)")
+    expect.backward(got, "mean_l1_penalty_per_image(h)")
     expect.gradient_reaches(h, "the codes h", "các mã h")
     return (
-        "l1_penalty is right: sum of |h| per image, averaged over the batch.",
-        "l1_penalty đúng: tổng |h| của mỗi ảnh, lấy trung bình trên lô.",
+        "mean_l1_penalty_per_image is right: sum of |h| per image, averaged over the batch.",
+        "mean_l1_penalty_per_image đúng: tổng |h| của mỗi ảnh, lấy trung bình trên lô.",
     )
 
 

@@ -94,16 +94,16 @@ def check_reparameterize(reparameterize, g: torch.Generator) -> tuple[str, str]:
 
 
 @check("gaussian_kl", POINTS)
-def check_gaussian_kl(gaussian_kl, g: torch.Generator) -> tuple[str, str]:
-    """``gaussian_kl(mu, logvar) -> (B,)``: KL(N(mu, diag exp(logvar)) || N(0, I)) per image."""
+def check_gaussian_kl(gaussian_kl_per_image, g: torch.Generator) -> tuple[str, str]:
+    """``gaussian_kl_per_image(mu, logvar) -> (B,)``: KL(N(mu, diag exp(logvar)) || N(0, I))."""
     mu, logvar = random_posterior(g, logvar_std=1.0)
     b, latent = mu.shape
-    targets = ("course_utils.losses:gaussian_kl",)
+    targets = ("course_utils.losses:gaussian_kl_per_image",)
     kl = expect.returns(
-        gaussian_kl,
+        gaussian_kl_per_image,
         mu,
         logvar,
-        what="gaussian_kl(mu, logvar)",
+        what="gaussian_kl_per_image(mu, logvar)",
         forbidden=targets,
         shape=(b,),
         hint=(
@@ -112,15 +112,17 @@ def check_gaussian_kl(gaussian_kl, g: torch.Generator) -> tuple[str, str]:
         ),
     )
     zeros = torch.zeros(2, latent)
-    zero = expect.returns(gaussian_kl, zeros, zeros, what="gaussian_kl(0, 0)", forbidden=targets)
+    zero = expect.returns(
+        gaussian_kl_per_image, zeros, zeros, what="gaussian_kl_per_image(0, 0)", forbidden=targets
+    )
     ref = kl_reference(mu, logvar)
-    expect.close(kl, ref, "gaussian_kl(mu, logvar)", kl_mistakes(mu, logvar, ref))
-    expect.close(zero, torch.zeros(2), "gaussian_kl(0, 0)")
-    expect.backward(kl, "gaussian_kl(mu, logvar)")
+    expect.close(kl, ref, "gaussian_kl_per_image(mu, logvar)", kl_mistakes(mu, logvar, ref))
+    expect.close(zero, torch.zeros(2), "gaussian_kl_per_image(0, 0)")
+    expect.backward(kl, "gaussian_kl_per_image(mu, logvar)")
     expect.gradient_reaches(mu, "mu", "mu")
     return (
-        "gaussian_kl is right: one KL per image, zero when mu = 0 and logvar = 0.",
-        "gaussian_kl đúng: mỗi ảnh một KL, bằng 0 khi mu = 0 và logvar = 0.",
+        "gaussian_kl_per_image is right: one KL per image, zero when mu = 0 and logvar = 0.",
+        "gaussian_kl_per_image đúng: mỗi ảnh một KL, bằng 0 khi mu = 0 và logvar = 0.",
     )
 
 

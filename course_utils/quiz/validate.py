@@ -154,7 +154,10 @@ def _question(q: Any, i: int, sealed: bool, seen: set, bad_at) -> Question | Non
         bad(f"partial_credit must be true or false, and only with type: multiple; got {partial!r}")
     check = q.get("check")
     if check is not None and not (isinstance(check, dict) and isinstance(check.get("fn"), str)):
-        bad("check must be a mapping with 'fn' and 'args', e.g. {fn: gaussian_kl, args: {...}}")
+        bad(
+            "check must be a mapping with 'fn' and 'args', e.g. "
+            "{fn: gaussian_kl_per_image, args: {...}}"
+        )
     if correct is None:
         return None
     hidden = encode(feedback) if feedback else None
