@@ -175,8 +175,10 @@ def test_widget_cells_are_ignored_by_nbval():
                 )
 
 
-def test_ruff_is_clean():
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=" ".join)
+def test_ruff_is_clean(command):
+    """``ruff check`` (lint) and ``ruff format --check`` (layout) both pass on the repository."""
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", str(ROOT)], capture_output=True, text=True
+        [sys.executable, "-m", "ruff", *command, str(ROOT)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr

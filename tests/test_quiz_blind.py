@@ -73,8 +73,10 @@ def test_strategy_choices_on_the_hand_made_bank():
     assert en["shortest"] == [(1,), (2,)]  # "Lyon" and "Nice": a tie, as for "longest"
     assert strategy_choices(HAND, capital, "vi")["shortest"] == [(2,)]
     assert strategy_choices(HAND, sky, "en")["shortest"] == [(0,)]
-    assert strategy_choices(HAND, evens, "en")["shortest"] == strategy_choices(
-        HAND, evens, "en")["chance"]  # four one-letter options: every pair ties
+    assert (
+        strategy_choices(HAND, evens, "en")["shortest"]
+        == strategy_choices(HAND, evens, "en")["chance"]
+    )  # four one-letter options: every pair ties
     assert strategy_choices(HAND, evens, "en")["first"] == [(0, 1)]  # "tick the first two"
     assert strategy_choices(HAND, evens, "en")["position"] == [(0, 1), (0, 2), (0, 3)]
     assert len(strategy_choices(HAND, primes, "en")["chance"]) == 10  # every pair of 5
