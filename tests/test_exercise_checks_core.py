@@ -188,3 +188,29 @@ def test_returns_calls_under_forbid_and_names_a_wrong_shape_with_its_hint():
         expect.returns(lambda t: None, a, what="s(a)")
     assert info.value.note == "returned None"
     assert expect.returns(lambda t: t.sum(1), a, what="s(a)", shape=(5,)).shape == (5,)
+
+
+def test_every_task_but_the_predict_questions_has_a_success_message_in_both_languages():
+    """``passed.PASSED`` and the lessons' POINTS name the same tasks; each message is bilingual."""
+    from course_utils.exercise_checks.passed import PASSED
+
+    graded = {task for task in ec.POINTS if not task.startswith("predict_")}
+    assert set(PASSED) == graded
+    for english, vietnamese in PASSED.values():
+        assert english and vietnamese and english != vietnamese
+
+
+def test_a_passing_check_fills_its_values_into_the_success_message(monkeypatch):
+    """A check that returns values gets PASSED[task] formatted with them, in each language."""
+    from course_utils.exercise_checks import passed
+
+    monkeypatch.setitem(passed.PASSED, "demo_task", ("right (D={d}).", "đúng (D={d})."))
+
+    @core.check("demo_task", {"demo_task": 1})
+    def check_demo(answer):
+        expect.tensor(answer, "answer")
+        return {"d": answer.shape[0]}
+
+    result = check_demo(torch.zeros(7))
+    assert result.passed and (result.en, result.vi) == ("right (D=7).", "đúng (D=7).")
+    assert not check_demo("not a tensor").passed
