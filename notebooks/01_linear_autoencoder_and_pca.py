@@ -731,8 +731,8 @@ print("closest to PCA's error:", closest)
 # too. The mechanism: a constant 3e-3 keeps taking large steps to the very last one, so the
 # weights end wherever the last jitter left them; a constant 1e-3 jitters less but also moves
 # more slowly; the cosine schedule takes large steps early and small ones at the end, which is
-# why the course trains with it. The same settling happened on the toy cloud, where the decay
-# brought the leak off the plane down to the tolerance.
+# why the course trains with it. The toy cloud of section 4 showed the same settling, on the
+# leak off the plane.
 #
 # **The whole curve.** PCA costs one decomposition, so we can draw its test error for every $k$ up to 200,
 # and place the three autoencoders on it.
