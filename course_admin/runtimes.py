@@ -32,7 +32,8 @@ from nbclient import NotebookClient
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column)
     "00": "nothing (tour, data, quiz)",
-    "01": "PCA, 3 linear AEs (k = 2, 10, 32), a curve AE, a nonlinear AE",
+    "01": "PCA, 5 linear AEs (k = 2, 10, 32; k = 10 twice more at constant rates), "
+    "3 toy linear AEs, a curve AE, a nonlinear AE",
     "02": "dense and tied stacked AEs, a digit AE",
     "03": "a dense and 2 conv AEs (BatchNorm), an LSTM AE",
     "04": "a denoising AE with a skip path (3 noise kinds), a 2-D toy DAE",
