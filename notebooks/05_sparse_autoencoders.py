@@ -232,7 +232,8 @@ for q in (0.01, 0.09, 0.5):
 #
 # 1. no penalty at all;
 # 2. the L1 activity penalty, at three weights $\lambda$;
-# 3. the KL penalty with target $p = 0.05$ and weight $\beta = 3$.
+# 3. the KL penalty with target $p = 0.05$ and weight $\beta = 3$, strong enough to bring the
+#    mean activation close to $p$ (section 4 checks it on the test images).
 #
 # **A fair comparison needs a common level of sparsity.** The L1 penalty has no target, so we
 # train it at three weights and keep, for the comparisons below, the one whose mean activation
@@ -587,8 +588,11 @@ for name in (L1, "KL"):
 # slopes), or because its weights shrank. Nothing in their loss asked for either.
 #
 # **Training a contractive autoencoder.** Now the penalty itself goes into the loss: the
-# reconstruction error per image plus $\lambda\,\Omega_C$, averaged over the batch. Written out
-# for one batch, and checked against `SparseObjective("contractive", weight)`:
+# reconstruction error per image plus $\lambda\,\Omega_C$, averaged over the batch, with
+# $\lambda = 0.1$: strong enough to shrink $\lVert J \rVert_F^2$ many times over, weak enough to
+# keep the test error in the range of the penalised sparse models (theirs are in section 4;
+# the contractive model's and its $\lVert J \rVert_F^2$ are printed below).
+# Written out for one batch, and checked against `SparseObjective("contractive", weight)`:
 
 # %%
 CONTRACTIVE_WEIGHT = 0.1
