@@ -34,7 +34,8 @@ module               what it holds                                     first use
 ``conv``             conv and LSTM autoencoders, shape tables          lesson 03
 ``corruption``       noise functions, Gaussian blur baseline, PSNR     lesson 04
 ``denoising``        ``DenoisingObjective``, PSNR table, figures       lesson 04
-``sparse``           sparse AE; L1, KL, contractive penalties; units   lesson 05
+``sparse``           sparse and top-k AEs; L1, KL, contractive penalty lesson 05
+``contractive``      the encoder's Jacobian: spectrum, directions      lesson 05
 ``vae``              reparameterize, VAE loss, MLP/conv VAE, warm-up   lesson 06
 ``elbo``             negative ELBO, importance sampling, active units  lesson 06
 ``vae_views``        samples, manifold grids, interpolation, sliders   lesson 06

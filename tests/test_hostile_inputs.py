@@ -84,6 +84,7 @@ MODELS = {
     "TiedAutoencoder": ModelSpec({"hidden": (32,), "n_latent": 2}, (2,), "n_latent=2"),
     "SkipDenoisingAutoencoder": ModelSpec({"hidden": (32,), "n_latent": 8}, (8,), "n_latent=8"),
     "SparseAutoencoder": ModelSpec({"n_code": 16}, (16,), "n_code=16"),
+    "TopKSparseAutoencoder": ModelSpec({"n_code": 16, "k": 4}, (16,), "n_code=16"),
     "ConvAutoencoder": ModelSpec({"n_latent": 8, "channels": (4, 8)}, (8,), "n_latent=8",
                                  conv=True),
     "LSTMAutoencoder": ModelSpec({"n_latent": 8, "hidden": 16}, (8,), "n_latent=8", conv=True),
