@@ -351,23 +351,26 @@ from course_utils.denoising import total_variation_per_image as roughness
 test_x = data.test.x[:2000]  # the test images of every comparison below
 
 
-def roughness_report(model: nn.Module, name: str) -> None:
-    """Mean roughness of the clean target, the noisy input and the model's output, per kind."""
+def roughness_report(models: dict) -> None:
+    """Mean roughness of the clean targets, the noisy inputs and each model's outputs, per kind."""
     clean = test_x[:1000]
     for kind, level in SHOWN:
         noisy = corrupt(clean, kind, level, torch.Generator().manual_seed(0))
-        r_clean, r_noisy, r_out = (roughness(x).mean().item() for x in (clean, noisy, denoise(model, noisy)))
-        print(f"{kind:>16} {level}: clean {r_clean:5.1f}, noisy {r_noisy:6.1f}, {name} {r_out:5.1f}"
-              f" -> smoother than the clean target: {r_out < r_clean}")
+        r_clean = roughness(clean).mean().item()
+        line = f"{kind:>16} {level}: clean {r_clean:5.1f}, noisy {roughness(noisy).mean():5.1f}"
+        for name, model in models.items():
+            r_out = roughness(denoise(model, noisy)).mean().item()
+            line += f" | {name} {r_out:5.1f}, smoother than clean: {r_out < r_clean}"
+        print(line)
 
 
-roughness_report(plain, "plain DAE")
+roughness_report({"plain DAE": plain})
 
 # %% [markdown]
 # Read the verdicts. A denoiser that cannot tell fine texture from noise removes both, and then
 # its output is smoother than the clean target: the texture the noise destroyed cannot be
-# recovered, so the model returns a plausible average. We will meet a model below for which
-# this stops being true.
+# recovered, so the model returns a plausible average. Section 5 measures the same for a model
+# that can pass pixels around its code.
 #
 # ## 4. Measuring it: PSNR against non-learned denoisers
 #
@@ -463,16 +466,19 @@ print(f"PCA projection with k = 256 on CLEAN test images: {pca_clean:.2f} dB")
 
 # %% [markdown]
 # Read the lines from the top. Where the noise is heavy, the learned denoiser has the most to
-# gain: it knows what clothes look like, while the baselines only know that images are smooth
+# gain: it knows what the images look like, while the baselines only know that images are smooth
 # (blur), free of lone dots (median) or close to a linear subspace (PCA). The mild levels are
 # where it is weakest, and the last two lines say why. Every output of the plain DAE has passed
-# through 256 numbers, and its PSNR stays at or below the best value printed, whatever the
-# input, even a perfectly clean one: that is the model's **error floor**, set by what a
-# 256-number code can carry and by its training. Where the noisy input already scores near or
-# above that floor (compare it with the "noisy" column at the mildest levels), the plain DAE has
-# little to remove and much to lose: it can come out worse than doing nothing, and the PCA
-# projection, which keeps 256 directions of the image itself, scores far higher on clean
-# images. The verdicts above say at which levels another method won in this run.
+# through 256 numbers, and its PSNR stays near the best value printed whatever the input, even
+# a perfectly clean one: that is the model's **error floor**, set by what a 256-number code can
+# carry and by its training. Where the noisy input already scores near or above that floor
+# (compare it with the "noisy" column at the mildest levels), the plain DAE has little to remove
+# and much to lose: it can come out worse than doing nothing. Compare also the PCA projection's
+# score on clean images, printed last: with 256 directions of the image itself and no code to
+# squeeze through, a linear projection can keep far more detail. (On the embedded fallback
+# digits, 8 x 8 scans enlarged to 28 x 28, every image lies in a subspace of at most 64
+# dimensions, so there PCA with $k = 256$ gives clean images back almost exactly.) The
+# verdicts above say at which levels another method won in this run.
 #
 # ## 5. A skip path around the bottleneck
 #
@@ -568,25 +574,25 @@ psnr_curves_figure(rows, title=f"{data.name}: learned vs non-learned denoisers (
 # salt-and-pepper, the blur and the PCA projection against Gaussian noise. The two learned
 # denoisers map the damaged image to a plausible clean one, so their curves fall more slowly.
 # At the mild end the skip path matters: the lines printed for the mildest levels compare the
-# two learned models with each other and with doing nothing. At the heavy end, look at where
-# the plain DAE wins (the last printed line): when almost every pixel is damaged, keeping some
-# of them through the skip helps little and can let noise through. The principle: a learned
-# denoiser pays off once the noise costs more than its own reconstruction error, and a skip
-# path lowers that error for the details a bottleneck loses.
+# two learned models with each other and with doing nothing. At the heavy end the two learned
+# curves come close: when almost every pixel is damaged, there is little worth keeping through
+# the skip (the line "where another method wins" above says whether the plain DAE won
+# anywhere). The principle: a learned denoiser pays off once the noise costs more than its own
+# reconstruction error, and a skip path lowers that error for the details a bottleneck loses.
 #
 # The skip has a price, which the roughness measure of section 3 shows: where the trust is
 # high, whatever noise the noisy pixel carries reaches the output too.
 
 # %%
-roughness_report(dae, "skip DAE")
+roughness_report({"plain DAE": plain, "skip DAE": dae})
 
 # %% [markdown]
-# Compare these numbers with the plain DAE's in section 3. The skip DAE's outputs are rougher
-# than the plain DAE's when its roughness is higher: it keeps fine texture the code cannot
-# carry, and some of the noise with it. Where the verdict is False, its output is rougher than
-# the clean image itself, which kept texture alone cannot explain: that is leftover noise. Look
-# for it in the figures below, as speckle on the bright parts of the clothes, where the trust
-# map is high, and compare with the plain DAE's smooth outputs in section 3.
+# Compare the two models line by line. Where the skip DAE's roughness is above the plain DAE's,
+# it keeps fine texture that the code cannot carry, and some of the noise with it. Where its
+# verdict is False, its output is rougher than the clean image itself, which kept texture alone
+# cannot explain: that is leftover noise. Look for it in the figures below, as speckle on the
+# bright parts of the clothes, where the trust map is high, and compare with the plain DAE's
+# smooth outputs in section 3.
 
 # %%
 from course_utils.denoising import denoising_view
