@@ -785,8 +785,10 @@ print(f"noisy training points within 0.25 of the centre: {(draws.norm(dim=1) <= 
 # not the density of the clean data, which on a circle is not even a smooth density in 2-D. Its
 # gradient $\nabla \log p_\sigma$ is called the **score**. So the red arrows of the right panel
 # are the score of the noised data, scaled by $\sigma^2$: they point to where noisy points are
-# denser. That density grows from the centre all the way to the circle, which is why even the
-# arrows near the centre point outwards. Two conditions matter. The formula holds
+# denser. That density grows from the centre outwards up to a ring just inside the circle
+# (where the optimal denoiser leaves a point where it is), which is why even the arrows near the
+# centre point outwards, and why points on the circle itself get short arrows pointing slightly
+# inwards. Two conditions matter. The formula holds
 # for **Gaussian** noise only: for masking or salt-and-pepper the optimal denoiser is still the
 # posterior mean, but it is not a scaled score. And the noise must be the Gaussian itself; the
 # clipped noise of our images is not exactly Gaussian. Alain and Bengio (2014) showed the
