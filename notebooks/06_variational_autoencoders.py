@@ -763,9 +763,10 @@ print(f"{n_iw} binarized test images: -ELBO {elbo_nll:.1f} | importance sampled 
 # The second can be measured directly. Give each of a few test images its *own* $(\mu, \log
 # \sigma^2)$, start them at the encoder's output, and tune them by gradient descent on that
 # image's negative ELBO with the decoder frozen (`optimized_gaussian_nelbo` in
-# `course_utils/elbo.py`, twenty lines). What the tuning gains is amortization gap; what stays
-# between the tuned Gaussian and the importance-sampled estimate is, up to the errors of both
-# estimates, the approximation gap.
+# `course_utils/elbo.py`, twenty lines). What the tuning gains is amortization gap; a hundred
+# tuning steps find a good Gaussian, not necessarily the best, so the gap is at least that
+# large. What stays between the tuned Gaussian and the importance-sampled estimate is, up to the
+# errors of both estimates, the approximation gap.
 
 # %%
 from course_utils.elbo import optimized_gaussian_nelbo
@@ -986,12 +987,12 @@ print(f"-> 2-D: the VAE's reconstructions are {compare('VAE 2-D', 'plain AE 2-D'
 rows_figure({name: images[:10] for name, images in sharpness.items()}, title="reconstructions decoded at mu(x)")
 
 # %% [markdown]
-# Read the two verdicts together. Where the bottleneck is tight (2-D), both models blur and the
-# KL adds little or nothing; where it is loose (20-D), any extra greyness of the VAE is its own:
-# its decoder is trained on noisy codes $z = \mu + \sigma\varepsilon$, and the KL keeps the
-# ellipses from shrinking to points, so each output still serves several images. Lowering the
-# KL's weight shrinks the ellipses; lesson 07's $\beta$-VAE measures what that does to the
-# reconstructions and the samples.
+# Read the two verdicts together. Where the bottleneck is tight (2-D), a verdict "about as grey"
+# means the bottleneck alone blurs both models; where it is loose (20-D), any extra greyness of
+# the VAE is its own: its decoder is trained on noisy codes $z = \mu + \sigma\varepsilon$, and the
+# KL keeps the ellipses from shrinking to points, so each output still serves several images.
+# Lowering the KL's weight shrinks the ellipses; lesson 07's $\beta$-VAE measures what that does
+# to the reconstructions and the samples.
 #
 # ## 7. Switched-off dimensions, posterior collapse and KL warm-up
 #
@@ -1030,7 +1031,7 @@ vae50 = vae50.cpu()
 res50 = negative_elbo(vae50, xb_test, generator=torch.Generator().manual_seed(0))
 n20, _ = active_units(vae20, x_test)
 n50, mu_var50 = active_units(vae50, x_test)
-kl50 = kl_per_dimension(vae50, x_test)  # (50,) nats
+kl50 = kl_per_dimension(vae50, xb_test)  # (50,) nats, on the binarized test images like res50
 least30 = mu_var50.argsort()[:30]  # the 30 dimensions whose mu_j(x) varies least
 print(f"active units (Var mu > 0.01): 20-D VAE {n20} of 20 | 50-D VAE {n50} of 50")
 gain = res20["loss"] - res50["loss"]  # > 0: the 50-D model's bound is better
@@ -1067,8 +1068,8 @@ kl_per_dimension_figure({"20-D": mu_var20, "50-D": mu_var50}, threshold=0.01, yl
 
 # %% [markdown]
 # Read the printed lines and the bars (sorted, log scale, Burda's 0.01 dashed). If the extra 30
-# dimensions improved the negative ELBO by little or nothing, carry a small share of the KL and
-# barely move the decoded image, the model did not use the extra room: those dimensions are switched off in every
+# dimensions did not improve the negative ELBO, or only a little, carry a small share of the KL
+# and barely move the decoded image, the model did not use the extra room: those dimensions are switched off in every
 # sense at once, with $\mu_j(x)$ nearly constant, $\sigma_j$ near the prior's 1, almost no KL, and
 # a decoder that ignores them. The ELBO chose how many dimensions to use, not us. When the
 # largest Var printed for the 30 sits above 0.01, the count of active units includes surplus
@@ -1153,7 +1154,8 @@ kl_per_dimension_figure({"50-D, no warm-up": mu_var50, "50-D, KL warm-up": mu_va
 # > - *Treating $\mu, \sigma$ as parameters.* They are encoder outputs; the weights are trained.
 # > - *Applying a sigmoid inside the model and BCE-with-logits outside.* The VAE's decoder outputs
 # >   logits; `sigmoid` only for pictures.
-# > - *Hundreds of epochs for a 2-D MNIST VAE.* A few epochs from memory suffice (section 5).
+# > - *Hundreds of epochs for a 2-D MNIST VAE.* About 1,500 optimizer steps on images held in
+# >   memory suffice (section 5): a few epochs of 60,000 images.
 #
 # ## Summary
 #
