@@ -20,6 +20,7 @@ Shapes: images (B, 1, 28, 28) or (B, 784); mu, logvar, z (B, L); decoder logits 
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Literal
 
@@ -158,6 +159,8 @@ class KLWarmup(Callback):
         ``KLWarmup(objective, fraction=0.3)``    the first 30% of all optimizer steps
     Early in training the KL term easily wins (it can be made zero by ignoring the input); the
     warm-up lets the decoder learn to use z first. Beta is set before every optimizer step.
+    Once training runs, ``end_step`` is the optimizer step at which beta reaches ``target`` and
+    ``end_epoch`` the epoch (1-based; 0 for no warm-up) that step belongs to.
 
     The old call forms ``KLWarmup(objective, 3)`` / ``KLWarmup(objective, 0.3)`` (an int meant
     epochs, a float a fraction) and ``warmup=`` still work for one release, with a warning.
@@ -197,6 +200,8 @@ class KLWarmup(Callback):
             )
         self.objective, self.target = objective, target
         self.epochs, self.fraction = epochs, fraction
+        self.end_step: int | None = None  # set when training starts (on_batch_start)
+        self.end_epoch: int | None = None
 
     def warmup_steps(self, state: TrainState) -> int:
         """The number of optimizer steps over which beta rises from 0 to ``target``."""
@@ -205,7 +210,10 @@ class KLWarmup(Callback):
         return self.epochs * state.steps_per_epoch
 
     def on_batch_start(self, state: TrainState) -> None:
-        self.objective.beta = warmup_beta(state.step, self.warmup_steps(state), self.target)
+        steps = self.warmup_steps(state)
+        self.end_step = steps  # from fit's own step count; step s (1-based) is in epoch ceil(s/n)
+        self.end_epoch = math.ceil(steps / state.steps_per_epoch)
+        self.objective.beta = warmup_beta(state.step, steps, self.target)
 
 
 def _is_int(value) -> bool:

@@ -163,12 +163,17 @@ def latent_view(
 
 
 def kl_per_dimension_figure(
-    per_dim: dict[str, Tensor], threshold: float | None = None, ylabel: str = "average KL (nats)"
+    per_dim: dict[str, Tensor],
+    threshold: float | None = None,
+    ylabel: str = "average KL (nats)",
+    logy: bool = False,
 ) -> Figure:
     """Bar chart of a per-dimension statistic (by default the average KL), one panel per model.
 
-    With ``threshold`` a dashed line is drawn and each title counts the dimensions above it;
-    lesson 06 passes the variance of mu_j(x) with Burda's 0.01 (``elbo.active_units``).
+    ``per_dim``: {panel title: values (L,)}, drawn sorted, largest first. With ``threshold`` a
+    dashed line is drawn and each title counts the dimensions above it; lesson 06 passes the
+    variance of mu_j(x) with Burda's 0.01 (``elbo.active_units``) and ``logy=True``, so that
+    values far below the line stay visible.
     """
     fig = NotebookFigure(figsize=(4.5 * len(per_dim), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(per_dim), sharey=True))
@@ -180,7 +185,9 @@ def kl_per_dimension_figure(
             used = int((kl > threshold).sum())
             ax.axhline(threshold, color="grey", ls="--", lw=1)
             title = f"{name}: {used} of {len(kl)} above {threshold:g}"
-        ax.set(xlabel="latent dimension (sorted by KL)", title=title)
+        ax.set(xlabel="latent dimension (sorted, largest first)", title=title)
+        if logy:
+            ax.set_yscale("log")
         ax.set_xticks(range(1, len(kl) + 1, max(1, len(kl) // 10)))
         ax.grid(alpha=0.3, axis="y")
     axes[0].set_ylabel(ylabel)
@@ -234,4 +241,46 @@ def posterior_figure(
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
+    return fig
+
+
+def terms_by_step_figure(
+    log,
+    keys: Sequence[str] = ("recon", "kl"),
+    marks: dict[str, float] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """The ELBO's terms against the optimizer step, one panel per key, from ``elbo.ElboTermsLog``.
+
+    ``log`` has rows {"step", "beta", "loss", "recon", "kl", ...}; ``keys`` picks the panels
+    (any of them, e.g. ("beta", "recon", "kl")). ``marks`` {label: step} draws labelled dashed
+    vertical lines (e.g. the end of a KL warm-up) on every panel.
+    """
+    rows = getattr(log, "rows", None)
+    if not rows or "step" not in rows[0]:
+        raise ValueError(
+            "terms_by_step_figure expects the ElboTermsLog passed to fit as a callback, with at "
+            f"least one recorded row, but received {type(log).__name__} with rows={rows!r:.60}. "
+            "Pass callbacks=[log] to fit and train first."
+        )
+    missing = [k for k in keys if k not in rows[0]]
+    if missing:
+        raise ValueError(
+            f"terms_by_step_figure expects keys among {sorted(rows[0])}, but received {missing}."
+        )
+    names = {"beta": "beta (KL weight)", "recon": "recon (nats/image)", "kl": "KL (nats/image)",
+             "loss": "recon + KL (nats/image)"}  # fmt: skip
+    steps = [row["step"] for row in rows]
+    fig = NotebookFigure(figsize=(3.6 * len(keys), 3.0), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(keys)))
+    for ax, key in zip(axes, keys, strict=True):
+        ax.plot(steps, [row[key] for row in rows], "-o", markersize=2, lw=1.2)
+        for i, (label, step) in enumerate((marks or {}).items()):
+            ax.axvline(step, color=f"C{i + 1}", ls="--", lw=1, label=label)
+        ax.set(xlabel="optimizer step", ylabel=names.get(key, key))
+        ax.grid(alpha=0.3)
+    if marks:
+        axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     return fig
