@@ -38,7 +38,7 @@ WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column
     "04": "a denoising AE with a skip path (3 noise kinds), a 2-D toy DAE",
     "05": "sparse AEs (L1, KL, contractive)",
     "06": "an AE, 2-D and 20-D VAEs, a conv VAE, KL warm-up",
-    "07": "beta-VAEs, a conditional VAE, a Gumbel-softmax VAE",
+    "07": "6 beta-VAEs, a CVAE and a 2-D VAE, 2 Gumbel-softmax VAEs, a tiny VQ-VAE, a classifier",
 }
 CELL_TIMEOUT = {"full": 900, "fast": 300}  # seconds per cell before a hang becomes an error
 
