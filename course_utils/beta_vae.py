@@ -114,12 +114,13 @@ def aggregate_posterior_kl(model: nn.Module, x: Tensor, batch_size: int = 1000) 
 
 
 def tradeoff_figure(sweep: BetaSweep, highlight: float | None = None) -> Figure:
-    """Test reconstruction loss and KL (nats per image) against beta, log-scaled beta axis.
+    """Test reconstruction loss and KL (nats per image) against beta (log-scaled beta axis), and
+    the two against each other: the rate-distortion curve, one point per beta.
 
     The titles name what is plotted, never which way it goes: the run decides that.
     """
-    fig = NotebookFigure(figsize=(9, 3.3), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
+    fig = NotebookFigure(figsize=(12.5, 3.3), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(1, 3)
     for ax, key, colour in ((ax1, "recon", "tab:blue"), (ax2, "kl", "tab:red")):
         ax.plot(sweep.betas, sweep.column(key), "o-", color=colour)
         ax.set_xscale("log", base=2)
@@ -130,6 +131,13 @@ def tradeoff_figure(sweep: BetaSweep, highlight: float | None = None) -> Figure:
             ax.axvline(highlight, color="grey", ls="--")
     ax1.set_title("distortion: reconstruction term")
     ax2.set_title("rate: KL term")
+    ax3.plot(sweep.column("kl"), sweep.column("recon"), "o-", color="tab:purple")
+    for beta, kl, recon in zip(sweep.betas, sweep.column("kl"), sweep.column("recon"), strict=True):
+        ax3.annotate(f"beta {beta:g}", (kl, recon), textcoords="offset points", xytext=(4, 4),
+                     fontsize=8)  # fmt: skip
+    ax3.set(xlabel="rate: test KL (nats/image)", ylabel="distortion: test recon (nats/image)",
+            title="distortion against rate")  # fmt: skip
+    ax3.grid(alpha=0.3)
     return fig
 
 

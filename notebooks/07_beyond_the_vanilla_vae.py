@@ -210,7 +210,10 @@ curves_figure({f"beta {b:g}": log for b, log in zip(BETAS, sweep.logs, strict=Tr
 # budget", not as converged. The KL panel shows each model's rate levelling off towards a value
 # set by its $\beta$.
 #
-# The trade-off as a picture, on the test images (a dashed line marks $\beta = 1$):
+# The trade-off as a picture, on the test images: each term against $\beta$ (a dashed line marks
+# $\beta = 1$), and the two against each other, the **rate-distortion curve**. Each point is one
+# model; moving along the curve trades nats of rate for nats of distortion, and $\beta$ picks the
+# point. (At $\beta = 1$ the model minimises rate + distortion, the negative ELBO.)
 
 # %%
 from course_utils.beta_vae import tradeoff_figure

@@ -30,7 +30,10 @@ def test_beta_figures_and_view_switch_models():
         {"beta": 4.0, "recon": 120.0, "kl": 3.0, "loss": 123.0},
     ]
     sweep = BetaSweep(rows, models)
-    assert len(tradeoff_figure(sweep, highlight=4.0).axes) == 2
+    fig = tradeoff_figure(sweep, highlight=4.0)
+    assert len(fig.axes) == 3
+    assert list(fig.axes[2].lines[0].get_xdata()) == [10.0, 3.0]  # x: the KL (rate)
+    assert list(fig.axes[2].lines[0].get_ydata()) == [100.0, 120.0]  # y: the recon (distortion)
     assert "beta = 4" in beta_figure(sweep, 4.0, X)._suptitle.get_text()
     view = beta_view(sweep, X)
     assert "beta = 1" in view.figure._suptitle.get_text()
