@@ -1027,8 +1027,8 @@ print(f"downsampling factor per side: {512 // 64}; MNIST VAE of lesson 06: 784 -
 # > - *Reading "higher $\beta$ is better disentanglement" as "higher $\beta$ is better".* It
 # >   costs reconstruction quality, measured in the table above, and whether it disentangles is a
 # >   measurement (the gap table), not a consequence of the formula.
-# > - *Counting active dimensions by their KL.* The course counts a dimension as active when its
-# >   mean code varies over the data, $\operatorname{Var}_x[\mu_j(x)] > 0.01$.
+# > - *Mixing definitions of an "active" dimension.* Counts by KL and by the variance of $\mu$ can
+# >   differ; the course uses one, $\operatorname{Var}_x[\mu_j(x)] > 0.01$ (Burda et al.).
 # > - *A CVAE whose decoder does not get the label.* Then $z$ must still encode the class and
 # >   the label only helps the encoder; both networks need it.
 # > - *Reading the 10 categories of a discrete latent as the 10 digits.* They are code values the
