@@ -37,9 +37,9 @@ WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column
     "02": "dense and tied stacked AEs, a digit AE",
     "03": "a dense and 2 conv AEs (BatchNorm), an LSTM AE",
     "04": "a plain denoising AE and one with a skip path (3 noise kinds), a 2-D toy DAE",
-    "05": "sparse AEs (L1, KL, contractive)",
-    "06": "an AE, 2-D and 20-D VAEs, a conv VAE, KL warm-up",
-    "07": "beta-VAEs, a conditional VAE, a Gumbel-softmax VAE",
+    "05": "sparse AEs (none, L1 x3, KL), a top-k AE, a contractive AE",
+    "06": "an AE, 2-D, 20-D and two 50-D VAEs (one with KL warm-up), a conv VAE",
+    "07": "6 beta-VAEs, a CVAE and a 2-D VAE, 2 Gumbel-softmax VAEs, a tiny VQ-VAE, a classifier",
 }
 CELL_TIMEOUT = {"full": 900, "fast": 300}  # seconds per cell before a hang becomes an error
 

@@ -42,6 +42,9 @@ module               what it holds                                     first use
 ``beta_vae``         beta sweeps and the trade-off figures             lesson 07
 ``cvae``             the conditional VAE and its views                 lesson 07
 ``gumbel``           Gumbel-softmax discrete latents                   lesson 07
+``curves``           training terms logged every N steps (``StepLog``) lesson 07
+``code_probes``      what a code holds: class probes, style factors    lesson 07
+``vqvae``            a tiny VQ-VAE, codebook usage, a learned prior    lesson 07
 *exercises (import anything, imported by nothing)*
 ``exercise_checks``  the checks of the exercise notebooks (EN/VI)      lessons 01-07
 *old names, for one release (import nothing from course_admin)*

@@ -94,6 +94,8 @@ MODELS = {
                                 labels=True),
     "GumbelVAE": ModelSpec({"hidden": (32,), "n_vars": 3, "n_categories": 4}, (3, 4),
                            "F.one_hot(indices, 4)"),
+    "VQVAE": ModelSpec({"hidden": (32,), "n_slots": 3, "code_dim": 2, "n_codes": 4}, (3, 2),
+                       "decode_indices"),
 }  # fmt: skip
 NOT_MODELS = {  # nn.Module classes of the package that a student never feeds, and why
     "GaussianVAE": "a base class without layers: VAE and ConvVAE are its models",
