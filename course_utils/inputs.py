@@ -493,13 +493,8 @@ def _as_tensors(data: object, who: str, split_ok: bool) -> tuple[Tensor, ...]:
 
 
 def _check_like(tensors: tuple[Tensor, ...], like: tuple[Tensor, ...], who: str) -> None:
-    """A validation set must have the training set's form and image shape."""
-    if len(tensors) != len(like):
-        raise InputError(
-            f"{who} expects the same form as the training set ({len(like)} aligned "
-            f"tensor(s)), but received {len(tensors)}. Pass the validation set like the "
-            "training set, e.g. (x_valid, y_valid) when training on (x, y)."
-        )
+    """A validation set's images must have the training images' shape (``fit`` tries a
+    validation set of another form, e.g. x alone when training on (x, y), on the objective)."""
     x, x_train = tensors[0], like[0]
     if x.shape[1:] != x_train.shape[1:]:
         hint = "Prepare both sets the same way (the same reshaping, cropping and channels)."

@@ -336,6 +336,8 @@ def fit(
         valid = check_dataset(
             valid, "fit (the validation set)", _data_dtype(model), like=train_data
         )
+        if len(valid) != len(train_data):  # e.g. x alone for a model trained on (x, y)
+            _try_the_validation_form(model, objective, valid, len(train_data))
     epochs = check_size(epochs, "epochs", "fit")
     batch_size = check_size(batch_size, "batch_size", "fit")
     seed = check_seed(seed, "fit")
@@ -399,6 +401,22 @@ def fit(
     finally:
         bar.close()
     return state.history
+
+
+def _try_the_validation_form(model: nn.Module, objective, valid: Batch, n_train: int) -> None:
+    """A validation set of another form than the training set: fine if the objective can use
+    it (a plain autoencoder needs only x), else refused before any training."""
+    try:
+        with torch.no_grad(), eval_mode(model):
+            device = model_device(model)
+            call_objective(objective, model, tuple(t[:2].to(device) for t in valid), "fit")
+    except Exception as error:  # noqa: BLE001 - any failure: the form does not suit the model
+        raise InputError(
+            f"fit (the validation set) expects the form of the training set ({n_train} aligned "
+            f"tensors), but received {len(valid)}, which the objective cannot use "
+            f"({type(error).__name__}). Pass it like the training set, e.g. (x_valid, y_valid) "
+            "when training on (x, y)."
+        ) from error
 
 
 def make_adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:

@@ -59,14 +59,19 @@ def check_vae(model: object, who: str, prior: str | None = GAUSSIAN) -> None:
 
 
 def _check_dims(dims: Sequence[int], n_latent: int, who: str) -> list[int]:
-    """Latent dimensions to show: whole numbers from 0 to n_latent - 1."""
-    dims = list(dims)
+    """Latent dimensions to show: whole numbers from 0 to n_latent - 1 (ints or integer tensors,
+    e.g. ``kl.argsort(descending=True)[:3]``)."""
+    dims = [int(d) if _integer_scalar(d) else d for d in dims]
     if not dims or not all(is_whole(d) and 0 <= d < n_latent for d in dims):
         raise InputError(
             f"{who} expects dims among 0 .. {n_latent - 1} (the model has n_latent={n_latent}), "
             f"but received dims={dims!r}. Dimensions count from 0: z1 is dims=[0]."
         )
     return dims
+
+
+def _integer_scalar(d: object) -> bool:
+    return isinstance(d, Tensor) and d.numel() == 1 and not d.is_floating_point()
 
 
 def _one_image(x: object, who: str, name: str, dtype: torch.dtype) -> Tensor:

@@ -854,9 +854,10 @@ ROUND_2_MORE = {  # 30+ more careless inputs of the same kinds, for the entry po
                                  "a whole ImageData", "data.valid for validation"),
     "fit(valid=a NumPy array)": (_fit(_lin(), X, X.numpy()), VALID, "a tensor of images",
                                  "NumPy array of shape (6, 1, 28, 28)", "torch.from_numpy"),
-    "fit(valid=x only, training on (x, y))": (
-        _fit(_lin(), (X, torch.zeros(6)), X), VALID, "the same form as the training set",
-        "received 1", "(x_valid, y_valid)"),
+    "fit(cvae, (x, y), valid=x only)": (
+        _fit(_cvae(), (X, torch.zeros(6).long()), X, objective=VAEObjective()), VALID,
+        "the form of the training set (2 aligned tensors)", "received 1, which the objective "
+        "cannot use (InputError)", "(x_valid, y_valid)"),
     "fit(model, 'x')": (_fit(_lin(), "x"), FIT, "a tensor of images", "the str 'x'",
                         "Pass a torch tensor"),
     "predict(batch_size=0)": (lambda: predict(_lin(), X, batch_size=0), "predict",
@@ -993,12 +994,19 @@ def test_setup_course_names_the_gpus_a_machine_has(monkeypatch):
 
 
 def test_setup_course_seeds_nothing_before_refusing_a_seed():
-    torch.manual_seed(123)
-    expected = torch.rand(1)
-    torch.manual_seed(123)
+    import random
+
+    def draws():
+        return random.random(), np.random.rand(), torch.rand(1).item()  # noqa: NPY002
+
+    from course_utils.course import seed_everything
+
+    seed_everything(123)
+    expected = draws()
+    seed_everything(123)
     with pytest.raises(InputError):
-        _setup(seed="42")()
-    assert torch.equal(torch.rand(1), expected)  # the global generators were left alone
+        _setup(seed="42")()  # random.seed("42") would have worked: the check comes first
+    assert draws() == expected  # the global generators were left alone
 
 
 def test_history_last_on_an_empty_history():
@@ -1077,9 +1085,12 @@ def test_cvae_labels_given_as_floats_are_not_told_about_one_hot_vectors():
      lambda: predict(_lin(), _image_data().test.x),
      lambda: fit(_lin(), X[:, 0], X[:, 0], epochs=1, verbose=False),
      lambda: predict(_cvae(), X, torch.zeros(6).long()),
-     lambda: _views().traversal_figure(_vae(), torch.zeros(1, 2), [0])],
+     lambda: _views().traversal_figure(_vae(), torch.zeros(1, 2), [0]),
+     lambda: fit(_lin(), _image_data().train, _image_data().valid.x, epochs=1, verbose=False),
+     lambda: _views().traversal_figure(_vae(3), torch.zeros(3), torch.tensor([2, 0]))],
     ids=["fit on splits", "evaluate on a split", "predict on split.x", "(N, 28, 28) dense",
-         "predict with labels", "traversal from a (1, L) code"],
+         "predict with labels", "traversal from a (1, L) code", "a plain AE: valid x only",
+         "dims as a tensor of indices"],
 )  # fmt: skip
 def test_what_looks_careless_but_is_right_still_works(good):
     good()
