@@ -25,7 +25,7 @@ from course_utils.corruption import (
     median_filter,
     psnr,
 )
-from course_utils.inputs import check_codes, model_dtype
+from course_utils.inputs import check_codes, check_sizes, check_widths, model_dtype
 from course_utils.losses import sse_per_image
 from course_utils.models import flatten_input, mlp
 from course_utils.pca import PCA
@@ -124,6 +124,8 @@ class SkipDenoisingAutoencoder(nn.Module):
     """
 
     def __init__(self, n_inputs: int = 784, hidden: tuple[int, ...] = (512,), n_latent: int = 256):
+        check_sizes("SkipDenoisingAutoencoder", n_inputs=n_inputs, n_latent=n_latent)
+        hidden = check_widths(hidden, "hidden", "SkipDenoisingAutoencoder")
         super().__init__()
         self.n_inputs, self.n_latent = n_inputs, n_latent
         self.encoder = mlp([n_inputs, *hidden, n_latent])  # (B, 784) -> (B, n_latent)

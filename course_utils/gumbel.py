@@ -14,7 +14,16 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.deprecation import deprecated_alias
-from course_utils.inputs import InputError, check_tensor, describe, model_dtype
+from course_utils.inputs import (
+    InputError,
+    check_positive,
+    check_size,
+    check_sizes,
+    check_tensor,
+    check_widths,
+    describe,
+    model_dtype,
+)
 from course_utils.losses import bce_per_image
 from course_utils.models import flatten_input, mlp
 from course_utils.train import Callback, TrainState, predict
@@ -67,6 +76,8 @@ class GumbelVAE(nn.Module):
     ``temperature`` is an attribute: ``TemperatureAnnealing`` lowers it during training.
     """
 
+    latent_prior = "uniform categorical"  # ``vae_views``: decodable, but not a Gaussian code
+
     def __init__(
         self,
         n_inputs: int = 784,
@@ -77,6 +88,10 @@ class GumbelVAE(nn.Module):
         hard: bool = False,
         activation: type[nn.Module] = nn.ReLU,
     ) -> None:
+        check_sizes("GumbelVAE", n_inputs=n_inputs, n_vars=n_vars)
+        check_size(n_categories, "n_categories", "GumbelVAE", minimum=2)  # 1 category: no choice
+        hidden = check_widths(hidden, "hidden", "GumbelVAE")
+        check_positive(temperature, "temperature", "GumbelVAE", "1.0")
         super().__init__()
         self.n_inputs, self.n_vars, self.n_categories = n_inputs, n_vars, n_categories
         self.temperature, self.hard = temperature, hard

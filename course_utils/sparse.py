@@ -33,7 +33,7 @@ from matplotlib.ticker import FixedLocator, NullFormatter, PercentFormatter
 from torch import Tensor, nn
 
 from course_utils.deprecation import deprecated_alias
-from course_utils.inputs import check_codes, model_dtype
+from course_utils.inputs import check_codes, check_sizes, model_dtype
 from course_utils.losses import sse_per_image
 from course_utils.models import flatten_input
 from course_utils.plots import NotebookFigure, as_images
@@ -50,6 +50,7 @@ class SparseAutoencoder(nn.Module):
     """
 
     def __init__(self, n_inputs: int = 784, n_code: int = 1024) -> None:
+        check_sizes("SparseAutoencoder", n_inputs=n_inputs, n_code=n_code)
         super().__init__()
         self.n_inputs, self.n_code = n_inputs, n_code
         self.encoder = nn.Linear(n_inputs, n_code)

@@ -32,7 +32,9 @@ from course_utils.inputs import (
     check_codes,
     check_images,
     check_same_shape,
+    check_sizes,
     check_unit_range,
+    check_widths,
     model_dtype,
 )
 from course_utils.losses import bce_per_image, gaussian_kl_per_image, gaussian_nll_per_image
@@ -255,6 +257,8 @@ class GaussianVAE(nn.Module):
     A subclass defines ``encode(x) -> (mu, logvar)`` and ``decode(z) -> logits``.
     """
 
+    latent_prior = "N(0, I)"  # what ``vae_views`` checks: codes follow this prior
+
     def reparameterize(
         self, mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
@@ -284,6 +288,8 @@ class VAE(GaussianVAE):
         n_latent: int = 20,
         activation: type[nn.Module] = nn.ReLU,
     ) -> None:
+        check_sizes("VAE", n_inputs=n_inputs, n_latent=n_latent)
+        hidden = check_widths(hidden, "hidden", "VAE", allow_empty=False)
         super().__init__()
         self.n_inputs, self.n_latent = n_inputs, n_latent
         self.output_shape = (1, 28, 28) if n_inputs == 28 * 28 else (n_inputs,)
@@ -311,8 +317,9 @@ class ConvVAE(GaussianVAE):
     """
 
     def __init__(self, n_latent: int = 16, channels: tuple[int, int] = (32, 64)) -> None:
+        check_sizes("ConvVAE", n_latent=n_latent)
+        c1, c2 = check_widths(channels, "channels", "ConvVAE", length=2)
         super().__init__()
-        c1, c2 = channels
         self.n_latent, self.channels = n_latent, channels
         self.body = nn.Sequential(
             nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),  # 28x28 => 14x14
