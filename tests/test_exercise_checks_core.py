@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from course_utils import exercise_checks as ec
-from course_utils.exercise_checks import core, expect
+from course_utils.exercise_checks import core, expect, missing_answer
 from course_utils.exercise_checks.core import CheckFailed, CheckResult, Wrong, call, forbid
 from course_utils.quiz import resolve_lang
 
@@ -219,13 +219,13 @@ def test_a_passing_check_fills_its_values_into_the_success_message(monkeypatch):
 # ------------------------------------------------------- a check cell run before its task cell
 def test_a_missing_task_answer_gets_run_the_task_cell_above_first(monkeypatch):
     error = NameError("name 'bernoulli_kl' is not defined", name="bernoulli_kl")
-    hint = core.name_error_hint(error)
+    hint = missing_answer.name_error_hint(error)
     assert hint.startswith("👉 bernoulli_kl is written in the task cell above (task bernoulli_kl)")
     assert "run the task cell above first, then this check cell again" in hint
-    shared = core.name_error_hint(NameError("name 'predicted_shape' is not defined"))
+    shared = missing_answer.name_error_hint(NameError("name 'predicted_shape' is not defined"))
     assert "run the task cell above first" in shared and "(task" not in shared  # 3 lessons
     monkeypatch.setenv("COURSE_LANG", "vi")
-    assert "hãy chạy ô bài tập phía trên trước" in core.name_error_hint(error)
+    assert "hãy chạy ô bài tập phía trên trước" in missing_answer.name_error_hint(error)
 
 
 @pytest.mark.parametrize(
@@ -234,11 +234,11 @@ def test_a_missing_task_answer_gets_run_the_task_cell_above_first(monkeypatch):
      NameError("name 'torch' is not defined"), TypeError("bernoulli_kl"), KeyError("x")],
 )  # fmt: skip
 def test_any_other_error_gets_no_hint(error):
-    assert core.name_error_hint(error) is None
+    assert missing_answer.name_error_hint(error) is None
 
 
 def test_every_task_answer_a_check_takes_is_known():
-    names = core.task_answer_names()
+    names = missing_answer.task_answer_names()
     assert names["mean_l1_penalty_per_image"] == {"l1_penalty"}
     assert names["kl_sparsity_penalty_per_batch"] == {"kl_sparsity"}
     assert names["predicted_shape"] == {"predict_rate_shape", "predict_transpose_shape",
@@ -264,18 +264,18 @@ class _FakeShell:
 def test_the_ipython_handler_shows_the_usual_traceback_plus_the_hint():
     shell = _FakeShell()
     error = NameError("name 'vae_loss' is not defined", name="vae_loss")
-    stb = core._show_name_error(shell, NameError, error, None)
+    stb = missing_answer._show_name_error(shell, NameError, error, None)
     assert shell.shown == [stb] and stb[:2] == ["Traceback ...", f"NameError: {error}"]
     assert "run the task cell above first" in stb[2] and len(stb) == 3
     other = NameError("name 'x' is not defined", name="x")
-    assert core._show_name_error(shell, NameError, other, None) == [
+    assert missing_answer._show_name_error(shell, NameError, other, None) == [
         "Traceback ...",
         f"NameError: {other}",
     ]
 
 
 def test_outside_ipython_nothing_is_installed():
-    assert core.install_name_error_hint() is False  # pytest is no IPython shell
+    assert missing_answer.install_name_error_hint() is False  # pytest is no IPython shell
 
 
 def test_in_a_real_kernel_a_check_before_its_task_says_run_the_task_cell_above_first():

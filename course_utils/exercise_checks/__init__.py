@@ -72,6 +72,7 @@ from course_utils.exercise_checks.lesson07 import (
     check_cvae_forward,
     check_prediction_decoder_width,
 )
+from course_utils.exercise_checks.missing_answer import install_name_error_hint
 
 LESSONS = {
     "01_linear_autoencoder_and_pca": lesson01,
@@ -122,3 +123,5 @@ __all__ = [
     "check_train_step",
     "check_vae_loss",
 ]
+
+install_name_error_hint()  # in Jupyter: a check cell run too early says so (missing_answer)
