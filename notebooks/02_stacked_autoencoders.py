@@ -159,17 +159,17 @@ history_figure(dense_history, title="dense AE-32, learning curve", logy=True)
 
 # %% [markdown]
 # Both curves fall fast, then more and more slowly. In the first epochs the training curve sits
-# well above the validation curve: the training number is the average over the epoch's batches, most of them
-# seen while the weights were still poor, whereas the validation number is measured with the
-# weights at the end of the epoch. When both curves end close together the model is not
+# well above the validation curve: the training number is the average over the epoch's batches,
+# many of them seen while the weights were still poor, whereas the validation number is measured
+# with the weights at the end of the epoch. When both curves end close together the model is not
 # overfitting; a validation curve that turns upward while the training curve keeps falling would
 # be the sign of it.
 #
 # One row per epoch is not automatic when you write the loop yourself. A bug common in popular
-# tutorials (seed 000 of this course has it) puts the epoch summary one indentation level too
-# far left, *after* the epoch loop instead of inside it. Nothing crashes: the summary simply runs
-# once, after the last epoch, so you see one line and your "curve" has one point. The toy loop
-# below shows both placements on made-up batch losses (three epochs of two batches):
+# tutorials puts the epoch summary one indentation level too far left, *after* the epoch loop
+# instead of inside it. Nothing crashes: the summary simply runs once, after the last epoch, so
+# you see one line and your "curve" has one point. The toy loop below shows both placements on
+# made-up batch losses (three epochs of two batches):
 
 # %%
 batch_losses = [[0.90, 0.70], [0.60, 0.50], [0.45, 0.40]]  # made-up losses: 3 epochs x 2 batches
@@ -219,15 +219,16 @@ rows_figure({"original": show,
 
 # %% [markdown]
 # The last line above says whether the stacked autoencoder beat PCA in this run, and the line
-# before it by how much. Where it wins, the reason is the nonlinear decoder: it can bend towards
-# the curved set of images instead of staying in a flat 32-dimensional subspace. With the tiny
-# fast-mode budget it may not win, so read the verdict rather than this sentence. In the figure,
-# both reconstructions are blurry: 32 numbers cannot hold every detail.
+# before it by how much. Where it wins, the reason is the nonlinearity: the ReLU layers let the
+# decoder's outputs bend towards the curved set of images instead of staying in a flat
+# 32-dimensional subspace, as PCA's must. With the tiny fast-mode budget it may not win, so read
+# the verdict rather than this sentence. In the figure, both reconstructions are blurry: 32
+# numbers cannot hold every detail.
 #
 # ### A ReLU on the code, measured
 #
 # Now the variant some tutorials use: the same model with a ReLU appended to the encoder, so
-# every code value is clipped at 0. Same seed, same steps, same learning rate; the only
+# every negative code value becomes 0. Same seed, same steps, same learning rate; the only
 # difference is that one layer.
 
 # %%
@@ -521,9 +522,10 @@ fig
 # a claim to measure on your data, not a given. A negative gap only means that these validation
 # images happen to be a little easier to reconstruct than the training sample. In the figure, a
 # model that does not overfit has its two curves ending close together; the tied model's curves
-# sit above the dense model's where the constraint costs accuracy. Tied weights were popular when autoencoders were
-# trained layer by layer to initialise deep networks; today their clear benefit is the halved
-# number of weights.
+# sit above the dense model's where the constraint costs accuracy. Tied weights were popular when
+# autoencoders were trained layer by layer to initialise deep networks; today their clear
+# benefit is the halved number of weights.
+
 # %% [markdown]
 # ## 3. The latent space
 #
@@ -573,9 +575,9 @@ print(f"all classes: {hits.mean():.0%} of {n_query:,} test images have a nearest
 #
 # ## 4. How wide should the bottleneck be?
 #
-# So far the code had 32 numbers. A common rule of thumb (seed 004 of this course states it)
-# says a smaller bottleneck also means **less overfitting**, because the model must keep only
-# what matters. That is a claim we can test. The cell trains the same dense AE with code sizes
+# So far the code had 32 numbers. A rule of thumb found in many blog posts says a smaller
+# bottleneck also means **less overfitting**, because the model must keep only what matters.
+# That is a claim we can test. The cell trains the same dense AE with code sizes
 # $k = 2, 8, 16, 32, 64$ (the 32 is the model from section 1), with the same recipe, and
 # measures for each $k$:
 # - the reconstruction error per pixel on training images (a sample of `n_ref` of them) and on
@@ -681,20 +683,20 @@ fig
 # %% [markdown]
 # What the sweep says, verdict by verdict (check each against your printout):
 # - **Error.** A wider code reconstructs better: the error falls with $k$ for PCA by
-#   construction, and for the AE where the second verdict says so. Whether the AE stays below
-#   PCA at every size is the first verdict; where it does not, look at the `AE / PCA` column:
-#   with the same number of training steps, a wide code is harder to exploit than PCA's exact
-#   solution, and PCA catches up. (On the embedded fallback, whose images are 8x8 scans enlarged
-#   to 28x28, 64 principal components reconstruct them almost exactly.) The nonlinear decoder pays most where the code is narrow, at
-#   the $k$ the third line names: a flat subspace of a few dimensions keeps little, while a curved
-#   surface can follow the data further.
+#   construction, and for the AE where the second verdict says so. Whether the AE stays below PCA
+#   at every size is the first verdict; where it does not, look at the `AE / PCA` column: with the
+#   same number of training steps, a wide code is harder to exploit than PCA's exact solution, and
+#   PCA catches up. (On the embedded fallback, whose images are 8x8 scans enlarged to 28x28, 64
+#   principal components reconstruct them almost exactly.) The nonlinear decoder pays most where
+#   the code is narrow, at the $k$ the third line names: a flat subspace of a few dimensions keeps
+#   little, while a curved surface can follow the data further.
 # - **Overfitting.** The next two lines test the rule of thumb: does any size overfit, and if
-#   so, does the gap grow with $k$? A bottleneck limits how much each image can pass through, not how many
-#   weights are fitted to the training set: the `weights` column shows about 200,000 for every
-#   $k$. So where no size overfits (the verdict False), the amount of data is what keeps these
-#   models honest, and a narrower code would only cost reconstruction quality. On a small data set
-#   (the embedded fallback, for instance) overfitting can appear, and then the two lines say
-#   whether it shrinks with the code.
+#   so, does the gap grow with $k$? A bottleneck limits how much each image can pass through, not
+#   how many weights are fitted to the training set: the `weights` column shows about 200,000 for
+#   every $k$. So where no size overfits (the verdict False), the amount of data is what keeps
+#   these models honest, and a narrower code would only cost reconstruction quality. On a small
+#   data set (the embedded fallback, for instance) overfitting can appear, and then the two lines
+#   say whether it shrinks with the code.
 # - **Class information.** The codes are trained without labels, yet their nearest neighbours
 #   share the class far above chance (about 10%). The last lines say at which $k$ the AE's codes do
 #   best, how that compares with all 784 raw pixels, and whether a 2-number AE code keeps more
@@ -813,18 +815,18 @@ ax.figure
 # The verdict line says whether the autoencoder beat both baselines in this run, and the last
 # line compares the autoencoder with PCA by their mistakes: a number above 1 means PCA makes that
 # many times more of them, below 1 that the autoencoder makes more (when the autoencoder makes
-# no mistake at all, the line says so instead). Both baselines are serious:
-# PCA is a linear autoencoder with no training at all, and the crude mean-intensity score
-# already gets far on its own (an AUROC below 0.5 would mean the anomalies are *darker* than the
-# digits: flip the score and it detects them).
+# no mistake at all, the line says so instead). Both baselines deserve their place: PCA is a
+# linear autoencoder solved in closed form, with no gradient training, and the crude
+# mean-intensity score gets far above a coin toss on its own (an AUROC below 0.5 would mean the
+# anomalies are *darker* than the digits: flip the score and it detects them).
 #
-# Why does brightness get so far? Because a reconstruction error grows with the amount of ink or
-# light to reconstruct. We can measure that **within** each group, where brightness says
-# nothing about being normal or anomalous: if, among the digits alone, the error still ranks the
-# images much as their brightness does, then part of what the error measures is simply
-# brightness. `rank_correlation` (Spearman's: the correlation of the two rankings, +1 for the same
-# order, 0 for unrelated orders) is the right measure, since AUROC too only uses the order of the
-# scores.
+# Why does brightness get so far? A plausible reason: a reconstruction error may grow with the
+# amount of ink or light there is to reconstruct. We can measure that **within** each group,
+# where brightness says nothing about being normal or anomalous: if, among the digits alone, the
+# error still ranks the images much as their brightness does, then part of what the error
+# measures is simply brightness. `rank_correlation` (Spearman's: the correlation of the two
+# rankings, +1 for the same order, 0 for unrelated orders) is the right measure, since AUROC too
+# only uses the order of the scores.
 
 # %%
 from course_utils.anomaly import rank_correlation
