@@ -754,8 +754,12 @@ print("\nfor every k the decoder's subspace contains PCA's clearly kept directio
 # question: if the verdict is `True`, the autoencoder's subspace contains every principal
 # direction that stands clearly above the cut, and whatever large angles the table above shows
 # can only involve directions whose eigenvalues are within 20% of those across the cut. If it is
-# `False`, training is not finished (fast mode always stops early) or the training set is too
-# small to separate those directions.
+# `False`, read the subspace column: on the training images PCA's error is the exact floor, so a
+# subspace cost above zero means gradient descent had not finished turning the subspace when the
+# budget ran out. It turns slowest across small eigenvalue gaps, so this happens first where
+# neighbouring eigenvalues are close together (compare the ratios printed for $j = 1..10$ in the
+# next subsection: where they are near 1 at the cut, expect the slowest turning), and always in
+# fast mode.
 
 # %% [markdown]
 # **The whole curve.** PCA costs one decomposition, so we can draw its test error for every $k$ up to 200,
@@ -850,6 +854,8 @@ print("angles above 5°:", [round(a, 1) for a in angles32[angles32 > 5].tolist()
 # autoencoder, coloured by class. If the subspace is PCA's, they are the same picture up to an
 # affine map (a rotation, stretch, maybe a mirror, plus a shift from the encoder's bias), as on
 # the toy cloud; the cell fits that map by least squares and prints what it leaves unexplained.
+# A large unexplained share means the $k = 2$ subspace is itself off PCA's: the tables above give
+# its angles and its cost.
 
 # %%
 from course_utils.plots import codes_figure
@@ -1045,7 +1051,8 @@ rows_figure({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": 
 #   the sum of the discarded eigenvalues. Total variance = kept variance + squared error, so
 #   keeping the most variance and losing the least error are one problem.
 # - A training loop is five moves: zero_grad, forward, loss, backward, step; `fit` wraps them.
-# - A linear autoencoder trained with squared error reaches PCA's error and its subspace, but not
+# - A linear autoencoder trained long enough with squared error reaches PCA's error and its
+#   subspace (section 6's verdicts say whether this run's did), but not
 #   its orthonormal, ordered basis: its codes are an affine map of PCA's, and a PCA of its
 #   outputs gives the ordered basis back. Principal angles (cosines = singular values of
 #   $Q_1^\top Q_2$) measure how close two subspaces are.
