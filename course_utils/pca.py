@@ -136,6 +136,41 @@ def principal_angles_deg(a: Tensor, b: Tensor) -> Tensor:
     return torch.arccos(cosines) * (180.0 / math.pi)
 
 
+def subspace_projection_error(x: Tensor, basis: Tensor, mean: Tensor) -> float:
+    """Mean squared error per sample of x (N, D) projected ORTHOGONALLY onto mean + span(basis).
+
+    ``basis`` is (D, k), any basis (e.g. a decoder's weight); it is orthonormalised first. This is
+    the best any linear map with that decoder subspace can do, so for a trained linear
+    autoencoder: its error - this = what its oblique (non-orthogonal) map costs, and this - PCA's
+    error = what its subspace being off PCA's costs.
+    """
+    _check_2d(x, "subspace_projection_error")
+    if basis.dim() != 2 or basis.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"subspace_projection_error expects a basis of shape (D={x.shape[1]}, k), got "
+            f"{tuple(basis.shape)}. Pass a decoder weight (D, k), not its transpose."
+        )
+    q, _ = torch.linalg.qr(basis.double())  # (D, k), orthonormal
+    xc = x.double() - mean.double()  # (N, D)
+    residual = xc - (xc @ q) @ q.T  # (N, D)
+    return residual.pow(2).sum(dim=1).mean().item()
+
+
+def clearly_kept_directions(eigenvalues: Tensor, k: int, ratio: float = 1.2) -> int:
+    """How many of the first k principal directions stand clearly above the cut at k.
+
+    Counts the j <= k with eigenvalue_j >= ratio * eigenvalue_(k+1) (``eigenvalues`` (K,),
+    largest first, K > k). These directions cannot be swapped for one outside the top k without
+    a real cost in error, so any model that reaches PCA's error must contain them.
+    """
+    if not 0 < k < len(eigenvalues):
+        raise ValueError(
+            f"clearly_kept_directions needs 0 < k < {len(eigenvalues)} (the eigenvalue after the "
+            f"cut must exist), got k = {k}."
+        )
+    return int((eigenvalues[:k] >= ratio * eigenvalues[k]).sum())
+
+
 def pca_reconstruction_figure(pca: PCA, images: Tensor, k: int) -> Figure:
     """Images (N, 1, 28, 28) next to their PCA reconstructions from the first k components."""
     small = pca.truncated(k)

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+from matplotlib.patches import FancyBboxPatch
 
 from course_utils.inputs import InputError, describe
 
@@ -103,6 +104,42 @@ def rows_figure(
             ax.imshow(imgs[c], cmap="gray", vmin=vmin, vmax=vmax)
             ax.set_xticks([])
             ax.set_yticks([])
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def directions_figure(
+    rows: Mapping[str, object],
+    n: int = 10,
+    column_titles: Sequence[str] | None = None,
+    title: str | None = None,
+    size: float = 1.1,
+) -> Figure:
+    """Rows of directions in pixel space, e.g. {"PCA": components (n, 784), "W_d": columns.T}.
+
+    Each direction (n, 784), (n, 28, 28) or (n, 1, 28, 28) is a 28x28 tile on a diverging scale:
+    white is 0, red positive, blue negative. All tiles of ONE row share one scale (the row's
+    largest absolute weight), so a faint tile really has small weights; different rows may have
+    different norms (a decoder column need not have length 1), so each row gets its own scale.
+    A direction and its negative are the same line: a tile may appear with its colours swapped.
+    """
+    arrays = {
+        name: as_images(torch.as_tensor(d).detach().cpu().float())[:n] for name, d in rows.items()
+    }
+    n = min(len(a) for a in arrays.values())
+    fig = NotebookFigure(figsize=(size * n + 1.6, size * len(arrays) + 0.5), layout="constrained")
+    axes = np.array(fig.subplots(len(arrays), n, squeeze=False))
+    for r, (name, tiles) in enumerate(arrays.items()):
+        scale = float(np.abs(tiles[:n]).max()) or 1.0  # one scale per row
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(tiles[c], cmap="RdBu_r", vmin=-scale, vmax=scale)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0 and column_titles is not None:
+                ax.set_title(column_titles[c], fontsize=8)
         axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     if title:
         fig.suptitle(title)
@@ -277,41 +314,49 @@ def search_order_figure(
             f"received {len(misses)}."
         )
     n = len(sources)
-    fig = NotebookFigure(figsize=(8.5, 1.3 * n + 0.6), layout="constrained")
+    fig = NotebookFigure(figsize=(10, 1.4 * n + 0.6), layout="constrained")
     ax = fig.subplots()
-    ax.set_xlim(-0.2, 3.2)
-    ax.set_ylim(-n + 0.4, 0.6)
+    ax.set_xlim(-1.5, 3.4)
+    ax.set_ylim(-n + 0.5, 0.5)
     ax.axis("off")
-    box = {"boxstyle": "square,pad=0.4", "facecolor": "#fde68a", "edgecolor": "#555"}
+    # Boxes of a fixed size, drawn as patches, so that every arrow starts ON a box's edge.
+    half_w, half_h, right_x, result_x = 0.6, 0.3, 2.2, 2.75  # data units
     target_y = -(n - 1) / 2  # the result box sits level with the middle of the ladder
     for i, (name, detail) in enumerate(sources):
-        ax.text(
-            0.55, -i, f"{i + 1}. {name}\n{detail}", ha="center", va="center", fontsize=9, bbox=box
-        )
+        ax.add_patch(FancyBboxPatch((0.55 - half_w, -i - half_h), 2 * half_w, 2 * half_h,
+                                    boxstyle="square,pad=0", facecolor="#fde68a",
+                                    edgecolor="#555"))  # fmt: skip
+        ax.text(0.55, -i, f"{i + 1}. {name}\n{detail}", ha="center", va="center", fontsize=9)
         ax.annotate(
             "",
-            xy=(2.25, target_y),
-            xytext=(1.08, -i),
-            arrowprops={"arrowstyle": "->", "lw": 1.3, "color": "tab:green"},
+            xy=(right_x, target_y),
+            xytext=(0.55 + half_w, -i),
+            arrowprops={"arrowstyle": "->", "lw": 1.3, "color": "tab:green",
+                        "shrinkA": 0, "shrinkB": 0},  # fmt: skip
         )
-        ax.text(1.1, -i + 0.1, "found", ha="left", va="bottom", fontsize=8, color="tab:green")
+        ax.text(0.55 + half_w + 0.03, -i + 0.05, "found", ha="left", va="bottom", fontsize=8,
+                color="tab:green")  # fmt: skip
         if i < n - 1:
             ax.annotate(
                 "",
-                xy=(0.55, -i - 0.62),
-                xytext=(0.55, -i - 0.38),
-                arrowprops={"arrowstyle": "->", "lw": 1.3, "color": "tab:red"},
+                xy=(0.55, -i - 1 + half_h),
+                xytext=(0.55, -i - half_h),
+                arrowprops={"arrowstyle": "->", "lw": 1.3, "color": "tab:red",
+                            "shrinkA": 0, "shrinkB": 0},  # fmt: skip
             )
-            ax.text(0.62, -i - 0.5, misses[i], ha="left", va="center", fontsize=8, color="tab:red")
+            ax.text(0.5, -i - 0.5, misses[i], ha="right", va="center", fontsize=8,
+                    color="tab:red")  # fmt: skip
+    ax.add_patch(FancyBboxPatch((right_x, target_y - half_h), 2 * (result_x - right_x),
+                                2 * half_h, boxstyle="round,pad=0,rounding_size=0.08",
+                                facecolor="#dbeafe", edgecolor="#555"))  # fmt: skip
     ax.text(
-        2.75,
+        result_x,
         target_y,
         f"{result[0]}\n{result[1]}",
         ha="center",
         va="center",
         fontsize=9,
         fontweight="bold",
-        bbox={**box, "boxstyle": "round,pad=0.4", "facecolor": "#dbeafe"},
     )
     if title:
         ax.set_title(title)

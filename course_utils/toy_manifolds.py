@@ -155,7 +155,9 @@ def curve_fit_figure(
         raise ValueError(
             f"curve_fit_figure expects points of shape (N, 2), but received {tuple(pts.shape)}."
         )
-    fig = NotebookFigure(figsize=(4.6 * len(reconstructions), 4.2), layout="constrained")
+    span = (pts.max(dim=0).values - pts.min(dim=0).values).clamp_min(1e-9)  # (2,) data extent
+    panel_h = min(4.2, max(1.5, 3.6 * (span[1] / span[0]).item()))  # equal axes: no empty band
+    fig = NotebookFigure(figsize=(4.6 * len(reconstructions), panel_h + 1.25), layout="constrained")
     axes = fig.subplots(1, len(reconstructions), squeeze=False)[0]
     for ax, (name, recon) in zip(axes, reconstructions.items(), strict=True):
         rec = torch.as_tensor(recon).detach().cpu()

@@ -31,6 +31,23 @@
 # 5. try an interactive view (a widget) and learn where its static version lives;
 # 6. learn how quizzes and exercises work.
 #
+# **Before you start.** The course assumes you can read Python and NumPy, and know the basics
+# of PyTorch: tensors, `nn.Module`, and what `loss.backward()` does (autograd). If these are new,
+# work through PyTorch's own tutorials "Learn the Basics" and "A Gentle Introduction to
+# `torch.autograd`" (on pytorch.org) first; lesson 01 writes a training loop line by line.
+#
+# **The road ahead.** Each lesson answers one question:
+#
+# | lesson | question |
+# |---|---|
+# | 01 · linear autoencoder and PCA | What does the simplest autoencoder learn, and why is it PCA's subspace? |
+# | 02 · stacked autoencoders | What do depth and nonlinearity buy over PCA, and what does a code know about the classes? |
+# | 03 · convolutional autoencoders | How do convolutions use the fact that an image is a grid of pixels? |
+# | 04 · denoising autoencoders | Why does learning to remove noise give better features than learning to copy? |
+# | 05 · sparse autoencoders | How can a code larger than the input still be forced to learn something? |
+# | 06 · variational autoencoders | How do we turn an autoencoder into a model that generates new images? |
+# | 07 · beyond the vanilla VAE | How do we control what a VAE generates (β-VAE, conditional VAE, discrete codes)? |
+#
 # Every lesson is sized for a laptop CPU: the README's
 # [runtime table](../README.md#runtimes-and-benchmarks) lists the minutes each lesson takes on a
 # 2-core CPU, in full mode and in fast mode. A GPU helps in the later lessons but is never
@@ -111,57 +128,14 @@ second = torch.randn(3, generator=g)
 print("fresh generator with the same seed twice: identical:", torch.equal(first, second))
 
 # %% [markdown]
-# ### Same seed, same numbers? Determinism on a GPU and on a CPU
+# ### Same seed, same numbers?
 #
 # A seed fixes the random numbers, not the order in which a device adds numbers up, and
-# floating-point sums depend on that order in their last digits. Three settings matter:
-#
-# - `torch.use_deterministic_algorithms(True)` makes PyTorch use deterministic versions of its
-#   operations (on a GPU some, such as parts of cuDNN's convolutions or scatter-adds, are not by
-#   default), and raise an error for an operation that has no deterministic version.
-# - With CUDA, that mode also needs the environment variable `CUBLAS_WORKSPACE_CONFIG=:4096:8`
-#   (cuBLAS, NVIDIA's matrix-multiply library, otherwise splits its work in a way that can
-#   change between runs). Set it before the first CUDA computation of the session: without it,
-#   the first matrix product on the GPU raises a `RuntimeError`. And
-#   `torch.backends.cudnn.benchmark = False` stops cuDNN from timing several algorithms and
-#   keeping the fastest, a choice that can differ from one run to the next.
-# - On a CPU, results can change with the number of threads (`torch.get_num_threads()`): a sum
-#   split among more threads may be added in a different order.
-#
-# Same device, same thread count, same library versions, same seed: the same numbers. The cell
-# below applies the settings (the CUDA ones only where CUDA exists; nothing in this notebook has
-# computed on the GPU before it), trains a tiny network twice from the same seed and compares
-# the results bit for bit. Then it switches the mode off again: the lessons do not need it, and
-# it can slow some GPU operations down.
-
-# %%
-import os
-
-if torch.cuda.is_available():  # before the first matrix product on the GPU
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.backends.cudnn.benchmark = False
-torch.use_deterministic_algorithms(True)
-
-
-def tiny_training_run(seed: int) -> torch.Tensor:
-    """Twenty Adam steps of a small network on random data, all from one seed: its first weights."""
-    x = torch.randn(256, 20, generator=torch.Generator().manual_seed(seed)).to(course.device)
-    torch.manual_seed(seed)  # the initial weights
-    net = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 20))
-    net = net.to(course.device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
-    for _ in range(20):  # a training loop; lesson 01 explains each line
-        optimizer.zero_grad()
-        loss = ((net(x) - x) ** 2).sum(dim=1).mean()
-        loss.backward()
-        optimizer.step()
-    return net[0].weight.detach().cpu()
-
-
-same = torch.equal(tiny_training_run(0), tiny_training_run(0))
-print(f"device {course.device}, {torch.get_num_threads()} CPU threads: "
-      f"two runs from seed 0 are bit-for-bit identical: {same}")
-torch.use_deterministic_algorithms(False)
+# floating-point sums depend on that order in their last digits. So the same seed gives the
+# same numbers only on the same device, with the same library versions and, on a GPU, with
+# three extra settings (deterministic algorithms, `CUBLAS_WORKSPACE_CONFIG`, no cuDNN
+# benchmarking). The lessons do not need bit-for-bit repeats; the appendix at the end of this
+# notebook shows the three settings in a runnable cell, for when you do.
 
 # %% [markdown]
 # ## 2. The data, offline first
@@ -179,9 +153,11 @@ torch.use_deterministic_algorithms(False)
 # |---|---|---|
 # | 1 | files on disk: a folder named by `COURSE_MNIST_DIR` or `COURSE_FASHION_MNIST_DIR`, the course cache (`COURSE_DATA_DIR`, default `~/.cache/autoencoders-course`), or Debian's `dataset-fashion-mnist` package | always tried first |
 # | 2 | a download by torchvision into the course cache, with a short timeout | only if no files were found |
-# | 3 | an embedded dataset: scikit-learn's 1,797 real 8x8 digit scans, enlarged to 20x20 and centred in 28x28 like MNIST | when there are no files and no network |
+# | 3 | an embedded dataset: scikit-learn's 1,797 real 8x8 digit scans, enlarged to 20x20 and centred in 28x28 like MNIST | when there are no files and the download fails or is not allowed: no network, `COURSE_OFFLINE=1`, torchvision missing or broken, or a cache folder that cannot be written |
 #
-# The fallback is small and blurrier than MNIST, but every lesson still runs on it. The name of
+# The fallback is small and blurrier than MNIST. The course's automated tests run every lesson
+# on it (in fast mode, on every change), so a lesson does not stop without data; its numbers
+# are then about these digit scans, not about MNIST. The name of
 # the dataset actually used is stored in `data.name`, and `data.is_fallback` is `True` when the
 # embedded digits stand in; the lessons print the name next to their results. The diagram below
 # is the same search order, drawn by code: the search stops at the first source that answers,
@@ -195,7 +171,8 @@ search_order_figure(
      ("download", "torchvision\nshort timeout"),
      ("embedded digits", "scikit-learn, 1,797\nscans, 28x28")],
     result=("ImageData", "train / valid / test\ntensors in memory"),
-    misses=["not found", "no network"],
+    misses=["no files found", "download failed or not allowed:\nno network, COURSE_OFFLINE=1,\n"
+                              "no torchvision, cache not writable"],
     title="Where load_dataset looks for the images, in order",
 )
 
@@ -226,8 +203,10 @@ for data in (mnist, fashion):
 # %% [markdown]
 # Images are tensors of shape **(N, 1, 28, 28)**: N images, 1 colour channel (grey), 28 rows,
 # 28 columns, with pixel values between 0 (black) and 1 (white). Labels have shape (N,) and hold
-# the class number. The labels are never used to train an autoencoder; we use them only to colour
-# pictures of the latent space.
+# the class number. The autoencoders of lessons 01 to 06 never see the labels while they train:
+# we use labels only to colour pictures of the latent space and to measure what a code has
+# learned. Lesson 07's conditional VAE (CVAE) is the exception: it trains on (image, label)
+# pairs, so that you can ask it for a given class.
 
 # %%
 from course_utils.plots import images_figure
@@ -239,6 +218,27 @@ images_figure(mnist.train.x[:n], titles=[mnist.classes[i] for i in mnist.train.y
 # %%
 images_figure(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.train.y[:n]],
             title=f"{fashion.name}: the first {n} training images")
+
+# %% [markdown]
+# ### A first taste: 784 pixels from a few numbers
+#
+# What is all this for? The cell below describes each image by only $k$ numbers, with the method
+# lesson 01 builds from scratch (principal component analysis), and draws the image back from
+# those numbers, for $k$ = 2, 10 and 50, on ten test images. It prints how much of the pixels'
+# variance each $k$ keeps. An autoencoder is a network trained to do exactly this: squeeze an
+# image into a short code and rebuild it. Lesson 01 explains every step.
+
+# %%
+from course_utils.pca import PCA
+from course_utils.plots import rows_figure
+
+taste = PCA(n_components=50).fit(fashion.train.x.flatten(1))  # (N, 784) -> 50 directions
+strip = {"original": fashion.test.x[:10]}
+for k in (2, 10, 50):
+    small = taste.truncated(k)
+    strip[f"{k} numbers"] = small.reconstruct(fashion.test.x[:10].flatten(1)).clamp(0, 1)  # (10, 784)
+    print(f"k = {k:>2} numbers per image keep {small.explained_variance_ratio.sum():.0%} of the variance")
+rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (lesson 01 explains how)")
 
 # %% [markdown]
 # ### Batching from memory
@@ -259,10 +259,13 @@ print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels 
 # one index at a time and stacks them into a batch, which is what makes it flexible (datasets on
 # disk, worker processes, any per-image transform), but every image costs a few Python calls.
 # Many tutorials go one step further and convert every image from a PIL picture inside the
-# loop. The next cell produces the same shuffled batches of 128 images all three ways, from the
-# same images (at most 50 batches, so that the cell stays quick). Each way runs three times and
-# keeps its fastest pass, so that another program busy on the machine does not decide the
-# result; the cell prints the times.
+# loop. The next cell cuts the same images (at most 50 batches, so that the cell stays quick)
+# into batches of 128 all three ways, in ONE shuffled order drawn once, and checks that the
+# first batch of each route is the same tensor of shape (128, 1, 28, 28). The `DataLoader` is
+# handed that order as its `sampler`; in everyday code you would write `shuffle=True,
+# generator=g` and let it draw a fresh order each epoch. Each route runs three times and keeps
+# its fastest pass, so that another program busy on the machine does not decide the result; the
+# cell prints the times.
 
 # %%
 import time
@@ -275,13 +278,21 @@ from course_utils.data import iterate_batches
 
 x_timed = mnist.train.x[: 50 * 128]  # (n, 1, 28, 28), at most 50 batches
 as_bytes = (x_timed[:, 0] * 255).round().to(torch.uint8).numpy()  # (n, 28, 28), like image files
+x_timed = torch.from_numpy(as_bytes).float()[:, None] / 255  # the same 8-bit values for every route
+order = torch.randperm(len(x_timed), generator=torch.Generator().manual_seed(0))  # one shuffle
 
 
 def pil_batches():
-    """The tutorial route: every image converted from a PIL picture, then stacked."""
-    for i in range(0, len(as_bytes), 128):
-        yield torch.stack([torch.from_numpy(np.asarray(Image.fromarray(im), dtype=np.float32) / 255)
-                           for im in as_bytes[i : i + 128]])  # fmt: skip
+    """The tutorial route: every image converted from a PIL picture, then stacked: (B, 1, 28, 28)."""
+    for i in range(0, len(order), 128):
+        yield torch.stack([torch.from_numpy(np.asarray(Image.fromarray(as_bytes[j]), dtype=np.float32) / 255)
+                           for j in order[i : i + 128].tolist()])[:, None]  # fmt: skip
+
+
+def sliced_batches():
+    """The course's route: index the tensor in memory with a slice of the permutation."""
+    for (idx,) in iterate_batches(order, batch_size=128):  # batches of the permutation itself
+        yield x_timed[idx]
 
 
 def best_seconds(make_batches, repeats: int = 3) -> float:
@@ -295,14 +306,14 @@ def best_seconds(make_batches, repeats: int = 3) -> float:
     return best
 
 
-g = torch.Generator().manual_seed(0)
-loader = DataLoader(TensorDataset(x_timed), batch_size=128, shuffle=True, generator=g)  # the idiom
-(xb_loader,), (xb_ours,) = next(iter(loader)), next(iterate_batches(x_timed, batch_size=128))
-print("one batch: DataLoader", tuple(xb_loader.shape), "| iterate_batches", tuple(xb_ours.shape))
+loader = DataLoader(TensorDataset(x_timed), batch_size=128, sampler=order.tolist())  # the idiom
+first = {"PIL": next(pil_batches()), "DataLoader": next(iter(loader))[0], "slices": next(sliced_batches())}
+print("first batch of each route:", {name: tuple(xb.shape) for name, xb in first.items()})
+print("the three first batches are the same tensor:",
+      torch.equal(first["PIL"], first["DataLoader"]) and torch.equal(first["DataLoader"], first["slices"]))
 times = {"per-image PIL conversion": best_seconds(pil_batches),
          "DataLoader(TensorDataset)": best_seconds(lambda: loader),
-         "iterate_batches (slices)": best_seconds(
-             lambda: iterate_batches(x_timed, batch_size=128, shuffle=True, generator=g))}  # fmt: skip
+         "iterate_batches (slices)": best_seconds(sliced_batches)}  # fmt: skip
 print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, fastest of 3 passes:")
 for name, seconds in times.items():
     print(f"  {name:>27}: {seconds * 1000:7.1f} ms ({seconds / times['iterate_batches (slices)']:.1f} x slicing)")
@@ -413,10 +424,9 @@ FigureView(
 # > - *Expecting the same numbers on a GPU as on a CPU.* A seed fixes the random numbers, not the
 # >   arithmetic: GPU kernels add numbers in a different order (and some, like parts of cuDNN, are
 # >   non-deterministic), so losses differ in the last digits and the differences can grow over
-# >   training. Same device, same thread count, same library versions, same seed: same results.
-# >   For bit-for-bit repeats on a GPU, use the three settings of section 1
-# >   (`CUBLAS_WORKSPACE_CONFIG` before any CUDA work, deterministic algorithms, no cuDNN
-# >   benchmarking).
+# >   training. Bit-for-bit repeats need the same device, thread count and library versions, the
+# >   same seed, and on a GPU the three settings of the appendix (`CUBLAS_WORKSPACE_CONFIG` before
+# >   any CUDA work, deterministic algorithms, no cuDNN benchmarking).
 # > - *Running a cell twice and expecting the same random numbers.* The global generator moved
 # >   on; restart the kernel and run from the top, or use a `torch.Generator` (section 1).
 # > - *Quoting fast-mode numbers.* Fast mode trains on a subset for a tiny budget; its results are
@@ -430,7 +440,8 @@ FigureView(
 #
 # - One setup call seeds the global generators, chooses the device and tells you the mode;
 #   functions with a `generator=` or `seed=` argument use their own generator. Bit-for-bit
-#   repeats on a GPU also need deterministic algorithms and, with CUDA, `CUBLAS_WORKSPACE_CONFIG`.
+#   repeats on a GPU also need deterministic algorithms and, with CUDA, `CUBLAS_WORKSPACE_CONFIG`
+#   (appendix).
 # - Data is found on disk first, downloaded second, and replaced by an embedded dataset when
 #   neither works; one printed line always says which.
 # - Fashion-MNIST is the main data of lessons 01-05, MNIST that of lessons 06-07.
@@ -445,7 +456,103 @@ FigureView(
 #
 # Lesson 00 has no exercise of its own. The first one comes with the next lesson:
 # [Exercise 01](../exercises/01_linear_autoencoder_and_pca.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/01_linear_autoencoder_and_pca.ipynb),
-# where you implement PCA by SVD and the reconstruction losses, with a check cell after each task.
+# where you implement PCA by SVD, encoding and decoding with it, the principal angles between two
+# subspaces and one training step of a linear autoencoder, and predict a parameter count before
+# running the code, with a check cell after each task.
+
+# %% [markdown]
+# ## Appendix: bit-for-bit repeats on a GPU and on a CPU
+#
+# A seed fixes the random numbers, not the order in which a device adds numbers up, and
+# floating-point sums depend on that order in their last digits. Three settings matter:
+#
+# - `torch.use_deterministic_algorithms(True)` makes PyTorch use deterministic versions of its
+#   operations (on a GPU some, such as parts of cuDNN's convolutions or scatter-adds, are not by
+#   default), and raise an error for an operation that has no deterministic version.
+# - With CUDA, that mode also needs the environment variable `CUBLAS_WORKSPACE_CONFIG=:4096:8`
+#   (cuBLAS, NVIDIA's matrix-multiply library, otherwise splits its work in a way that can
+#   change between runs). Set it before the first CUDA computation of the session: without it,
+#   the first matrix product on the GPU raises a `RuntimeError`. And
+#   `torch.backends.cudnn.benchmark = False` stops cuDNN from timing several algorithms and
+#   keeping the fastest, a choice that can differ from one run to the next.
+# - On a CPU, results can change with the number of threads (`torch.get_num_threads()`): a sum
+#   split among more threads may be added in a different order.
+#
+# With the three settings, the same device, the same thread count and the same library versions,
+# the same seed gives the same numbers. The first cell below shows what happens on a GPU WITHOUT
+# `CUBLAS_WORKSPACE_CONFIG`: it starts a separate Python process (the variable must be set before
+# CUDA starts, and this notebook may have started it already) that turns on deterministic mode
+# and multiplies two matrices on the GPU. On a machine without CUDA it prints that it did not
+# run. The second cell applies the settings (the CUDA ones only where CUDA exists), trains a tiny
+# network twice from the same seed and compares the results bit for bit; then it trains it with
+# one thread and with two and says whether the results differ. Finally it switches the mode off
+# again: the lessons do not need it, and it can slow some GPU operations down.
+
+# %%
+import os
+import subprocess
+
+without_workspace = '''
+import torch
+torch.use_deterministic_algorithms(True)
+a = torch.randn(64, 64, device="cuda")
+try:
+    a @ a
+    print("no error: this PyTorch/CUDA accepted the matrix product")
+except RuntimeError as err:
+    print("RuntimeError:", str(err).splitlines()[0][:160], "...")
+'''
+if torch.cuda.is_available():
+    env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
+    run = subprocess.run([sys.executable, "-c", without_workspace], env=env, capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    print("GPU matrix product, deterministic mode, no CUBLAS_WORKSPACE_CONFIG:\n ",
+          (run.stdout or run.stderr).strip())
+else:
+    print("No CUDA device here: the cuBLAS error was NOT demonstrated in this run "
+          "(run this notebook on a CUDA machine, e.g. Colab with a GPU, to see it).")
+
+# %%
+if torch.cuda.is_available():  # before the first matrix product on the GPU
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.benchmark = False
+torch.use_deterministic_algorithms(True)
+
+
+def tiny_training_run(seed: int) -> torch.Tensor:
+    """Twenty Adam steps of a small network on random data, all from one seed: its first weights."""
+    x = torch.randn(256, 20, generator=torch.Generator().manual_seed(seed)).to(course.device)
+    torch.manual_seed(seed)  # the initial weights
+    net = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 20))
+    net = net.to(course.device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(20):  # a training loop; lesson 01 explains each line
+        optimizer.zero_grad()
+        loss = ((net(x) - x) ** 2).sum(dim=1).mean()
+        loss.backward()
+        optimizer.step()
+    return net[0].weight.detach().cpu()
+
+
+same = torch.equal(tiny_training_run(0), tiny_training_run(0))
+print(f"device {course.device}, {torch.get_num_threads()} CPU threads: "
+      f"two runs from seed 0 are bit-for-bit identical: {same}")
+threads_before = torch.get_num_threads()
+by_threads = {}
+for n_threads in (1, 2):
+    torch.set_num_threads(n_threads)
+    by_threads[n_threads] = tiny_training_run(0)
+torch.set_num_threads(threads_before)
+gap = (by_threads[1] - by_threads[2]).abs().max().item()
+print(f"1 thread vs 2 threads: identical {torch.equal(by_threads[1], by_threads[2])}, "
+      f"largest difference {gap:.1e}")
+torch.use_deterministic_algorithms(False)
+
+# %% [markdown]
+# The second line answers the thread question for this network on this machine. A network this
+# small may not split its sums among threads at all, so identical results here do not promise
+# identical results for a large model; where they differ, the difference sits in the last digits
+# and can grow over a long training run.
 
 # %% [markdown]
 # ## Quiz

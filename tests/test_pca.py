@@ -114,3 +114,34 @@ def test_errors_for_every_k_match_reconstructing_k_by_k(x):
     assert on_fit[1].item() == pytest.approx(pca.eigenvalues[2:].sum().item(), rel=1e-8)
     with pytest.raises(ValueError, match="2-D tensor"):
         errors_for_every_k(pca, x.view(200, 1, 2, 3))
+
+
+def test_subspace_projection_error_splits_an_oblique_map_from_a_wrong_subspace(x):
+    """The orthogonal projection onto PCA's own span reaches PCA's error; a rotated span costs
+    more; an independent computation (numpy lstsq) gives the same number."""
+    from course_utils.pca import subspace_projection_error
+
+    pca = PCA(6).fit(x)
+    on_pca = subspace_projection_error(x, pca.components[:3].T * 5.0, pca.mean)  # any scaling
+    assert on_pca == pytest.approx(pca.eigenvalues[3:].sum().item(), rel=1e-9)
+    other = pca.components[[0, 1, 3]].T  # swaps v3 for v4: costs lambda_3 - lambda_4
+    cost = (pca.eigenvalues[2] - pca.eigenvalues[3]).item()
+    assert subspace_projection_error(x, other, pca.mean) - on_pca == pytest.approx(cost, rel=1e-9)
+    b = torch.randn(6, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    xc = (x - x.mean(0)).numpy()
+    coef, *_ = np.linalg.lstsq(b.numpy(), xc.T, rcond=None)  # least squares = orthogonal proj.
+    expected = ((xc.T - b.numpy() @ coef) ** 2).sum(axis=0).mean()
+    assert subspace_projection_error(x, b, x.mean(0)) == pytest.approx(expected, rel=1e-9)
+    with pytest.raises(ValueError, match="not its transpose"):
+        subspace_projection_error(x, b.T, x.mean(0))
+
+
+def test_clearly_kept_directions_counts_eigenvalues_well_above_the_cut():
+    from course_utils.pca import clearly_kept_directions
+
+    eig = torch.tensor([10.0, 5.0, 2.5, 2.2, 2.0, 1.0])
+    assert clearly_kept_directions(eig, 3, ratio=1.2) == 2  # 2.5 < 1.2 * 2.2
+    assert clearly_kept_directions(eig, 4, ratio=1.2) == 3  # 2.2 < 2.4 = 1.2 * 2.0; 2.5 >= 2.4
+    assert clearly_kept_directions(eig, 5, ratio=1.2) == 5
+    with pytest.raises(ValueError, match="0 < k < 6"):
+        clearly_kept_directions(eig, 6)

@@ -102,3 +102,32 @@ def test_search_order_figure_joins_every_source_to_the_result():
         search_order_figure([("a", ""), ("b", "")], ("r", ""), [])
     with pytest.raises(ValueError, match="at least two sources"):
         search_order_figure([("a", "")], ("r", ""), [])
+
+
+def test_directions_figure_shares_one_symmetric_scale_per_row():
+    """Tiles of a row share one scale centred on 0 (a faint tile has small weights); each row
+    its own. Regression: each tile scaled to its own maximum."""
+    from course_utils.plots import directions_figure
+
+    big = torch.zeros(3, 784)
+    big[0, 0], big[1, 1], big[2, 2] = 4.0, -1.0, 0.5
+    small = big / 100
+    fig = directions_figure({"big": big, "small": small}, column_titles=["a", "b", "c"])
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 6
+    assert {im.get_clim() for im in images[:3]} == {(-4.0, 4.0)}
+    assert {tuple(round(c, 6) for c in im.get_clim()) for im in images[3:]} == {(-0.04, 0.04)}
+    assert fig.axes[0].get_title() == "a" and fig.axes[0].get_ylabel() == "big"
+
+
+def test_search_order_figure_arrows_start_on_the_box_edges():
+    """Regression: 'found' arrows started well right of their boxes (looked detached)."""
+    from matplotlib.patches import FancyBboxPatch
+
+    fig = search_order_figure([("disk", "a"), ("download", "b")], ("R", "d"), ["no"])
+    ax = fig.axes[0]
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    right_edges = {round(p.get_x() + p.get_width(), 6) for p in boxes[:2]}
+    found = [t for t in ax.texts if isinstance(t, Annotation) and t.xy[0] > 1.5]
+    assert {round(a.xyann[0], 6) for a in found} == right_edges
+    assert {round(a.xy[0], 6) for a in found} == {round(boxes[-1].get_x(), 6)}

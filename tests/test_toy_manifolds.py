@@ -118,3 +118,14 @@ def test_plane_fit_figure_puts_pca_reconstructions_on_the_plane_and_checks_shape
     assert len(side.lines) == 1 + 20  # the plane's line and one error segment per 10th point
     with pytest.raises(ValueError, match="shaped like the points"):
         plane_fit_figure(cloud, cloud[:10])
+
+
+def test_curve_fit_figure_height_follows_the_data_so_no_empty_band_remains():
+    """Equal axes on a wide, flat arc used to leave a large empty band under the title: the
+    panel height now follows the data's height / width."""
+    arc = noisy_arc(n=200, seed=0)  # about 2.2 wide, 1.2 high
+    fig = curve_fit_figure(arc, {"a": arc})
+    width, height = fig.get_size_inches()
+    assert height < 0.85 * width
+    tall = torch.stack([arc[:, 1], arc[:, 0]], dim=1)  # the same arc turned on its side
+    assert curve_fit_figure(tall, {"a": tall}).get_size_inches()[1] > height
