@@ -34,7 +34,7 @@ WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column
     "00": "nothing (tour, data, quiz)",
     "01": "PCA, 3 linear AEs (k = 2, 10, 32), a curve AE, a nonlinear AE",
     "02": "dense and tied stacked AEs, a digit AE",
-    "03": "a dense and 2 conv AEs (BatchNorm), an LSTM AE",
+    "03": "a dense, 2 conv and a fully conv AE (BatchNorm), an LSTM AE",
     "04": "a denoising AE with a skip path (3 noise kinds), a 2-D toy DAE",
     "05": "sparse AEs (L1, KL, contractive)",
     "06": "an AE, 2-D and 20-D VAEs, a conv VAE, KL warm-up",

@@ -391,9 +391,10 @@ fig
 # them a bug. (1) A training point is the *average over the epoch's batches*, each measured
 # with the weights of that moment, which were still improving; the validation point is measured
 # once, with the weights at the end of the epoch. (2) During training, BatchNorm normalises with
-# the statistics of each batch; validation runs in eval mode with the stored averages. (3) The
-# two sets hold different images. The cell below separates the first two effects: it measures
-# the training error again, in eval mode, with the final weights, on 10,000 training images.
+# the statistics of each batch; validation runs in eval mode with the stored averages, a
+# slightly different function. (3) The two sets hold different images. The cell below
+# separates the first two effects from the rest: it measures the training error again, in eval
+# mode, with the final weights, on 10,000 training images.
 
 # %%
 from course_utils.train import evaluate
@@ -433,7 +434,8 @@ careless = copy.deepcopy(models["conv AE (upsample)"]).cpu().train()  # forgot m
 x_few = x_test[:500]
 with torch.no_grad():
     for batch in (8, 1):
-        error = torch.cat([((careless(xb) - xb) ** 2).mean(dim=(1, 2, 3)) for xb in x_few.split(batch)])
+        error = torch.cat([((careless(xb) - xb) ** 2).mean(dim=(1, 2, 3))  # (b,) per image
+                           for xb in x_few.split(batch)])
         print(f"training mode, batches of {batch}: test MSE per pixel {error.mean():.5f}")
 eval_error = mse_per_pixel_per_image(models["conv AE (upsample)"], x_few).mean().item()
 print(f"eval mode (any batch size):    test MSE per pixel {eval_error:.5f}")
@@ -671,6 +673,9 @@ for name, value in contrast.items():
     print(f"trained {name:<16} error map: parity contrast {value:.3f}")
 print(f"transpose decoder shows more grid than upsample + conv: "
       f"{contrast['transpose'] > contrast['upsample + conv']}")
+untrained_contrast = parity_contrast(outs["transpose"].mean(dim=(0, 1)))  # from the cell above
+print(f"trained transpose decoder's error map has less grid than the untrained decoder's "
+      f"output ({untrained_contrast:.3f}): {contrast['transpose'] < untrained_contrast}")
 error_maps_figure(trained, x_maps)
 
 # %% [markdown]
@@ -691,17 +696,18 @@ for name, m in maps.items():
           f"{max(corr, key=corr.get)} more")
 
 # %% [markdown]
-# The verdict lines say which the errors follow in this run. Either way, the background (black
-# in every image) costs almost nothing, and the errors concentrate on the garment. The printed
-# contrasts say how much grid each trained decoder left, and the verdict above the figure says
-# which has more in this run. Training can teach the transposed decoder weights that largely
-# hide the uneven overlap, so compare the trained contrasts with the untrained ones printed
-# earlier. The artefact is a risk built into the layer, most visible with untrained or briefly
-# trained weights and in generative models that decode unusual codes; upsample + convolution
-# removes the cause, at a higher cost per image (its convolutions run on the larger feature
-# maps: compare the seconds per epoch in section 3).
+# The verdict lines say which the errors follow in this run; in the figure, the corners (black
+# in nearly every image) are the darkest. Back to the grid: the printed contrasts say how much
+# grid each trained decoder left, and the verdicts above the figure say which has more in this
+# run and whether training reduced the transposed decoder's grid below what the untrained one
+# painted (the same measure, on an error map instead of an output). Training can teach the
+# transposed decoder weights that partly hide the uneven overlap. The artefact is a risk built
+# into the layer, most visible with untrained or briefly trained weights and in generative
+# models that decode unusual codes; upsample + convolution removes the cause, at a higher cost
+# per image (its convolutions run on the larger feature maps: compare the seconds per epoch in
+# section 3).
 #
-# ## 4. Optional: an LSTM autoencoder reads rows
+# ## 6. Optional: an LSTM autoencoder reads rows
 #
 # Images can also be read as sequences: 28 time steps, each a row of 28 pixels. An LSTM encoder
 # reads the rows top to bottom; a linear layer maps its last hidden state (128 numbers) to the
@@ -745,7 +751,7 @@ def seconds_per_step(model: nn.Module, x: torch.Tensor, repeats: int = 5) -> flo
 x_batch = x_train[:batch_size].to(course.device)
 lstm = lstm.to(course.device).train()
 step_lstm = seconds_per_step(lstm, x_batch)
-conv_copy = copy.deepcopy(models["conv AE (transpose)"]).train()  # a copy: see section 2
+conv_copy = copy.deepcopy(models["conv AE (transpose)"]).to(course.device).train()  # see section 2
 step_conv = seconds_per_step(conv_copy, x_batch)
 print(f"one training step: LSTM AE {1000 * step_lstm:.0f} ms, conv AE (transpose) "
       f"{1000 * step_conv:.0f} ms: the LSTM is {step_lstm / step_conv:.1f} times as slow")
