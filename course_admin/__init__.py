@@ -9,17 +9,21 @@ it); it adds nbformat, nbclient, ipykernel and psutil. Every tool is a command::
     python -m course_admin.quiz seal|unseal|check|show|blind ...
     python -m course_admin.bench [NAME ...] [--quick]
     python -m course_admin.runtimes [--modes full fast] [--repeat N]
+    python -m course_admin.notebook_metadata [--check] [--install]
 
-==================== ==================================================== =============
-module               what it holds                                        for
-==================== ==================================================== =============
-``make_exercises``   generates exercises/ from solutions/; ``--check``    instructors
-``grade``            grades a folder of submissions into a CSV            instructors
-``grading_runner``   runs one submission in a limited kernel (for grade)  instructors
-``quiz``             quiz authoring: seal, unseal, check, show, blind     quiz authors
-``bench``            the benchmarks against the classic recipes           maintainers
-``runtimes``         every lesson run headless and timed: README table    maintainers
-==================== ==================================================== =============
+====================== ==================================================== =============
+module                 what it holds                                        for
+====================== ==================================================== =============
+``make_exercises``     generates exercises/ from solutions/; ``--check``    instructors
+``grade``              grades a folder of submissions into a CSV            instructors
+``grading_runner``     runs one submission in a limited kernel (for grade)  instructors
+``task_dependencies``  which task calls which, from solutions/ (for grade)  instructors
+``headless``           nbclient client whose widget echo hides no reply     runtimes, grade
+``notebook_metadata``  committed notebook metadata; Jupyter pre-save hook   maintainers
+``quiz``               quiz authoring: seal, unseal, check, show, blind     quiz authors
+``bench``              the benchmarks against the classic recipes           maintainers
+``runtimes``           every lesson run headless and timed: README table    maintainers
+====================== ==================================================== =============
 
 Only ``bench`` and ``grade`` load torch (through the course's own code); the process that runs
 each graded notebook (``grading_runner``) and the other tools do not.

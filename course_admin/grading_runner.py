@@ -81,15 +81,19 @@ def _kernel_spec(job_dir: Path, cpu_seconds: int, memory_mb: int) -> Path:
 
 
 def _client(nb, km, job: dict, replies: dict, started: list):
-    """An nbclient NotebookClient that records each cell's reply and each cell start."""
-    from nbclient import NotebookClient
+    """An nbclient client that records each cell's reply and each cell start.
+
+    ``HeadlessClient``: a submission's own Output widgets (``interact``, ``with out:``) make
+    nbclient echo to the kernel, which could otherwise hide a cell's reply until its timeout.
+    """
+    from course_admin.headless import HeadlessClient
 
     def record(cell, cell_index, execute_reply) -> None:
         content = execute_reply.get("content", {})
         replies[cell_index] = {k: content.get(k) for k in ("status", "ename", "evalue")}
 
     cell_limit = job["timeout_cell"]
-    return NotebookClient(
+    return HeadlessClient(
         nb,
         km=km,
         timeout=cell_limit,

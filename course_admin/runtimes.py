@@ -10,9 +10,10 @@ mode at most 20 s per lesson.
 HEADLESS EXECUTION NEVER HANGS: nbclient's default is to wait forever for a cell
 (``timeout=None``). Here every cell has a timeout (``--cell-timeout``, default 900 s in full mode,
 300 s in fast mode); a cell that never answers becomes a ``CellTimeoutError`` naming the lesson and
-the cell, the kernel is shut down, and the lesson is run once more (``--retries``) before the
-command goes on with the next one. The hang seen here (docs/PERFORMANCE.md) left the kernel idle
-with no cell running while the client waited for the cell's reply.
+the cell and the kernel is shut down. The hang seen here (docs/PERFORMANCE.md, "The headless
+stall") was nbclient's Output-widget echo hiding a cell's reply until the timeout;
+``HeadlessClient`` re-arms the shell socket after that echo, so no retry is needed: a timeout is
+reported as a failure, to investigate.
 """
 
 from __future__ import annotations
@@ -27,18 +28,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from course_admin.headless import HeadlessClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column)
     "00": "nothing (tour, data, quiz)",
-    "01": "PCA, 3 linear AEs (k = 2, 10, 32), a curve AE, a nonlinear AE",
-    "02": "dense and tied stacked AEs, a digit AE",
+    "01": "PCA, 5 linear AEs (k = 2, 10, 32; k = 10 twice more at constant rates), "
+    "3 toy linear AEs, a curve AE, a nonlinear AE",
+    "02": "dense, ReLU-code and tied stacked AEs, a bottleneck sweep (k = 2-64), a digit AE",
     "03": "a dense, 2 conv and a fully conv AE (BatchNorm), an LSTM AE",
-    "04": "a denoising AE with a skip path (3 noise kinds), a 2-D toy DAE",
-    "05": "sparse AEs (L1, KL, contractive)",
-    "06": "an AE, 2-D and 20-D VAEs, a conv VAE, KL warm-up",
-    "07": "beta-VAEs, a conditional VAE, a Gumbel-softmax VAE",
+    "04": "a plain denoising AE and one with a skip path (3 noise kinds), a 2-D toy DAE",
+    "05": "sparse AEs (none, L1 x3, KL), a top-k AE, a contractive AE",
+    "06": "an AE, 2-D, 20-D and two 50-D VAEs (one with KL warm-up), a conv VAE",
+    "07": "6 beta-VAEs, a CVAE and a 2-D VAE, 2 Gumbel-softmax VAEs, a tiny VQ-VAE, a classifier",
 }
 CELL_TIMEOUT = {"full": 900, "fast": 300}  # seconds per cell before a hang becomes an error
 
@@ -89,7 +92,7 @@ def execute_notebook(path: Path, mode: str, cell_timeout: int | None = None) -> 
     """Run one notebook top to bottom in a fresh kernel; never waits forever on a cell."""
     nb = nbformat.read(path, as_version=4)
     env = {**os.environ, "COURSE_FAST": "1" if mode == "fast" else "0", "MPLBACKEND": "Agg"}
-    client = NotebookClient(
+    client = HeadlessClient(  # nbclient whose Output-widget echo cannot hide a reply
         nb,
         timeout=cell_timeout or CELL_TIMEOUT[mode],  # per cell: a hang becomes CellTimeoutError
         kernel_name="python3",
@@ -162,8 +165,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="*", default=None, help="lesson numbers, e.g. 01 04")
     parser.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell")
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
-    retries_help = "rerun a lesson whose cell timed out (a hang), at most N times"
-    parser.add_argument("--retries", type=int, default=1, help=retries_help)
     args = parser.parse_args(argv)
     runs = []
     for path in lessons():
@@ -171,12 +172,9 @@ def main(argv: list[str] | None = None) -> None:
             continue
         for mode in args.modes:
             for _ in range(args.repeat):
-                for attempt in range(args.retries + 1):
-                    run = execute_notebook(path, mode, args.cell_timeout)
-                    print(json.dumps({**asdict(run), "attempt": attempt + 1}), flush=True)
-                    if "CellTimeoutError" not in run.error or attempt == args.retries:
-                        runs.append(run)  # a timed-out attempt that was retried is only printed
-                        break
+                run = execute_notebook(path, mode, args.cell_timeout)
+                print(json.dumps(asdict(run)), flush=True)
+                runs.append(run)
     table = format_table(runs)
     print(table)
     if args.out:

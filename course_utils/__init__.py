@@ -34,13 +34,17 @@ module               what it holds                                     first use
 ``conv``             conv and LSTM autoencoders, shape tables          lesson 03
 ``corruption``       noise functions, Gaussian blur baseline, PSNR     lesson 04
 ``denoising``        ``DenoisingObjective``, PSNR table, figures       lesson 04
-``sparse``           sparse AE; L1, KL, contractive penalties; units   lesson 05
+``sparse``           sparse and top-k AEs; L1, KL, contractive penalty lesson 05
+``contractive``      the encoder's Jacobian: spectrum, directions      lesson 05
 ``vae``              reparameterize, VAE loss, MLP/conv VAE, warm-up   lesson 06
 ``elbo``             negative ELBO, importance sampling, active units  lesson 06
 ``vae_views``        samples, manifold grids, interpolation, sliders   lesson 06
 ``beta_vae``         beta sweeps and the trade-off figures             lesson 07
 ``cvae``             the conditional VAE and its views                 lesson 07
 ``gumbel``           Gumbel-softmax discrete latents                   lesson 07
+``curves``           training terms logged every N steps (``StepLog``) lesson 07
+``code_probes``      what a code holds: class probes, style factors    lesson 07
+``vqvae``            a tiny VQ-VAE, codebook usage, a learned prior    lesson 07
 *exercises (import anything, imported by nothing)*
 ``exercise_checks``  the checks of the exercise notebooks (EN/VI)      lessons 01-07
 *old names, for one release (import nothing from course_admin)*

@@ -9,6 +9,7 @@ so its reconstruction error is an anomaly SCORE: the higher, the more unusual th
   ``sklearn.metrics.roc_auc_score`` gives the same numbers (the tests check it).
 - ``flag_counts``: precision and recall at one threshold; ``precision_at_prevalence``: what the
   same threshold's precision becomes when anomalies are more or less common.
+- ``rank_correlation``: does a score order the images as a confound (e.g. brightness) does?
 - ``threshold_figure`` and ``threshold_view``: the static view and the slider over it.
 - ``out_of_distribution_images``: the anomalies; when no second real dataset is on disk, crops
   of scikit-learn's sample photographs (``data_sources.photo_patches``), never the same digits.
@@ -146,6 +147,41 @@ def precision_at_prevalence(recall: float, false_alarm_rate: float, prevalence: 
         )
     flagged = recall * prevalence + false_alarm_rate * (1 - prevalence)
     return recall * prevalence / flagged if flagged else float("nan")
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 0 .. N-1 of values (N,) in increasing order; tied values share their mean rank."""
+    ranks = np.empty(len(values))
+    ranks[np.argsort(values, kind="stable")] = np.arange(len(values))
+    _, group, size = np.unique(values, return_inverse=True, return_counts=True)
+    return (np.bincount(group, weights=ranks) / size)[group]  # mean rank of each tie group
+
+
+def rank_correlation(a, b) -> float:
+    """Spearman's rank correlation of two scores of the same images, a (N,) and b (N,): in [-1, 1].
+
+    The Pearson correlation of their RANKS (tied values share the mean of their ranks): +1 when
+    b orders the images exactly as a does, -1 for the reverse order, near 0 for unrelated
+    orders. Like AUROC it depends only on the order of the scores, not on their scale, so it
+    asks the question an anomaly score raises: does my score rank images the way some other
+    property (their brightness, say) ranks them?
+    """
+    a = np.asarray(torch.as_tensor(a).detach().cpu(), dtype=np.float64).ravel()
+    b = np.asarray(torch.as_tensor(b).detach().cpu(), dtype=np.float64).ravel()
+    if len(a) != len(b) or len(a) < 2:
+        raise ValueError(
+            f"rank_correlation expects two scores of the same images, (N,) and (N,) with N >= 2, "
+            f"but received {len(a)} and {len(b)} values. Pass one value per image to both."
+        )
+    ra, rb = _average_ranks(a) - (len(a) - 1) / 2, _average_ranks(b) - (len(b) - 1) / 2  # centred
+    spread = np.sqrt((ra**2).sum() * (rb**2).sum())
+    if spread == 0:
+        raise ValueError(
+            "rank_correlation expects scores that vary, but received one in which every image "
+            "has the same value, so there is no order to compare. Check that it is the score "
+            "you meant."
+        )
+    return float((ra * rb).sum() / spread)
 
 
 # --------------------------------------------------------------------------------- figures

@@ -1,7 +1,9 @@
 """The beta-VAE (lesson 07): the same VAE trained with a weight beta on its KL term.
 
 ``beta_sweep`` trains one model per beta and measures each on test images; the figures and the
-slider show the reconstruction-KL trade-off. Loss convention: nats per image, as in ``vae``.
+slider show the reconstruction-KL trade-off. ``aggregate_posterior_kl`` measures how far the
+codes of all images together sit from the prior N(0, I). Loss convention: nats per image, as in
+``vae``.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
+from course_utils.curves import StepLog
 from course_utils.elbo import negative_elbo
 from course_utils.plots import NotebookFigure, rows_figure
-from course_utils.train import fit
+from course_utils.train import fit, predict
 from course_utils.vae import VAEObjective
 from course_utils.vae_views import prior_samples, reconstruct
 from course_utils.widgets import FigureView
@@ -27,11 +30,13 @@ from course_utils.widgets import FigureView
 class BetaSweep:
     """Models trained with different beta and their TEST numbers (nats per image, beta = 1 ELBO).
 
-    rows[i] = {"beta", "recon", "kl", "loss"}; models[i] is the model trained with rows[i]["beta"].
+    rows[i] = {"beta", "recon", "kl", "loss"}; models[i] is the model trained with rows[i]["beta"];
+    logs[i] its training curve (a ``StepLog``) when the sweep logged one.
     """
 
     rows: list[dict[str, float]] = field(default_factory=list)
     models: list[nn.Module] = field(default_factory=list)
+    logs: list[StepLog] = field(default_factory=list)
 
     @property
     def betas(self) -> list[float]:
@@ -63,28 +68,59 @@ def beta_sweep(
     batch_size: int = 128,
     lr: float = 1e-3,
     seed: int = 0,
+    binarize: bool = False,
+    log_every: int | None = None,
 ) -> BetaSweep:
     """Train one fresh model per beta (same seed, same data order) and measure it on test_x.
 
     ``make_model()`` builds a model on the device you want (seeded here before each call).
     The test numbers use one latent sample per image drawn from a generator seeded with ``seed``.
+    ``binarize=True`` trains on freshly binarized batches (``VAEObjective(binarize=True)``);
+    then pass a binarized test_x. ``log_every``: record the training terms every that many
+    steps (``sweep.logs``).
     """
     sweep = BetaSweep()
     for beta in betas:
         torch.manual_seed(seed)  # the same initial weights for every beta
         model = make_model()
-        fit(model, train_x, objective=VAEObjective(beta=beta), epochs=epochs,
-            batch_size=batch_size, lr=lr, seed=seed, verbose=False)  # fmt: skip
+        objective = VAEObjective(beta=beta, binarize=binarize)
+        if log_every is not None:
+            objective = StepLog(objective, every=log_every)
+            sweep.logs.append(objective)
+        fit(model, train_x, objective=objective, epochs=epochs, batch_size=batch_size, lr=lr,
+            seed=seed, verbose=False)  # fmt: skip
         test = negative_elbo(model, test_x, generator=torch.Generator().manual_seed(seed))
         sweep.rows.append({"beta": float(beta), **test})
         sweep.models.append(model)
     return sweep
 
 
+def aggregate_posterior_kl(model: nn.Module, x: Tensor, batch_size: int = 1000) -> float:
+    """KL(N(m, S) || N(0, I)), nats: a Gaussian fitted to the codes of ALL images x vs the prior.
+
+    The aggregate posterior q(z) = mean over x of q(z|x) has mean m = mean of mu(x) and
+    covariance S = Cov(mu) + mean of diag(sigma^2(x)) (L, L). Samples z ~ N(0, I) land where the
+    decoder was trained only if q(z) is close to the prior; 0 means the same first two moments.
+    Among distributions with these moments the Gaussian has the largest entropy, so this number
+    is a LOWER bound on KL(q(z) || N(0, I)).
+    """
+    mu, logvar = predict(model, x, fn=lambda m, xb: m.encode(xb), batch_size=batch_size)  # (N, L)
+    mu, var = mu.double(), logvar.double().exp()
+    mean = mu.mean(dim=0)  # (L,)
+    cov = torch.cov(mu.T, correction=0) + torch.diag(var.mean(dim=0))  # (L, L)
+    n_latent = len(mean)
+    kl = 0.5 * (torch.trace(cov) + mean @ mean - n_latent - torch.logdet(cov))
+    return float(kl)
+
+
 def tradeoff_figure(sweep: BetaSweep, highlight: float | None = None) -> Figure:
-    """Test reconstruction loss and KL (nats per image) against beta, log-scaled beta axis."""
-    fig = NotebookFigure(figsize=(9, 3.3), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
+    """Test reconstruction loss and KL (nats per image) against beta (log-scaled beta axis), and
+    the two against each other: the rate-distortion curve, one point per beta.
+
+    The titles name what is plotted, never which way it goes: the run decides that.
+    """
+    fig = NotebookFigure(figsize=(12.5, 3.3), layout="constrained")
+    ax1, ax2, ax3 = fig.subplots(1, 3)
     for ax, key, colour in ((ax1, "recon", "tab:blue"), (ax2, "kl", "tab:red")):
         ax.plot(sweep.betas, sweep.column(key), "o-", color=colour)
         ax.set_xscale("log", base=2)
@@ -93,8 +129,36 @@ def tradeoff_figure(sweep: BetaSweep, highlight: float | None = None) -> Figure:
         ax.grid(alpha=0.3)
         if highlight is not None:
             ax.axvline(highlight, color="grey", ls="--")
-    ax1.set_title("reconstruction rises with beta")
-    ax2.set_title("KL falls with beta")
+    ax1.set_title("distortion: reconstruction term")
+    ax2.set_title("rate: KL term")
+    ax3.plot(sweep.column("kl"), sweep.column("recon"), "o-", color="tab:purple")
+    for beta, kl, recon in zip(sweep.betas, sweep.column("kl"), sweep.column("recon"), strict=True):
+        ax3.annotate(f"beta {beta:g}", (kl, recon), textcoords="offset points", xytext=(4, 4),
+                     fontsize=8)  # fmt: skip
+    ax3.set(xlabel="rate: test KL (nats/image)", ylabel="distortion: test recon (nats/image)",
+            title="distortion against rate")  # fmt: skip
+    ax3.grid(alpha=0.3)
+    return fig
+
+
+def active_units_figure(variances: dict[str, Tensor], threshold: float = 0.01) -> Figure:
+    """Var_x[mu_j(x)] of every latent dimension, sorted, one line per model (log scale).
+
+    variances {label: (L,)} as returned by ``elbo.active_units``; the dashed line is the
+    threshold above which a dimension counts as active (0.01, Burda et al. 2016).
+    """
+    fig = NotebookFigure(figsize=(5.2, 3.3), layout="constrained")
+    ax = fig.subplots()
+    for label, var in variances.items():
+        ranks = range(1, len(var) + 1)
+        ax.plot(ranks, var.sort(descending=True).values.clamp_min(1e-6).numpy(), "o-", label=label,
+                markersize=3)  # fmt: skip
+    ax.axhline(threshold, color="grey", ls="--", lw=1, label=f"active above {threshold:g}")
+    ax.set_yscale("log")
+    ax.set(xlabel="latent dimension (sorted)", ylabel="Var over x of mu_j(x)",
+           title="how much each dimension's code varies")  # fmt: skip
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
     return fig
 
 

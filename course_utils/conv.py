@@ -26,7 +26,14 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from course_utils.inputs import check_codes, check_images, model_dtype
+from course_utils.inputs import (
+    InputError,
+    check_codes,
+    check_images,
+    check_sizes,
+    check_widths,
+    model_dtype,
+)
 from course_utils.plots import NotebookFigure
 from course_utils.train import eval_mode, model_device, predict
 from course_utils.widgets import FigureView
@@ -54,10 +61,14 @@ class ConvAutoencoder(nn.Module):
         decoder: str = "transpose",
         batch_norm: bool = False,
     ) -> None:
-        super().__init__()
+        check_sizes("ConvAutoencoder", n_latent=n_latent)
+        c1, c2 = check_widths(channels, "channels", "ConvAutoencoder", length=2)
         if decoder not in ("transpose", "upsample"):
-            raise ValueError(f'decoder must be "transpose" or "upsample", got {decoder!r}.')
-        c1, c2 = channels
+            raise InputError(
+                f'ConvAutoencoder expects decoder "transpose" or "upsample", but received '
+                f"decoder={decoder!r}. Pick one of the two (lesson 03 compares them)."
+            )
+        super().__init__()
         self.n_latent, self.decoder_kind = n_latent, decoder
 
         def norm(c: int) -> list[nn.Module]:  # (B, c, H, W) -> (B, c, H, W), or nothing
@@ -117,6 +128,8 @@ class LSTMAutoencoder(nn.Module):
     def __init__(
         self, n_latent: int = 32, hidden: int = 128, n_rows: int = 28, n_cols: int = 28
     ) -> None:
+        check_sizes("LSTMAutoencoder", n_latent=n_latent, hidden=hidden, n_rows=n_rows,
+                    n_cols=n_cols)  # fmt: skip
         super().__init__()
         self.n_latent, self.n_rows, self.n_cols = n_latent, n_rows, n_cols
         self.encoder_rnn = nn.LSTM(n_cols, hidden, batch_first=True)

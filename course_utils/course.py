@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from course_utils import settings
+from course_utils.inputs import InputError, check_seed
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -38,16 +39,69 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def pick_device(prefer: str | None = None) -> tuple[torch.device, str]:
-    """Choose cuda, then mps (Apple GPU), then cpu. Return the device and the reason."""
+def pick_device(prefer: str | torch.device | None = None) -> tuple[torch.device, str]:
+    """Choose cuda, then mps (Apple GPU), then cpu. Return the device and the reason.
+
+    ``prefer`` ("cpu", "cuda", "cuda:1", "mps") must be a device this machine has: anything else
+    is refused at once, with the list of what it has (``available_devices``).
+    """
     if prefer is not None:
-        return torch.device(prefer), f"{prefer} (asked for)"
+        device = _asked_device(prefer)
+        return device, f"{device} (asked for)"
     if torch.cuda.is_available():
         return torch.device("cuda"), f"cuda ({torch.cuda.get_device_name(0)})"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
+    if _mps_available():
         return torch.device("mps"), "mps (Apple GPU)"
     return torch.device("cpu"), "cpu (no GPU found; every lesson is sized to run on a laptop CPU)"
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
+
+
+def available_devices() -> list[str]:
+    """What this machine has, e.g. ["cpu"] or ["cpu", "cuda:0 (NVIDIA T4)"]."""
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        n = torch.cuda.device_count()
+        found += [f"cuda:{i} ({torch.cuda.get_device_name(i)})" for i in range(n)]
+    if _mps_available():
+        found.append("mps (Apple GPU)")
+    return found
+
+
+def _asked_device(prefer: object) -> torch.device:
+    """``prefer`` as a device this machine has, or an InputError that lists what it has."""
+    has = f"This machine has: {', '.join(available_devices())}."
+    expected = 'setup_course expects device "cpu", "cuda", "cuda:N", "mps" or None (the best one)'
+    try:
+        device = torch.device(prefer.strip().lower() if isinstance(prefer, str) else prefer)
+    except (RuntimeError, TypeError):
+        hint = ' For a GPU write "cuda" (NVIDIA) or "mps" (Apple).' if _says_gpu(prefer) else ""
+        raise InputError(
+            f"{expected}, but received device={prefer!r}.{hint} {has} Or leave device out: "
+            "setup_course() takes the best one."
+        ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        missing = "torch finds no CUDA GPU here (torch.cuda.is_available() is False)"
+    elif device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        missing = f"there is no {device} ({torch.cuda.device_count()} CUDA GPU(s), from cuda:0)"
+    elif device.type == "mps" and not _mps_available():
+        missing = "torch finds no Apple GPU here (torch.backends.mps.is_available() is False)"
+    elif device.type not in ("cpu", "cuda", "mps"):
+        missing = f"the course does not run on {device.type} devices"
+    else:
+        return device
+    raise InputError(
+        f"{expected} that this machine has, but received device={prefer!r}: {missing}. {has} "
+        "Leave device out (setup_course()) to take the best one; on Colab choose Runtime > "
+        "Change runtime type > GPU first."
+    )
+
+
+def _says_gpu(prefer: object) -> bool:
+    return isinstance(prefer, str) and prefer.strip().lower().startswith(("gpu", "nvidia"))
 
 
 @dataclass(frozen=True)
@@ -72,12 +126,14 @@ def setup_course(seed: int = 0, device: str | None = None, verbose: bool = True)
     """Seed everything, choose the device, read fast mode, detect Colab; print one summary.
 
     Args:
-        seed: seed for Python, NumPy and PyTorch.
-        device: force a device ("cpu", "cuda", "mps"); by default the best available one.
+        seed: seed for Python, NumPy and PyTorch, a whole number from 0 to 2**32 - 1.
+        device: force a device ("cpu", "cuda", "cuda:1", "mps"); by default the best available
+            one. A device this machine lacks is refused here, with what it has.
         verbose: print the summary line.
     """
-    seed_everything(seed)
+    seed = check_seed(seed, "setup_course")
     dev, why = pick_device(device)
+    seed_everything(seed)
     course = Course(seed=seed, device=dev, fast=is_fast_mode(), colab=in_colab())
     if verbose:
         where = "Google Colab" if course.colab else "a local Jupyter/Python"

@@ -17,7 +17,14 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from course_utils.inputs import InputError, check_codes, check_labels, model_dtype
+from course_utils.inputs import (
+    InputError,
+    check_codes,
+    check_labels,
+    check_sizes,
+    check_widths,
+    model_dtype,
+)
 from course_utils.models import flatten_input, mlp
 from course_utils.plots import NotebookFigure, rows_figure
 from course_utils.vae import reparameterize
@@ -41,6 +48,8 @@ class ConditionalVAE(nn.Module):
     thickness, width). Choose a class, move z, and you change the style, not the digit.
     """
 
+    latent_prior = "N(0, I)"  # what ``vae_views`` checks: codes follow this prior
+
     def __init__(
         self,
         n_inputs: int = 784,
@@ -49,6 +58,8 @@ class ConditionalVAE(nn.Module):
         n_latent: int = 2,
         activation: type[nn.Module] = nn.ReLU,
     ) -> None:
+        check_sizes("ConditionalVAE", n_inputs=n_inputs, n_classes=n_classes, n_latent=n_latent)
+        hidden = check_widths(hidden, "hidden", "ConditionalVAE", allow_empty=False)
         super().__init__()
         self.n_inputs, self.n_classes, self.n_latent = n_inputs, n_classes, n_latent
         self.output_shape = (1, 28, 28) if n_inputs == 28 * 28 else (n_inputs,)
@@ -57,26 +68,45 @@ class ConditionalVAE(nn.Module):
         self.to_logvar = nn.Linear(hidden[-1], n_latent)
         self.decoder = mlp([n_latent + n_classes, *reversed(hidden), n_inputs], activation)
 
-    def encode(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    def encode(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
         flat = flatten_input(x, self.n_inputs, "ConditionalVAE", model_dtype(self))  # (B, 784)
+        _check_given(y, "ConditionalVAE")
         check_labels(y, self.n_classes, "ConditionalVAE (the labels y)")
+        _check_one_label_each(flat, y, "ConditionalVAE", "image")
         h = self.body(torch.cat([flat, one_hot_labels(y, self.n_classes, flat.dtype)], dim=1))
         return self.to_mu(h), self.to_logvar(h)  # (B, L), (B, L)
 
-    def decode(self, z: Tensor, y: Tensor) -> Tensor:
+    def decode(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         check_codes(z, self.n_latent, "ConditionalVAE.decode", model_dtype(self))
-        if len(y) != len(z):
-            raise InputError(
-                f"ConditionalVAE.decode expects one label per code, but received {len(z)} codes "
-                f"and {len(y)} labels."
-            )
+        _check_given(y, "ConditionalVAE.decode")
+        check_labels(y, self.n_classes, "ConditionalVAE.decode (the labels y)")
+        _check_one_label_each(z, y, "ConditionalVAE.decode", "code")
         zy = torch.cat([z, one_hot_labels(y, self.n_classes, z.dtype)], dim=1)  # (B, L + C)
         return self.decoder(zy).view(-1, *self.output_shape)  # (B, 784) -> (B, 1, 28, 28)
 
-    def forward(self, x: Tensor, y: Tensor, generator: torch.Generator | None = None):
+    def forward(self, x: Tensor, y: Tensor | None = None, generator: torch.Generator | None = None):
         mu, logvar = self.encode(x, y)
         z = reparameterize(mu, logvar, generator)
         return self.decode(z, y).view_as(x), mu, logvar
+
+
+def _check_given(y: object, who: str) -> None:
+    """A CVAE without its labels: say how to give them (``y`` defaults to None only for this)."""
+    if y is None:
+        raise InputError(
+            f"{who} expects the class labels y with its input, but received none. Call it as "
+            "model(x, y); to train it, give fit the pair: fit(model, (x, y), "
+            "objective=VAEObjective())."
+        )
+
+
+def _check_one_label_each(rows: Tensor, y: Tensor, who: str, what: str) -> None:
+    if len(y) != len(rows):
+        raise InputError(
+            f"{who} expects one label per {what}, but received {len(rows)} {what}s and {len(y)} "
+            f"labels. Select the same {what}s' labels, or give one class to all: "
+            f"torch.full(({len(rows)},), label)."
+        )
 
 
 def cvae_figure(model: nn.Module, label: int, z: Tensor, classes: Sequence[str]) -> Figure:

@@ -1,6 +1,9 @@
 """Training and judging denoising autoencoders (lesson 04): the objective, PSNR table, figures.
 
-The corruption functions themselves live in ``course_utils.corruption``.
+The corruption functions and the classic non-learned denoisers (blur, median filter) live in
+``course_utils.corruption``; here are the learned side (``DenoisingObjective``, the skip-path
+model), the PCA-projection baseline, the PSNR table that puts them all side by side, and the 2-D
+toy of the lesson's last section, with the optimal denoiser of a circle (Tweedie's formula).
 """
 
 from __future__ import annotations
@@ -14,16 +17,25 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from course_utils.corruption import NOISE_KINDS, best_blur_sigma, corrupt, gaussian_blur, psnr
-from course_utils.inputs import check_codes, model_dtype
+from course_utils.corruption import (
+    NOISE_KINDS,
+    best_knob,
+    corrupt,
+    gaussian_blur,
+    median_filter,
+    psnr,
+)
+from course_utils.inputs import check_codes, check_sizes, check_widths, model_dtype
 from course_utils.losses import sse_per_image
 from course_utils.models import flatten_input, mlp
-from course_utils.plots import NotebookFigure, rows_figure
+from course_utils.pca import PCA
+from course_utils.plots import NotebookFigure, flow_diagram_figure, rows_figure
 from course_utils.train import Batch, predict
 from course_utils.widgets import FigureView
 
 NOISE_LABELS = {"gaussian": "Gaussian std", "masking": "masked fraction p",
                 "salt_and_pepper": "salt-and-pepper fraction p"}  # fmt: skip
+BLUR_SIGMAS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)  # blur widths (pixels) tried on validation images
 
 
 class DenoisingObjective:
@@ -112,6 +124,8 @@ class SkipDenoisingAutoencoder(nn.Module):
     """
 
     def __init__(self, n_inputs: int = 784, hidden: tuple[int, ...] = (512,), n_latent: int = 256):
+        check_sizes("SkipDenoisingAutoencoder", n_inputs=n_inputs, n_latent=n_latent)
+        hidden = check_widths(hidden, "hidden", "SkipDenoisingAutoencoder")
         super().__init__()
         self.n_inputs, self.n_latent = n_inputs, n_latent
         self.encoder = mlp([n_inputs, *hidden, n_latent])  # (B, 784) -> (B, n_latent)
@@ -131,6 +145,10 @@ class SkipDenoisingAutoencoder(nn.Module):
         """The code path alone, no skip: r for inputs x, shaped like x."""
         return self.decode(self.encode(x))[0].view_as(x)
 
+    def trust(self, x: Tensor) -> Tensor:
+        """The trust map t for inputs x, shaped like x: 1 keeps the noisy pixel, 0 uses r."""
+        return self.decode(self.encode(x))[1].view_as(x)
+
     def forward(self, x: Tensor) -> Tensor:
         r, t = self.decode(self.encode(x))  # (B, 784) each
         return (t * x.reshape(len(x), -1) + (1 - t) * r).view_as(x)
@@ -141,53 +159,141 @@ def denoise(model: nn.Module, noisy: Tensor, batch_size: int = 1000) -> Tensor:
     return predict(model, noisy, batch_size=batch_size).clamp(0, 1)
 
 
+def pca_denoise(pca: PCA, noisy: Tensor, k: int) -> Tensor:
+    """Project noisy images (N, 1, 28, 28) onto the first ``k`` principal components, in [0, 1].
+
+    A linear baseline for "keep what images have in common": the projection keeps the part of
+    the image that lies in the k-dimensional subspace where the clean training images vary most,
+    and throws away the rest, noise included. ``pca`` is fitted on CLEAN training images with at
+    least k components. Returns images shaped like ``noisy``.
+    """
+    flat = noisy.flatten(1)  # (N, 1, 28, 28) -> (N, 784)
+    return pca.truncated(k).reconstruct(flat).clamp(0, 1).view_as(noisy)
+
+
+def classic_baselines(pca: PCA | None = None, ks: tuple[int, ...] = (16, 32, 64, 128, 256)) -> dict:
+    """The non-learned denoisers of lesson 04, each with the knob values tuned on validation.
+
+    Returns {name: (denoiser(noisy, knob), knobs)}: "blur" (Gaussian blur, width in pixels),
+    "median" (median filter, window size) and, given a PCA fitted on clean training images,
+    "PCA" (projection onto k components). Pass it to ``psnr_table``.
+    """
+    baselines = {"blur": (gaussian_blur, BLUR_SIGMAS), "median": (median_filter, (1, 3, 5))}
+    if pca is not None:
+        kept = tuple(k for k in ks if k <= pca.n_components)  # a PCA(n) offers k <= n
+        baselines["PCA"] = (partial(pca_denoise, pca), kept)
+    return baselines
+
+
 def psnr_table(
-    model: nn.Module,
+    models: nn.Module | Mapping[str, nn.Module],
     test: Tensor,
     valid: Tensor,
     levels: Mapping[str, tuple[float, ...]],
     seed: int = 0,
+    baselines: Mapping[str, tuple[Callable, tuple]] | None = None,
 ) -> list[dict[str, float | str]]:
-    """Mean PSNR (dB) on corrupted TEST images for the noisy input, the best blur and the model.
+    """Mean PSNR (dB) on corrupted TEST images: the noisy input, each baseline and each model.
 
-    For each kind and level, the test images (N, 1, 28, 28) are corrupted with a generator
-    seeded from ``seed`` (the same noise every run). The blur width is tuned on corrupted
-    ``valid`` images, never on the test images. Returns one dict per (kind, level) with keys
-    kind, level, noisy, blur, blur_sigma, model.
+    For each kind and level, the validation images ``valid`` and then the test images ``test``
+    (N, 1, 28, 28) are corrupted with one generator seeded with ``seed + 1000 * k + j`` (kind k,
+    level j), so every call sees the same noise. Each baseline's knob is tuned on the corrupted
+    validation images, never on the test images (``best_knob``). ``models`` is one model (its
+    column is "model") or {column name: model}; ``baselines`` is {name: (denoiser, knobs)},
+    default the Gaussian blur alone (``classic_baselines`` gives blur, median and PCA).
+
+    Returns one dict per (kind, level): kind, level, noisy, then for each baseline its PSNR and
+    "<name>_knob" (the tuned knob), then each model's PSNR.
     """
+    if isinstance(models, nn.Module):
+        models = {"model": models}
+    if baselines is None:
+        baselines = {"blur": (gaussian_blur, BLUR_SIGMAS)}
     rows = []
     for k, kind in enumerate(levels):
         for j, level in enumerate(levels[kind]):
             g = torch.Generator().manual_seed(seed + 1000 * k + j)
             noisy_valid, noisy_test = corrupt(valid, kind, level, g), corrupt(test, kind, level, g)
-            sigma, _ = best_blur_sigma(noisy_valid, valid)
-            rows.append({
-                "kind": kind, "level": float(level),
-                "noisy": psnr(noisy_test, test).mean().item(),
-                "blur": psnr(gaussian_blur(noisy_test, sigma), test).mean().item(),
-                "blur_sigma": sigma,
-                "model": psnr(denoise(model, noisy_test), test).mean().item(),
-            })  # fmt: skip
+            row = {"kind": kind, "level": float(level)}
+            row["noisy"] = psnr(noisy_test, test).mean().item()  # doing nothing
+            for name, (denoiser, knobs) in baselines.items():
+                knob, _ = best_knob(denoiser, knobs, noisy_valid, valid)
+                row[name] = psnr(denoiser(noisy_test, knob), test).mean().item()
+                row[f"{name}_knob"] = knob
+            for name, model in models.items():
+                row[name] = psnr(denoise(model, noisy_test), test).mean().item()
+            rows.append(row)
     return rows
 
 
+def method_columns(rows: list[dict]) -> list[str]:
+    """The columns of a ``psnr_table`` that hold a method's PSNR: "noisy", baselines, models."""
+    return [key for key in rows[0] if key not in ("kind", "level") and not key.endswith("_knob")]
+
+
+def best_method(row: dict) -> str:
+    """The column with the highest PSNR in one ``psnr_table`` row ("noisy" means: do nothing)."""
+    return max(method_columns([row]), key=lambda key: row[key])
+
+
+def psnr_table_text(rows: list[dict]) -> str:
+    """The rows of ``psnr_table`` as an aligned text table, one line per (kind, level).
+
+    Every method column is printed with its PSNR (dB); a baseline's tuned knob follows it in
+    parentheses; the last column names the best method of the row.
+    """
+    columns = method_columns(rows)
+    widths = {c: max(len(c), 6) + (7 if f"{c}_knob" in rows[0] else 0) for c in columns}
+    lines = [f"{'noise':>15} {'level':>5} " + " ".join(f"{c:>{widths[c]}}" for c in columns)
+             + "  best"]  # fmt: skip
+    for r in rows:
+        cells = []
+        for c in columns:
+            knob = f" ({r[c + '_knob']:g})" if f"{c}_knob" in r else ""
+            cells.append(f"{f'{r[c]:.2f}{knob}':>{widths[c]}}")
+        lead = f"{r['kind']:>15} {r['level']:>5.2f} "
+        lines.append(lead + " ".join(cells) + f"  {best_method(r)}")
+    return "\n".join(lines)
+
+
+CURVE_LABELS = {"noisy": "noisy input (no denoising)", "blur": "best Gaussian blur",
+                "median": "best median filter", "PCA": "best PCA projection"}  # fmt: skip
+
+
 def psnr_curves_figure(rows: list[dict], title: str | None = None) -> Figure:
-    """One panel per noise kind: PSNR vs noise level for the model, the blur and the input."""
+    """One panel per noise kind: PSNR vs noise level for every method column of ``psnr_table``.
+
+    The non-learned methods (noisy input, baselines) are dashed or dotted, the models solid.
+    """
     kinds = [k for k in NOISE_KINDS if any(r["kind"] == k for r in rows)]
-    fig = NotebookFigure(figsize=(4.2 * len(kinds), 3.4), layout="constrained")
+    columns = method_columns(rows)
+    fig = NotebookFigure(figsize=(4.4 * len(kinds), 3.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(kinds)))
-    styles = (("model", "denoising AE", "-o"), ("blur", "best Gaussian blur", "--s"),
-              ("noisy", "noisy input (no denoising)", ":^"))  # fmt: skip
     for ax, kind in zip(axes, kinds, strict=True):
         sub = [r for r in rows if r["kind"] == kind]
-        for key, label, style in styles:
-            ax.plot([r["level"] for r in sub], [r[key] for r in sub], style, label=label)
+        for column in columns:
+            learned = column not in CURVE_LABELS
+            style = "-o" if learned else (":^" if column == "noisy" else "--s")
+            ax.plot([r["level"] for r in sub], [r[column] for r in sub], style,
+                    label=CURVE_LABELS.get(column, column), markersize=4,
+                    lw=2 if learned else 1.2)  # fmt: skip
         ax.set(xlabel=NOISE_LABELS[kind], ylabel="mean PSNR on test images (dB)", title=kind)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=7)
     if title:
         fig.suptitle(title)
     return fig
+
+
+def total_variation_per_image(x: Tensor) -> Tensor:
+    """How rough an image is: the summed absolute differences between neighbouring pixels.
+
+    (B, 1, H, W) -> (B,). Speckle (isolated bright or dark dots) raises it, smoothing lowers it;
+    compare an output's value with its clean target's to see which way a denoiser went.
+    """
+    across = (x[..., :, 1:] - x[..., :, :-1]).abs().flatten(1).sum(dim=1)  # left-right neighbours
+    down = (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).sum(dim=1)  # up-down neighbours
+    return across + down
 
 
 def denoising_figure(
@@ -217,24 +323,73 @@ def denoising_view(
     return FigureView(partial(denoising_figure, model, clean), controls)
 
 
+def circle_posterior_mean(noisy: Tensor, sigma: float, radius: float = 1.0) -> Tensor:
+    """The optimal denoiser r*(x) = E[clean | noisy = x] for points spread uniformly on a circle.
+
+    Clean points lie on the circle of ``radius`` around 0 (uniform angle); the noisy ones are
+    clean + sigma * eps, eps ~ N(0, I) in 2-D. Given a noisy x, the clean point's angle has a
+    posterior proportional to exp(radius * |x| cos(angle to x) / sigma^2) (a von Mises law), so
+    its mean is radius * A(kappa) in the direction of x, kappa = radius * |x| / sigma^2, with
+    A = I1 / I0 (modified Bessel functions; ``i1e / i0e`` avoids overflow). At x = 0 it is 0.
+
+    noisy: (N, 2) -> (N, 2). Tweedie: r*(x) - x = sigma^2 grad log p_sigma(x).
+    """
+    norm = noisy.norm(dim=1, keepdim=True)  # (N, 1)
+    kappa = radius * norm / sigma**2
+    shrink = torch.special.i1e(kappa) / torch.special.i0e(kappa)  # (N, 1), in [0, 1)
+    return radius * shrink * noisy / norm.clamp_min(1e-12)  # (N, 2); 0 at the centre
+
+
 def denoising_field_figure(
-    model: nn.Module, clean: Tensor, noisy: Tensor, lim: float = 1.8, n_grid: int = 21
+    model: nn.Module,
+    clean: Tensor,
+    noisy: Tensor,
+    lim: float = 1.8,
+    n_grid: int = 21,
+    optimal: Callable[[Tensor], Tensor] | None = None,
 ) -> Figure:
-    """2-D toy picture: arrows from points x to the model's output r(x), on a grid.
+    """2-D toy picture: arrows from points x of a grid to the model's output r(x).
 
     ``clean`` and ``noisy`` are (N, 2) point clouds. A denoiser trained on points near a curve
-    learns arrows that point back TOWARDS the curve: it has learned where the data lives.
+    learns arrows that point back TOWARDS the curve: it has learned where the data lives. With
+    ``optimal`` (a function (M, 2) -> (M, 2), e.g. the circle's posterior mean), a second panel
+    draws its arrows r*(x) - x on the same grid, to compare with the network's.
     """
     t = torch.linspace(-lim, lim, n_grid)
     grid = torch.cartesian_prod(t, t)  # (n_grid^2, 2)
-    step = predict(model, grid) - grid  # r(x) - x, (n_grid^2, 2)
-    fig = NotebookFigure(figsize=(5.2, 5), layout="constrained")
-    ax = fig.subplots()
-    ax.scatter(*noisy.T, s=3, color="tab:orange", alpha=0.35, label="noisy training inputs")
-    ax.scatter(*clean.T, s=3, color="tab:blue", label="clean data (a circle)")
-    ax.quiver(*grid.T, *step.T, angles="xy", scale_units="xy", scale=1, width=0.004,
-              color="0.2", label="r(x) - x", zorder=3)  # fmt: skip
-    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal",
-           title="the denoiser's arrows point back to the data")  # fmt: skip
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    panels = [("the network: arrows x -> r(x)", predict(model, grid) - grid, "0.2")]
+    if optimal is not None:
+        panels.append(("the optimal denoiser: x -> r*(x)", optimal(grid) - grid, "tab:red"))
+    fig = NotebookFigure(figsize=(5 * len(panels), 5.5), layout="constrained")  # taller than wide
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharex=True, sharey=True))
+    for ax, (title, step, colour) in zip(axes, panels, strict=True):
+        ax.scatter(*noisy.T, s=3, color="tab:orange", alpha=0.3, label="noisy training inputs")
+        ax.scatter(*clean.T, s=3, color="tab:blue", label="clean data (a circle)")
+        ax.quiver(*grid.T, *step.T, angles="xy", scale_units="xy", scale=1, width=0.005,
+                  color=colour, label="r(x) - x", zorder=3)  # fmt: skip
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", title=title)
+    axes[0].legend(loc="upper right", fontsize=7, framealpha=0.9)
+    return fig
+
+
+def skip_dae_flow_figure(title: str | None = None) -> Figure:
+    """The data flow of ``SkipDenoisingAutoencoder``, its skip drawn as a bypass over the code.
+
+    The boxes are those of ``flow_diagram_figure``; one more arrow leaves the noisy input x~ and
+    joins the blend without passing through the encoder, the code or the decoder.
+    """
+    stages = [("x", "clean\n(B, 1, 28, 28)"), ("corrupt", "fresh noise\nevery step"),
+              ("x~", "noisy\n(B, 1, 28, 28)"), ("encoder", "784 -> 512\n-> 256"),
+              ("h", "code\n(B, 256)"), ("decoder", "256 -> 512\n-> 2 x 784"),
+              ("r, t", "reconstruction r,\ntrust t in (0, 1)"),
+              ("blend", "t * x~ + (1 - t) * r"), ("x^", "output\n(B, 1, 28, 28)")]  # fmt: skip
+    fig = flow_diagram_figure(stages, title=title, width=1.55)
+    ax = fig.axes[0]
+    ax.set_ylim(-1.0, 1.35)
+    skip_from, skip_to, top = 2, 7, 0.95  # x~ -> blend, drawn as a bracket above the boxes
+    ax.plot([skip_from, skip_from, skip_to], [0.45, top, top], color="tab:red", lw=1.8)
+    ax.annotate("", xy=(skip_to, 0.42), xytext=(skip_to, top),
+                arrowprops={"arrowstyle": "->", "lw": 1.8, "color": "tab:red"})  # fmt: skip
+    ax.text((skip_from + skip_to) / 2, top + 0.08, "skip path: x~ goes around the bottleneck",
+            ha="center", va="bottom", fontsize=9, color="tab:red")  # fmt: skip
     return fig

@@ -1,5 +1,6 @@
-"""Measuring a trained VAE (lesson 06): the negative ELBO, a tighter importance-sampled
-estimate of -log p(x), which gradients reach the encoder, and which latent dimensions are used.
+"""Measuring a VAE (lesson 06): the negative ELBO, a tighter importance-sampled estimate of
+-log p(x), the best Gaussian per image (the amortization gap), which gradients reach the encoder,
+which latent dimensions are used, and the ELBO's two terms every few steps during training.
 
 Every pass over a dataset goes through ``train.predict`` (eval mode, the model's device, CPU
 results). Numbers are nats PER IMAGE, the course's convention (see ``vae`` and ``losses``).
@@ -17,7 +18,7 @@ from torch.distributions import Normal
 
 from course_utils.deprecation import warn_deprecated
 from course_utils.losses import bce_per_image, gaussian_kl_per_image
-from course_utils.train import predict
+from course_utils.train import Callback, TrainState, predict
 from course_utils.vae import binarize
 
 
@@ -83,6 +84,69 @@ def importance_sampled_nll(
         return -(torch.logsumexp(log_w, dim=0) - math.log(k))  # (b,)
 
     return predict(model, x, fn=nll, batch_size=batch_size)
+
+
+def _nelbo_samples(model: nn.Module, x: Tensor, mu: Tensor, logvar: Tensor, eps: Tensor) -> Tensor:
+    """-ELBO per image, E_q[-log p(x|z)] averaged over the draws eps (S, N, L), KL closed form."""
+    z = mu + torch.exp(0.5 * logvar) * eps  # (S, N, L)
+    s, n, n_latent = z.shape
+    logits = model.decode(z.reshape(s * n, n_latent)).reshape(s, n, -1)  # (S, N, D)
+    target = x.reshape(1, n, -1).expand_as(logits)
+    recon = F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(-1)  # (S, N)
+    return recon.mean(0) + gaussian_kl_per_image(mu, logvar)  # (N,)
+
+
+def optimized_gaussian_nelbo(
+    model: nn.Module,
+    x: Tensor,
+    steps: int = 100,
+    n_samples: int = 4,
+    lr: float = 0.05,
+    n_eval: int = 100,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    """-ELBO per image with the encoder's q(z|x), and with the best Gaussian found per image.
+
+    x: BINARY images (N, ...) -> (encoder's, optimized), each (N,) nats. The encoder AMORTIZES
+    inference: one network gives every image its (mu, logvar). Here each image gets its own
+    (mu, logvar) (N, L), started at the encoder's output and tuned by Adam on the -ELBO
+    (``n_samples`` reparameterized draws per step; the model's weights stay frozen). With
+    log p(x) in between (Cremer, Li & Duvenaud 2018):
+
+        -ELBO(encoder) - -ELBO(best Gaussian)  = amortization gap  (the encoder's shortfall)
+        -ELBO(best Gaussian) - (-log p(x))     = approximation gap (no diagonal Gaussian fits)
+
+    Both -ELBOs are then measured with the same ``n_eval`` draws per image (KL in closed form).
+    A finite search finds a Gaussian no better than the best one, so the first difference, as
+    measured, is a lower estimate of the amortization gap. Bernoulli decoder.
+    """
+    device = next(model.parameters()).device
+    mu0, logvar0 = predict(model, x, fn=_encode_gaussian)  # (N, L) each, CPU
+    xf = x.reshape(len(x), -1).to(device)  # (N, D)
+    mu = mu0.clone().to(device).requires_grad_(True)
+    logvar = logvar0.clone().to(device).requires_grad_(True)
+    optimizer = torch.optim.Adam([mu, logvar], lr=lr)
+    weights = [p for p in model.parameters() if p.requires_grad]
+    was_training = model.training
+    model.eval()
+    try:
+        for p in weights:  # frozen: only the per-image (mu, logvar) move
+            p.requires_grad_(False)
+        for _ in range(steps):
+            eps = torch.randn(n_samples, *mu.shape, generator=generator).to(device)  # (S, N, L)
+            loss = _nelbo_samples(model, xf, mu, logvar, eps).sum()  # images are independent
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():  # the same draws for both: their difference has less noise
+            eps = torch.randn(n_eval, *mu.shape, generator=generator).to(device)  # (S, N, L)
+            encoder = _nelbo_samples(model, xf, mu0.to(device), logvar0.to(device), eps)
+            optimized = _nelbo_samples(model, xf, mu, logvar, eps)
+    finally:
+        for p in weights:
+            p.requires_grad_(True)
+        model.train(was_training)
+    return encoder.cpu(), optimized.cpu()
 
 
 Sampler = Literal["reparameterize", "torch.normal", "Normal.sample"]
@@ -168,3 +232,50 @@ def active_units(
     mu, _ = predict(model, x, fn=_encode_gaussian, batch_size=batch_size)  # (N, L)
     variances = mu.var(dim=0)  # (N, L) -> (L,)
     return int((variances > threshold).sum()), variances
+
+
+class ElboTermsLog(Callback):
+    """Measure the negative ELBO and its two terms on a fixed probe set every ``every`` steps.
+
+    ``fit``'s history has one row per EPOCH: on 60,000 images a budget of 1,500 steps is three
+    rows, too few to see the terms move. This callback records a row before the first step
+    (step 0), after every ``every``-th optimizer step and after the last one:
+    {"step", "epoch", "beta", "loss", "recon", "kl"}, where "loss" is recon + KL (the -ELBO,
+    beta = 1 whatever the training beta), "beta" the weight the objective used for that step
+    and "epoch" the epoch (1-based, 0 before training) that step belongs to.
+
+    ``probe``: images (n, ...) measured each time, binary ones for a model trained on binarized
+    images. ``warmup``: a ``vae.KLWarmup`` listed BEFORE this log in ``callbacks``; its
+    objective's beta is logged, and the step at which its warm-up ends is recorded too. The
+    latent noise is drawn from a generator seeded with ``seed`` every time, so two rows differ
+    only because the model changed. ``log["kl"]`` lists one column.
+    """
+
+    def __init__(self, probe: Tensor, every: int = 25, warmup=None, seed: int = 0) -> None:
+        if not (isinstance(every, int) and every >= 1):
+            raise ValueError(
+                f"ElboTermsLog expects every= as a whole number of steps >= 1, but received "
+                f"{every!r}. Use e.g. every=25."
+            )
+        self.probe, self.every, self.warmup, self.seed = probe, every, warmup, seed
+        self.rows: list[dict[str, float]] = []
+
+    def __getitem__(self, key: str) -> list[float]:
+        return [row[key] for row in self.rows]
+
+    def on_batch_start(self, state: TrainState) -> None:
+        if state.step == 0:  # before the first update (beta already set by the warm-up)
+            self.rows.clear()
+            self._record(state)
+
+    def on_batch_end(self, state: TrainState) -> None:
+        end_of_warmup = self.warmup is not None and state.step == self.warmup.end_step
+        if state.step % self.every == 0 or state.step == state.total_steps or end_of_warmup:
+            self._record(state)
+
+    def _record(self, state: TrainState) -> None:
+        generator = torch.Generator().manual_seed(self.seed)  # the same draws every time
+        terms = negative_elbo(state.model, self.probe, generator=generator)
+        beta = 1.0 if self.warmup is None else float(self.warmup.objective.beta)
+        epoch = math.ceil(state.step / state.steps_per_epoch)  # step s (1-based) is in this epoch
+        self.rows.append({"step": state.step, "epoch": epoch, "beta": beta, **terms})

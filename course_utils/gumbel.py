@@ -14,7 +14,16 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from course_utils.deprecation import deprecated_alias
-from course_utils.inputs import InputError, check_tensor, describe, model_dtype
+from course_utils.inputs import (
+    InputError,
+    check_positive,
+    check_size,
+    check_sizes,
+    check_tensor,
+    check_widths,
+    describe,
+    model_dtype,
+)
 from course_utils.losses import bce_per_image
 from course_utils.models import flatten_input, mlp
 from course_utils.train import Callback, TrainState, predict
@@ -67,6 +76,8 @@ class GumbelVAE(nn.Module):
     ``temperature`` is an attribute: ``TemperatureAnnealing`` lowers it during training.
     """
 
+    latent_prior = "uniform categorical"  # ``vae_views``: decodable, but not a Gaussian code
+
     def __init__(
         self,
         n_inputs: int = 784,
@@ -77,6 +88,10 @@ class GumbelVAE(nn.Module):
         hard: bool = False,
         activation: type[nn.Module] = nn.ReLU,
     ) -> None:
+        check_sizes("GumbelVAE", n_inputs=n_inputs, n_vars=n_vars)
+        check_size(n_categories, "n_categories", "GumbelVAE", minimum=2)  # 1 category: no choice
+        hidden = check_widths(hidden, "hidden", "GumbelVAE")
+        check_positive(temperature, "temperature", "GumbelVAE", "1.0")
         super().__init__()
         self.n_inputs, self.n_vars, self.n_categories = n_inputs, n_vars, n_categories
         self.temperature, self.hard = temperature, hard
@@ -111,10 +126,16 @@ class GumbelObjective:
 
     With relaxed samples this is a SURROGATE objective: neither the ELBO of the discrete model
     nor that of the Concrete relaxation; ``gumbel_negative_elbo`` scores the discrete model.
+    With a straight-through model (``GumbelVAE(hard=True)``) the decoder sees one-hot codes and
+    the value is a one-sample estimate of the discrete negative ELBO (its gradient is biased).
+    ``binarize=True`` draws fresh binary images from every batch, as ``VAEObjective`` does.
     """
 
+    def __init__(self, binarize: bool = False) -> None:
+        self.binarize = binarize
+
     def __call__(self, model: GumbelVAE, batch: tuple[Tensor, ...]):
-        x = batch[0]
+        x = torch.bernoulli(batch[0]) if self.binarize else batch[0]
         logits, q_logits = model(x)
         recon, kl = bce_per_image(logits, x), categorical_kl_per_image(q_logits)  # (B,), (B,)
         return (recon + kl).mean(), {"recon": recon.mean().detach(), "kl": kl.mean().detach()}
@@ -158,6 +179,42 @@ def gumbel_negative_elbo(
 
     means = predict(model, x, fn=terms, batch_size=batch_size).mean(dim=0)  # (3,)
     return dict(zip(("loss", "recon", "kl"), means.tolist(), strict=True))
+
+
+def gumbel_surrogate_loss(
+    model: GumbelVAE,
+    x: Tensor,
+    temperature: float,
+    batch_size: int = 1000,
+    generator: torch.Generator | None = None,
+) -> dict[str, float]:
+    """The relaxed training objective on x: RELAXED samples at ``temperature``, nats per image.
+
+    What ``GumbelObjective`` computes for a model trained with soft samples, measured on test
+    images: compare it with ``gumbel_negative_elbo`` to see the train-soft / test-hard mismatch.
+    """
+
+    def terms(model: GumbelVAE, xb: Tensor) -> Tensor:
+        q_logits = model.encode(xb)
+        z = gumbel_softmax_sample(q_logits, temperature, hard=False, generator=generator)
+        recon = bce_per_image(model.decode(z).view_as(xb), xb)  # (b,)
+        kl = categorical_kl_per_image(q_logits)  # (b,)
+        return torch.stack([recon + kl, recon, kl], dim=1)  # (b, 3)
+
+    means = predict(model, x, fn=terms, batch_size=batch_size).mean(dim=0)  # (3,)
+    return dict(zip(("loss", "recon", "kl"), means.tolist(), strict=True))
+
+
+def gumbel_reconstruct(
+    model: GumbelVAE, x: Tensor, generator: torch.Generator | None = None
+) -> Tensor:
+    """Pixel probabilities from ONE hard (one-hot) sample of q(z|x): (N, ...) -> (N, 1, 28, 28)."""
+
+    def decoded(model: GumbelVAE, xb: Tensor) -> Tensor:
+        z = gumbel_softmax_sample(model.encode(xb), 1.0, hard=True, generator=generator)
+        return torch.sigmoid(model.decode(z))
+
+    return predict(model, x, fn=decoded)
 
 
 # Old names, kept for one release (issue 17): calling one warns and names the new one.

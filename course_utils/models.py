@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from course_utils.inputs import check_codes, check_images, model_dtype
+from course_utils.inputs import check_codes, check_images, check_sizes, check_widths, model_dtype
 
 
 def flatten_input(x: Tensor, n_inputs: int, who: str, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -34,6 +34,7 @@ class LinearAutoencoder(nn.Module):
     """
 
     def __init__(self, n_inputs: int = 784, n_latent: int = 2) -> None:
+        check_sizes("LinearAutoencoder", n_inputs=n_inputs, n_latent=n_latent)
         super().__init__()
         self.n_inputs, self.n_latent = n_inputs, n_latent
         self.encoder = nn.Linear(n_inputs, n_latent)
@@ -56,6 +57,7 @@ def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU) -> nn.Sequentia
 
     ``mlp([784, 128, 32])`` is Linear(784, 128) -> ReLU -> Linear(128, 32).
     """
+    check_widths(sizes, "sizes", "mlp")
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(n_in, n_out))
@@ -81,6 +83,8 @@ class DenseAutoencoder(nn.Module):
         activation: type[nn.Module] = nn.ReLU,
         sigmoid_output: bool = True,
     ) -> None:
+        check_sizes("DenseAutoencoder", n_inputs=n_inputs, n_latent=n_latent)
+        hidden = check_widths(hidden, "hidden", "DenseAutoencoder")
         super().__init__()
         self.n_inputs, self.n_latent, self.sigmoid_output = n_inputs, n_latent, sigmoid_output
         self.encoder = mlp([n_inputs, *hidden, n_latent], activation)
@@ -118,6 +122,8 @@ class TiedAutoencoder(nn.Module):
         activation: type[nn.Module] = nn.ReLU,
         sigmoid_output: bool = True,
     ) -> None:
+        check_sizes("TiedAutoencoder", n_inputs=n_inputs, n_latent=n_latent)
+        hidden = check_widths(hidden, "hidden", "TiedAutoencoder")
         super().__init__()
         self.n_inputs, self.n_latent, self.sigmoid_output = n_inputs, n_latent, sigmoid_output
         sizes = [n_inputs, *hidden, n_latent]

@@ -252,3 +252,67 @@ def flow_diagram_figure(
     if title:
         ax.set_title(title)
     return fig
+
+
+def search_order_figure(
+    sources: Sequence[tuple[str, str]],
+    result: tuple[str, str],
+    misses: Sequence[str],
+    title: str | None = None,
+) -> Figure:
+    """A search in order, drawn as a ladder: try each source top to bottom, stop at the first hit.
+
+    ``sources`` are (name, detail) pairs in the order they are tried; ``misses`` labels the arrow
+    from each source to the next ("not found", ...), one per gap. EVERY source also has an arrow
+    to ``result`` (name, detail), the box on the right: whichever source answers first delivers
+    it, so the figure never suggests that only the last source can.
+    """
+    if len(sources) < 2:
+        raise ValueError(
+            f"search_order_figure expects at least two sources, but received {len(sources)}."
+        )
+    if len(misses) != len(sources) - 1:
+        raise ValueError(
+            f"search_order_figure expects one miss label per gap ({len(sources) - 1}), but "
+            f"received {len(misses)}."
+        )
+    n = len(sources)
+    fig = NotebookFigure(figsize=(8.5, 1.3 * n + 0.6), layout="constrained")
+    ax = fig.subplots()
+    ax.set_xlim(-0.2, 3.2)
+    ax.set_ylim(-n + 0.4, 0.6)
+    ax.axis("off")
+    box = {"boxstyle": "square,pad=0.4", "facecolor": "#fde68a", "edgecolor": "#555"}
+    target_y = -(n - 1) / 2  # the result box sits level with the middle of the ladder
+    for i, (name, detail) in enumerate(sources):
+        ax.text(
+            0.55, -i, f"{i + 1}. {name}\n{detail}", ha="center", va="center", fontsize=9, bbox=box
+        )
+        ax.annotate(
+            "",
+            xy=(2.25, target_y),
+            xytext=(1.08, -i),
+            arrowprops={"arrowstyle": "->", "lw": 1.3, "color": "tab:green"},
+        )
+        ax.text(1.1, -i + 0.1, "found", ha="left", va="bottom", fontsize=8, color="tab:green")
+        if i < n - 1:
+            ax.annotate(
+                "",
+                xy=(0.55, -i - 0.62),
+                xytext=(0.55, -i - 0.38),
+                arrowprops={"arrowstyle": "->", "lw": 1.3, "color": "tab:red"},
+            )
+            ax.text(0.62, -i - 0.5, misses[i], ha="left", va="center", fontsize=8, color="tab:red")
+    ax.text(
+        2.75,
+        target_y,
+        f"{result[0]}\n{result[1]}",
+        ha="center",
+        va="center",
+        fontsize=9,
+        fontweight="bold",
+        bbox={**box, "boxstyle": "round,pad=0.4", "facecolor": "#dbeafe"},
+    )
+    if title:
+        ax.set_title(title)
+    return fig

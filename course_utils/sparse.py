@@ -1,6 +1,7 @@
-"""Sparse and contractive autoencoders (lesson 05): the model, the penalties, unit analysis.
+"""Sparse autoencoders (lesson 05): sigmoid and top-k codes, the penalties, reading the units.
 
-Shapes: images x are (B, 1, 28, 28) or (B, 784); codes h are (B, n_code) with values in (0, 1).
+Shapes: images x are (B, 1, 28, 28) or (B, 784); codes h are (B, n_code), in (0, 1) for the
+sigmoid ``SparseAutoencoder``, >= 0 with at most k non-zeros per image for the top-k one.
 Loss convention of the course: per image (summed over pixels, averaged over the batch). The
 penalties' names say their reduction (see ``losses``):
 
@@ -17,6 +18,7 @@ batch of 256 into four batches of 64 and their average penalty is at least the b
 So the plug-in estimate is biased UPWARDS for small batches (its expectation exceeds the KL at
 the units' true firing rates), and a weight tuned at one batch size means a little less at a
 larger one. Repeating every image of a batch leaves it unchanged (the means stay the same).
+The contractive penalty's Jacobian, taken apart direction by direction, is in ``contractive``.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, NullFormatter, PercentFormatter
 from torch import Tensor, nn
 
 from course_utils.deprecation import deprecated_alias
-from course_utils.inputs import check_codes, model_dtype
+from course_utils.inputs import check_codes, check_sizes, model_dtype
 from course_utils.losses import sse_per_image
 from course_utils.models import flatten_input
 from course_utils.plots import NotebookFigure, as_images
@@ -47,21 +50,56 @@ class SparseAutoencoder(nn.Module):
     """
 
     def __init__(self, n_inputs: int = 784, n_code: int = 1024) -> None:
+        check_sizes("SparseAutoencoder", n_inputs=n_inputs, n_code=n_code)
         super().__init__()
         self.n_inputs, self.n_code = n_inputs, n_code
         self.encoder = nn.Linear(n_inputs, n_code)
         self.decoder = nn.Linear(n_code, n_inputs)
 
     def encode(self, x: Tensor) -> Tensor:
-        x = flatten_input(x, self.n_inputs, "SparseAutoencoder", model_dtype(self))
-        return torch.sigmoid(self.encoder(x))
+        x = flatten_input(x, self.n_inputs, type(self).__name__, model_dtype(self))
+        return torch.sigmoid(self.encoder(x))  # (B, n_inputs) -> (B, n_code)
 
     def decode(self, h: Tensor) -> Tensor:
-        check_codes(h, self.n_code, "SparseAutoencoder.decode", model_dtype(self), "n_code")
-        return torch.sigmoid(self.decoder(h))
+        who = f"{type(self).__name__}.decode"
+        check_codes(h, self.n_code, who, model_dtype(self), "n_code")
+        return torch.sigmoid(self.decoder(h))  # (B, n_code) -> (B, n_inputs)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.decode(self.encode(x)).view_as(x)  # same shape as the input
+
+
+def top_k_relu(a: Tensor, k: int) -> Tensor:
+    """Keep the k largest entries of each row of ReLU(a) and set all others to exactly 0.
+
+    a: (B, n) pre-activations -> (B, n) codes with at most k non-zero entries per row (fewer
+    when a row has fewer than k positive entries). Gradients reach only the kept entries.
+    """
+    top = a.topk(k, dim=1)  # values and indices, each (B, k)
+    return torch.zeros_like(a).scatter(1, top.indices, top.values.relu())
+
+
+class TopKSparseAutoencoder(SparseAutoencoder):
+    """A sparse autoencoder with sparsity by construction (Makhzani and Frey 2013; Gao et al. 2024).
+
+    encode: (B, 784) or (B, 1, 28, 28) -> h = top_k_relu(W x + b, k)    (B, n_code), >= 0,
+            exactly k or fewer non-zero units per image; no penalty is needed to make it sparse.
+    decode: as ``SparseAutoencoder`` (sigmoid output), so that only the code differs.
+    ReLU codes are not rates in (0, 1): the KL and contractive penalties do not apply to them.
+    """
+
+    def __init__(self, n_inputs: int = 784, n_code: int = 1024, k: int = 51) -> None:
+        if not (isinstance(k, int) and 1 <= k <= n_code):
+            raise ValueError(
+                f"TopKSparseAutoencoder expects k, the number of units kept per image, between 1 "
+                f"and n_code={n_code}, but received k={k!r}. Try k = n_code // 20 (5% active)."
+            )
+        super().__init__(n_inputs, n_code)
+        self.k = k
+
+    def encode(self, x: Tensor) -> Tensor:
+        x = flatten_input(x, self.n_inputs, type(self).__name__, model_dtype(self))
+        return top_k_relu(self.encoder(x), self.k)  # (B, n_inputs) -> (B, n_code)
 
 
 # ------------------------------------------------------------------------------ penalties
@@ -144,6 +182,12 @@ class SparseObjective:
         self.target = _check_target(target) if penalty == "kl" else target
 
     def _penalty(self, model: nn.Module, h: Tensor) -> Tensor:
+        if self.penalty in ("kl", "contractive") and isinstance(model, TopKSparseAutoencoder):
+            raise ValueError(
+                f"SparseObjective({self.penalty!r}) expects a sigmoid code (rates in (0, 1)), but "
+                "received a TopKSparseAutoencoder, whose ReLU code is not one. Its top-k is the "
+                "sparsity constraint already: train it with SparseObjective(None)."
+            )
         if self.penalty == "l1":
             return mean_l1_penalty_per_image(h)
         if self.penalty == "kl":
@@ -275,8 +319,79 @@ def unit_view(
 
 
 def firing_fraction(codes: Tensor, threshold: float = 0.1) -> float:
-    """Fraction of (image, unit) pairs with activation above ``threshold``."""
+    """Fraction of (image, unit) pairs above ``threshold``: (N, n_code) -> float. The same
+    number is the average over images of the share of units "on" in each image."""
     return (codes > threshold).float().mean().item()
+
+
+def dead_unit_share(codes: Tensor, threshold: float = 0.1) -> float:
+    """Share of units that are above ``threshold`` for NO image: (N, n_code) -> float.
+
+    A dead unit never reaches the "on" level of ``firing_fraction`` on these images, so it
+    carries no information about them (its decoder column is wasted capacity).
+    """
+    return ((codes > threshold).sum(dim=0) == 0).float().mean().item()
+
+
+def units_near_median(codes: Tensor, n: int = 3) -> list[int]:
+    """The n units whose mean activation is closest to the median unit's: typical units.
+
+    codes: (N, n_code). Picking the busiest units (``argsort(descending)[:n]``) would show the
+    most atypical ones; these are ordered by closeness to the median mean activation.
+    """
+    means = codes.mean(dim=0)  # (N, n_code) -> (n_code,)
+    return (means - means.median()).abs().argsort()[:n].tolist()
+
+
+def features_figure(model: SparseAutoencoder, units, title: str, ncols: int = 10) -> Figure:
+    """Decoder features (``decoder_images``) of ``units`` in a grid: red adds, blue removes."""
+    features = decoder_images(model, units).numpy()  # (n, 28, 28), 0.5 = zero weight
+    nrows = -(-len(features) // ncols)
+    fig = NotebookFigure(figsize=(1.05 * ncols, 1.05 * nrows + 0.4), layout="constrained")
+    for ax, feature, unit in zip(fig.subplots(nrows, ncols).ravel(), features, units, strict=False):
+        ax.imshow(feature, cmap="RdBu_r", vmin=0, vmax=1)
+        ax.set_title(f"unit {unit}", fontsize=7)
+    for ax in fig.axes:
+        ax.axis("off")
+    fig.suptitle(title)
+    return fig
+
+
+def tradeoff_figure(rows: list[dict]) -> Figure:
+    """What sparsity costs: test error and dead units against the share of active units.
+
+    rows: one dict per trained model with "name", "on" (``firing_fraction`` of its test codes),
+    "mse" (test MSE per pixel), "dead" (``dead_unit_share``) and optionally "sweep" (a curve
+    name, e.g. "L1": the rows of one sweep are joined by a line in the order given).
+    """
+    fig = NotebookFigure(figsize=(10, 3.8), layout="constrained")
+    ax_mse, ax_dead = fig.subplots(1, 2, sharex=True)
+    sweeps = {row["sweep"] for row in rows if row.get("sweep")}
+    for sweep in sorted(sweeps):
+        curve = [row for row in rows if row.get("sweep") == sweep]
+        for ax, key in ((ax_mse, "mse"), (ax_dead, "dead")):
+            ax.plot([r["on"] for r in curve], [r[key] for r in curve], "-", color="grey", lw=1,
+                    label=f"{sweep} sweep", zorder=1)  # fmt: skip
+    for i, row in enumerate(rows):
+        for ax, key in ((ax_mse, "mse"), (ax_dead, "dead")):
+            ax.scatter(row["on"], row[key], s=40, color=f"C{i % 10}", zorder=2)
+            ax.annotate(row["name"], (row["on"], row[key]), textcoords="offset points",
+                        xytext=(5, 4), fontsize=8)  # fmt: skip
+    ax_mse.set(xlabel="share of activations above 0.1 (test images)", ylabel="test MSE per pixel",
+               title="reconstruction error against sparsity")  # fmt: skip
+    ax_dead.set(xlabel="share of activations above 0.1 (test images)",
+                ylabel="share of dead units (never above 0.1)", title="dead units")  # fmt: skip
+    ax_dead.yaxis.set_major_formatter(PercentFormatter(1.0))
+    for ax in (ax_mse, ax_dead):
+        ax.set_xscale("log")  # shares from a few % (top-k) to most units (no penalty)
+        ax.xaxis.set_major_locator(FixedLocator([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]))
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.margins(x=0.15, y=0.1)
+        ax.grid(alpha=0.3)
+    if sweeps:
+        ax_mse.legend(fontsize=8, loc="upper right")
+    return fig
 
 
 # Old names, kept for one release (issue 17): calling one warns and names the new one.

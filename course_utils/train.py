@@ -26,6 +26,11 @@ EVALUATION. ``predict(model, x)`` runs a model over a whole dataset without grad
 contract: inputs may live on the CPU and are moved batch by batch to the model's device; the
 model is in eval mode inside and its previous mode is restored after; results come back on the
 CPU. ``evaluate`` (average objective over a dataset) is built on it.
+
+CHECKS FIRST. ``fit``, ``predict`` and ``evaluate`` check every argument before any work
+(``course_utils.inputs``: a list of single images, a whole ImageData, 0 epochs, NaN pixels, an
+optimizer of another model, ... each get a message saying what to write instead). One idea: the
+loop that trains and the path that evaluates, read from top to bottom in one file.
 """
 
 from __future__ import annotations
@@ -42,7 +47,19 @@ from tqdm.auto import tqdm
 
 from course_utils.data import iterate_batches
 from course_utils.deprecation import warn_deprecated
-from course_utils.inputs import InputError, check_model, check_tensor, model_dtype
+from course_utils.inputs import (
+    InputError,
+    call_objective,
+    check_callbacks,
+    check_dataset,
+    check_model,
+    check_objective,
+    check_optimizer,
+    check_positive,
+    check_seed,
+    check_size,
+    model_dtype,
+)
 from course_utils.losses import sse_per_image
 
 Batch = tuple[Tensor, ...]
@@ -52,6 +69,11 @@ Objective = Callable[[nn.Module, Batch], tuple[Tensor, Logs]]
 
 class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite during training."""
+
+
+def _data_dtype(model: nn.Module) -> torch.dtype | None:
+    """The dtype the data must have: the model's weights' (None for a model without weights)."""
+    return model_dtype(model) if next(model.parameters(), None) is not None else None
 
 
 def model_device(model: nn.Module) -> torch.device:
@@ -94,7 +116,13 @@ def predict(
     """
     check_model(model, "predict")
     if not inputs:
-        raise InputError("predict expects at least one tensor of inputs, but received none.")
+        raise InputError(
+            "predict expects at least one tensor of inputs, but received none. Pass the data: "
+            "predict(model, x)."
+        )
+    inputs = check_dataset(inputs[0] if len(inputs) == 1 else inputs, "predict", None,
+                           split_ok=False)  # fmt: skip
+    batch_size = check_size(batch_size, "batch_size", "predict")
     device = model_device(model)
     parts: list = []
     with eval_mode(model):
@@ -104,10 +132,6 @@ def predict(
     if isinstance(parts[0], tuple):
         return tuple(torch.cat(column) for column in zip(*parts, strict=True))
     return torch.cat(parts)
-
-
-def _as_tuple(data: Tensor | Sequence[Tensor]) -> Batch:
-    return (data,) if isinstance(data, Tensor) else tuple(data)
 
 
 def loss_name(objective: Objective) -> str:
@@ -132,17 +156,19 @@ def evaluate(
     Batches are weighted by their size, so the result is a true per-image mean. The loss's key
     is ``loss_name(objective)``: "loss", or e.g. "damage_ratio" (module docstring).
     """
-    objective = objective or ReconstructionObjective()
+    check_model(model, "evaluate")
+    objective = ReconstructionObjective() if objective is None else objective
+    check_objective(objective, "evaluate")
     name = loss_name(objective)
+    inputs = check_dataset(data, "evaluate", _data_dtype(model))
     keys: list[str] = []
 
     def weighted_sums(model: nn.Module, *batch: Tensor) -> Tensor:
-        loss, logs = objective(model, batch)
+        loss, logs = call_objective(objective, model, batch, "evaluate")
         values = {name: loss, **logs}
         keys[:] = list(values)
         return torch.tensor([[_number(v) * len(batch[0]) for v in values.values()]])  # (1, k)
 
-    inputs = _as_tuple(data)
     sums = predict(model, *inputs, fn=weighted_sums, batch_size=batch_size).sum(dim=0)  # (k,)
     return {key: float(total) / len(inputs[0]) for key, total in zip(keys, sums, strict=True)}
 
@@ -190,6 +216,12 @@ class History:
     def last(self, key: str) -> float:
         """The last epoch's value of one column, e.g. ``history.last("train_loss")``."""
         values = self[key]
+        if not self.rows:
+            raise InputError(
+                f"History.last expects a history with at least one finished epoch, but received "
+                f"an empty history (asked for {key!r}): no epoch finished, e.g. training was "
+                "interrupted during its first epoch. Run fit again and let an epoch finish."
+            )
         if not values:
             columns = sorted({k for row in self.rows for k in row})
             raise KeyError(
@@ -232,7 +264,7 @@ class Callback:
 
 def _train_step(state: TrainState, objective: Objective, batch: Batch, grad_clip, where: str):
     """One optimizer step on one batch; returns the logged numbers as floats, loss first."""
-    loss, logs = objective(state.model, batch)
+    loss, logs = call_objective(objective, state.model, batch, "fit")
     if not torch.isfinite(loss):
         raise NonFiniteLossError(
             f"The loss became {loss.item()} at {where}. Try a smaller learning rate (now "
@@ -293,21 +325,34 @@ def fit(
     """
     if loss_fn is not None:
         objective = _renamed_objective(objective, loss_fn)
-    objective = objective or ReconstructionObjective()
+    check_model(model, "fit")
+    objective = ReconstructionObjective() if objective is None else objective
+    check_objective(objective, "fit")
     history = History(loss_name=loss_name(objective))
-    if optimizer is None and not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
-        raise InputError(
-            f"fit expects a positive, finite learning rate, but received lr={lr!r}. "
-            "Use a small positive number such as lr=1e-3."
+    if optimizer is None:
+        lr = check_positive(lr, "lr", "fit", "1e-3")  # the learning rate
+    train_data = check_dataset(train, "fit (the training images)", _data_dtype(model))
+    if valid is not None:
+        valid = check_dataset(
+            valid, "fit (the validation set)", _data_dtype(model), like=train_data
         )
-    train_data = _as_tuple(train)
-    check_tensor(train_data[0], "fit (the training images)", model_dtype(model))
+        if len(valid) != len(train_data):  # e.g. x alone for a model trained on (x, y)
+            _try_the_validation_form(model, objective, valid, len(train_data))
+    epochs = check_size(epochs, "epochs", "fit")
+    batch_size = check_size(batch_size, "batch_size", "fit")
+    seed = check_seed(seed, "fit")
+    if grad_clip is not None:
+        grad_clip = check_positive(grad_clip, "grad_clip", "fit", "1.0")
+    callbacks = check_callbacks(callbacks, "fit")
     device = model_device(model)
-    optimizer = optimizer or make_adam(model, lr)
+    optimizer = (
+        make_adam(model, lr) if optimizer is None else check_optimizer(optimizer, model, "fit")
+    )
     generator = torch.Generator().manual_seed(seed)
     n_batches = math.ceil(len(train_data[0]) / batch_size)
     state = TrainState(model, optimizer, history, epochs=epochs, steps_per_epoch=n_batches)
     bar = tqdm(total=epochs * n_batches, disable=not verbose, unit="batch", leave=False)
+    every = math.ceil(epochs / MAX_PRINTED_EPOCHS)  # print every epoch up to 20, then thin out
     try:
         for epoch in range(1, epochs + 1):
             state.epoch, start = epoch, time.perf_counter()
@@ -338,12 +383,16 @@ def fit(
             state.history.rows.append(row)
             for cb in callbacks:
                 cb.on_epoch_end(state)
-            if verbose:  # the summary sits INSIDE the epoch loop: one line per epoch
-                _print_row(row, epochs)
+            last = epoch == epochs or state.stop
+            if verbose and (last or (epoch - 1) % every == 0):  # inside the loop: one line
+                _print_row(row, epochs, every)  # per epoch (per ``every`` epochs when many)
             if state.stop:
                 break
     except KeyboardInterrupt:
         state.history.interrupted = True
+        rows = state.history.rows
+        if verbose and rows and every > 1 and (rows[-1]["epoch"] - 1) % every:
+            _print_row(rows[-1], epochs, every)  # the last finished epoch, not printed yet
         print(
             f"Training interrupted during epoch {state.epoch} (after {state.step} steps): the "
             f"model keeps its current weights; the history holds the "
@@ -352,6 +401,22 @@ def fit(
     finally:
         bar.close()
     return state.history
+
+
+def _try_the_validation_form(model: nn.Module, objective, valid: Batch, n_train: int) -> None:
+    """A validation set of another form than the training set: fine if the objective can use
+    it (a plain autoencoder needs only x), else refused before any training."""
+    try:
+        with torch.no_grad(), eval_mode(model):
+            device = model_device(model)
+            call_objective(objective, model, tuple(t[:2].to(device) for t in valid), "fit")
+    except Exception as error:  # noqa: BLE001 - any failure: the form does not suit the model
+        raise InputError(
+            f"fit (the validation set) expects the form of the training set ({n_train} aligned "
+            f"tensors), but received {len(valid)}, which the objective cannot use "
+            f"({type(error).__name__}). Pass it like the training set, e.g. (x_valid, y_valid) "
+            "when training on (x, y)."
+        ) from error
 
 
 def make_adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -375,6 +440,12 @@ def _renamed_objective(objective: Objective | None, loss_fn: Objective) -> Objec
     return loss_fn
 
 
-def _print_row(row: dict[str, float], epochs: int) -> None:
+MAX_PRINTED_EPOCHS = 20  # fit prints at most about this many epoch lines (and always the last)
+
+
+def _print_row(row: dict[str, float], epochs: int, every: int = 1) -> None:
     numbers = "  ".join(f"{k} {v:.4g}" for k, v in row.items() if k not in ("epoch", "seconds"))
-    tqdm.write(f"epoch {row['epoch']:>3}/{epochs}  {numbers}  ({row['seconds']:.1f} s)")
+    note = ""
+    if every > 1 and row["epoch"] == 1:
+        note = f"  (printing every {every}th epoch of {epochs}; the history keeps them all)"
+    tqdm.write(f"epoch {row['epoch']:>3}/{epochs}  {numbers}  ({row['seconds']:.1f} s){note}")

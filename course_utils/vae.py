@@ -20,6 +20,7 @@ Shapes: images (B, 1, 28, 28) or (B, 784); mu, logvar, z (B, L); decoder logits 
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Literal
 
@@ -31,7 +32,9 @@ from course_utils.inputs import (
     check_codes,
     check_images,
     check_same_shape,
+    check_sizes,
     check_unit_range,
+    check_widths,
     model_dtype,
 )
 from course_utils.losses import bce_per_image, gaussian_kl_per_image, gaussian_nll_per_image
@@ -158,6 +161,8 @@ class KLWarmup(Callback):
         ``KLWarmup(objective, fraction=0.3)``    the first 30% of all optimizer steps
     Early in training the KL term easily wins (it can be made zero by ignoring the input); the
     warm-up lets the decoder learn to use z first. Beta is set before every optimizer step.
+    Once training runs, ``end_step`` is the optimizer step at which beta reaches ``target`` and
+    ``end_epoch`` the epoch (1-based; 0 for no warm-up) that step belongs to.
 
     The old call forms ``KLWarmup(objective, 3)`` / ``KLWarmup(objective, 0.3)`` (an int meant
     epochs, a float a fraction) and ``warmup=`` still work for one release, with a warning.
@@ -197,6 +202,8 @@ class KLWarmup(Callback):
             )
         self.objective, self.target = objective, target
         self.epochs, self.fraction = epochs, fraction
+        self.end_step: int | None = None  # set when training starts (on_batch_start)
+        self.end_epoch: int | None = None
 
     def warmup_steps(self, state: TrainState) -> int:
         """The number of optimizer steps over which beta rises from 0 to ``target``."""
@@ -205,7 +212,10 @@ class KLWarmup(Callback):
         return self.epochs * state.steps_per_epoch
 
     def on_batch_start(self, state: TrainState) -> None:
-        self.objective.beta = warmup_beta(state.step, self.warmup_steps(state), self.target)
+        steps = self.warmup_steps(state)
+        self.end_step = steps  # from fit's own step count; step s (1-based) is in epoch ceil(s/n)
+        self.end_epoch = math.ceil(steps / state.steps_per_epoch)
+        self.objective.beta = warmup_beta(state.step, steps, self.target)
 
 
 def _is_int(value) -> bool:
@@ -247,6 +257,8 @@ class GaussianVAE(nn.Module):
     A subclass defines ``encode(x) -> (mu, logvar)`` and ``decode(z) -> logits``.
     """
 
+    latent_prior = "N(0, I)"  # what ``vae_views`` checks: codes follow this prior
+
     def reparameterize(
         self, mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
@@ -276,6 +288,8 @@ class VAE(GaussianVAE):
         n_latent: int = 20,
         activation: type[nn.Module] = nn.ReLU,
     ) -> None:
+        check_sizes("VAE", n_inputs=n_inputs, n_latent=n_latent)
+        hidden = check_widths(hidden, "hidden", "VAE", allow_empty=False)
         super().__init__()
         self.n_inputs, self.n_latent = n_inputs, n_latent
         self.output_shape = (1, 28, 28) if n_inputs == 28 * 28 else (n_inputs,)
@@ -303,8 +317,9 @@ class ConvVAE(GaussianVAE):
     """
 
     def __init__(self, n_latent: int = 16, channels: tuple[int, int] = (32, 64)) -> None:
+        check_sizes("ConvVAE", n_latent=n_latent)
+        c1, c2 = check_widths(channels, "channels", "ConvVAE", length=2)
         super().__init__()
-        c1, c2 = channels
         self.n_latent, self.channels = n_latent, channels
         self.body = nn.Sequential(
             nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),  # 28x28 => 14x14

@@ -17,9 +17,72 @@ from matplotlib.figure import Figure
 from torch import Tensor, nn
 from torch.distributions import Normal
 
+from course_utils.inputs import (
+    InputError,
+    check_model,
+    check_size,
+    check_tensor,
+    describe,
+    is_whole,
+    model_dtype,
+)
 from course_utils.plots import NotebookFigure, as_images, rows_figure
 from course_utils.train import predict
 from course_utils.widgets import FigureView
+
+GAUSSIAN = "N(0, I)"
+
+
+def check_vae(model: object, who: str, prior: str | None = GAUSSIAN) -> None:
+    """Raise unless ``model`` is a VAE of the course: its decoder returns logits (every view
+    applies the sigmoid) and, unless ``prior`` is None, its codes follow that prior."""
+    check_model(model, who)
+    has = getattr(model, "latent_prior", None)
+    if has is not None and prior in (None, has):
+        return
+    if has is None:
+        got, todo = (
+            f"{describe(model)}, a plain autoencoder (its decoder outputs pixels, and its codes "
+            "follow no prior)",
+            "Pass a VAE (lesson 06); for a plain autoencoder's codes use predict(model, x, "
+            "fn=lambda m, xb: m.encode(xb)) and predict(model, z, fn=lambda m, zb: m.decode(zb)).",
+        )
+    else:
+        got, todo = (
+            f"{describe(model)}, whose codes follow a {has} prior",
+            "Decode its own codes with decode_images(model, z).",
+        )
+    wanted = "a VAE (VAE, ConvVAE, ConditionalVAE, GumbelVAE)" if prior is None else (
+        f"a VAE whose codes follow the prior {prior} (VAE, ConvVAE, ConditionalVAE)"
+    )  # fmt: skip
+    raise InputError(f"{who} expects {wanted}, but received {got}. {todo}")
+
+
+def _check_dims(dims: Sequence[int], n_latent: int, who: str) -> list[int]:
+    """Latent dimensions to show: whole numbers from 0 to n_latent - 1 (ints or integer tensors,
+    e.g. ``kl.argsort(descending=True)[:3]``)."""
+    dims = [int(d) if _integer_scalar(d) else d for d in dims]
+    if not dims or not all(is_whole(d) and 0 <= d < n_latent for d in dims):
+        raise InputError(
+            f"{who} expects dims among 0 .. {n_latent - 1} (the model has n_latent={n_latent}), "
+            f"but received dims={dims!r}. Dimensions count from 0: z1 is dims=[0]."
+        )
+    return dims
+
+
+def _integer_scalar(d: object) -> bool:
+    return isinstance(d, Tensor) and d.numel() == 1 and not d.is_floating_point()
+
+
+def _one_image(x: object, who: str, name: str, dtype: torch.dtype) -> Tensor:
+    """``x`` as ONE image (1, 1, 28, 28), or a message (a batch, a wrong size)."""
+    check_tensor(x, who, dtype)
+    if x.numel() != 28 * 28:
+        raise InputError(
+            f"{who} expects {name} as ONE image, (1, 28, 28) or (1, 1, 28, 28), but received "
+            f"{describe(x)}. Pick one image of the batch, e.g. x[0]."
+        )
+    return x.reshape(1, 1, 28, 28)
 
 
 def _decode(model: nn.Module, z: Tensor, *condition: Tensor) -> Tensor:
@@ -32,12 +95,14 @@ def _encode_mean(model: nn.Module, x: Tensor, *condition: Tensor) -> Tensor:
 
 def decode_images(model: nn.Module, z: Tensor, *condition: Tensor) -> Tensor:
     """Codes z (N, L) (plus labels (N,) for a CVAE) -> images (N, 1, 28, 28) in [0, 1], on CPU."""
+    check_vae(model, "decode_images", prior=None)
     logits = predict(model, z, *condition, fn=_decode)
     return torch.sigmoid(logits).view(-1, 1, 28, 28)  # pixel means
 
 
 def encode_means(model: nn.Module, x: Tensor, *condition: Tensor) -> Tensor:
     """The centres mu(x) of q(z|x) for images x (N, ...): (N, L) on CPU."""
+    check_vae(model, "encode_means")
     return predict(model, x, *condition, fn=_encode_mean)
 
 
@@ -52,6 +117,8 @@ def reconstruct(model: nn.Module, x: Tensor, generator: torch.Generator | None =
 
 def prior_samples(model: nn.Module, n: int, generator: torch.Generator | None = None) -> Tensor:
     """Decode n codes drawn from the prior N(0, I): images (n, 1, 28, 28)."""
+    check_vae(model, "prior_samples")
+    n = check_size(n, "n", "prior_samples")
     z = torch.randn(n, model.n_latent, generator=generator)  # (n, L), drawn on the CPU
     return decode_images(model, z)
 
@@ -59,9 +126,13 @@ def prior_samples(model: nn.Module, n: int, generator: torch.Generator | None = 
 def interpolate(model: nn.Module, x_a: Tensor, x_b: Tensor, steps: int = 10) -> Tensor:
     """Decode the straight line between the codes mu(x_a) and mu(x_b): images (steps, 1, 28, 28).
 
-    x_a, x_b: single images (1, 28, 28) or (1, 1, 28, 28).
+    x_a, x_b: single images (1, 28, 28) or (1, 1, 28, 28); ``steps`` >= 2 (both ends included).
     """
-    mus = encode_means(model, torch.stack([x_a.reshape(1, 28, 28), x_b.reshape(1, 28, 28)]))
+    check_vae(model, "interpolate")
+    x_a, x_b = (_one_image(x, "interpolate", name, model_dtype(model))
+                for x, name in ((x_a, "x_a"), (x_b, "x_b")))  # fmt: skip
+    steps = check_size(steps, "steps", "interpolate", minimum=2)
+    mus = encode_means(model, torch.cat([x_a, x_b]))  # (2, L)
     t = torch.linspace(0, 1, steps)[:, None]  # (steps, 1)
     return decode_images(model, (1 - t) * mus[0] + t * mus[1])  # (steps, L) -> images
 
@@ -75,6 +146,14 @@ def manifold_grid(
     other dimensions are set from ``base`` (L,) (default zeros). Returns (images (n*n, 1, 28,
     28) row by row, top row = largest value of dims[1]; values (n,) the z values used).
     """
+    check_vae(model, "manifold_grid")
+    n = check_size(n, "n", "manifold_grid", minimum=2)
+    dims = _check_dims(dims, model.n_latent, "manifold_grid")
+    if len(dims) != 2 or dims[0] == dims[1]:
+        raise InputError(
+            f"manifold_grid expects dims as two different dimensions, but received dims={dims}. "
+            "Choose the two to draw, e.g. dims=(0, 1)."
+        )
     values = Normal(0.0, 1.0).icdf(torch.linspace(0.05, 0.95, n))  # (n,)
     base = torch.zeros(model.n_latent) if base is None else base.detach().cpu().clone()
     z = base.repeat(n * n, 1)  # (n*n, L)
@@ -84,7 +163,15 @@ def manifold_grid(
 
 
 def manifold_figure(model: nn.Module, n: int = 15, title: str | None = None) -> Figure:
-    """The decoded 2-D manifold as one big image, axes labelled with the z values."""
+    """The decoded 2-D manifold as one big image, axes labelled with the z values.
+
+    It varies z1 and z2 only. A VAE with more latent dimensions (e.g. 20) is drawn as a 2-D
+    SLICE of its code space: every other dimension is fixed at 0 (the prior's mean), and the
+    figure says so under its title. The slice is a true picture of the decoder, but only of
+    that plane: other dimensions may carry most of what the model encodes.
+    """
+    check_vae(model, "manifold_figure")
+    n = check_size(n, "n", "manifold_figure", minimum=2)
     images, values = manifold_grid(model, n)
     tiles = as_images(images).reshape(n, n, 28, 28)
     big = tiles.transpose(0, 2, 1, 3).reshape(n * 28, n * 28)  # (n, n, 28, 28) -> (28n, 28n)
@@ -96,6 +183,13 @@ def manifold_figure(model: nn.Module, n: int = 15, title: str | None = None) -> 
     ax.set_xticks(ticks, labels, fontsize=7)
     ax.set_yticks(ticks, labels[::-1], fontsize=7)
     ax.set(xlabel="z1 (at N(0,1) quantiles)", ylabel="z2", title=title or "decoded latent grid")
+    if model.n_latent > 2:
+        rest = "z3" if model.n_latent == 3 else f"z3 ... z{model.n_latent}"
+        fig.suptitle(
+            f"a 2-D slice of a {model.n_latent}-D code space: {rest} fixed at 0",
+            fontsize=9,
+            color="tab:red",
+        )
     return fig
 
 
@@ -103,6 +197,14 @@ def traversal_figure(
     model: nn.Module, z: Tensor, dims: Sequence[int], span: float = 3.0, steps: int = 9
 ) -> Figure:
     """Rows = latent dimensions, columns = that dimension set from -span to +span, rest = z (L,)."""
+    check_vae(model, "traversal_figure")
+    dims = _check_dims(dims, model.n_latent, "traversal_figure")
+    if not isinstance(z, Tensor) or z.numel() != model.n_latent:
+        raise InputError(
+            f"traversal_figure expects z as ONE code of {model.n_latent} numbers, shape "
+            f"({model.n_latent},), but received {describe(z)}. Pick one code, e.g. "
+            "encode_means(model, x[:1])[0]."
+        )
     values = torch.linspace(-span, span, steps)
     rows = {}
     for d in dims:
@@ -138,8 +240,11 @@ def latent_view(
     ``dims``: which dimensions get a slider (default: all, fine for small latents; for a large
     latent pass the few most active ones). The other dimensions stay at the image's mu.
     """
-    mu = encode_means(model, image.reshape(1, 1, 28, 28))[0]  # (L,)
+    check_vae(model, "latent_view")
+    image = _one_image(image, "latent_view", "image", model_dtype(model))
     dims = list(range(model.n_latent)) if dims is None else list(dims)
+    dims = _check_dims(dims, model.n_latent, "latent_view")
+    mu = encode_means(model, image)[0]  # (L,)
     sliders = {
         f"z{d + 1}": widgets.FloatSlider(
             value=round(float(mu[d]), 2),
@@ -163,12 +268,17 @@ def latent_view(
 
 
 def kl_per_dimension_figure(
-    per_dim: dict[str, Tensor], threshold: float | None = None, ylabel: str = "average KL (nats)"
+    per_dim: dict[str, Tensor],
+    threshold: float | None = None,
+    ylabel: str = "average KL (nats)",
+    logy: bool = False,
 ) -> Figure:
     """Bar chart of a per-dimension statistic (by default the average KL), one panel per model.
 
-    With ``threshold`` a dashed line is drawn and each title counts the dimensions above it;
-    lesson 06 passes the variance of mu_j(x) with Burda's 0.01 (``elbo.active_units``).
+    ``per_dim``: {panel title: values (L,)}, drawn sorted, largest first. With ``threshold`` a
+    dashed line is drawn and each title counts the dimensions above it; lesson 06 passes the
+    variance of mu_j(x) with Burda's 0.01 (``elbo.active_units``) and ``logy=True``, so that
+    values far below the line stay visible.
     """
     fig = NotebookFigure(figsize=(4.5 * len(per_dim), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(per_dim), sharey=True))
@@ -180,7 +290,9 @@ def kl_per_dimension_figure(
             used = int((kl > threshold).sum())
             ax.axhline(threshold, color="grey", ls="--", lw=1)
             title = f"{name}: {used} of {len(kl)} above {threshold:g}"
-        ax.set(xlabel="latent dimension (sorted by KL)", title=title)
+        ax.set(xlabel="latent dimension (sorted, largest first)", title=title)
+        if logy:
+            ax.set_yscale("log")
         ax.set_xticks(range(1, len(kl) + 1, max(1, len(kl) // 10)))
         ax.grid(alpha=0.3, axis="y")
     axes[0].set_ylabel(ylabel)
@@ -234,4 +346,46 @@ def posterior_figure(
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
+    return fig
+
+
+def terms_by_step_figure(
+    log,
+    keys: Sequence[str] = ("recon", "kl"),
+    marks: dict[str, float] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """The ELBO's terms against the optimizer step, one panel per key, from ``elbo.ElboTermsLog``.
+
+    ``log`` has rows {"step", "beta", "loss", "recon", "kl", ...}; ``keys`` picks the panels
+    (any of them, e.g. ("beta", "recon", "kl")). ``marks`` {label: step} draws labelled dashed
+    vertical lines (e.g. the end of a KL warm-up) on every panel.
+    """
+    rows = getattr(log, "rows", None)
+    if not rows or "step" not in rows[0]:
+        raise ValueError(
+            "terms_by_step_figure expects the ElboTermsLog passed to fit as a callback, with at "
+            f"least one recorded row, but received {type(log).__name__} with rows={rows!r:.60}. "
+            "Pass callbacks=[log] to fit and train first."
+        )
+    missing = [k for k in keys if k not in rows[0]]
+    if missing:
+        raise ValueError(
+            f"terms_by_step_figure expects keys among {sorted(rows[0])}, but received {missing}."
+        )
+    names = {"beta": "beta (KL weight)", "recon": "recon (nats/image)", "kl": "KL (nats/image)",
+             "loss": "recon + KL (nats/image)"}  # fmt: skip
+    steps = [row["step"] for row in rows]
+    fig = NotebookFigure(figsize=(3.6 * len(keys), 3.0), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(keys)))
+    for ax, key in zip(axes, keys, strict=True):
+        ax.plot(steps, [row[key] for row in rows], "-o", markersize=2, lw=1.2)
+        for i, (label, step) in enumerate((marks or {}).items()):
+            ax.axvline(step, color=f"C{i + 1}", ls="--", lw=1, label=label)
+        ax.set(xlabel="optimizer step", ylabel=names.get(key, key))
+        ax.grid(alpha=0.3)
+    if marks:
+        axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     return fig

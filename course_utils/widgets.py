@@ -4,15 +4,48 @@ Every view here is ``FigureView(render, controls)``: when a control changes, ``r
 is called and its figure shown. The render functions are ordinary functions, unit-tested without a
 browser, and every notebook also shows their static output, so the lessons read well on GitHub.
 Works with ipywidgets 7.7+ and 8.x (no 8-only widgets or arguments).
+
+The figure is written into the ``Output`` widget's ``outputs`` (its state, sent by the kernel),
+never captured with ``with output: display(...)``. Capturing makes a headless client such as
+nbclient send each captured output back to the kernel while it waits for the cell's reply, and
+that send can hide the reply from it until the cell's timeout (docs/PERFORMANCE.md, "Lesson
+runtimes"). Written as state, a view costs a headless run nothing and looks the same in a browser.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable, Mapping
 
 import ipywidgets as widgets
+from IPython import get_ipython
 from IPython.display import display
 from matplotlib.figure import Figure
+
+
+def figure_output(figure: Figure) -> dict:
+    """``figure`` as one notebook output (a ``display_data`` dict), as ``display(figure)`` sends it.
+
+    Inside IPython the shell's own formatters draw it (so ``%config InlineBackend`` settings hold);
+    elsewhere, or when no image format is registered, matplotlib draws a PNG. Binary images are
+    stored as base64 text, as in a saved notebook: front ends do not render raw bytes from a
+    widget's state.
+    """
+    data: dict = {}
+    metadata: dict = {}
+    shell = get_ipython()
+    if shell is not None:
+        data, metadata = shell.display_formatter.format(figure)
+    if not any(mime.startswith("image/") for mime in data):
+        png = io.BytesIO()
+        figure.savefig(png, format="png", bbox_inches="tight")
+        data = {"text/plain": repr(figure), **data, "image/png": png.getvalue()}
+    data = {
+        mime: base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
+        for mime, value in data.items()
+    }
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
 
 
 class FigureView:
@@ -38,9 +71,7 @@ class FigureView:
 
     def update(self, change: dict | None = None) -> None:
         self.figure = self.render(**self.values())
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(self.figure)
+        self.output.outputs = (figure_output(self.figure),)  # replaces the last figure (see above)
 
     def _ipython_display_(self) -> None:  # understood by ipywidgets 7 and 8 alike
         display(self.widget)

@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -24,12 +24,17 @@
 # **In this notebook you will**
 # 1. run the one setup cell that every lesson starts with, and read what it tells you
 #    (Colab or local, which device, fast or full mode, the random seed);
-# 2. load MNIST and Fashion-MNIST, and see which copy of the data was used and why;
-# 3. see how the images are stored (shapes, value range) and why we batch from memory;
-# 4. try an interactive view (a widget) and learn where its static version lives;
-# 5. learn how quizzes and exercises work, and what makes a run reproducible.
+# 2. see what makes a run reproducible: seeds, generators, and bit-for-bit repeats;
+# 3. load Fashion-MNIST and MNIST, and see which copy of the data was used and why;
+# 4. see how the images are stored (shapes, value range), why we batch from memory, and how
+#    batches reach the GPU;
+# 5. try an interactive view (a widget) and learn where its static version lives;
+# 6. learn how quizzes and exercises work.
 #
-# Everything runs on a laptop CPU. A GPU helps in the later lessons but is never required.
+# Every lesson is sized for a laptop CPU: the README's
+# [runtime table](../README.md#runtimes-and-benchmarks) lists the minutes each lesson takes on a
+# 2-core CPU, in full mode and in fast mode. A GPU helps in the later lessons but is never
+# required.
 
 # %% [markdown]
 # ## 1. The setup cell
@@ -106,11 +111,66 @@ second = torch.randn(3, generator=g)
 print("fresh generator with the same seed twice: identical:", torch.equal(first, second))
 
 # %% [markdown]
+# ### Same seed, same numbers? Determinism on a GPU and on a CPU
+#
+# A seed fixes the random numbers, not the order in which a device adds numbers up, and
+# floating-point sums depend on that order in their last digits. Three settings matter:
+#
+# - `torch.use_deterministic_algorithms(True)` makes PyTorch use deterministic versions of its
+#   operations (on a GPU some, such as parts of cuDNN's convolutions or scatter-adds, are not by
+#   default), and raise an error for an operation that has no deterministic version.
+# - With CUDA, that mode also needs the environment variable `CUBLAS_WORKSPACE_CONFIG=:4096:8`
+#   (cuBLAS, NVIDIA's matrix-multiply library, otherwise splits its work in a way that can
+#   change between runs). Set it before the first CUDA computation of the session: without it,
+#   the first matrix product on the GPU raises a `RuntimeError`. And
+#   `torch.backends.cudnn.benchmark = False` stops cuDNN from timing several algorithms and
+#   keeping the fastest, a choice that can differ from one run to the next.
+# - On a CPU, results can change with the number of threads (`torch.get_num_threads()`): a sum
+#   split among more threads may be added in a different order.
+#
+# Same device, same thread count, same library versions, same seed: the same numbers. The cell
+# below applies the settings (the CUDA ones only where CUDA exists; nothing in this notebook has
+# computed on the GPU before it), trains a tiny network twice from the same seed and compares
+# the results bit for bit. Then it switches the mode off again: the lessons do not need it, and
+# it can slow some GPU operations down.
+
+# %%
+import os
+
+if torch.cuda.is_available():  # before the first matrix product on the GPU
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.benchmark = False
+torch.use_deterministic_algorithms(True)
+
+
+def tiny_training_run(seed: int) -> torch.Tensor:
+    """Twenty Adam steps of a small network on random data, all from one seed: its first weights."""
+    x = torch.randn(256, 20, generator=torch.Generator().manual_seed(seed)).to(course.device)
+    torch.manual_seed(seed)  # the initial weights
+    net = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 20))
+    net = net.to(course.device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(20):  # a training loop; lesson 01 explains each line
+        optimizer.zero_grad()
+        loss = ((net(x) - x) ** 2).sum(dim=1).mean()
+        loss.backward()
+        optimizer.step()
+    return net[0].weight.detach().cpu()
+
+
+same = torch.equal(tiny_training_run(0), tiny_training_run(0))
+print(f"device {course.device}, {torch.get_num_threads()} CPU threads: "
+      f"two runs from seed 0 are bit-for-bit identical: {same}")
+torch.use_deterministic_algorithms(False)
+
+# %% [markdown]
 # ## 2. The data, offline first
 #
-# The course uses **MNIST** (handwritten digits) as its main dataset and **Fashion-MNIST**
-# (pictures of clothes, the same size) as its second one. Both are 28x28 grey-scale images in
-# ten classes.
+# The course uses two datasets of 28x28 grey-scale images in ten classes. **Fashion-MNIST**
+# (pictures of clothes) is the main data of lessons 01 to 05; **MNIST** (handwritten digits) is
+# the main data of lessons 06 and 07. Where a lesson needs a second dataset (anomaly detection
+# in lesson 02, for example) it uses the other one, and the lessons with a `DATASET` switch at
+# the top let you try the other one yourself.
 #
 # Classrooms have bad wifi and test machines have none, so `load_dataset` looks for the data in
 # this order and prints one line saying what it found:
@@ -124,18 +184,18 @@ print("fresh generator with the same seed twice: identical:", torch.equal(first,
 # The fallback is small and blurrier than MNIST, but every lesson still runs on it. The name of
 # the dataset actually used is stored in `data.name`, and `data.is_fallback` is `True` when the
 # embedded digits stand in; the lessons print the name next to their results. The diagram below
-# is the same search order, drawn by code.
+# is the same search order, drawn by code: the search stops at the first source that answers,
+# and whichever source that is delivers the same kind of object, an `ImageData`.
 
 # %%
-from course_utils.plots import flow_diagram_figure
+from course_utils.plots import search_order_figure
 
-flow_diagram_figure(
+search_order_figure(
     [("files on disk", "COURSE_MNIST_DIR, ...\ncourse cache, Debian"),
      ("download", "torchvision\nshort timeout"),
-     ("embedded digits", "scikit-learn, 1,797\nscans, 28x28"),
-     ("ImageData", "train / valid / test\ntensors in memory")],
-    arrows=["not found", "no network", "whichever source answered first"],
-    width=2.6,
+     ("embedded digits", "scikit-learn, 1,797\nscans, 28x28")],
+    result=("ImageData", "train / valid / test\ntensors in memory"),
+    misses=["not found", "no network"],
     title="Where load_dataset looks for the images, in order",
 )
 
@@ -193,48 +253,94 @@ print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels 
       f"{mnist.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory")
 
 # %% [markdown]
-# Many tutorials instead convert every image from a PIL picture inside the training loop. The
-# next cell times both ways of producing one epoch of batches of 128 from the same images, and
-# prints the ratio.
+# `iterate_batches` (in `course_utils/data.py`, a dozen lines) draws a random permutation of the
+# indices and slices the tensor with it, one batch at a time. Most PyTorch code you will read
+# uses the standard idiom instead: a `DataLoader` over a `TensorDataset`. It fetches the images
+# one index at a time and stacks them into a batch, which is what makes it flexible (datasets on
+# disk, worker processes, any per-image transform), but every image costs a few Python calls.
+# Many tutorials go one step further and convert every image from a PIL picture inside the
+# loop. The next cell produces the same shuffled batches of 128 images all three ways, from the
+# same images (at most 50 batches, so that the cell stays quick). Each way runs three times and
+# keeps its fastest pass, so that another program busy on the machine does not decide the
+# result; the cell prints the times.
 
 # %%
 import time
 
-from course_utils.data import iterate_batches
-
-start = time.perf_counter()
-n_batches = sum(1 for _ in iterate_batches(mnist.train.x, batch_size=128, shuffle=True,
-                                           generator=torch.Generator().manual_seed(0)))
-print(f"{n_batches} shuffled batches of 128 from {len(mnist.train.x):,} images "
-      f"in {1000 * (time.perf_counter() - start):.0f} ms")
-(xb,) = next(iterate_batches(mnist.train.x, batch_size=128))
-print("one batch:", tuple(xb.shape))
-
-# %%
-# extra code – the per-image PIL route that many tutorials use, timed on the same images
 import numpy as np
 from PIL import Image
+from torch.utils.data import DataLoader, TensorDataset
 
-as_bytes = (mnist.train.x[:, 0] * 255).round().to(torch.uint8).numpy()  # (N, 28, 28) like files
-start = time.perf_counter()
-for i in range(0, len(as_bytes), 128):
-    batch = torch.stack([torch.from_numpy(np.asarray(Image.fromarray(im), dtype=np.float32) / 255)
-                         for im in as_bytes[i : i + 128]])  # fmt: skip
-pil_s = time.perf_counter() - start
-start = time.perf_counter()
-for _ in iterate_batches(mnist.train.x, batch_size=128):
-    pass
-memory_s = time.perf_counter() - start
-print(f"one epoch of batches: per-image PIL conversion {pil_s * 1000:.0f} ms, "
-      f"slicing from memory {memory_s * 1000:.0f} ms ({pil_s / memory_s:.0f}x)")
-print("batching from memory was faster here:", memory_s < pil_s)
+from course_utils.data import iterate_batches
+
+x_timed = mnist.train.x[: 50 * 128]  # (n, 1, 28, 28), at most 50 batches
+as_bytes = (x_timed[:, 0] * 255).round().to(torch.uint8).numpy()  # (n, 28, 28), like image files
+
+
+def pil_batches():
+    """The tutorial route: every image converted from a PIL picture, then stacked."""
+    for i in range(0, len(as_bytes), 128):
+        yield torch.stack([torch.from_numpy(np.asarray(Image.fromarray(im), dtype=np.float32) / 255)
+                           for im in as_bytes[i : i + 128]])  # fmt: skip
+
+
+def best_seconds(make_batches, repeats: int = 3) -> float:
+    """The fastest of ``repeats`` full passes over the batches that ``make_batches()`` yields."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in make_batches():
+            pass
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+g = torch.Generator().manual_seed(0)
+loader = DataLoader(TensorDataset(x_timed), batch_size=128, shuffle=True, generator=g)  # the idiom
+(xb_loader,), (xb_ours,) = next(iter(loader)), next(iterate_batches(x_timed, batch_size=128))
+print("one batch: DataLoader", tuple(xb_loader.shape), "| iterate_batches", tuple(xb_ours.shape))
+times = {"per-image PIL conversion": best_seconds(pil_batches),
+         "DataLoader(TensorDataset)": best_seconds(lambda: loader),
+         "iterate_batches (slices)": best_seconds(
+             lambda: iterate_batches(x_timed, batch_size=128, shuffle=True, generator=g))}  # fmt: skip
+print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, fastest of 3 passes:")
+for name, seconds in times.items():
+    print(f"  {name:>27}: {seconds * 1000:7.1f} ms ({seconds / times['iterate_batches (slices)']:.1f} x slicing)")
+print("slicing from memory was the fastest here:", min(times, key=times.get) == "iterate_batches (slices)")
+
+# %% [markdown]
+# The last line says whether slicing won on this machine. The gap matters for the small models
+# of this course, where preparing a batch can take longer than the training step itself; for a
+# big model on a GPU the training step dominates and the idiom you pick matters less. A
+# `DataLoader` is the right tool when the images do not fit in memory or each one needs its own
+# random transform.
+#
+# ### Batches on the device
+#
+# A model's weights and the batches it sees must live on the same device, or PyTorch raises a
+# `RuntimeError` ("Expected all tensors to be on the same device"). The idiom: move the model
+# once with `model.to(device)`, move each batch as it comes with `xb.to(device)`, and bring
+# results back with `.cpu()` to print or plot them. The course's `fit` and `predict` do the batch
+# step for you: they move each batch to the device of the model's weights.
+
+# %%
+model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model: its weights on the device
+(xb,) = next(iterate_batches(mnist.train.x, batch_size=128))  # (128, 1, 28, 28), on the CPU
+xb = xb.flatten(1).to(course.device)  # (128, 1, 28, 28) -> (128, 784), on the model's device
+out = model(xb)  # (128, 10)
+print(f"weights on {model.weight.device}, batch on {xb.device}, output {tuple(out.shape)} on "
+      f"{out.device}; after .cpu(): {out.cpu().device}")
 
 # %% [markdown]
 # ## 3. Interactive views
 #
 # Many lessons have sliders: move one and a figure is redrawn. Each view is a thin shell over an
 # ordinary function that returns a figure, and the lesson always shows that function's output
-# too, so the notebook still reads well where widgets do not run (on GitHub, in a PDF).
+# too, so an executed notebook still reads well where widgets do not run: exported to HTML or
+# PDF, or run headless as the tests do. On GitHub you see no figure at all: the notebooks are
+# committed WITHOUT outputs, so that changes to the code show up as readable diffs and no stale
+# numbers from someone else's run are shown; run them (locally or with the Colab badge) to see
+# every figure.
 #
 # Here is the plain function: it draws the first ten images of one class.
 
@@ -273,8 +379,13 @@ FigureView(
 #   *Submit*, with an explanation for every question. Quizzes are available in English and
 #   Vietnamese: set the environment variable `COURSE_LANG=vi` before starting Jupyter, or switch
 #   with the language toggle in the quiz. Multiple-answer questions say so, and say how they
-#   are scored: all-or-nothing unless the question offers partial credit. Where widgets do not
-#   run, the quiz prints as text and you can answer in code with `check_answers`. The course's
+#   are scored. Most are all-or-nothing: they score 1 only if you tick exactly the right
+#   options. A question with partial credit scores
+#   right ticks / number of right options - wrong ticks / number of wrong options, never below
+#   0: with 3 right options out of 6, ticking two right ones and one wrong one scores
+#   2/3 - 1/3 = 0.33 (a wrong tick costs 1 / (number of wrong options), not a whole point). Where
+#   widgets do not run, the quiz prints as text and you can answer in code with
+#   `check_answers`. The course's
 #   technical terms are collected in a bilingual [glossary](../quizzes/GLOSSARY.md).
 # - **Exercises.** Lessons 01 to 07 each have an exercise notebook in `exercises/`, where you
 #   write the key pieces yourself (PCA by SVD, the reparameterization trick, ...). Each task is a
@@ -302,8 +413,10 @@ FigureView(
 # > - *Expecting the same numbers on a GPU as on a CPU.* A seed fixes the random numbers, not the
 # >   arithmetic: GPU kernels add numbers in a different order (and some, like parts of cuDNN, are
 # >   non-deterministic), so losses differ in the last digits and the differences can grow over
-# >   training. Same device, same library versions, same seed: same results (on a GPU, add
-# >   `torch.use_deterministic_algorithms(True)` if you need bit-for-bit repeats).
+# >   training. Same device, same thread count, same library versions, same seed: same results.
+# >   For bit-for-bit repeats on a GPU, use the three settings of section 1
+# >   (`CUBLAS_WORKSPACE_CONFIG` before any CUDA work, deterministic algorithms, no cuDNN
+# >   benchmarking).
 # > - *Running a cell twice and expecting the same random numbers.* The global generator moved
 # >   on; restart the kernel and run from the top, or use a `torch.Generator` (section 1).
 # > - *Quoting fast-mode numbers.* Fast mode trains on a subset for a tiny budget; its results are
@@ -316,11 +429,15 @@ FigureView(
 # ## Summary
 #
 # - One setup call seeds the global generators, chooses the device and tells you the mode;
-#   functions with a `generator=` or `seed=` argument use their own generator.
+#   functions with a `generator=` or `seed=` argument use their own generator. Bit-for-bit
+#   repeats on a GPU also need deterministic algorithms and, with CUDA, `CUBLAS_WORKSPACE_CONFIG`.
 # - Data is found on disk first, downloaded second, and replaced by an embedded dataset when
 #   neither works; one printed line always says which.
-# - Images are tensors (N, 1, 28, 28) with values in [0, 1], batched straight from memory.
-# - Widgets are thin shells over plain functions; the static figure is always shown too.
+# - Fashion-MNIST is the main data of lessons 01-05, MNIST that of lessons 06-07.
+# - Images are tensors (N, 1, 28, 28) with values in [0, 1], batched straight from memory;
+#   a `DataLoader` does the same job image by image. Model and batches go to one device.
+# - Widgets are thin shells over plain functions; the static figure is always shown too, in an
+#   executed notebook (the committed notebooks carry no outputs).
 # - Exercises: replace each `NotImplementedError` stub, then run the check cell after it.
 
 # %% [markdown]

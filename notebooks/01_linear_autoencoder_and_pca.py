@@ -29,12 +29,18 @@
 #    "undercomplete" means;
 # 2. write the two reconstruction losses of the course, squared error and binary cross-entropy,
 #    and state the course's loss convention;
-# 3. compute PCA with the singular value decomposition (SVD) and read its explained variance;
-# 4. show that a linear autoencoder trained with squared error finds the PCA **subspace**, but not
-#    necessarily the PCA **basis**, by measuring reconstruction errors and principal angles;
-# 5. explain WHY it finds that subspace (Eckart-Young, and Baldi & Hornik 1989);
-# 6. say when to use squared error and when BCE, and why BCE stays above zero on grey pixels;
-# 7. explain why nonlinear activations let an autoencoder do better than PCA, on a curved toy and
+# 3. compute PCA with the singular value decomposition (SVD) of the **centred** data, read its
+#    explained variance, and explain why keeping the most variance is the same as losing the
+#    least squared error;
+# 4. write a training loop by hand (zero_grad, forward, loss, backward, step) and find each line
+#    in the course's `fit`;
+# 5. show that a linear autoencoder trained with squared error finds the PCA **subspace**, but not
+#    necessarily the PCA **basis**, by measuring reconstruction errors and principal angles, and
+#    recover PCA's ordered basis from the trained network;
+# 6. explain WHY it finds that subspace (Eckart-Young, and Baldi & Hornik 1989), and why nearly
+#    equal eigenvalues allow large principal angles at almost no cost in error;
+# 7. say when to use squared error and when BCE, and why BCE stays above zero on grey pixels;
+# 8. explain why nonlinear activations let an autoencoder do better than PCA, on a curved toy and
 #    on images.
 
 # %%
@@ -102,9 +108,10 @@ flow_diagram_figure(
 # > **The course's loss convention.** Every loss is **per image**: summed over the pixels of an
 # > image (later also over latent dimensions), then **averaged over the images of the batch**.
 # > For plain autoencoders we also report the **mean squared error per pixel**, which is the same
-# > number divided by $D = 784$: it does not grow with the image size, and most benchmark tables
-# > use it. PCA's discarded variance (the sum of the dropped eigenvalues, section 3) is a squared
-# > error **per image**; divide it by 784 to compare it with a per-pixel MSE.
+# > number divided by $D = 784$: it does not grow with the image size, so images of different
+# > sizes can be compared. PCA's discarded variance (the sum of the dropped eigenvalues,
+# > section 3) is a squared error **per image**; divide it by 784 to compare it with a per-pixel
+# > MSE.
 #
 # Let us check the library's losses against the formulas on a tiny batch of two "images" of three
 # pixels each.
@@ -149,47 +156,154 @@ print("squared error of the same reconstruction:", ((torch.sigmoid(perfect_logit
 #
 # **When to use which.** Squared error suits any real-valued target (it is the Gaussian negative
 # log-likelihood up to constants) and is 0 at a perfect fit, so it is easy to read and to compare
-# with PCA. BCE suits targets in $[0, 1]$ read as probabilities of "ink", is a true likelihood only
-# for binary pixels, and pushes harder on mostly-black/mostly-white pixels (its gradient with
-# respect to the logit is $p - x$, not damped by the sigmoid's flat ends). A linear autoencoder and
-# PCA are about squared error, so this lesson trains with it; later lessons use BCE where a
+# with PCA. BCE suits targets in $[0, 1]$ read as probabilities of "ink", and is a true likelihood
+# only for binary pixels.
+#
+# The two also train differently when the decoder ends in a sigmoid. With BCE on the logit $s$,
+# the gradient is simply $\partial \ell / \partial s = p - x$. With the squared error measured
+# after the sigmoid, the chain rule multiplies by the sigmoid's slope:
+# $\partial (p - x)^2 / \partial s = 2 (p - x)\, p (1 - p)$, which vanishes where the sigmoid is
+# flat. A pixel that is confidently wrong (target 1, prediction near 0) then gets almost no
+# correction. The cell asks autograd for both gradients on four pixels whose target is 1.
+
+# %%
+import torch.nn.functional as F
+
+s_logit = torch.tensor([-6.0, -2.0, 0.0, 2.0], requires_grad=True)  # (4,) the decoder's logits
+ink = torch.ones(4)  # (4,) every target pixel is 1
+(grad_bce,) = torch.autograd.grad(F.binary_cross_entropy_with_logits(s_logit, ink, reduction="sum"), s_logit)
+(grad_se,) = torch.autograd.grad(((torch.sigmoid(s_logit) - ink) ** 2).sum(), s_logit)
+p = torch.sigmoid(s_logit).detach()
+print(f"{'logit s':>8} {'p':>7} {'BCE grad':>9} {'SE grad':>9}")
+for row in zip(s_logit.tolist(), p.tolist(), grad_bce.tolist(), grad_se.tolist(), strict=True):
+    print("{:>8.1f} {:>7.4f} {:>9.4f} {:>9.4f}".format(*row))
+print("autograd gives p - x for BCE:", torch.allclose(grad_bce, p - ink),
+      "| and 2(p - x)p(1 - p) for the squared error:", torch.allclose(grad_se, 2 * (p - ink) * p * (1 - p)))
+print(f"at s = -6 the BCE gradient is {grad_bce[0] / grad_se[0]:.0f} times the squared error's")
+
+# %% [markdown]
+# The table shows the damping: the further the logit sits in the sigmoid's flat end, the smaller
+# the squared error's gradient, while BCE's stays close to $-1$ (the last line prints the ratio at
+# the most wrong pixel). That is one reason decoders that end in a sigmoid are usually trained
+# with BCE on logits. A linear autoencoder and PCA are about squared error on the pixels
+# themselves (no sigmoid), so this lesson trains with it; later lessons use BCE where a
 # likelihood view helps, and report it above its floor.
 
 # %% [markdown]
 # ## 3. PCA on a 3-D toy cloud
 #
 # Before images, a cloud of 500 points in 3-D that almost lies on a tilted plane: it spreads
-# widely along two directions and only a little (standard deviation 0.15) off the plane. A good
-# 2-D code for each point is its position **within** that plane.
+# widely along two directions (standard deviations 2 and 1) and only a little (standard
+# deviation 0.15) off the plane. A good 2-D code for each point is its position **within** that
+# plane.
 
 # %%
-from course_utils.plots import cloud_figure
-from course_utils.toy_manifolds import toy_cloud
+from course_utils.toy_manifolds import plane_fit_figure, toy_cloud
 
 cloud = toy_cloud(n=500, noise=0.15, seed=0)  # (500, 3)
-print("cloud:", tuple(cloud.shape))
-cloud_figure(cloud, title="500 points near a tilted plane")
+print("cloud:", tuple(cloud.shape), "| its mean:", cloud.mean(dim=0).numpy().round(2))
+plane_fit_figure(cloud, title="500 points near a tilted plane")
 
 # %% [markdown]
-# **PCA in four lines.** Centre the data, take its SVD $X - \bar x = U S V^\top$; the rows of
-# $V^\top$ are the principal directions, ordered by the variance along them, which is
-# $\lambda_j = s_j^2 / N$. Encoding is projecting onto the first $k$ directions; decoding maps the
-# $k$ coordinates back and adds the mean.
+# The left panel shows the cloud in 3-D with its best-fitting plane (green). The right panel
+# looks along the plane, edge-on, with the same scale on both axes: the horizontal axis is the
+# position along the cloud's widest direction, the vertical axis the distance off the plane.
+# Seen this way the cloud is a thin band: almost all of its spread lies within the plane.
+#
+# **PCA in four lines.** Centre the data (subtract the mean point), take its SVD
+# $X - \bar x = U S V^\top$; the rows of $V^\top$ are the principal directions, ordered by the
+# variance along them, which is $\lambda_j = s_j^2 / N$. Encoding is projecting onto the first
+# $k$ directions; decoding maps the $k$ coordinates back and adds the mean.
 
 # %%
 mean = cloud.mean(dim=0)  # (3,)
 _, s, vt = torch.linalg.svd(cloud - mean, full_matrices=False)  # vt: (3, 3), rows = directions
 eigenvalues = s**2 / len(cloud)  # variance along each principal direction
-print("variance along each principal direction:", eigenvalues)
+print("variance along each principal direction:", eigenvalues.numpy().round(4))
+
+# %% [markdown]
+# **Why centre first?** The SVD finds the directions that best describe the points *as seen from
+# the origin*. This cloud sits far from the origin (its mean is printed above), so without
+# centring, the first "direction" is pulled towards the cloud's position instead of following
+# its spread, and a projection through the origin must spend part of its two directions on
+# reaching the cloud. The cell compares the two on the same data.
+
+# %%
+_, _, vt_raw = torch.linalg.svd(cloud, full_matrices=False)  # the SAME SVD, without centring
+
+
+def angle_deg(u: torch.Tensor, v: torch.Tensor) -> float:
+    """The angle between two lines through the origin (directions u, v of shape (3,)), 0-90 deg."""
+    return torch.rad2deg(torch.arccos((u @ v).abs() / (u.norm() * v.norm())).clamp(max=1.0)).item()
+
+
+raw_recon = cloud @ vt_raw[:2].T @ vt_raw[:2]  # (500, 3): projected onto a plane through 0
+centred_recon = (cloud - mean) @ vt[:2].T @ vt[:2] + mean  # (500, 3): PCA's reconstruction
+raw_err = ((cloud - raw_recon) ** 2).sum(dim=1).mean().item()
+centred_err = ((cloud - centred_recon) ** 2).sum(dim=1).mean().item()
+print(f"first direction without centring: {angle_deg(vt_raw[0], mean):.1f} deg from the mean point, "
+      f"{angle_deg(vt_raw[0], vt[0]):.1f} deg from the true first principal direction")
+print(f"squared error per point with 2 directions: without centring {raw_err:.4f}, "
+      f"with centring {centred_err:.4f} (the third eigenvalue: {eigenvalues[2]:.4f})")
+print("centring gives the smaller error:", centred_err < raw_err)
+
+# %% [markdown]
+# The two printed angles show where the uncentred first direction points, and the error line
+# shows what it costs; only the centred error equals the discarded eigenvalue. On images the
+# same mistake makes the first "principal direction" look like the mean image.
+#
+# **Keeping variance = losing the least.** Why is the plane of the two widest directions also the
+# plane with the smallest reconstruction error? For a centred point $x$ and the orthogonal
+# projection $Px$ onto a plane through the mean, the residual $x - Px$ is perpendicular to the
+# plane, so Pythagoras gives
+# $$ \|x\|^2 = \|Px\|^2 + \|x - Px\|^2 . $$
+# Averaged over the points: **total variance = variance kept in the plane + mean squared
+# reconstruction error**. The total is fixed by the data, so the plane that keeps the most
+# variance is exactly the plane with the smallest error: two names for one problem. The cell
+# checks the identity for PCA's plane and for three random planes through the mean.
+
+# %%
+centred = cloud - mean  # (500, 3)
+total = centred.pow(2).sum(dim=1).mean().item()  # total variance: the sum of the eigenvalues
+g = torch.Generator().manual_seed(1)
+planes = {"PCA plane": vt[:2].T}  # (3, 2): orthonormal columns
+for i in range(3):
+    planes[f"random plane {i + 1}"] = torch.linalg.qr(torch.randn(3, 2, generator=g)).Q  # (3, 2)
+print(f"total variance {total:.4f}")
+kept_by_plane = {}
+for name, basis in planes.items():
+    projected = centred @ basis @ basis.T  # (500, 3): P x for every point
+    kept = projected.pow(2).sum(dim=1).mean().item()
+    lost = (centred - projected).pow(2).sum(dim=1).mean().item()
+    kept_by_plane[name] = kept
+    print(f"{name:>15}: kept {kept:.4f} + error {lost:.4f} = {kept + lost:.4f}")
+print("PCA's plane keeps the most variance, so it has the smallest error:",
+      max(kept_by_plane, key=kept_by_plane.get) == "PCA plane")
+
+# %% [markdown]
+# **Each direction comes with a sign you cannot rely on.** If $v$ is a principal direction, so
+# is $-v$: the same line. An SVD routine returns one of the two, and another library, version or
+# machine may return the other. Flipping a direction flips the sign of that code coordinate and
+# changes no reconstruction, so compare principal directions by the angle between their lines,
+# never entry by entry.
+
+# %%
+flip = torch.tensor([[-1.0], [1.0]])  # reverse the first direction, keep the second
+codes = (cloud - mean) @ vt[:2].T  # (500, 2)
+codes_flipped = (cloud - mean) @ (flip * vt[:2]).T
+print("first code coordinate changes sign:", torch.allclose(codes_flipped[:, 0], -codes[:, 0]))
+print("reconstructions unchanged:", torch.allclose(codes_flipped @ (flip * vt[:2]), codes @ vt[:2], atol=1e-5))
 
 # %% [markdown]
 # The course package does the same in `course_utils.pca.PCA` (open the file: it is short), with
 # one shortcut when there are many more points than coordinates: since
 # $X_c^\top X_c / N = V \operatorname{diag}(s_j^2 / N) V^\top$, the eigenvectors of the
 # $D \times D$ covariance ARE the principal directions and its eigenvalues are the $\lambda_j$.
-# For 54,000 images of 784 pixels, a 784 x 784 matrix is far cheaper to decompose than the data.
-# The reconstruction error of PCA has a closed form: the mean squared error per point equals the
-# **sum of the discarded eigenvalues**. Here we keep two directions and discard one.
+# Forming $X_c^\top X_c$ costs about $N D^2$ operations, the same order as the thin SVD of the
+# $N \times D$ data, so the shortcut wins only a constant factor (docs/PERFORMANCE.md measures
+# it), not an order of magnitude. The reconstruction error of PCA has a closed form: the mean
+# squared error per point equals the **sum of the discarded eigenvalues**. Here we keep two
+# directions and discard one.
 
 # %%
 from course_utils.pca import PCA, principal_angles_deg
@@ -198,9 +312,13 @@ pca2 = PCA(n_components=2).fit(cloud)
 pca_error = mean_sse_per_image(pca2.reconstruct(cloud), cloud).item()
 print(f"explained variance ratio: {pca2.explained_variance_ratio.numpy().round(4)}")
 print(f"PCA reconstruction error {pca_error:.5f} = discarded eigenvalue {pca2.eigenvalues[2]:.5f}")
-cloud_figure(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point lands on the plane")
+plane_fit_figure(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point lands on the plane")
 
 # %% [markdown]
+# In the figure each red reconstruction lies on the plane, and the grey segments (for every
+# tenth point) are the errors: in the edge-on panel they are vertical, because PCA's projection
+# is orthogonal.
+#
 # ## 4. A linear autoencoder on the same cloud
 #
 # Now the autoencoder: a linear encoder $z = W_e x + b_e$ with $W_e \in \mathbb{R}^{2 \times 3}$
@@ -215,9 +333,45 @@ x_hat = decoder(encoder(cloud[:4]))
 print("x:", tuple(cloud[:4].shape), "-> z:", tuple(encoder(cloud[:4]).shape), "-> x_hat:", tuple(x_hat.shape))
 
 # %% [markdown]
-# The course package keeps exactly these two layers, with `encode` and `decode` methods and shape
-# checks, as `LinearAutoencoder` in `course_utils.models` (open it: it is a dozen lines). We train
-# it with `fit`, the one training loop of the course (`course_utils.train`).
+# **Training, written out.** Training repeats five moves: (1) clear the gradients left over from
+# the previous step, (2) run the model forward, (3) compute the loss, (4) backpropagate, which
+# fills each weight's `.grad` with the derivative of the loss with respect to that weight, and
+# (5) let the optimizer update the weights from their gradients. Here they are, with Adam, on
+# the whole cloud at once (one batch of 500 points) for 1,500 steps.
+
+# %%
+model = nn.Sequential(encoder, decoder)  # x (B, 3) -> z (B, 2) -> x_hat (B, 3)
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+losses = []
+for _ in range(1500):  # 1,500 steps
+    optimizer.zero_grad()  # 1. clear the old gradients
+    x_hat = model(cloud)  # 2. forward: encode, then decode
+    loss = ((x_hat - cloud) ** 2).sum(dim=1).mean()  # 3. squared error per point, mean over points
+    loss.backward()  # 4. backpropagate: d loss / d weight, into every weight's .grad
+    optimizer.step()  # 5. update every weight
+    losses.append(loss.item())
+print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.5f}; "
+      f"PCA's {pca_error:.5f} (ratio {losses[-1] / pca_error:.4f})")
+
+# %% [markdown]
+# The printed ratio compares the loop's final error with PCA's. The course package keeps exactly
+# these two layers, with `encode` and `decode` methods and shape checks, as `LinearAutoencoder` in
+# `course_utils.models` (open it: it is a dozen lines), and the loop as `fit`, the one training
+# loop of the course (`course_utils/train.py`). Each line above has its place in `fit`:
+#
+# | the loop above | in `fit` |
+# |---|---|
+# | `optimizer.zero_grad()` | `_train_step`: `state.optimizer.zero_grad()` |
+# | `x_hat = model(cloud)` and the loss | `_train_step` calls the objective: `ReconstructionObjective` runs `model(x)` and `sse_per_image(x_hat, x).mean()`, the same squared error per image, averaged over the batch |
+# | `loss.backward()` | `_train_step`: `loss.backward()` |
+# | `optimizer.step()` | `_train_step`: `state.optimizer.step()` (Adam from `make_adam` unless you pass one) |
+# | `for step in range(...)` | two loops: epochs, and shuffled mini-batches from `iterate_batches` |
+#
+# `fit` adds what every real run needs: mini-batches in a fresh random order each epoch, each
+# batch moved to the model's device, a check that stops with advice when the loss becomes NaN,
+# a validation pass and one history row per epoch, and callbacks (such as a learning-rate
+# schedule) called at fixed moments. Here it trains the package model on the same cloud, in
+# mini-batches of 64 points, for 200 epochs (1,600 steps).
 
 # %%
 from course_utils.models import LinearAutoencoder
@@ -231,26 +385,37 @@ toy_history = fit(toy_ae, cloud, epochs=200, batch_size=64, lr=1e-2, verbose=Fal
 history_figure(toy_history, title="linear autoencoder on the toy cloud", logy=True)
 
 # %% [markdown]
+# The curve is the training loss per epoch (squared error per point, log scale): it falls
+# steeply during the first epochs, then flattens at a level the next cell compares with PCA's.
+#
 # Two questions: does it reach PCA's error, the best any rank-2 linear map can do? And does it
-# find the same plane? **Principal angles** answer the second: for two $k$-dimensional subspaces
-# they are $k$ angles, all $0°$ when the subspaces coincide. The plane the autoencoder decodes
-# to is spanned by the columns of $W_d$.
+# find the same plane? **Principal angles** answer the second. Take orthonormal bases $Q_1$ and
+# $Q_2$ ($D \times k$) of the two subspaces (a QR decomposition turns any basis into one). The
+# singular values of the $k \times k$ matrix $Q_1^\top Q_2$ are the cosines of the $k$ principal
+# angles: the first is the smallest angle between a line of one subspace and a line of the other,
+# the next is the smallest among the directions perpendicular to the first pair, and so on. All
+# $0°$: the subspaces coincide; a $90°$ angle: some direction of one is perpendicular to the whole
+# other subspace. They depend only on the subspaces, not on the basis or the signs chosen. The
+# plane the autoencoder decodes to is spanned by the columns of $W_d$.
 
 # %%
+W_d = toy_ae.decoder.weight.detach()  # (3, 2): its columns span the decoder's plane
+q1 = torch.linalg.qr(W_d.double()).Q  # (3, 2), orthonormal columns (float64: arccos near 1)
+q2 = torch.linalg.qr(pca2.components.T.double()).Q  # (3, 2)
+by_hand = torch.rad2deg(torch.arccos(torch.linalg.svdvals(q1.T @ q2).clamp(max=1.0)))
+angles = principal_angles_deg(W_d, pca2.components.T)
+print(f"principal angles by hand {by_hand.numpy().round(3)}, principal_angles_deg {angles.numpy().round(3)}")
 with torch.no_grad():
     ae_error = mean_sse_per_image(toy_ae(cloud), cloud).item()
-W_d = toy_ae.decoder.weight.detach()  # (3, 2): its columns span the decoder's plane
-angles = principal_angles_deg(W_d, pca2.components.T)
 print(f"reconstruction error: autoencoder {ae_error:.5f}, PCA {pca_error:.5f} "
       f"(ratio {ae_error / pca_error:.4f})")
-print(f"principal angles between the two planes: {angles.numpy().round(2)} degrees")
 
 # %% [markdown]
-# The errors agree and the planes coincide. But the autoencoder's **basis** is not PCA's basis:
-# the columns of $W_d$ are neither orthonormal nor aligned with the principal directions. Any
-# invertible $2 \times 2$ matrix $A$ could be slipped between encoder and decoder
-# ($W_d A^{-1}$ and $A W_e$) without changing a single reconstruction, so the loss cannot prefer
-# one basis over another.
+# The errors agree to the printed ratio and the angles are a fraction of a degree. But the
+# autoencoder's **basis** is not PCA's basis: the columns of $W_d$ are neither orthonormal nor
+# aligned with the principal directions. Any invertible $2 \times 2$ matrix $A$ could be slipped
+# between encoder and decoder ($W_d A^{-1}$ and $A W_e$) without changing a single
+# reconstruction, so the loss cannot prefer one basis over another.
 
 # %%
 print("W_d^T W_d (would be the identity for an orthonormal basis):\n", (W_d.T @ W_d).numpy().round(3))
@@ -258,39 +423,149 @@ column_angles = [principal_angles_deg(W_d[:, [j]], pca2.components[[j]].T).item(
 print("angle between column j of W_d and principal direction j:", [f"{a:.1f}" for a in column_angles])
 
 # %% [markdown]
+# So the two codes differ by a change of basis, and because the encoder has a bias, also by a
+# shift: if $W_e = C V_2^\top$ (rows in PCA's plane) then
+# $z_{\text{AE}} = W_e x + b_e = C\, z_{\text{PCA}} + (C V_2^\top \bar x + b_e)$, an **affine** map
+# of PCA's code $z_{\text{PCA}} = V_2^\top (x - \bar x)$. The cell fits that map by least squares
+# and prints how much of the autoencoder's code it leaves unexplained.
+
+# %%
+with torch.no_grad():
+    codes_ae = toy_ae.encode(cloud)  # (500, 2)
+codes_pca = pca2.encode(cloud)  # (500, 2)
+design = torch.cat([codes_pca, torch.ones(len(cloud), 1)], dim=1)  # (500, 3): [z_PCA, 1]
+coef = torch.linalg.lstsq(design, codes_ae).solution  # (3, 2): C^T stacked on the shift
+unexplained = (design @ coef - codes_ae).norm() / (codes_ae - codes_ae.mean(dim=0)).norm()
+print("C =\n", coef[:2].T.numpy().round(3), "\nshift =", coef[2].numpy().round(3))
+print(f"share of the autoencoder's code the affine map leaves unexplained: {unexplained:.2%}")
+
+# %% [markdown]
+# What the affine map leaves unexplained comes from the encoder's rows reaching slightly off the
+# plane, a leak measured precisely a few cells below.
+#
+# **Getting PCA's ordered basis back.** The basis is lost, but the subspace is not, and the
+# subspace is enough: the reconstructions all lie in it, and their own principal directions are
+# PCA's, in PCA's order, with PCA's variances (projecting onto PCA's plane keeps the variance
+# along $v_1$ and $v_2$ and removes the rest). So an SVD of the decoder's outputs, here through
+# `PCA` fitted on the reconstructions, recovers the ordered basis from the trained network.
+
+# %%
+with torch.no_grad():
+    recon = toy_ae(cloud)  # (500, 3): every point decoded into the autoencoder's plane
+recovered = PCA(n_components=2).fit(recon)
+for j in range(2):
+    angle = principal_angles_deg(recovered.components[[j]].T, pca2.components[[j]].T).item()
+    print(f"direction {j + 1}: {angle:.2f} deg from PCA's; variance {recovered.eigenvalues[j]:.4f} "
+          f"vs PCA's {pca2.eigenvalues[j]:.4f}")
+
+# %% [markdown]
 # ### Why the linear autoencoder lands on PCA's subspace
 #
 # Two classical results explain what we just measured.
 #
-# **1. PCA is the floor (Eckart-Young, 1936).** Stack the centred data as a matrix
-# $X_c$ ($N \times D$). Whatever its weights, a linear autoencoder reconstructs
-# $\hat X = X_c W_e^\top W_d^\top$ (plus a constant), a matrix of rank at most $k$. The
-# Eckart-Young theorem says that the best rank-$k$ approximation of $X_c$ in squared (Frobenius)
-# error is its truncated SVD, i.e. the projection onto the first $k$ principal directions, and
-# that its error is the sum of the discarded squared singular values: $N$ times the sum of the
-# discarded eigenvalues. So no linear autoencoder can beat PCA on the data PCA was fitted on.
+# **1. PCA is the floor (Eckart-Young, 1936).** Stack the data as the rows of $X$ ($N \times D$),
+# with mean $\bar x$ and centred version $X_c$. Whatever its weights, a linear autoencoder
+# reconstructs $\hat X = X M^\top + \mathbf 1 c^\top$ with $M = W_d W_e$ of rank at most $k$ and
+# an offset $c = W_d b_e + b_d$; with the offset, $\hat X$ can have rank $k + 1$, so first deal
+# with it. Write $X = X_c + \mathbf 1 \bar x^\top$: the error splits into
+# $$ \|X - \hat X\|_F^2 = \|X_c - X_c M^\top\|_F^2 + N \,\|\bar x - M \bar x - c\|^2 , $$
+# with no cross term, because the columns of $X_c$ sum to zero. The second term is never
+# negative and vanishes for the right offset, so **the offset can only add error**: the best it
+# can do is carry the mean through. What is left, $X_c M^\top$, is a rank-$k$ approximation of
+# $X_c$, and the Eckart-Young theorem says the best one in squared (Frobenius) error is the
+# truncated SVD, the projection onto the first $k$ principal directions, whose error is $N$ times
+# the sum of the discarded eigenvalues. So no linear autoencoder can beat PCA on the data PCA was
+# fitted on.
 #
 # **2. Gradient descent gets there (Baldi and Hornik, 1989).** Reaching the floor is not obvious:
-# the loss is not convex in $(W_e, W_d)$. Baldi and Hornik analysed exactly this network and loss
-# and showed, when the covariance's eigenvalues are distinct, that every critical point projects
-# onto a subspace spanned by some $k$ eigenvectors, that only the top-$k$ choice is a minimum,
-# and that every other critical point is a **saddle**, not a trap. At the minimum
-# $W_d W_e = V_k V_k^\top$, the orthogonal projection onto PCA's subspace, with
-# $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$ for **any** invertible $k \times k$ matrix $C$. That is
-# why the subspace is determined and the basis is not.
+# the loss is not convex in $(W_e, W_d)$. Baldi and Hornik analysed exactly this network and loss,
+# for a covariance with distinct eigenvalues. Every critical point where $W_d$ has full rank $k$
+# projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
+# minimum, and every other such point is a **saddle**, not a trap. (There are rank-deficient
+# critical points too, such as all weights zero. None of them is a minimum either: from zero, for
+# instance, growing the weights along the top eigenvector lowers the loss, and gradient descent
+# from a random start moves away.) At the minimum $W_d W_e = V_k V_k^\top$, the orthogonal
+# projection onto PCA's subspace, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$ for **any**
+# invertible $k \times k$ matrix $C$. That is why the subspace is determined and the basis is not.
 #
-# The cell below tests that prediction on the trained toy model. A projection onto a plane has
-# eigenvalues $(1, 1, 0)$; the cell prints those of $W_d W_e$, its largest entry-wise difference
-# from $V_2 V_2^\top$, and whether the eigenvalues are within 0.05 of $(1, 1, 0)$.
+# **Testing the prediction.** $W_d W_e = V_2 V_2^\top$ says more than "the same plane": the map
+# must be an *orthogonal* projection, symmetric ($P = P^\top$), sending the off-plane direction
+# $v_3$ to zero ($P v_3 = 0$). An oblique projection onto the right plane, which squeezes points
+# onto it at a slant, would pass a test of eigenvalues $(1, 1, 0)$ but fail these two. The cell
+# prints both numbers for the trained model and a verdict with a tolerance of 0.01.
 
 # %%
-W_e = toy_ae.encoder.weight.detach()  # (2, 3)
-P_pca = pca2.components.T @ pca2.components  # (3, 3) projection onto the PCA plane
-gap = (W_d @ W_e - P_pca).abs().max().item()
-eig = torch.linalg.eigvals(W_d @ W_e).real.sort(descending=True).values  # (3,)
-print("W_d W_e:\n", (W_d @ W_e).numpy().round(3), "\nV_2 V_2^T:\n", P_pca.numpy().round(3))
-print(f"eigenvalues of W_d W_e: {eig.numpy().round(3)}; largest |W_d W_e - V_2 V_2^T|: {gap:.3f}")
-print("W_d W_e is (nearly) a projection onto a plane:", bool((eig - torch.tensor([1.0, 1.0, 0.0])).abs().max() < 0.05))
+def projection_gaps(ae: LinearAutoencoder) -> tuple[float, float]:
+    """How far W_d W_e (3, 3) is from an orthogonal projection: ||P - P^T|| and ||P v_3||."""
+    P = (ae.decoder.weight @ ae.encoder.weight).detach()  # (3, 3)
+    return torch.linalg.matrix_norm(P - P.T).item(), (P @ vt[2]).norm().item()
+
+
+print("W_d W_e:\n", (toy_ae.decoder.weight @ toy_ae.encoder.weight).detach().numpy().round(3))
+asymmetry, leak = projection_gaps(toy_ae)
+print(f"||P - P^T|| = {asymmetry:.4f}, ||P v3|| = {leak:.4f} (both 0 for PCA's projection)")
+print("W_d W_e is the orthogonal projection onto PCA's plane (both < 0.01):", max(asymmetry, leak) < 0.01)
+
+# %% [markdown]
+# If the verdict is `False`, training is not finished, even though the error ratio above looked
+# converged. The reason is the loss itself: writing the error direction by direction,
+# $\mathbb E\|x - Px\|^2 = \sum_j \lambda_j \|(I - P) v_j\|^2$ for centred points, a leak
+# $\|P v_3\|$ (into the right plane) adds only $\lambda_3 \|P v_3\|^2$ to the error, because then
+# $\|(I - P) v_3\|^2 = 1 + \|P v_3\|^2$. Relative to PCA's error $\lambda_3$ it costs just
+# $\|P v_3\|^2$ (a leak of 0.05 costs 0.25%). The gradient that removes it is proportional to
+# $\lambda_3 \approx 0.025$, the smallest variance of the cloud, so the off-plane direction is
+# the slowest to settle. Longer training with a learning rate that decays to zero
+# (`CosineDecay`, used again in section 6) lets it settle. The cell retrains the same model for
+# 1,000 epochs with a callback that records both gaps after each epoch.
+
+# %%
+from course_utils.schedules import CosineDecay
+from course_utils.train import Callback
+
+
+class RecordProjectionGaps(Callback):
+    """After every epoch, record (epoch, error / PCA's error, ||P - P^T||, ||P v3||)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[float, ...]] = []
+
+    def on_epoch_end(self, state) -> None:
+        with torch.no_grad():
+            ratio = mean_sse_per_image(state.model(cloud), cloud).item() / pca_error
+        self.rows.append((state.epoch, ratio, *projection_gaps(state.model)))
+
+
+long_epochs = course.pick(full=1000, fast=300)
+torch.manual_seed(0)
+long_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
+recorder = RecordProjectionGaps()
+fit(long_ae, cloud, epochs=long_epochs, batch_size=64, lr=1e-2, callbacks=[CosineDecay(), recorder],
+    verbose=False)
+asymmetry, leak = projection_gaps(long_ae)
+print(f"after {long_epochs} epochs with cosine decay: ||P - P^T|| = {asymmetry:.4f}, ||P v3|| = {leak:.4f}")
+print("W_d W_e is the orthogonal projection onto PCA's plane (both < 0.01):", max(asymmetry, leak) < 0.01)
+
+# %%
+from course_utils.plots import NotebookFigure
+
+trace = torch.tensor(recorder.rows)  # (epochs, 4)
+fig = NotebookFigure(figsize=(7, 3.6), layout="constrained")
+ax = fig.subplots()
+ax.semilogy(trace[:, 0], (trace[:, 1] - 1).clamp_min(1e-8), label="error / PCA's error - 1")  # > 0 but for rounding
+ax.semilogy(trace[:, 0], trace[:, 2], label="||P - P^T||")
+ax.semilogy(trace[:, 0], trace[:, 3], label="||P v3||, the leak off the plane")
+ax.axhline(0.01, color="grey", ls="--", lw=1, label="tolerance of the verdict")
+ax.set(xlabel="epoch", ylabel="gap (log scale)", title="How a linear AE settles on PCA's projection")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8)
+fig
+
+# %% [markdown]
+# Read the three curves against each other. The error gap (blue) drops within the first epochs
+# and then wobbles while the learning rate is still large; the two projection gaps stay high far
+# longer and shrink slowly, as the small variance off the plane predicts, so they need hundreds
+# of epochs to cross the dashed tolerance line (the verdict above says whether this run's did).
+# As the learning rate decays to zero at the end, the wobbles die out and all three settle.
 
 # %% [markdown]
 # ## 5. PCA on images
@@ -380,26 +655,25 @@ pca_view(pca, examples, k=10)
 # turns the steps into epochs for this dataset's size.
 #
 # **The learning rate decays to zero.** With a constant learning rate, Adam keeps taking steps of
-# the same size until the end and the weights jitter around the best subspace instead of
-# settling in it. `CosineDecay()` (in `course_utils.schedules`, a few lines) reads the starting
-# learning rate from the optimizer and lowers it along half a cosine, from `lr` at the first step
-# to 0 at the last; that lets us start three times higher (3e-3 instead of Adam's usual 1e-3)
-# and still end precisely.
+# about the same size until the end, so the weights keep jittering around the best subspace
+# instead of settling in it. `CosineDecay()` (in `course_utils.schedules`, a few lines, met on
+# the toy cloud above) reads the starting learning rate from the optimizer and lowers it along
+# half a cosine, from `lr` at the first step to 0 at the last. We start at 3e-3, three times
+# Adam's usual 1e-3; a cell after the table measures what the schedule buys.
 
 # %%
 import math
-
-from course_utils.schedules import CosineDecay
 
 steps = course.pick(full=6000, fast=60)  # optimizer steps per model
 batch_size, lr = 128, 3e-3
 epochs = max(1, math.ceil(steps / math.ceil(len(x_train) / batch_size)))
 print(f"{len(x_train):,} training images: {steps:,} steps of {batch_size} = {epochs} epochs")
+x_train_on_device = x_train.to(course.device)  # (N, 784), moved once
 results = {}
 for k in (2, 10, 32):
     torch.manual_seed(0)
     model = LinearAutoencoder(n_inputs=784, n_latent=k).to(course.device)
-    history = fit(model, x_train.to(course.device), epochs=epochs, lr=lr, batch_size=batch_size,
+    history = fit(model, x_train_on_device, epochs=epochs, lr=lr, batch_size=batch_size,
                   callbacks=[CosineDecay()], verbose=False)
     print(f"k = {k:>2}: final training loss {history.last('train_loss'):.3f} (squared error per image)")
     model = model.cpu()
@@ -428,6 +702,37 @@ print("\nlinear AE within 0.5% of PCA for every k:", within)
 # examples, directions of nearly equal variance are hard to tell apart, and the largest angle
 # can be big while the error hardly moves (the next cells print how close consecutive
 # eigenvalues are).
+#
+# **What the decaying learning rate buys.** The next cell trains the $k = 10$ model twice more,
+# with the same number of steps and a *constant* learning rate: 3e-3 (the cosine run's starting
+# rate) and 1e-3 (Adam's usual default), and prints the three side by side.
+
+# %%
+constant_runs = {}
+for lr_constant in (3e-3, 1e-3):
+    torch.manual_seed(0)
+    model = LinearAutoencoder(n_inputs=784, n_latent=10).to(course.device)
+    fit(model, x_train_on_device, epochs=epochs, lr=lr_constant, batch_size=batch_size, verbose=False)
+    model = model.cpu()
+    with torch.no_grad():
+        ae_mse = mse_per_pixel(model(x_test), x_test).item()
+    angles = principal_angles_deg(model.decoder.weight.detach(), pca.components[:10].T)
+    constant_runs[f"constant {lr_constant:g}"] = (ae_mse, angles)
+schedules = {"cosine from 0.003": (results[10]["ae"], results[10]["angles"]), **constant_runs}
+print(f"k = 10, {steps:,} steps each ({course.mode} mode); test MSE per pixel relative to PCA's")
+for name, (ae_mse, angles) in schedules.items():
+    print(f"{name:>18}: AE / PCA {ae_mse / results[10]['pca']:.4f}, "
+          f"median angle {angles.median():.1f}°, largest {angles.max():.1f}°")
+closest = min(schedules, key=lambda name: schedules[name][0])
+print("closest to PCA's error:", closest)
+
+# %% [markdown]
+# The last line names the schedule that came closest to PCA's error; compare the angle columns
+# too. The mechanism: a constant 3e-3 keeps taking large steps to the very last one, so the
+# weights end wherever the last jitter left them; a constant 1e-3 jitters less but also moves
+# more slowly; the cosine schedule takes large steps early and small ones at the end, which is
+# why the course trains with it. The toy cloud of section 4 showed the same settling, on the
+# leak off the plane.
 #
 # **The whole curve.** PCA costs one decomposition, so we can draw its test error for every $k$ up to 200,
 # and place the three autoencoders on it.
@@ -479,18 +784,32 @@ ratio_cut = (pca.eigenvalues[31] / pca.eigenvalues[32]).item()
 ratio_toy = (pca2.eigenvalues[1] / pca2.eigenvalues[2]).item()
 print(f"eigenvalue 32 / eigenvalue 33 on the images: {ratio_cut:.3f}; "
       f"eigenvalue 2 / eigenvalue 3 on the toy cloud: {ratio_toy:.1f}")
+swap_cost = (pca.eigenvalues[31] - pca.eigenvalues[32]).item()  # lambda_32 - lambda_33, per image
+pca32_train_error = pca.eigenvalues[32:].sum().item()  # PCA's training error at k = 32, per image
+largest = angles32.max().item()
+print(f"turning direction 32 fully into direction 33 would raise PCA's training error at k = 32 by "
+      f"{swap_cost / pca32_train_error:.3%}")
+print(f"turning it by this run's largest angle, {largest:.0f}°, would raise it by "
+      f"{swap_cost * math.sin(math.radians(largest)) ** 2 / pca32_train_error:.3%}")
+print(f"on the toy cloud, turning direction 2 fully into direction 3 would multiply the error by {ratio_toy:.0f}")
 
 # %% [markdown]
-# The printed ratios compare the gap at the cut. On the images the 32nd and 33rd eigenvalues are
-# nearly equal (a ratio close to 1), so swapping the 32nd direction for the 33rd changes the error
-# by next to nothing. Gradient descent has little reason to pick one over the other within a
-# limited budget, and it may settle on a mix: a large last angle, yet an error almost identical to
-# PCA's. Baldi and Hornik's result needs distinct eigenvalues for exactly this reason. On the toy
-# cloud the gap is large (the second ratio), and section 4's angles were all close to zero.
+# **Why nearly equal eigenvalues allow large angles.** Turn the $k$-th direction of the kept
+# subspace by an angle $\theta$ towards the $(k{+}1)$-th. The variance kept along it drops from
+# $\lambda_k$ to $\lambda_k \cos^2\theta + \lambda_{k+1} \sin^2\theta$, so the error rises by
+# $$ (\lambda_k - \lambda_{k+1}) \sin^2 \theta . $$
+# The printed numbers put this formula to work. On the images the 32nd and 33rd eigenvalues are
+# nearly equal (a ratio close to 1), so even a full $90°$ swap costs a small share of PCA's error,
+# and the run's largest angle costs less still. The loss is almost flat along that rotation:
+# gradient descent feels almost no pull, and a finite run, or a training set whose estimates of
+# $v_{32}$ and $v_{33}$ are themselves uncertain, can end anywhere along it. A large last angle
+# with an error almost identical to PCA's is what this predicts, and why Baldi and Hornik's result
+# needs distinct eigenvalues. On the toy cloud the gap is large (the second ratio): the same swap
+# is very expensive, and section 4's angles were all close to zero.
 #
 # Another way to see "same subspace, different basis": the 2-D codes of PCA and of the linear
-# autoencoder, coloured by class. They are the same picture up to a linear transformation
-# (a rotation, stretch, maybe a mirror).
+# autoencoder, coloured by class. They are the same picture up to an affine map (a rotation,
+# stretch, maybe a mirror, plus a shift from the encoder's bias), as on the toy cloud.
 
 # %%
 from course_utils.plots import codes_figure
@@ -502,10 +821,59 @@ display(codes_figure(codes_pca, data.test.y, data.classes, title="PCA codes (k =
 codes_figure(codes_ae, data.test.y, data.classes, title="linear autoencoder codes (k = 2)")
 
 # %% [markdown]
+# **PCA's ordered basis, back from the network.** As on the toy cloud, the directions of most
+# variance among the reconstructions are PCA's own. The reconstructions of the $k = 10$ model are
+# $\hat x = W_d z + b_d$, so their covariance is $W_d \operatorname{Cov}(z) W_d^\top$, a
+# $784 \times 784$ matrix built from the $10 \times 10$ covariance of the codes; its eigenvectors
+# are the principal directions of the decoder's outputs (what an SVD of the centred outputs
+# would give). The cell compares each with PCA's direction of the same rank.
+
+# %%
+from course_utils.train import predict
+
+model10 = results[10]["model"]
+codes10 = predict(model10, x_train, fn=lambda m, xb: m.encode(xb))  # (N, 10)
+W_d10 = model10.decoder.weight.detach().double()  # (784, 10)
+output_cov = W_d10 @ torch.cov(codes10.T.double(), correction=0) @ W_d10.T  # (784, 784)
+output_var, output_dirs = torch.linalg.eigh(output_cov)  # ascending
+output_var, output_dirs = output_var.flip(0)[:10], output_dirs.flip(1)[:, :10]  # largest first
+direction_angles = [principal_angles_deg(output_dirs[:, [j]], pca.components[[j]].T).item() for j in range(10)]
+print("angle between the j-th direction of the outputs and PCA's j-th, j = 1..10:",
+      [round(a, 1) for a in direction_angles])
+print("their variances / PCA's eigenvalues:", [f"{r:.3f}" for r in (output_var / pca.eigenvalues[:10]).tolist()])
+neighbours = pca.eigenvalues[:10] / pca.eigenvalues[1:11]  # lambda_j / lambda_(j+1)
+print("eigenvalue j / eigenvalue j+1:", neighbours.numpy().round(2))
+
+# %% [markdown]
+# The middle line compares the variance along each recovered direction with PCA's eigenvalue
+# (1 means equal). Read the angles against the last line: where an eigenvalue stands well apart
+# from its neighbours (a ratio well above 1) the recovered direction can only lie close to PCA's;
+# where two neighbours are nearly equal, their directions can mix at little cost, for the reason
+# just seen, and that is where a larger angle shows up first.
+#
+# ### What the code is, and what it is not
+#
+# Two confusions are common at this point. The $k = 10$ code of an image is **not** a vector of
+# class probabilities: nothing made its entries positive or sum to one, and $k = 10$ matching the
+# ten classes is a coincidence (the model works the same with 2 or 32 numbers). It is a
+# coordinate vector in an arbitrary basis of PCA's subspace. And the code is **not** a parameter
+# that backpropagation updates: it is an *activation*, computed from each image by the encoder's
+# weights, recomputed at every forward pass, and never stored. What training updates are the
+# weights and biases listed below; their gradients flow *through* the codes.
+
+# %%
+with torch.no_grad():
+    three_codes = model10.encode(x_test[:3])  # (3, 10): one code per image
+print("codes of three test images:\n", three_codes.numpy().round(2))
+print("sum of each code:", three_codes.sum(dim=1).numpy().round(2),
+      "| negative entries:", int((three_codes < 0).sum()), "of", three_codes.numel())
+print("the parameters (what the optimizer updates):",
+      {name: tuple(p.shape) for name, p in model10.named_parameters()})
+# %% [markdown]
 # ## 7. Why nonlinearity matters
 #
-# A linear autoencoder can never beat PCA: composing linear maps gives a linear map, and PCA is
-# the best rank-$k$ one. Put nonlinear activations between layers and the encoder can *bend*: it
+# A linear autoencoder can never beat PCA on the data PCA was fitted on: composing linear maps
+# gives a linear map, and PCA is the best rank-$k$ one. Put nonlinear activations between layers and the encoder can *bend*: it
 # can follow a curved surface instead of a flat subspace.
 #
 # **A curve in the plane.** The simplest picture: points near a half circle. They live in 2-D, but
@@ -528,17 +896,24 @@ fit(curve_ae, arc, epochs=arc_steps // 16, batch_size=64, lr=1e-2, verbose=False
 pca_arc = PCA(n_components=1).fit(arc)
 arc_pca_err = mean_sse_per_image(pca_arc.reconstruct(arc), arc).item()
 arc_ae_err = mean_sse_per_image(predict(curve_ae, arc), arc).item()
+noise_floor = 0.05**2  # variance of the noise ACROSS the curve: no 1-D code along it can remove it
 print(f"squared error per point with a 1-D code: PCA {arc_pca_err:.4f}, nonlinear AE {arc_ae_err:.4f}")
+print(f"PCA's error = its discarded (second) eigenvalue: {arc_pca_err:.4f} vs {pca_arc.eigenvalues[1]:.4f}")
+print(f"noise variance across the curve: {noise_floor:.4f}; the nonlinear AE's error is "
+      f"{arc_ae_err / noise_floor:.2f} times that")
 print(f"nonlinear AE below half of PCA's error: {arc_ae_err < 0.5 * arc_pca_err}")
 curve_fit_figure(arc, {"PCA, k = 1": pca_arc.reconstruct(arc), "nonlinear AE, k = 1": predict(curve_ae, arc)},
                  title="one number per point: a straight line vs a learned curve")
 
 # %% [markdown]
 # The cell prints both errors and whether the autoencoder's is below half of PCA's. PCA's error
-# here is the variance it throws away, all the spread across its line (its second eigenvalue,
-# `pca_arc.eigenvalues[1]`). When the autoencoder has learned the arc, its red points trace the
-# curve and its error approaches the noise level; read the verdict and the right panel to see
-# whether this run got there.
+# here is the variance it throws away, all the spread across its line: its second eigenvalue, as
+# the second line checks. The autoencoder has a floor too. The noise has variance
+# $0.05^2 = 0.0025$ in every direction; the part along the arc only moves a point along the
+# curve, which the 1-D code can record, but the part across the arc cannot be recorded by a code
+# that follows the curve, so even a perfect curve-follower keeps an error of about $0.0025$ per
+# point. The third line compares the trained autoencoder with that floor: when it has learned
+# the arc its red points trace the curve (right panel) and the ratio is not far above 1.
 #
 # **The same on images.** Here is a small preview of lesson 02, written inline: one hidden layer
 # of 256 ReLU units on each side, the same code size $k = 10$ as the linear models, the same loss,
@@ -581,7 +956,14 @@ rows_figure({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": 
 # > **Common mistakes**
 # > - *Forgetting to centre the data before the SVD.* Without subtracting the mean, the first
 # >   "principal direction" mostly points at the mean image, and the errors no longer match the
-# >   eigenvalues.
+# >   eigenvalues (section 3 measured it).
+# > - *Comparing principal directions entry by entry.* Each is defined up to its sign; compare
+# >   lines or subspaces with angles.
+# > - *Reading a large principal angle as a failure.* When two eigenvalues are nearly equal, a
+# >   large angle costs almost no error: $(\lambda_k - \lambda_{k+1}) \sin^2\theta$.
+# > - *Reading the code as class probabilities, or as a parameter.* The code is an activation,
+# >   recomputed from each image; its entries can be negative and need not sum to 1. Training
+# >   updates the weights, not the codes.
 # > - *Expecting the autoencoder's weights to equal the principal directions.* They span the same
 # >   subspace, but any invertible mix of them reconstructs equally well (section 4).
 # > - *Comparing a training error with a test error.* PCA's closed form holds exactly on the data
@@ -605,13 +987,20 @@ rows_figure({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": 
 #   size $k$; undercomplete means $k < D$.
 # - Losses are per image (summed over pixels, averaged over the batch); squared error suits
 #   real-valued pixels, BCE suits pixels in $[0, 1]$ read as probabilities.
-# - PCA by SVD gives the best rank-$k$ linear reconstruction; its error is the sum of the
-#   discarded eigenvalues.
+# - PCA by SVD of the **centred** data gives the best rank-$k$ linear reconstruction; its error is
+#   the sum of the discarded eigenvalues. Total variance = kept variance + squared error, so
+#   keeping the most variance and losing the least error are one problem.
+# - A training loop is five moves: zero_grad, forward, loss, backward, step; `fit` wraps them.
 # - A linear autoencoder trained with squared error reaches PCA's error and its subspace, but not
-#   its orthonormal, ordered basis. Principal angles measure how close two subspaces are.
-# - Why: the best rank-$k$ approximation is the truncated SVD (Eckart-Young), and the linear
-#   autoencoder's loss has no bad local minima, only saddles, when the eigenvalues are distinct
-#   (Baldi and Hornik 1989); its minimum fixes the subspace, not the basis.
+#   its orthonormal, ordered basis: its codes are an affine map of PCA's, and a PCA of its
+#   outputs gives the ordered basis back. Principal angles (cosines = singular values of
+#   $Q_1^\top Q_2$) measure how close two subspaces are.
+# - Why: the best rank-$k$ approximation is the truncated SVD (Eckart-Young; an offset can only
+#   add error), and the linear autoencoder's loss has no bad local minima, only saddles, when the
+#   eigenvalues are distinct (Baldi and Hornik 1989); its minimum is the orthogonal projection
+#   $V_k V_k^\top$, which fixes the subspace, not the basis. The direction with the least variance
+#   settles last; a learning rate that decays to zero lets it settle.
+# - Nearly equal eigenvalues at the cut allow large principal angles at almost no cost in error.
 # - BCE on grey targets has a floor, the summed pixel entropy: it is above 0 even for a perfect
 #   reconstruction.
 # - Nonlinear activations let an autoencoder bend: on the curved toy a 1-D nonlinear code follows

@@ -28,14 +28,16 @@
 # 1. write three corruption processes (Gaussian noise, masking, salt-and-pepper) as plain,
 #    seeded functions and state the range of their outputs and of their noise levels;
 # 2. train an autoencoder on corrupted inputs against clean targets, with fresh noise in every
-#    epoch, using the course's one training loop;
+#    training step and fixed, seeded noise for validation, using the course's one training loop;
 # 3. measure denoising quality with PSNR **on corrupted test inputs**, and explain why
 #    evaluating on clean inputs is a bug;
-# 4. compare a learned denoiser with a non-learned baseline (a Gaussian blur) across noise
-#    levels;
-# 5. explain, with a 2-D picture, why denoising forces a model to learn where the data lives
-#    (the data manifold), and what the denoiser's step $r(x) - x$ estimates (Tweedie's formula,
-#    for the NOISED density).
+# 4. compare a learned denoiser with three non-learned ones (a Gaussian blur, a median filter,
+#    a PCA projection), each tuned on validation images, across noise kinds and levels;
+# 5. read from those numbers where a bottleneck limits a denoiser, and what a skip path with a
+#    per-pixel trust map changes;
+# 6. explain, with a 2-D picture, why denoising forces a model to learn where the data lives
+#    (the data manifold), and what the optimal denoiser's step $r^*(x) - x$ is (Tweedie's
+#    formula: the score of the NOISED density, for Gaussian noise).
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -112,7 +114,9 @@ for sigma in (0.1, 0.3, 0.5):
 # not of the noise the model sees; on images with a lot of black background (both MNIST and
 # Fashion-MNIST) the effective noise is weaker and brightens the background on average. A
 # denoiser trained on unclipped noise would face zero-mean noise of exactly $\sigma$; it would
-# simply need inputs outside $[0, 1]$.
+# simply need inputs outside $[0, 1]$. (Only the target has to be a valid image: with a binary
+# cross-entropy loss, as in lesson 01, it is the clean target that must lie in $[0, 1]$, not the
+# noisy input.)
 
 # %% [markdown]
 # The course package keeps the three processes in `course_utils.corruption` (open it: each is
@@ -168,7 +172,8 @@ images_figure(torch.cat(tiles), ncols=5, titles=titles, size=1.4,
 # dots everywhere. A good denoiser has to handle each kind differently: averaging neighbours
 # helps against Gaussian noise, but a single white dot on a black background is better simply
 # deleted.
-#
+
+# %% [markdown]
 # ## 2. Training on corrupted inputs with clean targets
 #
 # The training objective of a DAE is the usual reconstruction loss, with one change:
@@ -184,18 +189,20 @@ images_figure(torch.cat(tiles), ncols=5, titles=titles, size=1.4,
 from course_utils.plots import flow_diagram_figure
 
 flow_diagram_figure(
-    [("x", "clean (B, 1, 28, 28)"), ("corrupt", "noise, masking or\nsalt & pepper"),
-     ("x~", "noisy (B, 1, 28, 28)"), ("encoder", "784 -> 512 -> 256"), ("h", "(B, 256)"),
-     ("decoder", "256 -> 512 -> 2 x 784\nr and trust t"), ("blend", "t * x~ + (1 - t) * r\n(x~ via the skip)"),
-     ("x^", "(B, 784)"), ("loss", "||x^ - x||^2 / ||x~ - x||^2\nvs the CLEAN x")],
-    arrows=["fresh noise", "", "", "", "", "", "", "target x"],
-    title="denoising autoencoder: damage the input, score against the clean image")
-#
+    [("x", "clean\n(B, 1, 28, 28)"), ("corrupt", "noise, masking or\nsalt & pepper"),
+     ("x~", "noisy\n(B, 1, 28, 28)"), ("encoder", "784 -> 512\n-> 256"), ("h", "code\n(B, 256)"),
+     ("decoder", "256 -> 512\n-> 784"), ("x^", "output\n(B, 1, 28, 28)"),
+     ("loss", "||x^ - x||^2\nvs the CLEAN x")],
+    arrows=["fresh noise", "", "", "", "", "", "target x"], width=1.7,
+    title="a denoising autoencoder: damage the input, score against the clean image")
+
+# %% [markdown]
 # There are two ways to feed `fit` (the one training loop of the course):
 #
 # 1. corrupt the training set once, and train on those fixed noisy images;
-# 2. pass only the clean images and corrupt them **on the fly** inside the objective, with
-#    a generator whose state moves on, so that every epoch sees **new noise** on the same images.
+# 2. pass only the clean images and corrupt them **on the fly** inside the objective, with a
+#    generator whose state moves on, so that every step sees **new noise**, even on an image it
+#    has seen before.
 #
 # We train with option 2. With option 1 the network sees each image with one fixed pattern of
 # noise, again and again, and can start to memorise those particular noisy images; with option 2
@@ -203,7 +210,7 @@ flow_diagram_figure(
 # in memory. For **validation and testing** we want the opposite: fixed, seeded noise, so that
 # numbers are reproducible and different models face exactly the same inputs.
 #
-# `course_utils.denoising.DenoisingObjective` does both: while the model trains, each batch of
+# `course_utils.denoising.DenoisingObjective` does both. While the model trains, each batch of
 # clean images is corrupted on the fly; in eval mode (validation) the noise of a batch is fixed,
 # here Gaussian with $\sigma = 0.3$. For each training batch it picks one of the three
 # processes at random and a noise level uniformly from a range, so that **one** model learns to
@@ -214,102 +221,106 @@ flow_diagram_figure(
 # kind = kinds[torch.randint(len(kinds), (1,), generator=generator).item()]
 # low, high = levels[kind]
 # level = low + (high - low) * torch.rand(1, generator=generator).item()
-# noisy = corrupt(clean, kind, level, generator)   # new noise on every call
-# loss = sse_per_image(model(noisy), clean).mean()         # the target is the CLEAN image
-# if relative:                                              # see below
-#     loss = loss / sse_per_image(noisy, clean).mean()      # (floored at 1)
+# noisy = corrupt(clean, kind, level, generator)      # new noise on every training call
+# loss = sse_per_image(model(noisy), clean).mean()    # the target is the CLEAN image
+# if relative:                                        # see below
+#     loss = loss / sse_per_image(noisy, clean).mean()  # the damage (floored at 1)
 # return loss
 # ```
 #
-# **Weighting the noise levels.** With the plain squared error, a batch of mild noise
-# contributes a small loss (there is little damage to undo) and a batch of heavy noise a large
-# one, so training mostly listens to the heavy noise and mild noise gets little attention. With
-# `relative=True` the loss of a batch is divided by the squared error of the noisy input itself:
-# it becomes the **share of the damage that remains** (1: no better than the noisy input, 0:
-# perfect), and every noise level counts on the same scale. We train with it; the curves below are in these
-# units, and `fit` records them under the name the objective gives a ratio, `damage_ratio`, not
-# `loss`.
+# **Weighting the noise levels: the relative loss.** With the plain squared error, a batch of
+# mild noise contributes a small loss (there is little damage to undo) and a batch of heavy
+# noise a large one, so training mostly listens to the heavy noise and mild noise gets little
+# attention. With `relative=True` the loss of a batch is divided by the squared error of the
+# noisy input itself, the damage: it becomes the **share of the damage that remains** (1: no
+# better than the noisy input, 0: perfect; above 1: worse than doing nothing), and every noise
+# level counts on the same scale. We train with it. A ratio is not a squared error, so `fit`
+# records it under the name the objective gives it, `damage_ratio`, not `loss`.
+#
+# Here is the fresh-versus-fixed rule in action. A "model" that copies its input
+# (`nn.Identity()`) scores exactly the damage with the plain loss, so the loss shows whether the
+# noise changed between two calls on the same batch:
 
 # %%
 from course_utils.denoising import DenoisingObjective
 
 TRAIN_LEVELS = {"gaussian": (0.1, 0.7), "masking": (0.1, 0.9), "salt_and_pepper": (0.05, 0.6)}
-# training noise: new at every step (seeded once); validation noise: fixed Gaussian, sigma = 0.3
-objective = DenoisingObjective(TRAIN_LEVELS, seed=1, valid_noise=("gaussian", 0.3), relative=True)
+
+
+def make_objective(relative: bool = True) -> DenoisingObjective:
+    """Training noise: new at every step (one seeded generator); validation: fixed Gaussian 0.3."""
+    return DenoisingObjective(TRAIN_LEVELS, seed=1, valid_noise=("gaussian", 0.3), relative=relative)
+
+
+probe, copier, batch = make_objective(relative=False), nn.Identity(), (data.train.x[:128],)
+train_damage = [probe(copier.train(), batch)[0].item() for _ in range(2)]
+valid_damage = [probe(copier.eval(), batch)[0].item() for _ in range(2)]
+print(f"training mode, the same batch twice: damage {train_damage[0]:.1f}, then {train_damage[1]:.1f}"
+      f" -> new noise: {train_damage[0] != train_damage[1]}")
+print(f"eval mode, the same batch twice:     damage {valid_damage[0]:.1f}, then {valid_damage[1]:.1f}"
+      f" -> the same noise: {valid_damage[0] == valid_damage[1]}")
+print(f"relative loss of the copier: {make_objective()(copier, batch)[0].item():.3f} (all the damage remains)")
 
 # %% [markdown]
 # The model starts as a dense autoencoder with a sigmoid output so that pixels land in
-# $[0, 1]$. A denoising autoencoder does not need a tight bottleneck (the corruption already
-# prevents copying), so we give it a generous 256-number code: a narrow code would blur fine
-# details away even on clean images. Written out, the plain dense DAE is these few layers:
+# $[0, 1]$. A denoising autoencoder does not need a tight bottleneck: the corruption, not the
+# code size, stops it from copying, so its code may even be larger than its input (an
+# overcomplete code) and it still has to learn what images look like. We give it a generous
+# 256-number code. Written out, the plain dense DAE is these few layers:
 
 # %%
+torch.manual_seed(0)  # the seed of this model's initial weights
 sketch = nn.Sequential(
-    nn.Flatten(),                     # (B, 1, 28, 28) -> (B, 784)
-    nn.Linear(784, 512), nn.ReLU(),   # encoder
-    nn.Linear(512, 256),              # the code h: (B, 256), no activation
-    nn.Linear(256, 512), nn.ReLU(),   # decoder
+    nn.Flatten(),                       # (B, 1, 28, 28) -> (B, 784)
+    nn.Linear(784, 512), nn.ReLU(),     # encoder
+    nn.Linear(512, 256),                # the code h: (B, 256), no activation
+    nn.Linear(256, 512), nn.ReLU(),     # decoder
     nn.Linear(512, 784), nn.Sigmoid(),  # (B, 784), pixels in [0, 1]
-)
+    nn.Unflatten(1, (1, 28, 28)),       # (B, 784) -> (B, 1, 28, 28), shaped like the target
+).to(course.device)
 print(f"{sum(p.numel() for p in sketch.parameters()):,} weights")
 
 # %% [markdown]
-# **Why we add a skip path.** Even 256 numbers cannot carry every fine detail of an image
-# through the bottleneck, so the plain DAE has an error floor of its own: when the noise is
-# mild, its reconstruction can be worse than the noisy input it was given, and worse than a
-# simple blur (we measure this floor in section 5). The cure is to let the fine detail go
-# **around** the bottleneck. `SkipDenoisingAutoencoder` in `course_utils.denoising` keeps the
-# encoder and decoder above, but its decoder outputs two maps of 784 numbers: a reconstruction
-# $r$ and a per-pixel **trust** $t \in (0, 1)$. A skip path carries the noisy input $\tilde x$
-# to the output, which is the blend
-#
-# $$ \hat x = t \odot \tilde x + (1 - t) \odot r . $$
-#
-# It is still an encoder to a code and a decoder back: $r$ and $t$ are computed from the code
-# alone. Where the noise is mild, the decoder can trust the noisy pixels and keep their detail;
-# where it is heavy, it can rely on its reconstruction. The core of its `forward`:
-#
-# ```python
-# r, t = self.decode(self.encode(noisy))          # (B, 784) each, both through a sigmoid
-# return t * noisy.flatten(1) + (1 - t) * r       # the skip: noisy pixels reach the output
-# ```
-#
-# Its decoder's last layer is twice as wide as the sketch's (784 outputs for $r$, 784 for $t$).
-#
-# **The training budget is set in optimizer steps**, not epochs: about 3,400 steps of 128 images
+# **The training budget is set in optimizer steps**, not epochs: about 3,000 steps of 128 images
 # in full mode, however many training images were loaded, so a small dataset gets more epochs
 # instead of less training. The learning rate starts at `LR` and decays to 0 along a half
-# cosine (`CosineDecay` from `course_utils.schedules`), which lets the last steps settle.
+# cosine (`CosineDecay` from `course_utils.schedules`), which lets the last steps settle. Every
+# denoiser of this lesson is trained by the same function, with the same objective, the same
+# stream of training noise and the same budget, so that their scores can be compared.
 
 # %%
 import math
 
-from course_utils.denoising import SkipDenoisingAutoencoder
 from course_utils.plots import history_figure
 from course_utils.schedules import CosineDecay
 from course_utils.train import fit
 
-torch.manual_seed(0)  # the seed of this model's initial weights
-dae = SkipDenoisingAutoencoder(784, hidden=(512,), n_latent=256).to(course.device)
-n_sketch, n_dae = (sum(p.numel() for p in m.parameters()) for m in (sketch, dae))
-print(f"{n_dae:,} weights: the sketch's {n_sketch:,} plus the trust map's {n_dae - n_sketch:,} "
-      f"(= 512 x 784 + 784: {n_dae - n_sketch == 512 * 784 + 784})")
-STEPS, LR = course.pick(full=3400, fast=50), 2e-3  # optimizer steps of 128 images
-epochs = max(1, round(STEPS / math.ceil(len(data.train.x) / 128)))
-history = fit(dae, data.train.x, data.valid.x, objective=objective, epochs=epochs,
-              batch_size=128, lr=LR, callbacks=[CosineDecay()], verbose=False)
-print(f"{course.mode} mode, {len(data.train.x):,} training images, {epochs} epochs "
-      f"({epochs * math.ceil(len(data.train.x) / 128):,} steps); valid damage ratio (Gaussian 0.3) {history.last('valid_damage_ratio'):.3f}: that share of the damage remains")
-history_figure(history, title="denoising autoencoder: share of the damage that remains")
+STEPS, LR = course.pick(full=3000, fast=50), 2e-3  # optimizer steps of 128 images
+EPOCHS = max(1, round(STEPS / math.ceil(len(data.train.x) / 128)))
+
+
+def train_denoiser(model: nn.Module):
+    """The one recipe of this lesson: a fresh objective (the same noise stream), the same budget."""
+    return fit(model, data.train.x, data.valid.x[:2000], objective=make_objective(), epochs=EPOCHS,
+               batch_size=128, lr=LR, callbacks=[CosineDecay()], verbose=False)
+
+
+plain = sketch  # the plain DAE, exactly as written out above
+plain_history = train_denoiser(plain)
+print(f"{course.mode} mode, {len(data.train.x):,} training images, {EPOCHS} epochs "
+      f"({EPOCHS * math.ceil(len(data.train.x) / 128):,} steps), {len(plain_history.rows)} logged points")
+print(f"damage ratio, first -> last epoch: train {plain_history['train_damage_ratio'][0]:.3f} -> "
+      f"{plain_history.last('train_damage_ratio'):.3f}, valid (Gaussian 0.3) "
+      f"{plain_history['valid_damage_ratio'][0]:.3f} -> {plain_history.last('valid_damage_ratio'):.3f}")
+history_figure(plain_history, title="plain DAE: share of the damage left")
 
 # %% [markdown]
+# Both curves are in damage-ratio units: the share of the damage that remains after the model.
 # The training curve mixes all three kinds and all levels, so it is bumpier than usual; the
-# validation curve always uses the same Gaussian-noise images ($\sigma = 0.3$). Since the loss
-# is a share of each batch's damage, mild and harsh batches are on the same scale; whether the
+# validation curve always uses the same Gaussian-noise images ($\sigma = 0.3$). Whether the
 # validation curve sits above or below the training curve says how hard Gaussian noise 0.3 is
-# for the model compared with the training mix (read it off the figure). In fast mode (50
-# steps) the model has barely started: read every number below as rough, and the verdicts
-# printed below as what this short run shows.
+# for the model compared with the training mix (read it off the figure and the printed line).
+# In fast mode (50 steps) the model has barely started: read every number below as rough.
 #
 # ## 3. What the denoiser does
 #
@@ -320,51 +331,48 @@ history_figure(history, title="denoising autoencoder: share of the damage that r
 # %%
 from IPython.display import display
 
-from course_utils.denoising import denoising_figure, denoising_view
+from course_utils.denoising import denoising_figure
 
-for kind, level in (("gaussian", 0.3), ("masking", 0.5), ("salt_and_pepper", 0.2)):
-    display(denoising_figure(dae, clean_examples, kind, level))
+SHOWN = (("gaussian", 0.3), ("masking", 0.5), ("salt_and_pepper", 0.2))
+for kind, level in SHOWN:
+    display(denoising_figure(plain, clean_examples, kind, level))
 
 # %% [markdown]
-# Compare the two PSNRs in each title: the denoised one should be higher (it is computed, read
-# it). The outputs are usually smoother than the targets: fine texture that the noise destroyed
-# cannot be recovered, so the model guesses a plausible average. Look at the masked holes: the
-# model fills them with what it has learned such images look like.
-#
-# **Where does the model trust its input?** The decoder's trust map $t$ says, pixel by pixel,
-# how much of the noisy input goes straight to the output. Here it is for one image under mild
-# and heavy Gaussian noise (white: $t$ near 1, the noisy pixel is kept; black: the
-# reconstruction $r$ is used), with its mean over the 8 images printed for each level.
+# Compare the two PSNRs in each title: if denoising helped, the second is higher. Look at the
+# masked holes: the model fills them with what it has learned such images look like. Do the
+# outputs look smoother than the targets? Instead of judging by eye, we measure it. The
+# **roughness** of an image (its total variation) adds up the absolute differences between
+# neighbouring pixels: speckle raises it, smoothing lowers it. On 1,000 test images:
 
 # %%
-from course_utils.plots import images_figure
-from course_utils.train import predict
+from course_utils.denoising import denoise
+from course_utils.denoising import total_variation_per_image as roughness
 
-trust_tiles, trust_titles = [], []
-for level in (0.1, 0.3, 0.6):
-    noisy_level = corrupt(clean_examples, "gaussian", level, torch.Generator().manual_seed(0))
-    trust = predict(dae, noisy_level, fn=lambda m, xb: m.decode(m.encode(xb))[1])  # (8, 784)
-    print(f"Gaussian sigma = {level}: mean trust in the noisy pixels {trust.mean():.2f}")
-    trust_tiles += [noisy_level[:1], trust[:1].view(1, 1, 28, 28)]
-    trust_titles += [f"noisy, sigma {level}", f"trust t, sigma {level}"]
-images_figure(torch.cat(trust_tiles), ncols=6, titles=trust_titles, size=1.4,
-              title="the decoder's trust in the noisy pixels")
+test_x = data.test.x[:2000]  # the test images of every comparison below
 
-# %% [markdown]
-# Read the printed means: if the model has learned to use its skip path sensibly, it trusts
-# the noisy pixels more when the noise is mild. It is never told the noise level; it has to
-# infer it from the noisy image, through the code.
-#
-# ### Slider: how much noise can it take?
-#
-# Pick a noise kind and move the level. The noise is seeded, so the same level always shows the
-# same noise; each redraw runs the model on the eight images.
 
-# %% tags=["nbval-ignore-output"]
-denoising_view(dae, clean_examples, kind="gaussian", level=0.3)
+def roughness_report(models: dict) -> None:
+    """Mean roughness of the clean targets, the noisy inputs and each model's outputs, per kind."""
+    clean = test_x[:1000]
+    for kind, level in SHOWN:
+        noisy = corrupt(clean, kind, level, torch.Generator().manual_seed(0))
+        r_clean = roughness(clean).mean().item()
+        line = f"{kind:>16} {level}: clean {r_clean:5.1f}, noisy {roughness(noisy).mean():5.1f}"
+        for name, model in models.items():
+            r_out = roughness(denoise(model, noisy)).mean().item()
+            line += f" | {name} {r_out:5.1f}, smoother than clean: {r_out < r_clean}"
+        print(line)
+
+
+roughness_report({"plain DAE": plain})
 
 # %% [markdown]
-# ## 4. Measuring it: PSNR against a blur
+# Read the verdicts. A denoiser that cannot tell fine texture from noise removes both, and then
+# its output is smoother than the clean target: the texture the noise destroyed cannot be
+# recovered, so the model returns a plausible average. Section 5 measures the same for a model
+# that can pass pixels around its code.
+#
+# ## 4. Measuring it: PSNR against non-learned denoisers
 #
 # The **peak signal-to-noise ratio** of an estimate $\hat x$ of an image $x$ with pixel values in
 # $[0, 1]$ is
@@ -384,67 +392,225 @@ x = torch.zeros(1, 1, 28, 28)
 print("off by 0.1 everywhere:", psnr(x + 0.1, x).item(), "dB | identical:", psnr(x, x).item())
 
 # %% [markdown]
-# A learned denoiser is only impressive if it beats something simple. The classic non-learned
-# denoiser is a **Gaussian blur**: replace every pixel by a weighted average of its
-# neighbours, with weights $\propto e^{-d^2 / 2 s^2}$ at distance $d$. Noise that differs from
-# pixel to pixel averages out; so, unfortunately, do edges. `gaussian_blur` in
-# `course_utils.corruption` is written with `torch.nn.functional.conv2d` (one pass over the rows,
-# one over the columns, since a 2-D Gaussian is separable).
+# A learned denoiser is only impressive if it beats something simple. We compare it with three
+# classic non-learned denoisers, each with one knob:
 #
-# The blur has one knob, its width $s$. To be fair to it, we tune $s$ for every noise kind and
-# level on **validation** images and then report it on the test images, just as the DAE was
-# tuned (trained) on training images.
+# - a **Gaussian blur**: replace every pixel by a weighted average of its neighbours, with
+#   weights $\propto e^{-d^2 / 2 s^2}$ at distance $d$. Noise that differs from pixel to pixel
+#   averages out; so, unfortunately, do edges. The knob is the width $s$. `gaussian_blur` in
+#   `course_utils.corruption` is written with `conv2d` (rows, then columns: a 2-D Gaussian is
+#   separable).
+# - a **median filter**: replace every pixel by the median of the $w \times w$ window around
+#   it. A lone white or black dot is an outlier in its window, so the median ignores it where a
+#   blur would smear it: the classic remedy for salt-and-pepper (impulse) noise. The knob is $w$.
+# - a **PCA projection** (lesson 01): fit PCA on the clean training images and project each noisy
+#   image onto the first $k$ principal components, $\hat x = \mu + U_k U_k^\top (\tilde x - \mu)$.
+#   It keeps the part of the image that lies where clean images vary most and drops the rest,
+#   noise included. It is a *linear* autoencoder with a $k$-number code, trained on clean images.
+#   The knob is $k$.
+#
+# To be fair to them, every knob is tuned for every noise kind and level on 500 **validation**
+# images and then reported on the test images, just as the DAE was tuned (trained) on training
+# images. Here is the blur tuned for Gaussian noise 0.3, next to the plain DAE:
 
 # %%
 from course_utils.corruption import best_blur_sigma, gaussian_blur
-from course_utils.denoising import denoise
 from course_utils.plots import rows_figure
 
+tune_x = data.valid.x[:500]  # the images every baseline's knob is tuned on
 g = torch.Generator().manual_seed(3)
-noisy_valid = gaussian_noise(data.valid.x[:1000], 0.3, g)
-s, score = best_blur_sigma(noisy_valid, data.valid.x[:1000])
+noisy_valid = gaussian_noise(tune_x, 0.3, g)
+s, score = best_blur_sigma(noisy_valid, tune_x)
 print(f"Gaussian sigma = 0.3: best blur width s = {s} pixels, {score:.2f} dB on validation images "
-      f"(no blur: {psnr(noisy_valid, data.valid.x[:1000]).mean():.2f} dB)")
+      f"(no blur: {psnr(noisy_valid, tune_x).mean():.2f} dB)")
 noisy_ex = gaussian_noise(clean_examples, 0.3, g)
 rows_figure({"noisy input": noisy_ex, f"blur s = {s}": gaussian_blur(noisy_ex, s),
-           "denoising AE": denoise(dae, noisy_ex), "clean target": clean_examples},
-          title="Gaussian noise 0.3: the tuned blur next to the denoising AE")
+             "plain DAE": denoise(plain, noisy_ex), "clean target": clean_examples},
+            title="Gaussian noise 0.3: the tuned blur next to the plain DAE")
 
 # %% [markdown]
-# Now the full comparison: three noise kinds, six levels each, starting from mild noise
-# (Gaussian $\sigma = 0.1$), on up to 2,000 corrupted test images (seeded, so every run sees the
-# same noise). For every row we also report the PSNR of the noisy input itself, the score of
-# doing nothing, and a verdict: does the DAE beat the tuned blur at this level? No row is hidden.
+# Now the full comparison: three noise kinds, six levels each, starting from mild noise, on
+# 2,000 corrupted test images (seeded, so every run and every model sees the same noise). Each
+# row gives the PSNR of the noisy input itself (the score of doing nothing), of each tuned
+# baseline (its tuned knob in parentheses: $s$, $w$, $k$), of the plain DAE, and names the best
+# method. No row is hidden.
 
 # %%
-from course_utils.denoising import psnr_curves_figure, psnr_table
+from course_utils.denoising import classic_baselines, psnr_table, psnr_table_text
+from course_utils.pca import PCA
 
+pca = PCA(256).fit(data.train.x.flatten(1))  # on CLEAN training images: (N, 784)
+BASELINES = classic_baselines(pca, ks=(16, 32, 64, 128, 256))  # blur, median, PCA
 EVAL_LEVELS = {"gaussian": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6), "masking": (0.1, 0.25, 0.4, 0.55, 0.7, 0.85),
                "salt_and_pepper": (0.05, 0.1, 0.2, 0.3, 0.4, 0.5)}
-rows = psnr_table(dae, data.test.x[:2000], data.valid.x[:1000], EVAL_LEVELS, seed=10)
-print(f"{data.name}, {course.mode} mode; mean PSNR (dB) on {len(data.test.x[:2000]):,} corrupted test images")
-print(f"{'noise':>16} {'level':>6} {'noisy':>7} {'blur':>7} {'(s)':>5} {'DAE':>7} {'DAE - blur':>11}  DAE wins?")
-for r in rows:
-    print(f"{r['kind']:>16} {r['level']:>6.2f} {r['noisy']:>7.2f} {r['blur']:>7.2f} "
-          f"{r['blur_sigma']:>5.2f} {r['model']:>7.2f} {r['model'] - r['blur']:>+11.2f}  {r['model'] > r['blur']}")
-wins = sum(r["model"] > r["blur"] for r in rows)
-print(f"\nDAE beats the tuned blur at {wins} of {len(rows)} levels; loses at:",
-      [(r["kind"], r["level"]) for r in rows if r["model"] <= r["blur"]] or "none")
+rows = psnr_table({"plain DAE": plain}, test_x, tune_x, EVAL_LEVELS, seed=10, baselines=BASELINES)
+print(f"{data.name}, {course.mode} mode; mean PSNR (dB) on {len(test_x):,} corrupted test images\n")
+print(psnr_table_text(rows))
+
+# %% [markdown]
+# What the table says, counted:
 
 # %%
-psnr_curves_figure(rows, title=f"{data.name}: denoising AE vs the best blur ({course.mode} mode)")
+from course_utils.denoising import best_method, pca_denoise
+
+plain_clean = psnr(denoise(plain, test_x), test_x).mean().item()
+pca_clean = psnr(pca_denoise(pca, test_x, 256), test_x).mean().item()
+worse_than_input = [(r["kind"], r["level"]) for r in rows if r["plain DAE"] < r["noisy"]]
+print(f"the plain DAE is the best method at {sum(best_method(r) == 'plain DAE' for r in rows)} of {len(rows)} levels")
+print("where another method wins:", [(r["kind"], r["level"], best_method(r)) for r in rows
+                                     if best_method(r) != "plain DAE"] or "nowhere")
+print("where the plain DAE is WORSE than doing nothing:", worse_than_input or "nowhere")
+print(f"the plain DAE's best PSNR anywhere in the table: {max(r['plain DAE'] for r in rows):.2f} dB; "
+      f"on CLEAN test images: {plain_clean:.2f} dB")
+print(f"PCA projection with k = 256 on CLEAN test images: {pca_clean:.2f} dB")
+
+# %% [markdown]
+# Read the lines from the top. Where the noise is heavy, the learned denoiser has the most to
+# gain: it knows what the images look like, while the baselines only know that images are smooth
+# (blur), free of lone dots (median) or close to a linear subspace (PCA). The mild levels are
+# where it is weakest, and the last two lines say why. Every output of the plain DAE has passed
+# through 256 numbers, and its PSNR stays near the best value printed whatever the input, even
+# a perfectly clean one: that is the model's **error floor**, set by what a 256-number code can
+# carry and by its training. Where the noisy input already scores near or above that floor
+# (compare it with the "noisy" column at the mildest levels), the plain DAE has little to remove
+# and much to lose: it can come out worse than doing nothing. Compare also the PCA projection's
+# score on clean images, printed last: with 256 directions of the image itself and no code to
+# squeeze through, a linear projection can keep far more detail. (On the embedded fallback
+# digits, 8 x 8 scans enlarged to 28 x 28, every image lies in a subspace of at most 64
+# dimensions, so there PCA with $k = 256$ gives clean images back almost exactly.) The
+# verdicts above say at which levels another method won in this run.
+#
+# ## 5. A skip path around the bottleneck
+#
+# The floor comes from the bottleneck: fine detail that does not fit in the code is lost, even
+# when the input carried it almost intact. The cure is to let that detail go **around** the
+# bottleneck. `SkipDenoisingAutoencoder` in `course_utils.denoising` keeps the encoder and
+# decoder of the sketch, but its decoder outputs two maps of 784 numbers: a reconstruction $r$
+# and a per-pixel **trust** $t \in (0, 1)$. A skip path carries the noisy input $\tilde x$ to
+# the output, which is the blend
+#
+# $$ \hat x = t \odot \tilde x + (1 - t) \odot r . $$
+#
+# It is still an encoder to a code and a decoder back: $r$ and $t$ are computed from the code
+# alone. Where the noise is mild, the decoder can trust the noisy pixels and keep their detail
+# ($t$ near 1); where it is heavy, it can rely on its reconstruction ($t$ near 0). The core of
+# its `forward`:
+#
+# ```python
+# r, t = self.decode(self.encode(noisy))          # (B, 784) each, both through a sigmoid
+# return t * noisy.flatten(1) + (1 - t) * r       # the skip: noisy pixels reach the output
+# ```
+#
+# In the diagram, the red arrow is the skip: the noisy pixels reach the blend without passing
+# through the code.
+
+# %%
+from course_utils.denoising import SkipDenoisingAutoencoder, skip_dae_flow_figure
+
+skip_dae_flow_figure(title="a denoising autoencoder with a skip path and a trust map")
+
+# %% [markdown]
+# Its decoder's last layer is twice as wide as the sketch's (784 outputs for $r$, 784 for $t$).
+# We train it with exactly the recipe of the plain DAE:
+
+# %%
+torch.manual_seed(0)  # the seed of this model's initial weights
+dae = SkipDenoisingAutoencoder(784, hidden=(512,), n_latent=256).to(course.device)
+n_sketch, n_dae = (sum(p.numel() for p in m.parameters()) for m in (sketch, dae))
+print(f"{n_dae:,} weights: the sketch's {n_sketch:,} plus the trust map's {n_dae - n_sketch:,} "
+      f"(= 512 x 784 + 784: {n_dae - n_sketch == 512 * 784 + 784})")
+history = train_denoiser(dae)
+print(f"valid damage ratio (Gaussian 0.3) after training: plain DAE {plain_history.last('valid_damage_ratio'):.3f}, "
+      f"skip DAE {history.last('valid_damage_ratio'):.3f}")
+
+# %% [markdown]
+# **Where does the model trust its input?** The trust map $t$ says, pixel by pixel, how much of
+# the noisy input goes straight to the output. Here it is for one image under mild, medium and
+# heavy Gaussian noise (white: $t$ near 1, the noisy pixel is kept; black: the reconstruction $r$
+# is used), with its mean over the 8 images printed for each level.
+
+# %%
+from course_utils.plots import images_figure
+from course_utils.train import predict
+
+trust_tiles, trust_titles = [], []
+for level in (0.1, 0.3, 0.6):
+    noisy_level = corrupt(clean_examples, "gaussian", level, torch.Generator().manual_seed(0))
+    trust = predict(dae, noisy_level, fn=lambda m, xb: m.trust(xb))  # (8, 1, 28, 28)
+    print(f"Gaussian sigma = {level}: mean trust in the noisy pixels {trust.mean():.2f}")
+    trust_tiles += [noisy_level[:1], trust[:1]]
+    trust_titles += [f"noisy, sigma {level}", f"trust t, sigma {level}"]
+images_figure(torch.cat(trust_tiles), ncols=6, titles=trust_titles, size=1.4,
+              title="the decoder's trust in the noisy pixels")
+
+# %% [markdown]
+# Read the printed means: if the model has learned to use its skip path sensibly, it trusts
+# the noisy pixels more when the noise is mild. It is never told the noise level; it has to
+# infer it from the noisy image, through the code. Now the same table with the skip DAE added
+# (the same test noise: the same seeds):
+
+# %%
+from course_utils.denoising import psnr_curves_figure
+
+skip_rows = psnr_table({"skip DAE": dae}, test_x, tune_x, EVAL_LEVELS, seed=10, baselines={})
+rows = [r | {"skip DAE": sr["skip DAE"]} for r, sr in zip(rows, skip_rows, strict=True)]
+print(psnr_table_text(rows))
+mildest = [r for r in rows if r["level"] == EVAL_LEVELS[r["kind"]][0]]
+for r in mildest:
+    print(f"mildest {r['kind']} ({r['level']}): noisy {r['noisy']:.2f}, plain {r['plain DAE']:.2f}, "
+          f"skip {r['skip DAE']:.2f} dB -> the skip DAE beats the plain one: {r['skip DAE'] > r['plain DAE']},"
+          f" beats doing nothing: {r['skip DAE'] > r['noisy']}")
+print(f"\nthe skip DAE beats the plain DAE at {sum(r['skip DAE'] > r['plain DAE'] for r in rows)} of "
+      f"{len(rows)} levels and is the best method at {sum(best_method(r) == 'skip DAE' for r in rows)}")
+print("where another method wins:", [(r["kind"], r["level"], best_method(r)) for r in rows
+                                     if best_method(r) != "skip DAE"] or "nowhere")
+
+# %%
+psnr_curves_figure(rows, title=f"{data.name}: learned vs non-learned denoisers ({course.mode} mode)")
 
 # %% [markdown]
 # Read each panel from left to right. The dotted line (doing nothing) falls fast as the noise
-# grows. The blur helps more at high noise, but it pays for it by smearing edges. The DAE does
-# not average pixels blindly: it maps the damaged image to a plausible clean one, so its curve
-# is usually much flatter. The printed verdicts say where it won in this run. The hardest
-# levels for it are the mildest ones (the first rows of each kind): there the noisy input is
-# already close to the clean image, and anything the model gets wrong costs more than the
-# damage it removes. That is what the skip path is for; section 5 measures what the code path
-# alone would do. In fast mode, after 50 steps, expect it to lose at many levels.
+# grows. The baselines help most where their assumption fits: the median filter against
+# salt-and-pepper, the blur and the PCA projection against Gaussian noise. The two learned
+# denoisers map the damaged image to a plausible clean one, so their curves fall more slowly.
+# At the mild end the skip path matters: the lines printed for the mildest levels compare the
+# two learned models with each other and with doing nothing. At the heavy end the two learned
+# curves come close: when almost every pixel is damaged, there is little worth keeping through
+# the skip (the line "where another method wins" above says whether the plain DAE won
+# anywhere). The principle: a learned denoiser pays off once the noise costs more than its own
+# reconstruction error, and a skip path lowers that error for the details a bottleneck loses.
 #
-# ## 5. The bug: evaluating a denoiser on clean inputs
+# The skip has a price, which the roughness measure of section 3 shows: where the trust is
+# high, whatever noise the noisy pixel carries reaches the output too.
+
+# %%
+roughness_report({"plain DAE": plain, "skip DAE": dae})
+
+# %% [markdown]
+# Compare the two models line by line. Where the skip DAE's roughness is above the plain DAE's,
+# it keeps fine texture that the code cannot carry, and some of the noise with it. Where its
+# verdict is False, its output is rougher than the clean image itself, which kept texture alone
+# cannot explain: that is leftover noise. Look for it in the figures below, as speckle on the
+# bright parts of the clothes, where the trust map is high, and compare with the plain DAE's
+# smooth outputs in section 3.
+
+# %%
+from course_utils.denoising import denoising_view
+
+for kind, level in SHOWN:
+    display(denoising_figure(dae, clean_examples, kind, level))
+
+# %% [markdown]
+# ### Slider: how much noise can it take?
+#
+# Pick a noise kind and move the level. The noise is seeded, so the same level always shows the
+# same noise; each redraw runs the skip DAE on the eight images.
+
+# %% tags=["nbval-ignore-output"]
+denoising_view(dae, clean_examples, kind="gaussian", level=0.3)
+
+# %% [markdown]
+# ## 6. The bug: evaluating a denoiser on clean inputs
 #
 # Many tutorials train a DAE on noisy inputs and then show (or score) the model on **clean**
 # test images. That measures how well it reconstructs clean images, not how well it denoises.
@@ -452,78 +618,52 @@ psnr_curves_figure(rows, title=f"{data.name}: denoising AE vs the best blur ({co
 # perfect autoencoder of clean images.
 
 # %%
-test_x = data.test.x[:2000]
 g = torch.Generator().manual_seed(4)
 noisy_test = gaussian_noise(test_x, 0.3, g)  # the input a denoiser is FOR
 do_nothing = nn.Identity()
+dae_clean = psnr(denoise(dae, test_x), test_x).mean().item()
+dae_noisy = psnr(denoise(dae, noisy_test), test_x).mean().item()
 print("WRONG (clean input -> clean target):")
 print(f"  identity    {psnr(do_nothing(test_x), test_x).mean():.2f} dB")
-print(f"  DAE         {psnr(denoise(dae, test_x), test_x).mean():.2f} dB")
+print(f"  skip DAE    {dae_clean:.2f} dB")
 print("RIGHT (noisy input, Gaussian sigma = 0.3 -> clean target):")
 print(f"  identity    {psnr(do_nothing(noisy_test), test_x).mean():.2f} dB")
-print(f"  DAE         {psnr(denoise(dae, noisy_test), test_x).mean():.2f} dB")
-
-print("\nDAE beats doing nothing on noisy inputs:",
-      psnr(denoise(dae, noisy_test), test_x).mean().item() > psnr(noisy_test, test_x).mean().item())
+print(f"  skip DAE    {dae_noisy:.2f} dB")
+print("\nthe DAE beats doing nothing on noisy inputs:", dae_noisy > psnr(noisy_test, test_x).mean().item())
 
 # %% [markdown]
 # Evaluated on clean inputs the do-nothing model "wins" with an infinite PSNR (the mean of
 # per-image infinities), and the DAE looks worse than doing nothing. Evaluated on noisy inputs,
-# the task the DAE was built for, the last line says whether the order flips (after full
-# training it does; read the verdict). The only honest test of a denoiser feeds it the
-# corrupted images and compares its output with the clean ones.
+# the task the DAE was built for, the last line says whether the order flips (read the verdict).
+# The only honest test of a denoiser feeds it the corrupted images and compares its output with
+# the clean ones.
 #
-# Compare the DAE's two lines with each other, too. It was trained only on damaged images
-# (noise levels from 0.1 upward), so a perfectly clean image is unusual input for it, and it may
-# "remove" noise that is not there:
+# Look at the DAE's clean-input score once more, next to the mildest Gaussian row of the table.
+# A clean image is not necessarily the easiest input for a denoiser:
 
 # %%
-from course_utils.losses import mse_per_pixel
-
-dae_clean = psnr(denoise(dae, test_x), test_x).mean().item()
-dae_noisy = psnr(denoise(dae, noisy_test), test_x).mean().item()
-print(f"DAE: clean input {dae_clean:.2f} dB, noisy input (sigma = 0.3) {dae_noisy:.2f} dB "
-      f"(test MSE per pixel {mse_per_pixel(denoise(dae, noisy_test), test_x):.4f})")
-print("the DAE does better on noisy inputs than on clean ones:", dae_noisy > dae_clean)
-
-# %% [markdown]
-# The printed verdict says which way it went in this run. A DAE trained only on damaged images
-# may "remove" noise that is not there, so a clean image is not necessarily its easiest input.
-#
-# **Where a learned denoiser stops paying off, and what the skip path changes.** Every model
-# has an error floor, set by its size and training. We measure it instead of guessing, for the
-# whole model and for its **code path alone** (the reconstruction $r$, what comes through the
-# 256-number bottleneck, without the skip): the best PSNR reached anywhere in the table of
-# section 4, the PSNR on clean inputs, and, at the mildest level of each kind, both outputs
-# next to the noisy input and the tuned blur.
-
-# %%
-best_dae = max(rows, key=lambda r: r["model"])  # the row where the DAE did best
-code_clean = psnr(predict(dae, test_x, fn=lambda m, xb: m.reconstruct(xb)), test_x).mean().item()
-print(f"DAE's best mean PSNR in the table: {best_dae['model']:.2f} dB ({best_dae['kind']}, level "
-      f"{best_dae['level']}); on clean inputs: whole DAE {dae_clean:.2f} dB, code path alone {code_clean:.2f} dB")
-mild_rows = [r for r in rows if r["level"] == EVAL_LEVELS[r["kind"]][0]]  # the mildest level of each kind
-for k, r in enumerate(mild_rows):  # the table's test noise again: psnr_table's seeds and order
-    g = torch.Generator().manual_seed(10 + 1000 * k)
-    corrupt(data.valid.x[:1000], r["kind"], r["level"], g)  # (the blur's validation noise)
-    noisy_mild = corrupt(test_x, r["kind"], r["level"], g)
-    code_mild = psnr(predict(dae, noisy_mild, fn=lambda m, xb: m.reconstruct(xb)), test_x).mean().item()
-    print(f"mildest {r['kind']:>16} ({r['level']}): noisy {r['noisy']:.2f}, blur {r['blur']:.2f}, "
-          f"code path alone {code_mild:.2f}, whole DAE {r['model']:.2f} dB"
-          f" -> the code path alone beats the blur: {code_mild > r['blur']}, the whole DAE: {r['model'] > r['blur']}")
+gauss_mild = mildest[0]  # Gaussian, sigma = 0.1
+noisy_mild = corrupt(test_x, "gaussian", 0.1, torch.Generator().manual_seed(0))
+trust_clean = predict(dae, test_x, fn=lambda m, xb: m.trust(xb)).mean().item()
+trust_mild = predict(dae, noisy_mild, fn=lambda m, xb: m.trust(xb)).mean().item()
+print(f"skip DAE on clean inputs:      {dae_clean:.2f} dB (mean trust in its input {trust_clean:.2f})")
+print(f"skip DAE on sigma = 0.1 inputs: {gauss_mild['skip DAE']:.2f} dB (mean trust in its input {trust_mild:.2f})")
+print(f"the sigma = 0.1 noisy input itself, no denoiser: {gauss_mild['noisy']:.2f} dB")
+print("the DAE does worse on a clean image than on a noisy one:", dae_clean < gauss_mild["skip DAE"])
+print("its clean-input output is worse than the sigma = 0.1 noisy image:", dae_clean < gauss_mild["noisy"])
 
 # %% [markdown]
-# Compare the last two numbers of each line. The code path alone is a plain dense DAE's output,
-# capped by what 256 numbers can carry: when the noise is mild, the noisy input (or a light
-# blur) can score above it, and then a denoiser without a skip can only make the image worse.
-# The skip lets the model keep the noisy pixels it trusts, so its floor is no longer set by the
-# bottleneck; the verdicts above say whether that was enough to beat the blur in this run. (The
-# code path here was trained together with the skip, so it is not exactly a plain DAE trained
-# on its own: it may leave to the skip the pixels it can.) The principle stays: a learned
-# denoiser pays off once the noise costs more than its own reconstruction error, and a skip
-# path lowers that error for the details a bottleneck loses.
+# Read the verdicts. The DAE was trained only on damaged images: the mildest training noise is
+# $\sigma = 0.1$ for Gaussian noise and masking and $p = 0.05$ for salt-and-pepper
+# (`TRAIN_LEVELS`), never none. It is a blind denoiser: it infers how much to distrust each
+# pixel from the image itself. A perfectly clean image is an input it never saw; if the printed
+# trust on clean inputs is not higher than on $\sigma = 0.1$ inputs, the model treats the clean
+# image as if it were noisy, replaces good pixels by its reconstruction and pays the
+# bottleneck's error floor for nothing. When the two verdicts above are True, the consequence is
+# striking: handed a perfect image, the DAE returns one that scores below a noisy copy of it. A
+# remedy to try: let the training levels start at 0, so that clean inputs are part of training.
 #
-# ## 6. Why denoising teaches the model where the data lives
+# ## 7. Why denoising teaches the model where the data lives
 #
 # Real images are not spread all over $[0, 1]^{784}$: they sit near a thin, curved
 # low-dimensional surface, the **data manifold** (almost every random point in pixel space is
@@ -534,7 +674,7 @@ for k, r in enumerate(mild_rows):  # the table's test noise again: psnr_table's 
 #
 # We can see this in two dimensions. The "data" are points on a circle (a 1-D manifold in 2-D).
 # We train a small network, written inline here, to map noisy points back to their clean
-# versions, with fresh noise each step.
+# versions, with fresh Gaussian noise ($\sigma = 0.3$, not clipped) at each step.
 
 # %%
 from course_utils.models import mlp
@@ -542,13 +682,13 @@ from course_utils.models import mlp
 g = torch.Generator().manual_seed(0)
 angles = 2 * torch.pi * torch.rand(1000, generator=g)
 circle = torch.stack([angles.cos(), angles.sin()], dim=1)  # (1000, 2): points on the circle
-
+TOY_SIGMA = 0.3
 toy_gen = torch.Generator().manual_seed(1)
 
 
 def toy_denoising_objective(model, batch):
     clean = batch[0]  # (B, 2)
-    noisy = clean + 0.3 * torch.randn(clean.shape, generator=toy_gen).to(clean.device)
+    noisy = clean + TOY_SIGMA * torch.randn(clean.shape, generator=toy_gen).to(clean.device)
     return ((model(noisy) - clean) ** 2).sum(dim=1).mean(), {}  # (loss, nothing else to log)
 
 
@@ -558,79 +698,126 @@ toy_history = fit(toy_dae, circle.to(course.device), objective=toy_denoising_obj
                   epochs=course.pick(full=150, fast=40), batch_size=100, lr=3e-3, verbose=False)
 print(f"toy DAE: final training loss {toy_history.last('train_loss'):.4f}")
 
-# %%
-from course_utils.denoising import denoising_field_figure
-from course_utils.train import predict
+# %% [markdown]
+# What would the **best possible** denoiser do? Under the squared error it returns the
+# **posterior mean** $r^*(\tilde x) = \mathbb E[x \mid \tilde x]$: an average of the clean points,
+# each weighted by how likely it is to have produced $\tilde x$. For our circle this average has
+# a closed form. A clean point at angle $\theta$ produces $\tilde x$ with a likelihood
+# $\propto \exp(|\tilde x| \cos(\theta - \theta_{\tilde x}) / \sigma^2)$: the circle points on
+# the side of $\tilde x$ are much more likely than those across. Averaging the circle with these
+# weights gives
+#
+# $$ r^*(\tilde x) = \frac{I_1(|\tilde x| / \sigma^2)}{I_0(|\tilde x| / \sigma^2)}\,
+#    \frac{\tilde x}{|\tilde x|}, $$
+#
+# a point in the direction of $\tilde x$ at a distance between 0 and 1 from the centre ($I_0$,
+# $I_1$ are modified Bessel functions; `circle_posterior_mean` computes it). Take
+# $\tilde x = (0.1, 0)$: the nearest circle point is $0.9$ away, the farthest $1.1$, and at
+# $\sigma = 0.3$ that makes the near side about $e^{(1.1^2 - 0.9^2) / (2 \cdot 0.09)} \approx 9$
+# times more likely than the far side. The average leans towards the near side, so even close
+# to the centre the optimal arrow points **outwards**, and it is long. Only at the centre
+# itself, where every direction is equally likely, is it zero. The figure draws, from each point
+# $x$ of a grid, an arrow to the network's output $r(x)$ (left) and to the optimal $r^*(x)$
+# (right):
 
-noisy_circle = circle + 0.3 * torch.randn(circle.shape, generator=torch.Generator().manual_seed(5))
-denoising_field_figure(toy_dae, circle, noisy_circle, lim=1.5, n_grid=13)
+# %%
+from course_utils.denoising import circle_posterior_mean, denoising_field_figure
+
+
+def optimal_denoiser(x):
+    return circle_posterior_mean(x, TOY_SIGMA)  # (N, 2) -> (N, 2)
+
+
+noisy_circle = circle + TOY_SIGMA * torch.randn(circle.shape, generator=torch.Generator().manual_seed(5))
+denoising_field_figure(toy_dae, circle, noisy_circle, lim=1.5, n_grid=11, optimal=optimal_denoiser)
 
 # %% [markdown]
-# Each arrow starts at a point $x$ of a grid and ends at the network's output $r(x)$. What does
-# the best possible denoiser do? Under the squared error it returns the **posterior mean**
-# $r^*(\tilde x) = \mathbb E[x \mid \tilde x]$, an average of clean points weighted by how likely
-# each is to have produced $\tilde x$. **Tweedie's formula** turns that into a gradient: for
-# Gaussian noise of variance $\sigma^2$,
+# The cell below compares the two sets of arrows region by region on a finer grid: their mean
+# lengths, and the share of grid points where the network's arrow points the same way as the
+# optimal one (within about 25 degrees). It also counts how often the training noise carried a
+# circle point near the centre.
+
+# %%
+import torch.nn.functional as F
+
+t = torch.linspace(-1.5, 1.5, 31)
+grid = torch.cartesian_prod(t, t)  # (961, 2)
+radius = grid.norm(dim=1)  # (961,)
+net_step = predict(toy_dae, grid) - grid  # r(x) - x, (961, 2)
+best_step = optimal_denoiser(grid) - grid  # r*(x) - x, (961, 2)
+regions = {"centre, 0 < |x| <= 0.25": (radius > 0) & (radius <= 0.25),
+           "inner ring, 0.5 < |x| < 0.9": (radius > 0.5) & (radius < 0.9),
+           "outside, |x| > 1.1": radius > 1.1}
+print(f"{'region':>28} {'points':>6} {'network':>8} {'optimal':>8} {'same direction':>15}")
+for name, inside in regions.items():
+    agree = F.cosine_similarity(net_step[inside], best_step[inside], dim=1) > 0.9
+    print(f"{name:>28} {int(inside.sum()):>6} {net_step[inside].norm(dim=1).mean():>8.2f} "
+          f"{best_step[inside].norm(dim=1).mean():>8.2f} {agree.float().mean():>15.0%}")
+centre = regions["centre, 0 < |x| <= 0.25"]
+outwards = ((net_step[centre] * grid[centre]).sum(dim=1) > 0).float().mean()
+print(f"near the centre, network arrows pointing outwards: {outwards:.0%} (optimal: all of them)")
+ratio = net_step[centre].norm(dim=1).mean() / best_step[centre].norm(dim=1).mean()
+print(f"near the centre the network's arrows are {ratio:.2f} x as long as the optimal ones")
+ring = regions["inner ring, 0.5 < |x| < 0.9"]
+print("optimal arrows longer near the centre than in the inner ring:",
+      bool(best_step[centre].norm(dim=1).mean() > best_step[ring].norm(dim=1).mean()))
+draws = circle.repeat(100, 1) + TOY_SIGMA * torch.randn(100_000, 2, generator=torch.Generator().manual_seed(6))
+print(f"noisy training points within 0.25 of the centre: {(draws.norm(dim=1) <= 0.25).float().mean():.2%}")
+
+# %% [markdown]
+# Read the table. Outside the circle the optimal arrows point inwards and in the inner ring
+# outwards: towards the circle from both sides, and the "same direction" column says how well
+# the network learned that without ever being told "circle". Near the centre the optimal
+# arrows point outwards and are long, longer on average than in the inner ring (the "optimal"
+# column, and the verdict printed for it): a noisy point there most likely came from the
+# nearest stretch of the circle. The other lines say what the network made of that region. Few
+# noisy training points ever land there (the printed share), so it had little to learn from;
+# when the printed factor is below 1, its arrows there are shorter than the optimal ones: it
+# undershoots the optimum. A denoiser, and a score model, is learned well only where the noisy
+# data actually goes.
+#
+# **Tweedie's formula** turns the optimal denoiser into a gradient. For Gaussian noise of
+# variance $\sigma^2$,
 #
 # $$ r^*(\tilde x) - \tilde x = \sigma^2\, \nabla_{\tilde x} \log p_\sigma(\tilde x), $$
 #
 # where $p_\sigma$ is the density of the **noisy** points (the data convolved with the noise),
-# not the density of the clean data, which on a circle is not even a smooth density in 2-D.
-# Alain and Bengio (2014) showed the small-noise version of this link for denoising
-# autoencoders; it is the quantity ("score") that diffusion models learn, one noise level at a
-# time. Two consequences we can check on the arrows:
-#
-# - outside the circle and in the ring inside it, $p_\sigma$ grows towards the circle, so the
-#   arrows point towards it (inwards from outside, outwards from inside);
-# - an average of points on a circle lies *inside* the circle, so $r^*$ never lands exactly on it;
-#   near the centre every point of the circle is about equally likely, the average is close to
-#   the centre itself, and the arrows there are short and do **not** point outwards (exactly at
-#   the centre, by symmetry, the optimal arrow is zero).
-#
-# The cell measures both on the trained toy network.
-
-# %%
-t = torch.linspace(-1.5, 1.5, 31)
-grid = torch.cartesian_prod(t, t)  # (961, 2)
-step = predict(toy_dae, grid) - grid  # r(x) - x, (961, 2)
-radius = grid.norm(dim=1)  # (961,)
-radial = (step * grid).sum(dim=1) / radius.clamp_min(1e-8)  # > 0: the arrow points outwards
-ring_in, outside, centre = (radius > 0.5) & (radius < 0.9), radius > 1.1, radius < 0.2
-print(f"inside ring (0.5 < |x| < 0.9): arrows pointing outwards {(radial[ring_in] > 0).float().mean():.0%}")
-print(f"outside (|x| > 1.1):           arrows pointing inwards  {(radial[outside] < 0).float().mean():.0%}")
-print(f"near the centre (|x| < 0.2):   mean arrow length {step[centre].norm(dim=1).mean():.2f} "
-      f"(vs {step[ring_in].norm(dim=1).mean():.2f} in the inside ring)")
-out_radius = predict(toy_dae, grid).norm(dim=1)  # |r(x)|, (961,)
-print(f"outputs r(x) inside the unit circle: {(out_radius < 1).float().mean():.0%} of the grid "
-      f"(largest |r(x)| {out_radius.max():.2f})")
-
-# %% [markdown]
-# Read the four lines. The network has learned the shape of the data without ever being told
-# "circle": if the first two percentages are high, the arrows point towards the circle from both
-# sides. The third line compares arrow lengths near the centre with those in the inner ring: the
-# posterior mean predicts short arrows at the centre, but the centre is more than $3\sigma$ from
-# the circle, so almost no noisy training point ever landed there (look at the orange points).
-# The network never saw that region and simply extrapolates: if its centre arrows are as long as
-# the others and point outwards, that is the network's guess, not the optimal denoiser. A
-# denoiser, and a score model, is only learned where the noisy data actually goes. The last line says what share of the
-# outputs stay inside the circle, as an average of circle points must; a trained network only
-# approximates $r^*$, so some outputs may overshoot (the largest $|r(x)|$ says by how much).
+# not the density of the clean data, which on a circle is not even a smooth density in 2-D. Its
+# gradient $\nabla \log p_\sigma$ is called the **score**. So the red arrows of the right panel
+# are the score of the noised data, scaled by $\sigma^2$: they point to where noisy points are
+# denser. That density grows from the centre outwards up to a ring just inside the circle
+# (where the optimal denoiser leaves a point where it is), which is why even the arrows near the
+# centre point outwards, and why points on the circle itself get short arrows pointing slightly
+# inwards. Two conditions matter. The formula holds
+# for **Gaussian** noise only: for masking or salt-and-pepper the optimal denoiser is still the
+# posterior mean, but it is not a scaled score. And the noise must be the Gaussian itself; the
+# clipped noise of our images is not exactly Gaussian. Alain and Bengio (2014) showed the
+# small-noise version of this link for denoising autoencoders; the score, learned one noise
+# level at a time, is what diffusion models learn. A trained network only approximates $r^*$,
+# and only where its training points went.
 #
 # > **Common mistakes**
-# > - *Evaluating a denoiser on clean inputs* (section 5). It rewards copying: a do-nothing model
+# > - *Evaluating a denoiser on clean inputs* (section 6). It rewards copying: a do-nothing model
 # >   scores infinity. Always feed corrupted test inputs and compare with clean targets.
+# > - *Adding the noise with a layer that switches itself off in eval mode* (a `GaussianNoise`
+# >   module that adds noise only `if self.training`). Validation then silently runs on clean
+# >   inputs: the bug above, hidden inside the model.
 # > - *Using the noisy image as the target.* Then the network learns to reproduce noise. The
 # >   input is $\tilde x$, the target is $x$.
 # > - *Fixing the training noise once, or testing with unseeded noise.* Fresh noise in every
-# >   epoch helps training; fixed, seeded noise makes test numbers reproducible and comparable.
+# >   step helps training; fixed, seeded noise makes validation and test numbers reproducible and
+# >   comparable between models.
 # > - *Thinking clipping is free, or required.* The noisy image is an input, so a network can
 # >   take values outside $[0, 1]$; the target stays clean. Clipping keeps inputs displayable but
 # >   biases the noise (mean about $+0.12$ on black pixels at $\sigma = 0.3$, section 1): say
 # >   which you do, and that "$\sigma$" then means the std before clipping.
 # > - *Using `nn.Dropout` as masking noise.* Dropout rescales kept pixels by $1/(1-p)$ and is
 # >   switched off by `model.eval()`, so the test inputs would silently be clean.
-# > - *Comparing with a weak or untuned baseline.* Tune the blur's width on validation data,
-# >   never on the test images; otherwise the comparison says little.
+# > - *Comparing with a weak or untuned baseline.* Tune each baseline's knob on validation data,
+# >   never on the test images, and pick baselines suited to the noise (a median filter for
+# >   salt-and-pepper); otherwise the comparison says little.
+# > - *Reading Tweedie's formula as the score of the clean data.* It is the score of the NOISED
+# >   density $p_\sigma$, and it holds for Gaussian noise only.
 #
 # ## Summary
 #
@@ -638,16 +825,19 @@ print(f"outputs r(x) inside the unit circle: {(out_radius < 1).float().mean():.0
 #   $x$; the corruption, not a bottleneck, stops it from copying.
 # - Gaussian noise (clipped), masking and salt-and-pepper are one-line functions with a noise
 #   level in a stated range and randomness from an explicit generator.
-# - Corrupting on the fly inside the loss gives new noise each epoch; fixed seeded noise is for
-#   validation and test.
+# - Corrupting on the fly inside the objective gives new noise at every training step; fixed
+#   seeded noise is for validation and test. A relative loss (the damage ratio: the share of the
+#   damage left) keeps mild noise from being ignored.
 # - PSNR $= 10 \log_{10}(1 / \text{MSE per pixel})$ in dB; score denoisers on corrupted test
-#   inputs against a tuned non-learned baseline such as a Gaussian blur.
-# - A bottleneck caps the detail a DAE can give back. A skip path that carries the noisy input
-#   around it, blended pixel by pixel with a trust map the decoder computes from the code, lifts
-#   that cap; a relative loss (the share of the damage left) keeps mild noise from being ignored.
-# - Learning to denoise means learning which way leads back to the data: the optimal step
-#   $r(x) - x$ is $\sigma^2 \nabla \log p_\sigma(x)$, the score of the NOISED density
-#   (Tweedie), and its output is an average of clean points, not a point on the data.
+#   inputs against non-learned baselines (blur, median filter, PCA projection) tuned on
+#   validation images.
+# - A bottleneck gives a DAE an error floor: at mild noise a plain DAE can do worse than the
+#   noisy input. A skip path that carries the noisy input around the code, blended pixel by
+#   pixel with a trust map the decoder computes from the code, lifts that floor, at the price of
+#   letting some noise through where it trusts the input.
+# - Learning to denoise means learning which way leads back to the data: the optimal denoiser
+#   is the posterior mean, and for Gaussian noise its step $r^*(x) - x$ is
+#   $\sigma^2 \nabla \log p_\sigma(x)$, the score of the NOISED density (Tweedie).
 
 # %% [markdown]
 # ## Exercise

@@ -22,20 +22,24 @@
 # it by damaging the input. This lesson goes the other way: we give the code **more** numbers
 # than the image has pixels, and instead ask that only a **few of them be active** for any one
 # image. Each code unit is then free to specialise in one pattern (a stroke, a part, or one
-# typical shape), and an image is described by which few patterns it contains. At the
-# end, a short look at a relative, the contractive autoencoder, and a table of the five classic
-# autoencoder families.
+# typical shape), and an image is described by which few patterns it contains. We compare
+# three ways of asking for sparsity (two penalties, and a hard top-k rule that modern sparse
+# autoencoders use), measure what each costs, and end with a relative, the contractive
+# autoencoder, and a table of the five classic autoencoder families.
 #
 # **Learning objectives.** After this lesson you can
 # 1. explain why an overcomplete code (more units than inputs) needs a constraint, and what a
 #    sparsity constraint buys;
 # 2. write the L1 activity penalty and the Bernoulli KL sparsity penalty
-#    $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$, and say how their costs differ around the target $p$;
-# 3. train sparse autoencoders with each penalty and check the mean activation against the target;
+#    $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$, say how their costs differ around the target $p$,
+#    and why the KL penalty is a statistic of a whole batch;
+# 3. train sparse autoencoders with each penalty and with a top-k code, and read the price of
+#    sparsity: reconstruction error, and units that never fire (dead units);
 # 4. find out what single units respond to, from their top-activating images and their decoder
 #    weights;
 # 5. write the contractive penalty (the Frobenius norm of the encoder's Jacobian), derive its
-#    closed form for a sigmoid layer and check it against autograd;
+#    closed form for a sigmoid layer, check it against autograd, and measure in which
+#    directions a trained encoder is sensitive;
 # 6. tell apart the five classic autoencoder families.
 
 # %%
@@ -56,9 +60,9 @@ DATASET = "fashion_mnist"  # try "mnist": every cell below works with either
 
 # %% [markdown]
 # **Which data, and why.** We ask for Fashion-MNIST again: clothes are made of parts that
-# individual units can specialise in. With `"mnist"` the units learn pen strokes instead. The
-# cell prints what was actually loaded: without the real data the course falls back to a small
-# embedded set of digits, and every figure below is then about those digits.
+# individual units could specialise in. With `"mnist"` the units can learn pen strokes instead.
+# The cell prints what was actually loaded: without the real data the course falls back to a
+# small embedded set of digits, and every figure below is then about those digits.
 
 # %%
 from course_utils.data import load_dataset
@@ -70,8 +74,9 @@ print(f"{data.name} (embedded fallback: {data.is_fallback}): training on {len(x_
       f"testing on {len(x_test):,}")
 
 # %% [markdown]
-# We train on at most 20,000 training images (in full mode) to keep the lesson's three training
-# runs within a few minutes on a laptop CPU.
+# We train on at most 20,000 training images (in full mode): this lesson trains seven models,
+# and a training budget counted in optimizer steps (section 3) matters more than the number of
+# distinct images.
 #
 # ## 1. An overcomplete code needs a constraint
 #
@@ -84,13 +89,13 @@ print(f"{data.name} (embedded fallback: {data.is_fallback}): training on {len(x_
 #
 # - *It removes the bottleneck on purpose.* With $K \ge D$ nothing in the architecture stops
 #   the network from passing the image through almost unchanged. Whatever structure the code
-#   ends up with must come from the penalty, which is the point of this lesson.
-# - *A wide code is a large dictionary of parts.* With many units, each one can stand for one
-#   small pattern, and an image is built from a handful of them: a sparse code. (Olshausen and
+#   ends up with must come from the constraint, which is the point of this lesson.
+# - *A wide code is a large dictionary of patterns.* With many units, each one can stand for one
+#   pattern, and an image is built from a handful of them: a sparse code. (Olshausen and
 #   Field 1996 showed that sparse coding of natural image patches yields localised, oriented
 #   filters that resemble the receptive fields of simple cells in the visual cortex; a
 #   resemblance, not an explanation of the cortex.)
-# - *Sparse codes are easy to read.* A unit that fires for few images can be understood by
+# - *Sparse codes are easier to read.* A unit that fires for few images can be understood by
 #   looking at those images; a unit that fires a little for everything cannot.
 #
 # The constraint: on average over images, each unit should be **active rarely**. We write $p$
@@ -141,7 +146,8 @@ a = torch.tensor([0.0, -2.0, -5.0, -10.0], requires_grad=True)  # pre-activation
 torch.sigmoid(a).sum().backward()  # d(sum_j |h_j|) / da_j, with h_j > 0
 for a_j, h_j, grad in zip(a.tolist(), torch.sigmoid(a).tolist(), a.grad.tolist(), strict=True):
     print(f"a = {a_j:>5}: h = {h_j:.5f}, L1 push on a = {grad:.5f}")
-#
+
+# %% [markdown]
 # **Bernoulli KL penalty.** Treat unit $j$ as a coin that comes up "on" with probability
 # $\hat q_j$, its **mean activation over the batch**, and compare it with a coin of the target
 # rate $p$:
@@ -150,12 +156,12 @@ for a_j, h_j, grad in zip(a.tolist(), torch.sigmoid(a).tolist(), a.grad.tolist()
 #    \Omega_{KL} = \sum_{j=1}^{K} \mathrm{KL}(p \,\|\, \hat q_j)
 #    = \sum_{j} \Big[ p \log\frac{p}{\hat q_j} + (1-p) \log\frac{1-p}{1-\hat q_j} \Big]. $$
 #
-# It is zero exactly when every unit fires at rate $p$ and positive otherwise. Note that it
-# constrains each unit's **average over images**, not each activation: one image may switch a
-# unit fully on as long as most images do not. So it is one number per BATCH, made from the
-# batch's mean activations, not a sum of per-image values: the course package's name for it says
-# so, `kl_sparsity_penalty_per_batch`. In code (that function and `bernoulli_kl` are the same two
-# lines, plus a clamp that keeps the logarithms finite):
+# It is zero exactly when every unit's batch mean equals $p$, and positive otherwise. It
+# constrains each unit's **average over the images of a batch**, not each activation: one image
+# may switch a unit fully on as long as most images do not. So it is **one number per batch**,
+# made from the batch's mean activations; no single image owns a share of it. The package's
+# name says so: `kl_sparsity_penalty_per_batch` (that function and `bernoulli_kl` are the same
+# two lines, plus a clamp that keeps the logarithms finite):
 
 # %%
 from course_utils.sparse import bernoulli_kl, kl_sparsity_penalty_per_batch
@@ -167,6 +173,33 @@ print(f"by hand {by_hand:.4f} | kl_sparsity_penalty_per_batch {kl_sparsity_penal
 print("per unit:", bernoulli_kl(TARGET, q_hat).numpy().round(4), "(unit 1 is exactly on target)")
 
 # %% [markdown]
+# **A batch statistic is a noisy estimate.** What we would like to penalise is each unit's
+# firing rate over *all* images; a batch gives only an estimate $\hat q_j$ of it, and plugging an
+# estimate into the KL costs something extra. Take units that fire at exactly the target rate
+# (each a coin with $p = 0.05$, so the ideal penalty is 0) and look at the penalty batches of
+# different sizes report:
+
+# %%
+g = torch.Generator().manual_seed(0)
+on_target = (torch.rand(8192, N_CODE, generator=g) < TARGET).float()  # (8192, 1024): every unit fires at rate p
+for batch in (16, 128, 1024):
+    per_batch = [kl_sparsity_penalty_per_batch(part, TARGET).item() for part in on_target.split(batch)]
+    print(f"batches of {batch:>4}: mean penalty {sum(per_batch) / len(per_batch):7.2f}   "
+          f"(ideal: 0; about K / (2B) = {N_CODE / (2 * batch):.2f} for large B)")
+
+# %% [markdown]
+# Every batch mean wobbles around $p$, and since the KL is zero only *at* $p$, every wobble is
+# charged: the plug-in estimate is **biased upwards**, the more so the smaller the batch. For
+# large batches the bias approaches $K/(2B)$ nats (near $p$ the KL is quadratic, and each unit's
+# batch mean has variance $p(1-p)/B$), as the last line shows. With small batches it is larger
+# still: a unit silent in a whole batch of 16 (this happens to $0.95^{16} \approx 44\%$ of them)
+# is charged as if it were dead, through the clamp. Our runs use batches of 128. Keep
+# two consequences in mind. A weight $\beta$ tuned at one batch size means something else at
+# another. And the penalty also pushes against this batch-to-batch wobble, not only against a
+# wrong firing rate: the wobble of a unit with mean $p$ is smallest when it fires weakly for
+# every image and largest when it fires fully for a few, so this extra part leans towards the
+# weak, everywhere firing that sparsity is meant to avoid.
+#
 # How do these costs compare as a unit's mean activation $q$ moves away from the target? The
 # figure plots $\mathrm{KL}(p \,\|\, q)$ next to the plain distances $|q - p|$ and $(q - p)^2$.
 # **Careful, two meanings of "L1":** $|q - p|$ here is the L1 *distance* between a unit's mean
@@ -188,25 +221,32 @@ for q in (0.01, 0.09, 0.5):
 # $q = 0.01$ and $q = 0.09$ are equally far from $p = 0.05$, yet the KL charges more for the
 # unit that has gone nearly silent. (2) The KL grows without bound as $q \to 0$ or $q \to 1$: a
 # unit that never fires, or always fires, is pushed back hard, so the KL penalty keeps units
-# alive where the L1 activity penalty would keep pushing them towards 0. (3) Close to the target the KL is
-# quadratic, $\mathrm{KL} \approx (q-p)^2 / (2p(1-p))$, about ten times the L2 distance for
-# $p = 0.05$: a firm but smooth pull. The L1 *activity* penalty of the first paragraph is a
-# different thing again: it pulls every activation towards 0, not towards $p$.
+# alive where the L1 activity penalty would keep pushing them towards 0. (3) Close to the target
+# the KL is quadratic, $\mathrm{KL} \approx (q-p)^2 / (2p(1-p))$, about ten times the squared
+# distance for $p = 0.05$: a firm but smooth pull. The L1 *activity* penalty of the first
+# paragraph is a different thing again: it pulls every activation towards 0, not towards $p$.
 #
-# ## 3. Training three overcomplete autoencoders
+# ## 3. Training overcomplete autoencoders with each penalty
 #
-# Same architecture, same data, same seed; only the penalty differs:
+# Same architecture, same data, same initial weights, same budget; only the penalty differs:
 #
 # 1. no penalty at all;
-# 2. the L1 activity penalty with weight $\lambda$;
-# 3. the KL penalty with target $p = 0.05$ and weight $\beta$.
+# 2. the L1 activity penalty, at three weights $\lambda$;
+# 3. the KL penalty with target $p = 0.05$ and weight $\beta = 3$, strong enough to bring the
+#    mean activation close to $p$ (section 4 checks it on the test images).
+#
+# **A fair comparison needs a common level of sparsity.** The L1 penalty has no target, so we
+# train it at three weights and keep, for the comparisons below, the one whose mean activation
+# on the training images ended closest to $p$: L1 and KL then reach the *same* mean activation,
+# and we can ask what else differs. (The three L1 runs also give the sweep of section 6.)
 #
 # `SparseObjective` in `course_utils.sparse` is the objective for `fit`: the reconstruction
-# loss (squared error per image, the course's convention) plus the weighted penalty, and it logs
-# both parts and the mean activation every epoch. Both penalties are per image too: the L1 sum
-# is averaged over the batch, and the KL term is computed once per batch from batch means. The
-# budget is set in optimizer steps (about 940 steps of 128 images per model in full mode), so a
-# smaller training set gets more epochs, not less training.
+# loss (squared error summed over pixels per image, averaged over the batch: the course's
+# convention) plus the weighted penalty, and it logs both parts and the mean activation every
+# epoch. The L1 penalty is per image too (summed over units, averaged over the batch); the KL
+# penalty is the one number per batch of section 2. The budget is set in optimizer steps (about
+# 630 steps of 128 images per model in full mode), so a smaller training set gets more epochs,
+# not less training.
 
 # %%
 import math
@@ -214,46 +254,55 @@ import math
 from course_utils.sparse import SparseObjective, codes_of
 from course_utils.train import fit
 
-RUNS = {"no penalty": (None, 0.0), "L1": ("l1", 0.05), "KL": ("kl", 3.0)}
-STEPS = course.pick(full=940, fast=32)  # optimizer steps per model
-EPOCHS = max(1, round(STEPS / math.ceil(len(x_train) / 128)))
+RUNS = {"no penalty": (None, 0.0), "L1 0.02": ("l1", 0.02), "L1 0.05": ("l1", 0.05),
+        "L1 0.1": ("l1", 0.1), "KL": ("kl", 3.0)}  # name: (penalty, weight)
+STEPS = course.pick(full=630, fast=32)  # optimizer steps per model
+EPOCHS = max(2, round(STEPS / math.ceil(len(x_train) / 128)))
 models, histories = {}, {}
 for name, (penalty, weight) in RUNS.items():
-    torch.manual_seed(0)  # the same initial weights for all three
-    model = SparseAutoencoder(784, N_CODE).to(course.device)
-    histories[name] = fit(model, x_train, objective=SparseObjective(penalty, weight, target=TARGET),
+    torch.manual_seed(0)  # the same initial weights for every model
+    models[name] = SparseAutoencoder(784, N_CODE).to(course.device)
+    histories[name] = fit(models[name], x_train, objective=SparseObjective(penalty, weight, target=TARGET),
                           epochs=EPOCHS, batch_size=128, lr=3e-3, verbose=False)
-    models[name] = model
-    print(f"{name:>10}: {sum(histories[name]['seconds']):.0f} s, last epoch mean activation "
-          f"{histories[name].last('train_mean_activation'):.4f}")
+    means = histories[name]["train_mean_activation"]
+    print(f"{name:>10}: mean activation on the training batches, epoch 1 {means[0]:.4f} -> "
+          f"epoch {len(means)} {means[-1]:.4f}")
+
+# %%
+L1 = min((name for name in RUNS if name.startswith("L1")),
+         key=lambda name: abs(histories[name].last("train_mean_activation") - TARGET))
+print(f"The L1 run whose last-epoch mean activation is closest to p = {TARGET}: '{L1}' "
+      f"({histories[L1].last('train_mean_activation'):.4f}). It is 'the L1 model' from here on.")
+MAIN = ("no penalty", L1, "KL")
 
 # %% [markdown]
+# ## 4. How sparse are the codes, and what did it cost?
+#
 # Now the test set. For each model: the reconstruction error (mean squared error per pixel),
-# the mean activation over all test images and units, and the fraction of activations above
-# 0.1 (how many units are "on" for a typical image).
+# the mean activation over all test images and units, the share of activations above 0.1 (on
+# average, the share of units "on" for one image), and the share of **dead units**: units
+# that are above 0.1 for no test image at all.
 
 # %%
 from course_utils.losses import mse_per_pixel
-from course_utils.sparse import firing_fraction
+from course_utils.sparse import dead_unit_share, firing_fraction
 from course_utils.train import predict
 
 codes = {name: codes_of(model, x_test) for name, model in models.items()}  # each (N, 1024)
+errors = {name: mse_per_pixel(predict(model, x_test).view_as(x_test), x_test).item()
+          for name, model in models.items()}
 print(f"{data.name}, {course.mode} mode, {EPOCHS} epochs on {len(x_train):,} images; test set")
-print(f"{'model':>10} {'MSE/pixel':>10} {'mean act.':>10} {'act. > 0.1':>11}")
-for name, model in models.items():
-    with torch.no_grad():
-        mse = mse_per_pixel(model(x_test.to(course.device)).cpu(), x_test).item()
-    print(f"{name:>10} {mse:>10.4f} {codes[name].mean():>10.4f} {firing_fraction(codes[name]):>11.1%}")
+print(f"{'model':>10} {'MSE/pixel':>10} {'mean act.':>10} {'act. > 0.1':>11} {'dead units':>11}")
+for name in RUNS:
+    print(f"{name:>10} {errors[name]:>10.4f} {codes[name].mean():>10.4f} "
+          f"{firing_fraction(codes[name]):>11.1%} {dead_unit_share(codes[name]):>11.1%}")
 mean_kl = codes["KL"].mean().item()
 print(f"\nKL run: target p = {TARGET}, mean activation {mean_kl:.4f}, "
       f"relative gap {abs(mean_kl - TARGET) / TARGET:.1%} (within 10%: {abs(mean_kl - TARGET) <= 0.1 * TARGET})")
-l1_codes = codes["L1"]
-print(f"L1 run: smallest activation {l1_codes.min():.2e}; exactly zero: {(l1_codes == 0).float().mean():.1%}; "
-      f"below 0.01: {(l1_codes < 0.01).float().mean():.1%}")
+print(f"{L1} run: mean activation {codes[L1].mean():.4f}; smallest activation {codes[L1].min():.2e}; "
+      f"exactly zero: {(codes[L1] == 0).float().mean():.1%}; below 0.01: {(codes[L1] < 0.01).float().mean():.1%}")
 
 # %% [markdown]
-# ## 4. How sparse are the codes?
-#
 # Left: a histogram of all activations (every test image, every unit; note the log scale).
 # Right: each unit's mean activation over the test images, one count per unit, with the
 # target $p$ dashed.
@@ -261,28 +310,147 @@ print(f"L1 run: smallest activation {l1_codes.min():.2e}; exactly zero: {(l1_cod
 # %%
 from course_utils.sparse import activations_figure
 
-activations_figure(codes, target=TARGET)
+activations_figure({name: codes[name] for name in MAIN}, target=TARGET)
 
 # %%
 print(f"{'model':>10} {'units with mean < 0.001':>24} {'units within [p/2, 2p]':>23} {'units with mean > 0.5':>22}")
-for name, c in codes.items():
-    m = c.mean(dim=0)  # (1024,) each unit's mean activation
-    print(f"{name:>10} {(m < 1e-3).float().mean():>24.1%} {((m > TARGET / 2) & (m < 2 * TARGET)).float().mean():>23.1%} "
-          f"{(m > 0.5).float().mean():>22.1%}")
-errors = {name: mse_per_pixel(predict(model, x_test).view_as(x_test), x_test).item() for name, model in models.items()}
-print("highest test MSE:", max(errors, key=errors.get), "| lowest:", min(errors, key=errors.get))
+for name in MAIN:
+    rate = codes[name].mean(dim=0)  # (1024,) each unit's mean activation
+    print(f"{name:>10} {(rate < 1e-3).float().mean():>24.1%} {((rate > TARGET / 2) & (rate < 2 * TARGET)).float().mean():>23.1%} "
+          f"{(rate > 0.5).float().mean():>22.1%}")
+print("highest test MSE of the three:", max(MAIN, key=errors.get), "| lowest:", min(MAIN, key=errors.get))
 
 # %% [markdown]
-# What to look for, and the numbers above to check it against. Without a penalty nothing
-# pushes activations down, so expect a dense code: a typical unit a little on for almost every
-# image. The L1 penalty piles activations up near zero (never exactly at zero, as the last line
-# of the table in section 3 shows); it has no notion of a target, so its mean is wherever the
-# weight $\lambda$ puts it, and the first column says how many of its units are nearly dead. The
-# KL penalty pulls each unit's mean towards $p$: the second column says what share of units
-# landed within a factor 2 of it. Sparsity usually costs reconstruction error (fewer active
-# units carry less detail); the last line says which model paid the most in this run.
+# What to look for in the histograms and tables. Without a penalty nothing pushes activations
+# down: expect a dense code, a typical unit a little on for most images. The L1 penalty piles
+# activations up near zero (how near, and whether any reached exactly zero, is in the last line
+# of the first table); the KL penalty pulls each unit's mean towards $p$: the middle column says
+# what share of units landed within a factor 2 of it, and the "within 10%" check of the first
+# table whether the KL model's mean over the test images came close to $p$ (the penalty acted on
+# training batches, so the test mean can miss it by a little). The two penalties reach their
+# mean activation in different ways, and the next cell measures both prices: what the KL model
+# pays in reconstruction error, and how the L1 model spends its units.
+
+# %%
+live = codes[L1].amax(dim=0) > 0.1  # (1024,): the L1 model's units that are on for some image
+kl_rates_all = kl_sparsity_penalty_per_batch(codes["KL"], TARGET).item()  # unit means over all test images
+kl_batches = [kl_sparsity_penalty_per_batch(part, TARGET).item() for part in codes["KL"].split(128)]
+print(f"KL model: test MSE {errors['KL'] / errors['no penalty']:.1f} x the unpenalised model's, "
+      f"{errors['KL'] / errors[L1]:.1f} x the {L1} model's")
+print(f"{L1} model: {dead_unit_share(codes[L1]):.1%} of units dead; its {int(live.sum())} live units have mean "
+      f"activation {codes[L1][:, live].mean():.4f} ({codes[L1][:, live].mean() / TARGET:.1f} x p)")
+print(f"KL penalty of the KL model's test codes: from the unit means over all {len(x_test):,} images "
+      f"{kl_rates_all:.2f}; averaged over batches of 128: {sum(kl_batches) / len(kl_batches):.2f}")
+print(f"the {L1} model reconstructs better than the KL model: {errors[L1] < errors['KL']}")
+
+# %% [markdown]
+# Read the three lines against each other.
 #
-# ## 5. What do single units respond to?
+# - **The KL model's price is reconstruction error.** The first line says how many times the
+#   unpenalised model's error the KL model pays. The KL penalty asks *every* unit to fire at
+#   rate $p$, also units that, left alone, would fire for most images (the unpenalised model
+#   has such units: the last column of the unit table), so the information must be spread
+#   over many rarely-used units, each pushed to hover near $p$.
+# - **The L1 model's price is dead units.** At nearly the same mean activation, the L1 penalty
+#   may let part of the units die (the second line gives the share) while the survivors fire
+#   more often than $p$: the L1 penalty only counts total activity, not which units carry it.
+#   Concentrating the activity on fewer, busier units suits the reconstruction, which is why
+#   the L1 model can reconstruct better than the KL model at the same mean activation (the last
+#   line says whether it did here); but its 1,024 units are then effectively fewer.
+# - **Part of what the KL model pays is batch noise.** The third line compares the penalty
+#   computed from the unit means over the whole test set with its average over batches of 128,
+#   the size used in training: the gap is the upward bias of section 2, paid on the trained
+#   model's own codes.
+#
+# ## 5. Exact zeros: a top-k sparse autoencoder
+#
+# Both penalties *ask* for sparsity and leave the amount to a weight. A top-k autoencoder
+# (Makhzani and Frey 2013; Gao et al. 2024 use it to train very wide sparse autoencoders) *builds
+# it in*: compute ReLU pre-activations, keep the $k$ largest of each image and set every other
+# unit to exactly zero. There is no penalty to tune: $k / K$ is the share of active units per
+# image, here $k = 51$, 5% of 1,024. Written out for a batch:
+
+# %%
+K_ACTIVE = round(TARGET * N_CODE)  # 51 of the 1024 units per image
+linear = nn.Linear(784, N_CODE)
+a = linear(x_test[:4].flatten(1)).relu()  # (4, 1024) non-negative pre-activations
+top = a.topk(K_ACTIVE, dim=1)  # values and indices, each (4, 51)
+h = torch.zeros_like(a).scatter(1, top.indices, top.values)  # (4, 1024): 51 entries kept per row
+print("non-zero units per image:", (h != 0).sum(dim=1).tolist(), "| exactly zero:", f"{(h == 0).float().mean():.1%}")
+
+# %% [markdown]
+# The gradient reaches only the kept units (the zeros are constants), so each image trains just
+# its $k$ winners. `TopKSparseAutoencoder` is that encoder with the same sigmoid decoder as
+# before (`top_k_relu` is the three lines above); it trains with no penalty, the same budget:
+
+# %%
+from course_utils.sparse import TopKSparseAutoencoder, top_k_relu
+
+print("package version equals the lines above:", torch.equal(top_k_relu(linear(x_test[:4].flatten(1)), K_ACTIVE), h))
+torch.manual_seed(0)
+models["top-k"] = TopKSparseAutoencoder(784, N_CODE, k=K_ACTIVE).to(course.device)
+histories["top-k"] = fit(models["top-k"], x_train, objective=SparseObjective(None), epochs=EPOCHS,
+                         batch_size=128, lr=3e-3, verbose=False)
+codes["top-k"] = codes_of(models["top-k"], x_test)  # (N, 1024), ReLU values, not in (0, 1)
+errors["top-k"] = mse_per_pixel(predict(models["top-k"], x_test).view_as(x_test), x_test).item()
+print(f"top-k: test MSE/pixel {errors['top-k']:.4f} (the {L1} model: {errors[L1]:.4f}); exactly zero "
+      f"{(codes['top-k'] == 0).float().mean():.1%}; act. > 0.1 {firing_fraction(codes['top-k']):.1%}; "
+      f"dead units {dead_unit_share(codes['top-k']):.1%}")
+
+# %% [markdown]
+# Here at last are exact zeros: at least $K - k = 973$ of the 1,024 units (95%) are exactly 0
+# for every image, by construction, and the printed share of activations above 0.1 cannot exceed $k/K = 5\%$. (A
+# ReLU code is not a rate in $(0, 1)$: its values have no fixed scale, so the 0.1 threshold
+# means less here, and the KL penalty does not apply to it at all.) Compare its test error with
+# the L1 model's on the printed line. Then look at the dead units: a unit that wins a top-k
+# slot for no image passes no gradient to its weights, and it comes back only if the winners'
+# values happen to drop below its own. Dead units are the best known problem of
+# top-k sparse autoencoders; Gao et al. (2024) revive them with an auxiliary
+# loss that trains the dead units to explain what the live ones miss, and start the encoder as
+# the decoder's transpose. Neither is used here, so the printed share is what a plain top-k
+# code does.
+#
+# ## 6. What sparsity costs: the sweep
+#
+# One figure for every model trained so far: the reconstruction error against the share of
+# active units (left) and the share of dead units (right). The L1 runs, with the unpenalised
+# model as their $\lambda = 0$ end, form a sweep (grey line); KL and top-k are single points.
+
+# %%
+from course_utils.sparse import tradeoff_figure
+
+rows = [{"name": name, "on": firing_fraction(codes[name]), "mse": errors[name], "dead": dead_unit_share(codes[name]),
+         "sweep": "L1" if name == "no penalty" or name.startswith("L1") else None} for name in codes]
+tradeoff_figure(rows)
+
+# %%
+from itertools import pairwise
+
+sweep = ["no penalty"] + [name for name in RUNS if name.startswith("L1")]
+on = [firing_fraction(codes[name]) for name in sweep]
+print("L1 sweep, weight 0 -> 0.1: share above 0.1", " -> ".join(f"{v:.1%}" for v in on),
+      "| test MSE", " -> ".join(f"{errors[name]:.4f}" for name in sweep),
+      "| dead", " -> ".join(f"{dead_unit_share(codes[name]):.1%}" for name in sweep))
+print("sparser with every step:", all(a > b for a, b in pairwise(on)), "| error higher with every step:",
+      all(errors[a] < errors[b] for a, b in pairwise(sweep)))
+for name in ("KL", "top-k"):
+    sparsity = firing_fraction(codes[name])
+    beaten_by = [s for s in sweep if firing_fraction(codes[s]) <= sparsity and errors[s] <= errors[name]]
+    beats = [s for s in sweep if firing_fraction(codes[s]) >= sparsity and errors[s] >= errors[name]]
+    print(f"{name:>5}: L1 runs at least as sparse AND at least as accurate: {beaten_by or 'none'}; "
+          f"L1 runs it beats on both: {beats or 'none'}")
+
+# %% [markdown]
+# The printed lines read the figure. Along the L1 sweep, a larger weight buys a sparser code
+# and pays for it: the reconstruction error rises (the second line says whether it did at
+# every step), and the first line shows what happened to the dead units. A point that some L1
+# run beats on both counts, sparser *and* more accurate, is **dominated**: that L1 weight would
+# simply be the better choice. A point that beats L1 runs on both counts lies below the grey
+# curve. The last two lines place the KL and top-k models that way. Each of them was trained at
+# one setting ($\beta$, $k$) and one budget; another $\beta$ or $k$ would move its point, so
+# the comparison is of these runs, not of the methods in general.
+#
+# ## 7. What do single units respond to?
 #
 # For a sparse code, a unit means something we can look at. Two views of unit $j$:
 #
@@ -290,28 +458,23 @@ print("highest test MSE:", max(errors, key=errors.get), "| lowest:", min(errors,
 # - its **decoder weights**, column $j$ of $W_d$: the pattern the unit *adds* to the
 #   reconstruction when it fires (red positive, blue negative, white zero).
 #
-# First the decoder features of 40 units of each model, the most active ones on the test set.
+# First the decoder features of 40 units of each model, **drawn at random** (the same 40 unit
+# numbers for both), so that the grids show typical units, not the busiest ones.
 
 # %%
 from IPython.display import display
 
-from course_utils.plots import images_figure
-from course_utils.sparse import decoder_images
+from course_utils.sparse import features_figure
 
+shown = torch.randperm(N_CODE, generator=torch.Generator().manual_seed(0))[:40].tolist()
 for name in ("no penalty", "KL"):
-    busiest = codes[name].mean(dim=0).argsort(descending=True)[:40]  # (40,) unit indices
-    fig = images_figure(decoder_images(models[name], busiest.tolist()), ncols=10, vmin=0, vmax=1,
-                      title=f"{name}: decoder features of the 40 most active units")
-    for ax in fig.axes:
-        for im in ax.images:
-            im.set_cmap("RdBu_r")
-    display(fig)
+    display(features_figure(models[name], shown, title=f"{name}: decoder features of 40 units drawn at random"))
 
 # %% [markdown]
 # Red is what the unit paints in, blue what it removes. Compare the two grids yourself: is each
-# feature pixel noise, or a smooth template (a part, or a whole typical shape)? One number
-# helps: the correlation between each feature and itself shifted by one pixel (near 1 for a
-# smooth template, near 0 for pixel noise), averaged over the units.
+# feature pixel noise, or a smooth pattern? One number helps: the correlation between each
+# feature and itself shifted by one pixel (near 1 for a smooth template, near 0 for pixel
+# noise), averaged over all 1,024 units.
 
 # %%
 smoothness = {}
@@ -324,35 +487,47 @@ for name in ("no penalty", "KL"):
 print("KL features smoother than the unpenalised ones:", smoothness["KL"] > smoothness["no penalty"])
 
 # %% [markdown]
-# The last line says whether the sparse model's features came out smoother, closer to
-# templates than to noise. What the templates show depends on the data that was loaded (the
-# first cell says which; on Fashion-MNIST they are often whole garment shapes rather than small
-# parts) and, in fast mode, on very short training.
+# The last line says whether the KL model's features came out smoother, closer to templates
+# than to noise. Smooth is not the same as *part-like*: look at the KL grid again and sort the
+# features yourself. Some may be the silhouette of a whole garment (a boot, a pair of
+# trousers): a **template** that one unit adds in one piece. Others may be confined to one
+# region or edge (a sole, a waistband, a horizontal bar): closer to a **part**. On MNIST
+# (`DATASET = "mnist"`) look for strokes. The mix depends on the data that was loaded, the
+# target $p$ and the training length, so read it off the grid, not off this text: a sparse
+# code does not promise parts, only units that each respond to few images.
 #
 # Now single units in detail: the feature, the eight test images that excite the unit most
 # (with their activations), and the histogram of the unit's activations over all test images.
+# Which units? Sorting by mean activation and taking the top would show the most atypical
+# units; we take the three whose mean activation is **closest to the median** over the 1,024
+# units of the KL model: typical units.
 
 # %%
-from course_utils.sparse import unit_figure, unit_view
+from course_utils.sparse import unit_figure, unit_view, units_near_median
 
-kl_units = codes["KL"].mean(dim=0).argsort(descending=True)[:3].tolist()
+kl_units = units_near_median(codes["KL"], 3)
+kl_means = codes["KL"].mean(dim=0)  # (1024,)
+print(f"median mean activation over the KL model's units {kl_means.median():.4f}; units shown: "
+      + ", ".join(f"{u} ({kl_means[u]:.4f})" for u in kl_units))
 for unit in kl_units:
     display(unit_figure(models["KL"], codes["KL"], x_test, unit))
 
 # %% [markdown]
+# For each unit, ask whether its eight top images share one visible trait, and how its
+# histogram looks: a sparse unit hugs zero and has a thin tail of strong activations.
+#
 # ### Unit picker
 #
-# Choose any of the 1,024 units of the KL model. Look at its histogram (does it hug zero?) and
-# ask whether its top images share one visible trait. Then try the L1 model,
-# `unit_view(models["L1"], codes["L1"], x_test)`: for its nearly dead units (counted in
-# section 4) the "top" images have activations close to zero, a reminder to read the numbers,
-# not just the pictures.
+# Choose any of the 1,024 units of the KL model. Then try the L1 model,
+# `unit_view(models[L1], codes[L1], x_test)`: for its dead units (counted in section 4) even the
+# "top" images have activations of at most 0.1, a reminder to read the numbers, not just the
+# pictures.
 
 # %% tags=["nbval-ignore-output"]
 unit_view(models["KL"], codes["KL"], x_test, unit=kl_units[0])
 
 # %% [markdown]
-# ## 6. A relative: the contractive autoencoder
+# ## 8. A relative: the contractive autoencoder
 #
 # A **contractive autoencoder** (Rifai et al. 2011) asks for a code that changes little when the
 # input changes a little. It penalises the squared Frobenius norm of the encoder's Jacobian,
@@ -361,7 +536,8 @@ unit_view(models["KL"], codes["KL"], x_test, unit=kl_units[0])
 #    = \sum_{j}\sum_{i} \Big(\frac{\partial h_j}{\partial x_i}\Big)^2 . $$
 #
 # For a sigmoid layer $h = \sigma(Wx + b)$ it has a closed form. Since $\sigma' = \sigma(1 -
-# \sigma)$, $\partial h_j / \partial x_i = h_j (1 - h_j) W_{ji}$, and so
+# \sigma)$, $\partial h_j / \partial x_i = h_j (1 - h_j) W_{ji}$: the Jacobian is $J =
+# \mathrm{diag}(h(1-h))\, W$, each weight row scaled by its unit's slope, and so
 #
 # $$ \Omega_C(x) = \sum_j \big(h_j (1 - h_j)\big)^2 \sum_i W_{ji}^2 , $$
 #
@@ -381,39 +557,162 @@ print("autograd:   ", reference.detach().numpy().round(6))
 print(f"largest difference: {(closed - reference).abs().max().item():.2e}")
 
 # %% [markdown]
-# The two agree to rounding error. The factor $h_j(1 - h_j)$ reveals a link with sparsity: it
-# is largest (1/4) at $h_j = 0.5$ and vanishes when a unit is firmly off or on. A sparse code
-# whose units sit near 0 for most images is therefore already contractive there. We can measure
-# that on the three models trained above, with the closed form:
+# The two agree to rounding error. The formula has two factors: the **slopes**
+# $h_j(1 - h_j)$, largest (1/4) at $h_j = 0.5$ and vanishing when a unit is firmly off or on,
+# and the **weight norms** $\lVert W_j \rVert^2$. A sparse code whose units sit near 0 for most
+# images has small slopes there, so it might be insensitive to small input changes without
+# asking for it, or its weights might have grown to compensate. `jacobian_factors` measures
+# both: the mean of $\lVert J\rVert_F^2$ over the test images equals $K \times$ the mean squared
+# slope $\times$ the mean squared weight-row length $\times$ a coupling term (above 1 when the
+# units with long weight rows are the steep ones).
 
 # %%
-jac = {name: contractive_penalty_per_image(codes[name], model.encoder.weight.detach().cpu()).mean().item()
-       for name, model in models.items()}  # mean ||J||_F^2 over the test images
-for name, value in jac.items():
-    print(f"{name:>10}: mean ||J||_F^2 over the test images {value:.2f}")
-print("both sparse models less sensitive than the unpenalised one:",
-      jac["L1"] < jac["no penalty"] and jac["KL"] < jac["no penalty"])
+from course_utils.contractive import jacobian_factors
+
+factors = {name: jacobian_factors(codes[name], models[name].encoder.weight.detach().cpu()) for name in MAIN}
+print(f"{'model':>10} {'mean ||J||^2':>13} {'slope^2':>9} {'||W_j||^2':>10} {'coupling':>9}")
+for name, f in factors.items():
+    print(f"{name:>10} {f['jacobian']:>13.2f} {f['slope']:>9.4f} {f['weight']:>10.3f} {f['coupling']:>9.2f}")
+base = factors["no penalty"]
+for name in (L1, "KL"):
+    f = factors[name]
+    drop = {part: base[part] / f[part] for part in ("jacobian", "slope", "weight", "coupling")}
+    print(f"{name}: ||J||^2 {drop['jacobian']:.1f} x smaller than the unpenalised model's = slopes {drop['slope']:.2f} x "
+          f"weights {drop['weight']:.2f} x coupling {drop['coupling']:.2f}; the slopes give the largest factor: "
+          f"{drop['slope'] == max(drop['slope'], drop['weight'], drop['coupling'])}")
 
 # %% [markdown]
-# The last line says whether the sparse models came out less sensitive to small input changes
-# than the unpenalised one, although nothing in their loss asked for it. When they do, the
-# reason is the factor $h_j(1-h_j)$: most of their units sit near 0, where the sigmoid is flat.
+# Read the last two lines factor by factor: a factor above 1 is part of the drop, a factor
+# below 1 works against it. The lines say, for each sparse model, whether it is less
+# sensitive than the unpenalised one mostly because its sigmoids sit where they are flat (the
+# slopes), or because its weights shrank. Nothing in their loss asked for either.
 #
-# A contractive autoencoder is trained exactly like the sparse ones: `SparseObjective("contractive",
-# weight)` adds the mean of this penalty to the reconstruction loss (try it: add
-# `"contractive": ("contractive", 0.1)` to `RUNS` in section 3 and run the cells again). The
-# reconstruction term wants the code to follow every change of the input; the penalty wants it
-# to follow none. The compromise is a code that is sensitive only along the directions in which
-# the training images actually vary, the data manifold of lesson 04.
+# **Training a contractive autoencoder.** Now the penalty itself goes into the loss: the
+# reconstruction error per image plus $\lambda\,\Omega_C$, averaged over the batch, with
+# $\lambda = 0.1$: strong enough to shrink $\lVert J \rVert_F^2$ many times over, weak enough to
+# keep the test error in the range of the penalised sparse models (theirs are in section 4;
+# the contractive model's and its $\lVert J \rVert_F^2$ are printed below).
+# Written out for one batch, and checked against `SparseObjective("contractive", weight)`:
+
+# %%
+CONTRACTIVE_WEIGHT = 0.1
+torch.manual_seed(0)
+models["contractive"] = SparseAutoencoder(784, N_CODE).to(course.device)
+xb = x_train[:128].to(course.device)  # one batch
+hb = models["contractive"].encode(xb)  # (128, 1024)
+sse = (models["contractive"].decode(hb).view_as(xb) - xb).pow(2).flatten(1).sum(dim=1)  # (128,) per image
+by_hand = (sse + CONTRACTIVE_WEIGHT * contractive_penalty_per_image(hb, models["contractive"].encoder.weight)).mean()
+package, _ = SparseObjective("contractive", CONTRACTIVE_WEIGHT)(models["contractive"], (xb,))
+print(f"loss by hand {by_hand.item():.4f} | SparseObjective('contractive', {CONTRACTIVE_WEIGHT}) {package.item():.4f}")
+
+# %%
+histories["contractive"] = fit(models["contractive"], x_train, objective=SparseObjective("contractive", CONTRACTIVE_WEIGHT),
+                               epochs=EPOCHS, batch_size=128, lr=3e-3, verbose=False)
+codes["contractive"] = codes_of(models["contractive"], x_test)
+errors["contractive"] = mse_per_pixel(predict(models["contractive"], x_test).view_as(x_test), x_test).item()
+pair = {name: (codes[name], models[name].encoder.weight.detach().cpu()) for name in ("no penalty", "contractive")}
+jac = {name: contractive_penalty_per_image(c, w).mean().item() for name, (c, w) in pair.items()}
+for name in pair:
+    print(f"{name:>12}: test MSE/pixel {errors[name]:.4f}, mean ||J||_F^2 {jac[name]:.2f}")
+
+# %% [markdown]
+# The penalty's own claim is easy to check: the printed $\lVert J \rVert_F^2$ says how much
+# smaller the contractive model made it, and the test error says what that cost. The
+# interesting claim is another one. The reconstruction term wants the code to follow every
+# change of the input that matters for rebuilding the image; the penalty wants it to follow
+# none. The expected compromise (Rifai et al.) is a code that stays sensitive **along the
+# directions in which the training images vary** and becomes insensitive to the others. Two
+# measurements test it.
 #
-# ## 7. The five classic autoencoder families
+# First, how many directions is the code sensitive to? The singular values of $J$ are the
+# code's sensitivity to a unit step of $x$ along each of $J$'s input directions, largest
+# first; their squares add up to $\lVert J \rVert_F^2$. We compute them for a few test images
+# (one singular value decomposition of a $1024 \times 784$ matrix per image). Left: the
+# singular values in decreasing order, averaged over the images, for both models. Right: the
+# share of $\lVert J \rVert_F^2$ held by the $n$ most sensitive directions; where a curve
+# crosses the dotted line, that many directions hold 90% of it. The cell after the figure
+# prints that count.
+
+# %%
+from course_utils.contractive import (
+    directions_holding,
+    jacobian_singular_values,
+    jacobian_spectrum_figure,
+)
+
+N_JACOBIANS = course.pick(full=16, fast=4)  # images whose Jacobian we decompose
+spectra = {name: jacobian_singular_values(c[:N_JACOBIANS], w) for name, (c, w) in pair.items()}  # each (n, 784)
+jacobian_spectrum_figure(spectra)
+
+# %%
+held = {name: directions_holding(sv, 0.9).float().mean().item() for name, sv in spectra.items()}
+for name, sv in spectra.items():
+    print(f"{name:>12}: largest singular value {sv[:, 0].mean():.2f}; directions holding 90% of ||J||^2: "
+          f"{held[name]:.0f} of 784 (mean over {N_JACOBIANS} test images)")
+print("the contractive code is sensitive in fewer directions:", held["contractive"] < held["no penalty"])
+
+# %% [markdown]
+# Second, *which* directions? The directions in which the training images vary most are
+# their principal directions (lesson 01). We take the $m$ leading principal directions that
+# hold 90% of the training images' variance, $U$ of shape $(784, m)$, and measure what share of
+# $\lVert J \rVert_F^2$ they receive: $\lVert J U \rVert_F^2 / \lVert J \rVert_F^2$. An encoder
+# that did not care about directions would give them a share of about $m / 784$.
+
+# %%
+from course_utils.contractive import sensitivity_in_subspace
+from course_utils.pca import PCA
+
+pca = PCA(784).fit(x_train.flatten(1))
+m = int((pca.eigenvalues.cumsum(0) / pca.eigenvalues.sum() < 0.9).sum()) + 1  # directions for 90% of the variance
+basis = pca.components[:m].T  # (784, m), orthonormal columns
+share = {name: (sensitivity_in_subspace(c, w, basis) / contractive_penalty_per_image(c, w)).mean().item()
+         for name, (c, w) in pair.items()}
+print(f"m = {m} principal directions hold 90% of the training images' variance "
+      f"(a direction-blind encoder would give them about {m / 784:.1%} of ||J||^2)")
+for name in pair:
+    print(f"{name:>12}: share of ||J||_F^2 along those {m} directions {share[name]:.1%}")
+print("the contractive code keeps more of its sensitivity for the directions of the data:",
+      share["contractive"] > share["no penalty"])
+
+# %% [markdown]
+# The two verdicts answer the question for this run. When both are True, the contractive
+# penalty did what the theory says: the code responds to few directions, and mostly to those
+# in which real images differ; the penalty removed the sensitivity the data did not need.
+#
+# Why is an unpenalised encoder sensitive to the other directions at all? Nothing in its loss
+# cares about them: a weight component along a direction in which the images barely move
+# changes the code of no training image much, so the reconstruction neither needs it nor
+# removes it. We measure the weights' squared length inside the $m$ data directions and in the
+# remaining $784 - m$, at initialisation (the same seed) and after training:
+
+# %%
+torch.manual_seed(0)
+weights = {"at initialisation": SparseAutoencoder(784, N_CODE).encoder.weight.detach()}  # the common start
+weights.update({name: w for name, (_, w) in pair.items()})
+rest = pca.components[m:].T  # (784, 784 - m): the directions holding the last 10% of the variance
+off_data = {name: (w @ rest).pow(2).sum().item() for name, w in weights.items()}
+for name, w in weights.items():
+    print(f"{name:>18}: ||W U||^2 in the {m} data directions {(w @ basis).pow(2).sum():8.1f}, "
+          f"in the other {784 - m} {off_data[name]:8.1f}")
+print("without a penalty the off-data weights grew during training:", off_data["no penalty"] > off_data["at initialisation"],
+      "| the contractive penalty kept them below the unpenalised model's:", off_data["contractive"] < off_data["no penalty"])
+
+# %% [markdown]
+# The verdicts say what training did to the weights outside the data directions. Without a
+# penalty nothing holds them back, and whatever they become, the code inherits sensitivity to
+# changes that real images never make. The contractive penalty charges them for exactly that
+# sensitivity. When both verdicts are True, this is the mechanism behind the two measurements
+# above: the contractive model's code stays sensitive where the images vary, and much less
+# elsewhere.
+#
+# ## 9. The five classic autoencoder families
 #
 # | family | what stops it from copying the input | the extra term in the loss | what it gives you | lesson |
 # |---|---|---|---|---|
 # | undercomplete | a code smaller than the input ($k < D$) | none | compression; PCA when linear | 01-03 |
-# | sparse | few units active per image (code may be overcomplete) | $\lambda \sum_j \lvert h_j\rvert$ or $\beta \sum_j \mathrm{KL}(p \,\Vert\, \hat q_j)$ | readable, part-like features | 05 |
-# | contractive | a code insensitive to small input changes | $\lambda \lVert \partial h / \partial x \rVert_F^2$ | robust features, local manifold directions | 05 |
-# | denoising | the input is corrupted, the target is clean | none (the corruption is the regulariser) | denoisers; the score $\nabla \log p(x)$ | 04 |
+# | sparse | few units active per image (code may be overcomplete) | $\lambda \sum_j \lvert h_j\rvert$ or $\beta \sum_j \mathrm{KL}(p \,\Vert\, \hat q_j)$ (per batch), or a hard top-$k$ | units that can be read one at a time (templates or parts, depending on the data) | 05 |
+# | contractive | a code insensitive to small input changes | $\lambda \lVert \partial h / \partial x \rVert_F^2$ | a code sensitive mainly along the directions the data varies in | 05 |
+# | denoising | the input is corrupted, the target is clean | none (the corruption is the regulariser) | denoisers; with Gaussian noise of level $\sigma$, $(r(\tilde x) - \tilde x)/\sigma^2$ estimates the score $\nabla \log p_\sigma(\tilde x)$ of the *noised* density (Tweedie) | 04 |
 # | variational | a noisy code pulled towards a prior $\mathcal N(0, I)$ | $\mathrm{KL}(q(z \mid x) \,\Vert\, p(z))$ | a generative model: sample new images | 06-07 |
 #
 # The sparse, contractive and denoising autoencoders are three ways of saying the same thing:
@@ -426,11 +725,15 @@ print("both sparse models less sensitive than the unpenalised one:",
 # > - *Applying the KL penalty to single activations.* $\hat q_j$ is a unit's mean over the
 # >   batch; applying $\mathrm{KL}(p \,\|\, h_j)$ to every activation forces every image to light
 # >   every unit at level $p$, a dense code.
+# > - *Reading the KL penalty as a per-image loss.* It is one number per batch, biased upwards
+# >   for small batches (section 2): changing the batch size changes what a weight $\beta$ means.
 # > - *Feeding ReLU codes to the Bernoulli KL.* The KL needs rates in $(0, 1)$; a ReLU output of 3
-# >   is not a probability. Use sigmoid codes (as here), or use the L1 penalty with ReLU codes.
+# >   is not a probability. Use sigmoid codes (as here), the L1 penalty, or a top-$k$ code.
 # > - *Reading sparsity off the mean alone.* A mean of $p$ is also reached when every unit fires
 # >   weakly for every image, or when a few units fire always and the rest never. Look at the
-# >   histograms and at dead units too.
+# >   histograms and count dead units.
+# > - *Comparing penalties at different sparsity.* A penalty that looks cheaper may simply be
+# >   weaker: compare at the same mean activation (section 3) or along a sweep (section 6).
 # > - *Forgetting the loss convention when copying a penalty weight.* Our reconstruction loss is
 # >   a sum over 784 pixels, 784 times a per-pixel mean; a penalty weight copied from code that
 # >   uses the per-pixel mean is therefore 784 times too WEAK here (multiply it by 784).
@@ -442,16 +745,21 @@ print("both sparse models less sensitive than the unpenalised one:",
 #
 # ## Summary
 #
-# - An overcomplete code ($K = 1024 > D = 784$) has no bottleneck; a sparsity penalty makes its
-#   units specialise, each firing for few images.
+# - An overcomplete code ($K = 1024 > D = 784$) has no bottleneck; a sparsity constraint makes
+#   its units specialise, each firing for few images.
 # - The L1 activity penalty pushes every activation towards 0 (on sigmoid codes the push fades
 #   as $h \to 0$, and no code is exactly 0); the Bernoulli KL penalty
-#   $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$ pushes each unit's mean activation towards a target
-#   $p$, is zero exactly there, and grows without bound at 0 and 1.
-# - Check sparsity on test data: the mean activation against the target, histograms, and the
-#   units themselves (top-activating images, decoder features).
+#   $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$ pushes each unit's mean activation over a batch
+#   towards a target $p$, is one number per batch, and is biased upwards for small batches.
+# - A top-$k$ code has exact zeros by construction and no weight to tune; like the L1 penalty
+#   it can leave many units dead.
+# - Sparsity has a price: measure it (reconstruction error, dead units) against the sparsity
+#   reached, at a matched level or along a sweep.
+# - Check sparsity on test data: the mean activation against the target, histograms, dead
+#   units, and the units themselves (top-activating images, decoder features).
 # - The contractive penalty is $\lVert \partial h / \partial x \rVert_F^2$; for a sigmoid layer it
-#   is $\sum_j (h_j(1-h_j))^2 \lVert W_j \rVert^2$, which autograd confirms.
+#   is $\sum_j (h_j(1-h_j))^2 \lVert W_j \rVert^2$, which autograd confirms. Its singular values
+#   show in how many, and which, directions a code is sensitive.
 # - Undercomplete, sparse, contractive, denoising and variational autoencoders differ in what
 #   stops them from copying the input.
 

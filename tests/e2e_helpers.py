@@ -58,12 +58,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _settings(user_settings: Path) -> None:
-    """Lab settings for a test: every cell in the DOM (no windowing), no autosave (the test works
-    on copies anyway), no news or update checks."""
+def _settings(user_settings: Path, autosave: float | None = None) -> None:
+    """Lab settings for a test: every cell in the DOM (no windowing), no autosave unless asked
+    (every ``autosave`` seconds), no news or update checks."""
     docmanager = user_settings / "@jupyterlab" / "docmanager-extension"
     docmanager.mkdir(parents=True, exist_ok=True)
-    (docmanager / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
+    saving = {"autosave": True, "autosaveInterval": autosave} if autosave else {"autosave": False}
+    (docmanager / "plugin.jupyterlab-settings").write_text(json.dumps(saving))
     notebook = user_settings / "@jupyterlab" / "notebook-extension"
     notebook.mkdir(parents=True, exist_ok=True)
     (notebook / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
@@ -74,17 +75,35 @@ def _settings(user_settings: Path) -> None:
     )
 
 
-def start_server(tmp: Path, extra_env: dict[str, str], timeout: float = 90.0) -> Server:
-    """Start JupyterLab from this venv; return once its API answers (or raise with its log)."""
+def start_server(
+    tmp: Path,
+    extra_env: dict[str, str],
+    timeout: float = 90.0,
+    *,
+    root: Path | None = None,
+    autosave: float | None = None,
+    server_config: Path | None = None,
+) -> Server:
+    """Start JupyterLab from this venv; return once its API answers (or raise with its log).
+
+    ``root``: serve this folder instead of fresh copies of notebooks/ and exercises/;
+    ``autosave``: save every that many seconds; ``server_config``: a Jupyter Server config file
+    to install in the server's own config directory (jupyter_server_config.d/).
+    """
     dirs = {name: tmp / name for name in ("config", "runtime", "data", "settings", "workspaces",
                                           "ipython", "work")}  # fmt: skip
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
-    for folder in ("notebooks", "exercises"):  # the server's root holds COPIES of the notebooks
+    if root is not None:
+        dirs["work"] = root
+    for folder in ("notebooks", "exercises") if root is None else ():  # COPIES of the notebooks
         (dirs["work"] / folder).mkdir()  # only the .ipynb: no jupytext twin to re-read or write
         for nb in (ROOT / folder).glob("*.ipynb"):
             shutil.copy(nb, dirs["work"] / folder / nb.name)
-    _settings(dirs["settings"])
+    if server_config is not None:
+        (dirs["config"] / "jupyter_server_config.d").mkdir()
+        shutil.copy(server_config, dirs["config"] / "jupyter_server_config.d")
+    _settings(dirs["settings"], autosave)
     port, token = free_port(), secrets.token_hex(24)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_"))}
     env.update(

@@ -13,6 +13,7 @@ from course_utils.anomaly import (
     out_of_distribution_images,
     photo_patches,
     precision_at_prevalence,
+    rank_correlation,
     roc_curve,
     roc_figure,
     threshold_figure,
@@ -132,3 +133,31 @@ def test_roc_overlay_draws_the_diagonal_once():
     roc_figure(normal, -anomalous, label="b", ax=ax, color="tab:green", chance=False)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert len(ax.lines) == 3 and sum("coin toss" in t for t in labels) == 1
+
+
+def test_rank_correlation_on_hand_made_cases():
+    # one swapped pair of four: 1 - 6 * sum(d^2) / (n (n^2 - 1)) = 1 - 6 * 2 / 60 = 0.8
+    assert rank_correlation([1, 2, 3, 4], [10, 30, 20, 40]) == pytest.approx(0.8)
+    # only the order counts: any increasing transform gives +1 (a Pearson correlation would not)
+    x = torch.tensor([0.1, 0.5, 1.0, 2.0, 4.0])
+    assert rank_correlation(x, torch.exp(3 * x)) == pytest.approx(1.0)
+    assert rank_correlation(x, -(x**3)) == pytest.approx(-1.0)
+
+
+def test_rank_correlation_matches_scipy_with_ties():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 5, 200)  # many ties in both
+    b = a + rng.integers(0, 4, 200)
+    expected = spearmanr(a, b).statistic
+    assert rank_correlation(torch.tensor(a), torch.tensor(b)) == pytest.approx(expected)
+    # ties must share their mean rank: ranking them 0, 1, 2 in order of appearance would give 1.0
+    assert rank_correlation([1, 1, 1, 2], [1, 2, 3, 4]) == pytest.approx(3 / 15**0.5)
+
+
+def test_rank_correlation_rejects_what_has_no_order():
+    with pytest.raises(ValueError, match="same images"):
+        rank_correlation([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="every image has the same value"):
+        rank_correlation([1.0, 2.0, 3.0], [5.0, 5.0, 5.0])

@@ -4,7 +4,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.beta_vae import BetaSweep, beta_figure, beta_sweep, beta_view, tradeoff_figure
+from course_utils.beta_vae import (
+    BetaSweep,
+    active_units_figure,
+    aggregate_posterior_kl,
+    beta_figure,
+    beta_sweep,
+    beta_view,
+    tradeoff_figure,
+)
 from course_utils.vae import VAE
 
 X = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0))
@@ -22,7 +30,10 @@ def test_beta_figures_and_view_switch_models():
         {"beta": 4.0, "recon": 120.0, "kl": 3.0, "loss": 123.0},
     ]
     sweep = BetaSweep(rows, models)
-    assert len(tradeoff_figure(sweep, highlight=4.0).axes) == 2
+    fig = tradeoff_figure(sweep, highlight=4.0)
+    assert len(fig.axes) == 3
+    assert list(fig.axes[2].lines[0].get_xdata()) == [10.0, 3.0]  # x: the KL (rate)
+    assert list(fig.axes[2].lines[0].get_ydata()) == [100.0, 120.0]  # y: the recon (distortion)
     assert "beta = 4" in beta_figure(sweep, 4.0, X)._suptitle.get_text()
     view = beta_view(sweep, X)
     assert "beta = 1" in view.figure._suptitle.get_text()
@@ -65,3 +76,68 @@ def test_beta_sweep_measures_the_tradeoff():
     assert good.is_monotone()  # order of the rows does not matter
     bad = BetaSweep(rows=[{"beta": 1, "recon": 5, "kl": 1}, {"beta": 2, "recon": 4, "kl": 0.5}])
     assert not bad.is_monotone()
+
+
+class _FixedEncoder(torch.nn.Module):
+    """encode(x) returns fixed (mu, logvar) rows, one per image index stored in x[:, 0]."""
+
+    def __init__(self, mu, logvar):
+        super().__init__()
+        self.mu, self.logvar = mu, logvar
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+    def encode(self, x):
+        rows = x[:, 0].long()
+        return self.mu[rows], self.logvar[rows]
+
+
+def test_aggregate_posterior_kl_against_torch_distributions():
+    g = _gen(5)
+    n, dim = 400, 3
+    mu = torch.randn(n, dim, generator=g) @ torch.tensor([[1.0, 0.3, 0], [0, 0.5, 0], [0, 0, 2.0]])
+    mu = mu + torch.tensor([0.5, -0.2, 0.0])
+    logvar = torch.randn(n, dim, generator=g) * 0.3 - 1.0
+    model = _FixedEncoder(mu, logvar)
+    x = torch.arange(n, dtype=torch.float32).view(n, 1)
+    mean = mu.double().mean(0)
+    centred = mu.double() - mean
+    mean_var = torch.diag(logvar.double().exp().mean(0))  # (dim, dim)
+    cov = centred.T @ centred / n + mean_var  # the law of total variance
+    fitted = torch.distributions.MultivariateNormal(mean, covariance_matrix=cov)
+    prior = torch.distributions.MultivariateNormal(torch.zeros(dim, dtype=torch.float64),
+                                                   torch.eye(dim, dtype=torch.float64))  # fmt: skip
+    expected = torch.distributions.kl_divergence(fitted, prior).item()
+    assert aggregate_posterior_kl(model, x, batch_size=64) == pytest.approx(expected, rel=1e-6)
+    at_prior = _FixedEncoder(torch.zeros(n, dim), torch.zeros(n, dim))  # every q(z|x) = N(0, I)
+    assert aggregate_posterior_kl(at_prior, x) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_tradeoff_titles_do_not_announce_a_direction():
+    rows = [{"beta": 1.0, "recon": 100.0, "kl": 1.0, "loss": 101.0},
+            {"beta": 4.0, "recon": 90.0, "kl": 3.0, "loss": 93.0}]  # fmt: skip
+    titles = " ".join(ax.get_title() for ax in tradeoff_figure(BetaSweep(rows)).axes)
+    assert not any(word in titles for word in ("rise", "fall", "grow", "drop"))
+
+
+def test_active_units_figure_draws_the_threshold():
+    fig = active_units_figure({"a": torch.tensor([1.0, 0.001]), "b": torch.tensor([0.5, 0.2])})
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3 and ax.get_yscale() == "log"
+    assert list(ax.lines[0].get_ydata()) == pytest.approx([1.0, 0.001])
+    assert list(ax.lines[2].get_ydata()) == [0.01, 0.01]
+
+
+def test_beta_sweep_logs_steps_and_binarizes():
+    torch.manual_seed(0)
+    x = torch.rand(40, 1, 28, 28, generator=_gen(6))
+    seen = []
+    sweep = beta_sweep(lambda: VAE(784, (8,), 2), x, (x > 0.5).float(), betas=[1.0, 2.0], epochs=2,
+                       batch_size=10, log_every=3, binarize=True)  # fmt: skip
+    assert len(sweep.logs) == 2 and [row["step"] for row in sweep.logs[0].rows] == [3, 6]
+    for model in sweep.models:  # trained on binary batches: record what the encoder was fed
+        model.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+    objective = sweep.logs[0].objective
+    assert objective.binarize and objective.beta == 1.0 and sweep.logs[1].objective.beta == 2.0
+    sweep.models[0].train()
+    objective(sweep.models[0], (x[:5],))
+    assert set(seen[-1].unique().tolist()) <= {0.0, 1.0}

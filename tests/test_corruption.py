@@ -1,4 +1,4 @@
-"""course_utils.corruption: noise functions, blur baseline, PSNR (lesson 04)."""
+"""course_utils.corruption: noise functions, blur and median baselines, PSNR (lesson 04)."""
 
 import math
 
@@ -7,11 +7,13 @@ import torch
 
 from course_utils.corruption import (
     best_blur_sigma,
+    best_knob,
     corrupt,
     gaussian_blur,
     gaussian_kernel,
     gaussian_noise,
     masking_noise,
+    median_filter,
     psnr,
     salt_and_pepper,
 )
@@ -134,3 +136,43 @@ def test_best_blur_sigma_prefers_blur_for_noise_and_none_for_clean_images():
     sigma, score = best_blur_sigma(noisy, smooth)
     assert sigma > 0 and score > psnr(noisy, smooth).mean()
     assert best_blur_sigma(IMAGES, IMAGES)[0] == 0.0
+
+
+def test_median_filter_matches_scipy_with_edge_padding():
+    ndimage = pytest.importorskip("scipy.ndimage")  # an independent implementation
+    for size in (3, 5):
+        ours = median_filter(IMAGES[:4], size)
+        theirs = ndimage.median_filter(IMAGES[:4].numpy(), size=(1, 1, size, size), mode="nearest")
+        assert ours.shape == IMAGES[:4].shape
+        assert torch.allclose(ours, torch.from_numpy(theirs))
+    assert torch.equal(median_filter(IMAGES, 1), IMAGES)
+
+
+def test_median_filter_deletes_salt_where_a_blur_smears_it():
+    dark = torch.zeros(1, 1, 9, 9)
+    dark[0, 0, 4, 4] = 1.0  # one salt dot on black
+    assert median_filter(dark, 3).abs().max() == 0  # gone
+    assert (gaussian_blur(dark, 1.0) > 0.01).sum() > 1  # spread over its neighbours
+    edge = torch.zeros(1, 1, 9, 9)
+    edge[..., 4:] = 1.0  # a straight edge survives the median unchanged
+    assert torch.equal(median_filter(edge, 3), edge)
+
+
+@pytest.mark.parametrize("bad", [2, 0, -3, 1.5])
+def test_median_filter_rejects_even_or_non_integer_sizes(bad):
+    with pytest.raises(ValueError, match=f"odd whole number >= 1.*got {bad!r}"):
+        median_filter(IMAGES, bad)
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\), got \(4, 784\)"):
+        median_filter(torch.rand(4, 784), 3)
+
+
+def test_best_knob_returns_the_knob_with_the_highest_mean_psnr_and_that_psnr():
+    clean = torch.full((4, 1, 8, 8), 0.5)
+    noisy = clean + 0.2
+
+    def shift(x, knob):  # knob 0.2 undoes the damage exactly, the others only in part
+        return x - knob
+
+    knob, score = best_knob(shift, (0.0, 0.1, 0.15), noisy, clean)
+    assert knob == 0.15 and math.isclose(score, 10 * math.log10(1 / 0.05**2), rel_tol=1e-4)
+    assert best_knob(shift, (0.1, 0.2, 0.3), noisy, clean)[1] == math.inf

@@ -1,20 +1,33 @@
 """course_utils.denoising: the objective, the PSNR table, figures and the view (lesson 04)."""
 
+import math
+
+import numpy as np
 import pytest
 import torch
+from figure_checks import cut_titles
 from torch import nn
 
+from course_utils.corruption import corrupt, gaussian_blur, median_filter, psnr
 from course_utils.denoising import (
     DenoisingObjective,
     SkipDenoisingAutoencoder,
+    best_method,
+    circle_posterior_mean,
+    classic_baselines,
     denoise,
     denoising_field_figure,
     denoising_figure,
     denoising_view,
+    pca_denoise,
     psnr_curves_figure,
     psnr_table,
+    psnr_table_text,
+    skip_dae_flow_figure,
+    total_variation_per_image,
 )
 from course_utils.models import DenseAutoencoder
+from course_utils.pca import PCA
 from course_utils.plots import NotebookFigure, history_figure
 from course_utils.train import evaluate, fit
 
@@ -177,10 +190,133 @@ def test_psnr_table_and_curves():
     assert [(r["kind"], r["level"]) for r in rows] == expected
     assert rows == psnr_table(model, IMAGES[:16], IMAGES[16:32], levels, seed=0)  # reproducible
     assert rows[0]["noisy"] > rows[1]["noisy"]  # more noise, lower PSNR
+    assert list(rows[0]) == ["kind", "level", "noisy", "blur", "blur_knob", "model"]
     fig = psnr_curves_figure(rows, title="t")
     assert isinstance(fig, NotebookFigure) and len(fig.axes) == 3
-    assert [ln.get_label() for ln in fig.axes[0].lines][0] == "denoising AE"
+    labels = [ln.get_label() for ln in fig.axes[0].lines]
+    assert labels == ["noisy input (no denoising)", "best Gaussian blur", "model"]
     assert list(fig.axes[0].lines[0].get_xdata()) == [0.1, 0.3]
+    assert list(fig.axes[0].lines[2].get_ydata()) == [rows[0]["model"], rows[1]["model"]]
+
+
+def test_psnr_table_uses_the_same_noise_for_every_model_and_the_seeds_it_documents():
+    test, valid = IMAGES[:16], IMAGES[16:32]
+    levels = {"gaussian": (0.1, 0.3), "masking": (0.5,)}
+    both = psnr_table({"copy": nn.Identity(), "half": _Half()}, test, valid, levels, seed=7)
+    alone = psnr_table({"half": _Half()}, test, valid, levels, seed=7, baselines={})
+    assert [r["half"] for r in both] == [r["half"] for r in alone]  # same noise, call after call
+    assert [r["copy"] for r in both] == [r["noisy"] for r in both]  # copying = doing nothing
+    g = torch.Generator().manual_seed(7 + 1000 * 1 + 0)  # masking is kind 1, level 0
+    corrupt(valid, "masking", 0.5, g)  # the validation noise comes first
+    noisy_test = corrupt(test, "masking", 0.5, g)
+    assert math.isclose(both[2]["noisy"], psnr(noisy_test, test).mean().item(), rel_tol=1e-6)
+
+
+class _Half(nn.Module):
+    def forward(self, x):
+        return x / 2
+
+
+def test_psnr_table_tunes_each_knob_on_validation_images_never_on_test_images():
+    grey = torch.full((16, 1, 28, 28), 0.5)  # validation: flat images, where blur only helps
+    texture = torch.rand(16, 1, 28, 28, generator=gen(3))  # test: pure texture, blur destroys it
+    rows = psnr_table(nn.Identity(), texture, grey, {"gaussian": (0.3,)}, seed=0,
+                      baselines=classic_baselines())  # fmt: skip
+    assert rows[0]["blur_knob"] == 2.0 and rows[0]["median_knob"] == 5  # the widest: tuned on grey
+    assert rows[0]["blur"] < rows[0]["noisy"]  # and so they hurt on the test texture
+
+
+def test_classic_baselines_and_pca_denoise_against_an_independent_projection():
+    flat = IMAGES.flatten(1)  # (64, 784)
+    pca = PCA(20).fit(flat)
+    baselines = classic_baselines(pca, ks=(5, 10, 40))
+    assert list(baselines) == ["blur", "median", "PCA"] and baselines["PCA"][1] == (5, 10)
+    assert baselines["median"][0] is median_filter and baselines["blur"][0] is gaussian_blur
+    assert "PCA" not in classic_baselines()
+    data = flat.double().numpy()
+    mean = data.mean(axis=0)
+    _, _, vt = np.linalg.svd(data - mean, full_matrices=False)  # numpy, not course_utils.pca
+    noisy = corrupt(IMAGES[:8], "gaussian", 0.2, gen(1))
+    for k in (5, 10):
+        u = vt[:k].T  # (784, k)
+        expected = np.clip(mean + (noisy.flatten(1).double().numpy() - mean) @ u @ u.T, 0, 1)
+        out = baselines["PCA"][0](noisy, k)
+        assert out.shape == noisy.shape
+        assert np.allclose(out.flatten(1).double().numpy(), expected, atol=1e-4)
+    assert pca_denoise(pca, noisy, 20).min() >= 0 and pca_denoise(pca, noisy, 20).max() <= 1
+
+
+def test_psnr_table_text_names_the_best_method_of_each_row():
+    rows = [{"kind": "gaussian", "level": 0.1, "noisy": 21.0, "blur": 22.5, "blur_knob": 0.5,
+             "DAE": 22.0},
+            {"kind": "masking", "level": 0.5, "noisy": 10.0, "blur": 11.0, "blur_knob": 1.0,
+             "DAE": 14.25}]  # fmt: skip
+    assert [best_method(r) for r in rows] == ["blur", "DAE"]
+    assert best_method({"kind": "gaussian", "level": 0.0, "noisy": 30.0, "DAE": 20.0}) == "noisy"
+    lines = psnr_table_text(rows).splitlines()
+    assert lines[0].split() == ["noise", "level", "noisy", "blur", "DAE", "best"]
+    assert lines[1].split() == ["gaussian", "0.10", "21.00", "22.50", "(0.5)", "22.00", "blur"]
+    assert lines[2].split()[-2:] == ["14.25", "DAE"]
+    assert len({len(line.rsplit(maxsplit=1)[0]) for line in lines}) == 1  # aligned columns
+
+
+def test_total_variation_sums_absolute_neighbour_differences():
+    checker = (torch.arange(28)[:, None] + torch.arange(28)[None, :]) % 2  # (28, 28) of 0 and 1
+    images = torch.stack([checker.float(), torch.full((28, 28), 0.3)])[:, None]  # (2, 1, 28, 28)
+    assert total_variation_per_image(images).tolist() == [2 * 28 * 27, 0.0]
+    ramp = torch.linspace(0, 1, 28).repeat(28, 1)[None, None]  # left to right, 0 to 1
+    assert math.isclose(total_variation_per_image(ramp).item(), 28.0, rel_tol=1e-5)
+    assert total_variation_per_image(gaussian_blur(IMAGES, 1.0)).mean() < (
+        total_variation_per_image(IMAGES).mean()
+    )
+
+
+def test_trust_is_the_second_map_of_the_decoder():
+    model = _skip_model()
+    x = IMAGES[:3]
+    assert torch.equal(model.trust(x), model.decode(model.encode(x))[1].view_as(x))
+    assert torch.allclose(_skip_model(trust_bias=30.0).trust(x), torch.ones_like(x))
+    assert torch.allclose(_skip_model(trust_bias=-30.0).trust(x), torch.zeros_like(x), atol=1e-6)
+
+
+def _posterior_mean_by_quadrature(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """E[clean | x] for a uniform unit circle, by weighting 20,000 circle points (float64)."""
+    theta = torch.linspace(0, 2 * math.pi, 20_001, dtype=torch.float64)[:-1]
+    points = torch.stack([theta.cos(), theta.sin()], dim=1)  # (M, 2)
+    log_w = -((x.double()[:, None, :] - points[None]) ** 2).sum(-1) / (2 * sigma**2)  # (N, M)
+    return torch.softmax(log_w, dim=1) @ points  # (N, 2)
+
+
+def test_circle_posterior_mean_matches_a_direct_average_over_the_circle():
+    x = torch.tensor([[0.1, 0.0], [0.0, -0.2], [0.5, 0.5], [0.9, 0.1], [-1.4, 0.3], [2.0, 2.0]])
+    for sigma in (0.2, 0.3, 0.5):
+        expected = _posterior_mean_by_quadrature(x, sigma).float()
+        assert torch.allclose(circle_posterior_mean(x, sigma), expected, atol=1e-4)
+    out = circle_posterior_mean(torch.zeros(1, 2), 0.3)
+    assert torch.equal(out, torch.zeros(1, 2))  # the centre: every direction equally likely
+    step = circle_posterior_mean(torch.tensor([[0.1, 0.0], [0.2, 0.0]]), 0.3)[:, 0] - torch.tensor(
+        [0.1, 0.2]
+    )
+    assert step[0] > 0.35 and step[1] > 0.5  # long arrows pointing OUTWARDS near the centre
+    big = circle_posterior_mean(torch.tensor([[50.0, 0.0]]), 0.05)  # kappa = 20,000: no overflow
+    assert torch.allclose(big, torch.tensor([[1.0, 0.0]]), atol=1e-4)
+
+
+def test_circle_posterior_mean_is_tweedies_score_of_the_noised_density():
+    sigma = 0.3
+    theta = torch.linspace(0, 2 * math.pi, 20_001, dtype=torch.float64)[:-1]
+    points = torch.stack([theta.cos(), theta.sin()], dim=1)  # (M, 2)
+
+    def log_p_sigma(x):  # the density of noisy points: the circle convolved with the noise
+        sq = ((x[:, None, :] - points[None]) ** 2).sum(-1)  # (N, M)
+        return torch.logsumexp(-sq / (2 * sigma**2), dim=1)  # up to a constant
+
+    x = torch.tensor([[0.15, 0.05], [0.6, -0.3], [1.3, 0.2]], dtype=torch.float64)
+    x.requires_grad_(True)
+    (score,) = torch.autograd.grad(log_p_sigma(x).sum(), x)
+    tweedie = x.detach() + sigma**2 * score  # r*(x) = x + sigma^2 grad log p_sigma(x)
+    assert torch.allclose(circle_posterior_mean(x.detach().float(), sigma), tweedie.float(),
+                          atol=1e-4)  # fmt: skip
 
 
 def test_denoising_figure_and_view_driven_like_a_student():
@@ -206,3 +342,33 @@ def test_plot_denoising_field_draws_arrows():
     pts = torch.randn(50, 2)
     fig = denoising_field_figure(net, pts, pts + 0.1, n_grid=5)
     assert isinstance(fig, NotebookFigure) and len(fig.axes[0].collections) == 3
+    with_best = denoising_field_figure(net, pts, pts + 0.1, n_grid=5,
+                                       optimal=lambda x: circle_posterior_mean(x, 0.3))  # fmt: skip
+    assert len(with_best.axes) == 2 and "optimal" in with_best.axes[1].get_title()
+    arrows = with_best.axes[1].collections[2]  # the optimal arrows, in the second panel
+    grid = torch.cartesian_prod(*(2 * [torch.linspace(-1.8, 1.8, 5)]))
+    best = circle_posterior_mean(grid, 0.3) - grid
+    assert np.allclose(arrows.U, best[:, 0].numpy()) and np.allclose(arrows.V, best[:, 1].numpy())
+    net_arrows = with_best.axes[0].collections[2]
+    assert np.allclose(net_arrows.U, (net(grid) - grid)[:, 0].detach().numpy(), atol=1e-6)
+    assert not cut_titles(with_best)
+
+
+def test_skip_flow_figure_draws_the_bypass_and_keeps_its_title_whole():
+    fig = skip_dae_flow_figure(title="a denoising autoencoder with a skip path and a trust map")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts if "skip" in t.get_text()]
+    (bracket,) = [ln for ln in ax.lines if ln.get_color() == "tab:red"]
+    assert list(bracket.get_xdata()) == [2, 2, 7]  # from x~ (box 2) to the blend (box 7)
+    names = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]  # the boxes
+    assert names[2] == "x~" and names[7] == "blend"
+    assert not cut_titles(fig)
+
+
+def test_lesson_figures_keep_their_titles_inside():
+    model = _skip_model()
+    for kind in ("gaussian", "salt_and_pepper"):
+        assert not cut_titles(denoising_figure(model, IMAGES[:8], kind, 0.35))
+    rows = psnr_table(model, IMAGES[:8], IMAGES[8:16], {"gaussian": (0.1,), "masking": (0.1,)})
+    assert not cut_titles(psnr_curves_figure(rows, title="Fashion-MNIST: learned vs non-learned "
+                                                        "denoisers (full mode)"))  # fmt: skip

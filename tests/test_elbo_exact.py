@@ -120,3 +120,52 @@ def test_negative_elbo_is_an_upper_bound_and_matches_its_quadrature():
     assert abs(result["loss"] - (recon + kl)) < 0.04, (result, recon, kl)
     assert abs(result["recon"] - recon) < 0.04, (result, recon)
     assert abs(result["kl"] - kl) < 1e-6, (result, kl)  # closed form, no sampling noise
+
+
+def _exact_nelbo_of_gaussian(model: VAE, x_n: torch.Tensor, mean: float, log_std: float) -> float:
+    """-ELBO of ONE image under q = N(mean, exp(log_std)^2), by quadrature (nats)."""
+    grid = GRID[::10]  # step 0.01: fine for the standard deviations >= 0.05 searched below
+    log_q = _log_normal(grid, mean, math.exp(log_std))  # (G,)
+    q_step = log_q.exp() * float(grid[1] - grid[0])
+    log_lik = _log_likelihood_on_grid(model, x_n[None], grid)[0]  # (G,)
+    return float((q_step * (log_q - _log_normal(grid, 0.0, 1.0) - log_lik)).sum())
+
+
+def test_optimized_gaussian_matches_the_best_gaussian_found_by_quadrature():
+    """Each image's best N(m, s^2), searched with scipy on the exact -ELBO, against the tuner.
+
+    The encoder's q has a deliberately wrong width (1.2): its -ELBO is well above the best
+    Gaussian's, which is itself above -log p(x) (1-D: no diagonal Gaussian is the posterior).
+    Mutants caught: the tuned objective without its KL, a sign flip, weights left trainable
+    (gradients pile up in them).
+    """
+    from scipy.optimize import minimize
+
+    from course_utils.elbo import optimized_gaussian_nelbo
+
+    model, x = _model_and_images(n_images=6)
+    before = [p.detach().clone() for p in model.parameters()]
+    encoder, tuned = optimized_gaussian_nelbo(
+        model, x, steps=400, n_samples=32, lr=0.05, n_eval=20_000, generator=_gen(5)
+    )
+    assert encoder.shape == tuned.shape == (6,)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    assert all(p.requires_grad for p in model.parameters())  # unfrozen again after the call
+    assert all(p.grad is None for p in model.parameters())  # and no gradient left in the weights
+
+    recon, kl = exact_elbo_terms(model, x)
+    exact_encoder = recon + kl  # (6,)
+    best = []
+    for n in range(len(x)):
+        with torch.no_grad():
+            start = [float(model.encode(x[n : n + 1])[0]), math.log(0.5)]
+        found = minimize(lambda v, n=n: _exact_nelbo_of_gaussian(model, x[n], *v), start,
+                         method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-6})  # fmt: skip
+        best.append(found.fun)
+    best = torch.tensor(best, dtype=torch.float64)
+    nll = exact_nll(model, x)
+    assert torch.allclose(encoder, exact_encoder, atol=0.05), (encoder, exact_encoder)
+    assert torch.allclose(tuned, best, atol=0.05), (tuned, best)
+    assert (exact_encoder - best > 0.05).all()  # the encoder's width is wrong: a real gap
+    assert (exact_encoder - best).mean() > 0.3
+    assert (best >= nll - 1e-9).all()  # a Gaussian's -ELBO never goes below -log p(x)

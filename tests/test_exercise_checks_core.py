@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from course_utils import exercise_checks as ec
-from course_utils.exercise_checks import core, expect
+from course_utils.exercise_checks import core, expect, missing_answer
 from course_utils.exercise_checks.core import CheckFailed, CheckResult, Wrong, call, forbid
 from course_utils.quiz import resolve_lang
 
@@ -188,3 +188,117 @@ def test_returns_calls_under_forbid_and_names_a_wrong_shape_with_its_hint():
         expect.returns(lambda t: None, a, what="s(a)")
     assert info.value.note == "returned None"
     assert expect.returns(lambda t: t.sum(1), a, what="s(a)", shape=(5,)).shape == (5,)
+
+
+def test_every_task_but_the_predict_questions_has_a_success_message_in_both_languages():
+    """``passed.PASSED`` and the lessons' POINTS name the same tasks; each message is bilingual."""
+    from course_utils.exercise_checks.passed import PASSED
+
+    graded = {task for task in ec.POINTS if not task.startswith("predict_")}
+    assert set(PASSED) == graded
+    for english, vietnamese in PASSED.values():
+        assert english and vietnamese and english != vietnamese
+
+
+def test_a_passing_check_fills_its_values_into_the_success_message(monkeypatch):
+    """A check that returns values gets PASSED[task] formatted with them, in each language."""
+    from course_utils.exercise_checks import passed
+
+    monkeypatch.setitem(passed.PASSED, "demo_task", ("right (D={d}).", "đúng (D={d})."))
+
+    @core.check("demo_task", {"demo_task": 1})
+    def check_demo(answer):
+        expect.tensor(answer, "answer")
+        return {"d": answer.shape[0]}
+
+    result = check_demo(torch.zeros(7))
+    assert result.passed and (result.en, result.vi) == ("right (D=7).", "đúng (D=7).")
+    assert not check_demo("not a tensor").passed
+
+
+# ------------------------------------------------------- a check cell run before its task cell
+def test_a_missing_task_answer_gets_run_the_task_cell_above_first(monkeypatch):
+    error = NameError("name 'bernoulli_kl' is not defined", name="bernoulli_kl")
+    hint = missing_answer.name_error_hint(error)
+    assert hint.startswith("👉 bernoulli_kl is written in the task cell above (task bernoulli_kl)")
+    assert "run the task cell above first, then this check cell again" in hint
+    shared = missing_answer.name_error_hint(NameError("name 'predicted_shape' is not defined"))
+    assert "run the task cell above first" in shared and "(task" not in shared  # 3 lessons
+    monkeypatch.setenv("COURSE_LANG", "vi")
+    assert "hãy chạy ô bài tập phía trên trước" in missing_answer.name_error_hint(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [NameError("name 'undefined_thing' is not defined", name="undefined_thing"),
+     NameError("name 'torch' is not defined"), TypeError("bernoulli_kl"), KeyError("x")],
+)  # fmt: skip
+def test_any_other_error_gets_no_hint(error):
+    assert missing_answer.name_error_hint(error) is None
+
+
+def test_every_task_answer_a_check_takes_is_known():
+    names = missing_answer.task_answer_names()
+    assert names["mean_l1_penalty_per_image"] == {"l1_penalty"}
+    assert names["kl_sparsity_penalty_per_batch"] == {"kl_sparsity"}
+    assert names["predicted_shape"] == {"predict_rate_shape", "predict_transpose_shape",
+                                        "predict_z_shape"}  # fmt: skip
+    assert len(names) == 30
+
+
+class _FakeTB:
+    def structured_traceback(self, etype, value, tb, tb_offset=None):
+        return ["Traceback ...", f"{etype.__name__}: {value}"]
+
+
+class _FakeShell:
+    InteractiveTB = _FakeTB()
+
+    def __init__(self):
+        self.shown, self.custom_exceptions = [], ()
+
+    def _showtraceback(self, etype, value, stb):
+        self.shown.append(stb)
+
+
+def test_the_ipython_handler_shows_the_usual_traceback_plus_the_hint():
+    shell = _FakeShell()
+    error = NameError("name 'vae_loss' is not defined", name="vae_loss")
+    stb = missing_answer._show_name_error(shell, NameError, error, None)
+    assert shell.shown == [stb] and stb[:2] == ["Traceback ...", f"NameError: {error}"]
+    assert "run the task cell above first" in stb[2] and len(stb) == 3
+    other = NameError("name 'x' is not defined", name="x")
+    assert missing_answer._show_name_error(shell, NameError, other, None) == [
+        "Traceback ...",
+        f"NameError: {other}",
+    ]
+
+
+def test_outside_ipython_nothing_is_installed():
+    assert missing_answer.install_name_error_hint() is False  # pytest is no IPython shell
+
+
+def test_in_a_real_kernel_a_check_before_its_task_says_run_the_task_cell_above_first():
+    """A notebook under nbclient: the check cell of exercise 05 run before its task cell, then
+    an unrelated NameError (the usual traceback, no hint), then the task and the check."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "from course_utils.exercise_checks import check_l1_penalty\n\n"
+        "check_l1_penalty(mean_l1_penalty_per_image)",
+        "print(no_such_name)",
+        "def mean_l1_penalty_per_image(h):\n    return h.abs().sum(dim=1).mean()",
+        "check_l1_penalty(mean_l1_penalty_per_image)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3").execute()
+    (first,), (second,) = nb.cells[0].outputs, nb.cells[1].outputs
+    assert first.output_type == "error" and first.ename == "NameError"
+    text = "\n".join(first.traceback)
+    assert "name 'mean_l1_penalty_per_image' is not defined" in text
+    assert "(task l1_penalty), which has not run in this kernel yet: run the task cell above " \
+           "first, then this check cell again." in text  # fmt: skip
+    assert second.ename == "NameError" and "task cell" not in "\n".join(second.traceback)
+    assert "no_such_name" in "\n".join(second.traceback)
+    assert "✅ l1_penalty: correct" in nb.cells[3].outputs[0]["data"]["text/plain"]

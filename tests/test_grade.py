@@ -1,8 +1,11 @@
 """The instructor's grading command on a small fabricated class, and its building blocks.
 
 The class (made in tmp_path from solutions/05 and exercises/05): all correct, partly wrong, a
-kernel crash, an infinite loop, check cells deleted, a faked check, an unreadable file, a
-notebook of the wrong lesson and a file that is not a notebook.
+kernel crash, an infinite loop, check cells deleted (and a task cell of an older version), a
+faked check, an unreadable file, a notebook of the wrong lesson, a file that is not a notebook,
+a wrong and a missing ``bernoulli_kl`` under a ``kl_sparsity`` that calls it (one right, one
+wrong), two copies of the exercise from one student and an empty file. Every row is written out
+by hand in ``EXPECTED``: the notes say what is wrong with each task itself.
 """
 
 import csv
@@ -22,19 +25,34 @@ LESSON = "05_sparse_autoencoders"
 TIMEOUT_CELL, TIMEOUT_NOTEBOOK = 12, 90
 
 EXPECTED = """\
-student,notebook,predict_rate_shape,bernoulli_kl,kl_sparsity,l1_penalty,total,max,notes
-alice,05_sparse_autoencoders,1,2,2,2,7,7,
-bob,05_sparse_autoencoders,0,2,0,0,2,7,task predict_rate_shape: averaged over the wrong \
+student,notebook,file,predict_rate_shape,bernoulli_kl,kl_sparsity,l1_penalty,total,max,notes
+alice,05_sparse_autoencoders,alice.ipynb,1,2,2,2,7,7,
+bob,05_sparse_autoencoders,bob.ipynb,0,2,0,0,2,7,task predict_rate_shape: averaged over the wrong \
 dimension; task kl_sparsity: mean instead of sum; task l1_penalty: not attempted
-carol,05_sparse_autoencoders,1,2,0,0,3,7,"the kernel died (a crash, or the memory or CPU limit); \
-task kl_sparsity: not run; task l1_penalty: not run"
-dave,05_sparse_autoencoders,1,2,2,0,5,7,task l1_penalty: timed out after 12 s
-erin,05_sparse_autoencoders,1,2,2,2,7,7,
-frank,05_sparse_autoencoders,1,2,2,0,5,7,task l1_penalty: mean instead of sum
-grace,grace.ipynb,0,0,0,0,0,7,could not read the notebook (NotJSONError)
-heidi,02_stacked_autoencoders.ipynb,0,0,0,0,0,7,"this is the exercise of lesson 02, not 05"
-ivan,,0,0,0,0,0,7,not a notebook (ivan.pdf)
+carol,05_sparse_autoencoders,carol.ipynb,1,2,0,0,3,7,"the kernel died (a crash, or the memory or \
+CPU limit); task kl_sparsity: not run; task l1_penalty: not run"
+dave,05_sparse_autoencoders,dave.ipynb,1,2,2,0,5,7,task l1_penalty: timed out after 12 s
+erin,05_sparse_autoencoders,erin.ipynb,1,2,2,2,7,7,task cell 'kl_penalty' matches no task of \
+05_sparse_autoencoders: not graded (an older version of the exercise?)
+frank,05_sparse_autoencoders,frank.ipynb,1,2,2,0,5,7,task l1_penalty: mean instead of sum
+grace,05_sparse_autoencoders,grace.ipynb,0,0,0,0,0,7,could not read the notebook (NotJSONError)
+heidi,05_sparse_autoencoders,heidi/02_stacked_autoencoders.ipynb,0,0,0,0,0,7,"this is the exercise \
+of lesson 02, not 05"
+ivan,05_sparse_autoencoders,ivan.pdf,0,0,0,0,0,7,not a notebook (ivan.pdf)
+judy,05_sparse_autoencoders,judy.ipynb,1,0,2,2,5,7,task bernoulli_kl: arguments swapped; task \
+kl_sparsity: correct when given a correct bernoulli_kl
+kim,05_sparse_autoencoders,kim.ipynb,1,0,0,2,3,7,task bernoulli_kl: not attempted; task \
+kl_sparsity: mean instead of sum
+mia,05_sparse_autoencoders,mia/05_sparse_autoencoders-Copy1.ipynb,1,2,2,0,5,7,task l1_penalty: \
+mean instead of sum
+mia,05_sparse_autoencoders,mia/05_sparse_autoencoders.ipynb,1,2,2,2,7,7,
+nina,05_sparse_autoencoders,nina.ipynb,0,0,0,0,0,7,empty notebook (the file is empty)
 """
+DUPLICATE_WARNING = (
+    ". WARNING: 1 exercise(s) handed in more than once by the same student, each copy graded on "
+    "its own row (the file column): mia: mia/05_sparse_autoencoders-Copy1.ipynb, "
+    "mia/05_sparse_autoencoders.ipynb"
+)
 
 
 def _copy(nb):
@@ -71,6 +89,8 @@ def make_class(folder):
 
     erin = _copy(solution)  # every check cell deleted: the official ones still run
     erin.cells = [c for c in erin.cells if not c.metadata.get("nbgrader", {}).get("grade")]
+    old_task = "# Task kl_penalty\ndef kl_penalty(h, p):\n    return h.mean()"  # an old version's
+    erin.cells.append(nbformat.v4.new_code_cell(old_task))
     nbformat.write(erin, folder / "erin.ipynb")
 
     frank = _copy(solution)  # a wrong answer hidden behind a fake check and an edited check cell
@@ -87,6 +107,27 @@ def make_class(folder):
     (folder / "heidi" / "02_stacked_autoencoders.ipynb").write_text(lesson_02)
     (folder / "heidi" / "notes.txt").write_text("my notes")
     (folder / "ivan.pdf").write_bytes(b"%PDF-1.4")
+
+    judy = _copy(solution)  # a wrong bernoulli_kl under a right kl_sparsity that calls it
+    _cell(judy, "bernoulli_kl").source = _cell(solution, "bernoulli_kl").source.replace(
+        "p * torch.log(p / q) + (1 - p) * torch.log((1 - p) / (1 - q))",
+        "q * torch.log(q / p) + (1 - q) * torch.log((1 - q) / (1 - p))",
+    )
+    nbformat.write(judy, folder / "judy.ipynb")
+
+    kim = _copy(solution)  # bernoulli_kl not attempted, and kl_sparsity wrong on its own
+    _cell(kim, "bernoulli_kl").source = _cell(exercise, "bernoulli_kl").source
+    _cell(kim, "kl_sparsity").source = _cell(bob, "kl_sparsity").source
+    nbformat.write(kim, folder / "kim.ipynb")
+
+    (folder / "mia").mkdir()  # the exercise twice, as Jupyter's "Duplicate" names the copy
+    nbformat.write(solution, folder / "mia" / f"{LESSON}.ipynb")
+    mia = _copy(solution)
+    _cell(mia, "l1_penalty").source = _cell(solution, "l1_penalty").source.replace(
+        "h.abs().sum(dim=1).mean()", "h.abs().mean()"
+    )
+    nbformat.write(mia, folder / "mia" / f"{LESSON}-Copy1.ipynb")
+    (folder / "nina.ipynb").write_text("")  # saved before anything was written
     (folder / ".DS_Store").write_bytes(b"\0")
     return folder
 
@@ -116,8 +157,8 @@ def test_grading_a_fabricated_class_gives_exactly_the_expected_csv(tmp_path, cap
     print(f"\ngrading wall time: {seconds:.1f} s\n{summary}\n{text}")  # for the record (-s)
     assert text.replace("\r\n", "\n") == EXPECTED
     assert _snapshot(submissions) == before  # nothing written into SUBMISSIONS_DIR
-    assert summary.startswith("Graded 9 notebook(s) from 9 submission(s) in ")
-    assert "mean score 46%; 4 failure(s)" in summary
+    assert summary.startswith("Graded 14 notebook(s) from 13 submission(s) in ")
+    assert "mean score 50%; 5 failure(s)" in summary and summary.endswith(DUPLICATE_WARNING)
     assert seconds < 6 * TIMEOUT_NOTEBOOK  # nobody waited for anybody else's limit
     rows = list(csv.DictReader(text.splitlines()))
     assert [r["student"] for r in rows] == sorted(r["student"] for r in rows)
@@ -167,7 +208,7 @@ def test_discover_reads_files_and_folders_and_skips_hidden_ones(tmp_path):
     assert found == [
         ("amy", "amy.ipynb", None),
         ("ben", "06_variational_autoencoders.ipynb", None),
-        ("cat", None, "no notebook in the folder"),
+        ("cat", "cat", "no notebook in the folder"),
     ]
 
 
@@ -268,3 +309,63 @@ def test_a_kernel_that_dies_in_a_cell_is_not_started_again(tmp_path):
     result, _ = run_isolated(nb, timeout_cell=10, timeout_notebook=60, memory_mb=0)
     assert result["error"] == "the kernel died (a crash, or the memory or CPU limit)"
     assert "attempt 1 failed" not in result["log"]
+
+
+# -------------------------------------------------------- tasks that call earlier tasks
+def test_the_dependency_map_is_read_from_the_solutions():
+    """Written out by hand from reading solutions/*.py: which answer calls which earlier task."""
+    from course_admin.task_dependencies import load_solutions, task_dependencies
+
+    derived = {
+        lesson: {task: calls for task, calls in task_dependencies(nb).items() if calls}
+        for lesson, nb in load_solutions(ROOT / "solutions").items()
+    }
+    assert derived == {
+        "01_linear_autoencoder_and_pca": {},
+        "02_stacked_autoencoders": {},
+        "03_convolutional_autoencoders": {"predict_transpose_shape": ("conv_sizes",)},
+        "04_denoising_autoencoders": {},
+        "05_sparse_autoencoders": {"kl_sparsity": ("bernoulli_kl",)},
+        "06_variational_autoencoders": {"vae_loss": ("gaussian_kl",)},
+        "07_beyond_the_vanilla_vae": {"cvae_forward": ("cvae_concat",)},
+    }
+
+
+def test_a_name_is_a_dependency_only_when_read_from_outside():
+    from course_admin.task_dependencies import defined_and_read
+
+    source = "%matplotlib inline\ndef f(q, size):\n    n = size + 1\n    return g(q) + n\nx = h(3)"
+    assert defined_and_read(source) == ({"f", "x"}, {"g", "h"})  # q, size, n are local
+
+
+def test_only_failed_tasks_that_call_a_failed_task_are_regraded():
+    row = grade.Row("sam", LESSON)
+    row.status = {"bernoulli_kl": "wrong", "kl_sparsity": "wrong", "l1_penalty": "wrong"}
+    depends = {"kl_sparsity": ("bernoulli_kl",)}
+    assert grade.to_regrade(row, depends) == {"kl_sparsity": ("bernoulli_kl",)}
+    row.status["bernoulli_kl"] = "passed"  # its own fault: no second run
+    assert grade.to_regrade(row, depends) == {}
+    row.status = {"bernoulli_kl": "not attempted", "kl_sparsity": "passed"}
+    assert grade.to_regrade(row, depends) == {}  # passed anyway
+    row.status = {"kl_sparsity": "not attempted"}  # bernoulli_kl's answer cell deleted
+    row.missing = {"bernoulli_kl"}
+    assert grade.to_regrade(row, depends) == {"kl_sparsity": ("bernoulli_kl",)}
+
+
+def test_answer_cells_of_no_task_are_named(tmp_path):
+    old = {"nbgrader": {"solution": True, "grade_id": "old_task"}}
+    cells = [nbformat.v4.new_code_cell("# Task kl_penalty\nx = 1"),
+             nbformat.v4.new_code_cell("# Task l1_penalty\ny = 2"),
+             nbformat.v4.new_code_cell("z = 3", metadata=old)]  # fmt: skip
+    nb = nbformat.v4.new_notebook(cells=cells)
+    assert grade.unknown_tasks(nb, ["l1_penalty", "bernoulli_kl"]) == ["kl_penalty", "old_task"]
+
+
+def test_without_lesson_a_failed_file_keeps_the_class_exercise_name(tmp_path):
+    exercises = grade.load_exercises(ROOT / "exercises")
+    (tmp_path / "amy").mkdir()
+    (tmp_path / "amy" / "notes.ipynb").write_text("")
+    row, merged = grade.prepare("amy", tmp_path / "amy" / "notes.ipynb", None, exercises, LESSON,
+                                tmp_path)  # fmt: skip
+    assert merged is None and (row.notebook, row.file) == (LESSON, "amy/notes.ipynb")
+    assert row.problem == "empty notebook (the file is empty)"

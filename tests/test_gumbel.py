@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from course_utils.gumbel import (
     GumbelObjective,
@@ -11,7 +12,10 @@ from course_utils.gumbel import (
     TemperatureAnnealing,
     annealed_temperature,
     categorical_kl_per_image,
+    gumbel_negative_elbo,
+    gumbel_reconstruct,
     gumbel_softmax_sample,
+    gumbel_surrogate_loss,
 )
 from course_utils.train import fit
 
@@ -80,3 +84,61 @@ def test_temperature_schedule_and_callback():
     assert all(a >= b for (_, a), (_, b) in zip(annealing.log, annealing.log[1:], strict=False))
     # gumbel_negative_elbo against the exact discrete bound: tests/test_gumbel_exact.py
     assert "train_kl" in hist.rows[0]
+
+
+def _relaxed_reference(model, x, temperature, seed):
+    """BCE + categorical KL with a relaxed sample written out (u drawn with seed ``seed``)."""
+    with torch.no_grad():
+        q_logits = model.encoder(x.flatten(1)).view(len(x), model.n_vars, model.n_categories)
+        u = torch.rand(q_logits.shape, generator=_gen(seed))
+        z = torch.softmax((q_logits - torch.log(-torch.log(u))) / temperature, dim=-1)
+        logits = model.decoder(z.flatten(1))
+        t = x.flatten(1)
+        recon = -(t * F.logsigmoid(logits) + (1 - t) * F.logsigmoid(-logits)).sum(1)
+        q = torch.softmax(q_logits, dim=-1)
+        kl = (q * torch.log(q * model.n_categories)).sum(dim=(1, 2))
+    return recon.mean().item(), kl.mean().item()
+
+
+def test_surrogate_uses_relaxed_samples_at_the_given_temperature():
+    torch.manual_seed(0)
+    model = GumbelVAE(784, (16,), n_vars=4, n_categories=3)
+    x = (torch.rand(6, 1, 28, 28, generator=_gen(7)) > 0.5).float()
+    result = gumbel_surrogate_loss(model, x, temperature=0.7, generator=_gen(8))
+    recon, kl = _relaxed_reference(model, x, 0.7, seed=8)
+    assert result["recon"] == pytest.approx(recon, rel=1e-5)
+    assert result["kl"] == pytest.approx(kl, rel=1e-5)
+    assert result["loss"] == pytest.approx(recon + kl, rel=1e-5)
+    hard = gumbel_negative_elbo(model, x, generator=_gen(8))
+    assert abs(hard["recon"] - result["recon"]) > 1e-3  # soft and one-hot codes decode differently
+
+
+def test_gumbel_reconstruct_decodes_one_hot_samples():
+    torch.manual_seed(0)
+    model = GumbelVAE(784, (16,), n_vars=4, n_categories=3)
+    x = torch.rand(5, 1, 28, 28, generator=_gen(9))
+    images = gumbel_reconstruct(model, x, generator=_gen(10))
+    with torch.no_grad():
+        q_logits = model.encoder(x.flatten(1)).view(5, 4, 3)
+        u = torch.rand(q_logits.shape, generator=_gen(10))
+        index = (q_logits - torch.log(-torch.log(u))).argmax(-1)  # the Gumbel-max sample
+        expected = torch.sigmoid(model.decoder(F.one_hot(index, 3).float().flatten(1)))
+    assert images.shape == (5, 1, 28, 28)
+    assert torch.allclose(images.flatten(1), expected, atol=1e-6)
+
+
+def test_gumbel_objective_binarizes_and_straight_through_feeds_one_hot_codes():
+    torch.manual_seed(0)
+    model = GumbelVAE(784, (16,), n_vars=4, n_categories=3, hard=True)
+    x = torch.rand(6, 1, 28, 28, generator=_gen(11))
+    seen = []
+    model.decoder.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+    torch.manual_seed(3)
+    loss, logs = GumbelObjective(binarize=True)(model, (x,))
+    torch.manual_seed(3)
+    xb = torch.bernoulli(x)  # the same draw the objective made
+    logits, q_logits = model(xb)
+    t, out = xb.flatten(1), logits.flatten(1)  # (6, 784) each
+    recon = -(t * F.logsigmoid(out) + (1 - t) * F.logsigmoid(-out)).sum(1)
+    assert logs["recon"].item() == pytest.approx(recon.mean().item(), rel=1e-5)
+    assert set(seen[0].unique().tolist()) == {0.0, 1.0}  # straight-through: one-hot codes

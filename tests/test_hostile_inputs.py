@@ -84,6 +84,7 @@ MODELS = {
     "TiedAutoencoder": ModelSpec({"hidden": (32,), "n_latent": 2}, (2,), "n_latent=2"),
     "SkipDenoisingAutoencoder": ModelSpec({"hidden": (32,), "n_latent": 8}, (8,), "n_latent=8"),
     "SparseAutoencoder": ModelSpec({"n_code": 16}, (16,), "n_code=16"),
+    "TopKSparseAutoencoder": ModelSpec({"n_code": 16, "k": 4}, (16,), "n_code=16"),
     "ConvAutoencoder": ModelSpec({"n_latent": 8, "channels": (4, 8)}, (8,), "n_latent=8",
                                  conv=True),
     "LSTMAutoencoder": ModelSpec({"n_latent": 8, "hidden": 16}, (8,), "n_latent=8", conv=True),
@@ -93,6 +94,8 @@ MODELS = {
                                 labels=True),
     "GumbelVAE": ModelSpec({"hidden": (32,), "n_vars": 3, "n_categories": 4}, (3, 4),
                            "F.one_hot(indices, 4)"),
+    "VQVAE": ModelSpec({"hidden": (32,), "n_slots": 3, "code_dim": 2, "n_codes": 4}, (3, 2),
+                       "decode_indices"),
 }  # fmt: skip
 NOT_MODELS = {  # nn.Module classes of the package that a student never feeds, and why
     "GaussianVAE": "a base class without layers: VAE and ConvVAE are its models",
@@ -329,7 +332,7 @@ def test_fit_on_uint8_images():
 
 def test_fit_on_float_0_255_images_is_refused_not_trained():
     text = message(lambda: fit(LinearAutoencoder(784, 2), X * 255, epochs=1, verbose=False))
-    three_parts(text, "LinearAutoencoder", "[0, 1]", "up to 255", "divide by 255")
+    three_parts(text, "fit (the training images)", "[0, 1]", "up to 255", "divide by 255")
 
 
 def test_fit_a_vae_without_its_objective():
@@ -339,10 +342,11 @@ def test_fit_a_vae_without_its_objective():
     fit(VAE(784, (32,), 2), X, epochs=1, verbose=False, objective=VAEObjective())  # the fix works
 
 
-@pytest.mark.parametrize("lr", [float("nan"), float("inf"), 0.0, -1e-3, "1e-3"])
+@pytest.mark.parametrize("lr", [float("nan"), float("inf"), 0.0, -1e-3, "1e-3", True])
 def test_a_learning_rate_that_is_not_a_positive_number(lr):
-    text = message(lambda: fit(LinearAutoencoder(784, 2), X, lr=lr, epochs=1, verbose=False))
-    three_parts(text, "fit", "positive, finite learning rate", f"lr={lr!r}", "lr=1e-3")
+    text = course_error(lambda: fit(LinearAutoencoder(784, 2), X, lr=lr, epochs=1, verbose=False),
+                        "fit")  # fmt: skip
+    three_parts(text, "fit", "lr as a positive, finite number", f"lr={lr!r}", "lr=1e-3")
 
 
 def test_a_learning_rate_that_makes_the_loss_nan_is_stopped_with_advice():
@@ -389,8 +393,9 @@ def test_a_figure_cell_before_the_training_cell():
     three_parts(text, "history_figure", "History", "None", "Run the training cell")
     from course_utils.vae_views import decode_images
 
-    text = message(lambda: decode_images(None, torch.zeros(1, 2)))
-    three_parts(text, "predict", "torch.nn.Module", "NoneType", "Run the cell that builds")
+    text = course_error(lambda: decode_images(None, torch.zeros(1, 2)), "decode_images")
+    three_parts(text, "decode_images", "torch.nn.Module", "received None",
+                "Run the cell that builds")  # fmt: skip
 
 
 def test_a_quiz_cell_before_the_setup_cell(capsys):
@@ -621,7 +626,9 @@ def _exercises():
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
     [("essay.ipynb", "Dear teacher, here is my answer", "could not read the notebook"),
-     ("empty.ipynb", "", "could not read the notebook"),
+     ("empty.ipynb", "", "empty notebook (the file is empty)"),
+     ("blank.ipynb", nbformat.writes(nbformat.v4.new_notebook(
+         cells=[nbformat.v4.new_code_cell("")])), "empty notebook (no cell has any content)"),
      ("plain.ipynb", nbformat.writes(nbformat.v4.new_notebook(
          cells=[nbformat.v4.new_code_cell("1 + 1")])), "not an exercise notebook")],
 )  # fmt: skip
@@ -652,3 +659,441 @@ def test_grading_a_notebook_with_a_syntax_error(tmp_path):
     assert grading.main([str(tmp_path / "class"), "--out", str(out)]) == 0
     row = out.read_text().splitlines()[1]
     assert row.startswith("syd,") and "gaussian_kl" in row and "SyntaxError" in row, row
+
+
+# ------------------------------------------------- careless students, round 2 (issue 22)
+# Each case: (call, who, expected, received, what to do). ``course_error`` also checks the form
+# "<who> expects ..., but received ... . <What to do>" and that the error is the course's
+# InputError, never a raw torch or Python error. Mutants seen failing: check_dataset without its
+# per-image-list branch (fit trained on the first image), fit without check_size(epochs),
+# check_sizes left out of VAE (n_latent=0 trained with a KL of 0), _label_fix's float branch
+# advising against one-hot vectors again, check_vae left out of latent_view.
+def _split(x, y):
+    from course_utils.data_sources import Split
+
+    return Split(x, y)
+
+
+def _image_data():
+    from course_utils.data import ImageData
+
+    y = torch.arange(6) % 10
+    return ImageData("fake", "fake", tuple("0123456789"), _split(X, y), _split(X, y),
+                     _split(X, y))  # fmt: skip
+
+
+def _lin():
+    torch.manual_seed(0)
+    return LinearAutoencoder(784, 2)
+
+
+def _vae(n_latent=2):
+    torch.manual_seed(0)
+    return VAE(784, (16,), n_latent)
+
+
+def _cvae():
+    torch.manual_seed(0)
+    return ConditionalVAE(784, 10, hidden=(16,), n_latent=2)
+
+
+def _fit(*args, **kwargs):
+    return lambda: fit(*args, **{"epochs": 1, "verbose": False, **kwargs})
+
+
+def _nan_pixel():
+    x = X.clone()
+    x[3, 0, 5, 5] = float("nan")
+    return x
+
+
+def _views():
+    from course_utils import vae_views
+
+    return vae_views
+
+
+def _setup(**kwargs):
+    from course_utils.course import setup_course
+
+    return lambda: setup_course(verbose=False, **kwargs)
+
+
+FIT = "fit (the training images)"
+VALID = "fit (the validation set)"
+NO_GPU = {"device": "cuda"}
+ROUND_2 = {
+    # silent wrong results
+    "a list of image tensors": (
+        _fit(_lin(), [X[i] for i in range(6)]), FIT, "a tensor of images",
+        "a list of 6 tensors of shape (1, 28, 28)", "torch.stack(list) -> (6, 1, 28, 28)"),
+    "an empty dataset": (
+        _fit(_lin(), torch.empty(0, 1, 28, 28)), FIT, "at least one image",
+        "shape (0, 1, 28, 28)", "Check the cell that selects the data"),
+    "epochs=0": (_fit(_lin(), X, epochs=0), "fit", "epochs as a whole number >= 1",
+                 "epochs=0", "e.g. epochs=10"),
+    "VAE(n_latent=0)": (lambda: VAE(784, (16,), 0), "VAE", "n_latent as a whole number >= 1",
+                        "n_latent=0", "e.g. n_latent=2"),
+    "DenseAutoencoder(784, (32,), -2)": (
+        lambda: course_utils.models.DenseAutoencoder(784, (32,), -2), "DenseAutoencoder",
+        "n_latent as a whole number >= 1", "n_latent=-2", "e.g. n_latent=2"),
+    "LinearAutoencoder(784, 2.5)": (
+        lambda: LinearAutoencoder(784, 2.5), "LinearAutoencoder", "whole number >= 1",
+        "n_latent=2.5", "use n_latent=2 or n_latent=3"),
+    "LinearAutoencoder(784, True)": (
+        lambda: LinearAutoencoder(784, True), "LinearAutoencoder", "whole number >= 1",
+        "n_latent=True", "True and False are not numbers here"),
+    # raw Python or torch errors
+    "setup_course(device='gpu')": (
+        _setup(device="gpu"), "setup_course", 'device "cpu", "cuda", "cuda:N", "mps"',
+        "device='gpu'", 'For a GPU write "cuda"'),
+    "setup_course(device='GPU')": (
+        _setup(device="GPU"), "setup_course", 'device "cpu", "cuda"', "device='GPU'",
+        "This machine has: cpu"),
+    "setup_course(seed='42')": (_setup(seed="42"), "setup_course", "seed as a whole number from 0",
+                                "seed='42'", "without quotes: seed=42"),
+    "setup_course(seed=2.5)": (_setup(seed=2.5), "setup_course", "seed as a whole number",
+                               "seed=2.5", "use seed=2 or seed=3"),
+    "setup_course(seed=-1)": (_setup(seed=-1), "setup_course", "from 0 to 4294967295",
+                              "seed=-1", "e.g. seed=0"),
+    "fit(batch_size=0)": (_fit(_lin(), X, batch_size=0), "fit", "batch_size as a whole number",
+                          "batch_size=0", "e.g. batch_size=128"),
+    "fit(epochs=2.5)": (_fit(_lin(), X, epochs=2.5), "fit", "epochs as a whole number",
+                        "epochs=2.5", "use epochs=2 or epochs=3"),
+    "fit(epochs=True)": (_fit(_lin(), X, epochs=True), "fit", "epochs as a whole number",
+                         "epochs=True", "True and False are not numbers here"),
+    "fit(model, data)": (_fit(_lin(), _image_data()), FIT, "a tensor of images",
+                         "a whole ImageData", "Pass one split: data.train"),
+    "predict(model, data.test)": (
+        lambda: predict(_lin(), _image_data().test), "predict", "a tensor of images",
+        "a data split (x of shape (6, 1, 28, 28)", "Pass its images: data.test.x"),
+    "latent_view on a plain autoencoder": (
+        lambda: _views().latent_view(_lin(), X[0]), "latent_view", "a VAE whose codes follow",
+        "a LinearAutoencoder, a plain autoencoder", "Pass a VAE (lesson 06)"),
+    "latent_view given a batch": (
+        lambda: _views().latent_view(_vae(), X[:5]), "latent_view", "image as ONE image",
+        "shape (5, 1, 28, 28)", "Pick one image of the batch, e.g. x[0]"),
+    "interpolate(steps=0)": (
+        lambda: _views().interpolate(_vae(), X[0], X[1], steps=0), "interpolate",
+        "steps as a whole number >= 2", "steps=0", "e.g. steps=10"),
+    # acceptable messages made good
+    "int64 pixels 0-255": (_fit(_lin(), (X * 255).long()), FIT, "a torch.float32 tensor",
+                           "torch.int64 tensor", "x.float() / 255"),
+    "CVAE labels as strings": (
+        lambda: _cvae()(X[:3], ["1", "2", "3"]), "ConditionalVAE (the labels y)",
+        "integer class numbers (a LongTensor)", "a list ['1', '2', '3']",
+        "torch.tensor([int(s) for s in y])"),
+    "CVAE labels as floats": (
+        lambda: _cvae()(X[:3], torch.tensor([1.0, 2.0, 3.0])), "ConditionalVAE (the labels y)",
+        "a LongTensor", "torch.float32 tensor of shape (3,)", "y.long() makes them a LongTensor"),
+    "CVAE labels as a list": (
+        lambda: _cvae()(X[:3], [1, 2, 3]), "ConditionalVAE (the labels y)", "a LongTensor",
+        "a list [1, 2, 3]", "torch.tensor(y, dtype=torch.long)"),
+    "channels last": (_fit(_lin(), X.permute(0, 2, 3, 1)), FIT, "shape (N, 1, 28, 28)",
+                      "shape (6, 28, 28, 1)", "x.permute(0, 3, 1, 2)"),
+    "a NumPy array": (_fit(_lin(), X.numpy()), FIT, "a tensor of images",
+                      "NumPy array of shape (6, 1, 28, 28)", "torch.from_numpy(x).float()"),
+    "one NaN pixel": (_fit(_lin(), _nan_pixel()), FIT, "finite values",
+                      "1 NaN and 0 infinite value(s), the first in image 3",
+                      "Check the inputs before blaming the learning rate"),
+    "a flattened validation set": (
+        _fit(course_utils.conv.ConvAutoencoder(8, (4, 8)), X, X.view(6, 784)), VALID,
+        "shaped like the training images, (N, 1, 28, 28)", "shape (6, 784)",
+        "x.view(-1, 1, 28, 28)"),
+    "a cropped validation set": (
+        _fit(_lin(), X, X[:, :, :14]), VALID, "shaped like the training images",
+        "shape (6, 1, 14, 28)", "Prepare both sets the same way"),
+}  # fmt: skip
+ROUND_2_MORE = {  # 30+ more careless inputs of the same kinds, for the entry points lessons show
+    "fit(x, model)": (_fit(X, _lin()), "fit", "a model (a torch.nn.Module)", "a torch.float32",
+                      "The model comes first: fit(model, x)"),
+    "fit(None, x)": (_fit(None, X), "fit", "a model", "received None",
+                     "Run the cell that builds and trains the model first"),
+    "fit(LinearAutoencoder, x)": (_fit(LinearAutoencoder, X), "fit", "a model",
+                                  "the class LinearAutoencoder itself", "Build one first"),
+    "fit(epochs='10')": (_fit(_lin(), X, epochs="10"), "fit", "epochs as a whole number",
+                         "epochs='10'", "without quotes: epochs=10"),
+    "fit(epochs=-3)": (_fit(_lin(), X, epochs=-3), "fit", "epochs as a whole number >= 1",
+                       "epochs=-3", "e.g. epochs=10"),
+    "fit(batch_size=2.5)": (_fit(_lin(), X, batch_size=2.5), "fit", "batch_size as a whole",
+                            "batch_size=2.5", "use batch_size=2 or batch_size=3"),
+    "fit(batch_size=-5)": (_fit(_lin(), X, batch_size=-5), "fit", "batch_size as a whole",
+                           "batch_size=-5", "e.g. batch_size=128"),
+    "fit(seed='0')": (_fit(_lin(), X, seed="0"), "fit", "seed as a whole number", "seed='0'",
+                      "without quotes: seed=0"),
+    "fit(objective=VAEObjective)": (
+        _fit(_vae(), X, objective=VAEObjective), "fit", "objective(model, batch) -> (loss, logs)",
+        "the class VAEObjective itself", "objective=VAEObjective()"),
+    "fit(objective=mse_per_pixel)": (
+        _fit(_lin(), X, objective=losses.mse_per_pixel), "fit", "objective(model, batch)",
+        "the function mse_per_pixel", "objective=ReconstructionObjective(mse_per_pixel)"),
+    "an objective returning the loss alone": (
+        _fit(_lin(), X, objective=lambda m, b: losses.mean_sse_per_image(m(b[0]), b[0])), "fit",
+        "the objective to return (loss, logs)", "torch.float32 tensor of shape ()",
+        "Return (loss, {})"),
+    "fit(callbacks=one callback)": (
+        _fit(_lin(), X, callbacks=Callback()), "fit", "callbacks as a list", "a Callback",
+        "callbacks=[callback]"),
+    "fit(callbacks=[a class])": (
+        _fit(_lin(), X, callbacks=[Callback]), "fit", "callbacks built from their classes",
+        "the class Callback itself", "callbacks=[Callback(...)]"),
+    "fit(optimizer=torch.optim.Adam)": (
+        _fit(_lin(), X, optimizer=torch.optim.Adam), "fit", "an optimizer",
+        "the class Adam itself", "torch.optim.Adam(model.parameters(), lr=1e-3)"),
+    "fit(optimizer over another model)": (
+        _fit(_lin(), X, optimizer=torch.optim.Adam(_lin().parameters())), "fit",
+        "an optimizer over this model's parameters", "none of the model's 4",
+        "Build it from this model"),
+    "fit(grad_clip=-1.0)": (_fit(_lin(), X, grad_clip=-1.0), "fit", "grad_clip as a positive",
+                            "grad_clip=-1.0", "grad_clip=1.0"),
+    "fit(grad_clip='1')": (_fit(_lin(), X, grad_clip="1"), "fit", "grad_clip as a positive",
+                           "grad_clip='1'", "grad_clip=1.0"),
+    "fit(model, (x, y[:2]))": (_fit(_lin(), (X, torch.zeros(2))), FIT, "aligned tensors",
+                               "lengths [6, 2]", "(x[:n], y[:n])"),
+    "fit(cvae, x) without labels": (
+        _fit(_cvae(), X, objective=VAEObjective()), "ConditionalVAE", "the class labels y",
+        "received none", "fit(model, (x, y), objective=VAEObjective())"),
+    "fit(valid=the ImageData)": (_fit(_lin(), X, _image_data()), VALID, "a tensor of images",
+                                 "a whole ImageData", "data.valid for validation"),
+    "fit(valid=a NumPy array)": (_fit(_lin(), X, X.numpy()), VALID, "a tensor of images",
+                                 "NumPy array of shape (6, 1, 28, 28)", "torch.from_numpy"),
+    "fit(cvae, (x, y), valid=x only)": (
+        _fit(_cvae(), (X, torch.zeros(6).long()), X, objective=VAEObjective()), VALID,
+        "the form of the training set (2 aligned tensors)", "received 1, which the objective "
+        "cannot use (InputError)", "(x_valid, y_valid)"),
+    "fit(model, 'x')": (_fit(_lin(), "x"), FIT, "a tensor of images", "the str 'x'",
+                        "Pass a torch tensor"),
+    "predict(batch_size=0)": (lambda: predict(_lin(), X, batch_size=0), "predict",
+                              "batch_size as a whole number", "batch_size=0", "batch_size=128"),
+    "predict(model, [x0, x1])": (
+        lambda: predict(_lin(), [X[0], X[1]]), "predict", "a tensor of images",
+        "a list of 2 tensors of shape (1, 28, 28)", "torch.stack(list) -> (2, 1, 28, 28)"),
+    "predict(model, empty)": (
+        lambda: predict(_lin(), torch.empty(0, 1, 28, 28)), "predict", "at least one image",
+        "shape (0, 1, 28, 28)", "Check the cell that selects the data"),
+    "evaluate(model, data)": (
+        lambda: course_utils.train.evaluate(_lin(), _image_data()), "evaluate",
+        "a tensor of images", "a whole ImageData", "Pass one split: data.train"),
+    "DenseAutoencoder(hidden=128)": (
+        lambda: course_utils.models.DenseAutoencoder(784, hidden=128), "DenseAutoencoder",
+        "hidden as a tuple of layer widths", "hidden=128", "hidden=(128,): the comma"),
+    "DenseAutoencoder(hidden=(128, 0))": (
+        lambda: course_utils.models.DenseAutoencoder(784, hidden=(128, 0)), "DenseAutoencoder",
+        "layer widths (whole numbers >= 1)", "hidden=(128, 0)", "at least one unit"),
+    "VAE(784, 2): the code size as hidden": (
+        lambda: VAE(784, 2), "VAE", "hidden as a tuple of layer widths", "hidden=2",
+        "name it: n_latent=2"),
+    "VAE(hidden=())": (lambda: VAE(784, ()), "VAE", "hidden as a tuple", "hidden=()",
+                       "at least one hidden layer"),
+    "ConvAutoencoder(channels=(16,))": (
+        lambda: course_utils.conv.ConvAutoencoder(8, channels=(16,)), "ConvAutoencoder",
+        "channels as a tuple of 2 layer widths", "channels=(16,)", "channels=(16, 32)"),
+    "ConvAutoencoder(decoder='transposed')": (
+        lambda: course_utils.conv.ConvAutoencoder(8, decoder="transposed"), "ConvAutoencoder",
+        'decoder "transpose" or "upsample"', "decoder='transposed'", "Pick one of the two"),
+    "SparseAutoencoder(n_code=0)": (
+        lambda: course_utils.sparse.SparseAutoencoder(784, 0), "SparseAutoencoder",
+        "n_code as a whole number >= 1", "n_code=0", "e.g. n_code=1024"),
+    "ConditionalVAE(n_classes=0)": (
+        lambda: ConditionalVAE(784, 0), "ConditionalVAE", "n_classes as a whole number",
+        "n_classes=0", "e.g. n_classes=10"),
+    "GumbelVAE(temperature=0)": (
+        lambda: course_utils.gumbel.GumbelVAE(temperature=0.0), "GumbelVAE",
+        "temperature as a positive, finite number", "temperature=0.0", "temperature=1.0"),
+    "GumbelVAE(n_categories=1)": (
+        lambda: course_utils.gumbel.GumbelVAE(n_categories=1), "GumbelVAE",
+        "n_categories as a whole number >= 2", "n_categories=1", "e.g. n_categories=10"),
+    "encode_means on a plain autoencoder": (
+        lambda: _views().encode_means(_lin(), X), "encode_means", "a VAE whose codes follow",
+        "a plain autoencoder", "fn=lambda m, xb: m.encode(xb)"),
+    "prior_samples on a plain autoencoder": (
+        lambda: _views().prior_samples(_lin(), 4), "prior_samples", "prior N(0, I)",
+        "a LinearAutoencoder", "Pass a VAE"),
+    "prior_samples(n=0)": (lambda: _views().prior_samples(_vae(), 0), "prior_samples",
+                           "n as a whole number >= 1", "n=0", "e.g. n=15"),
+    "manifold_figure on a plain autoencoder": (
+        lambda: _views().manifold_figure(_lin(), 3), "manifold_figure", "a VAE",
+        "a plain autoencoder", "Pass a VAE"),
+    "manifold_grid(dims=(0, 5)) on a 2-D VAE": (
+        lambda: _views().manifold_grid(_vae(), 3, dims=(0, 5)), "manifold_grid",
+        "dims among 0 .. 1 (the model has n_latent=2)", "dims=[0, 5]", "z1 is dims=[0]"),
+    "interpolate(x_a=a batch)": (
+        lambda: _views().interpolate(_vae(), X[:2], X[2:4]), "interpolate", "x_a as ONE image",
+        "shape (2, 1, 28, 28)", "e.g. x[0]"),
+    "interpolate(steps=2.5)": (
+        lambda: _views().interpolate(_vae(), X[0], X[1], steps=2.5), "interpolate",
+        "steps as a whole number >= 2", "steps=2.5", "use steps=2 or steps=3"),
+    "latent_view(dims=[7]) on a 2-D VAE": (
+        lambda: _views().latent_view(_vae(), X[0], dims=[7]), "latent_view", "dims among 0 .. 1",
+        "dims=[7]", "Dimensions count from 0"),
+    "traversal_figure(z=a batch of codes)": (
+        lambda: _views().traversal_figure(_vae(), torch.zeros(5, 2), [0]), "traversal_figure",
+        "z as ONE code of 2 numbers", "shape (5, 2)", "Pick one code"),
+    "decode_images on a plain autoencoder": (
+        lambda: _views().decode_images(_lin(), torch.zeros(3, 2)), "decode_images",
+        "a VAE (VAE, ConvVAE, ConditionalVAE, GumbelVAE)", "a plain autoencoder",
+        "m.decode(zb)"),
+    "CVAE labels as one Python int": (
+        lambda: _cvae()(X[:3], 3), "ConditionalVAE (the labels y)", "a LongTensor", "the int 3",
+        "torch.full((B,), 3)"),
+    "CVAE labels of shape (B, 1)": (
+        lambda: _cvae()(X[:3], torch.zeros(3, 1).long()), "ConditionalVAE (the labels y)",
+        "shape (B,)", "shape (3, 1)", "y.squeeze(1)"),
+    "CVAE labels as a NumPy array": (
+        lambda: _cvae()(X[:3], np.zeros(3, np.int64)), "ConditionalVAE (the labels y)",
+        "a LongTensor", "NumPy array of shape (3,)", "torch.from_numpy(y).long()"),
+    "CVAE decode with fewer labels than codes": (
+        lambda: _cvae().decode(torch.zeros(4, 2), torch.zeros(2).long()),
+        "ConditionalVAE.decode", "one label per code", "4 codes and 2 labels",
+        "torch.full((4,), label)"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", [*ROUND_2, *ROUND_2_MORE])
+def test_careless_inputs_round_2(case):
+    call, who, expected, received, todo = {**ROUND_2, **ROUND_2_MORE}[case]
+    text = course_error(call, who)
+    three_parts(text, who, expected, received, todo)
+
+
+def test_a_list_of_images_is_refused_before_training_the_first_image_only():
+    """The silent result this replaces: 6 single images taken as 6 aligned tensors."""
+    model = _lin()
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(InputError):
+        fit(model, [X[i] for i in range(6)], epochs=1, verbose=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    fit(model, torch.stack([X[i] for i in range(6)]), epochs=1, verbose=False)  # the fix works
+
+
+def test_a_vae_without_a_code_is_refused_instead_of_training_with_a_kl_of_zero():
+    with pytest.raises(InputError, match="n_latent=0"):
+        VAE(784, (16,), 0)
+    assert VAE(784, (16,), 1).n_latent == 1  # the smallest code is fine
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:3"])
+def test_setup_course_with_a_gpu_this_machine_lacks(monkeypatch, device):
+    """No GPU here (patched, so the test says the same on a GPU machine): refused at setup."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    text = course_error(_setup(device=device), "setup_course")
+    three_parts(text, "setup_course", "that this machine has", f"device='{device}'",
+                "This machine has: cpu")  # fmt: skip
+    assert "torch finds no CUDA GPU here" in text and "Found no NVIDIA driver" not in text
+
+
+def test_setup_course_names_the_gpus_a_machine_has(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i: "Fake T4")
+    text = course_error(_setup(device="cuda:3"), "setup_course")
+    three_parts(text, "setup_course", "that this machine has", "device='cuda:3'",
+                "This machine has: cpu, cuda:0 (Fake T4)")  # fmt: skip
+    assert "there is no cuda:3 (1 CUDA GPU(s), from cuda:0)" in text
+    from course_utils.course import pick_device
+
+    assert pick_device("cuda:0")[0] == torch.device("cuda:0")  # what it has is accepted
+    assert pick_device(" CPU ")[0] == torch.device("cpu")
+
+
+def test_setup_course_seeds_nothing_before_refusing_a_seed():
+    import random
+
+    def draws():
+        return random.random(), np.random.rand(), torch.rand(1).item()  # noqa: NPY002
+
+    from course_utils.course import seed_everything
+
+    seed_everything(123)
+    expected = draws()
+    seed_everything(123)
+    with pytest.raises(InputError):
+        _setup(seed="42")()  # random.seed("42") would have worked: the check comes first
+    assert draws() == expected  # the global generators were left alone
+
+
+def test_history_last_on_an_empty_history():
+    from course_utils.train import History
+
+    text = course_error(lambda: History().last("train_loss"), "History.last")
+    three_parts(text, "History.last", "at least one finished epoch", "an empty history",
+                "let an epoch finish")  # fmt: skip
+
+
+def test_an_interrupted_first_epoch_gives_an_empty_history_that_says_so():
+    history = fit(_lin(), X, epochs=3, batch_size=2, callbacks=[_CtrlC1()], verbose=False)
+    assert history.interrupted and history.rows == []
+    course_error(lambda: history.last("train_loss"), "History.last")
+
+
+class _CtrlC1(Callback):
+    def on_batch_start(self, state):
+        if state.step == 1:
+            raise KeyboardInterrupt
+
+
+def test_a_huge_epoch_count_prints_about_twenty_lines_and_keeps_every_epoch(capsys):
+    history = fit(_lin(), X[:2], epochs=300, batch_size=2, verbose=True)
+    out = capsys.readouterr().out
+    printed = [int(m) for m in re.findall(r"^epoch +(\d+)/300  train_loss", out, re.M)]
+    assert len(history.rows) == 300 and [r["epoch"] for r in history.rows] == list(range(1, 301))
+    assert printed[0] == 1 and printed[-1] == 300 and len(printed) <= 21
+    assert printed == sorted(set(printed)) and set(printed) <= set(range(1, 301))
+    assert "printing every 15th epoch of 300; the history keeps them all" in out
+    fit(_lin(), X[:2], epochs=20, batch_size=2, verbose=True)  # up to 20: every epoch
+    assert len(re.findall(r"^epoch +\d+/20  ", capsys.readouterr().out, re.M)) == 20
+
+
+def test_an_interrupted_long_run_prints_its_last_finished_epoch(capsys):
+    class StopAt(Callback):
+        def on_batch_start(self, state):
+            if state.epoch == 38:
+                raise KeyboardInterrupt
+
+    fit(_lin(), X[:2], epochs=300, batch_size=2, callbacks=[StopAt()], verbose=True)
+    out = capsys.readouterr().out
+    assert re.search(r"^epoch +37/300  ", out, re.M) and "interrupted during epoch 38" in out
+
+
+def test_course_fast_spellings_on_y_and_2(monkeypatch):
+    """COURSE_FAST=on and Y are on; 2 warns (as COURSE_LANG does) and keeps full mode."""
+    from course_utils import settings
+
+    for raw in ("on", "Y"):
+        monkeypatch.setenv("COURSE_FAST", raw)
+        assert settings.fast_mode() is True
+    monkeypatch.setenv("COURSE_FAST", "2")
+    with pytest.warns(UserWarning, match=r"COURSE_FAST='2' is not an on/off value; using the "
+                      r"default \(off\)\. Accepted: 1, true, yes, on, y"):  # fmt: skip
+        assert settings.fast_mode() is False
+
+
+def test_manifold_figure_of_a_20_d_vae_says_on_the_figure_that_18_dimensions_are_0():
+    fig = _views().manifold_figure(_vae(20), n=3)
+    assert fig._suptitle.get_text() == "a 2-D slice of a 20-D code space: z3 ... z20 fixed at 0"
+    assert _views().manifold_figure(_vae(2), n=3)._suptitle is None  # nothing hidden in 2-D
+    assert "fixed at 0" in _views().manifold_figure.__doc__
+
+
+def test_cvae_labels_given_as_floats_are_not_told_about_one_hot_vectors():
+    text = message(lambda: _cvae()(X[:3], torch.tensor([1.0, 2.0, 3.0])))
+    assert "one-hot" not in text
+    assert _cvae()(X[:3], torch.tensor([1.0, 2.0, 3.0]).long())[0].shape == (3, 1, 28, 28)
+
+
+@pytest.mark.parametrize(
+    "good",
+    [lambda: fit(_lin(), _image_data().train, _image_data().valid, epochs=1, verbose=False),
+     lambda: course_utils.train.evaluate(_lin(), _image_data().test),
+     lambda: predict(_lin(), _image_data().test.x),
+     lambda: fit(_lin(), X[:, 0], X[:, 0], epochs=1, verbose=False),
+     lambda: predict(_cvae(), X, torch.zeros(6).long()),
+     lambda: _views().traversal_figure(_vae(), torch.zeros(1, 2), [0]),
+     lambda: fit(_lin(), _image_data().train, _image_data().valid.x, epochs=1, verbose=False),
+     lambda: _views().traversal_figure(_vae(3), torch.zeros(3), torch.tensor([2, 0]))],
+    ids=["fit on splits", "evaluate on a split", "predict on split.x", "(N, 28, 28) dense",
+         "predict with labels", "traversal from a (1, L) code", "a plain AE: valid x only",
+         "dims as a tensor of indices"],
+)  # fmt: skip
+def test_what_looks_careless_but_is_right_still_works(good):
+    good()

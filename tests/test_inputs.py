@@ -77,7 +77,7 @@ def test_codes_labels_and_pairs():
         check_labels(torch.zeros(2, 10), 10, "CVAE")
     with pytest.raises(InputError, match=r"x_hat \(2, 3\) and x \(2, 4\).*view_as"):
         check_same_shape(torch.zeros(2, 3), torch.zeros(2, 4), "loss")
-    with pytest.raises(InputError, match=r"received a NoneType"):
+    with pytest.raises(InputError, match=r"received None. It is None: run the cell that computes"):
         check_tensor(None, "loss")
 
 

@@ -91,6 +91,32 @@ def test_tied_weight_is_one_tensor_with_gradients_from_both_uses():
     torch.testing.assert_close(w1.grad, g_enc + g_dec)
 
 
+def test_tied_gradient_on_one_loss_is_the_sum_of_the_two_paths():
+    """One reconstruction loss; the shared W1 must get (encoder-path grad) + (decoder-path grad).
+
+    The paths are separated by a by-hand forward that gives each use its own leaf copy of W1.
+    Mutant seen to fail: ``decode`` reading ``layer.weight.detach()`` (the decoder path lost).
+    """
+    torch.manual_seed(0)
+    tied = TiedAutoencoder(784, (16,), 4)
+    (w1, b1), (w2, b2) = (
+        (layer.weight, layer.bias) for layer in (tied.encoder[0], tied.encoder[2])
+    )
+    c2, c1 = tied.decoder_biases
+    x = X.flatten(1)
+    ((tied(X) - X) ** 2).sum(dim=(1, 2, 3)).mean().backward()
+    w1_enc, w1_dec = (w1.detach().clone().requires_grad_() for _ in range(2))
+    with torch.no_grad():
+        expected_loss = ((tied(X) - X) ** 2).sum(dim=(1, 2, 3)).mean()
+    z = torch.relu(x @ w1_enc.T + b1.detach()) @ w2.detach().T + b2.detach()  # (B, 4)
+    x_hat = torch.sigmoid(torch.relu(z @ w2.detach() + c2.detach()) @ w1_dec + c1.detach())
+    loss = ((x_hat - x) ** 2).sum(dim=1).mean()
+    torch.testing.assert_close(loss, expected_loss)  # the by-hand forward is the same function
+    loss.backward()
+    assert w1_enc.grad.abs().sum() > 0 and w1_dec.grad.abs().sum() > 0
+    torch.testing.assert_close(w1.grad, w1_enc.grad + w1_dec.grad)
+
+
 def test_tied_training_step_changes_the_decoder_through_the_shared_weight():
     torch.manual_seed(0)
     tied = TiedAutoencoder(784, (64,), 8)

@@ -1,7 +1,9 @@
 """course_utils.plots: figures are NotebookFigure objects, drawn without pyplot."""
 
+import numpy as np
 import pytest
 import torch
+from matplotlib.text import Annotation
 
 from course_utils.pca import PCA
 from course_utils.plots import (
@@ -12,6 +14,7 @@ from course_utils.plots import (
     history_figure,
     images_figure,
     rows_figure,
+    search_order_figure,
 )
 from course_utils.toy_manifolds import toy_cloud
 from course_utils.train import History
@@ -74,3 +77,28 @@ def test_plot_cloud_two_views():
     fig = cloud_figure(cloud, projected=PCA(2).fit(cloud).reconstruct(cloud))
     assert [ax.get_title() for ax in fig.axes] == ["from an angle", "edge-on"]
     assert len(fig.axes[1].collections) == 2  # data and reconstructions
+
+
+def test_search_order_figure_joins_every_source_to_the_result():
+    """Each source can deliver the result (the search stops at the first hit), so each has an
+    arrow to it; the misses join consecutive sources. Regression: a plain chain whose only
+    arrow into the result came from the last source (the fallback)."""
+    fig = search_order_figure(
+        [("disk", "a"), ("download", "b"), ("embedded", "c")], ("ImageData", "d"), ["no", "nope"]
+    )
+    ax = fig.axes[0]
+    arrows = [t for t in ax.texts if isinstance(t, Annotation)]
+    targets = {tuple(np.round(a.xy, 6)) for a in arrows}
+    result_box = next(t for t in ax.texts if t.get_text().startswith("ImageData"))
+    into_result = [a for a in arrows if a.xy[1] == pytest.approx(result_box.get_position()[1])]
+    sources = [t for t in ax.texts if t.get_text()[:2] in ("1.", "2.", "3.")]
+    assert len(sources) == 3
+    starts = {round(a.xyann[1], 6) for a in into_result}
+    assert starts == {round(s.get_position()[1], 6) for s in sources}
+    assert len(arrows) == 3 + 2 and len(targets) == 1 + 2  # 3 into the result, 2 misses
+    labels = [t.get_text() for t in ax.texts]
+    assert "no" in labels and "nope" in labels and labels.count("found") == 3
+    with pytest.raises(ValueError, match="one miss label per gap"):
+        search_order_figure([("a", ""), ("b", "")], ("r", ""), [])
+    with pytest.raises(ValueError, match="at least two sources"):
+        search_order_figure([("a", "")], ("r", ""), [])

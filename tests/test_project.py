@@ -33,7 +33,7 @@ STUDENT_RUNTIME = {"torch", "torchvision", "numpy", "matplotlib", "ipywidgets", 
 ADMIN_EXTRA = {"nbformat", "nbclient", "ipykernel", "psutil"}
 # import name -> the distribution that provides it (IPython comes with ipywidgets and jupyterlab)
 DISTRIBUTION = {"sklearn": "scikit-learn", "yaml": "pyyaml", "IPython": "ipywidgets",
-                "jupyter_client": "nbclient"}  # fmt: skip
+                "jupyter_client": "nbclient", "zmq": "nbclient"}  # fmt: skip
 
 
 def _names(requirements: list[str]) -> set[str]:

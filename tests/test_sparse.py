@@ -9,19 +9,25 @@ from course_utils.plots import NotebookFigure
 from course_utils.sparse import (
     SparseAutoencoder,
     SparseObjective,
+    TopKSparseAutoencoder,
     activations_figure,
     bernoulli_kl,
     codes_of,
     contractive_penalty_per_image,
+    dead_unit_share,
     decoder_images,
+    features_figure,
     firing_fraction,
     jacobian_frobenius_autograd,
     kl_sparsity_penalty_per_batch,
     mean_l1_penalty_per_image,
     sparsity_costs_figure,
     top_activating,
+    top_k_relu,
+    tradeoff_figure,
     unit_figure,
     unit_view,
+    units_near_median,
 )
 from course_utils.train import fit
 
@@ -191,3 +197,88 @@ def test_unit_figure_and_view_driven_like_a_student():
     view.controls["unit"].value = 7
     assert view.figure.axes[0].get_title().startswith("unit 7")
     assert view.controls["unit"].max == 39 and view.controls["unit"].continuous_update is False
+
+
+# ------------------------------------------------------------------ top-k sparse autoencoder
+def test_top_k_relu_keeps_the_k_largest_positive_entries_of_each_row():
+    a = torch.tensor([[0.5, -1.0, 2.0, 0.1, 0.3], [-0.2, -0.1, -0.3, 0.4, -0.5]])
+    out = top_k_relu(a, 2)
+    expected = torch.tensor([[0.5, 0.0, 2.0, 0.0, 0.0],  # 2.0 and 0.5 kept
+                             [0.0, 0.0, 0.0, 0.4, 0.0]])  # one positive entry only  # fmt: skip
+    assert torch.equal(out, expected)
+
+
+def test_top_k_relu_matches_a_sort_and_passes_gradients_only_to_kept_units():
+    a = torch.randn(7, 30, generator=torch.Generator().manual_seed(2), requires_grad=True)
+    out = top_k_relu(a, 5)
+    for row_in, row_out in zip(a.detach(), out.detach(), strict=True):
+        threshold = row_in.sort(descending=True).values[4]  # the 5th largest
+        by_hand = torch.where(row_in >= threshold, row_in.clamp_min(0), torch.zeros(()))
+        assert torch.equal(row_out, by_hand)
+    out.sum().backward()
+    assert torch.equal(a.grad, (out > 0).float())  # d out / d a is 1 where kept, else 0
+
+
+def test_top_k_autoencoder_codes_have_at_most_k_exact_non_zeros():
+    torch.manual_seed(0)
+    model = TopKSparseAutoencoder(784, 40, k=6)
+    h = model.encode(IMAGES)
+    assert h.shape == (30, 40) and (h >= 0).all()
+    assert ((h != 0).sum(dim=1) <= 6).all() and ((h != 0).sum(dim=1) == 6).any()
+    assert model(IMAGES).shape == IMAGES.shape
+    x = IMAGES.flatten(1)  # by hand: the same linear layer, then keep the 6 largest
+    a = x @ model.encoder.weight.T + model.encoder.bias
+    kept = a >= a.topk(6, dim=1).values[:, -1:]
+    assert torch.allclose(h, torch.where(kept, a.clamp_min(0), torch.zeros(())), atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [0, 41, 2.5])
+def test_top_k_autoencoder_bad_k_says_expected_and_received(bad):
+    with pytest.raises(ValueError, match=rf"between 1 and n_code=40, but received k={bad}"):
+        TopKSparseAutoencoder(784, 40, k=bad)
+
+
+@pytest.mark.parametrize("penalty", ["kl", "contractive"])
+def test_rate_penalties_refuse_relu_codes(penalty):
+    torch.manual_seed(0)
+    model = TopKSparseAutoencoder(784, 40, k=6)
+    with pytest.raises(ValueError, match="expects a sigmoid code.*SparseObjective\\(None\\)"):
+        SparseObjective(penalty, 1.0)(model, (IMAGES,))
+    loss, _ = SparseObjective(None)(model, (IMAGES,))  # the top-k needs no penalty
+    assert loss.item() > 0
+
+
+# ------------------------------------------------------------------ reading a code's units
+def test_dead_units_and_firing_fraction_by_hand():
+    codes = torch.tensor([[0.0, 0.5, 0.05, 0.2], [0.09, 0.3, 0.0, 0.0], [0.1, 0.0, 0.0, 0.0]])
+    assert math.isclose(firing_fraction(codes), 3 / 12)  # 0.5, 0.2, 0.3 are above 0.1
+    assert math.isclose(dead_unit_share(codes), 2 / 4)  # units 0 (0.1 is not above) and 2
+    assert math.isclose(dead_unit_share(codes, threshold=0.0), 0.0)
+
+
+def test_units_near_median_are_typical_not_the_busiest():
+    means = torch.tensor([0.9, 0.01, 0.05, 0.06, 0.2, 0.04, 0.5])  # median 0.06
+    codes = means.repeat(4, 1)  # (4 images, 7 units), each unit constant
+    assert units_near_median(codes, 3) == [3, 2, 5]  # 0.06, then 0.05 and 0.04 (0.01 and 0.02 away)
+    assert 0 not in units_near_median(codes, 5)  # the busiest unit is never among them
+
+
+def test_features_and_tradeoff_figures():
+    model = _model()
+    fig = features_figure(model, [3, 1, 4], title="three units", ncols=2)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["unit 3", "unit 1", "unit 4"]
+    assert shown[0].images[0].get_cmap().name == "RdBu_r"
+    assert (shown[1].images[0].get_array() == decoder_images(model, [1])[0].numpy()).all()
+    rows = [{"name": "none", "on": 0.8, "mse": 0.007, "dead": 0.0, "sweep": "L1"},
+            {"name": "L1 0.05", "on": 0.12, "mse": 0.011, "dead": 0.55, "sweep": "L1"},
+            {"name": "top-k", "on": 0.05, "mse": 0.010, "dead": 0.8}]  # fmt: skip
+    fig = tradeoff_figure(rows)
+    ax_mse, ax_dead = fig.axes
+    sweep_line = ax_mse.lines[0]
+    assert list(sweep_line.get_xdata()) == [0.8, 0.12]
+    assert list(sweep_line.get_ydata()) == [0.007, 0.011]
+    assert list(ax_dead.lines[0].get_ydata()) == [0.0, 0.55]
+    assert [t.get_text() for t in ax_mse.texts] == ["none", "L1 0.05", "top-k"]
+    points = [tuple(c.get_offsets()[0]) for c in ax_dead.collections]
+    assert points == [(0.8, 0.0), (0.12, 0.55), (0.05, 0.8)]

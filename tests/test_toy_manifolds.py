@@ -2,11 +2,18 @@
 
 import pytest
 import torch
+from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 from torch import nn
 
 from course_utils.losses import mean_sse_per_image
 from course_utils.pca import PCA
-from course_utils.toy_manifolds import curve_fit_figure, noisy_arc, toy_cloud
+from course_utils.toy_manifolds import (
+    best_plane,
+    curve_fit_figure,
+    noisy_arc,
+    plane_fit_figure,
+    toy_cloud,
+)
 from course_utils.train import fit, predict
 
 
@@ -60,3 +67,54 @@ def test_curve_fit_figure_draws_one_panel_per_model_and_checks_shapes():
         curve_fit_figure(torch.zeros(5, 3), {"a": torch.zeros(5, 3)})
     with pytest.raises(ValueError, match="shaped like the points"):
         curve_fit_figure(arc, {"a": arc[:10]})
+
+
+def _plane_normal_of_toy_cloud() -> torch.Tensor:
+    """The normal of toy_cloud's plane, from its construction (not from any fit): (3,)."""
+    a, b = torch.tensor(0.6), torch.tensor(-0.4)
+    rot_x = torch.tensor([[1, 0, 0], [0, a.cos(), -a.sin()], [0, a.sin(), a.cos()]])
+    rot_z = torch.tensor([[b.cos(), -b.sin(), 0], [b.sin(), b.cos(), 0], [0, 0, 1]])
+    return (rot_z @ rot_x) @ torch.tensor([0.0, 0.0, 1.0])  # the rotated third axis
+
+
+def test_best_plane_finds_the_plane_the_cloud_was_built_on():
+    flat = toy_cloud(300, noise=0.0, seed=2)  # exactly on the plane
+    mean, axes = best_plane(flat)
+    assert mean.shape == (3,) and axes.shape == (3, 3)
+    torch.testing.assert_close(mean, flat.double().mean(dim=0))
+    normal = _plane_normal_of_toy_cloud().double()
+    assert abs(float(axes[2] @ normal)) == pytest.approx(1.0, abs=1e-5)  # row 2 is the normal
+    assert ((flat.double() - mean) @ axes[2]).abs().max() < 1e-5  # every point on the plane
+    torch.testing.assert_close(axes @ axes.T, torch.eye(3, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"\(N, 3\), but received \(5, 2\)"):
+        best_plane(torch.zeros(5, 2))
+
+
+def test_plane_fit_figure_draws_the_plane_and_an_edge_on_view_of_the_thin_direction():
+    cloud = toy_cloud(500, noise=0.15, seed=0)
+    fig = plane_fit_figure(cloud, title="t")
+    ax3d, side = fig.axes
+    assert ax3d.get_title() == "from an angle"
+    assert side.get_title() == "edge-on: looking along the plane"
+    surfaces = [c for c in ax3d.collections if isinstance(c, Poly3DCollection)]
+    assert len(surfaces) == 1  # the plane is drawn
+    corners = torch.tensor(surfaces[0]._faces[0], dtype=torch.float64)  # (4, 3), matplotlib 3.x
+    normal = _plane_normal_of_toy_cloud().double()
+    offsets = (corners - cloud.double().mean(dim=0)) @ normal
+    assert offsets.abs().max() < 0.05  # the drawn square lies in the cloud's plane
+    flat = torch.tensor(side.collections[0].get_offsets().data)  # (500, 2) edge-on coordinates
+    assert flat.shape == (500, 2)
+    assert flat[:, 0].std() > 1.5  # along the widest direction (standard deviation 2)
+    assert flat[:, 1].std() < 0.2  # off the plane (noise 0.15): the thin direction
+    assert side.get_ylabel() == "distance off the plane"
+
+
+def test_plane_fit_figure_puts_pca_reconstructions_on_the_plane_and_checks_shapes():
+    cloud = toy_cloud(200, seed=1)
+    fig = plane_fit_figure(cloud, PCA(2).fit(cloud).reconstruct(cloud))
+    side = fig.axes[1]
+    data, recon = (torch.tensor(c.get_offsets().data) for c in side.collections[:2])
+    assert recon[:, 1].abs().max() < 1e-4 < data[:, 1].abs().max()  # on the line, data off it
+    assert len(side.lines) == 1 + 20  # the plane's line and one error segment per 10th point
+    with pytest.raises(ValueError, match="shaped like the points"):
+        plane_fit_figure(cloud, cloud[:10])

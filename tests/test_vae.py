@@ -355,3 +355,46 @@ def test_a_short_training_run_lowers_the_loss():
     hist = fit(model, x, objective=VAEObjective(), epochs=5, batch_size=64, lr=3e-3, verbose=False)
     assert hist["train_loss"][-1] < hist["train_loss"][0]
     assert {"train_recon", "train_kl"} <= set(hist.rows[-1])
+
+
+def test_warmup_says_where_it_ends_from_fit_s_own_step_count():
+    """40 images in batches of 10: 4 steps per epoch. Half of 3 epochs ends at step 6, epoch 2."""
+    x = torch.rand(40, 1, 28, 28, generator=_gen())
+    cases = [({"fraction": 0.5}, 6, 2), ({"epochs": 1}, 4, 1), ({"fraction": 0.75}, 9, 3),
+             ({"epochs": 0}, 0, 0)]  # fmt: skip
+    for length, end_step, end_epoch in cases:
+        objective = VAEObjective(beta=0.0)
+        warm = KLWarmup(objective, **length)
+        assert warm.end_step is None  # known only once training runs
+        fit(VAE(784, (8,), 2), x, objective=objective, epochs=3, batch_size=10,
+            callbacks=[warm], verbose=False)  # fmt: skip
+        assert (warm.end_step, warm.end_epoch) == (end_step, end_epoch), length
+
+
+def test_elbo_terms_log_records_step_zero_every_n_steps_and_the_last():
+    from course_utils.elbo import ElboTermsLog
+
+    x = (torch.rand(40, 1, 28, 28, generator=_gen()) > 0.5).float()
+    probe = x[:8]
+    objective = VAEObjective(beta=0.0)
+    torch.manual_seed(0)
+    model = VAE(784, (8,), 2)
+    untrained = negative_elbo(model, probe, generator=_gen(3))
+    warmup = KLWarmup(objective, fraction=0.5)  # 12 steps, 4 per epoch: warm-up ends at step 6
+    log = ElboTermsLog(probe, every=4, warmup=warmup, seed=3)
+    fit(model, x, objective=objective, epochs=3, batch_size=10, verbose=False,
+        callbacks=[warmup, log])  # fmt: skip
+    assert log["step"] == [0, 4, 6, 8, 12]  # and the end of the warm-up
+    assert log["epoch"] == [0, 1, 2, 2, 3]  # step 4 is the last of epoch 1
+    assert log["beta"] == [0, 3 / 6, 5 / 6, 1, 1]  # used FOR step s: warmup_beta(s - 1, 6)
+    first = {k: log.rows[0][k] for k in ("loss", "recon", "kl")}
+    last = {k: log.rows[-1][k] for k in ("loss", "recon", "kl")}
+    assert first == untrained  # measured before the first update, with the seeded draws
+    assert last == negative_elbo(model, probe, generator=_gen(3))  # and after the last one
+    assert last != first
+    log14 = ElboTermsLog(probe, every=5)  # 5 does not divide 12: the last step is still logged
+    fit(VAE(784, (8,), 2), x, objective=VAEObjective(), epochs=3, batch_size=10, verbose=False,
+        callbacks=[log14])  # fmt: skip
+    assert log14["step"] == [0, 5, 10, 12] and log14["beta"] == [1.0] * 4
+    with pytest.raises(ValueError, match="every= as a whole number of steps >= 1.*received 0"):
+        ElboTermsLog(probe, every=0)

@@ -96,3 +96,36 @@ def test_posterior_figure_draws_ellipses_and_the_aggregate():
 def test_kl_per_dimension_figure_without_threshold():
     fig = kl_per_dimension_figure({"a": torch.rand(5)}, threshold=None, ylabel="Var mu")
     assert fig.axes[0].get_title() == "a"
+
+
+def test_terms_by_step_figure_plots_each_key_against_the_step():
+    import pytest
+
+    from course_utils.vae_views import terms_by_step_figure
+
+    class Log:
+        rows = [{"step": 0, "beta": 0.0, "recon": 500.0, "kl": 0.1},
+                {"step": 10, "beta": 0.5, "recon": 200.0, "kl": 9.0}]  # fmt: skip
+
+    fig = terms_by_step_figure(Log(), keys=("beta", "kl"), marks={"end of warm-up": 10})
+    assert len(fig.axes) == 2
+    beta, kl = fig.axes[0].lines[0], fig.axes[1].lines[0]
+    assert list(kl.get_xdata()) == [0, 10] and list(kl.get_ydata()) == [0.1, 9.0]
+    assert list(beta.get_ydata()) == [0.0, 0.5]  # each panel its own key
+    assert fig.axes[0].get_ylabel().startswith("beta")
+    assert any(ln.get_label() == "end of warm-up" for ln in fig.axes[0].lines)
+    with pytest.raises(ValueError, match="keys among .*received \\['loss'\\]"):
+        terms_by_step_figure(Log(), keys=("loss",))
+    with pytest.raises(ValueError, match="expects the ElboTermsLog"):
+        terms_by_step_figure({"kl": [1.0]})
+
+
+def test_kl_per_dimension_figure_counts_above_the_threshold_sorted_on_a_log_scale():
+    values = torch.tensor([1e-4, 0.5, 0.02, 2e-3])
+    fig = kl_per_dimension_figure({"50-D": values}, threshold=0.01, logy=True)
+    ax = fig.axes[0]
+    assert ax.get_title() == "50-D: 2 of 4 above 0.01"
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == sorted(values.tolist(), reverse=True)
+    assert ax.get_yscale() == "log"
+    assert ax.lines[0].get_ydata()[0] == 0.01  # the dashed threshold line

@@ -10,8 +10,8 @@ and shows one line: that the task is right, or what is wrong and what to try. ``
 result and message machinery (and the ``@check`` decorator every check wears), ``expect`` the
 shared expectations (types, shapes, values, gradients, random generators), ``predict`` the
 "predict, then run" questions, ``vae_reference`` what the VAE checks of lessons 06 and 07 share,
-and ``lesson01`` ... ``lesson07`` the checks themselves: one module per lesson, each with its own
-independent reference.
+``lesson01`` ... ``lesson07`` the checks themselves (one module per lesson, each with its own
+independent reference), and ``passed`` the message a student reads when a task is right.
 Messages are in English, or in Vietnamese when COURSE_LANG=vi.
 
 ``POINTS`` maps every task id (a column of the grading CSV) to its points.
@@ -72,6 +72,7 @@ from course_utils.exercise_checks.lesson07 import (
     check_cvae_forward,
     check_prediction_decoder_width,
 )
+from course_utils.exercise_checks.missing_answer import install_name_error_hint
 
 LESSONS = {
     "01_linear_autoencoder_and_pca": lesson01,
@@ -122,3 +123,5 @@ __all__ = [
     "check_train_step",
     "check_vae_loss",
 ]
+
+install_name_error_hint()  # in Jupyter: a check cell run too early says so (missing_answer)

@@ -43,13 +43,16 @@ from pathlib import Path
 import torch
 
 from course_utils import settings
+from course_utils.exercise_checks.passed import PASSED
 
 STRICT_ENV = "COURSE_CHECKS_STRICT"
 MIME = "application/vnd.course-check+json"
 _FORBIDDEN = "__course_forbidden__"
 _LIBRARY_DIRS = (str(Path(torch.__file__).parent.parent), str(Path(os.__file__).parent))
 _CHECKS_DIR = str(Path(__file__).parent)
-Expectations = Callable[..., tuple[str, str]]  # (*answers[, g]) -> (English, Vietnamese) message
+Values = dict[str, object] | None  # what a check fills into its PASSED message (None: nothing)
+# (*answers[, g]) -> Values, or directly the (English, Vietnamese) message (the predict questions)
+Expectations = Callable[..., "Values | tuple[str, str]"]
 
 
 def language() -> str:
@@ -172,17 +175,21 @@ def check(task: str, points: Mapping[str, float]) -> Callable[[Expectations], Ca
     """Make ``expectations(*answers)`` the public check ``check_x(*answers) -> CheckResult``.
 
     The decorated function states what a right answer must satisfy: it receives the student's
-    answers, raises ``Wrong`` on a problem and returns the English and Vietnamese success
-    messages. If it has a parameter ``g``, that one receives a generator freshly seeded from the
+    answers and raises ``Wrong`` on a problem. If it returns, the answer is right and the student
+    reads ``PASSED[task]`` (``exercise_checks.passed``: every success message, in English and
+    Vietnamese); a message with ``{names}`` is filled in from the dict the function returns (e.g.
+    the sizes it drew). A predict question returns its (English, Vietnamese) message itself.
+    If the function has a parameter ``g``, that one receives a generator freshly seeded from the
     operating system (inputs nobody can anticipate). The check runs it through ``run_check`` for
     ``points[task]`` points; the public function keeps its name, docstring and signature (less
     ``g``)::
 
+        # in passed.py: "pca_fit": ("fit_pca is right (D={d}).", "fit_pca đúng (D={d}).")
         @check("pca_fit", POINTS)
         def check_pca_fit(fit_pca, g):
-            x = torch.randn(40, 6, generator=g)
-            ...
-            return "fit_pca is right.", "fit_pca đúng."
+            d = randint(g, 3, 8)
+            ...  # expectations that raise Wrong
+            return {"d": d}
     """
 
     def decorate(expectations: Expectations) -> Callable[..., CheckResult]:
@@ -191,14 +198,22 @@ def check(task: str, points: Mapping[str, float]) -> Callable[[Expectations], Ca
         wants_generator = len(answers) < len(signature.parameters)
         public = signature.replace(parameters=answers, return_annotation=CheckResult)
 
+        def messages(**arguments) -> tuple[str, str]:
+            result = expectations(**arguments)
+            if task not in PASSED:  # a predict question words its own verdict
+                return result
+            english, vietnamese = PASSED[task]
+            return english.format(**(result or {})), vietnamese.format(**(result or {}))
+
         @functools.wraps(expectations)
         def public_check(*args, **kwargs) -> CheckResult:
             bound = public.bind(*args, **kwargs)  # a wrong call raises TypeError, as usual
             if wants_generator:
                 bound.arguments["g"] = random_generator()
-            return run_check(task, points[task], lambda: expectations(**bound.arguments))
+            return run_check(task, points[task], lambda: messages(**bound.arguments))
 
         public_check.__signature__ = public  # type: ignore[attr-defined]
+        public_check.task = task  # type: ignore[attr-defined]  # read by name_error_hint
         return public_check
 
     return decorate

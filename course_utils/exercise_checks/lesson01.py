@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from course_utils.exercise_checks import expect, predict
-from course_utils.exercise_checks.core import Wrong, call, check, forbid, randint
+from course_utils.exercise_checks.core import Values, Wrong, call, check, forbid, randint
 from course_utils.exercise_checks.expect import Mistake
 
 POINTS = {
@@ -49,7 +49,7 @@ def _matching_rows(comps: Tensor, basis: Tensor) -> list[int] | None:
 
 
 @check("pca_fit", POINTS)
-def check_pca_fit(fit_pca, g: torch.Generator) -> tuple[str, str]:
+def check_pca_fit(fit_pca, g: torch.Generator) -> Values:
     """``fit_pca(x (N, D), k) -> (mean (D,), components (k, D))`` by SVD of the centred data."""
     for _ in range(3):
         n, d = randint(g, 30, 60), randint(g, 5, 10)
@@ -81,10 +81,6 @@ def check_pca_fit(fit_pca, g: torch.Generator) -> tuple[str, str]:
         if _rows_match_up_to_sign(comps, vh[:k]):
             continue
         _diagnose_components(comps, x, vh, k)
-    return (
-        "fit_pca matches PCA by SVD on 3 random data sets.",
-        "fit_pca khớp với PCA bằng SVD trên 3 bộ dữ liệu ngẫu nhiên.",
-    )
 
 
 def _diagnose_components(comps: Tensor, x: Tensor, vh: Tensor, k: int) -> None:
@@ -136,7 +132,7 @@ def _diagnose_components(comps: Tensor, x: Tensor, vh: Tensor, k: int) -> None:
 
 
 @check("pca_codec", POINTS)
-def check_pca_codec(pca_encode, pca_decode, g: torch.Generator) -> tuple[str, str]:
+def check_pca_codec(pca_encode, pca_decode, g: torch.Generator) -> Values:
     """``pca_encode(x, mean, components) -> (N, k)``, ``pca_decode(z, mean, components) -> x``."""
     n, d = randint(g, 5, 12), randint(g, 6, 12)
     k = randint(g, 2, d - 3)
@@ -174,14 +170,10 @@ def check_pca_codec(pca_encode, pca_decode, g: torch.Generator) -> tuple[str, st
             ),
         ],
     )
-    return (
-        "pca_encode and pca_decode are right: codes (N, k) and back to (N, D).",
-        "pca_encode và pca_decode đúng: mã (N, k) rồi trở lại (N, D).",
-    )
 
 
 @check("principal_angles", POINTS)
-def check_principal_angles(principal_angles_deg, g: torch.Generator) -> tuple[str, str]:
+def check_principal_angles(principal_angles_deg, g: torch.Generator) -> Values:
     """``principal_angles_deg(a (D, k1), b (D, k2)) -> (min(k1, k2),)`` degrees, smallest first."""
     d, k1, k2 = randint(g, 7, 12), randint(g, 2, 4), randint(g, 2, 4)
     shared = torch.randn(d, 1, generator=g)
@@ -232,10 +224,7 @@ def check_principal_angles(principal_angles_deg, g: torch.Generator) -> tuple[st
         ],
         atol=0.1,
     )
-    return (
-        f"principal_angles_deg is right (D={d}, k1={k1}, k2={k2}).",
-        f"principal_angles_deg đúng (D={d}, k1={k1}, k2={k2}).",
-    )
+    return {"d": d, "k1": k1, "k2": k2}  # for PASSED["principal_angles"]
 
 
 def _flat(params) -> Tensor:
@@ -243,7 +232,7 @@ def _flat(params) -> Tensor:
 
 
 @check("linear_ae_step", POINTS)
-def check_train_step(train_step, g: torch.Generator) -> tuple[str, str]:
+def check_train_step(train_step, g: torch.Generator) -> Values:
     """``train_step(model, x, optimizer) -> float``: one step on the squared error per image."""
     d, k, b = randint(g, 8, 16), randint(g, 2, 4), randint(g, 6, 12)
     lr = 0.01 + 0.04 * float(torch.rand(1, generator=g))
@@ -326,10 +315,6 @@ def check_train_step(train_step, g: torch.Generator) -> tuple[str, str]:
             ),
         ],
         atol=1e-5,
-    )
-    return (
-        "train_step makes one correct gradient step and returns the loss.",
-        "train_step thực hiện đúng một bước gradient và trả về giá trị mất mát.",
     )
 
 

@@ -10,14 +10,14 @@ import torch
 from torch import Tensor
 
 from course_utils.exercise_checks import expect, predict
-from course_utils.exercise_checks.core import Wrong, call, check, forbid, randint
+from course_utils.exercise_checks.core import Values, Wrong, call, check, forbid, randint
 from course_utils.exercise_checks.expect import Mistake
 
 POINTS = {"tied_decoder": 2, "auroc": 2, "predict_tied_params": 1}
 
 
 @check("tied_decoder", POINTS)
-def check_tied_decode(tied_decode, g: torch.Generator) -> tuple[str, str]:
+def check_tied_decode(tied_decode, g: torch.Generator) -> Values:
     """``tied_decode(h (B, n_out), weight (n_out, n_in), bias (n_in,)) -> (B, n_in)``."""
     # a square weight first: a missing transpose runs but gives W h instead of W^T h
     for n_in, n_out in ((randint(g, 5, 9),) * 2, (randint(g, 10, 20), randint(g, 3, 8))):
@@ -85,11 +85,6 @@ def check_tied_decode(tied_decode, g: torch.Generator) -> tuple[str, str]:
         expect.gradient_reaches(weight, "the encoder weight", "trọng số của bộ mã hóa")
         expect.gradient_reaches(bias, "the decoder bias", "bias của bộ giải mã")
         expect.close(weight.grad, h.T @ torch.ones(b, n_in), "The gradient of the weight")
-    return (
-        "tied_decode uses the transposed encoder weight and its own bias; gradients reach both.",
-        "tied_decode dùng trọng số chuyển vị của bộ mã hóa và bias riêng; gradient "
-        "đến được cả hai.",
-    )
 
 
 def _pairwise_auroc(normal: Tensor, anomalous: Tensor, tie: float = 0.5) -> float:
@@ -99,7 +94,7 @@ def _pairwise_auroc(normal: Tensor, anomalous: Tensor, tie: float = 0.5) -> floa
 
 
 @check("auroc", POINTS)
-def check_auroc(auroc, g: torch.Generator) -> tuple[str, str]:
+def check_auroc(auroc, g: torch.Generator) -> Values:
     """``auroc(normal (N0,), anomalous (N1,)) -> float``, ties counted one half."""
     n0, n1 = randint(g, 25, 40), randint(g, 10, 20)
     cases = [  # integer scores: plenty of ties between the two groups
@@ -158,7 +153,6 @@ def check_auroc(auroc, g: torch.Generator) -> tuple[str, str]:
             f"auroc cho {got:.4f}, cần {ref:.4f} với {n0} điểm bình thường và {n1} điểm bất "
             "thường (hai nhóm không nhất thiết cùng kích thước).",
         )
-    return ("auroc is right, ties included.", "auroc đúng, kể cả khi có điểm bằng nhau.")
 
 
 @check("predict_tied_params", POINTS)

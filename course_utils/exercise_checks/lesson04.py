@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from course_utils.exercise_checks import expect, predict
-from course_utils.exercise_checks.core import Wrong, call, check, randint
+from course_utils.exercise_checks.core import Values, Wrong, call, check, randint
 from course_utils.exercise_checks.expect import Mistake
 
 POINTS = {
@@ -59,7 +59,7 @@ def _near(value: float, target: float, n: int) -> bool:
 
 
 @check("gaussian_noise", POINTS)
-def check_gaussian_noise(add_gaussian_noise, g: torch.Generator) -> tuple[str, str]:
+def check_gaussian_noise(add_gaussian_noise, g: torch.Generator) -> Values:
     """``add_gaussian_noise(x, std, generator) -> clip(x + std * eps, 0, 1)``, eps ~ N(0, 1)."""
     level = 0.05 + 0.25 * torch.rand(1, generator=g).item()
     _basic(add_gaussian_noise, level, "add_gaussian_noise(x, std)", g, clipped=True)
@@ -126,10 +126,6 @@ def check_gaussian_noise(add_gaussian_noise, g: torch.Generator) -> tuple[str, s
             f"{black:.0%} và {white:.0%}. Hãy cắt bằng .clamp(0, 1); đừng co giãn hay "
             "nén giá trị.",
         )
-    return (
-        "add_gaussian_noise: right noise level, clipped to [0, 1], driven by the generator.",
-        "add_gaussian_noise: đúng mức nhiễu, cắt về [0, 1], dùng đúng generator.",
-    )
 
 
 def _random_rate_trial(fn, name: str, g: torch.Generator) -> tuple[float, Tensor, Tensor]:
@@ -143,7 +139,7 @@ def _random_rate_trial(fn, name: str, g: torch.Generator) -> tuple[float, Tensor
 
 
 @check("masking_noise", POINTS)
-def check_masking_noise(mask_pixels, g: torch.Generator) -> tuple[str, str]:
+def check_masking_noise(mask_pixels, g: torch.Generator) -> Values:
     """``mask_pixels(x, p, generator)``: each pixel set to 0 with probability p, others kept."""
     p, grey, out = _random_rate_trial(mask_pixels, "mask_pixels(x, p)", g)
     kept = out != 0
@@ -177,14 +173,10 @@ def check_masking_noise(mask_pixels, g: torch.Generator) -> tuple[str, str]:
             f"You masked {rate:.1%} of the pixels, expected p = {p:.1%}.",
             f"Bạn đã che {rate:.1%} số điểm ảnh, cần p = {p:.1%}.",
         )
-    return (
-        "mask_pixels drops the right share of pixels and keeps the others unchanged.",
-        "mask_pixels bỏ đúng tỉ lệ điểm ảnh và giữ nguyên các điểm còn lại.",
-    )
 
 
 @check("salt_and_pepper", POINTS)
-def check_salt_and_pepper(salt_and_pepper, g: torch.Generator) -> tuple[str, str]:
+def check_salt_and_pepper(salt_and_pepper, g: torch.Generator) -> Values:
     """``salt_and_pepper(x, p, generator)``: with probability p a pixel becomes 0 or 1."""
     p, grey, out = _random_rate_trial(salt_and_pepper, "salt_and_pepper(x, p)", g)
     hit, n = out != grey, out.numel()
@@ -226,14 +218,10 @@ def check_salt_and_pepper(salt_and_pepper, g: torch.Generator) -> tuple[str, str
             f"Salt {salt:.1%} and pepper {pepper:.1%}: each should be about p / 2.",
             f"Muối {salt:.1%} và tiêu {pepper:.1%}: mỗi loại nên khoảng p / 2.",
         )
-    return (
-        "salt_and_pepper hits the right share of pixels, half salt and half pepper.",
-        "salt_and_pepper làm nhiễu đúng tỉ lệ điểm ảnh, nửa muối nửa tiêu.",
-    )
 
 
 @check("psnr", POINTS)
-def check_psnr(psnr, g: torch.Generator) -> tuple[str, str]:
+def check_psnr(psnr, g: torch.Generator) -> Values:
     """``psnr(x_hat, x, max_value=1.0) -> (B,)``: 10 log10(max^2 / per-image mean squared error)."""
     b, h, w = randint(g, 3, 7), randint(g, 5, 12), randint(g, 5, 12)
     for max_value in (1.0, 255.0):
@@ -301,10 +289,6 @@ def check_psnr(psnr, g: torch.Generator) -> tuple[str, str]:
                 )
             )
         expect.close(got, ref, f"psnr (max_value={max_value:g})", mistakes, atol=1e-3)
-    return (
-        "psnr is right: one value in dB per image, for any max_value.",
-        "psnr đúng: mỗi ảnh một giá trị dB, với mọi max_value.",
-    )
 
 
 @check("predict_psnr", POINTS)

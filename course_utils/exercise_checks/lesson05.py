@@ -11,10 +11,11 @@ import torch
 from torch import Tensor
 
 from course_utils.exercise_checks import expect, predict
-from course_utils.exercise_checks.core import Wrong, check, randint
+from course_utils.exercise_checks.core import Values, Wrong, check, randint
 from course_utils.exercise_checks.expect import Mistake
 
 POINTS = {"bernoulli_kl": 2, "kl_sparsity": 2, "l1_penalty": 2, "predict_rate_shape": 1}
+
 _EPS = 1e-6
 
 
@@ -24,7 +25,7 @@ def _kl(p: float, q: Tensor) -> Tensor:
 
 
 @check("bernoulli_kl", POINTS)
-def check_bernoulli_kl(bernoulli_kl, g: torch.Generator) -> tuple[str, str]:
+def check_bernoulli_kl(bernoulli_kl, g: torch.Generator) -> Values:
     """``bernoulli_kl(p, q) -> KL(Bernoulli(p) || Bernoulli(q))`` elementwise, shape of q."""
     p = 0.02 + 0.18 * torch.rand(1, generator=g).item()
     q = 0.01 + 0.98 * torch.rand(randint(g, 3, 6), randint(g, 5, 12), generator=g)
@@ -83,14 +84,10 @@ def check_bernoulli_kl(bernoulli_kl, g: torch.Generator) -> tuple[str, str]:
             "(q = 0) hoặc luôn kích hoạt (q = 1): hãy kẹp q vào [1e-6, 1 - 1e-6] "
             "trước.",
         )
-    return (
-        "bernoulli_kl is right, and finite at q = 0 and q = 1.",
-        "bernoulli_kl đúng, và hữu hạn tại q = 0 và q = 1.",
-    )
 
 
 @check("kl_sparsity", POINTS)
-def check_kl_sparsity_penalty(kl_sparsity_penalty_per_batch, g: torch.Generator) -> tuple[str, str]:
+def check_kl_sparsity_penalty(kl_sparsity_penalty_per_batch, g: torch.Generator) -> Values:
     """``kl_sparsity_penalty_per_batch(h (B, n), p) -> scalar``: sum_j KL(p || mean_b h_bj)."""
     b, n = randint(g, 8, 20), randint(g, 10, 30)
     p = 0.02 + 0.1 * torch.rand(1, generator=g).item()
@@ -149,15 +146,10 @@ def check_kl_sparsity_penalty(kl_sparsity_penalty_per_batch, g: torch.Generator)
     )
     expect.backward(got, "kl_sparsity_penalty_per_batch(h, p)")
     expect.gradient_reaches(h, "the codes h", "các mã h")
-    return (
-        "kl_sparsity_penalty_per_batch is right: one KL per unit on its mean activation, summed.",
-        "kl_sparsity_penalty_per_batch đúng: mỗi đơn vị một KL trên kích hoạt trung bình, "
-        "rồi cộng lại.",
-    )
 
 
 @check("l1_penalty", POINTS)
-def check_l1_penalty(mean_l1_penalty_per_image, g: torch.Generator) -> tuple[str, str]:
+def check_l1_penalty(mean_l1_penalty_per_image, g: torch.Generator) -> Values:
     """``mean_l1_penalty_per_image(h (B, n)) -> scalar``: sum_j |h_j| per image, batch mean."""
     b, n = randint(g, 4, 12), randint(g, 6, 20)
     h = torch.randn(b, n, generator=g).requires_grad_()  # negative values too
@@ -206,10 +198,6 @@ def check_l1_penalty(mean_l1_penalty_per_image, g: torch.Generator) -> tuple[str
     )
     expect.backward(got, "mean_l1_penalty_per_image(h)")
     expect.gradient_reaches(h, "the codes h", "các mã h")
-    return (
-        "mean_l1_penalty_per_image is right: sum of |h| per image, averaged over the batch.",
-        "mean_l1_penalty_per_image đúng: tổng |h| của mỗi ảnh, lấy trung bình trên lô.",
-    )
 
 
 @check("predict_rate_shape", POINTS)

@@ -13,7 +13,7 @@ import math
 import torch
 
 from course_utils.exercise_checks import expect, predict
-from course_utils.exercise_checks.core import Wrong, call, check, forbid, randint
+from course_utils.exercise_checks.core import Values, Wrong, call, check, forbid, randint
 from course_utils.exercise_checks.expect import Mistake
 from course_utils.exercise_checks.vae_reference import (
     RecordingLinear,
@@ -36,7 +36,7 @@ POINTS = {
 
 
 @check("reparameterize", POINTS)
-def check_reparameterize(reparameterize, g: torch.Generator) -> tuple[str, str]:
+def check_reparameterize(reparameterize, g: torch.Generator) -> Values:
     """``reparameterize(mu, logvar, generator) -> mu + exp(logvar / 2) * eps``, eps ~ N(0, I)."""
     mu, logvar = random_posterior(g)
     b, latent = mu.shape
@@ -87,14 +87,10 @@ def check_reparameterize(reparameterize, g: torch.Generator) -> tuple[str, str]:
     measured = (z.detach() - 3.0).std().item()
     if abs(measured - 2.0) > 0.1:
         std_mistakes(measured, 2.0, level)
-    return (
-        "reparameterize is right: z = mu + sigma * eps, gradients reach mu and logvar.",
-        "reparameterize đúng: z = mu + sigma * eps, gradient đến được mu và logvar.",
-    )
 
 
 @check("gaussian_kl", POINTS)
-def check_gaussian_kl(gaussian_kl_per_image, g: torch.Generator) -> tuple[str, str]:
+def check_gaussian_kl(gaussian_kl_per_image, g: torch.Generator) -> Values:
     """``gaussian_kl_per_image(mu, logvar) -> (B,)``: KL(N(mu, diag exp(logvar)) || N(0, I))."""
     mu, logvar = random_posterior(g, logvar_std=1.0)
     b, latent = mu.shape
@@ -120,14 +116,10 @@ def check_gaussian_kl(gaussian_kl_per_image, g: torch.Generator) -> tuple[str, s
     expect.close(zero, torch.zeros(2), "gaussian_kl_per_image(0, 0)")
     expect.backward(kl, "gaussian_kl_per_image(mu, logvar)")
     expect.gradient_reaches(mu, "mu", "mu")
-    return (
-        "gaussian_kl_per_image is right: one KL per image, zero when mu = 0 and logvar = 0.",
-        "gaussian_kl_per_image đúng: mỗi ảnh một KL, bằng 0 khi mu = 0 và logvar = 0.",
-    )
 
 
 @check("vae_loss", POINTS)
-def check_vae_loss(vae_loss, g: torch.Generator) -> tuple[str, str]:
+def check_vae_loss(vae_loss, g: torch.Generator) -> Values:
     """``vae_loss(logits, x, mu, logvar) -> scalar``: mean over images of (BCE sum + KL sum)."""
     x, logits, mu, logvar = random_batch(g)
     loss = expect.returns(
@@ -149,16 +141,10 @@ def check_vae_loss(vae_loss, g: torch.Generator) -> tuple[str, str]:
     expect.backward(loss, "vae_loss(...)")
     for leaf, name in ((logits, "logits"), (mu, "mu"), (logvar, "logvar")):
         expect.gradient_reaches(leaf, name, name)
-    return (
-        "vae_loss is right: nats per image, BCE summed over pixels plus KL summed over "
-        "latent dimensions.",
-        "vae_loss đúng: nat trên mỗi ảnh, BCE cộng trên điểm ảnh "
-        "cộng KL cộng trên các chiều tiềm ẩn.",
-    )
 
 
 @check("sample_prior", POINTS)
-def check_sample_prior(sample_prior, g: torch.Generator) -> tuple[str, str]:
+def check_sample_prior(sample_prior, g: torch.Generator) -> Values:
     """``sample_prior(decoder, n, n_latent, generator) -> sigmoid(decoder(z))``, z ~ N(0, I)."""
     n, latent, pixels = randint(g, 5, 9), randint(g, 2, 6), randint(g, 10, 20)
     decoder = RecordingLinear(latent, pixels, g)
@@ -212,14 +198,10 @@ def check_sample_prior(sample_prior, g: torch.Generator) -> tuple[str, str]:
             f"{many.mean().item():.2f} và độ lệch chuẩn {many.std().item():.2f}; phân "
             "phối tiên nghiệm là N(0, I): torch.randn(n, n_latent, generator=generator).",
         )
-    return (
-        "sample_prior decodes codes drawn from N(0, I) and returns pixel means in [0, 1].",
-        "sample_prior giải mã các mã lấy từ N(0, I) và trả về trung bình điểm ảnh trong [0, 1].",
-    )
 
 
 @check("interpolate", POINTS)
-def check_interpolate(interpolate, g: torch.Generator) -> tuple[str, str]:
+def check_interpolate(interpolate, g: torch.Generator) -> Values:
     """``interpolate(z_a (L,), z_b (L,), steps) -> (steps, L)``, from z_a to z_b inclusive."""
     latent, steps = randint(g, 2, 8), randint(g, 4, 11)
     steps += steps == latent  # a transposed (L, steps) answer must not fit by chance
@@ -253,10 +235,6 @@ def check_interpolate(interpolate, g: torch.Generator) -> tuple[str, str]:
                 "Hãy gồm cả hai đầu: t = torch.linspace(0, 1, steps), để hàng cuối chính là z_b.",
             ),
         ],
-    )
-    return (
-        "interpolate goes from z_a to z_b in equal steps, both ends included.",
-        "interpolate đi từ z_a đến z_b theo các bước đều nhau, gồm cả hai đầu.",
     )
 
 
