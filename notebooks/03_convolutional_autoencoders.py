@@ -370,7 +370,8 @@ for name, history in histories.items():
     ax.plot(history["epoch"], history["valid_loss"], "-o", markersize=3, label=f"{name} (valid)")
     ax.plot(history["epoch"], history["train_loss"], ":", color=ax.lines[-1].get_color())
 ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs on the x axis
-ax.set(xlabel="epoch", ylabel="squared error per image", title="learning curves (dotted: train)")
+ax.set(xlabel="epoch", ylabel="squared error per image (log scale)", yscale="log",
+       title="learning curves (dotted: train)")  # log: the last epochs stay readable
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig
@@ -383,10 +384,39 @@ fig
 # the dense AE's 784-to-128 layer needs 100,352. But the conv AE is not small *everywhere*: the
 # printed majority of its parameters sit in the two linear layers between the 1,568 feature
 # values and the code, which share nothing. The seconds per epoch are measured on whatever
-# machine runs this notebook (all three include the same validation pass); the convolutions,
-# especially the upsampling decoder's on larger maps, cost more time per image than the dense
-# layers.
-#
+# machine runs this notebook (all three include the same validation pass). Fewer parameters do
+# not mean less work: each convolution weight is used at every position, so the conv models do
+# more multiply-adds per image than the dense one (the upsampling decoder most, as its
+# convolutions run on the larger maps), and on a CPU that usually shows in the printed seconds.
+# The cell below counts them: a convolution's weights times the positions it visits.
+
+# %%
+def multiply_adds_per_image(model: nn.Module) -> int:
+    """Multiply-adds of one forward pass of one 28x28 image through model's conv and linear layers."""
+    total = 0
+
+    def count(layer: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(layer, nn.Conv2d):  # every output value: in_channels x k x k weights
+            total += output[0].numel() * layer.weight[0].numel()
+        elif isinstance(layer, nn.ConvTranspose2d):  # every input value paints out_channels x k x k
+            total += inputs[0][0].numel() * layer.weight[0].numel()
+        elif isinstance(layer, nn.Linear):
+            total += layer.weight.numel()
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()]
+    with torch.no_grad():
+        model(x_test[:1].to(next(model.parameters()).device))  # one image
+    for hook in hooks:
+        hook.remove()
+    return total
+
+
+work = {name: multiply_adds_per_image(m) for name, m in models.items()}
+for name, n in work.items():
+    print(f"{name:<20} {n:>9,} multiply-adds per image ({n / work['dense AE']:.1f} x the dense AE's)")
+
+# %% [markdown]
 # **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
 # them a bug. (1) A training point is the *average over the epoch's batches*, each measured
 # with the weights of that moment, which were still improving; the validation point is measured
