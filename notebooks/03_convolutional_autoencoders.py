@@ -362,6 +362,8 @@ print(f"the conv AE has {count_parameters(conv_model) / count_parameters(models[
 
 # %%
 # extra code – overlay the validation curves of the three models
+from matplotlib.ticker import LogFormatter
+
 from course_utils.plots import NotebookFigure
 
 fig = NotebookFigure(figsize=(6, 3.4), layout="constrained")
@@ -372,6 +374,8 @@ for name, history in histories.items():
 ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs on the x axis
 ax.set(xlabel="epoch", ylabel="squared error per image (log scale)", yscale="log",
        title="learning curves (dotted: train)")  # log: the last epochs stay readable
+ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))  # 10, not 10^1
+ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig
