@@ -10,6 +10,10 @@ Distill 2016).
 
 ``shape_table(model, x)``: runs one batch through ``model`` and lists every layer's output shape
 and parameter count, read from the real model rather than typed by hand.
+
+The lesson's measurements and figures: checkerboard artefacts (``overlap_maps``,
+``parity_contrast``, ``error_maps``), shifted inputs (``shift_images``), what the first layer
+learned (``first_layer_maps``), and where the edges are (``edge_strength_map``).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from course_utils.inputs import (
     model_dtype,
 )
 from course_utils.plots import NotebookFigure
-from course_utils.train import eval_mode, predict
+from course_utils.train import eval_mode, model_device, predict
 from course_utils.widgets import FigureView
 
 
@@ -213,11 +217,15 @@ def format_shape_table(rows: list[LayerRow], input_shape: tuple[int, ...] | None
 # ------------------------------------------------------------------ checkerboard artefacts
 @torch.no_grad()
 def overlap_maps(kernel_size: int = 3, stride: int = 2, size: int = 8) -> tuple[Tensor, Tensor]:
-    """What a constant input becomes after doubling its size, with every weight equal to 1.
+    """What a constant input of 1s becomes after growing by ``stride``, with every weight 1.
 
-    Returns two (H, W) maps: a transposed convolution (kernel ``kernel_size``, ``stride``), and
-    nearest upsampling by ``stride`` followed by a convolution of the same kernel size. Each
-    output value counts how many input pixels contribute to it: uneven counts = checkerboard.
+    Returns two (H, W) maps: a transposed convolution (kernel ``kernel_size``, ``stride``,
+    padding ``(kernel_size - 1) // 2``), and nearest upsampling by ``stride`` followed by a
+    convolution of the same kernel size (padding ``kernel_size // 2``; an even kernel's extra
+    last row and column are cropped). With weights and inputs all 1, each output value is the
+    number of (weight, input pixel) products that land on it, unscaled: 1, 2 or 4 for kernel 3
+    and stride 2 (uneven: a checkerboard), ``kernel_size**2`` everywhere inside for upsample +
+    convolution (even). Near the border, zero padding lowers both.
     """
     x = torch.ones(1, 1, size, size)  # (1, 1, size, size)
     pad = (kernel_size - 1) // 2
@@ -227,24 +235,30 @@ def overlap_maps(kernel_size: int = 3, stride: int = 2, size: int = 8) -> tuple[
     nn.init.ones_(upsample.weight)
     up = nn.functional.interpolate(x, scale_factor=stride, mode="nearest")  # (1, 1, s*n, s*n)
     n = up.shape[-1]  # an even kernel gives one extra row and column: crop them
-    return transpose(x)[0, 0], upsample(up)[0, 0, :n, :n] / stride**2  # same scale as transpose
+    return transpose(x)[0, 0], upsample(up)[0, 0, :n, :n]
 
 
-def overlap_figure(kernel_size: int = 3, stride: int = 2) -> Figure:
-    """The two maps of ``overlap_maps`` side by side, with their values written in."""
-    t_map, u_map = overlap_maps(kernel_size, stride)
-    fig = NotebookFigure(figsize=(9, 4.4), layout="constrained")
+def overlap_figure(kernel_size: int = 3, stride: int = 2, size: int = 6) -> Figure:
+    """The two maps of ``overlap_maps`` side by side, each with its values written in."""
+    t_map, u_map = overlap_maps(kernel_size, stride, size)
+    fig = NotebookFigure(figsize=(10, 5.4), layout="constrained")
     for ax, m, name in zip(
         fig.subplots(1, 2), (t_map, u_map), ("ConvTranspose2d", "Upsample + Conv2d"), strict=True
     ):
-        ax.imshow(m.numpy(), cmap="viridis")
-        ax.set_title(f"{name}: {tuple(m.shape)}", fontsize=10)
+        ax.imshow(m.numpy(), cmap="viridis", vmin=0)
+        ax.set_title(f"{name}: output {tuple(m.shape)}", fontsize=12)
         ax.set_xticks([])
         ax.set_yticks([])
         if m.shape[0] <= 20:
+            top = m.max().item()
             for (i, j), v in np.ndenumerate(m.numpy()):
-                ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=6, color="w")
-    fig.suptitle(f"a constant 8x8 input, kernel {kernel_size}, stride {stride}, all weights 1")
+                color = "k" if v > 0.6 * top else "w"  # dark text on the bright cells
+                ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=9, color=color)
+    fig.suptitle(
+        f"a constant {size}x{size} input of 1s, kernel {kernel_size}, stride {stride}, all "
+        "weights 1:\neach number counts the weight x input products that land on that pixel",
+        fontsize=12,
+    )
     return fig
 
 
@@ -296,3 +310,78 @@ def error_maps_figure(models: dict[str, nn.Module], x: Tensor) -> Figure:
         ax.set_yticks([])
     fig.colorbar(im, ax=list(axes), shrink=0.8, label="mean |error| per pixel")
     return fig
+
+
+# ------------------------------------------------------------------ shifts and learned filters
+def shift_images(x: Tensor, pixels: int) -> Tensor:
+    """Move every image ``pixels`` to the right (left if negative), filling with 0 (black).
+
+    x (N, C, H, W) -> (N, C, H, W). Nothing wraps around: the columns pushed out are dropped,
+    the columns uncovered are 0, like moving a garment on a black background.
+    """
+    check_images(x, "shift_images", flat_ok=False)
+    if not isinstance(pixels, int) or abs(pixels) >= x.shape[-1]:
+        raise ValueError(
+            f"shift_images expects a whole number of pixels smaller than the width "
+            f"{x.shape[-1]}, but received {pixels!r}. Use e.g. pixels=2 (right) or -2 (left)."
+        )
+    out = torch.zeros_like(x)
+    if pixels >= 0:
+        out[..., pixels:] = x[..., : x.shape[-1] - pixels]  # (N, C, H, W - p) moved right
+    else:
+        out[..., :pixels] = x[..., -pixels:]  # (N, C, H, W - |p|) moved left
+    return out
+
+
+@torch.no_grad()
+def first_layer_maps(model: nn.Module, image: Tensor) -> Tensor:
+    """What the first block of ``model.encoder`` makes of one image: (1, H, W) -> (C, H', W').
+
+    The block is every layer up to and including the first ReLU (the first convolution, its
+    BatchNorm if any, the ReLU), run in eval mode. Each of the C maps is ONE filter applied at
+    every position of the image.
+    """
+    check_images(image[None], "first_layer_maps", flat_ok=False)
+    layers = list(model.encoder)
+    first_relu = next(i for i, layer in enumerate(layers) if isinstance(layer, nn.ReLU))
+    block = nn.Sequential(*layers[: first_relu + 1])
+    with eval_mode(model):
+        x = image[None].to(model_device(model), model_dtype(model))  # (1, 1, H, W)
+        return block(x)[0].cpu()  # (1, C, H', W') -> (C, H', W')
+
+
+def first_layer_figure(model: nn.Module, image: Tensor, n: int = 8) -> Figure:
+    """Top row: ``n`` first-layer filters (k x k weights); bottom row: their maps of ``image``."""
+    filters = model.encoder[0].weight.detach().cpu()[:n, 0]  # (C, 1, k, k) -> (n, k, k)
+    maps = first_layer_maps(model, image)[:n]  # (n, H', W')
+    fig = NotebookFigure(figsize=(1.25 * n + 1.4, 3.3), layout="constrained")
+    axes = np.array(fig.subplots(2, n + 1, squeeze=False))
+    axes[0, 0].imshow(image[0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
+    axes[0, 0].set_title("image", fontsize=10)
+    axes[1, 0].axis("off")
+    for j in range(n):
+        top = filters[j].abs().max().item()
+        axes[0, j + 1].imshow(filters[j].numpy(), cmap="RdBu_r", vmin=-top, vmax=top)
+        axes[0, j + 1].set_title(f"filter {j}", fontsize=10)
+        axes[1, j + 1].imshow(maps[j].numpy(), cmap="magma")
+        axes[1, j + 1].set_title(f"map {j}", fontsize=10)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("first convolution: 3x3 filters (red +, blue -) and what each makes of the image")
+    return fig
+
+
+def edge_strength_map(x: Tensor) -> Tensor:
+    """How strong the edges are at each pixel position, on average: x (N, 1, H, W) -> (H, W).
+
+    The edge strength of one image at a pixel is the length of its finite-difference gradient,
+    sqrt(dx^2 + dy^2) with dx = x[i, j+1] - x[i, j] and dy = x[i+1, j] - x[i, j] (0 past the last
+    row or column); the map is its mean over the N images.
+    """
+    check_images(x, "edge_strength_map", flat_ok=False)
+    dx = torch.zeros_like(x)
+    dy = torch.zeros_like(x)
+    dx[..., :, :-1] = x[..., :, 1:] - x[..., :, :-1]  # (N, 1, H, W - 1) horizontal steps
+    dy[..., :-1, :] = x[..., 1:, :] - x[..., :-1, :]  # (N, 1, H - 1, W) vertical steps
+    return (dx**2 + dy**2).sqrt().mean(dim=(0, 1))  # (N, 1, H, W) -> (H, W)

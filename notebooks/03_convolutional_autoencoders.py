@@ -22,16 +22,22 @@
 # right and, for the first layer, it is a different input. Convolutions slide the same small
 # filter over every position, so they reuse weights and respect the 2-D layout. In this lesson the
 # encoder shrinks the image with **strided convolutions** and the decoder grows it back with
-# **transposed convolutions** or **upsampling followed by a convolution**.
+# **transposed convolutions** or **upsampling followed by a convolution**. Section 4 puts the
+# opening claim to the test with shifted images.
 #
 # **Learning objectives.** After this lesson you can
 # 1. build a convolutional encoder and decoder from `nn.Conv2d` and `nn.ConvTranspose2d` and
 #    predict every layer's output shape; choose between max-pooling and strided convolution;
 # 2. say what a transposed convolution is (the adjoint of a convolution, not its inverse);
-# 3. compare parameter count, test error and learning curves with the dense autoencoder at the
-#    same code size, data and training budget, and say where the parameters sit;
-# 4. explain where checkerboard artefacts come from and how upsample + convolution avoids them;
-# 5. (optional) read an image as a sequence of rows with an LSTM autoencoder.
+# 3. say what `BatchNorm2d` computes (one mean and variance per channel, over the images AND the
+#    positions of a batch) and how it behaves in training mode and after `model.eval()`;
+# 4. compare parameter count, test error and learning curves with the dense autoencoder at the
+#    same code size, data and training budget, say where the parameters sit, and explain why the
+#    training curve can sit above the validation curve;
+# 5. test what convolutions buy on shifted images, and see what a fully convolutional
+#    autoencoder and the learned first-layer filters do;
+# 6. explain where checkerboard artefacts come from and how upsample + convolution avoids them;
+# 7. (optional) read an image as a sequence of rows with an LSTM autoencoder.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -90,7 +96,9 @@ for layer in [*conv_encoder, *conv_decoder]:
 # %% [markdown]
 # `ConvAutoencoder` in `course_utils.conv` holds exactly these layers (plus input checks and
 # `encode`/`decode`). Rather than trusting the formulas, `shape_table` runs a batch through the
-# real model and records each layer's output shape and parameter count.
+# real model and records each layer's output shape and parameter count. The last lines check
+# that the package model computes the same function as the layers written above: we copy their
+# weights into it (this fails loudly if any layer differs in kind or shape) and compare outputs.
 
 # %%
 from course_utils.conv import ConvAutoencoder, format_shape_table, shape_table
@@ -100,8 +108,11 @@ torch.manual_seed(0)
 conv = ConvAutoencoder(n_latent=32, decoder="transpose").to(course.device)
 table = shape_table(conv, x_test[:2].to(course.device))
 print(format_shape_table(table, input_shape=(2, 1, 28, 28)))
-by_hand = count_parameters(conv_encoder) + count_parameters(conv_decoder)
-print(f"same parameter count as the layers written above: {by_hand == count_parameters(conv)}")
+conv.encoder.load_state_dict(conv_encoder.state_dict())  # the hand-written weights
+conv.decoder.load_state_dict(conv_decoder.state_dict())
+with torch.no_grad():
+    same = torch.equal(conv.cpu()(x_test[:8]), conv_decoder(conv_encoder(x_test[:8])))
+print(f"ConvAutoencoder computes exactly the layers written above: {same}")
 
 # %% [markdown]
 # Where do the parameters sit? Read the table, then let the cell add it up:
@@ -185,23 +196,125 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 # reconstruct; the adjoint view tells you what the layer computes (each input pixel paints a
 # weighted copy of the kernel onto the output, $s$ pixels apart), not that it undoes anything.
 #
-# ## 2. Conv AE vs dense AE: same data, budget and validation
+# ## 2. Two more ingredients: an upsampling decoder and BatchNorm
+#
+# Section 3 trains two conv models. Both add two standard pieces to the model above; here they
+# are, written out before the package version is used.
+#
+# - **Upsample + convolution.** Instead of a transposed convolution, the decoder first copies
+#   each value into a $2 \times 2$ block (`nn.Upsample(scale_factor=2, mode="nearest")`), then
+#   applies an ordinary $3 \times 3$ convolution with padding 1, which keeps the size. Same
+#   shapes, same number of weights; section 5 shows why it avoids checkerboard patterns.
+# - **BatchNorm.** A `BatchNorm2d` after each hidden convolution, before its ReLU, rescales
+#   every channel to mean 0 and variance 1 and then applies a learned scale $\gamma$ and shift
+#   $\beta$ per channel. This keeps each layer's inputs in a steady range; in the original paper
+#   (Ioffe and Szegedy, 2015) it allowed much larger learning rates.
+
+# %%
+torch.manual_seed(0)
+bn_encoder = nn.Sequential(
+    nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU(),  # 28x28 -> 14x14
+    nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),  # 14x14 -> 7x7
+    nn.Flatten(), nn.Linear(32 * 7 * 7, 32),  # (B, 32, 7, 7) -> (B, 1568) -> (B, 32)
+)
+upsample_decoder = nn.Sequential(
+    nn.Linear(32, 32 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (32, 7, 7)),  # (B, 32) -> (B, 32, 7, 7)
+    nn.Upsample(scale_factor=2, mode="nearest"),  # 7x7 -> 14x14: each value copied 2x2
+    nn.Conv2d(32, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),  # 14x14 stays 14x14
+    nn.Upsample(scale_factor=2, mode="nearest"),  # 14x14 -> 28x28
+    nn.Conv2d(16, 1, 3, padding=1), nn.Sigmoid(),  # 28x28, one channel, pixels in (0, 1)
+)
+h = x_train[:2]
+for layer in [*bn_encoder, *upsample_decoder]:
+    h = layer(h)
+    print(f"{type(layer).__name__:<12} -> {tuple(h.shape)}")
+
+# %% [markdown]
+# `ConvAutoencoder(decoder="upsample", batch_norm=True)` is exactly this model; the cell copies
+# the hand-written weights (and BatchNorm's stored averages) into it and compares outputs.
+
+# %%
+package_model = ConvAutoencoder(n_latent=32, decoder="upsample", batch_norm=True)
+package_model.encoder.load_state_dict(bn_encoder.state_dict())
+package_model.decoder.load_state_dict(upsample_decoder.state_dict())
+for module in (package_model, bn_encoder, upsample_decoder):
+    module.eval()  # why eval() matters: the next two cells
+with torch.no_grad():
+    same = torch.equal(package_model(x_test[:8]), upsample_decoder(bn_encoder(x_test[:8])))
+print(f"ConvAutoencoder(decoder='upsample', batch_norm=True) = the layers above: {same}")
+n_norm = sum(count_parameters(m) for m in package_model.modules() if isinstance(m, nn.BatchNorm2d))
+print(f"parameters: {count_parameters(package_model):,} = {count_parameters(conv):,} (the model of "
+      f"section 1) + {n_norm} (a scale and a shift for each of the 16 + 32 + 16 BatchNorm channels)")
+
+# %% [markdown]
+# ### What BatchNorm2d normalises over
+#
+# A `BatchNorm2d` layer computes **one mean and one variance per channel**, over everything that
+# channel holds in the batch: all $N$ images and all $H \times W$ positions. For channel $c$,
+# $$ \mu_c = \operatorname{mean}_{n, h, w}\, a_{n c h w}, \qquad
+#    \sigma_c^2 = \operatorname{mean}_{n, h, w}\, (a_{n c h w} - \mu_c)^2, \qquad
+#    \text{out}_{n c h w} = \gamma_c\, \frac{a_{n c h w} - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}}
+#    + \beta_c . $$
+# So it is not "over the batch" alone: a filter's response is normalised across positions too,
+# which fits the idea of one filter applied everywhere. The cell checks the formula against
+# PyTorch, and shows that normalising over the images alone (a separate mean per pixel
+# position) is a different computation.
+
+# %%
+bn = nn.BatchNorm2d(16)  # a fresh layer: gamma = 1, beta = 0, in training mode
+with torch.no_grad():
+    a = bn_encoder[0](x_train[:64])  # (64, 16, 14, 14): the first convolution's output
+    mu = a.mean(dim=(0, 2, 3), keepdim=True)  # (1, 16, 1, 1): one mean per channel
+    var = a.var(dim=(0, 2, 3), unbiased=False, keepdim=True)  # (1, 16, 1, 1)
+    by_hand = (a - mu) / torch.sqrt(var + bn.eps)
+    per_position = (a - a.mean(dim=0)) / torch.sqrt(a.var(dim=0, unbiased=False) + bn.eps)
+    out = bn(a)
+print(f"BatchNorm2d = normalise each channel over (N, H, W): {torch.allclose(out, by_hand, atol=1e-5)}")
+print(f"BatchNorm2d = normalise over the images alone (N): "
+      f"{torch.allclose(out, per_position, atol=1e-5)}")
+
+# %% [markdown]
+# ### Training mode vs `eval()`
+#
+# Those statistics come from the current batch only in **training mode**. There, the output for
+# one image depends on which other images share its batch, and every forward pass also updates
+# two stored **running averages** per channel (`running_mean`, `running_var`: each step moves
+# them 10% of the way toward the batch's values, `momentum=0.1`), even under `torch.no_grad()`.
+# After `model.eval()`, BatchNorm uses those stored averages instead,
+# $\text{out} = \gamma_c (a - \text{running\_mean}_c) / \sqrt{\text{running\_var}_c + \epsilon}
+# + \beta_c$: a fixed scale and shift per channel, so each image's output depends on that image
+# alone, and nothing is updated.
+#
+# `fit` calls `model.train()` before every epoch; `predict` and `evaluate` (and `fit`'s
+# validation pass) switch to eval mode inside and restore the previous mode after. When you call
+# `model(x)` yourself after training, call `model.eval()` first. The cell feeds the same image 0
+# twice to a BatchNorm layer, once with 7 companions and once with 7 others:
+
+# %%
+bn = nn.BatchNorm2d(16)
+with torch.no_grad():
+    a_1 = bn_encoder[0](x_train[:8])  # image 0 with images 1-7
+    a_2 = bn_encoder[0](torch.cat([x_train[:1], x_train[100:107]]))  # image 0 with 7 others
+    bn.train()
+    stored = bn.running_mean.clone()
+    change_train = (bn(a_1)[0] - bn(a_2)[0]).abs().max().item()
+    moved = (bn.running_mean - stored).abs().max().item()
+    bn.eval()
+    change_eval = (bn(a_1)[0] - bn(a_2)[0]).abs().max().item()
+print(f"training mode: image 0's output changes with its companions by up to {change_train:.3f}")
+print(f"training mode: the two forward passes moved running_mean by up to {moved:.4f}")
+print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored averages)")
+
+# %% [markdown]
+# ## 3. Conv AE vs dense AE: same data, budget and validation
 #
 # A fair comparison gives every model the same training images, the same number of optimizer
 # steps, the same batch size, loss and optimizer, and the same validation pass after every epoch.
-# We compare the dense 784-128-32 autoencoder of lesson 02, the convolutional one above, and a
-# variant whose decoder upsamples and then convolves (section 3 explains why). All have a
-# 32-number code.
-#
-# Two standard additions suit a budget of only three epochs. Both conv models get
-# `batch_norm=True`: a `BatchNorm2d` after each hidden convolution rescales every channel to mean
-# 0 and variance 1 over the batch (then applies a learned scale and shift), which keeps the
-# layers' inputs in a steady range and usually tolerates a larger learning rate. And every model,
-# dense included, starts at a larger learning rate that `CosineDecay` lowers to 0 along a half
-# cosine over the run, so that the last steps settle instead of jumping around the minimum. A
-# BatchNorm layer behaves differently in training (statistics of the batch) and in eval mode
-# (running averages collected during training), so after `fit` we switch every model to `eval()`
-# before using it.
+# We compare the dense 784-128-32 autoencoder of lesson 02 and the two convolutional models of
+# sections 1-2 (`decoder="transpose"` and `decoder="upsample"`, both with `batch_norm=True`).
+# All have a 32-number code. Every model, dense included, starts at a larger learning rate that
+# `CosineDecay` lowers to 0 along a half cosine over the run, so that the last steps settle
+# instead of jumping around the minimum. After `fit` we switch every model to `eval()`.
 
 # %%
 import math
@@ -241,9 +354,16 @@ for name, model in models.items():
 best = min(results, key=results.get)
 print(f"lowest test error: {best}; conv (transpose) below dense: "
       f"{results['conv AE (transpose)'] < results['dense AE']}")
+conv_model = models["conv AE (transpose)"]
+n_linear = sum(count_parameters(m) for m in conv_model.modules() if isinstance(m, nn.Linear))
+print(f"the conv AE has {count_parameters(conv_model) / count_parameters(models['dense AE']):.0%} "
+      f"of the dense AE's parameters; {n_linear / count_parameters(conv_model):.0%} of its own "
+      f"sit in its two linear layers")
 
 # %%
 # extra code – overlay the validation curves of the three models
+from matplotlib.ticker import LogFormatter
+
 from course_utils.plots import NotebookFigure
 
 fig = NotebookFigure(figsize=(6, 3.4), layout="constrained")
@@ -252,21 +372,114 @@ for name, history in histories.items():
     ax.plot(history["epoch"], history["valid_loss"], "-o", markersize=3, label=f"{name} (valid)")
     ax.plot(history["epoch"], history["train_loss"], ":", color=ax.lines[-1].get_color())
 ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs on the x axis
-ax.set(xlabel="epoch", ylabel="squared error per image", title="learning curves (dotted: train)")
+ax.set(xlabel="epoch", ylabel="squared error per image (log scale)", yscale="log",
+       title="learning curves (dotted: train)")  # log: the last epochs stay readable
+ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))  # 10, not 10^1
+ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig
 
 # %% [markdown]
-# The printout says which model reached the lowest test error with this budget; with the full
-# budget on Fashion-MNIST the convolutional models usually beat the dense one, but read the
-# verdict. Note what the parameter counts say: the conv AE is **not** smaller because
-# convolutions replaced dense weights wholesale; as section 1 showed, most of its parameters are
-# in the linear layers to and from the code. What the convolutions add is structure: the same
-# filters at every position, so edges and textures are learned once, wherever they appear. The
-# seconds per epoch are measured on whatever machine runs this notebook (all three include the
-# same validation pass); the convolutions, especially the upsampling decoder's on larger maps,
-# cost more time per image than the dense layers.
+# The printout says which model reached the lowest test error with this budget; read the
+# verdict rather than expecting one. The parameter counts say two things. The conv AE is
+# smaller than the dense one (the printed share), and the saving comes from its first and last
+# layers: a $3 \times 3$ convolution shared across positions needs a few hundred weights where
+# the dense AE's 784-to-128 layer needs 100,352. But the conv AE is not small *everywhere*: the
+# printed majority of its parameters sit in the two linear layers between the 1,568 feature
+# values and the code, which share nothing. The seconds per epoch are measured on whatever
+# machine runs this notebook (all three include the same validation pass). Fewer parameters do
+# not mean less work: each convolution weight is used at every position, so the conv models do
+# more multiply-adds per image than the dense one (the upsampling decoder most, as its
+# convolutions run on the larger maps), and on a CPU that usually shows in the printed seconds.
+# The cell below counts them: a convolution's weights times the positions it visits.
+
+# %%
+def multiply_adds_per_image(model: nn.Module) -> int:
+    """Multiply-adds of one forward pass of one 28x28 image through model's conv and linear layers."""
+    total = 0
+
+    def count(layer: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(layer, nn.Conv2d):  # every output value: in_channels x k x k weights
+            total += output[0].numel() * layer.weight[0].numel()
+        elif isinstance(layer, nn.ConvTranspose2d):  # every input value paints out_channels x k x k
+            total += inputs[0][0].numel() * layer.weight[0].numel()
+        elif isinstance(layer, nn.Linear):
+            total += layer.weight.numel()
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()]
+    with torch.no_grad():
+        model(x_test[:1].to(next(model.parameters()).device))  # one image
+    for hook in hooks:
+        hook.remove()
+    return total
+
+
+work = {name: multiply_adds_per_image(m) for name, m in models.items()}
+for name, n in work.items():
+    print(f"{name:<20} {n:>9,} multiply-adds per image ({n / work['dense AE']:.1f} x the dense AE's)")
+
+# %% [markdown]
+# **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
+# them a bug. (1) A training point is the *average over the epoch's batches*, each measured
+# with the weights of that moment, which were still improving; the validation point is measured
+# once, with the weights at the end of the epoch. (2) During training, BatchNorm normalises with
+# the statistics of each batch; validation runs in eval mode with the stored averages, a
+# slightly different function. (3) The two sets hold different images. The cell below
+# separates the first two effects from the rest: it measures the training error again, in eval
+# mode, with the final weights, on 10,000 training images.
+
+# %%
+from course_utils.train import evaluate
+
+x_remeasure = x_train[:10_000]
+above, overfit = {}, {}
+for name, model in models.items():
+    curve, valid = histories[name]["train_loss"][-1], histories[name]["valid_loss"][-1]
+    again = evaluate(model, x_remeasure.to(course.device))["loss"]  # eval mode, final weights
+    above[name], overfit[name] = curve > again, again < 0.95 * valid
+    print(f"{name:<19} last epoch: training curve {curve:6.2f} -> measured again {again:6.2f}; "
+          f"validation {valid:6.2f} (again / validation = {again / valid:.2f})")
+print(f"the training curve's last point lies above the re-measured error for every model: "
+      f"{all(above.values())}")
+print(f"a model fits its training images clearly better (by over 5%) than validation images: "
+      f"{any(overfit.values())}")
+
+# %% [markdown]
+# The gap between a training curve's last point and the re-measured training error is what the
+# epoch average and training-mode BatchNorm added (the dense AE has no BatchNorm: its gap is the
+# epoch average alone). The ratio to validation is the overfitting test: a re-measured training
+# error clearly *below* validation would mean the model fits its own training images better than
+# new ones; then the training curve can end *below* validation, as it does on a small training
+# set. The two verdict lines say what this run shows; a ratio near 1 leaves only the third
+# reason, that the two sets hold different images.
+#
+# ### What forgetting `eval()` does to a trained model
+#
+# The cell runs a copy of the trained upsampling model on 500 test images in training mode,
+# in batches of 8 and of 1 image, and compares with eval mode. (A copy, because training-mode
+# forward passes would overwrite the running averages of the real model.)
+
+# %%
+import copy
+
+careless = copy.deepcopy(models["conv AE (upsample)"]).cpu().train()  # forgot model.eval()
+x_few = x_test[:500]
+with torch.no_grad():
+    for batch in (8, 1):
+        error = torch.cat([((careless(xb) - xb) ** 2).mean(dim=(1, 2, 3))  # (b,) per image
+                           for xb in x_few.split(batch)])
+        print(f"training mode, batches of {batch}: test MSE per pixel {error.mean():.5f}")
+eval_error = mse_per_pixel_per_image(models["conv AE (upsample)"], x_few).mean().item()
+print(f"eval mode (any batch size):    test MSE per pixel {eval_error:.5f}")
+
+# %% [markdown]
+# In training mode each answer depends on the batch it came in: the same image gets a
+# different reconstruction in a batch of 8 than alone, and a batch of one image normalises each
+# channel with that image's own statistics. Eval mode gives one answer per image. The printed
+# errors say how much that costs this model; whatever their size, a model with BatchNorm is
+# evaluated in eval mode.
 
 # %%
 from course_utils.plots import rows_figure
@@ -278,38 +491,184 @@ with torch.no_grad():
 fig
 
 # %% [markdown]
-# Compare sharp edges, textures and thin gaps in the rows above: that is where the models differ
-# most.
+# Compare the rows on sharp edges, printed textures and thin gaps between sleeve and body.
 #
-# ## 3. Checkerboard artefacts
+# ## 4. What do convolutions buy? Shifted images
+#
+# The opening claim: a dense layer sees a shirt moved by one pixel as a different input, while
+# a convolution applies the same filter at every position. A convolution is **shift
+# equivariant**: shift its input and its output map shifts along (exactly for stride 1; for
+# stride $s$ only by multiples of $s$; and away from the zero-padded border). But our conv AE
+# is not equivariant as a whole: its encoder ends in a linear layer from the whole
+# $32 \times 7 \times 7$ map to the code, with a separate weight for every position, and its
+# decoder starts with one. A **fully convolutional** autoencoder has no such layer: its code is a
+# small map itself. Here is the conv AE (transpose) with its two linear layers replaced by
+# $1 \times 1$ convolutions, which mix the channels at each position separately. Its code is one
+# channel of $7 \times 7$, 49 numbers (one per $4 \times 4$ patch of the image, a little more
+# than the 32 of the others). It is trained with the same recipe:
+
+# %%
+torch.manual_seed(0)
+fully_conv = nn.Sequential(
+    nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU(),  # 28x28 -> 14x14
+    nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),  # 14x14 -> 7x7
+    nn.Conv2d(32, 1, kernel_size=1),  # the code: (B, 1, 7, 7), 49 numbers
+    nn.Conv2d(1, 32, kernel_size=1), nn.ReLU(),  # (B, 32, 7, 7), like the linear layer + ReLU
+    nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1),  # 7x7 -> 14x14
+    nn.BatchNorm2d(16), nn.ReLU(),
+    nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1),  # 14x14 -> 28x28
+    nn.Sigmoid(),
+)
+histories["fully conv AE"] = fit(fully_conv.to(course.device), x_train.to(course.device),
+                                 x_valid.to(course.device), epochs=epochs, lr=lr,
+                                 batch_size=batch_size, callbacks=[CosineDecay()], verbose=False)
+fully_conv.eval()
+models["fully conv AE"] = fully_conv
+results["fully conv AE"] = mse_per_pixel_per_image(fully_conv, x_test).mean().item()
+print(f"fully conv AE: {count_parameters(fully_conv):,} parameters, code of 49 numbers, "
+      f"test MSE per pixel {results['fully conv AE']:.5f}")
+
+# %% [markdown]
+# Now the test. Every model was trained on the images as they come (garments centred). The cell
+# moves 2,000 test images 1, 2 and 3 pixels to the right (filling with black; `shift_images`
+# in `course_utils.conv`) and measures each model's error on them. The ratio to the unshifted
+# error says how much a model relied on where things sit.
+
+# %%
+from course_utils.conv import shift_images
+
+x_shift, shifts = x_test[:2000], (0, 1, 2, 3)
+shift_errors = {name: [mse_per_pixel_per_image(m, shift_images(x_shift, s)).mean().item()
+                       for s in shifts] for name, m in models.items()}
+for name, errors in shift_errors.items():
+    ratios = "  ".join(f"{e / errors[0]:.2f}" for e in errors[1:])
+    print(f"{name:<19} MSE per pixel unshifted {errors[0]:.5f}; ratio at 1, 2, 3 px: {ratios}")
+growth = {name: errors[-1] / errors[0] for name, errors in shift_errors.items()}
+print(f"least hurt by a 3-pixel shift: {min(growth, key=growth.get)}; most hurt: "
+      f"{max(growth, key=growth.get)}")
+tied = [name for name in growth if name != "fully conv AE"]  # a layer tied to positions
+print(f"fully conv AE hurt less than every model with a dense or linear layer: "
+      f"{all(growth['fully conv AE'] < growth[name] for name in tied)}")
+
+# %%
+# extra code – the error of each model against the shift
+fig = NotebookFigure(figsize=(6, 3.4), layout="constrained")
+ax = fig.subplots()
+for name, errors in shift_errors.items():
+    ax.plot(shifts, errors, "-o", markersize=4, label=name)
+ax.set(xlabel="shift to the right (pixels)", ylabel="test MSE per pixel", xticks=shifts,
+       title="reconstruction error on shifted test images")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8)
+fig
+
+# %% [markdown]
+# The ratios measure how much each model's error depends on where the garment sits. Three of
+# the models have a layer with a separate weight for every position: the dense AE everywhere,
+# the conv AEs in the linear layers around their code. Those weights were fitted to centred
+# garments, so a shifted garment meets weights that never saw its parts there. The fully
+# convolutional model has no such layer: every weight is applied at every position. Shifting
+# its input by 4 pixels (one cell of its $7 \times 7$ code) would move its code map by one cell
+# if the image had no border (the zero padding at the edges of each layer still sees the
+# difference); shifts of 1-3 pixels fall between code cells, so they change the code, but only
+# to local patterns it has already met elsewhere. The verdict lines say whether that made it the
+# least sensitive model in this run. The lesson: convolutions
+# inside a model do not make the whole model shift-robust; a linear bottleneck ties it to
+# positions again. (The price: a fully convolutional code is a small picture, not a compact
+# vector, which is why the VAEs of lessons 06-07 keep a linear layer before their code.)
+#
+# ### What the first layer learned
+#
+# Top row: 8 of the 16 learned $3 \times 3$ filters of the trained conv AE's first convolution
+# (red positive weights, blue negative). Bottom row: what each filter makes of one test image
+# (after its BatchNorm and ReLU, as the next layer sees it): one map per filter, the same nine
+# weights applied at every position.
+
+# %%
+from course_utils.conv import first_layer_figure, first_layer_maps
+
+first_conv_model = models["conv AE (transpose)"]
+maps = first_layer_maps(first_conv_model, x_test[0])  # (16, 14, 14)
+maps_moved = first_layer_maps(first_conv_model, shift_images(x_test[:1], 4)[0])  # image moved 4 px
+print(f"first layer, image moved 4 pixels right: every map moves 2 cells right (stride 2), "
+      f"unchanged otherwise: {torch.allclose(maps_moved[..., 2:], maps[..., :-2], atol=1e-5)}")
+first_layer_figure(first_conv_model, x_test[0], n=8)
+
+# %% [markdown]
+# Each map is bright wherever the patch under the filter matches its weights, wherever that
+# patch lies: look for maps that light up along one side of the outline (their filter's weights
+# change sign across it, a step detector), maps that respond to texture inside the garment, and
+# maps that are bright on the flat background and dark on the garment (BatchNorm's shift can make
+# a flat black patch give a positive value). The printed check is the exact statement behind
+# "learned once, found everywhere": move the image and the first layer's maps move with it,
+# unchanged. A dense first layer would need a separate weight for the same pattern at every
+# position, and would have to learn each of them from data.
+#
+# ## 5. Checkerboard artefacts
 #
 # A transposed convolution with stride 2 paints each input pixel's kernel onto the output, two
 # pixels apart. With a $3 \times 3$ kernel the painted patches overlap unevenly: some output
 # pixels receive contributions from one input pixel, some from two, some from four. Feed it a
-# **constant** image with all weights equal to 1 and the unevenness appears as a checkerboard.
-# Upsampling first (each pixel copied into a $2 \times 2$ block) and then applying an ordinary
-# convolution gives every output pixel the same number of contributions. `parity_contrast`
-# measures the grid: how much the means of the four pixel parities (even/odd row, even/odd
-# column) differ, relative to the overall mean (0 = no grid).
+# **constant** image of 1s with all weights equal to 1, and each output value simply counts the
+# contributions: the unevenness appears as a checkerboard. Upsampling first (each pixel copied
+# into a $2 \times 2$ block) and then applying an ordinary $3 \times 3$ convolution gives every
+# output pixel the same nine contributions. `parity_contrast` measures the grid: how much the
+# means of the four pixel parities (even/odd row, even/odd column) differ, relative to the
+# overall mean (0 = no grid). It skips a border of `kernel_size // 2 + 1` pixels, the rows and
+# columns that zero padding reaches, which differ for every decoder.
 
 # %%
 from course_utils.conv import overlap_figure, overlap_maps, parity_contrast
 
 for k in (3, 4):
     t_map, u_map = overlap_maps(kernel_size=k, stride=2)
-    print(f"kernel {k}, stride 2: parity contrast transpose {parity_contrast(t_map, border=1):.2f}, "
-          f"upsample + conv {parity_contrast(u_map, border=1):.2f}")
+    border = k // 2 + 1  # away from the zero padding
+    print(f"kernel {k}, stride 2: parity contrast transpose "
+          f"{parity_contrast(t_map, border=border):.2f}, upsample + conv "
+          f"{parity_contrast(u_map, border=border):.2f}")
 overlap_figure(kernel_size=3, stride=2)
 
 # %% [markdown]
-# The left panel is the transposed convolution's output for a flat input: a grid of 1s, 2s and 4s.
-# The right panel, upsample + convolution, is flat except at the border (zero padding). With
-# kernel 4 and stride 2 the overlap is even and the printed contrast of the flat-input test drops
-# to 0. Odena, Dumoulin and Olah ("Deconvolution and checkerboard artifacts", Distill 2016) show
-# that this helps but does not cure: even with even overlap, **learned** weights can still paint a
-# grid (the kernel's taps that land on even and on odd pixels need not balance), and a network can
-# also learn weights that hide an uneven overlap. Upsample + convolution removes the cause. Try
-# kernels and strides with the sliders.
+# The left panel is the transposed convolution's output for a flat input: a grid of 1s, 2s and
+# 4s. The right panel, upsample + convolution, is 9 everywhere except at the border, where zero
+# padding supplies some of the inputs. With kernel 4 and stride 2 the overlap is even (every
+# inner pixel gets four contributions) and the printed contrast of the flat-input test is 0.
+#
+# ### Even overlap is not enough: four kernels in one
+#
+# A clearer way to see a stride-2 transposed convolution: each output pixel is reached only by
+# the kernel taps whose position has the right parity. With kernel 3 and padding 1, a pixel in an
+# even row and even column gets the centre tap $w_{11}$ alone, an (even, odd) pixel the two taps
+# $w_{10}, w_{12}$, an (odd, even) pixel $w_{01}, w_{21}$, and an (odd, odd) pixel the four
+# corners. The layer is **four different small convolutions**, interleaved on the four parity
+# classes. On a flat input each class gets the sum of its own sub-kernel's taps. With all
+# weights 1 those sums are 1, 2, 2, 4 (the overlap counts above); with kernel 4 each class gets a
+# $2 \times 2$ sub-kernel, so all-ones weights give 4 everywhere, but **learned** weights give
+# four different sums, hence a grid. The cell checks this with random weights:
+
+# %%
+torch.manual_seed(0)
+for k in (3, 4):
+    layer = nn.ConvTranspose2d(1, 1, k, stride=2, padding=(k - 1) // 2, bias=False)
+    w = layer.weight.detach()[0, 0]  # (k, k) random weights
+    with torch.no_grad():
+        out = layer(torch.ones(1, 1, 8, 8))[0, 0]  # a flat input of 1s
+    inner = out[4:-4, 4:-4]  # away from the border; starts at row 4, so parities are kept
+    p = (k - 1) // 2  # padding: output row o gets the taps t with t = o + p (mod 2)
+    measured = torch.tensor([inner[r::2, c::2].mean() for r in (0, 1) for c in (0, 1)])  # (4,)
+    predicted = torch.stack([w[(r + p) % 2::2, (c + p) % 2::2].sum() for r in (0, 1) for c in (0, 1)])
+    print(f"kernel {k}: flat-input output by parity {measured.numpy().round(3)}, sub-kernel sums "
+          f"{predicted.numpy().round(3)}: equal {torch.allclose(measured, predicted, atol=1e-5)}; "
+          f"all four alike {bool(measured.max() - measured.min() < 1e-3)}")
+
+# %% [markdown]
+# The four measured values equal the four sub-kernel sums, and they differ: a random kernel 4,
+# with its perfectly even overlap, still paints a grid on a flat input. Odena, Dumoulin and Olah
+# ("Deconvolution and checkerboard artifacts", Distill 2016) make the same point: choosing a
+# kernel divisible by the stride helps, but learned weights can still produce a grid unless they
+# happen to balance the four sums; and a network can also learn weights that hide an uneven
+# overlap. Upsample + convolution removes the cause, because every output pixel is computed by
+# the same full kernel. Try kernels and strides with the sliders.
 
 # %% tags=["nbval-ignore-output"]
 from course_utils.conv import overlap_view
@@ -342,44 +701,108 @@ from course_utils.conv import error_maps, error_maps_figure
 
 trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models["conv AE (upsample)"]}
 x_maps = x_test[:2000]
-contrast = {name: parity_contrast(error_maps(m, x_maps)) for name, m in trained.items()}
+maps = {name: error_maps(m, x_maps) for name, m in trained.items()}  # (28, 28) each
+contrast = {name: parity_contrast(m) for name, m in maps.items()}
 for name, value in contrast.items():
     print(f"trained {name:<16} error map: parity contrast {value:.3f}")
 print(f"transpose decoder shows more grid than upsample + conv: "
       f"{contrast['transpose'] > contrast['upsample + conv']}")
+untrained_contrast = parity_contrast(outs["transpose"].mean(dim=(0, 1)))  # from the cell above
+print(f"trained transpose decoder's error map has less grid than the untrained decoder's "
+      f"output ({untrained_contrast:.3f}): {contrast['transpose'] < untrained_contrast}")
 error_maps_figure(trained, x_maps)
 
 # %% [markdown]
-# Both error maps are brightest where the images have edges and detail. The printed contrasts say
-# how much grid each trained decoder left, and the verdict says which has more in this run. Often
-# training teaches the transposed decoder weights that largely hide the uneven overlap, so the
-# gap between the two trained models is smaller than between the untrained ones. The artefact is
-# a risk built into the layer, most visible with untrained or briefly trained weights and in
-# generative models that decode unusual codes; upsample + convolution removes the cause, at a
-# higher cost per image (its convolutions run on the larger feature maps: compare the seconds per
-# epoch in section 2).
+# Where are the errors largest? Two candidate explanations: the garment's body (where the
+# pixels are bright and carry texture) or its outlines (where brightness changes fast). The cell
+# correlates each error map, position by position, with the mean test image and with the mean
+# edge strength (`edge_strength_map`: the length of the brightness gradient at each pixel).
+
+# %%
+from course_utils.conv import edge_strength_map
+
+candidates = {"mean image": x_maps.mean(dim=(0, 1)), "edge strength": edge_strength_map(x_maps)}
+for name, m in maps.items():
+    corr = {c: torch.corrcoef(torch.stack([m.flatten(), ref.flatten()]))[0, 1].item()
+            for c, ref in candidates.items()}
+    print(f"{name:<16} error map: correlation with the mean image {corr['mean image']:.2f}, with "
+          f"edge strength {corr['edge strength']:.2f}: follows the "
+          f"{max(corr, key=corr.get)} more")
+
+# %% [markdown]
+# The verdict lines say which the errors follow in this run; in the figure, the corners (black
+# in nearly every image) are the darkest. Back to the grid: the printed contrasts say how much
+# grid each trained decoder left, and the verdicts above the figure say which has more in this
+# run and whether training reduced the transposed decoder's grid below what the untrained one
+# painted (the same measure, on an error map instead of an output). Training can teach the
+# transposed decoder weights that partly hide the uneven overlap. The artefact is a risk built
+# into the layer, most visible with untrained or briefly trained weights and in generative
+# models that decode unusual codes; upsample + convolution removes the cause, at a higher cost
+# per image (its convolutions run on the larger feature maps: compare the seconds per epoch in
+# section 3).
 #
-# ## 4. Optional: an LSTM autoencoder reads rows
+# ## 6. Optional: an LSTM autoencoder reads rows
 #
 # Images can also be read as sequences: 28 time steps, each a row of 28 pixels. An LSTM encoder
-# reads the rows top to bottom and its last hidden state becomes the code; an LSTM decoder
-# receives the code at every step and writes one row per step. It is `LSTMAutoencoder` in
-# `course_utils.conv`. Recurrent models are slow on a CPU (the 28 steps run one after the other),
-# so we give it a smaller budget of steps than the conv models had.
+# reads the rows top to bottom; a linear layer maps its last hidden state (128 numbers) to the
+# 32-number code. The decoder starts a second LSTM from a hidden state computed from the code,
+# feeds it the same code at every one of the 28 steps, and turns each step's output into one row
+# of 28 pixels. It is `LSTMAutoencoder` in `course_utils.conv`; the cell builds one, prints its
+# layers, and writes its encoder out in three lines to check it against `encode`.
 
 # %%
 from course_utils.conv import LSTMAutoencoder
 
 torch.manual_seed(0)
-lstm = LSTMAutoencoder(n_latent=32, hidden=128).to(course.device)
-print(format_shape_table(shape_table(lstm, x_test[:2].to(course.device)), input_shape=(2, 1, 28, 28)))
+lstm = LSTMAutoencoder(n_latent=32, hidden=128)
+print(format_shape_table(shape_table(lstm, x_test[:2]), input_shape=(2, 1, 28, 28)))
+with torch.no_grad():
+    rows = x_test[:4].squeeze(1)  # (4, 1, 28, 28) -> (4, 28 steps, 28 pixels)
+    _, (h_last, _) = lstm.encoder_rnn(rows)  # h_last: (1 layer, 4, 128), after the 28th row
+    z = lstm.to_code(h_last[-1])  # (4, 128) -> (4, 32): the code
+    print(f"these three lines = lstm.encode: {torch.allclose(z, lstm.encode(x_test[:4]))}")
+
+# %% [markdown]
+# The 28 steps of an LSTM run one after the other, each waiting for the previous one, while a
+# convolution processes all positions at once. The cell times one training step (forward and
+# backward pass on a batch of 128 images) of each model on this machine.
+
+# %%
+import time
+
+
+def seconds_per_step(model: nn.Module, x: torch.Tensor, repeats: int = 5) -> float:
+    """Median time of one forward + backward pass of the squared error on the batch x."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ((model(x) - x) ** 2).sum().backward()
+        times.append(time.perf_counter() - start)
+    model.zero_grad()
+    return sorted(times)[len(times) // 2]
+
+
+x_batch = x_train[:batch_size].to(course.device)
+lstm = lstm.to(course.device).train()
+step_lstm = seconds_per_step(lstm, x_batch)
+conv_copy = copy.deepcopy(models["conv AE (transpose)"]).to(course.device).train()  # see section 2
+step_conv = seconds_per_step(conv_copy, x_batch)
+print(f"one training step: LSTM AE {1000 * step_lstm:.0f} ms, conv AE (transpose) "
+      f"{1000 * step_conv:.0f} ms: the LSTM is {step_lstm / step_conv:.1f} times as slow")
+
+# %% [markdown]
+# The printed ratio is why the LSTM gets a smaller budget of steps than the conv models had
+# (the ratio itself depends on the machine).
+
+# %%
 lstm_steps = course.pick(full=300, fast=8)
-n_lstm = min(len(x_train), lstm_steps * batch_size)  # one epoch of lstm_steps batches
-lstm_history = fit(lstm, x_train[:n_lstm].to(course.device), epochs=1, lr=3e-3,
+n_lstm = min(len(x_train), lstm_steps * batch_size)  # at most one epoch's worth of images
+lstm_epochs = max(1, round(lstm_steps / math.ceil(n_lstm / batch_size)))  # same steps at any size
+lstm_history = fit(lstm, x_train[:n_lstm].to(course.device), epochs=lstm_epochs, lr=3e-3,
                    batch_size=batch_size, verbose=False)
 lstm = lstm.cpu()
 lstm_mse = mse_per_pixel_per_image(lstm, x_test).mean().item()
-print(f"LSTM AE ({count_parameters(lstm):,} parameters, {math.ceil(n_lstm / batch_size)} steps): "
+print(f"LSTM AE ({count_parameters(lstm):,} parameters, {lstm_epochs * math.ceil(n_lstm / batch_size)} steps): "
       f"test MSE per pixel {lstm_mse:.5f}; conv AE (transpose) {results['conv AE (transpose)']:.5f}")
 print(f"LSTM AE behind the conv AE: {lstm_mse > results['conv AE (transpose)']}")
 
@@ -405,7 +828,12 @@ fig
 # > - *Assuming a conv AE is small because convolutions share weights.* Count them: the linear
 # >   layers next to the code usually dominate.
 # > - *Comparing models with different budgets or validation settings.* Same data, steps, batch
-# >   size, loss and validation, as in section 2.
+# >   size, loss and validation, as in section 3.
+# > - *Forgetting `model.eval()` with BatchNorm.* In training mode every output depends on the
+# >   rest of its batch, and each forward pass (even under `torch.no_grad()`) overwrites the
+# >   running averages. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
+# > - *Expecting a conv AE to be shift-invariant.* Its linear bottleneck ties the code to
+# >   positions; only a fully convolutional model treats every position alike.
 # > - *Believing a kernel divisible by the stride cures checkerboards.* It evens the overlap;
 # >   learned weights can still make a grid. Upsample + convolution removes the cause.
 #
@@ -415,11 +843,17 @@ fig
 #   grow it back; a shape table read from the model confirms every step. Max-pooling is the
 #   weight-free alternative to a strided convolution.
 # - A transposed convolution is the adjoint (the input-gradient) of a convolution, not its inverse.
-# - Most parameters of this conv AE sit in the linear layers around the code; we compared it with
-#   the dense AE at the same code size, data, steps and validation, with learning curves.
-# - Uneven kernel overlap in transposed convolutions is one source of checkerboard artefacts;
-#   upsampling then convolving avoids it.
-# - An LSTM can autoencode an image row by row, but it is slow on a CPU.
+# - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
+#   mode, and uses stored running averages after `model.eval()`.
+# - The conv AE has fewer parameters than the dense AE, yet most of them sit in the linear layers
+#   around the code; we compared the two at the same code size, data, steps and validation. A
+#   training curve measured during the epoch, in training mode, can sit above validation.
+# - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one
+#   treats every position alike. First-layer filters are small pattern detectors applied
+#   everywhere.
+# - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
+#   or unequal learned sub-kernels, paint a checkerboard; upsampling then convolving avoids it.
+# - An LSTM can autoencode an image row by row, one row after another.
 
 # %% [markdown]
 # [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)

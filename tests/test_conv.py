@@ -6,13 +6,18 @@ import torch
 from course_utils.conv import (
     ConvAutoencoder,
     LSTMAutoencoder,
+    edge_strength_map,
     error_maps,
     error_maps_figure,
+    first_layer_figure,
+    first_layer_maps,
     format_shape_table,
     overlap_figure,
     overlap_maps,
     overlap_view,
+    parity_contrast,
     shape_table,
+    shift_images,
 )
 from course_utils.models import count_parameters
 
@@ -82,14 +87,24 @@ def test_checkerboard_appears_only_for_uneven_overlap():
     t_map, u_map = overlap_maps(kernel_size=3, stride=2)
     inner_t, inner_u = t_map[2:-2, 2:-2], u_map[2:-2, 2:-2]
     assert set(inner_t.unique().tolist()) == {1.0, 2.0, 4.0}  # the checkerboard
-    assert inner_u.unique().numel() == 1  # flat away from the border
-    even, _ = overlap_maps(kernel_size=4, stride=2)
-    assert even[2:-2, 2:-2].unique().numel() == 1  # kernel divisible by stride: even overlap
+    assert inner_u.unique().tolist() == [9.0]  # 3 x 3 weights of 1 on ones, not rescaled
+    even, even_u = overlap_maps(kernel_size=4, stride=2)
+    assert even[2:-2, 2:-2].unique().tolist() == [4.0]  # kernel divisible by stride: even
+    assert even_u[3:-3, 3:-3].unique().tolist() == [16.0]
+
+
+@pytest.mark.parametrize("kernel_size", [3, 4, 5, 6])
+def test_upsample_conv_has_no_grid_away_from_the_padding(kernel_size):
+    # the lesson measures the flat-input contrast with border = kernel_size // 2 + 1
+    _, u_map = overlap_maps(kernel_size=kernel_size, stride=2)
+    assert parity_contrast(u_map, border=kernel_size // 2 + 1) == 0
 
 
 def test_overlap_figure_and_view():
     fig = overlap_figure(3, 2)
     assert "ConvTranspose2d" in fig.axes[0].get_title()
+    written = {t.get_text() for t in fig.axes[1].texts}
+    assert "9" in written and "2.25" not in written  # the raw sums, as the title says
     view = overlap_view()
     view.controls["kernel_size"].value = 4
     assert "kernel 4, stride 2" in view.figure._suptitle.get_text()
@@ -117,3 +132,49 @@ def test_parity_contrast_sees_a_checkerboard_and_not_a_flat_map():
     assert parity_contrast(t_map, border=1) > 0.5 > parity_contrast(u_map, border=1)
     with pytest.raises(ValueError, match=r"\(H, W\)"):
         parity_contrast(torch.ones(1, 12, 12))
+
+
+def test_shift_images_moves_columns_and_fills_with_black():
+    x = torch.arange(28.0).expand(2, 1, 28, 28) / 28  # pixel value = its column / 28
+    right = shift_images(x, 3)
+    assert right.shape == x.shape
+    torch.testing.assert_close(right[..., 3:], x[..., :25])
+    assert (right[..., :3] == 0).all()  # no wrap-around (torch.roll would put 25..27 here)
+    left = shift_images(x, -2)
+    torch.testing.assert_close(left[..., :26], x[..., 2:])
+    assert (left[..., 26:] == 0).all()
+    torch.testing.assert_close(shift_images(x, 0), x)
+    with pytest.raises(ValueError, match="shift_images expects a whole number"):
+        shift_images(x, 28)
+
+
+def test_first_layer_maps_are_conv_batchnorm_relu_in_eval_mode():
+    torch.manual_seed(0)
+    model = ConvAutoencoder(batch_norm=True)
+    model.train()
+    model(X)  # one training-mode pass moves BatchNorm's running averages away from (0, 1)
+    conv, norm = model.encoder[0], model.encoder[1]
+    with torch.no_grad():
+        h = conv(X[2:3])  # (1, 16, 14, 14)
+        scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+        expected = torch.relu(
+            (h - norm.running_mean[:, None, None]) * scale[:, None, None] + norm.bias[:, None, None]
+        )[0]
+    maps = first_layer_maps(model, X[2])
+    torch.testing.assert_close(maps, expected)
+    assert model.training  # its mode is restored
+    fig = first_layer_figure(model, X[2], n=4)
+    assert len(fig.axes) == 2 * 5 and fig.axes[1].get_title() == "filter 0"
+
+
+def test_edge_strength_map_averages_gradient_lengths():
+    x = torch.zeros(2, 1, 28, 28)
+    x[0, ..., 10:] = 1.0  # image 0: dark left, bright right (one step, columns 9 -> 10)
+    x[1, 0, 5, 5] = 1.0  # image 1: one bright pixel
+    edges = edge_strength_map(x)
+    assert edges.shape == (28, 28)
+    assert (edges[:, 9] == 0.5).all()  # image 0's step of 1, averaged with image 1's 0
+    # at the bright pixel both steps are -1: length sqrt(2), not |dx| + |dy| = 2
+    assert abs(edges[5, 5] - 2**0.5 / 2) < 1e-6
+    assert edges[5, 4] == 0.5 and edges[4, 5] == 0.5  # one step up into the pixel
+    assert abs(edges.sum() - (28 * 0.5 + (2**0.5 + 2) / 2)) < 1e-4  # nothing anywhere else
