@@ -291,6 +291,11 @@ def flow_diagram_figure(
     return fig
 
 
+def _arrow(color: str) -> dict:
+    """matplotlib arrow properties for the search-order figure: starts and ends on the box edges."""
+    return {"arrowstyle": "->", "lw": 1.3, "color": color, "shrinkA": 0, "shrinkB": 0}
+
+
 def search_order_figure(
     sources: Sequence[tuple[str, str]],
     result: tuple[str, str],
@@ -331,8 +336,7 @@ def search_order_figure(
             "",
             xy=(right_x, target_y),
             xytext=(0.55 + half_w, -i),
-            arrowprops={"arrowstyle": "->", "lw": 1.3, "color": "tab:green",
-                        "shrinkA": 0, "shrinkB": 0},  # fmt: skip
+            arrowprops=_arrow("tab:green"),
         )
         ax.text(0.55 + half_w + 0.03, -i + 0.05, "found", ha="left", va="bottom", fontsize=8,
                 color="tab:green")  # fmt: skip
@@ -341,8 +345,7 @@ def search_order_figure(
                 "",
                 xy=(0.55, -i - 1 + half_h),
                 xytext=(0.55, -i - half_h),
-                arrowprops={"arrowstyle": "->", "lw": 1.3, "color": "tab:red",
-                            "shrinkA": 0, "shrinkB": 0},  # fmt: skip
+                arrowprops=_arrow("tab:red"),
             )
             ax.text(0.5, -i - 0.5, misses[i], ha="right", va="center", fontsize=8,
                     color="tab:red")  # fmt: skip
