@@ -37,7 +37,8 @@
 #    information for code sizes 2 to 64;
 # 6. use reconstruction error as an anomaly score: histograms, ROC curve, AUROC, a threshold set
 #    on validation data, precision and recall, and why precision depends on how rare anomalies
-#    are while AUROC does not; compare with non-learned baselines.
+#    are while AUROC does not; compare with baselines that need no gradient training (mean
+#    intensity, PCA), and test the score on brightness-matched anomalies.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -777,12 +778,14 @@ pairs = (anomal_toy[:, None] > normal_toy[None, :]).float().mean().item()  # (2,
 print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) pairs in order {pairs:.4f}")
 
 # %% [markdown]
-# ### Is the autoencoder worth it? Two non-learned baselines
+# ### Is the autoencoder worth it? Two baselines without gradient training
 #
-# Before crediting the autoencoder, compare it with scores that learn nothing or little:
-# - **mean intensity**: the average pixel value, i.e. how much ink or light the image has;
+# Before crediting the autoencoder, compare it with two cheap scores:
+# - **mean intensity**: the average pixel value, i.e. how much ink or light the image has. It
+#   learns nothing at all and never looks at the autoencoder;
 # - **PCA-32 error**: the reconstruction error of PCA with 32 components fitted on the normal
-#   training digits (a linear autoencoder, solved in closed form; `pca_errors` from section 4).
+#   training digits (a linear autoencoder solved in closed form, no gradient training;
+#   `pca_errors` from section 4).
 #
 # Since AUROC is the share of (anomaly, normal) pairs in the right order, $1 - \mathrm{AUROC}$ is
 # the share in the wrong order. Near 1 that share is the fairer comparison: going from 0.96 to
@@ -792,9 +795,10 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 from course_utils.anomaly import roc_figure
 
 digit_pca = PCA(32).fit(digits.train.x.flatten(1))  # (N, 784)
+bright_normal, bright_ood = normal_x.mean(dim=(1, 2, 3)), ood_x.mean(dim=(1, 2, 3))  # (N,) each
 scores = {"stacked AE error": (err_normal, err_ood),
           "PCA-32 error": (pca_errors(digit_pca, normal_x), pca_errors(digit_pca, ood_x)),
-          "mean intensity": (normal_x.mean(dim=(1, 2, 3)), ood_x.mean(dim=(1, 2, 3)))}
+          "mean intensity": (bright_normal, bright_ood)}
 aucs = {name: auroc(*pair) for name, pair in scores.items()}
 for name, value in aucs.items():
     print(f"  {name:<18} AUROC {value:.4f}   pairs in the wrong order {1 - value:.2%}")
@@ -815,39 +819,89 @@ ax.figure
 # The verdict line says whether the autoencoder beat both baselines in this run, and the last
 # line compares the autoencoder with PCA by their mistakes: a number above 1 means PCA makes that
 # many times more of them, below 1 that the autoencoder makes more (when the autoencoder makes
-# no mistake at all, the line says so instead). Both baselines deserve their place: PCA is a
-# linear autoencoder solved in closed form, with no gradient training, and the crude
-# mean-intensity score gets far above a coin toss on its own (an AUROC below 0.5 would mean the
-# anomalies are *darker* than the digits: flip the score and it detects them).
+# no mistake at all, the line says so instead). The figure draws the three ROC curves: the
+# closer a curve hugs the top-left corner, the fewer pairs it puts in the wrong order.
 #
-# Why does brightness get so far? A plausible reason: a reconstruction error may grow with the
-# amount of ink or light there is to reconstruct. We can measure that **within** each group,
-# where brightness says nothing about being normal or anomalous: if, among the digits alone, the
-# error still ranks the images much as their brightness does, then part of what the error
-# measures is simply brightness. `rank_correlation` (Spearman's: the correlation of the two
-# rankings, +1 for the same order, 0 for unrelated orders) is the right measure, since AUROC too
-# only uses the order of the scores.
+# ### What the brightness baseline tells us, and two tests of the autoencoder
+#
+# The mean-intensity score never looks at the autoencoder, so its AUROC says something about the
+# **data**, not about any detector: it is the share of (anomaly, normal) pairs in which the
+# anomaly carries more ink or light. The cell prints the two groups' averages, which are the
+# reason for that AUROC (an AUROC below 0.5 would mean the anomalies are *darker* than the
+# digits: flip the score and it detects them).
+
+# %%
+ink_ratio = (bright_ood.mean() / bright_normal.mean()).item()
+print(f"mean intensity: {digits.name} test images {bright_normal.mean():.3f}, anomalies "
+      f"{bright_ood.mean():.3f} (the anomalies carry {ink_ratio:.1f} times as much)")
+print(f"anomalies brighter than the median digit: {(bright_ood > bright_normal.median()).float().mean():.0%}")
+
+# %% [markdown]
+# When the two groups differ this much in brightness, any score that merely grows with
+# brightness inherits a good AUROC for free, and a reconstruction error might be such a score:
+# an image with more ink has more pixels to get wrong. So brightness is a possible **confound**
+# of the autoencoder's error, and we test it in two ways.
+#
+# **Test 1, within each group.** Inside one group brightness says nothing about being normal or
+# anomalous. If, among the digits alone, the error still ranks the images much as their
+# brightness does, then part of what the error measures is brightness. `rank_correlation`
+# (Spearman's: the correlation of the two rankings, +1 for the same order, 0 for unrelated
+# orders) is the right measure, since AUROC too only uses the order of the scores.
 
 # %%
 from course_utils.anomaly import rank_correlation
 
 within = {}
-for group, x, err in (("normal digits", normal_x, err_normal), ("anomalies", ood_x, err_ood)):
-    within[group] = rank_correlation(err, x.mean(dim=(1, 2, 3)))  # (N,) vs (N,) -> float
-    strength = "strong" if within[group] > 0.5 else "weak"
+for group, brightness, err in (("normal digits", bright_normal, err_normal),
+                               ("anomalies", bright_ood, err_ood)):
+    within[group] = rank_correlation(err, brightness)  # (N,) vs (N,) -> float
+    strength = "strong" if abs(within[group]) > 0.5 else "weak"
     print(f"{group:<14} rank correlation of AE error and mean intensity: {within[group]:+.2f} "
           f"({strength})")
 print(f"the error follows brightness within both groups (rank correlation above 0.5): "
       f"{min(within.values()) > 0.5}")
 
 # %% [markdown]
-# Read the two correlations. Where one is high (say above 0.5), the brighter an image of that
-# group is, the larger its error tends to be: within that group the score ranks images largely
-# by brightness, not by how unusual they are. Where it is low, brightness explains little of the
-# ranking there. The verdict says whether the error follows brightness in both groups in this
-# run. Either way this is why the mean intensity alone gets as far as its AUROC above, and why a
-# learned detector must be compared with the cheap score that measures only the suspected
-# confound. Always report such baselines next to a learned detector.
+# A strong correlation in a group means that within it the error ranks images largely by their
+# ink, not by how unusual they are; a weak one, that brightness explains little of the ranking
+# there. A correlation says how much the error *follows* brightness; it does not say whether
+# the error would still separate the groups **without** the brightness difference. The second
+# test asks exactly that.
+#
+# **Test 2, a harder case: brightness-matched sets.** Keep only digits and anomalies of similar
+# brightness, so that both sets have the same distribution of mean intensity
+# (`matched_subsets`: in each of 20 brightness bins it keeps as many images of each group as the
+# smaller group has there). On these sets the mean-intensity score is close to a coin toss by
+# construction, and a detector that still separates them measures something other than ink.
+
+# %%
+from course_utils.anomaly import matched_subsets
+
+keep_normal, keep_ood = matched_subsets(bright_normal, bright_ood, n_bins=20, seed=course.seed)
+print(f"brightness-matched sets: {len(keep_normal):,} digits and {len(keep_ood):,} anomalies, "
+      f"mean intensity {bright_normal[keep_normal].mean():.3f} and {bright_ood[keep_ood].mean():.3f}")
+matched = {name: auroc(normal[keep_normal], anomalous[keep_ood])
+           for name, (normal, anomalous) in scores.items()}
+print(f"{'score':<18}{'AUROC, all images':>19}{'brightness-matched':>20}")
+for name, value in matched.items():
+    print(f"{name:<18}{aucs[name]:>19.4f}{value:>20.4f}")
+print(f"matching worked: mean intensity within 0.05 of a coin toss (0.5): "
+      f"{abs(matched['mean intensity'] - 0.5) <= 0.05}")
+print(f"the stacked AE still separates the matched sets (AUROC above 0.9): "
+      f"{matched['stacked AE error'] > 0.9}")
+print(f"the stacked AE ahead of PCA-32 on the matched sets: "
+      f"{matched['stacked AE error'] > matched['PCA-32 error']}")
+
+# %% [markdown]
+# Read the verdicts. The first checks the matching itself: once brightness no longer differs,
+# the brightness score should be near 0.5. The second says whether the autoencoder's error keeps
+# separating digits from anomalies of the same brightness; where it does, its high AUROC above
+# is not a brightness effect in disguise, whatever the correlations of test 1 say about how the
+# error ranks images inside a group. The table also shows how much each AUROC drops on the
+# matched sets (matching keeps the harder images: a bright digit, a dark garment), and the last
+# verdict whether the autoencoder keeps its lead over PCA there. The general lesson: a learned
+# detector must be compared with the cheap score that measures only the suspected confound,
+# and then tested on data where that confound is removed.
 #
 # ### A threshold, set on validation data
 #
@@ -974,8 +1028,9 @@ else:
 # > - *Setting the threshold on the test set you report on.* Choose it on validation data.
 # > - *Quoting precision without prevalence.* The same detector has high precision when half the
 # >   images are anomalies and low precision when 1% are.
-# > - *Skipping the baselines.* A reconstruction error also measures brightness; report the
-# >   mean-intensity and PCA scores next to it.
+# > - *Skipping the baselines.* A reconstruction error can follow brightness, and two sets
+# >   that differ in brightness then look easy; report the mean-intensity and PCA scores next to
+# >   it, and test the detector on brightness-matched sets.
 
 # %% [markdown]
 # ## Summary
@@ -997,8 +1052,9 @@ else:
 #   the code; whether a narrow code reduces overfitting is a measurement, not a rule.
 # - Reconstruction error is an anomaly score; ROC and AUROC rate it over all thresholds and do not
 #   depend on prevalence; precision and recall at one threshold, chosen on validation data, and
-#   precision does depend on prevalence. Compare with non-learned baselines (mean intensity,
-#   PCA), and check what else the score measures.
+#   precision does depend on prevalence. Compare with baselines that need no gradient training
+#   (mean intensity, PCA), check what else the score measures (brightness: rank correlations),
+#   and test it where that confound is removed (brightness-matched sets).
 
 # %% [markdown]
 # [Exercise 02](../exercises/02_stacked_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/02_stacked_autoencoders.ipynb)
