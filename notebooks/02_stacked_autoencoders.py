@@ -73,9 +73,11 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # on the output puts pixels in $[0, 1]$, and the **code layer has no activation**. The reason: a
 # ReLU there would replace every negative code value by 0. A code unit that is negative for most
 # images would then send the decoder a 0 most of the time, and a unit that is negative for every
-# image would send nothing at all and, since a ReLU passes no gradient below 0, could never
-# recover (a "dead" unit). Some tutorials do put a ReLU on the code; later in this section we
-# train that variant and measure what it costs.
+# image would send nothing at all: a **dead** unit. A ReLU passes no gradient below 0, so the
+# loss never pushes that unit's own weights back up; it revives only by accident, when the
+# training of the hidden layer it reads (which the other code units use too) happens to lift its
+# input above 0 for some images, and that rarely happens. Some tutorials do put a ReLU on the
+# code; later in this section we train that variant and measure what it costs.
 
 # %%
 from torch import nn
@@ -220,11 +222,57 @@ rows_figure({"original": show,
 
 # %% [markdown]
 # The last line above says whether the stacked autoencoder beat PCA in this run, and the line
-# before it by how much. Where it wins, the reason is the nonlinearity: the ReLU layers let the
-# decoder's outputs bend towards the curved set of images instead of staying in a flat
-# 32-dimensional subspace, as PCA's must. With the tiny fast-mode budget it may not win, so read
-# the verdict rather than this sentence. In the figure, both reconstructions are blurry: 32
-# numbers cannot hold every detail.
+# before it by how much. With the tiny fast-mode budget it may not win, so read the verdict
+# rather than this sentence. In the figure, both reconstructions are blurry: 32 numbers cannot
+# hold every detail.
+#
+# ### Is the difference real, and is it the nonlinearity?
+#
+# One trained model is one draw: other initial weights and another batch order give a slightly
+# different error. Before reading anything into a difference between two models we need the
+# size of that noise, so the cell trains the same dense AE with two more seeds. It also trains a
+# **twin without ReLUs** (`nn.Identity` between the layers, the same seed and steps): its
+# encoder and decoder are then products of matrices, so from code to output it is a linear map
+# of rank 32 followed by the sigmoid. If the stacked AE beats PCA *because* of its hidden ReLUs,
+# the twin should lose most of that advantage.
+
+# %%
+def train_dense(seed: int, n_latent: int = 32, activation: type[nn.Module] = nn.ReLU):
+    """DenseAutoencoder 784-128-n_latent-128-784 trained with this section's recipe (on the CPU after)."""
+    torch.manual_seed(seed)  # the initial weights
+    model = DenseAutoencoder(784, hidden=(128,), n_latent=n_latent, activation=activation)
+    model = model.to(course.device)
+    fit(model, x_train.to(course.device), epochs=epochs, lr=2e-3, batch_size=batch_size,
+        seed=seed, verbose=False)  # seed: the batch order
+    return model.cpu()
+
+
+def test_mse(model):
+    return mse_per_pixel(predict(model, x_test), x_test).item()
+
+
+seed_mses = [dense_mse] + [test_mse(train_dense(seed)) for seed in (1, 2)]  # seeds 0, 1, 2
+seed_range = max(seed_mses) - min(seed_mses)
+twin_mse = test_mse(train_dense(0, activation=nn.Identity))
+print("dense AE-32, seeds 0, 1, 2: test MSE " + ", ".join(f"{m:.5f}" for m in seed_mses)
+      + f"; range {seed_range:.5f} ({seed_range / dense_mse:.1%} of seed 0's error)")
+print(f"below PCA-32 ({pca_mse:.5f}) with every seed: {max(seed_mses) < pca_mse}")
+print(f"twin without ReLUs: test MSE {twin_mse:.5f} ({twin_mse / pca_mse:.0%} of PCA's error, "
+      f"{twin_mse / dense_mse:.0%} of the stacked AE's)")
+print(f"removing the ReLUs costs more than the seed range: {twin_mse - dense_mse > seed_range}")
+print(f"without ReLUs the AE lands within 5% of PCA: {abs(twin_mse / pca_mse - 1) <= 0.05}")
+
+# %% [markdown]
+# The seed range is the yardstick for every comparison of trained models in this lesson: a
+# difference smaller than it could come from the seed alone. The second line says whether the
+# advantage over PCA survives a change of seed. The last two lines test the explanation. Where
+# removing the ReLUs costs more than the seed range and the twin lands near PCA, the advantage
+# belongs to the hidden ReLUs: they let the decoder's outputs bend towards the curved set of
+# images instead of staying in a flat 32-dimensional subspace, as PCA's (and, up to the final
+# sigmoid, the twin's) must. The sigmoid alone can move the twin a little away from PCA, in
+# either direction: it squashes pixels into $[0, 1]$, and with a fixed budget of Adam steps a
+# linear model need not reach PCA's exact optimum either. Where the verdicts differ, the
+# printout says by how much.
 #
 # ### A ReLU on the code, measured
 #
@@ -264,16 +312,20 @@ for name, z, mse in (("linear", codes, dense_mse), ("ReLU", relu_codes, relu_mse
 dead = int((relu_codes == 0).all(dim=0).sum())
 print(f"ReLU code: {dead} dead units, so {32 - dead} numbers per image really reach the decoder; "
       f"test error {relu_mse / dense_mse - 1:+.0%} relative to the linear code")
-print(f"ReLU code worse than the linear code: {relu_mse > dense_mse}")
+print(f"ReLU code worse than the linear code by more than the seed range: "
+      f"{relu_mse - dense_mse > seed_range} (difference {(relu_mse - dense_mse) / seed_range:.1f} "
+      f"times the seed range)")
 
 # %% [markdown]
 # Read the table and the verdict. Every dead unit is a code number that is the same (0) for
-# every image, so it tells the decoder nothing, and no gradient flows back through it to revive
-# it: the model then has fewer than 32 numbers to work with. The other ReLU units are 0 for part
+# every image, so it tells the decoder nothing, and no gradient reaches its own weights; only a
+# change in the shared hidden layer could lift it above 0 again. While it stays dead the model
+# has fewer than 32 numbers to work with. The other ReLU units are 0 for part
 # of the images, which throws away the sign information a linear unit keeps. The linear code's
 # row shows how many of its values are negative; a linear code passes them all on. The last line
-# says whether the clipped code cost reconstruction quality in this run, and how much. A linear
-# code costs nothing extra, which is why this course keeps it.
+# says whether the clipped code cost reconstruction quality in this run by more than a change
+# of seed does (the seed range measured above), and how much. A linear code costs nothing
+# extra, which is why this course keeps it.
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -463,7 +515,8 @@ tied = tied.cpu()
 tied_mse = mse_per_pixel(predict(tied, x_test), x_test).item()
 print(f"test MSE per pixel after {steps:,} steps: PCA-32 {pca_mse:.5f} | dense AE {dense_mse:.5f} "
       f"| tied AE {tied_mse:.5f}")
-print(f"tied AE's error relative to the dense AE's: {tied_mse / dense_mse:.2f}x")
+print(f"tied AE's error relative to the dense AE's: {tied_mse / dense_mse:.3f}x; the difference is "
+      f"within the dense AE's seed range ({seed_range:.5f}): {abs(tied_mse - dense_mse) <= seed_range}")
 
 # %% [markdown]
 # ### Does tying regularise here?
@@ -518,7 +571,8 @@ fig
 # %% [markdown]
 # Read the verdicts. If the dense AE does not overfit, tying has nothing to cure: on this data
 # it is a constraint, and the relative error printed above the table says what that constraint
-# cost (or saved) in reconstruction quality. If the dense AE does overfit (on a small data set
+# cost (or saved) in reconstruction quality; when the difference lies within the dense AE's seed
+# range (the verdict beside it), this run cannot tell the two models apart. If the dense AE does overfit (on a small data set
 # it can), the last line says whether tying narrowed the gap. Either way, "tying regularises" is
 # a claim to measure on your data, not a given. A negative gap only means that these validation
 # images happen to be a little easier to reconstruct than the training sample. In the figure, a
