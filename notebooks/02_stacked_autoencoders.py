@@ -99,15 +99,30 @@ print("x", tuple(x_train[:3].shape), "-> z", tuple(encoder(x_train[:3]).shape),
 
 # %% [markdown]
 # The same model lives in the package as `DenseAutoencoder` (with input checks and `encode` /
-# `decode` methods). Its parameter count must match the one written above:
+# `decode` methods). Its parameter count must match the one written above. A count alone cannot
+# catch every difference, though: an extra ReLU on the code has no weights, so a model with one
+# has the same count. The stronger check builds both from the same seed (`torch.manual_seed(0)`
+# before each, and both create their four `nn.Linear` layers in the same order, so they start
+# with identical weights) and compares their outputs on a few images:
 
 # %%
 from course_utils.models import DenseAutoencoder, count_parameters
 
-torch.manual_seed(0)  # the seed of this model's initial weights
-dense = DenseAutoencoder(784, hidden=(128,), n_latent=32).to(course.device)
+torch.manual_seed(0)  # the seed of this model's initial weights, as for by_hand
+dense = DenseAutoencoder(784, hidden=(128,), n_latent=32)
 print(f"written above: {count_parameters(by_hand):,} parameters; DenseAutoencoder: "
       f"{count_parameters(dense):,}; equal: {count_parameters(by_hand) == count_parameters(dense)}")
+with torch.no_grad():
+    outputs = by_hand(x_train[:8]), dense(x_train[:8])  # (8, 1, 28, 28) each
+print(f"same seed, same outputs on 8 images (largest difference "
+      f"{(outputs[0] - outputs[1]).abs().max():.1e}): {torch.allclose(*outputs)}")
+torch.manual_seed(0)  # the check can fail: the same model with a ReLU appended to the code
+with_relu = DenseAutoencoder(784, hidden=(128,), n_latent=32)
+with_relu.encoder.append(nn.ReLU())
+with torch.no_grad():
+    print(f"with a ReLU on the code: same count {count_parameters(with_relu) == count_parameters(by_hand)}, "
+          f"same outputs {torch.allclose(by_hand(x_train[:8]), with_relu(x_train[:8]))}")
+dense = dense.to(course.device)
 
 # %%
 # extra code – draw the architecture as a diagram
@@ -586,22 +601,27 @@ fig
 #
 # Each test image now has a 32-dimensional code. To look at 32 dimensions we project the codes
 # onto their own first two principal components (PCA of the codes, a linear and fast choice;
-# t-SNE would separate clusters more but distorts distances). Colours are the classes, which the
-# autoencoder never saw; a few points show their image.
+# t-SNE would separate clusters more but distorts distances). So the axes are not two of the 32
+# code numbers: each is the direction, in code space, along which the codes vary most (the
+# second one at right angles to the first). Colours are the classes, which the autoencoder never
+# saw; a few points show their image, drawn as every image in this course (bright = ink).
 
 # %%
 from course_utils.plots import codes_figure
 
 codes_2d = PCA(2).fit(codes).encode(codes)  # (N, 32) -> (N, 2)
 codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3000],
-             n_thumbnails=25, title=f"32-d codes of {data.name} test images, projected to 2-D by PCA")
+             n_thumbnails=25, title=f"32-d codes of {data.name} test images, projected to 2-D by PCA",
+             axis_labels=("principal component 1 of the codes", "principal component 2 of the codes"),
+             thumbnail_cmap="gray")
 
 # %% [markdown]
 # Which classes does the autoencoder keep apart, without labels? A picture invites stories, so we
 # measure, with a **nearest-neighbour test**: for each test image, find the training image whose
 # code is nearest (Euclidean distance in all 32 dimensions) and check whether it has the same
 # class. The labels are used only to score the codes, never to train them. The cell prints that
-# rate per class, best first.
+# rate per class, best first, with two standard errors: each class has only about a tenth of the
+# test images, so its rate is known to a few percentage points.
 
 # %%
 def nearest_neighbour_hits(ref_codes, ref_labels, query_codes, query_labels):
@@ -614,19 +634,64 @@ n_query = min(2_000, len(x_test))
 ref_y, query_y = data.train.y[:n_ref], data.test.y[:n_query]
 train_codes = predict(dense, x_train[:n_ref], fn=encode)  # (n_ref, 32)
 hits = nearest_neighbour_hits(train_codes, ref_y, codes[:n_query], query_y)  # (n_query,)
-rates = {data.classes[c]: hits[query_y == c].mean().item() for c in query_y.unique().tolist()}
+rates, counts = {}, {}
+for c in query_y.unique().tolist():
+    rates[data.classes[c]], counts[data.classes[c]] = hits[query_y == c].mean().item(), int((query_y == c).sum())
 for name, rate in sorted(rates.items(), key=lambda kv: -kv[1]):
-    print(f"  {name:<12} {rate:.0%}")
+    two_se = 2 * (rate * (1 - rate) / counts[name]) ** 0.5  # two standard errors of the rate
+    print(f"  {name:<12} {rate:>4.0%} ± {two_se:.0%}  ({counts[name]} test images)")
 print(f"all classes: {hits.mean():.0%} of {n_query:,} test images have a nearest training code "
       f"({n_ref:,} references) of the same class (chance about {1 / len(rates):.0%})")
 
 # %% [markdown]
-# Classes near the top of the list form tight groups in code space; classes near the bottom
-# share their neighbourhoods with look-alike classes. On Fashion-MNIST footwear and trousers
-# usually rank high and the upper-body garments (shirts, pullovers, coats) low, because they share
-# a silhouette. Check it against your printout, which is what this run measured. And
-# remember that the scatter is a 2-D shadow of a 32-D space: points that overlap there may be
-# apart in the other 30 dimensions (the neighbour rates above use all 32).
+# The rate measures the **purity** of neighbourhoods, not how compact a class is: a class near
+# the top of the list has test codes whose nearest training code nearly always belongs to the
+# same class, however spread out the class may be, because no other class comes close; a class
+# near the bottom shares its neighbourhoods with look-alike classes. Two classes whose rates
+# differ by less than their error margins are not ranked by this test. On Fashion-MNIST, look
+# where your printout puts the upper-body garments (T-shirt/top, pullover, coat, shirt), which
+# share a silhouette, and where it puts footwear and trousers. And remember that the scatter is
+# a 2-D shadow of a 32-D space: points that overlap there may be apart in the other 30
+# dimensions (the neighbour rates above use all 32).
+#
+# ### A code is not a vector of class probabilities
+#
+# A frequent confusion: with 10 classes, does the code hold one probability per class? It does
+# not, and one image shows why. The cell below prints the code of the first test image next to
+# what a vector of class probabilities looks like. To get one, we train a **linear probe**: a
+# single linear layer with a softmax, fitted on the training codes *with* their labels, by the
+# five-line loop of lesson 01 (full batch: all `n_ref` codes at once).
+
+# %%
+torch.manual_seed(0)
+probe = nn.Linear(codes.shape[1], len(data.classes))  # code (B, 32) -> class scores (B, 10)
+optimizer = torch.optim.Adam(probe.parameters(), lr=0.05)
+for step in range(300):
+    optimizer.zero_grad()
+    loss = nn.functional.cross_entropy(probe(train_codes), ref_y)  # uses the labels
+    loss.backward()
+    optimizer.step()
+with torch.no_grad():
+    probe_accuracy = (probe(codes[:n_query]).argmax(dim=1) == query_y).float().mean().item()
+    z0 = codes[0]  # (32,): the code of test image 0
+    p0 = torch.softmax(probe(codes[:1]), dim=1)[0]  # (10,): the probe's class probabilities
+print(f"test image 0, a {data.classes[int(data.test.y[0])]}:")
+print(f"  its code z:           {len(z0)} numbers from {z0.min():+.2f} to {z0.max():+.2f}, "
+      f"{int((z0 < 0).sum())} of them negative, sum {z0.sum():+.2f}")
+print(f"  the probe's softmax:  {len(p0)} numbers from {p0.min():.3f} to {p0.max():.3f}, "
+      f"sum {p0.sum():.3f}; largest: {data.classes[int(p0.argmax())]} ({p0.max():.0%})")
+print(f"linear probe accuracy on {n_query:,} test codes: {probe_accuracy:.1%} "
+      f"(nearest neighbour: {hits.mean():.1%})")
+
+# %% [markdown]
+# The code has as many numbers as the bottleneck has units (32, a choice we made, unrelated to
+# the number of classes); they can be negative and their sum means nothing: they are the
+# coordinates of a point, found without labels, and no single number stands for a class. A
+# vector of class probabilities has one non-negative entry per class, summing to 1, and it is
+# the output of a **classifier**, which needs labels to train: here the probe. The probe's
+# accuracy measures how much class information the code holds in a form a linear layer can
+# read; the probabilities live in the probe, not in the code. The same holds for the VAE codes
+# of lessons 06 and 07.
 #
 # ## 4. How wide should the bottleneck be?
 #
@@ -1088,6 +1153,7 @@ threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
 # a set against itself; the cell then says so and skips it.
 
 # %%
+reverse_figure = None  # stays None (nothing drawn) when the comparison is skipped
 if data.is_fallback or digits.is_fallback:
     print(f"skipped: {data.name if data.is_fallback else digits.name} is the embedded fallback, "
           "so there is no real second dataset to swap in.")
@@ -1102,13 +1168,16 @@ else:
         forward_auc, reverse_auc = aucs[name], auroc(*pair)
         better = f"{data.name}-trained" if reverse_auc > forward_auc else f"{digits.name}-trained"
         print(f"{name:<18}{forward_auc:>20.4f}{reverse_auc:>24.4f}   {better}")
-    error_histograms_figure(*reverse["stacked AE error"],
-                            names=(f"{data.name} (normal)", f"{digits.name} (anomalies)"))
+    reverse_figure = error_histograms_figure(
+        *reverse["stacked AE error"], names=(f"{data.name} (normal)", f"{digits.name} (anomalies)"))
+reverse_figure
 
 # %% [markdown]
 # The last column answers the question for each detector in this run (when the cell ran). The
-# answer need not be the same for the autoencoder and for PCA, and it can change with the budget,
-# which is the point: a claim like "this direction separates better" has to be measured, not
+# histogram shows the reverse direction for the autoencoder: the errors of the clothing
+# autoencoder of section 1 on clothing test images (normal) and on digits (anomalies); compare
+# its overlap with the first histogram of this section. The answer need not be the same for the
+# autoencoder and for PCA, and it could change with the budget, which is the point: a claim like "this direction separates better" has to be measured, not
 # reasoned out from how much ink the images have. The lesson for practice: before trusting an
 # anomaly score, ask what else it measures (brightness, amount of detail) and compare it with a
 # baseline that measures only that.
