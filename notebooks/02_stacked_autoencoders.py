@@ -173,10 +173,12 @@ print(f"history rows: {len(dense_history.rows)}, one per epoch: {len(dense_histo
 # %%
 from course_utils.plots import history_figure
 
-history_figure(dense_history, title="dense AE-32, learning curve", logy=True)
+fig = history_figure(dense_history, title="dense AE-32, learning curve", logy=True)
+fig.axes[0].set_ylabel("squared error per image (log scale)")
+fig
 
 # %% [markdown]
-# Both curves fall fast, then more and more slowly. In the first epochs the training curve sits
+# Both curves fall fast, then more and more slowly. In the first epochs the training curve usually sits
 # well above the validation curve: the training number is the average over the epoch's batches,
 # many of them seen while the weights were still poor, whereas the validation number is measured
 # with the weights at the end of the epoch. When both curves end close together the model is not
@@ -353,8 +355,57 @@ print(f"ReLU code worse than the linear code by more than the seed range: "
 #
 # Only the biases $c_1, c_2$ are new. Where does the idea come from? From the **linear** case, and
 # it is worth getting the fact right. Take a linear encoder $z = W(x - \bar x)$ with $W$ of shape
-# $32 \times 784$ and orthonormal rows ($W W^\top = I$). For that fixed $W$, the decoder $D$ that
-# minimises the squared error is **not** $W^\top$ in general; least squares gives
+# $32 \times 784$ and orthonormal rows ($W W^\top = I$). For that fixed $W$, is the decoder $D$
+# that minimises the squared error $W^\top$? In general it is **not**. A picture in two
+# dimensions shows why: a cloud of points, a code of ONE number $z = w^\top x$ along a unit
+# vector $w$ that is not the cloud's long axis, and two decoders.
+
+# %%
+# extra code – a 2-D cloud, a one-number code z = w.x, and two decoders for it
+from course_utils.plots import NotebookFigure
+
+g = torch.Generator().manual_seed(1)
+cloud = torch.randn(400, 2, generator=g, dtype=torch.float64) @ torch.tensor(
+    [[1.5, 0.6], [0.0, 0.45]], dtype=torch.float64)  # (400, 2), stretched along one axis
+cloud = cloud - cloud.mean(dim=0)  # centred
+S = cloud.T @ cloud / len(cloud)  # (2, 2) covariance
+w = torch.tensor([math.cos(1.0), math.sin(1.0)], dtype=torch.float64)  # (2,) unit vector
+z = cloud @ w  # (400,) the code
+d_tied, d_star = w, S @ w / (w @ S @ w)  # (2,) each: decoder x_hat = d * z
+top = torch.linalg.eigh(S).eigenvectors[:, -1]  # (2,) PCA's direction
+two_d_errors = {"tied (w)": ((z[:, None] * d_tied - cloud) ** 2).sum(dim=1).mean().item(),
+                "least squares": ((z[:, None] * d_star - cloud) ** 2).sum(dim=1).mean().item(),
+                "PCA, tied": (((cloud @ top)[:, None] * top - cloud) ** 2).sum(dim=1).mean().item()}
+print("mean squared error per point: " + ", ".join(f"{k} {v:.3f}" for k, v in two_d_errors.items()))
+
+fig = NotebookFigure(figsize=(6.4, 4.4), layout="constrained")
+ax = fig.subplots()
+ax.scatter(*cloud.T, s=5, color="0.7", label="data")
+span = torch.linspace(-5, 5, 2, dtype=torch.float64)
+for d, colour, label in ((d_tied, "tab:blue", "tied decoder: x_hat = z w"),
+                         (d_star, "tab:red", "least squares: x_hat = z d*")):
+    direction = d / d.norm()
+    ax.plot(*(span[:, None] * direction).T, color=colour, label=label)
+for i in (5, 60, 120, 200, 333):  # five points: the segment of all points that share their code
+    ends = torch.stack([z[i] * d_tied, z[i] * d_star])  # (2, 2)
+    ax.plot(*ends.T, "k:", lw=1)
+    ax.plot(*cloud[i], "ko", ms=4)
+    ax.plot(*ends[0], "o", color="tab:blue", ms=5)
+    ax.plot(*ends[1], "o", color="tab:red", ms=5)
+ax.set(xlim=(-5, 5), ylim=(-3, 3), aspect="equal", xlabel="x1", ylabel="x2",
+       title="one code number, two decoders")
+ax.legend(fontsize=8, loc="lower right")
+fig
+
+# %% [markdown]
+# Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder can
+# only send all of them to one reconstruction: the black point goes to the blue dot (tied
+# decoder, on the line of $w$) or to the red dot (least squares, on the line through $\Sigma w$).
+# The tied decoder drops each point perpendicularly onto the line of $w$; the least-squares
+# decoder lands where, on average, the points with that code actually lie, which is along the
+# cloud's long axis, not along $w$. The printed errors say which decoder does better here, and
+# that PCA, whose $w$ is the long axis itself, does better still: there both decoders coincide.
+# In 784 dimensions, with 32 code numbers, least squares gives
 #
 # $$ D^\star = \Sigma W^\top (W \Sigma W^\top)^{-1}, $$
 #
@@ -945,7 +996,8 @@ from course_utils.anomaly import auroc, roc_curve
 
 normal_toy, anomal_toy = torch.tensor([0.1, 0.2, 0.3]), torch.tensor([0.25, 0.4])
 fpr, tpr, thresholds = roc_curve(normal_toy, anomal_toy)
-print("thresholds", thresholds, "\nFPR       ", fpr, "\nTPR       ", tpr)
+for name, values in (("thresholds", thresholds), ("FPR", fpr), ("TPR", tpr)):
+    print(f"{name:<11}" + "  ".join(f"{v:>5.2f}" for v in values))
 pairs = (anomal_toy[:, None] > normal_toy[None, :]).float().mean().item()  # (2, 3) comparisons
 print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) pairs in order {pairs:.4f}")
 
