@@ -218,7 +218,8 @@ def matched_subsets(
     if low >= high:
         raise ValueError(
             f"{who} expects two groups whose values overlap, but the normal ones span "
-            f"[{a.min():.4g}, {a.max():.4g}] and the anomalous ones [{b.min():.4g}, {b.max():.4g}]: "
+            f"[{a.min():.4g}, {a.max():.4g}] and the anomalous ones "
+            f"[{b.min():.4g}, {b.max():.4g}]: "
             "no image of one group has a counterpart in the other, so nothing can be matched."
         )
     pooled = np.concatenate([a, b])

@@ -120,8 +120,9 @@ torch.manual_seed(0)  # the check can fail: the same model with a ReLU appended 
 with_relu = DenseAutoencoder(784, hidden=(128,), n_latent=32)
 with_relu.encoder.append(nn.ReLU())
 with torch.no_grad():
-    print(f"with a ReLU on the code: same count {count_parameters(with_relu) == count_parameters(by_hand)}, "
-          f"same outputs {torch.allclose(by_hand(x_train[:8]), with_relu(x_train[:8]))}")
+    same_count = count_parameters(with_relu) == count_parameters(by_hand)
+    same_outputs = torch.allclose(by_hand(x_train[:8]), with_relu(x_train[:8]))
+print(f"with a ReLU on the code: same count {same_count}, same outputs {same_outputs}")
 dense = dense.to(course.device)
 
 # %%
@@ -178,10 +179,10 @@ fig.axes[0].set_ylabel("squared error per image (log scale)")
 fig
 
 # %% [markdown]
-# Both curves fall fast, then more and more slowly. In the first epochs the training curve usually sits
-# well above the validation curve: the training number is the average over the epoch's batches,
-# many of them seen while the weights were still poor, whereas the validation number is measured
-# with the weights at the end of the epoch. When both curves end close together the model is not
+# Both curves fall fast, then more and more slowly. In the first epochs the training curve
+# usually sits well above the validation curve: the training number is the average over the
+# epoch's batches, many of them seen while the weights were still poor, whereas the validation
+# number is measured with the weights at the end of the epoch. When both curves end close together the model is not
 # overfitting; a validation curve that turns upward while the training curve keeps falling would
 # be the sign of it.
 #
@@ -255,7 +256,7 @@ rows_figure({"original": show,
 
 # %%
 def train_dense(seed: int, n_latent: int = 32, activation: type[nn.Module] = nn.ReLU):
-    """DenseAutoencoder 784-128-n_latent-128-784 trained with this section's recipe (on the CPU after)."""
+    """DenseAutoencoder 784-128-n_latent-128-784, trained with this section's recipe; on the CPU."""
     torch.manual_seed(seed)  # the initial weights
     model = DenseAutoencoder(784, hidden=(128,), n_latent=n_latent, activation=activation)
     model = model.to(course.device)
@@ -582,7 +583,8 @@ tied_mse = mse_per_pixel(predict(tied, x_test), x_test).item()
 print(f"test MSE per pixel after {steps:,} steps: PCA-32 {pca_mse:.5f} | dense AE {dense_mse:.5f} "
       f"| tied AE {tied_mse:.5f}")
 print(f"tied AE's error relative to the dense AE's: {tied_mse / dense_mse:.3f}x; the difference is "
-      f"within the dense AE's seed range ({seed_range:.5f}): {abs(tied_mse - dense_mse) <= seed_range}")
+      f"within the dense AE's seed range ({seed_range:.5f}): "
+      f"{abs(tied_mse - dense_mse) <= seed_range}")
 
 # %% [markdown]
 # ### Does tying regularise here?
@@ -637,10 +639,10 @@ fig
 # %% [markdown]
 # Read the verdicts. If the dense AE does not overfit, tying has nothing to cure: on this data
 # it is a constraint, and the relative error printed above the table says what that constraint
-# cost (or saved) in reconstruction quality; when the difference lies within the dense AE's seed
-# range (the verdict beside it), this run cannot tell the two models apart. If the dense AE does overfit (on a small data set
-# it can), the last line says whether tying narrowed the gap. Either way, "tying regularises" is
-# a claim to measure on your data, not a given. A negative gap only means that these validation
+# cost (or saved) in reconstruction quality; when the difference lies within the dense AE's
+# seed range (the verdict beside it), this run cannot tell the two models apart. If the dense AE
+# does overfit (on a small data set it can), the last line says whether tying narrowed the gap.
+# Either way, "tying regularises" is a claim to measure on your data, not a given. A negative gap only means that these validation
 # images happen to be a little easier to reconstruct than the training sample. In the figure, a
 # model that does not overfit has its two curves ending close together; the tied model's curves
 # sit above the dense model's where the constraint costs accuracy. Tied weights were popular when
@@ -663,7 +665,8 @@ from course_utils.plots import codes_figure
 codes_2d = PCA(2).fit(codes).encode(codes)  # (N, 32) -> (N, 2)
 codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3000],
              n_thumbnails=25, title=f"32-d codes of {data.name} test images, projected to 2-D by PCA",
-             axis_labels=("principal component 1 of the codes", "principal component 2 of the codes"),
+             axis_labels=("first principal component of the codes",
+                          "second principal component of the codes"),
              thumbnail_cmap="gray")
 
 # %% [markdown]
@@ -687,7 +690,9 @@ train_codes = predict(dense, x_train[:n_ref], fn=encode)  # (n_ref, 32)
 hits = nearest_neighbour_hits(train_codes, ref_y, codes[:n_query], query_y)  # (n_query,)
 rates, counts = {}, {}
 for c in query_y.unique().tolist():
-    rates[data.classes[c]], counts[data.classes[c]] = hits[query_y == c].mean().item(), int((query_y == c).sum())
+    in_class = query_y == c  # (n_query,) True for this class
+    rates[data.classes[c]] = hits[in_class].mean().item()
+    counts[data.classes[c]] = int(in_class.sum())
 for name, rate in sorted(rates.items(), key=lambda kv: -kv[1]):
     two_se = 2 * (rate * (1 - rate) / counts[name]) ** 0.5  # two standard errors of the rate
     print(f"  {name:<12} {rate:>4.0%} ± {two_se:.0%}  ({counts[name]} test images)")
@@ -717,7 +722,7 @@ print(f"all classes: {hits.mean():.0%} of {n_query:,} test images have a nearest
 torch.manual_seed(0)
 probe = nn.Linear(codes.shape[1], len(data.classes))  # code (B, 32) -> class scores (B, 10)
 optimizer = torch.optim.Adam(probe.parameters(), lr=0.05)
-for step in range(300):
+for _ in range(300):  # full-batch steps
     optimizer.zero_grad()
     loss = nn.functional.cross_entropy(probe(train_codes), ref_y)  # uses the labels
     loss.backward()
@@ -818,7 +823,7 @@ from itertools import pairwise  # (a, b), (b, c), ...: neighbours in a list
 
 
 def paired_se(hits_a, hits_b):
-    """Standard error of the difference of two hit rates on the same queries: (n,), (n,) -> float."""
+    """Standard error of the difference of two hit rates on the same queries: (n,), (n,) -> float"""
     difference = hits_a - hits_b  # (n,) values -1, 0, 1
     return (difference.std() / len(difference) ** 0.5).item()
 
@@ -831,11 +836,13 @@ def clearly_above(hits_a, hits_b):
 gaps_k = [sweep[k]["AE gap"] for k in sweep_sizes]
 ae_valid = [sweep[k]["AE valid"] for k in sweep_sizes]
 best_nn = max(sweep_sizes, key=lambda k: sweep[k]["AE NN"])
-tied_with_best = [k for k in sweep_sizes if not clearly_above(nn_hits["AE", best_nn], nn_hits["AE", k])]
+tied_with_best = [k for k in sweep_sizes
+                  if not clearly_above(nn_hits["AE", best_nn], nn_hits["AE", k])]
 best_ratio = min(sweep_sizes, key=lambda k: sweep[k]["AE / PCA"])
 print(f"(1) AE below PCA (valid error) at every k: "
       f"{all(sweep[k]['AE valid'] < sweep[k]['PCA valid'] for k in sweep_sizes)}")
-print(f"(2) AE valid error falls at every step up in k: {all(a > b for a, b in pairwise(ae_valid))}")
+print(f"(2) AE valid error falls at every step up in k: "
+      f"{all(a > b for a, b in pairwise(ae_valid))}")
 print(f"(3) the AE's advantage over PCA (smallest AE / PCA) is largest at k = {best_ratio}")
 print(f"(4) largest AE gap: {max(gaps_k):+.1%} (k = {sweep_sizes[gaps_k.index(max(gaps_k))]}); "
       f"some k overfits (gap over {overfit_at:.0%}): {max(gaps_k) > overfit_at}")
@@ -844,8 +851,8 @@ if max(gaps_k) > overfit_at:
           f"{all(a <= b for a, b in pairwise(gaps_k))}")
 else:
     print("(5) no code size overfits, so a narrow bottleneck has no overfitting to prevent here")
-print(f"(6) highest nearest-neighbour rate of AE codes: k = {best_nn}, {sweep[best_nn]['AE NN']:.1%}; "
-      f"code sizes within two standard errors of it: {tied_with_best}")
+print(f"(6) highest nearest-neighbour rate of AE codes: k = {best_nn}, "
+      f"{sweep[best_nn]['AE NN']:.1%}; code sizes within two standard errors of it: {tied_with_best}")
 print(f"(7) AE codes at k = {best_nn} above raw pixels ({pixels_nn:.1%}) by more than two standard "
       f"errors: {clearly_above(nn_hits['AE', best_nn], pixel_hits)}")
 print(f"(8) at k = 2, AE codes above PCA's by more than two standard errors: "
@@ -1058,7 +1065,8 @@ ax.figure
 ink_ratio = (bright_ood.mean() / bright_normal.mean()).item()
 print(f"mean intensity: {digits.name} test images {bright_normal.mean():.3f}, anomalies "
       f"{bright_ood.mean():.3f} (the anomalies carry {ink_ratio:.1f} times as much)")
-print(f"anomalies brighter than the median digit: {(bright_ood > bright_normal.median()).float().mean():.0%}")
+brighter = (bright_ood > bright_normal.median()).float().mean().item()
+print(f"anomalies brighter than the median digit: {brighter:.0%}")
 
 # %% [markdown]
 # When the two groups differ this much in brightness, any score that merely grows with
@@ -1103,7 +1111,8 @@ from course_utils.anomaly import matched_subsets
 
 keep_normal, keep_ood = matched_subsets(bright_normal, bright_ood, n_bins=20, seed=course.seed)
 print(f"brightness-matched sets: {len(keep_normal):,} digits and {len(keep_ood):,} anomalies, "
-      f"mean intensity {bright_normal[keep_normal].mean():.3f} and {bright_ood[keep_ood].mean():.3f}")
+      f"mean intensity {bright_normal[keep_normal].mean():.3f} and "
+      f"{bright_ood[keep_ood].mean():.3f}")
 matched = {name: auroc(normal[keep_normal], anomalous[keep_ood])
            for name, (normal, anomalous) in scores.items()}
 print(f"{'score':<18}{'AUROC, all images':>19}{'brightness-matched':>20}")
@@ -1229,8 +1238,9 @@ reverse_figure
 # histogram shows the reverse direction for the autoencoder: the errors of the clothing
 # autoencoder of section 1 on clothing test images (normal) and on digits (anomalies); compare
 # its overlap with the first histogram of this section. The answer need not be the same for the
-# autoencoder and for PCA, and it could change with the budget, which is the point: a claim like "this direction separates better" has to be measured, not
-# reasoned out from how much ink the images have. The lesson for practice: before trusting an
+# autoencoder and for PCA, and it could change with the budget, which is the point: a claim
+# like "this direction separates better" has to be measured, not reasoned out from how much ink
+# the images have. The lesson for practice: before trusting an
 # anomaly score, ask what else it measures (brightness, amount of detail) and compare it with a
 # baseline that measures only that.
 #
