@@ -26,13 +26,13 @@
 #
 # **Learning objectives.** After this lesson you can
 # 1. build a symmetric dense autoencoder (784-128-32-128-784), read its learning curve, and
-#    compare it with PCA at the same code size;
+#    compare it with PCA at the same code size, against the noise of a change of seed;
 # 2. explain, with a measurement, why the code layer has no ReLU;
 # 3. tie the decoder's weights to the encoder's (transposed, own biases) by sharing ONE
 #    `nn.Parameter`, count the parameters saved, show that the shared weight's gradient is the sum
 #    of its two uses, and say what is (and is not) true about "the transpose is the best decoder";
-# 4. picture a 32-dimensional latent space in 2-D, and measure what the codes keep with a
-#    nearest-neighbour test;
+# 4. picture a 32-dimensional latent space in 2-D, measure what the codes keep with a
+#    nearest-neighbour test, and tell a code vector from a vector of class probabilities;
 # 5. choose the size of the code from a sweep: reconstruction error, overfitting and class
 #    information for code sizes 2 to 64;
 # 6. use reconstruction error as an anomaly score: histograms, ROC curve, AUROC, a threshold set
@@ -1276,7 +1276,9 @@ reverse_figure
 # - A stacked autoencoder (784-128-32-128-784, ReLU between layers, a linear code, a sigmoid
 #   output) takes a few lines of `nn.Sequential`; we measured it against PCA with the same 32
 #   numbers per image and read its learning curve (one history row per epoch: the summary
-#   belongs inside the epoch loop).
+#   belongs inside the epoch loop). Differences between trained models are read against the
+#   seed range, the spread of one model trained with three seeds; a twin without ReLUs tests
+#   whether the nonlinearity is what beats PCA.
 # - A ReLU on the code was trained and measured: it zeroes part of the code values and can kill
 #   whole units, which a linear code never does.
 # - Tied weights reuse the encoder's matrices, transposed, with their own decoder biases: about
@@ -1284,10 +1286,13 @@ reverse_figure
 #   is the sum of the gradients of its two uses. In the linear case the transpose is the best
 #   decoder only for PCA's encoder; forced to be tied, the best linear autoencoder is PCA.
 #   Whether tying regularises depends on whether there is overfitting to cure: measure the gap.
-# - Nearest-neighbour rates in code space measure which classes the codes keep apart, without
-#   labels; a 2-D projection only hints at it.
+# - Nearest-neighbour rates in code space measure how pure each class's neighbourhoods are,
+#   without labels in training; a 2-D projection only hints at it. A code is coordinates, not
+#   class probabilities: those come from a classifier trained with labels, such as a linear
+#   probe on the codes.
 # - The bottleneck sweep trades reconstruction error and class information against the size of
-#   the code; whether a narrow code reduces overfitting is a measurement, not a rule.
+#   the code; whether a narrow code reduces overfitting is a measurement, not a rule, and rates
+#   that differ by less than two standard errors are not ranked.
 # - Reconstruction error is an anomaly score; ROC and AUROC rate it over all thresholds and do not
 #   depend on prevalence; precision and recall at one threshold, chosen on validation data, and
 #   precision does depend on prevalence. Compare with baselines that need no gradient training
