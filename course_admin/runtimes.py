@@ -36,7 +36,8 @@ WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column
     "00": "nothing (tour, data, quiz)",
     "01": "PCA, 5 linear AEs (k = 2, 10, 32; k = 10 twice more at constant rates), "
     "3 toy linear AEs, a curve AE, a nonlinear AE",
-    "02": "dense, ReLU-code and tied stacked AEs, a bottleneck sweep (k = 2-64), a digit AE",
+    "02": "dense (3 seeds), a twin without ReLUs, ReLU-code and tied stacked AEs, a bottleneck "
+    "sweep (k = 2-64, k = 64 once more), 2 digit AEs (one without a class)",
     "03": "a dense, 2 conv and a fully conv AE (BatchNorm), an LSTM AE",
     "04": "a plain denoising AE and one with a skip path (3 noise kinds), a 2-D toy DAE",
     "05": "sparse AEs (none, L1 x3, KL), a top-k AE, a contractive AE",

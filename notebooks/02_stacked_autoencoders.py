@@ -1311,6 +1311,8 @@ print(f"on the unseen digit the AE beats both baselines: "
 # > - *Setting the threshold on the test set you report on.* Choose it on validation data.
 # > - *Quoting precision without prevalence.* The same detector has high precision when half the
 # >   images are anomalies and low precision when 1% are.
+# > - *Testing only easy anomalies.* A different kind of image is the easy case; test a class of
+# >   the same kind that the model never saw (section 5 holds out one digit).
 # > - *Skipping the baselines.* A reconstruction error can follow brightness, and two sets
 # >   that differ in brightness then look easy; report the mean-intensity and PCA scores next to
 # >   it, and test the detector on brightness-matched sets.
