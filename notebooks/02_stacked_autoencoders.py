@@ -1069,8 +1069,9 @@ brighter = (bright_ood > bright_normal.median()).float().mean().item()
 print(f"anomalies brighter than the median digit: {brighter:.0%}")
 
 # %% [markdown]
-# When the two groups differ this much in brightness, any score that merely grows with
-# brightness inherits a good AUROC for free, and a reconstruction error might be such a score:
+# The further that ratio is from 1, the more the two groups differ in brightness, and the more
+# any score that merely grows with brightness inherits a good AUROC for free (or a bad one, if
+# the anomalies are the darker group). A reconstruction error might be such a score:
 # an image with more ink has more pixels to get wrong. So brightness is a possible **confound**
 # of the autoencoder's error, and we test it in two ways.
 #
