@@ -7,6 +7,8 @@ so its reconstruction error is an anomaly SCORE: the higher, the more unusual th
 - ``roc_curve`` and ``auroc``: how well the scores separate normal from anomalous images, for
   every possible threshold at once. Written out here with numpy so you can read the computation;
   ``sklearn.metrics.roc_auc_score`` gives the same numbers (the tests check it).
+- ``auroc_difference_se``: how precisely two detectors' AUROCs on the same images are compared
+  (a bootstrap over the images).
 - ``flag_counts``: precision and recall at one threshold; ``precision_at_prevalence``: what the
   same threshold's precision becomes when anomalies are more or less common.
 - ``rank_correlation``: does a score order the images as a confound (e.g. brightness) does?
@@ -98,6 +100,41 @@ def auroc(normal, anomalous) -> float:
     """
     fpr, tpr, _ = roc_curve(normal, anomalous)
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+
+
+def auroc_difference_se(
+    scores_a: tuple, scores_b: tuple, n_boot: int = 200, seed: int = 0
+) -> float:
+    """Bootstrap standard error of AUROC(a) - AUROC(b), two detectors scored on the SAME images.
+
+    ``scores_a`` = (normal (N0,), anomalous (N1,)) for detector a, ``scores_b`` the same images
+    scored by detector b. Each of ``n_boot`` rounds draws N0 normal and N1 anomalous images
+    with replacement (the same draw for both detectors, so what they share cancels) and
+    recomputes the difference; the result is the standard deviation of those differences. A
+    difference larger than about two of these is unlikely to come from the choice of images.
+    """
+    who = "auroc_difference_se"
+    for pair in (scores_a, scores_b):
+        _scores_and_labels(*pair)  # raises unless each set has at least one score
+    normal_a, anomalous_a, normal_b, anomalous_b = (
+        np.asarray(torch.as_tensor(v).detach().cpu(), dtype=np.float64).ravel()
+        for v in (*scores_a, *scores_b)
+    )
+    if len(normal_a) != len(normal_b) or len(anomalous_a) != len(anomalous_b):
+        raise ValueError(
+            f"{who} expects both detectors scored on the same images, but received "
+            f"({len(normal_a)}, {len(anomalous_a)}) and ({len(normal_b)}, {len(anomalous_b)}) "
+            "(normal, anomalous) scores. Score the same normal and anomalous images with both."
+        )
+    rng = np.random.default_rng(seed)
+    differences = np.empty(n_boot)
+    for i in range(n_boot):
+        pick_n = rng.integers(0, len(normal_a), len(normal_a))
+        pick_a = rng.integers(0, len(anomalous_a), len(anomalous_a))
+        differences[i] = auroc(normal_a[pick_n], anomalous_a[pick_a]) - auroc(
+            normal_b[pick_n], anomalous_b[pick_a]
+        )
+    return float(differences.std(ddof=1))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from sklearn.metrics import roc_auc_score
 
 from course_utils.anomaly import (
     auroc,
+    auroc_difference_se,
     error_histograms_figure,
     flag_counts,
     matched_subsets,
@@ -187,3 +188,30 @@ def test_matched_subsets_refuse_groups_that_do_not_overlap():
         matched_subsets([0.0, 1.0], [2.0, 3.0])
     with pytest.raises(ValueError, match="n_bins"):
         matched_subsets([0.0, 1.0], [0.5, 2.0], n_bins=0)
+
+
+def test_auroc_difference_se_is_zero_for_the_same_detector_and_paired():
+    g = np.random.default_rng(1)
+    normal, anomalous = g.normal(0, 1, 200), g.normal(1, 1, 200)
+    assert auroc_difference_se((normal, anomalous), (normal, anomalous)) == 0.0
+    # a detector that adds the same shift to every score orders the images identically
+    assert auroc_difference_se((normal, anomalous), (normal + 5, anomalous + 5)) == 0.0
+
+
+def test_auroc_difference_se_matches_the_spread_over_fresh_samples():
+    """Against a constant detector (AUROC 0.5 always), the bootstrap SE from ONE sample must be
+    close to the true spread of the AUROC over many fresh samples of the same distributions."""
+    g = np.random.default_rng(2)
+    fresh = [auroc(g.normal(0, 1, 300), g.normal(1, 1, 300)) for _ in range(400)]
+    true_se = np.std(fresh, ddof=1)
+    normal, anomalous = g.normal(0, 1, 300), g.normal(1, 1, 300)
+    flat = (np.zeros(300), np.zeros(300))
+    se = auroc_difference_se((normal, anomalous), flat, n_boot=400, seed=0)
+    assert 0.8 * true_se < se < 1.25 * true_se
+
+
+def test_auroc_difference_se_refuses_scores_of_different_images():
+    with pytest.raises(
+        ValueError, match="auroc_difference_se expects both detectors scored on the same"
+    ):
+        auroc_difference_se(([0.1, 0.2], [0.3]), ([0.1], [0.3]))
