@@ -174,8 +174,14 @@ print(f"history rows: {len(dense_history.rows)}, one per epoch: {len(dense_histo
 # %%
 from course_utils.plots import history_figure
 
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
+
 fig = history_figure(dense_history, title="dense AE-32, learning curve", logy=True)
-fig.axes[0].set_ylabel("squared error per image (log scale)")
+ax = fig.axes[0]
+ax.set_ylabel("squared error per image (log scale)")
+ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # ticks at 1, 2, 5, 10, 20, ...
+ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))  # written as plain numbers
+ax.yaxis.set_minor_locator(NullLocator())
 fig
 
 # %% [markdown]
@@ -633,7 +639,6 @@ else:
 
 # %%
 # extra code – the learning curves of both models on one figure, on a log scale
-from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
 
 from course_utils.plots import NotebookFigure
 
@@ -1270,6 +1275,7 @@ else:
         print(f"{name:<18}{forward_auc:>20.4f}{reverse_auc:>24.4f}   {better}")
     reverse_figure = error_histograms_figure(
         *reverse["stacked AE error"], names=(f"{data.name} (normal)", f"{digits.name} (anomalies)"))
+    reverse_figure.axes[0].set_title(f"the reverse direction: errors of the {data.name} autoencoder")
 reverse_figure
 
 # %% [markdown]
