@@ -172,9 +172,9 @@ print(f"history rows: {len(dense_history.rows)}, one per epoch: {len(dense_histo
 # epoch, on the training images and on the validation images.
 
 # %%
-from course_utils.plots import history_figure
-
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
+
+from course_utils.plots import history_figure
 
 fig = history_figure(dense_history, title="dense AE-32, learning curve", logy=True)
 ax = fig.axes[0]
@@ -639,9 +639,6 @@ else:
 
 # %%
 # extra code – the learning curves of both models on one figure, on a log scale
-
-from course_utils.plots import NotebookFigure
-
 fig = NotebookFigure(figsize=(6.5, 3.4), layout="constrained")
 ax = fig.subplots()
 for (name, history), colour in zip((("dense AE", dense_history), ("tied AE", tied_history)),
