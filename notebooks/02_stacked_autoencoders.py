@@ -291,9 +291,9 @@ print(f"(a) removing the ReLUs costs more than the seed range: {twin_mse - dense
 print(f"(b) the twin beats PCA by more than the seed range: {pca_mse - twin_mse > seed_range}")
 advantage = pca_mse - dense_mse  # the stacked AE's advantage over PCA
 if advantage > seed_range:
-    print(f"split of the stacked AE's advantage over PCA ({advantage:.5f}): clamping alone "
-          f"{(pca_mse - pca_clamped_mse) / advantage:.0%}, the twin (sigmoid, no ReLUs) "
-          f"{(pca_mse - twin_mse) / advantage:.0%}, the hidden ReLUs the remaining "
+    print(f"split of the stacked AE's advantage over PCA ({advantage:.5f}): the twin (sigmoid, no "
+          f"ReLUs) gets {(pca_mse - twin_mse) / advantage:.0%} of it (clamping PCA alone gets "
+          f"{(pca_mse - pca_clamped_mse) / advantage:.0%}), the hidden ReLUs add the remaining "
           f"{(twin_mse - dense_mse) / advantage:.0%}")
 else:
     print("the stacked AE has no advantage over PCA beyond the seed range: nothing to split")
@@ -307,9 +307,9 @@ else:
 #   bend towards the curved set of images instead of staying in a flat 32-dimensional subspace;
 # - where (b) is True, the ReLUs are not the whole story: the twin's only nonlinearity, the
 #   **output sigmoid**, beats PCA on its own. Part of that can be simply the range: PCA's
-#   reconstructions may spill below 0 and above 1, and the "clamping alone" share says how much
-#   cutting them back gains; the rest of the twin's share is what the squashing output adds
-#   beyond clipping.
+#   reconstructions may spill below 0 and above 1, and the share of "clamping PCA alone" says
+#   how much cutting them back gains; the rest of the twin's share is what the squashing output
+#   adds beyond clipping.
 #
 # So "nonlinear beats linear" is true here only with the split printed above: which
 # nonlinearity earns how much is a measurement, and it can change with the data and the budget.
