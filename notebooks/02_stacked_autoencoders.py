@@ -1076,7 +1076,9 @@ ae_pair = scores["stacked AE error"]
 ahead_of_both = all(clearly_ahead(ae_pair, scores[b]) for b in ("PCA-32 error", "mean intensity"))
 print(f"stacked AE ahead of both baselines by more than two standard errors: {ahead_of_both}")
 wrong_ae, wrong_pca = 1 - aucs["stacked AE error"], 1 - aucs["PCA-32 error"]
-if wrong_ae > 0:
+if wrong_ae > 0 and wrong_pca == 0:
+    print(f"PCA-32 puts no pair in the wrong order; the stacked AE puts {wrong_ae:.2%}")
+elif wrong_ae > 0:
     print(f"PCA-32 puts {wrong_pca / wrong_ae:.1f} times as many pairs in the wrong order as the "
           f"stacked AE")
 else:
