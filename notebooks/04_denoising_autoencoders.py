@@ -205,8 +205,9 @@ flow_diagram_figure(
 #    has seen before.
 #
 # We train with option 2. With option 1 the network sees each image with one fixed pattern of
-# noise, again and again, and can start to memorise those particular noisy images; with option 2
-# the noise is fresh every time, which acts like an endless supply of training pairs at no cost
+# noise, again and again, and could learn those particular noisy images instead of denoising in
+# general (this lesson does not measure how much it would); with option 2 the noise is fresh
+# every time, which acts like an endless supply of training pairs at no cost
 # in memory. For **validation and testing** we want the opposite: fixed, seeded noise, so that
 # numbers are reproducible and different models face exactly the same inputs.
 #
@@ -223,26 +224,31 @@ flow_diagram_figure(
 # level = low + (high - low) * torch.rand(1, generator=generator).item()
 # noisy = corrupt(clean, kind, level, generator)      # new noise on every training call
 # loss = sse_per_image(model(noisy), clean).mean()    # the target is the CLEAN image
-# if relative:                                        # see below
-#     loss = loss / sse_per_image(noisy, clean).mean()  # the damage (floored at 1)
+# if relative:                                        # see below: divide by the damage,
+#     loss = loss / sse_per_image(noisy, clean).mean().clamp_min(1.0)  # floored at 1
 # return loss
 # ```
 #
 # **Weighting the noise levels: the relative loss.** With the plain squared error, a batch of
 # mild noise contributes a small loss (there is little damage to undo) and a batch of heavy
-# noise a large one, so training mostly listens to the heavy noise and mild noise gets little
-# attention. With `relative=True` the loss of a batch is divided by the squared error of the
-# noisy input itself, the damage: it becomes the **share of the damage that remains** (1: no
-# better than the noisy input, 0: perfect; above 1: worse than doing nothing), and every noise
-# level counts on the same scale. We train with it. A ratio is not a squared error, so `fit`
-# records it under the name the objective gives it, `damage_ratio`, not `loss`.
+# noise a large one, so the heavy batches dominate the sum that training minimises. With
+# `relative=True` the loss of a batch is divided by the squared error of the noisy input itself,
+# the damage: it becomes the **share of the damage that remains** (1: no better than the noisy
+# input, 0: perfect; above 1: worse than doing nothing), and every noise level counts on the
+# same scale. The damage is floored at 1 (a squared error summed over 784 pixels), so that a
+# batch with almost no damage is not divided by almost zero. We train with it. A ratio is not a
+# squared error, so `fit` records it under the name the objective gives it, `damage_ratio`, not
+# `loss`.
 #
-# Here is the fresh-versus-fixed rule in action. A "model" that copies its input
-# (`nn.Identity()`) scores exactly the damage with the plain loss, so the loss shows whether the
-# noise changed between two calls on the same batch:
+# Two checks in the cell below. First, how unequal the plain loss would be: the damage of a
+# batch at the mildest and at the heaviest training level of each kind. Second, the
+# fresh-versus-fixed rule in action, at one fixed kind and level (Gaussian, $\sigma = 0.3$) so
+# that only the noise itself can change: a "model" that copies its input and remembers what it
+# was given tells us whether two calls on the same batch saw the same noisy images.
 
 # %%
 from course_utils.denoising import DenoisingObjective
+from course_utils.losses import sse_per_image
 
 TRAIN_LEVELS = {"gaussian": (0.1, 0.7), "masking": (0.1, 0.9), "salt_and_pepper": (0.05, 0.6)}
 
@@ -252,13 +258,35 @@ def make_objective(relative: bool = True) -> DenoisingObjective:
     return DenoisingObjective(TRAIN_LEVELS, seed=1, valid_noise=("gaussian", 0.3), relative=relative)
 
 
-probe, copier, batch = make_objective(relative=False), nn.Identity(), (data.train.x[:128],)
-train_damage = [probe(copier.train(), batch)[0].item() for _ in range(2)]
-valid_damage = [probe(copier.eval(), batch)[0].item() for _ in range(2)]
-print(f"training mode, the same batch twice: damage {train_damage[0]:.1f}, then {train_damage[1]:.1f}"
-      f" -> new noise: {train_damage[0] != train_damage[1]}")
-print(f"eval mode, the same batch twice:     damage {valid_damage[0]:.1f}, then {valid_damage[1]:.1f}"
-      f" -> the same noise: {valid_damage[0] == valid_damage[1]}")
+batch = (data.train.x[:128],)  # one batch of clean training images
+for kind, (low, high) in TRAIN_LEVELS.items():  # the damage: squared error of the noisy input
+    mild, heavy = (sse_per_image(corrupt(batch[0], kind, level, torch.Generator().manual_seed(0)),
+                                 batch[0]).mean().item() for level in (low, high))  # fmt: skip
+    print(f"{kind:>15}: damage {mild:5.1f} at level {low}, {heavy:6.1f} at level {high} "
+          f"-> a heavy batch weighs {heavy / mild:4.1f} x a mild one in the plain loss")
+
+
+class Copier(nn.Module):
+    """A "model" that returns its input unchanged and keeps a copy of every input it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append(x.clone())
+        return x
+
+
+copier = Copier()
+probe = DenoisingObjective({"gaussian": (0.3, 0.3)}, seed=1, valid_noise=("gaussian", 0.3))
+for mode in ("train", "eval"):
+    copier.train(mode == "train")
+    damage = [probe(copier, batch)[0].item() for _ in range(2)]  # plain loss of a copier = damage
+    same = torch.equal(copier.seen[-1], copier.seen[-2])
+    print(f"{mode} mode, the same batch twice at sigma 0.3: damage {damage[0]:.2f}, then {damage[1]:.2f}"
+          f" -> identical noisy images: {same}")
+copier.train()
 print(f"relative loss of the copier: {make_objective()(copier, batch)[0].item():.3f} (all the damage remains)")
 
 # %% [markdown]
@@ -266,7 +294,11 @@ print(f"relative loss of the copier: {make_objective()(copier, batch)[0].item():
 # $[0, 1]$. A denoising autoencoder does not need a tight bottleneck: the corruption, not the
 # code size, stops it from copying, so its code may even be larger than its input (an
 # overcomplete code) and it still has to learn what images look like. We give it a generous
-# 256-number code. Written out, the plain dense DAE is these few layers:
+# 256-number code. Why dense layers again, after the convolutional autoencoders of lesson 03?
+# So that the one new thing is the corruption, and so that the code is a plain vector of 256
+# numbers, which section 4 compares with a PCA projection onto 256 directions. (Swapping in the
+# convolutional layers of lesson 03 is a good experiment once the lesson is done.) Written out,
+# the plain dense DAE is these few layers:
 
 # %%
 torch.manual_seed(0)  # the seed of this model's initial weights
