@@ -348,11 +348,14 @@ history_figure(plain_history, title="plain DAE: share of the damage left")
 
 # %% [markdown]
 # Both curves are in damage-ratio units: the share of the damage that remains after the model.
-# The training curve mixes all three kinds and all levels, so it is bumpier than usual; the
-# validation curve always uses the same Gaussian-noise images ($\sigma = 0.3$). Whether the
-# validation curve sits above or below the training curve says how hard Gaussian noise 0.3 is
-# for the model compared with the training mix (read it off the figure and the printed line).
-# In fast mode (50 steps) the model has barely started: read every number below as rough.
+# They are not measured alike, so do not read the gap between them as a difference in
+# difficulty. A training point is the average over all the steps of its epoch, taken while the
+# model was still improving: it lags behind the model at the end of the epoch, most of all in
+# the first epoch, which starts from random weights. It also mixes all three kinds and all
+# levels. A validation point is measured once, at the end of its epoch, always on the same
+# Gaussian-noise images ($\sigma = 0.3$). What both curves do show is whether the ratio is still
+# falling at the end of the budget (the printed first and last values). In fast mode the model
+# has barely started: read every number below as rough.
 #
 # ## 3. What the denoiser does
 #
