@@ -4,6 +4,8 @@ The corruption functions and the classic non-learned denoisers (blur, median fil
 ``course_utils.corruption``; here are the learned side (``DenoisingObjective``, the skip-path
 model), the PCA-projection baseline, the PSNR table that puts them all side by side, and the 2-D
 toy of the lesson's last section, with the optimal denoiser of a circle (Tweedie's formula).
+One idea: everything lesson 04 needs to train a denoiser and judge it against the non-learned
+ones, in the order the lesson uses it; the noise itself stays in ``course_utils.corruption``.
 """
 
 from __future__ import annotations
@@ -236,6 +238,31 @@ def best_method(row: dict) -> str:
     return max(method_columns([row]), key=lambda key: row[key])
 
 
+def compare_columns(
+    rows: list[dict], a: str, b: str, margin: float = 0.5
+) -> dict[str, list[tuple[str, float]]]:
+    """Where method ``a`` beats method ``b`` in ``psnr_table`` rows, by more than ``margin`` dB.
+
+    Returns {"better": [(kind, level), ...] where a - b > margin, "worse": ... where
+    b - a > margin, "within": the other rows}: differences smaller than the margin (e.g. what
+    another training seed could change) are not counted as a win for either.
+    """
+    if margin < 0:
+        raise ValueError(f"compare_columns expects a margin of at least 0 dB, but got {margin}.")
+    missing = [c for c in (a, b) if c not in method_columns(rows)]
+    if missing:
+        raise ValueError(
+            f"compare_columns expects method columns of the table, among {method_columns(rows)}, "
+            f"but received {missing}. Add that model's column to the rows first."
+        )
+    outcome: dict[str, list[tuple[str, float]]] = {"better": [], "worse": [], "within": []}
+    for r in rows:
+        diff = r[a] - r[b]
+        key = "better" if diff > margin else "worse" if diff < -margin else "within"
+        outcome[key].append((r["kind"], r["level"]))
+    return outcome
+
+
 def psnr_table_text(rows: list[dict]) -> str:
     """The rows of ``psnr_table`` as an aligned text table, one line per (kind, level).
 
@@ -369,6 +396,37 @@ def denoising_field_figure(
                   color=colour, label="r(x) - x", zorder=3)  # fmt: skip
         ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", title=title)
     axes[0].legend(loc="upper right", fontsize=7, framealpha=0.9)
+    return fig
+
+
+def trust_figure(
+    noisy: Tensor, trust: Tensor, labels: list[str], title: str | None = None
+) -> Figure:
+    """Noisy images next to the skip DAE's trust maps, the trust on a 0-1 scale with a colour bar.
+
+    ``noisy`` and ``trust`` are (N, 1, 28, 28): image i and the trust map the model computed for
+    it; ``labels`` names each pair (e.g. its noise level). Bright trust keeps the noisy pixel,
+    dark trust uses the reconstruction.
+    """
+    if not (len(noisy) == len(trust) == len(labels)):
+        raise ValueError(
+            f"trust_figure expects as many noisy images, trust maps and labels, but received "
+            f"{len(noisy)}, {len(trust)} and {len(labels)}. Pass one label per pair."
+        )
+    fig = NotebookFigure(figsize=(2.6 * len(noisy) + 0.9, 2.9), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(1, 2 * len(noisy)))[0]
+    for i, label in enumerate(labels):
+        image_ax, trust_ax = axes[2 * i], axes[2 * i + 1]
+        pixels, trusted = (v[i].detach().cpu().reshape(28, 28).numpy() for v in (noisy, trust))
+        image_ax.imshow(pixels, cmap="gray", vmin=0, vmax=1)
+        shown = trust_ax.imshow(trusted, cmap="viridis", vmin=0, vmax=1)
+        image_ax.set_title(f"noisy, {label}", fontsize=8)
+        trust_ax.set_title(f"trust t, {label}", fontsize=8)
+        image_ax.axis("off")
+        trust_ax.axis("off")
+    fig.colorbar(shown, ax=list(axes), shrink=0.8, label="trust t (1: keep the noisy pixel)")
+    if title:
+        fig.suptitle(title)
     return fig
 
 

@@ -15,6 +15,7 @@ from course_utils.denoising import (
     best_method,
     circle_posterior_mean,
     classic_baselines,
+    compare_columns,
     denoise,
     denoising_field_figure,
     denoising_figure,
@@ -25,6 +26,7 @@ from course_utils.denoising import (
     psnr_table_text,
     skip_dae_flow_figure,
     total_variation_per_image,
+    trust_figure,
 )
 from course_utils.models import DenseAutoencoder
 from course_utils.pca import PCA
@@ -258,6 +260,44 @@ def test_psnr_table_text_names_the_best_method_of_each_row():
     assert lines[1].split() == ["gaussian", "0.10", "21.00", "22.50", "(0.5)", "22.00", "blur"]
     assert lines[2].split()[-2:] == ["14.25", "DAE"]
     assert len({len(line.rsplit(maxsplit=1)[0]) for line in lines}) == 1  # aligned columns
+
+
+def test_compare_columns_counts_only_differences_above_the_margin():
+    rows = [{"kind": "gaussian", "level": 0.1, "noisy": 20.0, "skip": 23.0, "plain": 18.0},
+            {"kind": "gaussian", "level": 0.5, "noisy": 9.0, "skip": 17.3, "plain": 17.0},
+            {"kind": "masking", "level": 0.1, "noisy": 18.0, "skip": 17.0, "plain": 18.2},
+            {"kind": "masking", "level": 0.5, "noisy": 10.0, "skip": 16.0, "plain": 15.5},
+            ]  # fmt: skip
+    assert compare_columns(rows, "skip", "plain", margin=0.5) == {
+        "better": [("gaussian", 0.1)],
+        "worse": [("masking", 0.1)],
+        "within": [("gaussian", 0.5), ("masking", 0.5)],  # +0.3 dB, and exactly +0.5: not counted
+    }
+    flipped = compare_columns(rows, "plain", "skip", margin=0.5)
+    assert flipped["better"] == [("masking", 0.1)] and flipped["worse"] == [("gaussian", 0.1)]
+    assert compare_columns(rows, "skip", "plain", margin=0.0)["better"] == [
+        ("gaussian", 0.1), ("gaussian", 0.5), ("masking", 0.5)]  # fmt: skip
+    with pytest.raises(ValueError, match="received \\['DAE'\\]"):
+        compare_columns(rows, "DAE", "plain")
+    with pytest.raises(ValueError, match="at least 0 dB"):
+        compare_columns(rows, "skip", "plain", margin=-1)
+
+
+def test_trust_figure_shows_each_pair_on_a_fixed_0_to_1_scale_with_a_colour_bar():
+    noisy = IMAGES[:3]
+    trust = torch.linspace(0.2, 0.4, 3 * 784).reshape(3, 1, 28, 28)  # a narrow range of values
+    fig = trust_figure(noisy, trust, ["sigma 0.1", "sigma 0.3", "sigma 0.6"], title="trust")
+    image_axes = [ax for ax in fig.axes if ax.images]
+    assert len(image_axes) == 6
+    trust_images = [ax.images[0] for ax in image_axes[1::2]]
+    assert all(im.get_clim() == (0, 1) for im in trust_images)  # not stretched to 0.2-0.4
+    np.testing.assert_allclose(trust_images[1].get_array(), trust[1, 0].numpy())
+    assert image_axes[2].get_title() == "noisy, sigma 0.3"
+    colour_bars = [ax for ax in fig.axes if ax not in image_axes]
+    assert len(colour_bars) == 1 and "trust" in colour_bars[0].get_ylabel()
+    assert not cut_titles(fig)
+    with pytest.raises(ValueError, match="one label per pair"):
+        trust_figure(noisy, trust, ["sigma 0.1"])
 
 
 def test_total_variation_sums_absolute_neighbour_differences():
