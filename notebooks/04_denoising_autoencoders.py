@@ -832,9 +832,9 @@ print("its clean-input output is worse than the sigma = 0.1 noisy image:", dae_c
 # Real images are not spread all over $[0, 1]^{784}$: they sit near a thin, curved
 # low-dimensional surface, the **data manifold** (almost every random point in pixel space is
 # TV static, not a picture of anything). Corruption pushes an image **off** that surface, in a random
-# direction. To undo it, the network must learn a map that takes any point near the surface back
-# **onto** it, and the only way to know which way is "back" is to have learned the shape of the
-# surface.
+# direction. To undo it, the network must learn a map that moves any point near the surface
+# back **towards** it, and the only way to know which way is "back" is to have learned the shape
+# of the surface. (Towards, not onto: we will see that even the best denoiser stops short.)
 #
 # We can see this in two dimensions. The "data" are points on a circle (a 1-D manifold in 2-D).
 # We train a small network, written inline here, to map noisy points back to their clean
@@ -927,6 +927,12 @@ print("optimal arrows longer near the centre than in the inner ring:",
       bool(best_step[centre].norm(dim=1).mean() > best_step[ring].norm(dim=1).mean()))
 draws = circle.repeat(100, 1) + TOY_SIGMA * torch.randn(100_000, 2, generator=torch.Generator().manual_seed(6))
 print(f"noisy training points within 0.25 of the centre: {(draws.norm(dim=1) <= 0.25).float().mean():.2%}")
+for norm in (0.1, 0.5, 1.0, 1.5):  # where the OPTIMAL denoiser sends a point at distance |x~| from 0
+    landing = optimal_denoiser(torch.tensor([[norm, 0.0]])).norm().item()
+    print(f"|x~| = {norm}: the optimal output lies at distance {landing:.2f} from the centre (the circle: 1)")
+radii = torch.linspace(0.5, 1.2, 7001)
+fixed = radii[(optimal_denoiser(torch.stack([radii, 0 * radii], dim=1)).norm(dim=1) - radii).abs().argmin()]
+print(f"the optimal denoiser leaves a point where it is at distance {fixed:.3f}: inside the circle: {fixed < 1}")
 
 # %% [markdown]
 # Read the table. Outside the circle the optimal arrows point inwards and in the inner ring
@@ -939,6 +945,13 @@ print(f"noisy training points within 0.25 of the centre: {(draws.norm(dim=1) <= 
 # when the printed factor is below 1, its arrows there are shorter than the optimal ones: it
 # undershoots the optimum. A denoiser, and a score model, is learned well only where the noisy
 # data actually goes.
+#
+# The last lines show where the optimal denoiser puts its outputs: inside the circle, never on
+# it, and the point it leaves in place lies inside too. It returns an average of the circle's
+# points, weighted by how likely each is to have produced $\tilde x$, and an average of several
+# points of a curved line lies on its inner side. Section 4 met the same effect in pixel space:
+# the best guess under uncertainty is an average of the clean images that fit, and an average of
+# several images is smoother than any of them.
 #
 # **Tweedie's formula** turns the optimal denoiser into a gradient. For Gaussian noise of
 # variance $\sigma^2$,
@@ -955,10 +968,13 @@ print(f"noisy training points within 0.25 of the centre: {(draws.norm(dim=1) <= 
 # inwards. Two conditions matter. The formula holds
 # for **Gaussian** noise only: for masking or salt-and-pepper the optimal denoiser is still the
 # posterior mean, but it is not a scaled score. And the noise must be the Gaussian itself; the
-# clipped noise of our images is not exactly Gaussian. Alain and Bengio (2014) showed the
-# small-noise version of this link for denoising autoencoders; the score, learned one noise
-# level at a time, is what diffusion models learn. A trained network only approximates $r^*$,
-# and only where its training points went.
+# clipped noise of our images is not exactly Gaussian. Vincent (2011) showed that training a
+# denoiser with Gaussian noise of a given $\sigma$ and the squared error is score matching of
+# $p_\sigma$ ("denoising score matching"); Alain and Bengio (2014) studied the small-noise limit,
+# where $p_\sigma$ approaches the data density. Score-based diffusion models (Song and Ermon,
+# 2019; Ho et al., 2020) build on this: one network, told the noise level, is trained to denoise
+# at many levels at once, and so gives the score of $p_\sigma$ at every level. A trained network
+# only approximates $r^*$, and only where its training points went.
 #
 # > **Common mistakes**
 # > - *Evaluating a denoiser on clean inputs* (section 6). It rewards copying: a do-nothing model
