@@ -33,11 +33,12 @@
 #    evaluating on clean inputs is a bug;
 # 4. compare a learned denoiser with three non-learned ones (a Gaussian blur, a median filter,
 #    a PCA projection), each tuned on validation images, across noise kinds and levels;
-# 5. read from those numbers where a bottleneck limits a denoiser, and what a skip path with a
-#    per-pixel trust map changes;
+# 5. test where a denoiser's error floor comes from (code size, training noise, budget), and
+#    measure what a skip path with a per-pixel trust map changes at an equal number of weights;
 # 6. explain, with a 2-D picture, why denoising forces a model to learn where the data lives
-#    (the data manifold), and what the optimal denoiser's step $r^*(x) - x$ is (Tweedie's
-#    formula: the score of the NOISED density, for Gaussian noise).
+#    (the data manifold), why even the optimal denoiser (an average) stops short of it, and what
+#    its step $r^*(x) - x$ is (Tweedie's formula: the score of the NOISED density, for Gaussian
+#    noise).
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -993,6 +994,9 @@ print(f"the optimal denoiser leaves a point where it is at distance {fixed:.3f}:
 # >   which you do, and that "$\sigma$" then means the std before clipping.
 # > - *Using `nn.Dropout` as masking noise.* Dropout rescales kept pixels by $1/(1-p)$ and is
 # >   switched off by `model.eval()`, so the test inputs would silently be clean.
+# > - *Crediting an architecture with a gain its extra weights could explain.* Compare the two
+# >   models at an equal number of weights, with the same recipe and budget (section 5), and
+# >   with a margin for what another seed could change.
 # > - *Comparing with a weak or untuned baseline.* Tune each baseline's knob on validation data,
 # >   never on the test images, and pick baselines suited to the noise (a median filter for
 # >   salt-and-pepper); otherwise the comparison says little.
@@ -1011,10 +1015,18 @@ print(f"the optimal denoiser leaves a point where it is at distance {fixed:.3f}:
 # - PSNR $= 10 \log_{10}(1 / \text{MSE per pixel})$ in dB; score denoisers on corrupted test
 #   inputs against non-learned baselines (blur, median filter, PCA projection) tuned on
 #   validation images.
-# - A bottleneck gives a DAE an error floor: at mild noise a plain DAE can do worse than the
-#   noisy input. A skip path that carries the noisy input around the code, blended pixel by
-#   pixel with a trust map the decoder computes from the code, lifts that floor, at the price of
-#   letting some noise through where it trusts the input.
+# - A plain DAE has an error floor: even a clean input comes back only so close, and at mild
+#   noise it can do worse than the noisy input. Test where a floor comes from before naming a
+#   cause: here a 256-number code was not the limit (PCA-256 and the same network trained on
+#   clean images, section 4, read their verdicts); the training noise and the budget were the
+#   suspects measured.
+# - A skip path hands the model its input and lets it learn only the repair (residual
+#   learning): the noisy input goes around the code and is blended pixel by pixel with a
+#   reconstruction, through a trust map the decoder computes from the code. Compared at an equal
+#   number of weights, it gains most at mild noise; its price is some noise let through where it
+#   trusts the input.
+# - Compare models with a margin: one training run from one seed does not settle differences of
+#   a few tenths of a dB.
 # - Learning to denoise means learning which way leads back to the data: the optimal denoiser
 #   is the posterior mean, and for Gaussian noise its step $r^*(x) - x$ is
 #   $\sigma^2 \nabla \log p_\sigma(x)$, the score of the NOISED density (Tweedie).
