@@ -16,6 +16,7 @@ from functools import partial
 import ipywidgets as widgets
 import numpy as np
 import torch
+import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
@@ -310,6 +311,36 @@ def psnr_curves_figure(rows: list[dict], title: str | None = None) -> Figure:
     if title:
         fig.suptitle(title)
     return fig
+
+
+def linear_probe_accuracy(
+    train_codes: Tensor, train_labels: Tensor, test_codes: Tensor, test_labels: Tensor,
+    ridge: float = 1.0,
+) -> float:
+    """How well a LINEAR classifier reads the class from codes: its accuracy on the test codes.
+
+    A least-squares (ridge) classifier solved in closed form, no training loop: every code
+    dimension is standardised with the training codes' mean and std; the targets are +1 for the
+    image's class and -1 for the others; W = (Z^T Z + ridge I)^-1 Z^T (Y - mean Y), plus the
+    mean as intercept. A test code gets the class with the highest score.
+    train_codes (N, K) with train_labels (N,) int64; test_codes (M, K) with test_labels (M,).
+    Returns a fraction in [0, 1].
+    """
+    if train_codes.dim() != 2 or test_codes.shape[1:] != train_codes.shape[1:]:
+        raise ValueError(
+            f"linear_probe_accuracy expects codes (N, K) and (M, K) with the same K, but received "
+            f"{tuple(train_codes.shape)} and {tuple(test_codes.shape)}. Flatten images first."
+        )
+    z = train_codes.double()
+    mean, std = z.mean(dim=0), z.std(dim=0).clamp_min(1e-8)  # (K,) each
+    z = (z - mean) / std  # (N, K), standardised
+    classes = int(max(train_labels.max(), test_labels.max())) + 1
+    y = 2.0 * F.one_hot(train_labels, classes).double() - 1  # (N, C), +1 / -1
+    y_mean = y.mean(dim=0)  # (C,): the intercept, as the codes are centred
+    gram = z.T @ z + ridge * torch.eye(z.shape[1], dtype=z.dtype)  # (K, K)
+    weights = torch.linalg.solve(gram, z.T @ (y - y_mean))  # (K, C)
+    scores = ((test_codes.double() - mean) / std) @ weights + y_mean  # (M, C)
+    return (scores.argmax(dim=1) == test_labels).double().mean().item()
 
 
 def total_variation_per_image(x: Tensor) -> Tensor:

@@ -20,6 +20,7 @@ from course_utils.denoising import (
     denoising_field_figure,
     denoising_figure,
     denoising_view,
+    linear_probe_accuracy,
     pca_denoise,
     psnr_curves_figure,
     psnr_table,
@@ -298,6 +299,34 @@ def test_trust_figure_shows_each_pair_on_a_fixed_0_to_1_scale_with_a_colour_bar(
     assert not cut_titles(fig)
     with pytest.raises(ValueError, match="one label per pair"):
         trust_figure(noisy, trust, ["sigma 0.1"])
+
+
+def test_linear_probe_matches_scikit_learns_ridge_classifier():
+    from sklearn.linear_model import RidgeClassifier
+
+    g = gen(7)
+    centres = torch.randn(4, 30, generator=g)  # 4 classes in a 30-D code space
+    labels = torch.multinomial(torch.tensor([0.55, 0.25, 0.15, 0.05]), 300, replacement=True,
+                               generator=g)  # unbalanced classes: the intercept matters
+    scales = torch.logspace(-1, 1, 30)  # dimensions of very different sizes: standardising matters
+    codes = (centres[labels] + 1.5 * torch.randn(300, 30, generator=g)) * scales  # overlapping
+    train, test = slice(0, 80), slice(80, 300)  # few training codes: the ridge matters
+    accuracy = linear_probe_accuracy(
+        codes[train], labels[train], codes[test], labels[test], ridge=30.0
+    )
+    z = codes.numpy().astype(np.float64)
+    mean, std = z[train].mean(axis=0), z[train].std(axis=0, ddof=1)  # standardised independently
+    sk = RidgeClassifier(alpha=30.0).fit((z[train] - mean) / std, labels[train].numpy())
+    expected = (sk.predict((z[test] - mean) / std) == labels[test].numpy()).mean()
+    assert accuracy == pytest.approx(expected, abs=1e-12)
+    assert 0.6 < accuracy < 1.0  # neither trivial nor perfect: the data overlap
+    separable = centres[labels] * 10  # far-apart clusters, no noise
+    far = (separable[train], labels[train], separable[test], labels[test])
+    assert linear_probe_accuracy(*far) == 1.0
+    uniform = torch.randint(0, 4, (300,), generator=g)  # labels unrelated to the codes
+    assert linear_probe_accuracy(codes[train], uniform[train], codes[test], uniform[test]) < 0.4
+    with pytest.raises(ValueError, match="same K"):
+        linear_probe_accuracy(codes[train], labels[train], codes[test, :5], labels[test])
 
 
 def test_total_variation_sums_absolute_neighbour_differences():
