@@ -742,16 +742,15 @@ for kind in EVAL_LEVELS:
           f"{sub[-1]['skip DAE'] - sub[-1]['plain DAE']:+.2f} dB at the heaviest")
 
 # %% [markdown]
-# Read the lines with the figure. The dotted line (doing nothing) loses the most as the noise
-# grows. Each baseline helps most where its assumption fits: the line "best baseline on
-# average" names it per kind (a median filter is the classic choice against salt-and-pepper).
-# The learned denoisers map a damaged image to a plausible clean one; where the verdict
-# "both learned curves fall less" is True, their curves are the flattest of the panel. The
-# skip path matters most at the mild end, where most of the answer is the input itself; the
-# last numbers of each line compare the two learned models at both ends. When almost every
-# pixel is damaged, there is little worth keeping through the skip. The principle: a learned
-# denoiser pays off once the noise costs more than its own error, and a skip path lowers that
-# error where the input is worth keeping, without adding weights.
+# Read the lines with the figure. Each baseline helps most where its assumption fits: the
+# line "best baseline on average" names it per kind (a median filter is the classic choice
+# against salt-and-pepper). The learned denoisers map a damaged image to a plausible clean one;
+# where the verdict "both learned curves fall less" is True, their curves are the flattest of
+# the panel. A skip path can matter only where the input is worth keeping, so look for its
+# gain at the mild end: the last numbers of each line compare the two learned models at both
+# ends. When almost every pixel is damaged, there is little worth keeping through the skip.
+# The principle: a learned denoiser pays off once the noise costs more than its own error, and
+# a skip path lowers that error where the input is worth keeping, without adding weights.
 #
 # The skip has a price, which the roughness measure of section 3 shows: where the trust is
 # high, whatever noise the noisy pixel carries reaches the output too.
@@ -871,8 +870,7 @@ print("its clean-input output is worse than the sigma = 0.1 noisy image:", dae_c
 # (`TRAIN_LEVELS`), never none. It is a blind denoiser: it infers how much to distrust each
 # pixel from the image itself. A perfectly clean image is an input it never saw; if the printed
 # trust on clean inputs is not higher than on $\sigma = 0.1$ inputs, the model treats the clean
-# image as if it were noisy and replaces good pixels by its reconstruction, which is smoother
-# than the image (section 4: what a model trained only on damage learns). When the two verdicts
+# image as if it were noisy and replaces good pixels by its reconstruction. When the two verdicts
 # above are True, the consequence is striking: handed a perfect image, the DAE returns one that
 # scores below a noisy copy of it. The remedy, letting the training levels start at 0, was
 # tested on the plain DAE in section 4 ("DAE from 0"): its lines there say what it gained on
