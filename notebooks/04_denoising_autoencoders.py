@@ -580,8 +580,8 @@ print(f"\ndamage ratio of the plain DAE on a batch with Gaussian noise 0.01: {ne
 # %% [markdown]
 # Read the verdicts. When the first two are True, the size of the code is not what holds the
 # plain DAE down: a 256-number code can carry a clean image to the PCA score, and this very
-# network, trained for it, carries it further than the plain DAE does. What differs is the
-# training, and three things in it are at work.
+# network, trained for it, carries it further than the plain DAE does. The suspects left are in
+# the training, and the cell tested two of them.
 #
 # - **What it was trained on.** The plain DAE never saw an undamaged input. For a damaged
 #   input, the output with the smallest expected squared error is the average of all the clean
@@ -590,16 +590,17 @@ print(f"\ndamage ratio of the plain DAE on a batch with Gaussian noise 0.01: {ne
 #   of section 3 measured how smooth. A blind model that only ever saw damage may treat a good
 #   input the same way. The DAE from 0 tests this: the fourth verdict says whether nearly clean
 #   training inputs raised the clean score, and the comparison on the noisy rows what the change
-#   gained or cost at each level. If the verdict is False, adding clean inputs is not enough,
-#   at least with our loss, and the last line of the cell shows one reason: a nearly clean batch
-#   has a damage below the floor of 1, so its ratio is the model's whole squared error, many
-#   times the ratio of an ordinary batch. Those few batches pull the training their way.
+#   gained or cost at each level. If the verdict is False, adding clean inputs was not enough,
+#   at least with our loss, and the last line of the cell shows a likely reason: a nearly clean
+#   batch has a damage below the floor of 1, so its ratio is the model's whole squared error,
+#   many times the ratio of an ordinary batch, and those few batches can pull the training their
+#   way.
 # - **The budget.** A network learns even copying one gradient step at a time. The clean AE,
 #   trained for nothing but copying, shows how far the budget gets (the third verdict compares
-#   it with PCA's exact optimum).
+#   it with PCA's exact optimum, which is computed, not learned).
 # - **Copying and repairing at once.** A DAE must rebuild every intact pixel through its layers
 #   and repair the damaged ones; at mild noise, almost all of the right answer is the input
-#   itself, and the plain DAE has to learn that copy the slow way.
+#   itself, and the plain DAE has to learn that copy the slow way. Section 5 tests this one.
 #
 # About the margin: each network here was trained once, from one seed. Another seed would move
 # its scores by an amount this lesson does not measure (try it), so differences of a few tenths
@@ -613,8 +614,8 @@ print(f"\ndamage ratio of the plain DAE on a batch with Gaussian noise 0.01: {ne
 # The last point suggests a change of architecture. Hand the model the copy for free: carry
 # the noisy input $\tilde x$ around the encoder, the code and the decoder to the output, and
 # let the layers learn only what to change. This is **residual learning**, the idea behind
-# residual networks (He et al., 2016): learning a correction to the identity is easier than
-# learning the identity itself. DnCNN (Zhang et al., 2017), a classic learned denoiser,
+# residual networks (He et al., 2016), whose authors argued that a correction to the identity
+# is easier to learn than the identity itself. DnCNN (Zhang et al., 2017), a classic learned denoiser,
 # predicts the noise and subtracts it from its input. Our version lets the decoder decide, pixel
 # by pixel, how much of the input to keep. It outputs two maps of 784 numbers: a reconstruction
 # $r$ and a **trust** $t \in (0, 1)$, and the output is the blend
@@ -709,6 +710,10 @@ for r in mildest:
     print(f"mildest {r['kind']} ({r['level']}): noisy {r['noisy']:.2f}, plain {r['plain DAE']:.2f}, "
           f"skip {r['skip DAE']:.2f} dB -> skip minus plain {r['skip DAE'] - r['plain DAE']:+.2f} dB,"
           f" beats doing nothing: {r['skip DAE'] > r['noisy']}")
+skip_clean = psnr(denoise(dae, test_x), test_x).mean().item()
+print(f"on CLEAN test images: plain DAE {plain_clean:.2f}, skip DAE {skip_clean:.2f}, clean AE "
+      f"{clean_score['clean AE']:.2f} dB -> the skip raises the floor by more than {MARGIN} dB: "
+      f"{skip_clean > plain_clean + MARGIN}")
 print(f"\nskip DAE vs plain DAE (the same number of weights), margin {MARGIN} dB:")
 for outcome, where in compare_columns(rows, "skip DAE", "plain DAE", margin=MARGIN).items():
     print(f"  {outcome} by more than {MARGIN} dB:" if outcome != "within" else f"  within {MARGIN} dB:",
@@ -742,7 +747,11 @@ for kind in EVAL_LEVELS:
           f"{sub[-1]['skip DAE'] - sub[-1]['plain DAE']:+.2f} dB at the heaviest")
 
 # %% [markdown]
-# Read the lines with the figure. Each baseline helps most where its assumption fits: the
+# First the test that section 4 promised: the line on clean test images says whether the skip
+# lifted the floor itself. When it did, at an equal number of weights and the same budget,
+# learning the copy through the layers was part of what held the plain DAE down.
+#
+# Now read the lines with the figure. Each baseline helps most where its assumption fits: the
 # line "best baseline on average" names it per kind (a median filter is the classic choice
 # against salt-and-pepper). The learned denoisers map a damaged image to a plausible clean one;
 # where the verdict "both learned curves fall less" is True, their curves are the flattest of
