@@ -195,7 +195,7 @@ flow_diagram_figure(
      ("x~", "noisy\n(B, 1, 28, 28)"), ("encoder", "784 -> 512\n-> 256"), ("h", "code\n(B, 256)"),
      ("decoder", "256 -> 512\n-> 784"), ("x^", "output\n(B, 1, 28, 28)"),
      ("loss", "||x^ - x||^2\nvs the CLEAN x")],
-    arrows=["fresh noise", "", "", "", "", "", "target x"], width=1.7,
+    arrows=["fresh noise", "", "", "", "", "", ""], width=1.7,
     title="a denoising autoencoder: damage the input, score against the clean image")
 
 # %% [markdown]
