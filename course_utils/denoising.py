@@ -479,6 +479,7 @@ def skip_dae_flow_figure(title: str | None = None) -> Figure:
     ax.plot([skip_from, skip_from, skip_to], [0.45, top, top], color="tab:red", lw=1.8)
     ax.annotate("", xy=(skip_to, 0.42), xytext=(skip_to, top),
                 arrowprops={"arrowstyle": "->", "lw": 1.8, "color": "tab:red"})  # fmt: skip
-    ax.text((skip_from + skip_to) / 2, top + 0.08, "skip path: x~ goes around encoder, code and decoder",
-            ha="center", va="bottom", fontsize=9, color="tab:red")  # fmt: skip
+    label = "skip path: x~ goes around encoder, code and decoder"
+    ax.text((skip_from + skip_to) / 2, top + 0.08, label, ha="center", va="bottom", fontsize=9,
+            color="tab:red")  # fmt: skip
     return fig
