@@ -1079,9 +1079,10 @@ print(f"the optimal denoiser leaves a point where it is at distance {fixed:.3f}:
 #   suspects measured.
 # - A skip path hands the model its input and lets it learn only the repair (residual
 #   learning): the noisy input goes around the code and is blended pixel by pixel with a
-#   reconstruction, through a trust map the decoder computes from the code. Compared at an equal
-#   number of weights, it gains most at mild noise; its price is some noise let through where it
-#   trusts the input.
+#   reconstruction, through a trust map the decoder computes from the code. Compare it with the
+#   plain DAE at an equal number of weights: it can only gain where the input is worth keeping,
+#   at the mild end (section 5 prints where it did); its price is some noise let through where
+#   it trusts the input.
 # - Compare models with a margin: one training run from one seed does not settle differences of
 #   a few tenths of a dB.
 # - Learning to denoise means learning which way leads back to the data: the optimal denoiser
