@@ -757,7 +757,9 @@ for kind in EVAL_LEVELS:
 # where the verdict "both learned curves fall less" is True, their curves are the flattest of
 # the panel. A skip path can matter only where the input is worth keeping, so look for its
 # gain at the mild end: the last numbers of each line compare the two learned models at both
-# ends. When almost every pixel is damaged, there is little worth keeping through the skip.
+# ends. When almost every pixel is damaged, there is little worth keeping through the skip, and
+# a model that still trusts its input there pays for it (a negative number at the heaviest
+# level says it did).
 # The principle: a learned denoiser pays off once the noise costs more than its own error, and
 # a skip path lowers that error where the input is worth keeping, without adding weights.
 #
@@ -879,11 +881,13 @@ print("its clean-input output is worse than the sigma = 0.1 noisy image:", dae_c
 # (`TRAIN_LEVELS`), never none. It is a blind denoiser: it infers how much to distrust each
 # pixel from the image itself. A perfectly clean image is an input it never saw; if the printed
 # trust on clean inputs is not higher than on $\sigma = 0.1$ inputs, the model treats the clean
-# image as if it were noisy and replaces good pixels by its reconstruction. When the two verdicts
-# above are True, the consequence is striking: handed a perfect image, the DAE returns one that
-# scores below a noisy copy of it. The remedy, letting the training levels start at 0, was
-# tested on the plain DAE in section 4 ("DAE from 0"): its lines there say what it gained on
-# clean images and what it cost under heavy noise.
+# image as if it were noisy and replaces good pixels by its reconstruction. If the trust is
+# higher on clean inputs and the DAE still does worse there, the clean image is simply an input
+# it was never trained on, and nothing binds its output on such inputs to be good. When the two
+# verdicts above are True, the consequence is striking: handed a perfect image, the DAE returns
+# one that scores below a noisy copy of it. A natural remedy, letting the training levels start
+# at 0, was tested on the plain DAE in section 4 ("DAE from 0"): its verdicts there say whether
+# it helped, and what it cost under heavy noise.
 #
 # ## 7. Why denoising teaches the model where the data lives
 #
