@@ -509,13 +509,15 @@ print("where the plain DAE is WORSE than doing nothing:", worse_than_input or "n
 print(f"the plain DAE's PSNR over the {len(rows)} rows: {min(r['plain DAE'] for r in rows):.2f} to "
       f"{max(r['plain DAE'] for r in rows):.2f} dB (the noisy inputs: {min(r['noisy'] for r in rows):.2f} "
       f"to {max(r['noisy'] for r in rows):.2f} dB)")
-print(f"the plain DAE on CLEAN test images: {plain_clean:.2f} dB")
+print(f"the plain DAE on CLEAN test images: {plain_clean:.2f} dB -> no better than its best noisy row: "
+      f"{plain_clean <= max(r['plain DAE'] for r in rows)}")
 
 # %% [markdown]
 # Read the lines from the top. The first two say at which levels the plain DAE beats every
 # baseline and where another method wins. The next two show its weakness: the noisy inputs
-# span a wide range of PSNR, the plain DAE's outputs a narrow one, and even a perfectly clean
-# input (last line) comes back no better than that range. The model has an **error floor**.
+# span a wide range of PSNR, the plain DAE's outputs a narrower one (compare the two spans),
+# and the last line says whether even a perfectly clean input comes back no better than its
+# best noisy row. When it does, the model has an **error floor**.
 # Where the noisy input already scores near or above it (the "noisy" column at the mildest
 # levels), the plain DAE has little to remove and much to lose: it can come out worse than
 # doing nothing (the third line says where it did).
