@@ -461,15 +461,16 @@ def trust_figure(
     return fig
 
 
-def skip_dae_flow_figure(title: str | None = None) -> Figure:
+def skip_dae_flow_figure(title: str | None = None, hidden: int = 512) -> Figure:
     """The data flow of ``SkipDenoisingAutoencoder``, its skip drawn as a bypass over the code.
 
-    The boxes are those of ``flow_diagram_figure``; one more arrow leaves the noisy input x~ and
-    joins the blend without passing through the encoder, the code or the decoder.
+    The boxes are those of ``flow_diagram_figure``, with ``hidden`` units in the encoder's and
+    the decoder's hidden layer; one more arrow leaves the noisy input x~ and joins the blend
+    without passing through the encoder, the code or the decoder.
     """
     stages = [("x", "clean\n(B, 1, 28, 28)"), ("corrupt", "fresh noise\nevery step"),
-              ("x~", "noisy\n(B, 1, 28, 28)"), ("encoder", "784 -> 512\n-> 256"),
-              ("h", "code\n(B, 256)"), ("decoder", "256 -> 512\n-> 2 x 784"),
+              ("x~", "noisy\n(B, 1, 28, 28)"), ("encoder", f"784 -> {hidden}\n-> 256"),
+              ("h", "code\n(B, 256)"), ("decoder", f"256 -> {hidden}\n-> 2 x 784"),
               ("r, t", "reconstruction r,\ntrust t in (0, 1)"),
               ("blend", "t * x~ + (1 - t) * r"), ("x^", "output\n(B, 1, 28, 28)")]  # fmt: skip
     fig = flow_diagram_figure(stages, title=title, width=1.55)

@@ -627,12 +627,13 @@ print(f"\ndamage ratio of the plain DAE on a batch with Gaussian noise 0.01: {ne
 # It is still an encoder to a 256-number code and a decoder back: $r$ and $t$ are computed from
 # the code alone. Where the noise is mild, the decoder can trust the noisy pixels ($t$ near 1);
 # where it is heavy, it can rely on its reconstruction ($t$ near 0). In the diagram, the red
-# arrow is the skip: the noisy pixels reach the blend without passing through the code.
+# arrow is the skip: the noisy pixels reach the blend without passing through the code. (Its
+# hidden layers have 372 units, not 512: the next cell says why.)
 
 # %%
 from course_utils.denoising import SkipDenoisingAutoencoder, skip_dae_flow_figure
 
-skip_dae_flow_figure(title="a denoising autoencoder with a skip path and a trust map")
+skip_dae_flow_figure(title="a denoising autoencoder with a skip path and a trust map", hidden=372)
 
 # %% [markdown]
 # Written out, the model is one small class. **A fair comparison** needs one more decision:

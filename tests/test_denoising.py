@@ -432,6 +432,8 @@ def test_skip_flow_figure_draws_the_bypass_and_keeps_its_title_whole():
     names = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]  # the boxes
     assert names[2] == "x~" and names[7] == "blend"
     assert not cut_titles(fig)
+    narrow = [t.get_text() for t in skip_dae_flow_figure(hidden=372).axes[0].texts]
+    assert "784 -> 372\n-> 256" in narrow and "256 -> 372\n-> 2 x 784" in narrow
 
 
 def test_lesson_figures_keep_their_titles_inside():
