@@ -314,7 +314,10 @@ def psnr_curves_figure(rows: list[dict], title: str | None = None) -> Figure:
 
 
 def linear_probe_accuracy(
-    train_codes: Tensor, train_labels: Tensor, test_codes: Tensor, test_labels: Tensor,
+    train_codes: Tensor,
+    train_labels: Tensor,
+    test_codes: Tensor,
+    test_labels: Tensor,
     ridge: float = 1.0,
 ) -> float:
     """How well a LINEAR classifier reads the class from codes: its accuracy on the test codes.

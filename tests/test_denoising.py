@@ -306,8 +306,9 @@ def test_linear_probe_matches_scikit_learns_ridge_classifier():
 
     g = gen(7)
     centres = torch.randn(4, 30, generator=g)  # 4 classes in a 30-D code space
-    labels = torch.multinomial(torch.tensor([0.55, 0.25, 0.15, 0.05]), 300, replacement=True,
-                               generator=g)  # unbalanced classes: the intercept matters
+    labels = torch.multinomial(
+        torch.tensor([0.55, 0.25, 0.15, 0.05]), 300, replacement=True, generator=g
+    )  # unbalanced classes: the intercept matters
     scales = torch.logspace(-1, 1, 30)  # dimensions of very different sizes: standardising matters
     codes = (centres[labels] + 1.5 * torch.randn(300, 30, generator=g)) * scales  # overlapping
     train, test = slice(0, 80), slice(80, 300)  # few training codes: the ridge matters
