@@ -84,8 +84,8 @@ print(f"{data.name} (embedded fallback: {data.is_fallback}): training on {len(x_
 #
 # $$ h = \sigma(W x + b) \in (0, 1)^K, \qquad \hat x = \sigma(W_d h + b_d), $$
 #
-# and we choose $K = 1024$, **larger** than the $D = 784$ pixels, and 30 to 500 times the codes
-# of 2 to 32 numbers used in lessons 01 to 03. Why so wide?
+# and we choose $K = 1024$, **larger** than the $D = 784$ pixels, and 16 to 512 times the codes
+# of 2 to 64 numbers used in lessons 01 to 03. Why so wide?
 #
 # - *It removes the bottleneck on purpose.* With $K \ge D$ nothing in the architecture stops
 #   the network from passing the image through almost unchanged. Whatever structure the code
@@ -114,7 +114,9 @@ print("code shape", tuple(h.shape), "| every code value in (0, 1):", bool(((h > 
 
 # %% [markdown]
 # The course's `SparseAutoencoder` is the same network with `encode` and `decode` methods; the
-# penalty acts on the code $h$, which the flow diagram shows for a batch of $B$ images.
+# penalty acts on the code $h$, which the flow diagram shows for a batch of $B$ images. Its
+# printout lists only the two linear layers: the sigmoids are applied inside `encode` and
+# `decode` as functions (`torch.sigmoid`), not stored as layers, so `print` does not show them.
 
 # %%
 from course_utils.plots import flow_diagram_figure
