@@ -281,13 +281,17 @@ for name, (penalty, weight) in RUNS.items():
 
 # %% [markdown]
 # The learning curves of the seven runs: the reconstruction term (left) and the mean
-# activation (right, log scale), each point averaged over `LOG_EVERY` training batches.
+# activation over the batch's images and units (right), both on log scales, each point
+# averaged over `LOG_EVERY` training batches.
 
 # %%
 from course_utils.curves import curves_figure, late_slope
 
-curves_figure(logs, keys=("recon", "mean_activation"), logy=("recon", "mean_activation"),
-              title=f"{data.name}: training curves, {EPOCHS} epochs of {len(x_train):,} images ({course.mode} mode)")
+fig = curves_figure(logs, keys=("recon", "mean_activation"), logy=("recon", "mean_activation"),
+                    title=f"{data.name}: training curves, {EPOCHS} epochs of {len(x_train):,} images ({course.mode} mode)")
+fig.axes[0].set_ylabel("squared error per image (training)")
+fig.axes[1].set_ylabel("mean activation (training batches)")
+fig
 
 # %%
 falling = [name for name, log in logs.items()
