@@ -74,7 +74,7 @@ print(f"{data.name} (embedded fallback: {data.is_fallback}): training on {len(x_
       f"testing on {len(x_test):,}")
 
 # %% [markdown]
-# We train on at most 20,000 training images (in full mode): this lesson trains seven models,
+# We train on at most 20,000 training images (in full mode): this lesson trains ten models,
 # and a training budget counted in optimizer steps (section 3) matters more than the number of
 # distinct images.
 #
