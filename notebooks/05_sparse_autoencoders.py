@@ -854,11 +854,13 @@ print("without a penalty the off-data weights grew during training:", off_data["
 # descent, the step of each weight row is a weighted sum of the batch's images, so the
 # images' small components along those directions move the weights there too; Adam, which
 # the course uses, rescales each weight's step separately, which can move the weights along
-# any direction. The growth factors compare the two kinds of direction in this run. What is missing without a penalty is a force in the other direction: whatever the
-# off-data weights become, the code inherits sensitivity to changes that real images barely
-# make. The contractive penalty charges them for exactly that sensitivity. When both verdicts
-# are True, this is the mechanism behind the two measurements above: the contractive model's
-# code stays sensitive where the images vary, and much less elsewhere.
+# any direction. The growth factors compare the two kinds of direction in this run. What is
+# missing without a penalty is a force in the other direction: whatever the off-data weights
+# become, the code inherits sensitivity to changes that real images make only weakly (the
+# first line's variance per direction). The contractive penalty charges them for exactly that
+# sensitivity. When both verdicts are True, this is the mechanism behind the two
+# measurements above: the contractive model's code stays sensitive where the images vary, and
+# much less elsewhere.
 #
 # ## 9. The five classic autoencoder families
 #
