@@ -494,7 +494,7 @@ print(f"top-k: test MSE/pixel {errors['top-k']:.4f} (the {L1} model: {errors[L1]
 # %%
 from course_utils.sparse import AnnealK
 
-K_START = 4 * K_ACTIVE  # units kept per image at the first step
+K_START = 8 * K_ACTIVE  # 408 units kept per image at the first step
 torch.manual_seed(0)
 models["top-k annealed"] = TopKSparseAutoencoder(784, N_CODE, k=K_ACTIVE).to(course.device)
 histories["top-k annealed"] = fit(models["top-k annealed"], x_train, objective=SparseObjective(None), epochs=EPOCHS,
