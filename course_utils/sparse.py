@@ -26,6 +26,7 @@ the figures read the same codes the penalties shape, so they stay next to them.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import ipywidgets as widgets
@@ -408,6 +409,27 @@ def features_figure(model: SparseAutoencoder, units, title: str, ncols: int = 10
     return fig
 
 
+def _label_offsets(xs: list[float], ys: list[float]) -> list[float]:
+    """Vertical label offsets (points) that keep the labels of nearly coinciding points apart.
+
+    Points are close when their x differ by less than 15% (log axis) and their y by less than
+    4% of the y range. The first of a group is labelled just above its point; each later one
+    above the previous labels if it lies at least as high, below them if it lies lower.
+    """
+    y_range = (max(ys) - min(ys)) or 1.0
+    offsets: list[float] = []
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        near_x = [j for j in range(i) if abs(math.log(x / xs[j])) < math.log(1.15)]
+        close = [j for j in near_x if abs(y - ys[j]) < 0.04 * y_range]
+        if not close:
+            offsets.append(4.0)
+        elif y < min(ys[j] for j in close):
+            offsets.append(-12.0 - 11.0 * sum(offsets[j] < 0 for j in close))
+        else:
+            offsets.append(4.0 + 11.0 * sum(offsets[j] > 0 for j in close))
+    return offsets
+
+
 def tradeoff_figure(rows: list[dict]) -> Figure:
     """What sparsity costs: test error and dead units against the share of active units.
 
@@ -421,17 +443,19 @@ def tradeoff_figure(rows: list[dict]) -> Figure:
     ax_mse, ax_dead = fig.subplots(1, 2, sharex=True)
     member = [(r.get("sweep"),) if isinstance(r.get("sweep"), str) else tuple(r.get("sweep") or ())
               for r in rows]  # fmt: skip
-    sweeps = sorted({name for names in member for name in names})
+    sweeps = list(dict.fromkeys(name for names in member for name in names))  # first seen first
     for sweep, style in zip(sweeps, ("-", "--", ":", "-."), strict=False):
         curve = [row for row, names in zip(rows, member, strict=True) if sweep in names]
         for ax, key in ((ax_mse, "mse"), (ax_dead, "dead")):
             ax.plot([r["on"] for r in curve], [r[key] for r in curve], style, color="grey", lw=1,
                     label=f"{sweep} sweep", zorder=1)  # fmt: skip
-    for i, row in enumerate(rows):
-        for ax, key in ((ax_mse, "mse"), (ax_dead, "dead")):
+    for ax, key in ((ax_mse, "mse"), (ax_dead, "dead")):
+        ys = [row[key] for row in rows]
+        for i, (row, dy) in enumerate(zip(rows, _label_offsets([r["on"] for r in rows], ys),
+                                          strict=True)):  # fmt: skip
             ax.scatter(row["on"], row[key], s=40, color=f"C{i % 10}", zorder=2)
             ax.annotate(row["name"], (row["on"], row[key]), textcoords="offset points",
-                        xytext=(5, 4), fontsize=8)  # fmt: skip
+                        xytext=(5, dy), fontsize=8)  # fmt: skip
     ax_mse.set(xlabel="share of activations above 0.1 (test images)", ylabel="test MSE per pixel",
                title="reconstruction error against sparsity")  # fmt: skip
     ax_dead.set(xlabel="share of activations above 0.1 (test images)",

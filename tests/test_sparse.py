@@ -338,3 +338,22 @@ def test_features_and_tradeoff_figures():
     assert list(lines["KL sweep"].get_xdata()) == [0.8, 0.2, 0.15]
     assert list(lines["L1 sweep"].get_ydata()) == [0.007, 0.011]
     assert lines["KL sweep"].get_linestyle() != lines["L1 sweep"].get_linestyle()
+    assert lines["L1 sweep"].get_linestyle() == "-"  # the first sweep named is drawn solid
+
+
+def test_tradeoff_labels_of_coinciding_points_do_not_overlap():
+    rows = [{"name": "none", "on": 0.8, "mse": 0.009, "dead": 0.0},
+            {"name": "KL 0.3", "on": 0.178, "mse": 0.016, "dead": 0.0},
+            {"name": "KL 1", "on": 0.169, "mse": 0.021, "dead": 0.0},
+            {"name": "KL 3", "on": 0.164, "mse": 0.026, "dead": 0.0},
+            {"name": "top-k", "on": 0.05, "mse": 0.0119, "dead": 0.79},
+            {"name": "top-k annealed", "on": 0.05, "mse": 0.0115, "dead": 0.44}]  # fmt: skip
+    ax_mse, ax_dead = tradeoff_figure(rows).axes
+    dead_offsets = {t.get_text(): t.xyann[1] for t in ax_dead.texts}
+    # the three KL points coincide in the dead-unit panel: their labels are stacked 11 pt apart
+    assert [dead_offsets[n] for n in ("KL 0.3", "KL 1", "KL 3")] == [4.0, 15.0, 26.0]
+    assert dead_offsets["none"] == 4.0 and dead_offsets["top-k annealed"] == 4.0  # far apart
+    mse_offsets = {t.get_text(): t.xyann[1] for t in ax_mse.texts}
+    # 0.0115 lies 2% of the y range below 0.0119: its label goes below the point
+    assert mse_offsets["top-k"] == 4.0 and mse_offsets["top-k annealed"] == -12.0
+    assert [mse_offsets[n] for n in ("KL 0.3", "KL 1", "KL 3")] == [4.0, 4.0, 4.0]  # far apart in y
