@@ -26,12 +26,12 @@ the figures read the same codes the penalties shape, so they stay next to them.
 
 from __future__ import annotations
 
-import math
 from functools import partial
 
 import ipywidgets as widgets
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullFormatter, PercentFormatter
 from torch import Tensor, nn
@@ -409,25 +409,30 @@ def features_figure(model: SparseAutoencoder, units, title: str, ncols: int = 10
     return fig
 
 
-def _label_offsets(xs: list[float], ys: list[float]) -> list[float]:
-    """Vertical label offsets (points) that keep the labels of nearly coinciding points apart.
+def _separate_labels(fig: Figure, axes, step: float = 11.0) -> None:
+    """Move each point label that overlaps an earlier label of its axes to a free place.
 
-    Points are close when their x differ by less than 15% (log axis) and their y by less than
-    4% of the y range. The first of a group is labelled just above its point; each later one
-    above the previous labels if it lies at least as high, below them if it lies lower.
+    Draws the figure once (Agg, as ``NotebookFigure`` does to show itself) to measure the
+    labels, then tries offsets of ``step`` points above and below the point in turn (above
+    first, then below, then further out) and keeps the first that overlaps no earlier label.
     """
-    y_range = (max(ys) - min(ys)) or 1.0
-    offsets: list[float] = []
-    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-        near_x = [j for j in range(i) if abs(math.log(x / xs[j])) < math.log(1.15)]
-        close = [j for j in near_x if abs(y - ys[j]) < 0.04 * y_range]
-        if not close:
-            offsets.append(4.0)
-        elif y < min(ys[j] for j in close):
-            offsets.append(-12.0 - 11.0 * sum(offsets[j] < 0 for j in close))
-        else:
-            offsets.append(4.0 + 11.0 * sum(offsets[j] > 0 for j in close))
-    return offsets
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)  # runs the layout engine, so the labels sit where the PNG has them
+    for ax in axes:
+        placed: list = []
+        for text in ax.texts:
+            dx, dy = text.xyann
+            above = [dy + n * step for n in range(1, 5)]  # 15, 26, ... for dy = 4
+            below = [dy - 16 - n * step for n in range(4)]  # -12, -23, ...: under the point
+            candidates = [dy] + [o for pair in zip(above, below, strict=True) for o in pair]
+            for offset in candidates:
+                text.xyann = (dx, offset)
+                box = text.get_window_extent(renderer)
+                if not any(box.overlaps(other) for other in placed):
+                    break
+            else:
+                text.xyann = (dx, dy)  # nowhere free: leave it where it was put
+            placed.append(text.get_window_extent(renderer))
 
 
 def tradeoff_figure(rows: list[dict]) -> Figure:
@@ -449,13 +454,11 @@ def tradeoff_figure(rows: list[dict]) -> Figure:
         for ax, key in ((ax_mse, "mse"), (ax_dead, "dead")):
             ax.plot([r["on"] for r in curve], [r[key] for r in curve], style, color="grey", lw=1,
                     label=f"{sweep} sweep", zorder=1)  # fmt: skip
-    for ax, key in ((ax_mse, "mse"), (ax_dead, "dead")):
-        ys = [row[key] for row in rows]
-        for i, (row, dy) in enumerate(zip(rows, _label_offsets([r["on"] for r in rows], ys),
-                                          strict=True)):  # fmt: skip
+    for i, row in enumerate(rows):
+        for ax, key in ((ax_mse, "mse"), (ax_dead, "dead")):
             ax.scatter(row["on"], row[key], s=40, color=f"C{i % 10}", zorder=2)
             ax.annotate(row["name"], (row["on"], row[key]), textcoords="offset points",
-                        xytext=(5, dy), fontsize=8)  # fmt: skip
+                        xytext=(5, 4), fontsize=8, color=f"C{i % 10}")  # fmt: skip
     ax_mse.set(xlabel="share of activations above 0.1 (test images)", ylabel="test MSE per pixel",
                title="reconstruction error against sparsity")  # fmt: skip
     ax_dead.set(xlabel="share of activations above 0.1 (test images)",
@@ -470,6 +473,7 @@ def tradeoff_figure(rows: list[dict]) -> Figure:
         ax.grid(alpha=0.3)
     if sweeps:
         ax_mse.legend(fontsize=8, loc="upper right")
+    _separate_labels(fig, (ax_mse, ax_dead))
     return fig
 
 

@@ -4,6 +4,8 @@ import math
 
 import pytest
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 
 from course_utils.plots import NotebookFigure
 from course_utils.sparse import (
@@ -341,19 +343,28 @@ def test_features_and_tradeoff_figures():
     assert lines["L1 sweep"].get_linestyle() == "-"  # the first sweep named is drawn solid
 
 
-def test_tradeoff_labels_of_coinciding_points_do_not_overlap():
-    rows = [{"name": "none", "on": 0.8, "mse": 0.009, "dead": 0.0},
-            {"name": "KL 0.3", "on": 0.178, "mse": 0.016, "dead": 0.0},
-            {"name": "KL 1", "on": 0.169, "mse": 0.021, "dead": 0.0},
-            {"name": "KL 3", "on": 0.164, "mse": 0.026, "dead": 0.0},
-            {"name": "top-k", "on": 0.05, "mse": 0.0119, "dead": 0.79},
-            {"name": "top-k annealed", "on": 0.05, "mse": 0.0115, "dead": 0.44}]  # fmt: skip
-    ax_mse, ax_dead = tradeoff_figure(rows).axes
-    dead_offsets = {t.get_text(): t.xyann[1] for t in ax_dead.texts}
-    # the three KL points coincide in the dead-unit panel: their labels are stacked 11 pt apart
-    assert [dead_offsets[n] for n in ("KL 0.3", "KL 1", "KL 3")] == [4.0, 15.0, 26.0]
-    assert dead_offsets["none"] == 4.0 and dead_offsets["top-k annealed"] == 4.0  # far apart
-    mse_offsets = {t.get_text(): t.xyann[1] for t in ax_mse.texts}
-    # 0.0115 lies 2% of the y range below 0.0119: its label goes below the point
-    assert mse_offsets["top-k"] == 4.0 and mse_offsets["top-k annealed"] == -12.0
-    assert [mse_offsets[n] for n in ("KL 0.3", "KL 1", "KL 3")] == [4.0, 4.0, 4.0]  # far apart in y
+def test_tradeoff_labels_never_overlap_when_drawn():
+    rows = [{"name": "none", "on": 0.79, "mse": 0.0102, "dead": 0.0},
+            {"name": "L1 0.05", "on": 0.146, "mse": 0.014, "dead": 0.113},
+            {"name": "L1 0.1", "on": 0.084, "mse": 0.0158, "dead": 0.46},
+            {"name": "KL 0.3", "on": 0.177, "mse": 0.0183, "dead": 0.0},
+            {"name": "KL 1", "on": 0.167, "mse": 0.0237, "dead": 0.0},
+            {"name": "KL 3", "on": 0.165, "mse": 0.0294, "dead": 0.0},
+            {"name": "top-k", "on": 0.05, "mse": 0.0126, "dead": 0.765},
+            {"name": "top-k annealed", "on": 0.05, "mse": 0.0124, "dead": 0.451}]  # fmt: skip
+    fig = tradeoff_figure(rows)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    for ax in fig.axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.texts]
+        assert len(boxes) == len(rows)
+        clashes = [(a.get_text(), b.get_text()) for i, a in enumerate(ax.texts)
+                   for b, box in zip(ax.texts[i + 1 :], boxes[i + 1 :], strict=True)
+                   if boxes[i].overlaps(box)]  # fmt: skip
+        assert not clashes, f"{ax.get_title()}: labels overlap: {clashes}"
+    offsets = {t.get_text(): t.xyann[1] for t in fig.axes[1].texts}
+    assert offsets["none"] == 4.0  # a label that overlaps nothing stays where it was put
+    assert offsets["KL 0.3"] == 4.0 and offsets["KL 1"] != 4.0  # the three KL points coincide
+    colours = [(t.get_color(), c.get_facecolor()[0].tolist()) for t, c in
+               zip(fig.axes[0].texts, fig.axes[0].collections, strict=True)]  # fmt: skip
+    assert all(to_rgba(text) == tuple(point) for text, point in colours)  # label in point colour
