@@ -550,16 +550,17 @@ for name in kl_sweep + ["top-k", "top-k annealed"]:
     sparsity = firing_fraction(codes[name])
     beaten_by = [s for s in l1_sweep if firing_fraction(codes[s]) <= sparsity and errors[s] <= errors[name]]
     beats = [s for s in l1_sweep if firing_fraction(codes[s]) >= sparsity and errors[s] >= errors[name]]
-    print(f"{name:>14}: L1 runs at least as sparse AND at least as accurate: {beaten_by or 'none'}; "
-          f"L1 runs it beats on both: {beats or 'none'}")
+    print(f"{name:>14}: points of the L1 sweep at least as sparse AND at least as accurate: {beaten_by or 'none'}; "
+          f"points it beats on both: {beats or 'none'}")
 
 # %% [markdown]
 # The printed lines read the figure. Along each sweep, a larger weight should buy a sparser
 # code and pay for it with a higher reconstruction error; the "with every step" verdicts say
 # whether it did at every step here, and the dead-unit columns what happened to the units. A
-# point that some L1 run beats on both counts, sparser *and* more accurate, is **dominated**:
-# that L1 weight would simply be the better choice. A point that beats L1 runs on both counts
-# lies below the solid curve. The last lines place the KL and top-k models that way. Note
+# point that some point of the L1 sweep beats on both counts, sparser *and* more accurate, is
+# **dominated**: that L1 weight (or no penalty at all, the sweep's zero end) would simply be
+# the better choice. A point that beats points of the L1 sweep on both counts lies below the
+# solid curve. The last lines place the KL and top-k models that way. Note
 # that the x axis is the share of activations above 0.1, not the mean activation on which
 # the pair of section 3 was matched: two codes with the same mean can differ in how many
 # activations exceed 0.1. Each model was trained at one setting and one budget, and the
