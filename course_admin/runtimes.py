@@ -41,7 +41,7 @@ WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column
     "03": "a dense, 2 conv and a fully conv AE (BatchNorm), an LSTM AE",
     "04": "a plain denoising AE, the same net as a clean AE and trained from noise level 0, "
     "a weight-matched skip-path DAE (3 noise kinds), a 2-D toy DAE",
-    "05": "sparse AEs (none, L1 x3, KL), a top-k AE, a contractive AE",
+    "05": "sparse AEs (none, L1 x3, KL x3), 2 top-k AEs (one with a k schedule), a contractive AE",
     "06": "an AE, 2-D, 20-D and two 50-D VAEs (one with KL warm-up), a conv VAE",
     "07": "6 beta-VAEs, a CVAE and a 2-D VAE, 2 Gumbel-softmax VAEs, a tiny VQ-VAE, a classifier",
 }
