@@ -110,18 +110,65 @@ print("plain AE codes: min", ae_codes.min(0).values.numpy().round(1),
 # %% [markdown]
 # The codes live wherever training happened to put them: the range printed above is set by
 # nothing in the loss. Nobody told us which region is "valid", so we draw random codes two ways:
-# from $\mathcal N(0, I)$, and uniformly over the box that the test codes span. Two numbers
-# describe what comes out. A code is **in a gap** when it lies farther from the codes of 2,000
-# training images than 99% of those codes lie from their own nearest neighbour: the decoder was
-# hardly ever trained near it. The **variety** of a set of images is their mean absolute pixel difference, over all
-# pairs: low variety means the same few shapes over and over.
+# from $\mathcal N(0, I)$, and uniformly over the box that the test codes span, and ask two
+# questions of each set.
+#
+# - **Does a code land in a gap?** A code is in a gap when it lies farther from the codes of
+#   (up to) 2,000 training images than 99% of those codes lie from their own nearest neighbour:
+#   the decoder was hardly ever trained near it.
+# - **Which digits come out?** A small digit classifier, trained on the real training images,
+#   reads every decoded image. Two numbers summarise what it sees: the share of images it labels
+#   **confidently** (one class with probability at least 0.9: the image looks like *some* digit),
+#   and the **spread** of its labels over the classes, in bits ($\log_2 10 = 3.32$ when all ten
+#   digits come out equally often, 0 when every image gets the same label). A blurry but
+#   well-formed digit costs confidence too, so we also measure real test images blurred by a
+#   Gaussian of 1 pixel: the yardstick for "as blurry as our decoders, but real digits".
 
 # %%
-# extra code – the two measurements, used again in section 5
-def variety(images):
-    """Mean absolute pixel difference over all pairs of images (n, 1, 28, 28): a float."""
-    n = len(images)
-    return torch.cdist(images.flatten(1), images.flatten(1), p=1).sum().item() / (n * (n - 1) * 784)
+# extra code – the instrument: a digit classifier on pixels (lesson 00's kind of model)
+import torch.nn.functional as F
+
+from course_utils.code_probes import sample_probe
+from course_utils.corruption import gaussian_blur
+
+
+def classification_objective(model, batch):
+    images, labels = batch  # (B, 1, 28, 28), (B,)
+    return F.cross_entropy(model(images), labels), {}  # (loss, nothing else to log)
+
+
+torch.manual_seed(0)
+classifier = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, len(data.classes)))
+fit(classifier.to(course.device), (x_train, y_train), objective=classification_objective,
+    epochs=epochs_for(course.pick(full=1000, fast=100)), batch_size=128, lr=1e-3, verbose=False)
+classifier = classifier.cpu()  # (B, 1, 28, 28) -> (B, 10) logits
+with torch.no_grad():
+    accuracy = (classifier(x_test).argmax(1) == y_test).float().mean().item()
+print(f"digit classifier: {accuracy:.1%} of the {len(x_test):,} real test images right")
+
+
+def what_the_classifier_sees(name, images):
+    """Print and return the classifier's view of images (n, 1, 28, 28): confident share, bits."""
+    probe = sample_probe(classifier, images)  # {"confident": share, "class_bits": bits}
+    with torch.no_grad():
+        counts = torch.bincount(classifier(images).argmax(1), minlength=len(data.classes))  # (10,)
+    print(f"{name:<24} confident {probe['confident']:4.0%} | spread {probe['class_bits']:.2f} bits "
+          f"| images per class {counts.tolist()}")
+    return probe
+
+
+real_view = what_the_classifier_sees("1,000 real test images", x_test[:1000])
+blurred_view = what_the_classifier_sees("the same, blurred 1 px", gaussian_blur(x_test[:1000], 1.0))
+
+
+def sampling_verdict(name, view, gap_share):
+    """One line: a gap share and a classifier view, read against the real and blurred images."""
+    spread = ("about as evenly as" if view["class_bits"] > real_view["class_bits"] - 0.3
+              else "over fewer classes than")
+    sure = ("fewer" if view["confident"] < blurred_view["confident"] - 0.05
+            else "about as many or more")
+    return (f"-> {name}: {'most' if gap_share > 0.5 else 'a minority'} in a gap; labels spread "
+            f"{spread} the real images'; {sure} confident labels than on blurred real digits")
 
 
 def in_gap(codes, encoded):
@@ -137,28 +184,35 @@ g = torch.Generator().manual_seed(1)
 lo, hi = ae_codes.min(0).values, ae_codes.max(0).values
 random_normal = torch.randn(1000, 2, generator=g)  # (1000, 2)
 random_box = lo + (hi - lo) * torch.rand(1000, 2, generator=g)  # (1000, 2)
+n_ref = min(2000, len(x_train))
 with torch.no_grad():
-    reference = ae.encode(x_train[:2000])  # (2000, 2) codes of training images
-    show_ae = {"N(0, I) codes": torch.sigmoid(ae.decode(random_normal[:100])),
-               "codes in the box": torch.sigmoid(ae.decode(random_box[:100]))}
+    reference = ae.encode(x_train[:n_ref])  # (n_ref, 2) codes of training images
+    show_ae = {"N(0, I) codes": torch.sigmoid(ae.decode(random_normal)).view(-1, 1, 28, 28),
+               "codes in the box": torch.sigmoid(ae.decode(random_box)).view(-1, 1, 28, 28)}
+ae_view = {}
 for name, codes in (("N(0, I) codes", random_normal), ("codes in the box", random_box)):
-    print(f"{name:<17}: {in_gap(codes, reference).float().mean():5.1%} in a gap | variety of "
-          f"100 decoded {variety(show_ae[name]):.3f}")
-print(f"100 real test images: variety {variety(x_test[:100]):.3f}")
+    gap_share = in_gap(codes, reference).float().mean().item()
+    ae_view[name] = what_the_classifier_sees(f"1,000 {name}", show_ae[name])
+    print(f"{'':<24} {gap_share:.1%} of these codes in a gap of {n_ref:,} training codes")
+print(sampling_verdict("N(0, I) codes through the plain AE", ae_view["N(0, I) codes"],
+                       in_gap(random_normal, reference).float().mean().item()))
 rows_figure({name: images[:10] for name, images in show_ae.items()},
             title="a plain autoencoder decoding random codes")
 
 # %% [markdown]
-# Two different failures can show up, and the printed lines say which happened here. Codes in a
-# gap decode to whatever the decoder improvises there: look for shapes in the rows that are no
-# digit. Codes that all fall in one small part of a much larger cloud decode to recognisable
-# digits with little variety: compare each row's variety with the real images'. Where the codes
-# actually are is shown by the scatter below, whose cell also prints what share of the test codes
-# lies within radius 2 of the origin, where $\mathcal N(0, I)$ puts 86% of its draws. Either way
-# we had to *guess* where to sample. A latent space we can sample from needs two properties:
-# **continuity** (nearby codes decode to similar images) and **completeness** (every code from
-# the sampling distribution decodes to something meaningful, and the sampling distribution
-# reaches every kind of image). Nothing in the plain AE's loss asks for either.
+# Two different failures can show up, and the verdict line says which happened here. Codes in a
+# gap decode to whatever the decoder improvises there: shapes that are no digit, which the
+# classifier labels with little confidence. Codes that all fall in one small part of a much
+# larger code cloud decode to recognisable digits of only a few kinds: confident labels, but a
+# spread well below the real images' (the verdict calls a spread more than 0.3 bits below
+# theirs "fewer classes", and a confident share more than 5 points below the blurred digits'
+# "fewer"). Look at the rows too: the classifier is a crude judge, your eye a better one. Where
+# the codes actually are is shown by the scatter below, whose cell also prints what share of the
+# test codes lies within radius 2 of the origin, where $\mathcal N(0, I)$ puts 86% of its draws.
+# Either way we had to *guess* where to sample. A latent space we can sample from needs two
+# properties: **continuity** (nearby codes decode to similar images) and **completeness** (every
+# code from the sampling distribution decodes to something meaningful, and the sampling
+# distribution reaches every kind of image). Nothing in the plain AE's loss asks for either.
 
 # %%
 inside = (ae_codes.norm(dim=1) < 2).float().mean().item()
@@ -654,31 +708,33 @@ manifold_figure(vae2, n=15, title="2-D VAE: decoded grid over N(0,1) quantiles")
 # after a fast-mode run, or on the small fallback digits, expect blurrier shapes and fewer
 # distinct digits.
 #
-# **Sampling new images, and the plain AE again.** Draw $z \sim \mathcal N(0, I)$ and decode, with
-# the same random codes fed to the plain autoencoder's decoder. The cell measures, with section
-# 1's two tools, how many codes fall in a gap of each model's encoded test images, and the variety
-# of the decoded images.
+# **Sampling new images, and the plain AE again.** Draw $z \sim \mathcal N(0, I)$ and decode,
+# with the same 1,000 random codes fed to the plain autoencoder's decoder. The cell measures,
+# with section 1's two instruments, how many codes fall in a gap of each model's encoded
+# training images, and what the digit classifier sees in the decoded images.
 
 # %%
 z_random = torch.randn(1000, 2, generator=torch.Generator().manual_seed(1))  # (1000, 2)
 with torch.no_grad():
-    ae_decoded = torch.sigmoid(ae.decode(z_random[:100]))  # (100, 1, 28, 28)
-vae_decoded = decode_images(vae2, z_random[:100])
-mu2_train = encode_means(vae2, x_train[:2000])  # (2000, 2)
-for name, encoded, images in (("plain AE", reference, ae_decoded), ("VAE", mu2_train, vae_decoded)):
-    print(f"{name:<8}: {in_gap(z_random, encoded).float().mean():5.1%} of 1,000 N(0, I) codes "
-          f"in a gap | variety of 100 decoded {variety(images):.3f}")
-print(f"100 real test images: variety {variety(x_test[:100]):.3f}")
-rows_figure({"plain AE": ae_decoded[:10], "VAE": vae_decoded[:10]},
+    ae_decoded = torch.sigmoid(ae.decode(z_random)).view(-1, 1, 28, 28)  # (1000, 1, 28, 28)
+vae_decoded = decode_images(vae2, z_random)
+mu2_train = encode_means(vae2, x_train[:n_ref])  # (n_ref, 2)
+print(f"yardsticks: {real_view['confident']:.0%} confident and {real_view['class_bits']:.2f} bits on real "
+      f"test images, {blurred_view['confident']:.0%} confident on blurred ones")
+for name, encoded, images in (("plain AE", reference, ae_decoded), ("2-D VAE", mu2_train, vae_decoded)):
+    view = what_the_classifier_sees(f"{name}, N(0, I) codes", images)
+    print(sampling_verdict(name, view, in_gap(z_random, encoded).float().mean().item()))
+rows_figure({"plain AE": ae_decoded[:10], "2-D VAE": vae_decoded[:10]},
             title="the same ten N(0, I) codes through two decoders")
 
 # %% [markdown]
 # The VAE was trained so that $\mathcal N(0, I)$ is where its codes live; the plain autoencoder
-# was not. Read the two lines against each other and against the real images: the share in a
-# gap says how often a sampled code lands where the decoder was never trained, and the variety
-# says whether sampling reaches many kinds of image or the same few. The VAE's samples are not
-# guaranteed to look better one by one (a 2-D VAE's samples are blurry, see below), but the
-# place to sample from is now known.
+# was not. Read the two verdicts against each other: the share in a gap says how often a sampled
+# code lands where the decoder was never trained, the spread whether sampling reaches every kind
+# of digit or the same few, and the confident share whether the decoded images look like digits
+# at all, measured against real digits blurred by a pixel. The VAE's samples are not guaranteed
+# to look better one by one (a 2-D VAE's samples are blurry, see below), but the place to sample
+# from is now known.
 #
 # **Interpolation.** Encode two test digits, walk along the straight line between their $\mu$'s
 # and decode each point.
@@ -867,22 +923,37 @@ rows_figure({"input": x_some[:10], **{name: images[:10] for name, images in reco
             title="reconstructions (one z sample each; pixel means)")
 
 # %%
+from course_utils.beta_vae import aggregate_posterior_kl
+
 g = torch.Generator().manual_seed(2)
-samples = {"2-D MLP": prior_samples(vae2, 100, g), "20-D MLP": prior_samples(vae20, 100, g),
-           "16-D conv": prior_samples(conv_vae, 100, g)}
-print("variety of 100 samples:", " | ".join(f"{name} {variety(images):.3f}" for name, images in samples.items()),
-      f"| 100 real test images {variety(x_test[:100]):.3f}")
+samples = {"2-D MLP": prior_samples(vae2, 1000, g), "20-D MLP": prior_samples(vae20, 1000, g),
+           "16-D conv": prior_samples(conv_vae, 1000, g)}  # (1000, 1, 28, 28) each
+mismatch = {"2-D MLP": aggregate_posterior_kl(vae2, x_test), "20-D MLP": aggregate_posterior_kl(vae20, xb_test),
+            "16-D conv": aggregate_posterior_kl(conv_vae, xb_test)}  # nats, each on its own test images
+print(f"yardsticks: {real_view['confident']:.0%} confident and {real_view['class_bits']:.2f} bits on real "
+      f"test images, {blurred_view['confident']:.0%} confident on blurred ones")
+views = {}
+for name, images in samples.items():
+    views[name] = what_the_classifier_sees(f"{name}, 1,000 samples", images)
+    print(f"{'':<24} codes of the test images vs N(0, I): {mismatch[name]:.2f} nats")
+print(f"-> most confidently classified samples: {max(views, key=lambda name: views[name]['confident'])}; "
+      f"widest spread: {max(views, key=lambda name: views[name]['class_bits'])}")
 rows_figure({name: images[:10] for name, images in samples.items()}, title="new images: z ~ N(0, I), decoded")
 
 # %% [markdown]
-# The first printed line ranks the three models by how closely they reconstruct test images:
-# more latent dimensions usually keep more detail than two. Samples are harder to score. A number
-# such as the FID needs a trained feature network, which this course does not use, and the
-# variety printed only says whether the samples differ from each other, not whether they look
-# like digits. So judge the sample rows by eye: which look like digits, which are stroke-like
-# fragments? A better reconstruction does not promise better samples: sampling also needs the
-# codes of the data to cover $\mathcal N(0, I)$ where it puts its mass. A transposed-convolution
-# decoder can leave faint grid-like artefacts (lesson 03).
+# The reconstruction errors printed two cells up rank the three models by how closely they
+# reconstruct test images: more latent dimensions usually keep more detail than two. Samples are
+# harder to score. A number such as the FID needs a large trained feature network, which this
+# course does not use; our digit classifier is a small stand-in that reports two things, how
+# many samples look like *some* digit to it (confident) and whether they cover all ten digits
+# (spread). A blurry but typical digit can still score high, so judge the rows by eye as well.
+# A better reconstruction does not promise better samples: sampling also needs the codes of the
+# data to cover $\mathcal N(0, I)$ where it puts its mass. The second line of each model
+# measures that: the KL from a Gaussian fitted to the cloud of codes of all test images (one
+# ellipse per image, pooled: the aggregate posterior, section 5) to $\mathcal N(0, I)$, 0 when the
+# two have the same mean and covariance (`aggregate_posterior_kl`, lesson 07 uses it again; it
+# cannot see holes inside a cloud of the right shape, so it is a lower bound on the mismatch).
+# A transposed-convolution decoder can leave faint grid-like artefacts (lesson 03).
 #
 # **Traversals of the 20-D model.** Twenty sliders would be too many; we take the four dimensions
 # whose $\mu_j(x)$ varies most across the test images (section 7 counts how many vary at all).
