@@ -33,7 +33,7 @@
 #    loss reaches the encoder's weights through $z = \mu + \sigma\varepsilon$, and not through a
 #    direct sample;
 # 4. derive the ELBO and its gap $\mathrm{KL}(q(z\mid x)\,\|\,p(z\mid x))$, check the closed-form
-#    Gaussian KL against Monte Carlo, and measure the tug of war between the two terms;
+#    Gaussian KL against Monte Carlo, and follow the two terms during training;
 # 5. read the reconstruction term as a likelihood (BCE = Bernoulli for binary pixels, squared
 #    error = Gaussian with a fixed variance), explain the BCE floor of grey images, and report a
 #    VAE's quality under a protocol that is a true likelihood (binarized images);
@@ -340,7 +340,9 @@ mu, logvar = demo.encode(x3)
 # > $\sigma = \exp(\tfrac12 \log\sigma^2)$ is then positive automatically. It also spreads the
 # > useful range evenly: variances from $10^{-4}$ to $1$ are log-variances from about $-9.2$ to
 # > $0$, a range a layer reaches easily, where a raw $\sigma$ would need tiny, precise outputs.
-# > A raw output used as $\sigma$ breaks as soon as it goes negative:
+# > A raw output used as $\sigma$ breaks as soon as it goes negative (some implementations
+# > output $\sigma = \operatorname{softplus}(\text{raw}) = \log(1 + e^{\text{raw}})$ instead,
+# > also always positive; the course uses the log-variance):
 
 # %%
 raw = torch.tensor([0.5, -0.2])  # what a linear layer might output
@@ -348,7 +350,8 @@ print("as log-variance -> sigma =", torch.exp(0.5 * raw).numpy().round(3), "(alw
 try:
     torch.distributions.Normal(torch.zeros(2), raw, validate_args=True)
 except ValueError as err:
-    print("as sigma -> ValueError:", str(err).split(" but")[0][:90])
+    print("as sigma -> ValueError:", str(err).splitlines()[0])
+print("as softplus -> sigma =", torch.nn.functional.softplus(raw).numpy().round(3), "(always positive too)")
 print("log sigma^2 for variances 1e-4 .. 1:", torch.log(torch.tensor([1e-4, 1e-2, 1.0])).numpy().round(2))
 
 # %% [markdown]
@@ -585,17 +588,25 @@ print("->", "recon fell while the KL rose: the two terms moved in opposite direc
       else "the two terms did not move in opposite directions in this run")
 step90 = next(row["step"] for row in log2.rows if row["kl"] >= 0.9 * last["kl"])
 print(f"the KL first reached 90% of its final value at step {step90} of {last['step']}")
+half = min(log2.rows, key=lambda row: abs(row["step"] - last["step"] / 2))  # the row nearest mid-training
+fall, late = first["loss"] - last["loss"], half["loss"] - last["loss"]
+print(f"recon + KL fell {fall:.1f} nats in all, {late:.1f} of them ({late / fall:.1%}) after step {half['step']}, "
+      "in the second half of training")
 terms_by_step_figure(log2, keys=("recon", "kl"), title=f"2-D VAE: the two terms on {len(log2.probe)} test images")
 
 # %% [markdown]
 # Read the verdict and the first row. An untrained encoder outputs small $\mu$ and
 # $\log\sigma^2 \approx 0$, so the KL starts near zero: $q(z\mid x)$ is almost the prior and $z$
 # says almost nothing about $x$. Training then buys reconstruction with KL: every nat the encoder
-# spends telling images apart makes the decoder's job easier. That is the tug of war, measured;
-# section 7 measures it again, with the KL's weight changing. The last line says when the KL was
-# bought: if that step is early, the rest of training improved the reconstruction at a roughly
-# level KL, the decoder learning to use the information it already received. The recon number is given twice:
-# as BCE, and as nats above the floor of section 4, the part of it the model could still remove.
+# spends telling images apart makes the decoder's job easier. Two curves moving in opposite
+# directions agree with that story, but one run cannot prove a trade (both could be driven by
+# something else); a trade is measured by changing the KL's weight, as section 7's warm-up does
+# during one run and lesson 07's $\beta$-VAE does across runs. The third line says when the KL
+# was bought: if that step is early, the rest of training improved the reconstruction at a
+# roughly level KL, the decoder learning to use the information it already received. The last
+# line says how much the second half of the budget still bought: a small share means more
+# training would help only a little. (The recon number of the previous cell is given twice: as
+# BCE, and as nats above the floor of section 4, the part of it the model could still remove.)
 #
 # **Mixing mean and sum, with a trained model's numbers.** The KL is a sum over latent
 # dimensions. Average the reconstruction over pixels instead of summing it and you have silently
@@ -641,8 +652,10 @@ g = torch.Generator().manual_seed(3)
 mu_all, logvar_all = vae2.encode(x_test)  # (N, 2) each
 z_agg = reparameterize(mu_all, logvar_all, generator=g).detach()  # one z per image: the aggregate
 print(f"one image's q(z|x): average sigma {torch.exp(0.5 * logvar_all).mean():.2f} (prior: 1)")
+cov = torch.cov(z_agg.T).tolist()  # (2, 2) as nested lists
 print("aggregate posterior: mean", z_agg.mean(0).numpy().round(2), "covariance",
-      torch.cov(z_agg.T).numpy().round(2).tolist(), "(prior: 0 and the identity)")
+      "[" + ", ".join("[" + ", ".join(f"{c:.2f}" for c in row) + "]" for row in cov) + "]",
+      "(prior: 0 and the identity)")
 posterior_figure(vae2, x_test, y_test, n_ellipses=12, generator=torch.Generator().manual_seed(3))
 
 # %% [markdown]
@@ -1077,8 +1090,8 @@ rows_figure({name: images[:10] for name, images in sharpness.items()}, title="re
 #
 # Two things are often mixed up.
 #
-# - **Switching off surplus dimensions.** A dimension costs KL as soon as $\mu_j(x)$ varies with
-#   $x$ or $\sigma_j(x) < 1$. If the decoder gains less reconstruction from it than it costs,
+# - **Switching off surplus dimensions.** A dimension costs KL as soon as $\mu_j(x)$ moves away
+#   from 0 or $\sigma_j(x) \ne 1$. If the decoder gains less reconstruction from it than it costs,
 #   the optimum sets $q(z_j\mid x) = \mathcal N(0, 1)$ for every $x$ and the decoder ignores
 #   $z_j$. A VAE given more dimensions than its data and decoder need keeps only part of them:
 #   this is the ELBO doing its job (a kind of automatic model-size selection), not a failure.
@@ -1255,8 +1268,9 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # > - *Treating $\mu, \sigma$ as parameters.* They are encoder outputs; the weights are trained.
 # > - *Applying a sigmoid inside the model and BCE-with-logits outside.* The VAE's decoder outputs
 # >   logits; `sigmoid` only for pictures.
-# > - *Hundreds of epochs for a 2-D MNIST VAE.* About 1,500 optimizer steps on images held in
-# >   memory suffice (section 5): a few epochs of 60,000 images.
+# > - *Hundreds of epochs for a 2-D MNIST VAE by default.* Count optimizer steps, and look at
+# >   what the last ones bought: section 5's log printed the share of the fall that came in the
+# >   second half of its 1,500 steps (a few epochs of 60,000 images).
 #
 # ## Summary
 #
