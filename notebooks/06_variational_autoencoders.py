@@ -1302,9 +1302,11 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 #   what the rising $\beta$ then did to the KL and the reconstruction.
 
 # %% [markdown]
-# **Exercise.** In the exercise you implement `reparameterize` and the closed-form Gaussian KL
-# yourself, check them against Monte Carlo and against the reconstruction-only gradient test of
-# section 3, and train a small VAE in nats per image.
+# **Exercise.** In the exercise you predict the shape of $z$, then write `reparameterize` (its
+# check tests that gradients reach $\mu$ and $\log\sigma^2$ and that the noise is standard
+# normal), the closed-form Gaussian KL (compared with a Monte Carlo estimate), the VAE loss in
+# nats per image, sampling from the prior and a latent interpolation; a last cell trains a small
+# 2-D VAE with your functions, in a training loop written out by hand.
 #
 # [Exercise 06](../exercises/06_variational_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/06_variational_autoencoders.ipynb)
 
