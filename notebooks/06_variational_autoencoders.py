@@ -915,12 +915,14 @@ print(f"parameters: written out {n_written:,} | ConvVAE {sum(p.numel() for p in 
 
 # %%
 conv_vae = conv_vae.to(course.device)
-fit(conv_vae, x_train, objective=VAEObjective(binarize=True), epochs=epochs_for(course.pick(full=700, fast=60)),
-    batch_size=128, lr=lr20, callbacks=[CosineDecay()], verbose=False)
+hist_conv = fit(conv_vae, x_train, objective=VAEObjective(binarize=True), epochs=epochs_for(steps20),
+                batch_size=128, lr=lr20, callbacks=[CosineDecay()], verbose=False)  # the 20-D MLP's budget
 conv_vae = conv_vae.cpu()
 res_conv = negative_elbo(conv_vae, xb_test, generator=torch.Generator().manual_seed(0))
+print(f"same recipe and budget: 20-D MLP {hist20.last('epoch')} epochs, 16-D conv {hist_conv.last('epoch')} epochs "
+      f"(about {steps20:,} steps each)")
 print(f"binarized test -ELBO (nats/image): 20-D MLP {res20['loss']:.1f} | 16-D conv {res_conv['loss']:.1f} -> "
-      f"{'the conv VAE' if res_conv['loss'] < res20['loss'] else 'the MLP VAE'} scores better with these budgets")
+      f"{'the conv VAE' if res_conv['loss'] < res20['loss'] else 'the MLP VAE'} scores better at this budget")
 
 # %%
 from course_utils.vae_views import prior_samples
