@@ -550,6 +550,48 @@ for label, w in (("1000 * summed SE", 1000.0), ("1000 * per-pixel MSE", 1000 / 7
 # > inside. It is `course_utils.vae.vae_loss`, and `VAEObjective` wraps it as an `objective` for
 # > `fit` (`VAEObjective(binarize=True)` binarizes every batch afresh).
 #
+# **The training loop, by hand.** Before `fit` does it for us, here is the whole of training
+# written out for `MyVAE` of section 2, with a 2-D latent: the loss exactly as the box says, one
+# $z$ per image (drawn inside `forward`), Adam, and batches drawn at random from the training
+# images. The last line checks the written-out loss against the course's `vae_loss` on the same
+# forward pass.
+
+# %%
+from course_utils.vae import vae_loss
+
+
+def my_vae_loss(logits, x, mu, logvar):
+    """Negative ELBO in nats per image: logits, x (B, 1, 28, 28); mu, logvar (B, L)."""
+    recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)  # (B,)
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(1)  # (B,) summed over latent dims
+    return (recon + kl).mean()  # averaged over the images of the batch
+
+
+torch.manual_seed(0)
+mine = MyVAE(n_latent=2)
+optimizer = torch.optim.Adam(mine.parameters(), lr=2e-3)
+g = torch.Generator().manual_seed(0)
+losses = []
+for step in range(course.pick(full=300, fast=30)):
+    batch = x_train[torch.randint(len(x_train), (128,), generator=g)]  # (128, 1, 28, 28)
+    logits, mu, logvar = mine(batch)  # one z per image inside forward
+    loss = my_vae_loss(logits, batch, mu, logvar)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    losses.append(loss.item())
+print(f"{len(losses)} steps by hand: {sum(losses[:10]) / 10:.1f} nats/image on the first 10 batches, "
+      f"{sum(losses[-10:]) / 10:.1f} on the last 10")
+with torch.no_grad():
+    logits, mu, logvar = mine(x_test[:256])  # one forward pass, fed to both losses
+print("my_vae_loss equals the course's vae_loss:",
+      torch.allclose(my_vae_loss(logits, x_test[:256], mu, logvar), vae_loss(logits, x_test[:256], mu, logvar)[0]))
+
+# %% [markdown]
+# `fit(model, x_train, objective=VAEObjective())` runs this same loop, with the course's checks,
+# epochs that visit every image once, the device, and callbacks that can measure the model while
+# it trains.
+#
 # ## 5. A VAE with a 2-D latent space
 #
 # Two latent dimensions are too few for good images, but they let us *see* the whole latent
