@@ -617,7 +617,9 @@ print(f"recon is {res2['recon'] - floor:.1f} nats above the BCE floor ({floor:.1
 # `fit` records one row per epoch, too few on 60,000 images (a few epochs) and blind to what
 # happens inside the first one. The callback `ElboTermsLog` (in `course_utils/elbo.py`) measured
 # the two terms on (up to) 250 test images before the first update and every 20 steps after it,
-# always with the same noise draws, so its rows change only because the model does.
+# always with the same noise draws, so its rows change only because the model does. Both panels
+# have a log scale: the untrained model's first row (a reconstruction several times the final
+# one, a KL near 0) would flatten everything after it on a linear axis.
 
 # %%
 from course_utils.vae_views import terms_by_step_figure
@@ -634,7 +636,8 @@ half = min(log2.rows, key=lambda row: abs(row["step"] - last["step"] / 2))  # th
 fall, late = first["loss"] - last["loss"], half["loss"] - last["loss"]
 print(f"recon + KL fell {fall:.1f} nats in all, {late:.1f} of them ({late / fall:.1%}) after step {half['step']}, "
       "in the second half of training")
-terms_by_step_figure(log2, keys=("recon", "kl"), title=f"2-D VAE: the two terms on {len(log2.probe)} test images")
+terms_by_step_figure(log2, keys=("recon", "kl"), logy=("recon", "kl"),
+                     title=f"2-D VAE: the two terms on {len(log2.probe)} test images")
 
 # %% [markdown]
 # Read the verdict and the first row. An untrained encoder outputs small $\mu$ and
@@ -792,15 +795,18 @@ rows_figure({"plain AE": ae_decoded[:10], "2-D VAE": vae_decoded[:10]},
 # from is now known.
 #
 # **Interpolation.** Encode two test digits, walk along the straight line between their $\mu$'s
-# and decode each point.
+# and decode each point. Each row starts and ends with the two test images themselves; the
+# second and the second-to-last columns are their decoded codes, so you can also see how much
+# of each digit the 2-D code keeps.
 
 # %%
 from course_utils.vae_views import interpolate
 
 pairs = [(0, 1), (4, 9), (3, 8)]
 first = {c: int((y_test == c).nonzero()[0]) for pair in pairs for c in pair}  # first test image of each class
-rows_figure({f"{a} -> {b}": interpolate(vae2, x_test[first[a]], x_test[first[b]], steps=10) for a, b in pairs},
-            title="decoded straight lines between two codes")
+rows_figure({f"{a} -> {b}": torch.cat([x_test[first[a]][None], interpolate(vae2, x_test[first[a]], x_test[first[b]],
+                                                                         steps=10), x_test[first[b]][None]])
+             for a, b in pairs}, n=12, title="two test digits (first and last column) and the decoded line between their codes")
 
 # %% [markdown]
 # **Sliders.** The static figure shows traversals: start from one test image's code, and move one
@@ -1261,7 +1267,8 @@ print(f"from the KL's peak to the end of warm-up: KL {d_kl:+.1f} nats, recon {d_
       "the KL fell and the reconstruction paid for it" if d_kl < 0 < d_recon else
       "the KL fell while the reconstruction still improved" if d_kl < 0 else "no pull on the KL visible")
 terms_by_step_figure(log_warm, keys=("beta", "recon", "kl"), marks={"KL's peak": peak["step"], "end of warm-up":
-                     warmup.end_step}, title=f"50-D VAE with KL warm-up ({len(log_warm.probe)} binarized test images)")
+                     warmup.end_step}, logy=("recon",),
+                     title=f"50-D VAE with KL warm-up ({len(log_warm.probe)} binarized test images)")
 
 # %% [markdown]
 # While $\beta$ is small the encoder can spend KL almost for free. The printed peak says at which
