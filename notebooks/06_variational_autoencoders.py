@@ -572,7 +572,7 @@ mine = MyVAE(n_latent=2)
 optimizer = torch.optim.Adam(mine.parameters(), lr=2e-3)
 g = torch.Generator().manual_seed(0)
 losses = []
-for step in range(course.pick(full=300, fast=30)):
+for _ in range(course.pick(full=300, fast=30)):
     batch = x_train[torch.randint(len(x_train), (128,), generator=g)]  # (128, 1, 28, 28)
     logits, mu, logvar = mine(batch)  # one z per image inside forward
     loss = my_vae_loss(logits, batch, mu, logvar)
