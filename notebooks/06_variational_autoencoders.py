@@ -288,6 +288,12 @@ print("x", tuple(x3.shape), "-> mu", tuple(mu.shape), "logvar", tuple(logvar.sha
 # > **Misconception: $z$ is the distribution.** It is not: $z$ is **one sample** from
 # > $q(z \mid x)$. Encode the same image twice and $\mu$ is identical, but each call to
 # > `reparameterize` draws a different $z$.
+# >
+# > **Misconception: the entries of $z$ are class probabilities.** They are coordinates, not
+# > probabilities: they can be negative, they need not sum to 1, and the latent size (10 here)
+# > has nothing to do with the 10 digit classes. Later in this lesson codes of 2, 16, 20 and 50
+# > dimensions all encode the same ten digits; the size is chosen for image quality. The cell
+# > below shows both.
 
 # %%
 g = torch.Generator().manual_seed(0)
@@ -296,15 +302,7 @@ z_b = demo.reparameterize(mu, logvar, generator=g)
 print("same mu twice:", torch.equal(demo.encode(x3)[0], mu))
 print("first image, first 4 dims: z_a", z_a[0, :4].detach().numpy().round(2),
       "z_b", z_b[0, :4].detach().numpy().round(2))
-
-# %% [markdown]
-# > **Misconception: the entries of $z$ are class probabilities.** They are coordinates, not
-# > probabilities: they can be negative, they need not sum to 1, and the latent size (10 here)
-# > has nothing to do with the 10 digit classes. Later in this lesson codes of 2, 16, 20 and 50
-# > dimensions all encode the same ten digits; the size is chosen for image quality.
-
-# %%
-print("z of image 0:", z_a[0].detach().numpy().round(2))
+print("z_a of image 0:", z_a[0].detach().numpy().round(2))
 print(f"sum {z_a[0].sum():.2f}, smallest {z_a[0].min():.2f}: not a probability vector")
 
 # %% [markdown]
@@ -333,8 +331,7 @@ mu, logvar = demo.encode(x3)
 # `mu` has a `grad_fn` (it was computed by a layer), is not a leaf, and is not in the parameter
 # list: the optimizer never touches it. The cell shows its value for the *same* image changing
 # after a step only because the weights under it changed.
-
-# %% [markdown]
+#
 # > **Misconception: why log-variance and not $\sigma$?** A linear layer outputs any real number.
 # > A standard deviation must be positive; $\log\sigma^2$ can be anything, and
 # > $\sigma = \exp(\tfrac12 \log\sigma^2)$ is then positive automatically. It also spreads the
@@ -410,8 +407,7 @@ print("the reconstruction reaches the encoder through the trick only:", only_tri
 # > computed by the encoder from $x$, in the graph. What is lost is the *reconstruction's*
 # > gradient: only the KL term would train the encoder, and the KL alone is minimised by
 # > $\mu = 0, \sigma = 1$ for every image, a code that says nothing about $x$.
-
-# %% [markdown]
+#
 # ## 4. The ELBO: two terms in a tug of war
 #
 # We would like to maximise $\log p(x) = \log \int p(x\mid z)\,p(z)\,dz$, an intractable
@@ -1343,8 +1339,9 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # - Three distributions of $z$: one image's $q(z\mid x)$, the prior, and the aggregate posterior,
 #   which is what should cover the prior.
 # - The KL term places the codes where $\mathcal N(0, I)$ samples (measured with the gap share and
-#   the grid). Blur is the decoder averaging images that share a code: the 2-D bottleneck causes
-#   it in a plain AE too, and section 6 measured what the VAE's noise adds.
+#   the grid; the classifier's view of the samples says which digits come out). Blur is the
+#   decoder averaging images that share a code: at 2-D the bottleneck alone can cause it, in a
+#   plain AE too, and section 6 measured what the VAE's objective adds at 20-D.
 # - A VAE given surplus dimensions spends its KL on only part of them: the sorted KL per
 #   dimension shows where the used ones end. The 0.01 variance test (active units) is the
 #   course's one count, but after a short training it can still count dimensions that carry
