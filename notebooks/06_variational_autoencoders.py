@@ -765,8 +765,8 @@ manifold_figure(vae2, n=15, title="2-D VAE: decoded grid over N(0,1) quantiles")
 # The printed percentage is the continuity check: the smaller it is, the more gradually the digits
 # morph from cell to cell. The second line counts the different digits the classifier reads
 # confidently in the grid: fewer than ten means some digits have no region of their own in this
-# 2-D map (look for them in the figure: they are blends, or missing). A fast-mode run, or the
-# small fallback digits, gives blurrier shapes and usually fewer.
+# 2-D map (look for them in the figure: they are blends, or missing). In fast mode, or on the
+# small fallback digits, the model is trained briefly; the count says what that costs.
 #
 # **Sampling new images, and the plain AE again.** Draw $z \sim \mathcal N(0, I)$ and decode,
 # with the same 1,000 random codes fed to the plain autoencoder's decoder. The cell measures,
