@@ -345,7 +345,7 @@ def posterior_figure(
         right.plot(r * np.cos(angle), r * np.sin(angle), color="tab:red", lw=1.2, ls=style,
                    label=f"N(0, I): radius {r} (holds {1 - math.exp(-r * r / 2):.0%})")
     right.legend(loc="upper right", fontsize=8)
-    right.set(title="aggregate posterior (one z per image) vs N(0, I) circles", xlabel="z1")
+    right.set(title="aggregate posterior: one z per image", xlabel="z1")
     for ax in (left, right):
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
