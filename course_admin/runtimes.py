@@ -42,7 +42,8 @@ WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column
     "04": "a plain denoising AE, the same net as a clean AE and trained from noise level 0, "
     "a weight-matched skip-path DAE (3 noise kinds), a 2-D toy DAE",
     "05": "sparse AEs (none, L1 x3, KL x3), 2 top-k AEs (one with a k schedule), a contractive AE",
-    "06": "an AE, 2-D, 20-D and two 50-D VAEs (one with KL warm-up), a conv VAE",
+    "06": "2 plain AEs (2-D, 20-D), a classifier, a 2-D VAE by hand, 2-D, 20-D and two 50-D VAEs "
+    "(one with KL warm-up), a conv VAE",
     "07": "6 beta-VAEs, a CVAE and a 2-D VAE, 2 Gumbel-softmax VAEs, a tiny VQ-VAE, a classifier",
 }
 CELL_TIMEOUT = {"full": 900, "fast": 300}  # seconds per cell before a hang becomes an error
