@@ -54,11 +54,14 @@ course = setup_course(seed=0)
 DATASET = "mnist"  # try "fashion_mnist": every cell below works with either
 
 # %% [markdown]
-# **Data and budget.** Every model of this lesson gets the same budget of optimizer steps
-# (batches of 128 images), whatever the size of the data: a whole number of epochs close to
-# `STEPS`. On the 60,000 MNIST training images that is one epoch, on a small data set many.
-# `fit` keeps one history row per epoch, too few for a curve after one epoch, so each model also
-# logs its training terms every `LOG_EVERY` steps (about ten points per model; `StepLog` in
+# **Data and budget.** Every model of this lesson gets the same budget: exactly `STEPS`
+# optimizer steps on batches of 128 images, whatever the size of the data. `fit` counts in whole
+# epochs, and 630 steps are not a whole number of epochs of 60,000 images (one epoch is 469
+# steps), so `step_budget` lays shuffled copies of the training set end to end and cuts the
+# stream at `STEPS` x 128 images: one `fit` epoch over it is exactly `STEPS` steps, and every
+# image is used equally often (give or take one). On 60,000 images that is about 1.3 passes
+# over the data; on a small data set, many. `fit` keeps one history row per epoch, so each model
+# also logs its training terms every `LOG_EVERY` steps (ten points per model; `StepLog` in
 # `course_utils/curves.py`).
 #
 # As in lesson 06 (section 6), every model trains on **dynamically binarized** images (each pixel
@@ -73,19 +76,24 @@ import math
 from course_utils.data import load_dataset
 from course_utils.vae import binarize
 
+from course_utils.curves import step_budget
+
 data = load_dataset(DATASET, seed=course.seed, valid_fraction=0.0)
 x_train, y_train = data.train.x, data.train.y  # (N, 1, 28, 28) in [0, 1], (N,)
 x_test, y_test = data.test.x, data.test.y
 xb_test = binarize(x_test, torch.Generator().manual_seed(0))  # one fixed binary copy, (M, 1, 28, 28)
 STEPS = course.pick(full=630, fast=48)  # the budget in optimizer steps, per model
-steps_per_epoch = math.ceil(len(x_train) / 128)
-EPOCHS = max(1, round(STEPS / steps_per_epoch))  # a small data set gets more epochs
-TOTAL_STEPS = EPOCHS * steps_per_epoch
-LOG_EVERY = max(1, TOTAL_STEPS // 10)
+x_stream, y_stream = step_budget(x_train, y_train, steps=STEPS, batch_size=128,
+                                 generator=torch.Generator().manual_seed(0))  # (STEPS * 128, ...)
+passes = STEPS * 128 / len(x_train)
+LOG_EVERY = max(1, STEPS // 10)
 print(f"{data.name} (embedded fallback: {data.is_fallback}): {len(x_train):,} training images, "
       f"{len(x_test):,} test images ({course.mode} mode)")
-print(f"each model: {EPOCHS} epoch(s) = {TOTAL_STEPS} steps, training terms logged every "
-      f"{LOG_EVERY} steps ({TOTAL_STEPS // LOG_EVERY} points)")
+print(f"each model: {STEPS} steps of 128 images = {passes:.1f} passes over the training images; "
+      f"training terms logged every {LOG_EVERY} steps ({STEPS // LOG_EVERY} points)")
+if passes > 5:
+    print(f"{passes:.0f} passes over so few images: the models may fit their training images "
+          "better than new ones; section 1 measures the train/test gap")
 
 # %% [markdown]
 # ## 1. The $\beta$-VAE: one knob on the KL term
@@ -101,8 +109,13 @@ print(f"each model: {EPOCHS} epoch(s) = {TOTAL_STEPS} steps, training terms logg
 # $$ \mathcal L_\beta(x) = \underbrace{-\mathbb E_{q(z\mid x)}[\log p(x\mid z)]}_{\text{reconstruction (distortion)}}
 #    + \beta\, \underbrace{\mathrm{KL}\big(q(z\mid x)\,\|\,\mathcal N(0, I)\big)}_{\text{rate}}. $$
 #
-# $\beta = 1$ is the ordinary VAE (the negative ELBO). The KL is the **rate** (nats of
-# information per image that pass through $z$), the reconstruction term the **distortion**.
+# $\beta = 1$ is the ordinary VAE (the negative ELBO). The reconstruction term is the
+# **distortion**, the average KL the **rate**. The rate is not exactly the information $z$
+# carries about $x$: averaged over the images it splits into two parts (Hoffman & Johnson 2016),
+# $\mathbb E_x\,\mathrm{KL}(q(z\mid x)\,\|\,p(z)) = I(x; z) + \mathrm{KL}(q(z)\,\|\,p(z))$, the
+# mutual information between image and code plus the mismatch between the codes of all images
+# together, $q(z)$, and the prior. So the rate is an **upper bound** on the nats of information
+# that pass through $z$; section 1 measures the second part (the "q(z) vs prior" column).
 # Higgins et al. hoped for more: that a large $\beta$ makes each latent dimension follow one
 # factor of variation ("disentanglement"). Every one of these claims is a claim about numbers,
 # and this section measures each.
@@ -134,6 +147,13 @@ print(f"our beta-VAE loss {ours.item():.3f} | VAEObjective(beta=4) {package.item
       f"{torch.allclose(ours, package)}")
 
 # %% [markdown]
+# You will meet this knob under other names. Lesson 06 took apart the tutorial loss
+# `1000 * mse + kl`: dividing the whole loss by a weight $B$ on the reconstruction term leaves
+# reconstruction + KL / $B$, the same minimiser as a $\beta$-VAE with $\beta = 1/B$. So $B = 1000$
+# is $\beta = 0.001$ (on a squared error instead of our BCE), far out on the low-rate-price side
+# of the sweep below: nearly an autoencoder, with codes that need not look like the prior.
+
+# %% [markdown]
 # In the course, $\beta$ is the `beta` argument of `VAEObjective` (lesson 06). `beta_sweep` trains
 # one fresh VAE per $\beta$ (same initial weights, same batches, 10 latent dimensions) and scores
 # each on the binarized test images **at $\beta = 1$**, so that every row is in the same unit: a
@@ -146,12 +166,12 @@ from course_utils.beta_vae import beta_sweep
 from course_utils.elbo import active_units
 
 BETAS = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0]
-sweep = beta_sweep(lambda: VAE(784, hidden=(400,), n_latent=10).to(course.device), x_train, xb_test,
-                   betas=BETAS, epochs=EPOCHS, batch_size=128, lr=1e-3, seed=0, binarize=True,
+sweep = beta_sweep(lambda: VAE(784, hidden=(400,), n_latent=10).to(course.device), x_stream, xb_test,
+                   betas=BETAS, epochs=1, batch_size=128, lr=1e-3, seed=0, binarize=True,
                    log_every=LOG_EVERY)
 mu_variances = {beta: active_units(sweep.model(beta), xb_test)[1] for beta in BETAS}  # (10,) each
 n_active = {beta: int((var > 0.01).sum()) for beta, var in mu_variances.items()}
-print(f"{data.name}, latent size 10, {TOTAL_STEPS} steps per model ({course.mode} mode); test, nats per image")
+print(f"{data.name}, latent size 10, {STEPS} steps per model ({course.mode} mode); test, nats per image")
 print(f"{'beta':>6} {'recon':>8} {'KL':>7} {'-ELBO':>8} {'active units':>13}")
 for row in sweep.rows:
     print(f"{row['beta']:>6g} {row['recon']:>8.1f} {row['kl']:>7.2f} {row['loss']:>8.1f} "
@@ -246,7 +266,7 @@ def classification_objective(model, batch):
 torch.manual_seed(0)
 classifier = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
 classifier = classifier.to(course.device)  # (B, 1, 28, 28) -> (B, 10) logits
-fit(classifier, (x_train, y_train), objective=classification_objective, epochs=EPOCHS,
+fit(classifier, (x_stream, y_stream), objective=classification_objective, epochs=1,
     batch_size=128, lr=1e-3, verbose=False)
 classifier = classifier.cpu()
 with torch.no_grad():
@@ -475,11 +495,11 @@ from course_utils.elbo import negative_elbo
 torch.manual_seed(0)
 cvae = ConditionalVAE(784, n_classes=10, hidden=(400,), n_latent=2).to(course.device)
 log_cvae = StepLog(VAEObjective(binarize=True), every=LOG_EVERY)
-fit(cvae, (x_train, y_train), objective=log_cvae, epochs=EPOCHS, batch_size=128, lr=1e-3, verbose=False)
+fit(cvae, (x_stream, y_stream), objective=log_cvae, epochs=1, batch_size=128, lr=1e-3, verbose=False)
 torch.manual_seed(0)
 vae2 = VAE(784, hidden=(400,), n_latent=2).to(course.device)
 log_vae2 = StepLog(VAEObjective(binarize=True), every=LOG_EVERY)
-fit(vae2, x_train, objective=log_vae2, epochs=EPOCHS, batch_size=128, lr=1e-3, verbose=False)
+fit(vae2, x_stream, objective=log_vae2, epochs=1, batch_size=128, lr=1e-3, verbose=False)
 cvae, vae2 = cvae.cpu(), vae2.cpu()
 res_cvae = negative_elbo(cvae, xb_test, y_test, generator=torch.Generator().manual_seed(0))
 res_vae2 = negative_elbo(vae2, xb_test, generator=torch.Generator().manual_seed(0))
@@ -717,11 +737,11 @@ from course_utils.gumbel import GumbelObjective, TemperatureAnnealing
 
 gumbel_models, gumbel_logs, annealings = {}, {}, {}
 for name, hard_samples in (("relaxed", False), ("straight-through", True)):
-    annealings[name] = TemperatureAnnealing(start=1.0, minimum=0.5, rate=math.log(2) / (TOTAL_STEPS / 2))
+    annealings[name] = TemperatureAnnealing(start=1.0, minimum=0.5, rate=math.log(2) / (STEPS / 2))
     gumbel_logs[name] = StepLog(GumbelObjective(binarize=True), every=LOG_EVERY)
     torch.manual_seed(0)
     model = GumbelVAE(784, hidden=(400,), n_vars=20, n_categories=10, hard=hard_samples).to(course.device)
-    fit(model, x_train, objective=gumbel_logs[name], epochs=EPOCHS, batch_size=128, lr=1e-3,
+    fit(model, x_stream, objective=gumbel_logs[name], epochs=1, batch_size=128, lr=1e-3,
         callbacks=[annealings[name]], verbose=False)
     gumbel_models[name] = model.cpu()
 schedule = annealings["relaxed"].log
@@ -921,7 +941,7 @@ torch.manual_seed(0)
 vq = VQVAE(784, hidden=(400,), n_slots=16, code_dim=8, n_codes=64).to(course.device)
 init_codebook(vq, x_train[:256], generator=torch.Generator().manual_seed(0))
 log_vq = StepLog(VQObjective(commitment=0.25, binarize=True), every=LOG_EVERY)
-fit(vq, x_train, objective=log_vq, epochs=EPOCHS, batch_size=128, optimizer=vq_optimizer(vq, lr=1e-3),
+fit(vq, x_stream, objective=log_vq, epochs=1, batch_size=128, optimizer=vq_optimizer(vq, lr=1e-3),
     verbose=False)
 vq = vq.cpu()
 codes_test = code_indices(vq, xb_test)  # (M, 16) integers in 0..63
