@@ -344,8 +344,9 @@ print(f"beta = {BETAS[0]:g} samples confident clearly less often than beta = 1 s
 # prior but decodes everything blurrier, because its codes carry less information. So the
 # confident share can peak at an intermediate $\beta$; the second line below the table says where
 # it did, and which $\beta$ are tied with it: a share measured on 1,000 samples has a standard
-# error of about 1.5 percentage points, so neighbours a few points apart are not distinguished. **Classes (bits)** says whether the samples cover all ten digits (3.32 bits) or a few.
-# The textbook claim "$\beta < 1$ gives worse samples" is tested by the last line, which only
+# error of about 1.5 percentage points, so neighbours a few points apart are not distinguished.
+# **Classes (bits)** says whether the samples cover all ten digits (3.32 bits) or a few. The
+# textbook claim "$\beta < 1$ gives worse samples" is tested by the last line, which only
 # says True when the difference exceeds two standard errors of a share measured on 1,000
 # samples. A classifier's confidence is a crude measure (a blurry but typical "1" can score
 # high); the figures below let you check by eye, for the smallest and the largest $\beta$.
@@ -372,10 +373,25 @@ beta_figure(sweep, BETAS[-1], xb_test)
 # MNIST has no labelled factors, but three can be **computed** from every image's moments
 # (`digit_style`): the **slant** (sideways shift of the ink per row), the **width** (horizontal
 # spread of the ink) and the **ink** (mean intensity: thicker or larger strokes). For each model we
-# correlate each factor with each latent dimension $\mu_j$, **within each digit class** (both
-# centred per class), so that a dimension that only encodes "this is a 1" does not pass for a
-# slant dimension. A disentangled code has, for each factor, one dimension with a large $|r|$ and
-# small ones elsewhere: a large **gap** between the best and the second-best dimension.
+# correlate each factor with each latent dimension, with three precautions:
+#
+# 1. **Within each digit class** (factor and code both centred per class), so that a dimension
+#    that only encodes "this is a 1" does not pass for a slant dimension.
+# 2. **With the code the decoder receives**, $z_j = \mu_j + \sigma_j\varepsilon$, not the mean
+#    $\mu_j$ alone. A dimension whose mean follows the slant but whose posterior noise is much
+#    larger ($\operatorname{Var}\mu_j \ll \sigma_j^2$) passes little slant to the decoder. The noise
+#    adds the mean of $\sigma_j^2$ to the variance of $z_j$ and nothing to its covariance with a
+#    factor, so `factor_correlations(..., noise_var=sigma2)` computes this correlation exactly.
+# 3. **Active dimensions only** ($\operatorname{Var}\mu_j > 0.01$), and **each factor gets a
+#    dimension of its own**: factors are assigned to different dimensions, the assignment with
+#    the largest total $|r|$. A factor's **gap** is the $|r|$ of its own dimension minus the
+#    largest $|r|$ it has with any other active dimension.
+#
+# A disentangled code has every gap above 0: each factor has a dimension that follows it more
+# closely than any other dimension does. A negative gap means the factor's strongest dimension
+# was given to another factor (one dimension carries two factors), or that no dimension stands
+# out. The factors themselves are not independent (wider digits tend to use more ink), so the
+# cell first prints how strongly they correlate with each other within a class.
 
 # %%
 from course_utils.code_probes import (
@@ -386,61 +402,77 @@ from course_utils.code_probes import (
 )
 from course_utils.vae_views import encode_means
 
+from course_utils.train import predict
+
 style = digit_style(x_test)  # {"slant", "width", "ink"}: (M,) each, from the grey test images
 names = list(style)
-corrs, gaps = {}, {}
-print(f"{'beta':>6} " + " ".join(f"{name + ' |r| (gap)':>20}" for name in names) + f" {'mean gap':>9}")
+between = factor_correlations(torch.stack(list(style.values()), dim=1), style, labels=y_test)  # (3, 3)
+print("within-class r between the factors: " + "; ".join(
+      f"{names[i]}-{names[j]} {between[i, j]:+.2f}" for i, j in ((0, 1), (0, 2), (1, 2))))
+corrs, tables, gaps, separated = {}, {}, {}, {}
+print(f"{'beta':>6} {'active':>6} " + " ".join(f"{name + ': own dim |r| (gap)':>25}" for name in names)
+      + f" {'mean gap':>9} {'all gaps > 0':>13}")
 for beta in BETAS:
-    mu_test = encode_means(sweep.model(beta), xb_test)  # (M, 10)
-    corrs[beta] = factor_correlations(mu_test, style, labels=y_test)  # (3, 10)
-    table = disentanglement_table(corrs[beta], names)
-    gaps[beta] = sum(row["gap"] for row in table) / len(table)
-    cells = " ".join(f"{'z' + str(row['dim'] + 1) + ' ' + format(row['best'], '.2f'):>13} ({row['gap']:.2f})"
-                     for row in table)
-    print(f"{beta:>6g} {cells} {gaps[beta]:>9.2f}")
+    mu_test, logvar_test = predict(sweep.model(beta), xb_test, fn=lambda m, xb: m.encode(xb))  # (M, 10) each
+    corrs[beta] = factor_correlations(mu_test, style, labels=y_test, noise_var=logvar_test.exp())  # (3, 10)
+    tables[beta] = disentanglement_table(corrs[beta], names, active=mu_variances[beta] > 0.01)
+    gaps[beta] = sum(row["gap"] for row in tables[beta]) / len(names)
+    separated[beta] = all(row["gap"] > 0 for row in tables[beta])
+    cells = " ".join(f"{'z' + str(row['dim'] + 1) + ' ' + format(row['best'], '.2f') if row['dim'] >= 0 else 'none':>17}"
+                     f" ({row['gap']:+.2f})" for row in tables[beta])
+    print(f"{beta:>6g} {n_active[beta]:>6} {cells} {gaps[beta]:>9.2f} {separated[beta]!s:>13}")
 most = max(BETAS, key=gaps.get)
-print(f"largest mean gap (most one-dimension-per-factor code) at beta = {most:g}; "
-      f"gap grows at every step up in beta: {all(gaps[a] <= gaps[b] for a, b in zip(BETAS, BETAS[1:], strict=False))}")
+print(f"largest mean gap at beta = {most:g}; every factor has a dimension of its own (all gaps > 0) "
+      f"at beta = {', '.join(f'{b:g}' for b in BETAS if separated[b]) or 'none of them'}")
 correlation_figure({f"beta {b:g}": corrs[b] for b in BETAS}, names)
 
 # %% [markdown]
-# Each cell of the table names the dimension most correlated with the factor, its $|r|$, and the
-# gap to the runner-up. The heat maps show all of it: a disentangled code has one bright cell per
-# row, in different columns for different factors. The last line says at which $\beta$ the
-# code came out most "one dimension per factor" in this run, and whether that improved steadily
-# with $\beta$. Three hand-made factors are not all the factors of handwriting, and one run is
-# one run: this is a measurement of *these* factors, the kind that disentanglement metrics
-# (Higgins et al. 2017; Chen et al. 2018's MIG) make on data whose factors are known by
-# construction.
+# Each cell of the table names the factor's own dimension, its $|r|$ with the sampled code, and
+# its gap (signed); the last column says whether every gap of that model is positive. The heat
+# maps show all the correlations: a disentangled code has one bright cell per row, in a
+# different column for each factor. Inactive dimensions come out dark by construction: their
+# posterior noise swamps their mean. The last line names the $\beta$ with the largest mean gap and
+# every $\beta$ whose code gave each factor a dimension of its own. Read the two together: a
+# large mean gap with a False in the last column means one factor is cleanly carried while
+# another shares its dimension. Three hand-made, correlated factors are not all the factors of
+# handwriting, and one run is one run: this is a measurement of *these* factors. Disentanglement
+# metrics (Higgins et al. 2017; Chen et al. 2018's MIG) are defined on data whose factors are
+# known and independent by construction (dSprites, 3D Shapes), where each factor can be varied
+# alone.
 #
-# Now look: traversals of the dimensions most correlated with slant, width and ink, for
-# $\beta = 1$ and $\beta = 4$. Take one test image's code, move one dimension from $-3$ to $+3$
-# (prior standard deviations), decode.
+# Now look: traversals of the dimensions assigned to slant, width and ink, for $\beta = 1$ and
+# $\beta = 4$. Take one test image's code (the first test 0: round, so changes of slant and width
+# show), move one dimension from $-3$ to $+3$ (prior standard deviations), decode.
 
 # %%
 from course_utils.vae_views import decode_images, traversal_figure
 
+start = int((y_test == 0).nonzero()[0]) if (y_test == 0).any() else 0  # the first test 0
 for beta in (1.0, 4.0):
-    table = disentanglement_table(corrs[beta], names)
+    table = [row for row in tables[beta] if row["dim"] >= 0]  # factors that got a dimension
     dims = [row["dim"] for row in table]
+    if not dims:
+        print(f"beta = {beta:g}: no active dimension, nothing to traverse")
+        continue
     print(f"beta = {beta:g}: " + ", ".join(f"{row['factor']} -> z{row['dim'] + 1} (r = "
-                                           f"{corrs[beta][i, row['dim']]:+.2f})" for i, row in enumerate(table)))
-    mu0 = encode_means(sweep.model(beta), xb_test[:1])[0]  # (10,)
-    for d in dict.fromkeys(dims):  # what the classifier reads along each row
+                                           f"{corrs[beta][names.index(row['factor']), row['dim']]:+.2f})"
+                                           for row in table))
+    mu0 = encode_means(sweep.model(beta), xb_test[start : start + 1])[0]  # (10,)
+    for d in dims:  # what the classifier reads along each row
         codes = mu0.repeat(9, 1)  # (9, 10)
         codes[:, d] = torch.linspace(-3, 3, 9)
         seen = classifier(decode_images(sweep.model(beta), codes)).argmax(1).tolist()
         print(f"  row z{d + 1}, classified as: {' '.join(map(str, seen))} "
               f"({len(set(seen))} different class(es))")
-    fig = traversal_figure(sweep.model(beta), mu0, list(dict.fromkeys(dims)))
-    fig.suptitle(f"beta = {beta:g}: the dimensions most correlated with {', '.join(names)}")
+    fig = traversal_figure(sweep.model(beta), mu0, dims)
+    fig.suptitle(f"beta = {beta:g}: the dimensions assigned to {', '.join(row['factor'] for row in table)}")
     display(fig)
 if course.fast:
     print("fast mode: these models had only a few dozen steps; blurry traversals say nothing about beta")
 
 # %% [markdown]
-# The printed lines say which row to read for which factor (a dimension that wins two factors
-# appears once), and what the classifier reads along each row. Does the slant row change the
+# The printed lines say which row to read for which factor, and what the classifier reads along
+# each row. Does the slant row change the
 # slant while the digit stays, or does it change the digit too? A row read as one class
 # throughout changes the style only; a row read as several classes also changes the digit, so
 # that dimension is not a pure style factor, however large its within-class correlation. The
