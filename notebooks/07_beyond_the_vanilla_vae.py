@@ -507,19 +507,27 @@ beta_view(sweep, xb_test)
 # The KL term charges for every nat in $z$, and class information in $z$ would cost nats while
 # telling the decoder nothing it does not already get from $y$, so we expect the trained encoder
 # to leave it out. We will measure it.
-# The conditioning itself is two concatenations, written out here with plain layers on five test
-# images:
+#
+# The conditioning itself is two concatenations. Written out on five test images with the layers
+# of an untrained `ConditionalVAE` (a Linear(794, 400) + ReLU body, two Linear(400, 2) heads for
+# $\mu$ and $\log\sigma^2$, a decoder 12 -> 400 -> 784), and checked against its `forward`:
 
 # %%
+from course_utils.cvae import ConditionalVAE
+
+torch.manual_seed(0)
+cdemo = ConditionalVAE(784, n_classes=10, hidden=(400,), n_latent=2)  # untrained: a check of the wiring
 x5, y5 = xb_test[:5], y_test[:5]
 y_onehot = F.one_hot(y5, 10).float()  # (5,) -> (5, 10)
 enc_in = torch.cat([x5.flatten(1), y_onehot], dim=1)  # (5, 784) + (5, 10) -> (5, 794)
-enc = nn.Sequential(nn.Linear(794, 400), nn.ReLU(), nn.Linear(400, 2 * 2))  # -> mu, log sigma^2
-mu5, logvar5 = enc(enc_in).chunk(2, dim=1)  # (5, 2) each
-z5 = mu5 + (0.5 * logvar5).exp() * torch.randn_like(mu5)  # reparameterized z: (5, 2)
-dec = nn.Sequential(nn.Linear(2 + 10, 400), nn.ReLU(), nn.Linear(400, 784))  # logits of the pixels
-print("encoder input", tuple(enc_in.shape), "| z", tuple(z5.shape),
-      "| decoder output", tuple(dec(torch.cat([z5, y_onehot], dim=1)).shape))
+h5 = cdemo.body(enc_in)  # (5, 794) -> (5, 400)
+mu5, logvar5 = cdemo.to_mu(h5), cdemo.to_logvar(h5)  # (5, 2) each
+eps5 = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
+z5 = mu5 + (0.5 * logvar5).exp() * eps5  # reparameterized z: (5, 2)
+ours = cdemo.decoder(torch.cat([z5, y_onehot], dim=1)).view(5, 1, 28, 28)  # (5, 12) -> pixel logits
+package, _, _ = cdemo(x5, y5, generator=torch.Generator().manual_seed(0))
+print("encoder input", tuple(enc_in.shape), "| z", tuple(z5.shape), "| decoder output", tuple(ours.shape))
+print("our forward pass = ConditionalVAE's:", torch.allclose(ours, package, atol=1e-5))
 
 # %% [markdown]
 # The course's `ConditionalVAE` is this network with `encode(x, y)` and `decode(z, y)`. The flow,
@@ -542,7 +550,8 @@ flow_diagram_figure(
 
 # %%
 from course_utils.curves import StepLog
-from course_utils.cvae import ConditionalVAE
+from course_utils.cvae import conditional_importance_sampled_nll
+from course_utils.elbo import importance_sampled_nll
 
 torch.manual_seed(0)
 cvae = ConditionalVAE(784, n_classes=10, hidden=(400,), n_latent=2).to(course.device)
@@ -559,22 +568,42 @@ print(f"CVAE (2-D z + label): test -ELBO {res_cvae['loss']:.1f} nats/image "
       f"(recon {res_cvae['recon']:.1f} + KL {res_cvae['kl']:.1f}), a bound on -log p(x | y)")
 print(f"plain VAE (2-D z):    test -ELBO {res_vae2['loss']:.1f} nats/image "
       f"(recon {res_vae2['recon']:.1f} + KL {res_vae2['kl']:.1f}), a bound on -log p(x)")
+freq = torch.bincount(y_train, minlength=10).double() / len(y_train)  # (10,) label frequencies
+label_nats = float(-(freq[freq > 0] * freq[freq > 0].log()).sum())  # H(y), at most log 10
 gain = res_vae2["loss"] - res_cvae["loss"]
-print(f"the CVAE's bound is {gain:.1f} nats lower; knowing the digit can lower -log p(x) by about "
-      f"log 10 = {math.log(10):.1f} nats")
+print(f"the CVAE's bound is {gain:.1f} nats lower; for ONE model, knowing the digit lowers -log p(x) "
+      f"by at most H(y) = {label_nats:.2f} nats on average (log 10 = {math.log(10):.2f})")
 print(f"logged points: {len(log_cvae.rows)} and {len(log_vae2.rows)}; slope of the training loss over "
       f"the last half: {late_slope(log_cvae.column('loss'), log_steps):+.2f} and "
       f"{late_slope(log_vae2.column('loss'), log_steps):+.2f} nats per 100 steps")
+n_is = min(500, len(xb_test))  # importance sampling: 100 samples per image, on 500 test images
+nll_cvae = conditional_importance_sampled_nll(cvae, xb_test[:n_is], y_test[:n_is], k=100,
+                                              generator=torch.Generator().manual_seed(0)).mean().item()
+nll_vae2 = importance_sampled_nll(vae2, xb_test[:n_is], k=100,
+                                  generator=torch.Generator().manual_seed(0)).mean().item()
+elbo_cvae = negative_elbo(cvae, xb_test[:n_is], y_test[:n_is], generator=torch.Generator().manual_seed(0))
+elbo_vae2 = negative_elbo(vae2, xb_test[:n_is], generator=torch.Generator().manual_seed(0))
+print(f"on the first {n_is} test images: {'':>23}{'-ELBO':>7} {'-log p (100 samples)':>21} {'bound gap':>10}")
+print(f"  CVAE, -log p(x | y): {'':>17}{elbo_cvae['loss']:>7.1f} {nll_cvae:>21.1f} {elbo_cvae['loss'] - nll_cvae:>10.1f}")
+print(f"  plain VAE, -log p(x): {'':>16}{elbo_vae2['loss']:>7.1f} {nll_vae2:>21.1f} {elbo_vae2['loss'] - nll_vae2:>10.1f}")
+print(f"difference of the -log p estimates: {nll_vae2 - nll_cvae:.1f} nats, of the bound gaps: "
+      f"{(elbo_vae2['loss'] - nll_vae2) - (elbo_cvae['loss'] - nll_cvae):.1f} nats")
 
 # %% [markdown]
 # The two bounds are of different things: the CVAE's bounds $-\log p(x \mid y)$, the plain
-# VAE's $-\log p(x)$. Since $\log p(x \mid y) = \log p(x) + \log p(y \mid x) - \log p(y)$, and
-# $\log p(y \mid x) \le 0$, the conditional value $-\log p(x \mid y)$ can be below $-\log p(x)$ by
-# at most $-\log p(y) \approx \log 10 = 2.3$ nats (ten about equally frequent digits). Any larger
-# difference between the two bounds is a difference in how tight they are: with only two
-# numbers for both "which digit" and "how written", the plain VAE reconstructs worse (compare the
-# recon terms). The last line shows the two training curves' late slopes (negative: still
-# improving).
+# VAE's $-\log p(x)$. For ONE model of the pairs $(x, y)$,
+# $\log p(x \mid y) = \log p(x) + \log p(y \mid x) - \log p(y)$, and $\log p(y \mid x) \le 0$, so
+# $-\log p(x \mid y)$ is below $-\log p(x)$ by at most $-\log p(y)$, on average by at most the
+# label entropy $H(y)$, printed on the third line ($\log 10$ for ten equally frequent digits).
+# Our two numbers come from two **separately trained models**, so a larger difference says
+# nothing about what the label is worth: it is the sum of two other differences. The models
+# differ in how well they fit the data (the plain VAE must squeeze "which digit" and "how
+# written" into the same two numbers, and its reconstruction term is worse), and their bounds
+# differ in how tight they are. The importance-sampled estimates below the slopes (lesson 06:
+# 100 samples of $q$ per image, on the first test images) separate the two: the difference of
+# the $-\log p$ estimates is the difference in fit, the difference of the bound gaps the
+# difference in tightness. The fourth line shows the two training curves' late slopes
+# (negative: still improving).
 #
 # **Where is the class? A probe.** If the label pushes class information out of $z$, the code
 # of a CVAE should be a poor predictor of the digit, and the code of the plain VAE a good one. We
@@ -612,17 +641,35 @@ print("within-class |r| of the CVAE's z1, z2 with " + "; ".join(
 # besides is on the last line: their within-class correlations with slant, width and ink. Large
 # values there mean $z$ holds the style; the figures below show it.
 #
-# **One style, every digit.** Each row below uses one style code $z$ (placed at a few points of
-# the prior), and each column asks for a different class. Along a row the digit changes and the
-# handwriting should stay.
+# **One style, every digit.** Each row below uses one style code $z$ (five points of the prior,
+# two standard deviations out along each axis, and the centre), and each column asks for a
+# different class. Along a row the digit changes and the handwriting should stay; down a column
+# the digit stays and the style should change. Do the rows differ at all? The cell measures the
+# slant, width and ink of every decoded digit, and compares their spread down each column (same
+# class, five style codes) with the spread of real test images of one class.
 
 # %%
 from course_utils.cvae import cvae_style_figure
 
-styles = torch.tensor([[-1.5, 0.0], [0.0, -1.5], [0.0, 0.0], [0.0, 1.5], [1.5, 0.0]])  # (5, 2)
+styles = torch.tensor([[-2.0, 0.0], [0.0, -2.0], [0.0, 0.0], [0.0, 2.0], [2.0, 0.0]])  # (5, 2)
+grid = torch.stack([decode_images(cvae, s.repeat(10, 1), torch.arange(10)) for s in styles])  # (5, 10, 1, 28, 28)
+grid_style = digit_style(grid.flatten(0, 1))  # {factor: (50,)}, row-major: style code, then class
+for name in names:
+    real = torch.cat([style[name][y_test == c] - style[name][y_test == c].mean() for c in y_test.unique()])
+    down_columns = grid_style[name].view(5, 10).std(dim=0).mean().item()  # spread over the 5 codes, per class
+    print(f"{name:>5}: spread down a column {down_columns:.3f}, real images of one class {real.std():.3f} "
+          f"({down_columns / real.std():.0%}); the style code moves it by at least a third of real "
+          f"handwriting's spread: {down_columns > real.std() / 3}")
 cvae_style_figure(cvae, styles, data.classes)
 
 # %% [markdown]
+# Read the three lines with the figure. For a factor marked True, the style code changes it by a
+# visible amount, comparable with how much real handwriting of one digit varies; for one marked
+# False, the rows are nearly alike in that respect. Why so little room? The CVAE's KL, printed
+# after training, is an upper bound on the information its code carries: a few nats per image
+# (one nat is the information in a choice among $e \approx 2.7$ equally likely options), so
+# $z$ can only tell apart a handful of styles, and a percentage near 100 would be surprising.
+#
 # **Style transfer.** Encode a real (binarized) test image with its own label, keep its $\mu$,
 # and decode it with every other label.
 
