@@ -818,7 +818,7 @@ print("our forward pass = GumbelVAE's:", torch.allclose(ours, package, atol=1e-5
 # and not the ELBO of the relaxed Concrete model (which would need the KL between Concrete
 # densities, Maddison et al. 2017). It is what Jang et al. (2017) train, and it works, but its
 # value is not a bound on anything, and a decoder trained on soft codes has never seen a one-hot
-# one. The discrete model is scored with **hard** one-hot samples (`gumbel_negative_elbo`): a
+# one. The discrete model is scored with **hard** one-hot samples (`gumbel_negative_elbo_per_image`): a
 # Monte Carlo estimate of the true discrete ELBO.
 #
 # The alternative is to train **straight-through** (`GumbelVAE(hard=True)`): the decoder sees
@@ -874,13 +874,15 @@ curves_figure(gumbel_logs, keys=("loss", "kl"),
 # construction.
 
 # %%
-from course_utils.gumbel import gumbel_negative_elbo, gumbel_surrogate_loss
+from course_utils.gumbel import gumbel_negative_elbo_per_image, gumbel_surrogate_loss
 
 tau_end = gumbel_models["relaxed"].temperature
 surrogate = gumbel_surrogate_loss(gumbel_models["relaxed"], xb_test, tau_end,
                                   generator=torch.Generator().manual_seed(0))
-discrete = {name: gumbel_negative_elbo(model, xb_test, generator=torch.Generator().manual_seed(0))
-            for name, model in gumbel_models.items()}
+per_image = {name: gumbel_negative_elbo_per_image(model, xb_test, generator=torch.Generator().manual_seed(0))
+             for name, model in gumbel_models.items()}  # (M, 3) each: loss, recon, kl
+discrete = {name: dict(zip(("loss", "recon", "kl"), terms.mean(0).tolist(), strict=True))
+            for name, terms in per_image.items()}
 gauss = sweep.rows[sweep.betas.index(1.0)]
 print(f"relaxed training, test surrogate (soft samples, tau {tau_end:.2f}): {surrogate['loss']:.1f} "
       f"(recon {surrogate['recon']:.1f} + KL {surrogate['kl']:.1f})")
@@ -890,6 +892,10 @@ for name, res in discrete.items():
 print(f"Gaussian VAE, 10 dimensions (beta = 1, section 1): -ELBO {gauss['loss']:.1f}")
 mismatch = discrete["relaxed"]["loss"] - surrogate["loss"]
 print(f"train-soft / test-hard mismatch of the relaxed model: {mismatch:+.1f} nats per image")
+diff = per_image["straight-through"][:, 0] - per_image["relaxed"][:, 0]  # (M,) paired, image by image
+se = diff.std().item() / math.sqrt(len(diff))
+print(f"straight-through minus relaxed, image by image: {diff.mean():+.2f} nats +- {se:.2f} (one standard "
+      f"error); a difference beyond two standard errors: {abs(diff.mean().item()) > 2 * se}")
 best_discrete = min(discrete, key=lambda name: discrete[name]["loss"])
 extra = discrete[best_discrete]["loss"] - gauss["loss"]
 print(f"lower discrete -ELBO: {best_discrete} training; it pays {abs(extra):.1f} nats per image "
@@ -902,7 +908,11 @@ print(f"lower discrete -ELBO: {best_discrete} training; it pays {abs(extra):.1f}
 # discrete model actually produces (reporting the surrogate as "the ELBO" would hide exactly this);
 # a negative one would mean the opposite. Straight-through training has no such mismatch by
 # construction; whether it also reaches a lower discrete score, despite its biased gradient, is
-# the comparison of the second and third lines. The last line compares the better discrete
+# the comparison of the second and third lines, and the paired line below the mismatch says
+# whether their difference is larger than the noise of scoring 1 sample per test image (two
+# standard errors of the image-by-image difference). If it says False, the two trainings tie on
+# this budget. Even a True is one training run of each: another seed can move both scores by a
+# similar amount, so treat a small win as a tie. The last line compares the better discrete
 # model with the Gaussian VAE of section 1 under the same protocol; the sign says which one pays
 # more nats per image here, and that difference is no longer flattered by a surrogate: it is the
 # price (or the gain) of a code of 20 ten-way choices instead of 10 real numbers, at this budget.
@@ -933,9 +943,10 @@ print(f"uniform-prior samples the classifier labels confidently: {uniform_qualit
 # samples tend to be hybrids. Section 4 fixes this with a **learned** prior.
 #
 # **Is any variable "the digit"?** For each of the 20 variables, take the category the encoder
-# picks for each test image (the argmax of $q$), and predict the digit from that category alone
-# (each category votes for its most common digit). Compare with always guessing the commonest
-# digit, and with the whole code.
+# picks for each image (the argmax of $q$), and predict the digit from that category alone: each
+# category votes for its most common digit among the training images, and the votes are scored
+# on the test images, as the 10-nearest-neighbour probe of the whole code is. Compare with
+# always guessing the commonest digit, and with the whole code.
 
 # %%
 from course_utils.code_probes import category_purity
@@ -943,8 +954,8 @@ from course_utils.train import predict
 
 model = gumbel_models[best_discrete]
 picked = predict(model, xb_test, fn=lambda m, xb: m.encode(xb).argmax(-1))  # (M, 20) category per variable
-purity = category_purity(picked, y_test)  # (20,)
 picked_train = predict(model, xb_probe, fn=lambda m, xb: m.encode(xb).argmax(-1))  # (n, 20)
+purity = category_purity(picked_train, y_train[:n_probe], picked, y_test)  # (20,) votes from training codes
 whole = knn_class_accuracy(F.one_hot(picked_train, 10).flatten(1), y_train[:n_probe],
                            F.one_hot(picked, 10).flatten(1), y_test)
 print(f"{best_discrete} model: digit predicted from ONE variable's category: best {purity.max():.1%}, "
@@ -1025,6 +1036,9 @@ print("chosen code vectors:", sorted(set(chosen.tolist())), "| code vectors with
 # dead codes at the start, and it gets a larger learning rate than the networks (`vq_optimizer`):
 # Adam moves each parameter by about its learning rate per step, and the code vectors must keep
 # up with the encoder's outputs, which move fast in the first steps.
+#
+# Its forward pass, written out with the layers of an untrained `VQVAE` on the five test images
+# of section 2, and checked against `VQVAE.forward`:
 
 # %%
 from course_utils.vqvae import (
@@ -1036,6 +1050,18 @@ from course_utils.vqvae import (
     vq_optimizer,
 )
 
+torch.manual_seed(0)
+vqdemo = VQVAE(784, hidden=(400,), n_slots=16, code_dim=8, n_codes=64)  # untrained: a check of the wiring
+z_e5 = vqdemo.encoder(x5.flatten(1)).view(5, 16, 8)  # (5, 784) -> (5, 128) -> 16 vectors of size 8
+idx5 = torch.cdist(z_e5.reshape(-1, 8), vqdemo.codebook).argmin(dim=1).view(5, 16)  # nearest code per slot
+e5 = vqdemo.codebook[idx5]  # (5, 16, 8): the chosen code vectors
+z_q5 = z_e5 + (e5 - z_e5).detach()  # straight-through: value e, gradient to z_e
+ours = vqdemo.decoder(z_q5.flatten(1)).view(5, 1, 28, 28)  # (5, 128) -> pixel logits
+package, _, _, package_idx = vqdemo(x5)
+print("our codes = VQVAE's:", torch.equal(idx5, package_idx), "| our forward pass = VQVAE's:",
+      torch.allclose(ours, package, atol=1e-5))
+
+# %%
 torch.manual_seed(0)
 vq = VQVAE(784, hidden=(400,), n_slots=16, code_dim=8, n_codes=64).to(course.device)
 init_codebook(vq, x_train[:256], generator=torch.Generator().manual_seed(0))
@@ -1052,19 +1078,25 @@ print(f"codebook usage on the test images: {used} of 64 codes used, perplexity {
 print(f"{len(log_vq.rows)} logged points; training reconstruction {log_vq.column('recon')[0]:.1f} -> "
       f"{log_vq.column('recon')[-1]:.1f}; slope over the last half "
       f"{late_slope(log_vq.column('recon'), log_steps):+.2f} per 100 steps")
-curves_figure({"VQ-VAE": log_vq}, keys=("recon", "codebook"), title="tiny VQ-VAE training",
-              logy=("codebook",))
+book, size = log_vq.column("codebook"), log_vq.column("encoder_sq")
+print(f"codebook term ||z_e - e||^2: {book[0]:.1f} -> {min(book):.1f} (lowest) -> {book[-1]:.1f}; encoder "
+      f"outputs ||z_e||^2: {size[0]:.1f} -> {size[-1]:.1f}; their ratio: {book[0] / size[0]:.3f} -> "
+      f"{book[-1] / size[-1]:.3f}")
+curves_figure({"VQ-VAE": log_vq}, keys=("recon", "codebook", "encoder_sq"), title="tiny VQ-VAE training",
+              logy=("codebook", "encoder_sq"))
 
 # %% [markdown]
 # The usage line says whether the codebook stayed alive: a perplexity close to the number of codes
 # used means they are used about equally often. The reconstruction term is comparable with the
 # Gaussian VAE's (both are $-\log p(x \mid z)$ on the same binarized test images); the slope says
-# whether more training would still help. The right panel (log scale) is the codebook term, a
-# squared distance between the encoder's outputs and their code vectors, not nats. It is large
-# in the first window, where the encoder's outputs move faster than the code vectors follow, and
-# falls once the codebook and the commitment term have caught up; after that its level follows the
-# scale of the encoder's outputs (a squared distance grows with it), so read it for spikes, not
-# for its value.
+# whether more training would still help. The middle panel (log scale) is the codebook term, a
+# squared distance between the encoder's outputs and their code vectors, not nats; the right
+# panel the squared size of the encoder's outputs, $\lVert z_e \rVert^2$. Nothing in the loss
+# fixes that size: the decoder can read larger or smaller vectors equally well, so it can drift
+# during training (the printed line shows how far it went here), and a squared distance measured
+# on a larger scale is larger. The last printed line shows both, and
+# their ratio, the codebook term relative to the size of what it quantises: judge the codebook by
+# the ratio (and by usage), and read the raw term for spikes, not for its level.
 #
 # **A learned prior.** The VQ-VAE has no prior yet. A uniform one (each of the 16 slots a uniform
 # choice among 64 codes) costs $16 \log_2 64 = 96$ bits per image and, like the Gumbel VAE's,
