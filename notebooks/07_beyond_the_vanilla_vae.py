@@ -370,7 +370,7 @@ beta_figure(sweep, BETAS[-1], xb_test)
 # ### Disentanglement, measured
 #
 # The hope of a $\beta$-VAE is that each latent dimension controls one factor of variation.
-# MNIST has no labelled factors, but three can be **computed** from every image's moments
+# Handwritten digits come with no labelled factors, but three can be **computed** from every image's moments
 # (`digit_style`): the **slant** (sideways shift of the ink per row), the **width** (horizontal
 # spread of the ink) and the **ink** (mean intensity: thicker or larger strokes). For each model we
 # correlate each factor with each latent dimension, with three precautions:
@@ -792,7 +792,7 @@ print("gradient through the hard sample (straight-through):", logits_leaf.grad.n
 # $\mathrm{KL}(q \,\|\, \mathcal U) = \sum_{n}\sum_k q_{nk}\log(q_{nk} K)$, at most
 # $N \log K$ nats.
 #
-# **Ten categories are not ten digits.** A variable with $K = 10$ values on MNIST looks as if it
+# **Ten categories are not ten digits.** A variable with $K = 10$ values on digits looks as if it
 # should be "the digit". Nothing in the loss says so: the encoder uses the 20 variables in
 # whatever way lowers the loss, and a category is just one of 10 values of one code number, the
 # same way a Gaussian $z$ is not a vector of class probabilities (lesson 06). We measure this
@@ -1195,11 +1195,14 @@ print(f"downsampling factor per side: {512 // 64}; MNIST VAE of lesson 06: 784 -
 #
 # - $\beta$ weighs rate (KL) against distortion (reconstruction): section 1 measured the
 #   trade-off, the active units (Var $\mu$ > 0.01), how close the codes of all images sit to the
-#   prior, and a within-class correlation measure of disentanglement, and printed which of the
-#   textbook claims held in this run.
+#   prior (the rate is an upper bound on $I(x; z)$, plus that mismatch), and disentanglement as
+#   within-class correlations of the sampled code with three measured factors, each factor given
+#   its own active dimension, and printed which of the textbook claims held in this run.
 # - A conditional VAE gets the label in encoder and decoder and bounds $\log p(x \mid y)$; here
-#   with the unconditional prior $\mathcal N(0, I)$ (Sohn et al. learn $p(z \mid y)$). A probe
-#   measures how much class information its $z$ keeps compared with a plain VAE.
+#   with the unconditional prior $\mathcal N(0, I)$ (Sohn et al. learn $p(z \mid y)$). For one
+#   model the label can lower $-\log p(x)$ by at most $H(y) \le \log 10$ nats; two separately
+#   trained models also differ in fit and in the tightness of their bounds. A probe measures how
+#   much class information its $z$ keeps compared with a plain VAE.
 # - Gumbel-softmax makes discrete sampling differentiable; the hard version is exactly one-hot
 #   with straight-through gradients; the temperature is annealed during training. Training with
 #   relaxed samples and a categorical KL is a surrogate objective: score the discrete model with
