@@ -61,7 +61,7 @@ DATASET = "mnist"  # try "fashion_mnist": every cell below works with either
 # stream at `STEPS` x 128 images: one `fit` epoch over it is exactly `STEPS` steps, and every
 # image is used equally often (give or take one). On 60,000 images that is about 1.3 passes
 # over the data; on a small data set, many. `fit` keeps one history row per epoch, so each model
-# also logs its training terms every `LOG_EVERY` steps (ten points per model; `StepLog` in
+# also logs its training terms every `LOG_EVERY` steps (about ten points per model; `StepLog` in
 # `course_utils/curves.py`).
 #
 # As in lesson 06 (section 6), every model trains on **dynamically binarized** images (each pixel
@@ -73,10 +73,9 @@ DATASET = "mnist"  # try "fashion_mnist": every cell below works with either
 # %%
 import math
 
+from course_utils.curves import step_budget
 from course_utils.data import load_dataset
 from course_utils.vae import binarize
-
-from course_utils.curves import step_budget
 
 data = load_dataset(DATASET, seed=course.seed, valid_fraction=0.0)
 x_train, y_train = data.train.x, data.train.y  # (N, 1, 28, 28) in [0, 1], (N,)
@@ -400,9 +399,8 @@ from course_utils.code_probes import (
     disentanglement_table,
     factor_correlations,
 )
-from course_utils.vae_views import encode_means
-
 from course_utils.train import predict
+from course_utils.vae_views import encode_means
 
 style = digit_style(x_test)  # {"slant", "width", "ink"}: (M,) each, from the grey test images
 names = list(style)
@@ -430,8 +428,8 @@ correlation_figure({f"beta {b:g}": corrs[b] for b in BETAS}, names)
 # Each cell of the table names the factor's own dimension, its $|r|$ with the sampled code, and
 # its gap (signed); the last column says whether every gap of that model is positive. The heat
 # maps show all the correlations: a disentangled code has one bright cell per row, in a
-# different column for each factor. Inactive dimensions come out dark by construction: their
-# posterior noise swamps their mean. The last line names the $\beta$ with the largest mean gap and
+# different column for each factor. Inactive dimensions come out dark by construction: with
+# $\operatorname{Var}\mu_j < 0.01$ and $\sigma_j^2$ near 1, $|r|$ cannot exceed about 0.1. The last line names the $\beta$ with the largest mean gap and
 # every $\beta$ whose code gave each factor a dimension of its own. Read the two together: a
 # large mean gap with a False in the last column means one factor is cleanly carried while
 # another shares its dimension. Three hand-made, correlated factors are not all the factors of
