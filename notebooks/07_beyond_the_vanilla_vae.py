@@ -624,8 +624,9 @@ print(f"digit predicted from the 2-D code: plain VAE {probe['plain VAE']:.1%} | 
       f"| chance {chance:.1%}")
 print("the CVAE's code holds much less class information than the plain VAE's (< half the accuracy):",
       probe["CVAE"] < 0.5 * probe["plain VAE"])
-cvae_corr = factor_correlations(encode_means(cvae, xb_test, y_test), style, labels=y_test)  # (3, 2)
-print("within-class |r| of the CVAE's z1, z2 with " + "; ".join(
+mu_c, logvar_c = predict(cvae, xb_test, y_test, fn=lambda m, xb, yb: m.encode(xb, yb))  # (M, 2) each
+cvae_corr = factor_correlations(mu_c, style, labels=y_test, noise_var=logvar_c.exp())  # (3, 2), sampled z
+print("within-class |r| of the CVAE's sampled z1, z2 with " + "; ".join(
       f"{name}: {cvae_corr[i, 0].abs():.2f}, {cvae_corr[i, 1].abs():.2f}" for i, name in enumerate(names)))
 
 # %% [markdown]
@@ -636,8 +637,9 @@ print("within-class |r| of the CVAE's z1, z2 with " + "; ".join(
 # and round" is more often a 0 than a 1. If the verdict is False, the CVAE's $z$ kept a good part
 # of the class information in this run: the KL term pushes it out only as far as it costs more
 # than it helps, and a short run may stop before that is done. What the CVAE's two numbers hold
-# besides is on the last line: their within-class correlations with slant, width and ink. Large
-# values there mean $z$ holds the style; the figures below show it.
+# besides is on the last line: the within-class correlations of the sampled code (as in
+# section 1) with slant, width and ink. Large values there mean $z$ holds those parts of the
+# style; the figures below show it.
 #
 # **One style, every digit.** Each row below uses one style code $z$ (five points of the prior,
 # two standard deviations out along each axis, and the centre), and each column asks for a
