@@ -655,11 +655,12 @@ styles = torch.tensor([[-2.0, 0.0], [0.0, -2.0], [0.0, 0.0], [0.0, 2.0], [2.0, 0
 grid = torch.stack([decode_images(cvae, s.repeat(10, 1), torch.arange(10)) for s in styles])  # (5, 10, 1, 28, 28)
 grid_style = digit_style(grid.flatten(0, 1))  # {factor: (50,)}, row-major: style code, then class
 for name in names:
-    real = torch.cat([style[name][y_test == c] - style[name][y_test == c].mean() for c in y_test.unique()])
+    centred = torch.cat([style[name][y_test == c] - style[name][y_test == c].mean() for c in y_test.unique()])
+    spread = centred.std().item()  # real test images of one class
     down_columns = grid_style[name].view(5, 10).std(dim=0).mean().item()  # spread over the 5 codes, per class
-    print(f"{name:>5}: spread down a column {down_columns:.3f}, real images of one class {real.std():.3f} "
-          f"({down_columns / real.std():.0%}); the style code moves it by at least a third of real "
-          f"handwriting's spread: {down_columns > real.std() / 3}")
+    print(f"{name:>5}: spread down a column {down_columns:.3f}, real images of one class {spread:.3f} "
+          f"({down_columns / spread:.0%}); the style code moves it by at least a third of real "
+          f"handwriting's spread: {down_columns > spread / 3}")
 cvae_style_figure(cvae, styles, data.classes)
 
 # %% [markdown]
