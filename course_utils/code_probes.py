@@ -148,8 +148,13 @@ def disentanglement_table(
     return rows
 
 
-def correlation_figure(corrs: Mapping[str, Tensor], names: Sequence[str]) -> Figure:
-    """|correlation| heat maps, one panel per model: rows = factors, columns = latent dims."""
+def correlation_figure(
+    corrs: Mapping[str, Tensor], names: Sequence[str], label: str = "|within-class r|"
+) -> Figure:
+    """|correlation| heat maps, one panel per model: rows = factors, columns = latent dims.
+
+    ``label`` names what the colours show (say whether the codes were means or samples).
+    """
     fig = NotebookFigure(figsize=(2.0 * len(corrs) + 1.2, 2.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(corrs), sharey=True))
     image = None
@@ -160,7 +165,7 @@ def correlation_figure(corrs: Mapping[str, Tensor], names: Sequence[str]) -> Fig
                       fontsize=7)  # fmt: skip
         ax.set_xlabel("latent dimension", fontsize=8)
     axes[0].set_yticks(range(len(names)), list(names))
-    fig.colorbar(image, ax=list(axes), label="|within-class r|", shrink=0.9)
+    fig.colorbar(image, ax=list(axes), label=label, shrink=0.9)
     return fig
 
 

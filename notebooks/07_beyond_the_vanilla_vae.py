@@ -386,10 +386,11 @@ beta_figure(sweep, BETAS[-1], xb_test)
 #    the largest total $|r|$. A factor's **gap** is the $|r|$ of its own dimension minus the
 #    largest $|r|$ it has with any other active dimension.
 #
-# A disentangled code has every gap above 0: each factor has a dimension that follows it more
-# closely than any other dimension does. A negative gap means the factor's strongest dimension
-# was given to another factor (one dimension carries two factors), or that no dimension stands
-# out. The factors themselves are not independent (wider digits tend to use more ink), so the
+# A disentangled code has every gap clearly above 0: each factor has a dimension that follows it
+# more closely than any other dimension does. "Clearly" means above $2/\sqrt{M}$, about two
+# standard errors of a correlation measured on $M$ test images; a smaller gap is within the
+# noise of the measurement. A negative gap means the factor's strongest dimension was given to
+# another factor (one dimension carries two factors), or that no dimension stands out. The factors themselves are not independent (wider digits tend to use more ink), so the
 # cell first prints how strongly they correlate with each other within a class.
 
 # %%
@@ -408,31 +409,34 @@ between = factor_correlations(torch.stack(list(style.values()), dim=1), style, l
 print("within-class r between the factors: " + "; ".join(
       f"{names[i]}-{names[j]} {between[i, j]:+.2f}" for i, j in ((0, 1), (0, 2), (1, 2))))
 corrs, tables, gaps, separated = {}, {}, {}, {}
+noise = 2 / math.sqrt(len(xb_test))  # about two standard errors of a correlation on M images
 print(f"{'beta':>6} {'active':>6} " + " ".join(f"{name + ': own dim |r| (gap)':>25}" for name in names)
-      + f" {'mean gap':>9} {'all gaps > 0':>13}")
+      + f" {'mean gap':>9} {'all gaps > ' + format(noise, '.2f'):>16}")
 for beta in BETAS:
     mu_test, logvar_test = predict(sweep.model(beta), xb_test, fn=lambda m, xb: m.encode(xb))  # (M, 10) each
     corrs[beta] = factor_correlations(mu_test, style, labels=y_test, noise_var=logvar_test.exp())  # (3, 10)
     tables[beta] = disentanglement_table(corrs[beta], names, active=mu_variances[beta] > 0.01)
     gaps[beta] = sum(row["gap"] for row in tables[beta]) / len(names)
-    separated[beta] = all(row["gap"] > 0 for row in tables[beta])
+    separated[beta] = all(row["gap"] > noise for row in tables[beta])
     cells = " ".join(f"{'z' + str(row['dim'] + 1) + ' ' + format(row['best'], '.2f') if row['dim'] >= 0 else 'none':>17}"
                      f" ({row['gap']:+.2f})" for row in tables[beta])
-    print(f"{beta:>6g} {n_active[beta]:>6} {cells} {gaps[beta]:>9.2f} {separated[beta]!s:>13}")
+    print(f"{beta:>6g} {n_active[beta]:>6} {cells} {gaps[beta]:>9.2f} {separated[beta]!s:>16}")
 most = max(BETAS, key=gaps.get)
-print(f"largest mean gap at beta = {most:g}; every factor has a dimension of its own (all gaps > 0) "
-      f"at beta = {', '.join(f'{b:g}' for b in BETAS if separated[b]) or 'none of them'}")
-correlation_figure({f"beta {b:g}": corrs[b] for b in BETAS}, names)
+print(f"largest mean gap at beta = {most:g} ({gaps[most]:.2f}); every factor has a dimension of its own, "
+      f"every gap above the noise level {noise:.2f}, at beta = "
+      f"{', '.join(f'{b:g}' for b in BETAS if separated[b]) or 'none of them'}")
+correlation_figure({f"beta {b:g}": corrs[b] for b in BETAS}, names, label="|within-class r|, sampled z")
 
 # %% [markdown]
 # Each cell of the table names the factor's own dimension, its $|r|$ with the sampled code, and
-# its gap (signed); the last column says whether every gap of that model is positive. The heat
+# its gap (signed); the last column says whether every gap of that model is above the noise level. The heat
 # maps show all the correlations: a disentangled code has one bright cell per row, in a
 # different column for each factor. Inactive dimensions come out dark by construction: with
 # $\operatorname{Var}\mu_j < 0.01$ and $\sigma_j^2$ near 1, $|r|$ cannot exceed about 0.1. The last line names the $\beta$ with the largest mean gap and
 # every $\beta$ whose code gave each factor a dimension of its own. Read the two together: a
 # large mean gap with a False in the last column means one factor is cleanly carried while
-# another shares its dimension. Three hand-made, correlated factors are not all the factors of
+# another shares its dimension; gaps of a few hundredths everywhere mean that no $\beta$ of this
+# sweep separated these factors, whatever the verdicts say about the largest one. Three hand-made, correlated factors are not all the factors of
 # handwriting, and one run is one run: this is a measurement of *these* factors. Disentanglement
 # metrics (Higgins et al. 2017; Chen et al. 2018's MIG) are defined on data whose factors are
 # known and independent by construction (dSprites, 3D Shapes), where each factor can be varied
@@ -599,8 +603,8 @@ print(f"difference of the -log p estimates: {nll_vae2 - nll_cvae:.1f} nats, of t
 # written" into the same two numbers, and its reconstruction term is worse), and their bounds
 # differ in how tight they are. The importance-sampled estimates below the slopes (lesson 06:
 # 100 samples of $q$ per image, on the first test images) separate the two: the difference of
-# the $-\log p$ estimates is the difference in fit, the difference of the bound gaps the
-# difference in tightness. The fourth line shows the two training curves' late slopes
+# the bound gaps is the difference in tightness, and the difference of the $-\log p$ estimates
+# is what the label is worth (at most $H(y)$) plus the difference in fit. The fourth line shows the two training curves' late slopes
 # (negative: still improving).
 #
 # **Where is the class? A probe.** If the label pushes class information out of $z$, the code
@@ -666,10 +670,11 @@ cvae_style_figure(cvae, styles, data.classes)
 # %% [markdown]
 # Read the three lines with the figure. For a factor marked True, the style code changes it by a
 # visible amount, comparable with how much real handwriting of one digit varies; for one marked
-# False, the rows are nearly alike in that respect. Why so little room? The CVAE's KL, printed
-# after training, is an upper bound on the information its code carries: a few nats per image
-# (one nat is the information in a choice among $e \approx 2.7$ equally likely options), so
-# $z$ can only tell apart a handful of styles, and a percentage near 100 would be surprising.
+# False, the rows are nearly alike in that respect. The CVAE's KL, printed after training, is an
+# upper bound on the information its code carries: a few nats per image, enough to tell apart
+# roughly $e^{\mathrm{KL}}$ styles (about 55 for 4 nats), far from every detail of a handwriting.
+# The lines say whether the code spends those few nats on the broad strokes that slant, width and
+# ink measure.
 #
 # **Style transfer.** Encode a real (binarized) test image with its own label, keep its $\mu$,
 # and decode it with every other label.
@@ -1080,9 +1085,10 @@ print(f"{len(log_vq.rows)} logged points; training reconstruction {log_vq.column
       f"{log_vq.column('recon')[-1]:.1f}; slope over the last half "
       f"{late_slope(log_vq.column('recon'), log_steps):+.2f} per 100 steps")
 book, size = log_vq.column("codebook"), log_vq.column("encoder_sq")
-print(f"codebook term ||z_e - e||^2: {book[0]:.1f} -> {min(book):.1f} (lowest) -> {book[-1]:.1f}; encoder "
-      f"outputs ||z_e||^2: {size[0]:.1f} -> {size[-1]:.1f}; their ratio: {book[0] / size[0]:.3f} -> "
-      f"{book[-1] / size[-1]:.3f}")
+windows = {"first": 0, "lowest term": book.index(min(book)), "last": len(book) - 1}
+print(f"{'window':>12} {'step':>5} {'||z_e - e||^2':>14} {'||z_e||^2':>10} {'ratio':>6}")
+for label, i in windows.items():
+    print(f"{label:>12} {log_vq.rows[i]['step']:>5} {book[i]:>14.1f} {size[i]:>10.1f} {book[i] / size[i]:>6.3f}")
 curves_figure({"VQ-VAE": log_vq}, keys=("recon", "codebook", "encoder_sq"), title="tiny VQ-VAE training",
               logy=("codebook", "encoder_sq"))
 
@@ -1094,10 +1100,12 @@ curves_figure({"VQ-VAE": log_vq}, keys=("recon", "codebook", "encoder_sq"), titl
 # squared distance between the encoder's outputs and their code vectors, not nats; the right
 # panel the squared size of the encoder's outputs, $\lVert z_e \rVert^2$. Nothing in the loss
 # fixes that size: the decoder can read larger or smaller vectors equally well, so it can drift
-# during training (the printed line shows how far it went here), and a squared distance measured
-# on a larger scale is larger. The last printed line shows both, and
-# their ratio, the codebook term relative to the size of what it quantises: judge the codebook by
-# the ratio (and by usage), and read the raw term for spikes, not for its level.
+# during training, and a squared distance measured on a larger scale is larger. The small table
+# shows both at three windows, and their ratio: the quantisation error relative to the size of
+# what is quantised (a ratio of 0.1 means each vector is replaced by one about
+# $\sqrt{0.1} \approx 30\%$ of its length away). If the raw term grew from its lowest window to the
+# last while the ratio stayed about the same, the growth is the encoder's outputs getting larger,
+# not the codebook falling behind. Judge the codebook by the ratio and by its usage.
 #
 # **A learned prior.** The VQ-VAE has no prior yet. A uniform one (each of the 16 slots a uniform
 # choice among 64 codes) costs $16 \log_2 64 = 96$ bits per image and, like the Gumbel VAE's,

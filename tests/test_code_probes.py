@@ -73,8 +73,9 @@ def test_factor_correlations_and_the_within_class_centring():
     second = sorted(within[0].abs().tolist())[-2]
     assert table[0]["gap"] == pytest.approx(abs(within[0, 0].item()) - second)
     assert table[0]["rival"] == pytest.approx(second)
-    figure = correlation_figure({"a": within, "b": plain}, ["slant", "ink"])
+    figure = correlation_figure({"a": within, "b": plain}, ["slant", "ink"], label="|r|, sampled z")
     assert len(figure.axes) == 3  # two panels and the colour bar
+    assert figure.axes[-1].get_ylabel() == "|r|, sampled z"
 
 
 def test_noise_aware_correlation_matches_sampled_codes():
