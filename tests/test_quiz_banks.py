@@ -289,6 +289,10 @@ CHECKS = {
         index
     ].item(),
     "numel_ratio": lambda a, b: torch.zeros(a).numel() / torch.zeros(b).numel(),
+    "wrong_pairs_removed": lambda before, after: 1 - (1 - after) / (1 - before),
+    "tensor_mb": lambda shape, dtype: (
+        torch.empty(0, dtype=getattr(torch, dtype)).element_size() * math.prod(shape) / 1e6
+    ),
 }
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
