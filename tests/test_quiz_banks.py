@@ -276,6 +276,15 @@ def tweedie_denoiser(noisy: float, sigma: float, score: float) -> float:
     return noisy + sigma**2 * score
 
 
+def onehot_kl_to_uniform(slots: int, codes: int) -> float:
+    """KL of a posterior that puts all its mass on one code, against a uniform prior over
+    ``codes`` codes, summed over ``slots`` independent slots (torch's categorical KL)."""
+    one_hot = torch.distributions.Categorical(probs=torch.eye(codes, dtype=torch.float64)[0])
+    flat = torch.full((codes,), 1 / codes, dtype=torch.float64)
+    uniform = torch.distributions.Categorical(probs=flat)
+    return slots * torch.distributions.kl_divergence(one_hot, uniform).item()
+
+
 CHECKS = {
     "quiz_score": quiz_score,
     "bce_minimiser": bce_minimiser,
@@ -300,6 +309,7 @@ CHECKS = {
     "gaussian_kl_per_image": gaussian_kl_per_image,
     "decoder_variance": decoder_variance,
     "beta_vae_loss": lambda recon, kl, beta: recon + beta * kl,
+    "onehot_kl_to_uniform": onehot_kl_to_uniform,
     "softmax": lambda logits, tau, index: torch.softmax(torch.tensor(logits) / tau, 0)[
         index
     ].item(),
