@@ -342,8 +342,14 @@ def posterior_figure(
                  cmap="Blues")  # fmt: skip
     angle = np.linspace(0, 2 * np.pi, 200)
     for r, style in ((1, "-"), (2, "--")):
-        right.plot(r * np.cos(angle), r * np.sin(angle), color="tab:red", lw=1.2, ls=style,
-                   label=f"N(0, I): radius {r} (holds {1 - math.exp(-r * r / 2):.0%})")
+        right.plot(
+            r * np.cos(angle),
+            r * np.sin(angle),
+            color="tab:red",
+            lw=1.2,
+            ls=style,
+            label=f"N(0, I): radius {r} (holds {1 - math.exp(-r * r / 2):.0%})",
+        )
     right.legend(loc="upper right", fontsize=8)
     right.set(title="aggregate posterior: one z per image", xlabel="z1")
     for ax in (left, right):
@@ -390,8 +396,11 @@ def terms_by_step_figure(
         for i, (label, step) in enumerate((marks or {}).items()):
             ax.axvline(step, color=f"C{i + 1}", ls="--", lw=1, label=label)
         log_scale = key in logy
-        ax.set(xlabel="optimizer step", yscale="log" if log_scale else "linear",
-               ylabel=names.get(key, key) + (", log scale" if log_scale else ""))
+        ax.set(
+            xlabel="optimizer step",
+            yscale="log" if log_scale else "linear",
+            ylabel=names.get(key, key) + (", log scale" if log_scale else ""),
+        )
         ax.grid(alpha=0.3, which="both")
     if marks:
         axes[0].legend(fontsize=8)
