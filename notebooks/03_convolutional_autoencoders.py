@@ -667,8 +667,7 @@ for k in (3, 4):
 # ("Deconvolution and checkerboard artifacts", Distill 2016) make the same point: choosing a
 # kernel divisible by the stride helps, but learned weights can still produce a grid unless they
 # happen to balance the four sums; and a network can also learn weights that hide an uneven
-# overlap. Upsample + convolution removes the cause, because every output pixel is computed by
-# the same full kernel. Try kernels and strides with the sliders.
+# overlap. Try kernels and strides with the sliders (all weights 1, as in the figure above).
 
 # %% tags=["nbval-ignore-output"]
 from course_utils.conv import overlap_view
@@ -676,9 +675,83 @@ from course_utils.conv import overlap_view
 overlap_view()
 
 # %% [markdown]
-# The same effect in real decoders: two **untrained** `ConvAutoencoder` decoders, one of each
-# kind, decode eight random codes. Each output is stretched to the full grey range so the texture
-# is visible; the cell also prints the parity contrast of the average output.
+# ### Upsample + convolution is a transposed convolution with tied taps
+#
+# Copying each pixel into a $2 \times 2$ block is itself a stride-2 transposed convolution, with
+# a $2 \times 2$ kernel of ones. Followed by a $3 \times 3$ convolution, the pair is therefore
+# ONE stride-2 transposed convolution with a $4 \times 4$ kernel, and each of its 16 taps is the
+# sum of a $2 \times 2$ block of the nine weights (`upsample_conv_kernel` in `course_utils.conv`
+# builds it). The taps are not free: they are tied to nine weights, and the tying makes the four
+# $2 \times 2$ sub-kernels sum to the same number, the sum of all nine weights, **whatever the
+# weights are**. So a flat input gives the same value at all four parities: no checkerboard,
+# trained or not. The sub-kernels still differ from each other (each is a different shifted piece
+# of the same kernel), so on a non-flat input the four parities see slightly shifted versions of
+# the same $2 \times 2$ blocks of copied values, which the convolution only partly smooths: the
+# typical artefact of upsampling is **blockiness**, not a grid. The cell builds the $4 \times 4$
+# kernel from random $3 \times 3$ weights, checks that a transposed convolution with it computes
+# exactly what the upsample + convolution pair computes, and prints the four sub-kernel sums.
+
+# %%
+from course_utils.conv import upsample_conv_kernel
+
+torch.manual_seed(0)
+conv3 = nn.Conv2d(1, 1, 3, padding=1, bias=False)  # random 3x3 weights, keeps the size
+pair = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), conv3)  # 7x7 -> 14x14
+kernel = upsample_conv_kernel(conv3.weight[0, 0])  # (4, 4): sums of 2x2 blocks of the weights
+tied_taps = nn.ConvTranspose2d(1, 1, 4, stride=2, padding=1, bias=False)  # 7x7 -> 14x14
+with torch.no_grad():
+    tied_taps.weight.copy_(kernel[None, None])
+    x_small = torch.randn(1, 1, 7, 7)
+    same = torch.allclose(tied_taps(x_small), pair(x_small), atol=1e-6)
+sub_sums = torch.stack([kernel[r::2, c::2].sum() for r in (0, 1) for c in (0, 1)])  # (4,)
+print("the 4x4 kernel:\n", kernel.detach().numpy().round(3))
+print(f"ConvTranspose2d(kernel 4, stride 2) with this kernel = Upsample + Conv2d(3x3): {same}")
+print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of the nine weights "
+      f"{conv3.weight.sum():.3f}: all four equal {bool(sub_sums.max() - sub_sums.min() < 1e-5)}")
+
+# %% [markdown]
+# ### Real decoders, against a noise floor
+#
+# Does this matter in real decoders? A measured parity contrast is never exactly 0: images have
+# structure at the scale of one pixel, and a finite set of images or random codes adds noise.
+# So each verdict below compares a conv decoder with the **same measurement** on a reference that
+# has no mechanism for a grid: the dense AE's decoder (its last layer has a separate weight for
+# every pixel and no stride). Each measurement is repeated (new seeds, or disjoint groups of
+# images); the largest value the reference reaches is the **noise floor**, and a decoder is
+# "above the noise floor" if every one of its repeats exceeds it ("in k of n" if only some do).
+# We compare like with like: untrained decoders with untrained ones, trained with trained.
+#
+# First, **untrained** decoders: for each of 10 seeds, a fresh decoder of each kind decodes 64
+# random codes; we measure the parity contrast of their average output. Each seed is a different
+# decoder, so the count of seeds above the floor says how often a decoder of that kind paints a
+# grid.
+
+# %%
+from course_utils.conv import noise_floor_verdict
+
+builders = {"transpose": lambda: ConvAutoencoder(n_latent=32, decoder="transpose"),
+            "upsample": lambda: ConvAutoencoder(n_latent=32, decoder="upsample"),
+            "dense": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32)}
+n_seeds, n_codes = 10, 64
+untrained_contrast = {name: [] for name in builders}  # name -> one contrast per seed
+for seed in range(n_seeds):
+    z = torch.randn(n_codes, 32, generator=torch.Generator().manual_seed(100 + seed))
+    for name, build in builders.items():
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            mean_output = build().decode(z).reshape(n_codes, 28, 28).mean(dim=0)  # (28, 28)
+        untrained_contrast[name].append(parity_contrast(mean_output))
+floor = untrained_contrast["dense"]
+print(f"noise floor: untrained dense decoders, {n_seeds} seeds x {n_codes} random codes, "
+      f"contrast up to {max(floor):.3f}")
+for name in ("transpose", "upsample"):
+    values = untrained_contrast[name]
+    print(f"untrained {name:<9} decoders: contrast {min(values):.3f} to {max(values):.3f}: "
+          f"{noise_floor_verdict(values, floor)}")
+
+# %% [markdown]
+# Here is what one untrained decoder of each kind paints for eight random codes. Each output is
+# stretched to the full grey range so that the texture is visible.
 
 # %%
 torch.manual_seed(0)
@@ -686,60 +759,91 @@ untrained = {kind: ConvAutoencoder(n_latent=32, decoder=kind) for kind in ("tran
 z = torch.randn(8, 32)  # eight random codes
 with torch.no_grad():
     outs = {kind: m.decode(z) for kind, m in untrained.items()}  # (8, 1, 28, 28) each
-for kind, out in outs.items():
-    print(f"untrained {kind:<9} decoder: parity contrast {parity_contrast(out.mean(dim=(0, 1))):.3f}")
 rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image is stretched
             title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# The figure below shows each trained conv decoder's **mean absolute error per pixel position**
-# over test images, and the cell prints the parity contrast of each map: a regular grid there is
-# the checkerboard's fingerprint.
+# Now the **trained** decoders of section 3, with the trained dense AE as the reference. Two
+# measurements, each on 4 disjoint groups of test images: (a) the **error map**, the mean
+# absolute error at each pixel position over the group; (b) the average output for **unusual
+# codes**: we encode the group, then shuffle each of the 32 code dimensions separately across the
+# images, so every dimension keeps its usual values but the combinations are new, as when a
+# generative model decodes a code that no training image had. All three models get the same
+# shuffles.
 
 # %%
 from course_utils.conv import error_maps, error_maps_figure
 
-trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models["conv AE (upsample)"]}
+trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models["conv AE (upsample)"],
+           "dense": models["dense AE"]}
 x_maps = x_test[:2000]
-maps = {name: error_maps(m, x_maps) for name, m in trained.items()}  # (28, 28) each
-contrast = {name: parity_contrast(m) for name, m in maps.items()}
-for name, value in contrast.items():
-    print(f"trained {name:<16} error map: parity contrast {value:.3f}")
-print(f"transpose decoder shows more grid than upsample + conv: "
-      f"{contrast['transpose'] > contrast['upsample + conv']}")
-untrained_contrast = parity_contrast(outs["transpose"].mean(dim=(0, 1)))  # from the cell above
-print(f"trained transpose decoder's error map has less grid than the untrained decoder's "
-      f"output ({untrained_contrast:.3f}): {contrast['transpose'] < untrained_contrast}")
-error_maps_figure(trained, x_maps)
+groups = x_maps.chunk(4)  # 4 disjoint groups of test images
+shuffler = torch.Generator().manual_seed(0)
+error_contrast = {name: [] for name in trained}  # name -> one contrast per group
+unusual_contrast = {name: [] for name in trained}
+for xg in groups:
+    perms = [torch.randperm(len(xg), generator=shuffler) for _ in range(32)]  # one per dimension
+    for name, m in trained.items():
+        m.cpu()
+        error_contrast[name].append(parity_contrast(error_maps(m, xg)))
+        with torch.no_grad():
+            codes = m.encode(xg)  # (n, 32)
+            mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (n, 32)
+            mean_output = m.decode(mixed).reshape(len(xg), 28, 28).mean(dim=0)  # (28, 28)
+        unusual_contrast[name].append(parity_contrast(mean_output))
+print(f"{len(groups)} groups of {len(groups[0]):,} test images")
+for label, table in (("(a) error map", error_contrast), ("(b) unusual codes", unusual_contrast)):
+    floor = table["dense"]
+    print(f"{label}: noise floor (trained dense AE) up to {max(floor):.3f}")
+    for name in ("transpose", "upsample + conv"):
+        values = table[name]
+        print(f"    trained {name:<16} contrast {min(values):.3f} to {max(values):.3f}: "
+              f"{noise_floor_verdict(values, floor)}")
+    t_values, u_values = table["transpose"], table["upsample + conv"]
+    order = ("transpose higher" if min(t_values) > max(u_values) else "upsample + conv higher"
+             if min(u_values) > max(t_values) else "the two ranges overlap: no difference measured")
+    print(f"    transpose vs upsample + conv: {order}")
+error_maps_figure({"transpose": trained["transpose"], "upsample + conv": trained["upsample + conv"],
+                   "dense AE (reference)": trained["dense"]}, x_maps)
 
 # %% [markdown]
-# Where are the errors largest? Two candidate explanations: the garment's body (where the
-# pixels are bright and carry texture) or its outlines (where brightness changes fast). The cell
-# correlates each error map, position by position, with the mean test image and with the mean
-# edge strength (`edge_strength_map`: the length of the brightness gradient at each pixel).
+# The figure shows each trained model's error map over all the images of the four groups, on
+# one colour scale. Where are the errors largest? Two candidate explanations: the garment's body
+# (where the pixels are bright and carry texture) or its outlines (where brightness changes
+# fast). The cell correlates each error map, position by position, with the mean test image and
+# with the mean edge strength (`edge_strength_map`: the length of the brightness gradient at
+# each pixel), and compares the error in the four $4 \times 4$ corners with the map's mean.
 
 # %%
 from course_utils.conv import edge_strength_map
 
+maps = {name: error_maps(m, x_maps) for name, m in trained.items()}  # (28, 28) each
 candidates = {"mean image": x_maps.mean(dim=(0, 1)), "edge strength": edge_strength_map(x_maps)}
 for name, m in maps.items():
     corr = {c: torch.corrcoef(torch.stack([m.flatten(), ref.flatten()]))[0, 1].item()
             for c, ref in candidates.items()}
+    corners = torch.cat([m[:4, :4], m[:4, -4:], m[-4:, :4], m[-4:, -4:]]).mean().item()
     print(f"{name:<16} error map: correlation with the mean image {corr['mean image']:.2f}, with "
-          f"edge strength {corr['edge strength']:.2f}: follows the "
-          f"{max(corr, key=corr.get)} more")
+          f"edge strength {corr['edge strength']:.2f}: follows the {max(corr, key=corr.get)} "
+          f"more; corners {corners:.4f} vs mean {m.mean():.4f}")
 
 # %% [markdown]
-# The verdict lines say which the errors follow in this run; in the figure, the corners (black
-# in nearly every image) are the darkest. Back to the grid: the printed contrasts say how much
-# grid each trained decoder left, and the verdicts above the figure say which has more in this
-# run and whether training reduced the transposed decoder's grid below what the untrained one
-# painted (the same measure, on an error map instead of an output). Training can teach the
-# transposed decoder weights that partly hide the uneven overlap. The artefact is a risk built
-# into the layer, most visible with untrained or briefly trained weights and in generative
-# models that decode unusual codes; upsample + convolution removes the cause, at a higher cost
-# per image (its convolutions run on the larger feature maps: compare the seconds per epoch in
-# section 3).
+# The verdict lines say which the errors follow in this run, and how the corners (black in
+# nearly every garment image) compare with the rest. Back to the grid: read the verdicts
+# together. The untrained test isolates the layer: the upsampling decoders' equal sub-kernel
+# sums leave them no grid, so a transposed decoder above the floor there shows the uneven
+# sub-kernel sums at work (the count says how many random decoders of that kind landed above).
+# Lines (a) say whether the trained decoders left a grid in their errors on test images; a
+# decoder within the floor there has learned weights that hide the grid on data like its
+# training images. Lines (b) repeat the test on codes off the data. Keep in mind what the
+# measure sees: parity contrast counts ANY structure that repeats every two pixels, and the
+# $2 \times 2$ blocks of nearest upsampling repeat every two pixels too (blockiness, from the
+# shifted sub-kernels above). So a line (b) above the floor means a 2-pixel pattern for either
+# decoder; only for the transposed one can that pattern be a checkerboard of unequal sums.
+# The artefact is a risk built into the transposed layer, largest with untrained or briefly
+# trained weights; upsample + convolution removes that cause (equal sub-kernel sums by
+# construction), at a higher cost per image (its convolutions run on the larger feature maps:
+# compare the multiply-adds in section 3).
 #
 # ## 6. Optional: an LSTM autoencoder reads rows
 #
