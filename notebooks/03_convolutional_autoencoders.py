@@ -272,6 +272,13 @@ with torch.no_grad():
 print(f"BatchNorm2d = normalise each channel over (N, H, W): {torch.allclose(out, by_hand, atol=1e-5)}")
 print(f"BatchNorm2d = normalise over the images alone (N): "
       f"{torch.allclose(out, per_position, atol=1e-5)}")
+tiny_bn, tiny = nn.BatchNorm2d(16), a[:2, :, :2, :2]  # n = 2 images x 4 positions = 8 per channel
+with torch.no_grad():
+    tiny_bn(tiny)  # one training-mode step from running_var = 1
+for label, unbiased in (("1/(n-1), unbiased", True), ("1/n, biased", False)):
+    target = tiny.var(dim=(0, 2, 3), unbiased=unbiased)  # (16,)
+    match = torch.allclose(tiny_bn.running_var, 0.9 * 1 + 0.1 * target, rtol=1e-5, atol=0)
+    print(f"running_var after one step = 0.9 x 1 + 0.1 x batch variance with {label}: {match}")
 
 # %% [markdown]
 # ### Training mode vs `eval()`
@@ -280,6 +287,8 @@ print(f"BatchNorm2d = normalise over the images alone (N): "
 # one image depends on which other images share its batch, and every forward pass also updates
 # two stored **running averages** per channel (`running_mean`, `running_var`: each step moves
 # them 10% of the way toward the batch's values, `momentum=0.1`), even under `torch.no_grad()`.
+# One detail: the normalisation divides by the batch variance with $1/n$ (the formula above), but
+# `running_var` moves toward the **unbiased** variance, with $1/(n-1)$, $n$ = images x positions.
 # After `model.eval()`, BatchNorm uses those stored averages instead,
 # $\text{out} = \gamma_c (a - \text{running\_mean}_c) / \sqrt{\text{running\_var}_c + \epsilon}
 # + \beta_c$: a fixed scale and shift per channel, so each image's output depends on that image
@@ -338,7 +347,8 @@ for name, model in models.items():
                           x_valid.to(course.device), epochs=epochs, lr=lr, batch_size=batch_size,
                           callbacks=[CosineDecay()], verbose=False)
     model.eval()  # from now on BatchNorm uses its running averages, not the batch's statistics
-print(f"each model: {epochs} epochs of {len(x_train):,} images = about {steps:,} steps, "
+n_steps = epochs * math.ceil(len(x_train) / batch_size)  # the optimizer steps that really ran
+print(f"each model: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps (target {steps:,}), "
       f"learning rate {lr:g} decayed to 0, validation on {len(x_valid):,} images after every "
       f"epoch ({course.mode} mode)")
 
@@ -359,6 +369,10 @@ n_linear = sum(count_parameters(m) for m in conv_model.modules() if isinstance(m
 print(f"the conv AE has {count_parameters(conv_model) / count_parameters(models['dense AE']):.0%} "
       f"of the dense AE's parameters; {n_linear / count_parameters(conv_model):.0%} of its own "
       f"sit in its two linear layers")
+first_dense = next(m for m in models["dense AE"].modules() if isinstance(m, nn.Linear))
+print(f"first layers: the dense AE's {first_dense.in_features}-to-{first_dense.out_features} layer "
+      f"has {first_dense.weight.numel():,} weights, the conv AE's first convolution "
+      f"{conv_model.encoder[0].weight.numel():,}")
 
 # %%
 # extra code – overlay the validation curves of the three models
@@ -384,15 +398,13 @@ fig
 # The printout says which model reached the lowest test error with this budget; read the
 # verdict rather than expecting one. The parameter counts say two things. The conv AE is
 # smaller than the dense one (the printed share), and the saving comes from its first and last
-# layers: a $3 \times 3$ convolution shared across positions needs a few hundred weights where
-# the dense AE's 784-to-128 layer needs 100,352. But the conv AE is not small *everywhere*: the
+# layers: a $3 \times 3$ convolution shared across positions needs the few weights printed on
+# the last line, where the dense AE's first layer needs one weight per pixel and hidden unit. But the conv AE is not small *everywhere*: the
 # printed majority of its parameters sit in the two linear layers between the 1,568 feature
 # values and the code, which share nothing. The seconds per epoch are measured on whatever
 # machine runs this notebook (all three include the same validation pass). Fewer parameters do
-# not mean less work: each convolution weight is used at every position, so the conv models do
-# more multiply-adds per image than the dense one (the upsampling decoder most, as its
-# convolutions run on the larger maps), and on a CPU that usually shows in the printed seconds.
-# The cell below counts them: a convolution's weights times the positions it visits.
+# not mean less work: each convolution weight is used at every position. The cell below counts
+# the multiply-adds of one image: a convolution's weights times the positions it visits.
 
 # %%
 def multiply_adds_per_image(model: nn.Module) -> int:
@@ -419,6 +431,14 @@ def multiply_adds_per_image(model: nn.Module) -> int:
 work = {name: multiply_adds_per_image(m) for name, m in models.items()}
 for name, n in work.items():
     print(f"{name:<20} {n:>9,} multiply-adds per image ({n / work['dense AE']:.1f} x the dense AE's)")
+print(f"most work per image: {max(work, key=work.get)}; every conv model more than the dense AE: "
+      f"{all(n > work['dense AE'] for name, n in work.items() if name != 'dense AE')}")
+
+# %% [markdown]
+# The verdicts say which model does the most work per image. The upsampling decoder runs its
+# convolutions on the larger, already upsampled maps, the transposed one on the smaller maps
+# before they grow; compare the counts with the seconds per epoch printed above (on a CPU the
+# work usually shows in the time, on a GPU much less).
 
 # %% [markdown]
 # **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
@@ -428,12 +448,14 @@ for name, n in work.items():
 # the statistics of each batch; validation runs in eval mode with the stored averages, a
 # slightly different function. (3) The two sets hold different images. The cell below
 # separates the first two effects from the rest: it measures the training error again, in eval
-# mode, with the final weights, on 10,000 training images.
+# mode, with the final weights, on the first 10,000 training images (all of them when there are
+# fewer; the cell prints how many).
 
 # %%
 from course_utils.train import evaluate
 
 x_remeasure = x_train[:10_000]
+print(f"re-measured on {len(x_remeasure):,} training images")
 above, overfit = {}, {}
 for name, model in models.items():
     curve, valid = histories[name]["train_loss"][-1], histories[name]["valid_loss"][-1]
@@ -457,7 +479,8 @@ print(f"a model fits its training images clearly better (by over 5%) than valida
 #
 # ### What forgetting `eval()` does to a trained model
 #
-# The cell runs a copy of the trained upsampling model on 500 test images in training mode,
+# The cell runs a copy of the trained upsampling model on the first 500 test images (the cell
+# prints how many there are) in training mode,
 # in batches of 8 and of 1 image, and compares with eval mode. (A copy, because training-mode
 # forward passes would overwrite the running averages of the real model.)
 
@@ -466,6 +489,7 @@ import copy
 
 careless = copy.deepcopy(models["conv AE (upsample)"]).cpu().train()  # forgot model.eval()
 x_few = x_test[:500]
+print(f"{len(x_few):,} test images")
 with torch.no_grad():
     for batch in (8, 1):
         error = torch.cat([((careless(xb) - xb) ** 2).mean(dim=(1, 2, 3))  # (b,) per image
@@ -504,8 +528,10 @@ fig
 # decoder starts with one. A **fully convolutional** autoencoder has no such layer: its code is a
 # small map itself. Here is the conv AE (transpose) with its two linear layers replaced by
 # $1 \times 1$ convolutions, which mix the channels at each position separately. Its code is one
-# channel of $7 \times 7$, 49 numbers (one per $4 \times 4$ patch of the image, a little more
-# than the 32 of the others). It is trained with the same recipe:
+# channel of $7 \times 7$, 49 numbers (a little more than the 32 of the others); neighbouring
+# code cells sit 4 pixels apart on the image (two stride-2 layers), and each one sees a window
+# wider than 4 pixels, its **receptive field**, which the cell after training measures. It is
+# trained with the same recipe:
 
 # %%
 torch.manual_seed(0)
@@ -529,8 +555,32 @@ print(f"fully conv AE: {count_parameters(fully_conv):,} parameters, code of 49 n
       f"test MSE per pixel {results['fully conv AE']:.5f}")
 
 # %% [markdown]
+# Two properties of its code map, measured. The **receptive field** of a code cell: which input
+# pixels can change it (the gradient of that one cell with respect to the image is non-zero
+# there, summed over 16 images so that no ReLU hides a pixel). And **equivariance**: move the
+# images 4 pixels right (one code cell) and compare the code maps, away from the borders where
+# the zero padding of the hidden layers differs from a black image region.
+
+# %%
+to_code = fully_conv[:7].cpu()  # the layers up to the code: (B, 1, 28, 28) -> (B, 1, 7, 7)
+x_probe = x_test[:16].clone().requires_grad_(True)
+to_code(x_probe)[:, 0, 3, 3].sum().backward()  # one code cell in the middle
+seen = x_probe.grad.abs().sum(dim=(0, 1)) > 0  # (28, 28): pixels that reach that cell
+rows, cols = seen.any(dim=1).nonzero().flatten(), seen.any(dim=0).nonzero().flatten()
+print(f"code cell (3, 3) sees rows {rows.min()}-{rows.max()} and columns {cols.min()}-{cols.max()}: "
+      f"a {len(rows)}x{len(cols)} window; neighbouring cells are 4 pixels apart, so windows overlap")
+with torch.no_grad():
+    code, code_moved = to_code(x_test[:200]), to_code(shift_images(x_test[:200], 4))  # (200, 1, 7, 7)
+moved_diff = (code_moved[..., 2:6] - code[..., 1:5]).abs().max().item()  # one cell along, inner
+same_diff = (code_moved - code).abs().max().item()
+print(f"image moved 4 px: code map moved one cell (inner columns), max difference {moved_diff:.1e}: "
+      f"equivariant {moved_diff < 1e-4}")
+print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
+      f"(largest code value {code.abs().max():.2f}): invariant {same_diff < 1e-4}")
+
+# %% [markdown]
 # Now the test. Every model was trained on the images as they come (garments centred). The cell
-# moves 2,000 test images 1, 2 and 3 pixels to the right (filling with black; `shift_images`
+# moves the first 2,000 test images (the cell prints how many) 1, 2 and 3 pixels to the right (filling with black; `shift_images`
 # in `course_utils.conv`) and measures each model's error on them. The ratio to the unshifted
 # error says how much a model relied on where things sit.
 
@@ -538,6 +588,7 @@ print(f"fully conv AE: {count_parameters(fully_conv):,} parameters, code of 49 n
 from course_utils.conv import shift_images
 
 x_shift, shifts = x_test[:2000], (0, 1, 2, 3)
+print(f"{len(x_shift):,} test images, shifted by {shifts} pixels")
 shift_errors = {name: [mse_per_pixel_per_image(m, shift_images(x_shift, s)).mean().item()
                        for s in shifts] for name, m in models.items()}
 for name, errors in shift_errors.items():
@@ -567,11 +618,11 @@ fig
 # the models have a layer with a separate weight for every position: the dense AE everywhere,
 # the conv AEs in the linear layers around their code. Those weights were fitted to centred
 # garments, so a shifted garment meets weights that never saw its parts there. The fully
-# convolutional model has no such layer: every weight is applied at every position. Shifting
-# its input by 4 pixels (one cell of its $7 \times 7$ code) would move its code map by one cell
-# if the image had no border (the zero padding at the edges of each layer still sees the
-# difference); shifts of 1-3 pixels fall between code cells, so they change the code, but only
-# to local patterns it has already met elsewhere. The verdict lines say whether that made it the
+# convolutional model has no such layer: every weight is applied at every position. A shift by
+# 4 pixels (one cell of its $7 \times 7$ code) moves its code map by one cell away from the
+# borders (the equivariance line after its training says whether that held exactly); shifts of
+# 1-3 pixels fall between code cells, so they change the code, but only to local patterns it has
+# already met elsewhere. The verdict lines say whether that made it the
 # least sensitive model in this run. The lesson: convolutions
 # inside a model do not make the whole model shift-robust; a linear bottleneck ties it to
 # positions again. (The price: a fully convolutional code is a small picture, not a compact
@@ -764,7 +815,7 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 
 # %% [markdown]
 # Now the **trained** decoders of section 3, with the trained dense AE as the reference. Two
-# measurements, each on 4 disjoint groups of test images: (a) the **error map**, the mean
+# measurements, each on 4 disjoint groups of test images (the cell prints their size): (a) the **error map**, the mean
 # absolute error at each pixel position over the group; (b) the average output for **unusual
 # codes**: we encode the group, then shuffle each of the 32 code dimensions separately across the
 # images, so every dimension keeps its usual values but the combinations are new, as when a
@@ -895,18 +946,24 @@ print(f"one training step: LSTM AE {1000 * step_lstm:.0f} ms, conv AE (transpose
       f"{1000 * step_conv:.0f} ms: the LSTM is {step_lstm / step_conv:.1f} times as slow")
 
 # %% [markdown]
-# The printed ratio is why the LSTM gets a smaller budget of steps than the conv models had
-# (the ratio itself depends on the machine).
+# The LSTM gets a fixed, smaller budget of steps than the conv models had, the same on every
+# machine so that its result does not depend on the hardware. The cell prints that budget as a
+# share of the conv models' steps, and what it costs here at the ratio just measured (the ratio
+# itself depends on the machine).
 
 # %%
 lstm_steps = course.pick(full=300, fast=8)
 n_lstm = min(len(x_train), lstm_steps * batch_size)  # at most one epoch's worth of images
 lstm_epochs = max(1, round(lstm_steps / math.ceil(n_lstm / batch_size)))  # same steps at any size
+n_lstm_steps = lstm_epochs * math.ceil(n_lstm / batch_size)  # the steps that will really run
+print(f"LSTM budget: {n_lstm_steps:,} steps = {n_lstm_steps / n_steps:.0%} of the {n_steps:,} steps "
+      f"of each conv model; at the measured {step_lstm / step_conv:.1f}x per step, about "
+      f"{n_lstm_steps * step_lstm / (n_steps * step_conv):.0%} of one conv model's training time")
 lstm_history = fit(lstm, x_train[:n_lstm].to(course.device), epochs=lstm_epochs, lr=3e-3,
                    batch_size=batch_size, verbose=False)
 lstm = lstm.cpu()
 lstm_mse = mse_per_pixel_per_image(lstm, x_test).mean().item()
-print(f"LSTM AE ({count_parameters(lstm):,} parameters, {lstm_epochs * math.ceil(n_lstm / batch_size)} steps): "
+print(f"LSTM AE ({count_parameters(lstm):,} parameters, {n_lstm_steps:,} steps): "
       f"test MSE per pixel {lstm_mse:.5f}; conv AE (transpose) {results['conv AE (transpose)']:.5f}")
 print(f"LSTM AE behind the conv AE: {lstm_mse > results['conv AE (transpose)']}")
 
@@ -936,8 +993,10 @@ fig
 # > - *Forgetting `model.eval()` with BatchNorm.* In training mode every output depends on the
 # >   rest of its batch, and each forward pass (even under `torch.no_grad()`) overwrites the
 # >   running averages. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
-# > - *Expecting a conv AE to be shift-invariant.* Its linear bottleneck ties the code to
-# >   positions; only a fully convolutional model treats every position alike.
+# > - *Expecting a conv AE to be shift-equivariant.* Its linear bottleneck ties the code to
+# >   positions. A fully convolutional model is shift-**equivariant** (its code map moves with
+# >   the image, for shifts by its total stride and away from the borders), not shift-invariant:
+# >   its code changes when the garment moves.
 # > - *Believing a kernel divisible by the stride cures checkerboards.* It evens the overlap;
 # >   learned weights can still make a grid. Upsample + convolution removes the cause.
 #
@@ -952,8 +1011,8 @@ fig
 # - The conv AE has fewer parameters than the dense AE, yet most of them sit in the linear layers
 #   around the code; we compared the two at the same code size, data, steps and validation. A
 #   training curve measured during the epoch, in training mode, can sit above validation.
-# - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one
-#   treats every position alike. First-layer filters are small pattern detectors applied
+# - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
+#   (its code map moves with the image, away from the borders), though not shift-invariant. First-layer filters are small pattern detectors applied
 #   everywhere.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
 #   or unequal learned sub-kernels, paint a checkerboard; upsampling then convolving avoids it.
