@@ -399,7 +399,8 @@ fig
 # verdict rather than expecting one. The parameter counts say two things. The conv AE is
 # smaller than the dense one (the printed share), and the saving comes from its first and last
 # layers: a $3 \times 3$ convolution shared across positions needs the few weights printed on
-# the last line, where the dense AE's first layer needs one weight per pixel and hidden unit. But the conv AE is not small *everywhere*: the
+# the last line, where the dense AE's first layer needs one weight per pixel and hidden unit.
+# But the conv AE is not small *everywhere*: the
 # printed majority of its parameters sit in the two linear layers between the 1,568 feature
 # values and the code, which share nothing. The seconds per epoch are measured on whatever
 # machine runs this notebook (all three include the same validation pass). Fewer parameters do
@@ -562,6 +563,8 @@ print(f"fully conv AE: {count_parameters(fully_conv):,} parameters, code of 49 n
 # the zero padding of the hidden layers differs from a black image region.
 
 # %%
+from course_utils.conv import shift_images
+
 to_code = fully_conv[:7].cpu()  # the layers up to the code: (B, 1, 28, 28) -> (B, 1, 7, 7)
 x_probe = x_test[:16].clone().requires_grad_(True)
 to_code(x_probe)[:, 0, 3, 3].sum().backward()  # one code cell in the middle
@@ -580,9 +583,9 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
 
 # %% [markdown]
 # Now the test. Every model was trained on the images as they come (garments centred). The cell
-# moves the first 2,000 test images (the cell prints how many) 1, 2 and 3 pixels to the right (filling with black; `shift_images`
-# in `course_utils.conv`) and measures each model's error on them. The ratio to the unshifted
-# error says how much a model relied on where things sit.
+# moves the first 2,000 test images (the cell prints how many) 1, 2 and 3 pixels to the right
+# (filling with black; `shift_images` in `course_utils.conv`) and measures each model's error on
+# them. The ratio to the unshifted error says how much a model relied on where things sit.
 
 # %%
 from course_utils.conv import shift_images
@@ -815,12 +818,12 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 
 # %% [markdown]
 # Now the **trained** decoders of section 3, with the trained dense AE as the reference. Two
-# measurements, each on 4 disjoint groups of test images (the cell prints their size): (a) the **error map**, the mean
-# absolute error at each pixel position over the group; (b) the average output for **unusual
-# codes**: we encode the group, then shuffle each of the 32 code dimensions separately across the
-# images, so every dimension keeps its usual values but the combinations are new, as when a
-# generative model decodes a code that no training image had. All three models get the same
-# shuffles.
+# measurements, each on 4 disjoint groups of test images (the cell prints their size): (a) the
+# **error map**, the mean absolute error at each pixel position over the group; (b) the average
+# output for **unusual codes**: we encode the group, then shuffle each of the 32 code dimensions
+# separately across the images, so every dimension keeps its usual values but the combinations are
+# new, as when a generative model decodes a code that no training image had. All three models get
+# the same shuffles.
 
 # %%
 from course_utils.conv import error_maps, error_maps_figure
@@ -1012,7 +1015,8 @@ fig
 #   around the code; we compared the two at the same code size, data, steps and validation. A
 #   training curve measured during the epoch, in training mode, can sit above validation.
 # - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
-#   (its code map moves with the image, away from the borders), though not shift-invariant. First-layer filters are small pattern detectors applied
+#   (its code map moves with the image, away from the borders), though not shift-invariant.
+#   First-layer filters are small pattern detectors applied
 #   everywhere.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
 #   or unequal learned sub-kernels, paint a checkerboard; upsampling then convolving avoids it.
