@@ -272,7 +272,7 @@ with torch.no_grad():
 print(f"BatchNorm2d = normalise each channel over (N, H, W): {torch.allclose(out, by_hand, atol=1e-5)}")
 print(f"BatchNorm2d = normalise over the images alone (N): "
       f"{torch.allclose(out, per_position, atol=1e-5)}")
-tiny_bn, tiny = nn.BatchNorm2d(16), a[:2, :, :2, :2]  # n = 2 images x 4 positions = 8 per channel
+tiny_bn, tiny = nn.BatchNorm2d(16), a[:2, :, 6:8, 6:8]  # 2 images x 4 central positions: n = 8
 with torch.no_grad():
     tiny_bn(tiny)  # one training-mode step from running_var = 1
 for label, unbiased in (("1/(n-1), unbiased", True), ("1/n, biased", False)):
