@@ -193,8 +193,9 @@ def test_upsample_conv_kernel_equals_upsample_then_conv(kernel_size):
         expected = conv(nn.functional.interpolate(x, scale_factor=2, mode="nearest"))
         kernel = upsample_conv_kernel(conv.weight[0, 0])
         assert kernel.shape == (kernel_size + 1, kernel_size + 1)
-        transpose = nn.ConvTranspose2d(1, 1, kernel_size + 1, stride=2,
-                                       padding=kernel_size - 1 - kernel_size // 2, bias=False)
+        transpose = nn.ConvTranspose2d(
+            1, 1, kernel_size + 1, stride=2, padding=kernel_size - 1 - kernel_size // 2, bias=False
+        )
         transpose.weight.copy_(kernel[None, None])
         torch.testing.assert_close(transpose(x), expected)  # borders included
     sums = torch.stack([kernel[r::2, c::2].sum() for r in (0, 1) for c in (0, 1)])
