@@ -81,14 +81,18 @@ print(tuple(h.mean(dim=0).shape))
 # %% [markdown]
 # ## Task 2 · The Bernoulli KL divergence (2 points)
 #
-# Read a unit's activation in $(0, 1)$ as the probability that it "fires". The KL divergence from
-# a target rate $p$ (e.g. 0.05) to an actual rate $q$ is the KL between two Bernoulli
-# distributions:
+# A unit's activation $h_j$ is a number in $(0, 1)$ computed from the image, not a random bit and
+# not a probability (the 1,024 values of one image do not sum to 1). The KL penalty borrows the
+# language of coins only for a unit's *mean* activation over images, $q$: it compares a coin that
+# comes up "on" with probability $q$ with a coin of the target rate $p$ (e.g. 0.05), the KL
+# between two Bernoulli distributions:
 # $$ \mathrm{KL}(p \,\|\, q) = p \log\frac{p}{q} + (1 - p) \log\frac{1 - p}{1 - q} . $$
 # It is zero exactly when $q = p$ and grows without bound as $q$ approaches 0 or 1. Write
 # `bernoulli_kl(p, q)` for a float `p` and a tensor `q` of any shape, returning one value per
-# element of `q`. A dead unit has $q = 0$ exactly: clamp `q` to $[10^{-6}, 1 - 10^{-6}]$ first
-# so the result stays finite. The target $p$ comes first.
+# element of `q`. A sigmoid is never 0 in exact arithmetic, but in float32 it rounds to exactly 0
+# for inputs below about $-90$, and a unit that does so for every image has $q = 0$ and
+# $\log q = -\infty$: clamp `q` to $[10^{-6}, 1 - 10^{-6}]$ first so the result stays finite.
+# The target $p$ comes first.
 
 # %% nbgrader={"grade": false, "grade_id": "bernoulli_kl", "locked": false, "schema_version": 3, "solution": true}
 # Task bernoulli_kl
