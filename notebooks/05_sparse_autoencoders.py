@@ -30,9 +30,10 @@
 # **Learning objectives.** After this lesson you can
 # 1. explain why an overcomplete code (more units than inputs) needs a constraint, and what a
 #    sparsity constraint buys;
-# 2. write the L1 activity penalty and the Bernoulli KL sparsity penalty
-#    $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$, say how their costs differ around the target $p$,
-#    and why the KL penalty is a statistic of a whole batch;
+# 2. write the L1 activity penalty (no target: it pulls every activation towards 0) and the
+#    Bernoulli KL sparsity penalty $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$, say how the KL's cost
+#    grows as a unit's mean activation moves away from the target $p$, and why the KL penalty is
+#    a statistic of a whole batch;
 # 3. train sparse autoencoders with each penalty and with a top-k code, and read the price of
 #    sparsity: reconstruction error, and units that never fire (dead units);
 # 4. find out what single units respond to, from their top-activating images and their decoder
