@@ -141,8 +141,10 @@ flow_diagram_figure(
 # sparsity follows from it. **With sigmoid codes the push fades out.** The weights only see the
 # gradient with respect to the pre-activation $a_j$ (with $h_j = \sigma(a_j)$), which is
 # $\lambda\, \sigma'(a_j) = \lambda\, h_j (1 - h_j)$: it vanishes as $h_j \to 0$. A sigmoid is
-# never exactly 0, so, unlike L1 on a linear or ReLU output, this penalty makes units *small*,
-# never exactly off. Measured:
+# never exactly 0, so this penalty makes units *small*, never exactly off. (On a ReLU code, L1
+# does give exact zeros: the ReLU outputs 0 for every negative input. On a linear code it gives
+# none either when trained with plain gradient or Adam steps, which overshoot 0 back and forth;
+# exact zeros there need a proximal step that sets small values to 0, as in ISTA.) Measured:
 
 # %%
 a = torch.tensor([0.0, -2.0, -5.0, -10.0], requires_grad=True)  # pre-activations
