@@ -477,8 +477,8 @@ print(f"top-k: test MSE/pixel {errors['top-k']:.4f} (the {L1} model: {errors[L1]
       f"dead units {dead_unit_share(codes['top-k']):.1%}")
 
 # %% [markdown]
-# Here at last are exact zeros: at least $K - k = 973$ of the 1,024 units (95%) are exactly 0
-# for every image, by construction, and the printed share of activations above 0.1 cannot
+# Here at last are exact zeros: for each image, at least $K - k = 973$ of the 1,024 units (95%)
+# are exactly 0, by construction (which 973 changes from image to image), and the printed share of activations above 0.1 cannot
 # exceed $k/K = 5\%$. (A ReLU code is not a rate in $(0, 1)$: its values have no fixed scale,
 # so the 0.1 threshold means less here, and the KL penalty does not apply to it at all.)
 # Compare its test error with the L1 model's on the printed line.
