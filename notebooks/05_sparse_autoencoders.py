@@ -738,8 +738,7 @@ for name in (L1, KL):
 # reconstruction error per image plus $\lambda\,\Omega_C$, averaged over the batch, with
 # $\lambda = 0.1$, a weight chosen to keep the test error in the range of the penalised sparse
 # models (theirs are in section 4). How much it shrinks $\lVert J \rVert_F^2$ is a result, not
-# a promise: the cell after training prints the factor, and it grows with the training
-# budget.
+# a promise: the cell after training prints the factor reached with this lesson's budget.
 # Written out for one batch, and checked against `SparseObjective("contractive", weight)`:
 
 # %%
