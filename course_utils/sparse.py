@@ -391,6 +391,29 @@ def units_near_median(codes: Tensor, n: int = 3) -> list[int]:
     return (means - means.median()).abs().argsort()[:n].tolist()
 
 
+def top_image_purity(codes: Tensor, labels: Tensor, k: int = 8) -> Tensor:
+    """How readable each unit is: the share of its k top-activating images in their commonest class.
+
+    codes: (N, n_code); labels: (N,) integer classes of the same images. Returns (n_code,) values
+    in [1/k, 1]: 1 when all k images that excite the unit most share one class (a unit you can
+    name by looking at them), near the chance level when they are a random mix. The chance level
+    is measured, not assumed: call it again with ``labels`` shuffled.
+    """
+    if not isinstance(codes, Tensor) or codes.dim() != 2:
+        raise ValueError(f"top_image_purity expects codes of shape (N, n_code), but received "
+                         f"{getattr(codes, 'shape', type(codes).__name__)}.")  # fmt: skip
+    if not isinstance(labels, Tensor) or labels.shape != (len(codes),):
+        got = getattr(labels, "shape", type(labels).__name__)
+        raise ValueError(f"top_image_purity expects labels of shape ({len(codes)},), one per image "
+                         f"of codes, but received {got}.")  # fmt: skip
+    k = min(k, len(codes))
+    top = codes.topk(k, dim=0).indices  # (k, n_code): the images that excite each unit most
+    classes = labels[top].long()  # (k, n_code)
+    ones = torch.ones_like(classes, dtype=torch.float)
+    counts = torch.zeros(int(labels.max()) + 1, codes.shape[1]).scatter_add_(0, classes, ones)
+    return counts.amax(dim=0) / k  # (n_code,)
+
+
 def features_figure(model: SparseAutoencoder, units, title: str, ncols: int = 10) -> Figure:
     """Decoder features (``decoder_images``) of ``units`` in a grid.
 

@@ -26,6 +26,7 @@ from course_utils.sparse import (
     mean_l1_penalty_per_image,
     sparsity_costs_figure,
     top_activating,
+    top_image_purity,
     top_k_relu,
     tradeoff_figure,
     unit_figure,
@@ -368,3 +369,25 @@ def test_tradeoff_labels_never_overlap_when_drawn():
     colours = [(t.get_color(), c.get_facecolor()[0].tolist()) for t, c in
                zip(fig.axes[0].texts, fig.axes[0].collections, strict=True)]  # fmt: skip
     assert all(to_rgba(text) == tuple(point) for text, point in colours)  # label in point colour
+
+
+def test_top_image_purity_counts_the_commonest_class_among_each_units_top_images():
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    codes = torch.tensor([  # (6 images, 3 units)
+        [0.9, 0.1, 0.9],
+        [0.8, 0.2, 0.1],
+        [0.1, 0.9, 0.8],
+        [0.2, 0.8, 0.2],
+        [0.3, 0.7, 0.3],
+        [0.0, 0.0, 0.7],
+    ])
+    # unit 0: top 4 images 0, 1, 4, 3 -> classes 0, 0, 2, 1 -> 2 of 4; unit 1: 2, 3, 4, 1 ->
+    # 1, 1, 2, 0 -> 2 of 4; unit 2: 0, 2, 5, 4 -> 0, 1, 2, 2 -> 2 of 4. With k = 2: 1, 1, 1/2.
+    assert top_image_purity(codes, labels, k=2).tolist() == [1.0, 1.0, 0.5]
+    assert top_image_purity(codes, labels, k=4).tolist() == [0.5, 0.5, 0.5]
+    assert top_image_purity(codes, labels, k=1).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_top_image_purity_bad_labels_say_expected_and_received():
+    with pytest.raises(ValueError, match=r"labels of shape \(6,\).*received"):
+        top_image_purity(torch.rand(6, 3), torch.zeros(5, dtype=torch.long))
