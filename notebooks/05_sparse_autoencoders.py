@@ -191,6 +191,9 @@ for batch in (16, 128, 1024):
     per_batch = [kl_sparsity_penalty_per_batch(part, TARGET).item() for part in on_target.split(batch)]
     print(f"batches of {batch:>4}: mean penalty {sum(per_batch) / len(per_batch):7.2f}   "
           f"(ideal: 0; about K / (2B) = {N_CODE / (2 * batch):.2f} for large B)")
+weak = torch.full((8192, N_CODE), TARGET)  # every unit at exactly p for every image: no wobble
+print("the same mean reached by firing weakly (h = p) for every image: mean penalty",
+      ", ".join(f"{kl_sparsity_penalty_per_batch(weak[:batch], TARGET).item():.2f}" for batch in (16, 128, 1024)))
 
 # %% [markdown]
 # Every batch mean wobbles around $p$, and since the KL is zero only *at* $p$, every wobble is
@@ -200,10 +203,13 @@ for batch in (16, 128, 1024):
 # still: a unit silent in a whole batch of 16 (this happens to $0.95^{16} \approx 44\%$ of them)
 # is charged as if it were dead, through the clamp. Our runs use batches of 128. Keep
 # two consequences in mind. A weight $\beta$ tuned at one batch size means something else at
-# another. And the penalty also pushes against this batch-to-batch wobble, not only against a
-# wrong firing rate: the wobble of a unit with mean $p$ is smallest when it fires weakly for
-# every image and largest when it fires fully for a few, so this extra part leans towards the
-# weak, everywhere firing that sparsity is meant to avoid.
+# another. And the penalty also charges this batch-to-batch wobble, not only a wrong firing
+# rate. The wobble depends on *how* a unit reaches its mean: the coins above (fully on for 5%
+# of the images) wobble most, while units at the same mean $p$ that fire weakly for every image
+# do not wobble at all, and the last line shows they pay nothing at any batch size. So this
+# extra part of the penalty rewards the weak, everywhere firing that sparsity is meant to
+# avoid. (What it does to a trained model we measure in section 4, from the spread of the
+# model's own codes.)
 #
 # How do these costs compare as a unit's mean activation $q$ moves away from the target? The
 # figure plots $\mathrm{KL}(p \,\|\, q)$ next to the plain distances $|q - p|$ and $(q - p)^2$.
