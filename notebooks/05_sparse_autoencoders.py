@@ -307,14 +307,23 @@ falling = [name for name, log in logs.items()
            if late_slope(log.column("recon"), log.column("step")) < 0]  # fmt: skip
 print(f"reconstruction term still falling over the last half of training: {falling or 'none'} "
       f"({len(falling)} of {len(logs)} runs)")
+for name, log in logs.items():
+    means = log.column("mean_activation")  # one point per LOG_EVERY steps
+    late = means[len(means) // 2:]  # the last half of training
+    drift = late[-1] - late[0]  # how far the mean activation moved over the last half
+    wobble = torch.tensor(late).diff().abs().median().item()  # noise floor: point-to-point jitter
+    print(f"{name:>10}: mean activation over the last half {late[0]:.4f} -> {late[-1]:.4f}, point-to-point "
+          f"jitter {wobble:.4f}: {'still moving' if abs(drift) > 3 * wobble else 'settled'}")
 
 # %% [markdown]
-# The curves say how far each run got. The right panel shows when each run's mean activation
-# reached the level its penalty allows, the left one how the reconstruction term came down.
-# The last line names the runs whose reconstruction term was still falling over the second
-# half of training: those models are not trained to the end, and a longer budget would
-# lower their error. All runs share the same budget, so the comparisons below are fair
-# between them, but their absolute errors are those of a short run.
+# The curves say how far each run got. The first line names the runs whose reconstruction
+# term was still falling over the second half of training: those models are not trained to
+# the end, and a longer budget would lower their error. The other lines ask the same of the
+# mean activation (right panel): a run is "still moving" when its mean activation changed over
+# the last half by more than three times the typical jitter between neighbouring points of the
+# curve, "settled" otherwise. A run still moving has not yet reached the sparsity its penalty
+# would give with a longer budget. All runs share the same budget, so the comparisons below are
+# fair between them, but they compare models after a short run, not at convergence.
 #
 # Now the matched pair.
 
