@@ -397,8 +397,24 @@ for name in MAIN:
     print(f"{name:>10} {(rate < 1e-3).float().mean():>24.1%} {((rate > TARGET / 2) & (rate < 2 * TARGET)).float().mean():>23.1%} "
           f"{(rate > 0.5).float().mean():>22.1%}")
 print("highest test MSE of the three:", max(MAIN, key=errors.get), "| lowest:", min(MAIN, key=errors.get))
+print(f"\n{'model':>14} {'units above 0.1 per image':>26} {'images a live unit is above 0.1 for':>36}")
+for name in MAIN:
+    on = codes[name] > 0.1  # (N, 1024)
+    per_image = on.sum(dim=1).float().median().item()  # population: how many units one image uses
+    lifetime = on.float().mean(dim=0)  # (1024,) share of the images each unit is on for
+    print(f"{name:>14} {per_image:>19.0f} of 1,024 {lifetime[lifetime > 0].median():>30.1%} (median)")
 
 # %% [markdown]
+# **Two kinds of sparsity.** The last table measures sparsity in two directions. *Population*
+# sparsity: how many units one image uses (a row of the code matrix). *Lifetime* sparsity: for
+# how many images one unit is on (a column). The three constraints of this lesson aim at
+# different ones. The KL penalty constrains each unit's mean over images, a lifetime quantity,
+# and says nothing about how many units one image may use. A top-$k$ code (section 5) fixes the
+# population count, $k$ per image, and says nothing about how often each unit wins. The L1
+# penalty charges total activity, the sum over both, and is indifferent to how it is shared
+# out. "Sparse" in the prose of this lesson means "lower than without a constraint" in the
+# column the table prints; read the numbers for how low.
+#
 # What to look for in the histograms and tables. Without a penalty nothing pushes activations
 # down: expect a dense code, a typical unit a little on for most images. The L1 penalty piles
 # activations up near zero (how near, and whether any reached exactly zero, is in the last line
@@ -423,14 +439,26 @@ print("KL sweep, beta", " -> ".join(name.split()[1] for name in kl_sweep), "| te
       " -> ".join(f"{errors[name]:.4f}" for name in kl_sweep), "| x the L1 model's",
       " -> ".join(f"{errors[name] / errors[L1]:.2f}" for name in kl_sweep),
       "| error higher with every step:", all(errors[a] < errors[b] for a, b in pairwise(kl_sweep)))
-print(f"dead units: {L1} model {dead_unit_share(codes[L1]):.1%}, {KL} model {dead_unit_share(codes[KL]):.1%}; "
-      f"the L1 model's {int(live.sum())} live units have mean activation {codes[L1][:, live].mean():.4f} "
+rate = codes[L1].mean(dim=0)  # (1024,) each unit's mean activation over the test images
+busy = rate >= 1e-3  # units that are not near-dead
+print(f"dead units (above 0.1 for none of the {len(x_test):,} test images): {L1} model "
+      f"{dead_unit_share(codes[L1]):.1%}, {KL} model {dead_unit_share(codes[KL]):.1%}; the {L1} model's "
+      f"{int(live.sum())} live units have mean activation {codes[L1][:, live].mean():.4f} "
       f"({codes[L1][:, live].mean() / TARGET:.1f} x p)")
+print(f"   near-dead (mean below 0.001): {L1} model {(~busy).float().mean():.1%} of its units; the other "
+      f"{int(busy.sum())} have mean activation {rate[busy].mean():.4f} ({rate[busy].mean() / TARGET:.1f} x p)")
+gap = sum(kl_batches) / len(kl_batches) - kl_rates_all
+q_unit, var_unit = codes[KL].mean(dim=0), codes[KL].var(dim=0)  # (1024,) each unit's mean and variance
+curvature = TARGET / q_unit**2 + (1 - TARGET) / (1 - q_unit) ** 2  # (1024,) d^2 KL(p || q) / dq^2 at q_j
+predicted = (0.5 * curvature * var_unit / 128).sum().item()  # section 2's rule with the units' real spread
 print(f"KL penalty of the {KL} model's test codes: from the unit means over all {len(x_test):,} images "
-      f"{kl_rates_all:.2f}; averaged over batches of 128: {sum(kl_batches) / len(kl_batches):.2f}")
+      f"{kl_rates_all:.2f}; averaged over batches of 128: {sum(kl_batches) / len(kl_batches):.2f}; gap {gap:.2f}")
+print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit / (q_unit * (1 - q_unit))).mean():.2f} "
+      f"on average (1 for on/off coins); gap predicted from it: {predicted:.2f} (on/off coins at p: K / (2B) = "
+      f"{N_CODE / 256:.2f})")
 
 # %% [markdown]
-# Read the four lines against each other.
+# Read the lines against each other.
 #
 # - **What the KL penalty costs in reconstruction.** The first line compares the matched
 #   pair: at (close to) the same mean activation, it says which model reconstructs better and
@@ -438,21 +466,34 @@ print(f"KL penalty of the {KL} model's test codes: from the unit means over all 
 #   the KL model's error depends on how hard $\beta$ pulls, and the line says whether it rose
 #   at every step of the sweep. So "the price of the KL penalty" is a price at a given
 #   $\beta$: a strong $\beta$ makes it look large, and a fair comparison reads it at the
-#   matched pair. Where does the price come from? The KL penalty asks *every* unit to fire at
-#   rate $p$, also units that, left alone, would fire for most images (the unpenalised model
-#   has such units: the last column of the unit table). The information must then be spread
-#   over many rarely-used units, each pushed to hover near $p$.
+#   matched pair. The tables of this section show how differently the two models spend the
+#   same mean activation: the KL model keeps almost every unit near $p$ (the column "within
+#   $[p/2, 2p]$"), the L1 model concentrates it on fewer units (the near-dead line below). These
+#   runs do not isolate which difference causes the KL model's higher error; they only show
+#   that the same mean activation can be spent in these two ways.
 # - **What the L1 penalty costs: units.** The third line counts the dead units of both
 #   models. The L1 penalty only counts total activity, not which units carry it, so it may let
 #   part of the units die while the survivors fire more often than $p$ (the line gives their
 #   mean). Concentrating the activity on fewer, busier units suits the reconstruction, which
 #   is one way the L1 model can reconstruct better at the same mean activation; but its 1,024
-#   units are then effectively fewer. How many die depends on the run: a short run (fast mode)
-#   may have killed none yet, and the line says what this run did.
-# - **Part of what the KL model pays is batch noise.** The fourth line compares the penalty
-#   computed from the unit means over the whole test set with its average over batches of 128,
-#   the size used in training: the gap is the upward bias of section 2, paid on the trained
-#   model's own codes.
+#   units are then effectively fewer. The "dead" count understates this: the next line counts
+#   the near-dead units, whose mean activation over the test images is below 0.001, and the
+#   mean of the rest, which is the activity of the units that do the work. How many die depends
+#   on the run: a short run (fast mode) may have killed none yet. And "dead" depends on how
+#   many test images we look at (a unit on for one image in 5,000 is dead on a test set of
+#   1,000), so dead shares are comparable only between runs on the same test set, not between
+#   full mode, fast mode and the fallback.
+# - **Part of the KL penalty the model trained against is batch noise.** The next line
+#   compares the penalty computed from the unit means over the whole test set with its average
+#   over batches of 128, the size used in training: the gap is the upward bias of section 2, on
+#   the trained model's own codes. It is smaller than section 2's $K/(2B) = 4$ nats, which
+#   assumed on/off coins. A trained unit varies less than a coin with the same mean: its
+#   activations are graded, not 0 or 1, so the variance of its batch mean is
+#   $\mathrm{Var}(h_j)/B$, not $q_j(1-q_j)/B$. The last line puts the measured spread into the
+#   section-2 rule (half the KL's curvature at $q_j$ times the variance of a batch mean, summed
+#   over units); when the predicted gap is close to the measured one, the rule explains the
+#   bias. This line measures the penalty, not the reconstruction error: how much of the KL
+#   model's higher error the noise causes is not separated here.
 #
 # ## 5. Exact zeros: a top-k sparse autoencoder
 #
