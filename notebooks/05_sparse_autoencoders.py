@@ -625,6 +625,25 @@ for name in kl_sweep + ["top-k", "top-k annealed"]:
 # activations exceed 0.1. Each model was trained at one setting and one budget, and the
 # comparison is of these runs, not of the methods in general.
 #
+# What do these errors look like? The first ten test images and their reconstructions by the
+# unpenalised model, the matched pair and the two top-k models, each row labelled with the
+# model's test MSE per pixel:
+
+# %%
+from course_utils.plots import rows_figure
+
+shown_models = ["no penalty", L1, KL, "top-k", "top-k annealed"]
+rebuilt = {f"{name}\n(MSE {errors[name]:.4f})": predict(models[name], x_test[:10]).view(-1, 1, 28, 28)
+           for name in shown_models}  # fmt: skip
+rows_figure({"test image": x_test[:10], **rebuilt}, title=f"{data.name}: test images and their reconstructions")
+
+# %% [markdown]
+# An MSE per pixel of $m$ is a typical error of $\sqrt{m}$ per pixel on the scale from 0 to 1
+# (about 0.1 for $m = 0.01$): small against an image's contrast, so every model keeps the
+# outline and brightness of each image, and the differences lie in the fine detail (texture,
+# thin strokes, small bright or dark spots). Look for which details each row loses; the order
+# you see should be the order of the printed MSEs.
+#
 # ## 7. What do single units respond to?
 #
 # For a sparse code, a unit means something we can look at. Two views of unit $j$:
