@@ -669,37 +669,22 @@ for name in ("no penalty", KL):
     display(features_figure(models[name], shown, title=f"{name}: decoder features of 40 units drawn at random"))
 
 # %% [markdown]
-# Red is where the unit brightens the reconstruction, blue where it darkens it. Compare the two
-# grids yourself: is each
-# feature pixel noise, or a smooth pattern? One number helps: the correlation between each
-# feature and itself shifted by one pixel (near 1 for a smooth template, near 0 for pixel
-# noise), averaged over all 1,024 units.
-
-# %%
-smoothness = {}
-for name in ("no penalty", KL):
-    w = models[name].decoder.weight.detach().cpu().T.reshape(-1, 28, 28)  # (1024, 784) -> (1024, 28, 28)
-    a, b = w[:, :, :-1].flatten(1), w[:, :, 1:].flatten(1)  # each pixel and its right neighbour
-    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
-    smoothness[name] = ((a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))).mean().item()
-    print(f"{name:>10}: mean neighbour correlation of the decoder features {smoothness[name]:.2f}")
-print("KL features smoother than the unpenalised ones:", smoothness[KL] > smoothness["no penalty"])
-
-# %% [markdown]
-# The last line says whether the KL model's features came out smoother, closer to templates
-# than to noise. Smooth is not the same as *part-like*: look at the KL grid again and sort the
-# features yourself. Some may be the silhouette of a whole garment (a boot, a pair of
-# trousers): a **template** that one unit adds in one piece. Others may be confined to one
-# region or edge (a sole, a waistband, a horizontal bar): closer to a **part**. On MNIST
-# (`DATASET = "mnist"`) look for strokes. The mix depends on the data that was loaded, the
-# target $p$ and the training length, so read it off the grid, not off this text: a sparse
-# code does not promise parts, only units that each respond to few images.
+# Red is where the unit brightens the reconstruction, blue where it darkens it. Each feature
+# is scaled to its own largest weight, so a unit with tiny weights looks as strong as one with
+# large weights: judge shapes here, not strengths. Sort the features of each grid yourself.
+# Some may be the silhouette of a whole image (a boot, a pair of trousers, a whole digit): a
+# **template** that one unit adds in one piece. Others may be confined to one region or edge
+# (a sole, a waistband, a stroke): closer to a **part**. Others again may look like speckle.
+# The mix depends on the data that was loaded, the target $p$ and the training length, so
+# read it off the grids, not off this text: a sparsity constraint does not promise parts,
+# only units whose activity is limited (section 4 printed how much).
 #
 # Now single units in detail: the feature, the eight test images that excite the unit most
 # (with their activations), and the histogram of the unit's activations over all test images.
 # Which units? Sorting by mean activation and taking the top would show the most atypical
 # units; we take the three whose mean activation is **closest to the median** over the 1,024
-# units of the KL model: typical units.
+# units of the KL model: typical units. Then the same for two typical units of the
+# unpenalised model, for comparison.
 
 # %%
 from course_utils.sparse import unit_figure, unit_view, units_near_median
@@ -710,29 +695,81 @@ print(f"median mean activation over the KL model's units {kl_means.median():.4f}
       + ", ".join(f"{u} ({kl_means[u]:.4f})" for u in kl_units))
 for unit in kl_units:
     display(unit_figure(models[KL], codes[KL], x_test, unit))
+dense_units = units_near_median(codes["no penalty"], 2)
+print("typical units of the unpenalised model:", dense_units)
+for unit in dense_units:
+    display(unit_figure(models["no penalty"], codes["no penalty"], x_test, unit))
 
 # %% [markdown]
 # For each unit, ask whether its eight top images share one visible trait. Then its
 # histogram: a sparse unit should be near zero for most images and strongly on for a few. The
-# next cell measures both for the three units: the share of test images for which the unit
+# next cell measures both for the units shown: the share of test images for which the unit
 # is below 0.1 (silent), and how many images make it exceed 0.5 (strongly on); "some" means at
 # least one test image in a thousand.
 
 # %%
-for unit in kl_units:
-    h_unit = codes[KL][:, unit]  # (N,) this unit's activation on every test image
-    silent, strong = (h_unit < 0.1).float().mean().item(), int((h_unit > 0.5).sum())
-    print(f"unit {unit}: below 0.1 for {silent:.1%} of the test images, above 0.5 for {strong} of them, "
-          f"largest {h_unit.max():.2f} | silent for most images: {silent > 0.5} | strongly on for some: "
-          f"{strong >= max(1, len(x_test) // 1000)}")
+for name, units in ((KL, kl_units), ("no penalty", dense_units)):
+    for unit in units:
+        h_unit = codes[name][:, unit]  # (N,) this unit's activation on every test image
+        silent, strong = (h_unit < 0.1).float().mean().item(), int((h_unit > 0.5).sum())
+        shape = ("silent for most images" if silent > 0.5 else "on for most images") + (
+            ", strongly on for some" if strong >= max(1, len(x_test) // 1000) else ", never strongly on")
+        print(f"{name:>10} unit {unit:>4}: below 0.1 for {silent:.1%} of the test images, above 0.5 for "
+              f"{strong} of them, largest {h_unit.max():.2f}: {shape}")
 
 # %% [markdown]
-# Both verdicts True is the shape a sparse code asks for: silent for most images, with a
-# tail of strong activations on a few. A unit that is silent for most images but never
-# strongly on has reached its mean activation with many moderate responses instead of a few
-# strong ones; a unit that is not silent for most images fires weakly almost everywhere, the
-# shape that section 2 warned the batch estimate can favour. The histograms show the same:
-# where the bars end on the right is the unit's largest activation.
+# "Silent for most images, strongly on for some" is the shape a sparse code asks for. A unit
+# that is silent for most images but never strongly on has reached its mean activation with
+# many moderate responses instead of a few strong ones; a unit on for most images fires
+# almost everywhere, the shape the unpenalised model's units are expected to have. The
+# histograms show the same: where the bars end on the right is the unit's largest activation.
+#
+# **Can a unit be named from its top images?** Three units are anecdotes. A measure over all
+# units: for each live unit (above 0.1 for some test image), the share of its eight top images
+# that belong to their commonest class (`top_image_purity`; 1 when all eight share a class).
+# The classes are the dataset's labels, which no model saw. The noise floor is measured, not
+# assumed: the same computation with the labels shuffled gives the purity of eight images
+# that have nothing in common, and the spread over units gives a standard error for each mean.
+
+# %%
+from course_utils.sparse import top_image_purity
+
+labels = data.test.y  # (N,) the class of each test image, never seen in training
+shuffled = labels[torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))]
+purity = {}
+for name in ("no penalty", L1, KL, "top-k annealed"):
+    alive = codes[name].amax(dim=0) > 0.1  # (1024,) live units
+    real = top_image_purity(codes[name][:, alive], labels)  # (n_live,)
+    chance = top_image_purity(codes[name][:, alive], shuffled).mean().item()
+    purity[name] = (real.mean().item(), (real.std() / len(real) ** 0.5).item())
+    print(f"{name:>14}: mean top-8 purity {purity[name][0]:.2f} +- {purity[name][1]:.2f} (standard error) over "
+          f"{int(alive.sum())} live units; shuffled labels {chance:.2f}; units with all 8 in one class "
+          f"{(real == 1).float().mean():.0%}")
+difference = purity[KL][0] - purity["no penalty"][0]
+noise = 2 * (purity[KL][1] ** 2 + purity["no penalty"][1] ** 2) ** 0.5
+verdict = "more readable" if difference > noise else "less readable" if difference < -noise else "no different"
+print(f"{KL} minus no penalty: {difference:+.2f} (noise floor: 2 standard errors = {noise:.2f}): the KL model's "
+      f"units are {verdict} by this measure")
+
+# %% [markdown]
+# The shuffled-label line is what eight unrelated images score; a model's units are readable
+# by this measure as far as their mean stands above it. The last line compares the KL model
+# with the unpenalised one against two standard errors of the difference and states the
+# result. Purity only asks whether the top images share a *class*: a unit that responds to a
+# part shared by several classes (a sleeve of shirts and coats, a stroke of 4s and 9s) scores
+# low and may still be perfectly readable, so read the measure together with the unit figures.
+#
+# > **Three confusions to avoid when reading units**
+# > - *$h_j$ is not a coin toss.* The code is a deterministic function of the image: the same
+# >   image gives the same $h_j$ every time. It is not a probability either: the 1,024 values of
+# >   one image do not sum to 1. Only a unit's *mean* over images is read as a rate $q_j$ (by the
+# >   KL penalty).
+# > - *A unit whose top images are all boots is not a boot detector.* Its top eight images are
+# >   the extreme tail; the same unit is also on for many other images (the lifetime share of
+# >   section 4), and each boot is drawn by many units together (the population count). A
+# >   class is spread over units, and a unit over classes.
+# > - *A readable unit is not a causal one.* Top images say what excites a unit, not what the
+# >   decoder does with it; the feature (its decoder column) is the other half of the story.
 #
 # ### Unit picker
 #
