@@ -22,7 +22,8 @@
 # it by damaging the input. This lesson goes the other way: we give the code **more** numbers
 # than the image has pixels, and instead ask that only a **few of them be active** for any one
 # image. Each code unit is then free to specialise in one pattern (a stroke, a part, or one
-# typical shape), and an image is described by which few patterns it contains. We compare
+# typical shape), and an image is described by which of the patterns it contains; how few
+# that is in practice, the lesson measures. We compare
 # three ways of asking for sparsity (two penalties, and a hard top-k rule that modern sparse
 # autoencoders use), measure what each costs, and end with a relative, the contractive
 # autoencoder, and a table of the five classic autoencoder families.
@@ -1019,13 +1020,17 @@ print("without a penalty the off-data weights grew during training:", off_data["
 # > - *Calling both L1s the same thing.* $|q - p|$ in the cost figure is a distance between a
 # >   unit's rate and a target; the L1 activity penalty $\sum_j |h_j|$ has no target. And on
 # >   sigmoid codes the activity penalty never makes a unit exactly 0.
-# > - *An overcomplete code with no constraint.* Section 4 shows the result: a dense code whose
-# >   units mean nothing on their own.
+# > - *Expecting an overcomplete code with no constraint to learn nothing.* It learns features
+# >   (the unpenalised grid of section 7 shows them), but a dense code: each unit is on for most
+# >   images (section 4), so a unit's top images say little about what it contributes to any
+# >   one image, and no image is described by a few units.
 #
 # ## Summary
 #
-# - An overcomplete code ($K = 1024 > D = 784$) has no bottleneck; a sparsity constraint makes
-#   its units specialise, each firing for few images.
+# - An overcomplete code ($K = 1024 > D = 784$) has no bottleneck; a sparsity constraint limits
+#   how often each unit fires (lifetime) or how many units each image uses (population). How
+#   far it got in this run, section 4 printed: compare the counts with and without a penalty,
+#   not with the word "few".
 # - The L1 activity penalty pushes every activation towards 0 (on sigmoid codes the push fades
 #   as $h \to 0$, and no code is exactly 0); the Bernoulli KL penalty
 #   $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$ pushes each unit's mean activation over a batch
