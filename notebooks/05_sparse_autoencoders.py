@@ -944,13 +944,15 @@ print("the contractive code keeps more of its sensitivity for the directions of 
 # penalty did what the theory says: the code responds to few directions, and mostly to those
 # in which real images differ; the penalty removed the sensitivity the data did not need.
 #
-# Why is an unpenalised encoder sensitive to the other directions at all? Those directions are
-# not empty: together they hold the last 10% of the training images' variance, spread thinly
-# over many directions. And nothing in the unpenalised loss pulls a weight component along
-# them back: it changes the code of the training images only a little, so the reconstruction
-# neither needs it much nor removes it. We measure the weights' squared length inside the $m$
-# data directions and in the remaining $784 - m$, at initialisation (the same seed) and after
-# training, and how much variance one direction of each kind holds on average:
+# Why is an unpenalised encoder sensitive to the other directions at all? Together they hold
+# the last 10% of the training images' variance, spread thinly over many directions, and some
+# of them may hold none at all (a pixel that is 0 in every image, or the directions that an
+# upsampled small image never uses). Nothing in the unpenalised loss pulls a weight component
+# along them back: it changes the code of the training images little or not at all, so the
+# reconstruction neither needs it nor removes it. We measure the weights' squared length inside
+# the $m$ data directions and in the remaining $784 - m$, at initialisation (the same seed) and
+# after training, how much variance one direction of each kind holds on average, and how many
+# directions and pixels hold none:
 
 # %%
 torch.manual_seed(0)
@@ -960,6 +962,10 @@ rest = pca.components[m:].T  # (784, 784 - m): the directions holding the last 1
 share_per_direction = pca.eigenvalues / pca.eigenvalues.sum()  # (784,) share of the variance in each direction
 print(f"variance held by one direction, on average: {share_per_direction[:m].mean():.3%} among the {m} data "
       f"directions, {share_per_direction[m:].mean():.4%} among the other {784 - m}")
+empty = int((share_per_direction[m:] < 1e-7).sum())  # no variance, up to float32 rounding
+constant = int((x_train.flatten(1).std(dim=0) == 0).sum())  # pixels with the same value in every image
+print(f"of those {784 - m}: {empty} hold no variance at all (share below 1e-7); pixels with the same value in "
+      f"every training image: {constant}")
 in_data = {name: (w @ basis).pow(2).sum().item() for name, w in weights.items()}
 off_data = {name: (w @ rest).pow(2).sum().item() for name, w in weights.items()}
 for name in weights:
@@ -972,12 +978,17 @@ print("without a penalty the off-data weights grew during training:", off_data["
       "| the contractive penalty kept them below the unpenalised model's:", off_data["contractive"] < off_data["no penalty"])
 
 # %% [markdown]
-# The first line says how thinly the remaining variance is spread: a direction outside the
-# data subspace varies far less than one inside it, but not zero. With plain gradient
-# descent, the step of each weight row is a weighted sum of the batch's images, so the
-# images' small components along those directions move the weights there too; Adam, which
-# the course uses, rescales each weight's step separately, which can move the weights along
-# any direction. The growth factors compare the two kinds of direction in this run. What is
+# The first lines say how thinly the remaining variance is spread, and how many directions
+# hold none (real photographs of clothes vary a little in almost every direction; the
+# embedded fallback, 8x8 digits enlarged to 28x28, leaves most directions exactly empty). How
+# can the weights move along a direction in which no image varies? With plain gradient
+# descent, the step of each weight row is a weighted sum of the batch's images, so it stays in
+# the span of the images; along a direction where every image has the same component, the
+# weights move only with that common component. Adam, which the course uses, rescales each
+# weight's step separately, and that rescaling takes the step out of the images' span: it can
+# move the weights along directions no image varies in. One exception: a pixel that is 0 in
+# every image gives its weights a gradient of exactly 0, and Adam's step is 0 there too. The
+# growth factors compare the two kinds of direction in this run. What is
 # missing without a penalty is a force in the other direction: whatever the off-data weights
 # become, the code inherits sensitivity to changes that real images make only weakly (the
 # first line's variance per direction). The contractive penalty charges them for exactly that
