@@ -878,11 +878,16 @@ print(f"the contractive penalty made ||J||_F^2 {jac['no penalty'] / jac['contrac
       f"for {errors['contractive'] / errors['no penalty']:.2f} x the unpenalised test error "
       f"(the {L1} model: {errors[L1] / errors['no penalty']:.2f} x, the {KL} model: "
       f"{errors[KL] / errors['no penalty']:.2f} x)")
+print(f"without asking for it, the sparse models' ||J||_F^2: {L1} {factors[L1]['jacobian']:.2f}, "
+      f"{KL} {factors[KL]['jacobian']:.2f} (contractive {jac['contractive']:.2f})")
 
 # %% [markdown]
 # The penalty's own claim is easy to check: the last line says how many times smaller the
 # contractive model made $\lVert J \rVert_F^2$, and what that cost in test error, next to
-# the two sparse models' costs. The
+# the two sparse models' costs. The next line puts the sparse models' $\lVert J \rVert_F^2$
+# (from the factor table) beside it: sparsity alone, through the flat slopes, can make a code
+# nearly as insensitive as the penalty that asks for it, so a small $\lVert J \rVert_F^2$ by
+# itself does not tell the two families apart. The
 # interesting claim is another one. The reconstruction term wants the code to follow every
 # change of the input that matters for rebuilding the image; the penalty wants it to follow
 # none. The expected compromise (Rifai et al.) is a code that stays sensitive **along the
