@@ -264,13 +264,29 @@ for q in (0.01, 0.09, 0.5):
 # of 128 images per model in full mode), so a smaller training set gets more epochs, not less
 # training. `StepLog` (from `course_utils.curves`) records the logged terms every
 # `LOG_EVERY` steps, so that we get learning curves of about ten points however many epochs
-# that is.
+# that is. Written out for one batch and checked against the package first:
+
+# %%
+from course_utils.sparse import SparseObjective, mean_l1_penalty_per_image
+
+torch.manual_seed(0)
+net = SparseAutoencoder(784, N_CODE)
+xb = x_train[:128]  # one batch, (128, 1, 28, 28)
+hb = net.encode(xb)  # (128, 1024)
+recon = (net.decode(hb).view_as(xb) - xb).pow(2).flatten(1).sum(dim=1).mean()  # SSE per image, batch mean
+l1_by_hand = recon + 0.05 * hb.abs().sum(dim=1).mean()  # L1: sum over units per image, batch mean
+q_batch = hb.mean(dim=0)  # (1024,) each unit's mean over the batch
+kl_by_hand = recon + 0.3 * (TARGET * (TARGET / q_batch).log()
+                            + (1 - TARGET) * ((1 - TARGET) / (1 - q_batch)).log()).sum()  # one number per batch
+for (penalty, weight), by_hand in ((("l1", 0.05), l1_by_hand), (("kl", 0.3), kl_by_hand)):
+    package, _ = SparseObjective(penalty, weight, target=TARGET)(net, (xb,))
+    print(f"{penalty} weight {weight}: loss by hand {by_hand.item():.4f} | SparseObjective {package.item():.4f}")
 
 # %%
 import math
 
 from course_utils.curves import StepLog
-from course_utils.sparse import SparseObjective, codes_of
+from course_utils.sparse import codes_of
 from course_utils.train import fit
 
 RUNS = {"no penalty": (None, 0.0), "L1 0.02": ("l1", 0.02), "L1 0.05": ("l1", 0.05), "L1 0.1": ("l1", 0.1),
@@ -549,12 +565,18 @@ print(f"top-k: test MSE/pixel {errors['top-k']:.4f} (the {L1} model: {errors[L1]
 # model's `k` before each step. (Gao et al. use two other remedies, an auxiliary loss that
 # trains the dead units on what the live ones miss, and an encoder started as the decoder's
 # transpose; we do not train them here.) The same model, seed and budget, with $k$ falling
-# from `K_START` to 51:
+# from `K_START` to 51. The schedule written out, for step $t$ of $T$:
+# $k_t = \mathrm{round}\big(k_{start} + (k - k_{start}) \min(1, t / (T/2))\big)$, checked
+# against `AnnealK`:
 
 # %%
 from course_utils.sparse import AnnealK
 
 K_START = 8 * K_ACTIVE  # 408 units kept per image at the first step
+total = EPOCHS * math.ceil(len(x_train) / 128)  # optimizer steps of this training run
+for t in (0, total // 4, total // 2, total - 1):
+    by_hand = round(K_START + (K_ACTIVE - K_START) * min(1.0, t / (total / 2)))
+    print(f"step {t:>4} of {total}: k by hand {by_hand:>3} | AnnealK {AnnealK(K_START, K_ACTIVE).k_at(t, total):>3}")
 torch.manual_seed(0)
 models["top-k annealed"] = TopKSparseAutoencoder(784, N_CODE, k=K_ACTIVE).to(course.device)
 histories["top-k annealed"] = fit(models["top-k annealed"], x_train, objective=SparseObjective(None), epochs=EPOCHS,
