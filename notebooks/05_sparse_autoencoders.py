@@ -519,8 +519,13 @@ print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit 
 # other unit to exactly zero. Makhzani and Frey (2013) did this with linear units; we use the
 # ReLU form with which Gao et al. (2024) train very wide sparse autoencoders: negative values
 # are zeroed too. The knob is no longer a penalty weight but $k$ itself, the number of units
-# active per image: here $k = 51$, 5% of 1,024, the target $p$ of the penalties. Written out
-# for a batch:
+# active per image: here $k = 51$, 5% of 1,024, the target $p$ of the penalties. (Why such
+# codes matter now: sparse autoencoders are a main tool for reading what large language models
+# compute. A layer of such a model appears to store more features than it has neurons, mixed
+# together, "in superposition" (Elhage et al. 2022); a much wider sparse code trained on the
+# layer's activations can separate them into units that each can be read on their own
+# (Bricken et al. 2023, Cunningham et al. 2023, Templeton et al. 2024, Gao et al. 2024).)
+# Written out for a batch:
 
 # %%
 K_ACTIVE = round(TARGET * N_CODE)  # 51 of the 1024 units per image
