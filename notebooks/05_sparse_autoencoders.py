@@ -267,7 +267,7 @@ for q in (0.01, 0.09, 0.5):
 # that is. Written out for one batch and checked against the package first:
 
 # %%
-from course_utils.sparse import SparseObjective, mean_l1_penalty_per_image
+from course_utils.sparse import SparseObjective
 
 torch.manual_seed(0)
 net = SparseAutoencoder(784, N_CODE)
