@@ -194,7 +194,7 @@ for batch in (16, 128, 1024):
           f"(ideal: 0; about K / (2B) = {N_CODE / (2 * batch):.2f} for large B)")
 weak = torch.full((8192, N_CODE), TARGET)  # every unit at exactly p for every image: no wobble
 print("the same mean reached by firing weakly (h = p) for every image: mean penalty",
-      ", ".join(f"{kl_sparsity_penalty_per_batch(weak[:batch], TARGET).item():.2f}" for batch in (16, 128, 1024)))
+      ", ".join(f"{abs(kl_sparsity_penalty_per_batch(weak[:batch], TARGET).item()):.2f}" for batch in (16, 128, 1024)))
 
 # %% [markdown]
 # Every batch mean wobbles around $p$, and since the KL is zero only *at* $p$, every wobble is
@@ -471,8 +471,8 @@ predicted = (0.5 * curvature * var_unit / 128).sum().item()  # section 2's rule 
 print(f"KL penalty of the {KL} model's test codes: from the unit means over all {len(x_test):,} images "
       f"{kl_rates_all:.2f}; averaged over batches of 128: {sum(kl_batches) / len(kl_batches):.2f}; gap {gap:.2f}")
 print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit / (q_unit * (1 - q_unit))).mean():.2f} "
-      f"on average (1 for on/off coins); gap predicted from it: {predicted:.2f} (on/off coins at p: K / (2B) = "
-      f"{N_CODE / 256:.2f})")
+      f"on average (1 for on/off coins); gap predicted from it: {predicted:.2f}, {predicted / gap:.0%} of the measured "
+      f"gap (on/off coins at p: K / (2B) = {N_CODE / 256:.2f})")
 
 # %% [markdown]
 # Read the lines against each other.
@@ -508,8 +508,8 @@ print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit 
 #   activations are graded, not 0 or 1, so the variance of its batch mean is
 #   $\mathrm{Var}(h_j)/B$, not $q_j(1-q_j)/B$. The last line puts the measured spread into the
 #   section-2 rule (half the KL's curvature at $q_j$ times the variance of a batch mean, summed
-#   over units); when the predicted gap is close to the measured one, the rule explains the
-#   bias. This line measures the penalty, not the reconstruction error: how much of the KL
+#   over units); the closer its percentage is to 100%, the more of the bias this rule explains
+#   (it keeps only the quadratic part of the KL, so it misses some of the rest). This line measures the penalty, not the reconstruction error: how much of the KL
 #   model's higher error the noise causes is not separated here.
 #
 # ## 5. Exact zeros: a top-k sparse autoencoder
