@@ -508,8 +508,9 @@ print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit 
 #   activations are graded, not 0 or 1, so the variance of its batch mean is
 #   $\mathrm{Var}(h_j)/B$, not $q_j(1-q_j)/B$. The last line puts the measured spread into the
 #   section-2 rule (half the KL's curvature at $q_j$ times the variance of a batch mean, summed
-#   over units); the closer its percentage is to 100%, the more of the bias this rule explains
-#   (it keeps only the quadratic part of the KL, so it misses some of the rest). This line measures the penalty, not the reconstruction error: how much of the KL
+#   over units); the closer its percentage is to 100%, the better this rule accounts for the
+#   bias. Expect agreement in size, not to the percent: the rule keeps only the quadratic part
+#   of the KL, and it treats the batches as independent draws from the test set. This line measures the penalty, not the reconstruction error: how much of the KL
 #   model's higher error the noise causes is not separated here.
 #
 # ## 5. Exact zeros: a top-k sparse autoencoder
@@ -913,8 +914,8 @@ print(f"without asking for it, the sparse models' ||J||_F^2: {L1} {factors[L1]['
 # contractive model made $\lVert J \rVert_F^2$, and what that cost in test error, next to
 # the two sparse models' costs. The next line puts the sparse models' $\lVert J \rVert_F^2$
 # (from the factor table) beside it: sparsity alone, through the flat slopes, can make a code
-# nearly as insensitive as the penalty that asks for it, so a small $\lVert J \rVert_F^2$ by
-# itself does not tell the two families apart. The
+# about as insensitive as the penalty that asks for it (compare the three numbers), so a small
+# $\lVert J \rVert_F^2$ by itself does not tell the two families apart. The
 # interesting claim is another one. The reconstruction term wants the code to follow every
 # change of the input that matters for rebuilding the image; the penalty wants it to follow
 # none. The expected compromise (Rifai et al.) is a code that stays sensitive **along the
@@ -1011,8 +1012,9 @@ print("without a penalty the off-data weights grew during training:", off_data["
 
 # %% [markdown]
 # The first lines say how thinly the remaining variance is spread, and how many directions
-# hold none (real photographs of clothes vary a little in almost every direction; the
-# embedded fallback, 8x8 digits enlarged to 28x28, leaves most directions exactly empty). How
+# hold none. The count depends on the data: photographs of clothes vary a little in almost
+# every direction, handwritten digits leave the border pixels black in every image, and the
+# embedded fallback, 8x8 digits enlarged to 28x28, leaves most directions exactly empty. How
 # can the weights move along a direction in which no image varies? With plain gradient
 # descent, the step of each weight row is a weighted sum of the batch's images, so it stays in
 # the span of the images; along a direction where every image has the same component, the
