@@ -400,6 +400,11 @@ two_d_errors = {"tied (w)": ((z[:, None] * d_tied - cloud) ** 2).sum(dim=1).mean
                 "least squares": ((z[:, None] * d_star - cloud) ** 2).sum(dim=1).mean().item(),
                 "PCA, tied": (((cloud @ top)[:, None] * top - cloud) ** 2).sum(dim=1).mean().item()}
 print("mean squared error per point: " + ", ".join(f"{k} {v:.3f}" for k, v in two_d_errors.items()))
+angle = {name: math.degrees(math.atan2(v[1], v[0])) % 180 for name, v in
+         (("w", w), ("Sigma w", S @ w), ("long axis", top))}  # direction of each line, in degrees
+print("directions: " + ", ".join(f"{name} {a:.1f} deg" for name, a in angle.items()))
+between = min(angle["w"], angle["long axis"]) < angle["Sigma w"] < max(angle["w"], angle["long axis"])
+print(f"Sigma w lies between w and the long axis (pulled towards it, not on it): {between}")
 
 fig = NotebookFigure(figsize=(6.4, 4.4), layout="constrained")
 ax = fig.subplots()
@@ -409,7 +414,8 @@ for d, colour, label in ((d_tied, "tab:blue", "tied decoder: x_hat = z w"),
                          (d_star, "tab:red", "least squares: x_hat = z d*")):
     direction = d / d.norm()
     ax.plot(*(span[:, None] * direction).T, color=colour, label=label)
-for i in (5, 60, 120, 200, 333):  # five points: the segment of all points that share their code
+far = z.abs().argsort(descending=True)  # points with a large code first (they sit away from 0)
+for i in far[torch.arange(10, 110, 20)].tolist():  # five points with large |z|: their segments
     ends = torch.stack([z[i] * d_tied, z[i] * d_star])  # (2, 2)
     ax.plot(*ends.T, "k:", lw=1)
     ax.plot(*cloud[i], "ko", ms=4)
@@ -425,10 +431,15 @@ fig
 # only send all of them to one reconstruction: the black point goes to the blue dot (tied
 # decoder, on the line of $w$) or to the red dot (least squares, on the line through $\Sigma w$).
 # The tied decoder drops each point perpendicularly onto the line of $w$; the least-squares
-# decoder lands where, on average, the points with that code actually lie, which is along the
-# cloud's long axis, not along $w$. The printed errors say which decoder does better here, and
-# that PCA, whose $w$ is the long axis itself, does better still: there both decoders coincide.
-# In 784 dimensions, with 32 code numbers, least squares gives
+# decoder lands where, on average, the points with that code actually lie: on the line through
+# $\Sigma w$, which the cloud's spread pulls from $w$ **towards** its long axis (the printed
+# directions say how far; it coincides with the long axis only when $w$ does). The printed
+# errors say which decoder does better here, and that PCA, whose $w$ is the long axis itself,
+# does better still: there both decoders coincide.
+# In 784 dimensions, with 32 code numbers, the least-squares decoder is the linear regression
+# of the centred image $x - \bar x$ on its code $z = W(x - \bar x)$: the regression
+# coefficients are $\mathrm{Cov}(x, z)\,\mathrm{Cov}(z)^{-1}$ with $\mathrm{Cov}(x, z) =
+# \Sigma W^\top$ and $\mathrm{Cov}(z) = W \Sigma W^\top$, so
 #
 # $$ D^\star = \Sigma W^\top (W \Sigma W^\top)^{-1}, $$
 #
@@ -1351,8 +1362,10 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 # >   pixel on the same test images.
 # > - *Putting a ReLU on the code.* Negative code values become 0 and units that are negative
 # >   for every image die (section 1 counts them in this run); keep the code linear.
-# > - *Believing the transpose is always the best decoder.* Only for PCA's encoder; for another
-# >   orthonormal encoder the least-squares decoder $\Sigma W^\top (W \Sigma W^\top)^{-1}$ is better.
+# > - *Believing the transpose is always the best decoder.* For an orthonormal linear encoder it
+# >   is the least-squares decoder only when the rows of $W$ span a subspace that $\Sigma$ maps
+# >   into itself (the span of some eigenvectors, PCA's top ones among them); for a random
+# >   orthonormal encoder $\Sigma W^\top (W \Sigma W^\top)^{-1}$ is better (section 2 measures it).
 # > - *Tying weights by copying them.* `nn.Parameter(encoder.weight.T.clone())` creates a second
 # >   tensor that drifts apart after the first step (section 2 shows it). Tied means ONE
 # >   `nn.Parameter`, read by the encoder and by the decoder; its gradient is the sum of both uses.
@@ -1384,7 +1397,8 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 # - Tied weights reuse the encoder's matrices, transposed, with their own decoder biases: about
 #   half the parameters. Tying means sharing ONE `nn.Parameter`, not a `.clone()`; its gradient
 #   is the sum of the gradients of its two uses. In the linear case the transpose is the best
-#   decoder only for PCA's encoder; forced to be tied, the best linear autoencoder is PCA.
+#   decoder only for an encoder whose rows span eigenvectors of the covariance (PCA's encoder is
+#   one, a random one is not); forced to be tied, the best linear autoencoder is PCA.
 #   Whether tying regularises depends on whether there is overfitting to cure: measure the gap.
 # - Nearest-neighbour rates in code space measure how pure each class's neighbourhoods are,
 #   without labels in training; a 2-D projection only hints at it. A code is coordinates, not
