@@ -1094,22 +1094,31 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 # the share in the wrong order. Near 1 that share is the fairer comparison: going from 0.96 to
 # 0.99 looks small as a difference of AUROCs, but it removes three quarters of the mistakes.
 #
-# An AUROC measured on a few thousand images is itself uncertain. To compare two detectors
-# scored on the same images, `auroc_difference_se` redraws the images with replacement 200
-# times (a **bootstrap**) and measures how much the difference of the two AUROCs varies; as for
-# the nearest-neighbour rates of section 4, we call a difference real only when it exceeds two
-# of these standard errors.
+# An AUROC measured on a finite set of images (the counts are printed above) is itself
+# uncertain: other images of the same kinds would give a slightly different value. To compare
+# two detectors scored on the same images, `auroc_difference_se` plays that "other images"
+# game with the images we have, a **bootstrap**: 200 times, it draws as many normal images as
+# there are, with replacement (some twice, some not at all), and as many anomalies, scores
+# this redrawn set with both detectors, and records the difference of their AUROCs. The
+# standard deviation of those 200 differences is the standard error. As for the
+# nearest-neighbour rates of section 4, we call a difference real only when it exceeds two of
+# these standard errors.
 
 # %%
 from course_utils.anomaly import auroc_difference_se, roc_figure
 
 
-def clearly_ahead(pair_a, pair_b):
-    """True when detector a's AUROC beats b's by more than two bootstrap standard errors.
+def auroc_margin(pair_a, pair_b):
+    """AUROC(a) - AUROC(b) and the bootstrap standard error of that difference.
 
     pair_a, pair_b: (normal scores (N0,), anomalous scores (N1,)) of the same images."""
-    margin = auroc(*pair_a) - auroc(*pair_b)
-    return margin > 2 * auroc_difference_se(pair_a, pair_b, seed=course.seed)
+    return auroc(*pair_a) - auroc(*pair_b), auroc_difference_se(pair_a, pair_b, seed=course.seed)
+
+
+def clearly_ahead(pair_a, pair_b):
+    """True when detector a's AUROC beats b's by more than two bootstrap standard errors."""
+    margin, se = auroc_margin(pair_a, pair_b)
+    return margin > 2 * se
 
 
 def oriented(pair):
@@ -1327,23 +1336,35 @@ if data.is_fallback or digits.is_fallback:
     print(f"skipped: {data.name if data.is_fallback else digits.name} is the embedded fallback, "
           "so there is no real second dataset to swap in.")
 else:
-    n = min(len(x_test), len(normal_x))
-    fashion_normal, digit_anomalies = x_test[:n], normal_x[:n]
-    reverse = {"stacked AE error": (mse_per_pixel_per_image(dense, fashion_normal),
-                                    mse_per_pixel_per_image(dense, digit_anomalies)),
-               "PCA-32 error": (pca_errors(pca32, fashion_normal), pca_errors(pca32, digit_anomalies))}
-    print(f"{'detector':<18}{digits.name + '-trained':>20}{data.name + '-trained':>24}   better direction")
-    for name, pair in reverse.items():
-        forward_auc, reverse_auc = aucs[name], auroc(*pair)
-        better = f"{data.name}-trained" if reverse_auc > forward_auc else f"{digits.name}-trained"
-        print(f"{name:<18}{forward_auc:>20.4f}{reverse_auc:>24.4f}   {better}")
+    n = min(len(ood_x), len(normal_x))  # ood_x holds the first test images of data
+    digits_n, others_n = normal_x[:n], ood_x[:n]  # the same images in both directions
+    detectors = {"stacked AE error": (lambda x: mse_per_pixel_per_image(digit_ae, x),
+                                      lambda x: mse_per_pixel_per_image(dense, x)),
+                 "PCA-32 error": (lambda x: pca_errors(digit_pca, x), lambda x: pca_errors(pca32, x))}
+    print(f"{n:,} {digits.name} and {n:,} {data.name} test images, scored in both directions")
+    print(f"{'detector':<18}{digits.name + '-trained':>18}{data.name + '-trained':>22}"
+          f"{'difference':>12}{'2 SE':>8}   better direction")
+    reverse = {}
+    for name, (forward_score, reverse_score) in detectors.items():
+        forward_pair = (forward_score(digits_n), forward_score(others_n))  # digits normal
+        reverse[name] = (reverse_score(others_n), reverse_score(digits_n))  # digits anomalous
+        # the reverse AUROC, written on the forward roles: P(score(digit) > score(garment))
+        reverse_as_forward = (-reverse[name][1], -reverse[name][0])
+        difference, se = auroc_margin(reverse_as_forward, forward_pair)
+        better = (f"{data.name}-trained" if difference > 2 * se else
+                  f"{digits.name}-trained" if difference < -2 * se else "cannot tell")
+        print(f"{name:<18}{auroc(*forward_pair):>18.4f}{auroc(*reverse[name]):>22.4f}"
+              f"{difference:>+12.4f}{2 * se:>8.4f}   {better}")
     reverse_figure = error_histograms_figure(
         *reverse["stacked AE error"], names=(f"{data.name} (normal)", f"{digits.name} (anomalies)"))
     reverse_figure.axes[0].set_title(f"the reverse direction: errors of the {data.name} autoencoder")
 reverse_figure
 
 # %% [markdown]
-# The last column answers the question for each detector in this run (when the cell ran). The
+# The last column answers the question for each detector in this run (when the cell ran): a
+# direction is named only when the two AUROCs differ by more than two bootstrap standard errors
+# (the same images are scored in both directions, so the bootstrap is paired), and "cannot
+# tell" otherwise. The
 # histogram shows the reverse direction for the autoencoder: the errors of the clothing
 # autoencoder of section 1 on clothing test images (normal) and on digits (anomalies); compare
 # its overlap with the first histogram of this section. The answer need not be the same for the
@@ -1392,8 +1413,10 @@ for name, value in novel_aucs.items():
 print(f"the unseen digit is harder for the AE to detect than the other kind of image: "
       f"{novel_aucs['stacked AE error'] < aucs['stacked AE error']}")
 novel_ae_pair = novel_scores["stacked AE error"]
-novel_ahead = all(clearly_ahead(novel_ae_pair, novel_scores[b])
-                  for b in ("PCA-32 error", "mean intensity"))
+novel_margins = {b: auroc_margin(novel_ae_pair, novel_scores[b]) for b in ("PCA-32 error", "mean intensity")}
+for b, (difference, se) in novel_margins.items():
+    print(f"AE minus {b}: {difference:+.4f} (two standard errors {2 * se:.4f})")
+novel_ahead = all(difference > 2 * se for difference, se in novel_margins.values())
 print(f"on the unseen digit the AE is ahead of both baselines by more than two standard errors: "
       f"{novel_ahead}")
 
@@ -1402,7 +1425,8 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 # model was trained on, so the autoencoder may reconstruct it fairly well. The verdicts say
 # whether that made it harder to detect than the other kind of image in this run, by how much
 # (compare the two columns), and whether the learned score still beats the cheap ones by more
-# than the noise (with only a few hundred anomalies, the standard errors are larger here). Which
+# than the noise: the margins and their two standard errors are printed, and with one class as
+# the anomalies (the count printed above) they are wider than on the other-kind test. Which
 # class is held out matters: a digit drawn with strokes the others share could even be
 # reconstructed better than the normal digits, which would show as an AUROC below 0.5. Change
 # `held_out` and run the cell again to see another class. Detecting "something of the same
