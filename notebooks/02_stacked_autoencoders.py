@@ -939,7 +939,9 @@ else:
     print("(5) no code size overfits, so a narrow bottleneck has no overfitting to prevent here")
 print(f"(6) highest nearest-neighbour rate of AE codes: k = {best_nn}, "
       f"{sweep[best_nn]['AE NN']:.1%}; code sizes within two standard errors of it: "
-      f"{tied_with_best}")
+      f"{tied_with_best} -> "
+      + (f"a plateau: this test does not rank k = {tied_with_best}" if len(tied_with_best) > 1
+         else f"a peak: every other size is clearly below k = {best_nn}"))
 print(f"(7) AE codes at k = {best_nn} above raw pixels ({pixels_nn:.1%}) by more than two standard "
       f"errors: {clearly_above(nn_hits['AE', best_nn], pixel_hits)}")
 print(f"(8) at k = 2, AE codes above PCA's by more than two standard errors: "
@@ -950,15 +952,18 @@ print(f"(8) at k = 2, AE codes above PCA's by more than two standard errors: "
 # extra code – the sweep as two panels: error and nearest-neighbour rate against k
 fig = NotebookFigure(figsize=(10, 3.6), layout="constrained")
 ax_err, ax_nn = fig.subplots(1, 2)
-for key, style in (("PCA valid", "g-s"), ("AE train", "b-o"), ("AE valid", "b--o")):
-    ax_err.plot(sweep_sizes, [sweep[k][key] for k in sweep_sizes], style, label=key)
+for key, style, extra in (("PCA valid", "g-s", {}), ("AE train", "b-o", {"mfc": "none", "ms": 9}),
+                         ("AE valid", "b--x", {"ms": 7})):  # hollow circles stay visible
+    ax_err.plot(sweep_sizes, [sweep[k][key] for k in sweep_sizes], style, label=key, **extra)
 ax_err.set(xscale="log", xlabel="code size k", ylabel="MSE per pixel",
            title="reconstruction error")
-for kind, style in (("AE", "b-o"), ("PCA", "g-s")):
-    rates = [sweep[k][f"{kind} NN"] for k in sweep_sizes]
-    ses = [(r * (1 - r) / n_query) ** 0.5 for r in rates]  # standard error of each rate
-    ax_nn.errorbar(sweep_sizes, rates, yerr=[2 * se for se in ses], fmt=style, capsize=3,
-                   label=f"{kind} codes (bars: 2 standard errors)")
+pair_ses = [paired_se(nn_hits["AE", best_nn], nn_hits["AE", k]) for k in sweep_sizes]  # 0 at best
+ax_nn.errorbar(sweep_sizes, [sweep[k]["AE NN"] for k in sweep_sizes],
+               yerr=[2 * se for se in pair_ses], fmt="b-o", capsize=3,
+               label=f"AE codes (bars: 2 SE of the difference from k = {best_nn})")
+ax_nn.axhline(sweep[best_nn]["AE NN"], color="tab:blue", ls="--", lw=0.8,
+              label=f"best AE rate (k = {best_nn}): a bar reaching it = a tie")
+ax_nn.plot(sweep_sizes, [sweep[k]["PCA NN"] for k in sweep_sizes], "g-s", label="PCA codes")
 ax_nn.axhline(pixels_nn, color="grey", ls=":", label="raw pixels")
 ax_nn.set(xscale="log", xlabel="code size k", ylabel="share of test images", ylim=(0, 1),
           title="nearest training code has the same class")
@@ -970,9 +975,14 @@ for ax in (ax_err, ax_nn):
 fig
 
 # %% [markdown]
-# The left panel shows the errors on one scale; in the right panel the vertical axis runs from 0
-# to 1 (chance is about 0.1), so differences of a point or two, which the error bars cannot
-# resolve, stay small on the page too.
+# The left panel shows the errors on one scale (hollow circles: training sample, crosses:
+# validation). In the right panel the vertical axis runs from 0 to 1 (chance is about 0.1), so
+# differences of a point or two stay small on the page too. Its error bars are the test of
+# verdict (6) drawn: each is two standard errors of the **paired** difference between that
+# code size and the best one (measured on the same test images), so a bar whose top reaches
+# the dashed line marks a size this test cannot tell apart from the best. (Two standard errors
+# of each rate on its own would be the wrong bars here: overlapping bars of two rates measured
+# on the same images do not mean a tie, and separate ones do not mean a difference.)
 #
 # Is the AE's result at the widest code a matter of training budget? Every model got the same
 # number of steps, and a wider code may need more of them to be used well. The cell trains a
@@ -1019,8 +1029,9 @@ if pca_wide < 1e-6:
 # - **Class information.** The codes' nearest neighbours share the class far above chance
 #   (about 10%), but so do raw pixels (section 3): the yardstick is the pixels' rate, the grey
 #   line. Verdict (6) names the $k$ with the highest
-#   rate and the sizes this test cannot tell apart from it: when several are listed, the data
-#   do not rank them, and the right panel shows a plateau rather than a peak. Verdict (7) says
+#   rate and the sizes this test cannot tell apart from it, and says in words whether that is a
+#   plateau (several sizes tied) or a peak (one size clearly best); the bars of the right panel
+#   show the same. Verdict (7) says
 #   whether the best AE code beats all 784 raw pixels by more than the noise, and (8) whether a
 #   2-number AE code keeps more class information than 2 principal components (the curved
 #   code's advantage again).
