@@ -738,11 +738,38 @@ fig
 # "tying regularises" is a claim to measure on your data, not a given. A negative gap only means
 # that these validation images happen to be a little easier to reconstruct than the training
 # sample. In the figure, a model that does not overfit has its two curves ending close together;
-# the tied model's curves sit above the dense model's where the constraint costs accuracy. Tied
-# weights were popular when autoencoders were trained layer by layer to initialise deep networks;
-# today their clear benefit is the halved number of weights; what the constraint costs in
+# the tied model's curves sit above the dense model's where the constraint costs accuracy.
+#
+# Where does the word "stacked" come from? Before 2010 or so, deep networks were hard to train
+# from random weights, so they were built **greedily, one layer at a time**: train a one-layer
+# autoencoder on the images, keep its encoder, train a second one-layer autoencoder on the first
+# one's codes, and so on; the stack of encoders then initialised a deep network, which was
+# fine-tuned with labels (Vincent et al., 2010, did this with denoising autoencoders, lesson 04).
+# Tied weights were popular in that setting. Today we train the whole stack at once, as above,
+# and the clear benefit of tying is the halved number of weights; what the constraint costs in
 # accuracy is measured above at this budget only (the learning-curve verdict of section 1 says
 # whether the models were still improving when we stopped).
+#
+# What did the first layer learn? Each row of $W_1$ has 784 numbers, one per pixel: drawn as a
+# 28x28 image it shows which pattern of pixels that hidden unit responds to (grey = weight 0,
+# light = positive, dark = negative). In the tied model the same row is also what that hidden
+# unit **adds to the output** when it is active, since the decoder multiplies by $W_1^\top$.
+
+# %%
+# extra code – 12 rows of W1 (out of 128) for each model, as 28x28 images, each on its own scale
+from course_utils.plots import images_figure
+
+
+def rows_as_images(weight, n=12):
+    """(128, 784) weight -> (n, 1, 28, 28), each row scaled to [0, 1] with 0.5 = weight 0."""
+    rows = weight[:n].detach().reshape(n, 1, 28, 28)
+    return 0.5 + 0.5 * rows / rows.abs().amax(dim=(1, 2, 3), keepdim=True)
+
+
+images_figure(torch.cat([rows_as_images(dense.encoder[0].weight),
+                         rows_as_images(tied.encoder[0].weight)]),
+              ncols=12, titles=["dense"] * 12 + ["tied"] * 12,
+              title="first-layer filters: rows of W1 (top: dense AE, bottom: tied AE)")
 
 # %% [markdown]
 # ## 3. The latent space
@@ -878,6 +905,51 @@ print(f"linear probe accuracy on {n_query:,} test codes: {probe_accuracy:.1%} "
 # read; the probabilities live in the probe, not in the code. The same holds for the VAE codes
 # of lessons 06 and 07.
 #
+# ### Decoding from the latent space
+#
+# The decoder maps ANY 32 numbers to an image, not only the codes of real images. Two
+# experiments show what it does elsewhere, and why lesson 06 will need a different kind of
+# autoencoder. First, walk along the straight line between the codes of two test images of
+# different classes and decode 8 points. Second, take a grid of 8x8 points over the plane of
+# the scatter plot above (the first two principal components of the codes, over the range the
+# codes span), map each back to 32 numbers and decode it. A grid point far from every real
+# code asks the decoder about a place it was never trained on; the cell counts them.
+
+# %%
+code_pca = PCA(2).fit(codes)  # the plane of the scatter plot: (N, 32) -> (N, 2) and back
+first, other = 0, int((data.test.y != data.test.y[0]).nonzero()[0, 0])  # two different classes
+t = torch.linspace(0, 1, 8)[:, None]  # (8, 1) positions along the line
+line_codes = (1 - t) * codes[first] + t * codes[other]  # (8, 32)
+plane = code_pca.encode(codes)  # (N, 2), as in the scatter plot
+axes_1d = [torch.linspace(plane[:, i].min(), plane[:, i].max(), 8) for i in (0, 1)]
+grid_2d = torch.cartesian_prod(axes_1d[1].flip(0), axes_1d[0])[:, [1, 0]]  # (64, 2), rows top-down
+grid_codes = code_pca.decode(grid_2d)  # (64, 32): points of the plane, back in code space
+typical = torch.cdist(plane[:2000], plane[:2000]).fill_diagonal_(float("inf")).min(dim=1).values
+far_at = torch.quantile(typical, 0.99).item()  # farther than 99% of codes from their neighbour
+far = torch.cdist(grid_2d, plane).min(dim=1).values > far_at  # (64,) True: no code near
+with torch.no_grad():
+    line_images = dense.decode(line_codes).view(-1, 1, 28, 28)  # (8, 784) -> (8, 1, 28, 28)
+    grid_images = dense.decode(grid_codes).view(-1, 1, 28, 28)  # (64, 1, 28, 28)
+print(f"line from a {data.classes[int(data.test.y[first])]} to a "
+      f"{data.classes[int(data.test.y[other])]}: 8 decoded points")
+print(f"grid: {int(far.sum())} of 64 points lie farther from every real code (in the plane) than "
+      f"99% of the codes lie from their nearest neighbour")
+images_figure(line_images, ncols=8, size=0.9,
+              title="decoding the straight line between two codes")
+
+# %%
+# extra code – the decoded grid; "far" marks points with no real code nearby
+images_figure(grid_images, ncols=8, size=0.75, titles=["far" if f else "" for f in far.tolist()],
+              title="decoding a grid over the plane of the codes")
+
+# %% [markdown]
+# Look at the images marked "far": the decoder returns *something* there, but nothing in
+# training asked that something to look like a garment, and the count above says how much of
+# the plane such holes take. Likewise, the midpoint of two codes need not be the code of any
+# real image. An ordinary autoencoder gives no rule for choosing codes that decode to
+# plausible new images; the **variational** autoencoder of lesson 06 adds exactly that, by
+# training the codes to fill a known distribution without holes.
+#
 # ## 4. How wide should the bottleneck be?
 #
 # So far the code had 32 numbers. A rule of thumb found in many blog posts says a smaller
@@ -946,7 +1018,6 @@ print(f"raw pixels (784 numbers): nearest-neighbour rate {pixels_nn:.1%}; errors
 
 # %%
 from itertools import pairwise  # (a, b), (b, c), ...: neighbours in a list
-
 
 gaps_k = [sweep[k]["AE gap"] for k in sweep_sizes]
 ae_valid = [sweep[k]["AE valid"] for k in sweep_sizes]
@@ -1223,6 +1294,21 @@ roc_figure(*scores["PCA-32 error"], label="PCA-32", ax=ax, color="tab:green", ch
 roc_figure(*scores["mean intensity"], label="mean intensity" + " (flipped)" * intensity_flipped, ax=ax, color="tab:orange", chance=False)
 ax.figure
 
+# %%
+# extra code – the same curves with a logarithmic false-positive axis: small rates get room
+fig = NotebookFigure(figsize=(6.0, 3.6), layout="constrained")
+ax = fig.subplots()
+smallest = 1 / len(normal_x)  # one normal image flagged
+for name, colour in (("stacked AE error", "tab:purple"), ("PCA-32 error", "tab:green"),
+                     ("mean intensity", "tab:orange")):
+    fpr, tpr, _ = roc_curve(*scores[name])
+    ax.plot(fpr.clip(smallest, None), tpr, color=colour, label=name)
+ax.set(xscale="log", xlim=(smallest, 1), ylim=(0, 1.01), xlabel="false positive rate (log scale)",
+       ylabel="true positive rate (recall)", title="ROC curves, small false-alarm rates enlarged")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8, loc="lower right")
+fig
+
 # %% [markdown]
 # The verdict line says whether the autoencoder beat both baselines in this run by more than
 # the noise of the images drawn, and the last
@@ -1232,6 +1318,9 @@ ax.figure
 # closer a curve hugs the top-left corner, the fewer pairs it puts in the wrong order.
 #
 # ### What the brightness baseline tells us, and two tests of the autoencoder
+#
+# *(Optional on a first reading, like the part on prevalence further down; the threshold, the
+# reverse direction and the hardest case are the core of this section.)*
 #
 # The mean-intensity score never looks at the autoencoder, so its AUROC says something about the
 # **data**, not about any detector: it is the share of (anomaly, normal) pairs in which the
@@ -1267,9 +1356,11 @@ within = {}
 for group, brightness, err in (("normal digits", bright_normal, err_normal),
                                ("anomalies", bright_ood, err_ood)):
     within[group] = rank_correlation(err, brightness)  # (N,) vs (N,) -> float
+    ranks = [v.argsort().argsort().double() for v in (err, brightness)]  # 0 = smallest
+    by_hand = torch.corrcoef(torch.stack(ranks))[0, 1].item()  # Pearson's r of the ranks
     strength = "strong" if abs(within[group]) > 0.5 else "weak"
     print(f"{group:<14} rank correlation of AE error and mean intensity: {within[group]:+.2f} "
-          f"({strength})")
+          f"({strength}; by hand, Pearson's r of the two rankings: {by_hand:+.2f})")
 print(f"the error follows brightness within both groups (rank correlation above 0.5): "
       f"{min(within.values()) > 0.5}")
 
@@ -1346,7 +1437,7 @@ threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 # autoencoder finds hardest) and the anomalies missed: look at what the missed ones have in
 # common with digits.
 #
-# ### Precision depends on how rare anomalies are
+# ### Precision depends on how rare anomalies are (optional)
 #
 # The test above has as many anomalies as normal images: 50% **prevalence**. In practice anomalies
 # are rare. Recall and the false-alarm rate do not change with prevalence (each is a share within
