@@ -930,8 +930,8 @@ far = torch.cdist(grid_2d, plane).min(dim=1).values > far_at  # (64,) True: no c
 with torch.no_grad():
     line_images = dense.decode(line_codes).view(-1, 1, 28, 28)  # (8, 784) -> (8, 1, 28, 28)
     grid_images = dense.decode(grid_codes).view(-1, 1, 28, 28)  # (64, 1, 28, 28)
-print(f"line from a {data.classes[int(data.test.y[first])]} to a "
-      f"{data.classes[int(data.test.y[other])]}: 8 decoded points")
+print(f"line from test image {first} ({data.classes[int(data.test.y[first])]}) to test image "
+      f"{other} ({data.classes[int(data.test.y[other])]}): 8 decoded points")
 print(f"grid: {int(far.sum())} of 64 points lie farther from every real code (in the plane) than "
       f"99% of the codes lie from their nearest neighbour")
 images_figure(line_images, ncols=8, size=0.9,
