@@ -786,7 +786,7 @@ from course_utils.plots import codes_figure
 
 codes_2d = PCA(2).fit(codes).encode(codes)  # (N, 32) -> (N, 2)
 codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3000],
-             n_thumbnails=25,
+             n_thumbnails=12,  # a few, so that they do not cover each other
              title=f"32-d codes of {data.name} test images, projected to 2-D by PCA",
              axis_labels=("first principal component of the codes",
                           "second principal component of the codes"),
