@@ -176,10 +176,17 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
 
 from course_utils.plots import history_figure
 
+
+def log_tick_steps(ax):
+    """Tick steps within each decade: dense when the axis spans at most one decade."""
+    low, high = ax.get_ylim()
+    return (1, 1.5, 2, 3, 5, 7) if high / low <= 10 else (1, 2, 5)
+
+
 fig = history_figure(dense_history, title="dense AE-32, learning curve", logy=True)
 ax = fig.axes[0]
 ax.set_ylabel("squared error per image (log scale)")
-ax.yaxis.set_major_locator(LogLocator(subs=(1, 1.5, 2, 3, 5, 7)))  # ticks at 10, 15, 20, 30, ...
+ax.yaxis.set_major_locator(LogLocator(subs=log_tick_steps(ax)))  # 10, 15, 20, ... or 10, 20, 50
 ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))  # written as plain numbers
 ax.yaxis.set_minor_locator(NullLocator())
 fig
@@ -722,7 +729,7 @@ for (name, history), colour in zip((("dense AE", dense_history), ("tied AE", tie
     ax.plot(history["epoch"], history["valid_loss"], "--", color=colour, label=f"{name}, valid")
 ax.set(xlabel="epoch", ylabel="squared error per image (log scale)", yscale="log",
        title="learning curves: dense vs tied (train = epoch average)")
-ax.yaxis.set_major_locator(LogLocator(subs=(1, 1.5, 2, 3, 5, 7)))  # ticks at 10, 15, 20, 30, ...
+ax.yaxis.set_major_locator(LogLocator(subs=log_tick_steps(ax)))  # 10, 15, 20, ... or 10, 20, 50
 ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
 ax.yaxis.set_minor_locator(NullLocator())
 ax.grid(alpha=0.3)
