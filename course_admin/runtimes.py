@@ -36,11 +36,14 @@ WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column
     "00": "nothing (tour, data, quiz)",
     "01": "PCA, 5 linear AEs (k = 2, 10, 32; k = 10 twice more at constant rates), "
     "3 toy linear AEs, a curve AE, a nonlinear AE",
-    "02": "dense, ReLU-code and tied stacked AEs, a bottleneck sweep (k = 2-64), a digit AE",
+    "02": "dense (3 seeds), a twin without ReLUs, ReLU-code and tied stacked AEs, a bottleneck "
+    "sweep (k = 2-64, k = 64 once more), 2 digit AEs (one without a class)",
     "03": "a dense, 2 conv and a fully conv AE (BatchNorm), an LSTM AE",
-    "04": "a plain denoising AE and one with a skip path (3 noise kinds), a 2-D toy DAE",
-    "05": "sparse AEs (none, L1 x3, KL), a top-k AE, a contractive AE",
-    "06": "an AE, 2-D, 20-D and two 50-D VAEs (one with KL warm-up), a conv VAE",
+    "04": "a plain denoising AE, the same net as a clean AE and trained from noise level 0, "
+    "a weight-matched skip-path DAE (3 noise kinds), a 2-D toy DAE",
+    "05": "sparse AEs (none, L1 x3, KL x3), 2 top-k AEs (one with a k schedule), a contractive AE",
+    "06": "2 plain AEs (2-D, 20-D), a classifier, a 2-D VAE by hand, 2-D, 20-D and two 50-D VAEs "
+    "(one with KL warm-up), a conv VAE",
     "07": "6 beta-VAEs, a CVAE and a 2-D VAE, 2 Gumbel-softmax VAEs, a tiny VQ-VAE, a classifier",
 }
 CELL_TIMEOUT = {"full": 900, "fast": 300}  # seconds per cell before a hang becomes an error

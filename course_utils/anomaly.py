@@ -7,15 +7,22 @@ so its reconstruction error is an anomaly SCORE: the higher, the more unusual th
 - ``roc_curve`` and ``auroc``: how well the scores separate normal from anomalous images, for
   every possible threshold at once. Written out here with numpy so you can read the computation;
   ``sklearn.metrics.roc_auc_score`` gives the same numbers (the tests check it).
+- ``auroc_difference_se``: how precisely two detectors' AUROCs on the same images are compared
+  (a bootstrap over the images).
 - ``flag_counts``: precision and recall at one threshold; ``precision_at_prevalence``: what the
   same threshold's precision becomes when anomalies are more or less common.
 - ``rank_correlation``: does a score order the images as a confound (e.g. brightness) does?
+- ``matched_subsets``: a normal and an anomalous subset with the same distribution of that
+  confound, on which the confound alone can no longer separate them (the hard test).
 - ``threshold_figure`` and ``threshold_view``: the static view and the slider over it.
 - ``out_of_distribution_images``: the anomalies; when no second real dataset is on disk, crops
   of scikit-learn's sample photographs (``data_sources.photo_patches``), never the same digits.
 
 Convention: label 1 = anomaly (out of distribution), 0 = normal; an image is FLAGGED as an
 anomaly when its score is at least the threshold (score >= t).
+
+One idea: score images as anomalies and check what the score really measures. The module is
+longer than most because ROC and AUROC are written out by hand and its figures live here too.
 """
 
 from __future__ import annotations
@@ -93,6 +100,41 @@ def auroc(normal, anomalous) -> float:
     """
     fpr, tpr, _ = roc_curve(normal, anomalous)
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+
+
+def auroc_difference_se(
+    scores_a: tuple, scores_b: tuple, n_boot: int = 200, seed: int = 0
+) -> float:
+    """Bootstrap standard error of AUROC(a) - AUROC(b), two detectors scored on the SAME images.
+
+    ``scores_a`` = (normal (N0,), anomalous (N1,)) for detector a, ``scores_b`` the same images
+    scored by detector b. Each of ``n_boot`` rounds draws N0 normal and N1 anomalous images
+    with replacement (the same draw for both detectors, so what they share cancels) and
+    recomputes the difference; the result is the standard deviation of those differences. A
+    difference larger than about two of these is unlikely to come from the choice of images.
+    """
+    who = "auroc_difference_se"
+    for pair in (scores_a, scores_b):
+        _scores_and_labels(*pair)  # raises unless each set has at least one score
+    normal_a, anomalous_a, normal_b, anomalous_b = (
+        np.asarray(torch.as_tensor(v).detach().cpu(), dtype=np.float64).ravel()
+        for v in (*scores_a, *scores_b)
+    )
+    if len(normal_a) != len(normal_b) or len(anomalous_a) != len(anomalous_b):
+        raise ValueError(
+            f"{who} expects both detectors scored on the same images, but received "
+            f"({len(normal_a)}, {len(anomalous_a)}) and ({len(normal_b)}, {len(anomalous_b)}) "
+            "(normal, anomalous) scores. Score the same normal and anomalous images with both."
+        )
+    rng = np.random.default_rng(seed)
+    differences = np.empty(n_boot)
+    for i in range(n_boot):
+        pick_n = rng.integers(0, len(normal_a), len(normal_a))
+        pick_a = rng.integers(0, len(anomalous_a), len(anomalous_a))
+        differences[i] = auroc(normal_a[pick_n], anomalous_a[pick_a]) - auroc(
+            normal_b[pick_n], anomalous_b[pick_a]
+        )
+    return float(differences.std(ddof=1))
 
 
 @dataclass(frozen=True)
@@ -182,6 +224,55 @@ def rank_correlation(a, b) -> float:
             "you meant."
         )
     return float((ra * rb).sum() / spread)
+
+
+def matched_subsets(
+    normal_values, anomalous_values, n_bins: int = 20, seed: int = 0
+) -> tuple[Tensor, Tensor]:
+    """Indices of a normal and an anomalous subset with the same distribution of one covariate.
+
+    ``normal_values`` (N0,) and ``anomalous_values`` (N1,) hold one number per image that should
+    NOT be what a detector relies on, e.g. its mean intensity. The range where both groups have
+    images is cut into ``n_bins`` bins with equal shares of the pooled values there; each bin
+    keeps as many images of each group as the smaller group has in it (the larger group's drawn
+    at random, ``seed``). Images outside the common range are dropped.
+
+    Returns (idx_normal (M,), idx_anomalous (M,)), sorted, into the two inputs. On these subsets
+    the covariate alone separates the groups little (its AUROC is near 0.5), so a score that
+    still separates them measures something else.
+    """
+    who = "matched_subsets"
+    a = np.asarray(torch.as_tensor(normal_values).detach().cpu(), dtype=np.float64).ravel()
+    b = np.asarray(torch.as_tensor(anomalous_values).detach().cpu(), dtype=np.float64).ravel()
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
+        raise ValueError(f"{who} expects n_bins, a whole number >= 1, but received {n_bins!r}.")
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError(
+            f"{who} expects one value per image of each group, but received {len(a)} normal and "
+            f"{len(b)} anomalous values. Pass both groups."
+        )
+    low, high = max(a.min(), b.min()), min(a.max(), b.max())
+    if low >= high:
+        raise ValueError(
+            f"{who} expects two groups whose values overlap, but the normal ones span "
+            f"[{a.min():.4g}, {a.max():.4g}] and the anomalous ones "
+            f"[{b.min():.4g}, {b.max():.4g}]: "
+            "no image of one group has a counterpart in the other, so nothing can be matched."
+        )
+    pooled = np.concatenate([a, b])
+    pooled = pooled[(pooled >= low) & (pooled <= high)]
+    edges = np.unique(np.quantile(pooled, np.linspace(0, 1, n_bins + 1)))
+    rng = np.random.default_rng(seed)
+    kept: list[list[np.ndarray]] = [[], []]
+    bins = [np.digitize(v, edges[1:-1]) for v in (a, b)]  # bin 0 .. len(edges) - 2
+    inside = [(v >= low) & (v <= high) for v in (a, b)]
+    for j in range(len(edges) - 1):
+        members = [np.nonzero(inside[g] & (bins[g] == j))[0] for g in (0, 1)]
+        m = min(len(members[0]), len(members[1]))
+        for g in (0, 1):
+            kept[g].append(rng.choice(members[g], size=m, replace=False))
+    idx_a, idx_b = (torch.as_tensor(np.sort(np.concatenate(k))) for k in kept)
+    return idx_a, idx_b
 
 
 # --------------------------------------------------------------------------------- figures

@@ -147,7 +147,7 @@ def active_units_figure(variances: dict[str, Tensor], threshold: float = 0.01) -
     variances {label: (L,)} as returned by ``elbo.active_units``; the dashed line is the
     threshold above which a dimension counts as active (0.01, Burda et al. 2016).
     """
-    fig = NotebookFigure(figsize=(5.2, 3.3), layout="constrained")
+    fig = NotebookFigure(figsize=(6.4, 3.3), layout="constrained")
     ax = fig.subplots()
     for label, var in variances.items():
         ranks = range(1, len(var) + 1)
@@ -158,7 +158,8 @@ def active_units_figure(variances: dict[str, Tensor], threshold: float = 0.01) -
     ax.set(xlabel="latent dimension (sorted)", ylabel="Var over x of mu_j(x)",
            title="how much each dimension's code varies")  # fmt: skip
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    handles, labels = ax.get_legend_handles_labels()  # legend outside: it hides no line
+    fig.legend(handles, labels, loc="outside right center", fontsize=7)
     return fig
 
 

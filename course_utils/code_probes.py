@@ -9,12 +9,14 @@ Two questions a lesson asks of a trained encoder, answered with numbers instead 
   digit classifier labels confidently and how evenly its labels spread over the classes.
 * Which style? MNIST has no labelled style factors, but three can be MEASURED on every image
   from its moments (``digit_style``): slant, width and ink. ``factor_correlations`` correlates
-  each with each latent dimension; a disentangled code has one dimension per factor with a
-  large correlation and small ones elsewhere (``disentanglement_table``).
+  each with each latent dimension (with the posterior noise, as the decoder sees it); a
+  disentangled code gives each factor a dimension of its own that follows it more than any
+  other dimension does (``disentanglement_table``).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -69,45 +71,90 @@ def _centre_per_class(t: Tensor, labels: Tensor) -> Tensor:
 
 
 def factor_correlations(
-    codes: Tensor, factors: Mapping[str, Tensor], labels: Tensor | None = None
+    codes: Tensor,
+    factors: Mapping[str, Tensor],
+    labels: Tensor | None = None,
+    noise_var: Tensor | None = None,
 ) -> Tensor:
     """Pearson correlation of every factor with every latent dimension: (F, L).
 
     codes (N, L), factors {name: (N,)}. With ``labels`` (N,), both are first centred within
     each class, so a dimension that only encodes the class (and classes differ in slant or ink)
     does not count as a style dimension.
+
+    ``noise_var`` (N, L): the posterior variances sigma_j^2(x) when ``codes`` are the means
+    mu(x). Then the result is the correlation with a SAMPLED code z = mu + sigma * eps (in
+    expectation over eps): the noise adds mean(sigma_j^2) to the variance of dimension j and
+    nothing to its covariance with a factor. A dimension whose mean follows a factor but whose
+    posterior noise swamps that (Var mu << sigma^2) passes little of it to the decoder.
     """
     f = torch.stack([factors[name].double() for name in factors], dim=1)  # (N, F)
     z = codes.double()
-    if len(f) != len(z):
+    if len(f) != len(z) or (noise_var is not None and noise_var.shape != codes.shape):
         raise InputError(
-            f"factor_correlations expects one factor value per code, but received {len(z)} "
-            f"codes and {len(f)} factor values."
+            f"factor_correlations expects one factor value per code (and noise_var shaped like "
+            f"the codes), but received {len(z)} codes {tuple(codes.shape)}, {len(f)} factor "
+            f"values and noise_var {None if noise_var is None else tuple(noise_var.shape)}."
         )
     if labels is not None:
         f, z = _centre_per_class(f, labels), _centre_per_class(z, labels)
-    f = (f - f.mean(0)) / f.std(0).clamp_min(1e-12)
-    z = (z - z.mean(0)) / z.std(0).clamp_min(1e-12)
-    return (f.T @ z / (len(z) - 1)).float()  # (F, N) @ (N, L) -> (F, L)
+    f, z = f - f.mean(0), z - z.mean(0)
+    cov = f.T @ z / (len(z) - 1)  # (F, N) @ (N, L) -> (F, L)
+    var_z = z.var(0)  # (L,)
+    if noise_var is not None:
+        var_z = var_z + noise_var.double().mean(0)  # Var of the sampled code
+    return (cov / (f.std(0).clamp_min(1e-12)[:, None] * var_z.sqrt().clamp_min(1e-12))).float()
 
 
-def disentanglement_table(corr: Tensor, names: Sequence[str]) -> list[dict[str, float]]:
-    """Per factor: the dimension most correlated with it, |r| of the best and the second best.
+def disentanglement_table(
+    corr: Tensor, names: Sequence[str], active: Tensor | None = None
+) -> list[dict[str, float]]:
+    """Each factor gets its OWN dimension; how far that dimension beats every other one.
 
-    corr (F, L) from ``factor_correlations``. ``gap`` = best - second: large when ONE dimension
-    carries the factor (disentangled), small when several share it.
+    corr (F, L) from ``factor_correlations``; ``active`` (L,) booleans: only these dimensions
+    count (default: all). The factors are assigned to different active dimensions, the
+    assignment with the largest total |r| (so one dimension cannot win two factors). Per factor:
+    ``dim`` (-1 when no active dimension is left), ``best`` = |r| of its dimension, ``rival`` =
+    the largest |r| of the factor with any OTHER active dimension, ``gap`` = best - rival.
+    Every gap > 0: each factor has a dimension of its own that follows it more than any other
+    dimension does (disentangled). A negative gap: the factor's strongest dimension belongs to
+    another factor, or no dimension stands out.
     """
+    r = corr.abs().double()  # (F, L)
+    dims = list(range(r.shape[1])) if active is None else active.nonzero().flatten().tolist()
+    n_factors = len(names)
+    if r.shape[0] != n_factors:
+        raise InputError(
+            f"disentanglement_table expects one name per row of corr {tuple(corr.shape)}, but "
+            f"received {len(names)} names."
+        )
+    best_total, assignment = -1.0, [-1] * n_factors
+    k = min(n_factors, len(dims))
+    table = r.numpy()
+    for factors in itertools.combinations(range(n_factors), k):  # the factors that get a dim
+        for chosen in itertools.permutations(dims, k):  # their dims, in every order
+            total = sum(table[f, d] for f, d in zip(factors, chosen, strict=True))
+            if total > best_total:
+                best_total, assignment = total, [-1] * n_factors
+                for f, d in zip(factors, chosen, strict=True):
+                    assignment[f] = d
     rows = []
-    for name, r in zip(names, corr.abs(), strict=True):
-        top = r.topk(min(2, len(r)))
-        second = float(top.values[1]) if len(r) > 1 else 0.0
-        rows.append({"factor": name, "dim": int(top.indices[0]), "best": float(top.values[0]),
-                     "second": second, "gap": float(top.values[0]) - second})  # fmt: skip
+    for f, name in enumerate(names):
+        d = assignment[f]
+        best = float(r[f, d]) if d >= 0 else 0.0
+        others = [float(r[f, j]) for j in dims if j != d]
+        rival = max(others, default=0.0)
+        rows.append({"factor": name, "dim": d, "best": best, "rival": rival, "gap": best - rival})
     return rows
 
 
-def correlation_figure(corrs: Mapping[str, Tensor], names: Sequence[str]) -> Figure:
-    """|correlation| heat maps, one panel per model: rows = factors, columns = latent dims."""
+def correlation_figure(
+    corrs: Mapping[str, Tensor], names: Sequence[str], label: str = "|within-class r|"
+) -> Figure:
+    """|correlation| heat maps, one panel per model: rows = factors, columns = latent dims.
+
+    ``label`` names what the colours show (say whether the codes were means or samples).
+    """
     fig = NotebookFigure(figsize=(2.0 * len(corrs) + 1.2, 2.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(corrs), sharey=True))
     image = None
@@ -118,7 +165,7 @@ def correlation_figure(corrs: Mapping[str, Tensor], names: Sequence[str]) -> Fig
                       fontsize=7)  # fmt: skip
         ax.set_xlabel("latent dimension", fontsize=8)
     axes[0].set_yticks(range(len(names)), list(names))
-    fig.colorbar(image, ax=list(axes), label="|within-class r|", shrink=0.9)
+    fig.colorbar(image, ax=list(axes), label=label, shrink=0.9)
     return fig
 
 
@@ -141,25 +188,51 @@ def knn_class_accuracy(
     return correct / len(test_codes)
 
 
-def category_purity(indices: Tensor, labels: Tensor) -> Tensor:
+def category_purity(
+    indices: Tensor,
+    labels: Tensor,
+    test_indices: Tensor | None = None,
+    test_labels: Tensor | None = None,
+) -> Tensor:
     """How well each discrete variable's category predicts the label: (N, V) -> (V,).
 
-    For variable v, every category votes for the label most common among the images that chose
-    it; the result is the share of images whose label wins that vote. 1.0: the variable IS the
-    class; the share of the most common class: it says nothing about the class.
+    For variable v, every category votes for the label most common among the images (indices,
+    labels) that chose it. Without test data the result is the share of those same images whose
+    label wins the vote (in-sample). With ``test_indices`` (M, V) and ``test_labels`` (M,), the
+    votes learned on the first set label the test images (a category never chosen in the first
+    set votes for its commonest label): an out-of-sample share, comparable with a k-NN probe.
+    1.0: the variable IS the class; about the share of the commonest class: it says nothing.
     """
     if indices.dim() != 2 or len(indices) != len(labels):
         raise InputError(
             f"category_purity expects indices (N, V) and labels (N,), but received "
             f"{describe(indices)} and {describe(labels)}."
         )
+    if (test_indices is None) != (test_labels is None) or (
+        test_indices is not None
+        and (test_indices.dim() != 2 or test_indices.shape[1] != indices.shape[1]
+             or len(test_indices) != len(test_labels))
+    ):  # fmt: skip
+        raise InputError(
+            f"category_purity expects test_indices (M, {indices.shape[1]}) and test_labels (M,) "
+            f"together, but received {describe(test_indices)} and {describe(test_labels)}."
+        )
     n_labels = int(labels.max()) + 1
     n_categories = int(indices.max()) + 1
+    if test_indices is not None:
+        n_categories = max(n_categories, int(test_indices.max()) + 1)
+    commonest = int(torch.bincount(labels).argmax())
     purity = []
     for v in range(indices.shape[1]):
         table = torch.zeros(n_categories, n_labels)
         table.index_put_((indices[:, v], labels), torch.ones(len(labels)), accumulate=True)
-        purity.append(float(table.max(dim=1).values.sum()) / len(labels))
+        if test_indices is None:
+            purity.append(float(table.max(dim=1).values.sum()) / len(labels))
+            continue
+        vote = table.argmax(dim=1)  # (K,) the label each category votes for
+        vote[table.sum(dim=1) == 0] = commonest  # never chosen in the first set
+        predicted = vote[test_indices[:, v]]  # (M,)
+        purity.append(float((predicted == test_labels).float().mean()))
     return torch.tensor(purity)
 
 

@@ -10,6 +10,11 @@ number of points whatever the size of the data set:
     log.column("kl")  # one number per 50 steps, each the mean over those 50 batches
 
 Nothing else changes: ``fit`` sees the wrapped objective's loss and logs unchanged.
+
+``step_budget`` makes a budget of optimizer steps exact at any data size: ``fit`` counts in
+whole epochs, so "630 steps" would be 1 epoch = 469 steps on 60,000 images. Instead, pass
+``fit`` ONE epoch over a stream of exactly steps x batch_size rows in which every image appears
+equally often (give or take one).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
@@ -74,6 +80,36 @@ class StepLog:
         return [row[key] for row in self.rows]
 
 
+def step_budget(
+    *tensors: Tensor, steps: int, batch_size: int, generator: torch.Generator | None = None
+) -> tuple[Tensor, ...]:
+    """Aligned tensors (N, ...) -> the same tensors with exactly steps x batch_size rows.
+
+    The rows are whole random permutations of 0..N-1 laid end to end and cut at
+    steps x batch_size, so every row is used floor(k) or ceil(k) times (k = steps x batch_size
+    / N; rows are dropped, never repeated, when k < 1). ``fit(model, stream, epochs=1,
+    batch_size=batch_size)`` then takes exactly ``steps`` optimizer steps:
+
+        x_stream, y_stream = step_budget(x, y, steps=630, batch_size=128)
+    """
+    n = len(tensors[0]) if tensors else 0
+    if n == 0 or any(len(t) != n for t in tensors):
+        raise InputError(
+            f"step_budget expects one or more tensors with the same number of rows (> 0), but "
+            f"received {[tuple(t.shape) for t in tensors]}."
+        )
+    whole = [isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (steps, batch_size)]
+    if not all(whole):
+        raise InputError(
+            f"step_budget expects steps and batch_size to be whole numbers >= 1, but received "
+            f"steps={steps!r}, batch_size={batch_size!r}."
+        )
+    total = steps * batch_size
+    rounds = -(-total // n)  # ceil: permutations needed
+    order = torch.cat([torch.randperm(n, generator=generator) for _ in range(rounds)])[:total]
+    return tuple(t[order] for t in tensors)
+
+
 def late_slope(values: Sequence[float], steps: Sequence[int]) -> float:
     """Least-squares slope of the LAST HALF of a curve, per 100 steps (negative: still falling).
 
@@ -110,8 +146,9 @@ def curves_figure(
         ax.grid(alpha=0.3)
         if key in logy:
             ax.set_yscale("log")
-    if len(logs) > 1:
-        axes[-1].legend(fontsize=8)
+    if len(logs) > 1:  # outside the panels: a legend inside would hide a curve
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right center", fontsize=8)
     if title:
         fig.suptitle(title)
     return fig

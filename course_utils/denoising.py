@@ -4,6 +4,8 @@ The corruption functions and the classic non-learned denoisers (blur, median fil
 ``course_utils.corruption``; here are the learned side (``DenoisingObjective``, the skip-path
 model), the PCA-projection baseline, the PSNR table that puts them all side by side, and the 2-D
 toy of the lesson's last section, with the optimal denoiser of a circle (Tweedie's formula).
+One idea: everything lesson 04 needs to train a denoiser and judge it against the non-learned
+ones, in the order the lesson uses it; the noise itself stays in ``course_utils.corruption``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from functools import partial
 import ipywidgets as widgets
 import numpy as np
 import torch
+import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
@@ -236,6 +239,31 @@ def best_method(row: dict) -> str:
     return max(method_columns([row]), key=lambda key: row[key])
 
 
+def compare_columns(
+    rows: list[dict], a: str, b: str, margin: float = 0.5
+) -> dict[str, list[tuple[str, float]]]:
+    """Where method ``a`` beats method ``b`` in ``psnr_table`` rows, by more than ``margin`` dB.
+
+    Returns {"better": [(kind, level), ...] where a - b > margin, "worse": ... where
+    b - a > margin, "within": the other rows}: differences smaller than the margin (e.g. what
+    another training seed could change) are not counted as a win for either.
+    """
+    if margin < 0:
+        raise ValueError(f"compare_columns expects a margin of at least 0 dB, but got {margin}.")
+    missing = [c for c in (a, b) if c not in method_columns(rows)]
+    if missing:
+        raise ValueError(
+            f"compare_columns expects method columns of the table, among {method_columns(rows)}, "
+            f"but received {missing}. Add that model's column to the rows first."
+        )
+    outcome: dict[str, list[tuple[str, float]]] = {"better": [], "worse": [], "within": []}
+    for r in rows:
+        diff = r[a] - r[b]
+        key = "better" if diff > margin else "worse" if diff < -margin else "within"
+        outcome[key].append((r["kind"], r["level"]))
+    return outcome
+
+
 def psnr_table_text(rows: list[dict]) -> str:
     """The rows of ``psnr_table`` as an aligned text table, one line per (kind, level).
 
@@ -283,6 +311,39 @@ def psnr_curves_figure(rows: list[dict], title: str | None = None) -> Figure:
     if title:
         fig.suptitle(title)
     return fig
+
+
+def linear_probe_accuracy(
+    train_codes: Tensor,
+    train_labels: Tensor,
+    test_codes: Tensor,
+    test_labels: Tensor,
+    ridge: float = 1.0,
+) -> float:
+    """How well a LINEAR classifier reads the class from codes: its accuracy on the test codes.
+
+    A least-squares (ridge) classifier solved in closed form, no training loop: every code
+    dimension is standardised with the training codes' mean and std; the targets are +1 for the
+    image's class and -1 for the others; W = (Z^T Z + ridge I)^-1 Z^T (Y - mean Y), plus the
+    mean as intercept. A test code gets the class with the highest score.
+    train_codes (N, K) with train_labels (N,) int64; test_codes (M, K) with test_labels (M,).
+    Returns a fraction in [0, 1].
+    """
+    if train_codes.dim() != 2 or test_codes.shape[1:] != train_codes.shape[1:]:
+        raise ValueError(
+            f"linear_probe_accuracy expects codes (N, K) and (M, K) with the same K, but received "
+            f"{tuple(train_codes.shape)} and {tuple(test_codes.shape)}. Flatten images first."
+        )
+    z = train_codes.double()
+    mean, std = z.mean(dim=0), z.std(dim=0).clamp_min(1e-8)  # (K,) each
+    z = (z - mean) / std  # (N, K), standardised
+    classes = int(max(train_labels.max(), test_labels.max())) + 1
+    y = 2.0 * F.one_hot(train_labels, classes).double() - 1  # (N, C), +1 / -1
+    y_mean = y.mean(dim=0)  # (C,): the intercept, as the codes are centred
+    gram = z.T @ z + ridge * torch.eye(z.shape[1], dtype=z.dtype)  # (K, K)
+    weights = torch.linalg.solve(gram, z.T @ (y - y_mean))  # (K, C)
+    scores = ((test_codes.double() - mean) / std) @ weights + y_mean  # (M, C)
+    return (scores.argmax(dim=1) == test_labels).double().mean().item()
 
 
 def total_variation_per_image(x: Tensor) -> Tensor:
@@ -372,15 +433,47 @@ def denoising_field_figure(
     return fig
 
 
-def skip_dae_flow_figure(title: str | None = None) -> Figure:
+def trust_figure(
+    noisy: Tensor, trust: Tensor, labels: list[str], title: str | None = None
+) -> Figure:
+    """Noisy images next to the skip DAE's trust maps, the trust on a 0-1 scale with a colour bar.
+
+    ``noisy`` and ``trust`` are (N, 1, 28, 28): image i and the trust map the model computed for
+    it; ``labels`` names each pair (e.g. its noise level). Bright trust keeps the noisy pixel,
+    dark trust uses the reconstruction.
+    """
+    if not (len(noisy) == len(trust) == len(labels)):
+        raise ValueError(
+            f"trust_figure expects as many noisy images, trust maps and labels, but received "
+            f"{len(noisy)}, {len(trust)} and {len(labels)}. Pass one label per pair."
+        )
+    fig = NotebookFigure(figsize=(2.6 * len(noisy) + 0.9, 2.9), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(1, 2 * len(noisy)))[0]
+    for i, label in enumerate(labels):
+        image_ax, trust_ax = axes[2 * i], axes[2 * i + 1]
+        pixels, trusted = (v[i].detach().cpu().reshape(28, 28).numpy() for v in (noisy, trust))
+        image_ax.imshow(pixels, cmap="gray", vmin=0, vmax=1)
+        shown = trust_ax.imshow(trusted, cmap="viridis", vmin=0, vmax=1)
+        image_ax.set_title(f"noisy, {label}", fontsize=8)
+        trust_ax.set_title(f"trust t, {label}", fontsize=8)
+        image_ax.axis("off")
+        trust_ax.axis("off")
+    fig.colorbar(shown, ax=list(axes), shrink=0.8, label="trust t (1: keep the noisy pixel)")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def skip_dae_flow_figure(title: str | None = None, hidden: int = 512) -> Figure:
     """The data flow of ``SkipDenoisingAutoencoder``, its skip drawn as a bypass over the code.
 
-    The boxes are those of ``flow_diagram_figure``; one more arrow leaves the noisy input x~ and
-    joins the blend without passing through the encoder, the code or the decoder.
+    The boxes are those of ``flow_diagram_figure``, with ``hidden`` units in the encoder's and
+    the decoder's hidden layer; one more arrow leaves the noisy input x~ and joins the blend
+    without passing through the encoder, the code or the decoder.
     """
     stages = [("x", "clean\n(B, 1, 28, 28)"), ("corrupt", "fresh noise\nevery step"),
-              ("x~", "noisy\n(B, 1, 28, 28)"), ("encoder", "784 -> 512\n-> 256"),
-              ("h", "code\n(B, 256)"), ("decoder", "256 -> 512\n-> 2 x 784"),
+              ("x~", "noisy\n(B, 1, 28, 28)"), ("encoder", f"784 -> {hidden}\n-> 256"),
+              ("h", "code\n(B, 256)"), ("decoder", f"256 -> {hidden}\n-> 2 x 784"),
               ("r, t", "reconstruction r,\ntrust t in (0, 1)"),
               ("blend", "t * x~ + (1 - t) * r"), ("x^", "output\n(B, 1, 28, 28)")]  # fmt: skip
     fig = flow_diagram_figure(stages, title=title, width=1.55)
@@ -390,6 +483,7 @@ def skip_dae_flow_figure(title: str | None = None) -> Figure:
     ax.plot([skip_from, skip_from, skip_to], [0.45, top, top], color="tab:red", lw=1.8)
     ax.annotate("", xy=(skip_to, 0.42), xytext=(skip_to, top),
                 arrowprops={"arrowstyle": "->", "lw": 1.8, "color": "tab:red"})  # fmt: skip
-    ax.text((skip_from + skip_to) / 2, top + 0.08, "skip path: x~ goes around the bottleneck",
-            ha="center", va="bottom", fontsize=9, color="tab:red")  # fmt: skip
+    label = "skip path: x~ goes around encoder, code and decoder"
+    ax.text((skip_from + skip_to) / 2, top + 0.08, label, ha="center", va="bottom", fontsize=9,
+            color="tab:red")  # fmt: skip
     return fig

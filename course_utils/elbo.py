@@ -215,7 +215,9 @@ def kl_per_dimension(model: nn.Module, x: Tensor, batch_size: int = 1000) -> Ten
     """Average KL of each latent dimension over the images x: (N, ...) -> (L,), nats.
 
     A dimension whose KL is about 0 has q(z_j|x) = N(0, 1) for every x: it carries no
-    information about the input (it has collapsed to the prior).
+    information about the input. The course calls such a dimension SWITCHED OFF and keeps
+    "posterior collapse" for the whole posterior (every dimension) ignoring the input; some
+    papers call a switched-off dimension a partial collapse.
     """
     mu, logvar = predict(model, x, fn=_encode_gaussian, batch_size=batch_size)  # (N, L) each
     return (0.5 * (mu.pow(2) + logvar.exp() - logvar - 1)).mean(dim=0)  # (L,)

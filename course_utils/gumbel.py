@@ -162,12 +162,13 @@ class TemperatureAnnealing(Callback):
         self.log.append((state.step, tau))
 
 
-def gumbel_negative_elbo(
+def gumbel_negative_elbo_per_image(
     model: GumbelVAE, x: Tensor, batch_size: int = 1000, generator: torch.Generator | None = None
-) -> dict[str, float]:
-    """Test negative ELBO of a GumbelVAE with truly DISCRETE samples (hard one-hot), nats/image.
+) -> Tensor:
+    """Each image's negative ELBO with ONE hard (one-hot) sample, nats: x (N, ...) -> (N, 3).
 
-    Runs through ``train.predict`` (eval mode, the model's device, batches).
+    Columns: loss = recon + kl, recon, kl. Per image, so that two models scored on the same
+    images can be compared image by image (the standard error of a paired difference).
     """
 
     def terms(model: GumbelVAE, xb: Tensor) -> Tensor:
@@ -177,7 +178,18 @@ def gumbel_negative_elbo(
         kl = categorical_kl_per_image(q_logits)  # (b,)
         return torch.stack([recon + kl, recon, kl], dim=1)  # (b, 3)
 
-    means = predict(model, x, fn=terms, batch_size=batch_size).mean(dim=0)  # (3,)
+    return predict(model, x, fn=terms, batch_size=batch_size)
+
+
+def gumbel_negative_elbo(
+    model: GumbelVAE, x: Tensor, batch_size: int = 1000, generator: torch.Generator | None = None
+) -> dict[str, float]:
+    """Test negative ELBO of a GumbelVAE with truly DISCRETE samples (hard one-hot), nats/image.
+
+    The mean over x of ``gumbel_negative_elbo_per_image``; runs through ``train.predict`` (eval
+    mode, the model's device, batches).
+    """
+    means = gumbel_negative_elbo_per_image(model, x, batch_size, generator).mean(dim=0)  # (3,)
     return dict(zip(("loss", "recon", "kl"), means.tolist(), strict=True))
 
 

@@ -188,11 +188,15 @@ def codes_figure(
     n_thumbnails: int = 0,
     title: str | None = None,
     seed: int = 0,
+    axis_labels: tuple[str, str] = ("code dimension 1", "code dimension 2"),
+    thumbnail_cmap: str = "gray_r",
 ) -> Figure:
     """Scatter of 2-D codes (N, 2) coloured by label (N,), with optional image thumbnails.
 
     With ``images`` (N, ...) and ``n_thumbnails > 0``, that many randomly chosen points also
     show their image, so you can see what each region of the latent space holds.
+    ``axis_labels`` name the two axes (e.g. the first two principal components of wider codes);
+    ``thumbnail_cmap="gray"`` draws the thumbnails as the other figures draw images.
     """
     codes = torch.as_tensor(codes).detach().cpu().numpy()
     labels = torch.as_tensor(labels).cpu().numpy()
@@ -208,10 +212,10 @@ def codes_figure(
         imgs = as_images(images)
         rng = np.random.default_rng(seed)
         for i in rng.choice(len(codes), size=min(n_thumbnails, len(codes)), replace=False):
-            box = OffsetImage(imgs[i], cmap="gray_r", zoom=0.6)
+            box = OffsetImage(imgs[i], cmap=thumbnail_cmap, zoom=0.6)
             ax.add_artist(AnnotationBbox(box, codes[i], frameon=True, pad=0.1))
-    ax.set_xlabel("code dimension 1")
-    ax.set_ylabel("code dimension 2")
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
     ax.legend(markerscale=3, fontsize=8, loc="best")
     if title:
         ax.set_title(title)

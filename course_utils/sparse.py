@@ -19,6 +19,9 @@ So the plug-in estimate is biased UPWARDS for small batches (its expectation exc
 the units' true firing rates), and a weight tuned at one batch size means a little less at a
 larger one. Repeating every image of a batch leaves it unchanged (the means stay the same).
 The contractive penalty's Jacobian, taken apart direction by direction, is in ``contractive``.
+
+One idea: the sparse autoencoder of lesson 05, from its code and penalties to reading its units;
+the figures read the same codes the penalties shape, so they stay next to them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from functools import partial
 import ipywidgets as widgets
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullFormatter, PercentFormatter
 from torch import Tensor, nn
@@ -37,7 +41,7 @@ from course_utils.inputs import check_codes, check_sizes, model_dtype
 from course_utils.losses import sse_per_image
 from course_utils.models import flatten_input
 from course_utils.plots import NotebookFigure, as_images
-from course_utils.train import Batch, predict
+from course_utils.train import Batch, Callback, TrainState, predict
 from course_utils.widgets import FigureView
 
 
@@ -80,7 +84,10 @@ def top_k_relu(a: Tensor, k: int) -> Tensor:
 
 
 class TopKSparseAutoencoder(SparseAutoencoder):
-    """A sparse autoencoder with sparsity by construction (Makhzani and Frey 2013; Gao et al. 2024).
+    """A sparse autoencoder with sparsity by construction: a top-k code.
+
+    Makhzani and Frey (2013) kept the k largest of linear units; the ReLU form used here is that
+    of Gao et al. (2024). ``AnnealK`` lowers k during training (fewer dead units).
 
     encode: (B, 784) or (B, 1, 28, 28) -> h = top_k_relu(W x + b, k)    (B, n_code), >= 0,
             exactly k or fewer non-zero units per image; no penalty is needed to make it sparse.
@@ -100,6 +107,45 @@ class TopKSparseAutoencoder(SparseAutoencoder):
     def encode(self, x: Tensor) -> Tensor:
         x = flatten_input(x, self.n_inputs, type(self).__name__, model_dtype(self))
         return top_k_relu(self.encoder(x), self.k)  # (B, n_inputs) -> (B, n_code)
+
+
+class AnnealK(Callback):
+    """Lower a top-k model's k during training, a remedy for dead units (Makhzani and Frey 2013).
+
+    A unit that wins a top-k slot for no image gets no gradient and stays dead. Starting with a
+    large k lets most units win slots, and so learn, before k shrinks: k falls linearly from
+    ``k_start`` to ``k_end`` over the first ``share`` of the training steps, then stays at
+    ``k_end`` (and is ``k_end`` when training ends). For ``fit(..., callbacks=[AnnealK(...)])``.
+    """
+
+    def __init__(self, k_start: int, k_end: int, share: float = 0.5) -> None:
+        if not (isinstance(k_start, int) and isinstance(k_end, int) and k_start >= k_end >= 1):
+            raise ValueError(
+                f"AnnealK expects whole numbers k_start >= k_end >= 1 (units kept per image, "
+                f"first and last), but received k_start={k_start!r}, k_end={k_end!r}. "
+                "Try AnnealK(k_start=4 * k, k_end=k)."
+            )
+        if not 0 < share <= 1:
+            raise ValueError(f"AnnealK expects share, the part of training during which k falls, "
+                             f"in (0, 1], but received {share!r}. Try share=0.5.")  # fmt: skip
+        self.k_start, self.k_end, self.share = k_start, k_end, share
+
+    def k_at(self, step: int, total_steps: int) -> int:
+        """k for the optimizer step that follows ``step`` steps of ``total_steps``."""
+        progress = min(1.0, step / max(1.0, self.share * total_steps))
+        return round(self.k_start + (self.k_end - self.k_start) * progress)
+
+    def on_batch_start(self, state: TrainState) -> None:
+        if not isinstance(state.model, TopKSparseAutoencoder):
+            raise ValueError(
+                f"AnnealK expects a TopKSparseAutoencoder (a model with a k to lower), but "
+                f"received {type(state.model).__name__}. Use it only with top-k models."
+            )
+        state.model.k = min(self.k_at(state.step, state.total_steps), state.model.n_code)
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        if state.epoch == state.epochs:
+            state.model.k = self.k_end  # the model ends at the k it was built for
 
 
 # ------------------------------------------------------------------------------ penalties
@@ -289,7 +335,7 @@ def unit_figure(
     codes: (N, n_code) codes of ``images`` (N, 1, 28, 28).
     """
     top = top_activating(codes, unit, k)
-    fig = NotebookFigure(figsize=(1.25 * (k + 1) + 3.2, 1.9), layout="constrained")
+    fig = NotebookFigure(figsize=(1.25 * (k + 1) + 3.2, 2.1), layout="constrained")
     grid = fig.add_gridspec(1, k + 3)
     ax = fig.add_subplot(grid[0, 0])
     ax.imshow(decoder_images(model, [unit])[0].numpy(), cmap="RdBu_r", vmin=0, vmax=1)
@@ -305,6 +351,8 @@ def unit_figure(
     ax.hist(codes[:, unit].numpy(), bins=np.linspace(0, 1, 26), color="tab:blue")
     ax.set_yscale("log")
     ax.set_title(f"mean {codes[:, unit].mean():.3f}", fontsize=8)
+    ax.set_xlabel(f"h of unit {unit}", fontsize=7)
+    ax.set_ylabel("images (log)", fontsize=7)
     ax.tick_params(labelsize=7)
     return fig
 
@@ -344,7 +392,11 @@ def units_near_median(codes: Tensor, n: int = 3) -> list[int]:
 
 
 def features_figure(model: SparseAutoencoder, units, title: str, ncols: int = 10) -> Figure:
-    """Decoder features (``decoder_images``) of ``units`` in a grid: red adds, blue removes."""
+    """Decoder features (``decoder_images``) of ``units`` in a grid.
+
+    Red raises, blue lowers the output layer's input (before its sigmoid): where the unit
+    brightens or darkens the reconstruction when it fires.
+    """
     features = decoder_images(model, units).numpy()  # (n, 28, 28), 0.5 = zero weight
     nrows = -(-len(features) // ncols)
     fig = NotebookFigure(figsize=(1.05 * ncols, 1.05 * nrows + 0.4), layout="constrained")
@@ -357,26 +409,56 @@ def features_figure(model: SparseAutoencoder, units, title: str, ncols: int = 10
     return fig
 
 
+def _separate_labels(fig: Figure, axes, step: float = 11.0) -> None:
+    """Move each point label that overlaps an earlier label of its axes to a free place.
+
+    Draws the figure once (Agg, as ``NotebookFigure`` does to show itself) to measure the
+    labels, then tries offsets of ``step`` points above and below the point in turn (above
+    first, then below, then further out) and keeps the first that overlaps no earlier label.
+    """
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)  # runs the layout engine, so the labels sit where the PNG has them
+    for ax in axes:
+        placed: list = []
+        for text in ax.texts:
+            dx, dy = text.xyann
+            above = [dy + n * step for n in range(1, 5)]  # 15, 26, ... for dy = 4
+            below = [dy - 16 - n * step for n in range(4)]  # -12, -23, ...: under the point
+            candidates = [dy] + [o for pair in zip(above, below, strict=True) for o in pair]
+            for offset in candidates:
+                text.xyann = (dx, offset)
+                box = text.get_window_extent(renderer)
+                if not any(box.overlaps(other) for other in placed):
+                    break
+            else:
+                text.xyann = (dx, dy)  # nowhere free: leave it where it was put
+            placed.append(text.get_window_extent(renderer))
+
+
 def tradeoff_figure(rows: list[dict]) -> Figure:
     """What sparsity costs: test error and dead units against the share of active units.
 
     rows: one dict per trained model with "name", "on" (``firing_fraction`` of its test codes),
-    "mse" (test MSE per pixel), "dead" (``dead_unit_share``) and optionally "sweep" (a curve
-    name, e.g. "L1": the rows of one sweep are joined by a line in the order given).
+    "mse" (test MSE per pixel), "dead" (``dead_unit_share``) and optionally "sweep": a curve
+    name such as "L1", or a tuple of names for a row on several curves (the unpenalised model
+    ends both the L1 and the KL sweep). The rows of one sweep are joined by a grey line in the
+    order given, each sweep in its own line style.
     """
     fig = NotebookFigure(figsize=(10, 3.8), layout="constrained")
     ax_mse, ax_dead = fig.subplots(1, 2, sharex=True)
-    sweeps = {row["sweep"] for row in rows if row.get("sweep")}
-    for sweep in sorted(sweeps):
-        curve = [row for row in rows if row.get("sweep") == sweep]
+    member = [(r.get("sweep"),) if isinstance(r.get("sweep"), str) else tuple(r.get("sweep") or ())
+              for r in rows]  # fmt: skip
+    sweeps = list(dict.fromkeys(name for names in member for name in names))  # first seen first
+    for sweep, style in zip(sweeps, ("-", "--", ":", "-."), strict=False):
+        curve = [row for row, names in zip(rows, member, strict=True) if sweep in names]
         for ax, key in ((ax_mse, "mse"), (ax_dead, "dead")):
-            ax.plot([r["on"] for r in curve], [r[key] for r in curve], "-", color="grey", lw=1,
+            ax.plot([r["on"] for r in curve], [r[key] for r in curve], style, color="grey", lw=1,
                     label=f"{sweep} sweep", zorder=1)  # fmt: skip
     for i, row in enumerate(rows):
         for ax, key in ((ax_mse, "mse"), (ax_dead, "dead")):
             ax.scatter(row["on"], row[key], s=40, color=f"C{i % 10}", zorder=2)
             ax.annotate(row["name"], (row["on"], row[key]), textcoords="offset points",
-                        xytext=(5, 4), fontsize=8)  # fmt: skip
+                        xytext=(5, 4), fontsize=8, color=f"C{i % 10}")  # fmt: skip
     ax_mse.set(xlabel="share of activations above 0.1 (test images)", ylabel="test MSE per pixel",
                title="reconstruction error against sparsity")  # fmt: skip
     ax_dead.set(xlabel="share of activations above 0.1 (test images)",
@@ -391,6 +473,7 @@ def tradeoff_figure(rows: list[dict]) -> Figure:
         ax.grid(alpha=0.3)
     if sweeps:
         ax_mse.legend(fontsize=8, loc="upper right")
+    _separate_labels(fig, (ax_mse, ax_dead))
     return fig
 
 

@@ -1,4 +1,4 @@
-"""Looking at VAEs (lesson 06): samples, interpolations, manifold grids, latent sliders.
+"""One idea: looking at trained VAEs (lesson 06): samples, interpolations, grids, sliders, figures.
 
 Plain functions return images (N, 1, 28, 28) in [0, 1] or figures; the ``*_view`` functions are
 thin ``FigureView`` shells over them (ipywidgets 7.7+ and 8.x). Decoded images are the decoder's
@@ -8,6 +8,7 @@ pixel MEANS, sigmoid(logits), not Bernoulli samples. Every pass goes through ``t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import ipywidgets as widgets
@@ -315,7 +316,8 @@ def posterior_figure(
     Left: the means mu(x) of all images x (grey) and, for ``n_ellipses`` of them, the
     per-image posterior q(z|x) drawn as its 2-sigma ellipse (colour = label). Right: the
     AGGREGATE posterior, one z ~ q(z|x) per image, as a 2-D histogram, with the prior
-    N(0, I)'s 1- and 2-sigma circles on top.
+    N(0, I)'s circles of radius 1 and 2 on top, labelled with the prior mass inside each
+    (1 - exp(-r^2 / 2) in 2-D: 39% and 86%).
     """
     from matplotlib.patches import Ellipse
 
@@ -339,9 +341,17 @@ def posterior_figure(
     right.hist2d(z[:, 0].numpy(), z[:, 1].numpy(), bins=60, range=[[-lim, lim], [-lim, lim]],
                  cmap="Blues")  # fmt: skip
     angle = np.linspace(0, 2 * np.pi, 200)
-    for r in (1, 2):
-        right.plot(r * np.cos(angle), r * np.sin(angle), color="tab:red", lw=1.2)
-    right.set(title="aggregate posterior (one z per image) vs N(0, I) circles", xlabel="z1")
+    for r, style in ((1, "-"), (2, "--")):
+        right.plot(
+            r * np.cos(angle),
+            r * np.sin(angle),
+            color="tab:red",
+            lw=1.2,
+            ls=style,
+            label=f"N(0, I): radius {r} (holds {1 - math.exp(-r * r / 2):.0%})",
+        )
+    right.legend(loc="upper right", fontsize=8)
+    right.set(title="aggregate posterior: one z per image", xlabel="z1")
     for ax in (left, right):
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
@@ -354,12 +364,15 @@ def terms_by_step_figure(
     keys: Sequence[str] = ("recon", "kl"),
     marks: dict[str, float] | None = None,
     title: str | None = None,
+    logy: Sequence[str] = (),
 ) -> Figure:
     """The ELBO's terms against the optimizer step, one panel per key, from ``elbo.ElboTermsLog``.
 
     ``log`` has rows {"step", "beta", "loss", "recon", "kl", ...}; ``keys`` picks the panels
     (any of them, e.g. ("beta", "recon", "kl")). ``marks`` {label: step} draws labelled dashed
-    vertical lines (e.g. the end of a KL warm-up) on every panel.
+    vertical lines (e.g. the end of a KL warm-up) on every panel. The panels of the keys in
+    ``logy`` get a log-scaled y axis, so that the untrained model's first row (a recon several
+    times the final one, a KL near 0) does not flatten the rest of the curve.
     """
     rows = getattr(log, "rows", None)
     if not rows or "step" not in rows[0]:
@@ -368,7 +381,7 @@ def terms_by_step_figure(
             f"least one recorded row, but received {type(log).__name__} with rows={rows!r:.60}. "
             "Pass callbacks=[log] to fit and train first."
         )
-    missing = [k for k in keys if k not in rows[0]]
+    missing = [k for k in (*keys, *logy) if k not in rows[0]]
     if missing:
         raise ValueError(
             f"terms_by_step_figure expects keys among {sorted(rows[0])}, but received {missing}."
@@ -382,8 +395,13 @@ def terms_by_step_figure(
         ax.plot(steps, [row[key] for row in rows], "-o", markersize=2, lw=1.2)
         for i, (label, step) in enumerate((marks or {}).items()):
             ax.axvline(step, color=f"C{i + 1}", ls="--", lw=1, label=label)
-        ax.set(xlabel="optimizer step", ylabel=names.get(key, key))
-        ax.grid(alpha=0.3)
+        log_scale = key in logy
+        ax.set(
+            xlabel="optimizer step",
+            yscale="log" if log_scale else "linear",
+            ylabel=names.get(key, key) + (", log scale" if log_scale else ""),
+        )
+        ax.grid(alpha=0.3, which="both")
     if marks:
         axes[0].legend(fontsize=8)
     if title:

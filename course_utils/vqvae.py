@@ -90,7 +90,8 @@ class VQObjective:
     """Objective for ``fit``: BCE + codebook loss + commitment * commitment loss, per image.
 
     ``binarize=True`` draws fresh binary images from every batch (as ``VAEObjective``), so the
-    BCE is a true negative log-likelihood of the pixels.
+    BCE is a true negative log-likelihood of the pixels. Logs: recon, codebook (the squared
+    distance ||z_e - e||^2) and encoder_sq (||z_e||^2, the scale that distance is measured on).
     """
 
     def __init__(self, commitment: float = 0.25, binarize: bool = False) -> None:
@@ -103,7 +104,10 @@ class VQObjective:
         codebook = (z_e.detach() - e).pow(2).sum(dim=(1, 2))  # (B,): moves only the codebook
         commit = (z_e - e.detach()).pow(2).sum(dim=(1, 2))  # (B,): moves only the encoder
         loss = (recon + codebook + self.commitment * commit).mean()
-        return loss, {"recon": recon.mean().detach(), "codebook": codebook.mean().detach()}
+        scale = z_e.detach().pow(2).sum(dim=(1, 2))  # (B,): ||z_e||^2, the encoder outputs' size
+        logs = {"recon": recon.mean().detach(), "codebook": codebook.mean().detach(),
+                "encoder_sq": scale.mean()}  # fmt: skip
+        return loss, logs
 
 
 def vq_optimizer(model: VQVAE, lr: float = 1e-3, codebook_lr: float = 3e-2) -> torch.optim.Adam:

@@ -33,11 +33,12 @@
 #    evaluating on clean inputs is a bug;
 # 4. compare a learned denoiser with three non-learned ones (a Gaussian blur, a median filter,
 #    a PCA projection), each tuned on validation images, across noise kinds and levels;
-# 5. read from those numbers where a bottleneck limits a denoiser, and what a skip path with a
-#    per-pixel trust map changes;
+# 5. test where a denoiser's error floor comes from (code size, training noise, budget), and
+#    measure what a skip path with a per-pixel trust map changes at an equal number of weights;
 # 6. explain, with a 2-D picture, why denoising forces a model to learn where the data lives
-#    (the data manifold), and what the optimal denoiser's step $r^*(x) - x$ is (Tweedie's
-#    formula: the score of the NOISED density, for Gaussian noise).
+#    (the data manifold), why even the optimal denoiser (an average) stops short of it, and what
+#    its step $r^*(x) - x$ is (Tweedie's formula: the score of the NOISED density, for Gaussian
+#    noise).
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -60,8 +61,9 @@ DATASET = "fashion_mnist"  # try "mnist": every cell below works with either
 # **Which data, and why.** We ask for Fashion-MNIST: clothes have textures and edges that make
 # the comparison with a blur meaningful (a blur smears exactly those). Switch `DATASET` to
 # `"mnist"` to try digits. The cell below prints which images were actually loaded: without the
-# real data the course falls back to a small embedded set of 8 x 8 digits scaled to 28 x 28, and
-# then every number in this lesson is about those digits, not about clothes.
+# real data the course falls back to a small embedded set of 8 x 8 digit scans, enlarged to
+# 20 x 20 and padded to 28 x 28, and then every number in this lesson is about those digits,
+# not about clothes.
 
 # %%
 from course_utils.data import load_dataset
@@ -193,7 +195,7 @@ flow_diagram_figure(
      ("x~", "noisy\n(B, 1, 28, 28)"), ("encoder", "784 -> 512\n-> 256"), ("h", "code\n(B, 256)"),
      ("decoder", "256 -> 512\n-> 784"), ("x^", "output\n(B, 1, 28, 28)"),
      ("loss", "||x^ - x||^2\nvs the CLEAN x")],
-    arrows=["fresh noise", "", "", "", "", "", "target x"], width=1.7,
+    arrows=["fresh noise", "", "", "", "", "", ""], width=1.7,
     title="a denoising autoencoder: damage the input, score against the clean image")
 
 # %% [markdown]
@@ -205,8 +207,9 @@ flow_diagram_figure(
 #    has seen before.
 #
 # We train with option 2. With option 1 the network sees each image with one fixed pattern of
-# noise, again and again, and can start to memorise those particular noisy images; with option 2
-# the noise is fresh every time, which acts like an endless supply of training pairs at no cost
+# noise, again and again, and could learn those particular noisy images instead of denoising in
+# general (this lesson does not measure how much it would); with option 2 the noise is fresh
+# every time, which acts like an endless supply of training pairs at no cost
 # in memory. For **validation and testing** we want the opposite: fixed, seeded noise, so that
 # numbers are reproducible and different models face exactly the same inputs.
 #
@@ -223,42 +226,69 @@ flow_diagram_figure(
 # level = low + (high - low) * torch.rand(1, generator=generator).item()
 # noisy = corrupt(clean, kind, level, generator)      # new noise on every training call
 # loss = sse_per_image(model(noisy), clean).mean()    # the target is the CLEAN image
-# if relative:                                        # see below
-#     loss = loss / sse_per_image(noisy, clean).mean()  # the damage (floored at 1)
+# if relative:                                        # see below: divide by the damage,
+#     loss = loss / sse_per_image(noisy, clean).mean().clamp_min(1.0)  # floored at 1
 # return loss
 # ```
 #
 # **Weighting the noise levels: the relative loss.** With the plain squared error, a batch of
 # mild noise contributes a small loss (there is little damage to undo) and a batch of heavy
-# noise a large one, so training mostly listens to the heavy noise and mild noise gets little
-# attention. With `relative=True` the loss of a batch is divided by the squared error of the
-# noisy input itself, the damage: it becomes the **share of the damage that remains** (1: no
-# better than the noisy input, 0: perfect; above 1: worse than doing nothing), and every noise
-# level counts on the same scale. We train with it. A ratio is not a squared error, so `fit`
-# records it under the name the objective gives it, `damage_ratio`, not `loss`.
+# noise a large one, so the heavy batches dominate the sum that training minimises. With
+# `relative=True` the loss of a batch is divided by the squared error of the noisy input itself,
+# the damage: it becomes the **share of the damage that remains** (1: no better than the noisy
+# input, 0: perfect; above 1: worse than doing nothing), and every noise level counts on the
+# same scale. The damage is floored at 1 (a squared error summed over 784 pixels), so that a
+# batch with almost no damage is not divided by almost zero. We train with it. A ratio is not a
+# squared error, so `fit` records it under the name the objective gives it, `damage_ratio`, not
+# `loss`.
 #
-# Here is the fresh-versus-fixed rule in action. A "model" that copies its input
-# (`nn.Identity()`) scores exactly the damage with the plain loss, so the loss shows whether the
-# noise changed between two calls on the same batch:
+# Two checks in the cell below. First, how unequal the plain loss would be: the damage of a
+# batch at the mildest and at the heaviest training level of each kind. Second, the
+# fresh-versus-fixed rule in action, at one fixed kind and level (Gaussian, $\sigma = 0.3$) so
+# that only the noise itself can change: a "model" that copies its input and remembers what it
+# was given tells us whether two calls on the same batch saw the same noisy images.
 
 # %%
 from course_utils.denoising import DenoisingObjective
+from course_utils.losses import sse_per_image
 
 TRAIN_LEVELS = {"gaussian": (0.1, 0.7), "masking": (0.1, 0.9), "salt_and_pepper": (0.05, 0.6)}
 
 
-def make_objective(relative: bool = True) -> DenoisingObjective:
+def make_objective(relative: bool = True, levels: dict = TRAIN_LEVELS) -> DenoisingObjective:
     """Training noise: new at every step (one seeded generator); validation: fixed Gaussian 0.3."""
-    return DenoisingObjective(TRAIN_LEVELS, seed=1, valid_noise=("gaussian", 0.3), relative=relative)
+    return DenoisingObjective(levels, seed=1, valid_noise=("gaussian", 0.3), relative=relative)
 
 
-probe, copier, batch = make_objective(relative=False), nn.Identity(), (data.train.x[:128],)
-train_damage = [probe(copier.train(), batch)[0].item() for _ in range(2)]
-valid_damage = [probe(copier.eval(), batch)[0].item() for _ in range(2)]
-print(f"training mode, the same batch twice: damage {train_damage[0]:.1f}, then {train_damage[1]:.1f}"
-      f" -> new noise: {train_damage[0] != train_damage[1]}")
-print(f"eval mode, the same batch twice:     damage {valid_damage[0]:.1f}, then {valid_damage[1]:.1f}"
-      f" -> the same noise: {valid_damage[0] == valid_damage[1]}")
+batch = (data.train.x[:128],)  # one batch of clean training images
+for kind, (low, high) in TRAIN_LEVELS.items():  # the damage: squared error of the noisy input
+    mild, heavy = (sse_per_image(corrupt(batch[0], kind, level, torch.Generator().manual_seed(0)),
+                                 batch[0]).mean().item() for level in (low, high))  # fmt: skip
+    print(f"{kind:>15}: damage {mild:5.1f} at level {low}, {heavy:6.1f} at level {high} "
+          f"-> a heavy batch weighs {heavy / mild:4.1f} x a mild one in the plain loss")
+
+
+class Copier(nn.Module):
+    """A "model" that returns its input unchanged and keeps a copy of every input it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append(x.clone())
+        return x
+
+
+copier = Copier()
+probe = DenoisingObjective({"gaussian": (0.3, 0.3)}, seed=1, valid_noise=("gaussian", 0.3))
+for mode in ("train", "eval"):
+    copier.train(mode == "train")
+    damage = [probe(copier, batch)[0].item() for _ in range(2)]  # plain loss of a copier = damage
+    same = torch.equal(copier.seen[-1], copier.seen[-2])
+    print(f"{mode} mode, the same batch twice at sigma 0.3: damage {damage[0]:.2f}, then {damage[1]:.2f}"
+          f" -> identical noisy images: {same}")
+copier.train()
 print(f"relative loss of the copier: {make_objective()(copier, batch)[0].item():.3f} (all the damage remains)")
 
 # %% [markdown]
@@ -266,27 +296,37 @@ print(f"relative loss of the copier: {make_objective()(copier, batch)[0].item():
 # $[0, 1]$. A denoising autoencoder does not need a tight bottleneck: the corruption, not the
 # code size, stops it from copying, so its code may even be larger than its input (an
 # overcomplete code) and it still has to learn what images look like. We give it a generous
-# 256-number code. Written out, the plain dense DAE is these few layers:
+# 256-number code. Why dense layers again, after the convolutional autoencoders of lesson 03?
+# So that the one new thing is the corruption, and so that the code is a plain vector of 256
+# numbers, which section 4 compares with a PCA projection onto 256 directions. (Swapping in the
+# convolutional layers of lesson 03 is a good experiment once the lesson is done.) Written out,
+# the plain dense DAE is these few layers:
 
 # %%
-torch.manual_seed(0)  # the seed of this model's initial weights
-sketch = nn.Sequential(
-    nn.Flatten(),                       # (B, 1, 28, 28) -> (B, 784)
-    nn.Linear(784, 512), nn.ReLU(),     # encoder
-    nn.Linear(512, 256),                # the code h: (B, 256), no activation
-    nn.Linear(256, 512), nn.ReLU(),     # decoder
-    nn.Linear(512, 784), nn.Sigmoid(),  # (B, 784), pixels in [0, 1]
-    nn.Unflatten(1, (1, 28, 28)),       # (B, 784) -> (B, 1, 28, 28), shaped like the target
-).to(course.device)
+def make_plain_dae() -> nn.Sequential:
+    """The plain dense DAE with fresh weights: (B, 1, 28, 28) -> code (B, 256) -> (B, 1, 28, 28)."""
+    torch.manual_seed(0)  # the seed of the initial weights: every call starts from the same ones
+    return nn.Sequential(
+        nn.Flatten(),                       # (B, 1, 28, 28) -> (B, 784)
+        nn.Linear(784, 512), nn.ReLU(),     # encoder
+        nn.Linear(512, 256),                # the code h: (B, 256), no activation
+        nn.Linear(256, 512), nn.ReLU(),     # decoder
+        nn.Linear(512, 784), nn.Sigmoid(),  # (B, 784), pixels in [0, 1]
+        nn.Unflatten(1, (1, 28, 28)),       # (B, 784) -> (B, 1, 28, 28), shaped like the target
+    ).to(course.device)
+
+
+sketch = make_plain_dae()
 print(f"{sum(p.numel() for p in sketch.parameters()):,} weights")
 
 # %% [markdown]
-# **The training budget is set in optimizer steps**, not epochs: about 3,000 steps of 128 images
+# **The training budget is set in optimizer steps**, not epochs: about 2,000 steps of 128 images
 # in full mode, however many training images were loaded, so a small dataset gets more epochs
 # instead of less training. The learning rate starts at `LR` and decays to 0 along a half
 # cosine (`CosineDecay` from `course_utils.schedules`), which lets the last steps settle. Every
-# denoiser of this lesson is trained by the same function, with the same objective, the same
-# stream of training noise and the same budget, so that their scores can be compared.
+# network of sections 2 to 5 gets this budget and schedule, and every denoiser the same
+# objective and the same stream of training noise, except for the one thing a comparison
+# changes on purpose (said where it happens), so that their scores can be compared.
 
 # %%
 import math
@@ -295,14 +335,14 @@ from course_utils.plots import history_figure
 from course_utils.schedules import CosineDecay
 from course_utils.train import fit
 
-STEPS, LR = course.pick(full=3000, fast=50), 2e-3  # optimizer steps of 128 images
+STEPS, LR = course.pick(full=2000, fast=50), 2e-3  # optimizer steps of 128 images
 EPOCHS = max(1, round(STEPS / math.ceil(len(data.train.x) / 128)))
 
 
-def train_denoiser(model: nn.Module):
+def train_denoiser(model: nn.Module, levels: dict = TRAIN_LEVELS):
     """The one recipe of this lesson: a fresh objective (the same noise stream), the same budget."""
-    return fit(model, data.train.x, data.valid.x[:2000], objective=make_objective(), epochs=EPOCHS,
-               batch_size=128, lr=LR, callbacks=[CosineDecay()], verbose=False)
+    return fit(model, data.train.x, data.valid.x[:2000], objective=make_objective(levels=levels),
+               epochs=EPOCHS, batch_size=128, lr=LR, callbacks=[CosineDecay()], verbose=False)
 
 
 plain = sketch  # the plain DAE, exactly as written out above
@@ -316,11 +356,14 @@ history_figure(plain_history, title="plain DAE: share of the damage left")
 
 # %% [markdown]
 # Both curves are in damage-ratio units: the share of the damage that remains after the model.
-# The training curve mixes all three kinds and all levels, so it is bumpier than usual; the
-# validation curve always uses the same Gaussian-noise images ($\sigma = 0.3$). Whether the
-# validation curve sits above or below the training curve says how hard Gaussian noise 0.3 is
-# for the model compared with the training mix (read it off the figure and the printed line).
-# In fast mode (50 steps) the model has barely started: read every number below as rough.
+# They are not measured alike, so do not read the gap between them as a difference in
+# difficulty. A training point is the average over all the steps of its epoch, taken while the
+# model was still improving: it lags behind the model at the end of the epoch, most of all in
+# the first epoch, which starts from random weights. It also mixes all three kinds and all
+# levels. A validation point is measured once, at the end of its epoch, always on the same
+# Gaussian-noise images ($\sigma = 0.3$). What both curves do show is whether the ratio is still
+# falling at the end of the budget (the printed first and last values). In fast mode the model
+# has barely started: read every number below as rough.
 #
 # ## 3. What the denoiser does
 #
@@ -342,7 +385,8 @@ for kind, level in SHOWN:
 # masked holes: the model fills them with what it has learned such images look like. Do the
 # outputs look smoother than the targets? Instead of judging by eye, we measure it. The
 # **roughness** of an image (its total variation) adds up the absolute differences between
-# neighbouring pixels: speckle raises it, smoothing lowers it. On 1,000 test images:
+# neighbouring pixels: speckle raises it, smoothing lowers it. On test images (the cell prints
+# how many), noised with a seeded generator:
 
 # %%
 from course_utils.denoising import denoise
@@ -354,6 +398,7 @@ test_x = data.test.x[:2000]  # the test images of every comparison below
 def roughness_report(models: dict) -> None:
     """Mean roughness of the clean targets, the noisy inputs and each model's outputs, per kind."""
     clean = test_x[:1000]
+    print(f"mean roughness over {len(clean):,} test images")
     for kind, level in SHOWN:
         noisy = corrupt(clean, kind, level, torch.Generator().manual_seed(0))
         r_clean = roughness(clean).mean().item()
@@ -409,9 +454,10 @@ print("off by 0.1 everywhere:", psnr(x + 0.1, x).item(), "dB | identical:", psnr
 #   noise included. It is a *linear* autoencoder with a $k$-number code, trained on clean images.
 #   The knob is $k$.
 #
-# To be fair to them, every knob is tuned for every noise kind and level on 500 **validation**
+# To be fair to them, every knob is tuned for every noise kind and level on **validation**
 # images and then reported on the test images, just as the DAE was tuned (trained) on training
-# images. Here is the blur tuned for Gaussian noise 0.3, next to the plain DAE:
+# images. Here is the blur tuned for Gaussian noise 0.3 (on the number of validation images the
+# cell prints), next to the plain DAE:
 
 # %%
 from course_utils.corruption import best_blur_sigma, gaussian_blur
@@ -421,7 +467,7 @@ tune_x = data.valid.x[:500]  # the images every baseline's knob is tuned on
 g = torch.Generator().manual_seed(3)
 noisy_valid = gaussian_noise(tune_x, 0.3, g)
 s, score = best_blur_sigma(noisy_valid, tune_x)
-print(f"Gaussian sigma = 0.3: best blur width s = {s} pixels, {score:.2f} dB on validation images "
+print(f"Gaussian sigma = 0.3: best blur width s = {s} pixels, {score:.2f} dB on {len(tune_x)} validation images "
       f"(no blur: {psnr(noisy_valid, tune_x).mean():.2f} dB)")
 noisy_ex = gaussian_noise(clean_examples, 0.3, g)
 rows_figure({"noisy input": noisy_ex, f"blur s = {s}": gaussian_blur(noisy_ex, s),
@@ -430,7 +476,8 @@ rows_figure({"noisy input": noisy_ex, f"blur s = {s}": gaussian_blur(noisy_ex, s
 
 # %% [markdown]
 # Now the full comparison: three noise kinds, six levels each, starting from mild noise, on
-# 2,000 corrupted test images (seeded, so every run and every model sees the same noise). Each
+# corrupted test images (their number is printed above the table; seeded, so every run and
+# every model sees the same noise). Each
 # row gives the PSNR of the noisy input itself (the score of doing nothing), of each tuned
 # baseline (its tuned knob in parentheses: $s$, $w$, $k$), of the plain DAE, and names the best
 # method. No row is hidden.
@@ -454,71 +501,175 @@ print(psnr_table_text(rows))
 from course_utils.denoising import best_method, pca_denoise
 
 plain_clean = psnr(denoise(plain, test_x), test_x).mean().item()
-pca_clean = psnr(pca_denoise(pca, test_x, 256), test_x).mean().item()
 worse_than_input = [(r["kind"], r["level"]) for r in rows if r["plain DAE"] < r["noisy"]]
 print(f"the plain DAE is the best method at {sum(best_method(r) == 'plain DAE' for r in rows)} of {len(rows)} levels")
 print("where another method wins:", [(r["kind"], r["level"], best_method(r)) for r in rows
                                      if best_method(r) != "plain DAE"] or "nowhere")
 print("where the plain DAE is WORSE than doing nothing:", worse_than_input or "nowhere")
-print(f"the plain DAE's best PSNR anywhere in the table: {max(r['plain DAE'] for r in rows):.2f} dB; "
-      f"on CLEAN test images: {plain_clean:.2f} dB")
-print(f"PCA projection with k = 256 on CLEAN test images: {pca_clean:.2f} dB")
+print(f"the plain DAE's PSNR over the {len(rows)} rows: {min(r['plain DAE'] for r in rows):.2f} to "
+      f"{max(r['plain DAE'] for r in rows):.2f} dB (the noisy inputs: {min(r['noisy'] for r in rows):.2f} "
+      f"to {max(r['noisy'] for r in rows):.2f} dB)")
+print(f"the plain DAE on CLEAN test images: {plain_clean:.2f} dB -> no better than its best noisy row: "
+      f"{plain_clean <= max(r['plain DAE'] for r in rows)}")
 
 # %% [markdown]
-# Read the lines from the top. Where the noise is heavy, the learned denoiser has the most to
-# gain: it knows what the images look like, while the baselines only know that images are smooth
-# (blur), free of lone dots (median) or close to a linear subspace (PCA). The mild levels are
-# where it is weakest, and the last two lines say why. Every output of the plain DAE has passed
-# through 256 numbers, and its PSNR stays near the best value printed whatever the input, even
-# a perfectly clean one: that is the model's **error floor**, set by what a 256-number code can
-# carry and by its training. Where the noisy input already scores near or above that floor
-# (compare it with the "noisy" column at the mildest levels), the plain DAE has little to remove
-# and much to lose: it can come out worse than doing nothing. Compare also the PCA projection's
-# score on clean images, printed last: with 256 directions of the image itself and no code to
-# squeeze through, a linear projection can keep far more detail. (On the embedded fallback
-# digits, 8 x 8 scans enlarged to 28 x 28, every image lies in a subspace of at most 64
-# dimensions, so there PCA with $k = 256$ gives clean images back almost exactly.) The
-# verdicts above say at which levels another method won in this run.
+# Read the lines from the top. The first two say at which levels the plain DAE beats every
+# baseline and where another method wins. The next two show its weakness: the noisy inputs
+# span a wide range of PSNR, the plain DAE's outputs a narrower one (compare the two spans),
+# and the last line says whether even a perfectly clean input comes back no better than its
+# best noisy row. When it does, the model has an **error floor**.
+# Where the noisy input already scores near or above it (the "noisy" column at the mildest
+# levels), the plain DAE has little to remove and much to lose: it can come out worse than
+# doing nothing (the third line says where it did).
 #
-# ## 5. A skip path around the bottleneck
+# ### Where does the floor come from?
 #
-# The floor comes from the bottleneck: fine detail that does not fit in the code is lost, even
-# when the input carried it almost intact. The cure is to let that detail go **around** the
-# bottleneck. `SkipDenoisingAutoencoder` in `course_utils.denoising` keeps the encoder and
-# decoder of the sketch, but its decoder outputs two maps of 784 numbers: a reconstruction $r$
-# and a per-pixel **trust** $t \in (0, 1)$. A skip path carries the noisy input $\tilde x$ to
-# the output, which is the blend
+# A first guess: every output has passed through a code of 256 numbers, and 256 numbers cannot
+# carry more. The guess can be tested. Three measurements, on the same clean test images and
+# the same noisy rows as the table:
+#
+# 1. **PCA with $k = 256$** is a 256-number code too, a linear one, fitted to clean training
+#    images. It is computed, not trained: the best any linear 256-number code can do.
+# 2. The **clean AE**: the sketch's network, with the same initial weights, trained with the
+#    same recipe and budget, but as a plain autoencoder of clean images (input = target = the
+#    clean image; its loss is the plain squared error, since there is no damage to divide by).
+# 3. The **DAE from 0**: the sketch trained as a DAE once more, with every training range
+#    starting at level 0 instead of 0.1 (0.05 for salt-and-pepper), so that nearly clean inputs
+#    are part of its training.
+#
+# (This cell trains two more networks with the lesson's budget.)
+
+# %%
+from course_utils.denoising import compare_columns
+
+TRAIN_LEVELS_FROM_0 = {kind: (0.0, high) for kind, (_, high) in TRAIN_LEVELS.items()}
+clean_ae = make_plain_dae()  # the same network and the same initial weights as the plain DAE
+fit(clean_ae, data.train.x, epochs=EPOCHS, batch_size=128, lr=LR, callbacks=[CosineDecay()], verbose=False)
+dae_from_0 = make_plain_dae()
+train_denoiser(dae_from_0, levels=TRAIN_LEVELS_FROM_0)
+
+on_clean = {"PCA, k = 256": psnr(pca_denoise(pca, test_x, 256), test_x),
+            "clean AE": psnr(denoise(clean_ae, test_x), test_x),
+            "plain DAE (levels from 0.1)": psnr(denoise(plain, test_x), test_x),
+            "DAE from 0": psnr(denoise(dae_from_0, test_x), test_x)}  # fmt: skip
+clean_score = {name: values.mean().item() for name, values in on_clean.items()}
+print(f"mean PSNR on {len(test_x):,} CLEAN test images:")
+for name, score in clean_score.items():
+    print(f"  {name:>28}  {score:6.2f} dB")
+print("a linear 256-number code (PCA) keeps more of a clean image than the plain DAE:",
+      clean_score["PCA, k = 256"] > clean_score["plain DAE (levels from 0.1)"])
+print("the same network, trained on clean images, keeps more than the plain DAE:",
+      clean_score["clean AE"] > clean_score["plain DAE (levels from 0.1)"])
+print("after this budget, the clean AE is still below PCA-256:", clean_score["clean AE"] < clean_score["PCA, k = 256"])
+print("training levels from 0 raise the DAE's clean score:",
+      clean_score["DAE from 0"] > clean_score["plain DAE (levels from 0.1)"])
+
+control_rows = psnr_table({"DAE from 0": dae_from_0}, test_x, tune_x, EVAL_LEVELS, seed=10, baselines={})
+from_0_rows = [r | {"DAE from 0": cr["DAE from 0"]} for r, cr in zip(rows, control_rows, strict=True)]
+MARGIN = 0.5  # dB: smaller differences between two models are not counted (see below)
+versus = compare_columns(from_0_rows, "DAE from 0", "plain DAE", margin=MARGIN)
+print(f"\nDAE from 0 vs plain DAE on the {len(rows)} noisy rows of the table:")
+for outcome, where in versus.items():
+    print(f"  {outcome} by more than {MARGIN} dB:" if outcome != "within" else f"  within {MARGIN} dB:",
+          where or "nowhere")
+near_clean = DenoisingObjective({"gaussian": (0.01, 0.01)}, seed=2, relative=True)  # Gaussian 0.01
+with torch.no_grad():
+    near_clean_ratio = near_clean(plain, (data.train.x[:128].to(course.device),))[0].item()
+print(f"\ndamage ratio of the plain DAE on a batch with Gaussian noise 0.01: {near_clean_ratio:.1f} "
+      f"(its damage is below the floor of 1); on its training mix, last epoch: "
+      f"{plain_history.last('train_damage_ratio'):.2f}")
+
+# %% [markdown]
+# Read the verdicts. When the first two are True, the size of the code is not what holds the
+# plain DAE down: a 256-number code can carry a clean image to the PCA score, and this very
+# network, trained for it, carries it further than the plain DAE does. The suspects left are in
+# the training, and the cell tested two of them.
+#
+# - **What it was trained on.** The plain DAE never saw an undamaged input. For a damaged
+#   input, the output with the smallest expected squared error is the average of all the clean
+#   images that could have produced it (section 7 computes that average exactly on a toy).
+#   When the damage is heavy, many images fit, and their average is smooth: the roughness lines
+#   of section 3 measured how smooth. A blind model that only ever saw damage may treat a good
+#   input the same way. The DAE from 0 tests this: the fourth verdict says whether nearly clean
+#   training inputs raised the clean score, and the comparison on the noisy rows what the change
+#   gained or cost at each level. If the verdict is False, adding clean inputs was not enough,
+#   at least with our loss, and the last line of the cell shows a likely reason: a nearly clean
+#   batch has a damage below the floor of 1, so its ratio is the model's whole squared error,
+#   many times the ratio of an ordinary batch, and those few batches can pull the training their
+#   way.
+# - **The budget.** A network learns even copying one gradient step at a time. The clean AE,
+#   trained for nothing but copying, shows how far the budget gets (the third verdict compares
+#   it with PCA's exact optimum, which is computed, not learned).
+# - **Copying and repairing at once.** A DAE must rebuild every intact pixel through its layers
+#   and repair the damaged ones; at mild noise, almost all of the right answer is the input
+#   itself, and the plain DAE has to learn that copy the slow way. Section 5 tests this one.
+#
+# About the margin: each network here was trained once, from one seed. Another seed would move
+# its scores by an amount this lesson does not measure (try it), so differences of a few tenths
+# of a dB between two models are not evidence either way. We count a difference only above the
+# margin printed (0.5 dB, our choice), and call the rest "within". (On the embedded fallback
+# digits, 8 x 8 scans enlarged to 20 x 20 and padded to 28 x 28, every image lies in a subspace
+# of at most 64 dimensions, so there PCA with $k = 256$ gives clean images back almost exactly.)
+#
+# ## 5. A skip path: learn the repair, not the copy
+#
+# The last point suggests a change of architecture. Hand the model the copy for free: carry
+# the noisy input $\tilde x$ around the encoder, the code and the decoder to the output, and
+# let the layers learn only what to change. This is **residual learning**, the idea behind
+# residual networks (He et al., 2016), whose authors argued that a correction to the identity
+# is easier to learn than the identity itself. DnCNN (Zhang et al., 2017), a classic learned denoiser,
+# predicts the noise and subtracts it from its input. Our version lets the decoder decide, pixel
+# by pixel, how much of the input to keep. It outputs two maps of 784 numbers: a reconstruction
+# $r$ and a **trust** $t \in (0, 1)$, and the output is the blend
 #
 # $$ \hat x = t \odot \tilde x + (1 - t) \odot r . $$
 #
-# It is still an encoder to a code and a decoder back: $r$ and $t$ are computed from the code
-# alone. Where the noise is mild, the decoder can trust the noisy pixels and keep their detail
-# ($t$ near 1); where it is heavy, it can rely on its reconstruction ($t$ near 0). The core of
-# its `forward`:
-#
-# ```python
-# r, t = self.decode(self.encode(noisy))          # (B, 784) each, both through a sigmoid
-# return t * noisy.flatten(1) + (1 - t) * r       # the skip: noisy pixels reach the output
-# ```
-#
-# In the diagram, the red arrow is the skip: the noisy pixels reach the blend without passing
-# through the code.
+# It is still an encoder to a 256-number code and a decoder back: $r$ and $t$ are computed from
+# the code alone. Where the noise is mild, the decoder can trust the noisy pixels ($t$ near 1);
+# where it is heavy, it can rely on its reconstruction ($t$ near 0). In the diagram, the red
+# arrow is the skip: the noisy pixels reach the blend without passing through the code. (Its
+# hidden layers have 372 units, not 512: the next cell says why.)
 
 # %%
 from course_utils.denoising import SkipDenoisingAutoencoder, skip_dae_flow_figure
 
-skip_dae_flow_figure(title="a denoising autoencoder with a skip path and a trust map")
+skip_dae_flow_figure(title="a denoising autoencoder with a skip path and a trust map", hidden=372)
 
 # %% [markdown]
-# Its decoder's last layer is twice as wide as the sketch's (784 outputs for $r$, 784 for $t$).
-# We train it with exactly the recipe of the plain DAE:
+# Written out, the model is one small class. **A fair comparison** needs one more decision:
+# the decoder's last layer now outputs $2 \times 784$ numbers, so at the sketch's widths the
+# skip model would have about 400,000 more weights than the plain DAE, and a win could come from
+# the extra weights instead of the skip. So we narrow its hidden layers from 512 to 372 units:
+# the two models then have the same number of weights (printed), the same 256-number code, the
+# same recipe and the same budget. The package's `SkipDenoisingAutoencoder` is the same model
+# with input checks and two methods to read $r$ and $t$; the cell checks that, given the same
+# weights, it computes the same output.
 
 # %%
+class SkipDAE(nn.Module):
+    """Noisy images (B, 1, 28, 28) -> t * noisy + (1 - t) * r, with r and t decoded from a code."""
+
+    def __init__(self, hidden: int, n_latent: int = 256):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, n_latent))
+        self.decoder = nn.Sequential(nn.Linear(n_latent, hidden), nn.ReLU(), nn.Linear(hidden, 2 * 784))
+
+    def forward(self, noisy):
+        flat = noisy.flatten(1)  # (B, 784)
+        r_logits, t_logits = self.decoder(self.encoder(flat)).chunk(2, dim=1)  # (B, 784) each
+        r, t = torch.sigmoid(r_logits), torch.sigmoid(t_logits)  # reconstruction and trust, in (0, 1)
+        return (t * flat + (1 - t) * r).view_as(noisy)  # the skip: noisy pixels reach the output
+
+
 torch.manual_seed(0)  # the seed of this model's initial weights
-dae = SkipDenoisingAutoencoder(784, hidden=(512,), n_latent=256).to(course.device)
-n_sketch, n_dae = (sum(p.numel() for p in m.parameters()) for m in (sketch, dae))
-print(f"{n_dae:,} weights: the sketch's {n_sketch:,} plus the trust map's {n_dae - n_sketch:,} "
-      f"(= 512 x 784 + 784: {n_dae - n_sketch == 512 * 784 + 784})")
+skip_sketch = SkipDAE(hidden=372).to(course.device)
+dae = SkipDenoisingAutoencoder(784, hidden=(372,), n_latent=256).to(course.device)
+dae.load_state_dict(skip_sketch.state_dict())  # the same weights in the package's class
+some_noisy = corrupt(clean_examples, "gaussian", 0.3, torch.Generator().manual_seed(0)).to(course.device)
+print("the package's SkipDenoisingAutoencoder computes the same output:",
+      torch.allclose(dae(some_noisy), skip_sketch(some_noisy)))
+n_plain, n_dae = (sum(p.numel() for p in m.parameters()) for m in (plain, dae))
+print(f"weights: plain DAE {n_plain:,}, skip DAE {n_dae:,} ({(n_dae - n_plain) / n_plain:+.2%})")
 history = train_denoiser(dae)
 print(f"valid damage ratio (Gaussian 0.3) after training: plain DAE {plain_history.last('valid_damage_ratio'):.3f}, "
       f"skip DAE {history.last('valid_damage_ratio'):.3f}")
@@ -526,22 +677,24 @@ print(f"valid damage ratio (Gaussian 0.3) after training: plain DAE {plain_histo
 # %% [markdown]
 # **Where does the model trust its input?** The trust map $t$ says, pixel by pixel, how much of
 # the noisy input goes straight to the output. Here it is for one image under mild, medium and
-# heavy Gaussian noise (white: $t$ near 1, the noisy pixel is kept; black: the reconstruction $r$
-# is used), with its mean over the 8 images printed for each level.
+# heavy Gaussian noise (bright: $t$ near 1, the noisy pixel is kept; dark: the reconstruction
+# $r$ is used; the colour bar gives the scale), with its mean over the 8 images printed for each
+# level.
 
 # %%
-from course_utils.plots import images_figure
+from course_utils.denoising import trust_figure
 from course_utils.train import predict
 
-trust_tiles, trust_titles = [], []
-for level in (0.1, 0.3, 0.6):
+TRUST_LEVELS = (0.1, 0.3, 0.6)
+noisy_levels, trust_maps = [], []
+for level in TRUST_LEVELS:
     noisy_level = corrupt(clean_examples, "gaussian", level, torch.Generator().manual_seed(0))
     trust = predict(dae, noisy_level, fn=lambda m, xb: m.trust(xb))  # (8, 1, 28, 28)
     print(f"Gaussian sigma = {level}: mean trust in the noisy pixels {trust.mean():.2f}")
-    trust_tiles += [noisy_level[:1], trust[:1]]
-    trust_titles += [f"noisy, sigma {level}", f"trust t, sigma {level}"]
-images_figure(torch.cat(trust_tiles), ncols=6, titles=trust_titles, size=1.4,
-              title="the decoder's trust in the noisy pixels")
+    noisy_levels.append(noisy_level[:1])
+    trust_maps.append(trust[:1])
+trust_figure(torch.cat(noisy_levels), torch.cat(trust_maps), [f"sigma {level}" for level in TRUST_LEVELS],
+             title="the decoder's trust in the noisy pixels")
 
 # %% [markdown]
 # Read the printed means: if the model has learned to use its skip path sensibly, it trusts
@@ -550,7 +703,7 @@ images_figure(torch.cat(trust_tiles), ncols=6, titles=trust_titles, size=1.4,
 # (the same test noise: the same seeds):
 
 # %%
-from course_utils.denoising import psnr_curves_figure
+from course_utils.denoising import method_columns, psnr_curves_figure
 
 skip_rows = psnr_table({"skip DAE": dae}, test_x, tune_x, EVAL_LEVELS, seed=10, baselines={})
 rows = [r | {"skip DAE": sr["skip DAE"]} for r, sr in zip(rows, skip_rows, strict=True)]
@@ -558,27 +711,60 @@ print(psnr_table_text(rows))
 mildest = [r for r in rows if r["level"] == EVAL_LEVELS[r["kind"]][0]]
 for r in mildest:
     print(f"mildest {r['kind']} ({r['level']}): noisy {r['noisy']:.2f}, plain {r['plain DAE']:.2f}, "
-          f"skip {r['skip DAE']:.2f} dB -> the skip DAE beats the plain one: {r['skip DAE'] > r['plain DAE']},"
+          f"skip {r['skip DAE']:.2f} dB -> skip minus plain {r['skip DAE'] - r['plain DAE']:+.2f} dB,"
           f" beats doing nothing: {r['skip DAE'] > r['noisy']}")
-print(f"\nthe skip DAE beats the plain DAE at {sum(r['skip DAE'] > r['plain DAE'] for r in rows)} of "
-      f"{len(rows)} levels and is the best method at {sum(best_method(r) == 'skip DAE' for r in rows)}")
-print("where another method wins:", [(r["kind"], r["level"], best_method(r)) for r in rows
-                                     if best_method(r) != "skip DAE"] or "nowhere")
+skip_clean = psnr(denoise(dae, test_x), test_x).mean().item()
+print(f"on CLEAN test images: plain DAE {plain_clean:.2f}, skip DAE {skip_clean:.2f}, clean AE "
+      f"{clean_score['clean AE']:.2f} dB -> the skip raises the floor by more than {MARGIN} dB: "
+      f"{skip_clean > plain_clean + MARGIN}")
+print(f"\nskip DAE vs plain DAE (the same number of weights), margin {MARGIN} dB:")
+for outcome, where in compare_columns(rows, "skip DAE", "plain DAE", margin=MARGIN).items():
+    print(f"  {outcome} by more than {MARGIN} dB:" if outcome != "within" else f"  within {MARGIN} dB:",
+          where or "nowhere")
+others = [c for c in method_columns(rows) if c not in ("skip DAE", "plain DAE")]
+clear_wins = [(r["kind"], r["level"]) for r in rows
+              if all(r["skip DAE"] > r[c] + MARGIN for c in others)]  # fmt: skip
+print(f"the skip DAE beats every non-learned method by more than {MARGIN} dB at {len(clear_wins)} of {len(rows)} levels")
+print("where it does not:", [(r["kind"], r["level"]) for r in rows if (r["kind"], r["level"]) not in clear_wins]
+      or "nowhere")
 
 # %%
 psnr_curves_figure(rows, title=f"{data.name}: learned vs non-learned denoisers ({course.mode} mode)")
 
 # %% [markdown]
-# Read each panel from left to right. The dotted line (doing nothing) falls fast as the noise
-# grows. The baselines help most where their assumption fits: the median filter against
-# salt-and-pepper, the blur and the PCA projection against Gaussian noise. The two learned
-# denoisers map the damaged image to a plausible clean one, so their curves fall more slowly.
-# At the mild end the skip path matters: the lines printed for the mildest levels compare the
-# two learned models with each other and with doing nothing. At the heavy end the two learned
-# curves come close: when almost every pixel is damaged, there is little worth keeping through
-# the skip (the line "where another method wins" above says whether the plain DAE won
-# anywhere). The principle: a learned denoiser pays off once the noise costs more than its own
-# reconstruction error, and a skip path lowers that error for the details a bottleneck loses.
+# Each panel reads from left to right, from mild to heavy noise. The cell below measures the
+# shapes of the curves: how many dB each method loses from the mildest to the heaviest level,
+# and which baseline gains most over the noisy input on average, per kind.
+
+# %%
+for kind in EVAL_LEVELS:
+    sub = [r for r in rows if r["kind"] == kind]
+    drop = {c: sub[0][c] - sub[-1][c] for c in method_columns(rows)}
+    learned_flatter = max(drop["plain DAE"], drop["skip DAE"]) < min(drop[c] for c in others)
+    gain = {c: sum(r[c] - r["noisy"] for r in sub) / len(sub) for c in ("blur", "median", "PCA")}
+    print(f"{kind:>15}: dB lost from level {sub[0]['level']} to {sub[-1]['level']}: "
+          + ", ".join(f"{c} {d:.1f}" for c, d in drop.items()))
+    print(f"{'':>15}  both learned curves fall less than every non-learned one: {learned_flatter}; "
+          f"best baseline on average: {max(gain, key=gain.get)} (+{max(gain.values()):.1f} dB over noisy); "
+          f"skip minus plain: {sub[0]['skip DAE'] - sub[0]['plain DAE']:+.2f} dB at the mildest level, "
+          f"{sub[-1]['skip DAE'] - sub[-1]['plain DAE']:+.2f} dB at the heaviest")
+
+# %% [markdown]
+# First the test that section 4 promised: the line on clean test images says whether the skip
+# lifted the floor itself. When it did, at an equal number of weights and the same budget,
+# learning the copy through the layers was part of what held the plain DAE down.
+#
+# Now read the lines with the figure. Each baseline helps most where its assumption fits: the
+# line "best baseline on average" names it per kind (a median filter is the classic choice
+# against salt-and-pepper). The learned denoisers map a damaged image to a plausible clean one;
+# where the verdict "both learned curves fall less" is True, their curves are the flattest of
+# the panel. A skip path can matter only where the input is worth keeping, so look for its
+# gain at the mild end: the last numbers of each line compare the two learned models at both
+# ends. When almost every pixel is damaged, there is little worth keeping through the skip, and
+# a model that still trusts its input there pays for it (a negative number at the heaviest
+# level says it did).
+# The principle: a learned denoiser pays off once the noise costs more than its own error, and
+# a skip path lowers that error where the input is worth keeping, without adding weights.
 #
 # The skip has a price, which the roughness measure of section 3 shows: where the trust is
 # high, whatever noise the noisy pixel carries reaches the output too.
@@ -591,7 +777,7 @@ roughness_report({"plain DAE": plain, "skip DAE": dae})
 # it keeps fine texture that the code cannot carry, and some of the noise with it. Where its
 # verdict is False, its output is rougher than the clean image itself, which kept texture alone
 # cannot explain: that is leftover noise. Look for it in the figures below, as speckle on the
-# bright parts of the clothes, where the trust map is high, and compare with the plain DAE's
+# bright parts of the images, where the trust map is high, and compare with the plain DAE's
 # smooth outputs in section 3.
 
 # %%
@@ -608,6 +794,46 @@ for kind, level in SHOWN:
 
 # %% tags=["nbval-ignore-output"]
 denoising_view(dae, clean_examples, kind="gaussian", level=0.3)
+
+# %% [markdown]
+# ### What is in the code?
+#
+# Denoising autoencoders were first proposed as a way to learn features for classifiers
+# (Vincent et al., 2008): a model that must repair damage has to capture how images are built.
+# Does the class of an image show in the codes of our models? A **linear probe** answers with
+# one number: fit a linear classifier on the codes of training images (here in closed form, a
+# least-squares classifier: `linear_probe_accuracy`), then measure its accuracy on the codes of
+# clean test images. The same probe on the raw pixels and on the 256 PCA coefficients gives the
+# reference: PCA coefficients are a linear function of the pixels, so a linear probe can hardly
+# read more from them than from the pixels themselves.
+
+# %%
+from course_utils.denoising import linear_probe_accuracy
+
+probe_x, probe_y = data.train.x[:10_000], data.train.y[:10_000]  # the probe's training images
+test_y = data.test.y[: len(test_x)]
+encoders = {  # images (N, 1, 28, 28) -> codes (N, K); plain[:4] is the sketch's encoder half
+    "raw pixels (784)": lambda x: x.flatten(1),
+    "PCA, k = 256": lambda x: pca.encode(x.flatten(1)),
+    "clean AE": lambda x: predict(clean_ae[:4], x),
+    "plain DAE": lambda x: predict(plain[:4], x),
+    "DAE from 0": lambda x: predict(dae_from_0[:4], x),
+    "skip DAE": lambda x: predict(dae, x, fn=lambda m, xb: m.encode(xb)),
+}
+accuracy = {name: linear_probe_accuracy(code(probe_x), probe_y, code(test_x), test_y)
+            for name, code in encoders.items()}  # fmt: skip
+print(f"linear probe: fitted on {len(probe_x):,} training codes, accuracy on {len(test_x):,} clean test images")
+for name, acc in accuracy.items():
+    print(f"  {name:>17}  {acc:.1%}")
+print("the plain DAE's code is more linearly separable than the clean AE's:", accuracy["plain DAE"] > accuracy["clean AE"])
+print("...and than the raw pixels:", accuracy["plain DAE"] > accuracy["raw pixels (784)"])
+
+# %% [markdown]
+# Read the verdicts, and the size of the differences: a point or two of accuracy between two
+# models trained once is within what another seed could change. The probe measures only what
+# a *linear* classifier can read; a code can hold the class in a form a straight cut cannot
+# separate. The skip DAE is an interesting case: its skip path can carry fine detail, so its
+# code need not; its line says how much of the class its code holds anyway.
 
 # %% [markdown]
 # ## 6. The bug: evaluating a denoiser on clean inputs
@@ -658,19 +884,22 @@ print("its clean-input output is worse than the sigma = 0.1 noisy image:", dae_c
 # (`TRAIN_LEVELS`), never none. It is a blind denoiser: it infers how much to distrust each
 # pixel from the image itself. A perfectly clean image is an input it never saw; if the printed
 # trust on clean inputs is not higher than on $\sigma = 0.1$ inputs, the model treats the clean
-# image as if it were noisy, replaces good pixels by its reconstruction and pays the
-# bottleneck's error floor for nothing. When the two verdicts above are True, the consequence is
-# striking: handed a perfect image, the DAE returns one that scores below a noisy copy of it. A
-# remedy to try: let the training levels start at 0, so that clean inputs are part of training.
+# image as if it were noisy and replaces good pixels by its reconstruction. If the trust is
+# higher on clean inputs and the DAE still does worse there, the clean image is simply an input
+# it was never trained on, and nothing binds its output on such inputs to be good. When the two
+# verdicts above are True, the consequence is striking: handed a perfect image, the DAE returns
+# one that scores below a noisy copy of it. A natural remedy, letting the training levels start
+# at 0, was tested on the plain DAE in section 4 ("DAE from 0"): its verdicts there say whether
+# it helped, and what it cost under heavy noise.
 #
 # ## 7. Why denoising teaches the model where the data lives
 #
 # Real images are not spread all over $[0, 1]^{784}$: they sit near a thin, curved
 # low-dimensional surface, the **data manifold** (almost every random point in pixel space is
 # TV static, not a picture of anything). Corruption pushes an image **off** that surface, in a random
-# direction. To undo it, the network must learn a map that takes any point near the surface back
-# **onto** it, and the only way to know which way is "back" is to have learned the shape of the
-# surface.
+# direction. To undo it, the network must learn a map that moves any point near the surface
+# back **towards** it, and the only way to know which way is "back" is to have learned the shape
+# of the surface. (Towards, not onto: we will see that even the best denoiser stops short.)
 #
 # We can see this in two dimensions. The "data" are points on a circle (a 1-D manifold in 2-D).
 # We train a small network, written inline here, to map noisy points back to their clean
@@ -763,6 +992,12 @@ print("optimal arrows longer near the centre than in the inner ring:",
       bool(best_step[centre].norm(dim=1).mean() > best_step[ring].norm(dim=1).mean()))
 draws = circle.repeat(100, 1) + TOY_SIGMA * torch.randn(100_000, 2, generator=torch.Generator().manual_seed(6))
 print(f"noisy training points within 0.25 of the centre: {(draws.norm(dim=1) <= 0.25).float().mean():.2%}")
+for norm in (0.1, 0.5, 1.0, 1.5):  # where the OPTIMAL denoiser sends a point at distance |x~| from 0
+    landing = optimal_denoiser(torch.tensor([[norm, 0.0]])).norm().item()
+    print(f"|x~| = {norm}: the optimal output lies at distance {landing:.2f} from the centre (the circle: 1)")
+radii = torch.linspace(0.5, 1.2, 7001)
+fixed = radii[(optimal_denoiser(torch.stack([radii, 0 * radii], dim=1)).norm(dim=1) - radii).abs().argmin()]
+print(f"the optimal denoiser leaves a point where it is at distance {fixed:.3f}: inside the circle: {fixed < 1}")
 
 # %% [markdown]
 # Read the table. Outside the circle the optimal arrows point inwards and in the inner ring
@@ -775,6 +1010,13 @@ print(f"noisy training points within 0.25 of the centre: {(draws.norm(dim=1) <= 
 # when the printed factor is below 1, its arrows there are shorter than the optimal ones: it
 # undershoots the optimum. A denoiser, and a score model, is learned well only where the noisy
 # data actually goes.
+#
+# The last lines show where the optimal denoiser puts its outputs: inside the circle, never on
+# it, and the point it leaves in place lies inside too. It returns an average of the circle's
+# points, weighted by how likely each is to have produced $\tilde x$, and an average of several
+# points of a curved line lies on its inner side. Section 4 met the same effect in pixel space:
+# the best guess under uncertainty is an average of the clean images that fit, and an average of
+# several images is smoother than any of them.
 #
 # **Tweedie's formula** turns the optimal denoiser into a gradient. For Gaussian noise of
 # variance $\sigma^2$,
@@ -791,10 +1033,13 @@ print(f"noisy training points within 0.25 of the centre: {(draws.norm(dim=1) <= 
 # inwards. Two conditions matter. The formula holds
 # for **Gaussian** noise only: for masking or salt-and-pepper the optimal denoiser is still the
 # posterior mean, but it is not a scaled score. And the noise must be the Gaussian itself; the
-# clipped noise of our images is not exactly Gaussian. Alain and Bengio (2014) showed the
-# small-noise version of this link for denoising autoencoders; the score, learned one noise
-# level at a time, is what diffusion models learn. A trained network only approximates $r^*$,
-# and only where its training points went.
+# clipped noise of our images is not exactly Gaussian. Vincent (2011) showed that training a
+# denoiser with Gaussian noise of a given $\sigma$ and the squared error is score matching of
+# $p_\sigma$ ("denoising score matching"); Alain and Bengio (2014) studied the small-noise limit,
+# where $p_\sigma$ approaches the data density. Score-based diffusion models (Song and Ermon,
+# 2019; Ho et al., 2020) build on this: one network, told the noise level, is trained to denoise
+# at many levels at once, and so gives the score of $p_\sigma$ at every level. A trained network
+# only approximates $r^*$, and only where its training points went.
 #
 # > **Common mistakes**
 # > - *Evaluating a denoiser on clean inputs* (section 6). It rewards copying: a do-nothing model
@@ -813,6 +1058,9 @@ print(f"noisy training points within 0.25 of the centre: {(draws.norm(dim=1) <= 
 # >   which you do, and that "$\sigma$" then means the std before clipping.
 # > - *Using `nn.Dropout` as masking noise.* Dropout rescales kept pixels by $1/(1-p)$ and is
 # >   switched off by `model.eval()`, so the test inputs would silently be clean.
+# > - *Crediting an architecture with a gain its extra weights could explain.* Compare the two
+# >   models at an equal number of weights, with the same recipe and budget (section 5), and
+# >   with a margin for what another seed could change.
 # > - *Comparing with a weak or untuned baseline.* Tune each baseline's knob on validation data,
 # >   never on the test images, and pick baselines suited to the noise (a median filter for
 # >   salt-and-pepper); otherwise the comparison says little.
@@ -831,10 +1079,19 @@ print(f"noisy training points within 0.25 of the centre: {(draws.norm(dim=1) <= 
 # - PSNR $= 10 \log_{10}(1 / \text{MSE per pixel})$ in dB; score denoisers on corrupted test
 #   inputs against non-learned baselines (blur, median filter, PCA projection) tuned on
 #   validation images.
-# - A bottleneck gives a DAE an error floor: at mild noise a plain DAE can do worse than the
-#   noisy input. A skip path that carries the noisy input around the code, blended pixel by
-#   pixel with a trust map the decoder computes from the code, lifts that floor, at the price of
-#   letting some noise through where it trusts the input.
+# - A plain DAE has an error floor: even a clean input comes back only so close, and at mild
+#   noise it can do worse than the noisy input. Test where a floor comes from before naming a
+#   cause: here a 256-number code was not the limit (PCA-256 and the same network trained on
+#   clean images, section 4, read their verdicts); the training noise and the budget were the
+#   suspects measured.
+# - A skip path hands the model its input and lets it learn only the repair (residual
+#   learning): the noisy input goes around the code and is blended pixel by pixel with a
+#   reconstruction, through a trust map the decoder computes from the code. Compare it with the
+#   plain DAE at an equal number of weights: it can only gain where the input is worth keeping,
+#   at the mild end (section 5 prints where it did); its price is some noise let through where
+#   it trusts the input.
+# - Compare models with a margin: one training run from one seed does not settle differences of
+#   a few tenths of a dB.
 # - Learning to denoise means learning which way leads back to the data: the optimal denoiser
 #   is the posterior mean, and for Gaussian noise its step $r^*(x) - x$ is
 #   $\sigma^2 \nabla \log p_\sigma(x)$, the score of the NOISED density (Tweedie).

@@ -68,13 +68,13 @@ DATASET = "fashion_mnist"  # try "mnist": every cell below works with either
 from course_utils.data import load_dataset
 
 data = load_dataset(DATASET, seed=course.seed)
-N_TRAIN = course.pick(full=20_000, fast=2_000)  # at most this many training images
+N_TRAIN = course.pick(full=16_000, fast=2_000)  # at most this many training images
 x_train, x_test = data.train.x[:N_TRAIN], data.test.x  # (N, 1, 28, 28), values in [0, 1]
 print(f"{data.name} (embedded fallback: {data.is_fallback}): training on {len(x_train):,} images, "
       f"testing on {len(x_test):,}")
 
 # %% [markdown]
-# We train on at most 20,000 training images (in full mode): this lesson trains seven models,
+# We train on at most 16,000 training images (in full mode): this lesson trains ten models,
 # and a training budget counted in optimizer steps (section 3) matters more than the number of
 # distinct images.
 #
@@ -84,8 +84,8 @@ print(f"{data.name} (embedded fallback: {data.is_fallback}): training on {len(x_
 #
 # $$ h = \sigma(W x + b) \in (0, 1)^K, \qquad \hat x = \sigma(W_d h + b_d), $$
 #
-# and we choose $K = 1024$, **larger** than the $D = 784$ pixels, and 30 to 500 times the codes
-# of 2 to 32 numbers used in lessons 01 to 03. Why so wide?
+# and we choose $K = 1024$, **larger** than the $D = 784$ pixels, and 16 to 512 times the codes
+# of 2 to 64 numbers used in lessons 01 to 03. Why so wide?
 #
 # - *It removes the bottleneck on purpose.* With $K \ge D$ nothing in the architecture stops
 #   the network from passing the image through almost unchanged. Whatever structure the code
@@ -114,7 +114,9 @@ print("code shape", tuple(h.shape), "| every code value in (0, 1):", bool(((h > 
 
 # %% [markdown]
 # The course's `SparseAutoencoder` is the same network with `encode` and `decode` methods; the
-# penalty acts on the code $h$, which the flow diagram shows for a batch of $B$ images.
+# penalty acts on the code $h$, which the flow diagram shows for a batch of $B$ images. Its
+# printout lists only the two linear layers: the sigmoids are applied inside `encode` and
+# `decode` as functions (`torch.sigmoid`), not stored as layers, so `print` does not show them.
 
 # %%
 from course_utils.plots import flow_diagram_figure
@@ -231,51 +233,106 @@ for q in (0.01, 0.09, 0.5):
 # Same architecture, same data, same initial weights, same budget; only the penalty differs:
 #
 # 1. no penalty at all;
-# 2. the L1 activity penalty, at three weights $\lambda$;
-# 3. the KL penalty with target $p = 0.05$ and weight $\beta = 3$, strong enough to bring the
-#    mean activation close to $p$ (section 4 checks it on the test images).
+# 2. the L1 activity penalty, at three weights $\lambda = 0.02, 0.05, 0.1$;
+# 3. the KL penalty with target $p = 0.05$, at three weights $\beta = 0.3, 1, 3$.
 #
-# **A fair comparison needs a common level of sparsity.** The L1 penalty has no target, so we
-# train it at three weights and keep, for the comparisons below, the one whose mean activation
-# on the training images ended closest to $p$: L1 and KL then reach the *same* mean activation,
-# and we can ask what else differs. (The three L1 runs also give the sweep of section 6.)
+# **A fair comparison needs a common level of sparsity.** The L1 penalty has no target: its
+# weight alone sets how sparse the code becomes. The KL penalty has a target, but how close a
+# unit gets to it depends on its weight too. A penalty that looks cheap may simply be weak,
+# and one that looks expensive may be set stronger than it needs to be. So we sweep both
+# weights, and for the comparisons below we keep **the matched pair**: the L1 run and the KL
+# run whose mean activations on the training batches of the last epoch are closest to each
+# other. A cell after training prints how close they came, against a tolerance of 10%: only
+# when they are within it do the two models have the same mean activation. (The two sweeps
+# also give the figure of section 6.)
 #
 # `SparseObjective` in `course_utils.sparse` is the objective for `fit`: the reconstruction
 # loss (squared error summed over pixels per image, averaged over the batch: the course's
-# convention) plus the weighted penalty, and it logs both parts and the mean activation every
-# epoch. The L1 penalty is per image too (summed over units, averaged over the batch); the KL
-# penalty is the one number per batch of section 2. The budget is set in optimizer steps (about
-# 630 steps of 128 images per model in full mode), so a smaller training set gets more epochs,
-# not less training.
+# convention) plus the weighted penalty, and it logs both parts and the mean activation. The
+# L1 penalty is per image too (summed over units, averaged over the batch); the KL penalty is
+# the one number per batch of section 2. The budget is set in optimizer steps (about 500 steps
+# of 128 images per model in full mode), so a smaller training set gets more epochs, not less
+# training. `StepLog` (from `course_utils.curves`) records the logged terms every
+# `LOG_EVERY` steps, so that we get learning curves of about ten points however many epochs
+# that is.
 
 # %%
 import math
 
+from course_utils.curves import StepLog
 from course_utils.sparse import SparseObjective, codes_of
 from course_utils.train import fit
 
-RUNS = {"no penalty": (None, 0.0), "L1 0.02": ("l1", 0.02), "L1 0.05": ("l1", 0.05),
-        "L1 0.1": ("l1", 0.1), "KL": ("kl", 3.0)}  # name: (penalty, weight)
-STEPS = course.pick(full=630, fast=32)  # optimizer steps per model
+RUNS = {"no penalty": (None, 0.0), "L1 0.02": ("l1", 0.02), "L1 0.05": ("l1", 0.05), "L1 0.1": ("l1", 0.1),
+        "KL 0.3": ("kl", 0.3), "KL 1": ("kl", 1.0), "KL 3": ("kl", 3.0)}  # name: (penalty, weight)
+STEPS = course.pick(full=500, fast=32)  # optimizer steps per model
 EPOCHS = max(2, round(STEPS / math.ceil(len(x_train) / 128)))
-models, histories = {}, {}
+LOG_EVERY = max(1, STEPS // 10)  # a point of the learning curves every this many steps
+models, histories, logs = {}, {}, {}
 for name, (penalty, weight) in RUNS.items():
     torch.manual_seed(0)  # the same initial weights for every model
     models[name] = SparseAutoencoder(784, N_CODE).to(course.device)
-    histories[name] = fit(models[name], x_train, objective=SparseObjective(penalty, weight, target=TARGET),
-                          epochs=EPOCHS, batch_size=128, lr=3e-3, verbose=False)
-    means = histories[name]["train_mean_activation"]
-    print(f"{name:>10}: mean activation on the training batches, epoch 1 {means[0]:.4f} -> "
-          f"epoch {len(means)} {means[-1]:.4f}")
-
-# %%
-L1 = min((name for name in RUNS if name.startswith("L1")),
-         key=lambda name: abs(histories[name].last("train_mean_activation") - TARGET))
-print(f"The L1 run whose last-epoch mean activation is closest to p = {TARGET}: '{L1}' "
-      f"({histories[L1].last('train_mean_activation'):.4f}). It is 'the L1 model' from here on.")
-MAIN = ("no penalty", L1, "KL")
+    logs[name] = StepLog(SparseObjective(penalty, weight, target=TARGET), every=LOG_EVERY)
+    histories[name] = fit(models[name], x_train, objective=logs[name], epochs=EPOCHS, batch_size=128,
+                          lr=3e-3, verbose=False)
+    means = logs[name].column("mean_activation")
+    print(f"{name:>10}: mean activation on the training batches, first {LOG_EVERY} steps {means[0]:.4f} -> "
+          f"last {LOG_EVERY} steps {means[-1]:.4f}")
 
 # %% [markdown]
+# The learning curves of the seven runs: the reconstruction term (left) and the mean
+# activation over the batch's images and units (right), both on log scales, each point
+# averaged over `LOG_EVERY` training batches.
+
+# %%
+from course_utils.curves import curves_figure, late_slope
+
+fig = curves_figure(logs, keys=("recon", "mean_activation"), logy=("recon", "mean_activation"),
+                    title=f"{data.name}: training curves, {EPOCHS} epochs of {len(x_train):,} images ({course.mode} mode)")
+fig.axes[0].set_ylabel("squared error per image (training)")
+fig.axes[1].set_ylabel("mean activation (training batches)")
+fig
+
+# %%
+falling = [name for name, log in logs.items()
+           if late_slope(log.column("recon"), log.column("step")) < 0]  # fmt: skip
+print(f"reconstruction term still falling over the last half of training: {falling or 'none'} "
+      f"({len(falling)} of {len(logs)} runs)")
+
+# %% [markdown]
+# The curves say how far each run got. The right panel shows when each run's mean activation
+# reached the level its penalty allows, the left one how the reconstruction term came down.
+# The last line names the runs whose reconstruction term was still falling over the second
+# half of training: those models are not trained to the end, and a longer budget would
+# lower their error. All runs share the same budget, so the comparisons below are fair
+# between them, but their absolute errors are those of a short run.
+#
+# Now the matched pair.
+
+# %%
+train_mean = {name: histories[name].last("train_mean_activation") for name in RUNS}  # last epoch's batches
+
+
+def relative_gap(a: str, b: str) -> float:
+    """How far apart two runs' mean activations are, as a share of their average."""
+    return abs(train_mean[a] - train_mean[b]) / ((train_mean[a] + train_mean[b]) / 2)
+
+
+pairs = [(a, b) for a in RUNS if a.startswith("L1") for b in RUNS if b.startswith("KL")]
+L1, KL = min(pairs, key=lambda pair: relative_gap(*pair))
+MATCHED = relative_gap(L1, KL) <= 0.10
+print(f"closest pair: '{L1}' (mean activation {train_mean[L1]:.4f}) and '{KL}' ({train_mean[KL]:.4f}), "
+      f"{relative_gap(L1, KL):.1%} apart; within the 10% tolerance: {MATCHED}")
+print(f"From here on '{L1}' is 'the L1 model' and '{KL}' is 'the KL model'.")
+MAIN = ("no penalty", L1, KL)
+
+# %% [markdown]
+# When the tolerance check prints True, the two models have the same mean activation (to
+# within 10%), and every difference below is a difference of *how* the penalties made the
+# code sparse. When it prints False (a short run in fast mode, for example), the two models
+# are not equally sparse: read the comparisons below as comparisons of two points of the
+# sweeps, and trust the sweep figure of section 6 more than any single pair.
+#
 # ## 4. How sparse are the codes, and what did it cost?
 #
 # Now the test set. For each model: the reconstruction error (mean squared error per pixel),
@@ -296,16 +353,19 @@ print(f"{'model':>10} {'MSE/pixel':>10} {'mean act.':>10} {'act. > 0.1':>11} {'d
 for name in RUNS:
     print(f"{name:>10} {errors[name]:>10.4f} {codes[name].mean():>10.4f} "
           f"{firing_fraction(codes[name]):>11.1%} {dead_unit_share(codes[name]):>11.1%}")
-mean_kl = codes["KL"].mean().item()
-print(f"\nKL run: target p = {TARGET}, mean activation {mean_kl:.4f}, "
-      f"relative gap {abs(mean_kl - TARGET) / TARGET:.1%} (within 10%: {abs(mean_kl - TARGET) <= 0.1 * TARGET})")
+print(f"\ntarget p = {TARGET}; mean activation of each KL run over the test images, and its distance from p:")
+for name in RUNS:
+    if name.startswith("KL"):
+        mean = codes[name].mean().item()
+        print(f"{name:>10}: {mean:.4f} ({abs(mean - TARGET) / TARGET:.1%} from p; within 10%: "
+              f"{abs(mean - TARGET) <= 0.1 * TARGET})")
 print(f"{L1} run: mean activation {codes[L1].mean():.4f}; smallest activation {codes[L1].min():.2e}; "
       f"exactly zero: {(codes[L1] == 0).float().mean():.1%}; below 0.01: {(codes[L1] < 0.01).float().mean():.1%}")
 
 # %% [markdown]
 # Left: a histogram of all activations (every test image, every unit; note the log scale).
 # Right: each unit's mean activation over the test images, one count per unit, with the
-# target $p$ dashed.
+# target $p$ dashed. The three models are the unpenalised one and the matched pair.
 
 # %%
 from course_utils.sparse import activations_figure
@@ -325,39 +385,53 @@ print("highest test MSE of the three:", max(MAIN, key=errors.get), "| lowest:", 
 # down: expect a dense code, a typical unit a little on for most images. The L1 penalty piles
 # activations up near zero (how near, and whether any reached exactly zero, is in the last line
 # of the first table); the KL penalty pulls each unit's mean towards $p$: the middle column says
-# what share of units landed within a factor 2 of it, and the "within 10%" check of the first
-# table whether the KL model's mean over the test images came close to $p$ (the penalty acted on
-# training batches, so the test mean can miss it by a little). The two penalties reach their
-# mean activation in different ways, and the next cell measures both prices: what the KL model
+# what share of units landed within a factor 2 of it. The KL lines of the first table say how
+# close each $\beta$ brought the mean over the test images to $p$ (the penalty acted on
+# training batches, and a weaker $\beta$ pulls less hard). The two penalties reach their mean
+# activation in different ways, and the next cell measures both prices: what the KL model
 # pays in reconstruction error, and how the L1 model spends its units.
 
 # %%
+from itertools import pairwise
+
+kl_sweep = [name for name in RUNS if name.startswith("KL")]  # weakest beta first
 live = codes[L1].amax(dim=0) > 0.1  # (1024,): the L1 model's units that are on for some image
-kl_rates_all = kl_sparsity_penalty_per_batch(codes["KL"], TARGET).item()  # unit means over all test images
-kl_batches = [kl_sparsity_penalty_per_batch(part, TARGET).item() for part in codes["KL"].split(128)]
-print(f"KL model: test MSE {errors['KL'] / errors['no penalty']:.1f} x the unpenalised model's, "
-      f"{errors['KL'] / errors[L1]:.1f} x the {L1} model's")
-print(f"{L1} model: {dead_unit_share(codes[L1]):.1%} of units dead; its {int(live.sum())} live units have mean "
-      f"activation {codes[L1][:, live].mean():.4f} ({codes[L1][:, live].mean() / TARGET:.1f} x p)")
-print(f"KL penalty of the KL model's test codes: from the unit means over all {len(x_test):,} images "
+kl_rates_all = kl_sparsity_penalty_per_batch(codes[KL], TARGET).item()  # unit means over all test images
+kl_batches = [kl_sparsity_penalty_per_batch(part, TARGET).item() for part in codes[KL].split(128)]
+print(f"matched pair (within the 10% tolerance: {MATCHED}): the {KL} model's test MSE is "
+      f"{errors[KL] / errors[L1]:.2f} x the {L1} model's and {errors[KL] / errors['no penalty']:.2f} x the "
+      f"unpenalised model's; the {L1} model reconstructs better: {errors[L1] < errors[KL]}")
+print("KL sweep, beta", " -> ".join(name.split()[1] for name in kl_sweep), "| test MSE",
+      " -> ".join(f"{errors[name]:.4f}" for name in kl_sweep), "| x the L1 model's",
+      " -> ".join(f"{errors[name] / errors[L1]:.2f}" for name in kl_sweep),
+      "| error higher with every step:", all(errors[a] < errors[b] for a, b in pairwise(kl_sweep)))
+print(f"dead units: {L1} model {dead_unit_share(codes[L1]):.1%}, {KL} model {dead_unit_share(codes[KL]):.1%}; "
+      f"the L1 model's {int(live.sum())} live units have mean activation {codes[L1][:, live].mean():.4f} "
+      f"({codes[L1][:, live].mean() / TARGET:.1f} x p)")
+print(f"KL penalty of the {KL} model's test codes: from the unit means over all {len(x_test):,} images "
       f"{kl_rates_all:.2f}; averaged over batches of 128: {sum(kl_batches) / len(kl_batches):.2f}")
-print(f"the {L1} model reconstructs better than the KL model: {errors[L1] < errors['KL']}")
 
 # %% [markdown]
-# Read the three lines against each other.
+# Read the four lines against each other.
 #
-# - **The KL model's price is reconstruction error.** The first line says how many times the
-#   unpenalised model's error the KL model pays. The KL penalty asks *every* unit to fire at
+# - **What the KL penalty costs in reconstruction.** The first line compares the matched
+#   pair: at (close to) the same mean activation, it says which model reconstructs better and
+#   by what factor. The second line shows why a single $\beta$ would not settle the question:
+#   the KL model's error depends on how hard $\beta$ pulls, and the line says whether it rose
+#   at every step of the sweep. So "the price of the KL penalty" is a price at a given
+#   $\beta$: a strong $\beta$ makes it look large, and a fair comparison reads it at the
+#   matched pair. Where does the price come from? The KL penalty asks *every* unit to fire at
 #   rate $p$, also units that, left alone, would fire for most images (the unpenalised model
-#   has such units: the last column of the unit table), so the information must be spread
+#   has such units: the last column of the unit table). The information must then be spread
 #   over many rarely-used units, each pushed to hover near $p$.
-# - **The L1 model's price is dead units.** At nearly the same mean activation, the L1 penalty
-#   may let part of the units die (the second line gives the share) while the survivors fire
-#   more often than $p$: the L1 penalty only counts total activity, not which units carry it.
-#   Concentrating the activity on fewer, busier units suits the reconstruction, which is why
-#   the L1 model can reconstruct better than the KL model at the same mean activation (the last
-#   line says whether it did here); but its 1,024 units are then effectively fewer.
-# - **Part of what the KL model pays is batch noise.** The third line compares the penalty
+# - **What the L1 penalty costs: units.** The third line counts the dead units of both
+#   models. The L1 penalty only counts total activity, not which units carry it, so it may let
+#   part of the units die while the survivors fire more often than $p$ (the line gives their
+#   mean). Concentrating the activity on fewer, busier units suits the reconstruction, which
+#   is one way the L1 model can reconstruct better at the same mean activation; but its 1,024
+#   units are then effectively fewer. How many die depends on the run: a short run (fast mode)
+#   may have killed none yet, and the line says what this run did.
+# - **Part of what the KL model pays is batch noise.** The fourth line compares the penalty
 #   computed from the unit means over the whole test set with its average over batches of 128,
 #   the size used in training: the gap is the upward bias of section 2, paid on the trained
 #   model's own codes.
@@ -365,10 +439,12 @@ print(f"the {L1} model reconstructs better than the KL model: {errors[L1] < erro
 # ## 5. Exact zeros: a top-k sparse autoencoder
 #
 # Both penalties *ask* for sparsity and leave the amount to a weight. A top-k autoencoder
-# (Makhzani and Frey 2013; Gao et al. 2024 use it to train very wide sparse autoencoders) *builds
-# it in*: compute ReLU pre-activations, keep the $k$ largest of each image and set every other
-# unit to exactly zero. There is no penalty to tune: $k / K$ is the share of active units per
-# image, here $k = 51$, 5% of 1,024. Written out for a batch:
+# *builds it in*: compute the pre-activations, keep the $k$ largest of each image and set every
+# other unit to exactly zero. Makhzani and Frey (2013) did this with linear units; we use the
+# ReLU form with which Gao et al. (2024) train very wide sparse autoencoders: negative values
+# are zeroed too. The knob is no longer a penalty weight but $k$ itself, the number of units
+# active per image: here $k = 51$, 5% of 1,024, the target $p$ of the penalties. Written out
+# for a batch:
 
 # %%
 K_ACTIVE = round(TARGET * N_CODE)  # 51 of the 1024 units per image
@@ -399,67 +475,111 @@ print(f"top-k: test MSE/pixel {errors['top-k']:.4f} (the {L1} model: {errors[L1]
 
 # %% [markdown]
 # Here at last are exact zeros: at least $K - k = 973$ of the 1,024 units (95%) are exactly 0
-# for every image, by construction, and the printed share of activations above 0.1 cannot exceed $k/K = 5\%$. (A
-# ReLU code is not a rate in $(0, 1)$: its values have no fixed scale, so the 0.1 threshold
-# means less here, and the KL penalty does not apply to it at all.) Compare its test error with
-# the L1 model's on the printed line. Then look at the dead units: a unit that wins a top-k
-# slot for no image passes no gradient to its weights, and it comes back only if the winners'
-# values happen to drop below its own. Dead units are the best known problem of
-# top-k sparse autoencoders; Gao et al. (2024) revive them with an auxiliary
-# loss that trains the dead units to explain what the live ones miss, and start the encoder as
-# the decoder's transpose. Neither is used here, so the printed share is what a plain top-k
-# code does.
+# for every image, by construction, and the printed share of activations above 0.1 cannot
+# exceed $k/K = 5\%$. (A ReLU code is not a rate in $(0, 1)$: its values have no fixed scale,
+# so the 0.1 threshold means less here, and the KL penalty does not apply to it at all.)
+# Compare its test error with the L1 model's on the printed line.
 #
-# ## 6. What sparsity costs: the sweep
+# Then look at the dead units. A unit that wins a top-k slot for no image passes no gradient
+# to its weights, so once dead it stays dead unless the winners' values happen to drop below
+# its own. Dead units are the best known problem of top-k sparse autoencoders. Makhzani and
+# Frey's remedy is a **schedule for $k$**: start with many more winners per image, so that
+# most units win slots and learn something, then lower $k$ linearly to its final value over
+# the first half of training. `AnnealK` is that schedule, a callback for `fit` that sets the
+# model's `k` before each step. (Gao et al. use two other remedies, an auxiliary loss that
+# trains the dead units on what the live ones miss, and an encoder started as the decoder's
+# transpose; we do not train them here.) The same model, seed and budget, with $k$ falling
+# from `K_START` to 51:
+
+# %%
+from course_utils.sparse import AnnealK
+
+K_START = 8 * K_ACTIVE  # 408 units kept per image at the first step
+torch.manual_seed(0)
+models["top-k annealed"] = TopKSparseAutoencoder(784, N_CODE, k=K_ACTIVE).to(course.device)
+histories["top-k annealed"] = fit(models["top-k annealed"], x_train, objective=SparseObjective(None), epochs=EPOCHS,
+                                  batch_size=128, lr=3e-3, callbacks=[AnnealK(K_START, K_ACTIVE)], verbose=False)
+codes["top-k annealed"] = codes_of(models["top-k annealed"], x_test)
+errors["top-k annealed"] = mse_per_pixel(predict(models["top-k annealed"], x_test).view_as(x_test), x_test).item()
+for name in ("top-k", "top-k annealed"):
+    print(f"{name:>14}: k = {models[name].k} at test time; test MSE/pixel {errors[name]:.4f}; "
+          f"dead units {dead_unit_share(codes[name]):.1%}; units that won a slot for no test image "
+          f"{((codes[name] > 0).sum(dim=0) == 0).float().mean():.1%}")
+print("the schedule left fewer dead units:", dead_unit_share(codes["top-k annealed"]) < dead_unit_share(codes["top-k"]),
+      "| and a lower test error:", errors["top-k annealed"] < errors["top-k"])
+
+# %% [markdown]
+# The verdict line says whether the schedule did what it is for in this run: fewer dead units,
+# and whether the units it kept alive also lowered the test error. Both models end with the
+# same $k = 51$, so they are equally sparse per image; the difference is only in how many of
+# the 1,024 units share the work.
+#
+# ## 6. What sparsity costs: the sweeps
 #
 # One figure for every model trained so far: the reconstruction error against the share of
-# active units (left) and the share of dead units (right). The L1 runs, with the unpenalised
-# model as their $\lambda = 0$ end, form a sweep (grey line); KL and top-k are single points.
+# active units (left) and the share of dead units (right). The L1 runs and the KL runs, each
+# with the unpenalised model as their zero-weight end, form two sweeps (grey lines: solid for
+# L1, dashed for KL); the top-k models are single points.
 
 # %%
 from course_utils.sparse import tradeoff_figure
 
+
+def sweep_of(name: str) -> str | tuple[str, ...] | None:
+    """Which grey line a model belongs to: the unpenalised model ends both sweeps."""
+    if name == "no penalty":
+        return ("L1", "KL")
+    return name.split()[0] if name.startswith(("L1", "KL")) else None
+
+
 rows = [{"name": name, "on": firing_fraction(codes[name]), "mse": errors[name], "dead": dead_unit_share(codes[name]),
-         "sweep": "L1" if name == "no penalty" or name.startswith("L1") else None} for name in codes]
+         "sweep": sweep_of(name)} for name in codes]
 tradeoff_figure(rows)
 
 # %%
-from itertools import pairwise
-
-sweep = ["no penalty"] + [name for name in RUNS if name.startswith("L1")]
-on = [firing_fraction(codes[name]) for name in sweep]
-print("L1 sweep, weight 0 -> 0.1: share above 0.1", " -> ".join(f"{v:.1%}" for v in on),
-      "| test MSE", " -> ".join(f"{errors[name]:.4f}" for name in sweep),
-      "| dead", " -> ".join(f"{dead_unit_share(codes[name]):.1%}" for name in sweep))
-print("sparser with every step:", all(a > b for a, b in pairwise(on)), "| error higher with every step:",
-      all(errors[a] < errors[b] for a, b in pairwise(sweep)))
-for name in ("KL", "top-k"):
+for family in ("L1", "KL"):
+    sweep = ["no penalty"] + [name for name in RUNS if name.startswith(family)]
+    on = [firing_fraction(codes[name]) for name in sweep]
+    print(f"{family} sweep, weight 0 -> {sweep[-1].split()[1]}: share above 0.1", " -> ".join(f"{v:.1%}" for v in on),
+          "| test MSE", " -> ".join(f"{errors[name]:.4f}" for name in sweep),
+          "| dead", " -> ".join(f"{dead_unit_share(codes[name]):.1%}" for name in sweep))
+    print(f"   sparser with every step: {all(a > b for a, b in pairwise(on))} | error higher with every step: "
+          f"{all(errors[a] < errors[b] for a, b in pairwise(sweep))}")
+l1_sweep = ["no penalty"] + [name for name in RUNS if name.startswith("L1")]
+for name in kl_sweep + ["top-k", "top-k annealed"]:
     sparsity = firing_fraction(codes[name])
-    beaten_by = [s for s in sweep if firing_fraction(codes[s]) <= sparsity and errors[s] <= errors[name]]
-    beats = [s for s in sweep if firing_fraction(codes[s]) >= sparsity and errors[s] >= errors[name]]
-    print(f"{name:>5}: L1 runs at least as sparse AND at least as accurate: {beaten_by or 'none'}; "
-          f"L1 runs it beats on both: {beats or 'none'}")
+    beaten_by = [s for s in l1_sweep if firing_fraction(codes[s]) <= sparsity and errors[s] <= errors[name]]
+    beats = [s for s in l1_sweep if firing_fraction(codes[s]) >= sparsity and errors[s] >= errors[name]]
+    print(f"{name:>14}: points of the L1 sweep at least as sparse AND at least as accurate: {beaten_by or 'none'}; "
+          f"points it beats on both: {beats or 'none'}")
 
 # %% [markdown]
-# The printed lines read the figure. Along the L1 sweep, a larger weight buys a sparser code
-# and pays for it: the reconstruction error rises (the second line says whether it did at
-# every step), and the first line shows what happened to the dead units. A point that some L1
-# run beats on both counts, sparser *and* more accurate, is **dominated**: that L1 weight would
-# simply be the better choice. A point that beats L1 runs on both counts lies below the grey
-# curve. The last two lines place the KL and top-k models that way. Each of them was trained at
-# one setting ($\beta$, $k$) and one budget; another $\beta$ or $k$ would move its point, so
-# the comparison is of these runs, not of the methods in general.
+# The printed lines read the figure. Along each sweep, a larger weight should buy a sparser
+# code and pay for it with a higher reconstruction error; the "with every step" verdicts say
+# whether it did at every step here, and the dead-unit columns what happened to the units. A
+# point that some point of the L1 sweep beats on both counts, sparser *and* more accurate, is
+# **dominated**: that L1 weight (or no penalty at all, the sweep's zero end) would simply be
+# the better choice. A point that beats points of the L1 sweep on both counts lies below the
+# solid curve. The last lines place the KL and top-k models that way. Note
+# that the x axis is the share of activations above 0.1, not the mean activation on which
+# the pair of section 3 was matched: two codes with the same mean can differ in how many
+# activations exceed 0.1. Each model was trained at one setting and one budget, and the
+# comparison is of these runs, not of the methods in general.
 #
 # ## 7. What do single units respond to?
 #
 # For a sparse code, a unit means something we can look at. Two views of unit $j$:
 #
 # - its **top-activating images**: the test images with the largest $h_j$;
-# - its **decoder weights**, column $j$ of $W_d$: the pattern the unit *adds* to the
-#   reconstruction when it fires (red positive, blue negative, white zero).
+# - its **decoder weights**, column $j$ of $W_d$. When the unit fires at $h_j$, it adds
+#   $h_j$ times this column to the decoder's pre-activation $W_d h + b_d$, the input of the
+#   output sigmoid, not to the image itself. Red pixels (positive weights) are pushed
+#   brighter, blue ones (negative) darker, white ones not at all; through the sigmoid, how
+#   much brighter depends on what the other units already put there.
 #
-# First the decoder features of 40 units of each model, **drawn at random** (the same 40 unit
-# numbers for both), so that the grids show typical units, not the busiest ones.
+# First the decoder features of 40 units of the unpenalised model and of the KL model,
+# **drawn at random** (the same 40 unit numbers for both), so that the grids show typical
+# units, not the busiest ones.
 
 # %%
 from IPython.display import display
@@ -467,24 +587,25 @@ from IPython.display import display
 from course_utils.sparse import features_figure
 
 shown = torch.randperm(N_CODE, generator=torch.Generator().manual_seed(0))[:40].tolist()
-for name in ("no penalty", "KL"):
+for name in ("no penalty", KL):
     display(features_figure(models[name], shown, title=f"{name}: decoder features of 40 units drawn at random"))
 
 # %% [markdown]
-# Red is what the unit paints in, blue what it removes. Compare the two grids yourself: is each
+# Red is where the unit brightens the reconstruction, blue where it darkens it. Compare the two
+# grids yourself: is each
 # feature pixel noise, or a smooth pattern? One number helps: the correlation between each
 # feature and itself shifted by one pixel (near 1 for a smooth template, near 0 for pixel
 # noise), averaged over all 1,024 units.
 
 # %%
 smoothness = {}
-for name in ("no penalty", "KL"):
+for name in ("no penalty", KL):
     w = models[name].decoder.weight.detach().cpu().T.reshape(-1, 28, 28)  # (1024, 784) -> (1024, 28, 28)
     a, b = w[:, :, :-1].flatten(1), w[:, :, 1:].flatten(1)  # each pixel and its right neighbour
     a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
     smoothness[name] = ((a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))).mean().item()
     print(f"{name:>10}: mean neighbour correlation of the decoder features {smoothness[name]:.2f}")
-print("KL features smoother than the unpenalised ones:", smoothness["KL"] > smoothness["no penalty"])
+print("KL features smoother than the unpenalised ones:", smoothness[KL] > smoothness["no penalty"])
 
 # %% [markdown]
 # The last line says whether the KL model's features came out smoother, closer to templates
@@ -505,16 +626,35 @@ print("KL features smoother than the unpenalised ones:", smoothness["KL"] > smoo
 # %%
 from course_utils.sparse import unit_figure, unit_view, units_near_median
 
-kl_units = units_near_median(codes["KL"], 3)
-kl_means = codes["KL"].mean(dim=0)  # (1024,)
+kl_units = units_near_median(codes[KL], 3)
+kl_means = codes[KL].mean(dim=0)  # (1024,)
 print(f"median mean activation over the KL model's units {kl_means.median():.4f}; units shown: "
       + ", ".join(f"{u} ({kl_means[u]:.4f})" for u in kl_units))
 for unit in kl_units:
-    display(unit_figure(models["KL"], codes["KL"], x_test, unit))
+    display(unit_figure(models[KL], codes[KL], x_test, unit))
 
 # %% [markdown]
-# For each unit, ask whether its eight top images share one visible trait, and how its
-# histogram looks: a sparse unit hugs zero and has a thin tail of strong activations.
+# For each unit, ask whether its eight top images share one visible trait. Then its
+# histogram: a sparse unit should be near zero for most images and strongly on for a few. The
+# next cell measures both for the three units: the share of test images for which the unit
+# is below 0.1 (silent), and how many images make it exceed 0.5 (strongly on); "some" means at
+# least one test image in a thousand.
+
+# %%
+for unit in kl_units:
+    h_unit = codes[KL][:, unit]  # (N,) this unit's activation on every test image
+    silent, strong = (h_unit < 0.1).float().mean().item(), int((h_unit > 0.5).sum())
+    print(f"unit {unit}: below 0.1 for {silent:.1%} of the test images, above 0.5 for {strong} of them, "
+          f"largest {h_unit.max():.2f} | silent for most images: {silent > 0.5} | strongly on for some: "
+          f"{strong >= max(1, len(x_test) // 1000)}")
+
+# %% [markdown]
+# Both verdicts True is the shape a sparse code asks for: silent for most images, with a
+# tail of strong activations on a few. A unit that is silent for most images but never
+# strongly on has reached its mean activation with many moderate responses instead of a few
+# strong ones; a unit that is not silent for most images fires weakly almost everywhere, the
+# shape that section 2 warned the batch estimate can favour. The histograms show the same:
+# where the bars end on the right is the unit's largest activation.
 #
 # ### Unit picker
 #
@@ -524,7 +664,7 @@ for unit in kl_units:
 # pictures.
 
 # %% tags=["nbval-ignore-output"]
-unit_view(models["KL"], codes["KL"], x_test, unit=kl_units[0])
+unit_view(models[KL], codes[KL], x_test, unit=kl_units[0])
 
 # %% [markdown]
 # ## 8. A relative: the contractive autoencoder
@@ -574,7 +714,7 @@ print(f"{'model':>10} {'mean ||J||^2':>13} {'slope^2':>9} {'||W_j||^2':>10} {'co
 for name, f in factors.items():
     print(f"{name:>10} {f['jacobian']:>13.2f} {f['slope']:>9.4f} {f['weight']:>10.3f} {f['coupling']:>9.2f}")
 base = factors["no penalty"]
-for name in (L1, "KL"):
+for name in (L1, KL):
     f = factors[name]
     drop = {part: base[part] / f[part] for part in ("jacobian", "slope", "weight", "coupling")}
     print(f"{name}: ||J||^2 {drop['jacobian']:.1f} x smaller than the unpenalised model's = slopes {drop['slope']:.2f} x "
@@ -589,9 +729,10 @@ for name in (L1, "KL"):
 #
 # **Training a contractive autoencoder.** Now the penalty itself goes into the loss: the
 # reconstruction error per image plus $\lambda\,\Omega_C$, averaged over the batch, with
-# $\lambda = 0.1$: strong enough to shrink $\lVert J \rVert_F^2$ many times over, weak enough to
-# keep the test error in the range of the penalised sparse models (theirs are in section 4;
-# the contractive model's and its $\lVert J \rVert_F^2$ are printed below).
+# $\lambda = 0.1$, a weight chosen to keep the test error in the range of the penalised sparse
+# models (theirs are in section 4). How much it shrinks $\lVert J \rVert_F^2$ is a result, not
+# a promise: the cell after training prints the factor, and it grows with the training
+# budget.
 # Written out for one batch, and checked against `SparseObjective("contractive", weight)`:
 
 # %%
@@ -614,10 +755,15 @@ pair = {name: (codes[name], models[name].encoder.weight.detach().cpu()) for name
 jac = {name: contractive_penalty_per_image(c, w).mean().item() for name, (c, w) in pair.items()}
 for name in pair:
     print(f"{name:>12}: test MSE/pixel {errors[name]:.4f}, mean ||J||_F^2 {jac[name]:.2f}")
+print(f"the contractive penalty made ||J||_F^2 {jac['no penalty'] / jac['contractive']:.1f} x smaller, "
+      f"for {errors['contractive'] / errors['no penalty']:.2f} x the unpenalised test error "
+      f"(the {L1} model: {errors[L1] / errors['no penalty']:.2f} x, the {KL} model: "
+      f"{errors[KL] / errors['no penalty']:.2f} x)")
 
 # %% [markdown]
-# The penalty's own claim is easy to check: the printed $\lVert J \rVert_F^2$ says how much
-# smaller the contractive model made it, and the test error says what that cost. The
+# The penalty's own claim is easy to check: the last line says how many times smaller the
+# contractive model made $\lVert J \rVert_F^2$, and what that cost in test error, next to
+# the two sparse models' costs. The
 # interesting claim is another one. The reconstruction term wants the code to follow every
 # change of the input that matters for rebuilding the image; the penalty wants it to follow
 # none. The expected compromise (Rifai et al.) is a code that stays sensitive **along the
@@ -679,37 +825,52 @@ print("the contractive code keeps more of its sensitivity for the directions of 
 # penalty did what the theory says: the code responds to few directions, and mostly to those
 # in which real images differ; the penalty removed the sensitivity the data did not need.
 #
-# Why is an unpenalised encoder sensitive to the other directions at all? Nothing in its loss
-# cares about them: a weight component along a direction in which the images barely move
-# changes the code of no training image much, so the reconstruction neither needs it nor
-# removes it. We measure the weights' squared length inside the $m$ data directions and in the
-# remaining $784 - m$, at initialisation (the same seed) and after training:
+# Why is an unpenalised encoder sensitive to the other directions at all? Those directions are
+# not empty: together they hold the last 10% of the training images' variance, spread thinly
+# over many directions. And nothing in the unpenalised loss pulls a weight component along
+# them back: it changes the code of the training images only a little, so the reconstruction
+# neither needs it much nor removes it. We measure the weights' squared length inside the $m$
+# data directions and in the remaining $784 - m$, at initialisation (the same seed) and after
+# training, and how much variance one direction of each kind holds on average:
 
 # %%
 torch.manual_seed(0)
 weights = {"at initialisation": SparseAutoencoder(784, N_CODE).encoder.weight.detach()}  # the common start
 weights.update({name: w for name, (_, w) in pair.items()})
 rest = pca.components[m:].T  # (784, 784 - m): the directions holding the last 10% of the variance
+share_per_direction = pca.eigenvalues / pca.eigenvalues.sum()  # (784,) share of the variance in each direction
+print(f"variance held by one direction, on average: {share_per_direction[:m].mean():.3%} among the {m} data "
+      f"directions, {share_per_direction[m:].mean():.4%} among the other {784 - m}")
+in_data = {name: (w @ basis).pow(2).sum().item() for name, w in weights.items()}
 off_data = {name: (w @ rest).pow(2).sum().item() for name, w in weights.items()}
-for name, w in weights.items():
-    print(f"{name:>18}: ||W U||^2 in the {m} data directions {(w @ basis).pow(2).sum():8.1f}, "
+for name in weights:
+    print(f"{name:>18}: ||W U||^2 in the {m} data directions {in_data[name]:8.1f}, "
           f"in the other {784 - m} {off_data[name]:8.1f}")
-print("without a penalty the off-data weights grew during training:", off_data["no penalty"] > off_data["at initialisation"],
+start = "at initialisation"
+print(f"training without a penalty multiplied them by {in_data['no penalty'] / in_data[start]:.1f} (data directions) "
+      f"and {off_data['no penalty'] / off_data[start]:.1f} (the others)")
+print("without a penalty the off-data weights grew during training:", off_data["no penalty"] > off_data[start],
       "| the contractive penalty kept them below the unpenalised model's:", off_data["contractive"] < off_data["no penalty"])
 
 # %% [markdown]
-# The verdicts say what training did to the weights outside the data directions. Without a
-# penalty nothing holds them back, and whatever they become, the code inherits sensitivity to
-# changes that real images never make. The contractive penalty charges them for exactly that
-# sensitivity. When both verdicts are True, this is the mechanism behind the two measurements
-# above: the contractive model's code stays sensitive where the images vary, and much less
-# elsewhere.
+# The first line says how thinly the remaining variance is spread: a direction outside the
+# data subspace varies far less than one inside it, but not zero. With plain gradient
+# descent, the step of each weight row is a weighted sum of the batch's images, so the
+# images' small components along those directions move the weights there too; Adam, which
+# the course uses, rescales each weight's step separately, which can move the weights along
+# any direction. The growth factors compare the two kinds of direction in this run. What is
+# missing without a penalty is a force in the other direction: whatever the off-data weights
+# become, the code inherits sensitivity to changes that real images make only weakly (the
+# first line's variance per direction). The contractive penalty charges them for exactly that
+# sensitivity. When both verdicts are True, this is the mechanism behind the two
+# measurements above: the contractive model's code stays sensitive where the images vary, and
+# much less elsewhere.
 #
 # ## 9. The five classic autoencoder families
 #
 # | family | what stops it from copying the input | the extra term in the loss | what it gives you | lesson |
 # |---|---|---|---|---|
-# | undercomplete | a code smaller than the input ($k < D$) | none | compression; PCA when linear | 01-03 |
+# | undercomplete | a code smaller than the input ($k < D$) | none | compression; when linear, the subspace of the first $k$ principal components (not the components themselves: lesson 01) | 01-03 |
 # | sparse | few units active per image (code may be overcomplete) | $\lambda \sum_j \lvert h_j\rvert$ or $\beta \sum_j \mathrm{KL}(p \,\Vert\, \hat q_j)$ (per batch), or a hard top-$k$ | units that can be read one at a time (templates or parts, depending on the data) | 05 |
 # | contractive | a code insensitive to small input changes | $\lambda \lVert \partial h / \partial x \rVert_F^2$ | a code sensitive mainly along the directions the data varies in | 05 |
 # | denoising | the input is corrupted, the target is clean | none (the corruption is the regulariser) | denoisers; with Gaussian noise of level $\sigma$, $(r(\tilde x) - \tilde x)/\sigma^2$ estimates the score $\nabla \log p_\sigma(\tilde x)$ of the *noised* density (Tweedie) | 04 |
@@ -751,8 +912,9 @@ print("without a penalty the off-data weights grew during training:", off_data["
 #   as $h \to 0$, and no code is exactly 0); the Bernoulli KL penalty
 #   $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$ pushes each unit's mean activation over a batch
 #   towards a target $p$, is one number per batch, and is biased upwards for small batches.
-# - A top-$k$ code has exact zeros by construction and no weight to tune; like the L1 penalty
-#   it can leave many units dead.
+# - A top-$k$ code has exact zeros by construction; its knob is $k$, the number of units
+#   active per image, instead of a penalty weight. Like the L1 penalty it can leave many units
+#   dead; lowering $k$ gradually during training (Makhzani and Frey) is one remedy.
 # - Sparsity has a price: measure it (reconstruction error, dead units) against the sparsity
 #   reached, at a matched level or along a sweep.
 # - Check sparsity on test data: the mean activation against the target, histograms, dead

@@ -54,11 +54,14 @@ course = setup_course(seed=0)
 DATASET = "mnist"  # try "fashion_mnist": every cell below works with either
 
 # %% [markdown]
-# **Data and budget.** Every model of this lesson gets the same budget of optimizer steps
-# (batches of 128 images), whatever the size of the data: a whole number of epochs close to
-# `STEPS`. On the 60,000 MNIST training images that is one epoch, on a small data set many.
-# `fit` keeps one history row per epoch, too few for a curve after one epoch, so each model also
-# logs its training terms every `LOG_EVERY` steps (about ten points per model; `StepLog` in
+# **Data and budget.** Every model of this lesson gets the same budget: exactly `STEPS`
+# optimizer steps on batches of 128 images, whatever the size of the data. `fit` counts in whole
+# epochs, and 630 steps are not a whole number of epochs of 60,000 images (one epoch is 469
+# steps), so `step_budget` lays shuffled copies of the training set end to end and cuts the
+# stream at `STEPS` x 128 images: one `fit` epoch over it is exactly `STEPS` steps, and every
+# image is used equally often (give or take one). On 60,000 images that is about 1.3 passes
+# over the data; on a small data set, many. `fit` keeps one history row per epoch, so each model
+# also logs its training terms every `LOG_EVERY` steps (about ten points per model; `StepLog` in
 # `course_utils/curves.py`).
 #
 # As in lesson 06 (section 6), every model trains on **dynamically binarized** images (each pixel
@@ -70,6 +73,7 @@ DATASET = "mnist"  # try "fashion_mnist": every cell below works with either
 # %%
 import math
 
+from course_utils.curves import step_budget
 from course_utils.data import load_dataset
 from course_utils.vae import binarize
 
@@ -78,14 +82,17 @@ x_train, y_train = data.train.x, data.train.y  # (N, 1, 28, 28) in [0, 1], (N,)
 x_test, y_test = data.test.x, data.test.y
 xb_test = binarize(x_test, torch.Generator().manual_seed(0))  # one fixed binary copy, (M, 1, 28, 28)
 STEPS = course.pick(full=630, fast=48)  # the budget in optimizer steps, per model
-steps_per_epoch = math.ceil(len(x_train) / 128)
-EPOCHS = max(1, round(STEPS / steps_per_epoch))  # a small data set gets more epochs
-TOTAL_STEPS = EPOCHS * steps_per_epoch
-LOG_EVERY = max(1, TOTAL_STEPS // 10)
+x_stream, y_stream = step_budget(x_train, y_train, steps=STEPS, batch_size=128,
+                                 generator=torch.Generator().manual_seed(0))  # (STEPS * 128, ...)
+passes = STEPS * 128 / len(x_train)
+LOG_EVERY = max(1, STEPS // 10)
 print(f"{data.name} (embedded fallback: {data.is_fallback}): {len(x_train):,} training images, "
       f"{len(x_test):,} test images ({course.mode} mode)")
-print(f"each model: {EPOCHS} epoch(s) = {TOTAL_STEPS} steps, training terms logged every "
-      f"{LOG_EVERY} steps ({TOTAL_STEPS // LOG_EVERY} points)")
+print(f"each model: {STEPS} steps of 128 images = {passes:.1f} passes over the training images; "
+      f"training terms logged every {LOG_EVERY} steps ({STEPS // LOG_EVERY} points)")
+if passes > 5:
+    print(f"{passes:.0f} passes over so few images: the models may fit their training images "
+          "better than new ones; section 1 measures the train/test gap")
 
 # %% [markdown]
 # ## 1. The $\beta$-VAE: one knob on the KL term
@@ -101,8 +108,13 @@ print(f"each model: {EPOCHS} epoch(s) = {TOTAL_STEPS} steps, training terms logg
 # $$ \mathcal L_\beta(x) = \underbrace{-\mathbb E_{q(z\mid x)}[\log p(x\mid z)]}_{\text{reconstruction (distortion)}}
 #    + \beta\, \underbrace{\mathrm{KL}\big(q(z\mid x)\,\|\,\mathcal N(0, I)\big)}_{\text{rate}}. $$
 #
-# $\beta = 1$ is the ordinary VAE (the negative ELBO). The KL is the **rate** (nats of
-# information per image that pass through $z$), the reconstruction term the **distortion**.
+# $\beta = 1$ is the ordinary VAE (the negative ELBO). The reconstruction term is the
+# **distortion**, the average KL the **rate**. The rate is not exactly the information $z$
+# carries about $x$: averaged over the images it splits into two parts (Hoffman & Johnson 2016),
+# $\mathbb E_x\,\mathrm{KL}(q(z\mid x)\,\|\,p(z)) = I(x; z) + \mathrm{KL}(q(z)\,\|\,p(z))$, the
+# mutual information between image and code plus the mismatch between the codes of all images
+# together, $q(z)$, and the prior. So the rate is an **upper bound** on the nats of information
+# that pass through $z$; section 1 measures the second part (the "q(z) vs prior" column).
 # Higgins et al. hoped for more: that a large $\beta$ makes each latent dimension follow one
 # factor of variation ("disentanglement"). Every one of these claims is a claim about numbers,
 # and this section measures each.
@@ -134,6 +146,13 @@ print(f"our beta-VAE loss {ours.item():.3f} | VAEObjective(beta=4) {package.item
       f"{torch.allclose(ours, package)}")
 
 # %% [markdown]
+# You will meet this knob under other names. Lesson 06 took apart the tutorial loss
+# `1000 * mse + kl`: dividing the whole loss by a weight $B$ on the reconstruction term leaves
+# reconstruction + KL / $B$, the same minimiser as a $\beta$-VAE with $\beta = 1/B$. So $B = 1000$
+# is $\beta = 0.001$ (on a squared error instead of our BCE), far out on the low-rate-price side
+# of the sweep below: nearly an autoencoder, with codes that need not look like the prior.
+
+# %% [markdown]
 # In the course, $\beta$ is the `beta` argument of `VAEObjective` (lesson 06). `beta_sweep` trains
 # one fresh VAE per $\beta$ (same initial weights, same batches, 10 latent dimensions) and scores
 # each on the binarized test images **at $\beta = 1$**, so that every row is in the same unit: a
@@ -143,15 +162,15 @@ print(f"our beta-VAE loss {ours.item():.3f} | VAEObjective(beta=4) {package.item
 
 # %%
 from course_utils.beta_vae import beta_sweep
-from course_utils.elbo import active_units
+from course_utils.elbo import active_units, negative_elbo
 
 BETAS = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0]
-sweep = beta_sweep(lambda: VAE(784, hidden=(400,), n_latent=10).to(course.device), x_train, xb_test,
-                   betas=BETAS, epochs=EPOCHS, batch_size=128, lr=1e-3, seed=0, binarize=True,
+sweep = beta_sweep(lambda: VAE(784, hidden=(400,), n_latent=10).to(course.device), x_stream, xb_test,
+                   betas=BETAS, epochs=1, batch_size=128, lr=1e-3, seed=0, binarize=True,
                    log_every=LOG_EVERY)
 mu_variances = {beta: active_units(sweep.model(beta), xb_test)[1] for beta in BETAS}  # (10,) each
 n_active = {beta: int((var > 0.01).sum()) for beta, var in mu_variances.items()}
-print(f"{data.name}, latent size 10, {TOTAL_STEPS} steps per model ({course.mode} mode); test, nats per image")
+print(f"{data.name}, latent size 10, {STEPS} steps per model ({course.mode} mode); test, nats per image")
 print(f"{'beta':>6} {'recon':>8} {'KL':>7} {'-ELBO':>8} {'active units':>13}")
 for row in sweep.rows:
     print(f"{row['beta']:>6g} {row['recon']:>8.1f} {row['kl']:>7.2f} {row['loss']:>8.1f} "
@@ -163,6 +182,13 @@ counts = [n_active[beta] for beta in BETAS]
 print(f"fewer active units at the largest beta than at beta = 1: {n_active[BETAS[-1]] < n_active[1.0]} "
       f"({n_active[1.0]} -> {n_active[BETAS[-1]]}); the count never rises with beta: "
       f"{all(a >= b for a, b in zip(counts, counts[1:], strict=False))}")
+xb_seen = binarize(x_train[: len(xb_test)], torch.Generator().manual_seed(2))  # training images
+train_score = negative_elbo(sweep.model(1.0), xb_seen, generator=torch.Generator().manual_seed(0))
+gap = sweep.rows[BETAS.index(1.0)]["loss"] - train_score["loss"]
+print(f"beta = 1 model: -ELBO {train_score['loss']:.1f} on {len(xb_seen):,} training images, "
+      f"{sweep.rows[BETAS.index(1.0)]['loss']:.1f} on the test images (test - train {gap:+.1f} nats, "
+      f"{gap / train_score['loss']:+.0%}); overfitting (test worse by more than 5%): "
+      f"{gap > 0.05 * train_score['loss']}")
 
 # %% [markdown]
 # How to read the table. The first verdict line says whether this run shows the trade-off
@@ -170,8 +196,11 @@ print(f"fewer active units at the largest beta than at beta = 1: {n_active[BETAS
 # reconstruction loss. Two neighbouring $\beta$ can swap places in a short run; that is noise in
 # one run, not a law failing, so we print the check instead of stopping the notebook. The
 # second line says where the negative ELBO, the objective of $\beta = 1$, came out lowest: we
-# expect it at or near $\beta = 1$, the only model trained on it. The last line tests the claim
-# "a larger $\beta$ leaves fewer active dimensions" on this run. When the price of information
+# expect it at or near $\beta = 1$, the only model trained on it. The third line tests the claim
+# "a larger $\beta$ leaves fewer active dimensions" on this run. The last line compares the
+# $\beta = 1$ model on training and test images: when it says True (typically on a small data
+# set, seen many times), the models have partly memorised their training images, and every test
+# number in this lesson describes such models, not converged ones on plenty of data. When the price of information
 # rises, a dimension whose information is not worth its KL is switched off: its $\mu_j$ stops
 # depending on $x$. At which $\beta$ that starts depends on the latent size, the data and the
 # budget; the figure shows how close each dimension came to the threshold:
@@ -197,18 +226,24 @@ from course_utils.curves import curves_figure, late_slope
 
 log_steps = [row["step"] for row in sweep.logs[0].rows]
 print(f"points logged per model: {len(log_steps)} (steps {log_steps[0]} to {log_steps[-1]})")
+kl_slopes = {}
 for beta, log in zip(BETAS, sweep.logs, strict=True):
     slope = late_slope(log.column("loss"), log_steps)
-    print(f"beta {beta:>3g}: training loss {log.column('loss')[0]:.1f} -> {log.column('loss')[-1]:.1f}; "
-          f"slope over the last half {slope:+.2f} nats per 100 steps")
+    kl_slopes[beta] = late_slope(log.column("kl"), log_steps)
+    print(f"beta {beta:>3g}: training loss {log.column('loss')[0]:.1f} -> {log.column('loss')[-1]:.1f}, "
+          f"slope over the last half {slope:+.2f} nats per 100 steps; KL slope {kl_slopes[beta]:+.2f}")
+rising = [f"{b:g}" for b in BETAS if kl_slopes[b] > 0.1]
+print(f"models whose KL still rises by more than 0.1 nats per 100 steps: {', '.join(rising) or 'none'}")
 curves_figure({f"beta {b:g}": log for b, log in zip(BETAS, sweep.logs, strict=True)},
               keys=("recon", "kl"), title="beta-VAE training terms (binarized training batches)")
 
 # %% [markdown]
 # A negative slope over the last half means that model was still improving when its budget ran
 # out: longer training would lower its test numbers, so compare the models as "after the same
-# budget", not as converged. The KL panel shows each model's rate levelling off towards a value
-# set by its $\beta$.
+# budget", not as converged. The KL panel shows how each model's rate moved: typically it climbs
+# while the decoder learns to use the code, and the larger $\beta$, the lower it stays. The last
+# printed line names the models whose KL was still rising at the end of the budget: their rate
+# had not settled, and with longer training their KL column in the table would be higher.
 #
 # The trade-off as a picture, on the test images: each term against $\beta$ (a dashed line marks
 # $\beta = 1$), and the two against each other, the **rate-distortion curve**. Each point is one
@@ -227,7 +262,9 @@ tradeoff_figure(sweep, highlight=1.0)
 # together: where it is far from the prior, a prior sample falls where the decoder has seen
 # nothing. We measure $\mathrm{KL}$ between a Gaussian fitted to $q(z)$ (same mean and
 # covariance) and $\mathcal N(0, I)$: 0 means the same first two moments (`aggregate_posterior_kl`;
-# it is a lower bound on the KL of $q(z)$ itself).
+# it is a lower bound on the KL of $q(z)$ itself). This is the second part of the rate from the
+# start of the section: the table's KL column minus this column is an upper bound on the
+# information $I(x; z)$ that the codes carry.
 #
 # **Are the samples better?** For that we need an instrument: a small digit classifier trained
 # on the real training images. A prior sample that the classifier labels with probability at
@@ -246,7 +283,7 @@ def classification_objective(model, batch):
 torch.manual_seed(0)
 classifier = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
 classifier = classifier.to(course.device)  # (B, 1, 28, 28) -> (B, 10) logits
-fit(classifier, (x_train, y_train), objective=classification_objective, epochs=EPOCHS,
+fit(classifier, (x_stream, y_stream), objective=classification_objective, epochs=1,
     batch_size=128, lr=1e-3, verbose=False)
 classifier = classifier.cpu()
 with torch.no_grad():
@@ -277,13 +314,16 @@ print(f"{'real':>6} {real_acc:>19.1%} {'':>14} {real['confident']:>18.0%} {real[
 mismatch = [quality[beta]["mismatch"] for beta in BETAS]
 print("q(z) moves closer to the prior at every step up in beta:",
       all(a >= b for a, b in zip(mismatch, mismatch[1:], strict=False)))
-top = max(BETAS, key=lambda beta: quality[beta]["confident"])
-print(f"most confidently classified prior samples at beta = {top:g}")
 
 
 def clearly_below(a, b, n=n_samples):  # a below b by more than two standard errors of the difference
     return b - a > 2 * math.sqrt(a * (1 - a) / n + b * (1 - b) / n)
 
+
+top = max(BETAS, key=lambda beta: quality[beta]["confident"])
+ties = [f"{b:g}" for b in BETAS if not clearly_below(quality[b]["confident"], quality[top]["confident"])]
+print(f"most confidently classified prior samples at beta = {top:g}; within two standard errors of "
+      f"it (a tie on 1,000 samples): beta = {', '.join(ties)}")
 
 small, one = quality[BETAS[0]]["confident"], quality[1.0]["confident"]
 print(f"beta = {BETAS[0]:g} samples confident clearly less often than beta = 1 samples: "
@@ -302,12 +342,13 @@ print(f"beta = {BETAS[0]:g} samples confident clearly less often than beta = 1 s
 # column), and prior samples that land in a gap decode to blends; a large $\beta$ fills the
 # prior but decodes everything blurrier, because its codes carry less information. So the
 # confident share can peak at an intermediate $\beta$; the second line below the table says where
-# it did. **Classes (bits)** says whether the samples cover all ten digits (3.32 bits) or a few.
-# The textbook claim "$\beta < 1$ gives worse samples" is tested by the last line, which only
+# it did, and which $\beta$ are tied with it: a share measured on 1,000 samples has a standard
+# error of about 1.5 percentage points, so neighbours a few points apart are not distinguished.
+# **Classes (bits)** says whether the samples cover all ten digits (3.32 bits) or a few. The
+# textbook claim "$\beta < 1$ gives worse samples" is tested by the last line, which only
 # says True when the difference exceeds two standard errors of a share measured on 1,000
 # samples. A classifier's confidence is a crude measure (a blurry but typical "1" can score
 # high); the figures below let you check by eye, for the smallest and the largest $\beta$.
-# the largest $\beta$.
 
 # %%
 from IPython.display import display
@@ -328,13 +369,29 @@ beta_figure(sweep, BETAS[-1], xb_test)
 # ### Disentanglement, measured
 #
 # The hope of a $\beta$-VAE is that each latent dimension controls one factor of variation.
-# MNIST has no labelled factors, but three can be **computed** from every image's moments
+# Handwritten digits come with no labelled factors, but three can be **computed** from every image's moments
 # (`digit_style`): the **slant** (sideways shift of the ink per row), the **width** (horizontal
 # spread of the ink) and the **ink** (mean intensity: thicker or larger strokes). For each model we
-# correlate each factor with each latent dimension $\mu_j$, **within each digit class** (both
-# centred per class), so that a dimension that only encodes "this is a 1" does not pass for a
-# slant dimension. A disentangled code has, for each factor, one dimension with a large $|r|$ and
-# small ones elsewhere: a large **gap** between the best and the second-best dimension.
+# correlate each factor with each latent dimension, with three precautions:
+#
+# 1. **Within each digit class** (factor and code both centred per class), so that a dimension
+#    that only encodes "this is a 1" does not pass for a slant dimension.
+# 2. **With the code the decoder receives**, $z_j = \mu_j + \sigma_j\varepsilon$, not the mean
+#    $\mu_j$ alone. A dimension whose mean follows the slant but whose posterior noise is much
+#    larger ($\operatorname{Var}\mu_j \ll \sigma_j^2$) passes little slant to the decoder. The noise
+#    adds the mean of $\sigma_j^2$ to the variance of $z_j$ and nothing to its covariance with a
+#    factor, so `factor_correlations(..., noise_var=sigma2)` computes this correlation exactly.
+# 3. **Active dimensions only** ($\operatorname{Var}\mu_j > 0.01$), and **each factor gets a
+#    dimension of its own**: factors are assigned to different dimensions, the assignment with
+#    the largest total $|r|$. A factor's **gap** is the $|r|$ of its own dimension minus the
+#    largest $|r|$ it has with any other active dimension.
+#
+# A disentangled code has every gap clearly above 0: each factor has a dimension that follows it
+# more closely than any other dimension does. "Clearly" means above $2/\sqrt{M}$, about two
+# standard errors of a correlation measured on $M$ test images; a smaller gap is within the
+# noise of the measurement. A negative gap means the factor's strongest dimension was given to
+# another factor (one dimension carries two factors), or that no dimension stands out. The factors themselves are not independent (wider digits tend to use more ink), so the
+# cell first prints how strongly they correlate with each other within a class.
 
 # %%
 from course_utils.code_probes import (
@@ -343,63 +400,81 @@ from course_utils.code_probes import (
     disentanglement_table,
     factor_correlations,
 )
+from course_utils.train import predict
 from course_utils.vae_views import encode_means
 
 style = digit_style(x_test)  # {"slant", "width", "ink"}: (M,) each, from the grey test images
 names = list(style)
-corrs, gaps = {}, {}
-print(f"{'beta':>6} " + " ".join(f"{name + ' |r| (gap)':>20}" for name in names) + f" {'mean gap':>9}")
+between = factor_correlations(torch.stack(list(style.values()), dim=1), style, labels=y_test)  # (3, 3)
+print("within-class r between the factors: " + "; ".join(
+      f"{names[i]}-{names[j]} {between[i, j]:+.2f}" for i, j in ((0, 1), (0, 2), (1, 2))))
+corrs, tables, gaps, separated = {}, {}, {}, {}
+noise = 2 / math.sqrt(len(xb_test))  # about two standard errors of a correlation on M images
+print(f"{'beta':>6} {'active':>6} " + " ".join(f"{name + ': own dim |r| (gap)':>25}" for name in names)
+      + f" {'mean gap':>9} {'all gaps > ' + format(noise, '.2f'):>16}")
 for beta in BETAS:
-    mu_test = encode_means(sweep.model(beta), xb_test)  # (M, 10)
-    corrs[beta] = factor_correlations(mu_test, style, labels=y_test)  # (3, 10)
-    table = disentanglement_table(corrs[beta], names)
-    gaps[beta] = sum(row["gap"] for row in table) / len(table)
-    cells = " ".join(f"{'z' + str(row['dim'] + 1) + ' ' + format(row['best'], '.2f'):>13} ({row['gap']:.2f})"
-                     for row in table)
-    print(f"{beta:>6g} {cells} {gaps[beta]:>9.2f}")
+    mu_test, logvar_test = predict(sweep.model(beta), xb_test, fn=lambda m, xb: m.encode(xb))  # (M, 10) each
+    corrs[beta] = factor_correlations(mu_test, style, labels=y_test, noise_var=logvar_test.exp())  # (3, 10)
+    tables[beta] = disentanglement_table(corrs[beta], names, active=mu_variances[beta] > 0.01)
+    gaps[beta] = sum(row["gap"] for row in tables[beta]) / len(names)
+    separated[beta] = all(row["gap"] > noise for row in tables[beta])
+    cells = " ".join(f"{'z' + str(row['dim'] + 1) + ' ' + format(row['best'], '.2f') if row['dim'] >= 0 else 'none':>17}"
+                     f" ({row['gap']:+.2f})" for row in tables[beta])
+    print(f"{beta:>6g} {n_active[beta]:>6} {cells} {gaps[beta]:>9.2f} {separated[beta]!s:>16}")
 most = max(BETAS, key=gaps.get)
-print(f"largest mean gap (most one-dimension-per-factor code) at beta = {most:g}; "
-      f"gap grows at every step up in beta: {all(gaps[a] <= gaps[b] for a, b in zip(BETAS, BETAS[1:], strict=False))}")
-correlation_figure({f"beta {b:g}": corrs[b] for b in BETAS}, names)
+print(f"largest mean gap at beta = {most:g} ({gaps[most]:.2f}); every factor has a dimension of its own, "
+      f"every gap above the noise level {noise:.2f}, at beta = "
+      f"{', '.join(f'{b:g}' for b in BETAS if separated[b]) or 'none of them'}")
+correlation_figure({f"beta {b:g}": corrs[b] for b in BETAS}, names, label="|within-class r|, sampled z")
 
 # %% [markdown]
-# Each cell of the table names the dimension most correlated with the factor, its $|r|$, and the
-# gap to the runner-up. The heat maps show all of it: a disentangled code has one bright cell per
-# row, in different columns for different factors. The last line says at which $\beta$ the
-# code came out most "one dimension per factor" in this run, and whether that improved steadily
-# with $\beta$. Three hand-made factors are not all the factors of handwriting, and one run is
-# one run: this is a measurement of *these* factors, the kind that disentanglement metrics
-# (Higgins et al. 2017; Chen et al. 2018's MIG) make on data whose factors are known by
-# construction.
+# Each cell of the table names the factor's own dimension, its $|r|$ with the sampled code, and
+# its gap (signed); the last column says whether every gap of that model is above the noise level. The heat
+# maps show all the correlations: a disentangled code has one bright cell per row, in a
+# different column for each factor. Inactive dimensions come out dark by construction: with
+# $\operatorname{Var}\mu_j < 0.01$ and $\sigma_j^2$ near 1, $|r|$ cannot exceed about 0.1. The last line names the $\beta$ with the largest mean gap and
+# every $\beta$ whose code gave each factor a dimension of its own. Read the two together: a
+# large mean gap with a False in the last column means one factor is cleanly carried while
+# another shares its dimension; gaps of a few hundredths everywhere mean that no $\beta$ of this
+# sweep separated these factors, whatever the verdicts say about the largest one. Three hand-made, correlated factors are not all the factors of
+# handwriting, and one run is one run: this is a measurement of *these* factors. Disentanglement
+# metrics (Higgins et al. 2017; Chen et al. 2018's MIG) are defined on data whose factors are
+# known and independent by construction (dSprites, 3D Shapes), where each factor can be varied
+# alone.
 #
-# Now look: traversals of the dimensions most correlated with slant, width and ink, for
-# $\beta = 1$ and $\beta = 4$. Take one test image's code, move one dimension from $-3$ to $+3$
-# (prior standard deviations), decode.
+# Now look: traversals of the dimensions assigned to slant, width and ink, for $\beta = 1$ and
+# $\beta = 4$. Take one test image's code (the first test 0: round, so changes of slant and width
+# show), move one dimension from $-3$ to $+3$ (prior standard deviations), decode.
 
 # %%
 from course_utils.vae_views import decode_images, traversal_figure
 
+start = int((y_test == 0).nonzero()[0]) if (y_test == 0).any() else 0  # the first test 0
 for beta in (1.0, 4.0):
-    table = disentanglement_table(corrs[beta], names)
+    table = [row for row in tables[beta] if row["dim"] >= 0]  # factors that got a dimension
     dims = [row["dim"] for row in table]
+    if not dims:
+        print(f"beta = {beta:g}: no active dimension, nothing to traverse")
+        continue
     print(f"beta = {beta:g}: " + ", ".join(f"{row['factor']} -> z{row['dim'] + 1} (r = "
-                                           f"{corrs[beta][i, row['dim']]:+.2f})" for i, row in enumerate(table)))
-    mu0 = encode_means(sweep.model(beta), xb_test[:1])[0]  # (10,)
-    for d in dict.fromkeys(dims):  # what the classifier reads along each row
+                                           f"{corrs[beta][names.index(row['factor']), row['dim']]:+.2f})"
+                                           for row in table))
+    mu0 = encode_means(sweep.model(beta), xb_test[start : start + 1])[0]  # (10,)
+    for d in dims:  # what the classifier reads along each row
         codes = mu0.repeat(9, 1)  # (9, 10)
         codes[:, d] = torch.linspace(-3, 3, 9)
         seen = classifier(decode_images(sweep.model(beta), codes)).argmax(1).tolist()
         print(f"  row z{d + 1}, classified as: {' '.join(map(str, seen))} "
               f"({len(set(seen))} different class(es))")
-    fig = traversal_figure(sweep.model(beta), mu0, list(dict.fromkeys(dims)))
-    fig.suptitle(f"beta = {beta:g}: the dimensions most correlated with {', '.join(names)}")
+    fig = traversal_figure(sweep.model(beta), mu0, dims)
+    fig.suptitle(f"beta = {beta:g}: the dimensions assigned to {', '.join(row['factor'] for row in table)}")
     display(fig)
 if course.fast:
     print("fast mode: these models had only a few dozen steps; blurry traversals say nothing about beta")
 
 # %% [markdown]
-# The printed lines say which row to read for which factor (a dimension that wins two factors
-# appears once), and what the classifier reads along each row. Does the slant row change the
+# The printed lines say which row to read for which factor, and what the classifier reads along
+# each row. Does the slant row change the
 # slant while the digit stays, or does it change the digit too? A row read as one class
 # throughout changes the style only; a row read as several classes also changes the digit, so
 # that dimension is not a pure style factor, however large its within-class correlation. The
@@ -434,19 +509,27 @@ beta_view(sweep, xb_test)
 # The KL term charges for every nat in $z$, and class information in $z$ would cost nats while
 # telling the decoder nothing it does not already get from $y$, so we expect the trained encoder
 # to leave it out. We will measure it.
-# The conditioning itself is two concatenations, written out here with plain layers on five test
-# images:
+#
+# The conditioning itself is two concatenations. Written out on five test images with the layers
+# of an untrained `ConditionalVAE` (a Linear(794, 400) + ReLU body, two Linear(400, 2) heads for
+# $\mu$ and $\log\sigma^2$, a decoder 12 -> 400 -> 784), and checked against its `forward`:
 
 # %%
+from course_utils.cvae import ConditionalVAE
+
+torch.manual_seed(0)
+cdemo = ConditionalVAE(784, n_classes=10, hidden=(400,), n_latent=2)  # untrained: a check of the wiring
 x5, y5 = xb_test[:5], y_test[:5]
 y_onehot = F.one_hot(y5, 10).float()  # (5,) -> (5, 10)
 enc_in = torch.cat([x5.flatten(1), y_onehot], dim=1)  # (5, 784) + (5, 10) -> (5, 794)
-enc = nn.Sequential(nn.Linear(794, 400), nn.ReLU(), nn.Linear(400, 2 * 2))  # -> mu, log sigma^2
-mu5, logvar5 = enc(enc_in).chunk(2, dim=1)  # (5, 2) each
-z5 = mu5 + (0.5 * logvar5).exp() * torch.randn_like(mu5)  # reparameterized z: (5, 2)
-dec = nn.Sequential(nn.Linear(2 + 10, 400), nn.ReLU(), nn.Linear(400, 784))  # logits of the pixels
-print("encoder input", tuple(enc_in.shape), "| z", tuple(z5.shape),
-      "| decoder output", tuple(dec(torch.cat([z5, y_onehot], dim=1)).shape))
+h5 = cdemo.body(enc_in)  # (5, 794) -> (5, 400)
+mu5, logvar5 = cdemo.to_mu(h5), cdemo.to_logvar(h5)  # (5, 2) each
+eps5 = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
+z5 = mu5 + (0.5 * logvar5).exp() * eps5  # reparameterized z: (5, 2)
+ours = cdemo.decoder(torch.cat([z5, y_onehot], dim=1)).view(5, 1, 28, 28)  # (5, 12) -> pixel logits
+package, _, _ = cdemo(x5, y5, generator=torch.Generator().manual_seed(0))
+print("encoder input", tuple(enc_in.shape), "| z", tuple(z5.shape), "| decoder output", tuple(ours.shape))
+print("our forward pass = ConditionalVAE's:", torch.allclose(ours, package, atol=1e-5))
 
 # %% [markdown]
 # The course's `ConditionalVAE` is this network with `encode(x, y)` and `decode(z, y)`. The flow,
@@ -469,17 +552,17 @@ flow_diagram_figure(
 
 # %%
 from course_utils.curves import StepLog
-from course_utils.cvae import ConditionalVAE
-from course_utils.elbo import negative_elbo
+from course_utils.cvae import conditional_importance_sampled_nll
+from course_utils.elbo import importance_sampled_nll
 
 torch.manual_seed(0)
 cvae = ConditionalVAE(784, n_classes=10, hidden=(400,), n_latent=2).to(course.device)
 log_cvae = StepLog(VAEObjective(binarize=True), every=LOG_EVERY)
-fit(cvae, (x_train, y_train), objective=log_cvae, epochs=EPOCHS, batch_size=128, lr=1e-3, verbose=False)
+fit(cvae, (x_stream, y_stream), objective=log_cvae, epochs=1, batch_size=128, lr=1e-3, verbose=False)
 torch.manual_seed(0)
 vae2 = VAE(784, hidden=(400,), n_latent=2).to(course.device)
 log_vae2 = StepLog(VAEObjective(binarize=True), every=LOG_EVERY)
-fit(vae2, x_train, objective=log_vae2, epochs=EPOCHS, batch_size=128, lr=1e-3, verbose=False)
+fit(vae2, x_stream, objective=log_vae2, epochs=1, batch_size=128, lr=1e-3, verbose=False)
 cvae, vae2 = cvae.cpu(), vae2.cpu()
 res_cvae = negative_elbo(cvae, xb_test, y_test, generator=torch.Generator().manual_seed(0))
 res_vae2 = negative_elbo(vae2, xb_test, generator=torch.Generator().manual_seed(0))
@@ -487,22 +570,42 @@ print(f"CVAE (2-D z + label): test -ELBO {res_cvae['loss']:.1f} nats/image "
       f"(recon {res_cvae['recon']:.1f} + KL {res_cvae['kl']:.1f}), a bound on -log p(x | y)")
 print(f"plain VAE (2-D z):    test -ELBO {res_vae2['loss']:.1f} nats/image "
       f"(recon {res_vae2['recon']:.1f} + KL {res_vae2['kl']:.1f}), a bound on -log p(x)")
+freq = torch.bincount(y_train, minlength=10).double() / len(y_train)  # (10,) label frequencies
+label_nats = float(-(freq[freq > 0] * freq[freq > 0].log()).sum())  # H(y), at most log 10
 gain = res_vae2["loss"] - res_cvae["loss"]
-print(f"the CVAE's bound is {gain:.1f} nats lower; knowing the digit can lower -log p(x) by about "
-      f"log 10 = {math.log(10):.1f} nats")
+print(f"the CVAE's bound is {gain:.1f} nats lower; for ONE model, knowing the digit lowers -log p(x) "
+      f"by at most H(y) = {label_nats:.2f} nats on average (log 10 = {math.log(10):.2f})")
 print(f"logged points: {len(log_cvae.rows)} and {len(log_vae2.rows)}; slope of the training loss over "
       f"the last half: {late_slope(log_cvae.column('loss'), log_steps):+.2f} and "
       f"{late_slope(log_vae2.column('loss'), log_steps):+.2f} nats per 100 steps")
+n_is = min(500, len(xb_test))  # importance sampling: 100 samples per image, on 500 test images
+nll_cvae = conditional_importance_sampled_nll(cvae, xb_test[:n_is], y_test[:n_is], k=100,
+                                              generator=torch.Generator().manual_seed(0)).mean().item()
+nll_vae2 = importance_sampled_nll(vae2, xb_test[:n_is], k=100,
+                                  generator=torch.Generator().manual_seed(0)).mean().item()
+elbo_cvae = negative_elbo(cvae, xb_test[:n_is], y_test[:n_is], generator=torch.Generator().manual_seed(0))
+elbo_vae2 = negative_elbo(vae2, xb_test[:n_is], generator=torch.Generator().manual_seed(0))
+print(f"on the first {n_is} test images: {'':>23}{'-ELBO':>7} {'-log p (100 samples)':>21} {'bound gap':>10}")
+print(f"  CVAE, -log p(x | y): {'':>17}{elbo_cvae['loss']:>7.1f} {nll_cvae:>21.1f} {elbo_cvae['loss'] - nll_cvae:>10.1f}")
+print(f"  plain VAE, -log p(x): {'':>16}{elbo_vae2['loss']:>7.1f} {nll_vae2:>21.1f} {elbo_vae2['loss'] - nll_vae2:>10.1f}")
+print(f"difference of the -log p estimates: {nll_vae2 - nll_cvae:.1f} nats, of the bound gaps: "
+      f"{(elbo_vae2['loss'] - nll_vae2) - (elbo_cvae['loss'] - nll_cvae):.1f} nats")
 
 # %% [markdown]
 # The two bounds are of different things: the CVAE's bounds $-\log p(x \mid y)$, the plain
-# VAE's $-\log p(x)$. Since $\log p(x \mid y) = \log p(x) + \log p(y \mid x) - \log p(y)$, and
-# $\log p(y \mid x) \le 0$, the conditional value $-\log p(x \mid y)$ can be below $-\log p(x)$ by
-# at most $-\log p(y) \approx \log 10 = 2.3$ nats (ten about equally frequent digits). Any larger
-# difference between the two bounds is a difference in how tight they are: with only two
-# numbers for both "which digit" and "how written", the plain VAE reconstructs worse (compare the
-# recon terms). The last line shows the two training curves' late slopes (negative: still
-# improving).
+# VAE's $-\log p(x)$. For ONE model of the pairs $(x, y)$,
+# $\log p(x \mid y) = \log p(x) + \log p(y \mid x) - \log p(y)$, and $\log p(y \mid x) \le 0$, so
+# $-\log p(x \mid y)$ is below $-\log p(x)$ by at most $-\log p(y)$, on average by at most the
+# label entropy $H(y)$, printed on the third line ($\log 10$ for ten equally frequent digits).
+# Our two numbers come from two **separately trained models**, so a larger difference says
+# nothing about what the label is worth: it is the sum of two other differences. The models
+# differ in how well they fit the data (the plain VAE must squeeze "which digit" and "how
+# written" into the same two numbers, and its reconstruction term is worse), and their bounds
+# differ in how tight they are. The importance-sampled estimates below the slopes (lesson 06:
+# 100 samples of $q$ per image, on the first test images) separate the two: the difference of
+# the bound gaps is the difference in tightness, and the difference of the $-\log p$ estimates
+# is what the label is worth (at most $H(y)$) plus the difference in fit. The fourth line shows the two training curves' late slopes
+# (negative: still improving).
 #
 # **Where is the class? A probe.** If the label pushes class information out of $z$, the code
 # of a CVAE should be a poor predictor of the digit, and the code of the plain VAE a good one. We
@@ -525,8 +628,9 @@ print(f"digit predicted from the 2-D code: plain VAE {probe['plain VAE']:.1%} | 
       f"| chance {chance:.1%}")
 print("the CVAE's code holds much less class information than the plain VAE's (< half the accuracy):",
       probe["CVAE"] < 0.5 * probe["plain VAE"])
-cvae_corr = factor_correlations(encode_means(cvae, xb_test, y_test), style, labels=y_test)  # (3, 2)
-print("within-class |r| of the CVAE's z1, z2 with " + "; ".join(
+mu_c, logvar_c = predict(cvae, xb_test, y_test, fn=lambda m, xb, yb: m.encode(xb, yb))  # (M, 2) each
+cvae_corr = factor_correlations(mu_c, style, labels=y_test, noise_var=logvar_c.exp())  # (3, 2), sampled z
+print("within-class |r| of the CVAE's sampled z1, z2 with " + "; ".join(
       f"{name}: {cvae_corr[i, 0].abs():.2f}, {cvae_corr[i, 1].abs():.2f}" for i, name in enumerate(names)))
 
 # %% [markdown]
@@ -537,20 +641,41 @@ print("within-class |r| of the CVAE's z1, z2 with " + "; ".join(
 # and round" is more often a 0 than a 1. If the verdict is False, the CVAE's $z$ kept a good part
 # of the class information in this run: the KL term pushes it out only as far as it costs more
 # than it helps, and a short run may stop before that is done. What the CVAE's two numbers hold
-# besides is on the last line: their within-class correlations with slant, width and ink. Large
-# values there mean $z$ holds the style; the figures below show it.
+# besides is on the last line: the within-class correlations of the sampled code (as in
+# section 1) with slant, width and ink. Large values there mean $z$ holds those parts of the
+# style; the figures below show it.
 #
-# **One style, every digit.** Each row below uses one style code $z$ (placed at a few points of
-# the prior), and each column asks for a different class. Along a row the digit changes and the
-# handwriting should stay.
+# **One style, every digit.** Each row below uses one style code $z$ (five points of the prior,
+# two standard deviations out along each axis, and the centre), and each column asks for a
+# different class. Along a row the digit changes and the handwriting should stay; down a column
+# the digit stays and the style should change. Do the rows differ at all? The cell measures the
+# slant, width and ink of every decoded digit, and compares their spread down each column (same
+# class, five style codes) with the spread of real test images of one class.
 
 # %%
 from course_utils.cvae import cvae_style_figure
 
-styles = torch.tensor([[-1.5, 0.0], [0.0, -1.5], [0.0, 0.0], [0.0, 1.5], [1.5, 0.0]])  # (5, 2)
+styles = torch.tensor([[-2.0, 0.0], [0.0, -2.0], [0.0, 0.0], [0.0, 2.0], [2.0, 0.0]])  # (5, 2)
+grid = torch.stack([decode_images(cvae, s.repeat(10, 1), torch.arange(10)) for s in styles])  # (5, 10, 1, 28, 28)
+grid_style = digit_style(grid.flatten(0, 1))  # {factor: (50,)}, row-major: style code, then class
+for name in names:
+    centred = torch.cat([style[name][y_test == c] - style[name][y_test == c].mean() for c in y_test.unique()])
+    spread = centred.std().item()  # real test images of one class
+    down_columns = grid_style[name].view(5, 10).std(dim=0).mean().item()  # spread over the 5 codes, per class
+    print(f"{name:>5}: spread down a column {down_columns:.3f}, real images of one class {spread:.3f} "
+          f"({down_columns / spread:.0%}); the style code moves it by at least a third of real "
+          f"handwriting's spread: {down_columns > spread / 3}")
 cvae_style_figure(cvae, styles, data.classes)
 
 # %% [markdown]
+# Read the three lines with the figure. For a factor marked True, the style code changes it by a
+# visible amount, comparable with how much real handwriting of one digit varies; for one marked
+# False, the rows are nearly alike in that respect. The CVAE's KL, printed after training, is an
+# upper bound on the information its code carries: a few nats per image, enough to tell apart
+# roughly $e^{\mathrm{KL}}$ styles (about 55 for 4 nats), far from every detail of a handwriting.
+# The lines say whether the code spends those few nats on the broad strokes that slant, width and
+# ink measure.
+#
 # **Style transfer.** Encode a real (binarized) test image with its own label, keep its $\mu$,
 # and decode it with every other label.
 
@@ -673,7 +798,7 @@ print("gradient through the hard sample (straight-through):", logits_leaf.grad.n
 # $\mathrm{KL}(q \,\|\, \mathcal U) = \sum_{n}\sum_k q_{nk}\log(q_{nk} K)$, at most
 # $N \log K$ nats.
 #
-# **Ten categories are not ten digits.** A variable with $K = 10$ values on MNIST looks as if it
+# **Ten categories are not ten digits.** A variable with $K = 10$ values on digits looks as if it
 # should be "the digit". Nothing in the loss says so: the encoder uses the 20 variables in
 # whatever way lowers the loss, and a category is just one of 10 values of one code number, the
 # same way a Gaussian $z$ is not a vector of class probabilities (lesson 06). We measure this
@@ -699,7 +824,7 @@ print("our forward pass = GumbelVAE's:", torch.allclose(ours, package, atol=1e-5
 # and not the ELBO of the relaxed Concrete model (which would need the KL between Concrete
 # densities, Maddison et al. 2017). It is what Jang et al. (2017) train, and it works, but its
 # value is not a bound on anything, and a decoder trained on soft codes has never seen a one-hot
-# one. The discrete model is scored with **hard** one-hot samples (`gumbel_negative_elbo`): a
+# one. The discrete model is scored with **hard** one-hot samples (`gumbel_negative_elbo_per_image`): a
 # Monte Carlo estimate of the true discrete ELBO.
 #
 # The alternative is to train **straight-through** (`GumbelVAE(hard=True)`): the decoder sees
@@ -717,11 +842,11 @@ from course_utils.gumbel import GumbelObjective, TemperatureAnnealing
 
 gumbel_models, gumbel_logs, annealings = {}, {}, {}
 for name, hard_samples in (("relaxed", False), ("straight-through", True)):
-    annealings[name] = TemperatureAnnealing(start=1.0, minimum=0.5, rate=math.log(2) / (TOTAL_STEPS / 2))
+    annealings[name] = TemperatureAnnealing(start=1.0, minimum=0.5, rate=math.log(2) / (STEPS / 2))
     gumbel_logs[name] = StepLog(GumbelObjective(binarize=True), every=LOG_EVERY)
     torch.manual_seed(0)
     model = GumbelVAE(784, hidden=(400,), n_vars=20, n_categories=10, hard=hard_samples).to(course.device)
-    fit(model, x_train, objective=gumbel_logs[name], epochs=EPOCHS, batch_size=128, lr=1e-3,
+    fit(model, x_stream, objective=gumbel_logs[name], epochs=1, batch_size=128, lr=1e-3,
         callbacks=[annealings[name]], verbose=False)
     gumbel_models[name] = model.cpu()
 schedule = annealings["relaxed"].log
@@ -755,13 +880,15 @@ curves_figure(gumbel_logs, keys=("loss", "kl"),
 # construction.
 
 # %%
-from course_utils.gumbel import gumbel_negative_elbo, gumbel_surrogate_loss
+from course_utils.gumbel import gumbel_negative_elbo_per_image, gumbel_surrogate_loss
 
 tau_end = gumbel_models["relaxed"].temperature
 surrogate = gumbel_surrogate_loss(gumbel_models["relaxed"], xb_test, tau_end,
                                   generator=torch.Generator().manual_seed(0))
-discrete = {name: gumbel_negative_elbo(model, xb_test, generator=torch.Generator().manual_seed(0))
-            for name, model in gumbel_models.items()}
+per_image = {name: gumbel_negative_elbo_per_image(model, xb_test, generator=torch.Generator().manual_seed(0))
+             for name, model in gumbel_models.items()}  # (M, 3) each: loss, recon, kl
+discrete = {name: dict(zip(("loss", "recon", "kl"), terms.mean(0).tolist(), strict=True))
+            for name, terms in per_image.items()}
 gauss = sweep.rows[sweep.betas.index(1.0)]
 print(f"relaxed training, test surrogate (soft samples, tau {tau_end:.2f}): {surrogate['loss']:.1f} "
       f"(recon {surrogate['recon']:.1f} + KL {surrogate['kl']:.1f})")
@@ -771,6 +898,10 @@ for name, res in discrete.items():
 print(f"Gaussian VAE, 10 dimensions (beta = 1, section 1): -ELBO {gauss['loss']:.1f}")
 mismatch = discrete["relaxed"]["loss"] - surrogate["loss"]
 print(f"train-soft / test-hard mismatch of the relaxed model: {mismatch:+.1f} nats per image")
+diff = per_image["straight-through"][:, 0] - per_image["relaxed"][:, 0]  # (M,) paired, image by image
+se = diff.std().item() / math.sqrt(len(diff))
+print(f"straight-through minus relaxed, image by image: {diff.mean():+.2f} nats +- {se:.2f} (one standard "
+      f"error); a difference beyond two standard errors: {abs(diff.mean().item()) > 2 * se}")
 best_discrete = min(discrete, key=lambda name: discrete[name]["loss"])
 extra = discrete[best_discrete]["loss"] - gauss["loss"]
 print(f"lower discrete -ELBO: {best_discrete} training; it pays {abs(extra):.1f} nats per image "
@@ -783,7 +914,11 @@ print(f"lower discrete -ELBO: {best_discrete} training; it pays {abs(extra):.1f}
 # discrete model actually produces (reporting the surrogate as "the ELBO" would hide exactly this);
 # a negative one would mean the opposite. Straight-through training has no such mismatch by
 # construction; whether it also reaches a lower discrete score, despite its biased gradient, is
-# the comparison of the second and third lines. The last line compares the better discrete
+# the comparison of the second and third lines, and the paired line below the mismatch says
+# whether their difference is larger than the noise of scoring 1 sample per test image (two
+# standard errors of the image-by-image difference). If it says False, the two trainings tie on
+# this budget. Even a True is one training run of each: another seed can move both scores by a
+# similar amount, so treat a small win as a tie. The last line compares the better discrete
 # model with the Gaussian VAE of section 1 under the same protocol; the sign says which one pays
 # more nats per image here, and that difference is no longer flattered by a surrogate: it is the
 # price (or the gain) of a code of 20 ten-way choices instead of 10 real numbers, at this budget.
@@ -814,9 +949,10 @@ print(f"uniform-prior samples the classifier labels confidently: {uniform_qualit
 # samples tend to be hybrids. Section 4 fixes this with a **learned** prior.
 #
 # **Is any variable "the digit"?** For each of the 20 variables, take the category the encoder
-# picks for each test image (the argmax of $q$), and predict the digit from that category alone
-# (each category votes for its most common digit). Compare with always guessing the commonest
-# digit, and with the whole code.
+# picks for each image (the argmax of $q$), and predict the digit from that category alone: each
+# category votes for its most common digit among the training images, and the votes are scored
+# on the test images, as the 10-nearest-neighbour probe of the whole code is. Compare with
+# always guessing the commonest digit, and with the whole code.
 
 # %%
 from course_utils.code_probes import category_purity
@@ -824,8 +960,8 @@ from course_utils.train import predict
 
 model = gumbel_models[best_discrete]
 picked = predict(model, xb_test, fn=lambda m, xb: m.encode(xb).argmax(-1))  # (M, 20) category per variable
-purity = category_purity(picked, y_test)  # (20,)
 picked_train = predict(model, xb_probe, fn=lambda m, xb: m.encode(xb).argmax(-1))  # (n, 20)
+purity = category_purity(picked_train, y_train[:n_probe], picked, y_test)  # (20,) votes from training codes
 whole = knn_class_accuracy(F.one_hot(picked_train, 10).flatten(1), y_train[:n_probe],
                            F.one_hot(picked, 10).flatten(1), y_test)
 print(f"{best_discrete} model: digit predicted from ONE variable's category: best {purity.max():.1%}, "
@@ -906,6 +1042,9 @@ print("chosen code vectors:", sorted(set(chosen.tolist())), "| code vectors with
 # dead codes at the start, and it gets a larger learning rate than the networks (`vq_optimizer`):
 # Adam moves each parameter by about its learning rate per step, and the code vectors must keep
 # up with the encoder's outputs, which move fast in the first steps.
+#
+# Its forward pass, written out with the layers of an untrained `VQVAE` on the five test images
+# of section 2, and checked against `VQVAE.forward`:
 
 # %%
 from course_utils.vqvae import (
@@ -918,10 +1057,22 @@ from course_utils.vqvae import (
 )
 
 torch.manual_seed(0)
+vqdemo = VQVAE(784, hidden=(400,), n_slots=16, code_dim=8, n_codes=64)  # untrained: a check of the wiring
+z_e5 = vqdemo.encoder(x5.flatten(1)).view(5, 16, 8)  # (5, 784) -> (5, 128) -> 16 vectors of size 8
+idx5 = torch.cdist(z_e5.reshape(-1, 8), vqdemo.codebook).argmin(dim=1).view(5, 16)  # nearest code per slot
+e5 = vqdemo.codebook[idx5]  # (5, 16, 8): the chosen code vectors
+z_q5 = z_e5 + (e5 - z_e5).detach()  # straight-through: value e, gradient to z_e
+ours = vqdemo.decoder(z_q5.flatten(1)).view(5, 1, 28, 28)  # (5, 128) -> pixel logits
+package, _, _, package_idx = vqdemo(x5)
+print("our codes = VQVAE's:", torch.equal(idx5, package_idx), "| our forward pass = VQVAE's:",
+      torch.allclose(ours, package, atol=1e-5))
+
+# %%
+torch.manual_seed(0)
 vq = VQVAE(784, hidden=(400,), n_slots=16, code_dim=8, n_codes=64).to(course.device)
 init_codebook(vq, x_train[:256], generator=torch.Generator().manual_seed(0))
 log_vq = StepLog(VQObjective(commitment=0.25, binarize=True), every=LOG_EVERY)
-fit(vq, x_train, objective=log_vq, epochs=EPOCHS, batch_size=128, optimizer=vq_optimizer(vq, lr=1e-3),
+fit(vq, x_stream, objective=log_vq, epochs=1, batch_size=128, optimizer=vq_optimizer(vq, lr=1e-3),
     verbose=False)
 vq = vq.cpu()
 codes_test = code_indices(vq, xb_test)  # (M, 16) integers in 0..63
@@ -933,19 +1084,28 @@ print(f"codebook usage on the test images: {used} of 64 codes used, perplexity {
 print(f"{len(log_vq.rows)} logged points; training reconstruction {log_vq.column('recon')[0]:.1f} -> "
       f"{log_vq.column('recon')[-1]:.1f}; slope over the last half "
       f"{late_slope(log_vq.column('recon'), log_steps):+.2f} per 100 steps")
-curves_figure({"VQ-VAE": log_vq}, keys=("recon", "codebook"), title="tiny VQ-VAE training",
-              logy=("codebook",))
+book, size = log_vq.column("codebook"), log_vq.column("encoder_sq")
+windows = {"first": 0, "lowest term": book.index(min(book)), "last": len(book) - 1}
+print(f"{'window':>12} {'step':>5} {'||z_e - e||^2':>14} {'||z_e||^2':>10} {'ratio':>6}")
+for label, i in windows.items():
+    print(f"{label:>12} {log_vq.rows[i]['step']:>5} {book[i]:>14.1f} {size[i]:>10.1f} {book[i] / size[i]:>6.3f}")
+curves_figure({"VQ-VAE": log_vq}, keys=("recon", "codebook", "encoder_sq"), title="tiny VQ-VAE training",
+              logy=("codebook", "encoder_sq"))
 
 # %% [markdown]
 # The usage line says whether the codebook stayed alive: a perplexity close to the number of codes
 # used means they are used about equally often. The reconstruction term is comparable with the
 # Gaussian VAE's (both are $-\log p(x \mid z)$ on the same binarized test images); the slope says
-# whether more training would still help. The right panel (log scale) is the codebook term, a
-# squared distance between the encoder's outputs and their code vectors, not nats. It is large
-# in the first window, where the encoder's outputs move faster than the code vectors follow, and
-# falls once the codebook and the commitment term have caught up; after that its level follows the
-# scale of the encoder's outputs (a squared distance grows with it), so read it for spikes, not
-# for its value.
+# whether more training would still help. The middle panel (log scale) is the codebook term, a
+# squared distance between the encoder's outputs and their code vectors, not nats; the right
+# panel the squared size of the encoder's outputs, $\lVert z_e \rVert^2$. Nothing in the loss
+# fixes that size: the decoder can read larger or smaller vectors equally well, so it can drift
+# during training, and a squared distance measured on a larger scale is larger. The small table
+# shows both at three windows, and their ratio: the quantisation error relative to the size of
+# what is quantised (a ratio of 0.1 means each vector is replaced by one about
+# $\sqrt{0.1} \approx 30\%$ of its length away). If the raw term grew from its lowest window to the
+# last while the ratio stayed about the same, the growth is the encoder's outputs getting larger,
+# not the codebook falling behind. Judge the codebook by the ratio and by its usage.
 #
 # **A learned prior.** The VQ-VAE has no prior yet. A uniform one (each of the 16 slots a uniform
 # choice among 64 codes) costs $16 \log_2 64 = 96$ bits per image and, like the Gumbel VAE's,
@@ -1044,11 +1204,14 @@ print(f"downsampling factor per side: {512 // 64}; MNIST VAE of lesson 06: 784 -
 #
 # - $\beta$ weighs rate (KL) against distortion (reconstruction): section 1 measured the
 #   trade-off, the active units (Var $\mu$ > 0.01), how close the codes of all images sit to the
-#   prior, and a within-class correlation measure of disentanglement, and printed which of the
-#   textbook claims held in this run.
+#   prior (the rate is an upper bound on $I(x; z)$, plus that mismatch), and disentanglement as
+#   within-class correlations of the sampled code with three measured factors, each factor given
+#   its own active dimension, and printed which of the textbook claims held in this run.
 # - A conditional VAE gets the label in encoder and decoder and bounds $\log p(x \mid y)$; here
-#   with the unconditional prior $\mathcal N(0, I)$ (Sohn et al. learn $p(z \mid y)$). A probe
-#   measures how much class information its $z$ keeps compared with a plain VAE.
+#   with the unconditional prior $\mathcal N(0, I)$ (Sohn et al. learn $p(z \mid y)$). For one
+#   model the label can lower $-\log p(x)$ by at most $H(y) \le \log 10$ nats; two separately
+#   trained models also differ in fit and in the tightness of their bounds. A probe measures how
+#   much class information its $z$ keeps compared with a plain VAE.
 # - Gumbel-softmax makes discrete sampling differentiable; the hard version is exactly one-hot
 #   with straight-through gradients; the temperature is annealed during training. Training with
 #   relaxed samples and a categorical KL is a surrogate objective: score the discrete model with

@@ -212,5 +212,6 @@ rows_figure({"clean": clean, **corrupted}, n=8)
 # ## Done
 #
 # These corruptions are the inputs of a denoising autoencoder; PSNR is how lesson 04 compares it
-# with a blur. Back to [lesson 04](../notebooks/04_denoising_autoencoders.ipynb), or on to
+# with three non-learned denoisers (a Gaussian blur, a median filter and a PCA projection). Back
+# to [lesson 04](../notebooks/04_denoising_autoencoders.ipynb), or on to
 # [exercise 05](05_sparse_autoencoders.ipynb).

@@ -160,8 +160,16 @@ check_l1_penalty(mean_l1_penalty_per_image)
 # ### See it work: how the two penalties react to the firing rate
 #
 # Take 1024 units that all fire at the same rate $q$ on a batch of 64 images (every activation
-# equal to $q$) and a target $p = 0.05$. The cell prints both penalties for a few rates. Notice
-# which penalty is zero at the target and which keeps pushing below it.
+# equal to $q$) and a target $p = 0.05$. No trained model gives codes like these: they are a
+# controlled case, chosen so that each unit's batch mean is exactly $q$ and you can check every
+# printed number by hand (the L1 penalty is $1024\,q$, the KL one 1024 times
+# $\mathrm{KL}(p \,\|\, q)$). The cell prints both penalties for a few rates. Notice which penalty
+# is zero at the target and which keeps pushing below it.
+#
+# Then make the codes less uniform: in the cell, replace `torch.full((64, 1024), q)` by codes in
+# which a few images fire fully and the rest not at all, with the same mean $q$, e.g.
+# `(torch.rand(64, 1024) < q).float()`. Which penalty changes, and why? (Hint: what does each
+# penalty average, and over what?)
 
 # %%
 # See it work (extra code): both penalties for codes that all fire at rate q.

@@ -7,8 +7,10 @@ from sklearn.metrics import roc_auc_score
 
 from course_utils.anomaly import (
     auroc,
+    auroc_difference_se,
     error_histograms_figure,
     flag_counts,
+    matched_subsets,
     mse_per_pixel_per_image,
     out_of_distribution_images,
     photo_patches,
@@ -161,3 +163,55 @@ def test_rank_correlation_rejects_what_has_no_order():
         rank_correlation([1.0, 2.0, 3.0], [1.0, 2.0])
     with pytest.raises(ValueError, match="every image has the same value"):
         rank_correlation([1.0, 2.0, 3.0], [5.0, 5.0, 5.0])
+
+
+def test_matched_subsets_by_hand():
+    # common range [2, 3]: the normal images 2 and 3 and the anomalous 2 and 3 (one bin)
+    idx_n, idx_a = matched_subsets([0.0, 1.0, 2.0, 3.0], [2.0, 3.0, 4.0, 5.0], n_bins=1)
+    assert idx_n.tolist() == [2, 3] and idx_a.tolist() == [0, 1]
+
+
+def test_matched_subsets_remove_what_the_covariate_alone_separates():
+    g = np.random.default_rng(0)
+    normal, anomalous = g.normal(0, 1, 4000), g.normal(1, 1, 4000)
+    assert auroc(normal, anomalous) > 0.7  # before: the covariate separates the groups
+    idx_n, idx_a = matched_subsets(normal, anomalous, n_bins=20, seed=0)
+    assert len(idx_n) == len(idx_a) > 1000
+    assert len(set(idx_n.tolist())) == len(idx_n) and len(set(idx_a.tolist())) == len(idx_a)
+    assert abs(auroc(normal[idx_n.numpy()], anomalous[idx_a.numpy()]) - 0.5) < 0.03  # after: not
+    again = matched_subsets(normal, anomalous, n_bins=20, seed=0)
+    assert torch.equal(again[0], idx_n) and torch.equal(again[1], idx_a)  # seeded
+
+
+def test_matched_subsets_refuse_groups_that_do_not_overlap():
+    with pytest.raises(ValueError, match="matched_subsets expects two groups whose values overlap"):
+        matched_subsets([0.0, 1.0], [2.0, 3.0])
+    with pytest.raises(ValueError, match="n_bins"):
+        matched_subsets([0.0, 1.0], [0.5, 2.0], n_bins=0)
+
+
+def test_auroc_difference_se_is_zero_for_the_same_detector_and_paired():
+    g = np.random.default_rng(1)
+    normal, anomalous = g.normal(0, 1, 200), g.normal(1, 1, 200)
+    assert auroc_difference_se((normal, anomalous), (normal, anomalous)) == 0.0
+    # a detector that adds the same shift to every score orders the images identically
+    assert auroc_difference_se((normal, anomalous), (normal + 5, anomalous + 5)) == 0.0
+
+
+def test_auroc_difference_se_matches_the_spread_over_fresh_samples():
+    """Against a constant detector (AUROC 0.5 always), the bootstrap SE from ONE sample must be
+    close to the true spread of the AUROC over many fresh samples of the same distributions."""
+    g = np.random.default_rng(2)
+    fresh = [auroc(g.normal(0, 1, 300), g.normal(1, 1, 300)) for _ in range(400)]
+    true_se = np.std(fresh, ddof=1)
+    normal, anomalous = g.normal(0, 1, 300), g.normal(1, 1, 300)
+    flat = (np.zeros(300), np.zeros(300))
+    se = auroc_difference_se((normal, anomalous), flat, n_boot=400, seed=0)
+    assert 0.8 * true_se < se < 1.25 * true_se
+
+
+def test_auroc_difference_se_refuses_scores_of_different_images():
+    with pytest.raises(
+        ValueError, match="auroc_difference_se expects both detectors scored on the same"
+    ):
+        auroc_difference_se(([0.1, 0.2], [0.3]), ([0.1], [0.3]))

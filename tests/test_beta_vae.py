@@ -125,6 +125,7 @@ def test_active_units_figure_draws_the_threshold():
     assert len(ax.lines) == 3 and ax.get_yscale() == "log"
     assert list(ax.lines[0].get_ydata()) == pytest.approx([1.0, 0.001])
     assert list(ax.lines[2].get_ydata()) == [0.01, 0.01]
+    assert ax.get_legend() is None and len(fig.legends) == 1  # outside the axes: hides no line
 
 
 def test_beta_sweep_logs_steps_and_binarizes():

@@ -5,7 +5,9 @@ a bar of known width, codes built from the factors), never from the functions un
 Mutants these tests catch (each seen failing): slant without its minus sign or divided by
 var(x), width as the variance instead of its square root, correlations not centred per class,
 the gap taken to the worst dimension, k-NN voting with the farthest neighbours, purity counted
-per label instead of per category, the class entropy in nats.
+per label instead of per category, the class entropy in nats; the posterior noise left out of
+(or added to the covariance of) the sampled-code correlation; one dimension allowed to win two
+factors; inactive dimensions counted as rivals; the held-out purity scored on its own votes.
 """
 
 import math
@@ -70,8 +72,41 @@ def test_factor_correlations_and_the_within_class_centring():
     assert table[0]["best"] == pytest.approx(abs(within[0, 0].item()))
     second = sorted(within[0].abs().tolist())[-2]
     assert table[0]["gap"] == pytest.approx(abs(within[0, 0].item()) - second)
-    figure = correlation_figure({"a": within, "b": plain}, ["slant", "ink"])
+    assert table[0]["rival"] == pytest.approx(second)
+    figure = correlation_figure({"a": within, "b": plain}, ["slant", "ink"], label="|r|, sampled z")
     assert len(figure.axes) == 3  # two panels and the colour bar
+    assert figure.axes[-1].get_ylabel() == "|r|, sampled z"
+
+
+def test_noise_aware_correlation_matches_sampled_codes():
+    g = _gen(3)
+    n = 4000
+    slant = torch.randn(n, generator=g)
+    mu = torch.stack([slant, 0.3 * slant + torch.randn(n, generator=g)], dim=1)  # (n, 2)
+    sigma2 = torch.tensor([[0.2, 3.0]]).expand(n, 2)  # dimension 2 is drowned in noise
+    z = mu.repeat(20, 1) + sigma2.repeat(20, 1).sqrt() * torch.randn(20 * n, 2, generator=g)
+    sampled = torch.corrcoef(torch.stack([slant.repeat(20), z[:, 0], z[:, 1]]))[0, 1:]  # numpy-free
+    aware = factor_correlations(mu, {"slant": slant}, noise_var=sigma2)[0]
+    assert aware.tolist() == pytest.approx(sampled.tolist(), abs=0.02)
+    assert factor_correlations(mu, {"slant": slant})[0, 1] > aware[1] + 0.1  # means flatter it
+    with pytest.raises(ValueError, match="noise_var"):
+        factor_correlations(mu, {"slant": slant}, noise_var=sigma2[:, :1])
+
+
+def test_one_dimension_cannot_win_two_factors_and_inactive_dims_do_not_count():
+    corr = torch.tensor([
+        [0.9, 0.3, 0.1, 0.95],  # width: dim 0, but dim 3 (inactive) is higher
+        [0.8, 0.2, 0.5, 0.0],  # ink: also dim 0 at best; its own dim can only be 2
+    ])  # fmt: skip
+    active = torch.tensor([True, True, True, False])
+    rows = disentanglement_table(corr, ["width", "ink"], active=active)
+    assert [row["dim"] for row in rows] == [0, 2]  # total 0.9 + 0.5 beats 0.8 + 0.3
+    assert rows[0]["rival"] == pytest.approx(0.3) and rows[0]["gap"] == pytest.approx(0.6)
+    assert rows[1]["rival"] == pytest.approx(0.8) and rows[1]["gap"] == pytest.approx(-0.3)
+    alone = disentanglement_table(corr, ["width", "ink"], active=torch.tensor([1, 0, 0, 0]).bool())
+    assert [row["dim"] for row in alone] == [0, -1] and alone[1]["gap"] == pytest.approx(-0.8)
+    with pytest.raises(ValueError, match="one name per row"):
+        disentanglement_table(corr, ["width"])
 
 
 def test_knn_probe():
@@ -100,6 +135,14 @@ def test_category_purity():
     assert category_purity(indices, labels).tolist() == pytest.approx([1.0, 0.5, 0.5])
     many = torch.tensor([[0], [1], [2], [3]])  # one category per image: each wins its own vote
     assert category_purity(many, torch.tensor([0, 0, 0, 1])).tolist() == [1.0]
+    # held out: votes from the first set; category 3 never chosen there votes for the commonest (2)
+    test = torch.tensor([[0], [0], [1], [3]])
+    votes = category_purity(indices[:, 2:], labels, test, torch.tensor([0, 2, 2, 2]))
+    assert votes.tolist() == pytest.approx([0.75])  # 0 -> 2, 0 -> 2, 1 -> 2, 3 -> 2 (commonest)
+    seen = category_purity(many, torch.tensor([0, 0, 0, 1]), many, torch.tensor([1, 1, 1, 0]))
+    assert seen.tolist() == [0.0]  # memorised votes fail on new labels
+    with pytest.raises(ValueError, match="together"):
+        category_purity(many, torch.tensor([0, 0, 0, 1]), many)
 
 
 def test_sample_probe():

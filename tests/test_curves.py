@@ -3,14 +3,15 @@
 Mutants these tests catch (each seen failing): a window averaged over ``every + 1`` calls or
 divided by the wrong count, eval-mode calls (fit's validation pass) counted as training steps,
 the wrapped objective's ``loss_name`` ignored, a slope fitted over the whole curve instead of
-its last half, a slope per step instead of per 100 steps.
+its last half, a slope per step instead of per 100 steps; a step budget rounded to whole epochs
+(too few rows), rows drawn with replacement (uneven use), a legend drawn inside a panel.
 """
 
 import pytest
 import torch
 from torch import nn
 
-from course_utils.curves import StepLog, curves_figure, late_slope
+from course_utils.curves import StepLog, curves_figure, late_slope, step_budget
 from course_utils.train import fit
 
 
@@ -87,3 +88,35 @@ def test_curves_figure_draws_one_line_per_log():
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
     assert [ax.get_yscale() for ax in fig.axes] == ["linear", "log"]
     assert list(fig.axes[1].lines[0].get_ydata()) == [2.0, 4.0, 6.0]
+
+
+def test_step_budget_gives_exact_steps_and_even_use():
+    x = torch.arange(10.0).view(10, 1)
+    y = torch.arange(10)
+    xs, ys = step_budget(x, y, steps=7, batch_size=4, generator=torch.Generator().manual_seed(0))
+    assert xs.shape == (28, 1) and ys.shape == (28,)
+    assert torch.equal(xs[:, 0].long(), ys)  # rows stay aligned
+    counts = torch.bincount(ys, minlength=10)
+    assert counts.min() == 2 and counts.max() == 3  # 28 rows over 10 images: 2 or 3 uses each
+    assert sorted(ys[:10].tolist()) == list(range(10))  # the first pass is a permutation
+    small = step_budget(x, steps=2, batch_size=3)[0]  # k < 1: rows dropped, none repeated
+    assert len(small) == 6 and len(set(small[:, 0].tolist())) == 6
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(1, 1))
+    log = StepLog(CountingObjective(), every=1)
+    fit(model, step_budget(x, steps=7, batch_size=4), objective=log, epochs=1, batch_size=4,
+        verbose=False)  # fmt: skip
+    assert log.steps == 7
+    with pytest.raises(ValueError, match="same number of rows"):
+        step_budget(x, y[:5], steps=1, batch_size=1)
+    with pytest.raises(ValueError, match="whole numbers"):
+        step_budget(x, steps=0, batch_size=4)
+
+
+def test_curves_legend_sits_outside_the_panels():
+    logs = {}
+    for name in ("a", "b"):
+        logs[name] = StepLog(CountingObjective(), every=1)
+        logs[name](nn.Linear(1, 1), (torch.zeros(1, 1),))
+    fig = curves_figure(logs, keys=("loss", "twice"))
+    assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1

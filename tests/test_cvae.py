@@ -1,10 +1,13 @@
 """course_utils.cvae: the conditional VAE, its label checks, figures and view (lesson 07)."""
 
+import math
+
 import pytest
 import torch
 
 from course_utils.cvae import (
     ConditionalVAE,
+    conditional_importance_sampled_nll,
     cvae_figure,
     cvae_style_figure,
     cvae_view,
@@ -74,3 +77,37 @@ def test_cvae_conditioning_changes_the_output_classwise():
     assert top[0] - bottom[0] > 0.5 and bottom[1] - top[1] > 0.5  # each label draws its class
     result = negative_elbo(model, x, y, generator=_gen())
     assert result["loss"] < 50  # it learned both classes
+
+
+def test_importance_sampled_nll_against_quadrature_and_the_one_sample_bound():
+    torch.manual_seed(0)
+    model = ConditionalVAE(784, 10, (8,), n_latent=1)
+    x = (torch.rand(3, 1, 28, 28, generator=_gen(4)) > 0.5).float()
+    y = torch.tensor([2, 5, 5])
+    # -log p(x|y) by numerical integration over the 1-D latent: p(x|y) = int p(x|z,y) N(z; 0, 1) dz
+    grid = torch.linspace(-8, 8, 4001, dtype=torch.float64)  # (G,)
+    model64 = model.double()
+    exact = []
+    with torch.no_grad():
+        for i in range(3):
+            logits = model64.decode(grid[:, None], y[i].repeat(len(grid))).reshape(len(grid), -1)
+            t = x[i].double().reshape(1, -1)
+            log_px = -torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, t.expand_as(logits), reduction="none").sum(1)  # fmt: skip
+            log_pz = -0.5 * grid**2 - 0.5 * math.log(2 * math.pi)
+            dz = float(grid[1] - grid[0])
+            exact.append(-(torch.logsumexp(log_px + log_pz, 0) + math.log(dz)).item())
+    model = model64.float()
+    estimate = conditional_importance_sampled_nll(model, x, y, k=20_000, generator=_gen(5))
+    assert estimate.tolist() == pytest.approx(exact, abs=0.05)
+    # k = 1: one-sample -ELBO written out with the same draw of eps
+    one = conditional_importance_sampled_nll(model, x, y, k=1, generator=_gen(6))
+    with torch.no_grad():
+        mu, logvar = model.encode(x, y)
+        eps = torch.randn(1, 3, 1, generator=_gen(6))[0]
+        z = mu + torch.exp(0.5 * logvar) * eps
+        logits = model.decode(z, y).flatten(1)
+        recon = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, x.flatten(1), reduction="none").sum(1)  # fmt: skip
+        log_ratio = (-0.5 * z**2 + 0.5 * eps**2 + 0.5 * logvar).sum(1)  # log p(z) - log q(z|x,y)
+    assert one.tolist() == pytest.approx((recon - log_ratio).tolist(), abs=1e-3)

@@ -15,16 +15,19 @@ from course_utils.denoising import (
     best_method,
     circle_posterior_mean,
     classic_baselines,
+    compare_columns,
     denoise,
     denoising_field_figure,
     denoising_figure,
     denoising_view,
+    linear_probe_accuracy,
     pca_denoise,
     psnr_curves_figure,
     psnr_table,
     psnr_table_text,
     skip_dae_flow_figure,
     total_variation_per_image,
+    trust_figure,
 )
 from course_utils.models import DenseAutoencoder
 from course_utils.pca import PCA
@@ -260,6 +263,73 @@ def test_psnr_table_text_names_the_best_method_of_each_row():
     assert len({len(line.rsplit(maxsplit=1)[0]) for line in lines}) == 1  # aligned columns
 
 
+def test_compare_columns_counts_only_differences_above_the_margin():
+    rows = [{"kind": "gaussian", "level": 0.1, "noisy": 20.0, "skip": 23.0, "plain": 18.0},
+            {"kind": "gaussian", "level": 0.5, "noisy": 9.0, "skip": 17.3, "plain": 17.0},
+            {"kind": "masking", "level": 0.1, "noisy": 18.0, "skip": 17.0, "plain": 18.2},
+            {"kind": "masking", "level": 0.5, "noisy": 10.0, "skip": 16.0, "plain": 15.5},
+            ]  # fmt: skip
+    assert compare_columns(rows, "skip", "plain", margin=0.5) == {
+        "better": [("gaussian", 0.1)],
+        "worse": [("masking", 0.1)],
+        "within": [("gaussian", 0.5), ("masking", 0.5)],  # +0.3 dB, and exactly +0.5: not counted
+    }
+    flipped = compare_columns(rows, "plain", "skip", margin=0.5)
+    assert flipped["better"] == [("masking", 0.1)] and flipped["worse"] == [("gaussian", 0.1)]
+    assert compare_columns(rows, "skip", "plain", margin=0.0)["better"] == [
+        ("gaussian", 0.1), ("gaussian", 0.5), ("masking", 0.5)]  # fmt: skip
+    with pytest.raises(ValueError, match="received \\['DAE'\\]"):
+        compare_columns(rows, "DAE", "plain")
+    with pytest.raises(ValueError, match="at least 0 dB"):
+        compare_columns(rows, "skip", "plain", margin=-1)
+
+
+def test_trust_figure_shows_each_pair_on_a_fixed_0_to_1_scale_with_a_colour_bar():
+    noisy = IMAGES[:3]
+    trust = torch.linspace(0.2, 0.4, 3 * 784).reshape(3, 1, 28, 28)  # a narrow range of values
+    fig = trust_figure(noisy, trust, ["sigma 0.1", "sigma 0.3", "sigma 0.6"], title="trust")
+    image_axes = [ax for ax in fig.axes if ax.images]
+    assert len(image_axes) == 6
+    trust_images = [ax.images[0] for ax in image_axes[1::2]]
+    assert all(im.get_clim() == (0, 1) for im in trust_images)  # not stretched to 0.2-0.4
+    np.testing.assert_allclose(trust_images[1].get_array(), trust[1, 0].numpy())
+    assert image_axes[2].get_title() == "noisy, sigma 0.3"
+    colour_bars = [ax for ax in fig.axes if ax not in image_axes]
+    assert len(colour_bars) == 1 and "trust" in colour_bars[0].get_ylabel()
+    assert not cut_titles(fig)
+    with pytest.raises(ValueError, match="one label per pair"):
+        trust_figure(noisy, trust, ["sigma 0.1"])
+
+
+def test_linear_probe_matches_scikit_learns_ridge_classifier():
+    from sklearn.linear_model import RidgeClassifier
+
+    g = gen(7)
+    centres = torch.randn(4, 30, generator=g)  # 4 classes in a 30-D code space
+    labels = torch.multinomial(
+        torch.tensor([0.55, 0.25, 0.15, 0.05]), 300, replacement=True, generator=g
+    )  # unbalanced classes: the intercept matters
+    scales = torch.logspace(-1, 1, 30)  # dimensions of very different sizes: standardising matters
+    codes = (centres[labels] + 1.5 * torch.randn(300, 30, generator=g)) * scales  # overlapping
+    train, test = slice(0, 80), slice(80, 300)  # few training codes: the ridge matters
+    accuracy = linear_probe_accuracy(
+        codes[train], labels[train], codes[test], labels[test], ridge=30.0
+    )
+    z = codes.numpy().astype(np.float64)
+    mean, std = z[train].mean(axis=0), z[train].std(axis=0, ddof=1)  # standardised independently
+    sk = RidgeClassifier(alpha=30.0).fit((z[train] - mean) / std, labels[train].numpy())
+    expected = (sk.predict((z[test] - mean) / std) == labels[test].numpy()).mean()
+    assert accuracy == pytest.approx(expected, abs=1e-12)
+    assert 0.6 < accuracy < 1.0  # neither trivial nor perfect: the data overlap
+    separable = centres[labels] * 10  # far-apart clusters, no noise
+    far = (separable[train], labels[train], separable[test], labels[test])
+    assert linear_probe_accuracy(*far) == 1.0
+    uniform = torch.randint(0, 4, (300,), generator=g)  # labels unrelated to the codes
+    assert linear_probe_accuracy(codes[train], uniform[train], codes[test], uniform[test]) < 0.4
+    with pytest.raises(ValueError, match="same K"):
+        linear_probe_accuracy(codes[train], labels[train], codes[test, :5], labels[test])
+
+
 def test_total_variation_sums_absolute_neighbour_differences():
     checker = (torch.arange(28)[:, None] + torch.arange(28)[None, :]) % 2  # (28, 28) of 0 and 1
     images = torch.stack([checker.float(), torch.full((28, 28), 0.3)])[:, None]  # (2, 1, 28, 28)
@@ -363,6 +433,8 @@ def test_skip_flow_figure_draws_the_bypass_and_keeps_its_title_whole():
     names = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]  # the boxes
     assert names[2] == "x~" and names[7] == "blend"
     assert not cut_titles(fig)
+    narrow = [t.get_text() for t in skip_dae_flow_figure(hidden=372).axes[0].texts]
+    assert "784 -> 372\n-> 256" in narrow and "256 -> 372\n-> 2 x 784" in narrow
 
 
 def test_lesson_figures_keep_their_titles_inside():

@@ -13,6 +13,7 @@ from course_utils.gumbel import (
     annealed_temperature,
     categorical_kl_per_image,
     gumbel_negative_elbo,
+    gumbel_negative_elbo_per_image,
     gumbel_reconstruct,
     gumbel_softmax_sample,
     gumbel_surrogate_loss,
@@ -111,6 +112,27 @@ def test_surrogate_uses_relaxed_samples_at_the_given_temperature():
     assert result["loss"] == pytest.approx(recon + kl, rel=1e-5)
     hard = gumbel_negative_elbo(model, x, generator=_gen(8))
     assert abs(hard["recon"] - result["recon"]) > 1e-3  # soft and one-hot codes decode differently
+
+
+def test_per_image_negative_elbo_uses_one_hard_sample_per_image():
+    torch.manual_seed(0)
+    model = GumbelVAE(784, (16,), n_vars=4, n_categories=3)
+    x = (torch.rand(6, 1, 28, 28, generator=_gen(12)) > 0.5).float()
+    per_image = gumbel_negative_elbo_per_image(model, x, generator=_gen(13))
+    with torch.no_grad():  # written out: Gumbel-max one-hot codes, BCE and the categorical KL
+        q_logits = model.encoder(x.flatten(1)).view(6, 4, 3)
+        u = torch.rand(q_logits.shape, generator=_gen(13))
+        z = F.one_hot((q_logits - torch.log(-torch.log(u))).argmax(-1), 3).float()
+        logits, t = model.decoder(z.flatten(1)), x.flatten(1)
+        recon = -(t * F.logsigmoid(logits) + (1 - t) * F.logsigmoid(-logits)).sum(1)
+        q = torch.softmax(q_logits, dim=-1)
+        kl = (q * torch.log(q * 3)).sum(dim=(1, 2))
+    assert per_image.shape == (6, 3)
+    assert torch.allclose(per_image[:, 1], recon, atol=1e-4)
+    assert torch.allclose(per_image[:, 2], kl, atol=1e-5)
+    assert torch.allclose(per_image[:, 0], recon + kl, atol=1e-4)
+    mean = gumbel_negative_elbo(model, x, generator=_gen(13))
+    assert mean["loss"] == pytest.approx(per_image[:, 0].mean().item(), rel=1e-6)
 
 
 def test_gumbel_reconstruct_decodes_one_hot_samples():

@@ -70,6 +70,24 @@ def test_plot_codes_colours_classes_and_adds_thumbnails():
     assert len(ax.collections) == 3 and len(ax.artists) == 4
     with pytest.raises(ValueError, match=r"codes of shape \(N, 2\)"):
         codes_figure(torch.randn(5, 3), torch.zeros(5), ["a"])
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("code dimension 1", "code dimension 2")
+    assert ax.artists[0].offsetbox.get_children()[0].get_cmap().name == "gray_r"  # the default
+
+
+def test_codes_figure_names_its_axes_and_thumbnail_colours():
+    codes, labels = torch.randn(50, 2), torch.arange(50) % 3
+    fig = codes_figure(
+        codes,
+        labels,
+        ["a", "b", "c"],
+        images=IMAGES.repeat(5, 1, 1, 1)[:50],
+        n_thumbnails=2,
+        axis_labels=("PC 1", "PC 2"),
+        thumbnail_cmap="gray",
+    )
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("PC 1", "PC 2")
+    assert {box.offsetbox.get_children()[0].get_cmap().name for box in ax.artists} == {"gray"}
 
 
 def test_plot_cloud_two_views():

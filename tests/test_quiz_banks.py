@@ -262,6 +262,29 @@ def psnr(mse: float, max_value: float) -> float:
     return (10 * torch.log10(torch.tensor(max_value**2 / mse, dtype=torch.float64))).item()
 
 
+def tweedie_denoiser(noisy: float, sigma: float, score: float) -> float:
+    """Tweedie's step x~ + sigma^2 * score, checked first where the posterior mean is known in
+    closed form: clean x ~ N(m, s^2), x~ = x + sigma * eps gives E[x | x~] by Bayes, and the score
+    of the noised density N(m, s^2 + sigma^2) by autograd."""
+    m, s = 0.2, 0.4
+    x_noisy = torch.linspace(-1, 1, 9, dtype=torch.float64, requires_grad=True)
+    var = s**2 + sigma**2
+    log_p = torch.distributions.Normal(m, math.sqrt(var)).log_prob(x_noisy).sum()
+    (grad,) = torch.autograd.grad(log_p, x_noisy)
+    bayes = (s**2 * x_noisy.detach() + sigma**2 * m) / var  # posterior mean of a Gaussian prior
+    assert torch.allclose(x_noisy.detach() + sigma**2 * grad, bayes)
+    return noisy + sigma**2 * score
+
+
+def onehot_kl_to_uniform(slots: int, codes: int) -> float:
+    """KL of a posterior that puts all its mass on one code, against a uniform prior over
+    ``codes`` codes, summed over ``slots`` independent slots (torch's categorical KL)."""
+    one_hot = torch.distributions.Categorical(probs=torch.eye(codes, dtype=torch.float64)[0])
+    flat = torch.full((codes,), 1 / codes, dtype=torch.float64)
+    uniform = torch.distributions.Categorical(probs=flat)
+    return slots * torch.distributions.kl_divergence(one_hot, uniform).item()
+
+
 CHECKS = {
     "quiz_score": quiz_score,
     "bce_minimiser": bce_minimiser,
@@ -278,6 +301,7 @@ CHECKS = {
     ),
     "psnr": psnr,
     "psnr_gain": lambda mse_before, mse_after: psnr(mse_after, 1.0) - psnr(mse_before, 1.0),
+    "tweedie_denoiser": tweedie_denoiser,
     "bernoulli_kl": bernoulli_kl,
     "jacobian_frobenius_sq": jacobian_frobenius_sq,
     "vae_shapes": vae_shapes,
@@ -285,10 +309,15 @@ CHECKS = {
     "gaussian_kl_per_image": gaussian_kl_per_image,
     "decoder_variance": decoder_variance,
     "beta_vae_loss": lambda recon, kl, beta: recon + beta * kl,
+    "onehot_kl_to_uniform": onehot_kl_to_uniform,
     "softmax": lambda logits, tau, index: torch.softmax(torch.tensor(logits) / tau, 0)[
         index
     ].item(),
     "numel_ratio": lambda a, b: torch.zeros(a).numel() / torch.zeros(b).numel(),
+    "wrong_pairs_removed": lambda before, after: 1 - (1 - after) / (1 - before),
+    "tensor_mb": lambda shape, dtype: (
+        torch.empty(0, dtype=getattr(torch, dtype)).element_size() * math.prod(shape) / 1e6
+    ),
 }
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 

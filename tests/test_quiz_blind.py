@@ -1,6 +1,7 @@
-"""Blind guessing (course_admin.quiz.blind): the strategies on a hand-made bank, then the rule
-for the real banks: no strategy that reads only the options' length, position or wording may
-beat chance by more than 10 percentage points (SYLLABUS.md, Quizzes).
+"""Blind guessing (course_admin.quiz.blind): the cue detectors and the strategies on hand-made
+banks, mutant banks that must fail, then the rule for the real banks: no strategy that reads only
+the options (length, numbers, wording, similarity, position), picked or avoided, may score more
+than 12 points from chance in a bank, or 5 points from chance over all banks pooled.
 """
 
 from __future__ import annotations
@@ -8,12 +9,26 @@ from __future__ import annotations
 import pytest
 
 from course_admin.quiz.blind import (
-    MARGIN,
+    ABSOLUTE,
+    BANK_MARGIN,
+    BECAUSE,
+    NONE_START,
+    POOLED_MARGIN,
+    STRATEGIES,
+    BlindReport,
+    Tally,
+    avoid_choices,
     blind_report,
     expected_score,
     format_blind,
+    has,
+    numeric_values,
+    pooled,
+    preferences,
     strategy_choices,
     top_choices,
+    typicality,
+    verdicts,
     words,
 )
 from course_utils.quiz import load_bank, quiz_dir
@@ -33,20 +48,109 @@ def question(qid, kind, text, options, answer, **extra) -> dict:
             "explanation": same("Because."), **extra}  # fmt: skip
 
 
-# Expected scores worked out by hand (the numbers in the comments):
-#             chance  longest  shortest  position  first  overlap
-# capital      1/3     1 | 0     0         1/2       1      1     (vi: the longest option is wrong;
-# sky          1/3     0         0         1/2       0      1/3    en: "Lyon" and "Nice" tie for
-# evens        1/6     1/6       1/6       1/3       0      1/6    the shortest)
-# primes       1/5     1/5       1/5       4/9       2/3    1/5
+def bank(name: str, rows: list[tuple[list, list[int]]]) -> object:
+    """A bank of single-answer questions "Pick one." from (options, answer) rows."""
+    qs = [question(f"q{i}", "single", "Pick one.", opts, ans) for i, (opts, ans) in enumerate(rows)]
+    return parse_bank({"lesson": name, "title": same(name), "version": 1, "questions": qs},
+                      f"{name}.yaml")  # fmt: skip
+
+
+def rotate(items: list, r: int) -> list:
+    return items[r:] + items[:r]
+
+
+# Four options of four lengths that share no word: no length, wording or similarity cue when the
+# key visits every length and every position equally often.
+PLAIN = ["alpha", "bravo two", "delta three xx", "gamma four words here"]
+
+
+def plain_bank(name: str, key_of: callable, n: int = 16) -> object:
+    """Options PLAIN rotated by i // 4; the key is the option ``key_of(i)`` of PLAIN."""
+    rows = []
+    for i in range(n):
+        opts = rotate(PLAIN, (i // 4) % 4)
+        rows.append((opts, [opts.index(PLAIN[key_of(i)])]))
+    return bank(name, rows)
+
+
+# ---- detectors -----------------------------------------------------------------------------
+
+
+def test_top_and_avoid_choices_break_ties_evenly():
+    assert top_choices([5, 9, 9, 1], 1) == [(1,), (2,)]
+    assert top_choices([5, 9, 9, 1], 2) == [(1, 2)]
+    assert top_choices([3, 1, 3, 3], 2) == [(0, 2), (0, 3), (2, 3)]
+    assert top_choices([1, 2], 2) == [(0, 1)]  # two options, two ticks: both
+    assert avoid_choices([5, 9, 9, 1], 1) == [(0,), (3,)]  # never one of the tied top
+    assert avoid_choices([5, 9, 1], 2) == [(0, 2)]
+    assert avoid_choices([9, 9, 1], 2) == [(0, 2), (1, 2)]  # one left: it, plus a top one
+    assert avoid_choices([4, 4, 4], 1) == [(0,), (1,), (2,)]  # no cue: chance
+    assert words("The KL term, $\\sigma^2$ of a VAE") == {"the", "term", "sigma", "vae"}
+
+
+@pytest.mark.parametrize(
+    ("table", "lang", "text", "found"),
+    [
+        (ABSOLUTE, "en", "It always converges.", True),
+        (ABSOLUTE, "en", "Only the encoder learns.", True),
+        (ABSOLUTE, "en", "It usually converges.", False),
+        (ABSOLUTE, "vi", "Nó luôn hội tụ.", True),
+        (ABSOLUTE, "vi", "Không bao giờ dùng ReLU.", True),
+        (ABSOLUTE, "vi", "Chỉ bộ mã hóa được học.", True),
+        (ABSOLUTE, "vi", "Chỉ số PSNR tăng.", False),  # "chỉ số" is "index", not "only"
+        (ABSOLUTE, "vi", "Hình vẽ chỉ ra rằng mã nhỏ.", False),
+        (BECAUSE, "en", "It is smaller because it drops noise.", True),
+        (BECAUSE, "en", "The code is small, so it keeps what matters.", True),
+        (BECAUSE, "en", "Its so-called code is small.", False),
+        (BECAUSE, "vi", "Vì mã nhỏ hơn đầu vào.", True),
+        (BECAUSE, "vi", "Mã nhỏ, nên mạng giữ điều quan trọng.", True),
+        (BECAUSE, "vi", "Thêm nhiễu để mạng học đặc trưng bền vững.", True),
+        (BECAUSE, "vi", "Dùng MSE thay vì BCE.", False),  # "thay vì" is "instead of"
+        (BECAUSE, "vi", "Bạn nên dùng MSE.", False),  # "nên" alone is "should"
+        (BECAUSE, "vi", "Lớp này dùng để giảm số chiều.", False),  # describes, no justification
+        (BECAUSE, "vi", "Hãy để ý dấu của KL.", False),  # "để ý" is "notice"
+        (NONE_START, "en", "None of the weights change.", True),
+        (NONE_START, "en", "Nothing: the loss is the same.", True),
+        (NONE_START, "en", "The loss is not the same.", False),
+        (NONE_START, "vi", "Không có trọng số nào thay đổi.", True),
+        (NONE_START, "vi", "Mất mát không đổi.", False),
+    ],
+)
+def test_cue_detectors(table, lang, text, found):
+    assert has(table[lang], text) is found
+
+
+def test_numeric_values_only_for_options_that_differ_in_one_number():
+    assert numeric_values(["0", "0.3", "1", "0.5"]) == [0.0, 0.3, 1.0, 0.5]
+    assert numeric_values(["about 100 dB", "about 1000 dB", "about 10 dB"]) == [100, 1000, 10]
+    assert numeric_values(["100 dB", "about 1000 dB"]) is None  # different words
+    assert numeric_values(["(64, 7, 7)", "(64, 14, 14)"]) is None  # shapes: several numbers
+    assert numeric_values(["MSE", "BCE"]) is None
+
+
+def test_typical_option_is_the_one_every_other_differs_from_by_one_element():
+    shapes = ["(64, 16, 7, 7)", "(64, 32, 7, 7)", "(64, 16, 14, 7)", "(64, 16, 7, 14)"]
+    typical = typicality(shapes)
+    assert max(range(4), key=typical.__getitem__) == 0
+    assert len(set(typical)) > 1
+
+
+# ---- strategies on hand-made banks ---------------------------------------------------------
+
+# capital: the longest option is the key in English, not in Vietnamese; grey: the key 0.3 is
+# the median of 0, 0.1, 0.3, 0.7, 1; change: a "None" option, wrong and the longest.
 HAND = parse_bank({
     "lesson": "hand", "title": same("Hand-made"), "version": 1,
     "questions": [
         question("capital", "single", "Which city is the capital of France?",
                  ["Paris, the capital of France",
-                  {"en": "Lyon", "vi": "Lyon, một thành phố lớn ở miền đông nam"}, "Nice"], [0]),
-        question("sky", "single", "Which colour is the sky?",
-                 ["Red", "Blue", "A long long long option"], [1]),
+                  {"en": "Lyon", "vi": "Lyon, một thành phố lớn ở miền đông nam nước Pháp"},
+                  "Nice"], [0]),
+        question("grey", "single", "Which p minimises the loss at x = 0.3?",
+                 ["0", "1", "0.1", "0.7", "0.3"], [4]),
+        question("change", "single", "What changes?",
+                 ["The weights", "The code", "None of them, whatever you do to it", "The bias"],
+                 [1]),
         question("evens", "multiple", "Which numbers are even?", ["2", "3", "4", "5"], [0, 2]),
         question("primes", "multiple", "Which numbers are prime?", ["2", "3", "4", "5", "6"],
                  [0, 1, 3], partial_credit=True),
@@ -54,36 +158,29 @@ HAND = parse_bank({
 }, "hand.yaml")  # fmt: skip
 
 
-def test_top_choices_break_ties_evenly():
-    assert top_choices([5, 9, 9, 1], 1) == [(1,), (2,)]
-    assert top_choices([5, 9, 9, 1], 2) == [(1, 2)]
-    assert top_choices([3, 1, 3, 3], 2) == [(0, 2), (0, 3), (2, 3)]
-    assert top_choices([1, 2], 2) == [(0, 1)]  # two options, two ticks: both
-    assert words("The KL term, $\\sigma^2$ of a VAE") == {"the", "term", "sigma", "vae"}
-
-
 def test_strategy_choices_on_the_hand_made_bank():
-    capital, sky, evens, primes = HAND.questions
+    capital, grey, change, evens, primes = HAND.questions
     en = strategy_choices(HAND, capital, "en")
     assert en["longest"] == [(0,)] and en["first"] == [(0,)] and en["overlap"] == [(0,)]
+    assert en["avoid longest"] == [(1,), (2,)]
     assert strategy_choices(HAND, capital, "vi")["longest"] == [(1,)]
-    assert en["position"] == [(0,), (1,)]  # single answers at positions 0 and 1: a tie
+    assert en["shortest"] == [(1,), (2,)]  # "Lyon" and "Nice": a tie
     assert en["chance"] == [(0,), (1,), (2,)]
-    assert strategy_choices(HAND, sky, "en")["longest"] == [(2,)]
-    assert en["shortest"] == [(1,), (2,)]  # "Lyon" and "Nice": a tie, as for "longest"
-    assert strategy_choices(HAND, capital, "vi")["shortest"] == [(2,)]
-    assert strategy_choices(HAND, sky, "en")["shortest"] == [(0,)]
-    assert (
-        strategy_choices(HAND, evens, "en")["shortest"]
-        == strategy_choices(HAND, evens, "en")["chance"]
-    )  # four one-letter options: every pair ties
-    assert strategy_choices(HAND, evens, "en")["first"] == [(0, 1)]  # "tick the first two"
-    assert strategy_choices(HAND, evens, "en")["position"] == [(0, 1), (0, 2), (0, 3)]
+    g = strategy_choices(HAND, grey, "en")
+    assert g["middle-value"] == [(4,)] and g["avoid middle-value"] == [(0,), (1,), (2,), (3,)]
+    c = strategy_choices(HAND, change, "en")
+    assert c["none"] == [(2,)] and c["avoid none"] == [(0,), (1,), (3,)]
+    assert c["combination"] != [(2,)]  # the longest option is dropped first
+    assert strategy_choices(HAND, capital, "en")["middle-value"] == en["chance"]  # not numeric
+    e = strategy_choices(HAND, evens, "en")
+    assert e["first"] == [(0, 1)] and e["shortest"] == e["chance"]  # one-letter options tie
+    assert e["middle-value"] == [(1, 2)]  # 3 and 4 sit nearest the median 3.5
+    assert e["avoid middle-value"] == [(0, 3)]
     assert len(strategy_choices(HAND, primes, "en")["chance"]) == 10  # every pair of 5
 
 
 def test_expected_scores_use_the_grading_rule():
-    capital, sky, evens, primes = HAND.questions
+    capital, grey, change, evens, primes = HAND.questions
     assert expected_score(capital, [(0,), (1,)]) == 0.5
     assert expected_score(evens, [(0, 2)]) == 1.0
     assert expected_score(evens, [(0, 1)]) == 0.0  # all-or-nothing
@@ -93,75 +190,165 @@ def test_expected_scores_use_the_grading_rule():
 
 def test_blind_report_on_the_hand_made_bank():
     en, vi = blind_report(HAND, "en"), blind_report(HAND, "vi")
-    assert en.n_questions == 4 and en.lang == "en"
-    assert en.chance == pytest.approx((1 / 3 + 1 / 3 + 1 / 6 + 1 / 5) / 4)
-    assert en.strategies == pytest.approx({
-        "longest": (1 + 0 + 1 / 6 + 1 / 5) / 4,
-        "shortest": (0 + 0 + 1 / 6 + 1 / 5) / 4,
-        "position": (1 / 2 + 1 / 2 + 1 / 3 + 4 / 9) / 4,
-        "first": (1 + 0 + 0 + 2 / 3) / 4,
-        "overlap": (1 + 1 / 3 + 1 / 6 + 1 / 5) / 4,
-    })  # fmt: skip
-    assert vi.strategies["longest"] == pytest.approx((0 + 0 + 1 / 6 + 1 / 5) / 4)
-    assert en.best[0] == "position" and en.margin == pytest.approx(0.4444 - 0.2583, abs=1e-3)
-    assert en.beats_chance and MARGIN == 0.10
-    table = format_blind([en, vi])
-    assert "hand" in table and "FAIL: position +0.19" in table
+    # chance: capital 1/3, grey 1/5, change 1/4, evens 1/6 (one pair of six), primes: the mean
+    # over the 10 pairs of max(0, hits/3 - misses/2) = (3 pairs of two primes x 2/3) / 10
+    primes_chance = 3 * (2 / 3) / 10
+    assert en.chance == pytest.approx((1 / 3 + 1 / 5 + 1 / 4 + 1 / 6 + primes_chance) / 5)
+    assert en.n_questions == 5 and en.lang == "en"
+    # middle-value cues grey (the key 0.3 is the median: 1), evens (ticks 3 and 4: 0) and
+    # primes (ticks 4 and one of 3, 5: partial credit, preferences_score_primes)
+    cue = en.cue["middle-value"]
+    assert cue.n == 3
+    assert cue.score == pytest.approx(1 + 0 + preferences_score_primes())
+    assert en.whole["longest"].score == pytest.approx(
+        1 + expected_score(HAND.questions[1], strategy_choices(HAND, HAND.questions[1], "en")
+                           ["longest"]) + 0 + 1 / 6 + primes_chance)  # fmt: skip
+    assert en.cue["none"].n == 1 and en.cue["none"].score == 0.0
+    assert en.cue["avoid none"].score == pytest.approx(1 / 3)
+    assert vi.whole["longest"].score < en.whole["longest"].score  # vi: "Lyon ..." is longest
 
 
-def test_a_fair_bank_does_not_beat_chance():
-    """Same lengths, right answers spread over the positions, no echo of the question."""
-    fair = parse_bank({
-        "lesson": "fair", "title": same("Fair"), "version": 1,
-        "questions": [
-            question(f"q{i}", "single", "Pick one.", ["alpha", "bravo", "delta", "gamma"], [i % 4])
-            for i in range(8)
-        ],
-    }, "fair.yaml")  # fmt: skip
+def preferences_score_primes() -> float:
+    primes = HAND.questions[4]
+    choices = strategy_choices(HAND, primes, "en")["middle-value"]
+    assert preferences(HAND, primes, "en")["middle-value"] == [-2, -1, 0, -1, -2]
+    assert choices == [(1, 2), (2, 3)]  # 4, then 3 or 5
+    return (expected_score(primes, [(1, 2)]) + expected_score(primes, [(2, 3)])) / 2
+
+
+def test_a_fair_bank_sits_at_chance_in_both_directions():
+    fair = plain_bank("fair", lambda i: i % 4)
     report = blind_report(fair, "en")
     assert report.chance == pytest.approx(0.25)
-    assert report.strategies["longest"] == pytest.approx(0.25)  # a four-way tie
-    assert report.strategies["shortest"] == pytest.approx(0.25)
-    assert not report.beats_chance, format_blind([report])
+    for key, tally in report.whole.items():
+        assert tally.rate == pytest.approx(0.25), key
+    assert not report.beats_chance and verdicts([report]) == [], format_blind([report])
 
 
-def test_terse_keys_are_caught_by_the_shortest_strategy():
-    """A bank that dodged "longest" by making every key the shortest option fails."""
-    terse = parse_bank({
-        "lesson": "terse", "title": same("Terse"), "version": 1,
-        "questions": [
-            question(f"q{i}", "single", "Pick one.",
-                     [o if j == i % 4 else o + " with some more words" for j, o in
-                      enumerate(["alpha", "bravo", "delta", "gamma"])], [i % 4])
-            for i in range(8)
-        ] + [question("pair", "multiple", "Pick two.",
-                      ["ab", "cd", "a longer one", "another long one"], [0, 1])],
-    }, "terse.yaml")  # fmt: skip
-    assert strategy_choices(terse, terse.questions[0], "en")["shortest"] == [(0,)]
-    pair = terse.questions[-1]
-    assert strategy_choices(terse, pair, "en")["shortest"] == [(0, 1)]  # the two shortest
-    report = blind_report(terse, "en")
-    assert report.strategies["shortest"] == pytest.approx(1.0)
-    assert report.strategies["longest"] == pytest.approx(0.0)
-    assert report.beats_chance and report.best[0] == "shortest"
-    assert "FAIL: shortest" in format_blind([report])
+@pytest.mark.parametrize(
+    ("name", "key_of", "caught"),
+    [
+        ("longest-key", lambda i: 3, "longest"),  # the mutant of the issue
+        ("never-longest", lambda i: i % 3, "longest"),  # "never the longest" is a cue too
+        ("terse-key", lambda i: 0, "shortest"),
+        ("middle-key", lambda i: 1 + i % 2, "middle-length"),
+    ],
+)
+def test_length_mutants_fail(name, key_of, caught):
+    mutant = plain_bank(name, key_of)
+    report = blind_report(mutant, "en")
+    bad = dict(report.failures(BANK_MARGIN))
+    assert caught in bad, format_blind([report])
+    assert any(caught in v for v in verdicts([report]))
+    # never keyed: avoiding it gains 1/3 - 1/4 = +8 points (caught pooled), picking it -25
+    assert "FAIL" in format_blind([report])
+
+
+def wording_bank(name: str, cue_text: str, cue_keyed: bool, lang: str = "en") -> object:
+    """16 questions; one option in each carries ``cue_text``; the key rotates over the
+    positions and is the cued option only when ``cue_keyed``."""
+    rows = []
+    for i in range(16):
+        opts = [f"plain option {w}" for w in ("red", "green", "blue", "pink")]
+        opts[(i + 1) % 4] = cue_text
+        key = (i + 1) % 4 if cue_keyed else i % 4
+        rows.append(([{"en": o, "vi": o} for o in opts], [key]))
+    return bank(name, rows)
+
+
+@pytest.mark.parametrize(
+    ("cue_text", "lang", "caught"),
+    [
+        ("None of them moves", "en", "none"),
+        ("Không có gì thay đổi", "vi", "none"),
+        ("It works because it is small", "en", "because"),
+        ("Mã nhỏ, nên nó giữ điều quan trọng", "vi", "because"),
+        ("It always works the same", "en", "absolute"),
+        ("Nó luôn cho cùng kết quả", "vi", "absolute"),
+    ],
+)
+@pytest.mark.parametrize("cue_keyed", [False, True])
+def test_wording_mutants_fail_in_both_directions(cue_text, lang, caught, cue_keyed):
+    mutant = wording_bank("wording", cue_text, cue_keyed)
+    report = blind_report(mutant, lang)
+    bad = dict(report.failures(BANK_MARGIN))
+    assert caught in bad, format_blind([report])
+    assert (bad[caught] > 0) is cue_keyed  # always keyed: picking wins; never: avoiding wins
+    avoid = report.whole[f"avoid {caught}"].gap
+    assert avoid == pytest.approx(-0.25 if cue_keyed else 1 / 3 - 1 / 4)
+    assert (f"avoid {caught}" in dict(report.failures(POOLED_MARGIN))) is True
+
+
+def numeric_bank(name: str, key_rank: callable) -> object:
+    rows = []
+    for i in range(16):
+        values = [1, 2, 4, 8]
+        opts = rotate([str(v * (i + 1)) for v in values], (i // 4) % 4)
+        key_value = str(values[key_rank(i)] * (i + 1))
+        rows.append((opts, [opts.index(key_value)]))
+    return bank(name, rows)
+
+
+def test_middle_value_mutant_fails_and_the_fair_numeric_bank_does_not():
+    fair = blind_report(numeric_bank("spread", lambda i: i % 4), "en")
+    assert fair.cue["middle-value"].n == 16
+    assert fair.cue["middle-value"].gap == pytest.approx(0.0)
+    assert not fair.failures(POOLED_MARGIN, on="cue")
+    mutant = blind_report(numeric_bank("middle", lambda i: 1 + i % 2), "en")
+    assert mutant.cue["middle-value"].gap == pytest.approx(0.25)
+    assert dict(mutant.failures(BANK_MARGIN))["middle-value"] == pytest.approx(0.25)
+
+
+def test_pooling_sums_the_questions_and_catches_what_banks_hide():
+    """A cue spread thinly (+8 points in each of three banks, under the 12-point bank bound)
+    still fails the pooled 5-point rule."""
+    fair = blind_report(plain_bank("fair", lambda i: i % 4), "en")
+    assert fair.whole["longest"] == Tally(16, 4.0, 4.0)
+    # key on the longest in 6 of 16 questions instead of 4: +12.5 points
+    leaning = [blind_report(plain_bank(f"lean{j}", lambda i: 3 if i % 8 < 3 else i % 3), "en")
+               for j in range(3)]  # fmt: skip
+    pool = pooled(leaning + [fair], "en")
+    assert pool.n_questions == 64 and pool.whole["longest"].n == 64
+    assert pool.cue["longest"].gap == pytest.approx(
+        sum(r.whole["longest"].score for r in leaning + [fair]) / 64 - 0.25
+    )
+    assert any(v.startswith("pooled [en] longest") for v in verdicts(leaning + [fair]))
 
 
 def test_every_strategy_counts_in_the_verdict():
-    """beats_chance looks at every strategy, so the bank-level test below covers each one."""
-    from course_admin.quiz.blind import STRATEGIES, BlindReport
-
-    assert "shortest" in STRATEGIES
+    """failures() looks at every strategy and direction, so the bank tests below cover each."""
+    assert {"longest", "shortest", "middle-length", "middle-value", "absolute", "because",
+            "none", "combination", "typical"} <= set(STRATEGIES)  # fmt: skip
     for name in STRATEGIES:
-        scores = dict.fromkeys(STRATEGIES, 0.25) | {name: 0.25 + MARGIN + 0.01}
-        report = BlindReport("x", "en", 4, 0.25, scores)
-        assert report.beats_chance and report.best[0] == name
-        assert name in format_blind([report]).splitlines()[0]
+        for key in (name, f"avoid {name}"):
+            whole = {k: Tally(4, 1.0, 1.0) for k in HAND_KEYS} | {key: Tally(4, 1.6, 1.0)}
+            report = BlindReport("x", "en", 4, 0.25, whole, whole)
+            assert report.beats_chance and report.failures(BANK_MARGIN) == [
+                (key, pytest.approx(0.15))
+            ]
+            assert name[:12] in format_blind([report]).splitlines()[0]
+
+
+HAND_KEYS = [k for s in STRATEGIES for k in (s, f"avoid {s}")]
+
+
+# ---- the real banks ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("lesson", BANKS)
-def test_blind_guessing_does_not_beat_chance(lesson, lang):
-    """No blind strategy may beat chance by more than MARGIN on a real bank."""
+def test_blind_guessing_stays_near_chance_in_each_bank(lesson, lang):
+    """Each strategy, picked or avoided, within BANK_MARGIN of chance over the bank."""
     report = blind_report(load_bank(lesson), lang)
-    assert not report.beats_chance, "\n" + format_blind([report])
+    assert not report.failures(BANK_MARGIN), "\n" + format_blind([report])
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_blind_guessing_stays_near_chance_over_all_banks(lang):
+    """Each strategy, picked or avoided, within POOLED_MARGIN of chance over the questions it
+    cues in all banks together."""
+    reports = [blind_report(load_bank(lesson), lang) for lesson in BANKS]
+    pool = pooled(reports, lang)
+    assert not pool.failures(POOLED_MARGIN, on="cue"), (
+        "\n" + format_blind(reports) + "\n" + (format_blind([pool], on="cue"))
+    )

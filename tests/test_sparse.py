@@ -4,9 +4,12 @@ import math
 
 import pytest
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 
 from course_utils.plots import NotebookFigure
 from course_utils.sparse import (
+    AnnealK,
     SparseAutoencoder,
     SparseObjective,
     TopKSparseAutoencoder,
@@ -29,7 +32,7 @@ from course_utils.sparse import (
     unit_view,
     units_near_median,
 )
-from course_utils.train import fit
+from course_utils.train import Callback, fit
 
 
 def _model(n_code: int = 40, seed: int = 0) -> SparseAutoencoder:
@@ -190,6 +193,8 @@ def test_unit_figure_and_view_driven_like_a_student():
     fig = unit_figure(model, codes, IMAGES, unit=2, k=4)
     assert len([ax for ax in fig.axes if ax.images]) == 5  # feature + 4 images
     assert fig.axes[0].get_title().startswith("unit 2")
+    hist = fig.axes[-1]
+    assert hist.get_xlabel() == "h of unit 2" and hist.get_ylabel() == "images (log)"
     top = top_activating(codes, 2, 4)
     assert (fig.axes[1].images[0].get_array() == IMAGES[top[0], 0].numpy()).all()
     view = unit_view(model, codes, IMAGES, unit=0, k=4)
@@ -248,6 +253,50 @@ def test_rate_penalties_refuse_relu_codes(penalty):
     assert loss.item() > 0
 
 
+class _KSeen(Callback):
+    """A callback that records the model's k at every training step."""
+
+    def __init__(self):
+        self.k = []
+
+    def on_batch_end(self, state):
+        self.k.append(state.model.k)
+
+
+def test_anneal_k_lowers_k_linearly_over_the_first_share_then_holds_it():
+    torch.manual_seed(0)
+    model = TopKSparseAutoencoder(784, 40, k=6)
+    seen = _KSeen()
+    fit(model, IMAGES, epochs=4, batch_size=10, callbacks=[AnnealK(k_start=30, k_end=6), seen],
+        verbose=False)  # fmt: skip
+    # 12 steps, k falls over the first 6: 30 - 24 * step / 6 at steps 0..5, then 6 (by hand)
+    assert seen.k == [30, 26, 22, 18, 14, 10, 6, 6, 6, 6, 6, 6]
+    assert model.k == 6
+    assert AnnealK(100, 15, share=1.0).k_at(50, 100) == 58  # halfway: 100 - 85 / 2 = 57.5 -> 58
+
+
+def test_anneal_k_ends_at_k_end_when_k_falls_over_all_of_training():
+    torch.manual_seed(0)
+    model = TopKSparseAutoencoder(784, 40, k=6)
+    anneal = AnnealK(20, 6, share=1.0)
+    fit(model, IMAGES, epochs=2, batch_size=10, callbacks=[anneal], verbose=False)
+    assert model.k == 6
+
+
+@pytest.mark.parametrize(("args", "match"), [((5, 6), "k_start >= k_end >= 1"),
+                                             ((6, 0), "k_start >= k_end >= 1"),
+                                             ((6, 3, 0.0), "share.*in \\(0, 1\\]")])  # fmt: skip
+def test_anneal_k_bad_arguments_say_expected_and_received(args, match):
+    with pytest.raises(ValueError, match=match):
+        AnnealK(*args)
+
+
+def test_anneal_k_refuses_a_model_without_k():
+    match = "expects a TopKSparseAutoencoder.*received SparseAutoencoder"
+    with pytest.raises(ValueError, match=match):
+        fit(_model(), IMAGES, epochs=1, batch_size=10, callbacks=[AnnealK(20, 6)], verbose=False)
+
+
 # ------------------------------------------------------------------ reading a code's units
 def test_dead_units_and_firing_fraction_by_hand():
     codes = torch.tensor([[0.0, 0.5, 0.05, 0.2], [0.09, 0.3, 0.0, 0.0], [0.1, 0.0, 0.0, 0.0]])
@@ -282,3 +331,40 @@ def test_features_and_tradeoff_figures():
     assert [t.get_text() for t in ax_mse.texts] == ["none", "L1 0.05", "top-k"]
     points = [tuple(c.get_offsets()[0]) for c in ax_dead.collections]
     assert points == [(0.8, 0.0), (0.12, 0.55), (0.05, 0.8)]
+    # a row on two sweeps (the unpenalised end of both) starts both lines, each its own style
+    rows = [{"name": "none", "on": 0.8, "mse": 0.007, "dead": 0.0, "sweep": ("L1", "KL")},
+            {"name": "L1 0.05", "on": 0.12, "mse": 0.011, "dead": 0.55, "sweep": "L1"},
+            {"name": "KL 1", "on": 0.2, "mse": 0.02, "dead": 0.0, "sweep": "KL"},
+            {"name": "KL 3", "on": 0.15, "mse": 0.03, "dead": 0.0, "sweep": "KL"}]  # fmt: skip
+    lines = {ln.get_label(): ln for ln in tradeoff_figure(rows).axes[0].lines}
+    assert list(lines["KL sweep"].get_xdata()) == [0.8, 0.2, 0.15]
+    assert list(lines["L1 sweep"].get_ydata()) == [0.007, 0.011]
+    assert lines["KL sweep"].get_linestyle() != lines["L1 sweep"].get_linestyle()
+    assert lines["L1 sweep"].get_linestyle() == "-"  # the first sweep named is drawn solid
+
+
+def test_tradeoff_labels_never_overlap_when_drawn():
+    rows = [{"name": "none", "on": 0.79, "mse": 0.0102, "dead": 0.0},
+            {"name": "L1 0.05", "on": 0.146, "mse": 0.014, "dead": 0.113},
+            {"name": "L1 0.1", "on": 0.084, "mse": 0.0158, "dead": 0.46},
+            {"name": "KL 0.3", "on": 0.177, "mse": 0.0183, "dead": 0.0},
+            {"name": "KL 1", "on": 0.167, "mse": 0.0237, "dead": 0.0},
+            {"name": "KL 3", "on": 0.165, "mse": 0.0294, "dead": 0.0},
+            {"name": "top-k", "on": 0.05, "mse": 0.0126, "dead": 0.765},
+            {"name": "top-k annealed", "on": 0.05, "mse": 0.0124, "dead": 0.451}]  # fmt: skip
+    fig = tradeoff_figure(rows)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    for ax in fig.axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.texts]
+        assert len(boxes) == len(rows)
+        clashes = [(a.get_text(), b.get_text()) for i, a in enumerate(ax.texts)
+                   for b, box in zip(ax.texts[i + 1 :], boxes[i + 1 :], strict=True)
+                   if boxes[i].overlaps(box)]  # fmt: skip
+        assert not clashes, f"{ax.get_title()}: labels overlap: {clashes}"
+    offsets = {t.get_text(): t.xyann[1] for t in fig.axes[1].texts}
+    assert offsets["none"] == 4.0  # a label that overlaps nothing stays where it was put
+    assert offsets["KL 0.3"] == 4.0 and offsets["KL 1"] != 4.0  # the three KL points coincide
+    colours = [(t.get_color(), c.get_facecolor()[0].tolist()) for t, c in
+               zip(fig.axes[0].texts, fig.axes[0].collections, strict=True)]  # fmt: skip
+    assert all(to_rgba(text) == tuple(point) for text, point in colours)  # label in point colour

@@ -120,6 +120,29 @@ def test_terms_by_step_figure_plots_each_key_against_the_step():
         terms_by_step_figure({"kl": [1.0]})
 
 
+def test_terms_by_step_figure_log_scales_only_the_keys_asked_for():
+    import pytest
+
+    from course_utils.vae_views import terms_by_step_figure
+
+    class Log:
+        rows = [{"step": 0, "beta": 1.0, "recon": 553.0, "kl": 0.01},
+                {"step": 20, "beta": 1.0, "recon": 160.0, "kl": 5.0}]  # fmt: skip
+
+    fig = terms_by_step_figure(Log(), keys=("recon", "kl"), logy=("recon",))
+    assert [ax.get_yscale() for ax in fig.axes] == ["log", "linear"]
+    assert fig.axes[0].get_ylabel().endswith("log scale")
+    assert not fig.axes[1].get_ylabel().endswith("log scale")
+    with pytest.raises(ValueError, match="received \\['elbo'\\]"):
+        terms_by_step_figure(Log(), keys=("kl",), logy=("elbo",))
+
+
+def test_posterior_figure_labels_the_prior_circles_with_their_mass():
+    fig = posterior_figure(_vae(2), X, torch.arange(6), n_ellipses=3, generator=torch.Generator())
+    labels = [text.get_text() for text in fig.axes[1].get_legend().get_texts()]
+    assert labels == ["N(0, I): radius 1 (holds 39%)", "N(0, I): radius 2 (holds 86%)"]
+
+
 def test_kl_per_dimension_figure_counts_above_the_threshold_sorted_on_a_log_scale():
     values = torch.tensor([1e-4, 0.5, 0.02, 2e-3])
     fig = kl_per_dimension_figure({"50-D": values}, threshold=0.01, logy=True)

@@ -61,6 +61,9 @@ def test_forward_is_straight_through_and_the_loss_splits_its_gradients():
         sq = ((z_e - e) ** 2).sum(dim=(1, 2))  # (4,)
     assert loss.item() == pytest.approx((recon + 1.25 * sq).mean().item(), rel=1e-5)
     assert logs["recon"].item() == pytest.approx(recon.mean().item(), rel=1e-5)
+    assert logs["codebook"].item() == pytest.approx(sq.mean().item(), rel=1e-5)
+    size = (z_e**2).sum(dim=(1, 2)).mean().item()  # ||z_e||^2 per image, batch mean
+    assert logs["encoder_sq"].item() == pytest.approx(size, rel=1e-5)
     loss.backward()
     # The codebook moves ONLY through ||sg[z_e] - e||^2: d/de of mean_b sum_s ||z_e - e||^2
     indices = model.quantize(z_e)[0]

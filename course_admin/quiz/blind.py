@@ -1,51 +1,180 @@
 """Blind guessing: what a learner who knows nothing scores by reading the options' length,
-position or wording, compared with chance. For bank authors, and ``tests/test_quiz_blind.py``.
+numbers or wording, compared with chance. For bank authors, and ``tests/test_quiz_blind.py``.
 
-Each strategy ranks the options of a question; it picks the top option of a single-answer
-question and ticks the top TWO of a multiple-answer one. Ties are broken at random (every tied
-choice is equally likely). The expected score uses the course's own rule
-(``course_utils.quiz.grading.score``), so partial credit counts.
+Each strategy ranks the options of a question (``preferences``) and is played in two directions:
 
-========== ================================================================================
-strategy   picks
-========== ================================================================================
-chance     a random option; a random pair. The baseline: it ticks as many boxes as the
-           strategies do, so the comparison measures what length, position and wording give
-           away, not the number of ticks.
-longest    the longest option text; the two longest
-shortest   the shortest option text; the two shortest (a bank that fixed "longest" by making
-           every key terse gives itself away the other way)
-position   the position (bank order) most often right among this bank's questions of the same
-           type; the two most often right. An upper bound: a learner who learned the bank's
-           habits. (Options are shown shuffled, but a bank should not rely on it.)
-first      the first option; "tick the first two"
-overlap    the option sharing the most words (of 3+ letters) with the question; the top two
-========== ================================================================================
+- ``pick``: tick the top option of a single-answer question, the top TWO of a multiple-answer
+  one (ties: every tied choice equally likely);
+- ``avoid``: never tick the top tier (every option tied at the top), tick at random among the
+  rest. "The longest option is never right" is a strategy too.
 
-``blind_report(bank, lang).beats_chance`` is True when a strategy beats chance by more than
-``MARGIN`` (10 percentage points of the maximum score).
+The baseline, ``chance``, ticks as many boxes at random (one option; a random pair). Every
+choice is scored with the course's own rule (``course_utils.quiz.grading.score``: all-or-nothing,
+or partial credit where the question says so), so chance is the exact expected score of a random
+guess under the grading the learner gets.
+
+================ ===========================================================================
+strategy         the top tier (what ``pick`` ticks and ``avoid`` never ticks)
+================ ===========================================================================
+longest          the longest option text
+shortest         the shortest option text
+middle-length    the option(s) whose length is nearest the median length
+middle-value     all-numeric questions (options that differ only in one number): the value(s)
+                 nearest the median value
+absolute         options with an absolute word (always, never, all, only, cannot, ... ;
+                 luôn, không bao giờ, tất cả, mọi, chỉ, không thể, ...)
+because          options that justify themselves (because, since, so, therefore, ... ;
+                 vì, bởi, do đó, ", nên", "để" introducing a purpose)
+none             options starting with Nothing/None/No/Not/Neither (vi: "Không ...")
+typical          the option most like the others (mean token-sequence similarity): the option
+                 every distractor differs from by one element
+combination      drop absolute, "because" and longest options (a filter that would drop every
+                 option is skipped), then the most typical of what is left
+position         the position (bank order) most often right among this bank's questions of the
+                 same type. An upper bound: a learner who learned the bank's habits.
+first            the first option in bank order (options are shown shuffled, but a bank
+                 should not rely on it)
+overlap          the option sharing the most words (of 3+ letters) with the question
+================ ===========================================================================
+
+A question is *cued* for a strategy when its options are not all tied (an all-numeric question
+for middle-value, a question with some but not all options starting with "None" for none, ...).
+A strategy plays chance on the questions it does not cue.
+
+The rule (``verdicts``): in each bank and language, every strategy in both directions scores
+within ``BANK_MARGIN`` (12 points) of chance over the bank's questions; over all banks pooled,
+within ``POOLED_MARGIN`` (5 points) of chance over the questions it cues (the stricter measure:
+18 all-numeric questions among 130 would hide a middle-value cue in the whole).
 """
 
 from __future__ import annotations
 
 import re
+import statistics
+import unicodedata
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from itertools import combinations
 
 from course_utils.quiz.bank import Bank, Question, right_options
 from course_utils.quiz.grading import score
 
-STRATEGIES = ("longest", "shortest", "position", "first", "overlap")
-PICKS = {"single": 1, "multiple": 2}  # options picked (ticked) by every blind strategy
-MARGIN = 0.10  # a strategy that beats chance by more than this (fraction of max) fails a bank
+STRATEGIES = ("longest", "shortest", "middle-length", "middle-value", "absolute", "because",
+              "none", "typical", "combination", "position", "first", "overlap")  # fmt: skip
+DIRECTIONS = ("pick", "avoid")
+PICKS = {"single": 1, "multiple": 2}  # options ticked by chance and by every strategy
+BANK_MARGIN = 0.12  # per bank and language: |strategy - chance| over the bank's questions
+POOLED_MARGIN = 0.05  # all banks pooled: |strategy - chance| over the questions it cues
 Choice = tuple[int, ...]  # bank option indices ticked
+
+ABSOLUTE = {
+    "en": r"\b(always|never|all|every|everything|none|nothing|only|must|cannot|can't|impossible"
+    r"|guaranteed|completely|entirely)\b",
+    "vi": r"(?<!\w)(luôn|không bao giờ|không hề|tất cả|mọi|toàn bộ|hoàn toàn|duy nhất|bắt buộc"
+    r"|không thể|chắc chắn|chỉ(?! (số|ra|mục|định|báo|dẫn)(?!\w)))(?!\w)",
+}
+BECAUSE = {
+    "en": r"\b(because|since|so(?!-)|therefore|hence|thus)\b",
+    # vì but not "thay vì" (instead of) / "vì sao" (why); nên only as "so" (after a comma, cho,
+    # thế, vậy, đó; "nên" alone is also "should"); để where it introduces a purpose (not để ý,
+    # để lại, để dành, and not "dùng để" / "đủ để", which describe rather than justify)
+    "vi": r"(?<!\w)(?<!thay )vì(?! sao)(?!\w)|(?<!\w)(bởi|do đó|do vậy)(?!\w)"
+    r"|(,|(?<!\w)(cho|thế|vậy|đó)) nên(?!\w)"
+    r"|(?<!\w)(?<!dùng )(?<!đủ )để(?! (ý|lại|dành)(?!\w))(?!\w)",
+}
+NONE_START = {
+    "en": r"^\W*(nothing|none|neither|no|not)\b",
+    "vi": r"^\W*không(?!\w)",
+}
+NUMBER = re.compile(r"[-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
 def words(text: str) -> set[str]:
     """The words of 3+ letters of a text, case-folded (LaTeX commands count as words)."""
     return {w for w in re.findall(r"\w+", text.casefold()) if len(w) >= 3}
+
+
+def has(pattern: str, text: str) -> bool:
+    """Whether ``pattern`` occurs in the case-folded text."""
+    return re.search(pattern, unicodedata.normalize("NFC", text).casefold()) is not None
+
+
+def tokens(text: str) -> list[str]:
+    """Words, numbers and punctuation marks of a text, in order, case-folded."""
+    return re.findall(r"\w+|[^\w\s]", text.casefold())
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two option texts are, in [0, 1] (token sequences, difflib's ratio)."""
+    return SequenceMatcher(None, tokens(a), tokens(b), autojunk=False).ratio()
+
+
+def typicality(texts: Sequence[str]) -> list[float]:
+    """Each option's mean similarity to the other options."""
+    n = len(texts)
+    sims = [[similarity(a, b) if i != j else 0.0 for j, b in enumerate(texts)]
+            for i, a in enumerate(texts)]  # fmt: skip
+    return [sum(row) / max(n - 1, 1) for row in sims]
+
+
+def numeric_values(texts: Sequence[str]) -> list[float] | None:
+    """The numbers of an all-numeric question: every option holds exactly one number and the
+    options are otherwise identical ("0.5", "about 100 dB"). None for any other question."""
+    found = [NUMBER.findall(t) for t in texts]
+    if not all(len(f) == 1 for f in found):
+        return None
+    if len({NUMBER.sub("#", t).strip() for t in texts}) != 1:
+        return None
+    return [float(f[0].replace("−", "-")) for f in found]
+
+
+def nearest_median(values: Sequence[float]) -> list[float]:
+    """Preference for the value(s) nearest the median (higher is nearer)."""
+    mid = statistics.median(values)
+    return [-abs(v - mid) for v in values]
+
+
+def combination(texts: Sequence[str], lang: str) -> list[float]:
+    """Drop absolute, "because" and longest options (skip a filter that drops every option
+    left), then prefer the most typical of the rest."""
+    left = set(range(len(texts)))
+    longest = max(len(t) for t in texts)
+    for drop in (lambda i: has(ABSOLUTE[lang], texts[i]), lambda i: has(BECAUSE[lang], texts[i]),
+                 lambda i: len(texts[i]) == longest):  # fmt: skip
+        kept = {i for i in left if not drop(i)}
+        left = kept or left
+    typical = typicality(texts)
+    return [typical[i] + (2.0 if i in left else 0.0) for i in range(len(texts))]
+
+
+def preferences(bank: Bank, q: Question, lang: str) -> dict[str, list[float]]:
+    """Each strategy's preference for each option of ``q`` (higher = ticked first)."""
+    texts = [o[lang] for o in q.options]
+    n = len(texts)
+    seen = position_counts(bank)[q.type]
+    asked = words(q.text[lang])
+    values = numeric_values(texts)
+    lengths = [len(t) for t in texts]
+
+    def flag(pattern: str) -> list[float]:
+        return [float(has(pattern, t)) for t in texts]
+
+    return {
+        "longest": [float(x) for x in lengths],
+        "shortest": [-float(x) for x in lengths],
+        "middle-length": nearest_median(lengths),
+        "middle-value": nearest_median(values) if values else [0.0] * n,
+        "absolute": flag(ABSOLUTE[lang]),
+        "because": flag(BECAUSE[lang]),
+        "none": flag(NONE_START[lang]),
+        "typical": typicality(texts),
+        "combination": combination(texts, lang),
+        "position": [float(seen[i]) for i in range(n)],
+        "first": [-float(i) for i in range(n)],
+        "overlap": [float(len(words(t) & asked)) for t in texts],
+    }
 
 
 def top_choices(preference: Sequence[float], k: int) -> list[Choice]:
@@ -60,6 +189,18 @@ def top_choices(preference: Sequence[float], k: int) -> list[Choice]:
     ]
 
 
+def avoid_choices(preference: Sequence[float], k: int) -> list[Choice]:
+    """Never tick the top tier (the options tied at the top), pick k at random among the rest;
+    with fewer than k left, tick them all and fill at random from the top tier."""
+    top = max(preference)
+    return top_choices([-1.0 if p == top else 0.0 for p in preference], k)
+
+
+def cued(preference: Sequence[float]) -> bool:
+    """Whether a strategy tells the options of a question apart at all."""
+    return len(set(preference)) > 1
+
+
 def position_counts(bank: Bank) -> dict[str, Counter]:
     """How often each position (bank order) is right, per question type."""
     counts: dict[str, Counter] = {"single": Counter(), "multiple": Counter()}
@@ -69,19 +210,14 @@ def position_counts(bank: Bank) -> dict[str, Counter]:
 
 
 def strategy_choices(bank: Bank, q: Question, lang: str) -> dict[str, list[Choice]]:
-    """The equally likely choices of each strategy (and of ``chance``) for one question."""
+    """The equally likely choices of ``chance`` and of each strategy in each direction for one
+    question: keys ``chance``, ``longest`` (pick), ``avoid longest``, ..."""
     n, k = len(q.options), PICKS[q.type]
-    seen = position_counts(bank)[q.type]
-    asked = words(q.text[lang])
-    preferences = {
-        "longest": [len(o[lang]) for o in q.options],
-        "shortest": [-len(o[lang]) for o in q.options],
-        "position": [seen[i] for i in range(n)],
-        "first": [-i for i in range(n)],
-        "overlap": [len(words(o[lang]) & asked) for o in q.options],
-    }
     out = {"chance": list(combinations(range(n), min(k, n)))}
-    return out | {name: top_choices(preferences[name], k) for name in STRATEGIES}
+    for name, pref in preferences(bank, q, lang).items():
+        out[name] = top_choices(pref, k)
+        out[f"avoid {name}"] = avoid_choices(pref, k)
+    return out
 
 
 def expected_score(q: Question, choices: list[Choice]) -> float:
@@ -91,50 +227,135 @@ def expected_score(q: Question, choices: list[Choice]) -> float:
     return sum(points) / len(points)
 
 
+@dataclass
+class Tally:
+    """Summed expected scores of a strategy and of chance over some questions."""
+
+    n: int = 0
+    score: float = 0.0
+    chance: float = 0.0
+
+    def add(self, score: float, chance: float) -> None:
+        self.n, self.score, self.chance = self.n + 1, self.score + score, self.chance + chance
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.n + other.n, self.score + other.score, self.chance + other.chance)
+
+    @property
+    def rate(self) -> float:
+        """Mean score (fraction of the maximum); chance's where no question counts."""
+        return self.score / self.n if self.n else 0.0
+
+    @property
+    def chance_rate(self) -> float:
+        return self.chance / self.n if self.n else 0.0
+
+    @property
+    def gap(self) -> float:
+        """Strategy minus chance, in fractions of the maximum score (0 with no question)."""
+        return self.rate - self.chance_rate
+
+
+def play(name: str, direction: str) -> str:
+    """The key of a strategy played in a direction: "longest" or "avoid longest"."""
+    return name if direction == "pick" else f"avoid {name}"
+
+
 @dataclass(frozen=True)
 class BlindReport:
-    """Expected scores of the blind strategies on one bank in one language (fractions of the
-    maximum score, i.e. of the number of questions)."""
+    """Blind strategies on one bank (or several pooled) in one language. ``whole[play]`` counts
+    every question (chance where a strategy gives no cue), ``cue[play]`` only the cued ones."""
 
     lesson: str
     lang: str
     n_questions: int
     chance: float
-    strategies: dict[str, float]
+    whole: dict[str, Tally] = field(default_factory=dict)
+    cue: dict[str, Tally] = field(default_factory=dict)
 
     @property
-    def best(self) -> tuple[str, float]:
-        """The strongest strategy and its score."""
-        return max(self.strategies.items(), key=lambda item: item[1])
+    def strategies(self) -> dict[str, float]:
+        """Every play's mean score over the whole bank."""
+        return {key: t.rate for key, t in self.whole.items()}
 
     @property
-    def margin(self) -> float:
-        """How far the strongest strategy beats chance (fraction of the maximum score)."""
-        return self.best[1] - self.chance
+    def worst(self) -> tuple[str, float]:
+        """The play furthest from chance over the whole bank, and its gap (signed)."""
+        key = max(self.whole, key=lambda k: abs(self.whole[k].gap))
+        return key, self.whole[key].gap
+
+    def failures(self, margin: float, on: str = "whole") -> list[tuple[str, float]]:
+        """The plays further than ``margin`` from chance (on "whole" or "cue"), with gaps."""
+        tallies = self.whole if on == "whole" else self.cue
+        return [(k, t.gap) for k, t in tallies.items() if abs(t.gap) > margin + 1e-9]
 
     @property
     def beats_chance(self) -> bool:
-        return self.margin > MARGIN
+        """A bank's verdict: some play further than BANK_MARGIN from chance."""
+        return bool(self.failures(BANK_MARGIN))
 
 
 def blind_report(bank: Bank, lang: str) -> BlindReport:
-    """Score every blind strategy on ``bank`` with the texts in ``lang``."""
-    totals = Counter()
+    """Score every blind strategy in both directions on ``bank`` with the texts in ``lang``."""
+    whole = {play(s, d): Tally() for s in STRATEGIES for d in DIRECTIONS}
+    cue = {key: Tally() for key in whole}
+    chance_total = 0.0
     for q in bank.questions:
-        for name, choices in strategy_choices(bank, q, lang).items():
-            totals[name] += expected_score(q, choices)
+        choices = strategy_choices(bank, q, lang)
+        prefs = preferences(bank, q, lang)
+        base = expected_score(q, choices["chance"])
+        chance_total += base
+        for s in STRATEGIES:
+            for d in DIRECTIONS:
+                key = play(s, d)
+                got = expected_score(q, choices[key])
+                whole[key].add(got, base)
+                if cued(prefs[s]):
+                    cue[key].add(got, base)
     n = len(bank.questions)
-    scores = {name: totals[name] / n for name in STRATEGIES}
-    return BlindReport(bank.lesson, lang, n, totals["chance"] / n, scores)
+    return BlindReport(bank.lesson, lang, n, chance_total / max(n, 1), whole, cue)
 
 
-def format_blind(reports: list[BlindReport]) -> str:
-    """A table, one row per report: chance, each strategy, and the verdict."""
-    head = f"{'lesson':32} lang   n  chance " + " ".join(f"{s:>8}" for s in STRATEGIES)
-    rows = [head]
+def pooled(reports: Iterable[BlindReport], lang: str) -> BlindReport:
+    """The reports of one language summed into one (every bank's questions together)."""
+    mine = [r for r in reports if r.lang == lang]
+    n = sum(r.n_questions for r in mine)
+    keys = [play(s, d) for s in STRATEGIES for d in DIRECTIONS]
+
+    def total(part: str) -> dict[str, Tally]:
+        return {k: sum((getattr(r, part)[k] for r in mine), Tally()) for k in keys}
+
+    chance = sum(r.chance * r.n_questions for r in mine) / max(n, 1)
+    return BlindReport("pooled", lang, n, chance, total("whole"), total("cue"))
+
+
+def verdicts(reports: Sequence[BlindReport]) -> list[str]:
+    """Every breach of the rule: per bank (BANK_MARGIN, whole bank) and pooled per language
+    (POOLED_MARGIN, cued questions). Empty when the banks are fair."""
+    out = [f"{r.lesson} [{r.lang}] {k}: {gap:+.1%} vs chance"
+           for r in reports for k, gap in r.failures(BANK_MARGIN)]  # fmt: skip
+    for lang in sorted({r.lang for r in reports}):
+        pool = pooled(reports, lang)
+        out += [f"pooled [{lang}] {k}: {gap:+.1%} vs chance on {pool.cue[k].n} cued questions"
+                for k, gap in pool.failures(POOLED_MARGIN, on="cue")]  # fmt: skip
+    return out
+
+
+def format_blind(reports: Sequence[BlindReport], on: str = "whole") -> str:
+    """A table, one row per report: chance, then each strategy's gap to chance (points) when
+    picked / avoided, and the verdict (``on``: "whole" bank or only the "cue"d questions)."""
+    margin = BANK_MARGIN if on == "whole" else POOLED_MARGIN
+    head = f"{'lesson':30} lang   n chance  " + " ".join(f"{s[:12]:>12}" for s in STRATEGIES)
+    rows = [head, f"{'':46}(each cell: gap to chance in points when picked/avoided)"]
     for r in reports:
-        cells = " ".join(f"{r.strategies[s]:8.2f}" for s in STRATEGIES)
-        verdict = f"FAIL: {r.best[0]} +{r.margin:.2f}" if r.beats_chance else "ok"
-        first = f"{r.lesson:32} {r.lang:4} {r.n_questions:3}  {r.chance:6.2f}"
-        rows.append(f"{first} {cells}  {verdict}")
+        tallies = r.whole if on == "whole" else r.cue
+        cells = " ".join(
+            f"{100 * tallies[s].gap:+5.0f}/{100 * tallies['avoid ' + s].gap:+5.0f}"[:12].rjust(12)
+            for s in STRATEGIES
+        )
+        bad = r.failures(margin, on)
+        worst = max(bad, key=lambda kg: abs(kg[1])) if bad else None
+        verdict = f"FAIL: {worst[0]} {worst[1]:+.2f}" if worst else "ok"
+        rows.append(f"{r.lesson[:30]:30} {r.lang:4} {r.n_questions:3} {r.chance:6.2f}  {cells}  "
+                    f"{verdict}")  # fmt: skip
     return "\n".join(rows)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from course_admin.quiz.blind import blind_report, format_blind
+from course_admin.quiz.blind import blind_report, format_blind, pooled, verdicts
 from course_admin.quiz.seal import DRAFT_HEADER, HEADER, seal, unseal
 from course_utils.quiz.bank import LANGS, QuizBankError
 from course_utils.quiz.files import load_bank, read_yaml, write_yaml
@@ -50,6 +50,17 @@ def _check(paths: list[str]) -> int:
     return failed
 
 
+def _blind(paths: list[str]) -> int:
+    """Print each bank's table, the pooled table (cued questions) and every breach; 1 if any."""
+    reports = [blind_report(load_bank(p), lang) for p in paths for lang in LANGS]
+    print(format_blind(reports))
+    print("\nPooled, over the questions each strategy cues:")
+    print(format_blind([pooled(reports, lang) for lang in LANGS], on="cue"))
+    breaches = verdicts(reports)
+    print("\n" + ("\n".join(breaches) if breaches else "Every strategy stays near chance."))
+    return int(bool(breaches))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the exit code (0 when everything is fine)."""
     args = _parser().parse_args(argv)
@@ -64,9 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "check":
             return int(_check(args.banks) > 0)
         elif args.command == "blind":
-            reports = [blind_report(load_bank(p), lang) for p in args.banks for lang in LANGS]
-            print(format_blind(reports))
-            return int(any(r.beats_chance for r in reports))
+            return _blind(args.banks)
         else:
             print(render_text(load_bank(args.lesson), args.lang, args.learner))
     except (QuizBankError, FileNotFoundError) as err:
