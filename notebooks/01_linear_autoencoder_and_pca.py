@@ -488,9 +488,11 @@ for j in range(2):
 # the sum of the discarded eigenvalues. So no linear autoencoder can beat PCA on the data PCA was
 # fitted on.
 #
-# **2. Gradient descent gets there (Baldi and Hornik, 1989).** Reaching the floor is not obvious:
-# the loss is not convex in $(W_e, W_d)$. Baldi and Hornik analysed exactly this network and loss,
-# for a covariance with distinct eigenvalues. Every critical point where $W_d$ has full rank $k$
+# **2. No bad local minima (Baldi and Hornik, 1989).** Reaching the floor is not obvious: the loss
+# is not convex in $(W_e, W_d)$. Baldi and Hornik analysed exactly this network and loss, for a
+# covariance with distinct eigenvalues, and their result is about the **shape of the loss**, not
+# about any training algorithm: every local minimum is a global one, and every other critical
+# point is a saddle. In detail: every critical point where $W_d$ has full rank $k$
 # projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
 # minimum, and every other such point is a **saddle**, not a trap. (There are rank-deficient
 # critical points too, such as all weights zero. None of them is a minimum either: from zero, for
@@ -498,12 +500,72 @@ for j in range(2):
 # from a random start moves away.) At the minimum $W_d W_e = V_k V_k^\top$, the orthogonal
 # projection onto PCA's subspace, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$ for **any**
 # invertible $k \times k$ matrix $C$. That is why the subspace is determined and the basis is not.
+# The theorem does not say that gradient descent reaches the minimum, nor how fast. That it
+# escapes saddles from a random start is a separate, later result about gradient methods (for
+# saddles with a direction of negative curvature, Lee et al. 2016); how long it takes depends on
+# the eigenvalue gaps. So whether THIS run got there is something we measure, below.
 #
 # Later work sharpened this. Plaut (2018) showed that the principal directions themselves, in
 # order, can be read off a trained linear autoencoder (we do it below with an SVD of its
-# outputs), and Kunin et al. (2019) showed that adding an L2 penalty on the weights leaves only
-# symmetric minima, $W_d = W_e^\top$, whose columns lie along the actual principal directions:
-# the regularised network recovers PCA's basis, not only its subspace.
+# outputs). Kunin et al. (2019) added an L2 penalty $\lambda (\|W_e\|_F^2 + \|W_d\|_F^2)$ to the
+# squared error. Then every minimum is symmetric, $W_d = W_e^\top$, and the **left singular
+# vectors** of $W_d$ are the principal directions, in order, with singular values
+# $\sqrt{1 - \lambda / \lambda_j}$. The columns of $W_d$ themselves are NOT the principal
+# directions: the penalty removes the freedom to stretch ($C$ above), but an orthogonal $C$, a
+# rotation or mirror, changes neither the error nor the penalty, so the columns stay rotated by
+# an arbitrary orthogonal matrix. The regularised network gives PCA's basis through one SVD of
+# its decoder weight, not by reading its columns. The cell trains the toy model with
+# $\lambda = 0.3$ (below the two kept eigenvalues printed in section 3), with the loop of this
+# section and a learning rate that decays along a cosine (PyTorch's `CosineAnnealingLR`), and
+# measures both readings for it and for the unregularised `toy_ae` above.
+
+# %%
+lam, reg_steps = 0.3, 1500
+torch.manual_seed(0)
+reg_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
+optimizer = torch.optim.Adam(reg_ae.parameters(), lr=1e-2)
+schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=reg_steps)  # lr -> 0
+for _ in range(reg_steps):
+    optimizer.zero_grad()
+    error = ((reg_ae(cloud) - cloud) ** 2).sum(dim=1).mean()  # squared error per point
+    penalty = lam * (reg_ae.encoder.weight.pow(2).sum() + reg_ae.decoder.weight.pow(2).sum())
+    (error + penalty).backward()
+    optimizer.step()
+    schedule.step()
+
+
+def basis_readings(ae: LinearAutoencoder) -> tuple[list[float], list[float], torch.Tensor]:
+    """Angles (deg) from principal direction j to column j of W_d and to W_d's j-th left singular
+    vector, j = 1, 2; and W_d's singular values (2,)."""
+    w_d = ae.decoder.weight.detach()  # (3, 2)
+    u, sv, _ = torch.linalg.svd(w_d, full_matrices=False)  # u: (3, 2), left singular vectors
+    v = pca2.components  # (2, 3), PCA's directions
+    columns = [principal_angles_deg(w_d[:, [j]], v[[j]].T).item() for j in range(2)]
+    left = [principal_angles_deg(u[:, [j]], v[[j]].T).item() for j in range(2)]
+    return columns, left, sv
+
+
+for name, ae in {"unregularised toy_ae": toy_ae, f"L2 penalty, lambda = {lam}": reg_ae}.items():
+    columns, left, sv = basis_readings(ae)
+    print(f"{name:>26}: columns of W_d {columns[0]:5.1f}°, {columns[1]:5.1f}° from v1, v2; "
+          f"left singular vectors {left[0]:6.3f}°, {left[1]:6.3f}°")
+columns, left, sv = basis_readings(reg_ae)
+predicted = (1 - lam / pca2.eigenvalues[:2]).sqrt()
+print(f"regularised W_d: singular values {sv.numpy().round(4)}, predicted sqrt(1 - lambda/lambda_j) "
+      f"{predicted.numpy().round(4)}; ||W_d - W_e^T|| = {(reg_ae.decoder.weight - reg_ae.encoder.weight.T).norm():.4f}")
+_, left_plain, _ = basis_readings(toy_ae)
+print("with the penalty, the left singular vectors are PCA's directions (both < 1°) and the columns "
+      f"are not (both > 1°): {max(left) < 1 < min(columns)}; without it, the left singular vectors "
+      f"are PCA's too: {max(left_plain) < 1}")
+
+# %% [markdown]
+# Read the first two lines column by column. The first pair of angles compares the columns of
+# $W_d$ with $v_1$ and $v_2$: nothing in either loss pulls the columns onto them, so they end
+# wherever the arbitrary rotation (or, without the penalty, the arbitrary mix) leaves them.
+# The left singular vectors are where the penalty shows: the verdict says whether, with the
+# penalty, they are PCA's directions, and the printed singular values can be held against
+# Kunin et al.'s formula $\sqrt{1 - \lambda/\lambda_j}$. Without the penalty nothing ties the
+# singular vectors of $W_d$ to PCA (any invertible $C$ is allowed), which the last verdict checks.
 #
 # **Testing the prediction.** $W_d W_e = V_2 V_2^\top$ says more than "the same plane": the map
 # must be an *orthogonal* projection, symmetric ($P = P^\top$), sending the off-plane direction
@@ -854,24 +916,28 @@ print("angles above 5°:", [round(a, 1) for a in angles32[angles32 > 5].tolist()
 # Another way to see "same subspace, different basis": the 2-D codes of PCA and of the linear
 # autoencoder, coloured by class. If the subspace is PCA's, they are the same picture up to an
 # affine map (a rotation, stretch, maybe a mirror, plus a shift from the encoder's bias), as on
-# the toy cloud; the cell fits that map by least squares and prints what it leaves unexplained.
-# A large unexplained share means the $k = 2$ subspace is itself off PCA's: the tables above give
-# its angles and its cost.
+# the toy cloud; the cell fits that map by least squares, prints what it leaves unexplained, and
+# draws both codes side by side, each panel on its own scale. A large unexplained share means the
+# $k = 2$ subspace is itself off PCA's: the tables above give its angles and its cost.
 
 # %%
-from course_utils.plots import codes_figure
+from course_utils.plots import codes_side_by_side_figure
 
-codes_pca = pca.truncated(2).encode(x_test)
+codes_pca = pca.truncated(2).encode(x_test)  # (N, 2)
 with torch.no_grad():
-    codes_ae = results[2]["model"].encode(x_test)
-display(codes_figure(codes_pca, data.test.y, data.classes, title="PCA codes (k = 2)"))
-codes_figure(codes_ae, data.test.y, data.classes, title="linear autoencoder codes (k = 2)")
+    codes_ae = results[2]["model"].encode(x_test)  # (N, 2)
 design = torch.cat([codes_pca, torch.ones(len(codes_pca), 1)], dim=1)  # (N, 3): [z_PCA, 1]
 fitted = design @ torch.linalg.lstsq(design, codes_ae).solution  # (N, 2): best affine map
 print(f"share of the autoencoder's 2-D test codes an affine map of PCA's leaves unexplained: "
       f"{(fitted - codes_ae).norm() / (codes_ae - codes_ae.mean(dim=0)).norm():.2%}")
+codes_side_by_side_figure({"PCA codes (k = 2)": codes_pca, "linear autoencoder codes (k = 2)": codes_ae},
+                          data.test.y, data.classes, title=f"{data.name}: the 2-D codes of the test images")
 
 # %% [markdown]
+# When the printed share is small, the two panels show the same arrangement of the classes, the
+# right one turned, stretched or mirrored (compare where the same colours sit); a large share shows
+# up as a different arrangement.
+#
 # **PCA's ordered basis, back from the network.** As on the toy cloud, the directions of most
 # variance among the reconstructions are PCA's own. The reconstructions of the $k = 10$ model are
 # $\hat x = W_d z + b_d$, so their covariance is $W_d \operatorname{Cov}(z) W_d^\top$, a
