@@ -59,7 +59,7 @@ from torch import nn
 from course_utils import setup_course
 
 course = setup_course(seed=0)
-DATASET = "fashion_mnist"  # or "mnist": the course runs this notebook with both (MNIST at 10,000 images)
+DATASET = "fashion_mnist"  # or "mnist": every cell below works with either
 
 # %% [markdown]
 # ## 1. Encoder, code, decoder
@@ -103,8 +103,12 @@ flow_diagram_figure(
 # **Binary cross-entropy (BCE)**, for pixels in $[0, 1]$ read as probabilities of "ink". The
 # decoder outputs a logit $s_i$ per pixel and $p_i = \sigma(s_i)$ is the probability it predicts:
 # $$ \ell_{\text{BCE}}(x, p) = -\sum_{i=1}^{D} \big[ x_i \log p_i + (1 - x_i)\log(1 - p_i) \big]. $$
-# BCE is the negative log-likelihood of a Bernoulli distribution per pixel; squared error is
-# (up to constants) the negative log-likelihood of a Gaussian. Lesson 06 makes this precise.
+# BCE is the negative log-likelihood of a Bernoulli distribution per pixel. Squared error is the
+# negative log-likelihood of a Gaussian centred on $\hat x$ up to constants, but only when that
+# Gaussian's variance is **fixed and the same for every pixel** (isotropic): with variance
+# $\sigma^2$ the negative log-likelihood is $\ell_{\text{SE}} / (2\sigma^2) + \tfrac{D}{2}
+# \log(2\pi\sigma^2)$. A variance that is learned, or differs between pixels, weights the pixels
+# differently and adds a term that depends on it. Lesson 06 makes this precise.
 #
 # > **The course's loss convention.** Every loss is **per image**: summed over the pixels of an
 # > image (later also over latent dimensions), then **averaged over the images of the batch**.
@@ -156,7 +160,8 @@ print("squared error of the same reconstruction:", ((torch.sigmoid(perfect_logit
 # on real images.
 #
 # **When to use which.** Squared error suits any real-valued target (it is the Gaussian negative
-# log-likelihood up to constants) and is 0 at a perfect fit, so it is easy to read and to compare
+# log-likelihood up to constants, for a fixed variance shared by all pixels) and is 0 at a
+# perfect fit, so it is easy to read and to compare
 # with PCA. BCE suits targets in $[0, 1]$ read as probabilities of "ink", and is a true likelihood
 # only for binary pixels.
 #
