@@ -849,12 +849,25 @@ ax.legend()
 display(fig)
 drops = {k: 1 - pca_curve[k - 1].item() / pca_curve[0].item() for k in (10, 32, 100, 200)}
 print("PCA test error, share removed compared with k = 1:", {k: f"{d:.0%}" for k, d in drops.items()})
-train_curve = errors_for_every_k(pca, x_train) / 784  # (200,) the same on the training images
-gaps = {k: (pca_curve[k - 1] / train_curve[k - 1]).item() for k in (2, 10, 32, 100, 200)}
-print("PCA's test error / its training error:", {k: f"{g:.3f}" for k, g in gaps.items()})
-print("the test/train gap is wider at k = 200 than at k = 10:", gaps[200] > gaps[10])
 n_carrying = int((pca.eigenvalues > 1e-6 * pca.eigenvalues[0]).sum())
 print(f"directions that carry variance in the training images: {n_carrying} of {len(pca.eigenvalues)}")
+train_curve = errors_for_every_k(pca, x_train) / 784  # (200,) the same on the training images
+half = len(x_test) // 2  # two halves of the test set: how much the ratio moves by chance
+halves = [errors_for_every_k(pca, part) / 784 for part in (x_test[:half], x_test[half:])]
+ks = [k for k in (2, 10, 32, 100, 200) if k <= n_carrying]  # beyond: both errors are rounding
+gaps = {k: (pca_curve[k - 1] / train_curve[k - 1]).item() for k in ks}
+print("PCA's test error / its training error:",
+      {k: f"{gaps[k]:.3f}" if k in gaps else "n/a" for k in (2, 10, 32, 100, 200)})
+if len(ks) < 5:
+    print(f"n/a: past k = {n_carrying} no direction carries variance, so both errors sit at rounding "
+          "level and their ratio measures nothing")
+k_top = ks[-1]
+first_half, second_half = halves
+chance = sum(abs((first_half[k - 1] - second_half[k - 1]) / train_curve[k - 1]).item() for k in (10, k_top))
+print(f"the ratio at k = {k_top} minus the ratio at k = 10: {gaps[k_top] - gaps[10]:+.3f}; the two "
+      f"halves of the test set disagree by {chance:.3f}")
+print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than the halves disagree:",
+      gaps[k_top] - gaps[10] > chance)
 
 # %% [markdown]
 # The curve falls steeply for the first few components and then flattens: each new direction
@@ -862,11 +875,14 @@ print(f"directions that carry variance in the training images: {n_carrying} of {
 # say how well the directions found on the training images carry over to new images: a ratio
 # near 1 means they describe the test images as well as the training ones; a ratio that grows
 # with $k$ means the later directions partly fit the particular training sample (with few
-# training images, the fallback for instance, expect a clearly wider gap). The last line counts the
-# directions with any variance at all: on real MNIST or Fashion-MNIST it is in the hundreds, but
-# the embedded fallback's images are 8x8 scans enlarged to 28x28, so at most 64 directions carry
-# variance and its curve drops to rounding level there. The red dots sit on or
-# just above the curve when the autoencoders reached PCA (the table's verdict above).
+# training images, the fallback for instance, expect a clearly wider gap). The verdict compares
+# the ratio at the largest printed $k$ with the ratio at $k = 10$, and asks for a difference larger
+# than the disagreement between the two halves of the test set, a measure of what chance alone
+# moves. The second line counts the directions with any variance at all: on real MNIST or
+# Fashion-MNIST it is in the hundreds, but the embedded fallback's images are 8x8 scans enlarged
+# to 28x28, so at most 64 directions carry variance and its curve drops to rounding level there;
+# past that count the ratio reads "n/a". The red dots sit on or just above the curve when the
+# autoencoders reached PCA (the table's verdict above).
 #
 # The **angles** deserve a second look. The median angle is small when training went well: most of
 # the autoencoder's subspace is PCA's. The *largest* angle can still be big for $k = 32$ even when
@@ -912,11 +928,64 @@ print("angles above 5°:", [round(a, 1) for a in angles32[angles32 > 5].tolist()
 # uncertain, can end anywhere along it. That is why Baldi and Hornik's result needs distinct
 # eigenvalues. But the formula prices ONE turn across ONE gap. Compare its line with the measured
 # cost of the whole subspace below it: when the measured cost is larger, the other angles above
-# 5° (last line) are turns across other pairs of neighbours, whose ratios in the first line are
-# not 1, and each adds its own $(\lambda_j - \lambda_{j+1}) \sin^2\theta$. Near the cut the
-# spectrum is a staircase of small steps, not one flat pair. On the toy cloud the gap is large
-# (ratio printed above): the same swap is very expensive, and section 4's angles were all close
-# to zero.
+# 5° (last line) must be turns across other pairs of neighbours, each adding its own
+# $(\lambda_j - \lambda_{j+1}) \sin^2\theta$. On the toy cloud the gap is large (ratio printed
+# above): the same swap is very expensive, and section 4's angles were all close to zero.
+#
+# **Where the cost sits, direction by direction.** Which directions carry the measured cost can be
+# computed. For the orthogonal projection $P$ onto the decoder's subspace, the error on the
+# training images is $\sum_j \lambda_j \|(I - P) v_j\|^2$ over all principal directions, and
+# PCA's is $\sum_{j > k} \lambda_j$. So the subspace's cost splits into one term per direction:
+# a kept direction $j \le 32$ **loses** $\lambda_j \|(I - P) v_j\|^2$, the part of it the
+# subspace misses, and a discarded one $j > 32$ **gains** $\lambda_j \|P v_j\|^2$, the part it
+# picks up instead (`subspace_cost_by_direction` in `course_utils.pca`). The cell draws the terms
+# for $j = 1..60$ and prints which directions carry most of them.
+
+# %%
+from course_utils.pca import subspace_cost_by_direction
+
+split = subspace_cost_by_direction(pca, results[32]["model"].decoder.weight.detach())  # (200,)
+base32 = results[32]["pca_train"]  # PCA's training error at k = 32, per image
+measured = results[32]["subspace_train"] - base32
+lost, gained = split[:32], -split[32:]  # variance lost from kept / gained from discarded directions
+print(f"k = 32, training images, per image: measured subspace cost {measured:.4f}; the terms of the "
+      f"first 200 directions add up to {split.sum():.4f}")
+print(f"lost from kept directions {lost.sum():.4f}, gained from discarded ones {gained.sum():.4f}")
+top_lost = lost.argsort(descending=True)[:4].tolist()
+top_gained = gained.argsort(descending=True)[:4].tolist()
+print("largest losses at j =", [j + 1 for j in top_lost],
+      "| largest gains at j =", [j + 33 for j in top_gained])
+left_out = abs(measured - split.sum().item())  # directions after 200, and rounding
+if split.sum() > 10 * left_out:  # the cost stands clearly above what the 200 terms cannot see
+    pair_share = ((lost[31] - gained[0]) / split.sum()).item()  # the v32 <-> v33 exchange, net
+    near_cut = (lost[24:].sum() / lost.sum()).item()  # j = 25..32
+    print(f"share of the loss from the last 8 kept directions (j = 25..32): {near_cut:.0%}; "
+          f"share of the net cost carried by the pair (32, 33) alone: {pair_share:.0%}")
+    print("a staircase near the cut (at least 80% of the loss from j = 25..32, under half of the "
+          f"cost from the pair 32/33): {near_cut >= 0.8 and pair_share < 0.5}")
+else:
+    print(f"the cost is too small to split (not 10 times the {left_out:.1e} the 200 terms leave "
+          "out): the subspace is PCA's to within what this split can resolve")
+fig = NotebookFigure(figsize=(7.5, 3.2), layout="constrained")
+ax = fig.subplots()
+j_axis = torch.arange(1, 61)
+ax.bar(j_axis, split[:60] / base32 * 100, color=["tab:red" if j <= 32 else "tab:blue" for j in j_axis])
+ax.axvline(32.5, color="grey", ls="--", lw=1)
+ax.axhline(0, color="black", lw=0.6)
+ax.set(xlabel="principal direction j", ylabel="% of PCA's training error",
+       title="k = 32: variance lost (red, kept j) and gained (blue, discarded j)")
+fig
+
+# %% [markdown]
+# Each bar is one direction's term, in % of PCA's training error; the red bars (left of the
+# dashed cut) add up to the loss, the blue ones to the gain, and the net is the measured cost of
+# the first line (the second line shows the two sides). If the turn were one swap of $v_{32}$
+# for $v_{33}$, there would be one red bar at 32 and one blue bar at 33. The printed directions
+# and the last verdict say how this run's cost is spread. When the loss sits in the last kept
+# directions and the pair carries less than half of the cost, the cost is a **staircase**: turns
+# across several neighbouring steps of the spectrum on both sides of the cut, each cheap because
+# each step is small. When the loss sits in the first directions instead (a short run, fast mode),
+# the subspace has not yet found even the strong directions, and the question does not arise.
 #
 # Another way to see "same subspace, different basis": the 2-D codes of PCA and of the linear
 # autoencoder, coloured by class. If the subspace is PCA's, they are the same picture up to an
