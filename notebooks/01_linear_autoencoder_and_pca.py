@@ -378,9 +378,11 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
 # batch moved to the model's device, a check that stops with advice when the loss becomes NaN,
 # a validation pass and one history row per epoch, and callbacks (such as a learning-rate
 # schedule) called at fixed moments. Here it trains the package model on the same cloud, in
-# mini-batches of 64 points, for 200 epochs (1,600 steps).
+# mini-batches of 64 points, for 200 epochs (the cell prints the number of steps).
 
 # %%
+import math
+
 from course_utils.models import LinearAutoencoder
 from course_utils.plots import history_figure
 from course_utils.train import fit
@@ -389,6 +391,8 @@ torch.manual_seed(0)  # the seed of this model's initial weights
 toy_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
 print(toy_ae)
 toy_history = fit(toy_ae, cloud, epochs=200, batch_size=64, lr=1e-2, verbose=False)
+print(f"200 epochs x {math.ceil(len(cloud) / 64)} batches of at most 64 points = "
+      f"{200 * math.ceil(len(cloud) / 64):,} optimizer steps")
 fig = history_figure(toy_history, title="linear autoencoder on the toy cloud", logy=True)
 fig.axes[0].set_ylabel("squared error per point")
 fig
@@ -589,11 +593,12 @@ print("W_d W_e:\n", (toy_ae.decoder.weight @ toy_ae.encoder.weight).detach().num
 asymmetry, leak = projection_gaps(toy_ae)
 print(f"||P - P^T|| = {asymmetry:.4f}, ||P v3|| = {leak:.4f} (both 0 for PCA's projection)")
 print("W_d W_e is the orthogonal projection onto PCA's plane (both < 0.01):", max(asymmetry, leak) < 0.01)
+print(f"what this leak costs, lambda_3 ||P v3||^2, in % of PCA's error lambda_3: {leak**2:.3%}")
 
 # %% [markdown]
 # If the verdict is `False`, training is not finished, even though the error ratio above looked
 # converged. The reason is the loss itself: a leak $\|P v_3\|$ off the plane adds only
-# $\lambda_3 \|P v_3\|^2$ to the error (a leak of 0.05 costs 0.25% of PCA's error), so the
+# $\lambda_3 \|P v_3\|^2$ to the error (the last line prints it for this run's leak), so the
 # gradient that removes it is tiny, proportional to the cloud's smallest variance. The optional
 # deep dive at the end of the lesson retrains this model longer, with a learning rate that decays
 # to zero, and traces both gaps epoch by epoch.
@@ -734,8 +739,6 @@ pca_view(pca, examples, k=10)
 # dive at the end of the lesson measures what the schedule buys.
 
 # %%
-import math
-
 from course_utils.pca import subspace_projection_error
 from course_utils.schedules import CosineDecay
 
@@ -957,12 +960,19 @@ print("largest losses at j =", [j + 1 for j in top_lost],
       "| largest gains at j =", [j + 33 for j in top_gained])
 left_out = abs(measured - split.sum().item())  # directions after 200, and rounding
 if split.sum() > 10 * left_out:  # the cost stands clearly above what the 200 terms cannot see
-    pair_share = ((lost[31] - gained[0]) / split.sum()).item()  # the v32 <-> v33 exchange, net
     near_cut = (lost[24:].sum() / lost.sum()).item()  # j = 25..32
-    print(f"share of the loss from the last 8 kept directions (j = 25..32): {near_cut:.0%}; "
-          f"share of the net cost carried by the pair (32, 33) alone: {pair_share:.0%}")
-    print("a staircase near the cut (at least 80% of the loss from j = 25..32, under half of the "
-          f"cost from the pair 32/33): {near_cut >= 0.8 and pair_share < 0.5}")
+
+    def how_many_for_90(terms: torch.Tensor) -> int:
+        """The fewest directions whose terms (n,) add up to 90% of their total."""
+        return int((terms.sort(descending=True).values.cumsum(0) < 0.9 * terms.sum()).sum()) + 1
+
+    n_lost, n_gained = how_many_for_90(lost), how_many_for_90(gained)
+    print(f"share of the loss from the last 8 kept directions (j = 25..32): {near_cut:.0%}; 90% of "
+          f"the loss comes from {n_lost} kept directions, 90% of the gain from {n_gained} discarded ones")
+    print(f"variance moved across the cut: {lost.sum() / base32:.2%} of PCA's error, for a net cost of "
+          f"{split.sum() / base32:.3%}")
+    print("a staircase near the cut (at least 80% of the loss from j = 25..32, and more than one "
+          f"direction on each side): {near_cut >= 0.8 and n_lost > 1 and n_gained > 1}")
 else:
     print(f"the cost is too small to split (not 10 times the {left_out:.1e} the 200 terms leave "
           "out): the subspace is PCA's to within what this split can resolve")
@@ -980,12 +990,13 @@ fig
 # Each bar is one direction's term, in % of PCA's training error; the red bars (left of the
 # dashed cut) add up to the loss, the blue ones to the gain, and the net is the measured cost of
 # the first line (the second line shows the two sides). If the turn were one swap of $v_{32}$
-# for $v_{33}$, there would be one red bar at 32 and one blue bar at 33. The printed directions
-# and the last verdict say how this run's cost is spread. When the loss sits in the last kept
-# directions and the pair carries less than half of the cost, the cost is a **staircase**: turns
-# across several neighbouring steps of the spectrum on both sides of the cut, each cheap because
-# each step is small. When the loss sits in the first directions instead (a short run, fast mode),
-# the subspace has not yet found even the strong directions, and the question does not arise.
+# for $v_{33}$, there would be one red bar at 32 and one blue bar at 33. The printed counts and
+# the last verdict say how this run's cost is spread. When the loss sits in the last kept
+# directions and several directions on each side share it, the cost is a **staircase**: turns
+# across several neighbouring steps of the spectrum, each cheap because each step is small, so
+# that a lot of variance can move across the cut (the "moved" line) for a small net cost. When
+# the loss sits in the first directions instead (a short run, fast mode), the subspace has not
+# yet found even the strong directions, and the question does not arise.
 #
 # Another way to see "same subspace, different basis": the 2-D codes of PCA and of the linear
 # autoencoder, coloured by class. If the subspace is PCA's, they are the same picture up to an
@@ -1223,7 +1234,7 @@ rows_figure({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": 
 # $\mathbb E\|x - Px\|^2 = \sum_j \lambda_j \|(I - P) v_j\|^2$ for centred points, a leak
 # $\|P v_3\|$ (into the right plane) adds only $\lambda_3 \|P v_3\|^2$ to the error, because then
 # $\|(I - P) v_3\|^2 = 1 + \|P v_3\|^2$. Relative to PCA's error $\lambda_3$ it costs just
-# $\|P v_3\|^2$ (a leak of 0.05 costs 0.25%). The gradient that removes it is proportional to
+# $\|P v_3\|^2$ (section 4 printed it for its leak). The gradient that removes it is proportional to
 # $\lambda_3 \approx 0.025$, the smallest variance of the cloud, so the off-plane direction is
 # the slowest to settle. Longer training with a learning rate that decays to zero
 # (`CosineDecay`, the schedule of section 6) lets it settle. The cell retrains the same model for
