@@ -11,6 +11,9 @@ knows how to show itself as a PNG) built without ``pyplot``, so library code nev
 windows or global state behind.
 
 Image arguments accept tensors or arrays of shape (N, 1, 28, 28), (N, 28, 28) or (N, 784).
+
+One idea: the figures that more than one lesson draws, or that follow one shared layout (image
+grids, code scatters, diagrams), kept together so that every lesson's figures look alike.
 """
 
 from __future__ import annotations
