@@ -878,7 +878,8 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
 # say how well the directions found on the training images carry over to new images: a ratio
 # near 1 means they describe the test images as well as the training ones; a ratio that grows
 # with $k$ means the later directions partly fit the particular training sample (with few
-# training images, the fallback for instance, expect a clearly wider gap). The verdict compares
+# training images, the fallback for instance, the ratios can sit further from 1, and the test set
+# is small too, so chance moves them more). The verdict compares
 # the ratio at the largest printed $k$ with the ratio at $k = 10$, and asks for a difference larger
 # than the disagreement between the two halves of the test set, a measure of what chance alone
 # moves. The second line counts the directions with any variance at all: on real MNIST or
