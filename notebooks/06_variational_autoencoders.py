@@ -244,8 +244,8 @@ print(f"plain AE: {inside:.0%} of the test codes lie within radius 2 of the orig
 
 # %% [markdown]
 # A tempting story says that a code in a gap decodes to a shape that is no digit, which the
-# classifier then labels without confidence. The split above tests it, and its verdict says
-# whether it held for this decoder; often it does not. Our decoder is built from linear layers
+# classifier then labels without confidence. The split above tests it for each set of codes,
+# and its verdicts say where it held. It need not hold: our decoder is built from linear layers
 # and ReLUs, so it is piecewise linear: far from its training codes it keeps extending its outer
 # linear pieces, which tends to push strokes towards full ink or none. Codes in an empty region
 # then decode to exaggerated but sharp digits of the few classes whose codes border that region,
