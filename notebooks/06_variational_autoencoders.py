@@ -680,10 +680,16 @@ print("->", "recon fell while the KL rose: the two terms moved in opposite direc
       else "the two terms did not move in opposite directions in this run")
 step90 = next(row["step"] for row in log2.rows if row["kl"] >= 0.9 * last["kl"])
 print(f"the KL first reached 90% of its final value at step {step90} of {last['step']}")
-half = min(log2.rows, key=lambda row: abs(row["step"] - last["step"] / 2))  # the row nearest mid-training
-fall, late = first["loss"] - last["loss"], half["loss"] - last["loss"]
-print(f"recon + KL fell {fall:.1f} nats in all, {late:.1f} of them ({late / fall:.1%}) after step {half['step']}, "
-      "in the second half of training")
+late = [row for row in log2.rows if row["step"] >= last["step"] / 2]  # the second half of training
+steps_late = torch.tensor([row["step"] for row in late], dtype=torch.float64)
+loss_late = torch.tensor([row["loss"] for row in late], dtype=torch.float64)
+slope, intercept = torch.linalg.lstsq(torch.stack([steps_late, torch.ones_like(steps_late)], 1),
+                              loss_late[:, None]).solution[:, 0].tolist()  # nats per step
+residuals = loss_late - (slope * steps_late + intercept)
+slope_se = (residuals.pow(2).sum() / (len(late) - 2) / (steps_late - steps_late.mean()).pow(2).sum()).sqrt().item()
+print(f"second half of training (steps {late[0]['step']}-{last['step']}, {len(late)} rows): recon + KL changed by "
+      f"{1000 * slope:+.2f} +- {1000 * slope_se:.2f} nats per 1,000 steps ->",
+      "still falling" if slope < -2 * slope_se else "level within the noise (2 standard errors)")
 terms_by_step_figure(log2, keys=("recon", "kl"), logy=("recon", "kl"),
                      title=f"2-D VAE: the two terms on {len(log2.probe)} test images")
 
@@ -697,8 +703,10 @@ terms_by_step_figure(log2, keys=("recon", "kl"), logy=("recon", "kl"),
 # during one run and lesson 07's $\beta$-VAE does across runs. The third line says when the KL
 # was bought: if that step is early, the rest of training improved the reconstruction at a
 # roughly level KL, the decoder learning to use the information it already received. The last
-# line says how much the second half of the budget still bought: a small share means more
-# training would help only a little. (The recon number of the previous cell is given twice: as
+# line fits a straight line to the loss over the second half of training and reports its slope
+# in nats per 1,000 steps, with the slope's standard error from the scatter of the rows around
+# the line: that rate, not the share of the total fall (which the first few dozen steps
+# dominate), says what more training would buy. (The recon number of the previous cell is given twice: as
 # BCE, and as nats above the floor of section 4, the part of it the model could still remove.)
 #
 # **Mixing mean and sum, with a trained model's numbers.** The KL is a sum over latent
@@ -714,18 +722,31 @@ print(f"KL share of the loss: {res2['kl'] / (recon_sum + res2['kl']):.1%} (cours
 
 # %% [markdown]
 # **The latent space.** Each test image's centre $\mu(x)$, coloured by digit, with some
-# thumbnails. The KL term charges every code for wandering away from $\mathcal N(0, I)$, so
-# after enough training the centres should sit around the origin at about unit scale, unlike the
-# plain autoencoder's codes. The cell prints whether they do.
+# thumbnails. The KL term charges every code for wandering away from $\mathcal N(0, I)$, but
+# how far "about unit scale" goes can be said exactly. Multiply one latent dimension by a
+# constant $c$, $z_j \to c\,z_j$, and divide the decoder's first-layer weights on $z_j$ by $c$:
+# the decoder sees the same inputs, so the reconstruction term does not change, while the KL
+# becomes $\tfrac12\sum_x (c^2\mu_j^2 + c^2\sigma_j^2 - \log c^2\sigma_j^2 - 1)$. At an optimum
+# of the ELBO its derivative at $c = 1$ must vanish, which gives, for every dimension $j$,
+#
+# $$ \mathbb E_x\big[\mu_j(x)^2 + \sigma_j(x)^2\big] = 1 $$
+#
+# (averaged over the training images). The cell computes this second moment per dimension,
+# with its standard error over the images, and says whether each is 1 within twice that error.
 
 # %%
 from course_utils.vae_views import encode_means
 
 mu2 = encode_means(vae2, x_test)  # (N, 2)
-centred = bool((mu2.mean(0).abs() < 0.5).all() and ((mu2.std(0) > 0.4) & (mu2.std(0) < 1.5)).all())
-print("VAE codes: mean", mu2.mean(0).numpy().round(2), "std", mu2.std(0).numpy().round(2),
-      "-> centred at unit scale:", centred)
-print(f"within radius 2 of the origin: VAE {(mu2.norm(dim=1) < 2).float().mean():.0%} | plain AE {inside:.0%}")
+with torch.no_grad():
+    mu_tr, logvar_tr = vae2.encode(x_train)  # (N_train, 2) each
+moment = mu_tr.pow(2) + logvar_tr.exp()  # (N_train, 2): mu_j^2 + sigma_j^2 per image
+m, m_se = moment.mean(0), moment.std(0) / math.sqrt(len(moment))  # (2,) each
+print("E[mu_j^2 + sigma_j^2] over the training images:", m.numpy().round(3), "+-", m_se.numpy().round(3),
+      "->", "1 in every dimension, within 2 standard errors" if ((m - 1).abs() < 2 * m_se).all()
+      else f"off 1 by up to {(m - 1).abs().max():.2f}: not yet at the ELBO's optimum in this respect")
+print(f"test codes: mean {mu2.mean(0).numpy().round(2)}, std {mu2.std(0).numpy().round(2)}; within radius 2 of the "
+      f"origin: VAE {(mu2.norm(dim=1) < 2).float().mean():.0%} | plain AE {inside:.0%}")
 codes_figure(mu2, y_test, data.classes, images=x_test, n_thumbnails=40,
              title="2-D VAE: mu(x) of the test images")
 
@@ -799,26 +820,41 @@ rows_figure({"input": x_test[:6], "decoded": blind_out, "mean image": mean_image
 # %%
 from course_utils.vae_views import manifold_figure, manifold_grid
 
-grid_images, _ = manifold_grid(vae2, n=15)  # (225, 1, 28, 28), row by row
-tiles = grid_images.view(15, 15, -1)
-neighbour_gap = (tiles[:, 1:] - tiles[:, :-1]).abs().mean().item()
+grid_images, values = manifold_grid(vae2, n=15)  # (225, 1, 28, 28) row by row; values (15,)
+rows_z, cols_z = torch.meshgrid(values.flip(0), values, indexing="ij")  # the same codes, (15, 15) each
+grid_z = torch.stack([cols_z.reshape(-1), rows_z.reshape(-1)], 1)  # (225, 2)
+q = torch.linspace(0.05, 0.95, 15)
+ae_q = torch.stack([ae_codes[:, 0].quantile(q), ae_codes[:, 1].quantile(q).flip(0)])  # (2, 15) own quantiles
+ae_rows, ae_cols = torch.meshgrid(ae_q[1], ae_q[0], indexing="ij")
+ae_own_z = torch.stack([ae_cols.reshape(-1), ae_rows.reshape(-1)], 1)  # (225, 2)
+with torch.no_grad():
+    grids = {"2-D VAE, N(0, 1) quantiles": grid_images,
+             "plain AE, N(0, 1) quantiles": torch.sigmoid(ae.decode(grid_z)).view(-1, 1, 28, 28),
+             "plain AE, its codes' quantiles": torch.sigmoid(ae.decode(ae_own_z)).view(-1, 1, 28, 28)}
 perm = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(0))
 random_gap = (x_test - x_test[perm]).abs().mean().item()
-print(f"mean pixel difference: neighbouring grid cells {neighbour_gap:.3f} | random test pairs "
-      f"{random_gap:.3f} -> neighbours differ {neighbour_gap / random_gap:.0%} as much as random pairs")
-with torch.no_grad():
-    grid_probs = F.softmax(classifier(grid_images), dim=1)  # (225, 10)
-sure = grid_probs.max(1).values >= 0.9
-print(f"the digit classifier labels {int(sure.sum())} of the 225 cells confidently, with "
-      f"{len(grid_probs[sure].argmax(1).unique())} different labels of {len(data.classes)}")
+print(f"mean pixel difference of two random test images: {random_gap:.3f}")
+for name, images in grids.items():
+    tiles = images.view(15, 15, -1)
+    neighbour_gap = (tiles[:, 1:] - tiles[:, :-1]).abs().mean().item()
+    with torch.no_grad():
+        grid_probs = F.softmax(classifier(images), dim=1)  # (225, 10)
+    sure = grid_probs.max(1).values >= 0.9
+    print(f"{name:<31}: neighbouring cells differ {neighbour_gap / random_gap:4.0%} as much as random pairs | "
+          f"{int(sure.sum()):>3} of 225 cells confident, {len(grid_probs[sure].argmax(1).unique())} different labels")
 manifold_figure(vae2, n=15, title="2-D VAE: decoded grid over N(0,1) quantiles")
 
 # %% [markdown]
-# The printed percentage is the continuity check: the smaller it is, the more gradually the digits
-# morph from cell to cell. The second line counts the different digits the classifier reads
-# confidently in the grid: fewer than ten means some digits have no region of their own in this
-# 2-D map (look for them in the figure: they are blends, or missing). In fast mode, or on the
-# small fallback digits, the model is trained briefly; the count says what that costs.
+# The first percentage of each line is a continuity check: the smaller it is, the more gradually
+# the images change from cell to cell. Compare the VAE's line with the plain autoencoder's grid
+# over the same share of *its own* codes (the quantiles 0.05 ... 0.95 of its test codes in each
+# dimension). A decoder made of linear layers and ReLUs is a continuous function, so a fine grid
+# looks continuous for both models, and continuity alone is not what the VAE adds. What it adds
+# shows in the middle line: the plain AE's decoder at the prior's quantiles, where we would
+# sample if we did not know where its codes are. The label counts say how many digits each grid
+# shows confidently: fewer than ten means some digits have no region of their own in that 2-D
+# map (look for them in the figure: they are blends, or missing). In fast mode, or on the small
+# fallback digits, the models are trained briefly; the counts say what that costs.
 #
 # **Sampling new images, and the plain AE again.** Draw $z \sim \mathcal N(0, I)$ and decode,
 # with the same 1,000 random codes fed to the plain autoencoder's decoder. The cell measures,
@@ -851,16 +887,36 @@ rows_figure({"plain AE": ae_decoded[:10], "2-D VAE": vae_decoded[:10]},
 # **Interpolation.** Encode two test digits, walk along the straight line between their $\mu$'s
 # and decode each point. Each row starts and ends with the two test images themselves; the
 # second and the second-to-last columns are their decoded codes, so you can also see how much
-# of each digit the 2-D code keeps.
+# of each digit the 2-D code keeps. Whether a row morphs from one digit into the other is
+# measured, not promised: the cell prints the classifier's label for each of the ten decoded
+# points ("?" where it is not confident). A row whose decoded ends already carry another label
+# did not morph at all: two numbers per image could not keep that digit, and the decoder
+# returns a neighbour's digit instead (a "4" decoded as a 9, say).
 
 # %%
 from course_utils.vae_views import interpolate
 
 pairs = [(0, 1), (4, 9), (3, 8)]
 first = {c: int((y_test == c).nonzero()[0]) for pair in pairs for c in pair}  # first test image of each class
-rows_figure({f"{a} -> {b}": torch.cat([x_test[first[a]][None], interpolate(vae2, x_test[first[a]], x_test[first[b]],
-                                                                         steps=10), x_test[first[b]][None]])
-             for a, b in pairs}, n=12, title="two test digits (first and last column) and the decoded line between their codes")
+
+
+def labels_along(model, a, b, images):
+    """Interpolate (10 steps) between the codes of the first test images of classes a and b in
+    images (N, 1, 28, 28); print the classifier's labels; return the decoded (10, 1, 28, 28)."""
+    path = interpolate(model, images[first[a]], images[first[b]], steps=10)
+    with torch.no_grad():
+        probs = F.softmax(classifier(path), dim=1)  # (10, 10)
+    labels = [str(int(c)) if p >= 0.9 else "?" for p, c in zip(*probs.max(1))]
+    ends = labels[0] == str(a) and labels[-1] == str(b)
+    print(f"{a} -> {b}: labels along the path {' '.join(labels)} -> "
+          + ("the decoded ends are read as the two digits" if ends else
+             f"the decoded ends are NOT both read confidently as {a} and {b}"))
+    return path
+
+
+rows_figure({f"{a} -> {b}": torch.cat([x_test[first[a]][None], labels_along(vae2, a, b, x_test),
+                                     x_test[first[b]][None]]) for a, b in pairs},
+            n=12, title="two test digits (first and last column) and the decoded line between their codes")
 
 # %% [markdown]
 # **Sliders.** The static figure shows traversals: start from one test image's code, and move one
@@ -1089,6 +1145,17 @@ traversal_figure(vae20, encode_means(vae20, chosen_b[None])[0], dims=top4, span=
 latent_view(vae20, chosen_b, dims=top4)
 
 # %% [markdown]
+# The same three interpolations through the 20-D model (starting from the binarized copies of
+# the same test images). Compare the label lines with those of the 2-D model in section 5: with
+# 20 dimensions the code keeps more of each digit, so the decoded ends are more often read as
+# the digits themselves; the lines say whether that happened here.
+
+# %%
+rows_figure({f"{a} -> {b}": torch.cat([xb_test[first[a]][None], labels_along(vae20, a, b, xb_test),
+                                     xb_test[first[b]][None]]) for a, b in pairs},
+            n=12, title="20-D VAE: two binarized test digits and the decoded line between their codes")
+
+# %% [markdown]
 # ### Why VAE outputs look blurry
 #
 # The decoder shows a pixel's *mean*, $\sigma(\text{logit})$. A decoder trained to minimise the
@@ -1247,7 +1314,7 @@ verdict = f"99% of the KL sits in {k99} of 50 dimensions; the 0.01 test counts {
 if res50["kl"] < 1:
     verdict = "the total KL is near zero: a collapse"
 elif n50 > k99:
-    verdict += f": {n50 - k99} of them vary a little but carry almost no information"
+    verdict += f": {n50 - k99} of them {'varies' if n50 - k99 == 1 else 'vary'} a little but carry almost no information"
 print("->", verdict)
 
 # %% [markdown]
@@ -1374,8 +1441,8 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # > - *Applying a sigmoid inside the model and BCE-with-logits outside.* The VAE's decoder outputs
 # >   logits; `sigmoid` only for pictures.
 # > - *Hundreds of epochs for a 2-D MNIST VAE by default.* Count optimizer steps, and look at
-# >   what the last ones bought: section 5's log printed the share of the fall that came in the
-# >   second half of its 1,500 steps (a few epochs of 60,000 images).
+# >   what the last ones bought: section 5's log printed the loss's rate of change, in nats per
+# >   1,000 steps, over the second half of its 1,500 steps (a few epochs of 60,000 images).
 #
 # ## Summary
 #
