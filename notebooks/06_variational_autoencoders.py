@@ -21,7 +21,8 @@
 # Every autoencoder so far could copy an image through a short code. None of them was built to
 # make a *new* image: nothing in their training says which codes are valid, so a code picked at
 # random may land where the decoder has never been, or always in the same small region (section 1
-# measures which). A **variational autoencoder** (VAE, Kingma & Welling 2014) changes one thing
+# measures which). A **variational autoencoder** (VAE, Kingma & Welling 2014; Rezende, Mohamed &
+# Wierstra found it at the same time, 2014) changes one thing
 # about the encoder, which now outputs a small Gaussian cloud of codes instead of one point, and
 # adds one term to the loss. Together they turn the latent space into a place you can sample from.
 #
@@ -323,7 +324,7 @@ print(f"parameters: MyVAE {n_mine:,} | course VAE {n_course:,} | same: {n_mine =
 from course_utils.plots import flow_diagram_figure
 
 flow_diagram_figure(
-    stages=[("x", "(B, 1, 28, 28)"), ("encoder", "784 -> 400"), ("mu, logvar", "(B, L) each"),
+    stages=[("x", "(B, 1, 28, 28)"), ("encoder", "784 -> 400\n-> 2 heads 400 -> L"), ("mu, logvar", "(B, L) each"),
             ("z", "mu + sigma * eps\n(B, L)"), ("decoder", "L -> 400 -> 784"),
             ("logits", "(B, 1, 28, 28)"), ("loss", "recon (B,) + KL (B,)\n-> mean: scalar")],
     arrows=["", "two heads", "eps ~ N(0, I)", "", "", "BCE vs x; KL from mu, logvar"],
@@ -452,7 +453,9 @@ print("the reconstruction reaches the encoder through the trick only:", only_tri
 # %% [markdown]
 # The printed verdict answers it. `torch.normal` keeps $z$ in the graph, but autograd treats the
 # draw as a constant, so the gradient it passes to $\mu$ is exactly zero; `.sample()` cuts $z$
-# out of the graph, so nothing arrives at all. The course's unit tests run this same check, and
+# out of the graph, so nothing arrives at all. (PyTorch's distributions also offer
+# `Normal(mu, sigma).rsample()`, "r" for reparameterized: it computes exactly
+# $\mu + \sigma\varepsilon$ and keeps the gradient.) The course's unit tests run this same check, and
 # also swap in a broken `reparameterize` (one that detaches its output) to see the check fail.
 #
 # > **Misconception: "without the trick, $\mu$ and $\sigma$ are just numbers."** They are still
@@ -558,7 +561,9 @@ except ValueError as err:
 # really are binary. Papers use the second, **dynamically binarized MNIST**: each pixel is drawn
 # as 1 with probability equal to its grey level, afresh at every pass (`binarize` in
 # `course_utils/vae.py`); then BCE is a true negative log-likelihood and the negative ELBO is an
-# upper bound on $-\log p(x)$. Section 6 does both.
+# upper bound on $-\log p(x)$. Section 6 does both. (A third way keeps the grey pixels and changes
+# the decoder: the *continuous Bernoulli* of Loaiza-Ganem & Cunningham 2019 adds the
+# normalising constant that makes the BCE a true density on $[0, 1]$.)
 #
 # **Gaussian decoder with a fixed standard deviation $s$** (we write $s$ to keep it apart from
 # the encoder's $\sigma$). With mean $m_i$ for pixel $i$:
@@ -584,7 +589,8 @@ for s in (1.0, 0.1):
 # through the formula above, a weight $w$ on the summed squared error means a decoder noise of
 # $s = \sqrt{1/(2w)}$; equivalently, dividing the whole loss by $w$ shows it is $\beta = 1/w$ on
 # the KL (lesson 07). If the MSE is a *mean* over the 784 pixels, the weight per summed pixel is
-# only $1000/784$. The numbers:
+# only $1000/784$. Instead of picking $s$ by hand, a decoder can also learn it (one $s$ for all
+# pixels, or one per image, as in the "$\sigma$-VAE" of Rybkin et al. 2021). The numbers:
 
 # %%
 for label, w in (("1000 * summed SE", 1000.0), ("1000 * per-pixel MSE", 1000 / 784), ("plain SE", 1.0)):
@@ -1006,8 +1012,11 @@ amortization, approximation = (enc_nelbo - best_nelbo).mean().item(), (best_nelb
 print(f"{n_opt} binarized test images, nats/image: -ELBO with the encoder's q {enc_nelbo.mean():.1f} | "
       f"with each image's tuned Gaussian {best_nelbo.mean():.1f} | importance sampled {iw_sub.mean():.1f}")
 print(f"amortization gap {amortization:.1f} nats (at least) | the rest, approximation gap {approximation:.1f} nats")
-print("-> the larger part here:", "amortization (the encoder)" if amortization > approximation
-      else "approximation (the Gaussian family)")
+d = (enc_nelbo - best_nelbo) - (best_nelbo - iw_sub)  # (n_opt,): amortization minus approximation, per image
+d_se = (d.std() / math.sqrt(len(d))).item()
+print("-> the larger part here:", "amortization (the encoder)" if d.mean() > 2 * d_se else
+      "approximation (the Gaussian family)" if d.mean() < -2 * d_se else
+      f"cannot tell (the difference {d.mean():.1f} is within 2 standard errors, {2 * d_se:.1f})")
 
 # %% [markdown]
 # So the measured gap is not only "the price of a Gaussian": part of it is the encoder's own
@@ -1091,11 +1100,15 @@ def nelbo_per_image(model, x):
     return bce_per_image(logits, x) + gaussian_kl_per_image(mu, logvar)
 
 
+def paired(diff):
+    """Mean and standard error of per-image differences (N,): the noise floor of a comparison."""
+    return diff.mean().item(), (diff.std() / math.sqrt(len(diff))).item()
+
+
 torch.manual_seed(0)
-diff = nelbo_per_image(vae20, xb_test) - nelbo_per_image(conv_vae, xb_test)  # (N,): > 0 where conv is better
-d, d_se = diff.mean().item(), (diff.std() / math.sqrt(len(diff))).item()
+d, d_se = paired(nelbo_per_image(vae20, xb_test) - nelbo_per_image(conv_vae, xb_test))  # > 0: conv better
 print(f"binarized test -ELBO (nats/image): 20-D MLP {res20['loss']:.1f} | 16-D conv {res_conv['loss']:.1f}; "
-      f"paired difference MLP - conv {d:+.1f} +- {d_se:.1f} over the {len(diff):,} test images ->",
+      f"paired difference (fresh z draws) MLP - conv {d:+.1f} +- {d_se:.1f} over the {len(xb_test):,} test images ->",
       "cannot tell apart (within 2 standard errors)" if abs(d) < 2 * d_se else
       f"{'the conv VAE' if d > 0 else 'the MLP VAE'} scores better at this budget")
 
@@ -1114,9 +1127,13 @@ g = torch.Generator().manual_seed(0)
 x_some = x_test[:1000]  # (1000, 1, 28, 28)
 recons = {"2-D MLP": reconstruct(vae2, x_some, g), "20-D MLP": reconstruct(vae20, x_some, g),
           "16-D conv": reconstruct(conv_vae, x_some, g)}  # one z sample per image
-errors = {name: (images - x_some).abs().mean().item() for name, images in recons.items()}
+per_image = {name: (images - x_some).abs().flatten(1).mean(1) for name, images in recons.items()}  # (n,) each
+best, second = sorted(per_image, key=lambda name: per_image[name].mean())[:2]
+d, d_se = paired(per_image[second] - per_image[best])
 print("mean absolute pixel error of the reconstructions:",
-      " | ".join(f"{name} {err:.3f}" for name, err in errors.items()), "-> smallest:", min(errors, key=errors.get))
+      " | ".join(f"{name} {err.mean():.3f}" for name, err in per_image.items()), "-> smallest:", best,
+      f"(ahead of {second} by {d:.4f} +- {d_se:.4f}: "
+      + ("more than 2 standard errors)" if d > 2 * d_se else "within 2 standard errors, a tie)"))
 rows_figure({"input": x_some[:10], **{name: images[:10] for name, images in recons.items()}},
             title="reconstructions (one z sample each; pixel means)")
 
@@ -1134,8 +1151,13 @@ views = {}
 for name, images in samples.items():
     views[name] = what_the_classifier_sees(f"{name}, 1,000 samples", images)
     print(f"{'':<24} codes of the test images vs N(0, I): {mismatch[name]:.2f} nats")
-print(f"-> most confidently classified samples: {max(views, key=lambda name: views[name]['confident'])}; "
-      f"widest spread: {max(views, key=lambda name: views[name]['class_bits'])}")
+for key, se_of, what in (("confident", lambda v: share_se(v["sure"]), "most confidently classified samples"),
+                         ("class_bits", lambda v: bits_se(v["labels"]), "widest spread")):
+    top, runner = sorted(views, key=lambda name: views[name][key], reverse=True)[:2]
+    noise = 2 * math.hypot(se_of(views[top]), se_of(views[runner]))
+    print(f"-> {what}: {top}" + (f" (ahead of {runner} by more than the noise floor {noise:.2f})"
+                                 if views[top][key] - views[runner][key] > noise
+                                 else f", tied with {runner} within the noise floor {noise:.2f}"))
 rows_figure({name: images[:10] for name, images in samples.items()}, title="new images: z ~ N(0, I), decoded")
 
 # %% [markdown]
@@ -1262,13 +1284,16 @@ with torch.no_grad():
                  "VAE 2-D": decode_images(vae2, encode_means(vae2, x_some)),
                  "plain AE 20-D": torch.sigmoid(ae20(x_some)).view(-1, 1, 28, 28),
                  "VAE 20-D": decode_images(vae20, encode_means(vae20, x_some))}
-grey = {name: ((images > 0.1) & (images < 0.9)).float().mean().item() for name, images in sharpness.items()}
-print("share of grey pixels:", " | ".join(f"{name} {share:.1%}" for name, share in grey.items()))
+grey = {name: ((images > 0.1) & (images < 0.9)).float().flatten(1).mean(1) for name, images in sharpness.items()}
+print("share of grey pixels:", " | ".join(f"{name} {share.mean():.1%}" for name, share in grey.items()))
 
 
 def compare(a, b):
-    """A verdict on two grey shares: a difference under 2 points counts as 'about as grey'."""
-    return "greyer than" if grey[a] > grey[b] + 0.02 else "less grey than" if grey[a] < grey[b] - 0.02 else "about as grey as"
+    """A verdict on two grey shares, from the per-image differences: 'about as grey' when the
+    mean difference is within 2 standard errors (the noise floor of the 1,000 images)."""
+    d, d_se = paired(grey[a] - grey[b])
+    word = "greyer than" if d > 2 * d_se else "less grey than" if d < -2 * d_se else "about as grey as"
+    return f"{word} ({100 * d:+.1f} +- {100 * d_se:.1f} points)"
 
 
 print(f"-> 2-D: the VAE's reconstructions are {compare('VAE 2-D', 'plain AE 2-D')} the plain AE's; "
@@ -1340,9 +1365,11 @@ print(f"active units (Var mu > 0.01): 20-D VAE {n20} of 20 | 50-D VAE {n50} of 5
 print(f"50-D VAE, KL per dimension sorted: the top 20 hold {share[19]:.1%} of its {kl50.sum():.1f} nats; "
       f"{k99} dimensions hold 99%; the other 30 carry {kl_sorted[20:].sum():.2f} nats "
       f"({kl_sorted[20:].mean():.3f} each on average, the 20th largest {kl_sorted[19]:.2f})")
-gain = res20["loss"] - res50["loss"]  # > 0: the 50-D model's bound is better
-print(f"binarized test -ELBO: 20-D {res20['loss']:.1f} | 50-D {res50['loss']:.1f} nats/image "
-      f"(with 30 more dimensions, {abs(gain):.1f} nats {'better' if gain > 0 else 'worse'})")
+torch.manual_seed(0)
+gain, gain_se = paired(nelbo_per_image(vae20, xb_test) - nelbo_per_image(vae50, xb_test))  # > 0: 50-D better
+print(f"binarized test -ELBO: 20-D {res20['loss']:.1f} | 50-D {res50['loss']:.1f} nats/image; with 30 more "
+      f"dimensions {gain:+.1f} +- {gain_se:.1f} nats gained per image (paired, fresh z draws) ->",
+      "better" if gain > 2 * gain_se else "worse" if gain < -2 * gain_se else "no difference beyond 2 standard errors")
 least30 = mu_var50.argsort()[:30]  # the 30 dimensions whose mu_j(x) varies least
 print(f"the 30 least varying dimensions: largest Var mu among them {mu_var50[least30].max():.3f}")
 verdict = f"99% of the KL sits in {k99} of 50 dimensions; the 0.01 test counts {n50} as active"
@@ -1382,7 +1409,7 @@ kl_per_dimension_figure({"20-D": mu_var20, "50-D": mu_var50}, threshold=0.01, yl
 # the prior's 1, almost no KL, and a decoder that ignores it. The KL line and the traversal line
 # test the last two directly. When the dimensions beyond the used ones carry a small fraction of
 # a nat between them, barely move the decoded image, and the 30 extra dimensions did not improve
-# the negative ELBO, or only a little, the model did not use the extra room: the ELBO chose how
+# the negative ELBO beyond its noise floor, or only a little, the model did not use the extra room: the ELBO chose how
 # many dimensions to use, not us. The 0.01 variance test is a cruder instrument. A dimension
 # whose $\mu_j(x)$ still wobbles a little from image to image passes it although it carries
 # almost nothing, so after a short training the test can count more active units than the KL's
@@ -1394,7 +1421,8 @@ kl_per_dimension_figure({"20-D": mu_var20, "50-D": mu_var50}, threshold=0.01, yl
 # course keeps the word "collapse" for the whole posterior and says "switched off" for single
 # dimensions, so that the two cases stay apart.
 #
-# **KL warm-up** (or annealing) starts training with $\beta = 0$ and raises it linearly to 1,
+# **KL warm-up** (or annealing; Bowman et al. 2016, Sønderby et al. 2016) starts training with
+# $\beta = 0$ and raises it linearly to 1,
 # $\beta = \min(1, \text{step} / \text{warm-up steps})$, so the decoder learns to rely on $z$
 # before the KL term starts to pull. In the course it is a
 # callback, `KLWarmup`, that sets the `beta` of the loss object before each step, and knows at
@@ -1440,6 +1468,10 @@ res_warm = negative_elbo(vae_warm, xb_test, generator=torch.Generator().manual_s
 for name, n, res in (("no warm-up", n50, res50), ("KL warm-up", n_warm, res_warm)):
     print(f"50-D, {name:<10}: binarized test -ELBO {res['loss']:.1f} = recon {res['recon']:.1f} + KL "
           f"{res['kl']:.1f} nats, active units {n} of 50")
+torch.manual_seed(0)
+d, d_se = paired(nelbo_per_image(vae50, xb_test) - nelbo_per_image(vae_warm, xb_test))  # > 0: warm-up better
+print(f"warm-up gained {d:+.1f} +- {d_se:.1f} nats per image ->", "better with warm-up" if d > 2 * d_se else
+      "worse with warm-up" if d < -2 * d_se else "no difference beyond 2 standard errors")
 kl_warm = kl_per_dimension(vae_warm, xb_test)  # (50,) nats
 for name, kl in (("no warm-up", kl50), ("KL warm-up", kl_warm)):
     held = kl.sort(descending=True).values.cumsum(0) / kl.sum()  # (50,)
