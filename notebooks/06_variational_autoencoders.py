@@ -912,7 +912,7 @@ def labels_along(model, a, b, images):
     path = interpolate(model, images[first[a]], images[first[b]], steps=10)
     with torch.no_grad():
         probs = F.softmax(classifier(path), dim=1)  # (10, 10)
-    labels = [str(int(c)) if p >= 0.9 else "?" for p, c in zip(*probs.max(1))]
+    labels = [str(int(c)) if p >= 0.9 else "?" for p, c in zip(*probs.max(1), strict=True)]
     ends = labels[0] == str(a) and labels[-1] == str(b)
     print(f"{a} -> {b}: labels along the path {' '.join(labels)} -> "
           + ("the decoded ends are read as the two digits" if ends else
