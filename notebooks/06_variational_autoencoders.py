@@ -856,8 +856,9 @@ manifold_figure(vae2, n=15, title="2-D VAE: decoded grid over N(0,1) quantiles")
 # over the same share of *its own* codes (the quantiles 0.05 ... 0.95 of its test codes in each
 # dimension). A decoder made of linear layers and ReLUs is a continuous function, so a fine grid
 # looks continuous for both models, and continuity alone is not what the VAE adds. What it adds
-# shows in the middle line: the plain AE's decoder at the prior's quantiles, where we would
-# sample if we did not know where its codes are. The label counts say how many digits each grid
+# is that its grid at the prior's quantiles is where its codes are. The middle line decodes the
+# plain AE at those same quantiles, where we would sample if we did not know where its codes
+# are; the last line had to look its codes up first. The label counts say how many digits each grid
 # shows confidently: fewer than ten means some digits have no region of their own in that 2-D
 # map (look for them in the figure: they are blends, or missing). In fast mode, or on the small
 # fallback digits, the models are trained briefly; the counts say what that costs.
@@ -897,7 +898,9 @@ rows_figure({"plain AE": ae_decoded[:10], "2-D VAE": vae_decoded[:10]},
 # measured, not promised: the cell prints the classifier's label for each of the ten decoded
 # points ("?" where it is not confident). A row whose decoded ends already carry another label
 # did not morph at all: two numbers per image could not keep that digit, and the decoder
-# returns a neighbour's digit instead (a "4" decoded as a 9, say).
+# returns a neighbour's digit instead (a "4" decoded as a 9, say). The classifier is a crude
+# judge of blurry images, so read the rows with your own eyes too; section 6 repeats the three
+# paths with a 20-D code.
 
 # %%
 from course_utils.vae_views import interpolate
@@ -1301,8 +1304,10 @@ print(f"-> 2-D: the VAE's reconstructions are {compare('VAE 2-D', 'plain AE 2-D'
 rows_figure({name: images[:10] for name, images in sharpness.items()}, title="reconstructions decoded at mu(x)")
 
 # %% [markdown]
-# Read the two verdicts together. Where the bottleneck is tight (2-D), a verdict "about as grey"
-# means the bottleneck alone blurs both models. At 20-D the two models share layers, steps,
+# Read the two verdicts together, and the sizes next to them. Where the bottleneck is tight
+# (2-D), both models are much greyer than the real images; when the difference between them
+# (in points, with its standard error) is small next to that, the bottleneck does most of the
+# blurring in both, whatever the sign of the small difference. At 20-D the two models share layers, steps,
 # recipe and binarized images, and differ only in the objective, so any extra greyness of the
 # VAE comes from its objective: noisy codes $z = \mu + \sigma\varepsilon$ for the decoder, and a
 # KL that keeps the ellipses from shrinking to points, so each output still serves several
