@@ -737,18 +737,19 @@ print(f"KL share of the loss: {res2['kl'] / (recon_sum + res2['kl']):.1%} (cours
 #
 # $$ \mathbb E_x\big[\mu_j(x)^2 + \sigma_j(x)^2\big] = 1 $$
 #
-# (averaged over the training images). The cell computes this second moment per dimension,
-# with its standard error over the images, and says whether each is 1 within twice that error.
+# (averaged over the training images). The cell computes this second moment per dimension on
+# (up to) 10,000 training images, with its standard error, and says whether each is 1 within
+# twice that error.
 
 # %%
 from course_utils.vae_views import encode_means
 
 mu2 = encode_means(vae2, x_test)  # (N, 2)
 with torch.no_grad():
-    mu_tr, logvar_tr = vae2.encode(x_train)  # (N_train, 2) each
-moment = mu_tr.pow(2) + logvar_tr.exp()  # (N_train, 2): mu_j^2 + sigma_j^2 per image
+    mu_tr, logvar_tr = vae2.encode(x_train[:10_000])  # (up to 10,000, 2) each: enough for a small SE
+moment = mu_tr.pow(2) + logvar_tr.exp()  # (n, 2): mu_j^2 + sigma_j^2 per image
 m, m_se = moment.mean(0), moment.std(0) / math.sqrt(len(moment))  # (2,) each
-print("E[mu_j^2 + sigma_j^2] over the training images:", m.numpy().round(3), "+-", m_se.numpy().round(3),
+print(f"E[mu_j^2 + sigma_j^2] over {len(moment):,} training images:", m.numpy().round(3), "+-", m_se.numpy().round(3),
       "->", "1 in every dimension, within 2 standard errors" if ((m - 1).abs() < 2 * m_se).all()
       else f"off 1 by up to {(m - 1).abs().max():.2f}: not yet at the ELBO's optimum in this respect")
 print(f"test codes: mean {mu2.mean(0).numpy().round(2)}, std {mu2.std(0).numpy().round(2)}; within radius 2 of the "
@@ -1129,10 +1130,11 @@ def paired(diff):
     return diff.mean().item(), (diff.std() / math.sqrt(len(diff))).item()
 
 
+xb_pair = xb_test[:2000]  # (up to 2,000, 1, 28, 28): the images of every paired comparison
 torch.manual_seed(0)
-d, d_se = paired(nelbo_per_image(vae20, xb_test) - nelbo_per_image(conv_vae, xb_test))  # > 0: conv better
+d, d_se = paired(nelbo_per_image(vae20, xb_pair) - nelbo_per_image(conv_vae, xb_pair))  # > 0: conv better
 print(f"binarized test -ELBO (nats/image): 20-D MLP {res20['loss']:.1f} | 16-D conv {res_conv['loss']:.1f}; "
-      f"paired difference (fresh z draws) MLP - conv {d:+.1f} +- {d_se:.1f} over the {len(xb_test):,} test images ->",
+      f"paired difference (fresh z draws) MLP - conv {d:+.1f} +- {d_se:.1f} over {len(xb_pair):,} test images ->",
       "cannot tell apart (within 2 standard errors)" if abs(d) < 2 * d_se else
       f"{'the conv VAE' if d > 0 else 'the MLP VAE'} scores better at this budget")
 
@@ -1392,9 +1394,9 @@ print(f"50-D VAE, KL per dimension sorted: the top 20 hold {share[19]:.1%} of it
       f"{k99} dimensions hold 99%; the other 30 carry {kl_sorted[20:].sum():.2f} nats "
       f"({kl_sorted[20:].mean():.3f} each on average, the 20th largest {kl_sorted[19]:.2f})")
 torch.manual_seed(0)
-gain, gain_se = paired(nelbo_per_image(vae20, xb_test) - nelbo_per_image(vae50, xb_test))  # > 0: 50-D better
+gain, gain_se = paired(nelbo_per_image(vae20, xb_pair) - nelbo_per_image(vae50, xb_pair))  # > 0: 50-D better
 print(f"binarized test -ELBO: 20-D {res20['loss']:.1f} | 50-D {res50['loss']:.1f} nats/image; with 30 more "
-      f"dimensions {gain:+.1f} +- {gain_se:.1f} nats gained per image (paired, fresh z draws) ->",
+      f"dimensions {gain:+.1f} +- {gain_se:.1f} nats gained per image (paired on {len(xb_pair):,}, fresh z) ->",
       "better" if gain > 2 * gain_se else "worse" if gain < -2 * gain_se else "no difference beyond 2 standard errors")
 least30 = mu_var50.argsort()[:30]  # the 30 dimensions whose mu_j(x) varies least
 print(f"the 30 least varying dimensions: largest Var mu among them {mu_var50[least30].max():.3f}")
@@ -1495,8 +1497,8 @@ for name, n, res in (("no warm-up", n50, res50), ("KL warm-up", n_warm, res_warm
     print(f"50-D, {name:<10}: binarized test -ELBO {res['loss']:.1f} = recon {res['recon']:.1f} + KL "
           f"{res['kl']:.1f} nats, active units {n} of 50")
 torch.manual_seed(0)
-d, d_se = paired(nelbo_per_image(vae50, xb_test) - nelbo_per_image(vae_warm, xb_test))  # > 0: warm-up better
-print(f"warm-up gained {d:+.1f} +- {d_se:.1f} nats per image ->", "better with warm-up" if d > 2 * d_se else
+d, d_se = paired(nelbo_per_image(vae50, xb_pair) - nelbo_per_image(vae_warm, xb_pair))  # > 0: warm-up better
+print(f"warm-up gained {d:+.1f} +- {d_se:.1f} nats per image (paired on {len(xb_pair):,}) ->", "better with warm-up" if d > 2 * d_se else
       "worse with warm-up" if d < -2 * d_se else "no difference beyond 2 standard errors")
 kl_warm = kl_per_dimension(vae_warm, xb_test)  # (50,) nats
 for name, kl in (("no warm-up", kl50), ("KL warm-up", kl_warm)):
