@@ -14,6 +14,9 @@ and parameter count, read from the real model rather than typed by hand.
 The lesson's measurements and figures: checkerboard artefacts (``overlap_maps``,
 ``parity_contrast``, ``error_maps``), shifted inputs (``shift_images``), what the first layer
 learned (``first_layer_maps``), and where the edges are (``edge_strength_map``).
+
+One idea: the models and measurements of lesson 03 stay together (over 400 lines) so that a
+student finds every tool of the lesson in one file, each section marked by a comment rule.
 """
 
 from __future__ import annotations
@@ -289,6 +292,52 @@ def parity_contrast(image_map: Tensor, border: int = 2) -> float:
     inner = image_map[border : image_map.shape[0] - border, border : image_map.shape[1] - border]
     means = torch.stack([inner[i::2, j::2].mean() for i in (0, 1) for j in (0, 1)])  # (4,)
     return ((means.max() - means.min()) / inner.mean().abs().clamp_min(1e-12)).item()
+
+
+def upsample_conv_kernel(weight: Tensor, stride: int = 2) -> Tensor:
+    """The transposed-convolution kernel that equals nearest upsampling followed by a convolution.
+
+    ``weight`` (k, k), k odd: the kernel of ``Conv2d(1, 1, k, padding=k // 2)`` applied after
+    ``Upsample(scale_factor=stride, mode="nearest")``. Returns K (k + stride - 1, k + stride - 1)
+    such that ``ConvTranspose2d(1, 1, k + stride - 1, stride=stride, padding=k - 1 - k // 2)``
+    with weight K computes exactly the same map. Copying a pixel into a ``stride x stride`` block
+    is a transposed convolution with a kernel of ones, so K is the (full) convolution of the
+    flipped ``weight`` with ``ones(stride, stride)``: every tap of K is a sum of a
+    ``stride x stride`` block of ``weight``. For stride 2 the four sub-kernels
+    ``K[r::2, c::2]`` (one per output parity) each sum to ``weight.sum()``.
+    """
+    if weight.dim() != 2 or weight.shape[0] != weight.shape[1] or weight.shape[0] % 2 == 0:
+        raise InputError(
+            f"upsample_conv_kernel expects one square kernel (k, k) with k odd, but received "
+            f"shape {tuple(weight.shape)}. Pass e.g. layer.weight[0, 0] of a 3x3 Conv2d."
+        )
+    s = stride
+    flipped = weight.detach().flip(0, 1)[None, None]  # (1, 1, k, k)
+    padded = nn.functional.pad(flipped, (s - 1, s - 1, s - 1, s - 1))  # (1, 1, k+2s-2, k+2s-2)
+    ones = torch.ones(1, 1, s, s, dtype=weight.dtype)
+    return nn.functional.conv2d(padded, ones)[0, 0]  # (k + s - 1, k + s - 1)
+
+
+def noise_floor_verdict(values: list[float], floor_values: list[float]) -> str:
+    """Compare repeated measurements with those of a reference that has no mechanism for them.
+
+    ``values``: e.g. the parity contrast of one decoder, once per seed or per group of images;
+    ``floor_values``: the same measurement of a reference model that has no reason to show a grid
+    (the noise floor). "above the noise floor" if EVERY value exceeds the LARGEST floor value,
+    "within the noise floor" if none does, else "above the noise floor in k of n" (e.g. k of n
+    seeds: different decoders of one kind can differ).
+    """
+    if not values or not floor_values:
+        raise ValueError(
+            f"noise_floor_verdict expects at least one value and one floor value, but received "
+            f"{len(values)} and {len(floor_values)}. Measure both models at least once."
+        )
+    above = sum(v > max(floor_values) for v in values)
+    if above == len(values):
+        return "above the noise floor"
+    if above == 0:
+        return "within the noise floor"
+    return f"above the noise floor in {above} of {len(values)}"
 
 
 def error_maps(model: nn.Module, x: Tensor, batch_size: int = 500) -> Tensor:

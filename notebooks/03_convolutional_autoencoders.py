@@ -45,6 +45,7 @@
 import sys
 
 if "google.colab" in sys.modules:
+    print("Colab: installing the course package from GitHub")
     # %pip install -q --no-deps "autoencoders-course @ git+https://github.com/ae-course/autoencoders-pca-to-vae"
 
 # %%
@@ -272,6 +273,13 @@ with torch.no_grad():
 print(f"BatchNorm2d = normalise each channel over (N, H, W): {torch.allclose(out, by_hand, atol=1e-5)}")
 print(f"BatchNorm2d = normalise over the images alone (N): "
       f"{torch.allclose(out, per_position, atol=1e-5)}")
+tiny_bn, tiny = nn.BatchNorm2d(16), a[:2, :, 6:8, 6:8]  # 2 images x 4 central positions: n = 8
+with torch.no_grad():
+    tiny_bn(tiny)  # one training-mode step from running_var = 1
+for label, unbiased in (("1/(n-1), unbiased", True), ("1/n, biased", False)):
+    target = tiny.var(dim=(0, 2, 3), unbiased=unbiased)  # (16,)
+    match = torch.allclose(tiny_bn.running_var, 0.9 * 1 + 0.1 * target, rtol=1e-5, atol=0)
+    print(f"running_var after one step = 0.9 x 1 + 0.1 x batch variance with {label}: {match}")
 
 # %% [markdown]
 # ### Training mode vs `eval()`
@@ -280,6 +288,8 @@ print(f"BatchNorm2d = normalise over the images alone (N): "
 # one image depends on which other images share its batch, and every forward pass also updates
 # two stored **running averages** per channel (`running_mean`, `running_var`: each step moves
 # them 10% of the way toward the batch's values, `momentum=0.1`), even under `torch.no_grad()`.
+# One detail: the normalisation divides by the batch variance with $1/n$ (the formula above), but
+# `running_var` moves toward the **unbiased** variance, with $1/(n-1)$, $n$ = images x positions.
 # After `model.eval()`, BatchNorm uses those stored averages instead,
 # $\text{out} = \gamma_c (a - \text{running\_mean}_c) / \sqrt{\text{running\_var}_c + \epsilon}
 # + \beta_c$: a fixed scale and shift per channel, so each image's output depends on that image
@@ -338,7 +348,8 @@ for name, model in models.items():
                           x_valid.to(course.device), epochs=epochs, lr=lr, batch_size=batch_size,
                           callbacks=[CosineDecay()], verbose=False)
     model.eval()  # from now on BatchNorm uses its running averages, not the batch's statistics
-print(f"each model: {epochs} epochs of {len(x_train):,} images = about {steps:,} steps, "
+n_steps = epochs * math.ceil(len(x_train) / batch_size)  # the optimizer steps that really ran
+print(f"each model: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps (target {steps:,}), "
       f"learning rate {lr:g} decayed to 0, validation on {len(x_valid):,} images after every "
       f"epoch ({course.mode} mode)")
 
@@ -359,6 +370,10 @@ n_linear = sum(count_parameters(m) for m in conv_model.modules() if isinstance(m
 print(f"the conv AE has {count_parameters(conv_model) / count_parameters(models['dense AE']):.0%} "
       f"of the dense AE's parameters; {n_linear / count_parameters(conv_model):.0%} of its own "
       f"sit in its two linear layers")
+first_dense = next(m for m in models["dense AE"].modules() if isinstance(m, nn.Linear))
+print(f"first layers: the dense AE's {first_dense.in_features}-to-{first_dense.out_features} layer "
+      f"has {first_dense.weight.numel():,} weights, the conv AE's first convolution "
+      f"{conv_model.encoder[0].weight.numel():,}")
 
 # %%
 # extra code – overlay the validation curves of the three models
@@ -384,15 +399,14 @@ fig
 # The printout says which model reached the lowest test error with this budget; read the
 # verdict rather than expecting one. The parameter counts say two things. The conv AE is
 # smaller than the dense one (the printed share), and the saving comes from its first and last
-# layers: a $3 \times 3$ convolution shared across positions needs a few hundred weights where
-# the dense AE's 784-to-128 layer needs 100,352. But the conv AE is not small *everywhere*: the
+# layers: a $3 \times 3$ convolution shared across positions needs the few weights printed on
+# the last line, where the dense AE's first layer needs one weight per pixel and hidden unit.
+# But the conv AE is not small *everywhere*: the
 # printed majority of its parameters sit in the two linear layers between the 1,568 feature
 # values and the code, which share nothing. The seconds per epoch are measured on whatever
 # machine runs this notebook (all three include the same validation pass). Fewer parameters do
-# not mean less work: each convolution weight is used at every position, so the conv models do
-# more multiply-adds per image than the dense one (the upsampling decoder most, as its
-# convolutions run on the larger maps), and on a CPU that usually shows in the printed seconds.
-# The cell below counts them: a convolution's weights times the positions it visits.
+# not mean less work: each convolution weight is used at every position. The cell below counts
+# the multiply-adds of one image: a convolution's weights times the positions it visits.
 
 # %%
 def multiply_adds_per_image(model: nn.Module) -> int:
@@ -419,6 +433,14 @@ def multiply_adds_per_image(model: nn.Module) -> int:
 work = {name: multiply_adds_per_image(m) for name, m in models.items()}
 for name, n in work.items():
     print(f"{name:<20} {n:>9,} multiply-adds per image ({n / work['dense AE']:.1f} x the dense AE's)")
+print(f"most work per image: {max(work, key=work.get)}; every conv model more than the dense AE: "
+      f"{all(n > work['dense AE'] for name, n in work.items() if name != 'dense AE')}")
+
+# %% [markdown]
+# The verdicts say which model does the most work per image. The upsampling decoder runs its
+# convolutions on the larger, already upsampled maps, the transposed one on the smaller maps
+# before they grow; compare the counts with the seconds per epoch printed above (on a CPU the
+# work usually shows in the time, on a GPU much less).
 
 # %% [markdown]
 # **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
@@ -428,12 +450,14 @@ for name, n in work.items():
 # the statistics of each batch; validation runs in eval mode with the stored averages, a
 # slightly different function. (3) The two sets hold different images. The cell below
 # separates the first two effects from the rest: it measures the training error again, in eval
-# mode, with the final weights, on 10,000 training images.
+# mode, with the final weights, on the first 10,000 training images (all of them when there are
+# fewer; the cell prints how many).
 
 # %%
 from course_utils.train import evaluate
 
 x_remeasure = x_train[:10_000]
+print(f"re-measured on {len(x_remeasure):,} training images")
 above, overfit = {}, {}
 for name, model in models.items():
     curve, valid = histories[name]["train_loss"][-1], histories[name]["valid_loss"][-1]
@@ -457,7 +481,8 @@ print(f"a model fits its training images clearly better (by over 5%) than valida
 #
 # ### What forgetting `eval()` does to a trained model
 #
-# The cell runs a copy of the trained upsampling model on 500 test images in training mode,
+# The cell runs a copy of the trained upsampling model on the first 500 test images (the cell
+# prints how many there are) in training mode,
 # in batches of 8 and of 1 image, and compares with eval mode. (A copy, because training-mode
 # forward passes would overwrite the running averages of the real model.)
 
@@ -466,6 +491,7 @@ import copy
 
 careless = copy.deepcopy(models["conv AE (upsample)"]).cpu().train()  # forgot model.eval()
 x_few = x_test[:500]
+print(f"{len(x_few):,} test images")
 with torch.no_grad():
     for batch in (8, 1):
         error = torch.cat([((careless(xb) - xb) ** 2).mean(dim=(1, 2, 3))  # (b,) per image
@@ -504,8 +530,10 @@ fig
 # decoder starts with one. A **fully convolutional** autoencoder has no such layer: its code is a
 # small map itself. Here is the conv AE (transpose) with its two linear layers replaced by
 # $1 \times 1$ convolutions, which mix the channels at each position separately. Its code is one
-# channel of $7 \times 7$, 49 numbers (one per $4 \times 4$ patch of the image, a little more
-# than the 32 of the others). It is trained with the same recipe:
+# channel of $7 \times 7$, 49 numbers (a little more than the 32 of the others); neighbouring
+# code cells sit 4 pixels apart on the image (two stride-2 layers), and each one sees a window
+# wider than 4 pixels, its **receptive field**, which the cell after training measures. It is
+# trained with the same recipe:
 
 # %%
 torch.manual_seed(0)
@@ -529,15 +557,42 @@ print(f"fully conv AE: {count_parameters(fully_conv):,} parameters, code of 49 n
       f"test MSE per pixel {results['fully conv AE']:.5f}")
 
 # %% [markdown]
+# Two properties of its code map, measured. The **receptive field** of a code cell: which input
+# pixels can change it (the gradient of that one cell with respect to the image is non-zero
+# there, summed over 16 images so that no ReLU hides a pixel). And **equivariance**: move the
+# images 4 pixels right (one code cell) and compare the code maps, away from the borders where
+# the zero padding of the hidden layers differs from a black image region.
+
+# %%
+from course_utils.conv import shift_images
+
+to_code = fully_conv[:7].cpu()  # the layers up to the code: (B, 1, 28, 28) -> (B, 1, 7, 7)
+x_probe = x_test[:16].clone().requires_grad_(True)
+to_code(x_probe)[:, 0, 3, 3].sum().backward()  # one code cell in the middle
+seen = x_probe.grad.abs().sum(dim=(0, 1)) > 0  # (28, 28): pixels that reach that cell
+rows, cols = seen.any(dim=1).nonzero().flatten(), seen.any(dim=0).nonzero().flatten()
+print(f"code cell (3, 3) sees rows {rows.min()}-{rows.max()} and columns {cols.min()}-{cols.max()}: "
+      f"a {len(rows)}x{len(cols)} window; neighbouring cells are 4 pixels apart, so windows overlap")
+with torch.no_grad():
+    code, code_moved = to_code(x_test[:200]), to_code(shift_images(x_test[:200], 4))  # (200, 1, 7, 7)
+moved_diff = (code_moved[..., 2:6] - code[..., 1:5]).abs().max().item()  # one cell along, inner
+same_diff = (code_moved - code).abs().max().item()
+print(f"image moved 4 px: code map moved one cell (inner columns), max difference {moved_diff:.1e}: "
+      f"equivariant {moved_diff < 1e-4}")
+print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
+      f"(largest code value {code.abs().max():.2f}): invariant {same_diff < 1e-4}")
+
+# %% [markdown]
 # Now the test. Every model was trained on the images as they come (garments centred). The cell
-# moves 2,000 test images 1, 2 and 3 pixels to the right (filling with black; `shift_images`
-# in `course_utils.conv`) and measures each model's error on them. The ratio to the unshifted
-# error says how much a model relied on where things sit.
+# moves the first 2,000 test images (the cell prints how many) 1, 2 and 3 pixels to the right
+# (filling with black; `shift_images` in `course_utils.conv`) and measures each model's error on
+# them. The ratio to the unshifted error says how much a model relied on where things sit.
 
 # %%
 from course_utils.conv import shift_images
 
 x_shift, shifts = x_test[:2000], (0, 1, 2, 3)
+print(f"{len(x_shift):,} test images, shifted by {shifts} pixels")
 shift_errors = {name: [mse_per_pixel_per_image(m, shift_images(x_shift, s)).mean().item()
                        for s in shifts] for name, m in models.items()}
 for name, errors in shift_errors.items():
@@ -567,11 +622,11 @@ fig
 # the models have a layer with a separate weight for every position: the dense AE everywhere,
 # the conv AEs in the linear layers around their code. Those weights were fitted to centred
 # garments, so a shifted garment meets weights that never saw its parts there. The fully
-# convolutional model has no such layer: every weight is applied at every position. Shifting
-# its input by 4 pixels (one cell of its $7 \times 7$ code) would move its code map by one cell
-# if the image had no border (the zero padding at the edges of each layer still sees the
-# difference); shifts of 1-3 pixels fall between code cells, so they change the code, but only
-# to local patterns it has already met elsewhere. The verdict lines say whether that made it the
+# convolutional model has no such layer: every weight is applied at every position. A shift by
+# 4 pixels (one cell of its $7 \times 7$ code) moves its code map by one cell away from the
+# borders (the equivariance line after its training says whether that held exactly); shifts of
+# 1-3 pixels fall between code cells, so they change the code, but only to local patterns it has
+# already met elsewhere. The verdict lines say whether that made it the
 # least sensitive model in this run. The lesson: convolutions
 # inside a model do not make the whole model shift-robust; a linear bottleneck ties it to
 # positions again. (The price: a fully convolutional code is a small picture, not a compact
@@ -667,8 +722,7 @@ for k in (3, 4):
 # ("Deconvolution and checkerboard artifacts", Distill 2016) make the same point: choosing a
 # kernel divisible by the stride helps, but learned weights can still produce a grid unless they
 # happen to balance the four sums; and a network can also learn weights that hide an uneven
-# overlap. Upsample + convolution removes the cause, because every output pixel is computed by
-# the same full kernel. Try kernels and strides with the sliders.
+# overlap. Try kernels and strides with the sliders (all weights 1, as in the figure above).
 
 # %% tags=["nbval-ignore-output"]
 from course_utils.conv import overlap_view
@@ -676,9 +730,83 @@ from course_utils.conv import overlap_view
 overlap_view()
 
 # %% [markdown]
-# The same effect in real decoders: two **untrained** `ConvAutoencoder` decoders, one of each
-# kind, decode eight random codes. Each output is stretched to the full grey range so the texture
-# is visible; the cell also prints the parity contrast of the average output.
+# ### Upsample + convolution is a transposed convolution with tied taps
+#
+# Copying each pixel into a $2 \times 2$ block is itself a stride-2 transposed convolution, with
+# a $2 \times 2$ kernel of ones. Followed by a $3 \times 3$ convolution, the pair is therefore
+# ONE stride-2 transposed convolution with a $4 \times 4$ kernel, and each of its 16 taps is the
+# sum of a $2 \times 2$ block of the nine weights (`upsample_conv_kernel` in `course_utils.conv`
+# builds it). The taps are not free: they are tied to nine weights, and the tying makes the four
+# $2 \times 2$ sub-kernels sum to the same number, the sum of all nine weights, **whatever the
+# weights are**. So a flat input gives the same value at all four parities: no checkerboard,
+# trained or not. The sub-kernels still differ from each other (each is a different shifted piece
+# of the same kernel), so on a non-flat input the four parities see slightly shifted versions of
+# the same $2 \times 2$ blocks of copied values, which the convolution only partly smooths: the
+# typical artefact of upsampling is **blockiness**, not a grid. The cell builds the $4 \times 4$
+# kernel from random $3 \times 3$ weights, checks that a transposed convolution with it computes
+# exactly what the upsample + convolution pair computes, and prints the four sub-kernel sums.
+
+# %%
+from course_utils.conv import upsample_conv_kernel
+
+torch.manual_seed(0)
+conv3 = nn.Conv2d(1, 1, 3, padding=1, bias=False)  # random 3x3 weights, keeps the size
+pair = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), conv3)  # 7x7 -> 14x14
+kernel = upsample_conv_kernel(conv3.weight[0, 0])  # (4, 4): sums of 2x2 blocks of the weights
+tied_taps = nn.ConvTranspose2d(1, 1, 4, stride=2, padding=1, bias=False)  # 7x7 -> 14x14
+with torch.no_grad():
+    tied_taps.weight.copy_(kernel[None, None])
+    x_small = torch.randn(1, 1, 7, 7)
+    same = torch.allclose(tied_taps(x_small), pair(x_small), atol=1e-6)
+sub_sums = torch.stack([kernel[r::2, c::2].sum() for r in (0, 1) for c in (0, 1)])  # (4,)
+print("the 4x4 kernel:\n", kernel.detach().numpy().round(3))
+print(f"ConvTranspose2d(kernel 4, stride 2) with this kernel = Upsample + Conv2d(3x3): {same}")
+print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of the nine weights "
+      f"{conv3.weight.sum():.3f}: all four equal {bool(sub_sums.max() - sub_sums.min() < 1e-5)}")
+
+# %% [markdown]
+# ### Real decoders, against a noise floor
+#
+# Does this matter in real decoders? A measured parity contrast is never exactly 0: images have
+# structure at the scale of one pixel, and a finite set of images or random codes adds noise.
+# So each verdict below compares a conv decoder with the **same measurement** on a reference that
+# has no mechanism for a grid: the dense AE's decoder (its last layer has a separate weight for
+# every pixel and no stride). Each measurement is repeated (new seeds, or disjoint groups of
+# images); the largest value the reference reaches is the **noise floor**, and a decoder is
+# "above the noise floor" if every one of its repeats exceeds it ("in k of n" if only some do).
+# We compare like with like: untrained decoders with untrained ones, trained with trained.
+#
+# First, **untrained** decoders: for each of 10 seeds, a fresh decoder of each kind decodes 64
+# random codes; we measure the parity contrast of their average output. Each seed is a different
+# decoder, so the count of seeds above the floor says how often a decoder of that kind paints a
+# grid.
+
+# %%
+from course_utils.conv import noise_floor_verdict
+
+builders = {"transpose": lambda: ConvAutoencoder(n_latent=32, decoder="transpose"),
+            "upsample": lambda: ConvAutoencoder(n_latent=32, decoder="upsample"),
+            "dense": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32)}
+n_seeds, n_codes = 10, 64
+untrained_contrast = {name: [] for name in builders}  # name -> one contrast per seed
+for seed in range(n_seeds):
+    z = torch.randn(n_codes, 32, generator=torch.Generator().manual_seed(100 + seed))
+    for name, build in builders.items():
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            mean_output = build().decode(z).reshape(n_codes, 28, 28).mean(dim=0)  # (28, 28)
+        untrained_contrast[name].append(parity_contrast(mean_output))
+floor = untrained_contrast["dense"]
+print(f"noise floor: untrained dense decoders, {n_seeds} seeds x {n_codes} random codes, "
+      f"contrast up to {max(floor):.3f}")
+for name in ("transpose", "upsample"):
+    values = untrained_contrast[name]
+    print(f"untrained {name:<9} decoders: contrast {min(values):.3f} to {max(values):.3f}: "
+          f"{noise_floor_verdict(values, floor)}")
+
+# %% [markdown]
+# Here is what one untrained decoder of each kind paints for eight random codes. Each output is
+# stretched to the full grey range so that the texture is visible.
 
 # %%
 torch.manual_seed(0)
@@ -686,60 +814,91 @@ untrained = {kind: ConvAutoencoder(n_latent=32, decoder=kind) for kind in ("tran
 z = torch.randn(8, 32)  # eight random codes
 with torch.no_grad():
     outs = {kind: m.decode(z) for kind, m in untrained.items()}  # (8, 1, 28, 28) each
-for kind, out in outs.items():
-    print(f"untrained {kind:<9} decoder: parity contrast {parity_contrast(out.mean(dim=(0, 1))):.3f}")
 rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image is stretched
             title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# The figure below shows each trained conv decoder's **mean absolute error per pixel position**
-# over test images, and the cell prints the parity contrast of each map: a regular grid there is
-# the checkerboard's fingerprint.
+# Now the **trained** decoders of section 3, with the trained dense AE as the reference. Two
+# measurements, each on 4 disjoint groups of test images (the cell prints their size): (a) the
+# **error map**, the mean absolute error at each pixel position over the group; (b) the average
+# output for **unusual codes**: we encode the group, then shuffle each of the 32 code dimensions
+# separately across the images, so every dimension keeps its usual values but the combinations are
+# new, as when a generative model decodes a code that no training image had. All three models get
+# the same shuffles.
 
 # %%
 from course_utils.conv import error_maps, error_maps_figure
 
-trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models["conv AE (upsample)"]}
+trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models["conv AE (upsample)"],
+           "dense": models["dense AE"]}
 x_maps = x_test[:2000]
-maps = {name: error_maps(m, x_maps) for name, m in trained.items()}  # (28, 28) each
-contrast = {name: parity_contrast(m) for name, m in maps.items()}
-for name, value in contrast.items():
-    print(f"trained {name:<16} error map: parity contrast {value:.3f}")
-print(f"transpose decoder shows more grid than upsample + conv: "
-      f"{contrast['transpose'] > contrast['upsample + conv']}")
-untrained_contrast = parity_contrast(outs["transpose"].mean(dim=(0, 1)))  # from the cell above
-print(f"trained transpose decoder's error map has less grid than the untrained decoder's "
-      f"output ({untrained_contrast:.3f}): {contrast['transpose'] < untrained_contrast}")
-error_maps_figure(trained, x_maps)
+groups = x_maps.chunk(4)  # 4 disjoint groups of test images
+shuffler = torch.Generator().manual_seed(0)
+error_contrast = {name: [] for name in trained}  # name -> one contrast per group
+unusual_contrast = {name: [] for name in trained}
+for xg in groups:
+    perms = [torch.randperm(len(xg), generator=shuffler) for _ in range(32)]  # one per dimension
+    for name, m in trained.items():
+        m.cpu()
+        error_contrast[name].append(parity_contrast(error_maps(m, xg)))
+        with torch.no_grad():
+            codes = m.encode(xg)  # (n, 32)
+            mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (n, 32)
+            mean_output = m.decode(mixed).reshape(len(xg), 28, 28).mean(dim=0)  # (28, 28)
+        unusual_contrast[name].append(parity_contrast(mean_output))
+print(f"{len(groups)} groups of {len(groups[0]):,} test images")
+for label, table in (("(a) error map", error_contrast), ("(b) unusual codes", unusual_contrast)):
+    floor = table["dense"]
+    print(f"{label}: noise floor (trained dense AE) up to {max(floor):.3f}")
+    for name in ("transpose", "upsample + conv"):
+        values = table[name]
+        print(f"    trained {name:<16} contrast {min(values):.3f} to {max(values):.3f}: "
+              f"{noise_floor_verdict(values, floor)}")
+    t_values, u_values = table["transpose"], table["upsample + conv"]
+    order = ("transpose higher" if min(t_values) > max(u_values) else "upsample + conv higher"
+             if min(u_values) > max(t_values) else "the two ranges overlap: no difference measured")
+    print(f"    transpose vs upsample + conv: {order}")
+error_maps_figure({"transpose": trained["transpose"], "upsample + conv": trained["upsample + conv"],
+                   "dense AE (reference)": trained["dense"]}, x_maps)
 
 # %% [markdown]
-# Where are the errors largest? Two candidate explanations: the garment's body (where the
-# pixels are bright and carry texture) or its outlines (where brightness changes fast). The cell
-# correlates each error map, position by position, with the mean test image and with the mean
-# edge strength (`edge_strength_map`: the length of the brightness gradient at each pixel).
+# The figure shows each trained model's error map over all the images of the four groups, on
+# one colour scale. Where are the errors largest? Two candidate explanations: the garment's body
+# (where the pixels are bright and carry texture) or its outlines (where brightness changes
+# fast). The cell correlates each error map, position by position, with the mean test image and
+# with the mean edge strength (`edge_strength_map`: the length of the brightness gradient at
+# each pixel), and compares the error in the four $4 \times 4$ corners with the map's mean.
 
 # %%
 from course_utils.conv import edge_strength_map
 
+maps = {name: error_maps(m, x_maps) for name, m in trained.items()}  # (28, 28) each
 candidates = {"mean image": x_maps.mean(dim=(0, 1)), "edge strength": edge_strength_map(x_maps)}
 for name, m in maps.items():
     corr = {c: torch.corrcoef(torch.stack([m.flatten(), ref.flatten()]))[0, 1].item()
             for c, ref in candidates.items()}
+    corners = torch.cat([m[:4, :4], m[:4, -4:], m[-4:, :4], m[-4:, -4:]]).mean().item()
     print(f"{name:<16} error map: correlation with the mean image {corr['mean image']:.2f}, with "
-          f"edge strength {corr['edge strength']:.2f}: follows the "
-          f"{max(corr, key=corr.get)} more")
+          f"edge strength {corr['edge strength']:.2f}: follows the {max(corr, key=corr.get)} "
+          f"more; corners {corners:.4f} vs mean {m.mean():.4f}")
 
 # %% [markdown]
-# The verdict lines say which the errors follow in this run; in the figure, the corners (black
-# in nearly every image) are the darkest. Back to the grid: the printed contrasts say how much
-# grid each trained decoder left, and the verdicts above the figure say which has more in this
-# run and whether training reduced the transposed decoder's grid below what the untrained one
-# painted (the same measure, on an error map instead of an output). Training can teach the
-# transposed decoder weights that partly hide the uneven overlap. The artefact is a risk built
-# into the layer, most visible with untrained or briefly trained weights and in generative
-# models that decode unusual codes; upsample + convolution removes the cause, at a higher cost
-# per image (its convolutions run on the larger feature maps: compare the seconds per epoch in
-# section 3).
+# The verdict lines say which the errors follow in this run, and how the corners (black in
+# nearly every garment image) compare with the rest. Back to the grid: read the verdicts
+# together. The untrained test isolates the layer: the upsampling decoders' equal sub-kernel
+# sums leave them no grid, so a transposed decoder above the floor there shows the uneven
+# sub-kernel sums at work (the count says how many random decoders of that kind landed above).
+# Lines (a) say whether the trained decoders left a grid in their errors on test images; a
+# decoder within the floor there has learned weights that hide the grid on data like its
+# training images. Lines (b) repeat the test on codes off the data. Keep in mind what the
+# measure sees: parity contrast counts ANY structure that repeats every two pixels, and the
+# $2 \times 2$ blocks of nearest upsampling repeat every two pixels too (blockiness, from the
+# shifted sub-kernels above). So a line (b) above the floor means a 2-pixel pattern for either
+# decoder; only for the transposed one can that pattern be a checkerboard of unequal sums.
+# The artefact is a risk built into the transposed layer, largest with untrained or briefly
+# trained weights; upsample + convolution removes that cause (equal sub-kernel sums by
+# construction), at a higher cost per image (its convolutions run on the larger feature maps:
+# compare the multiply-adds in section 3).
 #
 # ## 6. Optional: an LSTM autoencoder reads rows
 #
@@ -791,18 +950,24 @@ print(f"one training step: LSTM AE {1000 * step_lstm:.0f} ms, conv AE (transpose
       f"{1000 * step_conv:.0f} ms: the LSTM is {step_lstm / step_conv:.1f} times as slow")
 
 # %% [markdown]
-# The printed ratio is why the LSTM gets a smaller budget of steps than the conv models had
-# (the ratio itself depends on the machine).
+# The LSTM gets a fixed, smaller budget of steps than the conv models had, the same on every
+# machine so that its result does not depend on the hardware. The cell prints that budget as a
+# share of the conv models' steps, and what it costs here at the ratio just measured (the ratio
+# itself depends on the machine).
 
 # %%
 lstm_steps = course.pick(full=300, fast=8)
 n_lstm = min(len(x_train), lstm_steps * batch_size)  # at most one epoch's worth of images
 lstm_epochs = max(1, round(lstm_steps / math.ceil(n_lstm / batch_size)))  # same steps at any size
+n_lstm_steps = lstm_epochs * math.ceil(n_lstm / batch_size)  # the steps that will really run
+print(f"LSTM budget: {n_lstm_steps:,} steps = {n_lstm_steps / n_steps:.0%} of the {n_steps:,} steps "
+      f"of each conv model; at the measured {step_lstm / step_conv:.1f}x per step, about "
+      f"{n_lstm_steps * step_lstm / (n_steps * step_conv):.0%} of one conv model's training time")
 lstm_history = fit(lstm, x_train[:n_lstm].to(course.device), epochs=lstm_epochs, lr=3e-3,
                    batch_size=batch_size, verbose=False)
 lstm = lstm.cpu()
 lstm_mse = mse_per_pixel_per_image(lstm, x_test).mean().item()
-print(f"LSTM AE ({count_parameters(lstm):,} parameters, {lstm_epochs * math.ceil(n_lstm / batch_size)} steps): "
+print(f"LSTM AE ({count_parameters(lstm):,} parameters, {n_lstm_steps:,} steps): "
       f"test MSE per pixel {lstm_mse:.5f}; conv AE (transpose) {results['conv AE (transpose)']:.5f}")
 print(f"LSTM AE behind the conv AE: {lstm_mse > results['conv AE (transpose)']}")
 
@@ -832,8 +997,10 @@ fig
 # > - *Forgetting `model.eval()` with BatchNorm.* In training mode every output depends on the
 # >   rest of its batch, and each forward pass (even under `torch.no_grad()`) overwrites the
 # >   running averages. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
-# > - *Expecting a conv AE to be shift-invariant.* Its linear bottleneck ties the code to
-# >   positions; only a fully convolutional model treats every position alike.
+# > - *Expecting a conv AE to be shift-equivariant.* Its linear bottleneck ties the code to
+# >   positions. A fully convolutional model is shift-**equivariant** (its code map moves with
+# >   the image, for shifts by its total stride and away from the borders), not shift-invariant:
+# >   its code changes when the garment moves.
 # > - *Believing a kernel divisible by the stride cures checkerboards.* It evens the overlap;
 # >   learned weights can still make a grid. Upsample + convolution removes the cause.
 #
@@ -848,8 +1015,9 @@ fig
 # - The conv AE has fewer parameters than the dense AE, yet most of them sit in the linear layers
 #   around the code; we compared the two at the same code size, data, steps and validation. A
 #   training curve measured during the epoch, in training mode, can sit above validation.
-# - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one
-#   treats every position alike. First-layer filters are small pattern detectors applied
+# - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
+#   (its code map moves with the image, away from the borders), though not shift-invariant.
+#   First-layer filters are small pattern detectors applied
 #   everywhere.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
 #   or unequal learned sub-kernels, paint a checkerboard; upsampling then convolving avoids it.

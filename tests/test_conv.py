@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from torch import nn
 
 from course_utils.conv import (
     ConvAutoencoder,
@@ -19,6 +20,7 @@ from course_utils.conv import (
     shape_table,
     shift_images,
 )
+from course_utils.inputs import InputError
 from course_utils.models import count_parameters
 
 X = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
@@ -178,3 +180,45 @@ def test_edge_strength_map_averages_gradient_lengths():
     assert abs(edges[5, 5] - 2**0.5 / 2) < 1e-6
     assert edges[5, 4] == 0.5 and edges[4, 5] == 0.5  # one step up into the pixel
     assert abs(edges.sum() - (28 * 0.5 + (2**0.5 + 2) / 2)) < 1e-4  # nothing anywhere else
+
+
+@pytest.mark.parametrize("kernel_size", [3, 5])
+def test_upsample_conv_kernel_equals_upsample_then_conv(kernel_size):
+    from course_utils.conv import upsample_conv_kernel
+
+    torch.manual_seed(0)
+    conv = nn.Conv2d(1, 1, kernel_size, padding=kernel_size // 2, bias=False)
+    x = torch.randn(2, 1, 6, 6)
+    with torch.no_grad():  # the reference: the two real layers
+        expected = conv(nn.functional.interpolate(x, scale_factor=2, mode="nearest"))
+        kernel = upsample_conv_kernel(conv.weight[0, 0])
+        assert kernel.shape == (kernel_size + 1, kernel_size + 1)
+        transpose = nn.ConvTranspose2d(
+            1, 1, kernel_size + 1, stride=2, padding=kernel_size - 1 - kernel_size // 2, bias=False
+        )
+        transpose.weight.copy_(kernel[None, None])
+        torch.testing.assert_close(transpose(x), expected)  # borders included
+    sums = torch.stack([kernel[r::2, c::2].sum() for r in (0, 1) for c in (0, 1)])
+    torch.testing.assert_close(sums, conv.weight.sum().expand(4))  # equal sub-kernel sums
+
+
+def test_upsample_conv_kernel_by_hand_and_bad_input():
+    from course_utils.conv import upsample_conv_kernel
+
+    w = torch.tensor([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]])
+    kernel = upsample_conv_kernel(w)
+    # tap (0, 0) is w[2, 2] alone; tap (1, 1) sums the bottom-right 2x2 block of w
+    assert kernel[0, 0] == 9 and kernel[1, 1] == 5 + 6 + 8 + 9 and kernel[3, 3] == 1
+    with pytest.raises(InputError, match="k odd"):
+        upsample_conv_kernel(torch.ones(4, 4))
+
+
+def test_noise_floor_verdict():
+    from course_utils.conv import noise_floor_verdict
+
+    assert noise_floor_verdict([0.5, 0.4], [0.1, 0.2]) == "above the noise floor"
+    assert noise_floor_verdict([0.15, 0.12], [0.1, 0.2]) == "within the noise floor"
+    assert noise_floor_verdict([0.5, 0.15, 0.3], [0.1, 0.2]) == "above the noise floor in 2 of 3"
+    assert noise_floor_verdict([0.3], [0.1, 0.3]) == "within the noise floor"  # ties: not above
+    with pytest.raises(ValueError, match="at least one"):
+        noise_floor_verdict([], [0.1])
