@@ -21,7 +21,8 @@
 # Every autoencoder so far could copy an image through a short code. None of them was built to
 # make a *new* image: nothing in their training says which codes are valid, so a code picked at
 # random may land where the decoder has never been, or always in the same small region (section 1
-# measures which). A **variational autoencoder** (VAE, Kingma & Welling 2014) changes one thing
+# measures which). A **variational autoencoder** (VAE, Kingma & Welling 2014; Rezende, Mohamed &
+# Wierstra found it at the same time, 2014) changes one thing
 # about the encoder, which now outputs a small Gaussian cloud of codes instead of one point, and
 # adds one term to the loss. Together they turn the latent space into a place you can sample from.
 #
@@ -149,13 +150,16 @@ print(f"digit classifier: {accuracy:.1%} of the {len(x_test):,} real test images
 
 
 def what_the_classifier_sees(name, images):
-    """Print and return the classifier's view of images (n, 1, 28, 28): confident share, bits."""
-    probe = sample_probe(classifier, images)  # {"confident": share, "class_bits": bits}
+    """Print and return the classifier's view of images (n, 1, 28, 28): the confident share,
+    the spread in bits, and per image its label and whether it was confident ((n,) each)."""
+    view = sample_probe(classifier, images)  # {"confident": share, "class_bits": bits}
     with torch.no_grad():
-        counts = torch.bincount(classifier(images).argmax(1), minlength=len(data.classes))  # (10,)
-    print(f"{name:<24} confident {probe['confident']:4.0%} | spread {probe['class_bits']:.2f} bits "
+        probs = F.softmax(classifier(images), dim=1)  # (n, 10)
+    view.update(labels=probs.argmax(1), sure=probs.max(1).values >= 0.9)  # (n,) each
+    counts = torch.bincount(view["labels"], minlength=len(data.classes))  # (10,)
+    print(f"{name:<24} confident {view['confident']:4.0%} | spread {view['class_bits']:.2f} bits "
           f"| images per class {counts.tolist()}")
-    return probe
+    return view
 
 
 n_real = min(1000, len(x_test))  # the fallback has fewer test images
@@ -163,14 +167,35 @@ real_view = what_the_classifier_sees(f"{n_real:,} real test images", x_test[:n_r
 blurred_view = what_the_classifier_sees("the same, blurred 1 px", gaussian_blur(x_test[:n_real], 1.0))
 
 
+def share_se(sure):
+    """Standard error of a share of True among booleans (n,)."""
+    p = sure.float().mean().item()
+    return math.sqrt(p * (1 - p) / max(1, len(sure)))
+
+
+def bits_se(labels, n_boot=200):
+    """Standard error of the label spread in bits, from 200 bootstrap resamples of labels (n,)."""
+    g = torch.Generator().manual_seed(0)
+    bits = []
+    for _ in range(n_boot):
+        p = torch.bincount(labels[torch.randint(len(labels), (len(labels),), generator=g)]).double()
+        p = p[p > 0] / p.sum()
+        bits.append(float(-(p * p.log2()).sum()))
+    return torch.tensor(bits).std().item()
+
+
 def sampling_verdict(name, view, gap_share):
-    """One line: a gap share and a classifier view, read against the real and blurred images."""
-    spread = ("about as evenly as" if view["class_bits"] > real_view["class_bits"] - 0.3
+    """One line: a gap share and a classifier view, read against the real and blurred images.
+    A difference counts only when it exceeds twice its standard error (the noise floor)."""
+    bits_noise = 2 * math.hypot(bits_se(view["labels"]), bits_se(real_view["labels"]))
+    sure_noise = 2 * math.hypot(share_se(view["sure"]), share_se(blurred_view["sure"]))
+    spread = ("about as evenly as" if view["class_bits"] > real_view["class_bits"] - bits_noise
               else "over fewer classes than")
-    sure = ("fewer" if view["confident"] < blurred_view["confident"] - 0.05
+    sure = ("fewer" if view["confident"] < blurred_view["confident"] - sure_noise
             else "about as many or more")
-    return (f"-> {name}: {'most' if gap_share > 0.5 else 'a minority'} in a gap; labels spread "
-            f"{spread} the real images'; {sure} confident labels than on blurred real digits")
+    return (f"-> {name}: {gap_share:.1%} in a gap; labels spread {spread} the real images' "
+            f"(noise floor {bits_noise:.2f} bits); {sure} confident labels than on blurred real "
+            f"digits (noise floor {sure_noise:.0%})")
 
 
 def in_gap(codes, encoded):
@@ -191,35 +216,62 @@ with torch.no_grad():
     reference = ae.encode(x_train[:n_ref])  # (n_ref, 2) codes of training images
     show_ae = {"N(0, I) codes": torch.sigmoid(ae.decode(random_normal)).view(-1, 1, 28, 28),
                "codes in the box": torch.sigmoid(ae.decode(random_box)).view(-1, 1, 28, 28)}
-ae_view = {}
+ae_view, gaps = {}, {}
 for name, codes in (("N(0, I) codes", random_normal), ("codes in the box", random_box)):
-    gap_share = in_gap(codes, reference).float().mean().item()
+    gaps[name] = in_gap(codes, reference)  # (1000,) booleans
     ae_view[name] = what_the_classifier_sees(f"1,000 {name}", show_ae[name])
-    print(f"{'':<24} {gap_share:.1%} of these codes in a gap of {n_ref:,} training codes")
-print(sampling_verdict("N(0, I) codes through the plain AE", ae_view["N(0, I) codes"],
-                       in_gap(random_normal, reference).float().mean().item()))
+    print(sampling_verdict(name, ae_view[name], gaps[name].float().mean().item()))
 rows_figure({name: images[:10] for name, images in show_ae.items()},
             title="a plain autoencoder decoding random codes")
 
 # %% [markdown]
-# Two different failures can show up, and the verdict line says which happened here. Codes in a
-# gap decode to whatever the decoder improvises there: shapes that are no digit, which the
-# classifier labels with little confidence. Codes that all fall in one small part of a much
-# larger code cloud decode to recognisable digits of only a few kinds: confident labels, but a
-# spread well below the real images' (the verdict calls a spread more than 0.3 bits below
-# theirs "fewer classes", and a confident share more than 5 points below the blurred digits'
-# "fewer"). Look at the rows too: the classifier is a crude judge, your eye a better one. Where
-# the codes actually are is shown by the scatter below, whose cell also prints what share of the
-# test codes lies within radius 2 of the origin, where $\mathcal N(0, I)$ puts 86% of its draws.
+# Do codes in a gap decode to worse images? Split each set of codes in two, those in a gap and
+# the others, and compare how often the classifier is confident on each part.
+
+# %%
+for name in show_ae:
+    sure, gap = ae_view[name]["sure"], gaps[name]  # (1000,) booleans each
+    if gap.all() or not gap.any():
+        print(f"{name}: all codes on one side of the gap test; no split possible")
+        continue
+    inside_gap, outside = sure[gap], sure[~gap]
+    noise = 2 * math.hypot(share_se(inside_gap), share_se(outside))
+    diff = inside_gap.float().mean().item() - outside.float().mean().item()
+    word = "LESS" if diff < -noise else "MORE" if diff > noise else "about as"
+    print(f"{name:<17}: confident on {inside_gap.float().mean():.0%} of the {int(gap.sum())} codes in a gap, "
+          f"{outside.float().mean():.0%} of the {int((~gap).sum())} others -> in a gap: {word} confident "
+          f"(noise floor {noise:.0%})")
+inside = (ae_codes.norm(dim=1) < 2).float().mean().item()
+print(f"plain AE: {inside:.0%} of the test codes lie within radius 2 of the origin (N(0, I): 86%)")
+
+# %% [markdown]
+# A tempting story says that a code in a gap decodes to a shape that is no digit, which the
+# classifier then labels without confidence. The split above tests it for each set of codes,
+# and its verdicts say where it held. It need not hold: our decoder is built from linear layers
+# and ReLUs, so it is piecewise linear: far from its training codes it keeps extending its outer
+# linear pieces, which tends to push strokes towards full ink or none. Codes in an empty region
+# then decode to exaggerated but sharp digits of the few classes whose codes border that region,
+# and the classifier can read them confidently. **"In a gap" is not the same as "garbage".**
+#
+# The $\mathcal N(0, I)$ codes fail the other way, and the scatter below shows why: the cell
+# prints what share of the test codes lies within radius 2 of the origin, where $\mathcal N(0,
+# I)$ puts 86% of its draws. When that share is small, the random codes keep to a small central
+# part of a much larger code cloud, where the clusters of several digits touch. Codes there
+# decode to blends of those digits (the classifier is less often confident), and digits whose
+# codes lie far out are rarely or never drawn (a spread over fewer classes: see which classes
+# got few or no images in the counts above). The verdict lines say which of these showed up in
+# this run, each difference compared with twice its standard error; look at the rows too, since
+# the classifier is a crude judge and your eye a better one.
+#
 # Either way we had to *guess* where to sample. A latent space we can sample from needs two
 # properties: **continuity** (nearby codes decode to similar images) and **completeness** (every
 # code from the sampling distribution decodes to something meaningful, and the sampling
 # distribution reaches every kind of image). Nothing in the plain AE's loss asks for either.
 
 # %%
-inside = (ae_codes.norm(dim=1) < 2).float().mean().item()
-print(f"plain AE: {inside:.0%} of the test codes lie within radius 2 of the origin (N(0, I): 86%)")
-codes_figure(ae_codes, y_test, data.classes, title="plain autoencoder: codes of the test images")
+fig_ae = codes_figure(ae_codes, y_test, data.classes, title="plain autoencoder: codes of the test images")
+fig_ae.axes[0].set_aspect("equal", adjustable="datalim")  # equal scales, so that distances read true
+fig_ae
 
 # %% [markdown]
 # ## 2. The probabilistic encoder
@@ -273,7 +325,7 @@ print(f"parameters: MyVAE {n_mine:,} | course VAE {n_course:,} | same: {n_mine =
 from course_utils.plots import flow_diagram_figure
 
 flow_diagram_figure(
-    stages=[("x", "(B, 1, 28, 28)"), ("encoder", "784 -> 400"), ("mu, logvar", "(B, L) each"),
+    stages=[("x", "(B, 1, 28, 28)"), ("encoder", "784 -> 400\n-> 2 heads 400 -> L"), ("mu, logvar", "(B, L) each"),
             ("z", "mu + sigma * eps\n(B, L)"), ("decoder", "L -> 400 -> 784"),
             ("logits", "(B, 1, 28, 28)"), ("loss", "recon (B,) + KL (B,)\n-> mean: scalar")],
     arrows=["", "two heads", "eps ~ N(0, I)", "", "", "BCE vs x; KL from mu, logvar"],
@@ -384,8 +436,8 @@ print("same as the course's version:", torch.allclose(my_reparameterize(mu, logv
 # $\mu, \log\sigma^2$ -> encoder weights. So we backpropagate the **reconstruction term only**,
 # through the real encoder, and read the gradient of `to_mu.weight` (the head that outputs
 # $\mu$) for three ways of drawing $z$: the trick, `torch.normal(mu, sigma)` and
-# `Normal(mu, sigma).sample()`. (`reconstruction_gradients` in `course_utils/elbo.py` is those few
-# lines; read it.)
+# `Normal(mu, sigma).sample()`. (`reconstruction_gradients` in `course_utils/elbo.py` does this
+# for each way of drawing; read it.)
 
 # %%
 from course_utils.elbo import reconstruction_gradients
@@ -402,7 +454,9 @@ print("the reconstruction reaches the encoder through the trick only:", only_tri
 # %% [markdown]
 # The printed verdict answers it. `torch.normal` keeps $z$ in the graph, but autograd treats the
 # draw as a constant, so the gradient it passes to $\mu$ is exactly zero; `.sample()` cuts $z$
-# out of the graph, so nothing arrives at all. The course's unit tests run this same check, and
+# out of the graph, so nothing arrives at all. (PyTorch's distributions also offer
+# `Normal(mu, sigma).rsample()`, "r" for reparameterized: it computes exactly
+# $\mu + \sigma\varepsilon$ and keeps the gradient.) The course's unit tests run this same check, and
 # also swap in a broken `reparameterize` (one that detaches its output) to see the check fail.
 #
 # > **Misconception: "without the trick, $\mu$ and $\sigma$ are just numbers."** They are still
@@ -508,7 +562,9 @@ except ValueError as err:
 # really are binary. Papers use the second, **dynamically binarized MNIST**: each pixel is drawn
 # as 1 with probability equal to its grey level, afresh at every pass (`binarize` in
 # `course_utils/vae.py`); then BCE is a true negative log-likelihood and the negative ELBO is an
-# upper bound on $-\log p(x)$. Section 6 does both.
+# upper bound on $-\log p(x)$. Section 6 does both. (A third way keeps the grey pixels and changes
+# the decoder: the *continuous Bernoulli* of Loaiza-Ganem & Cunningham 2019 adds the
+# normalising constant that makes the BCE a true density on $[0, 1]$.)
 #
 # **Gaussian decoder with a fixed standard deviation $s$** (we write $s$ to keep it apart from
 # the encoder's $\sigma$). With mean $m_i$ for pixel $i$:
@@ -534,7 +590,8 @@ for s in (1.0, 0.1):
 # through the formula above, a weight $w$ on the summed squared error means a decoder noise of
 # $s = \sqrt{1/(2w)}$; equivalently, dividing the whole loss by $w$ shows it is $\beta = 1/w$ on
 # the KL (lesson 07). If the MSE is a *mean* over the 784 pixels, the weight per summed pixel is
-# only $1000/784$. The numbers:
+# only $1000/784$. Instead of picking $s$ by hand, a decoder can also learn it (one $s$ for all
+# pixels, or one per image, as in the "$\sigma$-VAE" of Rybkin et al. 2021). The numbers:
 
 # %%
 for label, w in (("1000 * summed SE", 1000.0), ("1000 * per-pixel MSE", 1000 / 784), ("plain SE", 1.0)):
@@ -630,10 +687,16 @@ print("->", "recon fell while the KL rose: the two terms moved in opposite direc
       else "the two terms did not move in opposite directions in this run")
 step90 = next(row["step"] for row in log2.rows if row["kl"] >= 0.9 * last["kl"])
 print(f"the KL first reached 90% of its final value at step {step90} of {last['step']}")
-half = min(log2.rows, key=lambda row: abs(row["step"] - last["step"] / 2))  # the row nearest mid-training
-fall, late = first["loss"] - last["loss"], half["loss"] - last["loss"]
-print(f"recon + KL fell {fall:.1f} nats in all, {late:.1f} of them ({late / fall:.1%}) after step {half['step']}, "
-      "in the second half of training")
+late = [row for row in log2.rows if row["step"] >= last["step"] / 2]  # the second half of training
+steps_late = torch.tensor([row["step"] for row in late], dtype=torch.float64)
+loss_late = torch.tensor([row["loss"] for row in late], dtype=torch.float64)
+slope, intercept = torch.linalg.lstsq(torch.stack([steps_late, torch.ones_like(steps_late)], 1),
+                              loss_late[:, None]).solution[:, 0].tolist()  # nats per step
+residuals = loss_late - (slope * steps_late + intercept)
+slope_se = (residuals.pow(2).sum() / (len(late) - 2) / (steps_late - steps_late.mean()).pow(2).sum()).sqrt().item()
+print(f"second half of training (steps {late[0]['step']}-{last['step']}, {len(late)} rows): recon + KL changed by "
+      f"{1000 * slope:+.2f} +- {1000 * slope_se:.2f} nats per 1,000 steps ->",
+      "still falling" if slope < -2 * slope_se else "level within the noise (2 standard errors)")
 terms_by_step_figure(log2, keys=("recon", "kl"), logy=("recon", "kl"),
                      title=f"2-D VAE: the two terms on {len(log2.probe)} test images")
 
@@ -647,8 +710,10 @@ terms_by_step_figure(log2, keys=("recon", "kl"), logy=("recon", "kl"),
 # during one run and lesson 07's $\beta$-VAE does across runs. The third line says when the KL
 # was bought: if that step is early, the rest of training improved the reconstruction at a
 # roughly level KL, the decoder learning to use the information it already received. The last
-# line says how much the second half of the budget still bought: a small share means more
-# training would help only a little. (The recon number of the previous cell is given twice: as
+# line fits a straight line to the loss over the second half of training and reports its slope
+# in nats per 1,000 steps, with the slope's standard error from the scatter of the rows around
+# the line: that rate, not the share of the total fall (which the first few dozen steps
+# dominate), says what more training would buy. (The recon number of the previous cell is given twice: as
 # BCE, and as nats above the floor of section 4, the part of it the model could still remove.)
 #
 # **Mixing mean and sum, with a trained model's numbers.** The KL is a sum over latent
@@ -664,18 +729,32 @@ print(f"KL share of the loss: {res2['kl'] / (recon_sum + res2['kl']):.1%} (cours
 
 # %% [markdown]
 # **The latent space.** Each test image's centre $\mu(x)$, coloured by digit, with some
-# thumbnails. The KL term charges every code for wandering away from $\mathcal N(0, I)$, so
-# after enough training the centres should sit around the origin at about unit scale, unlike the
-# plain autoencoder's codes. The cell prints whether they do.
+# thumbnails. The KL term charges every code for wandering away from $\mathcal N(0, I)$, but
+# how far "about unit scale" goes can be said exactly. Multiply one latent dimension by a
+# constant $c$, $z_j \to c\,z_j$, and divide the decoder's first-layer weights on $z_j$ by $c$:
+# the decoder sees the same inputs, so the reconstruction term does not change, while the KL
+# becomes $\tfrac12\sum_x (c^2\mu_j^2 + c^2\sigma_j^2 - \log c^2\sigma_j^2 - 1)$. At an optimum
+# of the ELBO its derivative at $c = 1$ must vanish, which gives, for every dimension $j$,
+#
+# $$ \mathbb E_x\big[\mu_j(x)^2 + \sigma_j(x)^2\big] = 1 $$
+#
+# (averaged over the training images). The cell computes this second moment per dimension on
+# (up to) 10,000 training images, with its standard error, and says whether each is 1 within
+# twice that error.
 
 # %%
 from course_utils.vae_views import encode_means
 
 mu2 = encode_means(vae2, x_test)  # (N, 2)
-centred = bool((mu2.mean(0).abs() < 0.5).all() and ((mu2.std(0) > 0.4) & (mu2.std(0) < 1.5)).all())
-print("VAE codes: mean", mu2.mean(0).numpy().round(2), "std", mu2.std(0).numpy().round(2),
-      "-> centred at unit scale:", centred)
-print(f"within radius 2 of the origin: VAE {(mu2.norm(dim=1) < 2).float().mean():.0%} | plain AE {inside:.0%}")
+with torch.no_grad():
+    mu_tr, logvar_tr = vae2.encode(x_train[:10_000])  # (up to 10,000, 2) each: enough for a small SE
+moment = mu_tr.pow(2) + logvar_tr.exp()  # (n, 2): mu_j^2 + sigma_j^2 per image
+m, m_se = moment.mean(0), moment.std(0) / math.sqrt(len(moment))  # (2,) each
+print(f"E[mu_j^2 + sigma_j^2] over {len(moment):,} training images:", m.numpy().round(3), "+-", m_se.numpy().round(3),
+      "->", "1 in every dimension, within 2 standard errors" if ((m - 1).abs() < 2 * m_se).all()
+      else f"off 1 by up to {(m - 1).abs().max():.2f}: not yet at the ELBO's optimum in this respect")
+print(f"test codes: mean {mu2.mean(0).numpy().round(2)}, std {mu2.std(0).numpy().round(2)}; within radius 2 of the "
+      f"origin: VAE {(mu2.norm(dim=1) < 2).float().mean():.0%} | plain AE {inside:.0%}")
 codes_figure(mu2, y_test, data.classes, images=x_test, n_thumbnails=40,
              title="2-D VAE: mu(x) of the test images")
 
@@ -749,26 +828,42 @@ rows_figure({"input": x_test[:6], "decoded": blind_out, "mean image": mean_image
 # %%
 from course_utils.vae_views import manifold_figure, manifold_grid
 
-grid_images, _ = manifold_grid(vae2, n=15)  # (225, 1, 28, 28), row by row
-tiles = grid_images.view(15, 15, -1)
-neighbour_gap = (tiles[:, 1:] - tiles[:, :-1]).abs().mean().item()
+grid_images, values = manifold_grid(vae2, n=15)  # (225, 1, 28, 28) row by row; values (15,)
+rows_z, cols_z = torch.meshgrid(values.flip(0), values, indexing="ij")  # the same codes, (15, 15) each
+grid_z = torch.stack([cols_z.reshape(-1), rows_z.reshape(-1)], 1)  # (225, 2)
+q = torch.linspace(0.05, 0.95, 15)
+ae_q = torch.stack([ae_codes[:, 0].quantile(q), ae_codes[:, 1].quantile(q).flip(0)])  # (2, 15) own quantiles
+ae_rows, ae_cols = torch.meshgrid(ae_q[1], ae_q[0], indexing="ij")
+ae_own_z = torch.stack([ae_cols.reshape(-1), ae_rows.reshape(-1)], 1)  # (225, 2)
+with torch.no_grad():
+    grids = {"2-D VAE, N(0, 1) quantiles": grid_images,
+             "plain AE, N(0, 1) quantiles": torch.sigmoid(ae.decode(grid_z)).view(-1, 1, 28, 28),
+             "plain AE, its codes' quantiles": torch.sigmoid(ae.decode(ae_own_z)).view(-1, 1, 28, 28)}
 perm = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(0))
 random_gap = (x_test - x_test[perm]).abs().mean().item()
-print(f"mean pixel difference: neighbouring grid cells {neighbour_gap:.3f} | random test pairs "
-      f"{random_gap:.3f} -> neighbours differ {neighbour_gap / random_gap:.0%} as much as random pairs")
-with torch.no_grad():
-    grid_probs = F.softmax(classifier(grid_images), dim=1)  # (225, 10)
-sure = grid_probs.max(1).values >= 0.9
-print(f"the digit classifier labels {int(sure.sum())} of the 225 cells confidently, with "
-      f"{len(grid_probs[sure].argmax(1).unique())} different labels of {len(data.classes)}")
+print(f"mean pixel difference of two random test images: {random_gap:.3f}")
+for name, images in grids.items():
+    tiles = images.view(15, 15, -1)
+    neighbour_gap = (tiles[:, 1:] - tiles[:, :-1]).abs().mean().item()
+    with torch.no_grad():
+        grid_probs = F.softmax(classifier(images), dim=1)  # (225, 10)
+    sure = grid_probs.max(1).values >= 0.9
+    print(f"{name:<31}: neighbouring cells differ {neighbour_gap / random_gap:4.0%} as much as random pairs | "
+          f"{int(sure.sum()):>3} of 225 cells confident, {len(grid_probs[sure].argmax(1).unique())} different labels")
 manifold_figure(vae2, n=15, title="2-D VAE: decoded grid over N(0,1) quantiles")
 
 # %% [markdown]
-# The printed percentage is the continuity check: the smaller it is, the more gradually the digits
-# morph from cell to cell. The second line counts the different digits the classifier reads
-# confidently in the grid: fewer than ten means some digits have no region of their own in this
-# 2-D map (look for them in the figure: they are blends, or missing). In fast mode, or on the
-# small fallback digits, the model is trained briefly; the count says what that costs.
+# The first percentage of each line is a continuity check: the smaller it is, the more gradually
+# the images change from cell to cell. Compare the VAE's line with the plain autoencoder's grid
+# over the same share of *its own* codes (the quantiles 0.05 ... 0.95 of its test codes in each
+# dimension). A decoder made of linear layers and ReLUs is a continuous function, so a fine grid
+# looks continuous for both models, and continuity alone is not what the VAE adds. What it adds
+# is that its grid at the prior's quantiles is where its codes are. The middle line decodes the
+# plain AE at those same quantiles, where we would sample if we did not know where its codes
+# are; the last line had to look its codes up first. The label counts say how many digits each grid
+# shows confidently: fewer than ten means some digits have no region of their own in that 2-D
+# map (look for them in the figure: they are blends, or missing). In fast mode, or on the small
+# fallback digits, the models are trained briefly; the counts say what that costs.
 #
 # **Sampling new images, and the plain AE again.** Draw $z \sim \mathcal N(0, I)$ and decode,
 # with the same 1,000 random codes fed to the plain autoencoder's decoder. The cell measures,
@@ -801,16 +896,38 @@ rows_figure({"plain AE": ae_decoded[:10], "2-D VAE": vae_decoded[:10]},
 # **Interpolation.** Encode two test digits, walk along the straight line between their $\mu$'s
 # and decode each point. Each row starts and ends with the two test images themselves; the
 # second and the second-to-last columns are their decoded codes, so you can also see how much
-# of each digit the 2-D code keeps.
+# of each digit the 2-D code keeps. Whether a row morphs from one digit into the other is
+# measured, not promised: the cell prints the classifier's label for each of the ten decoded
+# points ("?" where it is not confident). A row whose decoded ends already carry another label
+# did not morph at all: two numbers per image could not keep that digit, and the decoder
+# returns a neighbour's digit instead (a "4" decoded as a 9, say). The classifier is a crude
+# judge of blurry images, so read the rows with your own eyes too; section 6 repeats the three
+# paths with a 20-D code.
 
 # %%
 from course_utils.vae_views import interpolate
 
 pairs = [(0, 1), (4, 9), (3, 8)]
 first = {c: int((y_test == c).nonzero()[0]) for pair in pairs for c in pair}  # first test image of each class
-rows_figure({f"{a} -> {b}": torch.cat([x_test[first[a]][None], interpolate(vae2, x_test[first[a]], x_test[first[b]],
-                                                                         steps=10), x_test[first[b]][None]])
-             for a, b in pairs}, n=12, title="two test digits (first and last column) and the decoded line between their codes")
+
+
+def labels_along(model, a, b, images):
+    """Interpolate (10 steps) between the codes of the first test images of classes a and b in
+    images (N, 1, 28, 28); print the classifier's labels; return the decoded (10, 1, 28, 28)."""
+    path = interpolate(model, images[first[a]], images[first[b]], steps=10)
+    with torch.no_grad():
+        probs = F.softmax(classifier(path), dim=1)  # (10, 10)
+    labels = [str(int(c)) if p >= 0.9 else "?" for p, c in zip(*probs.max(1), strict=True)]
+    ends = labels[0] == str(a) and labels[-1] == str(b)
+    print(f"{a} -> {b}: labels along the path {' '.join(labels)} -> "
+          + ("the decoded ends are read as the two digits" if ends else
+             f"the decoded ends are NOT both read confidently as {a} and {b}"))
+    return path
+
+
+rows_figure({f"{a} -> {b}": torch.cat([x_test[first[a]][None], labels_along(vae2, a, b, x_test),
+                                     x_test[first[b]][None]]) for a, b in pairs},
+            n=12, title="two test digits (first and last column) and the decoded line between their codes")
 
 # %% [markdown]
 # **Sliders.** The static figure shows traversals: start from one test image's code, and move one
@@ -857,7 +974,28 @@ print(f"binarized test set: -ELBO {res20['loss']:.1f} nats/image (recon {res20['
 # **Measuring the gap.** Section 4 says $\log p(x) = \mathrm{ELBO} + \mathrm{KL}(q(z\mid x)\,\|\,
 # p(z\mid x))$. An importance-sampled estimate with $k$ samples from $q$ (Burda et al. 2016),
 # $\log \frac1k \sum_i p(x\mid z_i)p(z_i)/q(z_i\mid x)$, is a tighter bound that approaches
-# $\log p(x)$ as $k$ grows; the difference to the ELBO is a lower estimate of the gap.
+# $\log p(x)$ as $k$ grows; the difference to the ELBO is a lower estimate of the gap. Written
+# out, in log space so that nothing underflows, and checked against the course's
+# `importance_sampled_nll` on a few images with the same noise:
+
+# %%
+def my_importance_sampled_nll(model, x, k, generator):
+    """-log p(x) from k importance samples per image: x (n, 1, 28, 28) binary -> (n,) nats."""
+    with torch.no_grad():
+        mu, logvar = model.encode(x)  # (n, L) each
+        eps = torch.randn(k, *mu.shape, generator=generator)  # (k, n, L)
+        z = mu + torch.exp(0.5 * logvar) * eps  # (k, n, L): k draws from q(z|x)
+        logits = model.decode(z.flatten(0, 1)).view(k, len(x), -1)  # (k, n, 784)
+        log_px_z = -F.binary_cross_entropy_with_logits(logits, x.flatten(1).expand(k, -1, -1),
+                                                        reduction="none").sum(-1)  # (k, n)
+        log_w = log_px_z + Normal(0.0, 1.0).log_prob(z).sum(-1) - Normal(mu, torch.exp(0.5 * logvar)).log_prob(z).sum(-1)
+        return -(torch.logsumexp(log_w, dim=0) - math.log(k))  # log of the mean weight, negated
+
+
+mine_iw = my_importance_sampled_nll(vae20, xb_test[:5], k=100, generator=torch.Generator().manual_seed(1))
+course_iw = importance_sampled_nll(vae20, xb_test[:5], k=100, generator=torch.Generator().manual_seed(1))
+print("written out:", mine_iw.numpy().round(2), "| course:", course_iw.numpy().round(2),
+      "| equal:", torch.allclose(mine_iw, course_iw, atol=1e-3))
 
 # %%
 n_iw = min(course.pick(full=300, fast=50), len(xb_test))  # test images (the fallback has fewer)
@@ -884,7 +1022,7 @@ print(f"{n_iw} binarized test images: -ELBO {elbo_nll:.1f} | importance sampled 
 # The second can be measured directly. Give each of a few test images its *own* $(\mu, \log
 # \sigma^2)$, start them at the encoder's output, and tune them by gradient descent on that
 # image's negative ELBO with the decoder frozen (`optimized_gaussian_nelbo` in
-# `course_utils/elbo.py`, twenty lines). What the tuning gains is amortization gap; a hundred
+# `course_utils/elbo.py`; read it). What the tuning gains is amortization gap; a hundred
 # tuning steps find a good Gaussian, not necessarily the best, so the gap is at least that
 # large. What stays between the tuned Gaussian and the importance-sampled estimate is, up to the
 # errors of both estimates, the approximation gap.
@@ -900,8 +1038,11 @@ amortization, approximation = (enc_nelbo - best_nelbo).mean().item(), (best_nelb
 print(f"{n_opt} binarized test images, nats/image: -ELBO with the encoder's q {enc_nelbo.mean():.1f} | "
       f"with each image's tuned Gaussian {best_nelbo.mean():.1f} | importance sampled {iw_sub.mean():.1f}")
 print(f"amortization gap {amortization:.1f} nats (at least) | the rest, approximation gap {approximation:.1f} nats")
-print("-> the larger part here:", "amortization (the encoder)" if amortization > approximation
-      else "approximation (the Gaussian family)")
+d = (enc_nelbo - best_nelbo) - (best_nelbo - iw_sub)  # (n_opt,): amortization minus approximation, per image
+d_se = (d.std() / math.sqrt(len(d))).item()
+print("-> the larger part here:", "amortization (the encoder)" if d.mean() > 2 * d_se else
+      "approximation (the Gaussian family)" if d.mean() < -2 * d_se else
+      f"cannot tell (the difference {d.mean():.1f} is within 2 standard errors, {2 * d_se:.1f})")
 
 # %% [markdown]
 # So the measured gap is not only "the price of a Gaussian": part of it is the encoder's own
@@ -915,15 +1056,18 @@ print("-> the larger part here:", "amortization (the encoder)" if amortization >
 # pixels are grey. The cell computes both, when the two data sets are available.
 
 # %%
-if data.is_fallback:
-    print("embedded fallback in use: there is no second data set to compare; "
-          f"the floor of these digits is {floor:.1f} nats/image")
-else:
-    for name in ("mnist", "fashion_mnist"):
-        other = load_dataset(name, seed=course.seed, valid_fraction=0.0)
-        grey = ((other.test.x > 0) & (other.test.x < 1)).float().mean()
-        print(f"{other.name}: {len(other.test.x):,} test images, {grey:.0%} of pixels grey, BCE floor "
-              f"{bce_floor_per_image(other.test.x).mean():.1f} nats/image")
+compared = 0
+for name in ("mnist", "fashion_mnist"):
+    other = load_dataset(name, seed=course.seed, valid_fraction=0.0)
+    if other.is_fallback:  # what actually loaded, whichever data set this lesson uses
+        print(f"{name}: not available here (only the embedded fallback digits would stand in)")
+        continue
+    compared += 1
+    grey = ((other.test.x > 0) & (other.test.x < 1)).float().mean()
+    print(f"{other.name}: {len(other.test.x):,} test images, {grey:.0%} of pixels grey, BCE floor "
+          f"{bce_floor_per_image(other.test.x).mean():.1f} nats/image")
+if compared < 2:
+    print(f"-> fewer than two real data sets here: no comparison (this lesson's floor: {floor:.1f} nats/image)")
 
 # %% [markdown]
 # A model's BCE on grey images can never go below the printed floor, so compare data sets, or a
@@ -973,8 +1117,35 @@ conv_vae = conv_vae.cpu()
 res_conv = negative_elbo(conv_vae, xb_test, generator=torch.Generator().manual_seed(0))
 print(f"same recipe and budget: 20-D MLP {hist20.last('epoch')} epochs, 16-D conv {hist_conv.last('epoch')} epochs "
       f"(about {steps20:,} steps each)")
-print(f"binarized test -ELBO (nats/image): 20-D MLP {res20['loss']:.1f} | 16-D conv {res_conv['loss']:.1f} -> "
-      f"{'the conv VAE' if res_conv['loss'] < res20['loss'] else 'the MLP VAE'} scores better at this budget")
+
+
+def nelbo_per_image(model, x):
+    """One-sample negative ELBO of each image (N, 1, 28, 28) -> (N,), nats."""
+    with torch.no_grad():
+        logits, mu, logvar = model(x)
+    return bce_per_image(logits, x) + gaussian_kl_per_image(mu, logvar)
+
+
+def paired(diff):
+    """Mean and standard error of per-image differences (N,): the noise floor of a comparison."""
+    return diff.mean().item(), (diff.std() / math.sqrt(len(diff))).item()
+
+
+xb_pair = xb_test[:2000]  # (up to 2,000, 1, 28, 28): the images of every paired comparison
+torch.manual_seed(0)
+d, d_se = paired(nelbo_per_image(vae20, xb_pair) - nelbo_per_image(conv_vae, xb_pair))  # > 0: conv better
+print(f"binarized test -ELBO (nats/image): 20-D MLP {res20['loss']:.1f} | 16-D conv {res_conv['loss']:.1f}; "
+      f"paired difference (fresh z draws) MLP - conv {d:+.1f} +- {d_se:.1f} over {len(xb_pair):,} test images ->",
+      "cannot tell apart (within 2 standard errors)" if abs(d) < 2 * d_se else
+      f"{'the conv VAE' if d > 0 else 'the MLP VAE'} scores better at this budget")
+
+# %% [markdown]
+# The last line above compares the two bounds image by image: each test image
+# gets both models' negative ELBO, and the standard error of the mean difference says how much
+# of the gap the choice of test images (and of the one latent sample) could explain. It does not
+# cover a second training run with another seed, which could move both numbers too; "cannot tell
+# apart" is therefore the honest reading of a small difference. The two models also differ in
+# latent size (16 vs 20) and parameters (the conv VAE has far fewer).
 
 # %%
 from course_utils.vae_views import prior_samples
@@ -983,9 +1154,13 @@ g = torch.Generator().manual_seed(0)
 x_some = x_test[:1000]  # (1000, 1, 28, 28)
 recons = {"2-D MLP": reconstruct(vae2, x_some, g), "20-D MLP": reconstruct(vae20, x_some, g),
           "16-D conv": reconstruct(conv_vae, x_some, g)}  # one z sample per image
-errors = {name: (images - x_some).abs().mean().item() for name, images in recons.items()}
+per_image = {name: (images - x_some).abs().flatten(1).mean(1) for name, images in recons.items()}  # (n,) each
+best, second = sorted(per_image, key=lambda name: per_image[name].mean())[:2]
+d, d_se = paired(per_image[second] - per_image[best])
 print("mean absolute pixel error of the reconstructions:",
-      " | ".join(f"{name} {err:.3f}" for name, err in errors.items()), "-> smallest:", min(errors, key=errors.get))
+      " | ".join(f"{name} {err.mean():.3f}" for name, err in per_image.items()), "-> smallest:", best,
+      f"(ahead of {second} by {d:.4f} +- {d_se:.4f}: "
+      + ("more than 2 standard errors)" if d > 2 * d_se else "within 2 standard errors, a tie)"))
 rows_figure({"input": x_some[:10], **{name: images[:10] for name, images in recons.items()}},
             title="reconstructions (one z sample each; pixel means)")
 
@@ -1003,8 +1178,13 @@ views = {}
 for name, images in samples.items():
     views[name] = what_the_classifier_sees(f"{name}, 1,000 samples", images)
     print(f"{'':<24} codes of the test images vs N(0, I): {mismatch[name]:.2f} nats")
-print(f"-> most confidently classified samples: {max(views, key=lambda name: views[name]['confident'])}; "
-      f"widest spread: {max(views, key=lambda name: views[name]['class_bits'])}")
+for key, se_of, what in (("confident", lambda v: share_se(v["sure"]), "most confidently classified samples"),
+                         ("class_bits", lambda v: bits_se(v["labels"]), "widest spread")):
+    top, runner = sorted(views, key=lambda name: views[name][key], reverse=True)[:2]
+    noise = 2 * math.hypot(se_of(views[top]), se_of(views[runner]))
+    print(f"-> {what}: {top}" + (f" (ahead of {runner} by more than the noise floor {noise:.2f})"
+                                 if views[top][key] - views[runner][key] > noise
+                                 else f", tied with {runner} within the noise floor {noise:.2f}"))
 rows_figure({name: images[:10] for name, images in samples.items()}, title="new images: z ~ N(0, I), decoded")
 
 # %% [markdown]
@@ -1039,13 +1219,27 @@ traversal_figure(vae20, encode_means(vae20, chosen_b[None])[0], dims=top4, span=
 latent_view(vae20, chosen_b, dims=top4)
 
 # %% [markdown]
+# The same three interpolations through the 20-D model (starting from the binarized copies of
+# the same test images). Compare the label lines with those of the 2-D model in section 5: with
+# 20 dimensions the code keeps more of each digit, so the decoded ends are more often read as
+# the digits themselves; the lines say whether that happened here.
+
+# %%
+rows_figure({f"{a} -> {b}": torch.cat([xb_test[first[a]][None], labels_along(vae20, a, b, xb_test),
+                                     xb_test[first[b]][None]]) for a, b in pairs},
+            n=12, title="20-D VAE: two binarized test digits and the decoded line between their codes")
+
+# %% [markdown]
 # ### Why VAE outputs look blurry
 #
 # The decoder shows a pixel's *mean*, $\sigma(\text{logit})$. A decoder trained to minimise the
 # expected BCE, shown a code that several slightly different images share, outputs their
 # average: a soft, blurry digit. Two things can make images share a code. The **bottleneck**:
-# two numbers cannot keep ten thousand images apart, and a plain autoencoder has that problem
-# too. And the VAE's **noise**: its decoder is trained on $z = \mu + \sigma\varepsilon$, so each
+# two real numbers could in principle give every image a code of its own, but the decoder is a
+# smooth network of limited size, so codes that lie close together decode to similar images;
+# when thousands of different images are packed into a 2-D map, each region's output drifts
+# towards the average of the images encoded there. A plain autoencoder has that problem too.
+# And the VAE's **noise**: its decoder is trained on $z = \mu + \sigma\varepsilon$, so each
 # output must serve every image whose ellipse covers that code. The probe below asks both 2-D
 # models (same steps, same reconstruction loss) the same question: take the code of a test
 # image, find the 50 training images whose codes lie closest to it, and measure how far the
@@ -1117,13 +1311,16 @@ with torch.no_grad():
                  "VAE 2-D": decode_images(vae2, encode_means(vae2, x_some)),
                  "plain AE 20-D": torch.sigmoid(ae20(x_some)).view(-1, 1, 28, 28),
                  "VAE 20-D": decode_images(vae20, encode_means(vae20, x_some))}
-grey = {name: ((images > 0.1) & (images < 0.9)).float().mean().item() for name, images in sharpness.items()}
-print("share of grey pixels:", " | ".join(f"{name} {share:.1%}" for name, share in grey.items()))
+grey = {name: ((images > 0.1) & (images < 0.9)).float().flatten(1).mean(1) for name, images in sharpness.items()}
+print("share of grey pixels:", " | ".join(f"{name} {share.mean():.1%}" for name, share in grey.items()))
 
 
 def compare(a, b):
-    """A verdict on two grey shares: a difference under 2 points counts as 'about as grey'."""
-    return "greyer than" if grey[a] > grey[b] + 0.02 else "less grey than" if grey[a] < grey[b] - 0.02 else "about as grey as"
+    """A verdict on two grey shares, from the per-image differences: 'about as grey' when the
+    mean difference is within 2 standard errors (the noise floor of the 1,000 images)."""
+    d, d_se = paired(grey[a] - grey[b])
+    word = "greyer than" if d > 2 * d_se else "less grey than" if d < -2 * d_se else "about as grey as"
+    return f"{word} ({100 * d:+.1f} +- {100 * d_se:.1f} points)"
 
 
 print(f"-> 2-D: the VAE's reconstructions are {compare('VAE 2-D', 'plain AE 2-D')} the plain AE's; "
@@ -1131,8 +1328,10 @@ print(f"-> 2-D: the VAE's reconstructions are {compare('VAE 2-D', 'plain AE 2-D'
 rows_figure({name: images[:10] for name, images in sharpness.items()}, title="reconstructions decoded at mu(x)")
 
 # %% [markdown]
-# Read the two verdicts together. Where the bottleneck is tight (2-D), a verdict "about as grey"
-# means the bottleneck alone blurs both models. At 20-D the two models share layers, steps,
+# Read the two verdicts together, and the sizes next to them. Where the bottleneck is tight
+# (2-D), both models are much greyer than the real images; when the difference between them
+# (in points, with its standard error) is small next to that, the bottleneck does most of the
+# blurring in both, whatever the sign of the small difference. At 20-D the two models share layers, steps,
 # recipe and binarized images, and differ only in the objective, so any extra greyness of the
 # VAE comes from its objective: noisy codes $z = \mu + \sigma\varepsilon$ for the decoder, and a
 # KL that keeps the ellipses from shrinking to points, so each output still serves several
@@ -1153,7 +1352,11 @@ rows_figure({name: images[:10] for name, images in sharpness.items()}, title="re
 #   although $z$ could have carried useful information: the decoder models the data without
 #   looking at $z$. Section 5's encoder that ignores the image is the extreme case. It happens
 #   with decoders powerful enough to do without $z$ (autoregressive ones, such as PixelCNN or an
-#   LSTM text decoder, Bowman et al. 2016), and is a failure of optimisation and model choice.
+#   LSTM text decoder, Bowman et al. 2016). Whether it is a *failure* is debated: with such a
+#   decoder, ignoring $z$ can be the ELBO's true optimum, since every nat put into $z$ costs KL
+#   that the decoder can save by modelling the data on its own (Chen et al. 2017; Alemi et al.
+#   2018), and even a linear VAE's stationary points can switch off dimensions (Lucas et al.
+#   2019). Then the fix is a change of model or objective, not of the optimiser.
 #
 # The course uses **one** test of an active dimension, Burda et al.'s (2016): unit $j$ is
 # active when $\operatorname{Var}_x[\mu_j(x)] > 0.01$ (`active_units`). An inactive unit gives
@@ -1162,8 +1365,11 @@ rows_figure({name: images[:10] for name, images in sharpness.items()}, title="re
 # Our 20-D model may well use all 20 dimensions: the first number below says. To see surplus
 # dimensions, give the same MLP **50** latent dimensions, as Burda et al. did, train it with the
 # same recipe, and look three ways. The 0.01 test counts the active units. The **KL per
-# dimension** says how much information each dimension carries: sorted, largest first, it
-# shows where the used dimensions end (its elbow), without a threshold on the variance. And the
+# dimension**, averaged over images, bounds how much information about $x$ each dimension
+# carries: it equals the mutual information $I(x; z_j)$ plus the KL from that dimension's
+# aggregate posterior to the prior (Hoffman & Johnson 2016), so it is an *upper bound* on the
+# information, and a dimension with almost no KL carries almost no information. Sorted, largest
+# first, it shows where the used dimensions end (its elbow), without a threshold on the variance. And the
 # negative ELBO says whether the 30 extra dimensions bought anything at all. Burda et al.,
 # after thousands of passes over 60,000 images, found that VAEs like this one used only part of
 # their 50 dimensions (about 20 with one stochastic layer); our run is far shorter.
@@ -1188,16 +1394,19 @@ print(f"active units (Var mu > 0.01): 20-D VAE {n20} of 20 | 50-D VAE {n50} of 5
 print(f"50-D VAE, KL per dimension sorted: the top 20 hold {share[19]:.1%} of its {kl50.sum():.1f} nats; "
       f"{k99} dimensions hold 99%; the other 30 carry {kl_sorted[20:].sum():.2f} nats "
       f"({kl_sorted[20:].mean():.3f} each on average, the 20th largest {kl_sorted[19]:.2f})")
-gain = res20["loss"] - res50["loss"]  # > 0: the 50-D model's bound is better
-print(f"binarized test -ELBO: 20-D {res20['loss']:.1f} | 50-D {res50['loss']:.1f} nats/image "
-      f"(with 30 more dimensions, {abs(gain):.1f} nats {'better' if gain > 0 else 'worse'})")
+torch.manual_seed(0)
+gain, gain_se = paired(nelbo_per_image(vae20, xb_pair) - nelbo_per_image(vae50, xb_pair))  # > 0: 50-D better
+print(f"binarized test -ELBO: 20-D {res20['loss']:.1f} | 50-D {res50['loss']:.1f} nats/image; with 30 more "
+      f"dimensions {gain:+.1f} +- {gain_se:.1f} nats gained per image (paired on {len(xb_pair):,}, fresh z) ->",
+      "better" if gain > 2 * gain_se else "worse" if gain < -2 * gain_se else "no difference beyond 2 standard errors")
 least30 = mu_var50.argsort()[:30]  # the 30 dimensions whose mu_j(x) varies least
 print(f"the 30 least varying dimensions: largest Var mu among them {mu_var50[least30].max():.3f}")
 verdict = f"99% of the KL sits in {k99} of 50 dimensions; the 0.01 test counts {n50} as active"
 if res50["kl"] < 1:
     verdict = "the total KL is near zero: a collapse"
 elif n50 > k99:
-    verdict += f": {n50 - k99} of them vary a little but carry almost no information"
+    verdict += f": {n50 - k99} of them " + ("varies a little but carries" if n50 - k99 == 1 else
+                                             "vary a little but carry") + " almost no information"
 print("->", verdict)
 
 # %% [markdown]
@@ -1229,7 +1438,7 @@ kl_per_dimension_figure({"20-D": mu_var20, "50-D": mu_var50}, threshold=0.01, yl
 # the prior's 1, almost no KL, and a decoder that ignores it. The KL line and the traversal line
 # test the last two directly. When the dimensions beyond the used ones carry a small fraction of
 # a nat between them, barely move the decoded image, and the 30 extra dimensions did not improve
-# the negative ELBO, or only a little, the model did not use the extra room: the ELBO chose how
+# the negative ELBO beyond its noise floor, or only a little, the model did not use the extra room: the ELBO chose how
 # many dimensions to use, not us. The 0.01 variance test is a cruder instrument. A dimension
 # whose $\mu_j(x)$ still wobbles a little from image to image passes it although it carries
 # almost nothing, so after a short training the test can count more active units than the KL's
@@ -1241,7 +1450,8 @@ kl_per_dimension_figure({"20-D": mu_var20, "50-D": mu_var50}, threshold=0.01, yl
 # course keeps the word "collapse" for the whole posterior and says "switched off" for single
 # dimensions, so that the two cases stay apart.
 #
-# **KL warm-up** (or annealing) starts training with $\beta = 0$ and raises it linearly to 1,
+# **KL warm-up** (or annealing; Bowman et al. 2016, Sønderby et al. 2016) starts training with
+# $\beta = 0$ and raises it linearly to 1,
 # $\beta = \min(1, \text{step} / \text{warm-up steps})$, so the decoder learns to rely on $z$
 # before the KL term starts to pull. In the course it is a
 # callback, `KLWarmup`, that sets the `beta` of the loss object before each step, and knows at
@@ -1287,6 +1497,10 @@ res_warm = negative_elbo(vae_warm, xb_test, generator=torch.Generator().manual_s
 for name, n, res in (("no warm-up", n50, res50), ("KL warm-up", n_warm, res_warm)):
     print(f"50-D, {name:<10}: binarized test -ELBO {res['loss']:.1f} = recon {res['recon']:.1f} + KL "
           f"{res['kl']:.1f} nats, active units {n} of 50")
+torch.manual_seed(0)
+d, d_se = paired(nelbo_per_image(vae50, xb_pair) - nelbo_per_image(vae_warm, xb_pair))  # > 0: warm-up better
+print(f"warm-up gained {d:+.1f} +- {d_se:.1f} nats per image (paired on {len(xb_pair):,}) ->", "better with warm-up" if d > 2 * d_se else
+      "worse with warm-up" if d < -2 * d_se else "no difference beyond 2 standard errors")
 kl_warm = kl_per_dimension(vae_warm, xb_test)  # (50,) nats
 for name, kl in (("no warm-up", kl50), ("KL warm-up", kl_warm)):
     held = kl.sort(descending=True).values.cumsum(0) / kl.sum()  # (50,)
@@ -1324,14 +1538,15 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # > - *Applying a sigmoid inside the model and BCE-with-logits outside.* The VAE's decoder outputs
 # >   logits; `sigmoid` only for pictures.
 # > - *Hundreds of epochs for a 2-D MNIST VAE by default.* Count optimizer steps, and look at
-# >   what the last ones bought: section 5's log printed the share of the fall that came in the
-# >   second half of its 1,500 steps (a few epochs of 60,000 images).
+# >   what the last ones bought: section 5's log printed the loss's rate of change, in nats per
+# >   1,000 steps, over the second half of its 1,500 steps (a few epochs of 60,000 images).
 #
 # ## Summary
 #
-# - A plain autoencoder's codes sit wherever training put them: random codes land in gaps, or
-#   all in one small part of the code cloud (section 1 measured which); nothing says where to
-#   sample.
+# - A plain autoencoder's codes sit wherever training put them, so nothing says where to
+#   sample: $\mathcal N(0, I)$ draws can miss most of its code cloud, and codes in a gap are not
+#   simply garbage, since a ReLU decoder extrapolates there (section 1 measured both, with the
+#   classifier's confidence split by gap membership).
 # - A VAE encodes $x$ as $q(z\mid x) = \mathcal N(\mu(x), \operatorname{diag}\sigma^2(x))$; the
 #   encoder outputs $\mu$ and $\log\sigma^2$ (activations, shapes (B, L)); $z$ is one sample.
 # - The reparameterization trick $z = \mu + \sigma\varepsilon$ lets gradients reach the encoder's
@@ -1346,12 +1561,15 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 #   error is a Gaussian likelihood with fixed noise $s$, and a weight on it is $1/(2s^2)$.
 # - Three distributions of $z$: one image's $q(z\mid x)$, the prior, and the aggregate posterior,
 #   which is what should cover the prior.
-# - The KL term places the codes where $\mathcal N(0, I)$ samples (measured with the gap share and
-#   the grid; the classifier's view of the samples says which digits come out). Blur is the
+# - The KL term pulls the codes towards where $\mathcal N(0, I)$ samples: section 5 printed the
+#   share of test codes within radius 2 of the origin for both 2-D models, the share of
+#   $\mathcal N(0, I)$ draws in a gap of each, and the second moment $\mathbb E[\mu_j^2 +
+#   \sigma_j^2]$, which is 1 at an optimum of the ELBO. A smooth decoder is continuous either
+#   way; what the KL adds is knowing where to sample. Blur is the
 #   decoder averaging images that share a code: at 2-D the bottleneck alone can cause it, in a
 #   plain AE too, and section 6 measured what the VAE's objective adds at 20-D.
 # - A VAE given surplus dimensions spends its KL on only part of them: the sorted KL per
-#   dimension shows where the used ones end. The 0.01 variance test (active units) is the
+#   dimension (an upper bound on each dimension's information) shows where the used ones end. The 0.01 variance test (active units) is the
 #   course's one count, but after a short training it can still count dimensions that carry
 #   almost no KL (section 7 printed both). Posterior collapse is the whole posterior ignoring
 #   $x$. KL warm-up lets the encoder spend KL cheaply while $\beta$ is small; section 7 printed
