@@ -1,9 +1,10 @@
 """The beta-VAE (lesson 07): the same VAE trained with a weight beta on its KL term.
 
 ``beta_sweep`` trains one model per beta and measures each on test images; the figures and the
-slider show the reconstruction-KL trade-off. ``aggregate_posterior_kl`` compares the mean and
-covariance of the codes of all images with the prior N(0, I); ``aggregate_posterior_split``
-measures the full KL(q(z) || N(0, I)) and I(x; z) by Monte Carlo. Loss convention: nats per image, as in
+slider show the reconstruction-KL trade-off. ``aggregate_posterior_kl`` compares the mean
+and covariance of the codes of all images with the prior N(0, I);
+``aggregate_posterior_split`` measures the full KL(q(z) || N(0, I)) and I(x; z) by Monte
+Carlo. Loss convention: nats per image, as in
 ``vae``.
 """
 
@@ -115,7 +116,10 @@ def aggregate_posterior_kl(model: nn.Module, x: Tensor, batch_size: int = 1000) 
 
 
 def aggregate_posterior_split(
-    model: nn.Module, x: Tensor, samples_per_image: int = 2, generator: torch.Generator | None = None,
+    model: nn.Module,
+    x: Tensor,
+    samples_per_image: int = 2,
+    generator: torch.Generator | None = None,
     chunk: int = 512,
 ) -> dict[str, float]:
     """Split the rate of the images x into I(x; z) + KL(q(z) || N(0, I)), by Monte Carlo, nats.
@@ -144,7 +148,7 @@ def aggregate_posterior_split(
     const = -0.5 * (logvar + log_2pi).sum(-1)  # (N,): the normalising part of each component
     parts = []
     for start in range(0, len(flat), chunk):  # the (C, N, L) table in float32: the costly step
-        zc = flat[start : start + chunk, None, :].float()  # (C, 1, L) against every component (1, N, L)
+        zc = flat[start : start + chunk, None, :].float()  # (C, 1, L) vs every component (1, N, L)
         dist = (((zc - mu.float()) * inv_sd.float()) ** 2).sum(-1).double()  # (C, N)
         log_comp = const - 0.5 * dist  # (C, N): log N(z_c; mu_i, sigma_i^2)
         parts.append(torch.logsumexp(log_comp, dim=1) - torch.log(torch.tensor(float(n))))

@@ -159,9 +159,11 @@ def cvae_figure(model: nn.Module, label: int, z: Tensor, classes: Sequence[str])
 
 
 def style_row_share(
-    values: Tensor, n_perm: int = 1000, generator: torch.Generator | None = None
+    values: Tensor,
+    n_perm: int = 1000,
+    generator: torch.Generator | None = None,
 ) -> tuple[float, float]:
-    """Does a style code move a factor the same way for every class? values (S, C) -> (share, floor).
+    """Does a style code move a factor the same way in every class? (S, C) -> (share, floor).
 
     values[s, c]: a factor (slant, width...) of the image decoded from style code s as class c.
     After removing each class's (column's) mean, ``share`` is the part of the remaining variance
