@@ -266,7 +266,10 @@ curves_figure({f"beta {b:g}": log for b, log in zip(BETAS, sweep.logs, strict=Tr
 # The trade-off as a picture, on the test images: each term against $\beta$ (a dashed line marks
 # $\beta = 1$), and the two against each other, the **rate-distortion curve**. Each point is one
 # model; moving along the curve trades nats of rate for nats of distortion, and $\beta$ picks the
-# point. (At $\beta = 1$ the model minimises rate + distortion, the negative ELBO.)
+# point. (At $\beta = 1$ the model minimises rate + distortion, the negative ELBO.) On the right
+# panel, every point of a line of slope $-1$ has the same rate + distortion; the dashed one is
+# drawn through the model with the lowest negative ELBO of the sweep, so every other model sits
+# above it, and the lower a point lies above the line, the closer its negative ELBO to the best.
 
 # %%
 from course_utils.beta_vae import tradeoff_figure
@@ -513,8 +516,12 @@ for beta in (1.0, 4.0):
         seen = classifier(decode_images(sweep.model(beta), codes)).argmax(1).tolist()
         print(f"  row z{d + 1}, classified as: {' '.join(map(str, seen))} "
               f"({len(set(seen))} different class(es))")
-    fig = traversal_figure(sweep.model(beta), mu0, dims)
-    fig.suptitle(f"beta = {beta:g}: the dimensions assigned to {', '.join(row['factor'] for row in table)}")
+    fig = traversal_figure(sweep.model(beta), mu0, dims)  # rows: dims; columns: -3 ... +3
+    for r, row in enumerate(table):  # label each row by its factor, each column by its value
+        fig.axes[9 * r].set_ylabel(f"{row['factor']}: z{row['dim'] + 1}", rotation=0, ha="right", va="center")
+    for ax, value in zip(fig.axes[:9], torch.linspace(-3, 3, 9).tolist(), strict=True):
+        ax.set_title(f"{value:+.2f}", fontsize=8)
+    fig.suptitle(f"beta = {beta:g}: one dimension moved from -3 to +3, the others kept at the code of a test 0")
     display(fig)
 if course.fast:
     print("fast mode: these models had only a few dozen steps; blurry traversals say nothing about beta")
@@ -743,8 +750,8 @@ cvae_style_figure(cvae, styles, data.classes)
 # nats on the broad strokes that slant, width and ink measure.
 #
 # **Style transfer.** Encode a real (binarized) test image with its own label, keep its $\mu$,
-# and decode it with every other label. Three examples first; then a measurement on many test
-# images: if the code carries the source's slant (or width, ink), a source that is more slanted
+# and decode it with every other label. A measurement on many test images first, then three
+# examples: if the code carries the source's slant (or width, ink), a source that is more slanted
 # than the average of its class should give transferred digits that are more slanted than the
 # average of *their* classes. We measure each factor in units of its own class (subtract the
 # real class mean, divide by the real within-class standard deviation) and correlate, over the
@@ -752,14 +759,6 @@ cvae_style_figure(cvae, styles, data.classes)
 
 # %%
 from course_utils.plots import images_figure, rows_figure
-
-picks = [int((y_test == c).nonzero()[0]) for c in (1, 7, 3)]  # the first test 1, 7 and 3
-display(images_figure(xb_test[picks], titles=[f"a {int(y_test[i])} (test image {i})" for i in picks], size=1.4))
-rows = {}
-for i in picks:
-    z_style = encode_means(cvae, xb_test[i : i + 1], y_test[i : i + 1])  # (1, 2)
-    rows[f"code of the {int(y_test[i])}"] = decode_images(cvae, z_style.repeat(10, 1), torch.arange(10))
-display(rows_figure(rows, title="each row: one test image's style code, decoded as every class"))
 
 n_src = min(300, len(xb_test))  # sources: the first test images
 z_src = encode_means(cvae, xb_test[:n_src], y_test[:n_src])  # (n, 2)
@@ -775,10 +774,22 @@ for name in names:
     r = torch.corrcoef(torch.stack([src, out_mean]))[0, 1].item()
     print(f"{name:>5}: r(source, its transfers) = {r:+.2f} over {n_src} sources (noise level {r_noise:.2f}); "
           f"the transfers keep the source's {name}: {r > r_noise}")
+slant_units = (style["slant"][:n_src] - class_mean["slant"][y_test[:n_src]]) / real_spread["slant"]  # (n,)
+picks = [int(slant_units.argmin()), int(slant_units.abs().argmin()), int(slant_units.argmax())]
+display(images_figure(xb_test[picks], titles=[f"a {int(y_test[i])}, slant {slant_units[i]:+.1f} SD" for i in picks],
+                      size=1.6))
+rows = {}
+for i in picks:  # the most left-leaning, the most typical and the most right-leaning source
+    z_style = encode_means(cvae, xb_test[i : i + 1], y_test[i : i + 1])  # (1, 2)
+    rows[f"code of the {int(y_test[i])} ({slant_units[i]:+.1f} SD)"] = decode_images(
+        cvae, z_style.repeat(10, 1), torch.arange(10))
+rows_figure(rows, title="each row: one test image's style code, decoded as every class")
 
 # %% [markdown]
-# In the three rows, does each row keep its source's look across the classes, and do the three
-# rows differ from each other? The lines measure this on many sources. For a factor marked True,
+# The three sources of the figure are the most left-leaning, the most typical and the most
+# right-leaning of the sources, by slant measured in standard deviations (SD) of real images
+# of their class. Does each row keep its source's slant across the classes? The lines measure
+# this on all the sources. For a factor marked True,
 # the style code carries that part of the source's handwriting into other digits (the larger
 # $r$, the more of it); for one marked False, the transfers do not follow the source in that
 # respect beyond the noise level: the code of two numbers did not keep it, and rows that look
