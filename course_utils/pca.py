@@ -156,6 +156,34 @@ def subspace_projection_error(x: Tensor, basis: Tensor, mean: Tensor) -> float:
     return residual.pow(2).sum(dim=1).mean().item()
 
 
+def subspace_cost_by_direction(pca: PCA, basis: Tensor) -> Tensor:
+    """Where the cost of a k-dimensional subspace over PCA's sits, direction by direction: (K,).
+
+    ``basis`` is (D, k), any basis of the subspace (e.g. a decoder's weight); K is
+    ``pca.n_components``. For the orthogonal projection P onto the subspace (orthonormalised
+    ``basis``), the error on the data PCA was fitted on is sum_j lambda_j ||(I - P) v_j||^2 over
+    all D principal directions v_j, and PCA's is sum_{j > k} lambda_j. So the excess splits into
+        entry j <= k:  lambda_j ||(I - P) v_j||^2  >= 0   (variance LOST from a kept direction)
+        entry j > k:  -lambda_j ||P v_j||^2        <= 0   (variance GAINED from a discarded one)
+    Summed over all D directions (K = D) this is exactly
+    ``subspace_projection_error(x, basis, pca.mean)`` minus PCA's error at k; with K < D the
+    directions after K are left out (they can only add gains, entries <= 0).
+    """
+    k = basis.shape[-1]
+    if basis.dim() != 2 or basis.shape[0] != pca.components.shape[1] or k >= pca.n_components:
+        raise ValueError(
+            f"subspace_cost_by_direction expects a basis of shape (D={pca.components.shape[1]}, k) "
+            f"with k < {pca.n_components} (the kept components), got {tuple(basis.shape)}. Pass a "
+            "decoder weight (D, k), not its transpose."
+        )
+    q, _ = torch.linalg.qr(basis.double())  # (D, k), orthonormal
+    inside = (pca.components.double() @ q).pow(2).sum(dim=1)  # (K,): ||P v_j||^2
+    lam = pca.eigenvalues[: pca.n_components].double()  # (K,)
+    cost = lam * (1 - inside)  # j <= k: lambda_j ||(I - P) v_j||^2
+    cost[k:] = -lam[k:] * inside[k:]  # j > k: minus the variance the subspace picks up
+    return cost
+
+
 def clearly_kept_directions(eigenvalues: Tensor, k: int, ratio: float = 1.2) -> int:
     """How many of the first k principal directions stand clearly above the cut at k.
 

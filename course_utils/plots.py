@@ -11,6 +11,9 @@ knows how to show itself as a PNG) built without ``pyplot``, so library code nev
 windows or global state behind.
 
 Image arguments accept tensors or arrays of shape (N, 1, 28, 28), (N, 28, 28) or (N, 784).
+
+One idea: the figures that more than one lesson draws, or that follow one shared layout (image
+grids, code scatters, diagrams), kept together so that every lesson's figures look alike.
 """
 
 from __future__ import annotations
@@ -367,4 +370,41 @@ def search_order_figure(
     )
     if title:
         ax.set_title(title)
+    return fig
+
+
+def codes_side_by_side_figure(
+    codes: Mapping[str, object],
+    labels,
+    classes: Sequence[str],
+    title: str | None = None,
+) -> Figure:
+    """Several sets of 2-D codes of the SAME images, one panel each, coloured by label.
+
+    ``codes`` maps a panel title to codes (N, 2) (e.g. PCA's and an autoencoder's codes of the
+    test images); ``labels`` is (N,). One legend serves all panels. Each panel keeps its own
+    axis scale: two codes that differ by an affine map then show the same picture, turned,
+    stretched or mirrored.
+    """
+    labels = torch.as_tensor(labels).cpu().numpy()
+    panels = {name: torch.as_tensor(c).detach().cpu().numpy() for name, c in codes.items()}
+    for name, c in panels.items():
+        if c.ndim != 2 or c.shape[1] != 2 or len(c) != len(labels):
+            raise InputError(
+                f"codes_side_by_side_figure expects every code set of shape (N={len(labels)}, 2), "
+                f"one row per label; {name!r} has shape {c.shape}. "
+                "Pass 2-D codes of the same images."
+            )
+    fig = NotebookFigure(figsize=(5.2 * len(panels), 4.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    cmap = matplotlib.colormaps["tab10"]
+    for ax, (name, c) in zip(axes, panels.items(), strict=True):
+        for k, cls in enumerate(classes):
+            pts = c[labels == k]
+            ax.scatter(pts[:, 0], pts[:, 1], s=3, alpha=0.5, color=cmap(k % 10), label=cls)
+        ax.set(xlabel="code dimension 1", ylabel="code dimension 2", title=name)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside right center", markerscale=4, fontsize=8)
+    if title:
+        fig.suptitle(title)
     return fig

@@ -66,6 +66,7 @@
 import sys
 
 if "google.colab" in sys.modules:
+    print("Colab: installing the course package from GitHub")
     # %pip install -q --no-deps "autoencoders-course @ git+https://github.com/ae-course/autoencoders-pca-to-vae"
 
 # %%
@@ -190,15 +191,40 @@ if mnist.is_fallback and fashion.is_fallback:
           "The pictures of 'Fashion-MNIST' below are digits, not clothes.")
 
 # %% [markdown]
+# Whichever data this run found, the fallback is always at hand (it ships inside scikit-learn), so
+# the cell below builds it and checks the numbers of the table: how many scans, their size, and
+# where the ink can sit in the 28x28 frame.
+
+# %%
+from sklearn.datasets import load_digits
+
+from course_utils.data_sources import embedded_digits
+
+scans = load_digits().images  # (1797, 8, 8), values 0..16
+fallback = embedded_digits().x  # (1797, 1, 28, 28), values in [0, 1]
+ink_rows = fallback.amax(dim=(0, 1, 3)).nonzero().flatten()  # rows with ink in any image
+ink_cols = fallback.amax(dim=(0, 1, 2)).nonzero().flatten()
+print(f"scikit-learn's scans: {scans.shape[0]:,} images of {scans.shape[1]}x{scans.shape[2]} pixels")
+print(f"the embedded fallback: {tuple(fallback.shape)}; ink only in rows {ink_rows.min()}-{ink_rows.max()} "
+      f"and columns {ink_cols.min()}-{ink_cols.max()}: a {len(ink_rows)}x{len(ink_cols)} box in the middle")
+
+# %% [markdown]
 # Each dataset comes as three fixed splits made with the seed: **train** (to fit models),
 # **valid** (to watch for over-fitting while training) and **test** (touched only to report final
-# numbers). When only the 10,000 official test images are on disk, 20% of them become the test
-# split.
+# numbers). When both official files are on disk, a training file and a test file, the test file
+# becomes the test split and 10% of the training images become the validation split. When only
+# one part is there (the official test images alone, say, or the embedded digits), 20% of it is
+# held out as the test split first, and 10% of the rest becomes validation. The cell prints the
+# sizes and both shares for this run. In fast mode each split is then cut to the subset sizes of
+# section 1, so the printed shares are those of the subset, not of the rules above.
 
 # %%
 for data in (mnist, fashion):
-    print(f"{data.name:>28}: images {tuple(data.train.x.shape)}, dtype {data.train.x.dtype}, "
-          f"values in [{data.train.x.min():.1f}, {data.train.x.max():.1f}], labels {tuple(data.train.y.shape)}")
+    n_train, n_valid, n_test = len(data.train.y), len(data.valid.y), len(data.test.y)
+    print(f"{data.name}: train {n_train:,}, valid {n_valid:,}, test {n_test:,}; test = "
+          f"{n_test / (n_train + n_valid + n_test):.0%} of all, valid = {n_valid / (n_train + n_valid):.0%} of the rest")
+    print(f"    training images {tuple(data.train.x.shape)}, dtype {data.train.x.dtype}, values in "
+          f"[{data.train.x.min():.1f}, {data.train.x.max():.1f}], labels {tuple(data.train.y.shape)}")
 
 # %% [markdown]
 # Images are tensors of shape **(N, 1, 28, 28)**: N images, 1 colour channel (grey), 28 rows,
@@ -295,15 +321,15 @@ def sliced_batches():
         yield x_timed[idx]
 
 
-def best_seconds(make_batches, repeats: int = 3) -> float:
-    """The fastest of ``repeats`` full passes over the batches that ``make_batches()`` yields."""
-    best = float("inf")
+def pass_seconds(make_batches, repeats: int = 3) -> list[float]:
+    """The time of each of ``repeats`` full passes over the batches ``make_batches()`` yields."""
+    seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in make_batches():
             pass
-        best = min(best, time.perf_counter() - start)
-    return best
+        seconds.append(time.perf_counter() - start)
+    return seconds
 
 
 loader = DataLoader(TensorDataset(x_timed), batch_size=128, sampler=order.tolist())  # the idiom
@@ -311,16 +337,23 @@ first = {"PIL": next(pil_batches()), "DataLoader": next(iter(loader))[0], "slice
 print("first batch of each route:", {name: tuple(xb.shape) for name, xb in first.items()})
 print("the three first batches are the same tensor:",
       torch.equal(first["PIL"], first["DataLoader"]) and torch.equal(first["DataLoader"], first["slices"]))
-times = {"per-image PIL conversion": best_seconds(pil_batches),
-         "DataLoader(TensorDataset)": best_seconds(lambda: loader),
-         "iterate_batches (slices)": best_seconds(sliced_batches)}  # fmt: skip
+passes = {"per-image PIL conversion": pass_seconds(pil_batches),
+          "DataLoader(TensorDataset)": pass_seconds(lambda: loader),
+          "iterate_batches (slices)": pass_seconds(sliced_batches)}  # fmt: skip
+times = {name: min(seconds) for name, seconds in passes.items()}  # each route's fastest pass
 print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, fastest of 3 passes:")
 for name, seconds in times.items():
     print(f"  {name:>27}: {seconds * 1000:7.1f} ms ({seconds / times['iterate_batches (slices)']:.1f} x slicing)")
-print("slicing from memory was the fastest here:", min(times, key=times.get) == "iterate_batches (slices)")
+slicing = times["iterate_batches (slices)"]
+runner_up = min(t for name, t in times.items() if name != "iterate_batches (slices)")
+jitter = max(max(seconds) - min(seconds) for seconds in passes.values())  # passes of one route
+print(f"slicing's lead over the next route: {(runner_up - slicing) * 1000:.1f} ms; the largest spread "
+      f"between passes of one route: {jitter * 1000:.1f} ms")
+print("slicing from memory was the fastest here, by more than that spread:", runner_up - slicing > jitter)
 
 # %% [markdown]
-# The last line says whether slicing won on this machine. The gap matters for the small models
+# The last line says whether slicing won on this machine, by a lead larger than the timing noise
+# measured on the spot (how much the three passes of one route differ). The gap matters for the small models
 # of this course, where preparing a batch can take longer than the training step itself; for a
 # big model on a GPU the training step dominates and the idiom you pick matters less. A
 # `DataLoader` is the right tool when the images do not fit in memory or each one needs its own
@@ -393,11 +426,22 @@ FigureView(
 #   are scored. Most are all-or-nothing: they score 1 only if you tick exactly the right
 #   options. A question with partial credit scores
 #   right ticks / number of right options - wrong ticks / number of wrong options, never below
-#   0: with 3 right options out of 6, ticking two right ones and one wrong one scores
-#   2/3 - 1/3 = 0.33 (a wrong tick costs 1 / (number of wrong options), not a whole point). Where
-#   widgets do not run, the quiz prints as text and you can answer in code with
-#   `check_answers`. The course's
-#   technical terms are collected in a bilingual [glossary](../quizzes/GLOSSARY.md).
+#   0. The cell below asks the course's own grading function for three examples.
+
+# %%
+from course_utils.quiz.grading import score
+
+right = {0, 1, 2}  # a question with 6 options, of which options 0, 1 and 2 are right
+for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
+    print(f"3 right options out of 6, ticked {sorted(ticked)}: score "
+          f"{score(ticked, right, n_options=6, partial_credit=True):.2f}")
+
+# %% [markdown]
+# - **Quizzes, continued.** The first line is two right ticks and one wrong: 2/3 - 1/3. A wrong
+#   tick costs 1 / (number of wrong options), not a whole point, and ticking every box scores 0
+#   (last line). Where widgets do not run, the quiz prints as text and you can answer in code
+#   with `check_answers`. The course's technical terms are collected in a bilingual
+#   [glossary](../quizzes/GLOSSARY.md).
 # - **Exercises.** Lessons 01 to 07 each have an exercise notebook in `exercises/`, where you
 #   write the key pieces yourself (PCA by SVD, the reparameterization trick, ...). Each task is a
 #   code cell with a stub that raises `NotImplementedError`: replace the stub with your code, run
@@ -479,14 +523,18 @@ FigureView(
 #   split among more threads may be added in a different order.
 #
 # With the three settings, the same device, the same thread count and the same library versions,
-# the same seed gives the same numbers. The first cell below shows what happens on a GPU WITHOUT
-# `CUBLAS_WORKSPACE_CONFIG`: it starts a separate Python process (the variable must be set before
-# CUDA starts, and this notebook may have started it already) that turns on deterministic mode
-# and multiplies two matrices on the GPU. On a machine without CUDA it prints that it did not
-# run. The second cell applies the settings (the CUDA ones only where CUDA exists), trains a tiny
-# network twice from the same seed and compares the results bit for bit; then it trains it with
-# one thread and with two and says whether the results differ. Finally it switches the mode off
-# again: the lessons do not need it, and it can slow some GPU operations down.
+# the same seed gives the same numbers. The order matters: `CUBLAS_WORKSPACE_CONFIG` is read when
+# CUDA starts, and this notebook may have started CUDA long ago (section 2 ran a model on
+# `course.device`). Set here, the variable would come too late: PyTorch's check would pass while
+# cuBLAS keeps the workspace it started with, and the demo could claim a repeat it does not
+# guarantee. So both cells below run their test in a **fresh Python process**, whose environment is set before
+# it imports torch. The first shows what happens on a GPU WITHOUT `CUBLAS_WORKSPACE_CONFIG`: it
+# turns on deterministic mode and multiplies two matrices on the GPU. On a machine without CUDA
+# it prints that it did not run. The second sets the variable (where CUDA exists), applies the
+# other two settings, trains a tiny network twice from the same seed on the best device and
+# compares the results bit for bit; then it trains it on the CPU with one thread and with two and
+# says whether the results differ. The notebook's own process never switches deterministic mode
+# on: the lessons do not need it, and it can slow some GPU operations down.
 
 # %%
 import os
@@ -513,18 +561,20 @@ else:
           "(run this notebook on a CUDA machine, e.g. Colab with a GPU, to see it).")
 
 # %%
-if torch.cuda.is_available():  # before the first matrix product on the GPU
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.backends.cudnn.benchmark = False
-torch.use_deterministic_algorithms(True)
+with_settings = '''
+import torch
+
+torch.use_deterministic_algorithms(True)  # CUBLAS_WORKSPACE_CONFIG came with the environment
+torch.backends.cudnn.benchmark = False
+best = "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def tiny_training_run(seed: int) -> torch.Tensor:
+def tiny_training_run(seed, device):
     """Twenty Adam steps of a small network on random data, all from one seed: its first weights."""
-    x = torch.randn(256, 20, generator=torch.Generator().manual_seed(seed)).to(course.device)
+    x = torch.randn(256, 20, generator=torch.Generator().manual_seed(seed)).to(device)
     torch.manual_seed(seed)  # the initial weights
     net = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 20))
-    net = net.to(course.device)
+    net = net.to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
     for _ in range(20):  # a training loop; lesson 01 explains each line
         optimizer.zero_grad()
@@ -534,22 +584,26 @@ def tiny_training_run(seed: int) -> torch.Tensor:
     return net[0].weight.detach().cpu()
 
 
-same = torch.equal(tiny_training_run(0), tiny_training_run(0))
-print(f"device {course.device}, {torch.get_num_threads()} CPU threads: "
-      f"two runs from seed 0 are bit-for-bit identical: {same}")
-threads_before = torch.get_num_threads()
+same = torch.equal(tiny_training_run(0, best), tiny_training_run(0, best))
+print(f"device {best}: two runs from seed 0 are bit-for-bit identical: {same}")
 by_threads = {}
 for n_threads in (1, 2):
     torch.set_num_threads(n_threads)
-    by_threads[n_threads] = tiny_training_run(0)
-torch.set_num_threads(threads_before)
+    by_threads[n_threads] = tiny_training_run(0, "cpu")
 gap = (by_threads[1] - by_threads[2]).abs().max().item()
-print(f"1 thread vs 2 threads: identical {torch.equal(by_threads[1], by_threads[2])}, "
+print(f"CPU, 1 thread vs 2 threads: identical {torch.equal(by_threads[1], by_threads[2])}, "
       f"largest difference {gap:.1e}")
-torch.use_deterministic_algorithms(False)
+'''
+env = dict(os.environ)
+if torch.cuda.is_available():
+    env["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"  # in place before the new process starts CUDA
+run = subprocess.run([sys.executable, "-c", with_settings], env=env, capture_output=True, text=True,
+                     timeout=300)  # fmt: skip
+print("a fresh process with the three settings:")
+print(run.stdout.strip() or run.stderr.strip())
 
 # %% [markdown]
-# The second line answers the thread question for this network on this machine. A network this
+# The last line answers the thread question for this network on this machine. A network this
 # small may not split its sums among threads at all, so identical results here do not promise
 # identical results for a large model; where they differ, the difference sits in the last digits
 # and can grow over a long training run.

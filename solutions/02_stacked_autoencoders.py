@@ -42,6 +42,7 @@
 import sys
 
 if "google.colab" in sys.modules:
+    print("Colab: installing the course package from GitHub")
     # %pip install -q --no-deps "autoencoders-course @ git+https://github.com/ae-course/autoencoders-pca-to-vae"
 
 # %%
@@ -99,7 +100,7 @@ class TinyTiedAutoencoder(nn.Module):
         self.decoder_bias = nn.Parameter(torch.zeros(n_inputs))
 
     def forward(self, x: Tensor) -> Tensor:
-        h = torch.relu(self.encoder(x.flatten(1)))  # (B, 784) -> (B, n_code)
+        h = self.encoder(x.flatten(1))  # (B, 784) -> (B, n_code); no ReLU on the code (lesson 02)
         logits = tied_decode(h, self.encoder.weight, self.decoder_bias)  # (B, 784)
         return torch.sigmoid(logits).view_as(x)
 
@@ -165,18 +166,19 @@ print(f"AUROC: {auroc(normal_scores, anomalous_scores):.3f}")
 # %% [markdown]
 # ## Task 3 · Predict, then run (1 point)
 #
-# Lesson 02's `TiedAutoencoder(784, hidden=(128,), n_latent=32)` has the shape
-# 784 -> 128 -> 32 -> 128 -> 784, with ReLU between layers. Its encoder owns two weight
-# matrices and two biases; its decoder reuses the two matrices, transposed, and has its own two
-# biases. How many trainable numbers does it have? Write your prediction into
-# `predicted_n_params`, run the check, then run the cell that counts.
+# Lesson 02 counted the tied 784-128-32 model. Now a deeper one:
+# `TiedAutoencoder(784, hidden=(256, 64), n_latent=16)` has the shape
+# 784 -> 256 -> 64 -> 16 -> 64 -> 256 -> 784, with ReLU between layers and a linear code. Its
+# encoder owns three weight matrices and three biases; its decoder reuses the three matrices,
+# transposed, and has its own three biases. How many trainable numbers does it have? Write your
+# prediction into `predicted_n_params`, run the check, then run the cell that counts.
 
 # %% nbgrader={"grade": false, "grade_id": "predict_tied_params", "locked": false, "schema_version": 3, "solution": true}
 # Task predict_tied_params
 predicted_n_params = None  # your prediction: a whole number
 # BEGIN SOLUTION
-encoder = 784 * 128 + 128 + 128 * 32 + 32  # two weight matrices and two biases
-predicted_n_params = encoder + 128 + 784  # plus the decoder's own biases
+encoder = 784 * 256 + 256 + 256 * 64 + 64 + 64 * 16 + 16  # three weight matrices, three biases
+predicted_n_params = encoder + 64 + 256 + 784  # plus the decoder's own biases
 # END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "check_predict_tied_params", "locked": true, "points": 1, "schema_version": 3, "solution": false}
@@ -188,8 +190,8 @@ check_prediction_tied_params(predicted_n_params)
 # The answer: count them (a tensor used twice counts once).
 from course_utils.models import DenseAutoencoder, TiedAutoencoder, count_parameters
 
-print("tied:  ", count_parameters(TiedAutoencoder(784, hidden=(128,), n_latent=32)))
-print("untied:", count_parameters(DenseAutoencoder(784, hidden=(128,), n_latent=32)))
+print("tied:  ", count_parameters(TiedAutoencoder(784, hidden=(256, 64), n_latent=16)))
+print("untied:", count_parameters(DenseAutoencoder(784, hidden=(256, 64), n_latent=16)))
 
 # %% [markdown]
 # ## Done

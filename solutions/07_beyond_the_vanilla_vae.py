@@ -42,6 +42,7 @@
 import sys
 
 if "google.colab" in sys.modules:
+    print("Colab: installing the course package from GitHub")
     # %pip install -q --no-deps "autoencoders-course @ git+https://github.com/ae-course/autoencoders-pca-to-vae"
 
 # %%

@@ -271,9 +271,9 @@ CASES = [
     (ec.check_auroc, lambda n, a: auroc(n, a, tie=0.0), "ties not counted as one half"),
     (ec.check_auroc, lambda n, a: 1 - auroc(n, a), "orientation reversed"),
     (ec.check_auroc, auroc_sklearn, "calls sklearn.metrics._ranking.roc_auc_score"),
-    (ec.check_prediction_tied_params, 105520, None),
-    (ec.check_prediction_tied_params, 209968, "counted the untied model"),
-    (ec.check_prediction_tied_params, 104608, "decoder biases not counted"),
+    (ec.check_prediction_tied_params, 219552, None),
+    (ec.check_prediction_tied_params, 437664, "counted the untied model"),
+    (ec.check_prediction_tied_params, 218448, "decoder biases not counted"),
     # 03
     (ec.check_conv_sizes, (conv_size, transpose_size), None),
     (ec.check_conv_sizes, (lambda n, k, s=1, p=0: (n + 2 * p - k) / s + 1, transpose_size),

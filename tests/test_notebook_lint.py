@@ -343,3 +343,38 @@ def test_a_title_wider_than_its_figure_is_cut():
     assert lint(nb)["titles"] == [
         f"cell {len(nb.cells) - 1} (code): history_figure: {long_title!r}"
     ]
+
+
+# 5. A PAIRED .py THAT IS NOT PYTHON: jupytext writes a magic (``%pip``) as a comment, so a block
+#    whose only line was the magic becomes ``if ...:`` followed by nothing. Every paired .py of
+#    the lessons and the solutions must parse.
+VALID_PY_TWINS = sorted(
+    str(p.relative_to(ROOT).with_suffix("")) for folder in ("notebooks", "solutions")
+    for p in (ROOT / folder).glob("[0-9][0-9]_*.py")
+)  # fmt: skip
+
+
+def py_twin_syntax_error(source: str) -> str:
+    """'' when ``source`` (a paired .py file) parses as Python, else the parser's message."""
+    try:
+        ast.parse(source)
+    except SyntaxError as err:
+        return f"line {err.lineno}: {err.msg}"
+    return ""
+
+
+@pytest.mark.parametrize("stem", VALID_PY_TWINS)
+def test_paired_py_is_valid_python(stem):
+    twin = ROOT / f"{stem}.py"
+    assert py_twin_syntax_error(twin.read_text(encoding="utf-8")) == ""
+
+
+def test_an_if_whose_only_line_was_a_magic_is_a_syntax_error():
+    bad = 'if "google.colab" in sys.modules:\n    # %pip install -q x\n\nimport torch\n'
+    assert "line 4" in py_twin_syntax_error(bad)
+    good = bad.replace("    # %pip", '    print("installing")\n    # %pip')
+    assert py_twin_syntax_error(good) == ""
+
+
+def test_every_lesson_and_solution_twin_is_checked():
+    assert len(VALID_PY_TWINS) == 15, VALID_PY_TWINS  # 8 lessons and 7 solutions

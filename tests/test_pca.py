@@ -145,3 +145,26 @@ def test_clearly_kept_directions_counts_eigenvalues_well_above_the_cut():
     assert clearly_kept_directions(eig, 5, ratio=1.2) == 5
     with pytest.raises(ValueError, match="0 < k < 6"):
         clearly_kept_directions(eig, 6)
+
+
+def test_subspace_cost_by_direction_splits_the_excess_over_pca():
+    from course_utils.pca import subspace_cost_by_direction, subspace_projection_error
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(400, 6, generator=g) * torch.tensor([5.0, 4.0, 3.0, 2.0, 1.0, 0.5])
+    pca = PCA(6).fit(x.double())
+    v, lam = pca.components, pca.eigenvalues
+    # PCA's own subspace costs nothing anywhere
+    zero = torch.zeros(6, dtype=torch.float64)
+    assert torch.allclose(subspace_cost_by_direction(pca, v[:3].T), zero, atol=1e-9)
+    # swap v3 for v4: v3's variance is lost, v4's gained, nothing else moves (by hand)
+    swapped = subspace_cost_by_direction(pca, torch.stack([v[0], v[1], v[3]], dim=1))
+    expected = torch.zeros(6, dtype=torch.float64)
+    expected[2], expected[3] = lam[2], -lam[3]
+    assert torch.allclose(swapped, expected, atol=1e-9)
+    # any subspace: the entries add up to its orthogonal-projection error minus PCA's error
+    basis = torch.randn(6, 3, generator=g).double()
+    total = subspace_projection_error(x.double(), basis, pca.mean) - lam[3:].sum().item()
+    assert subspace_cost_by_direction(pca, basis).sum().item() == pytest.approx(total, rel=1e-9)
+    with pytest.raises(ValueError, match="not its transpose"):
+        subspace_cost_by_direction(pca, basis.T)

@@ -1,10 +1,13 @@
 """course_utils.plots: figures are NotebookFigure objects, drawn without pyplot."""
 
+import io
+
 import numpy as np
 import pytest
 import torch
 from matplotlib.text import Annotation
 
+from course_utils.inputs import InputError
 from course_utils.pca import PCA
 from course_utils.plots import (
     NotebookFigure,
@@ -149,3 +152,23 @@ def test_search_order_figure_arrows_start_on_the_box_edges():
     found = [t for t in ax.texts if isinstance(t, Annotation) and t.xy[0] > 1.5]
     assert {round(a.xyann[0], 6) for a in found} == right_edges
     assert {round(a.xy[0], 6) for a in found} == {round(boxes[-1].get_x(), 6)}
+
+
+def test_codes_side_by_side_draws_each_code_set_in_its_own_panel():
+    from course_utils.plots import codes_side_by_side_figure
+
+    labels = torch.arange(30) % 3
+    first, second = torch.randn(30, 2), torch.randn(30, 2) * 5
+    fig = codes_side_by_side_figure(
+        {"PCA": first, "AE": second}, labels, ["a", "b", "c"], title="t"
+    )
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["PCA", "AE"]
+    for ax, codes in zip(panels, (first, second), strict=True):
+        assert len(ax.collections) == 3  # one scatter per class
+        for k, points in enumerate(ax.collections):  # class k's points are class k's codes
+            assert np.allclose(points.get_offsets(), codes[labels == k].numpy())
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b", "c"]
+    fig.savefig(io.BytesIO(), format="png")  # draws
+    with pytest.raises(InputError, match=r"'AE' has shape \(30, 3\)"):
+        codes_side_by_side_figure({"PCA": first, "AE": torch.randn(30, 3)}, labels, ["a", "b", "c"])

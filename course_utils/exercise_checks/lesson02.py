@@ -157,12 +157,12 @@ def check_auroc(auroc, g: torch.Generator) -> Values:
 
 @check("predict_tied_params", POINTS)
 def check_prediction_tied_params(predicted_n_params) -> tuple[str, str]:
-    """Parameters of TiedAutoencoder(784, hidden=(128,), n_latent=32)."""
-    encoder = 784 * 128 + 128 + 128 * 32 + 32
-    untied = encoder + 32 * 128 + 128 + 128 * 784 + 784
+    """Parameters of TiedAutoencoder(784, hidden=(256, 64), n_latent=16)."""
+    encoder = 784 * 256 + 256 + 256 * 64 + 64 + 64 * 16 + 16
+    untied = encoder + 16 * 64 + 64 + 64 * 256 + 256 + 256 * 784 + 784
     return predict.number(
         predicted_n_params,
-        encoder + 128 + 784,
+        encoder + 64 + 256 + 784,
         {
             untied: (
                 "counted the untied model",
@@ -173,8 +173,8 @@ def check_prediction_tied_params(predicted_n_params) -> tuple[str, str]:
             ),
             encoder: (
                 "decoder biases not counted",
-                "The tied decoder still has its own biases (128 and 784 numbers).",
-                "Bộ giải mã ràng buộc vẫn có bias riêng (128 và 784 số).",
+                "The tied decoder still has its own biases (64, 256 and 784 numbers).",
+                "Bộ giải mã ràng buộc vẫn có bias riêng (64, 256 và 784 số).",
             ),
         },
     )
