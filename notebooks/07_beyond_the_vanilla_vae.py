@@ -265,7 +265,8 @@ curves_figure({f"beta {b:g}": log for b, log in zip(BETAS, sweep.logs, strict=Tr
 # had not settled, and with longer training their KL column in the table would be higher.
 #
 # The trade-off as a picture, on the test images: each term against $\beta$ (a dashed line marks
-# $\beta = 1$), and the two against each other, the **rate-distortion curve**. Each point is one
+# $\beta = 1$), and the two against each other, the **rate-distortion curve** (Alemi et al. 2018
+# read VAEs this way). Each point is one
 # model; moving along the curve trades nats of rate for nats of distortion, and $\beta$ picks the
 # point. (At $\beta = 1$ the model minimises rate + distortion, the negative ELBO.) On the right
 # panel, every point of a line of slope $-1$ has the same rate + distortion; the dashed one is
@@ -491,7 +492,15 @@ correlation_figure({f"beta {b:g}": corrs[b] for b in BETAS}, names, label="|with
 # handwriting, and one run is one run: this is a measurement of *these* factors. Disentanglement
 # metrics (Higgins et al. 2017; Chen et al. 2018's MIG) are defined on data whose factors are
 # known and independent by construction (dSprites, 3D Shapes), where each factor can be varied
-# alone.
+# alone. Two later results matter for reading any such table. Chen et al. (2018, $\beta$-TCVAE)
+# split the KL(q(z)||p) of our table further, into the **total correlation** of $q(z)$ (how
+# far its dimensions are from independent) plus a KL per dimension, and argued that only the
+# total correlation is the part that separates factors; $\beta$-TCVAE and FactorVAE (Kim & Mnih
+# 2018) penalise it alone instead of the whole rate. And Locatello et al. (2019) trained
+# thousands of such models and found that, without labels or built-in assumptions, which model
+# disentangles depends more on the random seed and the hyperparameters than on the choice of
+# method, and that unsupervised disentanglement is impossible without such assumptions: one
+# sweep on one seed, as here, is a measurement of that run, not of the method.
 #
 # Now look: traversals of the dimensions assigned to slant, width and ink, for $\beta = 1$ and
 # $\beta = 4$. Take one test image's code (the first test 0: round, so changes of slant and width
