@@ -477,13 +477,20 @@ most = max(BETAS, key=gaps.get)
 print(f"largest mean gap at beta = {most:g} ({gaps[most]:.2f}); every factor has a dimension of its own, "
       f"every gap above the noise level {noise:.2f}, at beta = "
       f"{', '.join(f'{b:g}' for b in BETAS if separated[b]) or 'none of them'}")
-correlation_figure({f"beta {b:g}": corrs[b] for b in BETAS}, names, label="|within-class r|, sampled z")
+heat = correlation_figure({f"beta {b:g}": corrs[b] for b in BETAS}, names, label="|within-class r|, sampled z")
+for ax, beta in zip(heat.axes, BETAS, strict=False):  # inactive dimensions: red numbers with an x
+    active = (mu_variances[beta] > 0.01).tolist()  # (10,) bools
+    ax.set_xticks(range(10), [f"{d + 1}" if a else f"{d + 1}x" for d, a in enumerate(active)], fontsize=7)
+    for tick, a in zip(ax.get_xticklabels(), active, strict=True):
+        tick.set_color("black" if a else "red")
+heat.suptitle("red 'x' dimension numbers: inactive (Var mu <= 0.01)", fontsize=9)
+heat
 
 # %% [markdown]
 # Each cell of the table names the factor's own dimension, its $|r|$ with the sampled code, and
 # its gap (signed); the last column says whether every gap of that model is above the noise level. The heat
 # maps show all the correlations: a disentangled code has one bright cell per row, in a
-# different column for each factor. Inactive dimensions come out dark by construction: with
+# different column for each factor. Inactive dimensions (red, marked x) come out dark by construction: with
 # $\operatorname{Var}\mu_j < 0.01$ and $\sigma_j^2$ near 1, $|r|$ cannot exceed about 0.1. The last line names the $\beta$ with the largest mean gap and
 # every $\beta$ whose code gave each factor a dimension of its own. Read the two together: a
 # large mean gap with a False in the last column means one factor is cleanly carried while
