@@ -1,8 +1,10 @@
 """The beta-VAE (lesson 07): the same VAE trained with a weight beta on its KL term.
 
 ``beta_sweep`` trains one model per beta and measures each on test images; the figures and the
-slider show the reconstruction-KL trade-off. ``aggregate_posterior_kl`` measures how far the
-codes of all images together sit from the prior N(0, I). Loss convention: nats per image, as in
+slider show the reconstruction-KL trade-off. ``aggregate_posterior_kl`` compares the mean
+and covariance of the codes of all images with the prior N(0, I);
+``aggregate_posterior_split`` measures the full KL(q(z) || N(0, I)) and I(x; z) by Monte
+Carlo. Loss convention: nats per image, as in
 ``vae``.
 """
 
@@ -113,9 +115,57 @@ def aggregate_posterior_kl(model: nn.Module, x: Tensor, batch_size: int = 1000) 
     return float(kl)
 
 
+def aggregate_posterior_split(
+    model: nn.Module,
+    x: Tensor,
+    samples_per_image: int = 2,
+    generator: torch.Generator | None = None,
+    chunk: int = 512,
+) -> dict[str, float]:
+    """Split the rate of the images x into I(x; z) + KL(q(z) || N(0, I)), by Monte Carlo, nats.
+
+    q(z) is the EXACT mixture (1/N) sum_i N(mu_i, diag sigma_i^2) over the N images x (N, ...),
+    not a Gaussian fitted to it, so it sees gaps between the codes. For each image, z is drawn
+    ``samples_per_image`` times from q(z | x_j) and scored three ways:
+    log q(z | x_j) (its own posterior), log q(z) (the mixture: an N x N logsumexp, in chunks of
+    ``chunk`` samples) and log p(z). Returned: "rate" = mean of log q(z|x) - log p(z),
+    "kl_q_prior" = mean of log q(z) - log p(z), "mutual_info" = mean of log q(z|x) - log q(z)
+    (rate = mutual_info + kl_q_prior, sample by sample), each with a standard error over the
+    images ("*_se"), and "log_n" = log N: the mutual information of N distinct images can never
+    exceed it (each term is at most log N, since q(z) >= q(z | x_j) / N).
+    """
+    mu, logvar = predict(model, x, fn=lambda m, xb: m.encode(xb))  # (N, L) each
+    mu, logvar = mu.double(), logvar.double()
+    n, n_latent = mu.shape
+    var = logvar.exp()
+    eps = torch.randn(n, samples_per_image, n_latent, generator=generator, dtype=torch.float64)
+    z = mu[:, None] + var.sqrt()[:, None] * eps  # (N, S, L): S samples of each q(z | x_j)
+    log_2pi = torch.log(torch.tensor(2 * torch.pi, dtype=torch.float64))
+    log_own = -0.5 * (eps**2 + logvar[:, None] + log_2pi).sum(-1)  # (N, S)
+    log_prior = -0.5 * (z**2 + log_2pi).sum(-1)  # (N, S)
+    flat = z.reshape(-1, n_latent)  # (N*S, L)
+    inv_sd = (-0.5 * logvar).exp()  # (N, L)
+    const = -0.5 * (logvar + log_2pi).sum(-1)  # (N,): the normalising part of each component
+    parts = []
+    for start in range(0, len(flat), chunk):  # the (C, N, L) table in float32: the costly step
+        zc = flat[start : start + chunk, None, :].float()  # (C, 1, L) vs every component (1, N, L)
+        dist = (((zc - mu.float()) * inv_sd.float()) ** 2).sum(-1).double()  # (C, N)
+        log_comp = const - 0.5 * dist  # (C, N): log N(z_c; mu_i, sigma_i^2)
+        parts.append(torch.logsumexp(log_comp, dim=1) - torch.log(torch.tensor(float(n))))
+    log_mix = torch.cat(parts).view(n, samples_per_image)  # (N, S): log q(z)
+    out = {"log_n": float(torch.log(torch.tensor(float(n))))}
+    for key, terms in (("rate", log_own - log_prior), ("kl_q_prior", log_mix - log_prior),
+                       ("mutual_info", log_own - log_mix)):  # fmt: skip
+        per_image = terms.mean(dim=1)  # (N,)
+        out[key] = float(per_image.mean())
+        out[key + "_se"] = float(per_image.std() / n**0.5) if n > 1 else float("nan")
+    return out
+
+
 def tradeoff_figure(sweep: BetaSweep, highlight: float | None = None) -> Figure:
     """Test reconstruction loss and KL (nats per image) against beta (log-scaled beta axis), and
-    the two against each other: the rate-distortion curve, one point per beta.
+    the two against each other: the rate-distortion curve, one point per beta, with the dashed
+    line of slope -1 on which recon + KL equals the sweep's lowest -ELBO (no point lies below it).
 
     The titles name what is plotted, never which way it goes: the run decides that.
     """
@@ -137,6 +187,13 @@ def tradeoff_figure(sweep: BetaSweep, highlight: float | None = None) -> Figure:
                      fontsize=8)  # fmt: skip
     ax3.set(xlabel="rate: test KL (nats/image)", ylabel="distortion: test recon (nats/image)",
             title="distortion against rate")  # fmt: skip
+    kl, recon = sweep.column("kl"), sweep.column("recon")
+    best = min(k + r for k, r in zip(kl, recon, strict=True))  # the lowest -ELBO of the sweep
+    xlim, ylim = ax3.get_xlim(), ax3.get_ylim()
+    ax3.plot(xlim, [best - xlim[0], best - xlim[1]], color="grey", ls="--", lw=1,
+             label=f"recon + KL = {best:.1f} (slope -1)")  # fmt: skip
+    ax3.set(xlim=xlim, ylim=ylim)
+    ax3.legend(fontsize=7, loc="upper right")
     ax3.grid(alpha=0.3)
     return fig
 

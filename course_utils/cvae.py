@@ -25,6 +25,7 @@ from course_utils.inputs import (
     check_labels,
     check_sizes,
     check_widths,
+    describe,
     model_dtype,
 )
 from course_utils.models import flatten_input, mlp
@@ -157,13 +158,50 @@ def cvae_figure(model: nn.Module, label: int, z: Tensor, classes: Sequence[str])
     return fig
 
 
+def style_row_share(
+    values: Tensor,
+    n_perm: int = 1000,
+    generator: torch.Generator | None = None,
+) -> tuple[float, float]:
+    """Does a style code move a factor the same way in every class? (S, C) -> (share, floor).
+
+    values[s, c]: a factor (slant, width...) of the image decoded from style code s as class c.
+    After removing each class's (column's) mean, ``share`` is the part of the remaining variance
+    explained by the style codes (the row means): 1 when every class moves by the same amount,
+    about (S - 1) / (S C - C) when the rows are unrelated. ``floor``: the 95th percentile of the
+    same share when each column's S values are shuffled independently (``n_perm`` times), the
+    share that chance alone reaches.
+    """
+    if values.dim() != 2 or min(values.shape) < 2:
+        raise InputError(
+            f"style_row_share expects a (styles, classes) grid with at least 2 of each, but "
+            f"received {describe(values)}."
+        )
+    v = values.double()
+    centred = v - v.mean(dim=0, keepdim=True)  # (S, C): class effects removed
+
+    def share(grid: Tensor) -> Tensor:  # (..., S, C) -> (...,)
+        total = (grid**2).sum(dim=(-2, -1)).clamp_min(1e-12)
+        return grid.shape[-1] * (grid.mean(dim=-1) ** 2).sum(dim=-1) / total
+
+    n_styles, n_classes = v.shape
+    noise = torch.rand(n_perm, n_styles, n_classes, generator=generator)
+    order = noise.argsort(dim=1)  # an independent shuffle of every column
+    shuffled = torch.gather(centred.expand(n_perm, -1, -1), 1, order)  # (n_perm, S, C)
+    return float(share(centred)), float(share(shuffled).quantile(0.95))
+
+
 def cvae_style_figure(model: nn.Module, styles: Tensor, classes: Sequence[str]) -> Figure:
-    """Rows = style codes (S, L), columns = classes: each row keeps one style across all digits."""
+    """Rows = style codes (S, L), columns = classes: each row keeps one style across all digits.
+
+    Each row is labelled with its number and code, e.g. "1: z = (-2, 0)".
+    """
     n_classes = len(classes)
     rows = {}
     for s, z in enumerate(styles):
         labels = torch.arange(n_classes)
-        rows[f"style {s + 1}"] = decode_images(model, z.repeat(n_classes, 1), labels)
+        name = f"{s + 1}: z = (" + ", ".join(f"{v:g}" for v in z.tolist()) + ")"
+        rows[name] = decode_images(model, z.repeat(n_classes, 1), labels)
     return rows_figure(rows, n=n_classes, title="one style code per row, one class per column")
 
 

@@ -1,5 +1,7 @@
 """course_utils.beta_vae: the beta sweep and its figures (lesson 07)."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -8,6 +10,7 @@ from course_utils.beta_vae import (
     BetaSweep,
     active_units_figure,
     aggregate_posterior_kl,
+    aggregate_posterior_split,
     beta_figure,
     beta_sweep,
     beta_view,
@@ -142,3 +145,59 @@ def test_beta_sweep_logs_steps_and_binarizes():
     sweep.models[0].train()
     objective(sweep.models[0], (x[:5],))
     assert set(seen[-1].unique().tolist()) <= {0.0, 1.0}
+
+
+def _quadrature_split(mu, logvar):
+    """KL(q || N(0, 1)) and I(x; z) of a 1-D mixture by numerical integration (independent)."""
+    grid = torch.linspace(-12, 12, 200_001, dtype=torch.float64)  # (G,)
+    step = grid[1] - grid[0]
+    comps = torch.distributions.Normal(mu.double(), (0.5 * logvar.double()).exp())
+    dens = comps.log_prob(grid[:, None]).exp()  # (G, N)
+    mix = dens.mean(1)  # (G,)
+    prior = torch.distributions.Normal(0.0, 1.0).log_prob(grid).exp().double()
+    kl = (mix * (mix / prior).log()).nan_to_num().sum() * step
+    mi = ((dens * (dens / mix[:, None]).log()).nan_to_num().sum(0) * step).mean()
+    return float(kl), float(mi)
+
+
+def test_aggregate_posterior_split_matches_quadrature_and_sums_to_the_rate():
+    mu = torch.tensor([[-2.0], [0.5], [3.0]])  # three well-separated posteriors, 1-D
+    logvar = torch.tensor([[-2.0], [-1.0], [-3.0]])
+    model = _FixedEncoder(mu, logvar)
+    x = torch.arange(3, dtype=torch.float32).view(3, 1)
+    out = aggregate_posterior_split(model, x, samples_per_image=20_000, generator=_gen(0))
+    kl, mi = _quadrature_split(mu[:, 0], logvar[:, 0])
+    assert out["kl_q_prior"] == pytest.approx(kl, abs=0.03)
+    assert out["mutual_info"] == pytest.approx(mi, abs=0.03)
+    assert out["mutual_info"] <= out["log_n"] + 1e-9
+    rate = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(1).mean().item()  # analytic mean KL
+    assert out["rate"] == pytest.approx(rate, abs=0.03)
+    assert out["mutual_info"] + out["kl_q_prior"] == pytest.approx(out["rate"], abs=1e-9)
+
+
+def test_aggregate_posterior_split_sees_gaps_the_moment_fit_misses():
+    g = _gen(3)
+    centres = torch.randn(20, 2, generator=g)
+    centres = centres - centres.mean(0)
+    chol = torch.linalg.cholesky(torch.cov(centres.T, correction=0) + 1e-4 * torch.eye(2))
+    tight = 1e-4  # posterior variance: 20 tight clusters
+    centres = centres @ torch.linalg.inv(chol).T * (1 - tight) ** 0.5  # whitened: total cov = I
+    mu = centres.repeat_interleave(5, dim=0)  # (100, 2): 5 images per cluster
+    logvar = torch.full_like(mu, math.log(tight))
+    model = _FixedEncoder(mu, logvar)
+    x = torch.arange(100, dtype=torch.float32).view(100, 1)
+    assert aggregate_posterior_kl(model, x) == pytest.approx(0.0, abs=0.01)  # moments match
+    out = aggregate_posterior_split(model, x, generator=_gen(1))
+    assert out["kl_q_prior"] > 5.0  # the gaps between the 20 clusters: several nats
+    assert out["mutual_info"] == pytest.approx(math.log(20), abs=0.05)  # 20 distinguishable codes
+
+
+def test_tradeoff_figure_draws_the_lowest_elbo_line():
+    rows = [{"beta": 0.5, "recon": 90.0, "kl": 30.0, "loss": 120.0},
+            {"beta": 1.0, "recon": 100.0, "kl": 12.0, "loss": 112.0},
+            {"beta": 4.0, "recon": 130.0, "kl": 3.0, "loss": 133.0}]  # fmt: skip
+    fig = tradeoff_figure(BetaSweep(rows=rows))
+    line = [ln for ln in fig.axes[2].get_lines() if ln.get_linestyle() == "--"][0]
+    xs, ys = line.get_xdata(), line.get_ydata()
+    assert (ys[1] - ys[0]) / (xs[1] - xs[0]) == pytest.approx(-1.0)
+    assert xs[0] + ys[0] == pytest.approx(112.0)  # through the beta = 1 point: recon + KL = 112

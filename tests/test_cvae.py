@@ -12,6 +12,7 @@ from course_utils.cvae import (
     cvae_style_figure,
     cvae_view,
     one_hot_labels,
+    style_row_share,
 )
 from course_utils.elbo import negative_elbo
 from course_utils.train import fit
@@ -111,3 +112,26 @@ def test_importance_sampled_nll_against_quadrature_and_the_one_sample_bound():
             logits, x.flatten(1), reduction="none").sum(1)  # fmt: skip
         log_ratio = (-0.5 * z**2 + 0.5 * eps**2 + 0.5 * logvar).sum(1)  # log p(z) - log q(z|x,y)
     assert one.tolist() == pytest.approx((recon - log_ratio).tolist(), abs=1e-3)
+
+
+def test_style_row_share_consistent_rows_vs_shuffled():
+    rows = torch.tensor([-2.0, -1.0, 0.0, 1.0, 2.0])  # (5,) the same move for every class
+    class_means = torch.arange(10.0) * 3  # (10,) different level per class
+    consistent = rows[:, None] + class_means[None, :]  # (5, 10)
+    share, floor = style_row_share(consistent, generator=torch.Generator().manual_seed(0))
+    assert share == pytest.approx(1.0)  # the row means explain all within-class variance
+    assert floor < 0.4
+    by_hand = torch.randn(5, 10, generator=torch.Generator().manual_seed(1)).double()
+    c = by_hand - by_hand.mean(0)
+    expected = 10 * (c.mean(1) ** 2).sum() / (c**2).sum()  # row sum of squares / total
+    share, floor = style_row_share(by_hand.float(), generator=torch.Generator().manual_seed(0))
+    assert share == pytest.approx(float(expected), rel=1e-5)
+    assert 0.1 < floor < 0.5  # chance level for 5 x 10 is about 4 / 40, its 95th percentile higher
+    reversed_cols = consistent.clone()
+    reversed_cols[:, 5:] = reversed_cols.flip(0)[:, 5:]  # half the classes move the other way
+    assert style_row_share(reversed_cols)[0] < 0.05
+
+
+def test_style_row_share_rejects_a_single_row():
+    with pytest.raises(Exception, match="style_row_share expects"):
+        style_row_share(torch.zeros(1, 10))
