@@ -129,6 +129,8 @@ def test_top_and_avoid_choices_break_ties_evenly():
         (HEDGED, "vi", "Nó không thể hội tụ.", False),
         (HEDGED, "vi", "Một autoencoder thông thường.", False),  # "thông thường": ordinary
         (HEDGED, "vi", "Mã rơi vào khoảng trống.", False),  # "khoảng trống": a gap
+        (HEDGED, "vi", "Ảnh bất thường bị đánh dấu.", False),  # "bất thường": anomalous
+        (HEDGED, "vi", "Bộ giải mã bình phương tối thiểu.", False),  # least squares
         (HEDGED, "vi", "Khoảng cách giữa hai mã.", False),  # "khoảng cách": a distance
     ],
 )

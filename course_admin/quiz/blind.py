@@ -38,7 +38,7 @@ overlap          the option sharing the most words (of 3+ letters) with the ques
 hedged           options with a hedge or qualifier (may, can, could, about, at least, at most,
                  need not, usually, often, roughly, typically, ... ; có thể, khoảng, ít nhất,
                  nhiều nhất, gần như, thường, không nhất thiết, ...)
-parenthesis      options with a parenthesis
+parenthesis      options with a parenthesis (not an empty one, as in ``model.eval()``)
 gloss            options with a parenthetical remark outside maths and code, " (...)": in
                  Vietnamese, mostly an English gloss such as "(manifold)"
 digits           options containing a digit, on questions that are not all-numeric
@@ -48,8 +48,8 @@ kept-typical     drop absolute and "because" options, then the most typical of w
 most-words       the option with the most words (longest by word count)
 echo-ratio       the option whose words (3+ letters) are most often the question's, relative to
                  its length
-qualifier        the combined rule: drop absolute options, then hedged > parenthesised >
-                 digit-bearing
+qualifier        the combined rule: drop absolute options, then hedged > parenthesised (a
+                 remark in parentheses outside maths) > digit-bearing
 ================ ===========================================================================
 
 A question is *cued* for a strategy when its options are not all tied (an all-numeric question
@@ -109,13 +109,17 @@ HEDGED = {
     "en": r"\b(may|might|can(?!')|could|about|approximately|roughly|around|nearly|almost|usually"
     r"|often|typically|generally|mostly|largely|partly|likely|tends?|at least|at most|need not"
     r"|needn't|not necessarily|up to)\b",
-    # thường but not bình thường / thông thường (plain, ordinary); khoảng but not khoảng trống
+    # thường but not bình thường / thông thường (plain, ordinary), bất thường (anomalous); tối
+    # thiểu but not bình phương tối thiểu (least squares); khoảng but not khoảng trống
     # (gap), khoảng cách (distance), khoảng giá trị (range)
     "vi": r"(?<!\w)(có thể|có khi|khoảng(?! (trống|cách|giá trị|thời gian)(?!\w))|xấp xỉ|chừng"
-    r"|ít nhất|nhiều nhất|tối đa|tối thiểu|gần như|gần bằng|hầu như|hầu hết|phần lớn|một phần"
-    r"|(?<!bình )(?<!thông )(?<!tầm )thường|không nhất thiết|chưa chắc|không cần)(?!\w)",
+    r"|ít nhất|nhiều nhất|tối đa|(?<!phương )tối thiểu|gần như|gần bằng|hầu như|hầu hết"
+    r"|phần lớn|một phần"
+    r"|(?<!bình )(?<!thông )(?<!tầm )(?<!bất )(?<!khác )(?<!lạ )(?<!phi )thường"
+    r"|không nhất thiết|chưa chắc|không cần)(?!\w)",
 }
 MATH = re.compile(r"\$[^$]*\$|`[^`]*`")
+GLOSS = re.compile(r"\s\([^()]*[^\W\d_][^()]*\)")  # " (words)" once maths and code are removed
 NUMBER = re.compile(r"[-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
@@ -177,10 +181,12 @@ def expansion(q: Question) -> list[float]:
 
 def qualifier(texts: Sequence[str], lang: str, numeric: bool) -> list[float]:
     """The combined rule: drop absolute options (unless all are), then hedged > parenthesised
-    (outside maths) > digit-bearing (not on all-numeric questions)."""
+    (a remark in parentheses outside maths, as ``gloss``) > digit-bearing (not on all-numeric
+    questions)."""
     absolute = [has(ABSOLUTE[lang], t) for t in texts]
     keep = [not a for a in absolute] if not all(absolute) else [True] * len(texts)
-    return [(8.0 if k else 0.0) + 4.0 * has(HEDGED[lang], t) + 2.0 * ("(" in MATH.sub("", t))
+    return [(8.0 if k else 0.0) + 4.0 * has(HEDGED[lang], t)
+            + 2.0 * bool(GLOSS.search(MATH.sub("", t)))
             + (0.0 if numeric else 1.0 * bool(re.search(r"\d", t)))
             for t, k in zip(texts, keep, strict=True)]  # fmt: skip
 
@@ -232,8 +238,8 @@ def preferences(bank: Bank, q: Question, lang: str) -> dict[str, list[float]]:
         "first": [-float(i) for i in range(n)],
         "overlap": [float(len(words(t) & asked)) for t in texts],
         "hedged": flag(HEDGED[lang]),
-        "parenthesis": [float("(" in t) for t in texts],
-        "gloss": [float(" (" in MATH.sub("", t)) for t in texts],
+        "parenthesis": [float(re.search(r"\([^)]", t) is not None) for t in texts],
+        "gloss": [float(GLOSS.search(MATH.sub("", t)) is not None) for t in texts],
         "digits": [0.0] * n if values else [float(bool(re.search(r"\d", t))) for t in texts],
         "expansion": expansion(q),
         "kept-typical": combination(texts, lang, drop_longest=False),
