@@ -106,7 +106,7 @@ NONE_START = {
     "vi": r"^\W*không(?!\w)",
 }
 HEDGED = {
-    "en": r"\b(may|might|can(?!')|could|about|approximately|roughly|around|nearly|almost|usually"
+    "en": r"\b(may|might|can(?!')|could|about|approximately|roughly|nearly|almost|usually"
     r"|often|typically|generally|mostly|largely|partly|likely|tends?|at least|at most|need not"
     r"|needn't|not necessarily|up to)\b",
     # thường but not bình thường / thông thường (plain, ordinary), bất thường (anomalous); tối
@@ -123,9 +123,21 @@ GLOSS = re.compile(r"\s\([^()]*[^\W\d_][^()]*\)")  # " (words)" once maths and c
 NUMBER = re.compile(r"[-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
+# Function words, which say nothing about an option's content (the reviewer's overlap and echo
+# counts leave them out too); words of 1-2 letters are left out anyway.
+STOP = set(
+    "the and for that this with from its are was were not which what how why does you your their"
+    " they them when where who whose into than then can will would should has have had but all"
+    " each one any also only more most much such there these those been being other"
+    " các của một những cho với trong được không thì này khi từ theo trên vào như cũng sẽ"
+    " hay hoặc rồi nào bạn cái".split()
+)
+
+
 def words(text: str) -> set[str]:
-    """The words of 3+ letters of a text, case-folded (LaTeX commands count as words)."""
-    return {w for w in re.findall(r"\w+", text.casefold()) if len(w) >= 3}
+    """The content words of 3+ letters of a text, case-folded, without STOP's function words
+    (LaTeX commands count as words)."""
+    return {w for w in re.findall(r"\w+", text.casefold()) if len(w) >= 3 and w not in STOP}
 
 
 def has(pattern: str, text: str) -> bool:
