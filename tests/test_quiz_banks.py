@@ -315,6 +315,11 @@ CHECKS = {
     ].item(),
     "numel_ratio": lambda a, b: torch.zeros(a).numel() / torch.zeros(b).numel(),
     "wrong_pairs_removed": lambda before, after: 1 - (1 - after) / (1 - before),
+    "perplexity": lambda counts: math.exp(
+        torch.distributions.Categorical(probs=torch.tensor(counts, dtype=torch.float64))
+        .entropy()
+        .item()
+    ),
     "tensor_mb": lambda shape, dtype: (
         torch.empty(0, dtype=getattr(torch, dtype)).element_size() * math.prod(shape) / 1e6
     ),

@@ -12,6 +12,7 @@ from course_admin.quiz.blind import (
     ABSOLUTE,
     BANK_MARGIN,
     BECAUSE,
+    HEDGED,
     NONE_START,
     POOLED_MARGIN,
     STRATEGIES,
@@ -85,7 +86,8 @@ def test_top_and_avoid_choices_break_ties_evenly():
     assert avoid_choices([5, 9, 1], 2) == [(0, 2)]
     assert avoid_choices([9, 9, 1], 2) == [(0, 2), (1, 2)]  # one left: it, plus a top one
     assert avoid_choices([4, 4, 4], 1) == [(0,), (1,), (2,)]  # no cue: chance
-    assert words("The KL term, $\\sigma^2$ of a VAE") == {"the", "term", "sigma", "vae"}
+    # "the" is a function word (STOP), "KL" and "of" are shorter than 3 letters
+    assert words("The KL term, $\\sigma^2$ of a VAE") == {"term", "sigma", "vae"}
 
 
 @pytest.mark.parametrize(
@@ -114,6 +116,23 @@ def test_top_and_avoid_choices_break_ties_evenly():
         (NONE_START, "en", "The loss is not the same.", False),
         (NONE_START, "vi", "Không có trọng số nào thay đổi.", True),
         (NONE_START, "vi", "Mất mát không đổi.", False),
+        (HEDGED, "en", "It may converge.", True),
+        (HEDGED, "en", "It takes at least 10 epochs.", True),
+        (HEDGED, "en", "The code need not be small.", True),
+        (HEDGED, "en", "It is usually sharper.", True),
+        (HEDGED, "en", "It cannot converge.", False),  # an absolute, not a hedge
+        (HEDGED, "en", "It can't converge.", False),
+        (HEDGED, "en", "The decoder maps codes to images.", False),
+        (HEDGED, "vi", "Nó có thể hội tụ.", True),
+        (HEDGED, "vi", "Cần khoảng 10 epoch.", True),
+        (HEDGED, "vi", "Mã không nhất thiết phải nhỏ.", True),
+        (HEDGED, "vi", "Ảnh thường nét hơn.", True),
+        (HEDGED, "vi", "Nó không thể hội tụ.", False),
+        (HEDGED, "vi", "Một autoencoder thông thường.", False),  # "thông thường": ordinary
+        (HEDGED, "vi", "Mã rơi vào khoảng trống.", False),  # "khoảng trống": a gap
+        (HEDGED, "vi", "Ảnh bất thường bị đánh dấu.", False),  # "bất thường": anomalous
+        (HEDGED, "vi", "Bộ giải mã bình phương tối thiểu.", False),  # least squares
+        (HEDGED, "vi", "Khoảng cách giữa hai mã.", False),  # "khoảng cách": a distance
     ],
 )
 def test_cue_detectors(table, lang, text, found):
@@ -265,6 +284,14 @@ def wording_bank(name: str, cue_text: str, cue_keyed: bool, lang: str = "en") ->
         ("Mã nhỏ, nên nó giữ điều quan trọng", "vi", "because"),
         ("It always works the same", "en", "absolute"),
         ("Nó luôn cho cùng kết quả", "vi", "absolute"),
+        ("It may work the same", "en", "hedged"),
+        ("Nó có thể cho cùng kết quả", "vi", "hedged"),
+        ("It may work the same", "en", "qualifier"),
+        ("Nó gần như cho cùng kết quả", "vi", "qualifier"),
+        ("plain option (orange)", "en", "parenthesis"),
+        ("tùy chọn đa tạp (manifold)", "vi", "gloss"),
+        ("plain option 7", "en", "digits"),
+        ("tùy chọn số 7", "vi", "digits"),
     ],
 )
 @pytest.mark.parametrize("cue_keyed", [False, True])
@@ -277,6 +304,81 @@ def test_wording_mutants_fail_in_both_directions(cue_text, lang, caught, cue_key
     avoid = report.whole[f"avoid {caught}"].gap
     assert avoid == pytest.approx(-0.25 if cue_keyed else 1 / 3 - 1 / 4)
     assert (f"avoid {caught}" in dict(report.failures(POOLED_MARGIN))) is True
+
+
+def rotating_bank(name: str, key: object, others: list, text: str = "Pick one.") -> object:
+    """16 questions "text" with the options ``key`` and ``others`` (str or {en, vi}); the key
+    visits every position equally often."""
+    qs = []
+    for i in range(16):
+        opts = rotate([key, *others], i % 4)
+        qs.append(question(f"q{i}", "single", text, opts, [opts.index(key)]))
+    return parse_bank({"lesson": name, "title": same(name), "version": 1, "questions": qs},
+                      f"{name}.yaml")  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize(
+    ("caught", "key", "others", "text"),
+    [
+        # the key is the most typical of four, and the longest: "combination" drops it first,
+        # "kept-typical" keeps it
+        (
+            "kept-typical",
+            "red code small x",
+            ["red code big", "blue code small", "green map"],
+            "Pick one.",
+        ),
+        # most words, but not the most letters
+        (
+            "most-words",
+            "a b c d e f",
+            ["extraordinarily", "notwithstanding it", "incomprehensibilities"],
+            "Pick one.",
+        ),
+        # the key repeats the question's words
+        (
+            "echo-ratio",
+            "sky colour noon",
+            ["turquoise overhead", "bright lamp up", "rain drop"],
+            "Which colour is the sky at noon?",
+        ),
+        # the key's Vietnamese elaborates its English (in both languages: a bilingual learner)
+        (
+            "expansion",
+            {"en": "blue", "vi": "màu xanh da trời lúc giữa trưa"},
+            [{"en": "red", "vi": "đỏ"}, {"en": "green", "vi": "lục"}, {"en": "grey", "vi": "xám"}],
+            "Pick one.",
+        ),
+    ],
+)
+def test_more_cue_mutants_fail(caught, key, others, text, lang):
+    """A bank where the cue always points at the key fails on that strategy (picked: +75 points),
+    and is caught by the avoid direction as a loss (never ticking the key)."""
+    report = blind_report(rotating_bank(caught, key, others, text), lang)
+    bad = dict(report.failures(BANK_MARGIN))
+    assert bad.get(caught) == pytest.approx(0.75), format_blind([report])
+    assert bad.get(f"avoid {caught}") == pytest.approx(-0.25)
+
+
+def test_new_strategies_read_the_options_as_documented():
+    q = question("q", "single", "What is the sky?",
+                 [{"en": "The sky (overhead) is blue", "vi": "Bầu trời (phía trên) màu xanh lam"},
+                  {"en": "It may be grey", "vi": "Nó có thể xám"},
+                  {"en": "$f(x)$ at 3 pm", "vi": "$f(x)$ lúc 3 giờ chiều"},
+                  {"en": "Always black", "vi": "Luôn đen"}], [0])  # fmt: skip
+    b = parse_bank({"lesson": "x", "title": same("x"), "version": 1, "questions": [q]}, "x.yaml")
+    en = preferences(b, b.questions[0], "en")
+    assert en["hedged"] == [0, 1, 0, 0]
+    assert en["parenthesis"] == [1, 0, 1, 0]
+    assert en["gloss"] == [1, 0, 0, 0]  # "(x)" inside maths is no gloss
+    assert en["digits"] == [0, 0, 1, 0]
+    assert en["most-words"] == [5, 4, 5, 2]  # maths counts: f, x, at, 3, pm
+    # the qualifier rule: no absolute (+8), hedged (+4), parenthesis outside maths (+2), digit
+    assert en["qualifier"] == [8 + 2, 8 + 4, 8 + 1, 0]
+    # "sky" of sky, overhead, blue ("the" and "what" are function words, left out)
+    assert en["echo-ratio"][0] == pytest.approx(1 / 3)
+    assert preferences(b, b.questions[0], "vi")["expansion"] == en["expansion"]
 
 
 def numeric_bank(name: str, key_rank: callable) -> object:

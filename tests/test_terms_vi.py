@@ -55,7 +55,8 @@ REQUIRED = [
     "corruption", "flatten", "sampling", "log-variance", "autoencoder", "objective",
     "loss function", "epoch", "batch", "checkpoint", "bottleneck", "code", "trust map",
     "skip path", "score (gradient of log density)", "posterior collapse", "KL warm-up",
-    "active unit", "importance sampling", "amortized inference",
+    "active unit", "importance sampling", "amortized inference", "active dimension",
+    "forward pass", "backward pass", "straight-through estimator", "AUROC", "quiz",
 ]  # fmt: skip
 
 

@@ -35,6 +35,21 @@ position         the position (bank order) most often right among this bank's qu
 first            the first option in bank order (options are shown shuffled, but a bank
                  should not rely on it)
 overlap          the option sharing the most words (of 3+ letters) with the question
+hedged           options with a hedge or qualifier (may, can, could, about, at least, at most,
+                 need not, usually, often, roughly, typically, ... ; có thể, khoảng, ít nhất,
+                 nhiều nhất, gần như, thường, không nhất thiết, ...)
+parenthesis      options with a parenthesis (not an empty one, as in ``model.eval()``)
+gloss            options with a parenthetical remark outside maths and code, " (...)": in
+                 Vietnamese, mostly an English gloss such as "(manifold)"
+digits           options containing a digit, on questions that are not all-numeric
+expansion        the option whose Vietnamese is longest relative to its English (a bilingual
+                 learner's cue: the translator elaborated the key); the same in both languages
+kept-typical     drop absolute and "because" options, then the most typical of what is left
+most-words       the option with the most words (longest by word count)
+echo-ratio       the option whose words (3+ letters) are most often the question's, relative to
+                 its length
+qualifier        the combined rule: drop absolute options, then hedged > parenthesised (a
+                 remark in parentheses outside maths) > digit-bearing
 ================ ===========================================================================
 
 A question is *cued* for a strategy when its options are not all tied (an all-numeric question
@@ -62,7 +77,9 @@ from course_utils.quiz.bank import Bank, Question, right_options
 from course_utils.quiz.grading import score
 
 STRATEGIES = ("longest", "shortest", "middle-length", "middle-value", "absolute", "because",
-              "none", "typical", "combination", "position", "first", "overlap")  # fmt: skip
+              "none", "typical", "combination", "position", "first", "overlap", "hedged",
+              "parenthesis", "gloss", "digits", "expansion", "kept-typical", "most-words",
+              "echo-ratio", "qualifier")  # fmt: skip
 DIRECTIONS = ("pick", "avoid")
 PICKS = {"single": 1, "multiple": 2}  # options ticked by chance and by every strategy
 BANK_MARGIN = 0.12  # per bank and language: |strategy - chance| over the bank's questions
@@ -88,12 +105,39 @@ NONE_START = {
     "en": r"^\W*(nothing|none|neither|no|not)\b",
     "vi": r"^\W*không(?!\w)",
 }
+HEDGED = {
+    "en": r"\b(may|might|can(?!')|could|about|approximately|roughly|nearly|almost|usually"
+    r"|often|typically|generally|mostly|largely|partly|likely|tends?|at least|at most|need not"
+    r"|needn't|not necessarily|up to)\b",
+    # thường but not bình thường / thông thường (plain, ordinary), bất thường (anomalous); tối
+    # thiểu but not bình phương tối thiểu (least squares); khoảng but not khoảng trống
+    # (gap), khoảng cách (distance), khoảng giá trị (range)
+    "vi": r"(?<!\w)(có thể|có khi|khoảng(?! (trống|cách|giá trị|thời gian)(?!\w))|xấp xỉ|chừng"
+    r"|ít nhất|nhiều nhất|tối đa|(?<!phương )tối thiểu|gần như|gần bằng|hầu như|hầu hết"
+    r"|phần lớn|một phần"
+    r"|(?<!bình )(?<!thông )(?<!tầm )(?<!bất )(?<!khác )(?<!lạ )(?<!phi )thường"
+    r"|không nhất thiết|chưa chắc|không cần)(?!\w)",
+}
+MATH = re.compile(r"\$[^$]*\$|`[^`]*`")
+GLOSS = re.compile(r"\s\([^()]*[^\W\d_][^()]*\)")  # " (words)" once maths and code are removed
 NUMBER = re.compile(r"[-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
+# Function words, which say nothing about an option's content (the reviewer's overlap and echo
+# counts leave them out too); words of 1-2 letters are left out anyway.
+STOP = set(
+    "the and for that this with from its are was were not which what how why does you your their"
+    " they them when where who whose into than then can will would should has have had but all"
+    " each one any also only more most much such there these those been being other"
+    " các của một những cho với trong được không thì này khi từ theo trên vào như cũng sẽ"
+    " hay hoặc rồi nào bạn cái".split()
+)
+
+
 def words(text: str) -> set[str]:
-    """The words of 3+ letters of a text, case-folded (LaTeX commands count as words)."""
-    return {w for w in re.findall(r"\w+", text.casefold()) if len(w) >= 3}
+    """The content words of 3+ letters of a text, case-folded, without STOP's function words
+    (LaTeX commands count as words)."""
+    return {w for w in re.findall(r"\w+", text.casefold()) if len(w) >= 3 and w not in STOP}
 
 
 def has(pattern: str, text: str) -> bool:
@@ -130,19 +174,50 @@ def numeric_values(texts: Sequence[str]) -> list[float] | None:
     return [float(f[0].replace("−", "-")) for f in found]
 
 
+def word_count(text: str) -> int:
+    """The number of words (runs of letters or digits) of a text."""
+    return len(re.findall(r"\w+", text))
+
+
+def echo_ratio(text: str, asked: set[str]) -> float:
+    """The share of an option's words (3+ letters) that the question also uses."""
+    own = words(text)
+    return len(own & asked) / len(own) if own else 0.0
+
+
+def expansion(q: Question) -> list[float]:
+    """Each option's Vietnamese length over its English length (a bilingual learner's cue: the
+    translator elaborated the key). The same in both languages."""
+    return [len(o["vi"]) / max(len(o["en"]), 1) for o in q.options]
+
+
+def qualifier(texts: Sequence[str], lang: str, numeric: bool) -> list[float]:
+    """The combined rule: drop absolute options (unless all are), then hedged > parenthesised
+    (a remark in parentheses outside maths, as ``gloss``) > digit-bearing (not on all-numeric
+    questions)."""
+    absolute = [has(ABSOLUTE[lang], t) for t in texts]
+    keep = [not a for a in absolute] if not all(absolute) else [True] * len(texts)
+    return [(8.0 if k else 0.0) + 4.0 * has(HEDGED[lang], t)
+            + 2.0 * bool(GLOSS.search(MATH.sub("", t)))
+            + (0.0 if numeric else 1.0 * bool(re.search(r"\d", t)))
+            for t, k in zip(texts, keep, strict=True)]  # fmt: skip
+
+
 def nearest_median(values: Sequence[float]) -> list[float]:
     """Preference for the value(s) nearest the median (higher is nearer)."""
     mid = statistics.median(values)
     return [-abs(v - mid) for v in values]
 
 
-def combination(texts: Sequence[str], lang: str) -> list[float]:
-    """Drop absolute, "because" and longest options (skip a filter that drops every option
-    left), then prefer the most typical of the rest."""
+def combination(texts: Sequence[str], lang: str, drop_longest: bool = True) -> list[float]:
+    """Drop absolute, "because" and (if ``drop_longest``) longest options (skip a filter that
+    drops every option left), then prefer the most typical of the rest."""
     left = set(range(len(texts)))
     longest = max(len(t) for t in texts)
-    for drop in (lambda i: has(ABSOLUTE[lang], texts[i]), lambda i: has(BECAUSE[lang], texts[i]),
-                 lambda i: len(texts[i]) == longest):  # fmt: skip
+    filters = [lambda i: has(ABSOLUTE[lang], texts[i]), lambda i: has(BECAUSE[lang], texts[i])]
+    if drop_longest:
+        filters.append(lambda i: len(texts[i]) == longest)
+    for drop in filters:
         kept = {i for i in left if not drop(i)}
         left = kept or left
     typical = typicality(texts)
@@ -174,6 +249,15 @@ def preferences(bank: Bank, q: Question, lang: str) -> dict[str, list[float]]:
         "position": [float(seen[i]) for i in range(n)],
         "first": [-float(i) for i in range(n)],
         "overlap": [float(len(words(t) & asked)) for t in texts],
+        "hedged": flag(HEDGED[lang]),
+        "parenthesis": [float(re.search(r"\([^)]", t) is not None) for t in texts],
+        "gloss": [float(GLOSS.search(MATH.sub("", t)) is not None) for t in texts],
+        "digits": [0.0] * n if values else [float(bool(re.search(r"\d", t))) for t in texts],
+        "expansion": expansion(q),
+        "kept-typical": combination(texts, lang, drop_longest=False),
+        "most-words": [float(word_count(t)) for t in texts],
+        "echo-ratio": [echo_ratio(t, asked) for t in texts],
+        "qualifier": qualifier(texts, lang, values is not None),
     }
 
 

@@ -28,7 +28,7 @@ UI = {
            "submit": "Submit", "reset": "Reset", "export": "Export results",
            "name": "Your name (optional)",
            "how": "No widgets here? Answer in code: {call}"},
-    "vi": {"quiz": "Câu hỏi ôn tập", "one": "chọn một đáp án", "all": "chọn tất cả đáp án đúng",
+    "vi": {"quiz": "Bài trắc nghiệm", "one": "chọn một đáp án", "all": "chọn tất cả đáp án đúng",
            "aon": "chấm đúng và đủ: chỉ được điểm khi đánh dấu mọi đáp án đúng và không đáp "
                   "án sai nào",
            "partial": "tính điểm từng phần: điểm = số lựa chọn đúng đã đánh dấu / số đáp án đúng "
