@@ -373,14 +373,16 @@ def test_tradeoff_labels_never_overlap_when_drawn():
 
 def test_top_image_purity_counts_the_commonest_class_among_each_units_top_images():
     labels = torch.tensor([0, 0, 1, 1, 2, 2])
-    codes = torch.tensor([  # (6 images, 3 units)
-        [0.9, 0.1, 0.9],
-        [0.8, 0.2, 0.1],
-        [0.1, 0.9, 0.8],
-        [0.2, 0.8, 0.2],
-        [0.3, 0.7, 0.3],
-        [0.0, 0.0, 0.7],
-    ])
+    codes = torch.tensor(
+        [  # (6 images, 3 units)
+            [0.9, 0.1, 0.9],
+            [0.8, 0.2, 0.1],
+            [0.1, 0.9, 0.8],
+            [0.2, 0.8, 0.2],
+            [0.3, 0.7, 0.3],
+            [0.0, 0.0, 0.7],
+        ]
+    )
     # unit 0: top 4 images 0, 1, 4, 3 -> classes 0, 0, 2, 1 -> 2 of 4; unit 1: 2, 3, 4, 1 ->
     # 1, 1, 2, 0 -> 2 of 4; unit 2: 0, 2, 5, 4 -> 0, 1, 2, 2 -> 2 of 4. With k = 2: 1, 1, 1/2.
     assert top_image_purity(codes, labels, k=2).tolist() == [1.0, 1.0, 0.5]
