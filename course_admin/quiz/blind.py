@@ -13,6 +13,10 @@ choice is scored with the course's own rule (``course_utils.quiz.grading.score``
 or partial credit where the question says so), so chance is the exact expected score of a random
 guess under the grading the learner gets.
 
+One idea: every test-wise strategy a blind guesser could use, played against one chance
+baseline; the strategies (and their English and Vietnamese word lists) stay together so that a
+new cue is added, and tested, in one place.
+
 ================ ===========================================================================
 strategy         the top tier (what ``pick`` ticks and ``avoid`` never ticks)
 ================ ===========================================================================
