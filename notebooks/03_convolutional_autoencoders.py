@@ -566,7 +566,9 @@ print(f"fully conv AE: {count_parameters(fully_conv):,} parameters, code of 49 n
 # %%
 from course_utils.conv import shift_images
 
-to_code = fully_conv[:7].cpu()  # the layers up to the code: (B, 1, 28, 28) -> (B, 1, 7, 7)
+# a COPY of the layers up to the code, (B, 1, 28, 28) -> (B, 1, 7, 7): a slice shares its layers,
+# so .cpu() on the slice itself would move half of fully_conv off a GPU
+to_code = copy.deepcopy(fully_conv[:7]).cpu()
 x_probe = x_test[:16].clone().requires_grad_(True)
 to_code(x_probe)[:, 0, 3, 3].sum().backward()  # one code cell in the middle
 seen = x_probe.grad.abs().sum(dim=(0, 1)) > 0  # (28, 28): pixels that reach that cell
