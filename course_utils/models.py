@@ -15,7 +15,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from course_utils.inputs import check_codes, check_images, check_sizes, check_widths, model_dtype
+from course_utils.inputs import (
+    InputError,
+    check_codes,
+    check_images,
+    check_sizes,
+    check_tensor,
+    check_widths,
+    describe,
+    model_dtype,
+)
 
 
 def flatten_input(x: Tensor, n_inputs: int, who: str, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -52,6 +61,33 @@ class LinearAutoencoder(nn.Module):
         return self.decode(self.encode(x)).view_as(x)  # same shape as the input
 
 
+def centring_buffer(input_mean: object, n_inputs: int, who: str) -> Tensor | None:
+    """``input_mean`` as a flat (n_inputs,) float tensor (None stays None), or a clear error.
+
+    Accepts the mean image in any shape with n_inputs numbers: (784,), (1, 28, 28), (1, 784), ...
+    The usual call: ``input_mean=x_train.mean(dim=0)``.
+    """
+    if input_mean is None:
+        return None
+    check_tensor(input_mean, f"{who}(input_mean=...)", dtype=None)
+    if input_mean.numel() != n_inputs or not input_mean.is_floating_point():
+        raise InputError(
+            f"{who}(input_mean=...) expects a float tensor with n_inputs = {n_inputs} numbers "
+            f"(the mean training image), but received {describe(input_mean)}. "
+            "Pass input_mean=x_train.mean(dim=0)."
+        )
+    return input_mean.detach().flatten().float().clone()  # (n_inputs,), a copy
+
+
+def output_bias_for_mean(input_mean: Tensor) -> Tensor:
+    """logit(mean), clamped: the output bias with which an untrained decoder returns the mean image.
+
+    (n_inputs,) -> (n_inputs,). Pixels that are 0 (or 1) in every image are clamped to 1e-3
+    (or 1 - 1e-3), since the logit of 0 is minus infinity.
+    """
+    return torch.logit(input_mean.clamp(1e-3, 1 - 1e-3))
+
+
 def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
     """Linear layers of the given sizes with ``activation`` BETWEEN them (none after the last).
 
@@ -73,6 +109,12 @@ class DenseAutoencoder(nn.Module):
         encode: (B, 784) or (B, 1, 28, 28) -> (B, n_latent)     (no activation on the code)
         decode: (B, n_latent) -> (B, 784)    through a sigmoid, so pixels land in [0, 1]
     With ``sigmoid_output=False`` the decoder returns logits instead (for ``mean_bce_per_image``).
+
+    ``input_mean`` (optional, the mean training image, any shape with n_inputs numbers) centres
+    the inputs: ``encode`` feeds the encoder ``x - input_mean`` (stored as the buffer
+    ``input_mean``, shape (n_inputs,), saved with the weights), and the decoder's output bias
+    starts at logit(input_mean), so that the untrained model returns the mean image and the
+    decoder learns departures from it. Without it (the default) the model sees raw pixels.
     """
 
     def __init__(
@@ -82,16 +124,25 @@ class DenseAutoencoder(nn.Module):
         n_latent: int = 32,
         activation: type[nn.Module] = nn.ReLU,
         sigmoid_output: bool = True,
+        input_mean: Tensor | None = None,
     ) -> None:
         check_sizes("DenseAutoencoder", n_inputs=n_inputs, n_latent=n_latent)
         hidden = check_widths(hidden, "hidden", "DenseAutoencoder")
+        input_mean = centring_buffer(input_mean, n_inputs, "DenseAutoencoder")
         super().__init__()
         self.n_inputs, self.n_latent, self.sigmoid_output = n_inputs, n_latent, sigmoid_output
         self.encoder = mlp([n_inputs, *hidden, n_latent], activation)
         self.decoder = mlp([n_latent, *reversed(hidden), n_inputs], activation)
+        self.register_buffer("input_mean", input_mean)  # None: not centred, nothing stored
+        if input_mean is not None:
+            with torch.no_grad():
+                self.decoder[-1].bias.copy_(output_bias_for_mean(input_mean))
 
     def encode(self, x: Tensor) -> Tensor:
-        return self.encoder(flatten_input(x, self.n_inputs, "DenseAutoencoder", model_dtype(self)))
+        x = flatten_input(x, self.n_inputs, "DenseAutoencoder", model_dtype(self))  # (B, n_inputs)
+        if self.input_mean is not None:
+            x = x - self.input_mean  # centred: (B, n_inputs) - (n_inputs,)
+        return self.encoder(x)
 
     def decode(self, z: Tensor) -> Tensor:
         check_codes(z, self.n_latent, "DenseAutoencoder.decode", model_dtype(self))
@@ -111,7 +162,8 @@ class TiedAutoencoder(nn.Module):
         decode: h' = act(W_2^T z + c_2), x_hat = sigmoid(W_1^T h' + c_1)
     Each W is ONE tensor used twice, so its gradient sums both uses. The decoder has its own
     biases c (sizes 128 and 784). Shapes as in ``DenseAutoencoder``: (B, 784) or (B, 1, 28, 28) in,
-    codes (B, n_latent), reconstructions shaped like the input.
+    codes (B, n_latent), reconstructions shaped like the input. ``input_mean`` centres the inputs
+    exactly as in ``DenseAutoencoder`` (x - input_mean goes in, c_1 starts at logit(input_mean)).
     """
 
     def __init__(
@@ -121,9 +173,11 @@ class TiedAutoencoder(nn.Module):
         n_latent: int = 32,
         activation: type[nn.Module] = nn.ReLU,
         sigmoid_output: bool = True,
+        input_mean: Tensor | None = None,
     ) -> None:
         check_sizes("TiedAutoencoder", n_inputs=n_inputs, n_latent=n_latent)
         hidden = check_widths(hidden, "hidden", "TiedAutoencoder")
+        input_mean = centring_buffer(input_mean, n_inputs, "TiedAutoencoder")
         super().__init__()
         self.n_inputs, self.n_latent, self.sigmoid_output = n_inputs, n_latent, sigmoid_output
         sizes = [n_inputs, *hidden, n_latent]
@@ -134,9 +188,16 @@ class TiedAutoencoder(nn.Module):
             [nn.Parameter(torch.zeros(n)) for n in reversed(sizes[:-1])]
         )
         self.act = activation()
+        self.register_buffer("input_mean", input_mean)  # None: not centred, nothing stored
+        if input_mean is not None:
+            with torch.no_grad():
+                self.decoder_biases[-1].copy_(output_bias_for_mean(input_mean))  # c_1
 
     def encode(self, x: Tensor) -> Tensor:
-        return self.encoder(flatten_input(x, self.n_inputs, "TiedAutoencoder", model_dtype(self)))
+        x = flatten_input(x, self.n_inputs, "TiedAutoencoder", model_dtype(self))  # (B, n_inputs)
+        if self.input_mean is not None:
+            x = x - self.input_mean  # centred: (B, n_inputs) - (n_inputs,)
+        return self.encoder(x)
 
     def decode(self, z: Tensor) -> Tensor:
         check_codes(z, self.n_latent, "TiedAutoencoder.decode", model_dtype(self))
@@ -157,3 +218,41 @@ class TiedAutoencoder(nn.Module):
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable numbers in ``model``; a tensor used twice (tied) counts once."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def dead_units(model: nn.Module, x: Tensor, batch_size: int = 1000) -> list[Tensor]:
+    """Which ReLU units of ``model`` output 0 for EVERY image of ``x`` (dead on these images).
+
+    model: any module whose ReLUs are ``nn.ReLU`` modules (``DenseAutoencoder``,
+        ``TiedAutoencoder``, an ``nn.Sequential`` written by hand).
+    x: (N, 1, 28, 28) or (N, n_inputs) images, on the model's device.
+    Returns one bool tensor (width,) per ReLU call of ``model(x)``, in calling order; True marks a
+    unit that is 0 on all N images. For the 784-128-32-128-784 models: [encoder's hidden layer
+    (128,), decoder's hidden layer (128,)]. Total count: ``sum(int(m.sum()) for m in masks)``.
+    A unit dead on a test set may still fire for some other image; N large makes that rare.
+    """
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    if not relus:
+        raise InputError(
+            f"dead_units expects a model with nn.ReLU modules, but received {describe(model)} "
+            "without any. Dead units are ReLU units; other activations are never exactly 0."
+        )
+    check_tensor(x, "dead_units", dtype=None)
+    outputs: list[Tensor] = []  # the ReLU outputs of one batch, in calling order
+    hooks = [r.register_forward_hook(lambda _m, _i, out: outputs.append(out)) for r in relus]
+    ever_active: list[Tensor] | None = None  # (width,) per ReLU call: fired for some image
+    try:
+        with torch.no_grad():
+            for start in range(0, len(x), batch_size):
+                outputs.clear()
+                model(x[start : start + batch_size])
+                active = [(out.flatten(1) > 0).any(dim=0) for out in outputs]  # (width,) each
+                ever_active = active if ever_active is None else [
+                    a | b for a, b in zip(ever_active, active, strict=True)
+                ]
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if ever_active is None:
+        raise InputError(f"dead_units expects at least one image, but received {describe(x)}.")
+    return [~a for a in ever_active]

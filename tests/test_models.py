@@ -8,6 +8,7 @@ from course_utils.models import (
     LinearAutoencoder,
     TiedAutoencoder,
     count_parameters,
+    dead_units,
 )
 
 
@@ -135,3 +136,83 @@ def test_wrong_shapes_say_what_was_expected_and_received(cls):
         model(torch.rand(5, 1, 14, 14))
     with pytest.raises(ValueError, match=r"codes of shape \(B, 32\), but received .*\(5, 16\)"):
         model.decode(torch.rand(5, 16))
+
+
+def test_input_mean_default_keeps_the_model_unchanged():
+    """Backward compatible: no input_mean -> the same weights, outputs and state_dict keys."""
+    torch.manual_seed(0)
+    old = DenseAutoencoder(784, (128,), 32)
+    torch.manual_seed(0)
+    new = DenseAutoencoder(784, (128,), 32, input_mean=None)
+    assert list(new.state_dict()) == list(old.state_dict())  # no buffer saved
+    torch.testing.assert_close(new(X), old(X))
+    torch.manual_seed(0)
+    tied = TiedAutoencoder(784, (128,), 32)
+    assert "input_mean" not in tied.state_dict() and tied.input_mean is None
+
+
+@pytest.mark.parametrize("cls", [DenseAutoencoder, TiedAutoencoder])
+def test_input_mean_centres_the_encoder_input_and_starts_from_the_mean_image(cls):
+    mean = torch.rand(1, 28, 28, generator=torch.Generator().manual_seed(1))
+    mean[0, 0, :3] = 0.0  # pixels that are 0 in every image: logit clamped, not -inf
+    torch.manual_seed(0)
+    model = cls(784, (16,), 4, input_mean=mean)
+    torch.manual_seed(0)
+    raw = cls(784, (16,), 4)  # the same weights, no centring
+    # encode: the encoder of the raw model applied to x - mean, computed independently
+    torch.testing.assert_close(model.encode(X), raw.encode(X - mean))
+    assert model.state_dict()["input_mean"].shape == (784,)
+    # decode: with the last weight zeroed the output is the (clamped) mean image
+    last = model.decoder[-1].weight if cls is DenseAutoencoder else model.encoder[0].weight
+    with torch.no_grad():
+        last.zero_()
+    expected = mean.flatten().clamp(1e-3, 1 - 1e-3).expand(5, 784)
+    torch.testing.assert_close(model.decode(torch.randn(5, 4)), expected)
+    # the buffer follows the model (dtype) and is saved and loaded with the weights
+    copy = cls(784, (16,), 4, input_mean=torch.zeros(784))
+    copy.load_state_dict(model.state_dict())
+    torch.testing.assert_close(copy.input_mean, mean.flatten())
+    assert model.double().input_mean.dtype == torch.float64
+
+
+@pytest.mark.parametrize("bad", [torch.rand(28, 27), torch.ones(784, dtype=torch.long), [0.5] * 784])
+def test_input_mean_of_the_wrong_kind_is_explained(bad):
+    with pytest.raises(ValueError, match=r"input_mean.*(expects|tensor).*x_train.mean\(dim=0\)|torch"):
+        DenseAutoencoder(784, (16,), 4, input_mean=bad)
+
+
+def test_dead_units_match_a_by_hand_computation():
+    torch.manual_seed(0)
+    model = DenseAutoencoder(784, (16,), 4)
+    with torch.no_grad():
+        model.encoder[0].bias[[3, 7]] = -1e3  # these two hidden units can never fire
+    masks = dead_units(model, X, batch_size=2)  # batches of 2, 2 and 1 image
+    assert [tuple(m.shape) for m in masks] == [(16,), (16,)]  # encoder hidden, decoder hidden
+    with torch.no_grad():
+        h = torch.relu(X.flatten(1) @ model.encoder[0].weight.T + model.encoder[0].bias)  # (5, 16)
+        z = model.encoder[2](h)
+        h_dec = torch.relu(model.decoder[0](z))  # (5, 16)
+    torch.testing.assert_close(masks[0], (h == 0).all(dim=0))
+    torch.testing.assert_close(masks[1], (h_dec == 0).all(dim=0))
+    assert masks[0][[3, 7]].all()
+    assert [m.tolist() for m in dead_units(model, X)] == [m.tolist() for m in masks]  # one batch
+
+
+def test_dead_units_of_the_tied_model_and_of_a_hand_written_sequential():
+    torch.manual_seed(0)
+    tied = TiedAutoencoder(784, (16,), 4)
+    with torch.no_grad():
+        tied.decoder_biases[0][5] = -1e3  # decoder hidden unit 5 (bias c_2)
+    masks = dead_units(tied, X)
+    assert [tuple(m.shape) for m in masks] == [(16,), (16,)] and masks[1][5]
+    seq = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 8), torch.nn.ReLU())
+    with torch.no_grad():
+        seq[1].bias.fill_(-1e3)
+    assert dead_units(seq, X)[0].all()
+
+
+def test_dead_units_without_relus_or_images_is_explained():
+    with pytest.raises(ValueError, match=r"expects a model with nn.ReLU modules"):
+        dead_units(LinearAutoencoder(784, 4), X)
+    with pytest.raises(ValueError, match=r"at least one image"):
+        dead_units(DenseAutoencoder(784, (16,), 4), X[:0])
