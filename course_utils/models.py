@@ -247,9 +247,11 @@ def dead_units(model: nn.Module, x: Tensor, batch_size: int = 1000) -> list[Tens
                 outputs.clear()
                 model(x[start : start + batch_size])
                 active = [(out.flatten(1) > 0).any(dim=0) for out in outputs]  # (width,) each
-                ever_active = active if ever_active is None else [
-                    a | b for a, b in zip(ever_active, active, strict=True)
-                ]
+                ever_active = (
+                    active
+                    if ever_active is None
+                    else [a | b for a, b in zip(ever_active, active, strict=True)]
+                )
     finally:
         for hook in hooks:
             hook.remove()

@@ -175,9 +175,13 @@ def test_input_mean_centres_the_encoder_input_and_starts_from_the_mean_image(cls
     assert model.double().input_mean.dtype == torch.float64
 
 
-@pytest.mark.parametrize("bad", [torch.rand(28, 27), torch.ones(784, dtype=torch.long), [0.5] * 784])
+@pytest.mark.parametrize(
+    "bad", [torch.rand(28, 27), torch.ones(784, dtype=torch.long), [0.5] * 784]
+)
 def test_input_mean_of_the_wrong_kind_is_explained(bad):
-    with pytest.raises(ValueError, match=r"input_mean.*(expects|tensor).*x_train.mean\(dim=0\)|torch"):
+    with pytest.raises(
+        ValueError, match=r"input_mean.*(expects|tensor).*x_train.mean\(dim=0\)|torch"
+    ):
         DenseAutoencoder(784, (16,), 4, input_mean=bad)
 
 
