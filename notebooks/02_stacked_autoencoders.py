@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -25,8 +25,9 @@
 # detector**.
 #
 # **Learning objectives.** After this lesson you can
-# 1. build a symmetric dense autoencoder (784-128-32-128-784), read its learning curve, and
-#    compare it with PCA at the same code size, against the noise of a change of seed;
+# 1. build a symmetric dense autoencoder (784-128-32-128-784), read its learning curve, count
+#    its dead hidden units and remove them by centring the inputs, and compare it with PCA at
+#    the same code size, against the noise of a change of seed;
 # 2. explain, with a measurement, why the code layer has no ReLU;
 # 3. tie the decoder's weights to the encoder's (transposed, own biases) by sharing ONE
 #    `nn.Parameter`, count the parameters saved, show that the shared weight's gradient is the sum
@@ -34,7 +35,8 @@
 # 4. picture a 32-dimensional latent space in 2-D, measure what the codes keep with a
 #    nearest-neighbour test, and tell a code vector from a vector of class probabilities;
 # 5. choose the size of the code from a sweep: reconstruction error, overfitting and class
-#    information for code sizes 2 to 64;
+#    information for code sizes 2 to 64, and test whether a deeper stack beats a shallower one
+#    at an equal budget;
 # 6. use reconstruction error as an anomaly score: histograms, ROC curve, AUROC, a threshold set
 #    on validation data, precision and recall, and why precision depends on how rare anomalies
 #    are while AUROC does not; compare with baselines that need no gradient training (mean
@@ -157,7 +159,7 @@ def epochs_for(steps: int, n_images: int) -> int:
     return max(1, round(steps / math.ceil(n_images / batch_size)))
 
 
-steps = course.pick(full=3000, fast=64)
+steps = course.pick(full=2500, fast=64)
 epochs = epochs_for(steps, len(x_train))
 dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device),
                     epochs=epochs, lr=2e-3, batch_size=batch_size, verbose=False)
@@ -184,7 +186,7 @@ def log_tick_steps(ax):
     return (1, 1.5, 2, 3, 5, 7) if high / low <= 10 else (1, 2, 5)
 
 
-fig = history_figure(dense_history, title="dense AE-32, learning curve", logy=True)
+fig = history_figure(dense_history, title="dense AE-32 (raw pixels in), learning curve", logy=True)
 ax = fig.axes[0]
 ax.set_ylabel("squared error per image (log scale)")
 ax.yaxis.set_major_locator(LogLocator(subs=log_tick_steps(ax)))  # 10, 15, 20, ... or 10, 20, 50
@@ -207,18 +209,23 @@ fig
 # fell over about the last fifth of the steps.
 
 # %%
-valid_curve = dense_history["valid_loss"]  # one value per epoch
-if len(valid_curve) < 2:
-    print("one history row: the slope at the end cannot be measured (fast mode or one epoch)")
-    still_falling = None
-else:
+def still_falling(history) -> bool | None:
+    """Print the fall of the validation error over ~the last fifth of the steps; True if > 1%."""
+    valid_curve = history["valid_loss"]  # one value per epoch
+    if len(valid_curve) < 2:
+        print("one history row: the slope at the end cannot be measured (fast mode or one epoch)")
+        return None
     start = min(round(0.8 * (len(valid_curve) - 1)), len(valid_curve) - 2)  # ~80% of the steps
     late_drop = 1 - valid_curve[-1] / valid_curve[start]
     late_steps = (len(valid_curve) - 1 - start) * math.ceil(len(x_train) / batch_size)
-    still_falling = late_drop > 0.01
     print(f"validation error over the last {late_steps:,} of {steps:,} steps: "
           f"{valid_curve[start]:.2f} -> {valid_curve[-1]:.2f} ({-late_drop:+.1%})")
-    print(f"still falling by more than 1% at the end (under-trained at this budget): {still_falling}")
+    print(f"still falling by more than 1% at the end (under-trained at this budget): "
+          f"{late_drop > 0.01}")
+    return late_drop > 0.01
+
+
+raw_still_falling = still_falling(dense_history)
 
 # %% [markdown]
 # Where that verdict is True, read every comparison in this lesson as "after this many steps":
@@ -251,18 +258,103 @@ print("summary after the epoch loop:  ", outside)
 # check printed under the training cell (history rows equal to epochs) is the test to run on any
 # loop you write.
 #
+# ### Are all the hidden units in use? Centring the inputs
+#
+# A ReLU unit between layers can die too. The hidden unit $j$ computes
+# $\mathrm{relu}(w_j \cdot x + b_j)$; if $w_j \cdot x + b_j < 0$ for **every** image, it outputs 0
+# for every image, passes no gradient, and stays that way: a **dead unit**, a weight row the model
+# pays for and never uses. `dead_units(model, x)` (in `course_utils.models`) runs the model on
+# the images `x` and returns, for each ReLU layer, which units output 0 for all of them. Before
+# trusting it, the cell counts the encoder's dead units a second way, by hand, from the first
+# layer's outputs.
+
+# %%
+from course_utils.losses import mse_per_pixel
+from course_utils.models import dead_units
+from course_utils.train import predict
+
+dense = dense.cpu()
+
+
+def dead_count(model) -> tuple[int, int]:
+    """Dead ReLU units on all test images: (encoder's hidden layer, decoder's hidden layer)."""
+    encoder_mask, decoder_mask = dead_units(model, x_test)  # (128,) each, True = dead
+    return int(encoder_mask.sum()), int(decoder_mask.sum())
+
+
+raw_dead = dead_count(dense)
+with torch.no_grad():
+    h = dense.encoder[:2](x_test.flatten(1))  # (N, 128): Linear then ReLU, the hidden layer
+print(f"dead units on all {len(x_test):,} test images: {raw_dead[0]} of 128 in the encoder's "
+      f"hidden layer, {raw_dead[1]} of 128 in the decoder's")
+print(f"by hand (units of h that are 0 for every image): {int((h == 0).all(dim=0).sum())}")
+
+# %% [markdown]
+# Why can so many units die? Every pixel value is at least 0, and most images put light on the
+# same region (the middle of the frame). A unit whose weights on that region turn negative, for
+# instance after a large early step, gets $w_j \cdot x + b_j < 0$ for every image at once, and
+# nothing ever lifts it back.
+#
+# The standard remedy is to **centre** the inputs: feed the encoder $x - \bar x$, where $\bar x$
+# is the average training image. Now each pixel is above its average for some images and below it
+# for others, and the average of $w_j \cdot (x - \bar x)$ over the training images is exactly 0
+# for ANY weights $w_j$. So a unit can be negative for every training image only if its bias
+# $b_j$ is below $-\max_i w_j \cdot (x_i - \bar x)$, a number at most 0, and usually well below
+# it; the weights alone can no longer kill it. `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))`
+# does two things, written out and checked in the cell below:
+# 1. `encode` subtracts the mean image before the first layer;
+# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$ instead of 0, so the untrained
+#    model outputs the mean image ($\sigma(\mathrm{logit}\,\bar x) = \bar x$) and the decoder learns
+#    departures from it. (Pixels that are 0 in every image are clamped to $10^{-3}$, since
+#    $\mathrm{logit}\,0 = -\infty$.) This is the sigmoid's version of "add the mean back", as PCA
+#    does with its `mean`.
+#
+# Everything else (seed, steps, learning rate) stays the same.
+
+# %%
+raw_dense, raw_history = dense, dense_history  # the model of raw pixels, kept for comparison
+mean_image = x_train.mean(dim=0)  # (1, 28, 28): the average training image
+torch.manual_seed(0)  # the same initial weights as before
+dense = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
+with torch.no_grad():  # the two changes, checked by hand before training
+    by_hand_code = dense.encoder(x_test[:8].flatten(1) - mean_image.flatten())  # (8, 32)
+    start_image = torch.sigmoid(dense.decoder[-1].bias)  # (784,) output of a zero hidden layer
+print(f"1. encode(x) = encoder(x - mean image): {torch.allclose(dense.encode(x_test[:8]), by_hand_code)}")
+print(f"2. sigmoid(last decoder bias) = mean image (clamped to [0.001, 0.999]): "
+      f"{torch.allclose(start_image, mean_image.flatten().clamp(1e-3, 1 - 1e-3))}")
+dense = dense.to(course.device)
+dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device),
+                    epochs=epochs, lr=2e-3, batch_size=batch_size, verbose=False)
+dense = dense.cpu()
+centred_dead = dead_count(dense)
+raw_mse = mse_per_pixel(predict(raw_dense, x_test), x_test).item()
+dense_mse = mse_per_pixel(predict(dense, x_test), x_test).item()
+print(f"{'inputs':<16}{'dead (encoder)':>16}{'dead (decoder)':>16}{'test MSE per pixel':>20}")
+for name, dead, mse in (("raw pixels", raw_dead, raw_mse), ("centred", centred_dead, dense_mse)):
+    print(f"{name:<16}{dead[0]:>12} of 128{dead[1]:>12} of 128{mse:>20.5f}")
+print(f"centring: {sum(raw_dead) - sum(centred_dead):+d} live units, test error "
+      f"{dense_mse / raw_mse - 1:+.1%}; no dead unit left: {sum(centred_dead) == 0}")
+print("the centred model, used from here on:")
+centred_still_falling = still_falling(dense_history)
+
+# %% [markdown]
+# Read the table: how many units died with raw pixels, how many with centred inputs, and what
+# that did to the test error. Whether an error difference of this size is more than the noise of
+# a change of seed, the next cells measure (the seed noise margin); the line "centring beats raw
+# pixels by more than the noise margin" there gives the verdict. A dead unit is not an error
+# message: the model trains, the loss falls, and nothing tells you that part of the layer does
+# nothing. Counting them is the check. From here on every autoencoder of this lesson is centred
+# (its own training images' mean), and the last verdict above, whether the centred model was still
+# improving, is the one that qualifies the comparisons that follow.
+#
 # ### Against PCA
 #
 # To compare with PCA we report the mean squared error **per pixel** on the test images, and fit
 # PCA with 32 components on the same training images.
 
 # %%
-from course_utils.losses import mse_per_pixel
 from course_utils.pca import PCA
-from course_utils.train import predict
 
-dense = dense.cpu()
-dense_mse = mse_per_pixel(predict(dense, x_test), x_test).item()
 pca32 = PCA(32).fit(x_train.flatten(1))  # (N, 784)
 pca_mse = mse_per_pixel(pca32.reconstruct(x_test.flatten(1)), x_test.flatten(1)).item()
 print(f"{data.name}, 32 numbers per image, {steps:,} steps ({course.mode} mode); test MSE per pixel:")
@@ -302,10 +394,12 @@ import statistics
 from scipy.stats import t as student_t  # Student's t distribution (scipy comes with scikit-learn)
 
 
-def train_dense(seed: int, n_latent: int = 32, activation: type[nn.Module] = nn.ReLU):
-    """DenseAutoencoder 784-128-n_latent-128-784, trained with this section's recipe; on the CPU."""
+def train_dense(seed: int, n_latent: int = 32, activation: type[nn.Module] = nn.ReLU,
+                hidden: tuple[int, ...] = (128,)):
+    """Centred DenseAutoencoder 784-128-n_latent-128-784, this section's recipe; on the CPU."""
     torch.manual_seed(seed)  # the initial weights
-    model = DenseAutoencoder(784, hidden=(128,), n_latent=n_latent, activation=activation)
+    model = DenseAutoencoder(784, hidden=hidden, n_latent=n_latent, activation=activation,
+                             input_mean=mean_image)
     model = model.to(course.device)
     fit(model, x_train.to(course.device), epochs=epochs, lr=2e-3, batch_size=batch_size,
         seed=seed, verbose=False)  # seed: the batch order
@@ -326,6 +420,8 @@ print("dense AE-32, seeds 0, 1, 2: test MSE " + ", ".join(f"{m:.5f}" for m in se
 print(f"noise margin (95% prediction interval for one more run): +-{noise_margin:.5f} "
       f"({noise_margin / seed_mean:.1%} of the mean error)")
 print(f"below PCA-32 ({pca_mse:.5f}) with every seed: {max(seed_mses) < pca_mse}")
+print(f"centring beats raw pixels (test MSE {raw_mse:.5f}, seed 0) by more than the noise margin: "
+      f"{raw_mse - seed_mean > noise_margin}")
 print(f"twin without ReLUs: test MSE {twin_mse:.5f} ({twin_mse / pca_mse:.0%} of PCA's error, "
       f"{twin_mse / seed_mean:.0%} of the stacked AE's)")
 pca_clamped = pca32.reconstruct(x_test.flatten(1)).clamp(0, 1)  # (N, 784)
@@ -366,8 +462,8 @@ print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
 
 # %% [markdown]
 # The range rule cries wolf in the share printed first; the prediction interval in about 5% of
-# the runs, as designed. The price is a wide margin with only three seeds (more seeds would
-# narrow it); real differences in this lesson still clear it where they are large, and the
+# the runs, as designed. The price, with only three seeds, is a margin of about five of their
+# standard deviations ($4.30 \cdot \sqrt{4/3} \approx 4.97$; more seeds would narrow it); real differences in this lesson still clear it where they are large, and the
 # verdicts say which do. The margin covers the training seed only: differences measured on a
 # sample of test images get their own standard errors later (sections 3 to 5).
 #
@@ -394,7 +490,7 @@ print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
 
 # %%
 torch.manual_seed(0)
-relu_code = DenseAutoencoder(784, hidden=(128,), n_latent=32)
+relu_code = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
 relu_code.encoder.append(nn.ReLU())  # the only change: codes below 0 become 0
 print(relu_code.encoder)
 relu_code = relu_code.to(course.device)
@@ -422,7 +518,8 @@ for name, z, mse in (("linear", codes, dense_mse), ("ReLU", relu_codes, relu_mse
     print(f"{name:<12}{mse:>10.5f}{at_or_below.float().mean().item():>13.0%}"
           f"{int(at_or_below.all(dim=0).sum()):>21} of 32")
 dead = int((relu_codes == 0).all(dim=0).sum())
-print(f"ReLU code: {dead} dead units, so {32 - dead} numbers per image really reach the decoder; "
+print(f"ReLU code: {dead} dead unit{'s' * (dead != 1)}, so {32 - dead} numbers per image can "
+      f"reach the decoder; "
       f"test error {relu_mse / seed_mean - 1:+.0%} relative to the linear code (mean of 3 seeds)")
 print(f"ReLU code worse than the linear code by more than the noise margin: "
       f"{relu_mse - seed_mean > noise_margin} (difference {(relu_mse - seed_mean) / noise_margin:.1f} "
@@ -666,13 +763,16 @@ print(f"tied model: the decoder reads the encoder's tensor itself: "
 #
 # `TiedAutoencoder` in `course_utils.models` is the same construction for any number of hidden
 # layers (open it: its `decode` multiplies by each encoder layer's `weight`, in reverse order).
-# Its parameter count must equal the one written above:
+# It also takes the `input_mean` of section 1, so the tied model trained here is centred like the
+# dense one; the mean image is a fixed buffer, not a trained parameter, so it adds nothing to the
+# count. That count must equal the one written above:
 
 # %%
 from course_utils.models import TiedAutoencoder
 
 torch.manual_seed(0)
-tied = TiedAutoencoder(784, hidden=(128,), n_latent=32).to(course.device)
+tied = TiedAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
+tied = tied.to(course.device)
 print(f"{'':<16}{'parameters':>11}")
 print(f"{'dense AE':<16}{count_parameters(dense):>11,}")
 print(f"{'tied AE':<16}{count_parameters(tied):>11,}  (written above: {count_parameters(tied_hand):,}; "
@@ -1151,6 +1251,51 @@ if pca_wide < 1e-6:
 #
 # Choosing $k$ is therefore a trade-off between compression and quality, measured on validation
 # data, and not a guard against overfitting on its own.
+#
+# ### And how deep?
+#
+# Width is one choice; depth is the other. A "stacked" autoencoder can have more than one hidden
+# layer on each side, and a common expectation is that deeper is better: more nonlinear layers
+# can bend the decoder's surface more. Against that, a deeper stack has more layers for the
+# gradient to pass through and, at a fixed number of steps, may be further from finished. So we
+# measure at an **equal budget**: the same code size (32), the same steps, learning rate, seed and
+# centring, and nearly the same number of weights, with one more hidden layer of 64 units on each
+# side (784-128-64-32-64-128-784). Its test error is read against the three seeds of the
+# one-hidden-layer stack and their noise margin (section 1).
+
+# %%
+deep = train_dense(0, hidden=(128, 64))  # 784-128-64-32-64-128-784
+deep_mse = test_mse(deep)
+print(f"{'stack':<30}{'weights':>9}{'test MSE per pixel':>21}")
+print(f"{'784-128-32-128-784':<30}{count_parameters(dense):>9,}{seed_mean:>13.5f} (3 seeds)")
+print(f"{'784-128-64-32-64-128-784':<30}{count_parameters(deep):>9,}{deep_mse:>13.5f} (seed 0)")
+depth_verdict = ("the deeper stack is better" if seed_mean - deep_mse > noise_margin else
+                 "the deeper stack is worse" if deep_mse - seed_mean > noise_margin else
+                 "no difference beyond the noise margin")
+print(f"difference {deep_mse - seed_mean:+.5f}, noise margin {noise_margin:.5f}: "
+      f"{depth_verdict} at {steps:,} steps")
+deep_dead = [int(mask.sum()) for mask in dead_units(deep, x_test)]  # 4 ReLU layers
+layer_inputs = ("centred pixels", "ReLU outputs", "the linear code", "ReLU outputs")
+print(f"{'ReLU layer (width)':<22}{'its input':<18}{'dead units':>10}")
+for name, width, source, n_dead in zip(("encoder 1", "encoder 2", "decoder 1", "decoder 2"),
+                                       (128, 64, 64, 128), layer_inputs, deep_dead, strict=True):
+    print(f"{name + f' ({width})':<22}{source:<18}{n_dead:>10}")
+print(f"dead units in the layers fed by ReLU outputs: "
+      f"{sum(n for n, src in zip(deep_dead, layer_inputs, strict=True) if src == 'ReLU outputs')}")
+
+# %% [markdown]
+# The verdict answers the question for this data and this budget only. If the deeper stack wins,
+# the extra nonlinear layer is worth more than the steps it costs to train; if it loses or ties,
+# depth does not pay at this budget, and the learning-curve verdict of section 1 (still
+# improving or not) says whether a longer budget could change that. Deeper is not
+# automatically better: like the width of the code, the depth is a choice to measure.
+#
+# The dead-unit table adds a caveat to section 1. Centring acts on the **first** layer's input
+# only. A layer fed by ReLU outputs receives numbers that are all at least 0 again, the situation
+# that killed units with raw pixels, so the same mechanism can act there; the last line counts
+# the dead units in those layers. Normalising the input of every layer (batch normalisation, in
+# lesson 03) is the general version of the remedy. Whether the deeper stack's dead units are
+# what costs it accuracy, this run does not test.
 
 # %% [markdown]
 # ## 5. Anomaly detection by reconstruction error
@@ -1175,7 +1320,8 @@ print(f"anomalies: {len(ood_x):,} {ood_name}")
 
 # %%
 torch.manual_seed(0)
-digit_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32).to(course.device)
+digit_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32,
+                            input_mean=digits.train.x.mean(dim=0)).to(course.device)  # centred
 digit_epochs = epochs_for(steps, len(digits.train.x))
 fit(digit_ae, digits.train.x.to(course.device), digits.valid.x.to(course.device),
     epochs=digit_epochs, lr=2e-3, batch_size=batch_size, verbose=False)
@@ -1549,7 +1695,8 @@ reverse_figure
 held_out = 7  # the digit class left out of training
 known = digits.train.y != held_out  # (N_train,) True for the nine other digits
 torch.manual_seed(0)
-novel_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32).to(course.device)
+novel_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32,
+                            input_mean=digits.train.x[known].mean(dim=0)).to(course.device)
 fit(novel_ae, digits.train.x[known].to(course.device), epochs=epochs_for(steps, int(known.sum())),
     lr=2e-3, batch_size=batch_size, verbose=False)
 novel_ae = novel_ae.cpu()
@@ -1604,6 +1751,8 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 # > - *Comparing reconstruction errors in different units.* Per image (summed) and per pixel
 # >   (mean) differ by a factor 784; PCA, the dense and the tied AE above are all compared per
 # >   pixel on the same test images.
+# > - *Feeding raw pixels to a ReLU network without counting its dead units.* The loss falls
+# >   either way; only a count (`dead_units`) shows the units that never fire. Centre the inputs.
 # > - *Putting a ReLU on the code.* Negative code values become 0 and units that are negative
 # >   for every image die (section 1 counts them in this run); keep the code linear.
 # > - *Believing the transpose is always the best decoder.* For an orthonormal linear encoder it
@@ -1639,6 +1788,12 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 #   of the three (which calls a no-effect difference real about 30% of the time, as
 #   simulated); a twin without ReLUs tests
 #   whether the nonlinearity is what beats PCA.
+# - A hidden ReLU unit that outputs 0 for every image is dead: it costs weights and does
+#   nothing, and no error message says so. `dead_units` counts them; with raw pixels (all at
+#   least 0) the lesson counted them before and after **centring** the inputs (the encoder sees
+#   $x - \bar x$, the output bias starts at $\mathrm{logit}\,\bar x$) and printed what that did to
+#   the error. Centring acts on the first layer only: layers fed by ReLU outputs can still lose
+#   units, as the deeper stack showed.
 # - A ReLU on the code was trained and measured: it zeroes part of the code values and can kill
 #   whole units, which a linear code never does.
 # - Tied weights reuse the encoder's matrices, transposed, with their own decoder biases: about
@@ -1653,7 +1808,9 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 #   probe on the codes.
 # - The bottleneck sweep trades reconstruction error and class information against the size of
 #   the code; whether a narrow code reduces overfitting is a measurement, not a rule, and rates
-#   that differ by less than two standard errors are not ranked.
+#   that differ by less than two standard errors are not ranked. Depth too is a choice to
+#   measure: at an equal budget the lesson compares a deeper stack with the one-hidden-layer
+#   stack against the seed noise margin, and the verdict holds for that budget only.
 # - Reconstruction error is an anomaly score; ROC and AUROC rate it over all thresholds and do not
 #   depend on prevalence; precision and recall at one threshold, chosen on validation data, and
 #   precision does depend on prevalence. Compare with baselines that need no gradient training
