@@ -299,8 +299,9 @@ print(f"by hand (units of h that are 0 for every image): {int((h == 0).all(dim=0
 # is the average training image. Now each pixel is above its average for some images and below it
 # for others, and the average of $w_j \cdot (x - \bar x)$ over the training images is exactly 0
 # for ANY weights $w_j$. So a unit can be negative for every training image only if its bias
-# $b_j$ is below $-\max_i w_j \cdot (x_i - \bar x)$, a number at most 0, and usually well below
-# it; the weights alone can no longer kill it. `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))`
+# satisfies $b_j < -\max_i w_j \cdot (x_i - \bar x)$, and that bound is at most 0 (the largest of
+# numbers that average 0 is at least 0): the weights alone can no longer kill a unit, only a
+# bias pushed below 0 together with them. `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))`
 # does two things, written out and checked in the cell below:
 # 1. `encode` subtracts the mean image before the first layer;
 # 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$ instead of 0, so the untrained
@@ -416,7 +417,7 @@ n_seeds = len(seed_mses)
 noise_margin = student_t.ppf(0.975, df=n_seeds - 1) * seed_sd * (1 + 1 / n_seeds) ** 0.5
 twin_mse = test_mse(train_dense(0, activation=nn.Identity))
 print("dense AE-32, seeds 0, 1, 2: test MSE " + ", ".join(f"{m:.5f}" for m in seed_mses)
-      + f"; mean {seed_mean:.5f}, standard deviation {seed_sd:.5f}")
+      + f"; mean {seed_mean:.5f}, standard deviation {seed_sd:.2g}")
 print(f"noise margin (95% prediction interval for one more run): +-{noise_margin:.5f} "
       f"({noise_margin / seed_mean:.1%} of the mean error)")
 print(f"below PCA-32 ({pca_mse:.5f}) with every seed: {max(seed_mses) < pca_mse}")
