@@ -80,7 +80,7 @@ def centring_buffer(input_mean: object, n_inputs: int, who: str) -> Tensor | Non
 
 
 def output_bias_for_mean(input_mean: Tensor) -> Tensor:
-    """logit(mean), clamped: the output bias with which an untrained decoder returns the mean image.
+    """logit(mean), clamped: the output bias at which sigmoid(bias) is the mean image.
 
     (n_inputs,) -> (n_inputs,). Pixels that are 0 (or 1) in every image are clamped to 1e-3
     (or 1 - 1e-3), since the logit of 0 is minus infinity.
@@ -113,8 +113,9 @@ class DenseAutoencoder(nn.Module):
     ``input_mean`` (optional, the mean training image, any shape with n_inputs numbers) centres
     the inputs: ``encode`` feeds the encoder ``x - input_mean`` (stored as the buffer
     ``input_mean``, shape (n_inputs,), saved with the weights), and the decoder's output bias
-    starts at logit(input_mean), so that the untrained model returns the mean image and the
-    decoder learns departures from it. Without it (the default) the model sees raw pixels.
+    starts at logit(input_mean): a last layer adding nothing to its bias returns the mean image,
+    so the untrained decoder starts near it (not near 0.5) and learns departures from it.
+    Without it (the default) the model sees raw pixels, as before.
     """
 
     def __init__(

@@ -262,8 +262,9 @@ print("summary after the epoch loop:  ", outside)
 #
 # A ReLU unit between layers can die too. The hidden unit $j$ computes
 # $\mathrm{relu}(w_j \cdot x + b_j)$; if $w_j \cdot x + b_j < 0$ for **every** image, it outputs 0
-# for every image, passes no gradient, and stays that way: a **dead unit**, a weight row the model
-# pays for and never uses. `dead_units(model, x)` (in `course_utils.models`) runs the model on
+# for every image and passes no gradient to its weights. In the first layer, whose inputs (the
+# images) never change, nothing then moves it again once the optimizer's momentum has faded: a
+# **dead unit**, a weight row the model pays for and never uses. `dead_units(model, x)` (in `course_utils.models`) runs the model on
 # the images `x` and returns, for each ReLU layer, which units output 0 for all of them. Before
 # trusting it, the cell counts the encoder's dead units a second way, by hand, from the first
 # layer's outputs.
@@ -293,7 +294,7 @@ print(f"by hand (units of h that are 0 for every image): {int((h == 0).all(dim=0
 # Why can so many units die? Every pixel value is at least 0, and most images put light on the
 # same region (the middle of the frame). A unit whose weights on that region turn negative, for
 # instance after a large early step, gets $w_j \cdot x + b_j < 0$ for every image at once, and
-# nothing ever lifts it back.
+# from then on no gradient lifts it back.
 #
 # The standard remedy is to **centre** the inputs: feed the encoder $x - \bar x$, where $\bar x$
 # is the average training image. Now each pixel is above its average for some images and below it
@@ -304,9 +305,10 @@ print(f"by hand (units of h that are 0 for every image): {int((h == 0).all(dim=0
 # bias pushed below 0 together with them. `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))`
 # does two things, written out and checked in the cell below:
 # 1. `encode` subtracts the mean image before the first layer;
-# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$ instead of 0, so the untrained
-#    model outputs the mean image ($\sigma(\mathrm{logit}\,\bar x) = \bar x$) and the decoder learns
-#    departures from it. (Pixels that are 0 in every image are clamped to $10^{-3}$, since
+# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$ instead of 0. A last layer that
+#    adds nothing to its bias would then output the mean image
+#    ($\sigma(\mathrm{logit}\,\bar x) = \bar x$), so the untrained decoder starts near the mean
+#    image rather than near 0.5 everywhere, and its weights learn departures from it. (Pixels that are 0 in every image are clamped to $10^{-3}$, since
 #    $\mathrm{logit}\,0 = -\infty$.) This is the sigmoid's version of "add the mean back", as PCA
 #    does with its `mean`.
 #
@@ -1262,7 +1264,8 @@ if pca_wide < 1e-6:
 # measure at an **equal budget**: the same code size (32), the same steps, learning rate, seed and
 # centring, and nearly the same number of weights, with one more hidden layer of 64 units on each
 # side (784-128-64-32-64-128-784). Its test error is read against the three seeds of the
-# one-hidden-layer stack and their noise margin (section 1).
+# one-hidden-layer stack and their noise margin (section 1); with one seed of the deeper stack,
+# that margin assumes its seed noise is no larger than the shallow stack's.
 
 # %%
 deep = train_dense(0, hidden=(128, 64))  # 784-128-64-32-64-128-784
