@@ -1797,7 +1797,7 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 #   least 0) the lesson counted them before and after **centring** the inputs (the encoder sees
 #   $x - \bar x$, the output bias starts at $\mathrm{logit}\,\bar x$) and printed what that did to
 #   the error. Centring acts on the first layer only: layers fed by ReLU outputs can still lose
-#   units, as the deeper stack showed.
+#   units (the deeper stack's table counts them).
 # - A ReLU on the code was trained and measured: it zeroes part of the code values and can kill
 #   whole units, which a linear code never does.
 # - Tied weights reuse the encoder's matrices, transposed, with their own decoder biases: about
