@@ -344,7 +344,9 @@ centred_still_falling = still_falling(dense_history)
 # Read the table: how many units died with raw pixels, how many with centred inputs, and what
 # that did to the test error. Whether an error difference of this size is more than the noise of
 # a change of seed, the next cells measure (the seed noise margin); the line "centring beats raw
-# pixels by more than the noise margin" there gives the verdict. A dead unit is not an error
+# pixels by more than the noise margin" there gives the verdict. (That margin is the centred
+# model's; which units die is itself a matter of chance, so the raw-pixel model may vary more
+# from seed to seed, and a difference of a few margins would then not settle it.) A dead unit is not an error
 # message: the model trains, the loss falls, and nothing tells you that part of the layer does
 # nothing. Counting them is the check. From here on every autoencoder of this lesson is centred
 # (its own training images' mean), and the last verdict above, whether the centred model was still
