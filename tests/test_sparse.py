@@ -110,7 +110,8 @@ def test_kl_push_on_a_uniform_batch_is_p_minus_q_and_zero_below_the_clamp():
         kl_sparsity_penalty_per_batch(torch.sigmoid(a), 0.05).backward()
         q = 1 / (1 + math.exp(-a0))
         assert math.isclose(a.grad.sum().item(), q - 0.05, rel_tol=1e-9, abs_tol=1e-12)
-    a = torch.full((64, 1), -16.0, dtype=torch.float64, requires_grad=True)  # q = 1.1e-7, below the clamp
+    # q = sigmoid(-16) = 1.1e-7, below the clamp
+    a = torch.full((64, 1), -16.0, dtype=torch.float64, requires_grad=True)
     kl_sparsity_penalty_per_batch(torch.sigmoid(a), 0.05).backward()
     assert a.grad.abs().max().item() == 0.0
 
@@ -123,7 +124,8 @@ def test_kl_bias_of_on_off_coins_matches_the_binomial_sum():
     chance = [math.comb(batch, n) * p**n * (1 - p) ** (batch - n) for n in range(batch + 1)]
     kl = bernoulli_kl(p, torch.arange(batch + 1, dtype=torch.float64) / batch)
     exact = n_code * sum(c * k for c, k in zip(chance, kl.tolist(), strict=True))
-    coins = (torch.rand(400 * batch, n_code, generator=torch.Generator().manual_seed(0)) < p).double()
+    uniform = torch.rand(400 * batch, n_code, generator=torch.Generator().manual_seed(0))
+    coins = (uniform < p).double()  # (400 B, n_code): each unit on with probability p
     penalties = torch.stack([kl_sparsity_penalty_per_batch(part, p) for part in coins.split(batch)])
     standard_error = penalties.std().item() / len(penalties) ** 0.5
     assert abs(penalties.mean().item() - exact) < 4 * standard_error
@@ -214,7 +216,7 @@ def test_figures():
     codes = codes_of(model, IMAGES)
     fig = activations_figure({"none": codes, "half": codes / 2}, target=0.05)
     assert len(fig.axes) == 2 and "mean" in fig.axes[1].get_legend_handles_labels()[1][0]
-    on_share = (codes > 0.1).double().mean().item()  # the legend gives the on-share next to the mean
+    on_share = (codes > 0.1).double().mean().item()  # the legend gives it next to the mean
     assert f"{on_share:.1%} above 0.1" in fig.axes[0].get_legend_handles_labels()[1][0]
 
 
