@@ -38,7 +38,8 @@
 #    grows as a unit's mean activation moves away from the target $p$, and why the KL penalty is
 #    a statistic of a whole batch;
 # 3. train sparse autoencoders with each penalty and with a top-k code, and read the price of
-#    sparsity: reconstruction error, and units that are never on (dead units);
+#    sparsity: reconstruction error (also against PCA), and units that are never on (dead
+#    units); tell a unit's mean activation from the share of activations that are "on";
 # 4. find out what single units respond to, from their top-activating images and their decoder
 #    weights;
 # 5. write the contractive penalty (the Frobenius norm of the encoder's Jacobian), derive its
@@ -474,9 +475,9 @@ activations_figure({name: codes[name] for name in MAIN}, target=TARGET)
 # %%
 print(f"{'model':>10} {'units with mean < 0.001':>24} {'units within [p/2, 2p]':>23} {'units with mean > 0.5':>22}")
 for name in MAIN:
-    rate = codes[name].mean(dim=0)  # (1024,) each unit's mean activation
-    print(f"{name:>10} {(rate < 1e-3).float().mean():>24.1%} {((rate > TARGET / 2) & (rate < 2 * TARGET)).float().mean():>23.1%} "
-          f"{(rate > 0.5).float().mean():>22.1%}")
+    unit_mean = codes[name].mean(dim=0)  # (1024,) each unit's mean activation
+    print(f"{name:>10} {(unit_mean < 1e-3).float().mean():>24.1%} {((unit_mean > TARGET / 2) & (unit_mean < 2 * TARGET)).float().mean():>23.1%} "
+          f"{(unit_mean > 0.5).float().mean():>22.1%}")
 print("highest test MSE of the three:", max(MAIN, key=errors.get), "| lowest:", min(MAIN, key=errors.get))
 print(f"\n{'model':>14} {'units above 0.1 per image':>26} {'images a live unit is above 0.1 for':>36}")
 for name in MAIN:
@@ -516,7 +517,7 @@ from itertools import pairwise
 
 kl_sweep = [name for name in RUNS if name.startswith("KL")]  # weakest beta first
 live = codes[L1].amax(dim=0) > 0.1  # (1024,): the L1 model's units that are on for some image
-kl_rates_all = kl_sparsity_penalty_per_batch(codes[KL], TARGET).item()  # unit means over all test images
+kl_all_images = kl_sparsity_penalty_per_batch(codes[KL], TARGET).item()  # unit means over all test images
 kl_batches = [kl_sparsity_penalty_per_batch(part, TARGET).item() for part in codes[KL].split(128)]
 print(f"matched pair (within the 10% tolerance: {MATCHED}): the {KL} model's test MSE is "
       f"{errors[KL] / errors[L1]:.2f} x the {L1} model's and {errors[KL] / errors['no penalty']:.2f} x the "
@@ -525,21 +526,21 @@ print("KL sweep, beta", " -> ".join(name.split()[1] for name in kl_sweep), "| te
       " -> ".join(f"{errors[name]:.4f}" for name in kl_sweep), "| x the L1 model's",
       " -> ".join(f"{errors[name] / errors[L1]:.2f}" for name in kl_sweep),
       "| error higher with every step:", all(errors[a] < errors[b] for a, b in pairwise(kl_sweep)))
-rate = codes[L1].mean(dim=0)  # (1024,) each unit's mean activation over the test images
-busy = rate >= 1e-3  # units that are not near-dead
+unit_mean = codes[L1].mean(dim=0)  # (1024,) each unit's mean activation over the test images
+busy = unit_mean >= 1e-3  # units that are not near-dead
 print(f"dead units (above 0.1 for none of the {len(x_test):,} test images): {L1} model "
       f"{dead_unit_share(codes[L1]):.1%}, {KL} model {dead_unit_share(codes[KL]):.1%}; the {L1} model's "
       f"{int(live.sum())} live units have mean activation {codes[L1][:, live].mean():.4f} "
       f"({codes[L1][:, live].mean() / TARGET:.1f} x p)")
 print(f"   near-dead (mean below 0.001): {L1} model {(~busy).float().mean():.1%} of its units; the other "
-      f"{int(busy.sum())} have mean activation {rate[busy].mean():.4f} ({rate[busy].mean() / TARGET:.1f} x p); "
+      f"{int(busy.sum())} have mean activation {unit_mean[busy].mean():.4f} ({unit_mean[busy].mean() / TARGET:.1f} x p); "
       f"more near-dead than dead units: {(~busy).float().mean().item() > dead_unit_share(codes[L1])}")
-gap = sum(kl_batches) / len(kl_batches) - kl_rates_all
+gap = sum(kl_batches) / len(kl_batches) - kl_all_images
 q_unit, var_unit = codes[KL].mean(dim=0), codes[KL].var(dim=0)  # (1024,) each unit's mean and variance
 curvature = TARGET / q_unit**2 + (1 - TARGET) / (1 - q_unit) ** 2  # (1024,) d^2 KL(p || q) / dq^2 at q_j
 predicted = (0.5 * curvature * var_unit / 128).sum().item()  # section 2's rule with the units' real spread
 print(f"KL penalty of the {KL} model's test codes: from the unit means over all {len(x_test):,} images "
-      f"{kl_rates_all:.2f}; averaged over batches of 128: {sum(kl_batches) / len(kl_batches):.2f}; gap {gap:.2f}")
+      f"{kl_all_images:.2f}; averaged over batches of 128: {sum(kl_batches) / len(kl_batches):.2f}; gap {gap:.2f}")
 print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit / (q_unit * (1 - q_unit))).mean():.2f} "
       f"on average (1 for on/off coins); gap predicted from it: {predicted:.2f}, {predicted / gap:.0%} of the measured "
       f"gap\n   on/off coins at p pay {coin_bias[128]:.2f} in batches of 128 (section 2, exact); the trained model's "
@@ -787,10 +788,10 @@ rows_figure({"test image": x_test[:10], **rebuilt}, title=f"{data.name}: test im
 
 # %% [markdown]
 # An MSE per pixel of $m$ is a typical error of $\sqrt{m}$ per pixel on the scale from 0 to 1
-# (about 0.1 for $m = 0.01$): small against an image's contrast, so every model keeps the
-# outline and brightness of each image, and the differences lie in the fine detail (texture,
-# thin strokes, small bright or dark spots). Look for which details each row loses; the order
-# you see should be the order of the printed MSEs.
+# (about 0.1 for $m = 0.01$), against an image's contrast of up to 1. Look at each row: does it
+# keep the outline and brightness of every image, and which fine details (texture, thin
+# strokes, small bright or dark spots) does it lose? The order you see should be the order of
+# the printed MSEs.
 #
 # ## 7. What do single units respond to?
 #
@@ -1063,14 +1064,16 @@ print(f"the contractive penalty made ||J||_F^2 {jac['no penalty'] / jac['contrac
       f"(the {L1} model: {errors[L1] / errors['no penalty']:.2f} x, the {KL} model: "
       f"{errors[KL] / errors['no penalty']:.2f} x)")
 print(f"without asking for it, the sparse models' ||J||_F^2: {L1} {factors[L1]['jacobian']:.2f}, "
-      f"{KL} {factors[KL]['jacobian']:.2f} (contractive {jac['contractive']:.2f})")
+      f"{KL} {factors[KL]['jacobian']:.2f} (contractive {jac['contractive']:.2f}); within a factor 2 of the "
+      f"contractive model's: {[name for name in (L1, KL) if factors[name]['jacobian'] <= 2 * jac['contractive']] or 'none'}")
 
 # %% [markdown]
 # The penalty's own claim is easy to check: the last line says how many times smaller the
 # contractive model made $\lVert J \rVert_F^2$, and what that cost in test error, next to
 # the two sparse models' costs. The next line puts the sparse models' $\lVert J \rVert_F^2$
-# (from the factor table) beside it: sparsity alone, through the flat slopes, can make a code
-# about as insensitive as the penalty that asks for it (compare the three numbers), so a small
+# (from the factor table) beside it and names the sparse models that came within a factor 2
+# of the contractive one. Any model it names shows that sparsity alone, through the flat
+# slopes, can make a code about as insensitive as the penalty that asks for it; then a small
 # $\lVert J \rVert_F^2$ by itself does not tell the two families apart. The
 # interesting claim is another one. The reconstruction term wants the code to follow every
 # change of the input that matters for rebuilding the image; the penalty wants it to follow
@@ -1221,9 +1224,9 @@ print("without a penalty the off-data weights grew during training:", off_data["
 # >   unit's mean activation and a target; the L1 activity penalty $\sum_j |h_j|$ has no target. And on
 # >   sigmoid codes the activity penalty never makes a unit exactly 0.
 # > - *Expecting an overcomplete code with no constraint to learn nothing.* It learns features
-# >   (the unpenalised grid of section 7 shows them), but a dense code: each unit is on for most
-# >   images (section 4), so a unit's top images say little about what it contributes to any
-# >   one image, and no image is described by a few units.
+# >   (the unpenalised grid of section 7 shows them), but a dense code: a typical unit is on for
+# >   a large share of the images and each image uses many units (section 4 prints both), so a
+# >   unit's top images say little about what it contributes to any one image.
 #
 # ## Summary
 #
