@@ -99,7 +99,8 @@ print(f"{data.name} (embedded fallback: {data.is_fallback}): training on {len(x_
 #   the network from passing the image through almost unchanged. Whatever structure the code
 #   ends up with must come from the constraint, which is the point of this lesson.
 # - *A wide code is a large dictionary of patterns.* With many units, each one can stand for one
-#   pattern, and an image is built from a handful of them: a sparse code. (Olshausen and
+#   pattern, and an image is built from few of them (how few, section 4 measures): a sparse
+#   code. (Olshausen and
 #   Field 1996 showed that sparse coding of natural image patches yields localised, oriented
 #   filters that resemble the receptive fields of simple cells in the visual cortex; a
 #   resemblance, not an explanation of the cortex.)
@@ -463,9 +464,10 @@ print(f"{L1} run: mean activation {codes[L1].mean():.4f}; smallest activation {c
       f"exactly zero: {(codes[L1] == 0).float().mean():.1%}; below 0.01: {(codes[L1] < 0.01).float().mean():.1%}")
 
 # %% [markdown]
-# Left: a histogram of all activations (every test image, every unit; note the log scale).
-# Right: each unit's mean activation over the test images, one count per unit, with the
-# target $p$ dashed. The three models are the unpenalised one and the matched pair.
+# Left: a histogram of all activations (every test image, every unit; note the log scale),
+# with each model's mean activation and on-share in the legend. Right: each unit's mean
+# activation over the test images, one count per unit, with the target mean activation $p$
+# dashed. The three models are the unpenalised one and the matched pair.
 
 # %%
 from course_utils.sparse import activations_figure
