@@ -296,7 +296,7 @@ for a0 in (-1.0, -3.0, -6.0, -10.0, -16.0):
 #
 # 1. no penalty at all;
 # 2. the L1 activity penalty, at three weights $\lambda = 0.02, 0.05, 0.1$;
-# 3. the KL penalty with target $p = 0.05$, at three weights $\beta = 0.3, 1, 3$.
+# 3. the KL penalty with target mean activation $p = 0.05$, at three weights $\beta = 0.3, 1, 3$.
 #
 # **A fair comparison needs a common level of sparsity.** The L1 penalty has no target: its
 # weight alone sets how sparse the code becomes. The KL penalty has a target, but how close a
@@ -635,8 +635,7 @@ print(f"PCA with {N_CODE // 16} components: test MSE/pixel {pca_mse[N_CODE // 16
 # active per image: here $k = 51$, 5% of 1,024. The same 5% as the penalties' $p$, but not the
 # same quantity: $k/K$ is the share of units that are non-zero for each image, exactly, while
 # $p$ is a target mean activation (section 4 printed how many activations exceed 0.1 at that
-# mean). (Why such
-# codes matter now: sparse autoencoders are a main tool for reading what large language models
+# mean). (Why such codes matter now: sparse autoencoders are a main tool for reading what large language models
 # compute. A layer of such a model appears to store more features than it has neurons, mixed
 # together, "in superposition" (Elhage et al. 2022); a much wider sparse code trained on the
 # layer's activations can separate them into units that each can be read on their own
@@ -674,8 +673,8 @@ print(f"PCA with as many numbers per image, {K_ACTIVE} components: test MSE/pixe
 
 # %% [markdown]
 # Here at last are exact zeros: for each image, at least $K - k = 973$ of the 1,024 units (95%)
-# are exactly 0, by construction (which 973 changes from image to image), and the printed share of activations above 0.1 cannot
-# exceed $k/K = 5\%$. (A ReLU code does not stay in $(0, 1)$: its values have no fixed scale,
+# are exactly 0, by construction (which 973 changes from image to image), and the printed
+# share of activations above 0.1 cannot exceed $k/K = 5\%$. (A ReLU code does not stay in $(0, 1)$: its values have no fixed scale,
 # so the 0.1 threshold means less here, and the KL penalty does not apply to it at all.)
 # Compare its test error with the L1 model's on the printed line, and with PCA's at the same
 # count of numbers per image on the next (the top-k code must also say *which* 51 units are
