@@ -1027,11 +1027,13 @@ for name in (L1, KL):
 # Read the last two lines factor by factor: a factor above 1 is part of the drop, a factor
 # below 1 works against it. The lines say, for each sparse model, whether it is less
 # sensitive than the unpenalised one mostly because its sigmoids sit where they are flat (the
-# slopes), or because its weights shrank. Neither loss asks for insensitivity by name, but
-# both ask for flat slopes indirectly: the L1 penalty pushes activations towards 0, exactly
-# where the slope $h(1-h)$ is flat, and the KL penalty holds each unit's mean at $p = 0.05$,
-# which a unit reaches by sitting near 0 for most images. Neither loss says anything about the
-# weight norms.
+# slopes), or because its weights shrank. Neither loss asks for insensitivity by name. The L1
+# penalty pushes activations towards 0, exactly where the slope $h(1-h)$ is flat. The KL
+# penalty only holds each unit's mean activation $q$ near $p = 0.05$, but a small mean forces
+# small slopes on average, whichever way the unit reaches it: over the images, the mean slope
+# is $\mathrm{E}[h(1-h)] = \mathrm{E}[h] - \mathrm{E}[h^2] \le q(1-q)$ (since
+# $\mathrm{E}[h^2] \ge \mathrm{E}[h]^2$), about 0.05 at $q = p$, a fifth of the sigmoid's
+# largest slope 1/4. Neither loss says anything about the weight norms.
 #
 # **Training a contractive autoencoder.** Now the penalty itself goes into the loss: the
 # reconstruction error per image plus $\lambda\,\Omega_C$, averaged over the batch, with

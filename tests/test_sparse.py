@@ -132,6 +132,17 @@ def test_kl_bias_of_on_off_coins_matches_the_binomial_sum():
     assert exact > n_code / (2 * batch)  # the quadratic rule K / (2B) undershoots at small B
 
 
+def test_a_small_mean_activation_bounds_the_mean_sigmoid_slope():
+    # lesson 05, section 8: E[h(1 - h)] = E[h] - E[h^2] <= q (1 - q), q = E[h], for any codes
+    gen = torch.Generator().manual_seed(0)
+    power = 1 + 20 * torch.rand(64, generator=gen)  # (64,) from spread-out to mostly near 0
+    h = torch.rand(500, 64, generator=gen, dtype=torch.float64) ** power  # (500, 64) in (0, 1)
+    q = h.mean(dim=0)  # (64,) each unit's mean activation
+    slope = (h * (1 - h)).mean(dim=0)  # (64,) mean sigmoid slope
+    assert (slope <= q * (1 - q) + 1e-12).all()
+    assert (slope < 0.9 * q * (1 - q)).any()  # an inequality, not an identity
+
+
 def test_l1_penalty_sums_units_and_averages_images():
     h = torch.tensor([[0.1, 0.2, 0.3], [0.0, 0.0, 0.4]])
     assert math.isclose(mean_l1_penalty_per_image(h).item(), (0.6 + 0.4) / 2, rel_tol=1e-6)
