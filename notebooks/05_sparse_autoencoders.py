@@ -1037,9 +1037,10 @@ for name in (L1, KL):
 #
 # **Training a contractive autoencoder.** Now the penalty itself goes into the loss: the
 # reconstruction error per image plus $\lambda\,\Omega_C$, averaged over the batch, with
-# $\lambda = 0.1$, a weight chosen to keep the test error in the range of the penalised sparse
-# models (theirs are in section 4). How much it shrinks $\lVert J \rVert_F^2$ is a result, not
-# a promise: the cell after training prints the factor reached with this lesson's budget.
+# $\lambda = 0.1$, a weight chosen for a test error of the same order as the penalised sparse
+# models' (the cell after training prints the ratios to the unpenalised error). How much it
+# shrinks $\lVert J \rVert_F^2$ is a result, not a promise: the same cell prints the factor
+# reached with this lesson's budget.
 # Written out for one batch, and checked against `SparseObjective("contractive", weight)`:
 
 # %%
