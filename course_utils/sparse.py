@@ -16,7 +16,7 @@ activations into the KL, one number for the whole batch that no single image own
 KL(p || q) is convex in q, the KL of a mean is at most the mean of the KLs (Jensen): split a
 batch of 256 into four batches of 64 and their average penalty is at least the big batch's.
 So the plug-in estimate is biased UPWARDS for small batches (its expectation exceeds the KL at
-the units' true firing rates), and a weight tuned at one batch size means a little less at a
+the units' true mean activations), and a weight tuned at one batch size means a little less at a
 larger one. Repeating every image of a batch leaves it unchanged (the means stay the same).
 The contractive penalty's Jacobian, taken apart direction by direction, is in ``contractive``.
 
@@ -50,7 +50,8 @@ class SparseAutoencoder(nn.Module):
 
     encode: (B, 784) or (B, 1, 28, 28) -> h = sigmoid(W x + b)          (B, n_code), in (0, 1)
     decode: (B, n_code) -> x_hat = sigmoid(W_d h + b_d)                  (B, 784), in (0, 1)
-    The sigmoid code is what the Bernoulli KL penalty needs: h_j reads as "how much unit j fires".
+    The sigmoid code is what the Bernoulli KL penalty needs: values in (0, 1), whose batch mean
+    it compares with a target mean activation p (a mean, not the share of images a unit is on for).
     """
 
     def __init__(self, n_inputs: int = 784, n_code: int = 1024) -> None:
@@ -152,8 +153,8 @@ class AnnealK(Callback):
 def _check_target(p: float) -> float:
     if not 0 < p < 1:
         raise ValueError(
-            f"The sparsity target p must be strictly between 0 and 1 (a firing rate), got {p!r}. "
-            "Typical values are 0.01 to 0.1."
+            f"The sparsity target p must be strictly between 0 and 1 (a target mean activation), "
+            f"got {p!r}. Typical values are 0.01 to 0.1."
         )
     return float(p)
 
@@ -167,7 +168,8 @@ def bernoulli_kl(p: float, q: Tensor, eps: float = 1e-6) -> Tensor:
     """KL( Bernoulli(p) || Bernoulli(q) ) elementwise: p log(p/q) + (1-p) log((1-p)/(1-q)).
 
     Zero exactly when q = p, positive otherwise, and it grows without bound as q -> 0 or 1
-    (q is clamped to [eps, 1 - eps] to stay finite). ``q`` is any tensor of rates in [0, 1].
+    (q is clamped to [eps, 1 - eps] to stay finite). ``q`` is any tensor of values in [0, 1]
+    (in lesson 05, the units' mean activations).
     """
     p = _check_target(p)
     q = q.clamp(eps, 1 - eps)
@@ -178,9 +180,9 @@ def kl_sparsity_penalty_per_batch(h: Tensor, p: float) -> Tensor:
     """sum_j KL(p || q_hat_j), with q_hat_j = mean activation of unit j over the batch. Scalar.
 
     h: (B, n_code) codes in (0, 1) -> one number for the whole BATCH. The penalty looks at each
-    unit's AVERAGE firing rate across the batch's images, so one image may light a unit up fully
-    as long as most images do not. It is a plug-in estimate of the KL at the units' true firing
-    rates, biased upwards for small batches (see the module docstring), not a per-image value.
+    unit's MEAN ACTIVATION across the batch's images, so one image may light a unit up fully
+    as long as most images do not. It is a plug-in estimate of the KL at the units' true mean
+    activations, biased upwards for small batches (see the module docstring), not a per-image value.
     """
     q_hat = h.mean(dim=0)  # (B, n_code) -> (n_code,)
     return bernoulli_kl(p, q_hat).sum()
@@ -307,19 +309,25 @@ def sparsity_costs_figure(p: float = 0.05) -> Figure:
 
 
 def activations_figure(codes: dict[str, Tensor], target: float | None = None) -> Figure:
-    """Per run: a histogram of all activations (log counts) and of each unit's mean activation."""
+    """Per run: a histogram of all activations (log counts) and of each unit's mean activation.
+
+    codes: {name: (N, n_code)}. The legend gives each run's mean activation AND its share of
+    activations above 0.1: a mean of 0.05 need not mean that 5% of the activations are "on".
+    """
     fig = NotebookFigure(figsize=(10, 3.6), layout="constrained")
     ax_all, ax_units = fig.subplots(1, 2)
     bins = np.linspace(0, 1, 51)
     for name, h in codes.items():
-        ax_all.hist(h.flatten().numpy(), bins=bins, histtype="step", lw=1.5, label=name)
+        on = firing_fraction(h)  # share of activations above 0.1, next to the mean: not the same
+        ax_all.hist(h.flatten().numpy(), bins=bins, histtype="step", lw=1.5,
+                    label=f"{name} (mean {h.mean():.3f}, {on:.1%} above 0.1)")  # fmt: skip
         means = h.mean(dim=0).numpy()  # (n_code,)
         ax_units.hist(means, bins=np.geomspace(1e-4, 1, 41), histtype="step", lw=1.5,
                       label=f"{name} (mean {means.mean():.3f})")  # fmt: skip
     ax_all.set(yscale="log", xlabel="activation h_j (all images, all units)", ylabel="count",
-               title="how strongly units fire")  # fmt: skip
+               title="all activations")  # fmt: skip
     ax_units.set(xscale="log", xlabel="mean activation of a unit over the test images",
-                 ylabel="number of units", title="how often each unit fires")  # fmt: skip
+                 ylabel="number of units", title="each unit's mean activation")  # fmt: skip
     if target is not None:
         ax_units.axvline(target, color="black", ls="--", lw=1, label=f"target p = {target}")
     ax_all.legend(fontsize=8)

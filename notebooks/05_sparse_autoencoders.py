@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -20,10 +20,12 @@
 #
 # Lessons 01 to 03 stopped the autoencoder from copying with a narrow bottleneck; lesson 04 did
 # it by damaging the input. This lesson goes the other way: we give the code **more** numbers
-# than the image has pixels, and instead ask that only a **few of them be active** for any one
-# image. Each code unit is then free to specialise in one pattern (a stroke, a part, or one
-# typical shape), and an image is described by which of the patterns it contains; how few
-# that is in practice, the lesson measures. We compare
+# than the image has pixels, and instead ask that most of them stay **quiet** for any one
+# image. Each code unit is then free to specialise in one pattern, and an image is described
+# by which of the patterns it contains. What patterns the units learn, and how few of them an
+# image really uses, the lesson measures instead of promising.
+# We also ask whether sparse units are easier to name than dense ones, with a measure, and
+# compare every model with the linear baseline of lesson 01, PCA. We compare
 # three ways of asking for sparsity (two penalties, and a hard top-k rule that modern sparse
 # autoencoders use), measure what each costs, and end with a relative, the contractive
 # autoencoder, and a table of the five classic autoencoder families.
@@ -36,7 +38,8 @@
 #    grows as a unit's mean activation moves away from the target $p$, and why the KL penalty is
 #    a statistic of a whole batch;
 # 3. train sparse autoencoders with each penalty and with a top-k code, and read the price of
-#    sparsity: reconstruction error, and units that never fire (dead units);
+#    sparsity: reconstruction error (also against PCA), and units that are never on (dead
+#    units); tell a unit's mean activation from the share of activations that are "on";
 # 4. find out what single units respond to, from their top-activating images and their decoder
 #    weights;
 # 5. write the contractive penalty (the Frobenius norm of the encoder's Jacobian), derive its
@@ -62,8 +65,10 @@ course = setup_course(seed=0)
 DATASET = "fashion_mnist"  # try "mnist": every cell below works with either
 
 # %% [markdown]
-# **Which data, and why.** We ask for Fashion-MNIST again: clothes are made of parts that
-# individual units could specialise in. With `"mnist"` the units can learn pen strokes instead.
+# **Which data, and why.** We ask for Fashion-MNIST again: ten kinds of garment with typical
+# shapes, and regions that several kinds share (sleeves, soles, collars), so that a unit could
+# specialise in a whole shape or in a region; section 7 looks at which it does. With
+# `"mnist"` the units could specialise in pen strokes or whole digits.
 # The cell prints what was actually loaded: without the real data the course falls back to a
 # small embedded set of digits, and every figure below is then about those digits.
 
@@ -94,15 +99,23 @@ print(f"{data.name} (embedded fallback: {data.is_fallback}): training on {len(x_
 #   the network from passing the image through almost unchanged. Whatever structure the code
 #   ends up with must come from the constraint, which is the point of this lesson.
 # - *A wide code is a large dictionary of patterns.* With many units, each one can stand for one
-#   pattern, and an image is built from a handful of them: a sparse code. (Olshausen and
+#   pattern, and an image is built from few of them (how few, section 4 measures): a sparse
+#   code. (Olshausen and
 #   Field 1996 showed that sparse coding of natural image patches yields localised, oriented
 #   filters that resemble the receptive fields of simple cells in the visual cortex; a
 #   resemblance, not an explanation of the cortex.)
-# - *Sparse codes are easier to read.* A unit that fires for few images can be understood by
-#   looking at those images; a unit that fires a little for everything cannot.
+# - *Sparse codes may be easier to read.* A unit that is on for few images might be understood
+#   by looking at those images; a unit that is a little on for everything cannot. This is a
+#   hope, not a theorem: section 7 measures it, and the answer depends on the penalty.
 #
-# The constraint: on average over images, each unit should be **active rarely**. We write $p$
-# for the target firing rate, here $p = 0.05$: each unit on for about 5% of the images.
+# The constraint: each unit should be **quiet for most images**. The KL penalty of section 2
+# states it through one number per unit, its **mean activation** over the images, and a target
+# for that mean, here $p = 0.05$. A mean is not a count. A sigmoid unit is never exactly off, so
+# a mean of 0.05 can come from a unit fully on ($h \approx 1$) for 5% of the images and off for
+# the rest, from a unit at $h = 0.05$ for every image, or from anything between. So $p$ is a
+# target **mean activation**, not "on for 5% of the images". Which of these the trained models
+# do, section 4 measures: next to each model's mean activation it prints its **on-share**, the
+# share of activations above 0.1.
 #
 # Written out, the model is two linear layers with a sigmoid after each:
 
@@ -155,9 +168,11 @@ for a_j, h_j, grad in zip(a.tolist(), torch.sigmoid(a).tolist(), a.grad.tolist()
     print(f"a = {a_j:>5}: h = {h_j:.5f}, L1 push on a = {grad:.5f}")
 
 # %% [markdown]
-# **Bernoulli KL penalty.** Treat unit $j$ as a coin that comes up "on" with probability
-# $\hat q_j$, its **mean activation over the batch**, and compare it with a coin of the target
-# rate $p$:
+# **Bernoulli KL penalty.** Its formula is borrowed from coins. Take $\hat q_j$, unit $j$'s
+# **mean activation over the batch**, read it *as if* it were the probability that a coin comes
+# up "on", and compare that coin with one whose probability is the target $p$. It is only a
+# reading: an activation is a graded value in $(0, 1)$, not an on/off event, and $\hat q_j$ is
+# a mean, not the share of images for which the unit is on. The penalty:
 #
 # $$ \hat q_j = \frac1B \sum_{b=1}^{B} h_j(x_b), \qquad
 #    \Omega_{KL} = \sum_{j=1}^{K} \mathrm{KL}(p \,\|\, \hat q_j)
@@ -181,36 +196,50 @@ print("per unit:", bernoulli_kl(TARGET, q_hat).numpy().round(4), "(unit 1 is exa
 
 # %% [markdown]
 # **A batch statistic is a noisy estimate.** What we would like to penalise is each unit's
-# firing rate over *all* images; a batch gives only an estimate $\hat q_j$ of it, and plugging an
-# estimate into the KL costs something extra. Take units that fire at exactly the target rate
-# (each a coin with $p = 0.05$, so the ideal penalty is 0) and look at the penalty batches of
-# different sizes report:
+# mean activation over *all* images; a batch gives only an estimate $\hat q_j$ of it, and
+# plugging an estimate into the KL costs something extra. Take units whose mean over all images
+# is exactly the target, in the most extreme way: each is an on/off coin, $h = 1$ with
+# probability $p = 0.05$ and 0 otherwise (so the ideal penalty is 0), and look at the penalty
+# batches of different sizes report. For such coins the expected penalty can also be computed
+# exactly: a batch of $B$ images holds $n$ "on" images with the binomial probability
+# $\binom{B}{n} p^n (1-p)^{B-n}$, and then $\hat q_j = n / B$, so the expectation is
+# $K \sum_{n=0}^{B} \binom{B}{n} p^n (1-p)^{B-n}\, \mathrm{KL}(p \,\|\, n/B)$ (with the code's
+# clamp at $n = 0$).
 
 # %%
 g = torch.Generator().manual_seed(0)
-on_target = (torch.rand(8192, N_CODE, generator=g) < TARGET).float()  # (8192, 1024): every unit fires at rate p
+on_target = (torch.rand(8192, N_CODE, generator=g) < TARGET).float()  # (8192, 1024): on/off coins, mean p
+coin_bias = {}  # batch size -> exact expected penalty of on/off coins at p
 for batch in (16, 128, 1024):
     per_batch = [kl_sparsity_penalty_per_batch(part, TARGET).item() for part in on_target.split(batch)]
-    print(f"batches of {batch:>4}: mean penalty {sum(per_batch) / len(per_batch):7.2f}   "
-          f"(ideal: 0; about K / (2B) = {N_CODE / (2 * batch):.2f} for large B)")
+    n_on = torch.arange(batch + 1, dtype=torch.float64)  # (B + 1,) how many of the B images are "on"
+    chance = torch.distributions.Binomial(batch, torch.tensor(TARGET, dtype=torch.float64)).log_prob(n_on).exp()
+    coin_bias[batch] = N_CODE * (chance * bernoulli_kl(TARGET, n_on / batch)).sum().item()
+    print(f"batches of {batch:>4}: mean penalty {sum(per_batch) / len(per_batch):7.2f} | exact expectation "
+          f"{coin_bias[batch]:7.2f} | quadratic rule K / (2B) = {N_CODE / (2 * batch):6.2f}   (ideal: 0)")
 weak = torch.full((8192, N_CODE), TARGET)  # every unit at exactly p for every image: no wobble
-print("the same mean reached by firing weakly (h = p) for every image: mean penalty",
+print("the same mean reached by sitting at h = p for every image: mean penalty",
       ", ".join(f"{abs(kl_sparsity_penalty_per_batch(weak[:batch], TARGET).item()):.2f}" for batch in (16, 128, 1024)))
 
 # %% [markdown]
 # Every batch mean wobbles around $p$, and since the KL is zero only *at* $p$, every wobble is
-# charged: the plug-in estimate is **biased upwards**, the more so the smaller the batch. For
-# large batches the bias approaches $K/(2B)$ nats (near $p$ the KL is quadratic, and each unit's
-# batch mean has variance $p(1-p)/B$), as the last line shows. With small batches it is larger
-# still: a unit silent in a whole batch of 16 (this happens to $0.95^{16} \approx 44\%$ of them)
-# is charged as if it were dead, through the clamp. Our runs use batches of 128. Keep
-# two consequences in mind. A weight $\beta$ tuned at one batch size means something else at
-# another. And the penalty also charges this batch-to-batch wobble, not only a wrong firing
-# rate. The wobble depends on *how* a unit reaches its mean: the coins above (fully on for 5%
-# of the images) wobble most, while units at the same mean $p$ that fire weakly for every image
-# do not wobble at all, and the last line shows they pay nothing at any batch size. So this
-# extra part of the penalty rewards the weak, everywhere firing that sparsity is meant to
-# avoid. (What it does to a trained model we measure in section 4, from the spread of the
+# charged: the plug-in estimate is **biased upwards**, the more so the smaller the batch. The
+# measured means agree with the exact expectation (the binomial sum) up to sampling noise. The
+# quick rule $K/(2B)$ keeps only the quadratic part of the KL near $p$,
+# $(q-p)^2 / (2p(1-p))$, with each unit's batch mean of variance $p(1-p)/B$; compare it with
+# the exact column. It undershoots, the more so the smaller the batch, for two reasons: the KL
+# rises more steeply below $p$ than above it (the asymmetry of the figure below), and a unit
+# silent in a whole batch is charged at the clamp as if it were dead (this happens to
+# $0.95^{16} \approx 44\%$ of the units in a batch of 16, and to $0.95^{128} \approx 0.14\%$ in a
+# batch of 128). Only for large batches does the rule become accurate. Our runs use batches
+# of 128. Keep two consequences in mind. A weight $\beta$ tuned at one batch size means
+# something else at another. And the penalty also charges this batch-to-batch wobble, not only
+# a wrong mean activation. The wobble depends on *how* a unit reaches its mean: the coins above
+# (fully on for 5% of the images) wobble most, while units at the same mean $p$ that sit at
+# $h = p$ for every image do not wobble at all, and the last line shows they pay nothing at any
+# batch size. So this extra part of the penalty rewards the weak, everywhere-on activity that
+# sparsity is meant to avoid. (What it does to a trained model we measure in section 4, from
+# the spread of the
 # model's own codes.)
 #
 # How do these costs compare as a unit's mean activation $q$ moves away from the target? The
@@ -232,12 +261,34 @@ for q in (0.01, 0.09, 0.5):
 # %% [markdown]
 # Three things to read off. (1) All three are zero at $q = p$, but the KL is **asymmetric**:
 # $q = 0.01$ and $q = 0.09$ are equally far from $p = 0.05$, yet the KL charges more for the
-# unit that has gone nearly silent. (2) The KL grows without bound as $q \to 0$ or $q \to 1$: a
-# unit that never fires, or always fires, is pushed back hard, so the KL penalty keeps units
-# alive where the L1 activity penalty would keep pushing them towards 0. (3) Close to the target
-# the KL is quadratic, $\mathrm{KL} \approx (q-p)^2 / (2p(1-p))$, about ten times the squared
-# distance for $p = 0.05$: a firm but smooth pull. The L1 *activity* penalty of the first
-# paragraph is a different thing again: it pulls every activation towards 0, not towards $p$.
+# unit that has gone nearly silent. (2) Close to the target the KL is quadratic,
+# $\mathrm{KL} \approx (q-p)^2 / (2p(1-p))$, about ten times the squared distance for
+# $p = 0.05$: a firm but smooth pull. The L1 *activity* penalty of the first paragraph is a
+# different thing again: it pulls every activation towards 0, not towards $p$. (3) Towards
+# $q \to 0$ or $q \to 1$ the KL grows without bound (the code's clamp at $q = 10^{-6}$ caps it).
+# But a cost is not a push. The derivative in $q$,
+# $\partial\, \mathrm{KL}(p \,\|\, q) / \partial q = -p/q + (1-p)/(1-q)$, also grows without bound
+# as $q \to 0$; the weights, however, see the gradient with respect to the pre-activations
+# $a_{bj}$ of the batch's images, and $\hat q_j$ depends on them through the sigmoid slopes
+# $h(1-h)$, which vanish as the unit falls silent. When every image of the batch gives the unit
+# the same activation $q$, the two cancel exactly: summed over the batch, the push on the
+# pre-activations is $\big(p/q - (1-p)/(1-q)\big)\, q(1-q) = p - q$, never more than $p$ (times
+# the weight $\beta$). And below the clamp the code evaluates the KL at the constant $10^{-6}$,
+# so the push there is exactly 0. Measured with autograd, for one unit and a batch of 128:
+
+# %%
+for a0 in (-1.0, -3.0, -6.0, -10.0, -16.0):
+    a = torch.full((128, 1), a0, requires_grad=True)  # one unit, the same pre-activation for 128 images
+    kl_sparsity_penalty_per_batch(torch.sigmoid(a), TARGET).backward()
+    q = torch.sigmoid(torch.tensor(a0)).item()
+    print(f"a = {a0:>5}: q = {q:.1e}, dKL/dq = {-TARGET / q + (1 - TARGET) / (1 - q):>10.1f}, "
+          f"push on a, summed over the batch {-a.grad.sum().item() + 0.0:.4f} (p - q = {TARGET - q:.4f})")
+
+# %% [markdown]
+# So the KL pushes a silent unit back up with a bounded force that tends to $\beta p$, where
+# the L1 penalty's push fades to 0 (first cell of this section); once a unit's batch mean is
+# below the clamp, nothing pushes it. Whether the KL penalty keeps the units of a trained model
+# alive, section 4 counts.
 #
 # ## 3. Training overcomplete autoencoders with each penalty
 #
@@ -245,7 +296,7 @@ for q in (0.01, 0.09, 0.5):
 #
 # 1. no penalty at all;
 # 2. the L1 activity penalty, at three weights $\lambda = 0.02, 0.05, 0.1$;
-# 3. the KL penalty with target $p = 0.05$, at three weights $\beta = 0.3, 1, 3$.
+# 3. the KL penalty with target mean activation $p = 0.05$, at three weights $\beta = 0.3, 1, 3$.
 #
 # **A fair comparison needs a common level of sparsity.** The L1 penalty has no target: its
 # weight alone sets how sparse the code becomes. The KL penalty has a target, but how close a
@@ -326,21 +377,29 @@ falling = [name for name, log in logs.items()
 print(f"reconstruction term still falling over the last half of training: {falling or 'none'} "
       f"({len(falling)} of {len(logs)} runs)")
 for name, log in logs.items():
-    means = log.column("mean_activation")  # one point per LOG_EVERY steps
-    late = means[len(means) // 2:]  # the last half of training
-    drift = late[-1] - late[0]  # how far the mean activation moved over the last half
-    wobble = torch.tensor(late).diff().abs().median().item()  # noise floor: point-to-point jitter
-    print(f"{name:>10}: mean activation over the last half {late[0]:.4f} -> {late[-1]:.4f}, point-to-point "
-          f"jitter {wobble:.4f}: {'still moving' if abs(drift) > 3 * wobble else 'settled'}")
+    half = len(log.column("step")) // 2  # the last half of training
+    steps = torch.tensor(log.column("step")[half:], dtype=torch.float64)  # (P,)
+    late = torch.tensor(log.column("mean_activation")[half:], dtype=torch.float64)  # (P,) one point per LOG_EVERY steps
+    design = torch.stack([steps - steps.mean(), torch.ones_like(steps)], dim=1)  # (P, 2): a straight line
+    fit_line = torch.linalg.lstsq(design, late[:, None]).solution[:, 0]  # slope, intercept
+    residual = late - design @ fit_line
+    slope_se = (residual.pow(2).sum() / (len(late) - 2) / (steps - steps.mean()).pow(2).sum()).sqrt()
+    change = fit_line[0] * (steps[-1] - steps[0])  # the line's change over the last half
+    verdict = "still moving" if abs(fit_line[0]) > 2 * slope_se else "no trend beyond the noise"
+    print(f"{name:>10}: mean activation over the last half {late[0]:.4f} -> {late[-1]:.4f}; fitted line changes "
+          f"by {change / late.mean():+.1%} (2 standard errors: {2 * slope_se * (steps[-1] - steps[0]) / late.mean():.1%})"
+          f": {verdict}")
 
 # %% [markdown]
 # The curves say how far each run got. The first line names the runs whose reconstruction
 # term was still falling over the second half of training: those models are not trained to
 # the end, and a longer budget would lower their error. The other lines ask the same of the
-# mean activation (right panel): a run is "still moving" when its mean activation changed over
-# the last half by more than three times the typical jitter between neighbouring points of the
-# curve, "settled" otherwise. A run still moving has not yet reached the sparsity its penalty
-# would give with a longer budget. All runs share the same budget, so the comparisons below are
+# mean activation (right panel): a straight line is fitted to the last half of each curve, and
+# a run is "still moving" when the line's slope is more than two standard errors from zero.
+# "No trend beyond the noise" is weaker than "settled": with only a few points per half, a
+# slow drift can hide in the noise, so read the printed change next to its two standard
+# errors. A run still moving has not yet reached the sparsity its penalty would give with a
+# longer budget. All runs share the same budget, so the comparisons below are
 # fair between them, but they compare models after a short run, not at convergence.
 #
 # Now the matched pair.
@@ -372,9 +431,12 @@ MAIN = ("no penalty", L1, KL)
 # ## 4. How sparse are the codes, and what did it cost?
 #
 # Now the test set. For each model: the reconstruction error (mean squared error per pixel),
-# the mean activation over all test images and units, the share of activations above 0.1 (on
-# average, the share of units "on" for one image), and the share of **dead units**: units
-# that are above 0.1 for no test image at all.
+# the mean activation over all test images and units, the **on-share** (the share of
+# activations above 0.1; on average, the share of units "on" for one image), and the share of
+# **dead units**: units that are above 0.1 for no test image at all. The mean activation is
+# what the KL penalty's target $p$ constrains; the on-share is what "a unit is on" means in the
+# rest of the lesson. The cell also splits each mean into its two sources: the activations
+# above 0.1 (their share times their average value) and the many small ones below 0.1.
 
 # %%
 from course_utils.losses import mse_per_pixel
@@ -389,19 +451,23 @@ print(f"{'model':>10} {'MSE/pixel':>10} {'mean act.':>10} {'act. > 0.1':>11} {'d
 for name in RUNS:
     print(f"{name:>10} {errors[name]:>10.4f} {codes[name].mean():>10.4f} "
           f"{firing_fraction(codes[name]):>11.1%} {dead_unit_share(codes[name]):>11.1%}")
-print(f"\ntarget p = {TARGET}; mean activation of each KL run over the test images, and its distance from p:")
+print(f"\ntarget mean activation p = {TARGET}; each KL run's mean over the test images, and where it comes from:")
 for name in RUNS:
     if name.startswith("KL"):
-        mean = codes[name].mean().item()
-        print(f"{name:>10}: {mean:.4f} ({abs(mean - TARGET) / TARGET:.1%} from p; within 10%: "
-              f"{abs(mean - TARGET) <= 0.1 * TARGET})")
+        h_all = codes[name]  # (N, 1024)
+        mean, on = h_all.mean().item(), firing_fraction(h_all)
+        from_on = (h_all * (h_all > 0.1)).mean().item()  # the part of the mean made by activations above 0.1
+        print(f"{name:>10}: mean {mean:.4f} ({abs(mean - TARGET) / TARGET:.1%} from p; within 10%: "
+              f"{abs(mean - TARGET) <= 0.1 * TARGET}) = {on:.1%} on-share x {from_on / max(on, 1e-12):.3f} average 'on' value "
+              f"+ {mean - from_on:.4f} from activations below 0.1; on-share {on / TARGET:.1f} x p")
 print(f"{L1} run: mean activation {codes[L1].mean():.4f}; smallest activation {codes[L1].min():.2e}; "
       f"exactly zero: {(codes[L1] == 0).float().mean():.1%}; below 0.01: {(codes[L1] < 0.01).float().mean():.1%}")
 
 # %% [markdown]
-# Left: a histogram of all activations (every test image, every unit; note the log scale).
-# Right: each unit's mean activation over the test images, one count per unit, with the
-# target $p$ dashed. The three models are the unpenalised one and the matched pair.
+# Left: a histogram of all activations (every test image, every unit; note the log scale),
+# with each model's mean activation and on-share in the legend. Right: each unit's mean
+# activation over the test images, one count per unit, with the target mean activation $p$
+# dashed. The three models are the unpenalised one and the matched pair.
 
 # %%
 from course_utils.sparse import activations_figure
@@ -411,9 +477,9 @@ activations_figure({name: codes[name] for name in MAIN}, target=TARGET)
 # %%
 print(f"{'model':>10} {'units with mean < 0.001':>24} {'units within [p/2, 2p]':>23} {'units with mean > 0.5':>22}")
 for name in MAIN:
-    rate = codes[name].mean(dim=0)  # (1024,) each unit's mean activation
-    print(f"{name:>10} {(rate < 1e-3).float().mean():>24.1%} {((rate > TARGET / 2) & (rate < 2 * TARGET)).float().mean():>23.1%} "
-          f"{(rate > 0.5).float().mean():>22.1%}")
+    unit_mean = codes[name].mean(dim=0)  # (1024,) each unit's mean activation
+    print(f"{name:>10} {(unit_mean < 1e-3).float().mean():>24.1%} {((unit_mean > TARGET / 2) & (unit_mean < 2 * TARGET)).float().mean():>23.1%} "
+          f"{(unit_mean > 0.5).float().mean():>22.1%}")
 print("highest test MSE of the three:", max(MAIN, key=errors.get), "| lowest:", min(MAIN, key=errors.get))
 print(f"\n{'model':>14} {'units above 0.1 per image':>26} {'images a live unit is above 0.1 for':>36}")
 for name in MAIN:
@@ -439,7 +505,12 @@ for name in MAIN:
 # of the first table); the KL penalty pulls each unit's mean towards $p$: the middle column says
 # what share of units landed within a factor 2 of it. The KL lines of the first table say how
 # close each $\beta$ brought the mean over the test images to $p$ (the penalty acted on
-# training batches, and a weaker $\beta$ pulls less hard). The two penalties reach their mean
+# training batches, and a weaker $\beta$ pulls less hard), and how that mean is made. Units
+# that were fully on or fully off would have an on-share equal to their mean; the printed ratio
+# "on-share ... x p" says how far from that the KL models are. A ratio well above 1 means the
+# target mean is reached mostly by moderate activations (the average "on" value says how
+# moderate), not by 5% of the activations near 1: the KL penalty constrains the mean and
+# nothing else, and the left histogram shows the spread of values it leaves. The two penalties reach their mean
 # activation in different ways, and the next cell measures both prices: what the KL model
 # pays in reconstruction error, and how the L1 model spends its units.
 
@@ -448,7 +519,7 @@ from itertools import pairwise
 
 kl_sweep = [name for name in RUNS if name.startswith("KL")]  # weakest beta first
 live = codes[L1].amax(dim=0) > 0.1  # (1024,): the L1 model's units that are on for some image
-kl_rates_all = kl_sparsity_penalty_per_batch(codes[KL], TARGET).item()  # unit means over all test images
+kl_all_images = kl_sparsity_penalty_per_batch(codes[KL], TARGET).item()  # unit means over all test images
 kl_batches = [kl_sparsity_penalty_per_batch(part, TARGET).item() for part in codes[KL].split(128)]
 print(f"matched pair (within the 10% tolerance: {MATCHED}): the {KL} model's test MSE is "
       f"{errors[KL] / errors[L1]:.2f} x the {L1} model's and {errors[KL] / errors['no penalty']:.2f} x the "
@@ -457,23 +528,25 @@ print("KL sweep, beta", " -> ".join(name.split()[1] for name in kl_sweep), "| te
       " -> ".join(f"{errors[name]:.4f}" for name in kl_sweep), "| x the L1 model's",
       " -> ".join(f"{errors[name] / errors[L1]:.2f}" for name in kl_sweep),
       "| error higher with every step:", all(errors[a] < errors[b] for a, b in pairwise(kl_sweep)))
-rate = codes[L1].mean(dim=0)  # (1024,) each unit's mean activation over the test images
-busy = rate >= 1e-3  # units that are not near-dead
+unit_mean = codes[L1].mean(dim=0)  # (1024,) each unit's mean activation over the test images
+busy = unit_mean >= 1e-3  # units that are not near-dead
 print(f"dead units (above 0.1 for none of the {len(x_test):,} test images): {L1} model "
       f"{dead_unit_share(codes[L1]):.1%}, {KL} model {dead_unit_share(codes[KL]):.1%}; the {L1} model's "
       f"{int(live.sum())} live units have mean activation {codes[L1][:, live].mean():.4f} "
       f"({codes[L1][:, live].mean() / TARGET:.1f} x p)")
 print(f"   near-dead (mean below 0.001): {L1} model {(~busy).float().mean():.1%} of its units; the other "
-      f"{int(busy.sum())} have mean activation {rate[busy].mean():.4f} ({rate[busy].mean() / TARGET:.1f} x p)")
-gap = sum(kl_batches) / len(kl_batches) - kl_rates_all
+      f"{int(busy.sum())} have mean activation {unit_mean[busy].mean():.4f} ({unit_mean[busy].mean() / TARGET:.1f} x p); "
+      f"more near-dead than dead units: {(~busy).float().mean().item() > dead_unit_share(codes[L1])}")
+gap = sum(kl_batches) / len(kl_batches) - kl_all_images
 q_unit, var_unit = codes[KL].mean(dim=0), codes[KL].var(dim=0)  # (1024,) each unit's mean and variance
 curvature = TARGET / q_unit**2 + (1 - TARGET) / (1 - q_unit) ** 2  # (1024,) d^2 KL(p || q) / dq^2 at q_j
 predicted = (0.5 * curvature * var_unit / 128).sum().item()  # section 2's rule with the units' real spread
 print(f"KL penalty of the {KL} model's test codes: from the unit means over all {len(x_test):,} images "
-      f"{kl_rates_all:.2f}; averaged over batches of 128: {sum(kl_batches) / len(kl_batches):.2f}; gap {gap:.2f}")
+      f"{kl_all_images:.2f}; averaged over batches of 128: {sum(kl_batches) / len(kl_batches):.2f}; gap {gap:.2f}")
 print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit / (q_unit * (1 - q_unit))).mean():.2f} "
       f"on average (1 for on/off coins); gap predicted from it: {predicted:.2f}, {predicted / gap:.0%} of the measured "
-      f"gap (on/off coins at p: K / (2B) = {N_CODE / 256:.2f})")
+      f"gap\n   on/off coins at p pay {coin_bias[128]:.2f} in batches of 128 (section 2, exact); the trained model's "
+      f"gap is smaller: {gap < coin_bias[128]}")
 
 # %% [markdown]
 # Read the lines against each other.
@@ -485,34 +558,72 @@ print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit 
 #   at every step of the sweep. So "the price of the KL penalty" is a price at a given
 #   $\beta$: a strong $\beta$ makes it look large, and a fair comparison reads it at the
 #   matched pair. The tables of this section show how differently the two models spend the
-#   same mean activation: the KL model keeps almost every unit near $p$ (the column "within
-#   $[p/2, 2p]$"), the L1 model concentrates it on fewer units (the near-dead line below). These
-#   runs do not isolate which difference causes the KL model's higher error; they only show
-#   that the same mean activation can be spent in these two ways.
+#   same mean activation: the column "within $[p/2, 2p]$" gives the share of each model's units
+#   near $p$, and the near-dead line below how many units the L1 model leaves nearly silent.
+#   These runs do not isolate which difference causes the difference in error; they only show
+#   that the same mean activation can be spent in different ways.
 # - **What the L1 penalty costs: units.** The third line counts the dead units of both
 #   models. The L1 penalty only counts total activity, not which units carry it, so it may let
-#   part of the units die while the survivors fire more often than $p$ (the line gives their
-#   mean). Concentrating the activity on fewer, busier units suits the reconstruction, which
-#   is one way the L1 model can reconstruct better at the same mean activation; but its 1,024
-#   units are then effectively fewer. The "dead" count understates this: the next line counts
-#   the near-dead units, whose mean activation over the test images is below 0.001, and the
-#   mean of the rest, which is the activity of the units that do the work. How many die depends
-#   on the run: a short run (fast mode) may have killed none yet. And "dead" depends on how
+#   part of the units die while the survivors' mean activation rises above $p$ (the line gives
+#   it). Its 1,024 units are then effectively fewer. Whether concentrating the activity on
+#   fewer, busier units is what lets the L1 model reconstruct better (when the first line says
+#   it does), these runs do not test. The next line adds the near-dead units, whose mean
+#   activation over the test images is below 0.001, and the mean of the rest, which is the
+#   activity of the units that do the work; its verdict says whether the near-dead count adds
+#   units to the dead count in this run. How many die depends on the run: a short run (fast
+#   mode) may have killed none yet. And "dead" depends on how
 #   many test images we look at (a unit on for one image in 5,000 is dead on a test set of
 #   1,000), so dead shares are comparable only between runs on the same test set, not between
 #   full mode, fast mode and the fallback.
 # - **Part of the KL penalty the model trained against is batch noise.** The next line
 #   compares the penalty computed from the unit means over the whole test set with its average
 #   over batches of 128, the size used in training: the gap is the upward bias of section 2, on
-#   the trained model's own codes. It is smaller than section 2's $K/(2B) = 4$ nats, which
-#   assumed on/off coins. A trained unit varies less than a coin with the same mean: its
-#   activations are graded, not 0 or 1, so the variance of its batch mean is
-#   $\mathrm{Var}(h_j)/B$, not $q_j(1-q_j)/B$. The last line puts the measured spread into the
+#   the trained model's own codes. The next line compares it with what on/off coins at $p$
+#   pay in batches of 128 (section 2's exact value) and says whether it is smaller. It can be:
+#   a trained unit may vary less than a coin with the same mean, since its activations are
+#   graded, not 0 or 1, and the variance of its batch mean is $\mathrm{Var}(h_j)/B$, not
+#   $q_j(1-q_j)/B$ (the ratio of the two is printed, 1 for coins). Its mean need not be $p$
+#   either, which changes the curvature the wobble meets. The last line puts the measured spread into the
 #   section-2 rule (half the KL's curvature at $q_j$ times the variance of a batch mean, summed
 #   over units); the closer its percentage is to 100%, the better this rule accounts for the
 #   bias. Expect agreement in size, not to the percent: the rule keeps only the quadratic part
-#   of the KL, and it treats the batches as independent draws from the test set. This line measures the penalty, not the reconstruction error: how much of the KL
-#   model's higher error the noise causes is not separated here.
+#   of the KL (section 2 showed what that misses for coins), and it treats the batches as
+#   independent draws from the test set. These lines measure the penalty, not the
+#   reconstruction error: how much of the KL model's higher error the noise causes is not
+#   separated here.
+#
+# **A linear baseline.** How good are these reconstruction errors in the first place? Lesson
+# 01's PCA, fitted to the same training images, is the best *linear* code of $k$ numbers per
+# image. For each model the cell finds the smallest $k$ for which PCA is at least as accurate
+# on the test images, and prints it next to the number of units the model has on (above 0.1)
+# for the median test image.
+
+# %%
+from course_utils.pca import PCA, errors_for_every_k
+
+pca = PCA(784).fit(x_train.flatten(1))  # lesson 01's PCA, on the same training images
+pca_mse = (errors_for_every_k(pca, x_test.flatten(1)) / 784).float()  # (784,) test MSE/pixel for k = 1..784
+print(f"{'model':>10} {'MSE/pixel':>10} {'PCA as accurate from k =':>25} {'units on, median image':>23}")
+for name in RUNS:
+    k_match = int((pca_mse <= errors[name]).float().argmax()) + 1  # the smallest such k (PCA-784 is exact)
+    used = (codes[name] > 0.1).sum(dim=1).float().median().item()
+    print(f"{name:>10} {errors[name]:>10.4f} {k_match:>18} ({pca_mse[k_match - 1]:.4f}) {used:>16.0f} of 1,024")
+beaten = [name for name in RUNS if pca_mse[N_CODE // 16 - 1] <= errors[name]]
+print(f"PCA with {N_CODE // 16} components: test MSE/pixel {pca_mse[N_CODE // 16 - 1]:.4f}; as accurate as "
+      f"{len(beaten)} of the {len(RUNS)} autoencoders: {beaten or 'none'}")
+
+# %% [markdown]
+# Read the table row by row: a small $k$ means that a linear code of $k$ numbers reconstructs
+# the test images as well as that model's 1,024 sigmoid units; compare $k$ with the number of
+# units the model has on for one image. The last line fixes $k = 64$ and names the
+# autoencoders PCA is at least as accurate as. Where $k$ is well below the units on, these
+# overcomplete networks (one layer, a short budget: section 3 said whether their curves had
+# flattened) are worse *compressors* than PCA, and a penalised row with a smaller $k$ than the
+# unpenalised one has lost ground to PCA through its sparsity. Compression is not what a
+# sparse code is for. It offers a different kind of code: non-negative, mostly near zero for
+# any one image, with units that can be looked at one by one (section 7), where PCA's $k$
+# numbers are all non-zero for every image and its directions are not garment shapes (lesson
+# 01). Whether that makes the units easier to name, section 7 measures.
 #
 # ## 5. Exact zeros: a top-k sparse autoencoder
 #
@@ -521,8 +632,10 @@ print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit 
 # other unit to exactly zero. Makhzani and Frey (2013) did this with linear units; we use the
 # ReLU form with which Gao et al. (2024) train very wide sparse autoencoders: negative values
 # are zeroed too. The knob is no longer a penalty weight but $k$ itself, the number of units
-# active per image: here $k = 51$, 5% of 1,024, the target $p$ of the penalties. (Why such
-# codes matter now: sparse autoencoders are a main tool for reading what large language models
+# active per image: here $k = 51$, 5% of 1,024. The same 5% as the penalties' $p$, but not the
+# same quantity: $k/K$ is the share of units that are non-zero for each image, exactly, while
+# $p$ is a target mean activation (section 4 printed how many activations exceed 0.1 at that
+# mean). (Why such codes matter now: sparse autoencoders are a main tool for reading what large language models
 # compute. A layer of such a model appears to store more features than it has neurons, mixed
 # together, "in superposition" (Elhage et al. 2022); a much wider sparse code trained on the
 # layer's activations can separate them into units that each can be read on their own
@@ -555,13 +668,17 @@ errors["top-k"] = mse_per_pixel(predict(models["top-k"], x_test).view_as(x_test)
 print(f"top-k: test MSE/pixel {errors['top-k']:.4f} (the {L1} model: {errors[L1]:.4f}); exactly zero "
       f"{(codes['top-k'] == 0).float().mean():.1%}; act. > 0.1 {firing_fraction(codes['top-k']):.1%}; "
       f"dead units {dead_unit_share(codes['top-k']):.1%}")
+print(f"PCA with as many numbers per image, {K_ACTIVE} components: test MSE/pixel {pca_mse[K_ACTIVE - 1]:.4f}; "
+      f"more accurate than this top-k model: {pca_mse[K_ACTIVE - 1].item() < errors['top-k']}")
 
 # %% [markdown]
 # Here at last are exact zeros: for each image, at least $K - k = 973$ of the 1,024 units (95%)
-# are exactly 0, by construction (which 973 changes from image to image), and the printed share of activations above 0.1 cannot
-# exceed $k/K = 5\%$. (A ReLU code is not a rate in $(0, 1)$: its values have no fixed scale,
+# are exactly 0, by construction (which 973 changes from image to image), and the printed
+# share of activations above 0.1 cannot exceed $k/K = 5\%$. (A ReLU code does not stay in $(0, 1)$: its values have no fixed scale,
 # so the 0.1 threshold means less here, and the KL penalty does not apply to it at all.)
-# Compare its test error with the L1 model's on the printed line.
+# Compare its test error with the L1 model's on the printed line, and with PCA's at the same
+# count of numbers per image on the next (the top-k code must also say *which* 51 units are
+# on, so it stores more than 51 numbers).
 #
 # Then look at the dead units. A unit that wins a top-k slot for no image passes no gradient
 # to its weights, so once dead it stays dead unless the winners' values happen to drop below
@@ -648,8 +765,11 @@ for name in kl_sweep + ["top-k", "top-k annealed"]:
 # whether it did at every step here, and the dead-unit columns what happened to the units. A
 # point that some point of the L1 sweep beats on both counts, sparser *and* more accurate, is
 # **dominated**: that L1 weight (or no penalty at all, the sweep's zero end) would simply be
-# the better choice. A point that beats points of the L1 sweep on both counts lies below the
-# solid curve. The last lines place the KL and top-k models that way. Note
+# the better choice. In the left panel, sparser means further left and more accurate means
+# lower: a dominated point has an L1 point to its left and below it (or level), and a point
+# that beats an L1 point has that point to its right and above it. The last lines place the
+# KL and top-k models that way, point against point; the grey line between two L1 points is
+# only a guide to the eye, not a model that was trained. Note
 # that the x axis is the share of activations above 0.1, not the mean activation on which
 # the pair of section 3 was matched: two codes with the same mean can differ in how many
 # activations exceed 0.1. Each model was trained at one setting and one budget, and the
@@ -669,17 +789,17 @@ rows_figure({"test image": x_test[:10], **rebuilt}, title=f"{data.name}: test im
 
 # %% [markdown]
 # An MSE per pixel of $m$ is a typical error of $\sqrt{m}$ per pixel on the scale from 0 to 1
-# (about 0.1 for $m = 0.01$): small against an image's contrast, so every model keeps the
-# outline and brightness of each image, and the differences lie in the fine detail (texture,
-# thin strokes, small bright or dark spots). Look for which details each row loses; the order
-# you see should be the order of the printed MSEs.
+# (about 0.1 for $m = 0.01$), against an image's contrast of up to 1. Look at each row: does it
+# keep the outline and brightness of every image, and which fine details (texture, thin
+# strokes, small bright or dark spots) does it lose? The order you see should be the order of
+# the printed MSEs.
 #
 # ## 7. What do single units respond to?
 #
 # For a sparse code, a unit means something we can look at. Two views of unit $j$:
 #
 # - its **top-activating images**: the test images with the largest $h_j$;
-# - its **decoder weights**, column $j$ of $W_d$. When the unit fires at $h_j$, it adds
+# - its **decoder weights**, column $j$ of $W_d$. When the unit is at $h_j$, it adds
 #   $h_j$ times this column to the decoder's pre-activation $W_d h + b_d$, the input of the
 #   output sigmoid, not to the image itself. Red pixels (positive weights) are pushed
 #   brighter, blue ones (negative) darker, white ones not at all; through the sigmoid, how
@@ -699,15 +819,45 @@ for name in ("no penalty", KL):
     display(features_figure(models[name], shown, title=f"{name}: decoder features of 40 units drawn at random"))
 
 # %% [markdown]
-# Red is where the unit brightens the reconstruction, blue where it darkens it. Each feature
+# Red is where the unit raises the output layer's input, blue where it lowers it. Each feature
 # is scaled to its own largest weight, so a unit with tiny weights looks as strong as one with
 # large weights: judge shapes here, not strengths. Sort the features of each grid yourself.
-# Some may be the silhouette of a whole image (a boot, a pair of trousers, a whole digit): a
-# **template** that one unit adds in one piece. Others may be confined to one region or edge
-# (a sole, a waistband, a stroke): closer to a **part**. Others again may look like speckle.
-# The mix depends on the data that was loaded, the target $p$ and the training length, so
-# read it off the grids, not off this text: a sparsity constraint does not promise parts,
-# only units whose activity is limited (section 4 printed how much).
+# A feature may be the silhouette of a whole garment (a boot, a pair of trousers): a
+# **template** that one unit adds in one piece. A feature confined to a small region (a sole,
+# a collar) would be a **part**; a feature of scattered dots is speckle. Do not expect parts: a
+# sparsity constraint on a one-layer code of whole 28x28 images promises none (Olshausen and
+# Field's localised filters were learned from small patches of natural images), and what these
+# grids hold depends on the data loaded, the target $p$ and the training length. Read it off
+# the grids, not off this text.
+#
+# A feature is a direction of the output layer's *input*, not a picture of what the unit does
+# to the image. Through the output sigmoid, raising $h_j$ moves every pixel in the direction of
+# the feature's sign (the sigmoid is increasing), but by the feature times the pixel's slope
+# $\hat x(1 - \hat x)$, which is small where the reconstruction is already near 0 (the black
+# background) or near 1. The cell measures how well the pictures predict the real change:
+# for the KL model's 40 units above, it raises each unit by 0.5 in the codes of 200 test
+# images and compares the mean change of the reconstruction with the feature (cosine
+# similarity: 1 when the change is the feature, rescaled).
+
+# %%
+h_few = codes[KL][:200].to(course.device)  # (200, 1024) codes of the first 200 test images
+cosines = []
+with torch.no_grad():
+    base_out = models[KL].decode(h_few)  # (200, 784)
+    for unit in shown:
+        raised = h_few.clone()
+        raised[:, unit] += 0.5  # this unit half a step more on, for every image
+        change = (models[KL].decode(raised) - base_out).mean(dim=0).cpu()  # (784,) mean change per pixel
+        feature = models[KL].decoder.weight[:, unit].cpu()  # (784,) column j of W_d
+        cosines.append(torch.nn.functional.cosine_similarity(change, feature, dim=0).item())
+cosines = torch.tensor(cosines)
+print(f"{KL} model, 40 units: cosine(real change of the reconstruction, feature) median {cosines.median():.2f}, "
+      f"lowest {cosines.min():.2f}, highest {cosines.max():.2f}")
+
+# %% [markdown]
+# A median cosine near 1 means the feature pictures show well what the units do to the image;
+# the further below 1, the more the output sigmoid reshapes them (it mutes a feature wherever
+# the reconstruction is near 0 or 1), and the less the grids can be read as changes of the image.
 #
 # Now single units in detail: the feature, the eight test images that excite the unit most
 # (with their activations), and the histogram of the unit's activations over all test images.
@@ -735,23 +885,24 @@ for unit in dense_units:
 # histogram: a sparse unit should be near zero for most images and strongly on for a few. The
 # next cell measures both for the units shown: the share of test images for which the unit
 # is below 0.1 (silent), and how many images make it exceed 0.5 (strongly on); "some" means at
-# least one test image in a thousand.
+# least one test image in a thousand, "rarely" fewer than that but at least one.
 
 # %%
 for name, units in ((KL, kl_units), ("no penalty", dense_units)):
     for unit in units:
         h_unit = codes[name][:, unit]  # (N,) this unit's activation on every test image
         silent, strong = (h_unit < 0.1).float().mean().item(), int((h_unit > 0.5).sum())
+        some = max(1, len(x_test) // 1000)  # "some": at least one test image in a thousand
         shape = ("silent for most images" if silent > 0.5 else "on for most images") + (
-            ", strongly on for some" if strong >= max(1, len(x_test) // 1000) else ", never strongly on")
+            ", strongly on for some" if strong >= some else ", rarely strongly on" if strong else ", never strongly on")
         print(f"{name:>10} unit {unit:>4}: below 0.1 for {silent:.1%} of the test images, above 0.5 for "
               f"{strong} of them, largest {h_unit.max():.2f}: {shape}")
 
 # %% [markdown]
 # "Silent for most images, strongly on for some" is the shape a sparse code asks for. A unit
-# that is silent for most images but never strongly on has reached its mean activation with
-# many moderate responses instead of a few strong ones; a unit on for most images fires
-# almost everywhere, the shape the unpenalised model's units are expected to have. The
+# that is silent for most images but rarely or never strongly on has reached its mean
+# activation mostly with moderate responses instead of a few strong ones; a unit on for most
+# images is active almost everywhere, the shape the unpenalised model's units are expected to have. The
 # histograms show the same: where the bars end on the right is the unit's largest activation.
 #
 # **Can a unit be named from its top images?** Three units are anecdotes. A measure over all
@@ -775,25 +926,31 @@ for name in ("no penalty", L1, KL, "top-k annealed"):
     print(f"{name:>14}: mean top-8 purity {purity[name][0]:.2f} +- {purity[name][1]:.2f} (standard error) over "
           f"{int(alive.sum())} live units; shuffled labels {chance:.2f}; units with all 8 in one class "
           f"{(real == 1).float().mean():.0%}")
-difference = purity[KL][0] - purity["no penalty"][0]
-noise = 2 * (purity[KL][1] ** 2 + purity["no penalty"][1] ** 2) ** 0.5
-verdict = "more readable" if difference > noise else "less readable" if difference < -noise else "no different"
-print(f"{KL} minus no penalty: {difference:+.2f} (noise floor: 2 standard errors = {noise:.2f}): the KL model's "
-      f"units are {verdict} by this measure")
+readable = {}  # each sparse model against the unpenalised one, by this measure
+for name in (L1, KL, "top-k annealed"):
+    difference = purity[name][0] - purity["no penalty"][0]
+    noise = 2 * (purity[name][1] ** 2 + purity["no penalty"][1] ** 2) ** 0.5  # 2 standard errors of the difference
+    readable[name] = "more" if difference > noise else "less" if difference < -noise else "no more and no less"
+    print(f"{name} minus no penalty: {difference:+.2f} (2 standard errors: {noise:.2f}): the {name} model's units "
+          f"are {readable[name]} readable by this measure")
 
 # %% [markdown]
 # The shuffled-label line is what eight unrelated images score; a model's units are readable
-# by this measure as far as their mean stands above it. The last line compares the KL model
-# with the unpenalised one against two standard errors of the difference and states the
-# result. Purity only asks whether the top images share a *class*: a unit that responds to a
+# by this measure as far as their mean stands above it. The last lines compare each sparse
+# model with the unpenalised one against two standard errors of the difference and state the
+# result. Read them against the hope of section 1, that sparse units are easier to name: the
+# verdicts say, model by model, whether this run bears it out. Sparsity by itself does not
+# guarantee it; a penalty that makes most units nearly silent can leave the live ones
+# responding to a mix of classes. Purity only asks whether the top images share a *class*: a unit that responds to a
 # part shared by several classes (a sleeve of shirts and coats, a stroke of 4s and 9s) scores
 # low and may still be perfectly readable, so read the measure together with the unit figures.
 #
 # > **Three confusions to avoid when reading units**
 # > - *$h_j$ is not a coin toss.* The code is a deterministic function of the image: the same
 # >   image gives the same $h_j$ every time. It is not a probability either: the 1,024 values of
-# >   one image do not sum to 1. Only a unit's *mean* over images is read as a rate $q_j$ (by the
-# >   KL penalty).
+# >   one image do not sum to 1. Only a unit's *mean* over images enters the KL penalty, read as
+# >   if it were a coin's probability $q_j$; even that is a mean activation, not the share of
+# >   images the unit is on for (section 4 printed both).
 # > - *A unit whose top images are all boots is not a boot detector.* Its top eight images are
 # >   the extreme tail; the same unit is also on for many other images (the lifetime share of
 # >   section 4), and each boot is drawn by many units together (the population count). A
@@ -870,17 +1027,20 @@ for name in (L1, KL):
 # Read the last two lines factor by factor: a factor above 1 is part of the drop, a factor
 # below 1 works against it. The lines say, for each sparse model, whether it is less
 # sensitive than the unpenalised one mostly because its sigmoids sit where they are flat (the
-# slopes), or because its weights shrank. Neither loss asks for insensitivity by name, but
-# both ask for flat slopes indirectly: the L1 penalty pushes activations towards 0, exactly
-# where the slope $h(1-h)$ is flat, and the KL penalty holds each unit's mean at $p = 0.05$,
-# which a unit reaches by sitting near 0 for most images. Neither loss says anything about the
-# weight norms.
+# slopes), or because its weights shrank. Neither loss asks for insensitivity by name. The L1
+# penalty pushes activations towards 0, exactly where the slope $h(1-h)$ is flat. The KL
+# penalty only holds each unit's mean activation $q$ near $p = 0.05$, but a small mean forces
+# small slopes on average, whichever way the unit reaches it: over the images, the mean slope
+# is $\mathrm{E}[h(1-h)] = \mathrm{E}[h] - \mathrm{E}[h^2] \le q(1-q)$ (since
+# $\mathrm{E}[h^2] \ge \mathrm{E}[h]^2$), about 0.05 at $q = p$, a fifth of the sigmoid's
+# largest slope 1/4. Neither loss says anything about the weight norms.
 #
 # **Training a contractive autoencoder.** Now the penalty itself goes into the loss: the
 # reconstruction error per image plus $\lambda\,\Omega_C$, averaged over the batch, with
-# $\lambda = 0.1$, a weight chosen to keep the test error in the range of the penalised sparse
-# models (theirs are in section 4). How much it shrinks $\lVert J \rVert_F^2$ is a result, not
-# a promise: the cell after training prints the factor reached with this lesson's budget.
+# $\lambda = 0.1$, a weight chosen for a test error of the same order as the penalised sparse
+# models' (the cell after training prints the ratios to the unpenalised error). How much it
+# shrinks $\lVert J \rVert_F^2$ is a result, not a promise: the same cell prints the factor
+# reached with this lesson's budget.
 # Written out for one batch, and checked against `SparseObjective("contractive", weight)`:
 
 # %%
@@ -908,14 +1068,16 @@ print(f"the contractive penalty made ||J||_F^2 {jac['no penalty'] / jac['contrac
       f"(the {L1} model: {errors[L1] / errors['no penalty']:.2f} x, the {KL} model: "
       f"{errors[KL] / errors['no penalty']:.2f} x)")
 print(f"without asking for it, the sparse models' ||J||_F^2: {L1} {factors[L1]['jacobian']:.2f}, "
-      f"{KL} {factors[KL]['jacobian']:.2f} (contractive {jac['contractive']:.2f})")
+      f"{KL} {factors[KL]['jacobian']:.2f} (contractive {jac['contractive']:.2f}); within a factor 2 of the "
+      f"contractive model's: {[name for name in (L1, KL) if factors[name]['jacobian'] <= 2 * jac['contractive']] or 'none'}")
 
 # %% [markdown]
 # The penalty's own claim is easy to check: the last line says how many times smaller the
 # contractive model made $\lVert J \rVert_F^2$, and what that cost in test error, next to
 # the two sparse models' costs. The next line puts the sparse models' $\lVert J \rVert_F^2$
-# (from the factor table) beside it: sparsity alone, through the flat slopes, can make a code
-# about as insensitive as the penalty that asks for it (compare the three numbers), so a small
+# (from the factor table) beside it and names the sparse models that came within a factor 2
+# of the contractive one. Any model it names shows that sparsity alone, through the flat
+# slopes, can make a code about as insensitive as the penalty that asks for it; then a small
 # $\lVert J \rVert_F^2$ by itself does not tell the two families apart. The
 # interesting claim is another one. The reconstruction term wants the code to follow every
 # change of the input that matters for rebuilding the image; the penalty wants it to follow
@@ -959,9 +1121,7 @@ print("the contractive code is sensitive in fewer directions:", held["contractiv
 
 # %%
 from course_utils.contractive import sensitivity_in_subspace
-from course_utils.pca import PCA
 
-pca = PCA(784).fit(x_train.flatten(1))
 m = int((pca.eigenvalues.cumsum(0) / pca.eigenvalues.sum() < 0.9).sum()) + 1  # directions for 90% of the variance
 basis = pca.components[:m].T  # (784, m), orthonormal columns
 share = {name: (sensitivity_in_subspace(c, w, basis) / contractive_penalty_per_image(c, w)).mean().item()
@@ -1036,7 +1196,7 @@ print("without a penalty the off-data weights grew during training:", off_data["
 # | family | what stops it from copying the input | the extra term in the loss | what it gives you | lesson |
 # |---|---|---|---|---|
 # | undercomplete | a code smaller than the input ($k < D$) | none | compression; when linear, the subspace of the first $k$ principal components (not the components themselves: lesson 01) | 01-03 |
-# | sparse | few units active per image (code may be overcomplete) | $\lambda \sum_j \lvert h_j\rvert$ or $\beta \sum_j \mathrm{KL}(p \,\Vert\, \hat q_j)$ (per batch), or a hard top-$k$ | units that can be read one at a time (templates or parts, depending on the data) | 05 |
+# | sparse | few units active per image (code may be overcomplete) | $\lambda \sum_j \lvert h_j\rvert$ or $\beta \sum_j \mathrm{KL}(p \,\Vert\, \hat q_j)$ (per batch), or a hard top-$k$ | a code with few units on per image, each unit a decoder feature you can look at (easier to name? measure it) | 05 |
 # | contractive | a code insensitive to small input changes | $\lambda \lVert \partial h / \partial x \rVert_F^2$ | a code sensitive mainly along the directions the data varies in | 05 |
 # | denoising | the input is corrupted, the target is clean | none (the corruption is the regulariser) | denoisers; with Gaussian noise of level $\sigma$, $(r(\tilde x) - \tilde x)/\sigma^2$ estimates the score $\nabla \log p_\sigma(\tilde x)$ of the *noised* density (Tweedie) | 04 |
 # | variational | a noisy code pulled towards a prior $\mathcal N(0, I)$ | $\mathrm{KL}(q(z \mid x) \,\Vert\, p(z))$ | a generative model: sample new images | 06-07 |
@@ -1044,8 +1204,8 @@ print("without a penalty the off-data weights grew during training:", off_data["
 # The sparse, contractive and denoising autoencoders are three ways of saying the same thing:
 # *a good code is one that ignores what does not matter*. The variational autoencoder adds a
 # probabilistic reading that makes the code space something you can sample from, and is the
-# subject of the next two lessons. (Note the two different KLs: here it compares firing rates of
-# single units; in a VAE it compares whole distributions over codes.)
+# subject of the next two lessons. (Note the two different KLs: here it compares a single unit's mean
+# activation with a target; in a VAE it compares whole distributions over codes.)
 #
 # > **Common mistakes**
 # > - *Applying the KL penalty to single activations.* $\hat q_j$ is a unit's mean over the
@@ -1053,10 +1213,11 @@ print("without a penalty the off-data weights grew during training:", off_data["
 # >   every unit at level $p$, a dense code.
 # > - *Reading the KL penalty as a per-image loss.* It is one number per batch, biased upwards
 # >   for small batches (section 2): changing the batch size changes what a weight $\beta$ means.
-# > - *Feeding ReLU codes to the Bernoulli KL.* The KL needs rates in $(0, 1)$; a ReLU output of 3
+# > - *Feeding ReLU codes to the Bernoulli KL.* The KL needs values in $(0, 1)$; a ReLU output of 3
 # >   is not a probability. Use sigmoid codes (as here), the L1 penalty, or a top-$k$ code.
-# > - *Reading sparsity off the mean alone.* A mean of $p$ is also reached when every unit fires
-# >   weakly for every image, or when a few units fire always and the rest never. Look at the
+# > - *Reading sparsity off the mean alone.* A mean of $p$ is also reached when every unit sits
+# >   at $h = p$ for every image, or when a few units are always on and the rest never. Print
+# >   the on-share next to the mean, as section 4 does. Look at the
 # >   histograms and count dead units.
 # > - *Comparing penalties at different sparsity.* A penalty that looks cheaper may simply be
 # >   weaker: compare at the same mean activation (section 3) or along a sweep (section 6).
@@ -1064,30 +1225,37 @@ print("without a penalty the off-data weights grew during training:", off_data["
 # >   a sum over 784 pixels, 784 times a per-pixel mean; a penalty weight copied from code that
 # >   uses the per-pixel mean is therefore 784 times too WEAK here (multiply it by 784).
 # > - *Calling both L1s the same thing.* $|q - p|$ in the cost figure is a distance between a
-# >   unit's rate and a target; the L1 activity penalty $\sum_j |h_j|$ has no target. And on
+# >   unit's mean activation and a target; the L1 activity penalty $\sum_j |h_j|$ has no target. And on
 # >   sigmoid codes the activity penalty never makes a unit exactly 0.
 # > - *Expecting an overcomplete code with no constraint to learn nothing.* It learns features
-# >   (the unpenalised grid of section 7 shows them), but a dense code: each unit is on for most
-# >   images (section 4), so a unit's top images say little about what it contributes to any
-# >   one image, and no image is described by a few units.
+# >   (the unpenalised grid of section 7 shows them), but a dense code: a typical unit is on for
+# >   a large share of the images and each image uses many units (section 4 prints both), so a
+# >   unit's top images say little about what it contributes to any one image.
 #
 # ## Summary
 #
 # - An overcomplete code ($K = 1024 > D = 784$) has no bottleneck; a sparsity constraint limits
-#   how often each unit fires (lifetime) or how many units each image uses (population). How
-#   far it got in this run, section 4 printed: compare the counts with and without a penalty,
-#   not with the word "few".
+#   each unit's mean activation (the KL), the total activity (L1) or how many units each image
+#   uses (top-$k$). How far it got in this run, section 4 printed: compare the counts with and
+#   without a penalty, not with the word "few". The KL's target $p$ is a mean activation, not
+#   the share of units on: print both.
+# - X
 # - The L1 activity penalty pushes every activation towards 0 (on sigmoid codes the push fades
 #   as $h \to 0$, and no code is exactly 0); the Bernoulli KL penalty
 #   $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$ pushes each unit's mean activation over a batch
 #   towards a target $p$, is one number per batch, and is biased upwards for small batches.
+#   Its push on a silent unit's pre-activations is bounded (at most $\beta p$), and zero once
+#   the unit's batch mean is below the clamp.
 # - A top-$k$ code has exact zeros by construction; its knob is $k$, the number of units
 #   active per image, instead of a penalty weight. Like the L1 penalty it can leave many units
 #   dead; lowering $k$ gradually during training (Makhzani and Frey) is one remedy.
 # - Sparsity has a price: measure it (reconstruction error, dead units) against the sparsity
-#   reached, at a matched level or along a sweep.
+#   reached, at a matched level or along a sweep, and compare the error with a linear
+#   baseline (PCA with $k$ components).
 # - Check sparsity on test data: the mean activation against the target, histograms, dead
-#   units, and the units themselves (top-activating images, decoder features).
+#   units, and the units themselves (top-activating images, decoder features). Whether sparse
+#   units are easier to name is a question for a measure with a noise floor (top-image purity
+#   against shuffled labels), not a promise of sparsity.
 # - The contractive penalty is $\lVert \partial h / \partial x \rVert_F^2$; for a sigmoid layer it
 #   is $\sum_j (h_j(1-h_j))^2 \lVert W_j \rVert^2$, which autograd confirms. Its singular values
 #   show in how many, and which, directions a code is sensitive.

@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -84,9 +84,11 @@ print(tuple(h.mean(dim=0).shape))
 #
 # A unit's activation $h_j$ is a number in $(0, 1)$ computed from the image, not a random bit and
 # not a probability (the 1,024 values of one image do not sum to 1). The KL penalty borrows the
-# language of coins only for a unit's *mean* activation over images, $q$: it compares a coin that
-# comes up "on" with probability $q$ with a coin of the target rate $p$ (e.g. 0.05), the KL
-# between two Bernoulli distributions:
+# language of coins only for a unit's *mean* activation over images, $q$: it reads $q$ as if it
+# were the probability of a coin coming up "on", and compares that coin with one of probability
+# $p$, the target mean activation (e.g. 0.05), by the KL between two Bernoulli distributions.
+# Only a reading: $q$ is a mean activation, not the share of images for which the unit is on
+# (a mean of 0.05 can be many small activations). The formula:
 # $$ \mathrm{KL}(p \,\|\, q) = p \log\frac{p}{q} + (1 - p) \log\frac{1 - p}{1 - q} . $$
 # It is zero exactly when $q = p$ and grows without bound as $q$ approaches 0 or 1. Write
 # `bernoulli_kl(p, q)` for a float `p` and a tensor `q` of any shape, returning one value per
@@ -125,7 +127,7 @@ check_bernoulli_kl(bernoulli_kl)
 # %% nbgrader={"grade": false, "grade_id": "kl_sparsity", "locked": false, "schema_version": 3, "solution": true}
 # Task kl_sparsity
 def kl_sparsity_penalty_per_batch(h: Tensor, p: float) -> Tensor:
-    """h: (B, n) codes in (0, 1), p: target rate -> scalar sum_j KL(p || mean_b h_bj)."""
+    """h: (B, n) codes in (0, 1), p: target mean activation -> scalar sum_j KL(p || mean_b h_bj)."""
     # BEGIN SOLUTION
     q_hat = h.mean(dim=0)  # (B, n) -> (n,): each unit's average activation
     return bernoulli_kl(p, q_hat).sum()
@@ -162,22 +164,22 @@ from course_utils.exercise_checks import check_l1_penalty
 check_l1_penalty(mean_l1_penalty_per_image)
 
 # %% [markdown]
-# ### See it work: how the two penalties react to the firing rate
+# ### See it work: how the two penalties react to the mean activation
 #
-# Take 1024 units that all fire at the same rate $q$ on a batch of 64 images (every activation
-# equal to $q$) and a target $p = 0.05$. No trained model gives codes like these: they are a
+# Take 1024 units whose activation is the same value $q$ for every image of a batch of 64 (every
+# activation equal to $q$) and a target mean activation $p = 0.05$. No trained model gives codes like these: they are a
 # controlled case, chosen so that each unit's batch mean is exactly $q$ and you can check every
 # printed number by hand (the L1 penalty is $1024\,q$, the KL one 1024 times
-# $\mathrm{KL}(p \,\|\, q)$). The cell prints both penalties for a few rates. Notice which penalty
+# $\mathrm{KL}(p \,\|\, q)$). The cell prints both penalties for a few values of $q$. Notice which penalty
 # is zero at the target and which keeps pushing below it.
 #
 # Then make the codes less uniform: in the cell, replace `torch.full((64, 1024), q)` by codes in
-# which a few images fire fully and the rest not at all, with the same mean $q$, e.g.
+# a few images switch each unit fully on and the rest not at all, with the same mean $q$, e.g.
 # `(torch.rand(64, 1024) < q).float()`. Which penalty changes, and why? (Hint: what does each
 # penalty average, and over what?)
 
 # %%
-# See it work (extra code): both penalties for codes that all fire at rate q.
+# See it work (extra code): both penalties for codes whose every activation equals q.
 target = 0.05
 for q in (0.0, 0.01, 0.05, 0.2, 0.5):
     codes = torch.full((64, 1024), q)

@@ -97,9 +97,50 @@ def test_kl_sparsity_penalty_is_per_batch_and_larger_on_small_batches():
     whole = kl_sparsity_penalty_per_batch(h, 0.05).item()
     quarters = [kl_sparsity_penalty_per_batch(part, 0.05).item() for part in h.split(64)]
     assert sum(quarters) / 4 > whole
-    rates = h.mean(dim=0)  # the units' firing rates over all 256 images, by hand:
+    rates = h.mean(dim=0)  # the units' mean activations over all 256 images, by hand:
     by_hand = (0.05 * (0.05 / rates).log() + 0.95 * (0.95 / (1 - rates)).log()).sum().item()
     assert math.isclose(whole, by_hand, rel_tol=1e-9)
+
+
+def test_kl_push_on_a_uniform_batch_is_p_minus_q_and_zero_below_the_clamp():
+    # lesson 05, section 2: d KL(p || q_hat) / d a_bj summed over the batch is
+    # (-p/q + (1-p)/(1-q)) * q(1-q) = q - p when all images share the pre-activation a
+    for a0 in (-1.0, -4.0, -9.0):
+        a = torch.full((64, 1), a0, dtype=torch.float64, requires_grad=True)
+        kl_sparsity_penalty_per_batch(torch.sigmoid(a), 0.05).backward()
+        q = 1 / (1 + math.exp(-a0))
+        assert math.isclose(a.grad.sum().item(), q - 0.05, rel_tol=1e-9, abs_tol=1e-12)
+    # q = sigmoid(-16) = 1.1e-7, below the clamp
+    a = torch.full((64, 1), -16.0, dtype=torch.float64, requires_grad=True)
+    kl_sparsity_penalty_per_batch(torch.sigmoid(a), 0.05).backward()
+    assert a.grad.abs().max().item() == 0.0
+
+
+def test_kl_bias_of_on_off_coins_matches_the_binomial_sum():
+    # lesson 05, section 2: for units that are 1 with probability p, else 0, a batch of B holds
+    # n "on" images with binomial probability, and E[penalty] = K sum_n P(n) KL(p || n / B).
+    # Checked against a Monte Carlo average of the package's per-batch penalty.
+    p, batch, n_code = 0.05, 32, 200
+    chance = [math.comb(batch, n) * p**n * (1 - p) ** (batch - n) for n in range(batch + 1)]
+    kl = bernoulli_kl(p, torch.arange(batch + 1, dtype=torch.float64) / batch)
+    exact = n_code * sum(c * k for c, k in zip(chance, kl.tolist(), strict=True))
+    uniform = torch.rand(400 * batch, n_code, generator=torch.Generator().manual_seed(0))
+    coins = (uniform < p).double()  # (400 B, n_code): each unit on with probability p
+    penalties = torch.stack([kl_sparsity_penalty_per_batch(part, p) for part in coins.split(batch)])
+    standard_error = penalties.std().item() / len(penalties) ** 0.5
+    assert abs(penalties.mean().item() - exact) < 4 * standard_error
+    assert exact > n_code / (2 * batch)  # the quadratic rule K / (2B) undershoots at small B
+
+
+def test_a_small_mean_activation_bounds_the_mean_sigmoid_slope():
+    # lesson 05, section 8: E[h(1 - h)] = E[h] - E[h^2] <= q (1 - q), q = E[h], for any codes
+    gen = torch.Generator().manual_seed(0)
+    power = 1 + 20 * torch.rand(64, generator=gen)  # (64,) from spread-out to mostly near 0
+    h = torch.rand(500, 64, generator=gen, dtype=torch.float64) ** power  # (500, 64) in (0, 1)
+    q = h.mean(dim=0)  # (64,) each unit's mean activation
+    slope = (h * (1 - h)).mean(dim=0)  # (64,) mean sigmoid slope
+    assert (slope <= q * (1 - q) + 1e-12).all()
+    assert (slope < 0.9 * q * (1 - q)).any()  # an inequality, not an identity
 
 
 def test_l1_penalty_sums_units_and_averages_images():
@@ -186,6 +227,8 @@ def test_figures():
     codes = codes_of(model, IMAGES)
     fig = activations_figure({"none": codes, "half": codes / 2}, target=0.05)
     assert len(fig.axes) == 2 and "mean" in fig.axes[1].get_legend_handles_labels()[1][0]
+    on_share = (codes > 0.1).double().mean().item()  # the legend gives it next to the mean
+    assert f"{on_share:.1%} above 0.1" in fig.axes[0].get_legend_handles_labels()[1][0]
 
 
 def test_unit_figure_and_view_driven_like_a_student():

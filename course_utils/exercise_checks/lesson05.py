@@ -112,10 +112,10 @@ def check_kl_sparsity_penalty(kl_sparsity_penalty_per_batch, g: torch.Generator)
     per_unit = _kl(p, hd.mean(dim=0))  # (n,)
     before = (
         "Average the activations over the batch FIRST (q_hat = h.mean(dim=0)), then take "
-        "the KL: the penalty controls each unit's average firing rate, not every "
-        "activation.",
+        "the KL: the penalty controls each unit's mean activation over the batch, not "
+        "every activation.",
         "Hãy lấy trung bình kích hoạt trên lô TRƯỚC (q_hat = "
-        "h.mean(dim=0)), rồi mới tính KL: hàm phạt điều khiển tỉ lệ kích hoạt trung bình "
+        "h.mean(dim=0)), rồi mới tính KL: hàm phạt điều khiển kích hoạt trung bình trên lô "
         "của mỗi đơn vị, không phải từng kích hoạt.",
     )
     expect.close(
@@ -134,9 +134,9 @@ def check_kl_sparsity_penalty(kl_sparsity_penalty_per_batch, g: torch.Generator)
                 _kl(p, hd.mean(dim=1)).sum(),
                 "averaged over the units",
                 "You averaged each "
-                "IMAGE's activations (dim=1). q_hat is one rate per UNIT: h.mean(dim=0).",
-                "Bạn đã lấy trung bình kích hoạt của mỗi ẢNH (dim=1). q_hat là một tỉ lệ cho "
-                "mỗi ĐƠN VỊ: h.mean(dim=0).",
+                "IMAGE's activations (dim=1). q_hat is one mean per UNIT: h.mean(dim=0).",
+                "Bạn đã lấy trung bình kích hoạt của mỗi ẢNH (dim=1). q_hat là một giá trị "
+                "trung bình cho mỗi ĐƠN VỊ: h.mean(dim=0).",
             ),
             Mistake(_kl(p, hd).sum(dim=1).mean(), "KL before averaging", *before),
             Mistake(_kl(p, hd).sum(), "KL before averaging", *before),
@@ -209,9 +209,9 @@ def check_prediction_rate_shape(predicted_shape) -> tuple[str, str]:
         {
             (64,): (
                 "averaged over the wrong dimension",
-                "mean(dim=0) averages over the IMAGES (dim 0), leaving one rate per unit.",
+                "mean(dim=0) averages over the IMAGES (dim 0), leaving one mean per unit.",
                 "mean(dim=0) lấy trung bình trên các ẢNH "
-                "(chiều 0), còn lại một tỉ lệ cho mỗi đơn vị.",
+                "(chiều 0), còn lại một giá trị trung bình cho mỗi đơn vị.",
             ),
             (64, 1024): (
                 "dimension kept",
