@@ -720,9 +720,10 @@ terms_by_step_figure(log2, keys=("recon", "kl"), logy=("recon", "kl"),
 # the line. Consecutive rows are not independent draws (one model, changing step by step, on
 # the same probe images), so the textbook standard error would be optimistic: the cell widens it
 # by $\sqrt{(1+r)/(1-r)}$, the usual factor for residuals with lag-1 autocorrelation $r$ (printed).
-# Even so, take it as a rough noise scale. That rate, not the share of the total fall (which the first few dozen steps
-# dominate), says what more training would buy. (The recon number of the previous cell is given twice: as
-# BCE, and as nats above the floor of section 4, the part of it the model could still remove.)
+# Even so, take it as a rough noise scale. That rate, not the share of the total fall (which the
+# first few dozen steps dominate), says what more training would buy. (The recon number of the
+# previous cell is given twice: as BCE, and as nats above the floor of section 4, the part of
+# it the model could still remove.)
 #
 # **Mixing mean and sum, with a trained model's numbers.** The KL is a sum over latent
 # dimensions. Average the reconstruction over pixels instead of summing it and you have silently
@@ -1093,11 +1094,12 @@ print("-> the larger part here:", "amortization (the encoder)" if d.mean() > 2 *
 # importance-sampled estimates lie lower still, and each of their lines says how far the tuned
 # proposal's estimate lies below the encoder's with the same $k$ (a positive number: the tuned
 # Gaussian sits closer to the true posterior). Had we used the encoder's $q$ as the only
-# proposal, the approximation gap would have read as the line after the split says. And if the estimate still fell from the smaller to the larger $k$, $-\log p(x)$ lies
-# lower than even the tightest estimate, so both the whole gap and its approximation part are
-# larger than printed. (Published numbers for binarized MNIST use this protocol with 60,000
-# training images, hundreds or thousands of epochs and thousands of importance samples; with
-# the training set and budget printed above, ours are not comparable to them.)
+# proposal, the approximation gap would have read as the line after the split says. And if the
+# estimate still fell from the smaller to the larger $k$, $-\log p(x)$ lies lower than even the
+# tightest estimate, so both the whole gap and its approximation part are larger than printed.
+# (Published numbers for binarized MNIST use this protocol with 60,000 training images, hundreds
+# or thousands of epochs and thousands of importance samples; with the training set and budget
+# printed above, ours are not comparable to them.)
 #
 # So the measured gap is not only "the price of a Gaussian": part of it is the encoder's own
 # shortfall, which a better-trained or larger encoder could remove, and part the diagonal
@@ -1197,9 +1199,14 @@ print(f"binarized test -ELBO (nats/image): 20-D MLP {res20['loss']:.1f} | 16-D c
 # The last line above compares the two bounds image by image: each test image
 # gets both models' negative ELBO, and the standard error of the mean difference says how much
 # of the gap the choice of test images (and of the one latent sample) could explain. It does not
-# cover a second training run with another seed, which could move both numbers too; "cannot tell
-# apart" is therefore the honest reading of a small difference. The two models also differ in
-# latent size (16 vs 20) and parameters (the conv VAE has far fewer).
+# cover a second training run with another seed, which moves both numbers too: a model's
+# negative ELBO changes from seed to seed by an amount this lesson does not measure (it would
+# cost one more training per model). So every "better" of this lesson means "beyond the noise
+# of the test images, for this one seed"; a difference is a property of the models only if it
+# also exceeds the seed-to-seed spread. To see that spread, change `torch.manual_seed(0)` before
+# the two `fit` calls and run them again; a difference that keeps its sign over a few seeds is
+# real. The two models also differ in latent size (16 vs 20) and parameters (the conv VAE has
+# far fewer).
 
 # %%
 from course_utils.vae_views import prior_samples
@@ -1508,28 +1515,27 @@ kl_per_dimension_figure({"20-D": mu_var20, "50-D": mu_var50}, threshold=0.01, yl
 # test the last two directly, and the $\sigma$ lines compare the used dimensions, whose
 # $\sigma_j$ is well below 1 (each image's code is known precisely), with the others: the closer
 # their average is to 1, the more completely they have returned to the prior. When the
-# dimensions beyond the used ones carry a small fraction of a nat between them, barely move the
-# decoded image, and the 30 extra dimensions did not improve the negative ELBO beyond its noise
-# floor, or only a little, the model did not use the extra room: the ELBO chose how many
-# dimensions to use, not us. The 0.01 variance test is a cruder instrument. A dimension
-# whose $\mu_j(x)$ still wobbles a little from image to image passes it although it carries
-# almost nothing, so after a short training the test can count more active units than the KL's
-# elbow shows; the verdict line says whether it did here. (Whether such dimensions would drop
-# below 0.01 with much longer training, as in Burda et al.'s runs, one short run cannot tell.)
-# As long as the total KL stays far from zero, this is no posterior collapse: the information
-# about $x$ sits in the used dimensions. Some papers call switched-off dimensions a *partial*
-# posterior collapse, or speak of collapse dimension by dimension (e.g. Lucas et al. 2019); this
-# course keeps the word "collapse" for the whole posterior and says "switched off" for single
-# dimensions, so that the two cases stay apart.
+# dimensions beyond the used ones carry a small share of the total KL between them (the KL line
+# prints both), barely move the decoded image, and the 30 extra dimensions did not improve the
+# negative ELBO beyond its noise floor, or only a little, the model did not use the extra room:
+# the ELBO chose how many dimensions to use, not us. The 0.01 variance test is a cruder
+# instrument. A dimension whose $\mu_j(x)$ still wobbles a little from image to image passes it
+# although it carries almost nothing, so after a short training the test can count more active
+# units than the KL's elbow shows; the verdict line says whether it did here. (Whether such
+# dimensions would drop below 0.01 with much longer training, as in Burda et al.'s runs, one
+# short run cannot tell.) As long as the total KL stays far from zero, this is no posterior
+# collapse: the information about $x$ sits in the used dimensions. Some papers call switched-off
+# dimensions a *partial* posterior collapse, or speak of collapse dimension by dimension (e.g.
+# Lucas et al. 2019); this course keeps the word "collapse" for the whole posterior and says
+# "switched off" for single dimensions, so that the two cases stay apart.
 #
 # **KL warm-up** (or annealing; Bowman et al. 2016, Sønderby et al. 2016) starts training with
 # $\beta = 0$ and raises it linearly to 1,
 # $\beta = \min(1, \text{step} / \text{warm-up steps})$, so the decoder learns to rely on $z$
-# before the KL term starts to pull. In the course it is a
-# callback, `KLWarmup`, that sets the `beta` of the loss object before each step, and knows at
-# which step (and so in which epoch) the warm-up ends. We train the 50-D model again with warm-up
-# over the first half of its steps, log $\beta$ with the two terms every 25 steps, and measure
-# the pull from the KL's peak to the end of the warm-up.
+# before the KL term starts to pull. In the course it is a callback, `KLWarmup`, that sets the `beta` of the loss object before each step,
+# and knows at which step (and so in which epoch) the warm-up ends. We train the 50-D model
+# again with warm-up over the first half of its steps, log $\beta$ with the two terms every 25
+# steps, and measure the pull from the KL's peak to the end of the warm-up.
 
 # %%
 from course_utils.vae import KLWarmup
@@ -1571,8 +1577,9 @@ for name, n, res in (("no warm-up", n50, res50), ("KL warm-up", n_warm, res_warm
           f"{res['kl']:.1f} nats, active units {n} of 50")
 torch.manual_seed(0)
 d, d_se = paired(nelbo_per_image(vae50, xb_pair) - nelbo_per_image(vae_warm, xb_pair))  # > 0: warm-up better
-print(f"warm-up gained {d:+.1f} +- {d_se:.1f} nats per image (paired on {len(xb_pair):,}) ->", "better with warm-up" if d > 2 * d_se else
-      "worse with warm-up" if d < -2 * d_se else "no difference beyond 2 standard errors")
+print(f"warm-up gained {d:+.1f} +- {d_se:.1f} nats per image (paired on {len(xb_pair):,}; one training seed) ->",
+      "better with warm-up" if d > 2 * d_se else "worse with warm-up" if d < -2 * d_se
+      else "no difference beyond 2 standard errors")
 kl_warm = kl_per_dimension(vae_warm, xb_test)  # (50,) nats
 for name, kl in (("no warm-up", kl50), ("KL warm-up", kl_warm)):
     held = kl.sort(descending=True).values.cumsum(0) / kl.sum()  # (50,)
@@ -1581,14 +1588,17 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
                         logy=True)
 
 # %% [markdown]
-# Whether warm-up changes the count of active units or the number of dimensions that hold the
-# KL (the bars: KL per dimension, sorted, log scale), and by how much it moves the negative ELBO,
-# is what these lines say for this run. With an MLP decoder, which cannot model a digit without
-# $z$, the difference is often small; warm-up, "free bits" (a minimum KL per dimension) and a
-# weaker decoder matter most where collapse is real, with powerful autoregressive decoders. (In
-# fast mode the models are trained briefly; on the fallback digits they make many passes over
-# few training images, the epochs printed in section 6, and may overfit them. Either way the
-# counts are rough.)
+# Whether warm-up changes the count of active units or the number of dimensions that hold the KL
+# (the bars: KL per dimension, sorted, log scale), and by how much it moves the negative ELBO,
+# is what these lines say for this run, for one training seed each (section 6: the standard
+# error covers the test images, not the seed). An MLP decoder cannot model a digit without $z$,
+# so here warm-up is not what keeps the posterior from collapsing (the total KL of the model
+# without it, printed above, says whether it stayed far from zero); what it can change is the
+# path training takes, and where that path ends. Warm-up, "free bits" (a minimum KL per
+# dimension) and a weaker decoder matter most where collapse is real, with powerful
+# autoregressive decoders. (In fast mode the models are trained briefly; on the fallback digits
+# they make many passes over few training images, the epochs printed in section 6, and may
+# overfit them. Either way the counts are rough.)
 #
 # > **Common mistakes**
 # > - *KL with the wrong sign, or subtracted.* The loss is reconstruction **plus** KL; the KL is
@@ -1642,13 +1652,13 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 #   share of test codes within radius 2 of the origin for both 2-D models, the share of
 #   $\mathcal N(0, I)$ draws in a gap of each, and the second moment $\mathbb E[\mu_j^2 +
 #   \sigma_j^2]$, which is 1 at an optimum of the ELBO. A smooth decoder is continuous either
-#   way; what the KL adds is knowing where to sample. Blur is the
-#   decoder averaging images that share a code: at 2-D the bottleneck alone can cause it, in a
-#   plain AE too, and section 6 measured what the VAE's objective adds at 20-D.
+#   way; what the KL adds is knowing where to sample. Blur is the decoder averaging images that
+#   share a code: at 2-D the bottleneck alone can cause it, in a plain AE too, and section 6
+#   measured what the VAE's objective adds at 20-D.
 # - A VAE given surplus dimensions spends its KL on only part of them: the sorted KL per
-#   dimension (an upper bound on each dimension's information) shows where the used ones end. The 0.01 variance test (active units) is the
-#   course's one count, but after a short training it can still count dimensions that carry
-#   almost no KL (section 7 printed both). Posterior collapse is the whole posterior ignoring
+#   dimension (an upper bound on each dimension's information) shows where the used ones end.
+#   The 0.01 variance test (active units) is the course's one count, but after a short training
+#   it can still count dimensions that carry almost no KL (section 7 printed both). Posterior collapse is the whole posterior ignoring
 #   $x$. KL warm-up lets the encoder spend KL cheaply while $\beta$ is small; section 7 printed
 #   what the rising $\beta$ then did to the KL and the reconstruction.
 
