@@ -917,16 +917,17 @@ rows_figure({"plain AE": ae_decoded[:10], "2-D VAE": vae_decoded[:10]},
 #
 # **Interpolation.** Encode two test digits, walk along the straight line between their $\mu$'s
 # and decode each point. Each row starts and ends with the two test images themselves; the
-# second and the second-to-last columns are their decoded codes, so you can also see how much
-# of each digit the 2-D code keeps. Whether a row morphs from one digit into the other is
-# measured, not promised: the cell prints the classifier's label for each of the ten decoded
-# points ("?" where it is not confident). A row whose decoded start or end already carries
-# another label did not morph from one digit into the other, whatever happens in between: two
-# numbers per image could not keep that digit, and the decoder returns a neighbour's digit, or
-# a blend, instead; the verdict names the end that failed and what it became. A decoded
-# straight line between two codes is not guaranteed to pass only through digits either. The
-# classifier is a crude judge of blurry images, so read the rows with your own eyes too;
-# section 6 repeats the three paths with a 20-D code.
+# second and the second-to-last columns are their decoded codes, so you can also see how much of
+# each digit the 2-D code keeps. Whether a row morphs from one digit into the other is measured,
+# not promised: the cell prints the classifier's label for each of the ten decoded points ("?"
+# where it is not confident). A row whose decoded start or end already carries another label did
+# not morph from one digit into the other, whatever happens in between: two numbers per image
+# could not keep that digit, and the decoder returns a neighbour's digit, or a blend, instead;
+# the verdict names the end that failed and what it became. Nor is a straight line between two
+# codes guaranteed to pass only through the two digits: it can cross another digit's region on
+# the way (a label other than the two in the middle of a line). The classifier is a crude judge
+# of blurry images, so read the rows with your own eyes too; section 6 repeats the three paths
+# with a 20-D code.
 
 # %%
 from course_utils.vae_views import interpolate
@@ -1512,22 +1513,22 @@ kl_per_dimension_figure({"20-D": mu_var20, "50-D": mu_var50}, threshold=0.01, yl
 # Read the printed lines and the bars (sorted, log scale, Burda's 0.01 dashed). A switched-off
 # dimension is switched off in every sense at once: $\mu_j(x)$ nearly constant, $\sigma_j$ near
 # the prior's 1, almost no KL, and a decoder that ignores it. The KL line and the traversal line
-# test the last two directly, and the $\sigma$ lines compare the used dimensions, whose
-# $\sigma_j$ is well below 1 (each image's code is known precisely), with the others: the closer
-# their average is to 1, the more completely they have returned to the prior. When the
-# dimensions beyond the used ones carry a small share of the total KL between them (the KL line
-# prints both), barely move the decoded image, and the 30 extra dimensions did not improve the
-# negative ELBO beyond its noise floor, or only a little, the model did not use the extra room:
-# the ELBO chose how many dimensions to use, not us. The 0.01 variance test is a cruder
-# instrument. A dimension whose $\mu_j(x)$ still wobbles a little from image to image passes it
-# although it carries almost nothing, so after a short training the test can count more active
-# units than the KL's elbow shows; the verdict line says whether it did here. (Whether such
-# dimensions would drop below 0.01 with much longer training, as in Burda et al.'s runs, one
-# short run cannot tell.) As long as the total KL stays far from zero, this is no posterior
-# collapse: the information about $x$ sits in the used dimensions. Some papers call switched-off
-# dimensions a *partial* posterior collapse, or speak of collapse dimension by dimension (e.g.
-# Lucas et al. 2019); this course keeps the word "collapse" for the whole posterior and says
-# "switched off" for single dimensions, so that the two cases stay apart.
+# test the last two directly, and the $\sigma$ lines compare the used dimensions (where a
+# $\sigma_j$ below 1 means the image's code is known more precisely than the prior says) with
+# the others: the closer their average is to 1, the more completely they have returned to the
+# prior. When the dimensions beyond the used ones carry a small share of the total KL between
+# them (the KL line prints both), barely move the decoded image, and the 30 extra dimensions did
+# not improve the negative ELBO beyond its noise floor, or only a little, the model did not use
+# the extra room: the ELBO chose how many dimensions to use, not us. The 0.01 variance test is a
+# cruder instrument. A dimension whose $\mu_j(x)$ still wobbles a little from image to image
+# passes it although it carries almost nothing, so after a short training the test can count
+# more active units than the KL's elbow shows; the verdict line says whether it did here.
+# (Whether such dimensions would drop below 0.01 with much longer training, as in Burda et al.'s
+# runs, one short run cannot tell.) As long as the total KL stays far from zero, this is no
+# posterior collapse: the information about $x$ sits in the used dimensions. Some papers call
+# switched-off dimensions a *partial* posterior collapse, or speak of collapse dimension by
+# dimension (e.g. Lucas et al. 2019); this course keeps the word "collapse" for the whole
+# posterior and says "switched off" for single dimensions, so that the two cases stay apart.
 #
 # **KL warm-up** (or annealing; Bowman et al. 2016, Sønderby et al. 2016) starts training with
 # $\beta = 0$ and raises it linearly to 1,
