@@ -1,6 +1,7 @@
 """Measuring a VAE (lesson 06): the negative ELBO, a tighter importance-sampled estimate of
--log p(x), the best Gaussian per image (the amortization gap), which gradients reach the encoder,
-which latent dimensions are used, and the ELBO's two terms every few steps during training.
+-log p(x) (proposal: the encoder's q, or each image's tuned Gaussian), the best Gaussian per
+image (the amortization gap), which gradients reach the encoder, which latent dimensions are
+used, and the ELBO's two terms every few steps during training.
 
 Every pass over a dataset goes through ``train.predict`` (eval mode, the model's device, CPU
 results). Numbers are nats PER IMAGE, the course's convention (see ``vae`` and ``losses``).
@@ -61,17 +62,22 @@ def importance_sampled_nll(
     k: int = 500,
     batch_size: int = 100,
     generator: torch.Generator | None = None,
+    proposal: tuple[Tensor, Tensor] | None = None,
 ) -> Tensor:
-    """-log p(x) estimated with k importance samples from q(z|x), per image: (N, ...) -> (N,).
+    """-log p(x) estimated with k importance samples per image: (N, ...) -> (N,).
 
-    log p(x) ~ log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x),  z_i ~ q(z|x)  (Burda et al. 2016).
-    Bernoulli decoder; meant for BINARY x. With k = 1 this is the one-sample negative ELBO; as
-    k grows it falls towards -log p(x), so (negative ELBO - this) estimates the gap
+    log p(x) ~ log (1/k) sum_i p(x|z_i) p(z_i) / r(z_i),  z_i ~ r  (Burda et al. 2016).
+    The proposal r is the encoder's q(z|x) by default; ``proposal=(mu, logvar)``, each (N, L),
+    gives each image its own diagonal Gaussian instead (e.g. from ``tuned_gaussians``). Any
+    proposal gives an unbiased estimate of p(x), so a stochastic lower bound on log p(x) that
+    rises towards it as k grows; a proposal closer to p(z|x) gets there with fewer samples.
+    Bernoulli decoder; meant for BINARY x. With k = 1 and the encoder's q this is the
+    one-sample negative ELBO, so (negative ELBO - this) estimates the gap
     KL(q(z|x) || p(z|x)) from below.
     """
 
-    def nll(model: nn.Module, xb: Tensor) -> Tensor:
-        mu, logvar = model.encode(xb)  # (b, L) each
+    def nll(model: nn.Module, xb: Tensor, *gaussian: Tensor) -> Tensor:
+        mu, logvar = gaussian if gaussian else model.encode(xb)  # (b, L) each
         b, n_latent = mu.shape
         eps = torch.randn(k, b, n_latent, generator=generator).to(mu.device)  # (k, b, L)
         z = mu + torch.exp(0.5 * logvar) * eps  # (k, b, L)
@@ -79,11 +85,20 @@ def importance_sampled_nll(
         target = xb.reshape(1, b, -1).expand_as(logits)
         log_px_z = -F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(-1)
         log_pz = Normal(0.0, 1.0).log_prob(z).sum(-1)  # (k, b)
-        log_qz = Normal(mu, torch.exp(0.5 * logvar)).log_prob(z).sum(-1)  # (k, b)
-        log_w = log_px_z + log_pz - log_qz  # (k, b)
+        log_r = Normal(mu, torch.exp(0.5 * logvar)).log_prob(z).sum(-1)  # (k, b)
+        log_w = log_px_z + log_pz - log_r  # (k, b)
         return -(torch.logsumexp(log_w, dim=0) - math.log(k))  # (b,)
 
-    return predict(model, x, fn=nll, batch_size=batch_size)
+    if proposal is None:
+        return predict(model, x, fn=nll, batch_size=batch_size)
+    mu, logvar = proposal
+    if not (mu.shape == logvar.shape and mu.dim() == 2 and len(mu) == len(x)):
+        raise ValueError(
+            "importance_sampled_nll expects proposal=(mu, logvar), two tensors (N, L) with one "
+            f"row per image of x (N = {len(x)}), but received shapes {tuple(mu.shape)} and "
+            f"{tuple(logvar.shape)}. Pass e.g. the output of tuned_gaussians(model, x)."
+        )
+    return predict(model, x, mu.detach(), logvar.detach(), fn=nll, batch_size=batch_size)
 
 
 def _nelbo_samples(model: nn.Module, x: Tensor, mu: Tensor, logvar: Tensor, eps: Tensor) -> Tensor:
@@ -96,29 +111,21 @@ def _nelbo_samples(model: nn.Module, x: Tensor, mu: Tensor, logvar: Tensor, eps:
     return recon.mean(0) + gaussian_kl_per_image(mu, logvar)  # (N,)
 
 
-def optimized_gaussian_nelbo(
+def tuned_gaussians(
     model: nn.Module,
     x: Tensor,
     steps: int = 100,
     n_samples: int = 4,
     lr: float = 0.05,
-    n_eval: int = 100,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """-ELBO per image with the encoder's q(z|x), and with the best Gaussian found per image.
+    """Each image's OWN diagonal Gaussian, tuned on its -ELBO: x (N, ...) -> (mu, logvar) (N, L).
 
-    x: BINARY images (N, ...) -> (encoder's, optimized), each (N,) nats. The encoder AMORTIZES
-    inference: one network gives every image its (mu, logvar). Here each image gets its own
-    (mu, logvar) (N, L), started at the encoder's output and tuned by Adam on the -ELBO
-    (``n_samples`` reparameterized draws per step; the model's weights stay frozen). With
-    log p(x) in between (Cremer, Li & Duvenaud 2018):
-
-        -ELBO(encoder) - -ELBO(best Gaussian)  = amortization gap  (the encoder's shortfall)
-        -ELBO(best Gaussian) - (-log p(x))     = approximation gap (no diagonal Gaussian fits)
-
-    Both -ELBOs are then measured with the same ``n_eval`` draws per image (KL in closed form).
-    A finite search finds a Gaussian no better than the best one, so the first difference, as
-    measured, is a lower estimate of the amortization gap. Bernoulli decoder.
+    The encoder AMORTIZES inference: one network gives every image its (mu, logvar). Here each
+    image gets its own (mu, logvar), started at the encoder's output and tuned by Adam on that
+    image's -ELBO (``n_samples`` reparameterized draws per step, KL in closed form); the
+    model's weights stay frozen and are left as they were. Returned on the CPU, detached.
+    Bernoulli decoder: x BINARY.
     """
     device = next(model.parameters()).device
     mu0, logvar0 = predict(model, x, fn=_encode_gaussian)  # (N, L) each, CPU
@@ -138,14 +145,46 @@ def optimized_gaussian_nelbo(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        with torch.no_grad():  # the same draws for both: their difference has less noise
-            eps = torch.randn(n_eval, *mu.shape, generator=generator).to(device)  # (S, N, L)
-            encoder = _nelbo_samples(model, xf, mu0.to(device), logvar0.to(device), eps)
-            optimized = _nelbo_samples(model, xf, mu, logvar, eps)
     finally:
         for p in weights:
             p.requires_grad_(True)
         model.train(was_training)
+    return mu.detach().cpu(), logvar.detach().cpu()
+
+
+def optimized_gaussian_nelbo(
+    model: nn.Module,
+    x: Tensor,
+    steps: int = 100,
+    n_samples: int = 4,
+    lr: float = 0.05,
+    n_eval: int = 100,
+    generator: torch.Generator | None = None,
+    tuned: tuple[Tensor, Tensor] | None = None,
+) -> tuple[Tensor, Tensor]:
+    """-ELBO per image with the encoder's q(z|x), and with the best Gaussian found per image.
+
+    x: BINARY images (N, ...) -> (encoder's, optimized), each (N,) nats. The per-image
+    Gaussians come from ``tuned_gaussians`` (``steps``, ``n_samples``, ``lr``), or pass ones
+    already tuned as ``tuned=(mu, logvar)`` (N, L). With log p(x) in between (Cremer, Li &
+    Duvenaud 2018):
+
+        -ELBO(encoder) - -ELBO(best Gaussian)  = amortization gap  (the encoder's shortfall)
+        -ELBO(best Gaussian) - (-log p(x))     = approximation gap (no diagonal Gaussian fits)
+
+    Both -ELBOs are measured with the same ``n_eval`` draws per image (KL in closed form). A
+    finite search finds a Gaussian no better than the best one, so the first difference, as
+    measured, is a lower estimate of the amortization gap. Bernoulli decoder.
+    """
+    if tuned is None:
+        tuned = tuned_gaussians(model, x, steps, n_samples, lr, generator)
+    device = next(model.parameters()).device
+    mu0, logvar0 = predict(model, x, fn=_encode_gaussian)  # (N, L) each, CPU
+    xf = x.reshape(len(x), -1).to(device)  # (N, D)
+    with torch.no_grad():  # the same draws for both: their difference has less noise
+        eps = torch.randn(n_eval, *mu0.shape, generator=generator).to(device)  # (S, N, L)
+        encoder = _nelbo_samples(model, xf, mu0.to(device), logvar0.to(device), eps)
+        optimized = _nelbo_samples(model, xf, tuned[0].to(device), tuned[1].to(device), eps)
     return encoder.cpu(), optimized.cpu()
 
 

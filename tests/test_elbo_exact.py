@@ -169,3 +169,58 @@ def test_optimized_gaussian_matches_the_best_gaussian_found_by_quadrature():
     assert (exact_encoder - best > 0.05).all()  # the encoder's width is wrong: a real gap
     assert (exact_encoder - best).mean() > 0.3
     assert (best >= nll - 1e-9).all()  # a Gaussian's -ELBO never goes below -log p(x)
+
+
+def test_importance_sampled_nll_with_a_tuned_proposal_matches_the_exact_value():
+    """Each image's tuned Gaussian as the proposal: still an estimate of the SAME -log p(x).
+
+    With few samples it is closer to the exact value than the encoder's proposal (the tuned
+    Gaussian is nearer the posterior than the too-wide q). Mutants caught: log q of the ENCODER
+    left in the weights while sampling from the tuned Gaussian (off by up to a nat), the
+    proposal ignored (no gain at small k).
+    """
+    from course_utils.elbo import tuned_gaussians
+
+    model, x = _model_and_images()
+    exact = exact_nll(model, x)  # (8,)
+    before = [p.detach().clone() for p in model.parameters()]
+    mu, logvar = tuned_gaussians(model, x, steps=400, n_samples=32, lr=0.05, generator=_gen(7))
+    assert mu.shape == logvar.shape == (8, 1) and not mu.requires_grad
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    many = importance_sampled_nll(model, x, k=5000, generator=_gen(8), proposal=(mu, logvar))
+    assert (many - exact).abs().max().item() < 0.05, (many, exact)
+    few_tuned = [importance_sampled_nll(model, x, k=5, generator=_gen(s), proposal=(mu, logvar))
+                 for s in range(20)]  # fmt: skip
+    few_encoder = [importance_sampled_nll(model, x, k=5, generator=_gen(s)) for s in range(20)]
+    err_tuned = (torch.stack(few_tuned).mean(0) - exact).mean().item()
+    err_encoder = (torch.stack(few_encoder).mean(0) - exact).mean().item()
+    assert -0.02 < err_tuned < err_encoder, (err_tuned, err_encoder)
+
+
+def test_importance_sampled_nll_with_the_encoders_own_gaussians_is_the_default():
+    model, x = _model_and_images()
+    with torch.no_grad():
+        own = model.encode(x)
+    default = importance_sampled_nll(model, x, k=50, generator=_gen(9))
+    given = importance_sampled_nll(model, x, k=50, generator=_gen(9), proposal=own)
+    assert torch.allclose(default, given)
+
+
+def test_importance_sampled_nll_refuses_a_proposal_of_the_wrong_shape():
+    import pytest
+
+    model, x = _model_and_images()
+    with pytest.raises(ValueError, match="one row per image"):
+        importance_sampled_nll(model, x, k=5, proposal=(torch.zeros(3, 1), torch.zeros(3, 1)))
+
+
+def test_optimized_gaussian_nelbo_accepts_gaussians_tuned_beforehand():
+    """tuned= evaluates given Gaussians: the same numbers as tuning inside, same generator."""
+    from course_utils.elbo import optimized_gaussian_nelbo, tuned_gaussians
+
+    model, x = _model_and_images(n_images=4)
+    inside = optimized_gaussian_nelbo(model, x, steps=30, generator=_gen(10))
+    g = _gen(10)
+    tuned = tuned_gaussians(model, x, steps=30, generator=g)
+    outside = optimized_gaussian_nelbo(model, x, tuned=tuned, generator=g)
+    assert all(torch.allclose(a, b) for a, b in zip(inside, outside, strict=True))
