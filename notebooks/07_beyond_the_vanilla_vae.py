@@ -578,7 +578,6 @@ from course_utils.code_probes import (
     disentanglement_table,
     factor_correlations,
 )
-from course_utils.train import predict
 from course_utils.vae_views import encode_means
 
 style = digit_style(x_test)  # {"slant", "width", "ink"}: (M,) each, from the grey test images
