@@ -81,7 +81,7 @@ from course_utils.vae import binarize
 data = load_dataset(DATASET, seed=course.seed, valid_fraction=0.0)
 x_train, y_train = data.train.x, data.train.y  # (N, 1, 28, 28) in [0, 1], (N,)
 x_test, y_test = data.test.x, data.test.y
-xb_test = binarize(x_test, torch.Generator().manual_seed(0))  # one fixed binary copy, (M, 1, 28, 28)
+xb_test = binarize(x_test, torch.Generator().manual_seed(0))  # one fixed binary copy, (T, 1, 28, 28): T test images
 STEPS = course.pick(full=630, fast=48)  # the budget in optimizer steps, per model
 x_stream, y_stream = step_budget(x_train, y_train, steps=STEPS, batch_size=128,
                                  generator=torch.Generator().manual_seed(0))  # (STEPS * 128, ...)
@@ -307,22 +307,24 @@ tradeoff_figure(sweep, highlight=1.0)
 # together: where it is far from the prior, a prior sample can fall where the decoder has seen
 # nothing. Two numbers bracket $\mathrm{KL}(q(z)\,\|\,\mathcal N(0, I))$.
 #
-# - **From below: the mean/cov column** (`aggregate_posterior_kl`, lesson 06): the KL of a
+# - **From below: a moment fit** (`aggregate_posterior_kl`, lesson 06; the first number of the
+#   bracket column): the KL of a
 #   Gaussian with the same mean and covariance as the codes of $M$ test images. Of all
 #   distributions with given mean and covariance the Gaussian has the largest entropy, so this
-#   is a **lower bound** on the full KL (exactly for the mixture of these $M$ images; for $q(z)$ of
-#   all images, up to the sampling error of a mean and a covariance). It sees only a mean/covariance mismatch: twenty tight
-#   clusters arranged with mean 0 and covariance $I$ score 0 on it, however empty the space
-#   between them.
+#   is a **lower bound** on the full KL (exactly for the mixture of these $M$ images; for $q(z)$
+#   of all images, up to the sampling error of a mean and a covariance). It sees only a
+#   mean/covariance mismatch: twenty tight clusters arranged with mean 0 and covariance $I$ score
+#   0 on it, however empty the space between them.
 # - **From above: a Monte Carlo split** (`aggregate_posterior_split`). Draw $z$ from the
 #   posterior of each of $M$ test images, score it under its own posterior, under the mixture
 #   $q_M(z) = \frac1M\sum_i q(z \mid x_i)$ of the $M$ posteriors (an $M \times M$ table of Gaussian
 #   densities) and under the prior. The averages split the rate on these images into
 #   $I(x; z) = \mathbb E[\log q(z \mid x) - \log q_M(z)]$ plus $\mathrm{KL}(q_M\,\|\,p)$. The catch is
 #   $M$: a code can at most single out one image among $M$, so this $I$ never exceeds $\log M$.
-#   It is a lower bound on the true $I(x; z)$ (the "InfoNCE" bound), the rate is measured without
-#   bias, so the KL part, rate minus $I$, is an **upper bound** on the true
-#   $\mathrm{KL}(q(z)\,\|\,p)$ that comes down as $M$ grows. When $I$ sits at its ceiling
+#   On average over the choice of the $M$ images it is a lower bound on the true $I(x; z)$ (the
+#   "InfoNCE" bound), and the rate is measured without bias, so the KL part, rate minus $I$, is
+#   on average an **upper bound** on the true $\mathrm{KL}(q(z)\,\|\,p)$ that comes down as $M$
+#   grows. When $I$ sits at its ceiling
 #   $\log M$, the "KL" is just rate $- \log M$: a number set by how many images we used, not by the
 #   model.
 #
@@ -443,7 +445,7 @@ print(f"{'beta':>6} {'keeps digit':>11} {'spread':>6} {'prior in holes':>15} {'c
 quality = {}
 for beta in BETAS:
     model = sweep.model(beta).cpu()
-    recon = reconstruct(model, xb_test, generator=torch.Generator().manual_seed(0))  # (M, 1, 28, 28)
+    recon = reconstruct(model, xb_test, generator=torch.Generator().manual_seed(0))  # (T, 1, 28, 28)
     with torch.no_grad():
         kept = (classifier(recon).argmax(1) == y_test).float().mean().item()
     hole = prior_hole_test(model, xb_test[:n_mc], x_new, n_prior=n_samples, generator=torch.Generator().manual_seed(0))
@@ -565,8 +567,8 @@ beta_figure(sweep, BETAS[-1], xb_test)
 #    largest $|r|$ it has with any other active dimension.
 #
 # A disentangled code has every gap clearly above 0: each factor has a dimension that follows it
-# more closely than any other dimension does. "Clearly" means above $2/\sqrt{M}$, about two
-# standard errors of a correlation measured on $M$ test images; a smaller gap is within the
+# more closely than any other dimension does. "Clearly" means above $2/\sqrt{T}$, about two
+# standard errors of a correlation measured on all $T$ test images; a smaller gap is within the
 # noise of the measurement. A negative gap means the factor's strongest dimension was given to
 # another factor (one dimension carries two factors), or that no dimension stands out. The factors themselves are not independent (wider digits tend to use more ink), so the
 # cell first prints how strongly they correlate with each other within a class.
@@ -580,7 +582,7 @@ from course_utils.code_probes import (
 )
 from course_utils.vae_views import encode_means
 
-style = digit_style(x_test)  # {"slant", "width", "ink"}: (M,) each, from the grey test images
+style = digit_style(x_test)  # {"slant", "width", "ink"}: (T,) each, from the grey test images
 names = list(style)
 between = factor_correlations(torch.stack(list(style.values()), dim=1), style, labels=y_test)  # (3, 3)
 print("within-class r between the factors: " + "; ".join(
@@ -590,7 +592,7 @@ noise = 2 / math.sqrt(len(xb_test))  # about two standard errors of a correlatio
 print(f"{'beta':>6} {'active':>6} " + " ".join(f"{name + ': own dim |r| (gap)':>25}" for name in names)
       + f" {'mean gap':>9} {'all gaps > ' + format(noise, '.2f'):>16}")
 for beta in BETAS:
-    mu_test, logvar_test = predict(sweep.model(beta), xb_test, fn=lambda m, xb: m.encode(xb))  # (M, 10) each
+    mu_test, logvar_test = predict(sweep.model(beta), xb_test, fn=lambda m, xb: m.encode(xb))  # (T, 10) each
     corrs[beta] = factor_correlations(mu_test, style, labels=y_test, noise_var=logvar_test.exp())  # (3, 10)
     tables[beta] = disentanglement_table(corrs[beta], names, active=mu_variances[beta] > 0.01)
     gaps[beta] = sum(row["gap"] for row in tables[beta]) / len(names)
@@ -832,7 +834,7 @@ print(f"digit predicted from the 2-D code: plain VAE {probe['plain VAE']:.1%} | 
       f"| chance {chance:.1%}")
 print("the CVAE's code holds much less class information than the plain VAE's (< half the accuracy):",
       probe["CVAE"] < 0.5 * probe["plain VAE"])
-mu_c, logvar_c = predict(cvae, xb_test, y_test, fn=lambda m, xb, yb: m.encode(xb, yb))  # (M, 2) each
+mu_c, logvar_c = predict(cvae, xb_test, y_test, fn=lambda m, xb, yb: m.encode(xb, yb))  # (T, 2) each
 cvae_corr = factor_correlations(mu_c, style, labels=y_test, noise_var=logvar_c.exp())  # (3, 2), sampled z
 print("within-class |r| of the CVAE's sampled z1, z2 with " + "; ".join(
       f"{name}: {cvae_corr[i, 0].abs():.2f}, {cvae_corr[i, 1].abs():.2f}" for i, name in enumerate(names)))
@@ -965,7 +967,7 @@ with torch.no_grad():
     wanted = torch.arange(10).repeat_interleave(100)  # (1000,)
     z = torch.randn(1000, 2, generator=torch.Generator().manual_seed(0))
     fake_probs = F.softmax(classifier(decode_images(cvae, z, wanted)), dim=1)  # (1000, 10)
-    real_probs = F.softmax(classifier(x_test), dim=1)  # (M, 10)
+    real_probs = F.softmax(classifier(x_test), dim=1)  # (T, 10)
 fake_acc = (fake_probs.argmax(1) == wanted).float().mean().item()
 fake_sure = ((fake_probs.argmax(1) == wanted) & (fake_probs.max(1).values >= 0.9)).float().mean().item()
 real_sure = ((real_probs.argmax(1) == y_test) & (real_probs.max(1).values >= 0.9)).float().mean().item()
@@ -1202,7 +1204,7 @@ tau_end = gumbel_models["relaxed"].temperature
 surrogate = gumbel_surrogate_loss(gumbel_models["relaxed"], xb_test, tau_end,
                                   generator=torch.Generator().manual_seed(0))
 per_image = {name: gumbel_negative_elbo_per_image(model, xb_test, generator=torch.Generator().manual_seed(0))
-             for name, model in gumbel_models.items()}  # (M, 3) each: loss, recon, kl
+             for name, model in gumbel_models.items()}  # (T, 3) each: loss, recon, kl
 discrete = {name: dict(zip(("loss", "recon", "kl"), terms.mean(0).tolist(), strict=True))
             for name, terms in per_image.items()}
 gauss = sweep.rows[sweep.betas.index(1.0)]
@@ -1214,7 +1216,7 @@ for name, res in discrete.items():
 print(f"Gaussian VAE, 10 dimensions (beta = 1, section 1): -ELBO {gauss['loss']:.1f}")
 mismatch = discrete["relaxed"]["loss"] - surrogate["loss"]
 print(f"train-soft / test-hard mismatch of the relaxed model: {mismatch:+.1f} nats per image")
-diff = per_image["straight-through"][:, 0] - per_image["relaxed"][:, 0]  # (M,) paired, image by image
+diff = per_image["straight-through"][:, 0] - per_image["relaxed"][:, 0]  # (T,) paired, image by image
 se = diff.std().item() / math.sqrt(len(diff))
 print(f"straight-through minus relaxed, image by image: {diff.mean():+.2f} nats +- {se:.2f} (one standard "
       f"error); a difference beyond two standard errors: {abs(diff.mean().item()) > 2 * se}")
@@ -1275,7 +1277,7 @@ from course_utils.code_probes import category_purity
 from course_utils.train import predict
 
 model = gumbel_models[best_discrete]
-picked = predict(model, xb_test, fn=lambda m, xb: m.encode(xb).argmax(-1))  # (M, 20) category per variable
+picked = predict(model, xb_test, fn=lambda m, xb: m.encode(xb).argmax(-1))  # (T, 20) category per variable
 picked_train = predict(model, xb_probe, fn=lambda m, xb: m.encode(xb).argmax(-1))  # (n, 20)
 purity = category_purity(picked_train, y_train[:n_probe], picked, y_test)  # (20,) votes from training codes
 whole = knn_class_accuracy(F.one_hot(picked_train, 10).flatten(1), y_train[:n_probe],
@@ -1396,7 +1398,7 @@ log_vq = StepLog(VQObjective(commitment=0.25, binarize=True), every=LOG_EVERY)
 fit(vq, x_stream, objective=log_vq, epochs=1, batch_size=128, optimizer=vq_optimizer(vq, lr=1e-3),
     verbose=False)
 vq = vq.cpu()
-codes_test = code_indices(vq, xb_test)  # (M, 16) integers in 0..63
+codes_test = code_indices(vq, xb_test)  # (T, 16) integers in 0..63
 with torch.no_grad():
     vq_recon = F.binary_cross_entropy_with_logits(vq(xb_test)[0], xb_test, reduction="sum").item() / len(xb_test)
 used, perplexity = codebook_usage(codes_test, 64)
