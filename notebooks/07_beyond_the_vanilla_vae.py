@@ -388,8 +388,10 @@ if len(measured) >= 2:
 # every model: for a pair whose brackets do not overlap (by two standard errors of the upper end),
 # the larger $\beta$'s $\mathrm{KL}(q(z)\,\|\,p)$ lies below its upper end and the smaller $\beta$'s
 # above its lower end, so their order holds whatever a larger $M$ would give; overlapping
-# brackets decide nothing. The last line, printed only when at least two models are measured,
-# compares the KL part itself among those models alone.
+# brackets decide nothing. (The upper end is a Monte Carlo estimate, printed with its standard
+# error; on few images that noise can even put it a little below the lower end.) The last line,
+# printed only when at least two models are measured, compares the KL part itself among those
+# models alone.
 #
 # **Does a gap between prior and $q(z)$ show in the samples? A prior-hole test.** "Far from the
 # prior" could mean $q(z)$ is shifted or squeezed, or that it leaves **holes**: regions where the
@@ -638,11 +640,12 @@ heat
 # correlation to the ordinary VAE loss and estimates it with a second network, a discriminator
 # trained to tell codes $z \sim q(z)$ from codes whose dimensions were shuffled independently
 # across the batch (samples of $\prod_j q(z_j)$): the log of its odds estimates the density ratio
-# inside the KL. And Locatello et al. (2019) trained
-# thousands of such models and found that, without labels or built-in assumptions, which model
-# disentangles depends more on the random seed and the hyperparameters than on the choice of
-# method, and that unsupervised disentanglement is impossible without such assumptions: one
-# sweep on one seed, as here, is a measurement of that run, not of the method.
+# inside the KL. And Locatello et al. (2019) proved that learning disentangled codes without
+# labels is impossible without assumptions built into the model and the data (many codes fit
+# the data equally well, entangled or not), then trained thousands of such models and found
+# that which one disentangles depends more on the random seed and the hyperparameters than on
+# the choice of method: one sweep on one seed, as here, is a measurement of that run, not of
+# the method.
 #
 # Now look: traversals of the dimensions assigned to slant, width and ink, for $\beta = 1$ and
 # $\beta = 4$. Take one test image's code (the first test 0: round, so changes of slant and width
