@@ -4,12 +4,13 @@
 slider show the reconstruction-KL trade-off. ``aggregate_posterior_kl`` compares the mean
 and covariance of the codes of all images with the prior N(0, I);
 ``aggregate_posterior_split`` measures the full KL(q(z) || N(0, I)) and I(x; z) by Monte
-Carlo. Loss convention: nats per image, as in
-``vae``.
+Carlo; ``prior_hole_test`` asks whether prior samples fall where real codes rarely do.
+Loss convention: nats per image, as in ``vae``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -104,7 +105,8 @@ def aggregate_posterior_kl(model: nn.Module, x: Tensor, batch_size: int = 1000) 
     covariance S = Cov(mu) + mean of diag(sigma^2(x)) (L, L). Samples z ~ N(0, I) land where the
     decoder was trained only if q(z) is close to the prior; 0 means the same first two moments.
     Among distributions with these moments the Gaussian has the largest entropy, so this number
-    is a LOWER bound on KL(q(z) || N(0, I)).
+    is a LOWER bound on KL(q(z) || N(0, I)): exactly for the mixture of these images, and for
+    q(z) over all images up to the sampling error of the two moments.
     """
     mu, logvar = predict(model, x, fn=lambda m, xb: m.encode(xb), batch_size=batch_size)  # (N, L)
     mu, var = mu.double(), logvar.double().exp()
@@ -113,6 +115,26 @@ def aggregate_posterior_kl(model: nn.Module, x: Tensor, batch_size: int = 1000) 
     n_latent = len(mean)
     kl = 0.5 * (torch.trace(cov) + mean @ mean - n_latent - torch.logdet(cov))
     return float(kl)
+
+
+_LOG_2PI = math.log(2 * math.pi)
+
+
+def log_mixture_density(z: Tensor, mu: Tensor, logvar: Tensor, chunk: int = 512) -> Tensor:
+    """log q(z) at each z (S, L) for the mixture q = (1/N) sum_i N(mu_i, diag exp(logvar_i)).
+
+    mu, logvar: (N, L), the posteriors of N images. Returns (S,) float64. The (S, N) table of
+    component densities is built ``chunk`` rows at a time (in float32: the costly step).
+    """
+    mu, logvar = mu.double(), logvar.double()
+    inv_sd = (-0.5 * logvar).exp().float()  # (N, L)
+    const = -0.5 * (logvar + _LOG_2PI).sum(-1)  # (N,): the normalising part of each component
+    parts = []
+    for start in range(0, len(z), chunk):
+        zc = z[start : start + chunk, None, :].float()  # (C, 1, L) vs every component (1, N, L)
+        dist = (((zc - mu.float()) * inv_sd) ** 2).sum(-1).double()  # (C, N)
+        parts.append(torch.logsumexp(const - 0.5 * dist, dim=1) - math.log(len(mu)))  # (C,)
+    return torch.cat(parts)
 
 
 def aggregate_posterior_split(
@@ -133,6 +155,12 @@ def aggregate_posterior_split(
     (rate = mutual_info + kl_q_prior, sample by sample), each with a standard error over the
     images ("*_se"), and "log_n" = log N: the mutual information of N distinct images can never
     exceed it (each term is at most log N, since q(z) >= q(z | x_j) / N).
+
+    What the numbers bound: "kl_q_prior" estimates, without bias, the KL of the N-image mixture.
+    For q(z) over ALL images, "mutual_info" is a lower bound on I(x; z) in expectation (the
+    InfoNCE bound, capped at log N) and "rate" is unbiased, so "kl_q_prior" is an UPPER bound in
+    expectation on KL(q(z) || N(0, I)) that falls as N grows (``aggregate_posterior_kl`` gives a
+    lower bound).
     """
     mu, logvar = predict(model, x, fn=lambda m, xb: m.encode(xb))  # (N, L) each
     mu, logvar = mu.double(), logvar.double()
@@ -140,19 +168,10 @@ def aggregate_posterior_split(
     var = logvar.exp()
     eps = torch.randn(n, samples_per_image, n_latent, generator=generator, dtype=torch.float64)
     z = mu[:, None] + var.sqrt()[:, None] * eps  # (N, S, L): S samples of each q(z | x_j)
-    log_2pi = torch.log(torch.tensor(2 * torch.pi, dtype=torch.float64))
-    log_own = -0.5 * (eps**2 + logvar[:, None] + log_2pi).sum(-1)  # (N, S)
-    log_prior = -0.5 * (z**2 + log_2pi).sum(-1)  # (N, S)
-    flat = z.reshape(-1, n_latent)  # (N*S, L)
-    inv_sd = (-0.5 * logvar).exp()  # (N, L)
-    const = -0.5 * (logvar + log_2pi).sum(-1)  # (N,): the normalising part of each component
-    parts = []
-    for start in range(0, len(flat), chunk):  # the (C, N, L) table in float32: the costly step
-        zc = flat[start : start + chunk, None, :].float()  # (C, 1, L) vs every component (1, N, L)
-        dist = (((zc - mu.float()) * inv_sd.float()) ** 2).sum(-1).double()  # (C, N)
-        log_comp = const - 0.5 * dist  # (C, N): log N(z_c; mu_i, sigma_i^2)
-        parts.append(torch.logsumexp(log_comp, dim=1) - torch.log(torch.tensor(float(n))))
-    log_mix = torch.cat(parts).view(n, samples_per_image)  # (N, S): log q(z)
+    log_own = -0.5 * (eps**2 + logvar[:, None] + _LOG_2PI).sum(-1)  # (N, S)
+    log_prior = -0.5 * (z**2 + _LOG_2PI).sum(-1)  # (N, S)
+    log_mix = log_mixture_density(z.reshape(-1, n_latent), mu, logvar, chunk)  # (N*S,): log q(z)
+    log_mix = log_mix.view(n, samples_per_image)  # (N, S)
     out = {"log_n": float(torch.log(torch.tensor(float(n))))}
     for key, terms in (("rate", log_own - log_prior), ("kl_q_prior", log_mix - log_prior),
                        ("mutual_info", log_own - log_mix)):  # fmt: skip
@@ -160,6 +179,41 @@ def aggregate_posterior_split(
         out[key] = float(per_image.mean())
         out[key + "_se"] = float(per_image.std() / n**0.5) if n > 1 else float("nan")
     return out
+
+
+def prior_hole_test(
+    model: nn.Module,
+    x_mix: Tensor,
+    x_new: Tensor,
+    n_prior: int = 1000,
+    quantile: float = 0.05,
+    generator: torch.Generator | None = None,
+) -> dict[str, float | Tensor]:
+    """Do prior samples land in the holes of q(z), where the codes of real images rarely fall?
+
+    q(z) is the mixture of the posteriors of the images x_mix (N, ...). One code of each NEW image
+    x_new (M, ...), z ~ q(z | x), and ``n_prior`` prior samples z ~ N(0, I) are scored by log q(z).
+    The threshold is the ``quantile`` of the new images' scores, so a code of a real image falls
+    below it with probability about ``quantile``: "below" is a hole. Returned: "hole_share", the
+    share of prior samples below it, with "hole_share_se" (binomial); "threshold";
+    "z_prior" (n_prior, L) and "z_new" (M, L), the codes, to decode; "in_hole" (n_prior,) bools.
+    """
+    if len(x_new) < 20:
+        raise ValueError(
+            f"prior_hole_test: expected at least 20 new images to set the threshold, received "
+            f"{len(x_new)}; pass more images in x_new (images not in x_mix)."
+        )
+    mu, logvar = predict(model, x_mix, fn=lambda m, xb: m.encode(xb))  # (N, L) each
+    mu_new, logvar_new = predict(model, x_new, fn=lambda m, xb: m.encode(xb))  # (M, L) each
+    eps = torch.randn(mu_new.shape, generator=generator)  # (M, L)
+    z_new = mu_new + (0.5 * logvar_new).exp() * eps  # (M, L): one code of each new image
+    z_prior = torch.randn(n_prior, mu.shape[1], generator=generator)  # (n_prior, L)
+    threshold = torch.quantile(log_mixture_density(z_new, mu, logvar), quantile).item()
+    in_hole = log_mixture_density(z_prior, mu, logvar) < threshold  # (n_prior,)
+    share = in_hole.double().mean().item()
+    se = (share * (1 - share) / n_prior) ** 0.5
+    return {"hole_share": share, "hole_share_se": se, "threshold": threshold,
+            "z_prior": z_prior, "z_new": z_new, "in_hole": in_hole}  # fmt: skip
 
 
 def tradeoff_figure(sweep: BetaSweep, highlight: float | None = None) -> Figure:

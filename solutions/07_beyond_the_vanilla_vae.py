@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -184,7 +184,9 @@ check_beta_vae_loss(beta_vae_loss)
 #
 # The cell trains a small CVAE (latent size 2) on digits with YOUR `cvae_forward` and
 # `beta_vae_loss` ($\beta = 1$), printing both terms per epoch, then decodes ONE style code as
-# every class. In fast mode the training is too short for good digits; full mode gives
+# every class. As in the lesson, each batch is binarized afresh (every pixel 1 with probability
+# its grey level), so the reconstruction term is a true negative log-likelihood and the printed
+# numbers are nats per image (on grey pixels BCE is not a likelihood: lesson 06). In fast mode the training is too short for good digits; full mode gives
 # recognisable ones.
 
 # %%
@@ -203,7 +205,7 @@ generator = torch.Generator().manual_seed(0)
 for epoch in range(course.pick(10, 1)):
     sums, n = torch.zeros(2), 0
     for xb, yb in iterate_batches(data.train.x, data.train.y, shuffle=True, generator=generator):
-        flat = xb.flatten(1)  # (B, 1, 28, 28) -> (B, 784)
+        flat = torch.bernoulli(xb.flatten(1), generator=generator)  # (B, 784): binarized afresh, as in the lesson
         logits, mu, logvar = cvae_forward(encoder, decoder, flat, yb, n_classes, generator)
         loss, recon, kl = beta_vae_loss(logits, flat, mu, logvar, beta=1.0)
         optimizer.zero_grad()

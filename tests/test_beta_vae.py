@@ -14,6 +14,8 @@ from course_utils.beta_vae import (
     beta_figure,
     beta_sweep,
     beta_view,
+    log_mixture_density,
+    prior_hole_test,
     tradeoff_figure,
 )
 from course_utils.vae import VAE
@@ -201,3 +203,45 @@ def test_tradeoff_figure_draws_the_lowest_elbo_line():
     xs, ys = line.get_xdata(), line.get_ydata()
     assert (ys[1] - ys[0]) / (xs[1] - xs[0]) == pytest.approx(-1.0)
     assert xs[0] + ys[0] == pytest.approx(112.0)  # through the beta = 1 point: recon + KL = 112
+
+
+def test_log_mixture_density_against_torch_mixture():
+    g = _gen(7)
+    mu, logvar = torch.randn(50, 3, generator=g), torch.randn(50, 3, generator=g) * 0.5 - 1
+    z = torch.randn(40, 3, generator=g) * 2
+    comps = torch.distributions.Independent(torch.distributions.Normal(mu, (0.5 * logvar).exp()), 1)
+    mix = torch.distributions.MixtureSameFamily(
+        torch.distributions.Categorical(torch.ones(50)), comps
+    )
+    expected = mix.log_prob(z).double()  # (40,)
+    assert torch.allclose(log_mixture_density(z, mu, logvar, chunk=7), expected, atol=1e-4)
+
+
+def test_prior_hole_test_finds_holes_only_where_there_are_some():
+    n = 600
+    x = torch.arange(2 * n, dtype=torch.float32).view(2 * n, 1)
+    # q(z) = the prior: every posterior is N(0, I), so prior samples fall below the 5% threshold
+    # of the new codes about 5% of the time
+    at_prior = _FixedEncoder(torch.zeros(2 * n, 2), torch.zeros(2 * n, 2))
+    out = prior_hole_test(at_prior, x[:n], x[n:], n_prior=2000, generator=_gen(0))
+    assert out["hole_share"] == pytest.approx(0.05, abs=0.025)
+    assert out["z_prior"].shape == (2000, 2) and out["z_new"].shape == (n, 2)
+    assert out["in_hole"].double().mean().item() == pytest.approx(out["hole_share"])
+    # 20 tight clusters with the prior's mean and covariance: most prior samples miss them all
+    g = _gen(3)
+    centres = torch.randn(20, 2, generator=g)
+    centres = (centres - centres.mean(0)) / centres.std(0)
+    mu = centres[torch.arange(2 * n) % 20]  # (2n, 2)
+    clusters = _FixedEncoder(mu, torch.full_like(mu, math.log(1e-3)))
+    out = prior_hole_test(clusters, x[:n], x[n:], n_prior=2000, generator=_gen(1))
+    assert out["hole_share"] > 0.8
+    assert out["hole_share_se"] == pytest.approx(
+        math.sqrt(out["hole_share"] * (1 - out["hole_share"]) / 2000)
+    )
+
+
+def test_prior_hole_test_needs_enough_new_images():
+    model = _FixedEncoder(torch.zeros(30, 2), torch.zeros(30, 2))
+    x = torch.arange(30, dtype=torch.float32).view(30, 1)
+    with pytest.raises(ValueError, match="at least 20 new images"):
+        prior_hole_test(model, x[:25], x[25:])
