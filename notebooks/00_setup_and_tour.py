@@ -23,7 +23,8 @@
 #
 # **In this notebook you will**
 # 1. run the one setup cell that every lesson starts with, and read what it tells you
-#    (Colab or local, which device, fast or full mode, the random seed);
+#    (Colab or local, which device, fast or full mode, the random seed), and warm up with
+#    tensors and autograd if PyTorch is new to you;
 # 2. see what makes a run reproducible: seeds, generators, and bit-for-bit repeats;
 # 3. load Fashion-MNIST and MNIST, and see which copy of the data was used and why;
 # 4. see how the images are stored (shapes, value range), why we batch from memory, and how
@@ -34,7 +35,8 @@
 # **Before you start.** The course assumes you can read Python and NumPy, and know the basics
 # of PyTorch: tensors, `nn.Module`, and what `loss.backward()` does (autograd). If these are new,
 # work through PyTorch's own tutorials "Learn the Basics" and "A Gentle Introduction to
-# `torch.autograd`" (on pytorch.org) first; lesson 01 writes a training loop line by line.
+# `torch.autograd`" (on pytorch.org) first. Section 1 has a short warm-up that shows tensors
+# and autograd in one cell, and lesson 01 writes a training loop line by line.
 #
 # **The road ahead.** Each lesson answers one question:
 #
@@ -375,15 +377,16 @@ print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, fast
 for name, seconds in times.items():
     print(f"  {name:>27}: {seconds * 1000:7.1f} ms ({seconds / times['iterate_batches (slices)']:.1f} x slicing)")
 slicing = times["iterate_batches (slices)"]
-runner_up = min(t for name, t in times.items() if name != "iterate_batches (slices)")
-jitter = max(max(seconds) - min(seconds) for seconds in passes.values())  # passes of one route
-print(f"slicing's lead over the next route: {(runner_up - slicing) * 1000:.1f} ms; the largest spread "
-      f"between passes of one route: {jitter * 1000:.1f} ms")
+runner_up_name = min((name for name in times if name != "iterate_batches (slices)"), key=times.get)
+runner_up = times[runner_up_name]
+jitter = max(max(passes[name]) - min(passes[name]) for name in ("iterate_batches (slices)", runner_up_name))
+print(f"slicing's lead over the next route ({runner_up_name}): {(runner_up - slicing) * 1000:.1f} ms; "
+      f"the larger spread between the passes of these two routes: {jitter * 1000:.1f} ms")
 print("slicing from memory was the fastest here, by more than that spread:", runner_up - slicing > jitter)
 
 # %% [markdown]
-# The last line says whether slicing won on this machine, by a lead larger than the timing noise
-# measured on the spot (how much the three passes of one route differ). The gap matters for the small models
+# The last line says whether slicing won in this run, by a lead larger than the timing noise
+# measured on the spot (how much the three passes of the two routes compared differ). The gap matters for the small models
 # of this course, where preparing a batch can take longer than the training step itself; for a
 # big model on a GPU the training step dominates and the idiom you pick matters less. A
 # `DataLoader` is the right tool when the images do not fit in memory or each one needs its own
@@ -651,7 +654,7 @@ print("a fresh process with the settings:")
 print(run.stdout.strip() or run.stderr.strip())
 
 # %% [markdown]
-# The last line answers the thread question for this network on this machine. A network this
+# The last line answers the thread question for this network in this run. A network this
 # small may not split its sums among threads at all, so identical results here do not promise
 # identical results for a large model; where they differ, the difference sits in the last digits
 # and can grow over a long training run.

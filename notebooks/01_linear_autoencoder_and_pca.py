@@ -422,9 +422,11 @@ with torch.no_grad():
     ae_error = mean_sse_per_image(toy_ae(cloud), cloud).item()
 print(f"reconstruction error: autoencoder {ae_error:.5f}, PCA {pca_error:.5f} "
       f"(ratio {ae_error / pca_error:.4f})")
+print("both principal angles below 1°, the same plane to within a degree:", angles.max().item() < 1)
 
 # %% [markdown]
-# The errors agree to the printed ratio and the angles are a fraction of a degree. But the
+# The errors agree to the printed ratio, and the last line says whether both angles are below
+# one degree. But the
 # autoencoder's **basis** is not PCA's basis: the columns of $W_d$ are neither orthonormal nor
 # aligned with the principal directions. Any invertible $2 \times 2$ matrix $A$ could be slipped
 # between encoder and decoder without changing a single reconstruction: replace $W_e$ by
@@ -802,8 +804,8 @@ print(f"the largest angle is at k = {widest}, the eigenvalues closest to equal a
 # %% [markdown]
 # Read the table row by row. PCA's error is the floor: no linear map with a $k$-dimensional code
 # can do better on the training data (Eckart-Young); on test data it is the floor in practice, not
-# by theorem. The last line prints whether the trained autoencoders got within 0.5% of PCA for every
-# $k$. When a row misses, look for two ordinary causes before doubting the theory. One is short
+# by theorem. The line under the table prints whether the trained autoencoders got within 0.5%
+# of PCA for every $k$. When a row misses, look for two ordinary causes before doubting the theory. One is short
 # training: fast mode's few dozen steps are not enough. The other is a small training set (the
 # embedded fallback has about 1,300 images): PCA's directions are then estimated from few
 # examples, directions of nearly equal variance are hard to tell apart, and the largest angle
