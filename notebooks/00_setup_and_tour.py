@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -23,7 +23,8 @@
 #
 # **In this notebook you will**
 # 1. run the one setup cell that every lesson starts with, and read what it tells you
-#    (Colab or local, which device, fast or full mode, the random seed);
+#    (Colab or local, which device, fast or full mode, the random seed), and warm up with
+#    tensors and autograd if PyTorch is new to you;
 # 2. see what makes a run reproducible: seeds, generators, and bit-for-bit repeats;
 # 3. load Fashion-MNIST and MNIST, and see which copy of the data was used and why;
 # 4. see how the images are stored (shapes, value range), why we batch from memory, and how
@@ -34,7 +35,8 @@
 # **Before you start.** The course assumes you can read Python and NumPy, and know the basics
 # of PyTorch: tensors, `nn.Module`, and what `loss.backward()` does (autograd). If these are new,
 # work through PyTorch's own tutorials "Learn the Basics" and "A Gentle Introduction to
-# `torch.autograd`" (on pytorch.org) first; lesson 01 writes a training loop line by line.
+# `torch.autograd`" (on pytorch.org) first. Section 1 has a short warm-up that shows tensors
+# and autograd in one cell, and lesson 01 writes a training loop line by line.
 #
 # **The road ahead.** Each lesson answers one question:
 #
@@ -101,6 +103,27 @@ print("fast mode keeps at most these many images per split:", FAST_SIZES)
 print("for example, epochs = course.pick(full=10, fast=1) gives", course.pick(full=10, fast=1), "here")
 
 # %% [markdown]
+# ### A two-minute PyTorch warm-up
+#
+# If tensors and autograd are familiar, skip to the next heading. Everything in the course is
+# built from two ideas. A **tensor** is an array of numbers with a shape, like a NumPy array,
+# that can live on a GPU. **Autograd** records how a number was computed from tensors marked
+# `requires_grad=True`; `loss.backward()` then fills each such tensor's `.grad` with the
+# derivative of `loss` with respect to it, which is what a training step needs. The cell shows
+# both, and checks autograd's derivative against the one written by hand: for
+# $L(w) = \|X w\|^2$ the gradient is $2 X^\top X w$.
+
+# %%
+X = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])  # (2, 3): 2 rows (examples), 3 columns
+print("shape", tuple(X.shape), "| column means", X.mean(dim=0), "| X @ X.T has shape", tuple((X @ X.T).shape))
+w = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)  # (3,): a weight vector autograd follows
+L = (X @ w).pow(2).sum()  # a single number computed from w: ||X w||^2
+L.backward()  # fills w.grad with dL/dw
+by_hand = 2 * X.T @ X @ w.detach()  # (3,): the same derivative, by hand
+print(f"L = {L.item():.2f}; autograd's dL/dw {w.grad.tolist()}, by hand {by_hand.tolist()}; "
+      f"equal: {torch.allclose(w.grad, by_hand)}")
+
+# %% [markdown]
 # ### Reproducibility: seeds and generators
 #
 # A seed makes random numbers repeatable. Here is what the course does, honestly:
@@ -133,10 +156,11 @@ print("fresh generator with the same seed twice: identical:", torch.equal(first,
 #
 # A seed fixes the random numbers, not the order in which a device adds numbers up, and
 # floating-point sums depend on that order in their last digits. So the same seed gives the
-# same numbers only on the same device, with the same library versions and, on a GPU, with
-# three extra settings (deterministic algorithms, `CUBLAS_WORKSPACE_CONFIG`, no cuDNN
-# benchmarking). The lessons do not need bit-for-bit repeats; the appendix at the end of this
-# notebook shows the three settings in a runnable cell, for when you do.
+# same numbers only on the same device, with the same library versions and thread count and,
+# on a GPU, with extra settings (deterministic algorithms, no cuDNN benchmarking and, with
+# PyTorch 2.9 or older, `CUBLAS_WORKSPACE_CONFIG`). The lessons do not need bit-for-bit
+# repeats; the appendix at the end of this notebook shows the settings in a runnable cell, for
+# when you do.
 
 # %% [markdown]
 # ## 2. The data, offline first
@@ -199,6 +223,7 @@ if mnist.is_fallback and fashion.is_fallback:
 from sklearn.datasets import load_digits
 
 from course_utils.data_sources import embedded_digits
+from course_utils.plots import rows_figure
 
 scans = load_digits().images  # (1797, 8, 8), values 0..16
 fallback = embedded_digits().x  # (1797, 1, 28, 28), values in [0, 1]
@@ -207,6 +232,14 @@ ink_cols = fallback.amax(dim=(0, 1, 2)).nonzero().flatten()
 print(f"scikit-learn's scans: {scans.shape[0]:,} images of {scans.shape[1]}x{scans.shape[2]} pixels")
 print(f"the embedded fallback: {tuple(fallback.shape)}; ink only in rows {ink_rows.min()}-{ink_rows.max()} "
       f"and columns {ink_cols.min()}-{ink_cols.max()}: a {len(ink_rows)}x{len(ink_cols)} box in the middle")
+rows_figure({"scan, 8x8": scans[:10] / 16, "fallback, 28x28": fallback[:10]},
+            title="the first ten embedded digits: scikit-learn's scan and the enlarged fallback image")
+
+# %% [markdown]
+# The figure shows what a lesson would train on if it found no data: each 8x8 scan (top) and
+# the same digit enlarged by smooth interpolation and framed in black like MNIST (bottom). The
+# enlarged digits have soft edges and no fine strokes, so errors and figures on the fallback
+# look different from those on MNIST, and lessons print which data they used.
 
 # %% [markdown]
 # Each dataset comes as three fixed splits made with the seed: **train** (to fit models),
@@ -256,7 +289,6 @@ images_figure(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.t
 
 # %%
 from course_utils.pca import PCA
-from course_utils.plots import rows_figure
 
 taste = PCA(n_components=50).fit(fashion.train.x.flatten(1))  # (N, 784) -> 50 directions
 strip = {"original": fashion.test.x[:10]}
@@ -345,19 +377,51 @@ print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, fast
 for name, seconds in times.items():
     print(f"  {name:>27}: {seconds * 1000:7.1f} ms ({seconds / times['iterate_batches (slices)']:.1f} x slicing)")
 slicing = times["iterate_batches (slices)"]
-runner_up = min(t for name, t in times.items() if name != "iterate_batches (slices)")
-jitter = max(max(seconds) - min(seconds) for seconds in passes.values())  # passes of one route
-print(f"slicing's lead over the next route: {(runner_up - slicing) * 1000:.1f} ms; the largest spread "
-      f"between passes of one route: {jitter * 1000:.1f} ms")
+runner_up_name = min((name for name in times if name != "iterate_batches (slices)"), key=times.get)
+runner_up = times[runner_up_name]
+jitter = max(max(passes[name]) - min(passes[name]) for name in ("iterate_batches (slices)", runner_up_name))
+print(f"slicing's lead over the next route ({runner_up_name}): {(runner_up - slicing) * 1000:.1f} ms; "
+      f"the larger spread between the passes of these two routes: {jitter * 1000:.1f} ms")
 print("slicing from memory was the fastest here, by more than that spread:", runner_up - slicing > jitter)
 
 # %% [markdown]
-# The last line says whether slicing won on this machine, by a lead larger than the timing noise
-# measured on the spot (how much the three passes of one route differ). The gap matters for the small models
-# of this course, where preparing a batch can take longer than the training step itself; for a
-# big model on a GPU the training step dominates and the idiom you pick matters less. A
-# `DataLoader` is the right tool when the images do not fit in memory or each one needs its own
-# random transform.
+# The last line says whether slicing won in this run, by a lead larger than the timing noise
+# measured on the spot (how much the three passes of each of the two routes compared differ).
+# Does the gap matter? Only next to the time a training step takes. The next cell times, on the
+# CPU, the training steps of a model as small as lesson 01's (784 pixels -> 10 numbers -> 784
+# pixels, two linear layers) on the same batches, and puts each route's time per batch beside
+# it.
+
+# %%
+torch.manual_seed(0)
+small_model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.Linear(10, 784))
+adam = torch.optim.Adam(small_model.parameters(), lr=1e-3)
+
+
+def training_steps():
+    """A training step on each sliced batch (B, 1, 28, 28) in turn; yields after each step."""
+    for xb in sliced_batches():
+        adam.zero_grad()
+        loss = ((small_model(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean()
+        loss.backward()
+        adam.step()
+        yield loss
+
+
+step_ms = (min(pass_seconds(training_steps)) - slicing) / len(loader) * 1000  # minus the slicing
+print(f"one training step of the small model: {step_ms:.2f} ms per batch of 128")
+for name, seconds in times.items():
+    per_batch = seconds / len(loader) * 1000
+    print(f"  {name:>27}: {per_batch:6.2f} ms per batch, {per_batch / step_ms:5.1f} x a training step")
+print("some route took longer to prepare a batch than the model took to train on it:",
+      max(times.values()) / len(loader) * 1000 > step_ms)
+
+# %% [markdown]
+# The ratios are the point: without worker processes, a route adds its time per batch to every
+# training step, so a ratio of 0.2 makes the whole run about 20% slower; the printed ratios give
+# that share for a model as small as the course's first ones. For a big model on a GPU the training step takes far longer and the idiom you
+# pick matters less. A `DataLoader` is the right tool when the images do not fit in memory or
+# each one needs its own random transform.
 #
 # ### Batches on the device
 #
@@ -423,10 +487,21 @@ FigureView(
 #   *Submit*, with an explanation for every question. Quizzes are available in English and
 #   Vietnamese: set the environment variable `COURSE_LANG=vi` before starting Jupyter, or switch
 #   with the language toggle in the quiz. Multiple-answer questions say so, and say how they
-#   are scored. Most are all-or-nothing: they score 1 only if you tick exactly the right
-#   options. A question with partial credit scores
-#   right ticks / number of right options - wrong ticks / number of wrong options, never below
-#   0. The cell below asks the course's own grading function for three examples.
+#   are scored, in one of two ways. **All-or-nothing**: 1 only if you tick exactly the right
+#   options, else 0. **Partial credit**: right ticks / number of right options - wrong ticks /
+#   number of wrong options, never below 0. The first cell counts how many questions of each
+#   kind the course's quiz banks hold (the banks grow, so the counts are read, not written
+#   here); the second asks the course's own grading function for three examples.
+
+# %%
+from course_utils.quiz import load_bank, quiz_dir
+
+banks = [load_bank(path.stem) for path in sorted(quiz_dir().glob("*.yaml"))]
+questions = [q for bank in banks for q in bank.questions]
+multiple = [q for q in questions if q.type == "multiple"]
+partial = sum(q.partial_credit for q in multiple)
+print(f"{len(banks)} quizzes, {len(questions)} questions; {len(multiple)} multiple-answer questions: "
+      f"{partial} with partial credit, {len(multiple) - partial} all-or-nothing")
 
 # %%
 from course_utils.quiz.grading import score
@@ -469,8 +544,8 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # >   arithmetic: GPU kernels add numbers in a different order (and some, like parts of cuDNN, are
 # >   non-deterministic), so losses differ in the last digits and the differences can grow over
 # >   training. Bit-for-bit repeats need the same device, thread count and library versions, the
-# >   same seed, and on a GPU the three settings of the appendix (`CUBLAS_WORKSPACE_CONFIG` before
-# >   any CUDA work, deterministic algorithms, no cuDNN benchmarking).
+# >   same seed, and on a GPU the settings of the appendix (deterministic algorithms, no cuDNN
+# >   benchmarking and, for PyTorch 2.9 or older, `CUBLAS_WORKSPACE_CONFIG` before any CUDA work).
 # > - *Running a cell twice and expecting the same random numbers.* The global generator moved
 # >   on; restart the kernel and run from the top, or use a `torch.Generator` (section 1).
 # > - *Quoting fast-mode numbers.* Fast mode trains on a subset for a tiny budget; its results are
@@ -484,8 +559,8 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 #
 # - One setup call seeds the global generators, chooses the device and tells you the mode;
 #   functions with a `generator=` or `seed=` argument use their own generator. Bit-for-bit
-#   repeats on a GPU also need deterministic algorithms and, with CUDA, `CUBLAS_WORKSPACE_CONFIG`
-#   (appendix).
+#   repeats on a GPU also need deterministic algorithms, no cuDNN benchmarking and, with
+#   PyTorch 2.9 or older on CUDA, `CUBLAS_WORKSPACE_CONFIG` (appendix).
 # - Data is found on disk first, downloaded second, and replaced by an embedded dataset when
 #   neither works; one printed line always says which.
 # - Fashion-MNIST is the main data of lessons 01-05, MNIST that of lessons 06-07.
@@ -508,45 +583,52 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # ## Appendix: bit-for-bit repeats on a GPU and on a CPU
 #
 # A seed fixes the random numbers, not the order in which a device adds numbers up, and
-# floating-point sums depend on that order in their last digits. Three settings matter:
+# floating-point sums depend on that order in their last digits. These settings matter:
 #
 # - `torch.use_deterministic_algorithms(True)` makes PyTorch use deterministic versions of its
 #   operations (on a GPU some, such as parts of cuDNN's convolutions or scatter-adds, are not by
 #   default), and raise an error for an operation that has no deterministic version.
-# - With CUDA, that mode also needs the environment variable `CUBLAS_WORKSPACE_CONFIG=:4096:8`
-#   (cuBLAS, NVIDIA's matrix-multiply library, otherwise splits its work in a way that can
-#   change between runs). Set it before the first CUDA computation of the session: without it,
-#   the first matrix product on the GPU raises a `RuntimeError`. And
-#   `torch.backends.cudnn.benchmark = False` stops cuDNN from timing several algorithms and
+# - `torch.backends.cudnn.benchmark = False` stops cuDNN from timing several algorithms and
 #   keeping the fastest, a choice that can differ from one run to the next.
+# - `CUBLAS_WORKSPACE_CONFIG=:4096:8`, an environment variable, depends on your PyTorch version.
+#   cuBLAS, NVIDIA's matrix-multiply library, can give run-to-run differences when CUDA streams
+#   share its scratch memory (its "workspace"). PyTorch 2.9 and older, with CUDA 10.2 or newer,
+#   therefore refuse to run a cuBLAS matrix product in deterministic mode unless the variable is
+#   set: the product raises a `RuntimeError` that names the variable. PyTorch 2.10 removed that
+#   check (pull request pytorch/pytorch#161749, October 2025), because PyTorch already gives each
+#   cuBLAS handle and stream its own workspace, which NVIDIA's documentation says is enough. The
+#   variable costs a few megabytes of GPU memory and keeps code deterministic on older versions
+#   too, so the second cell below sets it on any CUDA machine. It must be in the environment
+#   before CUDA starts.
 # - On a CPU, results can change with the number of threads (`torch.get_num_threads()`): a sum
 #   split among more threads may be added in a different order.
 #
-# With the three settings, the same device, the same thread count and the same library versions,
-# the same seed gives the same numbers. The order matters: `CUBLAS_WORKSPACE_CONFIG` is read when
-# CUDA starts, and this notebook may have started CUDA long ago (section 2 ran a model on
-# `course.device`). Set here, the variable would come too late: PyTorch's check would pass while
-# cuBLAS keeps the workspace it started with, and the demo could claim a repeat it does not
-# guarantee. So both cells below run their test in a **fresh Python process**, whose environment is set before
-# it imports torch. The first shows what happens on a GPU WITHOUT `CUBLAS_WORKSPACE_CONFIG`: it
-# turns on deterministic mode and multiplies two matrices on the GPU. On a machine without CUDA
-# it prints that it did not run. The second sets the variable (where CUDA exists), applies the
-# other two settings, trains a tiny network twice from the same seed on the best device and
-# compares the results bit for bit; then it trains it on the CPU with one thread and with two and
-# says whether the results differ. The notebook's own process never switches deterministic mode
-# on: the lessons do not need it, and it can slow some GPU operations down.
+# With these settings, the same device, the same thread count and the same library versions,
+# the same seed gives the same numbers. This notebook may have started CUDA long ago (section 2
+# ran a model on `course.device`), too late for an environment variable. So both cells below run
+# their test in a **fresh Python process**, whose environment is set before it imports torch.
+# The first runs one GPU matrix product in deterministic mode WITHOUT the variable and prints
+# what happened, next to what the paragraph above predicts for your PyTorch version; on a
+# machine without CUDA it runs nothing and says so. The second applies the settings, trains a
+# tiny network twice from the same seed on the best device and compares the results bit for
+# bit; then it trains it on the CPU with one thread and with two and says whether the results
+# differ. The notebook's own process never switches deterministic mode on: the lessons do not
+# need it, and it can slow some GPU operations down.
 
 # %%
 import os
 import subprocess
 
+version = tuple(int(part) for part in torch.__version__.split(".")[:2])  # e.g. "2.9.1+cu126" -> (2, 9)
+expected = "a RuntimeError naming the variable" if version < (2, 10) else "no error (the check is gone)"
+print(f"PyTorch {torch.__version__}: deterministic mode without CUBLAS_WORKSPACE_CONFIG should give {expected}")
 without_workspace = '''
 import torch
 torch.use_deterministic_algorithms(True)
 a = torch.randn(64, 64, device="cuda")
 try:
     a @ a
-    print("no error: this PyTorch/CUDA accepted the matrix product")
+    print("no error: this PyTorch/CUDA ran the matrix product")
 except RuntimeError as err:
     print("RuntimeError:", str(err).splitlines()[0][:160], "...")
 '''
@@ -554,17 +636,17 @@ if torch.cuda.is_available():
     env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
     run = subprocess.run([sys.executable, "-c", without_workspace], env=env, capture_output=True,
                          text=True, timeout=120)  # fmt: skip
-    print("GPU matrix product, deterministic mode, no CUBLAS_WORKSPACE_CONFIG:\n ",
+    print("what it did: a GPU matrix product in deterministic mode, no CUBLAS_WORKSPACE_CONFIG:\n ",
           (run.stdout or run.stderr).strip())
 else:
-    print("No CUDA device here: the cuBLAS error was NOT demonstrated in this run "
-          "(run this notebook on a CUDA machine, e.g. Colab with a GPU, to see it).")
+    print("No CUDA device here: nothing was run, so this run shows neither the error nor its "
+          "absence (on a CUDA machine, e.g. Colab with a GPU, the cell runs the test).")
 
 # %%
 with_settings = '''
 import torch
 
-torch.use_deterministic_algorithms(True)  # CUBLAS_WORKSPACE_CONFIG came with the environment
+torch.use_deterministic_algorithms(True)  # on CUDA, CUBLAS_WORKSPACE_CONFIG came with the environment
 torch.backends.cudnn.benchmark = False
 best = "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -599,11 +681,11 @@ if torch.cuda.is_available():
     env["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"  # in place before the new process starts CUDA
 run = subprocess.run([sys.executable, "-c", with_settings], env=env, capture_output=True, text=True,
                      timeout=300)  # fmt: skip
-print("a fresh process with the three settings:")
+print("a fresh process with the settings:")
 print(run.stdout.strip() or run.stderr.strip())
 
 # %% [markdown]
-# The last line answers the thread question for this network on this machine. A network this
+# The last line answers the thread question for this network in this run. A network this
 # small may not split its sums among threads at all, so identical results here do not promise
 # identical results for a large model; where they differ, the difference sits in the last digits
 # and can grow over a long training run.
