@@ -126,7 +126,7 @@ def bootstrap_parity_contrasts(
     g = torch.Generator().manual_seed(seed)
     n = len(per_image_maps)
     draws = torch.randint(n, (n_boot, n), generator=g)  # (n_boot, N) image indices
-    maps = per_image_maps.detach().cpu().double()
+    maps = per_image_maps.detach().cpu().float()
     return torch.tensor([parity_contrast(maps[d].mean(dim=0), border) for d in draws])
 
 

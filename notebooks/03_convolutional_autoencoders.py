@@ -356,15 +356,21 @@ print(f"each model: {epochs} epochs of {len(x_train):,} images = {n_steps:,} ste
 # %%
 from course_utils.anomaly import mse_per_pixel_per_image
 
-results = {}
+results, per_image = {}, {}
 for name, model in models.items():
-    results[name] = mse_per_pixel_per_image(model, x_test).mean().item()
+    per_image[name] = mse_per_pixel_per_image(model, x_test)  # (N,) one error per test image
+    results[name] = per_image[name].mean().item()
     seconds = sorted(histories[name]["seconds"])[len(histories[name]["seconds"]) // 2]
     print(f"{name:<20} {count_parameters(model):>9,} parameters   test MSE per pixel "
           f"{results[name]:.5f}   {seconds:.1f} s per epoch (median, training + validation)")
 best = min(results, key=results.get)
-print(f"lowest test error: {best}; conv (transpose) below dense: "
-      f"{results['conv AE (transpose)'] < results['dense AE']}")
+print(f"lowest test error: {best}")
+for name in results:  # the same test images for every model: compare them image by image
+    if name != best:
+        gap = per_image[name] - per_image[best]  # (N,)
+        se = gap.std().item() / len(gap) ** 0.5  # standard error of the mean gap
+        print(f"    {name} - {best}: {gap.mean():+.5f} (standard error {se:.5f}): "
+              f"{'beyond the noise' if gap.mean() > 2 * se else 'within the noise'}")
 conv_model = models["conv AE (transpose)"]
 n_linear = sum(count_parameters(m) for m in conv_model.modules() if isinstance(m, nn.Linear))
 n_conv, n_dense = count_parameters(conv_model), count_parameters(models["dense AE"])
@@ -380,7 +386,7 @@ print(f"first layers: the dense AE's {first_dense.in_features}-to-{first_dense.o
 # extra code – overlay the validation curves of the three models
 from course_utils.plots import NotebookFigure
 
-fig = NotebookFigure(figsize=(6, 3.4), layout="constrained")
+fig = NotebookFigure(figsize=(8.5, 3.4), layout="constrained")
 ax = fig.subplots()
 for name, history in histories.items():
     ax.plot(history["epoch"], history["valid_loss"], "-o", markersize=4, label=f"{name} (valid)")
@@ -389,12 +395,13 @@ for name, history in histories.items():
 ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs on the x axis
 ax.set(xlabel="epoch", ylabel="squared error per image", title="learning curves (dotted: train)")
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
 fig
 
 # %% [markdown]
-# The printout says which model reached the lowest test error with this budget; read the
-# verdict rather than expecting one. The parameter counts say two things. The conv AE is
+# The printout says which model reached the lowest test error with this budget, and whether each
+# gap to it exceeds twice its standard error (the models see the same test images, so each gap is
+# averaged image by image); read the verdicts rather than expecting one. The parameter counts say two things. The conv AE is
 # smaller than the dense one (the printed counts and share), and the saving comes from its first and last
 # layers: a $3 \times 3$ convolution shared across positions needs the few weights printed on
 # the last line, where the dense AE's first layer needs one weight per pixel and hidden unit.
@@ -849,7 +856,7 @@ trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models
 x_maps = x_test[:2000]
 shuffler = torch.Generator().manual_seed(0)
 perms = [torch.randperm(len(x_maps), generator=shuffler) for _ in range(32)]  # one per dimension
-per_image = {}  # name -> {measurement: (N, 28, 28) one map per image}
+per_image_maps = {}  # name -> {measurement: (N, 28, 28) one map per image}
 for name, m in trained.items():
     m.cpu()
     with torch.no_grad():
@@ -857,12 +864,12 @@ for name, m in trained.items():
         codes = m.encode(x_maps)  # (N, 32)
         mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (N, 32)
         unusual = m.decode(mixed).reshape(len(x_maps), 28, 28)  # (N, 28, 28)
-    per_image[name] = {"(a) error map": errors, "(b) unusual codes": unusual}
-n_boot = course.pick(full=100, fast=20)
+    per_image_maps[name] = {"(a) error map": errors, "(b) unusual codes": unusual}
+n_boot = course.pick(full=50, fast=20)  # bootstrap draws: enough for a noise scale
 print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws")
 for what in ("(a) error map", "(b) unusual codes"):
-    point = {name: parity_contrast(maps[what].mean(dim=0)) for name, maps in per_image.items()}
-    boot = {name: bootstrap_parity_contrasts(maps[what], n_boot) for name, maps in per_image.items()}
+    point = {name: parity_contrast(m[what].mean(dim=0)) for name, m in per_image_maps.items()}
+    boot = {name: bootstrap_parity_contrasts(m[what], n_boot) for name, m in per_image_maps.items()}
     print(f"{what}: parity contrast " + ", ".join(f"{n} {c:.3f}" for n, c in point.items()))
     for name in ("transpose", "upsample + conv"):
         print("    " + difference_verdict(name, boot[name], "dense", boot["dense"], "contrast"))
@@ -897,7 +904,7 @@ brightness, edges = x_maps.mean(dim=(0, 1)), edge_strength_map(x_maps)  # (28, 2
 print(f"brightness and edge strength themselves correlate {correlation(brightness, edges):.2f}")
 draws = torch.randint(len(x_maps), (n_boot, len(x_maps)), generator=torch.Generator().manual_seed(1))
 drawn = [(x_maps[d].mean(dim=(0, 1)), edge_strength_map(x_maps[d])) for d in draws]  # per draw
-for name, maps in per_image.items():
+for name, maps in per_image_maps.items():
     err = maps["(a) error map"]  # (N, 28, 28)
     e = err.mean(dim=0)  # (28, 28)
     on_edges = torch.tensor([partial_correlation(err[d].mean(dim=0), ed, br)
@@ -912,7 +919,10 @@ for name, maps in per_image.items():
                                       "partial correlation with the error"))
 
 # %% [markdown]
-# The verdict lines say which the errors follow in this run once the other is held fixed. Back
+# The verdict lines say which the errors follow in this run once the other is held fixed:
+# "edges higher" means that at equal brightness the error tracks the outlines more closely than it
+# tracks brightness at equal edge strength; "edges lower", the other way round. Either way the
+# plain correlations alone could not have told us, since brightness and edges go together. Back
 # to the grid: read the verdicts together. The untrained test isolates the layer: the upsampling decoders' equal sub-kernel
 # sums leave them no grid, so a transposed decoder above the floor there shows the uneven
 # sub-kernel sums at work (the count says how many random decoders of that kind landed above).
@@ -1018,7 +1028,9 @@ fig
 # > - *Guessing output sizes.* Print a shape table from the real model; an off-by-one in
 # >   `output_padding` gives 27x27 or 29x29 reconstructions.
 # > - *Reading "transposed" as "inverse".* A transposed convolution is the adjoint of a
-# >   convolution; it restores the size, not the image.
+# >   convolution; it restores the size, not the image. Much code names these layers `deconv`
+# >   ("deconvolution"): a misnomer, since a deconvolution in signal processing does undo a
+# >   convolution, and this layer does not.
 # > - *Assuming a conv AE is small because convolutions share weights.* Count them: the linear
 # >   layers next to the code usually dominate.
 # > - *Comparing models with different budgets or validation settings.* Same data, steps, batch
