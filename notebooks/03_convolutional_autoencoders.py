@@ -34,8 +34,8 @@
 # 4. compare parameter count, test error and learning curves with the dense autoencoder at the
 #    same code size, data and training budget, say where the parameters sit, and explain why the
 #    training curve can sit above the validation curve;
-# 5. test what convolutions buy on shifted images, and see what a fully convolutional
-#    autoencoder and the learned first-layer filters do;
+# 5. test what convolutions buy on shifted images, compute the receptive field of a code cell,
+#    and see what a fully convolutional autoencoder and the learned first-layer filters do;
 # 6. explain where checkerboard artefacts come from and how upsample + convolution avoids them;
 # 7. (optional) read an image as a sequence of rows with an LSTM autoencoder.
 
@@ -934,9 +934,10 @@ for name, maps in per_image_maps.items():
 # $2 \times 2$ blocks of nearest upsampling repeat every two pixels too (blockiness, from the
 # shifted sub-kernels above). So a line (b) "higher" than dense means a 2-pixel pattern for either
 # decoder; only for the transposed one can that pattern be a checkerboard of unequal sums.
-# The artefact is a risk built into the transposed layer, largest with untrained or briefly
-# trained weights; upsample + convolution removes that cause (equal sub-kernel sums by
-# construction), at a higher cost per image (its convolutions run on the larger feature maps:
+# The artefact is a risk built into the transposed layer (the untrained test); training can
+# shrink it but nothing guarantees that it does (lines (a) and (b) say how much is left in this
+# run). Upsample + convolution removes that cause (equal sub-kernel sums by construction), at a
+# higher cost per image (its convolutions run on the larger feature maps:
 # compare the multiply-adds in section 3).
 #
 # ## 6. Optional: an LSTM autoencoder reads rows
@@ -1058,8 +1059,11 @@ fig
 #   training curve measured during the epoch, in training mode, can sit above validation.
 # - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
 #   (its code map moves with the image, away from the borders), though not shift-invariant.
-#   First-layer filters are small pattern detectors applied
-#   everywhere.
+#   Each of its code cells sees a window of input pixels (its receptive field) that the sizes,
+#   strides and paddings determine: computed layer by layer, confirmed with a gradient.
+#   First-layer filters are small pattern detectors applied everywhere.
+# - A measured difference needs a noise scale: a bootstrap over the test images gives one, and
+#   a verdict says "higher" only beyond twice that scale.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
 #   or unequal learned sub-kernels, paint a checkerboard; upsampling then convolving avoids it.
 # - An LSTM can autoencode an image row by row, one row after another.
