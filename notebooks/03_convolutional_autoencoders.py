@@ -996,7 +996,7 @@ print(f"one training step: LSTM AE {1000 * step_lstm:.0f} ms, conv AE (transpose
 # itself depends on the machine).
 
 # %%
-lstm_steps = course.pick(full=300, fast=8)
+lstm_steps = course.pick(full=200, fast=8)
 n_lstm = min(len(x_train), lstm_steps * batch_size)  # at most one epoch's worth of images
 lstm_epochs = max(1, round(lstm_steps / math.ceil(n_lstm / batch_size)))  # same steps at any size
 n_lstm_steps = lstm_epochs * math.ceil(n_lstm / batch_size)  # the steps that will really run
