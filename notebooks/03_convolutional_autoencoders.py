@@ -536,8 +536,8 @@ fig
 # $1 \times 1$ convolutions, which mix the channels at each position separately. Its code is one
 # channel of $7 \times 7$, 49 numbers (a little more than the 32 of the others); neighbouring
 # code cells sit 4 pixels apart on the image (two stride-2 layers), and each one sees a window
-# wider than 4 pixels, its **receptive field**, which the cell after training measures. It is
-# trained with the same recipe:
+# wider than 4 pixels, its **receptive field**, which the cell after training computes and
+# measures. It is trained with the same recipe:
 
 # %%
 torch.manual_seed(0)
