@@ -11,12 +11,9 @@ Distill 2016).
 ``shape_table(model, x)``: runs one batch through ``model`` and lists every layer's output shape
 and parameter count, read from the real model rather than typed by hand.
 
-The lesson's measurements and figures: checkerboard artefacts (``overlap_maps``,
-``parity_contrast``, ``error_maps``), shifted inputs (``shift_images``), what the first layer
-learned (``first_layer_maps``), and where the edges are (``edge_strength_map``).
-
-One idea: the models and measurements of lesson 03 stay together (over 400 lines) so that a
-student finds every tool of the lesson in one file, each section marked by a comment rule.
+The flat-input checkerboard test (``overlap_maps``, ``overlap_figure``, ``overlap_view``) and
+``upsample_conv_kernel`` (upsample + convolution written as one transposed convolution) are
+here too; the lesson's measurements of trained models live in ``course_utils.conv_probes``.
 """
 
 from __future__ import annotations
@@ -38,7 +35,7 @@ from course_utils.inputs import (
     model_dtype,
 )
 from course_utils.plots import NotebookFigure
-from course_utils.train import eval_mode, model_device, predict
+from course_utils.train import eval_mode
 from course_utils.widgets import FigureView
 
 
@@ -276,24 +273,6 @@ def overlap_view() -> FigureView:
     )
 
 
-def parity_contrast(image_map: Tensor, border: int = 2) -> float:
-    """How much a map (H, W) differs between the four pixel parities: a checkerboard detector.
-
-    A stride-2 transposed convolution treats output pixels differently by the parity of their
-    row and column, (even, even), (even, odd), (odd, even), (odd, odd). This returns
-    (largest - smallest of the four parity means) / overall mean, ignoring ``border`` pixels on
-    each side (zero padding makes borders different for every decoder). 0 = no grid at all.
-    """
-    if image_map.dim() != 2:
-        raise ValueError(
-            f"parity_contrast expects one map of shape (H, W), but received shape "
-            f"{tuple(image_map.shape)}. Average over images and channels first."
-        )
-    inner = image_map[border : image_map.shape[0] - border, border : image_map.shape[1] - border]
-    means = torch.stack([inner[i::2, j::2].mean() for i in (0, 1) for j in (0, 1)])  # (4,)
-    return ((means.max() - means.min()) / inner.mean().abs().clamp_min(1e-12)).item()
-
-
 def upsample_conv_kernel(weight: Tensor, stride: int = 2) -> Tensor:
     """The transposed-convolution kernel that equals nearest upsampling followed by a convolution.
 
@@ -316,121 +295,3 @@ def upsample_conv_kernel(weight: Tensor, stride: int = 2) -> Tensor:
     padded = nn.functional.pad(flipped, (s - 1, s - 1, s - 1, s - 1))  # (1, 1, k+2s-2, k+2s-2)
     ones = torch.ones(1, 1, s, s, dtype=weight.dtype)
     return nn.functional.conv2d(padded, ones)[0, 0]  # (k + s - 1, k + s - 1)
-
-
-def noise_floor_verdict(values: list[float], floor_values: list[float]) -> str:
-    """Compare repeated measurements with those of a reference that has no mechanism for them.
-
-    ``values``: e.g. the parity contrast of one decoder, once per seed or per group of images;
-    ``floor_values``: the same measurement of a reference model that has no reason to show a grid
-    (the noise floor). "above the noise floor" if EVERY value exceeds the LARGEST floor value,
-    "within the noise floor" if none does, else "above the noise floor in k of n" (e.g. k of n
-    seeds: different decoders of one kind can differ).
-    """
-    if not values or not floor_values:
-        raise ValueError(
-            f"noise_floor_verdict expects at least one value and one floor value, but received "
-            f"{len(values)} and {len(floor_values)}. Measure both models at least once."
-        )
-    above = sum(v > max(floor_values) for v in values)
-    if above == len(values):
-        return "above the noise floor"
-    if above == 0:
-        return "within the noise floor"
-    return f"above the noise floor in {above} of {len(values)}"
-
-
-def error_maps(model: nn.Module, x: Tensor, batch_size: int = 500) -> Tensor:
-    """Mean absolute reconstruction error at every pixel position: x (N, 1, H, W) -> (H, W)."""
-    x_hat = predict(model, x, batch_size=batch_size)  # (N, 1, H, W), on the CPU
-    return (x_hat - x).abs().mean(dim=(0, 1))  # (N, 1, H, W) -> (H, W)
-
-
-def error_maps_figure(models: dict[str, nn.Module], x: Tensor) -> Figure:
-    """One ``error_maps`` panel per model, on a shared colour scale."""
-    maps = {name: error_maps(m, x) for name, m in models.items()}
-    top = max(m.max().item() for m in maps.values())
-    fig = NotebookFigure(figsize=(3.6 * len(maps) + 0.8, 3.6), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(maps)))
-    for ax, (name, m) in zip(axes, maps.items(), strict=True):
-        im = ax.imshow(m.numpy(), cmap="magma", vmin=0, vmax=top)
-        ax.set_title(f"{name}\n(mean {m.mean():.4f})", fontsize=10)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.colorbar(im, ax=list(axes), shrink=0.8, label="mean |error| per pixel")
-    return fig
-
-
-# ------------------------------------------------------------------ shifts and learned filters
-def shift_images(x: Tensor, pixels: int) -> Tensor:
-    """Move every image ``pixels`` to the right (left if negative), filling with 0 (black).
-
-    x (N, C, H, W) -> (N, C, H, W). Nothing wraps around: the columns pushed out are dropped,
-    the columns uncovered are 0, like moving a garment on a black background.
-    """
-    check_images(x, "shift_images", flat_ok=False)
-    if not isinstance(pixels, int) or abs(pixels) >= x.shape[-1]:
-        raise ValueError(
-            f"shift_images expects a whole number of pixels smaller than the width "
-            f"{x.shape[-1]}, but received {pixels!r}. Use e.g. pixels=2 (right) or -2 (left)."
-        )
-    out = torch.zeros_like(x)
-    if pixels >= 0:
-        out[..., pixels:] = x[..., : x.shape[-1] - pixels]  # (N, C, H, W - p) moved right
-    else:
-        out[..., :pixels] = x[..., -pixels:]  # (N, C, H, W - |p|) moved left
-    return out
-
-
-@torch.no_grad()
-def first_layer_maps(model: nn.Module, image: Tensor) -> Tensor:
-    """What the first block of ``model.encoder`` makes of one image: (1, H, W) -> (C, H', W').
-
-    The block is every layer up to and including the first ReLU (the first convolution, its
-    BatchNorm if any, the ReLU), run in eval mode. Each of the C maps is ONE filter applied at
-    every position of the image.
-    """
-    check_images(image[None], "first_layer_maps", flat_ok=False)
-    layers = list(model.encoder)
-    first_relu = next(i for i, layer in enumerate(layers) if isinstance(layer, nn.ReLU))
-    block = nn.Sequential(*layers[: first_relu + 1])
-    with eval_mode(model):
-        x = image[None].to(model_device(model), model_dtype(model))  # (1, 1, H, W)
-        return block(x)[0].cpu()  # (1, C, H', W') -> (C, H', W')
-
-
-def first_layer_figure(model: nn.Module, image: Tensor, n: int = 8) -> Figure:
-    """Top row: ``n`` first-layer filters (k x k weights); bottom row: their maps of ``image``."""
-    filters = model.encoder[0].weight.detach().cpu()[:n, 0]  # (C, 1, k, k) -> (n, k, k)
-    maps = first_layer_maps(model, image)[:n]  # (n, H', W')
-    fig = NotebookFigure(figsize=(1.25 * n + 1.4, 3.3), layout="constrained")
-    axes = np.array(fig.subplots(2, n + 1, squeeze=False))
-    axes[0, 0].imshow(image[0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
-    axes[0, 0].set_title("image", fontsize=10)
-    axes[1, 0].axis("off")
-    for j in range(n):
-        top = filters[j].abs().max().item()
-        axes[0, j + 1].imshow(filters[j].numpy(), cmap="RdBu_r", vmin=-top, vmax=top)
-        axes[0, j + 1].set_title(f"filter {j}", fontsize=10)
-        axes[1, j + 1].imshow(maps[j].numpy(), cmap="magma")
-        axes[1, j + 1].set_title(f"map {j}", fontsize=10)
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle("first convolution: 3x3 filters (red +, blue -) and what each makes of the image")
-    return fig
-
-
-def edge_strength_map(x: Tensor) -> Tensor:
-    """How strong the edges are at each pixel position, on average: x (N, 1, H, W) -> (H, W).
-
-    The edge strength of one image at a pixel is the length of its finite-difference gradient,
-    sqrt(dx^2 + dy^2) with dx = x[i, j+1] - x[i, j] and dy = x[i+1, j] - x[i, j] (0 past the last
-    row or column); the map is its mean over the N images.
-    """
-    check_images(x, "edge_strength_map", flat_ok=False)
-    dx = torch.zeros_like(x)
-    dy = torch.zeros_like(x)
-    dx[..., :, :-1] = x[..., :, 1:] - x[..., :, :-1]  # (N, 1, H, W - 1) horizontal steps
-    dy[..., :-1, :] = x[..., 1:, :] - x[..., :-1, :]  # (N, 1, H - 1, W) vertical steps
-    return (dx**2 + dy**2).sqrt().mean(dim=(0, 1))  # (N, 1, H, W) -> (H, W)

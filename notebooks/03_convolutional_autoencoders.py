@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -34,8 +34,8 @@
 # 4. compare parameter count, test error and learning curves with the dense autoencoder at the
 #    same code size, data and training budget, say where the parameters sit, and explain why the
 #    training curve can sit above the validation curve;
-# 5. test what convolutions buy on shifted images, and see what a fully convolutional
-#    autoencoder and the learned first-layer filters do;
+# 5. test what convolutions buy on shifted images, compute the receptive field of a code cell,
+#    and see what a fully convolutional autoencoder and the learned first-layer filters do;
 # 6. explain where checkerboard artefacts come from and how upsample + convolution avoids them;
 # 7. (optional) read an image as a sequence of rows with an LSTM autoencoder.
 
@@ -334,7 +334,7 @@ from course_utils.schedules import CosineDecay
 from course_utils.train import fit
 
 batch_size, lr = 128, 6e-3  # lr: the starting learning rate, decayed to 0 by CosineDecay
-steps = course.pick(full=1300, fast=32)
+steps = course.pick(full=850, fast=32)  # 2 epochs of 54,000 images: the lesson's time budget
 epochs = max(1, round(steps / math.ceil(len(x_train) / batch_size)))  # the same steps on any data size
 torch.manual_seed(0)
 models = {"dense AE": DenseAutoencoder(784, hidden=(128,), n_latent=32)}
@@ -356,20 +356,27 @@ print(f"each model: {epochs} epochs of {len(x_train):,} images = {n_steps:,} ste
 # %%
 from course_utils.anomaly import mse_per_pixel_per_image
 
-results = {}
+results, per_image = {}, {}
 for name, model in models.items():
-    results[name] = mse_per_pixel_per_image(model, x_test).mean().item()
+    per_image[name] = mse_per_pixel_per_image(model, x_test)  # (N,) one error per test image
+    results[name] = per_image[name].mean().item()
     seconds = sorted(histories[name]["seconds"])[len(histories[name]["seconds"]) // 2]
     print(f"{name:<20} {count_parameters(model):>9,} parameters   test MSE per pixel "
           f"{results[name]:.5f}   {seconds:.1f} s per epoch (median, training + validation)")
 best = min(results, key=results.get)
-print(f"lowest test error: {best}; conv (transpose) below dense: "
-      f"{results['conv AE (transpose)'] < results['dense AE']}")
+print(f"lowest test error: {best}")
+for name in results:  # the same test images for every model: compare them image by image
+    if name != best:
+        gap = per_image[name] - per_image[best]  # (N,)
+        se = gap.std().item() / len(gap) ** 0.5  # standard error of the mean gap
+        print(f"    {name} - {best}: {gap.mean():+.5f} (standard error {se:.5f}): "
+              f"{'beyond the noise' if gap.mean() > 2 * se else 'within the noise'}")
 conv_model = models["conv AE (transpose)"]
 n_linear = sum(count_parameters(m) for m in conv_model.modules() if isinstance(m, nn.Linear))
-print(f"the conv AE has {count_parameters(conv_model) / count_parameters(models['dense AE']):.0%} "
-      f"of the dense AE's parameters; {n_linear / count_parameters(conv_model):.0%} of its own "
-      f"sit in its two linear layers")
+n_conv, n_dense = count_parameters(conv_model), count_parameters(models["dense AE"])
+print(f"the conv AE has {n_conv:,} parameters, {n_conv / n_dense:.0%} of the dense AE's {n_dense:,} "
+      f"(smaller: {n_conv < n_dense}); {n_linear / n_conv:.0%} of its own sit in its two linear "
+      f"layers (a majority: {n_linear > n_conv / 2})")
 first_dense = next(m for m in models["dense AE"].modules() if isinstance(m, nn.Linear))
 print(f"first layers: the dense AE's {first_dense.in_features}-to-{first_dense.out_features} layer "
       f"has {first_dense.weight.numel():,} weights, the conv AE's first convolution "
@@ -377,28 +384,25 @@ print(f"first layers: the dense AE's {first_dense.in_features}-to-{first_dense.o
 
 # %%
 # extra code – overlay the validation curves of the three models
-from matplotlib.ticker import LogFormatter
-
 from course_utils.plots import NotebookFigure
 
-fig = NotebookFigure(figsize=(6, 3.4), layout="constrained")
+fig = NotebookFigure(figsize=(8.5, 3.4), layout="constrained")
 ax = fig.subplots()
 for name, history in histories.items():
-    ax.plot(history["epoch"], history["valid_loss"], "-o", markersize=3, label=f"{name} (valid)")
-    ax.plot(history["epoch"], history["train_loss"], ":", color=ax.lines[-1].get_color())
+    ax.plot(history["epoch"], history["valid_loss"], "-o", markersize=4, label=f"{name} (valid)")
+    ax.plot(history["epoch"], history["train_loss"], ":s", markersize=4,
+            color=ax.lines[-1].get_color(), label=f"{name} (train, epoch average)")
 ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs on the x axis
-ax.set(xlabel="epoch", ylabel="squared error per image (log scale)", yscale="log",
-       title="learning curves (dotted: train)")  # log: the last epochs stay readable
-ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))  # 10, not 10^1
-ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+ax.set(xlabel="epoch", ylabel="squared error per image", title="learning curves (dotted: train)")
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
 fig
 
 # %% [markdown]
-# The printout says which model reached the lowest test error with this budget; read the
-# verdict rather than expecting one. The parameter counts say two things. The conv AE is
-# smaller than the dense one (the printed share), and the saving comes from its first and last
+# The printout says which model reached the lowest test error with this budget, and whether each
+# gap to it exceeds twice its standard error (the models see the same test images, so each gap is
+# averaged image by image); read the verdicts rather than expecting one. The parameter counts say two things. The conv AE is
+# smaller than the dense one (the printed counts and share), and the saving comes from its first and last
 # layers: a $3 \times 3$ convolution shared across positions needs the few weights printed on
 # the last line, where the dense AE's first layer needs one weight per pixel and hidden unit.
 # But the conv AE is not small *everywhere*: the
@@ -532,8 +536,8 @@ fig
 # $1 \times 1$ convolutions, which mix the channels at each position separately. Its code is one
 # channel of $7 \times 7$, 49 numbers (a little more than the 32 of the others); neighbouring
 # code cells sit 4 pixels apart on the image (two stride-2 layers), and each one sees a window
-# wider than 4 pixels, its **receptive field**, which the cell after training measures. It is
-# trained with the same recipe:
+# wider than 4 pixels, its **receptive field**, which the cell after training computes and
+# measures. It is trained with the same recipe:
 
 # %%
 torch.manual_seed(0)
@@ -557,24 +561,33 @@ print(f"fully conv AE: {count_parameters(fully_conv):,} parameters, code of 49 n
       f"test MSE per pixel {results['fully conv AE']:.5f}")
 
 # %% [markdown]
-# Two properties of its code map, measured. The **receptive field** of a code cell: which input
-# pixels can change it (the gradient of that one cell with respect to the image is non-zero
-# there, summed over 16 images so that no ReLU hides a pixel). And **equivariance**: move the
-# images 4 pixels right (one code cell) and compare the code maps, away from the borders where
-# the zero padding of the hidden layers differs from a black image region.
+# Two properties of its code map. The **receptive field** of a code cell: which input pixels can
+# change it. It can be computed layer by layer: a window starts as 1 pixel; a $k \times k$
+# convolution widens it by $k - 1$ steps of the current **jump** (the distance in input pixels
+# between neighbouring cells, 1 at the input, multiplied by each stride). Here:
+# $1 + 2 \cdot 1 + 2 \cdot 2 = 7$ pixels, with a jump of $2 \cdot 2 = 4$; the $1 \times 1$ code
+# layer adds nothing (`receptive_field` in `course_utils.conv_probes`). The cell checks the formula
+# against a measurement: the gradient of one code cell with respect to the images is non-zero
+# exactly on the pixels that reach it (`measured_receptive_field`, summed over 16 images so that
+# no ReLU hides a pixel; it works on a copy of the layers, so the model itself is not touched).
+# Then **equivariance**: move the images 4 pixels right (one code cell) and compare the code maps,
+# away from the borders where the zero padding of the hidden layers differs from a black image
+# region.
 
 # %%
-from course_utils.conv import shift_images
+from course_utils.conv_probes import measured_receptive_field, receptive_field, shift_images
 
-# a COPY of the layers up to the code, (B, 1, 28, 28) -> (B, 1, 7, 7): a slice shares its layers,
-# so .cpu() on the slice itself would move half of fully_conv off a GPU
-to_code = copy.deepcopy(fully_conv[:7]).cpu()
-x_probe = x_test[:16].clone().requires_grad_(True)
-to_code(x_probe)[:, 0, 3, 3].sum().backward()  # one code cell in the middle
-seen = x_probe.grad.abs().sum(dim=(0, 1)) > 0  # (28, 28): pixels that reach that cell
-rows, cols = seen.any(dim=1).nonzero().flatten(), seen.any(dim=0).nonzero().flatten()
-print(f"code cell (3, 3) sees rows {rows.min()}-{rows.max()} and columns {cols.min()}-{cols.max()}: "
-      f"a {len(rows)}x{len(cols)} window; neighbouring cells are 4 pixels apart, so windows overlap")
+encoder_part = fully_conv[:7]  # (B, 1, 28, 28) -> (B, 1, 7, 7): the layers up to the code
+computed = receptive_field(encoder_part, cell=3)  # the same for rows and columns
+rows, cols = measured_receptive_field(encoder_part, x_test[:16], cell=(3, 3))
+print(f"code cell (3, 3): computed window {computed[0]}-{computed[1]} ({computed[1] - computed[0] + 1} "
+      f"pixels); measured rows {rows[0]}-{rows[1]}, columns {cols[0]}-{cols[1]}: "
+      f"formula = measurement {computed == rows == cols}")
+print(f"neighbouring cells are 4 pixels apart and see {computed[1] - computed[0] + 1} pixels: "
+      f"their windows overlap by {computed[1] - computed[0] + 1 - 4}")
+# a COPY of the layers up to the code: a slice shares its layers with fully_conv, so moving the
+# slice itself (.cpu()) would leave half of fully_conv on another device
+to_code = copy.deepcopy(encoder_part).cpu().eval()
 with torch.no_grad():
     code, code_moved = to_code(x_test[:200]), to_code(shift_images(x_test[:200], 4))  # (200, 1, 7, 7)
 moved_diff = (code_moved[..., 2:6] - code[..., 1:5]).abs().max().item()  # one cell along, inner
@@ -591,8 +604,6 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
 # them. The ratio to the unshifted error says how much a model relied on where things sit.
 
 # %%
-from course_utils.conv import shift_images
-
 x_shift, shifts = x_test[:2000], (0, 1, 2, 3)
 print(f"{len(x_shift):,} test images, shifted by {shifts} pixels")
 shift_errors = {name: [mse_per_pixel_per_image(m, shift_images(x_shift, s)).mean().item()
@@ -642,7 +653,7 @@ fig
 # weights applied at every position.
 
 # %%
-from course_utils.conv import first_layer_figure, first_layer_maps
+from course_utils.conv_probes import first_layer_figure, first_layer_maps
 
 first_conv_model = models["conv AE (transpose)"]
 maps = first_layer_maps(first_conv_model, x_test[0])  # (16, 14, 14)
@@ -675,7 +686,8 @@ first_layer_figure(first_conv_model, x_test[0], n=8)
 # columns that zero padding reaches, which differ for every decoder.
 
 # %%
-from course_utils.conv import overlap_figure, overlap_maps, parity_contrast
+from course_utils.conv import overlap_figure, overlap_maps
+from course_utils.conv_probes import parity_contrast
 
 for k in (3, 4):
     t_map, u_map = overlap_maps(kernel_size=k, stride=2)
@@ -773,18 +785,17 @@ print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of t
 # structure at the scale of one pixel, and a finite set of images or random codes adds noise.
 # So each verdict below compares a conv decoder with the **same measurement** on a reference that
 # has no mechanism for a grid: the dense AE's decoder (its last layer has a separate weight for
-# every pixel and no stride). Each measurement is repeated (new seeds, or disjoint groups of
-# images); the largest value the reference reaches is the **noise floor**, and a decoder is
-# "above the noise floor" if every one of its repeats exceeds it ("in k of n" if only some do).
-# We compare like with like: untrained decoders with untrained ones, trained with trained.
+# every pixel and no stride). We compare like with like: untrained decoders with untrained ones,
+# trained with trained.
 #
 # First, **untrained** decoders: for each of 10 seeds, a fresh decoder of each kind decodes 64
-# random codes; we measure the parity contrast of their average output. Each seed is a different
-# decoder, so the count of seeds above the floor says how often a decoder of that kind paints a
-# grid.
+# random codes; we measure the parity contrast of their average output. The largest value the
+# dense decoders reach over the 10 seeds is the **noise floor**; a kind of decoder is "above the
+# noise floor" if every one of its 10 seeds exceeds it ("in k of 10" if only some do). Each seed
+# is a different decoder, so that count says how often a decoder of that kind paints a grid.
 
 # %%
-from course_utils.conv import noise_floor_verdict
+from course_utils.conv_probes import noise_floor_verdict
 
 builders = {"transpose": lambda: ConvAutoencoder(n_latent=32, decoder="transpose"),
             "upsample": lambda: ConvAutoencoder(n_latent=32, decoder="upsample"),
@@ -821,85 +832,112 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 
 # %% [markdown]
 # Now the **trained** decoders of section 3, with the trained dense AE as the reference. Two
-# measurements, each on 4 disjoint groups of test images (the cell prints their size): (a) the
-# **error map**, the mean absolute error at each pixel position over the group; (b) the average
-# output for **unusual codes**: we encode the group, then shuffle each of the 32 code dimensions
-# separately across the images, so every dimension keeps its usual values but the combinations are
-# new, as when a generative model decodes a code that no training image had. All three models get
-# the same shuffles.
+# measurements on the first 2,000 test images (the cell prints how many): (a) the **error map**,
+# the mean absolute error at each pixel position; (b) the average output for **unusual codes**:
+# we encode the images, then shuffle each of the 32 code dimensions separately across them, so
+# every dimension keeps its usual values but the combinations are new, as when a generative model
+# decodes a code that no training image had. All three models get the same shuffles.
+#
+# How much would a contrast move with another 2,000 images like these? A **bootstrap** answers
+# without new data: draw 2,000 of the images with replacement, average their maps, measure again,
+# and repeat (`bootstrap_parity_contrasts`). Every model gets the same draws, so two models can be
+# compared draw by draw: `difference_verdict` prints the mean difference and its spread over the
+# draws (the **noise scale**), and calls a difference real only if it is more than twice that.
 
 # %%
-from course_utils.conv import error_maps, error_maps_figure
+from course_utils.conv_probes import (
+    bootstrap_parity_contrasts,
+    difference_verdict,
+    error_maps_figure,
+)
 
 trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models["conv AE (upsample)"],
            "dense": models["dense AE"]}
 x_maps = x_test[:2000]
-groups = x_maps.chunk(4)  # 4 disjoint groups of test images
 shuffler = torch.Generator().manual_seed(0)
-error_contrast = {name: [] for name in trained}  # name -> one contrast per group
-unusual_contrast = {name: [] for name in trained}
-for xg in groups:
-    perms = [torch.randperm(len(xg), generator=shuffler) for _ in range(32)]  # one per dimension
-    for name, m in trained.items():
-        m.cpu()
-        error_contrast[name].append(parity_contrast(error_maps(m, xg)))
-        with torch.no_grad():
-            codes = m.encode(xg)  # (n, 32)
-            mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (n, 32)
-            mean_output = m.decode(mixed).reshape(len(xg), 28, 28).mean(dim=0)  # (28, 28)
-        unusual_contrast[name].append(parity_contrast(mean_output))
-print(f"{len(groups)} groups of {len(groups[0]):,} test images")
-for label, table in (("(a) error map", error_contrast), ("(b) unusual codes", unusual_contrast)):
-    floor = table["dense"]
-    print(f"{label}: noise floor (trained dense AE) up to {max(floor):.3f}")
+perms = [torch.randperm(len(x_maps), generator=shuffler) for _ in range(32)]  # one per dimension
+per_image_maps = {}  # name -> {measurement: (N, 28, 28) one map per image}
+for name, m in trained.items():
+    m.cpu()
+    with torch.no_grad():
+        errors = (m(x_maps).reshape(x_maps.shape) - x_maps).abs()[:, 0]  # (N, 28, 28)
+        codes = m.encode(x_maps)  # (N, 32)
+        mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (N, 32)
+        unusual = m.decode(mixed).reshape(len(x_maps), 28, 28)  # (N, 28, 28)
+    per_image_maps[name] = {"(a) error map": errors, "(b) unusual codes": unusual}
+n_boot = course.pick(full=50, fast=20)  # bootstrap draws: enough for a noise scale
+print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws")
+for what in ("(a) error map", "(b) unusual codes"):
+    point = {name: parity_contrast(m[what].mean(dim=0)) for name, m in per_image_maps.items()}
+    boot = {name: bootstrap_parity_contrasts(m[what], n_boot) for name, m in per_image_maps.items()}
+    print(f"{what}: parity contrast " + ", ".join(f"{n} {c:.3f}" for n, c in point.items()))
     for name in ("transpose", "upsample + conv"):
-        values = table[name]
-        print(f"    trained {name:<16} contrast {min(values):.3f} to {max(values):.3f}: "
-              f"{noise_floor_verdict(values, floor)}")
-    t_values, u_values = table["transpose"], table["upsample + conv"]
-    order = ("transpose higher" if min(t_values) > max(u_values) else "upsample + conv higher"
-             if min(u_values) > max(t_values) else "the two ranges overlap: no difference measured")
-    print(f"    transpose vs upsample + conv: {order}")
+        print("    " + difference_verdict(name, boot[name], "dense", boot["dense"], "contrast"))
+    print("    " + difference_verdict("transpose", boot["transpose"], "upsample + conv",
+                                      boot["upsample + conv"], "contrast"))
 error_maps_figure({"transpose": trained["transpose"], "upsample + conv": trained["upsample + conv"],
                    "dense AE (reference)": trained["dense"]}, x_maps)
 
 # %% [markdown]
-# The figure shows each trained model's error map over all the images of the four groups, on
-# one colour scale. Where are the errors largest? Two candidate explanations: the garment's body
-# (where the pixels are bright and carry texture) or its outlines (where brightness changes
-# fast). The cell correlates each error map, position by position, with the mean test image and
-# with the mean edge strength (`edge_strength_map`: the length of the brightness gradient at
-# each pixel), and compares the error in the four $4 \times 4$ corners with the map's mean.
+# The figure shows each trained model's error map on one colour scale. Where are the errors
+# largest? Two candidate explanations: the garment's body (where the pixels are bright and carry
+# texture) or its outlines (where brightness changes fast). The two overlap: outlines sit next to
+# bright pixels, so a plain correlation with either can borrow from the other. The cell first
+# correlates each error map, position by position, with the mean test image (brightness) and
+# with the mean edge strength (`edge_strength_map`: the length of the brightness gradient at each
+# pixel). Then it separates them with a **partial correlation** (`partial_correlation`): fit a
+# straight line of the error on brightness, and of the edge strength on brightness, and correlate
+# what is left of both; that answers "at equal brightness, is the error larger where the edges
+# are stronger?" (and the same with the roles swapped). The same bootstrap draws give the noise
+# scale of the comparison.
 
 # %%
-from course_utils.conv import edge_strength_map
+from course_utils.conv_probes import edge_strength_map, partial_correlation
 
-maps = {name: error_maps(m, x_maps) for name, m in trained.items()}  # (28, 28) each
-candidates = {"mean image": x_maps.mean(dim=(0, 1)), "edge strength": edge_strength_map(x_maps)}
-for name, m in maps.items():
-    corr = {c: torch.corrcoef(torch.stack([m.flatten(), ref.flatten()]))[0, 1].item()
-            for c, ref in candidates.items()}
-    corners = torch.cat([m[:4, :4], m[:4, -4:], m[-4:, :4], m[-4:, -4:]]).mean().item()
-    print(f"{name:<16} error map: correlation with the mean image {corr['mean image']:.2f}, with "
-          f"edge strength {corr['edge strength']:.2f}: follows the {max(corr, key=corr.get)} "
-          f"more; corners {corners:.4f} vs mean {m.mean():.4f}")
+
+def correlation(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Pearson correlation of two maps (28, 28), position by position."""
+    return torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1].item()
+
+
+brightness, edges = x_maps.mean(dim=(0, 1)), edge_strength_map(x_maps)  # (28, 28) each
+print(f"brightness and edge strength themselves correlate {correlation(brightness, edges):.2f}")
+draws = torch.randint(len(x_maps), (n_boot, len(x_maps)), generator=torch.Generator().manual_seed(1))
+drawn = [(x_maps[d].mean(dim=(0, 1)), edge_strength_map(x_maps[d])) for d in draws]  # per draw
+for name, maps in per_image_maps.items():
+    err = maps["(a) error map"]  # (N, 28, 28)
+    e = err.mean(dim=0)  # (28, 28)
+    on_edges = torch.tensor([partial_correlation(err[d].mean(dim=0), ed, br)
+                             for d, (br, ed) in zip(draws, drawn, strict=True)])  # (n_boot,)
+    on_light = torch.tensor([partial_correlation(err[d].mean(dim=0), br, ed)
+                             for d, (br, ed) in zip(draws, drawn, strict=True)])
+    print(f"{name:<16} error map: correlation with brightness {correlation(e, brightness):.2f}, with "
+          f"edge strength {correlation(e, edges):.2f}; partial, with edges at equal brightness "
+          f"{partial_correlation(e, edges, brightness):.2f}, with brightness at equal edges "
+          f"{partial_correlation(e, brightness, edges):.2f}")
+    print("    " + difference_verdict("edges", on_edges, "brightness", on_light,
+                                      "partial correlation with the error"))
 
 # %% [markdown]
-# The verdict lines say which the errors follow in this run, and how the corners (black in
-# nearly every garment image) compare with the rest. Back to the grid: read the verdicts
-# together. The untrained test isolates the layer: the upsampling decoders' equal sub-kernel
+# The verdict lines say which the errors follow in this run once the other is held fixed:
+# "edges higher" means that at equal brightness the error tracks the outlines more closely than it
+# tracks brightness at equal edge strength; "edges lower", the other way round. Either way the
+# plain correlations alone could not have told us, since brightness and edges go together. Back
+# to the grid: read the verdicts together. The untrained test isolates the layer: the upsampling decoders' equal sub-kernel
 # sums leave them no grid, so a transposed decoder above the floor there shows the uneven
 # sub-kernel sums at work (the count says how many random decoders of that kind landed above).
-# Lines (a) say whether the trained decoders left a grid in their errors on test images; a
-# decoder within the floor there has learned weights that hide the grid on data like its
+# Lines (a) say whether the trained decoders left more 2-pixel structure in their errors on test
+# images than the dense reference, beyond the noise of the bootstrap; a conv decoder with "no
+# difference beyond the noise" there has learned weights that hide the grid on data like its
 # training images. Lines (b) repeat the test on codes off the data. Keep in mind what the
 # measure sees: parity contrast counts ANY structure that repeats every two pixels, and the
 # $2 \times 2$ blocks of nearest upsampling repeat every two pixels too (blockiness, from the
-# shifted sub-kernels above). So a line (b) above the floor means a 2-pixel pattern for either
+# shifted sub-kernels above). So a line (b) "higher" than dense means a 2-pixel pattern for either
 # decoder; only for the transposed one can that pattern be a checkerboard of unequal sums.
-# The artefact is a risk built into the transposed layer, largest with untrained or briefly
-# trained weights; upsample + convolution removes that cause (equal sub-kernel sums by
-# construction), at a higher cost per image (its convolutions run on the larger feature maps:
+# The artefact is a risk built into the transposed layer (the untrained test); training can
+# shrink it but nothing guarantees that it does (lines (a) and (b) say how much is left in this
+# run). Upsample + convolution removes that cause (equal sub-kernel sums by construction), at a
+# higher cost per image (its convolutions run on the larger feature maps:
 # compare the multiply-adds in section 3).
 #
 # ## 6. Optional: an LSTM autoencoder reads rows
@@ -958,7 +996,7 @@ print(f"one training step: LSTM AE {1000 * step_lstm:.0f} ms, conv AE (transpose
 # itself depends on the machine).
 
 # %%
-lstm_steps = course.pick(full=300, fast=8)
+lstm_steps = course.pick(full=200, fast=8)
 n_lstm = min(len(x_train), lstm_steps * batch_size)  # at most one epoch's worth of images
 lstm_epochs = max(1, round(lstm_steps / math.ceil(n_lstm / batch_size)))  # same steps at any size
 n_lstm_steps = lstm_epochs * math.ceil(n_lstm / batch_size)  # the steps that will really run
@@ -991,7 +1029,9 @@ fig
 # > - *Guessing output sizes.* Print a shape table from the real model; an off-by-one in
 # >   `output_padding` gives 27x27 or 29x29 reconstructions.
 # > - *Reading "transposed" as "inverse".* A transposed convolution is the adjoint of a
-# >   convolution; it restores the size, not the image.
+# >   convolution; it restores the size, not the image. Much code names these layers `deconv`
+# >   ("deconvolution"): a misnomer, since a deconvolution in signal processing does undo a
+# >   convolution, and this layer does not.
 # > - *Assuming a conv AE is small because convolutions share weights.* Count them: the linear
 # >   layers next to the code usually dominate.
 # > - *Comparing models with different budgets or validation settings.* Same data, steps, batch
@@ -1019,8 +1059,11 @@ fig
 #   training curve measured during the epoch, in training mode, can sit above validation.
 # - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
 #   (its code map moves with the image, away from the borders), though not shift-invariant.
-#   First-layer filters are small pattern detectors applied
-#   everywhere.
+#   Each of its code cells sees a window of input pixels (its receptive field) that the sizes,
+#   strides and paddings determine: computed layer by layer, confirmed with a gradient.
+#   First-layer filters are small pattern detectors applied everywhere.
+# - A measured difference needs a noise scale: a bootstrap over the test images gives one, and
+#   a verdict says "higher" only beyond twice that scale.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
 #   or unequal learned sub-kernels, paint a checkerboard; upsampling then convolving avoids it.
 # - An LSTM can autoencode an image row by row, one row after another.

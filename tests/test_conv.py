@@ -7,17 +7,24 @@ from torch import nn
 from course_utils.conv import (
     ConvAutoencoder,
     LSTMAutoencoder,
+    format_shape_table,
+    overlap_figure,
+    overlap_maps,
+    overlap_view,
+    shape_table,
+)
+from course_utils.conv_probes import (
+    bootstrap_parity_contrasts,
+    difference_verdict,
     edge_strength_map,
     error_maps,
     error_maps_figure,
     first_layer_figure,
     first_layer_maps,
-    format_shape_table,
-    overlap_figure,
-    overlap_maps,
-    overlap_view,
+    measured_receptive_field,
     parity_contrast,
-    shape_table,
+    partial_correlation,
+    receptive_field,
     shift_images,
 )
 from course_utils.inputs import InputError
@@ -123,8 +130,6 @@ def test_error_maps():
 
 
 def test_parity_contrast_sees_a_checkerboard_and_not_a_flat_map():
-    from course_utils.conv import overlap_maps, parity_contrast
-
     flat = torch.ones(12, 12)
     assert parity_contrast(flat) == 0
     grid = torch.ones(12, 12)
@@ -214,7 +219,7 @@ def test_upsample_conv_kernel_by_hand_and_bad_input():
 
 
 def test_noise_floor_verdict():
-    from course_utils.conv import noise_floor_verdict
+    from course_utils.conv_probes import noise_floor_verdict
 
     assert noise_floor_verdict([0.5, 0.4], [0.1, 0.2]) == "above the noise floor"
     assert noise_floor_verdict([0.15, 0.12], [0.1, 0.2]) == "within the noise floor"
@@ -222,3 +227,89 @@ def test_noise_floor_verdict():
     assert noise_floor_verdict([0.3], [0.1, 0.3]) == "within the noise floor"  # ties: not above
     with pytest.raises(ValueError, match="at least one"):
         noise_floor_verdict([], [0.1])
+
+
+def _fully_conv() -> nn.Sequential:
+    """The lesson's fully convolutional encoder, up to its (B, 1, 7, 7) code map."""
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.Conv2d(32, 1, kernel_size=1),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("cell", [0, 3, 6])
+def test_receptive_field_formula_matches_the_gradient(cell):
+    torch.manual_seed(0)
+    layers = _fully_conv()
+    computed = receptive_field(layers, cell)
+    rows, cols = measured_receptive_field(layers, torch.rand(16, 1, 28, 28), (cell, cell))
+    assert computed == rows == cols
+    assert receptive_field(layers, 3) == (9, 15)  # 7 pixels wide, centred on pixel 12
+    # by hand for one 5x5 convolution, stride 1, no padding: cell 2 sees pixels 2..6
+    assert receptive_field([nn.Conv2d(1, 1, 5)], 2) == (2, 6)
+    with pytest.raises(InputError, match="received a Flatten"):
+        receptive_field([nn.Conv2d(1, 1, 3), nn.Flatten(), nn.Linear(4, 2)], 0)
+
+
+def test_probes_never_split_a_model_across_devices_or_dtypes():
+    """A probe of part of a model works on its own copy, so the model keeps one device and dtype.
+
+    (A slice ``model[:7]`` shares its layers with ``model``: an earlier version of the lesson
+    moved such a slice with .cpu(), leaving a GPU model half on the CPU. Here float64 stands in
+    for "another device": every probe must leave every parameter where and what it was.)
+    """
+    torch.manual_seed(0)
+    model = nn.Sequential(*_fully_conv(), nn.Conv2d(1, 1, 1)).double().train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    rows, cols = measured_receptive_field(model[:7], X, (3, 3))  # float32 images, float64 model
+    assert rows == cols == (9, 15)
+    conv_ae = ConvAutoencoder(batch_norm=True).double().train()
+    maps = first_layer_maps(conv_ae, X[0])
+    assert maps.dtype == torch.float64 and maps.shape == (16, 14, 14)
+    for m in (model, conv_ae):
+        assert {(p.device, p.dtype) for p in m.parameters()} == {
+            (torch.device("cpu"), torch.float64)
+        }
+        assert all(p.grad is None for p in m.parameters())  # no gradient left on the model
+        assert m.training  # its mode is untouched
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(v, before[k])  # running averages included
+
+
+def test_bootstrap_parity_contrasts_and_difference_verdict():
+    g = torch.Generator().manual_seed(0)
+    noise = torch.rand(64, 12, 12, generator=g)  # (N, H, W): no grid, only noise
+    grid = noise.clone()
+    grid[:, ::2, ::2] += 1.0  # the same noise plus a checkerboard
+    flat, checked = bootstrap_parity_contrasts(noise, 100), bootstrap_parity_contrasts(grid, 100)
+    assert flat.shape == (100,) and flat.std() > 0  # resampling moves the measurement
+    assert checked.min() > flat.max()
+    # the same resamples for both (paired): the grid's contrast always higher
+    verdict = difference_verdict("grid", checked, "noise", flat, "contrast")
+    assert verdict.endswith("grid higher") and "noise scale" in verdict
+    assert difference_verdict("noise", flat, "grid", checked, "contrast").endswith("noise lower")
+    same = difference_verdict("a", flat, "b", bootstrap_parity_contrasts(noise, 100, seed=1), "c")
+    assert same.endswith("no difference beyond the noise")
+    with pytest.raises(InputError, match="paired"):
+        difference_verdict("a", flat, "b", flat[:10], "c")
+    with pytest.raises(InputError, match=r"\(N, H, W\)"):
+        bootstrap_parity_contrasts(torch.rand(4, 1, 12, 12))
+
+
+def test_partial_correlation_matches_the_textbook_formula():
+    g = torch.Generator().manual_seed(0)
+    control = torch.rand(28, 28, generator=g)
+    x = control + 0.5 * torch.rand(28, 28, generator=g)
+    y = 2 * control + 0.5 * torch.rand(28, 28, generator=g) + 0.3 * x
+    r = torch.corrcoef(torch.stack([y.flatten(), x.flatten(), control.flatten()]).double())
+    r_yx, r_yc, r_xc = r[0, 1], r[0, 2], r[1, 2]
+    textbook = (r_yx - r_yc * r_xc) / torch.sqrt((1 - r_yc**2) * (1 - r_xc**2))
+    assert abs(partial_correlation(y, x, control) - textbook.item()) < 1e-10
+    # both follow the control alone: correlated, but not once the control is removed
+    a = control + 0.1 * torch.rand(28, 28, generator=g)
+    b = control + 0.1 * torch.rand(28, 28, generator=g)
+    assert torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1] > 0.9
+    assert abs(partial_correlation(a, b, control)) < 0.15
+    with pytest.raises(InputError, match="same number"):
+        partial_correlation(y, x, control[:5])

@@ -1,0 +1,299 @@
+"""Measurements of lesson 03: what a conv model sees, and whether it paints a grid.
+
+The models live in ``course_utils.conv``; this module measures them. Sections:
+
+* receptive fields: ``receptive_field`` COMPUTES the window of input pixels that one output cell
+  of a stack of convolutions can see (sizes, strides, paddings); ``measured_receptive_field``
+  MEASURES it with a gradient, on a copy of the layers (the model itself is never moved or cast);
+* checkerboards: ``parity_contrast`` (one number per map), ``bootstrap_parity_contrasts`` (its
+  spread over resampled images: a noise scale), ``difference_verdict`` (two measurements, one
+  sentence, with that noise scale), ``noise_floor_verdict`` and the per-pixel ``error_maps``;
+* shifts and learned filters: ``shift_images``, ``first_layer_maps`` and ``first_layer_figure``;
+* what the errors follow: ``edge_strength_map`` and ``partial_correlation`` (the correlation of
+  two maps once a third, e.g. brightness, is regressed out of both).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import Tensor, nn
+
+from course_utils.inputs import InputError, check_images, model_dtype
+from course_utils.plots import NotebookFigure
+from course_utils.train import eval_mode, model_device, predict
+
+
+# ------------------------------------------------------------------ receptive fields
+def receptive_field(
+    layers: nn.Sequential | list[nn.Module], cell: int, image_size: int = 28
+) -> tuple[int, int]:
+    """The input rows (or columns) that output cell ``cell`` of ``layers`` can see, computed.
+
+    Walks the layers in order, keeping three numbers: the window side r (1 pixel at the input),
+    the jump j between neighbouring cells in input pixels (1 at the input), and the centre c0 of
+    cell 0 (0 at the input). A convolution or pooling with kernel k, stride s, padding p gives
+    r += (k - 1) j, c0 += ((k - 1) / 2 - p) j, j *= s. BatchNorm, activations and 1x1
+    convolutions change nothing. Returns (first, last) pixel of the window of cell ``cell``,
+    clipped to the image [0, image_size - 1]. Square kernels, strides and paddings only.
+    """
+    r, j, c0 = 1, 1, 0.0
+    for layer in layers:
+        if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            k, s, p = (_first(getattr(layer, a)) for a in ("kernel_size", "stride", "padding"))
+            r, c0, j = r + (k - 1) * j, c0 + ((k - 1) / 2 - p) * j, j * s
+        elif isinstance(layer, (nn.Linear, nn.Flatten, nn.ConvTranspose2d, nn.Upsample)):
+            raise InputError(
+                f"receptive_field expects the layers from the image up to a feature map "
+                f"(convolutions, pooling, BatchNorm, activations), but received a "
+                f"{type(layer).__name__}. Pass only the layers before it, e.g. model[:7]."
+            )
+    centre = c0 + cell * j
+    first, last = centre - (r - 1) / 2, centre + (r - 1) / 2
+    return max(0, int(first)), min(image_size - 1, int(last))
+
+
+def _first(v: int | tuple[int, ...]) -> int:
+    return v[0] if isinstance(v, tuple) else int(v)
+
+
+def measured_receptive_field(
+    layers: nn.Module, x: Tensor, cell: tuple[int, int]
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The input pixels that output cell ``cell`` = (row, col) of ``layers`` depends on, measured.
+
+    x (N, 1, H, W): a few images. The gradient of that cell (channel 0, summed over the N images
+    so that no single ReLU hides a pixel) with respect to the images is non-zero exactly on the
+    pixels that reach it. Returns ((first row, last row), (first col, last col)). Runs on a COPY
+    of ``layers`` in eval mode, on the copy's own device and dtype: the caller's model is never
+    moved, cast, switched to eval or given gradients (a slice ``model[:k]`` shares its layers
+    with ``model``, so moving the slice would move part of the model).
+    """
+    check_images(x, "measured_receptive_field", flat_ok=False)
+    probe = copy.deepcopy(layers).eval()
+    probe.requires_grad_(False)
+    x = x.detach().to(model_device(probe), model_dtype(probe)).requires_grad_(True)
+    probe(x)[:, 0, cell[0], cell[1]].sum().backward()  # (N, C, h, w) -> one cell, summed
+    seen = (x.grad.abs().sum(dim=(0, 1)) > 0).cpu()  # (H, W): pixels that reach the cell
+    if not seen.any():
+        raise ValueError(
+            f"measured_receptive_field found no pixel that reaches cell {cell}: every ReLU on "
+            "the way was off for these images. Pass more (or brighter) images."
+        )
+    rows, cols = seen.any(dim=1).nonzero().flatten(), seen.any(dim=0).nonzero().flatten()
+    return (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+
+
+# ------------------------------------------------------------------ checkerboard artefacts
+def parity_contrast(image_map: Tensor, border: int = 2) -> float:
+    """How much a map (H, W) differs between the four pixel parities: a checkerboard detector.
+
+    A stride-2 transposed convolution treats output pixels differently by the parity of their
+    row and column, (even, even), (even, odd), (odd, even), (odd, odd). This returns
+    (largest - smallest of the four parity means) / overall mean, ignoring ``border`` pixels on
+    each side (zero padding makes borders different for every decoder). 0 = no grid at all.
+    """
+    if image_map.dim() != 2:
+        raise ValueError(
+            f"parity_contrast expects one map of shape (H, W), but received shape "
+            f"{tuple(image_map.shape)}. Average over images and channels first."
+        )
+    inner = image_map[border : image_map.shape[0] - border, border : image_map.shape[1] - border]
+    means = torch.stack([inner[i::2, j::2].mean() for i in (0, 1) for j in (0, 1)])  # (4,)
+    return ((means.max() - means.min()) / inner.mean().abs().clamp_min(1e-12)).item()
+
+
+def bootstrap_parity_contrasts(
+    per_image_maps: Tensor, n_boot: int = 200, border: int = 2, seed: int = 0
+) -> Tensor:
+    """The parity contrast of the mean map, redone on resampled sets of images: a noise scale.
+
+    per_image_maps (N, H, W): one map per image (e.g. its absolute error at every pixel, or its
+    decoded output). Each of ``n_boot`` rounds draws N images with replacement, averages their
+    maps and measures ``parity_contrast``; returns the (n_boot,) contrasts. Their spread says
+    how much the measurement would move with another set of images like these. The draws depend
+    only on N, ``n_boot`` and ``seed``: two models measured on the same images get the SAME
+    resamples, so their contrasts can be compared round by round (``difference_verdict``).
+    """
+    if per_image_maps.dim() != 3 or len(per_image_maps) < 2:
+        raise InputError(
+            f"bootstrap_parity_contrasts expects per-image maps (N, H, W) with N >= 2, but "
+            f"received shape {tuple(per_image_maps.shape)}. Drop the channel: maps[:, 0]."
+        )
+    g = torch.Generator().manual_seed(seed)
+    n = len(per_image_maps)
+    draws = torch.randint(n, (n_boot, n), generator=g)  # (n_boot, N) image indices
+    maps = per_image_maps.detach().cpu().float()
+    return torch.tensor([parity_contrast(maps[d].mean(dim=0), border) for d in draws])
+
+
+def difference_verdict(
+    name_a: str, a: Tensor, name_b: str, b: Tensor, quantity: str, z: float = 2.0
+) -> str:
+    """One sentence: is ``a`` above, below or within the noise of ``b``?
+
+    a, b (n_boot,): PAIRED replicates of one quantity for two models (the same resamples, as
+    ``bootstrap_parity_contrasts`` makes them). The difference is the mean of a - b; its noise
+    scale is the standard deviation of a - b over the resamples. "higher"/"lower" needs
+    |difference| > z x noise scale (z = 2: about 95% if the spread is normal), else "no
+    difference beyond the noise". The sentence prints both numbers, so the reader can judge.
+    """
+    if a.shape != b.shape or a.dim() != 1 or len(a) < 2:
+        raise InputError(
+            f"difference_verdict expects two paired vectors of replicates (n,) with n >= 2, "
+            f"but received shapes {tuple(a.shape)} and {tuple(b.shape)}. Measure both models "
+            "on the same resamples."
+        )
+    diff = (a - b).double()
+    d, scale = diff.mean().item(), diff.std().item()
+    numbers = f"{quantity}: {name_a} - {name_b} = {d:+.3f}, noise scale {scale:.3f}"
+    if abs(d) <= z * scale:
+        return f"{numbers}: no difference beyond the noise"
+    return f"{numbers}: {name_a} {'higher' if d > 0 else 'lower'}"
+
+
+def noise_floor_verdict(values: list[float], floor_values: list[float]) -> str:
+    """Compare repeated measurements with those of a reference that has no mechanism for them.
+
+    ``values``: e.g. the parity contrast of one decoder, once per seed or per group of images;
+    ``floor_values``: the same measurement of a reference model that has no reason to show a grid
+    (the noise floor). "above the noise floor" if EVERY value exceeds the LARGEST floor value,
+    "within the noise floor" if none does, else "above the noise floor in k of n" (e.g. k of n
+    seeds: different decoders of one kind can differ).
+    """
+    if not values or not floor_values:
+        raise ValueError(
+            f"noise_floor_verdict expects at least one value and one floor value, but received "
+            f"{len(values)} and {len(floor_values)}. Measure both models at least once."
+        )
+    above = sum(v > max(floor_values) for v in values)
+    if above == len(values):
+        return "above the noise floor"
+    if above == 0:
+        return "within the noise floor"
+    return f"above the noise floor in {above} of {len(values)}"
+
+
+def error_maps(model: nn.Module, x: Tensor, batch_size: int = 500) -> Tensor:
+    """Mean absolute reconstruction error at every pixel position: x (N, 1, H, W) -> (H, W)."""
+    x_hat = predict(model, x, batch_size=batch_size)  # (N, 1, H, W), on the CPU
+    return (x_hat - x).abs().mean(dim=(0, 1))  # (N, 1, H, W) -> (H, W)
+
+
+def error_maps_figure(models: dict[str, nn.Module], x: Tensor) -> Figure:
+    """One ``error_maps`` panel per model, on a shared colour scale."""
+    maps = {name: error_maps(m, x) for name, m in models.items()}
+    top = max(m.max().item() for m in maps.values())
+    fig = NotebookFigure(figsize=(3.6 * len(maps) + 0.8, 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(maps)))
+    for ax, (name, m) in zip(axes, maps.items(), strict=True):
+        im = ax.imshow(m.numpy(), cmap="magma", vmin=0, vmax=top)
+        ax.set_title(f"{name}\n(mean {m.mean():.4f})", fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(im, ax=list(axes), shrink=0.8, label="mean |error| per pixel")
+    return fig
+
+
+# ------------------------------------------------------------------ shifts and learned filters
+def shift_images(x: Tensor, pixels: int) -> Tensor:
+    """Move every image ``pixels`` to the right (left if negative), filling with 0 (black).
+
+    x (N, C, H, W) -> (N, C, H, W). Nothing wraps around: the columns pushed out are dropped,
+    the columns uncovered are 0, like moving a garment on a black background.
+    """
+    check_images(x, "shift_images", flat_ok=False)
+    if not isinstance(pixels, int) or abs(pixels) >= x.shape[-1]:
+        raise ValueError(
+            f"shift_images expects a whole number of pixels smaller than the width "
+            f"{x.shape[-1]}, but received {pixels!r}. Use e.g. pixels=2 (right) or -2 (left)."
+        )
+    out = torch.zeros_like(x)
+    if pixels >= 0:
+        out[..., pixels:] = x[..., : x.shape[-1] - pixels]  # (N, C, H, W - p) moved right
+    else:
+        out[..., :pixels] = x[..., -pixels:]  # (N, C, H, W - |p|) moved left
+    return out
+
+
+@torch.no_grad()
+def first_layer_maps(model: nn.Module, image: Tensor) -> Tensor:
+    """What the first block of ``model.encoder`` makes of one image: (1, H, W) -> (C, H', W').
+
+    The block is every layer up to and including the first ReLU (the first convolution, its
+    BatchNorm if any, the ReLU), run in eval mode. Each of the C maps is ONE filter applied at
+    every position of the image.
+    """
+    check_images(image[None], "first_layer_maps", flat_ok=False)
+    layers = list(model.encoder)
+    first_relu = next(i for i, layer in enumerate(layers) if isinstance(layer, nn.ReLU))
+    block = nn.Sequential(*layers[: first_relu + 1])
+    with eval_mode(model):
+        x = image[None].to(model_device(model), model_dtype(model))  # (1, 1, H, W)
+        return block(x)[0].cpu()  # (1, C, H', W') -> (C, H', W')
+
+
+def first_layer_figure(model: nn.Module, image: Tensor, n: int = 8) -> Figure:
+    """Top row: ``n`` first-layer filters (k x k weights); bottom row: their maps of ``image``."""
+    filters = model.encoder[0].weight.detach().cpu()[:n, 0]  # (C, 1, k, k) -> (n, k, k)
+    maps = first_layer_maps(model, image)[:n]  # (n, H', W')
+    fig = NotebookFigure(figsize=(1.25 * n + 1.4, 3.3), layout="constrained")
+    axes = np.array(fig.subplots(2, n + 1, squeeze=False))
+    axes[0, 0].imshow(image[0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
+    axes[0, 0].set_title("image", fontsize=10)
+    axes[1, 0].axis("off")
+    for j in range(n):
+        top = filters[j].abs().max().item()
+        axes[0, j + 1].imshow(filters[j].numpy(), cmap="RdBu_r", vmin=-top, vmax=top)
+        axes[0, j + 1].set_title(f"filter {j}", fontsize=10)
+        axes[1, j + 1].imshow(maps[j].numpy(), cmap="magma")
+        axes[1, j + 1].set_title(f"map {j}", fontsize=10)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("first convolution: 3x3 filters (red +, blue -) and what each makes of the image")
+    return fig
+
+
+def edge_strength_map(x: Tensor) -> Tensor:
+    """How strong the edges are at each pixel position, on average: x (N, 1, H, W) -> (H, W).
+
+    The edge strength of one image at a pixel is the length of its finite-difference gradient,
+    sqrt(dx^2 + dy^2) with dx = x[i, j+1] - x[i, j] and dy = x[i+1, j] - x[i, j] (0 past the last
+    row or column); the map is its mean over the N images.
+    """
+    check_images(x, "edge_strength_map", flat_ok=False)
+    dx = torch.zeros_like(x)
+    dy = torch.zeros_like(x)
+    dx[..., :, :-1] = x[..., :, 1:] - x[..., :, :-1]  # (N, 1, H, W - 1) horizontal steps
+    dy[..., :-1, :] = x[..., 1:, :] - x[..., :-1, :]  # (N, 1, H - 1, W) vertical steps
+    return (dx**2 + dy**2).sqrt().mean(dim=(0, 1))  # (N, 1, H, W) -> (H, W)
+
+
+def partial_correlation(y: Tensor, x: Tensor, control: Tensor) -> float:
+    """The correlation of ``y`` and ``x`` once ``control`` is regressed out of both.
+
+    y, x, control: the same number of values (any shape, flattened), e.g. three (28, 28) maps
+    compared position by position. Each of y and x is replaced by its residual from a straight
+    line fitted on ``control`` (least squares with an intercept); the result is the Pearson
+    correlation of the two residuals. Example: does the error follow the edges, at EQUAL
+    brightness? partial_correlation(error_map, edge_map, control=mean_image).
+    """
+    y, x, control = (t.detach().flatten().double().cpu() for t in (y, x, control))
+    if not len(y) == len(x) == len(control) or len(y) < 4:
+        raise InputError(
+            f"partial_correlation expects three tensors with the same number of values (at "
+            f"least 4), but received {len(y)}, {len(x)} and {len(control)}. Compare maps of "
+            "the same shape."
+        )
+    design = torch.stack([torch.ones_like(control), control], dim=1)  # (n, 2)
+
+    def residual(t: Tensor) -> Tensor:
+        coef = torch.linalg.lstsq(design, t[:, None]).solution  # (2, 1)
+        return t - (design @ coef)[:, 0]
+
+    ry, rx = residual(y), residual(x)
+    return (ry @ rx / (ry.norm() * rx.norm()).clamp_min(1e-300)).item()
