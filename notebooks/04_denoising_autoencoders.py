@@ -457,8 +457,9 @@ roughness_report({"plain DAE": plain})
 # Read the verdicts. Where the plain DAE's output is smoother than the clean target, it has
 # removed texture along with the noise: the texture the noise destroyed cannot be recovered,
 # so the model returns a plausible average. Its "noise left" share says how much of the noise
-# it let through as well. Section 5 measures both for a model that can pass pixels around its
-# code.
+# it let through as well. Where an output is rougher than the clean target while its share is
+# near 0, the roughness is the model's own (an undertrained network's speckle, say), not the
+# noise's. Section 5 measures both for a model that can pass pixels around its code.
 #
 # ## 4. Measuring it: PSNR against non-learned denoisers
 #
@@ -671,15 +672,20 @@ for name, (inputs, once, twice) in budget_scores.items():
     budget_gain[name] = two - one
     print(f"  {name:>30}: {one:6.2f} -> {two:6.2f} dB ({two - one:+.2f}); twice the steps gain more than "
           f"{MARGIN} dB: {two - one > MARGIN}")
+plain_2x_clean = psnr(denoise(plain_2x, test_x), test_x).mean().item()
+print(f"with twice the steps, the plain DAE still keeps less of a clean image than the clean AE with the "
+      f"budget once: {plain_2x_clean < clean_score['clean AE']}")
 
 # %% [markdown]
 # Read the three lines. A network that gains more than the margin from twice the steps was still
 # learning when the budget ran out: at this budget, the budget is one of the things holding it
 # down, and its scores in this lesson are those of a network in training, not of a finished
-# one. A network that gains less was close to what this recipe can reach. The lesson keeps the
-# budget it has (the whole course must run in minutes on a laptop), so read every comparison
-# below as a comparison at an equal, limited budget. The other suspect, copying through the
-# layers, section 5 tests with a different architecture at the same budget.
+# one. A network that gains less was close to what this recipe can reach. The last line says
+# whether more steps alone close the gap between the plain DAE and the clean AE; when it is
+# True, the budget is not the whole story. The lesson keeps the budget it has (the whole course
+# must run in minutes on a laptop), so read every comparison below as a comparison at an equal,
+# limited budget. The last suspect, copying through the layers, section 5 tests with a
+# different architecture at the same budget.
 #
 # About the margin: each network here was trained once, from one seed. Another seed would move
 # its scores by an amount this lesson does not measure (try it), so differences of a few tenths
@@ -690,7 +696,8 @@ for name, (inputs, once, twice) in budget_scores.items():
 #
 # ## 5. A skip path: learn the repair, not the copy
 #
-# The last point suggests a change of architecture. Hand the model the copy for free: carry
+# The third suspect of section 4, copying and repairing at once, suggests a change of
+# architecture. Hand the model the copy for free: carry
 # the noisy input $\tilde x$ around the encoder, the code and the decoder to the output, and
 # let the layers learn only what to change. This is **residual learning**, the idea behind
 # residual networks (He et al., 2016), whose authors argued that a correction to the identity
@@ -1162,15 +1169,15 @@ print(f"the optimal denoiser leaves a point where it is at distance {fixed:.3f}:
 #   validation images.
 # - A plain DAE has an error floor: even a clean input comes back only so close, and at mild
 #   noise it can do worse than the noisy input. Test where a floor comes from before naming a
-#   cause: here a 256-number code was not the limit (PCA-256 and the same network trained on
-#   clean images, section 4, read their verdicts); the training noise and the budget were the
-#   suspects measured.
+#   cause: whether a 256-number code is the limit, PCA-256 and the same network trained on clean
+#   images tell (section 4's verdicts); the training noise and the budget are the other suspects
+#   measured there (twice the steps: section 4 prints what each network gains).
 # - A skip path hands the model its input and lets it learn only the repair (residual
 #   learning): the noisy input goes around the code and is blended pixel by pixel with a
 #   reconstruction, through a trust map the decoder computes from the code. Compare it with the
 #   plain DAE at an equal number of weights: it can only gain where the input is worth keeping,
-#   at the mild end (section 5 prints where it did); its price is some noise let through where
-#   it trusts the input.
+#   at the mild end (section 5 prints where it did); its price is noise let through where it
+#   trusts the input (the leftover noise share of section 5 says how much).
 # - Compare models with a margin: one training run from one seed does not settle differences of
 #   a few tenths of a dB.
 # - Learning to denoise means learning which way leads back to the data: the optimal denoiser
