@@ -343,7 +343,7 @@ sketch = make_plain_dae()
 print(f"{sum(p.numel() for p in sketch.parameters()):,} weights")
 
 # %% [markdown]
-# **The training budget is set in optimizer steps**, not epochs: about 1,200 steps of 128 images
+# **The training budget is set in optimizer steps**, not epochs: about 1,000 steps of 128 images
 # in full mode (rounded to whole epochs; the cell prints the exact number), however many
 # training images were loaded, so a small dataset gets more epochs instead of less training. The learning rate starts at `LR` and decays to 0 along a half
 # cosine (`CosineDecay` from `course_utils.schedules`), which lets the last steps settle. Every
@@ -358,7 +358,7 @@ from course_utils.plots import history_figure
 from course_utils.schedules import CosineDecay
 from course_utils.train import fit
 
-STEPS, LR = course.pick(full=1200, fast=50), 2e-3  # optimizer steps of 128 images
+STEPS, LR = course.pick(full=1000, fast=50), 2e-3  # optimizer steps of 128 images
 EPOCHS = max(1, round(STEPS / math.ceil(len(data.train.x) / 128)))
 
 
@@ -384,9 +384,11 @@ history_figure(plain_history, title="plain DAE: share of the damage left")
 # model was still improving: it lags behind the model at the end of the epoch, most of all in
 # the first epoch, which starts from random weights. It also mixes all three kinds and all
 # levels. A validation point is measured once, at the end of its epoch, always on the same
-# Gaussian-noise images ($\sigma = 0.3$). What both curves do show is whether the ratio is still
-# falling at the end of the budget (the printed first and last values). In fast mode the model
-# has barely started: read every number below as rough.
+# Gaussian-noise images ($\sigma = 0.3$). What both curves do show is how far the ratio fell
+# over the budget (the printed first and last values). With a few logged points they cannot say
+# whether it would keep falling with more steps; section 4 measures that directly, by training
+# the same network with twice the steps. In fast mode the model has barely started: read every
+# number below as rough.
 #
 # ## 3. What the denoiser does
 #
@@ -631,7 +633,8 @@ print(f"\ndamage ratio of the plain DAE on a batch with Gaussian noise 0.01: {ne
 #
 # - **What it was trained on.** The plain DAE never saw an undamaged input. For a damaged
 #   input, the output with the smallest expected squared error is the average of all the clean
-#   images that could have produced it (section 7 computes that average exactly on a toy).
+#   images that could have produced it, each weighted by how likely it is to have produced it
+#   (the posterior mean; section 7 computes it exactly on a toy).
 #   When the damage is heavy, many images fit, and their average is smooth: the roughness lines
 #   of section 3 measured how smooth. A blind model that only ever saw damage may treat a good
 #   input the same way. The DAE from 0 tests this: the fourth verdict says whether nearly clean
@@ -965,12 +968,13 @@ print("the DAE does worse on a clean image than on a noisy one:", dae_clean < ga
 print("its clean-input output is worse than the sigma = 0.1 noisy image:", dae_clean < gauss_mild["noisy"])
 
 # %% [markdown]
-# Read the verdicts. The DAE was trained only on damaged images: the mildest training noise is
-# $\sigma = 0.1$ for Gaussian noise and masking and $p = 0.05$ for salt-and-pepper
+# Read the verdicts. The DAE was trained only on damaged images: the mildest training levels are
+# $\sigma = 0.1$ for Gaussian noise, $p = 0.1$ for masking and $p = 0.05$ for salt-and-pepper
 # (`TRAIN_LEVELS`), never none. It is a blind denoiser: it infers how much to distrust each
-# pixel from the image itself. A perfectly clean image is an input it never saw; if the printed
-# trust on clean inputs is not higher than on $\sigma = 0.1$ inputs, the model treats the clean
-# image as if it were noisy and replaces good pixels by its reconstruction. If the trust is
+# pixel from the image itself. A perfectly clean image is an input it never saw. Compare the two
+# printed trusts: if the trust on clean inputs is no higher, or barely higher, than on
+# $\sigma = 0.1$ inputs, the model cannot tell a clean image from a mildly noisy one, and it
+# replaces good pixels by its reconstruction as if they were noisy. If the trust is clearly
 # higher on clean inputs and the DAE still does worse there, the clean image is simply an input
 # it was never trained on, and nothing binds its output on such inputs to be good. When the two
 # verdicts above are True, the consequence is striking: handed a perfect image, the DAE returns
