@@ -357,6 +357,30 @@ def total_variation_per_image(x: Tensor) -> Tensor:
     return across + down
 
 
+def leftover_noise_share(
+    output: Tensor, noisy: Tensor, clean: Tensor, noisy_again: Tensor
+) -> Tensor:
+    """How much of the noise draw in ``noisy`` is still in the ``output``: a number, 1 for all.
+
+    All four are (B, ...): the model's output for ``noisy``, that noisy input, the clean images,
+    and a second, independent draw of the same corruption of them. With the damages d = noisy -
+    clean and d' = noisy_again - clean and the output's error e = output - clean, summed over
+    the batch:
+
+        share = <e, d - d'> / <d, d - d'>
+
+    1 for the noisy input itself (e = d), 0 when nothing in the error follows THIS draw, 0.3 for
+    clean + 0.3 * d. Why the second draw: the damage is not independent of the image (masking
+    darkens only bright pixels, clipping lifts only dark ones), so an output that is merely
+    darker or smoother than the target correlates with d; it correlates as much with d', and the
+    difference cancels it. Texture the model keeps comes from the clean image, so it cancels too;
+    noise let through does not. (Roughness cannot make this split: kept texture and leftover
+    noise both raise it.) Needs the clean images: a test-time measure.
+    """
+    d, d_again, e = ((t - clean).flatten(1) for t in (noisy, noisy_again, output))  # (B, D) each
+    return (e * (d - d_again)).sum() / (d * (d - d_again)).sum().clamp_min(1e-12)
+
+
 def denoising_figure(
     model: nn.Module, clean: Tensor, kind: str = "gaussian", level: float = 0.3, seed: int = 0
 ) -> Figure:
@@ -464,16 +488,38 @@ def trust_figure(
     return fig
 
 
-def skip_dae_flow_figure(title: str | None = None, hidden: int = 512) -> Figure:
-    """The data flow of ``SkipDenoisingAutoencoder``, its skip drawn as a bypass over the code.
+def dae_flow_figure(
+    hidden: int = 512, n_latent: int = 256, skip: bool = False, title: str | None = None
+) -> Figure:
+    """The data flow of lesson 04's dense denoising autoencoders, boxes left to right.
 
-    The boxes are those of ``flow_diagram_figure``, with ``hidden`` units in the encoder's and
-    the decoder's hidden layer; one more arrow leaves the noisy input x~ and joins the blend
-    without passing through the encoder, the code or the decoder.
+    ``skip=False``: the plain DAE, x -> corrupt -> x~ -> encoder -> code h -> decoder -> x^, scored
+    against the CLEAN x (a green dashed arrow below the boxes carries x to the loss).
+    ``skip=True``: ``SkipDenoisingAutoencoder``; its decoder outputs a reconstruction r and a
+    trust t, and the skip is drawn as a red BYPASS arrow that leaves the
+    noisy x~ above the boxes and joins the blend without passing the encoder, code or decoder.
+    ``hidden`` and ``n_latent`` are the widths written under the encoder and decoder boxes.
     """
-    stages = [("x", "clean\n(B, 1, 28, 28)"), ("corrupt", "fresh noise\nevery step"),
-              ("x~", "noisy\n(B, 1, 28, 28)"), ("encoder", f"784 -> {hidden}\n-> 256"),
-              ("h", "code\n(B, 256)"), ("decoder", f"256 -> {hidden}\n-> 2 x 784"),
+    head = [("x", "clean\n(B, 1, 28, 28)"), ("corrupt", "fresh noise\nevery step"),
+            ("x~", "noisy\n(B, 1, 28, 28)"), ("encoder", f"784 -> {hidden}\n-> {n_latent}"),
+            ("h", f"code\n(B, {n_latent})")]  # fmt: skip
+    if not skip:
+        tail = [("decoder", f"{n_latent} -> {hidden}\n-> 784"), ("x^", "output\n(B, 1, 28, 28)"),
+                ("loss", "||x^ - x||^2\nvs the CLEAN x")]  # fmt: skip
+        stages = [*head, *tail]
+        fig = flow_diagram_figure(stages, title=title, width=1.7)
+        ax = fig.axes[0]
+        ax.set_ylim(-1.45, 1.0)
+        bottom = -1.0  # the clean x -> the loss, drawn as a bracket below the boxes
+        ax.plot(
+            [0, 0], [-0.85, bottom], [0, 7], [bottom, bottom], color="tab:green", lw=1.5, ls="--"
+        )
+        ax.annotate("", xy=(7, -0.8), xytext=(7, bottom),
+                    arrowprops={"arrowstyle": "->", "lw": 1.5, "color": "tab:green"})  # fmt: skip
+        ax.text(3.5, bottom - 0.07, "the target: the CLEAN x goes to the loss", ha="center",
+                va="top", fontsize=9, color="tab:green")  # fmt: skip
+        return fig
+    stages = [*head, ("decoder", f"{n_latent} -> {hidden}\n-> 2 x 784"),
               ("r, t", "reconstruction r,\ntrust t in (0, 1)"),
               ("blend", "t * x~ + (1 - t) * r"), ("x^", "output\n(B, 1, 28, 28)")]  # fmt: skip
     fig = flow_diagram_figure(stages, title=title, width=1.55)
@@ -483,7 +529,7 @@ def skip_dae_flow_figure(title: str | None = None, hidden: int = 512) -> Figure:
     ax.plot([skip_from, skip_from, skip_to], [0.45, top, top], color="tab:red", lw=1.8)
     ax.annotate("", xy=(skip_to, 0.42), xytext=(skip_to, top),
                 arrowprops={"arrowstyle": "->", "lw": 1.8, "color": "tab:red"})  # fmt: skip
-    label = "skip path: x~ goes around encoder, code and decoder"
+    label = "skip path (bypass): x~ goes around encoder, code and decoder"
     ax.text((skip_from + skip_to) / 2, top + 0.08, label, ha="center", va="bottom", fontsize=9,
             color="tab:red")  # fmt: skip
     return fig

@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -20,8 +20,9 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/solutions/04_denoising_autoencoders.ipynb)
 #
 # This exercise goes with [lesson 04](../notebooks/04_denoising_autoencoders.ipynb). You write
-# the three corruptions of the lesson, each driven by an explicit random generator, and the PSNR
-# that measures how close a picture is to the clean one.
+# the three corruptions of the lesson, each driven by an explicit random generator, the PSNR
+# that measures how close a picture is to the clean one, and the loss a denoising autoencoder
+# trains on.
 #
 # **How the exercises work.**
 # - Each task cell says `# YOUR CODE HERE` and `raise NotImplementedError()`. Replace those two
@@ -188,6 +189,36 @@ from course_utils.exercise_checks import check_psnr
 check_psnr(psnr)
 
 # %% [markdown]
+# ## Task 6 · The denoising loss (2 points)
+#
+# The loss of a denoising autoencoder, for one batch of CLEAN images `x`, in three steps:
+# 1. **corrupt**: make a noisy copy with Gaussian noise of standard deviation `std`, clipped to
+#    $[0, 1]$ (your `add_gaussian_noise` from Task 1, with the generator);
+# 2. **reconstruct**: run the model on the noisy copy, `model(noisy)`;
+# 3. **compare with the clean images**: the squared error between the output and `x` (not the
+#    noisy copy), summed over the pixels of each image and averaged over the batch, the
+#    course's convention.
+#
+# Return that one number as a tensor that still carries the gradient (no `.item()`), so that
+# `loss.backward()` can train the model. Do not modify `x`.
+
+# %% nbgrader={"grade": false, "grade_id": "denoising_loss", "locked": false, "schema_version": 3, "solution": true}
+# Task denoising_loss
+def denoising_loss(model, x: Tensor, std: float, generator: torch.Generator) -> Tensor:
+    """model: (B, ...) -> (B, ...); x: clean images (B, ...) in [0, 1] -> scalar loss."""
+    # BEGIN SOLUTION
+    noisy = add_gaussian_noise(x, std, generator)  # the INPUT: a damaged copy
+    output = model(noisy)  # (B, ...)
+    return (output - x).pow(2).flatten(1).sum(dim=1).mean()  # the TARGET: the clean x
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_denoising_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_denoising_loss
+
+check_denoising_loss(denoising_loss)
+
+# %% [markdown]
 # ### See it work: the three corruptions on real digits
 #
 # The cell corrupts eight test digits with each of your functions (one generator, seeded, so the
@@ -212,7 +243,9 @@ rows_figure({"clean": clean, **corrupted}, n=8)
 # %% [markdown]
 # ## Done
 #
-# These corruptions are the inputs of a denoising autoencoder; PSNR is how lesson 04 compares it
+# These corruptions are the inputs of a denoising autoencoder, `denoising_loss` is what it
+# trains on (lesson 04 does the same inside `DenoisingObjective`, with three noise kinds and
+# fresh noise at every step), and PSNR is how lesson 04 compares it
 # with three non-learned denoisers (a Gaussian blur, a median filter and a PCA projection). Back
 # to [lesson 04](../notebooks/04_denoising_autoencoders.ipynb), or on to
 # [exercise 05](05_sparse_autoencoders.ipynb).

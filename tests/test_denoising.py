@@ -16,16 +16,17 @@ from course_utils.denoising import (
     circle_posterior_mean,
     classic_baselines,
     compare_columns,
+    dae_flow_figure,
     denoise,
     denoising_field_figure,
     denoising_figure,
     denoising_view,
+    leftover_noise_share,
     linear_probe_accuracy,
     pca_denoise,
     psnr_curves_figure,
     psnr_table,
     psnr_table_text,
-    skip_dae_flow_figure,
     total_variation_per_image,
     trust_figure,
 )
@@ -80,6 +81,30 @@ def test_denoising_objective_relative_divides_by_the_damage_of_the_noisy_input()
     assert torch.isclose(relative(nn.Identity(), (clean,))[0], torch.tensor(1.0))  # copying: 1
     floored = DenoisingObjective({"gaussian": (0.0, 0.0)}, relative=True, min_damage=2.0)
     assert torch.isclose(floored(model, (clean,))[0], plain_sse(model, clean) / 2.0)
+
+
+def test_relative_loss_gradient_scales_as_one_over_the_damage_down_to_the_floor():
+    """ratio = loss / max(damage, floor); the damage does not depend on the weights, so the
+    gradient is the plain loss's gradient divided by it: 1 / damage grows without bound as the
+    damage goes to 0, unless the floor caps it at 1 / floor."""
+    clean = torch.rand(8, 1, 28, 28, generator=gen(7))
+
+    def grads(objective):
+        model = _small_model().eval()  # eval: the same noise for both objectives
+        model.zero_grad()
+        objective(model, (clean,))[0].backward()
+        return torch.cat([p.grad.flatten() for p in model.parameters()])
+
+    for sigma, floor in ((0.3, 1.0), (0.01, 1e-9), (0.01, 5.0)):
+        levels, noise = {"gaussian": (sigma, sigma)}, ("gaussian", sigma)
+        plain = grads(DenoisingObjective(levels, seed=3, valid_noise=noise))
+        rel = grads(DenoisingObjective(levels, seed=3, valid_noise=noise, relative=True,
+                                       min_damage=floor))  # fmt: skip
+        noisy = corrupt(clean, "gaussian", sigma, gen(0))
+        damage = ((noisy - clean) ** 2).flatten(1).sum(1).mean().item()  # about 784 sigma^2 / 2
+        factor = (plain.norm() / rel.norm()).item()  # what the gradient was divided by
+        assert math.isclose(factor, max(damage, floor), rel_tol=0.1), (sigma, floor, factor)
+    assert factor == pytest.approx(5.0, rel=1e-4)  # sigma 0.01: damage ~0.04, floored at 5
 
 
 def plain_sse(model, clean):
@@ -424,17 +449,53 @@ def test_plot_denoising_field_draws_arrows():
     assert not cut_titles(with_best)
 
 
-def test_skip_flow_figure_draws_the_bypass_and_keeps_its_title_whole():
-    fig = skip_dae_flow_figure(title="a denoising autoencoder with a skip path and a trust map")
+def test_flow_figure_draws_the_skip_as_a_bypass_and_keeps_its_title_whole():
+    fig = dae_flow_figure(
+        skip=True, title="a denoising autoencoder with a skip path and a trust map"
+    )
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.texts if "skip" in t.get_text()]
+    assert [t.get_text() for t in ax.texts if "bypass" in t.get_text()]
     (bracket,) = [ln for ln in ax.lines if ln.get_color() == "tab:red"]
     assert list(bracket.get_xdata()) == [2, 2, 7]  # from x~ (box 2) to the blend (box 7)
     names = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]  # the boxes
     assert names[2] == "x~" and names[7] == "blend"
     assert not cut_titles(fig)
-    narrow = [t.get_text() for t in skip_dae_flow_figure(hidden=372).axes[0].texts]
+    narrow = [t.get_text() for t in dae_flow_figure(hidden=372, skip=True).axes[0].texts]
     assert "784 -> 372\n-> 256" in narrow and "256 -> 372\n-> 2 x 784" in narrow
+    plain = dae_flow_figure(title="a denoising autoencoder: damage the input, score the clean one")
+    plain_names = [t.get_text() for t in plain.axes[0].texts if t.get_fontweight() == "bold"]
+    assert plain_names == ["x", "corrupt", "x~", "encoder", "h", "decoder", "x^", "loss"]
+    assert not [ln for ln in plain.axes[0].lines if ln.get_color() == "tab:red"]  # no bypass
+    assert [t for t in plain.axes[0].texts if "CLEAN x goes to the loss" in t.get_text()]
+    assert not cut_titles(plain)
+
+
+def test_leftover_noise_share_counts_noise_let_through_not_texture_kept():
+    clean = torch.rand(300, 1, 28, 28, generator=gen(1))
+    for kind, level in (("gaussian", 0.3), ("masking", 0.5), ("salt_and_pepper", 0.2)):
+        noisy, again = corrupt(clean, kind, level, gen(2)), corrupt(clean, kind, level, gen(3))
+
+        def share(output, noisy=noisy, again=again):
+            return leftover_noise_share(output, noisy, clean, again).item()
+
+        assert share(noisy) == pytest.approx(1.0)  # the identity: all the noise
+        assert share(clean) == pytest.approx(0.0, abs=1e-6)  # a perfect denoiser: none
+        assert share(clean + 0.3 * (noisy - clean)) == pytest.approx(0.3, abs=1e-5)
+        # outputs that depend on the clean image only: darker, or with extra texture of their own
+        darker = 0.7 * clean
+        texture = clean + 0.2 * torch.randn(clean.shape, generator=gen(4))
+        assert abs(share(darker)) < 0.03 and abs(share(texture)) < 0.03, kind
+        assert total_variation_per_image(texture).mean() > total_variation_per_image(clean).mean()
+    # why the second draw: masking damage is -x where a pixel is dropped, so a merely darker
+    # output correlates with it; the one-draw coefficient <e, d> / <d, d> is then far from 0
+    noisy = corrupt(clean, "masking", 0.5, gen(2))
+    d, e = (noisy - clean).flatten(), (0.7 * clean - clean).flatten()
+    assert (e @ d / (d @ d)).item() > 0.2
+    # independent check against a least-squares fit: e = a d + (something that follows x only)
+    out = clean + 0.5 * (noisy - clean) - 0.1 * clean
+    assert leftover_noise_share(
+        out, noisy, clean, corrupt(clean, "masking", 0.5, gen(5))
+    ).item() == pytest.approx(0.5, abs=0.02)
 
 
 def test_lesson_figures_keep_their_titles_inside():

@@ -243,7 +243,8 @@ def test_every_task_answer_a_check_takes_is_known():
     assert names["kl_sparsity_penalty_per_batch"] == {"kl_sparsity"}
     assert names["predicted_shape"] == {"predict_rate_shape", "predict_transpose_shape",
                                         "predict_z_shape"}  # fmt: skip
-    assert len(names) == 30
+    assert names["denoising_loss"] == {"denoising_loss"}  # exercise 04, task 6
+    assert len(names) == 31
 
 
 class _FakeTB:

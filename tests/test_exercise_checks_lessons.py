@@ -170,6 +170,15 @@ def psnr_course(x_hat, x, max_value=1.0):
     return course_psnr(x_hat, x, max_value)
 
 
+def denoising_loss(
+    model, x, std, generator=None, target="clean", corrupt=True, reduce="mean", noise=gaussian
+):
+    noisy = noise(x, std, generator) if corrupt else x
+    out = model(noisy)
+    se = (out - (x if target == "clean" else noisy)).pow(2).flatten(1)
+    return {"mean": se.sum(1).mean(), "sum": se.sum(), "pixels": se.mean()}[reduce]
+
+
 # ----------------------------------------------------------------------- 05 sparsity
 
 
@@ -324,6 +333,18 @@ CASES = [
     (ec.check_prediction_psnr, 20.0, None),
     (ec.check_prediction_psnr, 10, "error not squared"),
     (ec.check_prediction_psnr, 40, "20 log10 of the squared error"),
+    (ec.check_denoising_loss, denoising_loss, None),
+    (ec.check_denoising_loss, partial(denoising_loss, target="noisy"), "target = noisy input"),
+    (ec.check_denoising_loss, partial(denoising_loss, corrupt=False), "no corruption"),
+    (ec.check_denoising_loss, partial(denoising_loss, reduce="sum"),
+     "sum instead of mean over the batch"),
+    (ec.check_denoising_loss, partial(denoising_loss, reduce="pixels"), "mean over the pixels"),
+    (ec.check_denoising_loss, partial(denoising_loss, noise=gaussian_global),
+     "used the global RNG instead of the generator"),
+    (ec.check_denoising_loss, lambda m, x, std, generator=None: denoising_loss(
+        m, x, std**2, generator), "wrong noise level"),
+    (ec.check_denoising_loss, lambda m, x, std, generator=None: denoising_loss(
+        m, x, std, generator).detach(), "cut off from the graph"),
     # 05
     (ec.check_bernoulli_kl, bkl, None),
     (ec.check_bernoulli_kl, lambda p, q: bkl(p, q, clamp=False), "not clamped"),

@@ -324,7 +324,7 @@ def test_the_dependency_map_is_read_from_the_solutions():
         "01_linear_autoencoder_and_pca": {},
         "02_stacked_autoencoders": {},
         "03_convolutional_autoencoders": {"predict_transpose_shape": ("conv_sizes",)},
-        "04_denoising_autoencoders": {},
+        "04_denoising_autoencoders": {"denoising_loss": ("gaussian_noise",)},
         "05_sparse_autoencoders": {"kl_sparsity": ("bernoulli_kl",)},
         "06_variational_autoencoders": {"vae_loss": ("gaussian_kl",)},
         "07_beyond_the_vanilla_vae": {"cvae_forward": ("cvae_concat",)},

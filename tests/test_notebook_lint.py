@@ -178,10 +178,11 @@ def _curves_stand_in(args: dict, title: str):
     return psnr_curves_figure(rows, title=title)
 
 
-def _skip_flow_stand_in(args: dict, title: str):
-    from course_utils.denoising import skip_dae_flow_figure
+def _dae_flow_stand_in(args: dict, title: str):
+    from course_utils.denoising import dae_flow_figure
 
-    return skip_dae_flow_figure(title=title)
+    skip = args.get("skip")
+    return dae_flow_figure(skip=bool(skip is not None and ast.literal_eval(skip)), title=title)
 
 
 # builder name -> a function (the call's arguments as AST nodes, title) -> the figure it would draw
@@ -191,7 +192,7 @@ STAND_INS = {
     "history_figure": _history_stand_in,
     "flow_diagram_figure": _flow_stand_in,
     "psnr_curves_figure": _curves_stand_in,
-    "skip_dae_flow_figure": _skip_flow_stand_in,
+    "dae_flow_figure": _dae_flow_stand_in,
 }
 
 

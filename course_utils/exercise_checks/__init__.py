@@ -46,6 +46,7 @@ from course_utils.exercise_checks.lesson03 import (
     check_prediction_transpose_shape,
 )
 from course_utils.exercise_checks.lesson04 import (
+    check_denoising_loss,
     check_gaussian_noise,
     check_masking_noise,
     check_prediction_psnr,
@@ -99,6 +100,7 @@ __all__ = [
     "check_conv_encoder",
     "check_conv_sizes",
     "check_cvae_forward",
+    "check_denoising_loss",
     "check_gaussian_kl",
     "check_gaussian_noise",
     "check_interpolate",

@@ -1,5 +1,6 @@
-"""Checks for exercise 04 (denoising autoencoders): three corruptions, PSNR by hand, and the
-predict-then-run PSNR question.
+"""Checks for exercise 04 (denoising autoencoders): three corruptions, PSNR by hand, the
+predict-then-run PSNR question, and the denoising loss (corrupt, reconstruct, compare with the
+CLEAN image).
 
 The noise checks do not demand one particular way of drawing random numbers: they test what any
 correct corruption must satisfy (shape, range, which pixels change and how often, the measured
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from course_utils.exercise_checks import expect, predict
 from course_utils.exercise_checks.core import Values, Wrong, call, check, randint
@@ -23,6 +24,7 @@ POINTS = {
     "salt_and_pepper": 2,
     "psnr": 2,
     "predict_psnr": 1,
+    "denoising_loss": 2,
 }
 
 
@@ -316,3 +318,115 @@ def check_prediction_psnr(predicted_psnr_db) -> tuple[str, str]:
         },
         tol=0.5,
     )
+
+
+class _RecordingDenoiser(nn.Module):
+    """A fixed random denoiser (B, 1, H, W) -> (B, 1, H, W), pixels in (0, 1), that remembers
+    every input it is given: the check sees exactly what the student's code fed the model."""
+
+    def __init__(self, n_pixels: int, g: torch.Generator) -> None:
+        super().__init__()
+        self.layer = nn.Linear(n_pixels, n_pixels)
+        with torch.no_grad():
+            self.layer.weight.copy_(torch.randn(n_pixels, n_pixels, generator=g) / n_pixels**0.5)
+            self.layer.bias.copy_(0.1 * torch.randn(n_pixels, generator=g))  # not the global RNG
+        self.inputs: list[Tensor] = []
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.inputs.append(x.detach().clone())
+        return torch.sigmoid(self.layer(x.flatten(1))).view_as(x)
+
+
+@check("denoising_loss", POINTS)
+def check_denoising_loss(denoising_loss, g: torch.Generator) -> Values:
+    """``denoising_loss(model, x, std, generator) -> scalar``: corrupt the clean x with Gaussian
+    noise of std ``std`` (clipped), run the model on the NOISY images and return the squared
+    error against the CLEAN x, summed over each image's pixels and averaged over the batch."""
+    b, h, w = randint(g, 4, 8), randint(g, 5, 9), randint(g, 5, 9)
+    x = 0.3 + 0.4 * torch.rand(b, 1, h, w, generator=g)  # grey: noise of std <= 0.05 never clips
+    std = 0.03 + 0.02 * torch.rand(1, generator=g).item()
+    before = x.clone()
+    model = _RecordingDenoiser(h * w, g)
+    name = "denoising_loss(model, x, std, generator)"
+    loss = expect.returns(
+        denoising_loss,
+        model,
+        x,
+        std,
+        generator=torch.Generator().manual_seed(7),
+        what=name,
+        shape=(),
+        hint=(
+            " Return one number: the squared error summed over each image's pixels, then "
+            "averaged over the batch.",
+            " Hãy trả về một số: bình phương sai số cộng trên các điểm ảnh của từng ảnh, rồi "
+            "lấy trung bình trên lô.",
+        ),
+    )
+    expect.unchanged(before, x, "x")
+    if not model.inputs:
+        raise Wrong(
+            "model not called",
+            "Run the model on the noisy images: output = model(noisy).",
+            "Hãy chạy mô hình trên ảnh nhiễu: output = model(noisy).",
+        )
+    noisy = model.inputs[-1]
+    expect.shape(noisy, x.shape, "The input given to the model")
+    if torch.allclose(noisy, x):
+        raise Wrong(
+            "no corruption",
+            "The model was given the CLEAN images: corrupt x first (Gaussian noise of std "
+            "`std`, clipped), then run the model on the noisy copy. Without damage, copying is "
+            "the best answer and nothing forces the model to learn what images look like.",
+            "Mô hình nhận ảnh SẠCH: hãy làm nhiễu x trước (nhiễu Gauss độ lệch chuẩn `std`, "
+            "cắt về [0, 1]), rồi chạy mô hình trên bản nhiễu. Không có hư hại thì sao chép là "
+            "tốt nhất và không gì buộc mô hình học ảnh trông như thế nào.",
+        )
+    measured = (noisy - x).std().item()
+    if not expect.about(measured, std, 0.25):
+        raise Wrong(
+            "wrong noise level",
+            f"The noise given to the model has standard deviation {measured:.4f}, but std is "
+            f"{std:.4f}: add std * eps with eps ~ N(0, 1) (std is the standard deviation, not "
+            "the variance).",
+            f"Nhiễu đưa vào mô hình có độ lệch chuẩn {measured:.4f}, nhưng std là {std:.4f}: "
+            "hãy cộng std * eps với eps ~ N(0, 1) (std là độ lệch chuẩn, không phải phương sai).",
+        )
+    out = model.layer(noisy.flatten(1)).sigmoid().view_as(x).detach()  # what the model returned
+    se_clean, se_noisy = (out - x).pow(2).flatten(1), (out - noisy).pow(2).flatten(1)
+    mistakes = [
+        Mistake(
+            se_noisy.sum(dim=1).mean(),
+            "target = noisy input",
+            "You compared the output with the NOISY images: the model would learn to "
+            "reproduce the noise. The target is the CLEAN x.",
+            "Bạn so đầu ra với ảnh NHIỄU: mô hình sẽ học tái tạo nhiễu. Đích là ảnh SẠCH x.",
+        ),
+        Mistake(
+            se_clean.sum(),
+            "sum instead of mean over the batch",
+            "You summed over the batch too: sum over each image's pixels, then take the MEAN "
+            "over the images, so the loss does not grow with the batch size.",
+            "Bạn cộng cả trên lô: hãy cộng trên các điểm ảnh của từng ảnh, rồi lấy TRUNG BÌNH "
+            "trên các ảnh, để hàm mất mát không tăng theo kích thước lô.",
+        ),
+        Mistake(
+            se_clean.mean(),
+            "mean over the pixels",
+            "You averaged over the pixels too: the course's convention sums the squared error "
+            "over each image's pixels and averages over the batch only.",
+            "Bạn lấy trung bình cả trên các điểm ảnh: quy ước của khóa học cộng bình phương "
+            "sai số trên các điểm ảnh của từng ảnh và chỉ lấy trung bình trên lô.",
+        ),
+    ]
+    expect.close(loss, se_clean.sum(dim=1).mean(), name, mistakes, atol=1e-4)
+    expect.backward(loss, name)
+    expect.gradient_reaches(model.layer.weight, "the model's weights", "trọng số của mô hình")
+    fresh = torch.Generator().manual_seed(1)  # the same model for every draw: one seed
+
+    def loss_with(gen: torch.Generator) -> Tensor:
+        return call(denoising_loss, _RecordingDenoiser(h * w, fresh.manual_seed(1)), x, std,
+                    generator=gen)  # fmt: skip
+
+    expect.generator_respected(loss_with, name)
+    return None

@@ -66,6 +66,10 @@ PASSED: dict[str, tuple[str, str]] = {
         "psnr is right: one value in dB per image, for any max_value.",
         "psnr đúng: mỗi ảnh một giá trị dB, với mọi max_value.",
     ),
+    "denoising_loss": (
+        "denoising_loss corrupts x, runs the model on the noisy copy, compares with the CLEAN x.",
+        "denoising_loss làm nhiễu x, chạy mô hình trên bản nhiễu, chấm điểm so với ảnh SẠCH x.",
+    ),
     # exercise 05
     "bernoulli_kl": (
         "bernoulli_kl is right, and finite at q = 0 and q = 1.",
