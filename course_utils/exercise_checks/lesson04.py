@@ -5,6 +5,9 @@ CLEAN image).
 The noise checks do not demand one particular way of drawing random numbers: they test what any
 correct corruption must satisfy (shape, range, which pixels change and how often, the measured
 noise level, reproducibility with the generator, no change to the input) on large random images.
+
+One idea: the checks of one exercise notebook, one function per task, each with the typical
+wrong answers it names.
 """
 
 from __future__ import annotations
