@@ -605,7 +605,7 @@ print("within-class r between the factors: " + "; ".join(
 corrs, tables, gaps, separated = {}, {}, {}, {}
 n_boot = course.pick(full=30, fast=5)  # bootstrap resamples of the test images, for each gap's standard error
 f_centred = {name: v - class_mean_of(v, y_test) for name, v in style.items()}  # (T,) each, centred per class
-print(f"{'beta':>6} {'active':>6} " + " ".join(f"{name + ': own dim |r| (gap +- SE)':>30}" for name in names)
+print(f"{'beta':>6} {'active':>6} " + " ".join(f"{name + ': own dim |r| (gap +- SE)':>33}" for name in names)
       + f" {'mean gap':>9} {'all gaps > 2 SE':>16}")
 for beta in BETAS:
     mu_test, logvar_test = predict(sweep.model(beta), xb_test, fn=lambda m, xb: m.encode(xb))  # (T, 10) each
@@ -1128,8 +1128,9 @@ for tau in (1.0, 0.5, 0.1):  # the mean of the SOFT samples, on the same 100,000
 # 4,000 draws of the same distribution, each with the gradient of the loss above with respect to
 # its own copy of the logits, and the spread of those gradients (summed variance of the 4
 # components, with a standard error over the draws). The last line gives the shape: the median
-# and the 99th percentile of the size of each draw's gradient. If the expectation holds, the
-# median falls towards 0 and the 99th percentile grows as $\tau$ falls.
+# and the 99th percentile of the size of each draw's gradient. The expectation is about low
+# $\tau$: there most draws should have a gradient near 0 (a median near 0) and a few a large one
+# (a 99th percentile far above the median).
 
 # %%
 n_draw = 4000
