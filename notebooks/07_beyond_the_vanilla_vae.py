@@ -28,7 +28,7 @@
 # 1. write the $\beta$-VAE objective, measure the reconstruction-vs-KL trade-off over several
 #    values of $\beta$, and test claims about active dimensions, the prior and disentanglement
 #    with numbers instead of by eye;
-# 2. build a conditional VAE (label into encoder and decoder), and measure that its code holds
+# 2. build a conditional VAE (label into encoder and decoder), and measure whether its code holds
 #    the style and not the class;
 # 3. sample discrete latents with the Gumbel-softmax relaxation and its straight-through form,
 #    anneal the temperature, and explain why a discrete model must be scored with **hard** samples
@@ -569,9 +569,13 @@ beta_figure(sweep, BETAS[-1], xb_test)
 #    largest $|r|$ it has with any other active dimension.
 #
 # A disentangled code has every gap clearly above 0: each factor has a dimension that follows it
-# more closely than any other dimension does. "Clearly" means above $2/\sqrt{T}$, about two
-# standard errors of a correlation measured on all $T$ test images; a smaller gap is within the
-# noise of the measurement. A negative gap means the factor's strongest dimension was given to
+# more closely than any other dimension does. "Clearly" means above two of its own standard
+# errors. A gap is a difference of two correlations measured on the same images, after a max over
+# the rivals and a choice of assignment, so no simple formula gives its standard error (one
+# correlation's is about $(1 - r^2)/\sqrt{T}$ on $T$ images; a difference of two can be larger):
+# the cell estimates it by the **bootstrap**, redoing the correlations, the assignment and the max
+# on test sets resampled with replacement, and taking the spread of the gaps. A gap below two of
+# its standard errors is within the noise of the measurement. A negative gap means the factor's strongest dimension was given to
 # another factor (one dimension carries two factors), or that no dimension stands out. The factors themselves are not independent (wider digits tend to use more ink), so the
 # cell first prints how strongly they correlate with each other within a class.
 
@@ -586,38 +590,61 @@ from course_utils.vae_views import encode_means
 
 style = digit_style(x_test)  # {"slant", "width", "ink"}: (T,) each, from the grey test images
 names = list(style)
+boot_gen = torch.Generator().manual_seed(0)
+
+
+def class_mean_of(t, labels):
+    """(N, ...) -> (N, ...): each row replaced by the mean of its class."""
+    means = torch.stack([t[labels == c].mean(0) if (labels == c).any() else t.mean(0) for c in range(10)])
+    return means[labels]
+
+
 between = factor_correlations(torch.stack(list(style.values()), dim=1), style, labels=y_test)  # (3, 3)
 print("within-class r between the factors: " + "; ".join(
       f"{names[i]}-{names[j]} {between[i, j]:+.2f}" for i, j in ((0, 1), (0, 2), (1, 2))))
 corrs, tables, gaps, separated = {}, {}, {}, {}
-noise = 2 / math.sqrt(len(xb_test))  # about two standard errors of a correlation on M images
-print(f"{'beta':>6} {'active':>6} " + " ".join(f"{name + ': own dim |r| (gap)':>25}" for name in names)
-      + f" {'mean gap':>9} {'all gaps > ' + format(noise, '.2f'):>16}")
+n_boot = course.pick(full=30, fast=5)  # bootstrap resamples of the test images, for each gap's standard error
+f_centred = {name: v - class_mean_of(v, y_test) for name, v in style.items()}  # (T,) each, centred per class
+print(f"{'beta':>6} {'active':>6} " + " ".join(f"{name + ': own dim |r| (gap +- SE)':>33}" for name in names)
+      + f" {'mean gap':>9} {'all gaps > 2 SE':>16}")
 for beta in BETAS:
     mu_test, logvar_test = predict(sweep.model(beta), xb_test, fn=lambda m, xb: m.encode(xb))  # (T, 10) each
     corrs[beta] = factor_correlations(mu_test, style, labels=y_test, noise_var=logvar_test.exp())  # (3, 10)
-    tables[beta] = disentanglement_table(corrs[beta], names, active=mu_variances[beta] > 0.01)
+    active = mu_variances[beta] > 0.01  # (10,)
+    tables[beta] = disentanglement_table(corrs[beta], names, active=active)
+    mu_centred, boot = mu_test - class_mean_of(mu_test, y_test), []  # (T, 10)
+    for _ in range(n_boot):  # resample the test images; redo the correlations, the assignment and the max
+        idx = torch.randint(0, len(mu_test), (len(mu_test),), generator=boot_gen)  # (T,)
+        r_boot = factor_correlations(mu_centred[idx], {k: v[idx] for k, v in f_centred.items()},
+                                     noise_var=logvar_test.exp()[idx])  # (3, 10); class means kept
+        boot.append([row["gap"] for row in disentanglement_table(r_boot, names, active=active)])
+    gap_se = torch.tensor(boot).std(0)  # (3,) bootstrap standard error of each factor's gap
     gaps[beta] = sum(row["gap"] for row in tables[beta]) / len(names)
-    separated[beta] = all(row["gap"] > noise for row in tables[beta])
+    separated[beta] = all(row["gap"] > 2 * se for row, se in zip(tables[beta], gap_se.tolist(), strict=True))
     cells = " ".join(f"{'z' + str(row['dim'] + 1) + ' ' + format(row['best'], '.2f') if row['dim'] >= 0 else 'none':>17}"
-                     f" ({row['gap']:+.2f})" for row in tables[beta])
+                     f" ({row['gap']:+.2f} +- {se:.2f})" for row, se in zip(tables[beta], gap_se.tolist(), strict=True))
     print(f"{beta:>6g} {n_active[beta]:>6} {cells} {gaps[beta]:>9.2f} {separated[beta]!s:>16}")
 most = max(BETAS, key=gaps.get)
 print(f"largest mean gap at beta = {most:g} ({gaps[most]:.2f}); every factor has a dimension of its own, "
-      f"every gap above the noise level {noise:.2f}, at beta = "
+      f"every gap above two of its standard errors ({n_boot} bootstrap resamples), at beta = "
       f"{', '.join(f'{b:g}' for b in BETAS if separated[b]) or 'none of them'}")
 heat = correlation_figure({f"beta {b:g}": corrs[b] for b in BETAS}, names, label="|within-class r|, sampled z")
+heat.set_size_inches(15, 3.2)  # larger than the default, for legible ticks
 for ax, beta in zip(heat.axes, BETAS, strict=False):  # inactive dimensions: red numbers with an x
     active = (mu_variances[beta] > 0.01).tolist()  # (10,) bools
-    ax.set_xticks(range(10), [f"{d + 1}" if a else f"{d + 1}x" for d, a in enumerate(active)], fontsize=7)
+    ax.set_xticks(range(10), [f"{d + 1}" if a else f"{d + 1}\nx" for d, a in enumerate(active)], fontsize=10)
+    ax.tick_params(axis="y", labelsize=11)
+    ax.set_title(ax.get_title(), fontsize=12)
+    ax.set_xlabel("latent dimension", fontsize=10)
     for tick, a in zip(ax.get_xticklabels(), active, strict=True):
         tick.set_color("black" if a else "red")
-heat.suptitle("red 'x' dimension numbers: inactive (Var mu <= 0.01)", fontsize=9)
+heat.suptitle("red dimension numbers marked x: inactive (Var mu <= 0.01)", fontsize=11)
 heat
 
 # %% [markdown]
 # Each cell of the table names the factor's own dimension, its $|r|$ with the sampled code, and
-# its gap (signed); the last column says whether every gap of that model is above the noise level. The heat
+# its gap (signed) with its bootstrap standard error; the last column says whether every gap of
+# that model is above two of its standard errors. The heat
 # maps show all the correlations: a disentangled code has one bright cell per row, in a
 # different column for each factor. Inactive dimensions (red, marked x) come out dark by construction: with
 # $\operatorname{Var}\mu_j < 0.01$ and $\sigma_j^2$ near 1, $|r|$ cannot exceed about 0.1. The last line names the $\beta$ with the largest mean gap and
@@ -713,8 +740,10 @@ beta_view(sweep, xb_test)
 #    - \mathrm{KL}\big(q(z \mid x, y)\,\|\,p(z)\big). $$
 #
 # Note the prior: here it is the **unconditional** $p(z) = \mathcal N(0, I)$, the same for every
-# class, the common simple choice. Sohn et al. (2015) use a conditional prior $p(z \mid y)$
-# learned by a third network; with it the bound has $\mathrm{KL}(q(z \mid x, y) \,\|\, p(z \mid y))$.
+# class, the common simple choice. Sohn et al. (2015) condition on an input $x$ to predict an
+# output $y$ (for example, an image's segmentation), so their third network is a learned prior
+# $p(z \mid x)$ given the input; with the roles named as here (the label is what we condition on)
+# that is a learned $p(z \mid y)$, and the bound has $\mathrm{KL}(q(z \mid x, y) \,\|\, p(z \mid y))$.
 # The KL term charges for every nat in $z$, and class information in $z$ would cost nats while
 # telling the decoder nothing it does not already get from $y$, so we expect the trained encoder
 # to leave it out. We will measure it.
@@ -813,7 +842,10 @@ print(f"difference of the -log p estimates: {nll_vae2 - nll_cvae:.1f} nats, of t
 # differ in how tight they are. The importance-sampled estimates below the slopes (lesson 06:
 # 100 samples of $q$ per image, on the first test images) separate the two: the difference of
 # the bound gaps is the difference in tightness, and the difference of the $-\log p$ estimates
-# is what the label is worth (at most $H(y)$) plus the difference in fit. The fourth line shows the two training curves' late slopes
+# is what the label is worth (at most $H(y)$) plus the difference in fit. Each importance-sampled
+# $-\log p$ with 100 samples is itself an upper bound (on average; it tightens as the number of
+# samples grows), so the printed bound gaps **understate** the true gaps between $-$ELBO and
+# $-\log p$. The fourth line shows the two training curves' late slopes
 # (negative: still improving).
 #
 # **Where is the class? A probe.** If the label pushes class information out of $z$, the code
@@ -932,10 +964,12 @@ moved_style = digit_style(moved)  # {factor: (n*10,)}
 class_mean = {name: torch.stack([style[name][y_test == c].mean() for c in range(10)]) for name in names}  # (10,)
 other = F.one_hot(y_test[:n_src], 10) == 0  # (n, 10): the nine other classes
 r_noise = 2 / math.sqrt(n_src)
+transfer_units = {}  # {factor: (n,)} mean of each source's nine transfers, in class units
 for name in names:
     src = (style[name][:n_src] - class_mean[name][y_test[:n_src]]) / real_spread[name]  # (n,) in class units
     out = (moved_style[name].view(n_src, 10) - class_mean[name]) / real_spread[name]  # (n, 10)
     out_mean = (out * other).sum(1) / 9  # (n,) mean over the other classes
+    transfer_units[name] = out_mean
     r = torch.corrcoef(torch.stack([src, out_mean]))[0, 1].item()
     print(f"{name:>5}: r(source, its transfers) = {r:+.2f} over {n_src} sources (noise level {r_noise:.2f}); "
           f"the transfers keep the source's {name}: {r > r_noise}")
@@ -945,17 +979,24 @@ picks = [int(order[round(q * (n_src - 1))]) for q in (0.05, 0.5, 0.95)]  # 5th, 
 display(images_figure(xb_test[picks], titles=[f"a {int(y_test[i])}, slant {slant_units[i]:+.1f} SD" for i in picks],
                       size=1.6))
 rows = {}
-for i in picks:  # a left-leaning, a typical and a right-leaning source
+for i in picks:  # sources at the 5th, 50th and 95th percentile of slant
     z_style = encode_means(cvae, xb_test[i : i + 1], y_test[i : i + 1])  # (1, 2)
     rows[f"code of the {int(y_test[i])} ({slant_units[i]:+.1f} SD)"] = decode_images(
         cvae, z_style.repeat(10, 1), torch.arange(10))
+    print(f"row of the {int(y_test[i])}: its transfers' mean " + ", ".join(
+          f"{name} {transfer_units[name][i]:+.1f} SD" for name in names) + " (class units)")
+spread_rows = {name: float(transfer_units[name][picks].max() - transfer_units[name][picks].min()) for name in names}
+print("the three rows differ most in " + max(spread_rows, key=spread_rows.get) + " (range over the rows: "
+      + ", ".join(f"{name} {v:.1f} SD" for name, v in spread_rows.items()) + ")")
 rows_figure(rows, title="each row: one test image's style code, decoded as every class")
 
 # %% [markdown]
 # The three sources of the figure sit at the 5th, 50th and 95th percentile of the sources'
-# slant, measured in standard deviations (SD) of real images of their class: a clearly
-# left-leaning, a typical and a clearly right-leaning digit. Does each row keep its source's slant across the classes? The lines measure
-# this on all the sources. For a factor marked True,
+# slant, measured in standard deviations (SD) of real images of their class. They are picked by
+# slant, but slant is not all that differs between them: the lines above the figure give each
+# row's mean slant, width and ink, in the same class units, and say in which of them the rows
+# differ most; that is what to look for in the figure. The first lines measure each factor's
+# transfer on all the sources. For a factor marked True,
 # the style code carries that part of the source's handwriting into other digits (the larger
 # $r$, the more of it); for one marked False, the transfers do not follow the source in that
 # respect beyond the noise level: the code of two numbers did not keep it, and rows that look
@@ -1082,26 +1123,33 @@ for tau in (1.0, 0.5, 0.1):  # the mean of the SOFT samples, on the same 100,000
 # **Why not a very low temperature from the start?** The soft sample's gradient is
 # $\partial y_k / \partial \text{logit}_j = y_k(\delta_{kj} - y_j)/\tau$: near zero when one category
 # wins clearly (at low $\tau$, almost always), of order $1/\tau$ when two categories are nearly
-# tied (rarely). Rare large gradients and many near-zero ones: a high variance. We measure it:
+# tied (rarely). At low $\tau$ we expect rare large gradients and many near-zero ones: a high
+# variance. We measure it:
 # 4,000 draws of the same distribution, each with the gradient of the loss above with respect to
 # its own copy of the logits, and the spread of those gradients (summed variance of the 4
-# components, with a standard error over the draws).
+# components, with a standard error over the draws). The last line gives the shape: the median
+# and the 99th percentile of the size of each draw's gradient. The expectation is about low
+# $\tau$: there most draws should have a gradient near 0 (a median near 0) and a few a large one
+# (a 99th percentile far above the median).
 
 # %%
 n_draw = 4000
-grad_var = {}
+grad_var, grad_size = {}, {}
 for tau in (2.0, 1.0, 0.5, 0.1):
     leaf = probs.log().repeat(n_draw, 1).requires_grad_()  # (4000, 4): one copy of the logits per draw
     soft = gumbel_softmax_sample(leaf, tau, generator=torch.Generator().manual_seed(3))
     (soft * torch.arange(4.0)).sum().backward()  # each draw's loss reaches only its own copy
     sq = ((leaf.grad - leaf.grad.mean(0)) ** 2).sum(1)  # (4000,) squared distance from the mean gradient
     grad_var[tau] = (sq.mean().item(), sq.std().item() / math.sqrt(n_draw))
+    grad_size[tau] = torch.quantile(leaf.grad.norm(dim=1), torch.tensor([0.5, 0.99])).tolist()  # per-draw size
     print(f"tau {tau:>4}: gradient variance {grad_var[tau][0]:.3f} +- {grad_var[tau][1]:.3f}, "
           f"mean gradient {leaf.grad.mean(0).numpy().round(3)}")
 taus = list(grad_var)
 print("the variance rises at every step down in tau, each rise beyond two standard errors:",
       all(grad_var[b][0] - grad_var[a][0] > 2 * math.hypot(grad_var[a][1], grad_var[b][1])
           for a, b in zip(taus, taus[1:], strict=False)))
+print("size of each draw's gradient, median / 99th percentile: " + "; ".join(
+      f"tau {tau}: {q50:.3f} / {q99:.2f}" for tau, (q50, q99) in grad_size.items()))
 
 # %% [markdown]
 # If the verdict says True, each halving of $\tau$ made the gradient noisier, beyond the
@@ -1267,7 +1315,8 @@ print(f"uniform-prior samples the classifier labels confidently: {uniform_qualit
 # %% [markdown]
 # The prior row and the printed share show what a uniform prior gives: each of the 20 variables
 # chosen at random rarely makes a combination the encoder ever used for a real image, so the
-# samples tend to be hybrids. Section 4 fixes this with a **learned** prior.
+# samples tend to be hybrids. Section 4 fits a **learned** prior to the codes of another discrete
+# model, the VQ-VAE, and measures how much that helps its samples.
 #
 # **Is any variable "the digit"?** For each of the 20 variables, take the category the encoder
 # picks for each image (the argmax of $q$), and predict the digit from that category alone: each
@@ -1294,7 +1343,10 @@ print("some single variable predicts the digit as well as the whole code:", bool
 # If the best single variable stays far below the whole code (the last line says False), the
 # digit is spread over many variables: no variable's 10 categories are the 10 digits, although
 # the code as a whole carries the class. If a variable did come close, the model happened to
-# build one class-like variable in this run, by itself, not because $K = 10$. Either way the
+# build one class-like variable in this run, by itself, not because $K = 10$. This answers a
+# common misreading, that $z$ holds 10 class probabilities: $z$ is 20 one-hot choices whose
+# categories mean whatever the model made them mean, and the lines above measure how much of the
+# digit any single one of them tells. Either way the
 # categories are code values the model invented, like the coordinates of a Gaussian $z$; a
 # model whose categories must match the classes needs labels, or a loss that asks for it.
 #
@@ -1430,10 +1482,13 @@ curves_figure({"VQ-VAE": log_vq}, keys=("recon", "codebook", "encoder_sq"), titl
 # panel the squared size of the encoder's outputs, $\lVert z_e \rVert^2$. What does the loss say
 # about that size? Multiply $z_e$ and every code vector by $c$ and let the decoder's first layer
 # absorb $1/c$: the same code vectors are chosen, the reconstruction is unchanged, but the codebook
-# and commitment terms, squared distances, grow by $c^2$. So the loss pulls towards *smaller*
-# outputs, never larger ones. The line below the table says whether $\lVert z_e \rVert^2$ grew
-# anyway: if it did, it grew against that pull, pushed by the reconstruction gradient that flows
-# straight through to the encoder, and a squared distance measured on a larger scale is larger. The small table
+# and commitment terms, squared distances, grow by $c^2$. So the codebook and commitment terms pull
+# towards *smaller* outputs, and the reconstruction term is indifferent along this rescaling: no
+# term of the loss pulls towards larger ones. The line below the table says whether
+# $\lVert z_e \rVert^2$ grew anyway. If it did, the loss does not explain it: the encoder is
+# trained with the straight-through gradient (the decoder's gradient at $z_q$, copied onto $z_e$),
+# and that copy is not the gradient of any loss, so nothing makes the encoder's updates go downhill
+# on the loss along this direction. And a squared distance measured on a larger scale is larger. The small table
 # shows both at three windows, and their ratio: the quantisation error relative to the size of
 # what is quantised (a ratio of 0.1 means each vector is replaced by one about
 # $\sqrt{0.1} \approx 30\%$ of its length away). If the raw term grew from its lowest window to the
@@ -1548,7 +1603,8 @@ print(f"downsampling factor per side: {512 // 64}; MNIST VAE of lesson 06: 784 -
 #   within-class correlations of the sampled code with three measured factors, each factor given
 #   its own active dimension; the verdict lines said which of the textbook claims held in this run.
 # - A conditional VAE gets the label in encoder and decoder and bounds $\log p(x \mid y)$; here
-#   with the unconditional prior $\mathcal N(0, I)$ (Sohn et al. learn $p(z \mid y)$). For one
+#   with the unconditional prior $\mathcal N(0, I)$ (Sohn et al. learn a prior given what is
+#   conditioned on, here $p(z \mid y)$). For one
 #   model the label can lower $-\log p(x)$ by at most $H(y) \le \log 10$ nats; two separately
 #   trained models also differ in fit and in the tightness of their bounds. A probe measures how
 #   much class information its $z$ keeps compared with a plain VAE.
