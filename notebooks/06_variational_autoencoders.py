@@ -419,8 +419,12 @@ print("log sigma^2 for variances 1e-4 .. 1:", torch.log(torch.tensor([1e-4, 1e-2
 #    \sigma = \exp(\tfrac12 \log\sigma^2). $$
 #
 # Then $\partial z / \partial \mu = 1$ and $\partial z / \partial \log\sigma^2 = \tfrac12 \sigma
-# \varepsilon$, and the chain rule carries on into the encoder's weights. Here it is in three
-# lines, then the course's version:
+# \varepsilon$, and the chain rule carries on into the encoder's weights. Without the trick the
+# gradient of $\mathbb E_q[\log p(x\mid z)]$ still exists: the score-function (REINFORCE)
+# estimator, $\mathbb E_q[\log p(x\mid z)\,\nabla \log q(z\mid x)]$, estimates it without
+# bias from plain samples, but its variance is so high that it needs many samples per step. The
+# trick gives a low-variance estimate instead, because the gradient passes *through* the sample
+# and uses the decoder's own slope. Here it is in three lines, then the course's version:
 
 # %%
 def my_reparameterize(mu, logvar, generator=None):
@@ -1651,8 +1655,9 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 #   classifier's confidence split by gap membership).
 # - A VAE encodes $x$ as $q(z\mid x) = \mathcal N(\mu(x), \operatorname{diag}\sigma^2(x))$; the
 #   encoder outputs $\mu$ and $\log\sigma^2$ (activations, shapes (B, L)); $z$ is one sample.
-# - The reparameterization trick $z = \mu + \sigma\varepsilon$ lets gradients reach the encoder's
-#   weights; a direct sample does not.
+# - The reparameterization trick $z = \mu + \sigma\varepsilon$ lets low-variance gradients reach
+#   the encoder's weights through the sample; a direct sample gives autograd no path (the
+#   score-function estimator would, with a far higher variance).
 # - Loss = negative ELBO = reconstruction NLL (summed over pixels) + KL (summed over latent
 #   dimensions), averaged over images: nats per image. The closed-form KL matches Monte Carlo.
 # - $\log p(x) = \mathrm{ELBO} + \mathrm{KL}(q(z\mid x)\,\|\,p(z\mid x))$: the gap, measured with

@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -93,9 +93,12 @@ print("their sum (no reason to be 1: they are not probabilities):", round(z[0].s
 # %% [markdown]
 # ## Task 2 · The reparameterization trick (2 points)
 #
-# Sampling $z \sim \mathcal N(\mu, \sigma^2)$ directly gives no gradient with respect to $\mu$
-# and $\sigma$. Write the sample as a function of them instead, with all the randomness in a
-# noise $\varepsilon$ that depends on no weight:
+# Sampling $z \sim \mathcal N(\mu, \sigma^2)$ directly gives autograd no path from the sample to
+# $\mu$ and $\sigma$. The gradient of the expected reconstruction still exists (the
+# score-function, or REINFORCE, estimator gives it without bias), but with a variance so high
+# that it needs many samples; the trick gives a low-variance gradient through the sample itself.
+# Write the sample as a function of $\mu$ and $\sigma$, with all the randomness in a noise
+# $\varepsilon$ that depends on no weight:
 # $$ z = \mu + \sigma \odot \varepsilon, \qquad \sigma = e^{\text{logvar}/2}, \qquad
 #    \varepsilon \sim \mathcal N(0, I) . $$
 # Draw $\varepsilon$ from `generator` with `torch.randn(shape, generator=generator)`
