@@ -250,11 +250,14 @@ print(f"plain AE: {inside:.0%} of the test codes lie within radius 2 of the orig
 # %% [markdown]
 # A tempting story says that a code in a gap decodes to a shape that is no digit, which the
 # classifier then labels without confidence. The split above tests it for each set of codes,
-# and its verdicts say where it held. It need not hold: our decoder is built from linear layers
-# and ReLUs, so it is piecewise linear: far from its training codes it keeps extending its outer
+# and its verdicts say where it held: it can hold for one set of codes and fail for the other.
+# Where a verdict says LESS, the gap codes did decode to shapes the classifier reads less often
+# with confidence. But the story need not hold: our decoder is built from linear layers and
+# ReLUs, so it is piecewise linear: far from its training codes it keeps extending its outer
 # linear pieces, which tends to push strokes towards full ink or none. Codes in an empty region
-# then decode to exaggerated but sharp digits of the few classes whose codes border that region,
-# and the classifier can read them confidently. **"In a gap" is not the same as "garbage".**
+# can then decode to exaggerated but sharp digits of the few classes whose codes border that
+# region, which the classifier reads confidently; a verdict of MORE or "about as" confident
+# is that case. **"In a gap" is not the same as "garbage"**, and not the same as "fine" either.
 #
 # The $\mathcal N(0, I)$ codes fail the other way, and the scatter below shows why: the cell
 # prints what share of the test codes lies within radius 2 of the origin, where $\mathcal N(0,
@@ -1651,8 +1654,8 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 #
 # - A plain autoencoder's codes sit wherever training put them, so nothing says where to
 #   sample: $\mathcal N(0, I)$ draws can miss most of its code cloud, and codes in a gap are not
-#   simply garbage, since a ReLU decoder extrapolates there (section 1 measured both, with the
-#   classifier's confidence split by gap membership).
+#   necessarily garbage, since a ReLU decoder extrapolates there (section 1 measured both, with
+#   the classifier's confidence split by gap membership, for each set of codes).
 # - A VAE encodes $x$ as $q(z\mid x) = \mathcal N(\mu(x), \operatorname{diag}\sigma^2(x))$; the
 #   encoder outputs $\mu$ and $\log\sigma^2$ (activations, shapes (B, L)); $z$ is one sample.
 # - The reparameterization trick $z = \mu + \sigma\varepsilon$ lets low-variance gradients reach
