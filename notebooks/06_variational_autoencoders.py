@@ -932,7 +932,8 @@ rows_figure({"plain AE": ae_decoded[:10], "2-D VAE": vae_decoded[:10]},
 # could not keep that digit, and the decoder returns a neighbour's digit, or a blend, instead;
 # the verdict names the end that failed and what it became. Nor is a straight line between two
 # codes guaranteed to pass only through the two digits: it can cross another digit's region on
-# the way (a label other than the two in the middle of a line). The classifier is a crude judge
+# the way (a label other than the two in the middle of a line; the verdict names any such
+# digit). The classifier is a crude judge
 # of blurry images, so read the rows with your own eyes too; section 6 repeats the three paths
 # with a 20-D code.
 
@@ -952,8 +953,11 @@ def labels_along(model, a, b, images):
     labels = [str(int(c)) if p >= 0.9 else "?" for p, c in zip(*probs.max(1), strict=True)]
     wrong = [f"the decoded {where} is read as {'nothing confidently' if got == '?' else got}, not {want}"
              for where, got, want in (("start", labels[0], a), ("end", labels[-1], b)) if got != str(want)]
+    others = sorted({c for c in labels if c not in ("?", str(a), str(b))})  # a third digit on the way
+    crossing = f"crossing {' and '.join(others)} on the way" if others else "through no third digit"
     print(f"{a} -> {b}: labels along the path {' '.join(labels)} -> "
-          + ("from one digit to the other" if not wrong else "no morph from " + f"{a} to {b}: " + "; ".join(wrong)))
+          + (f"from one digit to the other, {crossing}" if not wrong
+             else f"no morph from {a} to {b}: " + "; ".join(wrong) + (f" ({crossing})" if others else "")))
     return path
 
 
