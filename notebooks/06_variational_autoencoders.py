@@ -1185,6 +1185,9 @@ conv_vae = conv_vae.cpu()
 res_conv = negative_elbo(conv_vae, xb_test, generator=torch.Generator().manual_seed(0))
 print(f"same recipe and budget: 20-D MLP {hist20.last('epoch')} epochs, 16-D conv {hist_conv.last('epoch')} epochs "
       f"(about {steps20:,} steps each)")
+n_params = {name: sum(p.numel() for p in m.parameters()) for name, m in (("20-D MLP", vae20), ("16-D conv", conv_vae))}
+print("parameters:", " | ".join(f"{name} {n:,}" for name, n in n_params.items()),
+      f"(the conv VAE has {n_params['16-D conv'] / n_params['20-D MLP']:.0%} of the MLP's)")
 
 
 def nelbo_per_image(model, x):
@@ -1217,16 +1220,19 @@ print(f"binarized test -ELBO (nats/image): 20-D MLP {res20['loss']:.1f} | 16-D c
 # of the test images, for this one seed"; a difference is a property of the models only if it
 # also exceeds the seed-to-seed spread. To see that spread, change `torch.manual_seed(0)` before
 # the two `fit` calls and run them again; a difference that keeps its sign over a few seeds is
-# real. The two models also differ in latent size (16 vs 20) and parameters (the conv VAE has
-# far fewer).
+# real. The two models also differ in latent size (16 vs 20) and in their numbers of parameters
+# (printed above).
 
 # %%
 from course_utils.vae_views import prior_samples
 
 g = torch.Generator().manual_seed(0)
-x_some = x_test[:1000]  # (1000, 1, 28, 28)
-recons = {"2-D MLP": reconstruct(vae2, x_some, g), "20-D MLP": reconstruct(vae20, x_some, g),
-          "16-D conv": reconstruct(conv_vae, x_some, g)}  # one z sample per image
+x_some, xb_some = x_test[:1000], xb_test[:1000]  # (1000, 1, 28, 28) each: grey, and their binarized copies
+# each model gets the inputs it was trained on: grey for the 2-D one, binarized for the others
+recons = {"2-D MLP": reconstruct(vae2, x_some, g), "20-D MLP": reconstruct(vae20, xb_some, g),
+          "16-D conv": reconstruct(conv_vae, xb_some, g)}  # one z sample per image
+# errors against the grey images for all three: a binarized pixel is 1 with probability its grey
+# value, so a model trained on binarized images outputs (at best) that grey value
 per_image = {name: (images - x_some).abs().flatten(1).mean(1) for name, images in recons.items()}  # (n,) each
 best, second = sorted(per_image, key=lambda name: per_image[name].mean())[:2]
 d, d_se = paired(per_image[second] - per_image[best])
@@ -1234,7 +1240,7 @@ print("mean absolute pixel error of the reconstructions:",
       " | ".join(f"{name} {err.mean():.3f}" for name, err in per_image.items()), "-> smallest:", best,
       f"(ahead of {second} by {d:.4f} +- {d_se:.4f}: "
       + ("more than 2 standard errors)" if d > 2 * d_se else "within 2 standard errors, a tie)"))
-rows_figure({"input": x_some[:10], **{name: images[:10] for name, images in recons.items()}},
+rows_figure({"input": x_some[:10], "binarized": xb_some[:10], **{name: images[:10] for name, images in recons.items()}},
             title="reconstructions (one z sample each; pixel means)")
 
 # %%
@@ -1368,8 +1374,9 @@ rows_figure(shown, title="decoded codes next to the average of their 50 nearest 
 # shows. We train a plain 20-D autoencoder with the 20-D VAE's layers, steps, recipe and
 # binarized images (its objective, written out below, is BCE on a fresh binarization, like
 # `VAEObjective(binarize=True)` without the noise and the KL), and count **grey pixels**
-# (between 0.1 and 0.9) in every model's reconstructions, decoded at the code $\mu(x)$: a sharp
-# digit is mostly black and white.
+# (between 0.1 and 0.9) in every model's reconstructions, decoded at the code $\mu(x)$, each
+# model fed the inputs it was trained on (grey at 2-D, binarized at 20-D): a sharp digit is
+# mostly black and white.
 
 # %%
 def binarized_bce(model, batch):
@@ -1386,8 +1393,8 @@ ae20 = ae20.cpu()
 with torch.no_grad():
     sharpness = {"real test images": x_some, "plain AE 2-D": torch.sigmoid(ae(x_some)).view(-1, 1, 28, 28),
                  "VAE 2-D": decode_images(vae2, encode_means(vae2, x_some)),
-                 "plain AE 20-D": torch.sigmoid(ae20(x_some)).view(-1, 1, 28, 28),
-                 "VAE 20-D": decode_images(vae20, encode_means(vae20, x_some))}
+                 "plain AE 20-D": torch.sigmoid(ae20(xb_some)).view(-1, 1, 28, 28),  # binarized inputs, as trained
+                 "VAE 20-D": decode_images(vae20, encode_means(vae20, xb_some))}
 grey = {name: ((images > 0.1) & (images < 0.9)).float().flatten(1).mean(1) for name, images in sharpness.items()}
 print("share of grey pixels:", " | ".join(f"{name} {share.mean():.1%}" for name, share in grey.items()))
 
@@ -1400,17 +1407,19 @@ def compare(a, b):
     return f"{word} ({100 * d:+.1f} +- {100 * d_se:.1f} points)"
 
 
+print(f"-> 2-D vs the real images: the plain AE's are {compare('plain AE 2-D', 'real test images')}, the VAE's "
+      f"{compare('VAE 2-D', 'real test images')} them")
 print(f"-> 2-D: the VAE's reconstructions are {compare('VAE 2-D', 'plain AE 2-D')} the plain AE's; "
       f"20-D: the VAE's are {compare('VAE 20-D', 'plain AE 20-D')} the plain AE's")
 rows_figure({name: images[:10] for name, images in sharpness.items()}, title="reconstructions decoded at mu(x)")
 
 # %% [markdown]
-# Read the two verdicts together, and the sizes next to them. Where the bottleneck is tight
-# (2-D), both models are much greyer than the real images; when the difference between them
-# (in points, with its standard error) is small next to that, the bottleneck does most of the
-# blurring in both, whatever the sign of the small difference. At 20-D the two models share layers, steps,
-# recipe and binarized images, and differ only in the objective, so any extra greyness of the
-# VAE comes from its objective: noisy codes $z = \mu + \sigma\varepsilon$ for the decoder, and a
+# Read the verdicts together, and the sizes next to them. Where the bottleneck is tight (2-D),
+# the first verdict line says how much greyer than the real images each model is; when the
+# difference between the two models (in points, with its standard error) is small next to
+# that, the bottleneck does most of the blurring in both, whatever the sign of the small
+# difference. At 20-D the two models share layers, steps, recipe and binarized images, and
+# differ only in the objective, so any extra greyness of the VAE comes from its objective: noisy codes $z = \mu + \sigma\varepsilon$ for the decoder, and a
 # KL that keeps the ellipses from shrinking to points, so each output still serves several
 # images. This comparison cannot split the two: without the KL the encoder would shrink
 # $\sigma$ and the noise would vanish with it. Lowering the KL's weight shrinks the ellipses;
