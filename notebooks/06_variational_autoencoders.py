@@ -330,13 +330,21 @@ print(f"parameters: MyVAE {n_mine:,} | course VAE {n_course:,} | same: {n_mine =
 # %%
 from course_utils.plots import flow_diagram_figure
 
-flow_diagram_figure(
+flow = flow_diagram_figure(
     stages=[("x", "(B, 1, 28, 28)"), ("encoder", "784 -> 400\n-> 2 heads 400 -> L"), ("mu, logvar", "(B, L) each"),
             ("z", "mu + sigma * eps\n(B, L)"), ("decoder", "L -> 400 -> 784"),
             ("logits", "(B, 1, 28, 28)"), ("loss", "recon (B,) + KL (B,)\n-> mean: scalar")],
-    arrows=["", "two heads", "eps ~ N(0, I)", "", "", "BCE vs x; KL from mu, logvar"],
+    arrows=["", "two heads", "eps ~ N(0, I)", "", "", "recon: BCE vs x"],
     title="a VAE's forward pass and loss (B images, latent size L)",
 )
+ax = flow.axes[0]  # the KL's path, drawn over the diagram: from mu, logvar straight to the loss
+ax.set_ylim(-1, 1.4)
+flow.set_size_inches(flow.get_size_inches()[0], 2.7)
+ax.plot([2, 2, 6], [0.45, 1.0, 1.0], color="#b91c1c", lw=1.2)
+ax.annotate("", xy=(6, 0.42), xytext=(6, 1.0), arrowprops={"arrowstyle": "->", "lw": 1.2, "color": "#b91c1c"})
+ax.text(4, 1.05, "KL: from mu, logvar alone (the decoder plays no part)", ha="center", va="bottom", fontsize=8,
+        color="#b91c1c")
+flow
 
 # %%
 x3 = x_test[:3]  # (3, 1, 28, 28)
