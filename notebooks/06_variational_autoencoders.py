@@ -1671,9 +1671,11 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # > - *Treating $\mu, \sigma$ as parameters.* They are encoder outputs; the weights are trained.
 # > - *Applying a sigmoid inside the model and BCE-with-logits outside.* The VAE's decoder outputs
 # >   logits; `sigmoid` only for pictures.
-# > - *Hundreds of epochs for a 2-D MNIST VAE by default.* Count optimizer steps, and look at
-# >   what the last ones bought: section 5's log printed the loss's rate of change, in nats per
-# >   1,000 steps, over the second half of its 1,500 steps (a few epochs of 60,000 images).
+# > - *Hundreds of epochs for a 2-D MNIST VAE by default.* Count optimizer steps, and decide from
+# >   what the last ones bought: section 5's log printed the loss's rate of change over the second
+# >   half of training, in nats per 1,000 steps with its noise scale. A rate still falling says
+# >   that more steps would help and roughly by how much per 1,000 of them; weigh that against
+# >   their time, rather than fixing a number of epochs in advance.
 #
 # ## Summary
 #
