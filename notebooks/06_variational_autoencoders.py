@@ -802,13 +802,19 @@ cov = torch.cov(z_agg.T).tolist()  # (2, 2) as nested lists
 print("aggregate posterior: mean", z_agg.mean(0).numpy().round(2), "covariance",
       "[" + ", ".join("[" + ", ".join(f"{c:.2f}" for c in row) + "]" for row in cov) + "]",
       "(prior: 0 and the identity)")
+spread, width = mu_all.detach().var(0), torch.exp(logvar_all).detach().mean(0)  # (2,) each; they add up
+print("the aggregate's variance per dimension = spread of the means", spread.numpy().round(2),
+      "+ average sigma^2", width.numpy().round(3), f"-> the means give {spread.sum() / (spread + width).sum():.0%} of it")
 posterior_figure(vae2, x_test, y_test, n_ellipses=12, generator=torch.Generator().manual_seed(3))
 
 # %% [markdown]
 # The printed average $\sigma$ is the width of one image's ellipse in units of the prior's: the
 # smaller it is, the more precisely one image's code is known. The aggregate is what should
 # resemble $\mathcal N(0, I)$; compare the printed mean and covariance with 0 and the identity,
-# and the histogram with the red circles.
+# and the histogram with the red circles. The aggregate's variance is the spread of the means
+# plus the ellipses' own $\sigma^2$ (the law of total variance), and the third line gives the
+# share of each: when the means give nearly all of it, the prior is covered by *where the
+# means lie*, spread over the whole circle, not by wide ellipses overlapping one another.
 #
 # > **Misconception: "if $\mu$ and $\sigma$ should follow $\mathcal N(0, I)$, why learn them?"**
 # > Because it is the *aggregate* that should match the prior, not each image's posterior. An
