@@ -1618,7 +1618,7 @@ terms_by_step_figure(log_warm, keys=("beta", "recon", "kl"), marks={"end of warm
 
 # %% [markdown]
 # While $\beta$ is small the encoder can spend KL almost for free. The two printed steps
-# (the middle and the end of the warm-up) and the count over all steps logged by both runs say
+# (near the middle and near the end of the warm-up) and the count over all steps logged by both runs say
 # whether it did: more KL than the run without warm-up at the same step, and in exchange a
 # better reconstruction. A difference at the same step is the KL's weight at work, not the
 # learning that both runs do meanwhile; it is one training seed each, so read small or mixed
