@@ -250,11 +250,14 @@ print(f"plain AE: {inside:.0%} of the test codes lie within radius 2 of the orig
 # %% [markdown]
 # A tempting story says that a code in a gap decodes to a shape that is no digit, which the
 # classifier then labels without confidence. The split above tests it for each set of codes,
-# and its verdicts say where it held. It need not hold: our decoder is built from linear layers
-# and ReLUs, so it is piecewise linear: far from its training codes it keeps extending its outer
+# and its verdicts say where it held: it can hold for one set of codes and fail for the other.
+# Where a verdict says LESS, the gap codes did decode to shapes the classifier reads less often
+# with confidence. But the story need not hold: our decoder is built from linear layers and
+# ReLUs, so it is piecewise linear: far from its training codes it keeps extending its outer
 # linear pieces, which tends to push strokes towards full ink or none. Codes in an empty region
-# then decode to exaggerated but sharp digits of the few classes whose codes border that region,
-# and the classifier can read them confidently. **"In a gap" is not the same as "garbage".**
+# can then decode to exaggerated but sharp digits of the few classes whose codes border that
+# region, which the classifier reads confidently; a verdict of MORE or "about as" confident
+# is that case. **"In a gap" is not the same as "garbage"**, and not the same as "fine" either.
 #
 # The $\mathcal N(0, I)$ codes fail the other way, and the scatter below shows why: the cell
 # prints what share of the test codes lies within radius 2 of the origin, where $\mathcal N(0,
@@ -327,13 +330,21 @@ print(f"parameters: MyVAE {n_mine:,} | course VAE {n_course:,} | same: {n_mine =
 # %%
 from course_utils.plots import flow_diagram_figure
 
-flow_diagram_figure(
+flow = flow_diagram_figure(
     stages=[("x", "(B, 1, 28, 28)"), ("encoder", "784 -> 400\n-> 2 heads 400 -> L"), ("mu, logvar", "(B, L) each"),
             ("z", "mu + sigma * eps\n(B, L)"), ("decoder", "L -> 400 -> 784"),
             ("logits", "(B, 1, 28, 28)"), ("loss", "recon (B,) + KL (B,)\n-> mean: scalar")],
-    arrows=["", "two heads", "eps ~ N(0, I)", "", "", "BCE vs x; KL from mu, logvar"],
+    arrows=["", "two heads", "eps ~ N(0, I)", "", "", "recon: BCE vs x"],
     title="a VAE's forward pass and loss (B images, latent size L)",
 )
+ax = flow.axes[0]  # the KL's path, drawn over the diagram: from mu, logvar straight to the loss
+ax.set_ylim(-1, 1.4)
+flow.set_size_inches(flow.get_size_inches()[0], 2.7)
+ax.plot([2, 2, 6], [0.45, 1.0, 1.0], color="#b91c1c", lw=1.2)
+ax.annotate("", xy=(6, 0.42), xytext=(6, 1.0), arrowprops={"arrowstyle": "->", "lw": 1.2, "color": "#b91c1c"})
+ax.text(4, 1.05, "KL: from mu, logvar alone (the decoder plays no part)", ha="center", va="bottom", fontsize=8,
+        color="#b91c1c")
+flow
 
 # %%
 x3 = x_test[:3]  # (3, 1, 28, 28)
@@ -419,8 +430,12 @@ print("log sigma^2 for variances 1e-4 .. 1:", torch.log(torch.tensor([1e-4, 1e-2
 #    \sigma = \exp(\tfrac12 \log\sigma^2). $$
 #
 # Then $\partial z / \partial \mu = 1$ and $\partial z / \partial \log\sigma^2 = \tfrac12 \sigma
-# \varepsilon$, and the chain rule carries on into the encoder's weights. Here it is in three
-# lines, then the course's version:
+# \varepsilon$, and the chain rule carries on into the encoder's weights. Without the trick the
+# gradient of $\mathbb E_q[\log p(x\mid z)]$ still exists: the score-function (REINFORCE)
+# estimator, $\mathbb E_q[\log p(x\mid z)\,\nabla \log q(z\mid x)]$, estimates it without
+# bias from plain samples, but its variance is so high that it needs many samples per step. The
+# trick gives a low-variance estimate instead, because the gradient passes *through* the sample
+# and uses the decoder's own slope. Here it is in three lines, then the course's version:
 
 # %%
 def my_reparameterize(mu, logvar, generator=None):
@@ -787,13 +802,19 @@ cov = torch.cov(z_agg.T).tolist()  # (2, 2) as nested lists
 print("aggregate posterior: mean", z_agg.mean(0).numpy().round(2), "covariance",
       "[" + ", ".join("[" + ", ".join(f"{c:.2f}" for c in row) + "]" for row in cov) + "]",
       "(prior: 0 and the identity)")
+spread, width = mu_all.detach().var(0), torch.exp(logvar_all).detach().mean(0)  # (2,) each; they add up
+print("the aggregate's variance per dimension = spread of the means", spread.numpy().round(2),
+      "+ average sigma^2", width.numpy().round(3), f"-> the means give {spread.sum() / (spread + width).sum():.0%} of it")
 posterior_figure(vae2, x_test, y_test, n_ellipses=12, generator=torch.Generator().manual_seed(3))
 
 # %% [markdown]
 # The printed average $\sigma$ is the width of one image's ellipse in units of the prior's: the
 # smaller it is, the more precisely one image's code is known. The aggregate is what should
 # resemble $\mathcal N(0, I)$; compare the printed mean and covariance with 0 and the identity,
-# and the histogram with the red circles.
+# and the histogram with the red circles. The aggregate's variance is the spread of the means
+# plus the ellipses' own $\sigma^2$ (the law of total variance), and the third line gives the
+# share of each: when the means give nearly all of it, the prior is covered by *where the
+# means lie*, spread over the whole circle, not by wide ellipses overlapping one another.
 #
 # > **Misconception: "if $\mu$ and $\sigma$ should follow $\mathcal N(0, I)$, why learn them?"**
 # > Because it is the *aggregate* that should match the prior, not each image's posterior. An
@@ -925,7 +946,8 @@ rows_figure({"plain AE": ae_decoded[:10], "2-D VAE": vae_decoded[:10]},
 # could not keep that digit, and the decoder returns a neighbour's digit, or a blend, instead;
 # the verdict names the end that failed and what it became. Nor is a straight line between two
 # codes guaranteed to pass only through the two digits: it can cross another digit's region on
-# the way (a label other than the two in the middle of a line). The classifier is a crude judge
+# the way (a label other than the two in the middle of a line; the verdict names any such
+# digit). The classifier is a crude judge
 # of blurry images, so read the rows with your own eyes too; section 6 repeats the three paths
 # with a 20-D code.
 
@@ -945,8 +967,11 @@ def labels_along(model, a, b, images):
     labels = [str(int(c)) if p >= 0.9 else "?" for p, c in zip(*probs.max(1), strict=True)]
     wrong = [f"the decoded {where} is read as {'nothing confidently' if got == '?' else got}, not {want}"
              for where, got, want in (("start", labels[0], a), ("end", labels[-1], b)) if got != str(want)]
+    others = sorted({c for c in labels if c not in ("?", str(a), str(b))})  # a third digit on the way
+    crossing = f"crossing {' and '.join(others)} on the way" if others else "through no third digit"
     print(f"{a} -> {b}: labels along the path {' '.join(labels)} -> "
-          + ("from one digit to the other" if not wrong else "no morph from " + f"{a} to {b}: " + "; ".join(wrong)))
+          + (f"from one digit to the other, {crossing}" if not wrong
+             else f"no morph from {a} to {b}: " + "; ".join(wrong) + (f" ({crossing})" if others else "")))
     return path
 
 
@@ -1174,6 +1199,9 @@ conv_vae = conv_vae.cpu()
 res_conv = negative_elbo(conv_vae, xb_test, generator=torch.Generator().manual_seed(0))
 print(f"same recipe and budget: 20-D MLP {hist20.last('epoch')} epochs, 16-D conv {hist_conv.last('epoch')} epochs "
       f"(about {steps20:,} steps each)")
+n_params = {name: sum(p.numel() for p in m.parameters()) for name, m in (("20-D MLP", vae20), ("16-D conv", conv_vae))}
+print("parameters:", " | ".join(f"{name} {n:,}" for name, n in n_params.items()),
+      f"(the conv VAE has {n_params['16-D conv'] / n_params['20-D MLP']:.0%} of the MLP's)")
 
 
 def nelbo_per_image(model, x):
@@ -1206,16 +1234,19 @@ print(f"binarized test -ELBO (nats/image): 20-D MLP {res20['loss']:.1f} | 16-D c
 # of the test images, for this one seed"; a difference is a property of the models only if it
 # also exceeds the seed-to-seed spread. To see that spread, change `torch.manual_seed(0)` before
 # the two `fit` calls and run them again; a difference that keeps its sign over a few seeds is
-# real. The two models also differ in latent size (16 vs 20) and parameters (the conv VAE has
-# far fewer).
+# real. The two models also differ in latent size (16 vs 20) and in their numbers of parameters
+# (printed above).
 
 # %%
 from course_utils.vae_views import prior_samples
 
 g = torch.Generator().manual_seed(0)
-x_some = x_test[:1000]  # (1000, 1, 28, 28)
-recons = {"2-D MLP": reconstruct(vae2, x_some, g), "20-D MLP": reconstruct(vae20, x_some, g),
-          "16-D conv": reconstruct(conv_vae, x_some, g)}  # one z sample per image
+x_some, xb_some = x_test[:1000], xb_test[:1000]  # (1000, 1, 28, 28) each: grey, and their binarized copies
+# each model gets the inputs it was trained on: grey for the 2-D one, binarized for the others
+recons = {"2-D MLP": reconstruct(vae2, x_some, g), "20-D MLP": reconstruct(vae20, xb_some, g),
+          "16-D conv": reconstruct(conv_vae, xb_some, g)}  # one z sample per image
+# errors against the grey images for all three: a binarized pixel is 1 with probability its grey
+# value, so a model trained on binarized images outputs (at best) that grey value
 per_image = {name: (images - x_some).abs().flatten(1).mean(1) for name, images in recons.items()}  # (n,) each
 best, second = sorted(per_image, key=lambda name: per_image[name].mean())[:2]
 d, d_se = paired(per_image[second] - per_image[best])
@@ -1223,7 +1254,7 @@ print("mean absolute pixel error of the reconstructions:",
       " | ".join(f"{name} {err.mean():.3f}" for name, err in per_image.items()), "-> smallest:", best,
       f"(ahead of {second} by {d:.4f} +- {d_se:.4f}: "
       + ("more than 2 standard errors)" if d > 2 * d_se else "within 2 standard errors, a tie)"))
-rows_figure({"input": x_some[:10], **{name: images[:10] for name, images in recons.items()}},
+rows_figure({"input": x_some[:10], "binarized": xb_some[:10], **{name: images[:10] for name, images in recons.items()}},
             title="reconstructions (one z sample each; pixel means)")
 
 # %%
@@ -1313,11 +1344,11 @@ rows_figure({f"{a} -> {b}": torch.cat([xb_test[first[a]][None], labels_along(vae
 def neighbour_probe(encode, decode, images, k=50):
     """Mean absolute pixel distance from the average of each image's k nearest training
     neighbours (in code space) to the decoded code, and to the image itself (the yardstick);
-    images (n, 1, 28, 28). Returns (decoded_to_average, image_to_average, decoded, average)."""
+    images (n, 1, 28, 28). Returns (decoded_to_average (n,), image_to_average (n,), decoded, average)."""
     codes_train, codes = encode(x_train), encode(images)  # (N, L), (n, L)
     nearest = torch.cdist(codes, codes_train).topk(k, largest=False).indices  # (n, k)
     decoded, average = decode(codes), x_train[nearest].mean(dim=1)  # (n, 1, 28, 28) each
-    return (decoded - average).abs().mean().item(), (images - average).abs().mean().item(), decoded, average
+    return (decoded - average).abs().flatten(1).mean(1), (images - average).abs().flatten(1).mean(1), decoded, average
 
 
 def ae_encode(x):
@@ -1330,31 +1361,36 @@ def ae_decode(z):
         return torch.sigmoid(ae.decode(z)).view(-1, 1, 28, 28)
 
 
-probe_images = x_test[[first[c] for c in (0, 1, 3, 4, 8, 9)]]  # (6, 1, 28, 28)
-shown = {"test image": probe_images}
+probe_images = x_test[:200]  # (200, 1, 28, 28) for the numbers
+shown = {"test image": x_test[[first[c] for c in (0, 1, 3, 4, 8, 9)]]}  # (6, 1, 28, 28) for the picture
 for name, encode, decode in (("plain AE", ae_encode, ae_decode), ("2-D VAE", lambda x: encode_means(vae2, x),
                                                                   lambda z: decode_images(vae2, z))):
-    decoded_gap, image_gap, decoded, average = neighbour_probe(encode, decode, probe_images)
+    decoded_gap, image_gap, _, _ = neighbour_probe(encode, decode, probe_images)  # (200,) each
+    _, _, decoded, average = neighbour_probe(encode, decode, shown["test image"])
     shown.update({f"{name}: decoded": decoded, f"{name}: mean of 50": average})
-    ratio = decoded_gap / image_gap
-    print(f"{name:<8}: distance to the mean of the 50 neighbours: decoded {decoded_gap:.3f}, test image "
-          f"{image_gap:.3f} ({ratio:.0%}) -> {'an average' if ratio < 0.7 else 'no closer to the average than a real digit'}")
+    ratio, ratio_se = paired(decoded_gap / image_gap)  # mean of the per-image ratios, its standard error
+    word = ("an average" if ratio + 2 * ratio_se < 0.7 else "no closer to the average than 70% of a real digit's"
+            if ratio - 2 * ratio_se > 0.7 else "not decided: within 2 standard errors of 70%")
+    print(f"{name:<8}: distance to the mean of the 50 neighbours, {len(probe_images)} test images: decoded "
+          f"{decoded_gap.mean():.3f}, test image {image_gap.mean():.3f}; per image {ratio:.0%} +- {ratio_se:.0%} -> {word}")
 rows_figure(shown, title="decoded codes next to the average of their 50 nearest training images")
 
 # %% [markdown]
 # The percentage is the decoded code's distance to the average of its 50 neighbours, as a share
 # of the real test image's: near 100% the output is as far from the average as a real digit,
-# near 0% it *is* the average. The verdict says "an average" below 70%, and an output that is
-# an average of images is what blur is. Read the two verdicts: if the plain autoencoder's says
-# "an average" too, the 2-D bottleneck alone makes images blurry, and the KL is not needed to
-# explain it there.
+# near 0% it *is* the average. It is averaged over 200 test images (the six rows only
+# illustrate), and the verdict says "an average" when it lies below 70% by more than two
+# standard errors; an output that is an average of images is what blur is. Read the two
+# verdicts: if the plain autoencoder's says "an average" too, the 2-D bottleneck alone makes
+# images blurry, and the KL is not needed to explain it there.
 #
 # With 20 dimensions the bottleneck is far looser, so that is where the VAE's own contribution
 # shows. We train a plain 20-D autoencoder with the 20-D VAE's layers, steps, recipe and
 # binarized images (its objective, written out below, is BCE on a fresh binarization, like
 # `VAEObjective(binarize=True)` without the noise and the KL), and count **grey pixels**
-# (between 0.1 and 0.9) in every model's reconstructions, decoded at the code $\mu(x)$: a sharp
-# digit is mostly black and white.
+# (between 0.1 and 0.9) in every model's reconstructions, decoded at the code $\mu(x)$, each
+# model fed the inputs it was trained on (grey at 2-D, binarized at 20-D): a sharp digit is
+# mostly black and white.
 
 # %%
 def binarized_bce(model, batch):
@@ -1371,8 +1407,8 @@ ae20 = ae20.cpu()
 with torch.no_grad():
     sharpness = {"real test images": x_some, "plain AE 2-D": torch.sigmoid(ae(x_some)).view(-1, 1, 28, 28),
                  "VAE 2-D": decode_images(vae2, encode_means(vae2, x_some)),
-                 "plain AE 20-D": torch.sigmoid(ae20(x_some)).view(-1, 1, 28, 28),
-                 "VAE 20-D": decode_images(vae20, encode_means(vae20, x_some))}
+                 "plain AE 20-D": torch.sigmoid(ae20(xb_some)).view(-1, 1, 28, 28),  # binarized inputs, as trained
+                 "VAE 20-D": decode_images(vae20, encode_means(vae20, xb_some))}
 grey = {name: ((images > 0.1) & (images < 0.9)).float().flatten(1).mean(1) for name, images in sharpness.items()}
 print("share of grey pixels:", " | ".join(f"{name} {share.mean():.1%}" for name, share in grey.items()))
 
@@ -1385,17 +1421,19 @@ def compare(a, b):
     return f"{word} ({100 * d:+.1f} +- {100 * d_se:.1f} points)"
 
 
+print(f"-> 2-D vs the real images: the plain AE's are {compare('plain AE 2-D', 'real test images')}, the VAE's "
+      f"{compare('VAE 2-D', 'real test images')} them")
 print(f"-> 2-D: the VAE's reconstructions are {compare('VAE 2-D', 'plain AE 2-D')} the plain AE's; "
       f"20-D: the VAE's are {compare('VAE 20-D', 'plain AE 20-D')} the plain AE's")
 rows_figure({name: images[:10] for name, images in sharpness.items()}, title="reconstructions decoded at mu(x)")
 
 # %% [markdown]
-# Read the two verdicts together, and the sizes next to them. Where the bottleneck is tight
-# (2-D), both models are much greyer than the real images; when the difference between them
-# (in points, with its standard error) is small next to that, the bottleneck does most of the
-# blurring in both, whatever the sign of the small difference. At 20-D the two models share layers, steps,
-# recipe and binarized images, and differ only in the objective, so any extra greyness of the
-# VAE comes from its objective: noisy codes $z = \mu + \sigma\varepsilon$ for the decoder, and a
+# Read the verdicts together, and the sizes next to them. Where the bottleneck is tight (2-D),
+# the first verdict line says how much greyer than the real images each model is; when the
+# difference between the two models (in points, with its standard error) is small next to
+# that, the bottleneck does most of the blurring in both, whatever the sign of the small
+# difference. At 20-D the two models share layers, steps, recipe and binarized images, and
+# differ only in the objective, so any extra greyness of the VAE comes from its objective: noisy codes $z = \mu + \sigma\varepsilon$ for the decoder, and a
 # KL that keeps the ellipses from shrinking to points, so each output still serves several
 # images. This comparison cannot split the two: without the KL the encoder would shrink
 # $\sigma$ and the noise would vanish with it. Lowering the KL's weight shrinks the ellipses;
@@ -1437,7 +1475,8 @@ rows_figure({name: images[:10] for name, images in sharpness.items()}, title="re
 # carries: it equals the mutual information $I(x; z_j)$ plus the KL from that dimension's
 # aggregate posterior to the prior (Hoffman & Johnson 2016), so it is an *upper bound* on the
 # information, and a dimension with almost no KL carries almost no information. Sorted, largest
-# first, it shows where the used dimensions end (its elbow), without a threshold on the variance. And the
+# first, it falls off where the used dimensions end; the course calls **used** the fewest
+# dimensions that hold 99% of the total KL (a count, with no threshold on the variance). And the
 # negative ELBO says whether the 30 extra dimensions bought anything at all. Burda et al.,
 # after thousands of passes over 60,000 images, found that VAEs like this one used only part of
 # their 50 dimensions (about 20 with one stochastic layer); our run is far shorter.
@@ -1448,8 +1487,9 @@ from course_utils.vae_views import kl_per_dimension_figure
 
 torch.manual_seed(0)
 vae50 = VAE(784, hidden=(400,), n_latent=50).to(course.device)
+log50 = ElboTermsLog(xb_test[:250], every=25)  # both terms by step, for section 7's warm-up comparison
 fit(vae50, x_train, objective=VAEObjective(binarize=True), epochs=epochs_for(steps20), batch_size=128,
-    lr=lr20, callbacks=[CosineDecay()], verbose=False)
+    lr=lr20, callbacks=[log50, CosineDecay()], verbose=False)
 vae50 = vae50.cpu()
 res50 = negative_elbo(vae50, xb_test, generator=torch.Generator().manual_seed(0))
 n20, _ = active_units(vae20, xb_test)  # binarized test images, like every number of this section
@@ -1467,20 +1507,25 @@ gain, gain_se = paired(nelbo_per_image(vae20, xb_pair) - nelbo_per_image(vae50, 
 print(f"binarized test -ELBO: 20-D {res20['loss']:.1f} | 50-D {res50['loss']:.1f} nats/image; with 30 more "
       f"dimensions {gain:+.1f} +- {gain_se:.1f} nats gained per image (paired on {len(xb_pair):,}, fresh z) ->",
       "better" if gain > 2 * gain_se else "worse" if gain < -2 * gain_se else "no difference beyond 2 standard errors")
-least30 = mu_var50.argsort()[:30]  # the 30 dimensions whose mu_j(x) varies least
-print(f"the 30 least varying dimensions: largest Var mu among them {mu_var50[least30].max():.3f}")
+used = torch.zeros(50, dtype=torch.bool)
+used[kl50.argsort(descending=True)[:k99]] = True  # the used dimensions: the fewest that hold 99% of the KL
+active = mu_var50 > 0.01  # the 0.01 test
+extra = active & ~used  # active by the 0.01 test, but outside the used dimensions
+if extra.any():
+    print(f"{int(extra.sum())} dimensions pass the 0.01 test outside the used {k99}: Var mu from "
+          f"{mu_var50[extra].min():.3f} to {mu_var50[extra].max():.3f} (used ones: from {mu_var50[used].min():.3f}); "
+          f"KL {kl50[extra].sum():.2f} nats together, {kl50[extra].sum() / kl50.sum():.1%} of the total")
 verdict = f"99% of the KL sits in {k99} of 50 dimensions; the 0.01 test counts {n50} as active"
 if res50["kl"] < 1:
     verdict = "the total KL is near zero: a collapse"
-elif n50 > k99:
-    verdict += f": {n50 - k99} of them " + ("varies a little but carries" if n50 - k99 == 1 else
-                                             "vary a little but carry") + " almost no information"
+elif extra.any():
+    verdict += f": {int(extra.sum())} of them outside the used ones (their Var mu and KL: the line above)"
 print("->", verdict)
 
 # %% [markdown]
-# An inactive dimension should also be one the decoder ignores. Take one test image's code, set
+# An unused dimension should also be one the decoder ignores. Take one test image's code, set
 # one dimension to $-3$ and then to $+3$, and measure how much the decoded image changes: for the
-# most active dimension, and for each of the 30 least varying ones.
+# most active dimension, and for each dimension outside the used ones.
 
 # %%
 def traversal_change(model, code, dim, span=3.0):
@@ -1492,13 +1537,11 @@ def traversal_change(model, code, dim, span=3.0):
 
 
 code50 = encode_means(vae50, chosen_b[None])[0]  # (50,)
-changes = [traversal_change(vae50, code50, d) for d in least30.tolist()]
+unused = (~used).nonzero().flatten().tolist()  # the complement of the used dimensions
+changes = [traversal_change(vae50, code50, d) for d in unused] or [float("nan")]
 print(f"most active dimension: the decoded image changes by {traversal_change(vae50, code50, int(mu_var50.argmax())):.3f}"
-      f" | the 30 least varying: by {max(changes):.3f} at most, {sum(changes) / 30:.3f} on average")
+      f" | the {len(unused)} unused: by {max(changes):.3f} at most, {sum(changes) / len(changes):.3f} on average")
 sigma50 = torch.exp(0.5 * vae50.encode(xb_test[:1000])[1].detach()).mean(0)  # (50,) average sigma_j
-used = torch.zeros(50, dtype=torch.bool)
-used[kl50.argsort(descending=True)[:k99]] = True  # the dimensions that hold 99% of the KL
-active = mu_var50 > 0.01  # the 0.01 test
 print(f"average sigma_j (prior: 1): the {k99} dimensions holding 99% of the KL {sigma50[used].mean():.2f} "
       f"(from {sigma50[used].min():.2f} to {sigma50[used].max():.2f})"
       + (f" | the other {50 - k99}: {sigma50[~used].mean():.2f} (from {sigma50[~used].min():.2f} to "
@@ -1510,19 +1553,22 @@ kl_per_dimension_figure({"20-D": mu_var20, "50-D": mu_var50}, threshold=0.01, yl
                         logy=True)
 
 # %% [markdown]
-# Read the printed lines and the bars (sorted, log scale, Burda's 0.01 dashed). A switched-off
-# dimension is switched off in every sense at once: $\mu_j(x)$ nearly constant, $\sigma_j$ near
-# the prior's 1, almost no KL, and a decoder that ignores it. The KL line and the traversal line
-# test the last two directly, and the $\sigma$ lines compare the used dimensions (where a
+# Read the printed lines and the bars (Var $\mu_j$ sorted, log scale, Burda's 0.01 dashed). A
+# dimension switched off *completely* would be off in every sense at once: $\mu_j(x)$ constant,
+# $\sigma_j = 1$, no KL, and a decoder that ignores it. The lines test these senses one by one,
+# and after a short training they need not agree. The KL line and the traversal line test the
+# information and the decoder; the $\sigma$ lines compare the used dimensions (where a
 # $\sigma_j$ below 1 means the image's code is known more precisely than the prior says) with
-# the others: the closer their average is to 1, the more completely they have returned to the
-# prior. When the dimensions beyond the used ones carry a small share of the total KL between
+# the others: the closer their average is to 1, the closer they are to the prior; and the line
+# on the dimensions that pass the 0.01 test outside the used ones gives how much their
+# $\mu_j(x)$ still varies. When the dimensions beyond the used ones carry a small share of the total KL between
 # them (the KL line prints both), barely move the decoded image, and the 30 extra dimensions did
 # not improve the negative ELBO beyond its noise floor, or only a little, the model did not use
 # the extra room: the ELBO chose how many dimensions to use, not us. The 0.01 variance test is a
-# cruder instrument. A dimension whose $\mu_j(x)$ still wobbles a little from image to image
-# passes it although it carries almost nothing, so after a short training the test can count
-# more active units than the KL's elbow shows; the verdict line says whether it did here.
+# cruder instrument. A dimension whose $\mu_j(x)$ still varies from image to image while
+# $\sigma_j$ stays near 1 passes it although it carries little KL, so after a short training the
+# test can count more active units than there are used dimensions; the verdict line says
+# whether it did here.
 # (Whether such dimensions would drop below 0.01 with much longer training, as in Burda et al.'s
 # runs, one short run cannot tell.) As long as the total KL stays far from zero, this is no
 # posterior collapse: the information about $x$ sits in the used dimensions. Some papers call
@@ -1536,7 +1582,9 @@ kl_per_dimension_figure({"20-D": mu_var20, "50-D": mu_var50}, threshold=0.01, yl
 # before the KL term starts to pull. In the course it is a callback, `KLWarmup`, that sets the `beta` of the loss object before each step,
 # and knows at which step (and so in which epoch) the warm-up ends. We train the 50-D model
 # again with warm-up over the first half of its steps, log $\beta$ with the two terms every 25
-# steps, and measure the pull from the KL's peak to the end of the warm-up.
+# steps (the run without warm-up above logged them too, on the same 250 images), and compare the
+# two runs at equal steps: both have learnt for the same number of steps, so what differs is
+# the KL's weight.
 
 # %%
 from course_utils.vae import KLWarmup
@@ -1549,26 +1597,33 @@ vae_warm = VAE(784, hidden=(400,), n_latent=50).to(course.device)
 fit(vae_warm, x_train, objective=objective, epochs=epochs_for(steps20), batch_size=128, lr=lr20,
     callbacks=[warmup, log_warm, CosineDecay()], verbose=False)
 vae_warm = vae_warm.cpu()
-during = [row for row in log_warm.rows if row["step"] <= warmup.end_step]
-peak, end = max(during, key=lambda row: row["kl"]), during[-1]
+no_warm = {row["step"]: row for row in log50.rows}  # the 50-D run without warm-up, same steps, same probe
+same = [(row, no_warm[row["step"]]) for row in log_warm.rows  # steps logged by both, second half of the warm-up
+        if warmup.end_step / 2 <= row["step"] <= warmup.end_step and row["step"] in no_warm]
+same = same or [(row, no_warm[row["step"]]) for row in log_warm.rows if row["step"] in no_warm]  # very short runs
 print(f"beta reaches 1 at step {warmup.end_step} of {log_warm.rows[-1]['step']}: in epoch {warmup.end_epoch} "
       f"of {log_warm.rows[-1]['epoch']}")
-for row, what in ((peak, "KL's peak"), (end, "end of warm-up")):
-    print(f"{what:<15}: step {row['step']:>5}, beta {row['beta']:.2f}, recon {row['recon']:6.1f}, KL {row['kl']:5.1f} nats")
-d_kl, d_recon = end["kl"] - peak["kl"], end["recon"] - peak["recon"]
-print(f"from the KL's peak to the end of warm-up: KL {d_kl:+.1f} nats, recon {d_recon:+.1f} nats ->",
-      "the KL fell and the reconstruction paid for it" if d_kl < 0 < d_recon else
-      "the KL fell while the reconstruction still improved" if d_kl < 0 else "no pull on the KL visible")
-terms_by_step_figure(log_warm, keys=("beta", "recon", "kl"), marks={"KL's peak": peak["step"], "end of warm-up":
-                     warmup.end_step}, logy=("recon",),
+for row, other in (same[0], same[-1]):
+    print(f"step {row['step']:>5} (beta {row['beta']:.2f}): recon {row['recon']:6.1f} with warm-up vs "
+          f"{other['recon']:6.1f} without | KL {row['kl']:5.1f} vs {other['kl']:5.1f} nats")
+more_kl = sum(row["kl"] > other["kl"] for row, other in same)
+better_recon = sum(row["recon"] < other["recon"] for row, other in same)
+print(f"at {len(same)} steps logged by both runs (steps {same[0][0]['step']}-{same[-1][0]['step']}): more KL with "
+      f"warm-up at {more_kl}, a better reconstruction at {better_recon} ->",
+      "warm-up spent more KL and bought a better reconstruction at every one of them"
+      if more_kl == better_recon == len(same) else "no consistent trade at equal steps")
+terms_by_step_figure(log_warm, keys=("beta", "recon", "kl"), marks={"end of warm-up": warmup.end_step},
+                     logy=("recon",),
                      title=f"50-D VAE with KL warm-up ({len(log_warm.probe)} binarized test images)")
 
 # %% [markdown]
-# While $\beta$ is small the encoder can spend KL almost for free. The printed peak says at which
-# $\beta$ the KL stopped climbing, and the verdict what the rising $\beta$ did after it: if the KL
-# fell and the reconstruction got worse, the two terms traded against each other (the tug of
-# war, now with a changing weight); if the reconstruction still improved, the decoder was
-# learning faster than the pull cost it. Now the two 50-D models side by side:
+# While $\beta$ is small the encoder can spend KL almost for free. The two printed steps
+# (near the middle and near the end of the warm-up) and the count over all steps logged by both runs say
+# whether it did: more KL than the run without warm-up at the same step, and in exchange a
+# better reconstruction. A difference at the same step is the KL's weight at work, not the
+# learning that both runs do meanwhile; it is one training seed each, so read small or mixed
+# differences as no trade. What is left of it once $\beta$ has been 1 for the second half of
+# training, the final numbers say. Now the two 50-D models side by side:
 
 # %%
 n_warm, mu_var_warm = active_units(vae_warm, xb_test)
@@ -1622,20 +1677,23 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # > - *Treating $\mu, \sigma$ as parameters.* They are encoder outputs; the weights are trained.
 # > - *Applying a sigmoid inside the model and BCE-with-logits outside.* The VAE's decoder outputs
 # >   logits; `sigmoid` only for pictures.
-# > - *Hundreds of epochs for a 2-D MNIST VAE by default.* Count optimizer steps, and look at
-# >   what the last ones bought: section 5's log printed the loss's rate of change, in nats per
-# >   1,000 steps, over the second half of its 1,500 steps (a few epochs of 60,000 images).
+# > - *Hundreds of epochs for a 2-D MNIST VAE by default.* Count optimizer steps, and decide from
+# >   what the last ones bought: section 5's log printed the loss's rate of change over the second
+# >   half of training, in nats per 1,000 steps with its noise scale. A rate still falling says
+# >   that more steps would help and roughly by how much per 1,000 of them; weigh that against
+# >   their time, rather than fixing a number of epochs in advance.
 #
 # ## Summary
 #
 # - A plain autoencoder's codes sit wherever training put them, so nothing says where to
 #   sample: $\mathcal N(0, I)$ draws can miss most of its code cloud, and codes in a gap are not
-#   simply garbage, since a ReLU decoder extrapolates there (section 1 measured both, with the
-#   classifier's confidence split by gap membership).
+#   necessarily garbage, since a ReLU decoder extrapolates there (section 1 measured both, with
+#   the classifier's confidence split by gap membership, for each set of codes).
 # - A VAE encodes $x$ as $q(z\mid x) = \mathcal N(\mu(x), \operatorname{diag}\sigma^2(x))$; the
 #   encoder outputs $\mu$ and $\log\sigma^2$ (activations, shapes (B, L)); $z$ is one sample.
-# - The reparameterization trick $z = \mu + \sigma\varepsilon$ lets gradients reach the encoder's
-#   weights; a direct sample does not.
+# - The reparameterization trick $z = \mu + \sigma\varepsilon$ lets low-variance gradients reach
+#   the encoder's weights through the sample; a direct sample gives autograd no path (the
+#   score-function estimator would, with a far higher variance).
 # - Loss = negative ELBO = reconstruction NLL (summed over pixels) + KL (summed over latent
 #   dimensions), averaged over images: nats per image. The closed-form KL matches Monte Carlo.
 # - $\log p(x) = \mathrm{ELBO} + \mathrm{KL}(q(z\mid x)\,\|\,p(z\mid x))$: the gap, measured with
@@ -1660,8 +1718,8 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 #   dimension (an upper bound on each dimension's information) shows where the used ones end.
 #   The 0.01 variance test (active units) is the course's one count, but after a short training
 #   it can still count dimensions that carry almost no KL (section 7 printed both). Posterior collapse is the whole posterior ignoring
-#   $x$. KL warm-up lets the encoder spend KL cheaply while $\beta$ is small; section 7 printed
-#   what the rising $\beta$ then did to the KL and the reconstruction.
+#   $x$. KL warm-up lets the encoder spend KL cheaply while $\beta$ is small; section 7 compared
+#   the KL and the reconstruction with and without it at equal steps.
 
 # %% [markdown]
 # **Exercise.** In the exercise you predict the shape of $z$, then write `reparameterize` (its
