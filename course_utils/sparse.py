@@ -93,7 +93,7 @@ class TopKSparseAutoencoder(SparseAutoencoder):
     encode: (B, 784) or (B, 1, 28, 28) -> h = top_k_relu(W x + b, k)    (B, n_code), >= 0,
             exactly k or fewer non-zero units per image; no penalty is needed to make it sparse.
     decode: as ``SparseAutoencoder`` (sigmoid output), so that only the code differs.
-    ReLU codes are not rates in (0, 1): the KL and contractive penalties do not apply to them.
+    ReLU codes are not values in (0, 1): the KL and contractive penalties do not apply to them.
     """
 
     def __init__(self, n_inputs: int = 784, n_code: int = 1024, k: int = 51) -> None:
@@ -232,7 +232,7 @@ class SparseObjective:
     def _penalty(self, model: nn.Module, h: Tensor) -> Tensor:
         if self.penalty in ("kl", "contractive") and isinstance(model, TopKSparseAutoencoder):
             raise ValueError(
-                f"SparseObjective({self.penalty!r}) expects a sigmoid code (rates in (0, 1)), but "
+                f"SparseObjective({self.penalty!r}) expects a sigmoid code (values in (0, 1)), but "
                 "received a TopKSparseAutoencoder, whose ReLU code is not one. Its top-k is the "
                 "sparsity constraint already: train it with SparseObjective(None)."
             )
@@ -264,7 +264,7 @@ def _encode(model: nn.Module, x: Tensor) -> Tensor:
 
 
 def top_activating(codes: Tensor, unit: int, k: int = 10) -> Tensor:
-    """Indices of the k images whose code makes ``unit`` fire most, strongest first: (k,)."""
+    """Indices of the k images with the largest activations of ``unit``, largest first: (k,)."""
     if not 0 <= unit < codes.shape[1]:
         raise ValueError(f"unit must be in [0, {codes.shape[1] - 1}], got {unit}.")
     return codes[:, unit].topk(min(k, len(codes))).indices
@@ -283,7 +283,7 @@ def decoder_images(model: SparseAutoencoder, units) -> Tensor:
 
 # -------------------------------------------------------------------------------- figures
 def sparsity_costs_figure(p: float = 0.05) -> Figure:
-    """KL(p || q) against the L1 and L2 distances |q - p| and (q - p)^2, for rates q in (0, 1).
+    """KL(p || q) against the L1 and L2 distances |q - p| and (q - p)^2, for means q in (0, 1).
 
     Left: the whole range of q (log scale). Right: a zoom around the target p.
     """

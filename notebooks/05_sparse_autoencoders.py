@@ -1239,7 +1239,9 @@ print("without a penalty the off-data weights grew during training:", off_data["
 #   uses (top-$k$). How far it got in this run, section 4 printed: compare the counts with and
 #   without a penalty, not with the word "few". The KL's target $p$ is a mean activation, not
 #   the share of units on: print both.
-# - X
+# - Without a constraint the overcomplete code is dense: each image uses most units and a
+#   typical unit is on for most images (section 4 prints both counts). The constraint, not
+#   the width, makes the code sparse.
 # - The L1 activity penalty pushes every activation towards 0 (on sigmoid codes the push fades
 #   as $h \to 0$, and no code is exactly 0); the Bernoulli KL penalty
 #   $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$ pushes each unit's mean activation over a batch
