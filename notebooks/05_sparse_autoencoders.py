@@ -537,6 +537,8 @@ print(f"dead units (above 0.1 for none of the {len(x_test):,} test images): {L1}
 print(f"   near-dead (mean below 0.001): {L1} model {(~busy).float().mean():.1%} of its units; the other "
       f"{int(busy.sum())} have mean activation {unit_mean[busy].mean():.4f} ({unit_mean[busy].mean() / TARGET:.1f} x p); "
       f"more near-dead than dead units: {(~busy).float().mean().item() > dead_unit_share(codes[L1])}")
+print(f"   the near-dead count depends on its threshold: {L1} model's units with mean below "
+      + ", ".join(f"{t:g}: {(unit_mean < t).float().mean():.1%}" for t in (1e-4, 1e-3, 1e-2)))
 gap = sum(kl_batches) / len(kl_batches) - kl_all_images
 q_unit, var_unit = codes[KL].mean(dim=0), codes[KL].var(dim=0)  # (1024,) each unit's mean and variance
 curvature = TARGET / q_unit**2 + (1 - TARGET) / (1 - q_unit) ** 2  # (1024,) d^2 KL(p || q) / dq^2 at q_j
@@ -570,8 +572,10 @@ print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit 
 #   it does), these runs do not test. The next line adds the near-dead units, whose mean
 #   activation over the test images is below 0.001, and the mean of the rest, which is the
 #   activity of the units that do the work; its verdict says whether the near-dead count adds
-#   units to the dead count in this run. How many die depends on the run: a short run (fast
-#   mode) may have killed none yet. And "dead" depends on how
+#   units to the dead count in this run. The threshold 0.001 is a convention: silent units do
+#   not all sit at one value, and the line after it prints the count at three thresholds, ten
+#   times apart, so you can see how much it depends on the choice. How many die depends on
+#   the run: a short run (fast mode) may have killed none yet. And "dead" depends on how
 #   many test images we look at (a unit on for one image in 5,000 is dead on a test set of
 #   1,000), so dead shares are comparable only between runs on the same test set, not between
 #   full mode, fast mode and the fallback.
