@@ -500,7 +500,9 @@ for name in MAIN:
 # column the table prints; read the numbers for how low.
 #
 # What to look for in the histograms and tables. Without a penalty nothing pushes activations
-# down: expect a dense code, a typical unit a little on for most images. The L1 penalty piles
+# down: expect a dense code. How dense, the tables say: the share of units whose mean is above
+# 0.5 (first table, right column), how many units the median image uses, and for what share of
+# the images the median live unit is above 0.1 (last table). The L1 penalty piles
 # activations up near zero (how near, and whether any reached exactly zero, is in the last line
 # of the first table); the KL penalty pulls each unit's mean towards $p$: the middle column says
 # what share of units landed within a factor 2 of it. The KL lines of the first table say how
