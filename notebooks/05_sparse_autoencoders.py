@@ -635,9 +635,11 @@ print(f"PCA with {N_CODE // 16} components: test MSE/pixel {pca_mse[N_CODE // 16
 #
 # Both penalties *ask* for sparsity and leave the amount to a weight. A top-k autoencoder
 # *builds it in*: compute the pre-activations, keep the $k$ largest of each image and set every
-# other unit to exactly zero. Makhzani and Frey (2013) did this with linear units; we use the
-# ReLU form with which Gao et al. (2024) train very wide sparse autoencoders: negative values
-# are zeroed too. The knob is no longer a penalty weight but $k$ itself, the number of units
+# other unit to exactly zero. Makhzani and Frey (2013) did this with linear units, and encoded
+# test images with more winners than in training ($\alpha k$ with $\alpha > 1$); we use the
+# ReLU form with which Gao et al. (2024) train very wide sparse autoencoders (negative values
+# are zeroed too) and keep the same $k$ at test time, so training and test codes are equally
+# sparse. The knob is no longer a penalty weight but $k$ itself, the number of units
 # active per image: here $k = 51$, 5% of 1,024. The same 5% as the penalties' $p$, but not the
 # same quantity: $k/K$ is the share of units that are non-zero for each image, exactly, while
 # $p$ is a target mean activation (section 4 printed how many activations exceed 0.1 at that
