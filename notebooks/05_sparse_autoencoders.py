@@ -653,8 +653,8 @@ print(f"models that rebuild noise within 2 x their test error (a copier would): 
 
 # %% [markdown]
 # The last line answers the question for this run. A model it does not name has not learned a
-# near-identity: it rebuilds images like its training images far better than images unlike
-# them, and the column "better than answering 0.5" says whether it rebuilds noise better than a
+# near-identity: it rebuilds its test images more than twice as accurately as noise, and the
+# column "better than answering 0.5" says whether it rebuilds noise better than a
 # model that ignores its input. When the unpenalised model is not named either, it is not the
 # constraint that keeps these networks from copying: training on one kind of image already
 # does, and the constraint's work is to make the code sparse. The line below collects the
@@ -973,11 +973,11 @@ from course_utils.sparse import top_image_purity
 
 labels = data.test.y  # (N,) the class of each test image, never seen in training
 shuffled = labels[torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))]
-purity = {}
+purity, chance_purity = {}, {}
 for name in ("no penalty", L1, KL, "top-k annealed"):
     alive = codes[name].amax(dim=0) > 0.1  # (1024,) live units
     real = top_image_purity(codes[name][:, alive], labels)  # (n_live,)
-    chance = top_image_purity(codes[name][:, alive], shuffled).mean().item()
+    chance = chance_purity[name] = top_image_purity(codes[name][:, alive], shuffled).mean().item()
     purity[name] = (real.mean().item(), (real.std() / len(real) ** 0.5).item())
     print(f"{name:>14}: mean top-8 purity {purity[name][0]:.2f} +- {purity[name][1]:.2f} (standard error) over "
           f"{int(alive.sum())} live units; shuffled labels {chance:.2f}; units with all 8 in one class "
@@ -990,8 +990,8 @@ for name in (L1, KL, "top-k annealed"):
     print(f"{name} minus no penalty: {difference:+.2f} (2 standard errors: {noise:.2f}): the {name} model's units "
           f"are {readable[name]} readable by this measure")
 print(f"\nIn this run, at this budget ({STEPS} steps per model): mean top-8 purity "
-      + ", ".join(f"{name} {purity[name][0]:.2f}" for name in purity)
-      + f" (shuffled labels: {chance:.2f} for the last); against the unpenalised model's units, "
+      + ", ".join(f"{name} {purity[name][0]:.2f} (shuffled {chance_purity[name]:.2f})" for name in purity)
+      + "; against the unpenalised model's units, "
       + "; ".join(f"{name}: {readable[name]}" for name in readable) + ".")
 
 # %% [markdown]
