@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator, NullFormatter, PercentFormatter
 from torch import Tensor, nn
 
@@ -93,7 +94,7 @@ class TopKSparseAutoencoder(SparseAutoencoder):
     encode: (B, 784) or (B, 1, 28, 28) -> h = top_k_relu(W x + b, k)    (B, n_code), >= 0,
             exactly k or fewer non-zero units per image; no penalty is needed to make it sparse.
     decode: as ``SparseAutoencoder`` (sigmoid output), so that only the code differs.
-    ReLU codes are not rates in (0, 1): the KL and contractive penalties do not apply to them.
+    ReLU codes are not values in (0, 1): the KL and contractive penalties do not apply to them.
     """
 
     def __init__(self, n_inputs: int = 784, n_code: int = 1024, k: int = 51) -> None:
@@ -232,7 +233,7 @@ class SparseObjective:
     def _penalty(self, model: nn.Module, h: Tensor) -> Tensor:
         if self.penalty in ("kl", "contractive") and isinstance(model, TopKSparseAutoencoder):
             raise ValueError(
-                f"SparseObjective({self.penalty!r}) expects a sigmoid code (rates in (0, 1)), but "
+                f"SparseObjective({self.penalty!r}) expects a sigmoid code (values in (0, 1)), but "
                 "received a TopKSparseAutoencoder, whose ReLU code is not one. Its top-k is the "
                 "sparsity constraint already: train it with SparseObjective(None)."
             )
@@ -264,7 +265,7 @@ def _encode(model: nn.Module, x: Tensor) -> Tensor:
 
 
 def top_activating(codes: Tensor, unit: int, k: int = 10) -> Tensor:
-    """Indices of the k images whose code makes ``unit`` fire most, strongest first: (k,)."""
+    """Indices of the k images with the largest activations of ``unit``, largest first: (k,)."""
     if not 0 <= unit < codes.shape[1]:
         raise ValueError(f"unit must be in [0, {codes.shape[1] - 1}], got {unit}.")
     return codes[:, unit].topk(min(k, len(codes))).indices
@@ -283,7 +284,7 @@ def decoder_images(model: SparseAutoencoder, units) -> Tensor:
 
 # -------------------------------------------------------------------------------- figures
 def sparsity_costs_figure(p: float = 0.05) -> Figure:
-    """KL(p || q) against the L1 and L2 distances |q - p| and (q - p)^2, for rates q in (0, 1).
+    """KL(p || q) against the L1 and L2 distances |q - p| and (q - p)^2, for means q in (0, 1).
 
     Left: the whole range of q (log scale). Right: a zoom around the target p.
     """
@@ -343,25 +344,25 @@ def unit_figure(
     codes: (N, n_code) codes of ``images`` (N, 1, 28, 28).
     """
     top = top_activating(codes, unit, k)
-    fig = NotebookFigure(figsize=(1.25 * (k + 1) + 3.2, 2.1), layout="constrained")
+    fig = NotebookFigure(figsize=(1.3 * (k + 1) + 3.4, 2.5), layout="constrained")
     grid = fig.add_gridspec(1, k + 3)
     ax = fig.add_subplot(grid[0, 0])
     ax.imshow(decoder_images(model, [unit])[0].numpy(), cmap="RdBu_r", vmin=0, vmax=1)
-    ax.set_title(f"unit {unit}\nfeature", fontsize=8)
+    ax.set_title(f"unit {unit}\nfeature", fontsize=10)
     ax.axis("off")
     imgs = as_images(images[top])
     for i in range(len(top)):
         ax = fig.add_subplot(grid[0, i + 1])
         ax.imshow(imgs[i], cmap="gray", vmin=0, vmax=1)
-        ax.set_title(f"h = {codes[top[i], unit]:.2f}", fontsize=8)
+        ax.set_title(f"h = {codes[top[i], unit]:.2f}", fontsize=10)
         ax.axis("off")
     ax = fig.add_subplot(grid[0, k + 1 :])
     ax.hist(codes[:, unit].numpy(), bins=np.linspace(0, 1, 26), color="tab:blue")
     ax.set_yscale("log")
-    ax.set_title(f"mean {codes[:, unit].mean():.3f}", fontsize=8)
-    ax.set_xlabel(f"h of unit {unit}", fontsize=7)
-    ax.set_ylabel("images (log)", fontsize=7)
-    ax.tick_params(labelsize=7)
+    ax.set_title(f"mean {codes[:, unit].mean():.3f}", fontsize=10)
+    ax.set_xlabel(f"h of unit {unit}", fontsize=9)
+    ax.set_ylabel("images (log)", fontsize=9)
+    ax.tick_params(labelsize=9)
     return fig
 
 
@@ -453,17 +454,19 @@ def _separate_labels(fig: Figure, axes, step: float = 11.0) -> None:
         placed: list = []
         for text in ax.texts:
             dx, dy = text.xyann
-            above = [dy + n * step for n in range(1, 5)]  # 15, 26, ... for dy = 4
-            below = [dy - 16 - n * step for n in range(4)]  # -12, -23, ...: under the point
+            above = [dy + n * step for n in range(1, 7)]  # 15, 26, ... for dy = 4
+            below = [dy - 16 - n * step for n in range(6)]  # -12, -23, ...: under the point
             candidates = [dy] + [o for pair in zip(above, below, strict=True) for o in pair]
             for offset in candidates:
                 text.xyann = (dx, offset)
-                box = text.get_window_extent(renderer)
+                text.update_positions(renderer)
+                box = Text.get_window_extent(text, renderer)  # the label alone, not its leader line
                 if not any(box.overlaps(other) for other in placed):
                     break
             else:
                 text.xyann = (dx, dy)  # nowhere free: leave it where it was put
-            placed.append(text.get_window_extent(renderer))
+            text.update_positions(renderer)
+            placed.append(Text.get_window_extent(text, renderer))
 
 
 def tradeoff_figure(rows: list[dict]) -> Figure:
@@ -489,7 +492,9 @@ def tradeoff_figure(rows: list[dict]) -> Figure:
         for ax, key in ((ax_mse, "mse"), (ax_dead, "dead")):
             ax.scatter(row["on"], row[key], s=40, color=f"C{i % 10}", zorder=2)
             ax.annotate(row["name"], (row["on"], row[key]), textcoords="offset points",
-                        xytext=(5, 4), fontsize=8, color=f"C{i % 10}")  # fmt: skip
+                        xytext=(5, 4), fontsize=8, color=f"C{i % 10}",
+                        arrowprops={"arrowstyle": "-", "color": f"C{i % 10}", "lw": 0.6,
+                                    "shrinkA": 0, "shrinkB": 3})  # fmt: skip
     ax_mse.set(xlabel="share of activations above 0.1 (test images)", ylabel="test MSE per pixel",
                title="reconstruction error against sparsity")  # fmt: skip
     ax_dead.set(xlabel="share of activations above 0.1 (test images)",

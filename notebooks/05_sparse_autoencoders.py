@@ -96,8 +96,10 @@ print(f"{data.name} (embedded fallback: {data.is_fallback}): training on {len(x_
 # of 2 to 64 numbers used in lessons 01 to 03. Why so wide?
 #
 # - *It removes the bottleneck on purpose.* With $K \ge D$ nothing in the architecture stops
-#   the network from passing the image through almost unchanged. Whatever structure the code
-#   ends up with must come from the constraint, which is the point of this lesson.
+#   the network from passing the image through almost unchanged: it *can* copy. Whether
+#   training makes it copy is another question, which section 4 tests by showing the trained
+#   models images of pure noise. Whatever structure the code ends up with comes from the data
+#   and the constraint, not from the width, which is the point of this lesson.
 # - *A wide code is a large dictionary of patterns.* With many units, each one can stand for one
 #   pattern, and an image is built from few of them (how few, section 4 measures): a sparse
 #   code. (Olshausen and
@@ -500,7 +502,9 @@ for name in MAIN:
 # column the table prints; read the numbers for how low.
 #
 # What to look for in the histograms and tables. Without a penalty nothing pushes activations
-# down: expect a dense code, a typical unit a little on for most images. The L1 penalty piles
+# down: expect a dense code. How dense, the tables say: the share of units whose mean is above
+# 0.5 (first table, right column), how many units the median image uses, and for what share of
+# the images the median live unit is above 0.1 (last table). The L1 penalty piles
 # activations up near zero (how near, and whether any reached exactly zero, is in the last line
 # of the first table); the KL penalty pulls each unit's mean towards $p$: the middle column says
 # what share of units landed within a factor 2 of it. The KL lines of the first table say how
@@ -537,6 +541,8 @@ print(f"dead units (above 0.1 for none of the {len(x_test):,} test images): {L1}
 print(f"   near-dead (mean below 0.001): {L1} model {(~busy).float().mean():.1%} of its units; the other "
       f"{int(busy.sum())} have mean activation {unit_mean[busy].mean():.4f} ({unit_mean[busy].mean() / TARGET:.1f} x p); "
       f"more near-dead than dead units: {(~busy).float().mean().item() > dead_unit_share(codes[L1])}")
+print(f"   the near-dead count depends on its threshold: {L1} model's units with mean below "
+      + ", ".join(f"{t:g}: {(unit_mean < t).float().mean():.1%}" for t in (1e-4, 1e-3, 1e-2)))
 gap = sum(kl_batches) / len(kl_batches) - kl_all_images
 q_unit, var_unit = codes[KL].mean(dim=0), codes[KL].var(dim=0)  # (1024,) each unit's mean and variance
 curvature = TARGET / q_unit**2 + (1 - TARGET) / (1 - q_unit) ** 2  # (1024,) d^2 KL(p || q) / dq^2 at q_j
@@ -570,8 +576,10 @@ print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit 
 #   it does), these runs do not test. The next line adds the near-dead units, whose mean
 #   activation over the test images is below 0.001, and the mean of the rest, which is the
 #   activity of the units that do the work; its verdict says whether the near-dead count adds
-#   units to the dead count in this run. How many die depends on the run: a short run (fast
-#   mode) may have killed none yet. And "dead" depends on how
+#   units to the dead count in this run. The threshold 0.001 is a convention: silent units do
+#   not all sit at one value, and the line after it prints the count at three thresholds, ten
+#   times apart, so you can see how much it depends on the choice. How many die depends on
+#   the run: a short run (fast mode) may have killed none yet. And "dead" depends on how
 #   many test images we look at (a unit on for one image in 5,000 is dead on a test set of
 #   1,000), so dead shares are comparable only between runs on the same test set, not between
 #   full mode, fast mode and the fallback.
@@ -625,13 +633,52 @@ print(f"PCA with {N_CODE // 16} components: test MSE/pixel {pca_mse[N_CODE // 16
 # numbers are all non-zero for every image and its directions are not garment shapes (lesson
 # 01). Whether that makes the units easier to name, section 7 measures.
 #
+# **Does an unconstrained wide code copy its input?** Section 1 said it *can*. A network that
+# had learned to pass any image through would rebuild images of pure noise about as well as
+# garments. The cell shows every model 1,000 images of uniform noise in $[0, 1]$, which none
+# saw in training, and compares the error with two references: the model's own test error, and
+# the error of answering 0.5 for every pixel, $1/12 \approx 0.083$ for uniform noise (a model
+# that ignores its input entirely does no worse).
+
+# %%
+noise_images = torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(0))  # uniform in [0, 1]
+noise_err = {name: mse_per_pixel(predict(model, noise_images).view_as(noise_images), noise_images).item()
+             for name, model in models.items()}  # fmt: skip
+print(f"uniform noise, {len(noise_images):,} images: answering 0.5 for every pixel gives MSE/pixel {1 / 12:.4f}")
+for name in RUNS:
+    print(f"{name:>10}: MSE/pixel on noise {noise_err[name]:.4f} = {noise_err[name] / errors[name]:4.1f} x its test "
+          f"error; better than answering 0.5: {noise_err[name] < 1 / 12}")
+copiers = [name for name in RUNS if noise_err[name] <= 2 * errors[name]]
+print(f"models that rebuild noise within 2 x their test error (a copier would): {copiers or 'none'}")
+
+# %% [markdown]
+# The last line answers the question for this run. A model it does not name has not learned a
+# near-identity: it rebuilds its test images more than twice as accurately as noise, and the
+# column "better than answering 0.5" says whether it rebuilds noise better than a
+# model that ignores its input. When the unpenalised model is not named either, it is not the
+# constraint that keeps these networks from copying: training on one kind of image already
+# does, and the constraint's work is to make the code sparse. The line below collects the
+# section's results.
+
+# %%
+units_used = {name: int((codes[name] > 0.1).sum(dim=1).float().median()) for name in MAIN}  # median image
+dense_life = (codes["no penalty"] > 0.1).float().mean(dim=0)  # (1024,) share of images each unit is on for
+print(f"In this run, at this budget ({STEPS} steps per model): without a penalty the median image uses "
+      f"{units_used['no penalty']} of 1,024 units and the median unit is above 0.1 for {dense_life.median():.0%} of the "
+      f"test images; the {L1} and {KL} models use {units_used[L1]} and {units_used[KL]}. The {KL} model's test MSE is "
+      f"{errors[KL] / errors[L1]:.2f} x the {L1} model's; PCA-{N_CODE // 16} is at least as accurate as "
+      f"{len(beaten)} of the {len(RUNS)} autoencoders; models that copy noise: {len(copiers)} of {len(RUNS)}.")
+
+# %% [markdown]
 # ## 5. Exact zeros: a top-k sparse autoencoder
 #
 # Both penalties *ask* for sparsity and leave the amount to a weight. A top-k autoencoder
 # *builds it in*: compute the pre-activations, keep the $k$ largest of each image and set every
-# other unit to exactly zero. Makhzani and Frey (2013) did this with linear units; we use the
-# ReLU form with which Gao et al. (2024) train very wide sparse autoencoders: negative values
-# are zeroed too. The knob is no longer a penalty weight but $k$ itself, the number of units
+# other unit to exactly zero. Makhzani and Frey (2013) did this with linear units, and encoded
+# test images with more winners than in training ($\alpha k$ with $\alpha > 1$); we use the
+# ReLU form with which Gao et al. (2024) train very wide sparse autoencoders (negative values
+# are zeroed too) and keep the same $k$ at test time, so training and test codes are equally
+# sparse. The knob is no longer a penalty weight but $k$ itself, the number of units
 # active per image: here $k = 51$, 5% of 1,024. The same 5% as the penalties' $p$, but not the
 # same quantity: $k/K$ is the share of units that are non-zero for each image, exactly, while
 # $p$ is a target mean activation (section 4 printed how many activations exceed 0.1 at that
@@ -752,12 +799,19 @@ for family in ("L1", "KL"):
     print(f"   sparser with every step: {all(a > b for a, b in pairwise(on))} | error higher with every step: "
           f"{all(errors[a] < errors[b] for a, b in pairwise(sweep))}")
 l1_sweep = ["no penalty"] + [name for name in RUNS if name.startswith("L1")]
+dominated, beats_l1 = {}, {}  # model -> the L1-sweep points that beat it / that it beats, on both counts
 for name in kl_sweep + ["top-k", "top-k annealed"]:
     sparsity = firing_fraction(codes[name])
-    beaten_by = [s for s in l1_sweep if firing_fraction(codes[s]) <= sparsity and errors[s] <= errors[name]]
-    beats = [s for s in l1_sweep if firing_fraction(codes[s]) >= sparsity and errors[s] >= errors[name]]
-    print(f"{name:>14}: points of the L1 sweep at least as sparse AND at least as accurate: {beaten_by or 'none'}; "
-          f"points it beats on both: {beats or 'none'}")
+    dominated[name] = [s for s in l1_sweep if firing_fraction(codes[s]) <= sparsity and errors[s] <= errors[name]]
+    beats_l1[name] = [s for s in l1_sweep if firing_fraction(codes[s]) >= sparsity and errors[s] >= errors[name]]
+    print(f"{name:>14}: points of the L1 sweep at least as sparse AND at least as accurate: "
+          f"{dominated[name] or 'none'}; points it beats on both: {beats_l1[name] or 'none'}")
+print(f"\nIn this run, at this budget ({STEPS} steps per model): the KL sweep (beta {kl_sweep[0].split()[1]} -> "
+      f"{kl_sweep[-1].split()[1]}) multiplies the test error by {errors[kl_sweep[-1]] / errors[kl_sweep[0]]:.2f} while "
+      f"the share above 0.1 moves {firing_fraction(codes[kl_sweep[0]]):.1%} -> {firing_fraction(codes[kl_sweep[-1]]):.1%}; "
+      f"KL models dominated by a point of the L1 sweep: {sum(bool(dominated[n]) for n in kl_sweep)} of {len(kl_sweep)}; "
+      f"top-k models that beat a point of the L1 sweep on both counts: "
+      f"{[n for n in ('top-k', 'top-k annealed') if beats_l1[n]] or 'none'}.")
 
 # %% [markdown]
 # The printed lines read the figure. Along each sweep, a larger weight should buy a sparser
@@ -773,7 +827,9 @@ for name in kl_sweep + ["top-k", "top-k annealed"]:
 # that the x axis is the share of activations above 0.1, not the mean activation on which
 # the pair of section 3 was matched: two codes with the same mean can differ in how many
 # activations exceed 0.1. Each model was trained at one setting and one budget, and the
-# comparison is of these runs, not of the methods in general.
+# comparison is of these runs, not of the methods in general. Section 3 found whether the runs
+# were still moving when the budget ran out; a longer budget could move every point, and the
+# verdicts hold "at this budget", as the "In this run" line says.
 #
 # What do these errors look like? The first ten test images and their reconstructions by the
 # unpenalised model, the matched pair and the two top-k models, each row labelled with the
@@ -917,11 +973,11 @@ from course_utils.sparse import top_image_purity
 
 labels = data.test.y  # (N,) the class of each test image, never seen in training
 shuffled = labels[torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))]
-purity = {}
+purity, chance_purity = {}, {}
 for name in ("no penalty", L1, KL, "top-k annealed"):
     alive = codes[name].amax(dim=0) > 0.1  # (1024,) live units
     real = top_image_purity(codes[name][:, alive], labels)  # (n_live,)
-    chance = top_image_purity(codes[name][:, alive], shuffled).mean().item()
+    chance = chance_purity[name] = top_image_purity(codes[name][:, alive], shuffled).mean().item()
     purity[name] = (real.mean().item(), (real.std() / len(real) ** 0.5).item())
     print(f"{name:>14}: mean top-8 purity {purity[name][0]:.2f} +- {purity[name][1]:.2f} (standard error) over "
           f"{int(alive.sum())} live units; shuffled labels {chance:.2f}; units with all 8 in one class "
@@ -933,6 +989,10 @@ for name in (L1, KL, "top-k annealed"):
     readable[name] = "more" if difference > noise else "less" if difference < -noise else "no more and no less"
     print(f"{name} minus no penalty: {difference:+.2f} (2 standard errors: {noise:.2f}): the {name} model's units "
           f"are {readable[name]} readable by this measure")
+print(f"\nIn this run, at this budget ({STEPS} steps per model): mean top-8 purity "
+      + ", ".join(f"{name} {purity[name][0]:.2f} (shuffled {chance_purity[name]:.2f})" for name in purity)
+      + "; against the unpenalised model's units, "
+      + "; ".join(f"{name}: {readable[name]}" for name in readable) + ".")
 
 # %% [markdown]
 # The shuffled-label line is what eight unrelated images score; a model's units are readable
@@ -1239,7 +1299,10 @@ print("without a penalty the off-data weights grew during training:", off_data["
 #   uses (top-$k$). How far it got in this run, section 4 printed: compare the counts with and
 #   without a penalty, not with the word "few". The KL's target $p$ is a mean activation, not
 #   the share of units on: print both.
-# - X
+# - Without a constraint the overcomplete code is dense: compare, with and without a penalty,
+#   how many units one image uses and for how many images a unit is on (section 4 prints
+#   both). A wide code *can* copy its input; whether a trained one does, images of noise
+#   tell (section 4).
 # - The L1 activity penalty pushes every activation towards 0 (on sigmoid codes the push fades
 #   as $h \to 0$, and no code is exactly 0); the Bernoulli KL penalty
 #   $\sum_j \mathrm{KL}(p \,\|\, \hat q_j)$ pushes each unit's mean activation over a batch

@@ -173,19 +173,36 @@ check_l1_penalty(mean_l1_penalty_per_image)
 # $\mathrm{KL}(p \,\|\, q)$). The cell prints both penalties for a few values of $q$. Notice which penalty
 # is zero at the target and which keeps pushing below it.
 #
-# Then make the codes less uniform: in the cell, replace `torch.full((64, 1024), q)` by codes in
-# a few images switch each unit fully on and the rest not at all, with the same mean $q$, e.g.
-# `(torch.rand(64, 1024) < q).float()`. Which penalty changes, and why? (Hint: what does each
-# penalty average, and over what?)
+# Then make the codes less uniform, with the same mean $q$: in a few images each unit is fully
+# on, in the rest not at all, `(torch.rand(64, 1024) < q).float()`. The second loop of the cell
+# prints both penalties for such on/off codes, and how many units are off for all 64 images.
+# Which penalty changes, and why? (Hint: the L1 penalty adds up single activations; the KL
+# penalty sees only each unit's mean over the 64 images. Is that mean still exactly $q$?)
+#
+# **Answer** (read it after you have compared the lines): the L1 penalty hardly moves. It sums
+# the activations, and on/off codes with mean $q$ have the same sum on average; only sampling
+# noise changes it a little. The KL penalty rises, even at $q = p$, where it was 0. A unit's
+# mean over 64 on/off values wobbles around $q$ from batch to batch, and the KL charges every
+# wobble away from $p$ (the upward bias of section 2 of the lesson). A unit that is off for all
+# 64 images has batch mean 0 and is charged at the clamp, as if it were dead; at $q = 0.01$
+# that is the case for a large share of the units (printed), so the KL penalty grows most there.
 
 # %%
-# See it work (extra code): both penalties for codes whose every activation equals q.
+# See it work (extra code): both penalties for codes whose every activation equals q ...
 target = 0.05
 for q in (0.0, 0.01, 0.05, 0.2, 0.5):
     codes = torch.full((64, 1024), q)
     kl = kl_sparsity_penalty_per_batch(codes, target).item()
     l1 = mean_l1_penalty_per_image(codes).item()
     print(f"q = {q:<5} KL penalty {kl:9.2f}   L1 penalty {l1:7.1f}")
+# ... and for on/off codes with the same mean q: each activation is 1 with probability q, else 0
+g = torch.Generator().manual_seed(0)
+for q in (0.01, 0.05, 0.2):
+    codes = (torch.rand(64, 1024, generator=g) < q).float()
+    kl = kl_sparsity_penalty_per_batch(codes, target).item()
+    l1 = mean_l1_penalty_per_image(codes).item()
+    off = (codes.sum(dim=0) == 0).float().mean().item()  # units off for every image of the batch
+    print(f"on/off, q = {q:<5} KL penalty {kl:9.2f}   L1 penalty {l1:7.1f}   units off for all 64 images {off:.0%}")
 
 # %% [markdown]
 # ## Done

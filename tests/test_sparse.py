@@ -6,6 +6,7 @@ import pytest
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
+from matplotlib.text import Text
 
 from course_utils.plots import NotebookFigure
 from course_utils.sparse import (
@@ -400,7 +401,7 @@ def test_tradeoff_labels_never_overlap_when_drawn():
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw(renderer)
     for ax in fig.axes:
-        boxes = [t.get_window_extent(renderer) for t in ax.texts]
+        boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # labels, not leader lines
         assert len(boxes) == len(rows)
         clashes = [(a.get_text(), b.get_text()) for i, a in enumerate(ax.texts)
                    for b, box in zip(ax.texts[i + 1 :], boxes[i + 1 :], strict=True)
