@@ -374,6 +374,10 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
 # | `optimizer.step()` | `_train_step`: `state.optimizer.step()` (Adam from `make_adam` unless you pass one) |
 # | `for step in range(...)` | two loops: epochs, and shuffled mini-batches from `iterate_batches` |
 #
+# In `_train_step` the forward pass and the loss come first and `zero_grad()` just before
+# `backward()`. The order is fine either way: the forward pass does not touch the `.grad` fields,
+# so `zero_grad()` only has to come before `backward()`, which adds into them.
+#
 # `fit` adds what every real run needs: mini-batches in a fresh random order each epoch, each
 # batch moved to the model's device, a check that stops with advice when the loss becomes NaN,
 # a validation pass and one history row per epoch, and callbacks (such as a learning-rate
@@ -500,8 +504,9 @@ for j in range(2):
 # fitted on.
 #
 # **2. No bad local minima (Baldi and Hornik, 1989).** Reaching the floor is not obvious: the loss
-# is not convex in $(W_e, W_d)$. Baldi and Hornik analysed exactly this network and loss, for a
-# covariance with distinct eigenvalues, and their result is about the **shape of the loss**, not
+# is not convex in $(W_e, W_d)$. Baldi and Hornik analysed this network and loss without the
+# biases, on centred data; point 1's offset argument bridges the gap (the best biases carry the
+# mean through, which leaves their problem). For a covariance with distinct eigenvalues, and their result is about the **shape of the loss**, not
 # about any training algorithm: every local minimum is a global one, and every other critical
 # point is a saddle. In detail: every critical point where $W_d$ has full rank $k$
 # projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
@@ -513,7 +518,8 @@ for j in range(2):
 # invertible $k \times k$ matrix $C$. That is why the subspace is determined and the basis is not.
 # The theorem does not say that gradient descent reaches the minimum, nor how fast. That it
 # escapes saddles from a random start is a separate, later result about gradient methods (for
-# saddles with a direction of negative curvature, Lee et al. 2016); how long it takes depends on
+# saddles with a direction of negative curvature, Lee et al. 2016, proved for plain gradient
+# descent with a small constant step, not for Adam, which we use); how long it takes depends on
 # the eigenvalue gaps. So whether THIS run got there is something we measure, below.
 #
 # Later work sharpened this. Plaut (2018) showed that the principal directions themselves, in
@@ -605,7 +611,7 @@ print(f"what this leak costs, lambda_3 ||P v3||^2, in % of PCA's error lambda_3:
 # $\lambda_3 \|P v_3\|^2$ to the error (the last line prints it for this run's leak), so the
 # gradient that removes it is tiny, proportional to the cloud's smallest variance. The optional
 # deep dive at the end of the lesson retrains this model longer, with a learning rate that decays
-# to zero, and traces both gaps epoch by epoch.
+# towards zero, and traces both gaps epoch by epoch.
 
 # %% [markdown]
 # ## 5. PCA on images
@@ -735,11 +741,12 @@ pca_view(pca, examples, k=10)
 # run (whole epochs round it up). Fast mode cuts the target to 60 steps, a smoke test whose
 # numbers are not results.
 #
-# **The learning rate decays to zero.** With a constant learning rate, Adam keeps taking steps of
+# **The learning rate decays to (almost) zero.** With a constant learning rate, Adam keeps taking steps of
 # about the same size until the end, so the weights keep jittering around the best subspace
 # instead of settling in it. `CosineDecay()` (in `course_utils.schedules`, a few lines) reads the
-# starting learning rate from the optimizer and lowers it along half a cosine, from `lr` at the
-# first step to 0 at the last. We start at 3e-3, three times Adam's usual 1e-3; the optional deep
+# starting learning rate from the optimizer and lowers it along half a cosine towards 0, from `lr`
+# at the first of $T$ steps to $\mathrm{lr}\,(1 + \cos(\pi (T-1)/T))/2$ at the last: not exactly
+# 0, but a tiny fraction of `lr` when $T$ is in the thousands. We start at 3e-3, three times Adam's usual 1e-3; the optional deep
 # dive at the end of the lesson measures what the schedule buys.
 
 # %%
@@ -859,9 +866,9 @@ print("\nfor every k the decoder's subspace contains PCA's clearly kept directio
 # `False`, read the subspace column: on the training images PCA's error is the exact floor, so a
 # subspace cost above zero means gradient descent had not finished turning the subspace when the
 # budget ran out. It turns slowest across small eigenvalue gaps, so this happens first where
-# neighbouring eigenvalues are close together (compare the ratios printed for $j = 1..10$ in the
-# next subsection: where they are near 1 at the cut, expect the slowest turning), and always in
-# fast mode.
+# neighbouring eigenvalues are close together (compare the eigengap column of the first table,
+# and the ratios printed for $j = 28..36$ in the next subsection: where they are near 1 at the
+# cut, expect the slowest turning), and always in fast mode.
 
 # %% [markdown]
 # **The whole curve.** PCA costs one decomposition, so we can draw its test error for every $k$ up to 200,
@@ -1187,7 +1194,7 @@ with torch.no_grad():
     show = data.test.x[:10]
     linear_recon = results[10]["model"](show).clamp(0, 1)
     deep_recon = deep(show).clamp(0, 1)
-rows_figure({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": deep_recon},
+rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_recon, "nonlinear AE": deep_recon},
           title="the same 10-number code, linear vs nonlinear")
 
 # %% [markdown]
@@ -1244,7 +1251,7 @@ rows_figure({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": 
 #   add error), and the linear autoencoder's loss has no bad local minima, only saddles, when the
 #   eigenvalues are distinct (Baldi and Hornik 1989); its minimum is the orthogonal projection
 #   $V_k V_k^\top$, which fixes the subspace, not the basis. The direction with the least variance
-#   settles last; a learning rate that decays to zero lets it settle.
+#   settles last; a learning rate that decays to almost zero lets it settle.
 # - Nearly equal eigenvalues at the cut allow large principal angles at almost no cost in error.
 # - BCE on grey targets has a floor, the summed pixel entropy: it is above 0 even for a perfect
 #   reconstruction.
@@ -1268,7 +1275,7 @@ rows_figure({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": 
 # $\|(I - P) v_3\|^2 = 1 + \|P v_3\|^2$. Relative to PCA's error $\lambda_3$ it costs just
 # $\|P v_3\|^2$ (section 4 printed it for its leak). The gradient that removes it is proportional to
 # $\lambda_3 \approx 0.025$, the smallest variance of the cloud, so the off-plane direction is
-# the slowest to settle. Longer training with a learning rate that decays to zero
+# the slowest to settle. Longer training with a learning rate that decays to almost zero
 # (`CosineDecay`, the schedule of section 6) lets it settle. The cell retrains the same model for
 # `long_epochs` epochs (1,000 in full mode, 300 in fast mode; it prints the number) with a
 # callback that records both gaps after each epoch.
@@ -1342,7 +1349,7 @@ print("the projection settles later than the error:", first_error is not None an
 # still large; the two projection gaps stay high far longer, as the small variance off the plane
 # ($\lambda_3$, printed) predicts: the second line says from which epoch they stay under the
 # dashed tolerance, and the verdicts say whether that came after the error had settled and
-# whether the error's wobbles shrank as the learning rate decayed to zero. A short run (fast
+# whether the error's wobbles shrank as the learning rate decayed towards zero. A short run (fast
 # mode) can stop before the gaps have settled; then the epoch reads `None` and the verdict of
 # the previous cell `False`.
 
