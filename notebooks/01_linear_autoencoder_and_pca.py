@@ -427,6 +427,9 @@ with torch.no_grad():
 print(f"reconstruction error: autoencoder {ae_error:.5f}, PCA {pca_error:.5f} "
       f"(ratio {ae_error / pca_error:.4f})")
 print("both principal angles below 1°, the same plane to within a degree:", angles.max().item() < 1)
+print(f"In this run: the autoencoder's error is {ae_error / pca_error:.4f} times PCA's, and its plane "
+      f"{'is' if angles.max().item() < 1 else 'is NOT'} PCA's to within a degree (largest angle "
+      f"{angles.max().item():.3f}°).")
 
 # %% [markdown]
 # The errors agree to the printed ratio, and the last line says whether both angles are below
@@ -807,6 +810,11 @@ widest = max(results, key=lambda k: results[k]["angles"].max())
 closest_gap = min(results, key=lambda k: results[k]["gap_ratio"])
 print(f"the largest angle is at k = {widest}, the eigenvalues closest to equal at the cut are at "
       f"k = {closest_gap}: the same k: {widest == closest_gap}")
+ratios = [r["ae"] / r["pca"] for r in results.values()]
+print(f"In this run ({data.name}): AE / PCA between {min(ratios):.4f} and {max(ratios):.4f}; the smallest "
+      f"eigengap at the cut is at k = {closest_gap} (lambda_k / lambda_k+1 = "
+      f"{results[closest_gap]['gap_ratio']:.3f}); the largest angle, "
+      f"{results[widest]['angles'].max():.1f}°, is at k = {widest}.")
 
 # %% [markdown]
 # Read the table row by row. PCA's error is the floor: no linear map with a $k$-dimensional code
@@ -857,6 +865,10 @@ for k, r in results.items():
           f"{(r['ae_train'] - r['subspace_train']) / base:>8.3%} {m:>5} of {k:<3} {clear_angle:>17.1f}°")
 print("\nfor every k the decoder's subspace contains PCA's clearly kept directions (all < 5°):",
       contains_clear)
+costliest = max(results, key=lambda k: results[k]["subspace_cost"])
+print(f"In this run: the subspace costs most at k = {costliest} ({results[costliest]['subspace_cost']:.3%} "
+      f"of PCA's training error), and the clearly kept directions are "
+      f"{'all' if contains_clear else 'NOT all'} inside the decoder's subspace.")
 
 # %% [markdown]
 # The first three columns say where the excess error sits. The last two answer the subspace
@@ -927,8 +939,10 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
 # autoencoders reached PCA (the table's verdict above).
 #
 # The **angles** deserve a second look. The median angle is small when training went well: most of
-# the autoencoder's subspace is PCA's. The *largest* angle can still be big for $k = 32$ even when
-# the errors agree. The plot and the numbers below show why.
+# the autoencoder's subspace is PCA's. The *largest* angle can still be big even when the errors
+# agree. We look closely at $k = 32$, whatever its eigengap in this run (the table says which $k$
+# has the smallest); the plot and the numbers below show when a large angle is cheap, and the
+# cell prints where the closest neighbouring eigenvalues near this cut lie.
 
 # %%
 fig = NotebookFigure(figsize=(10, 3.4), layout="constrained")
@@ -945,9 +959,13 @@ neighbours = pca.eigenvalues[27:36] / pca.eigenvalues[28:37]  # lambda_j / lambd
 print("eigenvalue j / eigenvalue j+1 for j = 28..36:", neighbours.numpy().round(3))
 ratio_cut = neighbours[4].item()  # j = 32
 ratio_toy = (pca2.eigenvalues[1] / pca2.eigenvalues[2]).item()
+j_closest = 28 + int(neighbours.argmin())  # the j whose lambda_j / lambda_(j+1) is smallest
 print(f"32nd / 33rd: {ratio_cut:.3f}, nearly equal (below 1.05): {ratio_cut < 1.05}, "
       f"the closest pair among j = 28..36: {ratio_cut <= neighbours.min().item()}; "
       f"on the toy cloud 2nd / 3rd: {ratio_toy:.1f}")
+print(f"In this run ({data.name}): the closest neighbours among j = 28..36 are j = {j_closest} and "
+      f"{j_closest + 1} (ratio {neighbours.min():.3f}); at the k = 32 cut the ratio is {ratio_cut:.3f}, "
+      f"{'nearly equal' if ratio_cut < 1.05 else 'not nearly equal (1.05 or more)'}.")
 swap_cost = (pca.eigenvalues[31] - pca.eigenvalues[32]).item()  # lambda_32 - lambda_33, per image
 pca32_train_error = pca.eigenvalues[32:].sum().item()  # PCA's training error at k = 32, per image
 largest = angles32.max().item()
@@ -1342,6 +1360,9 @@ print(f"error within 1% of PCA's from epoch {first_error}; both projection gaps 
 print(f"largest error gap in epochs {n // 10 + 1}-{n // 2}: {middle:.4f}; in the last tenth: {last:.5f}")
 print("the projection settles later than the error:", first_error is not None and (settled is None or settled > first_error),
       "| the error's wobbles shrank by the end:", last < middle)  # fmt: skip
+when = f"from epoch {settled} of {n}" if settled is not None else f"at no point of the {n} epochs (not settled yet)"
+print(f"In this run: the error came within 1% of PCA's at epoch {first_error}; the projection gaps stayed "
+      f"under 0.01 {when}.")
 
 # %% [markdown]
 # Read the three curves against each other and with the printed lines. The error gap (blue)
@@ -1402,6 +1423,10 @@ first_loss = {name: run[3]["train_loss"][0] for name, run in schedules.items()}
 print("constant 1e-3 got less far in its first epoch than constant 3e-3:",
       first_loss["constant 0.001"] > first_loss["constant 0.003"],
       "| the cosine run's last epoch turned the subspace least:", min(last_turn, key=last_turn.get) == "cosine from 0.003")
+print(f"In this run: {closest} came closest to PCA's error, "
+      f"{'ahead on both halves' if min(leads) > 0 else 'but not ahead on both halves'} of the test set; the "
+      f"last epoch turned the subspace least with {min(last_turn, key=last_turn.get)} "
+      f"({min(last_turn.values()):.2f}°).")
 
 # %% [markdown]
 # The lines before the verdicts name the schedule that came closest to PCA's error and say
