@@ -702,6 +702,30 @@ directions_figure({"PCA": pca.components[:10]}, column_titles=[f"PC {j + 1}" for
                   title=f"{data.name}: the first ten principal directions (one colour scale)")
 
 # %% [markdown]
+# Two more pictures of the same decomposition: the **mean image** $\bar x$, which PCA subtracts
+# before it looks for directions and adds back to every reconstruction, and the **cumulative
+# explained variance**, the share of the images' total variance (the sum of all eigenvalues)
+# that the first $k$ directions keep. The cell prints that share for a few $k$.
+
+# %%
+from IPython.display import display
+
+from course_utils.plots import NotebookFigure
+
+share_kept = pca.eigenvalues.cumsum(0) / pca.eigenvalues.sum()  # (784,): share kept by the first k
+fig = NotebookFigure(figsize=(8, 2.8), layout="constrained")
+ax_mean, ax_curve = fig.subplots(1, 2, width_ratios=[1, 2.6])
+ax_mean.imshow(pca.mean.reshape(28, 28), cmap="gray_r")
+ax_mean.set(title="mean image", xticks=[], yticks=[])
+ax_curve.plot(range(1, 201), share_kept[:200] * 100, "-")
+ax_curve.set(xlabel="number of directions k", ylabel="% of total variance kept", ylim=(0, 100),
+             title=f"{data.name}: cumulative explained variance")
+ax_curve.grid(alpha=0.3)
+display(fig)
+print("share of the variance kept by the first k directions:",
+      {k: f"{share_kept[k - 1]:.1%}" for k in (2, 10, 32, 100, 200)})
+
+# %% [markdown]
 # **Check the closed form on real data.** On the images PCA was fitted on, the squared error per
 # image equals the sum of the discarded eigenvalues (up to floating-point rounding).
 
