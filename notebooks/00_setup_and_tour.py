@@ -50,10 +50,10 @@
 # | 06 · variational autoencoders | How do we turn an autoencoder into a model that generates new images? |
 # | 07 · beyond the vanilla VAE | How do we control what a VAE generates (β-VAE, conditional VAE, discrete codes)? |
 #
-# Every lesson is sized for a laptop CPU: the README's
-# [runtime table](../README.md#runtimes-and-benchmarks) lists the minutes each lesson takes on a
-# 2-core CPU, in full mode and in fast mode. A GPU helps in the later lessons but is never
-# required.
+# Every lesson is sized for a laptop CPU: each has a runtime budget, measured on a quiet 2-core
+# CPU in full and in fast mode; the budgets and the latest measurements are in the README's
+# [runtime table](../README.md#runtimes-and-benchmarks). A GPU helps in the later lessons but is
+# never required.
 
 # %% [markdown]
 # ## 1. The setup cell
@@ -180,8 +180,9 @@ print("fresh generator with the same seed twice: identical:", torch.equal(first,
 # | 2 | a download by torchvision into the course cache, with a short timeout | only if no files were found |
 # | 3 | an embedded dataset: scikit-learn's 1,797 real 8x8 digit scans, enlarged to 20x20 and centred in 28x28 like MNIST | when there are no files and the download fails or is not allowed: no network, `COURSE_OFFLINE=1`, torchvision missing or broken, or a cache folder that cannot be written |
 #
-# The fallback is small and blurrier than MNIST. The course's automated tests run every lesson
-# on it (in fast mode, on every change), so a lesson does not stop without data; its numbers
+# The fallback is small and blurrier than MNIST. The course's CI script (`.ci/run`, step 6) runs
+# every lesson again, in fast mode, with no dataset at all (`COURSE_OFFLINE=1`
+# `COURSE_NO_SYSTEM_DATA=1`, an empty cache), so a lesson does not stop without data; its numbers
 # are then about these digit scans, not about MNIST. The name of
 # the dataset actually used is stored in `data.name`, and `data.is_fallback` is `True` when the
 # embedded digits stand in; the lessons print the name next to their results. The diagram below
@@ -299,6 +300,19 @@ for k in (2, 10, 50):
 rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (lesson 01 explains how)")
 
 # %% [markdown]
+# Every autoencoder in this course has the shape of that strip, in three steps:
+#
+# ```
+# image x (784 pixels) --encoder--> code z (k numbers) --decoder--> rebuilt image x̂ (784 pixels)
+#        compress                      the bottleneck                  reconstruct
+# ```
+#
+# Each row of the strip is one $\hat x$ for one $k$: the smaller the code, the more detail is
+# lost. Here the encoder and decoder are PCA's projections; in lesson 01 they become two linear
+# layers trained by gradient descent, and the lesson measures how close the trained pair comes to
+# PCA.
+
+# %% [markdown]
 # ### Batching from memory
 #
 # The whole training set fits in memory: the cell below computes its size from the tensor that
@@ -311,6 +325,11 @@ print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels 
       f"{mnist.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory")
 
 # %% [markdown]
+# ### Optional: three ways to cut batches, timed
+#
+# **Takeaway, if you skip to "Batches on the device":** slicing a tensor held in memory is a
+# simple way to make batches, and the cells below time it against two common alternatives.
+#
 # `iterate_batches` (in `course_utils/data.py`, a dozen lines) draws a random permutation of the
 # indices and slices the tensor with it, one batch at a time. Most PyTorch code you will read
 # uses the standard idiom instead: a `DataLoader` over a `TensorDataset`. It fetches the images
@@ -422,7 +441,8 @@ print("some route took longer to prepare a batch than the model took to train on
 # that share for a model as small as the course's first ones. For a big model on a GPU the training step takes far longer and the idiom you
 # pick matters less. A `DataLoader` is the right tool when the images do not fit in memory or
 # each one needs its own random transform.
-#
+
+# %% [markdown]
 # ### Batches on the device
 #
 # A model's weights and the batches it sees must live on the same device, or PyTorch raises a
@@ -580,7 +600,11 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # running the code, with a check cell after each task.
 
 # %% [markdown]
-# ## Appendix: bit-for-bit repeats on a GPU and on a CPU
+# ## Optional appendix: bit-for-bit repeats on a GPU and on a CPU
+#
+# **Takeaway, if you skip it:** a seed alone need not make GPU (or multi-threaded CPU) results
+# identical to the last bit; the settings below are what it takes (same device, same thread
+# count), and the lessons do not need them.
 #
 # A seed fixes the random numbers, not the order in which a device adds numbers up, and
 # floating-point sums depend on that order in their last digits. These settings matter:
@@ -597,9 +621,9 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 #   set: the product raises a `RuntimeError` that names the variable. PyTorch 2.10 removed that
 #   check (pull request pytorch/pytorch#161749, October 2025), because PyTorch already gives each
 #   cuBLAS handle and stream its own workspace, which NVIDIA's documentation says is enough. The
-#   variable costs a few megabytes of GPU memory and keeps code deterministic on older versions
-#   too, so the second cell below sets it on any CUDA machine. It must be in the environment
-#   before CUDA starts.
+#   variable `:4096:8` reserves 8 buffers of 4096 KiB, about 32 MiB of GPU memory per cuBLAS
+#   handle and stream, and keeps code deterministic on older versions too, so the second cell
+#   below sets it on any CUDA machine. It must be in the environment before CUDA starts.
 # - On a CPU, results can change with the number of threads (`torch.get_num_threads()`): a sum
 #   split among more threads may be added in a different order.
 #

@@ -374,6 +374,10 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
 # | `optimizer.step()` | `_train_step`: `state.optimizer.step()` (Adam from `make_adam` unless you pass one) |
 # | `for step in range(...)` | two loops: epochs, and shuffled mini-batches from `iterate_batches` |
 #
+# In `_train_step` the forward pass and the loss come first and `zero_grad()` just before
+# `backward()`. The order is fine either way: the forward pass does not touch the `.grad` fields,
+# so `zero_grad()` only has to come before `backward()`, which adds into them.
+#
 # `fit` adds what every real run needs: mini-batches in a fresh random order each epoch, each
 # batch moved to the model's device, a check that stops with advice when the loss becomes NaN,
 # a validation pass and one history row per epoch, and callbacks (such as a learning-rate
@@ -423,6 +427,9 @@ with torch.no_grad():
 print(f"reconstruction error: autoencoder {ae_error:.5f}, PCA {pca_error:.5f} "
       f"(ratio {ae_error / pca_error:.4f})")
 print("both principal angles below 1°, the same plane to within a degree:", angles.max().item() < 1)
+print(f"In this run: the autoencoder's error is {ae_error / pca_error:.4f} times PCA's, and its plane "
+      f"{'is' if angles.max().item() < 1 else 'is NOT'} PCA's to within a degree (largest angle "
+      f"{angles.max().item():.3f}°).")
 
 # %% [markdown]
 # The errors agree to the printed ratio, and the last line says whether both angles are below
@@ -500,8 +507,9 @@ for j in range(2):
 # fitted on.
 #
 # **2. No bad local minima (Baldi and Hornik, 1989).** Reaching the floor is not obvious: the loss
-# is not convex in $(W_e, W_d)$. Baldi and Hornik analysed exactly this network and loss, for a
-# covariance with distinct eigenvalues, and their result is about the **shape of the loss**, not
+# is not convex in $(W_e, W_d)$. Baldi and Hornik analysed this network and loss without the
+# biases, on centred data; point 1's offset argument bridges the gap (the best biases carry the
+# mean through, which leaves their problem). For a covariance with distinct eigenvalues, and their result is about the **shape of the loss**, not
 # about any training algorithm: every local minimum is a global one, and every other critical
 # point is a saddle. In detail: every critical point where $W_d$ has full rank $k$
 # projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
@@ -513,7 +521,8 @@ for j in range(2):
 # invertible $k \times k$ matrix $C$. That is why the subspace is determined and the basis is not.
 # The theorem does not say that gradient descent reaches the minimum, nor how fast. That it
 # escapes saddles from a random start is a separate, later result about gradient methods (for
-# saddles with a direction of negative curvature, Lee et al. 2016); how long it takes depends on
+# saddles with a direction of negative curvature, Lee et al. 2016, proved for plain gradient
+# descent with a small constant step, not for Adam, which we use); how long it takes depends on
 # the eigenvalue gaps. So whether THIS run got there is something we measure, below.
 #
 # Later work sharpened this. Plaut (2018) showed that the principal directions themselves, in
@@ -605,7 +614,7 @@ print(f"what this leak costs, lambda_3 ||P v3||^2, in % of PCA's error lambda_3:
 # $\lambda_3 \|P v_3\|^2$ to the error (the last line prints it for this run's leak), so the
 # gradient that removes it is tiny, proportional to the cloud's smallest variance. The optional
 # deep dive at the end of the lesson retrains this model longer, with a learning rate that decays
-# to zero, and traces both gaps epoch by epoch.
+# towards zero, and traces both gaps epoch by epoch.
 
 # %% [markdown]
 # ## 5. PCA on images
@@ -693,6 +702,30 @@ directions_figure({"PCA": pca.components[:10]}, column_titles=[f"PC {j + 1}" for
                   title=f"{data.name}: the first ten principal directions (one colour scale)")
 
 # %% [markdown]
+# Two more pictures of the same decomposition: the **mean image** $\bar x$, which PCA subtracts
+# before it looks for directions and adds back to every reconstruction, and the **cumulative
+# explained variance**, the share of the images' total variance (the sum of all eigenvalues)
+# that the first $k$ directions keep. The cell prints that share for a few $k$.
+
+# %%
+from IPython.display import display
+
+from course_utils.plots import NotebookFigure
+
+share_kept = pca.eigenvalues.cumsum(0) / pca.eigenvalues.sum()  # (784,): share kept by the first k
+fig = NotebookFigure(figsize=(8, 2.8), layout="constrained")
+ax_mean, ax_curve = fig.subplots(1, 2, width_ratios=[1, 2.6])
+ax_mean.imshow(pca.mean.reshape(28, 28), cmap="gray_r")
+ax_mean.set(title="mean image", xticks=[], yticks=[])
+ax_curve.plot(range(1, 201), share_kept[:200] * 100, "-")
+ax_curve.set(xlabel="number of directions k", ylabel="% of total variance kept", ylim=(0, 100),
+             title=f"{data.name}: cumulative explained variance")
+ax_curve.grid(alpha=0.3)
+display(fig)
+print("share of the variance kept by the first k directions:",
+      {k: f"{share_kept[k - 1]:.1%}" for k in (2, 10, 32, 100, 200)})
+
+# %% [markdown]
 # **Check the closed form on real data.** On the images PCA was fitted on, the squared error per
 # image equals the sum of the discarded eigenvalues (up to floating-point rounding).
 
@@ -735,11 +768,12 @@ pca_view(pca, examples, k=10)
 # run (whole epochs round it up). Fast mode cuts the target to 60 steps, a smoke test whose
 # numbers are not results.
 #
-# **The learning rate decays to zero.** With a constant learning rate, Adam keeps taking steps of
+# **The learning rate decays to (almost) zero.** With a constant learning rate, Adam keeps taking steps of
 # about the same size until the end, so the weights keep jittering around the best subspace
 # instead of settling in it. `CosineDecay()` (in `course_utils.schedules`, a few lines) reads the
-# starting learning rate from the optimizer and lowers it along half a cosine, from `lr` at the
-# first step to 0 at the last. We start at 3e-3, three times Adam's usual 1e-3; the optional deep
+# starting learning rate from the optimizer and lowers it along half a cosine towards 0, from `lr`
+# at the first of $T$ steps to $\mathrm{lr}\,(1 + \cos(\pi (T-1)/T))/2$ at the last: not exactly
+# 0, but a tiny fraction of `lr` when $T$ is in the thousands. We start at 3e-3, three times Adam's usual 1e-3; the optional deep
 # dive at the end of the lesson measures what the schedule buys.
 
 # %%
@@ -800,6 +834,11 @@ widest = max(results, key=lambda k: results[k]["angles"].max())
 closest_gap = min(results, key=lambda k: results[k]["gap_ratio"])
 print(f"the largest angle is at k = {widest}, the eigenvalues closest to equal at the cut are at "
       f"k = {closest_gap}: the same k: {widest == closest_gap}")
+ratios = [r["ae"] / r["pca"] for r in results.values()]
+print(f"In this run ({data.name}): AE / PCA between {min(ratios):.4f} and {max(ratios):.4f}; the smallest "
+      f"eigengap at the cut is at k = {closest_gap} (lambda_k / lambda_k+1 = "
+      f"{results[closest_gap]['gap_ratio']:.3f}); the largest angle, "
+      f"{results[widest]['angles'].max():.1f}°, is at k = {widest}.")
 
 # %% [markdown]
 # Read the table row by row. PCA's error is the floor: no linear map with a $k$-dimensional code
@@ -850,6 +889,10 @@ for k, r in results.items():
           f"{(r['ae_train'] - r['subspace_train']) / base:>8.3%} {m:>5} of {k:<3} {clear_angle:>17.1f}°")
 print("\nfor every k the decoder's subspace contains PCA's clearly kept directions (all < 5°):",
       contains_clear)
+costliest = max(results, key=lambda k: results[k]["subspace_cost"])
+print(f"In this run: the subspace costs most at k = {costliest} ({results[costliest]['subspace_cost']:.3%} "
+      f"of PCA's training error), and the clearly kept directions are "
+      f"{'all' if contains_clear else 'NOT all'} inside the decoder's subspace.")
 
 # %% [markdown]
 # The first three columns say where the excess error sits. The last two answer the subspace
@@ -859,9 +902,9 @@ print("\nfor every k the decoder's subspace contains PCA's clearly kept directio
 # `False`, read the subspace column: on the training images PCA's error is the exact floor, so a
 # subspace cost above zero means gradient descent had not finished turning the subspace when the
 # budget ran out. It turns slowest across small eigenvalue gaps, so this happens first where
-# neighbouring eigenvalues are close together (compare the ratios printed for $j = 1..10$ in the
-# next subsection: where they are near 1 at the cut, expect the slowest turning), and always in
-# fast mode.
+# neighbouring eigenvalues are close together (compare the eigengap column of the first table,
+# and the ratios printed for $j = 28..36$ in the next subsection: where they are near 1 at the
+# cut, expect the slowest turning), and always in fast mode.
 
 # %% [markdown]
 # **The whole curve.** PCA costs one decomposition, so we can draw its test error for every $k$ up to 200,
@@ -920,8 +963,10 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
 # autoencoders reached PCA (the table's verdict above).
 #
 # The **angles** deserve a second look. The median angle is small when training went well: most of
-# the autoencoder's subspace is PCA's. The *largest* angle can still be big for $k = 32$ even when
-# the errors agree. The plot and the numbers below show why.
+# the autoencoder's subspace is PCA's. The *largest* angle can still be big even when the errors
+# agree. We look closely at $k = 32$, whatever its eigengap in this run (the table says which $k$
+# has the smallest); the plot and the numbers below show when a large angle is cheap, and the
+# cell prints where the closest neighbouring eigenvalues near this cut lie.
 
 # %%
 fig = NotebookFigure(figsize=(10, 3.4), layout="constrained")
@@ -938,9 +983,13 @@ neighbours = pca.eigenvalues[27:36] / pca.eigenvalues[28:37]  # lambda_j / lambd
 print("eigenvalue j / eigenvalue j+1 for j = 28..36:", neighbours.numpy().round(3))
 ratio_cut = neighbours[4].item()  # j = 32
 ratio_toy = (pca2.eigenvalues[1] / pca2.eigenvalues[2]).item()
+j_closest = 28 + int(neighbours.argmin())  # the j whose lambda_j / lambda_(j+1) is smallest
 print(f"32nd / 33rd: {ratio_cut:.3f}, nearly equal (below 1.05): {ratio_cut < 1.05}, "
       f"the closest pair among j = 28..36: {ratio_cut <= neighbours.min().item()}; "
       f"on the toy cloud 2nd / 3rd: {ratio_toy:.1f}")
+print(f"In this run ({data.name}): the closest neighbours among j = 28..36 are j = {j_closest} and "
+      f"{j_closest + 1} (ratio {neighbours.min():.3f}); at the k = 32 cut the ratio is {ratio_cut:.3f}, "
+      f"{'nearly equal' if ratio_cut < 1.05 else 'not nearly equal (1.05 or more)'}.")
 swap_cost = (pca.eigenvalues[31] - pca.eigenvalues[32]).item()  # lambda_32 - lambda_33, per image
 pca32_train_error = pca.eigenvalues[32:].sum().item()  # PCA's training error at k = 32, per image
 largest = angles32.max().item()
@@ -1187,7 +1236,7 @@ with torch.no_grad():
     show = data.test.x[:10]
     linear_recon = results[10]["model"](show).clamp(0, 1)
     deep_recon = deep(show).clamp(0, 1)
-rows_figure({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": deep_recon},
+rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_recon, "nonlinear AE": deep_recon},
           title="the same 10-number code, linear vs nonlinear")
 
 # %% [markdown]
@@ -1244,7 +1293,7 @@ rows_figure({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": 
 #   add error), and the linear autoencoder's loss has no bad local minima, only saddles, when the
 #   eigenvalues are distinct (Baldi and Hornik 1989); its minimum is the orthogonal projection
 #   $V_k V_k^\top$, which fixes the subspace, not the basis. The direction with the least variance
-#   settles last; a learning rate that decays to zero lets it settle.
+#   settles last; a learning rate that decays to almost zero lets it settle.
 # - Nearly equal eigenvalues at the cut allow large principal angles at almost no cost in error.
 # - BCE on grey targets has a floor, the summed pixel entropy: it is above 0 even for a perfect
 #   reconstruction.
@@ -1268,7 +1317,7 @@ rows_figure({"original": show, "PCA / linear AE": linear_recon, "nonlinear AE": 
 # $\|(I - P) v_3\|^2 = 1 + \|P v_3\|^2$. Relative to PCA's error $\lambda_3$ it costs just
 # $\|P v_3\|^2$ (section 4 printed it for its leak). The gradient that removes it is proportional to
 # $\lambda_3 \approx 0.025$, the smallest variance of the cloud, so the off-plane direction is
-# the slowest to settle. Longer training with a learning rate that decays to zero
+# the slowest to settle. Longer training with a learning rate that decays to almost zero
 # (`CosineDecay`, the schedule of section 6) lets it settle. The cell retrains the same model for
 # `long_epochs` epochs (1,000 in full mode, 300 in fast mode; it prints the number) with a
 # callback that records both gaps after each epoch.
@@ -1335,6 +1384,9 @@ print(f"error within 1% of PCA's from epoch {first_error}; both projection gaps 
 print(f"largest error gap in epochs {n // 10 + 1}-{n // 2}: {middle:.4f}; in the last tenth: {last:.5f}")
 print("the projection settles later than the error:", first_error is not None and (settled is None or settled > first_error),
       "| the error's wobbles shrank by the end:", last < middle)  # fmt: skip
+when = f"from epoch {settled} of {n}" if settled is not None else f"at no point of the {n} epochs (not settled yet)"
+print(f"In this run: the error came within 1% of PCA's at epoch {first_error}; the projection gaps stayed "
+      f"under 0.01 {when}.")
 
 # %% [markdown]
 # Read the three curves against each other and with the printed lines. The error gap (blue)
@@ -1342,7 +1394,7 @@ print("the projection settles later than the error:", first_error is not None an
 # still large; the two projection gaps stay high far longer, as the small variance off the plane
 # ($\lambda_3$, printed) predicts: the second line says from which epoch they stay under the
 # dashed tolerance, and the verdicts say whether that came after the error had settled and
-# whether the error's wobbles shrank as the learning rate decayed to zero. A short run (fast
+# whether the error's wobbles shrank as the learning rate decayed towards zero. A short run (fast
 # mode) can stop before the gaps have settled; then the epoch reads `None` and the verdict of
 # the previous cell `False`.
 
@@ -1395,6 +1447,10 @@ first_loss = {name: run[3]["train_loss"][0] for name, run in schedules.items()}
 print("constant 1e-3 got less far in its first epoch than constant 3e-3:",
       first_loss["constant 0.001"] > first_loss["constant 0.003"],
       "| the cosine run's last epoch turned the subspace least:", min(last_turn, key=last_turn.get) == "cosine from 0.003")
+print(f"In this run: {closest} came closest to PCA's error, "
+      f"{'ahead on both halves' if min(leads) > 0 else 'but not ahead on both halves'} of the test set; the "
+      f"last epoch turned the subspace least with {min(last_turn, key=last_turn.get)} "
+      f"({min(last_turn.values()):.2f}°).")
 
 # %% [markdown]
 # The lines before the verdicts name the schedule that came closest to PCA's error and say

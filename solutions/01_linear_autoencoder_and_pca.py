@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -123,7 +123,9 @@ check_pca_codec(pca_encode, pca_decode)
 # or equal to the principal directions. To compare two subspaces, spanned by the columns of
 # $A \in \mathbb{R}^{D \times k_1}$ and $B \in \mathbb{R}^{D \times k_2}$:
 #
-# 1. orthonormalise each set of columns: $Q_A$ from `torch.linalg.qr(A)`, $Q_B$ likewise;
+# 1. convert both to float64 (`.double()`), as the lesson does: near a cosine of 1 the arccosine
+#    turns float32's rounding into a visible angle; then orthonormalise each set of columns:
+#    $Q_A$ from `torch.linalg.qr(A)`, $Q_B$ likewise;
 # 2. the singular values of $Q_A^\top Q_B$ are the cosines of the principal angles
 #    (`torch.linalg.svdvals`, largest first);
 # 3. the angles are their arccosines. Clamp the cosines to $[-1, 1]$ first: rounding can push
@@ -137,8 +139,8 @@ check_pca_codec(pca_encode, pca_decode)
 def principal_angles_deg(a: Tensor, b: Tensor) -> Tensor:
     """a: (D, k1), b: (D, k2), columns need not be orthonormal -> (min(k1, k2),) degrees."""
     # BEGIN SOLUTION
-    qa, _ = torch.linalg.qr(a)  # (D, k1), orthonormal columns spanning the same subspace
-    qb, _ = torch.linalg.qr(b)  # (D, k2)
+    qa, _ = torch.linalg.qr(a.double())  # (D, k1), orthonormal columns spanning the same subspace
+    qb, _ = torch.linalg.qr(b.double())  # (D, k2), in float64 like the lesson
     cosines = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)  # largest first
     return torch.rad2deg(torch.arccos(cosines))  # smallest angle first
     # END SOLUTION
