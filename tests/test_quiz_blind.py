@@ -23,12 +23,14 @@ from course_admin.quiz.blind import (
     expected_score,
     format_blind,
     has,
+    key_count_choices,
     numeric_values,
     pooled,
     preferences,
     strategy_choices,
     top_choices,
     typicality,
+    usual_key_counts,
     verdicts,
     words,
 )
@@ -399,6 +401,41 @@ def test_middle_value_mutant_fails_and_the_fair_numeric_bank_does_not():
     mutant = blind_report(numeric_bank("middle", lambda i: 1 + i % 2), "en")
     assert mutant.cue["middle-value"].gap == pytest.approx(0.25)
     assert dict(mutant.failures(BANK_MARGIN))["middle-value"] == pytest.approx(0.25)
+
+
+def multi_bank(name: str, keys: list[list[int]], n: int = 5) -> object:
+    """Multiple-answer questions over PLAIN-like options, all-or-nothing, with the given keys."""
+    opts = ["alpha", "bravo two", "delta three xx", "gamma four words", "echo five six seven"][:n]
+    qs = [question(f"m{i}", "multiple", "Pick some.", rotate(opts, i % n), key)
+          for i, key in enumerate(keys)]  # fmt: skip
+    return parse_bank({"lesson": name, "title": same(name), "version": 1, "questions": qs},
+                      f"{name}.yaml")  # fmt: skip
+
+
+def test_key_count_reads_the_usual_number_of_right_options():
+    two = multi_bank("two", [[0, 1], [1, 2], [2, 3], [0, 4]])
+    assert usual_key_counts(two) == {2}
+    pick, avoid = key_count_choices(two, two.questions[0])
+    assert [len(g[0]) for g in pick] == [2] and [len(g[0]) for g in avoid] == [1, 3, 4, 5]
+    mixed = multi_bank("mixed", [[0], [1, 2], [0, 1, 2], [0, 1, 2, 3]])
+    assert usual_key_counts(mixed) == {1, 2, 3, 4}
+    assert key_count_choices(mixed, mixed.questions[0])[1] == [[(0, 1, 2, 3, 4)]]
+    assert key_count_choices(HAND, HAND.questions[0]) == ([[(0,), (1,), (2,)]],) * 2  # single
+    assert preferences(HAND, HAND.questions[0], "en")["key-count"] == [0.0] * 3  # not cued
+
+
+def test_key_count_mutant_fails_and_varied_counts_do_not():
+    """Every multiple-answer key of size two: chance (a random pair) already plays the count,
+    and ticking any other number of boxes always scores 0, a cue in the avoid direction."""
+    two = blind_report(multi_bank("two", [[i % 4, (i + 1) % 4] for i in range(16)], n=4), "en")
+    assert two.whole["key-count"].gap == pytest.approx(0.0)
+    assert two.whole["avoid key-count"].rate == 0.0  # chance: one pair of six, 1/6
+    assert dict(two.failures(BANK_MARGIN))["avoid key-count"] == pytest.approx(-1 / 6)
+    assert "pooled [en] avoid key-count: -16.7% vs chance on 16 cued questions" in verdicts([two])
+    sizes = [1, 2, 3, 4] * 4
+    varied = blind_report(multi_bank("varied", [list(range(k)) for k in sizes]), "en")
+    assert abs(varied.whole["avoid key-count"].gap) < BANK_MARGIN
+    assert abs(varied.whole["key-count"].gap) < BANK_MARGIN
 
 
 def test_pooling_sums_the_questions_and_catches_what_banks_hide():
