@@ -57,9 +57,10 @@ qualifier        the combined rule: drop absolute options, then hedged > parenth
 key-count        multiple-answer questions only, and a count, not an option: ``pick`` ticks
                  at random as many options as the bank's multiple-answer questions most often
                  have right (a learner who learned "these have two right answers"; tied counts
-                 equally likely); ``avoid`` ticks at random a number of options (1 to all) that
-                 is never that count, each such number equally likely. A bank whose questions
-                 all have two right options fails in the avoid direction: chance ticks two.
+                 equally likely); ``avoid`` ticks at random a number of options that is never
+                 that count (1 to all but one: ticking every box never pays), each such number
+                 equally likely. A bank whose questions all have two right options fails in the
+                 avoid direction: chance ticks two.
 ================ ===========================================================================
 
 A question is *cued* for a strategy when its options are not all tied (an all-numeric question
@@ -321,7 +322,7 @@ def key_count_choices(bank: Bank, q: Question) -> tuple[list[list[Choice]], list
         return [list(combinations(range(n), 1))], [list(combinations(range(n), 1))]
     usual = {c for c in usual_key_counts(bank) if c <= n}
     pick = [list(combinations(range(n), c)) for c in sorted(usual)]
-    avoid = [list(combinations(range(n), c)) for c in range(1, n + 1) if c not in usual]
+    avoid = [list(combinations(range(n), c)) for c in range(1, n) if c not in usual]
     return pick, avoid or pick
 
 
