@@ -61,6 +61,11 @@ key-count        multiple-answer questions only, and a count, not an option: ``p
                  that count (1 to all but one: ticking every box never pays), each such number
                  equally likely. A bank whose questions all have two right options fails in the
                  avoid direction: chance ticks two.
+two-clause       options made of two clauses, a claim and its reason or consequence: a ";" or
+                 ", so / but / and" (vi ", nên / nhưng / và") outside maths and code
+colon-opener     options that open with a short phrase and a colon ("Nothing: ...", "Yes,
+                 always: ..."): at most three English words, six Vietnamese syllables
+shared-opening   options whose first three words another option of the question shares
 ================ ===========================================================================
 
 A question is *cued* for a strategy when its options are not all tied (an all-numeric question
@@ -90,7 +95,8 @@ from course_utils.quiz.grading import score
 STRATEGIES = ("longest", "shortest", "middle-length", "middle-value", "absolute", "because",
               "none", "typical", "combination", "position", "first", "overlap", "hedged",
               "parenthesis", "gloss", "digits", "expansion", "kept-typical", "most-words",
-              "echo-ratio", "qualifier", "key-count")  # fmt: skip
+              "echo-ratio", "qualifier", "key-count", "two-clause", "colon-opener",
+              "shared-opening")  # fmt: skip
 DIRECTIONS = ("pick", "avoid")
 PICKS = {"single": 1, "multiple": 2}  # options ticked by chance and by every strategy
 BANK_MARGIN = 0.12  # per bank and language: |strategy - chance| over the bank's questions
@@ -128,6 +134,17 @@ HEDGED = {
     r"|phần lớn|một phần"
     r"|(?<!bình )(?<!thông )(?<!tầm )(?<!bất )(?<!khác )(?<!lạ )(?<!phi )thường"
     r"|không nhất thiết|chưa chắc|không cần)(?!\w)",
+}
+TWO_CLAUSE = {
+    # a claim and its reason or consequence in one option: "X; Y", "X, so Y", "X, but Y"
+    "en": r";|,\s+(so|but|and)(?!\w)",
+    "vi": r";|,\s+(nên|nhưng|và)(?!\w)",
+}
+# a short opener closed by a colon: "Nothing: ...", "Yes, always: ...": at most three English
+# words, or six Vietnamese syllables ("Không cần gì thêm: ...")
+COLON_OPENER = {
+    "en": re.compile(r"^\W*[^\W_][^:\s]*(?:[\s,]+[^:\s]+){0,2}:\s"),
+    "vi": re.compile(r"^\W*[^\W_][^:\s]*(?:[\s,]+[^:\s]+){0,5}:\s"),
 }
 MATH = re.compile(r"\$[^$]*\$|`[^`]*`")
 GLOSS = re.compile(r"\s\([^()]*[^\W\d_][^()]*\)")  # " (words)" once maths and code are removed
@@ -214,6 +231,13 @@ def qualifier(texts: Sequence[str], lang: str, numeric: bool) -> list[float]:
             for t, k in zip(texts, keep, strict=True)]  # fmt: skip
 
 
+def shared_opening(texts: Sequence[str]) -> list[float]:
+    """1 for an option whose first three words another option of the question also opens with
+    (case-folded), else 0."""
+    heads = [tuple(re.findall(r"\w+", t.casefold())[:3]) for t in texts]
+    return [float(len(h) == 3 and heads.count(h) > 1) for h in heads]
+
+
 def nearest_median(values: Sequence[float]) -> list[float]:
     """Preference for the value(s) nearest the median (higher is nearer)."""
     mid = statistics.median(values)
@@ -270,6 +294,11 @@ def preferences(bank: Bank, q: Question, lang: str) -> dict[str, list[float]]:
         "echo-ratio": [echo_ratio(t, asked) for t in texts],
         "qualifier": qualifier(texts, lang, values is not None),
         "key-count": [float(i == 0 and q.type == "multiple") for i in range(n)],  # cue marker
+        "two-clause": [float(has(TWO_CLAUSE[lang], MATH.sub("", t))) for t in texts],
+        "colon-opener": [
+            float(COLON_OPENER[lang].search(MATH.sub("x", t)) is not None) for t in texts
+        ],
+        "shared-opening": shared_opening(texts),
     }
 
 
