@@ -12,10 +12,12 @@ from course_admin.quiz.blind import (
     ABSOLUTE,
     BANK_MARGIN,
     BECAUSE,
+    COLON_OPENER,
     HEDGED,
     NONE_START,
     POOLED_MARGIN,
     STRATEGIES,
+    TWO_CLAUSE,
     BlindReport,
     Tally,
     avoid_choices,
@@ -23,12 +25,15 @@ from course_admin.quiz.blind import (
     expected_score,
     format_blind,
     has,
+    key_count_choices,
     numeric_values,
     pooled,
     preferences,
+    shared_opening,
     strategy_choices,
     top_choices,
     typicality,
+    usual_key_counts,
     verdicts,
     words,
 )
@@ -133,10 +138,57 @@ def test_top_and_avoid_choices_break_ties_evenly():
         (HEDGED, "vi", "Ảnh bất thường bị đánh dấu.", False),  # "bất thường": anomalous
         (HEDGED, "vi", "Bộ giải mã bình phương tối thiểu.", False),  # least squares
         (HEDGED, "vi", "Khoảng cách giữa hai mã.", False),  # "khoảng cách": a distance
+        (TWO_CLAUSE, "en", "Noise moves images off; undoing it needs a map back.", True),
+        (TWO_CLAUSE, "en", "Fewer false alarms, but more misses.", True),
+        (TWO_CLAUSE, "en", "The code is small, so it keeps what matters.", True),
+        (TWO_CLAUSE, "en", "Its mean turns positive, and its spread shrinks.", True),
+        (TWO_CLAUSE, "en", "Fewer false alarms and more misses.", False),  # one clause
+        (TWO_CLAUSE, "en", "Red, green and blue.", False),  # a list without a serial comma
+        (TWO_CLAUSE, "en", "The adjoint, which autograd uses.", False),
+        (TWO_CLAUSE, "vi", "Mã nhỏ, nên mạng giữ điều quan trọng.", True),
+        (TWO_CLAUSE, "vi", "Ít báo động nhầm hơn, nhưng bỏ sót nhiều hơn.", True),
+        (TWO_CLAUSE, "vi", "Trung bình dương, và độ phân tán co lại.", True),
+        (TWO_CLAUSE, "vi", "Nhiễu đẩy ảnh ra; khử nhiễu cần biết đường về.", True),
+        (TWO_CLAUSE, "vi", "Mã nhỏ và thưa.", False),
     ],
 )
 def test_cue_detectors(table, lang, text, found):
     assert has(table[lang], text) is found
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "found"),
+    [
+        ("en", "Nothing: the loss is the same.", True),
+        ("en", "Yes, always: half the parameters.", True),
+        ("en", "Not the same: it penalises more.", True),
+        ("en", "`x.grad`: it stays None.", True),  # code counts as one word
+        ("en", "It lies below the L1 curve: the KL penalty wins.", False),  # a sentence
+        ("en", "Then $a: b \\to c$ holds.", False),  # a colon inside maths is no opener
+        ("en", "A ratio 3:1 of the two.", False),
+        ("vi", "Không cần gì thêm: seed là đủ.", True),  # four syllables
+        ("vi", "Phép nghịch đảo của nó: thu lại đầu vào.", True),  # five
+        ("vi", "Nó nằm dưới đường cong L1 của hình: KL thắng.", False),  # nine
+    ],
+)
+def test_colon_opener_detector(lang, text, found):
+    from course_admin.quiz.blind import MATH
+
+    assert (COLON_OPENER[lang].search(MATH.sub("x", text)) is not None) is found
+
+
+def test_shared_opening_marks_options_whose_first_three_words_another_shares():
+    texts = ["The code is small.", "The code is big.", "THE CODE grows.", "A map.", "The code"]
+    assert shared_opening(texts) == [1.0, 1.0, 0.0, 0.0, 0.0]  # "the code grows" differs
+    report = blind_report(rotating_bank("shared", "the code is small",
+                                        ["the code is big", "red map here", "blue map now"]),
+                          "en")  # fmt: skip
+    assert report.whole["shared-opening"].gap == pytest.approx(0.5 - 0.25)
+    assert report.whole["avoid shared-opening"].gap == pytest.approx(0.0 - 0.25)
+    fair = blind_report(rotating_bank("shared", "red map here",
+                                      ["the code is big", "the code is small", "blue map now"]),
+                        "en")  # fmt: skip
+    assert fair.whole["shared-opening"].gap == pytest.approx(-0.25)
 
 
 def test_numeric_values_only_for_options_that_differ_in_one_number():
@@ -292,6 +344,10 @@ def wording_bank(name: str, cue_text: str, cue_keyed: bool, lang: str = "en") ->
         ("tùy chọn đa tạp (manifold)", "vi", "gloss"),
         ("plain option 7", "en", "digits"),
         ("tùy chọn số 7", "vi", "digits"),
+        ("It works, but it is slow", "en", "two-clause"),
+        ("Nó chạy được, nhưng chậm", "vi", "two-clause"),
+        ("Plainly: it stays", "en", "colon-opener"),
+        ("Rõ ràng là vậy: nó đứng yên", "vi", "colon-opener"),
     ],
 )
 @pytest.mark.parametrize("cue_keyed", [False, True])
@@ -399,6 +455,42 @@ def test_middle_value_mutant_fails_and_the_fair_numeric_bank_does_not():
     mutant = blind_report(numeric_bank("middle", lambda i: 1 + i % 2), "en")
     assert mutant.cue["middle-value"].gap == pytest.approx(0.25)
     assert dict(mutant.failures(BANK_MARGIN))["middle-value"] == pytest.approx(0.25)
+
+
+def multi_bank(name: str, keys: list[list[int]], n: int = 5) -> object:
+    """Multiple-answer questions over PLAIN-like options, all-or-nothing, with the given keys."""
+    opts = ["alpha", "bravo two", "delta three xx", "gamma four words", "echo five six seven"][:n]
+    qs = [question(f"m{i}", "multiple", "Pick some.", rotate(opts, i % n), key)
+          for i, key in enumerate(keys)]  # fmt: skip
+    return parse_bank({"lesson": name, "title": same(name), "version": 1, "questions": qs},
+                      f"{name}.yaml")  # fmt: skip
+
+
+def test_key_count_reads_the_usual_number_of_right_options():
+    two = multi_bank("two", [[0, 1], [1, 2], [2, 3], [0, 4]])
+    assert usual_key_counts(two) == {2}
+    pick, avoid = key_count_choices(two, two.questions[0])
+    assert [len(g[0]) for g in pick] == [2] and [len(g[0]) for g in avoid] == [1, 3, 4]
+    mixed = multi_bank("mixed", [[0], [1, 2], [0, 1, 2], [0, 1, 2, 3]])
+    assert usual_key_counts(mixed) == {1, 2, 3, 4}
+    pick, avoid = key_count_choices(mixed, mixed.questions[0])
+    assert avoid == pick and [len(g[0]) for g in pick] == [1, 2, 3, 4]  # no other count left
+    assert key_count_choices(HAND, HAND.questions[0]) == ([[(0,), (1,), (2,)]],) * 2  # single
+    assert preferences(HAND, HAND.questions[0], "en")["key-count"] == [0.0] * 3  # not cued
+
+
+def test_key_count_mutant_fails_and_varied_counts_do_not():
+    """Every multiple-answer key of size two: chance (a random pair) already plays the count,
+    and ticking any other number of boxes always scores 0, a cue in the avoid direction."""
+    two = blind_report(multi_bank("two", [[i % 4, (i + 1) % 4] for i in range(16)], n=4), "en")
+    assert two.whole["key-count"].gap == pytest.approx(0.0)
+    assert two.whole["avoid key-count"].rate == 0.0  # chance: one pair of six, 1/6
+    assert dict(two.failures(BANK_MARGIN))["avoid key-count"] == pytest.approx(-1 / 6)
+    assert "pooled [en] avoid key-count: -16.7% vs chance on 16 cued questions" in verdicts([two])
+    sizes = [1, 2, 3, 4] * 4
+    varied = blind_report(multi_bank("varied", [list(range(k)) for k in sizes]), "en")
+    assert abs(varied.whole["avoid key-count"].gap) < BANK_MARGIN
+    assert abs(varied.whole["key-count"].gap) < BANK_MARGIN
 
 
 def test_pooling_sums_the_questions_and_catches_what_banks_hide():

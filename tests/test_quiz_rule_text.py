@@ -21,7 +21,7 @@ STATED = {
     "en": ["right ticks / number of right options", "wrong ticks / number of wrong options",
            "never below 0"],
     "vi": ["số lựa chọn đúng đã đánh dấu / số đáp án đúng",
-           "số lựa chọn sai đã đánh dấu / số đáp án sai", "thấp nhất là 0"],
+           "số lựa chọn sai đã đánh dấu / tổng số lựa chọn sai", "thấp nhất là 0"],
 }  # fmt: skip
 
 

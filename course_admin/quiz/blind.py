@@ -54,6 +54,18 @@ echo-ratio       the option whose words (3+ letters) are most often the question
                  its length
 qualifier        the combined rule: drop absolute options, then hedged > parenthesised (a
                  remark in parentheses outside maths) > digit-bearing
+key-count        multiple-answer questions only, and a count, not an option: ``pick`` ticks
+                 at random as many options as the bank's multiple-answer questions most often
+                 have right (a learner who learned "these have two right answers"; tied counts
+                 equally likely); ``avoid`` ticks at random a number of options that is never
+                 that count (1 to all but one: ticking every box never pays), each such number
+                 equally likely. A bank whose questions all have two right options fails in the
+                 avoid direction: chance ticks two.
+two-clause       options made of two clauses, a claim and its reason or consequence: a ";" or
+                 ", so / but / and" (vi ", nên / nhưng / và") outside maths and code
+colon-opener     options that open with a short phrase and a colon ("Nothing: ...", "Yes,
+                 always: ..."): at most three English words, six Vietnamese syllables
+shared-opening   options whose first three words another option of the question shares
 ================ ===========================================================================
 
 A question is *cued* for a strategy when its options are not all tied (an all-numeric question
@@ -83,7 +95,8 @@ from course_utils.quiz.grading import score
 STRATEGIES = ("longest", "shortest", "middle-length", "middle-value", "absolute", "because",
               "none", "typical", "combination", "position", "first", "overlap", "hedged",
               "parenthesis", "gloss", "digits", "expansion", "kept-typical", "most-words",
-              "echo-ratio", "qualifier")  # fmt: skip
+              "echo-ratio", "qualifier", "key-count", "two-clause", "colon-opener",
+              "shared-opening")  # fmt: skip
 DIRECTIONS = ("pick", "avoid")
 PICKS = {"single": 1, "multiple": 2}  # options ticked by chance and by every strategy
 BANK_MARGIN = 0.12  # per bank and language: |strategy - chance| over the bank's questions
@@ -121,6 +134,17 @@ HEDGED = {
     r"|phần lớn|một phần"
     r"|(?<!bình )(?<!thông )(?<!tầm )(?<!bất )(?<!khác )(?<!lạ )(?<!phi )thường"
     r"|không nhất thiết|chưa chắc|không cần)(?!\w)",
+}
+TWO_CLAUSE = {
+    # a claim and its reason or consequence in one option: "X; Y", "X, so Y", "X, but Y"
+    "en": r";|,\s+(so|but|and)(?!\w)",
+    "vi": r";|,\s+(nên|nhưng|và)(?!\w)",
+}
+# a short opener closed by a colon: "Nothing: ...", "Yes, always: ...": at most three English
+# words, or six Vietnamese syllables ("Không cần gì thêm: ...")
+COLON_OPENER = {
+    "en": re.compile(r"^\W*[^\W_][^:\s]*(?:[\s,]+[^:\s]+){0,2}:\s"),
+    "vi": re.compile(r"^\W*[^\W_][^:\s]*(?:[\s,]+[^:\s]+){0,5}:\s"),
 }
 MATH = re.compile(r"\$[^$]*\$|`[^`]*`")
 GLOSS = re.compile(r"\s\([^()]*[^\W\d_][^()]*\)")  # " (words)" once maths and code are removed
@@ -207,6 +231,13 @@ def qualifier(texts: Sequence[str], lang: str, numeric: bool) -> list[float]:
             for t, k in zip(texts, keep, strict=True)]  # fmt: skip
 
 
+def shared_opening(texts: Sequence[str]) -> list[float]:
+    """1 for an option whose first three words another option of the question also opens with
+    (case-folded), else 0."""
+    heads = [tuple(re.findall(r"\w+", t.casefold())[:3]) for t in texts]
+    return [float(len(h) == 3 and heads.count(h) > 1) for h in heads]
+
+
 def nearest_median(values: Sequence[float]) -> list[float]:
     """Preference for the value(s) nearest the median (higher is nearer)."""
     mid = statistics.median(values)
@@ -262,6 +293,12 @@ def preferences(bank: Bank, q: Question, lang: str) -> dict[str, list[float]]:
         "most-words": [float(word_count(t)) for t in texts],
         "echo-ratio": [echo_ratio(t, asked) for t in texts],
         "qualifier": qualifier(texts, lang, values is not None),
+        "key-count": [float(i == 0 and q.type == "multiple") for i in range(n)],  # cue marker
+        "two-clause": [float(has(TWO_CLAUSE[lang], MATH.sub("", t))) for t in texts],
+        "colon-opener": [
+            float(COLON_OPENER[lang].search(MATH.sub("x", t)) is not None) for t in texts
+        ],
+        "shared-opening": shared_opening(texts),
     }
 
 
@@ -297,14 +334,40 @@ def position_counts(bank: Bank) -> dict[str, Counter]:
     return counts
 
 
+def usual_key_counts(bank: Bank) -> set[int]:
+    """The number(s) of right options that the bank's multiple-answer questions most often
+    have (every count tied at the top); empty without multiple-answer questions."""
+    counts = Counter(len(right_options(q)) for q in bank.questions if q.type == "multiple")
+    top = max(counts.values(), default=0)
+    return {c for c, m in counts.items() if m == top}
+
+
+def key_count_choices(bank: Bank, q: Question) -> tuple[list[list[Choice]], list[list[Choice]]]:
+    """key-count's choices for ``q``, grouped by how many boxes are ticked (each group equally
+    likely, each choice equally likely within its group): (pick, avoid). Chance's pair on a
+    single-answer question."""
+    n = len(q.options)
+    if q.type != "multiple":
+        return [list(combinations(range(n), 1))], [list(combinations(range(n), 1))]
+    usual = {c for c in usual_key_counts(bank) if c <= n}
+    pick = [list(combinations(range(n), c)) for c in sorted(usual)]
+    avoid = [list(combinations(range(n), c)) for c in range(1, n) if c not in usual]
+    return pick, avoid or pick
+
+
 def strategy_choices(bank: Bank, q: Question, lang: str) -> dict[str, list[Choice]]:
     """The equally likely choices of ``chance`` and of each strategy in each direction for one
-    question: keys ``chance``, ``longest`` (pick), ``avoid longest``, ..."""
+    question: keys ``chance``, ``longest`` (pick), ``avoid longest``, ... (key-count's list
+    pools its groups; ``blind_report`` weighs each group equally, as ``key_count_choices``
+    says)."""
     n, k = len(q.options), PICKS[q.type]
     out = {"chance": list(combinations(range(n), min(k, n)))}
     for name, pref in preferences(bank, q, lang).items():
         out[name] = top_choices(pref, k)
         out[f"avoid {name}"] = avoid_choices(pref, k)
+    pick, avoid = key_count_choices(bank, q)
+    out["key-count"] = [c for group in pick for c in group]
+    out["avoid key-count"] = [c for group in avoid for c in group]
     return out
 
 
@@ -313,6 +376,11 @@ def expected_score(q: Question, choices: list[Choice]) -> float:
     right = set(right_options(q))
     points = [score(set(c), right, len(q.options), q.partial_credit) for c in choices]
     return sum(points) / len(points)
+
+
+def grouped_score(q: Question, groups: list[list[Choice]]) -> float:
+    """The mean score when each group is equally likely and each choice within it too."""
+    return sum(expected_score(q, g) for g in groups) / len(groups)
 
 
 @dataclass
@@ -393,10 +461,14 @@ def blind_report(bank: Bank, lang: str) -> BlindReport:
         prefs = preferences(bank, q, lang)
         base = expected_score(q, choices["chance"])
         chance_total += base
+        groups = dict(zip(DIRECTIONS, key_count_choices(bank, q), strict=True))
         for s in STRATEGIES:
             for d in DIRECTIONS:
                 key = play(s, d)
-                got = expected_score(q, choices[key])
+                if s == "key-count" and q.type == "multiple":
+                    got = grouped_score(q, groups[d])
+                else:
+                    got = expected_score(q, choices[key])
                 whole[key].add(got, base)
                 if cued(prefs[s]):
                     cue[key].add(got, base)
