@@ -756,7 +756,13 @@ overlap_view()
 # trained or not. The sub-kernels still differ from each other (each is a different shifted piece
 # of the same kernel), so on a non-flat input the four parities see slightly shifted versions of
 # the same $2 \times 2$ blocks of copied values, which the convolution only partly smooths: the
-# typical artefact of upsampling is **blockiness**, not a grid. The cell builds the $4 \times 4$
+# typical artefact of upsampling is **blockiness**, not a grid. Blockiness leaves the four
+# parity **means** equal, though: away from the border, each class's mean is its sub-kernel sum
+# (the same for all four) times the mean input, plus the bias. So `parity_contrast`, which
+# compares those four means, cannot see a linear upsample + convolution layer at all, on any
+# input (`tests/test_conv.py` checks this on random inputs, against a transposed convolution).
+# Only a nonlinearity applied after the layer, such as a final sigmoid, can turn the shifted
+# sub-kernels into unequal parity means. The cell builds the $4 \times 4$
 # kernel from random $3 \times 3$ weights, checks that a transposed convolution with it computes
 # exactly what the upsample + convolution pair computes, and prints the four sub-kernel sums.
 
@@ -836,7 +842,9 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 # the mean absolute error at each pixel position; (b) the average output for **unusual codes**:
 # we encode the images, then shuffle each of the 32 code dimensions separately across them, so
 # every dimension keeps its usual values but the combinations are new, as when a generative model
-# decodes a code that no training image had. All three models get the same shuffles.
+# decodes a code that no training image had. All three models get the same shuffles. (c) The
+# same unusual codes, measured on the **logits**: the last layer's output before the final
+# sigmoid (`decoder_logits`), to see whether a contrast in (b) was made by the sigmoid.
 #
 # How much would a contrast move with another 2,000 images like these? A **bootstrap** answers
 # without new data: draw 2,000 of the images with replacement, average their maps, measure again,
@@ -847,6 +855,7 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 # %%
 from course_utils.conv_probes import (
     bootstrap_parity_contrasts,
+    decoder_logits,
     difference_verdict,
     error_maps_figure,
 )
@@ -864,17 +873,26 @@ for name, m in trained.items():
         codes = m.encode(x_maps)  # (N, 32)
         mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (N, 32)
         unusual = m.decode(mixed).reshape(len(x_maps), 28, 28)  # (N, 28, 28)
-    per_image_maps[name] = {"(a) error map": errors, "(b) unusual codes": unusual}
+        logits = decoder_logits(m, mixed).reshape(len(x_maps), 28, 28)  # before the sigmoid
+    per_image_maps[name] = {"(a) error map": errors, "(b) unusual codes": unusual,
+                            "(c) unusual codes, logits": logits}
 n_boot = course.pick(full=50, fast=20)  # bootstrap draws: enough for a noise scale
-print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws")
-for what in ("(a) error map", "(b) unusual codes"):
+print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws (noise scale: which test images; "
+      f"each model was trained once, so the training seed's effect is not in it)")
+contrast = {}  # (measurement, model) -> parity contrast of the mean map
+for what in ("(a) error map", "(b) unusual codes", "(c) unusual codes, logits"):
     point = {name: parity_contrast(m[what].mean(dim=0)) for name, m in per_image_maps.items()}
+    contrast |= {(what, name): c for name, c in point.items()}
     boot = {name: bootstrap_parity_contrasts(m[what], n_boot) for name, m in per_image_maps.items()}
     print(f"{what}: parity contrast " + ", ".join(f"{n} {c:.3f}" for n, c in point.items()))
     for name in ("transpose", "upsample + conv"):
         print("    " + difference_verdict(name, boot[name], "dense", boot["dense"], "contrast"))
     print("    " + difference_verdict("transpose", boot["transpose"], "upsample + conv",
                                       boot["upsample + conv"], "contrast"))
+up_b, up_c = contrast["(b) unusual codes", "upsample + conv"], contrast["(c) unusual codes, logits",
+                                                                  "upsample + conv"]
+print(f"upsample + conv, unusual codes: contrast {up_b:.4f} after the sigmoid, {up_c:.4f} before it "
+      f"(smaller before the sigmoid: {up_c < up_b})")
 error_maps_figure({"transpose": trained["transpose"], "upsample + conv": trained["upsample + conv"],
                    "dense AE (reference)": trained["dense"]}, x_maps)
 
@@ -922,20 +940,26 @@ for name, maps in per_image_maps.items():
 # The verdict lines say which the errors follow in this run once the other is held fixed:
 # "edges higher" means that at equal brightness the error tracks the outlines more closely than it
 # tracks brightness at equal edge strength; "edges lower", the other way round. Either way the
-# plain correlations alone could not have told us, since brightness and edges go together. Back
-# to the grid: read the verdicts together. The untrained test isolates the layer: the upsampling decoders' equal sub-kernel
-# sums leave them no grid, so a transposed decoder above the floor there shows the uneven
-# sub-kernel sums at work (the count says how many random decoders of that kind landed above).
-# Lines (a) say whether the trained decoders left more 2-pixel structure in their errors on test
-# images than the dense reference, beyond the noise of the bootstrap; a conv decoder with "no
+# plain correlations alone could not have told us, since brightness and edges go together.
+#
+# Back to the grid: read the verdicts together. The untrained test isolates the layer: the
+# upsampling decoders' equal sub-kernel sums leave them no grid, so a transposed decoder above the
+# floor there shows the uneven sub-kernel sums at work (the count says how many random decoders
+# of that kind landed above). Lines (a) say whether the trained decoders left more 2-pixel
+# structure in their errors on test images than the dense reference; a conv decoder with "no
 # difference beyond the noise" there has learned weights that hide the grid on data like its
-# training images. Lines (b) repeat the test on codes off the data. Keep in mind what the
-# measure sees: parity contrast counts ANY structure that repeats every two pixels, and the
-# $2 \times 2$ blocks of nearest upsampling repeat every two pixels too (blockiness, from the
-# shifted sub-kernels above). So a line (b) "higher" than dense means a 2-pixel pattern for either
-# decoder; only for the transposed one can that pattern be a checkerboard of unequal sums.
+# training images. Lines (b) repeat the test on codes off the data, lines (c) on their logits.
+# Keep in mind what the measure sees. The upsampling decoder's last layer is a linear upsample +
+# convolution, which cannot produce unequal parity means (its four sub-kernel sums are equal); so
+# a contrast it shows in (b) comes from the sigmoid applied to its shifted sub-kernels' outputs,
+# and in (a) from the sigmoid and from taking absolute errors, both nonlinear. The printed line
+# after the verdicts compares its (b) and (c) contrasts. For the transposed decoder, a contrast
+# in (c) is the unequal sub-kernel sums themselves, before any sigmoid. All these verdicts are
+# about these trained models: the noise scale comes from resampling the test images, while each
+# model was trained once, from one seed, and another seed can move a contrast by more than that
+# scale (we did not measure by how much here).
 # The artefact is a risk built into the transposed layer (the untrained test); training can
-# shrink it but nothing guarantees that it does (lines (a) and (b) say how much is left in this
+# shrink it but nothing guarantees that it does (lines (a) to (c) say how much is left in this
 # run). Upsample + convolution removes that cause (equal sub-kernel sums by construction), at a
 # higher cost per image (its convolutions run on the larger feature maps:
 # compare the multiply-adds in section 3).
