@@ -364,13 +364,14 @@ for name, model in models.items():
     print(f"{name:<20} {count_parameters(model):>9,} parameters   test MSE per pixel "
           f"{results[name]:.5f}   {seconds:.1f} s per epoch (median, training + validation)")
 best = min(results, key=results.get)
-print(f"lowest test error: {best}")
+print(f"lowest test error: {best} (each model trained once, from seed 0; the standard errors "
+      f"below cover the choice of test images, not the training seed)")
 for name in results:  # the same test images for every model: compare them image by image
     if name != best:
         gap = per_image[name] - per_image[best]  # (N,)
         se = gap.std().item() / len(gap) ** 0.5  # standard error of the mean gap
         print(f"    {name} - {best}: {gap.mean():+.5f} (standard error {se:.5f}): "
-              f"{'beyond the noise' if gap.mean() > 2 * se else 'within the noise'}")
+              f"{'beyond' if gap.mean() > 2 * se else 'within'} the test-image noise")
 conv_model = models["conv AE (transpose)"]
 n_linear = sum(count_parameters(m) for m in conv_model.modules() if isinstance(m, nn.Linear))
 n_conv, n_dense = count_parameters(conv_model), count_parameters(models["dense AE"])
@@ -401,7 +402,14 @@ fig
 # %% [markdown]
 # The printout says which model reached the lowest test error with this budget, and whether each
 # gap to it exceeds twice its standard error (the models see the same test images, so each gap is
-# averaged image by image); read the verdicts rather than expecting one. The parameter counts say two things. The conv AE is
+# averaged image by image); read the verdicts rather than expecting one. Read them for what they
+# are: statements about **these trained models on these test images**. The standard error says
+# how much a gap would move with other test images; it leaves out the training seed. Each model
+# was trained once, and a different seed (another initialisation and batch order) can change a
+# test error by more than these standard errors, enough to reorder two close models. To measure
+# that spread yourself, rerun this cell and the next with `torch.manual_seed(1)`, `(2)`, ... in
+# place of `torch.manual_seed(0)` and compare the spread of each model's test error with the gaps
+# (each seed costs one more training of every model, which is why this lesson does not). The parameter counts say two things. The conv AE is
 # smaller than the dense one (the printed counts and share), and the saving comes from its first and last
 # layers: a $3 \times 3$ convolution shared across positions needs the few weights printed on
 # the last line, where the dense AE's first layer needs one weight per pixel and hidden unit.
@@ -851,6 +859,8 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 # and repeat (`bootstrap_parity_contrasts`). Every model gets the same draws, so two models can be
 # compared draw by draw: `difference_verdict` prints the mean difference and its spread over the
 # draws (the **noise scale**), and calls a difference real only if it is more than twice that.
+# Like the standard errors of section 3, this scale covers the choice of test images only, not
+# the training seed: each model here was trained once.
 
 # %%
 from course_utils.conv_probes import (
@@ -1087,9 +1097,14 @@ fig
 #   strides and paddings determine: computed layer by layer, confirmed with a gradient.
 #   First-layer filters are small pattern detectors applied everywhere.
 # - A measured difference needs a noise scale: a bootstrap over the test images gives one, and
-#   a verdict says "higher" only beyond twice that scale.
+#   a verdict says "higher" only beyond twice that scale. That scale covers the test images, not
+#   the training seed: with one training run per model, the verdicts describe these trained
+#   models, and another seed can change them.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
-#   or unequal learned sub-kernels, paint a checkerboard; upsampling then convolving avoids it.
+#   or unequal learned sub-kernels, paint a checkerboard. Upsampling then convolving has four
+#   equal sub-kernel sums: no grid on a flat input or from an untrained decoder, and its linear
+#   layer cannot make the parity means differ; what the trained decoders show, after their
+#   sigmoid, is measured in section 5.
 # - An LSTM can autoencode an image row by row, one row after another.
 
 # %% [markdown]
