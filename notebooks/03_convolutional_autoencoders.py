@@ -1006,10 +1006,17 @@ import time
 
 def seconds_per_step(model: nn.Module, x: torch.Tensor, repeats: int = 5) -> float:
     """Median time of one forward + backward pass of the squared error on the batch x."""
+
+    def wait_for_gpu() -> None:  # a GPU runs asynchronously: wait until the work is done
+        if x.is_cuda:
+            torch.cuda.synchronize()
+
     times = []
     for _ in range(repeats):
+        wait_for_gpu()
         start = time.perf_counter()
         ((model(x) - x) ** 2).sum().backward()
+        wait_for_gpu()  # otherwise the clock would only see the kernels being launched
         times.append(time.perf_counter() - start)
     model.zero_grad()
     return sorted(times)[len(times) // 2]
