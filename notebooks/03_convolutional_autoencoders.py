@@ -174,9 +174,12 @@ print("MaxPool2d(2) of\n", window, "\n=", nn.MaxPool2d(2)(window[None, None])[0,
 # The name "transposed" is literal. Write a convolution as a matrix $C$ acting on the flattened
 # image. `ConvTranspose2d` with the **same weights** applies $C^\top$: it is the **adjoint** of the
 # convolution, which is also what autograd uses to send a gradient from the convolution's output
-# back to its input. It is not an inverse: applying the convolution and then its transpose does
-# not give the image back. Only the output **size** follows the reversed formula. The cell checks
-# all three statements.
+# back to its input. It is not an inverse, and no layer could be one: the stride-2 convolution
+# below maps an $8 \times 8$ image (64 numbers) to $4 \times 4$ (16 numbers), so many different
+# images give the same output, and nothing can tell them apart afterwards. Applying the
+# convolution and then its transpose does not give the image back, not even up to a scale factor
+# (the cell fits the best one). Only the output **size** follows the reversed formula. The cell
+# checks these statements.
 
 # %%
 torch.manual_seed(0)
@@ -187,10 +190,17 @@ a = torch.randn(1, 1, 8, 8, requires_grad=True)
 b = torch.randn(1, 1, 4, 4)
 lhs, rhs = (down(a) * b).sum().item(), (a * up(b)).sum().item()  # <C a, b> and <a, C^T b>
 grad = torch.autograd.grad(down(a), a, grad_outputs=b)[0]  # gradient of the conv w.r.t. its input
-roundtrip = (up(down(a)) - a).norm() / a.norm()
+with torch.no_grad():
+    back = up(down(a))  # (1, 1, 8, 8): convolution, then its transpose
+    scale = (back * a).sum() / (back * back).sum()  # the best scalar c for c * back ~ a
+    roundtrip = ((back - a).norm() / a.norm()).item()
+    scaled = ((scale * back - a).norm() / a.norm()).item()
 print(f"<conv(a), b> = {lhs:.5f}, <a, convT(b)> = {rhs:.5f}: adjoint {abs(lhs - rhs) < 1e-4}")
 print(f"convT(b) equals the gradient of conv w.r.t. its input: {torch.allclose(up(b), grad, atol=1e-6)}")
-print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundtrip < 1e-3}")
+print(f"conv maps {a.numel()} numbers to {down(a).numel()}: many images, one output")
+print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundtrip < 1e-3}; "
+      f"with the best scale factor {scale:.2f}: relative error {scaled:.2f}, "
+      f"an inverse up to scale: {scaled < 1e-3}")
 
 # %% [markdown]
 # In the autoencoder the transposed convolutions have their **own** weights, learned to
@@ -208,8 +218,10 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 #   shapes, same number of weights; section 5 shows why it avoids checkerboard patterns.
 # - **BatchNorm.** A `BatchNorm2d` after each hidden convolution, before its ReLU, rescales
 #   every channel to mean 0 and variance 1 and then applies a learned scale $\gamma$ and shift
-#   $\beta$ per channel. This keeps each layer's inputs in a steady range; in the original paper
-#   (Ioffe and Szegedy, 2015) it allowed much larger learning rates.
+#   $\beta$ per channel. In the original paper (Ioffe and Szegedy, 2015) it allowed much larger
+#   learning rates; their explanation, that it keeps each layer's inputs in a steady range
+#   ("internal covariate shift"), is contested: Santurkar et al. (2018) found that BatchNorm
+#   mainly makes the loss surface smoother, so that gradient steps behave more predictably.
 
 # %%
 torch.manual_seed(0)
@@ -394,12 +406,16 @@ for name, history in histories.items():
     ax.plot(history["epoch"], history["train_loss"], ":s", markersize=4,
             color=ax.lines[-1].get_color(), label=f"{name} (train, epoch average)")
 ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs on the x axis
-ax.set(xlabel="epoch", ylabel="squared error per image", title="learning curves (dotted: train)")
+ax.set(xlabel="epoch", ylabel="squared error per image\n(= 784 x MSE per pixel)",
+       title="learning curves (dotted: train)")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
 fig
 
 # %% [markdown]
+# The learning curves show `fit`'s loss, the squared error summed over an image's 784 pixels;
+# divide by 784 to compare them with the test MSE per pixel printed above.
+#
 # The printout says which model reached the lowest test error with this budget, and whether each
 # gap to it exceeds twice its standard error (the models see the same test images, so each gap is
 # averaged image by image); read the verdicts rather than expecting one. Read them for what they
@@ -1076,8 +1092,9 @@ fig
 # > **Common mistakes**
 # > - *Feeding flat images to a conv model.* Conv layers need (B, 1, 28, 28); the model's error
 # >   message says what it got and how to reshape.
-# > - *Guessing output sizes.* Print a shape table from the real model; an off-by-one in
-# >   `output_padding` gives 27x27 or 29x29 reconstructions.
+# > - *Guessing output sizes.* Print a shape table from the real model. In the formula of
+# >   section 1, forgetting `output_padding` (which must be smaller than the stride) leaves each
+# >   transposed layer's output one pixel short, and each step of `padding` removes two pixels.
 # > - *Reading "transposed" as "inverse".* A transposed convolution is the adjoint of a
 # >   convolution; it restores the size, not the image. Much code names these layers `deconv`
 # >   ("deconvolution"): a misnomer, since a deconvolution in signal processing does undo a
