@@ -36,7 +36,7 @@
 #    training curve can sit above the validation curve;
 # 5. test what convolutions buy on shifted images, compute the receptive field of a code cell,
 #    and see what a fully convolutional autoencoder and the learned first-layer filters do;
-# 6. explain where checkerboard artefacts come from and how upsample + convolution avoids them;
+# 6. explain where checkerboard artefacts come from and how upsample + convolution removes their cause;
 # 7. (optional) read an image as a sequence of rows with an LSTM autoencoder.
 
 # %%
@@ -367,6 +367,7 @@ print(f"each model: {epochs} epochs of {len(x_train):,} images = {n_steps:,} ste
 
 # %%
 from course_utils.anomaly import mse_per_pixel_per_image
+from course_utils.pca import PCA
 
 results, per_image = {}, {}
 for name, model in models.items():
@@ -375,6 +376,10 @@ for name, model in models.items():
     seconds = sorted(histories[name]["seconds"])[len(histories[name]["seconds"]) // 2]
     print(f"{name:<20} {count_parameters(model):>9,} parameters   test MSE per pixel "
           f"{results[name]:.5f}   {seconds:.1f} s per epoch (median, training + validation)")
+pca = PCA(32).fit(x_train.flatten(1))  # lesson 01's linear reference, the same 32-number code
+pca_mse = (pca.reconstruct(x_test.flatten(1)) - x_test.flatten(1)).pow(2).mean().item()
+print(f"{'PCA, 32 components':<20} (no training steps)  test MSE per pixel {pca_mse:.5f}")
+print(f"below PCA with 32 components: {[name for name in results if results[name] < pca_mse]}")
 best = min(results, key=results.get)
 print(f"lowest test error: {best} (each model trained once, from seed 0; the standard errors "
       f"below cover the choice of test images, not the training seed)")
@@ -415,6 +420,10 @@ fig
 # %% [markdown]
 # The learning curves show `fit`'s loss, the squared error summed over an image's 784 pixels;
 # divide by 784 to compare them with the test MSE per pixel printed above.
+#
+# The PCA line is the linear reference of lesson 01 with the same 32-number code, fitted on the
+# same training images: the list below it says which autoencoders got below a linear projection
+# with this training budget, so you can see how large that budget is.
 #
 # The printout says which model reached the lowest test error with this budget, and whether each
 # gap to it exceeds twice its standard error (the models see the same test images, so each gap is
@@ -1010,6 +1019,7 @@ for name, maps in per_image_maps.items():
 
 # %%
 from course_utils.conv import LSTMAutoencoder
+from course_utils.pca import errors_for_every_k
 
 torch.manual_seed(0)
 lstm = LSTMAutoencoder(n_latent=32, hidden=128)
@@ -1076,6 +1086,14 @@ lstm_mse = mse_per_pixel_per_image(lstm, x_test).mean().item()
 print(f"LSTM AE ({count_parameters(lstm):,} parameters, {n_lstm_steps:,} steps): "
       f"test MSE per pixel {lstm_mse:.5f}; conv AE (transpose) {results['conv AE (transpose)']:.5f}")
 print(f"LSTM AE behind the conv AE: {lstm_mse > results['conv AE (transpose)']}")
+x_flat = x_test.flatten(1)  # (N, 784)
+mean_image_mse = (pca.mean - x_flat).pow(2).mean().item()  # the same output for every image
+pca_by_k = errors_for_every_k(pca, x_flat) / 784  # (32,): test MSE per pixel with k = 1..32
+k_match = next((k for k, e in enumerate(pca_by_k.tolist(), start=1) if e <= lstm_mse), None)
+print(f"references: mean training image {mean_image_mse:.5f}, PCA with 2 components "
+      f"{pca_by_k[1]:.5f}; LSTM AE below both: {lstm_mse < min(mean_image_mse, pca_by_k[1])}")
+print("PCA components needed to match the LSTM AE's error: "
+      + (f"{k_match}" if k_match else f"more than {len(pca_by_k)}"))
 
 # %%
 with torch.no_grad():
@@ -1084,10 +1102,14 @@ with torch.no_grad():
 fig
 
 # %% [markdown]
-# The verdict line compares the LSTM with the convolutional autoencoder. The comparison is not
-# fair to the LSTM (fewer steps), and is not meant to be: the point is what it can do at all
-# when it sees the image one row at a time and must squeeze everything into its state. Sequence
-# autoencoders shine on data that really is sequential (audio, sensor series, text).
+# The verdict lines compare the LSTM with the convolutional autoencoder and with two references
+# that need no training steps: the mean training image (the same output for every input) and
+# PCA. The comparison with the conv AE is not fair to the LSTM (fewer steps), and is not meant
+# to be. What the numbers show is how far this LSTM got with its small budget, reading one row at
+# a time and squeezing everything into its state: the number of principal components that give
+# the same error says how much of the 32-number code it was using. A longer training run would
+# be needed to say what an LSTM autoencoder can reach. Sequence autoencoders are at home on data
+# that really is sequential (audio, sensor series, text).
 #
 # > **Common mistakes**
 # > - *Feeding flat images to a conv model.* Conv layers need (B, 1, 28, 28); the model's error
@@ -1138,7 +1160,8 @@ fig
 #   equal sub-kernel sums: no grid on a flat input or from an untrained decoder, and its linear
 #   layer cannot make the parity means differ; what the trained decoders show, after their
 #   sigmoid, is measured in section 5.
-# - An LSTM can autoencode an image row by row, one row after another.
+# - An LSTM autoencoder reads an image one row after another; with this lesson's small budget,
+#   judge its error against the mean-image and PCA references printed in section 6.
 
 # %% [markdown]
 # [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)
