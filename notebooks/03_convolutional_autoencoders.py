@@ -36,7 +36,8 @@
 #    training curve can sit above the validation curve;
 # 5. test what convolutions buy on shifted images, compute the receptive field of a code cell,
 #    and see what a fully convolutional autoencoder and the learned first-layer filters do;
-# 6. explain where checkerboard artefacts come from and how upsample + convolution removes their cause;
+# 6. explain where checkerboard artefacts come from and how upsample + convolution removes
+#    their cause;
 # 7. (optional) read an image as a sequence of rows with an LSTM autoencoder.
 
 # %%

@@ -148,8 +148,9 @@ def _parity_means(maps: torch.Tensor, border: int = 2) -> torch.Tensor:
     rows = torch.arange(h)[:, None].expand(h, w)
     cols = torch.arange(w)[None, :].expand(h, w)
     inner = (rows >= border) & (rows < h - border) & (cols >= border) & (cols < w - border)
-    return torch.stack([maps[:, inner & (rows % 2 == r) & (cols % 2 == c)].mean()
-                        for r in (0, 1) for c in (0, 1)])
+    return torch.stack(
+        [maps[:, inner & (rows % 2 == r) & (cols % 2 == c)].mean() for r in (0, 1) for c in (0, 1)]
+    )
 
 
 def test_linear_upsample_conv_has_equal_parity_means_a_transposed_conv_does_not():
@@ -162,7 +163,9 @@ def test_linear_upsample_conv_has_equal_parity_means_a_transposed_conv_does_not(
     up_spread, t_spread = [], []
     for seed in range(10):
         torch.manual_seed(seed)
-        up = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(1, 1, 3, padding=1))
+        up = nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(1, 1, 3, padding=1)
+        )
         t = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1)
         with torch.no_grad():
             for layer, spread in ((up, up_spread), (t, t_spread)):
@@ -172,7 +175,9 @@ def test_linear_upsample_conv_has_equal_parity_means_a_transposed_conv_does_not(
                 if layer is up:  # the predicted value: sum of the nine weights x mean input + bias
                     w, b = layer[1].weight.sum(), layer[1].bias[0]
                     inner_in = x[:, 0, 1:-1, 1:-1].mean()  # the input pixels the inner region reads
-                    torch.testing.assert_close(means, (w * inner_in + b).expand(4), atol=0.02, rtol=0)
+                    torch.testing.assert_close(
+                        means, (w * inner_in + b).expand(4), atol=0.02, rtol=0
+                    )
     assert max(up_spread) < 0.01
     assert min(t_spread) > 10 * max(up_spread)
 
