@@ -800,12 +800,16 @@ overlap_view()
 # of the same kernel), so on a non-flat input the four parities see slightly shifted versions of
 # the same $2 \times 2$ blocks of copied values, which the convolution only partly smooths: the
 # typical artefact of upsampling is **blockiness**, not a grid. Blockiness leaves the four
-# parity **means** equal, though: away from the border, each class's mean is its sub-kernel sum
-# (the same for all four) times the mean input, plus the bias. So `parity_contrast`, which
-# compares those four means, cannot see a linear upsample + convolution layer at all, on any
-# input (`tests/test_conv.py` checks this on random inputs, against a transposed convolution).
-# Only a nonlinearity applied after the layer, such as a final sigmoid, can turn the shifted
-# sub-kernels into unequal parity means. The cell builds the $4 \times 4$
+# parity **means** nearly equal, though: away from the border, each class's mean is its
+# sub-kernel sum (the same for all four) times the mean of the input over a window, plus the
+# bias, and the four windows differ only by a one-pixel shift. On inputs without large-scale
+# structure the four means agree (`tests/test_conv.py` checks this on random inputs, against a
+# transposed convolution, whose four means differ). On a structured input, such as a feature map
+# shaped like a garment, the shift of the windows alone makes the means differ a little: an
+# edge effect, not a pattern that repeats every two pixels. A nonlinearity after the layer, such
+# as a final sigmoid, can also turn the shifted sub-kernels into unequal parity means. So for an
+# upsampling decoder, `parity_contrast` measures those two effects, not a checkerboard. The cell
+# builds the $4 \times 4$
 # kernel from random $3 \times 3$ weights, checks that a transposed convolution with it computes
 # exactly what the upsample + convolution pair computes, and prints the four sub-kernel sums.
 
@@ -990,16 +994,19 @@ for name, maps in per_image_maps.items():
 # Back to the grid: read the verdicts together. The untrained test isolates the layer: the
 # upsampling decoders' equal sub-kernel sums leave them no grid, so a transposed decoder above the
 # floor there shows the uneven sub-kernel sums at work (the count says how many random decoders
-# of that kind landed above). Lines (a) say whether the trained decoders left more 2-pixel
-# structure in their errors on test images than the dense reference; a conv decoder with "no
+# of that kind landed above). Lines (a) say whether the trained decoders left more parity
+# contrast in their errors on test images than the dense reference; a conv decoder with "no
 # difference beyond the noise" there has learned weights that hide the grid on data like its
 # training images. Lines (b) repeat the test on codes off the data, lines (c) on their logits.
 # Keep in mind what the measure sees. The upsampling decoder's last layer is a linear upsample +
-# convolution, which cannot produce unequal parity means (its four sub-kernel sums are equal); so
-# a contrast it shows in (b) comes from the sigmoid applied to its shifted sub-kernels' outputs,
-# and in (a) from the sigmoid and from taking absolute errors, both nonlinear. The printed line
-# after the verdicts compares its (b) and (c) contrasts. For the transposed decoder, a contrast
-# in (c) is the unequal sub-kernel sums themselves, before any sigmoid. All these verdicts are
+# convolution with four equal sub-kernel sums: it paints no grid. Its logits, averaged over the
+# images, are that linear layer applied to its average input feature map, so a contrast it shows
+# in (c) can only be the window-shift edge effect described above. In (b) the sigmoid can add or
+# remove contrast, and in (a) so can taking absolute errors, both nonlinear; the printed line
+# after the verdicts says whether its contrast was smaller before the sigmoid than after it. For
+# the transposed decoder, (c) adds its unequal sub-kernel sums to that edge effect. So a
+# "higher" verdict is evidence of a checkerboard only for the transposed decoder, and only
+# together with the untrained test and the figures. All these verdicts are
 # about these trained models: the noise scale comes from resampling the test images, while each
 # model was trained once, from one seed, and another seed can move a contrast by more than that
 # scale (we did not measure by how much here).
@@ -1158,9 +1165,9 @@ fig
 #   models, and another seed can change them.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
 #   or unequal learned sub-kernels, paint a checkerboard. Upsampling then convolving has four
-#   equal sub-kernel sums: no grid on a flat input or from an untrained decoder, and its linear
-#   layer cannot make the parity means differ; what the trained decoders show, after their
-#   sigmoid, is measured in section 5.
+#   equal sub-kernel sums: no grid on a flat input or from an untrained decoder, and no periodic
+#   pattern from its linear layer. The parity contrast of a trained decoder also picks up edge
+#   effects and the sigmoid, so section 5 reads it with a reference and a noise scale.
 # - An LSTM autoencoder reads an image one row after another; with this lesson's small budget,
 #   judge its error against the mean-image and PCA references printed in section 6.
 
