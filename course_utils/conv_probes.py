@@ -7,7 +7,8 @@ The models live in ``course_utils.conv``; this module measures them. Sections:
   MEASURES it with a gradient, on a copy of the layers (the model itself is never moved or cast);
 * checkerboards: ``parity_contrast`` (one number per map), ``bootstrap_parity_contrasts`` (its
   spread over resampled images: a noise scale), ``difference_verdict`` (two measurements, one
-  sentence, with that noise scale), ``noise_floor_verdict`` and the per-pixel ``error_maps``;
+  sentence, with that noise scale), ``noise_floor_verdict``, the per-pixel ``error_maps`` and
+  ``decoder_logits`` (a decoder's output before its final sigmoid);
 * shifts and learned filters: ``shift_images``, ``first_layer_maps`` and ``first_layer_figure``;
 * what the errors follow: ``edge_strength_map`` and ``partial_correlation`` (the correlation of
   two maps once a third, e.g. brightness, is regressed out of both).
@@ -175,6 +176,27 @@ def noise_floor_verdict(values: list[float], floor_values: list[float]) -> str:
     if above == 0:
         return "within the noise floor"
     return f"above the noise floor in {above} of {len(values)}"
+
+
+def decoder_logits(model: nn.Module, z: Tensor) -> Tensor:
+    """The decoder's output BEFORE its final sigmoid: codes (B, n_latent) -> logits.
+
+    ``torch.sigmoid(decoder_logits(model, z))`` equals ``model.decode(z)``. Works for a decoder
+    that ends in ``nn.Sigmoid`` (``ConvAutoencoder``: shape (B, 1, 28, 28)) and for a model that
+    applies the sigmoid in ``decode`` (``DenseAutoencoder`` with ``sigmoid_output=True``: (B, 784)).
+    Useful because a sigmoid is not linear: a measurement on the outputs can show structure
+    that the (linear) last layer did not produce.
+    """
+    decoder = getattr(model, "decoder", None)
+    if isinstance(decoder, nn.Sequential) and isinstance(decoder[-1], nn.Sigmoid):
+        return decoder[:-1](z)  # every layer but the sigmoid
+    if isinstance(decoder, nn.Module) and getattr(model, "sigmoid_output", False):
+        return decoder(z)  # the model applies the sigmoid itself, after this
+    raise InputError(
+        f"decoder_logits expects a model whose decoder ends in nn.Sigmoid (ConvAutoencoder) or "
+        f"one with sigmoid_output=True (DenseAutoencoder), but received a {type(model).__name__}. "
+        "For other models, run their last layer yourself without the sigmoid."
+    )
 
 
 def error_maps(model: nn.Module, x: Tensor, batch_size: int = 500) -> Tensor:

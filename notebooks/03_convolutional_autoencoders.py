@@ -36,7 +36,8 @@
 #    training curve can sit above the validation curve;
 # 5. test what convolutions buy on shifted images, compute the receptive field of a code cell,
 #    and see what a fully convolutional autoencoder and the learned first-layer filters do;
-# 6. explain where checkerboard artefacts come from and how upsample + convolution avoids them;
+# 6. explain where checkerboard artefacts come from and how upsample + convolution removes
+#    their cause;
 # 7. (optional) read an image as a sequence of rows with an LSTM autoencoder.
 
 # %%
@@ -174,9 +175,12 @@ print("MaxPool2d(2) of\n", window, "\n=", nn.MaxPool2d(2)(window[None, None])[0,
 # The name "transposed" is literal. Write a convolution as a matrix $C$ acting on the flattened
 # image. `ConvTranspose2d` with the **same weights** applies $C^\top$: it is the **adjoint** of the
 # convolution, which is also what autograd uses to send a gradient from the convolution's output
-# back to its input. It is not an inverse: applying the convolution and then its transpose does
-# not give the image back. Only the output **size** follows the reversed formula. The cell checks
-# all three statements.
+# back to its input. It is not an inverse, and no layer could be one: the stride-2 convolution
+# below maps an $8 \times 8$ image (64 numbers) to $4 \times 4$ (16 numbers), so many different
+# images give the same output, and nothing can tell them apart afterwards. Applying the
+# convolution and then its transpose does not give the image back, not even up to a scale factor
+# (the cell fits the best one). Only the output **size** follows the reversed formula. The cell
+# checks these statements.
 
 # %%
 torch.manual_seed(0)
@@ -187,10 +191,17 @@ a = torch.randn(1, 1, 8, 8, requires_grad=True)
 b = torch.randn(1, 1, 4, 4)
 lhs, rhs = (down(a) * b).sum().item(), (a * up(b)).sum().item()  # <C a, b> and <a, C^T b>
 grad = torch.autograd.grad(down(a), a, grad_outputs=b)[0]  # gradient of the conv w.r.t. its input
-roundtrip = (up(down(a)) - a).norm() / a.norm()
+with torch.no_grad():
+    back = up(down(a))  # (1, 1, 8, 8): convolution, then its transpose
+    scale = (back * a).sum() / (back * back).sum()  # the best scalar c for c * back ~ a
+    roundtrip = ((back - a).norm() / a.norm()).item()
+    scaled = ((scale * back - a).norm() / a.norm()).item()
 print(f"<conv(a), b> = {lhs:.5f}, <a, convT(b)> = {rhs:.5f}: adjoint {abs(lhs - rhs) < 1e-4}")
 print(f"convT(b) equals the gradient of conv w.r.t. its input: {torch.allclose(up(b), grad, atol=1e-6)}")
-print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundtrip < 1e-3}")
+print(f"conv maps {a.numel()} numbers to {down(a).numel()}: many images, one output")
+print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundtrip < 1e-3}; "
+      f"with the best scale factor {scale:.2f}: relative error {scaled:.2f}, "
+      f"an inverse up to scale: {scaled < 1e-3}")
 
 # %% [markdown]
 # In the autoencoder the transposed convolutions have their **own** weights, learned to
@@ -208,8 +219,10 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 #   shapes, same number of weights; section 5 shows why it avoids checkerboard patterns.
 # - **BatchNorm.** A `BatchNorm2d` after each hidden convolution, before its ReLU, rescales
 #   every channel to mean 0 and variance 1 and then applies a learned scale $\gamma$ and shift
-#   $\beta$ per channel. This keeps each layer's inputs in a steady range; in the original paper
-#   (Ioffe and Szegedy, 2015) it allowed much larger learning rates.
+#   $\beta$ per channel. In the original paper (Ioffe and Szegedy, 2015) it allowed much larger
+#   learning rates; their explanation, that it keeps each layer's inputs in a steady range
+#   ("internal covariate shift"), is contested: Santurkar et al. (2018) found that BatchNorm
+#   mainly makes the loss surface smoother, so that gradient steps behave more predictably.
 
 # %%
 torch.manual_seed(0)
@@ -355,6 +368,7 @@ print(f"each model: {epochs} epochs of {len(x_train):,} images = {n_steps:,} ste
 
 # %%
 from course_utils.anomaly import mse_per_pixel_per_image
+from course_utils.pca import PCA
 
 results, per_image = {}, {}
 for name, model in models.items():
@@ -363,14 +377,19 @@ for name, model in models.items():
     seconds = sorted(histories[name]["seconds"])[len(histories[name]["seconds"]) // 2]
     print(f"{name:<20} {count_parameters(model):>9,} parameters   test MSE per pixel "
           f"{results[name]:.5f}   {seconds:.1f} s per epoch (median, training + validation)")
+pca = PCA(32).fit(x_train.flatten(1))  # lesson 01's linear reference, the same 32-number code
+pca_mse = (pca.reconstruct(x_test.flatten(1)) - x_test.flatten(1)).pow(2).mean().item()
+print(f"{'PCA, 32 components':<20} (no training steps)  test MSE per pixel {pca_mse:.5f}")
+print(f"below PCA with 32 components: {[name for name in results if results[name] < pca_mse]}")
 best = min(results, key=results.get)
-print(f"lowest test error: {best}")
+print(f"lowest test error: {best} (each model trained once, from seed 0; the standard errors "
+      f"below cover the choice of test images, not the training seed)")
 for name in results:  # the same test images for every model: compare them image by image
     if name != best:
         gap = per_image[name] - per_image[best]  # (N,)
         se = gap.std().item() / len(gap) ** 0.5  # standard error of the mean gap
         print(f"    {name} - {best}: {gap.mean():+.5f} (standard error {se:.5f}): "
-              f"{'beyond the noise' if gap.mean() > 2 * se else 'within the noise'}")
+              f"{'beyond' if gap.mean() > 2 * se else 'within'} the test-image noise")
 conv_model = models["conv AE (transpose)"]
 n_linear = sum(count_parameters(m) for m in conv_model.modules() if isinstance(m, nn.Linear))
 n_conv, n_dense = count_parameters(conv_model), count_parameters(models["dense AE"])
@@ -393,15 +412,30 @@ for name, history in histories.items():
     ax.plot(history["epoch"], history["train_loss"], ":s", markersize=4,
             color=ax.lines[-1].get_color(), label=f"{name} (train, epoch average)")
 ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs on the x axis
-ax.set(xlabel="epoch", ylabel="squared error per image", title="learning curves (dotted: train)")
+ax.set(xlabel="epoch", ylabel="squared error per image\n(= 784 x MSE per pixel)",
+       title="learning curves (dotted: train)")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
 fig
 
 # %% [markdown]
+# The learning curves show `fit`'s loss, the squared error summed over an image's 784 pixels;
+# divide by 784 to compare them with the test MSE per pixel printed above.
+#
+# The PCA line is the linear reference of lesson 01 with the same 32-number code, fitted on the
+# same training images: the list below it says which autoencoders got below a linear projection
+# with this training budget, so you can see how large that budget is.
+#
 # The printout says which model reached the lowest test error with this budget, and whether each
 # gap to it exceeds twice its standard error (the models see the same test images, so each gap is
-# averaged image by image); read the verdicts rather than expecting one. The parameter counts say two things. The conv AE is
+# averaged image by image); read the verdicts rather than expecting one. Read them for what they
+# are: statements about **these trained models on these test images**. The standard error says
+# how much a gap would move with other test images; it leaves out the training seed. Each model
+# was trained once, and a different seed (another initialisation and batch order) can change a
+# test error by more than these standard errors, enough to reorder two close models. To measure
+# that spread yourself, rerun this cell and the next with `torch.manual_seed(1)`, `(2)`, ... in
+# place of `torch.manual_seed(0)` and compare the spread of each model's test error with the gaps
+# (each seed costs one more training of every model, which is why this lesson does not). The parameter counts say two things. The conv AE is
 # smaller than the dense one (the printed counts and share), and the saving comes from its first and last
 # layers: a $3 \times 3$ convolution shared across positions needs the few weights printed on
 # the last line, where the dense AE's first layer needs one weight per pixel and hidden unit.
@@ -534,7 +568,8 @@ fig
 # decoder starts with one. A **fully convolutional** autoencoder has no such layer: its code is a
 # small map itself. Here is the conv AE (transpose) with its two linear layers replaced by
 # $1 \times 1$ convolutions, which mix the channels at each position separately. Its code is one
-# channel of $7 \times 7$, 49 numbers (a little more than the 32 of the others); neighbouring
+# channel of $7 \times 7$, 49 numbers (more than the 32 of the others: the cell prints the
+# ratio, with its parameter count and test error next to the conv AE's); neighbouring
 # code cells sit 4 pixels apart on the image (two stride-2 layers), and each one sees a window
 # wider than 4 pixels, its **receptive field**, which the cell after training computes and
 # measures. It is trained with the same recipe:
@@ -557,8 +592,12 @@ histories["fully conv AE"] = fit(fully_conv.to(course.device), x_train.to(course
 fully_conv.eval()
 models["fully conv AE"] = fully_conv
 results["fully conv AE"] = mse_per_pixel_per_image(fully_conv, x_test).mean().item()
-print(f"fully conv AE: {count_parameters(fully_conv):,} parameters, code of 49 numbers, "
-      f"test MSE per pixel {results['fully conv AE']:.5f}")
+n_fully = count_parameters(fully_conv)
+fc_mse, conv_mse = results["fully conv AE"], results["conv AE (transpose)"]
+print(f"fully conv AE: {n_fully:,} parameters, code of 49 numbers ({49 / 32:.2f} x the 32 of the "
+      f"other models), test MSE per pixel {fc_mse:.5f}")
+print(f"vs conv AE (transpose): {n_fully / n_conv:.0%} of its {n_conv:,} parameters, "
+      f"{fc_mse / conv_mse:.2f} x its test MSE {conv_mse:.5f}")
 
 # %% [markdown]
 # Two properties of its code map. The **receptive field** of a code cell: which input pixels can
@@ -638,12 +677,16 @@ fig
 # convolutional model has no such layer: every weight is applied at every position. A shift by
 # 4 pixels (one cell of its $7 \times 7$ code) moves its code map by one cell away from the
 # borders (the equivariance line after its training says whether that held exactly); shifts of
-# 1-3 pixels fall between code cells, so they change the code, but only to local patterns it has
-# already met elsewhere. The verdict lines say whether that made it the
-# least sensitive model in this run. The lesson: convolutions
-# inside a model do not make the whole model shift-robust; a linear bottleneck ties it to
-# positions again. (The price: a fully convolutional code is a small picture, not a compact
-# vector, which is why the VAEs of lessons 06-07 keep a linear layer before their code.)
+# 1-3 pixels fall between code cells, which that check does not cover. The verdict lines say
+# whether the fully conv AE was the least sensitive model in this run (each model trained once,
+# so this is about these trained models). Read its ratios with care: it also differs from the
+# others in parameter count, code size and unshifted error (printed after its training), so the
+# ratios compare very different models, not only "with or without a linear layer". The lesson:
+# convolutions inside a model do not make the whole model shift-robust; a linear bottleneck ties
+# it to positions again. (The price: a fully convolutional code is a small picture, not a compact
+# vector. The VAEs of lessons 06-07 choose a linear layer before their code for that reason;
+# it is a design choice, not a necessity: many larger models, such as VQ-VAE and the
+# autoencoders used in latent diffusion, keep a spatial grid of codes.)
 #
 # ### What the first layer learned
 #
@@ -756,7 +799,17 @@ overlap_view()
 # trained or not. The sub-kernels still differ from each other (each is a different shifted piece
 # of the same kernel), so on a non-flat input the four parities see slightly shifted versions of
 # the same $2 \times 2$ blocks of copied values, which the convolution only partly smooths: the
-# typical artefact of upsampling is **blockiness**, not a grid. The cell builds the $4 \times 4$
+# typical artefact of upsampling is **blockiness**, not a grid. Blockiness leaves the four
+# parity **means** nearly equal, though: away from the border, each class's mean is its
+# sub-kernel sum (the same for all four) times the mean of the input over a window, plus the
+# bias, and the four windows differ only by a one-pixel shift. On inputs without large-scale
+# structure the four means agree (`tests/test_conv.py` checks this on random inputs, against a
+# transposed convolution, whose four means differ). On a structured input, such as a feature map
+# shaped like a garment, the shift of the windows alone makes the means differ a little: an
+# edge effect, not a pattern that repeats every two pixels. A nonlinearity after the layer, such
+# as a final sigmoid, can also turn the shifted sub-kernels into unequal parity means. So for an
+# upsampling decoder, `parity_contrast` measures those two effects, not a checkerboard. The cell
+# builds the $4 \times 4$
 # kernel from random $3 \times 3$ weights, checks that a transposed convolution with it computes
 # exactly what the upsample + convolution pair computes, and prints the four sub-kernel sums.
 
@@ -836,17 +889,22 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 # the mean absolute error at each pixel position; (b) the average output for **unusual codes**:
 # we encode the images, then shuffle each of the 32 code dimensions separately across them, so
 # every dimension keeps its usual values but the combinations are new, as when a generative model
-# decodes a code that no training image had. All three models get the same shuffles.
+# decodes a code that no training image had. All three models get the same shuffles. (c) The
+# same unusual codes, measured on the **logits**: the last layer's output before the final
+# sigmoid (`decoder_logits`), to see whether a contrast in (b) was made by the sigmoid.
 #
 # How much would a contrast move with another 2,000 images like these? A **bootstrap** answers
 # without new data: draw 2,000 of the images with replacement, average their maps, measure again,
 # and repeat (`bootstrap_parity_contrasts`). Every model gets the same draws, so two models can be
 # compared draw by draw: `difference_verdict` prints the mean difference and its spread over the
 # draws (the **noise scale**), and calls a difference real only if it is more than twice that.
+# Like the standard errors of section 3, this scale covers the choice of test images only, not
+# the training seed: each model here was trained once.
 
 # %%
 from course_utils.conv_probes import (
     bootstrap_parity_contrasts,
+    decoder_logits,
     difference_verdict,
     error_maps_figure,
 )
@@ -864,17 +922,26 @@ for name, m in trained.items():
         codes = m.encode(x_maps)  # (N, 32)
         mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (N, 32)
         unusual = m.decode(mixed).reshape(len(x_maps), 28, 28)  # (N, 28, 28)
-    per_image_maps[name] = {"(a) error map": errors, "(b) unusual codes": unusual}
+        logits = decoder_logits(m, mixed).reshape(len(x_maps), 28, 28)  # before the sigmoid
+    per_image_maps[name] = {"(a) error map": errors, "(b) unusual codes": unusual,
+                            "(c) unusual codes, logits": logits}
 n_boot = course.pick(full=50, fast=20)  # bootstrap draws: enough for a noise scale
-print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws")
-for what in ("(a) error map", "(b) unusual codes"):
+print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws (noise scale: which test images; "
+      f"each model was trained once, so the training seed's effect is not in it)")
+contrast = {}  # (measurement, model) -> parity contrast of the mean map
+for what in ("(a) error map", "(b) unusual codes", "(c) unusual codes, logits"):
     point = {name: parity_contrast(m[what].mean(dim=0)) for name, m in per_image_maps.items()}
+    contrast |= {(what, name): c for name, c in point.items()}
     boot = {name: bootstrap_parity_contrasts(m[what], n_boot) for name, m in per_image_maps.items()}
     print(f"{what}: parity contrast " + ", ".join(f"{n} {c:.3f}" for n, c in point.items()))
     for name in ("transpose", "upsample + conv"):
         print("    " + difference_verdict(name, boot[name], "dense", boot["dense"], "contrast"))
     print("    " + difference_verdict("transpose", boot["transpose"], "upsample + conv",
                                       boot["upsample + conv"], "contrast"))
+up_b, up_c = contrast["(b) unusual codes", "upsample + conv"], contrast["(c) unusual codes, logits",
+                                                                  "upsample + conv"]
+print(f"upsample + conv, unusual codes: contrast {up_b:.4f} after the sigmoid, {up_c:.4f} before it "
+      f"(smaller before the sigmoid: {up_c < up_b})")
 error_maps_figure({"transpose": trained["transpose"], "upsample + conv": trained["upsample + conv"],
                    "dense AE (reference)": trained["dense"]}, x_maps)
 
@@ -922,20 +989,29 @@ for name, maps in per_image_maps.items():
 # The verdict lines say which the errors follow in this run once the other is held fixed:
 # "edges higher" means that at equal brightness the error tracks the outlines more closely than it
 # tracks brightness at equal edge strength; "edges lower", the other way round. Either way the
-# plain correlations alone could not have told us, since brightness and edges go together. Back
-# to the grid: read the verdicts together. The untrained test isolates the layer: the upsampling decoders' equal sub-kernel
-# sums leave them no grid, so a transposed decoder above the floor there shows the uneven
-# sub-kernel sums at work (the count says how many random decoders of that kind landed above).
-# Lines (a) say whether the trained decoders left more 2-pixel structure in their errors on test
-# images than the dense reference, beyond the noise of the bootstrap; a conv decoder with "no
+# plain correlations alone could not have told us, since brightness and edges go together.
+#
+# Back to the grid: read the verdicts together. The untrained test isolates the layer: the
+# upsampling decoders' equal sub-kernel sums leave them no grid, so a transposed decoder above the
+# floor there shows the uneven sub-kernel sums at work (the count says how many random decoders
+# of that kind landed above). Lines (a) say whether the trained decoders left more parity
+# contrast in their errors on test images than the dense reference; a conv decoder with "no
 # difference beyond the noise" there has learned weights that hide the grid on data like its
-# training images. Lines (b) repeat the test on codes off the data. Keep in mind what the
-# measure sees: parity contrast counts ANY structure that repeats every two pixels, and the
-# $2 \times 2$ blocks of nearest upsampling repeat every two pixels too (blockiness, from the
-# shifted sub-kernels above). So a line (b) "higher" than dense means a 2-pixel pattern for either
-# decoder; only for the transposed one can that pattern be a checkerboard of unequal sums.
+# training images. Lines (b) repeat the test on codes off the data, lines (c) on their logits.
+# Keep in mind what the measure sees. The upsampling decoder's last layer is a linear upsample +
+# convolution with four equal sub-kernel sums: it paints no grid. Its logits, averaged over the
+# images, are that linear layer applied to its average input feature map, so a contrast it shows
+# in (c) can only be the window-shift edge effect described above. In (b) the sigmoid can add or
+# remove contrast, and in (a) so can taking absolute errors, both nonlinear; the printed line
+# after the verdicts says whether its contrast was smaller before the sigmoid than after it. For
+# the transposed decoder, (c) adds its unequal sub-kernel sums to that edge effect. So a
+# "higher" verdict is evidence of a checkerboard only for the transposed decoder, and only
+# together with the untrained test and the figures. All these verdicts are
+# about these trained models: the noise scale comes from resampling the test images, while each
+# model was trained once, from one seed, and another seed can move a contrast by more than that
+# scale (we did not measure by how much here).
 # The artefact is a risk built into the transposed layer (the untrained test); training can
-# shrink it but nothing guarantees that it does (lines (a) and (b) say how much is left in this
+# shrink it but nothing guarantees that it does (lines (a) to (c) say how much is left in this
 # run). Upsample + convolution removes that cause (equal sub-kernel sums by construction), at a
 # higher cost per image (its convolutions run on the larger feature maps:
 # compare the multiply-adds in section 3).
@@ -951,6 +1027,7 @@ for name, maps in per_image_maps.items():
 
 # %%
 from course_utils.conv import LSTMAutoencoder
+from course_utils.pca import errors_for_every_k
 
 torch.manual_seed(0)
 lstm = LSTMAutoencoder(n_latent=32, hidden=128)
@@ -972,10 +1049,17 @@ import time
 
 def seconds_per_step(model: nn.Module, x: torch.Tensor, repeats: int = 5) -> float:
     """Median time of one forward + backward pass of the squared error on the batch x."""
+
+    def wait_for_gpu() -> None:  # a GPU runs asynchronously: wait until the work is done
+        if x.is_cuda:
+            torch.cuda.synchronize()
+
     times = []
     for _ in range(repeats):
+        wait_for_gpu()
         start = time.perf_counter()
         ((model(x) - x) ** 2).sum().backward()
+        wait_for_gpu()  # otherwise the clock would only see the kernels being launched
         times.append(time.perf_counter() - start)
     model.zero_grad()
     return sorted(times)[len(times) // 2]
@@ -1010,6 +1094,14 @@ lstm_mse = mse_per_pixel_per_image(lstm, x_test).mean().item()
 print(f"LSTM AE ({count_parameters(lstm):,} parameters, {n_lstm_steps:,} steps): "
       f"test MSE per pixel {lstm_mse:.5f}; conv AE (transpose) {results['conv AE (transpose)']:.5f}")
 print(f"LSTM AE behind the conv AE: {lstm_mse > results['conv AE (transpose)']}")
+x_flat = x_test.flatten(1)  # (N, 784)
+mean_image_mse = (pca.mean - x_flat).pow(2).mean().item()  # the same output for every image
+pca_by_k = errors_for_every_k(pca, x_flat) / 784  # (32,): test MSE per pixel with k = 1..32
+k_match = next((k for k, e in enumerate(pca_by_k.tolist(), start=1) if e <= lstm_mse), None)
+print(f"references: mean training image {mean_image_mse:.5f}, PCA with 2 components "
+      f"{pca_by_k[1]:.5f}; LSTM AE below both: {lstm_mse < min(mean_image_mse, pca_by_k[1])}")
+print("PCA components needed to match the LSTM AE's error: "
+      + (f"{k_match}" if k_match else f"more than {len(pca_by_k)}"))
 
 # %%
 with torch.no_grad():
@@ -1018,16 +1110,21 @@ with torch.no_grad():
 fig
 
 # %% [markdown]
-# The verdict line compares the LSTM with the convolutional autoencoder. The comparison is not
-# fair to the LSTM (fewer steps), and is not meant to be: the point is what it can do at all
-# when it sees the image one row at a time and must squeeze everything into its state. Sequence
-# autoencoders shine on data that really is sequential (audio, sensor series, text).
+# The verdict lines compare the LSTM with the convolutional autoencoder and with two references
+# that need no training steps: the mean training image (the same output for every input) and
+# PCA. The comparison with the conv AE is not fair to the LSTM (fewer steps), and is not meant
+# to be. What the numbers show is how far this LSTM got with its small budget, reading one row at
+# a time and squeezing everything into its state: the number of principal components that give
+# the same error says how much of the 32-number code it was using. A longer training run would
+# be needed to say what an LSTM autoencoder can reach. Sequence autoencoders are at home on data
+# that really is sequential (audio, sensor series, text).
 #
 # > **Common mistakes**
 # > - *Feeding flat images to a conv model.* Conv layers need (B, 1, 28, 28); the model's error
 # >   message says what it got and how to reshape.
-# > - *Guessing output sizes.* Print a shape table from the real model; an off-by-one in
-# >   `output_padding` gives 27x27 or 29x29 reconstructions.
+# > - *Guessing output sizes.* Print a shape table from the real model. In the formula of
+# >   section 1, forgetting `output_padding` (which must be smaller than the stride) leaves each
+# >   transposed layer's output one pixel short, and each step of `padding` removes two pixels.
 # > - *Reading "transposed" as "inverse".* A transposed convolution is the adjoint of a
 # >   convolution; it restores the size, not the image. Much code names these layers `deconv`
 # >   ("deconvolution"): a misnomer, since a deconvolution in signal processing does undo a
@@ -1063,10 +1160,16 @@ fig
 #   strides and paddings determine: computed layer by layer, confirmed with a gradient.
 #   First-layer filters are small pattern detectors applied everywhere.
 # - A measured difference needs a noise scale: a bootstrap over the test images gives one, and
-#   a verdict says "higher" only beyond twice that scale.
+#   a verdict says "higher" only beyond twice that scale. That scale covers the test images, not
+#   the training seed: with one training run per model, the verdicts describe these trained
+#   models, and another seed can change them.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
-#   or unequal learned sub-kernels, paint a checkerboard; upsampling then convolving avoids it.
-# - An LSTM can autoencode an image row by row, one row after another.
+#   or unequal learned sub-kernels, paint a checkerboard. Upsampling then convolving has four
+#   equal sub-kernel sums: no grid on a flat input or from an untrained decoder, and no periodic
+#   pattern from its linear layer. The parity contrast of a trained decoder also picks up edge
+#   effects and the sigmoid, so section 5 reads it with a reference and a noise scale.
+# - An LSTM autoencoder reads an image one row after another; with this lesson's small budget,
+#   judge its error against the mean-image and PCA references printed in section 6.
 
 # %% [markdown]
 # [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)

@@ -15,6 +15,7 @@ from course_utils.conv import (
 )
 from course_utils.conv_probes import (
     bootstrap_parity_contrasts,
+    decoder_logits,
     difference_verdict,
     edge_strength_map,
     error_maps,
@@ -28,7 +29,7 @@ from course_utils.conv_probes import (
     shift_images,
 )
 from course_utils.inputs import InputError
-from course_utils.models import count_parameters
+from course_utils.models import DenseAutoencoder, count_parameters
 
 X = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
 
@@ -139,6 +140,55 @@ def test_parity_contrast_sees_a_checkerboard_and_not_a_flat_map():
     assert parity_contrast(t_map, border=1) > 0.5 > parity_contrast(u_map, border=1)
     with pytest.raises(ValueError, match=r"\(H, W\)"):
         parity_contrast(torch.ones(1, 12, 12))
+
+
+def _parity_means(maps: torch.Tensor, border: int = 2) -> torch.Tensor:
+    """Mean of each parity class of the inner region, written out: (N, H, W) -> (4,)."""
+    h, w = maps.shape[-2:]
+    rows = torch.arange(h)[:, None].expand(h, w)
+    cols = torch.arange(w)[None, :].expand(h, w)
+    inner = (rows >= border) & (rows < h - border) & (cols >= border) & (cols < w - border)
+    return torch.stack(
+        [maps[:, inner & (rows % 2 == r) & (cols % 2 == c)].mean() for r in (0, 1) for c in (0, 1)]
+    )
+
+
+def test_linear_upsample_conv_has_equal_parity_means_a_transposed_conv_does_not():
+    # Parity contrast compares the four class MEANS. For a linear Upsample + Conv layer each class
+    # mean is (the shared sub-kernel sum) x (the mean input) + bias, away from the border: the
+    # layer cannot show a parity contrast, on ANY input (not only flat ones). A stride-2
+    # transposed conv has four different sub-kernel sums, so it does.
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(300, 1, 14, 14, generator=gen)  # non-flat inputs
+    up_spread, t_spread = [], []
+    for seed in range(10):
+        torch.manual_seed(seed)
+        up = nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(1, 1, 3, padding=1)
+        )
+        t = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1)
+        with torch.no_grad():
+            for layer, spread in ((up, up_spread), (t, t_spread)):
+                out = layer(x)[:, 0]  # (300, 28, 28)
+                means = _parity_means(out)
+                spread.append(((means.max() - means.min()) / out.abs().mean()).item())
+                if layer is up:  # the predicted value: sum of the nine weights x mean input + bias
+                    w, b = layer[1].weight.sum(), layer[1].bias[0]
+                    inner_in = x[:, 0, 1:-1, 1:-1].mean()  # the input pixels the inner region reads
+                    torch.testing.assert_close(
+                        means, (w * inner_in + b).expand(4), atol=0.02, rtol=0
+                    )
+    assert max(up_spread) < 0.01
+    assert min(t_spread) > 10 * max(up_spread)
+
+
+def test_decoder_logits_are_the_decoder_before_its_sigmoid():
+    z = torch.randn(5, 32)
+    for model in (ConvAutoencoder(decoder="upsample"), DenseAutoencoder(784, (128,), 32)):
+        with torch.no_grad():
+            torch.testing.assert_close(torch.sigmoid(decoder_logits(model, z)), model.decode(z))
+    with pytest.raises(InputError, match="decoder_logits expects"):
+        decoder_logits(LSTMAutoencoder(), z)
 
 
 def test_shift_images_moves_columns_and_fills_with_black():
