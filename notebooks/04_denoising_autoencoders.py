@@ -500,7 +500,10 @@ roughness_report({"plain DAE": plain})
 # so the model returns a plausible average. Its "noise left" share says how much of the noise
 # it let through as well. Where an output is rougher than the clean target while its share is
 # near 0, the roughness is the model's own (an undertrained network's speckle, say), not the
-# noise's. Section 5 measures both for a model that can pass pixels around its code.
+# noise's. A share near 0 is not a merit by itself: an output that ignores its input entirely
+# (the mean training image, say) leaves no noise in either, and section 4 compares the model
+# with such a constant output. Section 5 measures both for a model that can pass pixels around
+# its code.
 #
 # ## 4. Measuring it: PSNR against non-learned denoisers
 #
@@ -602,7 +605,7 @@ if k_match is None:
     print(f"  ...which is more than PCA keeps of a clean image with any k up to {pca.n_components}")
 else:
     below = f"k = {k_match - 1}: {pca_clean[k_match - 1]:.2f} dB, " if k_match > 1 else ""
-    print(f"  ...PCA keeps as much of a clean image with k = {k_match} directions ({pca_clean[k_match]:.2f} dB; "
+    print(f"  ...PCA keeps at least as much of a clean image with k = {k_match} directions ({pca_clean[k_match]:.2f} dB; "
           f"{below}k = {pca.n_components}: {pca_clean[pca.n_components]:.2f} dB)")
 MARGIN = 0.5  # dB: smaller differences between two methods are not counted (see "About the margin")
 mean_image = data.train.x.mean(dim=0, keepdim=True)  # (1, 1, 28, 28): one output for every input
@@ -760,7 +763,7 @@ skip_curve = train_denoiser(dae)
 print(f"valid damage ratio (Gaussian 0.3) after training: plain DAE {plain_curve.points[-1][1]:.3f}, "
       f"skip DAE {skip_curve.points[-1][1]:.3f}")
 validation_curves_figure({"plain DAE": plain_curve.points, "skip DAE": skip_curve.points},
-                         title="validation damage ratio, the same weights count and budget")
+                         title="validation damage ratio (equal weights and budget)")
 
 # %% [markdown]
 # **Where does the model trust its input?** The trust map $t$ says, pixel by pixel, how much of
@@ -862,11 +865,12 @@ for kind in EVAL_LEVELS:
 # and keeps the details, and the learned models take over where the noise is heavy; the counts
 # say where the split fell in this run. The constant-output count guards the other way: a model
 # that barely beats the mean training image has learned little about its input, however flat
-# its curve. A skip path can matter only where the input is worth keeping, so look for its
+# its curve. A skip path should matter most where the input is worth keeping, so look for its
 # gain at the mild end: the last numbers of each line compare the two learned models at both
 # ends. When almost every pixel is damaged, there is little worth keeping through the skip, and
-# a model that still trusts its input there pays for it (a negative number at the heaviest
-# level says it did).
+# a model that still trusts its input there pays for it: the skip-versus-plain lines of the
+# previous cell list the levels where the skip DAE is worse by more than the margin (a small
+# negative number at the heaviest level, within the margin, is not evidence either way).
 # The principle: a learned denoiser pays off once the noise costs more than its own error, and
 # a skip path lowers that error where the input is worth keeping, without adding weights.
 #
@@ -1202,7 +1206,7 @@ print(f"the optimal denoiser leaves a point where it is at distance {fixed:.3f}:
 #   alone proves nothing, since the constant output has one.
 # - A trained DAE can have an error floor: a clean input comes back only so close (section 4
 #   translates it into the number of PCA directions that keep as much), and where the noisy
-#   input scores above that floor, the DAE does worse than doing nothing. A floor is a property
+#   input scores above that floor, the DAE can do worse than doing nothing. A floor is a property
 #   of a model AND its training: test where it comes from before naming a cause. Section 4 rules
 #   the code size in or out (PCA-256, and the same network trained on clean images) and shows
 #   how far the budget gets (the clean AE against PCA, the validation curve); section 5 tests
