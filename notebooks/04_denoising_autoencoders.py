@@ -616,18 +616,19 @@ print(f"a constant output (the mean training image, whatever the input): {CONSTA
 
 # %% [markdown]
 # Read the lines from the top. The first two say at which levels the plain DAE beats every
-# baseline and where another method wins. The next two compare spans: the noisy inputs span a
-# wide range of PSNR, the plain DAE's outputs a narrower one. A narrow span is not a merit in
-# itself: the constant output, the mean training image, has a span of zero (the last line), and
-# an output that depends little on its input is close to it. The line on CLEAN test images says
-# whether even a perfect input comes back no better than the best noisy row; when it does, the
-# model has an **error floor**, and the PCA line translates it: a projection onto the printed
-# number $k$ of principal directions (the smallest $k$ that does) keeps as much of a clean
-# image. A small $k$ next to 256 says how little of each particular image the DAE's output
-# keeps. Where the noisy input
-# already scores above that floor (the "noisy" column at the mildest levels), the plain DAE has
-# little to remove and much to lose: it can come out worse than doing nothing (the third line
-# says where it did).
+# baseline and where another method wins; the third, where it is worse than doing nothing. The
+# fourth compares spans: how far the noisy inputs' PSNR ranges over the 18 rows, and how far the
+# plain DAE's does (compare the two printed spans). A narrow span is not a merit in itself: the
+# constant output, the mean training image, has a span of zero, and an output that depends
+# little on its input comes close to it; the last line says at how many levels the plain DAE
+# stays clearly above that constant. The line on CLEAN test images says whether even a perfect
+# input comes back no better than the best noisy row; when it does, the model has an **error
+# floor**, and the PCA line translates it: a projection onto the printed number $k$ of principal
+# directions (the smallest $k$ that does) keeps at least as much of a clean image. A small $k$
+# next to 256 says how little of each particular image the DAE's output keeps. Where the noisy
+# input already scores above that floor (the "noisy" column at the mildest levels), the plain
+# DAE has little to remove and much to lose: it can come out worse than doing nothing (the
+# third line says where it did).
 #
 # ### Where does the floor come from?
 #
@@ -1007,7 +1008,9 @@ print(f"its clean-input output is worse than the sigma = 0.1 noisy image by more
 # higher on clean inputs and the DAE still does worse there, the clean image is simply an input
 # it was never trained on, and nothing binds its output on such inputs to be good. When the two
 # verdicts above are True, the consequence is striking: handed a perfect image, the DAE returns
-# one that scores below a noisy copy of it. A natural remedy is to let every training range
+# one that scores below a noisy copy of it. When only the first is True, a perfect input still
+# gains the DAE nothing over a mildly noisy one: it comes back no better than the noisy copy
+# would. A natural remedy is to let every training range
 # start at 0, so that clean and nearly clean inputs are part of training; it is an experiment
 # to try (edit `TRAIN_LEVELS`), with one caution: a batch whose damage is below `MIN_DAMAGE`
 # is scored against the floor, not against its own damage (section 2).
