@@ -1009,8 +1009,8 @@ print(f"its clean-input output is worse than the sigma = 0.1 noisy image by more
 # it was never trained on, and nothing binds its output on such inputs to be good. When the two
 # verdicts above are True, the consequence is striking: handed a perfect image, the DAE returns
 # one that scores below a noisy copy of it. When only the first is True, a perfect input still
-# gains the DAE nothing over a mildly noisy one: it comes back no better than the noisy copy
-# would. A natural remedy is to let every training range
+# gains the DAE nothing over a mildly noisy one: its output is no better for it. A natural
+# remedy is to let every training range
 # start at 0, so that clean and nearly clean inputs are part of training; it is an experiment
 # to try (edit `TRAIN_LEVELS`), with one caution: a batch whose damage is below `MIN_DAMAGE`
 # is scored against the floor, not against its own damage (section 2).
