@@ -488,6 +488,43 @@ def trust_figure(
     return fig
 
 
+def validation_curves_figure(
+    curves: Mapping[str, list[tuple[int, float]]], title: str | None = None
+) -> Figure:
+    """Validation curves against optimizer steps: {name: [(step, value), ...]}, one line each.
+
+    The values are whatever the curve recorded (in lesson 04 the damage ratio on fixed noise:
+    1 = no better than the noisy input, 0 = perfect); a grey line marks 1.
+    """
+    if not curves or any(len(points) == 0 for points in curves.values()):
+        raise ValueError(
+            "validation_curves_figure expects {name: [(step, value), ...]} with at least one "
+            f"point per curve, but received {dict((k, len(v)) for k, v in curves.items())} "
+            "points. Train first (the callback fills the list), then draw."
+        )
+    fig = NotebookFigure(figsize=(5.5, 3.4), layout="constrained")
+    ax = fig.subplots()
+    for name, points in curves.items():
+        steps, values = zip(*points, strict=True)
+        ax.plot(steps, values, "-o", markersize=3, label=name)
+    ax.axhline(1.0, color="grey", lw=1, ls=":", label="1: no better than the noisy input")
+    ax.set_xlabel("optimizer steps")
+    ax.set_ylabel("validation damage ratio")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _enlarge_details(ax) -> None:
+    """Write the small detail lines of a flow diagram at a readable 10 pt (names stay 11 pt)."""
+    for text in ax.texts:
+        if text.get_fontsize() < 10:
+            text.set_fontsize(10)
+
+
 def dae_flow_figure(
     hidden: int = 512, n_latent: int = 256, skip: bool = False, title: str | None = None
 ) -> Figure:
@@ -507,8 +544,9 @@ def dae_flow_figure(
         tail = [("decoder", f"{n_latent} -> {hidden}\n-> 784"), ("x^", "output\n(B, 1, 28, 28)"),
                 ("loss", "||x^ - x||^2\nvs the CLEAN x")]  # fmt: skip
         stages = [*head, *tail]
-        fig = flow_diagram_figure(stages, title=title, width=1.7)
+        fig = flow_diagram_figure(stages, title=title, width=1.3)
         ax = fig.axes[0]
+        _enlarge_details(ax)
         ax.set_ylim(-1.45, 1.0)
         bottom = -1.0  # the clean x -> the loss, drawn as a bracket below the boxes
         ax.plot(
@@ -517,19 +555,20 @@ def dae_flow_figure(
         ax.annotate("", xy=(7, -0.8), xytext=(7, bottom),
                     arrowprops={"arrowstyle": "->", "lw": 1.5, "color": "tab:green"})  # fmt: skip
         ax.text(3.5, bottom - 0.07, "the target: the CLEAN x goes to the loss", ha="center",
-                va="top", fontsize=9, color="tab:green")  # fmt: skip
+                va="top", fontsize=10, color="tab:green")  # fmt: skip
         return fig
     stages = [*head, ("decoder", f"{n_latent} -> {hidden}\n-> 2 x 784"),
-              ("r, t", "reconstruction r,\ntrust t in (0, 1)"),
-              ("blend", "t * x~ + (1 - t) * r"), ("x^", "output\n(B, 1, 28, 28)")]  # fmt: skip
-    fig = flow_diagram_figure(stages, title=title, width=1.55)
+              ("r, t", "reconstruction r\ntrust t in (0, 1)"),
+              ("blend", "t x~ + (1 - t) r"), ("x^", "output\n(B, 1, 28, 28)")]  # fmt: skip
+    fig = flow_diagram_figure(stages, title=title, width=1.3)
     ax = fig.axes[0]
+    _enlarge_details(ax)
     ax.set_ylim(-1.0, 1.35)
     skip_from, skip_to, top = 2, 7, 0.95  # x~ -> blend, drawn as a bracket above the boxes
     ax.plot([skip_from, skip_from, skip_to], [0.45, top, top], color="tab:red", lw=1.8)
     ax.annotate("", xy=(skip_to, 0.42), xytext=(skip_to, top),
                 arrowprops={"arrowstyle": "->", "lw": 1.8, "color": "tab:red"})  # fmt: skip
     label = "skip path (bypass): x~ goes around encoder, code and decoder"
-    ax.text((skip_from + skip_to) / 2, top + 0.08, label, ha="center", va="bottom", fontsize=9,
+    ax.text((skip_from + skip_to) / 2, top + 0.08, label, ha="center", va="bottom", fontsize=10,
             color="tab:red")  # fmt: skip
     return fig

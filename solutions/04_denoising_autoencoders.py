@@ -42,6 +42,12 @@
 # generator state gives the same noise, whatever else ran before. `torch.randn_like(x)` and
 # `torch.rand_like(x)` cannot take a generator: they use the global one, and the check notices.
 # Never modify `x` itself (`x += ...`, `x.clamp_(...)`, `x[mask] = 0`): build a new tensor.
+# A generator draws on its own device (a `torch.Generator()` on the CPU), so draw there and move
+# the draw to x's device: `torch.rand(x.shape, generator=generator,
+# device=generator.device).to(x.device)`; then the same code also runs on images on a GPU.
+#
+# **Which data.** This exercise loads MNIST digits, the lesson used Fashion-MNIST clothes: the
+# functions you write work on any images in $[0, 1]$, whichever set is loaded.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -77,7 +83,8 @@ data = load_dataset("mnist")
 def add_gaussian_noise(x: Tensor, std: float, generator: torch.Generator) -> Tensor:
     """x: images of any shape in [0, 1] -> same shape, Gaussian noise of std `std`, clipped."""
     # BEGIN SOLUTION
-    eps = torch.randn(x.shape, generator=generator, dtype=x.dtype)  # N(0, 1), shaped like x
+    eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=generator.device)
+    eps = eps.to(x.device)  # N(0, 1), shaped like x, drawn where the generator lives
     return (x + std * eps).clamp(0.0, 1.0)
     # END SOLUTION
 
@@ -101,7 +108,8 @@ check_gaussian_noise(add_gaussian_noise)
 def mask_pixels(x: Tensor, p: float, generator: torch.Generator) -> Tensor:
     """x: images in [0, 1] -> same shape, each pixel set to 0 with probability p."""
     # BEGIN SOLUTION
-    keep = torch.rand(x.shape, generator=generator) >= p  # True with probability 1 - p
+    u = torch.rand(x.shape, generator=generator, device=generator.device).to(x.device)
+    keep = u >= p  # True with probability 1 - p
     return x * keep
     # END SOLUTION
 
@@ -125,7 +133,7 @@ check_masking_noise(mask_pixels)
 def salt_and_pepper(x: Tensor, p: float, generator: torch.Generator) -> Tensor:
     """x: images in [0, 1] -> same shape; a share p of the pixels becomes 0 or 1."""
     # BEGIN SOLUTION
-    u = torch.rand(x.shape, generator=generator)
+    u = torch.rand(x.shape, generator=generator, device=generator.device).to(x.device)
     salt = (u < p / 2).to(x.dtype)  # 1 for the first half of the hits, 0 otherwise
     return torch.where(u < p, salt, x)
     # END SOLUTION

@@ -29,6 +29,7 @@ from course_utils.denoising import (
     psnr_table_text,
     total_variation_per_image,
     trust_figure,
+    validation_curves_figure,
 )
 from course_utils.models import DenseAutoencoder
 from course_utils.pca import PCA
@@ -468,6 +469,24 @@ def test_flow_figure_draws_the_skip_as_a_bypass_and_keeps_its_title_whole():
     assert not [ln for ln in plain.axes[0].lines if ln.get_color() == "tab:red"]  # no bypass
     assert [t for t in plain.axes[0].texts if "CLEAN x goes to the loss" in t.get_text()]
     assert not cut_titles(plain)
+    for diagram in (fig, plain):  # readable at notebook width: no label under 10 pt, <= 12 in
+        assert min(t.get_fontsize() for t in diagram.axes[0].texts) >= 10
+        assert diagram.get_figwidth() <= 12
+
+
+def test_validation_curves_figure_draws_each_curve_against_steps():
+    points = {
+        "plain DAE": [(100, 0.6), (200, 0.5), (211, 0.49)],
+        "skip DAE": [(100, 0.4), (211, 0.3)],
+    }
+    fig = validation_curves_figure(points, title="two curves")
+    ax = fig.axes[0]
+    drawn = {ln.get_label(): ln for ln in ax.lines}
+    assert list(drawn["plain DAE"].get_xdata()) == [100, 200, 211]
+    assert list(drawn["skip DAE"].get_ydata()) == [0.4, 0.3]
+    assert ax.get_xlabel() == "optimizer steps" and not cut_titles(fig)
+    with pytest.raises(ValueError, match="at least one point"):
+        validation_curves_figure({"plain DAE": []})
 
 
 def test_leftover_noise_share_counts_noise_let_through_not_texture_kept():

@@ -5,9 +5,8 @@ CLEAN image).
 The noise checks do not demand one particular way of drawing random numbers: they test what any
 correct corruption must satisfy (shape, range, which pixels change and how often, the measured
 noise level, reproducibility with the generator, no change to the input) on large random images.
-
-One idea: the checks of one exercise notebook, one function per task, each with the typical
-wrong answers it names.
+One idea: the checks of one exercise, task by task in the exercise's order (over 400 lines
+because each corruption check needs its own statistical tests and typical-mistake messages).
 """
 
 from __future__ import annotations
