@@ -449,8 +449,10 @@ else:
 
 # %% [markdown]
 # **The yardstick.** Three seeds give three errors; how far must a fourth run land from them
-# before we call the difference real? "Further than the range of the three" sounds safe but is
-# not: even with no real difference at all, a new run falls outside that range fairly often.
+# before we call the difference real? "Outside the range of the three" (below the smallest or
+# above the largest) sounds safe but is not: with no real difference at all, the new run is one
+# of four runs of the same kind, and it is the smallest or the largest of the four with
+# probability $2/4$, so it falls outside the range half of the time.
 # The rule used from now on is the **95% prediction interval** of one more run:
 # $t_{0.975,\,n-1} \cdot s \cdot \sqrt{1 + 1/n}$ around the mean of the $n$ seeds, where $s$ is
 # their standard deviation and the $t$ quantile (4.30 for $n = 3$) pays for knowing $s$ from only
@@ -462,15 +464,15 @@ else:
 g = torch.Generator().manual_seed(0)
 runs = torch.randn(100_000, n_seeds + 1, generator=g)  # n seed runs + 1 new run, no real effect
 seeds, new_run = runs[:, :n_seeds], runs[:, n_seeds]
-range_rule = (new_run - seeds[:, 0]).abs() > seeds.max(dim=1).values - seeds.min(dim=1).values
+range_rule = (new_run < seeds.min(dim=1).values) | (new_run > seeds.max(dim=1).values)  # outside
 margin = student_t.ppf(0.975, df=n_seeds - 1) * seeds.std(dim=1) * (1 + 1 / n_seeds) ** 0.5
 interval_rule = (new_run - seeds.mean(dim=1)).abs() > margin
 print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
       f"{range_rule.float().mean():.3f}, prediction-interval rule {interval_rule.float().mean():.3f}")
 
 # %% [markdown]
-# The range rule cries wolf in the share printed first; the prediction interval in about 5% of
-# the runs, as designed. The price, with only three seeds, is a margin of about five of their
+# The range rule cries wolf in the share printed first (half of the runs, as counted above); the
+# prediction interval in about 5% of them, as designed. The price, with only three seeds, is a margin of about five of their
 # standard deviations ($4.30 \cdot \sqrt{4/3} \approx 4.97$; more seeds would narrow it); real differences in this lesson still clear it where they are large, and the
 # verdicts say which do. The margin covers the training seed only: differences measured on a
 # sample of test images get their own standard errors later (sections 3 to 5).
@@ -525,7 +527,11 @@ for name, z, mse in (("linear", codes, dense_mse), ("ReLU", relu_codes, relu_mse
     at_or_below = z <= 0  # (N, 32): for the ReLU code, exactly the zeros
     print(f"{name:<12}{mse:>10.5f}{at_or_below.float().mean().item():>13.0%}"
           f"{int(at_or_below.all(dim=0).sum()):>21} of 32")
-dead = int((relu_codes == 0).all(dim=0).sum())
+dead_mask = (relu_codes == 0).all(dim=0)  # (32,) True = 0 for every test image
+dead = int(dead_mask.sum())
+live_zero_share = (relu_codes[:, ~dead_mask] == 0).float().mean().item()
+print(f"the {32 - dead} live ReLU units are 0 for {live_zero_share:.1%} of their values "
+      f"(the linear code's units are below 0 for {(codes < 0).float().mean().item():.0%})")
 print(f"ReLU code: {dead} dead unit{'s' * (dead != 1)}, so {32 - dead} numbers per image can "
       f"reach the decoder; "
       f"test error {relu_mse / seed_mean - 1:+.0%} relative to the linear code (mean of 3 seeds)")
@@ -537,9 +543,13 @@ print(f"ReLU code worse than the linear code by more than the noise margin: "
 # Read the table and the verdict. Every dead unit is a code number that is the same (0) for
 # every image, so it tells the decoder nothing, and no gradient reaches its own weights; only a
 # change in the shared hidden layer could lift it above 0 again. While it stays dead the model
-# has fewer than 32 numbers to work with. The other ReLU units are 0 for part
-# of the images, which throws away the sign information a linear unit keeps. The linear code's
-# row shows how many of its values are negative; a linear code passes them all on. The last line
+# has fewer than 32 numbers to work with. The live units are clipped far less than one might
+# expect: the line under the table prints the share of their values that are 0, against the
+# share of the linear code's values that are negative. Where that share is small, training has
+# shifted the codes above 0 rather than lose them to the clipping, so the clipping itself
+# throws away little; what remains as a cost is the dead units and the constraint that every
+# code must lie where all its numbers are at least 0, a smaller region in which to arrange the
+# images (this run does not separate those two). The last line
 # says whether the clipped code cost reconstruction quality in this run by more than a change
 # of seed does (the noise margin measured above), and how much. A linear code costs nothing
 # extra, which is why this course keeps it.
@@ -1863,8 +1873,8 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 #   belongs inside the epoch loop). A validation curve still falling at the end means an
 #   under-trained model: its comparisons hold at that budget, and the lesson prints that verdict. Differences between trained models are read against a
 #   noise margin from three seeds: the 95% prediction interval of one more run, not the range
-#   of the three (which calls a no-effect difference real about 30% of the time, as
-#   simulated); a twin without ReLUs tests
+#   of the three (a run of the same kind falls outside it half of the time, as simulated); a
+#   twin without ReLUs tests
 #   whether the nonlinearity is what beats PCA.
 # - A hidden ReLU unit that outputs 0 for every image is dead: it costs weights and does
 #   nothing, and no error message says so. `dead_units` counts them; with raw pixels (all at
