@@ -77,10 +77,10 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # ReLU there would replace every negative code value by 0. A code unit that is negative for most
 # images would then send the decoder a 0 most of the time, and a unit that is negative for every
 # image would send nothing at all: a **dead** unit. A ReLU passes no gradient below 0, so the
-# loss never pushes that unit's own weights back up; it revives only by accident, when the
+# loss never pushes that unit's own weights back up; it can revive only indirectly, if the
 # training of the hidden layer it reads (which the other code units use too) happens to lift its
-# input above 0 for some images, and that rarely happens. Some tutorials do put a ReLU on the
-# code; later in this section we train that variant and measure what it costs.
+# input above 0 for some images. Some tutorials do put a ReLU on the code; later in this
+# section we train that variant and count its dead units at the end of training.
 
 # %%
 from torch import nn
@@ -630,9 +630,10 @@ fig
 #
 # $$ D^\star = \Sigma W^\top (W \Sigma W^\top)^{-1}, $$
 #
-# where $\Sigma$ is the covariance of the training images. $D^\star = W^\top$ only when the rows
-# of $W$ span a subspace that $\Sigma$ maps into itself (an invariant subspace), for example the
-# span of 32 eigenvectors, as in PCA. The true fact behind tying is this: **if the decoder is
+# where $\Sigma$ is the covariance of the training images. $D^\star = W^\top$ exactly when the
+# rows of $W$ span a subspace that $\Sigma$ maps into itself (an invariant subspace); since
+# $\Sigma$ is symmetric, those are exactly the subspaces spanned by eigenvectors of $\Sigma$,
+# any 32 of them, PCA's top 32 among them. The true fact behind tying is this: **if the decoder is
 # forced to be $W^\top$, the best linear autoencoder is PCA** (the error is the variance outside
 # the span of $W$, smallest for the top 32 eigenvectors). The cell below checks all three on the
 # data: a random orthonormal encoder decoded with $W^\top$ and with $D^\star$, and PCA.
@@ -1844,8 +1845,8 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 # > - *Putting a ReLU on the code.* Negative code values become 0 and units that are negative
 # >   for every image die (section 1 counts them in this run); keep the code linear.
 # > - *Believing the transpose is always the best decoder.* For an orthonormal linear encoder it
-# >   is the least-squares decoder only when the rows of $W$ span a subspace that $\Sigma$ maps
-# >   into itself (the span of some eigenvectors, PCA's top ones among them); for a random
+# >   is the least-squares decoder exactly when the rows of $W$ span a subspace that $\Sigma$
+# >   maps into itself, i.e. one spanned by eigenvectors (PCA's top ones among them); for a random
 # >   orthonormal encoder $\Sigma W^\top (W \Sigma W^\top)^{-1}$ is better (section 2 measures it).
 # > - *Tying weights by copying them.* `nn.Parameter(encoder.weight.T.clone())` creates a second
 # >   tensor that drifts apart after the first step (section 2 shows it). Tied means ONE
@@ -1887,8 +1888,9 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 # - Tied weights reuse the encoder's matrices, transposed, with their own decoder biases: about
 #   half the parameters. Tying means sharing ONE `nn.Parameter`, not a `.clone()`; its gradient
 #   is the sum of the gradients of its two uses. In the linear case the transpose is the best
-#   decoder only for an encoder whose rows span eigenvectors of the covariance (PCA's encoder is
-#   one, a random one is not); forced to be tied, the best linear autoencoder is PCA.
+#   decoder exactly for an orthonormal encoder whose rows span a subspace spanned by
+#   eigenvectors of the covariance (PCA's encoder is one, a random one is not); forced to be
+#   tied, the best linear autoencoder is PCA.
 #   Whether tying regularises depends on whether there is overfitting to cure: measure the gap.
 # - Nearest-neighbour rates in code space measure how pure each class's neighbourhoods are,
 #   without labels in training; a 2-D projection only hints at it. A code is coordinates, not
