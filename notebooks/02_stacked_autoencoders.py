@@ -1040,7 +1040,11 @@ print(f"linear probe accuracy on {n_query:,} test codes: {probe_accuracy:.1%} "
 # different classes and decode 8 points. Second, take a grid of 8x8 points over the plane of
 # the scatter plot above (the first two principal components of the codes, over the range the
 # codes span), map each back to 32 numbers and decode it. A grid point far from every real
-# code asks the decoder about a place it was never trained on; the cell counts them.
+# code asks the decoder about a place it was never trained on; the cell counts them. It
+# measures distances in the plane of the picture (the shadow), among the first 2,000 test
+# codes for both the threshold and the test: a grid point lies in that plane, and projecting a
+# code onto the plane can only shorten its distance to the point, so a point far from every
+# code in the plane is at least as far from them in all 32 dimensions.
 
 # %%
 code_pca = PCA(2).fit(codes)  # the plane of the scatter plot: (N, 32) -> (N, 2) and back
@@ -1051,16 +1055,17 @@ plane = code_pca.encode(codes)  # (N, 2), as in the scatter plot
 axes_1d = [torch.linspace(plane[:, i].min(), plane[:, i].max(), 8) for i in (0, 1)]
 grid_2d = torch.cartesian_prod(axes_1d[1].flip(0), axes_1d[0])[:, [1, 0]]  # (64, 2), rows top-down
 grid_codes = code_pca.decode(grid_2d)  # (64, 32): points of the plane, back in code space
-typical = torch.cdist(plane[:2000], plane[:2000]).fill_diagonal_(float("inf")).min(dim=1).values
+reference = plane[:2000]  # (2000, 2): the codes of the far test, threshold and test alike
+typical = torch.cdist(reference, reference).fill_diagonal_(float("inf")).min(dim=1).values
 far_at = torch.quantile(typical, 0.99).item()  # farther than 99% of codes from their neighbour
-far = torch.cdist(grid_2d, plane).min(dim=1).values > far_at  # (64,) True: no code near
+far = torch.cdist(grid_2d, reference).min(dim=1).values > far_at  # (64,) True: no code near
 with torch.no_grad():
     line_images = dense.decode(line_codes).view(-1, 1, 28, 28)  # (8, 784) -> (8, 1, 28, 28)
     grid_images = dense.decode(grid_codes).view(-1, 1, 28, 28)  # (64, 1, 28, 28)
 print(f"line from test image {first} ({data.classes[int(data.test.y[first])]}) to test image "
       f"{other} ({data.classes[int(data.test.y[other])]}): 8 decoded points")
-print(f"grid: {int(far.sum())} of 64 points lie farther from every real code (in the plane) than "
-      f"99% of the codes lie from their nearest neighbour")
+print(f"grid: {int(far.sum())} of 64 points lie farther (in the plane) from every one of "
+      f"{len(reference):,} test codes than 99% of those codes lie from their nearest neighbour")
 images_figure(line_images, ncols=8, size=0.9,
               title="decoding the straight line between two codes")
 
@@ -1070,9 +1075,12 @@ images_figure(grid_images, ncols=8, size=0.75, titles=["far" if f else "" for f 
               title="decoding a grid over the plane of the codes")
 
 # %% [markdown]
-# Look at the images marked "far": the decoder returns *something* there, but nothing in
-# training asked that something to look like a garment, and the count above says how much of
-# the plane such holes take. Likewise, the midpoint of two codes need not be the code of any
+# Look at the images marked "far". The decoder returns *something* at every one of them, and,
+# being a smooth function, it often extends what it learned near the codes: many far tiles may
+# still look like blurry garments or shoes, others like blends of two kinds. But no training
+# image was decoded there, so nothing guaranteed either: a plausible far tile is a side effect
+# of the decoder's smoothness, not something training asked for, and the count above says how
+# much of the plane such untested regions take. Likewise, the midpoint of two codes need not be the code of any
 # real image. An ordinary autoencoder gives no rule for choosing codes that decode to
 # plausible new images; the **variational** autoencoder of lesson 06 adds exactly that, by
 # training the codes to fill a known distribution without holes.
