@@ -784,7 +784,9 @@ print(f"tied model: the decoder reads the encoder's tensor itself: "
 # layers (open it: its `decode` multiplies by each encoder layer's `weight`, in reverse order).
 # It also takes the `input_mean` of section 1, so the tied model trained here is centred like the
 # dense one; the mean image is a fixed buffer, not a trained parameter, so it adds nothing to the
-# count. That count must equal the one written above:
+# count. That count must equal the one written above; and since a count cannot catch every
+# difference (section 1), the cell also loads the weights of `tied_hand` into an **uncentred**
+# `TiedAutoencoder` (no `input_mean`, like `tied_hand`) and compares the two output for output:
 
 # %%
 from course_utils.models import TiedAutoencoder
@@ -798,6 +800,19 @@ print(f"{'tied AE':<16}{count_parameters(tied):>11,}  (written above: {count_par
       f"equal: {count_parameters(tied) == count_parameters(tied_hand)})")
 print(f"{'PCA-32':<16}{pca32.components.numel() + pca32.mean.numel():>11,}  (components + mean)")
 print(f"tied / dense parameters: {count_parameters(tied) / count_parameters(dense):.2f}")
+package_tied = TiedAutoencoder(784, hidden=(128,), n_latent=32)  # uncentred, as tied_hand
+with torch.no_grad():  # the same numbers, parameter by parameter
+    for mine, package in ((tied_hand.enc1.weight, package_tied.encoder[0].weight),
+                          (tied_hand.enc1.bias, package_tied.encoder[0].bias),
+                          (tied_hand.enc2.weight, package_tied.encoder[2].weight),
+                          (tied_hand.enc2.bias, package_tied.encoder[2].bias),
+                          (tied_hand.c2, package_tied.decoder_biases[0]),
+                          (tied_hand.c1, package_tied.decoder_biases[1])):
+        package.copy_(mine)
+    outputs = tied_hand(x_test[:8]), package_tied(x_test[:8])  # (8, 1, 28, 28) each
+print(f"TiedByHand and TiedAutoencoder with the same weights, same outputs on 8 images "
+      f"(largest difference {(outputs[0] - outputs[1]).abs().max():.1e}): "
+      f"{torch.allclose(*outputs)}")
 
 # %%
 tied_history = fit(tied, x_train.to(course.device), x_valid.to(course.device),
