@@ -446,6 +446,10 @@ if advantage > noise_margin:
           f"{(twin_mse - seed_mean) / advantage:.0%}")
 else:
     print("the stacked AE has no advantage over PCA beyond the noise margin: nothing to split")
+print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds)"
+      + (f"; the hidden ReLUs earn {(twin_mse - seed_mean) / advantage:.0%} of its gain over PCA, "
+         f"the twin without them the other {(pca_mse - twin_mse) / advantage:.0%}."
+         if advantage > noise_margin else "; no gain over PCA beyond the noise margin."))
 
 # %% [markdown]
 # **The yardstick.** Three seeds give three errors; how far must a fourth run land from them
@@ -824,6 +828,11 @@ print(f"test MSE per pixel after {steps:,} steps: PCA-32 {pca_mse:.5f} | dense A
 print(f"tied AE's error relative to the dense AE's (mean of 3 seeds): {tied_mse / seed_mean:.3f}x; "
       f"the difference is within the noise margin ({noise_margin:.5f}): "
       f"{abs(tied_mse - seed_mean) <= noise_margin}")
+tied_word = ("within the noise margin" if abs(tied_mse - seed_mean) <= noise_margin else
+             "worse by more than the noise margin" if tied_mse > seed_mean else
+             "better by more than the noise margin")
+print(f"In this run: the tied AE has {count_parameters(tied) / count_parameters(dense):.0%} of the "
+      f"dense AE's parameters and {tied_mse / seed_mean:.2f} times its error ({tied_word}).")
 
 # %% [markdown]
 # ### Does tying regularise here?
@@ -1197,6 +1206,12 @@ print(f"(7) AE codes at k = {best_nn} above raw pixels ({pixels_nn:.1%}) by more
 print(f"(8) at k = 2, AE codes above PCA's by more than two standard errors: "
       f"{clearly_above(nn_hits['AE', 2], nn_hits['PCA', 2])} "
       f"({sweep[2]['AE NN']:.1%} vs {sweep[2]['PCA NN']:.1%})")
+below_everywhere = all(sweep[k]["AE valid"] < sweep[k]["PCA valid"] for k in sweep_sizes)
+print(f"In this run: the AE is {'below' if below_everywhere else 'not below'} PCA at every k, "
+      f"with its largest advantage (AE / PCA {sweep[best_ratio]['AE / PCA']:.2f}) at k = "
+      f"{best_ratio}; "
+      + ("no code size overfits." if max(gaps_k) <= overfit_at else
+         f"the largest overfitting gap is {max(gaps_k):+.1%}."))
 
 # %%
 # extra code – the sweep as two panels: error and nearest-neighbour rate against k
