@@ -1289,9 +1289,8 @@ if pca_check < 1e-6:
 #   says whether twice the steps lower the $k = 32$ AE's error by more than the noise margin,
 #   and prints how its `AE / PCA` ratio moves; where it moves, the other ratios of the table
 #   (and so the $k$ of verdict (3)) could move too with a longer budget (this run continues only
-#   $k = 32$). (On the embedded fallback, whose images are 8x8 scans enlarged to
-#   28x28, a few dozen principal components reconstruct them almost exactly, and the last
-#   cell says so when it happens.)
+#   $k = 32$). (On the embedded fallback, whose images are 8x8 scans enlarged to 28x28, PCA
+#   can come close to exact; the last cell says so if its error is practically 0.)
 # - **Overfitting.** Verdicts (4) and (5) test the rule of thumb: does any size overfit, and if
 #   so, does the gap grow with $k$? A bottleneck limits how much each image can pass through, not
 #   how many weights are fitted to the training set: the `weights` column shows about 200,000 for
