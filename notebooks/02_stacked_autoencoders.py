@@ -1208,7 +1208,7 @@ print(f"(8) at k = 2, AE codes above PCA's by more than two standard errors: "
       f"({sweep[2]['AE NN']:.1%} vs {sweep[2]['PCA NN']:.1%})")
 below_everywhere = all(sweep[k]["AE valid"] < sweep[k]["PCA valid"] for k in sweep_sizes)
 print(f"In this run: the AE is {'below' if below_everywhere else 'not below'} PCA at every k, "
-      f"with its largest advantage (AE / PCA {sweep[best_ratio]['AE / PCA']:.2f}) at k = "
+      f"with its smallest AE / PCA ratio ({sweep[best_ratio]['AE / PCA']:.2f}) at k = "
       f"{best_ratio}; "
       + ("no code size overfits." if max(gaps_k) <= overfit_at else
          f"the largest overfitting gap is {max(gaps_k):+.1%}."))
