@@ -1408,8 +1408,8 @@ print(depth_summary)
 # Read the two verdicts together, and the figure. A gap that **narrows** with more steps is
 # partly a matter of budget: the deeper stack is slower to train (compare the slopes of the two
 # curves at the end), so a comparison at one fixed number of steps is not its final word;
-# whether it would catch up or overtake with even more steps, this run does not say. A gap that stays or widens is not an artefact of the budget, at least up to
-# twice the steps. Deeper is not automatically better, and "deeper is worse" would be just as
+# whether it would catch up or overtake with even more steps, this run does not say. A gap
+# that stays or widens is not an artefact of the budget, at least up to twice the steps. Deeper is not automatically better, and "deeper is worse" would be just as
 # wrong a summary of one budget: like the width of the code, the depth is a choice to measure,
 # at the budget you can afford.
 #
