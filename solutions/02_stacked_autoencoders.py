@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -151,7 +151,8 @@ check_auroc(auroc)
 # Digits turned upside down are still strokes of ink, but not the digits the model was trained
 # on. The cell scores test digits and the same digits flipped, with the squared reconstruction
 # error per pixel, and prints your AUROC. Ask yourself which digits look almost the same upside
-# down (0, 1, 8): they pull the AUROC down.
+# down (0, 1, 8) and which turn into another digit (a 6 upside down looks like a 9, and a 9
+# like a 6): both kinds still look like digits the model knows, and they pull the AUROC down.
 
 # %%
 # See it work (extra code): reconstruction error as an anomaly score.
