@@ -36,11 +36,12 @@ WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column
     "00": "nothing (tour, data, quiz)",
     "01": "PCA, 5 linear AEs (k = 2, 10, 32; k = 10 twice more at constant rates), "
     "3 toy linear AEs, a curve AE, a nonlinear AE",
-    "02": "dense (3 seeds), a twin without ReLUs, ReLU-code and tied stacked AEs, a bottleneck "
-    "sweep (k = 2-64, k = 64 once more), 2 digit AEs (one without a class)",
+    "02": "dense (raw pixels and centred, 3 seeds), a twin without ReLUs, ReLU-code and tied "
+    "stacked AEs, a bottleneck sweep (k = 2, 8, 32, 64), a deeper stack (both depths continued to "
+    "twice the steps), 2 digit AEs (one without a class)",
     "03": "a dense, 2 conv and a fully conv AE (BatchNorm), an LSTM AE",
-    "04": "a plain denoising AE, the same net as a clean AE and trained from noise level 0, "
-    "a weight-matched skip-path DAE (3 noise kinds), a 2-D toy DAE",
+    "04": "a plain denoising AE and the same net as a clean AE (about 2,000 steps each), a "
+    "weight-matched skip-path DAE (3 noise kinds), a 2-D toy DAE",
     "05": "sparse AEs (none, L1 x3, KL x3), 2 top-k AEs (one with a k schedule), a contractive AE",
     "06": "2 plain AEs (2-D, 20-D), a classifier, a 2-D VAE by hand, 2-D, 20-D and two 50-D VAEs "
     "(one with KL warm-up), a conv VAE",
