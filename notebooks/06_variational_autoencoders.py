@@ -485,6 +485,39 @@ print("the reconstruction reaches the encoder through the trick only:", only_tri
 # > gradient: only the KL term would train the encoder, and the KL alone is minimised by
 # > $\mu = 0, \sigma = 1$ for every image, a code that says nothing about $x$.
 #
+# **How much higher is the score function's variance?** Both estimators target the same
+# gradient of $\mathbb E_q[\log p(x\mid z)]$ with respect to $\mu$, for one image and the
+# untrained demo. Each of 2,000 draws $\varepsilon$ gives one single-sample estimate both ways:
+# the trick's $\nabla_z \log p(x\mid z)$, and the score function's $\log p(x\mid z)\,
+# \varepsilon/\sigma$, also with the usual baseline (the average $\log p(x\mid z)$ subtracted).
+
+# %%
+n_draws = 2000
+mu1, logvar1 = (t.detach()[:1] for t in demo.encode(x3))  # (1, 10) each: the first image's q
+sigma1 = torch.exp(0.5 * logvar1)  # (1, 10)
+eps = torch.randn(n_draws, 10, generator=torch.Generator().manual_seed(4))  # (2000, 10)
+mu_copies = mu1.repeat(n_draws, 1).requires_grad_()  # (2000, 10): one copy of mu per draw
+log_lik = -F.binary_cross_entropy_with_logits(
+    demo.decode(mu_copies + sigma1 * eps), x3[:1].expand(n_draws, -1, -1, -1), reduction="none"
+).flatten(1).sum(1)  # (2000,) log p(x | z) of each draw
+log_lik.sum().backward()
+estimates = {"trick": mu_copies.grad,  # (2000, 10) each: one estimate of the gradient per draw
+             "score": log_lik.detach()[:, None] * eps / sigma1,
+             "score, baseline": (log_lik.detach() - log_lik.detach().mean())[:, None] * eps / sigma1}
+for name, est in estimates.items():
+    gap = ((est.mean(0) - estimates["trick"].mean(0)) / (est.std(0) / math.sqrt(n_draws))).abs().max()
+    print(f"{name:<16} variance per draw (average over the 10 dims) {est.var(0).mean():12.2f} | "
+          f"{est.var(0).mean() / estimates['trick'].var(0).mean():8.0f} x the trick's | mean differs from "
+          f"the trick's by at most {gap:.1f} standard errors")
+demo.zero_grad()  # backward also filled the weights' gradients: clear them
+
+# %% [markdown]
+# The lines give the variance of one-sample estimates, and how far each estimator's mean is
+# from the trick's in standard errors (a few at most, for unbiased estimators of the same
+# gradient; the baseline changes the variance, not the mean). The ratio says how many times
+# more draws the score function needs for the same noise, here for one image and an untrained
+# model; the trick needs no baseline at all.
+#
 # ## 4. The ELBO: two terms in a tug of war
 #
 # We would like to maximise $\log p(x) = \log \int p(x\mid z)\,p(z)\,dz$, an intractable
@@ -1705,7 +1738,7 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # - The reparameterization trick $z = \mu + \sigma\varepsilon$ lets low-variance gradients reach
 #   the encoder's weights through the sample; a direct sample passes the encoder a gradient of
 #   exactly zero (`torch.normal`) or none at all (`.sample()`), section 3 (the score-function
-#   estimator would give one, with a far higher variance).
+#   estimator would give one, with a far higher variance: section 3 printed the ratio).
 # - Loss = negative ELBO = reconstruction NLL (summed over pixels) + KL (summed over latent
 #   dimensions), averaged over images: nats per image. The closed-form KL matches Monte Carlo.
 # - $\log p(x) = \mathrm{ELBO} + \mathrm{KL}(q(z\mid x)\,\|\,p(z\mid x))$: the gap, measured with
