@@ -1687,7 +1687,9 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 
 # %% [markdown]
 # Whether warm-up changes the count of active units or the number of dimensions that hold the KL
-# (the bars: KL per dimension, sorted, log scale; the dotted line marks the 99% count), and by how much it moves the negative ELBO,
+# (the bars: KL per dimension, sorted, log scale; the dotted line marks the 99% count: where the
+# bars bend, read by eye, and the 99% count need not agree, and section 7's KL line printed both
+# the top 20's share and the count), and by how much it moves the negative ELBO,
 # is what these lines say for this run, for one training seed each (section 6: the standard
 # error covers the test images, not the seed). An MLP decoder cannot model a digit without $z$,
 # so here warm-up is not what keeps the posterior from collapsing (the total KL of the model
