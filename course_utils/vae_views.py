@@ -273,13 +273,15 @@ def kl_per_dimension_figure(
     threshold: float | None = None,
     ylabel: str = "average KL (nats)",
     logy: bool = False,
+    mark_share: float | None = None,
 ) -> Figure:
     """Bar chart of a per-dimension statistic (by default the average KL), one panel per model.
 
     ``per_dim``: {panel title: values (L,)}, drawn sorted, largest first. With ``threshold`` a
     dashed line is drawn and each title counts the dimensions above it; lesson 06 passes the
     variance of mu_j(x) with Burda's 0.01 (``elbo.active_units``) and ``logy=True``, so that
-    values far below the line stay visible.
+    values far below the line stay visible. With ``mark_share`` (e.g. 0.99) a dotted vertical
+    line marks the fewest bars that hold that share of the panel's total.
     """
     fig = NotebookFigure(figsize=(4.5 * len(per_dim), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(per_dim), sharey=True))
@@ -291,6 +293,11 @@ def kl_per_dimension_figure(
             used = int((kl > threshold).sum())
             ax.axhline(threshold, color="grey", ls="--", lw=1)
             title = f"{name}: {used} of {len(kl)} above {threshold:g}"
+        if mark_share is not None:
+            share = kl[order].cumsum(0) / kl.sum()  # (L,) share held by the largest k bars
+            count = int((share < mark_share).sum()) + 1
+            ax.axvline(count + 0.5, color="black", ls=":", lw=1.2)
+            title = f"{name}: {mark_share:.0%} in {count} dims"
         ax.set(xlabel="latent dimension (sorted, largest first)", title=title)
         if logy:
             ax.set_yscale("log")

@@ -282,7 +282,10 @@ fig_ae
 # %% [markdown]
 # ## 2. The probabilistic encoder
 #
-# A VAE's encoder maps an image $x$ to the parameters of a Gaussian over codes,
+# A VAE's encoder maps an image $x$ to the parameters of a Gaussian over codes (a
+# *distribution's* parameters, its mean and variance, computed afresh for each image; not to be
+# confused with the *network's* parameters, the trainable weights, which this lesson calls
+# "weights"),
 #
 # $$ q(z \mid x) = \mathcal N\big(z;\ \mu(x),\ \operatorname{diag}\sigma^2(x)\big), $$
 #
@@ -482,6 +485,39 @@ print("the reconstruction reaches the encoder through the trick only:", only_tri
 # > gradient: only the KL term would train the encoder, and the KL alone is minimised by
 # > $\mu = 0, \sigma = 1$ for every image, a code that says nothing about $x$.
 #
+# **How much higher is the score function's variance?** Both estimators target the same
+# gradient of $\mathbb E_q[\log p(x\mid z)]$ with respect to $\mu$, for one image and the
+# untrained demo. Each of 2,000 draws $\varepsilon$ gives one single-sample estimate both ways:
+# the trick's $\nabla_z \log p(x\mid z)$, and the score function's $\log p(x\mid z)\,
+# \varepsilon/\sigma$, also with the usual baseline (the average $\log p(x\mid z)$ subtracted).
+
+# %%
+n_draws = 2000
+mu1, logvar1 = (t.detach()[:1] for t in demo.encode(x3))  # (1, 10) each: the first image's q
+sigma1 = torch.exp(0.5 * logvar1)  # (1, 10)
+eps = torch.randn(n_draws, 10, generator=torch.Generator().manual_seed(4))  # (2000, 10)
+mu_copies = mu1.repeat(n_draws, 1).requires_grad_()  # (2000, 10): one copy of mu per draw
+log_lik = -F.binary_cross_entropy_with_logits(
+    demo.decode(mu_copies + sigma1 * eps), x3[:1].expand(n_draws, -1, -1, -1), reduction="none"
+).flatten(1).sum(1)  # (2000,) log p(x | z) of each draw
+log_lik.sum().backward()
+estimates = {"trick": mu_copies.grad,  # (2000, 10) each: one estimate of the gradient per draw
+             "score": log_lik.detach()[:, None] * eps / sigma1,
+             "score, baseline": (log_lik.detach() - log_lik.detach().mean())[:, None] * eps / sigma1}
+for name, est in estimates.items():
+    gap = ((est.mean(0) - estimates["trick"].mean(0)) / (est.std(0) / math.sqrt(n_draws))).abs().max()
+    print(f"{name:<16} variance per draw (average over the 10 dims) {est.var(0).mean():12.2f} | "
+          f"{est.var(0).mean() / estimates['trick'].var(0).mean():8.0f} x the trick's | mean differs from "
+          f"the trick's by at most {gap:.1f} standard errors")
+demo.zero_grad()  # backward also filled the weights' gradients: clear them
+
+# %% [markdown]
+# The lines give the variance of one-sample estimates, and how far each estimator's mean is
+# from the trick's in standard errors (a few at most, for unbiased estimators of the same
+# gradient; the baseline changes the variance, not the mean). The ratio says how many times
+# more draws the score function needs for the same noise, here for one image and an untrained
+# model; the trick needs no baseline at all.
+#
 # ## 4. The ELBO: two terms in a tug of war
 #
 # We would like to maximise $\log p(x) = \log \int p(x\mid z)\,p(z)\,dz$, an intractable
@@ -607,9 +643,13 @@ for s in (1.0, 0.1):
 # **The mysterious `* 1000`.** Many tutorials write `loss = 1000 * mse + kl` without a word. Read
 # through the formula above, a weight $w$ on the summed squared error means a decoder noise of
 # $s = \sqrt{1/(2w)}$; equivalently, dividing the whole loss by $w$ shows it is $\beta = 1/w$ on
-# the KL (lesson 07). If the MSE is a *mean* over the 784 pixels, the weight per summed pixel is
+# the KL (lesson 07), relative to the decoder noise of the plain summed squared error ($w = 1$,
+# $s = 1/\sqrt2$). If the MSE is a *mean* over the 784 pixels, the weight per summed pixel is
 # only $1000/784$. Instead of picking $s$ by hand, a decoder can also learn it (one $s$ for all
-# pixels, or one per image, as in the "$\sigma$-VAE" of Rybkin et al. 2021). The numbers:
+# pixels, or one per image, as in the "$\sigma$-VAE" of Rybkin et al. 2021). The numbers (the
+# first line is the tutorials' `1000 *` on a summed error: a decoder noise $s$ that small, or a
+# $\beta$ that small, makes the KL almost free to ignore, so the model is close to a plain
+# autoencoder, with section 1's problem of where to sample):
 
 # %%
 for label, w in (("1000 * summed SE", 1000.0), ("1000 * per-pixel MSE", 1000 / 784), ("plain SE", 1.0)):
@@ -1066,7 +1106,9 @@ print("written out:", mine_iw.numpy().round(2), "| course:", course_iw.numpy().r
 # Gaussian, not necessarily the best, so the gap is at least that large. The tuned Gaussian is
 # also a better proposal for importance sampling than the encoder's, so the cell estimates
 # $-\log p(x)$ both ways, with two values of $k$, and keeps the lowest estimate (each is, on
-# average, above $-\log p(x)$: the lowest is the tightest). What stays between the tuned
+# average, above $-\log p(x)$: the lowest is the tightest). Picking the lowest of noisy
+# estimates biases the pick slightly downward; that matters only when they differ by no more
+# than their noise, and the "lower by" lines print each difference with its standard error. What stays between the tuned
 # Gaussian's negative ELBO and that estimate is, up to the errors of both, the approximation gap.
 
 # %%
@@ -1477,7 +1519,7 @@ rows_figure({name: images[:10] for name, images in sharpness.items()}, title="re
 # information, and a dimension with almost no KL carries almost no information. Sorted, largest
 # first, it falls off where the used dimensions end; the course calls **used** the fewest
 # dimensions that hold 99% of the total KL (a count, with no threshold on the variance). And the
-# negative ELBO says whether the 30 extra dimensions bought anything at all. Burda et al.,
+# negative ELBO says whether the 30 dimensions added to the 20-D model bought anything at all. Burda et al.,
 # after thousands of passes over 60,000 images, found that VAEs like this one used only part of
 # their 50 dimensions (about 20 with one stochastic layer); our run is far shorter.
 
@@ -1562,8 +1604,8 @@ kl_per_dimension_figure({"20-D": mu_var20, "50-D": mu_var50}, threshold=0.01, yl
 # the others: the closer their average is to 1, the closer they are to the prior; and the line
 # on the dimensions that pass the 0.01 test outside the used ones gives how much their
 # $\mu_j(x)$ still varies. When the dimensions beyond the used ones carry a small share of the total KL between
-# them (the KL line prints both), barely move the decoded image, and the 30 extra dimensions did
-# not improve the negative ELBO beyond its noise floor, or only a little, the model did not use
+# them (the KL line prints both), barely move the decoded image, and the 30 dimensions added to
+# the 20-D model did not improve the negative ELBO beyond its noise floor, or only a little, the model did not use
 # the extra room: the ELBO chose how many dimensions to use, not us. The 0.01 variance test is a
 # cruder instrument. A dimension whose $\mu_j(x)$ still varies from image to image while
 # $\sigma_j$ stays near 1 passes it although it carries little KL, so after a short training the
@@ -1641,11 +1683,13 @@ for name, kl in (("no warm-up", kl50), ("KL warm-up", kl_warm)):
     held = kl.sort(descending=True).values.cumsum(0) / kl.sum()  # (50,)
     print(f"50-D, {name:<10}: {int((held < 0.99).sum()) + 1} dimensions hold 99% of the KL")
 kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm}, ylabel="average KL (nats)",
-                        logy=True)
+                        logy=True, mark_share=0.99)
 
 # %% [markdown]
 # Whether warm-up changes the count of active units or the number of dimensions that hold the KL
-# (the bars: KL per dimension, sorted, log scale), and by how much it moves the negative ELBO,
+# (the bars: KL per dimension, sorted, log scale; the dotted line marks the 99% count: where the
+# bars bend, read by eye, and the 99% count need not agree, and section 7's KL line printed both
+# the top 20's share and the count), and by how much it moves the negative ELBO,
 # is what these lines say for this run, for one training seed each (section 6: the standard
 # error covers the test images, not the seed). An MLP decoder cannot model a digit without $z$,
 # so here warm-up is not what keeps the posterior from collapsing (the total KL of the model
@@ -1662,8 +1706,9 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # > - *$\sigma$ where $\sigma^2$ belongs* in $\tfrac12\sum(\mu^2 + \sigma^2 - \log\sigma^2 - 1)$.
 # >   With `logvar`, $\sigma^2$ is `logvar.exp()` and $\log\sigma^2$ is `logvar` itself.
 # > - *Mixing mean and sum.* A per-pixel mean for the reconstruction with a summed KL weights the
-# >   KL 784 times more than you think; dividing the KL by batch x pixels does the opposite. Use
-# >   one convention: nats per image.
+# >   KL 784 times more than you think. Dividing the KL by the 784 pixels too is consistent (it is
+# >   the course's loss divided by 784); dividing it by 784 while the reconstruction is summed
+# >   over pixels weights it 784 times less. Use one convention: nats per image.
 # > - *An unexplained `* 1000` on the MSE.* A weight on the squared error is a decoder noise
 # >   $s = \sqrt{1/(2w)}$, or a $\beta = 1/w$; say which.
 # > - *Sampling with `torch.normal` or `.sample()`.* No reconstruction gradient reaches the
@@ -1674,7 +1719,8 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # > - *Feeding 0-255 pixels to BCE.* Divide by 255 first (the course's losses refuse them).
 # > - *Calling every inactive dimension "posterior collapse".* Switching off surplus dimensions is
 # >   the ELBO at work (section 7's 50-D model); collapse is the whole posterior ignoring $x$.
-# > - *Treating $\mu, \sigma$ as parameters.* They are encoder outputs; the weights are trained.
+# > - *Treating $\mu, \sigma$ as trainable parameters.* They are the Gaussian's parameters, but
+# >   encoder outputs, one pair per image; the network's weights are what training changes.
 # > - *Applying a sigmoid inside the model and BCE-with-logits outside.* The VAE's decoder outputs
 # >   logits; `sigmoid` only for pictures.
 # > - *Hundreds of epochs for a 2-D MNIST VAE by default.* Count optimizer steps, and decide from
@@ -1692,8 +1738,9 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # - A VAE encodes $x$ as $q(z\mid x) = \mathcal N(\mu(x), \operatorname{diag}\sigma^2(x))$; the
 #   encoder outputs $\mu$ and $\log\sigma^2$ (activations, shapes (B, L)); $z$ is one sample.
 # - The reparameterization trick $z = \mu + \sigma\varepsilon$ lets low-variance gradients reach
-#   the encoder's weights through the sample; a direct sample gives autograd no path (the
-#   score-function estimator would, with a far higher variance).
+#   the encoder's weights through the sample; a direct sample passes the encoder a gradient of
+#   exactly zero (`torch.normal`) or none at all (`.sample()`), section 3 (the score-function
+#   estimator would give one, with a far higher variance: section 3 printed the ratio).
 # - Loss = negative ELBO = reconstruction NLL (summed over pixels) + KL (summed over latent
 #   dimensions), averaged over images: nats per image. The closed-form KL matches Monte Carlo.
 # - $\log p(x) = \mathrm{ELBO} + \mathrm{KL}(q(z\mid x)\,\|\,p(z\mid x))$: the gap, measured with
@@ -1723,8 +1770,8 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 
 # %% [markdown]
 # **Exercise.** In the exercise you predict the shape of $z$, then write `reparameterize` (its
-# check tests that gradients reach $\mu$ and $\log\sigma^2$ and that the noise is standard
-# normal), the closed-form Gaussian KL (compared with a Monte Carlo estimate), the VAE loss in
+# check tests that gradients reach $\mu$ and $\log\sigma^2$ and that the noise has mean 0,
+# standard deviation 1 and a normal distribution's kurtosis), the closed-form Gaussian KL (compared with a Monte Carlo estimate), the VAE loss in
 # nats per image, sampling from the prior and a latent interpolation; a last cell trains a small
 # 2-D VAE with your functions, in a training loop written out by hand.
 #

@@ -93,8 +93,9 @@ print("their sum (no reason to be 1: they are not probabilities):", round(z[0].s
 # %% [markdown]
 # ## Task 2 · The reparameterization trick (2 points)
 #
-# Sampling $z \sim \mathcal N(\mu, \sigma^2)$ directly gives autograd no path from the sample to
-# $\mu$ and $\sigma$. The gradient of the expected reconstruction still exists (the
+# Sampling $z \sim \mathcal N(\mu, \sigma^2)$ directly passes $\mu$ and $\sigma$ no useful
+# gradient: `torch.normal` keeps $z$ in the graph but passes back exactly zero, and
+# `.sample()` cuts $z$ out of the graph. The gradient of the expected reconstruction still exists (the
 # score-function, or REINFORCE, estimator gives it without bias), but with a variance so high
 # that it needs many samples; the trick gives a low-variance gradient through the sample itself.
 # Write the sample as a function of $\mu$ and $\sigma$, with all the randomness in a noise
@@ -103,7 +104,7 @@ print("their sum (no reason to be 1: they are not probabilities):", round(z[0].s
 #    \varepsilon \sim \mathcal N(0, I) . $$
 # Draw $\varepsilon$ from `generator` with `torch.randn(shape, generator=generator)`
 # (`torch.randn_like` cannot take a generator). Mind which exponential gives the standard
-# deviation. Do not use `torch.normal(mu, std)` (no gradient) or `course_utils.vae`.
+# deviation. Do not use `torch.normal(mu, std)` (its gradient is exactly zero) or `course_utils.vae`.
 
 # %% nbgrader={"grade": false, "grade_id": "reparameterize", "locked": false, "schema_version": 3, "solution": true}
 # Task reparameterize

@@ -199,6 +199,12 @@ def reparam(mu, logvar, generator=None, std=lambda lv: torch.exp(0.5 * lv)):
     return mu + std(logvar) * torch.randn(mu.shape, generator=generator)
 
 
+def reparam_uniform(mu, logvar, generator=None):
+    """Noise with mean 0 and variance 1, but uniform: only a test of its shape catches it."""
+    uniform = (torch.rand(mu.shape, generator=generator) - 0.5) * math.sqrt(12.0)
+    return mu + torch.exp(0.5 * logvar) * uniform
+
+
 def reparam_global(mu, logvar, generator=None):
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
@@ -370,6 +376,7 @@ CASES = [
     (ec.check_reparameterize, lambda m, lv, generator=None: torch.normal(m, torch.exp(0.5 * lv)),
      "no gradient reaches mu"),
     (ec.check_reparameterize, lambda m, lv, generator=None: m, "no noise"),
+    (ec.check_reparameterize, reparam_uniform, "noise not standard normal"),
     (ec.check_gaussian_kl, kl, None),
     (ec.check_gaussian_kl, lambda m, lv: -kl(m, lv), "wrong sign"),
     (ec.check_gaussian_kl, lambda m, lv: 0.5 * (m**2 + lv.exp() - lv - 1).mean(1),

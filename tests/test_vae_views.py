@@ -98,6 +98,16 @@ def test_kl_per_dimension_figure_without_threshold():
     assert fig.axes[0].get_title() == "a"
 
 
+def test_kl_per_dimension_figure_marks_the_share_count():
+    kl = torch.tensor([0.001, 5.0, 0.5, 0.01, 4.0])  # sorted: 5, 4, 0.5, 0.01, 0.001 (total 9.511)
+    fig = kl_per_dimension_figure({"a": kl}, mark_share=0.99)
+    top = kl.sort(descending=True).values  # (5,)
+    by_hand = next(k for k in range(1, 6) if top[:k].sum() >= 0.99 * kl.sum())
+    line = [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":"]
+    assert by_hand == 3 and line[0].get_xdata()[0] == 3.5  # after the third bar
+    assert "99% in 3 dims" in fig.axes[0].get_title()
+
+
 def test_terms_by_step_figure_plots_each_key_against_the_step():
     import pytest
 

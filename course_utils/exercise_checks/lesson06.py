@@ -87,6 +87,17 @@ def check_reparameterize(reparameterize, g: torch.Generator) -> Values:
     measured = (z.detach() - 3.0).std().item()
     if abs(measured - 2.0) > 0.1:
         std_mistakes(measured, 2.0, level)
+    centred = eps - eps.mean()
+    kurtosis = (centred**4).mean().item() / centred.var().item() ** 2  # normal: 3, uniform: 1.8
+    if abs(kurtosis - 3.0) > 0.5:  # standard error about 0.04 with 16,000 draws
+        raise Wrong(
+            "noise not standard normal",
+            f"The noise eps has mean 0 and standard deviation 1, but kurtosis {kurtosis:.2f}, "
+            "not 3: it is not normal. Use torch.randn, not a rescaled torch.rand.",
+            f"Nhiễu eps có trung bình 0 và độ lệch chuẩn 1, nhưng độ nhọn {kurtosis:.2f}, "
+            "không phải 3: nó không có phân phối chuẩn. Hãy dùng torch.randn, không phải "
+            "torch.rand đã co giãn.",
+        )
 
 
 @check("gaussian_kl", POINTS)
