@@ -348,6 +348,10 @@ def wording_bank(name: str, cue_text: str, cue_keyed: bool, lang: str = "en") ->
         ("Nó chạy được, nhưng chậm", "vi", "two-clause"),
         ("Plainly: it stays", "en", "colon-opener"),
         ("Rõ ràng là vậy: nó đứng yên", "vi", "colon-opener"),
+        ("It works; it is slow", "en", "separator"),
+        ("It works - slowly", "en", "separator"),
+        ("Nó chạy được; nhưng chậm", "vi", "separator"),
+        ("Nó chạy được — chậm", "vi", "separator"),
     ],
 )
 @pytest.mark.parametrize("cue_keyed", [False, True])
@@ -546,3 +550,18 @@ def test_blind_guessing_stays_near_chance_over_all_banks(lang):
     assert not pool.failures(POOLED_MARGIN, on="cue"), (
         "\n" + format_blind(reports) + "\n" + (format_blind([pool], on="cue"))
     )
+
+
+def test_separator_ignores_multiple_answer_questions_and_maths():
+    """separator cues single-answer questions only, and never a dash or ";" inside $...$ or code."""
+    opts = [{"en": t, "vi": t} for t in ("a; b", "c - d", "e", "f")]
+    multi = parse_bank(
+        {"lesson": "multi", "title": same("multi"), "version": 1,
+         "questions": [question("q0", "multiple", "Pick all.", opts, [0, 2])]},
+        "multi.yaml",
+    )  # fmt: skip
+    q = multi.questions[0]
+    assert preferences(multi, q, "en")["separator"] == [0.0] * 4
+    single = bank("single", [([{"en": t, "vi": t} for t in ("$a - b$", "`x;y`", "c", "d")], [0])])
+    q = single.questions[0]
+    assert preferences(single, q, "en")["separator"] == [0.0] * 4

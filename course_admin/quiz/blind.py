@@ -66,6 +66,9 @@ two-clause       options made of two clauses, a claim and its reason or conseque
 colon-opener     options that open with a short phrase and a colon ("Nothing: ...", "Yes,
                  always: ..."): at most three English words, six Vietnamese syllables
 shared-opening   options whose first three words another option of the question shares
+separator        single-answer questions only: options that join two parts with ";" or a spaced
+                 dash (" - ", " – ", " — ") outside maths and code (a learner who noticed that
+                 the worked-out option, a claim and its qualification, tends to be the key)
 ================ ===========================================================================
 
 A question is *cued* for a strategy when its options are not all tied (an all-numeric question
@@ -96,7 +99,7 @@ STRATEGIES = ("longest", "shortest", "middle-length", "middle-value", "absolute"
               "none", "typical", "combination", "position", "first", "overlap", "hedged",
               "parenthesis", "gloss", "digits", "expansion", "kept-typical", "most-words",
               "echo-ratio", "qualifier", "key-count", "two-clause", "colon-opener",
-              "shared-opening")  # fmt: skip
+              "shared-opening", "separator")  # fmt: skip
 DIRECTIONS = ("pick", "avoid")
 PICKS = {"single": 1, "multiple": 2}  # options ticked by chance and by every strategy
 BANK_MARGIN = 0.12  # per bank and language: |strategy - chance| over the bank's questions
@@ -148,6 +151,7 @@ COLON_OPENER = {
 }
 MATH = re.compile(r"\$[^$]*\$|`[^`]*`")
 GLOSS = re.compile(r"\s\([^()]*[^\W\d_][^()]*\)")  # " (words)" once maths and code are removed
+SEPARATOR = re.compile(r";|\s[-–—]\s")  # "X; Y" or "X - Y", once maths and code are removed
 NUMBER = re.compile(r"[-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
@@ -299,6 +303,10 @@ def preferences(bank: Bank, q: Question, lang: str) -> dict[str, list[float]]:
             float(COLON_OPENER[lang].search(MATH.sub("x", t)) is not None) for t in texts
         ],
         "shared-opening": shared_opening(texts),
+        "separator": [
+            float(q.type == "single" and SEPARATOR.search(MATH.sub("", t)) is not None)
+            for t in texts
+        ],
     }
 
 

@@ -29,8 +29,8 @@ UI = {
            "name": "Your name (optional)",
            "how": "No widgets here? Answer in code: {call}"},
     "vi": {"quiz": "Bài trắc nghiệm", "one": "chọn một đáp án", "all": "chọn tất cả đáp án đúng",
-           "aon": "chấm đúng và đủ: chỉ được điểm khi đánh dấu mọi đáp án đúng và không lựa "
-                  "chọn sai nào",
+           "aon": "chấm đúng và đủ: chỉ được điểm khi đánh dấu mọi đáp án đúng và không đánh "
+                  "dấu lựa chọn sai nào",
            "partial": "tính điểm từng phần: điểm = số lựa chọn đúng đã đánh dấu / số đáp án đúng "
                       "- số lựa chọn sai đã đánh dấu / tổng số lựa chọn sai, thấp nhất là 0",
            "right": "Đúng", "wrong": "Sai", "part": "Đúng một phần",
