@@ -528,7 +528,7 @@ for j in range(2):
 # descent with a small constant step on a loss whose gradient is globally Lipschitz). Our loss
 # is a polynomial of degree 4 in the weights, whose gradient is not globally Lipschitz, and we
 # train with Adam, so that result applies here only as a heuristic; how long the escape takes
-# depends on the eigenvalue gaps, and section 6 meets a slow one. So whether THIS run got there is something we measure, below.
+# depends on the eigenvalue gaps, and section 6 shows how to recognise a slow one. So whether THIS run got there is something we measure, below.
 #
 # Later work sharpened this. Plaut (2018) showed that the principal directions themselves, in
 # order, can be read off a trained linear autoencoder (we do it below with an SVD of its
@@ -932,15 +932,15 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
 
 # %% [markdown]
 # **When a row misses: three causes, and how to tell them apart.** Before doubting the theory,
-# look for one of three causes. (1) *Short training*: fast mode's few dozen steps are not enough,
-# and every row misses. (2) *A small training set* (the embedded fallback has about 1,300
-# images): PCA's directions are estimated from few examples, directions of nearly equal variance
-# are hard to tell apart, and the angle can be large while the error hardly moves; the misses then
-# involve only directions within 20% of the cut. (3) *A slow escape from a saddle*. Point 2 of
-# section 3 says the loss has saddles: a subspace spanned by $k$ eigenvectors that are not the top
-# $k$. Near one, the gradient is tiny, so training can spend thousands of steps with one kept
-# direction swapped for a later one before it escapes. The error can stay close to PCA's, because
-# the swapped-in direction carries almost as much variance.
+# look for one of three causes. (1) *Short training*: fast mode's few dozen steps are not
+# enough (the cell's last line says so when this run is in fast mode). (2) *A small training
+# set* (the embedded fallback has about 1,300 images): PCA's directions are estimated from few
+# examples, directions of nearly equal variance are hard to tell apart, and the angle can be
+# large while the error hardly moves. (3) *A slow escape from a saddle*. Point 2 of Baldi and
+# Hornik's result (section 4) says the loss has saddles: subspaces spanned by $k$ eigenvectors
+# that are not the top $k$. Near one, the gradient is tiny, so training can spend thousands of
+# steps with a kept direction swapped for a later one before it escapes. The error can then stay
+# fairly close to PCA's, because the swapped-in directions carry not much less variance.
 #
 # The cell below tells them apart. For every row that misses (error more than 0.5% above PCA's, or
 # a clearly kept direction more than 5° away), it prints $\|P v_j\|^2$, the share of principal
@@ -948,9 +948,11 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
 # $j = 1, \dots, k+3$: 1 means inside, 0 means orthogonal. A saddle leaves a sharp pattern: the
 # clearly kept directions are either in (at least 0.9) or out (at most 0.1), at least one is out,
 # and at least half of the share missing from $j \le k$ turns up on the next three directions,
-# $j = k+1, \dots, k+3$. Short training leaves the missing share spread over hundreds of
-# directions, far beyond $k+3$. Small data leaves the clearly kept directions in. What helps against a saddle: more steps
-# (the escape does come, the theory says, just slowly), or another seed, which starts elsewhere.
+# $j = k+1, \dots, k+3$. Short training leaves the missing share spread over many directions,
+# far beyond $k+3$. Small data leaves the clearly kept directions in, and the misses among the
+# directions near the cut. What helps against a saddle: more steps (a saddle is not a trap, so a
+# longer run can still leave it), or another seed, which starts elsewhere and may never pass
+# near it.
 
 # %%
 from course_utils.pca import share_inside_subspace
