@@ -734,8 +734,9 @@ def status_line(ok: bool, text: str) -> None:
 
 
 status_line(course.device.type != "cpu", f"device: {course.device} (a GPU only makes full mode faster)")
-for data in (fashion, mnist):
-    status_line(not data.is_fallback, f"{data.name}: {'the embedded fallback' if data.is_fallback else 'real data'}")
+for asked, data in (("Fashion-MNIST", fashion), ("MNIST", mnist)):
+    status_line(not data.is_fallback, f"{asked}: " + ("the embedded fallback (real data not found)"
+                                                     if data.is_fallback else f"real data ({data.name})"))
 status_line(importlib.util.find_spec("ipywidgets") is not None,
             "ipywidgets installed (whether your Jupyter draws the sliders, only the slider of section 5 shows)")
 status_line(not course.fast, f"{course.mode} mode" + (" (a smoke test: numbers are not results)" if course.fast else ""))
