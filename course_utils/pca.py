@@ -184,6 +184,23 @@ def subspace_cost_by_direction(pca: PCA, basis: Tensor) -> Tensor:
     return cost
 
 
+def share_inside_subspace(directions: Tensor, basis: Tensor) -> Tensor:
+    """||P v_j||^2 for each row v_j of ``directions`` (J, D): the share of v_j inside span(basis).
+
+    ``basis`` is (D, k), any basis (e.g. a decoder's weight); P is the orthogonal projection onto
+    its span. Returns (J,) values in [0, 1]: 1 = v_j lies in the subspace, 0 = orthogonal to it.
+    For orthonormal v_j (principal directions) the values over all D directions sum to k.
+    """
+    if directions.dim() != 2 or basis.dim() != 2 or directions.shape[1] != basis.shape[0]:
+        raise ValueError(
+            f"share_inside_subspace expects directions (J, D) and a basis (D, k) with the same D, "
+            f"got {tuple(directions.shape)} and {tuple(basis.shape)}. Pass pca.components[:J] and "
+            "a decoder weight (D, k)."
+        )
+    q, _ = torch.linalg.qr(basis.double())  # (D, k), orthonormal
+    return (directions.double() @ q).pow(2).sum(dim=1)  # (J,)
+
+
 def clearly_kept_directions(eigenvalues: Tensor, k: int, ratio: float = 1.2) -> int:
     """How many of the first k principal directions stand clearly above the cut at k.
 

@@ -1,7 +1,7 @@
 """Learning-rate schedules for ``fit``, written as callbacks (``fit(..., callbacks=[...])``).
 
 A constant learning rate keeps jumping around the minimum at the end of training; letting it
-decay to 0 lets the last steps settle. For the same number of steps this lowers the final loss
+decay towards 0 lets the last steps settle. For the same number of steps this lowers the final loss
 at no cost per step (docs/PERFORMANCE.md has the measurements).
 """
 
@@ -19,8 +19,10 @@ class CosineDecay(Callback):
     ``lr0`` is the optimizer's STARTING learning rate, read from the optimizer itself (the
     ``lr`` given to ``fit``, or the one an optimizer passed to ``fit`` was built with), so it is
     never written twice: ``fit(model, x, lr=3e-3, callbacks=[CosineDecay()])``. It is kept in
-    each parameter group as ``"initial_lr"``, the key torch's own schedulers use. The rate
-    reaches 0 at the last step of ``fit`` (``total_steps`` = epochs x batches per epoch).
+    each parameter group as ``"initial_lr"``, the key torch's own schedulers use. With ``step``
+    counted from 0 and ``total_steps`` = T = epochs x batches per epoch, the last step of ``fit``
+    (step T - 1) runs at ``lr0 * (1 + cos(pi * (T - 1) / T)) / 2``: almost 0, not exactly 0
+    (about ``lr0 * pi**2 / (4 * T**2)``, e.g. 6.9e-8 x ``lr0`` for T = 6000).
 
     ``CosineDecay(lr)``, the old form that repeated the rate, still works for one release (with
     a DeprecationWarning) and starts every group at that ``lr``.

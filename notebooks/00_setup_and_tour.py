@@ -124,7 +124,7 @@ print(f"L = {L.item():.2f}; autograd's dL/dw {w.grad.tolist()}, by hand {by_hand
       f"equal: {torch.allclose(w.grad, by_hand)}")
 
 # %% [markdown]
-# ### Reproducibility: seeds and generators
+# ## 2. Reproducibility: seeds and generators
 #
 # A seed makes random numbers repeatable. Here is what the course does, honestly:
 #
@@ -163,7 +163,7 @@ print("fresh generator with the same seed twice: identical:", torch.equal(first,
 # when you do.
 
 # %% [markdown]
-# ## 2. The data, offline first
+# ## 3. The data, offline first
 #
 # The course uses two datasets of 28x28 grey-scale images in ten classes. **Fashion-MNIST**
 # (pictures of clothes) is the main data of lessons 01 to 05; **MNIST** (handwritten digits) is
@@ -261,6 +261,8 @@ for data in (mnist, fashion):
           f"[{data.train.x.min():.1f}, {data.train.x.max():.1f}], labels {tuple(data.train.y.shape)}")
 
 # %% [markdown]
+# ## 4. How the images are stored, and how batches are cut
+#
 # Images are tensors of shape **(N, 1, 28, 28)**: N images, 1 colour channel (grey), 28 rows,
 # 28 columns, with pixel values between 0 (black) and 1 (white). Labels have shape (N,) and hold
 # the class number. The autoencoders of lessons 01 to 06 never see the labels while they train:
@@ -431,7 +433,9 @@ step_ms = (min(pass_seconds(training_steps)) - slicing) / len(loader) * 1000  # 
 print(f"one training step of the small model: {step_ms:.2f} ms per batch of 128")
 for name, seconds in times.items():
     per_batch = seconds / len(loader) * 1000
-    print(f"  {name:>27}: {per_batch:6.2f} ms per batch, {per_batch / step_ms:5.1f} x a training step")
+    ratio = per_batch / step_ms
+    ratio_text = f"{ratio:.2g}" if ratio < 100 else f"{ratio:.0f}"  # two significant figures: 0.012, 1.2, 15
+    print(f"  {name:>27}: {per_batch:6.2f} ms per batch, {ratio_text} x a training step")
 print("some route took longer to prepare a batch than the model took to train on it:",
       max(times.values()) / len(loader) * 1000 > step_ms)
 
@@ -460,7 +464,7 @@ print(f"weights on {model.weight.device}, batch on {xb.device}, output {tuple(ou
       f"{out.device}; after .cpu(): {out.cpu().device}")
 
 # %% [markdown]
-# ## 3. Interactive views
+# ## 5. Interactive views
 #
 # Many lessons have sliders: move one and a figure is redrawn. Each view is a thin shell over an
 # ordinary function that returns a figure, and the lesson always shows that function's output
@@ -501,7 +505,7 @@ FigureView(
 )
 
 # %% [markdown]
-# ## 4. Quizzes and exercises
+# ## 6. Quizzes and exercises
 #
 # - **Quizzes.** Every lesson ends with a short multiple-choice quiz, graded as soon as you press
 #   *Submit*, with an explanation for every question. Quizzes are available in English and
@@ -567,7 +571,7 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # >   same seed, and on a GPU the settings of the appendix (deterministic algorithms, no cuDNN
 # >   benchmarking and, for PyTorch 2.9 or older, `CUBLAS_WORKSPACE_CONFIG` before any CUDA work).
 # > - *Running a cell twice and expecting the same random numbers.* The global generator moved
-# >   on; restart the kernel and run from the top, or use a `torch.Generator` (section 1).
+# >   on; restart the kernel and run from the top, or use a `torch.Generator` (section 2).
 # > - *Quoting fast-mode numbers.* Fast mode trains on a subset for a tiny budget; its results are
 # >   only a smoke test. Run in full mode before drawing conclusions.
 # > - *Not reading the data line.* If it says "EMBEDDED FALLBACK", you are looking at 1,797 small
@@ -628,7 +632,7 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 #   split among more threads may be added in a different order.
 #
 # With these settings, the same device, the same thread count and the same library versions,
-# the same seed gives the same numbers. This notebook may have started CUDA long ago (section 2
+# the same seed gives the same numbers. This notebook may have started CUDA long ago (section 4
 # ran a model on `course.device`), too late for an environment variable. So both cells below run
 # their test in a **fresh Python process**, whose environment is set before it imports torch.
 # The first runs one GPU matrix product in deterministic mode WITHOUT the variable and prints
@@ -713,6 +717,29 @@ print(run.stdout.strip() or run.stderr.strip())
 # small may not split its sums among threads at all, so identical results here do not promise
 # identical results for a large model; where they differ, the difference sits in the last digits
 # and can grow over a long training run.
+
+# %% [markdown]
+# ## Your setup, in one cell
+#
+# Before the quiz, everything this notebook found about your setup, one line each: ✓ for the
+# usual course setup, ✗ for a departure from it (a ✗ is not an error: the course runs either way,
+# and the line says what it means).
+
+# %%
+import importlib.util
+
+
+def status_line(ok: bool, text: str) -> None:
+    print(("✓ " if ok else "✗ ") + text)
+
+
+status_line(course.device.type != "cpu", f"device: {course.device} (a GPU only makes full mode faster)")
+for asked, data in (("Fashion-MNIST", fashion), ("MNIST", mnist)):
+    status_line(not data.is_fallback, f"{asked}: " + ("the embedded fallback (real data not found)"
+                                                     if data.is_fallback else f"real data ({data.name})"))
+status_line(importlib.util.find_spec("ipywidgets") is not None,
+            "ipywidgets installed (whether your Jupyter draws the sliders, only the slider of section 5 shows)")
+status_line(not course.fast, f"{course.mode} mode" + (" (a smoke test: numbers are not results)" if course.fast else ""))
 
 # %% [markdown]
 # ## Quiz

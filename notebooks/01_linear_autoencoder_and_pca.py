@@ -509,10 +509,13 @@ for j in range(2):
 # **2. No bad local minima (Baldi and Hornik, 1989).** Reaching the floor is not obvious: the loss
 # is not convex in $(W_e, W_d)$. Baldi and Hornik analysed this network and loss without the
 # biases, on centred data; point 1's offset argument bridges the gap (the best biases carry the
-# mean through, which leaves their problem). For a covariance with distinct eigenvalues, and their result is about the **shape of the loss**, not
-# about any training algorithm: every local minimum is a global one, and every other critical
-# point is a saddle. In detail: every critical point where $W_d$ has full rank $k$
-# projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
+# mean through, which leaves their problem). Their result is about the **shape of the loss**, not
+# about any training algorithm, and it needs one hypothesis: a gap at the cut,
+# $\lambda_k > \lambda_{k+1}$. (Only that gap matters: ties further down do not, such as the
+# zero eigenvalues of directions that carry no variance at all in the training images; section 6
+# counts the directions that do, and its eigengap column prints $\lambda_k / \lambda_{k+1}$ for
+# this run.) Under it, every local minimum is a global one, and every other critical point is a
+# saddle. In detail: every critical point where $W_d$ has full rank $k$ projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
 # minimum, and every other such point is a **saddle**, not a trap. (There are rank-deficient
 # critical points too, such as all weights zero. None of them is a minimum either: from zero, for
 # instance, growing the weights along the top eigenvector lowers the loss, and gradient descent
@@ -522,8 +525,10 @@ for j in range(2):
 # The theorem does not say that gradient descent reaches the minimum, nor how fast. That it
 # escapes saddles from a random start is a separate, later result about gradient methods (for
 # saddles with a direction of negative curvature, Lee et al. 2016, proved for plain gradient
-# descent with a small constant step, not for Adam, which we use); how long it takes depends on
-# the eigenvalue gaps. So whether THIS run got there is something we measure, below.
+# descent with a small constant step on a loss whose gradient is globally Lipschitz). Our loss
+# is a polynomial of degree 4 in the weights, whose gradient is not globally Lipschitz, and we
+# train with Adam, so that result applies here only as a heuristic; how long the escape takes
+# depends on the eigenvalue gaps, and section 6 shows how to recognise a slow one. So whether THIS run got there is something we measure, below.
 #
 # Later work sharpened this. Plaut (2018) showed that the principal directions themselves, in
 # order, can be read off a trained linear autoencoder (we do it below with an SVD of its
@@ -691,15 +696,26 @@ print("a perfect reconstruction would still have BCE > 0 on these images:", bool
 # %% [markdown]
 # The principal directions are themselves 784-pixel vectors, so we can look at them as images.
 # The first ones are broad blobs (overall shape and brightness); later ones add finer detail.
-# White is zero, red and blue are positive and negative weights, all ten tiles on one scale.
+# White is zero, red is a positive weight and blue a negative one (the colour bar gives the
+# scale); all ten tiles share that one scale.
 # Remember the sign ambiguity of section 3: each direction could equally be drawn with red and
 # blue swapped; another library or version may show some of them that way.
 
 # %%
 from course_utils.plots import directions_figure
 
-directions_figure({"PCA": pca.components[:10]}, column_titles=[f"PC {j + 1}" for j in range(10)],
-                  title=f"{data.name}: the first ten principal directions (one colour scale)")
+
+def with_colour_bars(fig, n_rows: int, n_cols: int = 10):
+    """One colour bar per row of a directions_figure (red positive, blue negative, white 0)."""
+    tiles = list(fig.axes)  # (n_rows * n_cols,) image axes, row by row
+    for r in range(n_rows):
+        row = tiles[r * n_cols:(r + 1) * n_cols]
+        fig.colorbar(row[0].images[0], ax=row, shrink=0.85, aspect=10, label="weight")
+    return fig
+
+
+with_colour_bars(directions_figure({"PCA": pca.components[:10]}, column_titles=[f"PC {j + 1}" for j in range(10)],
+                                   title=f"{data.name}: the first ten principal directions (one colour scale)"), 1)
 
 # %% [markdown]
 # Two more pictures of the same decomposition: the **mean image** $\bar x$, which PCA subtracts
@@ -715,7 +731,7 @@ from course_utils.plots import NotebookFigure
 share_kept = pca.eigenvalues.cumsum(0) / pca.eigenvalues.sum()  # (784,): share kept by the first k
 fig = NotebookFigure(figsize=(8, 2.8), layout="constrained")
 ax_mean, ax_curve = fig.subplots(1, 2, width_ratios=[1, 2.6])
-ax_mean.imshow(pca.mean.reshape(28, 28), cmap="gray_r")
+ax_mean.imshow(pca.mean.reshape(28, 28), cmap="gray")  # ink white on black, like every image
 ax_mean.set(title="mean image", xticks=[], yticks=[])
 ax_curve.plot(range(1, 201), share_kept[:200] * 100, "-")
 ax_curve.set(xlabel="number of directions k", ylabel="% of total variance kept", ylim=(0, 100),
@@ -839,16 +855,21 @@ print(f"In this run ({data.name}): AE / PCA between {min(ratios):.4f} and {max(r
       f"eigengap at the cut is at k = {closest_gap} (lambda_k / lambda_k+1 = "
       f"{results[closest_gap]['gap_ratio']:.3f}); the largest angle, "
       f"{results[widest]['angles'].max():.1f}°, is at k = {widest}.")
+close_rows = [k for k, r in results.items() if r["ae"] <= 1.005 * r["pca"]]
+if close_rows:
+    k_hide = max(close_rows, key=lambda k: results[k]["angles"].max())
+    print(f"among the rows within 0.5% of PCA, the largest angle is {results[k_hide]['angles'].max():.1f}° "
+          f"(k = {k_hide}, AE / PCA {results[k_hide]['ae'] / results[k_hide]['pca']:.4f})")
+else:
+    print("no row is within 0.5% of PCA in this run, so none can hide an angle behind its ratio")
 
 # %% [markdown]
 # Read the table row by row. PCA's error is the floor: no linear map with a $k$-dimensional code
 # can do better on the training data (Eckart-Young); on test data it is the floor in practice, not
 # by theorem. The line under the table prints whether the trained autoencoders got within 0.5%
-# of PCA for every $k$. When a row misses, look for two ordinary causes before doubting the theory. One is short
-# training: fast mode's few dozen steps are not enough. The other is a small training set (the
-# embedded fallback has about 1,300 images): PCA's directions are then estimated from few
-# examples, directions of nearly equal variance are hard to tell apart, and the largest angle
-# can be big while the error hardly moves.
+# of PCA for every $k$. When a row misses, do not doubt the theory yet: the end of this
+# subsection lists three causes (short training, a small training set, a slow escape from a
+# saddle) and prints what tells them apart.
 #
 # The last column is the **eigengap** at the cut, $\lambda_k / \lambda_{k+1}$: the variance of the
 # last kept direction over that of the first discarded one. Where it is close to 1, the two
@@ -858,8 +879,9 @@ print(f"In this run ({data.name}): AE / PCA between {min(ratios):.4f} and {max(r
 # section computes what such a turn costs.
 #
 # **A close error is not yet the same subspace.** The error verdict above cannot tell whether the
-# autoencoder found PCA's subspace: a largest angle of 70° can hide behind a ratio of 1.001. Two
-# measurements can.
+# autoencoder found PCA's subspace: a ratio within 0.5% of 1 can hide a large angle, because
+# turning the subspace across a small eigengap costs little error. The last line under the table
+# prints the largest angle among this run's rows within 0.5% of PCA. Two measurements can tell.
 #
 # *Where does the extra error come from?* On the training images (where PCA's error is the exact
 # floor), split the autoencoder's excess over PCA in two. Project the images **orthogonally** onto
@@ -897,14 +919,72 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
 # %% [markdown]
 # The first three columns say where the excess error sits. The last two answer the subspace
 # question: if the verdict is `True`, the autoencoder's subspace contains every principal
-# direction that stands clearly above the cut, and whatever large angles the table above shows
-# can only involve directions whose eigenvalues are within 20% of those across the cut. If it is
+# direction that stands clearly above the cut, so whatever large angles the table above shows
+# can only turn away the other kept directions, those with $\lambda_j < 1.2\,\lambda_{k+1}$.
+# (The count bounds only the kept side: it says nothing about which discarded directions took
+# their place; for a row that misses, the projections printed below do.) If it is
 # `False`, read the subspace column: on the training images PCA's error is the exact floor, so a
 # subspace cost above zero means gradient descent had not finished turning the subspace when the
 # budget ran out. It turns slowest across small eigenvalue gaps, so this happens first where
 # neighbouring eigenvalues are close together (compare the eigengap column of the first table,
 # and the ratios printed for $j = 28..36$ in the next subsection: where they are near 1 at the
 # cut, expect the slowest turning), and always in fast mode.
+
+# %% [markdown]
+# **When a row misses: three causes, and how to tell them apart.** Before doubting the theory,
+# look for one of three causes. (1) *Short training*: fast mode's few dozen steps are not
+# enough (the cell's last line says so when this run is in fast mode). (2) *A small training
+# set* (the embedded fallback has about 1,300 images): PCA's directions are estimated from few
+# examples, directions of nearly equal variance are hard to tell apart, and the angle can be
+# large while the error hardly moves. (3) *A slow escape from a saddle*. Point 2 of Baldi and
+# Hornik's result (section 4) says the loss has saddles: subspaces spanned by $k$ eigenvectors
+# that are not the top $k$. Near one, the gradient is tiny, so training can spend thousands of
+# steps with a kept direction swapped for a later one before it escapes. The error can then stay
+# fairly close to PCA's, because the swapped-in directions carry not much less variance.
+#
+# The cell below tells them apart. For every row that misses (error more than 0.5% above PCA's, or
+# a clearly kept direction more than 5° away), it prints $\|P v_j\|^2$, the share of principal
+# direction $v_j$ inside the decoder's subspace ($P$ the orthogonal projection onto it), for
+# $j = 1, \dots, k+3$: 1 means inside, 0 means orthogonal. A saddle leaves a sharp pattern: the
+# clearly kept directions are either in (at least 0.9) or out (at most 0.1), at least one is out,
+# and at least half of the share missing from $j \le k$ turns up on the next three directions,
+# $j = k+1, \dots, k+3$. Short training leaves the missing share spread over many directions,
+# far beyond $k+3$. Small data leaves the clearly kept directions in, and the misses among the
+# directions near the cut. What helps against a saddle: more steps (a saddle is not a trap, so a
+# longer run can still leave it), or another seed, which starts elsewhere and may never pass
+# near it.
+
+# %%
+from course_utils.pca import share_inside_subspace
+
+for k, r in results.items():
+    m = clearly_kept_directions(pca.eigenvalues, k, ratio=1.2)
+    shares = share_inside_subspace(pca.components[: k + 3], r["model"].decoder.weight.detach())  # (k+3,)
+    clear_angle = principal_angles_deg(r["model"].decoder.weight.detach(), pca.components[:m].T).max()
+    if r["ae"] <= 1.005 * r["pca"] and clear_angle < 5:
+        print(f"k = {k:>2}: no miss (AE / PCA {r['ae'] / r['pca']:.4f}, clearly kept directions within "
+              f"{clear_angle:.1f}°)")
+        continue
+    clear = shares[:m]
+    out = [j + 1 for j in range(m) if clear[j] <= 0.1]
+    missing = k - shares[:k].sum().item()  # share of the top k directions that is not inside
+    found = shares[k:].sum().item()  # how much of it sits on the next three directions
+    sharp = bool(((clear >= 0.9) | (clear <= 0.1)).all()) and len(out) > 0
+    print(f"k = {k:>2}: miss (AE / PCA {r['ae'] / r['pca']:.4f}). ||P v_j||^2 for j = 1..{k + 3}:")
+    print("   ", " ".join(f"{v:.3f}" for v in shares.tolist()))
+    print(f"    clearly kept: j <= {m}; out (<= 0.1): {out or 'none'}; missing from j <= {k}: "
+          f"{missing:.3f}, found on j = {k + 1}..{k + 3}: {found:.3f}")
+    if sharp and found >= missing / 2:
+        diagnosis = "a saddle: a clearly kept direction swapped for the next ones"
+    elif m == 0 or bool((clear >= 0.9).all()):
+        diagnosis = "the misses involve only directions near the cut (small data or a small eigengap)"
+    else:
+        diagnosis = "training not finished (short training): the missing share is spread far beyond j = k+3"
+    print(f"    pattern: {diagnosis}")
+if course.mode == "fast":
+    print(f"fast mode ({steps_run} steps): short training comes first, whatever pattern prints above")
+print(f"eigenvalues lambda_1..6 of the training images: "
+      f"{', '.join(f'{v:.2f}' for v in pca.eigenvalues[:6].tolist())}")
 
 # %% [markdown]
 # **The whole curve.** PCA costs one decomposition, so we can draw its test error for every $k$ up to 200,
@@ -1126,9 +1206,10 @@ print("angle between the j-th direction of the outputs and PCA's j-th, j = 1..10
 print("their variances / PCA's eigenvalues:", [f"{r:.3f}" for r in (output_var / pca.eigenvalues[:10]).tolist()])
 neighbours = pca.eigenvalues[:10] / pca.eigenvalues[1:11]  # lambda_j / lambda_(j+1), j = 1..10
 print("eigenvalue j / eigenvalue j+1:", neighbours.numpy().round(2))
-directions_figure({"PCA": pca.components[:10], "AE: W_d columns": W_d10.T, "AE: recovered": output_dirs.T},
-                  column_titles=[f"{j + 1}" for j in range(10)],
-                  title=f"{data.name}, k = 10: PCA's directions, the decoder's columns, and the basis recovered from it")
+with_colour_bars(directions_figure(
+    {"PCA": pca.components[:10], "AE: W_d columns": W_d10.T, "AE: recovered": output_dirs.T},
+    column_titles=[f"{j + 1}" for j in range(10)],
+    title=f"{data.name}, k = 10: PCA's directions, the decoder's columns, and the basis recovered from it"), 3)
 
 # %% [markdown]
 # The middle line compares the variance along each recovered direction with PCA's eigenvalue
@@ -1148,7 +1229,10 @@ directions_figure({"PCA": pca.components[:10], "AE: W_d columns": W_d10.T, "AE: 
 # Two confusions are common at this point. The $k = 10$ code of an image is **not** a vector of
 # class probabilities: nothing made its entries positive or sum to one, and $k = 10$ matching the
 # ten classes is a coincidence (the model works the same with 2 or 32 numbers). It is a
-# coordinate vector in an arbitrary basis of PCA's subspace. And the code is **not** a parameter
+# set of **affine** coordinates: the reconstruction is $W_d z + b_d$, a point of the flat plane
+# through the mean parallel to PCA's subspace (the biases carry the mean through), located from
+# the origin $b_d$ along the columns of $W_d$, an arbitrary, non-orthogonal basis of that
+# subspace. And the code is **not** a parameter
 # that backpropagation updates: it is an *activation*, computed from each image by the encoder's
 # weights, recomputed at every forward pass, and never stored. What training updates are the
 # weights and biases listed below; their gradients flow *through* the codes.

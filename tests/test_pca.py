@@ -168,3 +168,21 @@ def test_subspace_cost_by_direction_splits_the_excess_over_pca():
     assert subspace_cost_by_direction(pca, basis).sum().item() == pytest.approx(total, rel=1e-9)
     with pytest.raises(ValueError, match="not its transpose"):
         subspace_cost_by_direction(pca, basis.T)
+
+
+def test_share_inside_subspace_matches_an_explicit_projection_matrix():
+    from course_utils.pca import share_inside_subspace
+
+    g = torch.Generator().manual_seed(3)
+    basis = torch.randn(12, 3, generator=g, dtype=torch.float64)  # (D, k), not orthonormal
+    v, _ = torch.linalg.qr(torch.randn(12, 12, generator=g, dtype=torch.float64))
+    directions = v.T  # (12, 12) orthonormal rows
+    p = basis @ torch.linalg.pinv(basis)  # (D, D) orthogonal projector, built independently
+    expected = (directions @ p.T).pow(2).sum(dim=1)
+    shares = share_inside_subspace(directions, basis)
+    assert torch.allclose(shares, expected, atol=1e-10)
+    assert math.isclose(shares.sum().item(), 3.0, abs_tol=1e-10)  # trace of P = k
+    unit = basis.T / basis.T.norm(dim=1, keepdim=True)  # the basis's own directions lie inside
+    assert torch.allclose(share_inside_subspace(unit, basis), torch.ones(3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="same D"):
+        share_inside_subspace(directions, basis.T)
