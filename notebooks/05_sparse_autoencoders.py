@@ -500,9 +500,10 @@ print(f"{KL}: total activity per image, mean {total.mean():.1f} (K p = {N_CODE *
 # different ones. The KL penalty constrains each unit's mean over images, a lifetime quantity.
 # That fixes one population number too: the units' means add up to the mean over images of
 # each image's total activity, so when every unit meets the target that average is $Kp$
-# (51.2; the last line prints it next to the measured mean). What the penalty leaves free is
-# how that activity is spread across images: one image may use many units, another few (the
-# printed percentiles). A top-$k$ code (section 5) fixes the population count, $k$ per image,
+# (51.2; the last line prints it next to the measured mean, which is $K$ times the units'
+# average mean, so it sits above $Kp$ exactly as far as the units sit above $p$ on average).
+# What the penalty leaves free is how that activity is spread across images: one image may use
+# many units, another few (the printed percentiles). A top-$k$ code (section 5) fixes the population count, $k$ per image,
 # and with it only the average lifetime share, $k/K$, not how often each unit wins. The L1
 # penalty charges total activity, the sum over both, and is indifferent to how it is shared
 # out. "Sparse" in the prose of this lesson means "lower than without a constraint" in the
