@@ -83,8 +83,8 @@ print(f"{data.name} (embedded fallback: {data.is_fallback}): training on {len(x_
 
 # %% [markdown]
 # We train on at most 16,000 training images (in full mode): this lesson trains ten models,
-# and a training budget counted in optimizer steps (section 3) matters more than the number of
-# distinct images.
+# and, as everywhere in the course, its budget is counted in optimizer steps (section 3), not
+# in passes over a fixed number of distinct images.
 #
 # ## 1. An overcomplete code needs a constraint
 #
@@ -489,14 +489,22 @@ for name in MAIN:
     per_image = on.sum(dim=1).float().median().item()  # population: how many units one image uses
     lifetime = on.float().mean(dim=0)  # (1024,) share of the images each unit is on for
     print(f"{name:>14} {per_image:>19.0f} of 1,024 {lifetime[lifetime > 0].median():>30.1%} (median)")
+total = codes[KL].sum(dim=1)  # (N,) total activity of each image: the sum of its 1,024 activations
+print(f"{KL}: total activity per image, mean {total.mean():.1f} (K p = {N_CODE * TARGET:.1f}), "
+      f"from {total.quantile(0.1):.1f} to {total.quantile(0.9):.1f} (10th to 90th percentile)")
 
 # %% [markdown]
 # **Two kinds of sparsity.** The last table measures sparsity in two directions. *Population*
 # sparsity: how many units one image uses (a row of the code matrix). *Lifetime* sparsity: for
 # how many images one unit is on (a column). The three constraints of this lesson aim at
-# different ones. The KL penalty constrains each unit's mean over images, a lifetime quantity,
-# and says nothing about how many units one image may use. A top-$k$ code (section 5) fixes the
-# population count, $k$ per image, and says nothing about how often each unit wins. The L1
+# different ones. The KL penalty constrains each unit's mean over images, a lifetime quantity.
+# That fixes one population number too: the units' means add up to the mean over images of
+# each image's total activity, so when every unit meets the target that average is $Kp$
+# (51.2; the last line prints it next to the measured mean, which is $K$ times the units'
+# average mean, so it sits above $Kp$ exactly as far as the units sit above $p$ on average).
+# What the penalty leaves free is how that activity is spread across images: one image may use
+# many units, another few (the printed percentiles). A top-$k$ code (section 5) fixes the population count, $k$ per image,
+# and with it only the average lifetime share, $k/K$, not how often each unit wins. The L1
 # penalty charges total activity, the sum over both, and is indifferent to how it is shared
 # out. "Sparse" in the prose of this lesson means "lower than without a constraint" in the
 # column the table prints; read the numbers for how low.
@@ -637,8 +645,9 @@ print(f"PCA with {N_CODE // 16} components: test MSE/pixel {pca_mse[N_CODE // 16
 # had learned to pass any image through would rebuild images of pure noise about as well as
 # garments. The cell shows every model 1,000 images of uniform noise in $[0, 1]$, which none
 # saw in training, and compares the error with two references: the model's own test error, and
-# the error of answering 0.5 for every pixel, $1/12 \approx 0.083$ for uniform noise (a model
-# that ignores its input entirely does no worse).
+# the error of answering 0.5 for every pixel, $1/12 \approx 0.083$ for uniform noise. A model
+# that ignores its input and answers a constant $c$ gets $1/12 + (c - 0.5)^2$: it can do this
+# well without looking at the input, and no better.
 
 # %%
 noise_images = torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(0))  # uniform in [0, 1]
@@ -655,9 +664,11 @@ print(f"models that rebuild noise within 2 x their test error (a copier would): 
 # The last line answers the question for this run. A model it does not name has not learned a
 # near-identity: it rebuilds its test images more than twice as accurately as noise, and the
 # column "better than answering 0.5" says whether it rebuilds noise better than a
-# model that ignores its input. When the unpenalised model is not named either, it is not the
-# constraint that keeps these networks from copying: training on one kind of image already
-# does, and the constraint's work is to make the code sparse. The line below collects the
+# model that ignores its input (any constant answer does at best as well as 0.5). When the
+# unpenalised model is not named either, then at this short budget (section 3 printed which
+# curves were still falling) it is not the constraint that keeps these networks from copying: training on
+# one kind of image already does, and the constraint's work is to make the code sparse. A
+# longer run could tell a different story. The line below collects the
 # section's results.
 
 # %%
@@ -700,7 +711,8 @@ print("non-zero units per image:", (h != 0).sum(dim=1).tolist(), "| exactly zero
 # %% [markdown]
 # The gradient reaches only the kept units (the zeros are constants), so each image trains just
 # its $k$ winners. `TopKSparseAutoencoder` is that encoder with the same sigmoid decoder as
-# before (`top_k_relu` is the three lines above); it trains with no penalty, the same budget:
+# before (`top_k_relu` is the three lines above in the other order, top-$k$ then ReLU: the same
+# code, since ReLU never changes which values are largest; the first line checks it); it trains with no penalty, the same budget:
 
 # %%
 from course_utils.sparse import TopKSparseAutoencoder, top_k_relu
@@ -1235,15 +1247,15 @@ print("without a penalty the off-data weights grew during training:", off_data["
 # The first lines say how thinly the remaining variance is spread, and how many directions
 # hold none. The count depends on the data: photographs of clothes vary a little in almost
 # every direction, handwritten digits leave the border pixels black in every image, and the
-# embedded fallback, 8x8 digits enlarged to 28x28, leaves most directions exactly empty. How
-# can the weights move along a direction in which no image varies? With plain gradient
-# descent, the step of each weight row is a weighted sum of the batch's images, so it stays in
-# the span of the images; along a direction where every image has the same component, the
-# weights move only with that common component. Adam, which the course uses, rescales each
-# weight's step separately, and that rescaling takes the step out of the images' span: it can
-# move the weights along directions no image varies in. One exception: a pixel that is 0 in
-# every image gives its weights a gradient of exactly 0, and Adam's step is 0 there too. The
-# growth factors compare the two kinds of direction in this run. What is
+# embedded fallback, 8x8 digits enlarged to 28x28, leaves most directions exactly empty. Along
+# a direction that holds a little variance the images do differ, and each gradient step (for a
+# weight row, a weighted sum of the batch's images) moves the weights along it as along any
+# other direction, with smaller pushes: no special mechanism is needed for the off-data weights
+# to grow, and the growth factors say how much they grew in this run. Directions that hold no
+# variance at all are another case (plain gradient descent moves the weights along them only
+# with the images' common component; Adam's per-weight rescaling can move them a little more; a
+# pixel that is 0 in every image gets a step of exactly 0); where the printed count of such
+# directions is small next to $784 - m$, they hardly change the totals. What is
 # missing without a penalty is a force in the other direction: whatever the off-data weights
 # become, the code inherits sensitivity to changes that real images make only weakly (the
 # first line's variance per direction). The contractive penalty charges them for exactly that

@@ -192,7 +192,7 @@ check_l1_penalty(mean_l1_penalty_per_image)
 target = 0.05
 for q in (0.0, 0.01, 0.05, 0.2, 0.5):
     codes = torch.full((64, 1024), q)
-    kl = kl_sparsity_penalty_per_batch(codes, target).item()
+    kl = abs(kl_sparsity_penalty_per_batch(codes, target).item())  # abs: a KL is >= 0; no "-0.00" from rounding
     l1 = mean_l1_penalty_per_image(codes).item()
     print(f"q = {q:<5} KL penalty {kl:9.2f}   L1 penalty {l1:7.1f}")
 # ... and for on/off codes with the same mean q: each activation is 1 with probability q, else 0

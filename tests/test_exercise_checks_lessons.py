@@ -354,6 +354,8 @@ CASES = [
     # 05
     (ec.check_bernoulli_kl, bkl, None),
     (ec.check_bernoulli_kl, lambda p, q: bkl(p, q, clamp=False), "not clamped"),
+    (ec.check_bernoulli_kl, lambda p, q: bkl(p, q.clamp(1e-2, 1 - 1e-2)),
+     "clamped at the wrong value"),
     (ec.check_bernoulli_kl, bkl_swapped, "arguments swapped"),
     (ec.check_bernoulli_kl, lambda p, q: p * torch.log(p / q.clamp(1e-6, 1)),
      "second term missing"),

@@ -84,6 +84,15 @@ def check_bernoulli_kl(bernoulli_kl, g: torch.Generator) -> Values:
             "(q = 0) hoặc luôn kích hoạt (q = 1): hãy kẹp q vào [1e-6, 1 - 1e-6] "
             "trước.",
         )
+    want = _kl(p, edge)
+    if not torch.allclose(edge_kl.detach().double(), want, rtol=0.02, atol=1e-3):
+        raise Wrong(
+            "clamped at the wrong value",
+            f"bernoulli_kl(p, [0, 1, p]) gives {edge_kl.detach().double().tolist()}, expected "
+            f"{want.tolist()}: clamp q to exactly [1e-6, 1 - 1e-6], the interval the task gives.",
+            f"bernoulli_kl(p, [0, 1, p]) cho {edge_kl.detach().double().tolist()}, cần "
+            f"{want.tolist()}: hãy kẹp q vào đúng [1e-6, 1 - 1e-6], khoảng mà đề bài cho.",
+        )
 
 
 @check("kl_sparsity", POINTS)
