@@ -95,7 +95,7 @@ def check_reparameterize(reparameterize, g: torch.Generator) -> Values:
             f"The noise eps has mean 0 and standard deviation 1, but kurtosis {kurtosis:.2f}, "
             "not 3: it is not normal. Use torch.randn, not a rescaled torch.rand.",
             f"Nhiễu eps có trung bình 0 và độ lệch chuẩn 1, nhưng độ nhọn {kurtosis:.2f}, "
-            "không phải 3: nó không có phân phối chuẩn. Hãy dùng torch.randn, không phải "
+            "không phải 3: nó không theo phân phối Gauss. Hãy dùng torch.randn, không phải "
             "torch.rand đã co giãn.",
         )
 
