@@ -606,9 +606,12 @@ for d, colour, label in ((d_tied, "tab:blue", "tied decoder: x_hat = z w"),
     direction = d / d.norm()
     ax.plot(*(span[:, None] * direction).T, color=colour, label=label)
 far = z.abs().argsort(descending=True)  # points with a large code first (they sit away from 0)
+across = torch.stack([-w[1], w[0]])  # (2,) unit vector perpendicular to w: z is constant along it
 for i in far[torch.arange(10, 110, 20)].tolist():  # five points with large |z|: their segments
-    ends = torch.stack([z[i] * d_tied, z[i] * d_star])  # (2, 2)
-    ax.plot(*ends.T, "k:", lw=1)
+    ends = torch.stack([z[i] * d_tied, z[i] * d_star])  # (2, 2) the blue and the red dot
+    offsets = torch.stack([ends[0] @ across, ends[1] @ across, cloud[i] @ across])  # (3,)
+    segment = z[i] * w + torch.stack([offsets.min(), offsets.max()])[:, None] * across  # (2, 2)
+    ax.plot(*segment.T, "k:", lw=1)  # through the black point and both dots
     ax.plot(*cloud[i], "ko", ms=4)
     ax.plot(*ends[0], "o", color="tab:blue", ms=5)
     ax.plot(*ends[1], "o", color="tab:red", ms=5)
@@ -619,8 +622,9 @@ fig
 
 # %% [markdown]
 # Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder can
-# only send all of them to one reconstruction: the black point goes to the blue dot (tied
-# decoder, on the line of $w$) or to the red dot (least squares, on the line through $\Sigma w$).
+# only send all of them to one reconstruction: the black data point on the segment goes to the
+# blue dot on the same segment (tied decoder, on the line of $w$) or to the red dot (least
+# squares, on the line through $\Sigma w$).
 # The tied decoder drops each point perpendicularly onto the line of $w$; the least-squares
 # decoder lands where, on average, the points with that code actually lie: on the line through
 # $\Sigma w$, which the cloud's spread pulls from $w$ **towards** its long axis (the printed
