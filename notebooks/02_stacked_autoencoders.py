@@ -1380,8 +1380,10 @@ print(f"{'ReLU layer (width)':<22}{'its input':<18}{f'dead units ({steps:,} step
 for name, width, source, n_dead in zip(("encoder 1", "encoder 2", "decoder 1", "decoder 2"),
                                        (128, 64, 64, 128), layer_inputs, deep_dead, strict=True):
     print(f"{name + f' ({width})':<22}{source:<18}{n_dead:>24}")
-print(f"dead units in the layers fed by ReLU outputs: "
-      f"{sum(n for n, src in zip(deep_dead, layer_inputs, strict=True) if src == 'ReLU outputs')}")
+after_relu = sum(n for n, src in zip(deep_dead, layer_inputs, strict=True) if src == "ReLU outputs")
+after_code = sum(n for n, src in zip(deep_dead, layer_inputs, strict=True) if src == "the linear code")
+print(f"dead units after the first layer: {after_relu + after_code} ({after_relu} in the layers "
+      f"fed by ReLU outputs, {after_code} in the layer fed by the linear code)")
 
 # %%
 # extra code – both stacks' validation curves over the two budgets
@@ -1419,10 +1421,15 @@ print(depth_summary)
 #
 # The dead-unit table adds a caveat to section 1. Centring acts on the **first** layer's input
 # only. A layer fed by ReLU outputs receives numbers that are all at least 0 again, the situation
-# that killed units with raw pixels, so the same mechanism can act there; the last line counts
-# the dead units in those layers. Normalising the input of every layer (batch normalisation, in
-# lesson 03) is the general version of the remedy. Whether the deeper stack's dead units are
-# what costs it accuracy, this run does not test.
+# that killed units with raw pixels, so the same mechanism can act there. A layer fed by the
+# linear code is not safe either: the code's values lie on both sides of 0 (for the shallow
+# stack, section 1's ReLU-code table printed the share below 0), which by the centring argument
+# of section 1 protects a unit from its weights but not from a bias pushed below 0 together
+# with them. The same holds for the shallow stack's decoder layer, the table of section 1
+# printed its dead units too. The last line of the table counts the
+# dead units after the first layer and splits them by the kind of input. Normalising the input
+# of every layer (batch normalisation, in lesson 03) is a more general remedy, not tested here.
+# Whether the deeper stack's dead units are what costs it accuracy, this run does not test.
 
 # %% [markdown]
 # ## 5. Anomaly detection by reconstruction error
@@ -1919,8 +1926,9 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 #   nothing, and no error message says so. `dead_units` counts them; with raw pixels (all at
 #   least 0) the lesson counted them before and after **centring** the inputs (the encoder sees
 #   $x - \bar x$, the output bias starts at $\mathrm{logit}\,\bar x$) and printed what that did to
-#   the error. Centring acts on the first layer only: layers fed by ReLU outputs can still lose
-#   units (the deeper stack's table counts them).
+#   the error. Centring acts on the first layer only: later layers, fed by ReLU outputs or by
+#   the linear code (through a negative bias), can still lose units (the deeper stack's table
+#   counts them).
 # - A ReLU on the code was trained and measured: it zeroes part of the code values and can kill
 #   whole units, which a linear code never does.
 # - Tied weights reuse the encoder's matrices, transposed, with their own decoder biases: about
