@@ -907,8 +907,9 @@ fig
 #
 # What did the first layer learn? Each row of $W_1$ has 784 numbers, one per pixel: drawn as a
 # 28x28 image it shows which pattern of pixels that hidden unit responds to (grey = weight 0,
-# light = positive, dark = negative). In the tied model the same row is also what that hidden
-# unit **adds to the output** when it is active, since the decoder multiplies by $W_1^\top$.
+# light = positive, dark = negative). In the tied model the same row, multiplied by that hidden
+# unit's activation, is also what the unit **adds to the output's logits** (before the sigmoid),
+# since the decoder's last layer multiplies by $W_1^\top$.
 
 # %%
 # extra code – 12 rows of W1 (out of 128) for each model, as 28x28 images, each on its own scale
