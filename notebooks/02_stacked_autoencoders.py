@@ -267,10 +267,13 @@ print("summary after the epoch loop:  ", outside)
 # $\mathrm{relu}(w_j \cdot x + b_j)$; if $w_j \cdot x + b_j < 0$ for **every** image, it outputs 0
 # for every image and passes no gradient to its weights. In the first layer, whose inputs (the
 # images) never change, nothing then moves it again once the optimizer's momentum has faded: a
-# **dead unit**, a weight row the model pays for and never uses. `dead_units(model, x)` (in `course_utils.models`) runs the model on
-# the images `x` and returns, for each ReLU layer, which units output 0 for all of them. Before
-# trusting it, the cell counts the encoder's dead units a second way, by hand, from the first
-# layer's outputs.
+# **dead unit**, a weight row the model pays for and never uses. `dead_units(model, x)` (in
+# `course_utils.models`) runs the model on the images `x` and returns, for each ReLU layer, which
+# units output 0 for all of them. "Every image" has to mean a set we can run: in this lesson a
+# unit is dead when it outputs 0 on **every test image**; the cell also counts on the training
+# images (the ones its gradient comes from) and says whether the two counts agree. Before
+# trusting the helper, the cell counts the encoder's dead units a second way, by hand, from the
+# first layer's outputs.
 
 # %%
 from course_utils.losses import mse_per_pixel
@@ -280,18 +283,21 @@ from course_utils.train import predict
 dense = dense.cpu()
 
 
-def dead_count(model) -> tuple[int, int]:
-    """Dead ReLU units on all test images: (encoder's hidden layer, decoder's hidden layer)."""
-    encoder_mask, decoder_mask = dead_units(model, x_test)  # (128,) each, True = dead
+def dead_count(model, x=x_test) -> tuple[int, int]:
+    """Dead ReLU units on all images x: (encoder's hidden layer, decoder's hidden layer)."""
+    encoder_mask, decoder_mask = dead_units(model, x)  # (128,) each, True = dead
     return int(encoder_mask.sum()), int(decoder_mask.sum())
 
 
 raw_dead = dead_count(dense)
+raw_dead_train = dead_count(dense, x_train)  # a forward pass only: cheap
 with torch.no_grad():
     h = dense.encoder[:2](x_test.flatten(1))  # (N, 128): Linear then ReLU, the hidden layer
 print(f"dead units on all {len(x_test):,} test images: {raw_dead[0]} of 128 in the encoder's "
       f"hidden layer, {raw_dead[1]} of 128 in the decoder's")
-print(f"by hand (units of h that are 0 for every image): {int((h == 0).all(dim=0).sum())}")
+print(f"by hand (units of h that are 0 for every test image): {int((h == 0).all(dim=0).sum())}")
+print(f"on all {len(x_train):,} training images: {raw_dead_train[0]} and {raw_dead_train[1]}; "
+      f"the same counts as on the test images: {raw_dead_train == raw_dead}")
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images put light on the
