@@ -1241,7 +1241,9 @@ ax_nn.axhline(sweep[best_nn]["AE NN"], color="tab:blue", ls="--", lw=0.8,
               label=f"best AE rate (k = {best_nn}): a bar reaching it = a tie")
 ax_nn.plot(sweep_sizes, [sweep[k]["PCA NN"] for k in sweep_sizes], "g-s", label="PCA codes")
 ax_nn.axhline(pixels_nn, color="grey", ls=":", label="raw pixels")
-ax_nn.set(xscale="log", xlabel="code size k", ylabel="share of test images", ylim=(0, 1),
+nn_rates = [sweep[k][key] for k in sweep_sizes for key in ("AE NN", "PCA NN")] + [pixels_nn]
+ax_nn.set(xscale="log", xlabel="code size k", ylabel="share of test images (zoomed)",
+          ylim=(min(nn_rates) - 0.12, max(nn_rates) + 0.03),  # room below for the legend
           title="nearest training code has the same class")
 for ax in (ax_err, ax_nn):
     ax.minorticks_off()  # on a log axis, label only the five code sizes
@@ -1252,8 +1254,9 @@ fig
 
 # %% [markdown]
 # The left panel shows the errors on one scale (hollow circles: training sample, crosses:
-# validation). In the right panel the vertical axis runs from 0 to 1 (chance is about 0.1), so
-# differences of a point or two stay small on the page too. Its error bars are the test of
+# validation). In the right panel the vertical axis is zoomed to the range of the rates: it
+# does not start at 0 (chance is about 0.1), so read a difference on the tick labels, not as a
+# share of the panel's height; the zoom makes the bars near the top visible. Its error bars are the test of
 # verdict (6) drawn: each is two standard errors of the **paired** difference between that
 # code size and the best one (measured on the same test images), so a bar whose top reaches
 # the dashed line marks a size this test cannot tell apart from the best. (Two standard errors
