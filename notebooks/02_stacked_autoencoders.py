@@ -1810,6 +1810,9 @@ else:
                   f"{digits.name}-trained" if difference < -2 * se else "cannot tell")
         print(f"{name:<18}{auroc(*forward_pair):>18.4f}{auroc(*reverse[name]):>22.4f}"
               f"{difference:>+12.4f}{2 * se:>8.4f}   {better}")
+    print(f"training data of the two models: {digits.name}-trained {digit_epochs} epochs of "
+          f"{len(digits.train.x):,} images, {data.name}-trained {epochs} epochs of "
+          f"{len(x_train):,} images (about {steps:,} steps each)")
     reverse_figure = error_histograms_figure(
         *reverse["stacked AE error"], names=(f"{data.name} (normal)", f"{digits.name} (anomalies)"))
     reverse_figure.axes[0].set_title(f"the reverse direction: errors of the {data.name} autoencoder")
@@ -1819,7 +1822,10 @@ reverse_figure
 # The last column answers the question for each detector in this run (when the cell ran): a
 # direction is named only when the two AUROCs differ by more than two bootstrap standard errors
 # (the same images are scored in both directions, so the bootstrap is paired), and "cannot
-# tell" otherwise. The
+# tell" otherwise. The two models got the same number of steps but not the same data: the last
+# line prints each one's training images and epochs. Where they differ (a smaller set seen for
+# more epochs), the verdict compares two trained models, and mixes the direction with the
+# training-set size; it does not isolate the effect of the direction alone. The
 # histogram shows the reverse direction for the autoencoder: the errors of the clothing
 # autoencoder of section 1 on clothing test images (normal) and on digits (anomalies); compare
 # its overlap with the first histogram of this section. The answer need not be the same for the
