@@ -934,6 +934,12 @@ images_figure(torch.cat([rows_as_images(dense.encoder[0].weight),
               title="first-layer filters: rows of W1 (top: dense AE, bottom: tied AE)")
 
 # %% [markdown]
+# What to look for: a random row, as at initialisation, would be uniform noise, so any shape you
+# can see was learned. Does a filter cover the whole frame, like a principal component, or only
+# a small local stroke? Can you recognise parts of the images' outlines in it (edges, sleeves,
+# strokes)? No filter has to be one whole image, since every code mixes many units. Comparing
+# the two rows is by eye only; the lesson measures what tying changes through the errors above.
+#
 # ## 3. The latent space
 #
 # Each test image now has a 32-dimensional code. To look at 32 dimensions we project the codes
@@ -1438,7 +1444,8 @@ print(depth_summary)
 # with them. The same holds for the shallow stack's decoder layer, the table of section 1
 # printed its dead units too. The last line of the table counts the
 # dead units after the first layer and splits them by the kind of input. Normalising the input
-# of every layer (batch normalisation, in lesson 03) is a more general remedy, not tested here.
+# of every layer (batch normalisation, lesson 03) is a more general remedy; this lesson does
+# not measure it.
 # Whether the deeper stack's dead units are what costs it accuracy, this run does not test.
 
 # %% [markdown]
