@@ -267,10 +267,13 @@ print("summary after the epoch loop:  ", outside)
 # $\mathrm{relu}(w_j \cdot x + b_j)$; if $w_j \cdot x + b_j < 0$ for **every** image, it outputs 0
 # for every image and passes no gradient to its weights. In the first layer, whose inputs (the
 # images) never change, nothing then moves it again once the optimizer's momentum has faded: a
-# **dead unit**, a weight row the model pays for and never uses. `dead_units(model, x)` (in `course_utils.models`) runs the model on
-# the images `x` and returns, for each ReLU layer, which units output 0 for all of them. Before
-# trusting it, the cell counts the encoder's dead units a second way, by hand, from the first
-# layer's outputs.
+# **dead unit**, a weight row the model pays for and never uses. `dead_units(model, x)` (in
+# `course_utils.models`) runs the model on the images `x` and returns, for each ReLU layer, which
+# units output 0 for all of them. "Every image" has to mean a set we can run: in this lesson a
+# unit is dead when it outputs 0 on **every test image**; the cell also counts on the training
+# images (the ones its gradient comes from) and says whether the two counts agree. Before
+# trusting the helper, the cell counts the encoder's dead units a second way, by hand, from the
+# first layer's outputs.
 
 # %%
 from course_utils.losses import mse_per_pixel
@@ -280,18 +283,21 @@ from course_utils.train import predict
 dense = dense.cpu()
 
 
-def dead_count(model) -> tuple[int, int]:
-    """Dead ReLU units on all test images: (encoder's hidden layer, decoder's hidden layer)."""
-    encoder_mask, decoder_mask = dead_units(model, x_test)  # (128,) each, True = dead
+def dead_count(model, x=x_test) -> tuple[int, int]:
+    """Dead ReLU units on all images x: (encoder's hidden layer, decoder's hidden layer)."""
+    encoder_mask, decoder_mask = dead_units(model, x)  # (128,) each, True = dead
     return int(encoder_mask.sum()), int(decoder_mask.sum())
 
 
 raw_dead = dead_count(dense)
+raw_dead_train = dead_count(dense, x_train)  # a forward pass only: cheap
 with torch.no_grad():
     h = dense.encoder[:2](x_test.flatten(1))  # (N, 128): Linear then ReLU, the hidden layer
 print(f"dead units on all {len(x_test):,} test images: {raw_dead[0]} of 128 in the encoder's "
       f"hidden layer, {raw_dead[1]} of 128 in the decoder's")
-print(f"by hand (units of h that are 0 for every image): {int((h == 0).all(dim=0).sum())}")
+print(f"by hand (units of h that are 0 for every test image): {int((h == 0).all(dim=0).sum())}")
+print(f"on all {len(x_train):,} training images: {raw_dead_train[0]} and {raw_dead_train[1]}; "
+      f"the same counts as on the test images: {raw_dead_train == raw_dead}")
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images put light on the
@@ -606,9 +612,12 @@ for d, colour, label in ((d_tied, "tab:blue", "tied decoder: x_hat = z w"),
     direction = d / d.norm()
     ax.plot(*(span[:, None] * direction).T, color=colour, label=label)
 far = z.abs().argsort(descending=True)  # points with a large code first (they sit away from 0)
+across = torch.stack([-w[1], w[0]])  # (2,) unit vector perpendicular to w: z is constant along it
 for i in far[torch.arange(10, 110, 20)].tolist():  # five points with large |z|: their segments
-    ends = torch.stack([z[i] * d_tied, z[i] * d_star])  # (2, 2)
-    ax.plot(*ends.T, "k:", lw=1)
+    ends = torch.stack([z[i] * d_tied, z[i] * d_star])  # (2, 2) the blue and the red dot
+    offsets = torch.stack([ends[0] @ across, ends[1] @ across, cloud[i] @ across])  # (3,)
+    segment = z[i] * w + torch.stack([offsets.min(), offsets.max()])[:, None] * across  # (2, 2)
+    ax.plot(*segment.T, "k:", lw=1)  # through the black point and both dots
     ax.plot(*cloud[i], "ko", ms=4)
     ax.plot(*ends[0], "o", color="tab:blue", ms=5)
     ax.plot(*ends[1], "o", color="tab:red", ms=5)
@@ -619,8 +628,9 @@ fig
 
 # %% [markdown]
 # Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder can
-# only send all of them to one reconstruction: the black point goes to the blue dot (tied
-# decoder, on the line of $w$) or to the red dot (least squares, on the line through $\Sigma w$).
+# only send all of them to one reconstruction: the black data point on the segment goes to the
+# blue dot on the same segment (tied decoder, on the line of $w$) or to the red dot (least
+# squares, on the line through $\Sigma w$).
 # The tied decoder drops each point perpendicularly onto the line of $w$; the least-squares
 # decoder lands where, on average, the points with that code actually lie: on the line through
 # $\Sigma w$, which the cloud's spread pulls from $w$ **towards** its long axis (the printed
@@ -903,8 +913,9 @@ fig
 #
 # What did the first layer learn? Each row of $W_1$ has 784 numbers, one per pixel: drawn as a
 # 28x28 image it shows which pattern of pixels that hidden unit responds to (grey = weight 0,
-# light = positive, dark = negative). In the tied model the same row is also what that hidden
-# unit **adds to the output** when it is active, since the decoder multiplies by $W_1^\top$.
+# light = positive, dark = negative). In the tied model the same row, multiplied by that hidden
+# unit's activation, is also what the unit **adds to the output's logits** (before the sigmoid),
+# since the decoder's last layer multiplies by $W_1^\top$.
 
 # %%
 # extra code – 12 rows of W1 (out of 128) for each model, as 28x28 images, each on its own scale
@@ -923,6 +934,12 @@ images_figure(torch.cat([rows_as_images(dense.encoder[0].weight),
               title="first-layer filters: rows of W1 (top: dense AE, bottom: tied AE)")
 
 # %% [markdown]
+# What to look for: a random row, as at initialisation, would be uniform noise, so any shape you
+# can see was learned. Does a filter cover the whole frame, like a principal component, or only
+# a small local stroke? Can you recognise parts of the images' outlines in it (edges, sleeves,
+# strokes)? No filter has to be one whole image, since every code mixes many units. Comparing
+# the two rows is by eye only; the lesson measures what tying changes through the errors above.
+#
 # ## 3. The latent space
 #
 # Each test image now has a 32-dimensional code. To look at 32 dimensions we project the codes
@@ -1230,7 +1247,9 @@ ax_nn.axhline(sweep[best_nn]["AE NN"], color="tab:blue", ls="--", lw=0.8,
               label=f"best AE rate (k = {best_nn}): a bar reaching it = a tie")
 ax_nn.plot(sweep_sizes, [sweep[k]["PCA NN"] for k in sweep_sizes], "g-s", label="PCA codes")
 ax_nn.axhline(pixels_nn, color="grey", ls=":", label="raw pixels")
-ax_nn.set(xscale="log", xlabel="code size k", ylabel="share of test images", ylim=(0, 1),
+nn_rates = [sweep[k][key] for k in sweep_sizes for key in ("AE NN", "PCA NN")] + [pixels_nn]
+ax_nn.set(xscale="log", xlabel="code size k", ylabel="share of test images (zoomed)",
+          ylim=(min(nn_rates) - 0.12, max(nn_rates) + 0.03),  # room below for the legend
           title="nearest training code has the same class")
 for ax in (ax_err, ax_nn):
     ax.minorticks_off()  # on a log axis, label only the five code sizes
@@ -1241,8 +1260,9 @@ fig
 
 # %% [markdown]
 # The left panel shows the errors on one scale (hollow circles: training sample, crosses:
-# validation). In the right panel the vertical axis runs from 0 to 1 (chance is about 0.1), so
-# differences of a point or two stay small on the page too. Its error bars are the test of
+# validation). In the right panel the vertical axis is zoomed to the range of the rates: it
+# does not start at 0 (chance is about 0.1), so read a difference on the tick labels, not as a
+# share of the panel's height; the zoom makes the bars near the top visible. Its error bars are the test of
 # verdict (6) drawn: each is two standard errors of the **paired** difference between that
 # code size and the best one (measured on the same test images), so a bar whose top reaches
 # the dashed line marks a size this test cannot tell apart from the best. (Two standard errors
@@ -1376,8 +1396,10 @@ print(f"{'ReLU layer (width)':<22}{'its input':<18}{f'dead units ({steps:,} step
 for name, width, source, n_dead in zip(("encoder 1", "encoder 2", "decoder 1", "decoder 2"),
                                        (128, 64, 64, 128), layer_inputs, deep_dead, strict=True):
     print(f"{name + f' ({width})':<22}{source:<18}{n_dead:>24}")
-print(f"dead units in the layers fed by ReLU outputs: "
-      f"{sum(n for n, src in zip(deep_dead, layer_inputs, strict=True) if src == 'ReLU outputs')}")
+after_relu = sum(n for n, src in zip(deep_dead, layer_inputs, strict=True) if src == "ReLU outputs")
+after_code = sum(n for n, src in zip(deep_dead, layer_inputs, strict=True) if src == "the linear code")
+print(f"dead units after the first layer: {after_relu + after_code} ({after_relu} in the layers "
+      f"fed by ReLU outputs, {after_code} in the layer fed by the linear code)")
 
 # %%
 # extra code – both stacks' validation curves over the two budgets
@@ -1415,10 +1437,16 @@ print(depth_summary)
 #
 # The dead-unit table adds a caveat to section 1. Centring acts on the **first** layer's input
 # only. A layer fed by ReLU outputs receives numbers that are all at least 0 again, the situation
-# that killed units with raw pixels, so the same mechanism can act there; the last line counts
-# the dead units in those layers. Normalising the input of every layer (batch normalisation, in
-# lesson 03) is the general version of the remedy. Whether the deeper stack's dead units are
-# what costs it accuracy, this run does not test.
+# that killed units with raw pixels, so the same mechanism can act there. A layer fed by the
+# linear code is not safe either: the code's values lie on both sides of 0 (for the shallow
+# stack, section 1's ReLU-code table printed the share below 0), which by the centring argument
+# of section 1 protects a unit from its weights but not from a bias pushed below 0 together
+# with them. The same holds for the shallow stack's decoder layer, the table of section 1
+# printed its dead units too. The last line of the table counts the
+# dead units after the first layer and splits them by the kind of input. Normalising the input
+# of every layer (batch normalisation, lesson 03) is a more general remedy; this lesson does
+# not measure it.
+# Whether the deeper stack's dead units are what costs it accuracy, this run does not test.
 
 # %% [markdown]
 # ## 5. Anomaly detection by reconstruction error
@@ -1555,7 +1583,8 @@ print(f"mean intensity flipped (darker = more anomalous) because its AUROC was b
 for name, value in aucs.items():
     print(f"  {name:<18} AUROC {value:.4f}   pairs in the wrong order {1 - value:.2%}")
 ae_pair = scores["stacked AE error"]
-ahead_of_both = all(clearly_ahead(ae_pair, scores[b]) for b in ("PCA-32 error", "mean intensity"))
+kind_margins = {b: auroc_margin(ae_pair, scores[b]) for b in ("PCA-32 error", "mean intensity")}
+ahead_of_both = all(difference > 2 * se for difference, se in kind_margins.values())
 print(f"stacked AE ahead of both baselines by more than two standard errors: {ahead_of_both}")
 wrong_ae, wrong_pca = 1 - aucs["stacked AE error"], 1 - aucs["PCA-32 error"]
 if wrong_ae > 0 and wrong_pca == 0:
@@ -1788,6 +1817,9 @@ else:
                   f"{digits.name}-trained" if difference < -2 * se else "cannot tell")
         print(f"{name:<18}{auroc(*forward_pair):>18.4f}{auroc(*reverse[name]):>22.4f}"
               f"{difference:>+12.4f}{2 * se:>8.4f}   {better}")
+    print(f"training data of the two models: {digits.name}-trained {digit_epochs} epochs of "
+          f"{len(digits.train.x):,} images, {data.name}-trained {epochs} epochs of "
+          f"{len(x_train):,} images (about {steps:,} steps each)")
     reverse_figure = error_histograms_figure(
         *reverse["stacked AE error"], names=(f"{data.name} (normal)", f"{digits.name} (anomalies)"))
     reverse_figure.axes[0].set_title(f"the reverse direction: errors of the {data.name} autoencoder")
@@ -1797,7 +1829,10 @@ reverse_figure
 # The last column answers the question for each detector in this run (when the cell ran): a
 # direction is named only when the two AUROCs differ by more than two bootstrap standard errors
 # (the same images are scored in both directions, so the bootstrap is paired), and "cannot
-# tell" otherwise. The
+# tell" otherwise. The two models got the same number of steps but not the same data: the last
+# line prints each one's training images and epochs. Where they differ (a smaller set seen for
+# more epochs), the verdict compares two trained models, and mixes the direction with the
+# training-set size; it does not isolate the effect of the direction alone. The
 # histogram shows the reverse direction for the autoencoder: the errors of the clothing
 # autoencoder of section 1 on clothing test images (normal) and on digits (anomalies); compare
 # its overlap with the first histogram of this section. The answer need not be the same for the
@@ -1848,8 +1883,14 @@ print(f"the unseen digit is harder for the AE to detect than the other kind of i
       f"{novel_aucs['stacked AE error'] < aucs['stacked AE error']}")
 novel_ae_pair = novel_scores["stacked AE error"]
 novel_margins = {b: auroc_margin(novel_ae_pair, novel_scores[b]) for b in ("PCA-32 error", "mean intensity")}
+print(f"{'AUROC difference':<26}{'unseen digit (2 SE)':>22}{'other kind of image (2 SE)':>29}")
 for b, (difference, se) in novel_margins.items():
-    print(f"AE minus {b}: {difference:+.4f} (two standard errors {2 * se:.4f})")
+    kind_difference, kind_se = kind_margins[b]
+    print(f"{'AE minus ' + b:<26}{difference:>+12.4f} ({2 * se:.4f}){kind_difference:>+19.4f} "
+          f"({2 * kind_se:.4f})")
+wider = all(novel_margins[b][1] > kind_margins[b][1] for b in novel_margins)
+print(f"two standard errors wider on the unseen digit than on the other kind, for both "
+      f"baselines: {wider}")
 novel_ahead = all(difference > 2 * se for difference, se in novel_margins.values())
 print(f"on the unseen digit the AE is ahead of both baselines by more than two standard errors: "
       f"{novel_ahead}")
@@ -1859,8 +1900,9 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 # model was trained on, so the autoencoder may reconstruct it fairly well. The verdicts say
 # whether that made it harder to detect than the other kind of image in this run, by how much
 # (compare the two columns), and whether the learned score still beats the cheap ones by more
-# than the noise: the margins and their two standard errors are printed, and with one class as
-# the anomalies (the count printed above) they are wider than on the other-kind test. Which
+# than the noise: the margins and their two standard errors are printed for both tests, and the
+# line under them says whether the unseen digit's are wider (it has one class as the anomalies,
+# the count printed above, so fewer images to measure on). Which
 # class is held out matters: a digit drawn with strokes the others share could even be
 # reconstructed better than the normal digits, which would show as an AUROC below 0.5. Change
 # `held_out` and run the cell again to see another class. Detecting "something of the same
@@ -1915,8 +1957,9 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 #   nothing, and no error message says so. `dead_units` counts them; with raw pixels (all at
 #   least 0) the lesson counted them before and after **centring** the inputs (the encoder sees
 #   $x - \bar x$, the output bias starts at $\mathrm{logit}\,\bar x$) and printed what that did to
-#   the error. Centring acts on the first layer only: layers fed by ReLU outputs can still lose
-#   units (the deeper stack's table counts them).
+#   the error. Centring acts on the first layer only: later layers, fed by ReLU outputs or by
+#   the linear code (through a negative bias), can still lose units (the deeper stack's table
+#   counts them).
 # - A ReLU on the code was trained and measured: it zeroes part of the code values and can kill
 #   whole units, which a linear code never does.
 # - Tied weights reuse the encoder's matrices, transposed, with their own decoder biases: about
