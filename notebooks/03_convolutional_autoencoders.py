@@ -795,23 +795,11 @@ overlap_view()
 # sum of a $2 \times 2$ block of the nine weights (`upsample_conv_kernel` in `course_utils.conv`
 # builds it). The taps are not free: they are tied to nine weights, and the tying makes the four
 # $2 \times 2$ sub-kernels sum to the same number, the sum of all nine weights, **whatever the
-# weights are**. So a flat input gives the same value at all four parities: no checkerboard,
-# trained or not. The sub-kernels still differ from each other (each is a different shifted piece
-# of the same kernel), so on a non-flat input the four parities see slightly shifted versions of
-# the same $2 \times 2$ blocks of copied values, which the convolution only partly smooths: the
-# typical artefact of upsampling is **blockiness**, not a grid. Blockiness leaves the four
-# parity **means** nearly equal, though: away from the border, each class's mean is its
-# sub-kernel sum (the same for all four) times the mean of the input over a window, plus the
-# bias, and the four windows differ only by a one-pixel shift. On inputs without large-scale
-# structure the four means agree (`tests/test_conv.py` checks this on random inputs, against a
-# transposed convolution, whose four means differ). On a structured input, such as a feature map
-# shaped like a garment, the shift of the windows alone makes the means differ a little: an
-# edge effect, not a pattern that repeats every two pixels. A nonlinearity after the layer, such
-# as a final sigmoid, can also turn the shifted sub-kernels into unequal parity means. So for an
-# upsampling decoder, `parity_contrast` measures those two effects, not a checkerboard. The cell
-# builds the $4 \times 4$
-# kernel from random $3 \times 3$ weights, checks that a transposed convolution with it computes
-# exactly what the upsample + convolution pair computes, and prints the four sub-kernel sums.
+# weights are**, and the $4 \times 4$ kernel with stride 2 overlaps evenly. So a flat input gives
+# the same value at all four parities: both causes of the checkerboard above are gone, trained or
+# not. The cell builds the $4 \times 4$ kernel from random $3 \times 3$ weights, checks that a
+# transposed convolution with it computes exactly what the upsample + convolution pair computes,
+# and prints the four sub-kernel sums.
 
 # %%
 from course_utils.conv import upsample_conv_kernel
@@ -830,6 +818,43 @@ print("the 4x4 kernel:\n", kernel.detach().numpy().round(3))
 print(f"ConvTranspose2d(kernel 4, stride 2) with this kernel = Upsample + Conv2d(3x3): {same}")
 print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of the nine weights "
       f"{conv3.weight.sum():.3f}: all four equal {bool(sub_sums.max() - sub_sums.min() < 1e-5)}")
+
+# %% [markdown]
+# Equal sums settle flat inputs only. The four sub-kernels are still different shifted pieces of
+# the kernel, so an input that changes from pixel to pixel can come out with a pattern that
+# repeats every two pixels. The simplest such input is a **ramp**: column $j$ holds the value $j$.
+# Each input column is copied into two output columns, so away from the border the window of an
+# even output column $2p$ reads input columns $p-1, p, p$ and that of the odd column $2p+1$ reads
+# $p, p, p+1$. Write $c_0, c_1, c_2$ for the sums of the three columns of the $3 \times 3$
+# weights. The output then climbs by $c_0 + c_2$ from column $2p$ to $2p+1$ and by $c_1$ from
+# $2p+1$ to $2p+2$: over two pixels it climbs $c_0 + c_1 + c_2$, the sum of the nine weights, but
+# in two unequal steps unless $c_1 = c_0 + c_2$, which nothing in training enforces. The cell
+# feeds an $8 \times 8$ ramp to the same pair and prints the steps along one row.
+
+# %%
+ramp = torch.arange(8.0).expand(8, 8)[None, None]  # (1, 1, 8, 8): column j holds the value j
+with torch.no_grad():
+    ramp_out = pair(ramp)[0, 0]  # (16, 16)
+steps_along_row = ramp_out[8, 2:-2].diff()  # columns 2..13, away from the zero padding
+c0, c1, c2 = conv3.weight[0, 0].detach().sum(dim=0)  # the sums of the three weight columns
+predicted_steps = torch.stack([c0 + c2, c1]).repeat(6)[: len(steps_along_row)]  # even->odd, odd->even
+print(f"steps along a row of the output: {steps_along_row.numpy().round(3)}")
+print(f"predicted: c0 + c2 = {c0 + c2:.3f}, then c1 = {c1:.3f}, alternating: "
+      f"{torch.allclose(steps_along_row, predicted_steps, atol=1e-5)}; "
+      f"two unequal steps (a pattern of period 2): {bool((c0 + c2 - c1).abs() > 1e-3)}")
+
+# %% [markdown]
+# The row climbs in alternating steps, the two sums predicted above: on a plain ramp, a pattern
+# that repeats every two pixels whenever the two steps differ (the last line says whether they
+# do for these weights). This is upsampling's **blockiness**, and it is period-2 structure too.
+# Upsample + convolution removes the uneven overlap and the unequal sub-kernel sums, the causes
+# that paint a grid even on a flat input; it does not remove every period-2 pattern. On inputs
+# without large-scale slope, such as random noise, its four parity means agree
+# (`tests/test_conv.py` checks this, against a transposed convolution, whose four means differ);
+# on an input with slopes, such as a feature map shaped like a garment, the sawtooth can make
+# them differ. A nonlinearity after the layer, such as a final sigmoid, can change them further.
+# So for an upsampling decoder, `parity_contrast` measures these effects, not the flat-input
+# checkerboard.
 
 # %% [markdown]
 # ### Real decoders, against a noise floor
@@ -991,30 +1016,30 @@ for name, maps in per_image_maps.items():
 # tracks brightness at equal edge strength; "edges lower", the other way round. Either way the
 # plain correlations alone could not have told us, since brightness and edges go together.
 #
-# Back to the grid: read the verdicts together. The untrained test isolates the layer: the
-# upsampling decoders' equal sub-kernel sums leave them no grid, so a transposed decoder above the
-# floor there shows the uneven sub-kernel sums at work (the count says how many random decoders
-# of that kind landed above). Lines (a) say whether the trained decoders left more parity
-# contrast in their errors on test images than the dense reference; a conv decoder with "no
-# difference beyond the noise" there has learned weights that hide the grid on data like its
-# training images. Lines (b) repeat the test on codes off the data, lines (c) on their logits.
-# Keep in mind what the measure sees. The upsampling decoder's last layer is a linear upsample +
-# convolution with four equal sub-kernel sums: it paints no grid. Its logits, averaged over the
+# Back to the grid: read the verdicts together. The untrained test isolates the layers' built-in
+# tendency: a transposed decoder above the floor there shows the uneven sub-kernel sums at work
+# (the count says how many random decoders of that kind landed above). Lines (a) say whether the
+# trained decoders left more parity contrast in their errors on test images than the dense
+# reference; a conv decoder with "no difference beyond the noise" there has learned weights that
+# hide the grid on data like its training images. Lines (b) repeat the test on codes off the
+# data, lines (c) on their logits. Keep in mind what the measure sees. The upsampling decoder's
+# last layer is a linear upsample + convolution: equal sub-kernel sums, so a flat input comes out
+# flat, but the ramp's alternating steps wherever its input slopes. Its logits, averaged over the
 # images, are that linear layer applied to its average input feature map, so a contrast it shows
-# in (c) can only be the window-shift edge effect described above. In (b) the sigmoid can add or
+# in (c) comes from the slopes of that map, not from unequal sums. In (b) the sigmoid can add or
 # remove contrast, and in (a) so can taking absolute errors, both nonlinear; the printed line
 # after the verdicts says whether its contrast was smaller before the sigmoid than after it. For
-# the transposed decoder, (c) adds its unequal sub-kernel sums to that edge effect. So a
-# "higher" verdict is evidence of a checkerboard only for the transposed decoder, and only
-# together with the untrained test and the figures. All these verdicts are
+# the transposed decoder, (c) adds its unequal sub-kernel sums to those slope effects. So a
+# "higher" verdict is evidence of the flat-input checkerboard only for the transposed decoder,
+# and only together with the untrained test and the figures. All these verdicts are
 # about these trained models: the noise scale comes from resampling the test images, while each
 # model was trained once, from one seed, and another seed can move a contrast by more than that
 # scale (we did not measure by how much here).
 # The artefact is a risk built into the transposed layer (the untrained test); training can
 # shrink it but nothing guarantees that it does (lines (a) to (c) say how much is left in this
-# run). Upsample + convolution removes that cause (equal sub-kernel sums by construction), at a
-# higher cost per image (its convolutions run on the larger feature maps:
-# compare the multiply-adds in section 3).
+# run). Upsample + convolution removes that cause (equal sub-kernel sums and even overlap by
+# construction), though not the period-2 steps on sloped inputs, at a higher cost per image (its
+# convolutions run on the larger feature maps: compare the multiply-adds in section 3).
 #
 # ## 6. Optional: an LSTM autoencoder reads rows
 #
@@ -1165,9 +1190,10 @@ fig
 #   models, and another seed can change them.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
 #   or unequal learned sub-kernels, paint a checkerboard. Upsampling then convolving has four
-#   equal sub-kernel sums: no grid on a flat input or from an untrained decoder, and no periodic
-#   pattern from its linear layer. The parity contrast of a trained decoder also picks up edge
-#   effects and the sigmoid, so section 5 reads it with a reference and a noise scale.
+#   equal sub-kernel sums, so a flat input comes out flat; on a sloped input its shifted
+#   sub-kernels still climb in alternating steps (a period-2 sawtooth, its blockiness). The
+#   parity contrast of a trained decoder mixes these with edge effects and the sigmoid, so
+#   section 5 reads it with a reference and a noise scale.
 # - An LSTM autoencoder reads an image one row after another; with this lesson's small budget,
 #   judge its error against the mean-image and PCA references printed in section 6.
 
