@@ -18,9 +18,11 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/03_convolutional_autoencoders.ipynb)
 #
-# A dense layer treats an image as a list of 784 unrelated numbers: move a shirt one pixel to the
-# right and, for the first layer, it is a different input. Convolutions slide the same small
-# filter over every position, so they reuse weights and respect the 2-D layout. In this lesson the
+# A dense layer treats an image as a list of 784 unrelated numbers: each pixel has its own
+# weights, so a pattern the layer has learned to detect at one position means nothing to the
+# weights one pixel to the right. Convolutions slide the same small filter over every position,
+# so they reuse weights and respect the 2-D layout: move the input, and (away from the borders,
+# by a multiple of the stride) their output moves with it. In this lesson the
 # encoder shrinks the image with **strided convolutions** and the decoder grows it back with
 # **transposed convolutions** or **upsampling followed by a convolution**. Section 4 puts the
 # opening claim to the test with shifted images.
@@ -477,8 +479,51 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 # %% [markdown]
 # The verdicts say which model does the most work per image. The upsampling decoder runs its
 # convolutions on the larger, already upsampled maps, the transposed one on the smaller maps
-# before they grow; compare the counts with the seconds per epoch printed above (on a CPU the
-# work usually shows in the time, on a GPU much less).
+# before they grow; compare the counts with the seconds per epoch printed above (the seconds
+# depend on the machine that runs this notebook, the counts do not).
+#
+# ### How much of the gap is BatchNorm?
+#
+# The conv AEs differ from the dense AE in two ways at once: they convolve, and they normalise
+# with BatchNorm, which the dense AE does not have. To separate the two, the cell trains the
+# transposed conv AE once more **without** BatchNorm (`batch_norm=False`), with the same data,
+# steps, learning rate, schedule and seed, and compares the three test errors image by image.
+
+# %%
+torch.manual_seed(0)
+no_bn = ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=False)
+torch.manual_seed(0)
+fit(no_bn.to(course.device), x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
+    lr=lr, batch_size=batch_size, callbacks=[CosineDecay()], verbose=False)
+no_bn.eval()
+per_image_no_bn = mse_per_pixel_per_image(no_bn, x_test)  # (N,)
+with_bn, dense_err = per_image["conv AE (transpose)"], per_image["dense AE"]  # (N,) each
+print(f"test MSE per pixel: dense AE {dense_err.mean():.5f}, conv AE (transpose) without BatchNorm "
+      f"{per_image_no_bn.mean():.5f}, with BatchNorm {with_bn.mean():.5f}")
+for name_a, a, name_b, b in (("dense AE", dense_err, "conv AE without BatchNorm", per_image_no_bn),
+                             ("conv AE without BatchNorm", per_image_no_bn, "conv AE with BatchNorm",
+                              with_bn)):
+    gap = a - b  # (N,) image by image
+    se = gap.std().item() / len(gap) ** 0.5
+    verdict = ("beyond the test-image noise" if gap.mean().abs() > 2 * se
+               else "within the test-image noise")
+    print(f"    {name_a} - {name_b}: {gap.mean():+.5f} (standard error {se:.5f}): {verdict}")
+whole_gap, from_bn = (dense_err - with_bn).mean().item(), (per_image_no_bn - with_bn).mean().item()
+if whole_gap > 0:
+    print(f"of the gap dense - conv with BatchNorm ({whole_gap:+.5f}), removing BatchNorm gives back "
+          f"{from_bn:+.5f} = {from_bn / whole_gap:.0%}; the other {whole_gap - from_bn:+.5f} = "
+          f"{(whole_gap - from_bn) / whole_gap:.0%} separates the dense AE from the conv AE without it")
+else:
+    print(f"the conv AE with BatchNorm is not below the dense AE here (gap {whole_gap:+.5f})")
+
+# %% [markdown]
+# The first verdict line compares models that differ in their layers only (dense vs
+# convolutional, neither with BatchNorm); the second, the same conv AE without and with
+# BatchNorm. The last line splits the printed gap between the dense AE and the conv AE with
+# BatchNorm into those two parts (they add up exactly, since both are differences of the same
+# three test errors). So when you read the comparison above, credit convolution only with the
+# first part. As before, each model was trained once, from seed 0: the standard errors cover the
+# test images, not the training seed.
 
 # %% [markdown]
 # **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
@@ -559,8 +604,8 @@ fig
 #
 # ## 4. What do convolutions buy? Shifted images
 #
-# The opening claim: a dense layer sees a shirt moved by one pixel as a different input, while
-# a convolution applies the same filter at every position. A convolution is **shift
+# The opening claim: a dense layer has separate weights for every pixel, while a convolution
+# applies the same filter at every position. A convolution is **shift
 # equivariant**: shift its input and its output map shifts along (exactly for stride 1; for
 # stride $s$ only by multiples of $s$; and away from the zero-padded border). But our conv AE
 # is not equivariant as a whole: its encoder ends in a linear layer from the whole
@@ -639,7 +684,7 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
 # %% [markdown]
 # Now the test. Every model was trained on the images as they come (garments centred). The cell
 # moves the first 2,000 test images (the cell prints how many) 1, 2 and 3 pixels to the right
-# (filling with black; `shift_images` in `course_utils.conv`) and measures each model's error on
+# (filling with black; `shift_images` in `course_utils.conv_probes`) and measures each model's error on
 # them. The ratio to the unshifted error says how much a model relied on where things sit.
 
 # %%
@@ -693,7 +738,8 @@ fig
 # Top row: 8 of the 16 learned $3 \times 3$ filters of the trained conv AE's first convolution
 # (red positive weights, blue negative). Bottom row: what each filter makes of one test image
 # (after its BatchNorm and ReLU, as the next layer sees it): one map per filter, the same nine
-# weights applied at every position.
+# weights applied at every second position (stride 2), hence the $14 \times 14$ maps. Each row
+# has one colour scale for all its panels (the colour bars), so the panels can be compared.
 
 # %%
 from course_utils.conv_probes import first_layer_figure, first_layer_maps
@@ -1139,8 +1185,10 @@ fig
 # that need no training steps: the mean training image (the same output for every input) and
 # PCA. The comparison with the conv AE is not fair to the LSTM (fewer steps), and is not meant
 # to be. What the numbers show is how far this LSTM got with its small budget, reading one row at
-# a time and squeezing everything into its state: the number of principal components that give
-# the same error says how much of the 32-number code it was using. A longer training run would
+# a time and squeezing everything into its state: the last line gives the smallest number of
+# principal components whose linear code does at least as well as the LSTM's 32-number code ("more
+# than 32" if none does; a
+# statement about error, not about how the LSTM uses its code). A longer training run would
 # be needed to say what an LSTM autoencoder can reach. Sequence autoencoders are at home on data
 # that really is sequential (audio, sensor series, text).
 #
@@ -1177,7 +1225,8 @@ fig
 # - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
 #   mode, and uses stored running averages after `model.eval()`.
 # - The conv AE has fewer parameters than the dense AE, yet most of them sit in the linear layers
-#   around the code; we compared the two at the same code size, data, steps and validation. A
+#   around the code; we compared the two at the same code size, data, steps and validation,
+#   and retrained the conv AE without BatchNorm to see how much of the gap BatchNorm accounts for. A
 #   training curve measured during the epoch, in training mode, can sit above validation.
 # - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
 #   (its code map moves with the image, away from the borders), though not shift-invariant.

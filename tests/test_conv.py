@@ -245,7 +245,11 @@ def test_first_layer_maps_are_conv_batchnorm_relu_in_eval_mode():
     torch.testing.assert_close(maps, expected)
     assert model.training  # its mode is restored
     fig = first_layer_figure(model, X[2], n=4)
-    assert len(fig.axes) == 2 * 5 and fig.axes[1].get_title() == "filter 0"
+    assert len(fig.axes) == 2 * 5 + 2 and fig.axes[1].get_title() == "filter 0"  # + 2 colour bars
+    images = [im for ax in fig.axes[:10] for im in ax.get_images()]  # image, 4 filters, 4 maps
+    filter_limits = {im.get_clim() for im in images[1:5]}
+    map_limits = {im.get_clim() for im in images[5:9]}
+    assert len(filter_limits) == 1 and len(map_limits) == 1  # one colour scale per row
 
 
 def test_edge_strength_map_averages_gradient_lengths():
