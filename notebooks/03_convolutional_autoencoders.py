@@ -19,8 +19,8 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/03_convolutional_autoencoders.ipynb)
 #
 # A dense layer treats an image as a list of 784 unrelated numbers: each pixel has its own
-# weights, so a pattern the layer has learned to detect at one position means nothing to the
-# weights one pixel to the right. Convolutions slide the same small filter over every position,
+# weights, so a pattern the layer has learned to detect at one position must be learned again,
+# with other weights, to be detected one pixel to the right. Convolutions slide the same small filter over every position,
 # so they reuse weights and respect the 2-D layout: move the input, and (away from the borders,
 # by a multiple of the stride) their output moves with it. In this lesson the
 # encoder shrinks the image with **strided convolutions** and the decoder grows it back with
@@ -895,7 +895,7 @@ print(f"predicted: c0 + c2 = {c0 + c2:.3f}, then c1 = {c1:.3f}, alternating: "
 # do for these weights). This is upsampling's **blockiness**, and it is period-2 structure too.
 # Upsample + convolution removes the uneven overlap and the unequal sub-kernel sums, the causes
 # that paint a grid even on a flat input; it does not remove every period-2 pattern. On inputs
-# without large-scale slope, such as random noise, its four parity means agree
+# without large-scale slope, such as random noise, its four parity means agree closely
 # (`tests/test_conv.py` checks this, against a transposed convolution, whose four means differ);
 # on an input with slopes, such as a feature map shaped like a garment, the sawtooth can make
 # them differ. A nonlinearity after the layer, such as a final sigmoid, can change them further.
@@ -1072,10 +1072,11 @@ for name, maps in per_image_maps.items():
 # last layer is a linear upsample + convolution: equal sub-kernel sums, so a flat input comes out
 # flat, but the ramp's alternating steps wherever its input slopes. Its logits, averaged over the
 # images, are that linear layer applied to its average input feature map, so a contrast it shows
-# in (c) comes from the slopes of that map, not from unequal sums. In (b) the sigmoid can add or
+# in (c) comes from how that map varies from pixel to pixel (as on the ramp), not from unequal
+# sums. In (b) the sigmoid can add or
 # remove contrast, and in (a) so can taking absolute errors, both nonlinear; the printed line
 # after the verdicts says whether its contrast was smaller before the sigmoid than after it. For
-# the transposed decoder, (c) adds its unequal sub-kernel sums to those slope effects. So a
+# the transposed decoder, (c) adds its unequal sub-kernel sums to that variation effect. So a
 # "higher" verdict is evidence of the flat-input checkerboard only for the transposed decoder,
 # and only together with the untrained test and the figures. All these verdicts are
 # about these trained models: the noise scale comes from resampling the test images, while each
@@ -1214,7 +1215,9 @@ fig
 # >   the image, for shifts by its total stride and away from the borders), not shift-invariant:
 # >   its code changes when the garment moves.
 # > - *Believing a kernel divisible by the stride cures checkerboards.* It evens the overlap;
-# >   learned weights can still make a grid. Upsample + convolution removes the cause.
+# >   learned weights can still make a grid. Upsample + convolution removes the unequal sums (a
+# >   flat input comes out flat away from the border), though not the alternating steps on a
+# >   sloped input.
 #
 # ## Summary
 #
@@ -1238,11 +1241,12 @@ fig
 #   the training seed: with one training run per model, the verdicts describe these trained
 #   models, and another seed can change them.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
-#   or unequal learned sub-kernels, paint a checkerboard. Upsampling then convolving has four
-#   equal sub-kernel sums, so a flat input comes out flat; on a sloped input its shifted
-#   sub-kernels still climb in alternating steps (a period-2 sawtooth, its blockiness). The
-#   parity contrast of a trained decoder mixes these with edge effects and the sigmoid, so
-#   section 5 reads it with a reference and a noise scale.
+#   or unequal sub-kernel sums, paint a checkerboard even on a flat input. Upsampling then
+#   convolving has four equal sub-kernel sums, so a flat input comes out flat away from the
+#   border; on a sloped input its shifted sub-kernels climb in alternating steps that differ
+#   unless the weights balance them (a period-2 sawtooth, its blockiness). The parity contrast
+#   of a trained decoder mixes these with edge effects and the sigmoid, so section 5 reads it
+#   with a reference and a noise scale.
 # - An LSTM autoencoder reads an image one row after another; with this lesson's small budget,
 #   judge its error against the mean-image and PCA references printed in section 6.
 
