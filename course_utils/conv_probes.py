@@ -259,20 +259,27 @@ def first_layer_maps(model: nn.Module, image: Tensor) -> Tensor:
 
 
 def first_layer_figure(model: nn.Module, image: Tensor, n: int = 8) -> Figure:
-    """Top row: ``n`` first-layer filters (k x k weights); bottom row: their maps of ``image``."""
+    """Top row: ``n`` first-layer filters (k x k weights); bottom row: their maps of ``image``.
+
+    Each row uses one colour scale for all its panels (a colour bar shows it), so filters and
+    maps can be compared with each other: weights symmetric around 0, maps from 0 (after ReLU).
+    """
     filters = model.encoder[0].weight.detach().cpu()[:n, 0]  # (C, 1, k, k) -> (n, k, k)
     maps = first_layer_maps(model, image)[:n]  # (n, H', W')
-    fig = NotebookFigure(figsize=(1.25 * n + 1.4, 3.3), layout="constrained")
+    fig = NotebookFigure(figsize=(1.25 * n + 2.2, 3.3), layout="constrained")
     axes = np.array(fig.subplots(2, n + 1, squeeze=False))
     axes[0, 0].imshow(image[0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
     axes[0, 0].set_title("image", fontsize=10)
     axes[1, 0].axis("off")
+    top = filters.abs().max().item()  # one symmetric scale for all filters
+    map_top = max(maps.max().item(), 1e-12)  # one scale for all maps, from 0
     for j in range(n):
-        top = filters[j].abs().max().item()
-        axes[0, j + 1].imshow(filters[j].numpy(), cmap="RdBu_r", vmin=-top, vmax=top)
+        weights_im = axes[0, j + 1].imshow(filters[j].numpy(), cmap="RdBu_r", vmin=-top, vmax=top)
         axes[0, j + 1].set_title(f"filter {j}", fontsize=10)
-        axes[1, j + 1].imshow(maps[j].numpy(), cmap="magma")
+        maps_im = axes[1, j + 1].imshow(maps[j].numpy(), cmap="magma", vmin=0, vmax=map_top)
         axes[1, j + 1].set_title(f"map {j}", fontsize=10)
+    fig.colorbar(weights_im, ax=list(axes[0, 1:]), shrink=0.8, label="weight")
+    fig.colorbar(maps_im, ax=list(axes[1, 1:]), shrink=0.8, label="map value")
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])

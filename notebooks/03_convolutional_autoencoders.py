@@ -18,9 +18,11 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/03_convolutional_autoencoders.ipynb)
 #
-# A dense layer treats an image as a list of 784 unrelated numbers: move a shirt one pixel to the
-# right and, for the first layer, it is a different input. Convolutions slide the same small
-# filter over every position, so they reuse weights and respect the 2-D layout. In this lesson the
+# A dense layer treats an image as a list of 784 unrelated numbers: each pixel has its own
+# weights, so a pattern the layer has learned to detect at one position must be learned again,
+# with other weights, to be detected one pixel to the right. Convolutions slide the same small filter over every position,
+# so they reuse weights and respect the 2-D layout: move the input, and (away from the borders,
+# by a multiple of the stride) their output moves with it. In this lesson the
 # encoder shrinks the image with **strided convolutions** and the decoder grows it back with
 # **transposed convolutions** or **upsampling followed by a convolution**. Section 4 puts the
 # opening claim to the test with shifted images.
@@ -477,8 +479,51 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 # %% [markdown]
 # The verdicts say which model does the most work per image. The upsampling decoder runs its
 # convolutions on the larger, already upsampled maps, the transposed one on the smaller maps
-# before they grow; compare the counts with the seconds per epoch printed above (on a CPU the
-# work usually shows in the time, on a GPU much less).
+# before they grow; compare the counts with the seconds per epoch printed above (the seconds
+# depend on the machine that runs this notebook, the counts do not).
+#
+# ### How much of the gap is BatchNorm?
+#
+# The conv AEs differ from the dense AE in two ways at once: they convolve, and they normalise
+# with BatchNorm, which the dense AE does not have. To separate the two, the cell trains the
+# transposed conv AE once more **without** BatchNorm (`batch_norm=False`), with the same data,
+# steps, learning rate, schedule and seed, and compares the three test errors image by image.
+
+# %%
+torch.manual_seed(0)
+no_bn = ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=False)
+torch.manual_seed(0)
+fit(no_bn.to(course.device), x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
+    lr=lr, batch_size=batch_size, callbacks=[CosineDecay()], verbose=False)
+no_bn.eval()
+per_image_no_bn = mse_per_pixel_per_image(no_bn, x_test)  # (N,)
+with_bn, dense_err = per_image["conv AE (transpose)"], per_image["dense AE"]  # (N,) each
+print(f"test MSE per pixel: dense AE {dense_err.mean():.5f}, conv AE (transpose) without BatchNorm "
+      f"{per_image_no_bn.mean():.5f}, with BatchNorm {with_bn.mean():.5f}")
+for name_a, a, name_b, b in (("dense AE", dense_err, "conv AE without BatchNorm", per_image_no_bn),
+                             ("conv AE without BatchNorm", per_image_no_bn, "conv AE with BatchNorm",
+                              with_bn)):
+    gap = a - b  # (N,) image by image
+    se = gap.std().item() / len(gap) ** 0.5
+    verdict = ("beyond the test-image noise" if gap.mean().abs() > 2 * se
+               else "within the test-image noise")
+    print(f"    {name_a} - {name_b}: {gap.mean():+.5f} (standard error {se:.5f}): {verdict}")
+whole_gap, from_bn = (dense_err - with_bn).mean().item(), (per_image_no_bn - with_bn).mean().item()
+if whole_gap > 0:
+    print(f"of the gap dense - conv with BatchNorm ({whole_gap:+.5f}), removing BatchNorm gives back "
+          f"{from_bn:+.5f} = {from_bn / whole_gap:.0%}; the other {whole_gap - from_bn:+.5f} = "
+          f"{(whole_gap - from_bn) / whole_gap:.0%} separates the dense AE from the conv AE without it")
+else:
+    print(f"the conv AE with BatchNorm is not below the dense AE here (gap {whole_gap:+.5f})")
+
+# %% [markdown]
+# The first verdict line compares models that differ in their layers only (dense vs
+# convolutional, neither with BatchNorm); the second, the same conv AE without and with
+# BatchNorm. The last line splits the printed gap between the dense AE and the conv AE with
+# BatchNorm into those two parts (they add up exactly, since both are differences of the same
+# three test errors). So when you read the comparison above, credit convolution only with the
+# first part. As before, each model was trained once, from seed 0: the standard errors cover the
+# test images, not the training seed.
 
 # %% [markdown]
 # **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
@@ -559,8 +604,8 @@ fig
 #
 # ## 4. What do convolutions buy? Shifted images
 #
-# The opening claim: a dense layer sees a shirt moved by one pixel as a different input, while
-# a convolution applies the same filter at every position. A convolution is **shift
+# The opening claim: a dense layer has separate weights for every pixel, while a convolution
+# applies the same filter at every position. A convolution is **shift
 # equivariant**: shift its input and its output map shifts along (exactly for stride 1; for
 # stride $s$ only by multiples of $s$; and away from the zero-padded border). But our conv AE
 # is not equivariant as a whole: its encoder ends in a linear layer from the whole
@@ -639,7 +684,7 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
 # %% [markdown]
 # Now the test. Every model was trained on the images as they come (garments centred). The cell
 # moves the first 2,000 test images (the cell prints how many) 1, 2 and 3 pixels to the right
-# (filling with black; `shift_images` in `course_utils.conv`) and measures each model's error on
+# (filling with black; `shift_images` in `course_utils.conv_probes`) and measures each model's error on
 # them. The ratio to the unshifted error says how much a model relied on where things sit.
 
 # %%
@@ -693,7 +738,8 @@ fig
 # Top row: 8 of the 16 learned $3 \times 3$ filters of the trained conv AE's first convolution
 # (red positive weights, blue negative). Bottom row: what each filter makes of one test image
 # (after its BatchNorm and ReLU, as the next layer sees it): one map per filter, the same nine
-# weights applied at every position.
+# weights applied at every second position (stride 2), hence the $14 \times 14$ maps. Each row
+# has one colour scale for all its panels (the colour bars), so the panels can be compared.
 
 # %%
 from course_utils.conv_probes import first_layer_figure, first_layer_maps
@@ -795,23 +841,11 @@ overlap_view()
 # sum of a $2 \times 2$ block of the nine weights (`upsample_conv_kernel` in `course_utils.conv`
 # builds it). The taps are not free: they are tied to nine weights, and the tying makes the four
 # $2 \times 2$ sub-kernels sum to the same number, the sum of all nine weights, **whatever the
-# weights are**. So a flat input gives the same value at all four parities: no checkerboard,
-# trained or not. The sub-kernels still differ from each other (each is a different shifted piece
-# of the same kernel), so on a non-flat input the four parities see slightly shifted versions of
-# the same $2 \times 2$ blocks of copied values, which the convolution only partly smooths: the
-# typical artefact of upsampling is **blockiness**, not a grid. Blockiness leaves the four
-# parity **means** nearly equal, though: away from the border, each class's mean is its
-# sub-kernel sum (the same for all four) times the mean of the input over a window, plus the
-# bias, and the four windows differ only by a one-pixel shift. On inputs without large-scale
-# structure the four means agree (`tests/test_conv.py` checks this on random inputs, against a
-# transposed convolution, whose four means differ). On a structured input, such as a feature map
-# shaped like a garment, the shift of the windows alone makes the means differ a little: an
-# edge effect, not a pattern that repeats every two pixels. A nonlinearity after the layer, such
-# as a final sigmoid, can also turn the shifted sub-kernels into unequal parity means. So for an
-# upsampling decoder, `parity_contrast` measures those two effects, not a checkerboard. The cell
-# builds the $4 \times 4$
-# kernel from random $3 \times 3$ weights, checks that a transposed convolution with it computes
-# exactly what the upsample + convolution pair computes, and prints the four sub-kernel sums.
+# weights are**, and the $4 \times 4$ kernel with stride 2 overlaps evenly. So a flat input gives
+# the same value at all four parities: both causes of the checkerboard above are gone, trained or
+# not. The cell builds the $4 \times 4$ kernel from random $3 \times 3$ weights, checks that a
+# transposed convolution with it computes exactly what the upsample + convolution pair computes,
+# and prints the four sub-kernel sums.
 
 # %%
 from course_utils.conv import upsample_conv_kernel
@@ -830,6 +864,43 @@ print("the 4x4 kernel:\n", kernel.detach().numpy().round(3))
 print(f"ConvTranspose2d(kernel 4, stride 2) with this kernel = Upsample + Conv2d(3x3): {same}")
 print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of the nine weights "
       f"{conv3.weight.sum():.3f}: all four equal {bool(sub_sums.max() - sub_sums.min() < 1e-5)}")
+
+# %% [markdown]
+# Equal sums settle flat inputs only. The four sub-kernels are still different shifted pieces of
+# the kernel, so an input that changes from pixel to pixel can come out with a pattern that
+# repeats every two pixels. The simplest such input is a **ramp**: column $j$ holds the value $j$.
+# Each input column is copied into two output columns, so away from the border the window of an
+# even output column $2p$ reads input columns $p-1, p, p$ and that of the odd column $2p+1$ reads
+# $p, p, p+1$. Write $c_0, c_1, c_2$ for the sums of the three columns of the $3 \times 3$
+# weights. The output then climbs by $c_0 + c_2$ from column $2p$ to $2p+1$ and by $c_1$ from
+# $2p+1$ to $2p+2$: over two pixels it climbs $c_0 + c_1 + c_2$, the sum of the nine weights, but
+# in two unequal steps unless $c_1 = c_0 + c_2$, which nothing in training enforces. The cell
+# feeds an $8 \times 8$ ramp to the same pair and prints the steps along one row.
+
+# %%
+ramp = torch.arange(8.0).expand(8, 8)[None, None]  # (1, 1, 8, 8): column j holds the value j
+with torch.no_grad():
+    ramp_out = pair(ramp)[0, 0]  # (16, 16)
+steps_along_row = ramp_out[8, 2:-2].diff()  # columns 2..13, away from the zero padding
+c0, c1, c2 = conv3.weight[0, 0].detach().sum(dim=0)  # the sums of the three weight columns
+predicted_steps = torch.stack([c0 + c2, c1]).repeat(6)[: len(steps_along_row)]  # even->odd, odd->even
+print(f"steps along a row of the output: {steps_along_row.numpy().round(3)}")
+print(f"predicted: c0 + c2 = {c0 + c2:.3f}, then c1 = {c1:.3f}, alternating: "
+      f"{torch.allclose(steps_along_row, predicted_steps, atol=1e-5)}; "
+      f"two unequal steps (a pattern of period 2): {bool((c0 + c2 - c1).abs() > 1e-3)}")
+
+# %% [markdown]
+# The row climbs in alternating steps, the two sums predicted above: on a plain ramp, a pattern
+# that repeats every two pixels whenever the two steps differ (the last line says whether they
+# do for these weights). This is upsampling's **blockiness**, and it is period-2 structure too.
+# Upsample + convolution removes the uneven overlap and the unequal sub-kernel sums, the causes
+# that paint a grid even on a flat input; it does not remove every period-2 pattern. On inputs
+# without large-scale slope, such as random noise, its four parity means agree closely
+# (`tests/test_conv.py` checks this, against a transposed convolution, whose four means differ);
+# on an input with slopes, such as a feature map shaped like a garment, the sawtooth can make
+# them differ. A nonlinearity after the layer, such as a final sigmoid, can change them further.
+# So for an upsampling decoder, `parity_contrast` measures these effects, not the flat-input
+# checkerboard.
 
 # %% [markdown]
 # ### Real decoders, against a noise floor
@@ -991,30 +1062,31 @@ for name, maps in per_image_maps.items():
 # tracks brightness at equal edge strength; "edges lower", the other way round. Either way the
 # plain correlations alone could not have told us, since brightness and edges go together.
 #
-# Back to the grid: read the verdicts together. The untrained test isolates the layer: the
-# upsampling decoders' equal sub-kernel sums leave them no grid, so a transposed decoder above the
-# floor there shows the uneven sub-kernel sums at work (the count says how many random decoders
-# of that kind landed above). Lines (a) say whether the trained decoders left more parity
-# contrast in their errors on test images than the dense reference; a conv decoder with "no
-# difference beyond the noise" there has learned weights that hide the grid on data like its
-# training images. Lines (b) repeat the test on codes off the data, lines (c) on their logits.
-# Keep in mind what the measure sees. The upsampling decoder's last layer is a linear upsample +
-# convolution with four equal sub-kernel sums: it paints no grid. Its logits, averaged over the
+# Back to the grid: read the verdicts together. The untrained test isolates the layers' built-in
+# tendency: a transposed decoder above the floor there shows the uneven sub-kernel sums at work
+# (the count says how many random decoders of that kind landed above). Lines (a) say whether the
+# trained decoders left more parity contrast in their errors on test images than the dense
+# reference; a conv decoder with "no difference beyond the noise" there has learned weights that
+# hide the grid on data like its training images. Lines (b) repeat the test on codes off the
+# data, lines (c) on their logits. Keep in mind what the measure sees. The upsampling decoder's
+# last layer is a linear upsample + convolution: equal sub-kernel sums, so a flat input comes out
+# flat, but the ramp's alternating steps wherever its input slopes. Its logits, averaged over the
 # images, are that linear layer applied to its average input feature map, so a contrast it shows
-# in (c) can only be the window-shift edge effect described above. In (b) the sigmoid can add or
+# in (c) comes from how that map varies from pixel to pixel (as on the ramp), not from unequal
+# sums. In (b) the sigmoid can add or
 # remove contrast, and in (a) so can taking absolute errors, both nonlinear; the printed line
 # after the verdicts says whether its contrast was smaller before the sigmoid than after it. For
-# the transposed decoder, (c) adds its unequal sub-kernel sums to that edge effect. So a
-# "higher" verdict is evidence of a checkerboard only for the transposed decoder, and only
-# together with the untrained test and the figures. All these verdicts are
+# the transposed decoder, (c) adds its unequal sub-kernel sums to that variation effect. So a
+# "higher" verdict is evidence of the flat-input checkerboard only for the transposed decoder,
+# and only together with the untrained test and the figures. All these verdicts are
 # about these trained models: the noise scale comes from resampling the test images, while each
 # model was trained once, from one seed, and another seed can move a contrast by more than that
 # scale (we did not measure by how much here).
 # The artefact is a risk built into the transposed layer (the untrained test); training can
 # shrink it but nothing guarantees that it does (lines (a) to (c) say how much is left in this
-# run). Upsample + convolution removes that cause (equal sub-kernel sums by construction), at a
-# higher cost per image (its convolutions run on the larger feature maps:
-# compare the multiply-adds in section 3).
+# run). Upsample + convolution removes that cause (equal sub-kernel sums and even overlap by
+# construction), though not the period-2 steps on sloped inputs, at a higher cost per image (its
+# convolutions run on the larger feature maps: compare the multiply-adds in section 3).
 #
 # ## 6. Optional: an LSTM autoencoder reads rows
 #
@@ -1114,8 +1186,10 @@ fig
 # that need no training steps: the mean training image (the same output for every input) and
 # PCA. The comparison with the conv AE is not fair to the LSTM (fewer steps), and is not meant
 # to be. What the numbers show is how far this LSTM got with its small budget, reading one row at
-# a time and squeezing everything into its state: the number of principal components that give
-# the same error says how much of the 32-number code it was using. A longer training run would
+# a time and squeezing everything into its state: the last line gives the smallest number of
+# principal components whose linear code does at least as well as the LSTM's 32-number code ("more
+# than 32" if none does; a
+# statement about error, not about how the LSTM uses its code). A longer training run would
 # be needed to say what an LSTM autoencoder can reach. Sequence autoencoders are at home on data
 # that really is sequential (audio, sensor series, text).
 #
@@ -1141,7 +1215,9 @@ fig
 # >   the image, for shifts by its total stride and away from the borders), not shift-invariant:
 # >   its code changes when the garment moves.
 # > - *Believing a kernel divisible by the stride cures checkerboards.* It evens the overlap;
-# >   learned weights can still make a grid. Upsample + convolution removes the cause.
+# >   learned weights can still make a grid. Upsample + convolution removes the unequal sums (a
+# >   flat input comes out flat away from the border), though not the alternating steps on a
+# >   sloped input.
 #
 # ## Summary
 #
@@ -1152,7 +1228,8 @@ fig
 # - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
 #   mode, and uses stored running averages after `model.eval()`.
 # - The conv AE has fewer parameters than the dense AE, yet most of them sit in the linear layers
-#   around the code; we compared the two at the same code size, data, steps and validation. A
+#   around the code; we compared the two at the same code size, data, steps and validation,
+#   and retrained the conv AE without BatchNorm to see how much of the gap BatchNorm accounts for. A
 #   training curve measured during the epoch, in training mode, can sit above validation.
 # - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
 #   (its code map moves with the image, away from the borders), though not shift-invariant.
@@ -1164,10 +1241,12 @@ fig
 #   the training seed: with one training run per model, the verdicts describe these trained
 #   models, and another seed can change them.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
-#   or unequal learned sub-kernels, paint a checkerboard. Upsampling then convolving has four
-#   equal sub-kernel sums: no grid on a flat input or from an untrained decoder, and no periodic
-#   pattern from its linear layer. The parity contrast of a trained decoder also picks up edge
-#   effects and the sigmoid, so section 5 reads it with a reference and a noise scale.
+#   or unequal sub-kernel sums, paint a checkerboard even on a flat input. Upsampling then
+#   convolving has four equal sub-kernel sums, so a flat input comes out flat away from the
+#   border; on a sloped input its shifted sub-kernels climb in alternating steps that differ
+#   unless the weights balance them (a period-2 sawtooth, its blockiness). The parity contrast
+#   of a trained decoder mixes these with edge effects and the sigmoid, so section 5 reads it
+#   with a reference and a noise scale.
 # - An LSTM autoencoder reads an image one row after another; with this lesson's small budget,
 #   judge its error against the mean-image and PCA references printed in section 6.
 

@@ -155,9 +155,10 @@ def _parity_means(maps: torch.Tensor, border: int = 2) -> torch.Tensor:
 
 def test_linear_upsample_conv_has_equal_parity_means_a_transposed_conv_does_not():
     # Parity contrast compares the four class MEANS. For a linear Upsample + Conv layer each class
-    # mean is (the shared sub-kernel sum) x (the mean input) + bias, away from the border: the
-    # layer cannot show a parity contrast, on ANY input (not only flat ones). A stride-2
-    # transposed conv has four different sub-kernel sums, so it does.
+    # mean is close to (the shared sub-kernel sum) x (the mean input) + bias, away from the border,
+    # on inputs without large-scale slope such as these random ones (a ramp breaks it: see the
+    # ramp test below). A stride-2 transposed conv has four different sub-kernel sums, so it does
+    # show a contrast.
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(300, 1, 14, 14, generator=gen)  # non-flat inputs
     up_spread, t_spread = [], []
@@ -180,6 +181,29 @@ def test_linear_upsample_conv_has_equal_parity_means_a_transposed_conv_does_not(
                     )
     assert max(up_spread) < 0.01
     assert min(t_spread) > 10 * max(up_spread)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_upsample_conv_turns_a_ramp_into_alternating_steps_of_the_column_sums(seed):
+    # Upsample(2) + Conv2d(3, padding 1) on a ramp (column j holds j): away from the border, the
+    # output steps by c0 + c2 from an even column to the next and by c1 from an odd one, where
+    # c0, c1, c2 are the sums of the weight columns: a period-2 sawtooth unless c1 = c0 + c2.
+    torch.manual_seed(seed)
+    conv = nn.Conv2d(1, 1, 3, padding=1)
+    pair = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), conv)
+    ramp = torch.arange(14.0).expand(14, 14)[None, None]  # (1, 1, 14, 14)
+    with torch.no_grad():
+        out = pair(ramp)[0, 0]  # (28, 28)
+        c0, c1, c2 = conv.weight[0, 0].sum(dim=0)
+    for row in (4, 13, 20):  # any inner row: the ramp does not change down the columns
+        steps = out[row, 2:-2].diff()  # columns 2..25
+        torch.testing.assert_close(steps[0::2], (c0 + c2).expand(len(steps[0::2])))
+        torch.testing.assert_close(steps[1::2], c1.expand(len(steps[1::2])))
+    assert (c0 + c2 - c1).abs() > 1e-3  # random weights: the two steps differ (a sawtooth)
+    # the same pair on a flat input is flat away from the border (equal sub-kernel sums)
+    with torch.no_grad():
+        flat = pair(torch.ones(1, 1, 14, 14))[0, 0, 2:-2, 2:-2]
+    torch.testing.assert_close(flat, flat.mean().expand_as(flat))
 
 
 def test_decoder_logits_are_the_decoder_before_its_sigmoid():
@@ -221,7 +245,11 @@ def test_first_layer_maps_are_conv_batchnorm_relu_in_eval_mode():
     torch.testing.assert_close(maps, expected)
     assert model.training  # its mode is restored
     fig = first_layer_figure(model, X[2], n=4)
-    assert len(fig.axes) == 2 * 5 and fig.axes[1].get_title() == "filter 0"
+    assert len(fig.axes) == 2 * 5 + 2 and fig.axes[1].get_title() == "filter 0"  # + 2 colour bars
+    images = [im for ax in fig.axes[:10] for im in ax.get_images()]  # image, 4 filters, 4 maps
+    filter_limits = {im.get_clim() for im in images[1:5]}
+    map_limits = {im.get_clim() for im in images[5:9]}
+    assert len(filter_limits) == 1 and len(map_limits) == 1  # one colour scale per row
 
 
 def test_edge_strength_map_averages_gradient_lengths():
