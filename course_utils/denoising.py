@@ -288,10 +288,13 @@ CURVE_LABELS = {"noisy": "noisy input (no denoising)", "blur": "best Gaussian bl
                 "median": "best median filter", "PCA": "best PCA projection"}  # fmt: skip
 
 
-def psnr_curves_figure(rows: list[dict], title: str | None = None) -> Figure:
+def psnr_curves_figure(
+    rows: list[dict], title: str | None = None, constant: float | None = None
+) -> Figure:
     """One panel per noise kind: PSNR vs noise level for every method column of ``psnr_table``.
 
     The non-learned methods (noisy input, baselines) are dashed or dotted, the models solid.
+    ``constant`` (dB), if given: the score of a constant output, drawn as a flat grey dashed line.
     """
     kinds = [k for k in NOISE_KINDS if any(r["kind"] == k for r in rows)]
     columns = method_columns(rows)
@@ -305,6 +308,9 @@ def psnr_curves_figure(rows: list[dict], title: str | None = None) -> Figure:
             ax.plot([r["level"] for r in sub], [r[column] for r in sub], style,
                     label=CURVE_LABELS.get(column, column), markersize=4,
                     lw=2 if learned else 1.2)  # fmt: skip
+        if constant is not None:
+            label = f"constant output ({constant:.2f} dB)"
+            ax.axhline(constant, color="0.5", ls="--", lw=1, label=label)
         ax.set(xlabel=NOISE_LABELS[kind], ylabel="mean PSNR on test images (dB)", title=kind)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
@@ -448,7 +454,7 @@ def denoising_field_figure(
     fig = NotebookFigure(figsize=(5 * len(panels), 5.5), layout="constrained")  # taller than wide
     axes = np.atleast_1d(fig.subplots(1, len(panels), sharex=True, sharey=True))
     for ax, (title, step, colour) in zip(axes, panels, strict=True):
-        ax.scatter(*noisy.T, s=3, color="tab:orange", alpha=0.3, label="noisy training inputs")
+        ax.scatter(*noisy.T, s=3, color="tab:orange", alpha=0.3, label="one draw of noisy inputs")
         ax.scatter(*clean.T, s=3, color="tab:blue", label="clean data (a circle)")
         ax.quiver(*grid.T, *step.T, angles="xy", scale_units="xy", scale=1, width=0.005,
                   color=colour, label="r(x) - x", zorder=3)  # fmt: skip

@@ -226,6 +226,8 @@ def test_psnr_table_and_curves():
     assert labels == ["noisy input (no denoising)", "best Gaussian blur", "model"]
     assert list(fig.axes[0].lines[0].get_xdata()) == [0.1, 0.3]
     assert list(fig.axes[0].lines[2].get_ydata()) == [rows[0]["model"], rows[1]["model"]]
+    flat = psnr_curves_figure(rows, title="t", constant=11.0).axes[1].lines[-1]
+    assert flat.get_label() == "constant output (11.00 dB)" and set(flat.get_ydata()) == {11.0}
 
 
 def test_psnr_table_uses_the_same_noise_for_every_model_and_the_seeds_it_documents():

@@ -164,6 +164,10 @@ def psnr_whole_batch(x_hat, x, max_value=1.0):
     return 10 * torch.log10(max_value**2 / ((x_hat - x) ** 2).mean())
 
 
+def psnr_pooled_expanded(x_hat, x, max_value=1.0):
+    return psnr_whole_batch(x_hat, x, max_value).expand(len(x))
+
+
 def psnr_course(x_hat, x, max_value=1.0):
     from course_utils.corruption import psnr as course_psnr
 
@@ -332,6 +336,7 @@ CASES = [
      "wrong rate"),
     (ec.check_psnr, psnr, None),
     (ec.check_psnr, psnr_whole_batch, "wrong shape"),
+    (ec.check_psnr, psnr_pooled_expanded, "MSE pooled over the batch"),
     (ec.check_psnr, partial(psnr, log=torch.log), "natural log"),
     (ec.check_psnr, lambda xh, x, max_value=1.0: psnr(xh, x, max_value, power=1),
      "max_value not squared"),

@@ -277,6 +277,14 @@ def check_psnr(psnr, g: torch.Generator) -> Values:
                 "Hãy lấy trung bình bình phương sai số trên các điểm ảnh (mean), đừng cộng.",
             ),
             Mistake(
+                torch.full_like(ref, (10 * torch.log10(max_value**2 / se.mean())).item()),
+                "MSE pooled over the batch",
+                "You averaged the error over the whole batch; PSNR is per image: average over "
+                "each image's pixels, (x_hat - x).pow(2).flatten(1).mean(dim=1).",
+                "Bạn đã lấy trung bình sai số trên cả lô; PSNR tính cho từng ảnh: lấy trung "
+                "bình trên các điểm ảnh của từng ảnh, (x_hat - x).pow(2).flatten(1).mean(dim=1).",
+            ),
+            Mistake(
                 -ref,
                 "ratio upside down",
                 "The ratio is max_value^2 / MSE, not its inverse.",
