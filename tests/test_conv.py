@@ -391,3 +391,30 @@ def test_partial_correlation_matches_the_textbook_formula():
     assert abs(partial_correlation(a, b, control)) < 0.15
     with pytest.raises(InputError, match="same number"):
         partial_correlation(y, x, control[:5])
+
+
+def test_conv_exercise_checks_enforce_the_relus_the_tasks_ask_for(monkeypatch):
+    """Tasks 3-4: an encoder without its last ReLU or a decoder without the middle one fails."""
+    from course_utils import exercise_checks as ec
+
+    monkeypatch.delenv("COURSE_LANG", raising=False)
+
+    def encoder(c1, c2, last=nn.ReLU, middle=nn.ReLU):
+        return nn.Sequential(
+            nn.Conv2d(1, c1, 3, 2, 1), middle(), nn.Conv2d(c1, c2, 3, 2, 1), last()
+        )
+
+    def decoder(c2, c1, middle=nn.ReLU):
+        return nn.Sequential(nn.ConvTranspose2d(c2, c1, 3, 2, 1, 1), middle(),
+                             nn.ConvTranspose2d(c1, 1, 3, 2, 1, 1), nn.Sigmoid())  # fmt: skip
+
+    assert ec.check_conv_encoder(encoder).passed and ec.check_conv_decoder(decoder).passed
+    for result, note in (
+        (ec.check_conv_encoder(lambda c1, c2: encoder(c1, c2, last=nn.Identity)),
+         "no ReLU at the end"),
+        (ec.check_conv_encoder(lambda c1, c2: encoder(c1, c2, middle=nn.Tanh)),
+         "ReLU missing between layers"),
+        (ec.check_conv_decoder(lambda c2, c1: decoder(c2, c1, middle=nn.Identity)),
+         "ReLU missing between layers"),
+    ):  # fmt: skip
+        assert result.status == "wrong" and result.note == note, result.message

@@ -158,6 +158,36 @@ def _check_trainable_and_nonlinear(model: nn.Module, x: Tensor, out: Tensor, nam
             )
 
 
+def _check_relus(model: nn.Module, x: Tensor, name: str, relu_at_end: bool) -> None:
+    """A ReLU before every convolution but the first (its input is then >= 0), and at the end."""
+    lowest: list[float] = []  # the smallest input value of each convolution, in call order
+    convs = (nn.Conv2d, nn.ConvTranspose2d)
+    record = lambda module, inputs: lowest.append(inputs[0].min().item())  # noqa: E731
+    hooks = [m.register_forward_pre_hook(record) for m in model.modules() if isinstance(m, convs)]
+    try:
+        with torch.no_grad():
+            out = model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if any(low < 0 for low in lowest[1:]):
+        raise Wrong(
+            "ReLU missing between layers",
+            f"A convolution of {name} after the first receives negative values: put nn.ReLU() "
+            "between the layers.",
+            f"Một phép tích chập của {name} sau phép đầu tiên nhận giá trị âm: hãy đặt "
+            "nn.ReLU() giữa các lớp.",
+        )
+    if relu_at_end and out.min() < 0:
+        raise Wrong(
+            "no ReLU at the end",
+            f"{name} outputs negative values ({out.min().item():.3g}): end with nn.ReLU() after "
+            "the last convolution.",
+            f"{name} trả ra giá trị âm ({out.min().item():.3g}): hãy kết thúc bằng nn.ReLU() "
+            "sau phép tích chập cuối cùng.",
+        )
+
+
 _SHAPE_HINT = (
     " With kernel_size=3 and stride=2 you need padding=1 to halve 28 -> 14 -> 7.",
     " Với kernel_size=3 và stride=2 cần padding=1 để giảm một nửa 28 -> 14 -> 7.",
@@ -194,6 +224,7 @@ def check_conv_encoder(make_conv_encoder, g: torch.Generator) -> Values:
             "Hãy xây bộ mã hóa từ các lớp nn.Conv2d.",
         )
     _check_trainable_and_nonlinear(model, x, out, "The encoder")
+    _check_relus(model, x, "The encoder", relu_at_end=True)
     return {"c1": c1, "c2": c2}  # for PASSED["conv_encoder"]
 
 
@@ -235,6 +266,7 @@ def check_conv_decoder(make_conv_decoder, g: torch.Generator) -> Values:
             "Hãy phóng to bằng nn.ConvTranspose2d (hoặc nn.Upsample rồi nn.Conv2d).",
         )
     _check_trainable_and_nonlinear(model, h, out, "The decoder")
+    _check_relus(model, h, "The decoder", relu_at_end=False)
     return {"c1": c1, "c2": c2}  # for PASSED["conv_decoder"]
 
 
