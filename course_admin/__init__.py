@@ -2,7 +2,7 @@
 
 Students never need it: a notebook or an exercise imports only ``course_utils``, which never
 imports this package. Install it with ``pip install -e ".[admin]"`` (the ``test`` extra includes
-it); it adds nbformat, nbclient, ipykernel and psutil. Every tool is a command::
+it); it adds nbformat, nbclient, ipykernel, psutil and babel. Every tool is a command::
 
     python -m course_admin.make_exercises [--check]     exercises/ from solutions/
     python -m course_admin.grade SUBMISSIONS --out grades.csv
@@ -10,6 +10,7 @@ it); it adds nbformat, nbclient, ipykernel and psutil. Every tool is a command::
     python -m course_admin.bench [NAME ...] [--quick]
     python -m course_admin.runtimes [--modes full fast] [--repeat N]
     python -m course_admin.notebook_metadata [--check] [--install]
+    python -m course_admin.translations update|build [--check]|check|worksheet|import
 
 ====================== ==================================================== =============
 module                 what it holds                                        for
@@ -23,6 +24,7 @@ module                 what it holds                                        for
 ``quiz``               quiz authoring: seal, unseal, check, show, blind     quiz authors
 ``bench``              the benchmarks against the classic recipes           maintainers
 ``runtimes``           every lesson run headless and timed: README table    maintainers
+``translations``       the Vietnamese edition: gettext catalogs and build   translators
 ====================== ==================================================== =============
 
 Only ``bench`` and ``grade`` load torch (through the course's own code); the process that runs

@@ -129,7 +129,19 @@ def make_exercise(solution, name: str = "notebook"):
             cell.outputs, cell.execution_count = [], None
         elif cell.cell_type == "markdown":
             cell.source = cell.source.replace("/blob/main/solutions/", "/blob/main/exercises/")
+    add_language_bar(nb, name.rsplit("/", 1)[-1])
     return nb
+
+
+def add_language_bar(nb, file_name: str) -> None:
+    """Put the link to the Vietnamese twin (exercises/vi/) under the first cell's Colab badge."""
+    first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+    if first is None or "colab-badge.svg" not in first.source or not file_name.endswith(".ipynb"):
+        return
+    lines = first.source.split("\n")
+    badge = next(n for n, line in enumerate(lines) if "colab-badge.svg" in line)
+    lines[badge + 1 : badge + 1] = ["", f"**English** · [Tiếng Việt](vi/{file_name})"]
+    first.source = "\n".join(lines)
 
 
 def render(nb) -> str:

@@ -11,6 +11,8 @@ Two parsers serve every variable:
   case, spaces ignored. Anything else (``COURSE_FAST=2``) gives one warning that names the
   variable, the value and the accepted spellings, and the default is used.
 - ``language(lang)``, for ``COURSE_LANG``: the quizzes and the exercise checks both ask it.
+  Unset, it follows the notebook's edition (``notebooks/vi/`` and ``exercises/vi/`` are
+  Vietnamese, see ``edition_language``).
 
 Nothing here imports torch: ``import course_utils.settings`` is instant.
 """
@@ -68,7 +70,9 @@ def flag(name: str, default: bool = False) -> bool:
 
 
 def language(lang: str | None = None) -> str:
-    """``lang`` if given ("en" or "vi"); else $COURSE_LANG (e.g. "vi", "vi_VN"); else "en".
+    """``lang`` if given ("en" or "vi"); else $COURSE_LANG (e.g. "vi", "vi_VN"); else the
+    language of the notebook's edition (``edition_language``: "vi" in notebooks/vi/ and
+    exercises/vi/); else "en".
 
     An explicit ``lang`` that is neither raises ValueError; a $COURSE_LANG that is neither warns
     (naming the variable and its value) and gives English.
@@ -85,7 +89,58 @@ def language(lang: str | None = None) -> str:
         warnings.warn(
             f"{LANG}={raw!r} is not 'en' or 'vi'; using English", UserWarning, stacklevel=1
         )
-    return "en"
+        return "en"
+    return edition_language() or "en"
+
+
+EDITION_FOLDERS = ("notebooks", "exercises")  # each has a vi/ subfolder: the Vietnamese edition
+
+
+def _edition_of_folder(folder: Path) -> str | None:
+    """ "vi" for a folder .../notebooks/vi or .../exercises/vi, else None."""
+    if folder.name in LANGS and folder.parent.name in EDITION_FOLDERS:
+        return folder.name
+    return None
+
+
+def edition_language() -> str | None:
+    """The language of the notebook this kernel runs, from where the notebook lives; or None.
+
+    Jupyter (JupyterLab, Notebook, nbclient, nbval) starts a kernel in the notebook's folder, and
+    Jupyter Server also puts the notebook's path in $JPY_SESSION_NAME: a notebook in
+    ``notebooks/vi/`` or ``exercises/vi/`` is the Vietnamese edition. Colab gives neither, so
+    there we read the notebook's own metadata (``"course": {"language": "vi"}``, which the build
+    of the Vietnamese edition writes) through Colab's front end.
+    """
+    session = os.environ.get("JPY_SESSION_NAME", "").strip()
+    for folder in ([Path(session).parent] if session else []) + [Path.cwd()]:
+        found = _edition_of_folder(folder)
+        if found:
+            return found
+    return _colab_notebook_language()
+
+
+def _colab_notebook_language() -> str | None:
+    """On Colab, the open notebook's ``course.language`` metadata (None elsewhere, or on error)."""
+    import sys
+
+    if "google.colab" not in sys.modules:
+        return None
+    global _COLAB_LANGUAGE
+    if _COLAB_LANGUAGE is None:
+        try:  # Colab's documented-by-use request for the open notebook's JSON
+            import importlib
+
+            message = importlib.import_module("google.colab._message")  # only on Colab
+            reply = message.blocking_request("get_ipynb", request="", timeout_sec=5)
+            meta = (reply or {}).get("ipynb", {}).get("metadata", {})
+            _COLAB_LANGUAGE = meta.get("course", {}).get("language", "") or ""
+        except Exception:  # noqa: BLE001 - any failure: fall back to English, never break a lesson
+            _COLAB_LANGUAGE = ""
+    return _COLAB_LANGUAGE if _COLAB_LANGUAGE in LANGS else None
+
+
+_COLAB_LANGUAGE: str | None = None  # asked once per kernel
 
 
 # --------------------------------------------------------------------------- each variable

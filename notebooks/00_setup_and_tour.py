@@ -18,6 +18,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/00_setup_and_tour.ipynb)
 #
+# **English** · [Tiếng Việt](vi/00_setup_and_tour.ipynb)
+#
+# **Two editions.** Every lesson and exercise notebook has a Vietnamese twin (`notebooks/vi/`,
+# `exercises/vi/`; the link at the top of each lesson). The twin translates the prose and keeps
+# every code cell identical, so the lines the code prints (tables, verdicts, the training
+# loop's messages) stay in English; the quizzes and the exercise checks answer in Vietnamese.
+#
 # Welcome to **Autoencoders, from PCA to VAEs**. This short notebook checks that everything works
 # on your machine and shows how the course is built, so that the later lessons can focus on ideas.
 #
@@ -509,8 +516,9 @@ FigureView(
 #
 # - **Quizzes.** Every lesson ends with a short multiple-choice quiz, graded as soon as you press
 #   *Submit*, with an explanation for every question. Quizzes are available in English and
-#   Vietnamese: set the environment variable `COURSE_LANG=vi` before starting Jupyter, or switch
-#   with the language toggle in the quiz. Multiple-answer questions say so, and say how they
+#   Vietnamese: the Vietnamese edition of a lesson (the link at its top) starts its quiz in
+#   Vietnamese; anywhere, you can set the environment variable `COURSE_LANG=vi` before starting
+#   Jupyter, or switch with the language toggle in the quiz. Multiple-answer questions say so, and say how they
 #   are scored, in one of two ways. **All-or-nothing**: 1 only if you tick exactly the right
 #   options, else 0. **Partial credit**: right ticks / number of right options - wrong ticks /
 #   number of wrong options, never below 0. The first cell counts how many questions of each

@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/01_linear_autoencoder_and_pca.ipynb)
 #
+# **English** · [Tiếng Việt](vi/01_linear_autoencoder_and_pca.ipynb)
+#
 # An autoencoder learns to copy its input to its output through a narrow middle layer. That sounds
 # useless until you notice what the narrow layer forces: the network must find a short
 # description of each input that keeps what matters. In this lesson we build the simplest

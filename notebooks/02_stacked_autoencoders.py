@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/02_stacked_autoencoders.ipynb)
 #
+# **English** · [Tiếng Việt](vi/02_stacked_autoencoders.ipynb)
+#
 # Lesson 01 ended with a preview: one hidden ReLU layer on each side of the code, measured
 # against PCA at the same code size. Here we build such **stacked** autoencoders
 # properly, halve their size by **tying** the decoder to the encoder, look at the codes they

@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/03_convolutional_autoencoders.ipynb)
 #
+# **English** · [Tiếng Việt](vi/03_convolutional_autoencoders.ipynb)
+#
 # A dense layer treats an image as a list of 784 unrelated numbers: each pixel has its own
 # weights, so a pattern the layer has learned to detect at one position must be learned again,
 # with other weights, to be detected one pixel to the right. Convolutions slide the same small filter over every position,

@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/04_denoising_autoencoders.ipynb)
 #
+# **English** · [Tiếng Việt](vi/04_denoising_autoencoders.ipynb)
+#
 # So far our autoencoders were kept from copying their input by a narrow bottleneck. A
 # **denoising autoencoder** (DAE) uses a different trick: we damage the input on purpose and ask
 # the network to return the **undamaged** image. Copying is no longer the optimum, because the

@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/05_sparse_autoencoders.ipynb)
 #
+# **English** · [Tiếng Việt](vi/05_sparse_autoencoders.ipynb)
+#
 # Lessons 01 to 03 stopped the autoencoder from copying with a narrow bottleneck; lesson 04 did
 # it by damaging the input. This lesson goes the other way: we give the code **more** numbers
 # than the image has pixels, and instead ask that most of them stay **quiet** for any one

@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/06_variational_autoencoders.ipynb)
 #
+# **English** · [Tiếng Việt](vi/06_variational_autoencoders.ipynb)
+#
 # Every autoencoder so far could copy an image through a short code. None of them was built to
 # make a *new* image: nothing in their training says which codes are valid, so a code picked at
 # random may land where the decoder has never been, or always in the same small region (section 1

@@ -18,6 +18,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/notebooks/07_beyond_the_vanilla_vae.ipynb)
 #
+# **English** · [Tiếng Việt](vi/07_beyond_the_vanilla_vae.ipynb)
+#
 # Lesson 06 built the VAE: an encoder that outputs a Gaussian, the reparameterization trick, and a
 # loss made of a reconstruction term and a KL term. This lesson changes one piece at a time.
 # Weigh the KL term differently ($\beta$-VAE); tell the model the class (conditional VAE); make

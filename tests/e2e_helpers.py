@@ -100,12 +100,17 @@ def start_server(
         (dirs["work"] / folder).mkdir()  # only the .ipynb: no jupytext twin to re-read or write
         for nb in (ROOT / folder).glob("*.ipynb"):
             shutil.copy(nb, dirs["work"] / folder / nb.name)
+        (dirs["work"] / folder / "vi").mkdir()  # the Vietnamese edition
+        for nb in (ROOT / folder / "vi").glob("*.ipynb"):
+            shutil.copy(nb, dirs["work"] / folder / "vi" / nb.name)
     if server_config is not None:
         (dirs["config"] / "jupyter_server_config.d").mkdir()
         shutil.copy(server_config, dirs["config"] / "jupyter_server_config.d")
     _settings(dirs["settings"], autosave)
     port, token = free_port(), secrets.token_hex(24)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("JUPYTER", "JPY_")) and k != "COURSE_LANG"}  # fmt: skip
+    # No COURSE_LANG: each notebook's edition sets the language (English in notebooks/).
     env.update(
         JUPYTER_CONFIG_DIR=str(dirs["config"]),
         JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
@@ -113,7 +118,6 @@ def start_server(
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         COURSE_FAST="1",
         COURSE_LEARNER=LEARNER,
-        COURSE_LANG="en",
         MPLBACKEND="module://matplotlib_inline.backend_inline",
         **extra_env,
     )

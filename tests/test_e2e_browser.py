@@ -2,7 +2,9 @@
 
 Lesson 06 in fast mode: run all cells, move a latent slider and see the decoded image change,
 answer a quiz question wrongly then rightly and read the feedback and the score, in English and
-in Vietnamese. Exercise 06: run a check cell on the stub and read "not attempted".
+in Vietnamese. Exercise 06: run a check cell on the stub and read "not attempted". The
+Vietnamese edition (notebooks/vi/, exercises/vi/): a lesson's heading, its quiz and an exercise
+check all in Vietnamese, with no language setting (the edition sets it).
 
 Every wait is on a page state (the kernel indicator's data-status, cell prompts, a widget's DOM
 node, a text), never a fixed sleep. Screenshots of each step go to tests/artefacts/e2e/
@@ -53,7 +55,7 @@ def lab(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lab")
     extra = {k: os.environ[k] for k in ("COURSE_MNIST_DIR", "COURSE_FASHION_MNIST_DIR",
                                         "COURSE_DATA_DIR") if k in os.environ}  # fmt: skip
-    originals = {p: p.read_bytes() for p in ROOT.glob("*/*_*.ipynb")}
+    originals = {p: p.read_bytes() for p in [*ROOT.glob("*/*_*.ipynb"), *ROOT.glob("*/vi/*.ipynb")]}
     server = start_server(tmp, extra)
     try:
         with sync_playwright() as pw:
@@ -250,20 +252,55 @@ def test_quiz_feedback_and_score_in_english_then_vietnamese(lesson):
     shot("08_quiz_wrong_vi", f"Điểm: 0 / {n_questions} (đã trả lời: 1)")
 
 
-def test_exercise_check_on_a_stub_says_not_attempted(lab):
-    server, page = lab
-    panel, _ = _open(page, server, f"exercises/{LESSON}.ipynb")
-    cells = ("setup_course(seed=0)", "def reparameterize(", "check_reparameterize(reparameterize)")
-    for text in cells:
+def _run_cells(page, panel, texts) -> None:
+    """Run the code cells holding each of ``texts``, one by one, as a student does."""
+    for text in texts:
         cell = _cell(panel, text)
         cell.locator(".jp-InputPrompt").click()  # select the cell (command mode) ...
-        page.keyboard.press("Control+Enter")  # ... and run it, as a student does
+        page.keyboard.press("Control+Enter")  # ... and run it
         page.wait_for_function(
             "el => /\\[\\d+\\]/.test(el.querySelector('.jp-InputPrompt').textContent)",
             arg=cell.element_handle(),
             timeout=90_000,
         )
+
+
+EXERCISE_CELLS = (
+    "setup_course(seed=0)",
+    "def reparameterize(",
+    "check_reparameterize(reparameterize)",
+)
+
+
+def test_exercise_check_on_a_stub_says_not_attempted(lab):
+    server, page = lab
+    panel, _ = _open(page, server, f"exercises/{LESSON}.ipynb")
+    _run_cells(page, panel, EXERCISE_CELLS)
     check = _cell(panel, "check_reparameterize(reparameterize)").locator(".jp-Cell-outputArea")
     check.get_by_text(re.compile("not attempted")).first.wait_for()
     _shot(_cell(panel, "check_reparameterize(reparameterize)"), "09_exercise_not_attempted")
     assert "NotImplementedError" in check.inner_text()  # the note says what to replace
+
+
+def test_vietnamese_edition_heading_quiz_and_exercise_check(lab):
+    """No COURSE_LANG anywhere: the folder of the Vietnamese notebooks sets the language."""
+    import nbformat
+
+    server, page = lab
+    lesson = "notebooks/vi/00_setup_and_tour.ipynb"
+    title = nbformat.read(ROOT / lesson, as_version=4).cells[0].source.splitlines()[0]
+    assert title.startswith("# ") and "Setup" not in title, title
+    panel, _ = _open(page, server, lesson)
+    panel.locator("h1").filter(has_text=title.removeprefix("# ").strip()).first.wait_for()
+    _run_cells(page, panel, ['show_quiz("00_setup_and_tour")'])
+    quiz = _cell(panel, 'show_quiz("00_setup_and_tour")')
+    quiz.get_by_role("button", name="Nộp bài").wait_for()
+    assert quiz.get_by_role("button", name="Submit").count() == 0
+    _shot(page, "10_vietnamese_lesson_quiz")
+
+    panel, _ = _open(page, server, f"exercises/vi/{LESSON}.ipynb")
+    _run_cells(page, panel, EXERCISE_CELLS)
+    check = _cell(panel, "check_reparameterize(reparameterize)").locator(".jp-Cell-outputArea")
+    check.get_by_text(re.compile("chưa làm")).first.wait_for()
+    _shot(_cell(panel, "check_reparameterize(reparameterize)"), "11_vietnamese_exercise_check")
+    assert "not attempted" not in check.inner_text()

@@ -84,3 +84,26 @@ def test_each_notebook_has_a_predict_then_run_question(path):
 def test_task_ids_are_unique_across_lessons():
     ids = [t for module in ec.LESSONS.values() for t in module.POINTS]
     assert len(ids) == len(set(ids)) == len(ec.POINTS)
+
+
+VI_EXERCISES = sorted((ROOT / "exercises" / "vi").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_every_exercise_has_a_vietnamese_edition():
+    assert [p.name for p in VI_EXERCISES] == [p.name for p in SOLUTIONS]
+
+
+@pytest.mark.parametrize("path", VI_EXERCISES, ids=lambda p: p.stem)
+def test_vietnamese_edition_checks_answer_in_vietnamese(path, monkeypatch):
+    """Run from exercises/vi/ (where Jupyter starts its kernel) with no $COURSE_LANG: every stub
+    is "not attempted", said in Vietnamese; the same cells from exercises/ speak English."""
+    monkeypatch.delenv("COURSE_LANG", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.chdir(path.parent)
+    results = _run_graded_cells(path, monkeypatch)
+    assert set(results) == set(ec.LESSONS[path.stem].POINTS)
+    for task, result in results.items():
+        assert result.status == "not attempted", (task, result.message)
+        assert "chưa làm" in str(result) and "not attempted" not in str(result), str(result)
+    monkeypatch.chdir(ROOT / "exercises")
+    assert all("not attempted" in str(r) for r in results.values())

@@ -30,7 +30,7 @@ def _quick_start_commands() -> list[str]:
 
 STUDENT_RUNTIME = {"torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "jupyterlab",
                    "scikit-learn", "tqdm", "pyyaml"}  # fmt: skip
-ADMIN_EXTRA = {"nbformat", "nbclient", "ipykernel", "psutil"}
+ADMIN_EXTRA = {"nbformat", "nbclient", "ipykernel", "psutil", "babel"}
 # import name -> the distribution that provides it (IPython comes with ipywidgets and jupyterlab)
 DISTRIBUTION = {"sklearn": "scikit-learn", "yaml": "pyyaml", "IPython": "ipywidgets",
                 "jupyter_client": "nbclient", "zmq": "nbclient"}  # fmt: skip

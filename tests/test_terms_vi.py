@@ -229,7 +229,7 @@ def translation_catalogs() -> Texts:
         return
     from babel.messages.pofile import read_po
 
-    for path in sorted(folder.glob("*.po")):
+    for path in sorted(folder.rglob("*.po")):
         with path.open("rb") as f:
             catalog = read_po(f)
         for message in catalog:
