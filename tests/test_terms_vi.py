@@ -247,13 +247,10 @@ SOURCES: list[tuple[str, Callable[[], Texts]]] = [
     ("translation catalogs", translation_catalogs),
 ]
 
-# Wrong renderings that the exercise checks' messages still use. course_utils/exercise_checks is
-# being restructured by another change (issue 17), so its Vietnamese is fixed there, not here.
-# Each entry must still occur (remove it once fixed); any other wrong rendering fails now.
-KNOWN = {
-    "exercise checks": {"lô", "trả ra", "kích thước tiềm ẩn", "bộ giải mã ràng buộc",
-                        "trọng số ràng buộc", "hợp lý", "giá trị kỳ dị", "kẹp"},
-}  # fmt: skip
+# Wrong renderings that a source (a name of SOURCES) still uses and that are fixed elsewhere:
+# {source name: {phrase, ...}}. Each entry must still occur (remove it once fixed); any other
+# wrong rendering fails now. Empty: every source uses TERMS_VI.md's renderings.
+KNOWN: dict[str, set[str]] = {}
 
 
 # Terms whose rendering the banks must USE: where a bank's English text names one of them, the

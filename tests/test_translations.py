@@ -136,6 +136,15 @@ def test_update_keeps_marks_fuzzy_adds_and_obsoletes(tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
 
 
+def test_a_rewrapped_cell_keeps_its_translation_and_a_new_paragraph_does_not():
+    old = update_catalog(None, _cells(("a", "One two\nthree four.")), "t")
+    entries(old)[0].string = "Một hai ba bốn."
+    rewrapped = update_catalog(old, _cells(("a", "One two three\nfour.")), "t")
+    assert entries(rewrapped)[0].string == "Một hai ba bốn." and not entries(rewrapped)[0].fuzzy
+    split = update_catalog(old, _cells(("a", "One two\n\nthree four.")), "t")
+    assert entries(split)[0].fuzzy
+
+
 def test_a_similar_new_cell_gets_a_fuzzy_hint_and_a_different_one_does_not():
     old = update_catalog(None, _cells(("a", "The encoder maps an image to a code.")), "t")
     entries(old)[0].string = "Bộ mã hóa ánh xạ một ảnh thành một mã."
@@ -285,6 +294,7 @@ def test_command_line_verbs(capsys):
     assert main(["check", "exercises/04"]) == 0
     assert "complete and faithful" in capsys.readouterr().out
     assert main(["build", "--check"]) == 0
+    assert main(["build", "exercises/04", "--check"]) == main(["build", "--check", "ex"]) == 0
     with pytest.raises(SystemExit, match="no notebook matches"):
         main(["check", "99_nothing"])
 

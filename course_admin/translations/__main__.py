@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "only", nargs="*", help="part of a notebook's name (04, exercises/04); import: the file"
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # options before or after the names
     if args.verb == "import":
         try:
             print("\n".join(import_worksheet(Path(args.only[0]), all_sources())))

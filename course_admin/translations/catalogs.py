@@ -8,6 +8,8 @@ from the notebook the way ``msgmerge`` does:
 - a cell whose text changed keeps its old translation as a hint, marked ``fuzzy``, with the old
   English as ``#| msgid`` (previous msgid), so a translator sees what changed;
 - a cell whose id changed but whose text did not keeps its translation as it is;
+- a cell re-wrapped (the same words, other line breaks inside its paragraphs, which Markdown
+  renders the same) keeps its translation as it is;
 - a new cell is a new, untranslated entry (a near-identical removed cell lends it a fuzzy hint);
 - a removed cell's translated entry becomes obsolete (``#~``), kept for reference.
 
@@ -21,6 +23,7 @@ import datetime as dt
 import difflib
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +110,15 @@ def write_catalog(catalog: Catalog, path: Path) -> None:
         raise
 
 
+def same_words(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ only in line breaks and spaces inside paragraphs."""
+
+    def paragraphs(text: str) -> list[str]:
+        return [" ".join(p.split()) for p in re.split(r"\n[ \t]*\n", text.strip())]
+
+    return paragraphs(a) == paragraphs(b)
+
+
 def entries(catalog: Catalog) -> list[Message]:
     """The live entries (not the header, not obsolete ones), in file order."""
     return [m for m in catalog if m.id]
@@ -139,6 +151,14 @@ def update_catalog(old: Catalog | None, cells: list[Cell], title: str) -> Catalo
         elif cell.text in by_text and id(by_text[cell.text]) not in used:
             _add(catalog, cell, by_text[cell.text].string)
             used.add(id(by_text[cell.text]))
+        elif (
+            same_id is not None
+            and same_id.string
+            and not same_id.fuzzy
+            and same_words(same_id.id, cell.text)
+        ):
+            _add(catalog, cell, same_id.string)
+            used.add(id(same_id))
         elif same_id is not None and same_id.string:
             _add(catalog, cell, same_id.string, fuzzy=True, previous=same_id.id)
             used.add(id(same_id))

@@ -162,7 +162,7 @@ def run_check(task: str, points: float, body: Callable[[], tuple[str, str]]) -> 
             f"The check could not use what your code returned ({what}). Re-read the task: what "
             "type and shape should it return?",
             f"Bài kiểm tra không dùng được kết quả code của bạn trả về ({what}). Hãy đọc lại đề: "
-            "cần trả về kiểu gì, hình dạng (shape) nào?",
+            "cần trả về kiểu gì, kích thước (shape) nào?",
         )
     finally:
         torch.set_rng_state(rng_state)
@@ -268,7 +268,7 @@ def call(fn, *args, **kwargs):
         hint_en = hint_vi = ""
         if "shape" in text or "size" in text:
             hint_en = " Print the shapes of your tensors to find the mismatch."
-            hint_vi = " Hãy in shape của các tensor để tìm chỗ không khớp."
+            hint_vi = " Hãy in kích thước (shape) của các tensor để tìm chỗ không khớp."
         raise Wrong(
             f"raised {type(error).__name__}",
             f"{name} raised {type(error).__name__}: {text}{where}.{hint_en}",

@@ -50,7 +50,7 @@ def shape(t: Tensor, expected: Sequence[int], what: str, hint: tuple[str, str] =
         raise Wrong(
             "wrong shape",
             f"{what} has shape {tuple(t.shape)}, expected {tuple(expected)}.{hint[0]}",
-            f"{what} có shape {tuple(t.shape)}, cần {tuple(expected)}.{hint[1]}",
+            f"{what} có kích thước {tuple(t.shape)}, cần {tuple(expected)}.{hint[1]}",
         )
 
 
@@ -177,8 +177,8 @@ def generator_respected(draw: Callable[[torch.Generator], Tensor], what: str) ->
             f"{what} changes when the GLOBAL random seed changes, with the same generator: it "
             "draws from the global RNG. Pass the generator on: "
             "torch.randn(shape, generator=generator) (torch.randn_like has no generator).",
-            f"{what} thay đổi khi đổi seed TOÀN CỤC dù generator giữ nguyên: code đang lấy số ngẫu "
-            "nhiên từ bộ sinh toàn cục. Hãy truyền generator: "
+            f"{what} thay đổi khi đổi seed TOÀN CỤC dù generator giữ nguyên: code đang lấy số từ "
+            "bộ sinh số ngẫu nhiên toàn cục. Hãy truyền generator: "
             "torch.randn(shape, generator=generator) (torch.randn_like không nhận generator).",
         )
     third = draw(torch.Generator().manual_seed(4321)).detach()

@@ -72,8 +72,8 @@ def check_pca_fit(fit_pca, g: torch.Generator) -> Values:
                 "components as columns",
                 f"The components have shape {(d, k)}: one per COLUMN. Return them as rows, "
                 f"shape {(k, d)}: the first k rows of Vh from torch.linalg.svd.",
-                f"Các thành phần có shape {(d, k)}: mỗi thành phần là một CỘT. Hãy trả về "
-                f"dạng hàng, shape {(k, d)}: k hàng đầu của Vh từ torch.linalg.svd.",
+                f"Các thành phần có kích thước {(d, k)}: mỗi thành phần là một CỘT. Hãy trả về "
+                f"dạng hàng, kích thước {(k, d)}: k hàng đầu của Vh từ torch.linalg.svd.",
             )
         expect.shape(comps, (k, d), "The components")
         expect.dtype(comps, x.dtype, "The components")
@@ -120,7 +120,7 @@ def _diagnose_components(comps: Tensor, x: Tensor, vh: Tensor, k: int) -> None:
             "The components should be orthonormal rows (unit length, at right angles): did you "
             "scale them by the singular values or take them from U?",
             "Các thành phần phải là các hàng trực chuẩn (độ dài 1, vuông góc nhau): bạn có nhân "
-            "chúng với giá trị kỳ dị hay lấy chúng từ U không?",
+            "chúng với các giá trị suy biến hay lấy chúng từ U không?",
         )
     raise Wrong(
         "wrong components",
@@ -272,7 +272,7 @@ def check_train_step(train_step, g: torch.Generator) -> Values:
                 "summed over the batch",
                 "The loss is summed over the batch too; "
                 "average over the images: .sum(dim=1).mean().",
-                "Mất mát đang cộng cả trên lô; hãy lấy trung bình trên các ảnh: "
+                "Mất mát đang cộng cả trên batch; hãy lấy trung bình trên các ảnh: "
                 ".sum(dim=1).mean().",
             ),
         }
@@ -284,7 +284,7 @@ def check_train_step(train_step, g: torch.Generator) -> Values:
             f"The returned loss is {got:.5g}, expected {ref:.5g} (squared "
             "error summed over pixels, averaged over the batch, BEFORE the step).",
             f"Giá trị mất mát trả về là {got:.5g}, cần {ref:.5g} (bình phương sai số "
-            "cộng trên điểm ảnh, trung bình trên lô, TRƯỚC bước cập nhật).",
+            "cộng trên điểm ảnh, trung bình trên batch, TRƯỚC bước tối ưu).",
         )
     after = _flat(model.parameters())
     step = lambda gs: _flat(before) - lr * _flat(gs)  # noqa: E731
@@ -311,7 +311,7 @@ def check_train_step(train_step, g: torch.Generator) -> Values:
                 step(stale),
                 "no backward",
                 "The step used stale gradients: call loss.backward() before optimizer.step().",
-                "Bước cập nhật dùng gradient cũ: hãy gọi loss.backward() trước optimizer.step().",
+                "Bước tối ưu dùng gradient cũ: hãy gọi loss.backward() trước optimizer.step().",
             ),
         ],
         atol=1e-5,
@@ -329,7 +329,7 @@ def check_prediction_n_params(predicted_n_params) -> tuple[str, str]:
             d * k * 2: (
                 "biases not counted",
                 "Count the biases too: each Linear layer has one per output.",
-                "Hãy đếm cả bias: mỗi lớp Linear có một bias cho mỗi đầu ra.",
+                "Hãy đếm cả bias: mỗi lớp tuyến tính (nn.Linear) có một bias cho mỗi đầu ra.",
             ),
             d * k + k: ("decoder not counted", "Count the decoder too.", "Hãy đếm cả bộ giải mã."),
             k * d + d: ("encoder not counted", "Count the encoder too.", "Hãy đếm cả bộ mã hóa."),

@@ -34,7 +34,7 @@ def check_tied_decode(tied_decode, g: torch.Generator) -> Values:
                     f"{problem.en} The encoder weight is (n_out, n_in) = {(n_out, n_in)}; the "
                     "decoder maps n_out back to n_in, so it needs the TRANSPOSE: "
                     "F.linear(h, weight.T, bias).",
-                    f"{problem.vi} Trọng số bộ mã hóa có shape (n_out, n_in) = "
+                    f"{problem.vi} Trọng số bộ mã hóa có kích thước (n_out, n_in) = "
                     f"{(n_out, n_in)}; bộ giải mã đưa n_out về n_in nên cần ma trận CHUYỂN VỊ: "
                     "F.linear(h, weight.T, bias).",
                 ) from None
@@ -48,8 +48,8 @@ def check_tied_decode(tied_decode, g: torch.Generator) -> Values:
                     "transpose missing",
                     "You used the encoder weight W itself; the tied decoder uses its "
                     "TRANSPOSE: F.linear(h, weight.T, bias).",
-                    "Bạn dùng chính trọng số W của bộ mã hóa; bộ giải mã ràng buộc dùng ma "
-                    "trận CHUYỂN VỊ của nó: F.linear(h, weight.T, bias).",
+                    "Bạn dùng chính trọng số W của bộ mã hóa; bộ giải mã dùng chung trọng số "
+                    "lấy ma trận CHUYỂN VỊ của W: F.linear(h, weight.T, bias).",
                 )
             ]
             if n_in == n_out
@@ -168,13 +168,13 @@ def check_prediction_tied_params(predicted_n_params) -> tuple[str, str]:
                 "counted the untied model",
                 "That is the UNTIED model's count: a tied weight is "
                 "one tensor used twice and counts once.",
-                "Đó là số tham số của mô hình KHÔNG "
-                "ràng buộc: trọng số ràng buộc là một tensor dùng hai lần, chỉ đếm một lần.",
+                "Đó là số tham số của mô hình KHÔNG dùng chung trọng số: một trọng số "
+                "dùng chung là một tensor dùng hai lần, chỉ đếm một lần.",
             ),
             encoder: (
                 "decoder biases not counted",
                 "The tied decoder still has its own biases (64, 256 and 784 numbers).",
-                "Bộ giải mã ràng buộc vẫn có bias riêng (64, 256 và 784 số).",
+                "Bộ giải mã dùng chung trọng số vẫn có bias riêng (64, 256 và 784 số).",
             ),
         },
     )

@@ -183,7 +183,7 @@ def _check_relus(model: nn.Module, x: Tensor, name: str, relu_at_end: bool) -> N
             "no ReLU at the end",
             f"{name} outputs negative values ({out.min().item():.3g}): end with nn.ReLU() after "
             "the last convolution.",
-            f"{name} trả ra giá trị âm ({out.min().item():.3g}): hãy kết thúc bằng nn.ReLU() "
+            f"{name} cho ra giá trị âm ({out.min().item():.3g}): hãy kết thúc bằng nn.ReLU() "
             "sau phép tích chập cuối cùng.",
         )
 
@@ -206,8 +206,8 @@ def check_conv_encoder(make_conv_encoder, g: torch.Generator) -> Values:
             "flattened",
             f"The encoder returns shape {tuple(out.shape)}: keep the "
             f"feature maps (B, c2, 7, 7); flattening comes later.",
-            f"Bộ mã hóa trả về "
-            f"shape {tuple(out.shape)}: hãy giữ các bản đồ đặc trưng (B, c2, 7, 7); "
+            f"Đầu ra của bộ mã hóa có "
+            f"kích thước {tuple(out.shape)}: hãy giữ các bản đồ đặc trưng (B, c2, 7, 7); "
             "việc làm phẳng để sau.",
         )
     expect.shape(out, (b, c2, 7, 7), f"The encoder's output (c1={c1}, c2={c2})", _SHAPE_HINT)
@@ -215,7 +215,7 @@ def check_conv_encoder(make_conv_encoder, g: torch.Generator) -> Values:
         raise Wrong(
             "no 14x14 stage",
             f"No layer outputs (B, c1, 14, 14) = {(b, c1, 14, 14)}; got {shapes}.",
-            f"Không lớp nào trả ra (B, c1, 14, 14) = {(b, c1, 14, 14)}; nhận được {shapes}.",
+            f"Không lớp nào cho ra (B, c1, 14, 14) = {(b, c1, 14, 14)}; nhận được {shapes}.",
         )
     if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
         raise Wrong(
@@ -248,7 +248,7 @@ def check_conv_decoder(make_conv_decoder, g: torch.Generator) -> Values:
         raise Wrong(
             "no 14x14 stage",
             f"No layer outputs (B, c1, 14, 14) = {(b, c1, 14, 14)}; got {shapes}.",
-            f"Không lớp nào trả ra (B, c1, 14, 14) = {(b, c1, 14, 14)}; nhận được {shapes}.",
+            f"Không lớp nào cho ra (B, c1, 14, 14) = {(b, c1, 14, 14)}; nhận được {shapes}.",
         )
     if out.min() < 0 or out.max() > 1:
         raise Wrong(

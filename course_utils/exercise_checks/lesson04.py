@@ -104,7 +104,7 @@ def check_gaussian_noise(add_gaussian_noise, g: torch.Generator) -> Values:
                 f"The noise has mean {mean:.3f}, not 0: draw it with "
                 "torch.randn (normal), not torch.rand (uniform on [0, 1)).",
                 f"Nhiễu có trung bình {mean:.3f}, không phải 0: hãy dùng torch.randn "
-                "(chuẩn), không phải torch.rand (đều trên [0, 1)).",
+                "(phân phối chuẩn tắc), không phải torch.rand (phân phối đều trên [0, 1)).",
             )
         raise Wrong(
             "wrong noise level",
@@ -213,7 +213,7 @@ def check_salt_and_pepper(salt_and_pepper, g: torch.Generator) -> Values:
             + (
                 ": p là TỔNG tỉ lệ điểm bị nhiễu, cả muối lẫn tiêu."
                 if half
-                else ". Hãy rút MỘT số ngẫu nhiên đều cho mỗi điểm ảnh rồi so với p."
+                else ". Hãy lấy MỘT số ngẫu nhiên theo phân phối đều cho mỗi điểm ảnh rồi so với p."
             ),
         )
     if not (_near(salt, p / 2, n) and _near(pepper, p / 2, n)):
@@ -245,7 +245,7 @@ def check_psnr(psnr, g: torch.Generator) -> Values:
                 "(x_hat - x).pow(2).flatten(1).mean(dim=1), not over the whole batch.",
                 " Mỗi ảnh một giá trị: lấy trung bình bình phương sai số trên các điểm ảnh "
                 "của từng ảnh, (x_hat - x).pow(2).flatten(1).mean(dim=1), không phải trên "
-                "cả lô.",
+                "cả batch.",
             ),
         )
         se = (x_hat - x).double().pow(2).flatten(1)
@@ -281,7 +281,7 @@ def check_psnr(psnr, g: torch.Generator) -> Values:
                 "MSE pooled over the batch",
                 "You averaged the error over the whole batch; PSNR is per image: average over "
                 "each image's pixels, (x_hat - x).pow(2).flatten(1).mean(dim=1).",
-                "Bạn đã lấy trung bình sai số trên cả lô; PSNR tính cho từng ảnh: lấy trung "
+                "Bạn đã lấy trung bình sai số trên cả batch; PSNR tính cho từng ảnh: lấy trung "
                 "bình trên các điểm ảnh của từng ảnh, (x_hat - x).pow(2).flatten(1).mean(dim=1).",
             ),
             Mistake(
@@ -370,7 +370,7 @@ def check_denoising_loss(denoising_loss, g: torch.Generator) -> Values:
             " Return one number: the squared error summed over each image's pixels, then "
             "averaged over the batch.",
             " Hãy trả về một số: bình phương sai số cộng trên các điểm ảnh của từng ảnh, rồi "
-            "lấy trung bình trên lô.",
+            "lấy trung bình trên batch.",
         ),
     )
     expect.unchanged(before, x, "x")
@@ -417,8 +417,8 @@ def check_denoising_loss(denoising_loss, g: torch.Generator) -> Values:
             "sum instead of mean over the batch",
             "You summed over the batch too: sum over each image's pixels, then take the MEAN "
             "over the images, so the loss does not grow with the batch size.",
-            "Bạn cộng cả trên lô: hãy cộng trên các điểm ảnh của từng ảnh, rồi lấy TRUNG BÌNH "
-            "trên các ảnh, để hàm mất mát không tăng theo kích thước lô.",
+            "Bạn cộng cả trên batch: hãy cộng trên các điểm ảnh của từng ảnh, rồi lấy TRUNG BÌNH "
+            "trên các ảnh, để hàm mất mát không tăng theo kích thước batch.",
         ),
         Mistake(
             se_clean.mean(),
@@ -426,7 +426,7 @@ def check_denoising_loss(denoising_loss, g: torch.Generator) -> Values:
             "You averaged over the pixels too: the course's convention sums the squared error "
             "over each image's pixels and averages over the batch only.",
             "Bạn lấy trung bình cả trên các điểm ảnh: quy ước của khóa học cộng bình phương "
-            "sai số trên các điểm ảnh của từng ảnh và chỉ lấy trung bình trên lô.",
+            "sai số trên các điểm ảnh của từng ảnh và chỉ lấy trung bình trên batch.",
         ),
     ]
     expect.close(loss, se_clean.sum(dim=1).mean(), name, mistakes, atol=1e-4)

@@ -81,7 +81,7 @@ def check_bernoulli_kl(bernoulli_kl, g: torch.Generator) -> Values:
             "bernoulli_kl gives inf or nan when a unit never fires "
             "(q = 0) or always fires (q = 1): clamp q to [1e-6, 1 - 1e-6] first.",
             "bernoulli_kl cho inf hoặc nan khi một đơn vị không bao giờ kích hoạt "
-            "(q = 0) hoặc luôn kích hoạt (q = 1): hãy kẹp q vào [1e-6, 1 - 1e-6] "
+            "(q = 0) hoặc luôn kích hoạt (q = 1): hãy cắt q về [1e-6, 1 - 1e-6] "
             "trước.",
         )
     want = _kl(p, edge)
@@ -91,7 +91,7 @@ def check_bernoulli_kl(bernoulli_kl, g: torch.Generator) -> Values:
             f"bernoulli_kl(p, [0, 1, p]) gives {edge_kl.detach().double().tolist()}, expected "
             f"{want.tolist()}: clamp q to exactly [1e-6, 1 - 1e-6], the interval the task gives.",
             f"bernoulli_kl(p, [0, 1, p]) cho {edge_kl.detach().double().tolist()}, cần "
-            f"{want.tolist()}: hãy kẹp q vào đúng [1e-6, 1 - 1e-6], khoảng mà đề bài cho.",
+            f"{want.tolist()}: hãy cắt q về đúng [1e-6, 1 - 1e-6], khoảng mà đề bài cho.",
         )
 
 
@@ -123,8 +123,8 @@ def check_kl_sparsity_penalty(kl_sparsity_penalty_per_batch, g: torch.Generator)
         "Average the activations over the batch FIRST (q_hat = h.mean(dim=0)), then take "
         "the KL: the penalty controls each unit's mean activation over the batch, not "
         "every activation.",
-        "Hãy lấy trung bình kích hoạt trên lô TRƯỚC (q_hat = "
-        "h.mean(dim=0)), rồi mới tính KL: hàm phạt điều khiển kích hoạt trung bình trên lô "
+        "Hãy lấy trung bình kích hoạt trên batch TRƯỚC (q_hat = "
+        "h.mean(dim=0)), rồi mới tính KL: hàm phạt điều khiển kích hoạt trung bình trên batch "
         "của mỗi đơn vị, không phải từng kích hoạt.",
     )
     expect.close(
@@ -168,7 +168,7 @@ def check_l1_penalty(mean_l1_penalty_per_image, g: torch.Generator) -> Values:
         what="mean_l1_penalty_per_image(h)",
         forbidden=("course_utils.sparse:mean_l1_penalty_per_image",),
         shape=(),
-        hint=(" Return one number for the batch.", " Hãy trả về một số cho cả lô."),
+        hint=(" Return one number for the batch.", " Hãy trả về một số cho cả batch."),
     )
     hd = h.detach().double()
     expect.close(

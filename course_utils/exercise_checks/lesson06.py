@@ -48,7 +48,7 @@ def check_reparameterize(reparameterize, g: torch.Generator) -> Values:
             "z",
             (
                 " z has the shape of mu and logvar: (B, L).",
-                " z có cùng shape với mu và logvar: (B, L).",
+                " z có cùng kích thước với mu và logvar: (B, L).",
             ),
         )
         if torch.equal(z.detach(), mu.detach()):
@@ -82,7 +82,8 @@ def check_reparameterize(reparameterize, g: torch.Generator) -> Values:
             f"{eps.mean().item():.2f}, not 0: use torch.randn (normal), not "
             "torch.rand (uniform).",
             f"Nhiễu eps có trung bình {eps.mean().item():.2f}, "
-            "không phải 0: hãy dùng torch.randn (chuẩn), không phải torch.rand (đều).",
+            "không phải 0: hãy dùng torch.randn (phân phối chuẩn tắc), không phải torch.rand "
+            "(phân phối đều).",
         )
     measured = (z.detach() - 3.0).std().item()
     if abs(measured - 2.0) > 0.1:
@@ -144,7 +145,7 @@ def check_vae_loss(vae_loss, g: torch.Generator) -> Values:
         shape=(),
         hint=(
             " Return one number: the mean over the batch.",
-            " Hãy trả về một số: trung bình trên lô.",
+            " Hãy trả về một số: trung bình trên batch.",
         ),
     )
     ref, mistakes = loss_mistakes(logits, x, mu, logvar)
@@ -181,7 +182,7 @@ def check_sample_prior(sample_prior, g: torch.Generator) -> Values:
                 logits,
                 "sigmoid missing",
                 "The decoder returns logits: apply torch.sigmoid to get pixel means in [0, 1].",
-                "Bộ giải mã trả về logit: hãy áp dụng "
+                "Bộ giải mã cho ra logit: hãy áp dụng "
                 "torch.sigmoid để có trung bình điểm ảnh trong [0, 1].",
             ),
         ],
@@ -263,17 +264,18 @@ def check_prediction_z_shape(predicted_shape) -> tuple[str, str]:
             (10,): (
                 "batch dimension dropped",
                 "Every image gets its own code: the batch dimension stays.",
-                "Mỗi ảnh có mã riêng: chiều lô vẫn còn.",
+                "Mỗi ảnh có mã riêng: chiều batch vẫn còn.",
             ),
             (3,): (
                 "latent dimension dropped",
                 "Each code has 10 numbers (the latent size); they are not class probabilities.",
-                "Mỗi mã có 10 số (kích thước tiềm ẩn); chúng không phải xác suất của lớp.",
+                "Mỗi mã có 10 số (số chiều tiềm ẩn); chúng không phải xác suất của các "
+                "lớp (class).",
             ),
             (10, 3): (
                 "batch not first",
                 "The batch comes first: (B, L).",
-                "Chiều lô đứng trước: (B, L).",
+                "Chiều batch đứng trước: (B, L).",
             ),
             (2, 3, 10): ("z taken for the distribution", *sample),
             (3, 20): ("z taken for the distribution", *sample),

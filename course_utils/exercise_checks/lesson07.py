@@ -41,7 +41,7 @@ def check_concat_one_hot(concat_one_hot, g: torch.Generator) -> Values:
             "You appended the label as ONE number. Append its "
             f"one-hot code, C = {c} numbers: F.one_hot(y, n_classes).",
             "Bạn đã nối "
-            f"nhãn như MỘT con số. Hãy nối mã one-hot của nó, C = {c} số: "
+            f"nhãn như MỘT con số. Hãy nối vectơ one-hot của nó, C = {c} số: "
             "F.one_hot(y, n_classes).",
         )
     expect.shape(
@@ -93,7 +93,8 @@ def _conditioned(inputs: list[Tensor], rest: int, c: int, y: Tensor, who: tuple[
                 if missing
                 else "its input and the one-hot label side by side."
             ),
-            f"{who[1].capitalize()} nhận shape {tuple(v.shape)}, cần (B, {rest} + {c}): "
+            f"{who[1].capitalize()} nhận đầu vào kích thước {tuple(v.shape)}, "
+            f"cần (B, {rest} + {c}): "
             + (
                 "nó cũng phải thấy nhãn one-hot (hãy nối vào)."
                 if missing
@@ -173,7 +174,7 @@ def check_beta_vae_loss(beta_vae_loss, g: torch.Generator) -> Values:
             name,
             (
                 " Each of the three is one number, a mean over the batch.",
-                " Mỗi giá trị là một số, trung bình trên lô.",
+                " Mỗi giá trị là một số, trung bình trên batch.",
             ),
         )
     expect.close(
@@ -230,7 +231,7 @@ def check_beta_vae_loss(beta_vae_loss, g: torch.Generator) -> Values:
                 beta * r + k,
                 "beta on the reconstruction",
                 "beta weighs the KL, not the reconstruction: loss = recon + beta * kl.",
-                "beta nhân với KL, không phải với tái tạo: loss = recon + beta * kl.",
+                "beta nhân với KL, không phải với số hạng tái tạo: loss = recon + beta * kl.",
             ),
             Mistake(
                 r + k / beta,

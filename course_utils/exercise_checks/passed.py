@@ -82,7 +82,7 @@ PASSED: dict[str, tuple[str, str]] = {
     ),
     "l1_penalty": (
         "mean_l1_penalty_per_image is right: sum of |h| per image, averaged over the batch.",
-        "mean_l1_penalty_per_image đúng: tổng |h| của mỗi ảnh, lấy trung bình trên lô.",
+        "mean_l1_penalty_per_image đúng: tổng |h| của mỗi ảnh, lấy trung bình trên batch.",
     ),
     # exercise 06
     "reparameterize": (

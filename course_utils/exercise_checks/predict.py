@@ -57,7 +57,8 @@ def shape(value, truth: tuple[int, ...], mistakes: Mapping[tuple, Hint]) -> tupl
         raise Wrong(
             "not a shape",
             f"Write the shape as a tuple of integers, e.g. (4, 7); got {value!r}.",
-            f"Hãy ghi shape dưới dạng tuple các số nguyên, ví dụ (4, 7); nhận được {value!r}.",
+            f"Hãy ghi kích thước (shape) dưới dạng tuple các số nguyên, ví dụ (4, 7); nhận "
+            f"được {value!r}.",
         )
     predicted = tuple(value)
     if predicted == truth:

@@ -187,13 +187,13 @@ def loss_mistakes(logits: Tensor, x: Tensor, mu: Tensor, logvar: Tensor):
             (recon + kl).sum(),
             "summed over the batch",
             "The loss is summed over the batch: average over the images (nats PER IMAGE).",
-            "Mất mát đang cộng trên lô: hãy lấy trung bình trên các ảnh (nat TRÊN MỖI ẢNH).",
+            "Mất mát đang cộng trên batch: hãy lấy trung bình trên các ảnh (nat TRÊN MỖI ẢNH).",
         ),
         Mistake(
             recon.sum() + kl.mean(),
             "terms reduced differently",
             "The two terms use different reductions; average BOTH over the batch.",
-            "Hai số hạng dùng cách gộp khác nhau; hãy lấy trung bình CẢ HAI trên lô.",
+            "Hai số hạng dùng cách gộp khác nhau; hãy lấy trung bình CẢ HAI trên batch.",
         ),
         Mistake(
             (recon - kl).mean(),
@@ -212,7 +212,7 @@ def loss_mistakes(logits: Tensor, x: Tensor, mu: Tensor, logvar: Tensor):
             "squared error instead of BCE",
             "Use the Bernoulli "
             "likelihood: binary cross-entropy with logits, not the squared error.",
-            "Hãy dùng hợp lý Bernoulli: entropy chéo nhị phân với logits, không phải "
+            "Hãy dùng hàm hợp lý Bernoulli: entropy chéo nhị phân với logits, không phải "
             "bình phương sai số.",
         ),
     ]
