@@ -23,7 +23,8 @@
 # **Two editions.** Every lesson and exercise notebook has a Vietnamese twin (`notebooks/vi/`,
 # `exercises/vi/`; the link at the top of each lesson). The twin translates the prose and keeps
 # every code cell identical, so the lines the code prints (tables, verdicts, the training
-# loop's messages) stay in English; the quizzes and the exercise checks answer in Vietnamese.
+# loop's messages) stay in English, with English number formats (a comma between thousands,
+# 54,000; a decimal point, 0.37); the quizzes and the exercise checks answer in Vietnamese.
 #
 # Welcome to **Autoencoders, from PCA to VAEs**. This short notebook checks that everything works
 # on your machine and shows how the course is built, so that the later lessons can focus on ideas.
@@ -633,7 +634,7 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 #   set: the product raises a `RuntimeError` that names the variable. PyTorch 2.10 removed that
 #   check (pull request pytorch/pytorch#161749, October 2025), because PyTorch already gives each
 #   cuBLAS handle and stream its own workspace, which NVIDIA's documentation says is enough. The
-#   variable `:4096:8` reserves 8 buffers of 4096 KiB, about 32 MiB of GPU memory per cuBLAS
+#   value `:4096:8` reserves 8 buffers of 4096 KiB, about 32 MiB of GPU memory per cuBLAS
 #   handle and stream, and keeps code deterministic on older versions too, so the second cell
 #   below sets it on any CUDA machine. It must be in the environment before CUDA starts.
 # - On a CPU, results can change with the number of threads (`torch.get_num_threads()`): a sum

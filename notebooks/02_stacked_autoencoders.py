@@ -1274,8 +1274,8 @@ fig
 # Are these ratios a matter of training budget? Every model got the same number of steps, and
 # section 1's learning curve said whether the $k = 32$ model was still improving. The cell
 # continues that model (a copy of it) for as many steps again, recording its validation curve,
-# and measures its validation error against PCA's once more. (Section 4 uses the continued
-# model a second time, for the depth test.)
+# and measures its validation error against PCA's once more. (The depth test later in this
+# section uses the continued model a second time.)
 
 # %%
 import copy
@@ -1500,7 +1500,8 @@ error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "
 # %% [markdown]
 # The printout gives the ratio of the two medians; the figure shows how much the two histograms
 # overlap. Any threshold placed in an overlap flags some normal images and misses some anomalies.
-# The ROC curve puts one number on the separation.
+# The ROC curve shows the separation at every threshold at once, and the area under it (AUROC)
+# puts one number on it.
 #
 # ### ROC curve and AUROC, computed by hand
 #
@@ -1903,7 +1904,8 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 # whether that made it harder to detect than the other kind of image in this run, by how much
 # (compare the two columns), and whether the learned score still beats the cheap ones by more
 # than the noise: the margins and their two standard errors are printed for both tests, and the
-# line under them says whether the unseen digit's are wider (it has one class as the anomalies,
+# line under them says whether the unseen digit's two-standard-error ranges are wider (it has
+# one class as the anomalies,
 # the count printed above, so fewer images to measure on). Which
 # class is held out matters: a digit drawn with strokes the others share could even be
 # reconstructed better than the normal digits, which would show as an AUROC below 0.5. Change

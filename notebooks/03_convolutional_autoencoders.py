@@ -22,7 +22,8 @@
 #
 # A dense layer treats an image as a list of 784 unrelated numbers: each pixel has its own
 # weights, so a pattern the layer has learned to detect at one position must be learned again,
-# with other weights, to be detected one pixel to the right. Convolutions slide the same small filter over every position,
+# with other weights, to be detected one pixel to the right. Convolutions slide the same small
+# filter over every position,
 # so they reuse weights and respect the 2-D layout: move the input, and (away from the borders,
 # by a multiple of the stride) their output moves with it. In this lesson the
 # encoder shrinks the image with **strided convolutions** and the decoder grows it back with
@@ -445,9 +446,10 @@ fig
 # test error by more than these standard errors, enough to reorder two close models. To measure
 # that spread yourself, rerun this cell and the next with `torch.manual_seed(1)`, `(2)`, ... in
 # place of `torch.manual_seed(0)` and compare the spread of each model's test error with the gaps
-# (each seed costs one more training of every model, which is why this lesson does not). The parameter counts say two things. The conv AE is
-# smaller than the dense one (the printed counts and share), and the saving comes from its first and last
-# layers: a $3 \times 3$ convolution shared across positions needs the few weights printed on
+# (each seed costs one more training of every model, which is why this lesson does not).
+#
+# The parameter counts say two things. The conv AE is smaller than the dense one (the printed
+# counts and share), and the saving comes from its first and last layers: a $3 \times 3$ convolution shared across positions needs the few weights printed on
 # the last line, where the dense AE's first layer needs one weight per pixel and hidden unit.
 # But the conv AE is not small *everywhere*: the
 # printed majority of its parameters sit in the two linear layers between the 1,568 feature
@@ -532,7 +534,8 @@ else:
 # three test errors). This split follows one path (first add convolution, then BatchNorm) at one
 # learning rate; BatchNorm's documented benefit is tolerating larger learning rates, which this
 # run does not test, and another order or rate could split the gap differently. So read the
-# first part as what convolution gave in this setting. As before, each model was trained once, from seed 0: the standard errors cover the
+# first part as what convolution gave in this setting. As before, each model was trained once,
+# from seed 0: the standard errors cover the
 # test images, not the training seed.
 
 # %% [markdown]
@@ -567,7 +570,8 @@ print(f"a model fits its training images clearly better (by over 5%) than valida
 # The gap between a training curve's last point and the re-measured training error is what the
 # epoch average and training-mode BatchNorm added (the dense AE has no BatchNorm, so its gap holds
 # no BatchNorm effect), plus, when there are more than 10,000 training images, the change of image
-# set: the curve averages over all of them, the re-measurement uses the first 10,000. The ratio to validation is the overfitting test: a re-measured training
+# set: the curve averages over all of them, the re-measurement uses the first 10,000. The ratio to
+# validation is the overfitting test: a re-measured training
 # error clearly *below* validation would mean the model fits its own training images better than
 # new ones; then the training curve can end *below* validation, as it does on a small training
 # set. The two verdict lines say what this run shows; a ratio near 1 leaves only the third
@@ -695,7 +699,8 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
 # %% [markdown]
 # Now the test. Every model was trained on the images as they come (garments centred). The cell
 # moves the first 2,000 test images (the cell prints how many) 1, 2 and 3 pixels to the right
-# (filling with black; `shift_images` in `course_utils.conv_probes`) and measures each model's error on
+# (filling with black; `shift_images` in `course_utils.conv_probes`) and measures each model's
+# error on
 # them. The ratio to the unshifted error says how much a model relied on where things sit.
 
 # %%
@@ -1084,7 +1089,8 @@ for name, maps in per_image_maps.items():
 # from unequal sub-kernel sums; in (a), taking absolute errors, also nonlinear, can add or remove
 # contrast too. For the transposed decoder, its unequal sub-kernel sums add to that variation
 # effect. So a "higher" verdict is evidence of the flat-input checkerboard only for the
-# transposed decoder, and only together with the untrained test and the figures. All these verdicts are
+# transposed decoder, and only together with the untrained test and the figures. All these
+# verdicts are
 # about these trained models: the noise scale comes from resampling the test images, while each
 # model was trained once, from one seed, and another seed can move a contrast by more than that
 # scale (we did not measure by how much here).
@@ -1218,7 +1224,8 @@ fig
 # >   running averages. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
 # > - *Expecting a conv AE to be shift-equivariant.* Its linear bottleneck ties the code to
 # >   positions. A fully convolutional model is shift-**equivariant** (its code map moves with
-# >   the image, for shifts by its total stride and away from the borders), not shift-invariant:
+# >   the image, for shifts by multiples of its total stride and away from the borders), not
+# >   shift-invariant:
 # >   its code changes when the garment moves.
 # > - *Believing a kernel divisible by the stride cures checkerboards.* It evens the overlap;
 # >   learned weights can still make a grid. Upsample + convolution removes the unequal sums (a
@@ -1251,7 +1258,8 @@ fig
 #   convolving has four equal sub-kernel sums, so a flat input comes out flat away from the
 #   border; on a sloped input its shifted sub-kernels climb in alternating steps that differ
 #   unless the weights balance them (a period-2 sawtooth, its blockiness). The parity contrast
-#   of a trained decoder mixes these with edge effects and the sigmoid, so section 5 reads it
+#   of a trained decoder mixes these with effects of the image border and the sigmoid, so section
+#   5 reads it
 #   with a reference and a noise scale.
 # - An LSTM autoencoder reads an image one row after another; with this lesson's small budget,
 #   judge its error against the mean-image and PCA references printed in section 6.

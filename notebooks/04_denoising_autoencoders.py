@@ -512,7 +512,7 @@ roughness_report({"plain DAE": plain})
 # it let through as well. Where an output is rougher than the clean target while its share is
 # near 0, the roughness is the model's own (an undertrained network's speckle, say), not the
 # noise's. A share near 0 is not a merit by itself: an output that ignores its input entirely
-# (the mean training image, say) leaves no noise in either, and section 4 compares the model
+# (the mean training image, say) leaves no noise at any noise kind, and section 4 compares the model
 # with such a constant output. Section 5 measures both for a model that can pass pixels around
 # its code.
 #

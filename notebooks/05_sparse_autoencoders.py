@@ -516,8 +516,9 @@ print(f"{KL}: total activity per image, mean {total.mean():.1f} (K p = {N_CODE *
 # 0.5 (first table, right column), how many units the median image uses, and for what share of
 # the images the median live unit is above 0.1 (last table). The L1 penalty piles
 # activations up near zero (how near, and whether any reached exactly zero, is in the last line
-# of the first table); the KL penalty pulls each unit's mean towards $p$: the middle column says
-# what share of units landed within a factor 2 of it. The KL lines of the first table say how
+# printed under the MSE table, two cells up); the KL penalty pulls each unit's mean towards $p$:
+# the middle column says what share of units landed within a factor 2 of it. The KL lines under
+# the MSE table say how
 # close each $\beta$ brought the mean over the test images to $p$ (the penalty acted on
 # training batches, and a weaker $\beta$ pulls less hard), and how that mean is made. Units
 # that were fully on or fully off would have an on-share equal to their mean; the printed ratio
@@ -596,19 +597,19 @@ print(f"   spread of the trained units: Var(h_j) / (q_j (1 - q_j)) = {(var_unit 
 # - **Part of the KL penalty the model trained against is batch noise.** The next line
 #   compares the penalty computed from the unit means over the whole test set with its average
 #   over batches of 128, the size used in training: the gap is the upward bias of section 2, on
-#   the trained model's own codes. The next line compares it with what on/off coins at $p$
-#   pay in batches of 128 (section 2's exact value) and says whether it is smaller. It can be:
-#   a trained unit may vary less than a coin with the same mean, since its activations are
-#   graded, not 0 or 1, and the variance of its batch mean is $\mathrm{Var}(h_j)/B$, not
-#   $q_j(1-q_j)/B$ (the ratio of the two is printed, 1 for coins). Its mean need not be $p$
-#   either, which changes the curvature the wobble meets. The last line puts the measured spread into the
+#   the trained model's own codes. The next line puts the units' measured spread into the
 #   section-2 rule (half the KL's curvature at $q_j$ times the variance of a batch mean, summed
 #   over units); the closer its percentage is to 100%, the better this rule accounts for the
 #   bias. Expect agreement in size, not to the percent: the rule keeps only the quadratic part
 #   of the KL (section 2 showed what that misses for coins), and it treats the batches as
-#   independent draws from the test set. These lines measure the penalty, not the
-#   reconstruction error: how much of the KL model's higher error the noise causes is not
-#   separated here.
+#   independent draws from the test set. The last line compares the gap with what on/off
+#   coins at $p$ pay in batches of 128 (section 2's exact value) and says whether it is
+#   smaller. It can be: a trained unit may vary less than a coin with the same mean, since its
+#   activations are graded, not 0 or 1, and the variance of its batch mean is
+#   $\mathrm{Var}(h_j)/B$, not $q_j(1-q_j)/B$ (the ratio of the two is printed on the spread
+#   line, 1 for coins). Its mean need not be $p$ either, which changes the curvature the
+#   wobble meets. These lines measure the penalty, not the reconstruction error: how much of
+#   the KL model's higher error the noise causes is not separated here.
 #
 # **A linear baseline.** How good are these reconstruction errors in the first place? Lesson
 # 01's PCA, fitted to the same training images, is the best *linear* code of $k$ numbers per
@@ -1102,7 +1103,7 @@ for name in (L1, KL):
 # below 1 works against it. The lines say, for each sparse model, whether it is less
 # sensitive than the unpenalised one mostly because its sigmoids sit where they are flat (the
 # slopes), or because its weights shrank. Neither loss asks for insensitivity by name. The L1
-# penalty pushes activations towards 0, exactly where the slope $h(1-h)$ is flat. The KL
+# penalty pushes activations towards 0, exactly where the slope $h(1-h)$ is small. The KL
 # penalty only holds each unit's mean activation $q$ near $p = 0.05$, but a small mean forces
 # small slopes on average, whichever way the unit reaches it: over the images, the mean slope
 # is $\mathrm{E}[h(1-h)] = \mathrm{E}[h] - \mathrm{E}[h^2] \le q(1-q)$ (since

@@ -129,7 +129,7 @@ print("plain AE codes: min", ae_codes.min(0).values.numpy().round(1),
 #   and the **spread** of its labels over the classes, in bits ($\log_2 10 = 3.32$ when all ten
 #   digits come out equally often, 0 when every image gets the same label). A blurry but
 #   well-formed digit costs confidence too, so we also measure real test images blurred by a
-#   Gaussian of 1 pixel: the yardstick for "as blurry as our decoders, but real digits".
+#   Gaussian of standard deviation 1 pixel: the yardstick for "as blurry as our decoders, but real digits".
 
 # %%
 # extra code – the instrument: a digit classifier on pixels (lesson 00's kind of model)
@@ -1690,8 +1690,8 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # %% [markdown]
 # Whether warm-up changes the count of active units or the number of dimensions that hold the KL
 # (the bars: KL per dimension, sorted, log scale; the dotted line marks the 99% count: where the
-# bars bend, read by eye, and the 99% count need not agree, and section 7's KL line printed both
-# the top 20's share and the count), and by how much it moves the negative ELBO,
+# bars bend, read by eye, and the 99% count need not agree; the KL line earlier in this section
+# printed both the share of the KL held by the top 20 dimensions and that count), and by how much it moves the negative ELBO,
 # is what these lines say for this run, for one training seed each (section 6: the standard
 # error covers the test images, not the seed). An MLP decoder cannot model a digit without $z$,
 # so here warm-up is not what keeps the posterior from collapsing (the total KL of the model

@@ -117,7 +117,8 @@ if passes > 5:
 # $\mathbb E_x\,\mathrm{KL}(q(z\mid x)\,\|\,p(z)) = I(x; z) + \mathrm{KL}(q(z)\,\|\,p(z))$, the
 # mutual information between image and code plus the mismatch between the codes of all images
 # together, $q(z)$, and the prior. So the rate is an **upper bound** on the nats of information
-# that pass through $z$; section 1 estimates both parts, and says how far each estimate can be trusted.
+# that pass through $z$; this section estimates both parts, and says how far each estimate can
+# be trusted.
 # Higgins et al. hoped for more: that a large $\beta$ makes each latent dimension follow one
 # factor of variation ("disentanglement"). Every one of these claims is a claim about numbers,
 # and this section measures each.
@@ -545,7 +546,7 @@ beta_figure(sweep, BETAS[-1], xb_test)
 # %% [markdown]
 # The inputs are the binarized test images the models read; reconstructions and samples are
 # shown as pixel probabilities. The titles repeat each model's test reconstruction term and KL.
-# Compare the middle rows with those numbers and with the "recon. keeps digit" column: the model
+# Compare the middle rows with those numbers and with the "keeps digit" column: the model
 # with the lower reconstruction term keeps more of each input's details, and where a large
 # $\beta$ lost information you can find digits that come back blurred into a typical shape, or
 # as another digit.
@@ -658,7 +659,7 @@ heat
 # metrics (Higgins et al. 2017; Chen et al. 2018's MIG) are defined on data whose factors are
 # known and independent by construction (dSprites, 3D Shapes), where each factor can be varied
 # alone. Two later results matter for reading any such table. Chen et al. (2018, $\beta$-TCVAE)
-# split the KL(q(z)||p) of section 1 further, into the **total correlation** of $q(z)$,
+# split the $\mathrm{KL}(q(z)\,\|\,p)$ of section 1 further, into the **total correlation** of $q(z)$,
 # $\mathrm{KL}\big(q(z)\,\|\,\prod_j q(z_j)\big)$ (how far its dimensions are from independent),
 # plus a KL per dimension, $\sum_j \mathrm{KL}(q(z_j)\,\|\,p(z_j))$; with $I(x; z)$ these are the
 # three parts of the rate. They argued that the total correlation is the part whose penalty

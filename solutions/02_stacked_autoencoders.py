@@ -33,8 +33,9 @@
 # - "Predict, then run" questions: write your prediction BEFORE you run the cell that shows the
 #   answer.
 # - Do not delete or edit the check cells: your instructor grades with the original ones.
-# - Tin nhắn của các ô kiểm tra bằng tiếng Việt: chạy `%env COURSE_LANG=vi` trong một ô, rồi chạy
-#   lại ô kiểm tra. (Check messages in Vietnamese: run `%env COURSE_LANG=vi` in a cell.)
+# - Check messages in Vietnamese: open this notebook's Vietnamese edition (the link above), or
+#   run `%env COURSE_LANG=vi` in a cell and run the check again; `%env COURSE_LANG=en` switches
+#   back to English.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -149,7 +150,7 @@ check_auroc(auroc)
 # ### See it work: upside-down digits as anomalies
 #
 # Digits turned upside down are still strokes of ink, but not the digits the model was trained
-# on. The cell scores test digits and the same digits flipped, with the squared reconstruction
+# on. The cell scores test digits and the same digits rotated by 180 degrees, with the squared reconstruction
 # error per pixel, and prints your AUROC. Ask yourself which digits look almost the same upside
 # down (0, 1, 8) and which turn into another digit (a 6 upside down looks like a 9, and a 9
 # like a 6): both kinds still look like digits the model knows, and they pull the AUROC down.

@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -32,8 +32,9 @@
 # - "Predict, then run" questions: write your prediction BEFORE you run the cell that shows the
 #   answer.
 # - Do not delete or edit the check cells: your instructor grades with the original ones.
-# - Tin nhắn của các ô kiểm tra bằng tiếng Việt: chạy `%env COURSE_LANG=vi` trong một ô, rồi chạy
-#   lại ô kiểm tra. (Check messages in Vietnamese: run `%env COURSE_LANG=vi` in a cell.)
+# - Check messages in Vietnamese: open this notebook's Vietnamese edition (the link above), or
+#   run `%env COURSE_LANG=vi` in a cell and run the check again; `%env COURSE_LANG=en` switches
+#   back to English.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.

@@ -34,8 +34,9 @@
 # - "Predict, then run" questions: write your prediction BEFORE you run the cell that shows the
 #   answer.
 # - Do not delete or edit the check cells: your instructor grades with the original ones.
-# - Tin nhắn của các ô kiểm tra bằng tiếng Việt: chạy `%env COURSE_LANG=vi` trong một ô, rồi chạy
-#   lại ô kiểm tra. (Check messages in Vietnamese: run `%env COURSE_LANG=vi` in a cell.)
+# - Check messages in Vietnamese: open this notebook's Vietnamese edition (the link above), or
+#   run `%env COURSE_LANG=vi` in a cell and run the check again; `%env COURSE_LANG=en` switches
+#   back to English.
 #
 # **Randomness with a generator.** Every corruption takes `generator=`, a `torch.Generator`. Draw
 # ALL random numbers from it, e.g. `torch.rand(x.shape, generator=generator)`; then the same

@@ -33,8 +33,9 @@
 # - "Predict, then run" questions: write your prediction BEFORE you run the cell that shows the
 #   answer.
 # - Do not delete or edit the check cells: your instructor grades with the original ones.
-# - Tin nhắn của các ô kiểm tra bằng tiếng Việt: chạy `%env COURSE_LANG=vi` trong một ô, rồi chạy
-#   lại ô kiểm tra. (Check messages in Vietnamese: run `%env COURSE_LANG=vi` in a cell.)
+# - Check messages in Vietnamese: open this notebook's Vietnamese edition (the link above), or
+#   run `%env COURSE_LANG=vi` in a cell and run the check again; `%env COURSE_LANG=en` switches
+#   back to English.
 #
 # **Notation.** The encoder outputs, for every image, two vectors of length $L$ (the latent
 # size): the mean `mu` and the log-variance `logvar` $= \log \sigma^2$. For a batch of $B$ images
@@ -95,7 +96,8 @@ print("their sum (no reason to be 1: they are not probabilities):", round(z[0].s
 #
 # Sampling $z \sim \mathcal N(\mu, \sigma^2)$ directly passes $\mu$ and $\sigma$ no useful
 # gradient: `torch.normal` keeps $z$ in the graph but passes back exactly zero, and
-# `.sample()` cuts $z$ out of the graph. The gradient of the expected reconstruction still exists (the
+# `.sample()` cuts $z$ out of the graph. The gradient of the expected reconstruction term still
+# exists (the
 # score-function, or REINFORCE, estimator gives it without bias), but with a variance so high
 # that it needs many samples; the trick gives a low-variance gradient through the sample itself.
 # Write the sample as a function of $\mu$ and $\sigma$, with all the randomness in a noise
