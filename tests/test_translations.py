@@ -145,6 +145,21 @@ def test_a_rewrapped_cell_keeps_its_translation_and_a_new_paragraph_does_not():
     assert entries(split)[0].fuzzy
 
 
+def test_a_fuzzy_entry_and_its_previous_english_survive_a_round_trip(tmp_path):
+    """Babel writes a multi-line previous msgid on one ``#|`` line and reads ``#|`` lines as plain
+    comments; read_catalog and write_catalog undo both, so a write-read-write is exact."""
+    old = update_catalog(None, _cells(("a", 'Line one.\nLine "two".')), "t")
+    entries(old)[0].string = "Một.\nHai."
+    new = update_catalog(old, _cells(("a", "Line one!\nLine two.")), "t")
+    write_catalog(new, tmp_path / "a.po")
+    text = (tmp_path / "a.po").read_text(encoding="utf-8")
+    assert '#| msgid ""\n#| "Line one.\\n"\n#| "Line \\"two\\"."\n' in text
+    back = entries(read_catalog(tmp_path / "a.po"))[0]
+    assert back.fuzzy and back.previous_id == ['Line one.\nLine "two".'] and not back.user_comments
+    write_catalog(read_catalog(tmp_path / "a.po"), tmp_path / "b.po")
+    assert (tmp_path / "b.po").read_text(encoding="utf-8") == text
+
+
 def test_a_similar_new_cell_gets_a_fuzzy_hint_and_a_different_one_does_not():
     old = update_catalog(None, _cells(("a", "The encoder maps an image to a code.")), "t")
     entries(old)[0].string = "Bộ mã hóa ánh xạ một ảnh thành một mã."

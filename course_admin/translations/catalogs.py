@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import denormalize, read_po, write_po
 
 FIXED_DATE = dt.datetime(2026, 12, 5, tzinfo=dt.timezone.utc)  # stable headers: no diff noise
 FORMAT_FLAGS = {"python-format", "python-brace-format"}
@@ -88,22 +88,49 @@ def new_catalog(title: str) -> Catalog:
     )
 
 
+QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
 def read_catalog(path: Path) -> Catalog:
+    """Read a catalog, with each fuzzy entry's previous English (``#| msgid``) as previous_id.
+
+    (Babel's reader keeps ``#|`` lines as plain comments; we turn them back into previous ids.)
+    """
     with path.open("rb") as f:
-        return read_po(f, locale="vi")
+        catalog = read_po(f, locale="vi")
+    for message in [*catalog, *catalog.obsolete.values()]:
+        previous = [c[1:].strip() for c in message.user_comments if c.startswith("|")]
+        if previous:
+            message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
+            joined = " ".join(previous)
+            if joined.startswith("msgid "):
+                message.previous_id = [denormalize("\n".join(QUOTED.findall(joined)))]
+    return catalog
+
+
+def _split_previous(line: str) -> str:
+    """Babel writes a multi-line previous msgid on ONE ``#|`` line; write it as GNU gettext does."""
+    if not line.startswith("#| msgid "):
+        return line
+    parts = QUOTED.findall(line)
+    return "\n".join([f"#| msgid {parts[0]}"] + [f"#| {p}" for p in parts[1:]])
 
 
 def write_catalog(catalog: Catalog, path: Path) -> None:
     """Write atomically (a temporary file, then a rename): never a half-written catalog."""
     for message in [*catalog, *catalog.obsolete.values()]:
         message.flags -= FORMAT_FLAGS  # Babel guesses these from "%" and "{}": prose has neither
+    catalog.header_comment = HEADER.format(title=catalog.project)
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=0, include_previous=True, sort_output=False)
+    text = "\n".join(
+        _split_previous(line) for line in buffer.getvalue().decode("utf-8").split("\n")
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getvalue())
+            f.write(text.encode("utf-8"))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
