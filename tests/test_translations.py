@@ -245,7 +245,7 @@ def test_links_are_rerooted_for_the_vi_folder():
     assert "[next](05_sparse_autoencoders.ipynb)" in out
     assert "[ex](../../exercises/vi/04_denoising_autoencoders.ipynb)" in out
     assert "[sol](../../solutions/04_denoising_autoencoders.ipynb)" in out
-    assert "[r](../../README.md)" in out
+    assert "[r](../../README.vi.md)" in out
     assert "/blob/main/notebooks/vi/04_x.ipynb" in out
     assert BAR.search(text) and not BAR.search(out)
 

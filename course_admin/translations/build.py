@@ -4,7 +4,7 @@ translation, and every code cell byte-identical.
 Beyond the text, the build points everything a learner clicks at the Vietnamese edition:
 
 - relative links are re-rooted for the deeper folder (``notebooks/vi/``), and a link to a lesson
-  or exercise notebook goes to its Vietnamese twin;
+  or exercise notebook, or to README.md, goes to its Vietnamese twin;
 - the Colab badges open the Vietnamese file (``.../blob/main/notebooks/vi/...``);
 - the language bar at the top (``**English** · [Tiếng Việt](vi/NN_topic.ipynb)`` in English,
   kept verbatim by the translator) becomes ``[English](../NN_topic.ipynb) · **Tiếng Việt**``;
@@ -25,6 +25,7 @@ from babel.messages.catalog import Catalog
 from .catalogs import entries
 from .sources import LANG, ROOT, Source, edition_of
 
+TWINS = {"README.md": "README.vi.md"}  # other files with a Vietnamese twin
 COLAB = re.compile(r"(/blob/main/)((?:notebooks|exercises)/[0-9][0-9]_[\w-]+\.ipynb)")
 BAR = re.compile(r"^\*\*English\*\* · \[Tiếng Việt\]\(vi/([\w-]+\.ipynb)\)[ \t]*$", re.M)
 LINK = re.compile(r"(\]\()([^()\s#]+\.(?:ipynb|md|py|png|svg|jpg|yaml))([#)\s])")
@@ -53,7 +54,7 @@ def rewrite_links(text: str, english_dir: str) -> str:
         repo_path = posixpath.normpath(posixpath.join(english_dir, target))
         if repo_path.startswith(".."):
             return match.group(0)
-        new_path = edition_of(repo_path) or repo_path
+        new_path = TWINS.get(repo_path) or edition_of(repo_path) or repo_path
         new_target = posixpath.relpath(new_path, f"{english_dir}/{LANG}")
         return match.group(1) + new_target + match.group(3)
 
