@@ -10,8 +10,8 @@ The models live in ``course_utils.conv``; this module measures them. Sections:
   sentence, with that noise scale), ``noise_floor_verdict``, the per-pixel ``error_maps`` and
   ``decoder_logits`` (a decoder's output before its final sigmoid);
 * shifts and learned filters: ``shift_images``, ``first_layer_maps`` and ``first_layer_figure``;
-* what the errors follow: ``edge_strength_map`` and ``partial_correlation`` (the correlation of
-  two maps once a third, e.g. brightness, is regressed out of both).
+* what the errors follow: ``edge_strength`` and ``partial_correlation`` (per image, the
+  correlation of two maps across its pixels once a third, e.g. brightness, is regressed out).
 """
 
 from __future__ import annotations
@@ -287,42 +287,52 @@ def first_layer_figure(model: nn.Module, image: Tensor, n: int = 8) -> Figure:
     return fig
 
 
-def edge_strength_map(x: Tensor) -> Tensor:
-    """How strong the edges are at each pixel position, on average: x (N, 1, H, W) -> (H, W).
+def edge_strength(x: Tensor) -> Tensor:
+    """How strong the edges are at each pixel of each image: x (N, 1, H, W) -> (N, H, W).
 
-    The edge strength of one image at a pixel is the length of its finite-difference gradient,
+    The edge strength at a pixel is the length of the finite-difference gradient,
     sqrt(dx^2 + dy^2) with dx = x[i, j+1] - x[i, j] and dy = x[i+1, j] - x[i, j] (0 past the last
-    row or column); the map is its mean over the N images.
+    row or column): large on a garment's outline, 0 on flat background or flat fabric.
     """
-    check_images(x, "edge_strength_map", flat_ok=False)
+    check_images(x, "edge_strength", flat_ok=False)
     dx = torch.zeros_like(x)
     dy = torch.zeros_like(x)
     dx[..., :, :-1] = x[..., :, 1:] - x[..., :, :-1]  # (N, 1, H, W - 1) horizontal steps
     dy[..., :-1, :] = x[..., 1:, :] - x[..., :-1, :]  # (N, 1, H - 1, W) vertical steps
-    return (dx**2 + dy**2).sqrt().mean(dim=(0, 1))  # (N, 1, H, W) -> (H, W)
+    return (dx**2 + dy**2).sqrt()[:, 0]  # (N, 1, H, W) -> (N, H, W)
 
 
-def partial_correlation(y: Tensor, x: Tensor, control: Tensor) -> float:
-    """The correlation of ``y`` and ``x`` once ``control`` is regressed out of both.
+def partial_correlation(
+    y: Tensor, x: Tensor, control: Tensor | None = None, mask: Tensor | None = None
+) -> Tensor:
+    """Per image: the correlation of ``y`` and ``x`` across its pixels, ``control`` regressed out.
 
-    y, x, control: the same number of values (any shape, flattened), e.g. three (28, 28) maps
-    compared position by position. Each of y and x is replaced by its residual from a straight
-    line fitted on ``control`` (least squares with an intercept); the result is the Pearson
-    correlation of the two residuals. Example: does the error follow the edges, at EQUAL
-    brightness? partial_correlation(error_map, edge_map, control=mean_image).
+    y, x, control, mask: (N, ...) each, e.g. (N, 28, 28): one map per image. For each image n,
+    y[n] and x[n] are replaced by their residuals from a straight line fitted on control[n]
+    (least squares with an intercept), and the result is the Pearson correlation of the two
+    residuals over that image's pixels; returns (N,). ``control=None``: the plain correlation.
+    ``mask`` (bool): use only these pixels of each image (e.g. the garment, x > 0.05). Example:
+    does the error follow the edges at EQUAL brightness, within each image?
+    partial_correlation(errors, edges, control=images).
     """
-    y, x, control = (t.detach().flatten().double().cpu() for t in (y, x, control))
-    if not len(y) == len(x) == len(control) or len(y) < 4:
+    y, x = (t.detach().flatten(1).double().cpu() for t in (y, x))  # (N, P) each
+    c = torch.zeros_like(y) if control is None else control.detach().flatten(1).double().cpu()
+    w = torch.ones_like(y) if mask is None else mask.detach().flatten(1).double().cpu()
+    if not y.shape == x.shape == c.shape == w.shape or (w.sum(dim=1) < 4).any():
         raise InputError(
-            f"partial_correlation expects three tensors with the same number of values (at "
-            f"least 4), but received {len(y)}, {len(x)} and {len(control)}. Compare maps of "
-            "the same shape."
+            f"partial_correlation expects tensors of one shape (N, ...) with at least 4 pixels "
+            f"per image (inside the mask), but received shapes {tuple(y.shape)}, "
+            f"{tuple(x.shape)}, {tuple(c.shape)} and {tuple(w.shape)}. Pass one map per image."
         )
-    design = torch.stack([torch.ones_like(control), control], dim=1)  # (n, 2)
 
-    def residual(t: Tensor) -> Tensor:
-        coef = torch.linalg.lstsq(design, t[:, None]).solution  # (2, 1)
-        return t - (design @ coef)[:, 0]
+    def centred(t: Tensor) -> Tensor:  # minus the image's mean; 0 outside the mask
+        return (t - (w * t).sum(dim=1, keepdim=True) / w.sum(dim=1, keepdim=True)) * w
 
-    ry, rx = residual(y), residual(x)
-    return (ry @ rx / (ry.norm() * rx.norm()).clamp_min(1e-300)).item()
+    cy, cx, cc = centred(y), centred(x), centred(c)
+
+    def residual(t: Tensor) -> Tensor:  # minus the best straight line on the control
+        slope = (t * cc).sum(dim=1, keepdim=True) / cc.pow(2).sum(dim=1, keepdim=True)
+        return t - slope.nan_to_num(0.0) * cc  # a constant control (0 / 0): nothing to remove
+
+    ry, rx = residual(cy), residual(cx)  # (N, P) each
+    return (ry * rx).sum(dim=1) / (ry.norm(dim=1) * rx.norm(dim=1)).clamp_min(1e-300)

@@ -132,12 +132,22 @@ total = sum(r.n_params for r in table)
 print(f"linear layers (feature map <-> code): {in_linear:,} of {total:,} parameters "
       f"({in_linear / total:.0%}); convolutions: {total - in_linear:,}")
 print(f"most parameters sit in the linear layers: {in_linear > total / 2}")
+encoder_rows = [r for r in table if r.name.startswith("encoder")]
+held = [torch.Size(r.output_shape[1:]).numel() for r in encoder_rows if "ReLU" in r.layer]  # (C*H*W)
+code_size = torch.Size(encoder_rows[-1].output_shape[1:]).numel()
+print(f"numbers per image: image {28 * 28} -> feature maps " + " -> ".join(f"{n:,}" for n in held)
+      + f" -> code {code_size}; feature maps larger than the image: {all(n > 28 * 28 for n in held)}")
 
 # %% [markdown]
 # The convolutions themselves are tiny, because each filter is only $3 \times 3$ and is shared
 # across every position. The bulk of the model is the two linear layers between the
-# $32 \times 7 \times 7 = 1568$ feature values and the 32-number code. Here is the whole stack
-# with its shapes:
+# $32 \times 7 \times 7 = 1568$ feature values and the 32-number code. The last line counts the
+# numbers each stage holds per image: the hidden feature maps ($16 \times 14 \times 14$, then
+# $32 \times 7 \times 7$) hold more numbers than the 784 pixels, so the convolutions trade
+# positions for channels without compressing anything; the squeeze to 32 numbers happens in the
+# linear layer alone. (A U-Net's skip connections pass such maps straight to its decoder, around
+# the code, which is why a U-Net is not a bottleneck autoencoder.) Here is the whole stack with
+# its shapes:
 
 # %%
 # extra code – draw the conv stack with its shapes
@@ -252,7 +262,12 @@ for layer in [*bn_encoder, *upsample_decoder]:
 
 # %% [markdown]
 # `ConvAutoencoder(decoder="upsample", batch_norm=True)` is exactly this model; the cell copies
-# the hand-written weights (and BatchNorm's stored averages) into it and compares outputs.
+# the hand-written layers into it and compares outputs. `load_state_dict` copies two kinds of
+# numbers. **Parameters** are what the optimizer trains: the weights, and BatchNorm's scale
+# $\gamma$ and shift $\beta$. **Buffers** are numbers a layer stores and saves with the model but
+# the optimizer never touches: BatchNorm's running averages (`running_mean`, `running_var`),
+# which forward passes in training mode update (next two cells). `count_parameters` counts
+# parameters only; the cell counts both.
 
 # %%
 package_model = ConvAutoencoder(n_latent=32, decoder="upsample", batch_norm=True)
@@ -266,6 +281,9 @@ print(f"ConvAutoencoder(decoder='upsample', batch_norm=True) = the layers above:
 n_norm = sum(count_parameters(m) for m in package_model.modules() if isinstance(m, nn.BatchNorm2d))
 print(f"parameters: {count_parameters(package_model):,} = {count_parameters(conv):,} (the model of "
       f"section 1) + {n_norm} (a scale and a shift for each of the 16 + 32 + 16 BatchNorm channels)")
+n_running = sum(b.numel() for name, b in package_model.named_buffers() if "running" in name)
+print(f"buffers, not parameters: {n_running} running averages (a mean and a variance per channel), "
+      f"in the state_dict: {all(k in package_model.state_dict() for k, _ in package_model.named_buffers())}")
 
 # %% [markdown]
 # ### What BatchNorm2d normalises over
@@ -442,21 +460,23 @@ fig
 # averaged image by image); read the verdicts rather than expecting one. Read them for what they
 # are: statements about **these trained models on these test images**. The standard error says
 # how much a gap would move with other test images; it leaves out the training seed. Each model
-# was trained once, and a different seed (another initialisation and batch order) can change a
-# test error by more than these standard errors, enough to reorder two close models. To measure
-# that spread yourself, rerun this cell and the next with `torch.manual_seed(1)`, `(2)`, ... in
-# place of `torch.manual_seed(0)` and compare the spread of each model's test error with the gaps
-# (each seed costs one more training of every model, which is why this lesson does not).
+# was trained once, and another seed (another initialisation and batch order) changes every test
+# error too, by an amount this lesson does not measure: a gap of a few standard errors does not
+# show that the order would hold with another seed. To measure that spread yourself, rerun this
+# cell and the next with `torch.manual_seed(1)`, `(2)`, ... in place of `torch.manual_seed(0)`
+# and compare the spread of each model's test error with the gaps (each seed costs one more
+# training of every model, which is why this lesson does not).
 #
 # The parameter counts say two things. The conv AE is smaller than the dense one (the printed
-# counts and share), and the saving comes from its first and last layers: a $3 \times 3$ convolution shared across positions needs the few weights printed on
-# the last line, where the dense AE's first layer needs one weight per pixel and hidden unit.
-# But the conv AE is not small *everywhere*: the
-# printed majority of its parameters sit in the two linear layers between the 1,568 feature
-# values and the code, which share nothing. The seconds per epoch are measured on whatever
-# machine runs this notebook (all three include the same validation pass). Fewer parameters do
-# not mean less work: each convolution weight is used at every position. The cell below counts
-# the multiply-adds of one image: a convolution's weights times the positions it visits.
+# counts and share), and the saving comes from its first and last layers: a $3 \times 3$
+# convolution shared across positions needs the few weights printed on the last line, where the
+# dense AE's first layer needs one weight per pixel and hidden unit. But the conv AE is not small
+# *everywhere*: the printed majority of its parameters sit in the two linear layers between the
+# 1,568 feature values and the code, which share nothing. The seconds per epoch are measured on
+# whatever machine runs this notebook (all three include the same validation pass). Fewer
+# parameters do not mean less work: each convolution weight is used at every position. The cell
+# below counts the multiply-adds of one image: a convolution's weights times the positions it
+# visits.
 
 # %%
 def multiply_adds_per_image(model: nn.Module) -> int:
@@ -534,9 +554,7 @@ else:
 # three test errors). This split follows one path (first add convolution, then BatchNorm) at one
 # learning rate; BatchNorm's documented benefit is tolerating larger learning rates, which this
 # run does not test, and another order or rate could split the gap differently. So read the
-# first part as what convolution gave in this setting. As before, each model was trained once,
-# from seed 0: the standard errors cover the
-# test images, not the training seed.
+# first part as what convolution gave in this setting.
 
 # %% [markdown]
 # **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
@@ -807,9 +825,12 @@ overlap_figure(kernel_size=3, stride=2)
 
 # %% [markdown]
 # The left panel is the transposed convolution's output for a flat input: a grid of 1s, 2s and
-# 4s. The right panel, upsample + convolution, is 9 everywhere except at the border, where zero
-# padding supplies some of the inputs. With kernel 4 and stride 2 the overlap is even (every
-# inner pixel gets four contributions) and the printed contrast of the flat-input test is 0.
+# 4s. It is $11 \times 11$, one short of twice the $6 \times 6$ input, because this layer has
+# no `output_padding`: the formula of section 1 gives $(6 - 1) \cdot 2 - 2 \cdot 1 + 3 = 11$
+# (the decoders of this lesson add `output_padding=1` to get exactly twice). The right panel,
+# upsample + convolution, is 9 everywhere except at the border, where zero padding supplies some
+# of the inputs. With kernel 4 and stride 2 the overlap is even (every inner pixel gets four
+# contributions) and the printed contrast of the flat-input test is 0.
 #
 # ### Even overlap is not enough: four kernels in one
 #
@@ -982,8 +1003,9 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 # decodes a code that no training image had. All three models get the same shuffles. Both maps
 # are intensities (0 or more), so dividing the parity spread by the map's mean, as
 # `parity_contrast` does, compares like with like. We do not measure the logits before the final
-# sigmoid: their zero point is arbitrary (adding a constant to the last bias shifts them all),
-# so a spread divided by their mean could be made as large or as small as we like.
+# sigmoid: they are signed (strongly negative on the black background, since a logit of 0 means
+# a pixel of 0.5), so their mean can be negative or near 0, and a spread divided by it means
+# nothing.
 #
 # How much would a contrast move with another 2,000 images like these? A **bootstrap** answers
 # without new data: draw 2,000 of the images with replacement, average their maps, measure again,
@@ -1031,50 +1053,62 @@ error_maps_figure({"transpose": trained["transpose"], "upsample + conv": trained
                    "dense AE (reference)": trained["dense"]}, x_maps)
 
 # %% [markdown]
-# The figure shows each trained model's error map on one colour scale. Where are the errors
-# largest? Two candidate explanations: the garment's body (where the pixels are bright and carry
-# texture) or its outlines (where brightness changes fast). The two overlap: outlines sit next to
-# bright pixels, so a plain correlation with either can borrow from the other. The cell first
-# correlates each error map, position by position, with the mean test image (brightness) and
-# with the mean edge strength (`edge_strength_map`: the length of the brightness gradient at each
-# pixel). Then it separates them with a **partial correlation** (`partial_correlation`): fit a
-# straight line of the error on brightness, and of the edge strength on brightness, and correlate
-# what is left of both; that answers "at equal brightness, is the error larger where the edges
-# are stronger?" (and the same with the roles swapped). The same bootstrap draws give the noise
-# scale of the comparison.
+# The figure shows each trained model's error map, the mean absolute error at each position over
+# the 2,000 images, on one colour scale. It says where on the $28 \times 28$ frame the errors
+# fall on average: a blend of many garments, each with its outline in a different place.
+#
+# A different question: **within one image**, which pixels does a model get most wrong? Two
+# candidate explanations: the garment's body (where the pixels are bright and carry texture) or
+# its outlines (where brightness changes fast). The two overlap: outlines sit next to bright
+# pixels, so a plain correlation with either can borrow from the other. For every image, the cell
+# computes the edge strength at each pixel (`edge_strength`: the length of the brightness
+# gradient) and correlates, across that image's 784 pixels, the error with brightness and with
+# edge strength. Then it separates the two with a **partial correlation** (`partial_correlation`):
+# fit a straight line of the error on brightness, and of the edge strength on brightness, and
+# correlate what is left of both; that answers "at equal brightness, is the error larger where the
+# edges are stronger?" (and the same with the roles swapped). That gives one number per image;
+# the cell prints their mean over the images, and the share of images in which the edges come
+# out ahead. A bootstrap over the images (draw 2,000 of them with replacement, average again)
+# gives the noise scale. The second line per model repeats all this on the garment's own pixels
+# (brightness above 0.05), leaving out the black background, where error and edges are both
+# near 0: that line compares the garment's body with its outline directly.
+#
+# Why not correlate the averaged maps of the figure, position by position? Averaging over
+# images first blurs every garment's outline into a smooth blob, so the averaged maps only say
+# which positions of the frame are hard across garments, and a relation between averages can
+# differ from, even reverse, the relation inside each image.
 
 # %%
-from course_utils.conv_probes import edge_strength_map, partial_correlation
+from course_utils.conv_probes import edge_strength, partial_correlation
 
-
-def correlation(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Pearson correlation of two maps (28, 28), position by position."""
-    return torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1].item()
-
-
-brightness, edges = x_maps.mean(dim=(0, 1)), edge_strength_map(x_maps)  # (28, 28) each
-print(f"brightness and edge strength themselves correlate {correlation(brightness, edges):.2f}")
+brightness, edges = x_maps[:, 0], edge_strength(x_maps)  # (N, 28, 28) each: one map per image
+garment = brightness > 0.05  # (N, 28, 28): the garment's pixels, not the black background
+print(f"within an image, brightness and edge strength correlate "
+      f"{partial_correlation(brightness, edges).mean():.2f} (mean over the {len(x_maps):,} images)")
 draws = torch.randint(len(x_maps), (n_boot, len(x_maps)), generator=torch.Generator().manual_seed(1))
-drawn = [(x_maps[d].mean(dim=(0, 1)), edge_strength_map(x_maps[d])) for d in draws]  # per draw
 for name, maps in per_image_maps.items():
-    err = maps["(a) error map"]  # (N, 28, 28)
-    e = err.mean(dim=0)  # (28, 28)
-    on_edges = torch.tensor([partial_correlation(err[d].mean(dim=0), ed, br)
-                             for d, (br, ed) in zip(draws, drawn, strict=True)])  # (n_boot,)
-    on_light = torch.tensor([partial_correlation(err[d].mean(dim=0), br, ed)
-                             for d, (br, ed) in zip(draws, drawn, strict=True)])
-    print(f"{name:<16} error map: correlation with brightness {correlation(e, brightness):.2f}, with "
-          f"edge strength {correlation(e, edges):.2f}; partial, with edges at equal brightness "
-          f"{partial_correlation(e, edges, brightness):.2f}, with brightness at equal edges "
-          f"{partial_correlation(e, brightness, edges):.2f}")
-    print("    " + difference_verdict("edges", on_edges, "brightness", on_light,
-                                      "partial correlation with the error"))
+    err = maps["(a) error map"]  # (N, 28, 28): each image's absolute error at every pixel
+    print(f"{name:<16} error: correlation with brightness "
+          f"{partial_correlation(err, brightness).mean():.2f}, with edge strength "
+          f"{partial_correlation(err, edges).mean():.2f}")
+    for pixels, mask in (("all pixels", None), ("garment pixels", garment)):
+        on_edges = partial_correlation(err, edges, brightness, mask)  # (N,): at equal brightness
+        on_light = partial_correlation(err, brightness, edges, mask)  # (N,): at equal edges
+        print(f"    {pixels:<14}: partial, edges at equal brightness {on_edges.mean():.2f}, "
+              f"brightness at equal edges {on_light.mean():.2f}; edges ahead in "
+              f"{(on_edges > on_light).float().mean():.0%} of the images")
+        print("        " + difference_verdict("edges", on_edges[draws].mean(dim=1), "brightness",
+                                              on_light[draws].mean(dim=1),
+                                              "partial correlation with the error"))
 
 # %% [markdown]
-# The verdict lines say which the errors follow in this run once the other is held fixed:
-# "edges higher" means that at equal brightness the error tracks the outlines more closely than it
-# tracks brightness at equal edge strength; "edges lower", the other way round. Either way the
-# plain correlations alone could not have told us, since brightness and edges go together.
+# The verdict lines say which the errors follow within an image once the other is held fixed:
+# "edges higher" means that at equal brightness the error tracks the outlines more closely than
+# it tracks brightness at equal edge strength; "edges lower", the other way round. The
+# percentages say in how many single images the edges came out ahead. Either way the plain
+# correlations alone could not have told us, since brightness and edges go together. Look back
+# at the rows of section 3 with the verdict in mind, comparing the outlines and thin gaps with
+# the flat areas of fabric.
 #
 # Back to the grid: read the verdicts together. The untrained test isolates the layers' built-in
 # tendency: a transposed decoder above the floor there shows the uneven sub-kernel sums at work
@@ -1084,16 +1118,15 @@ for name, maps in per_image_maps.items():
 # hide the grid on data like its training images. Lines (b) repeat the test on codes off the
 # data. Keep in mind what the measure sees. The upsampling decoder's last layer is a linear
 # upsample + convolution: equal sub-kernel sums, so a flat input comes out flat, but the ramp's
-# alternating steps wherever its input slopes. So its contrast in (b) comes from how its last
-# input feature map varies from pixel to pixel (as on the ramp), passed through the sigmoid, not
-# from unequal sub-kernel sums; in (a), taking absolute errors, also nonlinear, can add or remove
-# contrast too. For the transposed decoder, its unequal sub-kernel sums add to that variation
-# effect. So a "higher" verdict is evidence of the flat-input checkerboard only for the
-# transposed decoder, and only together with the untrained test and the figures. All these
-# verdicts are
-# about these trained models: the noise scale comes from resampling the test images, while each
-# model was trained once, from one seed, and another seed can move a contrast by more than that
-# scale (we did not measure by how much here).
+# alternating steps wherever its input slopes. So its contrast in (b) can only come from how its
+# last input feature map varies from pixel to pixel (as on the ramp), passed through the sigmoid:
+# its equal sub-kernel sums rule out the flat-input cause; in (a), taking absolute errors, also
+# nonlinear, can add or remove contrast too. For the transposed decoder, its unequal sub-kernel
+# sums add to that variation effect. So a "higher" verdict is evidence of the flat-input
+# checkerboard only for the transposed decoder, and only together with the untrained test and the
+# figures. All these verdicts are about these trained models: the noise scale comes from
+# resampling the test images, not from retraining (see section 3).
+#
 # The artefact is a risk built into the transposed layer (the untrained test); training can
 # shrink it but nothing guarantees that it does (lines (a) and (b) say how much is left in this
 # run). Upsample + convolution removes that cause (equal sub-kernel sums and even overlap by
@@ -1199,10 +1232,9 @@ fig
 # PCA. The comparison with the conv AE is not fair to the LSTM (fewer steps), and is not meant
 # to be. What the numbers show is how far this LSTM got with its small budget, reading one row at
 # a time and squeezing everything into its state: the last line gives the smallest number of
-# principal components whose linear code does at least as well as the LSTM's 32-number code ("more
-# than 32" if none does; a
-# statement about error, not about how the LSTM uses its code). A longer training run would
-# be needed to say what an LSTM autoencoder can reach. Sequence autoencoders are at home on data
+# principal components whose linear code does at least as well as the LSTM's 32-number code
+# ("more than 32" if none does; a statement about error, not about how the LSTM uses its code).
+# A longer training run would be needed to say what an LSTM autoencoder can reach. Sequence autoencoders are at home on data
 # that really is sequential (audio, sensor series, text).
 #
 # > **Common mistakes**
@@ -1225,8 +1257,7 @@ fig
 # > - *Expecting a conv AE to be shift-equivariant.* Its linear bottleneck ties the code to
 # >   positions. A fully convolutional model is shift-**equivariant** (its code map moves with
 # >   the image, for shifts by multiples of its total stride and away from the borders), not
-# >   shift-invariant:
-# >   its code changes when the garment moves.
+# >   shift-invariant: its code changes when the garment moves.
 # > - *Believing a kernel divisible by the stride cures checkerboards.* It evens the overlap;
 # >   learned weights can still make a grid. Upsample + convolution removes the unequal sums (a
 # >   flat input comes out flat away from the border), though not the alternating steps on a
@@ -1245,22 +1276,25 @@ fig
 #   and retrained the conv AE without BatchNorm to see how much of the gap BatchNorm accounts for. A
 #   training curve measured during the epoch, in training mode, can sit above validation.
 # - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
-#   (its code map moves with the image, away from the borders), though not shift-invariant.
-#   Each of its code cells sees a window of input pixels (its receptive field) that the sizes,
-#   strides and paddings determine: computed layer by layer, confirmed with a gradient.
-#   First-layer filters are small pattern detectors applied everywhere.
+#   for shifts by multiples of its total stride (4 pixels here: its code map moves by one cell,
+#   away from the borders), though not shift-invariant; a shift of 1-3 pixels falls between its
+#   code cells. Each of its code cells sees a window of input pixels (its receptive field) that
+#   the sizes, strides and paddings determine: computed layer by layer, confirmed with a
+#   gradient. First-layer filters are small pattern detectors applied everywhere.
 # - A measured difference needs a noise scale: a bootstrap over the test images gives one, and
 #   a verdict says "higher" only beyond twice that scale. That scale covers the test images, not
 #   the training seed: with one training run per model, the verdicts describe these trained
-#   models, and another seed can change them.
+#   models; how far another seed would move them is not measured here.
+# - Whether the errors follow a garment's outlines or its bright body is a question about pixels
+#   inside images: answer it image by image (section 5's partial correlations), not with maps
+#   averaged over images, which blur every outline away.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
 #   or unequal sub-kernel sums, paint a checkerboard even on a flat input. Upsampling then
 #   convolving has four equal sub-kernel sums, so a flat input comes out flat away from the
 #   border; on a sloped input its shifted sub-kernels climb in alternating steps that differ
 #   unless the weights balance them (a period-2 sawtooth, its blockiness). The parity contrast
-#   of a trained decoder mixes these with effects of the image border and the sigmoid, so section
-#   5 reads it
-#   with a reference and a noise scale.
+#   of a trained decoder mixes these with effects of the image border and the sigmoid, so
+#   section 5 reads it with a reference and a noise scale.
 # - An LSTM autoencoder reads an image one row after another; with this lesson's small budget,
 #   judge its error against the mean-image and PCA references printed in section 6.
 

@@ -17,7 +17,7 @@ from course_utils.conv_probes import (
     bootstrap_parity_contrasts,
     decoder_logits,
     difference_verdict,
-    edge_strength_map,
+    edge_strength,
     error_maps,
     error_maps_figure,
     first_layer_figure,
@@ -252,17 +252,19 @@ def test_first_layer_maps_are_conv_batchnorm_relu_in_eval_mode():
     assert len(filter_limits) == 1 and len(map_limits) == 1  # one colour scale per row
 
 
-def test_edge_strength_map_averages_gradient_lengths():
+def test_edge_strength_is_the_gradient_length_of_each_image():
     x = torch.zeros(2, 1, 28, 28)
     x[0, ..., 10:] = 1.0  # image 0: dark left, bright right (one step, columns 9 -> 10)
     x[1, 0, 5, 5] = 1.0  # image 1: one bright pixel
-    edges = edge_strength_map(x)
-    assert edges.shape == (28, 28)
-    assert (edges[:, 9] == 0.5).all()  # image 0's step of 1, averaged with image 1's 0
+    edges = edge_strength(x)
+    assert edges.shape == (2, 28, 28)  # one map per image, not averaged
+    assert (edges[0, :, 9] == 1.0).all() and edges[0].sum() == 28  # the step, nowhere else
     # at the bright pixel both steps are -1: length sqrt(2), not |dx| + |dy| = 2
-    assert abs(edges[5, 5] - 2**0.5 / 2) < 1e-6
-    assert edges[5, 4] == 0.5 and edges[4, 5] == 0.5  # one step up into the pixel
-    assert abs(edges.sum() - (28 * 0.5 + (2**0.5 + 2) / 2)) < 1e-4  # nothing anywhere else
+    assert abs(edges[1, 5, 5] - 2**0.5) < 1e-6
+    assert edges[1, 5, 4] == 1.0 and edges[1, 4, 5] == 1.0  # one step up into the pixel
+    assert abs(edges[1].sum() - (2**0.5 + 2)) < 1e-5  # nothing anywhere else
+    with pytest.raises(InputError):
+        edge_strength(x.flatten(1))  # flat images: no rows and columns to step along
 
 
 @pytest.mark.parametrize("kernel_size", [3, 5])
@@ -375,22 +377,43 @@ def test_bootstrap_parity_contrasts_and_difference_verdict():
         bootstrap_parity_contrasts(torch.rand(4, 1, 12, 12))
 
 
-def test_partial_correlation_matches_the_textbook_formula():
+def test_partial_correlation_matches_the_textbook_formula_image_by_image():
     g = torch.Generator().manual_seed(0)
-    control = torch.rand(28, 28, generator=g)
-    x = control + 0.5 * torch.rand(28, 28, generator=g)
-    y = 2 * control + 0.5 * torch.rand(28, 28, generator=g) + 0.3 * x
-    r = torch.corrcoef(torch.stack([y.flatten(), x.flatten(), control.flatten()]).double())
-    r_yx, r_yc, r_xc = r[0, 1], r[0, 2], r[1, 2]
-    textbook = (r_yx - r_yc * r_xc) / torch.sqrt((1 - r_yc**2) * (1 - r_xc**2))
-    assert abs(partial_correlation(y, x, control) - textbook.item()) < 1e-10
+    control = torch.rand(3, 28, 28, generator=g)  # (N, H, W): three images
+    x = control + 0.5 * torch.rand(3, 28, 28, generator=g)
+    y = torch.tensor([2.0, -1.0, 0.5])[:, None, None] * control  # a different slope per image
+    y = y + 0.5 * torch.rand(3, 28, 28, generator=g) + 0.3 * x
+    result = partial_correlation(y, x, control)
+    assert result.shape == (3,)
+    for n in range(3):  # each image on its own: the textbook formula from three correlations
+        r = torch.corrcoef(
+            torch.stack([y[n].flatten(), x[n].flatten(), control[n].flatten()]).double()
+        )
+        r_yx, r_yc, r_xc = r[0, 1], r[0, 2], r[1, 2]
+        textbook = (r_yx - r_yc * r_xc) / torch.sqrt((1 - r_yc**2) * (1 - r_xc**2))
+        assert abs(result[n] - textbook) < 1e-10
+        plain = partial_correlation(y[n : n + 1], x[n : n + 1])  # no control: plain correlation
+        assert abs(plain[0] - r_yx) < 1e-10
     # both follow the control alone: correlated, but not once the control is removed
-    a = control + 0.1 * torch.rand(28, 28, generator=g)
-    b = control + 0.1 * torch.rand(28, 28, generator=g)
-    assert torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1] > 0.9
-    assert abs(partial_correlation(a, b, control)) < 0.15
-    with pytest.raises(InputError, match="same number"):
-        partial_correlation(y, x, control[:5])
+    a = control + 0.1 * torch.rand(3, 28, 28, generator=g)
+    b = control + 0.1 * torch.rand(3, 28, 28, generator=g)
+    assert (partial_correlation(a, b) > 0.9).all()
+    assert (partial_correlation(a, b, control).abs() < 0.15).all()
+    # a mask keeps only its pixels: the result equals the computation on those pixels alone
+    mask = torch.zeros(3, 28, 28, dtype=torch.bool)
+    mask[:, 5:20, 3:25] = True
+    inside = partial_correlation(y[:, 5:20, 3:25], x[:, 5:20, 3:25], control[:, 5:20, 3:25])
+    torch.testing.assert_close(partial_correlation(y, x, control, mask), inside)
+    # within each image y rises with x, but image 1 is brighter AND has lower y: pooled over
+    # both images the correlation is negative (a relation between groups, not within them)
+    x2 = torch.rand(2, 64, generator=g) + torch.tensor([[0.0], [1.0]])  # (2, 64)
+    y2 = x2 - torch.tensor([[0.0], [3.0]]) + 0.05 * torch.rand(2, 64, generator=g)
+    assert (partial_correlation(y2, x2) > 0.9).all()
+    assert partial_correlation(y2.reshape(1, -1), x2.reshape(1, -1))[0] < -0.5
+    with pytest.raises(InputError, match="one shape"):
+        partial_correlation(y, x, control[:, :5])
+    with pytest.raises(InputError, match="at least 4 pixels"):
+        partial_correlation(y, x, control, torch.zeros(3, 28, 28, dtype=torch.bool))
 
 
 def test_conv_exercise_checks_enforce_the_relus_the_tasks_ask_for(monkeypatch):
