@@ -59,9 +59,9 @@
 # | 07 · beyond the vanilla VAE | How do we control what a VAE generates (β-VAE, conditional VAE, discrete codes)? |
 #
 # Every lesson is sized for a laptop CPU: each has a runtime budget, measured on a quiet 2-core
-# CPU in full and in fast mode; the budgets and the latest measurements are in the README's
-# [runtime table](../README.md#runtimes-and-benchmarks). A GPU helps in the later lessons but is
-# never required.
+# CPU in full and in fast mode. The budgets and a table of measured times are in the README's
+# [runtime table](../README.md#runtimes-and-benchmarks), which says when its times were measured
+# and whether they are still current. A GPU helps in the later lessons but is never required.
 
 # %% [markdown]
 # ## 1. The setup cell
@@ -116,20 +116,40 @@ print("for example, epochs = course.pick(full=10, fast=1) gives", course.pick(fu
 # If tensors and autograd are familiar, skip to the next heading. Everything in the course is
 # built from two ideas. A **tensor** is an array of numbers with a shape, like a NumPy array,
 # that can live on a GPU. **Autograd** records how a number was computed from tensors marked
-# `requires_grad=True`; `loss.backward()` then fills each such tensor's `.grad` with the
-# derivative of `loss` with respect to it, which is what a training step needs. The cell shows
-# both, and checks autograd's derivative against the one written by hand: for
-# $L(w) = \|X w\|^2$ the gradient is $2 X^\top X w$.
+# `requires_grad=True`; `loss.backward()` then computes the derivative of `loss` with respect
+# to each such tensor and **adds** it to that tensor's `.grad` (empty until the first call),
+# which is what a training step needs. The cell shows both, and checks autograd's derivative
+# against the one written by hand: for $L(w) = \|X w\|^2$ the gradient is $2 X^\top X w$.
 
 # %%
 X = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])  # (2, 3): 2 rows (examples), 3 columns
 print("shape", tuple(X.shape), "| column means", X.mean(dim=0), "| X @ X.T has shape", tuple((X @ X.T).shape))
 w = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)  # (3,): a weight vector autograd follows
 L = (X @ w).pow(2).sum()  # a single number computed from w: ||X w||^2
-L.backward()  # fills w.grad with dL/dw
+L.backward()  # adds dL/dw to w.grad, which was empty (None) until now
 by_hand = 2 * X.T @ X @ w.detach()  # (3,): the same derivative, by hand
 print(f"L = {L.item():.2f}; autograd's dL/dw {w.grad.tolist()}, by hand {by_hand.tolist()}; "
       f"equal: {torch.allclose(w.grad, by_hand)}")
+
+# %% [markdown]
+# "Adds" matters. The cell below computes the same loss again and calls `backward()` a second
+# time without emptying `w.grad`, then prints whether `w.grad` now holds twice the first gradient.
+
+# %%
+first_grad = w.grad.clone()  # (3,): dL/dw from the first backward()
+L = (X @ w).pow(2).sum()  # the same loss, computed again
+L.backward()  # adds dL/dw to w.grad once more
+print(f"after a second backward(): w.grad {w.grad.tolist()}; "
+      f"twice the first gradient: {torch.equal(w.grad, 2 * first_grad)}")
+w.grad = None  # empty it, as optimizer.zero_grad() does for every weight of a model
+print("after w.grad = None:", w.grad)
+
+# %% [markdown]
+# Adding lets a gradient be built up over several pieces of a batch, but a training step wants
+# the gradient of the current batch alone. That is why a training loop calls
+# `optimizer.zero_grad()` before each `loss.backward()`, as the loops in section 4 and in the
+# appendix do, and so does the course's `fit`: it empties the `.grad` of every weight the
+# optimizer updates.
 
 # %% [markdown]
 # ## 2. Reproducibility: seeds and generators
@@ -141,9 +161,11 @@ print(f"L = {L.item():.2f}; autograd's dL/dw {w.grad.tolist()}, by hand {by_hand
 #   moves it on, so running one cell twice gives different numbers the second time.
 # - The lessons re-seed the global generator (`torch.manual_seed(0)`) in the cell that builds a
 #   model, so its initial weights do not depend on which cells ran before.
-# - Functions of the course that take a `generator=` or `seed=` argument (data splits, batch
-#   shuffling in `fit`, the toy datasets) draw from their own `torch.Generator`, which the global
-#   state does not touch.
+# - Functions of the course that take a `seed=` argument (data splits, batch shuffling in
+#   `fit`, the toy datasets) build their own `torch.Generator` from it, which the global state
+#   does not touch. Functions that take a `generator=` argument (`iterate_batches`, the noise
+#   functions of lesson 04, ...) draw from that generator when you pass one, and from the global
+#   generator when you do not.
 #
 # The cell below shows both behaviours.
 
@@ -253,12 +275,15 @@ rows_figure({"scan, 8x8": scans[:10] / 16, "fallback, 28x28": fallback[:10]},
 # %% [markdown]
 # Each dataset comes as three fixed splits made with the seed: **train** (to fit models),
 # **valid** (to watch for over-fitting while training) and **test** (touched only to report final
-# numbers). When both official files are on disk, a training file and a test file, the test file
-# becomes the test split and 10% of the training images become the validation split. When only
-# one part is there (the official test images alone, say, or the embedded digits), 20% of it is
-# held out as the test split first, and 10% of the rest becomes validation. The cell prints the
-# sizes and both shares for this run. In fast mode each split is then cut to the subset sizes of
-# section 1, so the printed shares are those of the subset, not of the rules above.
+# numbers). When both official files are on disk, a training file and a test file, the test
+# file becomes the test split and 10% of the training images become the validation split. When
+# only one part is there (the official test images alone, say, or the embedded digits), 20% of
+# it is held out as the test split first, and 10% of the rest becomes validation. The cell
+# prints the sizes and both shares for this run. In fast mode each split is then cut to the
+# subset sizes of section 1, so the printed shares are those of the subset, not of the rules
+# above. One exception: lessons 06 and 07 ask for no validation split (`valid_fraction=0.0`, so
+# `valid` is empty); they keep every training image for training, train each model for a fixed
+# number of steps, and measure on the test split.
 
 # %%
 for data in (mnist, fashion):
@@ -274,9 +299,10 @@ for data in (mnist, fashion):
 # Images are tensors of shape **(N, 1, 28, 28)**: N images, 1 colour channel (grey), 28 rows,
 # 28 columns, with pixel values between 0 (black) and 1 (white). Labels have shape (N,) and hold
 # the class number. The autoencoders of lessons 01 to 06 never see the labels while they train:
-# we use labels only to colour pictures of the latent space and to measure what a code has
-# learned. Lesson 07's conditional VAE (CVAE) is the exception: it trains on (image, label)
-# pairs, so that you can ask it for a given class.
+# we use labels to colour pictures of the latent space, to measure what a code has learned, and
+# to choose which images a model trains on (lesson 02 leaves one digit out of training, to see
+# whether the model flags it as unusual). Lesson 07's conditional VAE (CVAE) is the exception:
+# it trains on (image, label) pairs, so that you can ask it for a given class.
 
 # %%
 from course_utils.plots import images_figure
@@ -290,13 +316,36 @@ images_figure(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.t
             title=f"{fashion.name}: the first {n} training images")
 
 # %% [markdown]
+# ### Know your data: pixel values and classes
+#
+# Ten pictures show what the images look like, not how their values are spread. The cell below
+# counts, over each training split, the pixels that are exactly 0 (black background), exactly 1,
+# and strictly between 0 and 1 (grey), and the training images in each class. The pixel shares
+# say how far the images are from black-and-white ones, which matters when lesson 01 compares
+# squared error with binary cross-entropy and when lesson 06 turns images into 0/1 pixels; the
+# class counts say whether some classes are much rarer than others.
+
+# %%
+for data in (mnist, fashion):
+    x = data.train.x  # (N, 1, 28, 28), values in [0, 1]
+    zero = torch.count_nonzero(x == 0).item() / x.numel()  # share of pixels exactly 0
+    one = torch.count_nonzero(x == 1).item() / x.numel()
+    grey = 1 - zero - one  # the rest: strictly between 0 and 1, since every value is in [0, 1]
+    counts = torch.bincount(data.train.y, minlength=len(data.classes))  # (10,) images per class
+    print(f"{data.name}: pixels exactly 0: {zero:.1%}, exactly 1: {one:.1%}, strictly between: {grey:.1%}")
+    print(f"    training images per class: from {counts.min():,} (class {data.classes[counts.argmin()]}) "
+          f"to {counts.max():,} (class {data.classes[counts.argmax()]}); largest / smallest = "
+          f"{counts.max() / counts.min():.2f}")
+
+# %% [markdown]
 # ### A first taste: 784 pixels from a few numbers
 #
 # What is all this for? The cell below describes each image by only $k$ numbers, with the method
 # lesson 01 builds from scratch (principal component analysis), and draws the image back from
 # those numbers, for $k$ = 2, 10 and 50, on ten test images. It prints how much of the pixels'
-# variance each $k$ keeps. An autoencoder is a network trained to do exactly this: squeeze an
-# image into a short code and rebuild it. Lesson 01 explains every step.
+# variance each $k$ keeps. An autoencoder is a network trained to rebuild its input from a code
+# that it computes from the input; the autoencoders of the first lessons do what this cell does,
+# squeeze an image into a short code and rebuild it. Lesson 01 explains every step.
 
 # %%
 from course_utils.pca import PCA
@@ -310,17 +359,20 @@ for k in (2, 10, 50):
 rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (lesson 01 explains how)")
 
 # %% [markdown]
-# Every autoencoder in this course has the shape of that strip, in three steps:
+# Every autoencoder in this course has the same three parts as that strip:
 #
 # ```
 # image x (784 pixels) --encoder--> code z (k numbers) --decoder--> rebuilt image x̂ (784 pixels)
-#        compress                      the bottleneck                  reconstruct
 # ```
 #
 # Each row of the strip is one $\hat x$ for one $k$: the smaller the code, the more detail is
 # lost. Here the encoder and decoder are PCA's projections; in lesson 01 they become two linear
 # layers trained by gradient descent, and the lesson measures how close the trained pair comes to
-# PCA.
+# PCA. Here the code is shorter than the image ($k$ < 784), a **bottleneck**: it forces the
+# encoder to compress, and it stops the autoencoder from simply copying its input. A bottleneck
+# is not the only way to do that, and later lessons use other constraints: noise added to the
+# input (lesson 04, where the code need not be a tight bottleneck) and sparsity (lesson 05,
+# whose codes have 1,024 numbers, more than the 784 pixels).
 
 # %% [markdown]
 # ### Batching from memory
@@ -450,18 +502,24 @@ print("some route took longer to prepare a batch than the model took to train on
 # %% [markdown]
 # The ratios are the point: without worker processes, a route adds its time per batch to every
 # training step, so a ratio of 0.2 makes the whole run about 20% slower; the printed ratios give
-# that share for a model as small as the course's first ones. For a big model on a GPU the training step takes far longer and the idiom you
-# pick matters less. A `DataLoader` is the right tool when the images do not fit in memory or
-# each one needs its own random transform.
+# that share for a model as small as the course's first ones. The share depends on how long a
+# step takes. A big model's step takes far longer, and then the idiom you pick matters less. The
+# course's small models on a GPU (on Colab, say) usually take a shorter step than on a CPU, while
+# preparing a batch image by image stays CPU work, so there the idiom matters more. (The cell
+# above timed the CPU only.) A `DataLoader` is the right tool when the images do not fit in
+# memory or each one needs its own random transform.
 
 # %% [markdown]
 # ### Batches on the device
 #
 # A model's weights and the batches it sees must live on the same device, or PyTorch raises a
-# `RuntimeError` ("Expected all tensors to be on the same device"). The idiom: move the model
-# once with `model.to(device)`, move each batch as it comes with `xb.to(device)`, and bring
-# results back with `.cpu()` to print or plot them. The course's `fit` and `predict` do the batch
-# step for you: they move each batch to the device of the model's weights.
+# `RuntimeError` (on an NVIDIA GPU its message begins "Expected all tensors to be on the same
+# device"). The idiom: move the model once with `model.to(device)`, move each batch as it comes
+# with `xb.to(device)`, and bring results back with `.cpu()` to print or plot them. The course's
+# `fit` and `predict` do the batch step for you: they move each batch to the device of the
+# model's weights. The cell below follows the idiom; then, if this run has a GPU, it feeds the
+# model a batch left on the CPU and prints the error PyTorch raises. On a CPU-only run there is
+# no second device, so it triggers nothing and says so.
 
 # %%
 model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model: its weights on the device
@@ -470,6 +528,14 @@ xb = xb.flatten(1).to(course.device)  # (128, 1, 28, 28) -> (128, 784), on the m
 out = model(xb)  # (128, 10)
 print(f"weights on {model.weight.device}, batch on {xb.device}, output {tuple(out.shape)} on "
       f"{out.device}; after .cpu(): {out.cpu().device}")
+if course.device.type != "cpu":
+    try:
+        model(xb.cpu())  # the mistake: weights on the GPU, batch on the CPU
+        print("no error: this PyTorch ran the model on a batch from another device")
+    except RuntimeError as err:
+        print("model(batch on the CPU) raised RuntimeError:", str(err).splitlines()[0][:160])
+else:
+    print("only the CPU here: no second device, so the mismatch error was not triggered in this run")
 
 # %% [markdown]
 # ## 5. Interactive views
@@ -574,11 +640,7 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 #
 # > **Common mistakes**
 # > - *Expecting the same numbers on a GPU as on a CPU.* A seed fixes the random numbers, not the
-# >   arithmetic: GPU kernels add numbers in a different order (and some, like parts of cuDNN, are
-# >   non-deterministic), so losses differ in the last digits and the differences can grow over
-# >   training. Bit-for-bit repeats need the same device, thread count and library versions, the
-# >   same seed, and on a GPU the settings of the appendix (deterministic algorithms, no cuDNN
-# >   benchmarking and, for PyTorch 2.9 or older, `CUBLAS_WORKSPACE_CONFIG` before any CUDA work).
+# >   order of the arithmetic (section 2 and the appendix).
 # > - *Running a cell twice and expecting the same random numbers.* The global generator moved
 # >   on; restart the kernel and run from the top, or use a `torch.Generator` (section 2).
 # > - *Quoting fast-mode numbers.* Fast mode trains on a subset for a tiny budget; its results are
@@ -591,9 +653,9 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # ## Summary
 #
 # - One setup call seeds the global generators, chooses the device and tells you the mode;
-#   functions with a `generator=` or `seed=` argument use their own generator. Bit-for-bit
-#   repeats on a GPU also need deterministic algorithms, no cuDNN benchmarking and, with
-#   PyTorch 2.9 or older on CUDA, `CUBLAS_WORKSPACE_CONFIG` (appendix).
+#   functions with a `seed=` argument, or given a `generator=`, draw from their own generator.
+# - `backward()` adds into `.grad`; a training step empties it first with `zero_grad()`.
+# - Bit-for-bit repeats need more than a seed (appendix).
 # - Data is found on disk first, downloaded second, and replaced by an embedded dataset when
 #   neither works; one printed line always says which.
 # - Fashion-MNIST is the main data of lessons 01-05, MNIST that of lessons 06-07.
@@ -642,15 +704,15 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 #
 # With these settings, the same device, the same thread count and the same library versions,
 # the same seed gives the same numbers. This notebook may have started CUDA long ago (section 4
-# ran a model on `course.device`), too late for an environment variable. So both cells below run
-# their test in a **fresh Python process**, whose environment is set before it imports torch.
+# ran a model on `course.device`), too late for an environment variable. So the next two cells
+# run their test in a **fresh Python process**, whose environment is set before it imports torch.
 # The first runs one GPU matrix product in deterministic mode WITHOUT the variable and prints
 # what happened, next to what the paragraph above predicts for your PyTorch version; on a
 # machine without CUDA it runs nothing and says so. The second applies the settings, trains a
 # tiny network twice from the same seed on the best device and compares the results bit for
-# bit; then it trains it on the CPU with one thread and with two and says whether the results
-# differ. The notebook's own process never switches deterministic mode on: the lessons do not
-# need it, and it can slow some GPU operations down.
+# bit. The notebook's own process never switches deterministic mode on: the lessons do not
+# need it, and it can slow some GPU operations down. A third cell, after them, adds up the same
+# numbers on the CPU with one thread and with two.
 
 # %%
 import os
@@ -705,13 +767,6 @@ def tiny_training_run(seed, device):
 
 same = torch.equal(tiny_training_run(0, best), tiny_training_run(0, best))
 print(f"device {best}: two runs from seed 0 are bit-for-bit identical: {same}")
-by_threads = {}
-for n_threads in (1, 2):
-    torch.set_num_threads(n_threads)
-    by_threads[n_threads] = tiny_training_run(0, "cpu")
-gap = (by_threads[1] - by_threads[2]).abs().max().item()
-print(f"CPU, 1 thread vs 2 threads: identical {torch.equal(by_threads[1], by_threads[2])}, "
-      f"largest difference {gap:.1e}")
 '''
 env = dict(os.environ)
 if torch.cuda.is_available():
@@ -722,10 +777,33 @@ print("a fresh process with the settings:")
 print(run.stdout.strip() or run.stderr.strip())
 
 # %% [markdown]
-# The last line answers the thread question for this network in this run. A network this
-# small may not split its sums among threads at all, so identical results here do not promise
-# identical results for a large model; where they differ, the difference sits in the last digits
-# and can grow over a long training run.
+# Now the thread count. The cell below draws 10 million float32 numbers once, adds them up with
+# `x.sum()` on the CPU with one thread and then with two (PyTorch splits a sum this long among
+# its threads, each adding up its own part), and prints both sums, whether they differ, and the
+# same sum in float64 as a more precise reference. It then restores the thread count.
+
+# %%
+x = torch.randn(10_000_000, generator=torch.Generator().manual_seed(0))  # (10^7,) float32, 40 MB
+threads_before = torch.get_num_threads()
+sums = {}
+try:
+    for n_threads in (1, 2):
+        torch.set_num_threads(n_threads)
+        sums[n_threads] = x.sum().item()  # the same numbers, added up by n_threads threads
+finally:
+    torch.set_num_threads(threads_before)  # back to this notebook's usual thread count
+print(f"float32 sum with 1 thread: {sums[1]:.5f}; with 2 threads: {sums[2]:.5f}; "
+      f"float64 reference: {x.double().sum().item():.5f}")
+print("the 1-thread and 2-thread sums differ:", sums[1] != sums[2])
+del x
+
+# %% [markdown]
+# The last line says whether the thread count changed the sum in this run. Where it did, the
+# two sums part in their last digits, and the float64 line shows how far each is from a more
+# precise sum: neither thread count is the right one, each rounds in its own order. Where it
+# did not, this PyTorch added these numbers in an order that did not change with the thread
+# count, and other sums can still depend on it. A difference this small can grow over a long
+# training run, so bit-for-bit repeats on a CPU also need the same thread count.
 
 # %% [markdown]
 # ## Your setup, in one cell
