@@ -238,6 +238,7 @@ def test_links_are_rerooted_for_the_vi_folder():
         "**English** · [Tiếng Việt](vi/04_denoising_autoencoders.ipynb)\n"
         "[next](05_sparse_autoencoders.ipynb) [ex](../exercises/04_denoising_autoencoders.ipynb)"
         " [sol](../solutions/04_denoising_autoencoders.ipynb) [r](../README.md)"
+        " [t](../README.md#runtimes-and-benchmarks)"
         " [c](https://colab.research.google.com/github/o/r/blob/main/notebooks/04_x.ipynb)"
     )
     out = rewrite_links(text, "notebooks")
@@ -246,6 +247,7 @@ def test_links_are_rerooted_for_the_vi_folder():
     assert "[ex](../../exercises/vi/04_denoising_autoencoders.ipynb)" in out
     assert "[sol](../../solutions/04_denoising_autoencoders.ipynb)" in out
     assert "[r](../../README.vi.md)" in out
+    assert "[t](../../README.md#runtimes-and-benchmarks)" in out  # README.vi.md lacks the anchor
     assert "/blob/main/notebooks/vi/04_x.ipynb" in out
     assert BAR.search(text) and not BAR.search(out)
 

@@ -54,7 +54,8 @@ def rewrite_links(text: str, english_dir: str) -> str:
         repo_path = posixpath.normpath(posixpath.join(english_dir, target))
         if repo_path.startswith(".."):
             return match.group(0)
-        new_path = TWINS.get(repo_path) or edition_of(repo_path) or repo_path
+        twin = TWINS.get(repo_path) if match.group(3) != "#" else None  # anchors: English headings
+        new_path = twin or edition_of(repo_path) or repo_path
         new_target = posixpath.relpath(new_path, f"{english_dir}/{LANG}")
         return match.group(1) + new_target + match.group(3)
 
