@@ -512,12 +512,17 @@ for j in range(2):
 # is not convex in $(W_e, W_d)$. Baldi and Hornik analysed this network and loss without the
 # biases, on centred data; point 1's offset argument bridges the gap (the best biases carry the
 # mean through, which leaves their problem). Their result is about the **shape of the loss**, not
-# about any training algorithm, and it needs one hypothesis: a gap at the cut,
-# $\lambda_k > \lambda_{k+1}$. (Only that gap matters: ties further down do not, such as the
-# zero eigenvalues of directions that carry no variance at all in the training images; section 6
-# counts the directions that do, and its eigengap column prints $\lambda_k / \lambda_{k+1}$ for
-# this run.) Under it, every local minimum is a global one, and every other critical point is a
-# saddle. In detail: every critical point where $W_d$ has full rank $k$ projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
+# about any training algorithm: every local minimum is a global one, and every other critical
+# point is a saddle. They assumed distinct eigenvalues, but the absence of bad local minima does
+# not need that: later work on deep linear networks (Kawaguchi 2016; Laurent and von Brecht 2018)
+# proves it with no hypothesis on the eigenvalues. What a **gap at the cut**,
+# $\lambda_k > \lambda_{k+1}$, buys is **uniqueness**: with it, the best subspace is the span of
+# the top $k$ eigenvectors and nothing else; without it (a tie at the cut) there are still no bad
+# local minima, but a whole family of equally good subspaces, turned into one another inside the
+# tied eigenspace. (Only that gap matters: ties further down do not, such as the zero eigenvalues
+# of directions that carry no variance at all in the training images; section 6 counts the
+# directions that do, and its eigengap column prints $\lambda_k / \lambda_{k+1}$ for this run.)
+# In detail, with the gap: every critical point where $W_d$ has full rank $k$ projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
 # minimum, and every other such point is a **saddle**, not a trap. (There are rank-deficient
 # critical points too, such as all weights zero. None of them is a minimum either: from zero, for
 # instance, growing the weights along the top eigenvector lowers the loss, and gradient descent
@@ -530,7 +535,7 @@ for j in range(2):
 # descent with a small constant step on a loss whose gradient is globally Lipschitz). Our loss
 # is a polynomial of degree 4 in the weights, whose gradient is not globally Lipschitz, and we
 # train with Adam, so that result applies here only as a heuristic; how long the escape takes
-# depends on the eigenvalue gaps, and section 6 shows how to recognise a slow one. So whether THIS run got there is something we measure, below.
+# depends on the eigenvalue gaps, and the optional deep dive 3 shows how to look for a slow one. So whether THIS run got there is something we measure, below.
 #
 # Later work sharpened this. Plaut (2018) showed that the principal directions themselves, in
 # order, can be read off a trained linear autoencoder (we do it below with an SVD of its
@@ -597,31 +602,41 @@ print("with the penalty, the left singular vectors are PCA's directions (both < 
 # singular vectors of $W_d$ to PCA (any invertible $C$ is allowed), which the last verdict checks.
 #
 # **Testing the prediction.** $W_d W_e = V_2 V_2^\top$ says more than "the same plane": the map
-# must be an *orthogonal* projection, symmetric ($P = P^\top$), sending the off-plane direction
-# $v_3$ to zero ($P v_3 = 0$). An oblique projection onto the right plane, which squeezes points
-# onto it at a slant, would pass a test of eigenvalues $(1, 1, 0)$ but fail these two. The cell
-# prints both numbers for the trained model and a verdict with a tolerance of 0.01.
+# must be PCA's *orthogonal* projection. Since the prediction is one matrix equation, the cell
+# tests it directly: the distance $\|W_d W_e - V_2 V_2^\top\|_F$ is 0 only for that projection,
+# and its verdict uses a tolerance of 0.01. Two more numbers say what kind of deviation is left.
+# The asymmetry $\|P - P^\top\|$ is 0 for every orthogonal projection; an oblique projection onto
+# the right plane, which squeezes points onto it at a slant, has eigenvalues $(1, 1, 0)$ but is
+# not symmetric. The leak $\|P v_3\|$ is what $P$ still keeps of the off-plane direction $v_3$.
+# (Symmetry and no leak together are not enough: $0.9\, V_2 V_2^\top$ has both, yet it shrinks
+# every point instead of projecting it; the distance catches that too.)
 
 # %%
-def projection_gaps(ae: LinearAutoencoder) -> tuple[float, float]:
-    """How far W_d W_e (3, 3) is from an orthogonal projection: ||P - P^T|| and ||P v_3||."""
+pca_projection = vt[:2].T @ vt[:2]  # (3, 3): V_2 V_2^T, PCA's orthogonal projection
+
+
+def projection_gaps(ae: LinearAutoencoder) -> tuple[float, float, float]:
+    """How far P = W_d W_e (3, 3) is from PCA's projection: ||P - V_2 V_2^T||_F, and two parts
+    of the story, the asymmetry ||P - P^T|| and the leak ||P v_3||."""
     P = (ae.decoder.weight @ ae.encoder.weight).detach()  # (3, 3)
-    return torch.linalg.matrix_norm(P - P.T).item(), (P @ vt[2]).norm().item()
+    distance = torch.linalg.matrix_norm(P - pca_projection).item()
+    return distance, torch.linalg.matrix_norm(P - P.T).item(), (P @ vt[2]).norm().item()
 
 
 print("W_d W_e:\n", (toy_ae.decoder.weight @ toy_ae.encoder.weight).detach().numpy().round(3))
-asymmetry, leak = projection_gaps(toy_ae)
-print(f"||P - P^T|| = {asymmetry:.4f}, ||P v3|| = {leak:.4f} (both 0 for PCA's projection)")
-print("W_d W_e is the orthogonal projection onto PCA's plane (both < 0.01):", max(asymmetry, leak) < 0.01)
+distance, asymmetry, leak = projection_gaps(toy_ae)
+print(f"||W_d W_e - V_2 V_2^T|| = {distance:.4f}; what kind of deviation: ||P - P^T|| = {asymmetry:.4f}, "
+      f"||P v3|| = {leak:.4f} (all 0 for PCA's projection)")
+print("W_d W_e is PCA's orthogonal projection V_2 V_2^T (distance < 0.01):", distance < 0.01)
 print(f"what this leak costs, lambda_3 ||P v3||^2, in % of PCA's error lambda_3: {leak**2:.3%}")
 
 # %% [markdown]
 # If the verdict is `False`, training is not finished, even though the error ratio above looked
-# converged. The reason is the loss itself: a leak $\|P v_3\|$ off the plane adds only
+# converged. The reason is the loss itself: a leak $\|P v_3\|$ (into the right plane) adds only
 # $\lambda_3 \|P v_3\|^2$ to the error (the last line prints it for this run's leak), so the
 # gradient that removes it is tiny, proportional to the cloud's smallest variance. The optional
 # deep dive at the end of the lesson retrains this model longer, with a learning rate that decays
-# towards zero, and traces both gaps epoch by epoch.
+# towards zero, and traces the three numbers epoch by epoch.
 
 # %% [markdown]
 # ## 5. PCA on images
@@ -869,9 +884,10 @@ else:
 # Read the table row by row. PCA's error is the floor: no linear map with a $k$-dimensional code
 # can do better on the training data (Eckart-Young); on test data it is the floor in practice, not
 # by theorem. The line under the table prints whether the trained autoencoders got within 0.5%
-# of PCA for every $k$. When a row misses, do not doubt the theory yet: the end of this
-# subsection lists three causes (short training, a small training set, a slow escape from a
-# saddle) and prints what tells them apart.
+# of PCA for every $k$. When a row misses, do not doubt the theory yet: the usual causes are
+# short training (fast mode, always), a small eigengap at the cut, where the subspace turns
+# slowly, and a slow escape from a saddle; the optional deep dive 3 prints, for a row that
+# misses, which principal directions the decoder's subspace holds.
 #
 # The last column is the **eigengap** at the cut, $\lambda_k / \lambda_{k+1}$: the variance of the
 # last kept direction over that of the first discarded one. Where it is close to 1, the two
@@ -889,7 +905,9 @@ else:
 # floor), split the autoencoder's excess over PCA in two. Project the images **orthogonally** onto
 # the decoder's subspace (the span of $W_d$'s columns, through the mean): that is the best any map
 # into this subspace can do, so its excess over PCA is what the **subspace** costs, and what is
-# left is what the autoencoder's **oblique** map costs (the leak of section 4).
+# left is what the autoencoder's own **map** costs beyond that orthogonal projection: a slant
+# (the leak of section 4), distortion within the subspace, and an offset that does not carry the
+# mean exactly.
 #
 # *Does it contain the directions it must?* A principal direction whose eigenvalue stands clearly
 # above the one after the cut (here: at least 1.2 times $\lambda_{k+1}$) cannot be swapped for an
@@ -901,7 +919,7 @@ else:
 from course_utils.pca import clearly_kept_directions
 
 print(f"training images, excess over PCA's error in % of PCA's ({course.mode} mode)")
-print(f"{'k':>3} {'AE excess':>10} {'subspace':>9} {'oblique':>8} {'clear dirs':>11} {'their largest angle':>20}")
+print(f"{'k':>3} {'AE excess':>10} {'subspace':>9} {'map':>8} {'clear dirs':>11} {'their largest angle':>20}")
 contains_clear = True
 for k, r in results.items():
     base = r["pca_train"]
@@ -924,69 +942,13 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
 # direction that stands clearly above the cut, so whatever large angles the table above shows
 # can only turn away the other kept directions, those with $\lambda_j < 1.2\,\lambda_{k+1}$.
 # (The count bounds only the kept side: it says nothing about which discarded directions took
-# their place; for a row that misses, the projections printed below do.) If it is
+# their place; for a row that misses, deep dive 3 prints them.) If it is
 # `False`, read the subspace column: on the training images PCA's error is the exact floor, so a
 # subspace cost above zero means gradient descent had not finished turning the subspace when the
 # budget ran out. It turns slowest across small eigenvalue gaps, so this happens first where
 # neighbouring eigenvalues are close together (compare the eigengap column of the first table,
 # and the ratios printed for $j = 28..36$ in the next subsection: where they are near 1 at the
 # cut, expect the slowest turning), and always in fast mode.
-
-# %% [markdown]
-# **When a row misses: three causes, and how to tell them apart.** Before doubting the theory,
-# look for one of three causes. (1) *Short training*: fast mode's few dozen steps are not
-# enough (the cell's last line says so when this run is in fast mode). (2) *A small training
-# set* (the embedded fallback has about 1,300 images): PCA's directions are estimated from few
-# examples, directions of nearly equal variance are hard to tell apart, and the angle can be
-# large while the error hardly moves. (3) *A slow escape from a saddle*. Point 2 of Baldi and
-# Hornik's result (section 4) says the loss has saddles: subspaces spanned by $k$ eigenvectors
-# that are not the top $k$. Near one, the gradient is tiny, so training can spend thousands of
-# steps with a kept direction swapped for a later one before it escapes. The error can then stay
-# fairly close to PCA's, because the swapped-in directions carry not much less variance.
-#
-# The cell below tells them apart. For every row that misses (error more than 0.5% above PCA's, or
-# a clearly kept direction more than 5° away), it prints $\|P v_j\|^2$, the share of principal
-# direction $v_j$ inside the decoder's subspace ($P$ the orthogonal projection onto it), for
-# $j = 1, \dots, k+3$: 1 means inside, 0 means orthogonal. A saddle leaves a sharp pattern: the
-# clearly kept directions are either in (at least 0.9) or out (at most 0.1), at least one is out,
-# and at least half of the share missing from $j \le k$ turns up on the next three directions,
-# $j = k+1, \dots, k+3$. Short training leaves the missing share spread over many directions,
-# far beyond $k+3$. Small data leaves the clearly kept directions in, and the misses among the
-# directions near the cut. What helps against a saddle: more steps (a saddle is not a trap, so a
-# longer run can still leave it), or another seed, which starts elsewhere and may never pass
-# near it.
-
-# %%
-from course_utils.pca import share_inside_subspace
-
-for k, r in results.items():
-    m = clearly_kept_directions(pca.eigenvalues, k, ratio=1.2)
-    shares = share_inside_subspace(pca.components[: k + 3], r["model"].decoder.weight.detach())  # (k+3,)
-    clear_angle = principal_angles_deg(r["model"].decoder.weight.detach(), pca.components[:m].T).max()
-    if r["ae"] <= 1.005 * r["pca"] and clear_angle < 5:
-        print(f"k = {k:>2}: no miss (AE / PCA {r['ae'] / r['pca']:.4f}, clearly kept directions within "
-              f"{clear_angle:.1f}°)")
-        continue
-    clear = shares[:m]
-    out = [j + 1 for j in range(m) if clear[j] <= 0.1]
-    missing = k - shares[:k].sum().item()  # share of the top k directions that is not inside
-    found = shares[k:].sum().item()  # how much of it sits on the next three directions
-    sharp = bool(((clear >= 0.9) | (clear <= 0.1)).all()) and len(out) > 0
-    print(f"k = {k:>2}: miss (AE / PCA {r['ae'] / r['pca']:.4f}). ||P v_j||^2 for j = 1..{k + 3}:")
-    print("   ", " ".join(f"{v:.3f}" for v in shares.tolist()))
-    print(f"    clearly kept: j <= {m}; out (<= 0.1): {out or 'none'}; missing from j <= {k}: "
-          f"{missing:.3f}, found on j = {k + 1}..{k + 3}: {found:.3f}")
-    if sharp and found >= missing / 2:
-        diagnosis = "a saddle: a clearly kept direction swapped for the next ones"
-    elif m == 0 or bool((clear >= 0.9).all()):
-        diagnosis = "the misses involve only directions near the cut (small data or a small eigengap)"
-    else:
-        diagnosis = "training not finished (short training): the missing share is spread far beyond j = k+3"
-    print(f"    pattern: {diagnosis}")
-if course.mode == "fast":
-    print(f"fast mode ({steps_run} steps): short training comes first, whatever pattern prints above")
-print(f"eigenvalues lambda_1..6 of the training images: "
-      f"{', '.join(f'{v:.2f}' for v in pca.eigenvalues[:6].tolist())}")
 
 # %% [markdown]
 # **The whole curve.** PCA costs one decomposition, so we can draw its test error for every $k$ up to 200,
@@ -1033,9 +995,7 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
 # carries less variance than the one before, as the printed shares show. The test/train ratios
 # say how well the directions found on the training images carry over to new images: a ratio
 # near 1 means they describe the test images as well as the training ones; a ratio that grows
-# with $k$ means the later directions partly fit the particular training sample (with few
-# training images, the fallback for instance, the ratios can sit further from 1, and the test set
-# is small too, so chance moves them more). The verdict compares
+# with $k$ means the later directions partly fit the particular training sample. The verdict compares
 # the ratio at the largest printed $k$ with the ratio at $k = 10$, and asks for a difference larger
 # than the disagreement between the two halves of the test set, a measure of what chance alone
 # moves. The second line counts the directions with any variance at all: on real MNIST or
@@ -1090,9 +1050,8 @@ print("angles above 5°:", [round(a, 1) for a in angles32[angles32 > 5].tolist()
 # The printed numbers put this formula to work. Where the 32nd and 33rd eigenvalues are nearly
 # equal (the second line's verdict), even a full $90°$ swap costs a small share of PCA's error:
 # the loss is almost flat along that rotation, gradient descent feels almost no pull, and a
-# finite run, or a training set whose estimates of $v_{32}$ and $v_{33}$ are themselves
-# uncertain, can end anywhere along it. That is why Baldi and Hornik's result needs distinct
-# eigenvalues. But the formula prices ONE turn across ONE gap. Compare its line with the measured
+# finite run can end anywhere along it. At an exact tie the rotation would cost nothing at all:
+# that is why it is the gap at the cut that makes the best subspace unique (section 4). But the formula prices ONE turn across ONE gap. Compare its line with the measured
 # cost of the whole subspace below it: when the measured cost is larger, the other angles above
 # 5° (last line) must be turns across other pairs of neighbours, each adding its own
 # $(\lambda_j - \lambda_{j+1}) \sin^2\theta$. On the toy cloud the gap is large (ratio printed
@@ -1247,6 +1206,61 @@ print("sum of each code:", three_codes.sum(dim=1).numpy().round(2),
       "| negative entries:", int((three_codes < 0).sum()), "of", three_codes.numel())
 print("the parameters (what the optimizer updates):",
       {name: tuple(p.shape) for name, p in model10.named_parameters()})
+
+# %% [markdown]
+# **What moving along one coordinate does.** A picture answers "what is $z$?" better than words.
+# The top three rows decode PCA's code with one coordinate moved: $\bar x + t \sqrt{\lambda_j}\,
+# v_j$ for $t = -2, -1, 0, 1, 2$ standard deviations, $j = 1, 2, 3$ (the middle tile is the mean
+# image). The bottom three rows do the same with the $k = 10$ autoencoder: start from its average
+# code, move coordinate $i$ by $t$ of its standard deviations, and decode. Moving $z_i$ moves the
+# image along column $i$ of $W_d$, so the cell also prints how that column's squared length
+# splits over PCA's ten directions. No training happens here.
+
+# %%
+from course_utils.plots import rows_figure
+
+t_steps = torch.linspace(-2, 2, 5)  # (5,) moves, in standard deviations of the coordinate
+traversals = {}
+for j in range(3):  # PCA: x_bar + t sqrt(lambda_j) v_j
+    traversals[f"PCA z{j + 1}"] = pca.mean + (t_steps[:, None] * pca.eigenvalues[j].sqrt()) * pca.components[j]
+z_mean, z_std = codes10.mean(dim=0), codes10.std(dim=0)  # (10,) each
+for i in range(3):  # the autoencoder: its average code, coordinate i moved
+    z_moved = z_mean.repeat(5, 1)  # (5, 10)
+    z_moved[:, i] += t_steps * z_std[i]
+    with torch.no_grad():
+        traversals[f"AE z{i + 1}"] = model10.decode(z_moved)  # (5, 784)
+display(rows_figure({name: imgs.reshape(-1, 1, 28, 28).clamp(0, 1) for name, imgs in traversals.items()}, n=5,
+                    title=f"{data.name}: one code coordinate moved from -2 to +2 standard deviations"))
+W_cols = model10.decoder.weight.detach()  # (784, 10): column i is the move of z_i
+col_shares = (pca.components[:10] @ W_cols) ** 2 / W_cols.pow(2).sum(dim=0)  # (10 directions, 10 columns)
+for i in range(3):
+    top = col_shares[:, i].sort(descending=True)
+    print(f"AE z{i + 1}: {top.values[0]:.0%} of its column on v{top.indices[0] + 1}, {top.values[1]:.0%} on "
+          f"v{top.indices[1] + 1}; {col_shares[:, i].sum():.1%} inside PCA's first 10 directions")
+print("each of the AE's first three coordinates mixes principal directions (none holds 90% on one):",
+      bool((col_shares[:, :3].max(dim=0).values < 0.9).all()))
+
+# %% [markdown]
+# Each PCA row changes one pattern of the image, the pattern drawn as tile $j$ of the directions
+# figure above, from its negative to its positive side (which side is which is the arbitrary sign
+# of section 3). An autoencoder row changes the image along a mix of those patterns: the printed
+# shares say how the mix is made for this run, and the verdict whether any of the three
+# coordinates is close to a single principal direction. That is the meaning of "same subspace,
+# different basis" for a single code entry: $z_i$ of a linear autoencoder is a coordinate in an
+# arbitrary basis of PCA's subspace, and only together do the ten coordinates carry the meaning.
+#
+# **A probabilistic reading, and the road to lesson 06.** PCA and the linear autoencoder give one
+# code per image and say nothing about which codes are likely. Tipping and Bishop (1999) turned
+# PCA into a generative model, **probabilistic PCA**: draw a code $z \sim \mathcal N(0, I_k)$,
+# then an image $x = W z + \mu + \varepsilon$ with isotropic Gaussian noise
+# $\varepsilon \sim \mathcal N(0, \sigma^2 I)$. Its maximum-likelihood $W$ spans the same
+# subspace as PCA's first $k$ directions: $W = V_k (\Lambda_k - \sigma^2 I)^{1/2} R$ for any
+# rotation $R$, with $\sigma^2$ the average discarded eigenvalue. Once more the subspace is
+# determined and the basis is not. What it adds is a distribution over codes, and with it a way to
+# sample new images. The variational autoencoder of lesson 06 keeps this latent model and replaces
+# the linear map by a neural network (with a linear decoder it comes back to probabilistic PCA,
+# Lucas et al. 2019). This lesson does not compute it.
+
 # %% [markdown]
 # ## 7. Why nonlinearity matters
 #
@@ -1376,10 +1390,13 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 #   outputs gives the ordered basis back. Principal angles (cosines = singular values of
 #   $Q_1^\top Q_2$) measure how close two subspaces are.
 # - Why: the best rank-$k$ approximation is the truncated SVD (Eckart-Young; an offset can only
-#   add error), and the linear autoencoder's loss has no bad local minima, only saddles, when the
-#   eigenvalues are distinct (Baldi and Hornik 1989); its minimum is the orthogonal projection
-#   $V_k V_k^\top$, which fixes the subspace, not the basis. The direction with the least variance
-#   settles last; a learning rate that decays to almost zero lets it settle.
+#   add error), and the linear autoencoder's loss has no bad local minima, only saddles (Baldi
+#   and Hornik 1989); a gap at the cut, $\lambda_k > \lambda_{k+1}$, makes the best subspace
+#   unique. Its minimum is the orthogonal projection $V_k V_k^\top$, which fixes the subspace, not
+#   the basis. What settles last is what the loss pulls on least: on the toy cloud the leak off
+#   the plane (its pull is proportional to the smallest variance, $\lambda_3$), on images the
+#   turn across the smallest gap at the cut ($\lambda_k - \lambda_{k+1}$); a learning rate that
+#   decays to almost zero lets it settle.
 # - Nearly equal eigenvalues at the cut allow large principal angles at almost no cost in error.
 # - BCE on grey targets has a floor, the summed pixel entropy: it is above 0 even for a perfect
 #   reconstruction.
@@ -1390,7 +1407,8 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # %% [markdown]
 # ## 8. Deep dive (optional)
 #
-# Two experiments for readers who want to see the training dynamics behind sections 4 and 6.
+# Three parts for readers who want to see the training dynamics behind sections 4 and 6, and
+# how to read a run that misses PCA.
 # Nothing later in the course depends on them; skip to the exercise if you like.
 
 # %% [markdown]
@@ -1406,11 +1424,12 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # the slowest to settle. Longer training with a learning rate that decays to almost zero
 # (`CosineDecay`, the schedule of section 6) lets it settle. The cell retrains the same model for
 # `long_epochs` epochs (1,000 in full mode, 300 in fast mode; it prints the number) with a
-# callback that records both gaps after each epoch.
+# callback that records the error and section 4's three numbers (the distance to
+# $V_2 V_2^\top$, the asymmetry and the leak) after each epoch.
 
 # %%
 class RecordProjectionGaps(Callback):
-    """After every epoch, record (epoch, error / PCA's error, ||P - P^T||, ||P v3||)."""
+    """After every epoch, record (epoch, error / PCA's error, ||P - V_2 V_2^T||, ||P - P^T||, ||P v3||)."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[float, ...]] = []
@@ -1427,19 +1446,21 @@ long_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
 recorder = RecordProjectionGaps()
 fit(long_ae, cloud, epochs=long_epochs, batch_size=64, lr=1e-2, callbacks=[CosineDecay(), recorder],
     verbose=False)
-asymmetry, leak = projection_gaps(long_ae)
-print(f"after {long_epochs} epochs with cosine decay: ||P - P^T|| = {asymmetry:.4f}, ||P v3|| = {leak:.4f}")
-print("W_d W_e is the orthogonal projection onto PCA's plane (both < 0.01):", max(asymmetry, leak) < 0.01)
+distance, asymmetry, leak = projection_gaps(long_ae)
+print(f"after {long_epochs} epochs with cosine decay: ||W_d W_e - V_2 V_2^T|| = {distance:.4f} "
+      f"(||P - P^T|| = {asymmetry:.4f}, ||P v3|| = {leak:.4f})")
+print("W_d W_e is PCA's orthogonal projection V_2 V_2^T (distance < 0.01):", distance < 0.01)
 
 # %%
 from course_utils.plots import NotebookFigure
 
-trace = torch.tensor(recorder.rows)  # (epochs, 4)
+trace = torch.tensor(recorder.rows)  # (epochs, 5)
 fig = NotebookFigure(figsize=(7, 3.6), layout="constrained")
 ax = fig.subplots()
 ax.semilogy(trace[:, 0], (trace[:, 1] - 1).clamp_min(1e-8), label="error / PCA's error - 1")  # > 0 but for rounding
-ax.semilogy(trace[:, 0], trace[:, 2], label="||P - P^T||")
-ax.semilogy(trace[:, 0], trace[:, 3], label="||P v3||, the leak off the plane")
+ax.semilogy(trace[:, 0], trace[:, 2], label="||P - V_2 V_2^T||, the verdict's distance")
+ax.semilogy(trace[:, 0], trace[:, 3], label="||P - P^T||", lw=0.8)
+ax.semilogy(trace[:, 0], trace[:, 4], label="||P v3||, the leak off the plane", lw=0.8)
 ax.axhline(0.01, color="grey", ls="--", lw=1, label="tolerance of the verdict")
 ax.set(xlabel="epoch", ylabel="gap (log scale)", title="How a linear AE settles on PCA's projection")
 ax.grid(alpha=0.3)
@@ -1459,30 +1480,31 @@ def first_epoch_below(gaps: torch.Tensor, tol: float, for_good: bool = False) ->
 
 
 error_gap = trace[:, 1] - 1  # (epochs,), error / PCA's error - 1
-projection_gap = trace[:, 2:].amax(dim=1)  # (epochs,): the larger of ||P - P^T|| and ||P v3||
+projection_gap = trace[:, 2]  # (epochs,): ||P - V_2 V_2^T||
 first_error = first_epoch_below(error_gap, 0.01)
 settled = first_epoch_below(projection_gap, 0.01, for_good=True)
 n = len(trace)
 middle, last = error_gap[n // 10 : n // 2].abs().max().item(), error_gap[-max(1, n // 10) :].abs().max().item()
 print(f"smallest variance of the cloud (off the plane): lambda_3 = {pca2.eigenvalues[2]:.4f}")
-print(f"error within 1% of PCA's from epoch {first_error}; both projection gaps below 0.01 for good "
+print(f"error within 1% of PCA's from epoch {first_error}; distance to V_2 V_2^T below 0.01 for good "
       f"from epoch {settled}")
 print(f"largest error gap in epochs {n // 10 + 1}-{n // 2}: {middle:.4f}; in the last tenth: {last:.5f}")
 print("the projection settles later than the error:", first_error is not None and (settled is None or settled > first_error),
       "| the error's wobbles shrank by the end:", last < middle)  # fmt: skip
 when = f"from epoch {settled} of {n}" if settled is not None else f"at no point of the {n} epochs (not settled yet)"
-print(f"In this run: the error came within 1% of PCA's at epoch {first_error}; the projection gaps stayed "
-      f"under 0.01 {when}.")
+print(f"In this run: the error came within 1% of PCA's at epoch {first_error}; the distance to PCA's "
+      f"projection stayed under 0.01 {when}.")
 
 # %% [markdown]
-# Read the three curves against each other and with the printed lines. The error gap (blue)
+# Read the four curves against each other and with the printed lines. The error gap (blue)
 # reaches 1% of PCA's error early (the epoch is printed) and wobbles while the learning rate is
-# still large; the two projection gaps stay high far longer, as the small variance off the plane
-# ($\lambda_3$, printed) predicts: the second line says from which epoch they stay under the
-# dashed tolerance, and the verdicts say whether that came after the error had settled and
-# whether the error's wobbles shrank as the learning rate decayed towards zero. A short run (fast
-# mode) can stop before the gaps have settled; then the epoch reads `None` and the verdict of
-# the previous cell `False`.
+# still large; the distance to $V_2 V_2^\top$ (orange) and the two diagnostics, the asymmetry and
+# the leak (thinner lines), stay high far longer, as the small variance off the plane
+# ($\lambda_3$, printed) predicts: the second line says from which epoch the distance stays
+# under the dashed tolerance, and the verdicts say whether that came after the error had settled
+# and whether the error's wobbles shrank as the learning rate decayed towards zero. A short run
+# (fast mode) can stop before the distance has settled; then the epoch reads `None` and the
+# verdict of the previous cell `False`.
 
 # %% [markdown]
 # ### Deep dive 2: what the decaying learning rate buys
@@ -1551,6 +1573,62 @@ print(f"In this run: {closest} came closest to PCA's error, "
 # Deep dive 1 showed the same settling on the toy cloud, on the leak off the plane. (One seed,
 # one dataset: if your run names another winner, or a verdict reads `False`, the printed
 # numbers tell you how much it matters.)
+
+# %% [markdown]
+# ### Deep dive 3: when a row of section 6's table misses
+#
+# Section 6 names the usual causes of a row that misses PCA. (1) *Short training*: fast mode's
+# few dozen steps are not enough. (2) *A small eigengap at the cut*: a turn across it costs only
+# $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, so the loss pulls on it weakly and a finite run can
+# stop part-way. (3) *A slow escape from a saddle*: Baldi and Hornik's saddles (section 4) are
+# subspaces spanned by $k$ eigenvectors that are not the top $k$. Near one the gradient is tiny,
+# so training can spend many steps with a kept direction swapped for a later one before it
+# escapes, at an error not far above PCA's when the swapped-in directions carry not much less
+# variance.
+#
+# For every row that misses (error more than 0.5% above PCA's, or a clearly kept direction more
+# than 5° away), the cell prints $\|P v_j\|^2$, the share of principal direction $v_j$ inside the
+# decoder's subspace ($P$ the orthogonal projection onto it), for $j = 1, \dots, k+3$: 1 means
+# inside, 0 means orthogonal. It then names a likely cause by **rules of thumb**, which this lesson
+# does not demonstrate (a run where every row prints "no miss" never uses them), so read the named
+# pattern as a hint, not a proof: a saddle tends to leave a sharp pattern (the clearly kept
+# directions either in, at least 0.9, or out, at most 0.1, at least one out, and at least half of
+# the share missing from $j \le k$ on the next three directions); misses confined to directions
+# near the cut point to a small eigengap; anything else is read as training that has not
+# finished. Against a saddle, more steps help (a saddle is not a trap), or another seed, which
+# starts elsewhere and may never pass near it.
+
+# %%
+from course_utils.pca import share_inside_subspace
+
+for k, r in results.items():
+    m = clearly_kept_directions(pca.eigenvalues, k, ratio=1.2)
+    shares = share_inside_subspace(pca.components[: k + 3], r["model"].decoder.weight.detach())  # (k+3,)
+    clear_angle = principal_angles_deg(r["model"].decoder.weight.detach(), pca.components[:m].T).max()
+    if r["ae"] <= 1.005 * r["pca"] and clear_angle < 5:
+        print(f"k = {k:>2}: no miss (AE / PCA {r['ae'] / r['pca']:.4f}, clearly kept directions within "
+              f"{clear_angle:.1f}°)")
+        continue
+    clear = shares[:m]
+    out = [j + 1 for j in range(m) if clear[j] <= 0.1]
+    missing = k - shares[:k].sum().item()  # share of the top k directions that is not inside
+    found = shares[k:].sum().item()  # how much of it sits on the next three directions
+    sharp = bool(((clear >= 0.9) | (clear <= 0.1)).all()) and len(out) > 0
+    print(f"k = {k:>2}: miss (AE / PCA {r['ae'] / r['pca']:.4f}). ||P v_j||^2 for j = 1..{k + 3}:")
+    print("   ", " ".join(f"{v:.3f}" for v in shares.tolist()))
+    print(f"    clearly kept: j <= {m}; out (<= 0.1): {out or 'none'}; missing from j <= {k}: "
+          f"{missing:.3f}, found on j = {k + 1}..{k + 3}: {found:.3f}")
+    if sharp and found >= missing / 2:
+        diagnosis = "a saddle: a clearly kept direction swapped for the next ones"
+    elif m == 0 or bool((clear >= 0.9).all()):
+        diagnosis = "the misses involve only directions near the cut (a small eigengap at the cut)"
+    else:
+        diagnosis = "training not finished: the missing share is spread beyond j = k+3"
+    print(f"    pattern: {diagnosis}")
+if course.mode == "fast":
+    print(f"fast mode ({steps_run} steps): short training comes first, whatever pattern prints above")
+print(f"eigenvalues lambda_1..6 of the training images: "
+      f"{', '.join(f'{v:.2f}' for v in pca.eigenvalues[:6].tolist())}")
 
 # %% [markdown]
 # ## Exercise
