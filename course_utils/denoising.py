@@ -319,25 +319,25 @@ def psnr_curves_figure(
     return fig
 
 
-def linear_probe_accuracy(
+def linear_probe_hits(
     train_codes: Tensor,
     train_labels: Tensor,
     test_codes: Tensor,
     test_labels: Tensor,
     ridge: float = 1.0,
-) -> float:
-    """How well a LINEAR classifier reads the class from codes: its accuracy on the test codes.
+) -> Tensor:
+    """How well a LINEAR classifier reads the class from codes, image by image.
 
     A least-squares (ridge) classifier solved in closed form, no training loop: every code
     dimension is standardised with the training codes' mean and std; the targets are +1 for the
     image's class and -1 for the others; W = (Z^T Z + ridge I)^-1 Z^T (Y - mean Y), plus the
     mean as intercept. A test code gets the class with the highest score.
     train_codes (N, K) with train_labels (N,) int64; test_codes (M, K) with test_labels (M,).
-    Returns a fraction in [0, 1].
+    Returns (M,) float64: 1 where test image i gets its true class, else 0.
     """
     if train_codes.dim() != 2 or test_codes.shape[1:] != train_codes.shape[1:]:
         raise ValueError(
-            f"linear_probe_accuracy expects codes (N, K) and (M, K) with the same K, but received "
+            f"the linear probe expects codes (N, K) and (M, K) with the same K, but received "
             f"{tuple(train_codes.shape)} and {tuple(test_codes.shape)}. Flatten images first."
         )
     z = train_codes.double()
@@ -349,7 +349,44 @@ def linear_probe_accuracy(
     gram = z.T @ z + ridge * torch.eye(z.shape[1], dtype=z.dtype)  # (K, K)
     weights = torch.linalg.solve(gram, z.T @ (y - y_mean))  # (K, C)
     scores = ((test_codes.double() - mean) / std) @ weights + y_mean  # (M, C)
-    return (scores.argmax(dim=1) == test_labels).double().mean().item()
+    return (scores.argmax(dim=1) == test_labels).double()
+
+
+def linear_probe_accuracy(
+    train_codes: Tensor,
+    train_labels: Tensor,
+    test_codes: Tensor,
+    test_labels: Tensor,
+    ridge: float = 1.0,
+) -> float:
+    """The linear probe's accuracy on the test codes: the mean of ``linear_probe_hits``.
+
+    Same arguments as ``linear_probe_hits``; returns a fraction in [0, 1].
+    """
+    hits = linear_probe_hits(train_codes, train_labels, test_codes, test_labels, ridge)  # (M,)
+    return hits.mean().item()
+
+
+def paired_difference(hits_a: Tensor, hits_b: Tensor) -> tuple[float, float]:
+    """The difference of two accuracies measured on the SAME images, with its standard error.
+
+    hits_a, hits_b (M,): 1 where method a (b) got image i right, else 0. Scored on the same
+    images, the two are paired: the per-image differences d_i = a_i - b_i (each -1, 0 or +1)
+    are M values, their mean is the accuracy difference, and its standard error is
+    std(d) / sqrt(M). Images both get right (or both wrong) give d_i = 0: only the images where
+    the two disagree carry noise (McNemar's idea). Adding the two accuracies' binomial standard
+    errors in quadrature would be right only for two INDEPENDENT test sets; when a and b tend to
+    get the same images right, it overstates the noise.
+    Returns (mean of d, standard error of that mean), both as fractions.
+    """
+    if hits_a.dim() != 1 or hits_a.shape != hits_b.shape or len(hits_a) < 2:
+        raise ValueError(
+            f"paired_difference expects two vectors of per-image hits (M,) of the same length "
+            f"M >= 2, scored on the same images, but received {tuple(hits_a.shape)} and "
+            f"{tuple(hits_b.shape)}."
+        )
+    d = hits_a.double() - hits_b.double()  # (M,) values -1, 0, +1
+    return d.mean().item(), (d.std() / len(d) ** 0.5).item()
 
 
 def total_variation_per_image(x: Tensor) -> Tensor:

@@ -23,6 +23,8 @@ from course_utils.denoising import (
     denoising_view,
     leftover_noise_share,
     linear_probe_accuracy,
+    linear_probe_hits,
+    paired_difference,
     pca_denoise,
     psnr_curves_figure,
     psnr_table,
@@ -356,6 +358,60 @@ def test_linear_probe_matches_scikit_learns_ridge_classifier():
     assert linear_probe_accuracy(codes[train], uniform[train], codes[test], uniform[test]) < 0.4
     with pytest.raises(ValueError, match="same K"):
         linear_probe_accuracy(codes[train], labels[train], codes[test, :5], labels[test])
+    hits = linear_probe_hits(codes[train], labels[train], codes[test], labels[test], ridge=30.0)
+    assert hits.shape == (220,) and set(hits.tolist()) <= {0.0, 1.0}
+    assert hits.mean().item() == accuracy
+
+
+def correlated_hits(n: int, p_both: float, p_a_only: float, p_b_only: float, g):
+    """n images scored by two methods: both right, only a right, only b right, else both wrong."""
+    u = torch.rand(n, generator=g)
+    a = (u < p_both + p_a_only).double()
+    b = ((u < p_both) | ((u >= p_both + p_a_only) & (u < p_both + p_a_only + p_b_only))).double()
+    return a, b
+
+
+def test_paired_difference_matches_the_spread_of_simulated_differences():
+    # a and b agree on most images (both right 0.75, a only 0.06, b only 0.03): the true SE of
+    # the difference of their accuracies over n images is sqrt((0.09 - 0.03**2) / n)
+    g, n = gen(11), 2000
+    true_se = math.sqrt((0.06 + 0.03 - 0.03**2) / n)
+    diffs, ses = [], []
+    for _ in range(400):
+        a, b = correlated_hits(n, 0.75, 0.06, 0.03, g)
+        diff, se = paired_difference(a, b)
+        assert diff == pytest.approx((a.mean() - b.mean()).item(), abs=1e-12)
+        diffs.append(diff)
+        ses.append(se)
+    assert np.mean(diffs) == pytest.approx(0.03, abs=0.001)
+    assert np.std(diffs) == pytest.approx(true_se, rel=0.1)  # the spread it claims to estimate
+    assert np.mean(ses) == pytest.approx(true_se, rel=0.02)
+    pa, pb = 0.81, 0.78  # the two accuracies: quadrature would claim about 2x the true SE
+    assert math.sqrt((pa * (1 - pa) + pb * (1 - pb)) / n) > 1.8 * true_se
+    # McNemar's form from the counts of disagreeing images gives the same number
+    n10, n01 = int(((a == 1) & (b == 0)).sum()), int(((a == 0) & (b == 1)).sum())
+    mcnemar = math.sqrt((n10 + n01 - (n10 - n01) ** 2 / n) / (n - 1)) / math.sqrt(n)
+    assert ses[-1] == pytest.approx(mcnemar, rel=1e-9)
+
+
+def test_paired_and_quadrature_verdicts_differ_on_strongly_correlated_hits():
+    # 2,000 images; b gets 1,560 right; a gets the same ones right except 10, and 46 more:
+    # +1.8 points. Paired, only the 56 disagreeing images count; in quadrature, all of them
+    b = torch.zeros(2000, dtype=torch.float64)
+    b[:1560] = 1
+    a = b.clone()
+    a[:10] = 0
+    a[1560:1606] = 1
+    diff, se = paired_difference(a, b)
+    assert diff == pytest.approx(0.018)
+    pa, pb = a.mean().item(), b.mean().item()
+    quadrature = math.sqrt((pa * (1 - pa) + pb * (1 - pb)) / 2000)
+    assert diff > 2 * se  # paired: clearly better
+    assert diff < 2 * quadrature  # in quadrature: "within noise"
+    assert paired_difference(b, a) == pytest.approx((-diff, se))  # antisymmetric
+    assert paired_difference(a, a) == (0.0, 0.0)  # identical hits: no noise at all
+    with pytest.raises(ValueError, match="same length"):
+        paired_difference(a, b[:-1])
 
 
 def test_total_variation_sums_absolute_neighbour_differences():
