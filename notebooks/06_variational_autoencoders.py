@@ -246,6 +246,15 @@ for name in show_ae:
     print(f"{name:<17}: confident on {inside_gap.float().mean():.0%} of the {int(gap.sum())} codes in a gap, "
           f"{outside.float().mean():.0%} of the {int((~gap).sum())} others -> in a gap: {word} confident "
           f"(noise floor {noise:.0%})")
+    images = show_ae[name].flatten(1)  # (1000, 784) decoded pixels
+    inked = images > 0.5
+    full = ((images > 0.9) & inked).sum(1) / inked.sum(1).clamp(min=1)  # (1000,) share of inked pixels > 0.9
+    sat_gap, sat_out = full[gap].mean().item(), full[~gap].mean().item()
+    sat_noise = 2 * math.hypot(full[gap].std().item() / math.sqrt(len(full[gap])),
+                               full[~gap].std().item() / math.sqrt(len(full[~gap])))
+    word = "MORE" if sat_gap - sat_out > sat_noise else "LESS" if sat_out - sat_gap > sat_noise else "about as"
+    print(f"{'':<17}  inked pixels (> 0.5) that are saturated (> 0.9): {sat_gap:.0%} in a gap, {sat_out:.0%} "
+          f"others -> in a gap: {word} saturated (noise floor {sat_noise:.0%})")
 inside = (ae_codes.norm(dim=1) < 2).float().mean().item()
 print(f"plain AE: {inside:.0%} of the test codes lie within radius 2 of the origin (N(0, I): 86%)")
 
@@ -256,10 +265,13 @@ print(f"plain AE: {inside:.0%} of the test codes lie within radius 2 of the orig
 # Where a verdict says LESS, the gap codes did decode to shapes the classifier reads less often
 # with confidence. But the story need not hold: our decoder is built from linear layers and
 # ReLUs, so it is piecewise linear: far from its training codes it keeps extending its outer
-# linear pieces, which tends to push strokes towards full ink or none. Codes in an empty region
-# can then decode to exaggerated but sharp digits of the few classes whose codes border that
-# region, which the classifier reads confidently; a verdict of MORE or "about as" confident
-# is that case. **"In a gap" is not the same as "garbage"**, and not the same as "fine" either.
+# linear pieces, which can push the logits far from 0 and so the strokes towards full ink or
+# none. The second line of each set measures that: of the pixels with ink (above 0.5), the
+# share that is saturated (above 0.9), for the codes in a gap and for the others; where it says
+# MORE, the gap codes decoded to harder, more saturated strokes. Such codes can decode to
+# exaggerated but sharp digits of the few classes whose codes border that region, which the
+# classifier reads confidently; a verdict of MORE or "about as" confident is that case.
+# **"In a gap" is not the same as "garbage"**, and not the same as "fine" either.
 #
 # The $\mathcal N(0, I)$ codes fail the other way, and the scatter below shows why: the cell
 # prints what share of the test codes lies within radius 2 of the origin, where $\mathcal N(0,
@@ -586,6 +598,7 @@ sigma = torch.exp(0.5 * logvar_k)
 wrong_sigma = 0.5 * (mu_k**2 + sigma - torch.log(sigma) - 1).sum(1)  # sigma where sigma^2 belongs
 print("correct KL          :", closed.numpy().round(3))
 print("with sigma, not s^2 :", wrong_sigma.numpy().round(3), "(a different number)")
+print("sign flipped        :", (-closed).numpy().round(3), "(negative: impossible for a KL)")
 print("KL at mu=0, logvar=0:", gaussian_kl_per_image(torch.zeros(1, 10), torch.zeros(1, 10)).item())
 
 # %% [markdown]
@@ -615,10 +628,13 @@ except ValueError as err:
 # The last line is what you get for feeding unscaled 0-255 pixels to the loss: a clear error,
 # because a "probability of ink" of 255 means nothing. Two honest ways to report a VAE on grey
 # images: as **nats above the floor** (BCE minus the floor), or under a protocol where the pixels
-# really are binary. Papers use the second, **dynamically binarized MNIST**: each pixel is drawn
-# as 1 with probability equal to its grey level, afresh at every pass (`binarize` in
-# `course_utils/vae.py`); then BCE is a true negative log-likelihood and the negative ELBO is an
-# upper bound on $-\log p(x)$. Section 6 does both. (A third way keeps the grey pixels and changes
+# really are binary. Papers use the second, on **binarized MNIST** in one of two protocols:
+# **statically** binarized (one fixed binary copy of the data set, Larochelle & Murray 2011) or
+# **dynamically** binarized, ours: each pixel is drawn as 1 with probability equal to its grey
+# level, afresh at every pass (`binarize` in `course_utils/vae.py`). Under either, BCE is a true
+# negative log-likelihood and the negative ELBO is an upper bound on $-\log p(x)$; but the two
+# give different numbers for the same model, so results compare only within one protocol.
+# Section 6 does both. (A third way keeps the grey pixels and changes
 # the decoder: the *continuous Bernoulli* of Loaiza-Ganem & Cunningham 2019 adds the
 # normalising constant that makes the BCE a true density on $[0, 1]$.)
 #
@@ -804,25 +820,66 @@ print(f"KL share of the loss: {res2['kl'] / (recon_sum + res2['kl']):.1%} (cours
 #
 # $$ \mathbb E_x\big[\mu_j(x)^2 + \sigma_j(x)^2\big] = 1 $$
 #
-# (averaged over the training images). The cell computes this second moment per dimension on
-# (up to) 10,000 training images, with its standard error, and says whether each is 1 within
-# twice that error.
+# (averaged over the training images). The cell computes this second moment $m_j$ per dimension
+# on (up to) 10,000 training images, with its standard error, and says whether each is 1 within
+# twice that error. Then it does the rescaling for real, on a copy of the trained model, with
+# $c_j = 1/\sqrt{m_j}$: the encoder's $\mu_j$ and $\sigma_j$ are multiplied by $c_j$ (the
+# weights and bias of `to_mu` by $c_j$, and $2\log c_j$ added to the bias of `to_logvar`), and
+# the decoder's first-layer weights on $z_j$ divided by $c_j$. With the same noise $\varepsilon$
+# the decoder gets the same inputs, so the reconstruction term must come out unchanged; putting
+# $c_j^2 = 1/m_j$ into the KL above, the KL must fall by exactly
+# $\tfrac12\sum_j (m_j - 1 - \log m_j)$, which is 0 only when every $m_j = 1$.
 
 # %%
+import copy
+
 from course_utils.vae_views import encode_means
 
 mu2 = encode_means(vae2, x_test)  # (N, 2)
+x_m = x_train[:10_000]  # (up to 10,000, 1, 28, 28): enough for a small SE
 with torch.no_grad():
-    mu_tr, logvar_tr = vae2.encode(x_train[:10_000])  # (up to 10,000, 2) each: enough for a small SE
+    mu_tr, logvar_tr = vae2.encode(x_m)  # (n, 2) each
 moment = mu_tr.pow(2) + logvar_tr.exp()  # (n, 2): mu_j^2 + sigma_j^2 per image
 m, m_se = moment.mean(0), moment.std(0) / math.sqrt(len(moment))  # (2,) each
 print(f"E[mu_j^2 + sigma_j^2] over {len(moment):,} training images:", m.numpy().round(3), "+-", m_se.numpy().round(3),
       "->", "1 in every dimension, within 2 standard errors" if ((m - 1).abs() < 2 * m_se).all()
-      else f"off 1 by up to {(m - 1).abs().max():.2f}: not yet at the ELBO's optimum in this respect")
+      else f"off 1 by up to {(m - 1).abs().max():.2f}: this model is not at the ELBO's optimum")
+c = m.rsqrt()  # (2,): z_j -> c_j z_j brings each second moment to 1
+scaled = copy.deepcopy(vae2)
+with torch.no_grad():
+    scaled.to_mu.weight.mul_(c[:, None])  # mu_j -> c_j mu_j
+    scaled.to_mu.bias.mul_(c)
+    scaled.to_logvar.bias.add_(2 * c.log())  # sigma_j -> c_j sigma_j
+    scaled.decoder[0].weight.div_(c)  # (400, 2): column j divided by c_j, so the decoder sees the same
+before = negative_elbo(vae2, x_m, generator=torch.Generator().manual_seed(0))
+after = negative_elbo(scaled, x_m, generator=torch.Generator().manual_seed(0))
+saved, predicted = before["kl"] - after["kl"], 0.5 * (m - 1 - m.log()).sum().item()
+print(f"rescaled copy, same images and noise: recon {before['recon']:.3f} -> {after['recon']:.3f} nats/image, "
+      f"KL {before['kl']:.3f} -> {after['kl']:.3f}: saved {saved:.3f} (predicted {predicted:.3f})")
+print(f"-> reaching the optimum's scale is worth {saved:.3f} nats per image, {saved / before['loss']:.2%} of the "
+      "loss:", "a nearly flat direction" if saved < 0.01 * before["loss"] else "a real saving")
 print(f"test codes: mean {mu2.mean(0).numpy().round(2)}, std {mu2.std(0).numpy().round(2)}; within radius 2 of the "
       f"origin: VAE {(mu2.norm(dim=1) < 2).float().mean():.0%} | plain AE {inside:.0%}")
 codes_figure(mu2, y_test, data.classes, images=x_test, n_thumbnails=40,
              title="2-D VAE: mu(x) of the test images")
+
+# %% [markdown]
+# The lines above check the algebra: the reconstruction term unchanged and the KL saving equal
+# to the prediction. Where a second moment is off 1, the trained model is not at the ELBO's
+# optimum, and the rescaled copy is strictly better. Is more training the cure? The last line
+# says how much the whole way to the optimum's scale is worth, as a share of the loss. Where it
+# calls the direction nearly flat, almost nothing rides on it: gradient descent moves slowly
+# along such a direction, so more steps of the same training need not bring the moments to 1,
+# while the exact rescaling gets there at once. The rule that matters for sampling is the rough
+# one: the codes sit at about unit scale, not at 10 or at 0.01.
+#
+# **Why the encoder outputs a distribution, not a point.** Give a plain autoencoder a penalty on
+# its codes, $\lambda\|z\|^2$, to keep them near the origin. The same rescaling with a small $c$
+# shrinks every code, grows the decoder's first layer by $1/c$, leaves the reconstruction as it
+# was and drives the penalty towards 0: the penalty costs nothing and fixes no scale. In the VAE
+# the noise $\sigma_j\varepsilon$ shrinks with the code, and the KL's $-\log\sigma_j^2$ charges
+# for that, so shrinking is not free; the balance of the two is the equation above. The noise,
+# with its price, is what gives "$\mathcal N(0, I)$" a scale the decoder has to respect.
 
 # %% [markdown]
 # > **Misconception: "the distribution of $z$".** Three different distributions hide behind the
@@ -1174,8 +1231,9 @@ print("-> the larger part here:", "amortization (the encoder)" if d.mean() > 2 *
 # So the measured gap is not only "the price of a Gaussian": part of it is the encoder's own
 # shortfall, which a better-trained or larger encoder could remove, and part the diagonal
 # Gaussian family itself. The verdict line says which part is the larger for this model and
-# budget. (Iterative refinement of the encoder's output and semi-amortized VAEs attack the
-# first part; richer posteriors such as normalizing flows the second.)
+# budget. (Iterative refinement of the encoder's output and semi-amortized VAEs attack mainly
+# the first part; richer posteriors such as normalizing flows mainly the second, though Cremer,
+# Li & Duvenaud 2018 found that they shrink the amortization gap too.)
 #
 # **Grey images: is Fashion-MNIST "harder"?** A tutorial comparing BCE numbers of MNIST and
 # Fashion-MNIST compares their **floors** as well as the models, and a floor is set by how many
@@ -1337,7 +1395,10 @@ rows_figure({name: images[:10] for name, images in samples.items()}, title="new 
 # ellipse per image, pooled: the aggregate posterior, section 5) to $\mathcal N(0, I)$, 0 when the
 # two have the same mean and covariance (`aggregate_posterior_kl`, lesson 07 uses it again; it
 # cannot see holes inside a cloud of the right shape, so it is a lower bound on the mismatch).
-# A transposed-convolution decoder can leave faint grid-like artefacts (lesson 03).
+# Transposed convolutions can paint a faint checkerboard (lesson 03). Ours use kernel 4 with
+# stride 2, which overlap evenly, so the classic cause (uneven overlap, Odena et al. 2016) is
+# absent; learned weights can still leave a grid if their four sub-kernel sums differ (lesson
+# 03), so look at flat areas of the conv samples.
 #
 # **Traversals of the 20-D model.** Twenty sliders would be too many; we take the four dimensions
 # whose $\mu_j(x)$ varies most across the (binarized, like its training images) test images
@@ -1510,7 +1571,8 @@ rows_figure({name: images[:10] for name, images in sharpness.items()}, title="re
 #
 # The course uses **one** test of an active dimension, Burda et al.'s (2016): unit $j$ is
 # active when $\operatorname{Var}_x[\mu_j(x)] > 0.01$ (`active_units`). An inactive unit gives
-# nearly the same $\mu_j$ to every image, so it cannot tell images apart, whatever its $\sigma_j$.
+# nearly the same $\mu_j$ to every image, so it can tell images apart only through $\sigma_j(x)$
+# (the KL per dimension below counts both routes, and the $\sigma$ lines print its average).
 #
 # Our 20-D model may well use all 20 dimensions: the first number below says. To see surplus
 # dimensions, give the same MLP **50** latent dimensions, as Burda et al. did, train it with the
@@ -1608,7 +1670,11 @@ kl_per_dimension_figure({"20-D": mu_var20, "50-D": mu_var50}, threshold=0.01, yl
 # $\mu_j(x)$ still varies. When the dimensions beyond the used ones carry a small share of the total KL between
 # them (the KL line prints both), barely move the decoded image, and the 30 dimensions added to
 # the 20-D model did not improve the negative ELBO beyond its noise floor, or only a little, the model did not use
-# the extra room: the ELBO chose how many dimensions to use, not us. The 0.01 variance test is a
+# the extra room: the ELBO chose how many dimensions to use, not us. If the verdict says
+# **worse**, the 50-D model lost nats in this run. Two causes fit a short run: every dimension
+# whose $\sigma_j$ stays near 1 feeds the decoder noise until the decoder learns to ignore it
+# (the traversal line prints how much it still responds), and the second model also had its own
+# random start; one run cannot tell them apart. The 0.01 variance test is a
 # cruder instrument. A dimension whose $\mu_j(x)$ still varies from image to image while
 # $\sigma_j$ stays near 1 passes it although it carries little KL, so after a short training the
 # test can count more active units than there are used dimensions; the verdict line says
@@ -1759,7 +1825,8 @@ kl_per_dimension_figure({"50-D, no warm-up": kl50, "50-D, KL warm-up": kl_warm},
 # - The KL term pulls the codes towards where $\mathcal N(0, I)$ samples: section 5 printed the
 #   share of test codes within radius 2 of the origin for both 2-D models, the share of
 #   $\mathcal N(0, I)$ draws in a gap of each, and the second moment $\mathbb E[\mu_j^2 +
-#   \sigma_j^2]$, which is 1 at an optimum of the ELBO. A smooth decoder is continuous either
+#   \sigma_j^2]$, which is 1 at an optimum of the ELBO (an exact rescaling of the trained model
+#   printed what reaching it is worth). A smooth decoder is continuous either
 #   way; what the KL adds is knowing where to sample. Blur is the decoder averaging images that
 #   share a code: at 2-D the bottleneck alone can cause it, in a plain AE too, and section 6
 #   measured what the VAE's objective adds at 20-D.
