@@ -227,8 +227,9 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 #
 # ## 2. Two more ingredients: an upsampling decoder and BatchNorm
 #
-# Section 3 trains two conv models. Both add two standard pieces to the model above; here they
-# are, written out before the package version is used.
+# Section 3 trains two conv models. Both add BatchNorm to the model above, and one of them also
+# replaces the transposed convolutions by upsampling; here are the two pieces, written out before
+# the package version is used.
 #
 # - **Upsample + convolution.** Instead of a transposed convolution, the decoder first copies
 #   each value into a $2 \times 2$ block (`nn.Upsample(scale_factor=2, mode="nearest")`), then

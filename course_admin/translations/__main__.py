@@ -37,14 +37,19 @@ def update(sources: list[Source]) -> list[str]:
         live = entries(catalog)
         todo = sum(not m.string for m in live)
         fuzzy = sum(bool(m.string) and m.fuzzy for m in live)
-        lines.append(f"{source.catalog.relative_to(ROOT)}: {len(live)} entries, {todo} "
+        lines.append(f"{_shown(source.catalog)}: {len(live)} entries, {todo} "
                      f"untranslated, {fuzzy} fuzzy, {len(catalog.obsolete)} obsolete")  # fmt: skip
     return lines
 
 
+def _shown(path: Path) -> Path:
+    """``path`` relative to the repository when it lies inside it (as messages show it)."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def problems(source: Source) -> list[str]:
     """Everything that keeps ``source``'s catalog from building a faithful, current edition."""
-    where = source.catalog.relative_to(ROOT)
+    where = _shown(source.catalog)
     if not source.catalog.exists():
         return [f"{source.name}: no catalog {where}; run `{RUN} update`, then translate it"]
     catalog = read_catalog(source.catalog)
@@ -92,7 +97,7 @@ def build(sources: list[Source], check: bool) -> list[str]:
         text = notebook_text(build_notebook(source, read_catalog(source.catalog)))
         current = source.built.read_text(encoding="utf-8") if source.built.exists() else None
         if current != text:
-            stale.append(str(source.built.relative_to(ROOT)))
+            stale.append(str(_shown(source.built)))
             if not check:
                 _write_atomic(source.built, text)
     return stale
