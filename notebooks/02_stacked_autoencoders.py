@@ -394,9 +394,9 @@ print("the centred model, used from here on:")
 centred_still_falling = still_falling(dense_history)
 
 # %% [markdown]
-# The table separates the two changes. In the full run both helped: the output-bias start alone
-# already revives some units and lowers the error, and input centring on top of it does the rest;
-# the "share" line says how the gain divides in this run. So the gain belongs to the two changes
+# The table separates the two changes. In the runs checked for this lesson (full and fast mode)
+# both helped: the output-bias start alone already revives some units and lowers the error, and
+# input centring on top of it does the rest; the "share" line says how the gain divides in yours. So the gain belongs to the two changes
 # together, not to centring alone: a decoder that starts at the mean image makes smaller first
 # updates, and fewer units are pushed below 0 by them. Whether an error difference of this size is more than the noise of
 # a change of seed, the next cells measure (the seed noise margin); the line "centring (both
