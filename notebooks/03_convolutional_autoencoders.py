@@ -41,8 +41,8 @@
 #    training curve can sit above the validation curve;
 # 5. test what convolutions buy on shifted images, compute the receptive field of a code cell,
 #    and see what a fully convolutional autoencoder and the learned first-layer filters do;
-# 6. explain where checkerboard artefacts come from and how upsample + convolution removes
-#    their cause;
+# 6. explain where checkerboard artefacts come from, which of their causes upsample +
+#    convolution removes, and which period-2 pattern it can still make;
 # 7. (optional) read an image as a sequence of rows with an LSTM autoencoder.
 
 # %%
@@ -234,7 +234,9 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 # - **Upsample + convolution.** Instead of a transposed convolution, the decoder first copies
 #   each value into a $2 \times 2$ block (`nn.Upsample(scale_factor=2, mode="nearest")`), then
 #   applies an ordinary $3 \times 3$ convolution with padding 1, which keeps the size. Same
-#   shapes, same number of weights; section 5 shows why it avoids checkerboard patterns.
+#   shapes, same number of weights; section 5 shows that it removes the causes of the
+#   checkerboard a transposed convolution paints on a flat input, though not every pattern
+#   that repeats every two pixels.
 # - **BatchNorm.** A `BatchNorm2d` after each hidden convolution, before its ReLU, rescales
 #   every channel to mean 0 and variance 1 and then applies a learned scale $\gamma$ and shift
 #   $\beta$ per channel. In the original paper (Ioffe and Szegedy, 2015) it allowed much larger
@@ -359,11 +361,15 @@ print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored average
 #
 # The comparison gives every model the same training images, the same number of optimizer
 # steps, the same batch size, loss and optimizer, and the same validation pass after every epoch.
-# It is a comparison of early training at one shared learning rate, not tuned for any model; and
-# equal steps are not equal work: the multiply-adds per image differ (counted below).
-# We compare the dense 784-128-32 autoencoder of lesson 02 and the two convolutional models of
-# sections 1-2 (`decoder="transpose"` and `decoder="upsample"`, both with `batch_norm=True`).
-# All have a 32-number code. Every model, dense included, starts at a larger learning rate that
+# It is a comparison of early training at one shared learning rate, 6e-3, which was chosen for
+# the conv models with BatchNorm (BatchNorm tolerates large rates), so if anything it favours
+# them; and equal steps are not equal work: the multiply-adds per image differ (counted below).
+# We compare the model lesson 02 chose, the dense 784-128-32 autoencoder with **centred** inputs
+# (`input_mean=mean_image`, the average training image: the remedy for its dead units), and the
+# two convolutional models of sections 1-2 (`decoder="transpose"` and `decoder="upsample"`, both
+# with `batch_norm=True`). All have a 32-number code. Lesson 02 trained the dense AE about three
+# times as long (2,500 steps at a constant 2e-3), so its test error there was lower than here;
+# compare numbers within this section only. Every model, dense included, starts at a larger learning rate that
 # `CosineDecay` lowers to 0 along a half cosine over the run, so that the last steps settle
 # instead of jumping around the minimum. After `fit` we switch every model to `eval()`.
 
@@ -377,17 +383,19 @@ from course_utils.train import fit
 batch_size, lr = 128, 6e-3  # lr: the starting learning rate, decayed to 0 by CosineDecay
 steps = course.pick(full=850, fast=32)  # 2 epochs of 54,000 images: the lesson's time budget
 epochs = max(1, round(steps / math.ceil(len(x_train) / batch_size)))  # the same steps on any data size
-torch.manual_seed(0)
-models = {"dense AE": DenseAutoencoder(784, hidden=(128,), n_latent=32)}
+seed = 0  # the initial weights (torch.manual_seed) AND the batch order (fit's seed=)
+mean_image = x_train.mean(dim=0)  # (1, 28, 28): the average training image, as in lesson 02
+torch.manual_seed(seed)
+models = {"dense AE": DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)}
 for kind in ("transpose", "upsample"):
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     models[f"conv AE ({kind})"] = ConvAutoencoder(n_latent=32, decoder=kind, batch_norm=True)
 histories = {}
 for name, model in models.items():
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     histories[name] = fit(model.to(course.device), x_train.to(course.device),
                           x_valid.to(course.device), epochs=epochs, lr=lr, batch_size=batch_size,
-                          callbacks=[CosineDecay()], verbose=False)
+                          callbacks=[CosineDecay()], seed=seed, verbose=False)
     model.eval()  # from now on BatchNorm uses its running averages, not the batch's statistics
 n_steps = epochs * math.ceil(len(x_train) / batch_size)  # the optimizer steps that really ran
 print(f"each model: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps (target {steps:,}), "
@@ -398,6 +406,7 @@ print(f"each model: {epochs} epochs of {len(x_train):,} images = {n_steps:,} ste
 import statistics
 
 from course_utils.anomaly import mse_per_pixel_per_image
+from course_utils.models import dead_units
 from course_utils.pca import PCA
 
 results, per_image = {}, {}
@@ -411,9 +420,11 @@ pca = PCA(32).fit(x_train.flatten(1))  # lesson 01's linear reference, the same 
 pca_mse = (pca.reconstruct(x_test.flatten(1)) - x_test.flatten(1)).pow(2).mean().item()
 print(f"{'PCA, 32 components':<20} (no training steps)  test MSE per pixel {pca_mse:.5f}")
 print(f"below PCA with 32 components: {[name for name in results if results[name] < pca_mse]}")
+dense_dead = [int(mask.sum()) for mask in dead_units(models["dense AE"], x_test.to(course.device))]
+print(f"dense AE (centred, lesson 02's model): dead ReLU units on all {len(x_test):,} test images: "
+      f"{dense_dead[0]} of 128 in the encoder's hidden layer, {dense_dead[1]} of 128 in the decoder's")
 best = min(results, key=results.get)
-print(f"lowest test error: {best} (each model trained once, from seed 0; the standard errors "
-      f"below cover the choice of test images, not the training seed)")
+print(f"lowest test error: {best} (each model trained once, from seed {seed})")
 for name in results:  # the same test images for every model: compare them image by image
     if name != best:
         gap = per_image[name] - per_image[best]  # (N,)
@@ -458,15 +469,20 @@ fig
 #
 # The printout says which model reached the lowest test error with this budget, and whether each
 # gap to it exceeds twice its standard error (the models see the same test images, so each gap is
-# averaged image by image); read the verdicts rather than expecting one. Read them for what they
-# are: statements about **these trained models on these test images**. The standard error says
-# how much a gap would move with other test images; it leaves out the training seed. Each model
-# was trained once, and another seed (another initialisation and batch order) changes every test
-# error too, by an amount this lesson does not measure: a gap of a few standard errors does not
-# show that the order would hold with another seed. To measure that spread yourself, rerun this
-# cell and the next with `torch.manual_seed(1)`, `(2)`, ... in place of `torch.manual_seed(0)`
-# and compare the spread of each model's test error with the gaps (each seed costs one more
-# training of every model, which is why this lesson does not).
+# averaged image by image); read the verdicts rather than expecting one. The line above them
+# counts the centred dense AE's dead units, which sank lesson 02's raw-pixel model.
+#
+# **One caveat for every verdict in this lesson.** Each model is trained **once**, so the
+# verdicts are statements about **these trained models on these test images**. A standard error
+# (here) or a bootstrap noise scale (section 5) says how much a result would move with other test
+# images; neither covers the training seed. Another seed (other initial weights and another batch
+# order) changes every test error too, by an amount this lesson does not measure, so a gap of a
+# few standard errors does not show that the order would hold with another seed. To measure that
+# spread yourself, set `seed = 1`, then `2`, ..., in the training cell above (it feeds both
+# `torch.manual_seed` and `fit`'s `seed=`, which fixes the batch order), rerun it and the
+# test-error cell after it, and compare the spread of each model's test error with the gaps; each
+# seed costs one more training of every model, which is why the lesson does not. Later sections
+# refer back here.
 #
 # The parameter counts say two things. The conv AE is smaller than the dense one (the printed
 # counts and share), and the saving comes from its first and last layers: a $3 \times 3$
@@ -521,41 +537,41 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 # steps, learning rate, schedule and seed, and compares the three test errors image by image.
 
 # %%
-torch.manual_seed(0)
+torch.manual_seed(seed)
 no_bn = ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=False)
-torch.manual_seed(0)
+torch.manual_seed(seed)
 fit(no_bn.to(course.device), x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
-    lr=lr, batch_size=batch_size, callbacks=[CosineDecay()], verbose=False)
+    lr=lr, batch_size=batch_size, callbacks=[CosineDecay()], seed=seed, verbose=False)
 no_bn.eval()
 per_image_no_bn = mse_per_pixel_per_image(no_bn, x_test)  # (N,)
 with_bn, dense_err = per_image["conv AE (transpose)"], per_image["dense AE"]  # (N,) each
 print(f"test MSE per pixel: dense AE {dense_err.mean():.5f}, conv AE (transpose) without BatchNorm "
       f"{per_image_no_bn.mean():.5f}, with BatchNorm {with_bn.mean():.5f}")
-for name_a, a, name_b, b in (("dense AE", dense_err, "conv AE without BatchNorm", per_image_no_bn),
-                             ("conv AE without BatchNorm", per_image_no_bn, "conv AE with BatchNorm",
-                              with_bn)):
-    gap = a - b  # (N,) image by image
-    se = gap.std().item() / len(gap) ** 0.5
-    verdict = ("beyond the test-image noise" if gap.mean().abs() > 2 * se
-               else "within the test-image noise")
-    print(f"    {name_a} - {name_b}: {gap.mean():+.5f} (standard error {se:.5f}): {verdict}")
-whole_gap, from_bn = (dense_err - with_bn).mean().item(), (per_image_no_bn - with_bn).mean().item()
-if whole_gap > 0:
-    print(f"of the gap dense - conv with BatchNorm ({whole_gap:+.5f}), removing BatchNorm gives back "
-          f"{from_bn:+.5f} = {from_bn / whole_gap:.0%}; the other {whole_gap - from_bn:+.5f} = "
-          f"{(whole_gap - from_bn) / whole_gap:.0%} separates the dense AE from the conv AE without it")
-else:
-    print(f"the conv AE with BatchNorm is not below the dense AE here (gap {whole_gap:+.5f})")
+steps_taken = {"1. the layers: dense AE -> conv AE, both without BatchNorm": dense_err - per_image_no_bn,
+               "2. BatchNorm: conv AE without -> with BatchNorm": per_image_no_bn - with_bn,
+               "1 + 2, the whole gap: dense AE -> conv AE with BatchNorm": dense_err - with_bn}
+for step, drop in steps_taken.items():  # drop: (N,) fall of each test image's error, image by image
+    se = drop.std().item() / len(drop) ** 0.5
+    verdict = ("within the test-image noise: no measurable change" if drop.mean().abs() <= 2 * se
+               else "lowers the test error" if drop.mean() > 0 else "RAISES the test error")
+    print(f"    {step}: {drop.mean():+.5f} (standard error {se:.5f}): {verdict}")
+conv_part, bn_part = (dense_err - per_image_no_bn).mean().item(), (per_image_no_bn - with_bn).mean().item()
+print(f"the larger part, by size: {'BatchNorm' if abs(bn_part) > abs(conv_part) else 'the layers'} "
+      f"(the layers {conv_part:+.5f}, BatchNorm {bn_part:+.5f}; they add up to the whole gap)")
 
 # %% [markdown]
-# The first verdict line compares models that differ in their layers only (dense vs
-# convolutional, neither with BatchNorm); the second, the same conv AE without and with
-# BatchNorm. The last line splits the printed gap between the dense AE and the conv AE with
-# BatchNorm into those two parts (they add up exactly, since both are differences of the same
-# three test errors). This split follows one path (first add convolution, then BatchNorm) at one
-# learning rate; BatchNorm's documented benefit is tolerating larger learning rates, which this
-# run does not test, and another order or rate could split the gap differently. So read the
-# first part as what convolution gave in this setting.
+# Each line is the fall of the test error along one step, averaged image by image (positive:
+# the step helped). Line 1 changes the layers only (dense to convolutional, neither with
+# BatchNorm); line 2 adds BatchNorm to the same conv AE; line 3 is the whole gap, and the two
+# parts add up to it exactly (all three are differences of the same three test errors). If
+# line 1 says "within the test-image noise" or "RAISES", the convolutional layers alone gave
+# nothing over lesson 02's centred dense AE at this budget, and whatever lead the conv AE with
+# BatchNorm has came with BatchNorm; if it says "lowers", the layers contributed too, and the last
+# line says which part was larger. Either way, this split follows one path (first the layers,
+# then BatchNorm) at one learning rate, chosen for the models with BatchNorm. BatchNorm's
+# documented benefit is tolerating large learning rates, so at a smaller rate the conv AE without
+# BatchNorm could do relatively better, and another order or rate could split the gap
+# differently: read the split as a statement about this setting.
 
 # %% [markdown]
 # **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
@@ -759,8 +775,8 @@ fig
 # 4 pixels (one cell of its $7 \times 7$ code) moves its code map by one cell away from the
 # borders (the equivariance line after its training says whether that held exactly); shifts of
 # 1-3 pixels fall between code cells, which that check does not cover. The verdict lines say
-# whether the fully conv AE was the least sensitive model in this run (each model trained once,
-# so this is about these trained models). Read its ratios with care: it also differs from the
+# whether the fully conv AE was the least sensitive model in this run (one training run per
+# model: see the caveat in section 3). Read its ratios with care: it also differs from the
 # others in parameter count, code size and unshifted error (printed after its training). A ratio
 # divides by the unshifted error, so the same absolute increase gives a smaller ratio to a model
 # whose unshifted error is higher: the cell prints the increase at 3 px beside the ratios. The
@@ -879,8 +895,10 @@ overlap_view()
 # Copying each pixel into a $2 \times 2$ block is itself a stride-2 transposed convolution, with
 # a $2 \times 2$ kernel of ones. Followed by a $3 \times 3$ convolution, the pair is therefore
 # ONE stride-2 transposed convolution with a $4 \times 4$ kernel, and each of its 16 taps is the
-# sum of a $2 \times 2$ block of the nine weights (`upsample_conv_kernel` in `course_utils.conv`
-# builds it). The taps are not free: they are tied to nine weights, and the tying makes the four
+# sum of a $2 \times 2$ block of the nine weights, turned by 180° (a transposed convolution
+# paints the kernel where a convolution reads it) and padded with a border of zeros: the 4 inner
+# taps are sums of four weights, the 8 edge taps sums of two, the 4 corner taps single weights
+# (`upsample_conv_kernel` in `course_utils.conv` builds it; the cell checks the corners). The taps are not free: they are tied to nine weights, and the tying makes the four
 # $2 \times 2$ sub-kernels sum to the same number, the sum of all nine weights, **whatever the
 # weights are**, and the $4 \times 4$ kernel with stride 2 overlaps evenly. So a flat input gives
 # the same value at all four parities: both causes of the checkerboard above are gone, trained or
@@ -903,6 +921,9 @@ with torch.no_grad():
 sub_sums = torch.stack([kernel[r::2, c::2].sum() for r in (0, 1) for c in (0, 1)])  # (4,)
 print("the 4x4 kernel:\n", kernel.detach().numpy().round(3))
 print(f"ConvTranspose2d(kernel 4, stride 2) with this kernel = Upsample + Conv2d(3x3): {same}")
+turned = conv3.weight[0, 0].flip(0, 1)  # (3, 3) turned by 180 degrees
+print(f"its 4 corner taps are the turned 3x3 kernel's corners, single weights: "
+      f"{torch.equal(kernel[::3, ::3], turned[::2, ::2])}")
 print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of the nine weights "
       f"{conv3.weight.sum():.3f}: all four equal {bool(sub_sums.max() - sub_sums.min() < 1e-5)}")
 
@@ -964,13 +985,14 @@ from course_utils.conv_probes import noise_floor_verdict
 
 builders = {"transpose": lambda: ConvAutoencoder(n_latent=32, decoder="transpose"),
             "upsample": lambda: ConvAutoencoder(n_latent=32, decoder="upsample"),
-            "dense": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32)}
+            "dense": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32)}  # no input_mean:
+# untrained, its output bias starts at 0 like the conv decoders' (centring: at the mean image)
 n_seeds, n_codes = 10, 64
 untrained_contrast = {name: [] for name in builders}  # name -> one contrast per seed
-for seed in range(n_seeds):
-    z = torch.randn(n_codes, 32, generator=torch.Generator().manual_seed(100 + seed))
+for decoder_seed in range(n_seeds):
+    z = torch.randn(n_codes, 32, generator=torch.Generator().manual_seed(100 + decoder_seed))
     for name, build in builders.items():
-        torch.manual_seed(seed)
+        torch.manual_seed(decoder_seed)
         with torch.no_grad():
             mean_output = build().decode(z).reshape(n_codes, 28, 28).mean(dim=0)  # (28, 28)
         untrained_contrast[name].append(parity_contrast(mean_output))
@@ -1012,9 +1034,8 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 # without new data: draw 2,000 of the images with replacement, average their maps, measure again,
 # and repeat (`bootstrap_parity_contrasts`). Every model gets the same draws, so two models can be
 # compared draw by draw: `difference_verdict` prints the mean difference and its spread over the
-# draws (the **noise scale**), and calls a difference real only if it is more than twice that.
-# Like the standard errors of section 3, this scale covers the choice of test images only, not
-# the training seed: each model here was trained once.
+# draws (the **noise scale**), and calls a difference real only if it is more than twice that
+# (which test images, not which training seed: the caveat of section 3).
 
 # %%
 from course_utils.conv_probes import (
@@ -1038,8 +1059,7 @@ for name, m in trained.items():
         unusual = m.decode(mixed).reshape(len(x_maps), 28, 28)  # (N, 28, 28)
     per_image_maps[name] = {"(a) error map": errors, "(b) unusual codes": unusual}
 n_boot = course.pick(full=50, fast=20)  # bootstrap draws: enough for a noise scale
-print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws (noise scale: which test images; "
-      f"each model was trained once, so the training seed's effect is not in it)")
+print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws (noise scale: which test images)")
 contrast = {}  # (measurement, model) -> parity contrast of the mean map
 for what in ("(a) error map", "(b) unusual codes"):
     point = {name: parity_contrast(m[what].mean(dim=0)) for name, m in per_image_maps.items()}
@@ -1125,8 +1145,7 @@ for name, maps in per_image_maps.items():
 # nonlinear, can add or remove contrast too. For the transposed decoder, its unequal sub-kernel
 # sums add to that variation effect. So a "higher" verdict is evidence of the flat-input
 # checkerboard only for the transposed decoder, and only together with the untrained test and the
-# figures. All these verdicts are about these trained models: the noise scale comes from
-# resampling the test images, not from retraining (see section 3).
+# figures. (One training run per model: the caveat of section 3.)
 #
 # The artefact is a risk built into the transposed layer (the untrained test); training can
 # shrink it but nothing guarantees that it does (lines (a) and (b) say how much is left in this
@@ -1157,9 +1176,12 @@ with torch.no_grad():
     print(f"these three lines = lstm.encode: {torch.allclose(z, lstm.encode(x_test[:4]))}")
 
 # %% [markdown]
-# The 28 steps of an LSTM run one after the other, each waiting for the previous one, while a
-# convolution processes all positions at once. The cell times one training step (forward and
-# backward pass on a batch of 128 images) of each model on this machine.
+# Two things can make an LSTM slow. Its 28 steps run one after the other, each waiting for the
+# previous one, where a convolution processes all positions at once; and every step computes
+# four gates from the row and the 128-number state, which is a lot of arithmetic. The cell times
+# one training step (forward and backward pass on a batch of 128 images) of each model on this
+# machine, and counts each model's multiply-adds per image (for the LSTM by hand: 4 gates x 128
+# units x (inputs + 128) per step, for each of the two LSTMs), so that the two can be compared.
 
 # %%
 import time
@@ -1190,8 +1212,25 @@ conv_copy = copy.deepcopy(models["conv AE (transpose)"]).to(course.device).train
 step_conv = seconds_per_step(conv_copy, x_batch)
 print(f"one training step: LSTM AE {1000 * step_lstm:.0f} ms, conv AE (transpose) "
       f"{1000 * step_conv:.0f} ms: the LSTM is {step_lstm / step_conv:.1f} times as slow")
+n_rows = 28  # steps of each LSTM: one per row
+work_lstm = (n_rows * sum(r.weight_ih_l0.numel() + r.weight_hh_l0.numel()  # (4 x 128) x (in + 128)
+                          for r in (lstm.encoder_rnn, lstm.decoder_rnn))
+             + lstm.to_code.weight.numel() + lstm.from_code.weight.numel()  # once per image
+             + n_rows * lstm.to_row.weight.numel())  # one row of 28 pixels per step
+work_ratio, time_ratio = work_lstm / work["conv AE (transpose)"], step_lstm / step_conv
+print(f"multiply-adds per image: LSTM AE {work_lstm:,}, conv AE (transpose) "
+      f"{work['conv AE (transpose)']:,}: {work_ratio:.1f} times as many")
+print(f"time ratio {time_ratio:.1f} below the multiply-add ratio {work_ratio:.1f} (the LSTM does more "
+      f"multiply-adds per second than the conv AE here): {time_ratio < work_ratio}")
 
 # %% [markdown]
+# If the last line says True, the LSTM gets through more arithmetic per second than the conv
+# AE on this machine: the numbers point to the amount of work per image, not to the waiting
+# between steps, as what makes it slow here. If it says False, it also uses the machine less well
+# than the conv AE, and its 28 small steps, one after the other, are one likely reason (a GPU,
+# which needs large computations to keep busy, often shows this); the timing alone cannot
+# separate the two causes further.
+#
 # The LSTM gets a fixed, smaller budget of steps than the conv models had, the same on every
 # machine so that its result does not depend on the hardware. The cell prints that budget as a
 # share of the conv models' steps, and what it costs here at the ratio just measured (the ratio
@@ -1273,8 +1312,9 @@ fig
 # - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
 #   mode, and uses stored running averages after `model.eval()`.
 # - The conv AE has fewer parameters than the dense AE, yet most of them sit in the linear layers
-#   around the code; we compared the two at the same code size, data, steps and validation,
-#   and retrained the conv AE without BatchNorm to see how much of the gap BatchNorm accounts for. A
+#   around the code; we compared it with lesson 02's centred dense AE at the same code size, data,
+#   steps and validation, and retrained the conv AE without BatchNorm to split the gap between
+#   the layers and BatchNorm (section 3's verdict lines say how it split in this run). A
 #   training curve measured during the epoch, in training mode, can sit above validation.
 # - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
 #   for shifts by multiples of its total stride (4 pixels here: its code map moves by one cell,
@@ -1283,9 +1323,8 @@ fig
 #   the sizes, strides and paddings determine: computed layer by layer, confirmed with a
 #   gradient. First-layer filters are small pattern detectors applied everywhere.
 # - A measured difference needs a noise scale: a bootstrap over the test images gives one, and
-#   a verdict says "higher" only beyond twice that scale. That scale covers the test images, not
-#   the training seed: with one training run per model, the verdicts describe these trained
-#   models; how far another seed would move them is not measured here.
+#   a verdict says "higher" only beyond twice that scale. It covers the test images, not the
+#   training seed (each model was trained once).
 # - Whether the errors follow a garment's outlines or its bright body is a question about pixels
 #   inside images: answer it image by image (section 5's partial correlations), not with maps
 #   averaged over images, which blur every outline away.
