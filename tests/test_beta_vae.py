@@ -16,6 +16,7 @@ from course_utils.beta_vae import (
     beta_view,
     log_mixture_density,
     prior_hole_test,
+    split_verdict,
     tradeoff_figure,
 )
 from course_utils.vae import VAE
@@ -192,6 +193,56 @@ def test_aggregate_posterior_split_sees_gaps_the_moment_fit_misses():
     out = aggregate_posterior_split(model, x, generator=_gen(1))
     assert out["kl_q_prior"] > 5.0  # the gaps between the 20 clusters: several nats
     assert out["mutual_info"] == pytest.approx(math.log(20), abs=0.05)  # 20 distinguishable codes
+
+
+def _averaged_toy_split(m, draws, generator):
+    """The split of a 1-D toy of known answer, averaged over ``draws`` independent sets of m images.
+
+    x ~ N(0, 4), q(z | x) = N(x, 0.01): I(x; z) = 0.5 log(401) = 3.00 nats, q(z) = N(0, 4.01),
+    KL(q(z) || N(0, 1)) = 0.5 (3.01 - log 4.01) = 0.81 nats. Returns the mean of each number and
+    the standard error of that mean over the draws.
+    """
+    outs = []
+    for _ in range(draws):
+        mu = 2 * torch.randn(m, 1, generator=generator)  # (m, 1): the codes' means, x itself
+        model = _FixedEncoder(mu, torch.full_like(mu, math.log(0.01)))
+        x = torch.arange(m, dtype=torch.float32).view(m, 1)
+        outs.append(aggregate_posterior_split(model, x, generator=generator))
+    mean = {"log_n": math.log(m)}
+    for key in ("rate", "kl_q_prior", "mutual_info"):
+        values = torch.tensor([out[key] for out in outs], dtype=torch.float64)  # (draws,)
+        mean[key], mean[key + "_se"] = values.mean().item(), (values.std() / draws**0.5).item()
+    return mean
+
+
+def test_split_verdict_needs_a_kl_part_that_no_longer_moves_with_m():
+    g = _gen(0)
+    split = {25: _averaged_toy_split(25, 100, g), 50: _averaged_toy_split(50, 100, g)}
+    true_kl = 0.5 * (3.01 - math.log(4.01))  # 0.81 nats
+    assert split[50]["mutual_info"] < 0.9 * math.log(50)  # the I test alone would say "measured"
+    assert split[50]["kl_q_prior"] > 1.2 * true_kl + 2 * split[50]["kl_q_prior_se"]  # but it is not
+    verdict = split_verdict(split)
+    assert not verdict["measured"] and verdict["moving"] and not verdict["at_ceiling"]
+    assert verdict["reason"] == "KL part still moves with M"
+    assert verdict["drift"] == pytest.approx(split[25]["kl_q_prior"] - split[50]["kl_q_prior"])
+    assert verdict["drift"] > 2 * verdict["drift_se"] > 0
+
+
+def test_split_verdict_branches_on_made_up_numbers():
+    def entry(mi, kl, se=0.05):
+        return {"mutual_info": mi, "kl_q_prior": kl, "kl_q_prior_se": se}
+
+    steady = {250: entry(0.5, 0.90), 500: entry(2.0, 0.42), 1000: entry(2.1, 0.40)}  # M/4 ignored
+    assert split_verdict(steady)["measured"] and split_verdict(steady)["reason"] == "measured"
+    assert split_verdict(steady)["drift_se"] == pytest.approx(math.hypot(0.05, 0.05))
+    ceiling = {500: entry(6.2, 10.6), 1000: entry(0.95 * math.log(1000), 10.6)}  # steady, capped
+    assert split_verdict(ceiling)["reason"] == "I at its ceiling"
+    assert not split_verdict(ceiling)["measured"]
+    rising = {500: entry(2.0, 0.40), 1000: entry(2.1, 0.60)}  # a move either way counts
+    assert split_verdict(rising)["moving"] and split_verdict(rising)["drift"] == pytest.approx(-0.2)
+    assert split_verdict(rising, n_se=3.0)["measured"]  # 0.2 nats is 2.8 standard errors
+    with pytest.raises(ValueError, match="two sizes"):
+        split_verdict({1000: entry(2.1, 0.4)})
 
 
 def test_tradeoff_figure_draws_the_lowest_elbo_line():
