@@ -93,8 +93,15 @@ class PeakMemory:
         self._thread.join()
 
 
-def execute_notebook(path: Path, mode: str, cell_timeout: int | None = None) -> Run:
-    """Run one notebook top to bottom in a fresh kernel; never waits forever on a cell."""
+def execute_notebook(
+    path: Path, mode: str, cell_timeout: int | None = None, save_to: Path | None = None
+) -> Run:
+    """Run one notebook top to bottom in a fresh kernel; never waits forever on a cell.
+
+    save_to: a folder; the executed notebook (outputs included, also after a failed cell) is
+    written there as ``<lesson>.<mode>.ipynb``, through a temporary file, so a reader never
+    finds half a notebook.
+    """
     nb = nbformat.read(path, as_version=4)
     env = {**os.environ, "COURSE_FAST": "1" if mode == "fast" else "0", "MPLBACKEND": "Agg"}
     client = HeadlessClient(  # nbclient whose Output-widget echo cannot hide a reply
@@ -115,6 +122,11 @@ def execute_notebook(path: Path, mode: str, cell_timeout: int | None = None) -> 
                 first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
                 error = f"cell {index}: {type(exc).__name__}: {first_line}"
         peak = memory.peak_mb
+    if save_to is not None:
+        save_to.mkdir(parents=True, exist_ok=True)
+        partial = save_to / f".{path.stem}.{mode}.ipynb.part"
+        nbformat.write(nb, partial)
+        partial.replace(save_to / f"{path.stem}.{mode}.ipynb")
     return Run(path.stem, mode, round(time.perf_counter() - start, 1), round(peak), error)
 
 
@@ -170,6 +182,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="*", default=None, help="lesson numbers, e.g. 01 04")
     parser.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell")
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
+    parser.add_argument(
+        "--save", type=Path, default=None, help="write each executed notebook into this folder"
+    )
     args = parser.parse_args(argv)
     runs = []
     for path in lessons():
@@ -177,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
             continue
         for mode in args.modes:
             for _ in range(args.repeat):
-                run = execute_notebook(path, mode, args.cell_timeout)
+                run = execute_notebook(path, mode, args.cell_timeout, args.save)
                 print(json.dumps(asdict(run)), flush=True)
                 runs.append(run)
     table = format_table(runs)

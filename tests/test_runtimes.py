@@ -40,8 +40,11 @@ def test_a_tiny_notebook_runs_and_a_hang_becomes_an_error(tmp_path):
     ]
     path = tmp_path / "99_tiny.ipynb"
     nbformat.write(nb, path)
-    run = execute_notebook(path, "fast")
+    run = execute_notebook(path, "fast", save_to=tmp_path / "executed")
     assert run.error == "" and run.seconds > 0 and run.peak_mb > 10
+    saved = nbformat.read(tmp_path / "executed" / "99_tiny.fast.ipynb", as_version=4)
+    assert saved.cells[0].outputs[0]["text"].strip() == "1"  # the outputs of the run, fast mode
+    assert not list((tmp_path / "executed").glob(".*.part"))  # no temporary file left
     nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(30)"))
     nbformat.write(nb, path)
     hung = execute_notebook(path, "fast", cell_timeout=2)
