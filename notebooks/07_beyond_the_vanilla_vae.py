@@ -103,7 +103,9 @@ if passes > 5:
 # **Intuition.** The KL term is what every image pays for the information its code carries: a
 # code that says a lot about $x$ sits far from the prior and costs many nats. Put a price tag
 # $\beta$ on that information. A high price: the encoder sends only what is worth it (coarse shape,
-# class), reconstructions lose detail, codes crowd towards the prior. A low price: the encoder
+# and, unless the price is too high, the class), reconstructions lose detail, codes crowd
+# towards the prior; at a high enough price even the class is dropped (the table below says at
+# which $\beta$). A low price: the encoder
 # sends more, reconstructions improve, and the codes spread out, away from $\mathcal N(0, I)$.
 #
 # Higgins et al. (2017) wrote this as a weight $\beta$ on the KL term:
@@ -299,7 +301,7 @@ curves_figure({f"beta {b:g}": log for b, log in zip(BETAS, sweep.logs, strict=Tr
 # drawn through the model with the lowest negative ELBO of the sweep, so every other model sits
 # above it, and the lower a point lies above the line, the closer its negative ELBO to the best.
 #
-# $\beta$ is also the **slope** of the curve at its point. If each model minimised its own
+# $\beta$ also sets the **slope** of the curve at its point: the slope is $-\beta$. If each model minimised its own
 # objective, distortion $+ \beta \cdot$ rate, exactly, then moving from the model of $\beta_a$ to
 # that of a larger $\beta_b$ could not pay off at either price: the chord between their two points
 # has a slope (change in distortion per nat of rate) between $-\beta_b$ and $-\beta_a$. So a line
@@ -336,8 +338,10 @@ tradeoff_figure(sweep, highlight=1.0)
 #
 # - **From below: a moment fit** (`aggregate_posterior_kl`, lesson 06; the first number of the
 #   bracket column): the KL of a
-#   Gaussian with the same mean and covariance as the codes of $M$ test images. Of all
-#   distributions with given mean and covariance the Gaussian has the largest entropy, so this
+#   Gaussian with the same mean and covariance as the codes of $M$ test images. Because
+#   the prior is Gaussian, $\mathrm{KL}(q\,\|\,p) = -H(q) + \text{cross-entropy}(q, p)$ and the
+#   cross-entropy term depends on $q$ only through its mean and covariance; of all distributions
+#   with a given mean and covariance the Gaussian has the largest entropy $H$, so this
 #   is a **lower bound** on the full KL (exactly for the mixture of these $M$ images; for $q(z)$
 #   of all images, up to the sampling error of a mean and a covariance). It sees only a
 #   mean/covariance mismatch: twenty tight clusters arranged with mean 0 and covariance $I$ score
@@ -360,8 +364,9 @@ tradeoff_figure(sweep, highlight=1.0)
 # `tests/test_beta_vae.py` finds $I$ at about 70% of $\log M$ and the KL part still more than 20%
 # too high), so a low $I$ alone does not make the KL part a measurement. `split_verdict` asks for both: $I$ below $0.9 \log M$, **and** a KL
 # part that no longer moves with $M$, its values at $M/2$ and at $M$ within two standard errors of
-# their difference (computed as if the two were independent; they share $M/2$ images, so it is too
-# large if anything, and the test leans towards "no longer moves"). Where both hold, the split measures the model; elsewhere only the bracket is
+# their difference (computed as if the two were independent; they share the first $M/2$ images and
+# even the same random draws of $z$ for them, so this error is too large, possibly by a lot, and
+# the test leans towards "no longer moves"). Where both hold, the split measures the model; elsewhere only the bracket is
 # worth reading. Where $I$ follows $\log M$ (rising by $\log 2 = 0.69$ per doubling), the KL part
 # falls by about as much.
 
@@ -904,8 +909,10 @@ print(f"difference of the -log p estimates: {nll_vae2 - nll_cvae:.1f} nats, of t
 # The two bounds are of different things: the CVAE's bounds $-\log p(x \mid y)$, the plain
 # VAE's $-\log p(x)$. For ONE model of the pairs $(x, y)$,
 # $\log p(x \mid y) = \log p(x) + \log p(y \mid x) - \log p(y)$, and $\log p(y \mid x) \le 0$, so
-# $-\log p(x \mid y)$ is below $-\log p(x)$ by at most $-\log p(y)$, on average by at most the
-# label entropy $H(y)$, printed on the third line ($\log 10$ for ten equally frequent digits).
+# $-\log p(x \mid y)$ is below $-\log p(x)$ by at most $-\log p(y)$; averaged over the data, by at
+# most the cross-entropy between the label frequencies and the model's $p(y)$, which is the label
+# entropy $H(y)$ when the two agree. The third line prints $H(y)$ of the training labels
+# ($\log 10$ for ten equally frequent digits).
 # Our two numbers come from two **separately trained models**, so a larger difference says
 # nothing about what the label is worth: it is the sum of two other differences. The models
 # differ in how well they fit the data (the plain VAE must squeeze "which digit" and "how
@@ -1166,8 +1173,8 @@ fig.suptitle("five Gumbel-softmax samples of the same distribution")
 fig
 
 # %% [markdown]
-# At $\tau = 5$ every sample is nearly uniform (bars near 0.25); at $\tau = 0.1$ each sample is
-# almost one-hot, and which category wins varies from sample to sample, as in the categorical.
+# At $\tau = 5$ every sample is nearly uniform (bars near 0.25); at $\tau = 0.1$ most samples are
+# almost one-hot (a bar may still keep a fifth of the mass), and which category wins varies from sample to sample, as in the categorical.
 #
 # The **hard** (straight-through) variant outputs the exact one-hot argmax in the forward pass and
 # uses the soft sample's gradient in the backward pass: `one_hot - soft.detach() + soft`. Checked
@@ -1220,6 +1227,9 @@ for tau in (2.0, 1.0, 0.5, 0.1):
     grad_size[tau] = torch.quantile(leaf.grad.norm(dim=1), torch.tensor([0.5, 0.99])).tolist()  # per-draw size
     print(f"tau {tau:>4}: gradient variance {grad_var[tau][0]:.3f} +- {grad_var[tau][1]:.3f}, "
           f"mean gradient {leaf.grad.mean(0).numpy().round(3)}")
+values = torch.arange(4.0)  # the loss of each category, as above
+exact = probs * (values - (probs * values).sum())  # (4,): gradient of E_categorical[loss] w.r.t. the logits
+print(f"exact gradient of the discrete objective: {exact.numpy().round(3)} (compare the mean gradients above)")
 taus = list(grad_var)
 print("the variance rises at every step down in tau, each rise beyond two standard errors:",
       all(grad_var[b][0] - grad_var[a][0] > 2 * math.hypot(grad_var[a][1], grad_var[b][1])
@@ -1228,8 +1238,11 @@ print("size of each draw's gradient, median / 99th percentile: " + "; ".join(
       f"tau {tau}: {q50:.3f} / {q99:.2f}" for tau, (q50, q99) in grad_size.items()))
 
 # %% [markdown]
-# If the verdict says True, each halving of $\tau$ made the gradient noisier, beyond the
-# measurement's own noise; the mean gradient (the signal) does not grow in step with it. That is
+# If the verdict says True, each step down in $\tau$ (2, 1, 0.5, 0.1) made the gradient noisier,
+# beyond the measurement's own noise, while the mean gradient does not grow in step with it. The
+# line after the loop prints the exact gradient of the discrete objective,
+# $p_j(\text{loss}_j - \mathbb E[\text{loss}])$: where a warm $\tau$'s mean gradient differs from
+# it, the relaxed gradient is biased, the trade-off's other half. Warm is biased, cold is noisy. That is
 # why the schedule below starts warm and **floors** the temperature (at 0.5) instead of letting
 # it fall towards 0. A low floor buys samples closer to one-hot at the price of noisier
 # gradients; the straight-through variant gets exact one-hot samples in the forward pass
