@@ -4,8 +4,8 @@ Each ``notebooks/NN_*.ipynb`` runs top to bottom with nbclient in a fresh kernel
 (``COURSE_FAST=0``) and/or fast mode (``COURSE_FAST=1``). We record the wall time and the peak
 memory of the kernel process (its resident set, children included, polled with psutil), then
 print the README's table: lesson, what it trains, minutes on a 2-core CPU, fast-mode seconds,
-peak memory. Budgets: the whole course at most 10 minutes in full mode, no lesson over 4, fast
-mode at most 20 s per lesson.
+peak memory. Budgets: no lesson over 4 minutes in full mode, fast mode at most 20 s per
+lesson.
 
 HEADLESS EXECUTION NEVER HANGS: nbclient's default is to wait forever for a cell
 (``timeout=None``). Here every cell has a timeout (``--cell-timeout``, default 900 s in full mode,
