@@ -938,7 +938,8 @@ from course_utils.vae_views import decode_images, reconstruct
 
 blind_out = reconstruct(blind, x_test[:6], torch.Generator().manual_seed(0))  # (6, 1, 28, 28)
 mean_image = x_train.mean(0, keepdim=True)  # (1, 1, 28, 28)
-print(f"KL {res_blind['kl']:.2f} nats; test -ELBO {res_blind['loss']:.1f} vs {res2['loss']:.1f} for the 2-D VAE")
+print(f"KL {res_blind['kl']:.2f} nats; test loss (BCE on grey pixels + KL) {res_blind['loss']:.1f} "
+      f"vs {res2['loss']:.1f} for the 2-D VAE")
 off = (blind_out - mean_image).abs()  # (6, 1, 28, 28)
 typical = (x_test[:6] - mean_image).abs().mean().item()  # the yardstick: real digits vs the mean image
 spread = (blind_out - blind_out.mean(0)).abs().max().item()  # how much the six outputs differ
@@ -961,7 +962,8 @@ rows_figure({"input": x_test[:6], "decoded": blind_out, "mean image": mean_image
 #
 # **The decoded manifold.** Decode a 15 x 15 grid of codes. The grid is placed at the quantiles
 # 0.05 ... 0.95 of $\mathcal N(0, 1)$ in each dimension, so every cell covers the same prior
-# probability: this is the part of the latent space that sampling actually visits. Continuity
+# probability, and together they span the central $0.9 \times 0.9 = 81\%$ of it, where most
+# prior samples land (the other 19% lie beyond the grid's edges). Continuity
 # means neighbouring cells look alike; the cell compares the pixel difference of neighbouring
 # cells with that of two random test images.
 
@@ -1217,8 +1219,10 @@ print("-> the larger part here:", "amortization (the encoder)" if d.mean() > 2 *
 
 # %% [markdown]
 # Read the lines from the top. The encoder's negative ELBO is the bound training optimised; each
-# image's tuned Gaussian lowers it, and that drop is the amortization gap (at least). The
-# importance-sampled estimates lie lower still, and each of their lines says how far the tuned
+# image's tuned Gaussian lowers it, and that drop is the amortization gap (at least). On
+# average an importance-sampled estimate lies at or below the bound of its own proposal (with
+# $k = 1$ it is that bound); compare each line's tuned-Gaussian number with the second number of
+# the first line: the margin can be small. Each of those lines also says how far the tuned
 # proposal's estimate lies below the encoder's with the same $k$ (a positive number: the tuned
 # Gaussian sits closer to the true posterior). Had we used the encoder's $q$ as the only
 # proposal, the approximation gap would have read as the line after the split says. And if the
@@ -1581,8 +1585,10 @@ rows_figure({name: images[:10] for name, images in sharpness.items()}, title="re
 # carries: it equals the mutual information $I(x; z_j)$ plus the KL from that dimension's
 # aggregate posterior to the prior (Hoffman & Johnson 2016), so it is an *upper bound* on the
 # information, and a dimension with almost no KL carries almost no information. Sorted, largest
-# first, it falls off where the used dimensions end; the course calls **used** the fewest
-# dimensions that hold 99% of the total KL (a count, with no threshold on the variance). And the
+# first, it shows how the information is spread over the dimensions: a steep fall marks where the
+# dimensions that carry most of it end, and a long low tail can follow. The course calls **used**
+# the fewest dimensions that hold 99% of the total KL, so a tail of small dimensions counts, and
+# the count can lie beyond the steep fall (a count, with no threshold on the variance). And the
 # negative ELBO says whether the 30 dimensions added to the 20-D model bought anything at all. Burda et al.,
 # after thousands of passes over 60,000 images, found that VAEs like this one used only part of
 # their 50 dimensions (about 20 with one stochastic layer); our run is far shorter.
