@@ -475,9 +475,11 @@ print(f"share of the autoencoder's code the affine map leaves unexplained: {unex
 # plane, a leak measured precisely a few cells below.
 #
 # **Getting PCA's ordered basis back.** The basis is lost, but the subspace is not, and the
-# subspace is enough: the reconstructions all lie in it, and their own principal directions are
-# PCA's, in PCA's order, with PCA's variances (projecting onto PCA's plane keeps the variance
-# along $v_1$ and $v_2$ and removes the rest). So an SVD of the decoder's outputs, here through
+# subspace is enough: the reconstructions all lie in it. If the network were exactly PCA's orthogonal projection,
+# their own principal directions would be PCA's, in PCA's order, with PCA's variances (projecting
+# onto PCA's plane keeps the variance along $v_1$ and $v_2$ and removes the rest); the trained
+# network is close to it but not exactly (its encoder leaks slightly off the plane), so expect small differences, which
+# the cell prints. So an SVD of the decoder's outputs, here through
 # `PCA` fitted on the reconstructions, recovers the ordered basis from the trained network.
 
 # %%
@@ -513,15 +515,20 @@ for j in range(2):
 # biases, on centred data; point 1's offset argument bridges the gap (the best biases carry the
 # mean through, which leaves their problem). Their result is about the **shape of the loss**, not
 # about any training algorithm: every local minimum is a global one, and every other critical
-# point is a saddle. They assumed distinct eigenvalues, but the absence of bad local minima does
-# not need that: later work on deep linear networks (Kawaguchi 2016; Laurent and von Brecht 2018)
-# proves it with no hypothesis on the eigenvalues. What a **gap at the cut**,
-# $\lambda_k > \lambda_{k+1}$, buys is **uniqueness**: with it, the best subspace is the span of
-# the top $k$ eigenvectors and nothing else; without it (a tie at the cut) there are still no bad
-# local minima, but a whole family of equally good subspaces, turned into one another inside the
-# tied eigenspace. (Only that gap matters: ties further down do not, such as the zero eigenvalues
-# of directions that carry no variance at all in the training images; section 6 counts the
-# directions that do, and its eigengap column prints $\lambda_k / \lambda_{k+1}$ for this run.)
+# point is a saddle. They assumed a full-rank data covariance with distinct eigenvalues. What a
+# **gap at the cut**, $\lambda_k > \lambda_{k+1}$, buys is **uniqueness**: with it, the best
+# subspace is the span of the top $k$ eigenvectors and nothing else. Without it (a tie at the
+# cut) the best error is the same, but it is reached by a whole family of subspaces: for instance, keep the top
+# $k-1$ eigenvectors and add any unit vector of the tied eigenspace; the kept variance, and so the
+# error, is the same for each, because every direction of that eigenspace has the same variance.
+# (Whether a tie can create a bad local minimum is not needed here, and we do not claim either
+# way: section 6's eigengap column prints $\lambda_k / \lambda_{k+1}$ for this run.) Only the gap
+# at the cut matters for uniqueness, not ties further down. The directions with no variance at
+# all in the training images (section 6 counts the directions that do have some) break the
+# full-rank assumption, but harmlessly: the data have no component along them, so restricted to
+# the directions the data span, where the covariance is full rank, the argument goes through
+# unchanged, as long as the cut lies among the directions with variance.
+#
 # In detail, with the gap: every critical point where $W_d$ has full rank $k$ projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
 # minimum, and every other such point is a **saddle**, not a trap. (There are rank-deficient
 # critical points too, such as all weights zero. None of them is a minimum either: from zero, for
@@ -1391,7 +1398,7 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 #   $Q_1^\top Q_2$) measure how close two subspaces are.
 # - Why: the best rank-$k$ approximation is the truncated SVD (Eckart-Young; an offset can only
 #   add error), and the linear autoencoder's loss has no bad local minima, only saddles (Baldi
-#   and Hornik 1989); a gap at the cut, $\lambda_k > \lambda_{k+1}$, makes the best subspace
+#   and Hornik 1989, for distinct eigenvalues); a gap at the cut, $\lambda_k > \lambda_{k+1}$, makes the best subspace
 #   unique. Its minimum is the orthogonal projection $V_k V_k^\top$, which fixes the subspace, not
 #   the basis. What settles last is what the loss pulls on least: on the toy cloud the leak off
 #   the plane (its pull is proportional to the smallest variance, $\lambda_3$), on images the

@@ -245,6 +245,6 @@ print("trainable numbers:", count_parameters(LinearAutoencoder(784, 2)))
 # ## Done
 #
 # PCA is a linear autoencoder whose weights come from one SVD instead of many gradient steps;
-# the principal angles tell you that a trained linear autoencoder reaches the same subspace.
+# the principal angles tell you whether a trained linear autoencoder reaches the same subspace.
 # Back to [lesson 01](../notebooks/01_linear_autoencoder_and_pca.ipynb), or on to
 # [exercise 02](02_stacked_autoencoders.ipynb).
