@@ -165,7 +165,8 @@ print("after w.grad = None:", w.grad)
 #   `fit`, the toy datasets) build their own `torch.Generator` from it, which the global state
 #   does not touch. Functions that take a `generator=` argument (`iterate_batches`, the noise
 #   functions of lesson 04, ...) draw from that generator when you pass one, and from the global
-#   generator when you do not.
+#   generator when you do not: the CPU's for numbers drawn on the CPU, a GPU's own for numbers
+#   drawn on that GPU (next subsection).
 #
 # The cell below shows both behaviours.
 
@@ -184,13 +185,43 @@ print("fresh generator with the same seed twice: identical:", torch.equal(first,
 # %% [markdown]
 # ### Same seed, same numbers?
 #
-# A seed fixes the random numbers, not the order in which a device adds numbers up, and
-# floating-point sums depend on that order in their last digits. So the same seed gives the
-# same numbers only on the same device, with the same library versions and thread count and,
-# on a GPU, with extra settings (deterministic algorithms, no cuDNN benchmarking and, with
-# PyTorch 2.9 or older, `CUBLAS_WORKSPACE_CONFIG`). The lessons do not need bit-for-bit
-# repeats; the appendix at the end of this notebook shows the settings in a runnable cell, for
-# when you do.
+# A seed fixes the sequence of ONE random number generator, and PyTorch keeps one for the CPU
+# and one for each GPU. They are different kinds of generator (a Mersenne Twister on the CPU, a
+# Philox generator on an NVIDIA GPU), so `torch.manual_seed(0)`, which seeds them all, does not
+# make a GPU draw the numbers that the CPU draws. The cell below draws three numbers on the CPU
+# after `torch.manual_seed(0)` and, if this run has a GPU, makes the same call on the GPU, and
+# prints the draws side by side.
+
+# %%
+torch.manual_seed(0)  # seeds the CPU's generator and every GPU's
+on_cpu = torch.randn(3)  # (3,), drawn by the CPU's generator
+print(f"seed 0, torch.randn(3) on the CPU: {[round(v, 4) for v in on_cpu.tolist()]}")
+if course.device.type != "cpu":
+    torch.manual_seed(0)
+    on_gpu = torch.randn(3, device=course.device)  # (3,), drawn by the GPU's own generator
+    print(f"seed 0, torch.randn(3) on {course.device}: {[round(v, 4) for v in on_gpu.tolist()]}")
+    print("the CPU's and the GPU's draws are identical:", torch.equal(on_cpu, on_gpu.cpu()))
+else:
+    print("No GPU in this run: only the CPU's draw was made, so this run compares nothing. "
+          "The comparison needs a GPU (on Colab with a GPU, this cell makes the same call there).")
+
+# %% [markdown]
+# With a GPU, the last line says whether the two generators gave the same numbers; without
+# one, the cell showed only the CPU's. This matters in the course in one place. Splits, batch
+# orders, initial weights (built on the CPU, then moved with `.to(device)`) and lesson 04's
+# noise are drawn by CPU generators, so they are the same on any device. But the VAEs of
+# lessons 06 and 07 draw their noise while they train (and the random 0/1 pixels of binarized
+# images) on the device of the model: on a GPU that noise differs from a CPU run's from the
+# first step, so their curves differ the way a run with another seed does, not only in the
+# last digits. Even two GPU models can draw different numbers for a large tensor from the same
+# seed, so "the same device" below means the same GPU model.
+#
+# On top of that, floating-point sums depend on the order in which a device adds numbers up,
+# in their last digits, and the seed does not fix that order. So the same seed gives the same
+# numbers only on the same device, with the same library versions and thread count and, on a
+# GPU, with extra settings (deterministic algorithms, no cuDNN benchmarking and, with PyTorch
+# 2.9 or older, `CUBLAS_WORKSPACE_CONFIG`). The lessons do not need bit-for-bit repeats; the
+# appendix at the end of this notebook shows the settings in a runnable cell, for when you do.
 
 # %% [markdown]
 # ## 3. The data, offline first
@@ -297,12 +328,14 @@ for data in (mnist, fashion):
 # ## 4. How the images are stored, and how batches are cut
 #
 # Images are tensors of shape **(N, 1, 28, 28)**: N images, 1 colour channel (grey), 28 rows,
-# 28 columns, with pixel values between 0 (black) and 1 (white). Labels have shape (N,) and hold
-# the class number. The autoencoders of lessons 01 to 06 never see the labels while they train:
-# we use labels to colour pictures of the latent space, to measure what a code has learned, and
-# to choose which images a model trains on (lesson 02 leaves one digit out of training, to see
-# whether the model flags it as unusual). Lesson 07's conditional VAE (CVAE) is the exception:
-# it trains on (image, label) pairs, so that you can ask it for a given class.
+# 28 columns, with pixel values between 0 (black) and 1 (white). The image files store each
+# pixel as one byte, a whole number from 0 to 255; `load_dataset` divides by 255 as it reads
+# them, hence the range [0, 1]. Labels have shape (N,) and hold the class number. The
+# autoencoders of lessons 01 to 06 never see the labels while they train: we use labels to
+# colour pictures of the latent space, to measure what a code has learned, and to choose which
+# images a model trains on (lesson 02 leaves one digit out of training, to see whether the model
+# flags it as unusual). Lesson 07's conditional VAE (CVAE) is the exception: it trains on
+# (image, label) pairs, so that you can ask it for a given class.
 
 # %%
 from course_utils.plots import images_figure
@@ -394,14 +427,17 @@ print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels 
 #
 # `iterate_batches` (in `course_utils/data.py`, a dozen lines) draws a random permutation of the
 # indices and slices the tensor with it, one batch at a time. Most PyTorch code you will read
-# uses the standard idiom instead: a `DataLoader` over a `TensorDataset`. It fetches the images
-# one index at a time and stacks them into a batch, which is what makes it flexible (datasets on
-# disk, worker processes, any per-image transform), but every image costs a few Python calls.
-# Many tutorials go one step further and convert every image from a PIL picture inside the
-# loop. The next cell cuts the same images (at most 50 batches, so that the cell stays quick)
-# into batches of 128 all three ways, in ONE shuffled order drawn once, and checks that the
-# first batch of each route is the same tensor of shape (128, 1, 28, 28). The `DataLoader` is
-# handed that order as its `sampler`; in everyday code you would write `shuffle=True,
+# uses a `DataLoader` instead, usually over a dataset that reads and converts one image at a
+# time (torchvision's `MNIST` dataset with its `ToTensor` transform turns every image from a
+# PIL picture into a tensor); for data already in one tensor, the `DataLoader` goes over a
+# `TensorDataset`. Either way it fetches the images one index at a time and stacks them into a
+# batch, which is what makes it flexible (datasets on disk, worker processes, any per-image
+# transform), but every image costs a few Python calls. The next cell cuts the same images (at
+# most 50 batches, so that the cell stays quick) into batches of 128 in three ways: a PIL
+# conversion of every image, as a dataset read from files does for each image; a `DataLoader`
+# over a `TensorDataset`; and slicing. It uses ONE shuffled order drawn once, and checks that
+# the first batch of each route is the same tensor of shape (128, 1, 28, 28). The `DataLoader`
+# is handed that order as its `sampler`; in everyday code you would write `shuffle=True,
 # generator=g` and let it draw a fresh order each epoch. Each route runs three times and keeps
 # its fastest pass, so that another program busy on the machine does not decide the result; the
 # cell prints the times.
@@ -445,7 +481,7 @@ def pass_seconds(make_batches, repeats: int = 3) -> list[float]:
     return seconds
 
 
-loader = DataLoader(TensorDataset(x_timed), batch_size=128, sampler=order.tolist())  # the idiom
+loader = DataLoader(TensorDataset(x_timed), batch_size=128, sampler=order.tolist())  # in memory
 first = {"PIL": next(pil_batches()), "DataLoader": next(iter(loader))[0], "slices": next(sliced_batches())}
 print("first batch of each route:", {name: tuple(xb.shape) for name, xb in first.items()})
 print("the three first batches are the same tensor:",
@@ -503,11 +539,11 @@ print("some route took longer to prepare a batch than the model took to train on
 # The ratios are the point: without worker processes, a route adds its time per batch to every
 # training step, so a ratio of 0.2 makes the whole run about 20% slower; the printed ratios give
 # that share for a model as small as the course's first ones. The share depends on how long a
-# step takes. A big model's step takes far longer, and then the idiom you pick matters less. The
-# course's small models on a GPU (on Colab, say) usually take a shorter step than on a CPU, while
-# preparing a batch image by image stays CPU work, so there the idiom matters more. (The cell
-# above timed the CPU only.) A `DataLoader` is the right tool when the images do not fit in
-# memory or each one needs its own random transform.
+# step takes: a step that takes longer (a bigger model) leaves a smaller share to the batches.
+# The cell timed the CPU only. On a GPU the training step runs on another device while
+# preparing a batch image by image stays CPU work, so the ratios there are different, and
+# this notebook does not measure them. A `DataLoader` is the right tool when the images do not
+# fit in memory or each one needs its own random transform.
 
 # %% [markdown]
 # ### Batches on the device
@@ -536,6 +572,27 @@ if course.device.type != "cpu":
         print("model(batch on the CPU) raised RuntimeError:", str(err).splitlines()[0][:160])
 else:
     print("only the CPU here: no second device, so the mismatch error was not triggered in this run")
+
+# %% [markdown]
+# The first axis of a batch counts the images, and a model maps each image (each row) on its own:
+# a batch of 3 is three images side by side, not one image of another shape. The cell below feeds
+# the stand-in model a batch of 3, then the second of those images alone as a batch of 1, and
+# prints whether that image's row of output is the same both ways (up to rounding, since the two
+# batch sizes may use different kernels).
+
+# %%
+three = xb[:3]  # (3, 784): a batch of 3 images, on the model's device
+out3 = model(three)  # (3, 10): one row of output per image
+alone = model(three[1:2])  # (1, 10): image 1 on its own, as a batch of 1
+print(f"batch {tuple(three.shape)} -> output {tuple(out3.shape)}; image 1 alone {tuple(three[1:2].shape)} -> "
+      f"{tuple(alone.shape)}; its row is the same both ways: {torch.allclose(out3[1], alone[0], atol=1e-6)}")
+
+# %% [markdown]
+# The same axes explain the loss of the training steps timed in section 4,
+# `((small_model(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean()`, on batches of shape (B, 784)
+# once flattened: `.sum(dim=1)` adds the squared errors over the 784 pixels of each image (one
+# error per image, shape (B,)), and `.mean()` averages those over the B images of the batch.
+# The appendix's loop computes its loss the same way.
 
 # %% [markdown]
 # ## 5. Interactive views
@@ -639,8 +696,9 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 #   shapes.
 #
 # > **Common mistakes**
-# > - *Expecting the same numbers on a GPU as on a CPU.* A seed fixes the random numbers, not the
-# >   order of the arithmetic (section 2 and the appendix).
+# > - *Expecting the same numbers on a GPU as on a CPU.* A GPU has its own random generator,
+# >   which draws other numbers than the CPU's from the same seed, and devices add numbers up in
+# >   different orders (section 2 and the appendix).
 # > - *Running a cell twice and expecting the same random numbers.* The global generator moved
 # >   on; restart the kernel and run from the top, or use a `torch.Generator` (section 2).
 # > - *Quoting fast-mode numbers.* Fast mode trains on a subset for a tiny budget; its results are
@@ -655,7 +713,8 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # - One setup call seeds the global generators, chooses the device and tells you the mode;
 #   functions with a `seed=` argument, or given a `generator=`, draw from their own generator.
 # - `backward()` adds into `.grad`; a training step empties it first with `zero_grad()`.
-# - Bit-for-bit repeats need more than a seed (appendix).
+# - The CPU and each GPU have their own random generator: the same seed draws other numbers on a
+#   GPU. Bit-for-bit repeats on one device need more than a seed (appendix).
 # - Data is found on disk first, downloaded second, and replaced by an embedded dataset when
 #   neither works; one printed line always says which.
 # - Fashion-MNIST is the main data of lessons 01-05, MNIST that of lessons 06-07.
@@ -681,14 +740,18 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # identical to the last bit; the settings below are what it takes (same device, same thread
 # count), and the lessons do not need them.
 #
-# A seed fixes the random numbers, not the order in which a device adds numbers up, and
-# floating-point sums depend on that order in their last digits. These settings matter:
+# Section 2 showed that each device has its own random generator; this appendix is about
+# repeating a run on ONE device. There the seed fixes the random numbers, but not the order in
+# which the device adds numbers up, and floating-point sums depend on that order in their last
+# digits. These settings matter:
 #
 # - `torch.use_deterministic_algorithms(True)` makes PyTorch use deterministic versions of its
 #   operations (on a GPU some, such as parts of cuDNN's convolutions or scatter-adds, are not by
 #   default), and raise an error for an operation that has no deterministic version.
-# - `torch.backends.cudnn.benchmark = False` stops cuDNN from timing several algorithms and
-#   keeping the fastest, a choice that can differ from one run to the next.
+# - `torch.backends.cudnn.benchmark = False` is PyTorch's default (the second cell prints it),
+#   so the line only undoes code that switched benchmarking on. With `True`, cuDNN times several
+#   algorithms for each new input shape and keeps the fastest, a choice that can differ from one
+#   run to the next.
 # - `CUBLAS_WORKSPACE_CONFIG=:4096:8`, an environment variable, depends on your PyTorch version.
 #   cuBLAS, NVIDIA's matrix-multiply library, can give run-to-run differences when CUDA streams
 #   share its scratch memory (its "workspace"). PyTorch 2.9 and older, with CUDA 10.2 or newer,
@@ -708,11 +771,14 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # run their test in a **fresh Python process**, whose environment is set before it imports torch.
 # The first runs one GPU matrix product in deterministic mode WITHOUT the variable and prints
 # what happened, next to what the paragraph above predicts for your PyTorch version; on a
-# machine without CUDA it runs nothing and says so. The second applies the settings, trains a
-# tiny network twice from the same seed on the best device and compares the results bit for
-# bit. The notebook's own process never switches deterministic mode on: the lessons do not
-# need it, and it can slow some GPU operations down. A third cell, after them, adds up the same
-# numbers on the CPU with one thread and with two.
+# machine without CUDA it runs nothing and says so. The second trains a tiny network twice from
+# the same seed with PyTorch's default settings, then switches the settings on and trains it
+# twice more, on CUDA if this machine has it and otherwise on the CPU (an Apple GPU is not
+# tested), and compares each pair bit for bit. On CUDA the variable is in that process's
+# environment for both pairs, since it must be there before CUDA starts. The notebook's own
+# process never switches deterministic mode on: the lessons do not need it, and it can slow
+# some GPU operations down. A third cell, after them, adds up the same numbers on the CPU with
+# one thread and with two.
 
 # %%
 import os
@@ -742,12 +808,10 @@ else:
           "absence (on a CUDA machine, e.g. Colab with a GPU, the cell runs the test).")
 
 # %%
-with_settings = '''
+without_and_with = '''
 import torch
 
-torch.use_deterministic_algorithms(True)  # on CUDA, CUBLAS_WORKSPACE_CONFIG came with the environment
-torch.backends.cudnn.benchmark = False
-best = "cuda" if torch.cuda.is_available() else "cpu"
+best = "cuda" if torch.cuda.is_available() else "cpu"  # an Apple GPU (mps) is not tested here
 
 
 def tiny_training_run(seed, device):
@@ -765,18 +829,35 @@ def tiny_training_run(seed, device):
     return net[0].weight.detach().cpu()
 
 
-same = torch.equal(tiny_training_run(0, best), tiny_training_run(0, best))
-print(f"device {best}: two runs from seed 0 are bit-for-bit identical: {same}")
+def repeats(device):
+    """Whether two runs from seed 0 end with bit-for-bit the same first weights."""
+    return torch.equal(tiny_training_run(0, device), tiny_training_run(0, device))
+
+
+print("torch.backends.cudnn.benchmark in a fresh process (the default):", torch.backends.cudnn.benchmark)
+without = repeats(best)  # PyTorch's defaults: deterministic mode off
+torch.use_deterministic_algorithms(True)  # on CUDA, CUBLAS_WORKSPACE_CONFIG came with the environment
+torch.backends.cudnn.benchmark = False  # already the default: undoes code that switched it on
+with_them = repeats(best)
+print(f"device {best}: two runs from seed 0 are bit-for-bit identical without the settings: {without}; "
+      f"with them: {with_them}")
+print("the settings made the difference in this run:", with_them and not without)
 '''
 env = dict(os.environ)
 if torch.cuda.is_available():
     env["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"  # in place before the new process starts CUDA
-run = subprocess.run([sys.executable, "-c", with_settings], env=env, capture_output=True, text=True,
+run = subprocess.run([sys.executable, "-c", without_and_with], env=env, capture_output=True, text=True,
                      timeout=300)  # fmt: skip
-print("a fresh process with the settings:")
+print("a fresh process, without the settings and then with them:")
 print(run.stdout.strip() or run.stderr.strip())
 
 # %% [markdown]
+# The last line says whether the settings made the difference on this device: `True` only when
+# the pair without them differed and the pair with them matched. If both pairs matched, this
+# small network's runs did not vary on this device even without the settings, so the cell shows
+# that the settings run, not that they were needed here; they guard against the operations whose
+# results can vary from run to run, such as scatter-adds and some cuDNN convolutions on a GPU.
+#
 # Now the thread count. The cell below draws 10 million float32 numbers once, adds them up with
 # `x.sum()` on the CPU with one thread and then with two (PyTorch splits a sum this long among
 # its threads, each adding up its own part), and prints both sums, whether they differ, and the
@@ -802,8 +883,10 @@ del x
 # two sums part in their last digits, and the float64 line shows how far each is from a more
 # precise sum: neither thread count is the right one, each rounds in its own order. Where it
 # did not, this PyTorch added these numbers in an order that did not change with the thread
-# count, and other sums can still depend on it. A difference this small can grow over a long
-# training run, so bit-for-bit repeats on a CPU also need the same thread count.
+# count, and other sums can still depend on it. The weights of a training run come out of many
+# such sums, which is why bit-for-bit repeats on a CPU also keep the thread count the same.
+# Whether a given network's weights change with it depends on whether its sums are long enough
+# for PyTorch to split among threads; this cell does not test that.
 
 # %% [markdown]
 # ## Your setup, in one cell
