@@ -5,10 +5,12 @@ The models live in ``course_utils.conv``; this module measures them. Sections:
 * receptive fields: ``receptive_field`` COMPUTES the window of input pixels that one output cell
   of a stack of convolutions can see (sizes, strides, paddings); ``measured_receptive_field``
   MEASURES it with a gradient, on a copy of the layers (the model itself is never moved or cast);
-* checkerboards: ``parity_contrast`` (one number per map), ``bootstrap_parity_contrasts`` (its
-  spread over resampled images: a noise scale), ``difference_verdict`` (two measurements, one
-  sentence, with that noise scale), ``noise_floor_verdict``, the per-pixel ``error_maps`` and
-  ``decoder_logits`` (a decoder's output before its final sigmoid);
+* checkerboards: ``parity_contrast`` (one number per map: for grids of fixed phase, e.g. the
+  mean output of untrained decoders; a smooth slope moves it too), ``period2_power`` (per map,
+  the power at the three period-2 frequencies after a slope-blind high-pass: for trained
+  decoders), ``bootstrap_parity_contrasts`` (a noise scale), ``difference_verdict`` (two
+  measurements, one sentence, with that noise scale), ``noise_floor_verdict``, the per-pixel
+  ``error_maps`` and ``decoder_logits`` (a decoder's output before its final sigmoid);
 * shifts and learned filters: ``shift_images``, ``first_layer_maps`` and ``first_layer_figure``;
 * what the errors follow: ``edge_strength`` and ``partial_correlation`` (per image, the
   correlation of two maps across its pixels once a third, e.g. brightness, is regressed out).
@@ -105,6 +107,49 @@ def parity_contrast(image_map: Tensor, border: int = 2) -> float:
     inner = image_map[border : image_map.shape[0] - border, border : image_map.shape[1] - border]
     means = torch.stack([inner[i::2, j::2].mean() for i in (0, 1) for j in (0, 1)])  # (4,)
     return ((means.max() - means.min()) / inner.mean().abs().clamp_min(1e-12)).item()
+
+
+def period2_power(maps: Tensor, border: int = 2) -> Tensor:
+    """Per map, the power of its period-2 (checkerboard) patterns, blind to smooth slopes.
+
+    maps (N, H, W) -> (N,). A period-2 pattern alternates from one pixel to the next: along the
+    rows s = (-1)^i, along the columns (-1)^j, or both (-1)^(i+j) (the 2-D DFT at the
+    frequencies (pi, 0), (0, pi) and (pi, pi)). For each map:
+
+    1. high-pass: h = 4 x - (its four neighbours), a discrete Laplacian with the sign flipped.
+       A ramp a i + b j + c gives exactly 0, a smooth blob almost 0; it multiplies the three
+       patterns by 4, 4 and 8, so we divide by these gains afterwards;
+    2. drop ``border`` pixels on each side (zero padding), multiply by a 2-D Hann window w,
+       which fades to 0 at the edges, so that a cut-off slope cannot leak into the period-2 bins;
+    3. the three amplitudes a_k = sum(w h s_k) / (gain_k sum(w)); power = a_1^2 + a_2^2 + a_3^2.
+
+    A pure grid a s_k gives back power a^2, and keeps it when the map is shifted by one pixel
+    (the shift only flips the sign of a_k). Returns the (N,) powers, in squared map units.
+    """
+    if maps.dim() != 3 or min(maps.shape[1:]) - 2 * border < 4 or border < 1:
+        raise InputError(
+            f"period2_power expects maps (N, H, W) at least 4 pixels wider than 2 x border, "
+            f"border >= 1, but received shape {tuple(maps.shape)} and border {border}. "
+            "Drop the channel: maps[:, 0]."
+        )
+    x = maps.detach().cpu().double()
+    h = 4 * x[:, 1:-1, 1:-1] - x[:, :-2, 1:-1] - x[:, 2:, 1:-1] - x[:, 1:-1, :-2] - x[:, 1:-1, 2:]
+    b = border - 1  # h already lost one pixel on each side
+    h = h[:, b : h.shape[1] - b, b : h.shape[2] - b]  # (N, H', W')
+    rows, cols = (torch.arange(n, dtype=torch.float64) for n in h.shape[1:])
+    w = torch.outer(_hann(len(rows)), _hann(len(cols)))  # (H', W'): 1 in the middle, ~0 at edges
+    si, sj = 1 - 2 * (rows % 2), 1 - 2 * (cols % 2)  # (H',), (W',): +1, -1, +1, ...
+    one_i, one_j = torch.ones_like(si), torch.ones_like(sj)
+    patterns = [(torch.outer(si, one_j), 4), (torch.outer(one_i, sj), 4), (torch.outer(si, sj), 8)]
+    power = torch.zeros(len(x), dtype=torch.float64)
+    for s, gain in patterns:  # s (H', W'): one period-2 pattern; gain: what h did to it
+        power += ((w * s * h).sum(dim=(1, 2)) / (gain * w.sum())) ** 2  # (N,)
+    return power.float()
+
+
+def _hann(n: int) -> Tensor:
+    """A Hann window of n positive weights (n,): sin^2, near 0 at both ends, 1 in the middle."""
+    return torch.hann_window(n + 2, periodic=False, dtype=torch.float64)[1:-1]
 
 
 def bootstrap_parity_contrasts(

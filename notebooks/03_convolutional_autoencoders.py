@@ -361,46 +361,84 @@ print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored average
 #
 # The comparison gives every model the same training images, the same number of optimizer
 # steps, the same batch size, loss and optimizer, and the same validation pass after every epoch.
-# It is a comparison of early training at one shared learning rate, 6e-3, which was chosen for
-# the conv models with BatchNorm (BatchNorm tolerates large rates), so if anything it favours
-# them; and equal steps are not equal work: the multiply-adds per image differ (counted below).
-# We compare the model lesson 02 chose, the dense 784-128-32 autoencoder with **centred** inputs
-# (`input_mean=mean_image`, the average training image: the remedy for its dead units), and the
-# two convolutional models of sections 1-2 (`decoder="transpose"` and `decoder="upsample"`, both
-# with `batch_norm=True`). All have a 32-number code. Lesson 02 trained the dense AE about three
-# times as long (2,500 steps at a constant 2e-3), so its test error there was lower than here;
-# compare numbers within this section only. Every model, dense included, starts at a larger learning rate that
-# `CosineDecay` lowers to 0 along a half cosine over the run, so that the last steps settle
-# instead of jumping around the minimum. After `fit` we switch every model to `eval()`.
+# It is a comparison of early training, and equal steps are not equal work: the multiply-adds per
+# image differ (counted below). We compare the model lesson 02 chose, the dense 784-128-32
+# autoencoder with **centred** inputs (`input_mean=mean_image`, the average training image: the
+# remedy for its dead units), and the two convolutional models of sections 1-2
+# (`decoder="transpose"` and `decoder="upsample"`, both with `batch_norm=True`). All have a
+# 32-number code. Lesson 02 trained the dense AE about three times as long (2,500 steps at a
+# constant 2e-3), so compare numbers within this section only. Every model starts at a larger
+# learning rate that `CosineDecay` lowers to 0 along a half cosine over the run, so that the last
+# steps settle instead of jumping around the minimum.
+#
+# **A fair comparison gives each model its own learning rate.** One shared rate would favour
+# whichever model it suits (BatchNorm, for one, tolerates large rates). So the cell searches
+# each model's starting rate on the **validation** images (the test images play no part in the
+# choice): it trains the model at 6e-3 and at 1.2e-2, then keeps going in the better direction,
+# twice the largest rate or half the smallest, until the best rate has a worse rate on both sides
+# (at most four runs per model; two in fast mode), and keeps the run with the lowest validation error after the last
+# epoch. The dense AE and the transposed conv AE are searched this way; the upsampling conv AE,
+# the slowest to train, gets the rate its transposed sibling chose, without a search of its own.
+# The cell prints every validation error and the chosen rates, and flags a rate still at the edge
+# of the rates tried (a rate beyond it might be better still). After `fit` we switch every model to `eval()`.
 
 # %%
 import math
 
 from course_utils.models import DenseAutoencoder
 from course_utils.schedules import CosineDecay
-from course_utils.train import fit
+from course_utils.train import History, fit
 
-batch_size, lr = 128, 6e-3  # lr: the starting learning rate, decayed to 0 by CosineDecay
+batch_size = 128
 steps = course.pick(full=850, fast=32)  # 2 epochs of 54,000 images: the lesson's time budget
 epochs = max(1, round(steps / math.ceil(len(x_train) / batch_size)))  # the same steps on any data size
 seed = 0  # the initial weights (torch.manual_seed) AND the batch order (fit's seed=)
+max_runs = course.pick(full=4, fast=2)  # runs per model in the search for its learning rate
 mean_image = x_train.mean(dim=0)  # (1, 28, 28): the average training image, as in lesson 02
-torch.manual_seed(seed)
-models = {"dense AE": DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)}
-for kind in ("transpose", "upsample"):
+
+
+def train(build, lr: float) -> tuple[nn.Module, History]:
+    """Build a model from the seed, fit it at starting rate lr, switch it to eval()."""
     torch.manual_seed(seed)
-    models[f"conv AE ({kind})"] = ConvAutoencoder(n_latent=32, decoder=kind, batch_norm=True)
-histories = {}
-for name, model in models.items():
-    torch.manual_seed(seed)
-    histories[name] = fit(model.to(course.device), x_train.to(course.device),
-                          x_valid.to(course.device), epochs=epochs, lr=lr, batch_size=batch_size,
-                          callbacks=[CosineDecay()], seed=seed, verbose=False)
-    model.eval()  # from now on BatchNorm uses its running averages, not the batch's statistics
+    model = build().to(course.device)
+    history = fit(model, x_train.to(course.device), x_valid.to(course.device), epochs=epochs, lr=lr,
+                  batch_size=batch_size, callbacks=[CosineDecay()], seed=seed, verbose=False)
+    return model.eval(), history  # from now on BatchNorm uses its running averages
+
+
+def train_at_best_rate(name: str, build, start=(6e-3, 1.2e-2)):
+    """Search the starting rate on the VALIDATION images: train at the two rates of ``start``,
+    then, while the best rate is the largest (smallest) one tried, try twice (half) it, at most
+    ``max_runs`` runs. Returns the model, history and rate of the lowest final validation loss."""
+    runs = {lr: train(build, lr) for lr in start}  # lr -> (model, history)
+    valid = {lr: h["valid_loss"][-1] for lr, (m, h) in runs.items()}
+    while len(runs) < max_runs and min(valid, key=valid.get) in (min(runs), max(runs)):
+        best = min(valid, key=valid.get)
+        lr = best * 2 if best == max(runs) else best / 2  # one step further in its direction
+        runs[lr] = train(build, lr)
+        valid[lr] = runs[lr][1]["valid_loss"][-1]
+    best = min(valid, key=valid.get)
+    edge = "  (still at the edge of the rates tried)" if best in (min(runs), max(runs)) else ""
+    print(f"{name:<34} validation loss at the end: " + ", ".join(
+        f"{lr:g}: {valid[lr]:.3f}" for lr in sorted(runs)) + f" -> {best:g}{edge}")
+    return *runs[best], best
+
+
+models, histories, chosen_lr = {}, {}, {}
+for name, build in {
+    "dense AE": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image),
+    "conv AE (transpose)": lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True),
+}.items():
+    models[name], histories[name], chosen_lr[name] = train_at_best_rate(name, build)
+chosen_lr["conv AE (upsample)"] = chosen_lr["conv AE (transpose)"]  # no search of its own
+models["conv AE (upsample)"], histories["conv AE (upsample)"] = train(
+    lambda: ConvAutoencoder(n_latent=32, decoder="upsample", batch_norm=True),
+    chosen_lr["conv AE (upsample)"])
+models = {name: models[name] for name in ("dense AE", "conv AE (transpose)", "conv AE (upsample)")}
 n_steps = epochs * math.ceil(len(x_train) / batch_size)  # the optimizer steps that really ran
-print(f"each model: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps (target {steps:,}), "
-      f"learning rate {lr:g} decayed to 0, validation on {len(x_valid):,} images after every "
-      f"epoch ({course.mode} mode)")
+print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps (target {steps:,}), "
+      f"validation on {len(x_valid):,} images after every epoch ({course.mode} mode)")
+print("chosen starting rates: " + ", ".join(f"{n} {lr:g}" for n, lr in chosen_lr.items()))
 
 # %%
 import statistics
@@ -429,18 +467,24 @@ for name in results:  # the same test images for every model: compare them image
     if name != best:
         gap = per_image[name] - per_image[best]  # (N,)
         se = gap.std().item() / len(gap) ** 0.5  # standard error of the mean gap
-        print(f"    {name} - {best}: {gap.mean():+.5f} (standard error {se:.5f}): "
-              f"{'beyond' if gap.mean() > 2 * se else 'within'} the test-image noise")
+        print(f"    {name} - {best}: {gap.mean():+.5f} (standard error {se:.5f}, "
+              f"z = {gap.mean() / se:+.1f}): {'beyond' if gap.mean() > 2 * se else 'within'} "
+              f"the test-image noise")
 conv_model = models["conv AE (transpose)"]
 n_linear = sum(count_parameters(m) for m in conv_model.modules() if isinstance(m, nn.Linear))
 n_conv, n_dense = count_parameters(conv_model), count_parameters(models["dense AE"])
 print(f"the conv AE has {n_conv:,} parameters, {n_conv / n_dense:.0%} of the dense AE's {n_dense:,} "
       f"(smaller: {n_conv < n_dense}); {n_linear / n_conv:.0%} of its own sit in its two linear "
       f"layers (a majority: {n_linear > n_conv / 2})")
-first_dense = next(m for m in models["dense AE"].modules() if isinstance(m, nn.Linear))
+dense_linears = [m for m in models["dense AE"].modules() if isinstance(m, nn.Linear)]
+first_dense, last_dense = dense_linears[0], dense_linears[-1]
+last_conv = [m for m in conv_model.decoder if isinstance(m, nn.ConvTranspose2d)][-1]
 print(f"first layers: the dense AE's {first_dense.in_features}-to-{first_dense.out_features} layer "
       f"has {first_dense.weight.numel():,} weights, the conv AE's first convolution "
       f"{conv_model.encoder[0].weight.numel():,}")
+print(f"last layers: the dense AE's {last_dense.in_features}-to-{last_dense.out_features} layer has "
+      f"{count_parameters(last_dense):,} parameters, the conv AE's last transposed convolution "
+      f"{count_parameters(last_conv):,}")
 
 # %%
 # extra code – overlay the validation curves of the three models
@@ -486,8 +530,8 @@ fig
 #
 # The parameter counts say two things. The conv AE is smaller than the dense one (the printed
 # counts and share), and the saving comes from its first and last layers: a $3 \times 3$
-# convolution shared across positions needs the few weights printed on the last line, where the
-# dense AE's first layer needs one weight per pixel and hidden unit. But the conv AE is not small
+# convolution shared across positions needs the few weights printed on the last two lines, where
+# the dense AE's first and last layers need one weight per pixel and hidden unit. But the conv AE is not small
 # *everywhere*: the printed majority of its parameters sit in the two linear layers between the
 # 1,568 feature values and the code, which share nothing. The seconds per epoch are measured on
 # whatever machine runs this notebook (all three include the same validation pass). Fewer
@@ -534,44 +578,45 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 # The conv AEs differ from the dense AE in two ways at once: they convolve, and they normalise
 # with BatchNorm, which the dense AE does not have. To separate the two, the cell trains the
 # transposed conv AE once more **without** BatchNorm (`batch_norm=False`), with the same data,
-# steps, learning rate, schedule and seed, and compares the three test errors image by image.
+# steps, schedule and seed, and the same search for its starting rate on the validation images (a
+# model without BatchNorm may prefer another rate), then compares the three test errors image by
+# image. Each line prints its $z$, the mean change divided by its standard error; $|z| \le 2$ is
+# "within the test-image noise".
 
 # %%
-torch.manual_seed(seed)
-no_bn = ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=False)
-torch.manual_seed(seed)
-fit(no_bn.to(course.device), x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
-    lr=lr, batch_size=batch_size, callbacks=[CosineDecay()], seed=seed, verbose=False)
-no_bn.eval()
+no_bn, _, chosen_lr["conv AE (transpose), no BatchNorm"] = train_at_best_rate(
+    "conv AE (transpose), no BatchNorm",
+    lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=False))
 per_image_no_bn = mse_per_pixel_per_image(no_bn, x_test)  # (N,)
 with_bn, dense_err = per_image["conv AE (transpose)"], per_image["dense AE"]  # (N,) each
-print(f"test MSE per pixel: dense AE {dense_err.mean():.5f}, conv AE (transpose) without BatchNorm "
-      f"{per_image_no_bn.mean():.5f}, with BatchNorm {with_bn.mean():.5f}")
+print(f"test MSE per pixel, each model at its chosen rate: dense AE {dense_err.mean():.5f}, "
+      f"conv AE (transpose) without BatchNorm {per_image_no_bn.mean():.5f}, with BatchNorm "
+      f"{with_bn.mean():.5f}")
 steps_taken = {"1. the layers: dense AE -> conv AE, both without BatchNorm": dense_err - per_image_no_bn,
                "2. BatchNorm: conv AE without -> with BatchNorm": per_image_no_bn - with_bn,
                "1 + 2, the whole gap: dense AE -> conv AE with BatchNorm": dense_err - with_bn}
 for step, drop in steps_taken.items():  # drop: (N,) fall of each test image's error, image by image
     se = drop.std().item() / len(drop) ** 0.5
-    verdict = ("within the test-image noise: no measurable change" if drop.mean().abs() <= 2 * se
-               else "lowers the test error" if drop.mean() > 0 else "RAISES the test error")
-    print(f"    {step}: {drop.mean():+.5f} (standard error {se:.5f}): {verdict}")
+    z = drop.mean().item() / se
+    verdict = ("within the test-image noise: no measurable change" if abs(z) <= 2
+               else "lowers the test error" if z > 0 else "RAISES the test error")
+    print(f"    {step}: {drop.mean():+.5f} (standard error {se:.5f}, z = {z:+.1f}): {verdict}")
 conv_part, bn_part = (dense_err - per_image_no_bn).mean().item(), (per_image_no_bn - with_bn).mean().item()
 print(f"the larger part, by size: {'BatchNorm' if abs(bn_part) > abs(conv_part) else 'the layers'} "
       f"(the layers {conv_part:+.5f}, BatchNorm {bn_part:+.5f}; they add up to the whole gap)")
 
 # %% [markdown]
 # Each line is the fall of the test error along one step, averaged image by image (positive:
-# the step helped). Line 1 changes the layers only (dense to convolutional, neither with
-# BatchNorm); line 2 adds BatchNorm to the same conv AE; line 3 is the whole gap, and the two
-# parts add up to it exactly (all three are differences of the same three test errors). If
-# line 1 says "within the test-image noise" or "RAISES", the convolutional layers alone gave
-# nothing over lesson 02's centred dense AE at this budget, and whatever lead the conv AE with
-# BatchNorm has came with BatchNorm; if it says "lowers", the layers contributed too, and the last
-# line says which part was larger. Either way, this split follows one path (first the layers,
-# then BatchNorm) at one learning rate, chosen for the models with BatchNorm. BatchNorm's
-# documented benefit is tolerating large learning rates, so at a smaller rate the conv AE without
-# BatchNorm could do relatively better, and another order or rate could split the gap
-# differently: read the split as a statement about this setting.
+# the step helped), with every model at the rate it chose on the validation images. Line 1
+# changes the layers only (dense to convolutional, neither with BatchNorm); line 2 adds BatchNorm
+# to the same conv AE; line 3 is the whole gap, and the two parts add up to it exactly (all three
+# are differences of the same three test errors). If line 1 says "within the test-image noise" or
+# "RAISES", the convolutional layers alone gave nothing over lesson 02's centred dense AE at this
+# budget; if it says "lowers", they contributed. Line 2 says the same of BatchNorm, and the last
+# line says which part was larger, whatever their signs. This split follows one path (first the
+# layers, then BatchNorm), one seed and a few rates per model: a $z$ of only a few units is a
+# statement about these trained models, since another seed moves every test error too (the
+# caveat above).
 
 # %% [markdown]
 # **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
@@ -667,7 +712,7 @@ fig
 # ratio, with its parameter count and test error next to the conv AE's); neighbouring
 # code cells sit 4 pixels apart on the image (two stride-2 layers), and each one sees a window
 # wider than 4 pixels, its **receptive field**, which the cell after training computes and
-# measures. It is trained with the same recipe:
+# measures. It is trained with the same recipe, at the rate the transposed conv AE chose:
 
 # %%
 torch.manual_seed(0)
@@ -682,7 +727,8 @@ fully_conv = nn.Sequential(
     nn.Sigmoid(),
 )
 histories["fully conv AE"] = fit(fully_conv.to(course.device), x_train.to(course.device),
-                                 x_valid.to(course.device), epochs=epochs, lr=lr,
+                                 x_valid.to(course.device), epochs=epochs,
+                                 lr=chosen_lr["conv AE (transpose)"],
                                  batch_size=batch_size, callbacks=[CosineDecay()], verbose=False)
 fully_conv.eval()
 models["fully conv AE"] = fully_conv
@@ -967,12 +1013,12 @@ print(f"predicted: c0 + c2 = {c0 + c2:.3f}, then c1 = {c1:.3f}, alternating: "
 # %% [markdown]
 # ### Real decoders, against a noise floor
 #
-# Does this matter in real decoders? A measured parity contrast is never exactly 0: images have
-# structure at the scale of one pixel, and a finite set of images or random codes adds noise.
-# So each verdict below compares a conv decoder with the **same measurement** on a reference that
-# has no mechanism for a grid: the dense AE's decoder (its last layer has a separate weight for
-# every pixel and no stride). We compare like with like: untrained decoders with untrained ones,
-# trained with trained.
+# Does this matter in real decoders? A measured parity contrast is never exactly 0: wherever a
+# map slopes, its even and odd columns (or rows) differ by one step of the slope, with no grid at
+# all, and a finite set of images or random codes adds noise. So each verdict below compares a
+# conv decoder with the **same measurement** on a reference that has no mechanism for a grid: the
+# dense AE's decoder (its last layer has a separate weight for every pixel and no stride). We
+# compare like with like: untrained decoders with untrained ones, trained with trained.
 #
 # First, **untrained** decoders: for each of 10 seeds, a fresh decoder of each kind decodes 64
 # random codes; we measure the parity contrast of their average output. The largest value the
@@ -1018,31 +1064,46 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
             title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# Now the **trained** decoders of section 3, with the trained dense AE as the reference. Two
-# measurements on the first 2,000 test images (the cell prints how many): (a) the **error map**,
-# the mean absolute error at each pixel position; (b) the average output for **unusual codes**:
-# we encode the images, then shuffle each of the 32 code dimensions separately across them, so
-# every dimension keeps its usual values but the combinations are new, as when a generative model
-# decodes a code that no training image had. All three models get the same shuffles. Both maps
-# are intensities (0 or more), so dividing the parity spread by the map's mean, as
-# `parity_contrast` does, compares like with like. We do not measure the logits before the final
-# sigmoid: they are signed (strongly negative on the black background, since a logit of 0 means
-# a pixel of 0.5), so their mean can be negative or near 0, and a spread divided by it means
-# nothing.
+# Now the **trained** decoders of section 3, with the trained dense AE as the reference. Their
+# average maps are no use here: a mean error map is a smooth blob shaped by where garments sit, and
+# the parity contrast of a smooth blob is not 0 (`tests/test_conv.py` finds 0.06 for an
+# off-centre Gaussian blob, more than most trained decoders reach). Its slopes, not a grid, would
+# decide the verdict, and shifting the map by one pixel would change it. So we measure each image
+# separately with `period2_power`:
 #
-# How much would a contrast move with another 2,000 images like these? A **bootstrap** answers
-# without new data: draw 2,000 of the images with replacement, average their maps, measure again,
-# and repeat (`bootstrap_parity_contrasts`). Every model gets the same draws, so two models can be
-# compared draw by draw: `difference_verdict` prints the mean difference and its spread over the
-# draws (the **noise scale**), and calls a difference real only if it is more than twice that
-# (which test images, not which training seed: the caveat of section 3).
+# 1. a **high-pass** removes slopes: at every pixel, 4 times its value minus its four neighbours.
+#    A ramp gives exactly 0 and a smooth blob almost 0, while a pattern that alternates from pixel
+#    to pixel comes out 4 or 8 times larger;
+# 2. a **window** fades the result to 0 towards the edges of the frame (a 2-D Hann window), so
+#    that a slope cut off at the edge does not count;
+# 3. the three **period-2 amplitudes**: the windowed map's correlation with the patterns
+#    $(-1)^i$ (rows alternate), $(-1)^j$ (columns alternate) and $(-1)^{i+j}$ (a checkerboard), the
+#    2-D Fourier transform at the frequencies $(\pi, 0)$, $(0, \pi)$, $(\pi, \pi)$; the
+#    **power** is the sum of their squares.
+#
+# A one-pixel shift of a true grid only flips the signs of the amplitudes, so the power stays
+# the same; the cell checks each verdict again on maps shifted one column and one row. The
+# tests also check that a pure grid keeps its power under these shifts, and that a ramp and a
+# blob give almost 0.
+#
+# Two measurements on the first 2,000 test images (the cell prints how many): (a) the **error**,
+# output minus image, of each image; (b) the outputs for **unusual codes**: we encode the images,
+# then shuffle each of the 32 code dimensions separately across them, so every dimension keeps its
+# usual values but the combinations are new, as when a generative model decodes a code that no
+# training image had. All three models get the same shuffles. Each image gives one power; a
+# model's number is the mean over the images, printed in units of the dense reference's (the
+# reference prints 1.00), next to the test images' own power for scale: real garments have fine
+# detail at these frequencies too.
+#
+# How much would that mean move with another 2,000 images like these? A **bootstrap** answers
+# without new data: draw 2,000 of the images with replacement, average their powers again, and
+# repeat. Every model gets the same draws, so two models can be compared draw by draw:
+# `difference_verdict` prints the mean difference and its spread over the draws (the **noise
+# scale**), and calls a difference real only if it is more than twice that (which test images,
+# not which training seed: the caveat of section 3).
 
 # %%
-from course_utils.conv_probes import (
-    bootstrap_parity_contrasts,
-    difference_verdict,
-    error_maps_figure,
-)
+from course_utils.conv_probes import difference_verdict, error_maps_figure, period2_power
 
 trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models["conv AE (upsample)"],
            "dense": models["dense AE"]}
@@ -1053,23 +1114,34 @@ per_image_maps = {}  # name -> {measurement: (N, 28, 28) one map per image}
 for name, m in trained.items():
     m.cpu()
     with torch.no_grad():
-        errors = (m(x_maps).reshape(x_maps.shape) - x_maps).abs()[:, 0]  # (N, 28, 28)
+        errors = m(x_maps).reshape(x_maps.shape)[:, 0] - x_maps[:, 0]  # (N, 28, 28), signed
         codes = m.encode(x_maps)  # (N, 32)
         mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (N, 32)
         unusual = m.decode(mixed).reshape(len(x_maps), 28, 28)  # (N, 28, 28)
-    per_image_maps[name] = {"(a) error map": errors, "(b) unusual codes": unusual}
-n_boot = course.pick(full=50, fast=20)  # bootstrap draws: enough for a noise scale
+    per_image_maps[name] = {"(a) error": errors, "(b) unusual codes": unusual}
+n_boot = course.pick(full=200, fast=50)  # bootstrap draws: enough for a noise scale
+draws = torch.randint(len(x_maps), (n_boot, len(x_maps)), generator=torch.Generator().manual_seed(1))
+data_power = period2_power(x_maps[:, 0]).mean().item()
 print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws (noise scale: which test images)")
-contrast = {}  # (measurement, model) -> parity contrast of the mean map
-for what in ("(a) error map", "(b) unusual codes"):
-    point = {name: parity_contrast(m[what].mean(dim=0)) for name, m in per_image_maps.items()}
-    contrast |= {(what, name): c for name, c in point.items()}
-    boot = {name: bootstrap_parity_contrasts(m[what], n_boot) for name, m in per_image_maps.items()}
-    print(f"{what}: parity contrast " + ", ".join(f"{n} {c:.3f}" for n, c in point.items()))
-    for name in ("transpose", "upsample + conv"):
-        print("    " + difference_verdict(name, boot[name], "dense", boot["dense"], "contrast"))
-    print("    " + difference_verdict("transpose", boot["transpose"], "upsample + conv",
-                                      boot["upsample + conv"], "contrast"))
+shifts = {"as measured": lambda t: t, "shifted 1 column": lambda t: t.roll(1, dims=2),
+          "shifted 1 row": lambda t: t.roll(1, dims=1)}
+p2_verdicts = {}  # (measurement, pair) -> the verdict word, as measured
+for what in ("(a) error", "(b) unusual codes"):
+    power = {name: period2_power(m[what]) for name, m in per_image_maps.items()}  # (N,) each
+    unit = power["dense"].mean().item()
+    print(f"{what}: period-2 power per image, in units of the dense reference's: " + ", ".join(
+        f"{n} {p.mean() / unit:.2f}" for n, p in power.items()) + f"; the test images themselves "
+        f"{data_power / unit:.2f}")
+    for a, b in (("transpose", "dense"), ("upsample + conv", "dense"), ("transpose", "upsample + conv")):
+        words = []
+        for shift_name, shift in shifts.items():
+            pa, pb = (period2_power(shift(per_image_maps[n][what])) / unit for n in (a, b))
+            line = difference_verdict(a, pa[draws].mean(dim=1), b, pb[draws].mean(dim=1), "power")
+            words.append(line.rsplit(": ", 1)[1])  # "transpose higher", ...
+            if shift_name == "as measured":
+                print("    " + line)
+        p2_verdicts[(what, a, b)] = words[0]
+        print(f"        the same verdict on maps shifted by one pixel: {len(set(words)) == 1}")
 error_maps_figure({"transpose": trained["transpose"], "upsample + conv": trained["upsample + conv"],
                    "dense AE (reference)": trained["dense"]}, x_maps)
 
@@ -1106,9 +1178,8 @@ brightness, edges = x_maps[:, 0], edge_strength(x_maps)  # (N, 28, 28) each: one
 garment = brightness > 0.05  # (N, 28, 28): the garment's pixels, not the black background
 print(f"within an image, brightness and edge strength correlate "
       f"{partial_correlation(brightness, edges).mean():.2f} (mean over the {len(x_maps):,} images)")
-draws = torch.randint(len(x_maps), (n_boot, len(x_maps)), generator=torch.Generator().manual_seed(1))
-for name, maps in per_image_maps.items():
-    err = maps["(a) error map"]  # (N, 28, 28): each image's absolute error at every pixel
+for name, maps in per_image_maps.items():  # the bootstrap draws of the cell above
+    err = maps["(a) error"].abs()  # (N, 28, 28): each image's absolute error at every pixel
     print(f"{name:<16} error: correlation with brightness "
           f"{partial_correlation(err, brightness).mean():.2f}, with edge strength "
           f"{partial_correlation(err, edges).mean():.2f}")
@@ -1133,25 +1204,32 @@ for name, maps in per_image_maps.items():
 #
 # Back to the grid: read the verdicts together. The untrained test isolates the layers' built-in
 # tendency: a transposed decoder above the floor there shows the uneven sub-kernel sums at work
-# (the count says how many random decoders of that kind landed above). Lines (a) say whether the
-# trained decoders left more parity contrast in their errors on test images than the dense
-# reference; a conv decoder with "no difference beyond the noise" there has learned weights that
-# hide the grid on data like its training images. Lines (b) repeat the test on codes off the
-# data. Keep in mind what the measure sees. The upsampling decoder's last layer is a linear
-# upsample + convolution: equal sub-kernel sums, so a flat input comes out flat, but the ramp's
-# alternating steps wherever its input slopes. So its contrast in (b) can only come from how its
-# last input feature map varies from pixel to pixel (as on the ramp), passed through the sigmoid:
-# its equal sub-kernel sums rule out the flat-input cause; in (a), taking absolute errors, also
-# nonlinear, can add or remove contrast too. For the transposed decoder, its unequal sub-kernel
-# sums add to that variation effect. So a "higher" verdict is evidence of the flat-input
-# checkerboard only for the transposed decoder, and only together with the untrained test and the
-# figures. (One training run per model: the caveat of section 3.)
+# (the count says how many random decoders of that kind landed above). Lines (a) say whether a
+# trained decoder's errors on test images hold more period-2 power than the dense reference's; a
+# conv decoder with "no difference beyond the noise" or "lower" there has learned weights that
+# paint no more pixel-to-pixel alternation than a decoder with no mechanism for a grid, on data
+# like its training images. Lines (b) repeat the test on codes off the data. The line under each
+# verdict says whether shifting every map by one column and by one row leaves it unchanged, as it
+# must for a grid; a verdict that changes under such a shift is not evidence of one.
+#
+# Keep in mind what the measure sees: any alternation from one pixel to the next, whatever made it.
+# In (b) that includes fine detail: a decoder that draws sharper textures than the blurry dense one
+# has more period-2 power without a grid, so compare its number with the test images' own (a
+# decoder below the images paints no more fine alternation than real garments have). In (a) the
+# error is output minus image: fine detail that a decoder misses stays in its error, detail that it
+# paints wrongly adds to it. For the upsampling decoder, equal sub-kernel sums rule out the
+# flat-input grid, so its power can only come from the alternating steps on sloped feature maps
+# (the ramp above) or from detail; for the transposed decoder, its unequal sub-kernel sums add to
+# these. So a "higher" verdict is evidence of the flat-input checkerboard only for the transposed
+# decoder, and only together with the untrained test and the figures. (One training run per
+# model: the caveat of section 3.)
 #
 # The artefact is a risk built into the transposed layer (the untrained test); training can
-# shrink it but nothing guarantees that it does (lines (a) and (b) say how much is left in this
-# run). Upsample + convolution removes that cause (equal sub-kernel sums and even overlap by
-# construction), though not the period-2 steps on sloped inputs, at a higher cost per image (its
-# convolutions run on the larger feature maps: compare the multiply-adds in section 3).
+# shrink it, but nothing guarantees that it does, and lines (a) and (b) say whether this run's
+# trained transposed decoder shows more of it than the reference. Upsample + convolution removes
+# that cause (equal sub-kernel sums and even overlap by construction), though not the period-2
+# steps on sloped inputs, at a higher cost per image (its convolutions run on the larger feature
+# maps: compare the multiply-adds in section 3).
 #
 # ## 6. Optional: an LSTM autoencoder reads rows
 #
@@ -1313,7 +1391,7 @@ fig
 #   mode, and uses stored running averages after `model.eval()`.
 # - The conv AE has fewer parameters than the dense AE, yet most of them sit in the linear layers
 #   around the code; we compared it with lesson 02's centred dense AE at the same code size, data,
-#   steps and validation, and retrained the conv AE without BatchNorm to split the gap between
+#   steps and validation, each at the learning rate it chose on the validation images, and retrained the conv AE without BatchNorm to split the gap between
 #   the layers and BatchNorm (section 3's verdict lines say how it split in this run). A
 #   training curve measured during the epoch, in training mode, can sit above validation.
 # - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
@@ -1332,9 +1410,10 @@ fig
 #   or unequal sub-kernel sums, paint a checkerboard even on a flat input. Upsampling then
 #   convolving has four equal sub-kernel sums, so a flat input comes out flat away from the
 #   border; on a sloped input its shifted sub-kernels climb in alternating steps that differ
-#   unless the weights balance them (a period-2 sawtooth, its blockiness). The parity contrast
-#   of a trained decoder mixes these with effects of the image border and the sigmoid, so
-#   section 5 reads it with a reference and a noise scale.
+#   unless the weights balance them (a period-2 sawtooth, its blockiness). A parity contrast
+#   also responds to smooth slopes, so for trained decoders section 5 measures the power at the
+#   period-2 frequencies after a slope-blind high-pass, against a reference and a noise scale,
+#   and checks that a one-pixel shift leaves each verdict unchanged.
 # - An LSTM autoencoder reads an image one row after another; with this lesson's small budget,
 #   judge its error against the mean-image and PCA references printed in section 6.
 

@@ -25,6 +25,7 @@ from course_utils.conv_probes import (
     measured_receptive_field,
     parity_contrast,
     partial_correlation,
+    period2_power,
     receptive_field,
     shift_images,
 )
@@ -140,6 +141,38 @@ def test_parity_contrast_sees_a_checkerboard_and_not_a_flat_map():
     assert parity_contrast(t_map, border=1) > 0.5 > parity_contrast(u_map, border=1)
     with pytest.raises(ValueError, match=r"\(H, W\)"):
         parity_contrast(torch.ones(1, 12, 12))
+
+
+def _maps_of_known_answer() -> dict[str, torch.Tensor]:
+    """28 x 28 maps: pure period-2 grids of amplitude 0.01 on a flat 1, and grid-free slopes."""
+    i, j = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    return {
+        "grid (pi, pi)": 1 + 0.01 * (-1) ** (i + j),
+        "grid (pi, 0)": 1 + 0.01 * (-1) ** i,
+        "grid (0, pi)": 1 + 0.01 * (-1) ** j,
+        "ramp": i / 27 + 0.3 * j / 27,
+        "off-centre blob": torch.exp(-((i - 9) ** 2 + (j - 17) ** 2) / (2 * 6.0**2)),
+    }
+
+
+def test_period2_power_sees_grids_whatever_their_phase_and_not_slopes():
+    maps = _maps_of_known_answer()
+    for name, m in maps.items():
+        rolled = [m, m.roll(1, dims=1), m.roll(1, dims=0), m.roll((1, 1), dims=(0, 1))]
+        power = period2_power(torch.stack(rolled))  # (4,): the map and three one-pixel shifts
+        if name.startswith("grid"):  # a pure grid of amplitude 0.01: power 0.01^2, every shift
+            torch.testing.assert_close(power, torch.full((4,), 1e-4), rtol=1e-4, atol=0)
+        else:  # no period-2 structure at all: about 0 (parity_contrast is not: 0.07, 0.06)
+            assert power.max() < 1e-10 and parity_contrast(m) > 0.02
+    # additive: a grid on top of the blob keeps the grid's power (the blob adds ~nothing)
+    both = period2_power((maps["off-centre blob"] + maps["grid (pi, pi)"] - 1)[None])
+    torch.testing.assert_close(both, torch.tensor([1e-4]), rtol=1e-3, atol=0)
+    # noise: per-map power is positive, small, and grows with the noise
+    g = torch.Generator().manual_seed(0)
+    noise = torch.randn(200, 28, 28, generator=g)
+    assert 0 < period2_power(0.01 * noise).mean() < period2_power(0.1 * noise).mean()
+    with pytest.raises(InputError, match=r"\(N, H, W\)"):
+        period2_power(torch.ones(2, 1, 28, 28))
 
 
 def _parity_means(maps: torch.Tensor, border: int = 2) -> torch.Tensor:
