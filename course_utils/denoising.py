@@ -234,9 +234,19 @@ def method_columns(rows: list[dict]) -> list[str]:
     return [key for key in rows[0] if key not in ("kind", "level") and not key.endswith("_knob")]
 
 
-def best_method(row: dict) -> str:
-    """The column with the highest PSNR in one ``psnr_table`` row ("noisy" means: do nothing)."""
-    return max(method_columns([row]), key=lambda key: row[key])
+def best_method(row: dict, margin: float = 0.0) -> str:
+    """The column with the highest PSNR in one ``psnr_table`` row ("noisy" means: do nothing).
+
+    With ``margin`` > 0 (dB), every other column within ``margin`` of the best ties with it:
+    they are returned too, best first, joined by " ~ " (e.g. "PCA ~ blur"), because a
+    difference that small is not counted as a win (see ``compare_columns``).
+    """
+    if margin < 0:
+        raise ValueError(f"best_method expects a margin of at least 0 dB, but got {margin}.")
+    ranked = sorted(method_columns([row]), key=lambda key: row[key], reverse=True)
+    if margin == 0:
+        return ranked[0]
+    return " ~ ".join(key for key in ranked if row[ranked[0]] - row[key] <= margin)
 
 
 def compare_columns(
@@ -264,11 +274,12 @@ def compare_columns(
     return outcome
 
 
-def psnr_table_text(rows: list[dict]) -> str:
+def psnr_table_text(rows: list[dict], margin: float = 0.0) -> str:
     """The rows of ``psnr_table`` as an aligned text table, one line per (kind, level).
 
     Every method column is printed with its PSNR (dB); a baseline's tuned knob follows it in
-    parentheses; the last column names the best method of the row.
+    parentheses; the last column names the best method of the row, with every method within
+    ``margin`` dB of it (``best_method``).
     """
     columns = method_columns(rows)
     widths = {c: max(len(c), 6) + (7 if f"{c}_knob" in rows[0] else 0) for c in columns}
@@ -280,7 +291,7 @@ def psnr_table_text(rows: list[dict]) -> str:
             knob = f" ({r[c + '_knob']:g})" if f"{c}_knob" in r else ""
             cells.append(f"{f'{r[c]:.2f}{knob}':>{widths[c]}}")
         lead = f"{r['kind']:>15} {r['level']:>5.2f} "
-        lines.append(lead + " ".join(cells) + f"  {best_method(r)}")
+        lines.append(lead + " ".join(cells) + f"  {best_method(r, margin)}")
     return "\n".join(lines)
 
 

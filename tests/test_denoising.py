@@ -293,6 +293,19 @@ def test_psnr_table_text_names_the_best_method_of_each_row():
     assert len({len(line.rsplit(maxsplit=1)[0]) for line in lines}) == 1  # aligned columns
 
 
+def test_best_method_with_a_margin_names_every_method_tied_with_the_best():
+    row = {"kind": "gaussian", "level": 0.1, "noisy": 21.63, "blur": 22.60, "blur_knob": 0.5,
+           "PCA": 22.71, "DAE": 22.02}  # fmt: skip
+    assert best_method(row) == "PCA"
+    assert best_method(row, margin=0.5) == "PCA ~ blur"  # DAE is 0.69 dB behind: not tied
+    assert best_method(row, margin=0.7) == "PCA ~ blur ~ DAE"  # best first
+    assert best_method({"kind": "masking", "level": 0.5, "noisy": 10.0, "DAE": 14.0}, 0.5) == "DAE"
+    lines = psnr_table_text([row], margin=0.5).splitlines()
+    assert lines[1].endswith("PCA ~ blur")
+    with pytest.raises(ValueError, match="margin"):
+        best_method(row, margin=-0.1)
+
+
 def test_compare_columns_counts_only_differences_above_the_margin():
     rows = [{"kind": "gaussian", "level": 0.1, "noisy": 20.0, "skip": 23.0, "plain": 18.0},
             {"kind": "gaussian", "level": 0.5, "noisy": 9.0, "skip": 17.3, "plain": 17.0},
