@@ -323,13 +323,12 @@ print(f"most of the encoder's dead units died in the first {early.at} steps: "
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images put light on the
-# same region (the middle of the frame). A unit whose weights on that region turn negative, for
-# instance after a large early step, gets $w_j \cdot x + b_j < 0$ for every image at once, and
-# from then on no gradient lifts it back. The "when they died" line tests the "early" part: it
-# counts the dead units of the untrained model, of a copy kept after the first 100 steps, and of
-# the trained model, and the last line says whether most of the encoder's deaths happened in those
-# first steps, when the untrained decoder's output (about 0.5 everywhere) is far from the images
-# and the updates are large.
+# same region (the middle of the frame). A unit whose weights on that region turn negative
+# gets $w_j \cdot x + b_j < 0$ for every image at once, and from then on no gradient lifts it
+# back. The "when they died" line says when it happened: it counts the dead units of the untrained
+# model, of a copy kept after the first 100 steps, and of the trained model, and the last line
+# says whether most of the encoder's deaths happened in those first steps. What those first steps
+# do to the units, we measure after trying a remedy.
 #
 # Several remedies are in common use: a smaller learning rate, a "leaky" ReLU that keeps a small
 # slope below 0, a careful initialisation, normalising each layer's inputs. Here we try one that
@@ -394,11 +393,12 @@ print("the centred model, used from here on:")
 centred_still_falling = still_falling(dense_history)
 
 # %% [markdown]
-# The table separates the two changes. In the runs checked for this lesson (full and fast mode)
-# both helped: the output-bias start alone already revives some units and lowers the error, and
-# input centring on top of it does the rest; the "share" line says how the gain divides in yours. So the gain belongs to the two changes
-# together, not to centring alone: a decoder that starts at the mean image makes smaller first
-# updates, and fewer units are pushed below 0 by them. Whether an error difference of this size is more than the noise of
+# The table separates the two changes: compare each row with the one above it to see whether the
+# output-bias start alone revived units and lowered the error in your run, and whether input
+# centring on top of it did the rest; the "share" line says how the gain divides. Where the
+# output-bias start already gets a good part of it, the gain belongs to the two changes
+# together, not to centring alone (the next subsection measures how a start can matter).
+# Whether an error difference of this size is more than the noise of
 # a change of seed, the next cells measure (the seed noise margin); the line "centring (both
 # changes) beats raw pixels by more than the noise margin" there gives the verdict. (That margin is the centred
 # model's; which units die is itself a matter of chance, so the raw-pixel model may vary more
@@ -407,6 +407,115 @@ centred_still_falling = still_falling(dense_history)
 # nothing. Counting them is the check. From here on every autoencoder of this lesson is centred
 # (its own training images' mean), and the last verdict above, whether the centred model was still
 # improving, is the one that qualifies the comparisons that follow.
+#
+# ### What the first steps do
+#
+# `fit` uses **Adam**, and Adam does not step in proportion to the gradient: its first step moves
+# every weight whose gradient is not 0 by the learning rate (0.002 here), against the sign of
+# that gradient, however large or small the error, and later steps stay near that size while a gradient keeps its sign.
+# So the size of the error does not set the size of the first step, whatever intuition from
+# plain gradient descent suggests. The cell
+# below retrains the three models of the table from their initial weights (the same seed) for 20
+# steps (one epoch of the first 2,560 training images, fewer in fast mode; seconds) and logs,
+# after steps 1, 2, 3, 5, 10 and 20, for the encoder's first layer:
+# - **update size**: the length (Frobenius norm) of that step's change of the weights $W_1$;
+# - what the step did to the units: it changes unit $j$'s input on image $i$ by
+#   $\Delta a_{ij} = \Delta w_j \cdot x_i + \Delta b_j$. The **common shift** is the part all test
+#   images share (the average of $\Delta a_{ij}$ over images, in absolute value, averaged over the
+#   128 units), the **per-image part** is the rest (the average of $|\Delta a_{ij}|$ after
+#   subtracting the common part). Only a common shift downwards moves a unit below 0 for every
+#   image at once;
+# - **dead units**: encoder units whose input is $\le 0$ on every test image after that step.
+
+# %%
+class FirstSteps(Callback):
+    """After the chosen steps, log how that one step changed the encoder's first layer."""
+
+    def __init__(self, x, at=(1, 2, 3, 5, 10, 20)) -> None:
+        self.x, self.at = x.flatten(1), at  # x: (N, 784), the images measured on
+        self.steps, self.rows = [], []  # the logged steps, and one row of numbers for each
+
+    def inputs(self, model):
+        """a_ij = w_j . x_i + b_j of the first layer (x centred where the model centres): (N, 128)"""
+        x = self.x if model.input_mean is None else self.x - model.input_mean
+        with torch.no_grad():
+            return model.encoder[0](x)
+
+    def on_batch_start(self, state) -> None:
+        if state.step + 1 in self.at:  # the step about to be taken is one we log
+            self.weight = state.model.encoder[0].weight.detach().clone()  # (128, 784)
+            self.before = self.inputs(state.model)
+
+    def on_batch_end(self, state) -> None:
+        if state.step in self.at:
+            self.steps.append(state.step)
+            after = self.inputs(state.model)
+            change = after - self.before  # (N, 128): what this one step did to each unit's input
+            common = change.mean(dim=0)  # (128,): the part shared by all images
+            self.rows.append({
+                "update size": (state.model.encoder[0].weight.detach() - self.weight).norm().item(),
+                "common shift": common.abs().mean().item(),
+                "per-image part": (change - common).abs().mean().item(),
+                "dead units": int((after <= 0).all(dim=0).sum())})
+
+
+first_steps = {}  # model name -> one row per logged step
+for name in ("raw pixels", "output-bias start only", "centred (both changes)"):
+    torch.manual_seed(0)  # the same initial weights as the three models of the table
+    model = DenseAutoencoder(784, hidden=(128,), n_latent=32,
+                             input_mean=None if name == "raw pixels" else mean_image)
+    if name == "output-bias start only":
+        model.input_mean.zero_()  # raw pixels in, as in the table
+    log = FirstSteps(x_test)
+    fit(model, x_train[:20 * batch_size], epochs=1, lr=2e-3, batch_size=batch_size,
+        callbacks=[log], verbose=False)
+    first_steps[name] = log.rows
+print(f"{'after step':<40}" + "".join(f"{step:>7}" for step in log.steps))
+for name, rows in first_steps.items():
+    for quantity in rows[0]:
+        row_format = "{:>7d}" if quantity == "dead units" else "{:>7.3f}"
+        print(f"{name if quantity == 'update size' else '':<24}{quantity:<16}"
+              + "".join(row_format.format(row[quantity]) for row in rows))
+raw_steps, bias_steps, centred_steps = first_steps.values()
+size_gap = max(abs(raw["update size"] / bias["update size"] - 1)
+               for raw, bias in zip(raw_steps, bias_steps, strict=True))
+print(f"step 1 has the same update size (within 5%) with raw pixels and with the output-bias start "
+      f"only: {abs(raw_steps[0]['update size'] / bias_steps[0]['update size'] - 1) < 0.05}; over "
+      f"the logged steps the two sizes differ by at most {size_gap:.0%}")
+average_common = {name: sum(row["common shift"] for row in rows) / len(rows)
+                  for name, rows in first_steps.items()}
+print("common shift averaged over the logged steps: " + ", ".join(
+    f"{name} {value:.3f}" for name, value in average_common.items()))
+print(f"raw pixels shift all images together more than the output-bias start only: "
+      f"{average_common['raw pixels'] > average_common['output-bias start only']}; centred: "
+      f"less than a tenth of raw pixels' common shift: "
+      f"{average_common['centred (both changes)'] < average_common['raw pixels'] / 10}")
+print(f"dead encoder units after {log.steps[-1]} steps (in brackets: after all "
+      f"{epochs * math.ceil(len(x_train) / batch_size):,} steps, the table): "
+      + ", ".join(f"{name} {rows[-1]['dead units']} ({dead[0]})" for (name, rows), dead
+                  in zip(first_steps.items(), (raw_dead, bias_only_dead, centred_dead), strict=True)))
+
+# %% [markdown]
+# Read the lines under the table from the top. The first says whether the two raw-pixel models
+# took first steps of the same size, as Adam predicts; where it is True, and the sizes stay
+# within the printed percentage afterwards, the size of the updates cannot explain why one
+# model lost more units than the other. What differs is their **direction**, and the common
+# shift measures the part of the direction that matters. With raw pixels, all at least 0 and
+# bright in the same region, a step whose signs agree over that region raises or lowers a unit's
+# input on every image together, and a unit lowered below 0 on every image is dead. After
+# centring, the average of $\Delta w_j \cdot (x - \bar x)$ over the training images is 0 for any
+# step (the argument above, applied to the update), so only the bias can shift all images at
+# once: the centred rows should show a common shift near 0 next to a per-image part of the usual
+# size, and the verdict line says whether it stayed below a tenth of the raw model's. The
+# output-bias start changes what the error asks for, not the step size: a decoder that starts at
+# the mean image no longer says "darker everywhere", so the gradients of the first layer agree
+# less across the bright region. The line "raw pixels shift all images together more than the
+# output-bias start only" says whether that gave smaller common shifts in your run; where it says
+# False, this measurement does not explain the
+# difference in dead units, and the table above still shows the difference itself. The
+# dead-unit rows say when units died: compare the count after the last logged step with the
+# final count in brackets on the last line. A count close to the final one means the damage is done within the first few steps,
+# long before the loss curve says anything.
 #
 # ### Against PCA
 #
@@ -1097,19 +1206,29 @@ print(f"in words: raw pixels, with no training, already reach {share:.0%} of the
 # not, and one image shows why. The cell below prints the code of the first test image next to
 # what a vector of class probabilities looks like. To get one, we train a **linear probe**: a
 # single linear layer with a softmax, fitted on the training codes *with* their labels, by the
-# five-line loop of lesson 01 (full batch: all `n_ref` codes at once).
+# five-line loop of lesson 01 (full batch: all `n_ref` codes at once). As for the neighbour
+# test, the probe's accuracy needs a yardstick: the cell fits the same probe (same labels, same
+# steps) to the 784 raw pixels of the same images.
 
 # %%
-torch.manual_seed(0)
-probe = nn.Linear(codes.shape[1], len(data.classes))  # code (B, 32) -> class scores (B, 10)
-optimizer = torch.optim.Adam(probe.parameters(), lr=0.05)
-for _ in range(300):  # full-batch steps
-    optimizer.zero_grad()
-    loss = nn.functional.cross_entropy(probe(train_codes), ref_y)  # uses the labels
-    loss.backward()
-    optimizer.step()
+def linear_probe(train_features, test_features):
+    """Fit a linear layer + softmax on (n_ref, d) features with labels ref_y; return it and its
+    hits on the n_query test rows: (n_query,), 1 where the predicted class is right."""
+    torch.manual_seed(0)
+    probe = nn.Linear(train_features.shape[1], len(data.classes))  # (B, d) -> class scores (B, 10)
+    optimizer = torch.optim.Adam(probe.parameters(), lr=0.05)
+    for _ in range(300):  # full-batch steps
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(probe(train_features), ref_y)  # uses the labels
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        return probe, (probe(test_features).argmax(dim=1) == query_y).float()
+
+
+probe, probe_hits = linear_probe(train_codes, codes[:n_query])
+probe_accuracy = probe_hits.mean().item()
 with torch.no_grad():
-    probe_accuracy = (probe(codes[:n_query]).argmax(dim=1) == query_y).float().mean().item()
     z0 = codes[0]  # (32,): the code of test image 0
     p0 = torch.softmax(probe(codes[:1]), dim=1)[0]  # (10,): the probe's class probabilities
 print(f"test image 0 (class {data.classes[int(data.test.y[0])]}):")
@@ -1119,6 +1238,14 @@ print(f"  the probe's softmax:  {len(p0)} numbers from {p0.min():.3f} to {p0.max
       f"sum {p0.sum():.3f}; largest: {data.classes[int(p0.argmax())]} ({p0.max():.0%})")
 print(f"linear probe accuracy on {n_query:,} test codes: {probe_accuracy:.1%} "
       f"(nearest neighbour: {hits.mean():.1%})")
+_, pixel_probe_hits = linear_probe(x_train[:n_ref].flatten(1), x_test[:n_query].flatten(1))
+difference = probe_accuracy - pixel_probe_hits.mean().item()
+se = paired_se(probe_hits, pixel_probe_hits)  # the same test images: a paired difference
+verdict = ("above" if difference > 2 * se else "below" if difference < -2 * se
+           else "indistinguishable from")
+print(f"the same probe on the raw pixels: {pixel_probe_hits.mean():.1%}; the probe on the codes is "
+      f"{verdict} the probe on the pixels (difference {difference:+.1%}, two standard errors "
+      f"{2 * se:.1%})")
 
 # %% [markdown]
 # The code has as many numbers as the bottleneck has units (32, a choice we made, unrelated to
@@ -1129,6 +1256,16 @@ print(f"linear probe accuracy on {n_query:,} test codes: {probe_accuracy:.1%} "
 # accuracy measures how much class information the code holds in a form a linear layer can
 # read; the probabilities live in the probe, not in the code. The same holds for the VAE codes
 # of lessons 06 and 07.
+#
+# Like the neighbour rate, that accuracy means little without the pixels beside it: the last
+# line says whether the codes are above, below or indistinguishable from the raw pixels under
+# the same probe (the two standard errors come from the 2,000 test images only; another seed or
+# another set of labelled images would add its own noise). "Above" would mean the autoencoder
+# made the classes easier for a linear layer to read; "indistinguishable" or "below" means it
+# kept, or partly lost, what a linear layer could already read from the pixels, in 32 numbers
+# instead of 784. The autoencoder was trained to reconstruct, not to separate classes, so no
+# result here is guaranteed; this is the test to run before claiming that unsupervised codes
+# help a classifier.
 #
 # ### Decoding from the latent space
 #
@@ -1508,8 +1645,11 @@ print(depth_summary)
 # wrong a summary of one budget: like the width of the code, the depth is a choice to measure,
 # at the budget you can afford. The verdict lines say whether the deeper stack was better,
 # worse or indistinguishable at each budget. Hinton and Salakhutdinov (2006) made much deeper
-# stacks work well, against PCA, by pretraining each layer on its own as a small autoencoder
-# before training the whole stack, and by training far longer; this lesson trains end to end
+# stacks work well, against PCA, by pretraining each layer on its own as a **restricted Boltzmann
+# machine** (RBM: a small generative model with one hidden layer, trained by contrastive
+# divergence, not as an autoencoder), then unrolling the stack into an encoder and a decoder and
+# fine-tuning it as one autoencoder, and by training far longer; pretraining each layer as a
+# small autoencoder instead came soon after (Bengio et al., 2007). This lesson trains end to end
 # from a random start for a few thousand steps, so a deeper stack that loses here says
 # something about this budget and this recipe, not about depth in general.
 #
@@ -1581,7 +1721,7 @@ error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "
 # The ROC curve shows the separation at every threshold at once, and the area under it (AUROC)
 # puts one number on it.
 #
-# ### ROC curve and AUROC, computed by hand
+# ### ROC curve and AUROC, the AUROC checked by hand
 #
 # A threshold $t$ flags every image with error $\ge t$. For each $t$ count
 # - the **true positive rate** (recall): anomalies flagged / all anomalies;
@@ -1590,7 +1730,9 @@ error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "
 # Sliding $t$ from $+\infty$ down to $-\infty$ traces the **ROC curve** from $(0, 0)$ to $(1, 1)$.
 # Its area, **AUROC**, is the probability that a random anomaly scores higher than a random normal
 # image (ties count one half): 1 is perfect, 0.5 is a coin toss. Sorting the scores once gives
-# every point of the curve; a hand-sized example first:
+# every point of the curve; the package's `roc_curve` does that, and its `auroc` the area. On a
+# hand-sized example you can check the printed FPR and TPR by counting, and the last line checks
+# the AUROC by hand, as the share of (anomaly, normal) pairs in order:
 
 # %%
 from course_utils.anomaly import auroc, roc_curve
