@@ -191,8 +191,9 @@ print(f"at s = -6 the BCE gradient is {grad_bce[0] / grad_se[0]:.0f} times the s
 
 # %% [markdown]
 # The table shows the damping: the further the logit sits in the sigmoid's flat end, the smaller
-# the squared error's gradient, while BCE's stays close to $-1$ (the last line prints the ratio at
-# the most wrong pixel). That is one reason decoders that end in a sigmoid are usually trained
+# the squared error's gradient, while BCE's is simply $p - x$: it is largest where the logit is
+# most wrong, close to $-1$ at $s = -6$, and shrinks only as the prediction approaches the target
+# (the last line prints the ratio of the two at the most wrong pixel). That is one reason decoders that end in a sigmoid are usually trained
 # with BCE on logits. A linear autoencoder and PCA are about squared error on the pixels
 # themselves (no sigmoid), so this lesson trains with it; later lessons use BCE where a
 # likelihood view helps, and report it above its floor.
