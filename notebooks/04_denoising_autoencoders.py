@@ -1280,7 +1280,8 @@ print(f"the optimal denoiser leaves a point where it is at distance {fixed:.3f}:
 # points, weighted by how likely each is to have produced $\tilde x$, and an average of several
 # points of a curved line lies on its inner side. Section 4 met the same effect in pixel space:
 # the best guess under uncertainty is an average of the clean images that fit, and an average of
-# several images is smoother than any of them.
+# several images is usually smoother than they are on average (never rougher, by the convexity
+# of a roughness such as total variation, though it can be rougher than the smoothest of them).
 #
 # **Tweedie's formula** turns the optimal denoiser into a gradient. For **additive Gaussian**
 # noise, $\tilde x = x + \sigma \varepsilon$ with $\varepsilon \sim \mathcal N(0, I)$ (and, in
@@ -1313,10 +1314,13 @@ print(f"the optimal denoiser leaves a point where it is at distance {fixed:.3f}:
 # > - *Adding the noise with a layer that switches itself off in eval mode* (a `GaussianNoise`
 # >   module that adds noise only `if self.training`). Validation then silently runs on clean
 # >   inputs: the bug above, hidden inside the model.
-# > - *Using the noisy image as the target.* Then the network learns to reproduce noise. The
-# >   input is $\tilde x$, the target is $x$.
+# > - *Using the same noisy image as input and target.* Then the network learns to reproduce
+# >   the noise. The input is $\tilde x$, the target is $x$. (A second, independent noisy copy as
+# >   the target would still work on average, the idea of Noise2Noise, Lehtinen et al. 2018; this
+# >   lesson does not try it.)
 # > - *Fixing the training noise once, or testing with unseeded noise.* Fresh noise in every
-# >   step helps training; fixed, seeded noise makes validation and test numbers reproducible and
+# >   step gives the model new corruptions of the same images (this lesson does not measure
+# >   whether that helps here); fixed, seeded noise makes validation and test numbers reproducible and
 # >   comparable between models.
 # > - *Thinking clipping is free, or required.* The noisy image is an input, so a network can
 # >   take values outside $[0, 1]$; the target stays clean. Clipping keeps inputs displayable but
