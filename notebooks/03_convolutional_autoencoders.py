@@ -575,8 +575,12 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 #
 # ### How much of the gap is BatchNorm?
 #
-# The conv AEs differ from the dense AE in two ways at once: they convolve, and they normalise
-# with BatchNorm, which the dense AE does not have. To separate the two, the cell trains the
+# The conv AEs differ from the dense AE in three ways at once: they convolve; they normalise
+# with BatchNorm, which the dense AE does not have; and they lack lesson 02's centring, which the
+# dense AE has (its encoder sees $x - \bar x$, the image minus the mean training image, and its
+# output starts at the mean image; the conv AEs see raw pixels and start at 0). BatchNorm after
+# the first convolution subtracts each channel's mean over the batch, so it does part of what
+# the centring did. To separate the layers from BatchNorm, the cell trains the
 # transposed conv AE once more **without** BatchNorm (`batch_norm=False`), with the same data,
 # steps, schedule and seed, and the same search for its starting rate on the validation images (a
 # model without BatchNorm may prefer another rate), then compares the three test errors image by
@@ -592,7 +596,8 @@ with_bn, dense_err = per_image["conv AE (transpose)"], per_image["dense AE"]  # 
 print(f"test MSE per pixel, each model at its chosen rate: dense AE {dense_err.mean():.5f}, "
       f"conv AE (transpose) without BatchNorm {per_image_no_bn.mean():.5f}, with BatchNorm "
       f"{with_bn.mean():.5f}")
-steps_taken = {"1. the layers: dense AE -> conv AE, both without BatchNorm": dense_err - per_image_no_bn,
+steps_taken = {"1. the layers (and no centring): dense AE -> conv AE, both without BatchNorm":
+               dense_err - per_image_no_bn,
                "2. BatchNorm: conv AE without -> with BatchNorm": per_image_no_bn - with_bn,
                "1 + 2, the whole gap: dense AE -> conv AE with BatchNorm": dense_err - with_bn}
 for step, drop in steps_taken.items():  # drop: (N,) fall of each test image's error, image by image
@@ -602,17 +607,20 @@ for step, drop in steps_taken.items():  # drop: (N,) fall of each test image's e
                else "lowers the test error" if z > 0 else "RAISES the test error")
     print(f"    {step}: {drop.mean():+.5f} (standard error {se:.5f}, z = {z:+.1f}): {verdict}")
 conv_part, bn_part = (dense_err - per_image_no_bn).mean().item(), (per_image_no_bn - with_bn).mean().item()
-print(f"the larger part, by size: {'BatchNorm' if abs(bn_part) > abs(conv_part) else 'the layers'} "
+print(f"the larger part, by size: {'BatchNorm' if abs(bn_part) > abs(conv_part) else 'the layers (and no centring)'} "
       f"(the layers {conv_part:+.5f}, BatchNorm {bn_part:+.5f}; they add up to the whole gap)")
 
 # %% [markdown]
 # Each line is the fall of the test error along one step, averaged image by image (positive:
 # the step helped), with every model at the rate it chose on the validation images. Line 1
-# changes the layers only (dense to convolutional, neither with BatchNorm); line 2 adds BatchNorm
-# to the same conv AE; line 3 is the whole gap, and the two parts add up to it exactly (all three
+# changes the layers (dense to convolutional, neither with BatchNorm) and, with them, drops the
+# centring; line 2 adds BatchNorm to the same conv AE, which brings a normalisation back; line 3 is the whole gap, and the two parts add up to it exactly (all three
 # are differences of the same three test errors). If line 1 says "within the test-image noise" or
-# "RAISES", the convolutional layers alone gave nothing over lesson 02's centred dense AE at this
-# budget; if it says "lowers", they contributed. Line 2 says the same of BatchNorm, and the last
+# "RAISES", the convolutional layers without centring gave nothing over lesson 02's centred dense
+# AE at this budget; if it says "lowers", they contributed even without it. The split cannot tell
+# how much of line 1 is the missing centring rather than the convolutions, nor how much of what
+# line 2 credits to BatchNorm is that normalisation coming back: a conv AE with the centring
+# and without BatchNorm would, and this lesson does not train one. Line 2 says the same of BatchNorm, and the last
 # line says which part was larger, whatever their signs. This split follows one path (first the
 # layers, then BatchNorm), one seed and a few rates per model: a $z$ of only a few units is a
 # statement about these trained models, since another seed moves every test error too (the
