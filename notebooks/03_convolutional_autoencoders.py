@@ -1217,10 +1217,16 @@ for name, maps in per_image_maps.items():  # the bootstrap draws of the cell abo
 # conv decoder with "no difference beyond the noise" or "lower" there has learned weights that
 # paint no more pixel-to-pixel alternation than a decoder with no mechanism for a grid, on data
 # like its training images. Lines (b) repeat the test on codes off the data. The line under each
-# verdict says whether shifting every map by one column and by one row leaves it unchanged, as it
-# must for a grid; a verdict that changes under such a shift is not evidence of one.
+# verdict shifts every map by one column and by one row: a shift only flips the signs of the
+# amplitudes, so the power, and the verdict, should not move. It checks the measure, not the
+# presence of a grid.
 #
 # Keep in mind what the measure sees: any alternation from one pixel to the next, whatever made it.
+# It squares each image's amplitudes before averaging over the images, so it adds up alternation
+# of every phase alike: a grid that a transposed layer paints at the same place in every image,
+# and fine detail that falls differently in each. Telling them apart would need the amplitudes
+# averaged over the images before squaring (a grid tied to the frame survives that average,
+# detail of varying phase cancels out); this lesson does not compute that.
 # In (b) that includes fine detail: a decoder that draws sharper textures than the blurry dense one
 # has more period-2 power without a grid, so compare its number with the test images' own (a
 # decoder below the images paints no more fine alternation than real garments have). In (a) the
