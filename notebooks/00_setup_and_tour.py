@@ -438,9 +438,9 @@ print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels 
 # over a `TensorDataset`; and slicing. It uses ONE shuffled order drawn once, and checks that
 # the first batch of each route is the same tensor of shape (128, 1, 28, 28). The `DataLoader`
 # is handed that order as its `sampler`; in everyday code you would write `shuffle=True,
-# generator=g` and let it draw a fresh order each epoch. Each route runs three times and keeps
-# its fastest pass, so that another program busy on the machine does not decide the result; the
-# cell prints the times.
+# generator=g` and let it draw a fresh order each epoch. Each route runs five times, on one
+# thread (reason below), and the cell keeps its median pass, so that one pass slowed by another
+# program busy on the machine does not decide the result; the cell prints the times.
 
 # %%
 import time
@@ -470,15 +470,26 @@ def sliced_batches():
         yield x_timed[idx]
 
 
-def pass_seconds(make_batches, repeats: int = 3) -> list[float]:
-    """The time of each of ``repeats`` full passes over the batches ``make_batches()`` yields."""
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in make_batches():
-            pass
-        seconds.append(time.perf_counter() - start)
+def pass_seconds(make_batches, repeats: int = 5) -> list[float]:
+    """The time of each of ``repeats`` full passes over the batches ``make_batches()`` yields,
+    on ONE thread (PyTorch's own count is restored afterwards)."""
+    threads, seconds = torch.get_num_threads(), []
+    torch.set_num_threads(1)  # a multi-threaded copy waits for every core; on a busy machine, long
+    try:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in make_batches():
+                pass
+            seconds.append(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(threads)
     return seconds
+
+
+def spread(seconds: list[float]) -> float:
+    """How much the middle three of five passes differ: the noise around their median."""
+    middle = sorted(seconds)[1:-1]
+    return middle[-1] - middle[0]
 
 
 loader = DataLoader(TensorDataset(x_timed), batch_size=128, sampler=order.tolist())  # in memory
@@ -489,25 +500,36 @@ print("the three first batches are the same tensor:",
 passes = {"per-image PIL conversion": pass_seconds(pil_batches),
           "DataLoader(TensorDataset)": pass_seconds(lambda: loader),
           "iterate_batches (slices)": pass_seconds(sliced_batches)}  # fmt: skip
-times = {name: min(seconds) for name, seconds in passes.items()}  # each route's fastest pass
-print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, fastest of 3 passes:")
+times = {name: float(np.median(seconds)) for name, seconds in passes.items()}  # each route's median pass
+print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, median of 5 passes:")
 for name, seconds in times.items():
     print(f"  {name:>27}: {seconds * 1000:7.1f} ms ({seconds / times['iterate_batches (slices)']:.1f} x slicing)")
 slicing = times["iterate_batches (slices)"]
 runner_up_name = min((name for name in times if name != "iterate_batches (slices)"), key=times.get)
 runner_up = times[runner_up_name]
-jitter = max(max(passes[name]) - min(passes[name]) for name in ("iterate_batches (slices)", runner_up_name))
+jitter = max(spread(passes[name]) for name in ("iterate_batches (slices)", runner_up_name))
 print(f"slicing's lead over the next route ({runner_up_name}): {(runner_up - slicing) * 1000:.1f} ms; "
-      f"the larger spread between the passes of these two routes: {jitter * 1000:.1f} ms")
-print("slicing from memory was the fastest here, by more than that spread:", runner_up - slicing > jitter)
+      f"the larger spread between the middle passes of these two routes: {jitter * 1000:.1f} ms")
+if abs(runner_up - slicing) <= jitter:  # the lead is within the noise: no verdict
+    print("timing too noisy on this machine to rank these two routes (the lead is within the spread); "
+          "rerun the cell")
+else:
+    print("slicing from memory was the fastest here, by more than that spread:", runner_up - slicing > jitter)
 
 # %% [markdown]
 # The last line says whether slicing won in this run, by a lead larger than the timing noise
-# measured on the spot (how much the three passes of each of the two routes compared differ).
+# measured on the spot (how much the middle three of the five passes of each of the two routes
+# compared differ); when the lead is within that noise, it says instead that the timing was too
+# noisy to rank the two, and a rerun of the cell at a quieter moment settles it. One cause of
+# such noise: `x_timed[idx]`, with `idx` a tensor of indices, is *advanced indexing*, a copy of
+# those 128 rows (unlike `x[a:b]`, a view that copies nothing), and PyTorch may run that copy on
+# several threads, which on a busy machine wait for a free core; that is why the cells time every
+# route, and the training steps below, on one thread.
+#
 # Does the gap matter? Only next to the time a training step takes. The next cell times, on the
 # CPU, the training steps of a model as small as lesson 01's (784 pixels -> 10 numbers -> 784
-# pixels, two linear layers) on the same batches, and puts each route's time per batch beside
-# it.
+# pixels, two linear layers) on the same batches, cut before its clock starts so that it times
+# the training alone, and puts each route's time per batch beside it.
 
 # %%
 torch.manual_seed(0)
@@ -515,9 +537,12 @@ small_model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), 
 adam = torch.optim.Adam(small_model.parameters(), lr=1e-3)
 
 
+batches = list(sliced_batches())  # the batches (B, 1, 28, 28), cut BEFORE any clock starts
+
+
 def training_steps():
-    """A training step on each sliced batch (B, 1, 28, 28) in turn; yields after each step."""
-    for xb in sliced_batches():
+    """A training step on each prepared batch in turn; yields after each step."""
+    for xb in batches:
         adam.zero_grad()
         loss = ((small_model(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean()
         loss.backward()
@@ -525,19 +550,32 @@ def training_steps():
         yield loss
 
 
-step_ms = (min(pass_seconds(training_steps)) - slicing) / len(loader) * 1000  # minus the slicing
-print(f"one training step of the small model: {step_ms:.2f} ms per batch of 128")
-for name, seconds in times.items():
-    per_batch = seconds / len(loader) * 1000
-    ratio = per_batch / step_ms
-    ratio_text = f"{ratio:.2g}" if ratio < 100 else f"{ratio:.0f}"  # two significant figures: 0.012, 1.2, 15
-    print(f"  {name:>27}: {per_batch:6.2f} ms per batch, {ratio_text} x a training step")
-print("some route took longer to prepare a batch than the model took to train on it:",
-      max(times.values()) / len(loader) * 1000 > step_ms)
+step_passes = np.array(pass_seconds(training_steps)) / len(batches) * 1000  # ms per step, 5 passes
+step_ms, step_spread = float(np.median(step_passes)), spread(list(step_passes))
+per_batch = {name: seconds / len(batches) * 1000 for name, seconds in times.items()}  # ms per batch
+print(f"one training step of the small model: {step_ms:.2f} ms per batch of 128 "
+      f"(median of 5 passes; the middle three differ by {step_spread:.2f} ms)")
+if step_ms <= 0 or step_spread >= step_ms:  # the passes differ by more than the time itself
+    print("timing too noisy on this machine to give ratios to a training step; rerun the cell")
+else:
+    for name, ms in per_batch.items():
+        ratio = ms / step_ms
+        ratio_text = f"{ratio:.2g}" if ratio < 100 else f"{ratio:.0f}"  # two significant figures: 0.012, 1.2, 15
+        print(f"  {name:>27}: {ms:6.2f} ms per batch, {ratio_text} x a training step")
+    slowest = max(per_batch, key=per_batch.get)
+    noise = step_spread + spread(passes[slowest]) / len(batches) * 1000  # both spreads, per batch
+    if abs(per_batch[slowest] - step_ms) <= noise:  # the gap is within the noise: no verdict
+        print(f"timing too noisy on this machine to compare the slowest route ({slowest}) with a "
+              "training step; rerun the cell")
+    else:
+        print("some route took longer to prepare a batch than the model took to train on it:",
+              per_batch[slowest] > step_ms)
 
 # %% [markdown]
-# The ratios are the point: without worker processes, a route adds its time per batch to every
-# training step, so a ratio of 0.2 makes the whole run about 20% slower; the printed ratios give
+# The ratios are the point (when the middle passes differ by as much as a step takes, the cell
+# prints that the timing was too noisy instead of ratios, and a rerun at a quieter moment gives
+# them; likewise for its last line): without worker processes, a route adds its time per batch to
+# every training step, so a ratio of 0.2 makes the whole run about 20% slower; the ratios give
 # that share for a model as small as the course's first ones. The share depends on how long a
 # step takes: a step that takes longer (a bigger model) leaves a smaller share to the batches.
 # The cell timed the CPU only. On a GPU the training step runs on another device while
