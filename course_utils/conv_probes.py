@@ -8,8 +8,8 @@ The models live in ``course_utils.conv``; this module measures them. Sections:
 * checkerboards: ``parity_contrast`` (one number per map: for grids of fixed phase, e.g. the
   mean output of untrained decoders; a smooth slope moves it too), ``period2_power`` (per map,
   the power at the three period-2 frequencies after a slope-blind high-pass: for trained
-  decoders), ``bootstrap_parity_contrasts`` (a noise scale), ``difference_verdict`` (two
-  measurements, one sentence, with that noise scale), ``noise_floor_verdict``, the per-pixel
+  decoders), ``difference_verdict`` (two paired bootstrap measurements, one sentence, with
+  their noise scale), ``noise_floor_verdict``, the per-pixel
   ``error_maps`` and ``decoder_logits`` (a decoder's output before its final sigmoid);
 * shifts and learned filters: ``shift_images``, ``first_layer_maps`` and ``first_layer_figure``;
 * what the errors follow: ``edge_strength`` and ``partial_correlation`` (per image, the
@@ -152,37 +152,13 @@ def _hann(n: int) -> Tensor:
     return torch.hann_window(n + 2, periodic=False, dtype=torch.float64)[1:-1]
 
 
-def bootstrap_parity_contrasts(
-    per_image_maps: Tensor, n_boot: int = 200, border: int = 2, seed: int = 0
-) -> Tensor:
-    """The parity contrast of the mean map, redone on resampled sets of images: a noise scale.
-
-    per_image_maps (N, H, W): one map per image (e.g. its absolute error at every pixel, or its
-    decoded output). Each of ``n_boot`` rounds draws N images with replacement, averages their
-    maps and measures ``parity_contrast``; returns the (n_boot,) contrasts. Their spread says
-    how much the measurement would move with another set of images like these. The draws depend
-    only on N, ``n_boot`` and ``seed``: two models measured on the same images get the SAME
-    resamples, so their contrasts can be compared round by round (``difference_verdict``).
-    """
-    if per_image_maps.dim() != 3 or len(per_image_maps) < 2:
-        raise InputError(
-            f"bootstrap_parity_contrasts expects per-image maps (N, H, W) with N >= 2, but "
-            f"received shape {tuple(per_image_maps.shape)}. Drop the channel: maps[:, 0]."
-        )
-    g = torch.Generator().manual_seed(seed)
-    n = len(per_image_maps)
-    draws = torch.randint(n, (n_boot, n), generator=g)  # (n_boot, N) image indices
-    maps = per_image_maps.detach().cpu().float()
-    return torch.tensor([parity_contrast(maps[d].mean(dim=0), border) for d in draws])
-
-
 def difference_verdict(
     name_a: str, a: Tensor, name_b: str, b: Tensor, quantity: str, z: float = 2.0
 ) -> str:
     """One sentence: is ``a`` above, below or within the noise of ``b``?
 
-    a, b (n_boot,): PAIRED replicates of one quantity for two models (the same resamples, as
-    ``bootstrap_parity_contrasts`` makes them). The difference is the mean of a - b; its noise
+    a, b (n_boot,): PAIRED replicates of one quantity for two models (the same resamples of the
+    same images for both). The difference is the mean of a - b; its noise
     scale is the standard deviation of a - b over the resamples. "higher"/"lower" needs
     |difference| > z x noise scale (z = 2: about 95% if the spread is normal), else "no
     difference beyond the noise". The sentence prints both numbers, so the reader can judge.
