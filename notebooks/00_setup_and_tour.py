@@ -20,12 +20,6 @@
 #
 # **English** · [Tiếng Việt](vi/00_setup_and_tour.ipynb)
 #
-# **Two editions.** Every lesson and exercise notebook has a Vietnamese twin (`notebooks/vi/`,
-# `exercises/vi/`; the link at the top of each lesson). The twin translates the prose and keeps
-# every code cell identical, so the lines the code prints (tables, verdicts, the training
-# loop's messages) stay in English, with English number formats (a comma between thousands,
-# 54,000; a decimal point, 0.37); the quizzes and the exercise checks answer in Vietnamese.
-#
 # Welcome to **Autoencoders, from PCA to VAEs**. This short notebook checks that everything works
 # on your machine and shows how the course is built, so that the later lessons can focus on ideas.
 #
@@ -39,6 +33,10 @@
 #    batches reach the GPU;
 # 5. try an interactive view (a widget) and learn where its static version lives;
 # 6. learn how quizzes and exercises work.
+#
+# **Two editions.** Every lesson and exercise has a Vietnamese twin (`notebooks/vi/`,
+# `exercises/vi/`, linked at the top): the prose is translated, the code cells and the lines they
+# print stay in English (54,000; 0.37), and the quizzes and exercise checks answer in Vietnamese.
 #
 # **Before you start.** The course assumes you can read Python and NumPy, and know the basics
 # of PyTorch: tensors, `nn.Module`, and what `loss.backward()` does (autograd). If these are new,
@@ -212,8 +210,10 @@ else:
 # noise are drawn by CPU generators, so they are the same on any device. But the VAEs of
 # lessons 06 and 07 draw their noise while they train (and the random 0/1 pixels of binarized
 # images) on the device of the model: on a GPU that noise differs from a CPU run's from the
-# first step, so their curves differ the way a run with another seed does, not only in the
-# last digits. Even two GPU models can draw different numbers for a large tensor from the same
+# first step: another sample of the same noise, as another seed would draw, so their curves
+# need not stay within rounding of a CPU run's. Lesson 02 measures how far a result moves
+# between seeds (three seeds of one model); no cell of the course compares a GPU run with a
+# CPU run. Even two GPU models can draw different numbers for a large tensor from the same
 # seed, so "the same device" below means the same GPU model.
 #
 # On top of that, floating-point sums depend on the order in which a device adds numbers up,
@@ -412,45 +412,71 @@ rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (le
 #
 # The whole training set fits in memory: the cell below computes its size from the tensor that
 # was loaded (4 bytes per float32 pixel, 784 pixels per image). The course keeps it there as one
-# tensor and cuts mini-batches out of it with `iterate_batches`.
+# tensor and cuts mini-batches out of it with `iterate_batches`, whose source the cell prints.
 
 # %%
+import inspect
+
+from course_utils.data import iterate_batches
+
 n_bytes = mnist.train.x.element_size() * mnist.train.x.nelement()
 print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels x "
-      f"{mnist.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory")
+      f"{mnist.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory\n")
+print(inspect.getsource(iterate_batches))
+
+# %% [markdown]
+# The last two lines do the work: `idx` is the next 128 entries of the (shuffled) order of the
+# indices, and `t[idx]`, a tensor indexed with a tensor of indices, is **advanced indexing**: a
+# gather that copies those rows into a new batch tensor. A **slice** such as `x[0:128]` is
+# different: a view of the same memory that copies nothing. The cell below asks both whether
+# they share memory with the training tensor.
+
+# %%
+x = mnist.train.x  # (N, 1, 28, 28)
+gathered = x[torch.tensor([5, 0, 3])]  # (3, 1, 28, 28): advanced indexing
+sliced = x[0:3]  # (3, 1, 28, 28): a slice
+for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)):
+    shared = batch.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    print(f"{name:>26}: shape {tuple(batch.shape)}, shares memory with x (a view): {shared}")
 
 # %% [markdown]
 # ### Optional: three ways to cut batches, timed
 #
-# **Takeaway, if you skip to "Batches on the device":** slicing a tensor held in memory is a
+# **Takeaway, if you skip to "Batches on the device":** indexing a tensor held in memory is a
 # simple way to make batches, and the cells below time it against two common alternatives.
 #
-# `iterate_batches` (in `course_utils/data.py`, a dozen lines) draws a random permutation of the
-# indices and slices the tensor with it, one batch at a time. Most PyTorch code you will read
-# uses a `DataLoader` instead, usually over a dataset that reads and converts one image at a
-# time (torchvision's `MNIST` dataset with its `ToTensor` transform turns every image from a
-# PIL picture into a tensor); for data already in one tensor, the `DataLoader` goes over a
-# `TensorDataset`. Either way it fetches the images one index at a time and stacks them into a
-# batch, which is what makes it flexible (datasets on disk, worker processes, any per-image
-# transform), but every image costs a few Python calls. The next cell cuts the same images (at
-# most 50 batches, so that the cell stays quick) into batches of 128 in three ways: a PIL
-# conversion of every image, as a dataset read from files does for each image; a `DataLoader`
-# over a `TensorDataset`; and slicing. It uses ONE shuffled order drawn once, and checks that
-# the first batch of each route is the same tensor of shape (128, 1, 28, 28). The `DataLoader`
-# is handed that order as its `sampler`; in everyday code you would write `shuffle=True,
-# generator=g` and let it draw a fresh order each epoch. Each route runs five times, on one
-# thread (reason below), and the cell keeps its median pass, so that one pass slowed by another
-# program busy on the machine does not decide the result; the cell prints the times.
+# Most PyTorch code you will read uses a `DataLoader` instead, usually over torchvision's
+# `MNIST` dataset: it reads the image files once, when it is built, into one uint8 tensor, and
+# then, for every image asked for, builds a PIL picture from those bytes in memory, which its
+# `ToTensor` transform turns into a float tensor. For data already in one float tensor, the
+# `DataLoader` goes over a `TensorDataset`. Either way it fetches the images one index at a time
+# and stacks them into a batch, which is what makes it flexible (datasets on disk, worker
+# processes, any per-image transform), but every image costs a few Python calls. The next cell
+# cuts the same images (at most 50 batches, so that the cell stays quick) into batches of 128 in
+# three ways: a PIL picture built and converted for every image, as torchvision's `MNIST` does;
+# a `DataLoader` over a `TensorDataset`; and `iterate_batches`' indexing. It uses ONE shuffled
+# order drawn once, and checks that the first batch of each route is the same tensor of shape
+# (128, 1, 28, 28). The `DataLoader` is handed that order as its `sampler`; in everyday code you
+# would write `shuffle=True, generator=g` and let it draw a fresh order each epoch.
+#
+# **Threads.** PyTorch runs some operations, such as a large copy or a matrix product, on
+# several threads; `torch.get_num_threads()` says how many (the cell prints it, next to the
+# number of cores Python sees). When other programs keep the cores busy, there are more threads
+# than free cores (*oversubscription*), and an operation split among threads waits for the
+# slowest one: that is why timings on a busy machine, a shared Colab CPU for one, are noisy.
+# So each route runs on one thread, five times, and the cell keeps its median pass, so that one
+# pass slowed by another program does not decide the result.
 
 # %%
+import os
 import time
 
 import numpy as np
 from PIL import Image
 from torch.utils.data import DataLoader, TensorDataset
 
-from course_utils.data import iterate_batches
-
+print(f"torch.get_num_threads() = {torch.get_num_threads()} here; os.cpu_count() = {os.cpu_count()}; "
+      "the timings below use 1 thread")
 x_timed = mnist.train.x[: 50 * 128]  # (n, 1, 28, 28), at most 50 batches
 as_bytes = (x_timed[:, 0] * 255).round().to(torch.uint8).numpy()  # (n, 28, 28), like image files
 x_timed = torch.from_numpy(as_bytes).float()[:, None] / 255  # the same 8-bit values for every route
@@ -458,23 +484,23 @@ order = torch.randperm(len(x_timed), generator=torch.Generator().manual_seed(0))
 
 
 def pil_batches():
-    """The tutorial route: every image converted from a PIL picture, then stacked: (B, 1, 28, 28)."""
+    """The torchvision route: a PIL picture per image, converted, then stacked: (B, 1, 28, 28)."""
     for i in range(0, len(order), 128):
         yield torch.stack([torch.from_numpy(np.asarray(Image.fromarray(as_bytes[j]), dtype=np.float32) / 255)
                            for j in order[i : i + 128].tolist()])[:, None]  # fmt: skip
 
 
-def sliced_batches():
-    """The course's route: index the tensor in memory with a slice of the permutation."""
+def indexed_batches():
+    """The course's route: index the tensor in memory with the next 128 entries of the order."""
     for (idx,) in iterate_batches(order, batch_size=128):  # batches of the permutation itself
-        yield x_timed[idx]
+        yield x_timed[idx]  # advanced indexing: a gather that copies 128 rows
 
 
 def pass_seconds(make_batches, repeats: int = 5) -> list[float]:
     """The time of each of ``repeats`` full passes over the batches ``make_batches()`` yields,
     on ONE thread (PyTorch's own count is restored afterwards)."""
     threads, seconds = torch.get_num_threads(), []
-    torch.set_num_threads(1)  # a multi-threaded copy waits for every core; on a busy machine, long
+    torch.set_num_threads(1)
     try:
         for _ in range(repeats):
             start = time.perf_counter()
@@ -493,43 +519,39 @@ def spread(seconds: list[float]) -> float:
 
 
 loader = DataLoader(TensorDataset(x_timed), batch_size=128, sampler=order.tolist())  # in memory
-first = {"PIL": next(pil_batches()), "DataLoader": next(iter(loader))[0], "slices": next(sliced_batches())}
+first = {"PIL": next(pil_batches()), "DataLoader": next(iter(loader))[0], "indexing": next(indexed_batches())}
 print("first batch of each route:", {name: tuple(xb.shape) for name, xb in first.items()})
 print("the three first batches are the same tensor:",
-      torch.equal(first["PIL"], first["DataLoader"]) and torch.equal(first["DataLoader"], first["slices"]))
+      torch.equal(first["PIL"], first["DataLoader"]) and torch.equal(first["DataLoader"], first["indexing"]))
+ours = "iterate_batches (indexing)"
 passes = {"per-image PIL conversion": pass_seconds(pil_batches),
           "DataLoader(TensorDataset)": pass_seconds(lambda: loader),
-          "iterate_batches (slices)": pass_seconds(sliced_batches)}  # fmt: skip
+          ours: pass_seconds(indexed_batches)}  # fmt: skip
 times = {name: float(np.median(seconds)) for name, seconds in passes.items()}  # each route's median pass
 print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, median of 5 passes:")
 for name, seconds in times.items():
-    print(f"  {name:>27}: {seconds * 1000:7.1f} ms ({seconds / times['iterate_batches (slices)']:.1f} x slicing)")
-slicing = times["iterate_batches (slices)"]
-runner_up_name = min((name for name in times if name != "iterate_batches (slices)"), key=times.get)
-runner_up = times[runner_up_name]
-jitter = max(spread(passes[name]) for name in ("iterate_batches (slices)", runner_up_name))
-print(f"slicing's lead over the next route ({runner_up_name}): {(runner_up - slicing) * 1000:.1f} ms; "
+    print(f"  {name:>27}: {seconds * 1000:7.1f} ms ({seconds / times[ours]:.1f} x indexing)")
+runner_up_name = min((name for name in times if name != ours), key=times.get)
+lead = times[runner_up_name] - times[ours]
+jitter = max(spread(passes[name]) for name in (ours, runner_up_name))
+print(f"indexing's lead over the next route ({runner_up_name}): {lead * 1000:.1f} ms; "
       f"the larger spread between the middle passes of these two routes: {jitter * 1000:.1f} ms")
-if abs(runner_up - slicing) <= jitter:  # the lead is within the noise: no verdict
+if abs(lead) <= jitter:  # the lead is within the noise: no verdict
     print("timing too noisy on this machine to rank these two routes (the lead is within the spread); "
           "rerun the cell")
 else:
-    print("slicing from memory was the fastest here, by more than that spread:", runner_up - slicing > jitter)
+    print("indexing in memory was the fastest here, by more than that spread:", lead > jitter)
 
 # %% [markdown]
-# The last line says whether slicing won in this run, by a lead larger than the timing noise
+# The last line says whether indexing won in this run, by a lead larger than the timing noise
 # measured on the spot (how much the middle three of the five passes of each of the two routes
 # compared differ); when the lead is within that noise, it says instead that the timing was too
-# noisy to rank the two, and a rerun of the cell at a quieter moment settles it. One cause of
-# such noise: `x_timed[idx]`, with `idx` a tensor of indices, is *advanced indexing*, a copy of
-# those 128 rows (unlike `x[a:b]`, a view that copies nothing), and PyTorch may run that copy on
-# several threads, which on a busy machine wait for a free core; that is why the cells time every
-# route, and the training steps below, on one thread.
+# noisy to rank the two, and a rerun of the cell at a quieter moment settles it.
 #
 # Does the gap matter? Only next to the time a training step takes. The next cell times, on the
-# CPU, the training steps of a model as small as lesson 01's (784 pixels -> 10 numbers -> 784
-# pixels, two linear layers) on the same batches, cut before its clock starts so that it times
-# the training alone, and puts each route's time per batch beside it.
+# CPU and on one thread, the training steps of a model as small as lesson 01's (784 pixels -> 10
+# numbers -> 784 pixels, two linear layers) on the same batches, cut before its clock starts so
+# that it times the training alone, and puts each route's time per batch beside it.
 
 # %%
 torch.manual_seed(0)
@@ -537,7 +559,7 @@ small_model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), 
 adam = torch.optim.Adam(small_model.parameters(), lr=1e-3)
 
 
-batches = list(sliced_batches())  # the batches (B, 1, 28, 28), cut BEFORE any clock starts
+batches = list(indexed_batches())  # the batches (B, 1, 28, 28), cut BEFORE any clock starts
 
 
 def training_steps():
@@ -572,14 +594,12 @@ else:
               per_batch[slowest] > step_ms)
 
 # %% [markdown]
-# The ratios are the point (when the middle passes differ by as much as a step takes, the cell
-# prints that the timing was too noisy instead of ratios, and a rerun at a quieter moment gives
-# them; likewise for its last line): without worker processes, a route adds its time per batch to
-# every training step, so a ratio of 0.2 makes the whole run about 20% slower; the ratios give
-# that share for a model as small as the course's first ones. The share depends on how long a
-# step takes: a step that takes longer (a bigger model) leaves a smaller share to the batches.
-# The cell timed the CPU only. On a GPU the training step runs on another device while
-# preparing a batch image by image stays CPU work, so the ratios there are different, and
+# The ratios are the point (where the timing was too noisy, the cell says so instead, and a
+# rerun at a quieter moment gives them): without worker processes, a route adds its time per
+# batch to every training step, so a ratio of 0.2 makes the whole run about 20% slower. The
+# share depends on how long a step takes: a bigger model's longer step leaves a smaller share to
+# the batches. The cell timed the CPU only. On a GPU the training step runs on another device
+# while preparing a batch image by image stays CPU work, so the ratios there are different, and
 # this notebook does not measure them. A `DataLoader` is the right tool when the images do not
 # fit in memory or each one needs its own random transform.
 
@@ -631,6 +651,47 @@ print(f"batch {tuple(three.shape)} -> output {tuple(out3.shape)}; image 1 alone 
 # once flattened: `.sum(dim=1)` adds the squared errors over the 784 pixels of each image (one
 # error per image, shape (B,)), and `.mean()` averages those over the B images of the batch.
 # The appendix's loop computes its loss the same way.
+
+# %% [markdown]
+# ### Saving a model, and evaluation mode
+#
+# A trained model lives in memory, and a Colab runtime that disconnects (after a while idle, or
+# at its time limit) takes it along. `model.state_dict()` is a dictionary from each weight's name
+# to its tensor; `torch.save` writes it to a file (on Colab, to your mounted Google Drive if it
+# must survive the runtime), and `load_state_dict` copies it into a freshly built model of the
+# same architecture. The cell below saves the stand-in model into a temporary folder, builds a
+# new model (other random weights), loads the file into it, and prints whether the new model
+# gives the old one's outputs, before and after loading. `map_location` puts the loaded tensors
+# on this run's device, so a file saved on a GPU loads on a CPU too.
+
+# %%
+import tempfile
+from pathlib import Path
+
+print("state_dict:", {name: tuple(t.shape) for name, t in model.state_dict().items()})
+with tempfile.TemporaryDirectory() as folder:
+    path = Path(folder) / "model.pt"
+    torch.save(model.state_dict(), path)
+    print(f"saved {path.name}: {path.stat().st_size / 1e3:.1f} kB")
+    fresh = torch.nn.Linear(784, 10).to(course.device)  # the same architecture, new random weights
+    print("before loading, the new model gives the same outputs:", torch.equal(fresh(xb), model(xb)))
+    fresh.load_state_dict(torch.load(path, map_location=course.device))
+    print("after loading, the new model gives the same outputs:  ", torch.equal(fresh(xb), model(xb)))
+
+# %% [markdown]
+# To evaluate a model (error on the test split, pictures of reconstructions), the lessons from
+# 01 on call `model.eval()`, which switches layers that behave differently in training, such as
+# dropout and batch normalisation, to their evaluation behaviour (a plain `Linear` has none), and
+# compute under `with torch.no_grad():`, which stops autograd from recording, saving memory and
+# time; `model.train()` switches back before training. The cell prints what each one changed.
+
+# %%
+model.eval()
+with torch.no_grad():
+    evaluated = model(xb)  # (128, 10), no graph recorded
+print(f"after model.eval(): model.training = {model.training}; output under no_grad records a graph "
+      f"(requires_grad): {evaluated.requires_grad}; the same call outside it: {model(xb).requires_grad}")
+model.train()  # back to training mode
 
 # %% [markdown]
 # ## 5. Interactive views
@@ -758,6 +819,8 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # - Fashion-MNIST is the main data of lessons 01-05, MNIST that of lessons 06-07.
 # - Images are tensors (N, 1, 28, 28) with values in [0, 1], batched straight from memory;
 #   a `DataLoader` does the same job image by image. Model and batches go to one device.
+# - `torch.save(model.state_dict(), path)` keeps a trained model; `load_state_dict` restores it
+#   into a new one. Evaluate under `model.eval()` and `torch.no_grad()`.
 # - Widgets are thin shells over plain functions; the static figure is always shown too, in an
 #   executed notebook (the committed notebooks carry no outputs).
 # - Exercises: replace each `NotImplementedError` stub, then run the check cell after it.
@@ -941,7 +1004,7 @@ def status_line(ok: bool, text: str) -> None:
     print(("✓ " if ok else "✗ ") + text)
 
 
-status_line(course.device.type != "cpu", f"device: {course.device} (a GPU only makes full mode faster)")
+status_line(True, f"device: {course.device}" + (" (a GPU would make full mode faster)" if course.device.type == "cpu" else ""))
 for asked, data in (("Fashion-MNIST", fashion), ("MNIST", mnist)):
     status_line(not data.is_fallback, f"{asked}: " + ("the embedded fallback (real data not found)"
                                                      if data.is_fallback else f"real data ({data.name})"))
