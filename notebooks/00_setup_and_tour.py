@@ -425,8 +425,8 @@ print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels 
 print(inspect.getsource(iterate_batches))
 
 # %% [markdown]
-# The last two lines do the work: `idx` is the next 128 entries of the (shuffled) order of the
-# indices, and `t[idx]`, a tensor indexed with a tensor of indices, is **advanced indexing**: a
+# The last two lines do the work: `idx` is the next `batch_size` entries of the (shuffled)
+# order of the indices, and `t[idx]`, a tensor indexed with a tensor of indices, is **advanced indexing**: a
 # gather that copies those rows into a new batch tensor. A **slice** such as `x[0:128]` is
 # different: a view of the same memory that copies nothing. The cell below asks both whether
 # they share memory with the training tensor.
