@@ -1243,8 +1243,8 @@ fig
 # transposed decoder above the floor there shows the uneven sub-kernel sums at work. The trained
 # verdicts say whether anything of it is left after training, at a place fixed in the frame: "A
 # GRID" for a decoder means its maps share an alternation that averaging over 2,000 images did not
-# cancel and that is larger than what the garments themselves hold; "no grid beyond the garments
-# own" means that any such grid is within about 3 printed SEs of 0 or of the test images' own size
+# cancel and that is larger than what the garments themselves hold; "no grid beyond the
+# garments' own" means that any such grid is within about 3 printed SEs of 0 or of the test images' own size
 # (the SEs are the sensitivity of this test). Lines (a) look at errors on images like the training
 # images, lines (b) at codes off the data, where a decoder is least constrained. A grid can have
 # two frame-locked causes here: the
