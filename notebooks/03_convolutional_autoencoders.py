@@ -1182,7 +1182,7 @@ for what in ("(a) error", "(b) unusual codes"):
         if what not in maps:
             continue
         g = coherent_grid(maps[what], n_boot=n_boot)
-        amps = ", ".join(f"{a * 1e3:+.3f} +- {se * 1e3:.3f}" for a, se in zip(g.amplitudes, g.ses))
+        amps = ", ".join(f"{a * 1e3:+.3f} +- {se * 1e3:.3f}" for a, se in zip(g.amplitudes, g.ses, strict=True))
         print(f"    {name:<16} {amps}; size {g.size * 1e3:.3f} +- {g.size_se * 1e3:.3f}")
         if name == "test images":
             continue
@@ -1251,7 +1251,14 @@ fig
 # unequal sub-kernel sums of the transposed decoder, and the alternating steps that both conv
 # decoders make on sloped feature maps (the ramp above), which sit at the same parities whenever
 # the slopes sit at the same places. The dense decoder could paint any fixed pattern with its
-# per-pixel weights, but nothing makes it favour a grid. The fine-structure line is a different
+# per-pixel weights, but nothing makes it favour a grid. So compare the three amplitudes of a
+# verdict with the test images' line one by one: an amplitude of the same sign as the images',
+# only larger, is the garments' own frame-locked pattern (say, columns that alternate at the
+# trouser gap) drawn more strongly; a $(\pi, \pi)$ amplitude where the images' is within its SE
+# is the checkerboard of the flat-input test. If the dense reference gets "A GRID" too, the
+# measure has found a frame-locked pattern that no layer mechanism made, and a conv decoder's
+# verdict points to its layers only where its amplitudes differ from the dense ones. The
+# magnified figure shows what these patterns look like. The fine-structure line is a different
 # quantity: it grows with sharp textures of any phase, and the grid verdicts do not depend on it.
 # The last printed line says what this run shows, for these trained models (one training run
 # each: the caveat of section 3).
