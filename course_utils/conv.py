@@ -34,6 +34,7 @@ from course_utils.inputs import (
     check_widths,
     model_dtype,
 )
+from course_utils.models import centring_buffer, output_bias_for_mean
 from course_utils.plots import NotebookFigure
 from course_utils.train import eval_mode
 from course_utils.widgets import FigureView
@@ -52,6 +53,12 @@ class ConvAutoencoder(nn.Module):
     ``batch_norm=True``: a BatchNorm2d (same shape in and out) after each of the three hidden
     convolutions (c1, c2 and the decoder's c2 -> c1), before its ReLU; it normalises every channel
     over the batch in training and uses running averages in eval mode (``predict`` switches).
+    ``input_mean`` (optional, the mean training image, any shape with 784 numbers) centres the
+    model like lesson 02's ``DenseAutoencoder``: ``encode`` feeds the first convolution
+    x - input_mean (the buffer ``input_mean``, shape (1, 1, 28, 28)), and the decoder adds a
+    learned per-pixel ``LogitOffset`` (1, 28, 28), started at logit(input_mean), just before its
+    sigmoid, so an untrained decoder starts near the mean image. A per-pixel mean is tied to
+    positions: a centred model's first layer is no longer exactly shift-equivariant.
     """
 
     def __init__(
@@ -60,8 +67,10 @@ class ConvAutoencoder(nn.Module):
         channels: tuple[int, int] = (16, 32),
         decoder: str = "transpose",
         batch_norm: bool = False,
+        input_mean: Tensor | None = None,
     ) -> None:
         check_sizes("ConvAutoencoder", n_latent=n_latent)
+        input_mean = centring_buffer(input_mean, 28 * 28, "ConvAutoencoder")  # (784,) or None
         c1, c2 = check_widths(channels, "channels", "ConvAutoencoder", length=2)
         if decoder not in ("transpose", "upsample"):
             raise InputError(
@@ -70,6 +79,8 @@ class ConvAutoencoder(nn.Module):
             )
         super().__init__()
         self.n_latent, self.decoder_kind = n_latent, decoder
+        centred = input_mean is not None
+        self.register_buffer("input_mean", input_mean.reshape(1, 1, 28, 28) if centred else None)
 
         def norm(c: int) -> list[nn.Module]:  # (B, c, H, W) -> (B, c, H, W), or nothing
             return [nn.BatchNorm2d(c)] if batch_norm else []
@@ -92,11 +103,14 @@ class ConvAutoencoder(nn.Module):
             *norm(c1),
             nn.ReLU(),
             *_up(c1, 1, decoder),  # 14x14 -> 28x28
+            *([LogitOffset(output_bias_for_mean(input_mean))] if centred else []),
             nn.Sigmoid(),
         )
 
     def encode(self, x: Tensor) -> Tensor:
         check_images(x, "ConvAutoencoder", flat_ok=False, dtype=model_dtype(self))
+        if self.input_mean is not None:
+            x = x - self.input_mean  # (B, 1, 28, 28) - (1, 1, 28, 28): the centred image
         return self.encoder(x)
 
     def decode(self, z: Tensor) -> Tensor:
@@ -105,6 +119,21 @@ class ConvAutoencoder(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.decode(self.encode(x))
+
+
+class LogitOffset(nn.Module):
+    """Add a learned offset to every pixel's logit: (B, 1, H, W) -> (B, 1, H, W).
+
+    ``start`` (H * W numbers, e.g. logit of the mean image) is the offset's initial value,
+    stored as the parameter ``offset`` of shape (1, H, W) and broadcast over the batch.
+    """
+
+    def __init__(self, start: Tensor, size: int = 28) -> None:
+        super().__init__()
+        self.offset = nn.Parameter(start.detach().float().reshape(1, size, size).clone())
+
+    def forward(self, logits: Tensor) -> Tensor:
+        return logits + self.offset  # (B, 1, H, W) + (1, H, W)
 
 
 def _up(c_in: int, c_out: int, kind: str) -> list[nn.Module]:

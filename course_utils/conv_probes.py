@@ -7,18 +7,19 @@ The models live in ``course_utils.conv``; this module measures them. Sections:
   MEASURES it with a gradient, on a copy of the layers (the model itself is never moved or cast);
 * checkerboards: ``parity_contrast`` (one number per map: for grids of fixed phase, e.g. the
   mean output of untrained decoders; a smooth slope moves it too), ``period2_power`` (per map,
-  the power at the three period-2 frequencies after a slope-blind high-pass: for trained
-  decoders), ``difference_verdict`` (two paired bootstrap measurements, one sentence, with
+  the power at the three period-2 frequencies after a slope-blind high-pass: how much fine
+  structure, of any phase), ``coherent_grid`` (the period-2 amplitudes of the image-AVERAGED
+  high-passed maps, bootstrapped: a grid at a fixed place in the frame, for trained decoders),
+  ``difference_verdict`` (two paired bootstrap measurements, one sentence, with
   their noise scale), ``noise_floor_verdict``, the per-pixel
   ``error_maps`` and ``decoder_logits`` (a decoder's output before its final sigmoid);
-* shifts and learned filters: ``shift_images``, ``first_layer_maps`` and ``first_layer_figure``;
-* what the errors follow: ``edge_strength`` and ``partial_correlation`` (per image, the
-  correlation of two maps across its pixels once a third, e.g. brightness, is regressed out).
+* shifts and learned filters: ``shift_images``, ``first_layer_maps`` and ``first_layer_figure``.
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -126,11 +127,23 @@ def period2_power(maps: Tensor, border: int = 2) -> Tensor:
     A pure grid a s_k gives back power a^2, and keeps it when the map is shifted by one pixel
     (the shift only flips the sign of a_k). Returns the (N,) powers, in squared map units.
     """
+    return period2_amplitudes(maps, border).pow(2).sum(dim=1).float()  # (N, 3) -> (N,)
+
+
+def period2_amplitudes(maps: Tensor, border: int = 2) -> Tensor:
+    """Per map, the SIGNED amplitudes of the three period-2 patterns: (N, H, W) -> (N, 3).
+
+    Columns: (pi, 0) rows alternate, (0, pi) columns alternate, (pi, pi) a checkerboard; the
+    steps 1-3 of ``period2_power`` (high-pass, border and Hann window, divide by the gain), in
+    float64. The amplitudes are LINEAR in the map: the amplitudes of the mean of N maps are the
+    mean of their amplitudes. A one-pixel shift flips the sign of the patterns that alternate
+    along it (a column shift: (0, pi) and (pi, pi)).
+    """
     if maps.dim() != 3 or min(maps.shape[1:]) - 2 * border < 4 or border < 1:
         raise InputError(
-            f"period2_power expects maps (N, H, W) at least 4 pixels wider than 2 x border, "
-            f"border >= 1, but received shape {tuple(maps.shape)} and border {border}. "
-            "Drop the channel: maps[:, 0]."
+            f"period2_power and period2_amplitudes expect maps (N, H, W) at least 4 pixels "
+            f"wider than 2 x border, border >= 1, but received shape {tuple(maps.shape)} and "
+            f"border {border}. Drop the channel: maps[:, 0]."
         )
     x = maps.detach().cpu().double()
     h = 4 * x[:, 1:-1, 1:-1] - x[:, :-2, 1:-1] - x[:, 2:, 1:-1] - x[:, 1:-1, :-2] - x[:, 1:-1, 2:]
@@ -141,10 +154,50 @@ def period2_power(maps: Tensor, border: int = 2) -> Tensor:
     si, sj = 1 - 2 * (rows % 2), 1 - 2 * (cols % 2)  # (H',), (W',): +1, -1, +1, ...
     one_i, one_j = torch.ones_like(si), torch.ones_like(sj)
     patterns = [(torch.outer(si, one_j), 4), (torch.outer(one_i, sj), 4), (torch.outer(si, sj), 8)]
-    power = torch.zeros(len(x), dtype=torch.float64)
-    for s, gain in patterns:  # s (H', W'): one period-2 pattern; gain: what h did to it
-        power += ((w * s * h).sum(dim=(1, 2)) / (gain * w.sum())) ** 2  # (N,)
-    return power.float()
+    amps = [(w * s * h).sum(dim=(1, 2)) / (gain * w.sum()) for s, gain in patterns]  # 3 x (N,)
+    return torch.stack(amps, dim=1)  # (N, 3)
+
+
+@dataclass
+class CoherentGrid:
+    """What ``coherent_grid`` measured; amplitudes in map units, SEs from the bootstrap."""
+
+    amplitudes: Tensor  # (3,): (pi, 0), (0, pi), (pi, pi) amplitudes of the MEAN map, signed
+    ses: Tensor  # (3,): their bootstrap standard errors (resampled images)
+    size: float  # root-sum-square of the three amplitudes
+    size_se: float  # its bootstrap standard error
+    z: float  # the largest |amplitude| / its SE
+    grid: bool  # z > z_limit: a grid at a fixed place in the frame, beyond the noise
+
+
+def coherent_grid(
+    maps: Tensor, n_boot: int = 200, z_limit: float = 3.0, border: int = 2, seed: int = 0
+) -> CoherentGrid:
+    """Is there a period-2 grid at the SAME place in every map? maps (N, H, W) -> CoherentGrid.
+
+    Averages the high-passed maps over the N images FIRST (through ``period2_amplitudes``, which
+    is linear: the mean of the per-map amplitudes), then reads the three signed amplitudes of
+    that mean. A grid that a layer paints at a fixed phase in every map survives the average;
+    detail whose alternation falls differently in each image cancels, shrinking like 1/sqrt(N).
+    Noise: resample the N maps with replacement ``n_boot`` times (seeded) and take the standard
+    deviation of each amplitude (and of the size) over the resamples. ``grid`` is True when some
+    amplitude exceeds ``z_limit`` of its SEs (with no grid, all three stay within 3 SEs in about
+    99% of runs).
+    """
+    amps = period2_amplitudes(maps, border)  # (N, 3), raises on a bad shape
+    if len(amps) < 2 or n_boot < 2:
+        raise InputError(
+            f"coherent_grid expects at least 2 maps and n_boot >= 2, but received {len(amps)} "
+            f"maps and n_boot={n_boot}. Pass one map per image, e.g. 2,000 of them."
+        )
+    g = torch.Generator().manual_seed(seed)
+    draws = torch.randint(len(amps), (n_boot, len(amps)), generator=g)  # (n_boot, N)
+    boot = amps[draws].mean(dim=1)  # (n_boot, 3): the amplitudes of each resample's mean
+    mean, ses = amps.mean(dim=0), boot.std(dim=0).clamp_min(1e-300)  # (3,) each
+    z = (mean.abs() / ses).max().item()
+    return CoherentGrid(
+        mean, ses, mean.norm().item(), boot.norm(dim=1).std().item(), z, z > z_limit
+    )
 
 
 def _hann(n: int) -> Tensor:
@@ -267,7 +320,8 @@ def first_layer_maps(model: nn.Module, image: Tensor) -> Tensor:
     """What the first block of ``model.encoder`` makes of one image: (1, H, W) -> (C, H', W').
 
     The block is every layer up to and including the first ReLU (the first convolution, its
-    BatchNorm if any, the ReLU), run in eval mode. Each of the C maps is ONE filter applied at
+    BatchNorm if any, the ReLU), run in eval mode on the image (minus ``model.input_mean`` for a
+    centred model, as ``encode`` does). Each of the C maps is ONE filter applied at
     every position of the image.
     """
     check_images(image[None], "first_layer_maps", flat_ok=False)
@@ -276,6 +330,8 @@ def first_layer_maps(model: nn.Module, image: Tensor) -> Tensor:
     block = nn.Sequential(*layers[: first_relu + 1])
     with eval_mode(model):
         x = image[None].to(model_device(model), model_dtype(model))  # (1, 1, H, W)
+        if getattr(model, "input_mean", None) is not None:  # a centred model: as encode sees it
+            x = x - model.input_mean
         return block(x)[0].cpu()  # (1, C, H', W') -> (C, H', W')
 
 
@@ -306,54 +362,3 @@ def first_layer_figure(model: nn.Module, image: Tensor, n: int = 8) -> Figure:
         ax.set_yticks([])
     fig.suptitle("first convolution: 3x3 filters (red +, blue -) and what each makes of the image")
     return fig
-
-
-def edge_strength(x: Tensor) -> Tensor:
-    """How strong the edges are at each pixel of each image: x (N, 1, H, W) -> (N, H, W).
-
-    The edge strength at a pixel is the length of the finite-difference gradient,
-    sqrt(dx^2 + dy^2) with dx = x[i, j+1] - x[i, j] and dy = x[i+1, j] - x[i, j] (0 past the last
-    row or column): large on a garment's outline, 0 on flat background or flat fabric.
-    """
-    check_images(x, "edge_strength", flat_ok=False)
-    dx = torch.zeros_like(x)
-    dy = torch.zeros_like(x)
-    dx[..., :, :-1] = x[..., :, 1:] - x[..., :, :-1]  # (N, 1, H, W - 1) horizontal steps
-    dy[..., :-1, :] = x[..., 1:, :] - x[..., :-1, :]  # (N, 1, H - 1, W) vertical steps
-    return (dx**2 + dy**2).sqrt()[:, 0]  # (N, 1, H, W) -> (N, H, W)
-
-
-def partial_correlation(
-    y: Tensor, x: Tensor, control: Tensor | None = None, mask: Tensor | None = None
-) -> Tensor:
-    """Per image: the correlation of ``y`` and ``x`` across its pixels, ``control`` regressed out.
-
-    y, x, control, mask: (N, ...) each, e.g. (N, 28, 28): one map per image. For each image n,
-    y[n] and x[n] are replaced by their residuals from a straight line fitted on control[n]
-    (least squares with an intercept), and the result is the Pearson correlation of the two
-    residuals over that image's pixels; returns (N,). ``control=None``: the plain correlation.
-    ``mask`` (bool): use only these pixels of each image (e.g. the garment, x > 0.05). Example:
-    does the error follow the edges at EQUAL brightness, within each image?
-    partial_correlation(errors, edges, control=images).
-    """
-    y, x = (t.detach().flatten(1).double().cpu() for t in (y, x))  # (N, P) each
-    c = torch.zeros_like(y) if control is None else control.detach().flatten(1).double().cpu()
-    w = torch.ones_like(y) if mask is None else mask.detach().flatten(1).double().cpu()
-    if not y.shape == x.shape == c.shape == w.shape or (w.sum(dim=1) < 4).any():
-        raise InputError(
-            f"partial_correlation expects tensors of one shape (N, ...) with at least 4 pixels "
-            f"per image (inside the mask), but received shapes {tuple(y.shape)}, "
-            f"{tuple(x.shape)}, {tuple(c.shape)} and {tuple(w.shape)}. Pass one map per image."
-        )
-
-    def centred(t: Tensor) -> Tensor:  # minus the image's mean; 0 outside the mask
-        return (t - (w * t).sum(dim=1, keepdim=True) / w.sum(dim=1, keepdim=True)) * w
-
-    cy, cx, cc = centred(y), centred(x), centred(c)
-
-    def residual(t: Tensor) -> Tensor:  # minus the best straight line on the control
-        slope = (t * cc).sum(dim=1, keepdim=True) / cc.pow(2).sum(dim=1, keepdim=True)
-        return t - slope.nan_to_num(0.0) * cc  # a constant control (0 / 0): nothing to remove
-
-    ry, rx = residual(cy), residual(cx)  # (N, P) each
-    return (ry * rx).sum(dim=1) / (ry.norm(dim=1) * rx.norm(dim=1)).clamp_min(1e-300)

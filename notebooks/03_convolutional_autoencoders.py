@@ -387,7 +387,7 @@ import math
 
 from course_utils.models import DenseAutoencoder
 from course_utils.schedules import CosineDecay
-from course_utils.train import History, fit
+from course_utils.train import Callback, History, evaluate, fit
 
 batch_size = 128
 steps = course.pick(full=850, fast=32)  # 2 epochs of 54,000 images: the lesson's time budget
@@ -397,21 +397,38 @@ max_runs = course.pick(full=4, fast=2)  # runs per model in the search for its l
 mean_image = x_train.mean(dim=0)  # (1, 28, 28): the average training image, as in lesson 02
 
 
-def train(build, lr: float) -> tuple[nn.Module, History]:
+class LogEvery(Callback):
+    """Every ``every`` optimizer steps, the loss on a fixed set of validation images (a curve)."""
+
+    def __init__(self, x: torch.Tensor, every: int) -> None:
+        self.x, self.every, self.points = x, every, []  # points: (step, loss) pairs
+
+    def on_batch_end(self, state) -> None:
+        if state.step % self.every == 0:
+            self.points.append((state.step, evaluate(state.model, self.x)["loss"]))  # eval mode
+            state.model.train()  # back to training mode for the next step
+
+
+log_every = course.pick(full=100, fast=8)  # steps between two points of the learning curve
+x_curve = x_valid[:500].to(course.device)  # the curve's fixed validation images
+
+
+def train(build, lr: float) -> tuple[nn.Module, History, list]:
     """Build a model from the seed, fit it at starting rate lr, switch it to eval()."""
     torch.manual_seed(seed)
     model = build().to(course.device)
+    logger = LogEvery(x_curve, log_every)
     history = fit(model, x_train.to(course.device), x_valid.to(course.device), epochs=epochs, lr=lr,
-                  batch_size=batch_size, callbacks=[CosineDecay()], seed=seed, verbose=False)
-    return model.eval(), history  # from now on BatchNorm uses its running averages
+                  batch_size=batch_size, callbacks=[CosineDecay(), logger], seed=seed, verbose=False)
+    return model.eval(), history, logger.points  # from now on BatchNorm uses its running averages
 
 
 def train_at_best_rate(name: str, build, start=(6e-3, 1.2e-2)):
     """Search the starting rate on the VALIDATION images: train at the two rates of ``start``,
     then, while the best rate is the largest (smallest) one tried, try twice (half) it, at most
-    ``max_runs`` runs. Returns the model, history and rate of the lowest final validation loss."""
-    runs = {lr: train(build, lr) for lr in start}  # lr -> (model, history)
-    valid = {lr: h["valid_loss"][-1] for lr, (m, h) in runs.items()}
+    ``max_runs`` runs. Returns the model, history, curve and rate of the lowest final validation loss."""
+    runs = {lr: train(build, lr) for lr in start}  # lr -> (model, history, curve)
+    valid = {lr: run[1]["valid_loss"][-1] for lr, run in runs.items()}
     while len(runs) < max_runs and min(valid, key=valid.get) in (min(runs), max(runs)):
         best = min(valid, key=valid.get)
         lr = best * 2 if best == max(runs) else best / 2  # one step further in its direction
@@ -424,21 +441,22 @@ def train_at_best_rate(name: str, build, start=(6e-3, 1.2e-2)):
     return *runs[best], best
 
 
-models, histories, chosen_lr = {}, {}, {}
+models, histories, curves, chosen_lr = {}, {}, {}, {}
 for name, build in {
     "dense AE": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image),
     "conv AE (transpose)": lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True),
 }.items():
-    models[name], histories[name], chosen_lr[name] = train_at_best_rate(name, build)
-chosen_lr["conv AE (upsample)"] = chosen_lr["conv AE (transpose)"]  # no search of its own
-models["conv AE (upsample)"], histories["conv AE (upsample)"] = train(
+    models[name], histories[name], curves[name], chosen_lr[name] = train_at_best_rate(name, build)
+chosen_lr["conv AE (upsample)"] = chosen_lr["conv AE (transpose)"]  # borrowed: no search of its own
+models["conv AE (upsample)"], histories["conv AE (upsample)"], curves["conv AE (upsample)"] = train(
     lambda: ConvAutoencoder(n_latent=32, decoder="upsample", batch_norm=True),
     chosen_lr["conv AE (upsample)"])
 models = {name: models[name] for name in ("dense AE", "conv AE (transpose)", "conv AE (upsample)")}
 n_steps = epochs * math.ceil(len(x_train) / batch_size)  # the optimizer steps that really ran
 print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps (target {steps:,}), "
       f"validation on {len(x_valid):,} images after every epoch ({course.mode} mode)")
-print("chosen starting rates: " + ", ".join(f"{n} {lr:g}" for n, lr in chosen_lr.items()))
+print("chosen starting rates: " + ", ".join(f"{n} {lr:g}" for n, lr in chosen_lr.items())
+      + " (the upsample model's is borrowed from its transposed sibling, not searched)")
 
 # %%
 import statistics
@@ -467,9 +485,10 @@ for name in results:  # the same test images for every model: compare them image
     if name != best:
         gap = per_image[name] - per_image[best]  # (N,)
         se = gap.std().item() / len(gap) ** 0.5  # standard error of the mean gap
+        borrowed = " (the upsample model at its sibling's rate)" if "upsample" in name + best else ""
         print(f"    {name} - {best}: {gap.mean():+.5f} (standard error {se:.5f}, "
               f"z = {gap.mean() / se:+.1f}): {'beyond' if gap.mean() > 2 * se else 'within'} "
-              f"the test-image noise")
+              f"the test-image noise{borrowed}")
 conv_model = models["conv AE (transpose)"]
 n_linear = sum(count_parameters(m) for m in conv_model.modules() if isinstance(m, nn.Linear))
 n_conv, n_dense = count_parameters(conv_model), count_parameters(models["dense AE"])
@@ -487,25 +506,30 @@ print(f"last layers: the dense AE's {last_dense.in_features}-to-{last_dense.out_
       f"{count_parameters(last_conv):,}")
 
 # %%
-# extra code – overlay the validation curves of the three models
+# extra code – the learning curves of the three models
 from course_utils.plots import NotebookFigure
 
 fig = NotebookFigure(figsize=(8.5, 3.4), layout="constrained")
 ax = fig.subplots()
 for name, history in histories.items():
-    ax.plot(history["epoch"], history["valid_loss"], "-o", markersize=4, label=f"{name} (valid)")
-    ax.plot(history["epoch"], history["train_loss"], ":s", markersize=4,
-            color=ax.lines[-1].get_color(), label=f"{name} (train, epoch average)")
-ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs on the x axis
-ax.set(xlabel="epoch", ylabel="squared error per image\n(= 784 x MSE per pixel)",
-       title="learning curves (dotted: train)")
+    steps_done, losses = zip(*curves[name], strict=True)  # every log_every steps
+    ax.plot(steps_done, losses, "-", label=f"{name} (valid, {len(x_curve):,} images)")
+    epoch_ends = [e * n_steps // epochs for e in history["epoch"]]  # the step at each epoch end
+    ax.plot(epoch_ends, history["train_loss"], "s", markersize=5, color=ax.lines[-1].get_color(),
+            label=f"{name} (train, epoch average)")
+ax.set(xlabel="optimizer step", ylabel="squared error per image\n(= 784 x MSE per pixel)",
+       title=f"learning curves (a point every {log_every} steps; squares: training, per epoch)")
+ax.set_ylim(top=2 * max(h["valid_loss"][0] for h in histories.values()))  # skip the first jump
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
 fig
 
 # %% [markdown]
 # The learning curves show `fit`'s loss, the squared error summed over an image's 784 pixels;
-# divide by 784 to compare them with the test MSE per pixel printed above.
+# divide by 784 to compare them with the test MSE per pixel printed above. The lines are the
+# loss on 500 fixed validation images, measured in eval mode every 100 optimizer steps (8 in
+# fast mode) by a small callback, `LogEvery`, that `fit` calls after each step; the squares are
+# `fit`'s own training loss, averaged over each epoch's batches.
 #
 # The PCA line is the linear reference of lesson 01 with the same 32-number code, fitted on the
 # same training images: the list below it says which autoencoders got below a linear projection
@@ -518,7 +542,7 @@ fig
 #
 # **One caveat for every verdict in this lesson.** Each model is trained **once**, so the
 # verdicts are statements about **these trained models on these test images**. A standard error
-# (here) or a bootstrap noise scale (section 5) says how much a result would move with other test
+# (here) or a bootstrap standard error (section 5) says how much a result would move with other test
 # images; neither covers the training seed. Another seed (other initial weights and another batch
 # order) changes every test error too, by an amount this lesson does not measure, so a gap of a
 # few standard errors does not show that the order would hold with another seed. To measure that
@@ -578,53 +602,62 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 # The conv AEs differ from the dense AE in three ways at once: they convolve; they normalise
 # with BatchNorm, which the dense AE does not have; and they lack lesson 02's centring, which the
 # dense AE has (its encoder sees $x - \bar x$, the image minus the mean training image, and its
-# output starts at the mean image; the conv AEs see raw pixels and start at 0). BatchNorm after
-# the first convolution subtracts each channel's mean over the batch, so it does part of what
-# the centring did. To separate the layers from BatchNorm, the cell trains the
-# transposed conv AE once more **without** BatchNorm (`batch_norm=False`), with the same data,
-# steps, schedule and seed, and the same search for its starting rate on the validation images (a
-# model without BatchNorm may prefer another rate), then compares the three test errors image by
-# image. Each line prints its $z$, the mean change divided by its standard error; $|z| \le 2$ is
-# "within the test-image noise".
+# output starts at the mean image). BatchNorm after the first convolution subtracts each
+# channel's mean over the batch, so it does part of what the centring did. To change **one thing
+# at a time**, the cell trains two more transposed conv AEs with the centring
+# (`ConvAutoencoder(..., input_mean=mean_image)`: the encoder sees $x - \bar x$, and a learned
+# per-pixel offset, started at the logit of the mean image, sits before the sigmoid), one
+# without BatchNorm and one with it, each with the same data, steps, schedule and seed and its
+# own search for the starting rate on the validation images. That makes a chain of four models
+# from the dense AE to the lesson's conv AE, and each line of the printout changes one thing:
+# 1. **the layers**: centred dense AE -> centred conv AE, both without BatchNorm;
+# 2. **BatchNorm**: centred conv AE without -> with BatchNorm;
+# 3. **dropping the centring**: centred conv AE with BatchNorm -> the lesson's conv AE (with
+#    BatchNorm, not centred).
+#
+# Each line prints its $z$, the mean change divided by its standard error, image by image on the
+# test images; $|z| \le 2$ is "within the test-image noise".
 
 # %%
-no_bn, _, chosen_lr["conv AE (transpose), no BatchNorm"] = train_at_best_rate(
-    "conv AE (transpose), no BatchNorm",
-    lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=False))
-per_image_no_bn = mse_per_pixel_per_image(no_bn, x_test)  # (N,)
-with_bn, dense_err = per_image["conv AE (transpose)"], per_image["dense AE"]  # (N,) each
-print(f"test MSE per pixel, each model at its chosen rate: dense AE {dense_err.mean():.5f}, "
-      f"conv AE (transpose) without BatchNorm {per_image_no_bn.mean():.5f}, with BatchNorm "
-      f"{with_bn.mean():.5f}")
-steps_taken = {"1. the layers (and no centring): dense AE -> conv AE, both without BatchNorm":
-               dense_err - per_image_no_bn,
-               "2. BatchNorm: conv AE without -> with BatchNorm": per_image_no_bn - with_bn,
-               "1 + 2, the whole gap: dense AE -> conv AE with BatchNorm": dense_err - with_bn}
-for step, drop in steps_taken.items():  # drop: (N,) fall of each test image's error, image by image
+chain = {"dense AE (centred)": models["dense AE"]}  # the four models of the chain, in order
+for name, batch_norm in (("conv AE (transpose), centred, no BatchNorm", False),
+                         ("conv AE (transpose), centred, BatchNorm", True)):
+    chain[name], _, _, chosen_lr[name] = train_at_best_rate(name, lambda bn=batch_norm: ConvAutoencoder(
+        n_latent=32, decoder="transpose", batch_norm=bn, input_mean=mean_image))
+chain["conv AE (transpose), BatchNorm, not centred"] = models["conv AE (transpose)"]
+chain_err = {name: mse_per_pixel_per_image(m, x_test) for name, m in chain.items()}  # (N,) each
+print("test MSE per pixel, each model at its chosen rate: " + ", ".join(
+    f"{name} {err.mean():.5f}" for name, err in chain_err.items()))
+names = list(chain)
+steps_taken = {"1. the layers: dense -> conv, both centred, no BatchNorm": (names[0], names[1]),
+               "2. BatchNorm: centred conv AE without -> with BatchNorm": (names[1], names[2]),
+               "3. dropping the centring: centred -> not centred, both with BatchNorm": (names[2], names[3]),
+               "1 + 2 + 3, the whole gap: dense AE -> the lesson's conv AE": (names[0], names[3])}
+parts = {}
+for step, (before, after) in steps_taken.items():
+    drop = chain_err[before] - chain_err[after]  # (N,): fall of each test image's error
     se = drop.std().item() / len(drop) ** 0.5
     z = drop.mean().item() / se
+    parts[step.split(":")[0]] = drop.mean().item()
     verdict = ("within the test-image noise: no measurable change" if abs(z) <= 2
                else "lowers the test error" if z > 0 else "RAISES the test error")
     print(f"    {step}: {drop.mean():+.5f} (standard error {se:.5f}, z = {z:+.1f}): {verdict}")
-conv_part, bn_part = (dense_err - per_image_no_bn).mean().item(), (per_image_no_bn - with_bn).mean().item()
-print(f"the larger part, by size: {'BatchNorm' if abs(bn_part) > abs(conv_part) else 'the layers (and no centring)'} "
-      f"(the layers {conv_part:+.5f}, BatchNorm {bn_part:+.5f}; they add up to the whole gap)")
+single = {k: v for k, v in parts.items() if not k.startswith("1 + 2")}
+print(f"the largest step, by size: {max(single, key=lambda k: abs(single[k]))} "
+      f"(steps 1-3 add up to the whole gap: {sum(single.values()):+.5f})")
 
 # %% [markdown]
 # Each line is the fall of the test error along one step, averaged image by image (positive:
-# the step helped), with every model at the rate it chose on the validation images. Line 1
-# changes the layers (dense to convolutional, neither with BatchNorm) and, with them, drops the
-# centring; line 2 adds BatchNorm to the same conv AE, which brings a normalisation back; line 3 is the whole gap, and the two parts add up to it exactly (all three
-# are differences of the same three test errors). If line 1 says "within the test-image noise" or
-# "RAISES", the convolutional layers without centring gave nothing over lesson 02's centred dense
-# AE at this budget; if it says "lowers", they contributed even without it. The split cannot tell
-# how much of line 1 is the missing centring rather than the convolutions, nor how much of what
-# line 2 credits to BatchNorm is that normalisation coming back: a conv AE with the centring
-# and without BatchNorm would, and this lesson does not train one. Line 2 says the same of BatchNorm, and the last
-# line says which part was larger, whatever their signs. This split follows one path (first the
-# layers, then BatchNorm), one seed and a few rates per model: a $z$ of only a few units is a
-# statement about these trained models, since another seed moves every test error too (the
-# caveat above).
+# the step helped; negative: it hurt), with every model at the rate it chose on the validation
+# images; the three steps add up to the whole gap exactly (all are differences of the same four
+# test errors). Line 1 compares layers with layers: both models are centred and neither has
+# BatchNorm. If it says "lowers", convolutions beat lesson 02's dense layers at this budget; if
+# it says "within the test-image noise" or "RAISES", they did not, on their own. Line 2 is what
+# BatchNorm adds to a model that is already centred, so none of it is centring in disguise.
+# Line 3 is what the centring is worth once BatchNorm is there: "within the noise" would mean
+# that BatchNorm made it redundant. The last line names the largest step, whatever its sign.
+# This split follows one path (first the layers, then BatchNorm, then the centring), one seed
+# and a few rates per model: another seed moves every test error too (the caveat above).
 
 # %% [markdown]
 # **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
@@ -638,8 +671,6 @@ print(f"the larger part, by size: {'BatchNorm' if abs(bn_part) > abs(conv_part) 
 # fewer; the cell prints how many).
 
 # %%
-from course_utils.train import evaluate
-
 x_remeasure = x_train[:10_000]
 print(f"re-measured on {len(x_remeasure):,} training images")
 above, overfit = {}, {}
@@ -749,6 +780,12 @@ print(f"vs conv AE (transpose): {n_fully / n_conv:.0%} of its {n_conv:,} paramet
       f"{fc_mse / conv_mse:.2f} x its test MSE {conv_mse:.5f}")
 
 # %% [markdown]
+# The printed ratio compares its error with the conv AE's. Where it is above 1, the reason is
+# what its code is: every code cell sees only a small window of the image (computed below) and
+# the decoder is local too, so the $7 \times 7$ code is a learned thumbnail, one number per
+# $4 \times 4$ block, with no number that describes the garment's overall shape; each of the
+# conv AE's 32 code numbers comes out of a linear layer that sees the whole image.
+#
 # Two properties of its code map. The **receptive field** of a code cell: which input pixels can
 # change it. It can be computed layer by layer: a window starts as 1 pixel; a $k \times k$
 # convolution widens it by $k - 1$ steps of the current **jump** (the distance in input pixels
@@ -1072,46 +1109,52 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
             title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# Now the **trained** decoders of section 3, with the trained dense AE as the reference. Their
-# average maps are no use here: a mean error map is a smooth blob shaped by where garments sit, and
-# the parity contrast of a smooth blob is not 0 (`tests/test_conv.py` finds 0.06 for an
-# off-centre Gaussian blob, more than most trained decoders reach). Its slopes, not a grid, would
-# decide the verdict, and shifting the map by one pixel would change it. So we measure each image
-# separately with `period2_power`:
+# Now the **trained** decoders of section 3, with the trained dense AE as a reference. What
+# gives a layer's grid away is its **phase**: a transposed layer treats output pixels by the
+# parity of their row and column, and those parities belong to the layer, not to the image. So
+# its grid sits at the same place in the frame in every output, while fine detail (a print, a
+# seam, pixel noise) alternates differently in each image. Averaging over many images keeps the
+# first and cancels the second. `coherent_grid` (in `course_utils.conv_probes`) does exactly that:
 #
 # 1. a **high-pass** removes slopes: at every pixel, 4 times its value minus its four neighbours.
 #    A ramp gives exactly 0 and a smooth blob almost 0, while a pattern that alternates from pixel
-#    to pixel comes out 4 or 8 times larger;
+#    to pixel comes out 4 or 8 times larger (divided out afterwards);
 # 2. a **window** fades the result to 0 towards the edges of the frame (a 2-D Hann window), so
 #    that a slope cut off at the edge does not count;
-# 3. the three **period-2 amplitudes**: the windowed map's correlation with the patterns
-#    $(-1)^i$ (rows alternate), $(-1)^j$ (columns alternate) and $(-1)^{i+j}$ (a checkerboard), the
-#    2-D Fourier transform at the frequencies $(\pi, 0)$, $(0, \pi)$, $(\pi, \pi)$; the
-#    **power** is the sum of their squares.
+# 3. the maps are **averaged over the images first**; then it reads the three signed
+#    **period-2 amplitudes** of that mean: its correlation with the patterns $(-1)^i$ (rows
+#    alternate), $(-1)^j$ (columns alternate) and $(-1)^{i+j}$ (a checkerboard), the 2-D Fourier
+#    transform at the frequencies $(\pi, 0)$, $(0, \pi)$, $(\pi, \pi)$. Their root-sum-square is
+#    the grid's **size**.
 #
-# A one-pixel shift of a true grid only flips the signs of the amplitudes, so the power stays
-# the same; the cell checks each verdict again on maps shifted one column and one row. The
-# tests also check that a pure grid keeps its power under these shifts, and that a ramp and a
-# blob give almost 0.
+# How much would an amplitude move with another 2,000 images like these? A **bootstrap**
+# answers without new data: draw 2,000 of the images with replacement, average again, and repeat
+# 200 times; the spread of an amplitude over the draws is its **standard error** (SE). With no
+# grid, detail of random phase leaves amplitudes of a few SE at most, so the verdict says "a
+# grid" when some amplitude exceeds 3 SE. The tests in `tests/test_conv.py` check the method on
+# synthetic images: a faint grid at a fixed place, too faint to change the per-image power by more
+# than a few per cent, is found; the same grid with a random sign in each image is not, and
+# neither is a smooth slope.
+#
+# One more reference is needed: the garments themselves. Their outlines sit at similar places in
+# many images (the gap between trouser legs, the edges of a shirt), so the test images can hold a
+# small frame-locked period-2 part of their own. A decoder that reproduces it shows it in its
+# outputs; a decoder that blurs it away leaves it, sign flipped, in its errors. So the cell
+# names, for each model, the frequencies whose amplitude is beyond 3 SE of 0 **and** larger (in
+# size, either sign) than the test images' own at that frequency by more than 3 SE of the
+# difference: an alternation at a fixed place that the garments alone do not explain.
 #
 # Two measurements on the first 2,000 test images (the cell prints how many): (a) the **error**,
 # output minus image, of each image; (b) the outputs for **unusual codes**: we encode the images,
 # then shuffle each of the 32 code dimensions separately across them, so every dimension keeps its
 # usual values but the combinations are new, as when a generative model decodes a code that no
-# training image had. All three models get the same shuffles. Each image gives one power; a
-# model's number is the mean over the images, printed in units of the dense reference's (the
-# reference prints 1.00), next to the test images' own power for scale: real garments have fine
-# detail at these frequencies too.
-#
-# How much would that mean move with another 2,000 images like these? A **bootstrap** answers
-# without new data: draw 2,000 of the images with replacement, average their powers again, and
-# repeat. Every model gets the same draws, so two models can be compared draw by draw:
-# `difference_verdict` prints the mean difference and its spread over the draws (the **noise
-# scale**), and calls a difference real only if it is more than twice that (which test images,
-# not which training seed: the caveat of section 3).
+# training image had. All three models get the same shuffles; the test images themselves are
+# measured too, for scale. A last line per measurement gives the per-image period-2 power (squared
+# before averaging, so alternation of every phase counts): **how much fine structure** of any kind
+# each model's maps hold, relative to the test images, which says nothing about a grid.
 
 # %%
-from course_utils.conv_probes import difference_verdict, error_maps_figure, period2_power
+from course_utils.conv_probes import coherent_grid, period2_power
 
 trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models["conv AE (upsample)"],
            "dense": models["dense AE"]}
@@ -1127,123 +1170,107 @@ for name, m in trained.items():
         mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (N, 32)
         unusual = m.decode(mixed).reshape(len(x_maps), 28, 28)  # (N, 28, 28)
     per_image_maps[name] = {"(a) error": errors, "(b) unusual codes": unusual}
-n_boot = course.pick(full=200, fast=50)  # bootstrap draws: enough for a noise scale
-draws = torch.randint(len(x_maps), (n_boot, len(x_maps)), generator=torch.Generator().manual_seed(1))
-data_power = period2_power(x_maps[:, 0]).mean().item()
-print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws (noise scale: which test images)")
-shifts = {"as measured": lambda t: t, "shifted 1 column": lambda t: t.roll(1, dims=2),
-          "shifted 1 row": lambda t: t.roll(1, dims=1)}
-p2_verdicts = {}  # (measurement, pair) -> the verdict word, as measured
+per_image_maps["test images"] = {"(b) unusual codes": x_maps[:, 0]}  # the reference for (b)
+n_boot = course.pick(full=200, fast=50)  # bootstrap draws: enough for a standard error
+fine_unit = period2_power(x_maps[:, 0]).mean().item()  # the test images' fine structure
+data_grid = coherent_grid(x_maps[:, 0], n_boot=n_boot)  # the garments' own frame-locked part
+print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws; amplitudes (pi, 0), (0, pi), "
+      f"(pi, pi) of the image-averaged map, in thousandths of the grey range, +- 1 SE")
+freqs = ("(pi, 0) rows", "(0, pi) columns", "(pi, pi) checkerboard")
+beyond_data = {}  # (measurement, model) -> the frequencies whose |amplitude| beats the images' own
 for what in ("(a) error", "(b) unusual codes"):
-    power = {name: period2_power(m[what]) for name, m in per_image_maps.items()}  # (N,) each
-    unit = power["dense"].mean().item()
-    print(f"{what}: period-2 power per image, in units of the dense reference's: " + ", ".join(
-        f"{n} {p.mean() / unit:.2f}" for n, p in power.items()) + f"; the test images themselves "
-        f"{data_power / unit:.2f}")
-    for a, b in (("transpose", "dense"), ("upsample + conv", "dense"), ("transpose", "upsample + conv")):
-        words = []
-        for shift_name, shift in shifts.items():
-            pa, pb = (period2_power(shift(per_image_maps[n][what])) / unit for n in (a, b))
-            line = difference_verdict(a, pa[draws].mean(dim=1), b, pb[draws].mean(dim=1), "power")
-            words.append(line.rsplit(": ", 1)[1])  # "transpose higher", ...
-            if shift_name == "as measured":
-                print("    " + line)
-        p2_verdicts[(what, a, b)] = words[0]
-        print(f"        the same verdict on maps shifted by one pixel: {len(set(words)) == 1}")
-error_maps_figure({"transpose": trained["transpose"], "upsample + conv": trained["upsample + conv"],
-                   "dense AE (reference)": trained["dense"]}, x_maps)
+    print(what)
+    for name, maps in per_image_maps.items():
+        if what not in maps:
+            continue
+        g = coherent_grid(maps[what], n_boot=n_boot)
+        amps = ", ".join(f"{a * 1e3:+.3f} +- {se * 1e3:.3f}" for a, se in zip(g.amplitudes, g.ses, strict=True))
+        print(f"    {name:<16} {amps}; size {g.size * 1e3:.3f} +- {g.size_se * 1e3:.3f}")
+        if name == "test images":
+            continue
+        # per frequency: |amplitude| beyond 3 SE of 0 AND beyond the images' own |amplitude| by
+        # 3 SE of the difference (the two SEs combined as for independent measurements)
+        beyond_data[(what, name)] = [
+            f for f, a, se, a0, se0 in zip(freqs, g.amplitudes.abs(), g.ses, data_grid.amplitudes.abs(),
+                                           data_grid.ses, strict=True)
+            if a > 3 * se and a - a0 > 3 * math.hypot(se, se0)]
+        print("        beyond 3 SE of 0 and of the test images' own: "
+              + (", ".join(beyond_data[(what, name)]) or "none"))
+    fine = {n: period2_power(m[what]).mean().item() / fine_unit for n, m in per_image_maps.items()
+            if what in m and n != "test images"}
+    print("    fine structure of any phase (per-image power; test images = 1): "
+          + ", ".join(f"{n} {f:.2f}" for n, f in fine.items()))
+for f in freqs:
+    found = [f"{name} {what[:3]}" for (what, name), fs in beyond_data.items() if f in fs]
+    print(f"what this run shows, {f}: " + (
+        "a frame-locked alternation beyond the garments' own in " + ", ".join(found)
+        if found else "no model beyond the garments' own, on (a) or (b)"))
 
 # %% [markdown]
-# The figure shows each trained model's error map, the mean absolute error at each position over
-# the 2,000 images, on one colour scale. It says where on the $28 \times 28$ frame the errors
-# fall on average: a blend of many garments, each with its outline in a different place.
-#
-# A different question: **within one image**, which pixels does a model get most wrong? Two
-# candidate explanations: the garment's body (where the pixels are bright and carry texture) or
-# its outlines (where brightness changes fast). The two overlap: outlines sit next to bright
-# pixels, so a plain correlation with either can borrow from the other. For every image, the cell
-# computes the edge strength at each pixel (`edge_strength`: the length of the brightness
-# gradient) and correlates, across that image's 784 pixels, the error with brightness and with
-# edge strength. Then it separates the two with a **partial correlation** (`partial_correlation`):
-# fit a straight line of the error on brightness, and of the edge strength on brightness, and
-# correlate what is left of both; that answers "at equal brightness, is the error larger where the
-# edges are stronger?" (and the same with the roles swapped). That gives one number per image;
-# the cell prints their mean over the images, and the share of images in which the edges come
-# out ahead. A bootstrap over the images (draw 2,000 of them with replacement, average again)
-# gives the noise scale. The second line per model repeats all this on the garment's own pixels
-# (brightness above 0.05), leaving out the black background, where error and edges are both
-# near 0: that line compares the garment's body with its outline directly.
-#
-# Why not correlate the averaged maps of the figure, position by position? Averaging over
-# images first blurs every garment's outline into a smooth blob, so the averaged maps only say
-# which positions of the frame are hard across garments, and a relation between averages can
-# differ from, even reverse, the relation inside each image.
+# To **see** the outputs at the pixel level, the figure enlarges the centre ($16 \times 16$
+# pixels) of four outputs for unusual codes from each decoder, one screen square per pixel (no
+# smoothing), and, in the last column, the high-passed mean over all 2,000 unusual outputs: the
+# map whose period-2 amplitudes the cell above read (one colour scale for the three rows; a grid
+# at a fixed place would show there as a fine chequer).
 
 # %%
-from course_utils.conv_probes import edge_strength, partial_correlation
-
-brightness, edges = x_maps[:, 0], edge_strength(x_maps)  # (N, 28, 28) each: one map per image
-garment = brightness > 0.05  # (N, 28, 28): the garment's pixels, not the black background
-print(f"within an image, brightness and edge strength correlate "
-      f"{partial_correlation(brightness, edges).mean():.2f} (mean over the {len(x_maps):,} images)")
-for name, maps in per_image_maps.items():  # the bootstrap draws of the cell above
-    err = maps["(a) error"].abs()  # (N, 28, 28): each image's absolute error at every pixel
-    print(f"{name:<16} error: correlation with brightness "
-          f"{partial_correlation(err, brightness).mean():.2f}, with edge strength "
-          f"{partial_correlation(err, edges).mean():.2f}")
-    for pixels, mask in (("all pixels", None), ("garment pixels", garment)):
-        on_edges = partial_correlation(err, edges, brightness, mask)  # (N,): at equal brightness
-        on_light = partial_correlation(err, brightness, edges, mask)  # (N,): at equal edges
-        print(f"    {pixels:<14}: partial, edges at equal brightness {on_edges.mean():.2f}, "
-              f"brightness at equal edges {on_light.mean():.2f}; edges ahead in "
-              f"{(on_edges > on_light).float().mean():.0%} of the images")
-        print("        " + difference_verdict("edges", on_edges[draws].mean(dim=1), "brightness",
-                                              on_light[draws].mean(dim=1),
-                                              "partial correlation with the error"))
+# extra code – magnified outputs for unusual codes, and the high-passed mean of each decoder
+crop = slice(6, 22)  # the centre 16 x 16 pixels
+fig = NotebookFigure(figsize=(9.5, 6.6), layout="constrained")
+axes = fig.subplots(3, 5)
+high_passed = {}
+for name in trained:
+    mean_map = per_image_maps[name]["(b) unusual codes"].mean(dim=0)  # (28, 28)
+    high_passed[name] = (4 * mean_map[1:-1, 1:-1] - mean_map[:-2, 1:-1] - mean_map[2:, 1:-1]
+                         - mean_map[1:-1, :-2] - mean_map[1:-1, 2:])[crop.start - 1:crop.stop - 1,
+                                                                      crop.start - 1:crop.stop - 1]
+top = max(h.abs().max().item() for h in high_passed.values())
+for row, name in enumerate(trained):
+    for col in range(4):
+        ax = axes[row, col]
+        ax.imshow(per_image_maps[name]["(b) unusual codes"][col, crop, crop].numpy(), cmap="gray",
+                  vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(f"code {col}", fontsize=9)
+    im = axes[row, 4].imshow(high_passed[name].numpy(), cmap="RdBu_r", vmin=-top, vmax=top,
+                             interpolation="nearest")
+    axes[row, 4].set_title("high-passed mean", fontsize=9)
+    axes[row, 0].set_ylabel(name)
+for ax in axes.ravel():
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.colorbar(im, ax=list(axes[:, 4]), shrink=0.6, label="high-passed mean")
+fig.suptitle("unusual codes, centre 16 x 16 pixels enlarged (one square per pixel)")
+fig
 
 # %% [markdown]
-# The verdict lines say which the errors follow within an image once the other is held fixed:
-# "edges higher" means that at equal brightness the error tracks the outlines more closely than
-# it tracks brightness at equal edge strength; "edges lower", the other way round. The
-# percentages say in how many single images the edges came out ahead. Either way the plain
-# correlations alone could not have told us, since brightness and edges go together. Look back
-# at the rows of section 3 with the verdict in mind, comparing the outlines and thin gaps with
-# the flat areas of fabric.
+# Read the verdicts together. The untrained test isolates the layers' built-in tendency: a
+# transposed decoder above the floor there shows the uneven sub-kernel sums at work. The trained
+# lines say whether anything frame-locked is left after training, frequency by frequency: a
+# frequency named for a model means its maps share an alternation there that averaging over 2,000
+# images did not cancel and that is larger than what the garments themselves hold; "none" means
+# every amplitude is within about 3 printed SEs of 0 or of the test images' own (the SEs are the
+# sensitivity of this test). Lines (a) look at errors on images like the training images, lines (b)
+# at codes off the data, where a decoder is least constrained.
 #
-# Back to the grid: read the verdicts together. The untrained test isolates the layers' built-in
-# tendency: a transposed decoder above the floor there shows the uneven sub-kernel sums at work
-# (the count says how many random decoders of that kind landed above). Lines (a) say whether a
-# trained decoder's errors on test images hold more period-2 power than the dense reference's; a
-# conv decoder with "no difference beyond the noise" or "lower" there has learned weights that
-# paint no more pixel-to-pixel alternation than a decoder with no mechanism for a grid, on data
-# like its training images. Lines (b) repeat the test on codes off the data. The line under each
-# verdict shifts every map by one column and by one row: a shift only flips the signs of the
-# amplitudes, so the power, and the verdict, should not move. It checks the measure, not the
-# presence of a grid.
-#
-# Keep in mind what the measure sees: any alternation from one pixel to the next, whatever made it.
-# It squares each image's amplitudes before averaging over the images, so it adds up alternation
-# of every phase alike: a grid that a transposed layer paints at the same place in every image,
-# and fine detail that falls differently in each. Telling them apart would need the amplitudes
-# averaged over the images before squaring (a grid tied to the frame survives that average,
-# detail of varying phase cancels out); this lesson does not compute that.
-# In (b) that includes fine detail: a decoder that draws sharper textures than the blurry dense one
-# has more period-2 power without a grid, so compare its number with the test images' own (a
-# decoder below the images paints no more fine alternation than real garments have). In (a) the
-# error is output minus image: fine detail that a decoder misses stays in its error, detail that it
-# paints wrongly adds to it. For the upsampling decoder, equal sub-kernel sums rule out the
-# flat-input grid, so its power can only come from the alternating steps on sloped feature maps
-# (the ramp above) or from detail; for the transposed decoder, its unequal sub-kernel sums add to
-# these. So a "higher" verdict is evidence of the flat-input checkerboard only for the transposed
-# decoder, and only together with the untrained test and the figures. (One training run per
-# model: the caveat of section 3.)
+# The frequencies are not equally easy to read. A transposed layer's four sub-kernels fall on the
+# four parity classes of a $2 \times 2$ block, so their unequal sums can alternate at any of the
+# three frequencies. Rows or columns that alternate, $(\pi, 0)$ or $(0, \pi)$, have other causes
+# too: the garments' own frame-locked pattern drawn more strongly (say, columns that alternate at
+# the trouser gap), and the alternating steps that both conv decoders make on sloped feature maps
+# (the ramp above). The $(\pi, \pi)$ **checkerboard** is the cleanest to read wherever the test
+# images' own amplitude there is small (compare their line). The dense decoder has no layer mechanism for any of them, but its per-pixel
+# weights can paint any fixed pattern; so where the dense reference is named too, that frequency
+# points to the layers of a conv decoder only if the conv amplitude clearly differs from the
+# dense one. The magnified figure shows what these patterns look like. The fine-structure line is a
+# different quantity: it grows with sharp textures of any phase, and the verdicts do not depend on
+# it. The last three printed lines say what this run shows, for these trained models (one
+# training run each: the caveat of section 3).
 #
 # The artefact is a risk built into the transposed layer (the untrained test); training can
-# shrink it, but nothing guarantees that it does, and lines (a) and (b) say whether this run's
-# trained transposed decoder shows more of it than the reference. Upsample + convolution removes
-# that cause (equal sub-kernel sums and even overlap by construction), though not the period-2
-# steps on sloped inputs, at a higher cost per image (its convolutions run on the larger feature
-# maps: compare the multiply-adds in section 3).
+# shrink it, but nothing guarantees that it does. Upsample + convolution removes that cause
+# (equal sub-kernel sums and even overlap by construction), though not the period-2 steps on
+# sloped inputs, at a higher cost per image (its convolutions run on the larger feature maps:
+# compare the multiply-adds in section 3).
 #
 # ## 6. Optional: an LSTM autoencoder reads rows
 #
@@ -1323,10 +1350,12 @@ print(f"time ratio {time_ratio:.1f} below the multiply-add ratio {work_ratio:.1f
 # which needs large computations to keep busy, often shows this); the timing alone cannot
 # separate the two causes further.
 #
-# The LSTM gets a fixed, smaller budget of steps than the conv models had, the same on every
-# machine so that its result does not depend on the hardware. The cell prints that budget as a
-# share of the conv models' steps, and what it costs here at the ratio just measured (the ratio
-# itself depends on the machine).
+# This section is a demonstration of shapes and cost, not a contest. To keep the whole lesson
+# quick, the LSTM gets a fixed, small budget of steps, the same on every machine, far fewer than
+# the conv models had: it is **under-trained**, and its error below says what this short run
+# reaches, not what an LSTM autoencoder can reach. The cell prints that budget as a share of the
+# conv models' steps, and what it costs here at the ratio just measured (the ratio itself
+# depends on the machine).
 
 # %%
 lstm_steps = course.pick(full=200, fast=8)
@@ -1355,19 +1384,21 @@ print("PCA components needed to match the LSTM AE's error: "
 # %%
 with torch.no_grad():
     fig = rows_figure({"original": show, "conv AE": models["conv AE (transpose)"](show),
-                       "LSTM AE": lstm(show)}, title="reading rows: the LSTM autoencoder")
+                       "LSTM AE": lstm(show)}, title=f"reading rows: the LSTM autoencoder, under-trained ({n_lstm_steps} steps)")
 fig
 
 # %% [markdown]
 # The verdict lines compare the LSTM with the convolutional autoencoder and with two references
 # that need no training steps: the mean training image (the same output for every input) and
-# PCA. The comparison with the conv AE is not fair to the LSTM (fewer steps), and is not meant
-# to be. What the numbers show is how far this LSTM got with its small budget, reading one row at
-# a time and squeezing everything into its state: the last line gives the smallest number of
-# principal components whose linear code does at least as well as the LSTM's 32-number code
-# ("more than 32" if none does; a statement about error, not about how the LSTM uses its code).
-# A longer training run would be needed to say what an LSTM autoencoder can reach. Sequence autoencoders are at home on data
-# that really is sequential (audio, sensor series, text).
+# PCA. The comparison with the conv AE is not fair to the LSTM (far fewer steps), and is not
+# meant to be: the figure shows an under-trained model. What the numbers show is how far this
+# LSTM got with its small budget, reading one row at a time and squeezing everything into its
+# state: the last line gives the smallest number of principal components whose linear code does
+# at least as well as the LSTM's 32-number code ("more than 32" if none does; a statement about
+# error, not about how the LSTM uses its code). To see what it can reach, raise `lstm_steps` to
+# the conv models' budget and rerun the two cells (the cost printed above tells you how long that
+# takes on your machine). Sequence autoencoders are at home on data that really is sequential
+# (audio, sensor series, text).
 #
 # > **Common mistakes**
 # > - *Feeding flat images to a conv model.* Conv layers need (B, 1, 28, 28); the model's error
@@ -1404,32 +1435,32 @@ fig
 # - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
 #   mode, and uses stored running averages after `model.eval()`.
 # - The conv AE has fewer parameters than the dense AE, yet most of them sit in the linear layers
-#   around the code; we compared it with lesson 02's centred dense AE at the same code size, data,
-#   steps and validation, each at the learning rate it chose on the validation images, and retrained the conv AE without BatchNorm to split the gap between
-#   the layers and BatchNorm (section 3's verdict lines say how it split in this run). A
-#   training curve measured during the epoch, in training mode, can sit above validation.
+#   around the code. We compared it with lesson 02's centred dense AE at the same code size, data,
+#   steps and validation, each at the learning rate it chose on the validation images (except
+#   the upsampling conv AE, which borrowed its transposed sibling's rate), and split the gap in a
+#   chain that changes one thing per step: the layers, BatchNorm, the centring (section 3's
+#   verdict lines say how it split in this run). A training curve measured during the epoch, in
+#   training mode, can sit above validation.
 # - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
 #   for shifts by multiples of its total stride (4 pixels here: its code map moves by one cell,
 #   away from the borders), though not shift-invariant; a shift of 1-3 pixels falls between its
 #   code cells. Each of its code cells sees a window of input pixels (its receptive field) that
 #   the sizes, strides and paddings determine: computed layer by layer, confirmed with a
 #   gradient. First-layer filters are small pattern detectors applied everywhere.
-# - A measured difference needs a noise scale: a bootstrap over the test images gives one, and
-#   a verdict says "higher" only beyond twice that scale. It covers the test images, not the
-#   training seed (each model was trained once).
-# - Whether the errors follow a garment's outlines or its bright body is a question about pixels
-#   inside images: answer it image by image (section 5's partial correlations), not with maps
-#   averaged over images, which blur every outline away.
+# - A measured difference needs a noise scale: a standard error over the test images, or a
+#   bootstrap over them, gives one. It covers the test images, not the training seed (each model
+#   was trained once).
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
 #   or unequal sub-kernel sums, paint a checkerboard even on a flat input. Upsampling then
 #   convolving has four equal sub-kernel sums, so a flat input comes out flat away from the
 #   border; on a sloped input its shifted sub-kernels climb in alternating steps that differ
-#   unless the weights balance them (a period-2 sawtooth, its blockiness). A parity contrast
-#   also responds to smooth slopes, so for trained decoders section 5 measures the power at the
-#   period-2 frequencies after a slope-blind high-pass, against a reference and a noise scale,
-#   and checks that a one-pixel shift leaves each verdict unchanged.
-# - An LSTM autoencoder reads an image one row after another; with this lesson's small budget,
-#   judge its error against the mean-image and PCA references printed in section 6.
+#   unless the weights balance them (a period-2 sawtooth, its blockiness). A layer's grid sits
+#   at the same place in every output, fine detail does not: so for trained decoders section 5
+#   averages the high-passed maps over the images before it reads the period-2 amplitudes, with a
+#   bootstrap standard error, and its last line says whether this run's decoders paint such a grid.
+# - An LSTM autoencoder reads an image one row after another; section 6 shows its shapes and
+#   cost, and trains it only briefly (under-trained): judge its error against the mean-image and
+#   PCA references printed there.
 
 # %% [markdown]
 # [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)

@@ -186,16 +186,27 @@ check_conv_decoder(make_conv_decoder)
 # %% [markdown]
 # ### See it work: the shapes, layer by layer
 #
-# The cell below chains your encoder and decoder, runs a batch of 4 blank images through them
-# and prints each layer's output shape and parameter count (lesson 03's shape table). Compare it
-# with the table of task 3.
+# The cell below chains your encoder and decoder into an autoencoder, runs a batch of 4 blank
+# images through it and prints each layer's output shape and parameter count (lesson 03's shape
+# table). Compare it with the table of task 3. Your two blocks alone would make no bottleneck:
+# the encoder's output, $32 \times 7 \times 7$ = 1,568 numbers, is more than the 784 pixels, so
+# the cell puts a 32-number code between them with two linear layers, as lesson 03's
+# `ConvAutoencoder` does.
 
 # %%
 # See it work (extra code): your encoder and decoder, one layer at a time.
 from course_utils.conv import format_shape_table, shape_table
 
 torch.manual_seed(0)
-autoencoder = nn.Sequential(make_conv_encoder(16, 32), make_conv_decoder(32, 16))
+autoencoder = nn.Sequential(
+    make_conv_encoder(16, 32),  # (B, 1, 28, 28) -> (B, 32, 7, 7)
+    nn.Flatten(),  # (B, 1568)
+    nn.Linear(32 * 7 * 7, 32),  # the code: 32 numbers, the bottleneck
+    nn.Linear(32, 32 * 7 * 7),  # back to (B, 1568)
+    nn.ReLU(),
+    nn.Unflatten(1, (32, 7, 7)),  # (B, 32, 7, 7)
+    make_conv_decoder(32, 16),  # (B, 32, 7, 7) -> (B, 1, 28, 28)
+)
 x = torch.zeros(4, 1, 28, 28)
 print(format_shape_table(shape_table(autoencoder, x), tuple(x.shape)))
 

@@ -14,16 +14,16 @@ from course_utils.conv import (
     shape_table,
 )
 from course_utils.conv_probes import (
+    coherent_grid,
     decoder_logits,
     difference_verdict,
-    edge_strength,
     error_maps,
     error_maps_figure,
     first_layer_figure,
     first_layer_maps,
     measured_receptive_field,
     parity_contrast,
-    partial_correlation,
+    period2_amplitudes,
     period2_power,
     receptive_field,
     shift_images,
@@ -174,6 +174,78 @@ def test_period2_power_sees_grids_whatever_their_phase_and_not_slopes():
         period2_power(torch.ones(2, 1, 28, 28))
 
 
+def _realish_images(n: int = 400, seed: int = 0) -> torch.Tensor:
+    """(n, 28, 28) garment-like maps: a smooth blob of random place, size and brightness per
+    image, plus fine pixel detail of random phase (Gaussian noise, strongest on the blob)."""
+    g = torch.Generator().manual_seed(seed)
+    i, j = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    ci, cj = 10 + 8 * torch.rand(2, n, 1, 1, generator=g)
+    width = 4 + 4 * torch.rand(n, 1, 1, generator=g)
+    blob = torch.exp(-((i - ci) ** 2 + (j - cj) ** 2) / (2 * width**2))  # (n, 28, 28)
+    return blob * (0.5 + 0.5 * torch.rand(n, 1, 1, generator=g)) + 0.3 * blob * torch.randn(
+        n, 28, 28, generator=g
+    )
+
+
+def test_coherent_grid_sees_a_fixed_phase_grid_and_not_detail_phase_or_slopes():
+    x = _realish_images()  # (400, 28, 28)
+    i, j = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    grid = 0.004 * (-1) ** (i + j)  # faint: far below the detail (0.3 x the blob)
+    plain = coherent_grid(x)
+    fixed = coherent_grid(x + grid)
+    assert not plain.grid and plain.z < 3  # detail of random phase averages away
+    assert fixed.grid and fixed.z > 5  # the same grid at the same place survives the average
+    assert abs(fixed.amplitudes[2] - 0.004) < 3 * fixed.ses[2]  # (pi, pi) recovered
+    assert fixed.amplitudes[:2].abs().max() < 4 * fixed.ses[:2].max()  # the other two ~0
+    # the per-image power cannot tell the two apart: the grid adds under 10% to it
+    assert period2_power(x + grid).mean() < 1.1 * period2_power(x).mean()
+    # the same grid with a random sign (phase) per image: incoherent, no verdict
+    sign = torch.where(torch.rand(len(x), 1, 1, generator=torch.Generator().manual_seed(1)) < 0.5,
+                       -1.0, 1.0)  # fmt: skip
+    assert not coherent_grid(x + sign * grid).grid
+    # a smooth slope, the same in every image (so it survives the average): still no grid
+    assert not coherent_grid(x + 0.02 * i + 0.01 * j).grid
+    # a one-column roll flips the sign of the (0, pi) and (pi, pi) amplitudes of a real grid
+    rolled = coherent_grid((x + grid).roll(1, dims=2))
+    assert rolled.grid and rolled.amplitudes[2] * fixed.amplitudes[2] < 0
+    # linear: the amplitudes of the mean map are the mean of the per-map amplitudes
+    torch.testing.assert_close(
+        period2_amplitudes(x.mean(dim=0, keepdim=True))[0], period2_amplitudes(x).mean(dim=0)
+    )
+    with pytest.raises(InputError, match="at least 2 maps"):
+        coherent_grid(x[:1])
+    with pytest.raises(InputError, match=r"\(N, H, W\)"):
+        coherent_grid(x[:, None])
+
+
+def test_centred_conv_autoencoder_subtracts_the_mean_and_starts_at_it():
+    torch.manual_seed(0)
+    mean = torch.rand(1, 28, 28) * 0.8 + 0.1
+    model = ConvAutoencoder(decoder="upsample", input_mean=mean)
+    plain = ConvAutoencoder(decoder="upsample")
+    assert count_parameters(model) == count_parameters(plain) + 784  # the (1, 28, 28) offset
+    assert model.input_mean.shape == (1, 1, 28, 28)
+    torch.testing.assert_close(model.encode(X), model.encoder(X - mean[None]))
+    # the offset starts at logit(mean): with the last convolution's weights and bias at 0,
+    # the decoder returns the mean image for any code
+    last = [m for m in model.decoder if isinstance(m, nn.Conv2d)][-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()
+        torch.testing.assert_close(model.decode(torch.randn(3, 32))[:, 0], mean.expand(3, 28, 28))
+    assert "input_mean" in model.state_dict()  # saved with the weights
+    assert "input_mean" not in plain.state_dict()
+    # the first-layer maps see the centred image, as encode does
+    model.eval()
+    with torch.no_grad():
+        expected = torch.relu(model.encoder[0](X[:1] - mean[None]))[0]
+    torch.testing.assert_close(first_layer_maps(model, X[0]), expected)
+    with pytest.raises(InputError, match="784"):
+        ConvAutoencoder(input_mean=torch.rand(1, 14, 14))
+    with pytest.raises(InputError, match="float"):
+        ConvAutoencoder(input_mean=torch.ones(784, dtype=torch.long))
+
+
 def _parity_means(maps: torch.Tensor, border: int = 2) -> torch.Tensor:
     """Mean of each parity class of the inner region, written out: (N, H, W) -> (4,)."""
     h, w = maps.shape[-2:]
@@ -282,21 +354,6 @@ def test_first_layer_maps_are_conv_batchnorm_relu_in_eval_mode():
     filter_limits = {im.get_clim() for im in images[1:5]}
     map_limits = {im.get_clim() for im in images[5:9]}
     assert len(filter_limits) == 1 and len(map_limits) == 1  # one colour scale per row
-
-
-def test_edge_strength_is_the_gradient_length_of_each_image():
-    x = torch.zeros(2, 1, 28, 28)
-    x[0, ..., 10:] = 1.0  # image 0: dark left, bright right (one step, columns 9 -> 10)
-    x[1, 0, 5, 5] = 1.0  # image 1: one bright pixel
-    edges = edge_strength(x)
-    assert edges.shape == (2, 28, 28)  # one map per image, not averaged
-    assert (edges[0, :, 9] == 1.0).all() and edges[0].sum() == 28  # the step, nowhere else
-    # at the bright pixel both steps are -1: length sqrt(2), not |dx| + |dy| = 2
-    assert abs(edges[1, 5, 5] - 2**0.5) < 1e-6
-    assert edges[1, 5, 4] == 1.0 and edges[1, 4, 5] == 1.0  # one step up into the pixel
-    assert abs(edges[1].sum() - (2**0.5 + 2)) < 1e-5  # nothing anywhere else
-    with pytest.raises(InputError):
-        edge_strength(x.flatten(1))  # flat images: no rows and columns to step along
 
 
 @pytest.mark.parametrize("kernel_size", [3, 5])
@@ -412,45 +469,6 @@ def test_difference_verdict_on_paired_bootstrap_replicates():
     assert same.endswith("no difference beyond the noise")
     with pytest.raises(InputError, match="paired"):
         difference_verdict("a", flat, "b", flat[:10], "c")
-
-
-def test_partial_correlation_matches_the_textbook_formula_image_by_image():
-    g = torch.Generator().manual_seed(0)
-    control = torch.rand(3, 28, 28, generator=g)  # (N, H, W): three images
-    x = control + 0.5 * torch.rand(3, 28, 28, generator=g)
-    y = torch.tensor([2.0, -1.0, 0.5])[:, None, None] * control  # a different slope per image
-    y = y + 0.5 * torch.rand(3, 28, 28, generator=g) + 0.3 * x
-    result = partial_correlation(y, x, control)
-    assert result.shape == (3,)
-    for n in range(3):  # each image on its own: the textbook formula from three correlations
-        r = torch.corrcoef(
-            torch.stack([y[n].flatten(), x[n].flatten(), control[n].flatten()]).double()
-        )
-        r_yx, r_yc, r_xc = r[0, 1], r[0, 2], r[1, 2]
-        textbook = (r_yx - r_yc * r_xc) / torch.sqrt((1 - r_yc**2) * (1 - r_xc**2))
-        assert abs(result[n] - textbook) < 1e-10
-        plain = partial_correlation(y[n : n + 1], x[n : n + 1])  # no control: plain correlation
-        assert abs(plain[0] - r_yx) < 1e-10
-    # both follow the control alone: correlated, but not once the control is removed
-    a = control + 0.1 * torch.rand(3, 28, 28, generator=g)
-    b = control + 0.1 * torch.rand(3, 28, 28, generator=g)
-    assert (partial_correlation(a, b) > 0.9).all()
-    assert (partial_correlation(a, b, control).abs() < 0.15).all()
-    # a mask keeps only its pixels: the result equals the computation on those pixels alone
-    mask = torch.zeros(3, 28, 28, dtype=torch.bool)
-    mask[:, 5:20, 3:25] = True
-    inside = partial_correlation(y[:, 5:20, 3:25], x[:, 5:20, 3:25], control[:, 5:20, 3:25])
-    torch.testing.assert_close(partial_correlation(y, x, control, mask), inside)
-    # within each image y rises with x, but image 1 is brighter AND has lower y: pooled over
-    # both images the correlation is negative (a relation between groups, not within them)
-    x2 = torch.rand(2, 64, generator=g) + torch.tensor([[0.0], [1.0]])  # (2, 64)
-    y2 = x2 - torch.tensor([[0.0], [3.0]]) + 0.05 * torch.rand(2, 64, generator=g)
-    assert (partial_correlation(y2, x2) > 0.9).all()
-    assert partial_correlation(y2.reshape(1, -1), x2.reshape(1, -1))[0] < -0.5
-    with pytest.raises(InputError, match="one shape"):
-        partial_correlation(y, x, control[:, :5])
-    with pytest.raises(InputError, match="at least 4 pixels"):
-        partial_correlation(y, x, control, torch.zeros(3, 28, 28, dtype=torch.bool))
 
 
 def test_conv_exercise_checks_enforce_the_relus_the_tasks_ask_for(monkeypatch):
