@@ -1126,10 +1126,11 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
 
 # %% [markdown]
 # What to look for: the top row shows the same rows before training, uniform noise, so any shape
-# you can see in the other two rows was learned. Does a filter cover the whole frame, like a principal component, or only
-# a small local stroke? Can you recognise parts of the images' outlines in it (edges, sleeves,
-# strokes)? No filter has to be one whole image, since every code mixes many units. Comparing
-# the two rows is by eye only; the lesson measures what tying changes through the errors above.
+# you can see in the other two rows was learned. Does a filter cover the whole frame, like a
+# principal component, or only a small local stroke? Can you recognise parts of the images'
+# outlines in it (edges, sleeves, strokes)? No filter has to be one whole image, since every code
+# mixes many units. Comparing the dense and the tied rows is by eye only; the lesson measures
+# what tying changes through the errors above.
 #
 # ## 3. The latent space
 #
