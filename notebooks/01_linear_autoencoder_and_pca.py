@@ -1605,7 +1605,6 @@ if course.mode == "fast":
 # depends on the eigenvalue gaps; deep dive 3 draws the order in which this run's directions came
 # in. So whether a run got there is something we measure.
 #
-#
 # **Plaut (2018)** showed that the principal directions themselves, in order, can be read off a
 # trained linear autoencoder; sections 4 and 6 do it with an SVD of its outputs, and so does
 # exercise 01.
