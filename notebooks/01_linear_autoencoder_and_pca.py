@@ -1541,8 +1541,9 @@ print("for every k, a direction of the last quarter, next to the cut, settled af
 # whether the last one to settle sits next to the cut, where the gap
 # $\lambda_k - \lambda_{k+1}$ is smallest and the pull weakest (section 6). A dashed curve that
 # rises for a while is a discarded direction the subspace held before a stronger one pushed it
-# out. A kept direction that reads "never" had not settled when the budget ran out; where section
-# 6's table shows a miss, that is where to look, and the cell below prints the final shares for
+# out. A kept direction that reads "never" had not settled when the budget ran out: next to a cut
+# with nearly equal eigenvalues that costs almost nothing (section 6's angle plot prices it), and
+# where section 6's table shows a miss, that is where to look; the cell below prints the final shares for
 # every row that misses (error more than 0.5% above PCA's, or a clearly kept direction, deep
 # dive 5, more than 5° away). Short training (fast mode, always) and a small gap at the cut are
 # the causes this lesson can show; a run that lingers near one of Baldi and Hornik's saddles
@@ -1771,13 +1772,13 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
 #
 # [Exercise 01](../exercises/01_linear_autoencoder_and_pca.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/01_linear_autoencoder_and_pca.ipynb)
 #
-# The exercise has five tasks, each followed by a check cell that tells you what is right or
+# The exercise has six tasks, each followed by a check cell that tells you what is right or
 # wrong: (1) PCA by SVD (centre the data, return the mean and the principal directions), (2)
 # encoding and decoding with it, (3) the principal angles between two subspaces, (4) one
 # training step of a linear autoencoder (the loop of section 4; the exercise counts forward pass
 # and loss as one move, "compute the loss", so it speaks of four moves), and (5) getting PCA's
 # ordered directions and their variances back from a trained linear autoencoder (sections 4
-# and 6).
+# and 6), and (6) predicting what turning a principal direction by 30° costs, then measuring it.
 
 # %% [markdown]
 # ## Quiz

@@ -31,6 +31,8 @@
 #   wrong), or ⏳ not attempted yet. It tests your code on random inputs you have not seen, so a
 #   hard-coded answer fails, and it notices when you call the course's own version instead of
 #   writing it.
+# - "Predict, then run" questions: write your prediction BEFORE you run the cell that shows the
+#   answer. Guessing after looking teaches nothing.
 # - Do not delete or edit the check cells: your instructor grades with the original ones.
 # - Check messages in Vietnamese: open this notebook's Vietnamese edition (the link above), or
 #   run `%env COURSE_LANG=vi` in a cell and run the check again; `%env COURSE_LANG=en` switches
@@ -278,6 +280,49 @@ for j in range(3):
 print("decoder columns against PCA's directions (the arbitrary basis):",
       [round(principal_angles_deg(ae3.decoder.weight.detach()[:, [j]], true_components[[j]].T).item(), 1)
        for j in range(3)])
+
+# %% [markdown]
+# ## Task 6 · Predict, then run: what a turn costs (1 point)
+#
+# Data in 3-D have variances $\lambda_1 = 9$, $\lambda_2 = 4$ and $\lambda_3 = 1$ along their
+# principal directions $v_1, v_2, v_3$. PCA with $k = 2$ keeps the plane of $v_1$ and $v_2$.
+# Now turn $v_2$ by $\theta = 30°$ towards $v_3$ inside the kept plane (keep $v_1$). By how much
+# does the squared error per point rise? Work it out on paper (lesson 01, section 6: "why nearly
+# equal eigenvalues allow large angles"), write it into `predicted_extra_error`, run the check,
+# and only then run the cell that measures it.
+
+# %% nbgrader={"grade": false, "grade_id": "predict_turn_cost", "locked": false, "schema_version": 3, "solution": true}
+# Task predict_turn_cost
+predicted_extra_error = None  # your prediction: a number
+# BEGIN SOLUTION
+predicted_extra_error = (4 - 1) * 0.5**2  # (lambda_2 - lambda_3) sin^2(30 deg)
+# END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "check_predict_turn_cost", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_prediction_turn_cost
+
+check_prediction_turn_cost(predicted_extra_error)
+
+# %%
+# The answer, measured: 100,000 points with these variances, PCA's plane against the turned one.
+import math
+
+g = torch.Generator().manual_seed(1)
+cloud3 = torch.randn(100_000, 3, generator=g, dtype=torch.float64) * torch.tensor([3.0, 2.0, 1.0])
+mean3, v = fit_pca(cloud3, k=3)  # (3,), (3, 3): this sample's principal directions
+lam = ((cloud3 - mean3) @ v.T).var(dim=0, correction=0)  # (3,): this sample's eigenvalues
+turned = math.cos(math.radians(30)) * v[1] + math.sin(math.radians(30)) * v[2]
+
+
+def error_of_plane(basis: Tensor) -> float:
+    """Squared error per point of the orthogonal projection onto span(rows of basis), (2, 3)."""
+    z = pca_encode(cloud3, mean3, basis)
+    return ((pca_decode(z, mean3, basis) - cloud3) ** 2).sum(dim=1).mean().item()
+
+
+extra = error_of_plane(torch.stack([v[0], turned])) - error_of_plane(v[:2])
+print(f"measured rise: {extra:.4f}; (lambda_2 - lambda_3) sin^2(30°) with this sample's eigenvalues: "
+      f"{(lam[1] - lam[2]).item() * 0.25:.4f}")
 
 # %% [markdown]
 # ## Done

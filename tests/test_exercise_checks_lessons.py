@@ -320,6 +320,10 @@ CASES = [
     (ec.check_pca_from_autoencoder, partial(pca_from_ae, power=1, divide=False), "singular values"),
     (ec.check_pca_from_autoencoder, partial(pca_from_ae, divide=False), "not divided by N"),
     (ec.check_pca_from_autoencoder, pca_from_ae_course, "calls course_utils.pca.PCA.fit"),
+    (ec.check_prediction_turn_cost, 0.75, None),
+    (ec.check_prediction_turn_cost, 1.5, "sine not squared"),
+    (ec.check_prediction_turn_cost, 1.0, "gap forgotten"),
+    (ec.check_prediction_turn_cost, 3, "full swap"),
     # 02
     (ec.check_tied_decode, lambda h, w, b: F.linear(h, w.T, b), None),
     (ec.check_tied_decode, lambda h, w, b: F.linear(h, w, b), "transpose missing"),

@@ -1,6 +1,6 @@
 """Checks for exercise 01 (linear autoencoder and PCA): PCA by SVD, encoding and decoding with it,
-principal angles, one training step of a linear autoencoder, and PCA's ordered basis read back
-from a trained linear autoencoder.
+principal angles, one training step of a linear autoencoder, PCA's ordered basis read back from a
+trained linear autoencoder, and the predicted cost of turning a principal direction.
 
 References are written here, with torch only: the course's ``course_utils.pca`` is what the
 student re-implements, so it is never used.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from course_utils.exercise_checks import expect
+from course_utils.exercise_checks import expect, predict
 from course_utils.exercise_checks.core import Values, Wrong, call, check, forbid, randint
 from course_utils.exercise_checks.expect import Mistake
 
@@ -21,6 +21,7 @@ POINTS = {
     "principal_angles": 2,
     "linear_ae_step": 2,
     "pca_from_ae": 2,
+    "predict_turn_cost": 1,
 }
 
 
@@ -391,7 +392,8 @@ def check_pca_from_autoencoder(pca_from_autoencoder, g: torch.Generator) -> Valu
 def _diagnose_recovered(comps, model, x, recon, data_dirs, turned, k) -> None:
     w_d = model.decoder.weight.detach().double()  # (D, k)
     unit = (w_d / w_d.norm(dim=0)).T  # (k, D)
-    if _rows_match_up_to_sign(comps, w_d.T, atol=5e-3) or _rows_match_up_to_sign(comps, unit, atol=5e-3):
+    columns = _rows_match_up_to_sign(comps, w_d.T, atol=5e-3)
+    if columns or _rows_match_up_to_sign(comps, unit, atol=5e-3):
         raise Wrong(
             "decoder columns",
             "These are the decoder's columns (W_d): they span the right subspace, but in an "
@@ -401,7 +403,8 @@ def _diagnose_recovered(comps, model, x, recon, data_dirs, turned, k) -> None:
             "cơ sở tùy ý, không trực giao và không có thứ tự. Hãy lấy SVD của các đầu ra đã trừ "
             "trung bình của mô hình.",
         )
-    if _rows_match_up_to_sign(comps, torch.linalg.svd(recon.double(), full_matrices=False)[2][:k], atol=5e-3):
+    uncentred = torch.linalg.svd(recon.double(), full_matrices=False)[2][:k]  # (k, D)
+    if _rows_match_up_to_sign(comps, uncentred, atol=5e-3):
         raise Wrong(
             "outputs not centred",
             "You took the SVD of the outputs without centring them: subtract their mean first "
@@ -449,14 +452,24 @@ def _check_variances(var: Tensor, ref: Tensor, recon: Tensor, n: int) -> None:
         return  # dividing by N or by N - 1 are both accepted
     s = (ref * n).sqrt()  # the singular values
     mistakes = [
-        (s, "singular values", "These are the singular values s_j. The variance along "
-         "direction j is s_j**2 / N.", "Đây là các giá trị suy biến s_j. Phương sai theo hướng "
-         "j là s_j**2 / N."),
-        (s**2, "not divided by N", "These are s_j**2, summed over the N samples: divide by N "
-         "for the variance.", "Đây là s_j**2, tổng trên N mẫu: hãy chia cho N để được phương sai."),
-        (ref.flip(0), "variances in the wrong order", "The variances must be in the order of the "
-         "components, largest first.", "Các phương sai phải theo thứ tự của các thành phần, lớn "
-         "nhất trước."),
+        (
+            s,
+            "singular values",
+            "These are the singular values s_j. The variance along direction j is s_j**2 / N.",
+            "Đây là các giá trị suy biến s_j. Phương sai theo hướng j là s_j**2 / N.",
+        ),
+        (
+            s**2,
+            "not divided by N",
+            "These are s_j**2, summed over the N samples: divide by N for the variance.",
+            "Đây là s_j**2, tổng trên N mẫu: hãy chia cho N để được phương sai.",
+        ),
+        (
+            ref.flip(0),
+            "variances in the wrong order",
+            "The variances must be in the order of the components, largest first.",
+            "Các phương sai phải theo thứ tự của các thành phần, lớn nhất trước.",
+        ),
     ]
     for value, note, en, vi in mistakes:
         if torch.allclose(got, value, rtol=1e-3):
@@ -469,3 +482,39 @@ def _check_variances(var: Tensor, ref: Tensor, recon: Tensor, n: int) -> None:
             "Các phương sai của bạn tính từ đầu ra chưa trừ trung bình: hãy trừ trung bình trước.",
         )
     expect.close(got, ref, "The variances", rtol=1e-3, atol=1e-6)
+
+
+@check("predict_turn_cost", POINTS)
+def check_prediction_turn_cost(predicted_extra_error) -> tuple[str, str]:
+    """Extra squared error per point when v2 of a k = 2 PCA turns 30 degrees towards v3,
+    with lambda_2 = 4 and lambda_3 = 1: (lambda_2 - lambda_3) sin^2(30 deg) = 0.75."""
+    return predict.number(
+        predicted_extra_error,
+        0.75,
+        {
+            1.5: (
+                "sine not squared",
+                "Square the sine: the error rises by (lambda_2 - lambda_3) sin^2(theta).",
+                "Hãy bình phương sin: sai số tăng thêm (lambda_2 - lambda_3) sin^2(theta).",
+            ),
+            2.25: (
+                "cosine instead of sine",
+                "The variance moved is the part along v3, sin^2(theta), not cos^2(theta).",
+                "Phần phương sai bị chuyển là phần theo v3, sin^2(theta), không phải cos^2(theta).",
+            ),
+            1.0: (
+                "gap forgotten",
+                "The turned direction also picks up variance from v3: the loss is "
+                "(lambda_2 - lambda_3) sin^2(theta), not lambda_2 sin^2(theta).",
+                "Hướng bị quay cũng nhặt thêm phương sai từ v3: mức tăng là "
+                "(lambda_2 - lambda_3) sin^2(theta), không phải lambda_2 sin^2(theta).",
+            ),
+            3.0: (
+                "full swap",
+                "3 is the cost of a full 90-degree swap; a 30-degree turn costs sin^2(30°) of it.",
+                "3 là cái giá của một lần đổi chỗ trọn 90 độ; quay 30 độ chỉ tốn "
+                "sin^2(30°) lần số đó.",
+            ),
+        },
+        tol=0.01,
+    )

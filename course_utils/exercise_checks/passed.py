@@ -25,8 +25,8 @@ PASSED: dict[str, tuple[str, str]] = {
         "train_step thực hiện đúng một bước gradient và trả về giá trị mất mát.",
     ),
     "pca_from_ae": (
-        "pca_from_autoencoder recovers the ordered directions and variances from 2 models (D={d}).",
-        "pca_from_autoencoder khôi phục đúng các hướng có thứ tự và phương sai từ 2 mô hình (D={d}).",
+        "pca_from_autoencoder recovers the ordered directions and variances (2 models, D={d}).",
+        "pca_from_autoencoder lấy lại đúng các hướng có thứ tự và phương sai (2 mô hình, D={d}).",
     ),
     # exercise 02
     "tied_decoder": (
