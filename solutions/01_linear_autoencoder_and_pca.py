@@ -21,7 +21,8 @@
 #
 # This exercise goes with [lesson 01](../notebooks/01_linear_autoencoder_and_pca.ipynb). The
 # lesson used `course_utils.pca`; here you write PCA yourself, measure how far apart two
-# subspaces are, and write the training step of a linear autoencoder.
+# subspaces are, write the training step of a linear autoencoder, and read PCA's ordered basis
+# back from a trained one.
 #
 # **How the exercises work.**
 # - Each task cell says `# YOUR CODE HERE` and `raise NotImplementedError()`. Replace those two
@@ -216,30 +217,112 @@ print(f"squared error per point: PCA {pca_error:.4f}, linear AE after {steps} st
 print(f"principal angles between the two planes: {[round(a, 2) for a in angles.tolist()]} degrees")
 
 # %% [markdown]
-# ## Task 5 · Predict, then run (1 point)
+# ## Task 5 · PCA's ordered basis, back from a trained network (2 points)
 #
-# A linear autoencoder for MNIST maps 784 pixels to a code of size 2 and back:
-# `nn.Linear(784, 2)` then `nn.Linear(2, 784)`. How many trainable numbers (weights **and**
-# biases) does it have? Work it out on paper, write your answer into `predicted_n_params`, run
-# the check, and only then run the cell that counts them.
+# A trained linear autoencoder finds PCA's subspace, but its decoder's columns are an arbitrary,
+# non-orthogonal basis of it (lesson 01, sections 4 and 6). The ordered basis can still be read
+# from the network: its reconstructions $\hat x$ all lie in its subspace, and when the network
+# is PCA's orthogonal projection, their own principal directions are PCA's, in PCA's order, with
+# PCA's variances.
+#
+# Write `pca_from_autoencoder(model, x)`: given a trained `LinearAutoencoder(D, k)` `model` and
+# the training data `x` `(N, D)`, return `(components, variances)`: the $k$ principal directions
+# of the model's outputs as the ROWS of a `(k, D)` tensor, largest variance first, and the
+# variance along each, $s_j^2 / N$, shape `(k,)`. Run the model without gradients
+# (`torch.no_grad()`), centre its outputs, and use `torch.linalg.svd`; $k$ is the model's code
+# size (`model.decoder.weight` has shape `(D, k)`). Do not call `course_utils.pca`. The check
+# also uses a model whose subspace is NOT PCA's, so computing PCA of `x` itself does not pass.
 
-# %% nbgrader={"grade": false, "grade_id": "predict_n_params", "locked": false, "schema_version": 3, "solution": true}
-# Task predict_n_params
-predicted_n_params = None  # your prediction: a whole number
-# BEGIN SOLUTION
-predicted_n_params = 784 * 2 + 2 + 2 * 784 + 784  # encoder W and b, decoder W and b
-# END SOLUTION
+# %% nbgrader={"grade": false, "grade_id": "pca_from_ae", "locked": false, "schema_version": 3, "solution": true}
+# Task pca_from_ae
+def pca_from_autoencoder(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
+    """model: a LinearAutoencoder(D, k), x: (N, D) -> components (k, D), variances (k,)."""
+    # BEGIN SOLUTION
+    k = model.decoder.weight.shape[1]  # (D, k) -> the code size
+    with torch.no_grad():
+        recon = model(x)  # (N, D): every output lies in the model's subspace
+    _, s, vh = torch.linalg.svd(recon - recon.mean(dim=0), full_matrices=False)
+    return vh[:k], s[:k] ** 2 / len(x)  # (k, D) largest first, (k,) variances
+    # END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "check_predict_n_params", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course_utils.exercise_checks import check_prediction_n_params
 
-check_prediction_n_params(predicted_n_params)
+# %% nbgrader={"grade": true, "grade_id": "check_pca_from_ae", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_pca_from_autoencoder
+
+check_pca_from_autoencoder(pca_from_autoencoder)
+
+# %% [markdown]
+# ### See it work: a trained network against your PCA
+#
+# The cell trains a `LinearAutoencoder(6, 3)` with the course's `fit` on 2,000 points in 6-D
+# drawn with standard deviations 3, 2, 1.5, 0.5, 0.3 and 0.2 along six random directions, then compares
+# what your `pca_from_autoencoder` reads from it with your `fit_pca` of Task 1 on the data.
+# Read the printed angles and variances: how close is the network to PCA after this training?
 
 # %%
-# The answer: count them.
-from course_utils.models import LinearAutoencoder, count_parameters
+# See it work (extra code): PCA of a trained network's outputs against PCA of the data.
+from course_utils.models import LinearAutoencoder
+from course_utils.schedules import CosineDecay
+from course_utils.train import fit
 
-print("trainable numbers:", count_parameters(LinearAutoencoder(784, 2)))
+g = torch.Generator().manual_seed(0)
+rotation = torch.linalg.qr(torch.randn(6, 6, generator=g)).Q  # (6, 6), random directions
+points = torch.randn(2000, 6, generator=g) * torch.tensor([3.0, 2.0, 1.5, 0.5, 0.3, 0.2]) @ rotation.T + 1.0
+torch.manual_seed(0)
+ae3 = LinearAutoencoder(n_inputs=6, n_latent=3)
+fit(ae3, points, epochs=course.pick(60, 20), batch_size=64, lr=1e-2, callbacks=[CosineDecay()], verbose=False)
+recovered, recovered_var = pca_from_autoencoder(ae3, points)
+_, true_components = fit_pca(points, k=3)
+true_var = ((points - points.mean(dim=0)) @ true_components.T).var(dim=0, correction=0)  # (3,)
+for j in range(3):
+    angle = principal_angles_deg(recovered[[j]].T, true_components[[j]].T).item()
+    print(f"direction {j + 1}: {angle:.2f} deg from PCA's; variance {recovered_var[j]:.4f} vs PCA's {true_var[j]:.4f}")
+print("decoder columns against PCA's directions (the arbitrary basis):",
+      [round(principal_angles_deg(ae3.decoder.weight.detach()[:, [j]], true_components[[j]].T).item(), 1)
+       for j in range(3)])
+
+# %% [markdown]
+# ## Task 6 · Predict, then run: what a turn costs (1 point)
+#
+# Data in 3-D have variances $\lambda_1 = 9$, $\lambda_2 = 4$ and $\lambda_3 = 1$ along their
+# principal directions $v_1, v_2, v_3$. PCA with $k = 2$ keeps the plane of $v_1$ and $v_2$.
+# Now turn $v_2$ by $\theta = 30°$ towards $v_3$ inside the kept plane (keep $v_1$). By how much
+# does the squared error per point rise? Work it out on paper (lesson 01, section 6: "why nearly
+# equal eigenvalues allow large angles"), write it into `predicted_extra_error`, run the check,
+# and only then run the cell that measures it.
+
+# %% nbgrader={"grade": false, "grade_id": "predict_turn_cost", "locked": false, "schema_version": 3, "solution": true}
+# Task predict_turn_cost
+predicted_extra_error = None  # your prediction: a number
+# BEGIN SOLUTION
+predicted_extra_error = (4 - 1) * 0.5**2  # (lambda_2 - lambda_3) sin^2(30 deg)
+# END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "check_predict_turn_cost", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_prediction_turn_cost
+
+check_prediction_turn_cost(predicted_extra_error)
+
+# %%
+# The answer, measured: 100,000 points with these variances, PCA's plane against the turned one.
+import math
+
+g = torch.Generator().manual_seed(1)
+cloud3 = torch.randn(100_000, 3, generator=g, dtype=torch.float64) * torch.tensor([3.0, 2.0, 1.0])
+mean3, v = fit_pca(cloud3, k=3)  # (3,), (3, 3): this sample's principal directions
+lam = ((cloud3 - mean3) @ v.T).var(dim=0, correction=0)  # (3,): this sample's eigenvalues
+turned = math.cos(math.radians(30)) * v[1] + math.sin(math.radians(30)) * v[2]
+
+
+def error_of_plane(basis: Tensor) -> float:
+    """Squared error per point of the orthogonal projection onto span(rows of basis), (2, 3)."""
+    z = pca_encode(cloud3, mean3, basis)
+    return ((pca_decode(z, mean3, basis) - cloud3) ** 2).sum(dim=1).mean().item()
+
+
+extra = error_of_plane(torch.stack([v[0], turned])) - error_of_plane(v[:2])
+print(f"measured rise: {extra:.4f}; (lambda_2 - lambda_3) sin^2(30°) with this sample's eigenvalues: "
+      f"{(lam[1] - lam[2]).item() * 0.25:.4f}")
 
 # %% [markdown]
 # ## Done

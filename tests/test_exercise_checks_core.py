@@ -244,7 +244,7 @@ def test_every_task_answer_a_check_takes_is_known():
     assert names["predicted_shape"] == {"predict_rate_shape", "predict_transpose_shape",
                                         "predict_z_shape"}  # fmt: skip
     assert names["denoising_loss"] == {"denoising_loss"}  # exercise 04, task 6
-    assert len(names) == 31
+    assert len(names) == 33  # exercise 01: pca_from_autoencoder, predicted_extra_error
 
 
 class _FakeTB:

@@ -38,6 +38,40 @@ def fit_pca_columns(x, k):
     return fit_pca(x, k)[0], fit_pca(x, k)[1].T
 
 
+def pca_from_ae(model, x, centre=True, power=2, divide=True, n_minus_1=False):
+    k = model.decoder.weight.shape[1]
+    with torch.no_grad():
+        y = model(x)
+    y = y - y.mean(0) if centre else y
+    _, s, vh = torch.linalg.svd(y, full_matrices=False)
+    n = len(y) - 1 if n_minus_1 else len(y)
+    return vh[:k], s[:k] ** power / (n if divide else 1)
+
+
+def pca_from_ae_columns(model, x):  # the decoder's columns, made unit length
+    w = model.decoder.weight.detach()
+    return (w / w.norm(dim=0)).T, pca_from_ae(model, x)[1]
+
+
+def pca_from_data(model, x):  # PCA of the data: right only where the model's subspace is PCA's
+    k = model.decoder.weight.shape[1]
+    _, s, vh = torch.linalg.svd(x - x.mean(0), full_matrices=False)
+    return vh[:k], s[:k] ** 2 / len(x)
+
+
+def pca_from_ae_eigh(model, x):  # eigh sorts ascending: the smallest of the k come first
+    comps, var = pca_from_ae(model, x)
+    return comps.flip(0), var.flip(0)
+
+
+def pca_from_ae_course(model, x):
+    from course_utils.pca import PCA
+
+    with torch.no_grad():
+        pca = PCA(n_components=model.decoder.weight.shape[1]).fit(model(x))
+    return pca.components, pca.explained_variance
+
+
 def fit_pca_course(x, k):
     from course_utils.pca import PCA
 
@@ -277,9 +311,19 @@ CASES = [
     (ec.check_train_step, lambda m, x, o: step(m, x, o, zero=False), "no zero_grad"),
     (ec.check_train_step, step_no_update, "no update"),
     (ec.check_train_step, lambda m, x, o: torch.tensor(step(m, x, o)), "returned a tensor"),
-    (ec.check_prediction_n_params, 3922, None),
-    (ec.check_prediction_n_params, 3136, "biases not counted"),
-    (ec.check_prediction_n_params, "3922", "not a number"),
+    (ec.check_pca_from_autoencoder, pca_from_ae, None),
+    (ec.check_pca_from_autoencoder, partial(pca_from_ae, n_minus_1=True), None),
+    (ec.check_pca_from_autoencoder, pca_from_ae_columns, "decoder columns"),
+    (ec.check_pca_from_autoencoder, partial(pca_from_ae, centre=False), "outputs not centred"),
+    (ec.check_pca_from_autoencoder, pca_from_data, "PCA of the data, not of the network"),
+    (ec.check_pca_from_autoencoder, pca_from_ae_eigh, "wrong order"),
+    (ec.check_pca_from_autoencoder, partial(pca_from_ae, power=1, divide=False), "singular values"),
+    (ec.check_pca_from_autoencoder, partial(pca_from_ae, divide=False), "not divided by N"),
+    (ec.check_pca_from_autoencoder, pca_from_ae_course, "calls course_utils.pca.PCA.fit"),
+    (ec.check_prediction_turn_cost, 0.75, None),
+    (ec.check_prediction_turn_cost, 1.5, "sine not squared"),
+    (ec.check_prediction_turn_cost, 1.0, "gap forgotten"),
+    (ec.check_prediction_turn_cost, 3, "full swap"),
     # 02
     (ec.check_tied_decode, lambda h, w, b: F.linear(h, w.T, b), None),
     (ec.check_tied_decode, lambda h, w, b: F.linear(h, w, b), "transpose missing"),

@@ -30,7 +30,8 @@ from course_utils.exercise_checks.core import CheckResult
 from course_utils.exercise_checks.lesson01 import (
     check_pca_codec,
     check_pca_fit,
-    check_prediction_n_params,
+    check_pca_from_autoencoder,
+    check_prediction_turn_cost,
     check_principal_angles,
     check_train_step,
 )
@@ -109,11 +110,12 @@ __all__ = [
     "check_masking_noise",
     "check_pca_codec",
     "check_pca_fit",
+    "check_pca_from_autoencoder",
     "check_prediction_decoder_width",
-    "check_prediction_n_params",
     "check_prediction_psnr",
     "check_prediction_rate_shape",
     "check_prediction_tied_params",
+    "check_prediction_turn_cost",
     "check_prediction_transpose_shape",
     "check_prediction_z_shape",
     "check_principal_angles",

@@ -1,5 +1,6 @@
 """Checks for exercise 01 (linear autoencoder and PCA): PCA by SVD, encoding and decoding with it,
-principal angles, one training step of a linear autoencoder, and the parameter-count prediction.
+principal angles, one training step of a linear autoencoder, PCA's ordered basis read back from a
+trained linear autoencoder, and the predicted cost of turning a principal direction.
 
 References are written here, with torch only: the course's ``course_utils.pca`` is what the
 student re-implements, so it is never used.
@@ -19,7 +20,8 @@ POINTS = {
     "pca_codec": 2,
     "principal_angles": 2,
     "linear_ae_step": 2,
-    "predict_n_params": 1,
+    "pca_from_ae": 2,
+    "predict_turn_cost": 1,
 }
 
 
@@ -318,20 +320,201 @@ def check_train_step(train_step, g: torch.Generator) -> Values:
     )
 
 
-@check("predict_n_params", POINTS)
-def check_prediction_n_params(predicted_n_params) -> tuple[str, str]:
-    """Parameters of a linear autoencoder 784 -> 2 -> 784 (weights and biases)."""
-    d, k = 784, 2
+def _autoencoder_onto(basis: Tensor, mean: Tensor, g: torch.Generator) -> nn.Module:
+    """A LinearAutoencoder(D, k) whose output is the orthogonal projection of x onto the plane
+    through ``mean`` spanned by the orthonormal rows of ``basis`` (k, D), written in an arbitrary
+    basis (W_e = C basis, W_d = basis^T C^-1) with an arbitrary shift of the code, as training
+    leaves it."""
+    from course_utils.models import LinearAutoencoder
+
+    k, d = basis.shape
+    c = torch.eye(k) + 0.5 * torch.randn(k, k, generator=g)  # invertible, not orthogonal
+    shift = torch.randn(k, generator=g)
+    model = LinearAutoencoder(n_inputs=d, n_latent=k)
+    with torch.no_grad():
+        model.encoder.weight.copy_(c @ basis)  # (k, D)
+        model.encoder.bias.copy_(shift - c @ basis @ mean)
+        model.decoder.weight.copy_(basis.T @ torch.linalg.inv(c))  # (D, k)
+        model.decoder.bias.copy_(mean - model.decoder.weight @ shift)
+    return model
+
+
+def _svd_directions(y: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """(k, D) principal directions and (k,) variances (divided by N) of the rows of y (N, D)."""
+    y = y.double()
+    _, s, vh = torch.linalg.svd(y - y.mean(0), full_matrices=False)
+    return vh[:k], s[:k] ** 2 / len(y)
+
+
+@check("pca_from_ae", POINTS)
+def check_pca_from_autoencoder(pca_from_autoencoder, g: torch.Generator) -> Values:
+    """``pca_from_autoencoder(model, x) -> (components (k, D), variances (k,))``: PCA's ordered
+    directions and variances, read from a trained LinearAutoencoder(D, k) through its outputs."""
+    k = 3
+    for turned in (False, True):
+        n, d = randint(g, 200, 300), randint(g, 7, 10)
+        x = _cloud(n, d, g)  # variances 3.0 ... 0.3 along random directions, far from 0
+        data_dirs, _ = _svd_directions(x, d)
+        basis = data_dirs[:k].clone()
+        if turned:  # a model whose subspace is NOT PCA's: v3 turned 35 degrees towards v4
+            t = torch.deg2rad(torch.tensor(35.0, dtype=torch.float64))
+            basis[2] = torch.cos(t) * data_dirs[2] + torch.sin(t) * data_dirs[3]
+        model = _autoencoder_onto(basis.float(), x.mean(0), g)
+        with torch.no_grad():
+            recon = model(x)  # (n, d)
+        ref_dirs, ref_var = _svd_directions(recon, k)
+        with forbid("course_utils.pca:PCA.fit"):
+            out = call(pca_from_autoencoder, model, x.clone())
+        if not isinstance(out, tuple | list) or len(out) != 2:
+            raise Wrong(
+                "wrong return value",
+                "pca_from_autoencoder should return (components, variances).",
+                "pca_from_autoencoder cần trả về (components, variances).",
+            )
+        comps = expect.tensor(out[0], "the components")
+        var = expect.tensor(out[1], "the variances")
+        if tuple(comps.shape) == (d, k):
+            raise Wrong(
+                "components as columns",
+                f"The components have shape {(d, k)}: one per COLUMN. Return them as rows, "
+                f"shape {(k, d)}: the first k rows of Vh.",
+                f"Các thành phần có kích thước {(d, k)}: mỗi thành phần là một CỘT. Hãy trả về "
+                f"dạng hàng, kích thước {(k, d)}: k hàng đầu của Vh.",
+            )
+        expect.shape(comps, (k, d), "The components")
+        expect.shape(var, (k,), "The variances")
+        if not _rows_match_up_to_sign(comps, ref_dirs, atol=5e-3):
+            _diagnose_recovered(comps, model, x, recon, data_dirs, turned, k)
+        _check_variances(var, ref_var, recon, n)
+    return {"d": d}
+
+
+def _diagnose_recovered(comps, model, x, recon, data_dirs, turned, k) -> None:
+    w_d = model.decoder.weight.detach().double()  # (D, k)
+    unit = (w_d / w_d.norm(dim=0)).T  # (k, D)
+    columns = _rows_match_up_to_sign(comps, w_d.T, atol=5e-3)
+    if columns or _rows_match_up_to_sign(comps, unit, atol=5e-3):
+        raise Wrong(
+            "decoder columns",
+            "These are the decoder's columns (W_d): they span the right subspace, but in an "
+            "arbitrary basis, neither orthogonal nor ordered. Take the SVD of the model's centred "
+            "outputs instead.",
+            "Đây là các cột của bộ giải mã (W_d): chúng sinh đúng không gian con nhưng theo một "
+            "cơ sở tùy ý, không trực giao và không có thứ tự. Hãy lấy SVD của các đầu ra đã trừ "
+            "trung bình của mô hình.",
+        )
+    uncentred = torch.linalg.svd(recon.double(), full_matrices=False)[2][:k]  # (k, D)
+    if _rows_match_up_to_sign(comps, uncentred, atol=5e-3):
+        raise Wrong(
+            "outputs not centred",
+            "You took the SVD of the outputs without centring them: subtract their mean first "
+            "(recon - recon.mean(dim=0)); otherwise the first direction points at the mean.",
+            "Bạn lấy SVD của các đầu ra mà chưa trừ trung bình: hãy trừ trung bình trước "
+            "(recon - recon.mean(dim=0)); nếu không, hướng đầu tiên chỉ về phía trung bình.",
+        )
+    if turned and _rows_match_up_to_sign(comps, data_dirs[:k], atol=5e-3):
+        raise Wrong(
+            "PCA of the data, not of the network",
+            "These are the principal directions of x itself. The task is to read them from the "
+            "network: take the SVD of the model's outputs model(x). (Here the model's subspace is "
+            "not PCA's, so the two differ.)",
+            "Đây là các hướng chính của chính x. Bài yêu cầu đọc chúng từ mạng: hãy lấy SVD của "
+            "đầu ra model(x). (Ở đây không gian con của mô hình khác của PCA, nên hai kết quả khác "
+            "nhau.)",
+        )
+    centred = recon.double() - recon.double().mean(0)
+    all_dirs = torch.linalg.svd(centred, full_matrices=False)[2]
+    rows = _matching_rows(comps, all_dirs)
+    if rows is not None:
+        raise Wrong(
+            "wrong order",
+            f"Your rows are the outputs' principal directions number {rows} (0 = largest "
+            "variance). Return the k directions of LARGEST variance, largest first: "
+            "torch.linalg.svd sorts them so, torch.linalg.eigh sorts in ascending order.",
+            f"Các hàng của bạn là các hướng chính số {rows} của đầu ra (0 = phương sai lớn "
+            "nhất). Hãy trả về k hướng có phương sai LỚN nhất, lớn nhất trước: torch.linalg.svd "
+            "đã sắp như vậy, còn torch.linalg.eigh sắp tăng dần.",
+        )
+    raise Wrong(
+        "wrong components",
+        "The components are not the principal directions of the model's outputs: take the first "
+        "k rows of Vh from torch.linalg.svd(recon - recon.mean(dim=0), full_matrices=False), "
+        "with recon = model(x).",
+        "Các thành phần không phải các hướng chính của đầu ra mô hình: hãy lấy k hàng đầu của "
+        "Vh từ torch.linalg.svd(recon - recon.mean(dim=0), full_matrices=False), với "
+        "recon = model(x).",
+    )
+
+
+def _check_variances(var: Tensor, ref: Tensor, recon: Tensor, n: int) -> None:
+    got = var.detach().double()
+    if torch.allclose(got, ref, rtol=1e-3) or torch.allclose(got, ref * n / (n - 1), rtol=1e-3):
+        return  # dividing by N or by N - 1 are both accepted
+    s = (ref * n).sqrt()  # the singular values
+    mistakes = [
+        (
+            s,
+            "singular values",
+            "These are the singular values s_j. The variance along direction j is s_j**2 / N.",
+            "Đây là các giá trị suy biến s_j. Phương sai theo hướng j là s_j**2 / N.",
+        ),
+        (
+            s**2,
+            "not divided by N",
+            "These are s_j**2, summed over the N samples: divide by N for the variance.",
+            "Đây là s_j**2, tổng trên N mẫu: hãy chia cho N để được phương sai.",
+        ),
+        (
+            ref.flip(0),
+            "variances in the wrong order",
+            "The variances must be in the order of the components, largest first.",
+            "Các phương sai phải theo thứ tự của các thành phần, lớn nhất trước.",
+        ),
+    ]
+    for value, note, en, vi in mistakes:
+        if torch.allclose(got, value, rtol=1e-3):
+            raise Wrong(note, en, vi)
+    raw = torch.linalg.svdvals(recon.double())[: len(ref)] ** 2 / n
+    if torch.allclose(got, raw, rtol=1e-3):
+        raise Wrong(
+            "outputs not centred",
+            "Your variances come from the outputs without centring: subtract their mean first.",
+            "Các phương sai của bạn tính từ đầu ra chưa trừ trung bình: hãy trừ trung bình trước.",
+        )
+    expect.close(got, ref, "The variances", rtol=1e-3, atol=1e-6)
+
+
+@check("predict_turn_cost", POINTS)
+def check_prediction_turn_cost(predicted_extra_error) -> tuple[str, str]:
+    """Extra squared error per point when v2 of a k = 2 PCA turns 30 degrees towards v3,
+    with lambda_2 = 4 and lambda_3 = 1: (lambda_2 - lambda_3) sin^2(30 deg) = 0.75."""
     return predict.number(
-        predicted_n_params,
-        d * k + k + k * d + d,
+        predicted_extra_error,
+        0.75,
         {
-            d * k * 2: (
-                "biases not counted",
-                "Count the biases too: each Linear layer has one per output.",
-                "Hãy đếm cả bias: mỗi lớp tuyến tính (nn.Linear) có một bias cho mỗi đầu ra.",
+            1.5: (
+                "sine not squared",
+                "Square the sine: the error rises by (lambda_2 - lambda_3) sin^2(theta).",
+                "Hãy bình phương sin: sai số tăng thêm (lambda_2 - lambda_3) sin^2(theta).",
             ),
-            d * k + k: ("decoder not counted", "Count the decoder too.", "Hãy đếm cả bộ giải mã."),
-            k * d + d: ("encoder not counted", "Count the encoder too.", "Hãy đếm cả bộ mã hóa."),
+            2.25: (
+                "cosine instead of sine",
+                "The variance moved is the part along v3, sin^2(theta), not cos^2(theta).",
+                "Phần phương sai bị chuyển là phần theo v3, sin^2(theta), không phải cos^2(theta).",
+            ),
+            1.0: (
+                "gap forgotten",
+                "The turned direction also picks up variance from v3: the loss is "
+                "(lambda_2 - lambda_3) sin^2(theta), not lambda_2 sin^2(theta).",
+                "Hướng bị quay cũng nhặt thêm phương sai từ v3: mức tăng là "
+                "(lambda_2 - lambda_3) sin^2(theta), không phải lambda_2 sin^2(theta).",
+            ),
+            3.0: (
+                "full swap",
+                "3 is the cost of a full 90-degree swap; a 30-degree turn costs sin^2(30°) of it.",
+                "3 là cái giá của một lần đổi chỗ trọn 90 độ; quay 30 độ chỉ tốn "
+                "sin^2(30°) lần số đó.",
+            ),
         },
+        tol=0.01,
     )

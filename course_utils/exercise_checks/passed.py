@@ -24,6 +24,10 @@ PASSED: dict[str, tuple[str, str]] = {
         "train_step makes one correct gradient step and returns the loss.",
         "train_step thực hiện đúng một bước gradient và trả về giá trị mất mát.",
     ),
+    "pca_from_ae": (
+        "pca_from_autoencoder recovers the ordered directions and variances (2 models, D={d}).",
+        "pca_from_autoencoder lấy lại đúng các hướng có thứ tự và phương sai (2 mô hình, D={d}).",
+    ),
     # exercise 02
     "tied_decoder": (
         "tied_decode uses the transposed encoder weight and its own bias; gradients reach both.",
