@@ -205,8 +205,10 @@ def clearly_kept_directions(eigenvalues: Tensor, k: int, ratio: float = 1.2) -> 
     """How many of the first k principal directions stand clearly above the cut at k.
 
     Counts the j <= k with eigenvalue_j >= ratio * eigenvalue_(k+1) (``eigenvalues`` (K,),
-    largest first, K > k). These directions cannot be swapped for one outside the top k without
-    a real cost in error, so any model that reaches PCA's error must contain them.
+    largest first, K > k). Swapping one of them for a direction outside the top k costs at
+    least (ratio - 1) * eigenvalue_(k+1) of error per image, so a model exactly at PCA's error
+    must contain them; a model merely NEAR PCA's error may not (the cost can be small), which is
+    why lesson 01 measures containment with angles.
     """
     if not 0 < k < len(eigenvalues):
         raise ValueError(
