@@ -615,8 +615,8 @@ else:
 # %% [markdown]
 # ### Does training work here?
 #
-# The timing cell above also trained the small model: five passes over its batches, a few
-# hundred Adam steps (the cell below counts them). If training works on this machine, its loss
+# The timing cell above also trained the small model: five passes over its batches, one Adam
+# step per batch (the cell below counts the steps). If training works on this machine, its loss
 # on the 1,000 held-out test images should be lower now than before its first step. The cell
 # prints both, and the loss of PCA with the same 10 numbers per image, the method of the strip
 # in "A first taste" and the yardstick that lesson 01 compares a trained linear autoencoder
