@@ -30,13 +30,14 @@
 # 2. see what makes a run reproducible: seeds, generators, and bit-for-bit repeats;
 # 3. load Fashion-MNIST and MNIST, and see which copy of the data was used and why;
 # 4. see how the images are stored (shapes, value range), why we batch from memory, and how
-#    batches reach the GPU;
+#    batches reach the GPU, and check that a small model learns on your machine;
 # 5. try an interactive view (a widget) and learn where its static version lives;
 # 6. learn how quizzes and exercises work.
 #
 # **Two editions.** Every lesson and exercise has a Vietnamese twin (`notebooks/vi/`,
-# `exercises/vi/`, linked at the top): the prose is translated, the code cells and the lines they
-# print stay in English (54,000; 0.37), and the quizzes and exercise checks answer in Vietnamese.
+# `exercises/vi/`, linked at the top): the prose is translated; the code cells and the lines they
+# print stay in English, numbers included (54,000 and 0.37, not 54.000 and 0,37); the quizzes
+# and exercise checks answer in Vietnamese.
 #
 # **Before you start.** The course assumes you can read Python and NumPy, and know the basics
 # of PyTorch: tensors, `nn.Module`, and what `loss.backward()` does (autograd). If these are new,
@@ -56,10 +57,9 @@
 # | 06 · variational autoencoders | How do we turn an autoencoder into a model that generates new images? |
 # | 07 · beyond the vanilla VAE | How do we control what a VAE generates (β-VAE, conditional VAE, discrete codes)? |
 #
-# Every lesson is sized for a laptop CPU: each has a runtime budget, measured on a quiet 2-core
-# CPU in full and in fast mode. The budgets and a table of measured times are in the README's
-# [runtime table](../README.md#runtimes-and-benchmarks), which says when its times were measured
-# and whether they are still current. A GPU helps in the later lessons but is never required.
+# Every lesson is sized for a laptop CPU; the README's
+# [runtime table](../README.md#runtimes-and-benchmarks) gives each lesson's budget and measured
+# times on a 2-core CPU. A GPU helps in the later lessons but is never required.
 
 # %% [markdown]
 # ## 1. The setup cell
@@ -89,13 +89,13 @@ course = setup_course(seed=0)
 #
 # - **where** you run: Google Colab or a local Jupyter;
 # - **device**: `cuda` (an NVIDIA GPU), `mps` (an Apple GPU) or `cpu`. The notebook picks the
-#   device once, here, and passes `course.device` to every model. The course's models and losses
-#   never choose a device themselves: they follow the tensors they are given;
+#   device once, here, and passes `course.device` to every model; the course's models and losses
+#   follow the tensors they are given. On Colab, switch a GPU on with *Runtime > Change runtime
+#   type*, then run the notebook again from the top;
 # - **mode**: `full` is what you run. `fast` is switched on by the environment variable
 #   `COURSE_FAST=1`, which the automated tests use to run every notebook in seconds: each split
 #   is cut to a small subset (the next cell prints the sizes) and each lesson trains for a much
-#   smaller budget, chosen lesson by lesson with `course.pick(full=..., fast=...)`. In fast mode
-#   the numbers in the lessons are rough; the lessons print which mode produced them;
+#   smaller budget, set with `course.pick(full=..., fast=...)`. Fast-mode numbers are rough;
 # - **seed**: the global random number generators of Python, NumPy and PyTorch start from this
 #   seed.
 
@@ -152,7 +152,7 @@ print("after w.grad = None:", w.grad)
 # %% [markdown]
 # ## 2. Reproducibility: seeds and generators
 #
-# A seed makes random numbers repeatable. Here is what the course does, honestly:
+# A seed makes random numbers repeatable. Here is what the course does:
 #
 # - `setup_course(seed=0)` seeds the **global** generators once. Running a notebook top to bottom
 #   in a fresh kernel therefore repeats the same numbers. But every draw from a global generator
@@ -204,24 +204,18 @@ else:
           "The comparison needs a GPU (on Colab with a GPU, this cell makes the same call there).")
 
 # %% [markdown]
-# With a GPU, the last line says whether the two generators gave the same numbers; without
-# one, the cell showed only the CPU's. This matters in the course in one place. Splits, batch
-# orders, initial weights (built on the CPU, then moved with `.to(device)`) and lesson 04's
-# noise are drawn by CPU generators, so they are the same on any device. But the VAEs of
-# lessons 06 and 07 draw their noise while they train (and the random 0/1 pixels of binarized
-# images) on the device of the model: on a GPU that noise differs from a CPU run's from the
-# first step: another sample of the same noise, as another seed would draw, so their curves
-# need not stay within rounding of a CPU run's. Lesson 02 measures how far a result moves
-# between seeds (three seeds of one model); no cell of the course compares a GPU run with a
-# CPU run. Even two GPU models can draw different numbers for a large tensor from the same
-# seed, so "the same device" below means the same GPU model.
+# With a GPU, the last line says whether the two generators gave the same numbers. This
+# matters in one place. Splits, batch orders, initial weights (built on the CPU, then moved with
+# `.to(device)`) and lesson 04's noise are drawn on the CPU, so they are the same on any device.
+# The VAEs of lessons 06 and 07 draw their noise (and the random 0/1 pixels of binarized images)
+# on the model's device, so on a GPU they see other random numbers than on a CPU, as with
+# another seed; lesson 02 shows how far a result moves between seeds.
 #
-# On top of that, floating-point sums depend on the order in which a device adds numbers up,
-# in their last digits, and the seed does not fix that order. So the same seed gives the same
-# numbers only on the same device, with the same library versions and thread count and, on a
-# GPU, with extra settings (deterministic algorithms, no cuDNN benchmarking and, with PyTorch
-# 2.9 or older, `CUBLAS_WORKSPACE_CONFIG`). The lessons do not need bit-for-bit repeats; the
-# appendix at the end of this notebook shows the settings in a runnable cell, for when you do.
+# Floating-point sums also depend, in their last digits, on the order in which a device adds
+# numbers up, and the seed does not fix that order. So the same seed gives the same numbers only
+# on the same device (the same GPU model), with the same library versions and thread count and,
+# on a GPU, extra settings. The lessons do not need bit-for-bit repeats; the appendix shows the
+# settings in runnable cells.
 
 # %% [markdown]
 # ## 3. The data, offline first
@@ -237,18 +231,16 @@ else:
 #
 # | step | where | when it is used |
 # |---|---|---|
-# | 1 | files on disk: a folder named by `COURSE_MNIST_DIR` or `COURSE_FASHION_MNIST_DIR`, the course cache (`COURSE_DATA_DIR`, default `~/.cache/autoencoders-course`), or Debian's `dataset-fashion-mnist` package | always tried first |
-# | 2 | a download by torchvision into the course cache, with a short timeout | only if no files were found |
+# | 1 | files on disk: a folder named by `COURSE_MNIST_DIR` or `COURSE_FASHION_MNIST_DIR`, the course cache (`COURSE_DATA_DIR`, default `~/.cache/autoencoders-course`), or Debian's `dataset-fashion-mnist` package | always tried first; a folder you name must hold the files, else loading stops with an error that says what is missing |
+# | 2 | a download by torchvision into the course cache, with a short timeout | only if no variable names a folder and no files were found |
 # | 3 | an embedded dataset: scikit-learn's 1,797 real 8x8 digit scans, enlarged to 20x20 and centred in 28x28 like MNIST | when there are no files and the download fails or is not allowed: no network, `COURSE_OFFLINE=1`, torchvision missing or broken, or a cache folder that cannot be written |
 #
-# The fallback is small and blurrier than MNIST. The course's CI script (`.ci/run`, step 6) runs
-# every lesson again, in fast mode, with no dataset at all (`COURSE_OFFLINE=1`
-# `COURSE_NO_SYSTEM_DATA=1`, an empty cache), so a lesson does not stop without data; its numbers
-# are then about these digit scans, not about MNIST. The name of
-# the dataset actually used is stored in `data.name`, and `data.is_fallback` is `True` when the
-# embedded digits stand in; the lessons print the name next to their results. The diagram below
-# is the same search order, drawn by code: the search stops at the first source that answers,
-# and whichever source that is delivers the same kind of object, an `ImageData`.
+# The fallback is small and blurrier than MNIST, but it means a lesson never stops for lack of
+# data (the course's CI, `.ci/run` step 6, runs every lesson that way). The name of the dataset
+# used is in `data.name`, and `data.is_fallback` is `True` when the embedded digits stand in;
+# the lessons print the name next to their results. The diagram below draws the same search
+# order: the search stops at the first source that answers, and every source delivers the same
+# kind of object, an `ImageData`.
 
 # %%
 from course_utils.plots import search_order_figure
@@ -258,8 +250,9 @@ search_order_figure(
      ("download", "torchvision\nshort timeout"),
      ("embedded digits", "scikit-learn, 1,797\nscans, 28x28")],
     result=("ImageData", "train / valid / test\ntensors in memory"),
-    misses=["no files found", "download failed or not allowed:\nno network, COURSE_OFFLINE=1,\n"
-                              "no torchvision, cache not writable"],
+    misses=["no files found\n(a named folder without them\nstops with an error)",
+            "download failed or not allowed:\nno network, COURSE_OFFLINE=1,\n"
+            "no torchvision, cache not writable"],
     title="Where load_dataset looks for the images, in order",
 )
 
@@ -310,11 +303,9 @@ rows_figure({"scan, 8x8": scans[:10] / 16, "fallback, 28x28": fallback[:10]},
 # file becomes the test split and 10% of the training images become the validation split. When
 # only one part is there (the official test images alone, say, or the embedded digits), 20% of
 # it is held out as the test split first, and 10% of the rest becomes validation. The cell
-# prints the sizes and both shares for this run. In fast mode each split is then cut to the
-# subset sizes of section 1, so the printed shares are those of the subset, not of the rules
-# above. One exception: lessons 06 and 07 ask for no validation split (`valid_fraction=0.0`, so
-# `valid` is empty); they keep every training image for training, train each model for a fixed
-# number of steps, and measure on the test split.
+# prints the sizes and both shares for this run (in fast mode, those of the subsets of
+# section 1). Lessons 06 and 07 ask for no validation split (`valid_fraction=0.0`): they train
+# each model for a fixed number of steps on every training image and measure on the test split.
 
 # %%
 for data in (mnist, fashion):
@@ -351,12 +342,11 @@ images_figure(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.t
 # %% [markdown]
 # ### Know your data: pixel values and classes
 #
-# Ten pictures show what the images look like, not how their values are spread. The cell below
-# counts, over each training split, the pixels that are exactly 0 (black background), exactly 1,
-# and strictly between 0 and 1 (grey), and the training images in each class. The pixel shares
-# say how far the images are from black-and-white ones, which matters when lesson 01 compares
-# squared error with binary cross-entropy and when lesson 06 turns images into 0/1 pixels; the
-# class counts say whether some classes are much rarer than others.
+# The cell below counts, over each training split, the pixels that are exactly 0 (black
+# background), exactly 1, and strictly between (grey), and the training images in each class.
+# The pixel shares say how far the images are from black-and-white ones, which matters when
+# lesson 01 compares squared error with binary cross-entropy and when lesson 06 turns images
+# into 0/1 pixels; the class counts say whether some classes are much rarer than others.
 
 # %%
 for data in (mnist, fashion):
@@ -369,6 +359,13 @@ for data in (mnist, fashion):
     print(f"    training images per class: from {counts.min():,} (class {data.classes[counts.argmin()]}) "
           f"to {counts.max():,} (class {data.classes[counts.argmax()]}); largest / smallest = "
           f"{counts.max() / counts.min():.2f}")
+    print(f"    only black and white pixels (binary): {grey == 0}; over half the pixels black: {zero > 0.5}; "
+          f"largest class at most 1.5 x the smallest: {counts.max() <= 1.5 * counts.min()}")
+
+# %% [markdown]
+# The third line of each set reads those numbers back: whether the images are binary (any grey
+# pixel makes them not), whether the black background is most of the image, and whether the
+# classes are about equally common.
 
 # %% [markdown]
 # ### A first taste: 784 pixels from a few numbers
@@ -392,27 +389,26 @@ for k in (2, 10, 50):
 rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (lesson 01 explains how)")
 
 # %% [markdown]
-# Every autoencoder in this course has the same three parts as that strip:
+# Every autoencoder in this course has the same three parts as that strip (the `10 numbers`
+# row comes back at the end of section 4, next to a small network trained on this machine):
 #
 # ```
 # image x (784 pixels) --encoder--> code z (k numbers) --decoder--> rebuilt image x̂ (784 pixels)
 # ```
 #
-# Each row of the strip is one $\hat x$ for one $k$: the smaller the code, the more detail is
-# lost. Here the encoder and decoder are PCA's projections; in lesson 01 they become two linear
-# layers trained by gradient descent, and the lesson measures how close the trained pair comes to
-# PCA. Here the code is shorter than the image ($k$ < 784), a **bottleneck**: it forces the
-# encoder to compress, and it stops the autoencoder from simply copying its input. A bottleneck
-# is not the only way to do that, and later lessons use other constraints: noise added to the
-# input (lesson 04, where the code need not be a tight bottleneck) and sparsity (lesson 05,
-# whose codes have 1,024 numbers, more than the 784 pixels).
+# Each row of the strip is one $\hat x$ for one $k$. Here the encoder and decoder are PCA's
+# projections; in lesson 01 they become two linear layers trained by gradient descent. The code
+# is shorter than the image ($k$ < 784), a **bottleneck**: it forces the encoder to compress, and
+# stops the autoencoder from simply copying its input. Later lessons use other constraints:
+# noise added to the input (lesson 04) and sparsity (lesson 05, whose codes have 1,024 numbers,
+# more than the 784 pixels).
 
 # %% [markdown]
 # ### Batching from memory
 #
-# The whole training set fits in memory: the cell below computes its size from the tensor that
-# was loaded (4 bytes per float32 pixel, 784 pixels per image). The course keeps it there as one
-# tensor and cuts mini-batches out of it with `iterate_batches`, whose source the cell prints.
+# The whole training set fits in memory: the cell below computes its size (4 bytes per float32
+# pixel, 784 pixels per image). The course keeps it as one tensor and cuts mini-batches out of
+# it with `iterate_batches`, whose source the cell prints.
 
 # %%
 import inspect
@@ -426,10 +422,10 @@ print(inspect.getsource(iterate_batches))
 
 # %% [markdown]
 # The last two lines do the work: `idx` is the next `batch_size` entries of the (shuffled)
-# order of the indices, and `t[idx]`, a tensor indexed with a tensor of indices, is **advanced indexing**: a
-# gather that copies those rows into a new batch tensor. A **slice** such as `x[0:128]` is
-# different: a view of the same memory that copies nothing. The cell below asks both whether
-# they share memory with the training tensor.
+# order of the indices, and `t[idx]`, a tensor indexed with a tensor of indices, is
+# **advanced indexing**: a gather that copies those rows into a new batch tensor. A **slice**
+# such as `x[0:128]` is a view of the same memory that copies nothing. The cell below asks both
+# whether they share memory with the training tensor.
 
 # %%
 x = mnist.train.x  # (N, 1, 28, 28)
@@ -442,30 +438,34 @@ for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)
 # %% [markdown]
 # ### Optional: three ways to cut batches, timed
 #
-# **Takeaway, if you skip to "Batches on the device":** indexing a tensor held in memory is a
-# simple way to make batches, and the cells below time it against two common alternatives.
+# **Takeaway, if you skip to "Does training work here?":** indexing a tensor held in memory is
+# a simple, fast way to make batches. The cells below time it against two common alternatives,
+# and train the small model that the next subsection checks (they run whether you read them or
+# not).
 #
-# Most PyTorch code you will read uses a `DataLoader` instead, usually over torchvision's
-# `MNIST` dataset: it reads the image files once, when it is built, into one uint8 tensor, and
-# then, for every image asked for, builds a PIL picture from those bytes in memory, which its
-# `ToTensor` transform turns into a float tensor. For data already in one float tensor, the
-# `DataLoader` goes over a `TensorDataset`. Either way it fetches the images one index at a time
-# and stacks them into a batch, which is what makes it flexible (datasets on disk, worker
-# processes, any per-image transform), but every image costs a few Python calls. The next cell
-# cuts the same images (at most 50 batches, so that the cell stays quick) into batches of 128 in
-# three ways: a PIL picture built and converted for every image, as torchvision's `MNIST` does;
-# a `DataLoader` over a `TensorDataset`; and `iterate_batches`' indexing. It uses ONE shuffled
-# order drawn once, and checks that the first batch of each route is the same tensor of shape
-# (128, 1, 28, 28). The `DataLoader` is handed that order as its `sampler`; in everyday code you
-# would write `shuffle=True, generator=g` and let it draw a fresh order each epoch.
+# Most PyTorch code you will read uses a `DataLoader`, often over torchvision's `MNIST`
+# dataset: it keeps the images as one uint8 tensor and, for every image asked for, builds a PIL
+# picture, which its `ToTensor` transform turns into a float tensor; the `DataLoader` fetches the
+# images one index at a time and stacks them into a batch. That makes it flexible (datasets on
+# disk, worker processes, any per-image transform), but every image costs a few Python calls.
+# The next cell cuts the same Fashion-MNIST images (at most 50 batches of 128) in three ways:
 #
-# **Threads.** PyTorch runs some operations, such as a large copy or a matrix product, on
-# several threads; `torch.get_num_threads()` says how many (the cell prints it, next to the
-# number of cores Python sees). When other programs keep the cores busy, there are more threads
-# than free cores (*oversubscription*), and an operation split among threads waits for the
-# slowest one: that is why timings on a busy machine, a shared Colab CPU for one, are noisy.
-# So each route runs on one thread, five times, and the cell keeps its median pass, so that one
-# pass slowed by another program does not decide the result.
+# - **per-image PIL**: a PIL picture built and converted for every image, then stacked. This is
+#   only the per-image part of torchvision's route, without `ToTensor` and without a
+#   `DataLoader`, which the full route adds for every image, so the full route is slower still:
+#   this time is a lower bound on it;
+# - a `DataLoader` over a `TensorDataset` (the images already in one float tensor);
+# - `iterate_batches`' indexing.
+#
+# It uses ONE shuffled order, drawn once, and checks that the first batch of each route is the
+# same tensor. (The `DataLoader` is handed that order as its `sampler`; in everyday code you
+# would write `shuffle=True, generator=g`.)
+#
+# **Threads.** PyTorch splits some operations, such as a large copy or a matrix product, among
+# several threads (`torch.get_num_threads()`, printed next to the number of cores). When other
+# programs keep the cores busy, an operation split among threads waits for the slowest one, so
+# timings on a busy machine, a shared Colab CPU for one, are noisy. Each route therefore runs on
+# one thread, five times, and the cell keeps its median pass.
 
 # %%
 import os
@@ -477,14 +477,14 @@ from torch.utils.data import DataLoader, TensorDataset
 
 print(f"torch.get_num_threads() = {torch.get_num_threads()} here; os.cpu_count() = {os.cpu_count()}; "
       "the timings below use 1 thread")
-x_timed = mnist.train.x[: 50 * 128]  # (n, 1, 28, 28), at most 50 batches
+x_timed = fashion.train.x[: 50 * 128]  # (n, 1, 28, 28), at most 50 batches
 as_bytes = (x_timed[:, 0] * 255).round().to(torch.uint8).numpy()  # (n, 28, 28), like image files
 x_timed = torch.from_numpy(as_bytes).float()[:, None] / 255  # the same 8-bit values for every route
 order = torch.randperm(len(x_timed), generator=torch.Generator().manual_seed(0))  # one shuffle
 
 
 def pil_batches():
-    """The torchvision route: a PIL picture per image, converted, then stacked: (B, 1, 28, 28)."""
+    """The per-image part of torchvision's route (no ToTensor, no DataLoader): (B, 1, 28, 28)."""
     for i in range(0, len(order), 128):
         yield torch.stack([torch.from_numpy(np.asarray(Image.fromarray(as_bytes[j]), dtype=np.float32) / 255)
                            for j in order[i : i + 128].tolist()])[:, None]  # fmt: skip
@@ -524,7 +524,7 @@ print("first batch of each route:", {name: tuple(xb.shape) for name, xb in first
 print("the three first batches are the same tensor:",
       torch.equal(first["PIL"], first["DataLoader"]) and torch.equal(first["DataLoader"], first["indexing"]))
 ours = "iterate_batches (indexing)"
-passes = {"per-image PIL conversion": pass_seconds(pil_batches),
+passes = {"per-image PIL (lower bound)": pass_seconds(pil_batches),
           "DataLoader(TensorDataset)": pass_seconds(lambda: loader),
           ours: pass_seconds(indexed_batches)}  # fmt: skip
 times = {name: float(np.median(seconds)) for name, seconds in passes.items()}  # each route's median pass
@@ -543,23 +543,33 @@ else:
     print("indexing in memory was the fastest here, by more than that spread:", lead > jitter)
 
 # %% [markdown]
-# The last line says whether indexing won in this run, by a lead larger than the timing noise
-# measured on the spot (how much the middle three of the five passes of each of the two routes
-# compared differ); when the lead is within that noise, it says instead that the timing was too
-# noisy to rank the two, and a rerun of the cell at a quieter moment settles it.
+# The last line says whether indexing won in this run by more than the timing noise measured
+# on the spot (the spread of the middle three passes); when it did not, it says the timing was
+# too noisy, and a rerun at a quieter moment settles it.
 #
-# Does the gap matter? Only next to the time a training step takes. The next cell times, on the
-# CPU and on one thread, the training steps of a model as small as lesson 01's (784 pixels -> 10
-# numbers -> 784 pixels, two linear layers) on the same batches, cut before its clock starts so
-# that it times the training alone, and puts each route's time per batch beside it.
+# Does the gap matter? Only next to the time a training step takes. The next cell times, on one
+# CPU thread, the training steps of a model as small as lesson 01's (784 pixels -> 10 numbers ->
+# 784 pixels, two linear layers) on the same batches, cut before its clock starts, and puts each
+# route's time per batch beside it. Before the first step it measures the model's error on test
+# images, for the check in the next subsection.
 
 # %%
 torch.manual_seed(0)
 small_model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.Linear(10, 784))
-adam = torch.optim.Adam(small_model.parameters(), lr=1e-3)
+adam = torch.optim.Adam(small_model.parameters(), lr=3e-3)
 
 
 batches = list(indexed_batches())  # the batches (B, 1, 28, 28), cut BEFORE any clock starts
+held_out = fashion.test.x[:1000].flatten(1)  # (n, 784): test images, never trained on
+
+
+def held_out_error(rebuild) -> float:
+    """The loss below on the held-out images: squared error summed over 784 pixels, mean over images."""
+    with torch.no_grad():
+        return ((rebuild(held_out) - held_out) ** 2).sum(dim=1).mean().item()
+
+
+error_before = held_out_error(small_model)  # before its first training step
 
 
 def training_steps():
@@ -594,14 +604,42 @@ else:
               per_batch[slowest] > step_ms)
 
 # %% [markdown]
-# The ratios are the point (where the timing was too noisy, the cell says so instead, and a
-# rerun at a quieter moment gives them): without worker processes, a route adds its time per
-# batch to every training step, so a ratio of 0.2 makes the whole run about 20% slower. The
-# share depends on how long a step takes: a bigger model's longer step leaves a smaller share to
-# the batches. The cell timed the CPU only. On a GPU the training step runs on another device
-# while preparing a batch image by image stays CPU work, so the ratios there are different, and
-# this notebook does not measure them. A `DataLoader` is the right tool when the images do not
-# fit in memory or each one needs its own random transform.
+# The ratios are the point (unless the cell said the timing was too noisy): without worker
+# processes, a route adds its time per batch to every training step, so a ratio of 0.2 makes the
+# whole run about 20% slower, and torchvision's full route costs more than the PIL line. A
+# bigger model's longer step leaves a smaller share to the batches. On a GPU the step runs on
+# another device while preparing batches stays CPU work, so the ratios differ there; this
+# notebook does not measure them. A `DataLoader` is the right tool when the images do not fit in
+# memory or each one needs its own random transform.
+
+# %% [markdown]
+# ### Does training work here?
+#
+# The timing cell above also trained the small model: five passes over its batches, one Adam
+# step per batch (the cell below counts the steps). If training works on this machine, its loss
+# on the 1,000 held-out test images should be lower now than before its first step. The cell
+# prints both, and the loss of PCA with the same 10 numbers per image, the method of the strip
+# in "A first taste" and the yardstick that lesson 01 compares a trained linear autoencoder
+# with. Then it draws the trained model's reconstructions of the strip's ten test images under
+# PCA's.
+
+# %%
+n_steps = len(step_passes) * len(batches)  # 5 passes over the prepared batches
+error_after = held_out_error(small_model)
+error_pca = held_out_error(taste.truncated(10).reconstruct)
+print(f"small model (784 -> 10 -> 784), loss on {len(held_out):,} test images: {error_before:.1f} before "
+      f"training, {error_after:.1f} after {n_steps} steps; PCA with 10 numbers: {error_pca:.1f}")
+print("the loss fell:", error_after < error_before)
+with torch.no_grad():
+    trained = small_model(fashion.test.x[:10]).clamp(0, 1)  # (10, 784)
+rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbers"],
+             f"trained, {n_steps} steps": trained},
+            title=f"{fashion.name}: 10 numbers per image, from PCA and from the small trained model")
+
+# %% [markdown]
+# "The loss fell" says whether gradient descent made progress in this run. The PCA line and row
+# are the reference: lesson 01 trains the same kind of model for longer and measures how close
+# it comes to PCA.
 
 # %% [markdown]
 # ### Batches on the device
@@ -692,6 +730,7 @@ with torch.no_grad():
 print(f"after model.eval(): model.training = {model.training}; output under no_grad records a graph "
       f"(requires_grad): {evaluated.requires_grad}; the same call outside it: {model(xb).requires_grad}")
 model.train()  # back to training mode
+print("after model.train(): model.training =", model.training)
 
 # %% [markdown]
 # ## 5. Interactive views
@@ -791,8 +830,8 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # | 06 | [Exercise 06](../exercises/06_variational_autoencoders.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/06_variational_autoencoders.ipynb) |
 # | 07 | [Exercise 07](../exercises/07_beyond_the_vanilla_vae.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/07_beyond_the_vanilla_vae.ipynb) |
 # - **The package.** All models, losses and plots live in `course_utils/`, a small package you are
-#   encouraged to open and read: each file is short and every function documents its tensor
-#   shapes.
+#   encouraged to open and read: each function that works on tensors documents their shapes.
+#   Start with `data.py`, `models.py` and `train.py`.
 #
 # > **Common mistakes**
 # > - *Expecting the same numbers on a GPU as on a CPU.* A GPU has its own random generator,
@@ -819,6 +858,7 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # - Fashion-MNIST is the main data of lessons 01-05, MNIST that of lessons 06-07.
 # - Images are tensors (N, 1, 28, 28) with values in [0, 1], batched straight from memory;
 #   a `DataLoader` does the same job image by image. Model and batches go to one device.
+# - A small model's loss before and after its training steps shows whether training works.
 # - `torch.save(model.state_dict(), path)` keeps a trained model; `load_state_dict` restores it
 #   into a new one. Evaluate under `model.eval()` and `torch.no_grad()`.
 # - Widgets are thin shells over plain functions; the static figure is always shown too, in an
@@ -994,10 +1034,13 @@ del x
 #
 # Before the quiz, everything this notebook found about your setup, one line each: ✓ for the
 # usual course setup, ✗ for a departure from it (a ✗ is not an error: the course runs either way,
-# and the line says what it means).
+# and the line says what it changes). A dataset gets a ✗ when the embedded fallback stands in,
+# and also when only part of it is on disk (the data line of section 3 then says "only ...
+# images on disk").
 
 # %%
 import importlib.util
+import re
 
 
 def status_line(ok: bool, text: str) -> None:
@@ -1006,8 +1049,15 @@ def status_line(ok: bool, text: str) -> None:
 
 status_line(True, f"device: {course.device}" + (" (a GPU would make full mode faster)" if course.device.type == "cpu" else ""))
 for asked, data in (("Fashion-MNIST", fashion), ("MNIST", mnist)):
-    status_line(not data.is_fallback, f"{asked}: " + ("the embedded fallback (real data not found)"
-                                                     if data.is_fallback else f"real data ({data.name})"))
+    partial = re.search(r"only ([\d,]+) images on disk", data.source)  # the data line's note on a partial set
+    if data.is_fallback:
+        status_line(False, f"{asked}: the embedded fallback (real data not found)")
+    elif partial:  # both sets have 70,000 images: 60,000 for training and 10,000 for testing
+        status_line(False, f"{asked}: real data ({data.name}), but only {partial[1]} of its 70,000 images "
+                    "on disk: lessons that use it train and test on fewer images, so their numbers differ "
+                    "from a full run's")
+    else:
+        status_line(True, f"{asked}: real data ({data.name}), training and test files")
 status_line(importlib.util.find_spec("ipywidgets") is not None,
             "ipywidgets installed (whether your Jupyter draws the sliders, only the slider of section 5 shows)")
 status_line(not course.fast, f"{course.mode} mode" + (" (a smoke test: numbers are not results)" if course.fast else ""))
