@@ -100,7 +100,7 @@ MODELS = {
 NOT_MODELS = {  # nn.Module classes of the package that a student never feeds, and why
     "GaussianVAE": "a base class without layers: VAE and ConvVAE are its models",
     "RecordingLinear": "the exercise checks' test double (records what a student's code feeds it)",
-    "LogitOffset": "a layer inside ConvAutoencoder(input_mean=...), fed by the model, not by a student",
+    "LogitOffset": "a layer inside ConvAutoencoder(input_mean=...), fed by the model itself",
 }
 ALL_MODELS = list(MODELS)
 CONV_MODELS = [name for name, spec in MODELS.items() if spec.conv]
