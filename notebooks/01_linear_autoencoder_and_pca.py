@@ -243,7 +243,7 @@ _, _, vt_raw = torch.linalg.svd(cloud, full_matrices=False)  # the SAME SVD, wit
 
 def angle_deg(u: torch.Tensor, v: torch.Tensor) -> float:
     """The angle between two lines through the origin (directions u, v of shape (3,)), 0-90 deg."""
-    return torch.rad2deg(torch.arccos((u @ v).abs() / (u.norm() * v.norm())).clamp(max=1.0)).item()
+    return torch.rad2deg(torch.arccos(((u @ v).abs() / (u.norm() * v.norm())).clamp(max=1.0))).item()
 
 
 raw_recon = cloud @ vt_raw[:2].T @ vt_raw[:2]  # (500, 3): projected onto a plane through 0
@@ -618,18 +618,20 @@ print(f"||W_d W_e - V_2 V_2^T|| = {distance:.4f}; what kind of deviation: ||P - 
 print(f"W_d W_e is PCA's orthogonal projection V_2 V_2^T (distance < 0.01)? "
       f"{'yes' if distance < 0.01 else 'not yet'}: distance {distance:.4f}, leak {leak:.3f} (see deep dive 1)")
 print(f"what this leak costs, lambda_3 ||P v3||^2, in % of PCA's error lambda_3: {leak**2:.3%}")
+print(f"the pull that removes the leak is proportional to lambda_3: lambda_2 / lambda_3 = "
+      f"{pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f} times weaker than the weaker pull inside the plane")
 
 # %% [markdown]
 # If the line says "not yet", training is not finished, even though the error ratio above looked
 # converged. The reason is the loss itself: a leak $\|P v_3\|$ (into the right plane) adds only
 # $\lambda_3 \|P v_3\|^2$ to the error (the last line prints it for this run's leak), so the
-# gradient that removes it is tiny, proportional to the cloud's smallest variance. With Adam, which
-# rescales every weight's step by the size of its recent gradients, a small gradient alone would
-# not mean a small step; what keeps the leak alive is that this pull is small compared with the
-# minibatch noise in Adam's second moment for the same weights, so the steps jitter the leak
-# instead of removing it until the learning rate decays. The optional
-# deep dive at the end of the lesson retrains this model longer, with a learning rate that decays
-# towards zero, and traces the three numbers epoch by epoch.
+# off-plane direction is the **flattest direction of the loss**: the pull that removes the leak is
+# proportional to the cloud's smallest variance $\lambda_3$, $\lambda_2 / \lambda_3$ times weaker
+# than the weaker pull inside the plane (the last line prints the ratio), and it takes many more
+# steps to settle, at any learning rate. Adam does not make up for it: it rescales the step of
+# each **weight**, not of each direction of the loss, and every weight here feels both the strong
+# in-plane pulls and the weak off-plane one. The optional deep dive 1 retrains this model longer,
+# with a constant and with a decaying learning rate, and traces the distance epoch by epoch.
 
 # %% [markdown]
 # ## 5. PCA on images
@@ -1292,11 +1294,13 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 #   add error), and the linear autoencoder's loss has no bad local minima, only saddles (Baldi
 #   and Hornik 1989, for distinct eigenvalues); a gap at the cut, $\lambda_k > \lambda_{k+1}$, makes the best subspace
 #   unique. Its minimum is the orthogonal projection $V_k V_k^\top$, which fixes the subspace, not
-#   the basis. What settles last is what the loss pulls on least: on the toy cloud the leak off
-#   the plane (its pull is proportional to the smallest variance, $\lambda_3$, small against the
-#   minibatch noise in Adam's second moment), on images the
-#   turn across the smallest gap at the cut ($\lambda_k - \lambda_{k+1}$); a learning rate that
-#   decays to almost zero lets it settle.
+#   the basis. What settles last is what the loss pulls on least, the flattest direction of the
+#   loss: on the toy cloud the leak off the plane (its pull is proportional to the smallest
+#   variance, $\lambda_3$, many times weaker than in the plane: section 4 prints the ratio), on
+#   images the turn across the smallest gap at the cut ($\lambda_k - \lambda_{k+1}$). A weak pull
+#   needs many steps at any learning rate (Adam rescales each weight, not each direction of the
+#   loss); a rate that decays to almost zero then removes the last jitter (deep dives 1 and 2
+#   measure what it buys).
 # - Nearly equal eigenvalues at the cut allow large principal angles at almost no cost in error.
 # - BCE on grey targets has a floor, the summed pixel entropy: it is above 0 even for a perfect
 #   reconstruction.
@@ -1321,15 +1325,21 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # $\|P v_3\|$ (into the right plane) adds only $\lambda_3 \|P v_3\|^2$ to the error, because then
 # $\|(I - P) v_3\|^2 = 1 + \|P v_3\|^2$. Relative to PCA's error $\lambda_3$ it costs just
 # $\|P v_3\|^2$ (section 4 printed it for its leak). The gradient that removes it is proportional to
-# $\lambda_3$, the smallest variance of the cloud (printed in section 3 and below). Adam
-# rescales every weight's step by the size of its recent gradients, so a small gradient alone
-# would not make a small step; what makes the off-plane direction the slowest to settle is that
-# its pull is small compared with the minibatch noise in Adam's second moment for the same
-# weights, so at a constant learning rate the steps jitter the leak instead of removing it. Longer training with a learning rate that decays to almost zero
-# (`CosineDecay`, the schedule of section 6) lets it settle. The cell retrains the same model for
-# `long_epochs` epochs (1,000 in full mode, 300 in fast mode; it prints the number) with a
-# callback that records the error and section 4's three numbers (the distance to
-# $V_2 V_2^\top$, the asymmetry and the leak) after each epoch.
+# $\lambda_3$, the smallest variance of the cloud, while the pulls inside the plane are
+# proportional to $\lambda_1$ and $\lambda_2$: the off-plane direction is the flattest direction of
+# the loss, and the cell prints how many times weaker its pull is ($\lambda_2 / \lambda_3$). A weak
+# pull means many steps. Adam rescales the step of each **weight** by the size of that weight's
+# recent gradients, not the step along each direction of the loss; every weight feels the strong
+# in-plane pulls too, so the rescaling does not equalise them.
+#
+# Does the learning rate's decay matter, or does minibatch noise keep the leak alive? The cell
+# trains the same model from the same seed three times for the same number of optimizer steps:
+# with `CosineDecay` (the schedule of section 6), with a constant learning rate, and with a
+# constant rate on the whole cloud at once (one batch of 500 points per step, so no minibatch
+# noise at all). It runs `long_epochs` epochs (1,000 in full mode, 300 in fast mode; it prints
+# the number of steps), recording the error and section 4's three numbers (the distance to
+# $V_2 V_2^\top$, the asymmetry and the leak) after each epoch, and the distance for the other two
+# runs.
 
 # %%
 class RecordProjectionGaps(Callback):
@@ -1345,15 +1355,31 @@ class RecordProjectionGaps(Callback):
 
 
 long_epochs = course.pick(full=1000, fast=300)
+steps_per_epoch = math.ceil(len(cloud) / 64)  # 8 batches of at most 64 points
 torch.manual_seed(0)
 long_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
 recorder = RecordProjectionGaps()
 fit(long_ae, cloud, epochs=long_epochs, batch_size=64, lr=1e-2, callbacks=[CosineDecay(), recorder],
     verbose=False)
 distance, asymmetry, leak = projection_gaps(long_ae)
-print(f"after {long_epochs} epochs with cosine decay: ||W_d W_e - V_2 V_2^T|| = {distance:.4f} "
-      f"(||P - P^T|| = {asymmetry:.4f}, ||P v3|| = {leak:.4f})")
+print(f"after {long_epochs} epochs = {long_epochs * steps_per_epoch:,} steps with cosine decay: "
+      f"||W_d W_e - V_2 V_2^T|| = {distance:.4f} (||P - P^T|| = {asymmetry:.4f}, ||P v3|| = {leak:.4f})")
 print("W_d W_e is PCA's orthogonal projection V_2 V_2^T (distance < 0.01):", distance < 0.01)
+
+torch.manual_seed(0)  # the same model and seed, a CONSTANT learning rate
+constant_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
+constant_recorder = RecordProjectionGaps()
+fit(constant_ae, cloud, epochs=long_epochs, batch_size=64, lr=1e-2, callbacks=[constant_recorder],
+    verbose=False)
+torch.manual_seed(0)  # the same model and seed, constant rate, the whole cloud in every step
+full_batch_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
+optimizer = torch.optim.Adam(full_batch_ae.parameters(), lr=1e-2)
+full_batch_distance = []  # the distance to V_2 V_2^T after every step
+for _ in range(long_epochs * steps_per_epoch):  # as many steps as the minibatch runs
+    optimizer.zero_grad()
+    ((full_batch_ae(cloud) - cloud) ** 2).sum(dim=1).mean().backward()
+    optimizer.step()
+    full_batch_distance.append(projection_gaps(full_batch_ae)[0])
 
 # %%
 from course_utils.plots import NotebookFigure
@@ -1365,8 +1391,15 @@ ax.semilogy(trace[:, 0], (trace[:, 1] - 1).clamp_min(1e-8), label="error / PCA's
 ax.semilogy(trace[:, 0], trace[:, 2], label="||P - V_2 V_2^T||, the verdict's distance")
 ax.semilogy(trace[:, 0], trace[:, 3], label="||P - P^T||", lw=0.8)
 ax.semilogy(trace[:, 0], trace[:, 4], label="||P v3||, the leak off the plane", lw=0.8)
+constant_trace = torch.tensor(constant_recorder.rows)  # (epochs, 5), constant learning rate
+ax.semilogy(constant_trace[:, 0], constant_trace[:, 2], color="black", lw=0.8,
+            label="||P - V_2 V_2^T||, constant learning rate")
+full_steps = torch.arange(1, len(full_batch_distance) + 1)  # optimizer steps of the full-batch run
+ax.semilogy(full_steps / steps_per_epoch, full_batch_distance, color="tab:purple", lw=0.8, ls="-.",
+            label="||P - V_2 V_2^T||, constant rate, full batch")
 ax.axhline(0.01, color="grey", ls="--", lw=1, label="tolerance of the verdict")
-ax.set(xlabel="epoch", ylabel="gap (log scale)", title="How a linear AE settles on PCA's projection")
+ax.set(xlabel=f"epoch (= {steps_per_epoch} optimizer steps)", ylabel="gap (log scale)",
+       title="How a linear AE settles on PCA's projection")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 display(fig)
@@ -1399,16 +1432,51 @@ when = f"from epoch {settled} of {n}" if settled is not None else f"at no point 
 print(f"In this run: the error came within 1% of PCA's at epoch {first_error}; the distance to PCA's "
       f"projection stayed under 0.01 {when}.")
 
+
+def in_steps(epoch: int | None) -> str:
+    """An epoch of the minibatch runs as a number of optimizer steps ('never' for None)."""
+    return "never" if epoch is None else f"{epoch * steps_per_epoch:,}"
+
+
+eigs = pca2.eigenvalues  # (3,)
+print(f"\nthe off-plane pull is lambda_2 / lambda_3 = {eigs[1] / eigs[2]:.1f} times weaker than the weaker "
+      f"in-plane pull ({eigs[0] / eigs[2]:.0f} times weaker than the stronger one)")
+cross = {"cosine decay": first_epoch_below(projection_gap, 0.01),
+         "constant rate": first_epoch_below(constant_trace[:, 2], 0.01)}
+full_cross = first_epoch_below(torch.tensor(full_batch_distance), 0.01)  # here: a step, not an epoch
+print("first optimizer step with ||P - V_2 V_2^T|| < 0.01: " + ", ".join(
+      f"{name} {in_steps(e)}" for name, e in cross.items()) +
+      f", constant rate with the full batch {'never' if full_cross is None else f'{full_cross:,}'}")
+ends = {"cosine decay": distance, "constant rate": constant_trace[-1, 2].item(),
+        "full batch": full_batch_distance[-1]}
+print(f"distance after the last of the {long_epochs * steps_per_epoch:,} steps: " +
+      ", ".join(f"{name} {d:.4f}" for name, d in ends.items()))
+print("the distance falls under 0.01 at a constant learning rate too:", cross["constant rate"] is not None,
+      "| and with no minibatch noise at all (full batch):", full_cross is not None)
+print("after the same number of steps, the cosine run ends closer to PCA's projection than the "
+      "constant-rate one:", ends["cosine decay"] < ends["constant rate"])
+
 # %% [markdown]
-# Read the four curves against each other and with the printed lines. The error gap (blue)
-# reaches 1% of PCA's error early (the epoch is printed) and wobbles while the learning rate is
-# still large; the distance to $V_2 V_2^\top$ (orange) and the two diagnostics, the asymmetry and
-# the leak (thinner lines), stay high far longer, as the small variance off the plane
-# ($\lambda_3$, printed) predicts: the second line says from which epoch the distance stays
-# under the dashed tolerance, and the verdicts say whether that came after the error had settled
-# and whether the error's wobbles shrank as the learning rate decayed towards zero. A short run
-# (fast mode) can stop before the distance has settled; then the epoch reads `None` and the
-# verdict of the previous cell `False`.
+# Read the curves against each other and with the printed lines. The error gap (blue) reaches 1%
+# of PCA's error early (the epoch is printed) and wobbles while the learning rate is still large;
+# the distance to $V_2 V_2^\top$ (orange) and the two diagnostics, the asymmetry and the leak
+# (thinner lines), stay high far longer, as the weak off-plane pull predicts (its ratio to the
+# in-plane pull is printed): the second line says from which epoch the distance stays under the
+# dashed tolerance, and the verdicts say whether that came after the error had settled and
+# whether the error's wobbles shrank as the learning rate decayed towards zero.
+#
+# The black and purple curves are the controls. The step at which each run first crosses the
+# tolerance is printed, and the verdicts say whether the constant-rate runs cross it at all. When
+# they do, at about the same step as the cosine run, neither minibatch noise nor the lack of a
+# decay is what holds the leak back: the full-batch run has no minibatch noise, and it still needs
+# thousands of steps, because the pull on the leak is weak at any rate. What the decay adds is
+# read from the last two lines: with minibatches, a constant rate keeps taking noisy steps of the
+# same size, so its distance keeps jittering at a small level, while the cosine run, whose steps
+# shrink to almost nothing, can settle further below the tolerance (the last verdict says whether
+# it did here); the full-batch run has no noise to jitter with, and its final distance is printed
+# alongside. The decay polishes the last digits; the weak pull is what sets the pace. A short
+# run (fast mode) can stop before any run has settled; then the crossings read "never", the
+# settling epoch `None` and the verdicts `False`.
 
 # %% [markdown]
 # ### Deep dive 2: what the decaying learning rate buys
