@@ -624,8 +624,8 @@ print(f"the pull that removes the leak is proportional to lambda_3: lambda_2 / l
 # %% [markdown]
 # If the line says "not yet", training is not finished, even though the error ratio above looked
 # converged. The reason is the loss itself: a leak $\|P v_3\|$ (into the right plane) adds only
-# $\lambda_3 \|P v_3\|^2$ to the error (the last line prints it for this run's leak), so the
-# off-plane direction is the **flattest direction of the loss**: the pull that removes the leak is
+# $\lambda_3 \|P v_3\|^2$ to the error (the line before the last prints it for this run's leak),
+# so the off-plane direction is the **flattest direction of the loss**: the pull that removes the leak is
 # proportional to the cloud's smallest variance $\lambda_3$, $\lambda_2 / \lambda_3$ times weaker
 # than the weaker pull inside the plane (the last line prints the ratio), and it takes many more
 # steps to settle, at any learning rate. Adam does not make up for it: it rescales the step of
