@@ -1380,8 +1380,9 @@ print("after the same number of steps, the cosine run ends closer to PCA's proje
 # read from the last two lines: with minibatches, a constant rate keeps taking noisy steps of the
 # same size, so its distance keeps jittering at a small level, while the cosine run, whose steps
 # shrink to almost nothing, can settle further below the tolerance (the last verdict says whether
-# it did here); the full-batch run has no noise to jitter with, and its final distance is printed
-# alongside. The decay polishes the last digits; the weak pull is what sets the pace. A short
+# it did here); the full-batch run has no minibatch noise, and its final distance is printed
+# alongside (when its gradients become tiny, Adam can still take an occasional larger step: the
+# spikes late in its curve, if your figure shows any). The decay polishes the last digits; the weak pull is what sets the pace. A short
 # run (fast mode) can stop before any run has settled; then the crossings read "never", the
 # settling epoch `None` and the verdicts `False`.
 
