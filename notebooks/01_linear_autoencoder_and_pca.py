@@ -243,7 +243,7 @@ _, _, vt_raw = torch.linalg.svd(cloud, full_matrices=False)  # the SAME SVD, wit
 
 def angle_deg(u: torch.Tensor, v: torch.Tensor) -> float:
     """The angle between two lines through the origin (directions u, v of shape (3,)), 0-90 deg."""
-    return torch.rad2deg(torch.arccos((u @ v).abs() / (u.norm() * v.norm())).clamp(max=1.0)).item()
+    return torch.rad2deg(torch.arccos(((u @ v).abs() / (u.norm() * v.norm())).clamp(max=1.0))).item()
 
 
 raw_recon = cloud @ vt_raw[:2].T @ vt_raw[:2]  # (500, 3): projected onto a plane through 0
@@ -618,18 +618,20 @@ print(f"||W_d W_e - V_2 V_2^T|| = {distance:.4f}; what kind of deviation: ||P - 
 print(f"W_d W_e is PCA's orthogonal projection V_2 V_2^T (distance < 0.01)? "
       f"{'yes' if distance < 0.01 else 'not yet'}: distance {distance:.4f}, leak {leak:.3f} (see deep dive 1)")
 print(f"what this leak costs, lambda_3 ||P v3||^2, in % of PCA's error lambda_3: {leak**2:.3%}")
+print(f"the pull that removes the leak is proportional to lambda_3: lambda_2 / lambda_3 = "
+      f"{pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f} times weaker than the weaker pull inside the plane")
 
 # %% [markdown]
 # If the line says "not yet", training is not finished, even though the error ratio above looked
 # converged. The reason is the loss itself: a leak $\|P v_3\|$ (into the right plane) adds only
-# $\lambda_3 \|P v_3\|^2$ to the error (the last line prints it for this run's leak), so the
-# gradient that removes it is tiny, proportional to the cloud's smallest variance. With Adam, which
-# rescales every weight's step by the size of its recent gradients, a small gradient alone would
-# not mean a small step; what keeps the leak alive is that this pull is small compared with the
-# minibatch noise in Adam's second moment for the same weights, so the steps jitter the leak
-# instead of removing it until the learning rate decays. The optional
-# deep dive at the end of the lesson retrains this model longer, with a learning rate that decays
-# towards zero, and traces the three numbers epoch by epoch.
+# $\lambda_3 \|P v_3\|^2$ to the error (the line before the last prints it for this run's leak),
+# so the off-plane direction is the **flattest direction of the loss**: the pull that removes the leak is
+# proportional to the cloud's smallest variance $\lambda_3$, $\lambda_2 / \lambda_3$ times weaker
+# than the weaker pull inside the plane (the last line prints the ratio), and it takes many more
+# steps to settle, at any learning rate. Adam does not make up for it: it rescales the step of
+# each **weight**, not of each direction of the loss, and every weight here feels both the strong
+# in-plane pulls and the weak off-plane one. The optional deep dive 1 retrains this model longer,
+# with a constant and with a decaying learning rate, and traces the distance epoch by epoch.
 
 # %% [markdown]
 # ## 5. PCA on images
@@ -765,7 +767,7 @@ print("share of the variance kept by the first k directions:",
 # the SVD yourself: `sklearn.decomposition.PCA(n_components=0.95)` picks $k$ by that rule, and it
 # fixes each direction's sign by a deterministic rule of its own (`svd_flip`), a convention, not a
 # property of the data, so compare its directions with ours by angles. For many images,
-# `PCA(svd_solver="randomized")` approximates the top directions much faster, and `IncrementalPCA`
+# `PCA(svd_solver="randomized")` approximates the top directions faster, and `IncrementalPCA`
 # fits batch by batch when the data do not fit in memory.
 
 # %%
@@ -805,6 +807,11 @@ pca_view(pca, examples, k=10)
 
 # %% [markdown]
 # ## 6. The linear autoencoder on images: does it find PCA's subspace?
+#
+# > **What to take away from this section**
+# > - A linear autoencoder trained long enough reaches PCA's error: PCA is its floor.
+# > - It finds PCA's subspace, but in an arbitrary basis; a PCA of its outputs gives the ordered basis back.
+# > - A large angle is cheap where neighbouring eigenvalues are nearly equal: check the eigengap before calling it a failure.
 #
 # Now the real experiment. For $k = 2, 10$ and $32$ we train a `LinearAutoencoder(784, k)` with
 # the squared error and compare, **on the test images**, its error with PCA's, and its decoder's
@@ -908,25 +915,25 @@ else:
 # by theorem. The line under the table prints whether the trained autoencoders got within 0.5%
 # of PCA for every $k$. When a row misses, do not doubt the theory yet: short training (fast
 # mode, always) and a small eigengap at the cut, where the subspace turns slowly, can each leave a
-# row above PCA; a slow escape from a saddle (section 4) is possible too, but no cell of this
-# lesson shows one. The optional deep dive 3 draws, step by step, how much of each principal
-# direction the decoder's subspace holds. With `DATASET = "mnist"` the $k = 2$ row may miss: an
-# earlier run of this lesson on MNIST (not this run) found $\lambda_2 / \lambda_3 \approx 1.23$
-# there, a small gap at the cut, and a $k = 2$ row above PCA with a large angle; the eigengap
-# column prints the ratio for the data loaded here.
+# row above PCA. Every run also passes near saddles of the loss (section 4) on its way, and one
+# that lingers at a saddle unusually long can miss too; the optional deep dive 3 draws, step by
+# step, how much of each principal direction the decoder's subspace holds, and says how to tell
+# the two apart. Whichever data you load (`DATASET`), the eigengap column prints the ratio at
+# each cut for those data: the closer the $k = 2$ ratio is to 1, the smaller the gap and the more
+# likely that row misses.
 #
 # The last column is the **eigengap** at the cut, $\lambda_k / \lambda_{k+1}$: the variance of the
 # last kept direction over that of the first discarded one. Where it is close to 1, the two
 # directions can trade places at almost no cost in error, so a large *largest* angle is what to
 # expect there; where it is well above 1, a large angle would cost real error. The last line
-# says whether this run's largest angle sits at the $k$ with the smallest ratio; the end of this
-# section computes what such a turn costs.
+# says whether this run's largest angle sits at the $k$ with the smallest ratio; the formula
+# after the angle plot below says what such a turn costs.
 #
 # **A close error is not yet the same subspace.** The error verdict above cannot tell whether the
 # autoencoder found PCA's subspace: a ratio within 0.5% of 1 can hide a large angle, because
 # turning the subspace across a small eigengap costs little error. The last line under the table
 # prints the largest angle among this run's rows within 0.5% of PCA. The angle plot below shows
-# what such a turn costs; deep dive 5 splits the excess into what the subspace and what the map
+# where such a turn happens; deep dive 5 splits the excess into what the subspace and what the map
 # cost, and checks that the subspace holds the directions that stand well above the cut.
 
 # %% [markdown]
@@ -965,8 +972,8 @@ print(f"directions that carry variance in the training images: {n_carrying} of {
 # The **angles** deserve a second look. The median angle is small when training went well: most of
 # the autoencoder's subspace is PCA's. The *largest* angle can still be big even when the errors
 # agree. We look closely at $k = 32$, whatever its eigengap in this run (the table says which $k$
-# has the smallest); the plot and the numbers below show when a large angle is cheap, and the
-# cell prints where the closest neighbouring eigenvalues near this cut lie.
+# has the smallest): the plot sets its angles beside the spectrum, and the formula after it says
+# when a large angle is cheap.
 
 # %%
 fig = NotebookFigure(figsize=(10, 3.4), layout="constrained")
@@ -979,71 +986,25 @@ ax2.axvline(32.5, color="tab:red", ls="--", label="k = 32 cut")
 ax2.set(xlabel="component", ylabel="eigenvalue (variance)", title="PCA spectrum")
 ax2.legend()
 display(fig)
-neighbours = pca.eigenvalues[27:36] / pca.eigenvalues[28:37]  # lambda_j / lambda_(j+1), j = 28..36
-print("eigenvalue j / eigenvalue j+1 for j = 28..36:", neighbours.numpy().round(3))
-ratio_cut = neighbours[4].item()  # j = 32
-ratio_toy = (pca2.eigenvalues[1] / pca2.eigenvalues[2]).item()
-j_closest = 28 + int(neighbours.argmin())  # the j whose lambda_j / lambda_(j+1) is smallest
-print(f"32nd / 33rd: {ratio_cut:.3f}, nearly equal (below 1.05): {ratio_cut < 1.05}, "
-      f"the closest pair among j = 28..36: {ratio_cut <= neighbours.min().item()}; "
-      f"on the toy cloud 2nd / 3rd: {ratio_toy:.1f}")
-print(f"In this run ({data.name}): the closest neighbours among j = 28..36 are j = {j_closest} and "
-      f"{j_closest + 1} (ratio {neighbours.min():.3f}); at the k = 32 cut the ratio is {ratio_cut:.3f}, "
-      f"{'nearly equal' if ratio_cut < 1.05 else 'not nearly equal (1.05 or more)'}.")
-swap_cost = (pca.eigenvalues[31] - pca.eigenvalues[32]).item()  # lambda_32 - lambda_33, per image
-pca32_train_error = pca.eigenvalues[32:].sum().item()  # PCA's training error at k = 32, per image
-largest = angles32.max().item()
-print(f"turning direction 32 fully into direction 33 would raise PCA's training error at k = 32 by "
-      f"{swap_cost / pca32_train_error:.3%}")
-print(f"the largest angle, {largest:.0f}°, read as a turn of v32 towards v33 alone: "
-      f"{swap_cost * math.sin(math.radians(largest)) ** 2 / pca32_train_error:.3%}")
-subspace_cost32 = (results[32]["subspace_train"] - pca32_train_error) / pca32_train_error
-print(f"measured cost of this run's whole subspace (orthogonal projection onto it, training images): "
-      f"{subspace_cost32:.3%}")
-print("angles above 5°:", [round(a, 1) for a in angles32[angles32 > 5].tolist()])
+ratio_cut = (pca.eigenvalues[31] / pca.eigenvalues[32]).item()  # lambda_32 / lambda_33
+print(f"lambda_32 / lambda_33 = {ratio_cut:.3f}; on the toy cloud lambda_2 / lambda_3 = "
+      f"{pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f}")
 
 # %% [markdown]
 # **Why nearly equal eigenvalues allow large angles.** Turn the $k$-th direction of the kept
 # subspace by an angle $\theta$ towards the $(k{+}1)$-th. The variance kept along it drops from
 # $\lambda_k$ to $\lambda_k \cos^2\theta + \lambda_{k+1} \sin^2\theta$, so the error rises by
 # $$ (\lambda_k - \lambda_{k+1}) \sin^2 \theta . $$
-# The printed numbers put this formula to work. Where the 32nd and 33rd eigenvalues are nearly
-# equal (the second line's verdict), even a full $90°$ swap costs a small share of PCA's error:
-# the loss is almost flat along that rotation, gradient descent feels almost no pull, and a
-# finite run can end anywhere along it. At an exact tie the rotation would cost nothing at all:
-# that is why it is the gap at the cut that makes the best subspace unique (section 4). But the formula prices ONE turn across ONE gap. Compare its line with the measured
-# cost of the whole subspace below it: when the measured cost is larger, the other angles above
-# 5° (last line) must be turns across other pairs of neighbours, each adding its own
-# $(\lambda_j - \lambda_{j+1}) \sin^2\theta$. On the toy cloud the gap is large (ratio printed
-# above): the same swap is very expensive, and section 4's angles were all close to zero.
-# Which directions carry the measured cost, one by one: deep dive 5.
+# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal (a ratio near 1, printed for $k = 32$ under
+# the plot), even a full $90°$ swap costs little: the loss is almost flat along that rotation,
+# gradient descent feels almost no pull, and a finite run can end anywhere along it. At an exact
+# tie the rotation would cost nothing at all: that is why it is the gap at the cut that makes the
+# best subspace unique (section 4). On the toy cloud the gap is large (its ratio is printed too):
+# the same swap is expensive, and section 4's angles were all close to zero. Deep dive 5 prices
+# this run's $k = 32$ turn, compares it with the measured cost, and splits that cost direction by
+# direction.
 
 # %% [markdown]
-# Another way to see "same subspace, different basis": the 2-D codes of PCA and of the linear
-# autoencoder, coloured by class. If the subspace is PCA's, they are the same picture up to an
-# affine map (a rotation, stretch, maybe a mirror, plus a shift from the encoder's bias), as on
-# the toy cloud; the cell fits that map by least squares, prints what it leaves unexplained, and
-# draws both codes side by side, each panel on its own scale. A large unexplained share means the
-# $k = 2$ subspace is itself off PCA's: the tables above give its angles and its cost.
-
-# %%
-from course_utils.plots import codes_side_by_side_figure
-
-codes_pca = pca.truncated(2).encode(x_test)  # (N, 2)
-with torch.no_grad():
-    codes_ae = results[2]["model"].encode(x_test)  # (N, 2)
-design = torch.cat([codes_pca, torch.ones(len(codes_pca), 1)], dim=1)  # (N, 3): [z_PCA, 1]
-fitted = design @ torch.linalg.lstsq(design, codes_ae).solution  # (N, 2): best affine map
-print(f"share of the autoencoder's 2-D test codes an affine map of PCA's leaves unexplained: "
-      f"{(fitted - codes_ae).norm() / (codes_ae - codes_ae.mean(dim=0)).norm():.2%}")
-codes_side_by_side_figure({"PCA codes (k = 2)": codes_pca, "linear autoencoder codes (k = 2)": codes_ae},
-                          data.test.y, data.classes, title=f"{data.name}: the 2-D codes of the test images")
-
-# %% [markdown]
-# When the printed share is small, the two panels show the same arrangement of the classes, the
-# right one turned, stretched or mirrored (compare where the same colours sit); a large share shows
-# up as a different arrangement.
-#
 # **PCA's ordered basis, back from the network.** As on the toy cloud, the directions of most
 # variance among the reconstructions are PCA's own. The reconstructions of the $k = 10$ model are
 # $\hat x = W_d z + b_d$, so their covariance is $W_d \operatorname{Cov}(z) W_d^\top$, a
@@ -1095,7 +1056,9 @@ with_colour_bars(directions_figure(
 # subspace. And the code is **not** a parameter
 # that backpropagation updates: it is an *activation*, computed from each image by the encoder's
 # weights, recomputed at every forward pass, and never stored. What training updates are the
-# weights and biases listed below; their gradients flow *through* the codes.
+# weights and biases listed below; their gradients flow *through* the codes. (What moving one
+# code coordinate does to the image, the 2-D codes side by side, and the probabilistic reading
+# that leads to lesson 06: deep dive 7.)
 
 # %%
 with torch.no_grad():
@@ -1105,60 +1068,6 @@ print("sum of each code:", three_codes.sum(dim=1).numpy().round(2),
       "| negative entries:", int((three_codes < 0).sum()), "of", three_codes.numel())
 print("the parameters (what the optimizer updates):",
       {name: tuple(p.shape) for name, p in model10.named_parameters()})
-
-# %% [markdown]
-# **What moving along one coordinate does.** A picture answers "what is $z$?" better than words.
-# The top three rows decode PCA's code with one coordinate moved: $\bar x + t \sqrt{\lambda_j}\,
-# v_j$ for $t = -2, -1, 0, 1, 2$ standard deviations, $j = 1, 2, 3$ (the middle tile is the mean
-# image). The bottom three rows do the same with the $k = 10$ autoencoder: start from its average
-# code, move coordinate $i$ by $t$ of its standard deviations, and decode. Moving $z_i$ moves the
-# image along column $i$ of $W_d$, so the cell also prints how that column's squared length
-# splits over PCA's ten directions. No training happens here.
-
-# %%
-from course_utils.plots import rows_figure
-
-t_steps = torch.linspace(-2, 2, 5)  # (5,) moves, in standard deviations of the coordinate
-traversals = {}
-for j in range(3):  # PCA: x_bar + t sqrt(lambda_j) v_j
-    traversals[f"PCA z{j + 1}"] = pca.mean + (t_steps[:, None] * pca.eigenvalues[j].sqrt()) * pca.components[j]
-z_mean, z_std = codes10.mean(dim=0), codes10.std(dim=0)  # (10,) each
-for i in range(3):  # the autoencoder: its average code, coordinate i moved
-    z_moved = z_mean.repeat(5, 1)  # (5, 10)
-    z_moved[:, i] += t_steps * z_std[i]
-    with torch.no_grad():
-        traversals[f"AE z{i + 1}"] = model10.decode(z_moved)  # (5, 784)
-display(rows_figure({name: imgs.reshape(-1, 1, 28, 28).clamp(0, 1) for name, imgs in traversals.items()}, n=5,
-                    title=f"{data.name}: one code coordinate moved from -2 to +2 standard deviations"))
-W_cols = model10.decoder.weight.detach()  # (784, 10): column i is the move of z_i
-col_shares = (pca.components[:10] @ W_cols) ** 2 / W_cols.pow(2).sum(dim=0)  # (10 directions, 10 columns)
-for i in range(3):
-    top = col_shares[:, i].sort(descending=True)
-    print(f"AE z{i + 1}: {top.values[0]:.0%} of its column on v{top.indices[0] + 1}, {top.values[1]:.0%} on "
-          f"v{top.indices[1] + 1}; {col_shares[:, i].sum():.1%} inside PCA's first 10 directions")
-print("each of the AE's first three coordinates mixes principal directions (none holds 90% on one):",
-      bool((col_shares[:, :3].max(dim=0).values < 0.9).all()))
-
-# %% [markdown]
-# Each PCA row changes one pattern of the image, the pattern drawn as tile $j$ of the directions
-# figure above, from its negative to its positive side (which side is which is the arbitrary sign
-# of section 3). An autoencoder row changes the image along a mix of those patterns: the printed
-# shares say how the mix is made for this run, and the verdict whether any of the three
-# coordinates is close to a single principal direction. That is the meaning of "same subspace,
-# different basis" for a single code entry: $z_i$ of a linear autoencoder is a coordinate in an
-# arbitrary basis of PCA's subspace, and only together do the ten coordinates carry the meaning.
-#
-# **A probabilistic reading, and the road to lesson 06.** PCA and the linear autoencoder give one
-# code per image and say nothing about which codes are likely. Tipping and Bishop (1999) turned
-# PCA into a generative model, **probabilistic PCA**: draw a code $z \sim \mathcal N(0, I_k)$,
-# then an image $x = W z + \mu + \varepsilon$ with isotropic Gaussian noise
-# $\varepsilon \sim \mathcal N(0, \sigma^2 I)$. Its maximum-likelihood $W$ spans the same
-# subspace as PCA's first $k$ directions: $W = V_k (\Lambda_k - \sigma^2 I)^{1/2} R$ for any
-# rotation $R$, with $\sigma^2$ the average discarded eigenvalue. Once more the subspace is
-# determined and the basis is not. What it adds is a distribution over codes, and with it a way to
-# sample new images. The variational autoencoder of lesson 06 keeps this latent model and replaces
-# the linear map by a neural network (with a linear decoder it comes back to probabilistic PCA,
-# Lucas et al. 2019). This lesson does not compute it.
 
 # %% [markdown]
 # ## 7. Why nonlinearity matters
@@ -1292,11 +1201,13 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 #   add error), and the linear autoencoder's loss has no bad local minima, only saddles (Baldi
 #   and Hornik 1989, for distinct eigenvalues); a gap at the cut, $\lambda_k > \lambda_{k+1}$, makes the best subspace
 #   unique. Its minimum is the orthogonal projection $V_k V_k^\top$, which fixes the subspace, not
-#   the basis. What settles last is what the loss pulls on least: on the toy cloud the leak off
-#   the plane (its pull is proportional to the smallest variance, $\lambda_3$, small against the
-#   minibatch noise in Adam's second moment), on images the
-#   turn across the smallest gap at the cut ($\lambda_k - \lambda_{k+1}$); a learning rate that
-#   decays to almost zero lets it settle.
+#   the basis. What settles last is what the loss pulls on least, the flattest direction of the
+#   loss: on the toy cloud the leak off the plane (its pull is proportional to the smallest
+#   variance, $\lambda_3$, many times weaker than in the plane: section 4 prints the ratio), on
+#   images the turn across the smallest gap at the cut ($\lambda_k - \lambda_{k+1}$). A weak pull
+#   needs many steps at any learning rate (Adam rescales each weight, not each direction of the
+#   loss); a rate that decays to almost zero then removes the last jitter (deep dives 1 and 2
+#   measure what it buys).
 # - Nearly equal eigenvalues at the cut allow large principal angles at almost no cost in error.
 # - BCE on grey targets has a floor, the summed pixel entropy: it is above 0 even for a perfect
 #   reconstruction.
@@ -1307,7 +1218,7 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # %% [markdown]
 # ## 8. Deep dive (optional)
 #
-# Six parts for readers who want to see the training dynamics behind sections 4 and 6, how to
+# Seven parts for readers who want to see the training dynamics behind sections 4 and 6, how to
 # read a run that misses PCA, the fine print of section 4's theorem, and the measurements that
 # section 6 only points to.
 # Nothing later in the course depends on them; skip to the exercise if you like.
@@ -1321,15 +1232,21 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # $\|P v_3\|$ (into the right plane) adds only $\lambda_3 \|P v_3\|^2$ to the error, because then
 # $\|(I - P) v_3\|^2 = 1 + \|P v_3\|^2$. Relative to PCA's error $\lambda_3$ it costs just
 # $\|P v_3\|^2$ (section 4 printed it for its leak). The gradient that removes it is proportional to
-# $\lambda_3$, the smallest variance of the cloud (printed in section 3 and below). Adam
-# rescales every weight's step by the size of its recent gradients, so a small gradient alone
-# would not make a small step; what makes the off-plane direction the slowest to settle is that
-# its pull is small compared with the minibatch noise in Adam's second moment for the same
-# weights, so at a constant learning rate the steps jitter the leak instead of removing it. Longer training with a learning rate that decays to almost zero
-# (`CosineDecay`, the schedule of section 6) lets it settle. The cell retrains the same model for
-# `long_epochs` epochs (1,000 in full mode, 300 in fast mode; it prints the number) with a
-# callback that records the error and section 4's three numbers (the distance to
-# $V_2 V_2^\top$, the asymmetry and the leak) after each epoch.
+# $\lambda_3$, the smallest variance of the cloud, while the pulls inside the plane are
+# proportional to $\lambda_1$ and $\lambda_2$: the off-plane direction is the flattest direction of
+# the loss, and the cell prints how many times weaker its pull is ($\lambda_2 / \lambda_3$). A weak
+# pull means many steps. Adam rescales the step of each **weight** by the size of that weight's
+# recent gradients, not the step along each direction of the loss; every weight feels the strong
+# in-plane pulls too, so the rescaling does not equalise them.
+#
+# Does the learning rate's decay matter, or does minibatch noise keep the leak alive? The cell
+# trains the same model from the same seed three times for the same number of optimizer steps:
+# with `CosineDecay` (the schedule of section 6), with a constant learning rate, and with a
+# constant rate on the whole cloud at once (one batch of 500 points per step, so no minibatch
+# noise at all). It runs `long_epochs` epochs (1,000 in full mode, 300 in fast mode; it prints
+# the number of steps), recording the error and section 4's three numbers (the distance to
+# $V_2 V_2^\top$, the asymmetry and the leak) after each epoch, and the distance for the other two
+# runs.
 
 # %%
 class RecordProjectionGaps(Callback):
@@ -1345,15 +1262,31 @@ class RecordProjectionGaps(Callback):
 
 
 long_epochs = course.pick(full=1000, fast=300)
+steps_per_epoch = math.ceil(len(cloud) / 64)  # 8 batches of at most 64 points
 torch.manual_seed(0)
 long_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
 recorder = RecordProjectionGaps()
 fit(long_ae, cloud, epochs=long_epochs, batch_size=64, lr=1e-2, callbacks=[CosineDecay(), recorder],
     verbose=False)
 distance, asymmetry, leak = projection_gaps(long_ae)
-print(f"after {long_epochs} epochs with cosine decay: ||W_d W_e - V_2 V_2^T|| = {distance:.4f} "
-      f"(||P - P^T|| = {asymmetry:.4f}, ||P v3|| = {leak:.4f})")
+print(f"after {long_epochs} epochs = {long_epochs * steps_per_epoch:,} steps with cosine decay: "
+      f"||W_d W_e - V_2 V_2^T|| = {distance:.4f} (||P - P^T|| = {asymmetry:.4f}, ||P v3|| = {leak:.4f})")
 print("W_d W_e is PCA's orthogonal projection V_2 V_2^T (distance < 0.01):", distance < 0.01)
+
+torch.manual_seed(0)  # the same model and seed, a CONSTANT learning rate
+constant_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
+constant_recorder = RecordProjectionGaps()
+fit(constant_ae, cloud, epochs=long_epochs, batch_size=64, lr=1e-2, callbacks=[constant_recorder],
+    verbose=False)
+torch.manual_seed(0)  # the same model and seed, constant rate, the whole cloud in every step
+full_batch_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
+optimizer = torch.optim.Adam(full_batch_ae.parameters(), lr=1e-2)
+full_batch_distance = []  # the distance to V_2 V_2^T after every step
+for _ in range(long_epochs * steps_per_epoch):  # as many steps as the minibatch runs
+    optimizer.zero_grad()
+    ((full_batch_ae(cloud) - cloud) ** 2).sum(dim=1).mean().backward()
+    optimizer.step()
+    full_batch_distance.append(projection_gaps(full_batch_ae)[0])
 
 # %%
 from course_utils.plots import NotebookFigure
@@ -1365,8 +1298,15 @@ ax.semilogy(trace[:, 0], (trace[:, 1] - 1).clamp_min(1e-8), label="error / PCA's
 ax.semilogy(trace[:, 0], trace[:, 2], label="||P - V_2 V_2^T||, the verdict's distance")
 ax.semilogy(trace[:, 0], trace[:, 3], label="||P - P^T||", lw=0.8)
 ax.semilogy(trace[:, 0], trace[:, 4], label="||P v3||, the leak off the plane", lw=0.8)
+constant_trace = torch.tensor(constant_recorder.rows)  # (epochs, 5), constant learning rate
+ax.semilogy(constant_trace[:, 0], constant_trace[:, 2], color="black", lw=0.8,
+            label="||P - V_2 V_2^T||, constant learning rate")
+full_steps = torch.arange(1, len(full_batch_distance) + 1)  # optimizer steps of the full-batch run
+ax.semilogy(full_steps / steps_per_epoch, full_batch_distance, color="tab:purple", lw=0.8, ls="-.",
+            label="||P - V_2 V_2^T||, constant rate, full batch")
 ax.axhline(0.01, color="grey", ls="--", lw=1, label="tolerance of the verdict")
-ax.set(xlabel="epoch", ylabel="gap (log scale)", title="How a linear AE settles on PCA's projection")
+ax.set(xlabel=f"epoch (= {steps_per_epoch} optimizer steps)", ylabel="gap (log scale)",
+       title="How a linear AE settles on PCA's projection")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 display(fig)
@@ -1399,16 +1339,52 @@ when = f"from epoch {settled} of {n}" if settled is not None else f"at no point 
 print(f"In this run: the error came within 1% of PCA's at epoch {first_error}; the distance to PCA's "
       f"projection stayed under 0.01 {when}.")
 
+
+def in_steps(epoch: int | None) -> str:
+    """An epoch of the minibatch runs as a number of optimizer steps ('never' for None)."""
+    return "never" if epoch is None else f"{epoch * steps_per_epoch:,}"
+
+
+eigs = pca2.eigenvalues  # (3,)
+print(f"\nthe off-plane pull is lambda_2 / lambda_3 = {eigs[1] / eigs[2]:.1f} times weaker than the weaker "
+      f"in-plane pull ({eigs[0] / eigs[2]:.0f} times weaker than the stronger one)")
+cross = {"cosine decay": first_epoch_below(projection_gap, 0.01),
+         "constant rate": first_epoch_below(constant_trace[:, 2], 0.01)}
+full_cross = first_epoch_below(torch.tensor(full_batch_distance), 0.01)  # here: a step, not an epoch
+print("first optimizer step with ||P - V_2 V_2^T|| < 0.01: " + ", ".join(
+      f"{name} {in_steps(e)}" for name, e in cross.items()) +
+      f", constant rate with the full batch {'never' if full_cross is None else f'{full_cross:,}'}")
+ends = {"cosine decay": distance, "constant rate": constant_trace[-1, 2].item(),
+        "full batch": full_batch_distance[-1]}
+print(f"distance after the last of the {long_epochs * steps_per_epoch:,} steps: " +
+      ", ".join(f"{name} {d:.4f}" for name, d in ends.items()))
+print("the distance falls under 0.01 at a constant learning rate too:", cross["constant rate"] is not None,
+      "| and with no minibatch noise at all (full batch):", full_cross is not None)
+print("after the same number of steps, the cosine run ends closer to PCA's projection than the "
+      "constant-rate one:", ends["cosine decay"] < ends["constant rate"])
+
 # %% [markdown]
-# Read the four curves against each other and with the printed lines. The error gap (blue)
-# reaches 1% of PCA's error early (the epoch is printed) and wobbles while the learning rate is
-# still large; the distance to $V_2 V_2^\top$ (orange) and the two diagnostics, the asymmetry and
-# the leak (thinner lines), stay high far longer, as the small variance off the plane
-# ($\lambda_3$, printed) predicts: the second line says from which epoch the distance stays
-# under the dashed tolerance, and the verdicts say whether that came after the error had settled
-# and whether the error's wobbles shrank as the learning rate decayed towards zero. A short run
-# (fast mode) can stop before the distance has settled; then the epoch reads `None` and the
-# verdict of the previous cell `False`.
+# Read the curves against each other and with the printed lines. The error gap (blue) reaches 1%
+# of PCA's error early (the epoch is printed) and wobbles while the learning rate is still large;
+# the distance to $V_2 V_2^\top$ (orange) and the two diagnostics, the asymmetry and the leak
+# (thinner lines), stay high far longer, as the weak off-plane pull predicts (its ratio to the
+# in-plane pull is printed): the second line says from which epoch the distance stays under the
+# dashed tolerance, and the verdicts say whether that came after the error had settled and
+# whether the error's wobbles shrank as the learning rate decayed towards zero.
+#
+# The black and purple curves are the controls. The step at which each run first crosses the
+# tolerance is printed, and the verdicts say whether the constant-rate runs cross it at all. When
+# they do, at about the same step as the cosine run, neither minibatch noise nor the lack of a
+# decay is what holds the leak back: the full-batch run has no minibatch noise, and it still needs
+# thousands of steps, because the pull on the leak is weak at any rate. What the decay adds is
+# read from the last two lines: with minibatches, a constant rate keeps taking noisy steps of the
+# same size, so its distance keeps jittering at a small level, while the cosine run, whose steps
+# shrink to almost nothing, can settle further below the tolerance (the last verdict says whether
+# it did here); the full-batch run has no minibatch noise, and its final distance is printed
+# alongside (when its gradients become tiny, Adam can still take an occasional larger step: the
+# spikes late in its curve, if your figure shows any). The decay polishes the last digits; the weak pull is what sets the pace. A short
+# run (fast mode) can stop before any run has settled; then the crossings read "never", the
+# settling epoch `None` and the verdicts `False`.
 
 # %% [markdown]
 # ### Deep dive 2: what the decaying learning rate buys
@@ -1542,14 +1518,16 @@ print("for every k, a direction of the last quarter, next to the cut, settled af
 # $\lambda_k - \lambda_{k+1}$ is smallest and the pull weakest (section 6). A dashed curve that
 # rises for a while is a discarded direction the subspace held before a stronger one pushed it
 # out. A kept direction that reads "never" had not settled when the budget ran out: next to a cut
-# with nearly equal eigenvalues that costs almost nothing (section 6's angle plot prices it), and
+# with nearly equal eigenvalues that costs almost nothing (section 6's formula prices it; deep dive 5 for this run), and
 # where section 6's table shows a miss, that is where to look; the cell below prints the final shares for
 # every row that misses (error more than 0.5% above PCA's, or a clearly kept direction, deep
 # dive 5, more than 5° away). Short training (fast mode, always) and a small gap at the cut are
-# the causes this lesson can show; a run that lingers near one of Baldi and Hornik's saddles
-# would show a kept direction held at a low share for a long stretch before it climbs; the
-# figure shows whether this run has one. Against either, more steps help (a saddle is not a
-# trap), or another seed.
+# the causes this lesson can show. Saddles are part of every run: each kept direction sits at a
+# low share for a while before it climbs, and these plateaus are the saddle-to-saddle dynamics of
+# Saxe et al. (the run leaves the saddle at zero weights, near which it starts, then passes near one saddle after
+# another as the directions come in), ordinary learning, not a stuck run. Only a plateau that is
+# unusually long, compared with those of directions of similar eigenvalue, would mark a run stuck
+# near a saddle. Against any of these, more steps help (a saddle is not a trap), or another seed.
 
 # %%
 for k, r in results.items():
@@ -1613,6 +1591,42 @@ if course.mode == "fast":
 # %% [markdown]
 # ### Deep dive 5: where the extra error comes from, direction by direction
 #
+# **The price of this run's turn at $k = 32$.** Section 6 gave the price of one turn,
+# $(\lambda_k - \lambda_{k+1}) \sin^2\theta$. The cell prints the ratios of neighbouring
+# eigenvalues around the $k = 32$ cut, what a full swap of $v_{32}$ for $v_{33}$ would cost, what
+# the largest angle would cost if it were that one turn, and the measured cost of the whole
+# subspace (the orthogonal projection onto it, on the training images).
+
+# %%
+angles32 = results[32]["angles"]  # (32,), smallest first
+near_cut_ratios = pca.eigenvalues[27:36] / pca.eigenvalues[28:37]  # lambda_j / lambda_(j+1), j = 28..36
+print("eigenvalue j / eigenvalue j+1 for j = 28..36:", near_cut_ratios.numpy().round(3))
+ratio_toy = (pca2.eigenvalues[1] / pca2.eigenvalues[2]).item()
+j_closest = 28 + int(near_cut_ratios.argmin())  # the j whose lambda_j / lambda_(j+1) is smallest
+print(f"32nd / 33rd: {ratio_cut:.3f}, nearly equal (below 1.05): {ratio_cut < 1.05}, "
+      f"the closest pair among j = 28..36: {ratio_cut <= near_cut_ratios.min().item()}; "
+      f"on the toy cloud 2nd / 3rd: {ratio_toy:.1f}")
+print(f"In this run ({data.name}): the closest neighbours among j = 28..36 are j = {j_closest} and "
+      f"{j_closest + 1} (ratio {near_cut_ratios.min():.3f}); at the k = 32 cut the ratio is {ratio_cut:.3f}, "
+      f"{'nearly equal' if ratio_cut < 1.05 else 'not nearly equal (1.05 or more)'}.")
+swap_cost = (pca.eigenvalues[31] - pca.eigenvalues[32]).item()  # lambda_32 - lambda_33, per image
+pca32_train_error = pca.eigenvalues[32:].sum().item()  # PCA's training error at k = 32, per image
+largest = angles32.max().item()
+print(f"turning direction 32 fully into direction 33 would raise PCA's training error at k = 32 by "
+      f"{swap_cost / pca32_train_error:.3%}")
+print(f"the largest angle, {largest:.0f}°, read as a turn of v32 towards v33 alone: "
+      f"{swap_cost * math.sin(math.radians(largest)) ** 2 / pca32_train_error:.3%}")
+subspace_cost32 = (results[32]["subspace_train"] - pca32_train_error) / pca32_train_error
+print(f"measured cost of this run's whole subspace (orthogonal projection onto it, training images): "
+      f"{subspace_cost32:.3%}")
+print("angles above 5°:", [round(a, 1) for a in angles32[angles32 > 5].tolist()])
+
+# %% [markdown]
+# The formula prices ONE turn across ONE gap. Compare its line with the measured cost of the whole
+# subspace below it: when the measured cost is larger, the other angles above 5° (last line) must
+# be turns across other pairs of neighbours, each adding its own
+# $(\lambda_j - \lambda_{j+1}) \sin^2\theta$. The rest of this deep dive finds out which.
+#
 # *Where does the extra error come from?* On the training images (where PCA's error is the exact
 # floor), split the autoencoder's excess over PCA in two. Project the images **orthogonally** onto
 # the decoder's subspace (the span of $W_d$'s columns, through the mean): that is the best any map
@@ -1665,7 +1679,7 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
 # subspace cost above zero means gradient descent had not finished turning the subspace when the
 # budget ran out. It turns slowest across small eigenvalue gaps, so this happens first where
 # neighbouring eigenvalues are close together (compare the eigengap column of the first table,
-# and the ratios printed for $j = 28..36$ under section 6's angle plot: where they are near 1 at
+# and the ratios printed for $j = 28..36$ at the start of this deep dive: where they are near 1 at
 # the cut, expect the slowest turning), and always in fast mode.
 
 # %% [markdown]
@@ -1766,6 +1780,91 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
 # measure of what chance alone moves. Past the count of directions that carry variance (section
 # 6 prints it; at most 64 on the embedded fallback) both errors sit at rounding level, and the
 # ratio reads "n/a".
+
+# %% [markdown]
+# ### Deep dive 7: more pictures of the code
+#
+# Section 6 showed "same subspace, different basis" with angles, errors and the recovered basis.
+# Three more views of it, and the road to lesson 06.
+#
+# Another way to see "same subspace, different basis": the 2-D codes of PCA and of the linear
+# autoencoder, coloured by class. If the subspace is PCA's, they are the same picture up to an
+# affine map (a rotation, stretch, maybe a mirror, plus a shift from the encoder's bias), as on
+# the toy cloud; the cell fits that map by least squares, prints what it leaves unexplained, and
+# draws both codes side by side, each panel on its own scale. A large unexplained share means the
+# $k = 2$ subspace is itself off PCA's: the tables above give its angles and its cost.
+
+# %%
+from course_utils.plots import codes_side_by_side_figure
+
+codes_pca = pca.truncated(2).encode(x_test)  # (N, 2)
+with torch.no_grad():
+    codes_ae = results[2]["model"].encode(x_test)  # (N, 2)
+design = torch.cat([codes_pca, torch.ones(len(codes_pca), 1)], dim=1)  # (N, 3): [z_PCA, 1]
+fitted = design @ torch.linalg.lstsq(design, codes_ae).solution  # (N, 2): best affine map
+print(f"share of the autoencoder's 2-D test codes an affine map of PCA's leaves unexplained: "
+      f"{(fitted - codes_ae).norm() / (codes_ae - codes_ae.mean(dim=0)).norm():.2%}")
+codes_side_by_side_figure({"PCA codes (k = 2)": codes_pca, "linear autoencoder codes (k = 2)": codes_ae},
+                          data.test.y, data.classes, title=f"{data.name}: the 2-D codes of the test images")
+
+# %% [markdown]
+# When the printed share is small, the two panels show the same arrangement of the classes, the
+# right one turned, stretched or mirrored (compare where the same colours sit); a large share shows
+# up as a different arrangement.
+
+# %% [markdown]
+# **What moving along one coordinate does.** A picture answers "what is $z$?" better than words.
+# The top three rows decode PCA's code with one coordinate moved: $\bar x + t \sqrt{\lambda_j}\,
+# v_j$ for $t = -2, -1, 0, 1, 2$ standard deviations, $j = 1, 2, 3$ (the middle tile is the mean
+# image). The bottom three rows do the same with the $k = 10$ autoencoder: start from its average
+# code, move coordinate $i$ by $t$ of its standard deviations, and decode. Moving $z_i$ moves the
+# image along column $i$ of $W_d$, so the cell also prints how that column's squared length
+# splits over PCA's ten directions. No training happens here.
+
+# %%
+from course_utils.plots import rows_figure
+
+t_steps = torch.linspace(-2, 2, 5)  # (5,) moves, in standard deviations of the coordinate
+traversals = {}
+for j in range(3):  # PCA: x_bar + t sqrt(lambda_j) v_j
+    traversals[f"PCA z{j + 1}"] = pca.mean + (t_steps[:, None] * pca.eigenvalues[j].sqrt()) * pca.components[j]
+z_mean, z_std = codes10.mean(dim=0), codes10.std(dim=0)  # (10,) each
+for i in range(3):  # the autoencoder: its average code, coordinate i moved
+    z_moved = z_mean.repeat(5, 1)  # (5, 10)
+    z_moved[:, i] += t_steps * z_std[i]
+    with torch.no_grad():
+        traversals[f"AE z{i + 1}"] = model10.decode(z_moved)  # (5, 784)
+display(rows_figure({name: imgs.reshape(-1, 1, 28, 28).clamp(0, 1) for name, imgs in traversals.items()}, n=5,
+                    title=f"{data.name}: one code coordinate moved from -2 to +2 standard deviations"))
+W_cols = model10.decoder.weight.detach()  # (784, 10): column i is the move of z_i
+col_shares = (pca.components[:10] @ W_cols) ** 2 / W_cols.pow(2).sum(dim=0)  # (10 directions, 10 columns)
+for i in range(3):
+    top = col_shares[:, i].sort(descending=True)
+    print(f"AE z{i + 1}: {top.values[0]:.0%} of its column on v{top.indices[0] + 1}, {top.values[1]:.0%} on "
+          f"v{top.indices[1] + 1}; {col_shares[:, i].sum():.1%} inside PCA's first 10 directions")
+print("each of the AE's first three coordinates mixes principal directions (none holds 90% on one):",
+      bool((col_shares[:, :3].max(dim=0).values < 0.9).all()))
+
+# %% [markdown]
+# Each PCA row changes one pattern of the image, the pattern drawn as tile $j$ of the directions
+# figure above, from its negative to its positive side (which side is which is the arbitrary sign
+# of section 3). An autoencoder row changes the image along a mix of those patterns: the printed
+# shares say how the mix is made for this run, and the verdict whether any of the three
+# coordinates is close to a single principal direction. That is the meaning of "same subspace,
+# different basis" for a single code entry: $z_i$ of a linear autoencoder is a coordinate in an
+# arbitrary basis of PCA's subspace, and only together do the ten coordinates carry the meaning.
+#
+# **A probabilistic reading, and the road to lesson 06.** PCA and the linear autoencoder give one
+# code per image and say nothing about which codes are likely. Tipping and Bishop (1999) turned
+# PCA into a generative model, **probabilistic PCA**: draw a code $z \sim \mathcal N(0, I_k)$,
+# then an image $x = W z + \mu + \varepsilon$ with isotropic Gaussian noise
+# $\varepsilon \sim \mathcal N(0, \sigma^2 I)$. Its maximum-likelihood $W$ spans the same
+# subspace as PCA's first $k$ directions: $W = V_k (\Lambda_k - \sigma^2 I)^{1/2} R$ for any
+# rotation $R$, with $\sigma^2$ the average discarded eigenvalue. Once more the subspace is
+# determined and the basis is not. What it adds is a distribution over codes, and with it a way to
+# sample new images. The variational autoencoder of lesson 06 keeps this latent model and replaces
+# the linear map by a neural network (with a linear decoder it comes back to probabilistic PCA,
+# Lucas et al. 2019). This lesson does not compute it.
 
 # %% [markdown]
 # ## Exercise
