@@ -3,7 +3,10 @@ principal angles, one training step of a linear autoencoder, PCA's ordered basis
 trained linear autoencoder, and the predicted cost of turning a principal direction.
 
 References are written here, with torch only: the course's ``course_utils.pca`` is what the
-student re-implements, so it is never used.
+student re-implements, so it is never used. One idea: the checks of one exercise, task by task
+in the exercise's order (over 400 lines because each task gets its own diagnosis of the typical
+wrong answers: unsorted or unnormalised components, uncentred data, the data's PCA instead of
+the network's, singular values instead of variances).
 """
 
 from __future__ import annotations
