@@ -49,13 +49,13 @@
 #
 # | lesson | question |
 # |---|---|
-# | 01 · linear autoencoder and PCA | What does the simplest autoencoder learn, and why is it PCA's subspace? |
-# | 02 · stacked autoencoders | What do depth and nonlinearity buy over PCA, and what does a code know about the classes? |
+# | 01 · linear autoencoder and PCA | What does the simplest autoencoder learn, and how close does it come to PCA's subspace? |
+# | 02 · stacked autoencoders | Do depth and nonlinearity beat PCA at the same code size, and what does a code know about the classes? |
 # | 03 · convolutional autoencoders | How do convolutions use the fact that an image is a grid of pixels? |
-# | 04 · denoising autoencoders | Why does learning to remove noise give better features than learning to copy? |
-# | 05 · sparse autoencoders | How can a code larger than the input still be forced to learn something? |
+# | 04 · denoising autoencoders | What does a model learn when it must remove noise instead of copying, and are its features better? |
+# | 05 · sparse autoencoders | Can a code larger than the input learn more than a copy, and what does forcing it to be sparse cost? |
 # | 06 · variational autoencoders | How do we turn an autoencoder into a model that generates new images? |
-# | 07 · beyond the vanilla VAE | How do we control what a VAE generates (β-VAE, conditional VAE, discrete codes)? |
+# | 07 · beyond the vanilla VAE | How much control over what a VAE generates do β, a label (conditional VAE) and discrete codes give? |
 #
 # Every lesson is sized for a laptop CPU; the README's
 # [runtime table](../README.md#runtimes-and-benchmarks) gives each lesson's budget and measured
