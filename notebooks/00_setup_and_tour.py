@@ -20,7 +20,7 @@
 #
 # **English** · [Tiếng Việt](vi/00_setup_and_tour.ipynb)
 #
-# Welcome to **Autoencoders, from PCA to VAEs**. This short notebook checks that everything works
+# Welcome to **Autoencoders, from PCA to VAEs**. This notebook checks that everything works
 # on your machine and shows how the course is built, so that the later lessons can focus on ideas.
 #
 # **In this notebook you will**
@@ -59,7 +59,8 @@
 #
 # Every lesson is sized for a laptop CPU; the README's
 # [runtime table](../README.md#runtimes-and-benchmarks) gives each lesson's budget and measured
-# times on a 2-core CPU. A GPU helps in the later lessons but is never required.
+# times on a 2-core CPU. A GPU is never required; the course does not measure how much faster
+# it makes each lesson.
 
 # %% [markdown]
 # ## 1. The setup cell
@@ -70,7 +71,8 @@
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
-# Colab already has every dependency, so --no-deps leaves its own torch and Jupyter untouched.
+# Colab already has every package the lessons import, so --no-deps leaves its own torch and
+# Jupyter untouched (the package's other dependency, jupyterlab, is for local installs).
 import sys
 
 if "google.colab" in sys.modules:
@@ -440,8 +442,7 @@ for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)
 #
 # **Takeaway, if you skip to "Does training work here?":** indexing a tensor held in memory is
 # a simple, fast way to make batches. The cells below time it against two common alternatives,
-# and train the small model that the next subsection checks (they run whether you read them or
-# not).
+# and then time the training steps of a small model; nothing later depends on them.
 #
 # Most PyTorch code you will read uses a `DataLoader`, often over torchvision's `MNIST`
 # dataset: it keeps the images as one uint8 tensor and, for every image asked for, builds a PIL
@@ -550,33 +551,21 @@ else:
 # Does the gap matter? Only next to the time a training step takes. The next cell times, on one
 # CPU thread, the training steps of a model as small as lesson 01's (784 pixels -> 10 numbers ->
 # 784 pixels, two linear layers) on the same batches, cut before its clock starts, and puts each
-# route's time per batch beside it. Before the first step it measures the model's error on test
-# images, for the check in the next subsection.
+# route's time per batch beside it. Its loop is the one that "Does training work here?" writes
+# out and explains.
 
 # %%
 torch.manual_seed(0)
-small_model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.Linear(10, 784))
-adam = torch.optim.Adam(small_model.parameters(), lr=3e-3)
-
-
+timed_model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.Linear(10, 784))
+adam = torch.optim.Adam(timed_model.parameters(), lr=3e-3)
 batches = list(indexed_batches())  # the batches (B, 1, 28, 28), cut BEFORE any clock starts
-held_out = fashion.test.x[:1000].flatten(1)  # (n, 784): test images, never trained on
-
-
-def held_out_error(rebuild) -> float:
-    """The loss below on the held-out images: squared error summed over 784 pixels, mean over images."""
-    with torch.no_grad():
-        return ((rebuild(held_out) - held_out) ** 2).sum(dim=1).mean().item()
-
-
-error_before = held_out_error(small_model)  # before its first training step
 
 
 def training_steps():
     """A training step on each prepared batch in turn; yields after each step."""
     for xb in batches:
         adam.zero_grad()
-        loss = ((small_model(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean()
+        loss = ((timed_model(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean()
         loss.backward()
         adam.step()
         yield loss
@@ -606,7 +595,8 @@ else:
 # %% [markdown]
 # The ratios are the point (unless the cell said the timing was too noisy): without worker
 # processes, a route adds its time per batch to every training step, so a ratio of 0.2 makes the
-# whole run about 20% slower, and torchvision's full route costs more than the PIL line. A
+# whole run about 20% slower; torchvision's full route adds `ToTensor` and a `DataLoader` to the
+# PIL line's work, so its ratio is at least the PIL line's. A
 # bigger model's longer step leaves a smaller share to the batches. On a GPU the step runs on
 # another device while preparing batches stays CPU work, so the ratios differ there; this
 # notebook does not measure them. A `DataLoader` is the right tool when the images do not fit in
@@ -615,21 +605,61 @@ else:
 # %% [markdown]
 # ### Does training work here?
 #
-# The timing cell above also trained the small model: five passes over its batches, one Adam
-# step per batch (the cell below counts the steps). If training works on this machine, its loss
-# on the 1,000 held-out test images should be lower now than before its first step. The cell
-# prints both, and the loss of PCA with the same 10 numbers per image, the method of the strip
-# in "A first taste" and the yardstick that lesson 01 compares a trained linear autoencoder
-# with. Then it draws the trained model's reconstructions of the strip's ten test images under
-# PCA's.
+# Training is a loop of five moves, repeated for each batch: empty the gradients
+# (`zero_grad`), run the model on the batch (forward), compute the loss, compute its gradient
+# (`backward`), and let the optimizer change the weights (`step`). The cell below writes them
+# out for a fresh copy of the small model of section 4 (784 pixels -> 10 numbers -> 784
+# pixels, two linear layers, the same seed), trained with Adam for five passes over at most 50
+# batches of 128 Fashion-MNIST training images, and records the loss of every step. The loss
+# is the squared error summed over the 784 pixels of each image and averaged over the images.
+# If training works on this machine, the loss on 1,000 held-out test images should be lower
+# after training than before its first step. The cell prints both, and the loss of PCA with the
+# same 10 numbers per image, the method of the strip in "A first taste" and the yardstick that
+# lesson 01 compares a trained linear autoencoder with. It draws the loss of every step beside
+# PCA's, then the trained model's reconstructions of the strip's ten test images under PCA's.
 
 # %%
-n_steps = len(step_passes) * len(batches)  # 5 passes over the prepared batches
+import matplotlib.pyplot as plt
+
+torch.manual_seed(0)  # the same seed: the same starting weights on every run
+small_model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.Linear(10, 784))
+optimizer = torch.optim.Adam(small_model.parameters(), lr=3e-3)
+x_train = fashion.train.x[: 50 * 128]  # (n, 1, 28, 28): at most 50 batches of 128
+held_out = fashion.test.x[:1000].flatten(1)  # (1000, 784): test images, never trained on
+
+
+def held_out_error(rebuild) -> float:
+    """The loss on the held-out images: squared error summed over 784 pixels, mean over images."""
+    with torch.no_grad():
+        return ((rebuild(held_out) - held_out) ** 2).sum(dim=1).mean().item()
+
+
+error_before = held_out_error(small_model)  # before the first step
+g = torch.Generator().manual_seed(0)  # the shuffling order, reproducible
+losses = []  # the training loss of every step
+for _ in range(5):  # five passes over the training images
+    for (xb,) in iterate_batches(x_train, batch_size=128, shuffle=True, generator=g):  # xb: (B, 1, 28, 28)
+        optimizer.zero_grad()  # 1. empty every weight's .grad (backward adds to it)
+        x_hat = small_model(xb)  # 2. forward: (B, 784), the rebuilt images
+        loss = ((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean()  # 3. the loss, one number
+        loss.backward()  # 4. its gradient, into every weight's .grad
+        optimizer.step()  # 5. Adam changes the weights
+        losses.append(loss.item())
+n_steps = len(losses)
 error_after = held_out_error(small_model)
 error_pca = held_out_error(taste.truncated(10).reconstruct)
 print(f"small model (784 -> 10 -> 784), loss on {len(held_out):,} test images: {error_before:.1f} before "
       f"training, {error_after:.1f} after {n_steps} steps; PCA with 10 numbers: {error_pca:.1f}")
 print("the loss fell:", error_after < error_before)
+print(f"after {n_steps} steps the trained model's loss is {error_after / error_pca:.2f} x PCA's "
+      f"({error_after - error_pca:+.1f}); still more than 10% above PCA's: {error_after > 1.1 * error_pca}")
+fig, ax = plt.subplots(figsize=(6, 2.6))
+ax.plot(range(1, n_steps + 1), losses, lw=1, label="training loss of each step (one batch)")
+ax.axhline(error_pca, color="k", ls="--", lw=1, label="PCA, 10 numbers (test images)")
+ax.set(xlabel="training step", ylabel="loss per image", ylim=(0, None),
+       title=f"{fashion.name}: the small model's loss, step by step")
+ax.legend(fontsize=8)
+plt.show()
 with torch.no_grad():
     trained = small_model(fashion.test.x[:10]).clamp(0, 1)  # (10, 784)
 rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbers"],
@@ -637,9 +667,15 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
             title=f"{fashion.name}: 10 numbers per image, from PCA and from the small trained model")
 
 # %% [markdown]
-# "The loss fell" says whether gradient descent made progress in this run. The PCA line and row
-# are the reference: lesson 01 trains the same kind of model for longer and measures how close
-# it comes to PCA.
+# "The loss fell" says whether gradient descent made progress in this run; the curve shows how
+# it got there, one batch at a time (each step's loss is measured on its own batch, so it
+# jitters). The PCA line is the reference: with 10 numbers per image and linear layers, PCA's
+# error is the lowest such a model can reach on the images it was fitted to (lesson 01 shows
+# why). The next line says whether the trained model's loss is still more than 10% above PCA's
+# after these few steps. Where it says True, a grainier trained row than PCA's is no sign that
+# training failed on your machine: the model started from random weights and has not finished
+# learning, and its extra error is what the eye sees as grain. Lesson 01 trains the same kind of
+# model for much longer and measures how close it comes to PCA.
 
 # %% [markdown]
 # ### Batches on the device
@@ -684,8 +720,8 @@ print(f"batch {tuple(three.shape)} -> output {tuple(out3.shape)}; image 1 alone 
       f"{tuple(alone.shape)}; its row is the same both ways: {torch.allclose(out3[1], alone[0], atol=1e-6)}")
 
 # %% [markdown]
-# The same axes explain the loss of the training steps timed in section 4,
-# `((small_model(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean()`, on batches of shape (B, 784)
+# The same axes explain the loss of the training loop in "Does training work here?",
+# `((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean()`, on batches of shape (B, 784)
 # once flattened: `.sum(dim=1)` adds the squared errors over the 784 pixels of each image (one
 # error per image, shape (B,)), and `.mean()` averages those over the B images of the batch.
 # The appendix's loop computes its loss the same way.
@@ -718,19 +754,35 @@ with tempfile.TemporaryDirectory() as folder:
 
 # %% [markdown]
 # To evaluate a model (error on the test split, pictures of reconstructions), the lessons from
-# 01 on call `model.eval()`, which switches layers that behave differently in training, such as
-# dropout and batch normalisation, to their evaluation behaviour (a plain `Linear` has none), and
-# compute under `with torch.no_grad():`, which stops autograd from recording, saving memory and
-# time; `model.train()` switches back before training. The cell prints what each one changed.
+# 01 on call `model.eval()` and compute under `with torch.no_grad():`, which stops autograd from
+# recording, saving memory and time; `model.train()` switches back before training. `eval()`
+# sets the flag `model.training` to False in the model and all its layers. For a `Linear` layer
+# that is all it changes: its output does not depend on the flag. Some layers do behave
+# differently: **dropout** (`nn.Dropout(p)`) sets a random share $p$ of its inputs to 0 in
+# training and scales the others by $1/(1-p)$, and passes its input unchanged in evaluation mode;
+# **batch normalisation** uses statistics of the current batch in training and stored averages in
+# evaluation mode (lesson 03 shows it). The first cell below prints what `eval()` and `no_grad`
+# changed for the stand-in `Linear` model; the second runs a dropout layer on eight 1s in both
+# modes.
 
 # %%
+before = model(xb)  # (128, 10), in training mode
 model.eval()
 with torch.no_grad():
     evaluated = model(xb)  # (128, 10), no graph recorded
 print(f"after model.eval(): model.training = {model.training}; output under no_grad records a graph "
       f"(requires_grad): {evaluated.requires_grad}; the same call outside it: {model(xb).requires_grad}")
+print("the Linear model's output is the same in both modes:", torch.equal(before, evaluated))
 model.train()  # back to training mode
 print("after model.train(): model.training =", model.training)
+
+# %%
+torch.manual_seed(0)
+dropout = torch.nn.Dropout(p=0.5)
+ones = torch.ones(8)  # (8,)
+print("training mode:  ", dropout(ones).tolist())  # about half set to 0, the rest scaled by 1/(1-p) = 2
+dropout.eval()
+print("evaluation mode:", dropout(ones).tolist())  # unchanged
 
 # %% [markdown]
 # ## 5. Interactive views
@@ -858,7 +910,9 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # - Fashion-MNIST is the main data of lessons 01-05, MNIST that of lessons 06-07.
 # - Images are tensors (N, 1, 28, 28) with values in [0, 1], batched straight from memory;
 #   a `DataLoader` does the same job image by image. Model and batches go to one device.
-# - A small model's loss before and after its training steps shows whether training works.
+# - A training loop is five moves per batch: zero_grad, forward, loss, backward, step. A small
+#   model's loss before and after its training steps shows whether training works; its loss
+#   curve shows how it got there.
 # - `torch.save(model.state_dict(), path)` keeps a trained model; `load_state_dict` restores it
 #   into a new one. Evaluate under `model.eval()` and `torch.no_grad()`.
 # - Widgets are thin shells over plain functions; the static figure is always shown too, in an
@@ -871,8 +925,9 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # Lesson 00 has no exercise of its own. The first one comes with the next lesson:
 # [Exercise 01](../exercises/01_linear_autoencoder_and_pca.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/01_linear_autoencoder_and_pca.ipynb),
 # where you implement PCA by SVD, encoding and decoding with it, the principal angles between two
-# subspaces and one training step of a linear autoencoder, and predict a parameter count before
-# running the code, with a check cell after each task.
+# subspaces and one training step of a linear autoencoder, read PCA's ordered basis back from a
+# trained linear autoencoder, and predict, before running the code, how much the error grows when
+# the kept PCA plane is turned, with a check cell after each task.
 
 # %% [markdown]
 # ## Optional appendix: bit-for-bit repeats on a GPU and on a CPU
@@ -1047,7 +1102,7 @@ def status_line(ok: bool, text: str) -> None:
     print(("✓ " if ok else "✗ ") + text)
 
 
-status_line(True, f"device: {course.device}" + (" (a GPU would make full mode faster)" if course.device.type == "cpu" else ""))
+status_line(True, f"device: {course.device}" + (" (a GPU may make full mode faster)" if course.device.type == "cpu" else ""))
 for asked, data in (("Fashion-MNIST", fashion), ("MNIST", mnist)):
     partial = re.search(r"only ([\d,]+) images on disk", data.source)  # the data line's note on a partial set
     if data.is_fallback:
