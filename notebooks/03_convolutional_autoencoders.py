@@ -372,7 +372,7 @@ print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored average
 # steps settle instead of jumping around the minimum.
 #
 # **A fair comparison gives each model its own learning rate.** One shared rate would favour
-# whichever model it suits (BatchNorm, for one, tolerates large rates). So the cell searches
+# whichever model it suits. So the cell searches
 # each model's starting rate on the **validation** images (the test images play no part in the
 # choice): it trains the model at 6e-3 and at 1.2e-2, then keeps going in the better direction,
 # twice the largest rate or half the smallest, until the best rate has a worse rate on both sides
@@ -651,6 +651,13 @@ for step, (before, after) in steps_taken.items():
 single = {k: v for k, v in parts.items() if not k.startswith("1 + 2")}
 print(f"the largest step, by size: {max(single, key=lambda k: abs(single[k]))} "
       f"(steps 1-3 add up to the whole gap: {sum(single.values()):+.5f})")
+best_chain = min(chain_err, key=lambda n: chain_err[n].mean().item())
+print(f"lowest test error of the four: {best_chain} ({chain_err[best_chain].mean():.5f}; the lesson's "
+      f"conv AE, BatchNorm, not centred: {chain_err[names[3]].mean():.5f})")
+bn_rates = [chosen_lr["conv AE (transpose)"], chosen_lr[names[2]]]  # searched, and its borrowed copy
+print(f"starting rates: BatchNorm models {bn_rates[0]:g} (searched) and {bn_rates[1]:g} (borrowed), "
+      f"centred conv AE without BatchNorm {chosen_lr[names[1]]:g}; BatchNorm chose a larger rate: "
+      f"{bn_rates[0] > chosen_lr[names[1]]}")
 
 # %% [markdown]
 # Each line is the fall of the test error along one step, averaged image by image (positive:
@@ -665,6 +672,20 @@ print(f"the largest step, by size: {max(single, key=lambda k: abs(single[k]))} "
 # that BatchNorm made it redundant. The last line names the largest step, whatever its sign.
 # This split follows one path (first the layers, then BatchNorm, then the centring), one seed
 # and a few rates per model: another seed moves every test error too (the caveat above).
+#
+# **Which model do the next sections use?** The line "lowest test error of the four" names the
+# best model of the chain in this run, and the rates line says whether BatchNorm let its models
+# choose a larger rate than the model without it (the claim of Ioffe and Szegedy, made for image
+# classifiers). Sections 4-6 keep the lesson's conv AE (BatchNorm, not centred) and its
+# upsampling twin whichever model wins here, and this is a choice, not a finding: they study what
+# the layers do (shifts, first-layer filters, checkerboards of transposed vs upsampling
+# decoders), a property of the convolutions that the two twins share, and the upsampling model
+# was trained in the same way. So do not read BatchNorm as a default for autoencoders: line 2
+# says what it cost or gained here. A likely reason when it costs, which this lesson does not
+# test: in training mode each output depends on the other images of its batch (noise that a
+# decoder asked for exact pixel values must fight), and eval mode uses running averages, a
+# slightly different function from the one trained (measured below). That is why
+# super-resolution networks such as EDSR (Lim et al., 2017) removed BatchNorm.
 
 # %% [markdown]
 # **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
@@ -1185,6 +1206,7 @@ print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws; amplitudes (pi, 0
       f"(pi, pi) of the image-averaged map, in thousandths of the grey range, +- 1 SE")
 freqs = ("(pi, 0) rows", "(0, pi) columns", "(pi, pi) checkerboard")
 beyond_data = {}  # (measurement, model) -> the frequencies whose |amplitude| beats the images' own
+in_grey = {}  # (measurement, model) -> the three |amplitudes| in grey levels
 for what in ("(a) error", "(b) unusual codes"):
     print(what)
     for name, maps in per_image_maps.items():
@@ -1195,6 +1217,8 @@ for what in ("(a) error", "(b) unusual codes"):
         print(f"    {name:<16} {amps}; size {g.size * 1e3:.3f} +- {g.size_se * 1e3:.3f}")
         if name == "test images":
             continue
+        in_grey[(what, name)] = g.amplitudes.abs() * 255  # in 8-bit grey levels (1 level = 1/255)
+        print("        in 8-bit grey levels (x 255): " + ", ".join(f"{a:.2f}" for a in in_grey[(what, name)]))
         # per frequency: |amplitude| beyond 3 SE of 0 AND beyond the images' own |amplitude| by
         # 3 SE of the difference (the two SEs combined as for independent measurements)
         beyond_data[(what, name)] = [
@@ -1212,13 +1236,19 @@ for f in freqs:
     print(f"what this run shows, {f}: " + (
         "a frame-locked alternation beyond the garments' own in " + ", ".join(found)
         if found else "no model beyond the garments' own, on (a) or (b)"))
+largest_grey = max(a.max().item() for a in in_grey.values())
+print(f"largest amplitude of any trained model: {largest_grey:.2f} of one 8-bit grey level "
+      f"(a fraction of one grey level: {largest_grey < 1})")
 
 # %% [markdown]
 # To **see** the outputs at the pixel level, the figure enlarges the centre ($16 \times 16$
 # pixels) of four outputs for unusual codes from each decoder, one screen square per pixel (no
 # smoothing), and, in the last column, the high-passed mean over all 2,000 unusual outputs: the
-# map whose period-2 amplitudes the cell above read (one colour scale for the three rows; a grid
-# at a fixed place would show there as a fine chequer).
+# map whose period-2 amplitudes the cell above read (one colour scale for the three rows). What
+# the figure can show depends on size: a frame-locked pattern appears in the last column only if
+# it is large against that colour scale, and in an enlarged output only if it reaches about one
+# grey level. The line under the figure prints the colour scale and how large the biggest
+# amplitude of the cell above becomes there after the high-pass.
 
 # %%
 # extra code – magnified outputs for unusual codes, and the high-passed mean of each decoder
@@ -1247,6 +1277,10 @@ for ax in axes.ravel():
     ax.set_yticks([])
 fig.colorbar(im, ax=list(axes[:, 4]), shrink=0.6, label="high-passed mean")
 fig.suptitle("unusual codes, centre 16 x 16 pixels enlarged (one square per pixel)")
+gain = torch.tensor([4.0, 4.0, 8.0])  # the high-pass multiplies rows/columns by 4, a checkerboard by 8
+drawn = max((a / 255 * gain).max().item() for (what, _), a in in_grey.items() if what.startswith("(b)"))
+print(f"high-passed panels: colour scale +- {top:.4f}; the largest (b) amplitude of the cell above, "
+      f"after the high-pass, is {drawn:.4f}, {drawn / top:.0%} of that half-range")
 fig
 
 # %% [markdown]
@@ -1268,7 +1302,16 @@ fig
 # images' own amplitude there is small (compare their line). The dense decoder has no layer mechanism for any of them, but its per-pixel
 # weights can paint any fixed pattern; so where the dense reference is named too, that frequency
 # points to the layers of a conv decoder only if the conv amplitude clearly differs from the
-# dense one. The magnified figure shows what these patterns look like. The fine-structure line is a
+# dense one.
+#
+# **Detected is not visible.** The grey-level lines give each amplitude in 8-bit grey levels
+# (one level is 1/255 of the grey range), and the last line of the cell says whether every
+# trained model's amplitude is a fraction of one grey level. If it is, no output shows the
+# pattern to the eye, and the magnified figure cannot show it either (the line under it says how
+# small it is against the colour scale): what the coherent test finds, by averaging 2,000
+# outputs, is a frame-locked residue far below visibility, not a checkerboard you would see.
+# The figure shows what it can at this size: the pixel-level texture of single outputs, and in
+# the last column only patterns large against its colour scale. The fine-structure line is a
 # different quantity: it grows with sharp textures of any phase, and the verdicts do not depend on
 # it. The last three printed lines say what this run shows, for these trained models (one
 # training run each: the caveat of section 3).
@@ -1465,7 +1508,9 @@ fig
 #   unless the weights balance them (a period-2 sawtooth, its blockiness). A layer's grid sits
 #   at the same place in every output, fine detail does not: so for trained decoders section 5
 #   averages the high-passed maps over the images before it reads the period-2 amplitudes, with a
-#   bootstrap standard error, and its last line says whether this run's decoders paint such a grid.
+#   bootstrap standard error; its last lines say whether this run's decoders leave such a grid
+#   and how large it is in grey levels: a grid detected by averaging 2,000 outputs can be far
+#   too faint to see in any one of them.
 # - An LSTM autoencoder reads an image one row after another; section 6 shows its shapes and
 #   cost, and trains it only briefly (under-trained): judge its error against the mean-image and
 #   PCA references printed there.
