@@ -221,7 +221,8 @@ plane_fit_figure(cloud, title="500 points near a tilted plane")
 #
 # **PCA in four lines.** Centre the data (subtract the mean point), take its SVD
 # $X - \bar x = U S V^\top$; the rows of $V^\top$ are the principal directions, ordered by the
-# variance along them, which is $\lambda_j = s_j^2 / N$. Encoding is projecting onto the first
+# variance along them, which is $\lambda_j = s_j^2 / N$ (scikit-learn divides by $N - 1$ instead:
+# "PCA in practice", section 5). Encoding is projecting onto the first
 # $k$ directions; decoding maps the $k$ coordinates back and adds the mean.
 
 # %%
@@ -345,8 +346,7 @@ print("x:", tuple(cloud[:4].shape), "-> z:", tuple(encoder(cloud[:4]).shape), "-
 # **Training, written out.** Training repeats five moves: (1) clear the gradients left over from
 # the previous step, (2) run the model forward, (3) compute the loss, (4) backpropagate, which
 # fills each weight's `.grad` with the derivative of the loss with respect to that weight, and
-# (5) let the optimizer update the weights from their gradients. (Exercise 01 counts the forward
-# pass and the loss as one move, so it speaks of four.) Here they are, with Adam, on
+# (5) let the optimizer update the weights from their gradients. Here they are, with Adam, on
 # the whole cloud at once (one batch of 500 points) for 1,500 steps.
 
 # %%
@@ -766,8 +766,10 @@ print("share of the variance kept by the first k directions:",
 # ($k \times 784$) and one mean image shared by all images. In everyday work you would not write
 # the SVD yourself: `sklearn.decomposition.PCA(n_components=0.95)` picks $k$ by that rule, and it
 # fixes each direction's sign by a deterministic rule of its own (`svd_flip`), a convention, not a
-# property of the data, so compare its directions with ours by angles. For many images,
-# `PCA(svd_solver="randomized")` approximates the top directions faster, and `IncrementalPCA`
+# property of the data, so compare its directions with ours by angles. It also divides each
+# variance by $N - 1$ where this course divides by $N$, so its `explained_variance_` is
+# $N/(N-1)$ times our $\lambda_j$ (the shares of variance and the directions are the same). For
+# many images, `PCA(svd_solver="randomized")` approximates the top directions faster, and `IncrementalPCA`
 # fits batch by batch when the data do not fit in memory.
 
 # %%
@@ -862,6 +864,8 @@ print(f"{len(x_train):,} training images, {batches_per_epoch} batches of {batch_
       f"{epochs} epochs = {steps_run:,} optimizer steps (target {steps:,})")
 x_train_on_device = x_train.to(course.device)  # (N, 784), moved once
 log_steps = {round(t) for t in torch.logspace(0, math.log10(steps_run), 60).tolist()}  # 1 .. steps_run
+print(f"decoder snapshots for deep dive 3: 60 log-spaced values rounded to whole steps give "
+      f"{len(log_steps)} distinct optimizer steps, from {min(log_steps)} to {max(log_steps):,}")
 results = {}
 for k in (2, 10, 32):
     torch.manual_seed(0)
@@ -915,10 +919,9 @@ else:
 # by theorem. The line under the table prints whether the trained autoencoders got within 0.5%
 # of PCA for every $k$. When a row misses, do not doubt the theory yet: short training (fast
 # mode, always) and a small eigengap at the cut, where the subspace turns slowly, can each leave a
-# row above PCA. Every run also passes near saddles of the loss (section 4) on its way, and one
-# that lingers at a saddle unusually long can miss too; the optional deep dive 3 draws, step by
-# step, how much of each principal direction the decoder's subspace holds, and says how to tell
-# the two apart. Whichever data you load (`DATASET`), the eigengap column prints the ratio at
+# row above PCA; the optional deep dive 3 draws, step by step, how much of each principal
+# direction the decoder's subspace holds, so you can see which directions were still missing
+# when the budget ran out. Whichever data you load (`DATASET`), the eigengap column prints the ratio at
 # each cut for those data: the closer the $k = 2$ ratio is to 1, the smaller the gap and the more
 # likely that row misses.
 #
@@ -971,9 +974,11 @@ print(f"directions that carry variance in the training images: {n_carrying} of {
 #
 # The **angles** deserve a second look. The median angle is small when training went well: most of
 # the autoencoder's subspace is PCA's. The *largest* angle can still be big even when the errors
-# agree. We look closely at $k = 32$, whatever its eigengap in this run (the table says which $k$
-# has the smallest): the plot sets its angles beside the spectrum, and the formula after it says
-# when a large angle is cheap.
+# agree. We look closely at $k = 32$. On Fashion-MNIST, the default `DATASET`, it is the cut of
+# the three with the eigenvalues closest to equal; on other data it may not be: the table's
+# eigengap column and its last lines say which $k$ has the smallest gap in your run, and the
+# story below holds for that $k$. The plot sets the angles of $k = 32$ beside the spectrum, and
+# the formula after it says when a large angle is cheap.
 
 # %%
 fig = NotebookFigure(figsize=(10, 3.4), layout="constrained")
@@ -995,8 +1000,8 @@ print(f"lambda_32 / lambda_33 = {ratio_cut:.3f}; on the toy cloud lambda_2 / lam
 # subspace by an angle $\theta$ towards the $(k{+}1)$-th. The variance kept along it drops from
 # $\lambda_k$ to $\lambda_k \cos^2\theta + \lambda_{k+1} \sin^2\theta$, so the error rises by
 # $$ (\lambda_k - \lambda_{k+1}) \sin^2 \theta . $$
-# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal (a ratio near 1, printed for $k = 32$ under
-# the plot), even a full $90°$ swap costs little: the loss is almost flat along that rotation,
+# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal (the ratio is printed for $k = 32$ under
+# the plot, and for every cut in the table: how near 1 it is depends on your data), even a full $90°$ swap costs little: the loss is almost flat along that rotation,
 # gradient descent feels almost no pull, and a finite run can end anywhere along it. At an exact
 # tie the rotation would cost nothing at all: that is why it is the gap at the cut that makes the
 # best subspace unique (section 4). On the toy cloud the gap is large (its ratio is printed too):
@@ -1294,10 +1299,13 @@ from course_utils.plots import NotebookFigure
 trace = torch.tensor(recorder.rows)  # (epochs, 5)
 fig = NotebookFigure(figsize=(7, 3.6), layout="constrained")
 ax = fig.subplots()
-ax.semilogy(trace[:, 0], (trace[:, 1] - 1).clamp_min(1e-8), label="error / PCA's error - 1")  # > 0 but for rounding
-ax.semilogy(trace[:, 0], trace[:, 2], label="||P - V_2 V_2^T||, the verdict's distance")
-ax.semilogy(trace[:, 0], trace[:, 3], label="||P - P^T||", lw=0.8)
-ax.semilogy(trace[:, 0], trace[:, 4], label="||P v3||, the leak off the plane", lw=0.8)
+ax.semilogy(trace[:, 0], (trace[:, 1] - 1).clamp_min(1e-8), color="tab:blue", lw=1.5,
+            label="error / PCA's error - 1")  # > 0 but for rounding
+ax.semilogy(trace[:, 0], trace[:, 2], color="tab:orange", lw=3, zorder=5,  # drawn on top of the rest
+            label="||P - V_2 V_2^T||, the verdict's distance")
+ax.semilogy(trace[:, 0], trace[:, 3], color="tab:green", ls=":", lw=1, alpha=0.7, label="||P - P^T||")
+ax.semilogy(trace[:, 0], trace[:, 4], color="tab:red", ls=":", lw=1, alpha=0.7,
+            label="||P v3||, the leak off the plane")
 constant_trace = torch.tensor(constant_recorder.rows)  # (epochs, 5), constant learning rate
 ax.semilogy(constant_trace[:, 0], constant_trace[:, 2], color="black", lw=0.8,
             label="||P - V_2 V_2^T||, constant learning rate")
@@ -1367,7 +1375,7 @@ print("after the same number of steps, the cosine run ends closer to PCA's proje
 # Read the curves against each other and with the printed lines. The error gap (blue) reaches 1%
 # of PCA's error early (the epoch is printed) and wobbles while the learning rate is still large;
 # the distance to $V_2 V_2^\top$ (orange) and the two diagnostics, the asymmetry and the leak
-# (thinner lines), stay high far longer, as the weak off-plane pull predicts (its ratio to the
+# (thin dotted lines, drawn under the thick orange one), stay high far longer, as the weak off-plane pull predicts (its ratio to the
 # in-plane pull is printed): the second line says from which epoch the distance stays under the
 # dashed tolerance, and the verdicts say whether that came after the error had settled and
 # whether the error's wobbles shrank as the learning rate decayed towards zero.
@@ -1457,17 +1465,20 @@ print(f"In this run: {closest} came closest to PCA's error, "
 # %% [markdown]
 # ### Deep dive 3: the order in which the directions come in
 #
-# Section 6's runs also kept a copy of the decoder's weight after 60 optimizer steps spaced
-# evenly on a log scale, so we can watch each subspace form. For every copy the cell computes
+# Section 6's runs also kept a copy of the decoder's weight after a set of optimizer steps spaced
+# evenly on a log scale (the training cell prints how many distinct steps: rounding 60 log-spaced
+# values to whole steps repeats the small ones), so we can watch each subspace form. For every copy the cell computes
 # $\|P_t v_j\|^2$, the share of principal direction $v_j$ inside the decoder's subspace after
 # step $t$ ($P_t$ the orthogonal projection onto it; 1 means inside, 0 orthogonal), for
 # $j = 1, \dots, k+3$: solid lines for the kept directions $j \le k$, coloured from dark (strong)
 # to light (near the cut), dashed grey lines for the first three discarded ones. For plain
 # gradient descent from small weights, the theory of deep linear networks (Saxe et al. 2014)
 # predicts that the directions are learned in the order of their eigenvalues, the strong ones
-# first. Our runs use Adam, which rescales every weight's step, so the cell measures the order
+# first, with plateaus between them. Our runs do not start from small weights (the cell prints
+# the singular values of $W_d W_e$ at step 0), and they use Adam, which rescales every weight's step, so the cell measures the order
 # instead of assuming it: for each kept direction, the first recorded step from which its share
-# stays at 0.9 or more (it "settles").
+# stays at 0.9 or more (it "settles"). A dotted line marks $k/784$, the share of any one direction
+# that a random $k$-dimensional subspace holds on average.
 
 # %%
 from matplotlib import colormaps
@@ -1478,8 +1489,17 @@ fig = NotebookFigure(figsize=(11, 3.4), layout="constrained")
 axes = fig.subplots(1, 3, sharey=True)
 order_ok, last_near_cut = {}, {}
 for ax, (k, r) in zip(axes, results.items(), strict=True):
+    torch.manual_seed(0)  # the same seed as section 6: this is the run's weights at step 0
+    model0 = LinearAutoencoder(n_inputs=784, n_latent=k)
+    P0 = (model0.decoder.weight @ model0.encoder.weight).detach()  # (784, 784), rank k
+    sv0 = torch.linalg.svdvals(P0)[:k]  # (k,) PCA's projection: all 1; near W = 0: all near 0
     steps_seen = sorted(r["by_step"])  # the recorded optimizer steps, log-spaced
     shares = torch.stack([share_inside_subspace(pca.components[: k + 3], r["by_step"][t]) for t in steps_seen])
+    print(f"k = {k:>2}: at step 0 the singular values of W_d W_e lie in [{sv0.min():.2f}, {sv0.max():.2f}]; "
+          f"random-subspace share k/784 = {k / 784:.3f}; mean share of the kept directions at step "
+          f"{steps_seen[0]}: {shares[0, :k].mean():.3f}, at step {steps_seen[len(steps_seen) // 2]}: "
+          f"{shares[len(steps_seen) // 2, :k].mean():.3f}")
+    ax.axhline(k / 784, color="black", lw=1, ls=":")  # a random k-dim subspace's share
     colours = colormaps["viridis"](torch.linspace(0, 0.85, k).tolist())  # (k, 4), strong = dark
     for j in range(k + 3):  # shares: (len(steps_seen), k + 3)
         style = {"color": colours[j], "lw": 1.2} if j < k else {"color": "grey", "ls": "--", "lw": 1}
@@ -1522,12 +1542,16 @@ print("for every k, a direction of the last quarter, next to the cut, settled af
 # where section 6's table shows a miss, that is where to look; the cell below prints the final shares for
 # every row that misses (error more than 0.5% above PCA's, or a clearly kept direction, deep
 # dive 5, more than 5° away). Short training (fast mode, always) and a small gap at the cut are
-# the causes this lesson can show. Saddles are part of every run: each kept direction sits at a
-# low share for a while before it climbs, and these plateaus are the saddle-to-saddle dynamics of
-# Saxe et al. (the run leaves the saddle at zero weights, near which it starts, then passes near one saddle after
-# another as the directions come in), ordinary learning, not a stuck run. Only a plateau that is
-# unusually long, compared with those of directions of similar eigenvalue, would mark a run stuck
-# near a saddle. Against any of these, more steps help (a saddle is not a trap), or another seed.
+# the causes this lesson can show. The flat start of each solid curve is not a saddle: from small
+# initial weights, deep linear nets show plateaus (Saxe et al. 2014); this run does not start
+# there. The first printed line per $k$ gives the singular values of $W_d W_e$ at step 0 (PCA's
+# projection has all of them equal to 1, weights near zero would have them near 0) and sets the
+# mean share of the kept directions at the first recorded step beside $k/784$, the share a random
+# $k$-dimensional subspace holds (the dotted line): at the start the decoder's subspace is a
+# random one. The flat stretch looks long only because the step axis is logarithmic (its first
+# decade is the first ten steps); then the directions come in, and the verdicts above say whether
+# in the order of their eigenvalues. Against short training or a small gap, more steps help, or
+# another seed.
 
 # %%
 for k, r in results.items():
@@ -1874,8 +1898,7 @@ print("each of the AE's first three coordinates mixes principal directions (none
 # The exercise has six tasks, each followed by a check cell that tells you what is right or
 # wrong: (1) PCA by SVD (centre the data, return the mean and the principal directions), (2)
 # encoding and decoding with it, (3) the principal angles between two subspaces, (4) one
-# training step of a linear autoencoder (the loop of section 4; the exercise counts forward pass
-# and loss as one move, "compute the loss", so it speaks of four moves), and (5) getting PCA's
+# training step of a linear autoencoder (the five moves of section 4's loop), (5) getting PCA's
 # ordered directions and their variances back from a trained linear autoencoder (sections 4
 # and 6), and (6) predicting what turning a principal direction by 30° costs, then measuring it.
 
