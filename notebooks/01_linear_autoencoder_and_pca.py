@@ -1105,7 +1105,7 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 #   unique. Its minimum is the orthogonal projection $V_k V_k^\top$, which fixes the subspace, not
 #   the basis. What settles last is what the loss pulls on least, the flattest direction of the
 #   loss: on the toy cloud the leak off the plane (its pull is proportional to the smallest
-#   variance, $\lambda_3$, many times weaker than in the plane: section 4 prints the ratio), on
+#   variance, $\lambda_3$, many times weaker than in the plane: section 6 prints the ratio), on
 #   images the turn across the smallest gap at the cut ($\lambda_k - \lambda_{k+1}$). A weak pull
 #   needs many steps at any learning rate (Adam rescales each weight, not each direction of the
 #   loss); a rate that decays to almost zero then removes the last jitter (deep dives 1 and 2
@@ -1651,7 +1651,7 @@ print("angles above 5°:", [round(a, 1) for a in angles32[angles32 > 5].tolist()
 # the decoder's subspace (the span of $W_d$'s columns, through the mean): that is the best any map
 # into this subspace can do, so its excess over PCA is what the **subspace** costs, and what is
 # left is what the autoencoder's own **map** costs beyond that orthogonal projection: a slant
-# (the leak of section 4), distortion within the subspace, and an offset that does not carry the
+# (the leak of deep dive 1), distortion within the subspace, and an offset that does not carry the
 # mean exactly.
 #
 # *Does it contain the directions it must?* Call a kept direction **clearly kept** when its
