@@ -1404,9 +1404,10 @@ print(f"In this run: {closest} came closest to PCA's error, "
 # to light (near the cut), dashed grey lines for the first three discarded ones. For plain
 # gradient descent from small weights, the theory of deep linear networks (Saxe et al. 2014)
 # predicts that the directions are learned in the order of their eigenvalues, the strong ones
-# first, with plateaus between them. Our runs do not start from small weights (the cell prints
-# the singular values of $W_d W_e$ at step 0), and they use Adam, which rescales every weight's step, so the cell measures the order
-# instead of assuming it: for each kept direction, the first recorded step from which its share
+# first, with plateaus between them. Our runs start from PyTorch's default weights (the cell
+# prints the singular values of $W_d W_e$ at step 0, to hold against small weights), and they
+# use Adam, which rescales every weight's step, so the cell measures the order instead of
+# assuming it: for each kept direction, the first recorded step from which its share
 # stays at 0.9 or more (it "settles"). A dotted line marks $k/784$, the share of any one direction
 # that a random $k$-dimensional subspace holds on average.
 
