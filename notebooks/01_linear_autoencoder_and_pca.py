@@ -221,7 +221,8 @@ plane_fit_figure(cloud, title="500 points near a tilted plane")
 #
 # **PCA in four lines.** Centre the data (subtract the mean point), take its SVD
 # $X - \bar x = U S V^\top$; the rows of $V^\top$ are the principal directions, ordered by the
-# variance along them, which is $\lambda_j = s_j^2 / N$. Encoding is projecting onto the first
+# variance along them, which is $\lambda_j = s_j^2 / N$ (scikit-learn divides by $N - 1$ instead:
+# "PCA in practice", section 5). Encoding is projecting onto the first
 # $k$ directions; decoding maps the $k$ coordinates back and adds the mean.
 
 # %%
@@ -345,8 +346,7 @@ print("x:", tuple(cloud[:4].shape), "-> z:", tuple(encoder(cloud[:4]).shape), "-
 # **Training, written out.** Training repeats five moves: (1) clear the gradients left over from
 # the previous step, (2) run the model forward, (3) compute the loss, (4) backpropagate, which
 # fills each weight's `.grad` with the derivative of the loss with respect to that weight, and
-# (5) let the optimizer update the weights from their gradients. (Exercise 01 counts the forward
-# pass and the loss as one move, so it speaks of four.) Here they are, with Adam, on
+# (5) let the optimizer update the weights from their gradients. Here they are, with Adam, on
 # the whole cloud at once (one batch of 500 points) for 1,500 steps.
 
 # %%
@@ -473,7 +473,7 @@ print(f"share of the autoencoder's code the affine map leaves unexplained: {unex
 
 # %% [markdown]
 # What the affine map leaves unexplained comes from the encoder's rows reaching slightly off the
-# plane, a leak measured precisely a few cells below.
+# plane, a leak that deep dive 1 measures precisely.
 #
 # **Getting PCA's ordered basis back.** The basis is lost, but the subspace is not, and the
 # subspace is enough: the reconstructions all lie in it. If the network were exactly PCA's orthogonal projection,
@@ -521,117 +521,14 @@ for j in range(2):
 # subspace, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$ for **any** invertible $k \times k$
 # matrix $C$. That is why the subspace is determined and the basis is not. The theorem does not
 # say that gradient descent reaches the minimum, nor how fast, so whether THIS run got there is
-# something we measure, below. (The theorem's hypotheses, what a tie at the cut changes, and
-# why gradient methods escape saddles: deep dive 4.)
+# something we measure: the error ratio and the angles above. (The theorem's hypotheses, what a
+# tie at the cut changes, and why gradient methods escape saddles: deep dive 4.)
 #
-# Later work sharpened this (Plaut 2018, who read the ordered principal directions off a trained
-# linear autoencoder, is in deep dive 4; we do it below with an SVD of its outputs). Kunin et al.
-# (2019) added an L2 penalty $\alpha (\|W_e\|_F^2 + \|W_d\|_F^2)$ to the
-# squared error, with a coefficient $\alpha > 0$ (we write $\alpha$ because $\lambda$ already
-# names the eigenvalues). Then every minimum is symmetric, $W_d = W_e^\top$, and the **left
-# singular vectors** of $W_d$ are the principal directions, in order, with singular values
-# $\sqrt{1 - \alpha / \lambda_j}$ (for $\lambda_j > \alpha$; a direction with less variance than
-# $\alpha$ gets singular value 0, it is dropped). The columns of $W_d$ themselves are NOT the principal
-# directions: the penalty removes the freedom to stretch ($C$ above), but an orthogonal $C$, a
-# rotation or mirror, changes neither the error nor the penalty, so the columns stay rotated by
-# an arbitrary orthogonal matrix. The regularised network gives PCA's basis through one SVD of
-# its decoder weight, not by reading its columns. The cell trains the toy model with
-# $\alpha = 0.3$ (below the two kept eigenvalues printed in section 3), with the loop of this
-# section and a learning rate that decays along a cosine (PyTorch's `CosineAnnealingLR`), and
-# measures both readings for it and for the unregularised `toy_ae` above.
-
-# %%
-alpha, reg_steps = 0.3, 1500  # alpha: the penalty's coefficient
-torch.manual_seed(0)
-reg_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
-optimizer = torch.optim.Adam(reg_ae.parameters(), lr=1e-2)
-schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=reg_steps)  # lr -> 0
-for _ in range(reg_steps):
-    optimizer.zero_grad()
-    error = ((reg_ae(cloud) - cloud) ** 2).sum(dim=1).mean()  # squared error per point
-    penalty = alpha * (reg_ae.encoder.weight.pow(2).sum() + reg_ae.decoder.weight.pow(2).sum())
-    (error + penalty).backward()
-    optimizer.step()
-    schedule.step()
-
-
-def basis_readings(ae: LinearAutoencoder) -> tuple[list[float], list[float], torch.Tensor]:
-    """Angles (deg) from principal direction j to column j of W_d and to W_d's j-th left singular
-    vector, j = 1, 2; and W_d's singular values (2,)."""
-    w_d = ae.decoder.weight.detach()  # (3, 2)
-    u, sv, _ = torch.linalg.svd(w_d, full_matrices=False)  # u: (3, 2), left singular vectors
-    v = pca2.components  # (2, 3), PCA's directions
-    columns = [principal_angles_deg(w_d[:, [j]], v[[j]].T).item() for j in range(2)]
-    left = [principal_angles_deg(u[:, [j]], v[[j]].T).item() for j in range(2)]
-    return columns, left, sv
-
-
-for name, ae in {"unregularised toy_ae": toy_ae, f"L2 penalty, alpha = {alpha}": reg_ae}.items():
-    columns, left, sv = basis_readings(ae)
-    print(f"{name:>26}: columns of W_d {columns[0]:5.1f}°, {columns[1]:5.1f}° from v1, v2; "
-          f"left singular vectors {left[0]:6.3f}°, {left[1]:6.3f}°")
-columns, left, sv = basis_readings(reg_ae)
-predicted = (1 - alpha / pca2.eigenvalues[:2]).sqrt()
-print(f"regularised W_d: singular values {sv.numpy().round(4)}, predicted sqrt(1 - alpha/lambda_j) "
-      f"{predicted.numpy().round(4)}; ||W_d - W_e^T|| = {(reg_ae.decoder.weight - reg_ae.encoder.weight.T).norm():.4f}")
-_, left_plain, _ = basis_readings(toy_ae)
-print("with the penalty, the left singular vectors are PCA's directions (both < 1°) and the columns "
-      f"are not (both > 1°): {max(left) < 1 < min(columns)}; without it, nothing ties the left singular "
-      f"vectors to PCA (at least one > 1°): {max(left_plain) > 1}")
-
-# %% [markdown]
-# Read the first two lines column by column. The first pair of angles compares the columns of
-# $W_d$ with $v_1$ and $v_2$: nothing in either loss pulls the columns onto them, so they end
-# wherever the arbitrary rotation (or, without the penalty, the arbitrary mix) leaves them.
-# The left singular vectors are where the penalty shows: the verdict says whether, with the
-# penalty, they are PCA's directions, and the printed singular values can be held against
-# Kunin et al.'s formula $\sqrt{1 - \alpha/\lambda_j}$. Without the penalty nothing ties the
-# singular vectors of $W_d$ to PCA (any invertible $C$ is allowed); the last verdict reads `True`
-# when this run shows it, with at least one of them more than a degree from PCA's direction.
-#
-# **Testing the prediction.** $W_d W_e = V_2 V_2^\top$ says more than "the same plane": the map
-# must be PCA's *orthogonal* projection. Since the prediction is one matrix equation, the cell
-# tests it directly: the distance $\|W_d W_e - V_2 V_2^\top\|_F$ is 0 only for that projection,
-# and its verdict uses a tolerance of 0.01. Two more numbers say what kind of deviation is left.
-# The asymmetry $\|P - P^\top\|$ is 0 for every orthogonal projection; an oblique projection onto
-# the right plane, which squeezes points onto it at a slant, has eigenvalues $(1, 1, 0)$ but is
-# not symmetric. The leak $\|P v_3\|$ is what $P$ still keeps of the off-plane direction $v_3$.
-# (Symmetry and no leak together are not enough: $0.9\, V_2 V_2^\top$ has both, yet it shrinks
-# every point instead of projecting it; the distance catches that too.)
-
-# %%
-pca_projection = vt[:2].T @ vt[:2]  # (3, 3): V_2 V_2^T, PCA's orthogonal projection
-
-
-def projection_gaps(ae: LinearAutoencoder) -> tuple[float, float, float]:
-    """How far P = W_d W_e (3, 3) is from PCA's projection: ||P - V_2 V_2^T||_F, and two parts
-    of the story, the asymmetry ||P - P^T|| and the leak ||P v_3||."""
-    P = (ae.decoder.weight @ ae.encoder.weight).detach()  # (3, 3)
-    distance = torch.linalg.matrix_norm(P - pca_projection).item()
-    return distance, torch.linalg.matrix_norm(P - P.T).item(), (P @ vt[2]).norm().item()
-
-
-print("W_d W_e:\n", (toy_ae.decoder.weight @ toy_ae.encoder.weight).detach().numpy().round(3))
-distance, asymmetry, leak = projection_gaps(toy_ae)
-print(f"||W_d W_e - V_2 V_2^T|| = {distance:.4f}; what kind of deviation: ||P - P^T|| = {asymmetry:.4f}, "
-      f"||P v3|| = {leak:.4f} (all 0 for PCA's projection)")
-print(f"W_d W_e is PCA's orthogonal projection V_2 V_2^T (distance < 0.01)? "
-      f"{'yes' if distance < 0.01 else 'not yet'}: distance {distance:.4f}, leak {leak:.3f} (see deep dive 1)")
-print(f"what this leak costs, lambda_3 ||P v3||^2, in % of PCA's error lambda_3: {leak**2:.3%}")
-print(f"the pull that removes the leak is proportional to lambda_3: lambda_2 / lambda_3 = "
-      f"{pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f} times weaker than the weaker pull inside the plane")
-
-# %% [markdown]
-# If the line says "not yet", training is not finished, even though the error ratio above looked
-# converged. The reason is the loss itself: a leak $\|P v_3\|$ (into the right plane) adds only
-# $\lambda_3 \|P v_3\|^2$ to the error (the line before the last prints it for this run's leak),
-# so the off-plane direction is the **flattest direction of the loss**: the pull that removes the leak is
-# proportional to the cloud's smallest variance $\lambda_3$, $\lambda_2 / \lambda_3$ times weaker
-# than the weaker pull inside the plane (the last line prints the ratio), and it takes many more
-# steps to settle, at any learning rate. Adam does not make up for it: it rescales the step of
-# each **weight**, not of each direction of the loss, and every weight here feels both the strong
-# in-plane pulls and the weak off-plane one. The optional deep dive 1 retrains this model longer,
-# with a constant and with a decaying learning rate, and traces the distance epoch by epoch.
+# Later work sharpened this: Plaut (2018) read the ordered principal directions off a trained
+# linear autoencoder (we did it above with an SVD of its outputs), and Kunin et al. (2019) showed
+# that an L2 penalty on the weights makes the decoder's left singular vectors PCA's directions, in
+# order (deep dive 4 trains it). Whether this run's map $W_d W_e$ is exactly PCA's orthogonal
+# projection, and why that settles slowly: deep dive 1.
 
 # %% [markdown]
 # ## 5. PCA on images
@@ -766,8 +663,10 @@ print("share of the variance kept by the first k directions:",
 # ($k \times 784$) and one mean image shared by all images. In everyday work you would not write
 # the SVD yourself: `sklearn.decomposition.PCA(n_components=0.95)` picks $k$ by that rule, and it
 # fixes each direction's sign by a deterministic rule of its own (`svd_flip`), a convention, not a
-# property of the data, so compare its directions with ours by angles. For many images,
-# `PCA(svd_solver="randomized")` approximates the top directions faster, and `IncrementalPCA`
+# property of the data, so compare its directions with ours by angles. It also divides each
+# variance by $N - 1$ where this course divides by $N$, so its `explained_variance_` is
+# $N/(N-1)$ times our $\lambda_j$ (the shares of variance and the directions are the same). For
+# many images, `PCA(svd_solver="randomized")` approximates the top directions faster, and `IncrementalPCA`
 # fits batch by batch when the data do not fit in memory.
 
 # %%
@@ -862,6 +761,8 @@ print(f"{len(x_train):,} training images, {batches_per_epoch} batches of {batch_
       f"{epochs} epochs = {steps_run:,} optimizer steps (target {steps:,})")
 x_train_on_device = x_train.to(course.device)  # (N, 784), moved once
 log_steps = {round(t) for t in torch.logspace(0, math.log10(steps_run), 60).tolist()}  # 1 .. steps_run
+print(f"decoder snapshots for deep dive 3: 60 log-spaced values rounded to whole steps give "
+      f"{len(log_steps)} distinct optimizer steps, from {min(log_steps)} to {max(log_steps):,}")
 results = {}
 for k in (2, 10, 32):
     torch.manual_seed(0)
@@ -915,10 +816,9 @@ else:
 # by theorem. The line under the table prints whether the trained autoencoders got within 0.5%
 # of PCA for every $k$. When a row misses, do not doubt the theory yet: short training (fast
 # mode, always) and a small eigengap at the cut, where the subspace turns slowly, can each leave a
-# row above PCA. Every run also passes near saddles of the loss (section 4) on its way, and one
-# that lingers at a saddle unusually long can miss too; the optional deep dive 3 draws, step by
-# step, how much of each principal direction the decoder's subspace holds, and says how to tell
-# the two apart. Whichever data you load (`DATASET`), the eigengap column prints the ratio at
+# row above PCA; the optional deep dive 3 draws, step by step, how much of each principal
+# direction the decoder's subspace holds, so you can see which directions were still missing
+# when the budget ran out. Whichever data you load (`DATASET`), the eigengap column prints the ratio at
 # each cut for those data: the closer the $k = 2$ ratio is to 1, the smaller the gap and the more
 # likely that row misses.
 #
@@ -971,9 +871,11 @@ print(f"directions that carry variance in the training images: {n_carrying} of {
 #
 # The **angles** deserve a second look. The median angle is small when training went well: most of
 # the autoencoder's subspace is PCA's. The *largest* angle can still be big even when the errors
-# agree. We look closely at $k = 32$, whatever its eigengap in this run (the table says which $k$
-# has the smallest): the plot sets its angles beside the spectrum, and the formula after it says
-# when a large angle is cheap.
+# agree. We look closely at $k = 32$. On Fashion-MNIST, the default `DATASET`, it is the cut of
+# the three with the eigenvalues closest to equal; on other data it may not be: the table's
+# eigengap column and its last lines say which $k$ has the smallest gap in your run, and the
+# story below holds for that $k$. The plot sets the angles of $k = 32$ beside the spectrum, and
+# the formula after it says when a large angle is cheap.
 
 # %%
 fig = NotebookFigure(figsize=(10, 3.4), layout="constrained")
@@ -995,8 +897,8 @@ print(f"lambda_32 / lambda_33 = {ratio_cut:.3f}; on the toy cloud lambda_2 / lam
 # subspace by an angle $\theta$ towards the $(k{+}1)$-th. The variance kept along it drops from
 # $\lambda_k$ to $\lambda_k \cos^2\theta + \lambda_{k+1} \sin^2\theta$, so the error rises by
 # $$ (\lambda_k - \lambda_{k+1}) \sin^2 \theta . $$
-# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal (a ratio near 1, printed for $k = 32$ under
-# the plot), even a full $90°$ swap costs little: the loss is almost flat along that rotation,
+# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal (the ratio is printed for $k = 32$ under
+# the plot, and for every cut in the table: how near 1 it is depends on your data), even a full $90°$ swap costs little: the loss is almost flat along that rotation,
 # gradient descent feels almost no pull, and a finite run can end anywhere along it. At an exact
 # tie the rotation would cost nothing at all: that is why it is the gap at the cut that makes the
 # best subspace unique (section 4). On the toy cloud the gap is large (its ratio is printed too):
@@ -1203,7 +1105,7 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 #   unique. Its minimum is the orthogonal projection $V_k V_k^\top$, which fixes the subspace, not
 #   the basis. What settles last is what the loss pulls on least, the flattest direction of the
 #   loss: on the toy cloud the leak off the plane (its pull is proportional to the smallest
-#   variance, $\lambda_3$, many times weaker than in the plane: section 4 prints the ratio), on
+#   variance, $\lambda_3$, many times weaker than in the plane: section 6 prints the ratio), on
 #   images the turn across the smallest gap at the cut ($\lambda_k - \lambda_{k+1}$). A weak pull
 #   needs many steps at any learning rate (Adam rescales each weight, not each direction of the
 #   loss); a rate that decays to almost zero then removes the last jitter (deep dives 1 and 2
@@ -1226,15 +1128,48 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # %% [markdown]
 # ### Deep dive 1: how the toy autoencoder settles on the orthogonal projection
 #
-# Section 4's line on $W_d W_e$ can say "not yet" while the error ratio already looks
-# converged. The reason is the loss itself: writing the error direction by direction,
+# **Testing the prediction.** For section 4's `toy_ae`, Baldi and Hornik's theorem predicts
+# $W_d W_e = V_2 V_2^\top$, which says more than "the same plane": the map
+# must be PCA's *orthogonal* projection. Since the prediction is one matrix equation, the cell
+# tests it directly: the distance $\|W_d W_e - V_2 V_2^\top\|_F$ is 0 only for that projection,
+# and its verdict uses a tolerance of 0.01. Two more numbers say what kind of deviation is left.
+# The asymmetry $\|P - P^\top\|$ is 0 for every orthogonal projection; an oblique projection onto
+# the right plane, which squeezes points onto it at a slant, has eigenvalues $(1, 1, 0)$ but is
+# not symmetric. The leak $\|P v_3\|$ is what $P$ still keeps of the off-plane direction $v_3$.
+# (Symmetry and no leak together are not enough: $0.9\, V_2 V_2^\top$ has both, yet it shrinks
+# every point instead of projecting it; the distance catches that too.)
+
+# %%
+pca_projection = vt[:2].T @ vt[:2]  # (3, 3): V_2 V_2^T, PCA's orthogonal projection
+
+
+def projection_gaps(ae: LinearAutoencoder) -> tuple[float, float, float]:
+    """How far P = W_d W_e (3, 3) is from PCA's projection: ||P - V_2 V_2^T||_F, and two parts
+    of the story, the asymmetry ||P - P^T|| and the leak ||P v_3||."""
+    P = (ae.decoder.weight @ ae.encoder.weight).detach()  # (3, 3)
+    distance = torch.linalg.matrix_norm(P - pca_projection).item()
+    return distance, torch.linalg.matrix_norm(P - P.T).item(), (P @ vt[2]).norm().item()
+
+
+print("W_d W_e:\n", (toy_ae.decoder.weight @ toy_ae.encoder.weight).detach().numpy().round(3))
+distance, asymmetry, leak = projection_gaps(toy_ae)
+print(f"||W_d W_e - V_2 V_2^T|| = {distance:.4f}; what kind of deviation: ||P - P^T|| = {asymmetry:.4f}, "
+      f"||P v3|| = {leak:.4f} (all 0 for PCA's projection)")
+print(f"W_d W_e is PCA's orthogonal projection V_2 V_2^T (distance < 0.01)? "
+      f"{'yes' if distance < 0.01 else 'not yet'}: distance {distance:.4f}, leak {leak:.3f}")
+print(f"what this leak costs, lambda_3 ||P v3||^2, in % of PCA's error lambda_3: {leak**2:.3%}")
+print(f"the pull that removes the leak is proportional to lambda_3: lambda_2 / lambda_3 = "
+      f"{pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f} times weaker than the weaker pull inside the plane")
+
+# %% [markdown]
+# The line above can say "not yet" while section 4's error ratio already looks converged. The reason is the loss itself: writing the error direction by direction,
 # $\mathbb E\|x - Px\|^2 = \sum_j \lambda_j \|(I - P) v_j\|^2$ for centred points, a leak
 # $\|P v_3\|$ (into the right plane) adds only $\lambda_3 \|P v_3\|^2$ to the error, because then
 # $\|(I - P) v_3\|^2 = 1 + \|P v_3\|^2$. Relative to PCA's error $\lambda_3$ it costs just
-# $\|P v_3\|^2$ (section 4 printed it for its leak). The gradient that removes it is proportional to
+# $\|P v_3\|^2$ (the cell above printed it for this leak). The gradient that removes it is proportional to
 # $\lambda_3$, the smallest variance of the cloud, while the pulls inside the plane are
 # proportional to $\lambda_1$ and $\lambda_2$: the off-plane direction is the flattest direction of
-# the loss, and the cell prints how many times weaker its pull is ($\lambda_2 / \lambda_3$). A weak
+# the loss, and the cell above prints how many times weaker its pull is ($\lambda_2 / \lambda_3$). A weak
 # pull means many steps. Adam rescales the step of each **weight** by the size of that weight's
 # recent gradients, not the step along each direction of the loss; every weight feels the strong
 # in-plane pulls too, so the rescaling does not equalise them.
@@ -1244,7 +1179,7 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # with `CosineDecay` (the schedule of section 6), with a constant learning rate, and with a
 # constant rate on the whole cloud at once (one batch of 500 points per step, so no minibatch
 # noise at all). It runs `long_epochs` epochs (1,000 in full mode, 300 in fast mode; it prints
-# the number of steps), recording the error and section 4's three numbers (the distance to
+# the number of steps), recording the error and the three numbers above (the distance to
 # $V_2 V_2^\top$, the asymmetry and the leak) after each epoch, and the distance for the other two
 # runs.
 
@@ -1294,10 +1229,13 @@ from course_utils.plots import NotebookFigure
 trace = torch.tensor(recorder.rows)  # (epochs, 5)
 fig = NotebookFigure(figsize=(7, 3.6), layout="constrained")
 ax = fig.subplots()
-ax.semilogy(trace[:, 0], (trace[:, 1] - 1).clamp_min(1e-8), label="error / PCA's error - 1")  # > 0 but for rounding
-ax.semilogy(trace[:, 0], trace[:, 2], label="||P - V_2 V_2^T||, the verdict's distance")
-ax.semilogy(trace[:, 0], trace[:, 3], label="||P - P^T||", lw=0.8)
-ax.semilogy(trace[:, 0], trace[:, 4], label="||P v3||, the leak off the plane", lw=0.8)
+ax.semilogy(trace[:, 0], (trace[:, 1] - 1).clamp_min(1e-8), color="tab:blue", lw=1.5,
+            label="error / PCA's error - 1")  # > 0 but for rounding
+ax.semilogy(trace[:, 0], trace[:, 2], color="tab:orange", lw=3, zorder=5,  # drawn on top of the rest
+            label="||P - V_2 V_2^T||, the verdict's distance")
+ax.semilogy(trace[:, 0], trace[:, 3], color="tab:green", ls=":", lw=1, alpha=0.7, label="||P - P^T||")
+ax.semilogy(trace[:, 0], trace[:, 4], color="tab:red", ls=":", lw=1, alpha=0.7,
+            label="||P v3||, the leak off the plane")
 constant_trace = torch.tensor(constant_recorder.rows)  # (epochs, 5), constant learning rate
 ax.semilogy(constant_trace[:, 0], constant_trace[:, 2], color="black", lw=0.8,
             label="||P - V_2 V_2^T||, constant learning rate")
@@ -1367,7 +1305,7 @@ print("after the same number of steps, the cosine run ends closer to PCA's proje
 # Read the curves against each other and with the printed lines. The error gap (blue) reaches 1%
 # of PCA's error early (the epoch is printed) and wobbles while the learning rate is still large;
 # the distance to $V_2 V_2^\top$ (orange) and the two diagnostics, the asymmetry and the leak
-# (thinner lines), stay high far longer, as the weak off-plane pull predicts (its ratio to the
+# (thin dotted lines, drawn under the thick orange one), stay high far longer, as the weak off-plane pull predicts (its ratio to the
 # in-plane pull is printed): the second line says from which epoch the distance stays under the
 # dashed tolerance, and the verdicts say whether that came after the error had settled and
 # whether the error's wobbles shrank as the learning rate decayed towards zero.
@@ -1457,17 +1395,21 @@ print(f"In this run: {closest} came closest to PCA's error, "
 # %% [markdown]
 # ### Deep dive 3: the order in which the directions come in
 #
-# Section 6's runs also kept a copy of the decoder's weight after 60 optimizer steps spaced
-# evenly on a log scale, so we can watch each subspace form. For every copy the cell computes
+# Section 6's runs also kept a copy of the decoder's weight after a set of optimizer steps spaced
+# evenly on a log scale (the training cell prints how many distinct steps: rounding 60 log-spaced
+# values to whole steps repeats the small ones), so we can watch each subspace form. For every copy the cell computes
 # $\|P_t v_j\|^2$, the share of principal direction $v_j$ inside the decoder's subspace after
 # step $t$ ($P_t$ the orthogonal projection onto it; 1 means inside, 0 orthogonal), for
 # $j = 1, \dots, k+3$: solid lines for the kept directions $j \le k$, coloured from dark (strong)
 # to light (near the cut), dashed grey lines for the first three discarded ones. For plain
 # gradient descent from small weights, the theory of deep linear networks (Saxe et al. 2014)
 # predicts that the directions are learned in the order of their eigenvalues, the strong ones
-# first. Our runs use Adam, which rescales every weight's step, so the cell measures the order
-# instead of assuming it: for each kept direction, the first recorded step from which its share
-# stays at 0.9 or more (it "settles").
+# first, with plateaus between them. Our runs start from PyTorch's default weights (the cell
+# prints the singular values of $W_d W_e$ at step 0, to hold against small weights), and they
+# use Adam, which rescales every weight's step, so the cell measures the order instead of
+# assuming it: for each kept direction, the first recorded step from which its share
+# stays at 0.9 or more (it "settles"). A dotted line marks $k/784$, the share of any one direction
+# that a random $k$-dimensional subspace holds on average.
 
 # %%
 from matplotlib import colormaps
@@ -1478,8 +1420,17 @@ fig = NotebookFigure(figsize=(11, 3.4), layout="constrained")
 axes = fig.subplots(1, 3, sharey=True)
 order_ok, last_near_cut = {}, {}
 for ax, (k, r) in zip(axes, results.items(), strict=True):
+    torch.manual_seed(0)  # the same seed as section 6: this is the run's weights at step 0
+    model0 = LinearAutoencoder(n_inputs=784, n_latent=k)
+    P0 = (model0.decoder.weight @ model0.encoder.weight).detach()  # (784, 784), rank k
+    sv0 = torch.linalg.svdvals(P0)[:k]  # (k,) PCA's projection: all 1; near W = 0: all near 0
     steps_seen = sorted(r["by_step"])  # the recorded optimizer steps, log-spaced
     shares = torch.stack([share_inside_subspace(pca.components[: k + 3], r["by_step"][t]) for t in steps_seen])
+    print(f"k = {k:>2}: at step 0 the singular values of W_d W_e lie in [{sv0.min():.2f}, {sv0.max():.2f}]; "
+          f"random-subspace share k/784 = {k / 784:.3f}; mean share of the kept directions at step "
+          f"{steps_seen[0]}: {shares[0, :k].mean():.3f}, at step {steps_seen[len(steps_seen) // 2]}: "
+          f"{shares[len(steps_seen) // 2, :k].mean():.3f}")
+    ax.axhline(k / 784, color="black", lw=1, ls=":")  # a random k-dim subspace's share
     colours = colormaps["viridis"](torch.linspace(0, 0.85, k).tolist())  # (k, 4), strong = dark
     for j in range(k + 3):  # shares: (len(steps_seen), k + 3)
         style = {"color": colours[j], "lw": 1.2} if j < k else {"color": "grey", "ls": "--", "lw": 1}
@@ -1522,12 +1473,16 @@ print("for every k, a direction of the last quarter, next to the cut, settled af
 # where section 6's table shows a miss, that is where to look; the cell below prints the final shares for
 # every row that misses (error more than 0.5% above PCA's, or a clearly kept direction, deep
 # dive 5, more than 5° away). Short training (fast mode, always) and a small gap at the cut are
-# the causes this lesson can show. Saddles are part of every run: each kept direction sits at a
-# low share for a while before it climbs, and these plateaus are the saddle-to-saddle dynamics of
-# Saxe et al. (the run leaves the saddle at zero weights, near which it starts, then passes near one saddle after
-# another as the directions come in), ordinary learning, not a stuck run. Only a plateau that is
-# unusually long, compared with those of directions of similar eigenvalue, would mark a run stuck
-# near a saddle. Against any of these, more steps help (a saddle is not a trap), or another seed.
+# the causes this lesson can show. The flat start of each solid curve is not a saddle: from small
+# initial weights, deep linear nets show plateaus (Saxe et al. 2014); this run does not start
+# there. The first printed line per $k$ gives the singular values of $W_d W_e$ at step 0 (PCA's
+# projection has all of them equal to 1, weights near zero would have them near 0) and sets the
+# mean share of the kept directions at the first recorded step beside $k/784$, the share a random
+# $k$-dimensional subspace holds (the dotted line): the closer the two, the more the starting
+# subspace looks like a random one. The flat stretch looks long only because the step axis is logarithmic (its first
+# decade is the first ten steps); then the directions come in, and the verdicts above say whether
+# in the order of their eigenvalues. Against short training or a small gap, more steps help, or
+# another seed.
 
 # %%
 for k, r in results.items():
@@ -1589,6 +1544,71 @@ if course.mode == "fast":
 # exercise 01.
 
 # %% [markdown]
+# **An L2 penalty fixes the basis.** Kunin et al.
+# (2019) added an L2 penalty $\alpha (\|W_e\|_F^2 + \|W_d\|_F^2)$ to the
+# squared error, with a coefficient $\alpha > 0$ (we write $\alpha$ because $\lambda$ already
+# names the eigenvalues). Then every minimum is symmetric, $W_d = W_e^\top$, and the **left
+# singular vectors** of $W_d$ are the principal directions, in order, with singular values
+# $\sqrt{1 - \alpha / \lambda_j}$ (for $\lambda_j > \alpha$; a direction with less variance than
+# $\alpha$ gets singular value 0, it is dropped). The columns of $W_d$ themselves are NOT the principal
+# directions: the penalty removes the freedom to stretch ($C$ above), but an orthogonal $C$, a
+# rotation or mirror, changes neither the error nor the penalty, so the columns stay rotated by
+# an arbitrary orthogonal matrix. The regularised network gives PCA's basis through one SVD of
+# its decoder weight, not by reading its columns. The cell trains the toy model with
+# $\alpha = 0.3$ (below the two kept eigenvalues printed in section 3), with the loop of
+# section 4 and a learning rate that decays along a cosine (PyTorch's `CosineAnnealingLR`), and
+# measures both readings for it and for the unregularised `toy_ae` of section 4.
+
+# %%
+alpha, reg_steps = 0.3, 1500  # alpha: the penalty's coefficient
+torch.manual_seed(0)
+reg_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
+optimizer = torch.optim.Adam(reg_ae.parameters(), lr=1e-2)
+schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=reg_steps)  # lr -> 0
+for _ in range(reg_steps):
+    optimizer.zero_grad()
+    error = ((reg_ae(cloud) - cloud) ** 2).sum(dim=1).mean()  # squared error per point
+    penalty = alpha * (reg_ae.encoder.weight.pow(2).sum() + reg_ae.decoder.weight.pow(2).sum())
+    (error + penalty).backward()
+    optimizer.step()
+    schedule.step()
+
+
+def basis_readings(ae: LinearAutoencoder) -> tuple[list[float], list[float], torch.Tensor]:
+    """Angles (deg) from principal direction j to column j of W_d and to W_d's j-th left singular
+    vector, j = 1, 2; and W_d's singular values (2,)."""
+    w_d = ae.decoder.weight.detach()  # (3, 2)
+    u, sv, _ = torch.linalg.svd(w_d, full_matrices=False)  # u: (3, 2), left singular vectors
+    v = pca2.components  # (2, 3), PCA's directions
+    columns = [principal_angles_deg(w_d[:, [j]], v[[j]].T).item() for j in range(2)]
+    left = [principal_angles_deg(u[:, [j]], v[[j]].T).item() for j in range(2)]
+    return columns, left, sv
+
+
+for name, ae in {"unregularised toy_ae": toy_ae, f"L2 penalty, alpha = {alpha}": reg_ae}.items():
+    columns, left, sv = basis_readings(ae)
+    print(f"{name:>26}: columns of W_d {columns[0]:5.1f}°, {columns[1]:5.1f}° from v1, v2; "
+          f"left singular vectors {left[0]:6.3f}°, {left[1]:6.3f}°")
+columns, left, sv = basis_readings(reg_ae)
+predicted = (1 - alpha / pca2.eigenvalues[:2]).sqrt()
+print(f"regularised W_d: singular values {sv.numpy().round(4)}, predicted sqrt(1 - alpha/lambda_j) "
+      f"{predicted.numpy().round(4)}; ||W_d - W_e^T|| = {(reg_ae.decoder.weight - reg_ae.encoder.weight.T).norm():.4f}")
+_, left_plain, _ = basis_readings(toy_ae)
+print("with the penalty, the left singular vectors are PCA's directions (both < 1°) and the columns "
+      f"are not (both > 1°): {max(left) < 1 < min(columns)}; without it, nothing ties the left singular "
+      f"vectors to PCA (at least one > 1°): {max(left_plain) > 1}")
+
+# %% [markdown]
+# Read the first two lines column by column. The first pair of angles compares the columns of
+# $W_d$ with $v_1$ and $v_2$: nothing in either loss pulls the columns onto them, so they end
+# wherever the arbitrary rotation (or, without the penalty, the arbitrary mix) leaves them.
+# The left singular vectors are where the penalty shows: the verdict says whether, with the
+# penalty, they are PCA's directions, and the printed singular values can be held against
+# Kunin et al.'s formula $\sqrt{1 - \alpha/\lambda_j}$. Without the penalty nothing ties the
+# singular vectors of $W_d$ to PCA (any invertible $C$ is allowed); the last verdict reads `True`
+# when this run shows it, with at least one of them more than a degree from PCA's direction.
+
+# %% [markdown]
 # ### Deep dive 5: where the extra error comes from, direction by direction
 #
 # **The price of this run's turn at $k = 32$.** Section 6 gave the price of one turn,
@@ -1632,7 +1652,7 @@ print("angles above 5°:", [round(a, 1) for a in angles32[angles32 > 5].tolist()
 # the decoder's subspace (the span of $W_d$'s columns, through the mean): that is the best any map
 # into this subspace can do, so its excess over PCA is what the **subspace** costs, and what is
 # left is what the autoencoder's own **map** costs beyond that orthogonal projection: a slant
-# (the leak of section 4), distortion within the subspace, and an offset that does not carry the
+# (the leak of deep dive 1), distortion within the subspace, and an offset that does not carry the
 # mean exactly.
 #
 # *Does it contain the directions it must?* Call a kept direction **clearly kept** when its
@@ -1874,8 +1894,7 @@ print("each of the AE's first three coordinates mixes principal directions (none
 # The exercise has six tasks, each followed by a check cell that tells you what is right or
 # wrong: (1) PCA by SVD (centre the data, return the mean and the principal directions), (2)
 # encoding and decoding with it, (3) the principal angles between two subspaces, (4) one
-# training step of a linear autoencoder (the loop of section 4; the exercise counts forward pass
-# and loss as one move, "compute the loss", so it speaks of four moves), and (5) getting PCA's
+# training step of a linear autoencoder (the five moves of section 4's loop), (5) getting PCA's
 # ordered directions and their variances back from a trained linear autoencoder (sections 4
 # and 6), and (6) predicting what turning a principal direction by 30° costs, then measuring it.
 

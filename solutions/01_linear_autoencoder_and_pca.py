@@ -157,8 +157,8 @@ check_principal_angles(principal_angles_deg)
 # %% [markdown]
 # ## Task 4 · One training step of a linear autoencoder (2 points)
 #
-# Every training loop of the course repeats the same four moves for each batch: clear the old
-# gradients, compute the loss, backpropagate, update. Write them for a linear autoencoder
+# Every training loop of the course repeats the same five moves for each batch: clear the old
+# gradients, run the model forward, compute the loss, backpropagate, update. Write them for a linear autoencoder
 # `model` (any `nn.Module` mapping `(B, D)` to `(B, D)`) and a given `optimizer`.
 #
 # The loss follows the course's convention: squared error **summed over the pixels** of each
