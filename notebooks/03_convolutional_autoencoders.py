@@ -735,11 +735,13 @@ for step, (before, after) in steps_taken.items():
 # and its replication above, say what it cost or gained here. A likely reason when it costs, which this lesson does not
 # test: in training mode each output depends on the other images of its batch (noise that a
 # decoder asked for exact pixel values must fight), and eval mode uses running averages, a
-# slightly different function from the one trained (measured below). That is why
-# super-resolution networks such as EDSR (Lim et al., 2017) removed BatchNorm.
+# slightly different function from the one trained (measured below). Super-resolution networks,
+# which also output exact pixel values, dropped BatchNorm too: EDSR (Lim et al., 2017) because it
+# removes the range flexibility of the features and costs memory, ESRGAN (Wang et al., 2018)
+# because of artefacts when training and test statistics differ.
 
 # %% [markdown]
-# **Why can the dotted training curve sit above the validation curve?** Three reasons, none of
+# **Why can the training curve (the squares) sit above the validation curve?** Three reasons, none of
 # them a bug. (1) A training point is the *average over the epoch's batches*, each measured
 # with the weights of that moment, which were still improving; the validation point is measured
 # once, with the weights at the end of the epoch. (2) During training, BatchNorm normalises with
