@@ -223,7 +223,7 @@ else:
 # ## 3. The data, offline first
 #
 # The course uses two datasets of 28x28 grey-scale images in ten classes. **Fashion-MNIST**
-# (pictures of clothes) is the main data of lessons 01 to 05; **MNIST** (handwritten digits) is
+# (pictures of clothes, shoes and bags) is the main data of lessons 01 to 05; **MNIST** (handwritten digits) is
 # the main data of lessons 06 and 07. Where a lesson needs a second dataset (anomaly detection
 # in lesson 02, for example) it uses the other one, and the lessons with a `DATASET` switch at
 # the top let you try the other one yourself.
@@ -619,7 +619,9 @@ else:
 # PCA's, then the trained model's reconstructions of the strip's ten test images under PCA's.
 
 # %%
-import matplotlib.pyplot as plt
+from IPython.display import display
+
+from course_utils.plots import NotebookFigure
 
 torch.manual_seed(0)  # the same seed: the same starting weights on every run
 small_model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.Linear(10, 784))
@@ -653,13 +655,14 @@ print(f"small model (784 -> 10 -> 784), loss on {len(held_out):,} test images: {
 print("the loss fell:", error_after < error_before)
 print(f"after {n_steps} steps the trained model's loss is {error_after / error_pca:.2f} x PCA's "
       f"({error_after - error_pca:+.1f}); still more than 10% above PCA's: {error_after > 1.1 * error_pca}")
-fig, ax = plt.subplots(figsize=(6, 2.6))
+fig = NotebookFigure(figsize=(6, 2.6), layout="constrained")  # a figure Jupyter shows as a PNG
+ax = fig.subplots()
 ax.plot(range(1, n_steps + 1), losses, lw=1, label="training loss of each step (one batch)")
 ax.axhline(error_pca, color="k", ls="--", lw=1, label="PCA, 10 numbers (test images)")
 ax.set(xlabel="training step", ylabel="loss per image", ylim=(0, None),
        title=f"{fashion.name}: the small model's loss, step by step")
 ax.legend(fontsize=8)
-plt.show()
+display(fig)  # show it now (the strip below is drawn by the same cell)
 with torch.no_grad():
     trained = small_model(fashion.test.x[:10]).clamp(0, 1)  # (10, 784)
 rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbers"],
@@ -758,7 +761,7 @@ with tempfile.TemporaryDirectory() as folder:
 # recording, saving memory and time; `model.train()` switches back before training. `eval()`
 # sets the flag `model.training` to False in the model and all its layers. For a `Linear` layer
 # that is all it changes: its output does not depend on the flag. Some layers do behave
-# differently: **dropout** (`nn.Dropout(p)`) sets a random share $p$ of its inputs to 0 in
+# differently: **dropout** (`nn.Dropout(p)`) sets each of its inputs to 0 with probability $p$ in
 # training and scales the others by $1/(1-p)$, and passes its input unchanged in evaluation mode;
 # **batch normalisation** uses statistics of the current batch in training and stored averages in
 # evaluation mode (lesson 03 shows it). The first cell below prints what `eval()` and `no_grad`

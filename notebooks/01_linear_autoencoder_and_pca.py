@@ -975,8 +975,11 @@ print("the parameters (what the optimizer updates):",
 # ## 7. Why nonlinearity matters
 #
 # A linear autoencoder can never beat PCA on the data PCA was fitted on: composing linear maps
-# gives a linear map, and PCA is the best rank-$k$ one. Put nonlinear activations between layers and the encoder can *bend*: it
-# can follow a curved surface instead of a flat subspace.
+# gives a linear map, and PCA is the best rank-$k$ one. Put nonlinear activations between layers
+# and the reconstructions can lie on a curved surface instead of a flat subspace. The bending is
+# the decoder's: whatever the encoder does, a linear decoder's outputs $W_d z + b$ fill at most a
+# flat $k$-dimensional subspace, so with a linear decoder even a nonlinear encoder can do no
+# better than PCA; the models below are nonlinear on both sides.
 #
 # **A curve in the plane.** The simplest picture: points near a half circle. They live in 2-D, but
 # one number (where along the arc a point sits) describes each of them. PCA with $k = 1$ can only
@@ -1106,9 +1109,9 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 #   the basis. What settles last is what the loss pulls on least, the flattest direction of the
 #   loss: on the toy cloud the leak off the plane (its pull is proportional to the smallest
 #   variance, $\lambda_3$, many times weaker than in the plane: section 6 prints the ratio), on
-#   images the turn across the smallest gap at the cut ($\lambda_k - \lambda_{k+1}$). A weak pull
-#   needs many steps at any learning rate (Adam rescales each weight, not each direction of the
-#   loss); a rate that decays to almost zero then removes the last jitter (deep dives 1 and 2
+#   images the turn across the smallest gap at the cut ($\lambda_k - \lambda_{k+1}$). At a given
+#   learning rate a weak pull needs many more steps than the strong ones (Adam rescales each
+#   weight, not each direction of the loss); a rate that decays to almost zero then removes the last jitter (deep dives 1 and 2
 #   measure what it buys).
 # - Nearly equal eigenvalues at the cut allow large principal angles at almost no cost in error.
 # - BCE on grey targets has a floor, the summed pixel entropy: it is above 0 even for a perfect
@@ -1314,7 +1317,8 @@ print("after the same number of steps, the cosine run ends closer to PCA's proje
 # tolerance is printed, and the verdicts say whether the constant-rate runs cross it at all. When
 # they do, at about the same step as the cosine run, neither minibatch noise nor the lack of a
 # decay is what holds the leak back: the full-batch run has no minibatch noise, and it still needs
-# thousands of steps, because the pull on the leak is weak at any rate. What the decay adds is
+# thousands of steps at this rate, because the pull on the leak is many times weaker than the
+# pulls inside the plane. What the decay adds is
 # read from the last two lines: with minibatches, a constant rate keeps taking noisy steps of the
 # same size, so its distance keeps jittering at a small level, while the cosine run, whose steps
 # shrink to almost nothing, can settle further below the tolerance (the last verdict says whether
@@ -1479,8 +1483,10 @@ print("for every k, a direction of the last quarter, next to the cut, settled af
 # projection has all of them equal to 1, weights near zero would have them near 0) and sets the
 # mean share of the kept directions at the first recorded step beside $k/784$, the share a random
 # $k$-dimensional subspace holds (the dotted line): the closer the two, the more the starting
-# subspace looks like a random one. The flat stretch looks long only because the step axis is logarithmic (its first
-# decade is the first ten steps); then the directions come in, and the verdicts above say whether
+# subspace looks like a random one. Early on, the steps mostly rescale the map: its singular
+# values at step 0 are far from PCA's 1 (printed), and the loss falls as they shrink while the
+# subspace barely turns; the logarithmic step axis (its first decade is the first ten steps)
+# stretches that stretch further. Then the directions come in, and the verdicts above say whether
 # in the order of their eigenvalues. Against short training or a small gap, more steps help, or
 # another seed.
 
