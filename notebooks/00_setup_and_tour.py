@@ -72,7 +72,7 @@
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
 # Colab already has every package the lessons import, so --no-deps leaves its own torch and
-# Jupyter untouched (the package's other dependency, jupyterlab, is for local installs).
+# Jupyter untouched (the one dependency Colab lacks, jupyterlab, is only for local installs).
 import sys
 
 if "google.colab" in sys.modules:
@@ -361,13 +361,13 @@ for data in (mnist, fashion):
     print(f"    training images per class: from {counts.min():,} (class {data.classes[counts.argmin()]}) "
           f"to {counts.max():,} (class {data.classes[counts.argmax()]}); largest / smallest = "
           f"{counts.max() / counts.min():.2f}")
-    print(f"    only black and white pixels (binary): {grey == 0}; over half the pixels black: {zero > 0.5}; "
+    print(f"    only black and white pixels (binary): {grey == 0}; more than 40% of the pixels black: {zero > 0.4}; "
           f"largest class at most 1.5 x the smallest: {counts.max() <= 1.5 * counts.min()}")
 
 # %% [markdown]
 # The third line of each set reads those numbers back: whether the images are binary (any grey
-# pixel makes them not), whether the black background is most of the image, and whether the
-# classes are about equally common.
+# pixel makes them not), whether the black background is a large part of the image (the first
+# line gives its exact share), and whether the classes are about equally common.
 
 # %% [markdown]
 # ### A first taste: 784 pixels from a few numbers
@@ -673,8 +673,9 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # "The loss fell" says whether gradient descent made progress in this run; the curve shows how
 # it got there, one batch at a time (each step's loss is measured on its own batch, so it
 # jitters). The PCA line is the reference: with 10 numbers per image and linear layers, PCA's
-# error is the lowest such a model can reach on the images it was fitted to (lesson 01 shows
-# why). The next line says whether the trained model's loss is still more than 10% above PCA's
+# error is the lowest such a model can reach on average over the images it was fitted to
+# (lesson 01 shows why). It is measured on the test images, so it is not a floor for the
+# per-batch training losses of the curve: a batch of easy images can dip below it. The next line says whether the trained model's loss is still more than 10% above PCA's
 # after these few steps. Where it says True, a grainier trained row than PCA's is no sign that
 # training failed on your machine: the model started from random weights and has not finished
 # learning, and its extra error is what the eye sees as grain. Lesson 01 trains the same kind of
@@ -709,7 +710,9 @@ else:
     print("only the CPU here: no second device, so the mismatch error was not triggered in this run")
 
 # %% [markdown]
-# The first axis of a batch counts the images, and a model maps each image (each row) on its own:
+# The first axis of a batch counts the images, and a model like this one maps each image (each
+# row) on its own (one exception comes in lesson 03: batch normalisation in training mode mixes
+# the images of a batch):
 # a batch of 3 is three images side by side, not one image of another shape. The cell below feeds
 # the stand-in model a batch of 3, then the second of those images alone as a batch of 1, and
 # prints whether that image's row of output is the same both ways (up to rounding, since the two

@@ -709,7 +709,9 @@ pca_view(pca, examples, k=10)
 #
 # > **What to take away from this section**
 # > - A linear autoencoder trained long enough reaches PCA's error: PCA is its floor.
-# > - It finds PCA's subspace, but in an arbitrary basis; a PCA of its outputs gives the ordered basis back.
+# > - It finds (nearly) PCA's subspace, in an arbitrary basis, wherever the eigenvalues at the cut
+# >   are well apart (where they are nearly equal, see the third point); a PCA of its outputs gives
+# >   the ordered basis back.
 # > - A large angle is cheap where neighbouring eigenvalues are nearly equal: check the eigengap before calling it a failure.
 #
 # Now the real experiment. For $k = 2, 10$ and $32$ we train a `LinearAutoencoder(784, k)` with
@@ -1483,8 +1485,9 @@ print("for every k, a direction of the last quarter, next to the cut, settled af
 # projection has all of them equal to 1, weights near zero would have them near 0) and sets the
 # mean share of the kept directions at the first recorded step beside $k/784$, the share a random
 # $k$-dimensional subspace holds (the dotted line): the closer the two, the more the starting
-# subspace looks like a random one. Early on, the steps mostly rescale the map: its singular
-# values at step 0 are far from PCA's 1 (printed), and the loss falls as they shrink while the
+# subspace looks like a random one. A likely reading of the early stretch, which no cell here
+# records step by step: the first steps mostly rescale the map (its singular values at step 0 are
+# printed beside PCA's 1; for small $k$ they are far above it), so the loss can fall while the
 # subspace barely turns; the logarithmic step axis (its first decade is the first ten steps)
 # stretches that stretch further. Then the directions come in, and the verdicts above say whether
 # in the order of their eigenvalues. Against short training or a small gap, more steps help, or
