@@ -303,3 +303,20 @@ def test_in_a_real_kernel_a_check_before_its_task_says_run_the_task_cell_above_f
     assert second.ename == "NameError" and "task cell" not in "\n".join(second.traceback)
     assert "no_such_name" in "\n".join(second.traceback)
     assert "✅ l1_penalty: correct" in nb.cells[3].outputs[0]["data"]["text/plain"]
+
+
+def test_tensors_unpacks_a_tuple_and_names_what_is_wrong():
+    a, b = torch.zeros(2), torch.ones(3)
+    got = expect.tensors((a, b), ("the mean", "the components"), "Return (m, c).", "Trả về (m, c).")
+    assert got[0] is a and got[1] is b
+    with pytest.raises(Wrong) as wrong:  # one tensor instead of a pair
+        expect.tensors(a, ("the mean", "the components"), "Return (m, c).", "Trả về (m, c).")
+    assert wrong.value.note == "wrong return value" and wrong.value.en == "Return (m, c)."
+    with pytest.raises(Wrong) as wrong:  # a pair of the wrong length
+        expect.tensors((a, b, a), ("x", "y"), "Return (x, y).", "Trả về (x, y).")
+    assert wrong.value.note == "wrong return value"
+    with pytest.raises(Wrong) as wrong:  # right length, but not a tensor inside
+        expect.tensors(
+            (a, [1.0]), ("the mean", "the components"), "Return (m, c).", "Trả về (m, c)."
+        )
+    assert "the components" in wrong.value.en

@@ -44,6 +44,17 @@ def tensor(value, what: str) -> Tensor:
     )
 
 
+def tensors(out, names: Sequence[str], en: str, vi: str) -> list[Tensor]:
+    """``out`` must be a tuple (or list) of len(names) tensors; returns them as a list.
+
+    ``names`` name each tensor in its own message (e.g. "the mean"); ``en``/``vi`` say what the
+    function should return when ``out`` is not such a tuple (e.g. "Return (mean, components).").
+    """
+    if not isinstance(out, tuple | list) or len(out) != len(names):
+        raise Wrong("wrong return value", en, vi)
+    return [tensor(t, n) for t, n in zip(out, names, strict=True)]
+
+
 def shape(t: Tensor, expected: Sequence[int], what: str, hint: tuple[str, str] = ("", "")) -> None:
     """``t`` must have exactly the shape ``expected``; ``hint`` (en, vi) is appended if not."""
     if tuple(t.shape) != tuple(expected):

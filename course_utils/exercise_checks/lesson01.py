@@ -62,14 +62,12 @@ def check_pca_fit(fit_pca, g: torch.Generator) -> Values:
         x = _cloud(n, d, g)
         with forbid("course_utils.pca:PCA.fit"):
             out = call(fit_pca, x.clone(), k)
-        if not isinstance(out, tuple | list) or len(out) != 2:
-            raise Wrong(
-                "wrong return value",
-                "fit_pca should return (mean, components).",
-                "fit_pca cần trả về (mean, components).",
-            )
-        mean = expect.tensor(out[0], "the mean")
-        comps = expect.tensor(out[1], "the components")
+        mean, comps = expect.tensors(
+            out,
+            ("the mean", "the components"),
+            "fit_pca should return (mean, components).",
+            "fit_pca cần trả về (mean, components).",
+        )
         expect.shape(mean, (d,), "The mean", (" Use x.mean(dim=0).", " Dùng x.mean(dim=0)."))
         expect.close(mean, x.double().mean(0), "The mean")
         if tuple(comps.shape) == (d, k):
@@ -368,14 +366,12 @@ def check_pca_from_autoencoder(pca_from_autoencoder, g: torch.Generator) -> Valu
         ref_dirs, ref_var = _svd_directions(recon, k)
         with forbid("course_utils.pca:PCA.fit"):
             out = call(pca_from_autoencoder, model, x.clone())
-        if not isinstance(out, tuple | list) or len(out) != 2:
-            raise Wrong(
-                "wrong return value",
-                "pca_from_autoencoder should return (components, variances).",
-                "pca_from_autoencoder cần trả về (components, variances).",
-            )
-        comps = expect.tensor(out[0], "the components")
-        var = expect.tensor(out[1], "the variances")
+        comps, var = expect.tensors(
+            out,
+            ("the components", "the variances"),
+            "pca_from_autoencoder should return (components, variances).",
+            "pca_from_autoencoder cần trả về (components, variances).",
+        )
         if tuple(comps.shape) == (d, k):
             raise Wrong(
                 "components as columns",

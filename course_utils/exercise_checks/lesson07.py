@@ -118,14 +118,11 @@ def check_cvae_forward(cvae_forward, g: torch.Generator) -> Values:
     encoder, decoder = _Encoder(d + c, latent, g), RecordingLinear(latent + c, d, g)
     with forbid("course_utils.vae:vae_loss"):
         out = call(cvae_forward, encoder, decoder, x, y, c, generator=g)
-    if not isinstance(out, tuple | list) or len(out) != 3:
-        raise Wrong(
-            "wrong return value",
-            "Return (logits, mu, logvar).",
-            "Hãy trả về (logits, mu, logvar).",
-        )
-    logits, mu, logvar = (
-        expect.tensor(t, n) for t, n in zip(out, ("logits", "mu", "logvar"), strict=True)
+    logits, mu, logvar = expect.tensors(
+        out,
+        ("logits", "mu", "logvar"),
+        "Return (logits, mu, logvar).",
+        "Hãy trả về (logits, mu, logvar).",
     )
     enc_x = _conditioned(encoder.inputs, d, c, y, ("encoder", "bộ mã hóa"))
     expect.close(enc_x, x, "The x part of the encoder's input")
@@ -159,12 +156,8 @@ def check_beta_vae_loss(beta_vae_loss, g: torch.Generator) -> Values:
     pixels, latent = x[0].numel(), mu.shape[1]
     with forbid("course_utils.vae:vae_loss"):
         out = call(beta_vae_loss, logits, x, mu, logvar, beta)
-    if not isinstance(out, tuple | list) or len(out) != 3:
-        raise Wrong(
-            "wrong return value", "Return (loss, recon, kl).", "Hãy trả về (loss, recon, kl)."
-        )
-    loss, recon, kl = (
-        expect.tensor(t, n) for t, n in zip(out, ("loss", "recon", "kl"), strict=True)
+    loss, recon, kl = expect.tensors(
+        out, ("loss", "recon", "kl"), "Return (loss, recon, kl).", "Hãy trả về (loss, recon, kl)."
     )
     r, k = bce_reference(logits, x).mean(), kl_reference(mu, logvar).mean()
     for t, name in ((loss, "loss"), (recon, "recon"), (kl, "kl")):
