@@ -36,6 +36,18 @@ def _cloud(n: int, d: int, g: torch.Generator) -> Tensor:
     return (torch.randn(n, d, generator=g) * scales) @ rotation.T + offset
 
 
+def _reject_columns(comps: Tensor, k: int, d: int, where: str = "") -> None:
+    """Fail with a clear message when k components of length d come as columns, shape (d, k)."""
+    if tuple(comps.shape) == (d, k):
+        raise Wrong(
+            "components as columns",
+            f"The components have shape {(d, k)}: one per COLUMN. Return them as rows, "
+            f"shape {(k, d)}: the first k rows of Vh{where}.",
+            f"Các thành phần có kích thước {(d, k)}: mỗi thành phần là một CỘT. Hãy trả về "
+            f"dạng hàng, kích thước {(k, d)}: k hàng đầu của Vh{where.replace('from', 'từ')}.",
+        )
+
+
 def _rows_match_up_to_sign(c: Tensor, ref: Tensor, atol: float = 2e-3) -> bool:
     if c.shape != ref.shape:
         return False
@@ -70,14 +82,7 @@ def check_pca_fit(fit_pca, g: torch.Generator) -> Values:
         )
         expect.shape(mean, (d,), "The mean", (" Use x.mean(dim=0).", " Dùng x.mean(dim=0)."))
         expect.close(mean, x.double().mean(0), "The mean")
-        if tuple(comps.shape) == (d, k):
-            raise Wrong(
-                "components as columns",
-                f"The components have shape {(d, k)}: one per COLUMN. Return them as rows, "
-                f"shape {(k, d)}: the first k rows of Vh from torch.linalg.svd.",
-                f"Các thành phần có kích thước {(d, k)}: mỗi thành phần là một CỘT. Hãy trả về "
-                f"dạng hàng, kích thước {(k, d)}: k hàng đầu của Vh từ torch.linalg.svd.",
-            )
+        _reject_columns(comps, k, d, " from torch.linalg.svd")
         expect.shape(comps, (k, d), "The components")
         expect.dtype(comps, x.dtype, "The components")
         vh = torch.linalg.svd(x.double() - x.double().mean(0), full_matrices=False)[2]
@@ -372,14 +377,7 @@ def check_pca_from_autoencoder(pca_from_autoencoder, g: torch.Generator) -> Valu
             "pca_from_autoencoder should return (components, variances).",
             "pca_from_autoencoder cần trả về (components, variances).",
         )
-        if tuple(comps.shape) == (d, k):
-            raise Wrong(
-                "components as columns",
-                f"The components have shape {(d, k)}: one per COLUMN. Return them as rows, "
-                f"shape {(k, d)}: the first k rows of Vh.",
-                f"Các thành phần có kích thước {(d, k)}: mỗi thành phần là một CỘT. Hãy trả về "
-                f"dạng hàng, kích thước {(k, d)}: k hàng đầu của Vh.",
-            )
+        _reject_columns(comps, k, d)
         expect.shape(comps, (k, d), "The components")
         expect.shape(var, (k,), "The variances")
         if not _rows_match_up_to_sign(comps, ref_dirs, atol=5e-3):
