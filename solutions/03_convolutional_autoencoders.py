@@ -350,8 +350,8 @@ print(f"evaluate_mse: MSE per pixel {score:.5f}; running_mean moved by "
 # $i$ through the kernel tap in row $t$ ($0 \le t < k$) to output row $o = 2i + t - p$; columns
 # work the same way. So each output row is reached only by the taps whose row has the right
 # parity, and the layer is four small convolutions interleaved on the four parity classes
-# (even or odd row, even or odd column), as lesson 03 shows in "Even overlap is not enough". On
-# a flat input of 1s, away from the border, every output pixel of a class is the sum of that
+# (even or odd row, even or odd column), as lesson 03 shows in its section on checkerboard
+# artefacts. On a flat input of 1s, away from the border, every output pixel of a class is the sum of that
 # class's taps; four different sums paint a grid on a flat image, a checkerboard.
 #
 # Write `parity_sums(weight, padding)`: `weight` is the $(k, k)$ kernel of

@@ -488,7 +488,7 @@ def check_evaluate_mse(evaluate_mse, g: torch.Generator) -> Values:
                 f"kê của chính batch này và dịch chuyển các trung bình trượt (running_mean lệch "
                 f"tới {moved:.3g}; no_grad không ngăn được việc đó). Bạn trả về {got:.5g}; ở chế "
                 f"độ đánh giá "
-                f"MSE là {want:.5g}. Hãy gọi model.eval() trước lượt lan truyền xuôi.",
+                f"MSE là {want:.5g}. Hãy gọi model.eval() trước lượt truyền xuôi.",
             )
         if any(grad for _, grad in seen) or (isinstance(value, Tensor) and value.requires_grad):
             raise Wrong(
@@ -496,9 +496,9 @@ def check_evaluate_mse(evaluate_mse, g: torch.Generator) -> Values:
                 "The forward pass ran with gradients on: autograd recorded a graph nobody will "
                 "use, and on a large test set it costs a lot of memory. Wrap the forward pass in "
                 "`with torch.no_grad():`.",
-                "Lượt lan truyền xuôi chạy khi gradient đang bật: autograd ghi lại một đồ thị "
-                "không ai dùng đến, và trên một tập kiểm tra lớn nó tốn rất nhiều bộ nhớ. Hãy "
-                "đặt lượt lan truyền xuôi trong `with torch.no_grad():`.",
+                "Lượt truyền xuôi chạy khi gradient đang bật: autograd ghi lại một đồ thị tính "
+                "toán không ai dùng đến, và trên một tập kiểm tra lớn nó tốn rất nhiều bộ nhớ. "
+                "Hãy đặt lượt truyền xuôi trong `with torch.no_grad():`.",
             )
         if not _near(got, want):
             n = x.numel()
@@ -553,7 +553,7 @@ def check_evaluate_mse(evaluate_mse, g: torch.Generator) -> Values:
                 "calls model.train() whatever the mode was before. Restore the previous mode: "
                 "`model.train(was_training)`.",
                 "Mô hình được đưa vào ở chế độ đánh giá và hàm của bạn để nó lại ở chế độ huấn "
-                "luyện: hàm gọi model.train() bất kể chế độ trước đó. Hãy khôi phục chế độ cũ: "
+                "luyện: hàm gọi model.train() bất kể chế độ trước đó. Hãy trả nó về chế độ cũ: "
                 "`model.train(was_training)`.",
             )
         if not _near(again, want):
