@@ -393,10 +393,15 @@ def check_receptive_field(receptive_field, g: torch.Generator) -> Values:
     want = [_measured_field(stack) for stack in stacks]
     if got == want:
         return None
+    i = next(i for i, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
     for note, en, vi, options in _FIELD_MISTAKES:
         if got == [_field_formula(stack, **options) for stack in stacks]:
-            raise Wrong(note, en, vi)
-    i = next(i for i, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
+            example = f" receptive_field({stacks[i]}): "
+            raise Wrong(
+                note,
+                f"{en}{example}you return {got[i]}, measured {want[i]}.",
+                f"{vi}{example}bạn trả về {got[i]}, đo được {want[i]}.",
+            )
     raise Wrong(
         "wrong receptive field",
         f"receptive_field({stacks[i]}) returns {got[i]}; measured (the gradient of one output "
@@ -660,14 +665,20 @@ def check_parity_sums(parity_sums, g: torch.Generator) -> Values:
     ok = [torch.allclose(a, b, atol=1e-4) for a, b in zip(got, want, strict=True)]
     if all(ok):
         return None
+    i = ok.index(False)
+    (k, p), a, b = settings[i], _grid(got[i]), _grid(want[i])
     for note, en, vi, formula in _PARITY_MISTAKES:
         if all(
             torch.allclose(a, formula(w, p), atol=1e-4)
             for a, (_, p), w in zip(got, settings, weights, strict=True)
         ):
-            raise Wrong(note, en, vi)
-    i = ok.index(False)
-    (k, p), a, b = settings[i], _grid(got[i]), _grid(want[i])
+            raise Wrong(
+                note,
+                f"{en} For a random {k}x{k} kernel with padding={p} you return {a}; a real "
+                f"layer gives {b}.",
+                f"{vi} Với một kernel ngẫu nhiên {k}x{k} và padding={p} bạn trả về {a}; một "
+                f"lớp thật cho {b}.",
+            )
     raise Wrong(
         "wrong parity sums",
         f"For a random {k}x{k} kernel with padding={p} you return {a}; a real "
