@@ -21,7 +21,10 @@
 #
 # This exercise goes with [lesson 03](../notebooks/03_convolutional_autoencoders.ipynb). You
 # compute the output size of a convolution and of a transposed convolution, then build a small
-# convolutional encoder and decoder with exactly the shapes asked for.
+# convolutional encoder and decoder with exactly the shapes asked for. The last three tasks are
+# the lesson's traps and mechanisms: what a code cell can see (its receptive field), how to score
+# a model with BatchNorm (the eval trap), and why a stride-2 transposed convolution paints a grid
+# (its four parity classes).
 #
 # **How the exercises work.**
 # - Each task cell says `# YOUR CODE HERE` and `raise NotImplementedError()`. Replace those two
@@ -211,8 +214,197 @@ x = torch.zeros(4, 1, 28, 28)
 print(format_shape_table(shape_table(autoencoder, x), tuple(x.shape)))
 
 # %% [markdown]
+# ## Task 5 · The receptive field (2 points)
+#
+# A cell of a feature map depends on only a window of the input image, its **receptive field**.
+# Lesson 03 computes it layer by layer with two numbers: the window size (1 pixel at the input)
+# and the **jump**, the distance in input pixels between neighbouring cells of the current map
+# (1 at the input). A layer with kernel size $k$ and stride $s$ steps its kernel over the cells of
+# its input, which are one jump apart: it widens the window by $k - 1$ steps of the jump it
+# receives, and its own cells are $s$ of its input cells apart, so it multiplies the jump by $s$.
+# Padding moves the window but does not change its size.
+#
+# Write `receptive_field(layers)`: `layers` is a list of `(kernel_size, stride)` pairs, in order
+# from the image; return `(size, jump)` for a cell of the last layer, two ints. The encoder of
+# task 3 followed by a $1 \times 1$ code layer, `[(3, 2), (3, 2), (1, 1)]`, must give `(7, 4)`, as
+# in the lesson. The check compares your function with a measurement (the gradient of one output
+# cell, as the lesson's `measured_receptive_field` does) on random stacks; do not call the
+# course's `receptive_field`.
+
+# %% nbgrader={"grade": false, "grade_id": "receptive_field", "locked": false, "schema_version": 3, "solution": true}
+# Task receptive_field
+def receptive_field(layers: list[tuple[int, int]]) -> tuple[int, int]:
+    """(size, jump) in input pixels of one cell after layers [(kernel_size, stride), ...]."""
+    # BEGIN SOLUTION
+    size, jump = 1, 1  # at the input: one pixel, neighbours 1 pixel apart
+    for kernel_size, stride in layers:
+        size += (kernel_size - 1) * jump  # the kernel steps over cells `jump` pixels apart
+        jump *= stride
+    return size, jump
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_receptive_field", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_receptive_field
+
+check_receptive_field(receptive_field)
+
+# %% [markdown]
+# ### See it work: your formula against a measurement
+#
+# The cell reads the kernel sizes and strides of your task-3 encoder, applies your formula, and
+# measures the window of its output cell (3, 3) with the lesson's `measured_receptive_field`
+# (the input pixels where the gradient of that cell is not zero, over 64 random images).
+
+# %%
+# See it work (extra code): the receptive field of your encoder, computed and measured.
+from course_utils.conv_probes import measured_receptive_field
+
+torch.manual_seed(0)
+encoder = make_conv_encoder(4, 8)  # (B, 1, 28, 28) -> (B, 8, 7, 7)
+layers = [(m.kernel_size[0], m.stride[0]) for m in encoder.modules() if isinstance(m, nn.Conv2d)]
+size, jump = receptive_field(layers)
+rows, cols = measured_receptive_field(encoder, torch.rand(64, 1, 28, 28), cell=(3, 3))
+print(f"your formula for {layers}: a window of {size} pixels, cells {jump} pixels apart")
+print(f"measured for cell (3, 3): rows {rows[0]}-{rows[1]} ({rows[1] - rows[0] + 1} pixels), "
+      f"columns {cols[0]}-{cols[1]} ({cols[1] - cols[0] + 1} pixels)")
+
+# %% [markdown]
+# ## Task 6 · Scoring a model with BatchNorm: the eval trap (3 points)
+#
+# In training mode BatchNorm normalises each channel with the statistics of the current batch,
+# so an image's reconstruction depends on the other images of its batch, and every forward pass
+# moves the stored running averages, even under `torch.no_grad()`. Lesson 03 measured what that
+# costs a trained model. Write `evaluate_mse(model, x)` that returns the reconstruction error of
+# `model` on the batch `x` (shape `(B, 1, H, W)`) as a Python float: the squared error averaged
+# over every pixel of every image, the lesson's MSE per pixel. It must
+#
+# - run the model in eval mode (`model.eval()`);
+# - build no autograd graph (`with torch.no_grad():`), since nobody will call `backward`;
+# - hand the model back in the mode it came in: a training loop that scores the model between
+#   steps must go on training with batch statistics, and a model that came in eval mode stays
+#   in eval mode (`model.training` tells you which).
+#
+# Do not call the course's `evaluate`, `predict`, `eval_mode` or `mse_per_pixel_per_image`: they
+# do this for you. The check uses a small model with BatchNorm whose running averages differ from
+# the statistics of its batch.
+
+# %% nbgrader={"grade": false, "grade_id": "evaluate_mse", "locked": false, "schema_version": 3, "solution": true}
+# Task evaluate_mse
+def evaluate_mse(model: nn.Module, x: torch.Tensor) -> float:
+    """Mean of (model(x) - x) ** 2 over all pixels of x (B, 1, H, W), in eval mode, no graph."""
+    # BEGIN SOLUTION
+    was_training = model.training
+    model.eval()  # BatchNorm: the stored running averages, not this batch's statistics
+    try:
+        with torch.no_grad():
+            error = ((model(x) - x) ** 2).mean().item()
+    finally:
+        model.train(was_training)  # back to the mode the model came in
+    return error
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_evaluate_mse", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_evaluate_mse
+
+check_evaluate_mse(evaluate_mse)
+
+# %% [markdown]
+# ### See it work: scoring in training mode changes the answer and the model
+#
+# The cell builds an untrained encoder-decoder with BatchNorm and runs 20 training-mode forward
+# passes on random batches, so that its running averages move as during training. Then it scores
+# carelessly, in training mode: image 0 alone and image 0 with 7 companions, and how far those
+# two passes moved `running_mean`. Last, your `evaluate_mse` on 64 images: its score, how far it
+# moved `running_mean`, and the model's mode afterwards.
+
+# %%
+# See it work (extra code): careless training-mode scoring against your evaluate_mse.
+torch.manual_seed(0)
+bn_model = nn.Sequential(
+    nn.Conv2d(1, 8, 3, stride=2, padding=1),  # (B, 1, 28, 28) -> (B, 8, 14, 14)
+    nn.BatchNorm2d(8),
+    nn.ReLU(),
+    nn.ConvTranspose2d(8, 1, 3, stride=2, padding=1, output_padding=1),  # -> (B, 1, 28, 28)
+    nn.Sigmoid(),
+)
+bn, images = bn_model[1], torch.rand(64, 1, 28, 28)
+with torch.no_grad():
+    for _ in range(20):  # training-mode passes move the running averages
+        bn_model(torch.rand(32, 1, 28, 28))
+    stored = bn.running_mean.clone()
+    alone, in_batch = bn_model(images[:1]), bn_model(images[:8])[:1]  # training mode: careless
+moved = (bn.running_mean - stored).abs().max().item()
+print(f"training mode: image 0's reconstruction changes with its batch by up to "
+      f"{(alone - in_batch).abs().max():.4f}; the two passes moved running_mean by up to {moved:.4f}")
+stored = bn.running_mean.clone()
+score = evaluate_mse(bn_model, images)
+print(f"evaluate_mse: MSE per pixel {score:.5f}; running_mean moved by "
+      f"{(bn.running_mean - stored).abs().max():.4f}; in training mode afterwards: {bn_model.training}")
+
+# %% [markdown]
+# ## Task 7 · Four kernels in one: where the checkerboard comes from (2 points)
+#
+# A stride-2 transposed convolution with a $k \times k$ kernel and padding $p$ sends input pixel
+# $i$ through the kernel tap in row $t$ ($0 \le t < k$) to output row $o = 2i + t - p$; columns
+# work the same way. So each output row is reached only by the taps whose row has the right
+# parity, and the layer is four small convolutions interleaved on the four parity classes
+# (even or odd row, even or odd column), as lesson 03 shows in its section on checkerboard
+# artefacts. On a flat input of 1s, away from the border, every output pixel of a class is the sum of that
+# class's taps; four different sums paint a grid on a flat image, a checkerboard.
+#
+# Write `parity_sums(weight, padding)`: `weight` is the $(k, k)$ kernel of
+# `nn.ConvTranspose2d(1, 1, k, stride=2, padding=padding, bias=False)`; return a `(2, 2)` tensor
+# whose entry `[r, c]` is that layer's output on a flat input of 1s, at the inner pixels whose row
+# has parity `r` and whose column has parity `c`. Compute it by indexing the weights (slicing
+# with step 2 picks every other row or column), not by running a layer. The check compares it
+# with a real layer on random kernels of sizes 2 to 5 and paddings 0 to 2.
+
+# %% nbgrader={"grade": false, "grade_id": "parity_sums", "locked": false, "schema_version": 3, "solution": true}
+# Task parity_sums
+def parity_sums(weight: torch.Tensor, padding: int) -> torch.Tensor:
+    """(2, 2): stride-2 transposed conv output on 1s by (row parity, column parity)."""
+    # BEGIN SOLUTION
+    sums = torch.zeros(2, 2, dtype=weight.dtype)
+    for r in (0, 1):
+        for c in (0, 1):
+            # output o = 2 i + t - padding: tap t reaches the outputs with o = t - padding (mod 2)
+            sums[r, c] = weight[(r + padding) % 2 :: 2, (c + padding) % 2 :: 2].sum()
+    return sums
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_parity_sums", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_parity_sums
+
+check_parity_sums(parity_sums)
+
+# %% [markdown]
+# ### See it work: the grid on a flat image
+#
+# For kernels 3 and 4 with padding 1, the cell prints your sums for all-ones weights (the overlap
+# counts of the lesson's figure), then your sums for random weights next to a $4 \times 4$ patch
+# of a real layer's output on a flat image of 1s, with those same weights. Compare the patch with
+# your four numbers.
+
+# %%
+# See it work (extra code): your parity sums and a real layer's output on a flat image.
+torch.manual_seed(0)
+for k in (3, 4):
+    layer = nn.ConvTranspose2d(1, 1, k, stride=2, padding=1, bias=False)
+    w = layer.weight.detach()[0, 0]  # (k, k) random weights
+    with torch.no_grad():
+        patch = layer(torch.ones(1, 1, 8, 8))[0, 0, 4:8, 4:8]  # inner, from an even row and column
+    print(f"kernel {k}, all weights 1: your sums {parity_sums(torch.ones(k, k), 1).tolist()}")
+    print(f"kernel {k}, random weights: your sums\n{parity_sums(w, 1).numpy().round(3)}")
+    print(f"a 4x4 patch of the layer's output on 1s:\n{patch.numpy().round(3)}")
+
+# %% [markdown]
 # ## Done
 #
-# With these two size formulas you can design any convolutional encoder on paper before writing
-# it. Back to [lesson 03](../notebooks/03_convolutional_autoencoders.ipynb), or on to
-# [exercise 04](04_denoising_autoencoders.ipynb).
+# With the two size formulas you can design a convolutional encoder on paper before writing it;
+# the receptive field says how much of the image each code cell can see; a model with BatchNorm
+# is scored in eval mode, under `no_grad`, and handed back in its own mode; and the four parity
+# sums say whether a stride-2 transposed convolution paints a grid on a flat image. Back to
+# [lesson 03](../notebooks/03_convolutional_autoencoders.ipynb), or on to [exercise 04](04_denoising_autoencoders.ipynb).

@@ -5,9 +5,11 @@ The generated stubs ("not attempted") are tested in test_exercise_checks_noteboo
 real exercise notebooks.
 """
 
+import importlib
 import inspect
 import math
 from functools import partial
+from pathlib import Path
 
 import pytest
 import torch
@@ -512,11 +514,19 @@ def test_check_passes_the_right_answer_and_names_the_mistake(case, monkeypatch):
     assert result.message == result.vi and " sai " in str(result)
 
 
+def _tasks_tested_in_their_own_modules() -> set[str]:
+    """Tasks whose cases live in a tests/test_exercise_checks_lessonNN_tasks.py module (CASES)."""
+    found = set()
+    for path in sorted(Path(__file__).parent.glob("test_exercise_checks_lesson*_tasks.py")):
+        found |= {check.task for check, _, _ in importlib.import_module(path.stem).CASES}
+    return found
+
+
 def test_every_task_has_a_right_answer_and_two_wrong_ones_here():
     tasks = {}
     for check, _, note in CASES:
         tasks.setdefault(check, []).append(note)
-    assert len(tasks) == len(ec.POINTS)
+    assert {check.task for check in tasks} | _tasks_tested_in_their_own_modules() == set(ec.POINTS)
     for check, notes in tasks.items():
         assert None in notes and len([n for n in notes if n]) >= 2, check.__name__
 

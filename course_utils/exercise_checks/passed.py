@@ -53,6 +53,22 @@ PASSED: dict[str, tuple[str, str]] = {
         "Bộ giải mã biến (B, {c2}, 7, 7) -> (B, {c1}, 14, 14) -> "
         "(B, 1, 28, 28), điểm ảnh trong [0, 1].",
     ),
+    "receptive_field": (
+        "receptive_field agrees with a gradient measurement on 5 stacks, the lesson's encoder "
+        "(7 pixels, jump 4) included.",
+        "receptive_field khớp với phép đo bằng gradient trên 5 chồng lớp, kể cả bộ mã hóa của "
+        "bài học (7 điểm ảnh, khoảng nhảy 4).",
+    ),
+    "evaluate_mse": (
+        "evaluate_mse scores in eval mode under no_grad, averages over every pixel, and hands "
+        "the model back in the mode it came in.",
+        "evaluate_mse chấm điểm ở chế độ đánh giá dưới no_grad, lấy trung bình trên mọi điểm "
+        "ảnh, và trả mô hình về đúng chế độ nó có lúc được đưa vào.",
+    ),
+    "parity_sums": (
+        "parity_sums matches a real stride-2 ConvTranspose2d on a flat image, for 6 kernels.",
+        "parity_sums khớp với một ConvTranspose2d bước trượt 2 thật trên ảnh phẳng, với 6 kernel.",
+    ),
     # exercise 04
     "gaussian_noise": (
         "add_gaussian_noise: right noise level, clipped to [0, 1], driven by the generator.",
