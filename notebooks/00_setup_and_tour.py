@@ -1128,7 +1128,12 @@ torch.backends.cudnn.benchmark = False  # already the default: undoes code that 
 with_them = repeats(best)
 print(f"device {best}: two runs from seed 0 are bit-for-bit identical without the settings: {without}; "
       f"with them: {with_them}")
-print("the settings made the difference in this run:", with_them and not without)
+if with_them and not without:
+    print("In this run: only the pair with the settings matched: the settings made the difference.")
+elif with_them:
+    print("In this run: both pairs matched: this small network did not need the settings here.")
+else:
+    print("In this run: even the pair with the settings differed.")
 '''
 env = dict(os.environ)
 if torch.cuda.is_available():
@@ -1139,11 +1144,9 @@ print("a fresh process, without the settings and then with them:")
 print(run.stdout.strip() or run.stderr.strip())
 
 # %% [markdown]
-# The last line says whether the settings made the difference on this device: `True` only when
-# the pair without them differed and the pair with them matched. If both pairs matched, this
-# small network's runs did not vary on this device even without the settings, so the cell shows
-# that the settings run, not that they were needed here; they guard against the operations whose
-# results can vary from run to run, such as scatter-adds and some cuDNN convolutions on a GPU.
+# Where both pairs matched, the cell shows that the settings run, not that they were needed:
+# they guard against the operations whose results can vary from run to run, such as
+# scatter-adds and some cuDNN convolutions on a GPU, and this small network uses none of them.
 #
 # Now the thread count. The cell below draws 10 million float32 numbers once, adds them up with
 # `x.sum()` on the CPU with one thread and then with two (PyTorch splits a sum this long among
@@ -1162,18 +1165,20 @@ finally:
     torch.set_num_threads(threads_before)  # back to this notebook's usual thread count
 print(f"float32 sum with 1 thread: {sums[1]:.5f}; with 2 threads: {sums[2]:.5f}; "
       f"float64 reference: {x.double().sum().item():.5f}")
-print("the 1-thread and 2-thread sums differ:", sums[1] != sums[2])
+if sums[1] != sums[2]:
+    print(f"In this run: the thread count changed the sum, by {abs(sums[1] - sums[2]):.5f}.")
+else:
+    print("In this run: 1 and 2 threads gave the same sum (other sums can still differ).")
 del x
 
 # %% [markdown]
-# The last line says whether the thread count changed the sum in this run. Where it did, the
-# two sums part in their last digits, and the float64 line shows how far each is from a more
-# precise sum: neither thread count is the right one, each rounds in its own order. Where it
-# did not, this PyTorch added these numbers in an order that did not change with the thread
-# count, and other sums can still depend on it. The weights of a training run come out of many
-# such sums, which is why bit-for-bit repeats on a CPU also keep the thread count the same.
-# Whether a given network's weights change with it depends on whether its sums are long enough
-# for PyTorch to split among threads; this cell does not test that.
+# Why can the sums differ? Each thread adds up its own part, and the parts are then added
+# together, so the thread count changes the order of the additions, and float32 rounds
+# differently in each order. Neither sum is the right one: the float64 line shows how far
+# each is from a more precise sum. The weights of a training run come out of many such sums,
+# which is why bit-for-bit repeats on a CPU also keep the thread count the same. (Whether a
+# given network's weights change with it depends on whether its sums are long enough for
+# PyTorch to split among threads; this cell does not test that.)
 
 # %% [markdown]
 # ## Your setup, in one cell
