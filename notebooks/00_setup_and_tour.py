@@ -508,7 +508,7 @@ print(f"z.requires_grad: {z.requires_grad}; z is one of model.parameters(): "
 
 # %%
 from IPython.display import display
-from matplotlib.ticker import ScalarFormatter
+from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
 from course_utils.plots import NotebookFigure
 
@@ -568,8 +568,10 @@ ax.axhline(error_pca, color="k", ls="--", lw=1, label="PCA, 10 numbers, validati
 ax.axhspan(error_pca, (1 + band) * error_pca, color="0.85", label=f"pass band: within {band:.0%} of PCA")
 ax.set(xlabel="passes over the training images", ylabel="loss per image (log scale)", yscale="log",
        title=f"{fashion.name}: TinyAE's loss after each pass")
-ax.yaxis.set_major_formatter(ScalarFormatter())  # plain numbers (20, 50, 100), not powers of ten
-ax.yaxis.set_minor_formatter(ScalarFormatter())
+ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # ticks at 10, 20, 50, 100, ...
+ax.yaxis.set_major_formatter(ScalarFormatter())  # written as plain numbers, not powers of ten
+ax.yaxis.set_minor_formatter(NullFormatter())
+ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole passes
 ax.legend(fontsize=8)
 display(fig)  # show it now (the strip below is drawn by the same cell)
 with torch.no_grad():
