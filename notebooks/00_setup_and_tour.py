@@ -438,248 +438,160 @@ for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)
     print(f"{name:>26}: shape {tuple(batch.shape)}, shares memory with x (a view): {shared}")
 
 # %% [markdown]
-# ### Optional: three ways to cut batches, timed
-#
-# **Takeaway, if you skip to "Does training work here?":** indexing a tensor held in memory is
-# a simple, fast way to make batches. The cells below time it against two common alternatives,
-# and then time the training steps of a small model; nothing later depends on them.
-#
-# Most PyTorch code you will read uses a `DataLoader`, often over torchvision's `MNIST`
-# dataset: it keeps the images as one uint8 tensor and, for every image asked for, builds a PIL
-# picture, which its `ToTensor` transform turns into a float tensor; the `DataLoader` fetches the
-# images one index at a time and stacks them into a batch. That makes it flexible (datasets on
-# disk, worker processes, any per-image transform), but every image costs a few Python calls.
-# The next cell cuts the same Fashion-MNIST images (at most 50 batches of 128) in three ways:
-#
-# - **per-image PIL**: a PIL picture built and converted for every image, then stacked. This is
-#   only the per-image part of torchvision's route, without `ToTensor` and without a
-#   `DataLoader`, which the full route adds for every image, so the full route is slower still:
-#   this time is a lower bound on it;
-# - a `DataLoader` over a `TensorDataset` (the images already in one float tensor);
-# - `iterate_batches`' indexing.
-#
-# It uses ONE shuffled order, drawn once, and checks that the first batch of each route is the
-# same tensor. (The `DataLoader` is handed that order as its `sampler`; in everyday code you
-# would write `shuffle=True, generator=g`.)
-#
-# **Threads.** PyTorch splits some operations, such as a large copy or a matrix product, among
-# several threads (`torch.get_num_threads()`, printed next to the number of cores). When other
-# programs keep the cores busy, an operation split among threads waits for the slowest one, so
-# timings on a busy machine, a shared Colab CPU for one, are noisy. Each route therefore runs on
-# one thread, five times, and the cell keeps its median pass.
-
-# %%
-import os
-import time
-
-import numpy as np
-from PIL import Image
-from torch.utils.data import DataLoader, TensorDataset
-
-print(f"torch.get_num_threads() = {torch.get_num_threads()} here; os.cpu_count() = {os.cpu_count()}; "
-      "the timings below use 1 thread")
-x_timed = fashion.train.x[: 50 * 128]  # (n, 1, 28, 28), at most 50 batches
-as_bytes = (x_timed[:, 0] * 255).round().to(torch.uint8).numpy()  # (n, 28, 28), like image files
-x_timed = torch.from_numpy(as_bytes).float()[:, None] / 255  # the same 8-bit values for every route
-order = torch.randperm(len(x_timed), generator=torch.Generator().manual_seed(0))  # one shuffle
-
-
-def pil_batches():
-    """The per-image part of torchvision's route (no ToTensor, no DataLoader): (B, 1, 28, 28)."""
-    for i in range(0, len(order), 128):
-        yield torch.stack([torch.from_numpy(np.asarray(Image.fromarray(as_bytes[j]), dtype=np.float32) / 255)
-                           for j in order[i : i + 128].tolist()])[:, None]  # fmt: skip
-
-
-def indexed_batches():
-    """The course's route: index the tensor in memory with the next 128 entries of the order."""
-    for (idx,) in iterate_batches(order, batch_size=128):  # batches of the permutation itself
-        yield x_timed[idx]  # advanced indexing: a gather that copies 128 rows
-
-
-def pass_seconds(make_batches, repeats: int = 5) -> list[float]:
-    """The time of each of ``repeats`` full passes over the batches ``make_batches()`` yields,
-    on ONE thread (PyTorch's own count is restored afterwards)."""
-    threads, seconds = torch.get_num_threads(), []
-    torch.set_num_threads(1)
-    try:
-        for _ in range(repeats):
-            start = time.perf_counter()
-            for _ in make_batches():
-                pass
-            seconds.append(time.perf_counter() - start)
-    finally:
-        torch.set_num_threads(threads)
-    return seconds
-
-
-def spread(seconds: list[float]) -> float:
-    """How much the middle three of five passes differ: the noise around their median."""
-    middle = sorted(seconds)[1:-1]
-    return middle[-1] - middle[0]
-
-
-loader = DataLoader(TensorDataset(x_timed), batch_size=128, sampler=order.tolist())  # in memory
-first = {"PIL": next(pil_batches()), "DataLoader": next(iter(loader))[0], "indexing": next(indexed_batches())}
-print("first batch of each route:", {name: tuple(xb.shape) for name, xb in first.items()})
-print("the three first batches are the same tensor:",
-      torch.equal(first["PIL"], first["DataLoader"]) and torch.equal(first["DataLoader"], first["indexing"]))
-ours = "iterate_batches (indexing)"
-passes = {"per-image PIL (lower bound)": pass_seconds(pil_batches),
-          "DataLoader(TensorDataset)": pass_seconds(lambda: loader),
-          ours: pass_seconds(indexed_batches)}  # fmt: skip
-times = {name: float(np.median(seconds)) for name, seconds in passes.items()}  # each route's median pass
-print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, median of 5 passes:")
-for name, seconds in times.items():
-    print(f"  {name:>27}: {seconds * 1000:7.1f} ms ({seconds / times[ours]:.1f} x indexing)")
-runner_up_name = min((name for name in times if name != ours), key=times.get)
-lead = times[runner_up_name] - times[ours]
-jitter = max(spread(passes[name]) for name in (ours, runner_up_name))
-print(f"indexing's lead over the next route ({runner_up_name}): {lead * 1000:.1f} ms; "
-      f"the larger spread between the middle passes of these two routes: {jitter * 1000:.1f} ms")
-if abs(lead) <= jitter:  # the lead is within the noise: no verdict
-    print("timing too noisy on this machine to rank these two routes (the lead is within the spread); "
-          "rerun the cell")
-else:
-    print("indexing in memory was the fastest here, by more than that spread:", lead > jitter)
-
-# %% [markdown]
-# The last line says whether indexing won in this run by more than the timing noise measured
-# on the spot (the spread of the middle three passes); when it did not, it says the timing was
-# too noisy, and a rerun at a quieter moment settles it.
-#
-# Does the gap matter? Only next to the time a training step takes. The next cell times, on one
-# CPU thread, the training steps of a model as small as lesson 01's (784 pixels -> 10 numbers ->
-# 784 pixels, two linear layers) on the same batches, cut before its clock starts, and puts each
-# route's time per batch beside it. Its loop is the one that "Does training work here?" writes
-# out and explains.
-
-# %%
-torch.manual_seed(0)
-timed_model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.Linear(10, 784))
-adam = torch.optim.Adam(timed_model.parameters(), lr=3e-3)
-batches = list(indexed_batches())  # the batches (B, 1, 28, 28), cut BEFORE any clock starts
-
-
-def training_steps():
-    """A training step on each prepared batch in turn; yields after each step."""
-    for xb in batches:
-        adam.zero_grad()
-        loss = ((timed_model(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean()
-        loss.backward()
-        adam.step()
-        yield loss
-
-
-step_passes = np.array(pass_seconds(training_steps)) / len(batches) * 1000  # ms per step, 5 passes
-step_ms, step_spread = float(np.median(step_passes)), spread(list(step_passes))
-per_batch = {name: seconds / len(batches) * 1000 for name, seconds in times.items()}  # ms per batch
-print(f"one training step of the small model: {step_ms:.2f} ms per batch of 128 "
-      f"(median of 5 passes; the middle three differ by {step_spread:.2f} ms)")
-if step_ms <= 0 or step_spread >= step_ms:  # the passes differ by more than the time itself
-    print("timing too noisy on this machine to give ratios to a training step; rerun the cell")
-else:
-    for name, ms in per_batch.items():
-        ratio = ms / step_ms
-        ratio_text = f"{ratio:.2g}" if ratio < 100 else f"{ratio:.0f}"  # two significant figures: 0.012, 1.2, 15
-        print(f"  {name:>27}: {ms:6.2f} ms per batch, {ratio_text} x a training step")
-    slowest = max(per_batch, key=per_batch.get)
-    noise = step_spread + spread(passes[slowest]) / len(batches) * 1000  # both spreads, per batch
-    if abs(per_batch[slowest] - step_ms) <= noise:  # the gap is within the noise: no verdict
-        print(f"timing too noisy on this machine to compare the slowest route ({slowest}) with a "
-              "training step; rerun the cell")
-    else:
-        print("some route took longer to prepare a batch than the model took to train on it:",
-              per_batch[slowest] > step_ms)
-
-# %% [markdown]
-# The ratios are the point (unless the cell said the timing was too noisy): without worker
-# processes, a route adds its time per batch to every training step, so a ratio of 0.2 makes the
-# whole run about 20% slower; torchvision's full route adds `ToTensor` and a `DataLoader` to the
-# PIL line's work, so its ratio is at least the PIL line's. A
-# bigger model's longer step leaves a smaller share to the batches. On a GPU the step runs on
-# another device while preparing batches stays CPU work, so the ratios differ there; this
-# notebook does not measure them. A `DataLoader` is the right tool when the images do not fit in
-# memory or each one needs its own random transform.
+# **Why not a `DataLoader`?** Most PyTorch code you will read cuts batches with one, which
+# fetches the images one index at a time, a few Python calls per image; indexing a tensor held in
+# memory cuts a whole batch in one call. The optional appendix "three ways to cut batches, timed"
+# measures what that saves on your machine, next to one training step of the model below. A
+# `DataLoader` is the right tool when the images do not fit in memory or each one needs its own
+# random transform.
 
 # %% [markdown]
 # ### Does training work here?
 #
+# Here is the diagram of "A first taste" as a PyTorch model, `TinyAE`: an `nn.Module` whose
+# `encoder` is one linear layer from 784 pixels to a code of 10 numbers and whose `decoder` is one
+# linear layer back to 784 pixels, the model that lesson 01 studies. The cell below builds it
+# and passes one batch of 128 Fashion-MNIST training images through it by hand, printing the
+# shape of each tensor. It then lists the model's weights, the tensors the optimizer will
+# change, and asks whether the code `z` is one of them.
+
+# %%
+class TinyAE(torch.nn.Module):
+    """784 pixels -> 10 numbers -> 784 pixels: an encoder and a decoder, one linear layer each."""
+
+    def __init__(self, n_pixels: int = 784, code_size: int = 10):
+        super().__init__()
+        self.encoder = torch.nn.Linear(n_pixels, code_size)  # x (B, 784) -> z (B, 10)
+        self.decoder = torch.nn.Linear(code_size, n_pixels)  # z (B, 10) -> x_hat (B, 784)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, 1, 28, 28) or (B, 784) -> x_hat: (B, 784), the rebuilt images."""
+        z = self.encoder(x.flatten(1))  # (B, 10): the code of each image
+        return self.decoder(z)
+
+
+torch.manual_seed(0)  # the same starting weights on every run
+tiny = TinyAE()
+(xb,) = next(iterate_batches(fashion.train.x, batch_size=128))  # (128, 1, 28, 28)
+x_flat = xb.flatten(1)  # (128, 784)
+z = tiny.encoder(x_flat)  # (128, 10)
+x_hat = tiny.decoder(z)  # (128, 784)
+print(f"x {tuple(x_flat.shape)} -> z {tuple(z.shape)} -> x_hat {tuple(x_hat.shape)}")
+print("the weights (model.parameters()):", {name: tuple(p.shape) for name, p in tiny.named_parameters()})
+print(f"z.requires_grad: {z.requires_grad}; z is one of model.parameters(): "
+      f"{any(p is z for p in tiny.parameters())}")
+
+# %% [markdown]
+# The arrows of the diagram are now layers, and the code is a tensor you can hold: `z` has one
+# row of 10 numbers for each of the 128 images. Two kinds of tensor meet here. The **weights**
+# (`encoder.weight`, `encoder.bias`, ...) are the model's parameters: they persist from step to
+# step, and they are what the optimizer changes. The code `z` is not one of them: it is
+# computed from the weights and the images, afresh on every forward pass, and
+# `z.requires_grad` is True only because autograd can follow it back to the weights that made
+# it. Keep the distinction in mind for lesson 06, whose encoder outputs two such tensors per
+# image, a mean $\mu$ and a spread $\sigma$: they are codes computed for each image, not
+# parameters.
+#
 # Training is a loop of five moves, repeated for each batch: empty the gradients
 # (`zero_grad`), run the model on the batch (forward), compute the loss, compute its gradient
 # (`backward`), and let the optimizer change the weights (`step`). The cell below writes them
-# out for a fresh copy of the small model of section 4 (784 pixels -> 10 numbers -> 784
-# pixels, two linear layers, the same seed), trained with Adam for five passes over at most 50
-# batches of 128 Fashion-MNIST training images, and records the loss of every step. The loss
-# is the squared error summed over the 784 pixels of each image and averaged over the images.
-# If training works on this machine, the loss on 1,000 held-out test images should be lower
-# after training than before its first step. The cell prints both, and the loss of PCA with the
-# same 10 numbers per image, the method of the strip in "A first taste" and the yardstick that
-# lesson 01 compares a trained linear autoencoder with. It draws the loss of every step beside
-# PCA's, then the trained model's reconstructions of the strip's ten test images under PCA's.
+# out and trains `TinyAE` with Adam for 20 passes over at most 50 batches of 128 training
+# images. The loss is the squared error summed over the 784 pixels of each image and averaged
+# over the images. After each pass it measures the loss on those training images and, as
+# section 3 prescribes for watching a model train, on the validation split, next to the loss
+# of PCA with the same 10 numbers per image on the same validation images, the yardstick that
+# lesson 01 compares a trained linear autoencoder with. It then states a **pass band**: the
+# check passes when the trained model's validation loss ends within 10% of PCA's. Why 10%? It
+# is about what two of the ten numbers are worth: the first line prints PCA's loss with 8
+# numbers for comparison. The cell draws both curves, then the trained model's reconstructions
+# of the strip's ten test images under PCA's.
 
 # %%
 from IPython.display import display
+from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
 from course_utils.plots import NotebookFigure
 
-torch.manual_seed(0)  # the same seed: the same starting weights on every run
-small_model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.Linear(10, 784))
-optimizer = torch.optim.Adam(small_model.parameters(), lr=3e-3)
+optimizer = torch.optim.Adam(tiny.parameters(), lr=3e-3)
 x_train = fashion.train.x[: 50 * 128]  # (n, 1, 28, 28): at most 50 batches of 128
-held_out = fashion.test.x[:1000].flatten(1)  # (1000, 784): test images, never trained on
+x_valid = fashion.valid.x.flatten(1)  # (n_valid, 784): the validation split, never trained on
+n_passes, band = 20, 0.10  # the pass band: within 10% of PCA's validation loss
 
 
-def held_out_error(rebuild) -> float:
-    """The loss on the held-out images: squared error summed over 784 pixels, mean over images."""
+def loss_on(rebuild, images: torch.Tensor) -> float:
+    """The loss on images (N, 784): squared error summed over the 784 pixels, mean over images."""
     with torch.no_grad():
-        return ((rebuild(held_out) - held_out) ** 2).sum(dim=1).mean().item()
+        return ((rebuild(images) - images) ** 2).sum(dim=1).mean().item()
 
 
-error_before = held_out_error(small_model)  # before the first step
+train_curve = [loss_on(tiny, x_train.flatten(1))]  # after each pass; entry 0: before training
+valid_curve = [loss_on(tiny, x_valid)]
 g = torch.Generator().manual_seed(0)  # the shuffling order, reproducible
-losses = []  # the training loss of every step
-for _ in range(5):  # five passes over the training images
+n_steps = 0
+for _ in range(n_passes):
     for (xb,) in iterate_batches(x_train, batch_size=128, shuffle=True, generator=g):  # xb: (B, 1, 28, 28)
         optimizer.zero_grad()  # 1. empty every weight's .grad (backward adds to it)
-        x_hat = small_model(xb)  # 2. forward: (B, 784), the rebuilt images
+        x_hat = tiny(xb)  # 2. forward: (B, 784), the rebuilt images
         loss = ((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean()  # 3. the loss, one number
         loss.backward()  # 4. its gradient, into every weight's .grad
         optimizer.step()  # 5. Adam changes the weights
-        losses.append(loss.item())
-n_steps = len(losses)
-error_after = held_out_error(small_model)
-error_pca = held_out_error(taste.truncated(10).reconstruct)
-print(f"small model (784 -> 10 -> 784), loss on {len(held_out):,} test images: {error_before:.1f} before "
-      f"training, {error_after:.1f} after {n_steps} steps; PCA with 10 numbers: {error_pca:.1f}")
-print("the loss fell:", error_after < error_before)
-print(f"after {n_steps} steps the trained model's loss is {error_after / error_pca:.2f} x PCA's "
-      f"({error_after - error_pca:+.1f}); still more than 10% above PCA's: {error_after > 1.1 * error_pca}")
-fig = NotebookFigure(figsize=(6, 2.6), layout="constrained")  # a figure Jupyter shows as a PNG
+        n_steps += 1
+    train_curve.append(loss_on(tiny, x_train.flatten(1)))
+    valid_curve.append(loss_on(tiny, x_valid))
+error_pca = loss_on(taste.truncated(10).reconstruct, x_valid)
+error_pca8 = loss_on(taste.truncated(8).reconstruct, x_valid)
+before, after = valid_curve[0] / error_pca, valid_curve[-1] / error_pca  # in units of PCA's loss
+print(f"validation loss ({len(x_valid):,} images): {valid_curve[0]:.1f} before training, {valid_curve[-1]:.1f} "
+      f"after {n_steps:,} steps; PCA: {error_pca:.1f} with 10 numbers, {error_pca8:.1f} with 8 "
+      f"({error_pca8 / error_pca - 1:+.0%})")
+print(f"the model's loss / PCA's: {before:.2f} before training, {after:.2f} after; "
+      f"within {band:.0%} of PCA's: {before <= 1 + band} before, {after <= 1 + band} after")
+if after <= 1 + band:
+    print(f"In this run: training works here; in {n_steps:,} steps the validation loss fell to within "
+          f"{band:.0%} of PCA's.")
+elif valid_curve[-1] < valid_curve[0]:
+    print(f"In this run: the validation loss fell, but after {n_steps:,} steps it is still outside the "
+          f"{band:.0%} band: this model needs more steps.")
+else:
+    print("In this run: the validation loss did not fall: training does not work here (check the setup line).")
+with torch.no_grad():
+    z_trained = tiny.encoder(x_flat)  # the batch of the cell above, through the trained encoder
+print("the codes z of the batch above, recomputed with the trained weights, changed:",
+      not torch.allclose(z, z_trained))
+print(f"after the last pass: training images {train_curve[-1]:.1f}, validation images {valid_curve[-1]:.1f} "
+      f"(validation - training: {valid_curve[-1] - train_curve[-1]:+.1f})")
+fig = NotebookFigure(figsize=(6, 2.8), layout="constrained")  # a figure Jupyter shows as a PNG
 ax = fig.subplots()
-ax.plot(range(1, n_steps + 1), losses, lw=1, label="training loss of each step (one batch)")
-ax.axhline(error_pca, color="k", ls="--", lw=1, label="PCA, 10 numbers (test images)")
-ax.set(xlabel="training step", ylabel="loss per image", ylim=(0, None),
-       title=f"{fashion.name}: the small model's loss, step by step")
+ax.plot(train_curve, marker=".", lw=1, label=f"training images ({len(x_train):,})")
+ax.plot(valid_curve, marker=".", lw=1, label=f"validation images ({len(x_valid):,})")
+ax.axhline(error_pca, color="k", ls="--", lw=1, label="PCA, 10 numbers, validation images (a reference)")
+ax.axhspan(error_pca, (1 + band) * error_pca, color="0.85", label=f"pass band: within {band:.0%} of PCA")
+ax.set(xlabel="passes over the training images", ylabel="loss per image (log scale)", yscale="log",
+       title=f"{fashion.name}: TinyAE's loss after each pass")
+ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # ticks at 10, 20, 50, 100, ...
+ax.yaxis.set_major_formatter(ScalarFormatter())  # written as plain numbers, not powers of ten
+ax.yaxis.set_minor_formatter(NullFormatter())
+ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole passes
 ax.legend(fontsize=8)
 display(fig)  # show it now (the strip below is drawn by the same cell)
 with torch.no_grad():
-    trained = small_model(fashion.test.x[:10]).clamp(0, 1)  # (10, 784)
+    trained = tiny(fashion.test.x[:10]).clamp(0, 1)  # (10, 784)
 rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbers"],
-             f"trained, {n_steps} steps": trained},
-            title=f"{fashion.name}: 10 numbers per image, from PCA and from the small trained model")
+             f"TinyAE, {n_steps:,} steps": trained},
+            title=f"{fashion.name}: 10 numbers per image, from PCA and from the trained TinyAE")
 
 # %% [markdown]
-# "The loss fell" says whether gradient descent made progress in this run; the curve shows how
-# it got there, one batch at a time (each step's loss is measured on its own batch, so it
-# jitters). The PCA line is the reference: with 10 numbers per image and linear layers, PCA's
-# error is the lowest such a model can reach on average over the images it was fitted to
-# (lesson 01 shows why). It is measured on the test images, so it is not a floor for the
-# per-batch training losses of the curve: a batch of easy images can dip below it. The next line says whether the trained model's loss is still more than 10% above PCA's
-# after these few steps. Where it says True, a grainier trained row than PCA's is no sign that
-# training failed on your machine: the model started from random weights and has not finished
-# learning, and its extra error is what the eye sees as grain. Lesson 01 trains the same kind of
-# model for much longer and measures how close it comes to PCA.
+# Each point of the curves is the loss of a whole set with the weights of that moment, so the
+# two curves can be compared: a gap opening between them, training loss falling while the
+# validation loss does not, is what over-fitting looks like, and the last printed line gives
+# the gap at the end. The dashed line is a **reference, not a floor**: PCA is the best a
+# 10-number linear code can do on average over the images it was fitted to (lesson 01 shows
+# why), PCA's training images, not these validation images, so a model could end a little below
+# it here. The second line also gives the ratio before training, so you can see that the band
+# is something training has to earn. Why so many steps, when PCA is computed in one go?
+# Gradient descent finds the directions that matter most quickly and the weak ones slowly;
+# lesson 01 measures this. Whatever extra error the model still has over PCA is what the eye
+# sees as grain in its row of the strip.
 
 # %% [markdown]
 # ### Batches on the device
@@ -710,13 +622,14 @@ else:
     print("only the CPU here: no second device, so the mismatch error was not triggered in this run")
 
 # %% [markdown]
-# The first axis of a batch counts the images, and a model like this one maps each image (each
-# row) on its own (one exception comes in lesson 03: batch normalisation in training mode mixes
-# the images of a batch):
-# a batch of 3 is three images side by side, not one image of another shape. The cell below feeds
-# the stand-in model a batch of 3, then the second of those images alone as a batch of 1, and
-# prints whether that image's row of output is the same both ways (up to rounding, since the two
-# batch sizes may use different kernels).
+# The first axis of a batch counts the images: a batch of 3 is three images side by side, not
+# one image of another shape. A model built from layers like this one maps each image (each
+# row) on its own, but not every layer does: **batch normalisation** (lesson 03) in training
+# mode uses statistics of the whole batch, which mixes its images. The cell below feeds the
+# stand-in model a batch of 3, then the second of those images alone as a batch of 1, and
+# prints whether that image's row of output is the same both ways (up to rounding, since the
+# two batch sizes may use different kernels). It then puts a `BatchNorm1d` layer after the
+# model and compares that image's row in the batch of 3 and in a batch of 2.
 
 # %%
 three = xb[:3]  # (3, 784): a batch of 3 images, on the model's device
@@ -724,13 +637,16 @@ out3 = model(three)  # (3, 10): one row of output per image
 alone = model(three[1:2])  # (1, 10): image 1 on its own, as a batch of 1
 print(f"batch {tuple(three.shape)} -> output {tuple(out3.shape)}; image 1 alone {tuple(three[1:2].shape)} -> "
       f"{tuple(alone.shape)}; its row is the same both ways: {torch.allclose(out3[1], alone[0], atol=1e-6)}")
+with_bn = torch.nn.Sequential(model, torch.nn.BatchNorm1d(10)).to(course.device)  # in training mode
+same_bn = torch.allclose(with_bn(three)[1], with_bn(three[:2])[1], atol=1e-6)
+print(f"with BatchNorm1d after it, in training mode: image 1's row is the same in a batch of 3 and of 2: {same_bn}")
 
 # %% [markdown]
 # The same axes explain the loss of the training loop in "Does training work here?",
 # `((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean()`, on batches of shape (B, 784)
 # once flattened: `.sum(dim=1)` adds the squared errors over the 784 pixels of each image (one
 # error per image, shape (B,)), and `.mean()` averages those over the B images of the batch.
-# The appendix's loop computes its loss the same way.
+# The training loops of both appendices compute their loss the same way.
 
 # %% [markdown]
 # ### Saving a model, and evaluation mode
@@ -916,9 +832,11 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # - Fashion-MNIST is the main data of lessons 01-05, MNIST that of lessons 06-07.
 # - Images are tensors (N, 1, 28, 28) with values in [0, 1], batched straight from memory;
 #   a `DataLoader` does the same job image by image. Model and batches go to one device.
-# - A training loop is five moves per batch: zero_grad, forward, loss, backward, step. A small
-#   model's loss before and after its training steps shows whether training works; its loss
-#   curve shows how it got there.
+# - An autoencoder is an `nn.Module` with an `encoder` (x to code z) and a `decoder` (z to x̂).
+#   The optimizer changes its weights; the code z is recomputed from them on every forward pass.
+# - A training loop is five moves per batch: zero_grad, forward, loss, backward, step. The
+#   validation loss after each pass, next to PCA's on the same images, shows whether training
+#   works here.
 # - `torch.save(model.state_dict(), path)` keeps a trained model; `load_state_dict` restores it
 #   into a new one. Evaluate under `model.eval()` and `torch.no_grad()`.
 # - Widgets are thin shells over plain functions; the static figure is always shown too, in an
@@ -934,6 +852,175 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # subspaces and one training step of a linear autoencoder, read PCA's ordered basis back from a
 # trained linear autoencoder, and predict, before running the code, how much the error grows when
 # the kept PCA plane is turned, with a check cell after each task.
+
+# %% [markdown]
+# ## Optional appendix: three ways to cut batches, timed
+#
+# **Optional:** it measures what section 4 only describes, how long cutting a batch takes by
+# indexing, with a `DataLoader`, and by torchvision's per-image route, next to a training step
+# of `TinyAE`. Nothing in the lessons depends on it.
+#
+# Most PyTorch code you will read uses a `DataLoader`, often over torchvision's `MNIST`
+# dataset: it keeps the images as one uint8 tensor and, for every image asked for, builds a PIL
+# picture, which its `ToTensor` transform turns into a float tensor; the `DataLoader` fetches the
+# images one index at a time and stacks them into a batch. That makes it flexible (datasets on
+# disk, worker processes, any per-image transform), but every image costs a few Python calls.
+# The next cell cuts the same Fashion-MNIST images (at most 50 batches of 128) in three ways:
+#
+# - **torchvision-style**: a `Dataset` that does what torchvision's `MNIST` does per image
+#   (`Image.fromarray`, then `ToTensor`), in a `DataLoader`;
+# - a `DataLoader` over a `TensorDataset` (the images already in one float tensor);
+# - `iterate_batches`' indexing.
+#
+# It uses ONE shuffled order, drawn once, and checks that the first batch of each route is the
+# same tensor. (Each `DataLoader` is handed that order as its `sampler`; in everyday code you
+# would write `shuffle=True, generator=g`.)
+#
+# **Threads.** PyTorch splits some operations, such as a large copy or a matrix product, among
+# several threads (`torch.get_num_threads()`, printed next to the number of cores). When other
+# programs keep the cores busy, an operation split among threads waits for the slowest one, so
+# timings on a busy machine, a shared Colab CPU for one, are noisy. Each route therefore runs on
+# one thread, five times, and the cell keeps its median pass.
+
+# %%
+import os
+import time
+
+import numpy as np
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torchvision import transforms
+
+print(f"torch.get_num_threads() = {torch.get_num_threads()} here; os.cpu_count() = {os.cpu_count()}; "
+      "the timings below use 1 thread")
+x_timed = fashion.train.x[: 50 * 128]  # (n, 1, 28, 28), at most 50 batches
+as_bytes = (x_timed[:, 0] * 255).round().to(torch.uint8).numpy()  # (n, 28, 28), like image files
+x_timed = torch.from_numpy(as_bytes).float()[:, None] / 255  # the same 8-bit values for every route
+order = torch.randperm(len(x_timed), generator=torch.Generator().manual_seed(0))  # one shuffle
+
+
+class PILImages(Dataset):
+    """torchvision's per-image route: uint8 image -> PIL picture -> ToTensor, one index at a time."""
+
+    def __init__(self, images: np.ndarray):  # (n, 28, 28) uint8
+        self.images, self.to_tensor = images, transforms.ToTensor()
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.to_tensor(Image.fromarray(self.images[i]))  # (1, 28, 28), values in [0, 1]
+
+
+def indexed_batches():
+    """The course's route: index the tensor in memory with the next 128 entries of the order."""
+    for (idx,) in iterate_batches(order, batch_size=128):  # batches of the permutation itself
+        yield x_timed[idx]  # advanced indexing: a gather that copies 128 rows
+
+
+def pass_seconds(make_batches, repeats: int = 5) -> list[float]:
+    """The time of each of ``repeats`` full passes over the batches ``make_batches()`` yields,
+    on ONE thread (PyTorch's own count is restored afterwards)."""
+    threads, seconds = torch.get_num_threads(), []
+    torch.set_num_threads(1)
+    try:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in make_batches():
+                pass
+            seconds.append(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(threads)
+    return seconds
+
+
+def spread(seconds: list[float]) -> float:
+    """How much the middle three of five passes differ: the noise around their median."""
+    middle = sorted(seconds)[1:-1]
+    return middle[-1] - middle[0]
+
+
+pil_loader = DataLoader(PILImages(as_bytes), batch_size=128, sampler=order.tolist())  # (B, 1, 28, 28)
+loader = DataLoader(TensorDataset(x_timed), batch_size=128, sampler=order.tolist())  # [(B, 1, 28, 28)]
+first = {"torchvision-style": next(iter(pil_loader)), "TensorDataset": next(iter(loader))[0],
+         "indexing": next(indexed_batches())}  # fmt: skip
+print("first batch of each route:", {name: tuple(xb.shape) for name, xb in first.items()})
+print("the three first batches are the same tensor:", all(torch.equal(xb, first["indexing"]) for xb in first.values()))
+ours = "iterate_batches (indexing)"
+passes = {"torchvision-style (PIL, ToTensor)": pass_seconds(lambda: pil_loader),
+          "DataLoader(TensorDataset)": pass_seconds(lambda: loader),
+          ours: pass_seconds(indexed_batches)}  # fmt: skip
+times = {name: float(np.median(seconds)) for name, seconds in passes.items()}  # each route's median pass
+print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, median of 5 passes:")
+for name, seconds in times.items():
+    print(f"  {name:>33}: {seconds * 1000:7.1f} ms ({seconds / times[ours]:.1f} x indexing)")
+runner_up_name = min((name for name in times if name != ours), key=times.get)
+lead = times[runner_up_name] - times[ours]
+jitter = max(spread(passes[name]) for name in (ours, runner_up_name))
+print(f"indexing's lead over the next route ({runner_up_name}): {lead * 1000:.1f} ms; "
+      f"the larger spread between the middle passes of these two routes: {jitter * 1000:.1f} ms")
+if abs(lead) <= jitter:  # the lead is within the noise: no verdict
+    print("In this run: too noisy to rank indexing and the next route (the lead is within the spread); "
+          "rerun the cell.")
+elif lead > 0:
+    print(f"In this run: indexing was the fastest route, {times[runner_up_name] / times[ours]:.1f} x "
+          f"faster than the next ({runner_up_name}).")
+else:
+    print(f"In this run: {runner_up_name} beat indexing, by more than the timing noise.")
+
+# %% [markdown]
+# Does the gap matter? Only next to the time a training step takes. The next cell times, on one
+# CPU thread, the training steps of a fresh `TinyAE` on the same batches, cut before its clock
+# starts, and puts each route's time per batch beside it. Its loop is the one that "Does
+# training work here?" writes out and explains.
+
+# %%
+torch.manual_seed(0)
+timed_model = TinyAE()
+adam = torch.optim.Adam(timed_model.parameters(), lr=3e-3)
+batches = list(indexed_batches())  # the batches (B, 1, 28, 28), cut BEFORE any clock starts
+
+
+def training_steps():
+    """A training step on each prepared batch in turn; yields after each step."""
+    for xb in batches:
+        adam.zero_grad()
+        loss = ((timed_model(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean()
+        loss.backward()
+        adam.step()
+        yield loss
+
+
+step_passes = np.array(pass_seconds(training_steps)) / len(batches) * 1000  # ms per step, 5 passes
+step_ms, step_spread = float(np.median(step_passes)), spread(list(step_passes))
+per_batch = {name: seconds / len(batches) * 1000 for name, seconds in times.items()}  # ms per batch
+print(f"one training step of TinyAE: {step_ms:.2f} ms per batch of 128 "
+      f"(median of 5 passes; the middle three differ by {step_spread:.2f} ms)")
+if step_ms <= 0 or step_spread >= step_ms:  # the passes differ by more than the time itself
+    print("timing too noisy on this machine to give ratios to a training step; rerun the cell")
+else:
+    for name, ms in per_batch.items():
+        ratio = ms / step_ms
+        ratio_text = f"{ratio:.2g}" if ratio < 100 else f"{ratio:.0f}"  # two significant figures: 0.012, 1.2, 15
+        print(f"  {name:>33}: {ms:6.2f} ms per batch, {ratio_text} x a training step")
+    slowest = max(per_batch, key=per_batch.get)
+    noise = step_spread + spread(passes[slowest]) / len(batches) * 1000  # both spreads, per batch
+    if abs(per_batch[slowest] - step_ms) <= noise:  # the gap is within the noise: no verdict
+        print(f"In this run: too noisy to compare the slowest route ({slowest}) with a training step; "
+              "rerun the cell.")
+    elif per_batch[slowest] > step_ms:
+        print(f"In this run: the slowest route ({slowest}) took longer to prepare a batch than TinyAE "
+              f"took to train on it ({per_batch[slowest] / step_ms:.1f} x).")
+    else:
+        print(f"In this run: every route prepared a batch faster than TinyAE trained on it (the slowest, "
+              f"{slowest}, took {per_batch[slowest] / step_ms:.2g} x a step).")
+
+# %% [markdown]
+# Why the ratios matter: without worker processes, a route adds its time per batch to every
+# training step, so a ratio of 0.2 makes the whole run about 20% slower. A bigger model's longer
+# step leaves a smaller share to the batches. On a GPU the step runs on another device while
+# preparing batches stays CPU work, so the ratios differ there; this notebook does not measure
+# them.
 
 # %% [markdown]
 # ## Optional appendix: bit-for-bit repeats on a GPU and on a CPU
@@ -1043,7 +1130,12 @@ torch.backends.cudnn.benchmark = False  # already the default: undoes code that 
 with_them = repeats(best)
 print(f"device {best}: two runs from seed 0 are bit-for-bit identical without the settings: {without}; "
       f"with them: {with_them}")
-print("the settings made the difference in this run:", with_them and not without)
+if with_them and not without:
+    print("In this run: only the pair with the settings matched: the settings made the difference.")
+elif with_them:
+    print("In this run: both pairs matched: this small network did not need the settings here.")
+else:
+    print("In this run: even the pair with the settings differed.")
 '''
 env = dict(os.environ)
 if torch.cuda.is_available():
@@ -1054,11 +1146,9 @@ print("a fresh process, without the settings and then with them:")
 print(run.stdout.strip() or run.stderr.strip())
 
 # %% [markdown]
-# The last line says whether the settings made the difference on this device: `True` only when
-# the pair without them differed and the pair with them matched. If both pairs matched, this
-# small network's runs did not vary on this device even without the settings, so the cell shows
-# that the settings run, not that they were needed here; they guard against the operations whose
-# results can vary from run to run, such as scatter-adds and some cuDNN convolutions on a GPU.
+# Where both pairs matched, the cell shows that the settings run, not that they were needed:
+# they guard against the operations whose results can vary from run to run, such as
+# scatter-adds and some cuDNN convolutions on a GPU, and this small network uses none of them.
 #
 # Now the thread count. The cell below draws 10 million float32 numbers once, adds them up with
 # `x.sum()` on the CPU with one thread and then with two (PyTorch splits a sum this long among
@@ -1077,18 +1167,20 @@ finally:
     torch.set_num_threads(threads_before)  # back to this notebook's usual thread count
 print(f"float32 sum with 1 thread: {sums[1]:.5f}; with 2 threads: {sums[2]:.5f}; "
       f"float64 reference: {x.double().sum().item():.5f}")
-print("the 1-thread and 2-thread sums differ:", sums[1] != sums[2])
+if sums[1] != sums[2]:
+    print(f"In this run: the thread count changed the sum, by {abs(sums[1] - sums[2]):.5f}.")
+else:
+    print("In this run: 1 and 2 threads gave the same sum (other sums can still differ).")
 del x
 
 # %% [markdown]
-# The last line says whether the thread count changed the sum in this run. Where it did, the
-# two sums part in their last digits, and the float64 line shows how far each is from a more
-# precise sum: neither thread count is the right one, each rounds in its own order. Where it
-# did not, this PyTorch added these numbers in an order that did not change with the thread
-# count, and other sums can still depend on it. The weights of a training run come out of many
-# such sums, which is why bit-for-bit repeats on a CPU also keep the thread count the same.
-# Whether a given network's weights change with it depends on whether its sums are long enough
-# for PyTorch to split among threads; this cell does not test that.
+# Why can the sums differ? Each thread adds up its own part, and the parts are then added
+# together, so the thread count changes the order of the additions, and float32 rounds
+# differently in each order. Neither sum is the right one: the float64 line shows how far
+# each is from a more precise sum. The weights of a training run come out of many such sums,
+# which is why bit-for-bit repeats on a CPU also keep the thread count the same. (Whether a
+# given network's weights change with it depends on whether its sums are long enough for
+# PyTorch to split among threads; this cell does not test that.)
 
 # %% [markdown]
 # ## Your setup, in one cell
