@@ -751,11 +751,16 @@ for k in (10, 32):
 # %%
 from IPython.display import display
 
-from course_utils.pca import pca_reconstruction_figure, pca_view
+from course_utils.pca import pca_view
+from course_utils.plots import rows_figure
 
 examples = data.test.x[:8]  # (8, 1, 28, 28)
+rows = {"original": examples}
 for k in (2, 10, 32):
-    display(pca_reconstruction_figure(pca, examples, k))
+    small = pca.truncated(k)
+    recon = small.reconstruct(examples.flatten(1)).view_as(examples).clamp(0, 1)  # (8, 1, 28, 28)
+    rows[f"k = {k}: {small.explained_variance_ratio.sum():.1%} of the variance"] = recon
+display(rows_figure(rows, n=8, title=f"{data.name}: PCA reconstructions of eight test images"))
 
 # %% tags=["nbval-ignore-output"]
 pca_view(pca, examples, k=10)
@@ -1174,7 +1179,7 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 #   reconstruction.
 # - Nonlinear activations let an autoencoder bend: on the curved toy a 1-D nonlinear code follows
 #   the arc that PCA's line cuts across, and on images the nonlinear AE can beat PCA at the same
-#   code size (each verdict above says whether this run did).
+#   code size (section 7 printed what this run did).
 
 # %% [markdown]
 # ## Appendix: deep dives (optional)
@@ -1230,7 +1235,8 @@ print(f"the pull that removes the leak is proportional to lambda_3: lambda_2 / l
 # the loss, and the cell above prints how many times weaker its pull is ($\lambda_2 / \lambda_3$). A weak
 # pull means many steps. Adam rescales the step of each **weight** by the size of that weight's
 # recent gradients, not the step along each direction of the loss; every weight feels the strong
-# in-plane pulls too, so the rescaling does not equalise them.
+# in-plane pulls too, so the rescaling need not equalise them (a likely reading: no run here
+# isolates Adam's rescaling, for instance with a plain gradient-descent control).
 #
 # Does the learning rate's decay matter, or does minibatch noise keep the leak alive? The cell
 # trains the same model from the same seed three times for the same number of optimizer steps:
