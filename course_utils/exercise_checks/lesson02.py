@@ -274,8 +274,8 @@ def check_centred_ae(CentredStackedAE, g: torch.Generator) -> Values:  # noqa: N
                 "stored the clamped mean",
                 "self.input_mean holds the clamped mean: store the mean itself (the encoder "
                 "subtracts it); clamp only inside the logit of the output bias.",
-                "self.input_mean chứa ảnh trung bình đã bị kẹp (clamp): hãy lưu chính ảnh trung "
-                "bình (bộ mã hóa trừ nó đi); chỉ kẹp bên trong logit của bias đầu ra.",
+                "self.input_mean chứa ảnh trung bình đã bị cắt (clamp): hãy lưu chính ảnh trung "
+                "bình (bộ mã hóa trừ nó đi); chỉ cắt bên trong logit của bias đầu ra.",
             )
         ],
         atol=1e-6,
@@ -317,7 +317,7 @@ def check_centred_ae(CentredStackedAE, g: torch.Generator) -> Values:  # noqa: N
             "some pixels are 0 (or 1) in every image. Clamp first: "
             "torch.logit(input_mean.flatten(), eps=1e-3).",
             "Bias cuối của bộ giải mã chứa -inf hoặc inf: logit(0) = -inf, logit(1) = +inf, và "
-            "có những điểm ảnh bằng 0 (hoặc 1) ở mọi ảnh. Hãy kẹp trước: "
+            "có những điểm ảnh bằng 0 (hoặc 1) ở mọi ảnh. Hãy cắt (clip) trước: "
             "torch.logit(input_mean.flatten(), eps=1e-3).",
         )
     inner = (flat > 0.01) & (flat < 0.99)  # where any clamping leaves the mean alone
@@ -331,7 +331,7 @@ def check_centred_ae(CentredStackedAE, g: torch.Generator) -> Values:  # noqa: N
             f"at 0 or 1 clamped); it is off by up to {off:.3g}. "
             "Set it with torch.logit(input_mean.flatten(), eps=1e-3).",
             "sigmoid(bias cuối của bộ giải mã) phải bằng ảnh trung bình trước khi huấn luyện "
-            f"(điểm ảnh 0 hoặc 1 được kẹp); nó lệch tối đa {off:.3g}. "
+            f"(điểm ảnh 0 hoặc 1 được cắt về [0.001, 0.999]); nó lệch tối đa {off:.3g}. "
             "Hãy đặt bằng torch.logit(input_mean.flatten(), eps=1e-3).",
         )
     # encode, decode, forward against the model's own weights, computed here by hand
@@ -373,8 +373,8 @@ def check_centred_ae(CentredStackedAE, g: torch.Generator) -> Values:  # noqa: N
                         "self.input_mean).", "encode(x) đưa điểm ảnh thô vào bộ mã hóa: hãy trừ "
                         "ảnh trung bình trước, self.encoder(x.flatten(1) - self.input_mean)."),
                 Mistake(code_of(flat_x + flat), "mean added", "encode(x) ADDS the mean image: "
-                        "centring subtracts it.", "encode(x) CỘNG ảnh trung bình: căn giữa "
-                        "(centring) là trừ nó đi."),
+                        "centring subtracts it.", "encode(x) CỘNG ảnh trung bình: phải TRỪ nó "
+                        "đi (trừ trung bình, centring)."),
                 Mistake(torch.relu(ref_code), "ReLU on the code", "encode(x) applies a ReLU to "
                         "the code: the code stays linear (no activation after the last encoder "
                         "layer).", "encode(x) áp dụng ReLU lên mã: mã phải tuyến tính (không có "
@@ -622,17 +622,19 @@ def _order_stats(values: Tensor, q: float) -> tuple[float, float]:
 
 
 def _error_sets(g: torch.Generator, ties: bool, rate: float) -> tuple[Tensor, Tensor]:
-    """Validation and test errors of normal images; the test errors run a little higher."""
+    """Validation and test errors of normal images; the test errors run clearly higher, so that
+    a threshold taken from them is told apart from one taken from the validation errors."""
     n_valid, n_test = randint(g, 150, 300), randint(g, 120, 260)
     if not ties:
-        return torch.rand(n_valid, generator=g) ** 2, 1.3 * torch.rand(n_test, generator=g) ** 2
+        return torch.rand(n_valid, generator=g) ** 2, 1.6 * torch.rand(n_test, generator=g) ** 2
     valid = torch.randint(0, 40, (n_valid,), generator=g).float() / 8  # exact in binary
     ordered = valid.sort().values
-    position = (1 - rate) * (n_valid - 1)
-    ordered[int(position) + 1] = ordered[int(position)]  # the quantile lands ON a tied value
+    k = int((1 - rate) * (n_valid - 1))  # the quantile lies between ordered[k] and ordered[k + 1]
+    tied = ordered[k].item()
+    ordered[k - 1 : k + 3] = tied  # it lands ON a tied value, whatever the rounding of k
     valid = ordered[torch.randperm(n_valid, generator=g)]
-    test = torch.randint(4, 48, (n_test,), generator=g).float() / 8
-    test[torch.randperm(n_test, generator=g)[: n_test // 8]] = ordered[int(position)]  # ties
+    test = torch.randint(8, 56, (n_test,), generator=g).float() / 8
+    test[torch.randperm(n_test, generator=g)[: n_test // 8]] = tied  # test errors equal to it
     return valid, test
 
 
@@ -657,7 +659,7 @@ def check_threshold_at_false_alarm(threshold_at_false_alarm, g: torch.Generator)
             raise Wrong(
                 "wrong return value",
                 "Return two numbers: (threshold, false-alarm rate on the test errors).",
-                "Hãy trả về hai số: (ngưỡng, tỉ lệ báo động nhầm trên lỗi của tập kiểm tra).",
+                "Hãy trả về hai số: (ngưỡng, tỉ lệ báo động nhầm trên sai số của tập kiểm tra).",
             )
         threshold = expect.number(out[0], "the threshold")
         alarm = expect.number(out[1], "the false-alarm rate")
@@ -672,9 +674,9 @@ def check_threshold_at_false_alarm(threshold_at_false_alarm, g: torch.Generator)
                  "Your threshold is the quantile of the TEST errors: then the test false-alarm "
                  "rate equals the target by construction and measures nothing. Take the quantile "
                  "of the VALIDATION errors.",
-                 "Ngưỡng của bạn là phân vị của lỗi trên tập KIỂM TRA: khi đó tỉ lệ báo động "
+                 "Ngưỡng của bạn là phân vị của sai số trên tập KIỂM TRA: khi đó tỉ lệ báo động "
                  "nhầm trên tập kiểm tra đúng bằng mục tiêu theo cách dựng, và không đo được gì. "
-                 "Hãy lấy phân vị của lỗi trên tập KIỂM ĐỊNH (validation)."),
+                 "Hãy lấy phân vị của sai số trên tập KIỂM ĐỊNH (validation)."),
                 (wrong_low, wrong_high, "quantile direction",
                  f"Your threshold is the {1 - q:.2f} quantile: it flags {q:.0%} of normal "
                  f"images. A false-alarm rate of {1 - q:.2f} needs the (1 - rate) = {q:.2f} "
@@ -695,7 +697,7 @@ def check_threshold_at_false_alarm(threshold_at_false_alarm, g: torch.Generator)
                 "wrong threshold",
                 f"The threshold is {threshold:.4g}; the {q:.2f} quantile of the {len(valid)} "
                 f"validation errors lies between {low:.4g} and {high:.4g}.",
-                f"Ngưỡng là {threshold:.4g}; phân vị {q:.2f} của {len(valid)} lỗi kiểm định "
+                f"Ngưỡng là {threshold:.4g}; phân vị {q:.2f} của {len(valid)} sai số kiểm định "
                 f"nằm giữa {low:.4g} và {high:.4g}.",
             )
         ref = _share_flagged(test, threshold)
@@ -705,19 +707,20 @@ def check_threshold_at_false_alarm(threshold_at_false_alarm, g: torch.Generator)
             (_share_flagged(test, threshold, strict=True), "> instead of >=",
              "An image is flagged when its error is >= the threshold; you used >, which "
              "leaves out the test images whose error equals it.",
-             "Một ảnh bị đánh dấu khi lỗi của nó >= ngưỡng; bạn dùng >, nên bỏ sót các ảnh kiểm "
-             "tra có lỗi đúng bằng ngưỡng."),
+             "Một ảnh bị đánh dấu khi sai số của nó >= ngưỡng; bạn dùng >, nên bỏ sót các ảnh kiểm "
+             "tra có sai số đúng bằng ngưỡng."),
             (_share_flagged(valid, threshold), "measured on validation",
              "You measured the false-alarm rate on the VALIDATION errors, the ones that set the "
              "threshold (there it is near the target by construction); measure it on the TEST "
              "errors.",
-             "Bạn đo tỉ lệ báo động nhầm trên lỗi KIỂM ĐỊNH, chính các lỗi đã đặt ra ngưỡng (ở "
-             "đó nó gần mục tiêu theo cách dựng); hãy đo trên lỗi của tập KIỂM TRA."),
+             "Bạn đo tỉ lệ báo động nhầm trên sai số KIỂM ĐỊNH, chính các sai số đã đặt ra "
+             "ngưỡng (ở đó nó gần mục tiêu theo cách dựng); hãy đo trên sai số của tập KIỂM "
+             "TRA."),
             (1 - ref, "share kept, not flagged",
              "You returned the share of test images BELOW the threshold; the false-alarm rate "
              "is the share flagged, error >= threshold.",
              "Bạn trả về tỉ lệ ảnh kiểm tra DƯỚI ngưỡng; tỉ lệ báo động nhầm là tỉ lệ bị đánh "
-             "dấu, lỗi >= ngưỡng."),
+             "dấu, sai số >= ngưỡng."),
             (ref * len(test), "a count, not a share",
              "You returned the NUMBER of flagged test images; return their share (divide by "
              "the number of test images).",
@@ -732,6 +735,6 @@ def check_threshold_at_false_alarm(threshold_at_false_alarm, g: torch.Generator)
             f"The false-alarm rate is {alarm:.4g}; at your threshold {threshold:.4g}, "
             f"{ref:.4g} of the {len(test)} test errors are >= it.",
             f"Tỉ lệ báo động nhầm là {alarm:.4g}; với ngưỡng {threshold:.4g} của bạn, "
-            f"{ref:.4g} trong {len(test)} lỗi kiểm tra >= ngưỡng.",
+            f"{ref:.4g} trong {len(test)} sai số kiểm tra >= ngưỡng.",
         )
     return None

@@ -47,14 +47,14 @@ PASSED: dict[str, tuple[str, str]] = {
     "dead_units_count": (
         "count_dead_units is right on 2 models with planted dead units (centred first layer, "
         "over every image of the batch).",
-        "count_dead_units đúng trên 2 mô hình có đơn vị chết được cài sẵn (lớp đầu đã căn giữa, "
-        "xét trên mọi ảnh của batch).",
+        "count_dead_units đúng trên 2 mô hình có đơn vị chết được cài sẵn (lớp đầu đã trừ trung "
+        "bình, xét trên mọi ảnh của batch).",
     ),
     "false_alarm_threshold": (
         "threshold_at_false_alarm sets the threshold on the validation errors and measures the "
         "test false-alarm rate with error >= threshold (3 cases, ties included).",
-        "threshold_at_false_alarm đặt ngưỡng trên lỗi kiểm định và đo tỉ lệ báo động nhầm trên "
-        "tập kiểm tra với lỗi >= ngưỡng (3 trường hợp, kể cả khi có giá trị bằng nhau).",
+        "threshold_at_false_alarm đặt ngưỡng trên sai số kiểm định và đo tỉ lệ báo động nhầm trên "
+        "tập kiểm tra với sai số >= ngưỡng (3 trường hợp, kể cả khi có giá trị bằng nhau).",
     ),
     # exercise 03
     "conv_sizes": (
