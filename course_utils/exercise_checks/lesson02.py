@@ -672,10 +672,10 @@ def check_threshold_at_false_alarm(threshold_at_false_alarm, g: torch.Generator)
             hints = [
                 (t_low, t_high, "set on the test errors",
                  "Your threshold is the quantile of the TEST errors: then the test false-alarm "
-                 "rate equals the target by construction and measures nothing. Take the quantile "
+                 "rate lands on the target by construction and measures nothing. Take the quantile "
                  "of the VALIDATION errors.",
                  "Ngưỡng của bạn là phân vị của sai số trên tập KIỂM TRA: khi đó tỉ lệ báo động "
-                 "nhầm trên tập kiểm tra đúng bằng mục tiêu theo cách dựng, và không đo được gì. "
+                 "nhầm trên tập kiểm tra rơi vào mục tiêu theo cách dựng, và không đo được gì. "
                  "Hãy lấy phân vị của sai số trên tập KIỂM ĐỊNH (validation)."),
                 (wrong_low, wrong_high, "quantile direction",
                  f"Your threshold is the {1 - q:.2f} quantile: it flags {q:.0%} of normal "
