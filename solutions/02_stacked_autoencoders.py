@@ -20,8 +20,10 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/solutions/02_stacked_autoencoders.ipynb)
 #
 # This exercise goes with [lesson 02](../notebooks/02_stacked_autoencoders.ipynb). You write the
-# decoder of a tied-weights autoencoder, compute the area under the ROC curve by hand, and use
-# both to flag digits that are not like the training digits.
+# decoder of a tied-weights autoencoder, then the lesson's centred 784-128-32-128-784
+# autoencoder and a count of its dead units, with and without centring. Then you use its
+# reconstruction error to flag digits that are not like the training digits: the area under the
+# ROC curve by hand, and a threshold set on validation data.
 #
 # **How the exercises work.**
 # - Each task cell says `# YOUR CODE HERE` and `raise NotImplementedError()`. Replace those two
@@ -88,37 +90,199 @@ check_tied_decode(tied_decode)
 
 
 # %% [markdown]
-# With your decoder, a one-layer tied autoencoder is a few lines. The cell below builds one
-# (784 -> 32 -> 784), trains it briefly on digits and keeps it for task 2.
+# With your decoder, the lesson's tied model (`TiedByHand`, 784 -> 128 -> 32 -> 128 -> 784) is a
+# few lines: the decoder calls `tied_decode` twice, with the encoder's two weights in reverse
+# order. The cell builds it, loads its numbers into the course's `TiedAutoencoder` and compares
+# the two output for output.
 
 # %%
-class TinyTiedAutoencoder(nn.Module):
-    """784 -> n_code -> 784; the decoder reuses the encoder's weight, transposed."""
+class TiedStack(nn.Module):
+    """784 -> 128 -> 32 -> 128 -> 784; the decoder reuses W1 and W2 through your tied_decode."""
 
-    def __init__(self, n_inputs: int = 784, n_code: int = 32) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.encoder = nn.Linear(n_inputs, n_code)
-        self.decoder_bias = nn.Parameter(torch.zeros(n_inputs))
+        self.enc1, self.enc2 = nn.Linear(784, 128), nn.Linear(128, 32)  # W1 (128, 784), W2 (32, 128)
+        self.c2 = nn.Parameter(torch.zeros(128))  # the decoder's own biases:
+        self.c1 = nn.Parameter(torch.zeros(784))  # its only new parameters
 
-    def forward(self, x: Tensor) -> Tensor:
-        h = self.encoder(x.flatten(1))  # (B, 784) -> (B, n_code); no ReLU on the code (lesson 02)
-        logits = tied_decode(h, self.encoder.weight, self.decoder_bias)  # (B, 784)
-        return torch.sigmoid(logits).view_as(x)
+    def forward(self, x: Tensor) -> Tensor:  # (B, 1, 28, 28) -> (B, 1, 28, 28)
+        z = self.enc2(torch.relu(self.enc1(x.flatten(1))))  # (B, 32), linear code
+        h = torch.relu(tied_decode(z, self.enc2.weight, self.c2))  # (B, 128)
+        return torch.sigmoid(tied_decode(h, self.enc1.weight, self.c1)).view_as(x)
 
 
 # %%
-# Train it (extra code): the course's training loop, squared error per image.
-from course_utils.train import fit
+# Compare (extra code): the same numbers in the course's TiedAutoencoder, the same outputs?
+from course_utils.models import DenseAutoencoder, TiedAutoencoder, count_parameters, dead_units
 
 torch.manual_seed(0)
-tied = TinyTiedAutoencoder()
-history = fit(tied, data.train.x, epochs=course.pick(5, 1), lr=3e-3, verbose=False)
-print(f"parameters: {sum(p.numel() for p in tied.parameters()):,}")
-print(f"training loss after {len(history.rows)} epoch(s): {history.rows[-1]['train_loss']:.2f}")
-
+mine, package = TiedStack(), TiedAutoencoder(784, hidden=(128,), n_latent=32)
+with torch.no_grad():
+    for a, b in ((mine.enc1.weight, package.encoder[0].weight), (mine.enc1.bias, package.encoder[0].bias),
+                 (mine.enc2.weight, package.encoder[2].weight), (mine.enc2.bias, package.encoder[2].bias),
+                 (mine.c2, package.decoder_biases[0]), (mine.c1, package.decoder_biases[1])):
+        b.copy_(a)
+    outputs = mine(data.test.x[:8]), package(data.test.x[:8])  # (8, 1, 28, 28) each
+print(f"parameters: {count_parameters(mine):,} (the package's: {count_parameters(package):,})")
+print(f"your tied decoder inside the full model gives the package's outputs: {torch.allclose(*outputs)}")
 
 # %% [markdown]
-# ## Task 2 · AUROC by hand (2 points)
+# ## Task 2 · Predict, then run (1 point)
+#
+# The model above has 105,520 parameters. Now a deeper one:
+# `TiedAutoencoder(784, hidden=(256, 64), n_latent=16)` has the shape
+# 784 -> 256 -> 64 -> 16 -> 64 -> 256 -> 784, with ReLU between layers and a linear code. Its
+# encoder owns three weight matrices and three biases; its decoder reuses the three matrices,
+# transposed, and has its own three biases. How many trainable numbers does it have? Write your
+# prediction into `predicted_n_params`, run the check, then run the cell that counts.
+
+# %% nbgrader={"grade": false, "grade_id": "predict_tied_params", "locked": false, "schema_version": 3, "solution": true}
+# Task predict_tied_params
+predicted_n_params = None  # your prediction: a whole number
+# BEGIN SOLUTION
+encoder = 784 * 256 + 256 + 256 * 64 + 64 + 64 * 16 + 16  # three weight matrices, three biases
+predicted_n_params = encoder + 64 + 256 + 784  # plus the decoder's own biases
+# END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "check_predict_tied_params", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_prediction_tied_params
+
+check_prediction_tied_params(predicted_n_params)
+
+# %%
+# The answer: count them (a tensor used twice counts once).
+print("tied:  ", count_parameters(TiedAutoencoder(784, hidden=(256, 64), n_latent=16)))
+print("untied:", count_parameters(DenseAutoencoder(784, hidden=(256, 64), n_latent=16)))
+
+# %% [markdown]
+# ## Task 3 · A centred stacked autoencoder (3 points)
+#
+# Write the lesson's centred model, 784 -> 128 -> 32 -> 128 -> 784, as a class
+# `CentredStackedAE(input_mean)`, where `input_mean` is the average training image (any shape
+# with 784 numbers, e.g. `(1, 28, 28)`):
+# - `self.encoder = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 32))` and
+#   `self.decoder = nn.Sequential(nn.Linear(32, 128), nn.ReLU(), nn.Linear(128, 784))`: ReLU
+#   between layers, no activation on the code;
+# - the mean image, flattened to `(784,)`, stored with `self.register_buffer("input_mean", ...)`:
+#   a buffer moves with `.to(device)` and is saved with the weights, but it is not trained;
+# - `encode(x)` for `x` of shape `(B, 1, 28, 28)` or `(B, 784)` feeds the encoder the
+#   **centred** images $x - \bar x$ and returns the `(B, 32)` codes;
+# - `decode(z)` returns $\sigma(\text{decoder}(z))$, shape `(B, 784)`;
+# - the decoder's last bias starts at $\mathrm{logit}(\bar x)$, so that before training a last
+#   layer that adds nothing to its bias outputs the mean image. Some pixels are 0 in every image
+#   and $\mathrm{logit}(0) = -\infty$: use `torch.logit(mean, eps=1e-3)`, which clamps to
+#   $[10^{-3}, 1 - 10^{-3}]$ first. Change a parameter's numbers inside `with torch.no_grad():`.
+#
+# `forward` is written for you. Do not use the course's `DenseAutoencoder`: write the layers.
+
+# %% nbgrader={"grade": false, "grade_id": "centred_ae", "locked": false, "schema_version": 3, "solution": true}
+# Task centred_ae
+class CentredStackedAE(nn.Module):
+    """784 -> 128 -> 32 -> 128 -> 784; the encoder sees x - mean, the output starts at the mean."""
+
+    def __init__(self, input_mean: Tensor) -> None:
+        super().__init__()
+        # BEGIN SOLUTION
+        self.encoder = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 32))
+        self.decoder = nn.Sequential(nn.Linear(32, 128), nn.ReLU(), nn.Linear(128, 784))
+        self.register_buffer("input_mean", input_mean.flatten().clone())  # (784,), not trained
+        with torch.no_grad():
+            self.decoder[2].bias.copy_(torch.logit(self.input_mean, eps=1e-3))  # sigmoid -> mean
+        # END SOLUTION
+
+    def encode(self, x: Tensor) -> Tensor:
+        """(B, 1, 28, 28) or (B, 784) -> (B, 32): the encoder sees x - mean."""
+        # BEGIN SOLUTION
+        return self.encoder(x.flatten(1) - self.input_mean)  # (B, 784) - (784,)
+        # END SOLUTION
+
+    def decode(self, z: Tensor) -> Tensor:
+        """(B, 32) -> (B, 784), pixels in [0, 1]."""
+        # BEGIN SOLUTION
+        return torch.sigmoid(self.decoder(z))
+        # END SOLUTION
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x)).view_as(x)  # shaped like the input
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_centred_ae", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_centred_ae
+
+check_centred_ae(CentredStackedAE)
+
+# %% [markdown]
+# The cell below trains two copies of your model with `fit`, from the same initial weights: one
+# centred, and one whose `input_mean` buffer is set to zeros, so that its encoder sees raw pixels
+# (its output bias still starts at the mean image, so centring is the only difference). Both get
+# the same batches and the lesson's learning rate, 0.002.
+
+# %%
+# Train both (extra code): the course's training loop, squared error per image.
+from course_utils.train import fit
+
+mean_image = data.train.x.mean(dim=0)  # (1, 28, 28): the average training image
+epochs = 2  # 844 steps of 128 images on the full 54,000 training images
+torch.manual_seed(0)
+centred = CentredStackedAE(mean_image)
+torch.manual_seed(0)  # the same initial weights
+raw = CentredStackedAE(mean_image)
+raw.input_mean.zero_()  # encode now subtracts 0: raw pixels in
+for model in (centred, raw):
+    fit(model, data.train.x, epochs=epochs, lr=2e-3, verbose=False)
+with torch.no_grad():
+    test_error = {name: ((m(data.test.x) - data.test.x) ** 2).mean().item()
+                  for name, m in (("centred", centred), ("raw", raw))}
+print(f"{epochs} epochs of {len(data.train.x):,} images; test MSE per pixel: "
+      f"centred {test_error['centred']:.4f}, raw pixels {test_error['raw']:.4f}")
+
+# %% [markdown]
+# ## Task 4 · Count the dead units (2 points)
+#
+# A first-layer unit $j$ outputs $\mathrm{relu}(w_j \cdot (x - \bar x) + b_j)$. It is **dead**
+# on a batch of images when that output is 0 for **every** image of the batch. Write
+# `count_dead_units(model, x)` for a model laid out like your `CentredStackedAE` (its first layer
+# is `model.encoder[0]`, its buffer `model.input_mean`) and a batch `x` of shape `(N, 1, 28, 28)`
+# or `(N, 784)`. Return the number of dead units of the encoder's first layer, as an `int`. Work
+# out what that layer receives, apply the ReLU, then ask "zero on every image?" for each unit:
+# which dimension of the `(N, 128)` tensor runs over the images? Do not call the course's
+# `dead_units`.
+
+# %% nbgrader={"grade": false, "grade_id": "dead_units_count", "locked": false, "schema_version": 3, "solution": true}
+# Task dead_units_count
+def count_dead_units(model: nn.Module, x: Tensor) -> int:
+    """model: a CentredStackedAE (or the same layout), x: (N, 1, 28, 28) or (N, 784) -> int."""
+    # BEGIN SOLUTION
+    with torch.no_grad():
+        h = torch.relu(model.encoder[0](x.flatten(1) - model.input_mean))  # (N, 128)
+    return int((h == 0).all(dim=0).sum())  # zero on every image (dim 0 runs over images)
+    # END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_dead_units_count", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_count_dead_units
+
+check_count_dead_units(count_dead_units)
+
+# %%
+# Count them (extra code): your count, the course's dead_units, with and without centring.
+counts = {name: count_dead_units(m, data.test.x) for name, m in (("centred", centred), ("raw", raw))}
+package = {name: int(dead_units(m, data.test.x)[0].sum()) for name, m in (("centred", centred), ("raw", raw))}
+print(f"dead first-layer units on {len(data.test.x):,} test images: raw pixels {counts['raw']} of 128, "
+      f"centred {counts['centred']} of 128")
+print(f"your counts agree with the course's dead_units: {counts == package}")
+print(f"In this run: {counts['raw']} dead units with raw pixels in, {counts['centred']} with centred ones; "
+      f"centring changed the test error by {test_error['centred'] / test_error['raw'] - 1:+.0%}.")
+
+# %% [markdown]
+# Why can the raw-pixel model lose units? Every pixel is at least 0, so a unit whose weights on
+# the lit middle of the frame turn negative is below 0 for every image at once, and from then on
+# no gradient reaches it. With centred inputs, $w_j \cdot (x - \bar x)$ averages exactly 0 over
+# the training images for any weights, so the weights alone cannot push a unit below 0
+# everywhere (lesson 02 has the argument). A dead unit raises no error: counting is the check.
+
+# %% [markdown]
+# ## Task 5 · AUROC by hand (2 points)
 #
 # An anomaly detector gives every image a score, here its reconstruction error. Take the scores
 # of normal images $s^0_1, \dots, s^0_{N_0}$ and of anomalous ones $s^1_1, \dots, s^1_{N_1}$.
@@ -150,55 +314,76 @@ check_auroc(auroc)
 # ### See it work: upside-down digits as anomalies
 #
 # Digits turned upside down are still strokes of ink, but not the digits the model was trained
-# on. The cell scores test digits and the same digits rotated by 180 degrees, with the squared reconstruction
-# error per pixel, and prints your AUROC. Ask yourself which digits look almost the same upside
-# down (0, 1, 8) and which turn into another digit (a 6 upside down looks like a 9, and a 9
-# like a 6): both kinds still look like digits the model knows, and they pull the AUROC down.
+# on. The cell scores test digits and the same digits rotated by 180 degrees with your centred
+# model, using the squared reconstruction error per pixel, and prints your AUROC. Ask yourself
+# which digits look almost the same upside down (0, 1, 8) and which turn into another digit (a 6
+# upside down looks like a 9, and a 9 like a 6): both kinds still look like digits the model
+# knows, and they pull the AUROC down.
 
 # %%
 # See it work (extra code): reconstruction error as an anomaly score.
-with torch.no_grad():
-    x_test = data.test.x[:500]  # (500, 1, 28, 28)
-    flipped = torch.flip(x_test, dims=[2, 3])  # rotate by 180 degrees
-    score = lambda x: ((tied(x) - x) ** 2).flatten(1).mean(dim=1)  # noqa: E731 - one per image
-    normal_scores, anomalous_scores = score(x_test), score(flipped)
+def score(model: nn.Module, x: Tensor) -> Tensor:
+    """(N, 1, 28, 28) -> (N,): squared error per pixel, one number per image."""
+    with torch.no_grad():
+        return ((model(x) - x) ** 2).flatten(1).mean(dim=1)
+
+
+flipped = torch.flip(data.test.x, dims=[2, 3])  # rotate by 180 degrees
+normal_scores, anomalous_scores = score(centred, data.test.x), score(centred, flipped)
 print(f"mean error: normal {normal_scores.mean():.4f}, upside down {anomalous_scores.mean():.4f}")
 print(f"AUROC: {auroc(normal_scores, anomalous_scores):.3f}")
 
 # %% [markdown]
-# ## Task 3 · Predict, then run (1 point)
+# ## Task 6 · A threshold set on validation data (2 points)
 #
-# Lesson 02 counted the tied 784-128-32 model. Now a deeper one:
-# `TiedAutoencoder(784, hidden=(256, 64), n_latent=16)` has the shape
-# 784 -> 256 -> 64 -> 16 -> 64 -> 256 -> 784, with ReLU between layers and a linear code. Its
-# encoder owns three weight matrices and three biases; its decoder reuses the three matrices,
-# transposed, and has its own three biases. How many trainable numbers does it have? Write your
-# prediction into `predicted_n_params`, run the check, then run the cell that counts.
+# A deployed detector needs one threshold $t$: it flags an image when its error is $\ge t$. A
+# common rule needs no anomalies at all: accept a false-alarm rate, say 5%, and put $t$ at the
+# 95th percentile of the errors of **normal validation images**. Then measure on the **test**
+# images, which played no part in choosing it: the false-alarm rate is the share of normal test
+# images flagged.
+#
+# Write `threshold_at_false_alarm(valid_errors, test_errors, rate=0.05)`. Both arguments are the
+# errors of normal images, shapes `(N_valid,)` and `(N_test,)`. Return the pair
+# `(threshold, false_alarm_rate)` as two Python floats: the $(1 - \text{rate})$ quantile of the
+# validation errors (`torch.quantile`), and the share of test errors $\ge$ it.
 
-# %% nbgrader={"grade": false, "grade_id": "predict_tied_params", "locked": false, "schema_version": 3, "solution": true}
-# Task predict_tied_params
-predicted_n_params = None  # your prediction: a whole number
-# BEGIN SOLUTION
-encoder = 784 * 256 + 256 + 256 * 64 + 64 + 64 * 16 + 16  # three weight matrices, three biases
-predicted_n_params = encoder + 64 + 256 + 784  # plus the decoder's own biases
-# END SOLUTION
+# %% nbgrader={"grade": false, "grade_id": "false_alarm_threshold", "locked": false, "schema_version": 3, "solution": true}
+# Task false_alarm_threshold
+def threshold_at_false_alarm(valid_errors: Tensor, test_errors: Tensor,
+                             rate: float = 0.05) -> tuple[float, float]:
+    """valid_errors (N_valid,), test_errors (N_test,) of normal images -> (threshold, test rate)."""
+    # BEGIN SOLUTION
+    threshold = torch.quantile(valid_errors, 1 - rate).item()  # chosen on VALIDATION errors
+    return threshold, (test_errors >= threshold).float().mean().item()  # measured on TEST errors
+    # END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "check_predict_tied_params", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course_utils.exercise_checks import check_prediction_tied_params
 
-check_prediction_tied_params(predicted_n_params)
+# %% nbgrader={"grade": true, "grade_id": "check_false_alarm_threshold", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_utils.exercise_checks import check_threshold_at_false_alarm
+
+check_threshold_at_false_alarm(threshold_at_false_alarm)
 
 # %%
-# The answer: count them (a tensor used twice counts once).
-from course_utils.models import DenseAutoencoder, TiedAutoencoder, count_parameters
+# See it work (extra code): the threshold from validation digits, measured on test digits.
+valid_scores = score(centred, data.valid.x)  # (N_valid,) normal digits, never trained on
+threshold, false_alarms = threshold_at_false_alarm(valid_scores, normal_scores)
+caught = (anomalous_scores >= threshold).float().mean().item()  # recall on upside-down digits
+print(f"threshold {threshold:.4f} (95th percentile of {len(valid_scores):,} validation errors)")
+print(f"In this run: the threshold flagged {false_alarms:.1%} of the {len(normal_scores):,} normal "
+      f"test digits (target 5%) and {caught:.0%} of the upside-down ones.")
 
-print("tied:  ", count_parameters(TiedAutoencoder(784, hidden=(256, 64), n_latent=16)))
-print("untied:", count_parameters(DenseAutoencoder(784, hidden=(256, 64), n_latent=16)))
+# %% [markdown]
+# The false-alarm rate on the test digits lands near the target when the validation and test
+# digits come from the same distribution and the validation set is large enough: the threshold
+# was never fitted to the test digits, so this is a real measurement. Recall is another matter:
+# an upside-down 0, 1 or 8, or a 6 that became a 9, scores like a normal digit, and a threshold
+# set for 5% false alarms cannot catch it.
 
 # %% [markdown]
 # ## Done
 #
-# Tying halves the weight matrices of a symmetric autoencoder, and the AUROC summarises how well
-# a score separates two groups over every threshold at once. Back to
+# Tying halves the weight matrices of a symmetric autoencoder; centring the inputs keeps the
+# first layer's units alive; the AUROC summarises how well a score separates two groups over
+# every threshold at once, and a threshold for deployment is chosen on validation data. Back to
 # [lesson 02](../notebooks/02_stacked_autoencoders.ipynb), or on to
 # [exercise 03](03_convolutional_autoencoders.ipynb).

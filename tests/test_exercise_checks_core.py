@@ -244,7 +244,8 @@ def test_every_task_answer_a_check_takes_is_known():
     assert names["predicted_shape"] == {"predict_rate_shape", "predict_transpose_shape",
                                         "predict_z_shape"}  # fmt: skip
     assert names["denoising_loss"] == {"denoising_loss"}  # exercise 04, task 6
-    assert len(names) == 36  # exercise 01: pca_from_autoencoder, predicted_extra_error;
+    assert len(names) == 39  # exercise 01: pca_from_autoencoder, predicted_extra_error;
+    # exercise 02: CentredStackedAE, count_dead_units, threshold_at_false_alarm;
     # exercise 03: receptive_field, evaluate_mse, parity_sums
 
 

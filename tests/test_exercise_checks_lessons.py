@@ -18,6 +18,13 @@ from torch import nn
 
 from course_utils import exercise_checks as ec
 
+# exercise 02's tasks 3, 4 and 6: their right and wrong answers, tested in full there
+from test_exercise_checks_lesson02_tasks import (  # isort: skip
+    CENTRED_CASES,
+    DEAD_CASES,
+    THRESHOLD_CASES,
+)
+
 # ----------------------------------------------------------------------- 01 PCA, linear AE
 
 
@@ -339,6 +346,9 @@ CASES = [
     (ec.check_prediction_tied_params, 219552, None),
     (ec.check_prediction_tied_params, 437664, "counted the untied model"),
     (ec.check_prediction_tied_params, 218448, "decoder biases not counted"),
+    *[(ec.check_centred_ae, a, n) for a, n in CENTRED_CASES if n != "not attempted"],
+    *[(ec.check_count_dead_units, a, n) for a, n in DEAD_CASES],
+    *[(ec.check_threshold_at_false_alarm, a, n) for a, n in THRESHOLD_CASES],
     # 03
     (ec.check_conv_sizes, (conv_size, transpose_size), None),
     (ec.check_conv_sizes, (lambda n, k, s=1, p=0: (n + 2 * p - k) / s + 1, transpose_size),
@@ -515,10 +525,14 @@ def test_check_passes_the_right_answer_and_names_the_mistake(case, monkeypatch):
 
 
 def _tasks_tested_in_their_own_modules() -> set[str]:
-    """Tasks whose cases live in a tests/test_exercise_checks_lessonNN_tasks.py module (CASES)."""
+    """Tasks whose cases live in a tests/test_exercise_checks_lessonNN_tasks.py module's CASES.
+
+    (Exercise 02's task modules export their cases by task instead; CASES above imports them.)
+    """
     found = set()
     for path in sorted(Path(__file__).parent.glob("test_exercise_checks_lesson*_tasks.py")):
-        found |= {check.task for check, _, _ in importlib.import_module(path.stem).CASES}
+        cases = getattr(importlib.import_module(path.stem), "CASES", [])
+        found |= {check.task for check, _, _ in cases}
     return found
 
 

@@ -37,7 +37,10 @@ from course_utils.exercise_checks.lesson01 import (
 )
 from course_utils.exercise_checks.lesson02 import (
     check_auroc,
+    check_centred_ae,
+    check_count_dead_units,
     check_prediction_tied_params,
+    check_threshold_at_false_alarm,
     check_tied_decode,
 )
 from course_utils.exercise_checks.lesson03 import (
@@ -99,10 +102,12 @@ __all__ = [
     "check_auroc",
     "check_bernoulli_kl",
     "check_beta_vae_loss",
+    "check_centred_ae",
     "check_concat_one_hot",
     "check_conv_decoder",
     "check_conv_encoder",
     "check_conv_sizes",
+    "check_count_dead_units",
     "check_cvae_forward",
     "check_denoising_loss",
     "check_evaluate_mse",
@@ -129,6 +134,7 @@ __all__ = [
     "check_reparameterize",
     "check_salt_and_pepper",
     "check_sample_prior",
+    "check_threshold_at_false_alarm",
     "check_tied_decode",
     "check_train_step",
     "check_vae_loss",

@@ -38,6 +38,24 @@ PASSED: dict[str, tuple[str, str]] = {
         "auroc is right, ties included.",
         "auroc đúng, kể cả khi có điểm bằng nhau.",
     ),
+    "centred_ae": (
+        "CentredStackedAE is right: {n} parameters, the encoder sees x - mean, and before "
+        "training a last layer that adds nothing returns the mean image.",
+        "CentredStackedAE đúng: {n} tham số, bộ mã hóa nhận x - mean, và trước khi huấn luyện, "
+        "một lớp cuối không cộng thêm gì sẽ trả về ảnh trung bình.",
+    ),
+    "dead_units_count": (
+        "count_dead_units is right on 2 models with planted dead units (centred first layer, "
+        "over every image of the batch).",
+        "count_dead_units đúng trên 2 mô hình có đơn vị chết được cài sẵn (lớp đầu đã trừ trung "
+        "bình, xét trên mọi ảnh của batch).",
+    ),
+    "false_alarm_threshold": (
+        "threshold_at_false_alarm sets the threshold on the validation errors and measures the "
+        "test false-alarm rate with error >= threshold (3 cases, ties included).",
+        "threshold_at_false_alarm đặt ngưỡng trên sai số kiểm định và đo tỉ lệ báo động nhầm trên "
+        "tập kiểm tra với sai số >= ngưỡng (3 trường hợp, kể cả khi có giá trị bằng nhau).",
+    ),
     # exercise 03
     "conv_sizes": (
         "Both size formulas agree with PyTorch's layers on 12 random settings.",
