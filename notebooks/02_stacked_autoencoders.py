@@ -331,14 +331,17 @@ print(f"when they died (encoder, decoder): at initialisation {init_dead}, after 
       f"{early_dead}, after {steps_taken:,} steps {raw_dead}")
 print(f"most of the encoder's dead units died in the first {early.at} steps: "
       f"{raw_dead[0] > 0 and early_dead[0] - init_dead[0] > raw_dead[0] / 2}")
+print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden units dead; "
+      f"{early_dead[0]} were dead after {early.at} steps, {init_dead[0]} at initialisation.")
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images put light on the
 # same region (the middle of the frame). A unit whose weights on that region turn negative
 # gets $w_j \cdot x + b_j < 0$ for every image at once, and from then on no gradient lifts it
-# back. The "when they died" line says when it happened: it counts the dead units of the untrained
-# model, of a copy kept after the first 100 steps, and of the trained model, and the last line
-# says whether most of the encoder's deaths happened in those first steps. Compare the decoder's
+# back. Such deaths happen early, when the steps are large compared with the weights (Adam's
+# first steps already have the size of the learning rate) and the error still asks for "darker
+# everywhere" (Appendix A replays those steps); the counts at three moments, before training,
+# after 100 steps and at the end, date them in your run. Compare the decoder's
 # counts at the three moments too: its hidden layer reads the code, which keeps changing while
 # the encoder trains, so a decoder unit that is dead at one moment can come back later, whereas
 # an encoder unit reads the images, which never change.
@@ -1863,7 +1866,7 @@ print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
 # The price of the prediction interval, with only three seeds, is a margin of about five of
 # their standard deviations ($4.30 \cdot \sqrt{4/3} \approx 4.97$; more seeds would narrow it).
 # It covers the training seed only: differences measured on a sample of test images get their
-# own standard errors later (sections 3 to 5).
+# own standard errors (sections 3 to 5).
 
 # %% [markdown]
 # ## Appendix C: is it the nonlinearity? A twin without ReLUs
