@@ -899,18 +899,22 @@ torch.manual_seed(0)  # the tied AE's initial weights (its own constructor, the 
 tied_untrained = TiedAutoencoder(784, hidden=(128,), n_latent=32).encoder[0].weight  # (128, 784)
 
 
-def row_correlations(trained, initial):
-    """Pearson's r of each trained row with the same row before training: (128, 784) x2 -> (128,)"""
+def start_kept(trained, initial):
+    """For each row: the slope of the trained row on its initial row (1 = the start is all still
+    there, 0 = erased) and Pearson's r of the two: (128, 784) x2 -> ((128,), (128,))"""
     a, b = (w.detach() - w.detach().mean(dim=1, keepdim=True) for w in (trained, initial))
-    return (a * b).sum(dim=1) / (a.norm(dim=1) * b.norm(dim=1))
+    return (a * b).sum(dim=1) / (b * b).sum(dim=1), (a * b).sum(dim=1) / (a.norm(dim=1) * b.norm(dim=1))
 
 
-r_start = {name: row_correlations(model.encoder[0].weight, start).median().item()
-           for name, model, start in (("dense", dense, untrained), ("tied", tied, tied_untrained))}
-print("each trained row of W1 against the same row before training, median Pearson's r over "
-      "the 128 rows: " + ", ".join(f"{name} {r:.2f}" for name, r in r_start.items()))
-print(f"In this run: about {r_start['dense'] ** 2:.0%} (dense) and {r_start['tied'] ** 2:.0%} "
-      f"(tied) of a typical row's variation is its random start, still there after training.")
+kept = {}  # model -> (median slope, median r) over the 128 rows
+for name, model, start in (("dense", dense, untrained), ("tied", tied, tied_untrained)):
+    slope, r = start_kept(model.encoder[0].weight, start)
+    kept[name] = slope.median().item(), r.median().item()
+print("each trained row of W1 against the same row before training (medians over 128 rows): "
+      + "; ".join(f"{name} slope {b:.2f}, r {r:.2f}" for name, (b, r) in kept.items()))
+print(f"In this run: a typical trained row keeps {kept['dense'][0]:.0%} (dense) and "
+      f"{kept['tied'][0]:.0%} (tied) of its random start, which makes up {kept['dense'][1] ** 2:.0%} "
+      f"and {kept['tied'][1] ** 2:.0%} of the row's variation.")
 images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder[0].weight),
                          rows_as_images(tied.encoder[0].weight)]),
               ncols=12, titles=["untrained"] + [""] * 11 + ["dense AE"] + [""] * 11
@@ -920,10 +924,13 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
 
 # %% [markdown]
 # What to look for: the top row shows the same rows before training, uniform noise, so any shape
-# you can see in the other two rows was learned. The fine grain on top of those shapes is that
-# noise, left over: the printed correlation of each trained row with its own random start says
-# how much of a typical row is still its initial noise (training has added a shape on top of the
-# start without erasing it). Read the grain as noise, not as a feature.
+# you can see in the other two rows was learned. Is the fine grain on top of those shapes the
+# random start, left over? The cell measures it for each row: the slope of the trained row on
+# its own initial row (100%: the start is all still there; 0%: erased) and the share of the
+# row's variation that the start makes up. Where the slope is large and the share small, as the
+# full run prints for the dense AE, training has added large shapes on top of a start it
+# removed only in part, and the grain is that start showing through: read it as noise, not as a
+# feature. (A slope near 0 would mean training erased the start, and the grain its own work.)
 # Does a filter cover the whole frame, like a
 # principal component, or only a small local stroke? Can you recognise parts of the images'
 # outlines in it (edges, sleeves, strokes)? No filter has to be one whole image, since every code
