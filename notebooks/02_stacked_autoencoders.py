@@ -29,27 +29,27 @@
 # **Learning objectives.** After this lesson you can
 # 1. build a symmetric dense autoencoder (784-128-32-128-784), read its learning curve, count
 #    its dead hidden units and remove them by centring the inputs, and compare it with PCA at
-#    the same code size, against the noise of a change of seed; train the same stack greedily,
-#    one layer at a time, and compare it with end-to-end training at the same steps;
+#    the same code size, against the noise of a change of seed (appendix: train the same stack
+#    greedily, one layer at a time, and compare it with end-to-end training at the same steps);
 # 2. explain, with a measurement, why the code layer has no ReLU;
 # 3. tie the decoder's weights to the encoder's (transposed, own biases) by sharing ONE
 #    `nn.Parameter`, count the parameters saved, show that the shared weight's gradient is the sum
 #    of its two uses, and say what is (and is not) true about "the transpose is the best decoder";
 # 4. picture a 32-dimensional latent space in 2-D, measure what the codes keep with a
-#    nearest-neighbour test (with all labels and with only 100 or 1,000), and tell a code vector
+#    nearest-neighbour test (appendix: with only 100 or 1,000 labels), and tell a code vector
 #    from a vector of class probabilities;
 # 5. choose the size of the code from a sweep: reconstruction error, overfitting and class
-#    information for code sizes 2 to 64 (optional: whether a deeper stack beats a shallower one
+#    information for code sizes 2 to 64 (appendix: whether a deeper stack beats a shallower one
 #    at two equal budgets);
 # 6. use reconstruction error as an anomaly score: histograms, ROC curve, AUROC, a threshold set
 #    on validation data, precision and recall, and why precision depends on how rare anomalies
 #    are while AUROC does not; compare with baselines that need no gradient training (mean
-#    intensity, PCA) (optional: test the score on brightness-matched anomalies).
+#    intensity, PCA) (appendix: test the score on brightness-matched anomalies).
 #
-# **How to read it.** The main path is everything except the parts headed "Optional:"; each of
-# those opens with a one-line takeaway and can be skipped on a first reading. Every result of
-# your run is printed by a cell (the lines starting "In this run:" sum up a part in one
-# sentence); the prose says how to read it, whichever way it came out.
+# **How to read it.** The main path is sections 1 to 5, with a recap of what your run found at
+# its end. The appendices after it are optional deep dives (replays, extra statistics, side
+# studies), each opening with one line on what it adds. Every result is printed by a cell, and
+# the lines starting "In this run:" state it in one sentence; the prose explains it.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -88,8 +88,8 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # image would send nothing at all: a **dead** unit. A ReLU passes no gradient below 0, so the
 # loss never pushes that unit's own weights back up; it can revive only indirectly, if the
 # training of the hidden layer it reads (which the other code units use too) happens to lift its
-# input above 0 for some images. Some tutorials do put a ReLU on the code; later in this
-# section we train that variant and count its dead units at the end of training.
+# input above 0 for some images. Some tutorials do put a ReLU on the code; Appendix D trains
+# that variant and counts its dead units at the end of training.
 
 # %%
 from torch import nn
@@ -258,8 +258,8 @@ raw_still_falling = still_falling(dense_history)
 # %% [markdown]
 # Where that verdict is True, read every comparison in this lesson as "after this many steps":
 # the models are still improving, the dense and the tied AE may be improving at different
-# speeds, and a ranking that depends on how far each got could change with more steps (section 4
-# measures two such cases: the centred 784-128-32-128-784 model that replaces this one below, and
+# speeds, and a ranking that depends on how far each got could change with more steps
+# (Appendices H and I measure two such cases: the centred 784-128-32-128-784 model that replaces this one below, and
 # a deeper stack, each trained twice as long). We keep the budget small so that the lesson runs
 # in a few minutes; the verdicts say what holds at this budget.
 #
@@ -331,14 +331,17 @@ print(f"when they died (encoder, decoder): at initialisation {init_dead}, after 
       f"{early_dead}, after {steps_taken:,} steps {raw_dead}")
 print(f"most of the encoder's dead units died in the first {early.at} steps: "
       f"{raw_dead[0] > 0 and early_dead[0] - init_dead[0] > raw_dead[0] / 2}")
+print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden units dead; "
+      f"{early_dead[0]} were dead after {early.at} steps, {init_dead[0]} at initialisation.")
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images put light on the
 # same region (the middle of the frame). A unit whose weights on that region turn negative
 # gets $w_j \cdot x + b_j < 0$ for every image at once, and from then on no gradient lifts it
-# back. The "when they died" line says when it happened: it counts the dead units of the untrained
-# model, of a copy kept after the first 100 steps, and of the trained model, and the last line
-# says whether most of the encoder's deaths happened in those first steps. Compare the decoder's
+# back. Such deaths happen early, when the steps are large compared with the weights (Adam's
+# first steps already have the size of the learning rate) and the error still asks for "darker
+# everywhere" (Appendix A replays those steps); the counts at three moments, before training,
+# after 100 steps and at the end, date them in your run. Compare the decoder's
 # counts at the three moments too: its hidden layer reads the code, which keeps changing while
 # the encoder trains, so a decoder unit that is dead at one moment can come back later, whereas
 # an encoder unit reads the images, which never change.
@@ -399,138 +402,26 @@ for name, dead, mse in (("raw pixels", raw_dead, raw_mse),
     print(f"{name:<22}{dead[0]:>12} of 128{dead[1]:>12} of 128{mse:>20.5f}")
 print(f"both changes: {sum(raw_dead) - sum(centred_dead):+d} live units, test error "
       f"{dense_mse / raw_mse - 1:+.1%}; no dead unit left: {sum(centred_dead) == 0}")
+bias_share = (raw_mse - bias_only_mse) / (raw_mse - dense_mse) if raw_mse != dense_mse else 0.0
+print(f"In this run: centring (both changes) left {sum(centred_dead)} dead units against "
+      f"{sum(raw_dead)} with raw pixels and changed the test error by {dense_mse / raw_mse - 1:+.1%}; "
+      f"the output-bias start alone got {bias_share:.0%} of that change.")
 print("the centred model, used from here on:")
 centred_still_falling = still_falling(dense_history)
 
 # %% [markdown]
-# The table separates the two changes: compare each row with the one above it to see whether the
-# output-bias start alone revived units and lowered the error in your run, and whether input
-# centring on top of it did the rest (the optional part below prints the share of each). Where
-# the output-bias start already gets a good part of it, the gain belongs to the two changes
-# together, not to centring alone. Whether the error difference is more than the noise of a
-# change of seed, the line "centring (both changes) beats raw pixels by more than the noise
-# margin" says a few cells below. A dead unit is not an error message: the model trains, the
-# loss falls, and nothing tells you that part of the layer does nothing. Counting them is the
-# check. From here on every autoencoder of this lesson is centred (its own training images'
-# mean), and the last verdict above, whether the centred model was still improving, is the one
-# that qualifies the comparisons that follow.
-#
-# ### Optional: what the first steps do
-#
-# *Takeaway: with raw pixels in, Adam's first step has the same size whether or not the output
-# bias starts at the mean image (the table prints the sizes of all three models, and the first
-# verdict says whether this holds); what differs is how much a step shifts all images together,
-# and centring removes that shift.*
-#
-# `fit` uses **Adam**, and Adam does not step in proportion to the gradient: its first step moves
-# every weight whose gradient is not 0 by the learning rate (0.002 here), against the sign of
-# that gradient, however large or small the error, and later steps stay near that size while a
-# gradient keeps its sign. The cell below replays the start of training: it retrains the three
-# models of the table from their initial weights (the same seed) for 20 steps, on the first 2,560
-# training images (fewer in fast mode; seconds), so its batches are not those of the real run.
-# After steps 1, 2, 3, 5, 10 and 20 it logs, for the encoder's first layer:
-# - **update size**: the length (Frobenius norm) of that step's change of the weights $W_1$;
-# - what the step did to the units: it changes unit $j$'s input on image $i$ by
-#   $\Delta a_{ij} = \Delta w_j \cdot x_i + \Delta b_j$. The **common shift** is the part all test
-#   images share (the average of $\Delta a_{ij}$ over images, in absolute value, averaged over the
-#   128 units: up or down), the **per-image part** is the rest (the average of $|\Delta a_{ij}|$
-#   after subtracting the common part). For a unit that is positive on most images, only a
-#   common shift can move it below 0 on all of them at once (when it goes down); a unit positive
-#   on few images can be pushed below 0 everywhere by the per-image part alone;
-# - **dead units**: encoder units whose input is $\le 0$ on every test image after that step.
-
-# %%
-class FirstSteps(Callback):
-    """After the chosen steps, log how that one step changed the encoder's first layer."""
-
-    def __init__(self, x, at=(1, 2, 3, 5, 10, 20)) -> None:
-        self.x, self.at = x.flatten(1), at  # x: (N, 784), the images measured on
-        self.steps, self.rows = [], []  # the logged steps, and one row of numbers for each
-
-    def inputs(self, model):
-        """a_ij = w_j . x_i + b_j of the first layer (x centred where the model centres): (N, 128)"""
-        x = self.x if model.input_mean is None else self.x - model.input_mean
-        with torch.no_grad():
-            return model.encoder[0](x)
-
-    def on_batch_start(self, state) -> None:
-        if state.step + 1 in self.at:  # the step about to be taken is one we log
-            self.weight = state.model.encoder[0].weight.detach().clone()  # (128, 784)
-            self.before = self.inputs(state.model)
-
-    def on_batch_end(self, state) -> None:
-        if state.step in self.at:
-            self.steps.append(state.step)
-            after = self.inputs(state.model)
-            change = after - self.before  # (N, 128): what this one step did to each unit's input
-            common = change.mean(dim=0)  # (128,): the part shared by all images
-            self.rows.append({
-                "update size": (state.model.encoder[0].weight.detach() - self.weight).norm().item(),
-                "common shift": common.abs().mean().item(),
-                "per-image part": (change - common).abs().mean().item(),
-                "dead units": int((after <= 0).all(dim=0).sum())})
-
-
-first_steps = {}  # model name -> one row per logged step
-for name in ("raw pixels", "output-bias start only", "centred (both changes)"):
-    torch.manual_seed(0)  # the same initial weights as the three models of the table
-    model = DenseAutoencoder(784, hidden=(128,), n_latent=32,
-                             input_mean=None if name == "raw pixels" else mean_image)
-    if name == "output-bias start only":
-        model.input_mean.zero_()  # raw pixels in, as in the table
-    log = FirstSteps(x_test)
-    fit(model, x_train[:20 * batch_size], epochs=1, lr=2e-3, batch_size=batch_size,
-        callbacks=[log], verbose=False)
-    first_steps[name] = log.rows
-print(f"{'after step':<40}" + "".join(f"{step:>7}" for step in log.steps))
-for name, rows in first_steps.items():
-    for quantity in rows[0]:
-        row_format = "{:>7d}" if quantity == "dead units" else "{:>7.3f}"
-        print(f"{name if quantity == 'update size' else '':<24}{quantity:<16}"
-              + "".join(row_format.format(row[quantity]) for row in rows))
-raw_steps, bias_steps, centred_steps = first_steps.values()
-size_gap = max(abs(raw["update size"] / bias["update size"] - 1)
-               for raw, bias in zip(raw_steps, bias_steps, strict=True))
-print(f"step 1 has the same update size (within 5%) with raw pixels and with the output-bias start "
-      f"only: {abs(raw_steps[0]['update size'] / bias_steps[0]['update size'] - 1) < 0.05}; over "
-      f"the logged steps the two sizes differ by at most {size_gap:.0%}")
-average_common = {name: sum(row["common shift"] for row in rows) / len(rows)
-                  for name, rows in first_steps.items()}
-print("common shift averaged over the logged steps: " + ", ".join(
-    f"{name} {value:.3f}" for name, value in average_common.items()))
-print(f"raw pixels shift all images together more than the output-bias start only: "
-      f"{average_common['raw pixels'] > average_common['output-bias start only']}; centred: "
-      f"less than a tenth of raw pixels' common shift: "
-      f"{average_common['centred (both changes)'] < average_common['raw pixels'] / 10}")
-print(f"dead encoder units after {log.steps[-1]} steps (in brackets: after all "
-      f"{steps_taken:,} steps, the table): "
-      + ", ".join(f"{name} {rows[-1]['dead units']} ({dead[0]})" for (name, rows), dead
-                  in zip(first_steps.items(), (raw_dead, bias_only_dead, centred_dead), strict=True)))
-if raw_mse > dense_mse:
-    print(f"(the table above) share of the error drop the output-bias start gets alone: "
-          f"{(raw_mse - bias_only_mse) / (raw_mse - dense_mse):.0%}; of the units revived: "
-          f"{(sum(raw_dead) - sum(bias_only_dead)) / max(sum(raw_dead) - sum(centred_dead), 1):.0%}")
+# Why does it work? With raw pixels, a step that lowers a unit's input on the bright middle of
+# the frame lowers it on every image at once; after centring, only the bias can do that. The
+# table splits the credit: each row adds one change, so the gain belongs to the two changes
+# together, not to centring alone, and the "In this run" line says how much the output-bias start
+# got by itself (Appendix A replays the first training steps to show the mechanism). Whether the
+# error difference beats the noise of a change of seed is measured a few cells below. A dead
+# unit is not an error message: the model trains, the loss falls, and nothing tells you that part
+# of the layer does nothing; counting them is the check. From here on every autoencoder of this
+# lesson is centred (its own training images' mean), and the last verdict above, whether the
+# centred model was still improving, qualifies the comparisons that follow.
 
 # %% [markdown]
-# Read the lines under the table from the top. The first says whether the two raw-pixel models
-# took first steps of the same size, as Adam predicts; where it is True, and the sizes stay
-# within the printed percentage afterwards, the size of the updates cannot explain why one
-# model lost more units than the other. What differs is their **direction**. With raw pixels,
-# all at least 0 and bright in the same region, a step whose signs agree over that region raises
-# or lowers a unit's input on every image together; the common shift measures how large such
-# moves are (both ways: it does not count which units went down). After centring, the average
-# of $\Delta w_j \cdot (x - \bar x)$ over the training images is 0 for any step, so only the
-# bias can shift all images at once, and the verdict line says whether the centred common shift
-# stayed below a tenth of the raw model's. The output-bias start changes what the error asks
-# for, not the step size: a decoder that starts at the mean image no longer says "darker
-# everywhere"; the line "raw pixels shift all images together more than the output-bias start
-# only" says whether that gave smaller common shifts in your run (where it says False, this
-# measurement does not explain the difference in dead units). The last line goes back to the
-# table of the real runs: of the error drop and of the units revived by both changes, the share
-# the output-bias start gets alone. The dead-unit rows come from the replay, not from the real
-# run; the on-trajectory evidence is the "when they died" line of the
-# dead-unit cell (a copy of the real model after 100 steps).
-#
 # ### Against PCA
 #
 # To compare with PCA we report the mean squared error **per pixel** on the test images, and fit
@@ -556,15 +447,15 @@ rows_figure({"original": show,
             title="ten test images and their reconstructions from 32 numbers")
 
 # %% [markdown]
-# The last line above says whether the stacked autoencoder beat PCA in this run, and the line
-# before it by how much. In the full run the stacked AE comes out below PCA; with the tiny
-# fast-mode budget it may not, and the verdict line says which happened in yours. The classic
+# The stacked autoencoder does better than PCA with the same 32 numbers per image in the full
+# run: its nonlinear layers let the decoder follow a curved set of images, where PCA can only
+# project onto a flat one (with the tiny fast-mode budget it may not win at all). The classic
 # result here is Hinton and Salakhutdinov (2006, *Science*, "Reducing the dimensionality of data
 # with neural networks"): their deep autoencoders reconstructed images far better than PCA at
 # the same code size, but only after layer-by-layer **pretraining** and much longer training
 # than this lesson's few minutes, so a short budget like ours need not reproduce their margin
-# (section 4 measures what more depth does here). In the figure, both reconstructions are blurry: 32 numbers cannot
-# hold every detail.
+# (Appendix I measures what more depth does here). In the figure, both reconstructions are
+# blurry: 32 numbers cannot hold every detail.
 #
 # ### Is the difference real? The noise of a change of seed
 #
@@ -610,154 +501,19 @@ print(f"noise margin (95% prediction interval for one more run): +-{noise_margin
 print(f"below PCA-32 ({pca_mse:.5f}) with every seed: {max(seed_mses) < pca_mse}")
 print(f"centring (both changes) beats raw pixels (test MSE {raw_mse:.5f}, seed 0) by more than the "
       f"noise margin: {raw_mse - seed_mean > noise_margin}")
-print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds) "
-      f"and is {'below' if max(seed_mses) < pca_mse else 'not below'} PCA with every seed.")
+print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds), "
+      f"is {'below' if max(seed_mses) < pca_mse else 'not below'} PCA with every seed, and its mean "
+      f"is {abs(pca_mse - seed_mean) / noise_margin:.0f} noise margins "
+      f"{'below' if seed_mean < pca_mse else 'above'} PCA's error.")
 
 # %% [markdown]
-# The verdict lines say whether the AE is below PCA with every seed and whether centring beat raw
-# pixels by more than the margin. (That margin is the centred model's; which units die is itself
-# a matter of chance, so the raw-pixel model may vary more from seed to seed, and a difference
-# of a few margins would then not settle it.)
-#
-# #### Optional: why a prediction interval, not the range of three seeds
-#
-# *Takeaway: the rule "outside the range of the seeds" calls a no-effect run real half of the
-# time; the prediction interval does so 5% of the time.*
-#
-# "Outside the range of the three" (below the smallest or above the largest) sounds safe but is
-# not: with no real difference at all, the new run is one of four runs of the same kind, and it
-# is the smallest or the largest of the four with probability $2/4$. The prediction interval's
-# $t$ quantile (4.30 for $n = 3$) pays for knowing $s$ from only three runs. Its guarantee: if
-# the seed noise is roughly normal and the other model's noise is no larger, a model that is
-# really no different lands outside it only 5% of the time. The cell checks both rules on
-# simulated runs that differ only by noise.
-
-# %%
-g = torch.Generator().manual_seed(0)
-runs = torch.randn(100_000, n_seeds + 1, generator=g)  # n seed runs + 1 new run, no real effect
-seeds, new_run = runs[:, :n_seeds], runs[:, n_seeds]
-range_rule = (new_run < seeds.min(dim=1).values) | (new_run > seeds.max(dim=1).values)  # outside
-margin = student_t.ppf(0.975, df=n_seeds - 1) * seeds.std(dim=1) * (1 + 1 / n_seeds) ** 0.5
-interval_rule = (new_run - seeds.mean(dim=1)).abs() > margin
-print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
-      f"{range_rule.float().mean():.3f}, prediction-interval rule {interval_rule.float().mean():.3f}")
-
-# %% [markdown]
-# The price of the prediction interval, with only three seeds, is a margin of about five of
-# their standard deviations ($4.30 \cdot \sqrt{4/3} \approx 4.97$; more seeds would narrow it).
-# It covers the training seed only: differences measured on a sample of test images get their
-# own standard errors later (sections 3 to 5).
-#
-# #### Optional: is it the nonlinearity? A twin without ReLUs
-#
-# *Takeaway: "nonlinear beats linear" has parts; the printed split says how much of the AE's
-# gain over PCA the hidden ReLUs earn and how much the output sigmoid gets alone.*
-#
-# The cell trains a **twin without ReLUs** (`nn.Identity` between the layers, the same seed and
-# steps): its encoder and decoder are then products of matrices, so from code to output it is a
-# affine map (linear plus a constant, the biases) of rank at most 32 followed by the sigmoid, its only nonlinearity. If the stacked AE beats
-# PCA *because* of its hidden ReLUs, the twin should lose that advantage. The cell also measures
-# PCA with its reconstructions clamped to $[0, 1]$, the range the sigmoid enforces.
-
-# %%
-twin_mse = test_mse(train_dense(0, activation=nn.Identity))
-print(f"twin without ReLUs: test MSE {twin_mse:.5f} ({twin_mse / pca_mse:.0%} of PCA's error, "
-      f"{twin_mse / seed_mean:.0%} of the stacked AE's)")
-pca_clamped = pca32.reconstruct(x_test.flatten(1)).clamp(0, 1)  # (N, 784)
-pca_clamped_mse = mse_per_pixel(pca_clamped, x_test.flatten(1)).item()
-print(f"PCA-32 clamped to [0, 1]: test MSE {pca_clamped_mse:.5f}")
-print(f"(a) removing the ReLUs costs more than the noise margin: "
-      f"{twin_mse - seed_mean > noise_margin}")
-print(f"(b) the twin beats PCA by more than the noise margin: {pca_mse - twin_mse > noise_margin}")
-advantage = pca_mse - seed_mean  # the stacked AE's advantage over PCA
-if advantage > noise_margin:
-    print(f"split of the stacked AE's advantage over PCA ({advantage:.5f}): the twin (sigmoid, no "
-          f"ReLUs) gets {(pca_mse - twin_mse) / advantage:.0%} of it (clamping PCA alone gets "
-          f"{(pca_mse - pca_clamped_mse) / advantage:.0%}), the hidden ReLUs add the remaining "
-          f"{(twin_mse - seed_mean) / advantage:.0%}")
-else:
-    print("the stacked AE has no advantage over PCA beyond the noise margin: nothing to split")
-
-# %% [markdown]
-# Verdicts (a) and (b) test the explanation "the nonlinearity beats PCA", and the split line
-# divides the advantage between its parts:
-# - where (a) is True, the **hidden ReLUs** carry part of it: they let the decoder bend its
-#   output towards the curved set of images, instead of keeping the logits in a flat
-#   32-dimensional subspace (which the sigmoid then only bends pixel by pixel);
-# - where (b) is True, the ReLUs are not the whole story: the twin's only nonlinearity, the
-#   **output sigmoid**, beats PCA on its own. Part of that can be simply the range: PCA's
-#   reconstructions may spill below 0 and above 1, and the share of "clamping PCA alone" says
-#   how much cutting them back gains; the rest of the twin's share is what the squashing output
-#   adds beyond clipping.
-#
-# So "nonlinear beats linear" is true here only with the split printed above, and only at this
-# training budget: which nonlinearity earns how much is a measurement, and it can change with
-# the data and with the number of steps (section 1's learning curve says whether the models
-# were still improving when we stopped).
-#
-# ### A ReLU on the code, measured
-#
-# Now the variant some tutorials use: the same model with a ReLU appended to the encoder, so
-# every negative code value becomes 0. Same seed, same steps, same learning rate; the only
-# difference is that one layer.
-
-# %%
-torch.manual_seed(0)
-relu_code = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
-relu_code.encoder.append(nn.ReLU())  # the only change: codes below 0 become 0
-print(relu_code.encoder)
-relu_code = relu_code.to(course.device)
-fit(relu_code, x_train.to(course.device), epochs=epochs, lr=2e-3, batch_size=batch_size,
-    verbose=False)
-relu_code = relu_code.cpu()
-
-# %% [markdown]
-# Three numbers per model: the test error; the share of code values that are 0 (for the linear
-# code: the share below 0, the values a ReLU would have removed); and the number of **dead**
-# units, code units that are 0 for every test image (for the linear code: negative for every
-# test image, which still carries information, since the value varies).
-
-# %%
-def encode(model, xb):
-    return model.encode(xb)  # (B, 1, 28, 28) -> (B, 32)
-
-
-codes = predict(dense, x_test, fn=encode)  # (N, 32) linear codes
-relu_codes = predict(relu_code, x_test, fn=encode)  # (N, 32), all >= 0
-relu_mse = mse_per_pixel(predict(relu_code, x_test), x_test).item()
-print(f"{'code':<12}{'test MSE':>10}{'values <= 0':>13}{'units <= 0 on every image':>27}")
-for name, z, mse in (("linear", codes, dense_mse), ("ReLU", relu_codes, relu_mse)):
-    at_or_below = z <= 0  # (N, 32): for the ReLU code, exactly the zeros
-    print(f"{name:<12}{mse:>10.5f}{at_or_below.float().mean().item():>13.0%}"
-          f"{int(at_or_below.all(dim=0).sum()):>21} of 32")
-dead_mask = (relu_codes == 0).all(dim=0)  # (32,) True = 0 for every test image
-dead = int(dead_mask.sum())
-live_zero_share = (relu_codes[:, ~dead_mask] == 0).float().mean().item()
-print(f"the {32 - dead} live ReLU units are 0 for {live_zero_share:.1%} of their values "
-      f"(the linear code's units are below 0 for {(codes < 0).float().mean().item():.0%})")
-print(f"ReLU code: {dead} dead unit{'s' * (dead != 1)}, so {32 - dead} numbers per image can "
-      f"reach the decoder; "
-      f"test error {relu_mse / seed_mean - 1:+.0%} relative to the linear code (mean of 3 seeds)")
-print(f"ReLU code worse than the linear code by more than the noise margin: "
-      f"{relu_mse - seed_mean > noise_margin} (difference {(relu_mse - seed_mean) / noise_margin:.1f} "
-      f"times the margin)")
-
-# %% [markdown]
-# Read the table and the verdict. Every dead unit is a code number that is the same (0) for
-# every image, so it tells the decoder nothing, and no gradient reaches its own weights; only a
-# change in the shared hidden layer could lift it above 0 again. While it stays dead the model
-# has fewer than 32 numbers to work with. The live units are clipped far less than one might
-# expect: the line under the table prints the share of their values that are 0, against the
-# share of the linear code's values that are negative. Where that share is small, training has
-# shifted the codes above 0 rather than lose them to the clipping, so the clipping itself
-# throws away little. Such a shift costs nothing: the encoder's last bias can add the same vector
-# $s$ to every code, and the decoder's first layer undoes it exactly, since
-# $W(z + s) + c - Ws = Wz + c$. So requiring codes $\ge 0$ does not by itself leave less room to
-# arrange a bounded set of images. What a ReLU code does cost is the dead units and the training:
-# a code value at or below 0 passes no gradient back to the encoder. The last line
-# says whether the clipped code cost reconstruction quality in this run by more than a change
-# of seed does (the noise margin measured above), and how much. A linear code costs nothing
-# extra, which is why this course keeps it.
+# A change of seed moves the error far less than the gap to PCA, so the autoencoder's lead is
+# not the luck of one seed; the same yardstick tests the centring gain. The margin is the
+# centred dense model's own: later verdicts that apply it to other models (raw pixels, the tied
+# AE, and in the appendices the ReLU code and the greedy stack) borrow it, assuming their seed
+# noise is no larger, which was not measured (which units die is itself a matter of chance, so
+# the raw-pixel model may vary more). Appendix B shows why the margin is a prediction interval
+# and not the range of the three seeds.
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -1040,6 +796,7 @@ print(f"tied AE's error relative to the dense AE's (mean of 3 seeds): {tied_mse 
 tied_word = ("within the noise margin" if abs(tied_mse - seed_mean) <= noise_margin else
              "worse by more than the noise margin" if tied_mse > seed_mean else
              "better by more than the noise margin")
+tied_word += ", the dense model's margin, borrowed"
 print(f"In this run: the tied AE has {count_parameters(tied) / count_parameters(dense):.0%} of the "
       f"dense AE's parameters and {tied_mse / seed_mean:.2f} times its error ({tied_word}).")
 
@@ -1073,6 +830,10 @@ if dense_overfits:
     print(f"tied AE's gap smaller than the dense AE's: {gaps['tied AE'] < gaps['dense AE']}")
 else:
     print("no overfitting to reduce, so tying cannot act as a regulariser on this data and budget")
+print(f"In this run: validation error minus training error, relative: dense AE {gaps['dense AE']:+.1%}, "
+      f"tied AE {gaps['tied AE']:+.1%}; "
+      + ("the dense AE overfits, so tying has a gap to narrow." if dense_overfits else
+         "neither overfits, so tying has nothing to cure."))
 
 # %%
 # extra code – the learning curves of both models on one figure, on a log scale
@@ -1092,12 +853,13 @@ ax.legend(fontsize=8)
 fig
 
 # %% [markdown]
-# Read the verdicts. If the dense AE does not overfit, tying has nothing to cure: on this data it
-# is a constraint, and the relative error printed above the table says what that constraint cost
-# (or saved) in reconstruction quality; when the difference lies within the noise margin
-# (the verdict beside it), this run cannot tell the two models apart. If the dense AE does overfit
-# (on a small data set it can), the last line says whether tying narrowed the gap. Either way,
-# "tying regularises" is a claim to measure on your data, not a given. A negative gap only means
+# With 54,000 training images and a short budget, the dense AE reconstructs new images about as
+# well as its training images, so tying has nothing to cure: here it is a constraint, and the
+# tied AE's error ratio above says what that constraint cost in reconstruction quality (the
+# verdict beside it compares it with the borrowed noise margin; the tied model's own seed noise
+# was not measured). On a small data set the dense AE can overfit, and the line above the
+# "In this run" line then says whether tying narrowed the gap. Either way, "tying regularises"
+# is a claim to measure on your data, not a given. A negative gap only means
 # that these validation images happen to be a little easier to reconstruct than the training
 # sample. In the figure, a model that does not overfit has its two curves ending close together;
 # the tied model's curves sit above the dense model's where the constraint costs accuracy.
@@ -1107,8 +869,8 @@ fig
 # autoencoder on the images, keep its encoder, train a second one-layer autoencoder on the first
 # one's codes, and so on; the stack of encoders then initialised a deep network, which was
 # fine-tuned with labels (Vincent et al., 2010, did this with denoising autoencoders, lesson 04).
-# Tied weights were popular in that setting (the end of this section trains a stack greedily and
-# measures it against training at once). Today we train the whole stack at once, as above,
+# Tied weights were popular in that setting (Appendix E trains a stack greedily and measures it
+# against training at once). Today we train the whole stack at once, as above,
 # and the clear benefit of tying is the halved number of weights; what the constraint costs in
 # accuracy is measured above at this budget only (the learning-curve verdict of section 1 says
 # whether the models were still improving when we stopped).
@@ -1133,108 +895,49 @@ def rows_as_images(weight, n=12):
 
 torch.manual_seed(0)  # the dense AE's initial weights, before any training
 untrained = DenseAutoencoder(784, hidden=(128,), n_latent=32).encoder[0].weight  # (128, 784)
+torch.manual_seed(0)  # the tied AE's initial weights (its own constructor, the same seed)
+tied_untrained = TiedAutoencoder(784, hidden=(128,), n_latent=32).encoder[0].weight  # (128, 784)
+
+
+def start_kept(trained, initial):
+    """For each row: the slope of the trained row on its initial row (1 = the start is all still
+    there, 0 = erased) and Pearson's r of the two: (128, 784) x2 -> ((128,), (128,))"""
+    a, b = (w.detach() - w.detach().mean(dim=1, keepdim=True) for w in (trained, initial))
+    return (a * b).sum(dim=1) / (b * b).sum(dim=1), (a * b).sum(dim=1) / (a.norm(dim=1) * b.norm(dim=1))
+
+
+kept = {}  # model -> (median slope, median r) over the 128 rows
+for name, model, start in (("dense", dense, untrained), ("tied", tied, tied_untrained)):
+    slope, r = start_kept(model.encoder[0].weight, start)
+    kept[name] = slope.median().item(), r.median().item()
+print("each trained row of W1 against the same row before training (medians over 128 rows): "
+      + "; ".join(f"{name} slope {b:.2f}, r {r:.2f}" for name, (b, r) in kept.items()))
+print(f"In this run: a typical trained row keeps {kept['dense'][0]:.0%} (dense) and "
+      f"{kept['tied'][0]:.0%} (tied) of its random start, which makes up {kept['dense'][1] ** 2:.0%} "
+      f"and {kept['tied'][1] ** 2:.0%} of the row's variation.")
 images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder[0].weight),
                          rows_as_images(tied.encoder[0].weight)]),
-              ncols=12, titles=["untrained"] * 12 + ["dense"] * 12 + ["tied"] * 12,
+              ncols=12, titles=["untrained"] + [""] * 11 + ["dense AE"] + [""] * 11
+              + ["tied AE"] + [""] * 11,
               title="first-layer filters: rows of W1 (top: untrained, middle: dense AE, "
                     "bottom: tied AE)")
 
 # %% [markdown]
 # What to look for: the top row shows the same rows before training, uniform noise, so any shape
-# you can see in the other two rows was learned. A fine grain like the top row's, where you see
-# one, is not a shape: read it as noise, not as a feature (this lesson does not measure where it
-# comes from). Does a filter cover the whole frame, like a
+# you can see in the other two rows was learned. Is the fine grain on top of those shapes the
+# random start, left over? The cell measures it for each row: the slope of the trained row on
+# its own initial row (100%: the start is all still there; 0%: erased) and the share of the
+# row's variation that the start makes up. Where the slope is large and the share small, as the
+# full run prints for the dense AE, training has added large shapes on top of a start it
+# removed only in part, and the grain is that start showing through: read it as noise, not as a
+# feature. (A slope near 0 would mean training erased the start, and the grain its own work.)
+# Does a filter cover the whole frame, like a
 # principal component, or only a small local stroke? Can you recognise parts of the images'
 # outlines in it (edges, sleeves, strokes)? No filter has to be one whole image, since every code
 # mixes many units. Comparing the dense and the tied rows is by eye only; the lesson measures
 # what tying changes through the errors above.
 
 # %% [markdown]
-# ### Stacked one layer at a time: greedy training, measured
-#
-# *In this part: the greedy recipe of the history paragraph in code, against end-to-end
-# training at the same total number of steps.*
-#
-# The model is the centred 784-128-32-128-784 of section 1 (untied), and the budget is its number
-# of steps, split into three stages of about a third each:
-# 1. a **shallow** autoencoder 784-128-784 (one hidden ReLU layer, centred input, sigmoid
-#    output) learns to reconstruct the images;
-# 2. a second shallow autoencoder 128-32-128 learns to reconstruct the first one's hidden values
-#    $h$, computed once and then fixed (its output has a ReLU, since $h \ge 0$);
-# 3. the two, **stacked** into 784-128-32-128-784, are **fine-tuned** together, as one model.
-#
-# Both shallow models are built with `nn.Sequential` from the layers of one `DenseAutoencoder`
-# (seeded like `dense`), so stacking copies nothing: stage 1 trains its outer layers, stage 2 its
-# two middle layers, and stage 3 all four. Learning rate, batch size and centring are those of
-# `dense`. The cell compares the test errors image by image (a paired standard error, for the
-# choice of test images) and with the seed noise margin of section 1.
-
-# %%
-from course_utils.anomaly import mse_per_pixel_per_image  # (model, x) -> (N,) MSE per pixel
-
-
-class Centre(nn.Module):
-    """x -> x - the mean image, as DenseAutoencoder.encode does: (B, 784) -> (B, 784)."""
-
-    def __init__(self, mean):
-        super().__init__()
-        self.register_buffer("mean", mean.flatten().clone())  # (784,)
-
-    def forward(self, x):
-        return x - self.mean
-
-
-torch.manual_seed(0)  # the initial weights of dense
-greedy = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
-layer_1 = nn.Sequential(nn.Flatten(), Centre(mean_image),  # (B, 1, 28, 28) -> (B, 784), centred
-                        greedy.encoder[0], nn.ReLU(),  # 784 -> 128: h
-                        greedy.decoder[2], nn.Sigmoid(),  # 128 -> 784: pixels in [0, 1]
-                        nn.Unflatten(1, (1, 28, 28))).to(course.device)
-layer_2 = nn.Sequential(greedy.encoder[2],  # 128 -> 32: the code
-                        greedy.decoder[0], nn.ReLU()).to(course.device)  # 32 -> 128: h again
-stage_epochs = [max(1, epochs // 3)] * 2  # stages 1 and 2; stage 3 gets the rest of the budget
-stage_epochs.append(max(1, epochs - sum(stage_epochs)))
-fit(layer_1, x_train.to(course.device), epochs=stage_epochs[0], lr=2e-3, batch_size=batch_size,
-    verbose=False)
-with torch.no_grad():
-    h_train = layer_1[:4](x_train.to(course.device))  # (N, 128): stage 1's hidden values, fixed
-fit(layer_2, h_train, epochs=stage_epochs[1], lr=2e-3, batch_size=batch_size, verbose=False)
-greedy = greedy.cpu()
-stacked_errors = mse_per_pixel_per_image(greedy, x_test)  # (N,): stacked, not fine-tuned yet
-fit(greedy.to(course.device), x_train.to(course.device), epochs=stage_epochs[2], lr=2e-3,
-    batch_size=batch_size, verbose=False)
-greedy = greedy.cpu()
-greedy_errors, end_to_end_errors = (mse_per_pixel_per_image(m, x_test) for m in (greedy, dense))
-greedy_steps = sum(stage_epochs) * math.ceil(len(x_train) / batch_size)
-print(f"steps: stages 1, 2, 3 {[e * math.ceil(len(x_train) / batch_size) for e in stage_epochs]}, "
-      f"total {greedy_steps:,}; end to end {steps_taken:,}; the same: {greedy_steps == steps_taken}")
-print(f"test MSE per pixel: greedy, stacked before fine-tuning {stacked_errors.mean():.5f}, after "
-      f"{greedy_errors.mean():.5f}; end to end (dense, seed 0) {end_to_end_errors.mean():.5f}; "
-      f"PCA-32 {pca_mse:.5f}")
-gap = (greedy_errors - end_to_end_errors).mean().item()  # > 0: greedy is worse
-gap_se = ((greedy_errors - end_to_end_errors).std() / len(x_test) ** 0.5).item()
-greedy_margin = student_t.ppf(0.975, df=n_seeds - 1) * seed_sd * 2**0.5  # one run vs one run
-real = abs(gap) > 2 * gap_se and abs(gap) > greedy_margin
-print(f"greedy minus end to end: {gap:+.5f} (two paired standard errors {2 * gap_se:.5f}, noise "
-      f"margin for one run vs one run {greedy_margin:.5f}) -> greedy is "
-      + ("worse" if real and gap > 0 else "better" if real else "indistinguishable from end-to-end")
-      + (" than end-to-end training at the same steps" if real else " at the same steps"))
-
-# %% [markdown]
-# The first line checks that the two models got the same number of optimizer steps. The second
-# shows what the stages gave: the stack of two shallow autoencoders, before any fine-tuning, is
-# already a complete 784-128-32-128-784 model with its own error, and the change from that number
-# to the next is what fine-tuning did. The verdict counts a difference only when it beats both yardsticks: two paired standard
-# errors (other test images) and the noise margin (another seed). Both models are single
-# seed-0 runs, so the margin is the one for one run against one run, $t_{0.975,\,2} \cdot s
-# \cdot \sqrt{2}$ with $s$ from section 1's three seeds, the yardstick the depth study in
-# section 4 uses too (wider than section 1's margin for one run against a mean of three). Greedy
-# pretraining was invented for deep networks that, trained from small random weights, got stuck
-# in clearly worse solutions (they did train, just badly); this stack is shallow, and
-# section 1 trained it from random weights with Adam, so here it is a comparison of two ways to spend the
-# same steps, not a rescue. Whichever way your verdict goes, it holds at this budget and depth
-# only.
-#
 # ## 3. The latent space
 #
 # Each test image now has a 32-dimensional code. To look at 32 dimensions we project the codes
@@ -1247,6 +950,12 @@ print(f"greedy minus end to end: {gap:+.5f} (two paired standard errors {2 * gap
 # %%
 from course_utils.plots import codes_figure
 
+
+def encode(model, xb):
+    return model.encode(xb)  # (B, 1, 28, 28) -> (B, 32)
+
+
+codes = predict(dense, x_test, fn=encode)  # (N, 32): the codes of the test images
 codes_2d = PCA(2).fit(codes).encode(codes)  # (N, 32) -> (N, 2)
 codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3000],
              n_thumbnails=12,  # a few, so that they do not cover each other
@@ -1305,7 +1014,7 @@ verdict = ("above" if difference > 2 * se else "below" if difference < -2 * se
 print(f"the 32-number codes are {verdict} raw pixels (difference {difference:+.1%}, two "
       f"standard errors {2 * se:.1%})")
 share = pixels_nn / hits.mean().item()
-print(f"in words: raw pixels, with no training, already reach {share:.0%} of the codes' rate, so "
+print(f"In this run: raw pixels, with no training, already reach {share:.0%} of the codes' rate, so "
       + ("this purity is mostly in the images themselves" if share > 0.5 else
          "most of this purity is the autoencoder's work")
       + "; the autoencoder " + {"above": "adds to it", "indistinguishable from": "keeps it",
@@ -1313,11 +1022,11 @@ print(f"in words: raw pixels, with no training, already reach {share:.0%} of the
       + " while compressing 784 numbers to 32")
 
 # %% [markdown]
-# The last lines put the autoencoder in its place: nearest neighbours share the class far above
-# chance, and the "in words" line says how much of that is already true of the raw pixels,
-# which no training produced. What the autoencoder does is keep, improve or partly lose that
-# neighbourhood structure (the verdict says which) in 32 numbers instead of 784: "unsupervised
-# codes separate classes" is a claim to test against the pixels, not against chance.
+# Why compare with the pixels? Nearest neighbours share the class far above chance even in the
+# raw pixels, which no training produced: similar garments look alike pixel by pixel. What the
+# autoencoder does is keep, improve or partly lose that neighbourhood structure in 32 numbers
+# instead of 784. So "unsupervised codes separate classes" is a claim to test against the
+# pixels, not against chance.
 #
 # The rate measures the **purity** of neighbourhoods, not how compact a class is: a class near
 # the top of the list has test codes whose nearest training code nearly always belongs to the
@@ -1401,6 +1110,8 @@ verdict = ("above" if difference > 2 * se else "below" if difference < -2 * se
 print(f"the same probe on the raw pixels: {pixel_probe_hits.mean():.1%}; the probe on the codes is "
       f"{verdict} the probe on the pixels (difference {difference:+.1%}, two standard errors "
       f"{2 * se:.1%})")
+print(f"In this run: a linear probe reads {probe_accuracy:.1%} of the classes right from the 32-number "
+      f"codes and {pixel_probe_hits.mean():.1%} from the 784 pixels ({verdict} the pixels).")
 
 # %% [markdown]
 # The code has as many numbers as the bottleneck has units (32, a choice we made, unrelated to
@@ -1412,71 +1123,19 @@ print(f"the same probe on the raw pixels: {pixel_probe_hits.mean():.1%}; the pro
 # read; the probabilities live in the probe, not in the code. The same holds for the VAE codes
 # of lessons 06 and 07.
 #
-# Like the neighbour rate, that accuracy means little without the pixels beside it: the last
-# line says whether the codes are above, below or indistinguishable from the raw pixels, each
+# Like the neighbour rate, that accuracy means little without the pixels beside it, each input
 # with its own validated number of steps (the two standard errors come from the 2,000 test
-# images only; another seed or another set of labelled images would add its own noise). "Above"
-# would mean the autoencoder made the classes easier for a linear layer to read; "below", that a
-# linear layer reads less from its 32 numbers than from the 784 pixels. A probe chosen at the
+# images only; another seed or another set of labelled images would add its own noise). A code
+# above the pixels would mean the autoencoder made the classes easier for a linear layer to
+# read; below, that a linear layer reads less from 32 numbers than from all 784 pixels, which is
+# no surprise for a code trained to reconstruct, not to classify. A probe chosen at the
 # largest step count (the line before says which, if any) might gain a little with more steps.
 # The autoencoder was trained to reconstruct, not to separate classes, so no result here is
 # guaranteed; this is the test to run before claiming that unsupervised codes help a classifier.
-#
-# ### With few labels, do the codes help?
-#
-# The classic case for training an autoencoder first is a task with **few labels**: the
-# autoencoder learns from every training image without labels, and a classifier then learns from
-# the few labelled ones. With the `n_ref` labels above (10,000 in the full run), a classifier
-# can learn much from the pixels themselves; with 100, it has about 10 examples per class. The cell repeats the
-# nearest-neighbour test with only 100 and with 1,000 labelled training images, on the codes and
-# on the pixels. Nearest neighbour has nothing to tune, so it needs no labelled validation
-# images (with 100 labels, a validation set of 2,000 would be a luxury). Which 100 images get
-# labels is luck, so the cell draws the labelled set 10 times and averages; each "2 SE" combines
-# the spread over the draws with the sampling of the test images.
-
-# %%
-n_draws = 10
-g = torch.Generator().manual_seed(0)
-test_pixels = x_test[:n_query].flatten(1)  # (n_query, 784); codes[:n_query]: the same images
-
-def two_se(hits_a, hits_b=None):
-    """2 SE of a mean accuracy, or of a difference, from (draws, n) hits: spread over the draws
-    plus the sampling of the n test images."""
-    per_image = hits_a.mean(dim=0) - (0 if hits_b is None else hits_b.mean(dim=0))  # (n,)
-    per_draw = hits_a.mean(dim=1) - (0 if hits_b is None else hits_b.mean(dim=1))  # (draws,)
-    return 2 * (per_draw.var() / n_draws + per_image.var() / len(per_image)).sqrt().item()
-
-
-print(f"{'labels':>7}{'codes':>16}{'pixels':>16}{'difference':>12}{'2 SE':>7}   verdict")
-for n_labels in (100, 1_000):
-    code_hits, few_pixel_hits = [], []  # one (n_query,) row of hits per draw
-    for _ in range(n_draws):
-        chosen = torch.randperm(n_ref, generator=g)[:n_labels]  # the images whose labels we use
-        code_hits.append(nearest_neighbour_hits(train_codes[chosen], ref_y[chosen],
-                                                codes[:n_query], query_y))
-        few_pixel_hits.append(nearest_neighbour_hits(x_train[chosen].flatten(1), ref_y[chosen],
-                                                     test_pixels, query_y))
-    code_hits, few_pixel_hits = torch.stack(code_hits), torch.stack(few_pixel_hits)  # (draws, n)
-
-    difference = (code_hits.mean() - few_pixel_hits.mean()).item()
-    margin = two_se(code_hits, few_pixel_hits)
-    verdict = ("codes above pixels" if difference > margin else
-               "codes below pixels" if difference < -margin else "indistinguishable")
-    print(f"{n_labels:>7,}{code_hits.mean():>10.1%} ±{two_se(code_hits):>4.1%}"
-          f"{few_pixel_hits.mean():>10.1%} ±{two_se(few_pixel_hits):>4.1%}"
-          f"{difference:>+12.1%}{margin:>7.1%}   {verdict}")
-print(f"(with all {n_ref:,} labels, above: codes {hits.mean():.1%}, pixels {pixels_nn:.1%})")
+# Appendix F repeats the neighbour test with only 100 and 1,000 labels, where the classic
+# argument says the codes should help most.
 
 # %% [markdown]
-# Read each row's verdict, and compare it with the last line, the same test with all `n_ref`
-# labels. Where the codes come out above the pixels with 100 labels but not with all of them, the
-# autoencoder helps where the classic argument says it should: when labels are scarce. Where the
-# verdict is "indistinguishable" or "below" at 100 labels too, this autoencoder, trained to
-# reconstruct at this budget, did not give a nearest-neighbour classifier a head start, and the
-# argument would need a different model or classifier to hold here (Géron, ch. 17, fine-tunes the
-# pretrained encoder with the labels instead, which this lesson does not test). Compare the rows
-# too: the question is not whether fewer labels cost accuracy, but which input loses less.
-#
 # ### Decoding from the latent space
 #
 # The decoder maps ANY 32 numbers to an image, not only the codes of real images. Two
@@ -1535,20 +1194,6 @@ images_figure(grid_images, ncols=8, size=0.75, titles=["far" if f else "" for f 
 # plausible new images; the **variational** autoencoder of lesson 06 adds one, by pulling the
 # codes towards a known distribution to sample from (it encourages them to fill it; holes can
 # remain, as lesson 07 discusses).
-#
-# #### Optional: far in the picture, or far in 32 dimensions?
-#
-# *Takeaway: the 2-D picture is a shadow; "far" in it and "far" in the 32 dimensions can
-# disagree, and only the second matters to the decoder.*
-#
-# The same rule can be applied in the plane of the scatter plot, to the projected codes and the
-# grid points as drawn. It is quick and visual, but projecting shrinks every distance, the
-# typical ones too, so its count can differ a lot from the 32-D one. The cell prints both.
-
-# %%
-far_2d = far_from(grid_2d, plane[:2000])  # (64,): the same rule, in the plane of the picture
-print(f"far grid points: {int(far_2d.sum())} of 64 in the plane, {int(far.sum())} of 64 in 32 "
-      f"dimensions; marked the same way by both: {int((far_2d == far).sum())} of 64")
 
 # %% [markdown]
 # ## 4. How wide should the bottleneck be?
@@ -1678,9 +1323,10 @@ fig
 # share of the panel's height; the zoom makes the bars near the top visible. Its error bars are
 # two standard errors of the **paired** difference between that code size and the best one
 # (measured on the same test images), so a bar whose top reaches the dashed line marks a size
-# this test cannot tell apart from the best. (Two standard errors of each rate on its own would
-# be the wrong bars here: overlapping bars of two rates measured on the same images do not mean
-# a tie, and separate ones do not mean a difference.)
+# this test cannot tell apart from the best. (Bars of two standard errors for each rate on its
+# own would be a blunter test: separate bars do imply a difference, but overlapping ones do not
+# mean a tie, since two rates measured on the same images move together; the paired bars are the
+# sharper test.)
 #
 # What the sweep says, verdict by verdict (the numbers refer to the printout above the figure):
 # - **Error.** A wider code reconstructs better: the error falls with $k$ for PCA by
@@ -1689,8 +1335,8 @@ fig
 #   the $k$ where the nonlinear decoder gains most over PCA; where that is a narrow code, a
 #   plausible reason (not tested here) is that a flat subspace of a few dimensions keeps little,
 #   while a curved surface can follow the data further. But every AE number of the table is a
-#   number at this budget: PCA's solution is exact, the AE's is not yet converged (the optional
-#   part below continues one model for twice the steps).
+#   number at this budget: PCA's solution is exact, the AE's is not yet converged (Appendix H
+#   continues one model for twice the steps).
 # - **Overfitting.** Verdicts (4) and (5) test the rule of thumb: does any size overfit, and if
 #   so, does the gap grow with $k$? A bottleneck limits how much each image can pass through, not
 #   how many weights are fitted to the training set: the `weights` column shows about 200,000 for
@@ -1702,8 +1348,816 @@ fig
 #
 # Choosing $k$ is therefore a trade-off between compression and quality, measured on validation
 # data, and not a guard against overfitting on its own.
+
+# %% [markdown]
+# ## 5. Anomaly detection by reconstruction error
 #
-# #### Optional: class information per code size, and a longer budget
+# An autoencoder reconstructs well what looks like its training data. Feed it something
+# different and the error tends to grow. So the error is an **anomaly score**.
+#
+# Which data is "normal"? We train a new stacked autoencoder on **handwritten digits** and use
+# images of another kind as anomalies: Fashion-MNIST test images when that dataset is really on
+# this machine, otherwise crops of photos that ship with scikit-learn (no network needed). The
+# next cell prints which sets are in use, and whether the digits are the full MNIST split. Where
+# that line says False (fast mode, or a machine with only part of MNIST), every verdict of this
+# section was computed on fewer digits, and one within a few standard errors of its margin could
+# come out the other way on the full split.
+
+# %%
+from course_utils.anomaly import out_of_distribution_images
+
+digits = load_dataset("mnist", seed=course.seed)  # in-distribution: digits
+ood_x, ood_name = out_of_distribution_images(data, n=len(digits.test.x), seed=course.seed)
+normal_x = digits.test.x
+print(f"normal:    {len(normal_x):,} {digits.name} test images "
+      f"(plus {len(digits.valid.x):,} validation images to set the threshold)")
+print(f"anomalies: {len(ood_x):,} {ood_name}")
+print(f"the full MNIST split (54,000 training, 6,000 validation, 10,000 test digits): "
+      f"{(len(digits.train.x), len(digits.valid.x), len(normal_x)) == (54_000, 6_000, 10_000)}")
+
+# %%
+torch.manual_seed(0)
+digit_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32,
+                            input_mean=digits.train.x.mean(dim=0)).to(course.device)  # centred
+digit_epochs = epochs_for(steps, len(digits.train.x))
+fit(digit_ae, digits.train.x.to(course.device), digits.valid.x.to(course.device),
+    epochs=digit_epochs, lr=2e-3, batch_size=batch_size, verbose=False)
+digit_ae = digit_ae.cpu()
+digit_steps = digit_epochs * math.ceil(len(digits.train.x) / batch_size)
+print(f"digit autoencoder: {digit_epochs} epochs of {len(digits.train.x):,} images = "
+      f"{digit_steps:,} steps (target {steps:,})")
+
+# %% [markdown]
+# `mse_per_pixel_per_image` (in `course_utils.anomaly`) returns one number per image: its mean
+# squared error per pixel. The histograms are drawn over $\log_{10}$ of the error, so that both
+# the small errors of the digits and the large errors of the anomalies get room, and each
+# histogram has area 1.
+
+# %%
+from course_utils.anomaly import error_histograms_figure, mse_per_pixel_per_image
+
+err_valid = mse_per_pixel_per_image(digit_ae, digits.valid.x)  # (N_valid,) normal, for the threshold
+err_normal = mse_per_pixel_per_image(digit_ae, normal_x)  # (N,)
+err_ood = mse_per_pixel_per_image(digit_ae, ood_x)  # (N,)
+print(f"median error: normal {err_normal.median():.4f}, anomalies {err_ood.median():.4f} "
+      f"(ratio {err_ood.median() / err_normal.median():.1f})")
+error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "anomalies"))
+
+# %% [markdown]
+# The printout gives the ratio of the two medians; the figure shows how much the two histograms
+# overlap. Any threshold placed in an overlap flags some normal images and misses some anomalies.
+# The ROC curve shows the separation at every threshold at once, and the area under it (AUROC)
+# puts one number on it.
+#
+# ### ROC curve and AUROC, the AUROC checked by hand
+#
+# A threshold $t$ flags every image with error $\ge t$. For each $t$ count
+# - the **true positive rate** (recall): anomalies flagged / all anomalies;
+# - the **false positive rate**: normal images flagged / all normal images.
+#
+# Sliding $t$ from $+\infty$ down to $-\infty$ traces the **ROC curve** from $(0, 0)$ to $(1, 1)$.
+# Its area, **AUROC**, is the probability that a random anomaly scores higher than a random normal
+# image (ties count one half): 1 is perfect, 0.5 is a coin toss. Sorting the scores once gives
+# every point of the curve; the package's `roc_curve` does that, and its `auroc` the area. On a
+# hand-sized example you can check the printed FPR and TPR by counting, and the last line checks
+# the AUROC by hand, as the share of (anomaly, normal) pairs in order:
+
+# %%
+from course_utils.anomaly import auroc, roc_curve
+
+normal_toy, anomal_toy = torch.tensor([0.1, 0.2, 0.3]), torch.tensor([0.25, 0.4])
+fpr, tpr, thresholds = roc_curve(normal_toy, anomal_toy)
+for name, values in (("thresholds", thresholds), ("FPR", fpr), ("TPR", tpr)):
+    print(f"{name:<11}" + "  ".join(f"{v:>5.2f}" for v in values))
+pairs = (anomal_toy[:, None] > normal_toy[None, :]).float().mean().item()  # (2, 3) comparisons
+print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) pairs in order {pairs:.4f}")
+
+# %% [markdown]
+# ### Is the autoencoder worth it? Two baselines without gradient training
+#
+# Before crediting the autoencoder, compare it with two cheap scores:
+# - **mean intensity**: the average pixel value, i.e. how much ink or light the image has. It
+#   learns nothing at all and never looks at the autoencoder;
+# - **PCA-32 error**: the reconstruction error of PCA with 32 components fitted on the normal
+#   training digits (a linear autoencoder solved in closed form, no gradient training;
+#   `pca_errors` from section 4).
+#
+# Since AUROC is the share of (anomaly, normal) pairs in the right order (ties counting one half),
+# $1 - \mathrm{AUROC}$ is the share in the wrong order, ties again counting one half. Near 1 that share is the fairer comparison: going from 0.96 to
+# 0.99 looks small as a difference of AUROCs, but it removes three quarters of the mistakes.
+#
+# An AUROC measured on a finite set of images (the counts are printed above) is itself
+# uncertain: other images of the same kinds would give a slightly different value. To compare
+# two detectors scored on the same images, `auroc_difference_se` plays that "other images"
+# game with the images we have, a **bootstrap**: 200 times, it draws as many normal images as
+# there are, with replacement (some twice, some not at all), and as many anomalies, scores
+# this redrawn set with both detectors, and records the difference of their AUROCs. The
+# standard deviation of those 200 differences is the standard error. As for the
+# nearest-neighbour rates of section 4, we call a difference real only when it exceeds two of
+# these standard errors.
+
+# %%
+from course_utils.anomaly import auroc_difference_se, roc_figure
+
+
+def auroc_margin(pair_a, pair_b):
+    """AUROC(a) - AUROC(b) and the bootstrap standard error of that difference.
+
+    pair_a, pair_b: (normal scores (N0,), anomalous scores (N1,)) of the same images."""
+    return auroc(*pair_a) - auroc(*pair_b), auroc_difference_se(pair_a, pair_b, seed=course.seed)
+
+
+def clearly_ahead(pair_a, pair_b):
+    """True when detector a's AUROC beats b's by more than two bootstrap standard errors."""
+    margin, se = auroc_margin(pair_a, pair_b)
+    return margin > 2 * se
+
+
+def oriented(pair):
+    """A baseline read the way that detects: scores negated when its AUROC is below 0.5.
+
+    Returns (pair, flipped). Choosing the direction on the images we report on can only help
+    the baseline, so it makes the opponent of the autoencoder stronger, never weaker."""
+    flipped = auroc(*pair) < 0.5
+    return ((-pair[0], -pair[1]) if flipped else pair), flipped
+
+
+digit_pca = PCA(32).fit(digits.train.x.flatten(1))  # (N, 784)
+bright_normal, bright_ood = normal_x.mean(dim=(1, 2, 3)), ood_x.mean(dim=(1, 2, 3))  # (N,) each
+scores = {"stacked AE error": (err_normal, err_ood),
+          "PCA-32 error": (pca_errors(digit_pca, normal_x), pca_errors(digit_pca, ood_x)),
+          "mean intensity": (bright_normal, bright_ood)}
+scores["mean intensity"], intensity_flipped = oriented(scores["mean intensity"])
+aucs = {name: auroc(*pair) for name, pair in scores.items()}
+print(f"mean intensity flipped (darker = more anomalous) because its AUROC was below 0.5: "
+      f"{intensity_flipped}")
+for name, value in aucs.items():
+    print(f"  {name:<18} AUROC {value:.4f}   pairs in the wrong order {1 - value:.2%}")
+ae_pair = scores["stacked AE error"]
+kind_margins = {b: auroc_margin(ae_pair, scores[b]) for b in ("PCA-32 error", "mean intensity")}
+ahead_of_both = all(difference > 2 * se for difference, se in kind_margins.values())
+print(f"stacked AE ahead of both baselines by more than two standard errors: {ahead_of_both}")
+print(f"In this run: the stacked AE's AUROC is {aucs['stacked AE error']:.3f}, against "
+      f"{aucs['PCA-32 error']:.3f} for PCA-32 and {aucs['mean intensity']:.3f} for mean intensity; "
+      + ("it is ahead of both" if ahead_of_both else "it is not ahead of both")
+      + " by more than two standard errors.")
+wrong_ae, wrong_pca = 1 - aucs["stacked AE error"], 1 - aucs["PCA-32 error"]
+if wrong_ae > 0 and wrong_pca == 0:
+    print(f"PCA-32 puts no pair in the wrong order; the stacked AE puts {wrong_ae:.2%}")
+elif wrong_ae > 0:
+    print(f"PCA-32 puts {wrong_pca / wrong_ae:.1f} times as many pairs in the wrong order as the "
+          f"stacked AE")
+else:
+    print("the stacked AE puts no pair in the wrong order; "
+          + ("neither does PCA-32" if wrong_pca == 0 else f"PCA-32 puts {wrong_pca:.2%}"))
+ax = roc_figure(*scores["stacked AE error"], label="stacked AE").axes[0]
+roc_figure(*scores["PCA-32 error"], label="PCA-32", ax=ax, color="tab:green", chance=False)
+roc_figure(*scores["mean intensity"], label="mean intensity" + " (flipped)" * intensity_flipped, ax=ax, color="tab:orange", chance=False)
+ax.figure
+
+# %%
+# extra code – the same curves with a logarithmic false-positive axis: small rates get room
+fig = NotebookFigure(figsize=(6.0, 3.6), layout="constrained")
+ax = fig.subplots()
+smallest = 1 / len(normal_x)  # one normal image flagged
+for name, colour in (("stacked AE error", "tab:purple"), ("PCA-32 error", "tab:green"),
+                     ("mean intensity", "tab:orange")):
+    fpr, tpr, _ = roc_curve(*scores[name])
+    ax.plot(fpr.clip(smallest, None), tpr, color=colour, label=name)
+ax.set(xscale="log", xlim=(smallest, 1), ylim=(0, 1.01), xlabel="false positive rate (log scale)",
+       ylabel="true positive rate (recall)", title="ROC curves, small false-alarm rates enlarged")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8, loc="lower right")
+fig
+
+# %% [markdown]
+# Why can a score that learns nothing do well? Mean intensity ranks a pair right whenever the
+# anomaly carries more light than the digit, and thin strokes on black carry little; any
+# detector has to beat that (Appendix J measures the brightness of both groups and tests
+# whether the autoencoder's error is a brightness effect in disguise). PCA-32 is the linear
+# autoencoder solved in closed form, so the gap to it is what the nonlinear layers add. The
+# line under the AUROCs compares the autoencoder with PCA by their mistakes: a number above 1
+# means PCA makes that many times more of them, below 1 that the autoencoder makes more (when
+# the autoencoder makes no mistake at all, the line says so instead). The figure draws the three ROC curves: the
+# closer a curve hugs the top-left corner, the fewer pairs it puts in the wrong order.
+
+# %% [markdown]
+# ### A threshold, set on validation data
+#
+# A deployed detector needs one threshold. A common rule needs no anomalies at all: accept a
+# false-alarm rate, say 5%, and put the threshold at the 95th percentile of the errors of
+# **normal validation images**. Then measure on the **test** images, which played no part in
+# choosing it. (Taking the percentile of the test errors themselves would make "5% false alarms"
+# true by construction, and the test would measure nothing.) At threshold $t$:
+# precision = anomalies among the flagged images, recall = share of anomalies flagged.
+
+# %%
+from course_utils.anomaly import flag_counts, threshold_figure
+
+t95 = torch.quantile(err_valid, 0.95).item()  # chosen on VALIDATION digits only
+counts = flag_counts(err_normal, err_ood, t95)  # measured on the test sets
+print(f"threshold {t95:.4f} (95th percentile of {len(err_valid):,} validation errors)")
+print(f"on the test sets: false-alarm rate {counts.false_alarm_rate:.3f} (target 0.05), "
+      f"recall {counts.recall:.3f}, precision {counts.precision:.3f}")
+print(f"false-alarm rate within 0.02 of the target: {abs(counts.false_alarm_rate - 0.05) <= 0.02}")
+print(f"In this run: a threshold set on validation digits flags {counts.false_alarm_rate:.1%} of the "
+      f"normal test digits (target 5%) and catches {counts.recall:.1%} of the anomalies.")
+names = (digits.name, "anomaly")
+threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
+
+# %% [markdown]
+# The false-alarm rate on the test set lands near the 5% target when the validation and test
+# digits come from the same distribution and the validation set is large enough; the verdict says
+# whether it did here. The image rows show the anomalies caught, the false alarms (the digits the
+# autoencoder finds hardest) and the anomalies missed: look at what the missed ones have in
+# common with digits.
+#
+# ### Precision depends on how rare anomalies are
+#
+# *Takeaway: AUROC, recall and the false-alarm rate do not change with the share of anomalies;
+# precision does, so quote it with that share.*
+#
+# The test above has as many anomalies as normal images: 50% **prevalence**. In practice anomalies
+# are rare. Recall and the false-alarm rate do not change with prevalence (each is a share within
+# one group), so neither do the ROC curve and AUROC. Precision does: with 1% anomalies, even 5%
+# false alarms on the other 99% outnumber the anomalies caught. The cell keeps every normal test
+# image, draws anomalies at random to reach each prevalence, and measures; the last column is
+# the value Bayes' rule predicts (`precision_at_prevalence`).
+
+# %%
+from course_utils.anomaly import precision_at_prevalence
+
+g = torch.Generator().manual_seed(0)
+print(f"{'prevalence':>10} {'anomalies':>10} {'precision':>10} {'recall':>8} {'AUROC':>7} {'Bayes':>7}")
+precisions = []
+for prevalence in (0.5, 0.1, 0.01):
+    n_anom = max(1, round(prevalence / (1 - prevalence) * len(err_normal)))
+    pick = torch.randperm(len(err_ood), generator=g)[:n_anom]
+    c = flag_counts(err_normal, err_ood[pick], t95)
+    expected = precision_at_prevalence(counts.recall, counts.false_alarm_rate, prevalence)
+    precisions.append(c.precision)
+    print(f"{prevalence:>10.0%} {n_anom:>10,} {c.precision:>10.3f} {c.recall:>8.3f} "
+          f"{auroc(err_normal, err_ood[pick]):>7.3f} {expected:>7.3f}")
+print(f"precision falls as anomalies get rarer: {precisions[0] > precisions[1] > precisions[2]}")
+print(f"In this run: the same detector and threshold have precision {precisions[0]:.2f} with 50% "
+      f"anomalies and {precisions[2]:.2f} with 1%.")
+
+# %% [markdown]
+# Compare the columns: the AUROC stays about the same (it wobbles only because few anomalies are
+# drawn at low prevalence), while precision drops as the anomalies get rarer, as the verdict line
+# says. So a precision quoted without its prevalence means little; AUROC, recall and the
+# false-alarm rate transfer between settings, precision must be recomputed.
+#
+# Move the slider to trade false alarms for missed anomalies: lower thresholds raise recall and
+# lower precision.
+
+# %% tags=["nbval-ignore-output"]
+from course_utils.anomaly import threshold_view
+
+threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
+
+# %% [markdown]
+# > **Common mistakes**
+# > - *Printing the epoch summary after the epoch loop.* One indentation level too far left and
+# >   the summary runs once, after training: one line, one history row, no learning curve.
+# >   Check that the history has as many rows as epochs.
+# > - *Comparing reconstruction errors in different units.* Per image (summed) and per pixel
+# >   (mean) differ by a factor 784; PCA, the dense and the tied AE above are all compared per
+# >   pixel on the same test images.
+# > - *Feeding raw pixels to a ReLU network without counting its dead units.* The loss falls
+# >   either way; only a count (`dead_units`) shows the units that never fire. Centre the inputs.
+# > - *Putting a ReLU on the code.* Negative code values become 0 and units that are negative
+# >   for every image die (Appendix D counts them in this run); keep the code linear.
+# > - *Believing the transpose is always the best decoder.* For an orthonormal linear encoder it
+# >   is the least-squares decoder exactly when the rows of $W$ span a subspace that $\Sigma$
+# >   maps into itself, i.e. one spanned by eigenvectors (PCA's top ones among them); for a random
+# >   orthonormal encoder $\Sigma W^\top (W \Sigma W^\top)^{-1}$ is better (section 2 measures it).
+# > - *Tying weights by copying them.* `nn.Parameter(encoder.weight.T.clone())` creates a second
+# >   tensor that drifts apart after the first step (section 2 shows it). Tied means ONE
+# >   `nn.Parameter`, read by the encoder and by the decoder; its gradient is the sum of both uses.
+# > - *Taking "tying regularises" or "a narrow code prevents overfitting" on trust.* Measure the
+# >   gap between training and validation error first; where there is no overfitting, neither
+# >   has anything to cure.
+# > - *Reading distances in a 2-D picture of the latent space as distances in the code.* PCA and
+# >   t-SNE plots are shadows; t-SNE in particular does not keep distances between clusters.
+# > - *Setting the threshold on the test set you report on.* Choose it on validation data.
+# > - *Quoting precision without prevalence.* The same detector has high precision when half the
+# >   images are anomalies and low precision when 1% are.
+# > - *Testing only easy anomalies.* A different kind of image is the easy case; test a class of
+# >   the same kind that the model never saw (Appendix L holds out one digit).
+# > - *Skipping the baselines.* A reconstruction error can follow brightness, and two sets
+# >   that differ in brightness then look easy; report the mean-intensity and PCA scores next to
+# >   it, and test the detector on brightness-matched sets.
+
+# %% [markdown]
+# ## What this run found
+#
+# The results of the main path, gathered from the values measured above (the appendices follow
+# the summary).
+
+# %%
+found = [
+    f"centring: {sum(raw_dead)} dead units with raw pixels, {sum(centred_dead)} after centring; "
+    f"test error {dense_mse / raw_mse - 1:+.1%}",
+    f"against PCA-32: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds; "
+    f"noise margin {noise_margin / seed_mean:.1%} of the error)",
+    f"tied weights: {count_parameters(tied) / count_parameters(dense):.0%} of the parameters, "
+    f"{tied_mse / seed_mean:.2f} times the error; the dense AE overfits: {dense_overfits}",
+    f"latent space: nearest-neighbour rate {hits.mean():.1%} on codes, {pixels_nn:.1%} on raw "
+    f"pixels; linear probe {probe_accuracy:.1%} on codes, {pixel_probe_hits.mean():.1%} on pixels",
+    f"bottleneck: AE below PCA at every k: {below_everywhere}; largest overfitting gap "
+    f"{max(gaps_k):+.1%}",
+    f"anomalies: AUROC {aucs['stacked AE error']:.3f} (PCA-32 {aucs['PCA-32 error']:.3f}, mean "
+    f"intensity {aucs['mean intensity']:.3f}); at the validation threshold "
+    f"{counts.false_alarm_rate:.1%} false alarms and {counts.recall:.1%} recall; precision "
+    f"{precisions[0]:.2f} with 50% anomalies, {precisions[2]:.2f} with 1%",
+]
+print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
+
+# %% [markdown]
+# ## Summary
+#
+# - A stacked autoencoder (784-128-32-128-784, ReLU between layers, a linear code, a sigmoid
+#   output) takes a few lines of `nn.Sequential`; we measured it against PCA with the same 32
+#   numbers per image and read its learning curve (one history row per epoch: the summary
+#   belongs inside the epoch loop). A validation curve still falling at the end means an
+#   under-trained model: its comparisons hold at that budget, and the lesson prints that verdict. Differences between trained models are read against a
+#   noise margin from three seeds: the 95% prediction interval of one more run, not the range
+#   of the three (a run of the same kind falls outside it half of the time, as simulated in
+#   Appendix B); a twin without ReLUs (Appendix C) tests whether the nonlinearity is what beats
+#   PCA. Training the stack greedily (a shallow autoencoder, a second one on its hidden values,
+#   then fine-tuning the stack) is where the word "stacked" comes from; Appendix E measures it
+#   against end-to-end training at the same number of steps.
+# - A hidden ReLU unit that outputs 0 for every image is dead: it costs weights and does
+#   nothing, and no error message says so. `dead_units` counts them; with raw pixels (all at
+#   least 0) the lesson counted them before and after **centring** the inputs (the encoder sees
+#   $x - \bar x$, the output bias starts at $\mathrm{logit}\,\bar x$) and printed what that did to
+#   the error. Centring acts on the first layer only: later layers, fed by ReLU outputs or by
+#   the linear code (whose mean is not 0, so the effective bias $b_j + w_j \cdot \bar z$, which
+#   the weights help set, can turn a unit off), can still lose units (the deeper stack's table
+#   in Appendix I counts them).
+# - A ReLU on the code was trained and measured (Appendix D): it zeroes part of the code values and can kill
+#   whole units, which a linear code never does.
+# - Tied weights reuse the encoder's matrices, transposed, with their own decoder biases: about
+#   half the parameters. Tying means sharing ONE `nn.Parameter`, not a `.clone()`; its gradient
+#   is the sum of the gradients of its two uses. In the linear case the transpose is the best
+#   decoder exactly for an orthonormal encoder whose rows span a subspace spanned by
+#   eigenvectors of the covariance (PCA's encoder is one, a random one is not); forced to be
+#   tied, the best linear autoencoder is PCA.
+#   Whether tying regularises depends on whether there is overfitting to cure: measure the gap.
+# - Nearest-neighbour rates in code space measure how pure each class's neighbourhoods are,
+#   without labels in training; a 2-D projection only hints at it. A code is coordinates, not
+#   class probabilities: those come from a classifier trained with labels, such as a linear
+#   probe on the codes. Whether the codes help a classifier is measured against the raw pixels,
+#   with all the labels and (Appendix F) with only 100 or 1,000 of them, where pretraining is
+#   supposed to pay off.
+# - The bottleneck sweep trades reconstruction error and class information against the size of
+#   the code; whether a narrow code reduces overfitting is a measurement, not a rule, and rates
+#   that differ by less than two standard errors are not ranked. Depth too is a choice to
+#   measure: Appendix I compares a deeper stack with the one-hidden-layer stack at two equal
+#   budgets (and each one's own learning curve), and the printed "in this run" line says how
+#   the gap moved with twice the steps; a verdict at one budget holds for that budget only.
+# - Reconstruction error is an anomaly score; ROC and AUROC rate it over all thresholds and do not
+#   depend on prevalence; precision and recall at one threshold, chosen on validation data, and
+#   precision does depend on prevalence. Compare with baselines that need no gradient training
+#   (mean intensity, PCA), check what else the score measures (brightness: rank correlations),
+#   and test it where that confound is removed (brightness-matched sets, Appendix J).
+
+# %% [markdown]
+# ## Appendix A: what the first steps do
+#
+# *Optional; it adds a replay of the first 20 training steps, the mechanism behind the
+# dead-unit table of section 1.*
+#
+# *Takeaway: with raw pixels in, Adam's first step has the same size whether or not the output
+# bias starts at the mean image (the table prints the sizes of all three models, and the first
+# verdict says whether this holds); what differs is how much a step shifts all images together,
+# and centring removes that shift.*
+#
+# `fit` uses **Adam**, and Adam does not step in proportion to the gradient: its first step moves
+# every weight whose gradient is not 0 by the learning rate (0.002 here), against the sign of
+# that gradient, however large or small the error, and later steps stay near that size while a
+# gradient keeps its sign. The cell below replays the start of training: it retrains the three
+# models of the table from their initial weights (the same seed) for 20 steps, on the first 2,560
+# training images (fewer in fast mode; seconds), so its batches are not those of the real run.
+# After steps 1, 2, 3, 5, 10 and 20 it logs, for the encoder's first layer:
+# - **update size**: the length (Frobenius norm) of that step's change of the weights $W_1$;
+# - what the step did to the units: it changes unit $j$'s input on image $i$ by
+#   $\Delta a_{ij} = \Delta w_j \cdot x_i + \Delta b_j$. The **common shift** is the part all test
+#   images share (the average of $\Delta a_{ij}$ over images, in absolute value, averaged over the
+#   128 units: up or down), the **per-image part** is the rest (the average of $|\Delta a_{ij}|$
+#   after subtracting the common part). For a unit that is positive on most images, only a
+#   common shift can move it below 0 on all of them at once (when it goes down); a unit positive
+#   on few images can be pushed below 0 everywhere by the per-image part alone;
+# - **dead units**: encoder units whose input is $\le 0$ on every test image after that step.
+
+# %%
+class FirstSteps(Callback):
+    """After the chosen steps, log how that one step changed the encoder's first layer."""
+
+    def __init__(self, x, at=(1, 2, 3, 5, 10, 20)) -> None:
+        self.x, self.at = x.flatten(1), at  # x: (N, 784), the images measured on
+        self.steps, self.rows = [], []  # the logged steps, and one row of numbers for each
+
+    def inputs(self, model):
+        """a_ij = w_j . x_i + b_j of the first layer (x centred where the model centres): (N, 128)"""
+        x = self.x if model.input_mean is None else self.x - model.input_mean
+        with torch.no_grad():
+            return model.encoder[0](x)
+
+    def on_batch_start(self, state) -> None:
+        if state.step + 1 in self.at:  # the step about to be taken is one we log
+            self.weight = state.model.encoder[0].weight.detach().clone()  # (128, 784)
+            self.before = self.inputs(state.model)
+
+    def on_batch_end(self, state) -> None:
+        if state.step in self.at:
+            self.steps.append(state.step)
+            after = self.inputs(state.model)
+            change = after - self.before  # (N, 128): what this one step did to each unit's input
+            common = change.mean(dim=0)  # (128,): the part shared by all images
+            self.rows.append({
+                "update size": (state.model.encoder[0].weight.detach() - self.weight).norm().item(),
+                "common shift": common.abs().mean().item(),
+                "per-image part": (change - common).abs().mean().item(),
+                "dead units": int((after <= 0).all(dim=0).sum())})
+
+
+first_steps = {}  # model name -> one row per logged step
+for name in ("raw pixels", "output-bias start only", "centred (both changes)"):
+    torch.manual_seed(0)  # the same initial weights as the three models of the table
+    model = DenseAutoencoder(784, hidden=(128,), n_latent=32,
+                             input_mean=None if name == "raw pixels" else mean_image)
+    if name == "output-bias start only":
+        model.input_mean.zero_()  # raw pixels in, as in the table
+    log = FirstSteps(x_test)
+    fit(model, x_train[:20 * batch_size], epochs=1, lr=2e-3, batch_size=batch_size,
+        callbacks=[log], verbose=False)
+    first_steps[name] = log.rows
+print(f"{'after step':<40}" + "".join(f"{step:>7}" for step in log.steps))
+for name, rows in first_steps.items():
+    for quantity in rows[0]:
+        row_format = "{:>7d}" if quantity == "dead units" else "{:>7.3f}"
+        print(f"{name if quantity == 'update size' else '':<24}{quantity:<16}"
+              + "".join(row_format.format(row[quantity]) for row in rows))
+raw_steps, bias_steps, centred_steps = first_steps.values()
+size_gap = max(abs(raw["update size"] / bias["update size"] - 1)
+               for raw, bias in zip(raw_steps, bias_steps, strict=True))
+print(f"step 1 has the same update size (within 5%) with raw pixels and with the output-bias start "
+      f"only: {abs(raw_steps[0]['update size'] / bias_steps[0]['update size'] - 1) < 0.05}; over "
+      f"the logged steps the two sizes differ by at most {size_gap:.0%}")
+average_common = {name: sum(row["common shift"] for row in rows) / len(rows)
+                  for name, rows in first_steps.items()}
+print("common shift averaged over the logged steps: " + ", ".join(
+    f"{name} {value:.3f}" for name, value in average_common.items()))
+print(f"raw pixels shift all images together more than the output-bias start only: "
+      f"{average_common['raw pixels'] > average_common['output-bias start only']}; centred: "
+      f"less than a tenth of raw pixels' common shift: "
+      f"{average_common['centred (both changes)'] < average_common['raw pixels'] / 10}")
+print(f"dead encoder units after {log.steps[-1]} steps (in brackets: after all "
+      f"{steps_taken:,} steps, the table): "
+      + ", ".join(f"{name} {rows[-1]['dead units']} ({dead[0]})" for (name, rows), dead
+                  in zip(first_steps.items(), (raw_dead, bias_only_dead, centred_dead), strict=True)))
+if raw_mse > dense_mse:
+    print(f"(the table above) share of the error drop the output-bias start gets alone: "
+          f"{(raw_mse - bias_only_mse) / (raw_mse - dense_mse):.0%}; of the units revived: "
+          f"{(sum(raw_dead) - sum(bias_only_dead)) / max(sum(raw_dead) - sum(centred_dead), 1):.0%}")
+
+# %% [markdown]
+# Read the lines under the table from the top. The first says whether the two raw-pixel models
+# took first steps of the same size, as Adam predicts; where it is True, and the sizes stay
+# within the printed percentage afterwards, the size of the updates cannot explain why one
+# model lost more units than the other. What differs is their **direction**. With raw pixels,
+# all at least 0 and bright in the same region, a step whose signs agree over that region raises
+# or lowers a unit's input on every image together; the common shift measures how large such
+# moves are (both ways: it does not count which units went down). After centring, the average
+# of $\Delta w_j \cdot (x - \bar x)$ over the training images is 0 for any step, so only the
+# bias can shift all images at once, and the verdict line says whether the centred common shift
+# stayed below a tenth of the raw model's. The output-bias start changes what the error asks
+# for, not the step size: a decoder that starts at the mean image no longer says "darker
+# everywhere"; the line "raw pixels shift all images together more than the output-bias start
+# only" says whether that gave smaller common shifts in your run (where it says False, this
+# measurement does not explain the difference in dead units). The last line goes back to the
+# table of the real runs: of the error drop and of the units revived by both changes, the share
+# the output-bias start gets alone. The dead-unit rows come from the replay, not from the real
+# run; the on-trajectory evidence is the "when they died" line of the
+# dead-unit cell (a copy of the real model after 100 steps).
+
+# %% [markdown]
+# ## Appendix B: why a prediction interval, not the range of three seeds
+#
+# *Optional; it adds the simulation behind the noise margin of section 1.*
+#
+# *Takeaway: the rule "outside the range of the seeds" calls a no-effect run real half of the
+# time; the prediction interval does so 5% of the time.*
+#
+# "Outside the range of the three" (below the smallest or above the largest) sounds safe but is
+# not: with no real difference at all, the new run is one of four runs of the same kind, and it
+# is the smallest or the largest of the four with probability $2/4$. The prediction interval's
+# $t$ quantile (4.30 for $n = 3$) pays for knowing $s$ from only three runs. Its guarantee: if
+# the seed noise is roughly normal and the other model's noise is no larger, a model that is
+# really no different lands outside it only 5% of the time. The cell checks both rules on
+# simulated runs that differ only by noise.
+
+# %%
+g = torch.Generator().manual_seed(0)
+runs = torch.randn(100_000, n_seeds + 1, generator=g)  # n seed runs + 1 new run, no real effect
+seeds, new_run = runs[:, :n_seeds], runs[:, n_seeds]
+range_rule = (new_run < seeds.min(dim=1).values) | (new_run > seeds.max(dim=1).values)  # outside
+margin = student_t.ppf(0.975, df=n_seeds - 1) * seeds.std(dim=1) * (1 + 1 / n_seeds) ** 0.5
+interval_rule = (new_run - seeds.mean(dim=1)).abs() > margin
+print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
+      f"{range_rule.float().mean():.3f}, prediction-interval rule {interval_rule.float().mean():.3f}")
+
+# %% [markdown]
+# The price of the prediction interval, with only three seeds, is a margin of about five of
+# their standard deviations ($4.30 \cdot \sqrt{4/3} \approx 4.97$; more seeds would narrow it).
+# It covers the training seed only: differences measured on a sample of test images get their
+# own standard errors (sections 3 to 5).
+
+# %% [markdown]
+# ## Appendix C: is it the nonlinearity? A twin without ReLUs
+#
+# *Optional; it adds a split of the stacked AE's gain over PCA between the hidden ReLUs and
+# the output sigmoid.*
+#
+# *Takeaway: "nonlinear beats linear" has parts; the printed split says how much of the AE's
+# gain over PCA the hidden ReLUs earn and how much the output sigmoid gets alone.*
+#
+# The cell trains a **twin without ReLUs** (`nn.Identity` between the layers, the same seed and
+# steps): each of its `nn.Linear` layers is then an affine map (a matrix product plus a bias),
+# and a chain of affine maps is one affine map, so from input to output it is an affine map of
+# rank at most 32 followed by the sigmoid, its only nonlinearity. If the stacked AE beats
+# PCA *because* of its hidden ReLUs, the twin should lose that advantage. The cell also measures
+# PCA with its reconstructions clamped to $[0, 1]$, the range the sigmoid enforces.
+
+# %%
+twin_mse = test_mse(train_dense(0, activation=nn.Identity))
+print(f"twin without ReLUs: test MSE {twin_mse:.5f} ({twin_mse / pca_mse:.0%} of PCA's error, "
+      f"{twin_mse / seed_mean:.0%} of the stacked AE's)")
+pca_clamped = pca32.reconstruct(x_test.flatten(1)).clamp(0, 1)  # (N, 784)
+pca_clamped_mse = mse_per_pixel(pca_clamped, x_test.flatten(1)).item()
+print(f"PCA-32 clamped to [0, 1]: test MSE {pca_clamped_mse:.5f}")
+print(f"(a) removing the ReLUs costs more than the noise margin: "
+      f"{twin_mse - seed_mean > noise_margin}")
+print(f"(b) the twin beats PCA by more than the noise margin: {pca_mse - twin_mse > noise_margin}")
+advantage = pca_mse - seed_mean  # the stacked AE's advantage over PCA
+if advantage > noise_margin:
+    print(f"split of the stacked AE's advantage over PCA ({advantage:.5f}): the twin (sigmoid, no "
+          f"ReLUs) gets {(pca_mse - twin_mse) / advantage:.0%} of it (clamping PCA alone gets "
+          f"{(pca_mse - pca_clamped_mse) / advantage:.0%}), the hidden ReLUs add the remaining "
+          f"{(twin_mse - seed_mean) / advantage:.0%}")
+else:
+    print("the stacked AE has no advantage over PCA beyond the noise margin: nothing to split")
+
+# %% [markdown]
+# Verdicts (a) and (b) test the explanation "the nonlinearity beats PCA", and the split line
+# divides the advantage between its parts:
+# - where (a) is True, the **hidden ReLUs** carry part of it: they let the decoder bend its
+#   output towards the curved set of images, instead of keeping the logits in a flat
+#   32-dimensional subspace (which the sigmoid then only bends pixel by pixel);
+# - where (b) is True, the ReLUs are not the whole story: the twin's only nonlinearity, the
+#   **output sigmoid**, beats PCA on its own. Part of that can be simply the range: PCA's
+#   reconstructions may spill below 0 and above 1, and the share of "clamping PCA alone" says
+#   how much cutting them back gains; the rest of the twin's share is what the squashing output
+#   adds beyond clipping.
+#
+# So "nonlinear beats linear" is true here only with the split printed above, and only at this
+# training budget: which nonlinearity earns how much is a measurement, and it can change with
+# the data and with the number of steps (section 1's learning curve says whether the models
+# were still improving when we stopped).
+
+# %% [markdown]
+# ## Appendix D: a ReLU on the code, measured
+#
+# *Optional; it adds the measurement behind section 1's reason for a linear code.*
+#
+# Now the variant some tutorials use: the same model with a ReLU appended to the encoder, so
+# every negative code value becomes 0. Same seed, same steps, same learning rate; the only
+# difference is that one layer.
+
+# %%
+torch.manual_seed(0)
+relu_code = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
+relu_code.encoder.append(nn.ReLU())  # the only change: codes below 0 become 0
+print(relu_code.encoder)
+relu_code = relu_code.to(course.device)
+fit(relu_code, x_train.to(course.device), epochs=epochs, lr=2e-3, batch_size=batch_size,
+    verbose=False)
+relu_code = relu_code.cpu()
+
+# %% [markdown]
+# Three numbers per model: the test error; the share of code values that are 0 (for the linear
+# code: the share below 0, the values a ReLU would have removed); and the number of **dead**
+# units, code units that are 0 for every test image (for the linear code: negative for every
+# test image, which still carries information, since the value varies).
+
+# %%
+relu_codes = predict(relu_code, x_test, fn=encode)  # (N, 32), all >= 0
+relu_mse = mse_per_pixel(predict(relu_code, x_test), x_test).item()
+print(f"{'code':<12}{'test MSE':>10}{'values <= 0':>13}{'units <= 0 on every image':>27}")
+for name, z, mse in (("linear", codes, dense_mse), ("ReLU", relu_codes, relu_mse)):
+    at_or_below = z <= 0  # (N, 32): for the ReLU code, exactly the zeros
+    print(f"{name:<12}{mse:>10.5f}{at_or_below.float().mean().item():>13.0%}"
+          f"{int(at_or_below.all(dim=0).sum()):>21} of 32")
+dead_mask = (relu_codes == 0).all(dim=0)  # (32,) True = 0 for every test image
+dead = int(dead_mask.sum())
+live_zero_share = (relu_codes[:, ~dead_mask] == 0).float().mean().item()
+print(f"the {32 - dead} live ReLU units are 0 for {live_zero_share:.1%} of their values "
+      f"(the linear code's units are below 0 for {(codes < 0).float().mean().item():.0%})")
+print(f"ReLU code: {dead} dead unit{'s' * (dead != 1)}, so {32 - dead} numbers per image can "
+      f"reach the decoder; "
+      f"test error {relu_mse / seed_mean - 1:+.0%} relative to the linear code (mean of 3 seeds)")
+print(f"ReLU code worse than the linear code by more than the noise margin (the linear-code "
+      f"model's, borrowed): "
+      f"{relu_mse - seed_mean > noise_margin} (difference {(relu_mse - seed_mean) / noise_margin:.1f} "
+      f"times the margin)")
+
+# %% [markdown]
+# Read the table and the verdict. Every dead unit is a code number that is the same (0) for
+# every image, so it tells the decoder nothing, and no gradient reaches its own weights; only a
+# change in the shared hidden layer could lift it above 0 again. While it stays dead the model
+# has fewer than 32 numbers to work with. The live units are clipped far less than one might
+# expect: the line under the table prints the share of their values that are 0, against the
+# share of the linear code's values that are negative. Where that share is small, training has
+# shifted the codes above 0 rather than lose them to the clipping, so the clipping itself
+# throws away little. Such a shift costs nothing: the encoder's last bias can add the same vector
+# $s$ to every code, and the decoder's first layer undoes it exactly, since
+# $W(z + s) + c - Ws = Wz + c$. So requiring codes $\ge 0$ does not by itself leave less room to
+# arrange a bounded set of images. What a ReLU code does cost is the dead units and the training:
+# a code value at or below 0 passes no gradient back to the encoder. The last line
+# says whether the clipped code cost reconstruction quality in this run by more than a change
+# of seed does, and how much; its noise margin is borrowed from the linear-code model of
+# section 1 (the ReLU-code model's own seed noise was not measured). A linear code costs nothing
+# extra, which is why this course keeps it.
+
+# %% [markdown]
+# ## Appendix E: stacked one layer at a time, greedy training measured
+#
+# *Optional; it adds the greedy recipe of section 2's history paragraph in code, against
+# end-to-end training at the same total number of steps.*
+#
+# The model is the centred 784-128-32-128-784 of section 1 (untied), and the budget is its number
+# of steps, split into three stages of about a third each:
+# 1. a **shallow** autoencoder 784-128-784 (one hidden ReLU layer, centred input, sigmoid
+#    output) learns to reconstruct the images;
+# 2. a second shallow autoencoder 128-32-128 learns to reconstruct the first one's hidden values
+#    $h$, computed once and then fixed (its output has a ReLU, since $h \ge 0$);
+# 3. the two, **stacked** into 784-128-32-128-784, are **fine-tuned** together, as one model.
+#
+# Both shallow models are built with `nn.Sequential` from the layers of one `DenseAutoencoder`
+# (seeded like `dense`), so stacking copies nothing: stage 1 trains its outer layers, stage 2 its
+# two middle layers, and stage 3 all four. Learning rate, batch size and centring are those of
+# `dense`. The cell compares the test errors image by image (a paired standard error, for the
+# choice of test images) and with the seed noise margin of section 1.
+
+# %%
+from course_utils.anomaly import mse_per_pixel_per_image  # (model, x) -> (N,) MSE per pixel
+
+
+class Centre(nn.Module):
+    """x -> x - the mean image, as DenseAutoencoder.encode does: (B, 784) -> (B, 784)."""
+
+    def __init__(self, mean):
+        super().__init__()
+        self.register_buffer("mean", mean.flatten().clone())  # (784,)
+
+    def forward(self, x):
+        return x - self.mean
+
+
+torch.manual_seed(0)  # the initial weights of dense
+greedy = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
+layer_1 = nn.Sequential(nn.Flatten(), Centre(mean_image),  # (B, 1, 28, 28) -> (B, 784), centred
+                        greedy.encoder[0], nn.ReLU(),  # 784 -> 128: h
+                        greedy.decoder[2], nn.Sigmoid(),  # 128 -> 784: pixels in [0, 1]
+                        nn.Unflatten(1, (1, 28, 28))).to(course.device)
+layer_2 = nn.Sequential(greedy.encoder[2],  # 128 -> 32: the code
+                        greedy.decoder[0], nn.ReLU()).to(course.device)  # 32 -> 128: h again
+stage_epochs = [max(1, epochs // 3)] * 2  # stages 1 and 2; stage 3 gets the rest of the budget
+stage_epochs.append(max(1, epochs - sum(stage_epochs)))
+fit(layer_1, x_train.to(course.device), epochs=stage_epochs[0], lr=2e-3, batch_size=batch_size,
+    verbose=False)
+with torch.no_grad():
+    h_train = layer_1[:4](x_train.to(course.device))  # (N, 128): stage 1's hidden values, fixed
+fit(layer_2, h_train, epochs=stage_epochs[1], lr=2e-3, batch_size=batch_size, verbose=False)
+greedy = greedy.cpu()
+stacked_errors = mse_per_pixel_per_image(greedy, x_test)  # (N,): stacked, not fine-tuned yet
+fit(greedy.to(course.device), x_train.to(course.device), epochs=stage_epochs[2], lr=2e-3,
+    batch_size=batch_size, verbose=False)
+greedy = greedy.cpu()
+greedy_errors, end_to_end_errors = (mse_per_pixel_per_image(m, x_test) for m in (greedy, dense))
+greedy_steps = sum(stage_epochs) * math.ceil(len(x_train) / batch_size)
+print(f"steps: stages 1, 2, 3 {[e * math.ceil(len(x_train) / batch_size) for e in stage_epochs]}, "
+      f"total {greedy_steps:,}; end to end {steps_taken:,}; the same: {greedy_steps == steps_taken}")
+print(f"test MSE per pixel: greedy, stacked before fine-tuning {stacked_errors.mean():.5f}, after "
+      f"{greedy_errors.mean():.5f}; end to end (dense, seed 0) {end_to_end_errors.mean():.5f}; "
+      f"PCA-32 {pca_mse:.5f}")
+gap = (greedy_errors - end_to_end_errors).mean().item()  # > 0: greedy is worse
+gap_se = ((greedy_errors - end_to_end_errors).std() / len(x_test) ** 0.5).item()
+greedy_margin = student_t.ppf(0.975, df=n_seeds - 1) * seed_sd * 2**0.5  # one run vs one run
+real = abs(gap) > 2 * gap_se and abs(gap) > greedy_margin
+print(f"greedy minus end to end: {gap:+.5f} (two paired standard errors {2 * gap_se:.5f}, noise "
+      f"margin for one run vs one run {greedy_margin:.5f}, from the dense model's seeds) -> greedy is "
+      + ("worse" if real and gap > 0 else "better" if real else "indistinguishable from end-to-end")
+      + (" than end-to-end training at the same steps" if real else " at the same steps"))
+
+# %% [markdown]
+# The first line checks that the two models got the same number of optimizer steps. The second
+# shows what the stages gave: the stack of two shallow autoencoders, before any fine-tuning, is
+# already a complete 784-128-32-128-784 model with its own error, and the change from that number
+# to the next is what fine-tuning did. The verdict counts a difference only when it beats both yardsticks: two paired standard
+# errors (other test images) and the noise margin (another seed). Both models are single
+# seed-0 runs, so the margin is the one for one run against one run, $t_{0.975,\,2} \cdot s
+# \cdot \sqrt{2}$ with $s$ from section 1's three seeds (borrowed from the end-to-end model: the
+# greedy stack's own seed noise was not measured), the yardstick the depth study of
+# Appendix I uses too (wider than section 1's margin for one run against a mean of three). Greedy
+# pretraining was invented for deep networks that, trained from small random weights, got stuck
+# in clearly worse solutions (they did train, just badly); this stack is shallow, and
+# section 1 trained it from random weights with Adam, so here it is a comparison of two ways to spend the
+# same steps, not a rescue. Whichever way your verdict goes, it holds at this budget and depth
+# only.
+
+# %% [markdown]
+# ## Appendix F: with few labels, do the codes help?
+#
+# *Optional; it adds the nearest-neighbour test of section 3 with only 100 and 1,000 labels.*
+#
+# The classic case for training an autoencoder first is a task with **few labels**: the
+# autoencoder learns from every training image without labels, and a classifier then learns from
+# the few labelled ones. With the `n_ref` labels above (10,000 in the full run), a classifier
+# can learn much from the pixels themselves; with 100, it has about 10 examples per class. The cell repeats the
+# nearest-neighbour test with only 100 and with 1,000 labelled training images, on the codes and
+# on the pixels. Nearest neighbour has nothing to tune, so it needs no labelled validation
+# images (with 100 labels, a validation set of 2,000 would be a luxury). Which 100 images get
+# labels is luck, so the cell draws the labelled set 10 times and averages; each "2 SE" combines
+# the spread over the draws with the sampling of the test images.
+
+# %%
+n_draws = 10
+g = torch.Generator().manual_seed(0)
+test_pixels = x_test[:n_query].flatten(1)  # (n_query, 784); codes[:n_query]: the same images
+
+def two_se(hits_a, hits_b=None):
+    """2 SE of a mean accuracy, or of a difference, from (draws, n) hits: spread over the draws
+    plus the sampling of the n test images."""
+    per_image = hits_a.mean(dim=0) - (0 if hits_b is None else hits_b.mean(dim=0))  # (n,)
+    per_draw = hits_a.mean(dim=1) - (0 if hits_b is None else hits_b.mean(dim=1))  # (draws,)
+    return 2 * (per_draw.var() / n_draws + per_image.var() / len(per_image)).sqrt().item()
+
+
+print(f"{'labels':>7}{'codes':>16}{'pixels':>16}{'difference':>12}{'2 SE':>7}   verdict")
+for n_labels in (100, 1_000):
+    code_hits, few_pixel_hits = [], []  # one (n_query,) row of hits per draw
+    for _ in range(n_draws):
+        chosen = torch.randperm(n_ref, generator=g)[:n_labels]  # the images whose labels we use
+        code_hits.append(nearest_neighbour_hits(train_codes[chosen], ref_y[chosen],
+                                                codes[:n_query], query_y))
+        few_pixel_hits.append(nearest_neighbour_hits(x_train[chosen].flatten(1), ref_y[chosen],
+                                                     test_pixels, query_y))
+    code_hits, few_pixel_hits = torch.stack(code_hits), torch.stack(few_pixel_hits)  # (draws, n)
+
+    difference = (code_hits.mean() - few_pixel_hits.mean()).item()
+    margin = two_se(code_hits, few_pixel_hits)
+    verdict = ("codes above pixels" if difference > margin else
+               "codes below pixels" if difference < -margin else "indistinguishable")
+    print(f"{n_labels:>7,}{code_hits.mean():>10.1%} ±{two_se(code_hits):>4.1%}"
+          f"{few_pixel_hits.mean():>10.1%} ±{two_se(few_pixel_hits):>4.1%}"
+          f"{difference:>+12.1%}{margin:>7.1%}   {verdict}")
+print(f"(with all {n_ref:,} labels, above: codes {hits.mean():.1%}, pixels {pixels_nn:.1%})")
+
+# %% [markdown]
+# Read each row's verdict, and compare it with the last line, the same test with all `n_ref`
+# labels. Where the codes come out above the pixels with 100 labels but not with all of them, the
+# autoencoder helps where the classic argument says it should: when labels are scarce. Where the
+# verdict is "indistinguishable" or "below" at 100 labels too, this autoencoder, trained to
+# reconstruct at this budget, did not give a nearest-neighbour classifier a head start, and the
+# argument would need a different model or classifier to hold here (Géron, ch. 17, fine-tunes the
+# pretrained encoder with the labels instead, which this lesson does not test). Compare the rows
+# too: the question is not whether fewer labels cost accuracy, but which input loses less.
+
+# %% [markdown]
+# ## Appendix G: far in the picture, or far in 32 dimensions?
+#
+# *Optional; it adds the 2-D version of the "far" count of section 3.*
+#
+# *Takeaway: the 2-D picture is a shadow; "far" in it and "far" in the 32 dimensions can
+# disagree, and only the second matters to the decoder.*
+#
+# The same rule can be applied in the plane of the scatter plot, to the projected codes and the
+# grid points as drawn. It is quick and visual, but projecting shrinks every distance, the
+# typical ones too, so its count can differ a lot from the 32-D one. The cell prints both.
+
+# %%
+far_2d = far_from(grid_2d, plane[:2000])  # (64,): the same rule, in the plane of the picture
+print(f"far grid points: {int(far_2d.sum())} of 64 in the plane, {int(far.sum())} of 64 in 32 "
+      f"dimensions; marked the same way by both: {int((far_2d == far).sum())} of 64")
+
+# %% [markdown]
+# ## Appendix H: class information per code size, and a longer budget
+#
+# *Optional; it adds standard-error verdicts to the sweep of section 4, and a run with twice
+# the steps.*
 #
 # *Takeaway: verdicts (6) to (8) rank the code sizes by class information only where the
 # differences beat their standard errors; the longer run says whether the error ratios are a
@@ -1769,8 +2223,11 @@ if pca_check < 1e-6:
 # moves, the other ratios (and so the $k$ of verdict (3)) could move too with a longer budget.
 # (On the embedded fallback, whose images are 8x8 scans enlarged to 28x28, PCA can come close to
 # exact; the cell says so if its error is practically 0.)
+
+# %% [markdown]
+# ## Appendix I: and how deep?
 #
-# ### Optional: and how deep?
+# *Optional; it adds a deeper stack, compared with the stack of section 1 at two equal budgets.*
 #
 # *Takeaway: deeper is not automatically better; compare depths at equal budgets, and at more
 # than one, since the slower model may be the deeper one.*
@@ -1898,7 +2355,7 @@ print(depth_summary)
 # whose **mean is 0**, so that $w_j \cdot (z - \bar z)$ averages 0 for any weights. The code is
 # not centred: its mean $\bar z$ is whatever the encoder's weights and last bias make it, and
 # $w_j \cdot \bar z$ then acts as an extra bias that the weights themselves set, so the weights
-# can kill such a unit too. The same holds for the shallow stack's decoder layer, the table of section 1
+# can kill such a unit too. The same holds for the shallow stack's decoder layer: the table of section 1
 # printed its dead units too. The last line of the table counts the
 # dead units after the first layer and splits them by the kind of input. Normalising the input
 # of every layer (batch normalisation, lesson 03) is a more general remedy; this lesson does
@@ -1906,191 +2363,9 @@ print(depth_summary)
 # Whether the deeper stack's dead units are what costs it accuracy, this run does not test.
 
 # %% [markdown]
-# ## 5. Anomaly detection by reconstruction error
+# ## Appendix J: what the brightness baseline tells us, and two tests of the autoencoder
 #
-# An autoencoder reconstructs well what looks like its training data. Feed it something
-# different and the error tends to grow. So the error is an **anomaly score**.
-#
-# Which data is "normal"? We train a new stacked autoencoder on **handwritten digits** and use
-# images of another kind as anomalies: Fashion-MNIST test images when that dataset is really on
-# this machine, otherwise crops of photos that ship with scikit-learn (no network needed). The
-# next cell prints which sets are in use, and whether the digits are the full MNIST split. Where
-# that line says False (fast mode, or a machine with only part of MNIST), every verdict of this
-# section was computed on fewer digits, and one within a few standard errors of its margin could
-# come out the other way on the full split.
-
-# %%
-from course_utils.anomaly import out_of_distribution_images
-
-digits = load_dataset("mnist", seed=course.seed)  # in-distribution: digits
-ood_x, ood_name = out_of_distribution_images(data, n=len(digits.test.x), seed=course.seed)
-normal_x = digits.test.x
-print(f"normal:    {len(normal_x):,} {digits.name} test images "
-      f"(plus {len(digits.valid.x):,} validation images to set the threshold)")
-print(f"anomalies: {len(ood_x):,} {ood_name}")
-print(f"the full MNIST split (54,000 training, 6,000 validation, 10,000 test digits): "
-      f"{(len(digits.train.x), len(digits.valid.x), len(normal_x)) == (54_000, 6_000, 10_000)}")
-
-# %%
-torch.manual_seed(0)
-digit_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32,
-                            input_mean=digits.train.x.mean(dim=0)).to(course.device)  # centred
-digit_epochs = epochs_for(steps, len(digits.train.x))
-fit(digit_ae, digits.train.x.to(course.device), digits.valid.x.to(course.device),
-    epochs=digit_epochs, lr=2e-3, batch_size=batch_size, verbose=False)
-digit_ae = digit_ae.cpu()
-digit_steps = digit_epochs * math.ceil(len(digits.train.x) / batch_size)
-print(f"digit autoencoder: {digit_epochs} epochs of {len(digits.train.x):,} images = "
-      f"{digit_steps:,} steps (target {steps:,})")
-
-# %% [markdown]
-# `mse_per_pixel_per_image` (in `course_utils.anomaly`) returns one number per image: its mean
-# squared error per pixel. The histograms are drawn over $\log_{10}$ of the error, so that both
-# the small errors of the digits and the large errors of the anomalies get room, and each
-# histogram has area 1.
-
-# %%
-from course_utils.anomaly import error_histograms_figure, mse_per_pixel_per_image
-
-err_valid = mse_per_pixel_per_image(digit_ae, digits.valid.x)  # (N_valid,) normal, for the threshold
-err_normal = mse_per_pixel_per_image(digit_ae, normal_x)  # (N,)
-err_ood = mse_per_pixel_per_image(digit_ae, ood_x)  # (N,)
-print(f"median error: normal {err_normal.median():.4f}, anomalies {err_ood.median():.4f} "
-      f"(ratio {err_ood.median() / err_normal.median():.1f})")
-error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "anomalies"))
-
-# %% [markdown]
-# The printout gives the ratio of the two medians; the figure shows how much the two histograms
-# overlap. Any threshold placed in an overlap flags some normal images and misses some anomalies.
-# The ROC curve shows the separation at every threshold at once, and the area under it (AUROC)
-# puts one number on it.
-#
-# ### ROC curve and AUROC, the AUROC checked by hand
-#
-# A threshold $t$ flags every image with error $\ge t$. For each $t$ count
-# - the **true positive rate** (recall): anomalies flagged / all anomalies;
-# - the **false positive rate**: normal images flagged / all normal images.
-#
-# Sliding $t$ from $+\infty$ down to $-\infty$ traces the **ROC curve** from $(0, 0)$ to $(1, 1)$.
-# Its area, **AUROC**, is the probability that a random anomaly scores higher than a random normal
-# image (ties count one half): 1 is perfect, 0.5 is a coin toss. Sorting the scores once gives
-# every point of the curve; the package's `roc_curve` does that, and its `auroc` the area. On a
-# hand-sized example you can check the printed FPR and TPR by counting, and the last line checks
-# the AUROC by hand, as the share of (anomaly, normal) pairs in order:
-
-# %%
-from course_utils.anomaly import auroc, roc_curve
-
-normal_toy, anomal_toy = torch.tensor([0.1, 0.2, 0.3]), torch.tensor([0.25, 0.4])
-fpr, tpr, thresholds = roc_curve(normal_toy, anomal_toy)
-for name, values in (("thresholds", thresholds), ("FPR", fpr), ("TPR", tpr)):
-    print(f"{name:<11}" + "  ".join(f"{v:>5.2f}" for v in values))
-pairs = (anomal_toy[:, None] > normal_toy[None, :]).float().mean().item()  # (2, 3) comparisons
-print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) pairs in order {pairs:.4f}")
-
-# %% [markdown]
-# ### Is the autoencoder worth it? Two baselines without gradient training
-#
-# Before crediting the autoencoder, compare it with two cheap scores:
-# - **mean intensity**: the average pixel value, i.e. how much ink or light the image has. It
-#   learns nothing at all and never looks at the autoencoder;
-# - **PCA-32 error**: the reconstruction error of PCA with 32 components fitted on the normal
-#   training digits (a linear autoencoder solved in closed form, no gradient training;
-#   `pca_errors` from section 4).
-#
-# Since AUROC is the share of (anomaly, normal) pairs in the right order, $1 - \mathrm{AUROC}$ is
-# the share in the wrong order. Near 1 that share is the fairer comparison: going from 0.96 to
-# 0.99 looks small as a difference of AUROCs, but it removes three quarters of the mistakes.
-#
-# An AUROC measured on a finite set of images (the counts are printed above) is itself
-# uncertain: other images of the same kinds would give a slightly different value. To compare
-# two detectors scored on the same images, `auroc_difference_se` plays that "other images"
-# game with the images we have, a **bootstrap**: 200 times, it draws as many normal images as
-# there are, with replacement (some twice, some not at all), and as many anomalies, scores
-# this redrawn set with both detectors, and records the difference of their AUROCs. The
-# standard deviation of those 200 differences is the standard error. As for the
-# nearest-neighbour rates of section 4, we call a difference real only when it exceeds two of
-# these standard errors.
-
-# %%
-from course_utils.anomaly import auroc_difference_se, roc_figure
-
-
-def auroc_margin(pair_a, pair_b):
-    """AUROC(a) - AUROC(b) and the bootstrap standard error of that difference.
-
-    pair_a, pair_b: (normal scores (N0,), anomalous scores (N1,)) of the same images."""
-    return auroc(*pair_a) - auroc(*pair_b), auroc_difference_se(pair_a, pair_b, seed=course.seed)
-
-
-def clearly_ahead(pair_a, pair_b):
-    """True when detector a's AUROC beats b's by more than two bootstrap standard errors."""
-    margin, se = auroc_margin(pair_a, pair_b)
-    return margin > 2 * se
-
-
-def oriented(pair):
-    """A baseline read the way that detects: scores negated when its AUROC is below 0.5.
-
-    Returns (pair, flipped). Choosing the direction on the images we report on can only help
-    the baseline, so it makes the opponent of the autoencoder stronger, never weaker."""
-    flipped = auroc(*pair) < 0.5
-    return ((-pair[0], -pair[1]) if flipped else pair), flipped
-
-
-digit_pca = PCA(32).fit(digits.train.x.flatten(1))  # (N, 784)
-bright_normal, bright_ood = normal_x.mean(dim=(1, 2, 3)), ood_x.mean(dim=(1, 2, 3))  # (N,) each
-scores = {"stacked AE error": (err_normal, err_ood),
-          "PCA-32 error": (pca_errors(digit_pca, normal_x), pca_errors(digit_pca, ood_x)),
-          "mean intensity": (bright_normal, bright_ood)}
-scores["mean intensity"], intensity_flipped = oriented(scores["mean intensity"])
-aucs = {name: auroc(*pair) for name, pair in scores.items()}
-print(f"mean intensity flipped (darker = more anomalous) because its AUROC was below 0.5: "
-      f"{intensity_flipped}")
-for name, value in aucs.items():
-    print(f"  {name:<18} AUROC {value:.4f}   pairs in the wrong order {1 - value:.2%}")
-ae_pair = scores["stacked AE error"]
-kind_margins = {b: auroc_margin(ae_pair, scores[b]) for b in ("PCA-32 error", "mean intensity")}
-ahead_of_both = all(difference > 2 * se for difference, se in kind_margins.values())
-print(f"stacked AE ahead of both baselines by more than two standard errors: {ahead_of_both}")
-wrong_ae, wrong_pca = 1 - aucs["stacked AE error"], 1 - aucs["PCA-32 error"]
-if wrong_ae > 0 and wrong_pca == 0:
-    print(f"PCA-32 puts no pair in the wrong order; the stacked AE puts {wrong_ae:.2%}")
-elif wrong_ae > 0:
-    print(f"PCA-32 puts {wrong_pca / wrong_ae:.1f} times as many pairs in the wrong order as the "
-          f"stacked AE")
-else:
-    print("the stacked AE puts no pair in the wrong order; "
-          + ("neither does PCA-32" if wrong_pca == 0 else f"PCA-32 puts {wrong_pca:.2%}"))
-ax = roc_figure(*scores["stacked AE error"], label="stacked AE").axes[0]
-roc_figure(*scores["PCA-32 error"], label="PCA-32", ax=ax, color="tab:green", chance=False)
-roc_figure(*scores["mean intensity"], label="mean intensity" + " (flipped)" * intensity_flipped, ax=ax, color="tab:orange", chance=False)
-ax.figure
-
-# %%
-# extra code – the same curves with a logarithmic false-positive axis: small rates get room
-fig = NotebookFigure(figsize=(6.0, 3.6), layout="constrained")
-ax = fig.subplots()
-smallest = 1 / len(normal_x)  # one normal image flagged
-for name, colour in (("stacked AE error", "tab:purple"), ("PCA-32 error", "tab:green"),
-                     ("mean intensity", "tab:orange")):
-    fpr, tpr, _ = roc_curve(*scores[name])
-    ax.plot(fpr.clip(smallest, None), tpr, color=colour, label=name)
-ax.set(xscale="log", xlim=(smallest, 1), ylim=(0, 1.01), xlabel="false positive rate (log scale)",
-       ylabel="true positive rate (recall)", title="ROC curves, small false-alarm rates enlarged")
-ax.grid(alpha=0.3)
-ax.legend(fontsize=8, loc="lower right")
-fig
-
-# %% [markdown]
-# The verdict line says whether the autoencoder beat both baselines in this run by more than
-# the noise of the images drawn, and the last
-# line compares the autoencoder with PCA by their mistakes: a number above 1 means PCA makes that
-# many times more of them, below 1 that the autoencoder makes more (when the autoencoder makes
-# no mistake at all, the line says so instead). The figure draws the three ROC curves: the
-# closer a curve hugs the top-left corner, the fewer pairs it puts in the wrong order.
-#
-# ### Optional: what the brightness baseline tells us, and two tests of the autoencoder
+# *Optional; it adds two tests of whether the score of section 5 is a brightness effect.*
 #
 # *Takeaway: a score can look good because the anomalies are brighter; compare it with the
 # brightness score, and test it again on sets of equal brightness.*
@@ -2181,79 +2456,11 @@ print(f"the stacked AE ahead of PCA-32 on the matched sets by more than two stan
 # verdict whether the autoencoder keeps its lead over PCA there. The general lesson: a learned
 # detector must be compared with the cheap score that measures only the suspected confound,
 # and then tested on data where that confound is removed.
-#
-# ### A threshold, set on validation data
-#
-# A deployed detector needs one threshold. A common rule needs no anomalies at all: accept a
-# false-alarm rate, say 5%, and put the threshold at the 95th percentile of the errors of
-# **normal validation images**. Then measure on the **test** images, which played no part in
-# choosing it. (Taking the percentile of the test errors themselves would make "5% false alarms"
-# true by construction, and the test would measure nothing.) At threshold $t$:
-# precision = anomalies among the flagged images, recall = share of anomalies flagged.
-
-# %%
-from course_utils.anomaly import flag_counts, threshold_figure
-
-t95 = torch.quantile(err_valid, 0.95).item()  # chosen on VALIDATION digits only
-counts = flag_counts(err_normal, err_ood, t95)  # measured on the test sets
-print(f"threshold {t95:.4f} (95th percentile of {len(err_valid):,} validation errors)")
-print(f"on the test sets: false-alarm rate {counts.false_alarm_rate:.3f} (target 0.05), "
-      f"recall {counts.recall:.3f}, precision {counts.precision:.3f}")
-print(f"false-alarm rate within 0.02 of the target: {abs(counts.false_alarm_rate - 0.05) <= 0.02}")
-names = (digits.name, "anomaly")
-threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 
 # %% [markdown]
-# The false-alarm rate on the test set lands near the 5% target when the validation and test
-# digits come from the same distribution and the validation set is large enough; the verdict says
-# whether it did here. The image rows show the anomalies caught, the false alarms (the digits the
-# autoencoder finds hardest) and the anomalies missed: look at what the missed ones have in
-# common with digits.
+# ## Appendix K: the reverse direction, train on clothes and detect digits
 #
-# ### Optional: precision depends on how rare anomalies are
-#
-# *Takeaway: AUROC, recall and the false-alarm rate do not change with the share of anomalies;
-# precision does, so quote it with that share.*
-#
-# The test above has as many anomalies as normal images: 50% **prevalence**. In practice anomalies
-# are rare. Recall and the false-alarm rate do not change with prevalence (each is a share within
-# one group), so neither do the ROC curve and AUROC. Precision does: with 1% anomalies, even 5%
-# false alarms on the other 99% outnumber the anomalies caught. The cell keeps every normal test
-# image, draws anomalies at random to reach each prevalence, and measures; the last column is
-# the value Bayes' rule predicts (`precision_at_prevalence`).
-
-# %%
-from course_utils.anomaly import precision_at_prevalence
-
-g = torch.Generator().manual_seed(0)
-print(f"{'prevalence':>10} {'anomalies':>10} {'precision':>10} {'recall':>8} {'AUROC':>7} {'Bayes':>7}")
-precisions = []
-for prevalence in (0.5, 0.1, 0.01):
-    n_anom = max(1, round(prevalence / (1 - prevalence) * len(err_normal)))
-    pick = torch.randperm(len(err_ood), generator=g)[:n_anom]
-    c = flag_counts(err_normal, err_ood[pick], t95)
-    expected = precision_at_prevalence(counts.recall, counts.false_alarm_rate, prevalence)
-    precisions.append(c.precision)
-    print(f"{prevalence:>10.0%} {n_anom:>10,} {c.precision:>10.3f} {c.recall:>8.3f} "
-          f"{auroc(err_normal, err_ood[pick]):>7.3f} {expected:>7.3f}")
-print(f"precision falls as anomalies get rarer: {precisions[0] > precisions[1] > precisions[2]}")
-
-# %% [markdown]
-# Compare the columns: the AUROC stays about the same (it wobbles only because few anomalies are
-# drawn at low prevalence), while precision drops as the anomalies get rarer, as the verdict line
-# says. So a precision quoted without its prevalence means little; AUROC, recall and the
-# false-alarm rate transfer between settings, precision must be recomputed.
-#
-# Move the slider to trade false alarms for missed anomalies: lower thresholds raise recall and
-# lower precision.
-
-# %% tags=["nbval-ignore-output"]
-from course_utils.anomaly import threshold_view
-
-threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
-
-# %% [markdown]
-# ### Optional: the reverse direction, train on clothes and detect digits
+# *Optional; it adds the same detectors with the roles of the two datasets swapped.*
 #
 # *Takeaway: which set is "normal" changes the AUROC, and not necessarily the same way for every
 # detector; measure it rather than reason it out.*
@@ -2317,8 +2524,11 @@ reverse_figure
 # the images have. The lesson for practice: before trusting an
 # anomaly score, ask what else it measures (brightness, amount of detail) and compare it with a
 # baseline that measures only that.
+
+# %% [markdown]
+# ## Appendix L: the hardest case, a digit the model has never seen
 #
-# ### Optional: the hardest case, a digit the model has never seen
+# *Optional; it adds anomalies of the same kind as the normal data.*
 #
 # *Takeaway: a detector that flags another kind of image need not flag a new class of the same
 # kind; the verdicts say how much harder that case is here.*
@@ -2388,88 +2598,6 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 # `held_out` and run the cell again to see another class. Detecting "something of the same
 # kind, but new" is where reconstruction error is weakest, and it is the case to test before
 # relying on such a detector.
-#
-# > **Common mistakes**
-# > - *Printing the epoch summary after the epoch loop.* One indentation level too far left and
-# >   the summary runs once, after training: one line, one history row, no learning curve.
-# >   Check that the history has as many rows as epochs.
-# > - *Comparing reconstruction errors in different units.* Per image (summed) and per pixel
-# >   (mean) differ by a factor 784; PCA, the dense and the tied AE above are all compared per
-# >   pixel on the same test images.
-# > - *Feeding raw pixels to a ReLU network without counting its dead units.* The loss falls
-# >   either way; only a count (`dead_units`) shows the units that never fire. Centre the inputs.
-# > - *Putting a ReLU on the code.* Negative code values become 0 and units that are negative
-# >   for every image die (section 1 counts them in this run); keep the code linear.
-# > - *Believing the transpose is always the best decoder.* For an orthonormal linear encoder it
-# >   is the least-squares decoder exactly when the rows of $W$ span a subspace that $\Sigma$
-# >   maps into itself, i.e. one spanned by eigenvectors (PCA's top ones among them); for a random
-# >   orthonormal encoder $\Sigma W^\top (W \Sigma W^\top)^{-1}$ is better (section 2 measures it).
-# > - *Tying weights by copying them.* `nn.Parameter(encoder.weight.T.clone())` creates a second
-# >   tensor that drifts apart after the first step (section 2 shows it). Tied means ONE
-# >   `nn.Parameter`, read by the encoder and by the decoder; its gradient is the sum of both uses.
-# > - *Taking "tying regularises" or "a narrow code prevents overfitting" on trust.* Measure the
-# >   gap between training and validation error first; where there is no overfitting, neither
-# >   has anything to cure.
-# > - *Reading distances in a 2-D picture of the latent space as distances in the code.* PCA and
-# >   t-SNE plots are shadows; t-SNE in particular does not keep distances between clusters.
-# > - *Setting the threshold on the test set you report on.* Choose it on validation data.
-# > - *Quoting precision without prevalence.* The same detector has high precision when half the
-# >   images are anomalies and low precision when 1% are.
-# > - *Testing only easy anomalies.* A different kind of image is the easy case; test a class of
-# >   the same kind that the model never saw (section 5 holds out one digit).
-# > - *Skipping the baselines.* A reconstruction error can follow brightness, and two sets
-# >   that differ in brightness then look easy; report the mean-intensity and PCA scores next to
-# >   it, and test the detector on brightness-matched sets.
-
-# %% [markdown]
-# ## Summary
-#
-# - A stacked autoencoder (784-128-32-128-784, ReLU between layers, a linear code, a sigmoid
-#   output) takes a few lines of `nn.Sequential`; we measured it against PCA with the same 32
-#   numbers per image and read its learning curve (one history row per epoch: the summary
-#   belongs inside the epoch loop). A validation curve still falling at the end means an
-#   under-trained model: its comparisons hold at that budget, and the lesson prints that verdict. Differences between trained models are read against a
-#   noise margin from three seeds: the 95% prediction interval of one more run, not the range
-#   of the three (a run of the same kind falls outside it half of the time, as simulated); a
-#   twin without ReLUs tests
-#   whether the nonlinearity is what beats PCA. Training the stack greedily (a shallow
-#   autoencoder, a second one on its hidden values, then fine-tuning the stack) is where the
-#   word "stacked" comes from; the lesson measured it against end-to-end training at the same
-#   number of steps.
-# - A hidden ReLU unit that outputs 0 for every image is dead: it costs weights and does
-#   nothing, and no error message says so. `dead_units` counts them; with raw pixels (all at
-#   least 0) the lesson counted them before and after **centring** the inputs (the encoder sees
-#   $x - \bar x$, the output bias starts at $\mathrm{logit}\,\bar x$) and printed what that did to
-#   the error. Centring acts on the first layer only: later layers, fed by ReLU outputs or by
-#   the linear code (whose mean is not 0, so the effective bias $b_j + w_j \cdot \bar z$, which
-#   the weights help set, can turn a unit off), can still lose units (the deeper stack's table
-#   counts them).
-# - A ReLU on the code was trained and measured: it zeroes part of the code values and can kill
-#   whole units, which a linear code never does.
-# - Tied weights reuse the encoder's matrices, transposed, with their own decoder biases: about
-#   half the parameters. Tying means sharing ONE `nn.Parameter`, not a `.clone()`; its gradient
-#   is the sum of the gradients of its two uses. In the linear case the transpose is the best
-#   decoder exactly for an orthonormal encoder whose rows span a subspace spanned by
-#   eigenvectors of the covariance (PCA's encoder is one, a random one is not); forced to be
-#   tied, the best linear autoencoder is PCA.
-#   Whether tying regularises depends on whether there is overfitting to cure: measure the gap.
-# - Nearest-neighbour rates in code space measure how pure each class's neighbourhoods are,
-#   without labels in training; a 2-D projection only hints at it. A code is coordinates, not
-#   class probabilities: those come from a classifier trained with labels, such as a linear
-#   probe on the codes. Whether the codes help a classifier is measured against the raw pixels,
-#   with all the labels and with only 100 or 1,000 of them, where pretraining is supposed to
-#   pay off.
-# - The bottleneck sweep trades reconstruction error and class information against the size of
-#   the code; whether a narrow code reduces overfitting is a measurement, not a rule, and rates
-#   that differ by less than two standard errors are not ranked. Depth too is a choice to
-#   measure: the lesson compares a deeper stack with the one-hidden-layer stack at two equal
-#   budgets (and each one's own learning curve), and the printed "in this run" line says how
-#   the gap moved with twice the steps; a verdict at one budget holds for that budget only.
-# - Reconstruction error is an anomaly score; ROC and AUROC rate it over all thresholds and do not
-#   depend on prevalence; precision and recall at one threshold, chosen on validation data, and
-#   precision does depend on prevalence. Compare with baselines that need no gradient training
-#   (mean intensity, PCA), check what else the score measures (brightness: rank correlations),
-#   and test it where that confound is removed (brightness-matched sets).
 
 # %% [markdown]
 # [Exercise 02](../exercises/02_stacked_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/02_stacked_autoencoders.ipynb)
