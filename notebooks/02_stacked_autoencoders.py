@@ -2601,8 +2601,10 @@ print(f"on the unseen digit the AE is ahead of both baselines by more than two s
 
 # %% [markdown]
 # [Exercise 02](../exercises/02_stacked_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/02_stacked_autoencoders.ipynb)
-# In the exercise you implement a tied decoder yourself (one weight tensor used twice) and the
-# reconstruction-error anomaly score with its AUROC.
+# In the exercise you build this lesson's centred 784-128-32-128-784 autoencoder yourself
+# (input centring, a logit-mean output bias), train it with and without centring and count its
+# dead units; you write a tied decoder (one weight tensor used twice), the AUROC by hand, and a
+# threshold set on validation errors, then read off its false-alarm rate on test images.
 #
 # ## Quiz
 
