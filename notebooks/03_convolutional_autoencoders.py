@@ -40,7 +40,8 @@
 #    same code size, data and training budget, say where the parameters sit, and explain why the
 #    training curve can sit above the validation curve;
 # 5. test what convolutions buy on shifted images, compute the receptive field of a code cell,
-#    and see what a fully convolutional autoencoder and the learned first-layer filters do;
+#    and see what a fully convolutional autoencoder, a global-average-pooled code and the
+#    learned first-layer filters do;
 # 6. explain where checkerboard artefacts come from, which of their causes upsample +
 #    convolution removes, and which period-2 pattern it can still make;
 # 7. (optional) read an image as a sequence of rows with an LSTM autoencoder.
@@ -925,6 +926,62 @@ fig
 # vector. The VAEs of lessons 06-07 choose a linear layer before their code for that reason;
 # it is a design choice, not a necessity: many larger models, such as VQ-VAE and the
 # autoencoders used in latent diffusion, keep a spatial grid of codes.)
+#
+# ### A third design: a global-average-pooled code
+#
+# Between a linear bottleneck and a code map there is a third choice, common in classifiers and
+# in some autoencoder code: end the encoder with `nn.AdaptiveAvgPool2d((1, 1))`, which averages
+# each channel's map over **all** positions, so the code is one number per channel (32 here). An
+# untrained encoder is enough to see what that does, because the property comes from the layers,
+# not from training. The cell moves 500 test images by 1, 2 and 4 pixels, once **circularly**
+# (`torch.roll`: what leaves on the right comes back on the left) and once with black fill, and
+# prints how much each code changes, next to an untrained conv AE's linear-bottleneck code. Its
+# convolutions use circular padding, so that a circular shift by a multiple of the total stride
+# (4 pixels) moves every map by whole cells, and the average cannot change.
+
+# %%
+torch.manual_seed(0)
+gap_encoder = nn.Sequential(  # convolutions, then one average per channel: (B, 1, 28, 28) -> (B, 32)
+    nn.Conv2d(1, 16, 3, stride=2, padding=1, padding_mode="circular"), nn.ReLU(),  # 28 -> 14
+    nn.Conv2d(16, 32, 3, stride=2, padding=1, padding_mode="circular"), nn.ReLU(),  # 14 -> 7
+    nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())  # (B, 32, 7, 7) -> (B, 32, 1, 1) -> (B, 32)
+torch.manual_seed(0)
+bottleneck = ConvAutoencoder(n_latent=32).eval()  # untrained too: the linear-bottleneck design
+x_few = x_test[:500]
+
+
+def code_change(encode, moved: torch.Tensor) -> float:
+    """Mean relative change of the code, ||z(moved) - z(x)|| / ||z(x)||, over the images."""
+    with torch.no_grad():
+        z, z_moved = encode(x_few), encode(moved)  # (N, 32) each
+    return ((z_moved - z).norm(dim=1) / z.norm(dim=1)).mean().item()
+
+
+changes = {}  # name -> relative code changes: circular 1, 2, 4 px, then black fill 1, 2, 4 px
+for name, encode in {"global-average code": gap_encoder, "linear-bottleneck code": bottleneck.encode}.items():
+    circular = [code_change(encode, torch.roll(x_few, s, dims=-1)) for s in (1, 2, 4)]
+    filled = [code_change(encode, shift_images(x_few, s)) for s in (1, 2, 4)]
+    changes[name] = circular + filled
+    print(f"{name:<23} relative code change, moved 1, 2, 4 px: circular "
+          + ", ".join(f"{c:.3f}" for c in circular) + "; black fill " + ", ".join(f"{c:.3f}" for c in filled))
+print("the global-average code changes less than the linear-bottleneck code at every shift: "
+      f"{all(g < b for g, b in zip(*changes.values(), strict=True))}")
+with torch.no_grad():
+    rolled = torch.roll(x_few, 4, dims=-1)  # (500, 1, 28, 28): every garment 4 px to the right
+    same = torch.allclose(gap_encoder(rolled), gap_encoder(x_few), atol=1e-5)
+print(f"global-average code of the images rolled 4 px = code of the originals: {same}; the images "
+      f"themselves differ by {(rolled - x_few).abs().mean():.3f} per pixel on average")
+
+# %% [markdown]
+# Where the last line says True, the code does not change at all when the garment moves by 4
+# pixels around the frame: it is **invariant**, not just equivariant. Shifts of 1 or 2 pixels
+# can change it because a stride-2 layer samples every second position, and a black fill changes it too (the
+# black that enters and the garment that leaves are not the same pixels); the "changes less"
+# line says whether these changes stayed below the linear-bottleneck code's at every shift. The
+# price is in the last line: the two sets of images differ, yet their codes are equal, so no
+# decoder can tell them apart. A global-average code keeps **what** is in the image and throws
+# away **where** it is, which suits a classifier and hurts an autoencoder that must put every
+# pixel back in its place.
 #
 # ### What the first layer learned
 #
