@@ -40,7 +40,8 @@
 #    same code size, data and training budget, say where the parameters sit, and explain why the
 #    training curve can sit above the validation curve;
 # 5. test what convolutions buy on shifted images, compute the receptive field of a code cell,
-#    and see what a fully convolutional autoencoder and the learned first-layer filters do;
+#    and see what a fully convolutional autoencoder, a global-average-pooled code and the
+#    learned first-layer filters do;
 # 6. explain where checkerboard artefacts come from, which of their causes upsample +
 #    convolution removes, and which period-2 pattern it can still make;
 # 7. (optional) read an image as a sequence of rows with an LSTM autoencoder.
@@ -227,9 +228,9 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 #
 # ## 2. Two more ingredients: an upsampling decoder and BatchNorm
 #
-# Section 3 trains two conv models. Both add BatchNorm to the model above, and one of them also
-# replaces the transposed convolutions by upsampling; here are the two pieces, written out before
-# the package version is used.
+# Section 3 trains the model above and a twin that replaces the transposed convolutions by
+# upsampling, and then tests what adding BatchNorm does to the first one; here are the two
+# pieces, written out (in one model) before the package version is used.
 #
 # - **Upsample + convolution.** Instead of a transposed convolution, the decoder first copies
 #   each value into a $2 \times 2$ block (`nn.Upsample(scale_factor=2, mode="nearest")`), then
@@ -239,8 +240,9 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 #   that repeats every two pixels.
 # - **BatchNorm.** A `BatchNorm2d` after each hidden convolution, before its ReLU, rescales
 #   every channel to mean 0 and variance 1 and then applies a learned scale $\gamma$ and shift
-#   $\beta$ per channel. In the original paper (Ioffe and Szegedy, 2015) it allowed much larger
-#   learning rates; their explanation, that it keeps each layer's inputs in a steady range
+#   $\beta$ per channel. In the original paper (Ioffe and Szegedy, 2015), on image
+#   classifiers, it allowed much larger learning rates (section 3 checks whether it does here);
+#   their explanation, that it keeps each layer's inputs in a steady range
 #   ("internal covariate shift"), is contested: Santurkar et al. (2018) found that BatchNorm
 #   mainly makes the loss surface smoother, so that gradient steps behave more predictably.
 
@@ -364,9 +366,11 @@ print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored average
 # It is a comparison of early training, and equal steps are not equal work: the multiply-adds per
 # image differ (counted below). We compare the model lesson 02 chose, the dense 784-128-32
 # autoencoder with **centred** inputs (`input_mean=mean_image`, the average training image: the
-# remedy for its dead units), and the two convolutional models of sections 1-2
-# (`decoder="transpose"` and `decoder="upsample"`, both with `batch_norm=True`). All have a
-# 32-number code. Lesson 02 trained the dense AE about three times as long (2,500 steps at a
+# remedy for its dead units), with two convolutional models centred in the same way
+# (`ConvAutoencoder(..., input_mean=mean_image)`: the encoder sees $x - \bar x$, and a learned
+# per-pixel offset, started at the logit of the mean image, sits before the sigmoid), without
+# BatchNorm: **the conv AE** of section 1 (`decoder="transpose"`), the model the rest of the
+# lesson studies, and its upsampling twin (`decoder="upsample"`). All have a 32-number code. Lesson 02 trained the dense AE about three times as long (2,500 steps at a
 # constant 2e-3), so compare numbers within this section only. Every model starts at a larger
 # learning rate that `CosineDecay` lowers to 0 along a half cosine over the run, so that the last
 # steps settle instead of jumping around the minimum.
@@ -376,9 +380,10 @@ print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored average
 # each model's starting rate on the **validation** images (the test images play no part in the
 # choice): it trains the model at 6e-3 and at 1.2e-2, then keeps going in the better direction,
 # twice the largest rate or half the smallest, until the best rate has a worse rate on both sides
-# (at most four runs per model; two in fast mode), and keeps the run with the lowest validation error after the last
-# epoch. The dense AE and the transposed conv AE are searched this way; the upsampling conv AE,
-# the slowest to train, gets the rate its transposed sibling chose, without a search of its own.
+# (at most three runs per model; two in fast mode), and keeps the run with the lowest validation
+# error after the last epoch. The dense AE and the conv AE are searched this way; the upsampling
+# conv AE, the slowest to train, gets the rate its transposed sibling chose, without a search of
+# its own (the printout says so).
 # The cell prints every validation error and the chosen rates, and flags a rate still at the edge
 # of the rates tried (a rate beyond it might be better still). After `fit` we switch every model to `eval()`.
 
@@ -393,7 +398,7 @@ batch_size = 128
 steps = course.pick(full=850, fast=32)  # 2 epochs of 54,000 images: the lesson's time budget
 epochs = max(1, round(steps / math.ceil(len(x_train) / batch_size)))  # the same steps on any data size
 seed = 0  # the initial weights (torch.manual_seed) AND the batch order (fit's seed=)
-max_runs = course.pick(full=4, fast=2)  # runs per model in the search for its learning rate
+max_runs = course.pick(full=3, fast=2)  # runs per model in the search for its learning rate
 mean_image = x_train.mean(dim=0)  # (1, 28, 28): the average training image, as in lesson 02
 
 
@@ -424,13 +429,14 @@ def train(build, lr: float, run_seed: int | None = None) -> tuple[nn.Module, His
     return model.eval(), history, logger.points  # from now on BatchNorm uses its running averages
 
 
-def train_at_best_rate(name: str, build, start=(6e-3, 1.2e-2)):
+def train_at_best_rate(name: str, build, start=(6e-3, 1.2e-2), limit: int | None = None):
     """Search the starting rate on the VALIDATION images: train at the two rates of ``start``,
     then, while the best rate is the largest (smallest) one tried, try twice (half) it, at most
-    ``max_runs`` runs. Returns the model, history, curve and rate of the lowest final validation loss."""
+    ``limit`` runs (``max_runs`` if None). Returns the model, history, curve and rate of the lowest
+    final validation loss."""
     runs = {lr: train(build, lr) for lr in start}  # lr -> (model, history, curve)
     valid = {lr: run[1]["valid_loss"][-1] for lr, run in runs.items()}
-    while len(runs) < max_runs and min(valid, key=valid.get) in (min(runs), max(runs)):
+    while len(runs) < (limit or max_runs) and min(valid, key=valid.get) in (min(runs), max(runs)):
         best = min(valid, key=valid.get)
         lr = best * 2 if best == max(runs) else best / 2  # one step further in its direction
         runs[lr] = train(build, lr)
@@ -442,16 +448,18 @@ def train_at_best_rate(name: str, build, start=(6e-3, 1.2e-2)):
     return *runs[best], best
 
 
-models, histories, curves, chosen_lr = {}, {}, {}, {}
-for name, build in {
+builds = {  # all centred on the mean training image, none with BatchNorm
     "dense AE": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image),
-    "conv AE (transpose)": lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True),
-}.items():
-    models[name], histories[name], curves[name], chosen_lr[name] = train_at_best_rate(name, build)
+    "conv AE (transpose)": lambda: ConvAutoencoder(n_latent=32, decoder="transpose",
+                                                   input_mean=mean_image),
+    "conv AE (upsample)": lambda: ConvAutoencoder(n_latent=32, decoder="upsample",
+                                                  input_mean=mean_image)}
+models, histories, curves, chosen_lr = {}, {}, {}, {}
+for name in ("dense AE", "conv AE (transpose)"):
+    models[name], histories[name], curves[name], chosen_lr[name] = train_at_best_rate(name, builds[name])
 chosen_lr["conv AE (upsample)"] = chosen_lr["conv AE (transpose)"]  # borrowed: no search of its own
 models["conv AE (upsample)"], histories["conv AE (upsample)"], curves["conv AE (upsample)"] = train(
-    lambda: ConvAutoencoder(n_latent=32, decoder="upsample", batch_norm=True),
-    chosen_lr["conv AE (upsample)"])
+    builds["conv AE (upsample)"], chosen_lr["conv AE (upsample)"])
 models = {name: models[name] for name in ("dense AE", "conv AE (transpose)", "conv AE (upsample)")}
 n_steps = epochs * math.ceil(len(x_train) / batch_size)  # the optimizer steps that really ran
 print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps (target {steps:,}), "
@@ -486,7 +494,8 @@ for name in results:  # the same test images for every model: compare them image
     if name != best:
         gap = per_image[name] - per_image[best]  # (N,)
         se = gap.std().item() / len(gap) ** 0.5  # standard error of the mean gap
-        borrowed = " (the upsample model at its sibling's rate)" if "upsample" in name + best else ""
+        borrowed = (" (the upsample model at its sibling's rate; seed 0 only, not replicated)"
+                    if "upsample" in name + best else "")
         print(f"    {name} - {best}: {gap.mean():+.5f} (standard error {se:.5f}, "
               f"z = {gap.mean() / se:+.1f}): {'beyond' if gap.mean() > 2 * se else 'within'} "
               f"the test-image noise{borrowed}")
@@ -505,6 +514,10 @@ print(f"first layers: the dense AE's {first_dense.in_features}-to-{first_dense.o
 print(f"last layers: the dense AE's {last_dense.in_features}-to-{last_dense.out_features} layer has "
       f"{count_parameters(last_dense):,} parameters, the conv AE's last transposed convolution "
       f"{count_parameters(last_conv):,}")
+cut = 1 - results["conv AE (transpose)"] / results["dense AE"]
+print(f"In this run (seed 0): the conv AE {'beat' if cut > 0 else 'did not beat'} the dense AE, "
+      f"{results['conv AE (transpose)']:.5f} vs {results['dense AE']:.5f} ({abs(cut):.0%} "
+      f"{'lower' if cut > 0 else 'higher'}), with {n_conv / n_dense:.0%} of its parameters.")
 
 # %%
 # extra code – the learning curves of the three models
@@ -536,21 +549,23 @@ fig
 # same training images: the list below it says which autoencoders got below a linear projection
 # with this training budget, so you can see how large that budget is.
 #
-# The printout says which model reached the lowest test error with this budget, and whether each
-# gap to it exceeds twice its standard error (the models see the same test images, so each gap is
-# averaged image by image); read the verdicts rather than expecting one. The line above them
-# counts the centred dense AE's dead units, which sank lesson 02's raw-pixel model.
+# Each gap to the best model is averaged image by image (the models see the same test images),
+# with its standard error; the "In this run" line puts the main comparison in words. Why would
+# convolutions win with fewer parameters? Their first and last layers reuse one small filter at
+# every position, so what the model learns about an edge at one place serves every place, and
+# every image trains each filter at every position it visits, not once. The line
+# about dead units checks that centring kept the dense AE's ReLUs alive, as in lesson 02.
 #
 # **One caveat for every verdict in this lesson.** Each model is trained **once**, so the
 # verdicts are statements about **these trained models on these test images**. A standard error
-# (here) or a bootstrap standard error (section 5) says how much a result would move with other test
+# (here) or a bootstrap standard error (the appendix) says how much a result would move with other test
 # images; neither covers the training seed. Another seed (other initial weights and another batch
 # order) changes every test error too, by an amount this lesson does not measure, so a gap of a
 # few standard errors does not show that the order would hold with another seed. To measure that
 # spread yourself, set `seed = 1`, then `2`, ..., in the training cell above (it feeds both
 # `torch.manual_seed` and `fit`'s `seed=`, which fixes the batch order), rerun it and the
 # test-error cell after it, and compare the spread of each model's test error with the gaps; each
-# seed costs one more training of every model. The lesson does this for four models below
+# seed costs one more training of every model. The lesson does this for three models below
 # ("Do the verdicts survive another seed?"), and later sections refer back here.
 #
 # The parameter counts say two things. The conv AE is smaller than the dense one (the printed
@@ -598,168 +613,119 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 # before they grow; compare the counts with the seconds per epoch printed above (the seconds
 # depend on the machine that runs this notebook, the counts do not).
 #
-# ### How much of the gap is BatchNorm?
+# ### Does BatchNorm help? One step at a time
 #
-# The conv AEs differ from the dense AE in three ways at once: they convolve; they normalise
-# with BatchNorm, which the dense AE does not have; and they lack lesson 02's centring, which the
-# dense AE has (its encoder sees $x - \bar x$, the image minus the mean training image, and its
-# output starts at the mean image). BatchNorm after the first convolution subtracts each
-# channel's mean over the batch, so it does part of what the centring did. To change **one thing
-# at a time**, the cell trains two more transposed conv AEs with the centring
-# (`ConvAutoencoder(..., input_mean=mean_image)`: the encoder sees $x - \bar x$, and a learned
-# per-pixel offset, started at the logit of the mean image, sits before the sigmoid), one
-# without BatchNorm and one with it, each with the same data, steps, schedule and seed. The one
-# without BatchNorm is a new kind of model and searches its own starting rate on the validation
-# images; the one with BatchNorm takes the rate of its uncentred twin, the lesson's conv AE. That
-# makes a chain of four models
-# from the dense AE to the lesson's conv AE, and each line of the printout changes one thing:
-# 1. **the layers**: centred dense AE -> centred conv AE, both without BatchNorm;
-# 2. **BatchNorm**: centred conv AE without -> with BatchNorm;
-# 3. **dropping the centring**: centred conv AE with BatchNorm -> the lesson's conv AE (with
-#    BatchNorm, not centred).
+# Section 2 introduced BatchNorm; here it is an experiment. The chain below goes from the dense AE
+# to the conv AE and then adds BatchNorm, changing **one thing per step**, with the same data,
+# steps, schedule and seed:
+# 1. **the layers**: centred dense AE -> the conv AE (centred, no BatchNorm);
+# 2. **adding BatchNorm**: the conv AE -> the same model with a `BatchNorm2d` after each hidden
+#    convolution (`batch_norm=True`).
 #
-# Each line prints its $z$, the mean change divided by its standard error, image by image on the
+# The BatchNorm model chooses its own starting rate on the validation images between the same
+# two rates, 6e-3 and 1.2e-2, with no third run (it is the slowest model of the chain; the
+# printout flags a rate at the edge of the two), so the cell can also check the original paper's
+# claim that BatchNorm allows a larger rate.
+# Each step prints its $z$, the mean change divided by its standard error, image by image on the
 # test images; $|z| \le 2$ is "within the test-image noise".
 
 # %%
-chain = {"dense AE (centred)": models["dense AE"]}  # the four models of the chain, in order
-name = "conv AE (transpose), centred, no BatchNorm"  # a new kind of model: its own rate search
-chain[name], _, _, chosen_lr[name] = train_at_best_rate(name, lambda: ConvAutoencoder(
-    n_latent=32, decoder="transpose", batch_norm=False, input_mean=mean_image))
-name = "conv AE (transpose), centred, BatchNorm"  # differs from the lesson's conv AE only by centring:
-chosen_lr[name] = chosen_lr["conv AE (transpose)"]  # same rate, so step 3 changes one thing only
-chain[name] = train(lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True,
-                                            input_mean=mean_image), chosen_lr[name])[0]
-print(f"{name:<34} trained at its uncentred twin's rate {chosen_lr[name]:g} (not searched)")
-chain["conv AE (transpose), BatchNorm, not centred"] = models["conv AE (transpose)"]
-chain_err = {name: mse_per_pixel_per_image(m, x_test) for name, m in chain.items()}  # (N,) each
-print("test MSE per pixel, each model at its rate (above): " + ", ".join(
-    f"{name} {err.mean():.5f}" for name, err in chain_err.items()))
+bn_name = "conv AE + BatchNorm"  # the conv AE with BatchNorm: its own choice of rate, two runs
+bn_model, histories[bn_name], _, chosen_lr[bn_name] = train_at_best_rate(bn_name, lambda: ConvAutoencoder(
+    n_latent=32, decoder="transpose", batch_norm=True, input_mean=mean_image), limit=2)
+chain = {"dense AE": models["dense AE"], "conv AE": models["conv AE (transpose)"], bn_name: bn_model}
+chain_err = {n: mse_per_pixel_per_image(m, x_test) for n, m in chain.items()}  # (N,) each
+print("test MSE per pixel: " + ", ".join(f"{n} {err.mean():.5f}" for n, err in chain_err.items()))
 names = list(chain)
-steps_taken = {"1. the layers: dense -> conv, both centred, no BatchNorm": (names[0], names[1]),
-               "2. BatchNorm: centred conv AE without -> with BatchNorm": (names[1], names[2]),
-               "3. dropping the centring: centred -> not centred, both with BatchNorm": (names[2], names[3]),
-               "1 + 2 + 3, the whole gap: dense AE -> the lesson's conv AE": (names[0], names[3])}
-parts = {}
+steps_taken = {"1. the layers: dense AE -> conv AE": (names[0], names[1]),
+               "2. adding BatchNorm: conv AE -> conv AE + BatchNorm": (names[1], names[2])}
 for step, (before, after) in steps_taken.items():
     drop = chain_err[before] - chain_err[after]  # (N,): fall of each test image's error
     se = drop.std().item() / len(drop) ** 0.5
     z = drop.mean().item() / se
-    parts[step.split(":")[0]] = drop.mean().item()
     verdict = ("within the test-image noise: no measurable change" if abs(z) <= 2
                else "lowers the test error" if z > 0 else "RAISES the test error")
     print(f"    {step}: {drop.mean():+.5f} (standard error {se:.5f}, z = {z:+.1f}): {verdict}")
-single = {k: v for k, v in parts.items() if not k.startswith("1 + 2")}
-print(f"the largest step, by size: {max(single, key=lambda k: abs(single[k]))} "
-      f"(steps 1-3 add up to the whole gap: {sum(single.values()):+.5f})")
-best_chain = min(chain_err, key=lambda n: chain_err[n].mean().item())
-print(f"lowest test error of the four: {best_chain} ({chain_err[best_chain].mean():.5f}; the lesson's "
-      f"conv AE, BatchNorm, not centred: {chain_err[names[3]].mean():.5f})")
-bn_rates = [chosen_lr["conv AE (transpose)"], chosen_lr[names[2]]]  # searched, and its borrowed copy
-print(f"starting rates: BatchNorm models {bn_rates[0]:g} (searched) and {bn_rates[1]:g} (borrowed), "
-      f"centred conv AE without BatchNorm {chosen_lr[names[1]]:g}; BatchNorm chose a larger rate: "
-      f"{bn_rates[0] > chosen_lr[names[1]]}")
+lr_conv, lr_bn = chosen_lr["conv AE (transpose)"], chosen_lr[bn_name]
+bn_change = chain_err[bn_name].mean().item() - chain_err["conv AE"].mean().item()
+print(f"In this run (seed 0): the conv AE chose the starting rate {lr_conv:g}, the BatchNorm model "
+      f"{lr_bn:g} ({'larger' if lr_bn > lr_conv else 'smaller' if lr_bn < lr_conv else 'the same'}); "
+      f"BatchNorm {'raised' if bn_change > 0 else 'lowered'} the test error by {abs(bn_change):.5f}.")
 
 # %% [markdown]
-# Each line is the fall of the test error along one step, averaged image by image (positive:
-# the step helped; negative: it hurt). Every model ran at the rate it chose on the validation
-# images, except the centred BatchNorm model, which borrows its uncentred twin's rate (printed
-# above), so that step 3 changes the centring and nothing else; the three steps add up to the whole gap exactly (all are differences of the same four
-# test errors). Line 1 compares layers with layers: both models are centred and neither has
-# BatchNorm. If it says "lowers", convolutions beat lesson 02's dense layers at this budget; if
-# it says "within the test-image noise" or "RAISES", they did not, on their own. Line 2 is what
-# BatchNorm adds to a model that is already centred, so none of it is centring in disguise.
-# Line 3 is what the centring is worth once BatchNorm is there: "within the noise" would mean
-# that BatchNorm made it redundant. The last line names the largest step, whatever its sign.
-# This split follows one path (first the layers, then BatchNorm, then the centring), one seed
-# and a few rates per model: another seed moves every test error too (the caveat above), and
-# the next cell measures by how much.
+# Each line is the fall of the test error along one step (positive: the step helped; negative:
+# it hurt), from each model at the rate it chose. One seed is not enough to trust a sign, so the
+# next cell trains the three models again.
 #
 # ### Do the verdicts survive another seed?
 #
-# A $z$ above measures the test-image noise only. The cell below trains the chain's four models
+# A $z$ above measures the test-image noise only. The cell below trains the chain's three models
 # again from seeds 1 and 2 (in fast mode from seed 1 only, with the tiny fast budget), each at
-# the rate it chose or borrowed above, with no new search, and otherwise the same recipe; the
-# seed sets both the initial weights and the batch order. For each step it prints the fall of the
-# test error at every seed (seed 0's is the one above) and whether the seeds agree on its sign.
-# The last step, the whole gap, is the dense AE against the lesson's conv AE: the comparison of
-# the first cell of this section, so its line also says whether "lowest test error" there
-# survives another seed.
+# the rate it chose above, with no new search, and otherwise the same recipe; the seed sets both
+# the initial weights and the batch order. (The upsampling conv AE is not replicated: its
+# comparison with the conv AE above is about seed 0 only.)
 
 # %%
 rep_seeds = course.pick(full=(1, 2), fast=(1,))  # the extra seeds: same recipe and rates, no search
-chain_build = {  # the chain's four models, in order, as built above
-    names[0]: lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image),
-    names[1]: lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=False,
-                                      input_mean=mean_image),
-    names[2]: lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True,
-                                      input_mean=mean_image),
-    names[3]: lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True)}
-chain_rate = dict(zip(names, (chosen_lr["dense AE"], chosen_lr[names[1]], chosen_lr[names[2]],
-                              chosen_lr["conv AE (transpose)"]), strict=True))
+chain_build = {"dense AE": builds["dense AE"], "conv AE": builds["conv AE (transpose)"],
+               bn_name: lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True,
+                                                input_mean=mean_image)}
+chain_rate = {"dense AE": chosen_lr["dense AE"], "conv AE": lr_conv, bn_name: lr_bn}
 seed_err = {seed: {n: err.mean().item() for n, err in chain_err.items()}}  # seed -> model -> MSE
 for extra_seed in rep_seeds:
     seed_err[extra_seed] = {n: mse_per_pixel_per_image(train(build, chain_rate[n], run_seed=extra_seed)[0],
                                                        x_test).mean().item() for n, build in chain_build.items()}
 print(f"test MSE per pixel at seeds {', '.join(map(str, seed_err))} (rates as above):")
 for n in names:
-    print(f"    {n:<44} " + ", ".join(f"{seed_err[s][n]:.5f}" for s in seed_err))
-print("lowest test error: " + ", ".join(f"seed {s}: {min(e, key=e.get)}" for s, e in seed_err.items()))
-print(f"fall of the test error per step at seeds {', '.join(map(str, seed_err))} (positive: it helped):")
+    print(f"    {n:<20} " + ", ".join(f"{seed_err[s][n]:.5f}" for s in seed_err))
+signs = {}  # step -> how many seeds it lowered the error at
 for step, (before, after) in steps_taken.items():
     diffs = [seed_err[s][before] - seed_err[s][after] for s in seed_err]
-    verdict = ("lowers the test error at every seed" if min(diffs) > 0
-               else "RAISES the test error at every seed" if max(diffs) < 0
-               else "the sign changes with the seed: no verdict")
-    print(f"    {step.split(':')[0]}: " + ", ".join(f"{d:+.5f}" for d in diffs) + f": {verdict}")
+    signs[step] = sum(d > 0 for d in diffs)
+    print(f"    {step.split(':')[0]}: fall " + ", ".join(f"{d:+.5f}" for d in diffs))
+n_s, (layers_step, bn_step) = len(seed_err), signs.values()
+print(f"In this run: the conv AE beat the dense AE at {layers_step} of {n_s} seeds; "
+      f"adding BatchNorm raised the error at {n_s - bn_step} of {n_s} seeds.")
 
 # %% [markdown]
-# **These lines, not a single seed's $z$, carry the section's conclusions.** A step that
-# lowers (or raises) the test error at every seed is a result of this recipe and budget; a step
-# whose sign changes with the seed is not, however large its $z$ at seed 0 was: that $z$ measured
-# the test images, not the seed. Compare each model's spread over the seeds with the gaps between
-# models and with the standard errors printed above. Three seeds are still few: if a step made no difference and only
-# luck set each sign, all three seeds would agree one time in four (in fast mode, with two seeds,
-# one time in two), so a step agreeing at every seed *and* large against the seed-to-seed spread
-# is the strongest claim this cell supports. The other comparisons of the first cell (the
-# upsampling model) were not replicated: read them as statements about seed 0 only.
+# **The sign at every seed, not a single seed's $z$, carries these conclusions**: that $z$
+# measured the test images, not the seed. Compare each model's spread over the seeds with the
+# gaps between models. Three seeds are still few: if a step made no difference and only luck
+# set each sign, all three would agree one time in four (two seeds in fast mode: one time in
+# two).
 #
-# **Which model do the next sections use?** The line "lowest test error of the four" names the
-# best model of the chain in this run, and the rates line says whether BatchNorm let its models
-# choose a larger rate than the model without it (the claim of Ioffe and Szegedy, made for image
-# classifiers). Sections 4-6 keep the lesson's conv AE (BatchNorm, not centred) and its
-# upsampling twin whichever model wins here, and this is a choice, not a finding: they study what
-# the layers do (shifts, first-layer filters, checkerboards of transposed vs upsampling
-# decoders), a property of the convolutions that the two twins share, and the upsampling model
-# was trained in the same way. So do not read BatchNorm as a default for autoencoders: line 2,
-# and its replication above, say what it cost or gained here. A likely reason when it costs, which this lesson does not
-# test: in training mode each output depends on the other images of its batch (noise that a
-# decoder asked for exact pixel values must fight), and eval mode uses running averages, a
-# slightly different function from the one trained (measured below). Super-resolution networks,
-# which also output exact pixel values, dropped BatchNorm too: EDSR (Lim et al., 2017) because it
-# removes the range flexibility of the features and costs memory, ESRGAN (Wang et al., 2018)
-# because of artefacts when training and test statistics differ.
+# Why can convolutions win here? See the parameter counts above: they spend few weights on the
+# image-sized layers and reuse them everywhere. Why can BatchNorm cost an autoencoder? A likely
+# reason, which this lesson does not test: in training mode each output depends on the other
+# images of its batch (noise that a decoder asked for exact pixel values must fight), and eval
+# mode uses running averages, a slightly different function from the one trained (measured
+# below). The rates line says whether BatchNorm let its model choose a larger rate here, the
+# paper's claim for image classifiers. Super-resolution networks, which also output exact pixel
+# values, dropped BatchNorm too: EDSR (Lim et al., 2017) because it removes the range flexibility
+# of the features and costs memory, ESRGAN (Wang et al., 2018) because of artefacts when training
+# and test statistics differ. The rest of the lesson studies the conv AE without BatchNorm.
 
 # %% [markdown]
 # **Why can the training curve (the squares) sit above the validation curve?** Three reasons, none of
-# them a bug. (1) A training point is the *average over the epoch's batches*, each measured
-# with the weights of that moment, which were still improving; the validation point is measured
-# once, with the weights at the end of the epoch. (2) During training, BatchNorm normalises with
+# them a bug. (1) A training square is the *average over the epoch's batches*, each measured
+# with the weights of that moment, which were still improving; a point of the validation line is
+# measured with the weights of its own step (500 images every 100 steps), so the line's last
+# point has the epoch's final weights. (2) In a model with BatchNorm, training normalises with
 # the statistics of each batch; validation runs in eval mode with the stored averages, a
 # slightly different function. (3) The two sets hold different images. The cell below
 # separates the first two effects from the rest: it measures the training error again, in eval
 # mode, with the final weights, on the first 10,000 training images (all of them when there are
-# fewer; the cell prints how many).
+# fewer; the cell prints how many), for the three models and the BatchNorm model of the chain.
 
 # %%
 x_remeasure = x_train[:10_000]
 print(f"re-measured on {len(x_remeasure):,} training images")
 above, overfit = {}, {}
-for name, model in models.items():
+for name, model in {**models, bn_name: bn_model}.items():
     curve, valid = histories[name]["train_loss"][-1], histories[name]["valid_loss"][-1]
     again = evaluate(model, x_remeasure.to(course.device))["loss"]  # eval mode, final weights
     above[name], overfit[name] = curve > again, again < 0.95 * valid
-    print(f"{name:<19} last epoch: training curve {curve:6.2f} -> measured again {again:6.2f}; "
+    print(f"{name:<20} last epoch: training curve {curve:6.2f} -> measured again {again:6.2f}; "
           f"validation {valid:6.2f} (again / validation = {again / valid:.2f})")
 print(f"the training curve's last point lies above the re-measured error for every model: "
       f"{all(above.values())}")
@@ -768,8 +734,7 @@ print(f"a model fits its training images clearly better (by over 5%) than valida
 
 # %% [markdown]
 # The gap between a training curve's last point and the re-measured training error is what the
-# epoch average and training-mode BatchNorm added (the dense AE has no BatchNorm, so its gap holds
-# no BatchNorm effect), plus, when there are more than 10,000 training images, the change of image
+# epoch average and, for the BatchNorm model only, training-mode BatchNorm added, plus, when there are more than 10,000 training images, the change of image
 # set: the curve averages over all of them, the re-measurement uses the first 10,000. The ratio to
 # validation is the overfitting test: a re-measured training
 # error clearly *below* validation would mean the model fits its own training images better than
@@ -779,7 +744,7 @@ print(f"a model fits its training images clearly better (by over 5%) than valida
 #
 # ### What forgetting `eval()` does to a trained model
 #
-# The cell runs a copy of the trained upsampling model on the first 500 test images (the cell
+# The cell runs a copy of the trained BatchNorm model (step 2 above) on the first 500 test images (the cell
 # prints how many there are) in training mode,
 # in batches of 8 and of 1 image, and compares with eval mode. (A copy, because training-mode
 # forward passes would overwrite the running averages of the real model.)
@@ -787,7 +752,7 @@ print(f"a model fits its training images clearly better (by over 5%) than valida
 # %%
 import copy
 
-careless = copy.deepcopy(models["conv AE (upsample)"]).cpu().train()  # forgot model.eval()
+careless = copy.deepcopy(bn_model).cpu().train()  # forgot model.eval()
 x_few = x_test[:500]
 print(f"{len(x_few):,} test images")
 with torch.no_grad():
@@ -795,7 +760,7 @@ with torch.no_grad():
         error = torch.cat([((careless(xb) - xb) ** 2).mean(dim=(1, 2, 3))  # (b,) per image
                            for xb in x_few.split(batch)])
         print(f"training mode, batches of {batch}: test MSE per pixel {error.mean():.5f}")
-eval_error = mse_per_pixel_per_image(models["conv AE (upsample)"], x_few).mean().item()
+eval_error = mse_per_pixel_per_image(bn_model, x_few).mean().item()
 print(f"eval mode (any batch size):    test MSE per pixel {eval_error:.5f}")
 
 # %% [markdown]
@@ -826,28 +791,29 @@ fig
 # is not equivariant as a whole: its encoder ends in a linear layer from the whole
 # $32 \times 7 \times 7$ map to the code, with a separate weight for every position, and its
 # decoder starts with one. A **fully convolutional** autoencoder has no such layer: its code is a
-# small map itself. Here is the conv AE (transpose) with its two linear layers replaced by
-# $1 \times 1$ convolutions, which mix the channels at each position separately. Its code is one
+# small map itself. Here is the conv AE with its two linear layers replaced by
+# $1 \times 1$ convolutions (and, to keep every layer the same at every position, without the
+# per-pixel centring), which mix the channels at each position separately. Its code is one
 # channel of $7 \times 7$, 49 numbers (more than the 32 of the others: the cell prints the
 # ratio, with its parameter count and test error next to the conv AE's); neighbouring
 # code cells sit 4 pixels apart on the image (two stride-2 layers), and each one sees a window
 # wider than 4 pixels, its **receptive field**, which the cell after training computes and
-# measures. It is trained with the same recipe, at the rate the transposed conv AE chose:
+# measures. It is trained with the same recipe but **half the steps** (to keep the lesson quick),
+# at the rate the conv AE chose (borrowed, not searched):
 
 # %%
 torch.manual_seed(0)
 fully_conv = nn.Sequential(
-    nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU(),  # 28x28 -> 14x14
-    nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),  # 14x14 -> 7x7
+    nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),  # 28x28 -> 14x14
+    nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),  # 14x14 -> 7x7
     nn.Conv2d(32, 1, kernel_size=1),  # the code: (B, 1, 7, 7), 49 numbers
     nn.Conv2d(1, 32, kernel_size=1), nn.ReLU(),  # (B, 32, 7, 7), like the linear layer + ReLU
-    nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1),  # 7x7 -> 14x14
-    nn.BatchNorm2d(16), nn.ReLU(),
+    nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # 7 -> 14
     nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1),  # 14x14 -> 28x28
     nn.Sigmoid(),
 )
 histories["fully conv AE"] = fit(fully_conv.to(course.device), x_train.to(course.device),
-                                 x_valid.to(course.device), epochs=epochs,
+                                 x_valid.to(course.device), epochs=max(1, epochs // 2),  # half
                                  lr=chosen_lr["conv AE (transpose)"],
                                  batch_size=batch_size, callbacks=[CosineDecay()], verbose=False)
 fully_conv.eval()
@@ -859,13 +825,19 @@ print(f"fully conv AE: {n_fully:,} parameters, code of 49 numbers ({49 / 32:.2f}
       f"other models), test MSE per pixel {fc_mse:.5f}")
 print(f"vs conv AE (transpose): {n_fully / n_conv:.0%} of its {n_conv:,} parameters, "
       f"{fc_mse / conv_mse:.2f} x its test MSE {conv_mse:.5f}")
+print(f"In this run: the fully conv AE's error was {fc_mse / conv_mse:.2f} times the conv AE's, "
+      f"with {n_fully / n_conv:.0%} of its parameters, one code channel and "
+      f"{max(1, epochs // 2)} of its {epochs} epochs.")
 
 # %% [markdown]
-# The printed ratio compares its error with the conv AE's. Where it is above 1, the reason is
-# what its code is: every code cell sees only a small window of the image (computed below) and
-# the decoder is local too, so the $7 \times 7$ code is a learned thumbnail, one number per
-# $4 \times 4$ block, with no number that describes the garment's overall shape; each of the
-# conv AE's 32 code numbers comes out of a linear layer that sees the whole image.
+# Where its error is higher, four differences could each explain it, and this lesson does not
+# separate them: (1) its code is **local**: every code cell sees only a small window of the
+# image (computed below) and the decoder is local too, so the $7 \times 7$ code is a learned
+# thumbnail, one number per $4 \times 4$ block, with no number for the garment's overall shape,
+# while each of the conv AE's 32 code numbers comes out of a linear layer that sees the whole
+# image; (2) everything passes through **one channel**; (3) it has a small fraction of the
+# parameters (printed); (4) it trained for half the steps. A model with 4 code channels at $7 \times 7$, or a wider one with the same
+# receptive field, would start to tell them apart.
 #
 # Two properties of its code map. The **receptive field** of a code cell: which input pixels can
 # change it. It can be computed layer by layer: a window starts as 1 pixel; a $k \times k$
@@ -883,7 +855,7 @@ print(f"vs conv AE (transpose): {n_fully / n_conv:.0%} of its {n_conv:,} paramet
 # %%
 from course_utils.conv_probes import measured_receptive_field, receptive_field, shift_images
 
-encoder_part = fully_conv[:7]  # (B, 1, 28, 28) -> (B, 1, 7, 7): the layers up to the code
+encoder_part = fully_conv[:5]  # (B, 1, 28, 28) -> (B, 1, 7, 7): the layers up to the code
 computed = receptive_field(encoder_part, cell=3)  # the same for rows and columns
 rows, cols = measured_receptive_field(encoder_part, x_test[:16], cell=(3, 3))
 print(f"code cell (3, 3): computed window {computed[0]}-{computed[1]} ({computed[1] - computed[0] + 1} "
@@ -959,21 +931,80 @@ fig
 # it is a design choice, not a necessity: many larger models, such as VQ-VAE and the
 # autoencoders used in latent diffusion, keep a spatial grid of codes.)
 #
+# ### A third design: a global-average-pooled code
+#
+# Between a linear bottleneck and a code map there is a third choice, common in classifiers and
+# in some autoencoder code: end the encoder with `nn.AdaptiveAvgPool2d((1, 1))`, which averages
+# each channel's map over **all** positions, so the code is one number per channel (32 here). An
+# untrained encoder is enough to see what that does, because the property comes from the layers,
+# not from training. The cell moves 500 test images by 1, 2 and 4 pixels, once **circularly**
+# (`torch.roll`: what leaves on the right comes back on the left) and once with black fill, and
+# prints how much each code changes, next to an untrained conv AE's linear-bottleneck code. Its
+# convolutions use circular padding, so that a circular shift by a multiple of the total stride
+# (4 pixels) moves every map by whole cells, and the average cannot change.
+
+# %%
+torch.manual_seed(0)
+gap_encoder = nn.Sequential(  # convolutions, then one average per channel: (B, 1, 28, 28) -> (B, 32)
+    nn.Conv2d(1, 16, 3, stride=2, padding=1, padding_mode="circular"), nn.ReLU(),  # 28 -> 14
+    nn.Conv2d(16, 32, 3, stride=2, padding=1, padding_mode="circular"), nn.ReLU(),  # 14 -> 7
+    nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())  # (B, 32, 7, 7) -> (B, 32, 1, 1) -> (B, 32)
+torch.manual_seed(0)
+bottleneck = ConvAutoencoder(n_latent=32).eval()  # untrained too: the linear-bottleneck design
+x_few = x_test[:500]
+
+
+def code_change(encode, moved: torch.Tensor) -> float:
+    """Mean relative change of the code, ||z(moved) - z(x)|| / ||z(x)||, over the images."""
+    with torch.no_grad():
+        z, z_moved = encode(x_few), encode(moved)  # (N, 32) each
+    return ((z_moved - z).norm(dim=1) / z.norm(dim=1)).mean().item()
+
+
+changes = {}  # name -> relative code changes: circular 1, 2, 4 px, then black fill 1, 2, 4 px
+for name, encode in {"global-average code": gap_encoder, "linear-bottleneck code": bottleneck.encode}.items():
+    circular = [code_change(encode, torch.roll(x_few, s, dims=-1)) for s in (1, 2, 4)]
+    filled = [code_change(encode, shift_images(x_few, s)) for s in (1, 2, 4)]
+    changes[name] = circular + filled
+    print(f"{name:<23} relative code change, moved 1, 2, 4 px: circular "
+          + ", ".join(f"{c:.3f}" for c in circular) + "; black fill " + ", ".join(f"{c:.3f}" for c in filled))
+print("the global-average code changes less than the linear-bottleneck code at every shift: "
+      f"{all(g < b for g, b in zip(*changes.values(), strict=True))}")
+with torch.no_grad():
+    rolled = torch.roll(x_few, 4, dims=-1)  # (500, 1, 28, 28): every garment 4 px to the right
+    same = torch.allclose(gap_encoder(rolled), gap_encoder(x_few), atol=1e-5)
+print(f"global-average code of the images rolled 4 px = code of the originals: {same}; the images "
+      f"themselves differ by {(rolled - x_few).abs().mean():.3f} per pixel on average")
+
+# %% [markdown]
+# Where the last line says True, the code does not change at all when the garment moves by 4
+# pixels around the frame: it is **invariant**, not just equivariant. Shifts of 1 or 2 pixels
+# can change it because a stride-2 layer samples every second position, and a black fill changes it too (the
+# black that enters and the garment that leaves are not the same pixels); the "changes less"
+# line says whether these changes stayed below the linear-bottleneck code's at every shift. The
+# price is in the last line: the two sets of images differ, yet their codes are equal, so no
+# decoder can tell them apart. A global-average code keeps **what** is in the image and throws
+# away **where** it is, which suits a classifier and hurts an autoencoder that must put every
+# pixel back in its place.
+#
 # ### What the first layer learned
 #
 # Top row: 8 of the 16 learned $3 \times 3$ filters of the trained conv AE's first convolution
 # (red positive weights, blue negative). Bottom row: what each filter makes of one test image
-# (after its BatchNorm and ReLU, as the next layer sees it): one map per filter, the same nine
+# (the centred image $x - \bar x$, as the model sees it, after the filter's ReLU, as the next
+# layer sees it): one map per filter, the same nine
 # weights applied at every second position (stride 2), hence the $14 \times 14$ maps. Each row
 # has one colour scale for all its panels (the colour bars), so the panels can be compared.
 
 # %%
-from course_utils.conv_probes import first_layer_figure, first_layer_maps
+from course_utils.conv_probes import first_layer_figure
 
 first_conv_model = models["conv AE (transpose)"]
-maps = first_layer_maps(first_conv_model, x_test[0])  # (16, 14, 14)
-maps_moved = first_layer_maps(first_conv_model, shift_images(x_test[:1], 4)[0])  # image moved 4 px
-print(f"first layer, image moved 4 pixels right: every map moves 2 cells right (stride 2), "
+first_block = copy.deepcopy(first_conv_model.encoder[:2]).cpu()  # conv + ReLU: (1, 1, 28, 28) -> (1, 16, 14, 14)
+centred = x_test[:1] - first_conv_model.input_mean.cpu()  # (1, 1, 28, 28): what the first layer sees
+with torch.no_grad():
+    maps, maps_moved = first_block(centred)[0], first_block(shift_images(centred, 4))[0]  # (16, 14, 14)
+print(f"first layer, its input moved 4 pixels right: every map moves 2 cells right (stride 2), "
       f"unchanged otherwise: {torch.allclose(maps_moved[..., 2:], maps[..., :-2], atol=1e-5)}")
 first_layer_figure(first_conv_model, x_test[0], n=8)
 
@@ -981,10 +1012,11 @@ first_layer_figure(first_conv_model, x_test[0], n=8)
 # Each map is bright wherever the patch under the filter matches its weights, wherever that
 # patch lies: look for maps that light up along one side of the outline (their filter's weights
 # change sign across it, a step detector), maps that respond to texture inside the garment, and
-# maps that are bright on the flat background and dark on the garment (BatchNorm's shift can make
-# a flat black patch give a positive value). The printed check is the exact statement behind
-# "learned once, found everywhere": move the image and the first layer's maps move with it,
-# unchanged. A dense first layer would need a separate weight for the same pattern at every
+# maps that are bright on the background (after centring, a black pixel is negative wherever the
+# mean image is bright). The printed check is the exact statement behind "learned once, found
+# everywhere": move the layer's input and its maps move with it, unchanged. (Moving the image
+# itself would also move it against the fixed mean image that centring subtracts: a per-pixel
+# mean is tied to positions, one more reason section 4's models are not shift-equivariant.) A dense first layer would need a separate weight for the same pattern at every
 # position, and would have to learn each of them from data.
 #
 # ## 5. Checkerboard artefacts
@@ -1144,7 +1176,7 @@ print(f"predicted: c0 + c2 = {c0 + c2:.3f}, then c1 = {c1:.3f}, alternating: "
 # all, and a finite set of images or random codes adds noise. So each verdict below compares a
 # conv decoder with the **same measurement** on a reference that has no mechanism for a grid: the
 # dense AE's decoder (its last layer has a separate weight for every pixel and no stride). We
-# compare like with like: untrained decoders with untrained ones, trained with trained.
+# compare like with like: untrained decoders with untrained ones (the appendix compares trained ones).
 #
 # First, **untrained** decoders: for each of 10 seeds, a fresh decoder of each kind decodes 64
 # random codes; we measure the parity contrast of their average output. The largest value the
@@ -1190,187 +1222,9 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
             title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# Now the **trained** decoders of section 3, with the trained dense AE as a reference. What
-# gives a layer's grid away is its **phase**: a transposed layer treats output pixels by the
-# parity of their row and column, and those parities belong to the layer, not to the image. So
-# its grid sits at the same place in the frame in every output, while fine detail (a print, a
-# seam, pixel noise) alternates differently in each image. Averaging over many images keeps the
-# first and cancels the second. `coherent_grid` (in `course_utils.conv_probes`) does exactly that:
-#
-# 1. a **high-pass** removes slopes: at every pixel, 4 times its value minus its four neighbours.
-#    A ramp gives exactly 0 and a smooth blob almost 0, while a pattern that alternates from pixel
-#    to pixel comes out 4 or 8 times larger (divided out afterwards);
-# 2. a **window** fades the result to 0 towards the edges of the frame (a 2-D Hann window), so
-#    that a slope cut off at the edge does not count;
-# 3. the maps are **averaged over the images first**; then it reads the three signed
-#    **period-2 amplitudes** of that mean: its correlation with the patterns $(-1)^i$ (rows
-#    alternate), $(-1)^j$ (columns alternate) and $(-1)^{i+j}$ (a checkerboard), the 2-D Fourier
-#    transform at the frequencies $(\pi, 0)$, $(0, \pi)$, $(\pi, \pi)$. Their root-sum-square is
-#    the grid's **size**.
-#
-# How much would an amplitude move with another 2,000 images like these? A **bootstrap**
-# answers without new data: draw 2,000 of the images with replacement, average again, and repeat
-# 200 times; the spread of an amplitude over the draws is its **standard error** (SE). With no
-# grid, detail of random phase leaves amplitudes of a few SE at most, so the verdict says "a
-# grid" when some amplitude exceeds 3 SE. The tests in `tests/test_conv.py` check the method on
-# synthetic images: a faint grid at a fixed place, too faint to change the per-image power by more
-# than a few per cent, is found; the same grid with a random sign in each image is not, and
-# neither is a smooth slope.
-#
-# One more reference is needed: the garments themselves. Their outlines sit at similar places in
-# many images (the gap between trouser legs, the edges of a shirt), so the test images can hold a
-# small frame-locked period-2 part of their own. A decoder that reproduces it shows it in its
-# outputs; a decoder that blurs it away leaves it, sign flipped, in its errors. So the cell
-# names, for each model, the frequencies whose amplitude is beyond 3 SE of 0 **and** larger (in
-# size, either sign) than the test images' own at that frequency by more than 3 SE of the
-# difference: an alternation at a fixed place that the garments alone do not explain.
-#
-# Two measurements on the first 2,000 test images (the cell prints how many): (a) the **error**,
-# output minus image, of each image; (b) the outputs for **unusual codes**: we encode the images,
-# then shuffle each of the 32 code dimensions separately across them, so every dimension keeps its
-# usual values but the combinations are new, as when a generative model decodes a code that no
-# training image had. All three models get the same shuffles; the test images themselves are
-# measured too, for scale. A last line per measurement gives the per-image period-2 power (squared
-# before averaging, so alternation of every phase counts): **how much fine structure** of any kind
-# each model's maps hold, relative to the test images, which says nothing about a grid.
-
-# %%
-from course_utils.conv_probes import coherent_grid, period2_power
-
-trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models["conv AE (upsample)"],
-           "dense": models["dense AE"]}
-x_maps = x_test[:2000]
-shuffler = torch.Generator().manual_seed(0)
-perms = [torch.randperm(len(x_maps), generator=shuffler) for _ in range(32)]  # one per dimension
-per_image_maps = {}  # name -> {measurement: (N, 28, 28) one map per image}
-for name, m in trained.items():
-    m.cpu()
-    with torch.no_grad():
-        errors = m(x_maps).reshape(x_maps.shape)[:, 0] - x_maps[:, 0]  # (N, 28, 28), signed
-        codes = m.encode(x_maps)  # (N, 32)
-        mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (N, 32)
-        unusual = m.decode(mixed).reshape(len(x_maps), 28, 28)  # (N, 28, 28)
-    per_image_maps[name] = {"(a) error": errors, "(b) unusual codes": unusual}
-per_image_maps["test images"] = {"(b) unusual codes": x_maps[:, 0]}  # the reference for (b)
-n_boot = course.pick(full=200, fast=50)  # bootstrap draws: enough for a standard error
-fine_unit = period2_power(x_maps[:, 0]).mean().item()  # the test images' fine structure
-data_grid = coherent_grid(x_maps[:, 0], n_boot=n_boot)  # the garments' own frame-locked part
-print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws; amplitudes (pi, 0), (0, pi), "
-      f"(pi, pi) of the image-averaged map, in thousandths of the grey range, +- 1 SE")
-freqs = ("(pi, 0) rows", "(0, pi) columns", "(pi, pi) checkerboard")
-beyond_data = {}  # (measurement, model) -> the frequencies whose |amplitude| beats the images' own
-in_grey = {}  # (measurement, model) -> the three |amplitudes| in grey levels
-for what in ("(a) error", "(b) unusual codes"):
-    print(what)
-    for name, maps in per_image_maps.items():
-        if what not in maps:
-            continue
-        g = coherent_grid(maps[what], n_boot=n_boot)
-        amps = ", ".join(f"{a * 1e3:+.3f} +- {se * 1e3:.3f}" for a, se in zip(g.amplitudes, g.ses, strict=True))
-        print(f"    {name:<16} {amps}; size {g.size * 1e3:.3f} +- {g.size_se * 1e3:.3f}")
-        if name == "test images":
-            continue
-        in_grey[(what, name)] = g.amplitudes.abs() * 255  # in 8-bit grey levels (1 level = 1/255)
-        print("        in 8-bit grey levels (x 255): " + ", ".join(f"{a:.2f}" for a in in_grey[(what, name)]))
-        # per frequency: |amplitude| beyond 3 SE of 0 AND beyond the images' own |amplitude| by
-        # 3 SE of the difference (the two SEs combined as for independent measurements)
-        beyond_data[(what, name)] = [
-            f for f, a, se, a0, se0 in zip(freqs, g.amplitudes.abs(), g.ses, data_grid.amplitudes.abs(),
-                                           data_grid.ses, strict=True)
-            if a > 3 * se and a - a0 > 3 * math.hypot(se, se0)]
-        print("        beyond 3 SE of 0 and of the test images' own: "
-              + (", ".join(beyond_data[(what, name)]) or "none"))
-    fine = {n: period2_power(m[what]).mean().item() / fine_unit for n, m in per_image_maps.items()
-            if what in m and n != "test images"}
-    print("    fine structure of any phase (per-image power; test images = 1): "
-          + ", ".join(f"{n} {f:.2f}" for n, f in fine.items()))
-for f in freqs:
-    found = [f"{name} {what[:3]}" for (what, name), fs in beyond_data.items() if f in fs]
-    print(f"what this run shows, {f}: " + (
-        "a frame-locked alternation beyond the garments' own in " + ", ".join(found)
-        if found else "no model beyond the garments' own, on (a) or (b)"))
-largest_grey = max(a.max().item() for a in in_grey.values())
-print(f"largest amplitude of any trained model: {largest_grey:.2f} of one 8-bit grey level "
-      f"(a fraction of one grey level: {largest_grey < 1})")
-
-# %% [markdown]
-# To **see** the outputs at the pixel level, the figure enlarges the centre ($16 \times 16$
-# pixels) of four outputs for unusual codes from each decoder, one screen square per pixel (no
-# smoothing), and, in the last column, the high-passed mean over all 2,000 unusual outputs: the
-# map whose period-2 amplitudes the cell above read (one colour scale for the three rows). What
-# the figure can show depends on size: a frame-locked pattern appears in the last column only if
-# it is large against that colour scale, and in an enlarged output only if it reaches about one
-# grey level. The line under the figure prints the colour scale and how large the biggest
-# amplitude of the cell above becomes there after the high-pass.
-
-# %%
-# extra code – magnified outputs for unusual codes, and the high-passed mean of each decoder
-crop = slice(6, 22)  # the centre 16 x 16 pixels
-fig = NotebookFigure(figsize=(9.5, 6.6), layout="constrained")
-axes = fig.subplots(3, 5)
-high_passed = {}
-for name in trained:
-    mean_map = per_image_maps[name]["(b) unusual codes"].mean(dim=0)  # (28, 28)
-    high_passed[name] = (4 * mean_map[1:-1, 1:-1] - mean_map[:-2, 1:-1] - mean_map[2:, 1:-1]
-                         - mean_map[1:-1, :-2] - mean_map[1:-1, 2:])[crop.start - 1:crop.stop - 1,
-                                                                      crop.start - 1:crop.stop - 1]
-top = max(h.abs().max().item() for h in high_passed.values())
-for row, name in enumerate(trained):
-    for col in range(4):
-        ax = axes[row, col]
-        ax.imshow(per_image_maps[name]["(b) unusual codes"][col, crop, crop].numpy(), cmap="gray",
-                  vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(f"code {col}", fontsize=9)
-    im = axes[row, 4].imshow(high_passed[name].numpy(), cmap="RdBu_r", vmin=-top, vmax=top,
-                             interpolation="nearest")
-    axes[row, 4].set_title("high-passed mean", fontsize=9)
-    axes[row, 0].set_ylabel(name)
-for ax in axes.ravel():
-    ax.set_xticks([])
-    ax.set_yticks([])
-fig.colorbar(im, ax=list(axes[:, 4]), shrink=0.6, label="high-passed mean")
-fig.suptitle("unusual codes, centre 16 x 16 pixels enlarged (one square per pixel)")
-gain = torch.tensor([4.0, 4.0, 8.0])  # the high-pass multiplies rows/columns by 4, a checkerboard by 8
-drawn = max((a / 255 * gain).max().item() for (what, _), a in in_grey.items() if what.startswith("(b)"))
-print(f"high-passed panels: colour scale +- {top:.4f}; the largest (b) amplitude of the cell above, "
-      f"after the high-pass, is {drawn:.4f}, {drawn / top:.0%} of that half-range")
-fig
-
-# %% [markdown]
-# Read the verdicts together. The untrained test isolates the layers' built-in tendency: a
-# transposed decoder above the floor there shows the uneven sub-kernel sums at work. The trained
-# lines say whether anything frame-locked is left after training, frequency by frequency: a
-# frequency named for a model means its maps share an alternation there that averaging over 2,000
-# images did not cancel and that is larger than what the garments themselves hold; "none" means
-# every amplitude is within about 3 printed SEs of 0 or of the test images' own (the SEs are the
-# sensitivity of this test). Lines (a) look at errors on images like the training images, lines (b)
-# at codes off the data, where a decoder is least constrained.
-#
-# The frequencies are not equally easy to read. A transposed layer's four sub-kernels fall on the
-# four parity classes of a $2 \times 2$ block, so their unequal sums can alternate at any of the
-# three frequencies. Rows or columns that alternate, $(\pi, 0)$ or $(0, \pi)$, have other causes
-# too: the garments' own frame-locked pattern drawn more strongly (say, columns that alternate at
-# the trouser gap), and the alternating steps that both conv decoders make on sloped feature maps
-# (the ramp above). The $(\pi, \pi)$ **checkerboard** is the cleanest to read wherever the test
-# images' own amplitude there is small (compare their line). The dense decoder has no layer mechanism for any of them, but its per-pixel
-# weights can paint any fixed pattern; so where the dense reference is named too, that frequency
-# points to the layers of a conv decoder only if the conv amplitude clearly differs from the
-# dense one.
-#
-# **Detected is not visible.** The grey-level lines give each amplitude in 8-bit grey levels
-# (one level is 1/255 of the grey range), and the last line of the cell says whether every
-# trained model's amplitude is a fraction of one grey level. If it is, no output shows the
-# pattern to the eye, and the magnified figure cannot show it either (the line under it says how
-# small it is against the colour scale): what the coherent test finds, by averaging 2,000
-# outputs, is a frame-locked residue far below visibility, not a checkerboard you would see.
-# The figure shows what it can at this size: the pixel-level texture of single outputs, and in
-# the last column only patterns large against its colour scale. The fine-structure line is a
-# different quantity: it grows with sharp textures of any phase, and the verdicts do not depend on
-# it. The last three printed lines say what this run shows, for these trained models (one
-# training run each: the caveat of section 3).
-#
 # The artefact is a risk built into the transposed layer (the untrained test); training can
-# shrink it, but nothing guarantees that it does. Upsample + convolution removes that cause
+# shrink it, but nothing guarantees that it does. Whether this run's *trained* decoders still
+# leave a grid, too faint to see, is a question of statistics: the appendix measures it. Upsample + convolution removes that cause
 # (equal sub-kernel sums and even overlap by construction), though not the period-2 steps on
 # sloped inputs, at a higher cost per image (its convolutions run on the larger feature maps:
 # compare the multiply-adds in section 3).
@@ -1386,7 +1240,6 @@ fig
 
 # %%
 from course_utils.conv import LSTMAutoencoder
-from course_utils.pca import errors_for_every_k
 
 torch.manual_seed(0)
 lstm = LSTMAutoencoder(n_latent=32, hidden=128)
@@ -1446,62 +1299,19 @@ print(f"time ratio {time_ratio:.1f} below the multiply-add ratio {work_ratio:.1f
       f"multiply-adds per second than the conv AE here): {time_ratio < work_ratio}")
 
 # %% [markdown]
-# If the last line says True, the LSTM gets through more arithmetic per second than the conv
-# AE on this machine: the numbers point to the amount of work per image, not to the waiting
-# between steps, as what makes it slow here. If it says False, it also uses the machine less well
-# than the conv AE, and its 28 small steps, one after the other, are one likely reason (a GPU,
-# which needs large computations to keep busy, often shows this); the timing alone cannot
-# separate the two causes further.
+# If the last line says True, the LSTM got through more arithmetic per second than the conv AE
+# in this one timing: that fits the amount of work per image, rather than the waiting between
+# steps, as what makes it slow here, but the conv AE's small convolutions (16 and 32 channels)
+# may also just run inefficiently on this machine, so it is a hint, not a finding. If it says
+# False, the LSTM also uses the machine less well, and its 28 small steps, one after the other,
+# are one likely reason (a GPU, which needs large computations to keep busy, often shows this).
+# One timing cannot separate these causes.
 #
-# This section is a demonstration of shapes and cost, not a contest. To keep the whole lesson
-# quick, the LSTM gets a fixed, small budget of steps, the same on every machine, far fewer than
-# the conv models had: it is **under-trained**, and its error below says what this short run
-# reaches, not what an LSTM autoencoder can reach. The cell prints that budget as a share of the
-# conv models' steps, and what it costs here at the ratio just measured (the ratio itself
-# depends on the machine).
-
-# %%
-lstm_steps = course.pick(full=200, fast=8)
-n_lstm = min(len(x_train), lstm_steps * batch_size)  # at most one epoch's worth of images
-lstm_epochs = max(1, round(lstm_steps / math.ceil(n_lstm / batch_size)))  # same steps at any size
-n_lstm_steps = lstm_epochs * math.ceil(n_lstm / batch_size)  # the steps that will really run
-print(f"LSTM budget: {n_lstm_steps:,} steps = {n_lstm_steps / n_steps:.0%} of the {n_steps:,} steps "
-      f"of each conv model; at the measured {step_lstm / step_conv:.1f}x per step, about "
-      f"{n_lstm_steps * step_lstm / (n_steps * step_conv):.0%} of one conv model's training time")
-lstm_history = fit(lstm, x_train[:n_lstm].to(course.device), epochs=lstm_epochs, lr=3e-3,
-                   batch_size=batch_size, verbose=False)
-lstm = lstm.cpu()
-lstm_mse = mse_per_pixel_per_image(lstm, x_test).mean().item()
-print(f"LSTM AE ({count_parameters(lstm):,} parameters, {n_lstm_steps:,} steps): "
-      f"test MSE per pixel {lstm_mse:.5f}; conv AE (transpose) {results['conv AE (transpose)']:.5f}")
-print(f"LSTM AE behind the conv AE: {lstm_mse > results['conv AE (transpose)']}")
-x_flat = x_test.flatten(1)  # (N, 784)
-mean_image_mse = (pca.mean - x_flat).pow(2).mean().item()  # the same output for every image
-pca_by_k = errors_for_every_k(pca, x_flat) / 784  # (32,): test MSE per pixel with k = 1..32
-k_match = next((k for k, e in enumerate(pca_by_k.tolist(), start=1) if e <= lstm_mse), None)
-print(f"references: mean training image {mean_image_mse:.5f}, PCA with 2 components "
-      f"{pca_by_k[1]:.5f}; LSTM AE below both: {lstm_mse < min(mean_image_mse, pca_by_k[1])}")
-print("PCA components needed to match the LSTM AE's error: "
-      + (f"{k_match}" if k_match else f"more than {len(pca_by_k)}"))
-
-# %%
-with torch.no_grad():
-    fig = rows_figure({"original": show, "conv AE": models["conv AE (transpose)"](show),
-                       "LSTM AE": lstm(show)}, title=f"reading rows: the LSTM autoencoder, under-trained ({n_lstm_steps} steps)")
-fig
-
-# %% [markdown]
-# The verdict lines compare the LSTM with the convolutional autoencoder and with two references
-# that need no training steps: the mean training image (the same output for every input) and
-# PCA. The comparison with the conv AE is not fair to the LSTM (far fewer steps), and is not
-# meant to be: the figure shows an under-trained model. What the numbers show is how far this
-# LSTM got with its small budget, reading one row at a time and squeezing everything into its
-# state: the last line gives the smallest number of principal components whose linear code does
-# at least as well as the LSTM's 32-number code ("more than 32" if none does; a statement about
-# error, not about how the LSTM uses its code). To see what it can reach, raise `lstm_steps` to
-# the conv models' budget and rerun the two cells (the cost printed above tells you how long that
-# takes on your machine). Sequence autoencoders are at home on data that really is sequential
-# (audio, sensor series, text).
+# This section shows the shapes and the cost only: to keep the lesson quick, it does not train
+# the LSTM. To train it yourself, run `fit(lstm, x_train, x_valid, epochs=epochs, lr=3e-3)` and
+# compare its test error with the conv AE's; the timing above tells you roughly how long that
+# takes on your machine. Sequence
+# autoencoders are at home on data that really is sequential (audio, sensor series, text).
 #
 # > **Common mistakes**
 # > - *Feeding flat images to a conv model.* Conv layers need (B, 1, 28, 28); the model's error
@@ -1537,15 +1347,13 @@ fig
 # - A transposed convolution is the adjoint (the input-gradient) of a convolution, not its inverse.
 # - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
 #   mode, and uses stored running averages after `model.eval()`.
-# - The conv AE has fewer parameters than the dense AE, yet most of them sit in the linear layers
-#   around the code. We compared it with lesson 02's centred dense AE at the same code size, data,
-#   steps and validation, each at the learning rate it chose on the validation images (except
-#   the upsampling conv AE and the centred BatchNorm conv AE, which borrowed a sibling's rate),
-#   and split the gap in a
-#   chain that changes one thing per step: the layers, BatchNorm, the centring (section 3's
-#   verdict lines say how it split in this run, and the replication at other seeds which signs
-#   hold at every seed). A training curve measured during the epoch, in
-#   training mode, can sit above validation.
+# - The conv AE (centred like lesson 02's dense AE, no BatchNorm) has fewer parameters than the
+#   dense AE, yet most of them sit in the linear layers around the code. We compared the two at
+#   the same code size, data, steps and validation, each at the learning rate it chose on the
+#   validation images (the upsampling conv AE borrowed its sibling's rate), then added BatchNorm
+#   as one more step, and trained the three models again at two more seeds: section 3's
+#   "In this run" lines say at how many seeds the conv AE won and BatchNorm raised the error. A
+#   training curve measured during the epoch can sit above validation.
 # - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
 #   for shifts by multiples of its total stride (4 pixels here: its code map moves by one cell,
 #   away from the borders), though not shift-invariant; a shift of 1-3 pixels falls between its
@@ -1554,20 +1362,16 @@ fig
 #   gradient. First-layer filters are small pattern detectors applied everywhere.
 # - A measured difference needs a noise scale: a standard error over the test images, or a
 #   bootstrap over them, gives one. It covers the test images, not the training seed: only
-#   training again from other seeds measures that, as section 3 does for its chain of four models.
+#   training again from other seeds measures that, as section 3 does for its chain of models.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
 #   or unequal sub-kernel sums, paint a checkerboard even on a flat input. Upsampling then
 #   convolving has four equal sub-kernel sums, so a flat input comes out flat away from the
 #   border; on a sloped input its shifted sub-kernels climb in alternating steps that differ
-#   unless the weights balance them (a period-2 sawtooth, its blockiness). A layer's grid sits
-#   at the same place in every output, fine detail does not: so for trained decoders section 5
-#   averages the high-passed maps over the images before it reads the period-2 amplitudes, with a
-#   bootstrap standard error; its last lines say whether this run's decoders leave such a grid
-#   and how large it is in grey levels: a grid detected by averaging 2,000 outputs can be far
-#   too faint to see in any one of them.
+#   unless the weights balance them (a period-2 sawtooth, its blockiness). Untrained transposed
+#   decoders paint a visible grid; whether trained ones leave a faint one is the appendix's
+#   question (a grid found by averaging 2,000 outputs can be far too faint to see in any one).
 # - An LSTM autoencoder reads an image one row after another; section 6 shows its shapes and
-#   cost, and trains it only briefly (under-trained): judge its error against the mean-image and
-#   PCA references printed there.
+#   cost per training step, and leaves its training to you.
 
 # %% [markdown]
 # [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)
@@ -1583,3 +1387,131 @@ show_quiz("03_convolutional_autoencoders")
 
 # %% [markdown]
 # Next: [04 · Denoising autoencoders](04_denoising_autoencoders.ipynb).
+
+# %% [markdown]
+# ## Appendix: do trained decoders leave a grid?
+#
+# Optional: this appendix adds the statistics that section 5 skips, a test for a grid far too
+# faint to see in trained decoders, with a bootstrap standard error.
+#
+# What gives a layer's grid away is its **phase**: a transposed layer treats output pixels by the
+# parity of their row and column, and those parities belong to the layer, not to the image. So
+# its grid sits at the same place in every output, while fine detail (a print, a seam, pixel
+# noise) alternates differently in each image. `coherent_grid` (in `course_utils.conv_probes`)
+# (1) high-passes each map (4 times a pixel minus its four neighbours: a ramp gives 0),
+# (2) fades it to 0 towards the frame's edges (a Hann window), (3) **averages over the images**,
+# and reads the signed **period-2 amplitudes** of the mean at $(\pi, 0)$ (rows alternate),
+# $(0, \pi)$ (columns) and $(\pi, \pi)$ (a checkerboard). A **bootstrap** (2,000 images drawn
+# with replacement, 200 times) gives each amplitude a standard error (SE). The tests in
+# `tests/test_conv.py` check that a faint frame-locked grid is found and one of random sign is
+# not.
+#
+# The garments have a small frame-locked period-2 part of their own (outlines sit at similar
+# places), so a frequency counts for a model only if its amplitude is beyond 3 SE of 0 **and**
+# larger than the test images' own by 3 SE of the difference. That SE combines the two SEs as if
+# the measurements were independent; they come from the same 2,000 images, so it is only an
+# approximation (a paired bootstrap, redrawing the same images for both, would be exact), and
+# with 18 tests at 3 SE one false alarm is possible. Two measurements: (a) the **error**, output
+# minus image; (b) outputs for **unusual codes**: each of the 32 code dimensions shuffled
+# separately across the images, new combinations of usual values.
+
+# %%
+from course_utils.conv_probes import coherent_grid, period2_power
+
+trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models["conv AE (upsample)"],
+           "dense": models["dense AE"]}
+x_maps = x_test[:2000]
+shuffler = torch.Generator().manual_seed(0)
+perms = [torch.randperm(len(x_maps), generator=shuffler) for _ in range(32)]  # one per dimension
+per_image_maps = {}  # name -> {measurement: (N, 28, 28) one map per image}
+for name, m in trained.items():
+    m.cpu()
+    with torch.no_grad():
+        errors = m(x_maps).reshape(x_maps.shape)[:, 0] - x_maps[:, 0]  # (N, 28, 28), signed
+        codes = m.encode(x_maps)  # (N, 32)
+        mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (N, 32)
+        unusual = m.decode(mixed).reshape(len(x_maps), 28, 28)  # (N, 28, 28)
+    per_image_maps[name] = {"(a) error": errors, "(b) unusual codes": unusual}
+per_image_maps["test images"] = {"(b) unusual codes": x_maps[:, 0]}  # the reference for (b)
+n_boot = course.pick(full=200, fast=50)  # bootstrap draws: enough for a standard error
+fine_unit = period2_power(x_maps[:, 0]).mean().item()  # the test images' fine structure
+data_grid = coherent_grid(x_maps[:, 0], n_boot=n_boot)  # the garments' own frame-locked part
+print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws; amplitudes (pi, 0), (0, pi), "
+      f"(pi, pi) of the image-averaged map, in thousandths of the grey range, +- 1 SE")
+freqs = ("(pi, 0) rows", "(0, pi) columns", "(pi, pi) checkerboard")
+beyond_data = {}  # (measurement, model) -> the frequencies whose |amplitude| beats the images' own
+in_grey = {}  # (measurement, model) -> the three |amplitudes| in grey levels
+for what in ("(a) error", "(b) unusual codes"):
+    print(what)
+    for name, maps in per_image_maps.items():
+        if what not in maps:
+            continue
+        g = coherent_grid(maps[what], n_boot=n_boot)
+        amps = ", ".join(f"{a * 1e3:+.3f} +- {se * 1e3:.3f}" for a, se in zip(g.amplitudes, g.ses, strict=True))
+        print(f"    {name:<16} {amps}; size {g.size * 1e3:.3f} +- {g.size_se * 1e3:.3f}")
+        if name == "test images":
+            continue
+        in_grey[(what, name)] = g.amplitudes.abs() * 255  # in 8-bit grey levels (1 level = 1/255)
+        print("        in 8-bit grey levels (x 255): " + ", ".join(f"{a:.2f}" for a in in_grey[(what, name)]))
+        # per frequency: |amplitude| beyond 3 SE of 0 AND beyond the images' own |amplitude| by
+        # 3 SE of the difference (the two SEs combined as for independent measurements)
+        beyond_data[(what, name)] = [
+            f for f, a, se, a0, se0 in zip(freqs, g.amplitudes.abs(), g.ses, data_grid.amplitudes.abs(),
+                                           data_grid.ses, strict=True)
+            if a > 3 * se and a - a0 > 3 * math.hypot(se, se0)]
+        print("        beyond 3 SE of 0 and of the test images' own: "
+              + (", ".join(beyond_data[(what, name)]) or "none"))
+    fine = {n: period2_power(m[what]).mean().item() / fine_unit for n, m in per_image_maps.items()
+            if what in m and n != "test images"}
+    print("    fine structure of any phase (per-image power; test images = 1): "
+          + ", ".join(f"{n} {f:.2f}" for n, f in fine.items()))
+for f in freqs:
+    found = [f"{name} {what[:3]}" for (what, name), fs in beyond_data.items() if f in fs]
+    print(f"what this run shows, {f}: " + (
+        "a frame-locked alternation beyond the garments' own in " + ", ".join(found)
+        if found else "no model beyond the garments' own, on (a) or (b)"))
+largest_grey = max(a.max().item() for a in in_grey.values())
+print(f"largest amplitude of any trained model: {largest_grey:.2f} of one 8-bit grey level "
+      f"(a fraction of one grey level: {largest_grey < 1})")
+n_found = sum(len(fs) for fs in beyond_data.values())
+print(f"In this run: {n_found} of {3 * len(beyond_data)} tests found a frame-locked alternation beyond "
+      f"the garments' own; the largest amplitude was {largest_grey:.2f} of one grey level.")
+
+# %% [markdown]
+# The figure enlarges the centre ($16 \times 16$ pixels) of four outputs for unusual codes from
+# each decoder, one screen square per pixel (no smoothing): the pixel-level texture of single
+# outputs. A frame-locked pattern would show there only if it reached about one grey level.
+
+# %%
+# extra code – magnified outputs for unusual codes
+crop = slice(6, 22)  # the centre 16 x 16 pixels
+fig = NotebookFigure(figsize=(6.4, 5.0), layout="constrained")
+axes = fig.subplots(3, 4)
+for row, name in enumerate(trained):
+    for col in range(4):
+        ax = axes[row, col]
+        ax.imshow(per_image_maps[name]["(b) unusual codes"][col, crop, crop].numpy(), cmap="gray",
+                  vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(f"code {col}", fontsize=9)
+    axes[row, 0].set_ylabel(name)
+for ax in axes.ravel():
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.suptitle("unusual codes, centre 16 x 16 pixels enlarged (one square per pixel)")
+fig
+
+# %% [markdown]
+# Read the lines frequency by frequency. A frequency named for a model means its maps share an
+# alternation at a fixed place that averaging over 2,000 images did not cancel and that the
+# garments alone do not explain; "none" means every amplitude is within about 3 printed SEs of 0
+# or of the test images' own. The $(\pi, \pi)$ checkerboard is the cleanest to read: rows or
+# columns that alternate have other causes too (the garments' own pattern drawn more strongly,
+# the period-2 steps on sloped maps of section 5). The dense decoder has no layer mechanism for
+# a grid, but its per-pixel weights can paint any fixed pattern, so a frequency named for it
+# too points to a conv decoder's layers only if the amplitudes clearly differ.
+#
+# **Detected is not visible.** The grey-level lines say how large each amplitude is in 8-bit grey
+# levels; a fraction of one level cannot be seen in any single output (compare the enlarged
+# crops), only found by averaging. The fine-structure line grows with sharp textures of any
+# phase; the verdicts do not depend on it. All of this is one training run per model (the caveat
+# of section 3).
