@@ -1376,7 +1376,10 @@ print(f"time ratio {time_ratio:.1f} below the multiply-add ratio {work_ratio:.1f
 # %% [markdown]
 # [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)
 # In the exercise you implement the output-size formulas of convolutions and transposed
-# convolutions and build a small convolutional encoder and decoder whose shapes you check.
+# convolutions and build a small convolutional encoder and decoder whose shapes you check; then
+# you compute a receptive field (checked against a gradient), score a BatchNorm model in eval mode
+# without changing its stored statistics, and add up which kernel taps reach each output parity
+# class, the sums behind a checkerboard.
 #
 # ## Quiz
 
