@@ -117,8 +117,10 @@ print("for example, epochs = course.pick(full=10, fast=1) gives", course.pick(fu
 # built from two ideas. A **tensor** is an array of numbers with a shape, like a NumPy array,
 # that can live on a GPU. **Autograd** records how a number was computed from tensors marked
 # `requires_grad=True`; `loss.backward()` then computes the derivative of `loss` with respect
-# to each such tensor and **adds** it to that tensor's `.grad` (empty until the first call),
-# which is what a training step needs. The cell shows both, and checks autograd's derivative
+# to each **leaf** tensor, one you created with `requires_grad=True` (a model's weights), and
+# **adds** it to that tensor's `.grad` (empty until the first call), which is what a training
+# step needs. A tensor computed from them follows them (its `requires_grad` is True too) but
+# gets no `.grad` of its own; section 4 shows it. The cell shows both, and checks autograd's derivative
 # against the one written by hand: for $L(w) = \|X w\|^2$ the gradient is $2 X^\top X w$.
 
 # %%
@@ -187,10 +189,12 @@ print("fresh generator with the same seed twice: identical:", torch.equal(first,
 #
 # A seed fixes the sequence of ONE random number generator, and PyTorch keeps one for the CPU
 # and one for each GPU. They are different kinds of generator (a Mersenne Twister on the CPU, a
-# Philox generator on an NVIDIA GPU), so `torch.manual_seed(0)`, which seeds them all, does not
-# make a GPU draw the numbers that the CPU draws. The cell below draws three numbers on the CPU
-# after `torch.manual_seed(0)` and, if this run has a GPU, makes the same call on the GPU, and
-# prints the draws side by side.
+# Philox generator on an NVIDIA GPU), and `torch.manual_seed(0)`, which seeds them all, is not
+# meant to make them agree: PyTorch's reproducibility notes say that results may not be
+# reproducible between CPU and GPU executions, even with identical seeds. The cell below draws
+# three numbers on the CPU after `torch.manual_seed(0)` and, if this run has a GPU, makes the
+# same call on the GPU and prints the draws side by side; on a CPU-only run it says that
+# nothing was compared.
 
 # %%
 torch.manual_seed(0)  # seeds the CPU's generator and every GPU's
@@ -210,7 +214,7 @@ else:
 # matters in one place. Splits, batch orders, initial weights (built on the CPU, then moved with
 # `.to(device)`) and lesson 04's noise are drawn on the CPU, so they are the same on any device.
 # The VAEs of lessons 06 and 07 draw their noise (and the random 0/1 pixels of binarized images)
-# on the model's device, so on a GPU they see other random numbers than on a CPU, as with
+# on the model's device, so on a GPU they may see other random numbers than on a CPU, as with
 # another seed; lesson 02 shows how far a result moves between seeds.
 #
 # Floating-point sums also depend, in their last digits, on the order in which a device adds
@@ -392,7 +396,8 @@ rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (le
 
 # %% [markdown]
 # Every autoencoder in this course has the same three parts as that strip (the `10 numbers`
-# row comes back at the end of section 4, next to a small network trained on this machine):
+# row comes back in "Does training work here?" below, next to a small network trained on this
+# machine):
 #
 # ```
 # image x (784 pixels) --encoder--> code z (k numbers) --decoder--> rebuilt image x̂ (784 pixels)
@@ -453,9 +458,13 @@ for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)
 # linear layer back to 784 pixels, the model that lesson 01 studies. The cell below builds it
 # and passes one batch of 128 Fashion-MNIST training images through it by hand, printing the
 # shape of each tensor. It then lists the model's weights, the tensors the optimizer will
-# change, and asks whether the code `z` is one of them.
+# change, and asks whether the code `z` is one of them. Last, it calls `backward()` on the
+# batch's loss and asks which tensors got a `.grad`.
 
 # %%
+import warnings
+
+
 class TinyAE(torch.nn.Module):
     """784 pixels -> 10 numbers -> 784 pixels: an encoder and a decoder, one linear layer each."""
 
@@ -480,6 +489,12 @@ print(f"x {tuple(x_flat.shape)} -> z {tuple(z.shape)} -> x_hat {tuple(x_hat.shap
 print("the weights (model.parameters()):", {name: tuple(p.shape) for name, p in tiny.named_parameters()})
 print(f"z.requires_grad: {z.requires_grad}; z is one of model.parameters(): "
       f"{any(p is z for p in tiny.parameters())}")
+((x_hat - x_flat) ** 2).sum(dim=1).mean().backward()  # the loss of this batch, and its gradient
+with warnings.catch_warnings():  # reading .grad of a computed tensor makes PyTorch warn; not needed here
+    warnings.simplefilter("ignore", UserWarning)
+    z_grad = z.grad
+print(f"after backward(): encoder.weight.grad {tuple(tiny.encoder.weight.grad.shape)} filled; "
+      f"z is a leaf: {z.is_leaf}; z.grad is None: {z_grad is None}")
 
 # %% [markdown]
 # The arrows of the diagram are now layers, and the code is a tensor you can hold: `z` has one
@@ -488,15 +503,46 @@ print(f"z.requires_grad: {z.requires_grad}; z is one of model.parameters(): "
 # step, and they are what the optimizer changes. The code `z` is not one of them: it is
 # computed from the weights and the images, afresh on every forward pass, and
 # `z.requires_grad` is True only because autograd can follow it back to the weights that made
-# it. Keep the distinction in mind for lesson 06, whose encoder outputs two such tensors per
-# image, a mean $\mu$ and a spread $\sigma$: they are codes computed for each image, not
-# parameters.
-#
+# it. That is why `backward()` filled the weights' `.grad` and left `z.grad` empty: `z` is not a
+# leaf, and the optimizer has nothing to change in it. Keep the distinction in mind for lesson
+# 06, whose encoder outputs two such tensors per image, a mean $\mu$ and a spread $\sigma$. They
+# are the parameters of that image's distribution, computed afresh by the encoder for each
+# image, but not the model's parameters: they are not weights, and the optimizer does not
+# change them.
+
+# %% [markdown]
+# **Try it.** The warm-up showed that `backward()` adds to `.grad`; here is what that means for
+# `TinyAE`. The cell below empties the weights' `.grad` with `zero_grad()`, calls `backward()`
+# on the batch's loss twice with no `zero_grad()` in between, and prints how many times the
+# first gradient `encoder.weight.grad` now holds. Predict the number before you run it; then
+# make it three calls and predict again. Last, the cell calls `zero_grad(set_to_none=False)`,
+# which fills `.grad` with zeros (the default, `set_to_none=True`, empties it to `None`, which
+# the next `backward()` treats the same way).
+
+# %%
+def batch_loss() -> torch.Tensor:
+    """The loss of TinyAE on the batch x_flat (128, 784): one number."""
+    return ((tiny(x_flat) - x_flat) ** 2).sum(dim=1).mean()
+
+
+tiny.zero_grad()  # start from empty gradients
+batch_loss().backward()
+first_grad = tiny.encoder.weight.grad.clone()  # (10, 784)
+batch_loss().backward()  # a second time, without zero_grad(): backward() adds
+ratio = (tiny.encoder.weight.grad.norm() / first_grad.norm()).item()
+print(f"after two backward() calls: encoder.weight.grad = {ratio:.3f} x the first gradient "
+      f"(equal to twice it: {torch.allclose(tiny.encoder.weight.grad, 2 * first_grad)})")
+tiny.zero_grad(set_to_none=False)  # what every training step does first
+print(f"after zero_grad(set_to_none=False): largest |encoder.weight.grad| = "
+      f"{tiny.encoder.weight.grad.abs().max().item()}")
+
+# %% [markdown]
 # Training is a loop of five moves, repeated for each batch: empty the gradients
 # (`zero_grad`), run the model on the batch (forward), compute the loss, compute its gradient
 # (`backward`), and let the optimizer change the weights (`step`). The cell below writes them
 # out and trains `TinyAE` with Adam for 20 passes over at most 50 batches of 128 training
-# images. The loss is the squared error summed over the 784 pixels of each image and averaged
+# images, on this run's device: it moves the model there once and each batch as it comes (the
+# idiom of "Batches on the device" below), so a GPU, if you have one, is exercised too. The loss is the squared error summed over the 784 pixels of each image and averaged
 # over the images. After each pass it measures the loss on those training images and, as
 # section 3 prescribes for watching a model train, on the validation split, next to the loss
 # of PCA with the same 10 numbers per image on the same validation images, the yardstick that
@@ -512,32 +558,36 @@ from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarForm
 
 from course_utils.plots import NotebookFigure
 
+device = course.device  # the device the lessons will use: train there
+tiny = tiny.to(device)  # moves the weights (same starting values on every device)
 optimizer = torch.optim.Adam(tiny.parameters(), lr=3e-3)
-x_train = fashion.train.x[: 50 * 128]  # (n, 1, 28, 28): at most 50 batches of 128
+x_train = fashion.train.x[: 50 * 128]  # (n, 1, 28, 28), on the CPU: at most 50 batches of 128
 x_valid = fashion.valid.x.flatten(1)  # (n_valid, 784): the validation split, never trained on
 n_passes, band = 20, 0.10  # the pass band: within 10% of PCA's validation loss
 
 
-def loss_on(rebuild, images: torch.Tensor) -> float:
-    """The loss on images (N, 784): squared error summed over the 784 pixels, mean over images."""
+def loss_on(rebuild, images: torch.Tensor, device="cpu") -> float:
+    """The loss on images (N, 784), computed on device: squared error summed over the 784 pixels, mean over images."""
+    images = images.to(device)
     with torch.no_grad():
         return ((rebuild(images) - images) ** 2).sum(dim=1).mean().item()
 
 
-train_curve = [loss_on(tiny, x_train.flatten(1))]  # after each pass; entry 0: before training
-valid_curve = [loss_on(tiny, x_valid)]
+train_curve = [loss_on(tiny, x_train.flatten(1), device)]  # after each pass; entry 0: before training
+valid_curve = [loss_on(tiny, x_valid, device)]
 g = torch.Generator().manual_seed(0)  # the shuffling order, reproducible
 n_steps = 0
 for _ in range(n_passes):
     for (xb,) in iterate_batches(x_train, batch_size=128, shuffle=True, generator=g):  # xb: (B, 1, 28, 28)
+        xb = xb.to(device)  # the batch joins the weights on the device
         optimizer.zero_grad()  # 1. empty every weight's .grad (backward adds to it)
         x_hat = tiny(xb)  # 2. forward: (B, 784), the rebuilt images
         loss = ((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean()  # 3. the loss, one number
         loss.backward()  # 4. its gradient, into every weight's .grad
         optimizer.step()  # 5. Adam changes the weights
         n_steps += 1
-    train_curve.append(loss_on(tiny, x_train.flatten(1)))
-    valid_curve.append(loss_on(tiny, x_valid))
+    train_curve.append(loss_on(tiny, x_train.flatten(1), device))
+    valid_curve.append(loss_on(tiny, x_valid, device))
 error_pca = loss_on(taste.truncated(10).reconstruct, x_valid)
 error_pca8 = loss_on(taste.truncated(8).reconstruct, x_valid)
 before, after = valid_curve[0] / error_pca, valid_curve[-1] / error_pca  # in units of PCA's loss
@@ -547,23 +597,24 @@ print(f"validation loss ({len(x_valid):,} images): {valid_curve[0]:.1f} before t
 print(f"the model's loss / PCA's: {before:.2f} before training, {after:.2f} after; "
       f"within {band:.0%} of PCA's: {before <= 1 + band} before, {after <= 1 + band} after")
 if after <= 1 + band:
-    print(f"In this run: training works here; in {n_steps:,} steps the validation loss fell to within "
-          f"{band:.0%} of PCA's.")
+    print(f"In this run: training works here (on {device}); in {n_steps:,} steps the validation loss fell "
+          f"to within {band:.0%} of PCA's.")
 elif valid_curve[-1] < valid_curve[0]:
     print(f"In this run: the validation loss fell, but after {n_steps:,} steps it is still outside the "
           f"{band:.0%} band: this model needs more steps.")
 else:
     print("In this run: the validation loss did not fall: training does not work here (check the setup line).")
 with torch.no_grad():
-    z_trained = tiny.encoder(x_flat)  # the batch of the cell above, through the trained encoder
+    z_trained = tiny.encoder(x_flat.to(device)).cpu()  # the batch of the cell above, through the trained encoder
 print("the codes z of the batch above, recomputed with the trained weights, changed:",
       not torch.allclose(z, z_trained))
 print(f"after the last pass: training images {train_curve[-1]:.1f}, validation images {valid_curve[-1]:.1f} "
       f"(validation - training: {valid_curve[-1] - train_curve[-1]:+.1f})")
 fig = NotebookFigure(figsize=(6, 2.8), layout="constrained")  # a figure Jupyter shows as a PNG
 ax = fig.subplots()
-ax.plot(train_curve, marker=".", lw=1, label=f"training images ({len(x_train):,})")
-ax.plot(valid_curve, marker=".", lw=1, label=f"validation images ({len(x_valid):,})")
+ax.plot(valid_curve, marker=".", lw=1, clip_on=False, label=f"validation images ({len(x_valid):,})")
+ax.plot(train_curve, marker="o", mfc="none", ls="--", lw=1, zorder=3, clip_on=False,  # open, dashed, on top
+        label=f"training images ({len(x_train):,})")
 ax.axhline(error_pca, color="k", ls="--", lw=1, label="PCA, 10 numbers, validation images (a reference)")
 ax.axhspan(error_pca, (1 + band) * error_pca, color="0.85", label=f"pass band: within {band:.0%} of PCA")
 ax.set(xlabel="passes over the training images", ylabel="loss per image (log scale)", yscale="log",
@@ -572,10 +623,11 @@ ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # ticks at 10, 20, 50, 1
 ax.yaxis.set_major_formatter(ScalarFormatter())  # written as plain numbers, not powers of ten
 ax.yaxis.set_minor_formatter(NullFormatter())
 ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole passes
+ax.set_xlim(0, n_passes)  # from before training (0) to the last pass
 ax.legend(fontsize=8)
 display(fig)  # show it now (the strip below is drawn by the same cell)
 with torch.no_grad():
-    trained = tiny(fashion.test.x[:10]).clamp(0, 1)  # (10, 784)
+    trained = tiny(fashion.test.x[:10].to(device)).clamp(0, 1).cpu()  # (10, 784), back on the CPU
 rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbers"],
              f"TinyAE, {n_steps:,} steps": trained},
             title=f"{fashion.name}: 10 numbers per image, from PCA and from the trained TinyAE")
