@@ -285,8 +285,20 @@ def onehot_kl_to_uniform(slots: int, codes: int) -> float:
     return slots * torch.distributions.kl_divergence(one_hot, uniform).item()
 
 
+def grad_after_backward_calls(calls: int) -> float:
+    """How many times one call's gradient ``.grad`` holds after ``calls`` ``backward()`` calls on
+    the same loss, with no ``zero_grad()`` in between (autograd adds to ``.grad``)."""
+    x = torch.tensor([1.0, 2.0, 3.0])
+    w = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    for _ in range(calls):
+        ((x * w).sum() ** 2).backward()
+    one_call = 2 * (x * w).sum().detach() * x  # d/dw (x . w)^2, by hand
+    return (w.grad.norm() / one_call.norm()).item()
+
+
 CHECKS = {
     "quiz_score": quiz_score,
+    "grad_after_backward_calls": grad_after_backward_calls,
     "bce_minimiser": bce_minimiser,
     "pca_error": pca_error,
     "param_count": lambda layers: sum(p.numel() for s in layers for p in build(s).parameters()),
