@@ -120,8 +120,9 @@ print("for example, epochs = course.pick(full=10, fast=1) gives", course.pick(fu
 # to each **leaf** tensor, one you created with `requires_grad=True` (a model's weights), and
 # **adds** it to that tensor's `.grad` (empty until the first call), which is what a training
 # step needs. A tensor computed from them follows them (its `requires_grad` is True too) but
-# gets no `.grad` of its own; section 4 shows it. The cell shows both, and checks autograd's derivative
-# against the one written by hand: for $L(w) = \|X w\|^2$ the gradient is $2 X^\top X w$.
+# gets no `.grad` of its own (section 4 shows it). The cell below shows tensors and autograd at
+# work, and checks autograd's derivative against the one written by hand: for
+# $L(w) = \|X w\|^2$ the gradient is $2 X^\top X w$.
 
 # %%
 X = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])  # (2, 3): 2 rows (examples), 3 columns
@@ -542,8 +543,9 @@ print(f"after zero_grad(set_to_none=False): largest |encoder.weight.grad| = "
 # (`backward`), and let the optimizer change the weights (`step`). The cell below writes them
 # out and trains `TinyAE` with Adam for 20 passes over at most 50 batches of 128 training
 # images, on this run's device: it moves the model there once and each batch as it comes (the
-# idiom of "Batches on the device" below), so a GPU, if you have one, is exercised too. The loss is the squared error summed over the 784 pixels of each image and averaged
-# over the images. After each pass it measures the loss on those training images and, as
+# idiom of "Batches on the device" below), so a GPU, if you have one, is exercised too. The
+# loss is the squared error summed over the 784 pixels of each image and averaged over the
+# images. After each pass it measures the loss on those training images and, as
 # section 3 prescribes for watching a model train, on the validation split, next to the loss
 # of PCA with the same 10 numbers per image on the same validation images, the yardstick that
 # lesson 01 compares a trained linear autoencoder with. It then states a **pass band**: the
