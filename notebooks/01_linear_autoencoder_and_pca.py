@@ -925,41 +925,46 @@ print(f"directions that carry variance in the training images: {n_carrying} of {
 #
 # The **angles** deserve a second look. The median angle is small when training went well: most of
 # the autoencoder's subspace is PCA's. The *largest* angle can still be big even when the errors
-# agree. We look closely at $k = 32$. On Fashion-MNIST, the default `DATASET`, it is the cut of
-# the three with the eigenvalues closest to equal (on other data the table's last line names the
-# $k$ with the smallest gap, and the story below holds for that $k$). The plot sets the angles of
-# $k = 32$ beside the spectrum, with the error ratio to PCA's in its title, so that each angle
-# can be read with its price. The formula after it says when a large angle is cheap.
+# agree. We look closely at **the focus cut** $k$: of the three trained $k$, the one with the
+# smallest eigengap ratio $\lambda_k / \lambda_{k+1}$, computed from the table (the cell prints
+# it). The plot sets its angles beside the spectrum, with the error ratio to PCA's in its title,
+# so that each angle can be read with its price. The formula after it says when a large angle is
+# cheap.
 
 # %%
+k_focus = closest_gap  # the trained k with the smallest lambda_k / lambda_(k+1)
 fig = NotebookFigure(figsize=(10, 3.4), layout="constrained")
 ax1, ax2 = fig.subplots(1, 2)
-angles32 = results[32]["angles"]  # (32,), smallest first
-ax1.plot(range(1, 33), angles32, "o-", markersize=3)
+angles_focus = results[k_focus]["angles"]  # (k_focus,), smallest first
+ax1.plot(range(1, k_focus + 1), angles_focus, "o-", markersize=3)
 ax1.set(xlabel="principal angle index", ylabel="degrees",
-        title=f"k = 32: principal angles (AE / PCA error {results[32]['ae'] / results[32]['pca']:.4f})")
+        title=f"k = {k_focus}: principal angles (AE / PCA error {results[k_focus]['ae'] / results[k_focus]['pca']:.4f})")
 ax2.semilogy(range(1, 61), pca.eigenvalues[:60], "o-", markersize=3)
-ax2.axvline(32.5, color="tab:red", ls="--", label="k = 32 cut")
+ax2.axvline(k_focus + 0.5, color="tab:red", ls="--", label=f"k = {k_focus} cut")
 ax2.set(xlabel="component", ylabel="eigenvalue (variance)", title="PCA spectrum")
 ax2.legend()
 display(fig)
-ratio_cut = (pca.eigenvalues[31] / pca.eigenvalues[32]).item()  # lambda_32 / lambda_33
-print(f"lambda_32 / lambda_33 = {ratio_cut:.3f}; on the toy cloud lambda_2 / lambda_3 = "
-      f"{pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f}")
+ratio_cut = results[k_focus]["gap_ratio"]  # lambda_k / lambda_(k+1) at the focus cut
+other_cuts = ", ".join(f"{results[k]['gap_ratio']:.3f} at k = {k}" for k in results if k != k_focus)
+print(f"the focus cut: k = {k_focus}, lambda_{k_focus} / lambda_{k_focus + 1} = {ratio_cut:.3f} (at the other cuts: "
+      f"{other_cuts}); on the toy cloud lambda_2 / lambda_3 = {pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f}")
+print(f"In this run: at the focus cut k = {k_focus}, lambda_k / lambda_k+1 = {ratio_cut:.3f}, the largest angle is "
+      f"{angles_focus.max():.1f}°, and the AE's test error is {results[k_focus]['ae'] / results[k_focus]['pca']:.4f} "
+      "times PCA's.")
 
 # %% [markdown]
 # **Why nearly equal eigenvalues allow large angles.** Turn the $k$-th direction of the kept
 # subspace by an angle $\theta$ towards the $(k{+}1)$-th. The variance kept along it drops from
 # $\lambda_k$ to $\lambda_k \cos^2\theta + \lambda_{k+1} \sin^2\theta$, so the error rises by
 # $$ (\lambda_k - \lambda_{k+1}) \sin^2 \theta . $$
-# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal (the ratio is printed for $k = 32$ under
+# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal (the ratio is printed for the focus cut under
 # the plot, and for every cut in the table: how near 1 it is depends on your data), even a full $90°$ swap costs little: the loss is almost flat along that rotation,
 # gradient descent feels almost no pull, and a finite run can end anywhere along it. At an exact
 # tie the rotation would cost nothing at all: that is why it is the gap at the cut that makes the
 # best subspace unique (section 4). On the toy cloud the gap is large (its ratio is printed too):
 # the same swap is expensive, and section 4's angles were all close to zero. Deep dive 5 prices
-# this run's $k = 32$ turn, compares it with the measured cost, and splits that cost direction by
-# direction.
+# this run's turn at the focus cut, compares it with the measured cost, and splits that cost
+# direction by direction.
 
 # %% [markdown]
 # **PCA's ordered basis, back from the network.** As on the toy cloud, the directions of most
@@ -1031,7 +1036,7 @@ print("the parameters (what the optimizer updates):",
 #
 # A linear autoencoder can never beat PCA on the data PCA was fitted on: composing linear maps
 # gives a linear map, and PCA is the best rank-$k$ one. Put nonlinear activations between layers
-# and the reconstructions can lie on a curved surface instead of a flat subspace. The bending is
+# and the reconstructions can lie on a bent surface instead of a flat subspace. The bending is
 # the decoder's: whatever the encoder does, a linear decoder's outputs $W_d z + b$ fill at most a
 # flat $k$-dimensional subspace, so with a linear decoder even a nonlinear encoder can do no
 # better than PCA; the models below are nonlinear on both sides.
@@ -1113,8 +1118,9 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
           title="the same 10-number code, linear vs nonlinear")
 
 # %% [markdown]
-# The ReLU layers let the decoder's outputs lie on a curved 10-dimensional surface instead of a
-# flat subspace; the two rows of reconstructions above, made from the same ten numbers per
+# With ReLU layers the decoder is piecewise affine in $z$, so its outputs lie on a folded,
+# piecewise-flat 10-dimensional surface instead of one flat subspace (only smooth activations
+# such as the arc model's `Tanh` give a curved one); the two rows of reconstructions above, made from the same ten numbers per
 # image, show what that changes in the pictures. This is one run from one seed, so read it as one sample, not a law; a short run (fast
 # mode) may not have trained long enough. Lesson 02 builds deeper autoencoders
 # properly and compares them with PCA across code sizes.
@@ -1478,6 +1484,8 @@ print(f"In this run: {closest} came closest to PCA's error, "
 
 # %%
 from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import ListedColormap, Normalize
 
 from course_utils.pca import clearly_kept_directions, share_inside_subspace
 
@@ -1503,6 +1511,9 @@ for ax, (k, r) in zip(axes, results.items(), strict=True):
         style = {"color": colours[j], "lw": 1.2} if j < k else {"color": "grey", "ls": "--", "lw": 1}
         ax.plot(steps_seen, shares[:, j], **style)
     ax.set(xscale="log", xlabel="optimizer step", title=f"k = {k}: ||P_t v_j||^2, j = 1..{k + 3}")
+    bar = fig.colorbar(ScalarMappable(Normalize(0.5, k + 0.5), ListedColormap(colours)), ax=ax, pad=0.02,
+                       label="kept direction j")  # fmt: skip
+    bar.set_ticks(sorted({1, (k + 1) // 2, k}))
     ax.axhline(0.9, color="black", lw=0.6, ls=":")
     below = shares[:, :k] < 0.9  # (T, k)
     settle = []  # per kept direction: the first recorded step from which its share stays >= 0.9
@@ -1612,11 +1623,12 @@ for ax, (k, r) in zip(axes, results.items(), strict=True):
     ax.plot(t_axis, [row[1] for row in rows], color="tab:red", label="loss / PCA's")
     ax.plot(t_axis, [max(row[6], 1e-4) for row in rows], color="tab:green", label="offset part / PCA's")
     ax.plot(t_axis, [row[3] for row in rows], color="tab:blue", label="median singular value")
-    ax.fill_between(t_axis, [row[2] for row in rows], [row[4] for row in rows], color="tab:blue", alpha=0.2)
+    ax.fill_between(t_axis, [row[2] for row in rows], [row[4] for row in rows], color="tab:blue", alpha=0.2,
+                    label="smallest to largest singular value")
     ax.set(xscale="symlog", yscale="log", xlabel="optimizer step (0, then log scale)", title=f"k = {k}")
     ax_share = ax.twinx()
     ax_share.plot(t_axis, [row[5] for row in rows], color="black", ls="--", label="mean share of kept v_j")
-    ax_share.set(ylim=(0, 1.02), ylabel="mean share" if k == 32 else None)
+    ax_share.set(ylim=(0, 1.02), ylabel="mean share of kept v_j")
 axes[0].legend(loc="lower left", fontsize=8)
 ax_share.legend(loc="center right", fontsize=8)
 display(fig)
@@ -1757,41 +1769,42 @@ print("with the penalty, the left singular vectors are PCA's directions (both < 
 # %% [markdown]
 # ### Deep dive 5: where the extra error comes from, direction by direction
 #
-# **The price of this run's turn at $k = 32$.** Section 6 gave the price of one turn,
-# $(\lambda_k - \lambda_{k+1}) \sin^2\theta$. The cell prints the ratios of neighbouring
-# eigenvalues around the $k = 32$ cut, what a full swap of $v_{32}$ for $v_{33}$ would cost, what
+# **The price of this run's turn at the focus cut $k$** (section 6 computed it). Section 6 gave the
+# price of one turn, $(\lambda_k - \lambda_{k+1}) \sin^2\theta$. The cell prints the ratios of
+# neighbouring eigenvalues around the cut, what a full swap of $v_k$ for $v_{k+1}$ would cost, what
 # the largest angle would cost if it were that one turn, and the measured cost of the whole
 # subspace (the orthogonal projection onto it, on the training images).
 
 # %%
-angles32 = results[32]["angles"]  # (32,), smallest first
-near_cut_ratios = pca.eigenvalues[27:36] / pca.eigenvalues[28:37]  # lambda_j / lambda_(j+1), j = 28..36
-print("eigenvalue j / eigenvalue j+1 for j = 28..36:", near_cut_ratios.numpy().round(3))
+kf = k_focus  # section 6's focus cut
+j_lo, j_hi = max(1, kf - 4), kf + 4  # the neighbours around the cut
+near_cut_ratios = pca.eigenvalues[j_lo - 1 : j_hi] / pca.eigenvalues[j_lo : j_hi + 1]  # lambda_j / lambda_(j+1)
+print(f"eigenvalue j / eigenvalue j+1 for j = {j_lo}..{j_hi}:", near_cut_ratios.numpy().round(3))
 ratio_toy = (pca2.eigenvalues[1] / pca2.eigenvalues[2]).item()
-j_closest = 28 + int(near_cut_ratios.argmin())  # the j whose lambda_j / lambda_(j+1) is smallest
-print(f"32nd / 33rd: {ratio_cut:.3f}, nearly equal (below 1.05): {ratio_cut < 1.05}, "
-      f"the closest pair among j = 28..36: {ratio_cut <= near_cut_ratios.min().item()}; "
-      f"on the toy cloud 2nd / 3rd: {ratio_toy:.1f}")
-print(f"In this run ({data.name}): the closest neighbours among j = 28..36 are j = {j_closest} and "
-      f"{j_closest + 1} (ratio {near_cut_ratios.min():.3f}); at the k = 32 cut the ratio is {ratio_cut:.3f}, "
+j_closest = j_lo + int(near_cut_ratios.argmin())  # the j whose lambda_j / lambda_(j+1) is smallest
+print(f"lambda_{kf} / lambda_{kf + 1}: {ratio_cut:.3f}, nearly equal (below 1.05): {ratio_cut < 1.05}, "
+      f"the closest pair among j = {j_lo}..{j_hi}: {ratio_cut <= near_cut_ratios.min().item()}; "
+      f"on the toy cloud lambda_2 / lambda_3: {ratio_toy:.1f}")
+print(f"In this run ({data.name}): the closest neighbours among j = {j_lo}..{j_hi} are j = {j_closest} and "
+      f"{j_closest + 1} (ratio {near_cut_ratios.min():.3f}); at the k = {kf} cut the ratio is {ratio_cut:.3f}, "
       f"{'nearly equal' if ratio_cut < 1.05 else 'not nearly equal (1.05 or more)'}.")
-swap_cost = (pca.eigenvalues[31] - pca.eigenvalues[32]).item()  # lambda_32 - lambda_33, per image
-pca32_train_error = pca.eigenvalues[32:].sum().item()  # PCA's training error at k = 32, per image
-largest = angles32.max().item()
-print(f"turning direction 32 fully into direction 33 would raise PCA's training error at k = 32 by "
-      f"{swap_cost / pca32_train_error:.3%}")
-print(f"the largest angle, {largest:.0f}°, read as a turn of v32 towards v33 alone: "
-      f"{swap_cost * math.sin(math.radians(largest)) ** 2 / pca32_train_error:.3%}")
-subspace_cost32 = (results[32]["subspace_train"] - pca32_train_error) / pca32_train_error
+swap_cost = (pca.eigenvalues[kf - 1] - pca.eigenvalues[kf]).item()  # lambda_k - lambda_(k+1), per image
+pca_focus_error = pca.eigenvalues[kf:].sum().item()  # PCA's training error at the focus cut, per image
+largest = angles_focus.max().item()
+print(f"turning direction {kf} fully into direction {kf + 1} would raise PCA's training error at k = {kf} by "
+      f"{swap_cost / pca_focus_error:.3%}")
+print(f"the largest angle, {largest:.0f}°, read as a turn of v{kf} towards v{kf + 1} alone: "
+      f"{swap_cost * math.sin(math.radians(largest)) ** 2 / pca_focus_error:.3%}")
+subspace_cost_focus = (results[kf]["subspace_train"] - pca_focus_error) / pca_focus_error
 print(f"measured cost of this run's whole subspace (orthogonal projection onto it, training images): "
-      f"{subspace_cost32:.3%}")
-print("angles above 5°:", [round(a, 1) for a in angles32[angles32 > 5].tolist()])
+      f"{subspace_cost_focus:.3%}")
+print("angles above 5°:", [round(a, 1) for a in angles_focus[angles_focus > 5].tolist()])
 
 # %% [markdown]
-# The formula prices ONE turn across ONE gap. Compare its line with the measured cost of the whole
-# subspace below it: when the measured cost is larger, the other angles above 5° (last line) must
-# be turns across other pairs of neighbours, each adding its own
-# $(\lambda_j - \lambda_{j+1}) \sin^2\theta$. The rest of this deep dive finds out which.
+# The formula prices ONE turn across ONE gap. Where the measured cost of the whole subspace is
+# larger, the rest comes from turns across other gaps, and the turn need not stop at the next
+# direction: the split at the end of this deep dive prints which discarded directions the
+# subspace picked up.
 #
 # *Where does the extra error come from?* On the training images (where PCA's error is the exact
 # floor), split the autoencoder's excess over PCA in two. Project the images **orthogonally** onto
@@ -1845,7 +1858,7 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
 # subspace cost above zero means gradient descent had not finished turning the subspace when the
 # budget ran out. It turns slowest across small eigenvalue gaps, so this happens first where
 # neighbouring eigenvalues are close together (compare the eigengap column of the first table,
-# and the ratios printed for $j = 28..36$ at the start of this deep dive: where they are near 1 at
+# and the ratios printed around the focus cut at the start of this deep dive: where they are near 1 at
 # the cut, expect the slowest turning), and always in fast mode.
 
 # %% [markdown]
@@ -1853,39 +1866,44 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
 # computed. For the orthogonal projection $P$ onto the decoder's subspace, the error on the
 # training images is $\sum_j \lambda_j \|(I - P) v_j\|^2$ over all principal directions, and
 # PCA's is $\sum_{j > k} \lambda_j$. So the subspace's cost splits into one term per direction:
-# a kept direction $j \le 32$ **loses** $\lambda_j \|(I - P) v_j\|^2$, the part of it the
-# subspace misses, and a discarded one $j > 32$ **gains** $\lambda_j \|P v_j\|^2$, the part it
+# a kept direction $j \le k$ (the focus cut) **loses** $\lambda_j \|(I - P) v_j\|^2$, the part of
+# it the subspace misses, and a discarded one $j > k$ **gains** $\lambda_j \|P v_j\|^2$, the part it
 # picks up instead (`subspace_cost_by_direction` in `course_utils.pca`). The cell draws the terms
 # for $j = 1..60$ and prints which directions carry most of them.
 
 # %%
 from course_utils.pca import subspace_cost_by_direction
 
-split = subspace_cost_by_direction(pca, results[32]["model"].decoder.weight.detach())  # (200,)
-base32 = results[32]["pca_train"]  # PCA's training error at k = 32, per image
-measured = results[32]["subspace_train"] - base32
-lost, gained = split[:32], -split[32:]  # variance lost from kept / gained from discarded directions
-print(f"k = 32, training images, per image: measured subspace cost {measured:.4f}; the terms of the "
+split = subspace_cost_by_direction(pca, results[kf]["model"].decoder.weight.detach())  # (200,)
+base_focus = results[kf]["pca_train"]  # PCA's training error at the focus cut, per image
+measured = results[kf]["subspace_train"] - base_focus
+lost, gained = split[:kf], -split[kf:]  # variance lost from kept / gained from discarded directions
+print(f"k = {kf}, training images, per image: measured subspace cost {measured:.4f}; the terms of the "
       f"first 200 directions add up to {split.sum():.4f}")
 print(f"lost from kept directions {lost.sum():.4f}, gained from discarded ones {gained.sum():.4f}")
 top_lost = lost.argsort(descending=True)[:4].tolist()
 top_gained = gained.argsort(descending=True)[:4].tolist()
 print("largest losses at j =", [j + 1 for j in top_lost],
-      "| largest gains at j =", [j + 33 for j in top_gained])
+      "| largest gains at j =", [j + kf + 1 for j in top_gained])
+next_share = (gained[0] / gained.sum()).item()  # the part of the gain on direction k + 1 alone
+turn_text = f"reaches past direction {kf + 1}" if next_share < 0.5 else f"lands mostly on direction {kf + 1}"
+print(f"In this run: the largest gains are at j = {', '.join(str(j + kf + 1) for j in sorted(top_gained))}; "
+      f"direction {kf + 1} takes {next_share:.0%} of the gain, so the turn {turn_text}.")
 left_out = abs(measured - split.sum().item())  # directions after 200, and rounding
 if split.sum() > 10 * left_out:  # the cost stands clearly above what the 200 terms cannot see
-    near_cut = (lost[24:].sum() / lost.sum()).item()  # j = 25..32
+    j_near = max(1, kf - 7)  # the last 8 kept directions, j = j_near..k
+    near_cut = (lost[j_near - 1 :].sum() / lost.sum()).item()
 
     def how_many_for_90(terms: torch.Tensor) -> int:
         """The fewest directions whose terms (n,) add up to 90% of their total."""
         return int((terms.sort(descending=True).values.cumsum(0) < 0.9 * terms.sum()).sum()) + 1
 
     n_lost, n_gained = how_many_for_90(lost), how_many_for_90(gained)
-    print(f"share of the loss from the last 8 kept directions (j = 25..32): {near_cut:.0%}; 90% of "
+    print(f"share of the loss from the last kept directions (j = {j_near}..{kf}): {near_cut:.0%}; 90% of "
           f"the loss comes from {n_lost} kept directions, 90% of the gain from {n_gained} discarded ones")
-    print(f"variance moved across the cut: {lost.sum() / base32:.2%} of PCA's error, for a net cost of "
-          f"{split.sum() / base32:.3%}")
-    print("a staircase near the cut (at least 80% of the loss from j = 25..32, and more than one "
+    print(f"variance moved across the cut: {lost.sum() / base_focus:.2%} of PCA's error, for a net cost of "
+          f"{split.sum() / base_focus:.3%}")
+    print(f"a staircase near the cut (at least 80% of the loss from j = {j_near}..{kf}, and more than one "
           f"direction on each side): {near_cut >= 0.8 and n_lost > 1 and n_gained > 1}")
 else:
     print(f"the cost is too small to split (not 10 times the {left_out:.1e} the 200 terms leave "
@@ -1893,18 +1911,18 @@ else:
 fig = NotebookFigure(figsize=(7.5, 3.2), layout="constrained")
 ax = fig.subplots()
 j_axis = torch.arange(1, 61)
-ax.bar(j_axis, split[:60] / base32 * 100, color=["tab:red" if j <= 32 else "tab:blue" for j in j_axis])
-ax.axvline(32.5, color="grey", ls="--", lw=1)
+ax.bar(j_axis, split[:60] / base_focus * 100, color=["tab:red" if j <= kf else "tab:blue" for j in j_axis])
+ax.axvline(kf + 0.5, color="grey", ls="--", lw=1)
 ax.axhline(0, color="black", lw=0.6)
 ax.set(xlabel="principal direction j", ylabel="% of PCA's training error",
-       title="k = 32: variance lost (red, kept j) and gained (blue, discarded j)")
+       title=f"k = {kf}: variance lost (red, kept j) and gained (blue, discarded j)")
 fig
 
 # %% [markdown]
 # Each bar is one direction's term, in % of PCA's training error; the red bars (left of the
 # dashed cut) add up to the loss, the blue ones to the gain, and the net is the measured cost of
-# the first line (the second line shows the two sides). If the turn were one swap of $v_{32}$
-# for $v_{33}$, there would be one red bar at 32 and one blue bar at 33. The printed counts and
+# the first line (the second line shows the two sides). If the turn were one swap of $v_k$
+# for $v_{k+1}$, there would be one red bar at $k$ and one blue bar at $k + 1$. The printed counts and
 # the last verdict say how this run's cost is spread. When the loss sits in the last kept
 # directions and several directions on each side share it, the cost is a **staircase**: turns
 # across several neighbouring steps of the spectrum, each cheap because each step is small, so
@@ -2000,8 +2018,11 @@ for i in range(3):  # the autoencoder: its average code, coordinate i moved
     z_moved[:, i] += t_steps * z_std[i]
     with torch.no_grad():
         traversals[f"AE z{i + 1}"] = model10.decode(z_moved)  # (5, 784)
-display(rows_figure({name: imgs.reshape(-1, 1, 28, 28).clamp(0, 1) for name, imgs in traversals.items()}, n=5,
-                    title=f"{data.name}: one code coordinate moved from -2 to +2 standard deviations"))
+fig = rows_figure({name: imgs.reshape(-1, 1, 28, 28).clamp(0, 1) for name, imgs in traversals.items()}, n=5,
+                  title=f"{data.name}: one code coordinate moved from -2 to +2 standard deviations")
+for c, t in enumerate(t_steps.tolist()):  # the first row's axes: label each column with its t
+    fig.axes[c].set_title(f"t = {t:+.0f}" if t else "t = 0", fontsize=9)
+display(fig)
 W_cols = model10.decoder.weight.detach()  # (784, 10): column i is the move of z_i
 col_shares = (pca.components[:10] @ W_cols) ** 2 / W_cols.pow(2).sum(dim=0)  # (10 directions, 10 columns)
 for i in range(3):
