@@ -156,23 +156,21 @@ print("BCE floor (summed pixel entropy):", (bce_floor_per_image(targets) + 0.0).
 print("squared error of the same reconstruction:", ((torch.sigmoid(perfect_logits) - targets) ** 2).sum(1).numpy().round(6))
 
 # %% [markdown]
-# The first image is binary: its floor is (numerically) 0. The second has grey pixels, and even a
-# perfect reconstruction pays their entropy. So on grey images a BCE value mixes two things: how
-# far the model is from the targets, and how grey the targets are. Section 5 measures the floor
-# on real images.
+# The binary image's floor is (numerically) 0; the grey one pays its pixels' entropy even when
+# reconstructed perfectly. So on grey images a BCE value mixes how far the model is from the
+# targets with how grey the targets are (section 5 measures the floor on real images).
 #
 # **When to use which.** Squared error suits any real-valued target (it is the Gaussian negative
-# log-likelihood up to constants, for a fixed variance shared by all pixels) and is 0 at a
-# perfect fit, so it is easy to read and to compare
-# with PCA. BCE suits targets in $[0, 1]$ read as probabilities of "ink", and is a true likelihood
-# only for binary pixels.
+# log-likelihood up to constants, for a fixed variance shared by all pixels) and is 0 at a perfect
+# fit, so it is easy to compare with PCA. BCE suits targets in $[0, 1]$ read as probabilities of
+# "ink", and is a true likelihood only for binary pixels.
 #
-# The two also train differently when the decoder ends in a sigmoid. With BCE on the logit $s$,
-# the gradient is simply $\partial \ell / \partial s = p - x$. With the squared error measured
-# after the sigmoid, the chain rule multiplies by the sigmoid's slope:
+# With a sigmoid at the end of the decoder the two also train differently. With BCE on the logit
+# $s$ the gradient is simply $\partial \ell / \partial s = p - x$; with the squared error after the
+# sigmoid the chain rule multiplies by the sigmoid's slope,
 # $\partial (p - x)^2 / \partial s = 2 (p - x)\, p (1 - p)$, which vanishes where the sigmoid is
-# flat. A pixel that is confidently wrong (target 1, prediction near 0) then gets almost no
-# correction. The cell asks autograd for both gradients on four pixels whose target is 1.
+# flat, so a confidently wrong pixel (target 1, prediction near 0) gets almost no correction. The
+# cell asks autograd for both gradients on four pixels whose target is 1.
 
 # %%
 import torch.nn.functional as F
@@ -190,13 +188,12 @@ print("autograd gives p - x for BCE:", torch.allclose(grad_bce, p - ink),
 print(f"at s = -6 the BCE gradient is {grad_bce[0] / grad_se[0]:.0f} times the squared error's")
 
 # %% [markdown]
-# The table shows the damping: the further the logit sits in the sigmoid's flat end, the smaller
-# the squared error's gradient, while BCE's is simply $p - x$: it is largest where the logit is
-# most wrong, close to $-1$ at $s = -6$, and shrinks only as the prediction approaches the target
-# (the last line prints the ratio of the two at the most wrong pixel). That is one reason decoders that end in a sigmoid are usually trained
-# with BCE on logits. A linear autoencoder and PCA are about squared error on the pixels
-# themselves (no sigmoid), so this lesson trains with it; later lessons use BCE where a
-# likelihood view helps, and report it above its floor.
+# The squared error's gradient shrinks the deeper the logit sits in the sigmoid's flat end, while
+# BCE's, $p - x$, is largest where the logit is most wrong (the last line prints the ratio). That
+# is one reason decoders that end in a sigmoid are trained with BCE on logits. A linear
+# autoencoder and PCA are about squared error on the pixels themselves (no sigmoid), so this
+# lesson trains with it; later lessons use BCE where a likelihood view helps, and report it above
+# its floor.
 
 # %% [markdown]
 # ## 3. PCA on a 3-D toy cloud
@@ -303,19 +300,18 @@ print(f"In this run: without centring, two directions leave {raw_err / centred_e
       f"PCA's centred plane.")
 
 # %% [markdown]
-# The uncentred first direction is spent on pointing at the cloud (its angle to the mean point)
-# instead of along its spread, and the plane through the origin pays for it in error; only the
-# centred error equals the discarded eigenvalue. Section 5 measures the same mistake on images.
+# Without centring, the first direction is spent on pointing at the cloud instead of along its
+# spread, and the plane through the origin pays for it in error; only the centred error equals
+# the discarded eigenvalue. Section 5 measures the same mistake on images.
 #
-# **Keeping variance = losing the least.** Why is the plane of the two widest directions also the
-# plane with the smallest reconstruction error? For a centred point $x$ and the orthogonal
-# projection $Px$ onto a plane through the mean, the residual $x - Px$ is perpendicular to the
-# plane, so Pythagoras gives
+# **Keeping variance = losing the least.** For a centred point $x$ and the orthogonal projection
+# $Px$ onto a plane through the mean, the residual $x - Px$ is perpendicular to the plane, so
+# Pythagoras gives
 # $$ \|x\|^2 = \|Px\|^2 + \|x - Px\|^2 . $$
 # Averaged over the points: **total variance = variance kept in the plane + mean squared
 # reconstruction error**. The total is fixed by the data, so the plane that keeps the most
-# variance is exactly the plane with the smallest error: two names for one problem. The cell
-# checks the identity for PCA's plane and for three random planes through the mean.
+# variance is the plane with the smallest error. The cell checks the identity for PCA's plane and
+# for three random planes through the mean.
 
 # %%
 centred = cloud - mean  # (500, 3)
@@ -409,10 +405,9 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
       f"PCA's {pca_error:.5f} (ratio {losses[-1] / pca_error:.4f})")
 
 # %% [markdown]
-# The printed ratio compares the loop's final error with PCA's. The course package keeps exactly
-# these two layers, with `encode` and `decode` methods and shape checks, as `LinearAutoencoder` in
-# `course_utils.models` (open it: it is a dozen lines), and the loop as `fit`, the one training
-# loop of the course (`course_utils/train.py`). Each line above has its place in `fit`:
+# The course package keeps exactly these two layers, with `encode` and `decode` methods and shape
+# checks, as `LinearAutoencoder` in `course_utils.models` (a dozen lines), and the loop as `fit`,
+# the one training loop of the course (`course_utils/train.py`):
 #
 # | the loop above | in `fit` |
 # |---|---|
@@ -422,15 +417,12 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
 # | `optimizer.step()` | `_train_step`: `state.optimizer.step()` (Adam from `make_adam` unless you pass one) |
 # | `for step in range(...)` | two loops: epochs, and shuffled mini-batches from `iterate_batches` |
 #
-# In `_train_step` the forward pass and the loss come first and `zero_grad()` just before
-# `backward()`. The order is fine either way: the forward pass does not touch the `.grad` fields,
-# so `zero_grad()` only has to come before `backward()`, which adds into them.
-#
-# `fit` adds what every real run needs: mini-batches in a fresh random order each epoch, each
-# batch moved to the model's device, a check that stops with advice when the loss becomes NaN,
-# a validation pass and one history row per epoch, and callbacks (such as a learning-rate
-# schedule) called at fixed moments. Here it trains the package model on the same cloud, in
-# mini-batches of 64 points, for 200 epochs (the cell prints the number of steps).
+# In `_train_step`, `zero_grad()` comes just before `backward()`: that is fine, since only
+# `backward()` adds into the `.grad` fields. `fit` adds what every real run needs: mini-batches
+# in a fresh random order each epoch, each moved to the model's device, a check that stops with
+# advice on a NaN loss, a validation pass with one history row per epoch, and callbacks (such as
+# a learning-rate schedule). Here it trains the package model on the same cloud, in mini-batches
+# of 64 points, for 200 epochs (the cell prints the number of steps).
 
 # %%
 import math
@@ -452,20 +444,19 @@ fig.axes[0].legend()
 fig
 
 # %% [markdown]
-# The curve is the training loss per epoch (squared error per point, log scale): it falls
-# steeply during the first epochs, then flattens near the dashed line, PCA's error on the same
-# points (each epoch's value is an average over its mini-batches, taken while the weights still
-# move; the next cell measures the final model on the whole cloud).
+# The training loss per epoch (log scale) falls steeply and then flattens near the dashed line,
+# PCA's error (each epoch's value averages its mini-batches while the weights still move; the
+# next cell measures the final model on the whole cloud).
 #
-# Two questions: does it reach PCA's error, the best any rank-2 linear map can do? And does it
-# find the same plane? **Principal angles** answer the second. Take orthonormal bases $Q_1$ and
-# $Q_2$ ($D \times k$) of the two subspaces (a QR decomposition turns any basis into one). The
-# singular values of the $k \times k$ matrix $Q_1^\top Q_2$ are the cosines of the $k$ principal
-# angles: the first is the smallest angle between a line of one subspace and a line of the other,
-# the next is the smallest among the directions perpendicular to the first pair, and so on. All
-# $0°$: the subspaces coincide; a $90°$ angle: some direction of one is perpendicular to the whole
-# other subspace. They depend only on the subspaces, not on the basis or the signs chosen. The
-# plane the autoencoder decodes to is spanned by the columns of $W_d$.
+# Does it reach PCA's error, and does it find the same plane? **Principal angles** answer the
+# second. Take orthonormal bases $Q_1$ and $Q_2$ ($D \times k$) of the two subspaces (a QR
+# decomposition turns any basis into one). The singular values of the $k \times k$ matrix
+# $Q_1^\top Q_2$ are the cosines of the $k$ principal angles: the first is the smallest angle
+# between a line of one subspace and a line of the other, the next is the smallest among the
+# directions perpendicular to the first pair, and so on. All $0°$: the subspaces coincide; a
+# $90°$ angle: some direction of one is perpendicular to the whole other subspace. They depend
+# only on the subspaces, not on the basis or the signs. The autoencoder's plane is spanned by the
+# columns of $W_d$.
 
 # %%
 W_d = toy_ae.decoder.weight.detach()  # (3, 2): its columns span the decoder's plane
@@ -484,14 +475,12 @@ print(f"In this run: the autoencoder's error is {ae_error / pca_error:.4f} times
       f"{angles.max().item():.3f}°).")
 
 # %% [markdown]
-# The gap at the cut is large on this cloud, so the best plane is sharply defined and a run that
-# has converged sits on it. But the
-# autoencoder's **basis** is not PCA's basis: the columns of $W_d$ are neither orthonormal nor
-# aligned with the principal directions. Any invertible $2 \times 2$ matrix $A$ could be slipped
-# between encoder and decoder without changing a single reconstruction: replace $W_e$ by
-# $A W_e$ and the encoder's bias $b_e$ by $A b_e$ (the code becomes $A z$), and $W_d$ by
-# $W_d A^{-1}$ (which turns $A z$ back into $W_d z$). The loss cannot prefer one basis over
-# another. The cell checks this with a random $A$, then compares $W_d$ with PCA's basis.
+# The gap at the cut is large on this cloud, so the best plane is sharply defined. But the
+# autoencoder's **basis** is not PCA's: the columns of $W_d$ are neither orthonormal nor aligned
+# with the principal directions. Any invertible $2 \times 2$ matrix $A$ can be slipped between
+# encoder and decoder without changing a reconstruction: replace $W_e$ by $A W_e$ and $b_e$ by
+# $A b_e$ (the code becomes $A z$), and $W_d$ by $W_d A^{-1}$. The loss cannot prefer one basis
+# over another. The cell checks this with a random $A$, then compares $W_d$ with PCA's basis.
 
 # %%
 A = torch.randn(2, 2, generator=torch.Generator().manual_seed(5))  # (2, 2), invertible
@@ -521,16 +510,14 @@ print("C =\n", coef[:2].T.numpy().round(3), "\nshift =", coef[2].numpy().round(3
 print(f"share of the autoencoder's code the affine map leaves unexplained: {unexplained:.2%}")
 
 # %% [markdown]
-# What the affine map leaves unexplained comes from the encoder's rows reaching slightly off the
-# plane, a leak that deep dive 1 measures precisely.
+# The part the affine map leaves unexplained comes from the encoder's rows reaching slightly off
+# the plane, a leak that deep dive 1 measures.
 #
-# **Getting PCA's ordered basis back.** The basis is lost, but the subspace is not, and the
-# subspace is enough: the reconstructions all lie in it. If the network were exactly PCA's orthogonal projection,
-# their own principal directions would be PCA's, in PCA's order, with PCA's variances (projecting
-# onto PCA's plane keeps the variance along $v_1$ and $v_2$ and removes the rest); the trained
-# network is close to it but not exactly (its encoder leaks slightly off the plane), so expect small differences, which
-# the cell prints. So an SVD of the decoder's outputs, here through
-# `PCA` fitted on the reconstructions, recovers the ordered basis from the trained network.
+# **Getting PCA's ordered basis back.** The reconstructions all lie in the subspace. If the
+# network were exactly PCA's orthogonal projection, their own principal directions would be PCA's,
+# in PCA's order, with PCA's variances; the trained network leaks slightly, so expect small
+# differences, which the cell prints. So a PCA of the decoder's outputs recovers the ordered basis
+# from the trained network.
 
 # %%
 with torch.no_grad():
@@ -544,40 +531,33 @@ for j in range(2):
 # %% [markdown]
 # ### Why the linear autoencoder lands on PCA's subspace
 #
-# Two classical results explain what we just measured.
-#
 # **1. PCA is the floor (Eckart-Young, 1936).** Stack the data as the rows of $X$ ($N \times D$),
-# with mean $\bar x$ and centred version $X_c$. Whatever its weights, a linear autoencoder
-# reconstructs $\hat X = X M^\top + \mathbf 1 c^\top$ with $M = W_d W_e$ of rank at most $k$ and
-# an offset $c = W_d b_e + b_d$; with the offset, $\hat X$ can have rank $k + 1$, so first deal
-# with it. Write $X = X_c + \mathbf 1 \bar x^\top$: the error splits into
+# with mean $\bar x$ and centred version $X_c$. A linear autoencoder reconstructs
+# $\hat X = X M^\top + \mathbf 1 c^\top$ with $M = W_d W_e$ of rank at most $k$ and an offset
+# $c = W_d b_e + b_d$; with the offset, $\hat X$ can have rank $k + 1$, so first deal with it.
+# Write $X = X_c + \mathbf 1 \bar x^\top$: the error splits into
 # $$ \|X - \hat X\|_F^2 = \|X_c - X_c M^\top\|_F^2 + N \,\|\bar x - M \bar x - c\|^2 , $$
-# with no cross term, because the columns of $X_c$ sum to zero. The second term is never
-# negative and vanishes for the right offset, so **the offset can only add error**: the best it
-# can do is carry the mean through. What is left, $X_c M^\top$, is a rank-$k$ approximation of
-# $X_c$, and the Eckart-Young theorem says the best one in squared (Frobenius) error is the
-# truncated SVD, the projection onto the first $k$ principal directions, whose error is $N$ times
-# the sum of the discarded eigenvalues. So no linear autoencoder can beat PCA on the data PCA was
-# fitted on.
+# with no cross term, because the columns of $X_c$ sum to zero. So **the offset can only add
+# error**: at best it carries the mean through. What is left, $X_c M^\top$, is a rank-$k$
+# approximation of $X_c$, and by the Eckart-Young theorem the best one in squared (Frobenius)
+# error is the truncated SVD, the projection onto the first $k$ principal directions, with error
+# $N$ times the sum of the discarded eigenvalues. No linear autoencoder can beat PCA on the data
+# PCA was fitted on.
 #
-# **2. No bad local minima (Baldi and Hornik, 1989).** Reaching the floor is not obvious: the loss
-# is not convex in $(W_e, W_d)$. Baldi and Hornik analysed this network and loss (without the
-# biases, on centred data; point 1's offset argument bridges the gap). Their result is about the
-# **shape of the loss**, not about any training algorithm: every local minimum is a global one,
-# and every other critical point is a **saddle**, not a trap. A **gap at the cut**,
-# $\lambda_k > \lambda_{k+1}$, makes the minimum unique as a subspace: the span of the top $k$
-# eigenvectors. At the minimum $W_d W_e = V_k V_k^\top$, the orthogonal projection onto PCA's
-# subspace, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$ for **any** invertible $k \times k$
-# matrix $C$. That is why the subspace is determined and the basis is not. The theorem does not
-# say that gradient descent reaches the minimum, nor how fast, so whether THIS run got there is
-# something we measure: the error ratio and the angles above. (The theorem's hypotheses, what a
-# tie at the cut changes, and why gradient methods escape saddles: deep dive 4.)
+# **2. No bad local minima (Baldi and Hornik, 1989).** The loss is not convex in $(W_e, W_d)$,
+# yet for this network (without biases, on centred data; point 1 bridges the gap) every local
+# minimum is a global one and every other critical point is a **saddle**. A **gap at the cut**,
+# $\lambda_k > \lambda_{k+1}$, makes the minimum unique as a subspace: $W_d W_e = V_k V_k^\top$,
+# the orthogonal projection onto PCA's subspace, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$
+# for **any** invertible $k \times k$ matrix $C$. The subspace is determined, the basis is not.
+# The theorem is about the shape of the loss, not about whether or how fast gradient descent gets
+# there, which is why we measured it above (the hypotheses, ties and saddles: deep dive 4).
 #
-# Later work sharpened this: Plaut (2018) read the ordered principal directions off a trained
-# linear autoencoder (we did it above with an SVD of its outputs), and Kunin et al. (2019) showed
-# that an L2 penalty on the weights makes the decoder's left singular vectors PCA's directions, in
-# order (deep dive 4 trains it). Whether this run's map $W_d W_e$ is exactly PCA's orthogonal
-# projection, and why that settles slowly: deep dive 1.
+# Plaut (2018) read the ordered principal directions off a trained linear autoencoder (as we did
+# with an SVD of its outputs), and Kunin et al. (2019) showed that an L2 penalty on the weights
+# makes the decoder's left singular vectors PCA's directions, in order (deep dive 4 trains it).
+# Whether this run's map $W_d W_e$ is exactly PCA's projection, and why that settles slowly: deep
+# dive 1.
 
 # %% [markdown]
 # ## 5. PCA on images
@@ -599,14 +579,13 @@ for k in (2, 10, 32, 100):
     print(f"k = {k:>3}: {cumulative[k - 1]:.1%} of the pixel variance")
 
 # %% [markdown]
-# The loader has already divided the stored bytes (0 to 255) by 255, as the first line shows:
-# every pixel is a number in $[0, 1]$, which BCE needs as a target, and every loss of the course
-# is measured on this scale.
+# The loader has divided the stored bytes by 255, as the first line shows: every pixel is in
+# $[0, 1]$, which BCE needs as a target, and every loss of the course is on this scale.
 #
-# Two checks from section 3, now on images. Without centring, does the first direction point at
-# the mean image? And how much does `PCA`'s covariance shortcut save over the SVD of the data?
-# The cell times both routes on the first 10,000 training images (or all of them, if fewer),
-# each the fastest of three runs.
+# Two checks from section 3, now on images: does the uncentred first direction point at the mean
+# image, and how much does `PCA`'s covariance shortcut save over the SVD of the data? The cell
+# times both routes on the first 10,000 training images (or all, if fewer), each the fastest of
+# three runs.
 
 # %%
 import time
@@ -636,19 +615,15 @@ print(f"{len(xc_sub):,} images: thin SVD {t_svd * 1000:.0f} ms, covariance + eig
       f"(the shortcut is {t_svd / t_cov:.1f} times as fast here)")
 
 # %% [markdown]
-# The first line shows the uncentred mistake on images: the more the uncentred direction is
-# turned towards the mean image (a small first angle), the more it describes where the images
-# sit instead of how they vary. The second line is the honest size of the shortcut: a constant
-# factor of the order printed, not the orders of magnitude "far cheaper" would suggest, since
-# both routes cost about $N D^2$ operations.
+# The uncentred direction is turned towards the mean image (the first angle): it describes where
+# the images sit, not how they vary. The shortcut saves a constant factor of the order printed,
+# not orders of magnitude, since both routes cost about $N D^2$ operations.
 
 # %% [markdown]
-# `data.name` above says which images this run uses. If it reads "embedded fallback", neither
-# MNIST nor Fashion-MNIST was found, and every number below is about scikit-learn's small digit
-# scans instead, whatever `DATASET` says.
+# `data.name` above says which images this run uses: "embedded fallback" means scikit-learn's
+# small digit scans, whatever `DATASET` says.
 #
-# **The BCE floor on these images.** Section 2 showed that BCE cannot reach 0 on grey pixels.
-# How large is that floor here, per image?
+# **The BCE floor on these images.** How large is section 2's floor here, per image?
 
 # %%
 floor = bce_floor_per_image(data.test.x)  # (N,) summed pixel entropy of each test image
@@ -658,12 +633,10 @@ print(f"BCE floor: {floor.mean():.1f} nats per image on average (min {floor.min(
 print("a perfect reconstruction would still have BCE > 0 on these images:", bool(floor.mean() > 0.1))
 
 # %% [markdown]
-# The principal directions are themselves 784-pixel vectors, so we can look at them as images.
-# The first ones are broad blobs (overall shape and brightness); later ones add finer detail.
-# White is zero, red is a positive weight and blue a negative one (the colour bar gives the
-# scale); all ten tiles share that one scale.
-# Remember the sign ambiguity of section 3: each direction could equally be drawn with red and
-# blue swapped; another library or version may show some of them that way.
+# The principal directions are themselves 784-pixel vectors, so we can look at them as images: the
+# first ones are broad blobs (overall shape and brightness), later ones add finer detail. White is
+# zero, red positive, blue negative, on one colour scale for all ten tiles (the colour bar); by
+# section 3's sign ambiguity, another library may show some of them with red and blue swapped.
 
 # %%
 from course_utils.plots import directions_figure
@@ -707,23 +680,19 @@ print("share of the variance kept by the first k directions:",
 
 # %% [markdown]
 # **PCA in practice.** A common way to choose $k$ is to keep a fixed share of the variance, often
-# 95%: the smallest $k$ whose cumulative share reaches it, read off the curve above (the cell
-# prints it). Each image is then stored as $k$ numbers instead of 784, plus one basis
-# ($k \times 784$) and one mean image shared by all images. In everyday work you would not write
-# the SVD yourself: `sklearn.decomposition.PCA(n_components=0.95)` picks $k$ by that rule, and it
-# fixes each direction's sign by a deterministic rule of its own (`svd_flip`), a convention, not a
-# property of the data, so compare its directions with ours by angles. It also divides each
-# variance by $N - 1$ where this course divides by $N$, so its `explained_variance_` is
-# $N/(N-1)$ times our $\lambda_j$ (the shares of variance and the directions are the same). For
-# many images, `PCA(svd_solver="randomized")` approximates the top directions faster, and `IncrementalPCA`
-# fits batch by batch when the data do not fit in memory.
+# 95% (the cell prints that $k$). Each image is then stored as $k$ numbers instead of 784, plus one
+# basis ($k \times 784$) and one mean image shared by all images. In everyday work,
+# `sklearn.decomposition.PCA(n_components=0.95)` picks $k$ by that rule; it fixes each direction's
+# sign by a convention of its own (`svd_flip`), so compare its directions with ours by angles, and
+# it divides by $N - 1$, so its `explained_variance_` is $N/(N-1)$ times our $\lambda_j$ (the
+# shares and directions are the same). `PCA(svd_solver="randomized")` approximates the top
+# directions faster, and `IncrementalPCA` fits batch by batch when the data do not fit in memory.
 #
-# PCA is not scale-invariant: a feature measured in larger units has a larger variance and pulls
-# the directions towards itself. Features on different scales (a height in centimetres beside a
-# weight in kilograms) are therefore usually **standardised** first, each divided by its standard
-# deviation after centring (`sklearn.preprocessing.StandardScaler`), which amounts to PCA of the
-# correlation matrix. Pixels share one scale, and a pixel that barely varies should count for
-# little, so this lesson does not standardise.
+# PCA is not scale-invariant: a feature in larger units has a larger variance and pulls the
+# directions towards itself, so features on different scales are usually **standardised** first
+# (`sklearn.preprocessing.StandardScaler`), which amounts to PCA of the correlation matrix. Pixels
+# share one scale, and a pixel that barely varies should count for little, so this lesson does not
+# standardise.
 
 # %%
 k95 = int((share_kept < 0.95).sum()) + 1  # the smallest k whose cumulative share reaches 95%
@@ -771,27 +740,22 @@ pca_view(pca, examples, k=10)
 # > **What to take away from this section**
 # > - A linear autoencoder trained long enough reaches PCA's error: PCA is its floor.
 # > - It finds the principal directions that stand clearly above the cut, in an arbitrary basis; a
-# >   PCA of its outputs gives the ordered basis back. Across a near-tie at the cut
-# >   ($\lambda_k / \lambda_{k+1} \approx 1$) it can end anywhere at almost no cost in error.
-# > - A large angle is cheap where neighbouring eigenvalues are nearly equal: check the eigengap before calling it a failure.
+# >   PCA of its outputs gives the ordered basis back.
+# > - Across a near-tie at the cut ($\lambda_k / \lambda_{k+1} \approx 1$) a large angle costs
+# >   almost no error: check the eigengap before calling it a failure.
 #
-# Now the real experiment. For $k = 2, 10$ and $32$ we train a `LinearAutoencoder(784, k)` with
-# the squared error and compare, **on the test images**, its error with PCA's, and its decoder's
-# subspace with the first $k$ principal directions.
+# For $k = 2, 10$ and $32$ we train a `LinearAutoencoder(784, k)` with the squared error and
+# compare, **on the test images**, its error with PCA's and its decoder's subspace with the first
+# $k$ principal directions. The budget is set in **optimizer steps**, turned into whole epochs for
+# this dataset's size (the cell prints both), so that a small dataset gets about as many updates;
+# fast mode cuts it to 60 steps, a smoke test whose numbers are not results.
 #
-# The training budget is set in **optimizer steps** (mini-batches), not epochs, so that a small
-# dataset (the embedded fallback) gets about as many updates as the full one: the cell turns the
-# target into whole epochs for this dataset's size and prints the number of steps that actually
-# run (whole epochs round it up). Fast mode cuts the target to 60 steps, a smoke test whose
-# numbers are not results.
-#
-# **The learning rate decays to (almost) zero.** With a constant learning rate, Adam keeps taking steps of
-# about the same size until the end, so the weights keep jittering around the best subspace
-# instead of settling in it. `CosineDecay()` (in `course_utils.schedules`, a few lines) reads the
-# starting learning rate from the optimizer and lowers it along half a cosine towards 0, from `lr`
-# at the first of $T$ steps to $\mathrm{lr}\,(1 + \cos(\pi (T-1)/T))/2$ at the last: not exactly
-# 0, but a tiny fraction of `lr` when $T$ is in the thousands. We start at 3e-3, three times Adam's usual 1e-3; the appendix
-# (deep dive 2) measures what the schedule buys.
+# **The learning rate decays to (almost) zero.** With a constant rate, Adam keeps jittering around
+# the best subspace instead of settling in it. `CosineDecay()` (in `course_utils.schedules`, a few
+# lines) lowers the rate along half a cosine, from `lr` at the first of $T$ steps to
+# $\mathrm{lr}\,(1 + \cos(\pi (T-1)/T))/2$ at the last, a tiny fraction of `lr` when $T$ is in the
+# thousands. We start at 3e-3, three times Adam's usual 1e-3; deep dive 2 measures what the
+# schedule buys.
 
 # %%
 # Extra code for the appendix (deep dives 2 and 3): copies of the weights taken during section
@@ -877,18 +841,12 @@ print(f"In this run ({data.name}): AE / PCA error ratio {ratio_text} at k = {', 
       f"{large_text}; the smallest gap at the cut is at k = {closest_gap}.")
 
 # %% [markdown]
-# PCA's error is the floor: no linear map with a $k$-dimensional code can do better on the
-# training data (Eckart-Young); on test data it is the floor in practice, not by theorem.
-#
-# The last column is the **eigengap** at the cut, $\lambda_k / \lambda_{k+1}$: the variance of the
-# last kept direction over that of the first discarded one. Where it is close to 1, the two
-# directions can trade places at almost no cost in error, so a large *largest* angle is what to
-# expect there; where it is well above 1, a large angle would cost real error. So **a close error
-# is not yet the same subspace**: a ratio within 0.5% of 1 can hide a large angle. The angle plot
-# below shows where such a turn happens, and the formula after it prices it. A row above PCA
-# would not refute the theory: short training (fast mode, always) and a small gap at the cut
-# each leave a row above PCA; the appendix (deep dive 3) shows which directions were still
-# missing when the budget ran out.
+# PCA's error is the floor on the training data (Eckart-Young); on test data it is the floor in
+# practice, not by theorem. The last column is the **eigengap** at the cut, $\lambda_k /
+# \lambda_{k+1}$: where it is close to 1, the last kept and the first discarded direction can trade
+# places at almost no cost, so **a close error is not yet the same subspace**. A row above PCA
+# points to short training (fast mode, always) or a small gap at the cut; deep dive 3 shows which
+# directions were still missing.
 
 # %% [markdown]
 # **The whole curve.** PCA costs one decomposition, so we can draw its test error for every $k$ up to 200,
@@ -914,22 +872,15 @@ n_carrying = int((pca.eigenvalues > 1e-6 * pca.eigenvalues[0]).sum())
 print(f"directions that carry variance in the training images: {n_carrying} of {len(pca.eigenvalues)}")
 
 # %% [markdown]
-# The curve falls steeply for the first few components and then flattens: each new direction
-# carries less variance than the one before, as the printed shares show. The second line counts
-# the directions with any variance at all: on real MNIST or Fashion-MNIST it is in the hundreds,
-# but the embedded fallback's images are 8x8 scans enlarged to 28x28, so at most 64 directions
-# carry variance and its curve drops to rounding level there. The red dots sit on or just above
-# the curve where the autoencoders reached PCA (the table above). How well the
-# directions found on the training images carry over to new ones, test error against training
-# error with a chance check: deep dive 6.
+# The curve falls steeply and then flattens: each new direction carries less variance than the one
+# before. The count of directions that carry any variance is in the hundreds on real MNIST or
+# Fashion-MNIST, at most 64 on the embedded fallback (8x8 scans enlarged to 28x28). How well the
+# directions carry over from training to test images: deep dive 6.
 #
-# The **angles** deserve a second look. The median angle is small when training went well: most of
-# the autoencoder's subspace is PCA's. The *largest* angle can still be big even when the errors
-# agree. We look closely at **the focus cut** $k$: of the three trained $k$, the one with the
-# smallest eigengap ratio $\lambda_k / \lambda_{k+1}$, computed from the table (the cell prints
-# it). The plot sets its angles beside the spectrum, with the error ratio to PCA's in its title,
-# so that each angle can be read with its price. The formula after it says when a large angle is
-# cheap.
+# The median angle says how much of the subspace is PCA's; the *largest* angle can be big even
+# when the errors agree. We look closely at **the focus cut** $k$: of the three trained $k$, the
+# one with the smallest eigengap ratio $\lambda_k / \lambda_{k+1}$, computed from the table (the
+# cell prints it), with its angles beside the spectrum.
 
 # %%
 k_focus = closest_gap  # the trained k with the smallest lambda_k / lambda_(k+1)
@@ -957,14 +908,12 @@ print(f"In this run: at the focus cut k = {k_focus}, lambda_k / lambda_k+1 = {ra
 # subspace by an angle $\theta$ towards the $(k{+}1)$-th. The variance kept along it drops from
 # $\lambda_k$ to $\lambda_k \cos^2\theta + \lambda_{k+1} \sin^2\theta$, so the error rises by
 # $$ (\lambda_k - \lambda_{k+1}) \sin^2 \theta . $$
-# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal (the ratio is printed for the focus cut under
-# the plot, and for every cut in the table: how near 1 it is depends on your data), even a full $90°$ swap costs little: the loss is almost flat along that rotation,
-# gradient descent feels almost no pull, and a finite run can end anywhere along it. At an exact
-# tie the rotation would cost nothing at all: that is why it is the gap at the cut that makes the
-# best subspace unique (section 4). On the toy cloud the gap is large (its ratio is printed too):
-# the same swap is expensive, and section 4's angles were all close to zero. Deep dive 5 prices
-# this run's turn at the focus cut, compares it with the measured cost, and splits that cost
-# direction by direction.
+# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal, as at the focus cut, even a full $90°$
+# swap costs little: the loss is almost flat along that rotation, gradient descent feels almost no
+# pull, and a finite run can end anywhere along it. At an exact tie it would cost nothing, which
+# is why the gap at the cut makes the best subspace unique (section 4); on the toy cloud the gap
+# is large, and section 4's angles were all close to zero. Deep dive 5 prices this run's turn at
+# the focus cut, direction by direction.
 
 # %% [markdown]
 # **PCA's ordered basis, back from the network.** As on the toy cloud, the directions of most
@@ -989,38 +938,34 @@ print("angle between the j-th direction of the outputs and PCA's j-th, j = 1..10
 print("their variances / PCA's eigenvalues:", [f"{r:.3f}" for r in (output_var / pca.eigenvalues[:10]).tolist()])
 neighbours = pca.eigenvalues[:10] / pca.eigenvalues[1:11]  # lambda_j / lambda_(j+1), j = 1..10
 print("eigenvalue j / eigenvalue j+1:", neighbours.numpy().round(2))
+worst = max(range(10), key=lambda j: direction_angles[j])  # the recovered direction furthest from PCA's
+gap_near = min(neighbours[max(worst - 1, 0) : worst + 1]).item()  # its smaller ratio to a neighbour
+print(f"In this run: {sum(a < 5 for a in direction_angles)} of 10 recovered directions lie within 5° of PCA's; "
+      f"the largest angle, {direction_angles[worst]:.1f}°, is at j = {worst + 1}, whose closer neighbour "
+      f"ratio is {gap_near:.2f} (the smallest of the ten: {neighbours.min():.2f}).")
 with_colour_bars(directions_figure(
     {"PCA": pca.components[:10], "AE: W_d columns": W_d10.T, "AE: recovered": output_dirs.T},
     column_titles=[f"{j + 1}" for j in range(10)],
     title=f"{data.name}, k = 10: PCA's directions, the decoder's columns, and the basis recovered from it"), 3)
 
 # %% [markdown]
-# The middle line compares the variance along each recovered direction with PCA's eigenvalue
-# (1 means equal). Read the angles against the last line: where an eigenvalue stands well apart
-# from its neighbours (a ratio well above 1) the recovered direction can only lie close to PCA's;
-# where two neighbours are nearly equal, their directions can mix at little cost, for the reason
-# just seen, and that is where a larger angle shows up first.
-#
-# The figure shows "same subspace, different basis" as images (one colour scale per row; a tile
-# with red and blue swapped is the same direction, sign flipped). The top row is PCA's basis.
-# The middle row, the decoder's columns, is a mix of those directions with no order and no unit
-# length: these are not PCA's components. The bottom row, recovered from the network's outputs,
-# should match the top row tile by tile, up to sign, wherever the angles above are small.
+# Where an eigenvalue stands well apart from its neighbours (a ratio well above 1), the recovered
+# direction can only lie close to PCA's; where two neighbours are nearly equal, their directions
+# mix cheaply, and that is where a larger angle shows up first. In the figure (one colour scale
+# per row; red and blue swapped is the same direction), the decoder's columns (middle row) are an
+# unordered mix of PCA's directions (top row), without unit length; the basis recovered from the
+# outputs (bottom row) matches the top row, up to sign, wherever the angles are small.
 #
 # ### What the code is, and what it is not
 #
-# Two confusions are common at this point. The $k = 10$ code of an image is **not** a vector of
-# class probabilities: nothing made its entries positive or sum to one, and $k = 10$ matching the
-# ten classes is a coincidence (the model works the same with 2 or 32 numbers). It is a
-# set of **affine** coordinates: the reconstruction is $W_d z + b_d$, a point of the flat plane
-# through the mean parallel to PCA's subspace (the biases carry the mean through), located from
-# the origin $b_d$ along the columns of $W_d$, an arbitrary, non-orthogonal basis of that
-# subspace. And the code is **not** a parameter
-# that backpropagation updates: it is an *activation*, computed from each image by the encoder's
-# weights, recomputed at every forward pass, and never stored. What training updates are the
-# weights and biases listed below; their gradients flow *through* the codes. (What moving one
-# code coordinate does to the image, the 2-D codes side by side, and the probabilistic reading
-# that leads to lesson 06: deep dive 7.)
+# The $k = 10$ code of an image is **not** a vector of class probabilities: nothing made its
+# entries positive or sum to one, and $k = 10$ matching the ten classes is a coincidence. It is a
+# set of **affine** coordinates: the reconstruction $W_d z + b_d$ is a point of the flat plane
+# through the mean parallel to PCA's subspace, located from $b_d$ along the columns of $W_d$, an
+# arbitrary, non-orthogonal basis. Nor is the code a parameter: it is an *activation*, recomputed
+# from each image at every forward pass and never stored; training updates the weights and
+# biases listed below, and their gradients flow *through* the codes. (More pictures of the code,
+# and the road to lesson 06: deep dive 7.)
 
 # %%
 with torch.no_grad():
@@ -1073,18 +1018,14 @@ curve_fit_figure(arc, {"PCA, k = 1": pca_arc.reconstruct(arc), "nonlinear AE, k 
                  title="one number per point: a straight line vs a learned curve")
 
 # %% [markdown]
-# PCA's line cuts across the arc, the autoencoder's curve follows it. PCA's error
-# here is the variance it throws away, all the spread across its line: its second eigenvalue, as
-# the second line checks. The autoencoder has a floor too. The noise has variance
-# $0.05^2 = 0.0025$ in every direction; the part along the arc only moves a point along the
-# curve, which the 1-D code can record, but the part across the arc cannot be recorded by a code
-# that follows the curve, so even a perfect curve-follower keeps an error of about $0.0025$ per
-# point. The third line compares the trained autoencoder with that floor: when it has learned
-# the arc its red points trace the curve (right panel) and the ratio is not far above 1.
+# PCA's line cuts across the arc; its error is all the spread across the line, its second
+# eigenvalue (second line). The autoencoder has a floor too: the noise has variance
+# $0.05^2 = 0.0025$ in every direction, and the part across the arc cannot be recorded by a code
+# that follows the curve, so even a perfect curve-follower keeps about $0.0025$ per point.
 #
-# **The same on images.** Here is a small preview of lesson 02, written inline: one hidden layer
-# of 256 ReLU units on each side, the same code size $k = 10$ as the linear models, the same loss,
-# and the same optimizer steps with the same decaying learning rate.
+# **The same on images.** A small preview of lesson 02, written inline: one hidden layer of 256
+# ReLU units on each side, and the same code size $k = 10$, loss, optimizer steps and decaying
+# learning rate as the linear models.
 
 # %%
 torch.manual_seed(0)
@@ -1120,72 +1061,52 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # %% [markdown]
 # With ReLU layers the decoder is piecewise affine in $z$, so its outputs lie on a folded,
 # piecewise-flat 10-dimensional surface instead of one flat subspace (only smooth activations
-# such as the arc model's `Tanh` give a curved one); the two rows of reconstructions above, made from the same ten numbers per
-# image, show what that changes in the pictures. This is one run from one seed, so read it as one sample, not a law; a short run (fast
-# mode) may not have trained long enough. Lesson 02 builds deeper autoencoders
-# properly and compares them with PCA across code sizes.
+# such as the arc model's `Tanh` give a curved one). This is one run from one seed, and fast mode
+# may not have trained long enough; lesson 02 compares deeper autoencoders with PCA across code
+# sizes.
 #
 # > **Common mistakes**
-# > - *Forgetting to centre the data before the SVD.* Without subtracting the mean, the first
-# >   "principal direction" mostly points at the mean image, and the errors no longer match the
-# >   eigenvalues (section 3 measured it).
-# > - *Comparing principal directions entry by entry.* Each is defined up to its sign; compare
+# > - *Forgetting to centre the data before the SVD*: the first "principal direction" then points
+# >   at the mean image (section 3 measured it).
+# > - *Comparing principal directions entry by entry*: each is defined up to its sign; compare
 # >   lines or subspaces with angles.
-# > - *Reading a large principal angle as a failure.* When two eigenvalues are nearly equal, a
-# >   large angle costs almost no error: $(\lambda_k - \lambda_{k+1}) \sin^2\theta$.
-# > - *Reading the code as class probabilities, or as a parameter.* The code is an activation,
-# >   recomputed from each image; its entries can be negative and need not sum to 1. Training
-# >   updates the weights, not the codes.
-# > - *Expecting the autoencoder's weights to equal the principal directions.* They span the same
-# >   subspace, but any invertible mix of them reconstructs equally well (section 4).
-# > - *Comparing a training error with a test error.* PCA's closed form holds exactly on the data
-# >   it was fitted on; compare models on the same held-out images.
-# > - *Mixing loss conventions.* A sum over pixels is 784 times a mean over pixels. Say which one
-# >   you report; this course trains with per-image sums and reports per-pixel means for plain
-# >   autoencoders.
-# > - *Applying a sigmoid before `binary_cross_entropy_with_logits`.* That function expects raw
-# >   logits and applies the sigmoid itself; doing it twice silently gives wrong gradients.
-# > - *Reading a BCE of, say, 60 nats as "60 nats of error".* On grey targets part of it is the
-# >   floor (the summed pixel entropy, section 5), which no model can remove. Compare BCE values
-# >   above the floor, or use squared error, which is 0 at a perfect fit.
-# > - *Comparing a per-image number with a per-pixel one.* PCA's sum of discarded eigenvalues is a
-# >   squared error per image; divide by 784 before comparing it with an MSE per pixel.
-# > - *Calling a linear autoencoder "nonlinear PCA" because it has two layers.* Without an
-# >   activation between them, the layers compose to one linear map of rank at most $k$.
+# > - *Reading a large principal angle as a failure*: across nearly equal eigenvalues it costs
+# >   almost nothing, $(\lambda_k - \lambda_{k+1}) \sin^2\theta$.
+# > - *Reading the code as class probabilities, or as a parameter*: it is an activation,
+# >   recomputed from each image; training updates the weights.
+# > - *Expecting the autoencoder's weights to equal the principal directions*: they span the same
+# >   subspace in an arbitrary basis (section 4).
+# > - *Comparing a training error with a test error, or a per-image number with a per-pixel one*
+# >   (a factor of 784): PCA's closed form is a squared error per image, exact on the data it was
+# >   fitted on.
+# > - *Applying a sigmoid before `binary_cross_entropy_with_logits`*, which applies it itself.
+# > - *Reading a BCE on grey targets as all error*: part of it is the floor, the summed pixel
+# >   entropy (section 5).
+# > - *Calling a linear autoencoder "nonlinear PCA" because it has two layers*: without an
+# >   activation between them they compose to one linear map of rank at most $k$.
 #
 # ## Summary
 #
 # - An autoencoder is an encoder and a decoder trained to reproduce the input through a code of
-#   size $k$; undercomplete means $k < D$.
-# - Losses are per image (summed over pixels, averaged over the batch); squared error suits
-#   real-valued pixels, BCE suits pixels in $[0, 1]$ read as probabilities.
+#   size $k$; undercomplete means $k < D$. Losses are per image (summed over pixels, averaged
+#   over the batch); squared error suits real-valued pixels, BCE pixels in $[0, 1]$.
 # - PCA by SVD of the **centred** data gives the best rank-$k$ linear reconstruction; its error is
-#   the sum of the discarded eigenvalues. Total variance = kept variance + squared error, so
-#   keeping the most variance and losing the least error are one problem.
+#   the sum of the discarded eigenvalues, since total variance = kept variance + squared error.
 # - A training loop is five moves: zero_grad, forward, loss, backward, step; `fit` wraps them.
-# - A linear autoencoder trained long enough with squared error reaches PCA's error and the
-#   principal directions that stand clearly above the cut; across a near-tie at the cut
-#   ($\lambda_k / \lambda_{k+1} \approx 1$) its subspace can end anywhere at almost no cost
-#   (section 6 printed what this run did). It does not find PCA's orthonormal, ordered basis: its codes are an affine map of PCA's, and a PCA of its
-#   outputs gives the ordered basis back. Principal angles (cosines = singular values of
-#   $Q_1^\top Q_2$) measure how close two subspaces are.
-# - Why: the best rank-$k$ approximation is the truncated SVD (Eckart-Young; an offset can only
-#   add error), and the linear autoencoder's loss has no bad local minima, only saddles (Baldi
-#   and Hornik 1989, for distinct eigenvalues); a gap at the cut, $\lambda_k > \lambda_{k+1}$, makes the best subspace
-#   unique. Its minimum is the orthogonal projection $V_k V_k^\top$, which fixes the subspace, not
-#   the basis. What settles last is what the loss pulls on least, the flattest direction of the
-#   loss: on the toy cloud the leak off the plane (its pull is proportional to the smallest
-#   variance, $\lambda_3$, many times weaker than in the plane: section 6 prints the ratio), on
-#   images the turn across the smallest gap at the cut ($\lambda_k - \lambda_{k+1}$). At a given
-#   learning rate a weak pull needs many more steps than the strong ones (Adam rescales each
-#   weight, not each direction of the loss); a rate that decays to almost zero then removes the last jitter (deep dives 1 and 2
-#   measure what it buys).
-# - Nearly equal eigenvalues at the cut allow large principal angles at almost no cost in error.
-# - BCE on grey targets has a floor, the summed pixel entropy: it is above 0 even for a perfect
-#   reconstruction.
-# - Nonlinear activations let an autoencoder bend: on the curved toy a 1-D nonlinear code follows
-#   the arc that PCA's line cuts across, and on images the nonlinear AE can beat PCA at the same
-#   code size (section 7 printed what this run did).
+# - A linear autoencoder trained with squared error reaches PCA's error and the principal
+#   directions that stand clearly above the cut, in an arbitrary basis (its codes are an affine
+#   map of PCA's); a PCA of its outputs gives the ordered basis back. Principal angles (cosines =
+#   singular values of $Q_1^\top Q_2$) measure how close two subspaces are.
+# - Why: the best rank-$k$ approximation is the truncated SVD (Eckart-Young), and the loss has no
+#   bad local minima (Baldi and Hornik 1989); its minimum $V_k V_k^\top$ is unique as a subspace
+#   when $\lambda_k > \lambda_{k+1}$. A turn across the cut costs
+#   $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, so near-ties allow large angles at almost no cost;
+#   the weakest pulls settle last, and a learning rate that decays to almost zero removes the last
+#   jitter (deep dives 1 and 2).
+# - BCE on grey targets has a floor, the summed pixel entropy.
+# - Nonlinear activations let an autoencoder bend: a 1-D code follows the arc that PCA's line cuts
+#   across, and on images it can beat PCA at the same code size (section 7 printed what this run
+#   did).
 
 # %% [markdown]
 # ## Appendix: deep dives (optional)
