@@ -20,29 +20,26 @@
 #
 # **English** · [Tiếng Việt](vi/01_linear_autoencoder_and_pca.ipynb)
 #
-# An autoencoder learns to copy its input to its output through a narrow middle layer. That sounds
-# useless until you notice what the narrow layer forces: the network must find a short
-# description of each input that keeps what matters. In this lesson we build the simplest
-# autoencoder, one with no nonlinearity at all, and find that it rediscovers a method from 1901:
+# An autoencoder learns to copy its input to its output through a narrow middle layer, which
+# forces it to find a short description of each input that keeps what matters. Here we build the
+# simplest one, with no nonlinearity at all, and find that it rediscovers a method from 1901:
 # principal component analysis (PCA).
 #
 # **Learning objectives.** After this lesson you can
 # 1. name the parts of an autoencoder (encoder, code or latent space, decoder) and say what
 #    "undercomplete" means;
-# 2. write the two reconstruction losses of the course, squared error and binary cross-entropy,
-#    and state the course's loss convention;
-# 3. compute PCA with the singular value decomposition (SVD) of the **centred** data, read its
-#    explained variance, and explain why keeping the most variance is the same as losing the
-#    least squared error;
+# 2. write the course's two reconstruction losses, squared error and binary cross-entropy (BCE),
+#    state its loss convention, say when to use each, and why BCE stays above zero on grey pixels;
+# 3. compute PCA with the singular value decomposition (SVD) of the **centred** data, and explain
+#    why keeping the most variance is losing the least squared error;
 # 4. write a training loop by hand (zero_grad, forward, loss, backward, step) and find each line
 #    in the course's `fit`;
-# 5. show that a linear autoencoder trained with squared error finds the PCA **subspace** (up to
-#    near-ties at the cut), but not necessarily the PCA **basis**, by measuring reconstruction errors and principal angles, and
-#    recover PCA's ordered basis from the trained network;
-# 6. explain WHY it finds that subspace (Eckart-Young, and Baldi & Hornik 1989), and why nearly
-#    equal eigenvalues allow large principal angles at almost no cost in error;
-# 7. say when to use squared error and when BCE, and why BCE stays above zero on grey pixels;
-# 8. explain why nonlinear activations let an autoencoder do better than PCA, on a curved toy and
+# 5. show, with reconstruction errors and principal angles, that a linear autoencoder trained with
+#    squared error finds the PCA **subspace** (up to near-ties at the cut) but not necessarily the
+#    PCA **basis**, and recover PCA's ordered basis from the trained network;
+# 6. explain WHY (Eckart-Young, and Baldi & Hornik 1989), and why nearly equal eigenvalues allow
+#    large principal angles at almost no cost in error;
+# 7. explain why nonlinear activations let an autoencoder do better than PCA, on a curved toy and
 #    on images.
 
 # %%
@@ -106,22 +103,19 @@ flow_diagram_figure(
 # decoder outputs a logit $s_i$ per pixel and $p_i = \sigma(s_i)$ is the probability it predicts:
 # $$ \ell_{\text{BCE}}(x, p) = -\sum_{i=1}^{D} \big[ x_i \log p_i + (1 - x_i)\log(1 - p_i) \big]. $$
 # BCE is the negative log-likelihood of a Bernoulli distribution per pixel. Squared error is the
-# negative log-likelihood of a Gaussian centred on $\hat x$ up to constants, but only when that
-# Gaussian's variance is **fixed and the same for every pixel** (isotropic): with variance
-# $\sigma^2$ the negative log-likelihood is $\ell_{\text{SE}} / (2\sigma^2) + \tfrac{D}{2}
-# \log(2\pi\sigma^2)$. A variance that is learned, or differs between pixels, weights the pixels
-# differently and adds a term that depends on it. Lesson 06 makes this precise.
+# negative log-likelihood of a Gaussian centred on $\hat x$, up to constants, only when that
+# Gaussian's variance is **fixed and the same for every pixel**: with variance $\sigma^2$ it is
+# $\ell_{\text{SE}} / (2\sigma^2) + \tfrac{D}{2} \log(2\pi\sigma^2)$. A learned or per-pixel
+# variance weights the pixels differently (lesson 06).
 #
 # > **The course's loss convention.** Every loss is **per image**: summed over the pixels of an
 # > image (later also over latent dimensions), then **averaged over the images of the batch**.
-# > For plain autoencoders we also report the **mean squared error per pixel**, which is the same
-# > number divided by $D = 784$: it does not grow with the image size, so images of different
-# > sizes can be compared. PCA's discarded variance (the sum of the dropped eigenvalues,
-# > section 3) is a squared error **per image**; divide it by 784 to compare it with a per-pixel
-# > MSE.
+# > For plain autoencoders we also report the **mean squared error per pixel**, the same number
+# > divided by $D = 784$, which does not grow with the image size. PCA's discarded variance (the
+# > sum of the dropped eigenvalues, section 3) is a squared error **per image**; divide it by 784
+# > to compare it with a per-pixel MSE.
 #
-# Let us check the library's losses against the formulas on a tiny batch of two "images" of three
-# pixels each.
+# The cell checks the library's losses against the formulas on two "images" of three pixels each.
 
 # %%
 from course_utils.losses import mean_bce_per_image, mean_sse_per_image, mse_per_pixel
@@ -211,34 +205,29 @@ print("cloud:", tuple(cloud.shape), "| its mean:", cloud.mean(dim=0).numpy().rou
 plane_fit_figure(cloud, title="500 points near a tilted plane")
 
 # %% [markdown]
-# The left panel shows the cloud in 3-D with its best-fitting plane (green). The right panel
-# looks along the plane, edge-on, with the same scale on both axes: the horizontal axis is the
-# position along the cloud's widest direction, the vertical axis the distance off the plane.
-# Seen this way the cloud is a thin band: almost all of its spread lies within the plane.
+# The left panel shows the cloud with its best-fitting plane (green); the right panel looks along
+# the plane, edge-on, on equal axes (horizontal: the position along the widest direction;
+# vertical: the distance off the plane). Almost all of the spread lies within the plane.
 #
-# **Why the widest direction is an eigenvector.** Centre the points (subtract the mean point) and
-# stack them as the rows of $X_c$ ($N \times D$). The coordinate of a point $x$ along a unit
-# vector $u$ ($\|u\| = 1$) is $u^\top x$, and its variance over the $N$ points is
+# **Why the widest direction is an eigenvector.** Centre the points and stack them as the rows of
+# $X_c$ ($N \times D$). The coordinate of a point $x$ along a unit vector $u$ ($\|u\| = 1$) is
+# $u^\top x$, and its variance over the $N$ points is
 # $$ \mathrm{Var}(u^\top x) = \frac{1}{N} \sum_{n=1}^{N} (u^\top x_n)^2 = u^\top \Sigma u, \qquad
 # \Sigma = \frac{1}{N} X_c^\top X_c , $$
-# with $\Sigma$ the $D \times D$ covariance matrix. To find the direction of most variance,
-# maximise $u^\top \Sigma u$ subject to $u^\top u = 1$. With a Lagrange multiplier $\lambda$, the
-# gradient of $u^\top \Sigma u - \lambda (u^\top u - 1)$ must vanish: $2 \Sigma u - 2 \lambda u =
-# 0$, so
+# with $\Sigma$ the $D \times D$ covariance matrix. Maximise $u^\top \Sigma u$ subject to
+# $u^\top u = 1$: with a Lagrange multiplier $\lambda$, the gradient of
+# $u^\top \Sigma u - \lambda (u^\top u - 1)$ vanishes when $2 \Sigma u - 2 \lambda u = 0$, so
 # $$ \Sigma u = \lambda u . $$
-# The best $u$ is an eigenvector of $\Sigma$, and the variance along it is
-# $u^\top \Sigma u = \lambda\, u^\top u = \lambda$: the top eigenvector $v_1$ wins, with variance
-# $\lambda_1$, the largest eigenvalue. The next direction must be orthogonal to $v_1$; a second
-# multiplier for $u^\top v_1 = 0$ drops out (its term is $v_1^\top \Sigma u = \lambda_1 v_1^\top u
-# = 0$), so the same argument gives the eigenvector $v_2$ with the second largest eigenvalue,
-# variance $\lambda_2$, and so on down the spectrum.
+# The best $u$ is an eigenvector of $\Sigma$, with variance $u^\top \Sigma u = \lambda\, u^\top u = \lambda$:
+# the top eigenvector $v_1$ wins, with the largest eigenvalue $\lambda_1$. The next direction must
+# be orthogonal to $v_1$; a second multiplier for $u^\top v_1 = 0$ drops out (its term is
+# $v_1^\top \Sigma u = \lambda_1 v_1^\top u = 0$), so the same argument gives $v_2$ with variance
+# $\lambda_2$, and so on down the spectrum.
 #
 # The SVD gives these eigenvectors directly: if $X_c = U S V^\top$ then
 # $\Sigma = V S U^\top U S V^\top / N = V \operatorname{diag}(s_j^2 / N)\, V^\top$, so the columns of
-# $V$ are the eigenvectors of $\Sigma$ and $\lambda_j = s_j^2 / N$. A few cells below, Pythagoras
-# shows that keeping the most variance is the same as losing the least squared error, so these
-# directions are also the best ones to reconstruct from. The cell checks the maximum on the cloud:
-# $u^\top \Sigma u$ for 1,000 random unit vectors, and at the top eigenvector.
+# $V$ are the eigenvectors of $\Sigma$ and $\lambda_j = s_j^2 / N$. The cell checks the maximum on
+# the cloud: $u^\top \Sigma u$ for 1,000 random unit vectors, and at the top eigenvector.
 
 # %%
 centred_cloud = cloud - cloud.mean(dim=0)  # (500, 3)
@@ -417,12 +406,11 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
 # | `optimizer.step()` | `_train_step`: `state.optimizer.step()` (Adam from `make_adam` unless you pass one) |
 # | `for step in range(...)` | two loops: epochs, and shuffled mini-batches from `iterate_batches` |
 #
-# In `_train_step`, `zero_grad()` comes just before `backward()`: that is fine, since only
-# `backward()` adds into the `.grad` fields. `fit` adds what every real run needs: mini-batches
-# in a fresh random order each epoch, each moved to the model's device, a check that stops with
-# advice on a NaN loss, a validation pass with one history row per epoch, and callbacks (such as
-# a learning-rate schedule). Here it trains the package model on the same cloud, in mini-batches
-# of 64 points, for 200 epochs (the cell prints the number of steps).
+# In `_train_step`, `zero_grad()` comes just before `backward()`, which is fine: only `backward()`
+# adds into the `.grad` fields. `fit` also reshuffles the mini-batches each epoch, moves them to
+# the model's device, stops with advice on a NaN loss, records a validation pass per epoch, and
+# calls callbacks such as a learning-rate schedule. Here it trains the package model on the same
+# cloud, in mini-batches of 64 points, for 200 epochs (the cell prints the number of steps).
 
 # %%
 import math
@@ -949,23 +937,22 @@ with_colour_bars(directions_figure(
     title=f"{data.name}, k = 10: PCA's directions, the decoder's columns, and the basis recovered from it"), 3)
 
 # %% [markdown]
-# Where an eigenvalue stands well apart from its neighbours (a ratio well above 1), the recovered
-# direction can only lie close to PCA's; where two neighbours are nearly equal, their directions
-# mix cheaply, and that is where a larger angle shows up first. In the figure (one colour scale
-# per row; red and blue swapped is the same direction), the decoder's columns (middle row) are an
-# unordered mix of PCA's directions (top row), without unit length; the basis recovered from the
-# outputs (bottom row) matches the top row, up to sign, wherever the angles are small.
+# Where an eigenvalue stands well apart from its neighbours, the recovered direction lies close to
+# PCA's; where two neighbours are nearly equal their directions mix cheaply, and a larger angle
+# shows up there first. In the figure (one colour scale per row; red and blue swapped is the same
+# direction), the decoder's columns (middle row) are an unordered mix of PCA's directions (top
+# row), and the basis recovered from the outputs (bottom row) matches the top row, up to sign,
+# wherever the angles are small.
 #
 # ### What the code is, and what it is not
 #
-# The $k = 10$ code of an image is **not** a vector of class probabilities: nothing made its
-# entries positive or sum to one, and $k = 10$ matching the ten classes is a coincidence. It is a
-# set of **affine** coordinates: the reconstruction $W_d z + b_d$ is a point of the flat plane
-# through the mean parallel to PCA's subspace, located from $b_d$ along the columns of $W_d$, an
-# arbitrary, non-orthogonal basis. Nor is the code a parameter: it is an *activation*, recomputed
-# from each image at every forward pass and never stored; training updates the weights and
-# biases listed below, and their gradients flow *through* the codes. (More pictures of the code,
-# and the road to lesson 06: deep dive 7.)
+# The $k = 10$ code is **not** a vector of class probabilities: nothing made its entries positive
+# or sum to one, and $k = 10$ matching the ten classes is a coincidence. It is a set of **affine**
+# coordinates: the reconstruction $W_d z + b_d$ is a point of the flat plane through the mean
+# parallel to PCA's subspace, located from $b_d$ along the columns of $W_d$, an arbitrary,
+# non-orthogonal basis. Nor is it a parameter: it is an *activation*, recomputed from each image
+# at every forward pass; training updates the weights and biases listed below, and their gradients
+# flow *through* the codes (more pictures of the code: deep dive 7).
 
 # %%
 with torch.no_grad():
@@ -979,17 +966,16 @@ print("the parameters (what the optimizer updates):",
 # %% [markdown]
 # ## 7. Why nonlinearity matters
 #
-# A linear autoencoder can never beat PCA on the data PCA was fitted on: composing linear maps
-# gives a linear map, and PCA is the best rank-$k$ one. Put nonlinear activations between layers
-# and the reconstructions can lie on a bent surface instead of a flat subspace. The bending is
-# the decoder's: whatever the encoder does, a linear decoder's outputs $W_d z + b$ fill at most a
-# flat $k$-dimensional subspace, so with a linear decoder even a nonlinear encoder can do no
-# better than PCA; the models below are nonlinear on both sides.
+# Composing linear maps gives a linear map, and PCA is the best rank-$k$ one, so a linear
+# autoencoder can never beat PCA on the data PCA was fitted on. Nonlinear activations let the
+# reconstructions lie on a bent surface instead of a flat subspace. The bending is the decoder's:
+# whatever the encoder does, a linear decoder's outputs $W_d z + b$ fill at most a flat
+# $k$-dimensional subspace, so the models below are nonlinear on both sides.
 #
-# **A curve in the plane.** The simplest picture: points near a half circle. They live in 2-D, but
-# one number (where along the arc a point sits) describes each of them. PCA with $k = 1$ can only
-# project onto a straight line. A small autoencoder with a `Tanh` hidden layer on each side and a
-# 1-D code can learn to follow the arc.
+# **A curve in the plane.** Points near a half circle live in 2-D, but one number (where along the
+# arc a point sits) describes each of them. PCA with $k = 1$ can only project onto a straight
+# line; a small autoencoder with a `Tanh` hidden layer on each side and a 1-D code can learn to
+# follow the arc.
 
 # %%
 from course_utils.toy_manifolds import curve_fit_figure, noisy_arc
@@ -1067,46 +1053,37 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 #
 # > **Common mistakes**
 # > - *Forgetting to centre the data before the SVD*: the first "principal direction" then points
-# >   at the mean image (section 3 measured it).
+# >   at the mean image.
 # > - *Comparing principal directions entry by entry*: each is defined up to its sign; compare
-# >   lines or subspaces with angles.
+# >   them with angles.
 # > - *Reading a large principal angle as a failure*: across nearly equal eigenvalues it costs
-# >   almost nothing, $(\lambda_k - \lambda_{k+1}) \sin^2\theta$.
-# > - *Reading the code as class probabilities, or as a parameter*: it is an activation,
-# >   recomputed from each image; training updates the weights.
-# > - *Expecting the autoencoder's weights to equal the principal directions*: they span the same
-# >   subspace in an arbitrary basis (section 4).
+# >   $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, almost nothing.
+# > - *Reading the code as class probabilities or as a parameter*: it is an activation, recomputed
+# >   from each image.
 # > - *Comparing a training error with a test error, or a per-image number with a per-pixel one*
-# >   (a factor of 784): PCA's closed form is a squared error per image, exact on the data it was
-# >   fitted on.
+# >   (a factor of 784).
 # > - *Applying a sigmoid before `binary_cross_entropy_with_logits`*, which applies it itself.
-# > - *Reading a BCE on grey targets as all error*: part of it is the floor, the summed pixel
-# >   entropy (section 5).
-# > - *Calling a linear autoencoder "nonlinear PCA" because it has two layers*: without an
-# >   activation between them they compose to one linear map of rank at most $k$.
+# > - *Calling a linear autoencoder "nonlinear PCA"*: without an activation its two layers compose
+# >   to one linear map of rank at most $k$.
 #
 # ## Summary
 #
-# - An autoencoder is an encoder and a decoder trained to reproduce the input through a code of
-#   size $k$; undercomplete means $k < D$. Losses are per image (summed over pixels, averaged
-#   over the batch); squared error suits real-valued pixels, BCE pixels in $[0, 1]$.
-# - PCA by SVD of the **centred** data gives the best rank-$k$ linear reconstruction; its error is
-#   the sum of the discarded eigenvalues, since total variance = kept variance + squared error.
+# - An autoencoder reproduces its input through a code of size $k$ (undercomplete: $k < D$);
+#   losses are per image, summed over pixels and averaged over the batch.
+# - PCA by SVD of the **centred** data gives the best rank-$k$ linear reconstruction, with error
+#   the sum of the discarded eigenvalues (total variance = kept variance + squared error).
 # - A training loop is five moves: zero_grad, forward, loss, backward, step; `fit` wraps them.
-# - A linear autoencoder trained with squared error reaches PCA's error and the principal
-#   directions that stand clearly above the cut, in an arbitrary basis (its codes are an affine
-#   map of PCA's); a PCA of its outputs gives the ordered basis back. Principal angles (cosines =
-#   singular values of $Q_1^\top Q_2$) measure how close two subspaces are.
-# - Why: the best rank-$k$ approximation is the truncated SVD (Eckart-Young), and the loss has no
-#   bad local minima (Baldi and Hornik 1989); its minimum $V_k V_k^\top$ is unique as a subspace
-#   when $\lambda_k > \lambda_{k+1}$. A turn across the cut costs
-#   $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, so near-ties allow large angles at almost no cost;
-#   the weakest pulls settle last, and a learning rate that decays to almost zero removes the last
-#   jitter (deep dives 1 and 2).
-# - BCE on grey targets has a floor, the summed pixel entropy.
-# - Nonlinear activations let an autoencoder bend: a 1-D code follows the arc that PCA's line cuts
-#   across, and on images it can beat PCA at the same code size (section 7 printed what this run
-#   did).
+# - A linear autoencoder reaches PCA's error and the directions that stand clearly above the cut,
+#   in an arbitrary basis (its code is an affine map of PCA's); a PCA of its outputs gives the
+#   ordered basis back, and principal angles (cosines = singular values of $Q_1^\top Q_2$) measure
+#   how close two subspaces are.
+# - Why: Eckart-Young makes PCA the floor, and the loss has no bad local minima (Baldi and Hornik
+#   1989); the minimum $V_k V_k^\top$ is unique as a subspace when $\lambda_k > \lambda_{k+1}$. A
+#   turn across the cut costs $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, so near-ties allow large
+#   angles almost for free, and they settle last.
+# - BCE on grey targets has a floor, the summed pixel entropy. Nonlinear activations let an
+#   autoencoder bend: it follows the arc, and on images it can beat PCA at the same code size
+#   (section 7 printed what this run did).
 
 # %% [markdown]
 # ## Appendix: deep dives (optional)
