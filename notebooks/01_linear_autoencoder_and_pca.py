@@ -151,20 +151,16 @@ print("squared error of the same reconstruction:", ((torch.sigmoid(perfect_logit
 
 # %% [markdown]
 # The binary image's floor is (numerically) 0; the grey one pays its pixels' entropy even when
-# reconstructed perfectly. So on grey images a BCE value mixes how far the model is from the
-# targets with how grey the targets are (section 5 measures the floor on real images).
+# reconstructed perfectly, so on grey images a BCE value mixes the model's error with how grey the
+# targets are (section 5 measures the floor on real images).
 #
-# **When to use which.** Squared error suits any real-valued target (it is the Gaussian negative
-# log-likelihood up to constants, for a fixed variance shared by all pixels) and is 0 at a perfect
-# fit, so it is easy to compare with PCA. BCE suits targets in $[0, 1]$ read as probabilities of
-# "ink", and is a true likelihood only for binary pixels.
-#
-# With a sigmoid at the end of the decoder the two also train differently. With BCE on the logit
-# $s$ the gradient is simply $\partial \ell / \partial s = p - x$; with the squared error after the
-# sigmoid the chain rule multiplies by the sigmoid's slope,
+# **When to use which.** Squared error suits any real-valued target and is 0 at a perfect fit, so
+# it is easy to compare with PCA; BCE suits targets in $[0, 1]$ read as probabilities of "ink", and
+# is a true likelihood only for binary pixels. With a sigmoid at the end of the decoder they also
+# train differently: with BCE on the logit $s$ the gradient is $\partial \ell / \partial s = p - x$,
+# while the squared error after the sigmoid gets the sigmoid's slope as a factor,
 # $\partial (p - x)^2 / \partial s = 2 (p - x)\, p (1 - p)$, which vanishes where the sigmoid is
-# flat, so a confidently wrong pixel (target 1, prediction near 0) gets almost no correction. The
-# cell asks autograd for both gradients on four pixels whose target is 1.
+# flat. The cell asks autograd for both gradients on four pixels whose target is 1.
 
 # %%
 import torch.nn.functional as F
@@ -432,19 +428,17 @@ fig.axes[0].legend()
 fig
 
 # %% [markdown]
-# The training loss per epoch (log scale) falls steeply and then flattens near the dashed line,
-# PCA's error (each epoch's value averages its mini-batches while the weights still move; the
-# next cell measures the final model on the whole cloud).
+# The training loss (log scale) flattens near the dashed line, PCA's error (each epoch averages its
+# mini-batches while the weights still move; the next cell measures the final model).
 #
-# Does it reach PCA's error, and does it find the same plane? **Principal angles** answer the
-# second. Take orthonormal bases $Q_1$ and $Q_2$ ($D \times k$) of the two subspaces (a QR
-# decomposition turns any basis into one). The singular values of the $k \times k$ matrix
-# $Q_1^\top Q_2$ are the cosines of the $k$ principal angles: the first is the smallest angle
-# between a line of one subspace and a line of the other, the next is the smallest among the
-# directions perpendicular to the first pair, and so on. All $0°$: the subspaces coincide; a
-# $90°$ angle: some direction of one is perpendicular to the whole other subspace. They depend
-# only on the subspaces, not on the basis or the signs. The autoencoder's plane is spanned by the
-# columns of $W_d$.
+# Does it find the same plane? **Principal angles** answer that. Take orthonormal bases $Q_1$ and
+# $Q_2$ ($D \times k$) of the two subspaces (a QR decomposition turns any basis into one). The
+# singular values of the $k \times k$ matrix $Q_1^\top Q_2$ are the cosines of the $k$ principal
+# angles: the first is the smallest angle between a line of one subspace and a line of the other,
+# the next is the smallest among the directions perpendicular to the first pair, and so on. All
+# $0°$: the subspaces coincide; a $90°$ angle: some direction of one is perpendicular to the whole
+# other subspace. They depend only on the subspaces, not on the basis or the signs. The
+# autoencoder's plane is spanned by the columns of $W_d$.
 
 # %%
 W_d = toy_ae.decoder.weight.detach()  # (3, 2): its columns span the decoder's plane
@@ -672,15 +666,10 @@ print("share of the variance kept by the first k directions:",
 # basis ($k \times 784$) and one mean image shared by all images. In everyday work,
 # `sklearn.decomposition.PCA(n_components=0.95)` picks $k$ by that rule; it fixes each direction's
 # sign by a convention of its own (`svd_flip`), so compare its directions with ours by angles, and
-# it divides by $N - 1$, so its `explained_variance_` is $N/(N-1)$ times our $\lambda_j$ (the
-# shares and directions are the same). `PCA(svd_solver="randomized")` approximates the top
-# directions faster, and `IncrementalPCA` fits batch by batch when the data do not fit in memory.
-#
-# PCA is not scale-invariant: a feature in larger units has a larger variance and pulls the
-# directions towards itself, so features on different scales are usually **standardised** first
-# (`sklearn.preprocessing.StandardScaler`), which amounts to PCA of the correlation matrix. Pixels
-# share one scale, and a pixel that barely varies should count for little, so this lesson does not
-# standardise.
+# it divides by $N - 1$, so its `explained_variance_` is $N/(N-1)$ times our $\lambda_j$.
+# `PCA(svd_solver="randomized")` is faster for many images, and `IncrementalPCA` fits batch by
+# batch. PCA is not scale-invariant, so features on different scales are usually **standardised**
+# first (`sklearn.preprocessing.StandardScaler`); pixels share one scale, so this lesson does not.
 
 # %%
 k95 = int((share_kept < 0.95).sum()) + 1  # the smallest k whose cumulative share reaches 95%
@@ -734,16 +723,14 @@ pca_view(pca, examples, k=10)
 #
 # For $k = 2, 10$ and $32$ we train a `LinearAutoencoder(784, k)` with the squared error and
 # compare, **on the test images**, its error with PCA's and its decoder's subspace with the first
-# $k$ principal directions. The budget is set in **optimizer steps**, turned into whole epochs for
-# this dataset's size (the cell prints both), so that a small dataset gets about as many updates;
+# $k$ principal directions. The budget is a number of **optimizer steps** (the cell prints it);
 # fast mode cuts it to 60 steps, a smoke test whose numbers are not results.
 #
 # **The learning rate decays to (almost) zero.** With a constant rate, Adam keeps jittering around
-# the best subspace instead of settling in it. `CosineDecay()` (in `course_utils.schedules`, a few
-# lines) lowers the rate along half a cosine, from `lr` at the first of $T$ steps to
-# $\mathrm{lr}\,(1 + \cos(\pi (T-1)/T))/2$ at the last, a tiny fraction of `lr` when $T$ is in the
-# thousands. We start at 3e-3, three times Adam's usual 1e-3; deep dive 2 measures what the
-# schedule buys.
+# the best subspace. `CosineDecay()` (in `course_utils.schedules`) lowers the rate along half a
+# cosine, from `lr` at the first of $T$ steps to $\mathrm{lr}\,(1 + \cos(\pi (T-1)/T))/2$ at the
+# last, a tiny fraction of `lr`. We start at 3e-3, three times Adam's usual 1e-3; deep dive 2
+# measures what the schedule buys.
 
 # %%
 # Extra code for the appendix (deep dives 2 and 3): copies of the weights taken during section
