@@ -1770,10 +1770,10 @@ top_lost = lost.argsort(descending=True)[:4].tolist()
 top_gained = gained.argsort(descending=True)[:4].tolist()
 print("largest losses at j =", [j + 1 for j in top_lost],
       "| largest gains at j =", [j + kf + 1 for j in top_gained])
-next_share = (gained[0] / gained.sum()).item()  # the part of the gain on direction k + 1 alone
-turn_text = f"reaches past direction {kf + 1}" if next_share < 0.5 else f"lands mostly on direction {kf + 1}"
+past_share = (gained[1:].sum() / gained.sum()).item()  # the part of the gain beyond direction k + 1
+turn_text = f"reaches past direction {kf + 1}" if past_share >= 0.1 else f"stays at direction {kf + 1}"
 print(f"In this run: the largest gains are at j = {', '.join(str(j + kf + 1) for j in sorted(top_gained))}; "
-      f"direction {kf + 1} takes {next_share:.0%} of the gain, so the turn {turn_text}.")
+      f"directions past {kf + 1} take {past_share:.0%} of the gain (10% or more counts), so the turn {turn_text}.")
 left_out = abs(measured - split.sum().item())  # directions after 200, and rounding
 if split.sum() > 10 * left_out:  # the cost stands clearly above what the 200 terms cannot see
     j_near = max(1, kf - 7)  # the last 8 kept directions, j = j_near..k
