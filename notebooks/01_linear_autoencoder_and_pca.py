@@ -20,29 +20,26 @@
 #
 # **English** · [Tiếng Việt](vi/01_linear_autoencoder_and_pca.ipynb)
 #
-# An autoencoder learns to copy its input to its output through a narrow middle layer. That sounds
-# useless until you notice what the narrow layer forces: the network must find a short
-# description of each input that keeps what matters. In this lesson we build the simplest
-# autoencoder, one with no nonlinearity at all, and find that it rediscovers a method from 1901:
+# An autoencoder learns to copy its input to its output through a narrow middle layer, which
+# forces it to find a short description of each input that keeps what matters. Here we build the
+# simplest one, with no nonlinearity at all, and find that it rediscovers a method from 1901:
 # principal component analysis (PCA).
 #
 # **Learning objectives.** After this lesson you can
 # 1. name the parts of an autoencoder (encoder, code or latent space, decoder) and say what
 #    "undercomplete" means;
-# 2. write the two reconstruction losses of the course, squared error and binary cross-entropy,
-#    and state the course's loss convention;
-# 3. compute PCA with the singular value decomposition (SVD) of the **centred** data, read its
-#    explained variance, and explain why keeping the most variance is the same as losing the
-#    least squared error;
+# 2. write the course's two reconstruction losses, squared error and binary cross-entropy (BCE),
+#    state its loss convention, say when to use each, and why BCE stays above zero on grey pixels;
+# 3. compute PCA with the singular value decomposition (SVD) of the **centred** data, and explain
+#    why keeping the most variance is losing the least squared error;
 # 4. write a training loop by hand (zero_grad, forward, loss, backward, step) and find each line
 #    in the course's `fit`;
-# 5. show that a linear autoencoder trained with squared error finds the PCA **subspace** (up to
-#    near-ties at the cut), but not necessarily the PCA **basis**, by measuring reconstruction errors and principal angles, and
-#    recover PCA's ordered basis from the trained network;
-# 6. explain WHY it finds that subspace (Eckart-Young, and Baldi & Hornik 1989), and why nearly
-#    equal eigenvalues allow large principal angles at almost no cost in error;
-# 7. say when to use squared error and when BCE, and why BCE stays above zero on grey pixels;
-# 8. explain why nonlinear activations let an autoencoder do better than PCA, on a curved toy and
+# 5. show, with reconstruction errors and principal angles, that a linear autoencoder trained with
+#    squared error finds the PCA **subspace** (up to near-ties at the cut) but not necessarily the
+#    PCA **basis**, and recover PCA's ordered basis from the trained network;
+# 6. explain WHY (Eckart-Young, and Baldi & Hornik 1989), and why nearly equal eigenvalues allow
+#    large principal angles at almost no cost in error;
+# 7. explain why nonlinear activations let an autoencoder do better than PCA, on a curved toy and
 #    on images.
 
 # %%
@@ -106,22 +103,19 @@ flow_diagram_figure(
 # decoder outputs a logit $s_i$ per pixel and $p_i = \sigma(s_i)$ is the probability it predicts:
 # $$ \ell_{\text{BCE}}(x, p) = -\sum_{i=1}^{D} \big[ x_i \log p_i + (1 - x_i)\log(1 - p_i) \big]. $$
 # BCE is the negative log-likelihood of a Bernoulli distribution per pixel. Squared error is the
-# negative log-likelihood of a Gaussian centred on $\hat x$ up to constants, but only when that
-# Gaussian's variance is **fixed and the same for every pixel** (isotropic): with variance
-# $\sigma^2$ the negative log-likelihood is $\ell_{\text{SE}} / (2\sigma^2) + \tfrac{D}{2}
-# \log(2\pi\sigma^2)$. A variance that is learned, or differs between pixels, weights the pixels
-# differently and adds a term that depends on it. Lesson 06 makes this precise.
+# negative log-likelihood of a Gaussian centred on $\hat x$, up to constants, only when that
+# Gaussian's variance is **fixed and the same for every pixel**: with variance $\sigma^2$ it is
+# $\ell_{\text{SE}} / (2\sigma^2) + \tfrac{D}{2} \log(2\pi\sigma^2)$. A learned or per-pixel
+# variance weights the pixels differently (lesson 06).
 #
 # > **The course's loss convention.** Every loss is **per image**: summed over the pixels of an
 # > image (later also over latent dimensions), then **averaged over the images of the batch**.
-# > For plain autoencoders we also report the **mean squared error per pixel**, which is the same
-# > number divided by $D = 784$: it does not grow with the image size, so images of different
-# > sizes can be compared. PCA's discarded variance (the sum of the dropped eigenvalues,
-# > section 3) is a squared error **per image**; divide it by 784 to compare it with a per-pixel
-# > MSE.
+# > For plain autoencoders we also report the **mean squared error per pixel**, the same number
+# > divided by $D = 784$, which does not grow with the image size. PCA's discarded variance (the
+# > sum of the dropped eigenvalues, section 3) is a squared error **per image**; divide it by 784
+# > to compare it with a per-pixel MSE.
 #
-# Let us check the library's losses against the formulas on a tiny batch of two "images" of three
-# pixels each.
+# The cell checks the library's losses against the formulas on two "images" of three pixels each.
 
 # %%
 from course_utils.losses import mean_bce_per_image, mean_sse_per_image, mse_per_pixel
@@ -156,23 +150,17 @@ print("BCE floor (summed pixel entropy):", (bce_floor_per_image(targets) + 0.0).
 print("squared error of the same reconstruction:", ((torch.sigmoid(perfect_logits) - targets) ** 2).sum(1).numpy().round(6))
 
 # %% [markdown]
-# The first image is binary: its floor is (numerically) 0. The second has grey pixels, and even a
-# perfect reconstruction pays their entropy. So on grey images a BCE value mixes two things: how
-# far the model is from the targets, and how grey the targets are. Section 5 measures the floor
-# on real images.
+# The binary image's floor is (numerically) 0; the grey one pays its pixels' entropy even when
+# reconstructed perfectly, so on grey images a BCE value mixes the model's error with how grey the
+# targets are (section 5 measures the floor on real images).
 #
-# **When to use which.** Squared error suits any real-valued target (it is the Gaussian negative
-# log-likelihood up to constants, for a fixed variance shared by all pixels) and is 0 at a
-# perfect fit, so it is easy to read and to compare
-# with PCA. BCE suits targets in $[0, 1]$ read as probabilities of "ink", and is a true likelihood
-# only for binary pixels.
-#
-# The two also train differently when the decoder ends in a sigmoid. With BCE on the logit $s$,
-# the gradient is simply $\partial \ell / \partial s = p - x$. With the squared error measured
-# after the sigmoid, the chain rule multiplies by the sigmoid's slope:
+# **When to use which.** Squared error suits any real-valued target and is 0 at a perfect fit, so
+# it is easy to compare with PCA; BCE suits targets in $[0, 1]$ read as probabilities of "ink", and
+# is a true likelihood only for binary pixels. With a sigmoid at the end of the decoder they also
+# train differently: with BCE on the logit $s$ the gradient is $\partial \ell / \partial s = p - x$,
+# while the squared error after the sigmoid gets the sigmoid's slope as a factor,
 # $\partial (p - x)^2 / \partial s = 2 (p - x)\, p (1 - p)$, which vanishes where the sigmoid is
-# flat. A pixel that is confidently wrong (target 1, prediction near 0) then gets almost no
-# correction. The cell asks autograd for both gradients on four pixels whose target is 1.
+# flat. The cell asks autograd for both gradients on four pixels whose target is 1.
 
 # %%
 import torch.nn.functional as F
@@ -190,13 +178,12 @@ print("autograd gives p - x for BCE:", torch.allclose(grad_bce, p - ink),
 print(f"at s = -6 the BCE gradient is {grad_bce[0] / grad_se[0]:.0f} times the squared error's")
 
 # %% [markdown]
-# The table shows the damping: the further the logit sits in the sigmoid's flat end, the smaller
-# the squared error's gradient, while BCE's is simply $p - x$: it is largest where the logit is
-# most wrong, close to $-1$ at $s = -6$, and shrinks only as the prediction approaches the target
-# (the last line prints the ratio of the two at the most wrong pixel). That is one reason decoders that end in a sigmoid are usually trained
-# with BCE on logits. A linear autoencoder and PCA are about squared error on the pixels
-# themselves (no sigmoid), so this lesson trains with it; later lessons use BCE where a
-# likelihood view helps, and report it above its floor.
+# The squared error's gradient shrinks the deeper the logit sits in the sigmoid's flat end, while
+# BCE's, $p - x$, is largest where the logit is most wrong (the last line prints the ratio). That
+# is one reason decoders that end in a sigmoid are trained with BCE on logits. A linear
+# autoencoder and PCA are about squared error on the pixels themselves (no sigmoid), so this
+# lesson trains with it; later lessons use BCE where a likelihood view helps, and report it above
+# its floor.
 
 # %% [markdown]
 # ## 3. PCA on a 3-D toy cloud
@@ -214,34 +201,29 @@ print("cloud:", tuple(cloud.shape), "| its mean:", cloud.mean(dim=0).numpy().rou
 plane_fit_figure(cloud, title="500 points near a tilted plane")
 
 # %% [markdown]
-# The left panel shows the cloud in 3-D with its best-fitting plane (green). The right panel
-# looks along the plane, edge-on, with the same scale on both axes: the horizontal axis is the
-# position along the cloud's widest direction, the vertical axis the distance off the plane.
-# Seen this way the cloud is a thin band: almost all of its spread lies within the plane.
+# The left panel shows the cloud with its best-fitting plane (green); the right panel looks along
+# the plane, edge-on, on equal axes (horizontal: the position along the widest direction;
+# vertical: the distance off the plane). Almost all of the spread lies within the plane.
 #
-# **Why the widest direction is an eigenvector.** Centre the points (subtract the mean point) and
-# stack them as the rows of $X_c$ ($N \times D$). The coordinate of a point $x$ along a unit
-# vector $u$ ($\|u\| = 1$) is $u^\top x$, and its variance over the $N$ points is
+# **Why the widest direction is an eigenvector.** Centre the points and stack them as the rows of
+# $X_c$ ($N \times D$). The coordinate of a point $x$ along a unit vector $u$ ($\|u\| = 1$) is
+# $u^\top x$, and its variance over the $N$ points is
 # $$ \mathrm{Var}(u^\top x) = \frac{1}{N} \sum_{n=1}^{N} (u^\top x_n)^2 = u^\top \Sigma u, \qquad
 # \Sigma = \frac{1}{N} X_c^\top X_c , $$
-# with $\Sigma$ the $D \times D$ covariance matrix. To find the direction of most variance,
-# maximise $u^\top \Sigma u$ subject to $u^\top u = 1$. With a Lagrange multiplier $\lambda$, the
-# gradient of $u^\top \Sigma u - \lambda (u^\top u - 1)$ must vanish: $2 \Sigma u - 2 \lambda u =
-# 0$, so
+# with $\Sigma$ the $D \times D$ covariance matrix. Maximise $u^\top \Sigma u$ subject to
+# $u^\top u = 1$: with a Lagrange multiplier $\lambda$, the gradient of
+# $u^\top \Sigma u - \lambda (u^\top u - 1)$ vanishes when $2 \Sigma u - 2 \lambda u = 0$, so
 # $$ \Sigma u = \lambda u . $$
-# The best $u$ is an eigenvector of $\Sigma$, and the variance along it is
-# $u^\top \Sigma u = \lambda\, u^\top u = \lambda$: the top eigenvector $v_1$ wins, with variance
-# $\lambda_1$, the largest eigenvalue. The next direction must be orthogonal to $v_1$; a second
-# multiplier for $u^\top v_1 = 0$ drops out (its term is $v_1^\top \Sigma u = \lambda_1 v_1^\top u
-# = 0$), so the same argument gives the eigenvector $v_2$ with the second largest eigenvalue,
-# variance $\lambda_2$, and so on down the spectrum.
+# The best $u$ is an eigenvector of $\Sigma$, with variance $u^\top \Sigma u = \lambda\, u^\top u = \lambda$:
+# the top eigenvector $v_1$ wins, with the largest eigenvalue $\lambda_1$. The next direction must
+# be orthogonal to $v_1$; a second multiplier for $u^\top v_1 = 0$ drops out (its term is
+# $v_1^\top \Sigma u = \lambda_1 v_1^\top u = 0$), so the same argument gives $v_2$ with variance
+# $\lambda_2$, and so on down the spectrum.
 #
 # The SVD gives these eigenvectors directly: if $X_c = U S V^\top$ then
 # $\Sigma = V S U^\top U S V^\top / N = V \operatorname{diag}(s_j^2 / N)\, V^\top$, so the columns of
-# $V$ are the eigenvectors of $\Sigma$ and $\lambda_j = s_j^2 / N$. A few cells below, Pythagoras
-# shows that keeping the most variance is the same as losing the least squared error, so these
-# directions are also the best ones to reconstruct from. The cell checks the maximum on the cloud:
-# $u^\top \Sigma u$ for 1,000 random unit vectors, and at the top eigenvector.
+# $V$ are the eigenvectors of $\Sigma$ and $\lambda_j = s_j^2 / N$. The cell checks the maximum on
+# the cloud: $u^\top \Sigma u$ for 1,000 random unit vectors, and at the top eigenvector.
 
 # %%
 centred_cloud = cloud - cloud.mean(dim=0)  # (500, 3)
@@ -303,19 +285,18 @@ print(f"In this run: without centring, two directions leave {raw_err / centred_e
       f"PCA's centred plane.")
 
 # %% [markdown]
-# The uncentred first direction is spent on pointing at the cloud (its angle to the mean point)
-# instead of along its spread, and the plane through the origin pays for it in error; only the
-# centred error equals the discarded eigenvalue. Section 5 measures the same mistake on images.
+# Without centring, the first direction is spent on pointing at the cloud instead of along its
+# spread, and the plane through the origin pays for it in error; only the centred error equals
+# the discarded eigenvalue. Section 5 measures the same mistake on images.
 #
-# **Keeping variance = losing the least.** Why is the plane of the two widest directions also the
-# plane with the smallest reconstruction error? For a centred point $x$ and the orthogonal
-# projection $Px$ onto a plane through the mean, the residual $x - Px$ is perpendicular to the
-# plane, so Pythagoras gives
+# **Keeping variance = losing the least.** For a centred point $x$ and the orthogonal projection
+# $Px$ onto a plane through the mean, the residual $x - Px$ is perpendicular to the plane, so
+# Pythagoras gives
 # $$ \|x\|^2 = \|Px\|^2 + \|x - Px\|^2 . $$
 # Averaged over the points: **total variance = variance kept in the plane + mean squared
 # reconstruction error**. The total is fixed by the data, so the plane that keeps the most
-# variance is exactly the plane with the smallest error: two names for one problem. The cell
-# checks the identity for PCA's plane and for three random planes through the mean.
+# variance is the plane with the smallest error. The cell checks the identity for PCA's plane and
+# for three random planes through the mean.
 
 # %%
 centred = cloud - mean  # (500, 3)
@@ -409,10 +390,9 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
       f"PCA's {pca_error:.5f} (ratio {losses[-1] / pca_error:.4f})")
 
 # %% [markdown]
-# The printed ratio compares the loop's final error with PCA's. The course package keeps exactly
-# these two layers, with `encode` and `decode` methods and shape checks, as `LinearAutoencoder` in
-# `course_utils.models` (open it: it is a dozen lines), and the loop as `fit`, the one training
-# loop of the course (`course_utils/train.py`). Each line above has its place in `fit`:
+# The course package keeps exactly these two layers, with `encode` and `decode` methods and shape
+# checks, as `LinearAutoencoder` in `course_utils.models` (a dozen lines), and the loop as `fit`,
+# the one training loop of the course (`course_utils/train.py`):
 #
 # | the loop above | in `fit` |
 # |---|---|
@@ -422,15 +402,11 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
 # | `optimizer.step()` | `_train_step`: `state.optimizer.step()` (Adam from `make_adam` unless you pass one) |
 # | `for step in range(...)` | two loops: epochs, and shuffled mini-batches from `iterate_batches` |
 #
-# In `_train_step` the forward pass and the loss come first and `zero_grad()` just before
-# `backward()`. The order is fine either way: the forward pass does not touch the `.grad` fields,
-# so `zero_grad()` only has to come before `backward()`, which adds into them.
-#
-# `fit` adds what every real run needs: mini-batches in a fresh random order each epoch, each
-# batch moved to the model's device, a check that stops with advice when the loss becomes NaN,
-# a validation pass and one history row per epoch, and callbacks (such as a learning-rate
-# schedule) called at fixed moments. Here it trains the package model on the same cloud, in
-# mini-batches of 64 points, for 200 epochs (the cell prints the number of steps).
+# In `_train_step`, `zero_grad()` comes just before `backward()`, which is fine: only `backward()`
+# adds into the `.grad` fields. `fit` also reshuffles the mini-batches each epoch, moves them to
+# the model's device, stops with advice on a NaN loss, records a validation pass per epoch, and
+# calls callbacks such as a learning-rate schedule. Here it trains the package model on the same
+# cloud, in mini-batches of 64 points, for 200 epochs (the cell prints the number of steps).
 
 # %%
 import math
@@ -452,20 +428,17 @@ fig.axes[0].legend()
 fig
 
 # %% [markdown]
-# The curve is the training loss per epoch (squared error per point, log scale): it falls
-# steeply during the first epochs, then flattens near the dashed line, PCA's error on the same
-# points (each epoch's value is an average over its mini-batches, taken while the weights still
-# move; the next cell measures the final model on the whole cloud).
+# The training loss (log scale) flattens near the dashed line, PCA's error (each epoch averages its
+# mini-batches while the weights still move; the next cell measures the final model).
 #
-# Two questions: does it reach PCA's error, the best any rank-2 linear map can do? And does it
-# find the same plane? **Principal angles** answer the second. Take orthonormal bases $Q_1$ and
+# Does it find the same plane? **Principal angles** answer that. Take orthonormal bases $Q_1$ and
 # $Q_2$ ($D \times k$) of the two subspaces (a QR decomposition turns any basis into one). The
 # singular values of the $k \times k$ matrix $Q_1^\top Q_2$ are the cosines of the $k$ principal
 # angles: the first is the smallest angle between a line of one subspace and a line of the other,
 # the next is the smallest among the directions perpendicular to the first pair, and so on. All
 # $0°$: the subspaces coincide; a $90°$ angle: some direction of one is perpendicular to the whole
-# other subspace. They depend only on the subspaces, not on the basis or the signs chosen. The
-# plane the autoencoder decodes to is spanned by the columns of $W_d$.
+# other subspace. They depend only on the subspaces, not on the basis or the signs. The
+# autoencoder's plane is spanned by the columns of $W_d$.
 
 # %%
 W_d = toy_ae.decoder.weight.detach()  # (3, 2): its columns span the decoder's plane
@@ -484,14 +457,12 @@ print(f"In this run: the autoencoder's error is {ae_error / pca_error:.4f} times
       f"{angles.max().item():.3f}°).")
 
 # %% [markdown]
-# The gap at the cut is large on this cloud, so the best plane is sharply defined and a run that
-# has converged sits on it. But the
-# autoencoder's **basis** is not PCA's basis: the columns of $W_d$ are neither orthonormal nor
-# aligned with the principal directions. Any invertible $2 \times 2$ matrix $A$ could be slipped
-# between encoder and decoder without changing a single reconstruction: replace $W_e$ by
-# $A W_e$ and the encoder's bias $b_e$ by $A b_e$ (the code becomes $A z$), and $W_d$ by
-# $W_d A^{-1}$ (which turns $A z$ back into $W_d z$). The loss cannot prefer one basis over
-# another. The cell checks this with a random $A$, then compares $W_d$ with PCA's basis.
+# The gap at the cut is large on this cloud, so the best plane is sharply defined. But the
+# autoencoder's **basis** is not PCA's: the columns of $W_d$ are neither orthonormal nor aligned
+# with the principal directions. Any invertible $2 \times 2$ matrix $A$ can be slipped between
+# encoder and decoder without changing a reconstruction: replace $W_e$ by $A W_e$ and $b_e$ by
+# $A b_e$ (the code becomes $A z$), and $W_d$ by $W_d A^{-1}$. The loss cannot prefer one basis
+# over another. The cell checks this with a random $A$, then compares $W_d$ with PCA's basis.
 
 # %%
 A = torch.randn(2, 2, generator=torch.Generator().manual_seed(5))  # (2, 2), invertible
@@ -521,16 +492,14 @@ print("C =\n", coef[:2].T.numpy().round(3), "\nshift =", coef[2].numpy().round(3
 print(f"share of the autoencoder's code the affine map leaves unexplained: {unexplained:.2%}")
 
 # %% [markdown]
-# What the affine map leaves unexplained comes from the encoder's rows reaching slightly off the
-# plane, a leak that deep dive 1 measures precisely.
+# The part the affine map leaves unexplained comes from the encoder's rows reaching slightly off
+# the plane, a leak that deep dive 1 measures.
 #
-# **Getting PCA's ordered basis back.** The basis is lost, but the subspace is not, and the
-# subspace is enough: the reconstructions all lie in it. If the network were exactly PCA's orthogonal projection,
-# their own principal directions would be PCA's, in PCA's order, with PCA's variances (projecting
-# onto PCA's plane keeps the variance along $v_1$ and $v_2$ and removes the rest); the trained
-# network is close to it but not exactly (its encoder leaks slightly off the plane), so expect small differences, which
-# the cell prints. So an SVD of the decoder's outputs, here through
-# `PCA` fitted on the reconstructions, recovers the ordered basis from the trained network.
+# **Getting PCA's ordered basis back.** The reconstructions all lie in the subspace. If the
+# network were exactly PCA's orthogonal projection, their own principal directions would be PCA's,
+# in PCA's order, with PCA's variances; the trained network leaks slightly, so expect small
+# differences, which the cell prints. So a PCA of the decoder's outputs recovers the ordered basis
+# from the trained network.
 
 # %%
 with torch.no_grad():
@@ -544,40 +513,33 @@ for j in range(2):
 # %% [markdown]
 # ### Why the linear autoencoder lands on PCA's subspace
 #
-# Two classical results explain what we just measured.
-#
 # **1. PCA is the floor (Eckart-Young, 1936).** Stack the data as the rows of $X$ ($N \times D$),
-# with mean $\bar x$ and centred version $X_c$. Whatever its weights, a linear autoencoder
-# reconstructs $\hat X = X M^\top + \mathbf 1 c^\top$ with $M = W_d W_e$ of rank at most $k$ and
-# an offset $c = W_d b_e + b_d$; with the offset, $\hat X$ can have rank $k + 1$, so first deal
-# with it. Write $X = X_c + \mathbf 1 \bar x^\top$: the error splits into
+# with mean $\bar x$ and centred version $X_c$. A linear autoencoder reconstructs
+# $\hat X = X M^\top + \mathbf 1 c^\top$ with $M = W_d W_e$ of rank at most $k$ and an offset
+# $c = W_d b_e + b_d$; with the offset, $\hat X$ can have rank $k + 1$, so first deal with it.
+# Write $X = X_c + \mathbf 1 \bar x^\top$: the error splits into
 # $$ \|X - \hat X\|_F^2 = \|X_c - X_c M^\top\|_F^2 + N \,\|\bar x - M \bar x - c\|^2 , $$
-# with no cross term, because the columns of $X_c$ sum to zero. The second term is never
-# negative and vanishes for the right offset, so **the offset can only add error**: the best it
-# can do is carry the mean through. What is left, $X_c M^\top$, is a rank-$k$ approximation of
-# $X_c$, and the Eckart-Young theorem says the best one in squared (Frobenius) error is the
-# truncated SVD, the projection onto the first $k$ principal directions, whose error is $N$ times
-# the sum of the discarded eigenvalues. So no linear autoencoder can beat PCA on the data PCA was
-# fitted on.
+# with no cross term, because the columns of $X_c$ sum to zero. So **the offset can only add
+# error**: at best it carries the mean through. What is left, $X_c M^\top$, is a rank-$k$
+# approximation of $X_c$, and by the Eckart-Young theorem the best one in squared (Frobenius)
+# error is the truncated SVD, the projection onto the first $k$ principal directions, with error
+# $N$ times the sum of the discarded eigenvalues. No linear autoencoder can beat PCA on the data
+# PCA was fitted on.
 #
-# **2. No bad local minima (Baldi and Hornik, 1989).** Reaching the floor is not obvious: the loss
-# is not convex in $(W_e, W_d)$. Baldi and Hornik analysed this network and loss (without the
-# biases, on centred data; point 1's offset argument bridges the gap). Their result is about the
-# **shape of the loss**, not about any training algorithm: every local minimum is a global one,
-# and every other critical point is a **saddle**, not a trap. A **gap at the cut**,
-# $\lambda_k > \lambda_{k+1}$, makes the minimum unique as a subspace: the span of the top $k$
-# eigenvectors. At the minimum $W_d W_e = V_k V_k^\top$, the orthogonal projection onto PCA's
-# subspace, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$ for **any** invertible $k \times k$
-# matrix $C$. That is why the subspace is determined and the basis is not. The theorem does not
-# say that gradient descent reaches the minimum, nor how fast, so whether THIS run got there is
-# something we measure: the error ratio and the angles above. (The theorem's hypotheses, what a
-# tie at the cut changes, and why gradient methods escape saddles: deep dive 4.)
+# **2. No bad local minima (Baldi and Hornik, 1989).** The loss is not convex in $(W_e, W_d)$,
+# yet for this network (without biases, on centred data; point 1 bridges the gap) every local
+# minimum is a global one and every other critical point is a **saddle**. A **gap at the cut**,
+# $\lambda_k > \lambda_{k+1}$, makes the minimum unique as a subspace: $W_d W_e = V_k V_k^\top$,
+# the orthogonal projection onto PCA's subspace, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$
+# for **any** invertible $k \times k$ matrix $C$. The subspace is determined, the basis is not.
+# The theorem is about the shape of the loss, not about whether or how fast gradient descent gets
+# there, which is why we measured it above (the hypotheses, ties and saddles: deep dive 4).
 #
-# Later work sharpened this: Plaut (2018) read the ordered principal directions off a trained
-# linear autoencoder (we did it above with an SVD of its outputs), and Kunin et al. (2019) showed
-# that an L2 penalty on the weights makes the decoder's left singular vectors PCA's directions, in
-# order (deep dive 4 trains it). Whether this run's map $W_d W_e$ is exactly PCA's orthogonal
-# projection, and why that settles slowly: deep dive 1.
+# Plaut (2018) read the ordered principal directions off a trained linear autoencoder (as we did
+# with an SVD of its outputs), and Kunin et al. (2019) showed that an L2 penalty on the weights
+# makes the decoder's left singular vectors PCA's directions, in order (deep dive 4 trains it).
+# Whether this run's map $W_d W_e$ is exactly PCA's projection, and why that settles slowly: deep
+# dive 1.
 
 # %% [markdown]
 # ## 5. PCA on images
@@ -599,14 +561,13 @@ for k in (2, 10, 32, 100):
     print(f"k = {k:>3}: {cumulative[k - 1]:.1%} of the pixel variance")
 
 # %% [markdown]
-# The loader has already divided the stored bytes (0 to 255) by 255, as the first line shows:
-# every pixel is a number in $[0, 1]$, which BCE needs as a target, and every loss of the course
-# is measured on this scale.
+# The loader has divided the stored bytes by 255, as the first line shows: every pixel is in
+# $[0, 1]$, which BCE needs as a target, and every loss of the course is on this scale.
 #
-# Two checks from section 3, now on images. Without centring, does the first direction point at
-# the mean image? And how much does `PCA`'s covariance shortcut save over the SVD of the data?
-# The cell times both routes on the first 10,000 training images (or all of them, if fewer),
-# each the fastest of three runs.
+# Two checks from section 3, now on images: does the uncentred first direction point at the mean
+# image, and how much does `PCA`'s covariance shortcut save over the SVD of the data? The cell
+# times both routes on the first 10,000 training images (or all, if fewer), each the fastest of
+# three runs.
 
 # %%
 import time
@@ -636,19 +597,15 @@ print(f"{len(xc_sub):,} images: thin SVD {t_svd * 1000:.0f} ms, covariance + eig
       f"(the shortcut is {t_svd / t_cov:.1f} times as fast here)")
 
 # %% [markdown]
-# The first line shows the uncentred mistake on images: the more the uncentred direction is
-# turned towards the mean image (a small first angle), the more it describes where the images
-# sit instead of how they vary. The second line is the honest size of the shortcut: a constant
-# factor of the order printed, not the orders of magnitude "far cheaper" would suggest, since
-# both routes cost about $N D^2$ operations.
+# The uncentred direction is turned towards the mean image (the first angle): it describes where
+# the images sit, not how they vary. The shortcut saves a constant factor of the order printed,
+# not orders of magnitude, since both routes cost about $N D^2$ operations.
 
 # %% [markdown]
-# `data.name` above says which images this run uses. If it reads "embedded fallback", neither
-# MNIST nor Fashion-MNIST was found, and every number below is about scikit-learn's small digit
-# scans instead, whatever `DATASET` says.
+# `data.name` above says which images this run uses: "embedded fallback" means scikit-learn's
+# small digit scans, whatever `DATASET` says.
 #
-# **The BCE floor on these images.** Section 2 showed that BCE cannot reach 0 on grey pixels.
-# How large is that floor here, per image?
+# **The BCE floor on these images.** How large is section 2's floor here, per image?
 
 # %%
 floor = bce_floor_per_image(data.test.x)  # (N,) summed pixel entropy of each test image
@@ -658,12 +615,10 @@ print(f"BCE floor: {floor.mean():.1f} nats per image on average (min {floor.min(
 print("a perfect reconstruction would still have BCE > 0 on these images:", bool(floor.mean() > 0.1))
 
 # %% [markdown]
-# The principal directions are themselves 784-pixel vectors, so we can look at them as images.
-# The first ones are broad blobs (overall shape and brightness); later ones add finer detail.
-# White is zero, red is a positive weight and blue a negative one (the colour bar gives the
-# scale); all ten tiles share that one scale.
-# Remember the sign ambiguity of section 3: each direction could equally be drawn with red and
-# blue swapped; another library or version may show some of them that way.
+# The principal directions are themselves 784-pixel vectors, so we can look at them as images: the
+# first ones are broad blobs (overall shape and brightness), later ones add finer detail. White is
+# zero, red positive, blue negative, on one colour scale for all ten tiles (the colour bar); by
+# section 3's sign ambiguity, another library may show some of them with red and blue swapped.
 
 # %%
 from course_utils.plots import directions_figure
@@ -707,23 +662,14 @@ print("share of the variance kept by the first k directions:",
 
 # %% [markdown]
 # **PCA in practice.** A common way to choose $k$ is to keep a fixed share of the variance, often
-# 95%: the smallest $k$ whose cumulative share reaches it, read off the curve above (the cell
-# prints it). Each image is then stored as $k$ numbers instead of 784, plus one basis
-# ($k \times 784$) and one mean image shared by all images. In everyday work you would not write
-# the SVD yourself: `sklearn.decomposition.PCA(n_components=0.95)` picks $k$ by that rule, and it
-# fixes each direction's sign by a deterministic rule of its own (`svd_flip`), a convention, not a
-# property of the data, so compare its directions with ours by angles. It also divides each
-# variance by $N - 1$ where this course divides by $N$, so its `explained_variance_` is
-# $N/(N-1)$ times our $\lambda_j$ (the shares of variance and the directions are the same). For
-# many images, `PCA(svd_solver="randomized")` approximates the top directions faster, and `IncrementalPCA`
-# fits batch by batch when the data do not fit in memory.
-#
-# PCA is not scale-invariant: a feature measured in larger units has a larger variance and pulls
-# the directions towards itself. Features on different scales (a height in centimetres beside a
-# weight in kilograms) are therefore usually **standardised** first, each divided by its standard
-# deviation after centring (`sklearn.preprocessing.StandardScaler`), which amounts to PCA of the
-# correlation matrix. Pixels share one scale, and a pixel that barely varies should count for
-# little, so this lesson does not standardise.
+# 95% (the cell prints that $k$). Each image is then stored as $k$ numbers instead of 784, plus one
+# basis ($k \times 784$) and one mean image shared by all images. In everyday work,
+# `sklearn.decomposition.PCA(n_components=0.95)` picks $k$ by that rule; it fixes each direction's
+# sign by a convention of its own (`svd_flip`), so compare its directions with ours by angles, and
+# it divides by $N - 1$, so its `explained_variance_` is $N/(N-1)$ times our $\lambda_j$.
+# `PCA(svd_solver="randomized")` is faster for many images, and `IncrementalPCA` fits batch by
+# batch. PCA is not scale-invariant, so features on different scales are usually **standardised**
+# first (`sklearn.preprocessing.StandardScaler`); pixels share one scale, so this lesson does not.
 
 # %%
 k95 = int((share_kept < 0.95).sum()) + 1  # the smallest k whose cumulative share reaches 95%
@@ -771,27 +717,20 @@ pca_view(pca, examples, k=10)
 # > **What to take away from this section**
 # > - A linear autoencoder trained long enough reaches PCA's error: PCA is its floor.
 # > - It finds the principal directions that stand clearly above the cut, in an arbitrary basis; a
-# >   PCA of its outputs gives the ordered basis back. Across a near-tie at the cut
-# >   ($\lambda_k / \lambda_{k+1} \approx 1$) it can end anywhere at almost no cost in error.
-# > - A large angle is cheap where neighbouring eigenvalues are nearly equal: check the eigengap before calling it a failure.
+# >   PCA of its outputs gives the ordered basis back.
+# > - Across a near-tie at the cut ($\lambda_k / \lambda_{k+1} \approx 1$) a large angle costs
+# >   almost no error: check the eigengap before calling it a failure.
 #
-# Now the real experiment. For $k = 2, 10$ and $32$ we train a `LinearAutoencoder(784, k)` with
-# the squared error and compare, **on the test images**, its error with PCA's, and its decoder's
-# subspace with the first $k$ principal directions.
+# For $k = 2, 10$ and $32$ we train a `LinearAutoencoder(784, k)` with the squared error and
+# compare, **on the test images**, its error with PCA's and its decoder's subspace with the first
+# $k$ principal directions. The budget is a number of **optimizer steps** (the cell prints it);
+# fast mode cuts it to 60 steps, a smoke test whose numbers are not results.
 #
-# The training budget is set in **optimizer steps** (mini-batches), not epochs, so that a small
-# dataset (the embedded fallback) gets about as many updates as the full one: the cell turns the
-# target into whole epochs for this dataset's size and prints the number of steps that actually
-# run (whole epochs round it up). Fast mode cuts the target to 60 steps, a smoke test whose
-# numbers are not results.
-#
-# **The learning rate decays to (almost) zero.** With a constant learning rate, Adam keeps taking steps of
-# about the same size until the end, so the weights keep jittering around the best subspace
-# instead of settling in it. `CosineDecay()` (in `course_utils.schedules`, a few lines) reads the
-# starting learning rate from the optimizer and lowers it along half a cosine towards 0, from `lr`
-# at the first of $T$ steps to $\mathrm{lr}\,(1 + \cos(\pi (T-1)/T))/2$ at the last: not exactly
-# 0, but a tiny fraction of `lr` when $T$ is in the thousands. We start at 3e-3, three times Adam's usual 1e-3; the appendix
-# (deep dive 2) measures what the schedule buys.
+# **The learning rate decays to (almost) zero.** With a constant rate, Adam keeps jittering around
+# the best subspace. `CosineDecay()` (in `course_utils.schedules`) lowers the rate along half a
+# cosine, from `lr` at the first of $T$ steps to $\mathrm{lr}\,(1 + \cos(\pi (T-1)/T))/2$ at the
+# last, a tiny fraction of `lr`. We start at 3e-3, three times Adam's usual 1e-3; deep dive 2
+# measures what the schedule buys.
 
 # %%
 # Extra code for the appendix (deep dives 2 and 3): copies of the weights taken during section
@@ -877,18 +816,12 @@ print(f"In this run ({data.name}): AE / PCA error ratio {ratio_text} at k = {', 
       f"{large_text}; the smallest gap at the cut is at k = {closest_gap}.")
 
 # %% [markdown]
-# PCA's error is the floor: no linear map with a $k$-dimensional code can do better on the
-# training data (Eckart-Young); on test data it is the floor in practice, not by theorem.
-#
-# The last column is the **eigengap** at the cut, $\lambda_k / \lambda_{k+1}$: the variance of the
-# last kept direction over that of the first discarded one. Where it is close to 1, the two
-# directions can trade places at almost no cost in error, so a large *largest* angle is what to
-# expect there; where it is well above 1, a large angle would cost real error. So **a close error
-# is not yet the same subspace**: a ratio within 0.5% of 1 can hide a large angle. The angle plot
-# below shows where such a turn happens, and the formula after it prices it. A row above PCA
-# would not refute the theory: short training (fast mode, always) and a small gap at the cut
-# each leave a row above PCA; the appendix (deep dive 3) shows which directions were still
-# missing when the budget ran out.
+# PCA's error is the floor on the training data (Eckart-Young); on test data it is the floor in
+# practice, not by theorem. The last column is the **eigengap** at the cut, $\lambda_k /
+# \lambda_{k+1}$: where it is close to 1, the last kept and the first discarded direction can trade
+# places at almost no cost, so **a close error is not yet the same subspace**. A row above PCA
+# points to short training (fast mode, always) or a small gap at the cut; deep dive 3 shows which
+# directions were still missing.
 
 # %% [markdown]
 # **The whole curve.** PCA costs one decomposition, so we can draw its test error for every $k$ up to 200,
@@ -914,52 +847,48 @@ n_carrying = int((pca.eigenvalues > 1e-6 * pca.eigenvalues[0]).sum())
 print(f"directions that carry variance in the training images: {n_carrying} of {len(pca.eigenvalues)}")
 
 # %% [markdown]
-# The curve falls steeply for the first few components and then flattens: each new direction
-# carries less variance than the one before, as the printed shares show. The second line counts
-# the directions with any variance at all: on real MNIST or Fashion-MNIST it is in the hundreds,
-# but the embedded fallback's images are 8x8 scans enlarged to 28x28, so at most 64 directions
-# carry variance and its curve drops to rounding level there. The red dots sit on or just above
-# the curve where the autoencoders reached PCA (the table above). How well the
-# directions found on the training images carry over to new ones, test error against training
-# error with a chance check: deep dive 6.
+# The curve falls steeply and then flattens: each new direction carries less variance than the one
+# before. The count of directions that carry any variance is in the hundreds on real MNIST or
+# Fashion-MNIST, at most 64 on the embedded fallback (8x8 scans enlarged to 28x28). How well the
+# directions carry over from training to test images: deep dive 6.
 #
-# The **angles** deserve a second look. The median angle is small when training went well: most of
-# the autoencoder's subspace is PCA's. The *largest* angle can still be big even when the errors
-# agree. We look closely at $k = 32$. On Fashion-MNIST, the default `DATASET`, it is the cut of
-# the three with the eigenvalues closest to equal (on other data the table's last line names the
-# $k$ with the smallest gap, and the story below holds for that $k$). The plot sets the angles of
-# $k = 32$ beside the spectrum, with the error ratio to PCA's in its title, so that each angle
-# can be read with its price. The formula after it says when a large angle is cheap.
+# The median angle says how much of the subspace is PCA's; the *largest* angle can be big even
+# when the errors agree. We look closely at **the focus cut** $k$: of the three trained $k$, the
+# one with the smallest eigengap ratio $\lambda_k / \lambda_{k+1}$, computed from the table (the
+# cell prints it), with its angles beside the spectrum.
 
 # %%
+k_focus = closest_gap  # the trained k with the smallest lambda_k / lambda_(k+1)
 fig = NotebookFigure(figsize=(10, 3.4), layout="constrained")
 ax1, ax2 = fig.subplots(1, 2)
-angles32 = results[32]["angles"]  # (32,), smallest first
-ax1.plot(range(1, 33), angles32, "o-", markersize=3)
+angles_focus = results[k_focus]["angles"]  # (k_focus,), smallest first
+ax1.plot(range(1, k_focus + 1), angles_focus, "o-", markersize=3)
 ax1.set(xlabel="principal angle index", ylabel="degrees",
-        title=f"k = 32: principal angles (AE / PCA error {results[32]['ae'] / results[32]['pca']:.4f})")
+        title=f"k = {k_focus}: principal angles (AE / PCA error {results[k_focus]['ae'] / results[k_focus]['pca']:.4f})")
 ax2.semilogy(range(1, 61), pca.eigenvalues[:60], "o-", markersize=3)
-ax2.axvline(32.5, color="tab:red", ls="--", label="k = 32 cut")
+ax2.axvline(k_focus + 0.5, color="tab:red", ls="--", label=f"k = {k_focus} cut")
 ax2.set(xlabel="component", ylabel="eigenvalue (variance)", title="PCA spectrum")
 ax2.legend()
 display(fig)
-ratio_cut = (pca.eigenvalues[31] / pca.eigenvalues[32]).item()  # lambda_32 / lambda_33
-print(f"lambda_32 / lambda_33 = {ratio_cut:.3f}; on the toy cloud lambda_2 / lambda_3 = "
-      f"{pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f}")
+ratio_cut = results[k_focus]["gap_ratio"]  # lambda_k / lambda_(k+1) at the focus cut
+other_cuts = ", ".join(f"{results[k]['gap_ratio']:.3f} at k = {k}" for k in results if k != k_focus)
+print(f"the focus cut: k = {k_focus}, lambda_{k_focus} / lambda_{k_focus + 1} = {ratio_cut:.3f} (at the other cuts: "
+      f"{other_cuts}); on the toy cloud lambda_2 / lambda_3 = {pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f}")
+print(f"In this run: at the focus cut k = {k_focus}, lambda_k / lambda_k+1 = {ratio_cut:.3f}, the largest angle is "
+      f"{angles_focus.max():.1f}°, and the AE's test error is {results[k_focus]['ae'] / results[k_focus]['pca']:.4f} "
+      "times PCA's.")
 
 # %% [markdown]
 # **Why nearly equal eigenvalues allow large angles.** Turn the $k$-th direction of the kept
 # subspace by an angle $\theta$ towards the $(k{+}1)$-th. The variance kept along it drops from
 # $\lambda_k$ to $\lambda_k \cos^2\theta + \lambda_{k+1} \sin^2\theta$, so the error rises by
 # $$ (\lambda_k - \lambda_{k+1}) \sin^2 \theta . $$
-# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal (the ratio is printed for $k = 32$ under
-# the plot, and for every cut in the table: how near 1 it is depends on your data), even a full $90°$ swap costs little: the loss is almost flat along that rotation,
-# gradient descent feels almost no pull, and a finite run can end anywhere along it. At an exact
-# tie the rotation would cost nothing at all: that is why it is the gap at the cut that makes the
-# best subspace unique (section 4). On the toy cloud the gap is large (its ratio is printed too):
-# the same swap is expensive, and section 4's angles were all close to zero. Deep dive 5 prices
-# this run's $k = 32$ turn, compares it with the measured cost, and splits that cost direction by
-# direction.
+# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal, as at the focus cut, even a full $90°$
+# swap costs little: the loss is almost flat along that rotation, gradient descent feels almost no
+# pull, and a finite run can end anywhere along it. At an exact tie it would cost nothing, which
+# is why the gap at the cut makes the best subspace unique (section 4); on the toy cloud the gap
+# is large, and section 4's angles were all close to zero. Deep dive 5 prices this run's turn at
+# the focus cut, direction by direction.
 
 # %% [markdown]
 # **PCA's ordered basis, back from the network.** As on the toy cloud, the directions of most
@@ -984,38 +913,33 @@ print("angle between the j-th direction of the outputs and PCA's j-th, j = 1..10
 print("their variances / PCA's eigenvalues:", [f"{r:.3f}" for r in (output_var / pca.eigenvalues[:10]).tolist()])
 neighbours = pca.eigenvalues[:10] / pca.eigenvalues[1:11]  # lambda_j / lambda_(j+1), j = 1..10
 print("eigenvalue j / eigenvalue j+1:", neighbours.numpy().round(2))
+worst = max(range(10), key=lambda j: direction_angles[j])  # the recovered direction furthest from PCA's
+gap_near = min(neighbours[max(worst - 1, 0) : worst + 1]).item()  # its smaller ratio to a neighbour
+print(f"In this run: {sum(a < 5 for a in direction_angles)} of 10 recovered directions lie within 5° of PCA's; "
+      f"the largest angle, {direction_angles[worst]:.1f}°, is at j = {worst + 1}, whose closer neighbour "
+      f"ratio is {gap_near:.2f} (the smallest of the ten: {neighbours.min():.2f}).")
 with_colour_bars(directions_figure(
     {"PCA": pca.components[:10], "AE: W_d columns": W_d10.T, "AE: recovered": output_dirs.T},
     column_titles=[f"{j + 1}" for j in range(10)],
     title=f"{data.name}, k = 10: PCA's directions, the decoder's columns, and the basis recovered from it"), 3)
 
 # %% [markdown]
-# The middle line compares the variance along each recovered direction with PCA's eigenvalue
-# (1 means equal). Read the angles against the last line: where an eigenvalue stands well apart
-# from its neighbours (a ratio well above 1) the recovered direction can only lie close to PCA's;
-# where two neighbours are nearly equal, their directions can mix at little cost, for the reason
-# just seen, and that is where a larger angle shows up first.
-#
-# The figure shows "same subspace, different basis" as images (one colour scale per row; a tile
-# with red and blue swapped is the same direction, sign flipped). The top row is PCA's basis.
-# The middle row, the decoder's columns, is a mix of those directions with no order and no unit
-# length: these are not PCA's components. The bottom row, recovered from the network's outputs,
-# should match the top row tile by tile, up to sign, wherever the angles above are small.
+# Where an eigenvalue stands well apart from its neighbours, the recovered direction lies close to
+# PCA's; where two neighbours are nearly equal their directions mix cheaply, and a larger angle
+# shows up there first. In the figure (one colour scale per row; red and blue swapped is the same
+# direction), the decoder's columns (middle row) are an unordered mix of PCA's directions (top
+# row), and the basis recovered from the outputs (bottom row) matches the top row, up to sign,
+# wherever the angles are small.
 #
 # ### What the code is, and what it is not
 #
-# Two confusions are common at this point. The $k = 10$ code of an image is **not** a vector of
-# class probabilities: nothing made its entries positive or sum to one, and $k = 10$ matching the
-# ten classes is a coincidence (the model works the same with 2 or 32 numbers). It is a
-# set of **affine** coordinates: the reconstruction is $W_d z + b_d$, a point of the flat plane
-# through the mean parallel to PCA's subspace (the biases carry the mean through), located from
-# the origin $b_d$ along the columns of $W_d$, an arbitrary, non-orthogonal basis of that
-# subspace. And the code is **not** a parameter
-# that backpropagation updates: it is an *activation*, computed from each image by the encoder's
-# weights, recomputed at every forward pass, and never stored. What training updates are the
-# weights and biases listed below; their gradients flow *through* the codes. (What moving one
-# code coordinate does to the image, the 2-D codes side by side, and the probabilistic reading
-# that leads to lesson 06: deep dive 7.)
+# The $k = 10$ code is **not** a vector of class probabilities: nothing made its entries positive
+# or sum to one, and $k = 10$ matching the ten classes is a coincidence. It is a set of **affine**
+# coordinates: the reconstruction $W_d z + b_d$ is a point of the flat plane through the mean
+# parallel to PCA's subspace, located from $b_d$ along the columns of $W_d$, an arbitrary,
+# non-orthogonal basis. Nor is it a parameter: it is an *activation*, recomputed from each image
+# at every forward pass; training updates the weights and biases listed below, and their gradients
+# flow *through* the codes (more pictures of the code: deep dive 7).
 
 # %%
 with torch.no_grad():
@@ -1029,17 +953,16 @@ print("the parameters (what the optimizer updates):",
 # %% [markdown]
 # ## 7. Why nonlinearity matters
 #
-# A linear autoencoder can never beat PCA on the data PCA was fitted on: composing linear maps
-# gives a linear map, and PCA is the best rank-$k$ one. Put nonlinear activations between layers
-# and the reconstructions can lie on a curved surface instead of a flat subspace. The bending is
-# the decoder's: whatever the encoder does, a linear decoder's outputs $W_d z + b$ fill at most a
-# flat $k$-dimensional subspace, so with a linear decoder even a nonlinear encoder can do no
-# better than PCA; the models below are nonlinear on both sides.
+# Composing linear maps gives a linear map, and PCA is the best rank-$k$ one, so a linear
+# autoencoder can never beat PCA on the data PCA was fitted on. Nonlinear activations let the
+# reconstructions lie on a bent surface instead of a flat subspace. The bending is the decoder's:
+# whatever the encoder does, a linear decoder's outputs $W_d z + b$ fill at most a flat
+# $k$-dimensional subspace, so the models below are nonlinear on both sides.
 #
-# **A curve in the plane.** The simplest picture: points near a half circle. They live in 2-D, but
-# one number (where along the arc a point sits) describes each of them. PCA with $k = 1$ can only
-# project onto a straight line. A small autoencoder with a `Tanh` hidden layer on each side and a
-# 1-D code can learn to follow the arc.
+# **A curve in the plane.** Points near a half circle live in 2-D, but one number (where along the
+# arc a point sits) describes each of them. PCA with $k = 1$ can only project onto a straight
+# line; a small autoencoder with a `Tanh` hidden layer on each side and a 1-D code can learn to
+# follow the arc.
 
 # %%
 from course_utils.toy_manifolds import curve_fit_figure, noisy_arc
@@ -1068,18 +991,14 @@ curve_fit_figure(arc, {"PCA, k = 1": pca_arc.reconstruct(arc), "nonlinear AE, k 
                  title="one number per point: a straight line vs a learned curve")
 
 # %% [markdown]
-# PCA's line cuts across the arc, the autoencoder's curve follows it. PCA's error
-# here is the variance it throws away, all the spread across its line: its second eigenvalue, as
-# the second line checks. The autoencoder has a floor too. The noise has variance
-# $0.05^2 = 0.0025$ in every direction; the part along the arc only moves a point along the
-# curve, which the 1-D code can record, but the part across the arc cannot be recorded by a code
-# that follows the curve, so even a perfect curve-follower keeps an error of about $0.0025$ per
-# point. The third line compares the trained autoencoder with that floor: when it has learned
-# the arc its red points trace the curve (right panel) and the ratio is not far above 1.
+# PCA's line cuts across the arc; its error is all the spread across the line, its second
+# eigenvalue (second line). The autoencoder has a floor too: the noise has variance
+# $0.05^2 = 0.0025$ in every direction, and the part across the arc cannot be recorded by a code
+# that follows the curve, so even a perfect curve-follower keeps about $0.0025$ per point.
 #
-# **The same on images.** Here is a small preview of lesson 02, written inline: one hidden layer
-# of 256 ReLU units on each side, the same code size $k = 10$ as the linear models, the same loss,
-# and the same optimizer steps with the same decaying learning rate.
+# **The same on images.** A small preview of lesson 02, written inline: one hidden layer of 256
+# ReLU units on each side, and the same code size $k = 10$, loss, optimizer steps and decaying
+# learning rate as the linear models.
 
 # %%
 torch.manual_seed(0)
@@ -1113,73 +1032,45 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
           title="the same 10-number code, linear vs nonlinear")
 
 # %% [markdown]
-# The ReLU layers let the decoder's outputs lie on a curved 10-dimensional surface instead of a
-# flat subspace; the two rows of reconstructions above, made from the same ten numbers per
-# image, show what that changes in the pictures. This is one run from one seed, so read it as one sample, not a law; a short run (fast
-# mode) may not have trained long enough. Lesson 02 builds deeper autoencoders
-# properly and compares them with PCA across code sizes.
+# With ReLU layers the decoder is piecewise affine in $z$, so its outputs lie on a folded,
+# piecewise-flat 10-dimensional surface instead of one flat subspace (only smooth activations
+# such as the arc model's `Tanh` give a curved one). This is one run from one seed, and fast mode
+# may not have trained long enough; lesson 02 compares deeper autoencoders with PCA across code
+# sizes.
 #
 # > **Common mistakes**
-# > - *Forgetting to centre the data before the SVD.* Without subtracting the mean, the first
-# >   "principal direction" mostly points at the mean image, and the errors no longer match the
-# >   eigenvalues (section 3 measured it).
-# > - *Comparing principal directions entry by entry.* Each is defined up to its sign; compare
-# >   lines or subspaces with angles.
-# > - *Reading a large principal angle as a failure.* When two eigenvalues are nearly equal, a
-# >   large angle costs almost no error: $(\lambda_k - \lambda_{k+1}) \sin^2\theta$.
-# > - *Reading the code as class probabilities, or as a parameter.* The code is an activation,
-# >   recomputed from each image; its entries can be negative and need not sum to 1. Training
-# >   updates the weights, not the codes.
-# > - *Expecting the autoencoder's weights to equal the principal directions.* They span the same
-# >   subspace, but any invertible mix of them reconstructs equally well (section 4).
-# > - *Comparing a training error with a test error.* PCA's closed form holds exactly on the data
-# >   it was fitted on; compare models on the same held-out images.
-# > - *Mixing loss conventions.* A sum over pixels is 784 times a mean over pixels. Say which one
-# >   you report; this course trains with per-image sums and reports per-pixel means for plain
-# >   autoencoders.
-# > - *Applying a sigmoid before `binary_cross_entropy_with_logits`.* That function expects raw
-# >   logits and applies the sigmoid itself; doing it twice silently gives wrong gradients.
-# > - *Reading a BCE of, say, 60 nats as "60 nats of error".* On grey targets part of it is the
-# >   floor (the summed pixel entropy, section 5), which no model can remove. Compare BCE values
-# >   above the floor, or use squared error, which is 0 at a perfect fit.
-# > - *Comparing a per-image number with a per-pixel one.* PCA's sum of discarded eigenvalues is a
-# >   squared error per image; divide by 784 before comparing it with an MSE per pixel.
-# > - *Calling a linear autoencoder "nonlinear PCA" because it has two layers.* Without an
-# >   activation between them, the layers compose to one linear map of rank at most $k$.
+# > - *Forgetting to centre the data before the SVD*: the first "principal direction" then points
+# >   at the mean image.
+# > - *Comparing principal directions entry by entry*: each is defined up to its sign; compare
+# >   them with angles.
+# > - *Reading a large principal angle as a failure*: across nearly equal eigenvalues it costs
+# >   $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, almost nothing.
+# > - *Reading the code as class probabilities or as a parameter*: it is an activation, recomputed
+# >   from each image.
+# > - *Comparing a training error with a test error, or a per-image number with a per-pixel one*
+# >   (a factor of 784).
+# > - *Applying a sigmoid before `binary_cross_entropy_with_logits`*, which applies it itself.
+# > - *Calling a linear autoencoder "nonlinear PCA"*: without an activation its two layers compose
+# >   to one linear map of rank at most $k$.
 #
 # ## Summary
 #
-# - An autoencoder is an encoder and a decoder trained to reproduce the input through a code of
-#   size $k$; undercomplete means $k < D$.
-# - Losses are per image (summed over pixels, averaged over the batch); squared error suits
-#   real-valued pixels, BCE suits pixels in $[0, 1]$ read as probabilities.
-# - PCA by SVD of the **centred** data gives the best rank-$k$ linear reconstruction; its error is
-#   the sum of the discarded eigenvalues. Total variance = kept variance + squared error, so
-#   keeping the most variance and losing the least error are one problem.
+# - An autoencoder reproduces its input through a code of size $k$ (undercomplete: $k < D$);
+#   losses are per image, summed over pixels and averaged over the batch.
+# - PCA by SVD of the **centred** data gives the best rank-$k$ linear reconstruction, with error
+#   the sum of the discarded eigenvalues (total variance = kept variance + squared error).
 # - A training loop is five moves: zero_grad, forward, loss, backward, step; `fit` wraps them.
-# - A linear autoencoder trained long enough with squared error reaches PCA's error and the
-#   principal directions that stand clearly above the cut; across a near-tie at the cut
-#   ($\lambda_k / \lambda_{k+1} \approx 1$) its subspace can end anywhere at almost no cost
-#   (section 6 printed what this run did). It does not find PCA's orthonormal, ordered basis: its codes are an affine map of PCA's, and a PCA of its
-#   outputs gives the ordered basis back. Principal angles (cosines = singular values of
-#   $Q_1^\top Q_2$) measure how close two subspaces are.
-# - Why: the best rank-$k$ approximation is the truncated SVD (Eckart-Young; an offset can only
-#   add error), and the linear autoencoder's loss has no bad local minima, only saddles (Baldi
-#   and Hornik 1989, for distinct eigenvalues); a gap at the cut, $\lambda_k > \lambda_{k+1}$, makes the best subspace
-#   unique. Its minimum is the orthogonal projection $V_k V_k^\top$, which fixes the subspace, not
-#   the basis. What settles last is what the loss pulls on least, the flattest direction of the
-#   loss: on the toy cloud the leak off the plane (its pull is proportional to the smallest
-#   variance, $\lambda_3$, many times weaker than in the plane: section 6 prints the ratio), on
-#   images the turn across the smallest gap at the cut ($\lambda_k - \lambda_{k+1}$). At a given
-#   learning rate a weak pull needs many more steps than the strong ones (Adam rescales each
-#   weight, not each direction of the loss); a rate that decays to almost zero then removes the last jitter (deep dives 1 and 2
-#   measure what it buys).
-# - Nearly equal eigenvalues at the cut allow large principal angles at almost no cost in error.
-# - BCE on grey targets has a floor, the summed pixel entropy: it is above 0 even for a perfect
-#   reconstruction.
-# - Nonlinear activations let an autoencoder bend: on the curved toy a 1-D nonlinear code follows
-#   the arc that PCA's line cuts across, and on images the nonlinear AE can beat PCA at the same
-#   code size (section 7 printed what this run did).
+# - A linear autoencoder reaches PCA's error and the directions that stand clearly above the cut,
+#   in an arbitrary basis (its code is an affine map of PCA's); a PCA of its outputs gives the
+#   ordered basis back, and principal angles (cosines = singular values of $Q_1^\top Q_2$) measure
+#   how close two subspaces are.
+# - Why: Eckart-Young makes PCA the floor, and the loss has no bad local minima (Baldi and Hornik
+#   1989); the minimum $V_k V_k^\top$ is unique as a subspace when $\lambda_k > \lambda_{k+1}$. A
+#   turn across the cut costs $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, so near-ties allow large
+#   angles almost for free, and they settle last.
+# - BCE on grey targets has a floor, the summed pixel entropy. Nonlinear activations let an
+#   autoencoder bend: it follows the arc, and on images it can beat PCA at the same code size
+#   (section 7 printed what this run did).
 
 # %% [markdown]
 # ## Appendix: deep dives (optional)
@@ -1478,6 +1369,8 @@ print(f"In this run: {closest} came closest to PCA's error, "
 
 # %%
 from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import ListedColormap, Normalize
 
 from course_utils.pca import clearly_kept_directions, share_inside_subspace
 
@@ -1503,6 +1396,9 @@ for ax, (k, r) in zip(axes, results.items(), strict=True):
         style = {"color": colours[j], "lw": 1.2} if j < k else {"color": "grey", "ls": "--", "lw": 1}
         ax.plot(steps_seen, shares[:, j], **style)
     ax.set(xscale="log", xlabel="optimizer step", title=f"k = {k}: ||P_t v_j||^2, j = 1..{k + 3}")
+    bar = fig.colorbar(ScalarMappable(Normalize(0.5, k + 0.5), ListedColormap(colours)), ax=ax, pad=0.02,
+                       label="kept direction j")  # fmt: skip
+    bar.set_ticks(sorted({1, (k + 1) // 2, k}))
     ax.axhline(0.9, color="black", lw=0.6, ls=":")
     below = shares[:, :k] < 0.9  # (T, k)
     settle = []  # per kept direction: the first recorded step from which its share stays >= 0.9
@@ -1612,11 +1508,12 @@ for ax, (k, r) in zip(axes, results.items(), strict=True):
     ax.plot(t_axis, [row[1] for row in rows], color="tab:red", label="loss / PCA's")
     ax.plot(t_axis, [max(row[6], 1e-4) for row in rows], color="tab:green", label="offset part / PCA's")
     ax.plot(t_axis, [row[3] for row in rows], color="tab:blue", label="median singular value")
-    ax.fill_between(t_axis, [row[2] for row in rows], [row[4] for row in rows], color="tab:blue", alpha=0.2)
+    ax.fill_between(t_axis, [row[2] for row in rows], [row[4] for row in rows], color="tab:blue", alpha=0.2,
+                    label="smallest to largest singular value")
     ax.set(xscale="symlog", yscale="log", xlabel="optimizer step (0, then log scale)", title=f"k = {k}")
     ax_share = ax.twinx()
     ax_share.plot(t_axis, [row[5] for row in rows], color="black", ls="--", label="mean share of kept v_j")
-    ax_share.set(ylim=(0, 1.02), ylabel="mean share" if k == 32 else None)
+    ax_share.set(ylim=(0, 1.02), ylabel="mean share of kept v_j")
 axes[0].legend(loc="lower left", fontsize=8)
 ax_share.legend(loc="center right", fontsize=8)
 display(fig)
@@ -1757,41 +1654,42 @@ print("with the penalty, the left singular vectors are PCA's directions (both < 
 # %% [markdown]
 # ### Deep dive 5: where the extra error comes from, direction by direction
 #
-# **The price of this run's turn at $k = 32$.** Section 6 gave the price of one turn,
-# $(\lambda_k - \lambda_{k+1}) \sin^2\theta$. The cell prints the ratios of neighbouring
-# eigenvalues around the $k = 32$ cut, what a full swap of $v_{32}$ for $v_{33}$ would cost, what
+# **The price of this run's turn at the focus cut $k$** (section 6 computed it). Section 6 gave the
+# price of one turn, $(\lambda_k - \lambda_{k+1}) \sin^2\theta$. The cell prints the ratios of
+# neighbouring eigenvalues around the cut, what a full swap of $v_k$ for $v_{k+1}$ would cost, what
 # the largest angle would cost if it were that one turn, and the measured cost of the whole
 # subspace (the orthogonal projection onto it, on the training images).
 
 # %%
-angles32 = results[32]["angles"]  # (32,), smallest first
-near_cut_ratios = pca.eigenvalues[27:36] / pca.eigenvalues[28:37]  # lambda_j / lambda_(j+1), j = 28..36
-print("eigenvalue j / eigenvalue j+1 for j = 28..36:", near_cut_ratios.numpy().round(3))
+kf = k_focus  # section 6's focus cut
+j_lo, j_hi = max(1, kf - 4), kf + 4  # the neighbours around the cut
+near_cut_ratios = pca.eigenvalues[j_lo - 1 : j_hi] / pca.eigenvalues[j_lo : j_hi + 1]  # lambda_j / lambda_(j+1)
+print(f"eigenvalue j / eigenvalue j+1 for j = {j_lo}..{j_hi}:", near_cut_ratios.numpy().round(3))
 ratio_toy = (pca2.eigenvalues[1] / pca2.eigenvalues[2]).item()
-j_closest = 28 + int(near_cut_ratios.argmin())  # the j whose lambda_j / lambda_(j+1) is smallest
-print(f"32nd / 33rd: {ratio_cut:.3f}, nearly equal (below 1.05): {ratio_cut < 1.05}, "
-      f"the closest pair among j = 28..36: {ratio_cut <= near_cut_ratios.min().item()}; "
-      f"on the toy cloud 2nd / 3rd: {ratio_toy:.1f}")
-print(f"In this run ({data.name}): the closest neighbours among j = 28..36 are j = {j_closest} and "
-      f"{j_closest + 1} (ratio {near_cut_ratios.min():.3f}); at the k = 32 cut the ratio is {ratio_cut:.3f}, "
+j_closest = j_lo + int(near_cut_ratios.argmin())  # the j whose lambda_j / lambda_(j+1) is smallest
+print(f"lambda_{kf} / lambda_{kf + 1}: {ratio_cut:.3f}, nearly equal (below 1.05): {ratio_cut < 1.05}, "
+      f"the closest pair among j = {j_lo}..{j_hi}: {ratio_cut <= near_cut_ratios.min().item()}; "
+      f"on the toy cloud lambda_2 / lambda_3: {ratio_toy:.1f}")
+print(f"In this run ({data.name}): the closest neighbours among j = {j_lo}..{j_hi} are j = {j_closest} and "
+      f"{j_closest + 1} (ratio {near_cut_ratios.min():.3f}); at the k = {kf} cut the ratio is {ratio_cut:.3f}, "
       f"{'nearly equal' if ratio_cut < 1.05 else 'not nearly equal (1.05 or more)'}.")
-swap_cost = (pca.eigenvalues[31] - pca.eigenvalues[32]).item()  # lambda_32 - lambda_33, per image
-pca32_train_error = pca.eigenvalues[32:].sum().item()  # PCA's training error at k = 32, per image
-largest = angles32.max().item()
-print(f"turning direction 32 fully into direction 33 would raise PCA's training error at k = 32 by "
-      f"{swap_cost / pca32_train_error:.3%}")
-print(f"the largest angle, {largest:.0f}°, read as a turn of v32 towards v33 alone: "
-      f"{swap_cost * math.sin(math.radians(largest)) ** 2 / pca32_train_error:.3%}")
-subspace_cost32 = (results[32]["subspace_train"] - pca32_train_error) / pca32_train_error
+swap_cost = (pca.eigenvalues[kf - 1] - pca.eigenvalues[kf]).item()  # lambda_k - lambda_(k+1), per image
+pca_focus_error = pca.eigenvalues[kf:].sum().item()  # PCA's training error at the focus cut, per image
+largest = angles_focus.max().item()
+print(f"turning direction {kf} fully into direction {kf + 1} would raise PCA's training error at k = {kf} by "
+      f"{swap_cost / pca_focus_error:.3%}")
+print(f"the largest angle, {largest:.0f}°, read as a turn of v{kf} towards v{kf + 1} alone: "
+      f"{swap_cost * math.sin(math.radians(largest)) ** 2 / pca_focus_error:.3%}")
+subspace_cost_focus = (results[kf]["subspace_train"] - pca_focus_error) / pca_focus_error
 print(f"measured cost of this run's whole subspace (orthogonal projection onto it, training images): "
-      f"{subspace_cost32:.3%}")
-print("angles above 5°:", [round(a, 1) for a in angles32[angles32 > 5].tolist()])
+      f"{subspace_cost_focus:.3%}")
+print("angles above 5°:", [round(a, 1) for a in angles_focus[angles_focus > 5].tolist()])
 
 # %% [markdown]
-# The formula prices ONE turn across ONE gap. Compare its line with the measured cost of the whole
-# subspace below it: when the measured cost is larger, the other angles above 5° (last line) must
-# be turns across other pairs of neighbours, each adding its own
-# $(\lambda_j - \lambda_{j+1}) \sin^2\theta$. The rest of this deep dive finds out which.
+# The formula prices ONE turn across ONE gap. Where the measured cost of the whole subspace is
+# larger, the rest comes from turns across other gaps, and the turn need not stop at the next
+# direction: the split at the end of this deep dive prints which discarded directions the
+# subspace picked up.
 #
 # *Where does the extra error come from?* On the training images (where PCA's error is the exact
 # floor), split the autoencoder's excess over PCA in two. Project the images **orthogonally** onto
@@ -1845,7 +1743,7 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
 # subspace cost above zero means gradient descent had not finished turning the subspace when the
 # budget ran out. It turns slowest across small eigenvalue gaps, so this happens first where
 # neighbouring eigenvalues are close together (compare the eigengap column of the first table,
-# and the ratios printed for $j = 28..36$ at the start of this deep dive: where they are near 1 at
+# and the ratios printed around the focus cut at the start of this deep dive: where they are near 1 at
 # the cut, expect the slowest turning), and always in fast mode.
 
 # %% [markdown]
@@ -1853,39 +1751,44 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
 # computed. For the orthogonal projection $P$ onto the decoder's subspace, the error on the
 # training images is $\sum_j \lambda_j \|(I - P) v_j\|^2$ over all principal directions, and
 # PCA's is $\sum_{j > k} \lambda_j$. So the subspace's cost splits into one term per direction:
-# a kept direction $j \le 32$ **loses** $\lambda_j \|(I - P) v_j\|^2$, the part of it the
-# subspace misses, and a discarded one $j > 32$ **gains** $\lambda_j \|P v_j\|^2$, the part it
+# a kept direction $j \le k$ (the focus cut) **loses** $\lambda_j \|(I - P) v_j\|^2$, the part of
+# it the subspace misses, and a discarded one $j > k$ **gains** $\lambda_j \|P v_j\|^2$, the part it
 # picks up instead (`subspace_cost_by_direction` in `course_utils.pca`). The cell draws the terms
 # for $j = 1..60$ and prints which directions carry most of them.
 
 # %%
 from course_utils.pca import subspace_cost_by_direction
 
-split = subspace_cost_by_direction(pca, results[32]["model"].decoder.weight.detach())  # (200,)
-base32 = results[32]["pca_train"]  # PCA's training error at k = 32, per image
-measured = results[32]["subspace_train"] - base32
-lost, gained = split[:32], -split[32:]  # variance lost from kept / gained from discarded directions
-print(f"k = 32, training images, per image: measured subspace cost {measured:.4f}; the terms of the "
+split = subspace_cost_by_direction(pca, results[kf]["model"].decoder.weight.detach())  # (200,)
+base_focus = results[kf]["pca_train"]  # PCA's training error at the focus cut, per image
+measured = results[kf]["subspace_train"] - base_focus
+lost, gained = split[:kf], -split[kf:]  # variance lost from kept / gained from discarded directions
+print(f"k = {kf}, training images, per image: measured subspace cost {measured:.4f}; the terms of the "
       f"first 200 directions add up to {split.sum():.4f}")
 print(f"lost from kept directions {lost.sum():.4f}, gained from discarded ones {gained.sum():.4f}")
 top_lost = lost.argsort(descending=True)[:4].tolist()
 top_gained = gained.argsort(descending=True)[:4].tolist()
 print("largest losses at j =", [j + 1 for j in top_lost],
-      "| largest gains at j =", [j + 33 for j in top_gained])
+      "| largest gains at j =", [j + kf + 1 for j in top_gained])
+past_share = (gained[1:].sum() / gained.sum()).item()  # the part of the gain beyond direction k + 1
+turn_text = f"reaches past direction {kf + 1}" if past_share >= 0.1 else f"stays at direction {kf + 1}"
+print(f"In this run: the largest gains are at j = {', '.join(str(j + kf + 1) for j in sorted(top_gained))}; "
+      f"directions past {kf + 1} take {past_share:.0%} of the gain (10% or more counts), so the turn {turn_text}.")
 left_out = abs(measured - split.sum().item())  # directions after 200, and rounding
 if split.sum() > 10 * left_out:  # the cost stands clearly above what the 200 terms cannot see
-    near_cut = (lost[24:].sum() / lost.sum()).item()  # j = 25..32
+    j_near = max(1, kf - 7)  # the last 8 kept directions, j = j_near..k
+    near_cut = (lost[j_near - 1 :].sum() / lost.sum()).item()
 
     def how_many_for_90(terms: torch.Tensor) -> int:
         """The fewest directions whose terms (n,) add up to 90% of their total."""
         return int((terms.sort(descending=True).values.cumsum(0) < 0.9 * terms.sum()).sum()) + 1
 
     n_lost, n_gained = how_many_for_90(lost), how_many_for_90(gained)
-    print(f"share of the loss from the last 8 kept directions (j = 25..32): {near_cut:.0%}; 90% of "
+    print(f"share of the loss from the last kept directions (j = {j_near}..{kf}): {near_cut:.0%}; 90% of "
           f"the loss comes from {n_lost} kept directions, 90% of the gain from {n_gained} discarded ones")
-    print(f"variance moved across the cut: {lost.sum() / base32:.2%} of PCA's error, for a net cost of "
-          f"{split.sum() / base32:.3%}")
-    print("a staircase near the cut (at least 80% of the loss from j = 25..32, and more than one "
+    print(f"variance moved across the cut: {lost.sum() / base_focus:.2%} of PCA's error, for a net cost of "
+          f"{split.sum() / base_focus:.3%}")
+    print(f"a staircase near the cut (at least 80% of the loss from j = {j_near}..{kf}, and more than one "
           f"direction on each side): {near_cut >= 0.8 and n_lost > 1 and n_gained > 1}")
 else:
     print(f"the cost is too small to split (not 10 times the {left_out:.1e} the 200 terms leave "
@@ -1893,18 +1796,18 @@ else:
 fig = NotebookFigure(figsize=(7.5, 3.2), layout="constrained")
 ax = fig.subplots()
 j_axis = torch.arange(1, 61)
-ax.bar(j_axis, split[:60] / base32 * 100, color=["tab:red" if j <= 32 else "tab:blue" for j in j_axis])
-ax.axvline(32.5, color="grey", ls="--", lw=1)
+ax.bar(j_axis, split[:60] / base_focus * 100, color=["tab:red" if j <= kf else "tab:blue" for j in j_axis])
+ax.axvline(kf + 0.5, color="grey", ls="--", lw=1)
 ax.axhline(0, color="black", lw=0.6)
 ax.set(xlabel="principal direction j", ylabel="% of PCA's training error",
-       title="k = 32: variance lost (red, kept j) and gained (blue, discarded j)")
+       title=f"k = {kf}: variance lost (red, kept j) and gained (blue, discarded j)")
 fig
 
 # %% [markdown]
 # Each bar is one direction's term, in % of PCA's training error; the red bars (left of the
 # dashed cut) add up to the loss, the blue ones to the gain, and the net is the measured cost of
-# the first line (the second line shows the two sides). If the turn were one swap of $v_{32}$
-# for $v_{33}$, there would be one red bar at 32 and one blue bar at 33. The printed counts and
+# the first line (the second line shows the two sides). If the turn were one swap of $v_k$
+# for $v_{k+1}$, there would be one red bar at $k$ and one blue bar at $k + 1$. The printed counts and
 # the last verdict say how this run's cost is spread. When the loss sits in the last kept
 # directions and several directions on each side share it, the cost is a **staircase**: turns
 # across several neighbouring steps of the spectrum, each cheap because each step is small, so
@@ -2000,8 +1903,11 @@ for i in range(3):  # the autoencoder: its average code, coordinate i moved
     z_moved[:, i] += t_steps * z_std[i]
     with torch.no_grad():
         traversals[f"AE z{i + 1}"] = model10.decode(z_moved)  # (5, 784)
-display(rows_figure({name: imgs.reshape(-1, 1, 28, 28).clamp(0, 1) for name, imgs in traversals.items()}, n=5,
-                    title=f"{data.name}: one code coordinate moved from -2 to +2 standard deviations"))
+fig = rows_figure({name: imgs.reshape(-1, 1, 28, 28).clamp(0, 1) for name, imgs in traversals.items()}, n=5,
+                  title=f"{data.name}: one code coordinate moved from -2 to +2 standard deviations")
+for c, t in enumerate(t_steps.tolist()):  # the first row's axes: label each column with its t
+    fig.axes[c].set_title(f"t = {t:+.0f}" if t else "t = 0", fontsize=9)
+display(fig)
 W_cols = model10.decoder.weight.detach()  # (784, 10): column i is the move of z_i
 col_shares = (pca.components[:10] @ W_cols) ** 2 / W_cols.pow(2).sum(dim=0)  # (10 directions, 10 columns)
 for i in range(3):
