@@ -506,17 +506,18 @@ print(f"after backward(): encoder.weight.grad {tuple(tiny.encoder.weight.grad.sh
 # `z.requires_grad` is True only because autograd can follow it back to the weights that made
 # it. That is why `backward()` filled the weights' `.grad` and left `z.grad` empty: `z` is not a
 # leaf, and the optimizer has nothing to change in it. Keep the distinction in mind for lesson
-# 06, whose encoder outputs two such tensors per image, a mean $\mu$ and a spread $\sigma$. They
-# are the parameters of that image's distribution, computed afresh by the encoder for each
+# 06, whose encoder outputs two such tensors per image, a mean $\mu$ and a log-variance
+# $\log\sigma^2$ (from which the spread $\sigma$ follows). They are the parameters of that image's
+# distribution, computed afresh by the encoder for each
 # image, but not the model's parameters: they are not weights, and the optimizer does not
 # change them.
 
 # %% [markdown]
 # **Try it.** The warm-up showed that `backward()` adds to `.grad`; here is what that means for
 # `TinyAE`. The cell below empties the weights' `.grad` with `zero_grad()`, calls `backward()`
-# on the batch's loss twice with no `zero_grad()` in between, and prints how many times the
-# first gradient `encoder.weight.grad` now holds. Predict the number before you run it; then
-# make it three calls and predict again. Last, the cell calls `zero_grad(set_to_none=False)`,
+# on the batch's loss `n_calls = 2` times with no `zero_grad()` in between, and prints how many
+# times the first gradient `encoder.weight.grad` now holds. Predict the number before you run it;
+# then set `n_calls = 3` and predict again. Last, the cell calls `zero_grad(set_to_none=False)`,
 # which fills `.grad` with zeros (the default, `set_to_none=True`, empties it to `None`, which
 # the next `backward()` treats the same way).
 
@@ -526,13 +527,16 @@ def batch_loss() -> torch.Tensor:
     return ((tiny(x_flat) - x_flat) ** 2).sum(dim=1).mean()
 
 
+n_calls = 2  # how many backward() calls without zero_grad() in between
 tiny.zero_grad()  # start from empty gradients
 batch_loss().backward()
 first_grad = tiny.encoder.weight.grad.clone()  # (10, 784)
-batch_loss().backward()  # a second time, without zero_grad(): backward() adds
+for _ in range(n_calls - 1):
+    batch_loss().backward()  # again, without zero_grad(): backward() adds
 ratio = (tiny.encoder.weight.grad.norm() / first_grad.norm()).item()
-print(f"after two backward() calls: encoder.weight.grad = {ratio:.3f} x the first gradient "
-      f"(equal to twice it: {torch.allclose(tiny.encoder.weight.grad, 2 * first_grad)})")
+same = torch.allclose(tiny.encoder.weight.grad, n_calls * first_grad)
+print(f"after {n_calls} backward() calls: encoder.weight.grad = {ratio:.3f} x the first gradient "
+      f"(equal to {n_calls} x it: {same})")
 tiny.zero_grad(set_to_none=False)  # what every training step does first
 print(f"after zero_grad(set_to_none=False): largest |encoder.weight.grad| = "
       f"{tiny.encoder.weight.grad.abs().max().item()}")
@@ -644,8 +648,9 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # it here. The second line also gives the ratio before training, so you can see that the band
 # is something training has to earn. Why so many steps, when PCA is computed in one go?
 # Gradient descent finds the directions that matter most quickly and the weak ones slowly;
-# lesson 01 measures this. Whatever extra error the model still has over PCA is what the eye
-# sees as grain in its row of the strip.
+# lesson 01 measures this. Whatever extra error the model still has over PCA is spread over the
+# pixels; the strip below lets you compare the two rows by eye (no cell measures where the
+# difference sits).
 
 # %% [markdown]
 # ### Batches on the device
