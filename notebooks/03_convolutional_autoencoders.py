@@ -747,8 +747,8 @@ print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
 # for some rare image, but it carries almost nothing.
 #
 # Why does BatchNorm tend to keep channels alive? In training mode it re-centres each channel's
-# input on the batch's own mean before the ReLU (and then shifts it by the learned $eta$), so
-# as long as $eta$ does not drift far below 0, part of each channel's values lie above 0 in
+# input on the batch's own mean before the ReLU (and then shifts it by the learned $\beta$), so
+# as long as $\beta$ does not drift far below 0, part of each channel's values lie above 0 in
 # every batch, and the channel keeps getting gradient. Keeping channels alive is not the same as
 # lowering the error: compare the counts above with the chain's test errors. And the comparison
 # with the dense AE was made with the channels the conv AE had: the second line says whether it
