@@ -1523,8 +1523,8 @@ for what in ("(a) error", "(b) unusual codes"):
             f for f, a, se, a0, se0 in zip(freqs, g.amplitudes.abs(), g.ses, data_grid.amplitudes.abs(),
                                            data_grid.ses, strict=True)
             if a > 3 * se and (not vs_data or a - a0 > 3 * math.hypot(se, se0))]
-        print(f"        beyond 3 SE of 0{' and of the test images own' if vs_data else ''}: "
-              + (", ".join(beyond_data[(what, name)]) or "none"))
+        reference = " and of the test images' own" if vs_data else ""
+        print(f"        beyond 3 SE of 0{reference}: " + (", ".join(beyond_data[(what, name)]) or "none"))
     fine = {n: period2_power(m[what]).mean().item() / fine_unit for n, m in per_image_maps.items()
             if what in m and n != "test images"}
     print("    fine structure of any phase (per-image power; test images = 1): "
