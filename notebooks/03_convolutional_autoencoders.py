@@ -241,7 +241,8 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 # - **BatchNorm.** A `BatchNorm2d` after each hidden convolution, before its ReLU, rescales
 #   every channel to mean 0 and variance 1 and then applies a learned scale $\gamma$ and shift
 #   $\beta$ per channel. In the original paper (Ioffe and Szegedy, 2015), on image
-#   classifiers, it allowed much larger learning rates (section 3 checks whether it does here);
+#   classifiers, it allowed much larger learning rates (section 3 only records which of two
+#   rates each model prefers here, which does not test that claim);
 #   their explanation, that it keeps each layer's inputs in a steady range
 #   ("internal covariate shift"), is contested: Santurkar et al. (2018) found that BatchNorm
 #   mainly makes the loss surface smoother, so that gradient steps behave more predictably.
@@ -536,6 +537,7 @@ ax.set(xlabel="optimizer step", ylabel="squared error per image\n(= 784 x MSE pe
 ax.set_ylim(top=2 * max(h["valid_loss"][0] for h in histories.values()))  # skip the first jump
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
+print(f"last point of each validation line: step {curves[best][-1][0]} of {n_steps}")
 fig
 
 # %% [markdown]
@@ -554,7 +556,8 @@ fig
 # convolutions win with fewer parameters? Their first and last layers reuse one small filter at
 # every position, so what the model learns about an edge at one place serves every place, and
 # every image trains each filter at every position it visits, not once. The line
-# about dead units checks that centring kept the dense AE's ReLUs alive, as in lesson 02.
+# about dead units checks that centring kept the dense AE's ReLUs alive, as in lesson 02; the
+# conv models' dead channels are counted after the BatchNorm experiment below.
 #
 # **One caveat for every verdict in this lesson.** Each model is trained **once**, so the
 # verdicts are statements about **these trained models on these test images**. A standard error
@@ -624,8 +627,9 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 #
 # The BatchNorm model chooses its own starting rate on the validation images between the same
 # two rates, 6e-3 and 1.2e-2, with no third run (it is the slowest model of the chain; the
-# printout flags a rate at the edge of the two), so the cell can also check the original paper's
-# claim that BatchNorm allows a larger rate.
+# printout flags a rate at the edge of the two). Which rate a model prefers says which of the
+# two trained better in this budget; it does not test the original paper's claim, which is about
+# the largest rate at which training stays stable.
 # Each step prints its $z$, the mean change divided by its standard error, image by image on the
 # test images; $|z| \le 2$ is "within the test-image noise".
 
@@ -699,18 +703,65 @@ print(f"In this run: the conv AE beat the dense AE at {layers_step} of {n_s} see
 # reason, which this lesson does not test: in training mode each output depends on the other
 # images of its batch (noise that a decoder asked for exact pixel values must fight), and eval
 # mode uses running averages, a slightly different function from the one trained (measured
-# below). The rates line says whether BatchNorm let its model choose a larger rate here, the
-# paper's claim for image classifiers. Super-resolution networks, which also output exact pixel
+# below). The rates line says which of the two rates each model preferred; the paper's claim, for
+# image classifiers, is about the largest rate at which training stays stable, which this lesson
+# does not search for. Super-resolution networks, which also output exact pixel
 # values, dropped BatchNorm too: EDSR (Lim et al., 2017) because it removes the range flexibility
 # of the features and costs memory, ESRGAN (Wang et al., 2018) because of artefacts when training
 # and test statistics differ. The rest of the lesson studies the conv AE without BatchNorm.
 
 # %% [markdown]
+# ### Dead channels
+#
+# Lesson 02's dead units come back in a conv model, one level up. A conv layer's unit is a
+# **channel**, one filter applied at every position, so a channel is dead when its ReLU outputs 0
+# at every position of every image. It then passes nothing on, and since a ReLU's gradient is 0
+# wherever its output is 0, its filter gets no gradient and nothing pulls it back. The cell
+# counts the dead channels of each convolutional layer on the test images, for the conv AE and
+# the BatchNorm model, with `dead_channels` from `course_utils.conv_probes` (one pass over the
+# images, no training).
+
+# %%
+from course_utils.conv_probes import dead_channels
+
+layer_labels = ("first-layer", "second-layer", "decoder 14x14")  # the conv ReLUs, in calling order
+dead_masks, dead_count = {}, {}  # model -> [(C,) bool per layer], [(dead, C) per layer]
+for name, model in {"conv AE": models["conv AE (transpose)"], bn_name: bn_model}.items():
+    dead_masks[name] = list(dead_channels(model, x_test).values())  # (16,), (32,), (16,)
+    dead_count[name] = [(int(mask.sum()), len(mask)) for mask in dead_masks[name]]
+    print(f"{name:<20} dead channels on all {len(x_test):,} test images: "
+          + ", ".join(f"{label} {d} of {c}" for label, (d, c) in zip(layer_labels, dead_count[name], strict=True)))
+(d1, c1), (d2, c2), _ = dead_count["conv AE"]
+(b1, _), (b2, _), _ = dead_count[bn_name]
+print(f"In this run: {d2} of {c2} second-layer channels and {d1} of {c1} first-layer channels of the "
+      f"conv AE never fire on the test images; with BatchNorm, {b2} and {b1}.")
+won = chain_err["conv AE"].mean() < chain_err["dense AE"].mean()
+print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
+      f"{'a lower' if won else 'no lower'} test error than the dense AE (seed 0, as above).")
+
+# %% [markdown]
+# A dead channel is capacity the model paid for and does not use: its filter's weights are in
+# the parameter count, and the next layer receives a map of zeros from it. A channel in a
+# ReLU layer dies when its filter's response plus its bias falls below 0 everywhere, for example
+# after a few large steps early in training; a dead channel on the test images may still fire
+# for some rare image, but it carries almost nothing.
+#
+# Why does BatchNorm tend to keep channels alive? In training mode it re-centres each channel's
+# input on the batch's own mean before the ReLU (and then shifts it by the learned $\beta$), so
+# as long as $\beta$ does not drift far below 0, part of each channel's values lie above 0 in
+# every batch, and the channel keeps getting gradient. Keeping channels alive is not the same as
+# lowering the error: compare the counts above with the chain's test errors. And the comparison
+# with the dense AE was made with the channels the conv AE had: the second line says whether it
+# won with them, so a fix for dead channels could only add to the conv design, not explain its
+# result away.
+
+# %% [markdown]
 # **Why can the training curve (the squares) sit above the validation curve?** Three reasons, none of
 # them a bug. (1) A training square is the *average over the epoch's batches*, each measured
 # with the weights of that moment, which were still improving; a point of the validation line is
-# measured with the weights of its own step (500 images every 100 steps), so the line's last
-# point has the epoch's final weights. (2) In a model with BatchNorm, training normalises with
+# measured with the weights of its own step (500 images every 100 steps), so its last point
+# comes at the last multiple of 100 steps, a few steps before the end (the figure's cell prints
+# which step). (2) In a model with BatchNorm, training normalises with
 # the statistics of each batch; validation runs in eval mode with the stored averages, a
 # slightly different function. (3) The two sets hold different images. The cell below
 # separates the first two effects from the rest: it measures the training error again, in eval
@@ -989,10 +1040,10 @@ print(f"global-average code of the images rolled 4 px = code of the originals: {
 #
 # ### What the first layer learned
 #
-# Top row: 8 of the 16 learned $3 \times 3$ filters of the trained conv AE's first convolution
-# (red positive weights, blue negative). Bottom row: what each filter makes of one test image
-# (the centred image $x - \bar x$, as the model sees it, after the filter's ReLU, as the next
-# layer sees it): one map per filter, the same nine
+# Top row: the centred test image $x - \bar x$ that the first convolution receives (red above
+# the mean image, blue below), then 8 of the 16 learned $3 \times 3$ filters of the trained conv
+# AE's first convolution (red positive weights, blue negative). Bottom row: what each filter makes
+# of that image, after the filter's ReLU, as the next layer sees it: one map per filter, the same nine
 # weights applied at every second position (stride 2), hence the $14 \times 14$ maps. Each row
 # has one colour scale for all its panels (the colour bars), so the panels can be compared.
 
@@ -1006,14 +1057,20 @@ with torch.no_grad():
     maps, maps_moved = first_block(centred)[0], first_block(shift_images(centred, 4))[0]  # (16, 14, 14)
 print(f"first layer, its input moved 4 pixels right: every map moves 2 cells right (stride 2), "
       f"unchanged otherwise: {torch.allclose(maps_moved[..., 2:], maps[..., :-2], atol=1e-5)}")
-first_layer_figure(first_conv_model, x_test[0], n=8)
+first_dead = dead_masks["conv AE"][0]  # (16,): True = 0 on every test image (section 3)
+shown_dead = [j for j in range(8) if first_dead[j]]
+print(f"of the 8 maps shown, dead on all {len(x_test):,} test images: {shown_dead or 'none'}; "
+      f"0 on this image only: {[j for j in range(8) if maps[j].max() == 0 and not first_dead[j]] or 'none'}")
+first_layer_figure(first_conv_model, x_test[0], n=8, dead=first_dead)
 
 # %% [markdown]
 # Each map is bright wherever the patch under the filter matches its weights, wherever that
-# patch lies: look for maps that light up along one side of the outline (their filter's weights
+# patch lies. The printed line names the shown maps whose channels are dead (titled "dead" in the
+# figure): black on every test image, they detect nothing, so read only the others as detectors.
+# Among those, look for maps that light up along one side of the outline (their filter's weights
 # change sign across it, a step detector), maps that respond to texture inside the garment, and
-# maps that are bright on the background (after centring, a black pixel is negative wherever the
-# mean image is bright). The printed check is the exact statement behind "learned once, found
+# maps that are bright on the background (in the centred image, the background is blue wherever
+# the mean image is bright). The printed check is the exact statement behind "learned once, found
 # everywhere": move the layer's input and its maps move with it, unchanged. (Moving the image
 # itself would also move it against the fixed mean image that centring subtracts: a per-pixel
 # mean is tied to positions, one more reason section 4's models are not shift-equivariant.) A dense first layer would need a separate weight for the same pattern at every
@@ -1342,8 +1399,9 @@ print(f"time ratio {time_ratio:.1f} below the multiply-add ratio {work_ratio:.1f
 # ## Summary
 #
 # - Strided convolutions shrink 28 to 14 to 7; transposed convolutions or upsample + convolution
-#   grow it back; a shape table read from the model confirms every step. Max-pooling is the
-#   weight-free alternative to a strided convolution.
+#   grow it back; a shape table read from the model confirms every step. Max-pooling after a
+#   stride-1 convolution is the alternative: the pooling (no weights, no mixing of channels)
+#   replaces the stride, and the convolution still does the learning.
 # - A transposed convolution is the adjoint (the input-gradient) of a convolution, not its inverse.
 # - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
 #   mode, and uses stored running averages after `model.eval()`.
@@ -1409,8 +1467,10 @@ show_quiz("03_convolutional_autoencoders")
 # `tests/test_conv.py` check that a faint frame-locked grid is found and one of random sign is
 # not.
 #
-# The garments have a small frame-locked period-2 part of their own (outlines sit at similar
-# places), so a frequency counts for a model only if its amplitude is beyond 3 SE of 0 **and**
+# For (a), the error, the reference is 0: a perfect reconstruction has zero error whatever
+# pattern the garments have, so a frequency counts if its amplitude is beyond 3 SE of 0. For
+# (b), outputs, the garments have a small frame-locked period-2 part of their own (outlines sit
+# at similar places), so a frequency counts only if its amplitude is beyond 3 SE of 0 **and**
 # larger than the test images' own by 3 SE of the difference. That SE combines the two SEs as if
 # the measurements were independent; they come from the same 2,000 images, so it is only an
 # approximation (a paired bootstrap, redrawing the same images for both, would be exact), and
@@ -1456,14 +1516,15 @@ for what in ("(a) error", "(b) unusual codes"):
             continue
         in_grey[(what, name)] = g.amplitudes.abs() * 255  # in 8-bit grey levels (1 level = 1/255)
         print("        in 8-bit grey levels (x 255): " + ", ".join(f"{a:.2f}" for a in in_grey[(what, name)]))
-        # per frequency: |amplitude| beyond 3 SE of 0 AND beyond the images' own |amplitude| by
-        # 3 SE of the difference (the two SEs combined as for independent measurements)
+        # per frequency: |amplitude| beyond 3 SE of 0; for (b) outputs also beyond the images' own
+        # |amplitude| by 3 SE of the difference (the two SEs combined as for independent measurements)
+        vs_data = what == "(b) unusual codes"  # (a) an error's reference is 0, not the garments
         beyond_data[(what, name)] = [
             f for f, a, se, a0, se0 in zip(freqs, g.amplitudes.abs(), g.ses, data_grid.amplitudes.abs(),
                                            data_grid.ses, strict=True)
-            if a > 3 * se and a - a0 > 3 * math.hypot(se, se0)]
-        print("        beyond 3 SE of 0 and of the test images' own: "
-              + (", ".join(beyond_data[(what, name)]) or "none"))
+            if a > 3 * se and (not vs_data or a - a0 > 3 * math.hypot(se, se0))]
+        reference = " and of the test images' own" if vs_data else ""
+        print(f"        beyond 3 SE of 0{reference}: " + (", ".join(beyond_data[(what, name)]) or "none"))
     fine = {n: period2_power(m[what]).mean().item() / fine_unit for n, m in per_image_maps.items()
             if what in m and n != "test images"}
     print("    fine structure of any phase (per-image power; test images = 1): "
@@ -1471,14 +1532,14 @@ for what in ("(a) error", "(b) unusual codes"):
 for f in freqs:
     found = [f"{name} {what[:3]}" for (what, name), fs in beyond_data.items() if f in fs]
     print(f"what this run shows, {f}: " + (
-        "a frame-locked alternation beyond the garments' own in " + ", ".join(found)
-        if found else "no model beyond the garments' own, on (a) or (b)"))
+        "a frame-locked alternation in " + ", ".join(found)
+        if found else "none, on (a) or (b)"))
 largest_grey = max(a.max().item() for a in in_grey.values())
 print(f"largest amplitude of any trained model: {largest_grey:.2f} of one 8-bit grey level "
       f"(a fraction of one grey level: {largest_grey < 1})")
 n_found = sum(len(fs) for fs in beyond_data.values())
-print(f"In this run: {n_found} of {3 * len(beyond_data)} tests found a frame-locked alternation beyond "
-      f"the garments' own; the largest amplitude was {largest_grey:.2f} of one grey level.")
+print(f"In this run: {n_found} of {3 * len(beyond_data)} tests found a frame-locked alternation (errors: "
+      f"beyond 0; outputs: beyond the garments' own); the largest was {largest_grey:.2f} of one grey level.")
 
 # %% [markdown]
 # The figure enlarges the centre ($16 \times 16$ pixels) of four outputs for unusual codes from

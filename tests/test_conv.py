@@ -1,5 +1,6 @@
 """Lesson 03: convolutional and LSTM autoencoders, the shape table, checkerboard helpers."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -15,6 +16,7 @@ from course_utils.conv import (
 )
 from course_utils.conv_probes import (
     coherent_grid,
+    dead_channels,
     decoder_logits,
     difference_verdict,
     error_maps,
@@ -354,6 +356,49 @@ def test_first_layer_maps_are_conv_batchnorm_relu_in_eval_mode():
     filter_limits = {im.get_clim() for im in images[1:5]}
     map_limits = {im.get_clim() for im in images[5:9]}
     assert len(filter_limits) == 1 and len(map_limits) == 1  # one colour scale per row
+    assert fig.axes[0].get_title() == "image"  # not centred: the raw image
+
+
+def test_first_layer_figure_shows_the_centred_image_and_marks_dead_maps():
+    torch.manual_seed(0)
+    mean = X.mean(dim=0)
+    model = ConvAutoencoder(input_mean=mean)
+    dead = torch.zeros(16, dtype=torch.bool)
+    dead[2] = True
+    fig = first_layer_figure(model, X[1], n=4, dead=dead)
+    assert fig.axes[0].get_title() == "centred image"
+    shown = fig.axes[0].get_images()[0].get_array()
+    np.testing.assert_allclose(shown, (X[1] - mean)[0].numpy(), atol=1e-6)
+    titles = [fig.axes[j].get_title() for j in range(5, 10)]  # bottom row: blank, maps 0-3
+    assert titles[1:] == ["map 0", "map 1", "map 2 (dead)", "map 3"]
+
+
+def test_dead_channels_counts_a_channel_dead_only_if_zero_everywhere():
+    torch.manual_seed(0)
+    model = ConvAutoencoder(batch_norm=True)
+    first = model.encoder[0]
+    with torch.no_grad():
+        first.weight[5] = 0.0
+        first.bias[5] = 0.0  # map 5 is 0 everywhere: dead
+        first.weight[3] = 0.0
+        first.weight[3, 0, 1, 1] = 1.0  # map 3 copies the centre pixel: fires on a bright one
+        first.bias[3] = -0.99  # ... above 0.99 only
+    x = torch.zeros(3, 1, 28, 28)
+    x[1, 0, 10, 10] = 1.0  # ONE pixel of ONE image (an even position: stride 2 visits it)
+    model.train()
+    model(torch.rand(8, 1, 28, 28))  # moves the running averages
+    running = model.encoder[1].running_mean.clone()
+    dead = dead_channels(model, x, batch_size=2)  # batches of 2: the bright image in the 1st
+    assert list(dead) == ["encoder.2", "encoder.5", "decoder.5"]  # 4-D ReLUs only, in order
+    assert [m.shape for m in dead.values()] == [(16,), (32,), (16,)]
+    expected = (model.encoder[:3].eval()(x) > 0).any(dim=3).any(dim=2).any(dim=0)  # eval-mode BN
+    model.train()
+    torch.testing.assert_close(dead["encoder.2"], ~expected)
+    assert bool(dead["encoder.2"][5]) and not bool(dead["encoder.2"][3])
+    assert model.training  # its mode is restored
+    torch.testing.assert_close(model.encoder[1].running_mean, running)  # averages untouched
+    with pytest.raises(InputError, match="dead_channels"):
+        dead_channels(model, torch.rand(2, 784))
 
 
 @pytest.mark.parametrize("kernel_size", [3, 5])
