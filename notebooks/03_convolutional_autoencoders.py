@@ -1432,24 +1432,6 @@ print(f"time ratio {time_ratio:.1f} below the multiply-add ratio {work_ratio:.1f
 #   cost per training step, and leaves its training to you.
 
 # %% [markdown]
-# [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)
-# In the exercise you implement the output-size formulas of convolutions and transposed
-# convolutions and build a small convolutional encoder and decoder whose shapes you check; then
-# you compute a receptive field (checked against a gradient), score a BatchNorm model in eval mode
-# without changing its stored statistics, and add up which kernel taps reach each output parity
-# class, the sums behind a checkerboard.
-#
-# ## Quiz
-
-# %%
-from course_utils.quiz import show_quiz
-
-show_quiz("03_convolutional_autoencoders")
-
-# %% [markdown]
-# Next: [04 · Denoising autoencoders](04_denoising_autoencoders.ipynb).
-
-# %% [markdown]
 # ## Appendix: do trained decoders leave a grid?
 #
 # Optional: this appendix adds the statistics that section 5 skips, a test for a grid far too
@@ -1579,3 +1561,21 @@ fig
 # crops), only found by averaging. The fine-structure line grows with sharp textures of any
 # phase; the verdicts do not depend on it. All of this is one training run per model (the caveat
 # of section 3).
+
+# %% [markdown]
+# [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)
+# In the exercise you implement the output-size formulas of convolutions and transposed
+# convolutions and build a small convolutional encoder and decoder whose shapes you check; then
+# you compute a receptive field (checked against a gradient), score a BatchNorm model in eval mode
+# without changing its stored statistics, and add up which kernel taps reach each output parity
+# class, the sums behind a checkerboard.
+#
+# ## Quiz
+
+# %%
+from course_utils.quiz import show_quiz
+
+show_quiz("03_convolutional_autoencoders")
+
+# %% [markdown]
+# Next: [04 · Denoising autoencoders](04_denoising_autoencoders.ipynb).
