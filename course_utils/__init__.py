@@ -32,7 +32,8 @@ module               what it holds                                     first use
 ``toy_manifolds``    toy data: a tilted 3-D cloud, a noisy arc         lesson 01
 ``anomaly``          reconstruction-error scores, ROC/AUROC            lesson 02
 ``conv``             conv and LSTM autoencoders, shape tables          lesson 03
-``conv_probes``      receptive fields, checkerboard and shift measures lesson 03
+``conv_probes``      receptive fields, checkerboard measures           lesson 03
+``conv_filters``     shifted images, first-layer maps, dead channels   lesson 03
 ``corruption``       noise functions, Gaussian blur baseline, PSNR     lesson 04
 ``denoising``        ``DenoisingObjective``, PSNR table, figures       lesson 04
 ``sparse``           sparse and top-k AEs; L1, KL, contractive penalty lesson 05

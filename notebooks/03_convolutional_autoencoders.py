@@ -718,11 +718,11 @@ print(f"In this run: the conv AE beat the dense AE at {layers_step} of {n_s} see
 # at every position of every image. It then passes nothing on, and since a ReLU's gradient is 0
 # wherever its output is 0, its filter gets no gradient and nothing pulls it back. The cell
 # counts the dead channels of each convolutional layer on the test images, for the conv AE and
-# the BatchNorm model, with `dead_channels` from `course_utils.conv_probes` (one pass over the
+# the BatchNorm model, with `dead_channels` from `course_utils.conv_filters` (one pass over the
 # images, no training).
 
 # %%
-from course_utils.conv_probes import dead_channels
+from course_utils.conv_filters import dead_channels
 
 layer_labels = ("first-layer", "second-layer", "decoder 14x14")  # the conv ReLUs, in calling order
 dead_masks, dead_count = {}, {}  # model -> [(C,) bool per layer], [(dead, C) per layer]
@@ -904,7 +904,8 @@ print(f"In this run: the fully conv AE's error was {fc_mse / conv_mse:.2f} times
 # region.
 
 # %%
-from course_utils.conv_probes import measured_receptive_field, receptive_field, shift_images
+from course_utils.conv_filters import shift_images
+from course_utils.conv_probes import measured_receptive_field, receptive_field
 
 encoder_part = fully_conv[:5]  # (B, 1, 28, 28) -> (B, 1, 7, 7): the layers up to the code
 computed = receptive_field(encoder_part, cell=3)  # the same for rows and columns
@@ -929,7 +930,7 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
 # %% [markdown]
 # Now the test. Every model was trained on the images as they come (garments centred). The cell
 # moves the first 2,000 test images (the cell prints how many) 1, 2 and 3 pixels to the right
-# (filling with black; `shift_images` in `course_utils.conv_probes`) and measures each model's
+# (filling with black; `shift_images` in `course_utils.conv_filters`) and measures each model's
 # error on
 # them. The ratio to the unshifted error says how much a model relied on where things sit.
 
@@ -1048,7 +1049,7 @@ print(f"global-average code of the images rolled 4 px = code of the originals: {
 # has one colour scale for all its panels (the colour bars), so the panels can be compared.
 
 # %%
-from course_utils.conv_probes import first_layer_figure
+from course_utils.conv_filters import first_layer_figure
 
 first_conv_model = models["conv AE (transpose)"]
 first_block = copy.deepcopy(first_conv_model.encoder[:2]).cpu()  # conv + ReLU: (1, 1, 28, 28) -> (1, 16, 14, 14)

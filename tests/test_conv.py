@@ -14,21 +14,23 @@ from course_utils.conv import (
     overlap_view,
     shape_table,
 )
+from course_utils.conv_filters import (
+    dead_channels,
+    first_layer_figure,
+    first_layer_maps,
+    shift_images,
+)
 from course_utils.conv_probes import (
     coherent_grid,
-    dead_channels,
     decoder_logits,
     difference_verdict,
     error_maps,
     error_maps_figure,
-    first_layer_figure,
-    first_layer_maps,
     measured_receptive_field,
     parity_contrast,
     period2_amplitudes,
     period2_power,
     receptive_field,
-    shift_images,
 )
 from course_utils.inputs import InputError
 from course_utils.models import DenseAutoencoder, count_parameters

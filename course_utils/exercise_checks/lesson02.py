@@ -1,7 +1,12 @@
-"""Checks for exercise 02 (stacked autoencoders): the tied decoder and AUROC by hand.
+"""Checks for exercise 02 (stacked autoencoders): the tied decoder, the centred stacked AE, dead
+units, AUROC by hand and a threshold set on validation errors.
 
 The AUROC reference counts pairs directly (every anomalous score against every normal one), an
 independent route from ``course_utils.anomaly``'s ROC curve, which the student may not call.
+One idea: the checks of one exercise, task by task in the exercise's order (over 400 lines
+because each task gets its own diagnosis of the typical wrong answers: a missing centring or
+logit start, dead units counted on the wrong layer or per image, a threshold from the test
+errors or with ``>`` for ``>=``).
 """
 
 from __future__ import annotations

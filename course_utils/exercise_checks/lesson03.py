@@ -5,7 +5,10 @@ four parity classes of a stride-2 transposed convolution (the checkerboard mecha
 Each reference is PyTorch itself, never the course's own helpers: a real ``nn.Conv2d`` or
 ``nn.ConvTranspose2d`` run on a blank image (sizes), the gradient of one output cell of a chain
 of 1-D convolutions (receptive field), a copy of the model run in eval mode (the eval trap), and a
-real transposed convolution run on a flat image (parity sums).
+real transposed convolution run on a flat image (parity sums). One idea: the checks of one
+exercise, task by task in the exercise's order (over 400 lines because each task gets its own
+diagnosis of the typical wrong answers: a forgotten eval() or mode left switched, a jump
+ignored, rows and columns of the parity classes swapped).
 """
 
 from __future__ import annotations
