@@ -503,9 +503,11 @@ for name in results:  # the same test images for every model: compare them image
 conv_model = models["conv AE (transpose)"]
 n_linear = sum(count_parameters(m) for m in conv_model.modules() if isinstance(m, nn.Linear))
 n_conv, n_dense = count_parameters(conv_model), count_parameters(models["dense AE"])
+n_offset = sum(count_parameters(m) for m in conv_model.modules() if type(m).__name__ == "LogitOffset")
 print(f"the conv AE has {n_conv:,} parameters, {n_conv / n_dense:.0%} of the dense AE's {n_dense:,} "
       f"(smaller: {n_conv < n_dense}); {n_linear / n_conv:.0%} of its own sit in its two linear "
-      f"layers (a majority: {n_linear > n_conv / 2})")
+      f"layers (a majority: {n_linear > n_conv / 2}); {n_offset} of them are the learned per-pixel "
+      f"output offset that centring adds (section 1's model has none)")
 dense_linears = [m for m in models["dense AE"].modules() if isinstance(m, nn.Linear)]
 first_dense, last_dense = dense_linears[0], dense_linears[-1]
 last_conv = [m for m in conv_model.decoder if isinstance(m, nn.ConvTranspose2d)][-1]
@@ -547,8 +549,8 @@ fig
 # fast mode) by a small callback, `LogEvery`, that `fit` calls after each step; the squares are
 # `fit`'s own training loss, averaged over each epoch's batches.
 #
-# The PCA line is the linear reference of lesson 01 with the same 32-number code, fitted on the
-# same training images: the list below it says which autoencoders got below a linear projection
+# The printed PCA line (not drawn in the figure) is the linear reference of lesson 01 with the
+# same 32-number code, fitted on the same training images: the list below it says which autoencoders got below a linear projection
 # with this training budget, so you can see how large that budget is.
 #
 # Each gap to the best model is averaged image by image (the models see the same test images),
@@ -752,8 +754,8 @@ print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
 # every batch, and the channel keeps getting gradient. Keeping channels alive is not the same as
 # lowering the error: compare the counts above with the chain's test errors. And the comparison
 # with the dense AE was made with the channels the conv AE had: the second line says whether it
-# won with them, so a fix for dead channels could only add to the conv design, not explain its
-# result away.
+# won with them. Whether reviving them would lower the error is not measured here; the BatchNorm
+# model, which has no dead channels, is no evidence that it would.
 
 # %% [markdown]
 # **Why can the training curve (the squares) sit above the validation curve?** Three reasons, none of
