@@ -285,8 +285,8 @@ print(f"In this run: without centring, two directions leave {raw_err / centred_e
       f"PCA's centred plane.")
 
 # %% [markdown]
-# Without centring, the first direction is spent on pointing at the cloud instead of along its
-# spread, and the plane through the origin pays for it in error; only the centred error equals
+# Without centring, the first direction is pulled part of the way towards the cloud's mean point
+# (the first printed line gives both angles) instead of lying along its spread, and the plane through the origin pays for it in error; only the centred error equals
 # the discarded eigenvalue. Section 5 measures the same mistake on images.
 #
 # **Keeping variance = losing the least.** For a centred point $x$ and the orthogonal projection
@@ -667,7 +667,7 @@ print("share of the variance kept by the first k directions:",
 # `sklearn.decomposition.PCA(n_components=0.95)` picks $k$ by that rule; it fixes each direction's
 # sign by a convention of its own (`svd_flip`), so compare its directions with ours by angles, and
 # it divides by $N - 1$, so its `explained_variance_` is $N/(N-1)$ times our $\lambda_j$.
-# `PCA(svd_solver="randomized")` is faster for many images, and `IncrementalPCA` fits batch by
+# `PCA(svd_solver="randomized")` is faster when you keep few components of many features, and `IncrementalPCA` fits batch by
 # batch. PCA is not scale-invariant, so features on different scales are usually **standardised**
 # first (`sklearn.preprocessing.StandardScaler`); pixels share one scale, so this lesson does not.
 
