@@ -28,7 +28,8 @@
 #
 # **Learning objectives.** After this lesson you can
 # 1. build a symmetric dense autoencoder (784-128-32-128-784), read its learning curve, count
-#    its dead hidden units and remove them by centring the inputs, and compare it with PCA at
+#    its dead hidden units and remove them by centring (the inputs and the output bias's start),
+#    and compare it with PCA at
 #    the same code size, against the noise of a change of seed (appendix: train the same stack
 #    greedily, one layer at a time, and compare it with end-to-end training at the same steps);
 # 2. explain why the code layer has no ReLU (appendix: measure what a ReLU there costs);
@@ -338,8 +339,9 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # Why can so many units die? Every pixel value is at least 0, and most images put light on the
 # same region (the middle of the frame). A unit whose weights on that region turn negative
 # gets $w_j \cdot x + b_j < 0$ for every image at once, and from then on no gradient lifts it
-# back. Such deaths happen early, when the steps are large compared with the weights (Adam's
-# first steps already have the size of the learning rate) and the error still asks for "darker
+# back. Such deaths happen early, when the first steps move each unit's input $w_j \cdot x + b_j$ by
+# a lot compared with how much it varies from image to image (Adam's first steps already have
+# the size of the learning rate in every weight at once) and the error still asks for "darker
 # everywhere" (Appendix A replays those steps); the counts at three moments, before training,
 # after 100 steps and at the end, date them in your run. Compare the decoder's
 # counts at the three moments too: its hidden layer reads the code, which keeps changing while
@@ -1646,7 +1648,9 @@ threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
 # >   (mean) differ by a factor 784; PCA, the dense and the tied AE above are all compared per
 # >   pixel on the same test images.
 # > - *Feeding raw pixels to a ReLU network without counting its dead units.* The loss falls
-# >   either way; only a count (`dead_units`) shows the units that never fire. Centre the inputs.
+# >   either way; only a count (`dead_units`) shows the units that never fire. Centre the inputs
+# >   and start the output bias at the mean image: the table of section 1 splits the gain
+# >   between the two.
 # > - *Putting a ReLU on the code.* Negative code values become 0 and units that are negative
 # >   for every image die (Appendix D counts them in this run); keep the code linear.
 # > - *Believing the transpose is always the best decoder.* For an orthonormal linear encoder it
@@ -2224,20 +2228,24 @@ for n_labels, accs in tuned.items():
 summary = []
 for n_labels, accs in tuned.items():
     gain = accs["fine-tuned"] - accs["from scratch"]  # (3,) paired by draw
-    margin = 2 * gain.std().item() / math.sqrt(len(gain))
+    t975 = 4.303  # the t quantile for 3 draws (2 degrees of freedom), as in Appendix B
+    margin = t975 * gain.std().item() / math.sqrt(len(gain))  # 95% half-width of the mean gain
     word = ("above" if gain.mean() > margin else "below" if gain.mean() < -margin
-            else "indistinguishable from")
+            else "not clearly different from")
     summary.append(f"with {n_labels:,} labels fine-tuning is {word} training from scratch "
-                   f"({gain.mean():+.1%}, 2 SE {margin:.1%})")
+                   f"({gain.mean():+.1%}, 95% margin {margin:.1%})")
 print("In this run: " + "; ".join(summary) + ".")
 
 # %% [markdown]
 # Why could pretraining help? The network from scratch must learn its 128 + 32 hidden features
 # from the labelled images alone; the pretrained one starts from features learned on all the
-# training images without labels and only adjusts them. With 3 draws the "2 SE" is rough, and
-# every number holds for this recipe (a fixed number of steps, one learning rate) only. Where
-# fine-tuning is not above training from scratch, these features gave gradient training no head
-# start at this budget.
+# training images without labels and only adjusts them. The margin is the $t$-based 95% half-width
+# of the mean gain over the 3 label draws ($4.30\,s/\sqrt{3}$, Appendix B's quantile), so only a
+# gain large against its spread counts; it leaves out two other sources of noise (the head's
+# random start and which 2,000 test images were used), so even "above" is a statement about
+# these draws. Every number holds for this recipe (a fixed number of steps, one learning rate)
+# only. Where fine-tuning is not clearly different from training from scratch, these features
+# gave gradient training no head start that 3 draws can show at this budget.
 
 # %% [markdown]
 # ## Appendix G: far in the picture, or far in 32 dimensions?
