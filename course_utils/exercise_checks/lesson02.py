@@ -28,6 +28,11 @@ POINTS = {
 }
 
 
+def _linear_weights(half: nn.Module) -> tuple[Tensor, ...]:
+    """(weight, bias) of the Linear layers at positions 0 and 2 of a Linear-ReLU-Linear half."""
+    return tuple(t.detach() for i in (0, 2) for t in (half[i].weight, half[i].bias))
+
+
 @check("tied_decoder", POINTS)
 def check_tied_decode(tied_decode, g: torch.Generator) -> Values:
     """``tied_decode(h (B, n_out), weight (n_out, n_in), bias (n_in,)) -> (B, n_in)``."""
@@ -340,24 +345,8 @@ def check_centred_ae(CentredStackedAE, g: torch.Generator) -> Values:  # noqa: N
             "Hãy đặt bằng torch.logit(input_mean.flatten(), eps=1e-3).",
         )
     # encode, decode, forward against the model's own weights, computed here by hand
-    w1, b1, w2, b2 = (
-        t.detach()
-        for t in (
-            model.encoder[0].weight,
-            model.encoder[0].bias,
-            model.encoder[2].weight,
-            model.encoder[2].bias,
-        )
-    )
-    w3, b3, w4, b4 = (
-        t.detach()
-        for t in (
-            model.decoder[0].weight,
-            model.decoder[0].bias,
-            model.decoder[2].weight,
-            model.decoder[2].bias,
-        )
-    )
+    w1, b1, w2, b2 = _linear_weights(model.encoder)
+    w3, b3, w4, b4 = _linear_weights(model.decoder)
     b = randint(g, 2, 6)
     x = torch.rand(b, 1, 28, 28, generator=g)
     flat_x = x.flatten(1)
