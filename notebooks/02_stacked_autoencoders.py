@@ -451,7 +451,9 @@ rows_figure({"original": show,
 # %% [markdown]
 # The stacked autoencoder does better than PCA with the same 32 numbers per image in the full
 # run: its nonlinear layers let the decoder follow a curved set of images, where PCA can only
-# project onto a flat one (with the tiny fast-mode budget it may not win at all). The classic
+# project onto a flat one (with the tiny fast-mode budget it may not win at all). Not all of the
+# gain needs hidden ReLUs: Appendix C's twin, whose only nonlinearity is the output sigmoid,
+# measures how much of it the sigmoid alone gets. The classic
 # result here is Hinton and Salakhutdinov (2006, *Science*, "Reducing the dimensionality of data
 # with neural networks"): their deep autoencoders reconstructed images far better than PCA at
 # the same code size, but only after layer-by-layer **pretraining** and much longer training
@@ -1540,6 +1542,8 @@ ax.figure
 
 # %%
 # extra code – the same curves with a logarithmic false-positive axis: small rates get room
+# (a false-positive rate of 0 has no place on a log axis: those points are drawn at one false
+# alarm, 1/N, so the curve's left end is the recall at zero OR one false alarm)
 fig = NotebookFigure(figsize=(6.0, 3.6), layout="constrained")
 ax = fig.subplots()
 smallest = 1 / len(normal_x)  # one normal image flagged
@@ -1649,8 +1653,9 @@ threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
 # >   pixel on the same test images.
 # > - *Feeding raw pixels to a ReLU network without counting its dead units.* The loss falls
 # >   either way; only a count (`dead_units`) shows the units that never fire. Centre the inputs
-# >   and start the output bias at the mean image: the table of section 1 splits the gain
-# >   between the two.
+# >   and start the output bias at the mean image: the table of section 1 shows what the
+# >   output-bias start alone gets and what adding the input centring to it adds (one order of
+# >   adding them; the other order is not trained).
 # > - *Putting a ReLU on the code.* Negative code values become 0 and units that are negative
 # >   for every image die (Appendix D counts them in this run); keep the code linear.
 # > - *Believing the transpose is always the best decoder.* For an orthonormal linear encoder it
