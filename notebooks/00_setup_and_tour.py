@@ -20,30 +20,23 @@
 #
 # **English** · [Tiếng Việt](vi/00_setup_and_tour.ipynb)
 #
-# Welcome to **Autoencoders, from PCA to VAEs**. This notebook checks that everything works
-# on your machine and shows how the course is built, so that the later lessons can focus on ideas.
+# Welcome to **Autoencoders, from PCA to VAEs**. This notebook checks that everything works on your
+# machine and shows how the course is built, so that the later lessons can focus on ideas.
 #
 # **In this notebook you will**
-# 1. run the one setup cell that every lesson starts with, and read what it tells you
-#    (Colab or local, which device, fast or full mode, the random seed), and warm up with
-#    tensors and autograd if PyTorch is new to you;
-# 2. see what makes a run reproducible: seeds, generators, and bit-for-bit repeats;
-# 3. load Fashion-MNIST and MNIST, and see which copy of the data was used and why;
-# 4. see how the images are stored (shapes, value range), why we batch from memory, and how
-#    batches reach the GPU, and check that a small model learns on your machine;
-# 5. try an interactive view (a widget) and learn where its static version lives;
-# 6. learn how quizzes and exercises work.
+# 1. run the setup cell that every lesson starts with, and warm up with tensors and autograd;
+# 2. see what a seed makes repeatable, and what it does not;
+# 3. load Fashion-MNIST and MNIST, and see which copy of the data this run used;
+# 4. see how images are stored and batched, train a small autoencoder, and try two short edits;
+# 5. try an interactive view, and learn how quizzes and exercises work.
 #
 # **Two editions.** Every lesson and exercise has a Vietnamese twin (`notebooks/vi/`,
-# `exercises/vi/`, linked at the top): the prose is translated; the code cells and the lines they
-# print stay in English, numbers included (54,000 and 0.37, not 54.000 and 0,37); the quizzes
-# and exercise checks answer in Vietnamese.
+# `exercises/vi/`, linked at the top): the prose is translated; the code and the lines it prints
+# stay in English, numbers included (54,000 and 0.37).
 #
-# **Before you start.** The course assumes you can read Python and NumPy, and know the basics
-# of PyTorch: tensors, `nn.Module`, and what `loss.backward()` does (autograd). If these are new,
-# work through PyTorch's own tutorials "Learn the Basics" and "A Gentle Introduction to
-# `torch.autograd`" (on pytorch.org) first. Section 1 has a short warm-up that shows tensors
-# and autograd in one cell, and lesson 01 writes a training loop line by line.
+# **Before you start.** You should read Python and NumPy. If PyTorch's tensors, `nn.Module` and
+# `loss.backward()` are new, work through PyTorch's tutorials "Learn the Basics" and "A Gentle
+# Introduction to `torch.autograd`" (on pytorch.org) first.
 #
 # **The road ahead.** Each lesson answers one question:
 #
@@ -59,8 +52,7 @@
 #
 # Every lesson is sized for a laptop CPU; the README's
 # [runtime table](../README.md#runtimes-and-benchmarks) gives each lesson's budget and measured
-# times on a 2-core CPU. A GPU is never required; the course does not measure how much faster
-# it makes each lesson.
+# times on a 2-core CPU. A GPU is never required.
 
 # %% [markdown]
 # ## 1. The setup cell
@@ -87,19 +79,13 @@ from course_utils import setup_course
 course = setup_course(seed=0)
 
 # %% [markdown]
-# `setup_course` printed one line. Read it from left to right:
-#
-# - **where** you run: Google Colab or a local Jupyter;
-# - **device**: `cuda` (an NVIDIA GPU), `mps` (an Apple GPU) or `cpu`. The notebook picks the
-#   device once, here, and passes `course.device` to every model; the course's models and losses
-#   follow the tensors they are given. On Colab, switch a GPU on with *Runtime > Change runtime
-#   type*, then run the notebook again from the top;
-# - **mode**: `full` is what you run. `fast` is switched on by the environment variable
-#   `COURSE_FAST=1`, which the automated tests use to run every notebook in seconds: each split
-#   is cut to a small subset (the next cell prints the sizes) and each lesson trains for a much
-#   smaller budget, set with `course.pick(full=..., fast=...)`. Fast-mode numbers are rough;
-# - **seed**: the global random number generators of Python, NumPy and PyTorch start from this
-#   seed.
+# `setup_course` printed one line: **where** you run (Colab or a local Jupyter); the **device**
+# (`cuda` for an NVIDIA GPU, `mps` for an Apple GPU, or `cpu`), picked once here and passed as
+# `course.device` to every model (on Colab, switch a GPU on with *Runtime > Change runtime type*
+# and rerun from the top); the **mode**: `full` is what you run, while `fast` (`COURSE_FAST=1`, for
+# the automated tests) cuts each split to a small subset and each training budget, set with
+# `course.pick(full=..., fast=...)`, so fast-mode numbers are rough; and the **seed** of the
+# global generators of Python, NumPy and PyTorch.
 
 # %%
 print("device:", course.device, "| fast mode:", course.fast, "| in Colab:", course.colab)
@@ -157,21 +143,14 @@ print("after w.grad = None:", w.grad)
 # %% [markdown]
 # ## 2. Reproducibility: seeds and generators
 #
-# A seed makes random numbers repeatable. Here is what the course does:
-#
-# - `setup_course(seed=0)` seeds the **global** generators once. Running a notebook top to bottom
-#   in a fresh kernel therefore repeats the same numbers. But every draw from a global generator
-#   moves it on, so running one cell twice gives different numbers the second time.
-# - The lessons re-seed the global generator (`torch.manual_seed(0)`) in the cell that builds a
-#   model, so its initial weights do not depend on which cells ran before.
-# - Functions of the course that take a `seed=` argument (data splits, batch shuffling in
-#   `fit`, the toy datasets) build their own `torch.Generator` from it, which the global state
-#   does not touch. Functions that take a `generator=` argument (`iterate_batches`, the noise
-#   functions of lesson 04, ...) draw from that generator when you pass one, and from the global
-#   generator when you do not: the CPU's for numbers drawn on the CPU, a GPU's own for numbers
-#   drawn on that GPU (next subsection).
-#
-# The cell below shows both behaviours.
+# A seed makes random numbers repeatable. `setup_course(seed=0)` seeds the **global** generators
+# once, so a notebook run top to bottom in a fresh kernel repeats its numbers; but every draw moves a
+# global generator on, so running one cell twice gives other numbers the second time. That is why
+# the lessons re-seed (`torch.manual_seed(0)`) in the cell that builds a model, and why functions
+# with a `seed=` or `generator=` argument (data splits, `iterate_batches`, lesson 04's noise) draw
+# from their own `torch.Generator`, which the global state does not touch. The first cell below
+# shows both behaviours; the second draws three numbers on the CPU after `torch.manual_seed(0)` and,
+# if this run has a GPU, the same call there.
 
 # %%
 torch.manual_seed(42)
@@ -184,18 +163,6 @@ first = torch.randn(3, generator=g)
 g = torch.Generator().manual_seed(42)  # a fresh generator with the same seed
 second = torch.randn(3, generator=g)
 print("fresh generator with the same seed twice: identical:", torch.equal(first, second))
-
-# %% [markdown]
-# ### Same seed, same numbers?
-#
-# A seed fixes the sequence of ONE random number generator, and PyTorch keeps one for the CPU
-# and one for each GPU. They are different kinds of generator (a Mersenne Twister on the CPU, a
-# Philox generator on an NVIDIA GPU), and `torch.manual_seed(0)`, which seeds them all, is not
-# meant to make them agree: PyTorch's reproducibility notes say that results may not be
-# reproducible between CPU and GPU executions, even with identical seeds. The cell below draws
-# three numbers on the CPU after `torch.manual_seed(0)` and, if this run has a GPU, makes the
-# same call on the GPU and prints the draws side by side; on a CPU-only run it says that
-# nothing was compared.
 
 # %%
 torch.manual_seed(0)  # seeds the CPU's generator and every GPU's
@@ -211,43 +178,29 @@ else:
           "The comparison needs a GPU (on Colab with a GPU, this cell makes the same call there).")
 
 # %% [markdown]
-# With a GPU, the last line says whether the two generators gave the same numbers. This
-# matters in one place. Splits, batch orders, initial weights (built on the CPU, then moved with
-# `.to(device)`) and lesson 04's noise are drawn on the CPU, so they are the same on any device.
-# The VAEs of lessons 06 and 07 draw their noise (and the random 0/1 pixels of binarized images)
-# on the model's device, so on a GPU they may see other random numbers than on a CPU, as with
-# another seed; lesson 02 shows how far a result moves between seeds.
+# The CPU and each GPU have their own kind of generator (a Mersenne Twister on the CPU, Philox on an
+# NVIDIA GPU), so PyTorch's [reproducibility notes](https://pytorch.org/docs/stable/notes/randomness.html)
+# say results need not match between CPU and GPU runs, even with identical seeds. Splits, batch
+# orders, initial weights and lesson 04's noise are drawn on the CPU, so they are the same on any
+# device; the VAEs of lessons 06 and 07 draw their noise on the model's device.
 #
-# Floating-point sums also depend, in their last digits, on the order in which a device adds
-# numbers up, and the seed does not fix that order. So the same seed gives the same numbers only
-# on the same device (the same GPU model), with the same library versions and thread count and,
-# on a GPU, extra settings. The lessons do not need bit-for-bit repeats; the appendix shows the
-# settings in runnable cells.
+# **The rule for bit-for-bit repeats** (the lessons do not need them): the same device, library
+# versions and thread count (a CPU sum split among more threads adds in another order), plus
+# `torch.use_deterministic_algorithms(True)`, `torch.backends.cudnn.benchmark = False` and, on
+# CUDA, `CUBLAS_WORKSPACE_CONFIG=:4096:8` set before CUDA starts. Appendix B runs these settings.
 
 # %% [markdown]
 # ## 3. The data, offline first
 #
 # The course uses two datasets of 28x28 grey-scale images in ten classes. **Fashion-MNIST**
-# (pictures of clothes, shoes and bags) is the main data of lessons 01 to 05; **MNIST** (handwritten digits) is
-# the main data of lessons 06 and 07. Where a lesson needs a second dataset (anomaly detection
-# in lesson 02, for example) it uses the other one, and the lessons with a `DATASET` switch at
-# the top let you try the other one yourself.
+# (clothes, shoes and bags) is the main data of lessons 01 to 05; **MNIST** (handwritten digits)
+# that of lessons 06 and 07. A lesson that needs a second dataset (anomaly detection in lesson 02)
+# uses the other one, and lessons with a `DATASET` switch at the top let you swap them.
 #
-# Classrooms have bad wifi and test machines have none, so `load_dataset` looks for the data in
-# this order and prints one line saying what it found:
-#
-# | step | where | when it is used |
-# |---|---|---|
-# | 1 | files on disk: a folder named by `COURSE_MNIST_DIR` or `COURSE_FASHION_MNIST_DIR`, the course cache (`COURSE_DATA_DIR`, default `~/.cache/autoencoders-course`), or Debian's `dataset-fashion-mnist` package | always tried first; a folder you name must hold the files, else loading stops with an error that says what is missing |
-# | 2 | a download by torchvision into the course cache, with a short timeout | only if no variable names a folder and no files were found |
-# | 3 | an embedded dataset: scikit-learn's 1,797 real 8x8 digit scans, enlarged to 20x20 and centred in 28x28 like MNIST | when there are no files and the download fails or is not allowed: no network, `COURSE_OFFLINE=1`, torchvision missing or broken, or a cache folder that cannot be written |
-#
-# The fallback is small and blurrier than MNIST, but it means a lesson never stops for lack of
-# data (the course's CI, `.ci/run` step 6, runs every lesson that way). The name of the dataset
-# used is in `data.name`, and `data.is_fallback` is `True` when the embedded digits stand in;
-# the lessons print the name next to their results. The diagram below draws the same search
-# order: the search stops at the first source that answers, and every source delivers the same
-# kind of object, an `ImageData`.
+# Classrooms have bad wifi, so `load_dataset` looks for the data in the order the diagram draws,
+# stops at the first source that answers, and prints one line saying what it found. The last
+# source, scikit-learn's 1,797 small digit scans enlarged to 28x28 (Appendix E shows them), means a
+# lesson never stops for lack of data; `data.is_fallback` is `True` when it stands in.
 
 # %%
 from course_utils.plots import search_order_figure
@@ -277,42 +230,10 @@ if mnist.is_fallback and fashion.is_fallback:
           "The pictures of 'Fashion-MNIST' below are digits, not clothes.")
 
 # %% [markdown]
-# Whichever data this run found, the fallback is always at hand (it ships inside scikit-learn), so
-# the cell below builds it and checks the numbers of the table: how many scans, their size, and
-# where the ink can sit in the 28x28 frame.
-
-# %%
-from sklearn.datasets import load_digits
-
-from course_utils.data_sources import embedded_digits
-from course_utils.plots import rows_figure
-
-scans = load_digits().images  # (1797, 8, 8), values 0..16
-fallback = embedded_digits().x  # (1797, 1, 28, 28), values in [0, 1]
-ink_rows = fallback.amax(dim=(0, 1, 3)).nonzero().flatten()  # rows with ink in any image
-ink_cols = fallback.amax(dim=(0, 1, 2)).nonzero().flatten()
-print(f"scikit-learn's scans: {scans.shape[0]:,} images of {scans.shape[1]}x{scans.shape[2]} pixels")
-print(f"the embedded fallback: {tuple(fallback.shape)}; ink only in rows {ink_rows.min()}-{ink_rows.max()} "
-      f"and columns {ink_cols.min()}-{ink_cols.max()}: a {len(ink_rows)}x{len(ink_cols)} box in the middle")
-rows_figure({"scan, 8x8": scans[:10] / 16, "fallback, 28x28": fallback[:10]},
-            title="the first ten embedded digits: scikit-learn's scan and the enlarged fallback image")
-
-# %% [markdown]
-# The figure shows what a lesson would train on if it found no data: each 8x8 scan (top) and
-# the same digit enlarged by smooth interpolation and framed in black like MNIST (bottom). The
-# enlarged digits have soft edges and no fine strokes, so errors and figures on the fallback
-# look different from those on MNIST, and lessons print which data they used.
-
-# %% [markdown]
 # Each dataset comes as three fixed splits made with the seed: **train** (to fit models),
 # **valid** (to watch for over-fitting while training) and **test** (touched only to report final
-# numbers). When both official files are on disk, a training file and a test file, the test
-# file becomes the test split and 10% of the training images become the validation split. When
-# only one part is there (the official test images alone, say, or the embedded digits), 20% of
-# it is held out as the test split first, and 10% of the rest becomes validation. The cell
-# prints the sizes and both shares for this run (in fast mode, those of the subsets of
-# section 1). Lessons 06 and 07 ask for no validation split (`valid_fraction=0.0`): they train
-# each model for a fixed number of steps on every training image and measure on the test split.
+# numbers). The cell prints their sizes in this run. Lessons 06 and 07 ask for no validation split
+# (`valid_fraction=0.0`): they train for a fixed number of steps and measure on the test split.
 
 # %%
 for data in (mnist, fashion):
@@ -325,15 +246,12 @@ for data in (mnist, fashion):
 # %% [markdown]
 # ## 4. How the images are stored, and how batches are cut
 #
-# Images are tensors of shape **(N, 1, 28, 28)**: N images, 1 colour channel (grey), 28 rows,
-# 28 columns, with pixel values between 0 (black) and 1 (white). The image files store each
-# pixel as one byte, a whole number from 0 to 255; `load_dataset` divides by 255 as it reads
-# them, hence the range [0, 1]. Labels have shape (N,) and hold the class number. The
-# autoencoders of lessons 01 to 06 never see the labels while they train: we use labels to
-# colour pictures of the latent space, to measure what a code has learned, and to choose which
-# images a model trains on (lesson 02 leaves one digit out of training, to see whether the model
-# flags it as unusual). Lesson 07's conditional VAE (CVAE) is the exception: it trains on
-# (image, label) pairs, so that you can ask it for a given class.
+# Images are tensors of shape **(N, 1, 28, 28)**: N images, 1 grey channel, 28 rows, 28 columns,
+# with pixel values between 0 (black) and 1 (white) (`load_dataset` divides the files' bytes 0-255
+# by 255). Labels have shape (N,). The autoencoders of lessons 01 to 06 never see the labels while
+# they train: the labels colour pictures of codes, measure what a code has learned, and choose
+# training images (lesson 02 leaves one digit out). Lesson 07's conditional VAE (CVAE) is the
+# exception: it trains on (image, label) pairs.
 
 # %%
 from course_utils.plots import images_figure
@@ -349,11 +267,10 @@ images_figure(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.t
 # %% [markdown]
 # ### Know your data: pixel values and classes
 #
-# The cell below counts, over each training split, the pixels that are exactly 0 (black
-# background), exactly 1, and strictly between (grey), and the training images in each class.
-# The pixel shares say how far the images are from black-and-white ones, which matters when
-# lesson 01 compares squared error with binary cross-entropy and when lesson 06 turns images
-# into 0/1 pixels; the class counts say whether some classes are much rarer than others.
+# The cell below counts the pixels that are exactly 0, exactly 1 and in between, and the training
+# images per class. Grey pixels matter when lesson 01 compares squared error with binary
+# cross-entropy and when lesson 06 turns images into 0/1 pixels; the class counts say whether some
+# classes are much rarer than others.
 
 # %%
 for data in (mnist, fashion):
@@ -370,22 +287,17 @@ for data in (mnist, fashion):
           f"largest class at most 1.5 x the smallest: {counts.max() <= 1.5 * counts.min()}")
 
 # %% [markdown]
-# The third line of each set reads those numbers back: whether the images are binary (any grey
-# pixel makes them not), whether the black background is a large part of the image (the first
-# line gives its exact share), and whether the classes are about equally common.
-
-# %% [markdown]
 # ### A first taste: 784 pixels from a few numbers
 #
-# What is all this for? The cell below describes each image by only $k$ numbers, with the method
-# lesson 01 builds from scratch (principal component analysis), and draws the image back from
-# those numbers, for $k$ = 2, 10 and 50, on ten test images. It prints how much of the pixels'
-# variance each $k$ keeps. An autoencoder is a network trained to rebuild its input from a code
-# that it computes from the input; the autoencoders of the first lessons do what this cell does,
-# squeeze an image into a short code and rebuild it. Lesson 01 explains every step.
+# What is all this for? The cell below describes each of ten test images by only $k$ numbers, with
+# principal component analysis (PCA, built from scratch in lesson 01), and draws the images back
+# from those numbers, for $k$ = 2, 10 and 50; it prints how much of the pixels' variance each $k$
+# keeps. An **autoencoder** is a network trained to rebuild its input from a short code that it
+# computes from that input: it does what this cell does.
 
 # %%
 from course_utils.pca import PCA
+from course_utils.plots import rows_figure
 
 taste = PCA(n_components=50).fit(fashion.train.x.flatten(1))  # (N, 784) -> 50 directions
 strip = {"original": fashion.test.x[:10]}
@@ -396,27 +308,24 @@ for k in (2, 10, 50):
 rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (lesson 01 explains how)")
 
 # %% [markdown]
-# Every autoencoder in this course has the same three parts as that strip (the `10 numbers`
-# row comes back in "Does training work here?" below, next to a small network trained on this
-# machine):
+# Every autoencoder in this course has the same three parts as that strip:
 #
 # ```
 # image x (784 pixels) --encoder--> code z (k numbers) --decoder--> rebuilt image x̂ (784 pixels)
 # ```
 #
-# Each row of the strip is one $\hat x$ for one $k$. Here the encoder and decoder are PCA's
-# projections; in lesson 01 they become two linear layers trained by gradient descent. The code
-# is shorter than the image ($k$ < 784), a **bottleneck**: it forces the encoder to compress, and
-# stops the autoencoder from simply copying its input. Later lessons use other constraints:
-# noise added to the input (lesson 04) and sparsity (lesson 05, whose codes have 1,024 numbers,
-# more than the 784 pixels).
+# Here the encoder and decoder are PCA's projections; in lesson 01 they become two linear layers
+# trained by gradient descent. The code is shorter than the image, a **bottleneck**: it forces the
+# encoder to compress instead of copying. Later lessons use other constraints: noise on the input
+# (lesson 04) and sparsity (lesson 05, with codes longer than the image).
 
 # %% [markdown]
 # ### Batching from memory
 #
-# The whole training set fits in memory: the cell below computes its size (4 bytes per float32
-# pixel, 784 pixels per image). The course keeps it as one tensor and cuts mini-batches out of
-# it with `iterate_batches`, whose source the cell prints.
+# The whole training set fits in memory: the cell below computes its size and prints the source of
+# `iterate_batches`, which cuts mini-batches out of that one tensor. Its last two lines do the work:
+# `t[idx]`, a tensor indexed with the next `batch_size` entries of a (shuffled) order, copies those
+# rows into a batch.
 
 # %%
 import inspect
@@ -428,39 +337,30 @@ print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels 
       f"{mnist.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory\n")
 print(inspect.getsource(iterate_batches))
 
-# %% [markdown]
-# The last two lines do the work: `idx` is the next `batch_size` entries of the (shuffled)
-# order of the indices, and `t[idx]`, a tensor indexed with a tensor of indices, is
-# **advanced indexing**: a gather that copies those rows into a new batch tensor. A **slice**
-# such as `x[0:128]` is a view of the same memory that copies nothing. The cell below asks both
-# whether they share memory with the training tensor.
-
 # %%
-x = mnist.train.x  # (N, 1, 28, 28)
-gathered = x[torch.tensor([5, 0, 3])]  # (3, 1, 28, 28): advanced indexing
-sliced = x[0:3]  # (3, 1, 28, 28): a slice
-for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)):
-    shared = batch.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
-    print(f"{name:>26}: shape {tuple(batch.shape)}, shares memory with x (a view): {shared}")
+from torch.utils.data import DataLoader, TensorDataset
+
+x_small = fashion.train.x[: 10 * 128]  # (1280, 1, 28, 28): ten batches' worth
+g = torch.Generator().manual_seed(0)  # the shuffling order, reproducible
+loader = DataLoader(TensorDataset(x_small), batch_size=128, shuffle=True, generator=g)  # the mainstream idiom
+ours = list(iterate_batches(x_small, batch_size=128, shuffle=True, generator=torch.Generator().manual_seed(0)))
+print(f"DataLoader: {len(loader)} batches, the first of shape {tuple(next(iter(loader))[0].shape)}")
+print(f"iterate_batches: {len(ours)} batches, the first of shape {tuple(ours[0][0].shape)}")
 
 # %% [markdown]
-# **Why not a `DataLoader`?** Most PyTorch code you will read cuts batches with one, which
-# fetches the images one index at a time, a few Python calls per image; indexing a tensor held in
-# memory cuts a whole batch in one call. The optional appendix "three ways to cut batches, timed"
-# measures what that saves on your machine, next to one training step of the model below. A
-# `DataLoader` is the right tool when the images do not fit in memory or each one needs its own
-# random transform.
+# Both loops read `for (xb,) in ...:` and give batches of the same shape. A `DataLoader` fetches
+# the images one index at a time, a few Python calls per image; it is the right tool when the images
+# do not fit in memory or each needs its own random transform. Indexing a tensor in memory cuts a
+# whole batch in one call; Appendix A times both routes on your machine.
 
 # %% [markdown]
 # ### Does training work here?
 #
-# Here is the diagram of "A first taste" as a PyTorch model, `TinyAE`: an `nn.Module` whose
-# `encoder` is one linear layer from 784 pixels to a code of 10 numbers and whose `decoder` is one
-# linear layer back to 784 pixels, the model that lesson 01 studies. The cell below builds it
-# and passes one batch of 128 Fashion-MNIST training images through it by hand, printing the
-# shape of each tensor. It then lists the model's weights, the tensors the optimizer will
-# change, and asks whether the code `z` is one of them. Last, it calls `backward()` on the
-# batch's loss and asks which tensors got a `.grad`.
+# Here is the diagram as a PyTorch model, `TinyAE`, the model lesson 01 studies: an `nn.Module`
+# whose `encoder` is one linear layer from 784 pixels to a code of 10 numbers and whose `decoder` is
+# one linear layer back. The cell below passes one batch of 128 training images through it, prints
+# each tensor's shape, lists the model's weights (what the optimizer changes), and calls `backward()`
+# on the batch's loss to see which tensors get a `.grad`.
 
 # %%
 import warnings
@@ -498,28 +398,20 @@ print(f"after backward(): encoder.weight.grad {tuple(tiny.encoder.weight.grad.sh
       f"z is a leaf: {z.is_leaf}; z.grad is None: {z_grad is None}")
 
 # %% [markdown]
-# The arrows of the diagram are now layers, and the code is a tensor you can hold: `z` has one
-# row of 10 numbers for each of the 128 images. Two kinds of tensor meet here. The **weights**
-# (`encoder.weight`, `encoder.bias`, ...) are the model's parameters: they persist from step to
-# step, and they are what the optimizer changes. The code `z` is not one of them: it is
-# computed from the weights and the images, afresh on every forward pass, and
-# `z.requires_grad` is True only because autograd can follow it back to the weights that made
-# it. That is why `backward()` filled the weights' `.grad` and left `z.grad` empty: `z` is not a
-# leaf, and the optimizer has nothing to change in it. Keep the distinction in mind for lesson
-# 06, whose encoder outputs two such tensors per image, a mean $\mu$ and a log-variance
-# $\log\sigma^2$ (from which the spread $\sigma$ follows). They are the parameters of that image's
-# distribution, computed afresh by the encoder for each
-# image, but not the model's parameters: they are not weights, and the optimizer does not
-# change them.
+# The code `z` has one row of 10 numbers per image. It is not a weight: it is computed afresh from
+# the weights and the images on every forward pass, and `z.requires_grad` is True only because
+# autograd can follow it back to the weights. So `backward()` filled the weights' `.grad` and left
+# `z.grad` empty. Keep this in mind for lesson 06, whose encoder outputs a mean $\mu$ and a
+# log-variance $\log\sigma^2$ per image: the parameters of that image's distribution, not the
+# model's parameters.
 
 # %% [markdown]
-# **Try it.** The warm-up showed that `backward()` adds to `.grad`; here is what that means for
-# `TinyAE`. The cell below empties the weights' `.grad` with `zero_grad()`, calls `backward()`
-# on the batch's loss `n_calls = 2` times with no `zero_grad()` in between, and prints how many
-# times the first gradient `encoder.weight.grad` now holds. Predict the number before you run it;
-# then set `n_calls = 3` and predict again. Last, the cell calls `zero_grad(set_to_none=False)`,
-# which fills `.grad` with zeros (the default, `set_to_none=True`, empties it to `None`, which
-# the next `backward()` treats the same way).
+# ### Your turn
+#
+# Two short experiments; predict before you run. First: the cell below empties the gradients, then
+# calls `backward()` on the batch's loss `n_calls = 2` times with no `zero_grad()` in between. How
+# many times the first gradient will `encoder.weight.grad` hold? Run it, then set `n_calls = 3`,
+# predict again, and rerun.
 
 # %%
 def batch_loss() -> torch.Tensor:
@@ -542,21 +434,37 @@ print(f"after zero_grad(set_to_none=False): largest |encoder.weight.grad| = "
       f"{tiny.encoder.weight.grad.abs().max().item()}")
 
 # %% [markdown]
-# Training is a loop of five moves, repeated for each batch: empty the gradients
-# (`zero_grad`), run the model on the batch (forward), compute the loss, compute its gradient
-# (`backward`), and let the optimizer change the weights (`step`). The cell below writes them
-# out and trains `TinyAE` with Adam for 20 passes over at most 50 batches of 128 training
-# images, on this run's device: it moves the model there once and each batch as it comes (the
-# idiom of "Batches on the device" below), so a GPU, if you have one, is exercised too. The
-# loss is the squared error summed over the 784 pixels of each image and averaged over the
-# images. After each pass it measures the loss on those training images and, as
-# section 3 prescribes for watching a model train, on the validation split, next to the loss
-# of PCA with the same 10 numbers per image on the same validation images, the yardstick that
-# lesson 01 compares a trained linear autoencoder with. It then states a **pass band**: the
-# check passes when the trained model's validation loss ends within 10% of PCA's. Why 10%? It
-# is about what two of the ten numbers are worth: the first line prints PCA's loss with 8
-# numbers for comparison. The cell draws both curves, then the trained model's reconstructions
-# of the strip's ten test images under PCA's.
+# Second, the shape bug that most often breaks an autoencoder's loss. `x_hat` has shape (B, 784)
+# and the batch `xb` (B, 1, 28, 28): subtracting them without `.flatten(1)` raises an error, the
+# lucky case. An output of shape (B, 1) minus a target of shape (B,) raises nothing: broadcasting
+# stretches both to (B, B), and the loss averages the wrong numbers. Predict the shape, then run.
+
+# %%
+try:
+    x_hat - xb  # (128, 784) - (128, 1, 28, 28): the batch not flattened
+    print("x_hat - xb ran without error")
+except RuntimeError as err:
+    print("x_hat - xb raised RuntimeError:", str(err).splitlines()[0][:120])
+out = torch.zeros(len(xb), 1)  # (B, 1): one number per image, as a layer with one output gives it
+target = torch.zeros(len(xb))  # (B,): one number per image
+diff = out - target  # broadcasting: (B, 1) - (B,) -> (B, B)
+print(f"In this run: (B, 1) - (B,) with B = {len(xb)} gave shape {tuple(diff.shape)} without an error: "
+      f"{diff.numel():,} differences instead of {len(xb)}")
+
+# %% [markdown]
+# Training is a loop of five moves per batch: empty the gradients (`zero_grad`), run the model
+# (forward), compute the loss, compute its gradient (`backward`), and let the optimizer change the
+# weights (`step`). The cell below writes them out and trains `TinyAE` with Adam for 20 passes over
+# at most 50 batches of 128 training images, on this run's device: the model moves there once,
+# each batch as it comes. The loss is the squared error summed over the 784 pixels of an image,
+# averaged over the images.
+#
+# After each pass the cell measures the loss on those training images and on the validation
+# split. Its yardstick is PCA with the same 10 numbers per image on the same validation images.
+# The check passes when the model's
+# validation loss ends within 10% of PCA's, about what two of the ten numbers are worth: the first
+# line prints PCA's loss with 8 numbers. The cell then draws the curves and the model's
+# reconstructions of the strip's images.
 
 # %%
 from IPython.display import display
@@ -639,30 +547,21 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
             title=f"{fashion.name}: 10 numbers per image, from PCA and from the trained TinyAE")
 
 # %% [markdown]
-# Each point of the curves is the loss of a whole set with the weights of that moment, so the
-# two curves can be compared: a gap opening between them, training loss falling while the
-# validation loss does not, is what over-fitting looks like, and the last printed line gives
-# the gap at the end. The dashed line is a **reference, not a floor**: PCA is the best a
-# 10-number linear code can do on average over the images it was fitted to (lesson 01 shows
-# why), PCA's training images, not these validation images, so a model could end a little below
-# it here. The second line also gives the ratio before training, so you can see that the band
-# is something training has to earn. Why so many steps, when PCA is computed in one go?
-# Gradient descent finds the directions that matter most quickly and the weak ones slowly;
-# lesson 01 measures this. Whatever extra error the model still has over PCA is spread over the
-# pixels; the strip below lets you compare the two rows by eye (no cell measures where the
-# difference sits).
+# Each point of the curves is the loss of a whole set with the weights of that moment: a gap
+# opening between them (training loss falling, validation loss not) is what over-fitting looks
+# like. The dashed line is a **reference, not a floor**: PCA is the best 10-number linear code on
+# average over ITS training images, not these validation images. Why so many steps, when PCA comes
+# in one go? Gradient descent finds the directions that matter most quickly and the weak ones
+# slowly; lesson 01 measures this.
 
 # %% [markdown]
 # ### Batches on the device
 #
 # A model's weights and the batches it sees must live on the same device, or PyTorch raises a
-# `RuntimeError` (on an NVIDIA GPU its message begins "Expected all tensors to be on the same
-# device"). The idiom: move the model once with `model.to(device)`, move each batch as it comes
-# with `xb.to(device)`, and bring results back with `.cpu()` to print or plot them. The course's
-# `fit` and `predict` do the batch step for you: they move each batch to the device of the
-# model's weights. The cell below follows the idiom; then, if this run has a GPU, it feeds the
-# model a batch left on the CPU and prints the error PyTorch raises. On a CPU-only run there is
-# no second device, so it triggers nothing and says so.
+# `RuntimeError`. The idiom: `model.to(device)` once, `xb.to(device)` for each batch, `.cpu()` to
+# print or plot results; the course's `fit` and `predict` move the batches for you. The cell below
+# follows the idiom, then makes the mistake on purpose: it feeds the model a batch on another
+# device (on a CPU-only machine, PyTorch's `meta` device, whose tensors have shapes but no data).
 
 # %%
 model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model: its weights on the device
@@ -671,112 +570,21 @@ xb = xb.flatten(1).to(course.device)  # (128, 1, 28, 28) -> (128, 784), on the m
 out = model(xb)  # (128, 10)
 print(f"weights on {model.weight.device}, batch on {xb.device}, output {tuple(out.shape)} on "
       f"{out.device}; after .cpu(): {out.cpu().device}")
-if course.device.type != "cpu":
-    try:
-        model(xb.cpu())  # the mistake: weights on the GPU, batch on the CPU
-        print("no error: this PyTorch ran the model on a batch from another device")
-    except RuntimeError as err:
-        print("model(batch on the CPU) raised RuntimeError:", str(err).splitlines()[0][:160])
-else:
-    print("only the CPU here: no second device, so the mismatch error was not triggered in this run")
-
-# %% [markdown]
-# The first axis of a batch counts the images: a batch of 3 is three images side by side, not
-# one image of another shape. A model built from layers like this one maps each image (each
-# row) on its own, but not every layer does: **batch normalisation** (lesson 03) in training
-# mode uses statistics of the whole batch, which mixes its images. The cell below feeds the
-# stand-in model a batch of 3, then the second of those images alone as a batch of 1, and
-# prints whether that image's row of output is the same both ways (up to rounding, since the
-# two batch sizes may use different kernels). It then puts a `BatchNorm1d` layer after the
-# model and compares that image's row in the batch of 3 and in a batch of 2.
-
-# %%
-three = xb[:3]  # (3, 784): a batch of 3 images, on the model's device
-out3 = model(three)  # (3, 10): one row of output per image
-alone = model(three[1:2])  # (1, 10): image 1 on its own, as a batch of 1
-print(f"batch {tuple(three.shape)} -> output {tuple(out3.shape)}; image 1 alone {tuple(three[1:2].shape)} -> "
-      f"{tuple(alone.shape)}; its row is the same both ways: {torch.allclose(out3[1], alone[0], atol=1e-6)}")
-with_bn = torch.nn.Sequential(model, torch.nn.BatchNorm1d(10)).to(course.device)  # in training mode
-same_bn = torch.allclose(with_bn(three)[1], with_bn(three[:2])[1], atol=1e-6)
-print(f"with BatchNorm1d after it, in training mode: image 1's row is the same in a batch of 3 and of 2: {same_bn}")
-
-# %% [markdown]
-# The same axes explain the loss of the training loop in "Does training work here?",
-# `((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean()`, on batches of shape (B, 784)
-# once flattened: `.sum(dim=1)` adds the squared errors over the 784 pixels of each image (one
-# error per image, shape (B,)), and `.mean()` averages those over the B images of the batch.
-# The training loops of both appendices compute their loss the same way.
-
-# %% [markdown]
-# ### Saving a model, and evaluation mode
-#
-# A trained model lives in memory, and a Colab runtime that disconnects (after a while idle, or
-# at its time limit) takes it along. `model.state_dict()` is a dictionary from each weight's name
-# to its tensor; `torch.save` writes it to a file (on Colab, to your mounted Google Drive if it
-# must survive the runtime), and `load_state_dict` copies it into a freshly built model of the
-# same architecture. The cell below saves the stand-in model into a temporary folder, builds a
-# new model (other random weights), loads the file into it, and prints whether the new model
-# gives the old one's outputs, before and after loading. `map_location` puts the loaded tensors
-# on this run's device, so a file saved on a GPU loads on a CPU too.
-
-# %%
-import tempfile
-from pathlib import Path
-
-print("state_dict:", {name: tuple(t.shape) for name, t in model.state_dict().items()})
-with tempfile.TemporaryDirectory() as folder:
-    path = Path(folder) / "model.pt"
-    torch.save(model.state_dict(), path)
-    print(f"saved {path.name}: {path.stat().st_size / 1e3:.1f} kB")
-    fresh = torch.nn.Linear(784, 10).to(course.device)  # the same architecture, new random weights
-    print("before loading, the new model gives the same outputs:", torch.equal(fresh(xb), model(xb)))
-    fresh.load_state_dict(torch.load(path, map_location=course.device))
-    print("after loading, the new model gives the same outputs:  ", torch.equal(fresh(xb), model(xb)))
-
-# %% [markdown]
-# To evaluate a model (error on the test split, pictures of reconstructions), the lessons from
-# 01 on call `model.eval()` and compute under `with torch.no_grad():`, which stops autograd from
-# recording, saving memory and time; `model.train()` switches back before training. `eval()`
-# sets the flag `model.training` to False in the model and all its layers. For a `Linear` layer
-# that is all it changes: its output does not depend on the flag. Some layers do behave
-# differently: **dropout** (`nn.Dropout(p)`) sets each of its inputs to 0 with probability $p$ in
-# training and scales the others by $1/(1-p)$, and passes its input unchanged in evaluation mode;
-# **batch normalisation** uses statistics of the current batch in training and stored averages in
-# evaluation mode (lesson 03 shows it). The first cell below prints what `eval()` and `no_grad`
-# changed for the stand-in `Linear` model; the second runs a dropout layer on eight 1s in both
-# modes.
-
-# %%
-before = model(xb)  # (128, 10), in training mode
-model.eval()
-with torch.no_grad():
-    evaluated = model(xb)  # (128, 10), no graph recorded
-print(f"after model.eval(): model.training = {model.training}; output under no_grad records a graph "
-      f"(requires_grad): {evaluated.requires_grad}; the same call outside it: {model(xb).requires_grad}")
-print("the Linear model's output is the same in both modes:", torch.equal(before, evaluated))
-model.train()  # back to training mode
-print("after model.train(): model.training =", model.training)
-
-# %%
-torch.manual_seed(0)
-dropout = torch.nn.Dropout(p=0.5)
-ones = torch.ones(8)  # (8,)
-print("training mode:  ", dropout(ones).tolist())  # about half set to 0, the rest scaled by 1/(1-p) = 2
-dropout.eval()
-print("evaluation mode:", dropout(ones).tolist())  # unchanged
+other = "cpu" if course.device.type != "cpu" else "meta"  # a second device; meta tensors hold no data
+try:
+    model(xb.to(other))  # the mistake: the batch on another device than the weights
+    print(f"no error: this PyTorch ran the model on a batch from {other}")
+except RuntimeError as err:
+    print(f"model(batch on {other}) raised RuntimeError:", str(err).splitlines()[0][:160])
 
 # %% [markdown]
 # ## 5. Interactive views
 #
 # Many lessons have sliders: move one and a figure is redrawn. Each view is a thin shell over an
-# ordinary function that returns a figure, and the lesson always shows that function's output
-# too, so an executed notebook still reads well where widgets do not run: exported to HTML or
-# PDF, or run headless as the tests do. On GitHub you see no figure at all: the notebooks are
-# committed WITHOUT outputs, so that changes to the code show up as readable diffs and no stale
-# numbers from someone else's run are shown; run them (locally or with the Colab badge) to see
-# every figure.
-#
-# Here is the plain function: it draws the first ten images of one class.
+# ordinary function that returns a figure, and the lesson always shows that function's output too,
+# so an executed notebook reads well where widgets do not run. On GitHub you see no figure at all:
+# the notebooks are committed WITHOUT outputs (readable diffs, no stale numbers); run them to see
+# every figure. Here is the plain function: it draws the first ten images of one class.
 
 # %%
 def class_examples(dataset_name: str, label: int):
@@ -809,16 +617,13 @@ FigureView(
 # %% [markdown]
 # ## 6. Quizzes and exercises
 #
-# - **Quizzes.** Every lesson ends with a short multiple-choice quiz, graded as soon as you press
-#   *Submit*, with an explanation for every question. Quizzes are available in English and
-#   Vietnamese: the Vietnamese edition of a lesson (the link at its top) starts its quiz in
-#   Vietnamese; anywhere, you can set the environment variable `COURSE_LANG=vi` before starting
-#   Jupyter, or switch with the language toggle in the quiz. Multiple-answer questions say so, and say how they
-#   are scored, in one of two ways. **All-or-nothing**: 1 only if you tick exactly the right
-#   options, else 0. **Partial credit**: right ticks / number of right options - wrong ticks /
-#   number of wrong options, never below 0. The first cell counts how many questions of each
-#   kind the course's quiz banks hold (the banks grow, so the counts are read, not written
-#   here); the second asks the course's own grading function for three examples.
+# - **Quizzes.** Every lesson ends with a short multiple-choice quiz, graded when you press
+#   *Submit*, with an explanation for every question, in English or Vietnamese (the Vietnamese
+#   edition starts in Vietnamese; `COURSE_LANG=vi` or the quiz's toggle switch it). Multiple-answer
+#   questions say how they are scored. **All-or-nothing**: 1 only for exactly the right ticks.
+#   **Partial credit**: right ticks / number of right options - wrong ticks / number of wrong
+#   options, never below 0. The cells below count the questions of each kind and score three
+#   examples.
 
 # %%
 from course_utils.quiz import load_bank, quiz_dir
@@ -839,19 +644,14 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
           f"{score(ticked, right, n_options=6, partial_credit=True):.2f}")
 
 # %% [markdown]
-# - **Quizzes, continued.** The first line is two right ticks and one wrong: 2/3 - 1/3. A wrong
-#   tick costs 1 / (number of wrong options), not a whole point, and ticking every box scores 0
-#   (last line). Where widgets do not run, the quiz prints as text and you can answer in code
-#   with `check_answers`. The course's technical terms are collected in a bilingual
-#   [glossary](../quizzes/GLOSSARY.md).
-# - **Exercises.** Lessons 01 to 07 each have an exercise notebook in `exercises/`, where you
-#   write the key pieces yourself (PCA by SVD, the reparameterization trick, ...). Each task is a
-#   code cell with a stub that raises `NotImplementedError`: replace the stub with your code, run
-#   the cell, then run the **check cell** right after it. The check reports "not attempted" while
-#   the stub is still there, and otherwise tells you at once what is right or what is wrong (a
-#   shape, a value, a gradient that does not flow). Run the check again after every change. The
-#   worked solutions are in `solutions/`: try first, then compare. Each lesson links its
-#   exercise at the end; here they all are:
+# - **Quizzes, continued.** Two right ticks and one wrong give 2/3 - 1/3; ticking every box scores
+#   0. Where widgets do not run, the quiz prints as text and you answer with `check_answers`. The
+#   course's terms are in a bilingual [glossary](../quizzes/GLOSSARY.md).
+# - **Exercises.** Lessons 01 to 07 each have an exercise notebook in `exercises/`. Each task is a
+#   code cell with a stub that raises `NotImplementedError`: replace it with your code, run it, then
+#   run the **check cell** after it, which says "not attempted" while the stub is there and
+#   otherwise what is right or wrong (a shape, a value, a gradient that does not flow). Worked
+#   solutions are in `solutions/`: try first, then compare.
 #
 # | lesson | exercise | on Colab |
 # |---|---|---|
@@ -862,58 +662,31 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # | 05 | [Exercise 05](../exercises/05_sparse_autoencoders.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/05_sparse_autoencoders.ipynb) |
 # | 06 | [Exercise 06](../exercises/06_variational_autoencoders.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/06_variational_autoencoders.ipynb) |
 # | 07 | [Exercise 07](../exercises/07_beyond_the_vanilla_vae.ipynb) | [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/07_beyond_the_vanilla_vae.ipynb) |
-# - **The package.** All models, losses and plots live in `course_utils/`, a small package you are
-#   encouraged to open and read: each function that works on tensors documents their shapes.
-#   Start with `data.py`, `models.py` and `train.py`.
+# - **The package.** Models, losses and plots live in `course_utils/`; open it: each function
+#   documents the shapes of its tensors. Start with `data.py`, `models.py` and `train.py`.
 #
 # > **Common mistakes**
-# > - *Expecting the same numbers on a GPU as on a CPU.* A GPU has its own random generator,
-# >   which draws other numbers than the CPU's from the same seed, and devices add numbers up in
-# >   different orders (section 2 and the appendix).
-# > - *Running a cell twice and expecting the same random numbers.* The global generator moved
-# >   on; restart the kernel and run from the top, or use a `torch.Generator` (section 2).
-# > - *Quoting fast-mode numbers.* Fast mode trains on a subset for a tiny budget; its results are
-# >   only a smoke test. Run in full mode before drawing conclusions.
-# > - *Not reading the data line.* If it says "EMBEDDED FALLBACK", you are looking at 1,797 small
-# >   digit scans, not MNIST or Fashion-MNIST.
-# > - *Editing a stub and skipping the check cell.* The exercise only knows your answer is right
-# >   when its check cell runs after your code.
+# > - *Running a cell twice and expecting the same random numbers.* The global generator moved on;
+# >   restart and run from the top, or use a `torch.Generator`.
+# > - *Quoting fast-mode numbers.* Fast mode is a smoke test; run in full mode before concluding.
+# > - *Not reading the data line.* "EMBEDDED FALLBACK" means 1,797 small digit scans, not MNIST.
+# > - *Forgetting `.flatten(1)` or a trailing axis in a loss.* Print the shapes (Your turn).
 #
 # ## Summary
 #
-# - One setup call seeds the global generators, chooses the device and tells you the mode;
-#   functions with a `seed=` argument, or given a `generator=`, draw from their own generator.
+# - One setup call seeds the global generators, picks the device and reports the mode; a
+#   `generator=` or `seed=` argument gives a function its own generator.
 # - `backward()` adds into `.grad`; a training step empties it first with `zero_grad()`.
-# - The CPU and each GPU have their own random generator: the same seed draws other numbers on a
-#   GPU. Bit-for-bit repeats on one device need more than a seed (appendix).
-# - Data is found on disk first, downloaded second, and replaced by an embedded dataset when
-#   neither works; one printed line always says which.
-# - Fashion-MNIST is the main data of lessons 01-05, MNIST that of lessons 06-07.
-# - Images are tensors (N, 1, 28, 28) with values in [0, 1], batched straight from memory;
-#   a `DataLoader` does the same job image by image. Model and batches go to one device.
-# - An autoencoder is an `nn.Module` with an `encoder` (x to code z) and a `decoder` (z to x̂).
-#   The optimizer changes its weights; the code z is recomputed from them on every forward pass.
-# - A training loop is five moves per batch: zero_grad, forward, loss, backward, step. The
-#   validation loss after each pass, next to PCA's on the same images, shows whether training
-#   works here.
-# - `torch.save(model.state_dict(), path)` keeps a trained model; `load_state_dict` restores it
-#   into a new one. Evaluate under `model.eval()` and `torch.no_grad()`.
-# - Widgets are thin shells over plain functions; the static figure is always shown too, in an
-#   executed notebook (the committed notebooks carry no outputs).
-# - Exercises: replace each `NotImplementedError` stub, then run the check cell after it.
+# - Data: files on disk, then a download, then the embedded digits; a printed line says which.
+#   Fashion-MNIST serves lessons 01-05, MNIST lessons 06-07.
+# - Images are tensors (N, 1, 28, 28) in [0, 1], batched from memory (`iterate_batches`) or with a
+#   `DataLoader`; model and batches go to one device.
+# - An autoencoder is an `nn.Module` with an `encoder` (x to z) and a `decoder` (z to x̂); the
+#   optimizer changes its weights, never the code z. Five moves per batch: zero_grad, forward,
+#   loss, backward, step; the validation loss next to PCA's shows whether training works here.
 
 # %% [markdown]
-# ## Your first exercise
-#
-# Lesson 00 has no exercise of its own. The first one comes with the next lesson:
-# [Exercise 01](../exercises/01_linear_autoencoder_and_pca.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/01_linear_autoencoder_and_pca.ipynb),
-# where you implement PCA by SVD, encoding and decoding with it, the principal angles between two
-# subspaces and one training step of a linear autoencoder, read PCA's ordered basis back from a
-# trained linear autoencoder, and predict, before running the code, how much the error grows when
-# the kept PCA plane is turned, with a check cell after each task.
-
-# %% [markdown]
-# ## Optional appendix: three ways to cut batches, timed
+# ## Appendix A: three ways to cut batches, timed
 #
 # **Optional:** it measures what section 4 only describes, how long cutting a batch takes by
 # indexing, with a `DataLoader`, and by torchvision's per-image route, next to a training step
@@ -940,6 +713,21 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # programs keep the cores busy, an operation split among threads waits for the slowest one, so
 # timings on a busy machine, a shared Colab CPU for one, are noisy. Each route therefore runs on
 # one thread, five times, and the cell keeps its median pass.
+
+# %% [markdown]
+# In `iterate_batches`, the last two lines do the work: `idx` is the next `batch_size` entries of the (shuffled)
+# order of the indices, and `t[idx]`, a tensor indexed with a tensor of indices, is
+# **advanced indexing**: a gather that copies those rows into a new batch tensor. A **slice**
+# such as `x[0:128]` is a view of the same memory that copies nothing. The cell below asks both
+# whether they share memory with the training tensor.
+
+# %%
+x = mnist.train.x  # (N, 1, 28, 28)
+gathered = x[torch.tensor([5, 0, 3])]  # (3, 1, 28, 28): advanced indexing
+sliced = x[0:3]  # (3, 1, 28, 28): a slice
+for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)):
+    shared = batch.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    print(f"{name:>26}: shape {tuple(batch.shape)}, shares memory with x (a view): {shared}")
 
 # %%
 import os
@@ -1082,7 +870,7 @@ else:
 # them.
 
 # %% [markdown]
-# ## Optional appendix: bit-for-bit repeats on a GPU and on a CPU
+# ## Appendix B: bit-for-bit repeats on a GPU and on a CPU
 #
 # **Takeaway, if you skip it:** a seed alone need not make GPU (or multi-threaded CPU) results
 # identical to the last bit; the settings below are what it takes (same device, same thread
@@ -1100,16 +888,12 @@ else:
 #   so the line only undoes code that switched benchmarking on. With `True`, cuDNN times several
 #   algorithms for each new input shape and keeps the fastest, a choice that can differ from one
 #   run to the next.
-# - `CUBLAS_WORKSPACE_CONFIG=:4096:8`, an environment variable, depends on your PyTorch version.
-#   cuBLAS, NVIDIA's matrix-multiply library, can give run-to-run differences when CUDA streams
-#   share its scratch memory (its "workspace"). PyTorch 2.9 and older, with CUDA 10.2 or newer,
-#   therefore refuse to run a cuBLAS matrix product in deterministic mode unless the variable is
-#   set: the product raises a `RuntimeError` that names the variable. PyTorch 2.10 removed that
-#   check (pull request pytorch/pytorch#161749, October 2025), because PyTorch already gives each
-#   cuBLAS handle and stream its own workspace, which NVIDIA's documentation says is enough. The
-#   value `:4096:8` reserves 8 buffers of 4096 KiB, about 32 MiB of GPU memory per cuBLAS
-#   handle and stream, and keeps code deterministic on older versions too, so the second cell
-#   below sets it on any CUDA machine. It must be in the environment before CUDA starts.
+# - `CUBLAS_WORKSPACE_CONFIG=:4096:8`, an environment variable that must be in the environment
+#   before CUDA starts. cuBLAS, NVIDIA's matrix-multiply library, can give run-to-run differences
+#   when CUDA streams share its scratch memory (its "workspace"); the value reserves 8 buffers of
+#   4096 KiB per cuBLAS handle and stream. PyTorch versions differ in whether deterministic mode
+#   raises an error without it: [docs/reproducibility.md](../docs/reproducibility.md) has the
+#   history. Setting it is safe on any version, so the second cell below sets it on any CUDA machine.
 # - On a CPU, results can change with the number of threads (`torch.get_num_threads()`): a sum
 #   split among more threads may be added in a different order.
 #
@@ -1118,8 +902,7 @@ else:
 # ran a model on `course.device`), too late for an environment variable. So the next two cells
 # run their test in a **fresh Python process**, whose environment is set before it imports torch.
 # The first runs one GPU matrix product in deterministic mode WITHOUT the variable and prints
-# what happened, next to what the paragraph above predicts for your PyTorch version; on a
-# machine without CUDA it runs nothing and says so. The second trains a tiny network twice from
+# what happened; on a machine without CUDA it runs nothing and says so. The second trains a tiny network twice from
 # the same seed with PyTorch's default settings, then switches the settings on and trains it
 # twice more, on CUDA if this machine has it and otherwise on the CPU (an Apple GPU is not
 # tested), and compares each pair bit for bit. On CUDA the variable is in that process's
@@ -1132,9 +915,6 @@ else:
 import os
 import subprocess
 
-version = tuple(int(part) for part in torch.__version__.split(".")[:2])  # e.g. "2.9.1+cu126" -> (2, 9)
-expected = "a RuntimeError naming the variable" if version < (2, 10) else "no error (the check is gone)"
-print(f"PyTorch {torch.__version__}: deterministic mode without CUBLAS_WORKSPACE_CONFIG should give {expected}")
 without_workspace = '''
 import torch
 torch.use_deterministic_algorithms(True)
@@ -1240,6 +1020,142 @@ del x
 # which is why bit-for-bit repeats on a CPU also keep the thread count the same. (Whether a
 # given network's weights change with it depends on whether its sums are long enough for
 # PyTorch to split among threads; this cell does not test that.)
+
+# %% [markdown]
+# ## Appendix C: batches on the device, in detail
+#
+# **Optional:** what the first axis of a batch means, and the one kind of layer that mixes the
+# images of a batch.
+
+# %% [markdown]
+# The first axis of a batch counts the images: a batch of 3 is three images side by side, not
+# one image of another shape. A model built from layers like this one maps each image (each
+# row) on its own, but not every layer does: **batch normalisation** (lesson 03) in training
+# mode uses statistics of the whole batch, which mixes its images. The cell below feeds the
+# stand-in model a batch of 3, then the second of those images alone as a batch of 1, and
+# prints whether that image's row of output is the same both ways (up to rounding, since the
+# two batch sizes may use different kernels). It then puts a `BatchNorm1d` layer after the
+# model and compares that image's row in the batch of 3 and in a batch of 2.
+
+# %%
+three = xb[:3]  # (3, 784): a batch of 3 images, on the model's device
+out3 = model(three)  # (3, 10): one row of output per image
+alone = model(three[1:2])  # (1, 10): image 1 on its own, as a batch of 1
+print(f"batch {tuple(three.shape)} -> output {tuple(out3.shape)}; image 1 alone {tuple(three[1:2].shape)} -> "
+      f"{tuple(alone.shape)}; its row is the same both ways: {torch.allclose(out3[1], alone[0], atol=1e-6)}")
+with_bn = torch.nn.Sequential(model, torch.nn.BatchNorm1d(10)).to(course.device)  # in training mode
+same_bn = torch.allclose(with_bn(three)[1], with_bn(three[:2])[1], atol=1e-6)
+print(f"with BatchNorm1d after it, in training mode: image 1's row is the same in a batch of 3 and of 2: {same_bn}")
+
+# %% [markdown]
+# The same axes explain the loss of the training loop in "Does training work here?",
+# `((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean()`, on batches of shape (B, 784)
+# once flattened: `.sum(dim=1)` adds the squared errors over the 784 pixels of each image (one
+# error per image, shape (B,)), and `.mean()` averages those over the B images of the batch.
+# The training loops of both appendices compute their loss the same way.
+
+# %% [markdown]
+# ## Appendix D: saving a model, and evaluation mode
+#
+# **Optional:** how to keep a trained model, and what `eval()` and `no_grad` change; lesson 01
+# uses both.
+#
+# A trained model lives in memory, and a Colab runtime that disconnects (after a while idle, or
+# at its time limit) takes it along. `model.state_dict()` is a dictionary from each weight's name
+# to its tensor; `torch.save` writes it to a file (on Colab, to your mounted Google Drive if it
+# must survive the runtime), and `load_state_dict` copies it into a freshly built model of the
+# same architecture. The cell below saves the stand-in model into a temporary folder, builds a
+# new model (other random weights), loads the file into it, and prints whether the new model
+# gives the old one's outputs, before and after loading. `map_location` puts the loaded tensors
+# on this run's device, so a file saved on a GPU loads on a CPU too.
+
+# %%
+import tempfile
+from pathlib import Path
+
+print("state_dict:", {name: tuple(t.shape) for name, t in model.state_dict().items()})
+with tempfile.TemporaryDirectory() as folder:
+    path = Path(folder) / "model.pt"
+    torch.save(model.state_dict(), path)
+    print(f"saved {path.name}: {path.stat().st_size / 1e3:.1f} kB")
+    fresh = torch.nn.Linear(784, 10).to(course.device)  # the same architecture, new random weights
+    print("before loading, the new model gives the same outputs:", torch.equal(fresh(xb), model(xb)))
+    fresh.load_state_dict(torch.load(path, map_location=course.device))
+    print("after loading, the new model gives the same outputs:  ", torch.equal(fresh(xb), model(xb)))
+
+# %% [markdown]
+# To evaluate a model (error on the test split, pictures of reconstructions), the lessons from
+# 01 on call `model.eval()` and compute under `with torch.no_grad():`, which stops autograd from
+# recording, saving memory and time; `model.train()` switches back before training. `eval()`
+# sets the flag `model.training` to False in the model and all its layers. For a `Linear` layer
+# that is all it changes: its output does not depend on the flag. Some layers do behave
+# differently: **dropout** (`nn.Dropout(p)`) sets each of its inputs to 0 with probability $p$ in
+# training and scales the others by $1/(1-p)$, and passes its input unchanged in evaluation mode;
+# **batch normalisation** uses statistics of the current batch in training and stored averages in
+# evaluation mode (lesson 03 shows it). The first cell below prints what `eval()` and `no_grad`
+# changed for the stand-in `Linear` model; the second runs a dropout layer on eight 1s in both
+# modes.
+
+# %%
+before = model(xb)  # (128, 10), in training mode
+model.eval()
+with torch.no_grad():
+    evaluated = model(xb)  # (128, 10), no graph recorded
+print(f"after model.eval(): model.training = {model.training}; output under no_grad records a graph "
+      f"(requires_grad): {evaluated.requires_grad}; the same call outside it: {model(xb).requires_grad}")
+print("the Linear model's output is the same in both modes:", torch.equal(before, evaluated))
+model.train()  # back to training mode
+print("after model.train(): model.training =", model.training)
+
+# %%
+torch.manual_seed(0)
+dropout = torch.nn.Dropout(p=0.5)
+ones = torch.ones(8)  # (8,)
+print("training mode:  ", dropout(ones).tolist())  # about half set to 0, the rest scaled by 1/(1-p) = 2
+dropout.eval()
+print("evaluation mode:", dropout(ones).tolist())  # unchanged
+
+# %% [markdown]
+# ## Appendix E: the embedded fallback
+#
+# **Optional:** what a lesson trains on when it finds no data.
+
+# %% [markdown]
+# Whichever data this run found, the fallback is always at hand (it ships inside scikit-learn), so
+# the cell below builds it and checks the numbers of the table: how many scans, their size, and
+# where the ink can sit in the 28x28 frame.
+
+# %%
+from sklearn.datasets import load_digits
+
+from course_utils.data_sources import embedded_digits
+from course_utils.plots import rows_figure
+
+scans = load_digits().images  # (1797, 8, 8), values 0..16
+fallback = embedded_digits().x  # (1797, 1, 28, 28), values in [0, 1]
+ink_rows = fallback.amax(dim=(0, 1, 3)).nonzero().flatten()  # rows with ink in any image
+ink_cols = fallback.amax(dim=(0, 1, 2)).nonzero().flatten()
+print(f"scikit-learn's scans: {scans.shape[0]:,} images of {scans.shape[1]}x{scans.shape[2]} pixels")
+print(f"the embedded fallback: {tuple(fallback.shape)}; ink only in rows {ink_rows.min()}-{ink_rows.max()} "
+      f"and columns {ink_cols.min()}-{ink_cols.max()}: a {len(ink_rows)}x{len(ink_cols)} box in the middle")
+rows_figure({"scan, 8x8": scans[:10] / 16, "fallback, 28x28": fallback[:10]},
+            title="the first ten embedded digits: scikit-learn's scan and the enlarged fallback image")
+
+# %% [markdown]
+# The figure shows what a lesson would train on if it found no data: each 8x8 scan (top) and
+# the same digit enlarged by smooth interpolation and framed in black like MNIST (bottom). The
+# enlarged digits have soft edges and no fine strokes, so errors and figures on the fallback
+# look different from those on MNIST, and lessons print which data they used.
+
+# %% [markdown]
+# ## Your first exercise
+#
+# Lesson 00 has no exercise of its own. The first one comes with the next lesson:
+# [Exercise 01](../exercises/01_linear_autoencoder_and_pca.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/01_linear_autoencoder_and_pca.ipynb),
+# where you implement PCA by SVD, encoding and decoding with it, the principal angles between two
+# subspaces and one training step of a linear autoencoder, read PCA's ordered basis back from a
+# trained linear autoencoder, and predict, before running the code, how much the error grows when
+# the kept PCA plane is turned, with a check cell after each task.
 
 # %% [markdown]
 # ## Your setup, in one cell
