@@ -644,8 +644,8 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
           f"{score(ticked, right, n_options=6, partial_credit=True):.2f}")
 
 # %% [markdown]
-# - **Quizzes, continued.** Two right ticks and one wrong give 2/3 - 1/3; ticking every box scores
-#   0. Where widgets do not run, the quiz prints as text and you answer with `check_answers`. The
+# - **Quizzes, continued.** Two right ticks and one wrong give 2/3 - 1/3; ticking every box
+#   scores 0. Where widgets do not run, the quiz prints as text and you answer with `check_answers`. The
 #   course's terms are in a bilingual [glossary](../quizzes/GLOSSARY.md).
 # - **Exercises.** Lessons 01 to 07 each have an exercise notebook in `exercises/`. Each task is a
 #   code cell with a stub that raises `NotImplementedError`: replace it with your code, run it, then
