@@ -27,7 +27,7 @@
 # 1. run the setup cell that every lesson starts with, and warm up with tensors and autograd;
 # 2. see what a seed makes repeatable, and what it does not;
 # 3. load Fashion-MNIST and MNIST, and see which copy of the data this run used;
-# 4. see how images are stored and batched, train a small autoencoder, and try two short edits;
+# 4. see how images are stored and batched, train a small autoencoder, and try two short experiments;
 # 5. try an interactive view, and learn how quizzes and exercises work.
 #
 # **Two editions.** Every lesson and exercise has a Vietnamese twin (`notebooks/vi/`,
@@ -409,8 +409,8 @@ print(f"after backward(): encoder.weight.grad {tuple(tiny.encoder.weight.grad.sh
 # ### Your turn
 #
 # Two short experiments; predict before you run. First: the cell below empties the gradients, then
-# calls `backward()` on the batch's loss `n_calls = 2` times with no `zero_grad()` in between. How
-# many times the first gradient will `encoder.weight.grad` hold? Run it, then set `n_calls = 3`,
+# calls `backward()` on the batch's loss `n_calls = 2` times with no `zero_grad()` in between. What
+# multiple of the first gradient will `encoder.weight.grad` hold? Run it, then set `n_calls = 3`,
 # predict again, and rerun.
 
 # %%
@@ -461,10 +461,9 @@ print(f"In this run: (B, 1) - (B,) with B = {len(xb)} gave shape {tuple(diff.sha
 #
 # After each pass the cell measures the loss on those training images and on the validation
 # split. Its yardstick is PCA with the same 10 numbers per image on the same validation images.
-# The check passes when the model's
-# validation loss ends within 10% of PCA's, about what two of the ten numbers are worth: the first
-# line prints PCA's loss with 8 numbers. The cell then draws the curves and the model's
-# reconstructions of the strip's images.
+# The check passes when the model's validation loss ends within 10% of PCA's, about what two of the
+# ten numbers are worth: the first line prints PCA's loss with 8 numbers. The cell then draws the
+# curves and the model's reconstructions of the strip's images.
 
 # %%
 from IPython.display import display
@@ -645,8 +644,8 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 
 # %% [markdown]
 # - **Quizzes, continued.** Two right ticks and one wrong give 2/3 - 1/3; ticking every box
-#   scores 0. Where widgets do not run, the quiz prints as text and you answer with `check_answers`. The
-#   course's terms are in a bilingual [glossary](../quizzes/GLOSSARY.md).
+#   scores 0. Where widgets do not run, the quiz prints as text and you answer with
+#   `check_answers`. The course's terms are in a bilingual [glossary](../quizzes/GLOSSARY.md).
 # - **Exercises.** Lessons 01 to 07 each have an exercise notebook in `exercises/`. Each task is a
 #   code cell with a stub that raises `NotImplementedError`: replace it with your code, run it, then
 #   run the **check cell** after it, which says "not attempted" while the stub is there and
@@ -1024,8 +1023,8 @@ del x
 # %% [markdown]
 # ## Appendix C: batches on the device, in detail
 #
-# **Optional:** what the first axis of a batch means, and the one kind of layer that mixes the
-# images of a batch.
+# **Optional:** what the first axis of a batch means, and a layer that mixes the images of a
+# batch.
 
 # %% [markdown]
 # The first axis of a batch counts the images: a batch of 3 is three images side by side, not
@@ -1052,7 +1051,7 @@ print(f"with BatchNorm1d after it, in training mode: image 1's row is the same i
 # `((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean()`, on batches of shape (B, 784)
 # once flattened: `.sum(dim=1)` adds the squared errors over the 784 pixels of each image (one
 # error per image, shape (B,)), and `.mean()` averages those over the B images of the batch.
-# The training loops of both appendices compute their loss the same way.
+# The training loops of appendices A and B compute their loss the same way.
 
 # %% [markdown]
 # ## Appendix D: saving a model, and evaluation mode
@@ -1078,6 +1077,7 @@ with tempfile.TemporaryDirectory() as folder:
     path = Path(folder) / "model.pt"
     torch.save(model.state_dict(), path)
     print(f"saved {path.name}: {path.stat().st_size / 1e3:.1f} kB")
+    torch.manual_seed(1)  # another seed than the stand-in model's: other random weights
     fresh = torch.nn.Linear(784, 10).to(course.device)  # the same architecture, new random weights
     print("before loading, the new model gives the same outputs:", torch.equal(fresh(xb), model(xb)))
     fresh.load_state_dict(torch.load(path, map_location=course.device))
@@ -1122,8 +1122,8 @@ print("evaluation mode:", dropout(ones).tolist())  # unchanged
 
 # %% [markdown]
 # Whichever data this run found, the fallback is always at hand (it ships inside scikit-learn), so
-# the cell below builds it and checks the numbers of the table: how many scans, their size, and
-# where the ink can sit in the 28x28 frame.
+# the cell below builds it, checks what section 3 says of it (how many scans, their size), and
+# prints where the ink sits in the 28x28 frame.
 
 # %%
 from sklearn.datasets import load_digits
