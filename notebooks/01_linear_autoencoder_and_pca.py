@@ -770,7 +770,7 @@ ax1, ax2 = fig.subplots(1, 2)
 angles_focus = r_focus["angles"]  # (k_focus,), smallest first
 ax1.plot(range(1, k_focus + 1), angles_focus, "o-", markersize=3)
 ax1.set(xlabel="principal angle index", ylabel="angle (degrees)",
-        title=f"k = {k_focus}: principal angles between the AE's and PCA's subspaces")
+        title=f"k = {k_focus}: principal angles, AE vs PCA")
 j_near = torch.arange(max(1, k_focus - 8), k_focus + 9)  # (up to 17,) j around the cut
 ax2.plot(j_near, pca.eigenvalues[j_near - 1] / pca.eigenvalues[j_near], "o-", markersize=4)
 ax2.axhline(1, color="grey", lw=1)
