@@ -241,5 +241,76 @@ def pca_view(pca: PCA, images: Tensor, k: int = 10) -> FigureView:
     return FigureView(lambda k: pca_reconstruction_figure(pca, images, k), {"k": slider})
 
 
+def error_rise_for_rotation(pca: PCA, x: Tensor, k: int, theta_deg: float) -> tuple[float, float]:
+    """Turn the k-th principal direction by theta towards the (k+1)-th: how much error it adds.
+
+    x: (N, D), the data ``pca`` was fitted on; k: 1 <= k < ``pca.n_components``. The kept basis
+    is PCA's first k directions (k, D) with row k replaced by cos(theta) v_k + sin(theta) v_(k+1),
+    still orthonormal. Returns (measured, formula), both per sample:
+        measured: the mean squared error of the orthogonal projection of x onto mean + the
+                  turned basis, minus the same for PCA's first k directions (residuals computed
+                  in float64, 8,192 rows at a time);
+        formula:  (lambda_k - lambda_(k+1)) * sin(theta)^2.
+    On the fitting data the two agree up to rounding, because v_k^T Sigma v_(k+1) = 0.
+    """
+    _check_2d(x, "error_rise_for_rotation")
+    if not 1 <= k < pca.n_components:
+        raise ValueError(f"k must be between 1 and {pca.n_components - 1}, got {k}.")
+    theta = math.radians(theta_deg)
+    kept = pca.components[:k].double()  # (k, D)
+    turned = kept.clone()
+    turned[k - 1] = math.cos(theta) * kept[k - 1] + math.sin(theta) * pca.components[k].double()
+    errors = []
+    for basis in (kept, turned):
+        total = 0.0
+        for chunk in x.split(8192):
+            xc = chunk.double() - pca.mean.double()  # (n, D)
+            total += (xc - xc @ basis.T @ basis).pow(2).sum().item()
+        errors.append(total / len(x))
+    gap = (pca.eigenvalues[k - 1] - pca.eigenvalues[k]).item()
+    return errors[1] - errors[0], gap * math.sin(theta) ** 2
+
+
+def rotation_figure(cases: dict, theta_deg: float) -> Figure:
+    """One panel per case: the rise (lambda_k - lambda_(k+1)) sin^2 theta over 0-90 degrees,
+    as a share of PCA's error, with the measured rise at ``theta_deg`` marked.
+
+    cases: {title: (pca, x, k)} with x (N, D) the data ``pca`` was fitted on (see
+    ``error_rise_for_rotation``). The panel title gives lambda_k / lambda_(k+1).
+    """
+    fig = Figure(figsize=(4.2 * len(cases), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(cases), squeeze=False)[0]
+    grid = torch.linspace(0, 90, 91)  # (91,) degrees
+    for ax, (title, (pca, x, k)) in zip(axes, cases.items(), strict=True):
+        floor = pca.eigenvalues[k:].sum().item()  # PCA's error per sample on x
+        measured, formula = error_rise_for_rotation(pca, x, k, theta_deg)
+        gap = (pca.eigenvalues[k - 1] - pca.eigenvalues[k]).item()
+        ratio = (pca.eigenvalues[k - 1] / pca.eigenvalues[k]).item()
+        curve = 100 * gap * torch.sin(torch.deg2rad(grid)) ** 2 / floor
+        ax.plot(grid, curve, "-", label="formula")
+        ax.plot([theta_deg], [100 * measured / floor], "o", color="tab:red", label="measured")
+        ax.set(xlabel="turn angle theta (degrees)", ylabel="error rise, % of PCA's error",
+               title=f"{title}: k = {k}, lambda ratio {ratio:.3f}\n"
+               f"at {theta_deg:.0f}°: measured {100 * measured / floor:.3g}%, "
+               f"formula {100 * formula / floor:.3g}%")  # fmt: skip
+        ax.title.set_fontsize(10)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize=9)
+    return fig
+
+
+def rotation_view(cases: dict, theta_deg: float = 30.0) -> FigureView:
+    """Lesson 01: a slider for the turn angle theta of ``rotation_figure``."""
+    slider = widgets.FloatSlider(
+        value=theta_deg,
+        min=0.0,
+        max=90.0,
+        step=5.0,
+        description="theta",
+        continuous_update=False,
+    )
+    return FigureView(lambda theta: rotation_figure(cases, theta), {"theta": slider})
+
+
 # Old names, kept for one release (issue 17): calling one warns and names the new one.
 principal_angles = deprecated_alias("principal_angles", principal_angles_deg)

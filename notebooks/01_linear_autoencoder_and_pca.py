@@ -70,14 +70,9 @@ DATASET = "fashion_mnist"  # or "mnist": every cell below works with either
 # where $x \in \mathbb{R}^D$ is an input (here an image with $D = 784$ pixels), $z \in
 # \mathbb{R}^k$ is its **code**, and $\hat x$ is the **reconstruction**. The set of all possible
 # codes is the **latent space**. Training adjusts the weights $\theta, \phi$ so that $\hat x$ is
-# close to $x$ for the training images.
-#
-# If $k \ge D$ the network could learn the identity and copy the input, learning nothing. An
-# **undercomplete** autoencoder has $k < D$: the code is a bottleneck, so the network has to
-# compress. (Lesson 05 shows how *overcomplete* codes, $k > D$, can still be made useful.)
-#
-# The diagram below shows the flow for a batch of $B$ images and the linear autoencoder of this
-# lesson; the shapes under each box are those of the tensors and weight matrices.
+# close to $x$. An **undercomplete** autoencoder has $k < D$: the code is a bottleneck, so the
+# network has to compress instead of copying (lesson 05 makes *overcomplete* codes useful). The
+# diagram shows the shapes for a batch of $B$ images in this lesson's linear autoencoder.
 
 # %%
 from course_utils.plots import flow_diagram_figure
@@ -94,8 +89,6 @@ flow_diagram_figure(
 # %% [markdown]
 # ## 2. Reconstruction losses, and the course's convention
 #
-# How close is $\hat x$ to $x$? Two losses are used throughout the course.
-#
 # **Squared error**, for real-valued pixels:
 # $$ \ell_{\text{SE}}(x, \hat x) = \sum_{i=1}^{D} (x_i - \hat x_i)^2 . $$
 #
@@ -103,19 +96,16 @@ flow_diagram_figure(
 # decoder outputs a logit $s_i$ per pixel and $p_i = \sigma(s_i)$ is the probability it predicts:
 # $$ \ell_{\text{BCE}}(x, p) = -\sum_{i=1}^{D} \big[ x_i \log p_i + (1 - x_i)\log(1 - p_i) \big]. $$
 # BCE is the negative log-likelihood of a Bernoulli distribution per pixel. Squared error is the
-# negative log-likelihood of a Gaussian centred on $\hat x$, up to constants, only when that
-# Gaussian's variance is **fixed and the same for every pixel**: with variance $\sigma^2$ it is
-# $\ell_{\text{SE}} / (2\sigma^2) + \tfrac{D}{2} \log(2\pi\sigma^2)$. A learned or per-pixel
-# variance weights the pixels differently (lesson 06).
+# negative log-likelihood of a Gaussian centred on $\hat x$, up to constants, only when its variance
+# $\sigma^2$ is **fixed and the same for every pixel**: $\ell_{\text{SE}} / (2\sigma^2) +
+# \tfrac{D}{2} \log(2\pi\sigma^2)$ (lesson 06 learns the variance).
 #
 # > **The course's loss convention.** Every loss is **per image**: summed over the pixels of an
-# > image (later also over latent dimensions), then **averaged over the images of the batch**.
-# > For plain autoencoders we also report the **mean squared error per pixel**, the same number
-# > divided by $D = 784$, which does not grow with the image size. PCA's discarded variance (the
-# > sum of the dropped eigenvalues, section 3) is a squared error **per image**; divide it by 784
-# > to compare it with a per-pixel MSE.
+# > image, then **averaged over the images of the batch**. For plain autoencoders we also report
+# > the **mean squared error per pixel**, the same number divided by $D = 784$. PCA's discarded
+# > variance (section 3) is a squared error per image.
 #
-# The cell checks the library's losses against the formulas on two "images" of three pixels each.
+# The cell checks the library's losses against the formulas on two three-pixel "images".
 
 # %%
 from course_utils.losses import mean_bce_per_image, mean_sse_per_image, mse_per_pixel
@@ -133,12 +123,10 @@ print(f"BCE per image: by hand {bce_by_hand:.4f}, mean_bce_per_image {mean_bce_p
 # %% [markdown]
 # ### BCE has a floor on grey pixels
 #
-# Squared error is 0 for a perfect reconstruction. BCE is not, unless every target pixel is
-# exactly 0 or 1. For one pixel with target $x_i$, the BCE $-[x_i \log p_i + (1-x_i)\log(1-p_i)]$
-# is smallest at $p_i = x_i$, where it equals the pixel's **entropy**
-# $H(x_i) = -[x_i \log x_i + (1-x_i)\log(1-x_i)]$: $\log 2 \approx 0.693$ nats for a grey
-# $x_i = 0.5$, and 0 for black or white. Summed over an image this is
-# `losses.bce_floor_per_image`. The cell below feeds the *perfect* prediction $p = x$ to the BCE.
+# For one pixel with target $x_i$, the BCE is smallest at $p_i = x_i$, where it equals the pixel's
+# **entropy** $H(x_i) = -[x_i \log x_i + (1-x_i)\log(1-x_i)]$: $\log 2 \approx 0.693$ nats for a
+# grey $x_i = 0.5$, and 0 for black or white (summed over an image: `losses.bce_floor_per_image`).
+# The cell feeds the *perfect* prediction $p = x$ to the BCE.
 
 # %%
 from course_utils.losses import bce_floor_per_image, bce_per_image
@@ -150,17 +138,13 @@ print("BCE floor (summed pixel entropy):", (bce_floor_per_image(targets) + 0.0).
 print("squared error of the same reconstruction:", ((torch.sigmoid(perfect_logits) - targets) ** 2).sum(1).numpy().round(6))
 
 # %% [markdown]
-# The binary image's floor is (numerically) 0; the grey one pays its pixels' entropy even when
-# reconstructed perfectly, so on grey images a BCE value mixes the model's error with how grey the
-# targets are (section 5 measures the floor on real images).
+# The grey image pays its pixels' entropy even when reconstructed perfectly, so on grey images a
+# BCE value mixes the model's error with how grey the targets are.
 #
-# **When to use which.** Squared error suits any real-valued target and is 0 at a perfect fit, so
-# it is easy to compare with PCA; BCE suits targets in $[0, 1]$ read as probabilities of "ink", and
-# is a true likelihood only for binary pixels. With a sigmoid at the end of the decoder they also
-# train differently: with BCE on the logit $s$ the gradient is $\partial \ell / \partial s = p - x$,
-# while the squared error after the sigmoid gets the sigmoid's slope as a factor,
-# $\partial (p - x)^2 / \partial s = 2 (p - x)\, p (1 - p)$, which vanishes where the sigmoid is
-# flat. The cell asks autograd for both gradients on four pixels whose target is 1.
+# **When to use which.** Squared error suits any real-valued target and is 0 at a perfect fit;
+# BCE suits targets in $[0, 1]$ read as probabilities of "ink". After a sigmoid they also train
+# differently: BCE's gradient on the logit is $p - x$, the squared error's is
+# $2 (p - x)\, p (1 - p)$, which vanishes where the sigmoid is flat. The cell asks autograd.
 
 # %%
 import torch.nn.functional as F
@@ -178,12 +162,9 @@ print("autograd gives p - x for BCE:", torch.allclose(grad_bce, p - ink),
 print(f"at s = -6 the BCE gradient is {grad_bce[0] / grad_se[0]:.0f} times the squared error's")
 
 # %% [markdown]
-# The squared error's gradient shrinks the deeper the logit sits in the sigmoid's flat end, while
-# BCE's, $p - x$, is largest where the logit is most wrong (the last line prints the ratio). That
-# is one reason decoders that end in a sigmoid are trained with BCE on logits. A linear
-# autoencoder and PCA are about squared error on the pixels themselves (no sigmoid), so this
-# lesson trains with it; later lessons use BCE where a likelihood view helps, and report it above
-# its floor.
+# BCE's gradient is largest where the logit is most wrong, so decoders that end in a sigmoid are
+# trained with BCE on logits. A linear autoencoder and PCA are about squared error on the pixels
+# themselves, so this lesson trains with it.
 
 # %% [markdown]
 # ## 3. PCA on a 3-D toy cloud
@@ -202,53 +183,21 @@ plane_fit_figure(cloud, title="500 points near a tilted plane")
 
 # %% [markdown]
 # The left panel shows the cloud with its best-fitting plane (green); the right panel looks along
-# the plane, edge-on, on equal axes (horizontal: the position along the widest direction;
-# vertical: the distance off the plane). Almost all of the spread lies within the plane.
+# the plane, edge-on, on equal axes. Almost all of the spread lies within the plane.
 #
-# **Why the widest direction is an eigenvector.** Centre the points and stack them as the rows of
-# $X_c$ ($N \times D$). The coordinate of a point $x$ along a unit vector $u$ ($\|u\| = 1$) is
-# $u^\top x$, and its variance over the $N$ points is
-# $$ \mathrm{Var}(u^\top x) = \frac{1}{N} \sum_{n=1}^{N} (u^\top x_n)^2 = u^\top \Sigma u, \qquad
-# \Sigma = \frac{1}{N} X_c^\top X_c , $$
-# with $\Sigma$ the $D \times D$ covariance matrix. Maximise $u^\top \Sigma u$ subject to
-# $u^\top u = 1$: with a Lagrange multiplier $\lambda$, the gradient of
-# $u^\top \Sigma u - \lambda (u^\top u - 1)$ vanishes when $2 \Sigma u - 2 \lambda u = 0$, so
-# $$ \Sigma u = \lambda u . $$
-# The best $u$ is an eigenvector of $\Sigma$, with variance $u^\top \Sigma u = \lambda\, u^\top u = \lambda$:
-# the top eigenvector $v_1$ wins, with the largest eigenvalue $\lambda_1$. The next direction must
-# be orthogonal to $v_1$; a second multiplier for $u^\top v_1 = 0$ drops out (its term is
-# $v_1^\top \Sigma u = \lambda_1 v_1^\top u = 0$), so the same argument gives $v_2$ with variance
-# $\lambda_2$, and so on down the spectrum.
-#
-# The SVD gives these eigenvectors directly: if $X_c = U S V^\top$ then
-# $\Sigma = V S U^\top U S V^\top / N = V \operatorname{diag}(s_j^2 / N)\, V^\top$, so the columns of
-# $V$ are the eigenvectors of $\Sigma$ and $\lambda_j = s_j^2 / N$. The cell checks the maximum on
-# the cloud: $u^\top \Sigma u$ for 1,000 random unit vectors, and at the top eigenvector.
-
-# %%
-centred_cloud = cloud - cloud.mean(dim=0)  # (500, 3)
-cov = centred_cloud.T @ centred_cloud / len(cloud)  # (3, 3): Sigma
-lam, vecs = torch.linalg.eigh(cov)  # ascending eigenvalues (3,), eigenvectors as columns (3, 3)
-v1 = vecs[:, -1]  # (3,) the top eigenvector
-u = torch.randn(1000, 3, generator=torch.Generator().manual_seed(2))
-u = u / u.norm(dim=1, keepdim=True)  # (1000, 3): random unit vectors
-var_u = ((u @ cov) * u).sum(dim=1)  # (1000,): u^T Sigma u for each u
-print(f"eigenvalues of Sigma: {lam.flip(0).numpy().round(4)}")
-print(f"at the top eigenvector: u^T Sigma u = {v1 @ cov @ v1:.4f}, variance of the points along it "
-      f"{(centred_cloud @ v1).var(correction=0):.4f}, lambda_1 = {lam[-1]:.4f}")
-print(f"1,000 random unit vectors: u^T Sigma u from {var_u.min():.4f} to {var_u.max():.4f}")
-print(f"In this run: {int((var_u > lam[-1] * (1 + 1e-6)).sum())} of 1,000 random directions exceed "
-      f"lambda_1; the best of them keeps {var_u.max() / lam[-1]:.1%} of lambda_1.")
+# Centre the points and stack them as the rows of $X_c$ ($N \times D$). The variance of the
+# points along a unit vector $u$ is $u^\top \Sigma u$, with $\Sigma = X_c^\top X_c / N$ the
+# covariance matrix, and it is largest at the top **eigenvector** $v_1$ of $\Sigma$, where it
+# equals the largest eigenvalue $\lambda_1$; the next best direction orthogonal to it is $v_2$, and
+# so on (the Lagrange derivation and a numerical check: deep dive 8). The SVD gives these
+# eigenvectors directly: if $X_c = U S V^\top$ then $\Sigma = V \operatorname{diag}(s_j^2 / N)\,
+# V^\top$, so the columns of $V$ are the eigenvectors and $\lambda_j = s_j^2 / N$.
 
 # %% [markdown]
-# The smallest printed value sits near $\lambda_3$: the same condition $\Sigma u = \lambda u$ also
-# gives the direction of *least* variance, the bottom eigenvector.
-#
 # **PCA in four lines.** Centre the data (subtract the mean point), take its SVD
 # $X - \bar x = U S V^\top$; the rows of $V^\top$ are the principal directions, ordered by the
-# variance along them, which is $\lambda_j = s_j^2 / N$ (scikit-learn divides by $N - 1$ instead:
-# "PCA in practice", section 5). Encoding is projecting onto the first
-# $k$ directions; decoding maps the $k$ coordinates back and adds the mean.
+# variance along them, $\lambda_j = s_j^2 / N$. Encoding is projecting onto the first $k$
+# directions; decoding maps the $k$ coordinates back and adds the mean.
 
 # %%
 mean = cloud.mean(dim=0)  # (3,)
@@ -258,10 +207,8 @@ print("variance along each principal direction:", eigenvalues.numpy().round(4))
 
 # %% [markdown]
 # **Why centre first?** The SVD finds the directions that best describe the points *as seen from
-# the origin*. This cloud sits far from the origin (its mean is printed above), so without
-# centring, the first "direction" is pulled towards the cloud's position instead of following
-# its spread, and a projection through the origin must spend part of its two directions on
-# reaching the cloud. The cell compares the two on the same data.
+# the origin*. This cloud sits far from the origin, so without centring the first "direction" is
+# pulled towards the cloud's position instead of following its spread. The cell compares the two.
 
 # %%
 _, _, vt_raw = torch.linalg.svd(cloud, full_matrices=False)  # the SAME SVD, without centring
@@ -285,18 +232,16 @@ print(f"In this run: without centring, two directions leave {raw_err / centred_e
       f"PCA's centred plane.")
 
 # %% [markdown]
-# Without centring, the first direction is pulled part of the way towards the cloud's mean point
-# (the first printed line gives both angles) instead of lying along its spread, and the plane through the origin pays for it in error; only the centred error equals
-# the discarded eigenvalue. Section 5 measures the same mistake on images.
+# Without centring, the first direction is pulled part of the way towards the cloud's mean point,
+# and the plane through the origin pays for it in error; only the centred error equals the
+# discarded eigenvalue.
 #
-# **Keeping variance = losing the least.** For a centred point $x$ and the orthogonal projection
-# $Px$ onto a plane through the mean, the residual $x - Px$ is perpendicular to the plane, so
-# Pythagoras gives
+# **Keeping variance = losing the least.** For a centred point $x$ and its orthogonal projection
+# $Px$ onto a plane through the mean, the residual is perpendicular to the plane, so by Pythagoras
 # $$ \|x\|^2 = \|Px\|^2 + \|x - Px\|^2 . $$
-# Averaged over the points: **total variance = variance kept in the plane + mean squared
-# reconstruction error**. The total is fixed by the data, so the plane that keeps the most
-# variance is the plane with the smallest error. The cell checks the identity for PCA's plane and
-# for three random planes through the mean.
+# Averaged over the points: **total variance = kept variance + mean squared reconstruction
+# error**. The total is fixed, so the plane that keeps the most variance has the smallest error.
+# The cell checks the identity for PCA's plane and three random planes.
 
 # %%
 centred = cloud - mean  # (500, 3)
@@ -318,10 +263,9 @@ print("PCA's plane keeps the most variance, so it has the smallest error:",
 
 # %% [markdown]
 # **Each direction comes with a sign you cannot rely on.** If $v$ is a principal direction, so
-# is $-v$: the same line. An SVD routine returns one of the two, and another library, version or
-# machine may return the other. Flipping a direction flips the sign of that code coordinate and
-# changes no reconstruction, so compare principal directions by the angle between their lines,
-# never entry by entry.
+# is $-v$, and another library or machine may return the other one. Flipping a direction flips
+# that code coordinate and changes no reconstruction, so compare directions by angles, never entry
+# by entry.
 
 # %%
 flip = torch.tensor([[-1.0], [1.0]])  # reverse the first direction, keep the second
@@ -331,15 +275,11 @@ print("first code coordinate changes sign:", torch.allclose(codes_flipped[:, 0],
 print("reconstructions unchanged:", torch.allclose(codes_flipped @ (flip * vt[:2]), codes @ vt[:2], atol=1e-5))
 
 # %% [markdown]
-# The course package does the same in `course_utils.pca.PCA` (open the file: it is short), with
-# one shortcut when there are many more points than coordinates: since
-# $X_c^\top X_c / N = V \operatorname{diag}(s_j^2 / N) V^\top$, the eigenvectors of the
-# $D \times D$ covariance ARE the principal directions and its eigenvalues are the $\lambda_j$.
-# Forming $X_c^\top X_c$ costs about $N D^2$ operations, the same order as the thin SVD of the
-# $N \times D$ data, so the shortcut wins only a constant factor (section 5 times both on
-# images), not an order of magnitude. The reconstruction error of PCA has a closed form: the mean
-# squared error per point equals the **sum of the discarded eigenvalues**. Here we keep two
-# directions and discard one.
+# The course package does the same in `course_utils.pca.PCA` (open the file: it is short), through
+# the eigenvectors of the $D \times D$ covariance. Forming $X_c^\top X_c$ costs about $N D^2$
+# operations, the same order as the thin SVD, so this shortcut wins only a constant factor
+# (section 5 times it). PCA's mean squared error per point is the **sum of the discarded
+# eigenvalues**; here we keep two directions and discard one.
 
 # %%
 from course_utils.pca import PCA, principal_angles_deg
@@ -351,9 +291,8 @@ print(f"PCA reconstruction error {pca_error:.5f} = discarded eigenvalue {pca2.ei
 plane_fit_figure(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point lands on the plane")
 
 # %% [markdown]
-# In the figure each red reconstruction lies on the plane, and the grey segments (for every
-# tenth point) are the errors: in the edge-on panel they are vertical, because PCA's projection
-# is orthogonal.
+# Each red reconstruction lies on the plane, and the grey error segments are vertical in the
+# edge-on panel: PCA's projection is orthogonal.
 #
 # ## 4. A linear autoencoder on the same cloud
 #
@@ -369,11 +308,9 @@ x_hat = decoder(encoder(cloud[:4]))
 print("x:", tuple(cloud[:4].shape), "-> z:", tuple(encoder(cloud[:4]).shape), "-> x_hat:", tuple(x_hat.shape))
 
 # %% [markdown]
-# **Training, written out.** Training repeats five moves: (1) clear the gradients left over from
-# the previous step, (2) run the model forward, (3) compute the loss, (4) backpropagate, which
-# fills each weight's `.grad` with the derivative of the loss with respect to that weight, and
-# (5) let the optimizer update the weights from their gradients. Here they are, with Adam, on
-# the whole cloud at once (one batch of 500 points) for 1,500 steps.
+# **Training, written out.** Each step (1) clears the old gradients, (2) runs the model forward,
+# (3) computes the loss, (4) backpropagates, filling each weight's `.grad`, and (5) lets the
+# optimizer update the weights. Here with Adam, on the whole cloud at once, for 1,500 steps.
 
 # %%
 model = nn.Sequential(encoder, decoder)  # x (B, 3) -> z (B, 2) -> x_hat (B, 3)
@@ -390,9 +327,8 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
       f"PCA's {pca_error:.5f} (ratio {losses[-1] / pca_error:.4f})")
 
 # %% [markdown]
-# The course package keeps exactly these two layers, with `encode` and `decode` methods and shape
-# checks, as `LinearAutoencoder` in `course_utils.models` (a dozen lines), and the loop as `fit`,
-# the one training loop of the course (`course_utils/train.py`):
+# The course package keeps these two layers as `LinearAutoencoder` in `course_utils.models`, and
+# the loop as `fit`, the one training loop of the course (`course_utils/train.py`):
 #
 # | the loop above | in `fit` |
 # |---|---|
@@ -402,11 +338,9 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
 # | `optimizer.step()` | `_train_step`: `state.optimizer.step()` (Adam from `make_adam` unless you pass one) |
 # | `for step in range(...)` | two loops: epochs, and shuffled mini-batches from `iterate_batches` |
 #
-# In `_train_step`, `zero_grad()` comes just before `backward()`, which is fine: only `backward()`
-# adds into the `.grad` fields. `fit` also reshuffles the mini-batches each epoch, moves them to
-# the model's device, stops with advice on a NaN loss, records a validation pass per epoch, and
-# calls callbacks such as a learning-rate schedule. Here it trains the package model on the same
-# cloud, in mini-batches of 64 points, for 200 epochs (the cell prints the number of steps).
+# `fit` also moves batches to the model's device, stops with advice on a NaN loss, records a
+# validation pass and calls callbacks such as a learning-rate schedule. Here it trains on the same
+# cloud in mini-batches of 64 for 200 epochs.
 
 # %%
 import math
@@ -428,17 +362,15 @@ fig.axes[0].legend()
 fig
 
 # %% [markdown]
-# The training loss (log scale) flattens near the dashed line, PCA's error (each epoch averages its
-# mini-batches while the weights still move; the next cell measures the final model).
+# The training loss (log scale) flattens near PCA's error, the dashed line.
 #
 # Does it find the same plane? **Principal angles** answer that. Take orthonormal bases $Q_1$ and
-# $Q_2$ ($D \times k$) of the two subspaces (a QR decomposition turns any basis into one). The
-# singular values of the $k \times k$ matrix $Q_1^\top Q_2$ are the cosines of the $k$ principal
-# angles: the first is the smallest angle between a line of one subspace and a line of the other,
-# the next is the smallest among the directions perpendicular to the first pair, and so on. All
-# $0°$: the subspaces coincide; a $90°$ angle: some direction of one is perpendicular to the whole
-# other subspace. They depend only on the subspaces, not on the basis or the signs. The
-# autoencoder's plane is spanned by the columns of $W_d$.
+# $Q_2$ ($D \times k$) of the two subspaces (QR turns any basis into one). The singular values of
+# $Q_1^\top Q_2$ are the cosines of the $k$ principal angles: the first is the smallest angle
+# between a line of one subspace and a line of the other, the next the smallest among the
+# directions perpendicular to the first pair, and so on. All $0°$: the subspaces coincide. They
+# depend only on the subspaces, not on the basis or the signs. The autoencoder's plane is spanned
+# by the columns of $W_d$.
 
 # %%
 W_d = toy_ae.decoder.weight.detach()  # (3, 2): its columns span the decoder's plane
@@ -458,11 +390,11 @@ print(f"In this run: the autoencoder's error is {ae_error / pca_error:.4f} times
 
 # %% [markdown]
 # The gap at the cut is large on this cloud, so the best plane is sharply defined. But the
-# autoencoder's **basis** is not PCA's: the columns of $W_d$ are neither orthonormal nor aligned
-# with the principal directions. Any invertible $2 \times 2$ matrix $A$ can be slipped between
-# encoder and decoder without changing a reconstruction: replace $W_e$ by $A W_e$ and $b_e$ by
-# $A b_e$ (the code becomes $A z$), and $W_d$ by $W_d A^{-1}$. The loss cannot prefer one basis
-# over another. The cell checks this with a random $A$, then compares $W_d$ with PCA's basis.
+# autoencoder's **basis** is not PCA's: any invertible $2 \times 2$ matrix $A$ can be slipped
+# between encoder and decoder ($W_e \to A W_e$, $b_e \to A b_e$, $W_d \to W_d A^{-1}$) without
+# changing a reconstruction, so the loss cannot prefer one basis. Because the encoder has a bias,
+# the two codes differ by an **affine** map (deep dive 8 fits it). The cell checks the invariance
+# and compares $W_d$ with PCA's basis.
 
 # %%
 A = torch.randn(2, 2, generator=torch.Generator().manual_seed(5))  # (2, 2), invertible
@@ -475,31 +407,9 @@ column_angles = [principal_angles_deg(W_d[:, [j]], pca2.components[[j]].T).item(
 print("angle between column j of W_d and principal direction j:", [f"{a:.1f}" for a in column_angles])
 
 # %% [markdown]
-# So the two codes differ by a change of basis, and because the encoder has a bias, also by a
-# shift: if $W_e = C V_2^\top$ (rows in PCA's plane) then
-# $z_{\text{AE}} = W_e x + b_e = C\, z_{\text{PCA}} + (C V_2^\top \bar x + b_e)$, an **affine** map
-# of PCA's code $z_{\text{PCA}} = V_2^\top (x - \bar x)$. The cell fits that map by least squares
-# and prints how much of the autoencoder's code it leaves unexplained.
-
-# %%
-with torch.no_grad():
-    codes_ae = toy_ae.encode(cloud)  # (500, 2)
-codes_pca = pca2.encode(cloud)  # (500, 2)
-design = torch.cat([codes_pca, torch.ones(len(cloud), 1)], dim=1)  # (500, 3): [z_PCA, 1]
-coef = torch.linalg.lstsq(design, codes_ae).solution  # (3, 2): C^T stacked on the shift
-unexplained = (design @ coef - codes_ae).norm() / (codes_ae - codes_ae.mean(dim=0)).norm()
-print("C =\n", coef[:2].T.numpy().round(3), "\nshift =", coef[2].numpy().round(3))
-print(f"share of the autoencoder's code the affine map leaves unexplained: {unexplained:.2%}")
-
-# %% [markdown]
-# The part the affine map leaves unexplained comes from the encoder's rows reaching slightly off
-# the plane, a leak that deep dive 1 measures.
-#
-# **Getting PCA's ordered basis back.** The reconstructions all lie in the subspace. If the
-# network were exactly PCA's orthogonal projection, their own principal directions would be PCA's,
-# in PCA's order, with PCA's variances; the trained network leaks slightly, so expect small
-# differences, which the cell prints. So a PCA of the decoder's outputs recovers the ordered basis
-# from the trained network.
+# **Getting PCA's ordered basis back.** The reconstructions all lie in the subspace, so their own
+# principal directions are PCA's, in PCA's order, up to the network's small leak (deep dive 1): a
+# PCA of the decoder's outputs recovers the ordered basis.
 
 # %%
 with torch.no_grad():
@@ -516,30 +426,20 @@ for j in range(2):
 # **1. PCA is the floor (Eckart-Young, 1936).** Stack the data as the rows of $X$ ($N \times D$),
 # with mean $\bar x$ and centred version $X_c$. A linear autoencoder reconstructs
 # $\hat X = X M^\top + \mathbf 1 c^\top$ with $M = W_d W_e$ of rank at most $k$ and an offset
-# $c = W_d b_e + b_d$; with the offset, $\hat X$ can have rank $k + 1$, so first deal with it.
-# Write $X = X_c + \mathbf 1 \bar x^\top$: the error splits into
+# $c = W_d b_e + b_d$. The error splits into
 # $$ \|X - \hat X\|_F^2 = \|X_c - X_c M^\top\|_F^2 + N \,\|\bar x - M \bar x - c\|^2 , $$
-# with no cross term, because the columns of $X_c$ sum to zero. So **the offset can only add
-# error**: at best it carries the mean through. What is left, $X_c M^\top$, is a rank-$k$
-# approximation of $X_c$, and by the Eckart-Young theorem the best one in squared (Frobenius)
-# error is the truncated SVD, the projection onto the first $k$ principal directions, with error
-# $N$ times the sum of the discarded eigenvalues. No linear autoencoder can beat PCA on the data
-# PCA was fitted on.
+# with no cross term, because the columns of $X_c$ sum to zero: **the offset can only add error**.
+# By the Eckart-Young theorem the best rank-$k$ approximation $X_c M^\top$ of $X_c$ is the
+# projection onto the first $k$ principal directions, with error $N$ times the sum of the
+# discarded eigenvalues. No linear autoencoder beats PCA on the data PCA was fitted on.
 #
 # **2. No bad local minima (Baldi and Hornik, 1989).** The loss is not convex in $(W_e, W_d)$,
-# yet for this network (without biases, on centred data; point 1 bridges the gap) every local
-# minimum is a global one and every other critical point is a **saddle**. A **gap at the cut**,
-# $\lambda_k > \lambda_{k+1}$, makes the minimum unique as a subspace: $W_d W_e = V_k V_k^\top$,
-# the orthogonal projection onto PCA's subspace, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$
-# for **any** invertible $k \times k$ matrix $C$. The subspace is determined, the basis is not.
-# The theorem is about the shape of the loss, not about whether or how fast gradient descent gets
-# there, which is why we measured it above (the hypotheses, ties and saddles: deep dive 4).
-#
-# Plaut (2018) read the ordered principal directions off a trained linear autoencoder (as we did
-# with an SVD of its outputs), and Kunin et al. (2019) showed that an L2 penalty on the weights
-# makes the decoder's left singular vectors PCA's directions, in order (deep dive 4 trains it).
-# Whether this run's map $W_d W_e$ is exactly PCA's projection, and why that settles slowly: deep
-# dive 1.
+# yet (without biases, on centred data) every local minimum is global and every other critical
+# point is a **saddle**. A **gap at the cut**, $\lambda_k > \lambda_{k+1}$, makes the minimum
+# unique as a subspace: $W_d W_e = V_k V_k^\top$, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$
+# for **any** invertible $C$. The subspace is determined, the basis is not. The theorem is about
+# the shape of the loss, not about how fast gradient descent gets there (hypotheses, saddles and
+# the training dynamics: deep dives 1 and 4).
 
 # %% [markdown]
 # ## 5. PCA on images
@@ -561,13 +461,10 @@ for k in (2, 10, 32, 100):
     print(f"k = {k:>3}: {cumulative[k - 1]:.1%} of the pixel variance")
 
 # %% [markdown]
-# The loader has divided the stored bytes by 255, as the first line shows: every pixel is in
-# $[0, 1]$, which BCE needs as a target, and every loss of the course is on this scale.
-#
-# Two checks from section 3, now on images: does the uncentred first direction point at the mean
-# image, and how much does `PCA`'s covariance shortcut save over the SVD of the data? The cell
-# times both routes on the first 10,000 training images (or all, if fewer), each the fastest of
-# three runs.
+# Every pixel is in $[0, 1]$ (the loader divided the stored bytes by 255). Two checks from section
+# 3, now on images: does the uncentred first direction point at the mean image, and how much does
+# `PCA`'s covariance shortcut save over the SVD (on the first 10,000 training images, the fastest
+# of three runs)?
 
 # %%
 import time
@@ -597,15 +494,10 @@ print(f"{len(xc_sub):,} images: thin SVD {t_svd * 1000:.0f} ms, covariance + eig
       f"(the shortcut is {t_svd / t_cov:.1f} times as fast here)")
 
 # %% [markdown]
-# The uncentred direction is turned towards the mean image (the first angle): it describes where
-# the images sit, not how they vary. The shortcut saves a constant factor of the order printed,
-# not orders of magnitude, since both routes cost about $N D^2$ operations.
-
-# %% [markdown]
-# `data.name` above says which images this run uses: "embedded fallback" means scikit-learn's
-# small digit scans, whatever `DATASET` says.
-#
-# **The BCE floor on these images.** How large is section 2's floor here, per image?
+# The uncentred direction is turned towards the mean image: it describes where the images sit, not
+# how they vary. Both routes cost about $N D^2$ operations, so the shortcut saves a constant factor.
+# `data.name` says which images this run uses ("embedded fallback" means scikit-learn's small
+# digit scans). **The BCE floor on these images**, per image:
 
 # %%
 floor = bce_floor_per_image(data.test.x)  # (N,) summed pixel entropy of each test image
@@ -615,10 +507,9 @@ print(f"BCE floor: {floor.mean():.1f} nats per image on average (min {floor.min(
 print("a perfect reconstruction would still have BCE > 0 on these images:", bool(floor.mean() > 0.1))
 
 # %% [markdown]
-# The principal directions are themselves 784-pixel vectors, so we can look at them as images: the
-# first ones are broad blobs (overall shape and brightness), later ones add finer detail. White is
-# zero, red positive, blue negative, on one colour scale for all ten tiles (the colour bar); by
-# section 3's sign ambiguity, another library may show some of them with red and blue swapped.
+# The principal directions are 784-pixel vectors, so we can look at them as images: the first ones
+# are broad blobs (shape and brightness), later ones add finer detail (red positive, blue negative,
+# one colour scale; another library may swap red and blue).
 
 # %%
 from course_utils.plots import directions_figure
@@ -637,10 +528,9 @@ with_colour_bars(directions_figure({"PCA": pca.components[:10]}, column_titles=[
                                    title=f"{data.name}: the first ten principal directions (one colour scale)"), 1)
 
 # %% [markdown]
-# Two more pictures of the same decomposition: the **mean image** $\bar x$, which PCA subtracts
-# before it looks for directions and adds back to every reconstruction, and the **cumulative
-# explained variance**, the share of the images' total variance (the sum of all eigenvalues)
-# that the first $k$ directions keep. The cell prints that share for a few $k$.
+# Two more pictures: the **mean image** $\bar x$, which PCA subtracts first and adds back to every
+# reconstruction, and the **cumulative explained variance**, the share of the total variance that
+# the first $k$ directions keep.
 
 # %%
 from IPython.display import display
@@ -661,24 +551,33 @@ print("share of the variance kept by the first k directions:",
       {k: f"{share_kept[k - 1]:.1%}" for k in (2, 10, 32, 100, 200)})
 
 # %% [markdown]
-# **PCA in practice.** A common way to choose $k$ is to keep a fixed share of the variance, often
-# 95% (the cell prints that $k$). Each image is then stored as $k$ numbers instead of 784, plus one
-# basis ($k \times 784$) and one mean image shared by all images. In everyday work,
-# `sklearn.decomposition.PCA(n_components=0.95)` picks $k$ by that rule; it fixes each direction's
-# sign by a convention of its own (`svd_flip`), so compare its directions with ours by angles, and
-# it divides by $N - 1$, so its `explained_variance_` is $N/(N-1)$ times our $\lambda_j$.
-# `PCA(svd_solver="randomized")` is faster when you keep few components of many features, and `IncrementalPCA` fits batch by
-# batch. PCA is not scale-invariant, so features on different scales are usually **standardised**
-# first (`sklearn.preprocessing.StandardScaler`); pixels share one scale, so this lesson does not.
+# **PCA in practice.** A common way to choose $k$ is to keep 95% of the variance. Each image is
+# then stored as $k$ numbers instead of 784, plus one $k \times 784$ basis and the mean image. In
+# everyday work one calls `sklearn.decomposition.PCA`: it divides by $N - 1$ instead of $N$, fixes
+# each direction's sign by a convention of its own, and picks $k$ itself with
+# `n_components=0.95`; the cell checks all three against ours. `PCA(svd_solver="randomized")` is
+# faster when you keep few components of a large matrix, and `IncrementalPCA` fits batch by batch.
+# PCA is not scale-invariant, so features on different scales are usually **standardised** first;
+# pixels share one scale.
 
 # %%
 k95 = int((share_kept < 0.95).sum()) + 1  # the smallest k whose cumulative share reaches 95%
 print(f"95% of the variance is kept by k = {k95} directions ({share_kept[k95 - 1]:.1%}): {k95} numbers "
       f"per image instead of 784, {784 / k95:.1f} times fewer, plus a {k95} x 784 basis and the mean")
 
+from sklearn.decomposition import PCA as SklearnPCA
+
+sk = SklearnPCA(n_components=0.95, svd_solver="full").fit(x_train.double().numpy())  # picks k itself
+n_train = len(x_train)
+sk_var = torch.from_numpy(sk.explained_variance_[:10])  # (10,) sklearn's variances, divided by N - 1
+sk_angles = principal_angles_deg(torch.from_numpy(sk.components_[:k95]).T, pca.components[:k95].T.double())
+print(f"sklearn: k = {sk.n_components_} for 95%; explained_variance_ / lambda_j = "
+      f"{(sk_var / pca.eigenvalues[:10].double()).mean():.6f} (N / (N - 1) = {n_train / (n_train - 1):.6f}); "
+      f"largest angle between its {k95}-dimensional subspace and ours {sk_angles.max():.2e}°")
+
 # %% [markdown]
-# **Check the closed form on real data.** On the images PCA was fitted on, the squared error per
-# image equals the sum of the discarded eigenvalues (up to floating-point rounding).
+# **The closed form on real data.** On the training images, the squared error per image equals
+# the sum of the discarded eigenvalues.
 
 # %%
 for k in (10, 32):
@@ -691,8 +590,7 @@ for k in (10, 32):
 # %% [markdown]
 # ### Slider: how many components does an image need?
 #
-# The static figure shows reconstructions of eight test images from 2, 10 and 32 components.
-# Below it, a slider lets you choose $k$ yourself (up to 200).
+# Reconstructions of eight test images from 2, 10 and 32 components, then a slider for $k$.
 
 # %%
 from IPython.display import display
@@ -714,23 +612,12 @@ pca_view(pca, examples, k=10)
 # %% [markdown]
 # ## 6. The linear autoencoder on images: does it find PCA's subspace?
 #
-# > **What to take away from this section**
-# > - A linear autoencoder trained long enough reaches PCA's error: PCA is its floor.
-# > - It finds the principal directions that stand clearly above the cut, in an arbitrary basis; a
-# >   PCA of its outputs gives the ordered basis back.
-# > - Across a near-tie at the cut ($\lambda_k / \lambda_{k+1} \approx 1$) a large angle costs
-# >   almost no error: check the eigengap before calling it a failure.
-#
 # For $k = 2, 10$ and $32$ we train a `LinearAutoencoder(784, k)` with the squared error and
 # compare, **on the test images**, its error with PCA's and its decoder's subspace with the first
-# $k$ principal directions. The budget is a number of **optimizer steps** (the cell prints it);
-# fast mode cuts it to 60 steps, a smoke test whose numbers are not results.
-#
-# **The learning rate decays to (almost) zero.** With a constant rate, Adam keeps jittering around
-# the best subspace. `CosineDecay()` (in `course_utils.schedules`) lowers the rate along half a
-# cosine, from `lr` at the first of $T$ steps to $\mathrm{lr}\,(1 + \cos(\pi (T-1)/T))/2$ at the
-# last, a tiny fraction of `lr`. We start at 3e-3, three times Adam's usual 1e-3; deep dive 2
-# measures what the schedule buys.
+# $k$ principal directions (fast mode cuts training to 60 steps, a smoke test whose numbers are
+# not results). The learning rate starts at 3e-3 and decays along half a cosine to almost zero
+# (`CosineDecay`), so Adam stops jittering around the best subspace at the end (deep dive 2
+# measures what this buys).
 
 # %%
 # Extra code for the appendix (deep dives 2 and 3): copies of the weights taken during section
@@ -817,15 +704,36 @@ print(f"In this run ({data.name}): AE / PCA error ratio {ratio_text} at k = {', 
 
 # %% [markdown]
 # PCA's error is the floor on the training data (Eckart-Young); on test data it is the floor in
-# practice, not by theorem. The last column is the **eigengap** at the cut, $\lambda_k /
-# \lambda_{k+1}$: where it is close to 1, the last kept and the first discarded direction can trade
-# places at almost no cost, so **a close error is not yet the same subspace**. A row above PCA
-# points to short training (fast mode, always) or a small gap at the cut; deep dive 3 shows which
-# directions were still missing.
+# practice. The last column is the **eigengap** at the cut, $\lambda_k / \lambda_{k+1}$: where it is
+# close to 1, the last kept and the first discarded direction can trade places at almost no cost,
+# so **a close error is not yet the same subspace**.
 
 # %% [markdown]
-# **The whole curve.** PCA costs one decomposition, so we can draw its test error for every $k$ up to 200,
-# and place the three autoencoders on it.
+# ### What the code is, and what it is not
+#
+# The $k = 10$ code is **not** a vector of class probabilities: nothing made its entries positive
+# or sum to one, and $k = 10$ matching the ten classes is a coincidence. It is a set of **affine**
+# coordinates of a point in the flat plane through $b_d$ spanned by the columns of $W_d$, an
+# arbitrary, non-orthogonal basis. Nor is it a parameter: it is an *activation*, recomputed from
+# each image at every forward pass; training updates the weights and biases listed below, and
+# their gradients flow *through* the codes (the ordered basis recovered from this model, and more
+# pictures of the code: deep dives 7 and 8).
+
+# %%
+from course_utils.train import predict
+
+model10 = results[10]["model"]
+codes10 = predict(model10, x_train, fn=lambda m, xb: m.encode(xb))  # (N, 10): the training images' codes
+with torch.no_grad():
+    three_codes = model10.encode(x_test[:3])  # (3, 10): one code per image
+print("codes of three test images:\n", three_codes.numpy().round(2))
+print("sum of each code:", three_codes.sum(dim=1).numpy().round(2),
+      "| negative entries:", int((three_codes < 0).sum()), "of", three_codes.numel())
+print("the parameters (what the optimizer updates):",
+      {name: tuple(p.shape) for name, p in model10.named_parameters()})
+
+# %% [markdown]
+# **The whole curve.** PCA's test error for every $k$ up to 200, with the three autoencoders on it.
 
 # %%
 from course_utils.pca import errors_for_every_k
@@ -848,121 +756,72 @@ print(f"directions that carry variance in the training images: {n_carrying} of {
 
 # %% [markdown]
 # The curve falls steeply and then flattens: each new direction carries less variance than the one
-# before. The count of directions that carry any variance is in the hundreds on real MNIST or
-# Fashion-MNIST, at most 64 on the embedded fallback (8x8 scans enlarged to 28x28). How well the
-# directions carry over from training to test images: deep dive 6.
+# before (deep dive 6: how the directions carry over to test images).
 #
-# The median angle says how much of the subspace is PCA's; the *largest* angle can be big even
-# when the errors agree. We look closely at **the focus cut** $k$: of the three trained $k$, the
-# one with the smallest eigengap ratio $\lambda_k / \lambda_{k+1}$, computed from the table (the
-# cell prints it), with its angles beside the spectrum.
+# **The focus cut.** Of the three trained $k$, take the one with the smallest eigengap
+# $\lambda_k / \lambda_{k+1}$. The figure shows its principal angles and the neighbour ratios
+# $\lambda_j / \lambda_{j+1}$ around it: a ratio near 1 is a near-tie.
 
 # %%
 k_focus = closest_gap  # the trained k with the smallest lambda_k / lambda_(k+1)
+r_focus = results[k_focus]
 fig = NotebookFigure(figsize=(10, 3.4), layout="constrained")
 ax1, ax2 = fig.subplots(1, 2)
-angles_focus = results[k_focus]["angles"]  # (k_focus,), smallest first
+angles_focus = r_focus["angles"]  # (k_focus,), smallest first
 ax1.plot(range(1, k_focus + 1), angles_focus, "o-", markersize=3)
-ax1.set(xlabel="principal angle index", ylabel="degrees",
-        title=f"k = {k_focus}: principal angles (AE / PCA error {results[k_focus]['ae'] / results[k_focus]['pca']:.4f})")
-ax2.semilogy(range(1, 61), pca.eigenvalues[:60], "o-", markersize=3)
-ax2.axvline(k_focus + 0.5, color="tab:red", ls="--", label=f"k = {k_focus} cut")
-ax2.set(xlabel="component", ylabel="eigenvalue (variance)", title="PCA spectrum")
-ax2.legend()
+ax1.set(xlabel="principal angle index", ylabel="angle (degrees)",
+        title=f"k = {k_focus}: principal angles, AE vs PCA")
+j_near = torch.arange(max(1, k_focus - 8), k_focus + 9)  # (up to 17,) j around the cut
+ax2.plot(j_near, pca.eigenvalues[j_near - 1] / pca.eigenvalues[j_near], "o-", markersize=4)
+ax2.axhline(1, color="grey", lw=1)
+ax2.axvline(k_focus, color="tab:red", ls="--", label=f"the cut: j = k = {k_focus}")
+ax2.set(xlabel="j", ylabel="lambda_j / lambda_(j+1)", title="neighbour ratios of PCA's eigenvalues")
+ax2.legend(loc="upper right")
 display(fig)
-ratio_cut = results[k_focus]["gap_ratio"]  # lambda_k / lambda_(k+1) at the focus cut
+ratio_cut = r_focus["gap_ratio"]  # lambda_k / lambda_(k+1) at the focus cut
 other_cuts = ", ".join(f"{results[k]['gap_ratio']:.3f} at k = {k}" for k in results if k != k_focus)
 print(f"the focus cut: k = {k_focus}, lambda_{k_focus} / lambda_{k_focus + 1} = {ratio_cut:.3f} (at the other cuts: "
       f"{other_cuts}); on the toy cloud lambda_2 / lambda_3 = {pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f}")
-print(f"In this run: at the focus cut k = {k_focus}, lambda_k / lambda_k+1 = {ratio_cut:.3f}, the largest angle is "
-      f"{angles_focus.max():.1f}°, and the AE's test error is {results[k_focus]['ae'] / results[k_focus]['pca']:.4f} "
-      "times PCA's.")
+
 
 # %% [markdown]
-# **Why nearly equal eigenvalues allow large angles.** Turn the $k$-th direction of the kept
-# subspace by an angle $\theta$ towards the $(k{+}1)$-th. The variance kept along it drops from
-# $\lambda_k$ to $\lambda_k \cos^2\theta + \lambda_{k+1} \sin^2\theta$, so the error rises by
+# **Why nearly equal eigenvalues allow large angles.** Turn the $k$-th kept direction by an angle
+# $\theta$ towards the $(k{+}1)$-th. The variance kept along it drops from $\lambda_k$ to
+# $\lambda_k \cos^2\theta + \lambda_{k+1} \sin^2\theta$, so the error rises by
 # $$ (\lambda_k - \lambda_{k+1}) \sin^2 \theta . $$
-# Where $\lambda_k$ and $\lambda_{k+1}$ are nearly equal, as at the focus cut, even a full $90°$
-# swap costs little: the loss is almost flat along that rotation, gradient descent feels almost no
-# pull, and a finite run can end anywhere along it. At an exact tie it would cost nothing, which
-# is why the gap at the cut makes the best subspace unique (section 4); on the toy cloud the gap
-# is large, and section 4's angles were all close to zero. Deep dive 5 prices this run's turn at
-# the focus cut, direction by direction.
-
-# %% [markdown]
-# **PCA's ordered basis, back from the network.** As on the toy cloud, the directions of most
-# variance among the reconstructions are PCA's own. The reconstructions of the $k = 10$ model are
-# $\hat x = W_d z + b_d$, so their covariance is $W_d \operatorname{Cov}(z) W_d^\top$, a
-# $784 \times 784$ matrix built from the $10 \times 10$ covariance of the codes; its eigenvectors
-# are the principal directions of the decoder's outputs (what an SVD of the centred outputs
-# would give). The cell compares each with PCA's direction of the same rank.
+# At a near-tie even a full $90°$ swap costs little, so gradient descent feels almost no pull and a
+# finite run can end anywhere along that turn; at an exact tie the best subspace is not unique.
+# The cell measures the rise on the training images for one $\theta$ and compares it with the
+# formula, at the focus cut and on the toy cloud; the slider below lets you turn $\theta$ yourself.
 
 # %%
-from course_utils.train import predict
+from course_utils.pca import error_rise_for_rotation, rotation_view
 
-model10 = results[10]["model"]
-codes10 = predict(model10, x_train, fn=lambda m, xb: m.encode(xb))  # (N, 10)
-W_d10 = model10.decoder.weight.detach().double()  # (784, 10)
-output_cov = W_d10 @ torch.cov(codes10.T.double(), correction=0) @ W_d10.T  # (784, 784)
-output_var, output_dirs = torch.linalg.eigh(output_cov)  # ascending
-output_var, output_dirs = output_var.flip(0)[:10], output_dirs.flip(1)[:, :10]  # largest first
-direction_angles = [principal_angles_deg(output_dirs[:, [j]], pca.components[[j]].T).item() for j in range(10)]
-print("angle between the j-th direction of the outputs and PCA's j-th, j = 1..10:",
-      [round(a, 1) for a in direction_angles])
-print("their variances / PCA's eigenvalues:", [f"{r:.3f}" for r in (output_var / pca.eigenvalues[:10]).tolist()])
-neighbours = pca.eigenvalues[:10] / pca.eigenvalues[1:11]  # lambda_j / lambda_(j+1), j = 1..10
-print("eigenvalue j / eigenvalue j+1:", neighbours.numpy().round(2))
-worst = max(range(10), key=lambda j: direction_angles[j])  # the recovered direction furthest from PCA's
-gap_near = min(neighbours[max(worst - 1, 0) : worst + 1]).item()  # its smaller ratio to a neighbour
-print(f"In this run: {sum(a < 5 for a in direction_angles)} of 10 recovered directions lie within 5° of PCA's; "
-      f"the largest angle, {direction_angles[worst]:.1f}°, is at j = {worst + 1}, whose closer neighbour "
-      f"ratio is {gap_near:.2f} (the smallest of the ten: {neighbours.min():.2f}).")
-with_colour_bars(directions_figure(
-    {"PCA": pca.components[:10], "AE: W_d columns": W_d10.T, "AE: recovered": output_dirs.T},
-    column_titles=[f"{j + 1}" for j in range(10)],
-    title=f"{data.name}, k = 10: PCA's directions, the decoder's columns, and the basis recovered from it"), 3)
+turn_cases = {"images": (pca, x_train, k_focus), "toy cloud": (PCA(n_components=3).fit(cloud), cloud, 2)}
+for name, (p_case, x_case, k_case) in turn_cases.items():
+    measured, formula = error_rise_for_rotation(p_case, x_case, k_case, theta_deg=30)
+    floor = p_case.eigenvalues[k_case:].sum().item()  # PCA's error per sample
+    print(f"{name}, k = {k_case}: turning v{k_case} by 30° towards v{k_case + 1} raises the error by {measured:.5f} "
+          f"per sample ({100 * measured / floor:.3g}% of PCA's); (lambda_k - lambda_k+1) sin^2 30° = {formula:.5f}")
+print(f"In this run: at the focus cut k = {k_focus}, the AE's test error is {r_focus['ae'] / r_focus['pca']:.4f} "
+      f"times PCA's, its largest principal angle is {angles_focus.max():.1f}°, and lambda_k / lambda_k+1 = "
+      f"{ratio_cut:.3f}.")
 
-# %% [markdown]
-# Where an eigenvalue stands well apart from its neighbours, the recovered direction lies close to
-# PCA's; where two neighbours are nearly equal their directions mix cheaply, and a larger angle
-# shows up there first. In the figure (one colour scale per row; red and blue swapped is the same
-# direction), the decoder's columns (middle row) are an unordered mix of PCA's directions (top
-# row), and the basis recovered from the outputs (bottom row) matches the top row, up to sign,
-# wherever the angles are small.
-#
-# ### What the code is, and what it is not
-#
-# The $k = 10$ code is **not** a vector of class probabilities: nothing made its entries positive
-# or sum to one, and $k = 10$ matching the ten classes is a coincidence. It is a set of **affine**
-# coordinates: the reconstruction $W_d z + b_d$ is a point of the flat plane through the mean
-# parallel to PCA's subspace, located from $b_d$ along the columns of $W_d$, an arbitrary,
-# non-orthogonal basis. Nor is it a parameter: it is an *activation*, recomputed from each image
-# at every forward pass; training updates the weights and biases listed below, and their gradients
-# flow *through* the codes (more pictures of the code: deep dive 7).
 
-# %%
-with torch.no_grad():
-    three_codes = model10.encode(x_test[:3])  # (3, 10): one code per image
-print("codes of three test images:\n", three_codes.numpy().round(2))
-print("sum of each code:", three_codes.sum(dim=1).numpy().round(2),
-      "| negative entries:", int((three_codes < 0).sum()), "of", three_codes.numel())
-print("the parameters (what the optimizer updates):",
-      {name: tuple(p.shape) for name, p in model10.named_parameters()})
+# %% tags=["nbval-ignore-output"]
+rotation_view(turn_cases, theta_deg=30)
 
 # %% [markdown]
 # ## 7. Why nonlinearity matters
 #
-# Composing linear maps gives a linear map, and PCA is the best rank-$k$ one, so a linear
-# autoencoder can never beat PCA on the data PCA was fitted on. Nonlinear activations let the
-# reconstructions lie on a bent surface instead of a flat subspace. The bending is the decoder's:
-# whatever the encoder does, a linear decoder's outputs $W_d z + b$ fill at most a flat
+# Composing linear maps gives a linear map, so a linear autoencoder can never beat PCA on the data
+# PCA was fitted on. Nonlinear activations let the reconstructions lie on a bent surface instead.
+# The bending is the decoder's: a linear decoder's outputs $W_d z + b$ fill at most a flat
 # $k$-dimensional subspace, so the models below are nonlinear on both sides.
 #
 # **A curve in the plane.** Points near a half circle live in 2-D, but one number (where along the
-# arc a point sits) describes each of them. PCA with $k = 1$ can only project onto a straight
-# line; a small autoencoder with a `Tanh` hidden layer on each side and a 1-D code can learn to
-# follow the arc.
+# arc a point sits) describes each. PCA with $k = 1$ can only project onto a line; a small
+# autoencoder with a `Tanh` hidden layer on each side and a 1-D code can follow the arc.
 
 # %%
 from course_utils.toy_manifolds import curve_fit_figure, noisy_arc
@@ -991,14 +850,12 @@ curve_fit_figure(arc, {"PCA, k = 1": pca_arc.reconstruct(arc), "nonlinear AE, k 
                  title="one number per point: a straight line vs a learned curve")
 
 # %% [markdown]
-# PCA's line cuts across the arc; its error is all the spread across the line, its second
-# eigenvalue (second line). The autoencoder has a floor too: the noise has variance
-# $0.05^2 = 0.0025$ in every direction, and the part across the arc cannot be recorded by a code
-# that follows the curve, so even a perfect curve-follower keeps about $0.0025$ per point.
+# PCA's line cuts across the arc; its error is the spread across the line, its second eigenvalue.
+# The autoencoder has a floor too: the noise across the arc ($0.05^2 = 0.0025$ per point) cannot be
+# recorded by a code that follows the curve.
 #
-# **The same on images.** A small preview of lesson 02, written inline: one hidden layer of 256
-# ReLU units on each side, and the same code size $k = 10$, loss, optimizer steps and decaying
-# learning rate as the linear models.
+# **The same on images.** A preview of lesson 02: one hidden layer of 256 ReLU units on each side,
+# and the same code size $k = 10$, loss, steps and learning rate as the linear models.
 
 # %%
 torch.manual_seed(0)
@@ -1033,49 +890,39 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 
 # %% [markdown]
 # With ReLU layers the decoder is piecewise affine in $z$, so its outputs lie on a folded,
-# piecewise-flat 10-dimensional surface instead of one flat subspace (only smooth activations
-# such as the arc model's `Tanh` give a curved one). This is one run from one seed, and fast mode
-# may not have trained long enough; lesson 02 compares deeper autoencoders with PCA across code
-# sizes.
+# piecewise-flat surface instead of one flat subspace. This is one run from one seed; lesson 02
+# compares deeper autoencoders with PCA across code sizes.
 #
 # > **Common mistakes**
 # > - *Forgetting to centre the data before the SVD*: the first "principal direction" then points
 # >   at the mean image.
-# > - *Comparing principal directions entry by entry*: each is defined up to its sign; compare
-# >   them with angles.
+# > - *Comparing principal directions entry by entry*: each is defined up to its sign; use angles.
 # > - *Reading a large principal angle as a failure*: across nearly equal eigenvalues it costs
 # >   $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, almost nothing.
-# > - *Reading the code as class probabilities or as a parameter*: it is an activation, recomputed
-# >   from each image.
+# > - *Reading the code as class probabilities or as a parameter*: it is an activation.
 # > - *Comparing a training error with a test error, or a per-image number with a per-pixel one*
 # >   (a factor of 784).
 # > - *Applying a sigmoid before `binary_cross_entropy_with_logits`*, which applies it itself.
-# > - *Calling a linear autoencoder "nonlinear PCA"*: without an activation its two layers compose
-# >   to one linear map of rank at most $k$.
 #
 # ## Summary
 #
-# - An autoencoder reproduces its input through a code of size $k$ (undercomplete: $k < D$);
-#   losses are per image, summed over pixels and averaged over the batch.
+# - An autoencoder reproduces its input through a code of size $k < D$; losses are per image,
+#   summed over pixels and averaged over the batch.
 # - PCA by SVD of the **centred** data gives the best rank-$k$ linear reconstruction, with error
 #   the sum of the discarded eigenvalues (total variance = kept variance + squared error).
 # - A training loop is five moves: zero_grad, forward, loss, backward, step; `fit` wraps them.
-# - A linear autoencoder reaches PCA's error and the directions that stand clearly above the cut,
-#   in an arbitrary basis (its code is an affine map of PCA's); a PCA of its outputs gives the
-#   ordered basis back, and principal angles (cosines = singular values of $Q_1^\top Q_2$) measure
-#   how close two subspaces are.
+# - A linear autoencoder reaches PCA's error and subspace, in an arbitrary basis; a PCA of its
+#   outputs gives the ordered basis back; principal angles measure how close two subspaces are.
 # - Why: Eckart-Young makes PCA the floor, and the loss has no bad local minima (Baldi and Hornik
-#   1989); the minimum $V_k V_k^\top$ is unique as a subspace when $\lambda_k > \lambda_{k+1}$. A
-#   turn across the cut costs $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, so near-ties allow large
-#   angles almost for free, and they settle last.
+#   1989). A turn across the cut costs $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, so near-ties
+#   allow large angles almost for free.
 # - BCE on grey targets has a floor, the summed pixel entropy. Nonlinear activations let an
-#   autoencoder bend: it follows the arc, and on images it can beat PCA at the same code size
-#   (section 7 printed what this run did).
+#   autoencoder bend, on the arc and on images.
 
 # %% [markdown]
 # ## Appendix: deep dives (optional)
 #
-# Optional: seven deep dives that add the training dynamics behind sections 4 and 6, how to read
+# Optional: eight deep dives that add the training dynamics behind sections 4 and 6, how to read
 # a run that misses PCA, the fine print of section 4's theorem, and the measurements that section
 # 6 only points to. Nothing later in the course depends on them; skip to the exercise if you like.
 
@@ -1482,7 +1329,7 @@ if course.mode == "fast":
 
 # %%
 x_early = x_train[:5000]  # (n, 784): the loss at each recorded step, on these images
-fig = NotebookFigure(figsize=(11, 3.2), layout="constrained")
+fig = NotebookFigure(figsize=(11, 3.9), layout="constrained")
 axes = fig.subplots(1, 3)
 x_early_mean = x_early.mean(dim=0, keepdim=True)  # (1, 784)
 early = {}  # k -> rows (step, loss, min, median, max singular value of W_d W_e, mean share, offset part)
@@ -1513,9 +1360,10 @@ for ax, (k, r) in zip(axes, results.items(), strict=True):
     ax.set(xscale="symlog", yscale="log", xlabel="optimizer step (0, then log scale)", title=f"k = {k}")
     ax_share = ax.twinx()
     ax_share.plot(t_axis, [row[5] for row in rows], color="black", ls="--", label="mean share of kept v_j")
-    ax_share.set(ylim=(0, 1.02), ylabel="mean share of kept v_j")
-axes[0].legend(loc="lower left", fontsize=8)
-ax_share.legend(loc="center right", fontsize=8)
+    ax_share.set(ylim=(0, 1.02), ylabel="mean share of kept v_j" if k == max(results) else None)
+axes[0].set_ylabel("ratio to PCA's error, or singular value")
+handles = axes[0].get_legend_handles_labels()[0] + ax_share.get_legend_handles_labels()[0]
+fig.legend(handles=handles, loc="outside lower center", ncol=5, fontsize=9)  # below the panels, off the data
 display(fig)
 t_early = max(row[0] for row in early[2] if row[0] <= 100)  # the last recorded step up to 100
 fell, moved = [], []
@@ -1853,8 +1701,8 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
 # %% [markdown]
 # ### Deep dive 7: more pictures of the code
 #
-# Section 6 showed "same subspace, different basis" with angles, errors and the recovered basis.
-# Three more views of it, and the road to lesson 06.
+# Section 6 showed "same subspace, different basis" with angles and errors (deep dive 8 recovers
+# the ordered basis). Three more views of it, and the road to lesson 06.
 #
 # Another way to see "same subspace, different basis": the 2-D codes of PCA and of the linear
 # autoencoder, coloured by class. If the subspace is PCA's, they are the same picture up to an
@@ -1937,6 +1785,106 @@ print("each of the AE's first three coordinates mixes principal directions (none
 # sample new images. The variational autoencoder of lesson 06 keeps this latent model and replaces
 # the linear map by a neural network (with a linear decoder it comes back to probabilistic PCA,
 # Lucas et al. 2019). This lesson does not compute it.
+
+# %% [markdown]
+# ### Deep dive 8: three derivations behind sections 3, 4 and 6
+#
+# Optional: the Lagrange argument behind section 3's "the widest direction is an eigenvector",
+# the affine map between the toy autoencoder's code and PCA's (section 4), and the ordered basis
+# recovered from the $k = 10$ image model (section 6).
+#
+# **Why the widest direction is an eigenvector.** Centre the points and stack them as the rows of
+# $X_c$ ($N \times D$). The coordinate of a point $x$ along a unit vector $u$ ($\|u\| = 1$) is
+# $u^\top x$, and its variance over the $N$ points is
+# $$ \mathrm{Var}(u^\top x) = \frac{1}{N} \sum_{n=1}^{N} (u^\top x_n)^2 = u^\top \Sigma u, \qquad
+# \Sigma = \frac{1}{N} X_c^\top X_c , $$
+# with $\Sigma$ the $D \times D$ covariance matrix. Maximise $u^\top \Sigma u$ subject to
+# $u^\top u = 1$: with a Lagrange multiplier $\lambda$, the gradient of
+# $u^\top \Sigma u - \lambda (u^\top u - 1)$ vanishes when $2 \Sigma u - 2 \lambda u = 0$, so
+# $$ \Sigma u = \lambda u . $$
+# The best $u$ is an eigenvector of $\Sigma$, with variance $u^\top \Sigma u = \lambda\, u^\top u = \lambda$:
+# the top eigenvector $v_1$ wins, with the largest eigenvalue $\lambda_1$. The next direction must
+# be orthogonal to $v_1$; a second multiplier for $u^\top v_1 = 0$ drops out (its term is
+# $v_1^\top \Sigma u = \lambda_1 v_1^\top u = 0$), so the same argument gives $v_2$ with variance
+# $\lambda_2$, and so on down the spectrum.
+#
+# The cell checks the maximum on the cloud: $u^\top \Sigma u$ for 1,000 random unit vectors, and
+# at the top eigenvector.
+
+# %%
+centred_cloud = cloud - cloud.mean(dim=0)  # (500, 3)
+cov = centred_cloud.T @ centred_cloud / len(cloud)  # (3, 3): Sigma
+lam, vecs = torch.linalg.eigh(cov)  # ascending eigenvalues (3,), eigenvectors as columns (3, 3)
+v1 = vecs[:, -1]  # (3,) the top eigenvector
+u = torch.randn(1000, 3, generator=torch.Generator().manual_seed(2))
+u = u / u.norm(dim=1, keepdim=True)  # (1000, 3): random unit vectors
+var_u = ((u @ cov) * u).sum(dim=1)  # (1000,): u^T Sigma u for each u
+print(f"eigenvalues of Sigma: {lam.flip(0).numpy().round(4)}")
+print(f"at the top eigenvector: u^T Sigma u = {v1 @ cov @ v1:.4f}, variance of the points along it "
+      f"{(centred_cloud @ v1).var(correction=0):.4f}, lambda_1 = {lam[-1]:.4f}")
+print(f"1,000 random unit vectors: u^T Sigma u from {var_u.min():.4f} to {var_u.max():.4f}")
+print(f"In this run: {int((var_u > lam[-1] * (1 + 1e-6)).sum())} of 1,000 random directions exceed "
+      f"lambda_1; the best of them keeps {var_u.max() / lam[-1]:.1%} of lambda_1.")
+
+# %% [markdown]
+# The smallest printed value sits near $\lambda_3$: the same condition $\Sigma u = \lambda u$ also
+# gives the direction of *least* variance, the bottom eigenvector.
+#
+# **The toy autoencoder's code is an affine map of PCA's (section 4).** The two codes differ by a
+# change of basis, and because the encoder has a bias, also by a shift: if $W_e = C V_2^\top$ (rows in PCA's plane) then
+# $z_{\text{AE}} = W_e x + b_e = C\, z_{\text{PCA}} + (C V_2^\top \bar x + b_e)$, an **affine** map
+# of PCA's code $z_{\text{PCA}} = V_2^\top (x - \bar x)$. The cell fits that map by least squares
+# and prints how much of the autoencoder's code it leaves unexplained.
+
+# %%
+with torch.no_grad():
+    codes_ae = toy_ae.encode(cloud)  # (500, 2)
+codes_pca = pca2.encode(cloud)  # (500, 2)
+design = torch.cat([codes_pca, torch.ones(len(cloud), 1)], dim=1)  # (500, 3): [z_PCA, 1]
+coef = torch.linalg.lstsq(design, codes_ae).solution  # (3, 2): C^T stacked on the shift
+unexplained = (design @ coef - codes_ae).norm() / (codes_ae - codes_ae.mean(dim=0)).norm()
+print("C =\n", coef[:2].T.numpy().round(3), "\nshift =", coef[2].numpy().round(3))
+print(f"share of the autoencoder's code the affine map leaves unexplained: {unexplained:.2%}")
+
+# %% [markdown]
+# The part the affine map leaves unexplained comes from the encoder's rows reaching slightly off
+# the plane, a leak that deep dive 1 measures.
+#
+# **PCA's ordered basis, back from the $k = 10$ image model (section 6).** As on the toy cloud, the directions of most
+# variance among the reconstructions are PCA's own. The reconstructions of the $k = 10$ model are
+# $\hat x = W_d z + b_d$, so their covariance is $W_d \operatorname{Cov}(z) W_d^\top$, a
+# $784 \times 784$ matrix built from the $10 \times 10$ covariance of the codes; its eigenvectors
+# are the principal directions of the decoder's outputs (what an SVD of the centred outputs
+# would give). The cell compares each with PCA's direction of the same rank.
+
+# %%
+W_d10 = model10.decoder.weight.detach().double()  # (784, 10)
+output_cov = W_d10 @ torch.cov(codes10.T.double(), correction=0) @ W_d10.T  # (784, 784)
+output_var, output_dirs = torch.linalg.eigh(output_cov)  # ascending
+output_var, output_dirs = output_var.flip(0)[:10], output_dirs.flip(1)[:, :10]  # largest first
+direction_angles = [principal_angles_deg(output_dirs[:, [j]], pca.components[[j]].T).item() for j in range(10)]
+print("angle between the j-th direction of the outputs and PCA's j-th, j = 1..10:",
+      [round(a, 1) for a in direction_angles])
+print("their variances / PCA's eigenvalues:", [f"{r:.3f}" for r in (output_var / pca.eigenvalues[:10]).tolist()])
+neighbours = pca.eigenvalues[:10] / pca.eigenvalues[1:11]  # lambda_j / lambda_(j+1), j = 1..10
+print("eigenvalue j / eigenvalue j+1:", neighbours.numpy().round(2))
+worst = max(range(10), key=lambda j: direction_angles[j])  # the recovered direction furthest from PCA's
+gap_near = min(neighbours[max(worst - 1, 0) : worst + 1]).item()  # its smaller ratio to a neighbour
+print(f"In this run: {sum(a < 5 for a in direction_angles)} of 10 recovered directions lie within 5° of PCA's; "
+      f"the largest angle, {direction_angles[worst]:.1f}°, is at j = {worst + 1}, whose closer neighbour "
+      f"ratio is {gap_near:.2f} (the smallest of the ten: {neighbours.min():.2f}).")
+with_colour_bars(directions_figure(
+    {"PCA": pca.components[:10], "AE: W_d columns": W_d10.T, "AE: recovered": output_dirs.T},
+    column_titles=[f"{j + 1}" for j in range(10)],
+    title=f"{data.name}, k = 10: PCA's directions, the decoder's columns, and the basis recovered from it"), 3)
+
+# %% [markdown]
+# Where an eigenvalue stands well apart from its neighbours, the recovered direction lies close to
+# PCA's; where two neighbours are nearly equal their directions mix cheaply, and a larger angle
+# shows up there first. In the figure (one colour scale per row; red and blue swapped is the same
+# direction), the decoder's columns (middle row) are an unordered mix of PCA's directions (top
+# row), and the basis recovered from the outputs (bottom row) matches the top row, up to sign,
+# wherever the angles are small.
 
 # %% [markdown]
 # ## Exercise
