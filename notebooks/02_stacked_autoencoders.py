@@ -1518,6 +1518,11 @@ found = [
     f"noise margin {noise_margin / seed_mean:.1%} of the error)",
     f"tied weights: {count_parameters(tied) / count_parameters(dense):.0%} of the parameters, "
     f"{tied_mse / seed_mean:.2f} times the error; the dense AE overfits: {dense_overfits}",
+    f"twin without hidden ReLUs: test MSE {twin_mse:.5f} (PCA-32 {pca_mse:.5f}, stacked AE "
+    f"{seed_mean:.5f})",
+    f"on {n_small:,} training images: gap {dense_small_gap:+.1%} dense, {tied_small_gap:+.1%} tied",
+    f"retrieval: {same_class['code']:.1%} of the 5 nearest share the query's class in code space, "
+    f"{same_class['pixel']:.1%} in pixel space",
     f"latent space: nearest-neighbour rate {hits.mean():.1%} on codes, {pixels_nn:.1%} on raw "
     f"pixels; linear probe {probe_accuracy:.1%} on codes, {pixel_probe_hits.mean():.1%} on pixels",
     f"bottleneck: AE below PCA at every k: {below_everywhere}; largest overfitting gap "
