@@ -65,8 +65,9 @@ def images_figure(
     size: float = 1.1,
     vmin: float | None = 0.0,
     vmax: float | None = 1.0,
+    titles_size: float = 8,
 ) -> Figure:
-    """A grid of grey-scale images, optionally with a title above each one."""
+    """A grid of grey-scale images, optionally with a title (``titles_size`` points) above each."""
     imgs = as_images(images)
     ncols = max(1, min(ncols, len(imgs)))
     nrows = int(np.ceil(len(imgs) / ncols))
@@ -79,7 +80,7 @@ def images_figure(
         if i < len(imgs):
             ax.imshow(imgs[i], cmap="gray", vmin=vmin, vmax=vmax)
             if titles is not None:
-                ax.set_title(titles[i], fontsize=8)
+                ax.set_title(titles[i], fontsize=titles_size)
     if title:
         fig.suptitle(title)
     return fig
@@ -293,6 +294,48 @@ def flow_diagram_figure(
                         arrowprops={"arrowstyle": "->", "lw": 1.5})  # fmt: skip
             if arrows is not None and arrows[i]:
                 ax.text(i + 0.5, 0.5, arrows[i], ha="center", va="bottom", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def linear_widths(model: torch.nn.Module) -> list[int]:
+    """The widths a stack of ``nn.Linear`` layers passes through, in the order they are built.
+
+    For a 784-128-32-128-784 autoencoder: ``[784, 128, 32, 128, 784]`` (the first layer's input
+    width, then every layer's output width). Read from the module, so a diagram drawn from it
+    cannot disagree with the model."""
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    if not layers:
+        raise ValueError("linear_widths expects a module with nn.Linear layers, but found none.")
+    return [layers[0].in_features] + [layer.out_features for layer in layers]
+
+
+def hourglass_figure(model: torch.nn.Module, title: str | None = None) -> Figure:
+    """An autoencoder drawn as an hourglass: one bar per layer width, its height proportional
+    to the width (read by ``linear_widths``), the narrowest bar (the code) in orange."""
+    widths = linear_widths(model)
+    fig = NotebookFigure(figsize=(1.1 * len(widths) + 1, 3.0), layout="constrained")
+    ax = fig.subplots()
+    top = max(widths)
+    narrowest = widths.index(min(widths))
+    for i, width in enumerate(widths):
+        h = max(width / top, 0.02)  # (a visible sliver for a tiny code)
+        ax.bar(i, h, bottom=-h / 2, width=0.5, color="#fdba74" if i == narrowest else "#93c5fd",
+               edgecolor="#555")  # fmt: skip
+        ax.text(i, h / 2 + 0.04, str(width), ha="center", va="bottom", fontsize=10)
+        if i < len(widths) - 1:
+            nxt = max(widths[i + 1] / top, 0.02)
+            ax.fill([i + 0.25, i + 0.75, i + 0.75, i + 0.25], [h / 2, nxt / 2, -nxt / 2, -h / 2],
+                    color="0.9", zorder=0)  # fmt: skip
+    ax.set_xlim(-0.6, len(widths) - 0.4)
+    ax.set_ylim(-0.6, 0.72)
+    ax.set_xticks(range(len(widths)), ["input"] + [""] * (len(widths) - 2) + ["output"])
+    ax.tick_params(length=0, labelsize=10)
+    ax.set_yticks([])
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.text(narrowest, -0.55, "code", ha="center", fontsize=10, color="#c2410c")
     if title:
         ax.set_title(title)
     return fig

@@ -30,27 +30,24 @@
 # 1. build a symmetric dense autoencoder (784-128-32-128-784), read its learning curve, count
 #    its dead hidden units and remove them by centring (the inputs and the output bias's start),
 #    and compare it with PCA at
-#    the same code size, against the noise of a change of seed (appendix: train the same stack
-#    greedily, one layer at a time, and compare it with end-to-end training at the same steps);
-# 2. explain why the code layer has no ReLU (appendix: measure what a ReLU there costs);
+#    the same code size, against the noise of a change of seed;
+# 2. explain why the code layer has no ReLU;
 # 3. tie the decoder's weights to the encoder's (transposed, own biases) by sharing ONE
 #    `nn.Parameter`, count the parameters saved, show that the shared weight's gradient is the sum
 #    of its two uses, and say what is (and is not) true about "the transpose is the best decoder";
 # 4. picture a 32-dimensional latent space in 2-D, measure what the codes keep with a
-#    nearest-neighbour test (appendix: with only 100 or 1,000 labels), and tell a code vector
+#    nearest-neighbour test and a retrieval strip, and tell a code vector
 #    from a vector of class probabilities;
 # 5. choose the size of the code from a sweep: reconstruction error, overfitting and class
-#    information for code sizes 2 to 64 (appendix: whether a deeper stack beats a shallower one
-#    at two equal budgets);
+#    information for code sizes 2 to 64;
 # 6. use reconstruction error as an anomaly score: histograms, ROC curve, AUROC, a threshold set
 #    on validation data, precision and recall, and why precision depends on how rare anomalies
 #    are while AUROC does not; compare with baselines that need no gradient training (mean
-#    intensity, PCA) (appendix: test the score on brightness-matched anomalies).
+#    intensity, PCA).
 #
-# **How to read it.** The main path is sections 1 to 5, with a recap of what your run found at
-# its end. The appendices after it are optional deep dives (replays, extra statistics, side
-# studies), each opening with one line on what it adds. Every result is printed by a cell, and
-# the lines starting "In this run:" state it in one sentence; the prose explains it.
+# **How to read it.** The main path is sections 1 to 5 and a recap of what your run found; the
+# appendices are optional deep dives. Lines starting "In this run:" state each result; the prose
+# explains it.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -83,14 +80,10 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 
 # %% [markdown]
 # Here is the whole architecture in a few lines of PyTorch. ReLU sits between layers, a sigmoid
-# on the output puts pixels in $[0, 1]$, and the **code layer has no activation**. The reason: a
-# ReLU there would replace every negative code value by 0. A code unit that is negative for most
-# images would then send the decoder a 0 most of the time, and a unit that is negative for every
-# image would send nothing at all: a **dead** unit. A ReLU passes no gradient below 0, so the
-# loss never pushes that unit's own weights back up; it can revive only indirectly, if the
-# training of the hidden layer it reads (which the other code units use too) happens to lift its
-# input above 0 for some images. Some tutorials do put a ReLU on the code; Appendix D trains
-# that variant and counts its dead units at the end of training.
+# on the output puts pixels in $[0, 1]$, and the **code layer has no activation**: a ReLU there
+# would replace every negative code value by 0, and a code unit that is negative for every image
+# would send the decoder nothing at all, a **dead** unit that no gradient revives. Appendix D
+# trains that variant and counts its dead units.
 
 # %%
 from torch import nn
@@ -139,22 +132,16 @@ print(f"with a ReLU on the code: same count {same_count}, same outputs {same_out
 dense = dense.to(course.device)
 
 # %%
-# extra code – draw the architecture as a diagram
-from course_utils.plots import flow_diagram_figure
+# extra code – draw the architecture as an hourglass, widths read from the model's Linear layers
+from course_utils.plots import hourglass_figure
 
-flow_diagram_figure(
-    [("x", "(B, 1, 28, 28)\nflatten: (B, 784)"), ("encoder", "784 -> 128, ReLU\n128 -> 32, linear"),
-     ("z", "(B, 32)\nthe code"), ("decoder", "32 -> 128, ReLU\n128 -> 784, sigmoid"),
-     ("x̂", "(B, 1, 28, 28)")],
-    title="the stacked autoencoder 784-128-32-128-784")
+hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (784 = 28 x 28 pixels)")
 
 # %% [markdown]
 # **Training budget.** We fix the number of optimizer **steps** (mini-batches), not epochs, so
-# that the same cell trains about as much on 54,000 images as on a small data set (one epoch of a
-# small set is only a few steps). The loss is the squared error **per image** (summed over 784
-# pixels, the course's training convention). `fit` runs the loop of lesson 01 (zero the
-# gradients, forward, loss, backward, step) over the batches of each epoch, then evaluates the
-# validation images and records one row of history per epoch.
+# that the same cell trains about as much on 54,000 images as on a small data set. The loss is the
+# squared error **per image** (summed over 784 pixels). `fit` runs the loop of lesson 01 (zero the
+# gradients, forward, loss, backward, step) and records one row of history per epoch.
 
 # %%
 import copy
@@ -225,16 +212,11 @@ fig
 # measured with the weights at the end of the epoch. When both curves end close together the model
 # is not overfitting; a validation curve that turns upward while the training curve keeps falling
 # would be the sign of it.
-#
-# Has training **finished**? If the validation error is still
-# falling clearly at the end, the model is **under-trained** at this budget: more steps would
-# lower it, and every comparison made with it is a comparison at this budget, not between the
-# best each model can do. The cell measures the slope at the end: how much the validation error
-# fell from the epoch at about 80% of the training to the last epoch (with few epochs that is a
-# whole number of epochs, e.g. the last sixth of the steps for 6 epochs; the cell prints the
-# step counts).
+# Whether the validation curve has stopped falling, i.e. whether the model is under-trained at
+# this budget, is measured in Appendix M.
 
 # %%
+# used in Appendices H, I and M: has the validation error stopped falling at the end?
 def still_falling(history, total_steps: int | None = None) -> bool | None:
     """Print the fall of the validation error since the epoch at ~80% of training; True if > 1%.
 
@@ -254,16 +236,7 @@ def still_falling(history, total_steps: int | None = None) -> bool | None:
     return late_drop > 0.01
 
 
-raw_still_falling = still_falling(dense_history)
-
 # %% [markdown]
-# Where that verdict is True, read every comparison in this lesson as "after this many steps":
-# the models are still improving, the dense and the tied AE may be improving at different
-# speeds, and a ranking that depends on how far each got could change with more steps
-# (Appendices H and I measure two such cases: the centred 784-128-32-128-784 model that replaces this one below, and
-# a deeper stack, each trained twice as long). We keep the budget small so that the lesson runs
-# in a few minutes; the verdicts say what holds at this budget.
-#
 # One row per epoch is not automatic when you write the loop yourself. A bug common in popular
 # tutorials puts the epoch summary one indentation level too far left, *after* the epoch loop
 # instead of inside it. Nothing crashes: the summary simply runs once, after the last epoch, so
@@ -283,24 +256,19 @@ print("summary inside the epoch loop: ", inside)
 print("summary after the epoch loop:  ", outside)
 
 # %% [markdown]
-# The correct placement gives one average per epoch; the wrong one keeps only the last epoch. In
-# `fit` (open `course_utils/train.py`) the summary is appended inside `for epoch in ...`, and the
-# check printed under the training cell (history rows equal to epochs) is the test to run on any
-# loop you write.
+# The correct placement gives one average per epoch; the wrong one keeps only the last epoch.
+# `fit` (open `course_utils/train.py`) appends the summary inside `for epoch in ...`, and the check
+# under the training cell (history rows equal to epochs) is the test to run on any loop you write.
 #
 # ### Are all the hidden units in use? Centring the inputs
 #
-# A ReLU unit between layers can die too. The hidden unit $j$ computes
-# $\mathrm{relu}(w_j \cdot x + b_j)$; if $w_j \cdot x + b_j < 0$ for **every** image, it outputs 0
-# for every image and passes no gradient to its weights. In the first layer, whose inputs (the
-# images) never change, nothing then moves it again once the optimizer's momentum has faded: a
-# **dead unit**, a weight row the model pays for and never uses. `dead_units(model, x)` (in
-# `course_utils.models`) runs the model on the images `x` and returns, for each ReLU layer, which
-# units output 0 for all of them. "Every image" has to mean a set we can run: in this lesson a
-# unit is dead when it outputs 0 on **every test image**; the cell also counts on the training
-# images (the ones its gradient comes from) and compares the two counts. Before
-# trusting the helper, the cell counts the encoder's dead units a second way, by hand, from the
-# first layer's outputs.
+# A hidden unit $j$ computes $\mathrm{relu}(w_j \cdot x + b_j)$. If $w_j \cdot x + b_j < 0$ for
+# **every** image, it outputs 0 and passes no gradient to its weights; in the first layer, whose
+# inputs (the images) never change, nothing moves it again once the optimizer's momentum has
+# faded: a **dead unit**, weights the model pays for and never uses. `dead_units(model, x)` (in
+# `course_utils.models`) returns, for each ReLU layer, the units that output 0 on all images `x`.
+# Here a unit is dead when it outputs 0 on **every test image**; the cell also counts on the
+# training images, and counts the encoder's dead units a second way, by hand.
 
 # %%
 from course_utils.losses import mse_per_pixel
@@ -336,41 +304,29 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
       f"{early_dead[0]} were dead after {early.at} steps, {init_dead[0]} at initialisation.")
 
 # %% [markdown]
-# Why can so many units die? Every pixel value is at least 0, and most images put light on the
-# same region (the middle of the frame). A unit whose weights on that region turn negative
-# gets $w_j \cdot x + b_j < 0$ for every image at once, and from then on no gradient lifts it
-# back. Such deaths happen early, when the first steps move each unit's input $w_j \cdot x + b_j$ by
-# a lot compared with how much it varies from image to image (Adam's first steps already have
-# the size of the learning rate in every weight at once) and the error still asks for "darker
-# everywhere" (Appendix A replays those steps); the counts at three moments, before training,
-# after 100 steps and at the end, date them in your run. Compare the decoder's
-# counts at the three moments too: its hidden layer reads the code, which keeps changing while
-# the encoder trains, so a decoder unit that is dead at one moment can come back later, whereas
-# an encoder unit reads the images, which never change.
+# Why can so many units die? Every pixel value is at least 0, and most images are bright in the
+# same region (the middle of the frame). A unit whose weights on that region turn negative gets
+# $w_j \cdot x + b_j < 0$ for every image at once. The counts at three moments date the deaths:
+# Adam's first steps move every weight by about the learning rate at once, a lot compared with how
+# much a unit's input varies from image to image (Appendix A replays those steps). Decoder units
+# read the code, which keeps changing, so they can come back; encoder units read the images,
+# which do not.
 #
-# Several remedies are in common use: a smaller learning rate, a "leaky" ReLU that keeps a small
-# slope below 0, a careful initialisation, normalising each layer's inputs. Here we try one that
-# acts on the data, **centring** the inputs: feed the encoder $x - \bar x$, where $\bar x$
-# is the average training image. Now each pixel is above its average for some images and below it
-# for others, and the average of $w_j \cdot (x - \bar x)$ over the training images is exactly 0
-# for ANY weights $w_j$. So a unit can be negative for every training image only if its bias
-# satisfies $b_j \le -\max_i w_j \cdot (x_i - \bar x)$, and that bound is at most 0 (the largest of
-# numbers that average 0 is at least 0): the weights alone can no longer kill a unit, only a
-# bias pushed below 0 together with them. `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))`
-# does two things, written out and checked in the cell below:
+# Besides a smaller learning rate or a "leaky" ReLU, one remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is
+# the average training image. The average of $w_j \cdot (x - \bar x)$ over the training images
+# is then exactly 0 for ANY weights $w_j$, so a unit can be negative on every training image only
+# if its bias satisfies $b_j \le -\max_i w_j \cdot (x_i - \bar x)$, a bound that is at most 0:
+# the weights alone can no longer kill a unit. `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))`
+# does two things, checked in the cell below:
 # 1. `encode` subtracts the mean image before the first layer;
-# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$ instead of 0. A last layer that
-#    adds nothing to its bias would then output the mean image
-#    ($\sigma(\mathrm{logit}\,\bar x) = \bar x$), so the untrained decoder starts near the mean
-#    image rather than near 0.5 everywhere, and its weights learn departures from it. (Mean pixel values are clamped to $[10^{-3}, 1 - 10^{-3}]$
-#    first, since $\mathrm{logit}\,0 = -\infty$ and $\mathrm{logit}\,1 = +\infty$: this moves
-#    pixels that are 0 in every image, and any other pixel whose mean lies outside that range.) This is the sigmoid's version of "add the mean back", as PCA
-#    does with its `mean`.
+# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$ instead of 0 (mean pixels clamped
+#    to $[10^{-3}, 1 - 10^{-3}]$, since $\mathrm{logit}\,0 = -\infty$), so the untrained decoder
+#    outputs about the mean image ($\sigma(\mathrm{logit}\,\bar x) = \bar x$) rather than 0.5
+#    everywhere: the sigmoid's version of PCA's "add the mean back".
 #
-# Two changes at once cannot say which one helped, so the cell also trains a third model that
-# keeps only the second change: the output bias starts at $\mathrm{logit}(\bar x)$, but its
-# `input_mean` buffer is set to zeros, so the encoder sees raw pixels. Everything else (seed,
-# steps, learning rate) stays the same.
+# Two changes at once cannot say which one helped, so the cell also trains a third model that keeps
+# only the second: its output bias starts at $\mathrm{logit}(\bar x)$, but the encoder sees raw
+# pixels. Seed, steps and learning rate stay the same.
 
 # %%
 raw_dense, raw_history = dense, dense_history  # the model of raw pixels, kept for comparison
@@ -408,20 +364,13 @@ bias_share = (raw_mse - bias_only_mse) / (raw_mse - dense_mse) if raw_mse != den
 print(f"In this run: centring (both changes) left {sum(centred_dead)} dead units against "
       f"{sum(raw_dead)} with raw pixels and changed the test error by {dense_mse / raw_mse - 1:+.1%}; "
       f"the output-bias start alone got {bias_share:.0%} of that change.")
-print("the centred model, used from here on:")
-centred_still_falling = still_falling(dense_history)
 
 # %% [markdown]
-# Why does it work? With raw pixels, a step that lowers a unit's input on the bright middle of
-# the frame lowers it on every image at once; after centring, only the bias can do that. The
-# table splits the credit: each row adds one change, so the gain belongs to the two changes
-# together, not to centring alone, and the "In this run" line says how much the output-bias start
-# got by itself (Appendix A replays the first training steps to show the mechanism). Whether the
-# error difference beats the noise of a change of seed is measured a few cells below. A dead
-# unit is not an error message: the model trains, the loss falls, and nothing tells you that part
-# of the layer does nothing; counting them is the check. From here on every autoencoder of this
-# lesson is centred (its own training images' mean), and the last verdict above, whether the
-# centred model was still improving, qualifies the comparisons that follow.
+# With raw pixels, a step that lowers a unit's input on the bright middle of the frame lowers it
+# on every image at once; after centring, only the bias can do that. The table adds one change per
+# row, so the output-bias start's share is one order of adding the two (input centring alone is
+# not trained). A dead unit raises no error: the loss falls either way, and only a count shows
+# it. From here on every autoencoder of this lesson is centred.
 
 # %% [markdown]
 # ### Against PCA
@@ -449,27 +398,18 @@ rows_figure({"original": show,
             title="ten test images and their reconstructions from 32 numbers")
 
 # %% [markdown]
-# The stacked autoencoder does better than PCA with the same 32 numbers per image in the full
-# run: its nonlinear layers let the decoder follow a curved set of images, where PCA can only
-# project onto a flat one (with the tiny fast-mode budget it may not win at all). Not all of the
-# gain needs hidden ReLUs: Appendix C's twin, whose only nonlinearity is the output sigmoid,
-# measures how much of it the sigmoid alone gets. The classic
-# result here is Hinton and Salakhutdinov (2006, *Science*, "Reducing the dimensionality of data
-# with neural networks"): their deep autoencoders reconstructed images far better than PCA at
-# the same code size, but only after layer-by-layer **pretraining** and much longer training
-# than this lesson's few minutes, so a short budget like ours need not reproduce their margin
-# (Appendix I measures what more depth does here). In the figure, both reconstructions are
-# blurry: 32 numbers cannot hold every detail.
+# The last line says whether the stacked autoencoder beats PCA with the same 32 numbers per image.
+# Both reconstructions are blurry: 32 numbers cannot hold every detail. (Hinton and Salakhutdinov, 2006,
+# first showed deep autoencoders far ahead of PCA, with much longer training.)
 #
 # ### Is the difference real? The noise of a change of seed
 #
 # One trained model is one draw: other initial weights and another batch order give a slightly
-# different error. Before reading anything into a difference between two models we need the
-# size of that noise, so the cell trains the same dense AE with two more seeds. From these three
-# errors it computes the **noise margin** used for the rest of the lesson: the 95% prediction
-# interval of one more run, $t_{0.975,\,n-1} \cdot s \cdot \sqrt{1 + 1/n}$ around the mean of
-# the $n = 3$ seeds, where $s$ is their standard deviation. A difference between two models
-# counts as real only when it is larger than this margin.
+# different error. The cell trains the same dense AE with two more seeds and computes the
+# **noise margin** used for the rest of the lesson: the 95% prediction interval of one more run,
+# $t_{0.975,\,n-1} \cdot s \cdot \sqrt{1 + 1/n}$ around the mean of the $n = 3$ seeds, where $s$
+# is their standard deviation (Appendix B shows why not the range of the three). A difference
+# between two models counts as real only when it is larger than this margin.
 
 # %%
 import statistics
@@ -511,13 +451,32 @@ print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error
       f"{'below' if seed_mean < pca_mse else 'above'} PCA's error.")
 
 # %% [markdown]
-# A change of seed moves the error far less than the gap to PCA, so the autoencoder's lead is
-# not the luck of one seed; the same yardstick tests the centring gain. The margin is the
-# centred dense model's own: later verdicts that apply it to other models (raw pixels, the tied
-# AE, and in the appendices the ReLU code and the greedy stack) borrow it, assuming their seed
-# noise is no larger, which was not measured (which units die is itself a matter of chance, so
-# the raw-pixel model may vary more). Appendix B shows why the margin is a prediction interval
-# and not the range of the three seeds.
+# The last line measures the gap to PCA in noise margins: a gap of many margins is not the luck of
+# one seed. Later verdicts borrow this margin for other models (raw pixels, the tied AE),
+# assuming their seed noise is no larger, which was not measured.
+#
+# Where does the gain over PCA come from? The usual answer is that the hidden ReLUs let the
+# decoder follow a curved set of images, where PCA projects onto a flat one. The cell below
+# tests it with a twin that has no hidden ReLU, so that its only nonlinearity is the output
+# sigmoid, which keeps every pixel in $[0, 1]$ and squashes the logits.
+
+# %%
+# the twin of Appendix C: no hidden ReLU (nn.Identity between the layers), same seed and steps
+twin_mse = test_mse(train_dense(0, activation=nn.Identity))
+print(f"twin without hidden ReLUs: test MSE {twin_mse:.5f} (PCA-32 {pca_mse:.5f}, stacked AE "
+      f"{seed_mean:.5f}, mean of 3 seeds)")
+if pca_mse > seed_mean:
+    sigmoid_share = (pca_mse - twin_mse) / (pca_mse - seed_mean)
+    share_words = ("about half" if 0.35 <= sigmoid_share <= 0.65 else
+                   "most" if sigmoid_share > 0.65 else "only a small part")
+    print(f"In this run: the twin gets {sigmoid_share:.0%} of the stacked AE's gain over PCA, so "
+          f"{share_words} of that gain needs no hidden ReLU, only the output sigmoid.")
+else:
+    print("In this run: the stacked AE is not below PCA, so there is no gain to split.")
+
+# %% [markdown]
+# The hidden ReLUs earn the rest of the gain. Appendix C splits the sigmoid's share further:
+# how much of it is only the range $[0, 1]$ (PCA clamped to it).
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -588,30 +547,26 @@ ax.legend(fontsize=8, loc="lower right")
 fig
 
 # %% [markdown]
-# Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder can
-# only send all of them to one reconstruction: the black data point on the segment goes to the
-# blue dot on the same segment (tied decoder, on the line of $w$) or to the red dot (least
-# squares, on the line through $\Sigma w$).
-# The tied decoder drops each point perpendicularly onto the line of $w$; the least-squares
-# decoder lands where, on average, the points with that code actually lie: on the line through
-# $\Sigma w$, which the cloud's spread pulls from $w$ **towards** its long axis (dashed grey),
-# but not onto it (it coincides with the long axis only when $w$ does). The printed errors also
-# show how PCA, whose $w$ is the long axis itself and whose two decoders therefore coincide,
-# compares with both.
-# In 784 dimensions, with 32 code numbers, the least-squares decoder is the linear regression
-# of the centred image $x - \bar x$ on its code $z = W(x - \bar x)$: the regression
-# coefficients are $\mathrm{Cov}(x, z)\,\mathrm{Cov}(z)^{-1}$ with $\mathrm{Cov}(x, z) =
-# \Sigma W^\top$ and $\mathrm{Cov}(z) = W \Sigma W^\top$, so
+# Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder sends
+# all of them to one reconstruction: the black point goes to the blue dot (tied decoder, on the
+# line of $w$) or to the red dot (least squares). The tied decoder drops each point
+# perpendicularly onto the line of $w$; the least-squares decoder lands where, on average, the
+# points with that code actually lie: on the line through $\Sigma w$, which the cloud's spread
+# pulls from $w$ **towards** its long axis (dashed grey), but not onto it unless $w$ is that axis.
+# In 784 dimensions, with 32 code numbers, the least-squares decoder is the linear regression of
+# the centred image $x - \bar x$ on its code $z = W(x - \bar x)$, with coefficients
+# $\mathrm{Cov}(x, z)\,\mathrm{Cov}(z)^{-1}$, $\mathrm{Cov}(x, z) = \Sigma W^\top$ and
+# $\mathrm{Cov}(z) = W \Sigma W^\top$:
 #
 # $$ D^\star = \Sigma W^\top (W \Sigma W^\top)^{-1}, $$
 #
 # where $\Sigma$ is the covariance of the training images. $D^\star = W^\top$ exactly when the
-# rows of $W$ span a subspace that $\Sigma$ maps into itself (an invariant subspace); since
-# $\Sigma$ is symmetric, those are exactly the subspaces spanned by eigenvectors of $\Sigma$,
-# any 32 of them, PCA's top 32 among them. The true fact behind tying is this: **if the decoder is
-# forced to be $W^\top$, the best linear autoencoder is PCA** (the error is the variance outside
-# the span of $W$, smallest for the top 32 eigenvectors). The cell below checks all three on the
-# data: a random orthonormal encoder decoded with $W^\top$ and with $D^\star$, and PCA.
+# rows of $W$ span a subspace that $\Sigma$ maps into itself (an invariant subspace): since
+# $\Sigma$ is symmetric, a subspace spanned by eigenvectors of $\Sigma$, any 32 of them, PCA's top
+# 32 among them. The true fact behind tying: **if the decoder is forced to be $W^\top$, the best
+# linear autoencoder is PCA** (the error is the variance outside the span of $W$). The cell below
+# checks all three on the data: a random orthonormal encoder decoded with $W^\top$ and with
+# $D^\star$, and PCA.
 
 # %%
 X = x_train.flatten(1).double()  # (N, 784)
@@ -690,12 +645,8 @@ print(f"{count_parameters(tied_hand):,} parameters (the dense AE: {count_paramet
 #
 # The mistake to avoid is **copying** the weight, e.g. `nn.Parameter(encoder.weight.T.clone())`.
 # A copy is a second tensor: it starts with the same numbers, but the optimizer updates the two
-# separately, and after the first step they differ. (Without `nn.Parameter`, a `.clone()` made
-# in `__init__` is never updated itself: the decoder keeps its initial numbers. It is still
-# computed from the encoder's weight, though, so the decoder's gradient flows back into that
-# weight: a half-tied model that trains without any error and is worse than it looks.) The class
-# below makes that mistake on purpose: it starts from `tied_hand`'s numbers but gives the decoder
-# its own copies.
+# separately, and after the first step they differ. The class below makes that mistake on
+# purpose: it starts from `tied_hand`'s numbers but gives the decoder its own copies.
 
 # %%
 class CopiedDecoder(TiedByHand):
@@ -754,16 +705,14 @@ print(f"tied model: the decoder reads the encoder's tensor itself: "
       f"{tied_hand.decoder_weights()[1] is tied_hand.enc1.weight}")
 
 # %% [markdown]
-# After a single step the copy has drifted away, and the "tied" model is no longer tied; the real
-# tied model cannot drift, because there is nothing to drift: one tensor, read twice.
+# After a single step the copy has drifted away; the real tied model cannot drift, because there
+# is nothing to drift: one tensor, read twice.
 #
 # `TiedAutoencoder` in `course_utils.models` is the same construction for any number of hidden
-# layers (open it: its `decode` multiplies by each encoder layer's `weight`, in reverse order).
-# It also takes the `input_mean` of section 1, so the tied model trained here is centred like the
-# dense one; the mean image is a fixed buffer, not a trained parameter, so it adds nothing to the
-# count. That count must equal the one written above; and since a count cannot catch every
-# difference (section 1), the cell also loads the weights of `tied_hand` into an **uncentred**
-# `TiedAutoencoder` (no `input_mean`, like `tied_hand`) and compares the two output for output:
+# layers (its `decode` multiplies by each encoder layer's `weight`, in reverse order), centred
+# like the dense one (the mean image is a fixed buffer, not a parameter). The cell checks its
+# count against the one written above, and loads the weights of `tied_hand` into an uncentred
+# `TiedAutoencoder` to compare the two output for output:
 
 # %%
 from course_utils.models import TiedAutoencoder
@@ -811,14 +760,11 @@ print(f"In this run: the tied AE has {count_parameters(tied) / count_parameters(
 # %% [markdown]
 # ### Does tying regularise here?
 #
-# Tying is often called a regulariser: half the parameters, and a decoder forced to mirror the
-# encoder. A regulariser, in the sense of a guard against overfitting, has something to fix only
-# where a model **overfits**, i.e. does clearly better on its training images than on new ones
-# (a constraint can still change the error in other ways, for instance by changing what the
-# optimizer reaches in a fixed number of steps). So we measure both models with their final weights on a
-# sample of training images and on the validation images, and look at the gap. (The history's
-# training column would not do: it averages over an epoch during which the weights kept
-# changing.)
+# Tying is often called a regulariser. A guard against overfitting has something to fix only where
+# a model **overfits**, i.e. does clearly better on its training images than on new ones. So we
+# measure both models, with their final weights, on a sample of training images and on the
+# validation images (not the history's training column: it averages over an epoch of changing
+# weights).
 
 # %%
 from course_utils.train import evaluate
@@ -860,34 +806,44 @@ ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig
 
+# %%
+# a small-data run: the same two recipes on 1,000 training images, where a dense AE can overfit
+n_small = min(1_000, len(x_train))
+x_small = x_train[:n_small]  # (n_small, 1, 28, 28)
+small_epochs = epochs_for(course.pick(full=1000, fast=32), n_small)
+small = {}  # model -> (train error, valid error, relative gap), squared error per image
+print(f"{'model':<10}{'train':>9}{'valid':>9}{'valid / train - 1':>19}   ({n_small:,} training images)")
+for name, model_class in (("dense AE", DenseAutoencoder), ("tied AE", TiedAutoencoder)):
+    torch.manual_seed(0)
+    model = model_class(784, hidden=(128,), n_latent=32, input_mean=x_small.mean(dim=0))
+    fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
+        batch_size=batch_size, verbose=False)
+    train_err, valid_err = evaluate(model.cpu(), x_small)["loss"], evaluate(model, x_valid)["loss"]
+    small[name] = train_err, valid_err, valid_err / train_err - 1
+    print(f"{name:<10}{train_err:>9.2f}{valid_err:>9.2f}{small[name][2]:>19.1%}")
+(_, dense_small_valid, dense_small_gap), (_, tied_small_valid, tied_small_gap) = small.values()
+print(f"In this run, on {n_small:,} images ({small_epochs} epochs): gap {dense_small_gap:+.1%} dense, "
+      f"{tied_small_gap:+.1%} tied; tying "
+      + ("narrows the gap" if tied_small_gap < dense_small_gap else "does not narrow the gap")
+      + (" and lowers the validation error." if tied_small_valid < dense_small_valid else
+         " but does not lower the validation error."))
+
 # %% [markdown]
-# With 54,000 training images and a short budget, the dense AE reconstructs new images about as
-# well as its training images, so tying has nothing to cure: here it is a constraint, and the
-# tied AE's error ratio above says what that constraint cost in reconstruction quality (the
-# verdict beside it compares it with the borrowed noise margin; the tied model's own seed noise
-# was not measured). On a small data set the dense AE can overfit; compare the two gaps of the
-# "In this run" line to see if tying narrowed it. Either way, "tying regularises"
-# is a claim to measure on your data, not a given. A negative gap only means
-# that these validation images happen to be a little easier to reconstruct than the training
-# sample. In the figure, a model that does not overfit has its two curves ending close together;
-# the tied model's curves sit above the dense model's where the constraint costs accuracy.
+# The printed gaps say whether either model overfits. Where neither gap is large, tying has
+# nothing to cure: it is a constraint, and the tied AE's error ratio above is what it costs. On 1,000
+# images (the last cell) the dense AE can overfit, and the two gaps show what tying does there.
+# In the learning-curve figure, a model that does not overfit has its two curves ending close
+# together.
 #
-# Where does the word "stacked" come from? Before 2010 or so, deep networks were hard to train
-# from random weights, so they were built **greedily, one layer at a time**: train a one-layer
-# autoencoder on the images, keep its encoder, train a second one-layer autoencoder on the first
-# one's codes, and so on; the stack of encoders then initialised a deep network, which was
-# fine-tuned with labels (Vincent et al., 2010, did this with denoising autoencoders, lesson 04).
-# Tied weights were popular in that setting (Appendix E trains a stack greedily and measures it
-# against training at once). Today we train the whole stack at once, as above,
-# and the clear benefit of tying is the halved number of weights; what the constraint costs in
-# accuracy is measured above at this budget only.
+# The word "stacked" comes from a time when deep networks were built **greedily**, one autoencoder
+# layer at a time, each trained on the codes of the previous one (Appendix E measures it). Today
+# the whole stack is trained at once, as above, and the clear benefit of tying is the halved
+# number of weights.
 #
 # What did the first layer learn? Each row of $W_1$ has 784 numbers, one per pixel: drawn as a
 # 28x28 image it shows which pattern of pixels that hidden unit responds to (grey = weight 0,
 # light = positive, dark = negative). In the tied model the same row is also a pattern the
-# decoder **adds to the output's logits** (before the sigmoid), since the decoder's last layer
-# multiplies by $W_1^\top$: row $j$ times $h'_j$, the activation of unit $j$ of the *decoder's*
-# hidden layer (not the encoder's $h_j$, though the two share the row).
+# decoder's last layer adds to the output's logits.
 
 # %%
 # extra code – 12 rows of W1 (out of 128) for each model, as 28x28 images, each on its own scale
@@ -906,38 +862,6 @@ torch.manual_seed(0)  # the tied AE's initial weights (its own constructor, the 
 tied_untrained = TiedAutoencoder(784, hidden=(128,), n_latent=32).encoder[0].weight  # (128, 784)
 
 
-def start_kept(trained, initial):
-    """For each row: the slope of the trained row on its initial row (1 = the start is all still
-    there, 0 = erased) and Pearson's r of the two: (128, 784) x2 -> ((128,), (128,))"""
-    a, b = (w.detach() - w.detach().mean(dim=1, keepdim=True) for w in (trained, initial))
-    return (a * b).sum(dim=1) / (b * b).sum(dim=1), (a * b).sum(dim=1) / (a.norm(dim=1) * b.norm(dim=1))
-
-
-kept = {}  # model -> (median slope, median r) over the 128 rows
-for name, model, start in (("dense", dense, untrained), ("tied", tied, tied_untrained)):
-    slope, r = start_kept(model.encoder[0].weight, start)
-    kept[name] = slope.median().item(), r.median().item()
-print("each trained row of W1 against the same row before training (medians over 128 rows): "
-      + "; ".join(f"{name} slope {b:.2f}, r {r:.2f}" for name, (b, r) in kept.items()))
-print(f"In this run: a typical trained row keeps {kept['dense'][0]:.0%} (dense) and "
-      f"{kept['tied'][0]:.0%} (tied) of its random start, which makes up {kept['dense'][1] ** 2:.0%} "
-      f"and {kept['tied'][1] ** 2:.0%} of the row's variation.")
-
-
-def grain(weight):
-    """The fine grain of each row: the row minus a 3x3 blur of it, (128, 784) -> (128, 784)."""
-    img = weight.detach().reshape(-1, 1, 28, 28)
-    blur = torch.nn.functional.avg_pool2d(img, 3, stride=1, padding=1, count_include_pad=False)
-    return (img - blur).reshape(len(weight), -1)
-
-
-grain_from_start = {}  # model -> median share of the grain's energy that the start's grain explains
-for name, model, start in (("dense", dense, untrained), ("tied", tied, tied_untrained)):
-    g, g0 = grain(model.encoder[0].weight), grain(start)
-    share = (g * g0).sum(dim=1) ** 2 / ((g * g).sum(dim=1) * (g0 * g0).sum(dim=1))  # (128,)
-    grain_from_start[name] = share.median().item()
-print(f"In this run: the initial rows' grain explains {grain_from_start['dense']:.0%} (dense) and "
-      f"{grain_from_start['tied']:.0%} (tied) of the trained rows' grain energy (median over rows).")
 images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder[0].weight),
                          rows_as_images(tied.encoder[0].weight)]),
               ncols=12, titles=["untrained"] + [""] * 11 + ["dense AE"] + [""] * 11
@@ -946,31 +870,20 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
                     "bottom: tied AE)")
 
 # %% [markdown]
-# What to look for: the top row shows the same rows before training, uniform noise, so any shape
-# you can see in the other two rows was learned. Is the fine grain on top of those shapes the
-# random start, left over? The cell measures it twice. The slope of each trained row on its own
-# initial row (100%: the start is all still there; 0%: erased) says how much of the start the
-# whole row keeps; the second line looks at the grain alone (each row minus a 3x3 blur of it)
-# and gives the share of its energy that the initial row's grain explains. A small share means
-# that most of the grain was added during training (the many small, noisy minibatch steps are a
-# plausible source), not left over from the start; a large share would mean the start showing
-# through. Either way it changes from one pixel to the next without tracing any outline, so read
-# it as noise, not as a feature.
-# Does a filter cover the whole frame, like a
-# principal component, or only a small local stroke? Can you recognise parts of the images'
-# outlines in it (edges, sleeves, strokes)? No filter has to be one whole image, since every code
-# mixes many units. Comparing the dense and the tied rows is by eye only; the lesson measures
-# what tying changes through the errors above.
+# The top row shows the same rows before training, uniform noise, so any shape you can see in the
+# other two rows was learned. Does a filter cover the whole frame, like a principal component, or
+# only a local stroke? Can you recognise parts of outlines (edges, sleeves, strokes)? The fine
+# grain on top changes from one pixel to the next without tracing any outline: read it as noise
+# (Appendix N measures how much of it is the random start). Comparing the dense and the tied rows
+# is by eye only; the errors above measure what tying changes.
 
 # %% [markdown]
 # ## 3. The latent space
 #
-# Each test image now has a 32-dimensional code. To look at 32 dimensions we project the codes
-# onto their own first two principal components (PCA of the codes, a linear and fast choice;
-# t-SNE would separate clusters more but distorts distances). So the axes are not two of the 32
-# code numbers: each is the direction, in code space, along which the codes vary most (the
-# second one at right angles to the first). Colours are the classes, which the autoencoder never
-# saw; a few points show their image, drawn as every image in this course (bright = ink).
+# Each test image now has a 32-dimensional code. To look at it we project the codes onto their
+# own first two principal components (a linear, fast choice; t-SNE would separate clusters more
+# but distorts distances): each axis is a direction in code space along which the codes vary most,
+# not one of the 32 code numbers. Colours are the classes, which the autoencoder never saw.
 
 # %%
 from course_utils.plots import codes_figure
@@ -990,12 +903,11 @@ codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3
              thumbnail_cmap="gray")
 
 # %% [markdown]
-# Which classes does the autoencoder keep apart, without labels? A picture invites stories, so we
-# measure, with a **nearest-neighbour test**: for each test image, find the training image whose
-# code is nearest (Euclidean distance in all 32 dimensions) and check whether it has the same
-# class. The labels are used only to score the codes, never to train them. The cell prints that
-# rate per class, best first, with two standard errors: each class has only about a tenth of the
-# test images, so its rate is known to a few percentage points.
+# Which classes does the autoencoder keep apart, without labels? A **nearest-neighbour test**
+# measures it: for each test image, find the training image whose code is nearest (in all 32
+# dimensions) and check whether it has the same class. The labels only score the codes. The cell
+# prints the rate per class, best first, with two standard errors (each class has only about a
+# tenth of the test images).
 
 # %%
 def paired_se(hits_a, hits_b):
@@ -1047,35 +959,23 @@ print(f"In this run: raw pixels, with no training, already reach {share:.0%} of 
       + " while compressing 784 numbers to 32")
 
 # %% [markdown]
-# Why compare with the pixels? Nearest neighbours share the class far above chance even in the
-# raw pixels, which no training produced: similar garments look alike pixel by pixel. What the
-# autoencoder does is keep, improve or partly lose that neighbourhood structure in 32 numbers
-# instead of 784. So "unsupervised codes separate classes" is a claim to test against the
-# pixels, not against chance.
-#
-# The rate measures the **purity** of neighbourhoods, not how compact a class is: a class near
-# the top of the list has test codes whose nearest training code nearly always belongs to the
-# same class, however spread out the class may be, because no other class comes close; a class
-# near the bottom shares its neighbourhoods with look-alike classes. Two classes whose rates
-# differ by less than their error margins are not ranked by this test. On Fashion-MNIST, look
-# where your printout puts the upper-body garments (T-shirt/top, pullover, coat, shirt), which
-# share a silhouette, and where it puts footwear and trousers. And remember that the scatter is
-# a 2-D shadow of a 32-D space: points that overlap there may be apart in the other 30
-# dimensions (the neighbour rates above use all 32).
+# Nearest neighbours share the class far above chance even in raw pixels, which no training
+# produced: similar garments look alike pixel by pixel. So the codes are tested against the
+# pixels, not against chance: does the autoencoder keep, improve or lose that structure in 32
+# numbers instead of 784? The rate measures the **purity** of neighbourhoods: a class near the top
+# has few look-alikes from other classes; rates within their error margins are not
+# ranked. The scatter is a 2-D shadow: points that overlap there may be apart in the other 30
+# dimensions.
 #
 # ### A code is not a vector of class probabilities
 #
-# A frequent confusion: with 10 classes, does the code hold one probability per class? It does
-# not, and one image shows why. The cell below prints the code of the first test image next to
-# what a vector of class probabilities looks like. To get one, we train a **linear probe**: a
-# single linear layer with a softmax, fitted on the training codes *with* their labels, by the
-# five-line loop of lesson 01 (full batch: all `n_ref` codes at once). As for the neighbour
-# test, the probe's accuracy needs a yardstick: the cell fits the same probe (same labels) to the
-# 784 raw pixels of the same images. A probe trained too long may fit its training images at
-# the expense of new ones (the pixel probe has 7,850 weights), so for each input the number
-# of steps is chosen on labelled **validation** images (from 50 to 1,600 steps, stopping early
-# once two step counts in a row do worse than the best so far), and only then are the two
-# compared on the test images.
+# With 10 classes, does the code hold one probability per class? It does not. The cell below
+# prints the code of the first test image next to a vector of class probabilities from a
+# **linear probe**: a single linear layer with a softmax, fitted on the training codes *with*
+# their labels by the five-line loop of lesson 01 (full batch). As a yardstick, the same probe is
+# fitted to the 784 raw pixels of the same images; for each input the number of steps (50 to
+# 1,600) is chosen on labelled **validation** images, and only then are the two compared on the
+# test images.
 
 # %%
 n_valid = min(2_000, len(x_valid))  # labelled validation images: they choose the probe's steps
@@ -1139,40 +1039,24 @@ print(f"In this run: a linear probe reads {probe_accuracy:.1%} of the classes ri
       f"codes and {pixel_probe_hits.mean():.1%} from the 784 pixels ({verdict} the pixels).")
 
 # %% [markdown]
-# The code has as many numbers as the bottleneck has units (32, a choice we made, unrelated to
-# the number of classes); they can be negative and their sum means nothing: they are the
-# coordinates of a point, found without labels, and no single number stands for a class. A
-# vector of class probabilities has one non-negative entry per class, summing to 1, and it is
-# the output of a **classifier**, which needs labels to train: here the probe. The probe's
-# accuracy measures how much class information the code holds in a form a linear layer can
-# read; the probabilities live in the probe, not in the code. The same holds for the VAE codes
-# of lessons 06 and 07.
-#
-# Like the neighbour rate, that accuracy means little without the pixels beside it, each input
-# with its own validated number of steps (the two standard errors come from the 2,000 test
-# images only; another seed or another set of labelled images would add its own noise). A code
-# above the pixels would mean the autoencoder made the classes easier for a linear layer to
-# read; below, that a linear layer reads less from 32 numbers than from all 784 pixels, which is
-# no surprise for a code trained to reconstruct, not to classify. A probe chosen at the
-# largest step count (the line before says which, if any) might gain a little with more steps.
-# The autoencoder was trained to reconstruct, not to separate classes, so no result here is
-# guaranteed; this is the test to run before claiming that unsupervised codes help a classifier.
-# Appendix F repeats the neighbour test with only 100 and 1,000 labels, where the classic
-# argument says the codes should help most.
+# The code's 32 numbers (a choice we made, unrelated to the 10 classes) can be negative and their
+# sum means nothing: they are the coordinates of a point, found without labels. Class
+# probabilities are non-negative, sum to 1, and come from a **classifier** trained with labels,
+# here the probe; its accuracy measures how much class information a linear layer can read from
+# the code. A code trained to reconstruct need not beat the pixels at that, so the comparison
+# printed above is the test to run before claiming that unsupervised codes help a classifier
+# (Appendix F repeats it with only 100 and 1,000 labels). The same holds for the VAE codes of
+# lessons 06 and 07.
 
 # %% [markdown]
 # ### Decoding from the latent space
 #
-# The decoder maps ANY 32 numbers to an image, not only the codes of real images. Two
-# experiments show what it does elsewhere, and why lesson 06 will need a different kind of
-# autoencoder. First, walk along the straight line between the codes of two test images of
-# different classes and decode 8 points. Second, take a grid of 8x8 points over the plane of
-# the scatter plot above (the first two principal components of the codes, over the range the
-# codes span), map each back to 32 numbers and decode it. A grid point far from every real
-# code asks the decoder about a place it was never trained on; the cell counts them, in all 32
-# dimensions (where the grid point is really decoded), against the first 2,000 test codes: a grid
-# point is "far" when it is farther from every one of them than 99% of those codes are from
-# their nearest neighbour. The figure marks the far points.
+# The decoder maps ANY 32 numbers to an image, not only the codes of real images. Two experiments
+# show what it does elsewhere. First, decode 8 points on the straight line between the codes of
+# two test images of different classes. Second, decode an 8x8 grid over the plane of the scatter
+# plot, mapped back to 32 numbers. A grid point is marked "far" when, in all 32 dimensions, it is
+# farther from every one of the first 2,000 test codes than 99% of those codes are from their
+# nearest neighbour.
 
 # %%
 code_pca = PCA(2).fit(codes)  # the plane of the scatter plot: (N, 32) -> (N, 2) and back
@@ -1209,30 +1093,22 @@ images_figure(grid_images, ncols=8, size=0.75, titles=["far" if f else "" for f 
               title="decoding a grid over the plane of the codes")
 
 # %% [markdown]
-# Look at the images marked "far". The decoder returns *something* at every one of them, and,
-# being a smooth function, it often extends what it learned near the codes: many far tiles may
-# still look like blurry garments or shoes, others like blends of two kinds. But no training
-# image was decoded there, so nothing guaranteed either: a plausible far tile is a side effect
-# of the decoder's smoothness, not something training asked for. The count above says how many
-# grid points are untested in this sense. Likewise, the midpoint of two codes need not be the
-# code of any real image. An ordinary autoencoder gives no rule for choosing codes that decode to
-# plausible new images; the **variational** autoencoder of lesson 06 adds one, by pulling the
-# codes towards a known distribution to sample from (it encourages them to fill it; holes can
-# remain, as lesson 07 discusses).
+# The decoder returns *something* everywhere, and, being smooth, it often extends what it learned:
+# far tiles may still look like garments, or blends of two. But no training image was decoded
+# there, so nothing guarantees it, and the midpoint of two codes need not be the code of any real
+# image. An ordinary autoencoder gives no rule for choosing codes that decode to plausible new
+# images; the **variational** autoencoder of lesson 06 adds one.
 
 # %% [markdown]
 # ## 4. How wide should the bottleneck be?
 #
-# So far the code had 32 numbers. A rule of thumb found in many blog posts says a smaller
-# bottleneck also means **less overfitting**, because the model must keep only what matters.
-# That is a claim we can test. The cell trains the same dense AE with code sizes
-# $k = 2, 8, 32, 64$ (the 32 is the model from section 1), with the same recipe, and
-# measures for each $k$:
-# - the reconstruction error per pixel on training images (a sample of `n_ref` of them) and on
-#   the validation images, for the AE and for PCA with the same $k$;
-# - the overfitting gap of the AE: its validation error over its training error, minus 1;
-# - the nearest-neighbour rate of the codes, as above: how much class information the $k$
-#   numbers keep, for the AE's codes and for PCA's.
+# A rule of thumb found in many blog posts says a smaller bottleneck also means **less
+# overfitting**, because the model must keep only what matters. We can test it. The cell trains
+# the same dense AE with code sizes $k = 2, 8, 32, 64$ (the 32 is section 1's model), with the
+# same recipe, and measures for each $k$ the error per pixel on training images (a sample of
+# `n_ref`) and validation images, for the AE and for PCA with the same $k$; the AE's overfitting
+# gap (validation error over training error, minus 1); and the nearest-neighbour rate of the AE's
+# and PCA's codes.
 
 # %%
 pca64 = PCA(64).fit(x_train.flatten(1))  # PCA with k components = its first k of these
@@ -1276,16 +1152,6 @@ for k, row in sweep.items():
         f"{row[c]:>10.1%}" if c in percent else f"{row[c]:>10.3g}" if c == "AE / PCA"
         else f"{row[c]:>10.5f}" for c in columns[1:]))
 print(f"raw pixels (784 numbers): nearest-neighbour rate {pixels_nn:.1%}; errors are MSE per pixel")
-
-# %% [markdown]
-# How precise are the nearest-neighbour rates? Each is measured on `n_query` test images, so it
-# carries sampling noise: for a rate near 80% on 2,000 images the standard error is about
-# $\sqrt{0.8 \cdot 0.2 / 2000} \approx 0.9$ percentage points. Two rates measured on the **same**
-# test images are compared through their paired difference (one value per image: +1, 0 or -1),
-# whose standard error is its standard deviation over $\sqrt{n}$. We call a difference of
-# rates real only when it exceeds two of these standard errors. (This covers the choice of test
-# images, not the training seed: for the error columns, the noise margin of section 1 is the
-# yardstick.) The verdicts, computed from the table:
 
 # %%
 from itertools import pairwise  # (a, b), (b, c), ...: neighbours in a list
@@ -1342,51 +1208,68 @@ for ax in (ax_err, ax_nn):
 fig
 
 # %% [markdown]
-# The left panel shows the errors on one scale (hollow circles: training sample, crosses:
-# validation). In the right panel the vertical axis is zoomed to the range of the rates: it
-# does not start at 0 (chance is about 0.1), so read a difference on the tick labels, not as a
-# share of the panel's height; the zoom makes the bars near the top visible. Its error bars are
-# two standard errors of the **paired** difference between that code size and the best one
-# (measured on the same test images), so a bar whose top reaches the dashed line marks a size
-# this test cannot tell apart from the best. (Bars of two standard errors for each rate on its
-# own would be a blunter test: separate bars do imply a difference, but overlapping ones do not
-# mean a tie, since two rates measured on the same images move together; the paired bars are the
-# sharper test.)
+# Left: the errors (hollow circles: training sample, crosses: validation). Right: the
+# nearest-neighbour rates on a zoomed axis (it does not start at 0); each bar is two standard
+# errors of the paired difference from the best code size, so a bar reaching the dashed line marks
+# a tie (Appendix O explains the paired errors).
 #
-# What the sweep says, verdict by verdict (the numbers refer to the printout above the figure):
-# - **Error.** A wider code reconstructs better: the error falls with $k$ for PCA by
-#   construction, and for the AE where verdict (2) is True. The "In this run" line places the AE
-#   against PCA and names the $k$ where the nonlinear decoder gains most; where that is a narrow
-#   code (compare the `AE / PCA` column), a
-#   plausible reason (not tested here) is that a flat subspace of a few dimensions keeps little,
-#   while a curved surface can follow the data further. But every AE number of the table is a
-#   number at this budget: PCA's solution is exact, the AE's is not yet converged (Appendix H
-#   continues one model for twice the steps).
-# - **Overfitting.** Verdicts (4) and (5) test the rule of thumb: does any size overfit, and if
-#   so, does the gap grow with $k$? A bottleneck limits how much each image can pass through, not
-#   how many weights are fitted to the training set: the `weights` column shows about 200,000 for
-#   every $k$. Where no size overfits, this run does not say why: the amount of data and the
-#   short budget (a model still improving has had little time to memorise) could both be the
-#   reason; either way, a narrower code would only cost reconstruction quality here. If a run on
-#   less data (the embedded fallback, for instance) does show overfitting, verdict (5) tests
-#   the rule of thumb there.
+# Verdicts (4) and (5) test the rule of thumb "a smaller bottleneck overfits less". A bottleneck
+# limits what each image can pass through, not how many weights are fitted to the training set
+# (about 200,000 for every $k$, the `weights` column), so where no size overfits, a narrower code
+# only costs reconstruction quality. The AE's errors are at this budget; PCA's are exact. Choosing
+# $k$ is a trade-off between compression and quality, measured on validation data.
+
+# %%
+# extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
+show8 = x_test[:8]  # (8, 1, 28, 28)
+sweep_rows = {"original": show8}
+for k in sweep_sizes:
+    sweep_rows[f"k = {k}\nMSE {test_mse(ae_models[k]):.4f}"] = predict(ae_models[k], show8)
+rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all test images)")
+
+# %% [markdown]
+# With $k = 2$ little more than a rough silhouette survives; each wider code adds detail, and the
+# row labels give each model's test error.
 #
-# Choosing $k$ is therefore a trade-off between compression and quality, measured on validation
-# data, and not a guard against overfitting on its own.
+# **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
+# images whose codes are closest. The next cell shows, for 4 test queries, the 5 nearest training
+# images in code space (the $k = 32$ AE) and in pixel space, each titled "same" or "other" class,
+# and counts over 500 queries how many neighbours share the query's class.
+
+# %%
+n_retrieval = min(500, n_query)  # queries; the references are the n_ref training images above
+neighbours = {  # (n_retrieval, 5) indices into x_train[:n_ref], nearest first
+    "code": torch.cdist(codes[:n_retrieval], train_codes).topk(5, largest=False).indices,
+    "pixel": torch.cdist(x_test[:n_retrieval].flatten(1), x_train[:n_ref].flatten(1))
+    .topk(5, largest=False).indices,
+}
+same_class = {space: (ref_y[idx] == query_y[:n_retrieval, None]).float().mean().item()
+              for space, idx in neighbours.items()}
+print(f"In this run: of the 5 nearest of {n_ref:,} training images, {same_class['code']:.1%} share "
+      f"the query's class in code space and {same_class['pixel']:.1%} in pixel space "
+      f"({n_retrieval} test queries).")
+in_reach = query_y[:n_retrieval]
+queries = [int((in_reach == c).nonzero()[0, 0]) for c in (0, 5, 8, 2, 1, 3, 4, 6, 7, 9)
+           if (in_reach == c).any()][:4]  # the first test image of 4 classes
+tiles, tile_titles = [], []
+for q in queries:
+    tiles += [x_test[q]] + [x_train[i] for space in ("code", "pixel") for i in neighbours[space][q]]
+    tile_titles += ["query"] + [("code: " if j == 0 else "") + ("same" if ref_y[i] == query_y[q]
+                                else "other") for j, i in enumerate(neighbours["code"][q])]
+    tile_titles += [("pixel: " if j == 0 else "") + ("same" if ref_y[i] == query_y[q] else "other")
+                    for j, i in enumerate(neighbours["pixel"][q])]
+images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, titles_size=9,
+              title="query | 5 nearest in code space (k = 32) | 5 nearest in pixel space")
 
 # %% [markdown]
 # ## 5. Anomaly detection by reconstruction error
 #
-# An autoencoder reconstructs well what looks like its training data. Feed it something
-# different and the error tends to grow. So the error is an **anomaly score**.
-#
-# Which data is "normal"? We train a new stacked autoencoder on **handwritten digits** and use
-# images of another kind as anomalies: Fashion-MNIST test images when that dataset is really on
-# this machine, otherwise crops of photos that ship with scikit-learn (no network needed). The
-# next cell prints which sets are in use, and whether the digits are the full MNIST split. Where
-# that line says False (fast mode, or a machine with only part of MNIST), every verdict of this
-# section was computed on fewer digits, and one within a few standard errors of its margin could
-# come out the other way on the full split.
+# An autoencoder reconstructs well what looks like its training data; feed it something different
+# and the error tends to grow. So the error is an **anomaly score**. We train a new stacked
+# autoencoder on **handwritten digits** and use images of another kind as anomalies:
+# Fashion-MNIST test images when that dataset is on this machine, otherwise crops of photos that
+# ship with scikit-learn. The next cell prints which sets are in use, and whether the digits are
+# the full MNIST split (on fewer digits, a verdict close to its margin could flip).
 
 # %%
 from course_utils.anomaly import out_of_distribution_images
@@ -1429,23 +1312,19 @@ print(f"median error: normal {err_normal.median():.4f}, anomalies {err_ood.media
 error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "anomalies"))
 
 # %% [markdown]
-# The printout gives the ratio of the two medians; the figure shows how much the two histograms
-# overlap. Any threshold placed in an overlap flags some normal images and misses some anomalies.
-# The ROC curve shows the separation at every threshold at once, and the area under it (AUROC)
-# puts one number on it.
+# Where the two histograms overlap, any threshold flags some normal images or misses some
+# anomalies. The ROC curve shows the separation at every threshold at once, and the area under it
+# (AUROC) puts one number on it.
 #
 # ### ROC curve and AUROC, the AUROC checked by hand
 #
-# A threshold $t$ flags every image with error $\ge t$. For each $t$ count
-# - the **true positive rate** (recall): anomalies flagged / all anomalies;
-# - the **false positive rate**: normal images flagged / all normal images.
-#
-# Sliding $t$ from $+\infty$ down to $-\infty$ traces the **ROC curve** from $(0, 0)$ to $(1, 1)$.
-# Its area, **AUROC**, is the probability that a random anomaly scores higher than a random normal
-# image (ties count one half): 1 is perfect, 0.5 is a coin toss. Sorting the scores once gives
-# every point of the curve; the package's `roc_curve` does that, and its `auroc` the area. On a
-# hand-sized example you can check the printed FPR and TPR by counting, and the last line checks
-# the AUROC by hand, as the share of (anomaly, normal) pairs in order:
+# A threshold $t$ flags every image with error $\ge t$. For each $t$ count the **true positive
+# rate** (recall: anomalies flagged / all anomalies) and the **false positive rate** (normal
+# images flagged / all normal images). Sliding $t$ from $+\infty$ down to $-\infty$ traces the
+# **ROC curve** from $(0, 0)$ to $(1, 1)$. Its area, **AUROC**, is the probability that a random
+# anomaly scores higher than a random normal image (ties count one half): 1 is perfect, 0.5 is a
+# coin toss. On a hand-sized example, check the printed rates by counting; the last line checks
+# the AUROC as the share of (anomaly, normal) pairs in order:
 
 # %%
 from course_utils.anomaly import auroc, roc_curve
@@ -1460,26 +1339,14 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 # %% [markdown]
 # ### Is the autoencoder worth it? Two baselines without gradient training
 #
-# Before crediting the autoencoder, compare it with two cheap scores:
-# - **mean intensity**: the average pixel value, i.e. how much ink or light the image has. It
-#   learns nothing at all and never looks at the autoencoder;
-# - **PCA-32 error**: the reconstruction error of PCA with 32 components fitted on the normal
-#   training digits (a linear autoencoder solved in closed form, no gradient training;
-#   `pca_errors` from section 4).
-#
-# Since AUROC is the share of (anomaly, normal) pairs in the right order (ties counting one half),
-# $1 - \mathrm{AUROC}$ is the share in the wrong order, ties again counting one half. Near 1 that share is the fairer comparison: going from 0.96 to
-# 0.99 looks small as a difference of AUROCs, but it removes three quarters of the mistakes.
-#
-# An AUROC measured on a finite set of images (the counts are printed above) is itself
-# uncertain: other images of the same kinds would give a slightly different value. To compare
-# two detectors scored on the same images, `auroc_difference_se` plays that "other images"
-# game with the images we have, a **bootstrap**: 200 times, it draws as many normal images as
-# there are, with replacement (some twice, some not at all), and as many anomalies, scores
-# this redrawn set with both detectors, and records the difference of their AUROCs. The
-# standard deviation of those 200 differences is the standard error. As for the
-# nearest-neighbour rates of section 4, we call a difference real only when it exceeds two of
-# these standard errors.
+# Before crediting the autoencoder, compare it with two cheap scores: **mean intensity**, the
+# average pixel value, which learns nothing; and the **PCA-32 error**, from PCA fitted on the
+# normal training digits (a linear autoencoder solved in closed form; `pca_errors` from section 4).
+# $1 - \mathrm{AUROC}$ is the share of pairs in the wrong order, the fairer comparison near 1:
+# going from 0.96 to 0.99 looks small but removes three quarters of the mistakes. An AUROC
+# measured on a finite set of images is itself uncertain: `auroc_difference_se` estimates the
+# standard error of the difference of two AUROCs by a **bootstrap** (200 redraws of the images,
+# with replacement), and a difference counts as real only beyond two standard errors.
 
 # %%
 from course_utils.anomaly import auroc_difference_se, roc_figure
@@ -1558,15 +1425,12 @@ ax.legend(fontsize=8, loc="lower right")
 fig
 
 # %% [markdown]
-# Why can a score that learns nothing do well? Mean intensity ranks a pair right whenever the
-# anomaly carries more light than the digit, and thin strokes on black carry little; any
-# detector has to beat that (Appendix J measures the brightness of both groups and tests
-# whether the autoencoder's error is a brightness effect in disguise). PCA-32 is the linear
-# autoencoder solved in closed form, so the gap to it is what the nonlinear layers add. The
-# line under the AUROCs compares the autoencoder with PCA by their mistakes: a number above 1
-# means PCA makes that many times more of them, below 1 that the autoencoder makes more (when
-# the autoencoder makes no mistake at all, the line says so instead). The figure draws the three ROC curves: the
-# closer a curve hugs the top-left corner, the fewer pairs it puts in the wrong order.
+# Mean intensity ranks a pair right whenever the anomaly carries more light than the digit, and
+# thin strokes on black carry little: any detector has to beat that (Appendix J tests whether the
+# autoencoder's error is brightness in disguise). PCA-32 is the linear autoencoder, so the gap to
+# it is what the nonlinear layers add; the ratio line compares the two by their mistakes. The
+# log-axis figure enlarges small false-alarm rates; its left edge stands for zero or one false
+# alarm.
 
 # %% [markdown]
 # ### A threshold, set on validation data
@@ -1593,23 +1457,20 @@ names = (digits.name, "anomaly")
 threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 
 # %% [markdown]
-# A rate near the 5% target is what to expect: validation and test digits come from the same
-# distribution, so a percentile of one carries over to the other when the validation set is
-# large; a rate far from it would point to too few validation images. The image rows show the anomalies caught, the false alarms (the digits the
-# autoencoder finds hardest) and the anomalies missed: look at what the missed ones have in
-# common with digits.
+# Validation and test digits come from the same distribution, so a percentile of one carries over
+# to the other when the validation set is large. The image rows show the anomalies caught, the
+# false alarms (the digits the autoencoder finds hardest) and the anomalies missed.
 #
 # ### Precision depends on how rare anomalies are
 #
 # *Takeaway: AUROC, recall and the false-alarm rate do not change with the share of anomalies;
 # precision does, so quote it with that share.*
 #
-# The test above has as many anomalies as normal images: 50% **prevalence**. In practice anomalies
-# are rare. Recall and the false-alarm rate do not change with prevalence (each is a share within
-# one group), so neither do the ROC curve and AUROC. Precision does: with 1% anomalies, even 5%
-# false alarms on the other 99% outnumber the anomalies caught. The cell keeps every normal test
-# image, draws anomalies at random to reach each prevalence, and measures; the last column is
-# the value Bayes' rule predicts (`precision_at_prevalence`).
+# The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall and the
+# false-alarm rate are shares within one group, so they, the ROC curve and AUROC do not change
+# with prevalence. Precision does: with 1% anomalies, even 5% false alarms on the other 99%
+# outnumber the anomalies caught. The cell keeps every normal test image, draws anomalies at
+# random to reach each prevalence, and compares with Bayes' rule (`precision_at_prevalence`).
 
 # %%
 from course_utils.anomaly import precision_at_prevalence
@@ -1644,42 +1505,6 @@ from course_utils.anomaly import threshold_view
 threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
 
 # %% [markdown]
-# > **Common mistakes**
-# > - *Printing the epoch summary after the epoch loop.* One indentation level too far left and
-# >   the summary runs once, after training: one line, one history row, no learning curve.
-# >   Check that the history has as many rows as epochs.
-# > - *Comparing reconstruction errors in different units.* Per image (summed) and per pixel
-# >   (mean) differ by a factor 784; PCA, the dense and the tied AE above are all compared per
-# >   pixel on the same test images.
-# > - *Feeding raw pixels to a ReLU network without counting its dead units.* The loss falls
-# >   either way; only a count (`dead_units`) shows the units that never fire. Centre the inputs
-# >   and start the output bias at the mean image: the table of section 1 shows what the
-# >   output-bias start alone gets and what adding the input centring to it adds (one order of
-# >   adding them; the other order is not trained).
-# > - *Putting a ReLU on the code.* Negative code values become 0 and units that are negative
-# >   for every image die (Appendix D counts them in this run); keep the code linear.
-# > - *Believing the transpose is always the best decoder.* For an orthonormal linear encoder it
-# >   is the least-squares decoder exactly when the rows of $W$ span a subspace that $\Sigma$
-# >   maps into itself, i.e. one spanned by eigenvectors (PCA's top ones among them); for a random
-# >   orthonormal encoder $\Sigma W^\top (W \Sigma W^\top)^{-1}$ is better (section 2 measures it).
-# > - *Tying weights by copying them.* `nn.Parameter(encoder.weight.T.clone())` creates a second
-# >   tensor that drifts apart after the first step (section 2 shows it). Tied means ONE
-# >   `nn.Parameter`, read by the encoder and by the decoder; its gradient is the sum of both uses.
-# > - *Taking "tying regularises" or "a narrow code prevents overfitting" on trust.* Measure the
-# >   gap between training and validation error first; where there is no overfitting, neither
-# >   has anything to cure.
-# > - *Reading distances in a 2-D picture of the latent space as distances in the code.* PCA and
-# >   t-SNE plots are shadows; t-SNE in particular does not keep distances between clusters.
-# > - *Setting the threshold on the test set you report on.* Choose it on validation data.
-# > - *Quoting precision without prevalence.* The same detector has high precision when half the
-# >   images are anomalies and low precision when 1% are.
-# > - *Testing only easy anomalies.* A different kind of image is the easy case; test a class of
-# >   the same kind that the model never saw (Appendix L holds out one digit).
-# > - *Skipping the baselines.* A reconstruction error can follow brightness, and two sets
-# >   that differ in brightness then look easy; report the mean-intensity and PCA scores next to
-# >   it, and test the detector on brightness-matched sets.
-
-# %% [markdown]
 # ## What this run found
 #
 # The results of the main path, gathered from the values measured above (the appendices follow
@@ -1693,6 +1518,11 @@ found = [
     f"noise margin {noise_margin / seed_mean:.1%} of the error)",
     f"tied weights: {count_parameters(tied) / count_parameters(dense):.0%} of the parameters, "
     f"{tied_mse / seed_mean:.2f} times the error; the dense AE overfits: {dense_overfits}",
+    f"twin without hidden ReLUs: test MSE {twin_mse:.5f} (PCA-32 {pca_mse:.5f}, stacked AE "
+    f"{seed_mean:.5f})",
+    f"on {n_small:,} training images: gap {dense_small_gap:+.1%} dense, {tied_small_gap:+.1%} tied",
+    f"retrieval: {same_class['code']:.1%} of the 5 nearest share the query's class in code space, "
+    f"{same_class['pixel']:.1%} in pixel space",
     f"latent space: nearest-neighbour rate {hits.mean():.1%} on codes, {pixels_nn:.1%} on raw "
     f"pixels; linear probe {probe_accuracy:.1%} on codes, {pixel_probe_hits.mean():.1%} on pixels",
     f"bottleneck: AE below PCA at every k: {below_everywhere}; largest overfitting gap "
@@ -1708,50 +1538,26 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # ## Summary
 #
 # - A stacked autoencoder (784-128-32-128-784, ReLU between layers, a linear code, a sigmoid
-#   output) takes a few lines of `nn.Sequential`; we measured it against PCA with the same 32
-#   numbers per image and read its learning curve (one history row per epoch: the summary
-#   belongs inside the epoch loop). A validation curve still falling at the end means an
-#   under-trained model: its comparisons hold at that budget, and the lesson prints that verdict. Differences between trained models are read against a
-#   noise margin from three seeds: the 95% prediction interval of one more run, not the range
-#   of the three (a run of the same kind falls outside it half of the time, as simulated in
-#   Appendix B); a twin without ReLUs (Appendix C) tests whether the nonlinearity is what beats
-#   PCA. Training the stack greedily (a shallow autoencoder, a second one on its hidden values,
-#   then fine-tuning the stack) is where the word "stacked" comes from; Appendix E measures it
-#   against end-to-end training at the same number of steps.
-# - A hidden ReLU unit that outputs 0 for every image is dead: it costs weights and does
-#   nothing, and no error message says so. `dead_units` counts them; with raw pixels (all at
-#   least 0) the lesson counted them before and after **centring** the inputs (the encoder sees
-#   $x - \bar x$, the output bias starts at $\mathrm{logit}\,\bar x$) and printed what that did to
-#   the error. Centring acts on the first layer only: later layers, fed by ReLU outputs or by
-#   the linear code (whose mean is not 0, so the effective bias $b_j + w_j \cdot \bar z$, which
-#   the weights help set, can turn a unit off), can still lose units (the deeper stack's table
-#   in Appendix I counts them).
-# - A ReLU on the code was trained and measured (Appendix D): it zeroes part of the code values and can kill
-#   whole units, which a linear code never does.
-# - Tied weights reuse the encoder's matrices, transposed, with their own decoder biases: about
-#   half the parameters. Tying means sharing ONE `nn.Parameter`, not a `.clone()`; its gradient
-#   is the sum of the gradients of its two uses. In the linear case the transpose is the best
-#   decoder exactly for an orthonormal encoder whose rows span a subspace spanned by
-#   eigenvectors of the covariance (PCA's encoder is one, a random one is not); forced to be
-#   tied, the best linear autoencoder is PCA.
-#   Whether tying regularises depends on whether there is overfitting to cure: measure the gap.
-# - Nearest-neighbour rates in code space measure how pure each class's neighbourhoods are,
-#   without labels in training; a 2-D projection only hints at it. A code is coordinates, not
-#   class probabilities: those come from a classifier trained with labels, such as a linear
-#   probe on the codes. Whether the codes help a classifier is measured against the raw pixels,
-#   with all the labels and (Appendix F) with only 100 or 1,000 of them, where pretraining is
-#   supposed to pay off.
-# - The bottleneck sweep trades reconstruction error and class information against the size of
-#   the code; whether a narrow code reduces overfitting is a measurement, not a rule, and rates
-#   that differ by less than two standard errors are not ranked. Depth too is a choice to
-#   measure: Appendix I compares a deeper stack with the one-hidden-layer stack at two equal
-#   budgets (and each one's own learning curve), and the printed "in this run" line says how
-#   the gap moved with twice the steps; a verdict at one budget holds for that budget only.
-# - Reconstruction error is an anomaly score; ROC and AUROC rate it over all thresholds and do not
-#   depend on prevalence; precision and recall at one threshold, chosen on validation data, and
-#   precision does depend on prevalence. Compare with baselines that need no gradient training
-#   (mean intensity, PCA), check what else the score measures (brightness: rank correlations),
-#   and test it where that confound is removed (brightness-matched sets, Appendix J).
+#   output) takes a few lines of `nn.Sequential`. Its learning curve needs one history row per
+#   epoch: the summary belongs inside the epoch loop.
+# - With raw pixels (all at least 0) hidden ReLU units can die, silently; `dead_units` counts
+#   them. **Centring** (the encoder sees $x - \bar x$, the output bias starts at
+#   $\mathrm{logit}\,\bar x$) takes from the weights the power to kill a first-layer unit.
+# - Differences between models are read against a noise margin from three seeds. The stacked AE
+#   is measured against PCA at the same code size, and a twin without hidden ReLUs shows how much
+#   of its gain the output sigmoid alone gets.
+# - Tied weights share ONE `nn.Parameter` (not a `.clone()`), about half the parameters; its
+#   gradient is the sum of both uses. The transpose is the best linear decoder only for an
+#   encoder whose rows span eigenvectors of the covariance; forced to be tied, the best linear
+#   autoencoder is PCA. Whether tying regularises depends on whether there is overfitting: measure
+#   the gap.
+# - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
+#   its class information, against the raw pixels.
+# - The bottleneck sweep trades reconstruction error against the size of the code; whether a
+#   narrow code reduces overfitting is a measurement, not a rule.
+# - Reconstruction error is an anomaly score. ROC and AUROC do not depend on prevalence, precision
+#   does; set the threshold on validation data, and compare with baselines that need no gradient
+#   training (mean intensity, PCA).
 
 # %% [markdown]
 # ## Appendix A: what the first steps do
@@ -1809,16 +1615,20 @@ class FirstSteps(Callback):
                 "update size": (state.model.encoder[0].weight.detach() - self.weight).norm().item(),
                 "common shift": common.abs().mean().item(),
                 "per-image part": (change - common).abs().mean().item(),
+                "share shifted down": (common < 0).float().mean().item(),
                 "dead units": int((after <= 0).all(dim=0).sum())})
 
 
 first_steps = {}  # model name -> one row per logged step
+too_bright = {}  # model name -> share of test pixels the UNTRAINED model outputs above the image
 for name in ("raw pixels", "output-bias start only", "centred (both changes)"):
     torch.manual_seed(0)  # the same initial weights as the three models of the table
     model = DenseAutoencoder(784, hidden=(128,), n_latent=32,
                              input_mean=None if name == "raw pixels" else mean_image)
     if name == "output-bias start only":
         model.input_mean.zero_()  # raw pixels in, as in the table
+    with torch.no_grad():
+        too_bright[name] = (model(x_test) > x_test).float().mean().item()
     log = FirstSteps(x_test)
     fit(model, x_train[:20 * batch_size], epochs=1, lr=2e-3, batch_size=batch_size,
         callbacks=[log], verbose=False)
@@ -1849,6 +1659,12 @@ print(f"In this run: the two raw-pixel models' first steps differ in size by {si
       f"{average_common['output-bias start only'] / average_common['raw pixels']:.0%} of raw "
       f"pixels', the centred model's "
       f"{average_common['centred (both changes)'] / average_common['raw pixels']:.0%}.")
+print("untrained, share of test pixels output brighter than the image (the error asks for "
+      "'darker' there): " + ", ".join(f"{name} {value:.0%}" for name, value in too_bright.items()))
+print(f"In this run: untrained, the raw-pixel model is too bright on {too_bright['raw pixels']:.0%} "
+      f"of test pixels and the output-bias start on {too_bright['output-bias start only']:.0%}; "
+      f"step 1 shifts {raw_steps[0]['share shifted down']:.0%} and "
+      f"{bias_steps[0]['share shifted down']:.0%} of their encoder units down on all images.")
 print(f"dead encoder units after {log.steps[-1]} steps (in brackets: after all "
       f"{steps_taken:,} steps, the table): "
       + ", ".join(f"{name} {rows[-1]['dead units']} ({dead[0]})" for (name, rows), dead
@@ -1867,10 +1683,10 @@ if raw_mse > dense_mse:
 # moves are (both ways: it does not count which units went down). After centring, the average
 # of $\Delta w_j \cdot (x - \bar x)$ over the training images is 0 for any step, so only the
 # bias can shift all images at once, so the centred model's share printed is expected to be small.
-# The output-bias start changes what the error asks for, not the step size: a decoder that
-# starts at the mean image no longer says "darker everywhere", which can shrink the common shift
-# (where its share printed is not below 100%, this measurement does not explain the difference
-# in dead units). The last line goes back to the
+# The output-bias start changes what the error asks for, not the step size. The "too bright" lines
+# measure it: the share of test pixels each untrained model outputs brighter than the image
+# (where the error asks for "darker"), and the share of encoder units that the first step shifts
+# down on all images together. The last line goes back to the
 # table of the real runs: of the error drop and of the units revived by both changes, the share
 # the output-bias start gets alone. The dead-unit rows come from the replay, not from the real
 # run; the on-trajectory evidence is the "when they died" line of the
@@ -1917,7 +1733,7 @@ print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
 # *Takeaway: "nonlinear beats linear" has parts; the printed split says how much of the AE's
 # gain over PCA the hidden ReLUs earn and how much the output sigmoid gets alone.*
 #
-# The cell trains a **twin without ReLUs** (`nn.Identity` between the layers, the same seed and
+# Section 1 trained a **twin without ReLUs** (`nn.Identity` between the layers, the same seed and
 # steps): each of its `nn.Linear` layers is then an affine map (a matrix product plus a bias),
 # and a chain of affine maps is one affine map, so from input to output it is an affine map of
 # rank at most 32 followed by the sigmoid, its only nonlinearity. If the stacked AE beats
@@ -1925,7 +1741,6 @@ print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
 # PCA with its reconstructions clamped to $[0, 1]$, the range the sigmoid enforces.
 
 # %%
-twin_mse = test_mse(train_dense(0, activation=nn.Identity))
 print(f"twin without ReLUs: test MSE {twin_mse:.5f} ({twin_mse / pca_mse:.0%} of PCA's error, "
       f"{twin_mse / seed_mean:.0%} of the stacked AE's)")
 pca_clamped = pca32.reconstruct(x_test.flatten(1)).clamp(0, 1)  # (N, 784)
@@ -2720,6 +2535,136 @@ print(f"In this run ({int(known.sum()):,} training digits, {len(novel_x):,} test
 # `held_out` and run the cell again to see another class. Detecting "something of the same
 # kind, but new" is where reconstruction error is weakest, and it is the case to test before
 # relying on such a detector.
+
+# %% [markdown]
+# ## Appendix M: has training finished?
+#
+# *Optional; it adds a measurement of whether the models of section 1 were still improving when
+# training stopped, and what that means for every comparison.*
+#
+# Has training **finished**? If the validation error is still
+# falling clearly at the end, the model is **under-trained** at this budget: more steps would
+# lower it, and every comparison made with it is a comparison at this budget, not between the
+# best each model can do. The cell measures the slope at the end: how much the validation error
+# fell from the epoch at about 80% of the training to the last epoch (with few epochs that is a
+# whole number of epochs, e.g. the last sixth of the steps for 6 epochs; the cell prints the
+# step counts).
+
+# %%
+print("raw pixels (section 1's first model):")
+raw_still_falling = still_falling(raw_history)
+print("the centred model, used from section 1 on:")
+centred_still_falling = still_falling(dense_history)
+
+# %% [markdown]
+# Where that verdict is True, read every comparison in this lesson as "after this many steps":
+# the models are still improving, the dense and the tied AE may be improving at different
+# speeds, and a ranking that depends on how far each got could change with more steps
+# (Appendices H and I measure two such cases: the centred 784-128-32-128-784 model of section 1, and
+# a deeper stack, each trained twice as long). We keep the budget small so that the lesson runs
+# in a few minutes; the verdicts say what holds at this budget.
+
+# %% [markdown]
+# ## Appendix N: the filters' fine grain, measured
+#
+# *Optional; it adds two measurements of how much of its random start each trained row of $W_1$
+# (section 2's filters) keeps.*
+#
+# Is the fine grain on the filters the random start, left over? The cell measures it twice. The
+# slope of each trained row on its own initial row (100%: the start is all still there; 0%:
+# erased) says how much of the start the whole row keeps; the second line looks at the grain
+# alone (each row minus a 3x3 blur of it) and gives the share of its energy that the initial
+# row's grain explains. A small share means that most of the grain appeared during training; a
+# large share would mean the start showing through.
+
+# %%
+def start_kept(trained, initial):
+    """For each row: the slope of the trained row on its initial row (1 = the start is all still
+    there, 0 = erased) and Pearson's r of the two: (128, 784) x2 -> ((128,), (128,))"""
+    a, b = (w.detach() - w.detach().mean(dim=1, keepdim=True) for w in (trained, initial))
+    return (a * b).sum(dim=1) / (b * b).sum(dim=1), (a * b).sum(dim=1) / (a.norm(dim=1) * b.norm(dim=1))
+
+
+kept = {}  # model -> (median slope, median r) over the 128 rows
+for name, model, start in (("dense", dense, untrained), ("tied", tied, tied_untrained)):
+    slope, r = start_kept(model.encoder[0].weight, start)
+    kept[name] = slope.median().item(), r.median().item()
+print("each trained row of W1 against the same row before training (medians over 128 rows): "
+      + "; ".join(f"{name} slope {b:.2f}, r {r:.2f}" for name, (b, r) in kept.items()))
+print(f"In this run: a typical trained row keeps {kept['dense'][0]:.0%} (dense) and "
+      f"{kept['tied'][0]:.0%} (tied) of its random start, which makes up {kept['dense'][1] ** 2:.0%} "
+      f"and {kept['tied'][1] ** 2:.0%} of the row's variation.")
+
+
+def grain(weight):
+    """The fine grain of each row: the row minus a 3x3 blur of it, (128, 784) -> (128, 784)."""
+    img = weight.detach().reshape(-1, 1, 28, 28)
+    blur = torch.nn.functional.avg_pool2d(img, 3, stride=1, padding=1, count_include_pad=False)
+    return (img - blur).reshape(len(weight), -1)
+
+
+grain_from_start = {}  # model -> median share of the grain's energy that the start's grain explains
+for name, model, start in (("dense", dense, untrained), ("tied", tied, tied_untrained)):
+    g, g0 = grain(model.encoder[0].weight), grain(start)
+    share = (g * g0).sum(dim=1) ** 2 / ((g * g).sum(dim=1) * (g0 * g0).sum(dim=1))  # (128,)
+    grain_from_start[name] = share.median().item()
+print(f"In this run: the initial rows' grain explains {grain_from_start['dense']:.0%} (dense) and "
+      f"{grain_from_start['tied']:.0%} (tied) of the trained rows' grain energy (median over rows).")
+
+# %% [markdown]
+# ## Appendix O: how precise are the nearest-neighbour rates?
+#
+# *Optional; it adds the standard errors behind section 4's verdicts and error bars.*
+#
+# How precise are the nearest-neighbour rates? Each is measured on `n_query` test images, so it
+# carries sampling noise: for a rate near 80% on 2,000 images the standard error is about
+# $\sqrt{0.8 \cdot 0.2 / 2000} \approx 0.9$ percentage points. Two rates measured on the **same**
+# test images are compared through their paired difference (one value per image: +1, 0 or -1),
+# whose standard error is its standard deviation over $\sqrt{n}$. We call a difference of
+# rates real only when it exceeds two of these standard errors. (This covers the choice of test
+# images, not the training seed: for the error columns, the noise margin of section 1 is the
+# yardstick.)
+
+# %% [markdown]
+# ## Appendix P: common mistakes
+#
+# *Optional; the mistakes this lesson guards against, each with the section that measures it.*
+
+# %% [markdown]
+# > **Common mistakes**
+# > - *Printing the epoch summary after the epoch loop.* One indentation level too far left and
+# >   the summary runs once, after training: one line, one history row, no learning curve.
+# >   Check that the history has as many rows as epochs.
+# > - *Comparing reconstruction errors in different units.* Per image (summed) and per pixel
+# >   (mean) differ by a factor 784; PCA, the dense and the tied AE above are all compared per
+# >   pixel on the same test images.
+# > - *Feeding raw pixels to a ReLU network without counting its dead units.* The loss falls
+# >   either way; only a count (`dead_units`) shows the units that never fire. Centre the inputs
+# >   and start the output bias at the mean image: the table of section 1 shows what the
+# >   output-bias start alone gets and what adding the input centring to it adds (one order of
+# >   adding them; the other order is not trained).
+# > - *Putting a ReLU on the code.* Negative code values become 0 and units that are negative
+# >   for every image die (Appendix D counts them in this run); keep the code linear.
+# > - *Believing the transpose is always the best decoder.* For an orthonormal linear encoder it
+# >   is the least-squares decoder exactly when the rows of $W$ span a subspace that $\Sigma$
+# >   maps into itself, i.e. one spanned by eigenvectors (PCA's top ones among them); for a random
+# >   orthonormal encoder $\Sigma W^\top (W \Sigma W^\top)^{-1}$ is better (section 2 measures it).
+# > - *Tying weights by copying them.* `nn.Parameter(encoder.weight.T.clone())` creates a second
+# >   tensor that drifts apart after the first step (section 2 shows it). Tied means ONE
+# >   `nn.Parameter`, read by the encoder and by the decoder; its gradient is the sum of both uses.
+# > - *Taking "tying regularises" or "a narrow code prevents overfitting" on trust.* Measure the
+# >   gap between training and validation error first; where there is no overfitting, neither
+# >   has anything to cure.
+# > - *Reading distances in a 2-D picture of the latent space as distances in the code.* PCA and
+# >   t-SNE plots are shadows; t-SNE in particular does not keep distances between clusters.
+# > - *Setting the threshold on the test set you report on.* Choose it on validation data.
+# > - *Quoting precision without prevalence.* The same detector has high precision when half the
+# >   images are anomalies and low precision when 1% are.
+# > - *Testing only easy anomalies.* A different kind of image is the easy case; test a class of
+# >   the same kind that the model never saw (Appendix L holds out one digit).
+# > - *Skipping the baselines.* A reconstruction error can follow brightness, and two sets
+# >   that differ in brightness then look easy; report the mean-intensity and PCA scores next to
+# >   it, and test the detector on brightness-matched sets.
 
 # %% [markdown]
 # [Exercise 02](../exercises/02_stacked_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/02_stacked_autoencoders.ipynb)

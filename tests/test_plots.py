@@ -15,7 +15,9 @@ from course_utils.plots import (
     cloud_figure,
     codes_figure,
     history_figure,
+    hourglass_figure,
     images_figure,
+    linear_widths,
     rows_figure,
     search_order_figure,
 )
@@ -172,3 +174,22 @@ def test_codes_side_by_side_draws_each_code_set_in_its_own_panel():
     fig.savefig(io.BytesIO(), format="png")  # draws
     with pytest.raises(InputError, match=r"'AE' has shape \(30, 3\)"):
         codes_side_by_side_figure({"PCA": first, "AE": torch.randn(30, 3)}, labels, ["a", "b", "c"])
+
+
+def test_linear_widths_and_hourglass_read_the_model():
+    from course_utils.models import DenseAutoencoder
+
+    model = DenseAutoencoder(784, hidden=(256, 64), n_latent=8)
+    assert linear_widths(model) == [784, 256, 64, 8, 64, 256, 784]
+    fig = hourglass_figure(model, title="t")
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert labels[:7] == ["784", "256", "64", "8", "64", "256", "784"]
+    heights = [p.get_height() for p in fig.axes[0].patches if hasattr(p, "get_height")]
+    assert heights[3] == min(heights) and heights[0] == max(heights) == 1.0
+    with pytest.raises(ValueError, match="nn.Linear"):
+        linear_widths(torch.nn.ReLU())
+
+
+def test_images_figure_titles_size():
+    fig = images_figure(torch.zeros(2, 1, 28, 28), titles=["a", "b"], titles_size=9)
+    assert [ax.title.get_fontsize() for ax in fig.axes] == [9, 9]
