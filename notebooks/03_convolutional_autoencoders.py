@@ -921,6 +921,42 @@ first_layer_figure(first_conv_model, x_test[0], channels=shown)
 # that zero padding reaches.
 
 # %%
+# extra code – a transposed convolution paints one weighted copy of its kernel per input pixel
+x_tiny = torch.tensor([[1.0, 2.0], [3.0, 4.0]])  # (2, 2) input
+painted = []  # one (5, 5) canvas per input pixel: output side (2 - 1) * 2 + 3 = 5, no padding
+for r in range(2):
+    for c in range(2):
+        canvas = torch.zeros(5, 5)
+        canvas[2 * r : 2 * r + 3, 2 * c : 2 * c + 3] = x_tiny[r, c] * torch.ones(3, 3)  # 2 px apart
+        painted.append(canvas)
+painter = nn.ConvTranspose2d(1, 1, 3, stride=2, bias=False)
+with torch.no_grad():
+    painter.weight.fill_(1.0)  # all nine weights 1
+    painted_out = painter(x_tiny[None, None])[0, 0]  # (5, 5)
+print(f"sum of the four painted copies = ConvTranspose2d(kernel 3, stride 2) output: "
+      f"{torch.equal(sum(painted), painted_out)}")
+fig = NotebookFigure(figsize=(11, 2.7), layout="constrained")
+top = painted_out.max().item()
+panels = [(x_tiny, "input (2x2)")] + [
+    (p, f"copy for the input {x_tiny.flatten()[i]:.0f}") for i, p in enumerate(painted)] + [
+    (painted_out, "output: their sum")]
+for ax, (values, title) in zip(fig.subplots(1, 6), panels, strict=True):
+    ax.imshow(values.numpy(), cmap="Blues", vmin=0, vmax=top)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            ax.text(j, i, f"{values[i, j]:.0f}", ha="center", va="center", fontsize=9,
+                    color="white" if values[i, j] > 0.6 * top else "black")
+    ax.set(title=title, xticks=[], yticks=[])
+fig.suptitle("a transposed convolution, stride 2, all weights 1: one copy of the kernel per input "
+             "pixel, 2 pixels apart, added where they overlap")
+fig
+
+# %% [markdown]
+# Where two copies overlap their values add, so the output's middle row and column collect two or
+# four contributions. With a constant input and all weights 1 the output simply counts them; the
+# next cell does this on a larger input and measures the grid:
+
+# %%
 from course_utils.conv import overlap_figure, overlap_maps
 from course_utils.conv_probes import parity_contrast
 
