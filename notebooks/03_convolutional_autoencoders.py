@@ -520,7 +520,7 @@ fig
 # Why can convolutions win with fewer parameters? Their first and last layers reuse one small
 # filter at every position, so what the model learns about an edge at one place serves every
 # place, and every image trains each filter at every position. That is where the saving sits (the
-# last lines of the printout); the majority of the conv AE's parameters sit in the two linear
+# printed first-layer and last-layer counts); the majority of the conv AE's parameters sit in the two linear
 # layers around the code, which share nothing. Each gap to the best model is averaged image by
 # image, with a standard error that covers the test images, not the training seed; the seed is
 # replicated below. Fewer parameters do not mean less work: each convolution weight is used at
