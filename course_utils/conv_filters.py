@@ -5,7 +5,7 @@ The models live in ``course_utils.conv``; receptive fields and checkerboards are
 
 * shifts: ``shift_images`` moves images sideways on a black background (section 4's test);
 * learned filters: ``first_layer_maps`` and ``first_layer_figure`` (what each first-layer filter
-  makes of one image);
+  makes of one image), ``channel_activity`` (how active each first-layer channel is on average);
 * dead channels: ``dead_channels``, lesson 02's dead units counted per channel of a conv layer.
 """
 
@@ -42,6 +42,21 @@ def shift_images(x: Tensor, pixels: int) -> Tensor:
     return out
 
 
+def _first_block(model: nn.Module) -> nn.Sequential:
+    """The layers of ``model.encoder`` up to and including the first ReLU."""
+    layers = list(model.encoder)
+    first_relu = next(i for i, layer in enumerate(layers) if isinstance(layer, nn.ReLU))
+    return nn.Sequential(*layers[: first_relu + 1])
+
+
+def _as_encoder_sees(model: nn.Module, x: Tensor) -> Tensor:
+    """x (N, 1, H, W) on the model's device and dtype, minus ``model.input_mean`` if it has one."""
+    x = x.to(model_device(model), model_dtype(model))
+    if getattr(model, "input_mean", None) is not None:  # a centred model: as encode sees it
+        x = x - model.input_mean
+    return x
+
+
 @torch.no_grad()
 def first_layer_maps(model: nn.Module, image: Tensor) -> Tensor:
     """What the first block of ``model.encoder`` makes of one image: (1, H, W) -> (C, H', W').
@@ -52,21 +67,44 @@ def first_layer_maps(model: nn.Module, image: Tensor) -> Tensor:
     every position of the image.
     """
     check_images(image[None], "first_layer_maps", flat_ok=False)
-    layers = list(model.encoder)
-    first_relu = next(i for i, layer in enumerate(layers) if isinstance(layer, nn.ReLU))
-    block = nn.Sequential(*layers[: first_relu + 1])
+    block = _first_block(model)
     with eval_mode(model):
-        x = image[None].to(model_device(model), model_dtype(model))  # (1, 1, H, W)
-        if getattr(model, "input_mean", None) is not None:  # a centred model: as encode sees it
-            x = x - model.input_mean
-        return block(x)[0].cpu()  # (1, C, H', W') -> (C, H', W')
+        return block(_as_encoder_sees(model, image[None]))[0].cpu()  # (1, C, H', W') -> (C, H', W')
+
+
+@torch.no_grad()
+def channel_activity(model: nn.Module, x: Tensor, batch_size: int = 1000) -> Tensor:
+    """Mean value of each first-layer map over the images and positions of x: (N, 1, H, W) -> (C,).
+
+    The maps are those of ``first_layer_maps`` (after the first ReLU, eval mode). A ReLU output is
+    never negative, so a channel's activity is 0 exactly when it is dead on these images (the
+    first layer of ``dead_channels``) and positive otherwise: sort it to find the most active
+    live channels.
+    """
+    if len(x) == 0:
+        raise InputError("channel_activity expects at least one image, but received 0.")
+    check_images(x, "channel_activity", flat_ok=False)
+    block, total = _first_block(model), None
+    with eval_mode(model):
+        for start in range(0, len(x), batch_size):
+            maps = block(_as_encoder_sees(model, x[start : start + batch_size]))  # (B, C, H', W')
+            summed = maps.sum(dim=(0, 2, 3)).double().cpu()  # (C,)
+            total = summed if total is None else total + summed
+    return (total / (len(x) * maps.shape[2] * maps.shape[3])).float()  # (C,)
 
 
 def first_layer_figure(
-    model: nn.Module, image: Tensor, n: int = 8, dead: Tensor | None = None
+    model: nn.Module,
+    image: Tensor,
+    n: int = 8,
+    dead: Tensor | None = None,
+    channels: list[int] | None = None,
 ) -> Figure:
-    """Top row: the image the first layer sees, then ``n`` first-layer filters (k x k weights);
+    """Top row: the image the first layer sees, then first-layer filters (k x k weights);
     bottom row: their maps of ``image``.
+
+    channels: the channel indices to show, in order (e.g. the most active by
+    ``channel_activity``); if None, channels 0 to n - 1. Panels are titled with the channel index.
 
     image: (1, H, W). For a centred model (``model.input_mean``) the first panel shows the centred
     image x - mean (red above the mean image, blue below), as the filters see it; otherwise the
@@ -74,8 +112,10 @@ def first_layer_figure(
     "dead". Each row uses one colour scale for all its panels (a colour bar shows it), so filters
     and maps can be compared with each other: weights symmetric around 0, maps from 0 (after ReLU).
     """
-    filters = model.encoder[0].weight.detach().cpu()[:n, 0]  # (C, 1, k, k) -> (n, k, k)
-    maps = first_layer_maps(model, image)[:n]  # (n, H', W')
+    channels = list(range(n)) if channels is None else [int(j) for j in channels]
+    n = len(channels)
+    filters = model.encoder[0].weight.detach().cpu()[channels, 0]  # (C, 1, k, k) -> (n, k, k)
+    maps = first_layer_maps(model, image)[channels]  # (n, H', W')
     fig = NotebookFigure(figsize=(1.25 * n + 2.2, 3.3), layout="constrained")
     axes = np.array(fig.subplots(2, n + 1, squeeze=False))
     mean = getattr(model, "input_mean", None)
@@ -90,12 +130,12 @@ def first_layer_figure(
     axes[1, 0].axis("off")
     top = filters.abs().max().item()  # one symmetric scale for all filters
     map_top = max(maps.max().item(), 1e-12)  # one scale for all maps, from 0
-    for j in range(n):
-        weights_im = axes[0, j + 1].imshow(filters[j].numpy(), cmap="RdBu_r", vmin=-top, vmax=top)
-        axes[0, j + 1].set_title(f"filter {j}", fontsize=10)
-        maps_im = axes[1, j + 1].imshow(maps[j].numpy(), cmap="magma", vmin=0, vmax=map_top)
+    for i, j in enumerate(channels):
+        weights_im = axes[0, i + 1].imshow(filters[i].numpy(), cmap="RdBu_r", vmin=-top, vmax=top)
+        axes[0, i + 1].set_title(f"filter {j}", fontsize=10)
+        maps_im = axes[1, i + 1].imshow(maps[i].numpy(), cmap="magma", vmin=0, vmax=map_top)
         is_dead = dead is not None and bool(dead[j])
-        axes[1, j + 1].set_title(f"map {j}" + (" (dead)" if is_dead else ""), fontsize=10)
+        axes[1, i + 1].set_title(f"map {j}" + (" (dead)" if is_dead else ""), fontsize=10)
     fig.colorbar(weights_im, ax=list(axes[0, 1:]), shrink=0.8, label="weight")
     fig.colorbar(maps_im, ax=list(axes[1, 1:]), shrink=0.8, label="map value")
     for ax in axes.ravel():

@@ -103,12 +103,10 @@ for layer in [*conv_encoder, *conv_decoder]:
 
 # %% [markdown]
 # `ConvAutoencoder` in `course_utils.conv` holds exactly these layers (plus input checks and
-# `encode`/`decode`). Rather than trusting the formulas, `shape_table` runs a batch through the
-# real model and records each layer's output shape and parameter count. The last lines check
-# that the package model computes the same function as the layers written above: we copy their
-# weights into it (`load_state_dict` checks only the parameters' names and shapes, so a wrong
-# activation or a missing `output_padding` would load without complaint) and then compare the
-# outputs, which is the check that catches such differences.
+# `encode`/`decode`). `shape_table` runs a batch through the real model and records each layer's
+# output shape and parameter count. The last line copies the hand-written weights into the
+# package model and compares outputs: `load_state_dict` checks only names and shapes, so only the
+# outputs can catch a wrong activation or a missing `output_padding`.
 
 # %%
 from course_utils.conv import ConvAutoencoder, format_shape_table, shape_table
@@ -140,15 +138,13 @@ print(f"numbers per image: image {28 * 28} -> feature maps " + " -> ".join(f"{n:
       + f" -> code {code_size}; feature maps larger than the image: {all(n > 28 * 28 for n in held)}")
 
 # %% [markdown]
-# The convolutions themselves are tiny, because each filter is only $3 \times 3$ and is shared
-# across every position. The bulk of the model is the two linear layers between the
-# $32 \times 7 \times 7 = 1568$ feature values and the 32-number code. The last line counts the
-# numbers each stage holds per image: the hidden feature maps ($16 \times 14 \times 14$, then
-# $32 \times 7 \times 7$) hold more numbers than the 784 pixels, so the convolutions trade
-# positions for channels without compressing anything; the squeeze to 32 numbers happens in the
-# linear layer alone. (A U-Net's skip connections pass such maps straight to its decoder, around
-# the code, which is why a U-Net is not a bottleneck autoencoder.) Here is the whole stack with
-# its shapes:
+# The convolutions are tiny, because each filter is only $3 \times 3$ and is shared across every
+# position; the bulk of the model is the two linear layers between the
+# $32 \times 7 \times 7 = 1568$ feature values and the 32-number code. The hidden feature maps
+# hold more numbers than the 784 pixels (last line), so the convolutions trade positions for
+# channels without compressing anything; the squeeze to 32 numbers happens in the linear layer
+# alone. (A U-Net passes such maps straight to its decoder, around the code, which is why it is
+# not a bottleneck autoencoder.)
 
 # %%
 # extra code – draw the conv stack with its shapes
@@ -183,22 +179,17 @@ window = torch.tensor([[1.0, 5, 2, 0], [3, 2, 1, 4], [0, 1, 7, 2], [6, 2, 3, 1]]
 print("MaxPool2d(2) of\n", window, "\n=", nn.MaxPool2d(2)(window[None, None])[0, 0])
 
 # %% [markdown]
-# Classic conv autoencoders used convolution + pooling in the encoder; many recent ones use
-# strided convolutions throughout, so that every down- and up-sampling step is learned. Pooling
-# has no exact mirror for the decoder (unpooling needs the positions of the maxima), which is one
-# reason the symmetric strided design is popular. This lesson uses strided convolutions.
+# Pooling has no exact mirror for the decoder (unpooling needs the positions of the maxima), one
+# reason many recent conv autoencoders use strided convolutions throughout, as this lesson does.
 #
 # ### A transposed convolution is the adjoint, not the inverse
 #
-# The name "transposed" is literal. Write a convolution as a matrix $C$ acting on the flattened
-# image. `ConvTranspose2d` with the **same weights** applies $C^\top$: it is the **adjoint** of the
-# convolution, which is also what autograd uses to send a gradient from the convolution's output
-# back to its input. It is not an inverse, and no layer could be one: the stride-2 convolution
-# below maps an $8 \times 8$ image (64 numbers) to $4 \times 4$ (16 numbers), so many different
-# images give the same output, and nothing can tell them apart afterwards. Applying the
-# convolution and then its transpose does not give the image back, not even up to a scale factor
-# (the cell fits the best one). Only the output **size** follows the reversed formula. The cell
-# checks these statements.
+# Write a convolution as a matrix $C$ acting on the flattened image. `ConvTranspose2d` with the
+# **same weights** applies $C^\top$: the **adjoint** of the convolution, which is also what
+# autograd uses to send a gradient back to the convolution's input. It cannot be an inverse: the
+# stride-2 convolution below maps an $8 \times 8$ image (64 numbers) to $4 \times 4$ (16
+# numbers), so many images give the same output. Only the output **size** follows the reversed
+# formula.
 
 # %%
 torch.manual_seed(0)
@@ -223,29 +214,22 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 
 # %% [markdown]
 # In the autoencoder the transposed convolutions have their **own** weights, learned to
-# reconstruct; the adjoint view tells you what the layer computes (each input pixel paints a
-# weighted copy of the kernel onto the output, $s$ pixels apart), not that it undoes anything.
+# reconstruct; the adjoint view says what the layer computes (each input pixel paints a weighted
+# copy of the kernel onto the output, $s$ pixels apart), not that it undoes anything.
 #
 # ## 2. Two more ingredients: an upsampling decoder and BatchNorm
 #
-# Section 3 trains the model above and a twin that replaces the transposed convolutions by
-# upsampling, and then tests what adding BatchNorm does to the first one; here are the two
-# pieces, written out (in one model) before the package version is used.
+# Section 3 trains two more designs; here are their pieces, written out in one model.
 #
-# - **Upsample + convolution.** Instead of a transposed convolution, the decoder first copies
-#   each value into a $2 \times 2$ block (`nn.Upsample(scale_factor=2, mode="nearest")`), then
-#   applies an ordinary $3 \times 3$ convolution with padding 1, which keeps the size. Same
-#   shapes, same number of weights; section 5 shows that it removes the causes of the
-#   checkerboard a transposed convolution paints on a flat input, though not every pattern
-#   that repeats every two pixels.
-# - **BatchNorm.** A `BatchNorm2d` after each hidden convolution, before its ReLU, rescales
-#   every channel to mean 0 and variance 1 and then applies a learned scale $\gamma$ and shift
-#   $\beta$ per channel. In the original paper (Ioffe and Szegedy, 2015), on image
-#   classifiers, it allowed much larger learning rates (section 3 only records which of two
-#   rates each model prefers here, which does not test that claim);
-#   their explanation, that it keeps each layer's inputs in a steady range
-#   ("internal covariate shift"), is contested: Santurkar et al. (2018) found that BatchNorm
-#   mainly makes the loss surface smoother, so that gradient steps behave more predictably.
+# - **Upsample + convolution.** The decoder copies each value into a $2 \times 2$ block
+#   (`nn.Upsample(scale_factor=2, mode="nearest")`), then applies an ordinary $3 \times 3$
+#   convolution with padding 1, which keeps the size. Same shapes, same number of weights;
+#   section 5 shows which causes of checkerboard artefacts it removes.
+# - **BatchNorm.** A `BatchNorm2d` after each hidden convolution, before its ReLU, rescales every
+#   channel to mean 0 and variance 1, then applies a learned scale $\gamma$ and shift $\beta$ per
+#   channel. On image classifiers it allowed much larger learning rates (Ioffe and Szegedy, 2015);
+#   their explanation ("internal covariate shift") is contested: Santurkar et al. (2018) found
+#   that it mainly makes the loss surface smoother.
 
 # %%
 torch.manual_seed(0)
@@ -267,13 +251,11 @@ for layer in [*bn_encoder, *upsample_decoder]:
     print(f"{type(layer).__name__:<12} -> {tuple(h.shape)}")
 
 # %% [markdown]
-# `ConvAutoencoder(decoder="upsample", batch_norm=True)` is exactly this model; the cell copies
-# the hand-written layers into it and compares outputs. `load_state_dict` copies two kinds of
-# numbers. **Parameters** are what the optimizer trains: the weights, and BatchNorm's scale
-# $\gamma$ and shift $\beta$. **Buffers** are numbers a layer stores and saves with the model but
-# the optimizer never touches: BatchNorm's running averages (`running_mean`, `running_var`),
-# which forward passes in training mode update (next two cells). `count_parameters` counts
-# parameters only; the cell counts both.
+# `ConvAutoencoder(decoder="upsample", batch_norm=True)` is exactly this model (the cell checks
+# it). `load_state_dict` copies **parameters**, which the optimizer trains (the weights, $\gamma$
+# and $\beta$), and **buffers**, which a layer stores but the optimizer never touches: BatchNorm's
+# running averages, which forward passes in training mode update. `count_parameters` counts
+# parameters only.
 
 # %%
 package_model = ConvAutoencoder(n_latent=32, decoder="upsample", batch_norm=True)
@@ -328,21 +310,15 @@ for label, unbiased in (("1/(n-1), unbiased", True), ("1/n, biased", False)):
 # %% [markdown]
 # ### Training mode vs `eval()`
 #
-# Those statistics come from the current batch only in **training mode**. There, the output for
-# one image depends on which other images share its batch, and every forward pass also updates
-# two stored **running averages** per channel (`running_mean`, `running_var`: each step moves
-# them 10% of the way toward the batch's values, `momentum=0.1`), even under `torch.no_grad()`.
-# One detail: the normalisation divides by the batch variance with $1/n$ (the formula above), but
-# `running_var` moves toward the **unbiased** variance, with $1/(n-1)$, $n$ = images x positions.
-# After `model.eval()`, BatchNorm uses those stored averages instead,
-# $\text{out} = \gamma_c (a - \text{running\_mean}_c) / \sqrt{\text{running\_var}_c + \epsilon}
-# + \beta_c$: a fixed scale and shift per channel, so each image's output depends on that image
-# alone, and nothing is updated.
-#
-# `fit` calls `model.train()` before every epoch; `predict` and `evaluate` (and `fit`'s
-# validation pass) switch to eval mode inside and restore the previous mode after. When you call
-# `model(x)` yourself after training, call `model.eval()` first. The cell feeds the same image 0
-# twice to a BatchNorm layer, once with 7 companions and once with 7 others:
+# In **training mode** BatchNorm uses the current batch's statistics, so one image's output
+# depends on its companions, and every forward pass (even under `torch.no_grad()`) moves the
+# stored `running_mean` and `running_var` 10% of the way toward the batch's values
+# (`momentum=0.1`; `running_var` moves toward the unbiased variance, with $1/(n-1)$, as the last
+# lines above check). After `model.eval()` BatchNorm uses the stored averages: a fixed scale and
+# shift per channel, so each image's output depends on that image alone. `fit` calls
+# `model.train()` before every epoch; `predict` and `evaluate` switch to eval mode and restore the
+# previous mode after. When you call `model(x)` yourself, call `model.eval()` first. The cell
+# feeds image 0 to a BatchNorm layer twice, with two different sets of companions:
 
 # %%
 bn = nn.BatchNorm2d(16)
@@ -362,31 +338,21 @@ print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored average
 # %% [markdown]
 # ## 3. Conv AE vs dense AE: same data, budget and validation
 #
-# The comparison gives every model the same training images, the same number of optimizer
-# steps, the same batch size, loss and optimizer, and the same validation pass after every epoch.
-# It is a comparison of early training, and equal steps are not equal work: the multiply-adds per
-# image differ (counted below). We compare the model lesson 02 chose, the dense 784-128-32
-# autoencoder with **centred** inputs (`input_mean=mean_image`, the average training image: the
-# remedy for its dead units), with two convolutional models centred in the same way
-# (`ConvAutoencoder(..., input_mean=mean_image)`: the encoder sees $x - \bar x$, and a learned
+# Every model gets the same training images, number of optimizer steps, batch size, loss,
+# optimizer and validation pass after every epoch. We compare lesson 02's choice, the dense
+# 784-128-32 autoencoder with **centred** inputs (`input_mean=mean_image`, the average training
+# image), with two conv models centred the same way (the encoder sees $x - \bar x$, and a learned
 # per-pixel offset, started at the logit of the mean image, sits before the sigmoid), without
-# BatchNorm: **the conv AE** of section 1 (`decoder="transpose"`), the model the rest of the
-# lesson studies, and its upsampling twin (`decoder="upsample"`). All have a 32-number code. Lesson 02 trained the dense AE about three times as long (2,500 steps at a
-# constant 2e-3), so compare numbers within this section only. Every model starts at a larger
-# learning rate that `CosineDecay` lowers to 0 along a half cosine over the run, so that the last
-# steps settle instead of jumping around the minimum.
+# BatchNorm: **the conv AE** of section 1 (`decoder="transpose"`), studied in the rest of the
+# lesson, and its upsampling twin (`decoder="upsample"`). All have a 32-number code.
+# `CosineDecay` lowers each starting rate to 0 along a half cosine, so that the last steps settle.
 #
-# **A fair comparison gives each model its own learning rate.** One shared rate would favour
-# whichever model it suits. So the cell searches
-# each model's starting rate on the **validation** images (the test images play no part in the
-# choice): it trains the model at 6e-3 and at 1.2e-2, then keeps going in the better direction,
-# twice the largest rate or half the smallest, until the best rate has a worse rate on both sides
-# (at most three runs per model; two in fast mode), and keeps the run with the lowest validation
-# error after the last epoch. The dense AE and the conv AE are searched this way; the upsampling
-# conv AE, the slowest to train, gets the rate its transposed sibling chose, without a search of
-# its own (the printout says so).
-# The cell prints every validation error and the chosen rates, and flags a rate still at the edge
-# of the rates tried (a rate beyond it might be better still). After `fit` we switch every model to `eval()`.
+# **Each model gets its own learning rate**, since one shared rate would favour whichever model
+# it suits. The cell trains a model at 6e-3 and 1.2e-2, then doubles or halves in the better
+# direction until the best rate has a worse one on both sides (at most three runs, two in fast
+# mode), choosing on the **validation** images; it flags a rate left at the edge. The upsampling
+# model borrows its sibling's rate. Lesson 02 trained the dense AE about three times as long, so
+# compare numbers within this section only. After `fit` every model is switched to `eval()`.
 
 # %%
 import math
@@ -543,46 +509,22 @@ print(f"last point of each validation line: step {curves[best][-1][0]} of {n_ste
 fig
 
 # %% [markdown]
-# The learning curves show `fit`'s loss, the squared error summed over an image's 784 pixels;
-# divide by 784 to compare them with the test MSE per pixel printed above. The lines are the
-# loss on 500 fixed validation images, measured in eval mode every 100 optimizer steps (8 in
-# fast mode) by a small callback, `LogEvery`, that `fit` calls after each step; the squares are
-# `fit`'s own training loss, averaged over each epoch's batches.
+# The curves show `fit`'s loss, the squared error summed over an image's 784 pixels (divide by
+# 784 for the MSE per pixel). The lines are the loss on 500 fixed validation images, measured in
+# eval mode every 100 steps (8 in fast mode) by `LogEvery`, a callback `fit` calls after each
+# step; the squares are `fit`'s training loss, averaged over each epoch's batches, with weights
+# that were still improving, which is one reason a square can sit above validation (Appendix A
+# measures this). The PCA line printed above (not drawn) is lesson 01's linear reference with the
+# same code size.
 #
-# The printed PCA line (not drawn in the figure) is the linear reference of lesson 01 with the
-# same 32-number code, fitted on the same training images: the list below it says which autoencoders got below a linear projection
-# with this training budget, so you can see how large that budget is.
-#
-# Each gap to the best model is averaged image by image (the models see the same test images),
-# with its standard error; the "In this run" line puts the main comparison in words. Why would
-# convolutions win with fewer parameters? Their first and last layers reuse one small filter at
-# every position, so what the model learns about an edge at one place serves every place, and
-# every image trains each filter at every position it visits, not once. The line
-# about dead units checks that centring kept the dense AE's ReLUs alive, as in lesson 02; the
-# conv models' dead channels are counted after the BatchNorm experiment below.
-#
-# **One caveat for every verdict in this lesson.** Each model is trained **once**, so the
-# verdicts are statements about **these trained models on these test images**. A standard error
-# (here) or a bootstrap standard error (the appendix) says how much a result would move with other test
-# images; neither covers the training seed. Another seed (other initial weights and another batch
-# order) changes every test error too, by an amount this lesson does not measure, so a gap of a
-# few standard errors does not show that the order would hold with another seed. To measure that
-# spread yourself, set `seed = 1`, then `2`, ..., in the training cell above (it feeds both
-# `torch.manual_seed` and `fit`'s `seed=`, which fixes the batch order), rerun it and the
-# test-error cell after it, and compare the spread of each model's test error with the gaps; each
-# seed costs one more training of every model. The lesson does this for three models below
-# ("Do the verdicts survive another seed?"), and later sections refer back here.
-#
-# The parameter counts say two things. The conv AE is smaller than the dense one (the printed
-# counts and share), and the saving comes from its first and last layers: a $3 \times 3$
-# convolution shared across positions needs the few weights printed on the last two lines, where
-# the dense AE's first and last layers need one weight per pixel and hidden unit. But the conv AE is not small
-# *everywhere*: the printed majority of its parameters sit in the two linear layers between the
-# 1,568 feature values and the code, which share nothing. The seconds per epoch are measured on
-# whatever machine runs this notebook (all three include the same validation pass). Fewer
-# parameters do not mean less work: each convolution weight is used at every position. The cell
-# below counts the multiply-adds of one image: a convolution's weights times the positions it
-# visits.
+# Why can convolutions win with fewer parameters? Their first and last layers reuse one small
+# filter at every position, so what the model learns about an edge at one place serves every
+# place, and every image trains each filter at every position. That is where the saving sits (the
+# printed first-layer and last-layer counts); the majority of the conv AE's parameters sit in the two linear
+# layers around the code, which share nothing. Each gap to the best model is averaged image by
+# image, with a standard error that covers the test images, not the training seed; the seed is
+# replicated below. Fewer parameters do not mean less work: each convolution weight is used at
+# every position. The cell counts the multiply-adds of one image.
 
 # %%
 def multiply_adds_per_image(model: nn.Module) -> int:
@@ -613,27 +555,17 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
       f"{all(n > work['dense AE'] for name, n in work.items() if name != 'dense AE')}")
 
 # %% [markdown]
-# The verdicts say which model does the most work per image. The upsampling decoder runs its
-# convolutions on the larger, already upsampled maps, the transposed one on the smaller maps
-# before they grow; compare the counts with the seconds per epoch printed above (the seconds
-# depend on the machine that runs this notebook, the counts do not).
+# The upsampling decoder runs its convolutions on the larger, already upsampled maps; compare
+# the counts with the seconds per epoch printed above, which depend on the machine.
 #
 # ### Does BatchNorm help? One step at a time
 #
-# Section 2 introduced BatchNorm; here it is an experiment. The chain below goes from the dense AE
-# to the conv AE and then adds BatchNorm, changing **one thing per step**, with the same data,
-# steps, schedule and seed:
-# 1. **the layers**: centred dense AE -> the conv AE (centred, no BatchNorm);
-# 2. **adding BatchNorm**: the conv AE -> the same model with a `BatchNorm2d` after each hidden
-#    convolution (`batch_norm=True`).
-#
-# The BatchNorm model chooses its own starting rate on the validation images between the same
-# two rates, 6e-3 and 1.2e-2, with no third run (it is the slowest model of the chain; the
-# printout flags a rate at the edge of the two). Which rate a model prefers says which of the
-# two trained better in this budget; it does not test the original paper's claim, which is about
-# the largest rate at which training stays stable.
-# Each step prints its $z$, the mean change divided by its standard error, image by image on the
-# test images; $|z| \le 2$ is "within the test-image noise".
+# The chain below goes from the dense AE to the conv AE and then adds BatchNorm, changing **one
+# thing per step**, with the same data, steps, schedule and seed. The BatchNorm model chooses
+# between the same two starting rates, with no third run. Which rate a model prefers does not
+# test the original paper's claim, which is about the largest rate at which training stays
+# stable. Each step prints $z$, the mean change divided by its standard error, image by image on
+# the test images; $|z| \le 2$ is "within the test-image noise".
 
 # %%
 bn_name = "conv AE + BatchNorm"  # the conv AE with BatchNorm: its own choice of rate, two runs
@@ -659,17 +591,10 @@ print(f"In this run (seed 0): the conv AE chose the starting rate {lr_conv:g}, t
       f"BatchNorm {'raised' if bn_change > 0 else 'lowered'} the test error by {abs(bn_change):.5f}.")
 
 # %% [markdown]
-# Each line is the fall of the test error along one step (positive: the step helped; negative:
-# it hurt), from each model at the rate it chose. One seed is not enough to trust a sign, so the
-# next cell trains the three models again.
-#
-# ### Do the verdicts survive another seed?
-#
-# A $z$ above measures the test-image noise only. The cell below trains the chain's three models
-# again from seeds 1 and 2 (in fast mode from seed 1 only, with the tiny fast budget), each at
-# the rate it chose above, with no new search, and otherwise the same recipe; the seed sets both
-# the initial weights and the batch order. (The upsampling conv AE is not replicated: its
-# comparison with the conv AE above is about seed 0 only.)
+# One seed is not enough to trust a sign. The next cell trains the chain's three models again
+# from seeds 1 and 2 (seed 1 only in fast mode), each at the rate it chose above, with no new
+# search; the seed sets both the initial weights and the batch order. Appendix C prints every
+# seed's errors.
 
 # %%
 rep_seeds = course.pick(full=(1, 2), fast=(1,))  # the extra seeds: same recipe and rates, no search
@@ -681,47 +606,26 @@ seed_err = {seed: {n: err.mean().item() for n, err in chain_err.items()}}  # see
 for extra_seed in rep_seeds:
     seed_err[extra_seed] = {n: mse_per_pixel_per_image(train(build, chain_rate[n], run_seed=extra_seed)[0],
                                                        x_test).mean().item() for n, build in chain_build.items()}
-print(f"test MSE per pixel at seeds {', '.join(map(str, seed_err))} (rates as above):")
-for n in names:
-    print(f"    {n:<20} " + ", ".join(f"{seed_err[s][n]:.5f}" for s in seed_err))
-signs = {}  # step -> how many seeds it lowered the error at
-for step, (before, after) in steps_taken.items():
-    diffs = [seed_err[s][before] - seed_err[s][after] for s in seed_err]
-    signs[step] = sum(d > 0 for d in diffs)
-    print(f"    {step.split(':')[0]}: fall " + ", ".join(f"{d:+.5f}" for d in diffs))
-n_s, (layers_step, bn_step) = len(seed_err), signs.values()
-print(f"In this run: the conv AE beat the dense AE at {layers_step} of {n_s} seeds; "
-      f"adding BatchNorm raised the error at {n_s - bn_step} of {n_s} seeds.")
+n_s = len(seed_err)
+conv_wins = sum(seed_err[s]["conv AE"] < seed_err[s]["dense AE"] for s in seed_err)
+bn_raised = sum(seed_err[s][bn_name] > seed_err[s]["conv AE"] for s in seed_err)
+print(f"In this run: the conv AE beat the dense AE at {conv_wins} of {n_s} seeds; "
+      f"adding BatchNorm raised the error at {bn_raised} of {n_s} seeds.")
 
 # %% [markdown]
-# **The sign at every seed, not a single seed's $z$, carries these conclusions**: that $z$
-# measured the test images, not the seed. Compare each model's spread over the seeds with the
-# gaps between models. Three seeds are still few: if a step made no difference and only luck
-# set each sign, all three would agree one time in four (two seeds in fast mode: one time in
-# two).
+# Why can BatchNorm cost an autoencoder? A likely reason, which this lesson does not test: in
+# training mode each output depends on the other images of its batch, noise that a decoder asked
+# for exact pixel values must fight, and eval mode uses running averages, a slightly different
+# function from the one trained. Super-resolution networks, which also output exact pixel
+# values, dropped BatchNorm too (EDSR, Lim et al., 2017; ESRGAN, Wang et al., 2018). The rest of
+# the lesson studies the conv AE without BatchNorm.
 #
-# Why can convolutions win here? See the parameter counts above: they spend few weights on the
-# image-sized layers and reuse them everywhere. Why can BatchNorm cost an autoencoder? A likely
-# reason, which this lesson does not test: in training mode each output depends on the other
-# images of its batch (noise that a decoder asked for exact pixel values must fight), and eval
-# mode uses running averages, a slightly different function from the one trained (measured
-# below). The rates line says which of the two rates each model preferred; the paper's claim, for
-# image classifiers, is about the largest rate at which training stays stable, which this lesson
-# does not search for. Super-resolution networks, which also output exact pixel
-# values, dropped BatchNorm too: EDSR (Lim et al., 2017) because it removes the range flexibility
-# of the features and costs memory, ESRGAN (Wang et al., 2018) because of artefacts when training
-# and test statistics differ. The rest of the lesson studies the conv AE without BatchNorm.
-
-# %% [markdown]
 # ### Dead channels
 #
-# Lesson 02's dead units come back in a conv model, one level up. A conv layer's unit is a
-# **channel**, one filter applied at every position, so a channel is dead when its ReLU outputs 0
-# at every position of every image. It then passes nothing on, and since a ReLU's gradient is 0
-# wherever its output is 0, its filter gets no gradient and nothing pulls it back. The cell
-# counts the dead channels of each convolutional layer on the test images, for the conv AE and
-# the BatchNorm model, with `dead_channels` from `course_utils.conv_filters` (one pass over the
-# images, no training).
+# Lesson 02's dead units come back one level up. A conv layer's unit is a **channel**, one filter
+# applied at every position; it is dead when its ReLU outputs 0 at every position of every image.
+# It then passes nothing on, and its filter gets no gradient, so nothing pulls it back.
+# `dead_channels` (in `course_utils.conv_filters`) counts them on the test images.
 
 # %%
 from course_utils.conv_filters import dead_channels
@@ -742,86 +646,13 @@ print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
       f"{'a lower' if won else 'no lower'} test error than the dense AE (seed 0, as above).")
 
 # %% [markdown]
-# A dead channel is capacity the model paid for and does not use: its filter's weights are in
-# the parameter count, and the next layer receives a map of zeros from it. A channel in a
-# ReLU layer dies when its filter's response plus its bias falls below 0 everywhere, for example
-# after a few large steps early in training; a dead channel on the test images may still fire
-# for some rare image, but it carries almost nothing.
-#
-# Why does BatchNorm tend to keep channels alive? In training mode it re-centres each channel's
-# input on the batch's own mean before the ReLU (and then shifts it by the learned $\beta$), so
-# as long as $\beta$ does not drift far below 0, part of each channel's values lie above 0 in
-# every batch, and the channel keeps getting gradient. Keeping channels alive is not the same as
-# lowering the error: compare the counts above with the chain's test errors. And the comparison
-# with the dense AE was made with the channels the conv AE had: the second line says whether it
-# won with them. Whether reviving them would lower the error is not measured here; the BatchNorm
-# model, which has no dead channels, is no evidence that it would.
-
-# %% [markdown]
-# **Why can the training curve (the squares) sit above the validation curve?** Three reasons, none of
-# them a bug. (1) A training square is the *average over the epoch's batches*, each measured
-# with the weights of that moment, which were still improving; a point of the validation line is
-# measured with the weights of its own step (500 images every 100 steps), so its last point
-# comes at the last multiple of 100 steps, a few steps before the end (the figure's cell prints
-# which step). (2) In a model with BatchNorm, training normalises with
-# the statistics of each batch; validation runs in eval mode with the stored averages, a
-# slightly different function. (3) The two sets hold different images. The cell below
-# separates the first two effects from the rest: it measures the training error again, in eval
-# mode, with the final weights, on the first 10,000 training images (all of them when there are
-# fewer; the cell prints how many), for the three models and the BatchNorm model of the chain.
-
-# %%
-x_remeasure = x_train[:10_000]
-print(f"re-measured on {len(x_remeasure):,} training images")
-above, overfit = {}, {}
-for name, model in {**models, bn_name: bn_model}.items():
-    curve, valid = histories[name]["train_loss"][-1], histories[name]["valid_loss"][-1]
-    again = evaluate(model, x_remeasure.to(course.device))["loss"]  # eval mode, final weights
-    above[name], overfit[name] = curve > again, again < 0.95 * valid
-    print(f"{name:<20} last epoch: training curve {curve:6.2f} -> measured again {again:6.2f}; "
-          f"validation {valid:6.2f} (again / validation = {again / valid:.2f})")
-print(f"the training curve's last point lies above the re-measured error for every model: "
-      f"{all(above.values())}")
-print(f"a model fits its training images clearly better (by over 5%) than validation images: "
-      f"{any(overfit.values())}")
-
-# %% [markdown]
-# The gap between a training curve's last point and the re-measured training error is what the
-# epoch average and, for the BatchNorm model only, training-mode BatchNorm added, plus, when there are more than 10,000 training images, the change of image
-# set: the curve averages over all of them, the re-measurement uses the first 10,000. The ratio to
-# validation is the overfitting test: a re-measured training
-# error clearly *below* validation would mean the model fits its own training images better than
-# new ones; then the training curve can end *below* validation, as it does on a small training
-# set. The two verdict lines say what this run shows; a ratio near 1 leaves only the third
-# reason, that the two sets hold different images.
-#
-# ### What forgetting `eval()` does to a trained model
-#
-# The cell runs a copy of the trained BatchNorm model (step 2 above) on the first 500 test images (the cell
-# prints how many there are) in training mode,
-# in batches of 8 and of 1 image, and compares with eval mode. (A copy, because training-mode
-# forward passes would overwrite the running averages of the real model.)
-
-# %%
-import copy
-
-careless = copy.deepcopy(bn_model).cpu().train()  # forgot model.eval()
-x_few = x_test[:500]
-print(f"{len(x_few):,} test images")
-with torch.no_grad():
-    for batch in (8, 1):
-        error = torch.cat([((careless(xb) - xb) ** 2).mean(dim=(1, 2, 3))  # (b,) per image
-                           for xb in x_few.split(batch)])
-        print(f"training mode, batches of {batch}: test MSE per pixel {error.mean():.5f}")
-eval_error = mse_per_pixel_per_image(bn_model, x_few).mean().item()
-print(f"eval mode (any batch size):    test MSE per pixel {eval_error:.5f}")
-
-# %% [markdown]
-# In training mode each answer depends on the batch it came in: the same image gets a
-# different reconstruction in a batch of 8 than alone, and a batch of one image normalises each
-# channel with that image's own statistics. Eval mode gives one answer per image. The printed
-# errors say how much that costs this model; whatever their size, a model with BatchNorm is
-# evaluated in eval mode.
+# A dead channel is capacity the model paid for and does not use. A channel dies when its
+# filter's response plus its bias falls below 0 everywhere, for example after a few large steps
+# early in training (a likely mechanism, not logged here). BatchNorm re-centres each channel on
+# its batch's mean before the ReLU, so part of its values stay above 0 and it keeps getting
+# gradient. Keeping channels alive is not the same as lowering the error: compare the counts with
+# the chain's test errors. The conv AE's comparison with the dense AE was made with its dead
+# channels, and the last line reports it.
 
 # %%
 from course_utils.plots import rows_figure
@@ -837,22 +668,14 @@ fig
 #
 # ## 4. What do convolutions buy? Shifted images
 #
-# The opening claim: a dense layer has separate weights for every pixel, while a convolution
-# applies the same filter at every position. A convolution is **shift
-# equivariant**: shift its input and its output map shifts along (exactly for stride 1; for
-# stride $s$ only by multiples of $s$; and away from the zero-padded border). But our conv AE
-# is not equivariant as a whole: its encoder ends in a linear layer from the whole
-# $32 \times 7 \times 7$ map to the code, with a separate weight for every position, and its
-# decoder starts with one. A **fully convolutional** autoencoder has no such layer: its code is a
-# small map itself. Here is the conv AE with its two linear layers replaced by
-# $1 \times 1$ convolutions (and, to keep every layer the same at every position, without the
-# per-pixel centring), which mix the channels at each position separately. Its code is one
-# channel of $7 \times 7$, 49 numbers (more than the 32 of the others: the cell prints the
-# ratio, with its parameter count and test error next to the conv AE's); neighbouring
-# code cells sit 4 pixels apart on the image (two stride-2 layers), and each one sees a window
-# wider than 4 pixels, its **receptive field**, which the cell after training computes and
-# measures. It is trained with the same recipe but **half the steps** (to keep the lesson quick),
-# at the rate the conv AE chose (borrowed, not searched):
+# A convolution is **shift equivariant**: shift its input and its output map shifts along
+# (exactly for stride 1; for stride $s$ by multiples of $s$; away from the zero-padded border).
+# Our conv AE is not equivariant as a whole: its encoder ends in a linear layer with a separate
+# weight for every position of the $32 \times 7 \times 7$ map, and its decoder starts with one. A
+# **fully convolutional** autoencoder replaces these two layers by $1 \times 1$ convolutions (and
+# drops the per-pixel centring), so its code is a small map: one channel of $7 \times 7$, 49
+# numbers. It is trained with the same recipe, at the conv AE's rate, for **half the steps** (to
+# keep the lesson quick).
 
 # %%
 torch.manual_seed(0)
@@ -883,29 +706,21 @@ print(f"In this run: the fully conv AE's error was {fc_mse / conv_mse:.2f} times
       f"{max(1, epochs // 2)} of its {epochs} epochs.")
 
 # %% [markdown]
-# Where its error is higher, four differences could each explain it, and this lesson does not
-# separate them: (1) its code is **local**: every code cell sees only a small window of the
-# image (computed below) and the decoder is local too, so the $7 \times 7$ code is a learned
-# thumbnail, one number per $4 \times 4$ block, with no number for the garment's overall shape,
-# while each of the conv AE's 32 code numbers comes out of a linear layer that sees the whole
-# image; (2) everything passes through **one channel**; (3) it has a small fraction of the
-# parameters (printed); (4) it trained for half the steps. A model with 4 code channels at $7 \times 7$, or a wider one with the same
-# receptive field, would start to tell them apart.
+# Four differences could each explain a higher error, and this lesson does not separate them:
+# its code is **local** (each code cell sees a small window, so no number describes the
+# garment's overall shape), everything passes through **one channel**, it has fewer parameters,
+# and it trained half as long.
 #
-# Two properties of its code map. The **receptive field** of a code cell: which input pixels can
-# change it. It can be computed layer by layer: a window starts as 1 pixel; a $k \times k$
-# convolution widens it by $k - 1$ steps of the current **jump** (the distance in input pixels
-# between neighbouring cells, 1 at the input, multiplied by each stride). Here:
-# $1 + 2 \cdot 1 + 2 \cdot 2 = 7$ pixels, with a jump of $2 \cdot 2 = 4$; the $1 \times 1$ code
-# layer adds nothing (`receptive_field` in `course_utils.conv_probes`). The cell checks the formula
-# against a measurement: the gradient of one code cell with respect to the images is non-zero
-# exactly on the pixels that reach it (`measured_receptive_field`, summed over 16 images so that
-# no ReLU hides a pixel; it works on a copy of the layers, so the model itself is not touched).
-# Then **equivariance**: move the images 4 pixels right (one code cell) and compare the code maps,
-# away from the borders where the zero padding of the hidden layers differs from a black image
-# region.
+# The **receptive field** of a code cell is the set of input pixels that can change it. Layer by
+# layer: a window starts as 1 pixel; a $k \times k$ convolution widens it by $k - 1$ steps of the
+# current **jump** (1 at the input, multiplied by each stride): $1 + 2 \cdot 1 + 2 \cdot 2 = 7$
+# pixels, with a jump of 4 (`receptive_field` in `course_utils.conv_probes`). The cell checks
+# this against the gradient of one code cell (`measured_receptive_field`), then moves the images
+# 4 pixels (one code cell) and compares the code maps away from the borders.
 
 # %%
+import copy
+
 from course_utils.conv_filters import shift_images
 from course_utils.conv_probes import measured_receptive_field, receptive_field
 
@@ -930,13 +745,14 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
       f"(largest code value {code.abs().max():.2f}): invariant {same_diff < 1e-4}")
 
 # %% [markdown]
-# Now the test. Every model was trained on the images as they come (garments centred). The cell
-# moves the first 2,000 test images (the cell prints how many) 1, 2 and 3 pixels to the right
-# (filling with black; `shift_images` in `course_utils.conv_filters`) and measures each model's
-# error on
-# them. The ratio to the unshifted error says how much a model relied on where things sit.
+# Now the test. The cell moves 2,000 test images 1, 2 and 3 pixels to the right (black fill,
+# `shift_images`) and divides each model's error by its unshifted error. It first trains one more
+# model, the **uncentred conv AE**: the conv AE without `input_mean`, same recipe and rate. It
+# keeps the linear layers and drops the per-pixel centring, so the two parts can be told apart.
 
 # %%
+uncentred = "conv AE, uncentred"  # the conv AE without input_mean: same recipe and rate
+models[uncentred], histories[uncentred], _ = train(lambda: ConvAutoencoder(n_latent=32), lr_conv)
 x_shift, shifts = x_test[:2000], (0, 1, 2, 3)
 print(f"{len(x_shift):,} test images, shifted by {shifts} pixels")
 shift_errors = {name: [mse_per_pixel_per_image(m, shift_images(x_shift, s)).mean().item()
@@ -951,6 +767,13 @@ print(f"least hurt by a 3-pixel shift: {min(growth, key=growth.get)}; most hurt:
 tied = [name for name in growth if name != "fully conv AE"]  # a layer tied to positions
 print(f"fully conv AE hurt less than every model with a dense or linear layer: "
       f"{all(growth['fully conv AE'] < growth[name] for name in tied)}")
+g_c, g_u, g_f = growth["conv AE (transpose)"], growth[uncentred], growth["fully conv AE"]
+print(f"In this run: at 3 px the error grew {g_c:.2f} times for the centred conv AE, {g_u:.2f} for "
+      f"the uncentred one and {g_f:.2f} for the fully conv AE.")
+print("In this run: dropping the centring moved the conv AE's ratio less than halfway to the fully "
+      "conv AE's: the linear layers carry most of its shift sensitivity." if abs(g_u - g_c) < abs(g_c - g_f) / 2
+      else "In this run: dropping the centring moved the conv AE's ratio at least halfway to the fully "
+      "conv AE's: the centring carries much of its shift sensitivity.")
 
 # %%
 # extra code – the error of each model against the shift
@@ -965,37 +788,28 @@ ax.legend(fontsize=8)
 fig
 
 # %% [markdown]
-# The ratios measure how much each model's error depends on where the garment sits. Three of
-# the models have a layer with a separate weight for every position: the dense AE everywhere,
-# the conv AEs in the linear layers around their code. Those weights were fitted to centred
-# garments, so a shifted garment meets weights that never saw its parts there. The fully
-# convolutional model has no such layer: every weight is applied at every position. A shift by
-# 4 pixels (one cell of its $7 \times 7$ code) moves its code map by one cell away from the
-# borders (the equivariance line after its training says whether that held exactly); shifts of
-# 1-3 pixels fall between code cells, which that check does not cover. The verdict lines say
-# whether the fully conv AE was the least sensitive model in this run (one training run per
-# model: see the caveat in section 3). Read its ratios with care: it also differs from the
-# others in parameter count, code size and unshifted error (printed after its training). A ratio
-# divides by the unshifted error, so the same absolute increase gives a smaller ratio to a model
-# whose unshifted error is higher: the cell prints the increase at 3 px beside the ratios. The
-# ratios compare very different models, not only "with or without a linear layer". The lesson:
-# convolutions inside a model do not make the whole model shift-robust; a linear bottleneck ties
-# it to positions again. (The price: a fully convolutional code is a small picture, not a compact
-# vector. The VAEs of lessons 06-07 choose a linear layer before their code for that reason;
-# it is a design choice, not a necessity: many larger models, such as VQ-VAE and the
-# autoencoders used in latent diffusion, keep a spatial grid of codes.)
+# The dense AE has a separate weight for every position everywhere, the conv AEs in the linear
+# layers around their code. Those weights were fitted to centred garments, so a shifted garment
+# meets weights that never saw its parts there. The centred conv AE has a second position-tied
+# part, the per-pixel mean; the uncentred twin keeps only the linear layers, so the difference
+# between the two conv AEs' ratios is what centring adds. The fully convolutional model applies
+# every weight at every position: a 4-pixel shift moves its code map by one cell, while shifts of
+# 1-3 pixels fall between code cells. A ratio divides by the unshifted error, so compare the
+# increases too, and remember that the fully conv AE also differs in size, code and steps. The
+# usual remedy, when positions vary, is to train on randomly shifted images. (A fully
+# convolutional code is a small picture, not a compact vector; the VAEs of lessons 06-07 use a
+# linear layer before their code, while VQ-VAE and the autoencoders of latent diffusion keep a
+# spatial grid of codes.)
 #
 # ### A third design: a global-average-pooled code
 #
-# Between a linear bottleneck and a code map there is a third choice, common in classifiers and
-# in some autoencoder code: end the encoder with `nn.AdaptiveAvgPool2d((1, 1))`, which averages
-# each channel's map over **all** positions, so the code is one number per channel (32 here). An
-# untrained encoder is enough to see what that does, because the property comes from the layers,
-# not from training. The cell moves 500 test images by 1, 2 and 4 pixels, once **circularly**
-# (`torch.roll`: what leaves on the right comes back on the left) and once with black fill, and
-# prints how much each code changes, next to an untrained conv AE's linear-bottleneck code. Its
-# convolutions use circular padding, so that a circular shift by a multiple of the total stride
-# (4 pixels) moves every map by whole cells, and the average cannot change.
+# A third choice, common in classifiers: end the encoder with `nn.AdaptiveAvgPool2d((1, 1))`,
+# which averages each channel's map over **all** positions, so the code is one number per channel
+# (32 here). The property comes from the layers, so an untrained encoder shows it: the cell moves
+# 500 test images by 1, 2 and 4 pixels, circularly (`torch.roll`) and with black fill, and prints
+# how much each code changes, next to an untrained linear-bottleneck code. Its convolutions use
+# circular padding, so a circular shift by the total stride (4 pixels) moves every map by whole
+# cells, and the average cannot change.
 
 # %%
 torch.manual_seed(0)
@@ -1031,27 +845,46 @@ print(f"global-average code of the images rolled 4 px = code of the originals: {
       f"themselves differ by {(rolled - x_few).abs().mean():.3f} per pixel on average")
 
 # %% [markdown]
-# Where the last line says True, the code does not change at all when the garment moves by 4
-# pixels around the frame: it is **invariant**, not just equivariant. Shifts of 1 or 2 pixels
-# can change it because a stride-2 layer samples every second position, and a black fill changes it too (the
-# black that enters and the garment that leaves are not the same pixels); the "changes less"
-# line says whether these changes stayed below the linear-bottleneck code's at every shift. The
-# price is in the last line: the two sets of images differ, yet their codes are equal, so no
-# decoder can tell them apart. A global-average code keeps **what** is in the image and throws
-# away **where** it is, which suits a classifier and hurts an autoencoder that must put every
-# pixel back in its place.
+# A global-average code can be **invariant**: the rolled images differ, yet their codes can be
+# equal (last line), and then no decoder can tell them apart. It keeps **what** is in the image
+# and throws away **where**. Shifts of 1 or 2 pixels can change it, because a stride-2 layer
+# samples every second position. What does discarding *where* cost an autoencoder? The next cell
+# trains one: the same encoder with ordinary zero padding, the conv AE's decoder, and the
+# uncentred conv AE's recipe and rate, so the two differ only in how the encoder ends.
+
+# %%
+def gap_autoencoder() -> nn.Module:
+    """Two strided convolutions, one average per channel as the 32-number code, the conv AE's decoder."""
+    encoder = nn.Sequential(
+        nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),  # 28x28 -> 14x14, zero padding
+        nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),  # 14x14 -> 7x7
+        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())  # (B, 32, 7, 7) -> (B, 32): the code
+    return nn.Sequential(encoder, ConvAutoencoder(n_latent=32).decoder)  # (B, 32) -> (B, 1, 28, 28)
+
+
+gap_model = train(gap_autoencoder, lr_conv)[0]
+gap_mse = mse_per_pixel_per_image(gap_model, x_test).mean().item()
+plain_mse = mse_per_pixel_per_image(models[uncentred], x_test).mean().item()
+print(f"test MSE per pixel: global-average code {gap_mse:.5f}, linear bottleneck (the uncentred "
+      f"conv AE) {plain_mse:.5f}; same decoder, recipe and rate")
+print(f"In this run: the global-average code's test error was {gap_mse / plain_mse:.1f} times the "
+      f"linear bottleneck's.")
+
+# %% [markdown]
+# A classifier needs only *what*; an autoencoder must put every pixel back in its place, and 32
+# averages over all positions keep where things were only through the zero-padded border.
 #
 # ### What the first layer learned
 #
-# Top row: the centred test image $x - \bar x$ that the first convolution receives (red above
-# the mean image, blue below), then 8 of the 16 learned $3 \times 3$ filters of the trained conv
-# AE's first convolution (red positive weights, blue negative). Bottom row: what each filter makes
-# of that image, after the filter's ReLU, as the next layer sees it: one map per filter, the same nine
-# weights applied at every second position (stride 2), hence the $14 \times 14$ maps. Each row
-# has one colour scale for all its panels (the colour bars), so the panels can be compared.
+# Top row: the centred test image $x - \bar x$ that the first convolution receives (red above the
+# mean image, blue below), then the $3 \times 3$ filters of the 8 most active live channels of the
+# conv AE's first convolution (largest mean map value over the test images, `channel_activity`),
+# titled with their channel index. Bottom row: what each filter makes of that image after its
+# ReLU, one filter applied at every second position, hence $14 \times 14$. Each row has one colour
+# scale (the colour bars).
 
 # %%
-from course_utils.conv_filters import first_layer_figure
+from course_utils.conv_filters import channel_activity, first_layer_figure
 
 first_conv_model = models["conv AE (transpose)"]
 first_block = copy.deepcopy(first_conv_model.encoder[:2]).cpu()  # conv + ReLU: (1, 1, 28, 28) -> (1, 16, 14, 14)
@@ -1061,36 +894,67 @@ with torch.no_grad():
 print(f"first layer, its input moved 4 pixels right: every map moves 2 cells right (stride 2), "
       f"unchanged otherwise: {torch.allclose(maps_moved[..., 2:], maps[..., :-2], atol=1e-5)}")
 first_dead = dead_masks["conv AE"][0]  # (16,): True = 0 on every test image (section 3)
-shown_dead = [j for j in range(8) if first_dead[j]]
-print(f"of the 8 maps shown, dead on all {len(x_test):,} test images: {shown_dead or 'none'}; "
-      f"0 on this image only: {[j for j in range(8) if maps[j].max() == 0 and not first_dead[j]] or 'none'}")
-first_layer_figure(first_conv_model, x_test[0], n=8, dead=first_dead)
+activity = channel_activity(first_conv_model, x_test)  # (16,): mean map value, 0 for a dead channel
+shown = [int(j) for j in activity.argsort(descending=True) if activity[j] > 0][:8]  # live, most active
+print(f"first layer: {int(first_dead.sum())} of {len(first_dead)} channels dead on all "
+      f"{len(x_test):,} test images; shown: the {len(shown)} most active live channels {shown}")
+first_layer_figure(first_conv_model, x_test[0], channels=shown)
 
 # %% [markdown]
-# Each map is bright wherever the patch under the filter matches its weights, wherever that
-# patch lies. The printed line names the shown maps whose channels are dead (titled "dead" in the
-# figure): black on every test image, they detect nothing, so read only the others as detectors.
-# Among those, look for maps that light up along one side of the outline (their filter's weights
-# change sign across it, a step detector), maps that respond to texture inside the garment, and
-# maps that are bright on the background (in the centred image, the background is blue wherever
-# the mean image is bright). The printed check is the exact statement behind "learned once, found
+# Each map is bright wherever the patch under the filter matches its weights, wherever that patch
+# lies: a filter whose weights change sign across an outline responds along one side of it, and
+# since the centred image's background is blue wherever the mean image is bright, some maps light
+# up on the background. The printed check is the exact statement behind "learned once, found
 # everywhere": move the layer's input and its maps move with it, unchanged. (Moving the image
-# itself would also move it against the fixed mean image that centring subtracts: a per-pixel
-# mean is tied to positions, one more reason section 4's models are not shift-equivariant.) A dense first layer would need a separate weight for the same pattern at every
-# position, and would have to learn each of them from data.
+# itself would also move it against the fixed mean image that centring subtracts.) A dense first
+# layer would need a separate weight for the same pattern at every position.
 #
 # ## 5. Checkerboard artefacts
 #
-# A transposed convolution with stride 2 paints each input pixel's kernel onto the output, two
-# pixels apart. With a $3 \times 3$ kernel the painted patches overlap unevenly: some output
-# pixels receive contributions from one input pixel, some from two, some from four. Feed it a
-# **constant** image of 1s with all weights equal to 1, and each output value simply counts the
-# contributions: the unevenness appears as a checkerboard. Upsampling first (each pixel copied
-# into a $2 \times 2$ block) and then applying an ordinary $3 \times 3$ convolution gives every
-# output pixel the same nine contributions. `parity_contrast` measures the grid: how much the
-# means of the four pixel parities (even/odd row, even/odd column) differ, relative to the
-# overall mean (0 = no grid). It skips a border of `kernel_size // 2 + 1` pixels, the rows and
-# columns that zero padding reaches, which differ for every decoder.
+# A stride-2 transposed convolution paints each input pixel's kernel onto the output, two pixels
+# apart. With a $3 \times 3$ kernel the patches overlap unevenly: some output pixels receive one
+# contribution, some two, some four. Feed a **constant** image of 1s through all-ones weights and
+# each output value counts its contributions: a checkerboard. Upsampling first and then
+# convolving gives every output pixel the same nine contributions. `parity_contrast` measures a
+# grid: how much the means of the four pixel parities (even/odd row, even/odd column) differ,
+# relative to the overall mean (0 = no grid), skipping a border of `kernel_size // 2 + 1` pixels
+# that zero padding reaches.
+
+# %%
+# extra code – a transposed convolution paints one weighted copy of its kernel per input pixel
+x_tiny = torch.tensor([[1.0, 2.0], [3.0, 4.0]])  # (2, 2) input
+painted = []  # one (5, 5) canvas per input pixel: output side (2 - 1) * 2 + 3 = 5, no padding
+for r in range(2):
+    for c in range(2):
+        canvas = torch.zeros(5, 5)
+        canvas[2 * r : 2 * r + 3, 2 * c : 2 * c + 3] = x_tiny[r, c] * torch.ones(3, 3)  # 2 px apart
+        painted.append(canvas)
+painter = nn.ConvTranspose2d(1, 1, 3, stride=2, bias=False)
+with torch.no_grad():
+    painter.weight.fill_(1.0)  # all nine weights 1
+    painted_out = painter(x_tiny[None, None])[0, 0]  # (5, 5)
+print(f"sum of the four painted copies = ConvTranspose2d(kernel 3, stride 2) output: "
+      f"{torch.equal(sum(painted), painted_out)}")
+fig = NotebookFigure(figsize=(11, 2.7), layout="constrained")
+top = painted_out.max().item()
+panels = [(x_tiny, "input (2x2)")] + [
+    (p, f"copy for the input {x_tiny.flatten()[i]:.0f}") for i, p in enumerate(painted)] + [
+    (painted_out, "output: their sum")]
+for ax, (values, title) in zip(fig.subplots(1, 6), panels, strict=True):
+    ax.imshow(values.numpy(), cmap="Blues", vmin=0, vmax=top)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            ax.text(j, i, f"{values[i, j]:.0f}", ha="center", va="center", fontsize=9,
+                    color="white" if values[i, j] > 0.6 * top else "black")
+    ax.set(title=title, xticks=[], yticks=[])
+fig.suptitle("a transposed convolution, stride 2, all weights 1: one copy of the kernel per input "
+             "pixel, 2 pixels apart, added where they overlap")
+fig
+
+# %% [markdown]
+# Where two copies overlap their values add, so the output's middle row and column collect two or
+# four contributions. With a constant input and all weights 1 the output simply counts them; the
+# next cell does this on a larger input and measures the grid:
 
 # %%
 from course_utils.conv import overlap_figure, overlap_maps
@@ -1105,25 +969,20 @@ for k in (3, 4):
 overlap_figure(kernel_size=3, stride=2)
 
 # %% [markdown]
-# The left panel is the transposed convolution's output for a flat input: a grid of 1s, 2s and
-# 4s. It is $11 \times 11$, one short of twice the $6 \times 6$ input, because this layer has
-# no `output_padding`: the formula of section 1 gives $(6 - 1) \cdot 2 - 2 \cdot 1 + 3 = 11$
-# (the decoders of this lesson add `output_padding=1` to get exactly twice). The right panel,
-# upsample + convolution, is 9 everywhere except at the border, where zero padding supplies some
-# of the inputs. With kernel 4 and stride 2 the overlap is even (every inner pixel gets four
-# contributions) and the printed contrast of the flat-input test is 0.
+# The left panel is a grid of 1s, 2s and 4s, $11 \times 11$ because this layer has no
+# `output_padding`: $(6 - 1) \cdot 2 - 2 \cdot 1 + 3 = 11$. The right panel is 9 everywhere except
+# at the border. With kernel 4 and stride 2 the overlap is even (every inner pixel gets four
+# contributions), and the printed flat-input contrast is 0.
 #
 # ### Even overlap is not enough: four kernels in one
 #
-# A clearer way to see a stride-2 transposed convolution: each output pixel is reached only by
-# the kernel taps whose position has the right parity. With kernel 3 and padding 1, a pixel in an
-# even row and even column gets the centre tap $w_{11}$ alone, an (even, odd) pixel the two taps
-# $w_{10}, w_{12}$, an (odd, even) pixel $w_{01}, w_{21}$, and an (odd, odd) pixel the four
-# corners. The layer is **four different small convolutions**, interleaved on the four parity
-# classes. On a flat input each class gets the sum of its own sub-kernel's taps. With all
-# weights 1 those sums are 1, 2, 2, 4 (the overlap counts above); with kernel 4 each class gets a
-# $2 \times 2$ sub-kernel, so all-ones weights give 4 everywhere, but **learned** weights give
-# four different sums, hence a grid. The cell checks this with random weights:
+# Each output pixel of a stride-2 transposed convolution is reached only by the kernel taps of the
+# right parity. With kernel 3 and padding 1, an (even, even) pixel gets the centre tap $w_{11}$
+# alone, an (even, odd) pixel $w_{10}, w_{12}$, an (odd, even) pixel $w_{01}, w_{21}$, and an
+# (odd, odd) pixel the four corners: **four small convolutions**, interleaved. On a flat input
+# each parity class gets the sum of its own sub-kernel's taps: 1, 2, 2, 4 for all-ones weights.
+# With kernel 4 each class gets a $2 \times 2$ sub-kernel, so all-ones weights give 4 everywhere,
+# but **learned** weights give four different sums. The cell checks this with random weights:
 
 # %%
 torch.manual_seed(0)
@@ -1156,19 +1015,14 @@ overlap_view()
 # %% [markdown]
 # ### Upsample + convolution is a transposed convolution with tied taps
 #
-# Copying each pixel into a $2 \times 2$ block is itself a stride-2 transposed convolution, with
-# a $2 \times 2$ kernel of ones. Followed by a $3 \times 3$ convolution, the pair is therefore
-# ONE stride-2 transposed convolution with a $4 \times 4$ kernel, and each of its 16 taps is the
-# sum of a $2 \times 2$ block of the nine weights, turned by 180° (a transposed convolution
-# paints the kernel where a convolution reads it) and padded with a border of zeros: the 4 inner
-# taps are sums of four weights, the 8 edge taps sums of two, the 4 corner taps single weights
-# (`upsample_conv_kernel` in `course_utils.conv` builds it; the cell checks the corners). The taps are not free: they are tied to nine weights, and the tying makes the four
-# $2 \times 2$ sub-kernels sum to the same number, the sum of all nine weights, **whatever the
-# weights are**, and the $4 \times 4$ kernel with stride 2 overlaps evenly. So a flat input gives
-# the same value at all four parities: both causes of the checkerboard above are gone, trained or
-# not. The cell builds the $4 \times 4$ kernel from random $3 \times 3$ weights, checks that a
-# transposed convolution with it computes exactly what the upsample + convolution pair computes,
-# and prints the four sub-kernel sums.
+# Copying each pixel into a $2 \times 2$ block is itself a stride-2 transposed convolution with a
+# $2 \times 2$ kernel of ones. Followed by a $3 \times 3$ convolution, the pair is ONE stride-2
+# transposed convolution with a $4 \times 4$ kernel whose taps are sums of $2 \times 2$ blocks of
+# the nine weights, turned by 180° (`upsample_conv_kernel` in `course_utils.conv`). The tying
+# makes the four sub-kernels sum to the same number, the sum of the nine weights, **whatever the
+# weights are**, and the overlap is even: a flat input comes out flat, trained or not. The cell
+# checks that the transposed convolution computes exactly what the pair computes, and prints the
+# four sums.
 
 # %%
 from course_utils.conv import upsample_conv_kernel
@@ -1192,16 +1046,11 @@ print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of t
       f"{conv3.weight.sum():.3f}: all four equal {bool(sub_sums.max() - sub_sums.min() < 1e-5)}")
 
 # %% [markdown]
-# Equal sums settle flat inputs only. The four sub-kernels are still different shifted pieces of
-# the kernel, so an input that changes from pixel to pixel can come out with a pattern that
-# repeats every two pixels. The simplest such input is a **ramp**: column $j$ holds the value $j$.
-# Each input column is copied into two output columns, so away from the border the window of an
-# even output column $2p$ reads input columns $p-1, p, p$ and that of the odd column $2p+1$ reads
-# $p, p, p+1$. Write $c_0, c_1, c_2$ for the sums of the three columns of the $3 \times 3$
-# weights. The output then climbs by $c_0 + c_2$ from column $2p$ to $2p+1$ and by $c_1$ from
-# $2p+1$ to $2p+2$: over two pixels it climbs $c_0 + c_1 + c_2$, the sum of the nine weights, but
-# in two unequal steps unless $c_1 = c_0 + c_2$, which nothing in training enforces. The cell
-# feeds an $8 \times 8$ ramp to the same pair and prints the steps along one row.
+# Equal sums settle flat inputs only. The sub-kernels are still different pieces of the kernel,
+# so a **ramp** (column $j$ holds the value $j$) can climb in two unequal steps. Write
+# $c_0, c_1, c_2$ for the sums of the three columns of the $3 \times 3$ weights: away from the
+# border the output climbs by $c_0 + c_2$ from column $2p$ to $2p+1$ and by $c_1$ from $2p+1$ to
+# $2p+2$, unequal unless $c_1 = c_0 + c_2$, which nothing in training enforces.
 
 # %%
 ramp = torch.arange(8.0).expand(8, 8)[None, None]  # (1, 1, 8, 8): column j holds the value j
@@ -1216,57 +1065,10 @@ print(f"predicted: c0 + c2 = {c0 + c2:.3f}, then c1 = {c1:.3f}, alternating: "
       f"two unequal steps (a pattern of period 2): {bool((c0 + c2 - c1).abs() > 1e-3)}")
 
 # %% [markdown]
-# The row climbs in alternating steps, the two sums predicted above: on a plain ramp, a pattern
-# that repeats every two pixels whenever the two steps differ (the last line says whether they
-# do for these weights). This is upsampling's **blockiness**, and it is period-2 structure too.
-# Upsample + convolution removes the uneven overlap and the unequal sub-kernel sums, the causes
-# that paint a grid even on a flat input; it does not remove every period-2 pattern. On inputs
-# without large-scale slope, such as random noise, its four parity means agree closely
-# (`tests/test_conv.py` checks this, against a transposed convolution, whose four means differ);
-# on an input with slopes, such as a feature map shaped like a garment, the sawtooth can make
-# them differ. A nonlinearity after the layer, such as a final sigmoid, can change them further.
-# So for an upsampling decoder, `parity_contrast` measures these effects, not the flat-input
-# checkerboard.
-
-# %% [markdown]
-# ### Real decoders, against a noise floor
-#
-# Does this matter in real decoders? A measured parity contrast is never exactly 0: wherever a
-# map slopes, its even and odd columns (or rows) differ by one step of the slope, with no grid at
-# all, and a finite set of images or random codes adds noise. So each verdict below compares a
-# conv decoder with the **same measurement** on a reference that has no mechanism for a grid: the
-# dense AE's decoder (its last layer has a separate weight for every pixel and no stride). We
-# compare like with like: untrained decoders with untrained ones (the appendix compares trained ones).
-#
-# First, **untrained** decoders: for each of 10 seeds, a fresh decoder of each kind decodes 64
-# random codes; we measure the parity contrast of their average output. The largest value the
-# dense decoders reach over the 10 seeds is the **noise floor**; a kind of decoder is "above the
-# noise floor" if every one of its 10 seeds exceeds it ("in k of 10" if only some do). Each seed
-# is a different decoder, so that count says how often a decoder of that kind paints a grid.
-
-# %%
-from course_utils.conv_probes import noise_floor_verdict
-
-builders = {"transpose": lambda: ConvAutoencoder(n_latent=32, decoder="transpose"),
-            "upsample": lambda: ConvAutoencoder(n_latent=32, decoder="upsample"),
-            "dense": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32)}  # no input_mean:
-# untrained, its output bias starts at 0 like the conv decoders' (centring: at the mean image)
-n_seeds, n_codes = 10, 64
-untrained_contrast = {name: [] for name in builders}  # name -> one contrast per seed
-for decoder_seed in range(n_seeds):
-    z = torch.randn(n_codes, 32, generator=torch.Generator().manual_seed(100 + decoder_seed))
-    for name, build in builders.items():
-        torch.manual_seed(decoder_seed)
-        with torch.no_grad():
-            mean_output = build().decode(z).reshape(n_codes, 28, 28).mean(dim=0)  # (28, 28)
-        untrained_contrast[name].append(parity_contrast(mean_output))
-floor = untrained_contrast["dense"]
-print(f"noise floor: untrained dense decoders, {n_seeds} seeds x {n_codes} random codes, "
-      f"contrast up to {max(floor):.3f}")
-for name in ("transpose", "upsample"):
-    values = untrained_contrast[name]
-    print(f"untrained {name:<9} decoders: contrast {min(values):.3f} to {max(values):.3f}: "
-          f"{noise_floor_verdict(values, floor)}")
+# This period-2 sawtooth is upsampling's **blockiness**. Upsample + convolution removes the causes
+# that paint a grid on a flat input (uneven overlap, unequal sums), not every period-2 pattern:
+# on random noise its four parity means agree closely (`tests/test_conv.py` checks this), on
+# sloped inputs they can differ.
 
 # %% [markdown]
 # Here is what one untrained decoder of each kind paints for eight random codes. Each output is
@@ -1282,14 +1084,132 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
             title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# The artefact is a risk built into the transposed layer (the untrained test); training can
-# shrink it, but nothing guarantees that it does. Whether this run's *trained* decoders still
-# leave a grid, too faint to see, is a question of statistics: the appendix measures it. Upsample + convolution removes that cause
-# (equal sub-kernel sums and even overlap by construction), though not the period-2 steps on
-# sloped inputs, at a higher cost per image (its convolutions run on the larger feature maps:
-# compare the multiply-adds in section 3).
+# The grid is a risk built into the transposed layer; training can shrink it, but nothing
+# guarantees that it does. Appendix C compares untrained decoders with a noise floor and tests
+# whether this run's trained decoders leave a grid too faint to see. Upsample + convolution
+# removes the cause by construction, at a higher cost per image (the multiply-adds of section 3).
+
+# %% [markdown]
+# > **Common mistakes**
+# > - *Feeding flat images to a conv model.* Conv layers need (B, 1, 28, 28); the model's error
+# >   message says what it got and how to reshape.
+# > - *Guessing output sizes.* Print a shape table from the real model. In the formula of
+# >   section 1, forgetting `output_padding` (which must be smaller than the stride) leaves each
+# >   transposed layer's output one pixel short, and each step of `padding` removes two pixels.
+# > - *Reading "transposed" as "inverse".* A transposed convolution is the adjoint of a
+# >   convolution; it restores the size, not the image. Much code names these layers `deconv`
+# >   ("deconvolution"): a misnomer, since a deconvolution in signal processing does undo a
+# >   convolution, and this layer does not.
+# > - *Assuming a conv AE is small because convolutions share weights.* Count them: the linear
+# >   layers next to the code usually dominate.
+# > - *Comparing models with different budgets or validation settings.* Same data, steps, batch
+# >   size, loss and validation, as in section 3.
+# > - *Forgetting `model.eval()` with BatchNorm.* In training mode every output depends on the
+# >   rest of its batch, and each forward pass (even under `torch.no_grad()`) overwrites the
+# >   running averages. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
+# > - *Expecting a conv AE to be shift-equivariant.* Its linear bottleneck ties the code to
+# >   positions. A fully convolutional model is shift-**equivariant** (its code map moves with
+# >   the image, for shifts by multiples of its total stride and away from the borders), not
+# >   shift-invariant: its code changes when the garment moves.
+# > - *Believing a kernel divisible by the stride cures checkerboards.* It evens the overlap;
+# >   learned weights can still make a grid. Upsample + convolution removes the unequal sums (a
+# >   flat input comes out flat away from the border), though not the alternating steps on a
+# >   sloped input.
 #
-# ## 6. Optional: an LSTM autoencoder reads rows
+# ## Summary
+#
+# - Strided convolutions shrink 28 to 14 to 7; transposed convolutions or upsample + convolution
+#   grow it back; a shape table read from the model confirms every step. A transposed
+#   convolution is the adjoint (the input-gradient) of a convolution, not its inverse.
+# - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
+#   mode, and uses stored running averages after `model.eval()`.
+# - The conv AE has fewer parameters than the dense AE, most of them in the linear layers around
+#   the code. At the same code size, data, steps and validation, each at its own rate, the
+#   printed lines of section 3 say at how many seeds it won and BatchNorm raised the error.
+# - A linear bottleneck ties a conv AE to positions; a fully convolutional one is
+#   shift-equivariant for shifts by multiples of its total stride, not shift-invariant; a
+#   global-average code can be invariant and loses where things are. A code cell's receptive
+#   field follows from the sizes, strides and paddings. First-layer filters are small pattern
+#   detectors applied everywhere.
+# - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap or
+#   unequal sub-kernel sums paint a checkerboard even on a flat input. Upsample + convolution has
+#   equal sums, yet can climb a ramp in two unequal steps.
+# - Appendices (optional): why the training curve can sit above validation (A), an LSTM
+#   autoencoder (B), the statistics: seeds, noise floors and faint grids (C).
+
+# %% [markdown]
+# ## Appendix A: the training curve against validation, and forgetting `eval()`
+#
+# Optional: this appendix measures why section 3's training squares can sit above the validation
+# line, and what a BatchNorm model computes when `model.eval()` is forgotten.
+#
+# **Why can the training curve (the squares) sit above the validation curve?** Three reasons, none of
+# them a bug. (1) A training square is the *average over the epoch's batches*, each measured
+# with the weights of that moment, which were still improving; a point of the validation line is
+# measured with the weights of its own step (500 images every 100 steps), so its last point
+# comes at the last multiple of 100 steps, a few steps before the end (the figure's cell prints
+# which step). (2) In a model with BatchNorm, training normalises with
+# the statistics of each batch; validation runs in eval mode with the stored averages, a
+# slightly different function. (3) The two sets hold different images. The cell below
+# separates the first two effects from the rest: it measures the training error again, in eval
+# mode, with the final weights, on the first 10,000 training images (all of them when there are
+# fewer; the cell prints how many), for the three models and the BatchNorm model of the chain.
+
+# %%
+x_remeasure = x_train[:10_000]
+print(f"re-measured on {len(x_remeasure):,} training images")
+above, overfit = {}, {}
+for name, model in {**{n: models[n] for n in builds}, bn_name: bn_model}.items():
+    curve, valid = histories[name]["train_loss"][-1], histories[name]["valid_loss"][-1]
+    again = evaluate(model, x_remeasure.to(course.device))["loss"]  # eval mode, final weights
+    above[name], overfit[name] = curve > again, again < 0.95 * valid
+    print(f"{name:<20} last epoch: training curve {curve:6.2f} -> measured again {again:6.2f}; "
+          f"validation {valid:6.2f} (again / validation = {again / valid:.2f})")
+print(f"the training curve's last point lies above the re-measured error for every model: "
+      f"{all(above.values())}")
+print(f"a model fits its training images clearly better (by over 5%) than validation images: "
+      f"{any(overfit.values())}")
+
+# %% [markdown]
+# The gap between a training curve's last point and the re-measured training error is what the
+# epoch average and, for the BatchNorm model only, training-mode BatchNorm added, plus, when there are more than 10,000 training images, the change of image
+# set: the curve averages over all of them, the re-measurement uses the first 10,000. The ratio to
+# validation is the overfitting test: a re-measured training
+# error clearly *below* validation would mean the model fits its own training images better than
+# new ones; then the training curve can end *below* validation, as it does on a small training
+# set. The two verdict lines say what this run shows; a ratio near 1 leaves only the third
+# reason, that the two sets hold different images.
+#
+# ### What forgetting `eval()` does to a trained model
+#
+# The cell runs a copy of the trained BatchNorm model (step 2 above) on the first 500 test images (the cell
+# prints how many there are) in training mode,
+# in batches of 8 and of 1 image, and compares with eval mode. (A copy, because training-mode
+# forward passes would overwrite the running averages of the real model.)
+
+# %%
+careless = copy.deepcopy(bn_model).cpu().train()  # forgot model.eval()
+x_few = x_test[:500]
+print(f"{len(x_few):,} test images")
+with torch.no_grad():
+    for batch in (8, 1):
+        error = torch.cat([((careless(xb) - xb) ** 2).mean(dim=(1, 2, 3))  # (b,) per image
+                           for xb in x_few.split(batch)])
+        print(f"training mode, batches of {batch}: test MSE per pixel {error.mean():.5f}")
+eval_error = mse_per_pixel_per_image(bn_model, x_few).mean().item()
+print(f"eval mode (any batch size):    test MSE per pixel {eval_error:.5f}")
+
+# %% [markdown]
+# In training mode each answer depends on the batch it came in: the same image gets a
+# different reconstruction in a batch of 8 than alone, and a batch of one image normalises each
+# channel with that image's own statistics. Eval mode gives one answer per image. The printed
+# errors say how much that costs this model; whatever their size, a model with BatchNorm is
+# evaluated in eval mode.
+
+# %% [markdown]
+# ## Appendix B: an LSTM autoencoder reads rows
+#
+# Optional: a sequence model on images, its shapes and its cost per training step.
 #
 # Images can also be read as sequences: 28 time steps, each a row of 28 pixels. An LSTM encoder
 # reads the rows top to bottom; a linear layer maps its last hidden state (128 numbers) to the
@@ -1372,73 +1292,66 @@ print(f"time ratio {time_ratio:.1f} below the multiply-add ratio {work_ratio:.1f
 # compare its test error with the conv AE's; the timing above tells you roughly how long that
 # takes on your machine. Sequence
 # autoencoders are at home on data that really is sequential (audio, sensor series, text).
-#
-# > **Common mistakes**
-# > - *Feeding flat images to a conv model.* Conv layers need (B, 1, 28, 28); the model's error
-# >   message says what it got and how to reshape.
-# > - *Guessing output sizes.* Print a shape table from the real model. In the formula of
-# >   section 1, forgetting `output_padding` (which must be smaller than the stride) leaves each
-# >   transposed layer's output one pixel short, and each step of `padding` removes two pixels.
-# > - *Reading "transposed" as "inverse".* A transposed convolution is the adjoint of a
-# >   convolution; it restores the size, not the image. Much code names these layers `deconv`
-# >   ("deconvolution"): a misnomer, since a deconvolution in signal processing does undo a
-# >   convolution, and this layer does not.
-# > - *Assuming a conv AE is small because convolutions share weights.* Count them: the linear
-# >   layers next to the code usually dominate.
-# > - *Comparing models with different budgets or validation settings.* Same data, steps, batch
-# >   size, loss and validation, as in section 3.
-# > - *Forgetting `model.eval()` with BatchNorm.* In training mode every output depends on the
-# >   rest of its batch, and each forward pass (even under `torch.no_grad()`) overwrites the
-# >   running averages. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
-# > - *Expecting a conv AE to be shift-equivariant.* Its linear bottleneck ties the code to
-# >   positions. A fully convolutional model is shift-**equivariant** (its code map moves with
-# >   the image, for shifts by multiples of its total stride and away from the borders), not
-# >   shift-invariant: its code changes when the garment moves.
-# > - *Believing a kernel divisible by the stride cures checkerboards.* It evens the overlap;
-# >   learned weights can still make a grid. Upsample + convolution removes the unequal sums (a
-# >   flat input comes out flat away from the border), though not the alternating steps on a
-# >   sloped input.
-#
-# ## Summary
-#
-# - Strided convolutions shrink 28 to 14 to 7; transposed convolutions or upsample + convolution
-#   grow it back; a shape table read from the model confirms every step. Max-pooling after a
-#   stride-1 convolution is the alternative: the pooling (no weights, no mixing of channels)
-#   replaces the stride, and the convolution still does the learning.
-# - A transposed convolution is the adjoint (the input-gradient) of a convolution, not its inverse.
-# - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
-#   mode, and uses stored running averages after `model.eval()`.
-# - The conv AE (centred like lesson 02's dense AE, no BatchNorm) has fewer parameters than the
-#   dense AE, yet most of them sit in the linear layers around the code. We compared the two at
-#   the same code size, data, steps and validation, each at the learning rate it chose on the
-#   validation images (the upsampling conv AE borrowed its sibling's rate), then added BatchNorm
-#   as one more step, and trained the three models again at two more seeds: section 3's
-#   "In this run" lines say at how many seeds the conv AE won and BatchNorm raised the error. A
-#   training curve measured during the epoch can sit above validation.
-# - A conv AE with a linear bottleneck is not shift-equivariant; a fully convolutional one is
-#   for shifts by multiples of its total stride (4 pixels here: its code map moves by one cell,
-#   away from the borders), though not shift-invariant; a shift of 1-3 pixels falls between its
-#   code cells. Each of its code cells sees a window of input pixels (its receptive field) that
-#   the sizes, strides and paddings determine: computed layer by layer, confirmed with a
-#   gradient. First-layer filters are small pattern detectors applied everywhere.
-# - A measured difference needs a noise scale: a standard error over the test images, or a
-#   bootstrap over them, gives one. It covers the test images, not the training seed: only
-#   training again from other seeds measures that, as section 3 does for its chain of models.
-# - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap,
-#   or unequal sub-kernel sums, paint a checkerboard even on a flat input. Upsampling then
-#   convolving has four equal sub-kernel sums, so a flat input comes out flat away from the
-#   border; on a sloped input its shifted sub-kernels climb in alternating steps that differ
-#   unless the weights balance them (a period-2 sawtooth, its blockiness). Untrained transposed
-#   decoders paint a visible grid; whether trained ones leave a faint one is the appendix's
-#   question (a grid found by averaging 2,000 outputs can be far too faint to see in any one).
-# - An LSTM autoencoder reads an image one row after another; section 6 shows its shapes and
-#   cost per training step, and leaves its training to you.
 
 # %% [markdown]
-# ## Appendix: do trained decoders leave a grid?
+# ## Appendix C: statistics: seeds, noise floors and a faint grid
 #
-# Optional: this appendix adds the statistics that section 5 skips, a test for a grid far too
-# faint to see in trained decoders, with a bootstrap standard error.
+# Optional: how much section 3's verdicts move with the training seed, and whether the decoders
+# of section 5 leave a grid. The $z$ values of section 3 measure the test-image noise only. If a
+# step made no difference and only luck set each sign, all three seeds would agree one time in
+# four (two seeds in fast mode: one time in two). The cell prints each seed's test errors and the
+# fall along each step of the chain.
+
+# %%
+print(f"test MSE per pixel at seeds {', '.join(map(str, seed_err))} (rates as in section 3):")
+for n in names:
+    print(f"    {n:<20} " + ", ".join(f"{seed_err[s][n]:.5f}" for s in seed_err))
+for step, (before, after) in steps_taken.items():
+    diffs = [seed_err[s][before] - seed_err[s][after] for s in seed_err]
+    print(f"    {step.split(':')[0]}: fall " + ", ".join(f"{d:+.5f}" for d in diffs))
+
+# %% [markdown]
+# ### Untrained decoders against a noise floor
+#
+# Does this matter in real decoders? A measured parity contrast is never exactly 0: wherever a
+# map slopes, its even and odd columns (or rows) differ by one step of the slope, with no grid at
+# all, and a finite set of images or random codes adds noise. So each verdict below compares a
+# conv decoder with the **same measurement** on a reference that has no mechanism for a grid: the
+# dense AE's decoder (its last layer has a separate weight for every pixel and no stride). We
+# compare like with like: untrained decoders with untrained ones (the next cells compare trained ones).
+#
+# First, **untrained** decoders: for each of 10 seeds, a fresh decoder of each kind decodes 64
+# random codes; we measure the parity contrast of their average output. The largest value the
+# dense decoders reach over the 10 seeds is the **noise floor**; a kind of decoder is "above the
+# noise floor" if every one of its 10 seeds exceeds it ("in k of 10" if only some do). Each seed
+# is a different decoder, so that count says how often a decoder of that kind paints a grid.
+
+# %%
+from course_utils.conv_probes import noise_floor_verdict
+
+builders = {"transpose": lambda: ConvAutoencoder(n_latent=32, decoder="transpose"),
+            "upsample": lambda: ConvAutoencoder(n_latent=32, decoder="upsample"),
+            "dense": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32)}  # no input_mean:
+# untrained, its output bias starts at 0 like the conv decoders' (centring: at the mean image)
+n_seeds, n_codes = 10, 64
+untrained_contrast = {name: [] for name in builders}  # name -> one contrast per seed
+for decoder_seed in range(n_seeds):
+    z = torch.randn(n_codes, 32, generator=torch.Generator().manual_seed(100 + decoder_seed))
+    for name, build in builders.items():
+        torch.manual_seed(decoder_seed)
+        with torch.no_grad():
+            mean_output = build().decode(z).reshape(n_codes, 28, 28).mean(dim=0)  # (28, 28)
+        untrained_contrast[name].append(parity_contrast(mean_output))
+floor = untrained_contrast["dense"]
+print(f"noise floor: untrained dense decoders, {n_seeds} seeds x {n_codes} random codes, "
+      f"contrast up to {max(floor):.3f}")
+for name in ("transpose", "upsample"):
+    values = untrained_contrast[name]
+    print(f"untrained {name:<9} decoders: contrast {min(values):.3f} to {max(values):.3f}: "
+          f"{noise_floor_verdict(values, floor)}")
+
+# %% [markdown]
+# ### Do trained decoders leave a grid?
 #
 # What gives a layer's grid away is its **phase**: a transposed layer treats output pixels by the
 # parity of their row and column, and those parities belong to the layer, not to the image. So

@@ -15,6 +15,7 @@ from course_utils.conv import (
     shape_table,
 )
 from course_utils.conv_filters import (
+    channel_activity,
     dead_channels,
     first_layer_figure,
     first_layer_maps,
@@ -373,6 +374,29 @@ def test_first_layer_figure_shows_the_centred_image_and_marks_dead_maps():
     np.testing.assert_allclose(shown, (X[1] - mean)[0].numpy(), atol=1e-6)
     titles = [fig.axes[j].get_title() for j in range(5, 10)]  # bottom row: blank, maps 0-3
     assert titles[1:] == ["map 0", "map 1", "map 2 (dead)", "map 3"]
+
+
+def test_channel_activity_is_the_mean_first_layer_map_and_zero_only_for_dead_channels():
+    torch.manual_seed(0)
+    mean = X.mean(dim=0)
+    model = ConvAutoencoder(input_mean=mean)
+    with torch.no_grad():
+        model.encoder[0].weight[4] = 0.0
+        model.encoder[0].bias[4] = -1.0  # channel 4: 0 at every position of every image
+    activity = channel_activity(model, X, batch_size=3)  # batches of 3 and 1 images
+    expected = torch.stack([first_layer_maps(model, x) for x in X]).mean(dim=(0, 2, 3))  # (16,)
+    torch.testing.assert_close(activity, expected)
+    dead_first = next(iter(dead_channels(model, X).values()))  # (16,) the first layer
+    assert torch.equal(activity == 0, dead_first) and bool(dead_first[4])
+    fig = first_layer_figure(model, X[0], channels=[7, 2])  # titled with the channel index
+    assert [fig.axes[j].get_title() for j in (1, 2, 4, 5)] == [
+        "filter 7",
+        "filter 2",
+        "map 7",
+        "map 2",
+    ]
+    with pytest.raises(InputError, match="at least one image"):
+        channel_activity(model, X[:0])
 
 
 def test_dead_channels_counts_a_channel_dead_only_if_zero_everywhere():
