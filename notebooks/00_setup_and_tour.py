@@ -415,8 +415,9 @@ print(f"after backward(): encoder.weight.grad {tuple(tiny.encoder.weight.grad.sh
 
 # %%
 def batch_loss() -> torch.Tensor:
-    """The loss of TinyAE on the batch x_flat (128, 784): one number."""
-    return ((tiny(x_flat) - x_flat) ** 2).sum(dim=1).mean()
+    """The loss of TinyAE on the batch x_flat (128, 784), on the model's device: one number."""
+    x = x_flat.to(next(tiny.parameters()).device)  # safe to rerun after training moved the model
+    return ((tiny(x) - x) ** 2).sum(dim=1).mean()
 
 
 n_calls = 2  # how many backward() calls without zero_grad() in between
@@ -454,7 +455,8 @@ print(f"In this run: (B, 1) - (B,) with B = {len(xb)} gave shape {tuple(diff.sha
 # %% [markdown]
 # Training is a loop of five moves per batch: empty the gradients (`zero_grad`), run the model
 # (forward), compute the loss, compute its gradient (`backward`), and let the optimizer change the
-# weights (`step`). The cell below writes them out and trains `TinyAE` with Adam for 20 passes over
+# weights (`step`). The cell below builds a fresh `TinyAE` from seed 0 (so a rerun starts from
+# scratch), writes the moves out and trains it with Adam for 20 passes over
 # at most 50 batches of 128 training images, on this run's device: the model moves there once,
 # each batch as it comes. The loss is the squared error summed over the 784 pixels of an image,
 # averaged over the images.
@@ -472,7 +474,8 @@ from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarForm
 from course_utils.plots import NotebookFigure
 
 device = course.device  # the device the lessons will use: train there
-tiny = tiny.to(device)  # moves the weights (same starting values on every device)
+torch.manual_seed(0)  # a fresh model, so a rerun of this cell starts from scratch too
+tiny = TinyAE().to(device)  # built on the CPU (the same starting weights as above), then moved
 optimizer = torch.optim.Adam(tiny.parameters(), lr=3e-3)
 x_train = fashion.train.x[: 50 * 128]  # (n, 1, 28, 28), on the CPU: at most 50 batches of 128
 x_valid = fashion.valid.x.flatten(1)  # (n_valid, 784): the validation split, never trained on
