@@ -148,9 +148,10 @@ print("after w.grad = None:", w.grad)
 # global generator on, so running one cell twice gives other numbers the second time. That is why
 # the lessons re-seed (`torch.manual_seed(0)`) in the cell that builds a model, and why functions
 # with a `seed=` or `generator=` argument (data splits, `iterate_batches`, lesson 04's noise) draw
-# from their own `torch.Generator`, which the global state does not touch. The first cell below
-# shows both behaviours; the second draws three numbers on the CPU after `torch.manual_seed(0)` and,
-# if this run has a GPU, the same call there.
+# from their own `torch.Generator` when you pass one; without one they use the global generator.
+# The first cell below shows both behaviours, also for `iterate_batches`' shuffled order; the second
+# draws three numbers on the CPU after `torch.manual_seed(0)` and, if this run has a GPU, the same
+# call there.
 
 # %%
 torch.manual_seed(42)
@@ -163,6 +164,20 @@ first = torch.randn(3, generator=g)
 g = torch.Generator().manual_seed(42)  # a fresh generator with the same seed
 second = torch.randn(3, generator=g)
 print("fresh generator with the same seed twice: identical:", torch.equal(first, second))
+
+from course_utils.data import iterate_batches
+
+numbers = torch.arange(100)  # (100,): shuffle these, in one batch of 100
+
+
+def shuffled(generator=None) -> list[int]:
+    """One shuffled pass of iterate_batches over 0..99: the order it drew."""
+    return next(iterate_batches(numbers, batch_size=100, shuffle=True, generator=generator))[0].tolist()
+
+
+print("iterate_batches(shuffle=True), two calls: same order without a generator:", shuffled() == shuffled(),
+      "| with a fresh generator seeded 0 each time:",
+      shuffled(torch.Generator().manual_seed(0)) == shuffled(torch.Generator().manual_seed(0)))
 
 # %%
 torch.manual_seed(0)  # seeds the CPU's generator and every GPU's
@@ -181,8 +196,9 @@ else:
 # The CPU and each GPU have their own kind of generator (a Mersenne Twister on the CPU, Philox on an
 # NVIDIA GPU), so PyTorch's [reproducibility notes](https://pytorch.org/docs/stable/notes/randomness.html)
 # say results need not match between CPU and GPU runs, even with identical seeds. Splits, batch
-# orders, initial weights and lesson 04's noise are drawn on the CPU, so they are the same on any
-# device; the VAEs of lessons 06 and 07 draw their noise on the model's device.
+# orders, initial weights and lesson 04's noise are drawn by the CPU's generator (models are built
+# on the CPU, then moved), so the device a lesson trains on does not change them; the VAEs of
+# lessons 06 and 07 draw their noise on the model's device.
 #
 # **The rule for bit-for-bit repeats** (the lessons do not need them): the same device, library
 # versions and thread count (a CPU sum split among more threads adds in another order), plus
@@ -230,9 +246,9 @@ if mnist.is_fallback and fashion.is_fallback:
           "The pictures of 'Fashion-MNIST' below are digits, not clothes.")
 
 # %% [markdown]
-# Each dataset comes as three fixed splits made with the seed: **train** (to fit models),
-# **valid** (to watch for over-fitting while training) and **test** (touched only to report final
-# numbers). The cell prints their sizes in this run. Lessons 06 and 07 ask for no validation split
+# Each dataset comes as three fixed splits: **test**, the official test split (touched only to
+# report final numbers), and **valid** (to watch for over-fitting while training), carved out of
+# the training images with the seed, which leaves **train** (to fit models). The cell prints their sizes in this run. Lessons 06 and 07 ask for no validation split
 # (`valid_fraction=0.0`): they train for a fixed number of steps and measure on the test split.
 
 # %%
@@ -524,8 +540,10 @@ with torch.no_grad():
     z_trained = tiny.encoder(x_flat.to(device)).cpu()  # the batch of the cell above, through the trained encoder
 print("the codes z of the batch above, recomputed with the trained weights, changed:",
       not torch.allclose(z, z_trained))
-print(f"after the last pass: training images {train_curve[-1]:.1f}, validation images {valid_curve[-1]:.1f} "
-      f"(validation - training: {valid_curve[-1] - train_curve[-1]:+.1f})")
+gap = valid_curve[-1] / train_curve[-1] - 1  # the validation loss above the training loss, relative
+print(f"In this run: after the last pass the validation loss ({valid_curve[-1]:.1f}) is {gap:+.1%} from the "
+      f"training loss ({train_curve[-1]:.1f}): " + ("no over-fitting gap (within 5%)." if gap <= 0.05
+                                                  else "a gap opened (over 5%)."))
 fig = NotebookFigure(figsize=(6, 2.8), layout="constrained")  # a figure Jupyter shows as a PNG
 ax = fig.subplots()
 ax.plot(valid_curve, marker=".", lw=1, clip_on=False, label=f"validation images ({len(x_valid):,})")
@@ -551,17 +569,18 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # %% [markdown]
 # Each point of the curves is the loss of a whole set with the weights of that moment: a gap
 # opening between them (training loss falling, validation loss not) is what over-fitting looks
-# like. The dashed line is a **reference, not a floor**: PCA is the best 10-number linear code on
-# average over ITS training images, not these validation images. Why so many steps, when PCA comes
-# in one go? Gradient descent finds the directions that matter most quickly and the weak ones
-# slowly; lesson 01 measures this.
+# like. A linear model with a 10-number code has little room to memorise its training images;
+# lesson 02 studies the gap in bigger models. The dashed line is a **reference, not a floor**: PCA
+# is the best 10-number linear code on average over ITS training images, not these validation
+# images. Why so many steps, when PCA comes in one go? Lesson 01 follows gradient descent's way
+# there.
 
 # %% [markdown]
 # ### Batches on the device
 #
 # A model's weights and the batches it sees must live on the same device, or PyTorch raises a
-# `RuntimeError`. The idiom: `model.to(device)` once, `xb.to(device)` for each batch, `.cpu()` to
-# print or plot results; the course's `fit` and `predict` move the batches for you. The cell below
+# `RuntimeError`. The idiom: `model.to(device)` once, `xb.to(device)` for each batch,
+# `.detach().cpu()` to plot results or turn them into NumPy (or compute under `torch.no_grad()`); the course's `fit` and `predict` move the batches for you. The cell below
 # follows the idiom, then makes the mistake on purpose: it feeds the model a batch on another
 # device (on a CPU-only machine, PyTorch's `meta` device, whose tensors have shapes but no data).
 
@@ -599,8 +618,8 @@ class_examples("Fashion-MNIST", 7)
 
 # %% [markdown]
 # And here is the same function behind two controls. Change the dataset or the class and the
-# figure follows. (If you see no slider, your Jupyter has no widget support: in JupyterLab 4 and
-# Colab it works out of the box; the static figure above shows what you would see.)
+# figure follows; it opens on the figure above, Fashion-MNIST's class 7. (If you see no slider,
+# your Jupyter has no widget support: in JupyterLab 4 and Colab it works out of the box.)
 
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as widgets
@@ -610,8 +629,9 @@ from course_utils.widgets import FigureView
 FigureView(
     class_examples,
     {
-        "dataset_name": widgets.Dropdown(options=["MNIST", "Fashion-MNIST"], description="data"),
-        "label": widgets.IntSlider(value=0, min=0, max=9, description="class",
+        "dataset_name": widgets.Dropdown(options=["MNIST", "Fashion-MNIST"], value="Fashion-MNIST",
+                                         description="data"),
+        "label": widgets.IntSlider(value=7, min=0, max=9, description="class",
                                    continuous_update=False),
     },
 )
@@ -673,7 +693,31 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # > - *Quoting fast-mode numbers.* Fast mode is a smoke test; run in full mode before concluding.
 # > - *Not reading the data line.* "EMBEDDED FALLBACK" means 1,797 small digit scans, not MNIST.
 # > - *Forgetting `.flatten(1)` or a trailing axis in a loss.* Print the shapes (Your turn).
-#
+# > - *Feeding float64 (NumPy's default) to a float32 model, or calling `.numpy()` on a tensor that
+# >   requires grad.* Both raise an error; the two cells below catch them and show the fix.
+
+# %%
+import numpy as np
+
+cpu_model = torch.nn.Linear(784, 10)  # float32 weights, on the CPU
+from_numpy = torch.from_numpy(np.zeros((2, 784)))  # (2, 784) float64, NumPy's default
+try:
+    cpu_model(from_numpy)
+    print("float64 input: no error")
+except RuntimeError as err:
+    print("float64 input raised RuntimeError:", str(err).splitlines()[0][:100])
+print("the fix, .float():", tuple(cpu_model(from_numpy.float()).shape), cpu_model(from_numpy.float()).dtype)
+
+# %%
+out = cpu_model(torch.zeros(2, 784))  # (2, 10), follows the weights: requires_grad is True
+try:
+    out.numpy()  # what plt.plot(out) or np.asarray(out) does
+    print(".numpy() on a tensor that requires grad: no error")
+except RuntimeError as err:
+    print(".numpy() raised RuntimeError:", str(err).splitlines()[0][:100])
+print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
+
+# %% [markdown]
 # ## Summary
 #
 # - One setup call seeds the global generators, picks the device and reports the mode; a
