@@ -338,36 +338,14 @@ rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (le
 # %% [markdown]
 # ### Batching from memory
 #
-# The whole training set fits in memory: the cell below computes its size and prints the source of
-# `iterate_batches`, which cuts mini-batches out of that one tensor. Its last two lines do the work:
-# `t[idx]`, a tensor indexed with the next `batch_size` entries of a (shuffled) order, copies those
-# rows into a batch.
+# The whole training set fits in memory (the cell below prints its size), so the course's
+# `iterate_batches` cuts each mini-batch out of that one tensor by indexing. PyTorch's `DataLoader`
+# gives batches of the same shape; Appendix A compares and times the two.
 
 # %%
-import inspect
-
-from course_utils.data import iterate_batches
-
 n_bytes = mnist.train.x.element_size() * mnist.train.x.nelement()
 print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels x "
-      f"{mnist.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory\n")
-print(inspect.getsource(iterate_batches))
-
-# %%
-from torch.utils.data import DataLoader, TensorDataset
-
-x_small = fashion.train.x[: 10 * 128]  # (1280, 1, 28, 28): ten batches' worth
-g = torch.Generator().manual_seed(0)  # the shuffling order, reproducible
-loader = DataLoader(TensorDataset(x_small), batch_size=128, shuffle=True, generator=g)  # the mainstream idiom
-ours = list(iterate_batches(x_small, batch_size=128, shuffle=True, generator=torch.Generator().manual_seed(0)))
-print(f"DataLoader: {len(loader)} batches, the first of shape {tuple(next(iter(loader))[0].shape)}")
-print(f"iterate_batches: {len(ours)} batches, the first of shape {tuple(ours[0][0].shape)}")
-
-# %% [markdown]
-# Both loops read `for (xb,) in ...:` and give batches of the same shape. A `DataLoader` fetches
-# the images one index at a time, a few Python calls per image; it is the right tool when the images
-# do not fit in memory or each needs its own random transform. Indexing a tensor in memory cuts a
-# whole batch in one call; Appendix A times both routes on your machine.
+      f"{mnist.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory")
 
 # %% [markdown]
 # ### Does training work here?
@@ -602,10 +580,9 @@ except RuntimeError as err:
 # ## 5. Interactive views
 #
 # Many lessons have sliders: move one and a figure is redrawn. Each view is a thin shell over an
-# ordinary function that returns a figure, and the lesson always shows that function's output too,
-# so an executed notebook reads well where widgets do not run. On GitHub you see no figure at all:
-# the notebooks are committed WITHOUT outputs (readable diffs, no stale numbers); run them to see
-# every figure. Here is the plain function: it draws the first ten images of one class.
+# ordinary function that returns a figure, and the lesson also shows that function's output, so an
+# executed notebook reads well without widgets. (The notebooks are committed without outputs, so
+# GitHub shows no figures: run them.) Here is the plain function: the first ten images of one class.
 
 # %%
 def class_examples(dataset_name: str, label: int):
@@ -693,8 +670,8 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # > - *Quoting fast-mode numbers.* Fast mode is a smoke test; run in full mode before concluding.
 # > - *Not reading the data line.* "EMBEDDED FALLBACK" means 1,797 small digit scans, not MNIST.
 # > - *Forgetting `.flatten(1)` or a trailing axis in a loss.* Print the shapes (Your turn).
-# > - *Feeding float64 (NumPy's default) to a float32 model, or calling `.numpy()` on a tensor that
-# >   requires grad.* Both raise an error; the two cells below catch them and show the fix.
+# > - *Feeding NumPy's float64 to a float32 model; calling `.numpy()` on a tensor that requires
+# >   grad.* The two cells below catch both and show the fix.
 
 # %%
 import numpy as np
@@ -734,10 +711,43 @@ print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
 # %% [markdown]
 # ## Appendix A: three ways to cut batches, timed
 #
-# **Optional:** it measures what section 4 only describes, how long cutting a batch takes by
+# **Optional:** it shows how `iterate_batches` cuts a batch, and measures how long that takes by
 # indexing, with a `DataLoader`, and by torchvision's per-image route, next to a training step
 # of `TinyAE`. Nothing in the lessons depends on it.
 #
+# First the course's route: the source of `iterate_batches`, and the same batches from the
+# mainstream idiom, `DataLoader(..., shuffle=True, generator=g)`.
+
+# %%
+import inspect
+
+from torch.utils.data import DataLoader, TensorDataset
+
+print(inspect.getsource(iterate_batches))
+x_small = fashion.train.x[: 10 * 128]  # (1280, 1, 28, 28): ten batches' worth
+g = torch.Generator().manual_seed(0)  # the shuffling order, reproducible
+loader = DataLoader(TensorDataset(x_small), batch_size=128, shuffle=True, generator=g)  # the mainstream idiom
+ours = list(iterate_batches(x_small, batch_size=128, shuffle=True, generator=torch.Generator().manual_seed(0)))
+print(f"DataLoader: {len(loader)} batches, the first of shape {tuple(next(iter(loader))[0].shape)}")
+print(f"iterate_batches: {len(ours)} batches, the first of shape {tuple(ours[0][0].shape)}")
+
+# %% [markdown]
+# Both loops read `for (xb,) in ...:` and give batches of the same shape. In `iterate_batches`,
+# the last two lines do the work: `idx` is the next `batch_size` entries of the (shuffled) order
+# of the indices, and `t[idx]`, a tensor indexed with a tensor of indices, is
+# **advanced indexing**: a gather that copies those rows into a new batch tensor. A **slice**
+# such as `x[0:128]` is a view of the same memory that copies nothing. The cell below asks both
+# whether they share memory with the training tensor.
+
+# %%
+x = mnist.train.x  # (N, 1, 28, 28)
+gathered = x[torch.tensor([5, 0, 3])]  # (3, 1, 28, 28): advanced indexing
+sliced = x[0:3]  # (3, 1, 28, 28): a slice
+for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)):
+    shared = batch.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    print(f"{name:>26}: shape {tuple(batch.shape)}, shares memory with x (a view): {shared}")
+
+# %% [markdown]
 # Most PyTorch code you will read uses a `DataLoader`, often over torchvision's `MNIST`
 # dataset: it keeps the images as one uint8 tensor and, for every image asked for, builds a PIL
 # picture, which its `ToTensor` transform turns into a float tensor; the `DataLoader` fetches the
@@ -759,21 +769,6 @@ print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
 # programs keep the cores busy, an operation split among threads waits for the slowest one, so
 # timings on a busy machine, a shared Colab CPU for one, are noisy. Each route therefore runs on
 # one thread, five times, and the cell keeps its median pass.
-
-# %% [markdown]
-# In `iterate_batches`, the last two lines do the work: `idx` is the next `batch_size` entries of the (shuffled)
-# order of the indices, and `t[idx]`, a tensor indexed with a tensor of indices, is
-# **advanced indexing**: a gather that copies those rows into a new batch tensor. A **slice**
-# such as `x[0:128]` is a view of the same memory that copies nothing. The cell below asks both
-# whether they share memory with the training tensor.
-
-# %%
-x = mnist.train.x  # (N, 1, 28, 28)
-gathered = x[torch.tensor([5, 0, 3])]  # (3, 1, 28, 28): advanced indexing
-sliced = x[0:3]  # (3, 1, 28, 28): a slice
-for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)):
-    shared = batch.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
-    print(f"{name:>26}: shape {tuple(batch.shape)}, shares memory with x (a view): {shared}")
 
 # %%
 import os
