@@ -248,8 +248,9 @@ if mnist.is_fallback and fashion.is_fallback:
 # %% [markdown]
 # Each dataset comes as three fixed splits: **test**, the official test split (touched only to
 # report final numbers), and **valid** (to watch for over-fitting while training), carved out of
-# the training images with the seed, which leaves **train** (to fit models). The cell prints their sizes in this run. Lessons 06 and 07 ask for no validation split
-# (`valid_fraction=0.0`): they train for a fixed number of steps and measure on the test split.
+# the training images with the seed, which leaves **train** (to fit models). The cell prints
+# their sizes in this run. Lessons 06 and 07 ask for no validation split (`valid_fraction=0.0`):
+# they train for a fixed number of steps and measure on the test split.
 
 # %%
 for data in (mnist, fashion):
@@ -450,9 +451,9 @@ print(f"In this run: (B, 1) - (B,) with B = {len(xb)} gave shape {tuple(diff.sha
 # Training is a loop of five moves per batch: empty the gradients (`zero_grad`), run the model
 # (forward), compute the loss, compute its gradient (`backward`), and let the optimizer change the
 # weights (`step`). The cell below builds a fresh `TinyAE` from seed 0 (so a rerun starts from
-# scratch), writes the moves out and trains it with Adam for 20 passes over
-# at most 50 batches of 128 training images, on this run's device: the model moves there once,
-# each batch as it comes. The loss is the squared error summed over the 784 pixels of an image,
+# scratch), writes the moves out and trains it with Adam for 20 passes over at most 50 batches
+# of 128 training images, on this run's device: the model moves there once, each batch as it
+# comes. The loss is the squared error summed over the 784 pixels of an image,
 # averaged over the images.
 #
 # After each pass the cell measures the loss on those training images and on the validation
@@ -558,9 +559,10 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 #
 # A model's weights and the batches it sees must live on the same device, or PyTorch raises a
 # `RuntimeError`. The idiom: `model.to(device)` once, `xb.to(device)` for each batch,
-# `.detach().cpu()` to plot results or turn them into NumPy (or compute under `torch.no_grad()`); the course's `fit` and `predict` move the batches for you. The cell below
-# follows the idiom, then makes the mistake on purpose: it feeds the model a batch on another
-# device (on a CPU-only machine, PyTorch's `meta` device, whose tensors have shapes but no data).
+# `.detach().cpu()` to plot results or turn them into NumPy (or compute under `torch.no_grad()`);
+# the course's `fit` and `predict` move the batches for you. The cell below follows the idiom,
+# then makes the mistake on purpose: it feeds the model a batch on another device (on a CPU-only
+# machine, PyTorch's `meta` device, whose tensors have shapes but no data).
 
 # %%
 model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model: its weights on the device
