@@ -148,9 +148,10 @@ print("after w.grad = None:", w.grad)
 # global generator on, so running one cell twice gives other numbers the second time. That is why
 # the lessons re-seed (`torch.manual_seed(0)`) in the cell that builds a model, and why functions
 # with a `seed=` or `generator=` argument (data splits, `iterate_batches`, lesson 04's noise) draw
-# from their own `torch.Generator`, which the global state does not touch. The first cell below
-# shows both behaviours; the second draws three numbers on the CPU after `torch.manual_seed(0)` and,
-# if this run has a GPU, the same call there.
+# from their own `torch.Generator` when you pass one; without one they use the global generator.
+# The first cell below shows both behaviours, also for `iterate_batches`' shuffled order; the second
+# draws three numbers on the CPU after `torch.manual_seed(0)` and, if this run has a GPU, the same
+# call there.
 
 # %%
 torch.manual_seed(42)
@@ -163,6 +164,20 @@ first = torch.randn(3, generator=g)
 g = torch.Generator().manual_seed(42)  # a fresh generator with the same seed
 second = torch.randn(3, generator=g)
 print("fresh generator with the same seed twice: identical:", torch.equal(first, second))
+
+from course_utils.data import iterate_batches
+
+numbers = torch.arange(100)  # (100,): shuffle these, in one batch of 100
+
+
+def shuffled(generator=None) -> list[int]:
+    """One shuffled pass of iterate_batches over 0..99: the order it drew."""
+    return next(iterate_batches(numbers, batch_size=100, shuffle=True, generator=generator))[0].tolist()
+
+
+print("iterate_batches(shuffle=True), two calls: same order without a generator:", shuffled() == shuffled(),
+      "| with a fresh generator seeded 0 each time:",
+      shuffled(torch.Generator().manual_seed(0)) == shuffled(torch.Generator().manual_seed(0)))
 
 # %%
 torch.manual_seed(0)  # seeds the CPU's generator and every GPU's
@@ -181,8 +196,9 @@ else:
 # The CPU and each GPU have their own kind of generator (a Mersenne Twister on the CPU, Philox on an
 # NVIDIA GPU), so PyTorch's [reproducibility notes](https://pytorch.org/docs/stable/notes/randomness.html)
 # say results need not match between CPU and GPU runs, even with identical seeds. Splits, batch
-# orders, initial weights and lesson 04's noise are drawn on the CPU, so they are the same on any
-# device; the VAEs of lessons 06 and 07 draw their noise on the model's device.
+# orders, initial weights and lesson 04's noise are drawn by the CPU's generator (models are built
+# on the CPU, then moved), so the device a lesson trains on does not change them; the VAEs of
+# lessons 06 and 07 draw their noise on the model's device.
 #
 # **The rule for bit-for-bit repeats** (the lessons do not need them): the same device, library
 # versions and thread count (a CPU sum split among more threads adds in another order), plus
@@ -230,10 +246,11 @@ if mnist.is_fallback and fashion.is_fallback:
           "The pictures of 'Fashion-MNIST' below are digits, not clothes.")
 
 # %% [markdown]
-# Each dataset comes as three fixed splits made with the seed: **train** (to fit models),
-# **valid** (to watch for over-fitting while training) and **test** (touched only to report final
-# numbers). The cell prints their sizes in this run. Lessons 06 and 07 ask for no validation split
-# (`valid_fraction=0.0`): they train for a fixed number of steps and measure on the test split.
+# Each dataset comes as three fixed splits: **test**, the official test split (touched only to
+# report final numbers), and **valid** (to watch for over-fitting while training), carved out of
+# the training images with the seed, which leaves **train** (to fit models). The cell prints
+# their sizes in this run. Lessons 06 and 07 ask for no validation split (`valid_fraction=0.0`):
+# they train for a fixed number of steps and measure on the test split.
 
 # %%
 for data in (mnist, fashion):
@@ -322,36 +339,14 @@ rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (le
 # %% [markdown]
 # ### Batching from memory
 #
-# The whole training set fits in memory: the cell below computes its size and prints the source of
-# `iterate_batches`, which cuts mini-batches out of that one tensor. Its last two lines do the work:
-# `t[idx]`, a tensor indexed with the next `batch_size` entries of a (shuffled) order, copies those
-# rows into a batch.
+# The whole training set fits in memory (the cell below prints its size), so the course's
+# `iterate_batches` cuts each mini-batch out of that one tensor by indexing. PyTorch's `DataLoader`
+# gives batches of the same shape; Appendix A compares and times the two.
 
 # %%
-import inspect
-
-from course_utils.data import iterate_batches
-
 n_bytes = mnist.train.x.element_size() * mnist.train.x.nelement()
 print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels x "
-      f"{mnist.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory\n")
-print(inspect.getsource(iterate_batches))
-
-# %%
-from torch.utils.data import DataLoader, TensorDataset
-
-x_small = fashion.train.x[: 10 * 128]  # (1280, 1, 28, 28): ten batches' worth
-g = torch.Generator().manual_seed(0)  # the shuffling order, reproducible
-loader = DataLoader(TensorDataset(x_small), batch_size=128, shuffle=True, generator=g)  # the mainstream idiom
-ours = list(iterate_batches(x_small, batch_size=128, shuffle=True, generator=torch.Generator().manual_seed(0)))
-print(f"DataLoader: {len(loader)} batches, the first of shape {tuple(next(iter(loader))[0].shape)}")
-print(f"iterate_batches: {len(ours)} batches, the first of shape {tuple(ours[0][0].shape)}")
-
-# %% [markdown]
-# Both loops read `for (xb,) in ...:` and give batches of the same shape. A `DataLoader` fetches
-# the images one index at a time, a few Python calls per image; it is the right tool when the images
-# do not fit in memory or each needs its own random transform. Indexing a tensor in memory cuts a
-# whole batch in one call; Appendix A times both routes on your machine.
+      f"{mnist.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory")
 
 # %% [markdown]
 # ### Does training work here?
@@ -415,8 +410,9 @@ print(f"after backward(): encoder.weight.grad {tuple(tiny.encoder.weight.grad.sh
 
 # %%
 def batch_loss() -> torch.Tensor:
-    """The loss of TinyAE on the batch x_flat (128, 784): one number."""
-    return ((tiny(x_flat) - x_flat) ** 2).sum(dim=1).mean()
+    """The loss of TinyAE on the batch x_flat (128, 784), on the model's device: one number."""
+    x = x_flat.to(next(tiny.parameters()).device)  # safe to rerun after training moved the model
+    return ((tiny(x) - x) ** 2).sum(dim=1).mean()
 
 
 n_calls = 2  # how many backward() calls without zero_grad() in between
@@ -454,9 +450,10 @@ print(f"In this run: (B, 1) - (B,) with B = {len(xb)} gave shape {tuple(diff.sha
 # %% [markdown]
 # Training is a loop of five moves per batch: empty the gradients (`zero_grad`), run the model
 # (forward), compute the loss, compute its gradient (`backward`), and let the optimizer change the
-# weights (`step`). The cell below writes them out and trains `TinyAE` with Adam for 20 passes over
-# at most 50 batches of 128 training images, on this run's device: the model moves there once,
-# each batch as it comes. The loss is the squared error summed over the 784 pixels of an image,
+# weights (`step`). The cell below builds a fresh `TinyAE` from seed 0 (so a rerun starts from
+# scratch), writes the moves out and trains it with Adam for 20 passes over at most 50 batches
+# of 128 training images, on this run's device: the model moves there once, each batch as it
+# comes. The loss is the squared error summed over the 784 pixels of an image,
 # averaged over the images.
 #
 # After each pass the cell measures the loss on those training images and on the validation
@@ -472,7 +469,8 @@ from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarForm
 from course_utils.plots import NotebookFigure
 
 device = course.device  # the device the lessons will use: train there
-tiny = tiny.to(device)  # moves the weights (same starting values on every device)
+torch.manual_seed(0)  # a fresh model, so a rerun of this cell starts from scratch too
+tiny = TinyAE().to(device)  # built on the CPU (the same starting weights as above), then moved
 optimizer = torch.optim.Adam(tiny.parameters(), lr=3e-3)
 x_train = fashion.train.x[: 50 * 128]  # (n, 1, 28, 28), on the CPU: at most 50 batches of 128
 x_valid = fashion.valid.x.flatten(1)  # (n_valid, 784): the validation split, never trained on
@@ -521,8 +519,10 @@ with torch.no_grad():
     z_trained = tiny.encoder(x_flat.to(device)).cpu()  # the batch of the cell above, through the trained encoder
 print("the codes z of the batch above, recomputed with the trained weights, changed:",
       not torch.allclose(z, z_trained))
-print(f"after the last pass: training images {train_curve[-1]:.1f}, validation images {valid_curve[-1]:.1f} "
-      f"(validation - training: {valid_curve[-1] - train_curve[-1]:+.1f})")
+gap = valid_curve[-1] / train_curve[-1] - 1  # the validation loss above the training loss, relative
+print(f"In this run: after the last pass the validation loss ({valid_curve[-1]:.1f}) is {gap:+.1%} from the "
+      f"training loss ({train_curve[-1]:.1f}): " + ("no over-fitting gap (within 5%)." if gap <= 0.05
+                                                  else "a gap opened (over 5%)."))
 fig = NotebookFigure(figsize=(6, 2.8), layout="constrained")  # a figure Jupyter shows as a PNG
 ax = fig.subplots()
 ax.plot(valid_curve, marker=".", lw=1, clip_on=False, label=f"validation images ({len(x_valid):,})")
@@ -548,19 +548,21 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # %% [markdown]
 # Each point of the curves is the loss of a whole set with the weights of that moment: a gap
 # opening between them (training loss falling, validation loss not) is what over-fitting looks
-# like. The dashed line is a **reference, not a floor**: PCA is the best 10-number linear code on
-# average over ITS training images, not these validation images. Why so many steps, when PCA comes
-# in one go? Gradient descent finds the directions that matter most quickly and the weak ones
-# slowly; lesson 01 measures this.
+# like. A linear model with a 10-number code has little room to memorise its training images;
+# lesson 02 studies the gap in bigger models. The dashed line is a **reference, not a floor**: PCA
+# is the best 10-number linear code on average over ITS training images, not these validation
+# images. Why so many steps, when PCA comes in one go? Lesson 01 follows gradient descent's way
+# there.
 
 # %% [markdown]
 # ### Batches on the device
 #
 # A model's weights and the batches it sees must live on the same device, or PyTorch raises a
-# `RuntimeError`. The idiom: `model.to(device)` once, `xb.to(device)` for each batch, `.cpu()` to
-# print or plot results; the course's `fit` and `predict` move the batches for you. The cell below
-# follows the idiom, then makes the mistake on purpose: it feeds the model a batch on another
-# device (on a CPU-only machine, PyTorch's `meta` device, whose tensors have shapes but no data).
+# `RuntimeError`. The idiom: `model.to(device)` once, `xb.to(device)` for each batch,
+# `.detach().cpu()` to plot results or turn them into NumPy (or compute under `torch.no_grad()`);
+# the course's `fit` and `predict` move the batches for you. The cell below follows the idiom,
+# then makes the mistake on purpose: it feeds the model a batch on another device (on a CPU-only
+# machine, PyTorch's `meta` device, whose tensors have shapes but no data).
 
 # %%
 model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model: its weights on the device
@@ -580,10 +582,9 @@ except RuntimeError as err:
 # ## 5. Interactive views
 #
 # Many lessons have sliders: move one and a figure is redrawn. Each view is a thin shell over an
-# ordinary function that returns a figure, and the lesson always shows that function's output too,
-# so an executed notebook reads well where widgets do not run. On GitHub you see no figure at all:
-# the notebooks are committed WITHOUT outputs (readable diffs, no stale numbers); run them to see
-# every figure. Here is the plain function: it draws the first ten images of one class.
+# ordinary function that returns a figure, and the lesson also shows that function's output, so an
+# executed notebook reads well without widgets. (The notebooks are committed without outputs, so
+# GitHub shows no figures: run them.) Here is the plain function: the first ten images of one class.
 
 # %%
 def class_examples(dataset_name: str, label: int):
@@ -596,8 +597,8 @@ class_examples("Fashion-MNIST", 7)
 
 # %% [markdown]
 # And here is the same function behind two controls. Change the dataset or the class and the
-# figure follows. (If you see no slider, your Jupyter has no widget support: in JupyterLab 4 and
-# Colab it works out of the box; the static figure above shows what you would see.)
+# figure follows; it opens on the figure above, Fashion-MNIST's class 7. (If you see no slider,
+# your Jupyter has no widget support: in JupyterLab 4 and Colab it works out of the box.)
 
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as widgets
@@ -607,8 +608,9 @@ from course_utils.widgets import FigureView
 FigureView(
     class_examples,
     {
-        "dataset_name": widgets.Dropdown(options=["MNIST", "Fashion-MNIST"], description="data"),
-        "label": widgets.IntSlider(value=0, min=0, max=9, description="class",
+        "dataset_name": widgets.Dropdown(options=["MNIST", "Fashion-MNIST"], value="Fashion-MNIST",
+                                         description="data"),
+        "label": widgets.IntSlider(value=7, min=0, max=9, description="class",
                                    continuous_update=False),
     },
 )
@@ -670,7 +672,31 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # > - *Quoting fast-mode numbers.* Fast mode is a smoke test; run in full mode before concluding.
 # > - *Not reading the data line.* "EMBEDDED FALLBACK" means 1,797 small digit scans, not MNIST.
 # > - *Forgetting `.flatten(1)` or a trailing axis in a loss.* Print the shapes (Your turn).
-#
+# > - *Feeding NumPy's float64 to a float32 model; calling `.numpy()` on a tensor that requires
+# >   grad.* The two cells below catch both and show the fix.
+
+# %%
+import numpy as np
+
+cpu_model = torch.nn.Linear(784, 10)  # float32 weights, on the CPU
+from_numpy = torch.from_numpy(np.zeros((2, 784)))  # (2, 784) float64, NumPy's default
+try:
+    cpu_model(from_numpy)
+    print("float64 input: no error")
+except RuntimeError as err:
+    print("float64 input raised RuntimeError:", str(err).splitlines()[0][:100])
+print("the fix, .float():", tuple(cpu_model(from_numpy.float()).shape), cpu_model(from_numpy.float()).dtype)
+
+# %%
+out = cpu_model(torch.zeros(2, 784))  # (2, 10), follows the weights: requires_grad is True
+try:
+    out.numpy()  # what plt.plot(out) or np.asarray(out) does
+    print(".numpy() on a tensor that requires grad: no error")
+except RuntimeError as err:
+    print(".numpy() raised RuntimeError:", str(err).splitlines()[0][:100])
+print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
+
+# %% [markdown]
 # ## Summary
 #
 # - One setup call seeds the global generators, picks the device and reports the mode; a
@@ -687,10 +713,43 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # %% [markdown]
 # ## Appendix A: three ways to cut batches, timed
 #
-# **Optional:** it measures what section 4 only describes, how long cutting a batch takes by
+# **Optional:** it shows how `iterate_batches` cuts a batch, and measures how long that takes by
 # indexing, with a `DataLoader`, and by torchvision's per-image route, next to a training step
 # of `TinyAE`. Nothing in the lessons depends on it.
 #
+# First the course's route: the source of `iterate_batches`, and the same batches from the
+# mainstream idiom, `DataLoader(..., shuffle=True, generator=g)`.
+
+# %%
+import inspect
+
+from torch.utils.data import DataLoader, TensorDataset
+
+print(inspect.getsource(iterate_batches))
+x_small = fashion.train.x[: 10 * 128]  # (1280, 1, 28, 28): ten batches' worth
+g = torch.Generator().manual_seed(0)  # the shuffling order, reproducible
+loader = DataLoader(TensorDataset(x_small), batch_size=128, shuffle=True, generator=g)  # the mainstream idiom
+ours = list(iterate_batches(x_small, batch_size=128, shuffle=True, generator=torch.Generator().manual_seed(0)))
+print(f"DataLoader: {len(loader)} batches, the first of shape {tuple(next(iter(loader))[0].shape)}")
+print(f"iterate_batches: {len(ours)} batches, the first of shape {tuple(ours[0][0].shape)}")
+
+# %% [markdown]
+# Both loops read `for (xb,) in ...:` and give batches of the same shape. In `iterate_batches`,
+# the last two lines do the work: `idx` is the next `batch_size` entries of the (shuffled) order
+# of the indices, and `t[idx]`, a tensor indexed with a tensor of indices, is
+# **advanced indexing**: a gather that copies those rows into a new batch tensor. A **slice**
+# such as `x[0:128]` is a view of the same memory that copies nothing. The cell below asks both
+# whether they share memory with the training tensor.
+
+# %%
+x = mnist.train.x  # (N, 1, 28, 28)
+gathered = x[torch.tensor([5, 0, 3])]  # (3, 1, 28, 28): advanced indexing
+sliced = x[0:3]  # (3, 1, 28, 28): a slice
+for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)):
+    shared = batch.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    print(f"{name:>26}: shape {tuple(batch.shape)}, shares memory with x (a view): {shared}")
+
+# %% [markdown]
 # Most PyTorch code you will read uses a `DataLoader`, often over torchvision's `MNIST`
 # dataset: it keeps the images as one uint8 tensor and, for every image asked for, builds a PIL
 # picture, which its `ToTensor` transform turns into a float tensor; the `DataLoader` fetches the
@@ -712,21 +771,6 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # programs keep the cores busy, an operation split among threads waits for the slowest one, so
 # timings on a busy machine, a shared Colab CPU for one, are noisy. Each route therefore runs on
 # one thread, five times, and the cell keeps its median pass.
-
-# %% [markdown]
-# In `iterate_batches`, the last two lines do the work: `idx` is the next `batch_size` entries of the (shuffled)
-# order of the indices, and `t[idx]`, a tensor indexed with a tensor of indices, is
-# **advanced indexing**: a gather that copies those rows into a new batch tensor. A **slice**
-# such as `x[0:128]` is a view of the same memory that copies nothing. The cell below asks both
-# whether they share memory with the training tensor.
-
-# %%
-x = mnist.train.x  # (N, 1, 28, 28)
-gathered = x[torch.tensor([5, 0, 3])]  # (3, 1, 28, 28): advanced indexing
-sliced = x[0:3]  # (3, 1, 28, 28): a slice
-for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)):
-    shared = batch.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
-    print(f"{name:>26}: shape {tuple(batch.shape)}, shares memory with x (a view): {shared}")
 
 # %%
 import os
