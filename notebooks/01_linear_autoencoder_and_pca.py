@@ -95,7 +95,8 @@ flow_diagram_figure(
 # **Binary cross-entropy (BCE)**, for pixels in $[0, 1]$ read as probabilities of "ink". The
 # decoder outputs a logit $s_i$ per pixel and $p_i = \sigma(s_i)$ is the probability it predicts:
 # $$ \ell_{\text{BCE}}(x, p) = -\sum_{i=1}^{D} \big[ x_i \log p_i + (1 - x_i)\log(1 - p_i) \big]. $$
-# BCE is the negative log-likelihood of a Bernoulli distribution per pixel. Squared error is the
+# For binary targets BCE is the negative log-likelihood of a Bernoulli distribution per pixel; for
+# grey targets it is a cross-entropy whose minimum is not 0 (shown below). Squared error is the
 # negative log-likelihood of a Gaussian centred on $\hat x$, up to constants, only when its variance
 # $\sigma^2$ is **fixed and the same for every pixel**: $\ell_{\text{SE}} / (2\sigma^2) +
 # \tfrac{D}{2} \log(2\pi\sigma^2)$ (lesson 06 learns the variance).
@@ -288,11 +289,13 @@ pca2 = PCA(n_components=2).fit(cloud)
 pca_error = mean_sse_per_image(pca2.reconstruct(cloud), cloud).item()
 print(f"explained variance ratio: {pca2.explained_variance_ratio.numpy().round(4)}")
 print(f"PCA reconstruction error {pca_error:.5f} = discarded eigenvalue {pca2.eigenvalues[2]:.5f}")
+along_plane = ((cloud - pca2.reconstruct(cloud)) @ pca2.components.T).abs().max()  # error segments . v1, v2
+print(f"largest part of an error segment along the plane: {along_plane:.1e}")
 plane_fit_figure(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point lands on the plane")
 
 # %% [markdown]
-# Each red reconstruction lies on the plane, and the grey error segments are vertical in the
-# edge-on panel: PCA's projection is orthogonal.
+# Each red reconstruction lies on the plane, and each grey error segment is perpendicular to it
+# (its printed part along the plane is rounding): PCA's projection is orthogonal.
 #
 # ## 4. A linear autoencoder on the same cloud
 #
@@ -407,9 +410,11 @@ column_angles = [principal_angles_deg(W_d[:, [j]], pca2.components[[j]].T).item(
 print("angle between column j of W_d and principal direction j:", [f"{a:.1f}" for a in column_angles])
 
 # %% [markdown]
-# **Getting PCA's ordered basis back.** The reconstructions all lie in the subspace, so their own
-# principal directions are PCA's, in PCA's order, up to the network's small leak (deep dive 1): a
-# PCA of the decoder's outputs recovers the ordered basis.
+# **Getting PCA's ordered basis back.** At the minimum the network's map is PCA's orthogonal
+# projection $V_kV_k^\top$, so the reconstructions have covariance $V_k\Lambda_kV_k^\top$, whose
+# eigenvectors are PCA's, in order: a PCA of the decoder's outputs recovers the ordered basis, up
+# to the network's small leak (deep dive 1). Lying in the subspace is not enough: the second cell
+# maps the cloud into the same plane by $V_2\,\mathrm{diag}(0.2, 1)\,V_2^\top$.
 
 # %%
 with torch.no_grad():
@@ -419,6 +424,14 @@ for j in range(2):
     angle = principal_angles_deg(recovered.components[[j]].T, pca2.components[[j]].T).item()
     print(f"direction {j + 1}: {angle:.2f} deg from PCA's; variance {recovered.eigenvalues[j]:.4f} "
           f"vs PCA's {pca2.eigenvalues[j]:.4f}")
+
+# %%
+V2 = pca2.components.T  # (3, 2): PCA's plane; the map below squeezes v1 and keeps v2
+squeezed = PCA(n_components=2).fit((cloud - pca2.mean) @ V2 @ torch.diag(torch.tensor([0.2, 1.0])) @ V2.T)
+print(f"In this run: outputs in PCA's plane, first direction "
+      f"{principal_angles_deg(squeezed.components[[0]].T, V2[:, [0]]).item():.1f}° from v1 and "
+      f"{principal_angles_deg(squeezed.components[[0]].T, V2[:, [1]]).item():.1f}° from v2; variances "
+      f"{squeezed.eigenvalues[0]:.3f}, {squeezed.eigenvalues[1]:.3f}")
 
 # %% [markdown]
 # ### Why the linear autoencoder lands on PCA's subspace
@@ -1850,8 +1863,10 @@ print(f"share of the autoencoder's code the affine map leaves unexplained: {unex
 # The part the affine map leaves unexplained comes from the encoder's rows reaching slightly off
 # the plane, a leak that deep dive 1 measures.
 #
-# **PCA's ordered basis, back from the $k = 10$ image model (section 6).** As on the toy cloud, the directions of most
-# variance among the reconstructions are PCA's own. The reconstructions of the $k = 10$ model are
+# **PCA's ordered basis, back from the $k = 10$ image model (section 6).** As on the toy cloud,
+# this needs the trained map to be (close to) PCA's orthogonal projection on the data's directions,
+# not merely outputs in PCA's subspace: then the outputs' covariance is close to
+# $V_k\Lambda_kV_k^\top$ (deep dive 3 prints the map's singular values there). The reconstructions of the $k = 10$ model are
 # $\hat x = W_d z + b_d$, so their covariance is $W_d \operatorname{Cov}(z) W_d^\top$, a
 # $784 \times 784$ matrix built from the $10 \times 10$ covariance of the codes; its eigenvectors
 # are the principal directions of the decoder's outputs (what an SVD of the centred outputs
