@@ -568,8 +568,8 @@ print("share of the variance kept by the first k directions:",
 # then stored as $k$ numbers instead of 784, plus one $k \times 784$ basis and the mean image. In
 # everyday work one calls `sklearn.decomposition.PCA`: it divides by $N - 1$ instead of $N$, fixes
 # each direction's sign by a convention of its own, and picks $k$ itself with
-# `n_components=0.95`; the cell checks all three against ours. `PCA(svd_solver="randomized")` is
-# faster when you keep few components of a large matrix, and `IncrementalPCA` fits batch by batch.
+# `n_components=0.95`; the cell checks all three against ours. `svd_solver="randomized"` and
+# `IncrementalPCA` suit large data.
 # PCA is not scale-invariant, so features on different scales are usually **standardised** first;
 # pixels share one scale.
 
@@ -587,6 +587,8 @@ sk_angles = principal_angles_deg(torch.from_numpy(sk.components_[:k95]).T, pca.c
 print(f"sklearn: k = {sk.n_components_} for 95%; explained_variance_ / lambda_j = "
       f"{(sk_var / pca.eigenvalues[:10].double()).mean():.6f} (N / (N - 1) = {n_train / (n_train - 1):.6f}); "
       f"largest angle between its {k95}-dimensional subspace and ours {sk_angles.max():.2e}°")
+signs = (torch.from_numpy(sk.components_[:10]) * pca.components[:10].double()).sum(dim=1).sign()  # (10,)
+print(f"sign of <sklearn's v_j, ours> for j = 1..10: {signs.int().tolist()} (-1: the same direction, flipped)")
 
 # %% [markdown]
 # **The closed form on real data.** On the training images, the squared error per image equals
@@ -620,7 +622,9 @@ for k in (2, 10, 32):
 display(rows_figure(rows, n=8, title=f"{data.name}: PCA reconstructions of eight test images"))
 
 # %% tags=["nbval-ignore-output"]
-pca_view(pca, examples, k=10)
+view = pca_view(pca, examples, k=10)
+display(view)
+view.show_static()  # the same figure as a plain image, for readers without a live kernel
 
 # %% [markdown]
 # ## 6. The linear autoencoder on images: does it find PCA's subspace?
@@ -804,8 +808,7 @@ print(f"the focus cut: k = {k_focus}, lambda_{k_focus} / lambda_{k_focus + 1} = 
 # $$ (\lambda_k - \lambda_{k+1}) \sin^2 \theta . $$
 # At a near-tie even a full $90°$ swap costs little, so gradient descent feels almost no pull and a
 # finite run can end anywhere along that turn; at an exact tie the best subspace is not unique.
-# The cell measures the rise on the training images for one $\theta$ and compares it with the
-# formula, at the focus cut and on the toy cloud; the slider below lets you turn $\theta$ yourself.
+# The cell checks the formula on the images and the toy cloud; the slider turns $\theta$.
 
 # %%
 from course_utils.pca import error_rise_for_rotation, rotation_view
@@ -822,7 +825,9 @@ print(f"In this run: at the focus cut k = {k_focus}, the AE's test error is {r_f
 
 
 # %% tags=["nbval-ignore-output"]
-rotation_view(turn_cases, theta_deg=30)
+view = rotation_view(turn_cases, theta_deg=30)
+display(view)
+view.show_static()  # the same figure as a plain image, for readers without a live kernel
 
 # %% [markdown]
 # ## 7. Why nonlinearity matters
@@ -1269,10 +1274,10 @@ for ax, (k, r) in zip(axes, results.items(), strict=True):
     first_half, last_quarter = settle[: max(1, k // 2)], settle[k - max(1, k // 4):]
     mean_log = lambda xs: sum(math.log(x) for x in xs) / len(xs)  # noqa: E731, inf stays inf
     order_ok[k] = mean_log(first_half) < mean_log(last_quarter)
-    last_near_cut[k] = max(last_quarter) > max(settle[: k - max(1, k // 4)])
     settled = [j for j in range(k) if settle[j] < math.inf]
     never = [j + 1 for j in range(k) if settle[j] == math.inf]
-    j_last = max(settled, key=lambda j: (settle[j], j)) + 1 if settled else None
+    j_last = max(settled, key=lambda j: (settle[j], -j)) + 1 if settled else None  # a tie goes to the stronger
+    last_near_cut[k] = j_last is not None and j_last > k - max(1, k // 4)  # "never" does not count
     print(f"k = {k:>2}: settled from step (j = 1..{k}):",
           [s if s < math.inf else "never" for s in settle])
     print(f"        last to settle: {f'j = {j_last}' if j_last else 'none settled'}; never settled: "
@@ -1281,7 +1286,7 @@ axes[0].set_ylabel("share of v_j inside the subspace")
 display(fig)
 print("for every k, the strong half of the kept directions settled earlier (geometric mean step) than "
       "the last quarter:", all(order_ok.values()))
-print("for every k, a direction of the last quarter, next to the cut, settled after all the others:",
+print("for every k, the last direction to settle (of those that did) is in the last quarter of the kept ones:",
       all(last_near_cut.values()))
 
 # %% [markdown]
@@ -1405,6 +1410,24 @@ print(f"In this run (k = {', '.join(str(k) for k in early)}): the offset part is
 # near PyTorch's $28/(3\sqrt{k})$, far from the small weights of Saxe et al.'s plateaus, and where
 # they keep most of that size through the early stretch while the offset part collapses, the
 # early fall is the offset going away, not a rescaling of the map.
+#
+# **Why the final singular values are not all 1.** Predict: on which directions is the trained map
+# PCA's projection, and where does it differ?
+
+# %%
+V_top = pca.components.T  # (784, 200): the top 200 principal directions
+for k, r in results.items():
+    W_e, W_d = r["model"].encoder.weight.detach(), r["model"].decoder.weight.detach()  # (k, 784), (784, k)
+    on_top = torch.linalg.svdvals(W_d @ (W_e @ V_top))[:k]  # (k,): W_d W_e restricted to their span
+    on_rest = torch.linalg.svdvals(W_d @ (W_e - W_e @ V_top @ V_top.T))[:k]  # (k,): on the other 584
+    print(f"k = {k:>2}: singular values of W_d W_e on the top 200 principal directions {on_top.min():.4f} to "
+          f"{on_top.max():.4f}; on the other 584 directions {on_rest.min():.2f} to {on_rest.max():.2f}")
+
+# %% [markdown]
+# This is deep dive 1's leak, on images: the hundreds of pixel directions with almost no variance
+# pull on the encoder in proportion to their variance, so it keeps much of its random start there.
+# That costs almost nothing on the data, and it is why $W_dW_e$ is not $V_kV_k^\top$ although the
+# subspace is PCA's.
 
 # %% [markdown]
 # ### Deep dive 4: the fine print of section 4's theorem
@@ -1423,9 +1446,10 @@ print(f"In this run (k = {', '.join(str(k) for k in early)}): the offset part is
 # way: section 6's eigengap column prints $\lambda_k / \lambda_{k+1}$ for this run.) Only the gap
 # at the cut matters for uniqueness, not ties further down. The directions with no variance at
 # all in the training images (section 6 counts the directions that do have some) break the
-# full-rank assumption, but harmlessly: the data have no component along them, so restricted to
-# the directions the data span, where the covariance is full rank, the argument goes through
-# unchanged, as long as the cut lies among the directions with variance.
+# full-rank assumption, harmlessly for the error: the data have no component along them, so
+# restricted to the directions the data span the argument goes through unchanged, as long as the
+# cut lies among the directions with variance. Off those directions gradient descent leaves the
+# map where it started (deep dive 3 prints the leak), so $W_dW_e$ itself need not be $V_kV_k^\top$.
 #
 # In detail, with the gap: every critical point where $W_d$ has full rank $k$ projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
 # minimum, and every other such point is a **saddle**, not a trap. (There are rank-deficient
