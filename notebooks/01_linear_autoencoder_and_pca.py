@@ -1375,8 +1375,7 @@ for k, r in results.items():
 # $k-1$ eigenvectors and add any unit vector of the tied eigenspace; the kept variance, and so the
 # error, is the same for each, because every direction of that eigenspace has the same variance.
 # Only the gap at the cut matters for uniqueness, not ties further down. The directions with no
-# variance at
-# all in the training images (section 6 counts the directions that do have some) break the
+# variance at all in the training images (section 6 counts the directions that do have some) break the
 # full-rank assumption, harmlessly for the error: the data have no component along them, so
 # restricted to the directions the data span the argument goes through unchanged, as long as the
 # cut lies among the directions with variance. Off those directions gradient descent leaves the
