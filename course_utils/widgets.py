@@ -2,7 +2,8 @@
 
 Every view here is ``FigureView(render, controls)``: when a control changes, ``render(**values)``
 is called and its figure shown. The render functions are ordinary functions, unit-tested without a
-browser, and every notebook also shows their static output, so the lessons read well on GitHub.
+browser, and ``FigureView.show_static()`` draws the figure again as a plain image output under
+the widget, so a saved notebook shows a picture on GitHub too.
 Works with ipywidgets 7.7+ and 8.x (no 8-only widgets or arguments).
 
 The figure is written into the ``Output`` widget's ``outputs`` (its state, sent by the kernel),
@@ -72,6 +73,15 @@ class FigureView:
     def update(self, change: dict | None = None) -> None:
         self.figure = self.render(**self.values())
         self.output.outputs = (figure_output(self.figure),)  # replaces the last figure (see above)
+
+    def show_static(self) -> None:
+        """Display the current figure as a plain image output, under the widget.
+
+        A saved notebook viewed without a kernel (GitHub, nbviewer) cannot draw the widget; this
+        copy of its figure at the current values is what such a reader sees.
+        """
+        output = figure_output(self.figure)
+        display(output["data"], metadata=output["metadata"], raw=True)
 
     def _ipython_display_(self) -> None:  # understood by ipywidgets 7 and 8 alike
         display(self.widget)

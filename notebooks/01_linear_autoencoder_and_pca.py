@@ -95,7 +95,8 @@ flow_diagram_figure(
 # **Binary cross-entropy (BCE)**, for pixels in $[0, 1]$ read as probabilities of "ink". The
 # decoder outputs a logit $s_i$ per pixel and $p_i = \sigma(s_i)$ is the probability it predicts:
 # $$ \ell_{\text{BCE}}(x, p) = -\sum_{i=1}^{D} \big[ x_i \log p_i + (1 - x_i)\log(1 - p_i) \big]. $$
-# BCE is the negative log-likelihood of a Bernoulli distribution per pixel. Squared error is the
+# For binary targets BCE is the negative log-likelihood of a Bernoulli distribution per pixel; for
+# grey targets it is a cross-entropy whose minimum is not 0 (shown below). Squared error is the
 # negative log-likelihood of a Gaussian centred on $\hat x$, up to constants, only when its variance
 # $\sigma^2$ is **fixed and the same for every pixel**: $\ell_{\text{SE}} / (2\sigma^2) +
 # \tfrac{D}{2} \log(2\pi\sigma^2)$ (lesson 06 learns the variance).
@@ -288,11 +289,13 @@ pca2 = PCA(n_components=2).fit(cloud)
 pca_error = mean_sse_per_image(pca2.reconstruct(cloud), cloud).item()
 print(f"explained variance ratio: {pca2.explained_variance_ratio.numpy().round(4)}")
 print(f"PCA reconstruction error {pca_error:.5f} = discarded eigenvalue {pca2.eigenvalues[2]:.5f}")
+along_plane = ((cloud - pca2.reconstruct(cloud)) @ pca2.components.T).abs().max()  # error segments . v1, v2
+print(f"largest part of an error segment along the plane: {along_plane:.1e}")
 plane_fit_figure(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point lands on the plane")
 
 # %% [markdown]
-# Each red reconstruction lies on the plane, and the grey error segments are vertical in the
-# edge-on panel: PCA's projection is orthogonal.
+# Each red reconstruction lies on the plane, and each grey error segment is perpendicular to it
+# (its printed part along the plane is rounding): PCA's projection is orthogonal.
 #
 # ## 4. A linear autoencoder on the same cloud
 #
@@ -407,9 +410,11 @@ column_angles = [principal_angles_deg(W_d[:, [j]], pca2.components[[j]].T).item(
 print("angle between column j of W_d and principal direction j:", [f"{a:.1f}" for a in column_angles])
 
 # %% [markdown]
-# **Getting PCA's ordered basis back.** The reconstructions all lie in the subspace, so their own
-# principal directions are PCA's, in PCA's order, up to the network's small leak (deep dive 1): a
-# PCA of the decoder's outputs recovers the ordered basis.
+# **Getting PCA's ordered basis back.** At the minimum the network's map is PCA's orthogonal
+# projection $V_kV_k^\top$, so the reconstructions have covariance $V_k\Lambda_kV_k^\top$, whose
+# eigenvectors are PCA's, in order: a PCA of the decoder's outputs recovers the ordered basis, up
+# to the network's small leak (deep dive 1). Lying in the subspace is not enough: the second cell
+# maps the cloud into the same plane by $V_2\,\mathrm{diag}(0.2, 1)\,V_2^\top$.
 
 # %%
 with torch.no_grad():
@@ -419,6 +424,14 @@ for j in range(2):
     angle = principal_angles_deg(recovered.components[[j]].T, pca2.components[[j]].T).item()
     print(f"direction {j + 1}: {angle:.2f} deg from PCA's; variance {recovered.eigenvalues[j]:.4f} "
           f"vs PCA's {pca2.eigenvalues[j]:.4f}")
+
+# %%
+V2 = pca2.components.T  # (3, 2): PCA's plane; the map below squeezes v1 and keeps v2
+squeezed = PCA(n_components=2).fit((cloud - pca2.mean) @ V2 @ torch.diag(torch.tensor([0.2, 1.0])) @ V2.T)
+print(f"In this run: outputs in PCA's plane, first direction "
+      f"{principal_angles_deg(squeezed.components[[0]].T, V2[:, [0]]).item():.1f}° from v1 and "
+      f"{principal_angles_deg(squeezed.components[[0]].T, V2[:, [1]]).item():.1f}° from v2; variances "
+      f"{squeezed.eigenvalues[0]:.3f}, {squeezed.eigenvalues[1]:.3f}")
 
 # %% [markdown]
 # ### Why the linear autoencoder lands on PCA's subspace
@@ -555,8 +568,8 @@ print("share of the variance kept by the first k directions:",
 # then stored as $k$ numbers instead of 784, plus one $k \times 784$ basis and the mean image. In
 # everyday work one calls `sklearn.decomposition.PCA`: it divides by $N - 1$ instead of $N$, fixes
 # each direction's sign by a convention of its own, and picks $k$ itself with
-# `n_components=0.95`; the cell checks all three against ours. `PCA(svd_solver="randomized")` is
-# faster when you keep few components of a large matrix, and `IncrementalPCA` fits batch by batch.
+# `n_components=0.95`; the cell checks all three against ours. `svd_solver="randomized"` and
+# `IncrementalPCA` suit large data.
 # PCA is not scale-invariant, so features on different scales are usually **standardised** first;
 # pixels share one scale.
 
@@ -574,6 +587,8 @@ sk_angles = principal_angles_deg(torch.from_numpy(sk.components_[:k95]).T, pca.c
 print(f"sklearn: k = {sk.n_components_} for 95%; explained_variance_ / lambda_j = "
       f"{(sk_var / pca.eigenvalues[:10].double()).mean():.6f} (N / (N - 1) = {n_train / (n_train - 1):.6f}); "
       f"largest angle between its {k95}-dimensional subspace and ours {sk_angles.max():.2e}°")
+signs = (torch.from_numpy(sk.components_[:10]) * pca.components[:10].double()).sum(dim=1).sign()  # (10,)
+print(f"sign of <sklearn's v_j, ours> for j = 1..10: {signs.int().tolist()} (-1: the same direction, flipped)")
 
 # %% [markdown]
 # **The closed form on real data.** On the training images, the squared error per image equals
@@ -607,7 +622,9 @@ for k in (2, 10, 32):
 display(rows_figure(rows, n=8, title=f"{data.name}: PCA reconstructions of eight test images"))
 
 # %% tags=["nbval-ignore-output"]
-pca_view(pca, examples, k=10)
+view = pca_view(pca, examples, k=10)
+display(view)
+view.show_static()  # the same figure as a plain image, for readers without a live kernel
 
 # %% [markdown]
 # ## 6. The linear autoencoder on images: does it find PCA's subspace?
@@ -791,8 +808,7 @@ print(f"the focus cut: k = {k_focus}, lambda_{k_focus} / lambda_{k_focus + 1} = 
 # $$ (\lambda_k - \lambda_{k+1}) \sin^2 \theta . $$
 # At a near-tie even a full $90°$ swap costs little, so gradient descent feels almost no pull and a
 # finite run can end anywhere along that turn; at an exact tie the best subspace is not unique.
-# The cell measures the rise on the training images for one $\theta$ and compares it with the
-# formula, at the focus cut and on the toy cloud; the slider below lets you turn $\theta$ yourself.
+# The cell checks the formula on the images and the toy cloud; the slider turns $\theta$.
 
 # %%
 from course_utils.pca import error_rise_for_rotation, rotation_view
@@ -809,7 +825,9 @@ print(f"In this run: at the focus cut k = {k_focus}, the AE's test error is {r_f
 
 
 # %% tags=["nbval-ignore-output"]
-rotation_view(turn_cases, theta_deg=30)
+view = rotation_view(turn_cases, theta_deg=30)
+display(view)
+view.show_static()  # the same figure as a plain image, for readers without a live kernel
 
 # %% [markdown]
 # ## 7. Why nonlinearity matters
@@ -963,27 +981,17 @@ print(f"the pull that removes the leak is proportional to lambda_3: lambda_2 / l
       f"{pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f} times weaker than the weaker pull inside the plane")
 
 # %% [markdown]
-# The line above can say "not yet" while section 4's error ratio already looks converged. The reason is the loss itself: writing the error direction by direction,
-# $\mathbb E\|x - Px\|^2 = \sum_j \lambda_j \|(I - P) v_j\|^2$ for centred points, a leak
-# $\|P v_3\|$ (into the right plane) adds only $\lambda_3 \|P v_3\|^2$ to the error, because then
-# $\|(I - P) v_3\|^2 = 1 + \|P v_3\|^2$. Relative to PCA's error $\lambda_3$ it costs just
-# $\|P v_3\|^2$ (the cell above printed it for this leak). The gradient that removes it is proportional to
-# $\lambda_3$, the smallest variance of the cloud, while the pulls inside the plane are
-# proportional to $\lambda_1$ and $\lambda_2$: the off-plane direction is the flattest direction of
-# the loss, and the cell above prints how many times weaker its pull is ($\lambda_2 / \lambda_3$). A weak
-# pull means many steps. Adam rescales the step of each **weight** by the size of that weight's
-# recent gradients, not the step along each direction of the loss; every weight feels the strong
-# in-plane pulls too, so the rescaling need not equalise them (a likely reading: no run here
-# isolates Adam's rescaling, for instance with a plain gradient-descent control).
+# The error along each direction is $\mathbb E\|x - Px\|^2 = \sum_j \lambda_j \|(I - P) v_j\|^2$
+# for centred points, so a leak $\|P v_3\|$ into the plane adds only $\lambda_3 \|P v_3\|^2$: the
+# error can look converged while the map is not. The gradient that removes the leak is
+# proportional to $\lambda_3$, the smallest variance, so the off-plane direction is the flattest
+# direction of the loss (the cell printed how much weaker its pull is).
 #
-# Does the learning rate's decay matter, or does minibatch noise keep the leak alive? The cell
-# trains the same model from the same seed three times for the same number of optimizer steps:
-# with `CosineDecay` (the schedule of section 6), with a constant learning rate, and with a
-# constant rate on the whole cloud at once (one batch of 500 points per step, so no minibatch
-# noise at all). It runs `long_epochs` epochs (1,000 in full mode, 300 in fast mode; it prints
-# the number of steps), recording the error and the three numbers above (the distance to
-# $V_2 V_2^\top$, the asymmetry and the leak) after each epoch, and the distance for the other two
-# runs.
+# **Predict:** what sets the pace of the leak's removal: the decay of the learning rate,
+# minibatch noise, or the weak pull? The cell trains the same model from the same seed for the
+# same number of steps three times: with `CosineDecay`, with a constant rate, and with a constant
+# rate on the whole cloud at once (no minibatch noise). After each epoch it records the error and
+# the distance to $V_2 V_2^\top$ (with the asymmetry and the leak).
 
 # %%
 class RecordProjectionGaps(Callback):
@@ -1104,39 +1112,19 @@ print("after the same number of steps, the cosine run ends closer to PCA's proje
       "constant-rate one:", ends["cosine decay"] < ends["constant rate"])
 
 # %% [markdown]
-# Read the curves against each other and with the printed lines. The error gap (blue) reaches 1%
-# of PCA's error early (the epoch is printed) and wobbles while the learning rate is still large;
-# the distance to $V_2 V_2^\top$ (orange) and the two diagnostics, the asymmetry and the leak
-# (thin dotted lines, drawn under the thick orange one), stay high far longer, as the weak off-plane pull predicts (its ratio to the
-# in-plane pull is printed): the second line says from which epoch the distance stays under the
-# dashed tolerance, and the verdicts say whether that came after the error had settled and
-# whether the error's wobbles shrank as the learning rate decayed towards zero.
-#
-# The black and purple curves are the controls. The step at which each run first crosses the
-# tolerance is printed, and the verdicts say whether the constant-rate runs cross it at all. When
-# they do, at about the same step as the cosine run, neither minibatch noise nor the lack of a
-# decay is what holds the leak back: the full-batch run has no minibatch noise, and it still needs
-# thousands of steps at this rate, because the pull on the leak is many times weaker than the
-# pulls inside the plane. What the decay adds is
-# read from the last two lines: with minibatches, a constant rate keeps taking noisy steps of the
-# same size, so its distance keeps jittering at a small level, while the cosine run, whose steps
-# shrink to almost nothing, can settle further below the tolerance (the last verdict says whether
-# it did here); the full-batch run has no minibatch noise, and its final distance is printed
-# alongside (when its gradients become tiny, Adam can still take an occasional larger step: the
-# spikes late in its curve, if your figure shows any). The decay polishes the last digits; the weak pull is what sets the pace. A short
-# run (fast mode) can stop before any run has settled; then the crossings read "never", the
-# settling epoch `None` and the verdicts `False`.
+# The weak off-plane pull is why the distance to $V_2 V_2^\top$ (orange) stays high long after the
+# error gap (blue) has settled. Where the constant-rate and full-batch controls cross the tolerance
+# near the cosine run's step, neither decay nor minibatch noise sets the pace; the decay only lets
+# the cosine run settle further below it, while a constant rate with minibatches keeps jittering.
+# A short run (fast mode) can stop before any run settles ("never", `False`).
 
 # %% [markdown]
 # ### Deep dive 2: what the decaying learning rate buys
 #
-# The next cell trains the $k = 10$ model twice more, with the same number of steps and a
-# *constant* learning rate: 3e-3 (the cosine run's starting rate) and 1e-3 (Adam's usual
-# default). Besides the final error and angles it prints two numbers about the mechanism, for
-# each of the three runs: how far training got in its first epoch (the average training loss
-# of that epoch, per image), and how far the LAST epoch still turned the subspace (the largest
-# principal angle between the decoder's subspace before and after that epoch). Section 6's
-# cosine run recorded the same snapshots.
+# The cell trains the $k = 10$ model twice more for the same number of steps with a *constant*
+# learning rate: 3e-3 (the cosine run's start) and 1e-3 (Adam's default). For each run it prints
+# the loss over the first epoch and how far the last epoch still turned the subspace.
+# **Predict:** which schedule ends closest to PCA, and whose last epoch turns the subspace most?
 
 # %%
 constant_runs = {}
@@ -1182,37 +1170,23 @@ print(f"In this run: {closest} came closest to PCA's error, "
       f"({min(last_turn.values()):.2f}°).")
 
 # %% [markdown]
-# The lines before the verdicts name the schedule that came closest to PCA's error and say
-# whether its lead holds on both halves of the test images, a check that the lead is not a
-# matter of which test images happen to be in the set (a different seed could still change
-# the order: one seed is one sample); compare the angle columns too. The last two columns and
-# verdicts test the mechanism. A constant 3e-3 keeps taking large steps to the very last one,
-# so its last epoch still turns the subspace, and the weights end wherever that jitter left
-# them; a constant 1e-3 jitters less but also moves more slowly, which shows in a higher loss
-# over its first epoch; the cosine schedule takes large steps early and small ones at the end,
-# so its last epoch should turn the subspace least, which is why the course trains with it.
-# Deep dive 1 showed the same settling on the toy cloud, on the leak off the plane. (One seed,
-# one dataset: if your run names another winner, or a verdict reads `False`, the printed
-# numbers tell you how much it matters.)
+# A constant 3e-3 keeps taking large steps to the end, so its last epoch still turns the subspace;
+# a constant 1e-3 jitters less but learns more slowly (its first-epoch loss); cosine takes large
+# steps early and small ones at the end, which is why the course trains with it. The lead is
+# checked on both halves of the test set, but one seed is one sample.
 
 # %% [markdown]
 # ### Deep dive 3: the order in which the directions come in
 #
-# Section 6's runs also kept a copy of the decoder's weight after a set of optimizer steps spaced
-# evenly on a log scale (the cell prints how many distinct steps: rounding 60 log-spaced values to
-# whole steps repeats the small ones), so we can watch each subspace form. For every copy the cell computes
-# $\|P_t v_j\|^2$, the share of principal direction $v_j$ inside the decoder's subspace after
-# step $t$ ($P_t$ the orthogonal projection onto it; 1 means inside, 0 orthogonal), for
-# $j = 1, \dots, k+3$: solid lines for the kept directions $j \le k$, coloured from dark (strong)
-# to light (near the cut), dashed grey lines for the first three discarded ones. For plain
-# gradient descent from small weights, the theory of deep linear networks (Saxe et al. 2014)
-# predicts that the directions are learned in the order of their eigenvalues, the strong ones
-# first, with plateaus between them. Our runs start from PyTorch's default weights (the cell
-# prints the singular values of $W_d W_e$ at step 0, to hold against small weights), and they
-# use Adam, which rescales every weight's step, so the cell measures the order instead of
-# assuming it: for each kept direction, the first recorded step from which its share
-# stays at 0.9 or more (it "settles"). A dotted line marks $k/784$, the share of any one direction
-# that a random $k$-dimensional subspace holds on average.
+# Section 6's runs kept the decoder's weight at log-spaced optimizer steps. For each copy the cell
+# computes $\|P_t v_j\|^2$, the share of principal direction $v_j$ inside the decoder's subspace
+# after step $t$ (1 inside, 0 orthogonal), for $j = 1, \dots, k+3$: solid lines for the kept
+# directions (dark = strong), dashed grey for the first three discarded ones, and a dotted line at
+# $k/784$, the share a random $k$-dimensional subspace holds. A direction "settles" at the first
+# recorded step from which its share stays at 0.9 or more. From small weights under plain gradient
+# descent, Saxe et al. (2014) predict the strong directions first, with plateaus between; our runs
+# start from PyTorch's default weights (the cell prints the singular values of $W_d W_e$ at step 0)
+# and use Adam. **Predict:** do the strong directions still settle first, and which settles last?
 
 # %%
 from matplotlib import colormaps
@@ -1256,10 +1230,10 @@ for ax, (k, r) in zip(axes, results.items(), strict=True):
     first_half, last_quarter = settle[: max(1, k // 2)], settle[k - max(1, k // 4):]
     mean_log = lambda xs: sum(math.log(x) for x in xs) / len(xs)  # noqa: E731, inf stays inf
     order_ok[k] = mean_log(first_half) < mean_log(last_quarter)
-    last_near_cut[k] = max(last_quarter) > max(settle[: k - max(1, k // 4)])
     settled = [j for j in range(k) if settle[j] < math.inf]
     never = [j + 1 for j in range(k) if settle[j] == math.inf]
-    j_last = max(settled, key=lambda j: (settle[j], j)) + 1 if settled else None
+    j_last = max(settled, key=lambda j: (settle[j], -j)) + 1 if settled else None  # a tie goes to the stronger
+    last_near_cut[k] = j_last is not None and j_last > k - max(1, k // 4)  # "never" does not count
     print(f"k = {k:>2}: settled from step (j = 1..{k}):",
           [s if s < math.inf else "never" for s in settle])
     print(f"        last to settle: {f'j = {j_last}' if j_last else 'none settled'}; never settled: "
@@ -1268,31 +1242,15 @@ axes[0].set_ylabel("share of v_j inside the subspace")
 display(fig)
 print("for every k, the strong half of the kept directions settled earlier (geometric mean step) than "
       "the last quarter:", all(order_ok.values()))
-print("for every k, a direction of the last quarter, next to the cut, settled after all the others:",
+print("for every k, the last direction to settle (of those that did) is in the last quarter of the kept ones:",
       all(last_near_cut.values()))
 
 # %% [markdown]
-# Read each panel from left to right. A solid curve that climbs to 1 and stays is a kept
-# direction entering the subspace; the printed steps say when each one settled, and the two
-# verdicts whether, in this run, the strong directions settled before those near the cut and
-# whether the last one to settle sits next to the cut, where the gap
-# $\lambda_k - \lambda_{k+1}$ is smallest and the pull weakest (section 6). A dashed curve that
-# rises for a while is a discarded direction the subspace held before a stronger one pushed it
-# out. A kept direction that reads "never" had not settled when the budget ran out: next to a cut
-# with nearly equal eigenvalues that costs almost nothing (section 6's formula prices it; deep dive 5 for this run), and
-# where section 6's table shows a miss, that is where to look; the cell below prints the final shares for
-# every row that misses (error more than 0.5% above PCA's, or a clearly kept direction, deep
-# dive 5, more than 5° away). Short training (fast mode, always) and a small gap at the cut are
-# the causes this lesson can show. The flat start of each solid curve is not a saddle: from small
-# initial weights, deep linear nets show plateaus (Saxe et al. 2014); this run does not start
-# there. The first printed line per $k$ gives the singular values of $W_d W_e$ at step 0 (PCA's
-# projection has all of them equal to 1, weights near zero would have them near 0) and sets the
-# mean share of the kept directions at the first recorded step beside $k/784$, the share a random
-# $k$-dimensional subspace holds (the dotted line): the closer the two, the more the starting
-# subspace looks like a random one. What happens during the early stretch, before the shares
-# move, is measured two cells below. Then the directions come in, and the verdicts above say
-# whether in the order of their eigenvalues. Against short training or a small gap, more steps
-# help, or another seed.
+# Directions near the cut are expected last: there the gap $\lambda_k - \lambda_{k+1}$ is smallest
+# and the pull weakest, and one that reads "never" costs almost nothing (section 6's formula, deep
+# dive 5). A dashed curve that rises for a while is a discarded direction the subspace held until a
+# stronger one pushed it out. The next cell prints the final shares of any row that misses PCA
+# (error more than 0.5% above, or a clearly kept direction more than 5° away).
 
 # %%
 for k, r in results.items():
@@ -1313,19 +1271,14 @@ if course.mode == "fast":
     print(f"fast mode ({steps_run} steps): short training comes first, whatever prints above")
 
 # %% [markdown]
-# **The early stretch, measured.** Section 6's runs also kept the whole model (encoder and
-# decoder) at the recorded steps. The cell goes back to each of them, and to step 0, and
-# measures four things, each on the first 5,000 training images and divided by PCA's error on
-# them (1 = PCA's floor) where it is an error: the loss; its **offset part**
-# $\|\bar x - M \bar x - c\|^2$ from section 4's split ($M = W_d W_e$, $c = W_d b_e + b_d$), which
-# is 0 once the biases carry the mean image through; the singular values of the map $W_d W_e$ (all 1 for PCA's
-# projection; computed from two $k \times k$ factors, since $W_d = Q_d R_d$ and
-# $W_e^\top = Q_e R_e$ give $W_d W_e = Q_d (R_d R_e^\top) Q_e^\top$); and the mean share
-# $\|P_t v_j\|^2$ of the kept directions, which says how far the subspace has turned towards
-# PCA's. The size of the map at step 0 comes from PyTorch's default initialisation: the decoder
-# `Linear(k, 784)` draws its weights from $U(\pm 1/\sqrt{k})$ and the encoder `Linear(784, k)`
-# from $U(\pm 1/28)$, which puts the singular values of $W_d W_e$ near $28 / (3\sqrt{k})$ (the
-# cell prints it beside the measured median).
+# **The early stretch, measured.** Section 6's runs also kept the whole model at the recorded
+# steps. At each of them, and at step 0, the cell measures on 5,000 training images the loss and
+# its **offset part** $\|\bar x - M \bar x - c\|^2$ (section 4's split, $M = W_d W_e$,
+# $c = W_d b_e + b_d$), both divided by PCA's error; the singular values of $W_d W_e$ (all 1 for
+# PCA's projection; computed from two $k \times k$ QR factors); and the mean share
+# $\|P_t v_j\|^2$ of the kept directions. PyTorch's default initialisation, $U(\pm 1/\sqrt{k})$
+# for the decoder and $U(\pm 1/28)$ for the encoder, puts the singular values near
+# $28 / (3\sqrt{k})$. **Predict:** what goes first, the offset or the subspace's turn?
 
 # %%
 x_early = x_train[:5000]  # (n, 784): the loss at each recorded step, on these images
@@ -1384,14 +1337,29 @@ print(f"In this run (k = {', '.join(str(k) for k in early)}): the offset part is
       f"W_d W_e was still {', '.join(f'{v:.0%}' for v in sv_kept)} of its step-0 value.")
 
 # %% [markdown]
-# Why would the offset go first? Its gradient points at the mean image whatever the weights'
-# subspace is: the biases only have to learn one vector, the same for every image, and each
-# mini-batch tells them about it. Turning the subspace, by contrast, needs the weak differences
-# between eigenvalues (section 6). So the loss can fall a long way while the shares (black,
-# dashed) stay flat. The singular values say whether the map also shrank: at step 0 they sit
-# near PyTorch's $28/(3\sqrt{k})$, far from the small weights of Saxe et al.'s plateaus, and where
-# they keep most of that size through the early stretch while the offset part collapses, the
-# early fall is the offset going away, not a rescaling of the map.
+# The offset's gradient points at the mean image whatever the subspace: the biases learn one
+# vector, the same for every image. Turning the subspace needs the weak differences between
+# eigenvalues (section 6). So the loss can fall far while the shares (black, dashed) stay flat;
+# where the singular values keep most of their step-0 size meanwhile, that fall is the offset
+# going away, not a rescaling of the map.
+#
+# **Why the final singular values are not all 1.** Predict: on which directions is the trained map
+# PCA's projection, and where does it differ?
+
+# %%
+V_top = pca.components.T  # (784, 200): the top 200 principal directions
+for k, r in results.items():
+    W_e, W_d = r["model"].encoder.weight.detach(), r["model"].decoder.weight.detach()  # (k, 784), (784, k)
+    on_top = torch.linalg.svdvals(W_d @ (W_e @ V_top))[:k]  # (k,): W_d W_e restricted to their span
+    on_rest = torch.linalg.svdvals(W_d @ (W_e - W_e @ V_top @ V_top.T))[:k]  # (k,): on the other 584
+    print(f"k = {k:>2}: singular values of W_d W_e on the top 200 principal directions {on_top.min():.4f} to "
+          f"{on_top.max():.4f}; on the other 584 directions {on_rest.min():.2f} to {on_rest.max():.2f}")
+
+# %% [markdown]
+# This is deep dive 1's leak, on images: the hundreds of pixel directions with almost no variance
+# pull on the encoder in proportion to their variance, so it keeps much of its random start there.
+# That costs almost nothing on the data, and it is why $W_dW_e$ is not $V_kV_k^\top$ although the
+# subspace is PCA's.
 
 # %% [markdown]
 # ### Deep dive 4: the fine print of section 4's theorem
@@ -1406,13 +1374,12 @@ print(f"In this run (k = {', '.join(str(k) for k in early)}): the offset part is
 # cut) the best error is the same, but it is reached by a whole family of subspaces: for instance, keep the top
 # $k-1$ eigenvectors and add any unit vector of the tied eigenspace; the kept variance, and so the
 # error, is the same for each, because every direction of that eigenspace has the same variance.
-# (Whether a tie can create a bad local minimum is not needed here, and we do not claim either
-# way: section 6's eigengap column prints $\lambda_k / \lambda_{k+1}$ for this run.) Only the gap
-# at the cut matters for uniqueness, not ties further down. The directions with no variance at
-# all in the training images (section 6 counts the directions that do have some) break the
-# full-rank assumption, but harmlessly: the data have no component along them, so restricted to
-# the directions the data span, where the covariance is full rank, the argument goes through
-# unchanged, as long as the cut lies among the directions with variance.
+# Only the gap at the cut matters for uniqueness, not ties further down. The directions with no
+# variance at all in the training images (section 6 counts the directions that do have some) break the
+# full-rank assumption, harmlessly for the error: the data have no component along them, so
+# restricted to the directions the data span the argument goes through unchanged, as long as the
+# cut lies among the directions with variance. Off those directions gradient descent leaves the
+# map where it started (deep dive 3 prints the leak), so $W_dW_e$ itself need not be $V_kV_k^\top$.
 #
 # In detail, with the gap: every critical point where $W_d$ has full rank $k$ projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
 # minimum, and every other such point is a **saddle**, not a trap. (There are rank-deficient
@@ -1421,14 +1388,12 @@ print(f"In this run (k = {', '.join(str(k) for k in early)}): the offset part is
 # from a random start moves away.) At the minimum $W_d W_e = V_k V_k^\top$, the orthogonal
 # projection onto PCA's subspace, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$ for **any**
 # invertible $k \times k$ matrix $C$. That is why the subspace is determined and the basis is not.
-# The theorem does not say that gradient descent reaches the minimum, nor how fast. That it
-# escapes saddles from a random start is a separate, later result about gradient methods (for
-# saddles with a direction of negative curvature, Lee et al. 2016, proved for plain gradient
-# descent with a small constant step on a loss whose gradient is globally Lipschitz). Our loss
-# is a polynomial of degree 4 in the weights, whose gradient is not globally Lipschitz, and we
-# train with Adam, so that result applies here only as a heuristic; how long the escape takes
-# depends on the eigenvalue gaps; deep dive 3 draws the order in which this run's directions came
-# in. So whether a run got there is something we measure.
+# The theorem does not say that gradient descent reaches the minimum, nor how fast. Escaping
+# saddles from a random start is a later result (Lee et al. 2016, for saddles with a direction of
+# negative curvature), proved for plain gradient descent with a small constant step on a loss
+# whose gradient is globally Lipschitz. Our loss, of degree 4 in the weights, has no such
+# gradient and we train with Adam, so here it is only a heuristic: whether a run got there is
+# something we measure (deep dive 3).
 #
 # **Plaut (2018)** showed that the principal directions themselves, in order, can be read off a
 # trained linear autoencoder; sections 4 and 6 do it with an SVD of its outputs, and so does
@@ -1448,7 +1413,8 @@ print(f"In this run (k = {', '.join(str(k) for k in early)}): the offset part is
 # its decoder weight, not by reading its columns. The cell trains the toy model with
 # $\alpha = 0.3$ (below the two kept eigenvalues printed in section 3), with the loop of
 # section 4 and a learning rate that decays along a cosine (PyTorch's `CosineAnnealingLR`), and
-# measures both readings for it and for the unregularised `toy_ae` of section 4.
+# measures both readings for it and for the unregularised `toy_ae` of section 4. **Predict:**
+# with the penalty, which reading gives PCA's directions, the columns or the left singular vectors?
 
 # %%
 alpha, reg_steps = 0.3, 1500  # alpha: the penalty's coefficient
@@ -1490,14 +1456,9 @@ print("with the penalty, the left singular vectors are PCA's directions (both < 
       f"vectors to PCA (at least one > 1°): {max(left_plain) > 1}")
 
 # %% [markdown]
-# Read the first two lines column by column. The first pair of angles compares the columns of
-# $W_d$ with $v_1$ and $v_2$: nothing in either loss pulls the columns onto them, so they end
-# wherever the arbitrary rotation (or, without the penalty, the arbitrary mix) leaves them.
-# The left singular vectors are where the penalty shows: the verdict says whether, with the
-# penalty, they are PCA's directions, and the printed singular values can be held against
-# Kunin et al.'s formula $\sqrt{1 - \alpha/\lambda_j}$. Without the penalty nothing ties the
-# singular vectors of $W_d$ to PCA (any invertible $C$ is allowed); the last verdict reads `True`
-# when this run shows it, with at least one of them more than a degree from PCA's direction.
+# Nothing in either loss pulls the columns of $W_d$ onto $v_1$ and $v_2$, so they end wherever
+# the arbitrary rotation (or, without the penalty, mix) leaves them. The penalty shows in the left
+# singular vectors, and in singular values that follow $\sqrt{1 - \alpha/\lambda_j}$.
 
 # %% [markdown]
 # ### Deep dive 5: where the extra error comes from, direction by direction
@@ -1534,28 +1495,19 @@ print(f"measured cost of this run's whole subspace (orthogonal projection onto i
 print("angles above 5°:", [round(a, 1) for a in angles_focus[angles_focus > 5].tolist()])
 
 # %% [markdown]
-# The formula prices ONE turn across ONE gap. Where the measured cost of the whole subspace is
-# larger, the rest comes from turns across other gaps, and the turn need not stop at the next
-# direction: the split at the end of this deep dive prints which discarded directions the
-# subspace picked up.
+# The formula prices one turn across one gap; a larger measured cost comes from turns across
+# other gaps (the split at the end of this deep dive shows which directions the subspace took).
 #
-# *Where does the extra error come from?* On the training images (where PCA's error is the exact
-# floor), split the autoencoder's excess over PCA in two. Project the images **orthogonally** onto
-# the decoder's subspace (the span of $W_d$'s columns, through the mean): that is the best any map
-# into this subspace can do, so its excess over PCA is what the **subspace** costs, and what is
-# left is what the autoencoder's own **map** costs beyond that orthogonal projection: a slant
-# (the leak of deep dive 1), distortion within the subspace, and an offset that does not carry the
-# mean exactly.
+# *Where does the extra error come from?* On the training images, project **orthogonally** onto the
+# decoder's subspace, the best any map into it can do: its excess over PCA is what the
+# **subspace** costs, and the rest is what the autoencoder's **map** costs (a slant such as deep
+# dive 1's leak, distortion within the subspace, an offset).
 #
-# *Does it contain the directions it must?* Call a kept direction **clearly kept** when its
-# eigenvalue is at least 1.2 times $\lambda_{k+1}$ (`clearly_kept_directions` counts them).
-# Swapping one of them entirely for a direction outside the top $k$ costs at least
-# $(1.2 - 1)\,\lambda_{k+1}$ per image, a real cost, but not necessarily a large one: the column
-# "swap costs >=" prints it in % of PCA's training error, and where it is below the 0.5%
-# tolerance of section 6's error verdict, a model could pass that verdict with such a direction
-# missing. That is why containment is measured with angles instead of inferred from the error:
-# the cell prints the largest principal angle between the clearly kept directions and the
-# decoder's subspace, and the verdict asks for all of them under 5°.
+# *Does it contain the directions it must?* A kept direction is **clearly kept** when
+# $\lambda_j \ge 1.2\,\lambda_{k+1}$ (`clearly_kept_directions`). Swapping one for a discarded
+# direction costs at least $(1.2 - 1)\,\lambda_{k+1}$ per image (column "swap costs >="), which
+# can be below section 6's 0.5% tolerance, so containment is measured with angles: the verdict
+# asks for every clearly kept direction within 5° of the decoder's subspace.
 
 # %%
 from course_utils.pca import clearly_kept_directions
@@ -1581,18 +1533,10 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
       f"{'all' if contains_clear else 'NOT all'} inside the decoder's subspace.")
 
 # %% [markdown]
-# The first three columns say where the excess error sits. The last two answer the subspace
-# question: if the verdict is `True`, the autoencoder's subspace contains every principal
-# direction that stands clearly above the cut, so whatever large angles section 6's table shows
-# can only turn away the other kept directions, those with $\lambda_j < 1.2\,\lambda_{k+1}$.
-# (The count bounds only the kept side: it says nothing about which discarded directions took
-# their place; for a row that misses, deep dive 3 prints them.) If it is
-# `False`, read the subspace column: on the training images PCA's error is the exact floor, so a
-# subspace cost above zero means gradient descent had not finished turning the subspace when the
-# budget ran out. It turns slowest across small eigenvalue gaps, so this happens first where
-# neighbouring eigenvalues are close together (compare the eigengap column of the first table,
-# and the ratios printed around the focus cut at the start of this deep dive: where they are near 1 at
-# the cut, expect the slowest turning), and always in fast mode.
+# Where the verdict holds, any large angle in section 6's table turns only directions with
+# $\lambda_j < 1.2\,\lambda_{k+1}$. A subspace cost above zero means gradient descent had not
+# finished turning the subspace; it turns slowest across small eigenvalue gaps, so this shows
+# first where neighbouring eigenvalues are close, and always in fast mode.
 
 # %% [markdown]
 # **Where the cost sits, direction by direction.** Which directions carry the measured cost can be
@@ -1602,7 +1546,7 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
 # a kept direction $j \le k$ (the focus cut) **loses** $\lambda_j \|(I - P) v_j\|^2$, the part of
 # it the subspace misses, and a discarded one $j > k$ **gains** $\lambda_j \|P v_j\|^2$, the part it
 # picks up instead (`subspace_cost_by_direction` in `course_utils.pca`). The cell draws the terms
-# for $j = 1..60$ and prints which directions carry most of them.
+# for $j = 1..60$. **Predict:** one swap (a red bar at $k$, a blue one at $k + 1$), or many bars?
 
 # %%
 from course_utils.pca import subspace_cost_by_direction
@@ -1652,16 +1596,11 @@ ax.set(xlabel="principal direction j", ylabel="% of PCA's training error",
 fig
 
 # %% [markdown]
-# Each bar is one direction's term, in % of PCA's training error; the red bars (left of the
-# dashed cut) add up to the loss, the blue ones to the gain, and the net is the measured cost of
-# the first line (the second line shows the two sides). If the turn were one swap of $v_k$
-# for $v_{k+1}$, there would be one red bar at $k$ and one blue bar at $k + 1$. The printed counts and
-# the last verdict say how this run's cost is spread. When the loss sits in the last kept
-# directions and several directions on each side share it, the cost is a **staircase**: turns
-# across several neighbouring steps of the spectrum, each cheap because each step is small, so
-# that a lot of variance can move across the cut (the "moved" line) for a small net cost. When
-# the loss sits in the first directions instead (a short run, fast mode), the subspace has not
-# yet found even the strong directions, and the question does not arise.
+# Red bars (kept directions, left of the dashed cut) add up to the loss, blue ones to the gain,
+# and their difference is the measured cost. Several bars on each side make a **staircase**: turns
+# across several small steps of the spectrum, each cheap, so much variance can move across the cut
+# (the "moved" line) for a small net cost. In a short run (fast mode) the loss can sit in the first
+# directions instead: the subspace has not yet found the strong ones.
 
 # %% [markdown]
 # ### Deep dive 6: do PCA's directions carry over to new images?
@@ -1689,14 +1628,10 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
       gaps[k_top] - gaps[10] > chance)
 
 # %% [markdown]
-# The test/train ratios say how well the directions found on the training images carry over to
-# new images: a ratio near 1 means they describe the test images as well as the training ones; a
-# ratio that grows with $k$ means the later directions partly fit the particular training sample.
-# The verdict compares the ratio at the largest printed $k$ with the ratio at $k = 10$, and asks
-# for a difference larger than the disagreement between the two halves of the test set, a
-# measure of what chance alone moves. Past the count of directions that carry variance (section
-# 6 prints it; at most 64 on the embedded fallback) both errors sit at rounding level, and the
-# ratio reads "n/a".
+# A ratio near 1 means the directions describe new images as well as the training ones; a ratio
+# that grows with $k$ means the later directions partly fit the training sample. The verdict counts
+# a difference only when it exceeds the disagreement between the two halves of the test set. Past
+# the directions that carry variance the ratio reads "n/a".
 
 # %% [markdown]
 # ### Deep dive 7: more pictures of the code
@@ -1766,13 +1701,10 @@ print("each of the AE's first three coordinates mixes principal directions (none
       bool((col_shares[:, :3].max(dim=0).values < 0.9).all()))
 
 # %% [markdown]
-# Each PCA row changes one pattern of the image, the pattern drawn as tile $j$ of the directions
-# figure above, from its negative to its positive side (which side is which is the arbitrary sign
-# of section 3). An autoencoder row changes the image along a mix of those patterns: the printed
-# shares say how the mix is made for this run, and the verdict whether any of the three
-# coordinates is close to a single principal direction. That is the meaning of "same subspace,
-# different basis" for a single code entry: $z_i$ of a linear autoencoder is a coordinate in an
-# arbitrary basis of PCA's subspace, and only together do the ten coordinates carry the meaning.
+# Each PCA row changes one pattern, tile $j$ of the directions figure, from its negative to its
+# positive side (the sign is arbitrary). An autoencoder row changes the image along a mix of those
+# patterns (the printed shares): $z_i$ is a coordinate in an arbitrary basis of PCA's subspace, and
+# only the ten coordinates together carry the meaning.
 #
 # **A probabilistic reading, and the road to lesson 06.** PCA and the linear autoencoder give one
 # code per image and say nothing about which codes are likely. Tipping and Bishop (1999) turned
@@ -1850,8 +1782,10 @@ print(f"share of the autoencoder's code the affine map leaves unexplained: {unex
 # The part the affine map leaves unexplained comes from the encoder's rows reaching slightly off
 # the plane, a leak that deep dive 1 measures.
 #
-# **PCA's ordered basis, back from the $k = 10$ image model (section 6).** As on the toy cloud, the directions of most
-# variance among the reconstructions are PCA's own. The reconstructions of the $k = 10$ model are
+# **PCA's ordered basis, back from the $k = 10$ image model (section 6).** As on the toy cloud,
+# this needs the trained map to be (close to) PCA's orthogonal projection on the data's directions,
+# not merely outputs in PCA's subspace: then the outputs' covariance is close to
+# $V_k\Lambda_kV_k^\top$ (deep dive 3 prints the map's singular values there). The reconstructions of the $k = 10$ model are
 # $\hat x = W_d z + b_d$, so their covariance is $W_d \operatorname{Cov}(z) W_d^\top$, a
 # $784 \times 784$ matrix built from the $10 \times 10$ covariance of the codes; its eigenvectors
 # are the principal directions of the decoder's outputs (what an SVD of the centred outputs

@@ -135,3 +135,20 @@ def test_figure_views_send_nothing_back_from_a_headless_client(monkeypatch):
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     outputs = [m["state"]["outputs"] for m in state.values() if m["model_name"] == "OutputModel"]
     assert len(outputs) == 2 and all(len(o) == 1 and _png(o[0]) for o in outputs)
+
+
+def test_show_static_displays_the_current_figure_as_a_plain_png(monkeypatch):
+    """The fallback under a widget: a plain image output of the figure at its current value."""
+    shown = []
+    monkeypatch.setattr(widgets_module, "get_ipython", lambda: None)  # matplotlib draws the PNG
+    monkeypatch.setattr(widgets_module, "display", lambda *args, **kw: shown.append((args, kw)))
+    view = FigureView(
+        lambda k: images_figure(IMAGES[:k]), {"k": widgets.IntSlider(value=2, min=1, max=5)}
+    )
+    view.controls["k"].value = 3
+    view.show_static()
+    ((data,), kwargs) = shown[-1]
+    assert kwargs.get("raw") is True
+    assert base64.b64decode(data["image/png"]).startswith(b"\x89PNG")
+    assert data["image/png"] == figure_output(view.figure)["data"]["image/png"]  # the k = 3 figure
+    assert "application/vnd.jupyter.widget-view+json" not in data
