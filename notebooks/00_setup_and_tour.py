@@ -453,8 +453,9 @@ images = x_flat.reshape(-1, 1, 28, 28)  # (128, 1, 28, 28): the batch above, as 
 images_hat = 0.8 * images + 0.1  # (128, 1, 28, 28): a stand-in for the rebuilt images
 flat_loss = reconstruction_loss(images_hat.flatten(1), images.flatten(1)).item()
 image_loss = reconstruction_loss(images_hat, images).item()
-print(f"In this run: the same batch gives {flat_loss:.2f} as (B, 784) and {image_loss:.4f} as "
-      f"(B, 1, 28, 28), {flat_loss / image_loss:.1f} times less")
+print(f"In this run: the same batch gives {flat_loss:.2f} as (B, 784) and {image_loss:.4f} as (B, 1, 28, 28)"
+      + (": the same loss" if abs(flat_loss - image_loss) <= 1e-4 * flat_loss
+         else f", {flat_loss / image_loss:.0f} times less"))
 check_reconstruction_loss(reconstruction_loss)
 
 # %% [markdown]
