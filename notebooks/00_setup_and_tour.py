@@ -27,12 +27,12 @@
 # 1. run the setup cell that every lesson starts with, and warm up with tensors and autograd;
 # 2. see what a seed makes repeatable, and what it does not;
 # 3. load Fashion-MNIST and MNIST, and see which copy of the data this run used;
-# 4. see how images are stored and batched, train a small autoencoder, and try two short experiments;
+# 4. see how images are stored and batched, train a small autoencoder, and write its loss yourself;
 # 5. try an interactive view, and learn how quizzes and exercises work.
 #
 # **Two editions.** Every lesson and exercise has a Vietnamese twin (`notebooks/vi/`,
 # `exercises/vi/`, linked at the top): the prose is translated; the code and the lines it prints
-# stay in English, numbers included (54,000 and 0.37).
+# stay in English, and so does their number format (54,000 for fifty-four thousand, 0.37).
 #
 # **Before you start.** You should read Python and NumPy. If PyTorch's tensors, `nn.Module` and
 # `loss.backward()` are new, work through PyTorch's tutorials "Learn the Basics" and "A Gentle
@@ -405,7 +405,7 @@ print(f"after backward(): encoder.weight.grad {tuple(tiny.encoder.weight.grad.sh
 # %% [markdown]
 # ### Your turn
 #
-# Two short experiments; predict before you run. First: the cell below empties the gradients, then
+# Two short tasks. First, predict before you run: the cell below empties the gradients, then
 # calls `backward()` on the batch's loss `n_calls = 2` times with no `zero_grad()` in between. What
 # multiple of the first gradient will `encoder.weight.grad` hold? Run it, then set `n_calls = 3`,
 # predict again, and rerun.
