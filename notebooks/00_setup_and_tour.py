@@ -27,12 +27,12 @@
 # 1. run the setup cell that every lesson starts with, and warm up with tensors and autograd;
 # 2. see what a seed makes repeatable, and what it does not;
 # 3. load Fashion-MNIST and MNIST, and see which copy of the data this run used;
-# 4. see how images are stored and batched, train a small autoencoder, and try two short experiments;
+# 4. see how images are stored and batched, train a small autoencoder, and write its loss yourself;
 # 5. try an interactive view, and learn how quizzes and exercises work.
 #
 # **Two editions.** Every lesson and exercise has a Vietnamese twin (`notebooks/vi/`,
 # `exercises/vi/`, linked at the top): the prose is translated; the code and the lines it prints
-# stay in English, numbers included (54,000 and 0.37).
+# stay in English, and so does their number format (54,000 for fifty-four thousand, 0.37).
 #
 # **Before you start.** You should read Python and NumPy. If PyTorch's tensors, `nn.Module` and
 # `loss.backward()` are new, work through PyTorch's tutorials "Learn the Basics" and "A Gentle
@@ -63,8 +63,8 @@
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
-# Colab already has every package the lessons import, so --no-deps leaves its own torch and
-# Jupyter untouched (the one dependency Colab lacks, jupyterlab, is only for local installs).
+# --no-deps installs the course package alone, so Colab's own torch and Jupyter stay as they are.
+# If a later import fails with ModuleNotFoundError, %pip install the package it names.
 import sys
 
 if "google.colab" in sys.modules:
@@ -79,13 +79,13 @@ from course_utils import setup_course
 course = setup_course(seed=0)
 
 # %% [markdown]
-# `setup_course` printed one line: **where** you run (Colab or a local Jupyter); the **device**
-# (`cuda` for an NVIDIA GPU, `mps` for an Apple GPU, or `cpu`), picked once here and passed as
-# `course.device` to every model (on Colab, switch a GPU on with *Runtime > Change runtime type*
-# and rerun from the top); the **mode**: `full` is what you run, while `fast` (`COURSE_FAST=1`, for
-# the automated tests) cuts each split to a small subset and each training budget, set with
-# `course.pick(full=..., fast=...)`, so fast-mode numbers are rough; and the **seed** of the
-# global generators of Python, NumPy and PyTorch.
+# `setup_course` printed one line with four facts. **Where** you run: Colab or a local Jupyter.
+# The **device**: `cuda` for an NVIDIA GPU, `mps` for an Apple GPU, or `cpu`. It is picked once
+# here and passed as `course.device` to every model. On Colab, switch a GPU on with *Runtime >
+# Change runtime type* and rerun from the top. The **mode**: `full` is what you run. `fast`
+# (`COURSE_FAST=1`) is for the automated tests: it cuts each split to a small subset and each
+# training budget, set with `course.pick(full=..., fast=...)`, so its numbers are rough. The
+# **seed** of the global generators of Python, NumPy and PyTorch.
 
 # %%
 print("device:", course.device, "| fast mode:", course.fast, "| in Colab:", course.colab)
@@ -146,9 +146,10 @@ print("after w.grad = None:", w.grad)
 # A seed makes random numbers repeatable. `setup_course(seed=0)` seeds the **global** generators
 # once, so a notebook run top to bottom in a fresh kernel repeats its numbers; but every draw moves a
 # global generator on, so running one cell twice gives other numbers the second time. That is why
-# the lessons re-seed (`torch.manual_seed(0)`) in the cell that builds a model, and why functions
-# with a `seed=` or `generator=` argument (data splits, `iterate_batches`, lesson 04's noise) draw
-# from their own `torch.Generator` when you pass one; without one they use the global generator.
+# the lessons re-seed (`torch.manual_seed(0)`) in the cell that builds a model. Functions with a
+# `generator=` argument (`iterate_batches`, lesson 04's noise) draw from the `torch.Generator` you
+# pass, and from the global generator without one. Data splits always use their own generator,
+# seeded with `load_dataset`'s `seed=` (0 by default), so they are the same on every run.
 # The first cell below shows both behaviours, also for `iterate_batches`' shuffled order; the second
 # draws three numbers on the CPU after `torch.manual_seed(0)` and, if this run has a GPU, the same
 # call there.
@@ -267,8 +268,9 @@ for data in (mnist, fashion):
 # with pixel values between 0 (black) and 1 (white) (`load_dataset` divides the files' bytes 0-255
 # by 255). Labels have shape (N,). The autoencoders of lessons 01 to 06 never see the labels while
 # they train: the labels colour pictures of codes, measure what a code has learned, and choose
-# training images (lesson 02 leaves one digit out). Lesson 07's conditional VAE (CVAE) is the
-# exception: it trains on (image, label) pairs.
+# training images (lesson 02 leaves one digit out). After its autoencoder has trained, lesson 02
+# also fine-tunes the encoder inside a classifier, with labels. Lesson 07's conditional VAE (CVAE)
+# is the exception: it trains on (image, label) pairs.
 
 # %%
 from course_utils.plots import images_figure
@@ -300,7 +302,7 @@ for data in (mnist, fashion):
     print(f"    training images per class: from {counts.min():,} (class {data.classes[counts.argmin()]}) "
           f"to {counts.max():,} (class {data.classes[counts.argmax()]}); largest / smallest = "
           f"{counts.max() / counts.min():.2f}")
-    print(f"    only black and white pixels (binary): {grey == 0}; more than 40% of the pixels black: {zero > 0.4}; "
+    print(f"    only black and white pixels (binary): {grey == 0}; "
           f"largest class at most 1.5 x the smallest: {counts.max() <= 1.5 * counts.min()}")
 
 # %% [markdown]
@@ -344,9 +346,9 @@ rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (le
 # gives batches of the same shape; Appendix A compares and times the two.
 
 # %%
-n_bytes = mnist.train.x.element_size() * mnist.train.x.nelement()
-print(f"{mnist.name} training split: {len(mnist.train.x):,} images x 784 pixels x "
-      f"{mnist.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory")
+n_bytes = fashion.train.x.element_size() * fashion.train.x.nelement()
+print(f"{fashion.name} training split: {len(fashion.train.x):,} images x 784 pixels x "
+      f"{fashion.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory")
 
 # %% [markdown]
 # ### Does training work here?
@@ -403,7 +405,7 @@ print(f"after backward(): encoder.weight.grad {tuple(tiny.encoder.weight.grad.sh
 # %% [markdown]
 # ### Your turn
 #
-# Two short experiments; predict before you run. First: the cell below empties the gradients, then
+# Two short tasks. First, predict before you run: the cell below empties the gradients, then
 # calls `backward()` on the batch's loss `n_calls = 2` times with no `zero_grad()` in between. What
 # multiple of the first gradient will `encoder.weight.grad` hold? Run it, then set `n_calls = 3`,
 # predict again, and rerun.
@@ -430,22 +432,36 @@ print(f"after zero_grad(set_to_none=False): largest |encoder.weight.grad| = "
       f"{tiny.encoder.weight.grad.abs().max().item()}")
 
 # %% [markdown]
-# Second, the shape bug that most often breaks an autoencoder's loss. `x_hat` has shape (B, 784)
-# and the batch `xb` (B, 1, 28, 28): subtracting them without `.flatten(1)` raises an error, the
-# lucky case. An output of shape (B, 1) minus a target of shape (B,) raises nothing: broadcasting
-# stretches both to (B, B), and the loss averages the wrong numbers. Predict the shape, then run.
+# Second, write the loss yourself. The course's reconstruction loss is the squared error summed
+# over each image's 784 pixels, averaged over the images. The cell holds a plausible first try
+# that is right for (B, 784) tensors. A convolutional autoencoder (lesson 03) outputs images of
+# shape (B, 1, 28, 28), where `dim=1` is the single grey channel. Run the cell: it prints the first
+# try's loss on the same batch in both shapes, and the check says what is wrong. Fix the function
+# (flatten each image first) and rerun until the check passes. The course's version, to compare
+# with afterwards, is `mean_sse_per_image` in `course_utils/losses.py`.
 
 # %%
-try:
-    x_hat - xb  # (128, 784) - (128, 1, 28, 28): the batch not flattened
-    print("x_hat - xb ran without error")
-except RuntimeError as err:
-    print("x_hat - xb raised RuntimeError:", str(err).splitlines()[0][:120])
-out = torch.zeros(len(xb), 1)  # (B, 1): one number per image, as a layer with one output gives it
-target = torch.zeros(len(xb))  # (B,): one number per image
-diff = out - target  # broadcasting: (B, 1) - (B,) -> (B, B)
-print(f"In this run: (B, 1) - (B,) with B = {len(xb)} gave shape {tuple(diff.shape)} without an error: "
-      f"{diff.numel():,} differences instead of {len(xb)}")
+from course_utils.exercise_checks.lesson00 import check_reconstruction_loss
+
+
+def reconstruction_loss(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """x_hat, x: (B, 784) or (B, 1, 28, 28) -> one number: each image's summed squared error, averaged."""
+    return ((x_hat - x) ** 2).sum(dim=1).mean()  # a first try: fix it
+
+
+images = x_flat.reshape(-1, 1, 28, 28)  # (128, 1, 28, 28): the batch above, as images
+images_hat = 0.8 * images + 0.1  # (128, 1, 28, 28): a stand-in for the rebuilt images
+flat_loss = reconstruction_loss(images_hat.flatten(1), images.flatten(1)).item()
+image_loss = reconstruction_loss(images_hat, images).item()
+print(f"In this run: the same batch gives {flat_loss:.2f} as (B, 784) and {image_loss:.4f} as (B, 1, 28, 28)"
+      + (": the same loss" if abs(flat_loss - image_loss) <= 1e-4 * flat_loss
+         else f", {flat_loss / image_loss:.0f} times less"))
+check_reconstruction_loss(reconstruction_loss)
+
+# %% [markdown]
+# The first try raises no error on images: `.sum(dim=1)` adds up one channel, so `.mean()` then
+# averages over all 784 pixels, a loss 784 times smaller. Training would still run, but no loss it
+# prints would compare with the lessons' numbers.
 
 # %% [markdown]
 # Training is a loop of five moves per batch: empty the gradients (`zero_grad`), run the model
@@ -552,17 +568,20 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # lesson 02 studies the gap in bigger models. The dashed line is a **reference, not a floor**: PCA
 # is the best 10-number linear code on average over ITS training images, not these validation
 # images. Why so many steps, when PCA comes in one go? Lesson 01 follows gradient descent's way
-# there.
+# there. When a loss will not fall, first try to over-fit one batch: train on a single batch
+# alone; if even its loss stays up, the bug is in the model, the loss or the loop, not the data.
 
 # %% [markdown]
 # ### Batches on the device
 #
 # A model's weights and the batches it sees must live on the same device, or PyTorch raises a
-# `RuntimeError`. The idiom: `model.to(device)` once, `xb.to(device)` for each batch,
+# `RuntimeError`. The idiom: `model.to(device)` once, `xb = xb.to(device)` for each batch,
 # `.detach().cpu()` to plot results or turn them into NumPy (or compute under `torch.no_grad()`);
 # the course's `fit` and `predict` move the batches for you. The cell below follows the idiom,
 # then makes the mistake on purpose: it feeds the model a batch on another device (on a CPU-only
-# machine, PyTorch's `meta` device, whose tensors have shapes but no data).
+# machine, PyTorch's `meta` device, whose tensors have shapes but no data). Its last two lines show
+# why only the batch is reassigned: a tensor's `.to()` returns a new tensor, a module's moves the
+# module itself.
 
 # %%
 model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model: its weights on the device
@@ -577,6 +596,13 @@ try:
     print(f"no error: this PyTorch ran the model on a batch from {other}")
 except RuntimeError as err:
     print(f"model(batch on {other}) raised RuntimeError:", str(err).splitlines()[0][:160])
+t = torch.zeros(2)  # float32; .to() converts dtypes the way it moves devices
+t.to(torch.float64)  # returns a converted copy and leaves t as it was
+print(f"tensor: after t.to(torch.float64) without reassigning, t is still {t.dtype}: write t = t.to(...)")
+layer = torch.nn.Linear(2, 2)  # float32 weights
+returned = layer.to(torch.float64)  # a module converts its own weights, in place
+print(f"module: after layer.to(torch.float64), its weights are {layer.weight.dtype}; "
+      f"it returned the same module: {returned is layer}")
 
 # %% [markdown]
 # ## 5. Interactive views
@@ -671,7 +697,8 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # >   restart and run from the top, or use a `torch.Generator`.
 # > - *Quoting fast-mode numbers.* Fast mode is a smoke test; run in full mode before concluding.
 # > - *Not reading the data line.* "EMBEDDED FALLBACK" means 1,797 small digit scans, not MNIST.
-# > - *Forgetting `.flatten(1)` or a trailing axis in a loss.* Print the shapes (Your turn).
+# > - *Summing a loss over the wrong axis.* On (B, 1, 28, 28) tensors `dim=1` is the channel:
+# >   flatten first (Your turn).
 # > - *Feeding NumPy's float64 to a float32 model; calling `.numpy()` on a tensor that requires
 # >   grad.* The two cells below catch both and show the fix.
 
@@ -946,7 +973,7 @@ else:
 # run their test in a **fresh Python process**, whose environment is set before it imports torch.
 # The first runs one GPU matrix product in deterministic mode WITHOUT the variable and prints
 # what happened; on a machine without CUDA it runs nothing and says so. The second trains a tiny network twice from
-# the same seed with PyTorch's default settings, then switches the settings on and trains it
+# the same seed with PyTorch's default settings, then switches deterministic mode on and trains it
 # twice more, on CUDA if this machine has it and otherwise on the CPU (an Apple GPU is not
 # tested), and compares each pair bit for bit. On CUDA the variable is in that process's
 # environment for both pairs, since it must be there before CUDA starts. The notebook's own
@@ -1010,21 +1037,21 @@ without = repeats(best)  # PyTorch's defaults: deterministic mode off
 torch.use_deterministic_algorithms(True)  # on CUDA, CUBLAS_WORKSPACE_CONFIG came with the environment
 torch.backends.cudnn.benchmark = False  # already the default: undoes code that switched it on
 with_them = repeats(best)
-print(f"device {best}: two runs from seed 0 are bit-for-bit identical without the settings: {without}; "
-      f"with them: {with_them}")
+print(f"device {best}: two runs from seed 0 are bit-for-bit identical without deterministic mode: "
+      f"{without}; with it: {with_them}")
 if with_them and not without:
-    print("In this run: only the pair with the settings matched: the settings made the difference.")
+    print("In this run: only the pair in deterministic mode matched: the mode made the difference.")
 elif with_them:
-    print("In this run: both pairs matched: this small network did not need the settings here.")
+    print("In this run: both pairs matched: this small network did not need the mode here.")
 else:
-    print("In this run: even the pair with the settings differed.")
+    print("In this run: even the pair in deterministic mode differed.")
 '''
 env = dict(os.environ)
 if torch.cuda.is_available():
     env["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"  # in place before the new process starts CUDA
 run = subprocess.run([sys.executable, "-c", without_and_with], env=env, capture_output=True, text=True,
                      timeout=300)  # fmt: skip
-print("a fresh process, without the settings and then with them:")
+print("a fresh process, without deterministic mode and then with it:")
 print(run.stdout.strip() or run.stderr.strip())
 
 # %% [markdown]
@@ -1111,6 +1138,11 @@ print(f"with BatchNorm1d after it, in training mode: image 1's row is the same i
 # new model (other random weights), loads the file into it, and prints whether the new model
 # gives the old one's outputs, before and after loading. `map_location` puts the loaded tensors
 # on this run's device, so a file saved on a GPU loads on a CPU too.
+#
+# To **resume training**, save the optimizer's `state_dict()` too: Adam keeps two running averages
+# per weight and a step count, and a fresh Adam starts them from zero. The second cell saves
+# both after 5 Adam steps, resumes 5 more steps from the file, and compares the result with
+# 10 uninterrupted steps.
 
 # %%
 import tempfile
@@ -1126,6 +1158,41 @@ with tempfile.TemporaryDirectory() as folder:
     print("before loading, the new model gives the same outputs:", torch.equal(fresh(xb), model(xb)))
     fresh.load_state_dict(torch.load(path, map_location=course.device))
     print("after loading, the new model gives the same outputs:  ", torch.equal(fresh(xb), model(xb)))
+
+# %%
+def adam_steps(net, optimizer, n: int) -> None:
+    """n training steps of net on the batch xb (128, 784): a made-up loss, the squared outputs."""
+    for _ in range(n):
+        optimizer.zero_grad()
+        net(xb).pow(2).sum(dim=1).mean().backward()
+        optimizer.step()
+
+
+def new_run() -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    torch.manual_seed(0)  # the same starting weights every time
+    net = torch.nn.Linear(784, 10).to(course.device)
+    return net, torch.optim.Adam(net.parameters(), lr=1e-3)
+
+
+straight, opt = new_run()
+adam_steps(straight, opt, 10)  # 10 steps in one go
+first, opt = new_run()
+adam_steps(first, opt, 5)
+with tempfile.TemporaryDirectory() as folder:
+    path = Path(folder) / "checkpoint.pt"
+    torch.save({"model": first.state_dict(), "optimizer": opt.state_dict(), "step": 5}, path)
+    checkpoint = torch.load(path, map_location=course.device)
+resumed, opt = new_run()  # after a restart: a new model and optimizer ...
+resumed.load_state_dict(checkpoint["model"])  # ... get the saved weights
+opt.load_state_dict(checkpoint["optimizer"])  # ... and Adam's running averages
+adam_steps(resumed, opt, 5)
+print(f"resumed from step {checkpoint['step']} with the optimizer's state: the weights after 10 steps "
+      f"equal the uninterrupted run's: {torch.equal(resumed.weight, straight.weight)}")
+restarted, _ = new_run()
+restarted.load_state_dict(checkpoint["model"])
+cold = torch.optim.Adam(restarted.parameters(), lr=1e-3)  # a fresh Adam: its averages start at 0
+adam_steps(restarted, cold, 5)
+print(f"resumed with the weights only (a fresh Adam): equal: {torch.equal(restarted.weight, straight.weight)}")
 
 # %% [markdown]
 # To evaluate a model (error on the test split, pictures of reconstructions), the lessons from

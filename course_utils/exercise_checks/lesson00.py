@@ -1,0 +1,115 @@
+"""The check of lesson 00's one coding task: the reconstruction loss of an autoencoder.
+
+The course's one convention (``course_utils.losses.mean_sse_per_image``): the squared error summed
+over each image's pixels, then averaged over the images. The reference is written here with torch
+only. The check tries the student's function on flat (B, 784) and on image-shaped (B, 1, 28, 28)
+batches and names the typical wrong answers: ``.sum(dim=1)`` on images (it sums over the single
+grey channel), the mean over every pixel (``F.mse_loss``'s default), the sum over the batch, a
+result that is not one number, and a missing ``return``. Lesson 00 is not graded: the task is
+not in the grading table (``exercise_checks.POINTS``), and its success message is written here.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from course_utils.exercise_checks.core import Wrong, call, check, randint
+
+POINTS = {"reconstruction_loss": 1}
+
+
+def reference_loss(x_hat: Tensor, x: Tensor) -> Tensor:
+    """(B, ...) and (B, ...) -> one number: per-image sum of squared errors, mean over images."""
+    return ((x_hat.double() - x.double()) ** 2).flatten(1).sum(dim=1).mean()
+
+
+def _close(value: Tensor, target: Tensor) -> bool:
+    return bool(torch.isclose(value, target, rtol=1e-4, atol=1e-7))
+
+
+def _diagnose(value: Tensor, x_hat: Tensor, x: Tensor, shape: str) -> Wrong:
+    """The message for a wrong number ``value`` on the batch (x_hat, x) of the given ``shape``."""
+    ref = reference_loss(x_hat, x)
+    b, n_pixels = x.shape[0], x[0].numel()
+    got = f"On a {shape} batch your loss is {value.item():.4g}; the right value is {ref.item():.4g}"
+    got_vi = (
+        f"Trên một batch {shape}, hàm mất mát của bạn cho {value.item():.4g}; giá trị đúng là "
+        f"{ref.item():.4g}"
+    )
+    if _close(value, ref / n_pixels) and x.dim() > 2:
+        return Wrong(
+            "sum over dim=1 of images",
+            f"{got}: {n_pixels} times too small. On (B, 1, 28, 28) tensors, `.sum(dim=1)` sums "
+            "over the single grey channel, not over the pixels. Flatten each image first: "
+            "`.flatten(1).sum(dim=1)`.",
+            f"{got_vi}: nhỏ hơn {n_pixels} lần. Với tensor (B, 1, 28, 28), `.sum(dim=1)` cộng theo "
+            "kênh xám duy nhất, không phải theo các điểm ảnh. Hãy làm phẳng mỗi ảnh trước: "
+            "`.flatten(1).sum(dim=1)`.",
+        )
+    if _close(value, ref / n_pixels):
+        return Wrong(
+            "mean over pixels",
+            f"{got}: {n_pixels} times too small. This is the mean over every pixel (what "
+            "`F.mse_loss` or `.mean()` gives). Sum over each image's pixels, then average over "
+            "the images.",
+            f"{got_vi}: nhỏ hơn {n_pixels} lần. Đây là trung bình trên mọi điểm ảnh (kết quả của "
+            "`F.mse_loss` hay `.mean()`). Hãy cộng trên các điểm ảnh của mỗi ảnh, rồi lấy trung "
+            "bình trên các ảnh.",
+        )
+    if _close(value, ref * b):
+        return Wrong(
+            "sum over the batch",
+            f"{got}: {b} times too large, the batch size. Average over the images instead of "
+            "summing them, so the loss does not grow with the batch.",
+            f"{got_vi}: lớn hơn {b} lần, đúng bằng kích thước batch. Hãy lấy trung bình trên các "
+            "ảnh thay vì cộng lại, để hàm mất mát không lớn lên theo batch.",
+        )
+    return Wrong(
+        "wrong value",
+        f"{got}. Square the differences, sum them over each image's pixels, then average over "
+        "the images.",
+        f"{got_vi}. Hãy bình phương các hiệu, cộng trên các điểm ảnh của mỗi ảnh, rồi lấy trung "
+        "bình trên các ảnh.",
+    )
+
+
+@check("reconstruction_loss", POINTS)
+def check_reconstruction_loss(loss_fn, g: torch.Generator) -> tuple[str, str]:
+    """``loss_fn(x_hat, x) -> scalar tensor`` on (B, 784) and on (B, 1, 28, 28) batches."""
+    b = randint(g, 3, 9)
+    cases = [("(B, 784)", (b, 784)), ("(B, 1, 28, 28)", (b, 1, 28, 28))]
+    for shape, size in cases:
+        x = torch.rand(size, generator=g)
+        x_hat = torch.rand(size, generator=g)
+        out = call(loss_fn, x_hat.clone(), x.clone())
+        if out is None:
+            raise Wrong(
+                "returned None",
+                "Your function returned None: is the `return` missing?",
+                "Hàm của bạn trả về None: có phải thiếu `return`?",
+            )
+        if not isinstance(out, Tensor):
+            raise Wrong(
+                "not a tensor",
+                f"Your function returned a {type(out).__name__}, not a tensor. Return the tensor "
+                "itself (no `.item()`), so that `loss.backward()` can follow it.",
+                f"Hàm của bạn trả về {type(out).__name__}, không phải tensor. Hãy trả về chính "
+                "tensor đó (không dùng `.item()`), để `loss.backward()` lần ngược được.",
+            )
+        if out.numel() != 1:
+            raise Wrong(
+                "not a scalar",
+                f"On a {shape} batch your loss has shape {tuple(out.shape)}; it should be one "
+                "number. Sum over each image's pixels, then average over the images.",
+                f"Trên một batch {shape}, hàm mất mát của bạn có kích thước {tuple(out.shape)}; "
+                "nó phải là một số. Hãy cộng trên các điểm ảnh của mỗi ảnh, rồi lấy trung bình "
+                "trên các ảnh.",
+            )
+        value = out.detach().double().reshape(())
+        if not _close(value, reference_loss(x_hat, x)):
+            raise _diagnose(value, x_hat, x, shape)
+    return (
+        f"reconstruction_loss is right on (B, 784) and (B, 1, 28, 28) batches (B = {b}).",
+        f"reconstruction_loss đúng trên các batch (B, 784) và (B, 1, 28, 28) (B = {b}).",
+    )

@@ -1,0 +1,90 @@
+"""Lesson 00's coding task: ``check_reconstruction_loss``.
+
+The right answer passes; the stub and each typical wrong answer (written here as plain functions)
+fail with its own note and a one-line message in English and Vietnamese; the check never raises
+outside strict mode; its reference matches the course's loss and a hand-computed value.
+"""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils.exercise_checks.lesson00 import check_reconstruction_loss, reference_loss
+from course_utils.losses import mean_sse_per_image
+
+
+def right(x_hat, x):
+    return ((x_hat - x) ** 2).flatten(1).sum(dim=1).mean()
+
+
+def first_try(x_hat, x):  # the notebook's committed first try: right only for (B, 784)
+    return ((x_hat - x) ** 2).sum(dim=1).mean()
+
+
+def stub(x_hat, x):
+    raise NotImplementedError()
+
+
+def no_return(x_hat, x):
+    ((x_hat - x) ** 2).flatten(1).sum(dim=1).mean()
+
+
+def as_float(x_hat, x):
+    return right(x_hat, x).item()
+
+
+def per_image(x_hat, x):
+    return ((x_hat - x) ** 2).flatten(1).sum(dim=1)
+
+
+def sum_over_batch(x_hat, x):
+    return ((x_hat - x) ** 2).sum()
+
+
+def no_square(x_hat, x):
+    return (x_hat - x).abs().flatten(1).sum(dim=1).mean()
+
+
+CASES = [
+    (right, "passed", ""),
+    (lambda x_hat, x: mean_sse_per_image(x_hat, x), "passed", ""),
+    (first_try, "wrong", "sum over dim=1 of images"),
+    (lambda x_hat, x: F.mse_loss(x_hat, x), "wrong", "mean over pixels"),
+    (sum_over_batch, "wrong", "sum over the batch"),
+    (per_image, "wrong", "not a scalar"),
+    (as_float, "wrong", "not a tensor"),
+    (no_return, "wrong", "returned None"),
+    (no_square, "wrong", "wrong value"),
+    (stub, "not attempted", "not attempted"),
+]
+
+
+@pytest.mark.parametrize(("fn", "status", "note"), CASES)
+def test_each_answer_gets_its_own_verdict(fn, status, note, monkeypatch):
+    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    result = check_reconstruction_loss(fn)
+    assert (result.status, result.note) == (status, note)
+    assert result.en and result.vi and "\n" not in result.en
+
+
+def test_the_first_try_is_told_to_flatten(monkeypatch):
+    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    result = check_reconstruction_loss(first_try)
+    assert "784 times too small" in result.en and "flatten(1)" in result.en
+
+
+def test_strict_mode_raises_on_a_wrong_answer(monkeypatch):
+    monkeypatch.setenv("COURSE_CHECKS_STRICT", "1")
+    with pytest.raises(AssertionError):
+        check_reconstruction_loss(first_try)
+
+
+def test_reference_matches_the_course_loss_and_a_hand_value():
+    g = torch.Generator().manual_seed(0)
+    x_hat, x = torch.rand(5, 1, 28, 28, generator=g), torch.rand(5, 1, 28, 28, generator=g)
+    assert torch.isclose(reference_loss(x_hat, x).float(), mean_sse_per_image(x_hat, x))
+    ones = torch.ones(2, 1, 28, 28)
+    assert reference_loss(ones, torch.zeros_like(ones)).item() == 784.0  # 784 pixels, error 1
+    assert torch.isclose(first_try(x_hat, x) * 784, reference_loss(x_hat, x).float())
