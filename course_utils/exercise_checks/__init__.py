@@ -1,5 +1,7 @@
 """Exercise checks (exercises/ and solutions/, lessons 01-07): one module per lesson.
 
+(``lesson00`` holds the check of lesson 00's in-lesson coding task, which is not graded.)
+
 A check cell runs right after each task, e.g.::
 
     from course_utils.exercise_checks import check_pca_fit
