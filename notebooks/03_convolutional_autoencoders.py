@@ -655,13 +655,13 @@ print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
       f"{'a lower' if won else 'no lower'} test error than the dense AE (seed 0, as above).")
 
 # %% [markdown]
-# A dead channel is capacity the model paid for and does not use. A channel dies when its
-# filter's response plus its bias falls below 0 everywhere; large steps early in training are
-# the usual suspect, which the search's runs of the same model at different starting rates test
-# (the rate line). BatchNorm re-centres each channel on its batch's mean before the ReLU, so
-# only its learned shift $\beta$ can push a whole channel below 0. Keeping channels alive is not the same as lowering the error: compare the counts with
-# the chain's test errors. The conv AE's comparison with the dense AE was made with its dead
-# channels, and the last line reports it.
+# A dead channel is capacity the model paid for and does not use. A channel dies
+# when its filter's response plus its bias falls below 0 everywhere; large steps early in training
+# are the usual suspect, which the search's runs of the same model at different starting rates
+# test (the rate line). BatchNorm re-centres each channel on its batch's mean before the ReLU, so
+# only its learned shift $\beta$ can push a whole channel below 0. Keeping channels alive is not
+# the same as lowering the error: compare the counts with the chain's test errors. The conv AE's
+# comparison with the dense AE was made with its dead channels, and the last line reports it.
 
 # %%
 from course_utils.plots import rows_figure
@@ -1003,9 +1003,10 @@ with torch.no_grad():
               f"{tuple(back.shape[-2:])}")
 
 # %% [markdown]
-# In the painting picture, where two copies overlap their values add, so the output's middle row
-# and column collect two or four contributions. With a constant input and all weights 1 the output simply counts them; the
-# next cell does this on a larger input and measures the grid:
+# In the painting picture, where two copies overlap their values add, so the
+# output's middle row and column collect two or four contributions. With a constant input and all
+# weights 1 the output simply counts them; the next cell does this on a larger input and measures
+# the grid:
 
 # %%
 from course_utils.conv import overlap_figure, overlap_maps
@@ -1143,9 +1144,10 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
             title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# The grid is a risk built into the transposed layer; training can shrink it, but nothing
-# guarantees that it does. Appendix C compares untrained decoders with a noise floor. Upsample + convolution
-# removes the cause by construction, at a higher cost per image (the multiply-adds of section 3).
+# The grid is a risk built into the transposed layer; training can shrink it, but
+# nothing guarantees that it does. Appendix C compares untrained decoders with a noise floor.
+# Upsample + convolution removes the cause by construction, at a higher cost per image (the
+# multiply-adds of section 3).
 
 # %% [markdown]
 # > **Common mistakes**
@@ -1356,10 +1358,10 @@ print(f"time ratio {time_ratio:.1f} below the multiply-add ratio {work_ratio:.1f
 # ## Appendix C: seeds, using the codes, and a noise floor for grids
 #
 # Optional: how much section 3's verdicts move with the training seed, what the 32-number codes
-# are good for, and how strongly untrained decoders paint a grid. The $z$ values of section 3 measure the test-image noise only. If a
-# step made no difference and only luck set each sign, all three seeds would agree one time in
-# four (two seeds in fast mode: one time in two). The cell prints each seed's test errors and the
-# fall along each step of the chain.
+# are good for, and how strongly untrained decoders paint a grid. The $z$ values of section 3
+# measure the test-image noise only. If a step made no difference and only luck set each sign, all
+# three seeds would agree one time in four (two seeds in fast mode: one time in two). The cell
+# prints each seed's test errors and the fall along each step of the chain.
 
 # %%
 print(f"test MSE per pixel at seeds {', '.join(map(str, seed_err))} (rates as in section 3):")
