@@ -400,8 +400,8 @@ def train_at_best_rate(name: str, build, start=(6e-3, 1.2e-2), limit: int | None
     """Search the starting rate on the VALIDATION images: train at the two rates of ``start``,
     then, while the best rate is the largest (smallest) one tried, try twice (half) it, at most
     ``limit`` runs (``max_runs`` if None). Returns the model, history, curve and rate of the lowest
-    final validation loss."""
-    runs = {lr: train(build, lr) for lr in start}  # lr -> (model, history, curve)
+    final validation loss; every run stays in ``searched[name]``."""
+    runs = searched[name] = {lr: train(build, lr) for lr in start}  # lr -> (model, history, curve)
     valid = {lr: run[1]["valid_loss"][-1] for lr, run in runs.items()}
     while len(runs) < (limit or max_runs) and min(valid, key=valid.get) in (min(runs), max(runs)):
         best = min(valid, key=valid.get)
@@ -421,7 +421,7 @@ builds = {  # all centred on the mean training image, none with BatchNorm
                                                    input_mean=mean_image),
     "conv AE (upsample)": lambda: ConvAutoencoder(n_latent=32, decoder="upsample",
                                                   input_mean=mean_image)}
-models, histories, curves, chosen_lr = {}, {}, {}, {}
+models, histories, curves, chosen_lr, searched = {}, {}, {}, {}, {}
 for name in ("dense AE", "conv AE (transpose)"):
     models[name], histories[name], curves[name], chosen_lr[name] = train_at_best_rate(name, builds[name])
 chosen_lr["conv AE (upsample)"] = chosen_lr["conv AE (transpose)"]  # borrowed: no search of its own
@@ -561,8 +561,11 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 # ### Does BatchNorm help? One step at a time
 #
 # The chain below goes from the dense AE to the conv AE and then adds BatchNorm, changing **one
-# thing per step**, with the same data, steps, schedule and seed. The BatchNorm model chooses
-# between the same two starting rates, with no third run. Which rate a model prefers does not
+# thing per step**, with the same data, steps, schedule and seed. To keep the lesson quick, the
+# BatchNorm model chooses between the same two starting rates, with no third run. If it picks
+# 6e-3, the smaller one, that rate sits at the edge of the range tried (the line says so): a
+# smaller rate was not tried and might suit it better, so its error is then an upper bound on
+# what BatchNorm reaches with this budget, not its best. Which rate a model prefers does not
 # test the original paper's claim, which is about the largest rate at which training stays
 # stable. Each step prints $z$, the mean change divided by its standard error, image by image on
 # the test images; $|z| \le 2$ is "within the test-image noise".
@@ -613,12 +616,10 @@ print(f"In this run: the conv AE beat the dense AE at {conv_wins} of {n_s} seeds
       f"adding BatchNorm raised the error at {bn_raised} of {n_s} seeds.")
 
 # %% [markdown]
-# Why can BatchNorm cost an autoencoder? A likely reason, which this lesson does not test: in
-# training mode each output depends on the other images of its batch, noise that a decoder asked
-# for exact pixel values must fight, and eval mode uses running averages, a slightly different
-# function from the one trained. Super-resolution networks, which also output exact pixel
-# values, dropped BatchNorm too (EDSR, Lim et al., 2017; ESRGAN, Wang et al., 2018). The rest of
-# the lesson studies the conv AE without BatchNorm.
+# This lesson does not test why BatchNorm can cost an autoencoder. Super-resolution networks,
+# which also output exact pixel values, dropped BatchNorm too (EDSR, Lim et al., 2017; ESRGAN,
+# Wang et al., 2018); their authors argue that normalising removes the range flexibility such a
+# network needs. The rest of the lesson studies the conv AE without BatchNorm.
 #
 # ### Dead channels
 #
@@ -641,18 +642,26 @@ for name, model in {"conv AE": models["conv AE (transpose)"], bn_name: bn_model}
 (b1, _), (b2, _), _ = dead_count[bn_name]
 print(f"In this run: {d2} of {c2} second-layer channels and {d1} of {c1} first-layer channels of the "
       f"conv AE never fire on the test images; with BatchNorm, {b2} and {b1}.")
+by_rate = {lr: [int(mask.sum()) for mask in dead_channels(run[0], x_test).values()]  # the search's runs
+           for lr, run in sorted(searched["conv AE (transpose)"].items())}
+print("conv AE at each starting rate the search tried, dead channels (first, second, decoder): "
+      + "; ".join(f"{lr:g}: {counts}" for lr, counts in by_rate.items()))
+lo, hi = min(by_rate), max(by_rate)
+print(f"In this run: the conv AE had {sum(by_rate[hi])} dead channels when trained at {hi:g} and "
+      f"{sum(by_rate[lo])} at {lo:g}: the larger rate left "
+      f"{'more' if sum(by_rate[hi]) > sum(by_rate[lo]) else 'no more'}.")
 won = chain_err["conv AE"].mean() < chain_err["dense AE"].mean()
 print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
       f"{'a lower' if won else 'no lower'} test error than the dense AE (seed 0, as above).")
 
 # %% [markdown]
-# A dead channel is capacity the model paid for and does not use. A channel dies when its
-# filter's response plus its bias falls below 0 everywhere, for example after a few large steps
-# early in training (a likely mechanism, not logged here). BatchNorm re-centres each channel on
-# its batch's mean before the ReLU, so part of its values stay above 0 and it keeps getting
-# gradient. Keeping channels alive is not the same as lowering the error: compare the counts with
-# the chain's test errors. The conv AE's comparison with the dense AE was made with its dead
-# channels, and the last line reports it.
+# A dead channel is capacity the model paid for and does not use. A channel dies
+# when its filter's response plus its bias falls below 0 everywhere; large steps early in training
+# are the usual suspect, which the search's runs of the same model at different starting rates
+# test (the rate line). BatchNorm re-centres each channel on its batch's mean before the ReLU, so
+# only its learned shift $\beta$ can push a whole channel below 0. Keeping channels alive is not
+# the same as lowering the error: compare the counts with the chain's test errors. The conv AE's
+# comparison with the dense AE was made with its dead channels, and the last line reports it.
 
 # %%
 from course_utils.plots import rows_figure
@@ -706,10 +715,11 @@ print(f"In this run: the fully conv AE's error was {fc_mse / conv_mse:.2f} times
       f"{max(1, epochs // 2)} of its {epochs} epochs.")
 
 # %% [markdown]
-# Four differences could each explain a higher error, and this lesson does not separate them:
+# Five differences could each explain a higher error, and this lesson does not separate them:
 # its code is **local** (each code cell sees a small window, so no number describes the
 # garment's overall shape), everything passes through **one channel**, it has fewer parameters,
-# and it trained half as long.
+# it trained half as long, and it has no per-pixel centring (the uncentred conv AE below shows
+# what centring alone is worth).
 #
 # The **receptive field** of a code cell is the set of input pixels that can change it. Layer by
 # layer: a window starts as 1 pixel; a $k \times k$ convolution widens it by $k - 1$ steps of the
@@ -755,8 +765,9 @@ uncentred = "conv AE, uncentred"  # the conv AE without input_mean: same recipe 
 models[uncentred], histories[uncentred], _ = train(lambda: ConvAutoencoder(n_latent=32), lr_conv)
 x_shift, shifts = x_test[:2000], (0, 1, 2, 3)
 print(f"{len(x_shift):,} test images, shifted by {shifts} pixels")
-shift_errors = {name: [mse_per_pixel_per_image(m, shift_images(x_shift, s)).mean().item()
-                       for s in shifts] for name, m in models.items()}
+shift_per_image = {name: [mse_per_pixel_per_image(m, shift_images(x_shift, s)) for s in shifts]
+                   for name, m in models.items()}  # name -> one (N,) error per shift
+shift_errors = {name: [e.mean().item() for e in errs] for name, errs in shift_per_image.items()}
 for name, errors in shift_errors.items():
     ratios = "  ".join(f"{e / errors[0]:.2f}" for e in errors[1:])
     print(f"{name:<19} MSE per pixel unshifted {errors[0]:.5f}; ratio at 1, 2, 3 px: {ratios}; "
@@ -770,10 +781,13 @@ print(f"fully conv AE hurt less than every model with a dense or linear layer: "
 g_c, g_u, g_f = growth["conv AE (transpose)"], growth[uncentred], growth["fully conv AE"]
 print(f"In this run: at 3 px the error grew {g_c:.2f} times for the centred conv AE, {g_u:.2f} for "
       f"the uncentred one and {g_f:.2f} for the fully conv AE.")
-print("In this run: dropping the centring moved the conv AE's ratio less than halfway to the fully "
-      "conv AE's: the linear layers carry most of its shift sensitivity." if abs(g_u - g_c) < abs(g_c - g_f) / 2
-      else "In this run: dropping the centring moved the conv AE's ratio at least halfway to the fully "
-      "conv AE's: the centring carries much of its shift sensitivity.")
+rise = {n: shift_per_image[n][-1] - shift_per_image[n][0] for n in ("conv AE (transpose)", uncentred)}
+extra = rise["conv AE (transpose)"] - rise[uncentred]  # (N,): what centring adds, image by image
+z_c = extra.mean().item() / (extra.std().item() / len(extra) ** 0.5)
+print(f"In this run: at 3 px the error rose by {rise['conv AE (transpose)'].mean():+.5f} with centring "
+      f"and {rise[uncentred].mean():+.5f} without (difference z = {z_c:+.1f}): centring "
+      + ("added to the shift sensitivity." if z_c > 2 else "did not add measurably to it." if z_c >= -2
+         else "did not add to it; the uncentred conv AE was hurt more."))
 
 # %%
 # extra code – the error of each model against the shift
@@ -792,11 +806,11 @@ fig
 # layers around their code. Those weights were fitted to centred garments, so a shifted garment
 # meets weights that never saw its parts there. The centred conv AE has a second position-tied
 # part, the per-pixel mean; the uncentred twin keeps only the linear layers, so the difference
-# between the two conv AEs' ratios is what centring adds. The fully convolutional model applies
-# every weight at every position: a 4-pixel shift moves its code map by one cell, while shifts of
-# 1-3 pixels fall between code cells. A ratio divides by the unshifted error, so compare the
-# increases too, and remember that the fully conv AE also differs in size, code and steps. The
-# usual remedy, when positions vary, is to train on randomly shifted images. (A fully
+# between the two conv AEs' **increases** is what centring adds (their ratios divide by
+# different unshifted errors). The fully convolutional model applies every weight at every
+# position: a 4-pixel shift moves its code map by one cell, while shifts of 1-3 pixels fall
+# between code cells; it also differs in size, code, steps and centring. When positions vary, the
+# usual remedy is to train on randomly shifted images (not trained here: try it). (A fully
 # convolutional code is a small picture, not a compact vector; the VAEs of lessons 06-07 use a
 # linear layer before their code, while VQ-VAE and the autoencoders of latent diffusion keep a
 # spatial grid of codes.)
@@ -807,7 +821,10 @@ fig
 # which averages each channel's map over **all** positions, so the code is one number per channel
 # (32 here). The property comes from the layers, so an untrained encoder shows it: the cell moves
 # 500 test images by 1, 2 and 4 pixels, circularly (`torch.roll`) and with black fill, and prints
-# how much each code changes, next to an untrained linear-bottleneck code. Its convolutions use
+# how much each code changes, next to an untrained linear-bottleneck code. The yardstick is the
+# distance between the codes of two different images (0 = unchanged, 1 = as far as another
+# garment): a global-average code holds averages of ReLU maps, all positive, so dividing by its
+# own length would make it look steadier than it is. Its convolutions use
 # circular padding, so a circular shift by the total stride (4 pixels) moves every map by whole
 # cells, and the average cannot change.
 
@@ -823,10 +840,11 @@ x_few = x_test[:500]
 
 
 def code_change(encode, moved: torch.Tensor) -> float:
-    """Mean relative change of the code, ||z(moved) - z(x)|| / ||z(x)||, over the images."""
+    """Mean ||z(moved) - z(x)|| over the images, divided by the mean distance between two images' codes."""
     with torch.no_grad():
         z, z_moved = encode(x_few), encode(moved)  # (N, 32) each
-    return ((z_moved - z).norm(dim=1) / z.norm(dim=1)).mean().item()
+    between = (z - z.roll(1, dims=0)).norm(dim=1).mean()  # each image's code vs the next image's
+    return ((z_moved - z).norm(dim=1).mean() / between).item()
 
 
 changes = {}  # name -> relative code changes: circular 1, 2, 4 px, then black fill 1, 2, 4 px
@@ -834,10 +852,12 @@ for name, encode in {"global-average code": gap_encoder, "linear-bottleneck code
     circular = [code_change(encode, torch.roll(x_few, s, dims=-1)) for s in (1, 2, 4)]
     filled = [code_change(encode, shift_images(x_few, s)) for s in (1, 2, 4)]
     changes[name] = circular + filled
-    print(f"{name:<23} relative code change, moved 1, 2, 4 px: circular "
+    print(f"{name:<23} code change (1 = another image), moved 1, 2, 4 px: circular "
           + ", ".join(f"{c:.3f}" for c in circular) + "; black fill " + ", ".join(f"{c:.3f}" for c in filled))
 print("the global-average code changes less than the linear-bottleneck code at every shift: "
-      f"{all(g < b for g, b in zip(*changes.values(), strict=True))}")
+      f"{all(g < b for g, b in zip(*changes.values(), strict=True))}; at 1 px (black fill) the "
+      f"bottleneck code moved {changes['linear-bottleneck code'][3] / changes['global-average code'][3]:.1f} "
+      f"times as far")
 with torch.no_grad():
     rolled = torch.roll(x_few, 4, dims=-1)  # (500, 1, 28, 28): every garment 4 px to the right
     same = torch.allclose(gap_encoder(rolled), gap_encoder(x_few), atol=1e-5)
@@ -872,7 +892,9 @@ print(f"In this run: the global-average code's test error was {gap_mse / plain_m
 
 # %% [markdown]
 # A classifier needs only *what*; an autoencoder must put every pixel back in its place, and 32
-# averages over all positions keep where things were only through the zero-padded border.
+# averages over all positions keep only traces of where things were: the zero-padded border, the
+# position modulo the total stride of 4 (the 1- and 2-pixel shifts above changed the code), and
+# the arrangement of parts inside each channel's 7-pixel window.
 #
 # ### What the first layer learned
 #
@@ -952,9 +974,39 @@ fig.suptitle("a transposed convolution, stride 2, all weights 1: one copy of the
 fig
 
 # %% [markdown]
-# Where two copies overlap their values add, so the output's middle row and column collect two or
-# four contributions. With a constant input and all weights 1 the output simply counts them; the
-# next cell does this on a larger input and measures the grid:
+# The same layer can be computed a second way (Dumoulin and Visin, "A guide to convolution
+# arithmetic", 2016): spread the input out by inserting $s - 1$ zeros between neighbouring pixels,
+# pad the border with $k - 1 - p$ zeros (plus `output_padding` at the bottom and right), and run
+# an ordinary stride-1 convolution with the kernel turned by 180°. This view explains
+# `output_padding`: a stride-2 convolution maps both 13 and 14 pixels to 7, so its transpose
+# cannot know which size to return, and `output_padding` picks. The cell checks both on the
+# decoder's layer type.
+
+# %%
+torch.manual_seed(0)
+k, p, op = 3, 1, 1  # kernel, padding, output_padding of the conv AE's transposed layers
+up_layer = nn.ConvTranspose2d(1, 1, k, stride=2, padding=p, output_padding=op, bias=False)  # 4 -> 8
+x4 = torch.randn(1, 1, 4, 4)
+spread_out = torch.zeros(1, 1, 7, 7)  # one zero between neighbours: 2 * 4 - 1 = 7
+spread_out[..., ::2, ::2] = x4
+padded = nn.functional.pad(spread_out, (k - 1 - p, k - 1 - p + op) * 2)  # (1, 1, 10, 10)
+with torch.no_grad():
+    zero_inserted = nn.functional.conv2d(padded, up_layer.weight.flip(-2, -1))  # (1, 1, 8, 8)
+    print(f"insert zeros, pad, convolve with the turned kernel = ConvTranspose2d: "
+          f"{torch.allclose(zero_inserted, up_layer(x4), atol=1e-6)}")
+    for n in (13, 14):
+        print(f"Conv2d(kernel 3, stride 2, padding 1): {n}x{n} -> "
+              f"{tuple(nn.Conv2d(1, 1, 3, stride=2, padding=1)(torch.zeros(1, 1, n, n)).shape[-2:])}")
+    for op in (0, 1):
+        back = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=op)(torch.zeros(1, 1, 7, 7))
+        print(f"ConvTranspose2d(kernel 3, stride 2, padding 1, output_padding={op}): 7x7 -> "
+              f"{tuple(back.shape[-2:])}")
+
+# %% [markdown]
+# In the painting picture, where two copies overlap their values add, so the
+# output's middle row and column collect two or four contributions. With a constant input and all
+# weights 1 the output simply counts them; the next cell does this on a larger input and measures
+# the grid:
 
 # %%
 from course_utils.conv import overlap_figure, overlap_maps
@@ -1017,8 +1069,9 @@ overlap_view()
 #
 # Copying each pixel into a $2 \times 2$ block is itself a stride-2 transposed convolution with a
 # $2 \times 2$ kernel of ones. Followed by a $3 \times 3$ convolution, the pair is ONE stride-2
-# transposed convolution with a $4 \times 4$ kernel whose taps are sums of $2 \times 2$ blocks of
-# the nine weights, turned by 180° (`upsample_conv_kernel` in `course_utils.conv`). The tying
+# transposed convolution with a $4 \times 4$ kernel, the nine weights turned by 180° and summed
+# over $2 \times 2$ blocks of the zero-padded kernel: the four inner taps add four weights, the
+# edge taps two, the corners one (`upsample_conv_kernel` in `course_utils.conv`). The tying
 # makes the four sub-kernels sum to the same number, the sum of the nine weights, **whatever the
 # weights are**, and the overlap is even: a flat input comes out flat, trained or not. The cell
 # checks that the transposed convolution computes exactly what the pair computes, and prints the
@@ -1063,12 +1116,19 @@ print(f"steps along a row of the output: {steps_along_row.numpy().round(3)}")
 print(f"predicted: c0 + c2 = {c0 + c2:.3f}, then c1 = {c1:.3f}, alternating: "
       f"{torch.allclose(steps_along_row, predicted_steps, atol=1e-5)}; "
       f"two unequal steps (a pattern of period 2): {bool((c0 + c2 - c1).abs() > 1e-3)}")
+noise = torch.rand(300, 1, 14, 14, generator=torch.Generator().manual_seed(0))  # random images
+with torch.no_grad():
+    noise_out = pair(noise)[:, 0, 2:-2, 2:-2]  # (300, 24, 24), away from the padding
+noise_means = torch.stack([noise_out[:, r::2, c::2].mean() for r in (0, 1) for c in (0, 1)])  # (4,)
+spread = ((noise_means.max() - noise_means.min()) / noise_out.abs().mean()).item()
+print(f"on 300 random 14x14 inputs: parity means {noise_means.numpy().round(3)}, spread {spread:.3f} "
+      f"of the mean |output| (below 1%: {spread < 0.01})")
 
 # %% [markdown]
 # This period-2 sawtooth is upsampling's **blockiness**. Upsample + convolution removes the causes
 # that paint a grid on a flat input (uneven overlap, unequal sums), not every period-2 pattern:
-# on random noise its four parity means agree closely (`tests/test_conv.py` checks this), on
-# sloped inputs they can differ.
+# on random inputs, which have no slope on average, its four parity means nearly agree (last
+# line); on sloped inputs they can differ.
 
 # %% [markdown]
 # Here is what one untrained decoder of each kind paints for eight random codes. Each output is
@@ -1084,10 +1144,10 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
             title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# The grid is a risk built into the transposed layer; training can shrink it, but nothing
-# guarantees that it does. Appendix C compares untrained decoders with a noise floor and tests
-# whether this run's trained decoders leave a grid too faint to see. Upsample + convolution
-# removes the cause by construction, at a higher cost per image (the multiply-adds of section 3).
+# The grid is a risk built into the transposed layer; training can shrink it, but
+# nothing guarantees that it does. Appendix C compares untrained decoders with a noise floor.
+# Upsample + convolution removes the cause by construction, at a higher cost per image (the
+# multiply-adds of section 3).
 
 # %% [markdown]
 # > **Common mistakes**
@@ -1135,7 +1195,8 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 #   unequal sub-kernel sums paint a checkerboard even on a flat input. Upsample + convolution has
 #   equal sums, yet can climb a ramp in two unequal steps.
 # - Appendices (optional): why the training curve can sit above validation (A), an LSTM
-#   autoencoder (B), the statistics: seeds, noise floors and faint grids (C).
+#   autoencoder (B), seeds, nearest neighbours and interpolation in code space, and a noise floor
+#   for grids (C).
 
 # %% [markdown]
 # ## Appendix A: the training curve against validation, and forgetting `eval()`
@@ -1294,13 +1355,13 @@ print(f"time ratio {time_ratio:.1f} below the multiply-add ratio {work_ratio:.1f
 # autoencoders are at home on data that really is sequential (audio, sensor series, text).
 
 # %% [markdown]
-# ## Appendix C: statistics: seeds, noise floors and a faint grid
+# ## Appendix C: seeds, using the codes, and a noise floor for grids
 #
-# Optional: how much section 3's verdicts move with the training seed, and whether the decoders
-# of section 5 leave a grid. The $z$ values of section 3 measure the test-image noise only. If a
-# step made no difference and only luck set each sign, all three seeds would agree one time in
-# four (two seeds in fast mode: one time in two). The cell prints each seed's test errors and the
-# fall along each step of the chain.
+# Optional: how much section 3's verdicts move with the training seed, what the 32-number codes
+# are good for, and how strongly untrained decoders paint a grid. The $z$ values of section 3
+# measure the test-image noise only. If a step made no difference and only luck set each sign, all
+# three seeds would agree one time in four (two seeds in fast mode: one time in two). The cell
+# prints each seed's test errors and the fall along each step of the chain.
 
 # %%
 print(f"test MSE per pixel at seeds {', '.join(map(str, seed_err))} (rates as in section 3):")
@@ -1311,20 +1372,71 @@ for step, (before, after) in steps_taken.items():
     print(f"    {step.split(':')[0]}: fall " + ", ".join(f"{d:+.5f}" for d in diffs))
 
 # %% [markdown]
+# ### Using the codes: nearest neighbours and interpolation
+#
+# A code is useful beyond reconstruction if similar garments get nearby codes. For 500 test
+# queries the cell finds the 5 test images (among the others) whose codes are nearest, for the
+# dense AE and the conv AE of section 3, and counts how many share the query's class, with raw
+# pixels as the reference (the labels only score the codes, as in lesson 02). The figure shows 3
+# queries, each titled "same" or "other" class.
+
+# %%
+from course_utils.plots import images_figure
+
+y_test = data.test.y
+n_q = min(500, len(x_test) // 2)  # queries: the first n_q test images; references: the rest
+code_models = {"dense AE": models["dense AE"], "conv AE": models["conv AE (transpose)"]}
+spaces = {"pixels": x_test.flatten(1)}  # (N, 784)
+with torch.no_grad():
+    for name, m in code_models.items():
+        spaces[name] = torch.cat([m.cpu().encode(xb) for xb in x_test.split(1000)])  # (N, 32)
+nearest, share = {}, {}
+for name, z_all in spaces.items():
+    nearest[name] = torch.cdist(z_all[:n_q], z_all[n_q:]).topk(5, largest=False).indices + n_q  # (n_q, 5)
+    share[name] = (y_test[nearest[name]] == y_test[:n_q, None]).float().mean().item()
+print(f"In this run: of the 5 nearest of {len(x_test) - n_q:,} test images, the share with the query's "
+      f"class was {share['conv AE']:.1%} in the conv AE's code space, {share['dense AE']:.1%} in the "
+      f"dense AE's and {share['pixels']:.1%} in pixel space ({n_q} queries).")
+tiles, tile_titles = [], []
+for q in range(3):
+    tiles.append(x_test[q])
+    tile_titles.append("query")
+    for name in code_models:
+        tiles += [x_test[i] for i in nearest[name][q]]
+        tile_titles += [(f"{name[:-3]}: " if j == 0 else "") + ("same" if y_test[i] == y_test[q] else "other")
+                        for j, i in enumerate(nearest[name][q])]
+images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, titles_size=9,
+              title="query | 5 nearest in the dense AE's code space | 5 nearest in the conv AE's")
+
+# %% [markdown]
+# The next cell walks a straight line between the codes of two garments of different classes,
+# decodes 8 points along it with each model, and shows the pixel-by-pixel blend of the two images
+# for comparison. Nothing trains these models to decode the codes between two garments well, so
+# the midpoints show what each decoder makes of codes it was never given.
+
+# %%
+a_idx = 0
+b_idx = int((y_test != y_test[a_idx]).nonzero()[0, 0])  # the first test image of another class
+t = torch.linspace(0, 1, 8)[:, None]  # (8, 1): 0 = the first garment, 1 = the second
+pair_x = x_test[[a_idx, b_idx]]  # (2, 1, 28, 28)
+strips = {"pixel blend": (1 - t[:, :, None, None]) * pair_x[0] + t[:, :, None, None] * pair_x[1]}
+with torch.no_grad():
+    for name, m in code_models.items():
+        z_ab = m.encode(pair_x)  # (2, 32)
+        strips[name] = m.decode((1 - t) * z_ab[0] + t * z_ab[1]).reshape(8, 1, 28, 28)
+print(f"classes: {data.classes[int(y_test[a_idx])]} -> {data.classes[int(y_test[b_idx])]}")
+rows_figure(strips, n=8, title="a straight line between two codes, decoded (8 steps)")
+
+# %% [markdown]
 # ### Untrained decoders against a noise floor
 #
-# Does this matter in real decoders? A measured parity contrast is never exactly 0: wherever a
-# map slopes, its even and odd columns (or rows) differ by one step of the slope, with no grid at
-# all, and a finite set of images or random codes adds noise. So each verdict below compares a
-# conv decoder with the **same measurement** on a reference that has no mechanism for a grid: the
-# dense AE's decoder (its last layer has a separate weight for every pixel and no stride). We
-# compare like with like: untrained decoders with untrained ones (the next cells compare trained ones).
-#
-# First, **untrained** decoders: for each of 10 seeds, a fresh decoder of each kind decodes 64
-# random codes; we measure the parity contrast of their average output. The largest value the
-# dense decoders reach over the 10 seeds is the **noise floor**; a kind of decoder is "above the
-# noise floor" if every one of its 10 seeds exceeds it ("in k of 10" if only some do). Each seed
-# is a different decoder, so that count says how often a decoder of that kind paints a grid.
+# A measured parity contrast is never exactly 0 (a sloped map or a finite sample already gives
+# some), so each verdict compares a conv decoder with untrained dense decoders, which have no
+# mechanism for a grid. For each of 10 seeds, a fresh decoder of each kind decodes 64 random
+# codes; the largest dense contrast is the **noise floor**, and the count says in how many seeds
+# the grid of a kind's mean output rises above it. Whether the trained decoders keep a faint grid
+# is not measured here; to be seen in a single output it would have to reach about one 8-bit grey
+# level (1/255).
 
 # %%
 from course_utils.conv_probes import noise_floor_verdict
@@ -1349,134 +1461,6 @@ for name in ("transpose", "upsample"):
     values = untrained_contrast[name]
     print(f"untrained {name:<9} decoders: contrast {min(values):.3f} to {max(values):.3f}: "
           f"{noise_floor_verdict(values, floor)}")
-
-# %% [markdown]
-# ### Do trained decoders leave a grid?
-#
-# What gives a layer's grid away is its **phase**: a transposed layer treats output pixels by the
-# parity of their row and column, and those parities belong to the layer, not to the image. So
-# its grid sits at the same place in every output, while fine detail (a print, a seam, pixel
-# noise) alternates differently in each image. `coherent_grid` (in `course_utils.conv_probes`)
-# (1) high-passes each map (4 times a pixel minus its four neighbours: a ramp gives 0),
-# (2) fades it to 0 towards the frame's edges (a Hann window), (3) **averages over the images**,
-# and reads the signed **period-2 amplitudes** of the mean at $(\pi, 0)$ (rows alternate),
-# $(0, \pi)$ (columns) and $(\pi, \pi)$ (a checkerboard). A **bootstrap** (2,000 images drawn
-# with replacement, 200 times) gives each amplitude a standard error (SE). The tests in
-# `tests/test_conv.py` check that a faint frame-locked grid is found and one of random sign is
-# not.
-#
-# For (a), the error, the reference is 0: a perfect reconstruction has zero error whatever
-# pattern the garments have, so a frequency counts if its amplitude is beyond 3 SE of 0. For
-# (b), outputs, the garments have a small frame-locked period-2 part of their own (outlines sit
-# at similar places), so a frequency counts only if its amplitude is beyond 3 SE of 0 **and**
-# larger than the test images' own by 3 SE of the difference. That SE combines the two SEs as if
-# the measurements were independent; they come from the same 2,000 images, so it is only an
-# approximation (a paired bootstrap, redrawing the same images for both, would be exact), and
-# with 18 tests at 3 SE one false alarm is possible. Two measurements: (a) the **error**, output
-# minus image; (b) outputs for **unusual codes**: each of the 32 code dimensions shuffled
-# separately across the images, new combinations of usual values.
-
-# %%
-from course_utils.conv_probes import coherent_grid, period2_power
-
-trained = {"transpose": models["conv AE (transpose)"], "upsample + conv": models["conv AE (upsample)"],
-           "dense": models["dense AE"]}
-x_maps = x_test[:2000]
-shuffler = torch.Generator().manual_seed(0)
-perms = [torch.randperm(len(x_maps), generator=shuffler) for _ in range(32)]  # one per dimension
-per_image_maps = {}  # name -> {measurement: (N, 28, 28) one map per image}
-for name, m in trained.items():
-    m.cpu()
-    with torch.no_grad():
-        errors = m(x_maps).reshape(x_maps.shape)[:, 0] - x_maps[:, 0]  # (N, 28, 28), signed
-        codes = m.encode(x_maps)  # (N, 32)
-        mixed = torch.stack([codes[p, j] for j, p in enumerate(perms)], dim=1)  # (N, 32)
-        unusual = m.decode(mixed).reshape(len(x_maps), 28, 28)  # (N, 28, 28)
-    per_image_maps[name] = {"(a) error": errors, "(b) unusual codes": unusual}
-per_image_maps["test images"] = {"(b) unusual codes": x_maps[:, 0]}  # the reference for (b)
-n_boot = course.pick(full=200, fast=50)  # bootstrap draws: enough for a standard error
-fine_unit = period2_power(x_maps[:, 0]).mean().item()  # the test images' fine structure
-data_grid = coherent_grid(x_maps[:, 0], n_boot=n_boot)  # the garments' own frame-locked part
-print(f"{len(x_maps):,} test images, {n_boot} bootstrap draws; amplitudes (pi, 0), (0, pi), "
-      f"(pi, pi) of the image-averaged map, in thousandths of the grey range, +- 1 SE")
-freqs = ("(pi, 0) rows", "(0, pi) columns", "(pi, pi) checkerboard")
-beyond_data = {}  # (measurement, model) -> the frequencies whose |amplitude| beats the images' own
-in_grey = {}  # (measurement, model) -> the three |amplitudes| in grey levels
-for what in ("(a) error", "(b) unusual codes"):
-    print(what)
-    for name, maps in per_image_maps.items():
-        if what not in maps:
-            continue
-        g = coherent_grid(maps[what], n_boot=n_boot)
-        amps = ", ".join(f"{a * 1e3:+.3f} +- {se * 1e3:.3f}" for a, se in zip(g.amplitudes, g.ses, strict=True))
-        print(f"    {name:<16} {amps}; size {g.size * 1e3:.3f} +- {g.size_se * 1e3:.3f}")
-        if name == "test images":
-            continue
-        in_grey[(what, name)] = g.amplitudes.abs() * 255  # in 8-bit grey levels (1 level = 1/255)
-        print("        in 8-bit grey levels (x 255): " + ", ".join(f"{a:.2f}" for a in in_grey[(what, name)]))
-        # per frequency: |amplitude| beyond 3 SE of 0; for (b) outputs also beyond the images' own
-        # |amplitude| by 3 SE of the difference (the two SEs combined as for independent measurements)
-        vs_data = what == "(b) unusual codes"  # (a) an error's reference is 0, not the garments
-        beyond_data[(what, name)] = [
-            f for f, a, se, a0, se0 in zip(freqs, g.amplitudes.abs(), g.ses, data_grid.amplitudes.abs(),
-                                           data_grid.ses, strict=True)
-            if a > 3 * se and (not vs_data or a - a0 > 3 * math.hypot(se, se0))]
-        reference = " and of the test images' own" if vs_data else ""
-        print(f"        beyond 3 SE of 0{reference}: " + (", ".join(beyond_data[(what, name)]) or "none"))
-    fine = {n: period2_power(m[what]).mean().item() / fine_unit for n, m in per_image_maps.items()
-            if what in m and n != "test images"}
-    print("    fine structure of any phase (per-image power; test images = 1): "
-          + ", ".join(f"{n} {f:.2f}" for n, f in fine.items()))
-for f in freqs:
-    found = [f"{name} {what[:3]}" for (what, name), fs in beyond_data.items() if f in fs]
-    print(f"what this run shows, {f}: " + (
-        "a frame-locked alternation in " + ", ".join(found)
-        if found else "none, on (a) or (b)"))
-largest_grey = max(a.max().item() for a in in_grey.values())
-print(f"largest amplitude of any trained model: {largest_grey:.2f} of one 8-bit grey level "
-      f"(a fraction of one grey level: {largest_grey < 1})")
-n_found = sum(len(fs) for fs in beyond_data.values())
-print(f"In this run: {n_found} of {3 * len(beyond_data)} tests found a frame-locked alternation (errors: "
-      f"beyond 0; outputs: beyond the garments' own); the largest was {largest_grey:.2f} of one grey level.")
-
-# %% [markdown]
-# The figure enlarges the centre ($16 \times 16$ pixels) of four outputs for unusual codes from
-# each decoder, one screen square per pixel (no smoothing): the pixel-level texture of single
-# outputs. A frame-locked pattern would show there only if it reached about one grey level.
-
-# %%
-# extra code – magnified outputs for unusual codes
-crop = slice(6, 22)  # the centre 16 x 16 pixels
-fig = NotebookFigure(figsize=(6.4, 5.0), layout="constrained")
-axes = fig.subplots(3, 4)
-for row, name in enumerate(trained):
-    for col in range(4):
-        ax = axes[row, col]
-        ax.imshow(per_image_maps[name]["(b) unusual codes"][col, crop, crop].numpy(), cmap="gray",
-                  vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(f"code {col}", fontsize=9)
-    axes[row, 0].set_ylabel(name)
-for ax in axes.ravel():
-    ax.set_xticks([])
-    ax.set_yticks([])
-fig.suptitle("unusual codes, centre 16 x 16 pixels enlarged (one square per pixel)")
-fig
-
-# %% [markdown]
-# Read the lines frequency by frequency. A frequency named for a model means its maps share an
-# alternation at a fixed place that averaging over 2,000 images did not cancel and that the
-# garments alone do not explain; "none" means every amplitude is within about 3 printed SEs of 0
-# or of the test images' own. The $(\pi, \pi)$ checkerboard is the cleanest to read: rows or
-# columns that alternate have other causes too (the garments' own pattern drawn more strongly,
-# the period-2 steps on sloped maps of section 5). The dense decoder has no layer mechanism for
-# a grid, but its per-pixel weights can paint any fixed pattern, so a frequency named for it
-# too points to a conv decoder's layers only if the amplitudes clearly differ.
-#
-# **Detected is not visible.** The grey-level lines say how large each amplitude is in 8-bit grey
-# levels; a fraction of one level cannot be seen in any single output (compare the enlarged
-# crops), only found by averaging. The fine-structure line grows with sharp textures of any
-# phase; the verdicts do not depend on it. All of this is one training run per model (the caveat
-# of section 3).
 
 # %% [markdown]
 # [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)
