@@ -82,8 +82,9 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # Here is the whole architecture in a few lines of PyTorch. ReLU sits between layers, a sigmoid
 # on the output puts pixels in $[0, 1]$, and the **code layer has no activation**: a ReLU there
 # would replace every negative code value by 0, and a code unit that is negative for every image
-# would send the decoder nothing at all, a **dead** unit that no gradient revives. Appendix D
-# trains that variant and counts its dead units.
+# would send the decoder nothing at all, a **dead** unit: no gradient reaches its own weights, and
+# only a change in the shared hidden layer could lift it above 0 again. Appendix D trains that
+# variant and counts its dead units.
 
 # %%
 from torch import nn
@@ -400,7 +401,8 @@ rows_figure({"original": show,
 # %% [markdown]
 # The last line says whether the stacked autoencoder beats PCA with the same 32 numbers per image.
 # Both reconstructions are blurry: 32 numbers cannot hold every detail. (Hinton and Salakhutdinov, 2006,
-# first showed deep autoencoders far ahead of PCA, with much longer training.)
+# first showed deep autoencoders far ahead of PCA, with RBM layer-wise pretraining of a much deeper
+# stack.)
 #
 # ### Is the difference real? The noise of a change of seed
 #
@@ -873,8 +875,9 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
 # The top row shows the same rows before training, uniform noise, so any shape you can see in the
 # other two rows was learned. Does a filter cover the whole frame, like a principal component, or
 # only a local stroke? Can you recognise parts of outlines (edges, sleeves, strokes)? The fine
-# grain on top changes from one pixel to the next without tracing any outline: read it as noise
-# (Appendix N measures how much of it is the random start). Comparing the dense and the tied rows
+# grain on top changes from one pixel to the next without tracing any outline. It is made by
+# training, not left over from the random start (Appendix N measures the start's share): Adam
+# moves even the tiny gradients of rarely lit pixels by steps of about the learning rate. Comparing the dense and the tied rows
 # is by eye only; the errors above measure what tying changes.
 
 # %% [markdown]
@@ -1045,7 +1048,7 @@ print(f"In this run: a linear probe reads {probe_accuracy:.1%} of the classes ri
 # here the probe; its accuracy measures how much class information a linear layer can read from
 # the code. A code trained to reconstruct need not beat the pixels at that, so the comparison
 # printed above is the test to run before claiming that unsupervised codes help a classifier
-# (Appendix F repeats it with only 100 and 1,000 labels). The same holds for the VAE codes of
+# (Appendix F repeats the nearest-neighbour version of it with only 100 and 1,000 labels). The same holds for the VAE codes of
 # lessons 06 and 07.
 
 # %% [markdown]
@@ -1232,25 +1235,42 @@ rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all tes
 # row labels give each model's test error.
 #
 # **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
-# images whose codes are closest. The next cell shows, for 4 test queries, the 5 nearest training
-# images in code space (the $k = 32$ AE) and in pixel space, each titled "same" or "other" class,
-# and counts over 500 queries how many neighbours share the query's class.
+# images whose codes are closest. The next cell counts, over the test queries, how many of the 5
+# nearest training images share the query's class in code space (the $k = 32$ AE) and in pixel
+# space, compared query by query, and shows 4 queries from easily confused classes (T-shirt,
+# pullover, coat, shirt) where the two spaces disagree, each neighbour titled "same" or "other".
 
 # %%
-n_retrieval = min(500, n_query)  # queries; the references are the n_ref training images above
+n_retrieval = n_query  # queries; the references are the n_ref training images above
 neighbours = {  # (n_retrieval, 5) indices into x_train[:n_ref], nearest first
     "code": torch.cdist(codes[:n_retrieval], train_codes).topk(5, largest=False).indices,
     "pixel": torch.cdist(x_test[:n_retrieval].flatten(1), x_train[:n_ref].flatten(1))
     .topk(5, largest=False).indices,
 }
-same_class = {space: (ref_y[idx] == query_y[:n_retrieval, None]).float().mean().item()
-              for space, idx in neighbours.items()}
-print(f"In this run: of the 5 nearest of {n_ref:,} training images, {same_class['code']:.1%} share "
-      f"the query's class in code space and {same_class['pixel']:.1%} in pixel space "
-      f"({n_retrieval} test queries).")
+per_query = {space: (ref_y[idx] == query_y[:n_retrieval, None]).float().mean(dim=1)  # (n,) each
+             for space, idx in neighbours.items()}
+same_class = {space: rates.mean().item() for space, rates in per_query.items()}
+retrieval_gap = same_class["code"] - same_class["pixel"]
+retrieval_se = paired_se(per_query["code"], per_query["pixel"])  # the same queries: paired
+print(f"of the 5 nearest of {n_ref:,} training images, share of the query's class: code space "
+      f"{same_class['code']:.1%}, pixel space {same_class['pixel']:.1%} ({n_retrieval:,} test "
+      f"queries); difference {retrieval_gap:+.1%}, two standard errors {2 * retrieval_se:.1%}")
+print("In this run: " + (f"code space retrieves the query's class better than pixel space, by "
+                         f"more than 2 SE ({retrieval_gap:+.1%})."
+                         if abs(retrieval_gap) > 2 * retrieval_se and retrieval_gap > 0 else
+                         f"pixel space retrieves the query's class better than code space, by "
+                         f"more than 2 SE ({retrieval_gap:+.1%})."
+                         if abs(retrieval_gap) > 2 * retrieval_se else
+                         f"code and pixel space retrieve the query's class at indistinguishable "
+                         f"rates (difference {retrieval_gap:+.1%}, 2 SE {2 * retrieval_se:.1%})."))
 in_reach = query_y[:n_retrieval]
-queries = [int((in_reach == c).nonzero()[0, 0]) for c in (0, 5, 8, 2, 1, 3, 4, 6, 7, 9)
-           if (in_reach == c).any()][:4]  # the first test image of 4 classes
+disagree = per_query["code"] != per_query["pixel"]  # (n,) the two spaces find different shares
+queries = []  # one query from each of 4 easily confused classes, where the two spaces disagree
+for c in (0, 2, 4, 6):  # Fashion-MNIST: T-shirt/top, pullover, coat, shirt
+    in_class = (in_reach == c).nonzero()[:, 0]
+    if len(in_class):
+        picked = in_class[disagree[in_class]]
+        queries.append(int(picked[0] if len(picked) else in_class[0]))
 tiles, tile_titles = [], []
 for q in queries:
     tiles += [x_test[q]] + [x_train[i] for space in ("code", "pixel") for i in neighbours[space][q]]
@@ -1522,7 +1542,8 @@ found = [
     f"{seed_mean:.5f})",
     f"on {n_small:,} training images: gap {dense_small_gap:+.1%} dense, {tied_small_gap:+.1%} tied",
     f"retrieval: {same_class['code']:.1%} of the 5 nearest share the query's class in code space, "
-    f"{same_class['pixel']:.1%} in pixel space",
+    f"{same_class['pixel']:.1%} in pixel space (difference {retrieval_gap:+.1%}, 2 SE "
+    f"{2 * retrieval_se:.1%})",
     f"latent space: nearest-neighbour rate {hits.mean():.1%} on codes, {pixels_nn:.1%} on raw "
     f"pixels; linear probe {probe_accuracy:.1%} on codes, {pixel_probe_hits.mean():.1%} on pixels",
     f"bottleneck: AE below PCA at every k: {below_everywhere}; largest overfitting gap "
@@ -1548,7 +1569,7 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 #   of its gain the output sigmoid alone gets.
 # - Tied weights share ONE `nn.Parameter` (not a `.clone()`), about half the parameters; its
 #   gradient is the sum of both uses. The transpose is the best linear decoder only for an
-#   encoder whose rows span eigenvectors of the covariance; forced to be tied, the best linear
+#   encoder with orthonormal rows that span eigenvectors of the covariance; forced to be tied, the best linear
 #   autoencoder is PCA. Whether tying regularises depends on whether there is overfitting: measure
 #   the gap.
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
