@@ -27,23 +27,19 @@
 # detector**.
 #
 # **Learning objectives.** After this lesson you can
-# 1. build a symmetric dense autoencoder (784-128-32-128-784), read its learning curve, count
-#    its dead hidden units and remove them by centring (the inputs and the output bias's start),
-#    and compare it with PCA at
-#    the same code size, against the noise of a change of seed;
+# 1. build a symmetric dense autoencoder (784-128-32-128-784), read its learning curve, count its
+#    dead hidden units, remove them by centring, and compare it with PCA against the noise of a
+#    change of seed;
 # 2. explain why the code layer has no ReLU;
-# 3. tie the decoder's weights to the encoder's (transposed, own biases) by sharing ONE
-#    `nn.Parameter`, count the parameters saved, show that the shared weight's gradient is the sum
-#    of its two uses, and say what is (and is not) true about "the transpose is the best decoder";
-# 4. picture a 32-dimensional latent space in 2-D, measure what the codes keep with a
-#    nearest-neighbour test and a retrieval strip, and tell a code vector
-#    from a vector of class probabilities;
-# 5. choose the size of the code from a sweep: reconstruction error, overfitting and class
-#    information for code sizes 2 to 64;
-# 6. use reconstruction error as an anomaly score: histograms, ROC curve, AUROC, a threshold set
-#    on validation data, precision and recall, and why precision depends on how rare anomalies
-#    are while AUROC does not; compare with baselines that need no gradient training (mean
-#    intensity, PCA).
+# 3. tie the decoder to the encoder by sharing ONE `nn.Parameter`, count the parameters saved, show
+#    that its gradient is the sum of both uses, and say what is (and is not) true about "the
+#    transpose is the best decoder";
+# 4. measure what a 32-number code keeps (nearest neighbours, retrieval, a linear probe) and tell a
+#    code from a vector of class probabilities;
+# 5. choose the size of the code from a sweep of error, overfitting and class information;
+# 6. use reconstruction error as an anomaly score (ROC curve, AUROC, a threshold set on validation
+#    data, precision at a given prevalence) and compare it with baselines that need no gradient
+#    training.
 #
 # **Map.** Each section measures one thing, printed on a line starting "In this run:"; the prose
 # explains why. The appendices are optional deep dives.
@@ -53,6 +49,7 @@
 # 3. The latent space: the share of nearest neighbours of the same class, codes against pixels.
 # 4. The bottleneck sweep: error and overfitting gap for code sizes 2 to 64.
 # 5. Anomaly detection: the AUROC of the reconstruction error against two baselines.
+
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
 # Colab already has every dependency, so --no-deps leaves its own torch and Jupyter untouched.
@@ -61,23 +58,27 @@ import sys
 if "google.colab" in sys.modules:
     print("Colab: installing the course package from GitHub")
     # %pip install -q --no-deps "autoencoders-course @ git+https://github.com/ae-course/autoencoders-pca-to-vae"
+
 # %%
 import torch
 
 from course_utils import setup_course
 
 course = setup_course(seed=0)
+
 # %% [markdown]
 # ## 1. A stacked autoencoder, written out
 #
 # "Stacked" means several layers on each side: $784 \to 128 \to 32$ in the encoder and the mirror
 # image $32 \to 128 \to 784$ in the decoder. We use the second dataset of the course,
 # Fashion-MNIST, when it is available; the next cell prints which data is really in use.
+
 # %%
 from course_utils.data import load_dataset
 
 data = load_dataset("fashion_mnist", seed=course.seed)
 x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28, 28) each
+
 # %% [markdown]
 # Here is the whole architecture in a few lines of PyTorch. ReLU sits between layers, a sigmoid
 # on the output puts pixels in $[0, 1]$, and the **code layer has no activation**: a ReLU there
@@ -85,6 +86,7 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # would send the decoder nothing at all, a **dead** unit: no gradient reaches its own weights, and
 # only a change in the shared hidden layer could lift it above 0 again. Appendix D trains that
 # variant and counts its dead units.
+
 # %%
 from torch import nn
 
@@ -102,6 +104,7 @@ decoder = nn.Sequential(
 by_hand = nn.Sequential(encoder, decoder)
 print("x", tuple(x_train[:3].shape), "-> z", tuple(encoder(x_train[:3]).shape),
       "-> x_hat", tuple(by_hand(x_train[:3]).shape))
+
 # %% [markdown]
 # The same model lives in the package as `DenseAutoencoder` (with input checks and `encode` /
 # `decode` methods). Its parameter count must match the one written above. A count alone cannot
@@ -109,6 +112,7 @@ print("x", tuple(x_train[:3].shape), "-> z", tuple(encoder(x_train[:3]).shape),
 # has the same count. The stronger check builds both from the same seed (`torch.manual_seed(0)`
 # before each, and both create their four `nn.Linear` layers in the same order, so they start
 # with identical weights) and compares their outputs on a few images:
+
 # %%
 from course_utils.models import DenseAutoencoder, count_parameters
 
@@ -128,16 +132,19 @@ with torch.no_grad():
     same_outputs = torch.allclose(by_hand(x_train[:8]), with_relu(x_train[:8]))
 print(f"with a ReLU on the code: same count {same_count}, same outputs {same_outputs}")
 dense = dense.to(course.device)
+
 # %%
 # extra code – draw the architecture as an hourglass, widths read from the model's Linear layers
 from course_utils.plots import hourglass_figure
 
 hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (784 = 28 x 28 pixels)")
+
 # %% [markdown]
 # **Training budget.** We fix the number of optimizer **steps** (mini-batches), not epochs, so
 # that the same cell trains about as much on 54,000 images as on a small data set. The loss is the
 # squared error **per image** (summed over 784 pixels). `fit` runs the loop of lesson 01 (zero the
 # gradients, forward, loss, backward, step) and records one row of history per epoch.
+
 # %%
 import copy
 import math
@@ -173,11 +180,13 @@ print(f"{epochs} epochs of {len(x_train):,} images = {steps_taken:,} steps (targ
       f"per-image squared error: train {dense_history.last('train_loss'):.2f}, "
       f"valid {dense_history.last('valid_loss'):.2f}")
 print(f"history rows: {len(dense_history.rows)}, one per epoch: {len(dense_history.rows) == epochs}")
+
 # %% [markdown]
 # ### The learning curve
 #
 # The history has one row per epoch, so we can draw the **learning curve**: the error after each
 # epoch, on the training images and on the validation images.
+
 # %%
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
 
@@ -197,6 +206,7 @@ ax.yaxis.set_major_locator(LogLocator(subs=log_tick_steps(ax)))  # 10, 15, 20, .
 ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))  # written as plain numbers
 ax.yaxis.set_minor_locator(NullLocator())
 fig
+
 # %% [markdown]
 # Both curves fall fast, then more and more slowly. In the first epochs the training curve usually
 # sits well above the validation curve: the training number is the average over the epoch's
@@ -206,6 +216,7 @@ fig
 # would be the sign of it. The next cell measures whether the validation error is still falling
 # at the end: where it is, the model is under-trained, and every comparison in this lesson holds
 # at this budget only (Appendices H and I train two models twice as long).
+
 # %%
 # has the validation error stopped falling at the end? (also used in Appendices H and I)
 def still_falling(history, total_steps: int | None = None) -> bool | None:
@@ -239,6 +250,7 @@ raw_still_falling = still_falling(dense_history)
 # `course_utils.models`) returns, for each ReLU layer, the units that output 0 on all images `x`.
 # Here a unit is dead when it outputs 0 on **every test image**; the cell also counts on the
 # training images, and counts the encoder's dead units a second way, by hand.
+
 # %%
 from course_utils.losses import mse_per_pixel
 from course_utils.models import dead_units
@@ -271,6 +283,7 @@ print(f"most of the encoder's dead units died in the first {early.at} steps: "
       f"{raw_dead[0] > 0 and early_dead[0] - init_dead[0] > raw_dead[0] / 2}")
 print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden units dead; "
       f"{early_dead[0]} were dead after {early.at} steps, {init_dead[0]} at initialisation.")
+
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
 # same region (the middle of the frame). A unit whose weights on that region turn negative gets
@@ -294,6 +307,7 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # Two changes at once cannot say which one helped, so the cell also trains a third model that keeps
 # only the second: its output bias starts at $\mathrm{logit}(\bar x)$, but the encoder sees raw
 # pixels. Seed, steps and learning rate stay the same.
+
 # %%
 raw_dense, raw_history = dense, dense_history  # the model of raw pixels, kept for comparison
 mean_image = x_train.mean(dim=0)  # (1, 28, 28): the average training image
@@ -330,17 +344,20 @@ bias_share = (raw_mse - bias_only_mse) / (raw_mse - dense_mse) if raw_mse != den
 print(f"In this run: centring (both changes) left {sum(centred_dead)} dead units against "
       f"{sum(raw_dead)} with raw pixels and changed the test error by {dense_mse / raw_mse - 1:+.1%}; "
       f"the output-bias start alone got {bias_share:.0%} of that change.")
+
 # %% [markdown]
 # With raw pixels, a step that lowers a unit's input on the bright middle of the frame lowers it
 # on every image at once; after centring, only the bias can do that. The table adds one change per
 # row, so the output-bias start's share is one order of adding the two (input centring alone is
 # not trained). A dead unit raises no error: the loss falls either way, and only a count shows
 # it. From here on every autoencoder of this lesson is centred.
+
 # %% [markdown]
 # ### Against PCA
 #
 # To compare with PCA we report the mean squared error **per pixel** on the test images, and fit
 # PCA with 32 components on the same training images.
+
 # %%
 from course_utils.pca import PCA
 
@@ -350,6 +367,7 @@ print(f"{data.name}, 32 numbers per image, {steps_taken:,} steps ({course.mode} 
 print(f"  PCA-32          {pca_mse:.5f}")
 print(f"  stacked AE-32   {dense_mse:.5f}  ({dense_mse / pca_mse:.0%} of PCA's error)")
 print(f"stacked AE below PCA: {dense_mse < pca_mse}")
+
 # %%
 from course_utils.plots import rows_figure
 
@@ -358,8 +376,8 @@ rows_figure({"original": show,
              "PCA-32": pca32.reconstruct(show.flatten(1)).clamp(0, 1),
              "stacked AE-32": predict(dense, show)},
             title="ten test images and their reconstructions from 32 numbers")
+
 # %% [markdown]
-# The last line says whether the stacked autoencoder beats PCA with the same 32 numbers per image.
 # Both reconstructions are blurry: 32 numbers cannot hold every detail. (Hinton and Salakhutdinov, 2006,
 # first showed deep autoencoders far ahead of PCA, with RBM layer-wise pretraining of a much deeper
 # stack.)
@@ -372,6 +390,7 @@ rows_figure({"original": show,
 # $t_{0.975,\,n-1} \cdot s \cdot \sqrt{1 + 1/n}$ around the mean of the $n = 3$ seeds, where $s$
 # is their standard deviation (Appendix B shows why not the range of the three). A difference
 # between two models counts as real only when it is larger than this margin.
+
 # %%
 import statistics
 
@@ -410,6 +429,7 @@ print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error
       f"is {'below' if max(seed_mses) < pca_mse else 'not below'} PCA with every seed, and its mean "
       f"is {abs(pca_mse - seed_mean) / noise_margin:.0f} noise margins "
       f"{'below' if seed_mean < pca_mse else 'above'} PCA's error.")
+
 # %% [markdown]
 # The last line measures the gap to PCA in noise margins: a gap of many margins is not the luck of
 # one seed. Later verdicts borrow this margin for other models (raw pixels, the tied AE),
@@ -419,6 +439,7 @@ print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error
 # decoder follow a curved set of images, where PCA projects onto a flat one. The cell below
 # tests it with a twin that has no hidden ReLU, so that its only nonlinearity is the output
 # sigmoid, which keeps every pixel in $[0, 1]$ and squashes the logits.
+
 # %%
 # the twin of Appendix C: no hidden ReLU (nn.Identity between the layers), same seed and steps
 twin_mse = test_mse(train_dense(0, activation=nn.Identity))
@@ -432,9 +453,11 @@ if pca_mse > seed_mean:
           f"{share_words} of that gain needs no hidden ReLU, only the output sigmoid.")
 else:
     print("In this run: the stacked AE is not below PCA, so there is no gain to split.")
+
 # %% [markdown]
 # The hidden ReLUs earn the rest of the gain. Appendix C splits the sigmoid's share further:
 # how much of it is only the range $[0, 1]$ (PCA clamped to it).
+
 # %% [markdown]
 # ## 2. Tied weights
 #
@@ -457,6 +480,7 @@ else:
 # reads the encoder's `nn.Parameter` (the same Python object) and multiplies by it from the other
 # side. A `(B, 32)` batch of codes times `W2` of shape `(32, 128)` computes $W_2^\top z$ for
 # every image at once. Here is the tied autoencoder written out:
+
 # %%
 class TiedByHand(nn.Module):
     """784 -> 128 -> 32 -> 128 -> 784; the decoder reuses W1 and W2, transposed."""
@@ -482,6 +506,7 @@ tied_hand = TiedByHand()
 for name, p in tied_hand.named_parameters():
     print(f"  {name:<12} {tuple(p.shape)}")
 print(f"{count_parameters(tied_hand):,} parameters (the dense AE: {count_parameters(dense):,})")
+
 # %% [markdown]
 # Six parameter tensors: the encoder's two layers and the two decoder biases. The decoder's
 # weights appear nowhere in the list because they are not separate tensors.
@@ -494,6 +519,7 @@ print(f"{count_parameters(tied_hand):,} parameters (the dense AE: {count_paramet
 # like the dense one (the mean image is a fixed buffer, not a parameter). The cell checks its
 # count against the one written above, and loads the weights of `tied_hand` into an uncentred
 # `TiedAutoencoder` to compare the two output for output:
+
 # %%
 from course_utils.models import TiedAutoencoder
 
@@ -519,6 +545,7 @@ with torch.no_grad():  # the same numbers, parameter by parameter
 print(f"TiedByHand and TiedAutoencoder with the same weights, same outputs on 8 images "
       f"(largest difference {(outputs[0] - outputs[1]).abs().max():.1e}): "
       f"{torch.allclose(*outputs)}")
+
 # %%
 tied_history = fit(tied, x_train.to(course.device), x_valid.to(course.device),
                    epochs=epochs, lr=2e-3, batch_size=batch_size, verbose=False)
@@ -535,6 +562,7 @@ tied_word = ("within the noise margin" if abs(tied_mse - seed_mean) <= noise_mar
 tied_word += ", the dense model's margin, borrowed"
 print(f"In this run: the tied AE has {count_parameters(tied) / count_parameters(dense):.0%} of the "
       f"dense AE's parameters and {tied_mse / seed_mean:.2f} times its error ({tied_word}).")
+
 # %% [markdown]
 # ### Does tying regularise here?
 #
@@ -543,6 +571,7 @@ print(f"In this run: the tied AE has {count_parameters(tied) / count_parameters(
 # measure both models, with their final weights, on a sample of training images and on the
 # validation images (not the history's training column: it averages over an epoch of changing
 # weights).
+
 # %%
 from course_utils.train import evaluate
 
@@ -565,6 +594,7 @@ print(f"In this run: validation error minus training error, relative: dense AE {
       f"tied AE {gaps['tied AE']:+.1%}; "
       + ("the dense AE overfits, so tying has a gap to narrow." if dense_overfits else
          "neither overfits, so tying has nothing to cure."))
+
 # %%
 # extra code – the learning curves of both models on one figure, on a log scale
 fig = NotebookFigure(figsize=(6.5, 3.4), layout="constrained")
@@ -581,6 +611,7 @@ ax.yaxis.set_minor_locator(NullLocator())
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig
+
 # %%
 # a small-data run: the same two recipes on 1,000 training images, where a dense AE can overfit
 n_small = min(1_000, len(x_train))
@@ -602,6 +633,7 @@ print(f"In this run, on {n_small:,} images ({small_epochs} epochs): gap {dense_s
       + ("narrows the gap" if tied_small_gap < dense_small_gap else "does not narrow the gap")
       + (" and lowers the validation error." if tied_small_valid < dense_small_valid else
          " but does not lower the validation error."))
+
 # %% [markdown]
 # The printed gaps say whether either model overfits. Where neither gap is large, tying has
 # nothing to cure: it is a constraint, and the tied AE's error ratio above is what it costs. On 1,000
@@ -609,15 +641,11 @@ print(f"In this run, on {n_small:,} images ({small_epochs} epochs): gap {dense_s
 # In the learning-curve figure, a model that does not overfit has its two curves ending close
 # together.
 #
-# The word "stacked" comes from a time when deep networks were built **greedily**, one autoencoder
-# layer at a time, each trained on the codes of the previous one (Appendix E measures it). Today
-# the whole stack is trained at once, as above, and the clear benefit of tying is the halved
-# number of weights.
-#
 # What did the first layer learn? Each row of $W_1$ has 784 numbers, one per pixel: drawn as a
 # 28x28 image it shows which pattern of pixels that hidden unit responds to (grey = weight 0,
 # light = positive, dark = negative). In the tied model the same row is also a pattern the
 # decoder's last layer adds to the output's logits.
+
 # %%
 # extra code – 12 rows of W1 (out of 128) for each model, as 28x28 images, each on its own scale
 from course_utils.plots import images_figure
@@ -641,6 +669,7 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
               + ["tied AE"] + [""] * 11,
               title="first-layer filters: rows of W1 (top: untrained, middle: dense AE, "
                     "bottom: tied AE)")
+
 # %% [markdown]
 # The top row shows the same rows before training, uniform noise, so any shape you can see in the
 # other two rows was learned. Does a filter cover the whole frame, like a principal component, or
@@ -649,6 +678,7 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
 # training, not left over from the random start (Appendix N measures the start's share): Adam
 # moves even the tiny gradients of rarely lit pixels by steps of about the learning rate. Comparing the dense and the tied rows
 # is by eye only; the errors above measure what tying changes.
+
 # %% [markdown]
 # ## 3. The latent space
 #
@@ -656,6 +686,7 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
 # own first two principal components (a linear, fast choice; t-SNE would separate clusters more
 # but distorts distances): each axis is a direction in code space along which the codes vary most,
 # not one of the 32 code numbers. Colours are the classes, which the autoencoder never saw.
+
 # %%
 from course_utils.plots import codes_figure
 
@@ -672,12 +703,14 @@ codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3
              axis_labels=("first principal component of the codes",
                           "second principal component of the codes"),
              thumbnail_cmap="gray")
+
 # %% [markdown]
 # Which classes does the autoencoder keep apart, without labels? A **nearest-neighbour test**
 # measures it: for each test image, find the training image whose code is nearest (in all 32
 # dimensions) and check whether it has the same class. The labels only score the codes. The cell
 # prints the rate per class, best first, with two standard errors (each class has only about a
 # tenth of the test images).
+
 # %%
 def paired_se(hits_a, hits_b):
     """Standard error of the difference of two hit rates on the same queries: (n,), (n,) -> float"""
@@ -726,13 +759,12 @@ print(f"In this run: raw pixels, with no training, already reach {share:.0%} of 
       + "; the autoencoder " + {"above": "adds to it", "indistinguishable from": "keeps it",
                                 "below": "loses part of it"}[verdict]
       + " while compressing 784 numbers to 32")
+
 # %% [markdown]
 # Nearest neighbours share the class far above chance even in raw pixels, which no training
 # produced: similar garments look alike pixel by pixel. So the codes are tested against the
 # pixels, not against chance: does the autoencoder keep, improve or lose that structure in 32
-# numbers instead of 784? The rate measures the **purity** of neighbourhoods: a class near the top
-# has few look-alikes from other classes; rates within their error margins are not
-# ranked. The scatter is a 2-D shadow: points that overlap there may be apart in the other 30
+# numbers instead of 784? The scatter is a 2-D shadow: points that overlap there may be apart in the other 30
 # dimensions.
 #
 # ### A code is not a vector of class probabilities
@@ -744,6 +776,7 @@ print(f"In this run: raw pixels, with no training, already reach {share:.0%} of 
 # fitted to the 784 raw pixels of the same images; for each input the number of steps (50 to
 # 1,600) is chosen on labelled **validation** images, and only then are the two compared on the
 # test images.
+
 # %%
 n_valid = min(2_000, len(x_valid))  # labelled validation images: they choose the probe's steps
 valid_y = data.valid.y[:n_valid]
@@ -804,6 +837,7 @@ print(f"the same probe on the raw pixels: {pixel_probe_hits.mean():.1%}; the pro
       f"{2 * se:.1%})")
 print(f"In this run: a linear probe reads {probe_accuracy:.1%} of the classes right from the 32-number "
       f"codes and {pixel_probe_hits.mean():.1%} from the 784 pixels ({verdict} the pixels).")
+
 # %% [markdown]
 # The code's 32 numbers (a choice we made, unrelated to the 10 classes) can be negative and their
 # sum means nothing: they are the coordinates of a point, found without labels. Class
@@ -813,6 +847,7 @@ print(f"In this run: a linear probe reads {probe_accuracy:.1%} of the classes ri
 # printed above is the test to run before claiming that unsupervised codes help a classifier
 # (Appendix F repeats the nearest-neighbour version of it with only 100 and 1,000 labels). The same holds for the VAE codes of
 # lessons 06 and 07.
+
 # %% [markdown]
 # ## 4. How wide should the bottleneck be?
 #
@@ -823,6 +858,7 @@ print(f"In this run: a linear probe reads {probe_accuracy:.1%} of the classes ri
 # `n_ref`) and validation images, for the AE and for PCA with the same $k$; the AE's overfitting
 # gap (validation error over training error, minus 1); and the nearest-neighbour rate of the AE's
 # and PCA's codes.
+
 # %%
 pca64 = PCA(64).fit(x_train.flatten(1))  # PCA with k components = its first k of these
 sweep_sizes = (2, 8, 32, 64)
@@ -831,6 +867,7 @@ for k in sweep_sizes:
     if k not in ae_models:
         ae_models[k] = train_dense(0, n_latent=k)
 print(f"trained {len(sweep_sizes) - 1} more dense AEs, {steps_taken:,} steps each")
+
 # %%
 def pca_errors(pca, x):
     """MSE per pixel of PCA's reconstruction, one number per image: (N, 1, 28, 28) -> (N,)."""
@@ -864,6 +901,7 @@ for k, row in sweep.items():
         f"{row[c]:>10.1%}" if c in percent else f"{row[c]:>10.3g}" if c == "AE / PCA"
         else f"{row[c]:>10.5f}" for c in columns[1:]))
 print(f"raw pixels (784 numbers): nearest-neighbour rate {pixels_nn:.1%}; errors are MSE per pixel")
+
 # %%
 from itertools import pairwise  # (a, b), (b, c), ...: neighbours in a list
 
@@ -889,6 +927,7 @@ print(f"In this run: the AE is {'below' if below_everywhere else 'not below'} PC
       f"{best_ratio}; "
       + ("no code size overfits." if max(gaps_k) <= overfit_at else
          f"the largest overfitting gap is {max(gaps_k):+.1%}."))
+
 # %%
 # extra code – the sweep as two panels: error and nearest-neighbour rate against k
 fig = NotebookFigure(figsize=(10, 3.6), layout="constrained")
@@ -916,6 +955,7 @@ for ax in (ax_err, ax_nn):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right" if ax is ax_nn else "best")
 fig
+
 # %% [markdown]
 # Left: the errors (hollow circles: training sample, crosses: validation). Right: the
 # nearest-neighbour rates on a zoomed axis (it does not start at 0); each bar is two standard
@@ -927,22 +967,14 @@ fig
 # (about 200,000 for every $k$, the `weights` column), so where no size overfits, a narrower code
 # only costs reconstruction quality. The AE's errors are at this budget; PCA's are exact. Choosing
 # $k$ is a trade-off between compression and quality, measured on validation data.
-# %%
-# extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
-show8 = x_test[:8]  # (8, 1, 28, 28)
-sweep_rows = {"original": show8}
-for k in sweep_sizes:
-    sweep_rows[f"k = {k}\nMSE {test_mse(ae_models[k]):.4f}"] = predict(ae_models[k], show8)
-rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all test images)")
+
 # %% [markdown]
-# With $k = 2$ little more than a rough silhouette survives; each wider code adds detail, and the
-# row labels give each model's test error.
-#
 # **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
 # images whose codes are closest. The next cell counts, over the test queries, how many of the 5
 # nearest training images share the query's class in code space (the $k = 32$ AE) and in pixel
 # space, compared query by query, and shows 4 queries from easily confused classes (T-shirt,
 # pullover, coat, shirt) where the two spaces disagree, each neighbour titled "same" or "other".
+
 # %%
 n_retrieval = n_query  # queries; the references are the n_ref training images above
 neighbours = {  # (n_retrieval, 5) indices into x_train[:n_ref], nearest first
@@ -983,6 +1015,7 @@ for q in queries:
                     for j, i in enumerate(neighbours["pixel"][q])]
 images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, titles_size=9,
               title="query | 5 nearest in code space (k = 32) | 5 nearest in pixel space")
+
 # %% [markdown]
 # ## 5. Anomaly detection by reconstruction error
 #
@@ -992,6 +1025,7 @@ images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, title
 # Fashion-MNIST test images when that dataset is on this machine, otherwise crops of photos that
 # ship with scikit-learn. The next cell prints which sets are in use, and whether the digits are
 # the full MNIST split (on fewer digits, a verdict close to its margin could flip).
+
 # %%
 from course_utils.anomaly import out_of_distribution_images
 
@@ -1003,6 +1037,7 @@ print(f"normal:    {len(normal_x):,} {digits.name} test images "
 print(f"anomalies: {len(ood_x):,} {ood_name}")
 print(f"the full MNIST split (54,000 training, 6,000 validation, 10,000 test digits): "
       f"{(len(digits.train.x), len(digits.valid.x), len(normal_x)) == (54_000, 6_000, 10_000)}")
+
 # %%
 torch.manual_seed(0)
 digit_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32,
@@ -1014,11 +1049,13 @@ digit_ae = digit_ae.cpu()
 digit_steps = digit_epochs * math.ceil(len(digits.train.x) / batch_size)
 print(f"digit autoencoder: {digit_epochs} epochs of {len(digits.train.x):,} images = "
       f"{digit_steps:,} steps (target {steps:,})")
+
 # %% [markdown]
 # `mse_per_pixel_per_image` (in `course_utils.anomaly`) returns one number per image: its mean
 # squared error per pixel. The histograms are drawn over $\log_{10}$ of the error, so that both
 # the small errors of the digits and the large errors of the anomalies get room, and each
 # histogram has area 1.
+
 # %%
 from course_utils.anomaly import error_histograms_figure, mse_per_pixel_per_image
 
@@ -1028,11 +1065,8 @@ err_ood = mse_per_pixel_per_image(digit_ae, ood_x)  # (N,)
 print(f"median error: normal {err_normal.median():.4f}, anomalies {err_ood.median():.4f} "
       f"(ratio {err_ood.median() / err_normal.median():.1f})")
 error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "anomalies"))
+
 # %% [markdown]
-# Where the two histograms overlap, any threshold flags some normal images or misses some
-# anomalies. The ROC curve shows the separation at every threshold at once, and the area under it
-# (AUROC) puts one number on it.
-#
 # ### ROC curve and AUROC, the AUROC checked by hand
 #
 # A threshold $t$ flags every image with error $\ge t$. For each $t$ count the **true positive
@@ -1042,6 +1076,7 @@ error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "
 # anomaly scores higher than a random normal image (ties count one half): 1 is perfect, 0.5 is a
 # coin toss. On a hand-sized example, check the printed rates by counting; the last line checks
 # the AUROC as the share of (anomaly, normal) pairs in order:
+
 # %%
 from course_utils.anomaly import auroc, roc_curve
 
@@ -1051,6 +1086,7 @@ for name, values in (("thresholds", thresholds), ("FPR", fpr), ("TPR", tpr)):
     print(f"{name:<11}" + "  ".join(f"{v:>5.2f}" for v in values))
 pairs = (anomal_toy[:, None] > normal_toy[None, :]).float().mean().item()  # (2, 3) comparisons
 print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) pairs in order {pairs:.4f}")
+
 # %% [markdown]
 # ### Is the autoencoder worth it? Two baselines without gradient training
 #
@@ -1062,6 +1098,7 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 # measured on a finite set of images is itself uncertain: `auroc_difference_se` estimates the
 # standard error of the difference of two AUROCs by a **bootstrap** (200 redraws of the images,
 # with replacement), and a difference counts as real only beyond two standard errors.
+
 # %%
 from course_utils.anomaly import auroc_difference_se, roc_figure
 
@@ -1120,29 +1157,13 @@ ax = roc_figure(*scores["stacked AE error"], label="stacked AE").axes[0]
 roc_figure(*scores["PCA-32 error"], label="PCA-32", ax=ax, color="tab:green", chance=False)
 roc_figure(*scores["mean intensity"], label="mean intensity" + " (flipped)" * intensity_flipped, ax=ax, color="tab:orange", chance=False)
 ax.figure
-# %%
-# extra code – the same curves with a logarithmic false-positive axis: small rates get room
-# (a false-positive rate of 0 has no place on a log axis: those points are drawn at one false
-# alarm, 1/N, so the curve's left end is the recall at zero OR one false alarm)
-fig = NotebookFigure(figsize=(6.0, 3.6), layout="constrained")
-ax = fig.subplots()
-smallest = 1 / len(normal_x)  # one normal image flagged
-for name, colour in (("stacked AE error", "tab:purple"), ("PCA-32 error", "tab:green"),
-                     ("mean intensity", "tab:orange")):
-    fpr, tpr, _ = roc_curve(*scores[name])
-    ax.plot(fpr.clip(smallest, None), tpr, color=colour, label=name)
-ax.set(xscale="log", xlim=(smallest, 1), ylim=(0, 1.01), xlabel="false positive rate (log scale)",
-       ylabel="true positive rate (recall)", title="ROC curves, small false-alarm rates enlarged")
-ax.grid(alpha=0.3)
-ax.legend(fontsize=8, loc="lower right")
-fig
+
 # %% [markdown]
 # Mean intensity ranks a pair right whenever the anomaly carries more light than the digit, and
 # thin strokes on black carry little: any detector has to beat that (Appendix J tests whether the
 # autoencoder's error is brightness in disguise). PCA-32 is the linear autoencoder, so the gap to
-# it is what the nonlinear layers add; the ratio line compares the two by their mistakes. The
-# log-axis figure enlarges small false-alarm rates; its left edge stands for zero or one false
-# alarm.
+# it is what the nonlinear layers add; the ratio line compares the two by their mistakes.
+
 # %% [markdown]
 # ### A threshold, set on validation data
 #
@@ -1152,6 +1173,7 @@ fig
 # choosing it. (Taking the percentile of the test errors themselves would make "5% false alarms"
 # true by construction, and the test would measure nothing.) At threshold $t$:
 # precision = anomalies among the flagged images, recall = share of anomalies flagged.
+
 # %%
 from course_utils.anomaly import flag_counts, threshold_figure
 
@@ -1165,6 +1187,7 @@ print(f"In this run: a threshold set on validation digits flags {counts.false_al
       f"normal test digits (target 5%) and catches {counts.recall:.1%} of the anomalies.")
 names = (digits.name, "anomaly")
 threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
+
 # %% [markdown]
 # Validation and test digits come from the same distribution, so a percentile of one carries over
 # to the other when the validation set is large. The image rows show the anomalies caught, the
@@ -1172,14 +1195,12 @@ threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 #
 # ### Precision depends on how rare anomalies are
 #
-# *Takeaway: AUROC, recall and the false-alarm rate do not change with the share of anomalies;
-# precision does, so quote it with that share.*
-#
 # The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall and the
 # false-alarm rate are shares within one group, so they, the ROC curve and AUROC do not change
 # with prevalence. Precision does: with 1% anomalies, even 5% false alarms on the other 99%
 # outnumber the anomalies caught. The cell keeps every normal test image, draws anomalies at
 # random to reach each prevalence, and compares with Bayes' rule (`precision_at_prevalence`).
+
 # %%
 from course_utils.anomaly import precision_at_prevalence
 
@@ -1197,6 +1218,7 @@ for prevalence in (0.5, 0.1, 0.01):
 print(f"precision falls as anomalies get rarer: {precisions[0] > precisions[1] > precisions[2]}")
 print(f"In this run: the same detector and threshold have precision {precisions[0]:.2f} with 50% "
       f"anomalies and {precisions[2]:.2f} with 1%.")
+
 # %% [markdown]
 # Compare the columns: the AUROC stays about the same (it wobbles only because few anomalies are
 # drawn at low prevalence), while precision drops as the anomalies get rarer, as the verdict line
@@ -1205,15 +1227,18 @@ print(f"In this run: the same detector and threshold have precision {precisions[
 #
 # Move the slider to trade false alarms for missed anomalies: lower thresholds raise recall and
 # lower precision.
+
 # %% tags=["nbval-ignore-output"]
 from course_utils.anomaly import threshold_view
 
 threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
+
 # %% [markdown]
 # ## What this run found
 #
 # The results of the main path, gathered from the values measured above (the appendices follow
 # the summary).
+
 # %%
 found = [
     f"centring: {sum(raw_dead)} dead units with raw pixels, {sum(centred_dead)} after centring; "
@@ -1238,30 +1263,24 @@ found = [
     f"{precisions[0]:.2f} with 50% anomalies, {precisions[2]:.2f} with 1%",
 ]
 print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
+
 # %% [markdown]
 # ## Summary
 #
-# - A stacked autoencoder (784-128-32-128-784, ReLU between layers, a linear code, a sigmoid
-#   output) takes a few lines of `nn.Sequential`. Its learning curve needs one history row per
-#   epoch: the summary belongs inside the epoch loop.
-# - With raw pixels (all at least 0) hidden ReLU units can die, silently; `dead_units` counts
-#   them. **Centring** (the encoder sees $x - \bar x$, the output bias starts at
-#   $\mathrm{logit}\,\bar x$) takes from the weights the power to kill a first-layer unit.
-# - Differences between models are read against a noise margin from three seeds. The stacked AE
-#   is measured against PCA at the same code size, and a twin without hidden ReLUs shows how much
-#   of its gain the output sigmoid alone gets.
-# - Tied weights share ONE `nn.Parameter` (not a `.clone()`), about half the parameters; its
-#   gradient is the sum of both uses. The transpose is the best linear decoder only for an
-#   encoder with orthonormal rows that span eigenvectors of the covariance; forced to be tied, the best linear
-#   autoencoder is PCA. Whether tying regularises depends on whether there is overfitting: measure
-#   the gap.
+# - A stacked autoencoder (784-128-32-128-784, a linear code, a sigmoid output) takes a few lines of
+#   `nn.Sequential`; its history needs one row per epoch.
+# - Raw pixels (all at least 0) can kill hidden ReLU units silently; **centring** ($x - \bar x$ in,
+#   the output bias starting at $\mathrm{logit}\,\bar x$) takes that power from the weights.
+# - Differences between models are read against a noise margin from three seeds.
+# - Tied weights share ONE `nn.Parameter`: about half the parameters, and a gradient that sums both
+#   uses. The transpose is the best linear decoder only for an encoder with orthonormal rows that
+#   span eigenvectors of the covariance. Tying can regularise only where there is overfitting.
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels.
-# - The bottleneck sweep trades reconstruction error against the size of the code; whether a
-#   narrow code reduces overfitting is a measurement, not a rule.
-# - Reconstruction error is an anomaly score. ROC and AUROC do not depend on prevalence, precision
-#   does; set the threshold on validation data, and compare with baselines that need no gradient
-#   training (mean intensity, PCA).
+# - Whether a narrow code reduces overfitting is a measurement, not a rule.
+# - Reconstruction error is an anomaly score: AUROC does not depend on prevalence, precision does;
+#   set the threshold on validation data, and compare with mean intensity and PCA.
+
 # %% [markdown]
 # ## Appendix A: what the first steps do (a note)
 #
@@ -1285,6 +1304,7 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # the seed noise is roughly normal and the other model's noise is no larger, a model that is
 # really no different lands outside it only 5% of the time. The cell checks both rules on
 # simulated runs that differ only by noise.
+
 # %%
 g = torch.Generator().manual_seed(0)
 runs = torch.randn(100_000, n_seeds + 1, generator=g)  # n seed runs + 1 new run, no real effect
@@ -1294,11 +1314,13 @@ margin = student_t.ppf(0.975, df=n_seeds - 1) * seeds.std(dim=1) * (1 + 1 / n_se
 interval_rule = (new_run - seeds.mean(dim=1)).abs() > margin
 print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
       f"{range_rule.float().mean():.3f}, prediction-interval rule {interval_rule.float().mean():.3f}")
+
 # %% [markdown]
 # The price of the prediction interval, with only three seeds, is a margin of about five of
 # their standard deviations ($4.30 \cdot \sqrt{4/3} \approx 4.97$; more seeds would narrow it).
 # It covers the training seed only: differences measured on a sample of test images get their
 # own standard errors (sections 3 to 5).
+
 # %% [markdown]
 # ## Appendix C: is it the nonlinearity? A twin without ReLUs
 #
@@ -1314,6 +1336,7 @@ print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
 # rank at most 32 followed by the sigmoid, its only nonlinearity. If the stacked AE beats
 # PCA *because* of its hidden ReLUs, the twin should lose that advantage. The cell also measures
 # PCA with its reconstructions clamped to $[0, 1]$, the range the sigmoid enforces.
+
 # %%
 print(f"twin without ReLUs: test MSE {twin_mse:.5f} ({twin_mse / pca_mse:.0%} of PCA's error, "
       f"{twin_mse / seed_mean:.0%} of the stacked AE's)")
@@ -1331,6 +1354,7 @@ if advantage > noise_margin:
           f"{(twin_mse - seed_mean) / advantage:.0%}")
 else:
     print("the stacked AE has no advantage over PCA beyond the noise margin: nothing to split")
+
 # %% [markdown]
 # Verdicts (a) and (b) test the explanation "the nonlinearity beats PCA", and the split line
 # divides the advantage between its parts:
@@ -1346,6 +1370,7 @@ else:
 # So "nonlinear beats linear" is true here only with the split printed above, and only at this
 # training budget: which nonlinearity earns how much is a measurement, and it can change with
 # the data and with the number of steps.
+
 # %% [markdown]
 # ## Appendix D: a ReLU on the code, measured
 #
@@ -1354,6 +1379,7 @@ else:
 # Now the variant some tutorials use: the same model with a ReLU appended to the encoder, so
 # every negative code value becomes 0. Same seed, same steps, same learning rate; the only
 # difference is that one layer.
+
 # %%
 torch.manual_seed(0)
 relu_code = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
@@ -1363,11 +1389,13 @@ relu_code = relu_code.to(course.device)
 fit(relu_code, x_train.to(course.device), epochs=epochs, lr=2e-3, batch_size=batch_size,
     verbose=False)
 relu_code = relu_code.cpu()
+
 # %% [markdown]
 # Three numbers per model: the test error; the share of code values that are 0 (for the linear
 # code: the share below 0, the values a ReLU would have removed); and the number of **dead**
 # units, code units that are 0 for every test image (for the linear code: negative for every
 # test image, which still carries information, since the value varies).
+
 # %%
 relu_codes = predict(relu_code, x_test, fn=encode)  # (N, 32), all >= 0
 relu_mse = mse_per_pixel(predict(relu_code, x_test), x_test).item()
@@ -1391,6 +1419,7 @@ print(f"ReLU code worse than the linear code by more than the noise margin (the 
 print(f"In this run: a ReLU on the code leaves {dead} of 32 code units dead and changes the test "
       f"error by {relu_mse / seed_mean - 1:+.0%}, {(relu_mse - seed_mean) / noise_margin:.1f} "
       f"noise margins.")
+
 # %% [markdown]
 # Read the table and the verdict. Every dead unit is a code number that is the same (0) for
 # every image, so it tells the decoder nothing, and no gradient reaches its own weights; only a
@@ -1407,6 +1436,7 @@ print(f"In this run: a ReLU on the code leaves {dead} of 32 code units dead and 
 # that cost in numbers; its noise margin is borrowed from the linear-code model of section 1
 # (the ReLU-code model's own seed noise was not measured). A linear code costs nothing
 # extra, which is why this course keeps it.
+
 # %% [markdown]
 # ## Appendix E: stacked one layer at a time, greedy training measured
 #
@@ -1426,6 +1456,7 @@ print(f"In this run: a ReLU on the code leaves {dead} of 32 code units dead and 
 # two middle layers, and stage 3 all four. Learning rate, batch size and centring are those of
 # `dense`. The cell compares the test errors image by image (a paired standard error, for the
 # choice of test images) and with the seed noise margin of section 1.
+
 # %%
 from course_utils.anomaly import mse_per_pixel_per_image  # (model, x) -> (N,) MSE per pixel
 
@@ -1476,6 +1507,7 @@ print(f"greedy minus end to end: {gap:+.5f} (two paired standard errors {2 * gap
       f"margin for one run vs one run {greedy_margin:.5f}, from the dense model's seeds) -> greedy is "
       + ("worse" if real and gap > 0 else "better" if real else "indistinguishable from end-to-end")
       + (" than end-to-end training at the same steps" if real else " at the same steps"))
+
 # %% [markdown]
 # The first line checks that the two models got the same number of optimizer steps. The second
 # shows what the stages gave: the stack of two shallow autoencoders, before any fine-tuning, is
@@ -1491,6 +1523,7 @@ print(f"greedy minus end to end: {gap:+.5f} (two paired standard errors {2 * gap
 # section 1 trained it from random weights with Adam, so here it is a comparison of two ways to spend the
 # same steps, not a rescue. Whichever way your verdict goes, it holds at this budget and depth
 # only.
+
 # %% [markdown]
 # ## Appendix F: with few labels, do the codes help?
 #
@@ -1506,6 +1539,7 @@ print(f"greedy minus end to end: {gap:+.5f} (two paired standard errors {2 * gap
 # images (with 100 labels, a validation set of 2,000 would be a luxury). Which 100 images get
 # labels is luck, so the cell draws the labelled set 10 times and averages; each "2 SE" combines
 # the spread over the draws with the sampling of the test images.
+
 # %%
 n_draws = 10
 g = torch.Generator().manual_seed(0)
@@ -1538,6 +1572,7 @@ for n_labels in (100, 1_000):
           f"{few_pixel_hits.mean():>10.1%} ±{two_se(few_pixel_hits):>4.1%}"
           f"{difference:>+12.1%}{margin:>7.1%}   {verdict}")
 print(f"(with all {n_ref:,} labels, above: codes {hits.mean():.1%}, pixels {pixels_nn:.1%})")
+
 # %% [markdown]
 # Read each row's verdict, and compare it with the last line, the same test with all `n_ref`
 # labels. Where the codes come out above the pixels with 100 labels but not with all of them, the
@@ -1555,6 +1590,7 @@ print(f"(with all {n_ref:,} labels, above: codes {hits.mean():.1%}, pixels {pixe
 # steps on batches of 100 labelled images (learning rate 0.002, the autoencoder's; 0.05 for the
 # head alone, the linear probe's of section 3; no labelled validation set, as above), on 3 draws
 # of the labelled images, and is measured on the same test images.
+
 # %%
 class CodeClassifier(nn.Module):
     """A linear head on an autoencoder's encoder: (B, 1, 28, 28) -> class scores (B, 10)."""
@@ -1616,6 +1652,7 @@ for n_labels, accs in tuned.items():
     summary.append(f"with {n_labels:,} labels fine-tuning is {word} training from scratch "
                    f"({gain.mean():+.1%}, 95% margin {margin:.1%})")
 print("In this run: " + "; ".join(summary) + ".")
+
 # %% [markdown]
 # Why could pretraining help? The network from scratch must learn its 128 + 32 hidden features
 # from the labelled images alone; the pretrained one starts from features learned on all the
@@ -1626,6 +1663,7 @@ print("In this run: " + "; ".join(summary) + ".")
 # these draws. Every number holds for this recipe (a fixed number of steps, one learning rate)
 # only. Where fine-tuning is not clearly different from training from scratch, these features
 # gave gradient training no head start that 3 draws can show at this budget.
+
 # %% [markdown]
 # ## Appendix G: decoding from the latent space
 #
@@ -1637,6 +1675,7 @@ print("In this run: " + "; ".join(summary) + ".")
 # plot, mapped back to 32 numbers. A grid point is marked "far" when, in all 32 dimensions, it is
 # farther from every one of the first 2,000 test codes than 99% of those codes are from their
 # nearest neighbour.
+
 # %%
 code_pca = PCA(2).fit(codes)  # the plane of the scatter plot: (N, 32) -> (N, 2) and back
 first, other = 0, int((data.test.y != data.test.y[0]).nonzero()[0, 0])  # two different classes
@@ -1665,16 +1704,19 @@ print(f"grid: points farther from every one of {len(codes[:2000]):,} test codes 
       f"those codes lie from their nearest neighbour (in 32 dimensions): {int(far.sum())} of 64")
 images_figure(line_images, ncols=8, size=0.9,
               title="decoding the straight line between two codes")
+
 # %%
 # extra code – the decoded grid; "far" marks points with no real code nearby
 images_figure(grid_images, ncols=8, size=0.75, titles=["far" if f else "" for f in far.tolist()],
               title="decoding a grid over the plane of the codes")
+
 # %% [markdown]
 # The decoder returns *something* everywhere, and, being smooth, it often extends what it learned:
 # far tiles may still look like garments, or blends of two. But no training image was decoded
 # there, so nothing guarantees it, and the midpoint of two codes need not be the code of any real
 # image. An ordinary autoencoder gives no rule for choosing codes that decode to plausible new
 # images; the **variational** autoencoder of lesson 06 adds one.
+
 # %% [markdown]
 # The same "far" rule in the plane of the picture counts differently: projecting shrinks every
 # distance, and only the count in 32 dimensions matters to the decoder.
@@ -1683,6 +1725,7 @@ images_figure(grid_images, ncols=8, size=0.75, titles=["far" if f else "" for f 
 far_2d = far_from(grid_2d, plane[:2000])  # (64,): the same rule, in the plane of the picture
 print(f"far grid points: {int(far_2d.sum())} of 64 in the plane, {int(far.sum())} of 64 in 32 "
       f"dimensions; marked the same way by both: {int((far_2d == far).sum())} of 64")
+
 # %% [markdown]
 # ## Appendix H: class information per code size, and a longer budget
 #
@@ -1692,6 +1735,7 @@ print(f"far grid points: {int(far_2d.sum())} of 64 in the plane, {int(far.sum())
 # *Takeaway: verdicts (6) to (8) rank the code sizes by class information only where the
 # differences beat their standard errors; the longer run measures how much of the error ratios
 # is a matter of budget.*
+
 # %%
 tied_with_best = [k for k in sweep_sizes
                   if not clearly_above(nn_hits["AE", best_nn], nn_hits["AE", k])]
@@ -1712,6 +1756,7 @@ print(f"In this run: the AE codes' rates form a "
       f"{'plateau' if len(tied_with_best) > 1 else 'peak'} at k = {tied_with_best}; at k = 32 they "
       f"{beats[clearly_above(nn_hits['AE', 32], pixel_hits)]} raw pixels, at k = 2 they "
       f"{beats[clearly_above(nn_hits['AE', 2], nn_hits['PCA', 2])]} PCA's codes.")
+
 # %% [markdown]
 # The codes' nearest neighbours share the class far above chance (about 10%), but so do raw
 # pixels (section 3): the yardstick is the pixels' rate, the grey line of the figure. Trust the
@@ -1725,6 +1770,7 @@ print(f"In this run: the AE codes' rates form a "
 # continues that model (a copy of it) for as many steps again, recording its validation curve,
 # and measures its validation error against PCA's once more. (The depth test below uses the
 # continued model a second time.)
+
 # %%
 k_check = 32  # section 1's model (seed 0), continued
 longer = copy.deepcopy(ae_models[k_check]).to(course.device)
@@ -1748,11 +1794,25 @@ print(f"twice the steps lower the AE's error by more than the noise margin ({noi
 if pca_check < 1e-6:
     print(f"PCA reconstructs these images (almost) exactly with {k_check} components, so no budget "
           "can bring the AE below it here")
+
 # %% [markdown]
 # Where the $k = 32$ ratio moves with more steps (the noise margin is only a rough yardstick for
 # one run continued), the other ratios (and so the $k$ of verdict (3)) could move too with a longer budget.
 # (On the embedded fallback, whose images are 8x8 scans enlarged to 28x28, PCA can come close to
 # exact; the cell says so if its error is practically 0.)
+
+# %%
+# extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
+show8 = x_test[:8]  # (8, 1, 28, 28)
+sweep_rows = {"original": show8}
+for k in sweep_sizes:
+    sweep_rows[f"k = {k}\nMSE {test_mse(ae_models[k]):.4f}"] = predict(ae_models[k], show8)
+rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all test images)")
+
+# %% [markdown]
+# With $k = 2$ little more than a rough silhouette survives; each wider code adds detail, and the
+# row labels give each model's test error.
+
 # %% [markdown]
 # ## Appendix I: and how deep?
 #
@@ -1778,6 +1838,7 @@ if pca_check < 1e-6:
 # $\sqrt 2$ times larger, a conservative choice: it treats the two gaps as independent, whereas
 # they come from the same two runs, continued, and so tend to move together (and $s$ was
 # measured at the first budget only). The deeper model records its own validation curve.
+
 # %%
 torch.manual_seed(0)  # the initial weights, as for every seed-0 model
 deep = DenseAutoencoder(784, hidden=(128, 64), n_latent=32, input_mean=mean_image)
@@ -1832,6 +1893,7 @@ after_relu = sum(n for n, src in zip(deep_dead, layer_inputs, strict=True) if sr
 after_code = sum(n for n, src in zip(deep_dead, layer_inputs, strict=True) if src == "the linear code")
 print(f"dead units after the first layer: {after_relu + after_code} ({after_relu} in the layers "
       f"fed by ReLU outputs, {after_code} in the layer fed by the linear code)")
+
 # %%
 # extra code – both stacks' validation curves over the two budgets
 steps_per_epoch = math.ceil(len(x_train) / batch_size)
@@ -1849,12 +1911,14 @@ ax.set(xlabel="optimizer steps", ylabel="valid squared error per image",
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig
+
 # %%
 depth_summary = (f"In this run: after {steps_taken:,} steps {depth_verdict(depth_diffs[0])} "
                  f"({depth_diffs[0] / shallow_errs[0]:+.0%}), after {2 * steps_taken:,} steps "
                  f"{depth_verdict(depth_diffs[1])} ({depth_diffs[1] / shallow_errs[1]:+.0%}); "
                  f"the gap {gap_trend} with more steps.")
 print(depth_summary)
+
 # %% [markdown]
 # Read the two verdicts together, and the figure. A gap that **narrows** with more steps is
 # partly a matter of budget: the deeper stack is slower to train (compare the slopes of the two
@@ -1885,6 +1949,7 @@ print(depth_summary)
 # of every layer (batch normalisation, lesson 03) is a more general remedy; this lesson does
 # not measure it.
 # Whether the deeper stack's dead units are what costs it accuracy, this run does not test.
+
 # %% [markdown]
 # ## Appendix J: what the brightness baseline tells us, and two tests of the autoencoder
 #
@@ -1899,12 +1964,14 @@ print(depth_summary)
 # reason for that AUROC. (Had the anomalies been *darker* than the digits, the raw score would
 # have scored below 0.5; the baseline cell flips a score in that case, so that the autoencoder
 # always meets the stronger reading of each baseline, and prints whether it did.)
+
 # %%
 ink_ratio = (bright_ood.mean() / bright_normal.mean()).item()
 print(f"mean intensity: {digits.name} test images {bright_normal.mean():.3f}, anomalies "
       f"{bright_ood.mean():.3f} (the anomalies carry {ink_ratio:.1f} times as much)")
 brighter = (bright_ood > bright_normal.median()).float().mean().item()
 print(f"anomalies brighter than the median digit: {brighter:.0%}")
+
 # %% [markdown]
 # The further that ratio is from 1, the more the two groups differ in brightness, and the more
 # any score that merely grows with brightness inherits a good AUROC for free (or a bad one, if
@@ -1917,6 +1984,7 @@ print(f"anomalies brighter than the median digit: {brighter:.0%}")
 # brightness does, then part of what the error measures is brightness. `rank_correlation`
 # (Spearman's: the correlation of the two rankings, +1 for the same order, 0 for unrelated
 # orders) is the right measure, since AUROC too only uses the order of the scores.
+
 # %%
 from course_utils.anomaly import rank_correlation
 
@@ -1931,6 +1999,7 @@ for group, brightness, err in (("normal digits", bright_normal, err_normal),
           f"({strength}; by hand, Pearson's r of the two rankings: {by_hand:+.2f})")
 print(f"the error follows brightness within both groups (rank correlation above 0.5): "
       f"{min(within.values()) > 0.5}")
+
 # %% [markdown]
 # A strong correlation in a group means that within it the error ranks images largely by their
 # ink, not by how unusual they are; a weak one, that brightness explains little of the ranking
@@ -1943,6 +2012,7 @@ print(f"the error follows brightness within both groups (rank correlation above 
 # (`matched_subsets`: in each of 20 brightness bins it keeps as many images of each group as the
 # smaller group has there). On these sets the mean-intensity score is close to a coin toss by
 # construction, and a detector that still separates them measures something other than ink.
+
 # %%
 from course_utils.anomaly import matched_subsets
 
@@ -1965,6 +2035,7 @@ print(f"the stacked AE ahead of PCA-32 on the matched sets by more than two stan
       f"{clearly_ahead(matched_pairs['stacked AE error'], matched_pairs['PCA-32 error'])}")
 print(f"In this run: on brightness-matched sets the stacked AE's AUROC is "
       f"{matched['stacked AE error']:.3f} (mean intensity {matched['mean intensity']:.3f}).")
+
 # %% [markdown]
 # Once brightness no longer differs, the brightness score should be near 0.5 (the first verdict
 # checks the matching). An autoencoder AUROC still high on these sets means that its high AUROC
@@ -1974,6 +2045,28 @@ print(f"In this run: on brightness-matched sets the stacked AE's AUROC is "
 # verdict whether the autoencoder keeps its lead over PCA there. The general lesson: a learned
 # detector must be compared with the cheap score that measures only the suspected confound,
 # and then tested on data where that confound is removed.
+
+# %% [markdown]
+# The same ROC curves with a logarithmic false-positive axis, which enlarges small false-alarm
+# rates; its left edge stands for zero or one false alarm.
+
+# %%
+# extra code – the same curves with a logarithmic false-positive axis: small rates get room
+# (a false-positive rate of 0 has no place on a log axis: those points are drawn at one false
+# alarm, 1/N, so the curve's left end is the recall at zero OR one false alarm)
+fig = NotebookFigure(figsize=(6.0, 3.6), layout="constrained")
+ax = fig.subplots()
+smallest = 1 / len(normal_x)  # one normal image flagged
+for name, colour in (("stacked AE error", "tab:purple"), ("PCA-32 error", "tab:green"),
+                     ("mean intensity", "tab:orange")):
+    fpr, tpr, _ = roc_curve(*scores[name])
+    ax.plot(fpr.clip(smallest, None), tpr, color=colour, label=name)
+ax.set(xscale="log", xlim=(smallest, 1), ylim=(0, 1.01), xlabel="false positive rate (log scale)",
+       ylabel="true positive rate (recall)", title="ROC curves, small false-alarm rates enlarged")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8, loc="lower right")
+fig
+
 # %% [markdown]
 # ## Appendix K: the reverse direction, train on clothes and detect digits
 #
@@ -1988,6 +2081,7 @@ print(f"In this run: on brightness-matched sets the stacked AE's AUROC is "
 # it large. Rather than argue, measure both directions with both detectors. This needs two real
 # datasets: on the embedded fallback both names give the same digits, so the comparison would pit
 # a set against itself; the cell then says so and skips it.
+
 # %%
 reverse_figure = None  # stays None (nothing drawn) when the comparison is skipped
 if data.is_fallback or digits.is_fallback:
@@ -2020,6 +2114,7 @@ else:
         *reverse["stacked AE error"], names=(f"{data.name} (normal)", f"{digits.name} (anomalies)"))
     reverse_figure.axes[0].set_title(f"the reverse direction: errors of the {data.name} autoencoder")
 reverse_figure
+
 # %% [markdown]
 # The last column answers the question for each detector in this run (when the cell ran): a
 # direction is named only when the two AUROCs differ by more than two bootstrap standard errors
@@ -2039,6 +2134,7 @@ reverse_figure
 # the images have. The lesson for practice: before trusting an
 # anomaly score, ask what else it measures (brightness, amount of detail) and compare it with a
 # baseline that measures only that.
+
 # %% [markdown]
 # ## Appendix L: the hardest case, a digit the model has never seen
 #
@@ -2051,6 +2147,7 @@ reverse_figure
 # uses, keeps the anomalies near the normal data: train the digit autoencoder **without one
 # digit class** and ask whether it flags that digit. Everything else stays as before: the same
 # recipe and number of steps, PCA-32 and mean intensity as baselines, all measured on test images.
+
 # %%
 held_out = 7  # the digit class left out of training
 known = digits.train.y != held_out  # (N_train,) True for the nine other digits
@@ -2101,6 +2198,7 @@ print(f"In this run ({int(known.sum()):,} training digits, {len(novel_x):,} test
       f"{aucs['stacked AE error']:.3f} on the other kind of image, and the AE is "
       f"{'ahead of' if novel_ahead else 'not clearly ahead of'} both baselines; this verdict "
       f"holds for this data size only.")
+
 # %% [markdown]
 # An unseen digit shares strokes, their thickness and the black background with the digits the
 # model was trained on, so the autoencoder may reconstruct it fairly well and detect it less
@@ -2112,6 +2210,7 @@ print(f"In this run ({int(known.sum()):,} training digits, {len(novel_x):,} test
 # `held_out` and run the cell again to see another class. Detecting "something of the same
 # kind, but new" is where reconstruction error is weakest, and it is the case to test before
 # relying on such a detector.
+
 # %% [markdown]
 # ## Appendix M: where the epoch summary belongs
 #
@@ -2123,6 +2222,7 @@ print(f"In this run ({int(known.sum()):,} training digits, {len(novel_x):,} test
 # instead of inside it. Nothing crashes: the summary simply runs once, after the last epoch, so
 # you see one line and your "curve" has one point. The toy loop below shows both placements on
 # made-up batch losses (three epochs of two batches):
+
 # %%
 batch_losses = [[0.90, 0.70], [0.60, 0.50], [0.45, 0.40]]  # made-up losses: 3 epochs x 2 batches
 inside, outside = [], []
@@ -2134,6 +2234,7 @@ for epoch, losses in enumerate(batch_losses, start=1):
 outside.append(f"epoch {epoch}: {total / len(losses):.3f}")  # the bug: runs once, after the loop
 print("summary inside the epoch loop: ", inside)
 print("summary after the epoch loop:  ", outside)
+
 # %% [markdown]
 # The correct placement gives one average per epoch; the wrong one keeps only the last epoch.
 # `fit` (open `course_utils/train.py`) appends the summary inside `for epoch in ...`, and the check
@@ -2178,6 +2279,7 @@ for name, model, start in (("dense", dense, untrained), ("tied", tied, tied_untr
     grain_from_start[name] = share.median().item()
 print(f"In this run: the initial rows' grain explains {grain_from_start['dense']:.0%} (dense) and "
       f"{grain_from_start['tied']:.0%} (tied) of the trained rows' grain energy (median over rows).")
+
 # %% [markdown]
 # ## Appendix O: how precise are the nearest-neighbour rates? (a note)
 #
@@ -2189,6 +2291,7 @@ print(f"In this run: the initial rows' grain explains {grain_from_start['dense']
 # ## Appendix P: common mistakes
 #
 # *Optional; the mistakes this lesson guards against, each with the section that measures it.*
+
 # %% [markdown]
 # > **Common mistakes**
 # > - *Printing the epoch summary after the epoch loop.* One indentation level too far left and
@@ -2224,6 +2327,7 @@ print(f"In this run: the initial rows' grain explains {grain_from_start['dense']
 # > - *Skipping the baselines.* A reconstruction error can follow brightness, and two sets
 # >   that differ in brightness then look easy; report the mean-intensity and PCA scores next to
 # >   it, and test the detector on brightness-matched sets.
+
 # %% [markdown]
 # ## Appendix Q: is the transpose the best decoder?
 #
@@ -2235,6 +2339,7 @@ print(f"In this run: the initial rows' grain explains {grain_from_start['dense']
 # that minimises the squared error $W^\top$? In general it is **not**. A picture in two
 # dimensions shows why: a cloud of points, a code of ONE number $z = w^\top x$ along a unit
 # vector $w$ that is not the cloud's long axis, and two decoders.
+
 # %%
 # extra code – a 2-D cloud, a one-number code z = w.x, and two decoders for it
 from course_utils.plots import NotebookFigure
@@ -2286,6 +2391,7 @@ ax.set(xlim=(-5, 5), ylim=(-3, 3), aspect="equal", xlabel="x1", ylabel="x2",
        title="one code number, two decoders")
 ax.legend(fontsize=8, loc="lower right")
 fig
+
 # %% [markdown]
 # Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder sends
 # all of them to one reconstruction: the black point goes to the blue dot (tied decoder, on the
@@ -2307,6 +2413,7 @@ fig
 # linear autoencoder is PCA** (the error is the variance outside the span of $W$). The cell below
 # checks all three on the data: a random orthonormal encoder decoded with $W^\top$ and with
 # $D^\star$, and PCA.
+
 # %%
 X = x_train.flatten(1).double()  # (N, 784)
 mean = X.mean(dim=0)
@@ -2337,6 +2444,7 @@ print(f"random W: transpose worse than least squares: {errs['random orthonormal 
 print(f"PCA components W: least-squares decoder equals W^T (largest entry difference {gap_pca:.1e}): {gap_pca < 1e-6}")
 print(f"PCA with W^T beats the random encoder with its best decoder: "
       f"{errs['PCA components W'][0] < errs['random orthonormal W'][1]}")
+
 # %% [markdown]
 # Read the three verdicts: for a random orthonormal encoder, its transpose is a poor decoder and
 # least squares does much better; for PCA's encoder the two decoders coincide; and PCA with its
@@ -2353,6 +2461,7 @@ print(f"PCA with W^T beats the random encoder with its best decoder: "
 # A copy is a second tensor: it starts with the same numbers, but the optimizer updates the two
 # separately, and after the first step they differ. The class below makes that mistake on
 # purpose: it starts from `tied_hand`'s numbers but gives the decoder its own copies.
+
 # %%
 class CopiedDecoder(TiedByHand):
     """The MISTAKE: the decoder gets copies of W1 and W2 (equal at the start, separate tensors)."""
@@ -2370,12 +2479,14 @@ class CopiedDecoder(TiedByHand):
 copied = CopiedDecoder(tied_hand)
 print(f"{count_parameters(copied):,} parameters in the copied version "
       f"({len(list(copied.parameters()))} tensors instead of {len(list(tied_hand.parameters()))})")
+
 # %% [markdown]
 # At the start both models compute exactly the same function, so they have the same loss on the
 # same batch. Their gradients show what sharing means. In the copied model the encoder's `W1`
 # receives the gradient of its use in the encoder only, and the copy `V1` the gradient of its use
 # in the decoder only. In the tied model, autograd adds the gradients of both uses of the one
 # tensor, so its gradient should be the sum of those two. One loss, one batch:
+
 # %%
 from course_utils.losses import sse_per_image
 
@@ -2392,10 +2503,12 @@ print(f"gradient norms on W1: encoder use {g_enc.norm():.3g}, decoder use {g_dec
 gap = ((g_both - (g_enc + g_dec)).abs().max() / g_both.abs().max()).item()
 print(f"tied gradient = encoder use + decoder use (largest difference {gap:.1e} of the largest "
       f"entry): {gap < 1e-5}")
+
 # %% [markdown]
 # The verdict compares the tied gradient with the sum of the two separate gradients entry by
 # entry; a difference at the level of float32 rounding means they are the same matrix. Now one
 # optimizer step on each model:
+
 # %%
 for model in (tied_hand, copied):
     torch.optim.Adam(model.parameters(), lr=1e-3).step()
@@ -2404,6 +2517,7 @@ print(f"after one step, encoder W1 vs its decoder copy: largest difference {drif
       f"still equal: {drift == 0}")
 print(f"tied model: the decoder reads the encoder's tensor itself: "
       f"{tied_hand.decoder_weights()[1] is tied_hand.enc1.weight}")
+
 # %% [markdown]
 # After a single step the copy has drifted away; the real tied model cannot drift, because there
 # is nothing to drift: one tensor, read twice.
@@ -2416,9 +2530,11 @@ print(f"tied model: the decoder reads the encoder's tensor itself: "
 # threshold set on validation errors, then read off its false-alarm rate on test images.
 #
 # ## Quiz
+
 # %%
 from course_utils.quiz import show_quiz
 
 show_quiz("02_stacked_autoencoders")
+
 # %% [markdown]
 # Next: [03 · Convolutional autoencoders](03_convolutional_autoencoders.ipynb).
