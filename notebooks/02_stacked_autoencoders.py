@@ -208,8 +208,7 @@ ax.yaxis.set_minor_locator(NullLocator())
 fig
 
 # %% [markdown]
-# Both curves fall fast, then more and more slowly. In the first epochs the training curve usually
-# sits well above the validation curve: the training number is the average over the epoch's
+# In the first epochs the training curve usually sits well above the validation curve: the training number is the average over the epoch's
 # batches, many of them seen while the weights were still poor, whereas the validation number is
 # measured with the weights at the end of the epoch. When both curves end close together the model
 # is not overfitting; a validation curve that turns upward while the training curve keeps falling
@@ -247,9 +246,8 @@ raw_still_falling = still_falling(dense_history)
 # **every** image, it outputs 0 and passes no gradient to its weights; in the first layer, whose
 # inputs (the images) never change, nothing moves it again once the optimizer's momentum has
 # faded: a **dead unit**, weights the model pays for and never uses. `dead_units(model, x)` (in
-# `course_utils.models`) returns, for each ReLU layer, the units that output 0 on all images `x`.
-# Here a unit is dead when it outputs 0 on **every test image**; the cell also counts on the
-# training images, and counts the encoder's dead units a second way, by hand.
+# `course_utils.models`) returns, for each ReLU layer, the units that output 0 on all images `x`
+# (here the test images; the cell also counts on the training images, and by hand).
 
 # %%
 from course_utils.losses import mse_per_pixel
@@ -441,29 +439,7 @@ print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error
 # The last line measures the gap to PCA in noise margins: a gap of many margins is not the luck of
 # one seed. Later verdicts borrow this margin for other models (raw pixels, the tied AE),
 # assuming their seed noise is no larger, which was not measured.
-#
-# Where does the gain over PCA come from? The usual answer is that the hidden ReLUs let the
-# decoder follow a curved set of images, where PCA projects onto a flat one. The cell below
-# tests it with a twin that has no hidden ReLU, so that its only nonlinearity is the output
-# sigmoid, which keeps every pixel in $[0, 1]$ and squashes the logits.
-
-# %%
-# the twin of Appendix C: no hidden ReLU (nn.Identity between the layers), same seed and steps
-twin_mse = test_mse(train_dense(0, activation=nn.Identity))
-print(f"twin without hidden ReLUs: test MSE {twin_mse:.5f} (PCA-32 {pca_mse:.5f}, stacked AE "
-      f"{seed_mean:.5f}, mean of 3 seeds)")
-if pca_mse > seed_mean:
-    sigmoid_share = (pca_mse - twin_mse) / (pca_mse - seed_mean)
-    share_words = ("about half" if 0.35 <= sigmoid_share <= 0.65 else
-                   "most" if sigmoid_share > 0.65 else "only a small part")
-    print(f"In this run: the twin gets {sigmoid_share:.0%} of the stacked AE's gain over PCA, so "
-          f"{share_words} of that gain needs no hidden ReLU, only the output sigmoid.")
-else:
-    print("In this run: the stacked AE is not below PCA, so there is no gain to split.")
-
-# %% [markdown]
-# The hidden ReLUs earn the rest of the gain. Appendix C splits the sigmoid's share further:
-# how much of it is only the range $[0, 1]$ (PCA clamped to it).
+# Appendix C asks where the gain comes from, with a twin that has no hidden ReLU.
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -645,11 +621,8 @@ print(f"In this run, on {n_small:,} images ({small_epochs} epochs): gap {dense_s
       + " (one seed: no noise margin for these 1,000-image numbers).")
 
 # %% [markdown]
-# The printed gaps say whether either model overfits. Where neither gap is large, tying has
-# nothing to cure: it is a constraint, and the tied AE's error ratio above is what it costs. On 1,000
+# Where neither gap is large, tying has nothing to cure: it is a constraint, and the tied AE's error ratio above is what it costs. On 1,000
 # images (the last cell) the dense AE can overfit, and the two gaps show what tying does there.
-# In the learning-curve figure, a model that does not overfit has its two curves ending close
-# together.
 #
 # What did the first layer learn? Each row of $W_1$ has 784 numbers, one per pixel: drawn as a
 # 28x28 image it shows which pattern of pixels that hidden unit responds to (grey = weight 0,
@@ -1245,9 +1218,6 @@ threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
 
 # %% [markdown]
 # ## What this run found
-#
-# The results of the main path, gathered from the values measured above (the appendices follow
-# the summary).
 
 # %%
 found = [
@@ -1257,8 +1227,6 @@ found = [
     f"noise margin {noise_margin / seed_mean:.1%} of the error)",
     f"tied weights: {count_parameters(tied) / count_parameters(dense):.0%} of the parameters, "
     f"{tied_mse / seed_mean:.2f} times the error; the dense AE overfits: {dense_overfits}",
-    f"twin without hidden ReLUs: test MSE {twin_mse:.5f} (PCA-32 {pca_mse:.5f}, stacked AE "
-    f"{seed_mean:.5f})",
     f"on {n_small:,} training images: gap {dense_small_gap:+.1%} dense, {tied_small_gap:+.1%} tied",
     f"retrieval: {same_class['code']:.1%} of the 5 nearest share the query's class in code space, "
     f"{same_class['pixel']:.1%} in pixel space (difference {retrieval_gap:+.1%}, 2 SE "
@@ -1340,12 +1308,26 @@ print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
 # *Takeaway: "nonlinear beats linear" has parts; the printed split says how much of the AE's
 # gain over PCA the hidden ReLUs earn and how much the output sigmoid gets alone.*
 #
-# Section 1 trained a **twin without ReLUs** (`nn.Identity` between the layers, the same seed and
-# steps): each of its `nn.Linear` layers is then an affine map (a matrix product plus a bias),
+# The next cell trains a **twin without ReLUs** (`nn.Identity` between the layers, the same seed
+# and steps): each of its `nn.Linear` layers is then an affine map (a matrix product plus a bias),
 # and a chain of affine maps is one affine map, so from input to output it is an affine map of
 # rank at most 32 followed by the sigmoid, its only nonlinearity. If the stacked AE beats
 # PCA *because* of its hidden ReLUs, the twin should lose that advantage. The cell also measures
 # PCA with its reconstructions clamped to $[0, 1]$, the range the sigmoid enforces.
+
+# %%
+# the twin: no hidden ReLU (nn.Identity between the layers), same seed and steps
+twin_mse = test_mse(train_dense(0, activation=nn.Identity))
+print(f"twin without hidden ReLUs: test MSE {twin_mse:.5f} (PCA-32 {pca_mse:.5f}, stacked AE "
+      f"{seed_mean:.5f}, mean of 3 seeds)")
+if pca_mse > seed_mean:
+    sigmoid_share = (pca_mse - twin_mse) / (pca_mse - seed_mean)
+    share_words = ("about half" if 0.35 <= sigmoid_share <= 0.65 else
+                   "most" if sigmoid_share > 0.65 else "only a small part")
+    print(f"In this run: the twin gets {sigmoid_share:.0%} of the stacked AE's gain over PCA, so "
+          f"{share_words} of that gain needs no hidden ReLU, only the output sigmoid.")
+else:
+    print("In this run: the stacked AE is not below PCA, so there is no gain to split.")
 
 # %%
 print(f"twin without ReLUs: test MSE {twin_mse:.5f} ({twin_mse / pca_mse:.0%} of PCA's error, "
