@@ -41,8 +41,8 @@
 #    data, precision at a given prevalence) and compare it with baselines that need no gradient
 #    training.
 #
-# **Map.** Each section measures one thing, printed on a line starting "In this run:"; the prose
-# explains why. The appendices are optional deep dives.
+# **Map.** Each section measures one thing, printed after "In this run:"; the prose explains why;
+# the appendices are optional.
 # 1. A stacked autoencoder, built by hand and centred: its error as a share of PCA's, in noise
 #    margins from three seeds.
 # 2. Tied weights: the parameters saved, and the error ratio to the dense model.
@@ -439,7 +439,7 @@ print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error
 # The last line measures the gap to PCA in noise margins: a gap of many margins is not the luck of
 # one seed. Later verdicts borrow this margin for other models (raw pixels, the tied AE),
 # assuming their seed noise is no larger, which was not measured.
-# Appendix C asks where the gain comes from, with a twin that has no hidden ReLU.
+# Appendix C asks where the gain comes from (a twin without hidden ReLUs).
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -658,9 +658,10 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
 # other two rows was learned. Does a filter cover the whole frame, like a principal component, or
 # only a local stroke? Can you recognise parts of outlines (edges, sleeves, strokes)? The fine
 # grain on top changes from one pixel to the next without tracing any outline. It is made by
-# training, not left over from the random start (Appendix N measures the start's share): Adam
-# moves even the tiny gradients of rarely lit pixels by steps of about the learning rate. Comparing the dense and the tied rows
-# is by eye only; the errors above measure what tying changes.
+# training, not left over from the random start (Appendix N measures the start's share); a likely
+# cause, not tested here: Adam turns even the tiny gradients of rarely lit pixels into steps of
+# about the learning rate. Comparing the dense and the tied rows is by eye only; the errors above
+# measure what tying changes.
 
 # %% [markdown]
 # ## 3. The latent space
@@ -1432,8 +1433,9 @@ print(f"In this run: a ReLU on the code leaves {dead} of 32 code units dead and 
 # %% [markdown]
 # ## Appendix E: stacked one layer at a time, greedy training measured
 #
-# *Optional; it adds the greedy recipe of section 2's history paragraph in code, against
-# end-to-end training at the same total number of steps.*
+# *Optional; it adds the greedy recipe (how "stacked" autoencoders were first built: one layer at
+# a time, each trained on the codes of the previous one) in code, against end-to-end training at
+# the same total number of steps.*
 #
 # The model is the centred 784-128-32-128-784 of section 1 (untied), and the budget is its number
 # of steps, split into three stages of about a third each:
