@@ -277,8 +277,6 @@ init_dead = dead_count(DenseAutoencoder(784, hidden=(128,), n_latent=32))
 early_dead = dead_count(early.model)  # the copy kept during training (EarlyCopy above)
 print(f"when they died (encoder, decoder): at initialisation {init_dead}, after {early.at} steps "
       f"{early_dead}, after {steps_taken:,} steps {raw_dead}")
-print(f"most of the encoder's dead units died in the first {early.at} steps: "
-      f"{raw_dead[0] > 0 and early_dead[0] - init_dead[0] > raw_dead[0] / 2}")
 print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden units dead; "
       f"{early_dead[0]} were dead after {early.at} steps, {init_dead[0]} at initialisation.")
 
@@ -371,7 +369,6 @@ pca_mse = mse_per_pixel(pca32.reconstruct(x_test.flatten(1)), x_test.flatten(1))
 print(f"{data.name}, 32 numbers per image, {steps_taken:,} steps ({course.mode} mode); test MSE per pixel:")
 print(f"  PCA-32          {pca_mse:.5f}")
 print(f"  stacked AE-32   {dense_mse:.5f}  ({dense_mse / pca_mse:.0%} of PCA's error)")
-print(f"stacked AE below PCA: {dense_mse < pca_mse}")
 
 # %%
 from course_utils.plots import rows_figure
@@ -427,7 +424,6 @@ print("dense AE-32, seeds 0, 1, 2: test MSE " + ", ".join(f"{m:.5f}" for m in se
       + f"; mean {seed_mean:.5f}, standard deviation {seed_sd:.2g}")
 print(f"noise margin (95% prediction interval for one more run): +-{noise_margin:.5f} "
       f"({noise_margin / seed_mean:.1%} of the mean error)")
-print(f"below PCA-32 ({pca_mse:.5f}) with every seed: {max(seed_mses) < pca_mse}")
 print(f"centring (both changes) beats raw pixels (test MSE {raw_mse:.5f}, seed 0) by more than the "
       f"noise margin: {raw_mse - seed_mean > noise_margin}")
 print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds), "
