@@ -27,27 +27,28 @@
 # detector**.
 #
 # **Learning objectives.** After this lesson you can
-# 1. build a symmetric dense autoencoder (784-128-32-128-784), read its learning curve, count
-#    its dead hidden units and remove them by centring (the inputs and the output bias's start),
-#    and compare it with PCA at
-#    the same code size, against the noise of a change of seed;
+# 1. build a symmetric dense autoencoder (784-128-32-128-784), read its learning curve, count its
+#    dead hidden units, remove them by centring, and compare it with PCA against the noise of a
+#    change of seed;
 # 2. explain why the code layer has no ReLU;
-# 3. tie the decoder's weights to the encoder's (transposed, own biases) by sharing ONE
-#    `nn.Parameter`, count the parameters saved, show that the shared weight's gradient is the sum
-#    of its two uses, and say what is (and is not) true about "the transpose is the best decoder";
-# 4. picture a 32-dimensional latent space in 2-D, measure what the codes keep with a
-#    nearest-neighbour test and a retrieval strip, and tell a code vector
-#    from a vector of class probabilities;
-# 5. choose the size of the code from a sweep: reconstruction error, overfitting and class
-#    information for code sizes 2 to 64;
-# 6. use reconstruction error as an anomaly score: histograms, ROC curve, AUROC, a threshold set
-#    on validation data, precision and recall, and why precision depends on how rare anomalies
-#    are while AUROC does not; compare with baselines that need no gradient training (mean
-#    intensity, PCA).
+# 3. tie the decoder to the encoder by sharing ONE `nn.Parameter`, count the parameters saved, show
+#    that its gradient is the sum of both uses, and say what is (and is not) true about "the
+#    transpose is the best decoder";
+# 4. measure what a 32-number code keeps (nearest neighbours, retrieval, a linear probe) and tell a
+#    code from a vector of class probabilities;
+# 5. choose the size of the code from a sweep of error, overfitting and class information;
+# 6. use reconstruction error as an anomaly score (ROC curve, AUROC, a threshold set on validation
+#    data, precision at a given prevalence) and compare it with baselines that need no gradient
+#    training.
 #
-# **How to read it.** The main path is sections 1 to 5 and a recap of what your run found; the
-# appendices are optional deep dives. Lines starting "In this run:" state each result; the prose
-# explains it.
+# **Map.** Each section measures one thing, printed after "In this run:"; the prose explains why;
+# the appendices are optional.
+# 1. A stacked autoencoder, built by hand and centred: its error as a share of PCA's, in noise
+#    margins from three seeds.
+# 2. Tied weights: the parameters saved, and the error ratio to the dense model.
+# 3. The latent space: the share of nearest neighbours of the same class, codes against pixels.
+# 4. The bottleneck sweep: error and overfitting gap for code sizes 2 to 64.
+# 5. Anomaly detection: the AUROC of the reconstruction error against two baselines.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -82,8 +83,9 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # Here is the whole architecture in a few lines of PyTorch. ReLU sits between layers, a sigmoid
 # on the output puts pixels in $[0, 1]$, and the **code layer has no activation**: a ReLU there
 # would replace every negative code value by 0, and a code unit that is negative for every image
-# would send the decoder nothing at all, a **dead** unit that no gradient revives. Appendix D
-# trains that variant and counts its dead units.
+# would send the decoder nothing at all, a **dead** unit: no gradient reaches its own weights, and
+# only a change in the shared hidden layer could lift it above 0 again. Appendix D trains that
+# variant and counts its dead units.
 
 # %%
 from torch import nn
@@ -180,7 +182,7 @@ print(f"{epochs} epochs of {len(x_train):,} images = {steps_taken:,} steps (targ
 print(f"history rows: {len(dense_history.rows)}, one per epoch: {len(dense_history.rows) == epochs}")
 
 # %% [markdown]
-# ### The learning curve, and where the epoch summary belongs
+# ### The learning curve
 #
 # The history has one row per epoch, so we can draw the **learning curve**: the error after each
 # epoch, on the training images and on the validation images.
@@ -206,17 +208,16 @@ ax.yaxis.set_minor_locator(NullLocator())
 fig
 
 # %% [markdown]
-# Both curves fall fast, then more and more slowly. In the first epochs the training curve usually
-# sits well above the validation curve: the training number is the average over the epoch's
+# In the first epochs the training curve usually sits well above the validation curve: the training number is the average over the epoch's
 # batches, many of them seen while the weights were still poor, whereas the validation number is
 # measured with the weights at the end of the epoch. When both curves end close together the model
 # is not overfitting; a validation curve that turns upward while the training curve keeps falling
-# would be the sign of it.
-# Whether the validation curve has stopped falling, i.e. whether the model is under-trained at
-# this budget, is measured in Appendix M.
+# would be the sign of it. The next cell measures whether the validation error is still falling
+# at the end: where it is, the model is under-trained, and every comparison in this lesson holds
+# at this budget only (Appendices H and I train two models twice as long).
 
 # %%
-# used in Appendices H, I and M: has the validation error stopped falling at the end?
+# has the validation error stopped falling at the end? (also used in Appendices H and I)
 def still_falling(history, total_steps: int | None = None) -> bool | None:
     """Print the fall of the validation error since the epoch at ~80% of training; True if > 1%.
 
@@ -236,39 +237,17 @@ def still_falling(history, total_steps: int | None = None) -> bool | None:
     return late_drop > 0.01
 
 
-# %% [markdown]
-# One row per epoch is not automatic when you write the loop yourself. A bug common in popular
-# tutorials puts the epoch summary one indentation level too far left, *after* the epoch loop
-# instead of inside it. Nothing crashes: the summary simply runs once, after the last epoch, so
-# you see one line and your "curve" has one point. The toy loop below shows both placements on
-# made-up batch losses (three epochs of two batches):
-
-# %%
-batch_losses = [[0.90, 0.70], [0.60, 0.50], [0.45, 0.40]]  # made-up losses: 3 epochs x 2 batches
-inside, outside = [], []
-for epoch, losses in enumerate(batch_losses, start=1):
-    total = 0.0
-    for loss in losses:  # the batch loop: zero_grad, forward, loss, backward, step
-        total += loss
-    inside.append(f"epoch {epoch}: {total / len(losses):.3f}")  # INSIDE the epoch loop
-outside.append(f"epoch {epoch}: {total / len(losses):.3f}")  # the bug: runs once, after the loop
-print("summary inside the epoch loop: ", inside)
-print("summary after the epoch loop:  ", outside)
+raw_still_falling = still_falling(dense_history)
 
 # %% [markdown]
-# The correct placement gives one average per epoch; the wrong one keeps only the last epoch.
-# `fit` (open `course_utils/train.py`) appends the summary inside `for epoch in ...`, and the check
-# under the training cell (history rows equal to epochs) is the test to run on any loop you write.
-#
 # ### Are all the hidden units in use? Centring the inputs
 #
 # A hidden unit $j$ computes $\mathrm{relu}(w_j \cdot x + b_j)$. If $w_j \cdot x + b_j < 0$ for
 # **every** image, it outputs 0 and passes no gradient to its weights; in the first layer, whose
 # inputs (the images) never change, nothing moves it again once the optimizer's momentum has
 # faded: a **dead unit**, weights the model pays for and never uses. `dead_units(model, x)` (in
-# `course_utils.models`) returns, for each ReLU layer, the units that output 0 on all images `x`.
-# Here a unit is dead when it outputs 0 on **every test image**; the cell also counts on the
-# training images, and counts the encoder's dead units a second way, by hand.
+# `course_utils.models`) returns, for each ReLU layer, the units that output 0 on all images `x`
+# (here the test images; the cell also counts on the training images, and by hand).
 
 # %%
 from course_utils.losses import mse_per_pixel
@@ -298,17 +277,14 @@ init_dead = dead_count(DenseAutoencoder(784, hidden=(128,), n_latent=32))
 early_dead = dead_count(early.model)  # the copy kept during training (EarlyCopy above)
 print(f"when they died (encoder, decoder): at initialisation {init_dead}, after {early.at} steps "
       f"{early_dead}, after {steps_taken:,} steps {raw_dead}")
-print(f"most of the encoder's dead units died in the first {early.at} steps: "
-      f"{raw_dead[0] > 0 and early_dead[0] - init_dead[0] > raw_dead[0] / 2}")
 print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden units dead; "
       f"{early_dead[0]} were dead after {early.at} steps, {init_dead[0]} at initialisation.")
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
 # same region (the middle of the frame). A unit whose weights on that region turn negative gets
-# $w_j \cdot x + b_j < 0$ for every image at once. The counts at three moments date the deaths:
-# Adam's first steps move every weight by about the learning rate at once, a lot compared with how
-# much a unit's input varies from image to image (Appendix A replays those steps). Decoder units
+# $w_j \cdot x + b_j < 0$ for every image at once. The counts at three moments date the deaths
+# (Appendix A notes a likely mechanism, Adam's first steps). Decoder units
 # read the code, which keeps changing, so they can come back; encoder units read the images,
 # which do not.
 #
@@ -327,6 +303,13 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # Two changes at once cannot say which one helped, so the cell also trains a third model that keeps
 # only the second: its output bias starts at $\mathrm{logit}(\bar x)$, but the encoder sees raw
 # pixels. Seed, steps and learning rate stay the same.
+
+# %%
+# extra code – the mean training image: the region most images light up, which centring subtracts
+from course_utils.plots import images_figure
+
+images_figure(x_train.mean(dim=0)[None], ncols=1, size=2.4, titles=["mean training image"],
+              titles_size=10)
 
 # %%
 raw_dense, raw_history = dense, dense_history  # the model of raw pixels, kept for comparison
@@ -386,7 +369,6 @@ pca_mse = mse_per_pixel(pca32.reconstruct(x_test.flatten(1)), x_test.flatten(1))
 print(f"{data.name}, 32 numbers per image, {steps_taken:,} steps ({course.mode} mode); test MSE per pixel:")
 print(f"  PCA-32          {pca_mse:.5f}")
 print(f"  stacked AE-32   {dense_mse:.5f}  ({dense_mse / pca_mse:.0%} of PCA's error)")
-print(f"stacked AE below PCA: {dense_mse < pca_mse}")
 
 # %%
 from course_utils.plots import rows_figure
@@ -398,9 +380,9 @@ rows_figure({"original": show,
             title="ten test images and their reconstructions from 32 numbers")
 
 # %% [markdown]
-# The last line says whether the stacked autoencoder beats PCA with the same 32 numbers per image.
 # Both reconstructions are blurry: 32 numbers cannot hold every detail. (Hinton and Salakhutdinov, 2006,
-# first showed deep autoencoders far ahead of PCA, with much longer training.)
+# first showed deep autoencoders far ahead of PCA, with RBM layer-wise pretraining of a much deeper
+# stack.)
 #
 # ### Is the difference real? The noise of a change of seed
 #
@@ -442,7 +424,6 @@ print("dense AE-32, seeds 0, 1, 2: test MSE " + ", ".join(f"{m:.5f}" for m in se
       + f"; mean {seed_mean:.5f}, standard deviation {seed_sd:.2g}")
 print(f"noise margin (95% prediction interval for one more run): +-{noise_margin:.5f} "
       f"({noise_margin / seed_mean:.1%} of the mean error)")
-print(f"below PCA-32 ({pca_mse:.5f}) with every seed: {max(seed_mses) < pca_mse}")
 print(f"centring (both changes) beats raw pixels (test MSE {raw_mse:.5f}, seed 0) by more than the "
       f"noise margin: {raw_mse - seed_mean > noise_margin}")
 print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds), "
@@ -454,29 +435,7 @@ print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error
 # The last line measures the gap to PCA in noise margins: a gap of many margins is not the luck of
 # one seed. Later verdicts borrow this margin for other models (raw pixels, the tied AE),
 # assuming their seed noise is no larger, which was not measured.
-#
-# Where does the gain over PCA come from? The usual answer is that the hidden ReLUs let the
-# decoder follow a curved set of images, where PCA projects onto a flat one. The cell below
-# tests it with a twin that has no hidden ReLU, so that its only nonlinearity is the output
-# sigmoid, which keeps every pixel in $[0, 1]$ and squashes the logits.
-
-# %%
-# the twin of Appendix C: no hidden ReLU (nn.Identity between the layers), same seed and steps
-twin_mse = test_mse(train_dense(0, activation=nn.Identity))
-print(f"twin without hidden ReLUs: test MSE {twin_mse:.5f} (PCA-32 {pca_mse:.5f}, stacked AE "
-      f"{seed_mean:.5f}, mean of 3 seeds)")
-if pca_mse > seed_mean:
-    sigmoid_share = (pca_mse - twin_mse) / (pca_mse - seed_mean)
-    share_words = ("about half" if 0.35 <= sigmoid_share <= 0.65 else
-                   "most" if sigmoid_share > 0.65 else "only a small part")
-    print(f"In this run: the twin gets {sigmoid_share:.0%} of the stacked AE's gain over PCA, so "
-          f"{share_words} of that gain needs no hidden ReLU, only the output sigmoid.")
-else:
-    print("In this run: the stacked AE is not below PCA, so there is no gain to split.")
-
-# %% [markdown]
-# The hidden ReLUs earn the rest of the gain. Appendix C splits the sigmoid's share further:
-# how much of it is only the range $[0, 1]$ (PCA clamped to it).
+# Appendix C asks where the gain comes from (a twin without hidden ReLUs).
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -487,125 +446,13 @@ else:
 # $$ h = \mathrm{relu}(W_1 x + b_1),\; z = W_2 h + b_2, \qquad
 #    h' = \mathrm{relu}(W_2^\top z + c_2),\; \hat x = \sigma(W_1^\top h' + c_1). $$
 #
-# Only the biases $c_1, c_2$ are new. Where does the idea come from? From the **linear** case, and
-# it is worth getting the fact right. Take a linear encoder $z = W(x - \bar x)$ with $W$ of shape
-# $32 \times 784$ and orthonormal rows ($W W^\top = I$). For that fixed $W$, is the decoder $D$
-# that minimises the squared error $W^\top$? In general it is **not**. A picture in two
-# dimensions shows why: a cloud of points, a code of ONE number $z = w^\top x$ along a unit
-# vector $w$ that is not the cloud's long axis, and two decoders.
-
-# %%
-# extra code – a 2-D cloud, a one-number code z = w.x, and two decoders for it
-from course_utils.plots import NotebookFigure
-
-g = torch.Generator().manual_seed(1)
-cloud = torch.randn(400, 2, generator=g, dtype=torch.float64) @ torch.tensor(
-    [[1.2, 0.3], [0.0, 0.8]], dtype=torch.float64)  # (400, 2), stretched along one axis
-cloud = cloud - cloud.mean(dim=0)  # centred
-S = cloud.T @ cloud / len(cloud)  # (2, 2) covariance
-w = torch.tensor([math.cos(1.2), math.sin(1.2)], dtype=torch.float64)  # (2,) unit vector
-z = cloud @ w  # (400,) the code
-d_tied, d_star = w, S @ w / (w @ S @ w)  # (2,) each: decoder x_hat = d * z
-top = torch.linalg.eigh(S).eigenvectors[:, -1]  # (2,) PCA's direction
-two_d_errors = {"tied (w)": ((z[:, None] * d_tied - cloud) ** 2).sum(dim=1).mean().item(),
-                "least squares": ((z[:, None] * d_star - cloud) ** 2).sum(dim=1).mean().item(),
-                "PCA, tied": (((cloud @ top)[:, None] * top - cloud) ** 2).sum(dim=1).mean().item()}
-print("mean squared error per point: " + ", ".join(f"{k} {v:.3f}" for k, v in two_d_errors.items()))
-angle = {name: math.degrees(math.atan2(v[1], v[0])) % 180 for name, v in
-         (("w", w), ("Sigma w", S @ w), ("long axis", top))}  # direction of each line, in degrees
-print("directions: " + ", ".join(f"{name} {a:.1f} deg" for name, a in angle.items()))
-between = min(angle["w"], angle["long axis"]) < angle["Sigma w"] < max(angle["w"], angle["long axis"])
-print(f"Sigma w lies between w and the long axis (pulled towards it, not on it): {between}")
-ls_better = two_d_errors["least squares"] < two_d_errors["tied (w)"]
-print(f"In this run: Sigma w points at {angle['Sigma w']:.0f} deg, "
-      f"{'between' if between else 'not between'} w ({angle['w']:.0f} deg) and the long axis "
-      f"({angle['long axis']:.0f} deg); least squares {'beats' if ls_better else 'does not beat'} "
-      f"the tied decoder.")
-
-fig = NotebookFigure(figsize=(6.4, 4.4), layout="constrained")
-ax = fig.subplots()
-ax.scatter(*cloud.T, s=5, color="0.7", label="data")
-span = torch.linspace(-5, 5, 2, dtype=torch.float64)
-for d, style, label in ((top, {"color": "0.4", "ls": "--"}, "the cloud's long axis (PCA)"),
-                        (d_tied, {"color": "tab:blue"}, "tied decoder: x_hat = z w"),
-                        (d_star, {"color": "tab:red"}, "least squares: x_hat = z d*")):
-    direction = d / d.norm()
-    ax.plot(*(span[:, None] * direction).T, label=label, **style)
-far = z.abs().argsort(descending=True)  # points with a large code first (they sit away from 0)
-across = torch.stack([-w[1], w[0]])  # (2,) unit vector perpendicular to w: z is constant along it
-for i in far[torch.arange(10, 110, 20)].tolist():  # five points with large |z|: their segments
-    ends = torch.stack([z[i] * d_tied, z[i] * d_star])  # (2, 2) the blue and the red dot
-    offsets = torch.stack([ends[0] @ across, ends[1] @ across, cloud[i] @ across])  # (3,)
-    segment = z[i] * w + torch.stack([offsets.min(), offsets.max()])[:, None] * across  # (2, 2)
-    ax.plot(*segment.T, "k:", lw=1)  # through the black point and both dots
-    ax.plot(*cloud[i], "ko", ms=4)
-    ax.plot(*ends[0], "o", color="tab:blue", ms=5)
-    ax.plot(*ends[1], "o", color="tab:red", ms=5)
-ax.set(xlim=(-5, 5), ylim=(-3, 3), aspect="equal", xlabel="x1", ylabel="x2",
-       title="one code number, two decoders")
-ax.legend(fontsize=8, loc="lower right")
-fig
+# Only the biases $c_1, c_2$ are new. The idea comes from the **linear** case: for a linear
+# encoder with orthonormal rows, the transpose is the least-squares decoder only when those rows
+# span eigenvectors of the covariance, and a linear autoencoder forced to decode with $W^\top$
+# does best as PCA (Appendix Q draws and measures both). For a nonlinear autoencoder tying is
+# simply a constraint, a form of weight sharing.
 
 # %% [markdown]
-# Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder sends
-# all of them to one reconstruction: the black point goes to the blue dot (tied decoder, on the
-# line of $w$) or to the red dot (least squares). The tied decoder drops each point
-# perpendicularly onto the line of $w$; the least-squares decoder lands where, on average, the
-# points with that code actually lie: on the line through $\Sigma w$, which the cloud's spread
-# pulls from $w$ **towards** its long axis (dashed grey), but not onto it unless $w$ is that axis.
-# In 784 dimensions, with 32 code numbers, the least-squares decoder is the linear regression of
-# the centred image $x - \bar x$ on its code $z = W(x - \bar x)$, with coefficients
-# $\mathrm{Cov}(x, z)\,\mathrm{Cov}(z)^{-1}$, $\mathrm{Cov}(x, z) = \Sigma W^\top$ and
-# $\mathrm{Cov}(z) = W \Sigma W^\top$:
-#
-# $$ D^\star = \Sigma W^\top (W \Sigma W^\top)^{-1}, $$
-#
-# where $\Sigma$ is the covariance of the training images. $D^\star = W^\top$ exactly when the
-# rows of $W$ span a subspace that $\Sigma$ maps into itself (an invariant subspace): since
-# $\Sigma$ is symmetric, a subspace spanned by eigenvectors of $\Sigma$, any 32 of them, PCA's top
-# 32 among them. The true fact behind tying: **if the decoder is forced to be $W^\top$, the best
-# linear autoencoder is PCA** (the error is the variance outside the span of $W$). The cell below
-# checks all three on the data: a random orthonormal encoder decoded with $W^\top$ and with
-# $D^\star$, and PCA.
-
-# %%
-X = x_train.flatten(1).double()  # (N, 784)
-mean = X.mean(dim=0)
-Sigma = (X - mean).T @ (X - mean) / len(X)  # (784, 784) covariance
-T = x_test.flatten(1).double() - mean  # (N_test, 784) centred test images
-
-
-def test_sse(W, D):
-    """Squared error per image on the test set of encoder W (32, 784) and decoder D (784, 32)."""
-    return ((T @ W.T @ D.T - T) ** 2).sum(dim=1).mean().item()
-
-
-def least_squares_decoder(W):
-    return Sigma @ W.T @ torch.linalg.inv(W @ Sigma @ W.T)  # (784, 32)
-
-
-g = torch.Generator().manual_seed(0)
-W_random = torch.linalg.qr(torch.randn(784, 32, generator=g, dtype=torch.float64))[0].T  # (32, 784)
-W_pca = pca32.components.double()  # (32, 784), orthonormal rows
-rows = {"random orthonormal W": W_random, "PCA components W": W_pca}
-print(f"{'encoder':<22}{'decoder W^T':>13}{'least squares':>15}   (squared error per test image)")
-errs = {}
-for name, W in rows.items():
-    errs[name] = test_sse(W, W.T), test_sse(W, least_squares_decoder(W))
-    print(f"{name:<22}{errs[name][0]:>13.2f}{errs[name][1]:>15.2f}")
-gap_pca = (least_squares_decoder(W_pca) - W_pca.T).abs().max().item()
-print(f"random W: transpose worse than least squares: {errs['random orthonormal W'][0] > errs['random orthonormal W'][1]}")
-print(f"PCA components W: least-squares decoder equals W^T (largest entry difference {gap_pca:.1e}): {gap_pca < 1e-6}")
-print(f"PCA with W^T beats the random encoder with its best decoder: "
-      f"{errs['PCA components W'][0] < errs['random orthonormal W'][1]}")
-
-# %% [markdown]
-# Read the three verdicts: for a random orthonormal encoder, its transpose is a poor decoder and
-# least squares does much better; for PCA's encoder the two decoders coincide; and PCA with its
-# transpose beats the random encoder even with the random encoder's best decoder. So "tied" is
-# optimal only together with the right encoder, which training has to find. For a nonlinear
-# autoencoder tying is simply a constraint, a form of weight sharing.
-#
 # ### One parameter, two uses
 #
 # How do two layers share a weight in PyTorch? The decoder does not get a weight of its own: it
@@ -642,72 +489,10 @@ print(f"{count_parameters(tied_hand):,} parameters (the dense AE: {count_paramet
 # %% [markdown]
 # Six parameter tensors: the encoder's two layers and the two decoder biases. The decoder's
 # weights appear nowhere in the list because they are not separate tensors.
-#
-# The mistake to avoid is **copying** the weight, e.g. `nn.Parameter(encoder.weight.T.clone())`.
-# A copy is a second tensor: it starts with the same numbers, but the optimizer updates the two
-# separately, and after the first step they differ. The class below makes that mistake on
-# purpose: it starts from `tied_hand`'s numbers but gives the decoder its own copies.
-
-# %%
-class CopiedDecoder(TiedByHand):
-    """The MISTAKE: the decoder gets copies of W1 and W2 (equal at the start, separate tensors)."""
-
-    def __init__(self, tied: TiedByHand):
-        super().__init__()
-        self.load_state_dict(tied.state_dict())  # the same starting numbers as ``tied``
-        self.V2 = nn.Parameter(self.enc2.weight.detach().clone())  # a second tensor
-        self.V1 = nn.Parameter(self.enc1.weight.detach().clone())
-
-    def decoder_weights(self):
-        return self.V2, self.V1
-
-
-copied = CopiedDecoder(tied_hand)
-print(f"{count_parameters(copied):,} parameters in the copied version "
-      f"({len(list(copied.parameters()))} tensors instead of {len(list(tied_hand.parameters()))})")
+# Appendix R shows what goes wrong when the weight is copied instead (`.clone()`), and that the
+# shared weight's gradient is the sum of its two uses.
 
 # %% [markdown]
-# At the start both models compute exactly the same function, so they have the same loss on the
-# same batch. Their gradients show what sharing means. In the copied model the encoder's `W1`
-# receives the gradient of its use in the encoder only, and the copy `V1` the gradient of its use
-# in the decoder only. In the tied model, autograd adds the gradients of both uses of the one
-# tensor, so its gradient should be the sum of those two. One loss, one batch:
-
-# %%
-from course_utils.losses import sse_per_image
-
-xb = x_test[:64]
-loss_tied = sse_per_image(tied_hand(xb), xb).mean()  # squared error per image, batch mean
-loss_copied = sse_per_image(copied(xb), xb).mean()
-loss_tied.backward()
-loss_copied.backward()
-g_both = tied_hand.enc1.weight.grad  # (128, 784): the shared W1 collects both uses
-g_enc, g_dec = copied.enc1.weight.grad, copied.V1.grad  # one use each
-print(f"same loss: {loss_tied.item():.4f} and {loss_copied.item():.4f}")
-print(f"gradient norms on W1: encoder use {g_enc.norm():.3g}, decoder use {g_dec.norm():.3g}, "
-      f"tied {g_both.norm():.3g}")
-gap = ((g_both - (g_enc + g_dec)).abs().max() / g_both.abs().max()).item()
-print(f"tied gradient = encoder use + decoder use (largest difference {gap:.1e} of the largest "
-      f"entry): {gap < 1e-5}")
-
-# %% [markdown]
-# The verdict compares the tied gradient with the sum of the two separate gradients entry by
-# entry; a difference at the level of float32 rounding means they are the same matrix. Now one
-# optimizer step on each model:
-
-# %%
-for model in (tied_hand, copied):
-    torch.optim.Adam(model.parameters(), lr=1e-3).step()
-drift = (copied.enc1.weight - copied.V1).abs().max().item()
-print(f"after one step, encoder W1 vs its decoder copy: largest difference {drift:.1e}; "
-      f"still equal: {drift == 0}")
-print(f"tied model: the decoder reads the encoder's tensor itself: "
-      f"{tied_hand.decoder_weights()[1] is tied_hand.enc1.weight}")
-
-# %% [markdown]
-# After a single step the copy has drifted away; the real tied model cannot drift, because there
-# is nothing to drift: one tensor, read twice.
-#
 # `TiedAutoencoder` in `course_utils.models` is the same construction for any number of hidden
 # layers (its `decode` multiplies by each encoder layer's `weight`, in reverse order), centred
 # like the dense one (the mean image is a fixed buffer, not a parameter). The cell checks its
@@ -791,6 +576,8 @@ print(f"In this run: validation error minus training error, relative: dense AE {
 
 # %%
 # extra code – the learning curves of both models on one figure, on a log scale
+from course_utils.plots import NotebookFigure
+
 fig = NotebookFigure(figsize=(6.5, 3.4), layout="constrained")
 ax = fig.subplots()
 for (name, history), colour in zip((("dense AE", dense_history), ("tied AE", tied_history)),
@@ -825,20 +612,13 @@ for name, model_class in (("dense AE", DenseAutoencoder), ("tied AE", TiedAutoen
 print(f"In this run, on {n_small:,} images ({small_epochs} epochs): gap {dense_small_gap:+.1%} dense, "
       f"{tied_small_gap:+.1%} tied; tying "
       + ("narrows the gap" if tied_small_gap < dense_small_gap else "does not narrow the gap")
-      + (" and lowers the validation error." if tied_small_valid < dense_small_valid else
-         " but does not lower the validation error."))
+      + (" and lowers the validation error" if tied_small_valid < dense_small_valid else
+         " but does not lower the validation error")
+      + " (one seed: no noise margin for these 1,000-image numbers).")
 
 # %% [markdown]
-# The printed gaps say whether either model overfits. Where neither gap is large, tying has
-# nothing to cure: it is a constraint, and the tied AE's error ratio above is what it costs. On 1,000
+# Where neither gap is large, tying has nothing to cure: it is a constraint, and the tied AE's error ratio above is what it costs. On 1,000
 # images (the last cell) the dense AE can overfit, and the two gaps show what tying does there.
-# In the learning-curve figure, a model that does not overfit has its two curves ending close
-# together.
-#
-# The word "stacked" comes from a time when deep networks were built **greedily**, one autoencoder
-# layer at a time, each trained on the codes of the previous one (Appendix E measures it). Today
-# the whole stack is trained at once, as above, and the clear benefit of tying is the halved
-# number of weights.
 #
 # What did the first layer learn? Each row of $W_1$ has 784 numbers, one per pixel: drawn as a
 # 28x28 image it shows which pattern of pixels that hidden unit responds to (grey = weight 0,
@@ -873,9 +653,11 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
 # The top row shows the same rows before training, uniform noise, so any shape you can see in the
 # other two rows was learned. Does a filter cover the whole frame, like a principal component, or
 # only a local stroke? Can you recognise parts of outlines (edges, sleeves, strokes)? The fine
-# grain on top changes from one pixel to the next without tracing any outline: read it as noise
-# (Appendix N measures how much of it is the random start). Comparing the dense and the tied rows
-# is by eye only; the errors above measure what tying changes.
+# grain on top changes from one pixel to the next without tracing any outline. It is made by
+# training, not left over from the random start (Appendix N measures the start's share); a likely
+# cause, not tested here: Adam turns even the tiny gradients of rarely lit pixels into steps of
+# about the learning rate. Comparing the dense and the tied rows is by eye only; the errors above
+# measure what tying changes.
 
 # %% [markdown]
 # ## 3. The latent space
@@ -962,9 +744,7 @@ print(f"In this run: raw pixels, with no training, already reach {share:.0%} of 
 # Nearest neighbours share the class far above chance even in raw pixels, which no training
 # produced: similar garments look alike pixel by pixel. So the codes are tested against the
 # pixels, not against chance: does the autoencoder keep, improve or lose that structure in 32
-# numbers instead of 784? The rate measures the **purity** of neighbourhoods: a class near the top
-# has few look-alikes from other classes; rates within their error margins are not
-# ranked. The scatter is a 2-D shadow: points that overlap there may be apart in the other 30
+# numbers instead of 784? The scatter is a 2-D shadow: points that overlap there may be apart in the other 30
 # dimensions.
 #
 # ### A code is not a vector of class probabilities
@@ -1045,59 +825,8 @@ print(f"In this run: a linear probe reads {probe_accuracy:.1%} of the classes ri
 # here the probe; its accuracy measures how much class information a linear layer can read from
 # the code. A code trained to reconstruct need not beat the pixels at that, so the comparison
 # printed above is the test to run before claiming that unsupervised codes help a classifier
-# (Appendix F repeats it with only 100 and 1,000 labels). The same holds for the VAE codes of
+# (Appendix F repeats the nearest-neighbour version of it with only 100 and 1,000 labels). The same holds for the VAE codes of
 # lessons 06 and 07.
-
-# %% [markdown]
-# ### Decoding from the latent space
-#
-# The decoder maps ANY 32 numbers to an image, not only the codes of real images. Two experiments
-# show what it does elsewhere. First, decode 8 points on the straight line between the codes of
-# two test images of different classes. Second, decode an 8x8 grid over the plane of the scatter
-# plot, mapped back to 32 numbers. A grid point is marked "far" when, in all 32 dimensions, it is
-# farther from every one of the first 2,000 test codes than 99% of those codes are from their
-# nearest neighbour.
-
-# %%
-code_pca = PCA(2).fit(codes)  # the plane of the scatter plot: (N, 32) -> (N, 2) and back
-first, other = 0, int((data.test.y != data.test.y[0]).nonzero()[0, 0])  # two different classes
-t = torch.linspace(0, 1, 8)[:, None]  # (8, 1) positions along the line
-line_codes = (1 - t) * codes[first] + t * codes[other]  # (8, 32)
-plane = code_pca.encode(codes)  # (N, 2), as in the scatter plot
-axes_1d = [torch.linspace(plane[:, i].min(), plane[:, i].max(), 8) for i in (0, 1)]
-grid_2d = torch.cartesian_prod(axes_1d[1].flip(0), axes_1d[0])[:, [1, 0]]  # (64, 2), rows top-down
-grid_codes = code_pca.decode(grid_2d)  # (64, 32): points of the plane, back in code space
-
-
-def far_from(points, reference):
-    """True where a point is farther from every reference row than 99% of the reference rows are
-    from their nearest neighbour: (P, d), (R, d) -> (P,)."""
-    typical = torch.cdist(reference, reference).fill_diagonal_(float("inf")).min(dim=1).values
-    return torch.cdist(points, reference).min(dim=1).values > torch.quantile(typical, 0.99)
-
-
-far = far_from(grid_codes, codes[:2000])  # (64,): far in all 32 dimensions
-with torch.no_grad():
-    line_images = dense.decode(line_codes).view(-1, 1, 28, 28)  # (8, 784) -> (8, 1, 28, 28)
-    grid_images = dense.decode(grid_codes).view(-1, 1, 28, 28)  # (64, 1, 28, 28)
-print(f"line from test image {first} ({data.classes[int(data.test.y[first])]}) to test image "
-      f"{other} ({data.classes[int(data.test.y[other])]}): 8 decoded points")
-print(f"grid: points farther from every one of {len(codes[:2000]):,} test codes than 99% of "
-      f"those codes lie from their nearest neighbour (in 32 dimensions): {int(far.sum())} of 64")
-images_figure(line_images, ncols=8, size=0.9,
-              title="decoding the straight line between two codes")
-
-# %%
-# extra code – the decoded grid; "far" marks points with no real code nearby
-images_figure(grid_images, ncols=8, size=0.75, titles=["far" if f else "" for f in far.tolist()],
-              title="decoding a grid over the plane of the codes")
-
-# %% [markdown]
-# The decoder returns *something* everywhere, and, being smooth, it often extends what it learned:
-# far tiles may still look like garments, or blends of two. But no training image was decoded
-# there, so nothing guarantees it, and the midpoint of two codes need not be the code of any real
-# image. An ordinary autoencoder gives no rule for choosing codes that decode to plausible new
-# images; the **variational** autoencoder of lesson 06 adds one.
 
 # %% [markdown]
 # ## 4. How wide should the bottleneck be?
@@ -1219,38 +948,44 @@ fig
 # only costs reconstruction quality. The AE's errors are at this budget; PCA's are exact. Choosing
 # $k$ is a trade-off between compression and quality, measured on validation data.
 
-# %%
-# extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
-show8 = x_test[:8]  # (8, 1, 28, 28)
-sweep_rows = {"original": show8}
-for k in sweep_sizes:
-    sweep_rows[f"k = {k}\nMSE {test_mse(ae_models[k]):.4f}"] = predict(ae_models[k], show8)
-rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all test images)")
-
 # %% [markdown]
-# With $k = 2$ little more than a rough silhouette survives; each wider code adds detail, and the
-# row labels give each model's test error.
-#
 # **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
-# images whose codes are closest. The next cell shows, for 4 test queries, the 5 nearest training
-# images in code space (the $k = 32$ AE) and in pixel space, each titled "same" or "other" class,
-# and counts over 500 queries how many neighbours share the query's class.
+# images whose codes are closest. The next cell counts, over the test queries, how many of the 5
+# nearest training images share the query's class in code space (the $k = 32$ AE) and in pixel
+# space, compared query by query, and shows 4 queries from easily confused classes (T-shirt,
+# pullover, coat, shirt) where the two spaces disagree, each neighbour titled "same" or "other".
 
 # %%
-n_retrieval = min(500, n_query)  # queries; the references are the n_ref training images above
+n_retrieval = n_query  # queries; the references are the n_ref training images above
 neighbours = {  # (n_retrieval, 5) indices into x_train[:n_ref], nearest first
     "code": torch.cdist(codes[:n_retrieval], train_codes).topk(5, largest=False).indices,
     "pixel": torch.cdist(x_test[:n_retrieval].flatten(1), x_train[:n_ref].flatten(1))
     .topk(5, largest=False).indices,
 }
-same_class = {space: (ref_y[idx] == query_y[:n_retrieval, None]).float().mean().item()
-              for space, idx in neighbours.items()}
-print(f"In this run: of the 5 nearest of {n_ref:,} training images, {same_class['code']:.1%} share "
-      f"the query's class in code space and {same_class['pixel']:.1%} in pixel space "
-      f"({n_retrieval} test queries).")
+per_query = {space: (ref_y[idx] == query_y[:n_retrieval, None]).float().mean(dim=1)  # (n,) each
+             for space, idx in neighbours.items()}
+same_class = {space: rates.mean().item() for space, rates in per_query.items()}
+retrieval_gap = same_class["code"] - same_class["pixel"]
+retrieval_se = paired_se(per_query["code"], per_query["pixel"])  # the same queries: paired
+print(f"of the 5 nearest of {n_ref:,} training images, share of the query's class: code space "
+      f"{same_class['code']:.1%}, pixel space {same_class['pixel']:.1%} ({n_retrieval:,} test "
+      f"queries); difference {retrieval_gap:+.1%}, two standard errors {2 * retrieval_se:.1%}")
+print("In this run: " + (f"code space retrieves the query's class better than pixel space, by "
+                         f"more than 2 SE ({retrieval_gap:+.1%})."
+                         if abs(retrieval_gap) > 2 * retrieval_se and retrieval_gap > 0 else
+                         f"pixel space retrieves the query's class better than code space, by "
+                         f"more than 2 SE ({retrieval_gap:+.1%})."
+                         if abs(retrieval_gap) > 2 * retrieval_se else
+                         f"code and pixel space retrieve the query's class at indistinguishable "
+                         f"rates (difference {retrieval_gap:+.1%}, 2 SE {2 * retrieval_se:.1%})."))
 in_reach = query_y[:n_retrieval]
-queries = [int((in_reach == c).nonzero()[0, 0]) for c in (0, 5, 8, 2, 1, 3, 4, 6, 7, 9)
-           if (in_reach == c).any()][:4]  # the first test image of 4 classes
+disagree = per_query["code"] != per_query["pixel"]  # (n,) the two spaces find different shares
+queries = []  # one query from each of 4 easily confused classes, where the two spaces disagree
+for c in (0, 2, 4, 6):  # Fashion-MNIST: T-shirt/top, pullover, coat, shirt
+    in_class = (in_reach == c).nonzero()[:, 0]
+    if len(in_class):
+        picked = in_class[disagree[in_class]]
+        queries.append(int(picked[0] if len(picked) else in_class[0]))
 tiles, tile_titles = [], []
 for q in queries:
     tiles += [x_test[q]] + [x_train[i] for space in ("code", "pixel") for i in neighbours[space][q]]
@@ -1312,10 +1047,6 @@ print(f"median error: normal {err_normal.median():.4f}, anomalies {err_ood.media
 error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "anomalies"))
 
 # %% [markdown]
-# Where the two histograms overlap, any threshold flags some normal images or misses some
-# anomalies. The ROC curve shows the separation at every threshold at once, and the area under it
-# (AUROC) puts one number on it.
-#
 # ### ROC curve and AUROC, the AUROC checked by hand
 #
 # A threshold $t$ flags every image with error $\ge t$. For each $t$ count the **true positive
@@ -1407,30 +1138,11 @@ roc_figure(*scores["PCA-32 error"], label="PCA-32", ax=ax, color="tab:green", ch
 roc_figure(*scores["mean intensity"], label="mean intensity" + " (flipped)" * intensity_flipped, ax=ax, color="tab:orange", chance=False)
 ax.figure
 
-# %%
-# extra code – the same curves with a logarithmic false-positive axis: small rates get room
-# (a false-positive rate of 0 has no place on a log axis: those points are drawn at one false
-# alarm, 1/N, so the curve's left end is the recall at zero OR one false alarm)
-fig = NotebookFigure(figsize=(6.0, 3.6), layout="constrained")
-ax = fig.subplots()
-smallest = 1 / len(normal_x)  # one normal image flagged
-for name, colour in (("stacked AE error", "tab:purple"), ("PCA-32 error", "tab:green"),
-                     ("mean intensity", "tab:orange")):
-    fpr, tpr, _ = roc_curve(*scores[name])
-    ax.plot(fpr.clip(smallest, None), tpr, color=colour, label=name)
-ax.set(xscale="log", xlim=(smallest, 1), ylim=(0, 1.01), xlabel="false positive rate (log scale)",
-       ylabel="true positive rate (recall)", title="ROC curves, small false-alarm rates enlarged")
-ax.grid(alpha=0.3)
-ax.legend(fontsize=8, loc="lower right")
-fig
-
 # %% [markdown]
 # Mean intensity ranks a pair right whenever the anomaly carries more light than the digit, and
 # thin strokes on black carry little: any detector has to beat that (Appendix J tests whether the
 # autoencoder's error is brightness in disguise). PCA-32 is the linear autoencoder, so the gap to
-# it is what the nonlinear layers add; the ratio line compares the two by their mistakes. The
-# log-axis figure enlarges small false-alarm rates; its left edge stands for zero or one false
-# alarm.
+# it is what the nonlinear layers add; the ratio line compares the two by their mistakes.
 
 # %% [markdown]
 # ### A threshold, set on validation data
@@ -1462,9 +1174,6 @@ threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 # false alarms (the digits the autoencoder finds hardest) and the anomalies missed.
 #
 # ### Precision depends on how rare anomalies are
-#
-# *Takeaway: AUROC, recall and the false-alarm rate do not change with the share of anomalies;
-# precision does, so quote it with that share.*
 #
 # The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall and the
 # false-alarm rate are shares within one group, so they, the ROC curve and AUROC do not change
@@ -1506,9 +1215,6 @@ threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
 
 # %% [markdown]
 # ## What this run found
-#
-# The results of the main path, gathered from the values measured above (the appendices follow
-# the summary).
 
 # %%
 found = [
@@ -1518,11 +1224,10 @@ found = [
     f"noise margin {noise_margin / seed_mean:.1%} of the error)",
     f"tied weights: {count_parameters(tied) / count_parameters(dense):.0%} of the parameters, "
     f"{tied_mse / seed_mean:.2f} times the error; the dense AE overfits: {dense_overfits}",
-    f"twin without hidden ReLUs: test MSE {twin_mse:.5f} (PCA-32 {pca_mse:.5f}, stacked AE "
-    f"{seed_mean:.5f})",
     f"on {n_small:,} training images: gap {dense_small_gap:+.1%} dense, {tied_small_gap:+.1%} tied",
     f"retrieval: {same_class['code']:.1%} of the 5 nearest share the query's class in code space, "
-    f"{same_class['pixel']:.1%} in pixel space",
+    f"{same_class['pixel']:.1%} in pixel space (difference {retrieval_gap:+.1%}, 2 SE "
+    f"{2 * retrieval_se:.1%})",
     f"latent space: nearest-neighbour rate {hits.mean():.1%} on codes, {pixels_nn:.1%} on raw "
     f"pixels; linear probe {probe_accuracy:.1%} on codes, {pixel_probe_hits.mean():.1%} on pixels",
     f"bottleneck: AE below PCA at every k: {below_everywhere}; largest overfitting gap "
@@ -1537,160 +1242,27 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # %% [markdown]
 # ## Summary
 #
-# - A stacked autoencoder (784-128-32-128-784, ReLU between layers, a linear code, a sigmoid
-#   output) takes a few lines of `nn.Sequential`. Its learning curve needs one history row per
-#   epoch: the summary belongs inside the epoch loop.
-# - With raw pixels (all at least 0) hidden ReLU units can die, silently; `dead_units` counts
-#   them. **Centring** (the encoder sees $x - \bar x$, the output bias starts at
-#   $\mathrm{logit}\,\bar x$) takes from the weights the power to kill a first-layer unit.
-# - Differences between models are read against a noise margin from three seeds. The stacked AE
-#   is measured against PCA at the same code size, and a twin without hidden ReLUs shows how much
-#   of its gain the output sigmoid alone gets.
-# - Tied weights share ONE `nn.Parameter` (not a `.clone()`), about half the parameters; its
-#   gradient is the sum of both uses. The transpose is the best linear decoder only for an
-#   encoder whose rows span eigenvectors of the covariance; forced to be tied, the best linear
-#   autoencoder is PCA. Whether tying regularises depends on whether there is overfitting: measure
-#   the gap.
+# - A stacked autoencoder (784-128-32-128-784, a linear code, a sigmoid output) takes a few lines of
+#   `nn.Sequential`; its history needs one row per epoch.
+# - Raw pixels (all at least 0) can kill hidden ReLU units silently; **centring** ($x - \bar x$ in,
+#   the output bias starting at $\mathrm{logit}\,\bar x$) takes that power from the weights.
+# - Differences between models are read against a noise margin from three seeds.
+# - Tied weights share ONE `nn.Parameter`: about half the parameters, and a gradient that sums both
+#   uses. The transpose is the best linear decoder only for an encoder with orthonormal rows that
+#   span eigenvectors of the covariance. Tying can regularise only where there is overfitting.
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels.
-# - The bottleneck sweep trades reconstruction error against the size of the code; whether a
-#   narrow code reduces overfitting is a measurement, not a rule.
-# - Reconstruction error is an anomaly score. ROC and AUROC do not depend on prevalence, precision
-#   does; set the threshold on validation data, and compare with baselines that need no gradient
-#   training (mean intensity, PCA).
+# - Whether a narrow code reduces overfitting is a measurement, not a rule.
+# - Reconstruction error is an anomaly score: AUROC does not depend on prevalence, precision does;
+#   set the threshold on validation data, and compare with mean intensity and PCA.
 
 # %% [markdown]
-# ## Appendix A: what the first steps do
+# ## Appendix A: what the first steps do (a note)
 #
-# *Optional; it adds a replay of the first 20 training steps, the mechanism behind the
-# dead-unit table of section 1.*
-#
-# *Takeaway: with raw pixels in, Adam's first step has the same size whether or not the output
-# bias starts at the mean image (the table prints the sizes of all three models); what differs is how much a step shifts all images together,
-# and centring removes that shift.*
-#
-# `fit` uses **Adam**, and Adam does not step in proportion to the gradient: its first step moves
-# every weight whose gradient is not 0 by the learning rate (0.002 here), against the sign of
-# that gradient, however large or small the error, and later steps stay near that size while a
-# gradient keeps its sign. The cell below replays the start of training: it retrains the three
-# models of the table from their initial weights (the same seed) for 20 steps, on the first 2,560
-# training images (fewer in fast mode; seconds), so its batches are not those of the real run.
-# After steps 1, 2, 3, 5, 10 and 20 it logs, for the encoder's first layer:
-# - **update size**: the length (Frobenius norm) of that step's change of the weights $W_1$;
-# - what the step did to the units: it changes unit $j$'s input on image $i$ by
-#   $\Delta a_{ij} = \Delta w_j \cdot x_i + \Delta b_j$. The **common shift** is the part all test
-#   images share (the average of $\Delta a_{ij}$ over images, in absolute value, averaged over the
-#   128 units: up or down), the **per-image part** is the rest (the average of $|\Delta a_{ij}|$
-#   after subtracting the common part). For a unit that is positive on most images, only a
-#   common shift can move it below 0 on all of them at once (when it goes down); a unit positive
-#   on few images can be pushed below 0 everywhere by the per-image part alone;
-# - **dead units**: encoder units whose input is $\le 0$ on every test image after that step.
-
-# %%
-class FirstSteps(Callback):
-    """After the chosen steps, log how that one step changed the encoder's first layer."""
-
-    def __init__(self, x, at=(1, 2, 3, 5, 10, 20)) -> None:
-        self.x, self.at = x.flatten(1), at  # x: (N, 784), the images measured on
-        self.steps, self.rows = [], []  # the logged steps, and one row of numbers for each
-
-    def inputs(self, model):
-        """a_ij = w_j . x_i + b_j of the first layer (x centred where the model centres): (N, 128)"""
-        x = self.x if model.input_mean is None else self.x - model.input_mean
-        with torch.no_grad():
-            return model.encoder[0](x)
-
-    def on_batch_start(self, state) -> None:
-        if state.step + 1 in self.at:  # the step about to be taken is one we log
-            self.weight = state.model.encoder[0].weight.detach().clone()  # (128, 784)
-            self.before = self.inputs(state.model)
-
-    def on_batch_end(self, state) -> None:
-        if state.step in self.at:
-            self.steps.append(state.step)
-            after = self.inputs(state.model)
-            change = after - self.before  # (N, 128): what this one step did to each unit's input
-            common = change.mean(dim=0)  # (128,): the part shared by all images
-            self.rows.append({
-                "update size": (state.model.encoder[0].weight.detach() - self.weight).norm().item(),
-                "common shift": common.abs().mean().item(),
-                "per-image part": (change - common).abs().mean().item(),
-                "share shifted down": (common < 0).float().mean().item(),
-                "dead units": int((after <= 0).all(dim=0).sum())})
-
-
-first_steps = {}  # model name -> one row per logged step
-too_bright = {}  # model name -> share of test pixels the UNTRAINED model outputs above the image
-for name in ("raw pixels", "output-bias start only", "centred (both changes)"):
-    torch.manual_seed(0)  # the same initial weights as the three models of the table
-    model = DenseAutoencoder(784, hidden=(128,), n_latent=32,
-                             input_mean=None if name == "raw pixels" else mean_image)
-    if name == "output-bias start only":
-        model.input_mean.zero_()  # raw pixels in, as in the table
-    with torch.no_grad():
-        too_bright[name] = (model(x_test) > x_test).float().mean().item()
-    log = FirstSteps(x_test)
-    fit(model, x_train[:20 * batch_size], epochs=1, lr=2e-3, batch_size=batch_size,
-        callbacks=[log], verbose=False)
-    first_steps[name] = log.rows
-print(f"{'after step':<40}" + "".join(f"{step:>7}" for step in log.steps))
-for name, rows in first_steps.items():
-    for quantity in rows[0]:
-        row_format = "{:>7d}" if quantity == "dead units" else "{:>7.3f}"
-        print(f"{name if quantity == 'update size' else '':<24}{quantity:<16}"
-              + "".join(row_format.format(row[quantity]) for row in rows))
-raw_steps, bias_steps, centred_steps = first_steps.values()
-size_gap = max(abs(raw["update size"] / bias["update size"] - 1)
-               for raw, bias in zip(raw_steps, bias_steps, strict=True))
-print(f"step 1 has the same update size (within 5%) with raw pixels and with the output-bias start "
-      f"only: {abs(raw_steps[0]['update size'] / bias_steps[0]['update size'] - 1) < 0.05}; over "
-      f"the logged steps the two sizes differ by at most {size_gap:.0%}")
-average_common = {name: sum(row["common shift"] for row in rows) / len(rows)
-                  for name, rows in first_steps.items()}
-print("common shift averaged over the logged steps: " + ", ".join(
-    f"{name} {value:.3f}" for name, value in average_common.items()))
-print(f"raw pixels shift all images together more than the output-bias start only: "
-      f"{average_common['raw pixels'] > average_common['output-bias start only']}; centred: "
-      f"less than a tenth of raw pixels' common shift: "
-      f"{average_common['centred (both changes)'] < average_common['raw pixels'] / 10}")
-size_1 = abs(raw_steps[0]["update size"] / bias_steps[0]["update size"] - 1)
-print(f"In this run: the two raw-pixel models' first steps differ in size by {size_1:.0%}; the "
-      f"common shift of the output-bias start only is "
-      f"{average_common['output-bias start only'] / average_common['raw pixels']:.0%} of raw "
-      f"pixels', the centred model's "
-      f"{average_common['centred (both changes)'] / average_common['raw pixels']:.0%}.")
-print("untrained, share of test pixels output brighter than the image (the error asks for "
-      "'darker' there): " + ", ".join(f"{name} {value:.0%}" for name, value in too_bright.items()))
-print(f"In this run: untrained, the raw-pixel model is too bright on {too_bright['raw pixels']:.0%} "
-      f"of test pixels and the output-bias start on {too_bright['output-bias start only']:.0%}; "
-      f"step 1 shifts {raw_steps[0]['share shifted down']:.0%} and "
-      f"{bias_steps[0]['share shifted down']:.0%} of their encoder units down on all images.")
-print(f"dead encoder units after {log.steps[-1]} steps (in brackets: after all "
-      f"{steps_taken:,} steps, the table): "
-      + ", ".join(f"{name} {rows[-1]['dead units']} ({dead[0]})" for (name, rows), dead
-                  in zip(first_steps.items(), (raw_dead, bias_only_dead, centred_dead), strict=True)))
-if raw_mse > dense_mse:
-    print(f"(the table above) share of the error drop the output-bias start gets alone: "
-          f"{(raw_mse - bias_only_mse) / (raw_mse - dense_mse):.0%}; of the units revived: "
-          f"{(sum(raw_dead) - sum(bias_only_dead)) / max(sum(raw_dead) - sum(centred_dead), 1):.0%}")
-
-# %% [markdown]
-# Adam gives the two raw-pixel models first steps of about the same size, so where the sizes
-# printed stay close, the size of the updates cannot explain why one model lost more units than
-# the other. What differs is their **direction**. With raw pixels,
-# all at least 0 and bright in the same region, a step whose signs agree over that region raises
-# or lowers a unit's input on every image together; the common shift measures how large such
-# moves are (both ways: it does not count which units went down). After centring, the average
-# of $\Delta w_j \cdot (x - \bar x)$ over the training images is 0 for any step, so only the
-# bias can shift all images at once, so the centred model's share printed is expected to be small.
-# The output-bias start changes what the error asks for, not the step size. The "too bright" lines
-# measure it: the share of test pixels each untrained model outputs brighter than the image
-# (where the error asks for "darker"), and the share of encoder units that the first step shifts
-# down on all images together. The last line goes back to the
-# table of the real runs: of the error drop and of the units revived by both changes, the share
-# the output-bias start gets alone. The dead-unit rows come from the replay, not from the real
-# run; the on-trajectory evidence is the "when they died" line of the
-# dead-unit cell (a copy of the real model after 100 steps).
+# *Optional.* A hypothesis, not tested unit by unit in this lesson: Adam's first step moves every
+# weight by about the learning rate, and with raw pixels, all at least 0 and bright in the same
+# region, a step whose signs agree over that region shifts a unit's input on every image
+# together; after centring, only the bias can shift all images at once.
 
 # %% [markdown]
 # ## Appendix B: why a prediction interval, not the range of three seeds
@@ -1733,12 +1305,26 @@ print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
 # *Takeaway: "nonlinear beats linear" has parts; the printed split says how much of the AE's
 # gain over PCA the hidden ReLUs earn and how much the output sigmoid gets alone.*
 #
-# Section 1 trained a **twin without ReLUs** (`nn.Identity` between the layers, the same seed and
-# steps): each of its `nn.Linear` layers is then an affine map (a matrix product plus a bias),
+# The next cell trains a **twin without ReLUs** (`nn.Identity` between the layers, the same seed
+# and steps): each of its `nn.Linear` layers is then an affine map (a matrix product plus a bias),
 # and a chain of affine maps is one affine map, so from input to output it is an affine map of
 # rank at most 32 followed by the sigmoid, its only nonlinearity. If the stacked AE beats
 # PCA *because* of its hidden ReLUs, the twin should lose that advantage. The cell also measures
 # PCA with its reconstructions clamped to $[0, 1]$, the range the sigmoid enforces.
+
+# %%
+# the twin: no hidden ReLU (nn.Identity between the layers), same seed and steps
+twin_mse = test_mse(train_dense(0, activation=nn.Identity))
+print(f"twin without hidden ReLUs: test MSE {twin_mse:.5f} (PCA-32 {pca_mse:.5f}, stacked AE "
+      f"{seed_mean:.5f}, mean of 3 seeds)")
+if pca_mse > seed_mean:
+    sigmoid_share = (pca_mse - twin_mse) / (pca_mse - seed_mean)
+    share_words = ("about half" if 0.35 <= sigmoid_share <= 0.65 else
+                   "most" if sigmoid_share > 0.65 else "only a small part")
+    print(f"In this run: the twin gets {sigmoid_share:.0%} of the stacked AE's gain over PCA, so "
+          f"{share_words} of that gain needs no hidden ReLU, only the output sigmoid.")
+else:
+    print("In this run: the stacked AE is not below PCA, so there is no gain to split.")
 
 # %%
 print(f"twin without ReLUs: test MSE {twin_mse:.5f} ({twin_mse / pca_mse:.0%} of PCA's error, "
@@ -1843,8 +1429,9 @@ print(f"In this run: a ReLU on the code leaves {dead} of 32 code units dead and 
 # %% [markdown]
 # ## Appendix E: stacked one layer at a time, greedy training measured
 #
-# *Optional; it adds the greedy recipe of section 2's history paragraph in code, against
-# end-to-end training at the same total number of steps.*
+# *Optional; it adds the greedy recipe (how "stacked" autoencoders were first built: one layer at
+# a time, each trained on the codes of the previous one) in code, against end-to-end training at
+# the same total number of steps.*
 #
 # The model is the centred 784-128-32-128-784 of section 1 (untied), and the budget is its number
 # of steps, split into three stages of about a third each:
@@ -2068,16 +1655,61 @@ print("In this run: " + "; ".join(summary) + ".")
 # gave gradient training no head start that 3 draws can show at this budget.
 
 # %% [markdown]
-# ## Appendix G: far in the picture, or far in 32 dimensions?
+# ## Appendix G: decoding from the latent space
 #
-# *Optional; it adds the 2-D version of the "far" count of section 3.*
+# *Optional; it adds what the decoder makes of codes between and around those of real images.*
 #
-# *Takeaway: the 2-D picture is a shadow; "far" in it and "far" in the 32 dimensions can
-# disagree, and only the second matters to the decoder.*
-#
-# The same rule can be applied in the plane of the scatter plot, to the projected codes and the
-# grid points as drawn. It is quick and visual, but projecting shrinks every distance, the
-# typical ones too, so its count can differ a lot from the 32-D one. The cell prints both.
+# The decoder maps ANY 32 numbers to an image, not only the codes of real images. Two experiments
+# show what it does elsewhere. First, decode 8 points on the straight line between the codes of
+# two test images of different classes. Second, decode an 8x8 grid over the plane of the scatter
+# plot, mapped back to 32 numbers. A grid point is marked "far" when, in all 32 dimensions, it is
+# farther from every one of the first 2,000 test codes than 99% of those codes are from their
+# nearest neighbour.
+
+# %%
+code_pca = PCA(2).fit(codes)  # the plane of the scatter plot: (N, 32) -> (N, 2) and back
+first, other = 0, int((data.test.y != data.test.y[0]).nonzero()[0, 0])  # two different classes
+t = torch.linspace(0, 1, 8)[:, None]  # (8, 1) positions along the line
+line_codes = (1 - t) * codes[first] + t * codes[other]  # (8, 32)
+plane = code_pca.encode(codes)  # (N, 2), as in the scatter plot
+axes_1d = [torch.linspace(plane[:, i].min(), plane[:, i].max(), 8) for i in (0, 1)]
+grid_2d = torch.cartesian_prod(axes_1d[1].flip(0), axes_1d[0])[:, [1, 0]]  # (64, 2), rows top-down
+grid_codes = code_pca.decode(grid_2d)  # (64, 32): points of the plane, back in code space
+
+
+def far_from(points, reference):
+    """True where a point is farther from every reference row than 99% of the reference rows are
+    from their nearest neighbour: (P, d), (R, d) -> (P,)."""
+    typical = torch.cdist(reference, reference).fill_diagonal_(float("inf")).min(dim=1).values
+    return torch.cdist(points, reference).min(dim=1).values > torch.quantile(typical, 0.99)
+
+
+far = far_from(grid_codes, codes[:2000])  # (64,): far in all 32 dimensions
+with torch.no_grad():
+    line_images = dense.decode(line_codes).view(-1, 1, 28, 28)  # (8, 784) -> (8, 1, 28, 28)
+    grid_images = dense.decode(grid_codes).view(-1, 1, 28, 28)  # (64, 1, 28, 28)
+print(f"line from test image {first} ({data.classes[int(data.test.y[first])]}) to test image "
+      f"{other} ({data.classes[int(data.test.y[other])]}): 8 decoded points")
+print(f"grid: points farther from every one of {len(codes[:2000]):,} test codes than 99% of "
+      f"those codes lie from their nearest neighbour (in 32 dimensions): {int(far.sum())} of 64")
+images_figure(line_images, ncols=8, size=0.9,
+              title="decoding the straight line between two codes")
+
+# %%
+# extra code – the decoded grid; "far" marks points with no real code nearby
+images_figure(grid_images, ncols=8, size=0.75, titles=["far" if f else "" for f in far.tolist()],
+              title="decoding a grid over the plane of the codes")
+
+# %% [markdown]
+# The decoder returns *something* everywhere, and, being smooth, it often extends what it learned:
+# far tiles may still look like garments, or blends of two. But no training image was decoded
+# there, so nothing guarantees it, and the midpoint of two codes need not be the code of any real
+# image. An ordinary autoencoder gives no rule for choosing codes that decode to plausible new
+# images; the **variational** autoencoder of lesson 06 adds one.
+
+# %% [markdown]
+# The same "far" rule in the plane of the picture counts differently: projecting shrinks every
+# distance, and only the count in 32 dimensions matters to the decoder.
 
 # %%
 far_2d = far_from(grid_2d, plane[:2000])  # (64,): the same rule, in the plane of the picture
@@ -2158,6 +1790,18 @@ if pca_check < 1e-6:
 # one run continued), the other ratios (and so the $k$ of verdict (3)) could move too with a longer budget.
 # (On the embedded fallback, whose images are 8x8 scans enlarged to 28x28, PCA can come close to
 # exact; the cell says so if its error is practically 0.)
+
+# %%
+# extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
+show8 = x_test[:8]  # (8, 1, 28, 28)
+sweep_rows = {"original": show8}
+for k in sweep_sizes:
+    sweep_rows[f"k = {k}\nMSE {test_mse(ae_models[k]):.4f}"] = predict(ae_models[k], show8)
+rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all test images)")
+
+# %% [markdown]
+# With $k = 2$ little more than a rough silhouette survives; each wider code adds detail, and the
+# row labels give each model's test error.
 
 # %% [markdown]
 # ## Appendix I: and how deep?
@@ -2393,6 +2037,27 @@ print(f"In this run: on brightness-matched sets the stacked AE's AUROC is "
 # and then tested on data where that confound is removed.
 
 # %% [markdown]
+# The same ROC curves with a logarithmic false-positive axis, which enlarges small false-alarm
+# rates; its left edge stands for zero or one false alarm.
+
+# %%
+# extra code – the same curves with a logarithmic false-positive axis: small rates get room
+# (a false-positive rate of 0 has no place on a log axis: those points are drawn at one false
+# alarm, 1/N, so the curve's left end is the recall at zero OR one false alarm)
+fig = NotebookFigure(figsize=(6.0, 3.6), layout="constrained")
+ax = fig.subplots()
+smallest = 1 / len(normal_x)  # one normal image flagged
+for name, colour in (("stacked AE error", "tab:purple"), ("PCA-32 error", "tab:green"),
+                     ("mean intensity", "tab:orange")):
+    fpr, tpr, _ = roc_curve(*scores[name])
+    ax.plot(fpr.clip(smallest, None), tpr, color=colour, label=name)
+ax.set(xscale="log", xlim=(smallest, 1), ylim=(0, 1.01), xlabel="false positive rate (log scale)",
+       ylabel="true positive rate (recall)", title="ROC curves, small false-alarm rates enlarged")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8, loc="lower right")
+fig
+
+# %% [markdown]
 # ## Appendix K: the reverse direction, train on clothes and detect digits
 #
 # *Optional; it adds the same detectors with the roles of the two datasets swapped.*
@@ -2537,45 +2202,39 @@ print(f"In this run ({int(known.sum()):,} training digits, {len(novel_x):,} test
 # relying on such a detector.
 
 # %% [markdown]
-# ## Appendix M: has training finished?
+# ## Appendix M: where the epoch summary belongs
 #
-# *Optional; it adds a measurement of whether the models of section 1 were still improving when
-# training stopped, and what that means for every comparison.*
-#
-# Has training **finished**? If the validation error is still
-# falling clearly at the end, the model is **under-trained** at this budget: more steps would
-# lower it, and every comparison made with it is a comparison at this budget, not between the
-# best each model can do. The cell measures the slope at the end: how much the validation error
-# fell from the epoch at about 80% of the training to the last epoch (with few epochs that is a
-# whole number of epochs, e.g. the last sixth of the steps for 6 epochs; the cell prints the
-# step counts).
-
-# %%
-print("raw pixels (section 1's first model):")
-raw_still_falling = still_falling(raw_history)
-print("the centred model, used from section 1 on:")
-centred_still_falling = still_falling(dense_history)
+# *Optional; it adds a toy loop with the most common bug of a hand-written training loop.*
 
 # %% [markdown]
-# Where that verdict is True, read every comparison in this lesson as "after this many steps":
-# the models are still improving, the dense and the tied AE may be improving at different
-# speeds, and a ranking that depends on how far each got could change with more steps
-# (Appendices H and I measure two such cases: the centred 784-128-32-128-784 model of section 1, and
-# a deeper stack, each trained twice as long). We keep the budget small so that the lesson runs
-# in a few minutes; the verdicts say what holds at this budget.
+# One row per epoch is not automatic when you write the loop yourself. A bug common in popular
+# tutorials puts the epoch summary one indentation level too far left, *after* the epoch loop
+# instead of inside it. Nothing crashes: the summary simply runs once, after the last epoch, so
+# you see one line and your "curve" has one point. The toy loop below shows both placements on
+# made-up batch losses (three epochs of two batches):
+
+# %%
+batch_losses = [[0.90, 0.70], [0.60, 0.50], [0.45, 0.40]]  # made-up losses: 3 epochs x 2 batches
+inside, outside = [], []
+for epoch, losses in enumerate(batch_losses, start=1):
+    total = 0.0
+    for loss in losses:  # the batch loop: zero_grad, forward, loss, backward, step
+        total += loss
+    inside.append(f"epoch {epoch}: {total / len(losses):.3f}")  # INSIDE the epoch loop
+outside.append(f"epoch {epoch}: {total / len(losses):.3f}")  # the bug: runs once, after the loop
+print("summary inside the epoch loop: ", inside)
+print("summary after the epoch loop:  ", outside)
+
+# %% [markdown]
+# The correct placement gives one average per epoch; the wrong one keeps only the last epoch.
+# `fit` (open `course_utils/train.py`) appends the summary inside `for epoch in ...`, and the check
+# under the training cell (history rows equal to epochs) is the test to run on any loop you write.
 
 # %% [markdown]
 # ## Appendix N: the filters' fine grain, measured
 #
-# *Optional; it adds two measurements of how much of its random start each trained row of $W_1$
-# (section 2's filters) keeps.*
-#
-# Is the fine grain on the filters the random start, left over? The cell measures it twice. The
-# slope of each trained row on its own initial row (100%: the start is all still there; 0%:
-# erased) says how much of the start the whole row keeps; the second line looks at the grain
-# alone (each row minus a 3x3 blur of it) and gives the share of its energy that the initial
-# row's grain explains. A small share means that most of the grain appeared during training; a
-# large share would mean the start showing through.
+# *Optional.* How much of each trained row of $W_1$ (section 2's filters) is its random start: the
+# slope on its initial row (100%: all still there; 0%: erased), then the same for the grain alone.
 
 # %%
 def start_kept(trained, initial):
@@ -2612,18 +2271,11 @@ print(f"In this run: the initial rows' grain explains {grain_from_start['dense']
       f"{grain_from_start['tied']:.0%} (tied) of the trained rows' grain energy (median over rows).")
 
 # %% [markdown]
-# ## Appendix O: how precise are the nearest-neighbour rates?
+# ## Appendix O: how precise are the nearest-neighbour rates? (a note)
 #
-# *Optional; it adds the standard errors behind section 4's verdicts and error bars.*
-#
-# How precise are the nearest-neighbour rates? Each is measured on `n_query` test images, so it
-# carries sampling noise: for a rate near 80% on 2,000 images the standard error is about
-# $\sqrt{0.8 \cdot 0.2 / 2000} \approx 0.9$ percentage points. Two rates measured on the **same**
-# test images are compared through their paired difference (one value per image: +1, 0 or -1),
-# whose standard error is its standard deviation over $\sqrt{n}$. We call a difference of
-# rates real only when it exceeds two of these standard errors. (This covers the choice of test
-# images, not the training seed: for the error columns, the noise margin of section 1 is the
-# yardstick.)
+# *Optional.* Two rates on the same test images are compared through the per-image difference (+1,
+# 0 or -1), whose standard error is its standard deviation over $\sqrt{n}$; a difference counts as
+# real beyond two of these. This covers the choice of test images, not the training seed.
 
 # %% [markdown]
 # ## Appendix P: common mistakes
@@ -2648,9 +2300,9 @@ print(f"In this run: the initial rows' grain explains {grain_from_start['dense']
 # > - *Believing the transpose is always the best decoder.* For an orthonormal linear encoder it
 # >   is the least-squares decoder exactly when the rows of $W$ span a subspace that $\Sigma$
 # >   maps into itself, i.e. one spanned by eigenvectors (PCA's top ones among them); for a random
-# >   orthonormal encoder $\Sigma W^\top (W \Sigma W^\top)^{-1}$ is better (section 2 measures it).
+# >   orthonormal encoder $\Sigma W^\top (W \Sigma W^\top)^{-1}$ is better (Appendix Q measures it).
 # > - *Tying weights by copying them.* `nn.Parameter(encoder.weight.T.clone())` creates a second
-# >   tensor that drifts apart after the first step (section 2 shows it). Tied means ONE
+# >   tensor that drifts apart after the first step (Appendix R shows it). Tied means ONE
 # >   `nn.Parameter`, read by the encoder and by the decoder; its gradient is the sum of both uses.
 # > - *Taking "tying regularises" or "a narrow code prevents overfitting" on trust.* Measure the
 # >   gap between training and validation error first; where there is no overfitting, neither
@@ -2665,6 +2317,200 @@ print(f"In this run: the initial rows' grain explains {grain_from_start['dense']
 # > - *Skipping the baselines.* A reconstruction error can follow brightness, and two sets
 # >   that differ in brightness then look easy; report the mean-intensity and PCA scores next to
 # >   it, and test the detector on brightness-matched sets.
+
+# %% [markdown]
+# ## Appendix Q: is the transpose the best decoder?
+#
+# *Optional; it adds a 2-D picture and a measurement of when the transpose is the least-squares
+# decoder of a linear encoder.*
+#
+# Take a linear encoder $z = W(x - \bar x)$ with $W$ of shape
+# $32 \times 784$ and orthonormal rows ($W W^\top = I$). For that fixed $W$, is the decoder $D$
+# that minimises the squared error $W^\top$? In general it is **not**. A picture in two
+# dimensions shows why: a cloud of points, a code of ONE number $z = w^\top x$ along a unit
+# vector $w$ that is not the cloud's long axis, and two decoders.
+
+# %%
+# extra code – a 2-D cloud, a one-number code z = w.x, and two decoders for it
+from course_utils.plots import NotebookFigure
+
+g = torch.Generator().manual_seed(1)
+cloud = torch.randn(400, 2, generator=g, dtype=torch.float64) @ torch.tensor(
+    [[1.2, 0.3], [0.0, 0.8]], dtype=torch.float64)  # (400, 2), stretched along one axis
+cloud = cloud - cloud.mean(dim=0)  # centred
+S = cloud.T @ cloud / len(cloud)  # (2, 2) covariance
+w = torch.tensor([math.cos(1.2), math.sin(1.2)], dtype=torch.float64)  # (2,) unit vector
+z = cloud @ w  # (400,) the code
+d_tied, d_star = w, S @ w / (w @ S @ w)  # (2,) each: decoder x_hat = d * z
+top = torch.linalg.eigh(S).eigenvectors[:, -1]  # (2,) PCA's direction
+two_d_errors = {"tied (w)": ((z[:, None] * d_tied - cloud) ** 2).sum(dim=1).mean().item(),
+                "least squares": ((z[:, None] * d_star - cloud) ** 2).sum(dim=1).mean().item(),
+                "PCA, tied": (((cloud @ top)[:, None] * top - cloud) ** 2).sum(dim=1).mean().item()}
+print("mean squared error per point: " + ", ".join(f"{k} {v:.3f}" for k, v in two_d_errors.items()))
+angle = {name: math.degrees(math.atan2(v[1], v[0])) % 180 for name, v in
+         (("w", w), ("Sigma w", S @ w), ("long axis", top))}  # direction of each line, in degrees
+print("directions: " + ", ".join(f"{name} {a:.1f} deg" for name, a in angle.items()))
+between = min(angle["w"], angle["long axis"]) < angle["Sigma w"] < max(angle["w"], angle["long axis"])
+print(f"Sigma w lies between w and the long axis (pulled towards it, not on it): {between}")
+ls_better = two_d_errors["least squares"] < two_d_errors["tied (w)"]
+print(f"In this run: Sigma w points at {angle['Sigma w']:.0f} deg, "
+      f"{'between' if between else 'not between'} w ({angle['w']:.0f} deg) and the long axis "
+      f"({angle['long axis']:.0f} deg); least squares {'beats' if ls_better else 'does not beat'} "
+      f"the tied decoder.")
+
+fig = NotebookFigure(figsize=(6.4, 4.4), layout="constrained")
+ax = fig.subplots()
+ax.scatter(*cloud.T, s=5, color="0.7", label="data")
+span = torch.linspace(-5, 5, 2, dtype=torch.float64)
+for d, style, label in ((top, {"color": "0.4", "ls": "--"}, "the cloud's long axis (PCA)"),
+                        (d_tied, {"color": "tab:blue"}, "tied decoder: x_hat = z w"),
+                        (d_star, {"color": "tab:red"}, "least squares: x_hat = z d*")):
+    direction = d / d.norm()
+    ax.plot(*(span[:, None] * direction).T, label=label, **style)
+far = z.abs().argsort(descending=True)  # points with a large code first (they sit away from 0)
+across = torch.stack([-w[1], w[0]])  # (2,) unit vector perpendicular to w: z is constant along it
+for i in far[torch.arange(10, 110, 20)].tolist():  # five points with large |z|: their segments
+    ends = torch.stack([z[i] * d_tied, z[i] * d_star])  # (2, 2) the blue and the red dot
+    offsets = torch.stack([ends[0] @ across, ends[1] @ across, cloud[i] @ across])  # (3,)
+    segment = z[i] * w + torch.stack([offsets.min(), offsets.max()])[:, None] * across  # (2, 2)
+    ax.plot(*segment.T, "k:", lw=1)  # through the black point and both dots
+    ax.plot(*cloud[i], "ko", ms=4)
+    ax.plot(*ends[0], "o", color="tab:blue", ms=5)
+    ax.plot(*ends[1], "o", color="tab:red", ms=5)
+ax.set(xlim=(-5, 5), ylim=(-3, 3), aspect="equal", xlabel="x1", ylabel="x2",
+       title="one code number, two decoders")
+ax.legend(fontsize=8, loc="lower right")
+fig
+
+# %% [markdown]
+# Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder sends
+# all of them to one reconstruction: the black point goes to the blue dot (tied decoder, on the
+# line of $w$) or to the red dot (least squares). The tied decoder drops each point
+# perpendicularly onto the line of $w$; the least-squares decoder lands where, on average, the
+# points with that code actually lie: on the line through $\Sigma w$, which the cloud's spread
+# pulls from $w$ **towards** its long axis (dashed grey), but not onto it unless $w$ is that axis.
+# In 784 dimensions, with 32 code numbers, the least-squares decoder is the linear regression of
+# the centred image $x - \bar x$ on its code $z = W(x - \bar x)$, with coefficients
+# $\mathrm{Cov}(x, z)\,\mathrm{Cov}(z)^{-1}$, $\mathrm{Cov}(x, z) = \Sigma W^\top$ and
+# $\mathrm{Cov}(z) = W \Sigma W^\top$:
+#
+# $$ D^\star = \Sigma W^\top (W \Sigma W^\top)^{-1}, $$
+#
+# where $\Sigma$ is the covariance of the training images. $D^\star = W^\top$ exactly when the
+# rows of $W$ span a subspace that $\Sigma$ maps into itself (an invariant subspace): since
+# $\Sigma$ is symmetric, a subspace spanned by eigenvectors of $\Sigma$, any 32 of them, PCA's top
+# 32 among them. The true fact behind tying: **if the decoder is forced to be $W^\top$, the best
+# linear autoencoder is PCA** (the error is the variance outside the span of $W$). The cell below
+# checks all three on the data: a random orthonormal encoder decoded with $W^\top$ and with
+# $D^\star$, and PCA.
+
+# %%
+X = x_train.flatten(1).double()  # (N, 784)
+mean = X.mean(dim=0)
+Sigma = (X - mean).T @ (X - mean) / len(X)  # (784, 784) covariance
+T = x_test.flatten(1).double() - mean  # (N_test, 784) centred test images
+
+
+def test_sse(W, D):
+    """Squared error per image on the test set of encoder W (32, 784) and decoder D (784, 32)."""
+    return ((T @ W.T @ D.T - T) ** 2).sum(dim=1).mean().item()
+
+
+def least_squares_decoder(W):
+    return Sigma @ W.T @ torch.linalg.inv(W @ Sigma @ W.T)  # (784, 32)
+
+
+g = torch.Generator().manual_seed(0)
+W_random = torch.linalg.qr(torch.randn(784, 32, generator=g, dtype=torch.float64))[0].T  # (32, 784)
+W_pca = pca32.components.double()  # (32, 784), orthonormal rows
+rows = {"random orthonormal W": W_random, "PCA components W": W_pca}
+print(f"{'encoder':<22}{'decoder W^T':>13}{'least squares':>15}   (squared error per test image)")
+errs = {}
+for name, W in rows.items():
+    errs[name] = test_sse(W, W.T), test_sse(W, least_squares_decoder(W))
+    print(f"{name:<22}{errs[name][0]:>13.2f}{errs[name][1]:>15.2f}")
+gap_pca = (least_squares_decoder(W_pca) - W_pca.T).abs().max().item()
+print(f"random W: transpose worse than least squares: {errs['random orthonormal W'][0] > errs['random orthonormal W'][1]}")
+print(f"PCA components W: least-squares decoder equals W^T (largest entry difference {gap_pca:.1e}): {gap_pca < 1e-6}")
+print(f"PCA with W^T beats the random encoder with its best decoder: "
+      f"{errs['PCA components W'][0] < errs['random orthonormal W'][1]}")
+
+# %% [markdown]
+# Read the three verdicts: for a random orthonormal encoder, its transpose is a poor decoder and
+# least squares does much better; for PCA's encoder the two decoders coincide; and PCA with its
+# transpose beats the random encoder even with the random encoder's best decoder. So "tied" is
+# optimal only together with the right encoder, which training has to find. For a nonlinear
+# autoencoder tying is simply a constraint, a form of weight sharing.
+
+# %% [markdown]
+# ## Appendix R: the copy mistake, and the gradient of a shared weight
+#
+# *Optional; it adds the check that a tied weight's gradient is the sum of its two uses.*
+#
+# The mistake to avoid is **copying** the weight, e.g. `nn.Parameter(encoder.weight.T.clone())`.
+# A copy is a second tensor: it starts with the same numbers, but the optimizer updates the two
+# separately, and after the first step they differ. The class below makes that mistake on
+# purpose: it starts from `tied_hand`'s numbers but gives the decoder its own copies.
+
+# %%
+class CopiedDecoder(TiedByHand):
+    """The MISTAKE: the decoder gets copies of W1 and W2 (equal at the start, separate tensors)."""
+
+    def __init__(self, tied: TiedByHand):
+        super().__init__()
+        self.load_state_dict(tied.state_dict())  # the same starting numbers as ``tied``
+        self.V2 = nn.Parameter(self.enc2.weight.detach().clone())  # a second tensor
+        self.V1 = nn.Parameter(self.enc1.weight.detach().clone())
+
+    def decoder_weights(self):
+        return self.V2, self.V1
+
+
+copied = CopiedDecoder(tied_hand)
+print(f"{count_parameters(copied):,} parameters in the copied version "
+      f"({len(list(copied.parameters()))} tensors instead of {len(list(tied_hand.parameters()))})")
+
+# %% [markdown]
+# At the start both models compute exactly the same function, so they have the same loss on the
+# same batch. Their gradients show what sharing means. In the copied model the encoder's `W1`
+# receives the gradient of its use in the encoder only, and the copy `V1` the gradient of its use
+# in the decoder only. In the tied model, autograd adds the gradients of both uses of the one
+# tensor, so its gradient should be the sum of those two. One loss, one batch:
+
+# %%
+from course_utils.losses import sse_per_image
+
+xb = x_test[:64]
+loss_tied = sse_per_image(tied_hand(xb), xb).mean()  # squared error per image, batch mean
+loss_copied = sse_per_image(copied(xb), xb).mean()
+loss_tied.backward()
+loss_copied.backward()
+g_both = tied_hand.enc1.weight.grad  # (128, 784): the shared W1 collects both uses
+g_enc, g_dec = copied.enc1.weight.grad, copied.V1.grad  # one use each
+print(f"same loss: {loss_tied.item():.4f} and {loss_copied.item():.4f}")
+print(f"gradient norms on W1: encoder use {g_enc.norm():.3g}, decoder use {g_dec.norm():.3g}, "
+      f"tied {g_both.norm():.3g}")
+gap = ((g_both - (g_enc + g_dec)).abs().max() / g_both.abs().max()).item()
+print(f"tied gradient = encoder use + decoder use (largest difference {gap:.1e} of the largest "
+      f"entry): {gap < 1e-5}")
+
+# %% [markdown]
+# The verdict compares the tied gradient with the sum of the two separate gradients entry by
+# entry; a difference at the level of float32 rounding means they are the same matrix. Now one
+# optimizer step on each model:
+
+# %%
+for model in (tied_hand, copied):
+    torch.optim.Adam(model.parameters(), lr=1e-3).step()
+drift = (copied.enc1.weight - copied.V1).abs().max().item()
+print(f"after one step, encoder W1 vs its decoder copy: largest difference {drift:.1e}; "
+      f"still equal: {drift == 0}")
+print(f"tied model: the decoder reads the encoder's tensor itself: "
+      f"{tied_hand.decoder_weights()[1] is tied_hand.enc1.weight}")
+
+# %% [markdown]
+# After a single step the copy has drifted away; the real tied model cannot drift, because there
+# is nothing to drift: one tensor, read twice.
 
 # %% [markdown]
 # [Exercise 02](../exercises/02_stacked_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/02_stacked_autoencoders.ipynb)
