@@ -134,8 +134,17 @@ w.grad = None  # empty it, as optimizer.zero_grad() does for every weight of a m
 print("after w.grad = None:", w.grad)
 
 # %% [markdown]
-# Adding lets a gradient be built up over several pieces of a batch, but a training step wants
-# the gradient of the current batch alone. That is why a training loop calls
+# Adding lets a gradient be built up over $k$ equal pieces of a batch, if each piece's mean loss
+# is scaled by $1/k$ (unscaled, the sum is $k$ times the full batch's gradient). The cell below
+# checks it with the two rows of `X` as two halves.
+
+# %%
+full = torch.autograd.grad((X @ w).pow(2).mean(), w)[0]  # (3,): gradient of the mean loss over both rows
+halves = sum(torch.autograd.grad((X[i : i + 1] @ w).pow(2).mean() / 2, w)[0] for i in (0, 1))  # each half x 1/2
+print("two half-batch mean losses x 1/2 add up to the full-batch gradient:", torch.allclose(halves, full))
+
+# %% [markdown]
+# A training step, though, wants the gradient of the current batch alone. That is why a training loop calls
 # `optimizer.zero_grad()` before each `loss.backward()`, as the loops in section 4 and in the
 # appendix do, and so does the course's `fit`: it empties the `.grad` of every weight the
 # optimizer updates.
@@ -427,7 +436,7 @@ ratio = (tiny.encoder.weight.grad.norm() / first_grad.norm()).item()
 same = torch.allclose(tiny.encoder.weight.grad, n_calls * first_grad)
 print(f"after {n_calls} backward() calls: encoder.weight.grad = {ratio:.3f} x the first gradient "
       f"(equal to {n_calls} x it: {same})")
-tiny.zero_grad(set_to_none=False)  # what every training step does first
+tiny.zero_grad(set_to_none=False)  # training steps set .grad to None; zeros here, to print a number
 print(f"after zero_grad(set_to_none=False): largest |encoder.weight.grad| = "
       f"{tiny.encoder.weight.grad.abs().max().item()}")
 
@@ -460,8 +469,62 @@ check_reconstruction_loss(reconstruction_loss)
 
 # %% [markdown]
 # The first try raises no error on images: `.sum(dim=1)` adds up one channel, so `.mean()` then
-# averages over all 784 pixels, a loss 784 times smaller. Training would still run, but no loss it
-# prints would compare with the lessons' numbers.
+# averages over all 784 pixels, the per-pixel mean (`F.mse_loss`'s default), 784 times smaller.
+# Does that change training? The cell below trains the same seeded `TinyAE` for 100 steps with
+# each convention, under Adam and under SGD (same learning rate), then adds a penalty $\lambda$
+# times the code's mean absolute size (an L1 penalty, as in lesson 05).
+
+# %%
+x_few = fashion.train.x[: 10 * 128]  # (1280, 1, 28, 28): ten batches of training images
+
+
+def train_variant(per_pixel: bool, optimizer_name: str, lam: float = 0.0, n_steps: int = 100):
+    """A seeded TinyAE after n_steps; returns (model, size of its first step, validation loss per image, mean |z|)."""
+    torch.manual_seed(0)
+    model = TinyAE()
+    start = torch.nn.utils.parameters_to_vector(model.parameters()).detach()  # (7,850,) starting weights
+    opt = (torch.optim.Adam(model.parameters(), lr=3e-3) if optimizer_name == "Adam"
+           else torch.optim.SGD(model.parameters(), lr=1e-4))
+    g, first_step = torch.Generator().manual_seed(0), None  # the same batches for every variant
+    for step in range(n_steps):
+        (xb,) = next(iterate_batches(x_few, batch_size=128, shuffle=True, generator=g))
+        z = model.encoder(xb.flatten(1))  # (B, 10)
+        per_image = ((model.decoder(z) - xb.flatten(1)) ** 2).sum(dim=1)  # (B,)
+        loss = per_image.mean() / (784 if per_pixel else 1) + lam * z.abs().sum(dim=1).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step == 0:
+            first_step = (torch.nn.utils.parameters_to_vector(model.parameters()) - start).norm().item()
+    x = fashion.valid.x.flatten(1)  # (n_valid, 784)
+    with torch.no_grad():
+        z = model.encoder(x)
+        valid = ((model.decoder(z) - x) ** 2).sum(dim=1).mean().item()
+    return model, first_step, valid, z.abs().mean().item()
+
+
+runs = {(pp, name): train_variant(pp, name) for pp in (False, True) for name in ("Adam", "SGD")}
+w_image, w_pixel = (torch.nn.utils.parameters_to_vector(runs[pp, "Adam"][0].parameters()) for pp in (False, True))
+print(f"In this run, Adam: largest weight difference {(w_image - w_pixel).abs().max() / w_image.abs().max():.1%} "
+      f"of the largest weight; validation loss {runs[False, 'Adam'][2]:.2f} (per image) vs "
+      f"{runs[True, 'Adam'][2]:.2f} (per pixel)")
+print(f"In this run, SGD: the first step is {runs[False, 'SGD'][1] / runs[True, 'SGD'][1]:.0f} times larger with the "
+      f"per-image loss; validation loss after 100 steps {runs[False, 'SGD'][2]:.1f} vs {runs[True, 'SGD'][2]:.1f}")
+lam = 0.5
+for label, pp, weight in (("per image, lam", False, lam), ("per pixel, lam/784", True, lam / 784),
+                          ("per pixel, lam", True, lam)):
+    _, _, valid, code = train_variant(pp, "Adam", weight)
+    share = weight * 10 * code / (valid / (784 if pp else 1) + weight * 10 * code)  # the penalty's share of the loss
+    print(f"Adam + L1 penalty, {label:<18}: mean |z| {code:.3f}, validation loss {valid:.1f}, "
+          f"penalty = {share:.0%} of the loss")
+
+# %% [markdown]
+# Adam divides each step by a running size of the gradient, so a loss 784 times smaller trains
+# nearly the same weights, and with a per-pixel mean you only compare numbers per pixel (lesson
+# 01 prints some). SGD's step is the gradient times the learning rate, so the per-pixel loss
+# divides the step by 784. A penalty added to a per-pixel loss weighs 784 times more against the
+# reconstruction, so it needs $\lambda/784$ for the same balance: that is why code built on
+# `F.mse_loss` often multiplies the loss or divides a penalty by a "magic" constant.
 
 # %% [markdown]
 # Training is a loop of five moves per batch: empty the gradients (`zero_grad`), run the model
