@@ -520,11 +520,37 @@ for label, pp, weight in (("per image, lam", False, lam), ("per pixel, lam/784",
 
 # %% [markdown]
 # Adam divides each step by a running size of the gradient, so a loss 784 times smaller trains
-# nearly the same weights, and with a per-pixel mean you only compare numbers per pixel (lesson
+# nearly the same model, and with a per-pixel mean you only compare numbers per pixel (lesson
 # 01 prints some). SGD's step is the gradient times the learning rate, so the per-pixel loss
 # divides the step by 784. A penalty added to a per-pixel loss weighs 784 times more against the
 # reconstruction, so it needs $\lambda/784$ for the same balance: that is why code built on
 # `F.mse_loss` often multiplies the loss or divides a penalty by a "magic" constant.
+
+# %% [markdown]
+# ### Broadcasting, and a second bug to fix
+#
+# PyTorch **broadcasts**: in `a * b`, a dimension of size 1 is repeated to match the other
+# tensor, and a missing leading dimension counts as size 1. So (128, 784) - (784,) subtracts one
+# image from every row, as intended, but (B,) * (B, 1) gives a (B, B) table of every entry times
+# every entry, with no error. Your turn: the function below weights each image's loss by a
+# per-image weight, given as a (B, 1) column. Run it, read the check, fix it and rerun.
+
+# %%
+from course_utils.exercise_checks.lesson00 import check_weighted_loss
+
+
+def weighted_loss(x_hat: torch.Tensor, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """x_hat, x: (B, 784); weights: (B, 1) -> one number: the mean over images of weight x summed squared error."""
+    per_image = ((x_hat - x) ** 2).sum(dim=1)  # (B,)
+    return (per_image * weights).mean()  # a first try: fix it
+
+
+weights = torch.linspace(0.5, 1.5, 128).reshape(128, 1)  # (128, 1): one weight per image, as a column
+print("(128,) * (128, 1) broadcasts to", tuple(torch.broadcast_shapes((128,), (128, 1))))
+weighted = weighted_loss(images_hat.flatten(1), images.flatten(1), weights).item()
+print(f"In this run: weighted_loss gives {weighted:.3f} on the batch above; the unweighted loss is {flat_loss:.3f}"
+      + (" (the weights, of mean 1, changed nothing)" if abs(weighted - flat_loss) <= 1e-4 * flat_loss else ""))
+check_weighted_loss(weighted_loss)
 
 # %% [markdown]
 # Training is a loop of five moves per batch: empty the gradients (`zero_grad`), run the model
