@@ -203,17 +203,9 @@ else:
           "The comparison needs a GPU (on Colab with a GPU, this cell makes the same call there).")
 
 # %% [markdown]
-# The CPU and each GPU have their own kind of generator (a Mersenne Twister on the CPU, Philox on an
-# NVIDIA GPU), so PyTorch's [reproducibility notes](https://pytorch.org/docs/stable/notes/randomness.html)
-# say results need not match between CPU and GPU runs, even with identical seeds. Splits, batch
-# orders, initial weights and lesson 04's noise are drawn by the CPU's generator (models are built
-# on the CPU, then moved), so the device a lesson trains on does not change them; the VAEs of
-# lessons 06 and 07 draw their noise on the model's device.
-#
-# **The rule for bit-for-bit repeats** (the lessons do not need them): the same device, library
-# versions and thread count (a CPU sum split among more threads adds in another order), plus
-# `torch.use_deterministic_algorithms(True)`, `torch.backends.cudnn.benchmark = False` and, on
-# CUDA, `CUBLAS_WORKSPACE_CONFIG=:4096:8` set before CUDA starts. Appendix B runs these settings.
+# The CPU and each GPU have their own generator, so one seed draws other numbers on each. To
+# repeat a run, rerun it from the top on the same machine; Appendix B says what bit-for-bit
+# repeats take.
 
 # %% [markdown]
 # ## 3. The data, offline first
@@ -557,9 +549,7 @@ check_weighted_loss(weighted_loss)
 # (forward), compute the loss, compute its gradient (`backward`), and let the optimizer change the
 # weights (`step`). The cell below builds a fresh `TinyAE` from seed 0 (so a rerun starts from
 # scratch), writes the moves out and trains it with Adam for 20 passes over at most 50 batches
-# of 128 training images, on this run's device: the model moves there once, each batch as it
-# comes. The loss is the squared error summed over the 784 pixels of an image,
-# averaged over the images.
+# of 128 training images, on this run's device, with the per-image loss.
 #
 # After each pass the cell measures the loss on those training images and on the validation
 # split. Its yardstick is PCA with the same 10 numbers per image on the same validation images.
@@ -698,8 +688,7 @@ print(f"module: after layer.to(torch.float64), its weights are {layer.weight.dty
 #
 # Many lessons have sliders: move one and a figure is redrawn. Each view is a thin shell over an
 # ordinary function that returns a figure, and the lesson also shows that function's output, so an
-# executed notebook reads well without widgets. (The notebooks are committed without outputs, so
-# GitHub shows no figures: run them.) Here is the plain function: the first ten images of one class.
+# executed notebook reads well without widgets. Here is the plain function: the first ten images of one class.
 
 # %%
 def class_examples(dataset_name: str, label: int):
@@ -713,7 +702,8 @@ class_examples("Fashion-MNIST", 7)
 # %% [markdown]
 # And here is the same function behind two controls. Change the dataset or the class and the
 # figure follows; it opens on the figure above, Fashion-MNIST's class 7. (If you see no slider,
-# your Jupyter has no widget support: in JupyterLab 4 and Colab it works out of the box.)
+# your Jupyter draws no widgets. The course allows ipywidgets 7.7 or later, which works in Colab
+# and in Notebook 6; JupyterLab 4 needs ipywidgets 8.)
 
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as widgets
@@ -763,11 +753,9 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # - **Quizzes, continued.** Two right ticks and one wrong give 2/3 - 1/3; ticking every box
 #   scores 0. Where widgets do not run, the quiz prints as text and you answer with
 #   `check_answers`. The course's terms are in a bilingual [glossary](../quizzes/GLOSSARY.md).
-# - **Exercises.** Lessons 01 to 07 each have an exercise notebook in `exercises/`. Each task is a
-#   code cell with a stub that raises `NotImplementedError`: replace it with your code, run it, then
-#   run the **check cell** after it, which says "not attempted" while the stub is there and
-#   otherwise what is right or wrong (a shape, a value, a gradient that does not flow). Worked
-#   solutions are in `solutions/`: try first, then compare.
+# - **Exercises.** Lessons 01 to 07 each have an exercise notebook in `exercises/`: replace each
+#   task's stub with your code, then run the **check cell** after it, which says what is right or
+#   wrong. Worked solutions are in `solutions/`: try first, then compare.
 #
 # | lesson | exercise | on Colab |
 # |---|---|---|
@@ -1035,8 +1023,15 @@ else:
 # identical to the last bit; the settings below are what it takes (same device, same thread
 # count), and the lessons do not need them.
 #
-# Section 2 showed that each device has its own random generator; this appendix is about
-# repeating a run on ONE device. There the seed fixes the random numbers, but not the order in
+# The CPU and each GPU have their own kind of generator (a Mersenne Twister on the CPU, Philox on an
+# NVIDIA GPU), and, for that and for other kernels and rounding, PyTorch's
+# [reproducibility notes](https://pytorch.org/docs/stable/notes/randomness.html) say results need
+# not match between CPU and GPU runs, even with identical seeds. Splits, batch orders, initial
+# weights and lesson 04's noise are drawn by the CPU's generator (models are built on the CPU, then
+# moved), so the device a lesson trains on does not change them; the VAEs of lessons 06 and 07 draw
+# their noise on the model's device.
+#
+# The rest of this appendix is about repeating a run on ONE device. There the seed fixes the random numbers, but not the order in
 # which the device adds numbers up, and floating-point sums depend on that order in their last
 # digits. These settings matter:
 #
@@ -1387,7 +1382,7 @@ for asked, data in (("Fashion-MNIST", fashion), ("MNIST", mnist)):
     else:
         status_line(True, f"{asked}: real data ({data.name}), training and test files")
 status_line(importlib.util.find_spec("ipywidgets") is not None,
-            "ipywidgets installed (whether your Jupyter draws the sliders, only the slider of section 5 shows)")
+            "ipywidgets installed (only section 5's slider shows whether your Jupyter draws widgets)")
 status_line(not course.fast, f"{course.mode} mode" + (" (a smoke test: numbers are not results)" if course.fast else ""))
 
 # %% [markdown]
