@@ -148,7 +148,7 @@ def check_weighted_loss(loss_fn, g: torch.Generator) -> tuple[str, str]:
             "(B, B) table, every image's loss times every weight. Flatten the weights first: "
             "`weights.flatten()` or `weights[:, 0]`.",
             f"Hàm mất mát của bạn có kích thước {(b, b)}: một tensor (B,) nhân một tensor (B, 1) "
-            "được lan truyền (broadcast) thành bảng (B, B), mất mát của mỗi ảnh nhân với mọi "
+            "được broadcast thành bảng (B, B), mất mát của mỗi ảnh nhân với mọi "
             "trọng số. Hãy làm phẳng trọng số trước: `weights.flatten()` hoặc `weights[:, 0]`.",
         )
     if out.numel() != 1:
@@ -176,7 +176,7 @@ def check_weighted_loss(loss_fn, g: torch.Generator) -> tuple[str, str]:
             "tensor times a (B, 1) tensor broadcasts to (B, B). Flatten the weights first: "
             "`weights.flatten()` or `weights[:, 0]`.",
             f"{got_vi}: đó là trung bình(mất mát) x trung bình(trọng số), trung bình của một bảng "
-            "(B, B). Một tensor (B,) nhân một tensor (B, 1) được lan truyền (broadcast) thành "
+            "(B, B). Một tensor (B,) nhân một tensor (B, 1) được broadcast thành "
             "(B, B). Hãy làm phẳng trọng số trước: `weights.flatten()` hoặc `weights[:, 0]`.",
         )
     if _close(value, mean_loss):
