@@ -132,8 +132,12 @@ def check_weighted_loss(loss_fn, g: torch.Generator) -> tuple[str, str]:
     mean(losses) x mean(weights), a wrong number and no error.
     """
     b = randint(g, 3, 9)
-    x, x_hat = torch.rand(b, 784, generator=g), torch.rand(b, 784, generator=g)
-    weights = torch.rand(b, 1, generator=g) + 0.5  # (B, 1): one weight per image, as a column
+    x = torch.rand(b, 784, generator=g)
+    scale = torch.arange(1.0, b + 1).unsqueeze(1)  # (B, 1): image i's error grows with i
+    x_hat = x + scale * (torch.rand(b, 784, generator=g) - 0.5)  # (B, 784)
+    # (B, 1): weights in [1.5, 2.5), growing with i too, so mean(losses x weights) is clearly
+    # larger than mean(losses) x mean(weights), and mean(weights) is never 1
+    weights = torch.rand(b, 1, generator=g).sort(dim=0).values + 1.5
     out = call(loss_fn, x_hat.clone(), x.clone(), weights.clone())
     if not isinstance(out, Tensor):
         raise Wrong(
