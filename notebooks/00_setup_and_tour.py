@@ -774,8 +774,8 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # >   restart and run from the top, or use a `torch.Generator`.
 # > - *Quoting fast-mode numbers.* Fast mode is a smoke test; run in full mode before concluding.
 # > - *Not reading the data line.* "EMBEDDED FALLBACK" means 1,797 small digit scans, not MNIST.
-# > - *Summing a loss over the wrong axis.* On (B, 1, 28, 28) tensors `dim=1` is the channel:
-# >   flatten first (Your turn).
+# > - *Summing a loss over the wrong axis; multiplying (B,) by (B, 1).* On (B, 1, 28, 28) tensors
+# >   `dim=1` is the channel: flatten first. (B,) * (B, 1) broadcasts to (B, B) (Your turn).
 # > - *Feeding NumPy's float64 to a float32 model; calling `.numpy()` on a tensor that requires
 # >   grad.* The two cells below catch both and show the fix.
 
