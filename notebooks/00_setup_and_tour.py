@@ -134,8 +134,17 @@ w.grad = None  # empty it, as optimizer.zero_grad() does for every weight of a m
 print("after w.grad = None:", w.grad)
 
 # %% [markdown]
-# Adding lets a gradient be built up over several pieces of a batch, but a training step wants
-# the gradient of the current batch alone. That is why a training loop calls
+# Adding lets a gradient be built up over $k$ equal pieces of a batch, if each piece's mean loss
+# is scaled by $1/k$ (unscaled, the sum is $k$ times the full batch's gradient). The cell below
+# checks it with the two rows of `X` as two halves.
+
+# %%
+full = torch.autograd.grad((X @ w).pow(2).mean(), w)[0]  # (3,): gradient of the mean loss over both rows
+halves = sum(torch.autograd.grad((X[i : i + 1] @ w).pow(2).mean() / 2, w)[0] for i in (0, 1))  # each half x 1/2
+print("two half-batch mean losses x 1/2 add up to the full-batch gradient:", torch.allclose(halves, full))
+
+# %% [markdown]
+# A training step, though, wants the gradient of the current batch alone. That is why a training loop calls
 # `optimizer.zero_grad()` before each `loss.backward()`, as the loops in section 4 and in the
 # appendix do, and so does the course's `fit`: it empties the `.grad` of every weight the
 # optimizer updates.
@@ -194,17 +203,9 @@ else:
           "The comparison needs a GPU (on Colab with a GPU, this cell makes the same call there).")
 
 # %% [markdown]
-# The CPU and each GPU have their own kind of generator (a Mersenne Twister on the CPU, Philox on an
-# NVIDIA GPU), so PyTorch's [reproducibility notes](https://pytorch.org/docs/stable/notes/randomness.html)
-# say results need not match between CPU and GPU runs, even with identical seeds. Splits, batch
-# orders, initial weights and lesson 04's noise are drawn by the CPU's generator (models are built
-# on the CPU, then moved), so the device a lesson trains on does not change them; the VAEs of
-# lessons 06 and 07 draw their noise on the model's device.
-#
-# **The rule for bit-for-bit repeats** (the lessons do not need them): the same device, library
-# versions and thread count (a CPU sum split among more threads adds in another order), plus
-# `torch.use_deterministic_algorithms(True)`, `torch.backends.cudnn.benchmark = False` and, on
-# CUDA, `CUBLAS_WORKSPACE_CONFIG=:4096:8` set before CUDA starts. Appendix B runs these settings.
+# The CPU and each GPU have their own generator, so one seed draws other numbers on each. To
+# repeat a run, rerun it from the top on the same machine; Appendix B says what bit-for-bit
+# repeats take.
 
 # %% [markdown]
 # ## 3. The data, offline first
@@ -427,7 +428,7 @@ ratio = (tiny.encoder.weight.grad.norm() / first_grad.norm()).item()
 same = torch.allclose(tiny.encoder.weight.grad, n_calls * first_grad)
 print(f"after {n_calls} backward() calls: encoder.weight.grad = {ratio:.3f} x the first gradient "
       f"(equal to {n_calls} x it: {same})")
-tiny.zero_grad(set_to_none=False)  # what every training step does first
+tiny.zero_grad(set_to_none=False)  # training steps set .grad to None; zeros here, to print a number
 print(f"after zero_grad(set_to_none=False): largest |encoder.weight.grad| = "
       f"{tiny.encoder.weight.grad.abs().max().item()}")
 
@@ -460,17 +461,95 @@ check_reconstruction_loss(reconstruction_loss)
 
 # %% [markdown]
 # The first try raises no error on images: `.sum(dim=1)` adds up one channel, so `.mean()` then
-# averages over all 784 pixels, a loss 784 times smaller. Training would still run, but no loss it
-# prints would compare with the lessons' numbers.
+# averages over all 784 pixels, the per-pixel mean (`F.mse_loss`'s default), 784 times smaller.
+# Does that change training? The cell below trains the same seeded `TinyAE` for 100 steps with
+# each convention, under Adam and under SGD (same learning rate), then adds a penalty $\lambda$
+# times the code's mean absolute size (an L1 penalty, as in lesson 05).
+
+# %%
+x_few = fashion.train.x[: 10 * 128]  # (1280, 1, 28, 28): ten batches of training images
+
+
+def train_variant(per_pixel: bool, optimizer_name: str, lam: float = 0.0, n_steps: int = 100):
+    """A seeded TinyAE after n_steps; returns (model, size of its first step, validation loss per image, mean |z|)."""
+    torch.manual_seed(0)
+    model = TinyAE()
+    start = torch.nn.utils.parameters_to_vector(model.parameters()).detach()  # (7,850,) starting weights
+    opt = (torch.optim.Adam(model.parameters(), lr=3e-3) if optimizer_name == "Adam"
+           else torch.optim.SGD(model.parameters(), lr=1e-4))
+    g, first_step = torch.Generator().manual_seed(0), None  # the same batches for every variant
+    for step in range(n_steps):
+        (xb,) = next(iterate_batches(x_few, batch_size=128, shuffle=True, generator=g))
+        z = model.encoder(xb.flatten(1))  # (B, 10)
+        per_image = ((model.decoder(z) - xb.flatten(1)) ** 2).sum(dim=1)  # (B,)
+        loss = per_image.mean() / (784 if per_pixel else 1) + lam * z.abs().sum(dim=1).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step == 0:
+            first_step = (torch.nn.utils.parameters_to_vector(model.parameters()) - start).norm().item()
+    x = fashion.valid.x.flatten(1)  # (n_valid, 784)
+    with torch.no_grad():
+        z = model.encoder(x)
+        valid = ((model.decoder(z) - x) ** 2).sum(dim=1).mean().item()
+    return model, first_step, valid, z.abs().mean().item()
+
+
+runs = {(pp, name): train_variant(pp, name) for pp in (False, True) for name in ("Adam", "SGD")}
+w_image, w_pixel = (torch.nn.utils.parameters_to_vector(runs[pp, "Adam"][0].parameters()) for pp in (False, True))
+print(f"In this run, Adam: largest weight difference {(w_image - w_pixel).abs().max() / w_image.abs().max():.1%} "
+      f"of the largest weight; validation loss {runs[False, 'Adam'][2]:.2f} (per image) vs "
+      f"{runs[True, 'Adam'][2]:.2f} (per pixel)")
+print(f"In this run, SGD: the first step is {runs[False, 'SGD'][1] / runs[True, 'SGD'][1]:.0f} times larger with the "
+      f"per-image loss; validation loss after 100 steps {runs[False, 'SGD'][2]:.1f} vs {runs[True, 'SGD'][2]:.1f}")
+lam = 0.5
+for label, pp, weight in (("per image, lam", False, lam), ("per pixel, lam/784", True, lam / 784),
+                          ("per pixel, lam", True, lam)):
+    _, _, valid, code = train_variant(pp, "Adam", weight)
+    share = weight * 10 * code / (valid / (784 if pp else 1) + weight * 10 * code)  # the penalty's share of the loss
+    print(f"Adam + L1 penalty, {label:<18}: mean |z| {code:.3f}, validation loss {valid:.1f}, "
+          f"penalty = {share:.0%} of the loss")
+
+# %% [markdown]
+# Adam divides each step by a running size of the gradient, so a loss 784 times smaller trains
+# nearly the same model, and with a per-pixel mean you only compare numbers per pixel (lesson
+# 01 prints some). SGD's step is the gradient times the learning rate, so the per-pixel loss
+# divides the step by 784. A penalty added to a per-pixel loss weighs 784 times more against the
+# reconstruction, so it needs $\lambda/784$ for the same balance: that is why code built on
+# `F.mse_loss` often multiplies the loss or divides a penalty by a "magic" constant.
+
+# %% [markdown]
+# ### Broadcasting, and a second bug to fix
+#
+# PyTorch **broadcasts**: in `a * b`, a dimension of size 1 is repeated to match the other
+# tensor, and a missing leading dimension counts as size 1. So (128, 784) - (784,) subtracts one
+# image from every row, as intended, but (B,) * (B, 1) gives a (B, B) table of every entry times
+# every entry, with no error. Your turn: the function below weights each image's loss by a
+# per-image weight, given as a (B, 1) column. Run it, read the check, fix it and rerun.
+
+# %%
+from course_utils.exercise_checks.lesson00 import check_weighted_loss
+
+
+def weighted_loss(x_hat: torch.Tensor, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """x_hat, x: (B, 784); weights: (B, 1) -> one number: the mean over images of weight x summed squared error."""
+    per_image = ((x_hat - x) ** 2).sum(dim=1)  # (B,)
+    return (per_image * weights).mean()  # a first try: fix it
+
+
+weights = torch.linspace(0.5, 1.5, 128).reshape(128, 1)  # (128, 1): one weight per image, as a column
+print("(128,) * (128, 1) broadcasts to", tuple(torch.broadcast_shapes((128,), (128, 1))))
+weighted = weighted_loss(images_hat.flatten(1), images.flatten(1), weights).item()
+print(f"In this run: weighted_loss gives {weighted:.3f} on the batch above; the unweighted loss is {flat_loss:.3f}"
+      + (" (the weights, of mean 1, changed nothing)" if abs(weighted - flat_loss) <= 1e-4 * flat_loss else ""))
+check_weighted_loss(weighted_loss)
 
 # %% [markdown]
 # Training is a loop of five moves per batch: empty the gradients (`zero_grad`), run the model
 # (forward), compute the loss, compute its gradient (`backward`), and let the optimizer change the
 # weights (`step`). The cell below builds a fresh `TinyAE` from seed 0 (so a rerun starts from
 # scratch), writes the moves out and trains it with Adam for 20 passes over at most 50 batches
-# of 128 training images, on this run's device: the model moves there once, each batch as it
-# comes. The loss is the squared error summed over the 784 pixels of an image,
-# averaged over the images.
+# of 128 training images, on this run's device, with the per-image loss.
 #
 # After each pass the cell measures the loss on those training images and on the validation
 # split. Its yardstick is PCA with the same 10 numbers per image on the same validation images.
@@ -609,8 +688,7 @@ print(f"module: after layer.to(torch.float64), its weights are {layer.weight.dty
 #
 # Many lessons have sliders: move one and a figure is redrawn. Each view is a thin shell over an
 # ordinary function that returns a figure, and the lesson also shows that function's output, so an
-# executed notebook reads well without widgets. (The notebooks are committed without outputs, so
-# GitHub shows no figures: run them.) Here is the plain function: the first ten images of one class.
+# executed notebook reads well without widgets. Here is the plain function: the first ten images of one class.
 
 # %%
 def class_examples(dataset_name: str, label: int):
@@ -624,7 +702,8 @@ class_examples("Fashion-MNIST", 7)
 # %% [markdown]
 # And here is the same function behind two controls. Change the dataset or the class and the
 # figure follows; it opens on the figure above, Fashion-MNIST's class 7. (If you see no slider,
-# your Jupyter has no widget support: in JupyterLab 4 and Colab it works out of the box.)
+# your Jupyter draws no widgets. The course allows ipywidgets 7.7 or later, which works in Colab
+# and in Notebook 6; JupyterLab 4 needs ipywidgets 8.)
 
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as widgets
@@ -674,11 +753,9 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # - **Quizzes, continued.** Two right ticks and one wrong give 2/3 - 1/3; ticking every box
 #   scores 0. Where widgets do not run, the quiz prints as text and you answer with
 #   `check_answers`. The course's terms are in a bilingual [glossary](../quizzes/GLOSSARY.md).
-# - **Exercises.** Lessons 01 to 07 each have an exercise notebook in `exercises/`. Each task is a
-#   code cell with a stub that raises `NotImplementedError`: replace it with your code, run it, then
-#   run the **check cell** after it, which says "not attempted" while the stub is there and
-#   otherwise what is right or wrong (a shape, a value, a gradient that does not flow). Worked
-#   solutions are in `solutions/`: try first, then compare.
+# - **Exercises.** Lessons 01 to 07 each have an exercise notebook in `exercises/`: replace each
+#   task's stub with your code, then run the **check cell** after it, which says what is right or
+#   wrong. Worked solutions are in `solutions/`: try first, then compare.
 #
 # | lesson | exercise | on Colab |
 # |---|---|---|
@@ -697,8 +774,8 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # >   restart and run from the top, or use a `torch.Generator`.
 # > - *Quoting fast-mode numbers.* Fast mode is a smoke test; run in full mode before concluding.
 # > - *Not reading the data line.* "EMBEDDED FALLBACK" means 1,797 small digit scans, not MNIST.
-# > - *Summing a loss over the wrong axis.* On (B, 1, 28, 28) tensors `dim=1` is the channel:
-# >   flatten first (Your turn).
+# > - *Summing a loss over the wrong axis; multiplying (B,) by (B, 1).* On (B, 1, 28, 28) tensors
+# >   `dim=1` is the channel: flatten first. (B,) * (B, 1) broadcasts to (B, B) (Your turn).
 # > - *Feeding NumPy's float64 to a float32 model; calling `.numpy()` on a tensor that requires
 # >   grad.* The two cells below catch both and show the fix.
 
@@ -946,8 +1023,15 @@ else:
 # identical to the last bit; the settings below are what it takes (same device, same thread
 # count), and the lessons do not need them.
 #
-# Section 2 showed that each device has its own random generator; this appendix is about
-# repeating a run on ONE device. There the seed fixes the random numbers, but not the order in
+# The CPU and each GPU have their own kind of generator (a Mersenne Twister on the CPU, Philox on an
+# NVIDIA GPU), and, for that and for other kernels and rounding, PyTorch's
+# [reproducibility notes](https://pytorch.org/docs/stable/notes/randomness.html) say results need
+# not match between CPU and GPU runs, even with identical seeds. Splits, batch orders, initial
+# weights and lesson 04's noise are drawn by the CPU's generator (models are built on the CPU, then
+# moved), so the device a lesson trains on does not change them; the VAEs of lessons 06 and 07 draw
+# their noise on the model's device.
+#
+# The rest of this appendix is about repeating a run on ONE device. There the seed fixes the random numbers, but not the order in
 # which the device adds numbers up, and floating-point sums depend on that order in their last
 # digits. These settings matter:
 #
@@ -1298,7 +1382,7 @@ for asked, data in (("Fashion-MNIST", fashion), ("MNIST", mnist)):
     else:
         status_line(True, f"{asked}: real data ({data.name}), training and test files")
 status_line(importlib.util.find_spec("ipywidgets") is not None,
-            "ipywidgets installed (whether your Jupyter draws the sliders, only the slider of section 5 shows)")
+            "ipywidgets installed (only section 5's slider shows whether your Jupyter draws widgets)")
 status_line(not course.fast, f"{course.mode} mode" + (" (a smoke test: numbers are not results)" if course.fast else ""))
 
 # %% [markdown]

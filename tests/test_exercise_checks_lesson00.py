@@ -9,7 +9,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.exercise_checks.lesson00 import check_reconstruction_loss, reference_loss
+from course_utils.exercise_checks.lesson00 import (
+    check_reconstruction_loss,
+    check_weighted_loss,
+    reference_loss,
+    reference_weighted_loss,
+)
 from course_utils.losses import mean_sse_per_image
 
 
@@ -88,3 +93,77 @@ def test_reference_matches_the_course_loss_and_a_hand_value():
     ones = torch.ones(2, 1, 28, 28)
     assert reference_loss(ones, torch.zeros_like(ones)).item() == 784.0  # 784 pixels, error 1
     assert torch.isclose(first_try(x_hat, x) * 784, reference_loss(x_hat, x).float())
+
+
+# The second task: per-image weights given as a (B, 1) column.
+def weighted_right(x_hat, x, weights):
+    return (((x_hat - x) ** 2).flatten(1).sum(dim=1) * weights.flatten()).mean()
+
+
+def weighted_first_try(
+    x_hat, x, weights
+):  # the notebook's committed first try: (B,) * (B, 1) -> (B, B)
+    return (((x_hat - x) ** 2).flatten(1).sum(dim=1) * weights).mean()
+
+
+WEIGHTED_CASES = [
+    (weighted_right, "passed", ""),
+    (
+        lambda x_hat, x, weights: (weights[:, 0] * mean_sse_per_image_rows(x_hat, x)).mean(),
+        "passed",
+        "",
+    ),
+    (weighted_first_try, "wrong", "(B, B) broadcast"),
+    (
+        lambda x_hat, x, weights: ((x_hat - x) ** 2).flatten(1).sum(dim=1) * weights,
+        "wrong",
+        "(B, B) table",
+    ),
+    (
+        lambda x_hat, x, weights: ((x_hat - x) ** 2).flatten(1).sum(dim=1).mean(),
+        "wrong",
+        "weights ignored",
+    ),
+    (lambda x_hat, x, weights: weighted_right(x_hat, x, weights) * 2, "wrong", "wrong value"),
+    (
+        lambda x_hat, x, weights: ((x_hat - x) ** 2).flatten(1).sum(dim=1) * weights.flatten(),
+        "wrong",
+        "not a scalar",
+    ),
+    (lambda x_hat, x, weights: None, "wrong", "not a tensor"),
+    (lambda x_hat, x, weights: stub(x_hat, x), "not attempted", "not attempted"),
+]
+
+
+def mean_sse_per_image_rows(x_hat, x):
+    return ((x_hat - x) ** 2).flatten(1).sum(dim=1)  # (B,)
+
+
+@pytest.mark.parametrize(("fn", "status", "note"), WEIGHTED_CASES)
+def test_each_weighted_answer_gets_its_own_verdict(fn, status, note, monkeypatch):
+    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    result = check_weighted_loss(fn)
+    assert (result.status, result.note) == (status, note)
+    assert result.en and result.vi and "\n" not in result.en
+
+
+def test_the_broadcast_first_try_is_named_and_told_to_flatten(monkeypatch):
+    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    result = check_weighted_loss(weighted_first_try)
+    assert "(B, B)" in result.en and "weights.flatten()" in result.en
+
+
+def test_weighted_reference_by_hand():
+    x_hat, x = torch.zeros(2, 784), torch.ones(2, 784)  # every image: summed squared error 784
+    weights = torch.tensor([[1.0], [3.0]])  # (2, 1)
+    assert (
+        reference_weighted_loss(x_hat, x, weights).item() == 784.0 * 2
+    )  # mean of 784 x 1 and 784 x 3
+    assert (
+        weighted_first_try(x_hat, x, weights).item() == 784.0 * 2
+    )  # equal here: all losses are the same
+    x[1] = 0.0  # now the losses differ (784 and 0): the (B, B) table's mean is wrong
+    assert reference_weighted_loss(x_hat, x, weights).item() == 784.0 / 2
+    assert weighted_first_try(x_hat, x, weights).item() == 784.0 * 2 / 2

@@ -1,12 +1,14 @@
-"""The check of lesson 00's one coding task: the reconstruction loss of an autoencoder.
+"""The checks of lesson 00's two coding tasks: the reconstruction loss, and a weighted one.
 
 The course's one convention (``course_utils.losses.mean_sse_per_image``): the squared error summed
 over each image's pixels, then averaged over the images. The reference is written here with torch
 only. The check tries the student's function on flat (B, 784) and on image-shaped (B, 1, 28, 28)
 batches and names the typical wrong answers: ``.sum(dim=1)`` on images (it sums over the single
 grey channel), the mean over every pixel (``F.mse_loss``'s default), the sum over the batch, a
-result that is not one number, and a missing ``return``. Lesson 00 is not graded: the task is
-not in the grading table (``exercise_checks.POINTS``), and its success message is written here.
+result that is not one number, and a missing ``return``. ``check_weighted_loss`` names the
+silent broadcasting bug: per-image losses (B,) times weights (B, 1) make a (B, B) table.
+Lesson 00 is not graded: its tasks are not in the grading table (``exercise_checks.POINTS``),
+and the success messages are written here.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from torch import Tensor
 
 from course_utils.exercise_checks.core import Wrong, call, check, randint
 
-POINTS = {"reconstruction_loss": 1}
+POINTS = {"reconstruction_loss": 1, "weighted_loss": 1}
 
 
 def reference_loss(x_hat: Tensor, x: Tensor) -> Tensor:
@@ -112,4 +114,87 @@ def check_reconstruction_loss(loss_fn, g: torch.Generator) -> tuple[str, str]:
     return (
         f"reconstruction_loss is right on (B, 784) and (B, 1, 28, 28) batches (B = {b}).",
         f"reconstruction_loss đúng trên các batch (B, 784) và (B, 1, 28, 28) (B = {b}).",
+    )
+
+
+def reference_weighted_loss(x_hat: Tensor, x: Tensor, weights: Tensor) -> Tensor:
+    """(B, ...), (B, ...), weights (B, 1) -> one number: mean over images of weight x SSE."""
+    per_image = ((x_hat.double() - x.double()) ** 2).flatten(1).sum(dim=1)  # (B,)
+    return (per_image * weights.double().flatten()).mean()  # (B,) * (B,): one product per image
+
+
+@check("weighted_loss", POINTS)
+def check_weighted_loss(loss_fn, g: torch.Generator) -> tuple[str, str]:
+    """``loss_fn(x_hat, x, weights) -> scalar tensor``, x_hat and x (B, 784), weights (B, 1).
+
+    The typical wrong answer multiplies the per-image losses (B,) by the weights (B, 1):
+    broadcasting makes a (B, B) table of every loss times every weight, whose mean is
+    mean(losses) x mean(weights), a wrong number and no error.
+    """
+    b = randint(g, 3, 9)
+    x = torch.rand(b, 784, generator=g)
+    scale = torch.arange(1.0, b + 1).unsqueeze(1)  # (B, 1): image i's error grows with i
+    x_hat = x + scale * (torch.rand(b, 784, generator=g) - 0.5)  # (B, 784)
+    # (B, 1): weights in [1.5, 2.5), growing with i too, so mean(losses x weights) is clearly
+    # larger than mean(losses) x mean(weights), and mean(weights) is never 1
+    weights = torch.rand(b, 1, generator=g).sort(dim=0).values + 1.5
+    out = call(loss_fn, x_hat.clone(), x.clone(), weights.clone())
+    if not isinstance(out, Tensor):
+        raise Wrong(
+            "not a tensor",
+            f"Your function returned {type(out).__name__}, not a tensor: is the `return` missing?",
+            f"Hàm của bạn trả về {type(out).__name__}, không phải tensor: có phải thiếu `return`?",
+        )
+    if tuple(out.shape) == (b, b):
+        raise Wrong(
+            "(B, B) table",
+            f"Your loss has shape {(b, b)}: a (B,) tensor times a (B, 1) tensor broadcasts to a "
+            "(B, B) table, every image's loss times every weight. Flatten the weights first: "
+            "`weights.flatten()` or `weights[:, 0]`.",
+            f"Hàm mất mát của bạn có kích thước {(b, b)}: một tensor (B,) nhân một tensor (B, 1) "
+            "được broadcast thành bảng (B, B), mất mát của mỗi ảnh nhân với mọi "
+            "trọng số. Hãy làm phẳng trọng số trước: `weights.flatten()` hoặc `weights[:, 0]`.",
+        )
+    if out.numel() != 1:
+        raise Wrong(
+            "not a scalar",
+            f"Your loss has shape {tuple(out.shape)}; it should be one number: average the "
+            "weighted per-image losses.",
+            f"Hàm mất mát của bạn có kích thước {tuple(out.shape)}; nó phải là một số: hãy lấy "
+            "trung bình các mất mát từng ảnh đã nhân trọng số.",
+        )
+    value = out.detach().double().reshape(())
+    ref = reference_weighted_loss(x_hat, x, weights)
+    mean_loss = reference_loss(x_hat, x)  # the unweighted mean of the per-image losses
+    got = f"Your loss is {value.item():.4g}; the right value is {ref.item():.4g}"
+    got_vi = f"Hàm mất mát của bạn cho {value.item():.4g}; giá trị đúng là {ref.item():.4g}"
+    if _close(value, ref):
+        return (
+            f"weighted_loss is right: one weight per image (B = {b}), no (B, B) table.",
+            f"weighted_loss đúng: mỗi ảnh một trọng số (B = {b}), không có bảng (B, B).",
+        )
+    if _close(value, mean_loss * weights.double().mean()):
+        raise Wrong(
+            "(B, B) broadcast",
+            f"{got}: it is mean(losses) x mean(weights), the mean of a (B, B) table. A (B,) "
+            "tensor times a (B, 1) tensor broadcasts to (B, B). Flatten the weights first: "
+            "`weights.flatten()` or `weights[:, 0]`.",
+            f"{got_vi}: đó là trung bình(mất mát) x trung bình(trọng số), trung bình của một bảng "
+            "(B, B). Một tensor (B,) nhân một tensor (B, 1) được broadcast thành "
+            "(B, B). Hãy làm phẳng trọng số trước: `weights.flatten()` hoặc `weights[:, 0]`.",
+        )
+    if _close(value, mean_loss):
+        raise Wrong(
+            "weights ignored",
+            f"{got}: the plain mean of the per-image losses. Multiply each image's loss by its "
+            "weight before averaging.",
+            f"{got_vi}: trung bình thường của các mất mát từng ảnh. Hãy nhân mất mát của mỗi ảnh "
+            "với trọng số của nó trước khi lấy trung bình.",
+        )
+    raise Wrong(
+        "wrong value",
+        f"{got}. Sum the squared errors over each image's pixels, multiply by that image's "
+        "weight, then average over the images.",
+        f"{got_vi}. Hãy cộng bình phương sai số trên các điểm ảnh của mỗi ảnh, nhân với trọng số "
+        "của ảnh đó, rồi lấy trung bình trên các ảnh.",
     )
