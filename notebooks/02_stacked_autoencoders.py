@@ -20,8 +20,8 @@
 #
 # **English** · [Tiếng Việt](vi/02_stacked_autoencoders.ipynb)
 #
-# Lesson 01 ended with a preview: one hidden ReLU layer on each side of the code, measured
-# against PCA at the same code size. Here we build such **stacked** autoencoders
+# Lesson 01 previewed one hidden ReLU layer on each side of the code, measured against PCA
+# at the same code size. Here we build such **stacked** autoencoders
 # properly, halve their size by **tying** the decoder to the encoder, look at the codes they
 # learn, vary the size of the code, and put the reconstruction error to work as an **anomaly
 # detector**.
@@ -446,8 +446,9 @@ print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error
 # $$ h = \mathrm{relu}(W_1 x + b_1),\; z = W_2 h + b_2, \qquad
 #    h' = \mathrm{relu}(W_2^\top z + c_2),\; \hat x = \sigma(W_1^\top h' + c_1). $$
 #
-# Only the biases $c_1, c_2$ are new. The idea comes from the **linear** case: for a linear
-# encoder with orthonormal rows, the transpose is the least-squares decoder only when those rows
+# Only the biases $c_1, c_2$ are new. Tying comes from RBMs, which use one matrix both ways
+# (Hinton & Salakhutdinov's unrolled RBM stack starts its decoder at $W^\top$). The **linear**
+# case says why it can work: for a linear encoder with orthonormal rows, the transpose is the least-squares decoder only when those rows
 # span eigenvectors of the covariance, and a linear autoencoder forced to decode with $W^\top$
 # does best as PCA (Appendix Q draws and measures both). For a nonlinear autoencoder tying is
 # simply a constraint, a form of weight sharing.
@@ -664,8 +665,9 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
 #
 # Each test image now has a 32-dimensional code. To look at it we project the codes onto their
 # own first two principal components (a linear, fast choice; t-SNE would separate clusters more
-# but distorts distances): each axis is a direction in code space along which the codes vary most,
-# not one of the 32 code numbers. Colours are the classes, which the autoencoder never saw.
+# but distorts distances): the first axis is the direction in code space along which the codes
+# vary most, the second the most varied direction at right angles to it; neither is one of the
+# 32 code numbers. Colours are the classes, which the autoencoder never saw.
 
 # %%
 from course_utils.plots import codes_figure
@@ -989,7 +991,7 @@ for c in (0, 2, 4, 6):  # Fashion-MNIST: T-shirt/top, pullover, coat, shirt
 tiles, tile_titles = [], []
 for q in queries:
     tiles += [x_test[q]] + [x_train[i] for space in ("code", "pixel") for i in neighbours[space][q]]
-    tile_titles += ["query"] + [("code: " if j == 0 else "") + ("same" if ref_y[i] == query_y[q]
+    tile_titles += [f"query:\n{data.classes[int(query_y[q])]}"] + [("code: " if j == 0 else "") + ("same" if ref_y[i] == query_y[q]
                                 else "other") for j, i in enumerate(neighbours["code"][q])]
     tile_titles += [("pixel: " if j == 0 else "") + ("same" if ref_y[i] == query_y[q] else "other")
                     for j, i in enumerate(neighbours["pixel"][q])]
@@ -1141,8 +1143,8 @@ ax.figure
 # %% [markdown]
 # Mean intensity ranks a pair right whenever the anomaly carries more light than the digit, and
 # thin strokes on black carry little: any detector has to beat that (Appendix J tests whether the
-# autoencoder's error is brightness in disguise). PCA-32 is the linear autoencoder, so the gap to
-# it is what the nonlinear layers add; the ratio line compares the two by their mistakes.
+# autoencoder's error is brightness in disguise). PCA-32 is the best flat subspace, so the gap to
+# it is what the stacked autoencoder adds over it; the ratio line compares the two by their mistakes.
 
 # %% [markdown]
 # ### A threshold, set on validation data
@@ -1508,8 +1510,9 @@ print(f"greedy minus end to end: {gap:+.5f} (two paired standard errors {2 * gap
 # \cdot \sqrt{2}$ with $s$ from section 1's three seeds (borrowed from the end-to-end model: the
 # greedy stack's own seed noise was not measured), the yardstick the depth study of
 # Appendix I uses too (wider than section 1's margin for one run against a mean of three). Greedy
-# pretraining was invented for deep networks that, trained from small random weights, got stuck
-# in clearly worse solutions (they did train, just badly); this stack is shallow, and
+# pretraining was invented for deep networks that could not be trained from random weights:
+# small initial weights give tiny gradients in the early layers, large ones lead to poor local
+# minima (Hinton & Salakhutdinov 2006); this stack is shallow, and
 # section 1 trained it from random weights with Adam, so here it is a comparison of two ways to spend the
 # same steps, not a rescue. Whichever way your verdict goes, it holds at this budget and depth
 # only.
