@@ -228,9 +228,9 @@ def still_falling(history, total_steps: int | None = None) -> bool | None:
     late_drop = 1 - valid_curve[-1] / valid_curve[start]
     late_steps = (len(valid_curve) - 1 - start) * math.ceil(len(x_train) / batch_size)
     print(f"validation error over the last {late_steps:,} of {total_steps or steps_taken:,} steps: "
-          f"{valid_curve[start]:.2f} -> {valid_curve[-1]:.2f} ({-late_drop:+.1%})")
-    print("In this run: " + ("still falling by more than 1% at the end (under-trained at this budget)."
-                             if late_drop > 0.01 else "flat at the end (within 1%)."))
+          f"{valid_curve[start]:.2f} -> {valid_curve[-1]:.2f} ({-late_drop:+.1%}): "
+          + ("still falling by more than 1% (under-trained at this budget)" if late_drop > 0.01
+             else "flat at the end (within 1%)"))
     return late_drop > 0.01
 
 
