@@ -7,6 +7,7 @@ so its reconstruction error is an anomaly SCORE: the higher, the more unusual th
 - ``roc_curve`` and ``auroc``: how well the scores separate normal from anomalous images, for
   every possible threshold at once. Written out here with numpy so you can read the computation;
   ``sklearn.metrics.roc_auc_score`` gives the same numbers (the tests check it).
+- ``fpr_at_tpr``: the false-alarm rate at the threshold that catches 95% of the anomalies.
 - ``auroc_difference_se``: how precisely two detectors' AUROCs on the same images are compared
   (a bootstrap over the images).
 - ``flag_counts``: precision and recall at one threshold; ``precision_at_prevalence``: what the
@@ -100,6 +101,18 @@ def auroc(normal, anomalous) -> float:
     """
     fpr, tpr, _ = roc_curve(normal, anomalous)
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+
+
+def fpr_at_tpr(normal, anomalous, tpr: float = 0.95) -> float:
+    """False positive rate at the first threshold that flags at least ``tpr`` of the anomalies.
+
+    normal (N0,), anomalous (N1,): scores. "FPR at 95% TPR", a number anomaly-detection papers
+    report next to AUROC: the share of normal images flagged when the threshold is just low
+    enough to catch 95% of the anomalies. Lower is better; like AUROC, it does not depend on
+    how common anomalies are.
+    """
+    fpr, tprs, _ = roc_curve(normal, anomalous)
+    return float(fpr[np.argmax(tprs >= tpr - 1e-12)])  # tprs rises along the curve: first = lowest
 
 
 def auroc_difference_se(

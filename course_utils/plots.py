@@ -197,8 +197,9 @@ def codes_figure(
 ) -> Figure:
     """Scatter of 2-D codes (N, 2) coloured by label (N,), with optional image thumbnails.
 
-    With ``images`` (N, ...) and ``n_thumbnails > 0``, that many randomly chosen points also
-    show their image, so you can see what each region of the latent space holds.
+    With ``images`` (N, ...) and ``n_thumbnails > 0``, up to that many randomly chosen points also
+    show their image, so you can see what each region of the latent space holds; a point within
+    8% of either axis's range of one already shown is skipped, so thumbnails do not overlap.
     ``axis_labels`` name the two axes (e.g. the first two principal components of wider codes);
     ``thumbnail_cmap="gray"`` draws the thumbnails as the other figures draw images.
     """
@@ -215,7 +216,14 @@ def codes_figure(
     if images is not None and n_thumbnails > 0:
         imgs = as_images(images)
         rng = np.random.default_rng(seed)
-        for i in rng.choice(len(codes), size=min(n_thumbnails, len(codes)), replace=False):
+        span = np.ptp(codes, axis=0) + 1e-12  # (2,) so that gaps are fractions of each axis
+        shown: list[int] = []
+        for i in rng.permutation(len(codes)):  # random points, skipping any too close to one shown
+            if len(shown) == n_thumbnails:
+                break
+            if all(np.abs((codes[i] - codes[j]) / span).max() >= 0.08 for j in shown):
+                shown.append(int(i))
+        for i in shown:
             box = OffsetImage(imgs[i], cmap=thumbnail_cmap, zoom=0.6)
             ax.add_artist(AnnotationBbox(box, codes[i], frameon=True, pad=0.1))
     ax.set_xlabel(axis_labels[0])
@@ -333,7 +341,7 @@ def hourglass_figure(model: torch.nn.Module, title: str | None = None) -> Figure
     ax.set_xticks(range(len(widths)), ["input"] + [""] * (len(widths) - 2) + ["output"])
     ax.tick_params(length=0, labelsize=10)
     ax.set_yticks([])
-    for side in ("top", "right", "left"):
+    for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
     ax.text(narrowest, -0.55, "code", ha="center", fontsize=10, color="#c2410c")
     if title:

@@ -10,6 +10,7 @@ from course_utils.anomaly import (
     auroc_difference_se,
     error_histograms_figure,
     flag_counts,
+    fpr_at_tpr,
     matched_subsets,
     mse_per_pixel_per_image,
     out_of_distribution_images,
@@ -215,3 +216,15 @@ def test_auroc_difference_se_refuses_scores_of_different_images():
         ValueError, match="auroc_difference_se expects both detectors scored on the same"
     ):
         auroc_difference_se(([0.1, 0.2], [0.3]), ([0.1], [0.3]))
+
+
+def test_fpr_at_tpr_by_hand_and_against_sklearn():
+    """Catching both anomalies (0.35, 0.5) needs t = 0.35, which also flags the normal 0.4."""
+    assert fpr_at_tpr([0.1, 0.2, 0.3, 0.4], [0.35, 0.5]) == 0.25
+    assert fpr_at_tpr([0.1, 0.2, 0.3, 0.4], [0.35, 0.5], tpr=0.5) == 0.0  # t = 0.5 catches half
+    from sklearn.metrics import roc_curve as sk_roc_curve
+
+    rng = np.random.default_rng(0)
+    normal, anomalous = rng.normal(0, 1, 300), rng.normal(1.5, 1, 200)
+    fpr, tpr, _ = sk_roc_curve(np.r_[np.zeros(300), np.ones(200)], np.r_[normal, anomalous])
+    assert fpr_at_tpr(normal, anomalous) == pytest.approx(fpr[np.argmax(tpr >= 0.95)])

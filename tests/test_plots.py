@@ -79,6 +79,18 @@ def test_plot_codes_colours_classes_and_adds_thumbnails():
     assert ax.artists[0].offsetbox.get_children()[0].get_cmap().name == "gray_r"  # the default
 
 
+def test_codes_figure_thumbnails_do_not_overlap():
+    """Clustered points: the thumbnails skip points within 8% of an axis range of one shown.
+    Regression: thumbnails at random points that covered each other."""
+    codes = torch.cat([torch.zeros(40, 2) + 0.001 * torch.randn(40, 2), torch.tensor([[1.0, 1.0]])])
+    fig = codes_figure(
+        codes, torch.zeros(41), ["a"], images=IMAGES.repeat(41, 1, 1, 1)[:41], n_thumbnails=5
+    )
+    centres = torch.tensor([box.xy for box in fig.axes[0].artists])
+    assert len(centres) == 2  # one in the tight cluster, one at (1, 1)
+    assert (centres[0] - centres[1]).abs().max() > 0.5
+
+
 def test_codes_figure_names_its_axes_and_thumbnail_colours():
     codes, labels = torch.randn(50, 2), torch.arange(50) % 3
     fig = codes_figure(
@@ -186,6 +198,7 @@ def test_linear_widths_and_hourglass_read_the_model():
     assert labels[:7] == ["784", "256", "64", "8", "64", "256", "784"]
     heights = [p.get_height() for p in fig.axes[0].patches if hasattr(p, "get_height")]
     assert heights[3] == min(heights) and heights[0] == max(heights) == 1.0
+    assert not any(spine.get_visible() for spine in fig.axes[0].spines.values())  # no stray line
     with pytest.raises(ValueError, match="nn.Linear"):
         linear_widths(torch.nn.ReLU())
 
