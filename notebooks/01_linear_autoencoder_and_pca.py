@@ -1156,7 +1156,7 @@ print(f"full batch: closest {full_tensor[best_step]:.1e} at step {best_step + 1:
 # the cosine run settle further below it. A constant rate keeps jittering, with minibatches and even
 # with the full batch: once the gradients are tiny, Adam divides them by its equally tiny running
 # scale $\sqrt{\hat v}$, so its steps stay about the learning rate in size and the purple curve
-# jumps back up (the last line above).
+# can jump back up (the last line above).
 # A short run (fast mode) can stop before any run settles ("never", `False`).
 
 # %% [markdown]
