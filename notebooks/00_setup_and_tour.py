@@ -50,9 +50,8 @@
 # | 06 · variational autoencoders | How do we turn an autoencoder into a model that generates new images? |
 # | 07 · beyond the vanilla VAE | How much control over what a VAE generates do β, a label (conditional VAE) and discrete codes give? |
 #
-# Every lesson is sized for a laptop CPU; the README's
-# [runtime table](../README.md#runtimes-and-benchmarks) gives each lesson's budget and measured
-# times on a 2-core CPU. A GPU is never required.
+# Every lesson runs on a laptop CPU, no GPU needed; the README's
+# [runtime table](../README.md#runtimes-and-benchmarks) gives the times.
 
 # %% [markdown]
 # ## 1. The setup cell
@@ -159,9 +158,7 @@ print("two half-batch mean losses x 1/2 add up to the full-batch gradient:", tor
 # `generator=` argument (`iterate_batches`, lesson 04's noise) draw from the `torch.Generator` you
 # pass, and from the global generator without one. Data splits always use their own generator,
 # seeded with `load_dataset`'s `seed=` (0 by default), so they are the same on every run.
-# The first cell below shows both behaviours, also for `iterate_batches`' shuffled order; the second
-# draws three numbers on the CPU after `torch.manual_seed(0)` and, if this run has a GPU, the same
-# call there.
+# The cells below show both behaviours, then one seed's draws on the CPU and, if any, the GPU.
 
 # %%
 torch.manual_seed(42)
@@ -248,15 +245,18 @@ if mnist.is_fallback and fashion.is_fallback:
           "The pictures of 'Fashion-MNIST' below are digits, not clothes.")
 
 # %% [markdown]
-# Each dataset comes as three fixed splits: **test**, the official test split (touched only to
-# report final numbers), and **valid** (to watch for over-fitting while training), carved out of
-# the training images with the seed, which leaves **train** (to fit models). The cell prints
-# their sizes in this run. Lessons 06 and 07 ask for no validation split (`valid_fraction=0.0`):
-# they train for a fixed number of steps and measure on the test split.
+# Each dataset comes as three fixed splits: **test** (touched only to report final numbers), the
+# official test split when both the training and the test files are on disk, else 20% of the
+# images on disk, held out with the seed; **valid** (to watch for over-fitting while training),
+# carved out of the training images with the seed; and **train** (to fit models), the rest. The
+# cell prints which and the sizes. Lessons 06 and 07 ask for no validation split
+# (`valid_fraction=0.0`): they train for a fixed number of steps and measure on the test split.
 
 # %%
 for data in (mnist, fashion):
     n_train, n_valid, n_test = len(data.train.y), len(data.valid.y), len(data.test.y)
+    official = "official test split" in data.source  # load_dataset's note: both files were on disk
+    print(f"{data.name}: test = " + ("the official test split" if official else "20% of the images on disk"))
     print(f"{data.name}: train {n_train:,}, valid {n_valid:,}, test {n_test:,}; test = "
           f"{n_test / (n_train + n_valid + n_test):.0%} of all, valid = {n_valid / (n_train + n_valid):.0%} of the rest")
     print(f"    training images {tuple(data.train.x.shape)}, dtype {data.train.x.dtype}, values in "
@@ -385,6 +385,8 @@ x_flat = xb.flatten(1)  # (128, 784)
 z = tiny.encoder(x_flat)  # (128, 10)
 x_hat = tiny.decoder(z)  # (128, 784)
 print(f"x {tuple(x_flat.shape)} -> z {tuple(z.shape)} -> x_hat {tuple(x_hat.shape)}")
+print(f"z[0], the code of the first image: {z[0].detach().numpy().round(2)}; "
+      f"sum {z[0].sum():.2f}, min {z[0].min():.2f}")
 print("the weights (model.parameters()):", {name: tuple(p.shape) for name, p in tiny.named_parameters()})
 print(f"z.requires_grad: {z.requires_grad}; z is one of model.parameters(): "
       f"{any(p is z for p in tiny.parameters())}")
@@ -396,8 +398,9 @@ print(f"after backward(): encoder.weight.grad {tuple(tiny.encoder.weight.grad.sh
       f"z is a leaf: {z.is_leaf}; z.grad is None: {z_grad is None}")
 
 # %% [markdown]
-# The code `z` has one row of 10 numbers per image. It is not a weight: it is computed afresh from
-# the weights and the images on every forward pass, and `z.requires_grad` is True only because
+# The code `z` has one row of 10 numbers per image, of any sign: coordinates, not probabilities
+# of the 10 classes (10 numbers for 10 classes is a coincidence). It is not a weight: it is
+# computed afresh from the weights and the images on every forward pass, and `z.requires_grad` is True only because
 # autograd can follow it back to the weights. So `backward()` filled the weights' `.grad` and left
 # `z.grad` empty. Keep this in mind for lesson 06, whose encoder outputs a mean $\mu$ and a
 # log-variance $\log\sigma^2$ per image: the parameters of that image's distribution, not the
@@ -463,8 +466,9 @@ check_reconstruction_loss(reconstruction_loss)
 # The first try raises no error on images: `.sum(dim=1)` adds up one channel, so `.mean()` then
 # averages over all 784 pixels, the per-pixel mean (`F.mse_loss`'s default), 784 times smaller.
 # Does that change training? The cell below trains the same seeded `TinyAE` for 100 steps with
-# each convention, under Adam and under SGD (same learning rate), then adds a penalty $\lambda$
-# times the code's mean absolute size (an L1 penalty, as in lesson 05).
+# each convention, under Adam and under SGD (same learning rate), then adds an L1 penalty (as in
+# lesson 05): $\lambda$ times the code's L1 norm (the sum of its 10 absolute values), averaged over
+# the images.
 
 # %%
 x_few = fashion.train.x[: 10 * 128]  # (1280, 1, 28, 28): ten batches of training images
@@ -507,7 +511,8 @@ for label, pp, weight in (("per image, lam", False, lam), ("per pixel, lam/784",
                           ("per pixel, lam", True, lam)):
     _, _, valid, code = train_variant(pp, "Adam", weight)
     share = weight * 10 * code / (valid / (784 if pp else 1) + weight * 10 * code)  # the penalty's share of the loss
-    print(f"Adam + L1 penalty, {label:<18}: mean |z| {code:.3f}, validation loss {valid:.1f}, "
+    print(f"Adam + L1 penalty, {label:<18}: adds {weight:.4g} x {10 * code:.2f} (mean L1 norm of z), "
+          f"validation loss {valid:.1f}, "
           f"penalty = {share:.0%} of the loss")
 
 # %% [markdown]
@@ -547,15 +552,14 @@ check_weighted_loss(weighted_loss)
 # %% [markdown]
 # Training is a loop of five moves per batch: empty the gradients (`zero_grad`), run the model
 # (forward), compute the loss, compute its gradient (`backward`), and let the optimizer change the
-# weights (`step`). The cell below builds a fresh `TinyAE` from seed 0 (so a rerun starts from
-# scratch), writes the moves out and trains it with Adam for 20 passes over at most 50 batches
-# of 128 training images, on this run's device, with the per-image loss.
+# weights (`step`). The cell below builds a fresh `TinyAE` from seed 0, writes the moves out and
+# trains it with Adam for 20 passes over at most 50 batches of 128 training images, on this run's
+# device, with the per-image loss.
 #
 # After each pass the cell measures the loss on those training images and on the validation
 # split. Its yardstick is PCA with the same 10 numbers per image on the same validation images.
 # The check passes when the model's validation loss ends within 10% of PCA's, about what two of the
-# ten numbers are worth: the first line prints PCA's loss with 8 numbers. The cell then draws the
-# curves and the model's reconstructions of the strip's images.
+# ten numbers are worth: the first line prints PCA's loss with 8 numbers.
 
 # %%
 from IPython.display import display
@@ -648,7 +652,8 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # is the best 10-number linear code on average over ITS training images, not these validation
 # images. Why so many steps, when PCA comes in one go? Lesson 01 follows gradient descent's way
 # there. When a loss will not fall, first try to over-fit one batch: train on a single batch
-# alone; if even its loss stays up, the bug is in the model, the loss or the loop, not the data.
+# alone; if even its loss stays up, the problem is in the code path (model, loss, loop or
+# preprocessing), not in having too few or too varied images.
 
 # %% [markdown]
 # ### Batches on the device
@@ -821,8 +826,8 @@ print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
 # indexing, with a `DataLoader`, and by torchvision's per-image route, next to a training step
 # of `TinyAE`. Nothing in the lessons depends on it.
 #
-# First the course's route: the source of `iterate_batches`, and the same batches from the
-# mainstream idiom, `DataLoader(..., shuffle=True, generator=g)`.
+# First the course's route: the source of `iterate_batches`, and the same kind of batches (shape,
+# coverage) from the mainstream idiom, `DataLoader(..., shuffle=True, generator=g)`, with the same seed.
 
 # %%
 import inspect
@@ -836,9 +841,16 @@ loader = DataLoader(TensorDataset(x_small), batch_size=128, shuffle=True, genera
 ours = list(iterate_batches(x_small, batch_size=128, shuffle=True, generator=torch.Generator().manual_seed(0)))
 print(f"DataLoader: {len(loader)} batches, the first of shape {tuple(next(iter(loader))[0].shape)}")
 print(f"iterate_batches: {len(ours)} batches, the first of shape {tuple(ours[0][0].shape)}")
+g.manual_seed(0)  # back to the seed both routes started from
+theirs = list(loader)  # one pass, ten batches
+sums = [torch.cat([b[0] for b in batches]).flatten(1).sum(1).sort().values for batches in (theirs, ours)]  # (1280,)
+print(f"In this run: both cover the same 1,280 images: {torch.equal(*sums)}; "
+      f"the first batches are equal: {torch.equal(theirs[0][0], ours[0][0])}")
 
 # %% [markdown]
-# Both loops read `for (xb,) in ...:` and give batches of the same shape. In `iterate_batches`,
+# Both loops read `for (xb,) in ...:` and give batches of the same shape. Equal seeds need not
+# give equal orders: a `DataLoader` iterator first draws a base seed from `g`, then its sampler
+# draws the permutation, so the two routes consume `g` differently. In `iterate_batches`,
 # the last two lines do the work: `idx` is the next `batch_size` entries of the (shuffled) order
 # of the indices, and `t[idx]`, a tensor indexed with a tensor of indices, is
 # **advanced indexing**: a gather that copies those rows into a new batch tensor. A **slice**

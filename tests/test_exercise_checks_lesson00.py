@@ -5,6 +5,8 @@ fail with its own note and a one-line message in English and Vietnamese; the che
 outside strict mode; its reference matches the course's loss and a hand-computed value.
 """
 
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -78,6 +80,23 @@ def test_the_first_try_is_told_to_flatten(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     result = check_reconstruction_loss(first_try)
     assert "784 times too small" in result.en and "flatten(1)" in result.en
+
+
+@pytest.mark.parametrize(
+    ("lang", "practice"), [("en", "practice, not graded"), ("vi", "luyện tập, không chấm điểm")]
+)
+def test_lesson_00_shows_no_points(lang, practice, monkeypatch):
+    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setenv("COURSE_LANG", lang)
+    for result in (
+        check_reconstruction_loss(first_try),
+        check_reconstruction_loss(right),
+        check_weighted_loss(weighted_right),
+    ):
+        line = str(result)
+        assert f"({practice}). " in line and not re.search(r"\(\d+/\d+ ", line)
+        assert line.endswith(result.message) and result.task in line
 
 
 def test_strict_mode_raises_on_a_wrong_answer(monkeypatch):

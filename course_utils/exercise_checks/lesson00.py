@@ -8,17 +8,40 @@ grey channel), the mean over every pixel (``F.mse_loss``'s default), the sum ove
 result that is not one number, and a missing ``return``. ``check_weighted_loss`` names the
 silent broadcasting bug: per-image losses (B,) times weights (B, 1) make a (B, B) table.
 Lesson 00 is not graded: its tasks are not in the grading table (``exercise_checks.POINTS``),
-and the success messages are written here.
+and the success messages are written here. So its checks show "(practice, not graded)" where the
+graded lessons show points (``PracticeResult``).
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import asdict
+
 import torch
 from torch import Tensor
 
-from course_utils.exercise_checks.core import Wrong, call, check, randint
+from course_utils.exercise_checks.core import CheckResult, Wrong, call, check, language, randint
 
 POINTS = {"reconstruction_loss": 1, "weighted_loss": 1}
+
+
+class PracticeResult(CheckResult):
+    """A check result shown without points: "✅ task: correct (practice, not graded). ..."."""
+
+    def __str__(self) -> str:
+        head = super().__str__().partition(" (")[0]  # "✅ task: correct", before "(1/1 points)"
+        practice = "luyện tập, không chấm điểm" if language() == "vi" else "practice, not graded"
+        return f"{head} ({practice}). {self.message}"
+
+
+def _practice(public_check):
+    """Wrap a check so that it returns a ``PracticeResult`` (same fields, no points shown)."""
+
+    @functools.wraps(public_check)
+    def practice_check(*args, **kwargs) -> PracticeResult:
+        return PracticeResult(**asdict(public_check(*args, **kwargs)))
+
+    return practice_check
 
 
 def reference_loss(x_hat: Tensor, x: Tensor) -> Tensor:
@@ -76,6 +99,7 @@ def _diagnose(value: Tensor, x_hat: Tensor, x: Tensor, shape: str) -> Wrong:
     )
 
 
+@_practice
 @check("reconstruction_loss", POINTS)
 def check_reconstruction_loss(loss_fn, g: torch.Generator) -> tuple[str, str]:
     """``loss_fn(x_hat, x) -> scalar tensor`` on (B, 784) and on (B, 1, 28, 28) batches."""
@@ -123,6 +147,7 @@ def reference_weighted_loss(x_hat: Tensor, x: Tensor, weights: Tensor) -> Tensor
     return (per_image * weights.double().flatten()).mean()  # (B,) * (B,): one product per image
 
 
+@_practice
 @check("weighted_loss", POINTS)
 def check_weighted_loss(loss_fn, g: torch.Generator) -> tuple[str, str]:
     """``loss_fn(x_hat, x, weights) -> scalar tensor``, x_hat and x (B, 784), weights (B, 1).
