@@ -1144,10 +1144,53 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
             title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# The grid is a risk built into the transposed layer; training can shrink it, but
-# nothing guarantees that it does. Appendix C compares untrained decoders with a noise floor.
-# Upsample + convolution removes the cause by construction, at a higher cost per image (the
-# multiply-adds of section 3).
+# Do the **trained** decoders keep a grid? `coherent_grid` averages the decoders' logits (the
+# output before the sigmoid, `decoder_logits`) over the codes of 2,000 test images and reads the
+# period-2 amplitudes of that mean map: a grid painted at the same place in every output survives
+# the average; detail that varies between images mostly cancels. What the images' shared detail
+# leaves is the **noise floor**: the same measurement on the trained dense AE, which has no
+# strided layer; each size has a bootstrap SE over the images.
+
+# %%
+from course_utils.conv_probes import coherent_grid, decoder_logits
+
+x_codes = x_test[:2000]  # 2,000 test images -> their codes -> logit maps
+trained_grid = {}
+for name in ("dense AE", "conv AE (transpose)", "conv AE (upsample)"):  # section 3's three models
+    model = models[name]
+    with torch.no_grad():
+        x_in = x_codes.to(next(model.parameters()).device)
+        logits = decoder_logits(model, model.encode(x_in)).reshape(-1, 28, 28)  # (2000, 28, 28)
+    trained_grid[name] = g = coherent_grid(logits.cpu())
+    print(f"{name:<20} period-2 size of the mean logit map {g.size:.4f} (bootstrap SE {g.size_se:.4f})")
+ref = trained_grid["dense AE"]  # the floor: what the images' own detail leaves in the mean map
+verdicts = {}
+for name in ("conv AE (transpose)", "conv AE (upsample)"):
+    g = trained_grid[name]
+    z_ref = (g.size - ref.size) / (g.size_se**2 + ref.size_se**2) ** 0.5
+    verdicts[name] = z_ref > 2
+    print(f"  {name}: {g.size / ref.size:.1f} x the dense reference (z = {z_ref:+.1f}): "
+          f"{'above' if z_ref > 2 else 'within'} the noise floor")
+t_grid, u_grid = trained_grid["conv AE (transpose)"], trained_grid["conv AE (upsample)"]
+print(f"In this run: the trained transposed decoder's grid was {t_grid.size / ref.size:.1f} x the "
+      f"dense floor ({'above' if verdicts['conv AE (transpose)'] else 'within'} it), the upsampling "
+      f"decoder's {u_grid.size / ref.size:.1f} x ({'above' if verdicts['conv AE (upsample)'] else 'within'} it).")
+sec = {n: statistics.median(histories[n]["seconds"]) for n in ("conv AE (transpose)", "conv AE (upsample)")}
+t_name, u_name = "conv AE (transpose)", "conv AE (upsample)"
+print(f"Decoder choice, from this run (seed 0):\n"
+      f"  transposed: test error {results[t_name]:.5f}, {work[t_name]:,} multiply-adds, "
+      f"{sec[t_name]:.1f} s per epoch; grid {'above' if verdicts[t_name] else 'within'} the floor.\n"
+      f"  upsample + conv: test error {results[u_name]:.5f} ({'higher' if results[u_name] > results[t_name] else 'not higher'}), "
+      f"{work[u_name] / work[t_name]:.1f} x the multiply-adds, {sec[u_name] / sec[t_name]:.1f} x the time; "
+      f"none on a flat input by construction, {'above' if verdicts[u_name] else 'within'} the floor here.\n"
+      f"  kernel 4, stride 2: evens the overlap, but the four sub-kernel sums can still differ (above).")
+
+# %% [markdown]
+# The grid is a risk built into the transposed layer; training can shrink it, but nothing
+# guarantees that it does, so measure it on your own trained decoder as above. Upsample +
+# convolution removes the flat-input causes by construction and pays for it in multiply-adds
+# and time; a grid measured within the noise here may still show on another dataset or seed.
+# Appendix C compares untrained decoders with a noise floor.
 
 # %% [markdown]
 # > **Common mistakes**
@@ -1434,9 +1477,7 @@ rows_figure(strips, n=8, title="a straight line between two codes, decoded (8 st
 # some), so each verdict compares a conv decoder with untrained dense decoders, which have no
 # mechanism for a grid. For each of 10 seeds, a fresh decoder of each kind decodes 64 random
 # codes; the largest dense contrast is the **noise floor**, and the count says in how many seeds
-# the grid of a kind's mean output rises above it. Whether the trained decoders keep a faint grid
-# is not measured here; to be seen in a single output it would have to reach about one 8-bit grey
-# level (1/255).
+# the grid of a kind's mean output rises above it. Section 5 measures the trained decoders.
 
 # %%
 from course_utils.conv_probes import noise_floor_verdict
