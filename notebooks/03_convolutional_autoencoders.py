@@ -498,11 +498,11 @@ ax = fig.subplots()
 for name, history in histories.items():
     steps_done, losses = zip(*curves[name], strict=True)  # every log_every steps
     ax.plot(steps_done, losses, "-", label=f"{name} (valid, {len(x_curve):,} images)")
-    epoch_ends = [e * n_steps // epochs for e in history["epoch"]]  # the step at each epoch end
-    ax.plot(epoch_ends, history["train_loss"], "s", markersize=5, color=ax.lines[-1].get_color(),
+    epoch_mids = [(e - 0.5) * n_steps / epochs for e in history["epoch"]]  # an epoch average: mid-epoch
+    ax.plot(epoch_mids, history["train_loss"], "s", markersize=5, color=ax.lines[-1].get_color(),
             label=f"{name} (train, epoch average)")
 ax.set(xlabel="optimizer step", ylabel="squared error per image\n(= 784 x MSE per pixel)",
-       title=f"learning curves (a point every {log_every} steps; squares: training, per epoch)")
+       title=f"learning curves (a point every {log_every} steps; squares: training, per epoch, mid-epoch)")
 ax.set_ylim(top=2 * max(h["valid_loss"][0] for h in histories.values()))  # skip the first jump
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
@@ -513,8 +513,8 @@ fig
 # The curves show `fit`'s loss, the squared error summed over an image's 784 pixels (divide by
 # 784 for the MSE per pixel). The lines are the loss on 500 fixed validation images, measured in
 # eval mode every 100 steps (8 in fast mode) by `LogEvery`, a callback `fit` calls after each
-# step; the squares are `fit`'s training loss, averaged over each epoch's batches, with weights
-# that were still improving, which is one reason a square can sit above validation (Appendix A
+# step; the squares are `fit`'s training loss, averaged over each epoch's batches and drawn
+# mid-epoch, with weights that were still improving, one reason a square can sit above validation (Appendix A
 # measures this). The PCA line printed above (not drawn) is lesson 01's linear reference with the
 # same code size.
 #
@@ -564,12 +564,10 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 # The chain below goes from the dense AE to the conv AE and then adds BatchNorm, changing **one
 # thing per step**, with the same data, steps, schedule and seed. To keep the lesson quick, the
 # BatchNorm model chooses between the same two starting rates, with no third run. If it picks
-# 6e-3, the smaller one, that rate sits at the edge of the range tried (the line says so): a
-# smaller rate was not tried and might suit it better, so its error is then an upper bound on
-# what BatchNorm reaches with this budget, not its best. Which rate a model prefers does not
+# the smaller, 6e-3, an untried smaller rate might suit it better, and its error is only an
+# upper bound on what BatchNorm reaches with this budget. Which rate a model prefers does not
 # test the original paper's claim, which is about the largest rate at which training stays
-# stable. Each step prints $z$, the mean change divided by its standard error, image by image on
-# the test images; $|z| \le 2$ is "within the test-image noise".
+# stable.
 
 # %%
 bn_name = "conv AE + BatchNorm"  # the conv AE with BatchNorm: its own choice of rate, two runs
@@ -581,13 +579,6 @@ print("test MSE per pixel: " + ", ".join(f"{n} {err.mean():.5f}" for n, err in c
 names = list(chain)
 steps_taken = {"1. the layers: dense AE -> conv AE": (names[0], names[1]),
                "2. adding BatchNorm: conv AE -> conv AE + BatchNorm": (names[1], names[2])}
-for step, (before, after) in steps_taken.items():
-    drop = chain_err[before] - chain_err[after]  # (N,): fall of each test image's error
-    se = drop.std().item() / len(drop) ** 0.5
-    z = drop.mean().item() / se
-    verdict = ("within the test-image noise: no measurable change" if abs(z) <= 2
-               else "lowers the test error" if z > 0 else "RAISES the test error")
-    print(f"    {step}: {drop.mean():+.5f} (standard error {se:.5f}, z = {z:+.1f}): {verdict}")
 lr_conv, lr_bn = chosen_lr["conv AE (transpose)"], chosen_lr[bn_name]
 bn_change = chain_err[bn_name].mean().item() - chain_err["conv AE"].mean().item()
 print(f"In this run (seed 0): the conv AE chose the starting rate {lr_conv:g}, the BatchNorm model "
@@ -643,15 +634,16 @@ else:
 # %% [markdown]
 # This lesson does not test why BatchNorm can cost an autoencoder. Super-resolution networks,
 # which also output exact pixel values, dropped BatchNorm too (EDSR, Lim et al., 2017; ESRGAN,
-# Wang et al., 2018); their authors argue that normalising removes the range flexibility such a
-# network needs. The rest of the lesson studies the conv AE without BatchNorm.
+# Wang et al., 2018): EDSR's authors argue that normalising removes the range flexibility such a
+# network needs; ESRGAN's, that it causes artefacts because its training and test statistics differ. The rest of the lesson studies the conv AE without BatchNorm.
 #
 # ### Dead channels
 #
 # Lesson 02's dead units come back one level up. A conv layer's unit is a **channel**, one filter
 # applied at every position; it is dead when its ReLU outputs 0 at every position of every image.
-# It then passes nothing on, and its filter gets no gradient, so nothing pulls it back.
-# `dead_channels` (in `course_utils.conv_filters`) counts them on the test images.
+# If it is dead on the training images too, it passes nothing on and its filter gets no gradient,
+# so nothing pulls it back. `dead_channels` (in `course_utils.conv_filters`) counts them on the
+# test images.
 
 # %%
 from course_utils.conv_filters import dead_channels
@@ -667,14 +659,6 @@ for name, model in {"conv AE": models["conv AE (transpose)"], bn_name: bn_model}
 (b1, _), (b2, _), _ = dead_count[bn_name]
 print(f"In this run: {d2} of {c2} second-layer channels and {d1} of {c1} first-layer channels of the "
       f"conv AE never fire on the test images; with BatchNorm, {b2} and {b1}.")
-by_rate = {lr: [int(mask.sum()) for mask in dead_channels(run[0], x_test).values()]  # the search's runs
-           for lr, run in sorted(searched["conv AE (transpose)"].items())}
-print("conv AE at each starting rate the search tried, dead channels (first, second, decoder): "
-      + "; ".join(f"{lr:g}: {counts}" for lr, counts in by_rate.items()))
-lo, hi = min(by_rate), max(by_rate)
-print(f"In this run: the conv AE had {sum(by_rate[hi])} dead channels when trained at {hi:g} and "
-      f"{sum(by_rate[lo])} at {lo:g}: the larger rate left "
-      f"{'more' if sum(by_rate[hi]) > sum(by_rate[lo]) else 'no more'}.")
 won = chain_err["conv AE"].mean() < chain_err["dense AE"].mean()
 print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
       f"{'a lower' if won else 'no lower'} test error than the dense AE (seed 0, as above).")
@@ -683,8 +667,9 @@ print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
 # A dead channel is capacity the model paid for and does not use. A channel dies
 # when its filter's response plus its bias falls below 0 everywhere; large steps early in training
 # are the usual suspect, which the search's runs of the same model at different starting rates
-# test (the rate line). BatchNorm re-centres each channel on its batch's mean before the ReLU, so
-# only its learned shift $\beta$ can push a whole channel below 0. Keeping channels alive is not
+# test (the rate line, Appendix C). BatchNorm re-centres each channel on its batch's mean before
+# the ReLU, so only its learned scale and shift ($\gamma$, $\beta$), with the stored statistics in
+# eval mode, can push a whole channel below 0. Keeping channels alive is not
 # the same as lowering the error: compare the counts with the chain's test errors. The conv AE's
 # comparison with the dense AE was made with its dead channels, and the last line reports it.
 
@@ -806,13 +791,6 @@ print(f"fully conv AE hurt less than every model with a dense or linear layer: "
 g_c, g_u, g_f = growth["conv AE (transpose)"], growth[uncentred], growth["fully conv AE"]
 print(f"In this run: at 3 px the error grew {g_c:.2f} times for the centred conv AE, {g_u:.2f} for "
       f"the uncentred one and {g_f:.2f} for the fully conv AE.")
-rise = {n: shift_per_image[n][-1] - shift_per_image[n][0] for n in ("conv AE (transpose)", uncentred)}
-extra = rise["conv AE (transpose)"] - rise[uncentred]  # (N,): what centring adds, image by image
-z_c = extra.mean().item() / (extra.std().item() / len(extra) ** 0.5)
-print(f"In this run: at 3 px the error rose by {rise['conv AE (transpose)'].mean():+.5f} with centring "
-      f"and {rise[uncentred].mean():+.5f} without (difference z = {z_c:+.1f}): centring "
-      + ("added to the shift sensitivity." if z_c > 2 else "did not add measurably to it." if z_c >= -2
-         else "did not add to it; the uncentred conv AE was hurt more."))
 
 # %%
 # extra code – the error of each model against the shift
@@ -829,10 +807,8 @@ fig
 # %% [markdown]
 # The dense AE has a separate weight for every position everywhere, the conv AEs in the linear
 # layers around their code. Those weights were fitted to centred garments, so a shifted garment
-# meets weights that never saw its parts there. The centred conv AE has a second position-tied
-# part, the per-pixel mean; the uncentred twin keeps only the linear layers, so the difference
-# between the two conv AEs' **increases** is what centring adds (their ratios divide by
-# different unshifted errors). The fully convolutional model applies every weight at every
+# meets weights that never saw its parts there (Appendix C separates what the per-pixel centring
+# adds). The fully convolutional model applies every weight at every
 # position: a 4-pixel shift moves its code map by one cell, while shifts of 1-3 pixels fall
 # between code cells; it also differs in size, code, steps and centring. When positions vary, the
 # usual remedy is to train on randomly shifted images (not trained here: try it). (A fully
@@ -1127,8 +1103,8 @@ print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of t
 # Equal sums settle flat inputs only. The sub-kernels are still different pieces of the kernel,
 # so a **ramp** (column $j$ holds the value $j$) can climb in two unequal steps. Write
 # $c_0, c_1, c_2$ for the sums of the three columns of the $3 \times 3$ weights: away from the
-# border the output climbs by $c_0 + c_2$ from column $2p$ to $2p+1$ and by $c_1$ from $2p+1$ to
-# $2p+2$, unequal unless $c_1 = c_0 + c_2$, which nothing in training enforces.
+# border the output climbs by $c_0 + c_2$ from column $2m$ to $2m+1$ and by $c_1$ from $2m+1$ to
+# $2m+2$, unequal unless $c_1 = c_0 + c_2$, which nothing in training enforces.
 
 # %%
 ramp = torch.arange(8.0).expand(8, 8)[None, None]  # (1, 1, 8, 8): column j holds the value j
@@ -1225,13 +1201,9 @@ print(f"Decoder choice, from this run (seed 0):\n"
 # >   section 1, forgetting `output_padding` (which must be smaller than the stride) leaves each
 # >   transposed layer's output one pixel short, and each step of `padding` removes two pixels.
 # > - *Reading "transposed" as "inverse".* A transposed convolution is the adjoint of a
-# >   convolution; it restores the size, not the image. Much code names these layers `deconv`
-# >   ("deconvolution"): a misnomer, since a deconvolution in signal processing does undo a
-# >   convolution, and this layer does not.
+# >   convolution; it restores the size, not the image (the name `deconv` is a misnomer).
 # > - *Assuming a conv AE is small because convolutions share weights.* Count them: the linear
 # >   layers next to the code usually dominate.
-# > - *Comparing models with different budgets or validation settings.* Same data, steps, batch
-# >   size, loss and validation, as in section 3.
 # > - *Forgetting `model.eval()` with BatchNorm.* In training mode every output depends on the
 # >   rest of its batch, and each forward pass (even under `torch.no_grad()`) overwrites the
 # >   running averages. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
@@ -1252,8 +1224,9 @@ print(f"Decoder choice, from this run (seed 0):\n"
 # - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
 #   mode, and uses stored running averages after `model.eval()`.
 # - The conv AE has fewer parameters than the dense AE, most of them in the linear layers around
-#   the code. At the same code size, data, steps and validation, each at its own rate, the
-#   printed lines of section 3 say at how many seeds it won and BatchNorm raised the error.
+#   the code, but more multiply-adds per image. The cell below restates section 3's and section
+#   5's findings from this run; their caveats: three seeds at most, one rate search per model,
+#   and BatchNorm's rate chosen from two only.
 # - A linear bottleneck ties a conv AE to positions; a fully convolutional one is
 #   shift-equivariant for shifts by multiples of its total stride, not shift-invariant; a
 #   global-average code can be invariant and loses where things are. A code cell's receptive
@@ -1266,6 +1239,14 @@ print(f"Decoder choice, from this run (seed 0):\n"
 #   autoencoder (B), seeds, nearest neighbours and interpolation in code space, and a noise floor
 #   for grids (C).
 
+# %%
+print(f"In this run: at equal steps the conv AE beat the dense AE at {conv_wins} of {n_s} seeds; "
+      f"BatchNorm, at the better of its two rates, raised the conv AE's error at {bn_raised} of "
+      f"{len(bn_at)} seeds.")
+print(f"In this run: the trained transposed decoder's period-2 grid was "
+      f"{'above' if verdicts['conv AE (transpose)'] else 'within'} the dense floor, the upsampling "
+      f"decoder's {'above' if verdicts['conv AE (upsample)'] else 'within'} it.")
+
 # %% [markdown]
 # ## Appendix A: the training curve against validation, and forgetting `eval()`
 #
@@ -1276,8 +1257,8 @@ print(f"Decoder choice, from this run (seed 0):\n"
 # them a bug. (1) A training square is the *average over the epoch's batches*, each measured
 # with the weights of that moment, which were still improving; a point of the validation line is
 # measured with the weights of its own step (500 images every 100 steps), so its last point
-# comes at the last multiple of 100 steps, a few steps before the end (the figure's cell prints
-# which step). (2) In a model with BatchNorm, training normalises with
+# comes at the last multiple of 100 steps, before the end (the figure's cell prints which step,
+# of how many). (2) In a model with BatchNorm, training normalises with
 # the statistics of each batch; validation runs in eval mode with the stored averages, a
 # slightly different function. (3) The two sets hold different images. The cell below
 # separates the first two effects from the rest: it measures the training error again, in eval
@@ -1441,6 +1422,42 @@ for step, (before, after) in steps_taken.items():
     print(f"    {step.split(':')[0]}: fall " + ", ".join(f"{d:+.5f}" for d in diffs))
 
 # %% [markdown]
+# ### Details behind three main-path lines
+#
+# Each step of section 3's chain at seed 0, as $z$: the mean change divided by its standard
+# error, image by image on the test images ($|z| \le 2$ is "within the test-image noise"). Then
+# the dead channels of the conv AE at each starting rate its search tried. Last, what per-pixel
+# centring adds to section 4's shift sensitivity: the uncentred conv AE keeps only the linear
+# layers tied to positions, so the difference between the two conv AEs' **increases** is what
+# centring adds (their ratios divide by different unshifted errors).
+
+# %%
+for step, (before, after) in steps_taken.items():
+    drop = chain_err[before] - chain_err[after]  # (N,): fall of each test image's error
+    se = drop.std().item() / len(drop) ** 0.5
+    z = drop.mean().item() / se
+    verdict = ("within the test-image noise: no measurable change" if abs(z) <= 2
+               else "lowers the test error" if z > 0 else "RAISES the test error")
+    print(f"    {step}: {drop.mean():+.5f} (standard error {se:.5f}, z = {z:+.1f}): {verdict}")
+
+by_rate = {lr: [int(mask.sum()) for mask in dead_channels(run[0], x_test).values()]  # the search's runs
+           for lr, run in sorted(searched["conv AE (transpose)"].items())}
+print("conv AE at each starting rate the search tried, dead channels (first, second, decoder): "
+      + "; ".join(f"{lr:g}: {counts}" for lr, counts in by_rate.items()))
+lo, hi = min(by_rate), max(by_rate)
+print(f"In this run: the conv AE had {sum(by_rate[hi])} dead channels when trained at {hi:g} and "
+      f"{sum(by_rate[lo])} at {lo:g}: the larger rate left "
+      f"{'more' if sum(by_rate[hi]) > sum(by_rate[lo]) else 'no more'}.")
+
+rise = {n: shift_per_image[n][-1] - shift_per_image[n][0] for n in ("conv AE (transpose)", uncentred)}
+extra = rise["conv AE (transpose)"] - rise[uncentred]  # (N,): what centring adds, image by image
+z_c = extra.mean().item() / (extra.std().item() / len(extra) ** 0.5)
+print(f"In this run: at 3 px the error rose by {rise['conv AE (transpose)'].mean():+.5f} with centring "
+      f"and {rise[uncentred].mean():+.5f} without (difference z = {z_c:+.1f}): centring "
+      + ("added to the shift sensitivity." if z_c > 2 else "did not add measurably to it." if z_c >= -2
+         else "did not add to it; the uncentred conv AE was hurt more."))
+
+# %% [markdown]
 # ### Using the codes: nearest neighbours and interpolation
 #
 # A code is useful beyond reconstruction if similar garments get nearby codes. For 500 test
@@ -1462,10 +1479,15 @@ with torch.no_grad():
 nearest, share = {}, {}
 for name, z_all in spaces.items():
     nearest[name] = torch.cdist(z_all[:n_q], z_all[n_q:]).topk(5, largest=False).indices + n_q  # (n_q, 5)
-    share[name] = (y_test[nearest[name]] == y_test[:n_q, None]).float().mean().item()
+    share[name] = (y_test[nearest[name]] == y_test[:n_q, None]).float().mean(dim=1)  # (n_q,) per query
 print(f"In this run: of the 5 nearest of {len(x_test) - n_q:,} test images, the share with the query's "
-      f"class was {share['conv AE']:.1%} in the conv AE's code space, {share['dense AE']:.1%} in the "
-      f"dense AE's and {share['pixels']:.1%} in pixel space ({n_q} queries).")
+      f"class was {share['conv AE'].mean():.1%} in the conv AE's code space, {share['dense AE'].mean():.1%} "
+      f"in the dense AE's and {share['pixels'].mean():.1%} in pixel space ({n_q} queries).")
+for other in ("dense AE", "pixels"):
+    d = share["conv AE"] - share[other]  # (n_q,): paired, query by query
+    se = d.std().item() / n_q**0.5
+    print(f"    conv AE - {other}: {d.mean():+.1%} (paired SE {se:.1%}): "
+          + ("within the query noise" if abs(d.mean()) <= 2 * se else "beyond the query noise"))
 tiles, tile_titles = [], []
 for q in range(3):
     tiles.append(x_test[q])
@@ -1511,7 +1533,7 @@ from course_utils.conv_probes import noise_floor_verdict
 builders = {"transpose": lambda: ConvAutoencoder(n_latent=32, decoder="transpose"),
             "upsample": lambda: ConvAutoencoder(n_latent=32, decoder="upsample"),
             "dense": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32)}  # no input_mean:
-# untrained, its output bias starts at 0 like the conv decoders' (centring: at the mean image)
+# untrained, its output bias is drawn at random like the conv decoders' (centring: the mean image)
 n_seeds, n_codes = 10, 64
 untrained_contrast = {name: [] for name in builders}  # name -> one contrast per seed
 for decoder_seed in range(n_seeds):
