@@ -502,10 +502,10 @@ for name, history in histories.items():
     ax.plot(epoch_mids, history["train_loss"], "s", markersize=5, color=ax.lines[-1].get_color(),
             label=f"{name} (train, epoch average)")
 ax.set(xlabel="optimizer step", ylabel="squared error per image\n(= 784 x MSE per pixel)",
-       title=f"learning curves (a point every {log_every} steps; squares: training, per epoch, mid-epoch)")
+       title=f"learning curves (a point every {log_every} steps; squares mid-epoch)")
 ax.set_ylim(top=2 * max(h["valid_loss"][0] for h in histories.values()))  # skip the first jump
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
+ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
 print(f"last point of each validation line: step {curves[best][-1][0]} of {n_steps}")
 fig
 
@@ -615,7 +615,7 @@ print(f"In this run: the conv AE beat the dense AE at {conv_wins} of {n_s} seeds
 sec_dense, sec_conv = (statistics.median(histories[n]["seconds"]) for n in ("dense AE", "conv AE (transpose)"))
 sec_bn = statistics.median(histories[bn_name]["seconds"])
 ratio = sec_conv / sec_dense  # measured time per step (epoch), conv AE / dense AE
-eq_epochs = max(1, round(epochs * min(ratio, 4.0)))  # the dense AE's epochs for the conv AE's time
+eq_epochs = max(1, int(epochs * min(ratio, 4.0)))  # the dense AE's epochs for the conv AE's time, or less
 if eq_epochs * sec_dense <= epochs * sec_bn:  # costs no more than the BatchNorm run it replaces
     dense_eq = train(builds["dense AE"], chosen_lr["dense AE"], n_epochs=eq_epochs)[0]
     eq_gap = mse_per_pixel_per_image(dense_eq, x_test) - chain_err["conv AE"]  # (N,) dense - conv
