@@ -385,13 +385,14 @@ log_every = course.pick(full=100, fast=8)  # steps between two points of the lea
 x_curve = x_valid[:500].to(course.device)  # the curve's fixed validation images
 
 
-def train(build, lr: float, run_seed: int | None = None) -> tuple[nn.Module, History, list]:
-    """Build a model from the seed (run_seed if given), fit it at starting rate lr, switch it to eval()."""
+def train(build, lr: float, run_seed: int | None = None, n_epochs: int | None = None) -> tuple[nn.Module, History, list]:
+    """Build a model from the seed (run_seed if given), fit it at starting rate lr for n_epochs
+    (``epochs`` if None), switch it to eval()."""
     run_seed = seed if run_seed is None else run_seed
     torch.manual_seed(run_seed)
     model = build().to(course.device)
     logger = LogEvery(x_curve, log_every)
-    history = fit(model, x_train.to(course.device), x_valid.to(course.device), epochs=epochs, lr=lr,
+    history = fit(model, x_train.to(course.device), x_valid.to(course.device), epochs=n_epochs or epochs, lr=lr,
                   batch_size=batch_size, callbacks=[CosineDecay(), logger], seed=run_seed, verbose=False)
     return model.eval(), history, logger.points  # from now on BatchNorm uses its running averages
 
@@ -497,14 +498,14 @@ ax = fig.subplots()
 for name, history in histories.items():
     steps_done, losses = zip(*curves[name], strict=True)  # every log_every steps
     ax.plot(steps_done, losses, "-", label=f"{name} (valid, {len(x_curve):,} images)")
-    epoch_ends = [e * n_steps // epochs for e in history["epoch"]]  # the step at each epoch end
-    ax.plot(epoch_ends, history["train_loss"], "s", markersize=5, color=ax.lines[-1].get_color(),
+    epoch_mids = [(e - 0.5) * n_steps / epochs for e in history["epoch"]]  # an epoch average: mid-epoch
+    ax.plot(epoch_mids, history["train_loss"], "s", markersize=5, color=ax.lines[-1].get_color(),
             label=f"{name} (train, epoch average)")
 ax.set(xlabel="optimizer step", ylabel="squared error per image\n(= 784 x MSE per pixel)",
-       title=f"learning curves (a point every {log_every} steps; squares: training, per epoch)")
+       title=f"learning curves (a point every {log_every} steps; squares mid-epoch)")
 ax.set_ylim(top=2 * max(h["valid_loss"][0] for h in histories.values()))  # skip the first jump
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
+ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
 print(f"last point of each validation line: step {curves[best][-1][0]} of {n_steps}")
 fig
 
@@ -512,8 +513,8 @@ fig
 # The curves show `fit`'s loss, the squared error summed over an image's 784 pixels (divide by
 # 784 for the MSE per pixel). The lines are the loss on 500 fixed validation images, measured in
 # eval mode every 100 steps (8 in fast mode) by `LogEvery`, a callback `fit` calls after each
-# step; the squares are `fit`'s training loss, averaged over each epoch's batches, with weights
-# that were still improving, which is one reason a square can sit above validation (Appendix A
+# step; the squares are `fit`'s training loss, averaged over each epoch's batches and drawn
+# mid-epoch, with weights that were still improving, one reason a square can sit above validation (Appendix A
 # measures this). The PCA line printed above (not drawn) is lesson 01's linear reference with the
 # same code size.
 #
@@ -563,12 +564,10 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 # The chain below goes from the dense AE to the conv AE and then adds BatchNorm, changing **one
 # thing per step**, with the same data, steps, schedule and seed. To keep the lesson quick, the
 # BatchNorm model chooses between the same two starting rates, with no third run. If it picks
-# 6e-3, the smaller one, that rate sits at the edge of the range tried (the line says so): a
-# smaller rate was not tried and might suit it better, so its error is then an upper bound on
-# what BatchNorm reaches with this budget, not its best. Which rate a model prefers does not
+# the smaller, 6e-3, an untried smaller rate might suit it better, and its error is only an
+# upper bound on what BatchNorm reaches with this budget. Which rate a model prefers does not
 # test the original paper's claim, which is about the largest rate at which training stays
-# stable. Each step prints $z$, the mean change divided by its standard error, image by image on
-# the test images; $|z| \le 2$ is "within the test-image noise".
+# stable.
 
 # %%
 bn_name = "conv AE + BatchNorm"  # the conv AE with BatchNorm: its own choice of rate, two runs
@@ -580,13 +579,6 @@ print("test MSE per pixel: " + ", ".join(f"{n} {err.mean():.5f}" for n, err in c
 names = list(chain)
 steps_taken = {"1. the layers: dense AE -> conv AE": (names[0], names[1]),
                "2. adding BatchNorm: conv AE -> conv AE + BatchNorm": (names[1], names[2])}
-for step, (before, after) in steps_taken.items():
-    drop = chain_err[before] - chain_err[after]  # (N,): fall of each test image's error
-    se = drop.std().item() / len(drop) ** 0.5
-    z = drop.mean().item() / se
-    verdict = ("within the test-image noise: no measurable change" if abs(z) <= 2
-               else "lowers the test error" if z > 0 else "RAISES the test error")
-    print(f"    {step}: {drop.mean():+.5f} (standard error {se:.5f}, z = {z:+.1f}): {verdict}")
 lr_conv, lr_bn = chosen_lr["conv AE (transpose)"], chosen_lr[bn_name]
 bn_change = chain_err[bn_name].mean().item() - chain_err["conv AE"].mean().item()
 print(f"In this run (seed 0): the conv AE chose the starting rate {lr_conv:g}, the BatchNorm model "
@@ -594,13 +586,17 @@ print(f"In this run (seed 0): the conv AE chose the starting rate {lr_conv:g}, t
       f"BatchNorm {'raised' if bn_change > 0 else 'lowered'} the test error by {abs(bn_change):.5f}.")
 
 # %% [markdown]
-# One seed is not enough to trust a sign. The next cell trains the chain's three models again
-# from seeds 1 and 2 (seed 1 only in fast mode), each at the rate it chose above, with no new
-# search; the seed sets both the initial weights and the batch order. Appendix C prints every
-# seed's errors.
+# One seed is not enough to trust a sign. The next cell trains the dense AE and the conv AE again
+# from seeds 1 and 2 (seed 1 only in fast mode) and the BatchNorm model from seed 1 only, each at
+# the rate it chose above, with no new search; the seed sets both the initial weights and the
+# batch order. Appendix C prints every seed's errors. With the time the skipped BatchNorm run
+# saves, the cell then trains the dense AE once more, for about as long as the conv AE's run took
+# (more steps, at most 4 times as many): equal steps is not equal compute, since each
+# convolution weight is used at every position.
 
 # %%
 rep_seeds = course.pick(full=(1, 2), fast=(1,))  # the extra seeds: same recipe and rates, no search
+bn_seeds = rep_seeds[:1]  # BatchNorm at one extra seed only: its time pays for the equal-time run
 chain_build = {"dense AE": builds["dense AE"], "conv AE": builds["conv AE (transpose)"],
                bn_name: lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True,
                                                 input_mean=mean_image)}
@@ -608,25 +604,46 @@ chain_rate = {"dense AE": chosen_lr["dense AE"], "conv AE": lr_conv, bn_name: lr
 seed_err = {seed: {n: err.mean().item() for n, err in chain_err.items()}}  # seed -> model -> MSE
 for extra_seed in rep_seeds:
     seed_err[extra_seed] = {n: mse_per_pixel_per_image(train(build, chain_rate[n], run_seed=extra_seed)[0],
-                                                       x_test).mean().item() for n, build in chain_build.items()}
+                                                       x_test).mean().item()
+                            for n, build in chain_build.items() if n != bn_name or extra_seed in bn_seeds}
 n_s = len(seed_err)
+bn_at = [s for s in seed_err if bn_name in seed_err[s]]
 conv_wins = sum(seed_err[s]["conv AE"] < seed_err[s]["dense AE"] for s in seed_err)
-bn_raised = sum(seed_err[s][bn_name] > seed_err[s]["conv AE"] for s in seed_err)
+bn_raised = sum(seed_err[s][bn_name] > seed_err[s]["conv AE"] for s in bn_at)
 print(f"In this run: the conv AE beat the dense AE at {conv_wins} of {n_s} seeds; "
-      f"adding BatchNorm raised the error at {bn_raised} of {n_s} seeds.")
+      f"adding BatchNorm raised the error at {bn_raised} of {len(bn_at)} seeds.")
+sec_dense, sec_conv = (statistics.median(histories[n]["seconds"]) for n in ("dense AE", "conv AE (transpose)"))
+sec_bn = statistics.median(histories[bn_name]["seconds"])
+ratio = sec_conv / sec_dense  # measured time per step (epoch), conv AE / dense AE
+eq_epochs = max(1, int(epochs * min(ratio, 4.0)))  # the dense AE's epochs for the conv AE's time, or less
+if eq_epochs * sec_dense <= epochs * sec_bn:  # costs no more than the BatchNorm run it replaces
+    dense_eq = train(builds["dense AE"], chosen_lr["dense AE"], n_epochs=eq_epochs)[0]
+    eq_gap = mse_per_pixel_per_image(dense_eq, x_test) - chain_err["conv AE"]  # (N,) dense - conv
+    eq_z = eq_gap.mean().item() / (eq_gap.std().item() / len(eq_gap) ** 0.5)
+    print(f"In this run: at equal steps the conv AE's error was {chain_err['conv AE'].mean():.5f} vs the dense "
+          f"AE's {chain_err['dense AE'].mean():.5f}; at equal time (the dense AE trained {eq_epochs} epochs "
+          f"instead of {epochs}, the conv AE taking {ratio:.1f} x its time per step) the dense AE's was "
+          f"{chain_err['conv AE'].mean() + eq_gap.mean():.5f} (z = {eq_z:+.1f}): at equal time the conv AE's "
+          + ("error was lower." if eq_z > 2 else "error was not different beyond the noise." if eq_z >= -2
+             else "error was higher."))
+else:
+    print(f"In this run: the conv AE took {ratio:.1f} x the dense AE's time per step; an equal-time dense "
+          f"run would cost more than the BatchNorm run it replaces, so it was skipped: the comparison "
+          f"above is at equal steps, not equal compute.")
 
 # %% [markdown]
 # This lesson does not test why BatchNorm can cost an autoencoder. Super-resolution networks,
 # which also output exact pixel values, dropped BatchNorm too (EDSR, Lim et al., 2017; ESRGAN,
-# Wang et al., 2018); their authors argue that normalising removes the range flexibility such a
-# network needs. The rest of the lesson studies the conv AE without BatchNorm.
+# Wang et al., 2018): EDSR's authors argue that normalising removes the range flexibility such a
+# network needs; ESRGAN's, that it causes artefacts because its training and test statistics differ. The rest of the lesson studies the conv AE without BatchNorm.
 #
 # ### Dead channels
 #
 # Lesson 02's dead units come back one level up. A conv layer's unit is a **channel**, one filter
 # applied at every position; it is dead when its ReLU outputs 0 at every position of every image.
-# It then passes nothing on, and its filter gets no gradient, so nothing pulls it back.
-# `dead_channels` (in `course_utils.conv_filters`) counts them on the test images.
+# If it is dead on the training images too, it passes nothing on and its filter gets no gradient,
+# so nothing pulls it back. `dead_channels` (in `course_utils.conv_filters`) counts them on the
+# test images.
 
 # %%
 from course_utils.conv_filters import dead_channels
@@ -642,14 +659,6 @@ for name, model in {"conv AE": models["conv AE (transpose)"], bn_name: bn_model}
 (b1, _), (b2, _), _ = dead_count[bn_name]
 print(f"In this run: {d2} of {c2} second-layer channels and {d1} of {c1} first-layer channels of the "
       f"conv AE never fire on the test images; with BatchNorm, {b2} and {b1}.")
-by_rate = {lr: [int(mask.sum()) for mask in dead_channels(run[0], x_test).values()]  # the search's runs
-           for lr, run in sorted(searched["conv AE (transpose)"].items())}
-print("conv AE at each starting rate the search tried, dead channels (first, second, decoder): "
-      + "; ".join(f"{lr:g}: {counts}" for lr, counts in by_rate.items()))
-lo, hi = min(by_rate), max(by_rate)
-print(f"In this run: the conv AE had {sum(by_rate[hi])} dead channels when trained at {hi:g} and "
-      f"{sum(by_rate[lo])} at {lo:g}: the larger rate left "
-      f"{'more' if sum(by_rate[hi]) > sum(by_rate[lo]) else 'no more'}.")
 won = chain_err["conv AE"].mean() < chain_err["dense AE"].mean()
 print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
       f"{'a lower' if won else 'no lower'} test error than the dense AE (seed 0, as above).")
@@ -658,8 +667,9 @@ print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
 # A dead channel is capacity the model paid for and does not use. A channel dies
 # when its filter's response plus its bias falls below 0 everywhere; large steps early in training
 # are the usual suspect, which the search's runs of the same model at different starting rates
-# test (the rate line). BatchNorm re-centres each channel on its batch's mean before the ReLU, so
-# only its learned shift $\beta$ can push a whole channel below 0. Keeping channels alive is not
+# test (the rate line, Appendix C). BatchNorm re-centres each channel on its batch's mean before
+# the ReLU, so only its learned scale and shift ($\gamma$, $\beta$), with the stored statistics in
+# eval mode, can push a whole channel below 0. Keeping channels alive is not
 # the same as lowering the error: compare the counts with the chain's test errors. The conv AE's
 # comparison with the dense AE was made with its dead channels, and the last line reports it.
 
@@ -781,13 +791,6 @@ print(f"fully conv AE hurt less than every model with a dense or linear layer: "
 g_c, g_u, g_f = growth["conv AE (transpose)"], growth[uncentred], growth["fully conv AE"]
 print(f"In this run: at 3 px the error grew {g_c:.2f} times for the centred conv AE, {g_u:.2f} for "
       f"the uncentred one and {g_f:.2f} for the fully conv AE.")
-rise = {n: shift_per_image[n][-1] - shift_per_image[n][0] for n in ("conv AE (transpose)", uncentred)}
-extra = rise["conv AE (transpose)"] - rise[uncentred]  # (N,): what centring adds, image by image
-z_c = extra.mean().item() / (extra.std().item() / len(extra) ** 0.5)
-print(f"In this run: at 3 px the error rose by {rise['conv AE (transpose)'].mean():+.5f} with centring "
-      f"and {rise[uncentred].mean():+.5f} without (difference z = {z_c:+.1f}): centring "
-      + ("added to the shift sensitivity." if z_c > 2 else "did not add measurably to it." if z_c >= -2
-         else "did not add to it; the uncentred conv AE was hurt more."))
 
 # %%
 # extra code – the error of each model against the shift
@@ -804,10 +807,8 @@ fig
 # %% [markdown]
 # The dense AE has a separate weight for every position everywhere, the conv AEs in the linear
 # layers around their code. Those weights were fitted to centred garments, so a shifted garment
-# meets weights that never saw its parts there. The centred conv AE has a second position-tied
-# part, the per-pixel mean; the uncentred twin keeps only the linear layers, so the difference
-# between the two conv AEs' **increases** is what centring adds (their ratios divide by
-# different unshifted errors). The fully convolutional model applies every weight at every
+# meets weights that never saw its parts there (Appendix C separates what the per-pixel centring
+# adds). The fully convolutional model applies every weight at every
 # position: a 4-pixel shift moves its code map by one cell, while shifts of 1-3 pixels fall
 # between code cells; it also differs in size, code, steps and centring. When positions vary, the
 # usual remedy is to train on randomly shifted images (not trained here: try it). (A fully
@@ -1102,8 +1103,8 @@ print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of t
 # Equal sums settle flat inputs only. The sub-kernels are still different pieces of the kernel,
 # so a **ramp** (column $j$ holds the value $j$) can climb in two unequal steps. Write
 # $c_0, c_1, c_2$ for the sums of the three columns of the $3 \times 3$ weights: away from the
-# border the output climbs by $c_0 + c_2$ from column $2p$ to $2p+1$ and by $c_1$ from $2p+1$ to
-# $2p+2$, unequal unless $c_1 = c_0 + c_2$, which nothing in training enforces.
+# border the output climbs by $c_0 + c_2$ from column $2m$ to $2m+1$ and by $c_1$ from $2m+1$ to
+# $2m+2$, unequal unless $c_1 = c_0 + c_2$, which nothing in training enforces.
 
 # %%
 ramp = torch.arange(8.0).expand(8, 8)[None, None]  # (1, 1, 8, 8): column j holds the value j
@@ -1144,10 +1145,53 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
             title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# The grid is a risk built into the transposed layer; training can shrink it, but
-# nothing guarantees that it does. Appendix C compares untrained decoders with a noise floor.
-# Upsample + convolution removes the cause by construction, at a higher cost per image (the
-# multiply-adds of section 3).
+# Do the **trained** decoders keep a grid? `coherent_grid` averages the decoders' logits (the
+# output before the sigmoid, `decoder_logits`) over the codes of 2,000 test images and reads the
+# period-2 amplitudes of that mean map: a grid painted at the same place in every output survives
+# the average; detail that varies between images mostly cancels. What the images' shared detail
+# leaves is the **noise floor**: the same measurement on the trained dense AE, which has no
+# strided layer; each size has a bootstrap SE over the images.
+
+# %%
+from course_utils.conv_probes import coherent_grid, decoder_logits
+
+x_codes = x_test[:2000]  # 2,000 test images -> their codes -> logit maps
+trained_grid = {}
+for name in ("dense AE", "conv AE (transpose)", "conv AE (upsample)"):  # section 3's three models
+    model = models[name]
+    with torch.no_grad():
+        x_in = x_codes.to(next(model.parameters()).device)
+        logits = decoder_logits(model, model.encode(x_in)).reshape(-1, 28, 28)  # (2000, 28, 28)
+    trained_grid[name] = g = coherent_grid(logits.cpu())
+    print(f"{name:<20} period-2 size of the mean logit map {g.size:.4f} (bootstrap SE {g.size_se:.4f})")
+ref = trained_grid["dense AE"]  # the floor: what the images' own detail leaves in the mean map
+verdicts = {}
+for name in ("conv AE (transpose)", "conv AE (upsample)"):
+    g = trained_grid[name]
+    z_ref = (g.size - ref.size) / (g.size_se**2 + ref.size_se**2) ** 0.5
+    verdicts[name] = z_ref > 2
+    print(f"  {name}: {g.size / ref.size:.1f} x the dense reference (z = {z_ref:+.1f}): "
+          f"{'above' if z_ref > 2 else 'within'} the noise floor")
+t_grid, u_grid = trained_grid["conv AE (transpose)"], trained_grid["conv AE (upsample)"]
+print(f"In this run: the trained transposed decoder's grid was {t_grid.size / ref.size:.1f} x the "
+      f"dense floor ({'above' if verdicts['conv AE (transpose)'] else 'within'} it), the upsampling "
+      f"decoder's {u_grid.size / ref.size:.1f} x ({'above' if verdicts['conv AE (upsample)'] else 'within'} it).")
+sec = {n: statistics.median(histories[n]["seconds"]) for n in ("conv AE (transpose)", "conv AE (upsample)")}
+t_name, u_name = "conv AE (transpose)", "conv AE (upsample)"
+print(f"Decoder choice, from this run (seed 0):\n"
+      f"  transposed: test error {results[t_name]:.5f}, {work[t_name]:,} multiply-adds, "
+      f"{sec[t_name]:.1f} s per epoch; grid {'above' if verdicts[t_name] else 'within'} the floor.\n"
+      f"  upsample + conv: test error {results[u_name]:.5f} ({'higher' if results[u_name] > results[t_name] else 'not higher'}), "
+      f"{work[u_name] / work[t_name]:.1f} x the multiply-adds, {sec[u_name] / sec[t_name]:.1f} x the time; "
+      f"none on a flat input by construction, {'above' if verdicts[u_name] else 'within'} the floor here.\n"
+      f"  kernel 4, stride 2: evens the overlap, but the four sub-kernel sums can still differ (above).")
+
+# %% [markdown]
+# The grid is a risk built into the transposed layer; training can shrink it, but nothing
+# guarantees that it does, so measure it on your own trained decoder as above. Upsample +
+# convolution removes the flat-input causes by construction and pays for it in multiply-adds
+# and time; a grid measured within the noise here may still show on another dataset or seed.
+# Appendix C compares untrained decoders with a noise floor.
 
 # %% [markdown]
 # > **Common mistakes**
@@ -1157,13 +1201,9 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 # >   section 1, forgetting `output_padding` (which must be smaller than the stride) leaves each
 # >   transposed layer's output one pixel short, and each step of `padding` removes two pixels.
 # > - *Reading "transposed" as "inverse".* A transposed convolution is the adjoint of a
-# >   convolution; it restores the size, not the image. Much code names these layers `deconv`
-# >   ("deconvolution"): a misnomer, since a deconvolution in signal processing does undo a
-# >   convolution, and this layer does not.
+# >   convolution; it restores the size, not the image (the name `deconv` is a misnomer).
 # > - *Assuming a conv AE is small because convolutions share weights.* Count them: the linear
 # >   layers next to the code usually dominate.
-# > - *Comparing models with different budgets or validation settings.* Same data, steps, batch
-# >   size, loss and validation, as in section 3.
 # > - *Forgetting `model.eval()` with BatchNorm.* In training mode every output depends on the
 # >   rest of its batch, and each forward pass (even under `torch.no_grad()`) overwrites the
 # >   running averages. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
@@ -1184,8 +1224,9 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 # - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
 #   mode, and uses stored running averages after `model.eval()`.
 # - The conv AE has fewer parameters than the dense AE, most of them in the linear layers around
-#   the code. At the same code size, data, steps and validation, each at its own rate, the
-#   printed lines of section 3 say at how many seeds it won and BatchNorm raised the error.
+#   the code, but more multiply-adds per image. The cell below restates section 3's and section
+#   5's findings from this run; their caveats: three seeds at most, one rate search per model,
+#   and BatchNorm's rate chosen from two only.
 # - A linear bottleneck ties a conv AE to positions; a fully convolutional one is
 #   shift-equivariant for shifts by multiples of its total stride, not shift-invariant; a
 #   global-average code can be invariant and loses where things are. A code cell's receptive
@@ -1198,6 +1239,14 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 #   autoencoder (B), seeds, nearest neighbours and interpolation in code space, and a noise floor
 #   for grids (C).
 
+# %%
+print(f"In this run: at equal steps the conv AE beat the dense AE at {conv_wins} of {n_s} seeds; "
+      f"BatchNorm, at the better of its two rates, raised the conv AE's error at {bn_raised} of "
+      f"{len(bn_at)} seeds.")
+print(f"In this run: the trained transposed decoder's period-2 grid was "
+      f"{'above' if verdicts['conv AE (transpose)'] else 'within'} the dense floor, the upsampling "
+      f"decoder's {'above' if verdicts['conv AE (upsample)'] else 'within'} it.")
+
 # %% [markdown]
 # ## Appendix A: the training curve against validation, and forgetting `eval()`
 #
@@ -1208,8 +1257,8 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 # them a bug. (1) A training square is the *average over the epoch's batches*, each measured
 # with the weights of that moment, which were still improving; a point of the validation line is
 # measured with the weights of its own step (500 images every 100 steps), so its last point
-# comes at the last multiple of 100 steps, a few steps before the end (the figure's cell prints
-# which step). (2) In a model with BatchNorm, training normalises with
+# comes at the last multiple of 100 steps, before the end (the figure's cell prints which step,
+# of how many). (2) In a model with BatchNorm, training normalises with
 # the statistics of each batch; validation runs in eval mode with the stored averages, a
 # slightly different function. (3) The two sets hold different images. The cell below
 # separates the first two effects from the rest: it measures the training error again, in eval
@@ -1360,16 +1409,53 @@ print(f"time ratio {time_ratio:.1f} below the multiply-add ratio {work_ratio:.1f
 # Optional: how much section 3's verdicts move with the training seed, what the 32-number codes
 # are good for, and how strongly untrained decoders paint a grid. The $z$ values of section 3
 # measure the test-image noise only. If a step made no difference and only luck set each sign, all
-# three seeds would agree one time in four (two seeds in fast mode: one time in two). The cell
-# prints each seed's test errors and the fall along each step of the chain.
+# three seeds would agree one time in four (two seeds in fast mode, and for BatchNorm, which ran at
+# one extra seed: one time in two). The cell prints each seed's test errors and the fall along
+# each step of the chain ("-" where a model did not run at that seed).
 
 # %%
 print(f"test MSE per pixel at seeds {', '.join(map(str, seed_err))} (rates as in section 3):")
 for n in names:
-    print(f"    {n:<20} " + ", ".join(f"{seed_err[s][n]:.5f}" for s in seed_err))
+    print(f"    {n:<20} " + ", ".join(f"{seed_err[s][n]:.5f}" if n in seed_err[s] else "-" for s in seed_err))
 for step, (before, after) in steps_taken.items():
-    diffs = [seed_err[s][before] - seed_err[s][after] for s in seed_err]
+    diffs = [seed_err[s][before] - seed_err[s][after] for s in seed_err if after in seed_err[s]]
     print(f"    {step.split(':')[0]}: fall " + ", ".join(f"{d:+.5f}" for d in diffs))
+
+# %% [markdown]
+# ### Details behind three main-path lines
+#
+# Each step of section 3's chain at seed 0, as $z$: the mean change divided by its standard
+# error, image by image on the test images ($|z| \le 2$ is "within the test-image noise"). Then
+# the dead channels of the conv AE at each starting rate its search tried. Last, what per-pixel
+# centring adds to section 4's shift sensitivity: the uncentred conv AE keeps only the linear
+# layers tied to positions, so the difference between the two conv AEs' **increases** is what
+# centring adds (their ratios divide by different unshifted errors).
+
+# %%
+for step, (before, after) in steps_taken.items():
+    drop = chain_err[before] - chain_err[after]  # (N,): fall of each test image's error
+    se = drop.std().item() / len(drop) ** 0.5
+    z = drop.mean().item() / se
+    verdict = ("within the test-image noise: no measurable change" if abs(z) <= 2
+               else "lowers the test error" if z > 0 else "RAISES the test error")
+    print(f"    {step}: {drop.mean():+.5f} (standard error {se:.5f}, z = {z:+.1f}): {verdict}")
+
+by_rate = {lr: [int(mask.sum()) for mask in dead_channels(run[0], x_test).values()]  # the search's runs
+           for lr, run in sorted(searched["conv AE (transpose)"].items())}
+print("conv AE at each starting rate the search tried, dead channels (first, second, decoder): "
+      + "; ".join(f"{lr:g}: {counts}" for lr, counts in by_rate.items()))
+lo, hi = min(by_rate), max(by_rate)
+print(f"In this run: the conv AE had {sum(by_rate[hi])} dead channels when trained at {hi:g} and "
+      f"{sum(by_rate[lo])} at {lo:g}: the larger rate left "
+      f"{'more' if sum(by_rate[hi]) > sum(by_rate[lo]) else 'no more'}.")
+
+rise = {n: shift_per_image[n][-1] - shift_per_image[n][0] for n in ("conv AE (transpose)", uncentred)}
+extra = rise["conv AE (transpose)"] - rise[uncentred]  # (N,): what centring adds, image by image
+z_c = extra.mean().item() / (extra.std().item() / len(extra) ** 0.5)
+print(f"In this run: at 3 px the error rose by {rise['conv AE (transpose)'].mean():+.5f} with centring "
+      f"and {rise[uncentred].mean():+.5f} without (difference z = {z_c:+.1f}): centring "
+      + ("added to the shift sensitivity." if z_c > 2 else "did not add measurably to it." if z_c >= -2
+         else "did not add to it; the uncentred conv AE was hurt more."))
 
 # %% [markdown]
 # ### Using the codes: nearest neighbours and interpolation
@@ -1393,10 +1479,15 @@ with torch.no_grad():
 nearest, share = {}, {}
 for name, z_all in spaces.items():
     nearest[name] = torch.cdist(z_all[:n_q], z_all[n_q:]).topk(5, largest=False).indices + n_q  # (n_q, 5)
-    share[name] = (y_test[nearest[name]] == y_test[:n_q, None]).float().mean().item()
+    share[name] = (y_test[nearest[name]] == y_test[:n_q, None]).float().mean(dim=1)  # (n_q,) per query
 print(f"In this run: of the 5 nearest of {len(x_test) - n_q:,} test images, the share with the query's "
-      f"class was {share['conv AE']:.1%} in the conv AE's code space, {share['dense AE']:.1%} in the "
-      f"dense AE's and {share['pixels']:.1%} in pixel space ({n_q} queries).")
+      f"class was {share['conv AE'].mean():.1%} in the conv AE's code space, {share['dense AE'].mean():.1%} "
+      f"in the dense AE's and {share['pixels'].mean():.1%} in pixel space ({n_q} queries).")
+for other in ("dense AE", "pixels"):
+    d = share["conv AE"] - share[other]  # (n_q,): paired, query by query
+    se = d.std().item() / n_q**0.5
+    print(f"    conv AE - {other}: {d.mean():+.1%} (paired SE {se:.1%}): "
+          + ("within the query noise" if abs(d.mean()) <= 2 * se else "beyond the query noise"))
 tiles, tile_titles = [], []
 for q in range(3):
     tiles.append(x_test[q])
@@ -1434,9 +1525,7 @@ rows_figure(strips, n=8, title="a straight line between two codes, decoded (8 st
 # some), so each verdict compares a conv decoder with untrained dense decoders, which have no
 # mechanism for a grid. For each of 10 seeds, a fresh decoder of each kind decodes 64 random
 # codes; the largest dense contrast is the **noise floor**, and the count says in how many seeds
-# the grid of a kind's mean output rises above it. Whether the trained decoders keep a faint grid
-# is not measured here; to be seen in a single output it would have to reach about one 8-bit grey
-# level (1/255).
+# the grid of a kind's mean output rises above it. Section 5 measures the trained decoders.
 
 # %%
 from course_utils.conv_probes import noise_floor_verdict
@@ -1444,7 +1533,7 @@ from course_utils.conv_probes import noise_floor_verdict
 builders = {"transpose": lambda: ConvAutoencoder(n_latent=32, decoder="transpose"),
             "upsample": lambda: ConvAutoencoder(n_latent=32, decoder="upsample"),
             "dense": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32)}  # no input_mean:
-# untrained, its output bias starts at 0 like the conv decoders' (centring: at the mean image)
+# untrained, its output bias is drawn at random like the conv decoders' (centring: the mean image)
 n_seeds, n_codes = 10, 64
 untrained_contrast = {name: [] for name in builders}  # name -> one contrast per seed
 for decoder_seed in range(n_seeds):
