@@ -23,11 +23,11 @@ module               what it holds                                     first use
 ``losses``           the loss convention; SSE, BCE, Gaussian, KL       lesson 01
 ``train``            ``fit`` (one loop) and ``predict`` (one eval)     lesson 01
 ``schedules``        learning-rate schedules as ``fit`` callbacks      lesson 01
-``plots``            figures: image grids, curves, codes, diagrams     lesson 01
-``widgets``          ``FigureView``: sliders over plain functions      lesson 01
+``plots``            figures: image grids, curves, codes, diagrams     lesson 00
+``widgets``          ``FigureView``: sliders over plain functions      lesson 00
 ``quiz``             the bilingual auto-graded quizzes (``show_quiz``) lesson 00
 *lessons*
-``pca``              PCA by SVD, principal angles, the k slider        lesson 01
+``pca``              PCA by SVD, principal angles, the k slider        lesson 00
 ``models``           linear, dense and tied autoencoders; ``mlp``      lesson 01
 ``toy_manifolds``    toy data: a tilted 3-D cloud, a noisy arc         lesson 01
 ``anomaly``          reconstruction-error scores, ROC/AUROC            lesson 02
@@ -48,7 +48,7 @@ module               what it holds                                     first use
 ``code_probes``      what a code holds: class probes, style factors    lesson 07
 ``vqvae``            a tiny VQ-VAE, codebook usage, a learned prior    lesson 07
 *exercises (import anything, imported by nothing)*
-``exercise_checks``  the checks of the exercise notebooks (EN/VI)      lessons 01-07
+``exercise_checks``  the checks of the exercises and lesson 00's tasks  lessons 00-07
 *old names, for one release (import nothing from course_admin)*
 ``checks``           deprecated alias: use ``inputs``                  -
 ``make_exercises``   moved: ``python -m course_admin.make_exercises``  -
