@@ -192,7 +192,7 @@ on_cpu = torch.randn(3)  # (3,), drawn by the CPU's generator
 print(f"seed 0, torch.randn(3) on the CPU: {[round(v, 4) for v in on_cpu.tolist()]}")
 if course.device.type != "cpu":
     torch.manual_seed(0)
-    on_gpu = torch.randn(3, device=course.device)  # (3,), drawn by the GPU's own generator
+    on_gpu = torch.randn(3, device=course.device)  # (3,), drawn by the GPU's algorithm (Philox)
     print(f"seed 0, torch.randn(3) on {course.device}: {[round(v, 4) for v in on_gpu.tolist()]}")
     print("the CPU's and the GPU's draws are identical:", torch.equal(on_cpu, on_gpu.cpu()))
 else:
@@ -200,7 +200,8 @@ else:
           "The comparison needs a GPU (on Colab with a GPU, this cell makes the same call there).")
 
 # %% [markdown]
-# The CPU and each GPU have their own generator, so one seed draws other numbers on each. To
+# The CPU and a GPU use different random-number algorithms (a Mersenne Twister on the CPU, Philox
+# on an NVIDIA GPU), so one seed draws other numbers on each, and even two GPU models can differ. To
 # repeat a run, rerun it from the top on the same machine; Appendix B says what bit-for-bit
 # repeats take.
 
@@ -215,7 +216,9 @@ else:
 # Classrooms have bad wifi, so `load_dataset` looks for the data in the order the diagram draws,
 # stops at the first source that answers, and prints one line saying what it found. The last
 # source, scikit-learn's 1,797 small digit scans enlarged to 28x28 (Appendix E shows them), means a
-# lesson never stops for lack of data; `data.is_fallback` is `True` when it stands in.
+# lesson does not stop because the network or the files are missing; `data.is_fallback` is `True`
+# when it stands in. A variable that names a folder without the files does stop it, with a
+# `DataError` that says so.
 
 # %%
 from course_utils.plots import search_order_figure
@@ -1224,7 +1227,7 @@ print(f"with BatchNorm1d after it, in training mode: image 1's row is the same i
 # ## Appendix D: saving a model, and evaluation mode
 #
 # **Optional:** how to keep a trained model, and what `eval()` and `no_grad` change; lesson 01
-# uses both.
+# uses both, through the course's `predict`.
 #
 # A trained model lives in memory, and a Colab runtime that disconnects (after a while idle, or
 # at its time limit) takes it along. `model.state_dict()` is a dictionary from each weight's name
@@ -1291,8 +1294,10 @@ adam_steps(restarted, cold, 5)
 print(f"resumed with the weights only (a fresh Adam): equal: {torch.equal(restarted.weight, straight.weight)}")
 
 # %% [markdown]
-# To evaluate a model (error on the test split, pictures of reconstructions), the lessons from
-# 01 on call `model.eval()` and compute under `with torch.no_grad():`, which stops autograd from
+# To evaluate a model (error on the test split, pictures of reconstructions), the lessons use
+# evaluation mode (`model.eval()`) and compute under `with torch.no_grad():`, mostly through the
+# course's `predict`, which does both (lesson 01 never calls `eval()` itself; lesson 03 does, where
+# BatchNorm makes it matter). `no_grad` stops autograd from
 # recording, saving memory and time; `model.train()` switches back before training. `eval()`
 # sets the flag `model.training` to False in the model and all its layers. For a `Linear` layer
 # that is all it changes: its output does not depend on the flag. Some layers do behave
