@@ -30,6 +30,9 @@
 # 4. see how images are stored and batched, train a small autoencoder, and write its loss yourself;
 # 5. try an interactive view, and learn how quizzes and exercises work.
 #
+# **Minimum path:** sections 1 to 4, up to TinyAE's loss curve (before "Batches on the device"),
+# then the quiz at the end. The rest of section 4, section 5 and the appendices are optional.
+#
 # **Two editions.** Every lesson and exercise has a Vietnamese twin (`notebooks/vi/`,
 # `exercises/vi/`, linked at the top): the prose is translated; the code and the lines it prints
 # stay in English, and so does their number format (54,000 for fifty-four thousand, 0.37).
@@ -192,7 +195,7 @@ on_cpu = torch.randn(3)  # (3,), drawn by the CPU's generator
 print(f"seed 0, torch.randn(3) on the CPU: {[round(v, 4) for v in on_cpu.tolist()]}")
 if course.device.type != "cpu":
     torch.manual_seed(0)
-    on_gpu = torch.randn(3, device=course.device)  # (3,), drawn by the GPU's own generator
+    on_gpu = torch.randn(3, device=course.device)  # (3,), drawn by the GPU's algorithm (Philox)
     print(f"seed 0, torch.randn(3) on {course.device}: {[round(v, 4) for v in on_gpu.tolist()]}")
     print("the CPU's and the GPU's draws are identical:", torch.equal(on_cpu, on_gpu.cpu()))
 else:
@@ -200,7 +203,8 @@ else:
           "The comparison needs a GPU (on Colab with a GPU, this cell makes the same call there).")
 
 # %% [markdown]
-# The CPU and each GPU have their own generator, so one seed draws other numbers on each. To
+# The CPU and a GPU use different random-number algorithms (a Mersenne Twister on the CPU, Philox
+# on an NVIDIA GPU), so one seed draws other numbers on each, and even two GPU models can differ. To
 # repeat a run, rerun it from the top on the same machine; Appendix B says what bit-for-bit
 # repeats take.
 
@@ -215,7 +219,9 @@ else:
 # Classrooms have bad wifi, so `load_dataset` looks for the data in the order the diagram draws,
 # stops at the first source that answers, and prints one line saying what it found. The last
 # source, scikit-learn's 1,797 small digit scans enlarged to 28x28 (Appendix E shows them), means a
-# lesson never stops for lack of data; `data.is_fallback` is `True` when it stands in.
+# lesson does not stop because the network or the files are missing; `data.is_fallback` is `True`
+# when it stands in. A variable that names a folder without the files does stop it, with a
+# `DataError` that says so.
 
 # %%
 from course_utils.plots import search_order_figure
@@ -404,7 +410,8 @@ print(f"after backward(): encoder.weight.grad {tuple(tiny.encoder.weight.grad.sh
 # autograd can follow it back to the weights. So `backward()` filled the weights' `.grad` and left
 # `z.grad` empty. Keep this in mind for lesson 06, whose encoder outputs a mean $\mu$ and a
 # log-variance $\log\sigma^2$ per image: the parameters of that image's distribution, not the
-# model's parameters.
+# model's parameters. The weights print as (10, 784) and (784, 10) because `nn.Linear` stores its
+# weight as (out, in) and computes `x @ W.T + b`.
 
 # %% [markdown]
 # ### Your turn
@@ -465,63 +472,9 @@ check_reconstruction_loss(reconstruction_loss)
 # %% [markdown]
 # The first try raises no error on images: `.sum(dim=1)` adds up one channel, so `.mean()` then
 # averages over all 784 pixels, the per-pixel mean (`F.mse_loss`'s default), 784 times smaller.
-# Does that change training? The cell below trains the same seeded `TinyAE` for 100 steps with
-# each convention, under Adam and under SGD (same learning rate), then adds an L1 penalty (as in
-# lesson 05): $\lambda$ times the code's L1 norm (the sum of its 10 absolute values), averaged over
-# the images.
-
-# %%
-x_few = fashion.train.x[: 10 * 128]  # (1280, 1, 28, 28): ten batches of training images
-
-
-def train_variant(per_pixel: bool, optimizer_name: str, lam: float = 0.0, n_steps: int = 100):
-    """A seeded TinyAE after n_steps; returns (model, size of its first step, validation loss per image, mean |z|)."""
-    torch.manual_seed(0)
-    model = TinyAE()
-    start = torch.nn.utils.parameters_to_vector(model.parameters()).detach()  # (7,850,) starting weights
-    opt = (torch.optim.Adam(model.parameters(), lr=3e-3) if optimizer_name == "Adam"
-           else torch.optim.SGD(model.parameters(), lr=1e-4))
-    g, first_step = torch.Generator().manual_seed(0), None  # the same batches for every variant
-    for step in range(n_steps):
-        (xb,) = next(iterate_batches(x_few, batch_size=128, shuffle=True, generator=g))
-        z = model.encoder(xb.flatten(1))  # (B, 10)
-        per_image = ((model.decoder(z) - xb.flatten(1)) ** 2).sum(dim=1)  # (B,)
-        loss = per_image.mean() / (784 if per_pixel else 1) + lam * z.abs().sum(dim=1).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step == 0:
-            first_step = (torch.nn.utils.parameters_to_vector(model.parameters()) - start).norm().item()
-    x = fashion.valid.x.flatten(1)  # (n_valid, 784)
-    with torch.no_grad():
-        z = model.encoder(x)
-        valid = ((model.decoder(z) - x) ** 2).sum(dim=1).mean().item()
-    return model, first_step, valid, z.abs().mean().item()
-
-
-runs = {(pp, name): train_variant(pp, name) for pp in (False, True) for name in ("Adam", "SGD")}
-w_image, w_pixel = (torch.nn.utils.parameters_to_vector(runs[pp, "Adam"][0].parameters()) for pp in (False, True))
-print(f"In this run, Adam: largest weight difference {(w_image - w_pixel).abs().max() / w_image.abs().max():.1%} "
-      f"of the largest weight; validation loss {runs[False, 'Adam'][2]:.2f} (per image) vs "
-      f"{runs[True, 'Adam'][2]:.2f} (per pixel)")
-print(f"In this run, SGD: the first step is {runs[False, 'SGD'][1] / runs[True, 'SGD'][1]:.0f} times larger with the "
-      f"per-image loss; validation loss after 100 steps {runs[False, 'SGD'][2]:.1f} vs {runs[True, 'SGD'][2]:.1f}")
-lam = 0.5
-for label, pp, weight in (("per image, lam", False, lam), ("per pixel, lam/784", True, lam / 784),
-                          ("per pixel, lam", True, lam)):
-    _, _, valid, code = train_variant(pp, "Adam", weight)
-    share = weight * 10 * code / (valid / (784 if pp else 1) + weight * 10 * code)  # the penalty's share of the loss
-    print(f"Adam + L1 penalty, {label:<18}: adds {weight:.4g} x {10 * code:.2f} (mean L1 norm of z), "
-          f"validation loss {valid:.1f}, "
-          f"penalty = {share:.0%} of the loss")
-
-# %% [markdown]
-# Adam divides each step by a running size of the gradient, so a loss 784 times smaller trains
-# nearly the same model, and with a per-pixel mean you only compare numbers per pixel (lesson
-# 01 prints some). SGD's step is the gradient times the learning rate, so the per-pixel loss
-# divides the step by 784. A penalty added to a per-pixel loss weighs 784 times more against the
-# reconstruction, so it needs $\lambda/784$ for the same balance: that is why code built on
-# `F.mse_loss` often multiplies the loss or divides a penalty by a "magic" constant.
+# The rule for the two conventions: Adam trains nearly the same model with either, SGD's step
+# shrinks 784 times with the per-pixel mean, and a penalty added to it needs its weight divided by
+# 784; Appendix F (optional) trains each case.
 
 # %% [markdown]
 # ### Broadcasting, and a second bug to fix
@@ -1224,7 +1177,7 @@ print(f"with BatchNorm1d after it, in training mode: image 1's row is the same i
 # ## Appendix D: saving a model, and evaluation mode
 #
 # **Optional:** how to keep a trained model, and what `eval()` and `no_grad` change; lesson 01
-# uses both.
+# uses both, through the course's `predict`.
 #
 # A trained model lives in memory, and a Colab runtime that disconnects (after a while idle, or
 # at its time limit) takes it along. `model.state_dict()` is a dictionary from each weight's name
@@ -1291,8 +1244,10 @@ adam_steps(restarted, cold, 5)
 print(f"resumed with the weights only (a fresh Adam): equal: {torch.equal(restarted.weight, straight.weight)}")
 
 # %% [markdown]
-# To evaluate a model (error on the test split, pictures of reconstructions), the lessons from
-# 01 on call `model.eval()` and compute under `with torch.no_grad():`, which stops autograd from
+# To evaluate a model (error on the test split, pictures of reconstructions), the lessons use
+# evaluation mode (`model.eval()`) and compute under `with torch.no_grad():`, mostly through the
+# course's `predict`, which does both (lesson 01 never calls `eval()` itself; lesson 03 does, where
+# BatchNorm makes it matter). `no_grad` stops autograd from
 # recording, saving memory and time; `model.train()` switches back before training. `eval()`
 # sets the flag `model.training` to False in the model and all its layers. For a `Linear` layer
 # that is all it changes: its output does not depend on the flag. Some layers do behave
@@ -1353,6 +1308,72 @@ rows_figure({"scan, 8x8": scans[:10] / 16, "fallback, 28x28": fallback[:10]},
 # the same digit enlarged by smooth interpolation and framed in black like MNIST (bottom). The
 # enlarged digits have soft edges and no fine strokes, so errors and figures on the fallback
 # look different from those on MNIST, and lessons print which data they used.
+
+# %% [markdown]
+# ## Appendix F: per-pixel or per-image loss, trained
+#
+# **Optional:** it trains the rule section 4 states about the two loss conventions; lessons 01 and
+# 05 rely on it.
+#
+# The cell below trains the same seeded `TinyAE` for 100 steps with each convention, under Adam and
+# under SGD (same learning rate), then adds an L1 penalty (as in lesson 05): $\lambda$ times the
+# code's L1 norm (the sum of its 10 absolute values), averaged over the images.
+
+# %%
+x_few = fashion.train.x[: 10 * 128]  # (1280, 1, 28, 28): ten batches of training images
+
+
+def train_variant(per_pixel: bool, optimizer_name: str, lam: float = 0.0, n_steps: int = 100):
+    """A seeded TinyAE after n_steps; returns (model, size of its first step, validation loss per image, mean |z|)."""
+    torch.manual_seed(0)
+    model = TinyAE()
+    start = torch.nn.utils.parameters_to_vector(model.parameters()).detach()  # (7,850,) starting weights
+    opt = (torch.optim.Adam(model.parameters(), lr=3e-3) if optimizer_name == "Adam"
+           else torch.optim.SGD(model.parameters(), lr=1e-4))
+    g, first_step = torch.Generator().manual_seed(0), None  # the same batches for every variant
+    for step in range(n_steps):
+        (xb,) = next(iterate_batches(x_few, batch_size=128, shuffle=True, generator=g))
+        z = model.encoder(xb.flatten(1))  # (B, 10)
+        per_image = ((model.decoder(z) - xb.flatten(1)) ** 2).sum(dim=1)  # (B,)
+        loss = per_image.mean() / (784 if per_pixel else 1) + lam * z.abs().sum(dim=1).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step == 0:
+            first_step = (torch.nn.utils.parameters_to_vector(model.parameters()) - start).norm().item()
+    x = fashion.valid.x.flatten(1)  # (n_valid, 784)
+    with torch.no_grad():
+        z = model.encoder(x)
+        valid = ((model.decoder(z) - x) ** 2).sum(dim=1).mean().item()
+    return model, first_step, valid, z.abs().mean().item()
+
+
+runs = {(pp, name): train_variant(pp, name) for pp in (False, True) for name in ("Adam", "SGD")}
+w_image, w_pixel = (torch.nn.utils.parameters_to_vector(runs[pp, "Adam"][0].parameters()) for pp in (False, True))
+print(f"In this run, Adam: largest weight difference {(w_image - w_pixel).abs().max() / w_image.abs().max():.1%} "
+      f"of the largest weight; validation loss {runs[False, 'Adam'][2]:.2f} (per image) vs "
+      f"{runs[True, 'Adam'][2]:.2f} (per pixel)")
+print(f"In this run, SGD: the first step is {runs[False, 'SGD'][1] / runs[True, 'SGD'][1]:.0f} times larger with the "
+      f"per-image loss; validation loss after 100 steps {runs[False, 'SGD'][2]:.1f} vs {runs[True, 'SGD'][2]:.1f} "
+      f"(before training {train_variant(False, 'SGD', n_steps=0)[2]:.1f}; Adam reached {runs[False, 'Adam'][2]:.1f})")
+lam = 0.5
+for label, pp, weight in (("per image, lam", False, lam), ("per pixel, lam/784", True, lam / 784),
+                          ("per pixel, lam", True, lam)):
+    _, _, valid, code = train_variant(pp, "Adam", weight)
+    share = weight * 10 * code / (valid / (784 if pp else 1) + weight * 10 * code)  # the penalty's share of the loss
+    print(f"Adam + L1 penalty, {label:<18}: adds {weight:.4g} x {10 * code:.2f} (mean L1 norm of z), "
+          f"validation loss {valid:.1f}, "
+          f"penalty = {share:.0%} of the loss")
+
+# %% [markdown]
+# Adam divides each step by a running size of the gradient, so a loss 784 times smaller trains
+# nearly the same model, and with a per-pixel mean you only compare numbers per pixel (lesson
+# 01 prints some). SGD's step is the gradient times the learning rate, so the per-pixel loss
+# divides the step by 784; set both SGD losses against the loss before training and Adam's: 100
+# steps at this small rate are too few to judge SGD, so the line measures how the convention scales
+# the step, not SGD itself. A penalty added to a per-pixel loss weighs 784 times more against the
+# reconstruction, so it needs $\lambda/784$ for the same balance: that is why code built on
+# `F.mse_loss` often multiplies the loss or divides a penalty by a "magic" constant.
 
 # %% [markdown]
 # ## Your first exercise
