@@ -171,8 +171,9 @@ steps = course.pick(full=2500, fast=64)  # the target; whole epochs give the ste
 epochs = epochs_for(steps, len(x_train))
 steps_taken = epochs * math.ceil(len(x_train) / batch_size)  # the number printed from here on
 early = EarlyCopy(at=min(100, steps_taken))
-dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device),
-                    epochs=epochs, lr=2e-3, batch_size=batch_size, callbacks=[early], verbose=False)
+first_steps = [EarlyCopy(at=s) for s in (1, 2, 3, 5, 10) if s < early.at]  # for Appendix A
+dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
+                    lr=2e-3, batch_size=batch_size, callbacks=[early, *first_steps], verbose=False)
 print(f"{epochs} epochs of {len(x_train):,} images = {steps_taken:,} steps (target {steps:,}); "
       f"per-image squared error: train {dense_history.last('train_loss'):.2f}, "
       f"valid {dense_history.last('valid_loss'):.2f}")
@@ -283,7 +284,7 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
 # same region (the middle of the frame). A unit whose weights on that region turn negative gets
 # $w_j \cdot x + b_j < 0$ for every image at once. The counts at three moments date the deaths
-# (Appendix A notes a likely mechanism, Adam's first steps). Decoder units
+# (Appendix A dates them step by step and notes a likely mechanism, Adam's first steps). Decoder units
 # read the code, which keeps changing, so they can come back; encoder units read the images,
 # which do not.
 #
@@ -1272,10 +1273,24 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # %% [markdown]
 # ## Appendix A: what the first steps do (a note)
 #
-# *Optional.* A hypothesis, not tested unit by unit in this lesson: Adam's first step moves every
-# weight by about the learning rate, and with raw pixels, all at least 0 and bright in the same
-# region, a step whose signs agree over that region shifts a unit's input on every image
-# together; after centring, only the bias can shift all images at once.
+# *Optional.* A likely mechanism: Adam's first step moves every weight by about the learning rate,
+# and with raw pixels, all at least 0 and bright in the same region, a step whose signs agree over
+# that region shifts a unit's input on every image together; after centring, only the bias can
+# shift all images at once. The cell counts the dead encoder units in copies of section 1's
+# raw-pixel model kept after its first steps: deaths that fall in those steps fit the mechanism
+# (the count dates them; it does not trace each unit).
+
+# %%
+first_dead = {c.at: dead_count(c.model)[0] for c in first_steps}  # step -> dead encoder units
+all_dead = first_dead | {early.at: early_dead[0], steps_taken: raw_dead[0]}  # one entry per step
+print("dead encoder units (raw pixels) after step: "
+      + ", ".join(f"{at:,}: {n}" for at, n in all_dead.items()))
+last_early = max(first_dead)
+share = first_dead[last_early] / max(raw_dead[0], 1)
+print(f"In this run: {first_dead[last_early]} of the {raw_dead[0]} final dead encoder units were "
+      f"dead after {last_early} steps, so "
+      + ("most deaths happen in the first steps." if share > 0.5 else
+         "most deaths happen after the first steps."))
 
 # %% [markdown]
 # ## Appendix B: why a prediction interval, not the range of three seeds
