@@ -171,8 +171,9 @@ steps = course.pick(full=2500, fast=64)  # the target; whole epochs give the ste
 epochs = epochs_for(steps, len(x_train))
 steps_taken = epochs * math.ceil(len(x_train) / batch_size)  # the number printed from here on
 early = EarlyCopy(at=min(100, steps_taken))
-dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device),
-                    epochs=epochs, lr=2e-3, batch_size=batch_size, callbacks=[early], verbose=False)
+first_steps = [EarlyCopy(at=s) for s in (1, 2, 3, 5, 10) if s < early.at]  # for Appendix A
+dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
+                    lr=2e-3, batch_size=batch_size, callbacks=[early, *first_steps], verbose=False)
 print(f"{epochs} epochs of {len(x_train):,} images = {steps_taken:,} steps (target {steps:,}); "
       f"per-image squared error: train {dense_history.last('train_loss'):.2f}, "
       f"valid {dense_history.last('valid_loss'):.2f}")
@@ -283,7 +284,7 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
 # same region (the middle of the frame). A unit whose weights on that region turn negative gets
 # $w_j \cdot x + b_j < 0$ for every image at once. The counts at three moments date the deaths
-# (Appendix A notes a likely mechanism, Adam's first steps). Decoder units
+# (Appendix A dates them step by step and notes a likely mechanism, Adam's first steps). Decoder units
 # read the code, which keeps changing, so they can come back; encoder units read the images,
 # which do not.
 #
@@ -341,8 +342,8 @@ for name, dead, mse in (("raw pixels", raw_dead, raw_mse),
                         ("centred (both changes)", centred_dead, dense_mse)):
     print(f"{name:<22}{dead[0]:>12} of 128{dead[1]:>12} of 128{mse:>20.5f}")
 bias_share = (raw_mse - bias_only_mse) / (raw_mse - dense_mse) if raw_mse != dense_mse else 0.0
-print(f"In this run: centring (both changes) left {sum(centred_dead)} dead units against "
-      f"{sum(raw_dead)} with raw pixels and changed the test error by {dense_mse / raw_mse - 1:+.1%}; "
+print(f"In this run: centring (both changes) left {centred_dead[0]} dead encoder units against "
+      f"{raw_dead[0]} with raw pixels and changed the test error by {dense_mse / raw_mse - 1:+.1%}; "
       f"the output-bias start alone got {bias_share:.0%} of that change.")
 
 # %% [markdown]
@@ -444,7 +445,7 @@ print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error
 # Only the biases $c_1, c_2$ are new. Tying comes from RBMs, which use one matrix both ways
 # (Hinton & Salakhutdinov's unrolled RBM stack starts its decoder at $W^\top$). The **linear**
 # case says why it can work: for a linear encoder with orthonormal rows, the transpose is the
-# least-squares decoder only when those rows span eigenvectors of the covariance, and a linear autoencoder forced to decode with $W^\top$
+# least-squares decoder exactly when those rows span an invariant subspace of the covariance (one spanned by eigenvectors), and a linear autoencoder forced to decode with $W^\top$
 # does best as PCA (Appendix P draws and measures both). For a nonlinear autoencoder tying is
 # simply a constraint, a form of weight sharing.
 
@@ -927,11 +928,36 @@ fig
 # errors of the paired difference from the best code size, so a bar reaching the dashed line marks
 # a tie.
 #
-# The overfitting gaps test the rule of thumb "a smaller bottleneck overfits less". A bottleneck
-# limits what each image can pass through, not how many weights are fitted to the training set
-# (about 200,000 for every $k$, the `weights` column), so where no size overfits, a narrower code
-# only costs reconstruction quality. The AE's errors are at this budget; PCA's are exact. Choosing
-# $k$ is a trade-off between compression and quality, measured on validation data.
+# With this much data a model has little room to overfit, so this sweep is a weak test of the rule
+# of thumb. The next cell repeats it on section 2's 1,000 images with the same small-data recipe
+# (the $k = 32$ row is that run's dense AE).
+
+# %%
+small_sweep = {32: small["dense AE"]}  # k -> (train error, valid error, gap), as in section 2
+for k in (2, 8, 64):
+    torch.manual_seed(0)
+    model = DenseAutoencoder(784, hidden=(128,), n_latent=k, input_mean=x_small.mean(dim=0))
+    fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
+        batch_size=batch_size, verbose=False)
+    train_err, valid_err = evaluate(model.cpu(), x_small)["loss"], evaluate(model, x_valid)["loss"]
+    small_sweep[k] = train_err, valid_err, valid_err / train_err - 1
+print(f"{'k':>3}{'weights':>10}{'train':>9}{'valid':>9}{'gap':>9}   ({n_small:,} training images)")
+for k in sorted(small_sweep):
+    weights = count_parameters(DenseAutoencoder(784, hidden=(128,), n_latent=k))
+    print(f"{k:>3}{weights:>10,}" + "".join(f"{v:>9.2f}" for v in small_sweep[k][:2])
+          + f"{small_sweep[k][2]:>+9.1%}")
+small_gaps = [small_sweep[k][2] for k in sorted(small_sweep)]
+print(f"In this run, on {n_small:,} images the gap "
+      + ("grew" if all(a < b for a, b in pairwise(small_gaps)) else "did not grow")
+      + f" at every step up in k: {small_gaps[0]:+.1%} at k = 2 to {small_gaps[-1]:+.1%} at k = 64.")
+
+# %% [markdown]
+# Where data are plentiful no code size overfits, so a narrower code only costs reconstruction
+# quality, and choosing $k$ is a trade-off between compression and quality, measured on validation
+# data. Where data are scarce, the code is the channel through which the decoder can store each
+# training image's detail: a wider code lets it memorise more, so the gap can grow with $k$ even
+# though every $k$ fits about the same number of weights (the `weights` column). A narrow code is
+# no guarantee, though: a decoder strong enough could memorise even through a very small code.
 
 # %% [markdown]
 # **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
@@ -1202,7 +1228,7 @@ threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
 
 # %%
 found = [
-    f"centring: {sum(raw_dead)} dead units with raw pixels, {sum(centred_dead)} after centring; "
+    f"centring: {raw_dead[0]} dead encoder units with raw pixels, {centred_dead[0]} after centring; "
     f"test error {dense_mse / raw_mse - 1:+.1%}",
     f"against PCA-32: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds; "
     f"noise margin {noise_margin / seed_mean:.1%} of the error)",
@@ -1216,7 +1242,8 @@ found = [
     f"latent space: nearest-neighbour rate {hits.mean():.1%} on codes, {pixels_nn:.1%} on raw "
     f"pixels; linear probe {probe_accuracy:.1%} on codes, {pixel_probe_hits.mean():.1%} on pixels",
     f"bottleneck: AE {'below' if below_everywhere else 'not below'} PCA at every k; largest "
-    f"overfitting gap {max(gaps_k):+.1%}",
+    f"overfitting gap {max(gaps_k):+.1%}; on {n_small:,} images gap {small_gaps[0]:+.1%} at k = 2, "
+    f"{small_gaps[-1]:+.1%} at k = 64",
     f"anomalies: AUROC {aucs['stacked AE error']:.3f} (PCA-32 {aucs['PCA-32 error']:.3f}, mean "
     f"intensity {aucs['mean intensity']:.3f}); at the validation threshold "
     f"{counts.false_alarm_rate:.1%} false alarms and {counts.recall:.1%} recall; precision "
@@ -1235,20 +1262,35 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # - Differences between models are read against a noise margin from three seeds.
 # - Tied weights share ONE `nn.Parameter`: about half the parameters, and a gradient that sums both
 #   uses. The transpose is the best linear decoder only for an encoder with orthonormal rows that
-#   span eigenvectors of the covariance. Tying can regularise only where there is overfitting.
+#   span an invariant subspace of the covariance. Tying can regularise only where there is overfitting.
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels.
-# - Whether a narrow code reduces overfitting is a measurement, not a rule.
+# - With plenty of data no code size overfits and $k$ trades compression for quality; with scarce
+#   data the code is what the decoder memorises through, so the overfitting gap can grow with $k$.
 # - Reconstruction error is an anomaly score: AUROC does not depend on prevalence, precision does;
 #   set the threshold on validation data, and compare with mean intensity and PCA.
 
 # %% [markdown]
 # ## Appendix A: what the first steps do (a note)
 #
-# *Optional.* A hypothesis, not tested unit by unit in this lesson: Adam's first step moves every
-# weight by about the learning rate, and with raw pixels, all at least 0 and bright in the same
-# region, a step whose signs agree over that region shifts a unit's input on every image
-# together; after centring, only the bias can shift all images at once.
+# *Optional.* A likely mechanism: Adam's first step moves every weight by about the learning rate,
+# and with raw pixels, all at least 0 and bright in the same region, a step whose signs agree over
+# that region shifts a unit's input on every image together; after centring, only the bias can
+# shift all images at once. The cell counts the dead encoder units in copies of section 1's
+# raw-pixel model kept after its first steps: deaths that fall in those steps fit the mechanism
+# (the count dates them; it does not trace each unit).
+
+# %%
+first_dead = {c.at: dead_count(c.model)[0] for c in first_steps}  # step -> dead encoder units
+all_dead = first_dead | {early.at: early_dead[0], steps_taken: raw_dead[0]}  # one entry per step
+print("dead encoder units (raw pixels) after step: "
+      + ", ".join(f"{at:,}: {n}" for at, n in all_dead.items()))
+last_early = max(first_dead)
+share = first_dead[last_early] / max(raw_dead[0], 1)
+print(f"In this run: {first_dead[last_early]} of the {raw_dead[0]} final dead encoder units were "
+      f"dead after {last_early} steps, so "
+      + ("most deaths happen in the first steps." if share > 0.5 else
+         "most deaths happen after the first steps."))
 
 # %% [markdown]
 # ## Appendix B: why a prediction interval, not the range of three seeds
@@ -1695,8 +1737,9 @@ images_figure(grid_images, ncols=8, size=0.75, titles=["far" if f else "" for f 
 # images; the **variational** autoencoder of lesson 06 adds one.
 
 # %% [markdown]
-# The same "far" rule in the plane of the picture counts differently: projecting shrinks every
-# distance, and only the count in 32 dimensions matters to the decoder.
+# The same "far" rule in the plane of the picture counts differently, because its threshold (a
+# percentile of nearest-neighbour distances) is set in each space separately; only the count in 32
+# dimensions matters to the decoder.
 
 # %%
 far_2d = far_from(grid_2d, plane[:2000])  # (64,): the same rule, in the plane of the picture
@@ -1774,7 +1817,7 @@ if pca_check < 1e-6:
 
 # %% [markdown]
 # Where the $k = 32$ ratio moves with more steps (the noise margin is only a rough yardstick for
-# one run continued), the other ratios (and so the $k$ of verdict (3)) could move too with a longer budget.
+# one run continued), the other ratios (and so the $k$ with section 4's smallest AE / PCA ratio) could move too with a longer budget.
 # (On the embedded fallback, whose images are 8x8 scans enlarged to 28x28, PCA can come close to
 # exact; the cell says so if its error is practically 0.)
 
