@@ -817,8 +817,8 @@ fig
 # position: a 4-pixel shift moves its code map by one cell, while shifts of 1-3 pixels fall
 # between code cells; it also differs in size, code, steps and centring. Its error is flat under
 # shifts because its code is a coarse picture that shifts with the image, not because it
-# reconstructs shifted garments well: its unshifted error is the highest, and the last line compares
-# the errors at 3 px. When positions vary, the
+# reconstructs shifted garments well: compare its absolute errors, which the last line checks at
+# 3 px. When positions vary, the
 # usual remedy is to train on randomly shifted images (not trained here: try it). (A fully
 # convolutional code is a small picture, not a compact vector; the VAEs of lessons 06-07 use a
 # linear layer before their code, while VQ-VAE and the autoencoders of latent diffusion keep a
