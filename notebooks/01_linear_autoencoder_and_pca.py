@@ -236,9 +236,8 @@ print(f"In this run: without centring, two directions leave {raw_err / centred_e
       f"PCA's centred plane.")
 
 # %% [markdown]
-# Without centring, the first direction is pulled part of the way towards the cloud's mean point,
-# and the plane through the origin pays for it in error; only the centred error equals the
-# discarded eigenvalue.
+# Without centring, the first direction is pulled towards the cloud's mean point and the error
+# rises; only the centred error equals the discarded eigenvalue.
 #
 # **Keeping variance = losing the least.** For a centred point $x$ and its orthogonal projection
 # $Px$ onto a plane through the mean, the residual is perpendicular to the plane, so by Pythagoras
@@ -297,8 +296,8 @@ print(f"largest part of an error segment along the plane: {along_plane:.1e}")
 plane_fit_figure(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point lands on the plane")
 
 # %% [markdown]
-# Each red reconstruction lies on the plane, and each grey error segment (seen best as short ticks in
-# the edge-on panel) is perpendicular to it: PCA's projection is orthogonal.
+# Each red reconstruction lies on the plane, and each grey error segment (visible in the edge-on
+# panel) is perpendicular to it: PCA's projection is orthogonal.
 #
 # ## 4. A linear autoencoder on the same cloud
 #
@@ -344,8 +343,7 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
 # | `optimizer.step()` | `_train_step`: `state.optimizer.step()` (Adam from `make_adam` unless you pass one) |
 # | `for step in range(...)` | two loops: epochs, and shuffled mini-batches from `iterate_batches` |
 #
-# `_train_step` calls `zero_grad()` after the forward pass and the loss, just before `backward`:
-# equivalent, since the forward pass never touches `.grad`. Here it trains on the same
+# (`_train_step` zeroes the gradients just before `backward`: equivalent.) Here it trains on the same
 # cloud in mini-batches of 64 for 200 epochs.
 
 # %%
@@ -452,7 +450,7 @@ print(f"In this run: outputs in PCA's plane, first direction "
 # **2. No bad local minima (Baldi and Hornik, 1989).** The loss is not convex in $(W_e, W_d)$,
 # yet (without biases, on centred data) every local minimum is global and every other critical
 # point is a **saddle** (cited, not computed here). When the data's covariance has full rank
-# (else on the directions the data span; deep dive 4), a **gap at the cut**, $\lambda_k > \lambda_{k+1}$, makes the minimum
+# (else see deep dive 4), a **gap at the cut**, $\lambda_k > \lambda_{k+1}$, makes the minimum
 # unique as a subspace: $W_d W_e = V_k V_k^\top$, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$
 # for **any** invertible $C$. The subspace is determined, the basis is not. The theorem is about
 # the loss's shape, not the speed of training (deep dives 1 and 4).
@@ -854,19 +852,19 @@ pca_a, pca_b, pca_test = (PCA(n_components=k_focus).fit(x) for x in (x_train[hal
 for k in sorted({10, k_focus}):
     halves = principal_angles_deg(pca_a.components[:k].T, pca_b.components[:k].T).max().item()
     train_test = principal_angles_deg(pca.components[:k].T, pca_test.components[:k].T).max().item()
-    ae_angle = max(largest) if k == 10 else results[k]["angles"].max().item()  # k = 10: worst of the seeds
+    ae_angles = largest if k == 10 else [results[k]["angles"].max().item()]  # k = 10: one angle per seed
     print(f"k = {k:>2}: largest principal angle, PCA half vs half {halves:.1f}°, PCA train vs test "
-          f"{train_test:.1f}°, AE vs PCA {ae_angle:.1f}°" + (f" (max over {len(largest)} seeds)" if k == 10 else ""))
+          f"{train_test:.1f}°, AE vs PCA {', '.join(f'{a:.1f}°' for a in ae_angles)}"
+          + (" (one per seed)" if k == 10 else ""))
 cost_left = (r_focus["subspace_train"] - r_focus["pca_train"]) / r_focus["pca_train"]  # deep dive 5's subspace cost
 print(f"In this run: at k = {k_focus} the AE's subspace still costs {cost_left:.3%} of PCA's training error.")
 
 # %% [markdown]
 # When $\lambda_k > \lambda_{k+1}$ the training loss has one best subspace, PCA's, so a cost above
-# zero (last line) is unfinished training, along an almost flat direction. The two PCA angles are
-# an upper yardstick, not a test: each fit uses half the images or other images, so they are noisier
-# than the fit on all training images. They show the **scale** of sampling noise: where it is as
-# large as the AE's angle (a near-tie), finishing would move the subspace by less than that noise,
-# and it would not lower the test error noticeably (the last line prints the cost left).
+# zero (last line) is unfinished training, along an almost flat direction. The PCA angles are an
+# upper yardstick, not a test (each fit uses half the images or other images), so they show the
+# **scale** of sampling noise. At a near-tie, finishing would move the subspace by less than that
+# noise and would barely lower the error (the last line prints the cost left).
 
 # %% [markdown]
 # ## 7. Why nonlinearity matters
@@ -963,9 +961,8 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # - A training loop is five moves: zero_grad, forward, loss, backward, step; `fit` wraps them.
 # - A linear autoencoder reaches PCA's error, in an arbitrary basis; a PCA of its outputs gives
 #   the ordered basis back. The training loss has one best subspace when $\lambda_k > \lambda_{k+1}$,
-#   but across a small gap the pull towards it, $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, is weak:
-#   a run stops short (section 6 prints the cost left). At a near-tie, finishing would move the
-#   subspace by less than PCA's own sampling noise and would not lower the test error noticeably.
+#   but across a small gap the pull, $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, is weak: a run
+#   stops short, and finishing would move the subspace by less than PCA's sampling noise.
 # - Why: Eckart-Young makes PCA the floor, and the loss has no bad local minima (Baldi and Hornik
 #   1989).
 # - BCE on grey targets has a floor, the summed pixel entropy. Nonlinear activations let an
