@@ -30,8 +30,9 @@
 # 4. see how images are stored and batched, train a small autoencoder, and write its loss yourself;
 # 5. try an interactive view, and learn how quizzes and exercises work.
 #
-# **Minimum path:** sections 1 to 4, up to TinyAE's loss curve (before "Batches on the device"),
-# then the quiz at the end. The rest of section 4, section 5 and the appendices are optional.
+# **Minimum path:** sections 1 to 4, then the quiz at the end; sections 5 and 6 and the appendices
+# are optional. Estimated reading time (prose, 200 words a minute): sections 1-4 about 14 min,
+# 5-6 about 3, appendices about 12.
 #
 # **Two editions.** Every lesson and exercise has a Vietnamese twin (`notebooks/vi/`,
 # `exercises/vi/`, linked at the top): the prose is translated; the code and the lines it prints
@@ -59,9 +60,9 @@
 # %% [markdown]
 # ## 1. The setup cell
 #
-# Every lesson starts with the two cells below. The first one matters only on Google Colab: there,
-# it installs the course package (`course_utils`) from the repository. On your own machine you
-# installed it already with the README's quick-start command, so the cell does nothing.
+# Every lesson starts with the two cells below. The first matters only on Google Colab, where it
+# installs the course package (`course_utils`). Locally it does nothing: the README's
+# quick-start installed the package.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -108,8 +109,8 @@ print("for example, epochs = course.pick(full=10, fast=1) gives", course.pick(fu
 # to each **leaf** tensor, one you created with `requires_grad=True` (a model's weights), and
 # **adds** it to that tensor's `.grad` (empty until the first call), which is what a training
 # step needs. A tensor computed from them follows them (its `requires_grad` is True too) but
-# gets no `.grad` of its own (section 4 shows it). The cell below shows tensors and autograd at
-# work, and checks autograd's derivative against the one written by hand: for
+# gets no `.grad` of its own (section 4 shows it). The cell below checks autograd's derivative
+# against the one written by hand: for
 # $L(w) = \|X w\|^2$ the gradient is $2 X^\top X w$.
 
 # %%
@@ -123,8 +124,8 @@ print(f"L = {L.item():.2f}; autograd's dL/dw {w.grad.tolist()}, by hand {by_hand
       f"equal: {torch.allclose(w.grad, by_hand)}")
 
 # %% [markdown]
-# "Adds" matters. The cell below computes the same loss again and calls `backward()` a second
-# time without emptying `w.grad`, then prints whether `w.grad` now holds twice the first gradient.
+# "Adds" matters. The cell below calls `backward()` again without emptying `w.grad` and prints
+# whether it now holds twice the gradient.
 
 # %%
 first_grad = w.grad.clone()  # (3,): dL/dw from the first backward()
@@ -147,8 +148,8 @@ print("two half-batch mean losses x 1/2 add up to the full-batch gradient:", tor
 
 # %% [markdown]
 # A training step, though, wants the gradient of the current batch alone. That is why a training loop calls
-# `optimizer.zero_grad()` before each `loss.backward()`, as the loops in section 4 and in the
-# appendix do, and so does the course's `fit`: it empties the `.grad` of every weight the
+# `optimizer.zero_grad()` before each `loss.backward()`, as the loops in section 4 and in
+# Appendices A, B, D and F do, and so does the course's `fit`: it empties the `.grad` of every weight the
 # optimizer updates.
 
 # %% [markdown]
@@ -161,7 +162,6 @@ print("two half-batch mean losses x 1/2 add up to the full-batch gradient:", tor
 # `generator=` argument (`iterate_batches`, lesson 04's noise) draw from the `torch.Generator` you
 # pass, and from the global generator without one. Data splits always use their own generator,
 # seeded with `load_dataset`'s `seed=` (0 by default), so they are the same on every run.
-# The cells below show both behaviours, then one seed's draws on the CPU and, if any, the GPU.
 
 # %%
 torch.manual_seed(42)
@@ -205,8 +205,9 @@ else:
 # %% [markdown]
 # The CPU and a GPU use different random-number algorithms (a Mersenne Twister on the CPU, Philox
 # on an NVIDIA GPU), so one seed draws other numbers on each, and even two GPU models can differ. To
-# repeat a run, rerun it from the top on the same machine; Appendix B says what bit-for-bit
-# repeats take.
+# repeat a run, rerun it from the top on the same machine. Bit-for-bit repeats on a GPU also take the
+# same library versions, deterministic algorithms, no cuDNN benchmarking and, on older PyTorch,
+# `CUBLAS_WORKSPACE_CONFIG` (Appendix B runs these settings).
 
 # %% [markdown]
 # ## 3. The data, offline first
@@ -318,8 +319,8 @@ for data in (mnist, fashion):
 # What is all this for? The cell below describes each of ten test images by only $k$ numbers, with
 # principal component analysis (PCA, built from scratch in lesson 01), and draws the images back
 # from those numbers, for $k$ = 2, 10 and 50; it prints how much of the pixels' variance each $k$
-# keeps. An **autoencoder** is a network trained to rebuild its input from a short code that it
-# computes from that input: it does what this cell does.
+# keeps. An **autoencoder** is a network trained to rebuild its input from a code that it
+# computes from that input (usually shorter; lesson 05's can be longer): it does what this cell does.
 
 # %%
 from course_utils.pca import PCA
@@ -350,7 +351,8 @@ rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (le
 #
 # The whole training set fits in memory (the cell below prints its size), so the course's
 # `iterate_batches` cuts each mini-batch out of that one tensor by indexing. PyTorch's `DataLoader`
-# gives batches of the same shape; Appendix A compares and times the two.
+# gives batches of the same shape, stacking images one index at a time: the tool for data that does
+# not fit in memory or needs per-image transforms. Appendix A compares and times the two.
 
 # %%
 n_bytes = fashion.train.x.element_size() * fashion.train.x.nelement()
@@ -580,7 +582,7 @@ ax = fig.subplots()
 ax.plot(valid_curve, marker=".", lw=1, clip_on=False, label=f"validation images ({len(x_valid):,})")
 ax.plot(train_curve, marker="o", mfc="none", ls="--", lw=1, zorder=3, clip_on=False,  # open, dashed, on top
         label=f"training images ({len(x_train):,})")
-ax.axhline(error_pca, color="k", ls="--", lw=1, label="PCA, 10 numbers, validation images (a reference)")
+ax.axhline(error_pca, color="k", ls=":", lw=1.5, label="PCA, 10 numbers, validation images (a reference)")
 ax.axhspan(error_pca, (1 + band) * error_pca, color="0.85", label=f"pass band: within {band:.0%} of PCA")
 ax.set(xlabel="passes over the training images", ylabel="loss per image (log scale)", yscale="log",
        title=f"{fashion.name}: TinyAE's loss after each pass")
@@ -601,7 +603,7 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # Each point of the curves is the loss of a whole set with the weights of that moment: a gap
 # opening between them (training loss falling, validation loss not) is what over-fitting looks
 # like. A linear model with a 10-number code has little room to memorise its training images;
-# lesson 02 studies the gap in bigger models. The dashed line is a **reference, not a floor**: PCA
+# lesson 02 studies the gap in bigger models. PCA's black dotted line is a **reference, not a floor**: PCA
 # is the best 10-number linear code on average over ITS training images, not these validation
 # images. Why so many steps, when PCA comes in one go? Lesson 01 follows gradient descent's way
 # there. When a loss will not fall, first try to over-fit one batch: train on a single batch
@@ -661,7 +663,7 @@ class_examples("Fashion-MNIST", 7)
 # And here is the same function behind two controls. Change the dataset or the class and the
 # figure follows; it opens on the figure above, Fashion-MNIST's class 7. (If you see no slider,
 # your Jupyter draws no widgets. The course allows ipywidgets 7.7 or later, which works in Colab
-# and in Notebook 6; JupyterLab 4 needs ipywidgets 8.)
+# and in Notebook 6; JupyterLab 4 and Notebook 7 need ipywidgets 8.)
 
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as widgets
@@ -765,7 +767,6 @@ print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
 #   `generator=` or `seed=` argument gives a function its own generator.
 # - `backward()` adds into `.grad`; a training step empties it first with `zero_grad()`.
 # - Data: files on disk, then a download, then the embedded digits; a printed line says which.
-#   Fashion-MNIST serves lessons 01-05, MNIST lessons 06-07.
 # - Images are tensors (N, 1, 28, 28) in [0, 1], batched from memory (`iterate_batches`) or with a
 #   `DataLoader`; model and batches go to one device.
 # - An autoencoder is an `nn.Module` with an `encoder` (x to z) and a `decoder` (z to x̂); the

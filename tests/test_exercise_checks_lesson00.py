@@ -82,6 +82,17 @@ def test_the_first_try_is_told_to_flatten(monkeypatch):
     assert "784 times too small" in result.en and "flatten(1)" in result.en
 
 
+def test_a_wrong_number_is_said_to_come_from_the_checks_own_batch(monkeypatch):
+    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    for result in (
+        check_reconstruction_loss(first_try),
+        check_weighted_loss(lambda x_hat, x, weights: weighted_right(x_hat, x, weights) * 2),
+    ):
+        assert "check's own random" in result.en and "not your cell's" in result.en
+        assert "riêng của bài kiểm tra" in result.vi
+
+
 @pytest.mark.parametrize(
     ("lang", "practice"), [("en", "practice, not graded"), ("vi", "luyện tập, không chấm điểm")]
 )

@@ -57,10 +57,13 @@ def _diagnose(value: Tensor, x_hat: Tensor, x: Tensor, shape: str) -> Wrong:
     """The message for a wrong number ``value`` on the batch (x_hat, x) of the given ``shape``."""
     ref = reference_loss(x_hat, x)
     b, n_pixels = x.shape[0], x[0].numel()
-    got = f"On a {shape} batch your loss is {value.item():.4g}; the right value is {ref.item():.4g}"
+    got = (
+        f"On the check's own random {shape} batch (B = {b}), not your cell's, your loss is "
+        f"{value.item():.4g}; the right value is {ref.item():.4g}"
+    )
     got_vi = (
-        f"Trên một batch {shape}, hàm mất mát của bạn cho {value.item():.4g}; giá trị đúng là "
-        f"{ref.item():.4g}"
+        f"Trên batch {shape} ngẫu nhiên riêng của bài kiểm tra (B = {b}), không phải batch trong ô "
+        f"của bạn, hàm mất mát của bạn cho {value.item():.4g}; giá trị đúng là {ref.item():.4g}"
     )
     if _close(value, ref / n_pixels) and x.dim() > 2:
         return Wrong(
@@ -191,8 +194,14 @@ def check_weighted_loss(loss_fn, g: torch.Generator) -> tuple[str, str]:
     value = out.detach().double().reshape(())
     ref = reference_weighted_loss(x_hat, x, weights)
     mean_loss = reference_loss(x_hat, x)  # the unweighted mean of the per-image losses
-    got = f"Your loss is {value.item():.4g}; the right value is {ref.item():.4g}"
-    got_vi = f"Hàm mất mát của bạn cho {value.item():.4g}; giá trị đúng là {ref.item():.4g}"
+    got = (
+        f"On the check's own random batch (B = {b}), not your cell's, your loss is "
+        f"{value.item():.4g}; the right value is {ref.item():.4g}"
+    )
+    got_vi = (
+        f"Trên batch ngẫu nhiên riêng của bài kiểm tra (B = {b}), không phải batch trong ô của "
+        f"bạn, hàm mất mát của bạn cho {value.item():.4g}; giá trị đúng là {ref.item():.4g}"
+    )
     if _close(value, ref):
         return (
             f"weighted_loss is right: one weight per image (B = {b}), no (B, B) table.",
