@@ -20,6 +20,13 @@ from course_utils.exercise_checks.lesson00 import (
 from course_utils.losses import mean_sse_per_image
 
 
+@pytest.fixture(autouse=True)
+def _practice_mode(monkeypatch):
+    """Every test starts outside strict and grading mode; a test may switch strict mode on."""
+    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+
+
 def right(x_hat, x):
     return ((x_hat - x) ** 2).flatten(1).sum(dim=1).mean()
 
@@ -68,23 +75,17 @@ CASES = [
 
 @pytest.mark.parametrize(("fn", "status", "note"), CASES)
 def test_each_answer_gets_its_own_verdict(fn, status, note, monkeypatch):
-    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     result = check_reconstruction_loss(fn)
     assert (result.status, result.note) == (status, note)
     assert result.en and result.vi and "\n" not in result.en
 
 
 def test_the_first_try_is_told_to_flatten(monkeypatch):
-    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     result = check_reconstruction_loss(first_try)
     assert "784 times too small" in result.en and "flatten(1)" in result.en
 
 
 def test_a_wrong_number_is_said_to_come_from_the_checks_own_batch(monkeypatch):
-    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     for result in (
         check_reconstruction_loss(first_try),
         check_weighted_loss(lambda x_hat, x, weights: weighted_right(x_hat, x, weights) * 2),
@@ -97,8 +98,6 @@ def test_a_wrong_number_is_said_to_come_from_the_checks_own_batch(monkeypatch):
     ("lang", "practice"), [("en", "practice, not graded"), ("vi", "luyện tập, không chấm điểm")]
 )
 def test_lesson_00_shows_no_points(lang, practice, monkeypatch):
-    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.setenv("COURSE_LANG", lang)
     for result in (
         check_reconstruction_loss(first_try),
@@ -171,16 +170,12 @@ def mean_sse_per_image_rows(x_hat, x):
 
 @pytest.mark.parametrize(("fn", "status", "note"), WEIGHTED_CASES)
 def test_each_weighted_answer_gets_its_own_verdict(fn, status, note, monkeypatch):
-    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     result = check_weighted_loss(fn)
     assert (result.status, result.note) == (status, note)
     assert result.en and result.vi and "\n" not in result.en
 
 
 def test_the_broadcast_first_try_is_named_and_told_to_flatten(monkeypatch):
-    monkeypatch.delenv("COURSE_CHECKS_STRICT", raising=False)
-    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     result = check_weighted_loss(weighted_first_try)
     assert "(B, B)" in result.en and "weights.flatten()" in result.en
 
