@@ -283,12 +283,12 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
 # same region (the middle of the frame). A unit whose weights on that region turn negative gets
-# $w_j \cdot x + b_j < 0$ for every image at once. The counts at three moments date the deaths
-# (Appendix A dates them step by step and notes a likely mechanism, Adam's first steps). Decoder units
+# $w_j \cdot x + b_j < 0$ for every image at once. The counts at three moments date the deaths;
+# Appendix A measures the cause by rerunning the first steps with other optimizers. Decoder units
 # read the code, which keeps changing, so they can come back; encoder units read the images,
 # which do not.
 #
-# Besides a smaller learning rate or a "leaky" ReLU, one remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is
+# One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is
 # the average training image. The average of $w_j \cdot (x - \bar x)$ over the training images
 # is then exactly 0 for ANY weights $w_j$, so a unit can be negative on every training image only
 # if its bias satisfies $b_j \le -\max_i w_j \cdot (x_i - \bar x)$, a bound that is at most 0:
@@ -645,10 +645,9 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
 # The top row shows the same rows before training, uniform noise, so any shape you can see in the
 # other two rows was learned. Does a filter cover the whole frame, like a principal component, or
 # only a local stroke? Can you recognise parts of outlines (edges, sleeves, strokes)? The fine
-# grain on top changes from one pixel to the next without tracing any outline. It is made by
-# training, not left over from the random start (Appendix N measures the start's share); a likely
-# cause, not tested here: Adam turns even the tiny gradients of rarely lit pixels into steps of
-# about the learning rate. 
+# grain on top changes from one pixel to the next without tracing any outline. Is it left over
+# from the random start? The start is still in each row; Appendix N measures how large it is
+# next to what training added.
 
 # %% [markdown]
 # ## 3. The latent space
@@ -1271,14 +1270,16 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 #   set the threshold on validation data, and compare with mean intensity and PCA.
 
 # %% [markdown]
-# ## Appendix A: what the first steps do (a note)
+# ## Appendix A: what kills the units in the first steps
 #
-# *Optional.* A likely mechanism: Adam's first step moves every weight by about the learning rate,
-# and with raw pixels, all at least 0 and bright in the same region, a step whose signs agree over
-# that region shifts a unit's input on every image together; after centring, only the bias can
-# shift all images at once. The cell counts the dead encoder units in copies of section 1's
-# raw-pixel model kept after its first steps: deaths that fall in those steps fit the mechanism
-# (the count dates them; it does not trace each unit).
+# *Optional; it measures why raw pixels kill units, by changing only the optimizer.*
+#
+# Adam divides each weight's gradient by that gradient's own running size. So its first step
+# moves every weight that has a nonzero gradient by exactly lr·sign(g), however small g is. A
+# weight whose pixel is dark in the whole batch gets no gradient and does not move. With raw
+# pixels, many lit pixels then move by lr in the same direction at once, and a unit's input
+# shifts on every image together. SGD's step is proportional to the gradient itself, so small
+# gradients move weights little. The first cell dates the deaths in section 1's raw-pixel model.
 
 # %%
 first_dead = {c.at: dead_count(c.model)[0] for c in first_steps}  # step -> dead encoder units
@@ -1291,6 +1292,53 @@ print(f"In this run: {first_dead[last_early]} of the {raw_dead[0]} final dead en
       f"dead after {last_early} steps, so "
       + ("most deaths happen in the first steps." if share > 0.5 else
          "most deaths happen after the first steps."))
+
+# %% [markdown]
+# The next cell runs the same first 100 steps four times, from the same initial weights and the
+# same batches: Adam at section 1's learning rate, Adam at a tenth of it, SGD with momentum, and
+# the centred model with section 1's Adam. It counts the dead encoder units on the test images.
+
+# %%
+def first_steps_run(optimizer: str, lr: float, centred: bool = False, n_steps: int = 100,
+                    checkpoints: tuple[int, ...] = (3, 10, 100)):
+    """Train the dense AE-32 (seed 0) for n_steps by hand on fixed random batches.
+
+    Returns ({step: dead encoder units on the test images}, test squared error per image)."""
+    torch.manual_seed(0)  # the initial weights of section 1
+    model = DenseAutoencoder(784, hidden=(128,), n_latent=32,
+                             input_mean=mean_image if centred else None)
+    opt = (torch.optim.Adam(model.parameters(), lr=lr) if optimizer == "Adam"
+           else torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
+    g = torch.Generator().manual_seed(0)  # the same batches in every run
+    dead_at = {}
+    for step in range(1, n_steps + 1):
+        xb = x_train[torch.randint(len(x_train), (batch_size,), generator=g)]  # (128, 1, 28, 28)
+        loss = ((model(xb) - xb) ** 2).sum(dim=(1, 2, 3)).mean()  # squared error per image
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step in checkpoints:
+            dead_at[step] = dead_count(model)[0]
+    return dead_at, evaluate(model, x_test)["loss"]
+
+
+optimizer_runs = {"Adam, lr 2e-3": ("Adam", 2e-3, False), "Adam, lr 2e-4": ("Adam", 2e-4, False),
+                  "SGD + momentum, lr 1e-3": ("SGD", 1e-3, False),
+                  "centred, Adam, lr 2e-3": ("Adam", 2e-3, True)}
+first_runs = {name: first_steps_run(*args) for name, args in optimizer_runs.items()}
+print(f"{'run (100 steps)':<25}{'dead after 3 / 10 / 100 steps':>31}{'test error':>12}")
+for name, (dead_at, err) in first_runs.items():
+    print(f"{name:<25}{' / '.join(str(n) for n in dead_at.values()):>31}{err:>12.1f}")
+dead10 = {name: dead_at[10] for name, (dead_at, _) in first_runs.items()}
+print(f"In this run: after 10 steps {dead10['Adam, lr 2e-3']} units are dead with Adam at lr 2e-3, "
+      f"{dead10['Adam, lr 2e-4']} at lr 2e-4, {dead10['SGD + momentum, lr 1e-3']} with SGD and "
+      f"{dead10['centred, Adam, lr 2e-3']} in the centred model.")
+
+# %% [markdown]
+# Compare the rows with the mechanism. Adam's step size is set by lr, not by the gradient, so
+# a tenth of the learning rate gives steps ten times smaller. SGD gives small steps to weights
+# with small gradients. Centring removes the shared shift, whatever the optimizer. The test error
+# (squared error per image) shows what each remedy costs in progress after 100 steps.
 
 # %% [markdown]
 # ## Appendix B: why a prediction interval, not the range of three seeds
@@ -1965,9 +2013,10 @@ print(depth_summary)
 # $w_j \cdot \bar z$ then acts as an extra bias that the weights themselves set, so the weights
 # can kill such a unit too. The same holds for the shallow stack's decoder layer: the table of section 1
 # printed its dead units too. The last line of the table counts the
-# dead units after the first layer and splits them by the kind of input. Normalising the input
-# of every layer (batch normalisation, lesson 03) is a more general remedy; this lesson does
-# not measure it.
+# dead units after the first layer and splits them by the kind of input. A more general remedy
+# is batch normalisation (lesson 03). It sits before each ReLU and centres every unit's own
+# pre-activation over the batch, so no unit's input can stay below 0 for every image of a
+# batch. This lesson does not measure it.
 # Whether the deeper stack's dead units are what costs it accuracy, this run does not test.
 
 # %% [markdown]
@@ -2301,6 +2350,12 @@ print(f"In this run: the initial rows' grain explains {grain_from_start['dense']
       f"{grain_from_start['tied']:.0%} (tied) of the trained rows' grain energy (median over rows).")
 
 # %% [markdown]
+# The slope and the share answer two different questions. The slope says how much of the start's
+# amplitude is still in the row. The share says how large that start is next to what training
+# added to it. A start that is all still there but small next to the change leaves a row made
+# mostly by training.
+
+# %% [markdown]
 # ## Appendix O: common mistakes
 #
 # *Optional; the mistakes this lesson guards against, each with the section that measures it.*
@@ -2411,7 +2466,8 @@ fig
 # line of $w$) or to the red dot (least squares). The tied decoder drops each point
 # perpendicularly onto the line of $w$; the least-squares decoder lands where, on average, the
 # points with that code actually lie: on the line through $\Sigma w$, which the cloud's spread
-# pulls from $w$ **towards** its long axis (dashed grey), but not onto it unless $w$ is that axis.
+# pulls from $w$ **towards** its long axis (dashed grey). It lands on the long axis only if $w$ is
+# that axis, and it stays on $w$ if $w$ is the short axis (then nothing pulls it).
 # In 784 dimensions, with 32 code numbers, the least-squares decoder is the linear regression of
 # the centred image $x - \bar x$ on its code $z = W(x - \bar x)$, with coefficients
 # $\mathrm{Cov}(x, z)\,\mathrm{Cov}(z)^{-1}$, $\mathrm{Cov}(x, z) = \Sigma W^\top$ and
