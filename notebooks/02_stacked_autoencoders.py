@@ -20,34 +20,32 @@
 #
 # **English** · [Tiếng Việt](vi/02_stacked_autoencoders.ipynb)
 #
-# Lesson 01 previewed one hidden ReLU layer on each side of the code, measured against PCA
-# at the same code size. Here we build such **stacked** autoencoders
-# properly, halve their size by **tying** the decoder to the encoder, look at the codes they
-# learn, vary the size of the code, and put the reconstruction error to work as an **anomaly
-# detector**.
+# Lesson 01 previewed one hidden ReLU layer on each side of the code. Here we build such
+# **stacked** autoencoders properly, halve their size by **tying** the decoder to the encoder, look
+# at the codes they learn, vary the size of the code, and use the reconstruction error as an
+# **anomaly detector**.
 #
 # **Learning objectives.** After this lesson you can
-# 1. build a symmetric dense autoencoder (784-128-32-128-784), read its learning curve, count its
-#    dead hidden units, remove them by centring, and compare it with PCA against the noise of a
-#    change of seed;
+# 1. build a dense autoencoder (784-128-32-128-784), read its learning curve, count its dead hidden
+#    units, remove them by centring, and compare it with PCA against the noise of a change of seed;
 # 2. explain why the code layer has no ReLU;
-# 3. tie the decoder to the encoder by sharing ONE `nn.Parameter`, count the parameters saved, and say what is (and is not) true about "the
-#    transpose is the best decoder";
-# 4. measure what a 32-number code keeps (nearest neighbours, retrieval, a linear probe) and tell a
-#    code from a vector of class probabilities;
+# 3. tie the decoder to the encoder by sharing ONE `nn.Parameter`, count the parameters saved, and
+#    say when the transpose is the best decoder;
+# 4. measure what a 32-number code keeps, and tell a code from a vector of class probabilities;
 # 5. choose the size of the code from a sweep of error, overfitting and class information;
 # 6. use reconstruction error as an anomaly score (ROC curve, AUROC, a threshold set on validation
-#    data, precision at a given prevalence) and compare it with baselines that need no gradient
-#    training.
+#    data, precision at a given prevalence) and compare it with baselines that need no training.
 #
-# **Map.** Each section measures one thing, printed after "In this run:"; the prose explains why;
-# the appendices are optional.
-# 1. A stacked autoencoder, built by hand and centred: its error as a share of PCA's, in noise
-#    margins from three seeds.
-# 2. Tied weights: the parameters saved, and the error ratio to the dense model.
-# 3. The latent space: the share of nearest neighbours of the same class, codes against pixels.
-# 4. The bottleneck sweep: error and overfitting gap for code sizes 2 to 64.
-# 5. Anomaly detection: the AUROC of the reconstruction error against two baselines.
+# **Map.** Each section measures one thing and prints it after "In this run:".
+# 1. A stacked autoencoder, built by hand and centred, against PCA (about 4 min).
+# 2. Tied weights: half the parameters, at what cost in error (about 3 min).
+# 3. The latent space: codes against pixels (about 2 min).
+# 4. The bottleneck sweep: code sizes 2 to 64 (about 1.5 min).
+# 5. Anomaly detection: AUROC against two baselines (about 3 min).
+#
+# **Core path:** these five sections and the Summary, about 16 minutes of reading. The minutes are
+# estimates (the prose's words at 200 a minute), without the time to run and read the cells. The
+# appendices after the Summary are optional.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -79,12 +77,11 @@ data = load_dataset("fashion_mnist", seed=course.seed)
 x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28, 28) each
 
 # %% [markdown]
-# Here is the whole architecture in a few lines of PyTorch. ReLU sits between layers, a sigmoid
-# on the output puts pixels in $[0, 1]$, and the **code layer has no activation**: a ReLU there
-# would replace every negative code value by 0, and a code unit that is negative for every image
-# would send the decoder nothing at all, a **dead** unit: no gradient reaches its own weights, and
-# only a change in the shared hidden layer could lift it above 0 again. Appendix D trains that
-# variant and counts its dead units.
+# Here is the whole architecture in a few lines of PyTorch. ReLU sits between layers, and a sigmoid
+# on the output puts pixels in $[0, 1]$. The **code layer has no activation**. A ReLU there would
+# replace every negative code value by 0. A code unit that is negative for every image would then
+# send the decoder nothing: a **dead** unit. Appendix D trains that variant and counts its dead
+# units.
 
 # %%
 from torch import nn
@@ -105,10 +102,9 @@ print("x", tuple(x_train[:3].shape), "-> z", tuple(encoder(x_train[:3]).shape),
       "-> x_hat", tuple(by_hand(x_train[:3]).shape))
 
 # %% [markdown]
-# The same model lives in the package as `DenseAutoencoder` (with input checks and `encode` /
-# `decode` methods). A matching
-# parameter count is not enough (a ReLU on the code adds no weights), so the cell also builds both
-# from the same seed, which gives identical initial weights, and compares their outputs:
+# The same model lives in the package as `DenseAutoencoder`. A matching parameter count is not
+# enough, since a ReLU on the code adds no weights. So the cell builds both from the same seed and
+# compares their outputs:
 
 # %%
 from course_utils.models import DenseAutoencoder, count_parameters
@@ -137,10 +133,9 @@ from course_utils.plots import hourglass_figure
 hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (784 = 28 x 28 pixels)")
 
 # %% [markdown]
-# **Training budget.** We fix the number of optimizer **steps** (mini-batches), not epochs, so
-# that the same cell trains about as much on 54,000 images as on a small data set. The loss is the
-# squared error **per image** (summed over 784 pixels). `fit` runs the loop of lesson 01 (zero the
-# gradients, forward, loss, backward, step) and records one row of history per epoch.
+# **Training budget.** We fix the number of optimizer **steps** (mini-batches), not epochs. The loss
+# is the squared error **per image** (summed over 784 pixels). `fit` runs the loop of lesson 01 and
+# records one row of history per epoch.
 
 # %%
 import copy
@@ -206,13 +201,11 @@ ax.yaxis.set_minor_locator(NullLocator())
 fig
 
 # %% [markdown]
-# In the first epochs the training curve usually sits well above the validation curve: the training number is the average over the epoch's
-# batches, many of them seen while the weights were still poor, whereas the validation number is
-# measured with the weights at the end of the epoch. When both curves end close together the model
-# is not overfitting; a validation curve that turns upward while the training curve keeps falling
-# would be the sign of it. The next cell measures whether the validation
-# error is still falling at the end; if so, every comparison here holds at this budget only
-# (Appendices H and I train longer).
+# Early on, the training curve usually sits above the validation curve. The training number
+# averages over the epoch's batches, many of them seen with poorer weights. The validation number
+# uses the weights at the end of the epoch. A rising validation curve under a falling training
+# curve would signal overfitting. The next cell checks whether the validation error still falls at
+# the end; if so, every comparison here holds at this budget only.
 
 # %%
 # has the validation error stopped falling at the end? (also used in Appendices H and I)
@@ -241,14 +234,13 @@ raw_still_falling = still_falling(dense_history)
 # ### Are all the hidden units in use? Centring the inputs
 #
 # A hidden unit $j$ computes $\mathrm{relu}(w_j \cdot x + b_j)$. If $w_j \cdot x + b_j < 0$ for
-# **every** image, it outputs 0 and passes no gradient to its weights; in the first layer, whose
-# inputs (the images) never change, nothing moves it again once the optimizer's momentum has
-# faded: a **dead unit**, weights the model pays for and never uses. `dead_units(model, x)` (in
-# `course_utils.models`) returns, for each ReLU layer, the units that output 0 on all images `x`
-# (here the test images; the cell also counts on the training images, and by hand).
+# **every** image, it outputs 0 and passes no gradient to its weights. In the first layer, whose
+# inputs never change, nothing revives it once the optimizer's momentum has faded: a **dead
+# unit**. `dead_units(model, x)` returns, for each ReLU layer, the units that output 0 on all
+# images `x`.
 #
 # **Predict:** with raw pixels in, how many of the encoder's 128 hidden units will be dead after
-# training: none, a few, or a large share? Write a number down, then run the cell.
+# training: none, a few, or a large share?
 
 # %%
 from course_utils.losses import mse_per_pixel
@@ -282,27 +274,22 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
-# same region (the middle of the frame). A unit whose weights on that region turn negative gets
-# $w_j \cdot x + b_j < 0$ for every image at once. The counts at three moments date the deaths;
-# Appendix A measures the cause by rerunning the first steps with other optimizers. Decoder units
-# read the code, which keeps changing, so they can come back; encoder units read the images,
-# which do not.
+# middle of the frame. A unit whose weights there turn negative gets $w_j \cdot x + b_j < 0$ for
+# every image at once. Appendix A measures the cause by rerunning the first steps with other
+# optimizers. Decoder units read the code, which keeps changing, so they can come back.
 #
-# One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is
-# the average training image. The average of $w_j \cdot (x - \bar x)$ over the training images
-# is then exactly 0 for ANY weights $w_j$, so a unit can be negative on every training image only
-# if its bias satisfies $b_j \le -\max_i w_j \cdot (x_i - \bar x)$, a bound that is at most 0:
-# the weights alone can no longer kill a unit. `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))`
-# does two things, checked in the cell below:
+# One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
+# average training image. The average of $w_j \cdot (x - \bar x)$ over the training images is then
+# 0 for ANY weights. So a unit can die only if its bias satisfies
+# $b_j \le -\max_i w_j \cdot (x_i - \bar x)$, a bound that is at most 0: the weights alone can no
+# longer kill it. `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))` does two things, checked
+# below:
 # 1. `encode` subtracts the mean image before the first layer;
-# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$ instead of 0 (mean pixels clamped
-#    to $[10^{-3}, 1 - 10^{-3}]$, since $\mathrm{logit}\,0 = -\infty$), so the untrained decoder
-#    outputs about the mean image ($\sigma(\mathrm{logit}\,\bar x) = \bar x$) rather than 0.5
-#    everywhere: the sigmoid's version of PCA's "add the mean back".
+# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$, so the untrained decoder outputs
+#    about the mean image instead of 0.5 everywhere. Mean pixels are clamped to
+#    $[10^{-3}, 1 - 10^{-3}]$, since $\mathrm{logit}\,0 = -\infty$.
 #
-# Two changes at once cannot say which one helped, so the cell also trains a third model that keeps
-# only the second: its output bias starts at $\mathrm{logit}(\bar x)$, but the encoder sees raw
-# pixels. Seed, steps and learning rate stay the same.
+# Appendix R trains a third model with only the second change.
 
 # %%
 # extra code – the mean training image: the region most images light up, which centring subtracts
@@ -326,30 +313,19 @@ dense = dense.to(course.device)
 dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device),
                     epochs=epochs, lr=2e-3, batch_size=batch_size, verbose=False)
 dense = dense.cpu()
-torch.manual_seed(0)  # the third model: the output-bias start only, raw pixels in
-bias_only = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
-bias_only.input_mean.zero_()  # encode now subtracts 0: raw pixels, as in the first model
-fit(bias_only.to(course.device), x_train.to(course.device), epochs=epochs, lr=2e-3,
-    batch_size=batch_size, verbose=False)
-bias_only = bias_only.cpu()
-centred_dead, bias_only_dead = dead_count(dense), dead_count(bias_only)
+centred_dead = dead_count(dense)
 raw_mse = mse_per_pixel(predict(raw_dense, x_test), x_test).item()
 dense_mse = mse_per_pixel(predict(dense, x_test), x_test).item()
-bias_only_mse = mse_per_pixel(predict(bias_only, x_test), x_test).item()
 print(f"{'model':<22}{'dead (encoder)':>16}{'dead (decoder)':>16}{'test MSE per pixel':>20}")
-for name, dead, mse in (("raw pixels", raw_dead, raw_mse),
-                        ("output-bias start only", bias_only_dead, bias_only_mse),
-                        ("centred (both changes)", centred_dead, dense_mse)):
+for name, dead, mse in (("raw pixels", raw_dead, raw_mse), ("centred", centred_dead, dense_mse)):
     print(f"{name:<22}{dead[0]:>12} of 128{dead[1]:>12} of 128{mse:>20.5f}")
-bias_share = (raw_mse - bias_only_mse) / (raw_mse - dense_mse) if raw_mse != dense_mse else 0.0
-print(f"In this run: centring (both changes) left {centred_dead[0]} dead encoder units against "
-      f"{raw_dead[0]} with raw pixels and changed the test error by {dense_mse / raw_mse - 1:+.1%}; "
-      f"the output-bias start alone got {bias_share:.0%} of that change.")
+print(f"In this run: centring left {centred_dead[0]} dead encoder units against {raw_dead[0]} with "
+      f"raw pixels and changed the test error by {dense_mse / raw_mse - 1:+.1%}.")
 
 # %% [markdown]
-# With raw pixels, a step that lowers a unit's input on the bright middle of the frame lowers it
-# on every image at once; after centring, only the bias can do that.  A dead unit raises no error: the loss falls either way, and only a count shows
-# it. From here on every autoencoder of this lesson is centred.
+# With raw pixels, a step that lowers a unit's input on the bright middle of the frame lowers it on
+# every image at once. After centring, only the bias can do that. A dead unit raises no error: only
+# a count shows it. From here on every autoencoder of this lesson is centred.
 
 # %% [markdown]
 # ### Against PCA
@@ -376,18 +352,14 @@ rows_figure({"original": show,
             title="ten test images and their reconstructions from 32 numbers")
 
 # %% [markdown]
-# Both reconstructions are blurry: 32 numbers cannot hold every detail. (Hinton and Salakhutdinov, 2006,
-# first showed deep autoencoders far ahead of PCA, with RBM layer-wise pretraining of a much deeper
-# stack.)
+# Both reconstructions are blurry: 32 numbers cannot hold every detail.
 #
 # ### Is the difference real? The noise of a change of seed
 #
-# One trained model is one draw: other initial weights and another batch order give a slightly
-# different error. The cell trains the same dense AE with two more seeds and computes the
-# **noise margin** used for the rest of the lesson: the 95% prediction interval of one more run,
-# $t_{0.975,\,n-1} \cdot s \cdot \sqrt{1 + 1/n}$ around the mean of the $n = 3$ seeds, where $s$
-# is their standard deviation (Appendix B shows why not the range of the three). A difference
-# between two models counts as real only when it is larger than this margin.
+# One trained model is one draw: another seed gives a slightly different error. The cell trains the same model with two more seeds. From the $n = 3$ errors it
+# computes the **noise margin**, the 95% prediction interval of one more run:
+# $t_{0.975,\,n-1} \cdot s \cdot \sqrt{1 + 1/n}$, where $s$ is their standard deviation. Appendix B
+# shows why not their range. A difference counts as real only when it is larger than this margin.
 
 # %%
 import statistics
@@ -428,34 +400,96 @@ print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error
       f"than the noise margin.")
 
 # %% [markdown]
-# The last line measures the gap to PCA in noise margins: a gap of many margins is not the luck of
-# one seed. Later verdicts borrow it for other
-# models, assuming their seed noise is no larger.
-# Appendix C asks where the gain comes from (a twin without hidden ReLUs).
+# A gap of many margins is not the luck of one seed. Later verdicts borrow this margin for other
+# models, assuming their seed noise is no larger. Appendix C asks where the gain comes from.
 
 # %% [markdown]
 # ## 2. Tied weights
 #
-# The decoder mirrors the encoder, so why not reuse the encoder's matrices? A **tied** autoencoder
-# decodes with the transposes:
+# The decoder mirrors the encoder, so why not reuse the encoder's matrices to decode? First a
+# picture in two dimensions: a cloud of points, a code of ONE number $z = w^\top x$ along a unit
+# vector $w$ that is not the cloud's long axis, and two decoders for that code. The "tied" one
+# decodes with $w$ itself; the least-squares one is the best linear decoder.
+
+# %%
+# extra code – a 2-D cloud, a one-number code z = w.x, and two decoders for it
+from course_utils.plots import NotebookFigure
+
+g = torch.Generator().manual_seed(1)
+cloud = torch.randn(400, 2, generator=g, dtype=torch.float64) @ torch.tensor(
+    [[1.2, 0.3], [0.0, 0.8]], dtype=torch.float64)  # (400, 2), stretched along one axis
+cloud = cloud - cloud.mean(dim=0)  # centred
+S = cloud.T @ cloud / len(cloud)  # (2, 2) covariance
+w = torch.tensor([math.cos(1.2), math.sin(1.2)], dtype=torch.float64)  # (2,) unit vector
+z = cloud @ w  # (400,) the code
+d_tied, d_star = w, S @ w / (w @ S @ w)  # (2,) each: decoder x_hat = d * z
+top = torch.linalg.eigh(S).eigenvectors[:, -1]  # (2,) PCA's direction
+two_d_errors = {"tied (w)": ((z[:, None] * d_tied - cloud) ** 2).sum(dim=1).mean().item(),
+                "least squares": ((z[:, None] * d_star - cloud) ** 2).sum(dim=1).mean().item(),
+                "PCA, tied": (((cloud @ top)[:, None] * top - cloud) ** 2).sum(dim=1).mean().item()}
+print("mean squared error per point: " + ", ".join(f"{k} {v:.3f}" for k, v in two_d_errors.items()))
+angle = {name: math.degrees(math.atan2(v[1], v[0])) % 180 for name, v in
+         (("w", w), ("Sigma w", S @ w), ("long axis", top))}  # direction of each line, in degrees
+between = min(angle["w"], angle["long axis"]) < angle["Sigma w"] < max(angle["w"], angle["long axis"])
+ls_better = two_d_errors["least squares"] < two_d_errors["tied (w)"]
+print(f"In this run: Sigma w points at {angle['Sigma w']:.0f} deg, "
+      f"{'between' if between else 'not between'} w ({angle['w']:.0f} deg) and the long axis "
+      f"({angle['long axis']:.0f} deg); least squares {'beats' if ls_better else 'does not beat'} "
+      f"the tied decoder.")
+
+fig = NotebookFigure(figsize=(8.6, 4.0), layout="constrained")
+ax = fig.subplots()
+ax.scatter(*cloud.T, s=5, color="0.7", label="data")
+span = torch.linspace(-5, 5, 2, dtype=torch.float64)
+for d, style, label in ((top, {"color": "0.4", "ls": "--"}, "the cloud's long axis (PCA)"),
+                        (d_tied, {"color": "tab:blue"}, "tied decoder: x_hat = z w"),
+                        (d_star, {"color": "tab:red"}, "least squares: x_hat = z d*")):
+    direction = d / d.norm()
+    ax.plot(*(span[:, None] * direction).T, label=label, **style)
+far = z.abs().argsort(descending=True)  # points with a large code first (they sit away from 0)
+across = torch.stack([-w[1], w[0]])  # (2,) unit vector perpendicular to w: z is constant along it
+for i in far[torch.arange(10, 110, 20)].tolist():  # five points with large |z|: their segments
+    ends = torch.stack([z[i] * d_tied, z[i] * d_star])  # (2, 2) the blue and the red dot
+    offsets = torch.stack([ends[0] @ across, ends[1] @ across, cloud[i] @ across])  # (3,)
+    segment = z[i] * w + torch.stack([offsets.min(), offsets.max()])[:, None] * across  # (2, 2)
+    ax.plot(*segment.T, "k:", lw=1)  # through the black point and both dots
+    ax.plot(*cloud[i], "ko", ms=4)
+    ax.plot(*ends[0], "o", color="tab:blue", ms=5)
+    ax.plot(*ends[1], "o", color="tab:red", ms=5)
+ax.set(xlim=(-5, 5), ylim=(-3, 3), aspect="equal", xlabel="x1", ylabel="x2",
+       title="one code number, two decoders")
+ax.plot([], [], "ko", ms=4, label="a point, its segment")  # legend entries only
+ax.plot([], [], "o", color="tab:blue", ms=5, label="its tied decoding")
+ax.plot([], [], "o", color="tab:red", ms=5, label="its least-squares decoding")
+ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1))  # outside, off the data
+fig
+
+# %% [markdown]
+# Every point on a dotted segment (perpendicular to $w$) has the same code $z$. So a decoder sends
+# all of them to one reconstruction: the blue dot for the tied decoder, the red dot for least
+# squares. The tied decoder drops each point perpendicularly onto the line of $w$. The
+# least-squares decoder lands where the points with that code lie on average. That is the line
+# through $\Sigma w$, where $\Sigma$ is the cloud's covariance. The cloud's spread pulls this line
+# from $w$ **towards** the long axis (dashed grey). It reaches the long axis only if $w$ is that
+# axis, and it stays on $w$ if $w$ is the short axis. So the transpose is the best decoder only
+# for special encoders, such as PCA's.
+#
+# A **tied** autoencoder decodes with the transposes:
 #
 # $$ h = \mathrm{relu}(W_1 x + b_1),\; z = W_2 h + b_2, \qquad
 #    h' = \mathrm{relu}(W_2^\top z + c_2),\; \hat x = \sigma(W_1^\top h' + c_1). $$
 #
-# Only the biases $c_1, c_2$ are new. Tying comes from RBMs, which use one matrix both ways
-# (Hinton & Salakhutdinov's unrolled RBM stack starts its decoder at $W^\top$). The **linear**
-# case says why it can work: for a linear encoder with orthonormal rows, the transpose is the
-# least-squares decoder exactly when those rows span an invariant subspace of the covariance (one spanned by eigenvectors), and a linear autoencoder forced to decode with $W^\top$
-# does best as PCA (Appendix P draws and measures both). For a nonlinear autoencoder tying is
-# simply a constraint, a form of weight sharing.
+# Only the biases $c_1, c_2$ are new. For a linear encoder with orthonormal rows, the transpose is
+# the least-squares decoder exactly when those rows span an invariant subspace of the covariance
+# (one spanned by eigenvectors). Appendix P derives this and measures it. For a nonlinear
+# autoencoder, tying is simply a constraint, a form of weight sharing.
 
 # %% [markdown]
 # ### One parameter, two uses
 #
-# How do two layers share a weight in PyTorch? The decoder does not get a weight of its own: it
-# reads the encoder's `nn.Parameter` (the same Python object) and multiplies by it from the other
-# side. A `(B, 32)` batch of codes times `W2` of shape `(32, 128)` computes $W_2^\top z$ for
-# every image at once. Here is the tied autoencoder written out:
+# The decoder gets no weight of its own. It reads the encoder's `nn.Parameter`, the same Python
+# object, and multiplies by it from the other side. A `(B, 32)` batch of codes times `W2` of shape
+# `(32, 128)` computes $W_2^\top z$ for every image at once:
 
 # %%
 class TiedByHand(nn.Module):
@@ -484,17 +518,14 @@ for name, p in tied_hand.named_parameters():
 print(f"{count_parameters(tied_hand):,} parameters (the dense AE: {count_parameters(dense):,})")
 
 # %% [markdown]
-# Six parameter tensors: the encoder's two layers and the two decoder biases. The decoder's
-# weights appear nowhere in the list because they are not separate tensors.
-# Appendix Q shows what goes wrong when the weight is copied instead (`.clone()`), and that the
-# shared weight's gradient is the sum of its two uses.
+# Six parameter tensors: the encoder's two layers and the two decoder biases. The decoder's weights
+# are not separate tensors. Appendix Q shows what goes wrong when the weight is copied with
+# `.clone()`.
 
 # %% [markdown]
 # `TiedAutoencoder` in `course_utils.models` is the same construction for any number of hidden
-# layers (its `decode` multiplies by each encoder layer's `weight`, in reverse order), centred
-# like the dense one (the mean image is a fixed buffer, not a parameter). The cell checks its
-# count against the one written above, and loads the weights of `tied_hand` into an uncentred
-# `TiedAutoencoder` to compare the two output for output:
+# layers, centred like the dense one. The cell checks its parameter count. It then loads the
+# weights of `tied_hand` into an uncentred `TiedAutoencoder` and compares the outputs:
 
 # %%
 from course_utils.models import TiedAutoencoder
@@ -541,11 +572,9 @@ print(f"In this run: the tied AE has {count_parameters(tied) / count_parameters(
 # %% [markdown]
 # ### Does tying regularise here?
 #
-# Tying is often called a regulariser. A guard against overfitting has something to fix only where
-# a model **overfits**, i.e. does clearly better on its training images than on new ones. So we
-# measure both models, with their final weights, on a sample of training images and on the
-# validation images (not the history's training column: it averages over an epoch of changing
-# weights).
+# Tying is often called a regulariser. A regulariser has something to fix only where a model
+# **overfits**, i.e. does clearly better on its training images than on new ones. So we measure both
+# models, with their final weights, on training and on validation images.
 
 # %%
 from course_utils.train import evaluate
@@ -609,13 +638,13 @@ print(f"In this run, on {n_small:,} images ({small_epochs} epochs): gap {dense_s
       + " (one seed: no noise margin for these 1,000-image numbers).")
 
 # %% [markdown]
-# Where neither gap is large, tying has nothing to cure: it is a constraint, and the tied AE's error ratio above is what it costs. On 1,000
-# images (the last cell) the dense AE can overfit, and the two gaps show what tying does there.
+# Where neither gap is large, tying has nothing to cure: the tied AE's error ratio above is what
+# the constraint costs. On 1,000 images the dense AE can overfit, and the two gaps show what tying
+# does there.
 #
-# What did the first layer learn? Each row of $W_1$ has 784 numbers, one per pixel: drawn as a
-# 28x28 image it shows which pattern of pixels that hidden unit responds to (grey = weight 0,
-# light = positive, dark = negative). In the tied model the same row is also a pattern the
-# decoder's last layer adds to the output's logits.
+# What did the first layer learn? Each row of $W_1$ holds 784 weights, one per pixel. Drawn as a
+# 28x28 image, it shows which pattern of pixels that hidden unit responds to (grey = weight 0,
+# light = positive, dark = negative).
 
 # %%
 # extra code – 12 rows of W1 (out of 128) for each model, as 28x28 images, each on its own scale
@@ -642,21 +671,17 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
                     "bottom: tied AE)")
 
 # %% [markdown]
-# The top row shows the same rows before training, uniform noise, so any shape you can see in the
-# other two rows was learned. Does a filter cover the whole frame, like a principal component, or
-# only a local stroke? Can you recognise parts of outlines (edges, sleeves, strokes)? The fine
-# grain on top changes from one pixel to the next without tracing any outline. Is it left over
-# from the random start? The start is still in each row; Appendix N measures how large it is
-# next to what training added.
+# The top row shows the rows before training: uniform noise. So any shape in the other two rows was
+# learned. Does a filter cover the whole frame, like a principal component, or only a local stroke?
+# The fine grain on top changes from pixel to pixel without tracing any outline. The random start
+# is still in each row; Appendix N measures how large it is next to what training added.
 
 # %% [markdown]
 # ## 3. The latent space
 #
-# Each test image now has a 32-dimensional code. To look at it we project the codes onto their
-# own first two principal components (a linear, fast choice; t-SNE would separate clusters more
-# but distorts distances): the first axis is the direction in code space along which the codes
-# vary most, the second the most varied direction at right angles to it; neither is one of the
-# 32 code numbers. Colours are the classes, which the autoencoder never saw.
+# Each test image now has a 32-number code. To look at the codes we project them onto their own
+# first two principal components. This is linear and fast; t-SNE would separate clusters more but
+# distorts distances. Colours are the classes, which the autoencoder never saw.
 
 # %%
 from course_utils.plots import codes_figure
@@ -678,9 +703,8 @@ codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3
 # %% [markdown]
 # Which classes does the autoencoder keep apart, without labels? A **nearest-neighbour test**
 # measures it: for each test image, find the training image whose code is nearest (in all 32
-# dimensions) and check whether it has the same class. The labels only score the codes. The cell
-# prints the rate per class, best first, with two standard errors (each class has only about a
-# tenth of the test images).
+# dimensions) and check whether it has the same class. The labels only score the codes
+# (Appendix R prints the rate per class).
 #
 # **Predict:** will the 32-number codes beat the 784 raw pixels at this test, tie, or lose?
 
@@ -709,16 +733,8 @@ n_query = min(2_000, len(x_test))
 ref_y, query_y = data.train.y[:n_ref], data.test.y[:n_query]
 train_codes = predict(dense, x_train[:n_ref], fn=encode)  # (n_ref, 32)
 hits = nearest_neighbour_hits(train_codes, ref_y, codes[:n_query], query_y)  # (n_query,)
-rates, counts = {}, {}
-for c in query_y.unique().tolist():
-    in_class = query_y == c  # (n_query,) True for this class
-    rates[data.classes[c]] = hits[in_class].mean().item()
-    counts[data.classes[c]] = int(in_class.sum())
-for name, rate in sorted(rates.items(), key=lambda kv: -kv[1]):
-    two_se = 2 * (rate * (1 - rate) / counts[name]) ** 0.5  # two standard errors of the rate
-    print(f"  {name:<12} {rate:>4.0%} ± {two_se:.0%}  ({counts[name]} test images)")
 print(f"all classes: {hits.mean():.1%} of {n_query:,} test images have a nearest training code "
-      f"({n_ref:,} references) of the same class (chance about {1 / len(rates):.0%})")
+      f"({n_ref:,} references) of the same class (chance about {1 / len(data.classes):.0%})")
 pixel_hits = nearest_neighbour_hits(x_train[:n_ref].flatten(1), ref_y,
                                     x_test[:n_query].flatten(1), query_y)  # (n_query,)
 pixels_nn = pixel_hits.mean().item()
@@ -737,21 +753,17 @@ print(f"In this run: raw pixels, with no training, already reach {share:.0%} of 
       + " while compressing 784 numbers to 32")
 
 # %% [markdown]
-# Nearest neighbours share the class far above chance even in raw pixels, which no training
-# produced: similar garments look alike pixel by pixel. So the codes are tested against the
-# pixels, not against chance: does the autoencoder keep, improve or lose that structure in 32
-# numbers instead of 784? The scatter is a 2-D shadow: points that overlap there may be apart in the other 30
-# dimensions.
+# Nearest neighbours share the class far above chance even in raw pixels: similar garments look
+# alike pixel by pixel. So the codes are tested against the pixels, not against chance. The scatter
+# is a 2-D shadow: points that overlap there may be apart in the other 30 dimensions.
 #
 # ### A code is not a vector of class probabilities
 #
-# With 10 classes, does the code hold one probability per class? It does not. The cell below
-# prints the code of the first test image next to a vector of class probabilities from a
-# **linear probe**: a single linear layer with a softmax, fitted on the training codes *with*
-# their labels by the five-line loop of lesson 01 (full batch). As a yardstick, the same probe is
-# fitted to the 784 raw pixels of the same images; for each input the number of steps (50 to
-# 1,600) is chosen on labelled **validation** images, and only then are the two compared on the
-# test images.
+# With 10 classes, does the code hold one probability per class? It does not. The cell below prints
+# the code of the first test image next to the class probabilities of a **linear probe**: one
+# linear layer with a softmax, fitted on the training codes *with* their labels. As a yardstick,
+# the same probe is fitted to the 784 raw pixels. Each probe's number of steps is chosen on
+# labelled **validation** images (Appendix R).
 
 # %%
 n_valid = min(2_000, len(x_valid))  # labelled validation images: they choose the probe's steps
@@ -799,11 +811,6 @@ print(f"linear probe accuracy on {n_query:,} test codes: {probe_accuracy:.1%} "
       f"(nearest neighbour: {hits.mean():.1%})")
 _, pixel_probe_steps, pixel_probe_hits = linear_probe(
     x_train[:n_ref].flatten(1), x_valid[:n_valid].flatten(1), x_test[:n_query].flatten(1))
-at_end = [name for name, chosen in (("codes", code_probe_steps), ("pixels", pixel_probe_steps))
-          if chosen == probe_checkpoints[-1]]  # a probe that might still gain with more steps
-print(f"probe steps chosen on {n_valid:,} validation images (from {probe_checkpoints}): codes "
-      f"{code_probe_steps}, pixels {pixel_probe_steps}; chosen at the largest count: "
-      f"{' and '.join(at_end) if at_end else 'neither'}")
 difference = probe_accuracy - pixel_probe_hits.mean().item()
 se = paired_se(probe_hits, pixel_probe_hits)  # the same test images: a paired difference
 verdict = ("above" if difference > 2 * se else "below" if difference < -2 * se
@@ -815,24 +822,20 @@ print(f"In this run: a linear probe reads {probe_accuracy:.1%} of the classes ri
       f"codes and {pixel_probe_hits.mean():.1%} from the 784 pixels ({verdict} the pixels).")
 
 # %% [markdown]
-# The code's 32 numbers (a choice we made, unrelated to the 10 classes) can be negative and their
-# sum means nothing: they are the coordinates of a point, found without labels. Class
-# probabilities are non-negative, sum to 1, and come from a **classifier** trained with labels,
-# here the probe; its accuracy measures how much class information a linear layer can read from
-# the code. A code trained to reconstruct need not beat the pixels at that, so the comparison
-# printed above is the test to run before claiming that unsupervised codes help a classifier
-# (Appendix F repeats the nearest-neighbour version of it with only 100 and 1,000 labels). 
+# The code's 32 numbers can be negative, and their sum means nothing: they are the coordinates of a
+# point, found without labels. Class probabilities are non-negative, sum to 1, and come from a
+# **classifier** trained with labels, here the probe. Its accuracy measures how much class
+# information a linear layer can read from the code. A code trained to reconstruct need not beat
+# the pixels at that. Appendix F repeats the test with only 100 and 1,000 labels.
 
 # %% [markdown]
 # ## 4. How wide should the bottleneck be?
 #
-# A rule of thumb found in many blog posts says a smaller bottleneck also means **less
-# overfitting**, because the model must keep only what matters. We can test it. The cell trains
-# the same dense AE with code sizes $k = 2, 8, 32, 64$ (the 32 is section 1's model), with the
-# same recipe, and measures for each $k$ the error per pixel on training images (a sample of
-# `n_ref`) and validation images, for the AE and for PCA with the same $k$; the AE's overfitting
-# gap (validation error over training error, minus 1); and the nearest-neighbour rate of the AE's
-# and PCA's codes.
+# Many blog posts say a smaller bottleneck also means **less overfitting**. The cell trains
+# the same dense AE with code sizes $k = 2, 8, 32, 64$. For each $k$ it measures the error
+# per pixel on training and validation images, for the AE and for PCA. It also prints the AE's
+# overfitting gap (validation error over training error, minus 1) and the nearest-neighbour rate
+# of both codes.
 
 # %%
 pca64 = PCA(64).fit(x_train.flatten(1))  # PCA with k components = its first k of these
@@ -923,47 +926,25 @@ fig
 
 # %% [markdown]
 # Left: the errors (hollow circles: training sample, crosses: validation). Right: the
-# nearest-neighbour rates on a zoomed axis (it does not start at 0); each bar is two standard
-# errors of the paired difference from the best code size, so a bar reaching the dashed line marks
-# a tie.
+# nearest-neighbour rates on a zoomed axis. Each bar is two standard errors of the difference from
+# the best code size, so a bar reaching the dashed line marks a tie.
 #
 # With this much data a model has little room to overfit, so this sweep is a weak test of the rule
-# of thumb. The next cell repeats it on section 2's 1,000 images with the same small-data recipe
-# (the $k = 32$ row is that run's dense AE).
-
-# %%
-small_sweep = {32: small["dense AE"]}  # k -> (train error, valid error, gap), as in section 2
-for k in (2, 8, 64):
-    torch.manual_seed(0)
-    model = DenseAutoencoder(784, hidden=(128,), n_latent=k, input_mean=x_small.mean(dim=0))
-    fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
-        batch_size=batch_size, verbose=False)
-    train_err, valid_err = evaluate(model.cpu(), x_small)["loss"], evaluate(model, x_valid)["loss"]
-    small_sweep[k] = train_err, valid_err, valid_err / train_err - 1
-print(f"{'k':>3}{'weights':>10}{'train':>9}{'valid':>9}{'gap':>9}   ({n_small:,} training images)")
-for k in sorted(small_sweep):
-    weights = count_parameters(DenseAutoencoder(784, hidden=(128,), n_latent=k))
-    print(f"{k:>3}{weights:>10,}" + "".join(f"{v:>9.2f}" for v in small_sweep[k][:2])
-          + f"{small_sweep[k][2]:>+9.1%}")
-small_gaps = [small_sweep[k][2] for k in sorted(small_sweep)]
-print(f"In this run, on {n_small:,} images the gap "
-      + ("grew" if all(a < b for a, b in pairwise(small_gaps)) else "did not grow")
-      + f" at every step up in k: {small_gaps[0]:+.1%} at k = 2 to {small_gaps[-1]:+.1%} at k = 64.")
+# of thumb. Appendix R repeats it on section 2's 1,000 images.
 
 # %% [markdown]
-# Where data are plentiful no code size overfits, so a narrower code only costs reconstruction
-# quality, and choosing $k$ is a trade-off between compression and quality, measured on validation
-# data. Where data are scarce, the code is the channel through which the decoder can store each
-# training image's detail: a wider code lets it memorise more, so the gap can grow with $k$ even
-# though every $k$ fits about the same number of weights (the `weights` column). A narrow code is
-# no guarantee, though: a decoder strong enough could memorise even through a very small code.
+# With plenty of data, a narrower code mainly costs reconstruction quality: choosing $k$ trades
+# compression for quality, measured on validation data. With scarce data, the code is the channel
+# through which the decoder can store each training image's detail. A wider code lets it memorise
+# more, so the gap can grow with $k$, although every $k$ has about the same number of weights. A
+# narrow code is no guarantee: a strong enough decoder could memorise even through a very small
+# code.
 
 # %% [markdown]
 # **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
-# images whose codes are closest. The next cell counts, over the test queries, how many of the 5
-# nearest training images share the query's class in code space (the $k = 32$ AE) and in pixel
-# space, compared query by query, and shows 4 queries from easily confused classes (T-shirt,
-# pullover, coat, shirt) where the two spaces disagree, each neighbour titled "same" or "other".
+# images with the closest codes. The next cell counts how many of the 5 nearest training images
+# share the query's class, in code space and in pixel space. It shows 4 queries from easily
+# confused classes where the two spaces disagree.
 
 # %%
 n_retrieval = n_query  # queries; the references are the n_ref training images above
@@ -1009,12 +990,10 @@ images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, title
 # %% [markdown]
 # ## 5. Anomaly detection by reconstruction error
 #
-# An autoencoder reconstructs well what looks like its training data; feed it something different
-# and the error tends to grow. So the error is an **anomaly score**. We train a new stacked
-# autoencoder on **handwritten digits** and use images of another kind as anomalies:
-# Fashion-MNIST test images when that dataset is on this machine, otherwise crops of photos that
-# ship with scikit-learn. The next cell prints which sets are in use, and whether the digits are
-# the full MNIST split (on fewer digits, a verdict close to its margin could flip).
+# An autoencoder reconstructs well what looks like its training data, and worse what does not. So
+# its error is an **anomaly score**. We train a new stacked autoencoder on **handwritten digits**.
+# The anomalies are Fashion-MNIST test images when that dataset is on this machine, otherwise crops
+# of photos from scikit-learn. The next cell prints which sets are in use.
 
 # %%
 from course_utils.anomaly import out_of_distribution_images
@@ -1042,10 +1021,9 @@ print(f"digit autoencoder: {digit_epochs} epochs of {len(digits.train.x):,} imag
       f"{digit_steps:,} steps (target {steps:,})")
 
 # %% [markdown]
-# `mse_per_pixel_per_image` (in `course_utils.anomaly`) returns one number per image: its mean
-# squared error per pixel. The histograms are drawn over $\log_{10}$ of the error, so that both
-# the small errors of the digits and the large errors of the anomalies get room, and each
-# histogram has area 1.
+# `mse_per_pixel_per_image` (in `course_utils.anomaly`) returns each image's mean squared error per
+# pixel. The histograms use $\log_{10}$ of the error, so that small and large errors both get room;
+# each has area 1.
 
 # %%
 from course_utils.anomaly import error_histograms_figure, mse_per_pixel_per_image
@@ -1060,13 +1038,12 @@ error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "
 # %% [markdown]
 # ### ROC curve and AUROC, the AUROC checked by hand
 #
-# A threshold $t$ flags every image with error $\ge t$. For each $t$ count the **true positive
-# rate** (recall: anomalies flagged / all anomalies) and the **false positive rate** (normal
-# images flagged / all normal images). Sliding $t$ from $+\infty$ down to $-\infty$ traces the
-# **ROC curve** from $(0, 0)$ to $(1, 1)$. Its area, **AUROC**, is the probability that a random
-# anomaly scores higher than a random normal image (ties count one half): 1 is perfect, 0.5 is a
-# coin toss. On a hand-sized example, check the printed rates by counting; the last line checks
-# the AUROC as the share of (anomaly, normal) pairs in order:
+# A threshold $t$ flags every image with error $\ge t$. For each $t$, count the **true positive
+# rate** (anomalies flagged / all anomalies) and the **false positive rate** (normal images flagged
+# / all normal images). Sliding $t$ down from $+\infty$ traces the **ROC curve** from $(0, 0)$ to
+# $(1, 1)$. Its area, **AUROC**, is the probability that a random anomaly scores higher than a
+# random normal image (ties count one half): 1 is perfect, 0.5 is a coin toss. Check the printed
+# rates on a hand-sized example by counting:
 
 # %%
 from course_utils.anomaly import auroc, roc_curve
@@ -1081,14 +1058,12 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 # %% [markdown]
 # ### Is the autoencoder worth it? Two baselines without gradient training
 #
-# Before crediting the autoencoder, compare it with two cheap scores: **mean intensity**, the
-# average pixel value, which learns nothing; and the **PCA-32 error**, from PCA fitted on the
-# normal training digits (a linear autoencoder solved in closed form; `pca_errors` from section 4).
-# $1 - \mathrm{AUROC}$ is the share of pairs in the wrong order, the fairer comparison near 1:
-# going from 0.96 to 0.99 looks small but removes three quarters of the mistakes. An AUROC
-# measured on a finite set of images is itself uncertain: `auroc_difference_se` estimates the
-# standard error of the difference of two AUROCs by a **bootstrap** (200 redraws of the images,
-# with replacement), and a difference counts as real only beyond two standard errors.
+# Two cheap scores to beat: **mean intensity**, the average pixel value, and
+# the **PCA-32 error**, from PCA fitted on the training digits. $1 - \mathrm{AUROC}$ is the share of
+# pairs in the wrong order: going from 0.96 to 0.99 removes three quarters of the mistakes. An
+# AUROC measured on finite sets is itself uncertain. `auroc_difference_se` estimates the standard
+# error of a difference of two AUROCs by a **bootstrap** (200 redraws of the images, with
+# replacement). A difference counts as real only beyond two standard errors.
 
 # %%
 from course_utils.anomaly import auroc_difference_se, roc_figure
@@ -1150,19 +1125,18 @@ ax.figure
 
 # %% [markdown]
 # Mean intensity ranks a pair right whenever the anomaly carries more light than the digit, and
-# thin strokes on black carry little: any detector has to beat that (Appendix J tests whether the
-# autoencoder's error is brightness in disguise). PCA-32 is the best flat subspace, so the gap to
-# it is what the stacked autoencoder adds over it; the ratio line compares the two by their mistakes.
+# thin strokes on black carry little. Any detector has to beat that; Appendix J tests whether the
+# autoencoder's error is brightness in disguise. PCA-32 is the best flat subspace, so the gap to it
+# is what the stacked autoencoder adds.
 
 # %% [markdown]
 # ### A threshold, set on validation data
 #
-# A deployed detector needs one threshold. A common rule needs no anomalies at all: accept a
-# false-alarm rate, say 5%, and put the threshold at the 95th percentile of the errors of
-# **normal validation images**. Then measure on the **test** images, which played no part in
-# choosing it. (Taking the percentile of the test errors themselves would make "5% false alarms"
-# true by construction, and the test would measure nothing.) At threshold $t$:
-# precision = anomalies among the flagged images, recall = share of anomalies flagged.
+# A deployed detector needs one threshold. A common rule needs no anomalies: accept a false-alarm
+# rate, say 5%, and put the threshold at the 95th percentile of the errors of **normal validation
+# images**. Then measure on the **test** images, which played no part in choosing it; their own
+# percentile would make "5% false alarms" true by construction. Precision is the share of anomalies
+# among the flagged images; recall is the share of anomalies flagged.
 
 # %%
 from course_utils.anomaly import flag_counts, threshold_figure
@@ -1178,20 +1152,19 @@ names = (digits.name, "anomaly")
 threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 
 # %% [markdown]
-# Validation and test digits come from the same distribution, so a percentile of one carries over
-# to the other when the validation set is large. The image rows show the anomalies caught, the
-# false alarms (the digits the autoencoder finds hardest) and the anomalies missed.
+# Validation and test digits come from the same distribution, so the percentile carries over. The
+# image rows show anomalies caught, false alarms and anomalies missed.
 #
 # ### Precision depends on how rare anomalies are
 #
-# The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall and the
-# false-alarm rate are shares within one group, so they, the ROC curve and AUROC do not change
-# with prevalence. Precision does: with 1% anomalies, even 5% false alarms on the other 99%
-# outnumber the anomalies caught. The cell keeps every normal test image, draws anomalies at
-# random to reach each prevalence, and compares with Bayes' rule (`precision_at_prevalence`).
+# The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall, the
+# false-alarm rate, the ROC curve and AUROC are shares within one group, so they do not change with
+# prevalence. Precision does: with 1% anomalies, even 5% false alarms on the other 99% outnumber
+# the anomalies caught. The cell draws anomalies at random to reach each prevalence and compares
+# with Bayes' rule (`precision_at_prevalence`).
 
 # %%
-from course_utils.anomaly import fpr_at_tpr, precision_at_prevalence
+from course_utils.anomaly import precision_at_prevalence
 
 g = torch.Generator().manual_seed(0)
 print(f"{'prevalence':>10} {'anomalies':>10} {'precision':>10} {'recall':>8} {'AUROC':>7} {'Bayes':>7}")
@@ -1204,18 +1177,14 @@ for prevalence in (0.5, 0.1, 0.01):
     precisions.append(c.precision)
     print(f"{prevalence:>10.0%} {n_anom:>10,} {c.precision:>10.3f} {c.recall:>8.3f} "
           f"{auroc(err_normal, err_ood[pick]):>7.3f} {expected:>7.3f}")
-fpr95 = {name: fpr_at_tpr(*pair) for name, pair in scores.items()}  # all anomalies, all normals
-print("FPR at 95% TPR (false alarms when 95% of the anomalies are caught): "
-      + ", ".join(f"{name} {value:.1%}" for name, value in fpr95.items()))
 print(f"In this run: the same detector and threshold have precision {precisions[0]:.2f} with 50% "
       f"anomalies, {precisions[1]:.2f} with 10% and {precisions[2]:.2f} with 1%.")
 
 # %% [markdown]
-# Compare the columns: the AUROC stays about the same (up to sampling noise), while precision
-# depends on how rare the anomalies are. So a precision quoted without its prevalence means
-# little; AUROC, recall and the false-alarm rate transfer between settings, precision must be
-# recomputed. Papers report FPR at 95% TPR next to AUROC: the false alarms paid to catch 95% of the
-# anomalies, also free of prevalence. The slider trades false alarms for missed anomalies.
+# Compare the columns: the AUROC stays about the same, while precision depends on how rare the
+# anomalies are. So a precision quoted without its prevalence means little. Appendix R adds FPR at
+# 95% TPR, which does not depend on prevalence either. The slider trades false alarms for missed
+# anomalies.
 
 # %% tags=["nbval-ignore-output"]
 from course_utils.anomaly import threshold_view
@@ -1241,13 +1210,11 @@ found = [
     f"latent space: nearest-neighbour rate {hits.mean():.1%} on codes, {pixels_nn:.1%} on raw "
     f"pixels; linear probe {probe_accuracy:.1%} on codes, {pixel_probe_hits.mean():.1%} on pixels",
     f"bottleneck: AE {'below' if below_everywhere else 'not below'} PCA at every k; largest "
-    f"overfitting gap {max(gaps_k):+.1%}; on {n_small:,} images gap {small_gaps[0]:+.1%} at k = 2, "
-    f"{small_gaps[-1]:+.1%} at k = 64",
+    f"overfitting gap {max(gaps_k):+.1%}",
     f"anomalies: AUROC {aucs['stacked AE error']:.3f} (PCA-32 {aucs['PCA-32 error']:.3f}, mean "
     f"intensity {aucs['mean intensity']:.3f}); at the validation threshold "
     f"{counts.false_alarm_rate:.1%} false alarms and {counts.recall:.1%} recall; precision "
-    f"{precisions[0]:.2f} with 50% anomalies, {precisions[2]:.2f} with 1%; FPR at 95% TPR "
-    f"{fpr95['stacked AE error']:.1%}",
+    f"{precisions[0]:.2f} with 50% anomalies, {precisions[2]:.2f} with 1%",
 ]
 print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 
@@ -1256,18 +1223,19 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 #
 # - A stacked autoencoder (784-128-32-128-784, a linear code, a sigmoid output) takes a few lines of
 #   `nn.Sequential`; its history needs one row per epoch.
-# - Raw pixels (all at least 0) can kill hidden ReLU units silently; **centring** ($x - \bar x$ in,
+# - Raw pixels (all at least 0) can kill hidden ReLU units silently. **Centring** ($x - \bar x$ in,
 #   the output bias starting at $\mathrm{logit}\,\bar x$) takes that power from the weights.
 # - Differences between models are read against a noise margin from three seeds.
 # - Tied weights share ONE `nn.Parameter`: about half the parameters, and a gradient that sums both
 #   uses. The transpose is the best linear decoder only for an encoder with orthonormal rows that
-#   span an invariant subspace of the covariance. Tying can regularise only where there is overfitting.
-# - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
+#   span an invariant subspace of the covariance. Tying can regularise only where there is
+#   overfitting.
+# - A code is coordinates, not class probabilities. Nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels.
-# - With plenty of data no code size overfits and $k$ trades compression for quality; with scarce
-#   data the code is what the decoder memorises through, so the overfitting gap can grow with $k$.
-# - Reconstruction error is an anomaly score: AUROC does not depend on prevalence, precision does;
-#   set the threshold on validation data, and compare with mean intensity and PCA.
+# - With plenty of data, $k$ mainly trades compression for quality. With scarce data, the code is
+#   what the decoder memorises through, so the overfitting gap can grow with $k$.
+# - Reconstruction error is an anomaly score. AUROC does not depend on prevalence; precision does.
+#   Set the threshold on validation data, and compare with mean intensity and PCA.
 
 # %% [markdown]
 # ## Appendix A: what kills the units in the first steps
@@ -2399,75 +2367,15 @@ print(f"In this run: the initial rows' grain explains {grain_from_start['dense']
 # %% [markdown]
 # ## Appendix P: is the transpose the best decoder?
 #
-# *Optional; it adds a 2-D picture and a measurement of when the transpose is the least-squares
-# decoder of a linear encoder.*
+# *Optional; it adds the derivation behind section 2's 2-D picture and a measurement of when the
+# transpose is the least-squares decoder of a linear encoder.*
 #
 # Take a linear encoder $z = W(x - \bar x)$ with $W$ of shape
 # $32 \times 784$ and orthonormal rows ($W W^\top = I$). For that fixed $W$, is the decoder $D$
-# that minimises the squared error $W^\top$? In general it is **not**. A picture in two
-# dimensions shows why: a cloud of points, a code of ONE number $z = w^\top x$ along a unit
-# vector $w$ that is not the cloud's long axis, and two decoders.
-
-# %%
-# extra code – a 2-D cloud, a one-number code z = w.x, and two decoders for it
-from course_utils.plots import NotebookFigure
-
-g = torch.Generator().manual_seed(1)
-cloud = torch.randn(400, 2, generator=g, dtype=torch.float64) @ torch.tensor(
-    [[1.2, 0.3], [0.0, 0.8]], dtype=torch.float64)  # (400, 2), stretched along one axis
-cloud = cloud - cloud.mean(dim=0)  # centred
-S = cloud.T @ cloud / len(cloud)  # (2, 2) covariance
-w = torch.tensor([math.cos(1.2), math.sin(1.2)], dtype=torch.float64)  # (2,) unit vector
-z = cloud @ w  # (400,) the code
-d_tied, d_star = w, S @ w / (w @ S @ w)  # (2,) each: decoder x_hat = d * z
-top = torch.linalg.eigh(S).eigenvectors[:, -1]  # (2,) PCA's direction
-two_d_errors = {"tied (w)": ((z[:, None] * d_tied - cloud) ** 2).sum(dim=1).mean().item(),
-                "least squares": ((z[:, None] * d_star - cloud) ** 2).sum(dim=1).mean().item(),
-                "PCA, tied": (((cloud @ top)[:, None] * top - cloud) ** 2).sum(dim=1).mean().item()}
-print("mean squared error per point: " + ", ".join(f"{k} {v:.3f}" for k, v in two_d_errors.items()))
-angle = {name: math.degrees(math.atan2(v[1], v[0])) % 180 for name, v in
-         (("w", w), ("Sigma w", S @ w), ("long axis", top))}  # direction of each line, in degrees
-print("directions: " + ", ".join(f"{name} {a:.1f} deg" for name, a in angle.items()))
-between = min(angle["w"], angle["long axis"]) < angle["Sigma w"] < max(angle["w"], angle["long axis"])
-print(f"Sigma w lies between w and the long axis (pulled towards it, not on it): {between}")
-ls_better = two_d_errors["least squares"] < two_d_errors["tied (w)"]
-print(f"In this run: Sigma w points at {angle['Sigma w']:.0f} deg, "
-      f"{'between' if between else 'not between'} w ({angle['w']:.0f} deg) and the long axis "
-      f"({angle['long axis']:.0f} deg); least squares {'beats' if ls_better else 'does not beat'} "
-      f"the tied decoder.")
-
-fig = NotebookFigure(figsize=(6.4, 4.4), layout="constrained")
-ax = fig.subplots()
-ax.scatter(*cloud.T, s=5, color="0.7", label="data")
-span = torch.linspace(-5, 5, 2, dtype=torch.float64)
-for d, style, label in ((top, {"color": "0.4", "ls": "--"}, "the cloud's long axis (PCA)"),
-                        (d_tied, {"color": "tab:blue"}, "tied decoder: x_hat = z w"),
-                        (d_star, {"color": "tab:red"}, "least squares: x_hat = z d*")):
-    direction = d / d.norm()
-    ax.plot(*(span[:, None] * direction).T, label=label, **style)
-far = z.abs().argsort(descending=True)  # points with a large code first (they sit away from 0)
-across = torch.stack([-w[1], w[0]])  # (2,) unit vector perpendicular to w: z is constant along it
-for i in far[torch.arange(10, 110, 20)].tolist():  # five points with large |z|: their segments
-    ends = torch.stack([z[i] * d_tied, z[i] * d_star])  # (2, 2) the blue and the red dot
-    offsets = torch.stack([ends[0] @ across, ends[1] @ across, cloud[i] @ across])  # (3,)
-    segment = z[i] * w + torch.stack([offsets.min(), offsets.max()])[:, None] * across  # (2, 2)
-    ax.plot(*segment.T, "k:", lw=1)  # through the black point and both dots
-    ax.plot(*cloud[i], "ko", ms=4)
-    ax.plot(*ends[0], "o", color="tab:blue", ms=5)
-    ax.plot(*ends[1], "o", color="tab:red", ms=5)
-ax.set(xlim=(-5, 5), ylim=(-3, 3), aspect="equal", xlabel="x1", ylabel="x2",
-       title="one code number, two decoders")
-ax.legend(fontsize=8, loc="lower right")
-fig
+# that minimises the squared error $W^\top$? In general it is **not**, as section 2's 2-D
+# picture shows.
 
 # %% [markdown]
-# Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder sends
-# all of them to one reconstruction: the black point goes to the blue dot (tied decoder, on the
-# line of $w$) or to the red dot (least squares). The tied decoder drops each point
-# perpendicularly onto the line of $w$; the least-squares decoder lands where, on average, the
-# points with that code actually lie: on the line through $\Sigma w$, which the cloud's spread
-# pulls from $w$ **towards** its long axis (dashed grey). It lands on the long axis only if $w$ is
-# that axis, and it stays on $w$ if $w$ is the short axis (then nothing pulls it).
 # In 784 dimensions, with 32 code numbers, the least-squares decoder is the linear regression of
 # the centred image $x - \bar x$ on its code $z = W(x - \bar x)$, with coefficients
 # $\mathrm{Cov}(x, z)\,\mathrm{Cov}(z)^{-1}$, $\mathrm{Cov}(x, z) = \Sigma W^\top$ and
@@ -2590,6 +2498,95 @@ print(f"tied model: the decoder reads the encoder's tensor itself: "
 # %% [markdown]
 # After a single step the copy has drifted away; the real tied model cannot drift, because there
 # is nothing to drift: one tensor, read twice.
+
+# %% [markdown]
+# ## Appendix R: details behind sections 1, 3, 4 and 5
+#
+# *Optional; it holds five checks moved off the main path.*
+#
+# **The output-bias start alone (section 1).** Centring made two changes at once, which cannot
+# say which one helped. This model keeps only the second: its output bias starts at
+# $\mathrm{logit}(\bar x)$, but the encoder sees raw pixels. Seed, steps and learning rate stay
+# the same.
+
+# %%
+torch.manual_seed(0)  # the third model: the output-bias start only, raw pixels in
+bias_only = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
+bias_only.input_mean.zero_()  # encode now subtracts 0: raw pixels, as in the first model
+fit(bias_only.to(course.device), x_train.to(course.device), epochs=epochs, lr=2e-3,
+    batch_size=batch_size, verbose=False)
+bias_only = bias_only.cpu()
+bias_only_dead = dead_count(bias_only)
+bias_only_mse = mse_per_pixel(predict(bias_only, x_test), x_test).item()
+print(f"{'model':<22}{'dead (encoder)':>16}{'dead (decoder)':>16}{'test MSE per pixel':>20}")
+for name, dead, mse in (("raw pixels", raw_dead, raw_mse),
+                        ("output-bias start only", bias_only_dead, bias_only_mse),
+                        ("centred (both changes)", centred_dead, dense_mse)):
+    print(f"{name:<22}{dead[0]:>12} of 128{dead[1]:>12} of 128{mse:>20.5f}")
+bias_share = (raw_mse - bias_only_mse) / (raw_mse - dense_mse) if raw_mse != dense_mse else 0.0
+print(f"In this run: the output-bias start alone got {bias_share:.0%} of centring's change in "
+      f"test error.")
+
+# %% [markdown]
+# **Nearest neighbours per class (section 3).** The rate of section 3's test, class by class, best
+# first, with two standard errors: each class has only about a tenth of the test images.
+
+# %%
+class_rates, class_counts = {}, {}
+for c in query_y.unique().tolist():
+    in_class = query_y == c  # (n_query,) True for this class
+    class_rates[data.classes[c]] = hits[in_class].mean().item()
+    class_counts[data.classes[c]] = int(in_class.sum())
+for name, rate in sorted(class_rates.items(), key=lambda kv: -kv[1]):
+    two_se = 2 * (rate * (1 - rate) / class_counts[name]) ** 0.5  # two standard errors of the rate
+    print(f"  {name:<12} {rate:>4.0%} ± {two_se:.0%}  ({class_counts[name]} test images)")
+
+# %% [markdown]
+# **The probe's step counts (section 3).** For each input, codes or pixels, the number of steps
+# (50 to 1,600) is chosen on labelled validation images. Only then are the two probes compared on
+# the test images. A probe chosen at the largest count might still gain with more steps.
+
+# %%
+at_end = [name for name, chosen in (("codes", code_probe_steps), ("pixels", pixel_probe_steps))
+          if chosen == probe_checkpoints[-1]]  # a probe that might still gain with more steps
+print(f"probe steps chosen on {n_valid:,} validation images (from {probe_checkpoints}): codes "
+      f"{code_probe_steps}, pixels {pixel_probe_steps}; chosen at the largest count: "
+      f"{' and '.join(at_end) if at_end else 'neither'}")
+
+# %% [markdown]
+# **The bottleneck sweep on 1,000 images (section 4).** Section 4's sweep again, on section 2's
+# 1,000 training images with the same small-data recipe. The $k = 32$ row is that run's dense AE.
+# The `weights` column shows that every $k$ has about the same number of weights.
+
+# %%
+small_sweep = {32: small["dense AE"]}  # k -> (train error, valid error, gap), as in section 2
+for k in (2, 8, 64):
+    torch.manual_seed(0)
+    model = DenseAutoencoder(784, hidden=(128,), n_latent=k, input_mean=x_small.mean(dim=0))
+    fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
+        batch_size=batch_size, verbose=False)
+    train_err, valid_err = evaluate(model.cpu(), x_small)["loss"], evaluate(model, x_valid)["loss"]
+    small_sweep[k] = train_err, valid_err, valid_err / train_err - 1
+print(f"{'k':>3}{'weights':>10}{'train':>9}{'valid':>9}{'gap':>9}   ({n_small:,} training images)")
+for k in sorted(small_sweep):
+    weights = count_parameters(DenseAutoencoder(784, hidden=(128,), n_latent=k))
+    print(f"{k:>3}{weights:>10,}" + "".join(f"{v:>9.2f}" for v in small_sweep[k][:2])
+          + f"{small_sweep[k][2]:>+9.1%}")
+small_gaps = [small_sweep[k][2] for k in sorted(small_sweep)]
+print(f"In this run, on {n_small:,} images the gap "
+      + ("grew" if all(a < b for a, b in pairwise(small_gaps)) else "did not grow")
+      + f" at every step up in k: {small_gaps[0]:+.1%} at k = 2 to {small_gaps[-1]:+.1%} at k = 64.")
+
+# %% [markdown]
+# **FPR at 95% TPR (section 5).** Papers report it next to AUROC: the false-alarm rate paid to
+# catch 95% of the anomalies. Like AUROC, it does not depend on prevalence.
+
+# %%
+from course_utils.anomaly import fpr_at_tpr
+
+fpr95 = {name: fpr_at_tpr(*pair) for name, pair in scores.items()}  # all anomalies, all normals
+print("FPR at 95% TPR (false alarms when 95% of the anomalies are caught): "
+      + ", ".join(f"{name} {value:.1%}" for name, value in fpr95.items()))
 
 # %% [markdown]
 # [Exercise 02](../exercises/02_stacked_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/02_stacked_autoencoders.ipynb)
