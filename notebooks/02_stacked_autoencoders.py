@@ -1306,7 +1306,7 @@ print(f"In this run: after 10 steps {dead10['Adam, lr 2e-3']} units are dead wit
 # Compare the rows with the mechanism. Adam's step size is set by lr, not by the gradient, so
 # a tenth of the learning rate gives steps ten times smaller. SGD gives small steps to weights
 # with small gradients. Centring removes the shared shift, whatever the optimizer. The test error
-# (squared error per image) shows what each remedy costs in progress after 100 steps.
+# (squared error per image) shows how far each run got in 100 steps.
 
 # %% [markdown]
 # ## Appendix B: why a prediction interval, not the range of three seeds
@@ -1983,8 +1983,8 @@ print(depth_summary)
 # printed its dead units too. The last line of the table counts the
 # dead units after the first layer and splits them by the kind of input. A more general remedy
 # is batch normalisation (lesson 03). It sits before each ReLU and centres every unit's own
-# pre-activation over the batch, so no unit's input can stay below 0 for every image of a
-# batch. This lesson does not measure it.
+# pre-activation over the batch. As with centring, the weights alone can then no longer keep a
+# unit below 0 on a whole batch; only its learned shift can. This lesson does not measure it.
 # Whether the deeper stack's dead units are what costs it accuracy, this run does not test.
 
 # %% [markdown]
