@@ -990,8 +990,8 @@ images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, title
 # %% [markdown]
 # ## 5. Anomaly detection by reconstruction error
 #
-# An autoencoder reconstructs well what looks like its training data, and worse what does not. So
-# its error is an **anomaly score**. We train a new stacked autoencoder on **handwritten digits**.
+# An autoencoder reconstructs well what looks like its training data; on something different its
+# error tends to grow. So the error is an **anomaly score**. We train a new stacked autoencoder on **handwritten digits**.
 # The anomalies are Fashion-MNIST test images when that dataset is on this machine, otherwise crops
 # of photos from scikit-learn. The next cell prints which sets are in use.
 
