@@ -39,8 +39,9 @@ WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column
     "02": "dense (raw pixels and centred, 3 seeds), a twin without ReLUs, ReLU-code and tied "
     "stacked AEs, a bottleneck sweep (k = 2, 8, 32, 64), a deeper stack (both depths continued to "
     "twice the steps), 2 digit AEs (one without a class)",
-    "03": "a dense AE, 3 centred conv AEs (transpose and upsample without BatchNorm, transpose "
-    "with it), those with transposes again at 2 more seeds, a fully conv AE (an LSTM AE timed, "
+    "03": "a dense AE (again for about the conv AE's time), 3 centred conv AEs (transpose and "
+    "upsample without BatchNorm, transpose with it), those with transposes again at 1 more seed, "
+    "an uncentred conv AE, a fully conv AE, a global-average-pooled conv AE (an LSTM AE timed, "
     "not trained)",
     "04": "a plain denoising AE and the same net as a clean AE (about 2,000 steps each), a "
     "weight-matched skip-path DAE (3 noise kinds), a 2-D toy DAE",

@@ -171,8 +171,11 @@ class CoherentGrid:
     grid: bool  # z > z_limit: a grid at a fixed place in the frame, beyond the noise
 
 
+GRID_Z_LIMIT = 3.0  # one threshold for every grid verdict: coherent_grid's and grid_above_floor's
+
+
 def coherent_grid(
-    maps: Tensor, n_boot: int = 200, z_limit: float = 3.0, border: int = 2, seed: int = 0
+    maps: Tensor, n_boot: int = 200, z_limit: float = GRID_Z_LIMIT, border: int = 2, seed: int = 0
 ) -> CoherentGrid:
     """Is there a period-2 grid at the SAME place in every map? maps (N, H, W) -> CoherentGrid.
 
@@ -199,6 +202,18 @@ def coherent_grid(
     return CoherentGrid(
         mean, ses, mean.norm().item(), boot.norm(dim=1).std().item(), z, z > z_limit
     )
+
+
+def grid_above_floor(
+    g: CoherentGrid, floor: CoherentGrid, z_limit: float = GRID_Z_LIMIT
+) -> tuple[float, bool]:
+    """Is grid ``g`` larger than the ``floor`` grid (a model with no strided layer)?
+
+    Returns (z, above): z = (g.size - floor.size) / sqrt(g.size_se^2 + floor.size_se^2), and
+    above = z > z_limit, the same limit that ``coherent_grid`` uses, so both verdicts agree.
+    """
+    z = (g.size - floor.size) / max(g.size_se**2 + floor.size_se**2, 1e-300) ** 0.5
+    return z, z > z_limit
 
 
 def _hann(n: int) -> Tensor:

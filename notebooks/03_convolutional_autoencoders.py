@@ -80,6 +80,75 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # The decoder mirrors it with **transposed convolutions** (`ConvTranspose2d`), whose output side
 # is $(n - 1)s - 2p + k + \text{output\_padding}$: $7 \to 14 \to 28$ with output padding 1.
 
+# %% [markdown]
+# What does a transposed convolution compute? Each input pixel **paints** a copy of the kernel,
+# scaled by its value, onto the output, $s$ pixels apart; where copies overlap, they add. The
+# figure shows this for a $2 \times 2$ input, stride 2 and a $3 \times 3$ kernel of ones.
+
+# %%
+# extra code – a transposed convolution paints one weighted copy of its kernel per input pixel
+from torch import nn
+
+from course_utils.plots import NotebookFigure
+
+x_tiny = torch.tensor([[1.0, 2.0], [3.0, 4.0]])  # (2, 2) input
+painted = []  # one (5, 5) canvas per input pixel: output side (2 - 1) * 2 + 3 = 5, no padding
+for r in range(2):
+    for c in range(2):
+        canvas = torch.zeros(5, 5)
+        canvas[2 * r : 2 * r + 3, 2 * c : 2 * c + 3] = x_tiny[r, c] * torch.ones(3, 3)  # 2 px apart
+        painted.append(canvas)
+painter = nn.ConvTranspose2d(1, 1, 3, stride=2, bias=False)
+with torch.no_grad():
+    painter.weight.fill_(1.0)  # all nine weights 1
+    painted_out = painter(x_tiny[None, None])[0, 0]  # (5, 5)
+print(f"sum of the four painted copies = ConvTranspose2d(kernel 3, stride 2) output: "
+      f"{torch.equal(sum(painted), painted_out)}")
+fig = NotebookFigure(figsize=(11, 2.7), layout="constrained")
+top = painted_out.max().item()
+panels = [(x_tiny, "input (2x2)")] + [
+    (p, f"copy for the input {x_tiny.flatten()[i]:.0f}") for i, p in enumerate(painted)] + [
+    (painted_out, "output: their sum")]
+for ax, (values, title) in zip(fig.subplots(1, 6), panels, strict=True):
+    ax.imshow(values.numpy(), cmap="Blues", vmin=0, vmax=top)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            ax.text(j, i, f"{values[i, j]:.0f}", ha="center", va="center", fontsize=9,
+                    color="white" if values[i, j] > 0.6 * top else "black")
+    ax.set(title=title, xticks=[], yticks=[])
+fig.suptitle("a transposed convolution, stride 2, all weights 1: one copy of the kernel per input "
+             "pixel, 2 pixels apart, added where they overlap")
+fig
+
+# %% [markdown]
+# The same layer can be computed a second way (Dumoulin and Visin, "A guide to convolution
+# arithmetic", 2016): spread the input out by inserting $s - 1$ zeros between neighbouring pixels,
+# pad the border with $k - 1 - p$ zeros (plus `output_padding` at the bottom and right), and run
+# an ordinary stride-1 convolution with the kernel turned by 180°. This view explains
+# `output_padding`: a stride-2 convolution maps both 13 and 14 pixels to 7, so its transpose
+# cannot know which size to return, and `output_padding` picks. The cell checks both on the
+# decoder's layer type.
+
+# %%
+torch.manual_seed(0)
+k, p, op = 3, 1, 1  # kernel, padding, output_padding of the conv AE's transposed layers
+up_layer = nn.ConvTranspose2d(1, 1, k, stride=2, padding=p, output_padding=op, bias=False)  # 4 -> 8
+x4 = torch.randn(1, 1, 4, 4)
+spread_out = torch.zeros(1, 1, 7, 7)  # one zero between neighbours: 2 * 4 - 1 = 7
+spread_out[..., ::2, ::2] = x4
+padded = nn.functional.pad(spread_out, (k - 1 - p, k - 1 - p + op) * 2)  # (1, 1, 10, 10)
+with torch.no_grad():
+    zero_inserted = nn.functional.conv2d(padded, up_layer.weight.flip(-2, -1))  # (1, 1, 8, 8)
+    print(f"insert zeros, pad, convolve with the turned kernel = ConvTranspose2d: "
+          f"{torch.allclose(zero_inserted, up_layer(x4), atol=1e-6)}")
+    for n in (13, 14):
+        print(f"Conv2d(kernel 3, stride 2, padding 1): {n}x{n} -> "
+              f"{tuple(nn.Conv2d(1, 1, 3, stride=2, padding=1)(torch.zeros(1, 1, n, n)).shape[-2:])}")
+    for op in (0, 1):
+        back = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=op)(torch.zeros(1, 1, 7, 7))
+        print(f"ConvTranspose2d(kernel 3, stride 2, padding 1, output_padding={op}): 7x7 -> "
+              f"{tuple(back.shape[-2:])}")
+
 # %%
 from torch import nn
 
@@ -179,8 +248,9 @@ window = torch.tensor([[1.0, 5, 2, 0], [3, 2, 1, 4], [0, 1, 7, 2], [6, 2, 3, 1]]
 print("MaxPool2d(2) of\n", window, "\n=", nn.MaxPool2d(2)(window[None, None])[0, 0])
 
 # %% [markdown]
-# Pooling has no exact mirror for the decoder (unpooling needs the positions of the maxima), one
-# reason many recent conv autoencoders use strided convolutions throughout, as this lesson does.
+# Max-pooling has no exact mirror in the decoder: max-unpooling must be told where each maximum
+# was (the "switch" positions, `return_indices=True`), so it needs the encoder's indices, which a
+# decoder fed a code alone does not have. Strided convolutions on both sides avoid this, as here.
 #
 # ### A transposed convolution is the adjoint, not the inverse
 #
@@ -350,8 +420,8 @@ print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored average
 # **Each model gets its own learning rate**, since one shared rate would favour whichever model
 # it suits. The cell trains a model at 6e-3 and 1.2e-2, then doubles or halves in the better
 # direction until the best rate has a worse one on both sides (at most three runs for the dense
-# AE; two for the slower conv AE and in fast mode), choosing on the **validation** images; it flags
-# a rate left at the edge. The upsampling
+# AE; two for the slower conv AE and in fast mode, so its rate is unbracketed), choosing on the
+# **validation** images; it flags a rate left at the edge. The upsampling
 # model borrows its sibling's rate. Lesson 02 trained the dense AE about three times as long, so
 # compare numbers within this section only. After `fit` every model is switched to `eval()`.
 
@@ -378,8 +448,8 @@ class LogEvery(Callback):
 
     def on_batch_end(self, state) -> None:
         if state.step % self.every == 0:
-            self.points.append((state.step, evaluate(state.model, self.x)["loss"]))  # eval mode
-            state.model.train()  # back to training mode for the next step
+            # evaluate switches to eval mode and restores the previous (training) mode itself
+            self.points.append((state.step, evaluate(state.model, self.x)["loss"]))
 
 
 log_every = course.pick(full=100, fast=8)  # steps between two points of the learning curve
@@ -511,21 +581,17 @@ print(f"last point of each validation line: step {curves[best][-1][0]} of {n_ste
 fig
 
 # %% [markdown]
-# The curves show `fit`'s loss, the squared error summed over an image's 784 pixels (divide by
-# 784 for the MSE per pixel). The lines are the loss on 500 fixed validation images, measured in
+# The lines are `fit`'s loss on 500 fixed validation images, measured in
 # eval mode every 100 steps (8 in fast mode) by `LogEvery`, a callback `fit` calls after each
 # step; the squares are `fit`'s training loss, averaged over each epoch's batches and drawn
 # mid-epoch, with weights that were still improving, one reason a square can sit above validation (Appendix A
-# measures this). The PCA line printed above (not drawn) is lesson 01's linear reference with the
-# same code size.
+# measures this).
 #
 # Why can convolutions win with fewer parameters? Their first and last layers reuse one small
 # filter at every position, so what the model learns about an edge at one place serves every
 # place, and every image trains each filter at every position. That is where the saving sits (the
 # printed first-layer and last-layer counts); the majority of the conv AE's parameters sit in the two linear
-# layers around the code, which share nothing. Each gap to the best model is averaged image by
-# image, with a standard error that covers the test images, not the training seed; the seed is
-# replicated below. Fewer parameters do not mean less work: each convolution weight is used at
+# layers around the code, which share nothing. Fewer parameters do not mean less work: each convolution weight is used at
 # every position. The cell counts the multiply-adds of one image.
 
 # %%
@@ -564,11 +630,10 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 #
 # The chain below goes from the dense AE to the conv AE and then adds BatchNorm, changing **one
 # thing per step**, with the same data, steps, schedule and seed. To keep the lesson quick, the
-# BatchNorm model chooses between the same two starting rates, with no third run. If it picks
-# the smaller, 6e-3, an untried smaller rate might suit it better, and its error is only an
-# upper bound on what BatchNorm reaches with this budget. Which rate a model prefers does not
-# test the original paper's claim, which is about the largest rate at which training stays
-# stable.
+# BatchNorm model, like the conv AE above, chooses between the same two starting rates with no
+# third run, so neither rate is bracketed: with two runs the best is always an edge (the rate
+# lines mark it), an untried rate might suit the model better, and its error is only an upper
+# bound for this budget.
 
 # %%
 bn_name = "conv AE + BatchNorm"  # the conv AE with BatchNorm: its own choice of rate, two runs
@@ -590,9 +655,8 @@ print(f"In this run (seed 0): the conv AE chose the starting rate {lr_conv:g}, t
 # One seed is not enough to trust a sign. The next cell trains the three models again from seed 1,
 # each at the rate it chose above, with no new search; the seed sets both the initial weights and
 # the batch order. The lesson uses two seeds to stay within its time budget; more seeds are a
-# one-line change (`rep_seeds`). Appendix C prints every seed's errors. The cell then trains the
-# dense AE once more with more steps (at most 4 times as many, again for time): equal steps is not
-# equal compute, since each convolution weight is used at every position.
+# one-line change (`rep_seeds`). Appendix C prints every seed's errors. Equal steps is not equal
+# compute: Appendix D trains the dense AE for about the conv AE's time.
 
 # %%
 rep_seeds = (1,)  # the extra seeds: same recipe and rates, no search; e.g. (1, 2, 3) for more
@@ -612,68 +676,11 @@ conv_wins = sum(seed_err[s]["conv AE"] < seed_err[s]["dense AE"] for s in seed_e
 bn_raised = sum(seed_err[s][bn_name] > seed_err[s]["conv AE"] for s in bn_at)
 print(f"In this run: the conv AE beat the dense AE at {conv_wins} of {n_s} seeds; "
       f"adding BatchNorm raised the error at {bn_raised} of {len(bn_at)} seeds.")
-sec_dense, sec_conv = (statistics.median(histories[n]["seconds"]) for n in ("dense AE", "conv AE (transpose)"))
-sec_bn = statistics.median(histories[bn_name]["seconds"])
-ratio = sec_conv / sec_dense  # measured time per step (epoch), conv AE / dense AE
-eq_epochs = max(1, int(epochs * min(ratio, 4.0)))  # the dense AE's epochs: the conv AE's time, capped at 4x
-time_pct = round(100 * eq_epochs * sec_dense / (epochs * sec_conv))  # its share of the conv AE's time
-if eq_epochs * sec_dense <= epochs * sec_bn:  # costs no more than one BatchNorm run
-    dense_eq = train(builds["dense AE"], chosen_lr["dense AE"], n_epochs=eq_epochs)[0]
-    eq_gap = mse_per_pixel_per_image(dense_eq, x_test) - chain_err["conv AE"]  # (N,) dense - conv
-    eq_z = eq_gap.mean().item() / (eq_gap.std().item() / len(eq_gap) ** 0.5)
-    eq_verdict = ("higher" if eq_z > 2 else "not different beyond the noise" if eq_z >= -2 else "lower")
-    print(f"In this run: at equal steps the conv AE's error was {chain_err['conv AE'].mean():.5f} vs the dense "
-          f"AE's {chain_err['dense AE'].mean():.5f}; the dense AE trained {eq_epochs} epochs instead of {epochs} "
-          f"= {time_pct}% of the conv AE's time (the conv AE taking {ratio:.1f} x its time per step): error "
-          f"{chain_err['conv AE'].mean() + eq_gap.mean():.5f} (z = {eq_z:+.1f}). At {time_pct}% of the conv AE's "
-          f"time the dense AE's error was {eq_verdict}.")
-else:
-    eq_verdict = None
-    print(f"In this run: the conv AE took {ratio:.1f} x the dense AE's time per step; a longer dense run "
-          f"would cost more than one BatchNorm run, so it was skipped: the comparison above is at equal "
-          f"steps, not equal compute.")
 
 # %% [markdown]
-# This lesson does not test why BatchNorm can cost an autoencoder. Super-resolution networks,
-# which also output exact pixel values, dropped BatchNorm too (EDSR, Lim et al., 2017; ESRGAN,
-# Wang et al., 2018): EDSR's authors argue that normalising removes the range flexibility such a
-# network needs; ESRGAN's, that it causes artefacts because its training and test statistics differ. The rest of the lesson studies the conv AE without BatchNorm.
-#
-# ### Dead channels
-#
-# Lesson 02's dead units come back one level up. A conv layer's unit is a **channel**, one filter
-# applied at every position; it is dead when its ReLU outputs 0 at every position of every image.
-# If it is dead on the training images too, it passes nothing on and its filter gets no gradient,
-# so nothing pulls it back. `dead_channels` (in `course_utils.conv_filters`) counts them on the
-# test images.
-
-# %%
-from course_utils.conv_filters import dead_channels
-
-layer_labels = ("first-layer", "second-layer", "decoder 14x14")  # the conv ReLUs, in calling order
-dead_masks, dead_count = {}, {}  # model -> [(C,) bool per layer], [(dead, C) per layer]
-for name, model in {"conv AE": models["conv AE (transpose)"], bn_name: bn_model}.items():
-    dead_masks[name] = list(dead_channels(model, x_test).values())  # (16,), (32,), (16,)
-    dead_count[name] = [(int(mask.sum()), len(mask)) for mask in dead_masks[name]]
-    print(f"{name:<20} dead channels on all {len(x_test):,} test images: "
-          + ", ".join(f"{label} {d} of {c}" for label, (d, c) in zip(layer_labels, dead_count[name], strict=True)))
-(d1, c1), (d2, c2), _ = dead_count["conv AE"]
-(b1, _), (b2, _), _ = dead_count[bn_name]
-print(f"In this run: {d2} of {c2} second-layer channels and {d1} of {c1} first-layer channels of the "
-      f"conv AE never fire on the test images; with BatchNorm, {b2} and {b1}.")
-won = chain_err["conv AE"].mean() < chain_err["dense AE"].mean()
-print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
-      f"{'a lower' if won else 'no lower'} test error than the dense AE (seed 0, as above).")
-
-# %% [markdown]
-# A dead channel is capacity the model paid for and does not use. A channel dies
-# when its filter's response plus its bias falls below 0 everywhere; large steps early in training
-# are the usual suspect, which the search's runs of the same model at different starting rates
-# test (the rate line, Appendix C). BatchNorm re-centres each channel on its batch's mean before
-# the ReLU, so only its learned scale and shift ($\gamma$, $\beta$), with the stored statistics in
-# eval mode, can push a whole channel below 0. Keeping channels alive is not
-# the same as lowering the error: compare the counts with the chain's test errors. The conv AE's
-# comparison with the dense AE was made with its dead channels, and the last line reports it.
+# Super-resolution networks, which also output exact pixel values, dropped BatchNorm too (EDSR,
+# Lim et al., 2017; ESRGAN, Wang et al., 2018); this lesson does not test why. The rest of the
+# lesson studies the conv AE without BatchNorm; Appendix E counts its dead channels.
 
 # %%
 from course_utils.plots import rows_figure
@@ -730,8 +737,7 @@ print(f"In this run: the fully conv AE's error was {fc_mse / conv_mse:.2f} times
 # Five differences could each explain a higher error, and this lesson does not separate them:
 # its code is **local** (each code cell sees a small window, so no number describes the
 # garment's overall shape), everything passes through **one channel**, it has fewer parameters,
-# it trained half as long, and it has no per-pixel centring (the uncentred conv AE below shows
-# what centring alone is worth).
+# it trained half as long, and it has no per-pixel centring.
 #
 # The **receptive field** of a code cell is the set of input pixels that can change it. Layer by
 # layer: a window starts as 1 pixel; a $k \times k$ convolution widens it by $k - 1$ steps of the
@@ -793,6 +799,13 @@ print(f"fully conv AE hurt less than every model with a dense or linear layer: "
 g_c, g_u, g_f = growth["conv AE (transpose)"], growth[uncentred], growth["fully conv AE"]
 print(f"In this run: at 3 px the error grew {g_c:.2f} times for the centred conv AE, {g_u:.2f} for "
       f"the uncentred one and {g_f:.2f} for the fully conv AE.")
+rise = {n: shift_per_image[n][-1] - shift_per_image[n][0] for n in ("conv AE (transpose)", uncentred)}
+extra = rise["conv AE (transpose)"] - rise[uncentred]  # (N,): what centring adds, image by image
+z_c = extra.mean().item() / (extra.std().item() / len(extra) ** 0.5)
+print(f"In this run: at 3 px the error rose by {rise['conv AE (transpose)'].mean():+.5f} with centring "
+      f"and {rise[uncentred].mean():+.5f} without (difference z = {z_c:+.1f}): "
+      + ("centring added to the shift sensitivity." if z_c > 2 else "centring did not add measurably to it."
+         if z_c >= -2 else "the uncentred conv AE was hurt MORE; centring did not add to it."))
 e_f, e_c = shift_errors["fully conv AE"][-1], shift_errors["conv AE (transpose)"][-1]
 print(f"In this run: at 3 px the fully conv AE's error {e_f:.5f} was "
       f"{'lower' if e_f < e_c else 'not lower'} than the conv AE's {e_c:.5f}.")
@@ -811,9 +824,10 @@ fig
 
 # %% [markdown]
 # The dense AE has a separate weight for every position everywhere, the conv AEs in the linear
-# layers around their code. Those weights were fitted to centred garments, so a shifted garment
-# meets weights that never saw its parts there (Appendix C separates what the per-pixel centring
-# adds). The fully convolutional model applies every weight at every
+# layers around their code, fitted to garments at their usual place: a shifted garment meets
+# weights that never saw its parts there. Those layers suffice: the uncentred conv AE keeps them,
+# drops the centring, and is hurt by shifts too; the centring line says whether centring adds
+# to that, comparing the two rises image by image. The fully convolutional model applies every weight at every
 # position: a 4-pixel shift moves its code map by one cell, while shifts of 1-3 pixels fall
 # between code cells; it also differs in size, code, steps and centring. Its error is flat under
 # shifts because its code is a coarse picture that shifts with the image, not because it
@@ -877,34 +891,9 @@ print(f"global-average code of the images rolled 4 px = code of the originals: {
 # A global-average code can be **invariant**: the rolled images differ, yet their codes can be
 # equal (last line), and then no decoder can tell them apart. It keeps **what** is in the image
 # and throws away **where**. Shifts of 1 or 2 pixels can change it, because a stride-2 layer
-# samples every second position. What does discarding *where* cost an autoencoder? The next cell
-# trains one: the same encoder with ordinary zero padding, the conv AE's decoder, and the
-# uncentred conv AE's recipe and rate, so the two differ only in how the encoder ends.
-
-# %%
-def gap_autoencoder() -> nn.Module:
-    """Two strided convolutions, one average per channel as the 32-number code, the conv AE's decoder."""
-    encoder = nn.Sequential(
-        nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),  # 28x28 -> 14x14, zero padding
-        nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),  # 14x14 -> 7x7
-        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())  # (B, 32, 7, 7) -> (B, 32): the code
-    return nn.Sequential(encoder, ConvAutoencoder(n_latent=32).decoder)  # (B, 32) -> (B, 1, 28, 28)
-
-
-gap_model = train(gap_autoencoder, lr_conv)[0]
-gap_mse = mse_per_pixel_per_image(gap_model, x_test).mean().item()
-plain_mse = mse_per_pixel_per_image(models[uncentred], x_test).mean().item()
-print(f"test MSE per pixel: global-average code {gap_mse:.5f}, linear bottleneck (the uncentred "
-      f"conv AE) {plain_mse:.5f}; same decoder, recipe and rate")
-print(f"In this run: the global-average code's test error was {gap_mse / plain_mse:.1f} times the "
-      f"linear bottleneck's.")
+# samples every second position. (Appendix F trains a global-average-pooled autoencoder.)
 
 # %% [markdown]
-# A classifier needs only *what*; an autoencoder must put every pixel back in its place, and 32
-# averages over all positions keep only traces of where things were: the zero-padded border, the
-# position modulo the total stride of 4 (the 1- and 2-pixel shifts above changed the code), and
-# the arrangement of parts inside each channel's 7-pixel window.
-#
 # ### What the first layer learned
 #
 # Top row: the centred test image $x - \bar x$ that the first convolution receives (red above the
@@ -915,7 +904,7 @@ print(f"In this run: the global-average code's test error was {gap_mse / plain_m
 # scale (the colour bars).
 
 # %%
-from course_utils.conv_filters import channel_activity, first_layer_figure
+from course_utils.conv_filters import channel_activity, dead_channels, first_layer_figure
 
 first_conv_model = models["conv AE (transpose)"]
 first_block = copy.deepcopy(first_conv_model.encoder[:2]).cpu()  # conv + ReLU: (1, 1, 28, 28) -> (1, 16, 14, 14)
@@ -924,7 +913,7 @@ with torch.no_grad():
     maps, maps_moved = first_block(centred)[0], first_block(shift_images(centred, 4))[0]  # (16, 14, 14)
 print(f"first layer, its input moved 4 pixels right: every map moves 2 cells right (stride 2), "
       f"unchanged otherwise: {torch.allclose(maps_moved[..., 2:], maps[..., :-2], atol=1e-5)}")
-first_dead = dead_masks["conv AE"][0]  # (16,): True = 0 on every test image (section 3)
+first_dead = next(iter(dead_channels(first_conv_model, x_test).values()))  # (16,): True = 0 on every test image
 activity = channel_activity(first_conv_model, x_test)  # (16,): mean map value, 0 for a dead channel
 shown = [int(j) for j in activity.argsort(descending=True) if activity[j] > 0][:8]  # live, most active
 print(f"first layer: {int(first_dead.sum())} of {len(first_dead)} channels dead on all "
@@ -936,14 +925,13 @@ first_layer_figure(first_conv_model, x_test[0], channels=shown)
 # lies: a filter whose weights change sign across an outline responds along one side of it, and
 # since the centred image's background is blue wherever the mean image is bright, some maps light
 # up on the background. The printed check is the exact statement behind "learned once, found
-# everywhere": move the layer's input and its maps move with it, unchanged. (Moving the image
-# itself would also move it against the fixed mean image that centring subtracts.) A dense first
+# everywhere": move the layer's input and its maps move with it, unchanged. A dense first
 # layer would need a separate weight for the same pattern at every position.
 #
 # ## 5. Checkerboard artefacts
 #
 # A stride-2 transposed convolution paints each input pixel's kernel onto the output, two pixels
-# apart. With a $3 \times 3$ kernel the patches overlap unevenly: some output pixels receive one
+# apart (the figure of section 1). With a $3 \times 3$ kernel the patches overlap unevenly: some output pixels receive one
 # contribution, some two, some four. Feed a **constant** image of 1s through all-ones weights and
 # each output value counts its contributions: a checkerboard. Upsampling first and then
 # convolving gives every output pixel the same nine contributions. `parity_contrast` measures a
@@ -951,71 +939,8 @@ first_layer_figure(first_conv_model, x_test[0], channels=shown)
 # relative to the overall mean (0 = no grid), skipping a border of `kernel_size // 2 + 1` pixels
 # that zero padding reaches.
 
-# %%
-# extra code – a transposed convolution paints one weighted copy of its kernel per input pixel
-x_tiny = torch.tensor([[1.0, 2.0], [3.0, 4.0]])  # (2, 2) input
-painted = []  # one (5, 5) canvas per input pixel: output side (2 - 1) * 2 + 3 = 5, no padding
-for r in range(2):
-    for c in range(2):
-        canvas = torch.zeros(5, 5)
-        canvas[2 * r : 2 * r + 3, 2 * c : 2 * c + 3] = x_tiny[r, c] * torch.ones(3, 3)  # 2 px apart
-        painted.append(canvas)
-painter = nn.ConvTranspose2d(1, 1, 3, stride=2, bias=False)
-with torch.no_grad():
-    painter.weight.fill_(1.0)  # all nine weights 1
-    painted_out = painter(x_tiny[None, None])[0, 0]  # (5, 5)
-print(f"sum of the four painted copies = ConvTranspose2d(kernel 3, stride 2) output: "
-      f"{torch.equal(sum(painted), painted_out)}")
-fig = NotebookFigure(figsize=(11, 2.7), layout="constrained")
-top = painted_out.max().item()
-panels = [(x_tiny, "input (2x2)")] + [
-    (p, f"copy for the input {x_tiny.flatten()[i]:.0f}") for i, p in enumerate(painted)] + [
-    (painted_out, "output: their sum")]
-for ax, (values, title) in zip(fig.subplots(1, 6), panels, strict=True):
-    ax.imshow(values.numpy(), cmap="Blues", vmin=0, vmax=top)
-    for i in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            ax.text(j, i, f"{values[i, j]:.0f}", ha="center", va="center", fontsize=9,
-                    color="white" if values[i, j] > 0.6 * top else "black")
-    ax.set(title=title, xticks=[], yticks=[])
-fig.suptitle("a transposed convolution, stride 2, all weights 1: one copy of the kernel per input "
-             "pixel, 2 pixels apart, added where they overlap")
-fig
-
 # %% [markdown]
-# The same layer can be computed a second way (Dumoulin and Visin, "A guide to convolution
-# arithmetic", 2016): spread the input out by inserting $s - 1$ zeros between neighbouring pixels,
-# pad the border with $k - 1 - p$ zeros (plus `output_padding` at the bottom and right), and run
-# an ordinary stride-1 convolution with the kernel turned by 180°. This view explains
-# `output_padding`: a stride-2 convolution maps both 13 and 14 pixels to 7, so its transpose
-# cannot know which size to return, and `output_padding` picks. The cell checks both on the
-# decoder's layer type.
-
-# %%
-torch.manual_seed(0)
-k, p, op = 3, 1, 1  # kernel, padding, output_padding of the conv AE's transposed layers
-up_layer = nn.ConvTranspose2d(1, 1, k, stride=2, padding=p, output_padding=op, bias=False)  # 4 -> 8
-x4 = torch.randn(1, 1, 4, 4)
-spread_out = torch.zeros(1, 1, 7, 7)  # one zero between neighbours: 2 * 4 - 1 = 7
-spread_out[..., ::2, ::2] = x4
-padded = nn.functional.pad(spread_out, (k - 1 - p, k - 1 - p + op) * 2)  # (1, 1, 10, 10)
-with torch.no_grad():
-    zero_inserted = nn.functional.conv2d(padded, up_layer.weight.flip(-2, -1))  # (1, 1, 8, 8)
-    print(f"insert zeros, pad, convolve with the turned kernel = ConvTranspose2d: "
-          f"{torch.allclose(zero_inserted, up_layer(x4), atol=1e-6)}")
-    for n in (13, 14):
-        print(f"Conv2d(kernel 3, stride 2, padding 1): {n}x{n} -> "
-              f"{tuple(nn.Conv2d(1, 1, 3, stride=2, padding=1)(torch.zeros(1, 1, n, n)).shape[-2:])}")
-    for op in (0, 1):
-        back = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=op)(torch.zeros(1, 1, 7, 7))
-        print(f"ConvTranspose2d(kernel 3, stride 2, padding 1, output_padding={op}): 7x7 -> "
-              f"{tuple(back.shape[-2:])}")
-
-# %% [markdown]
-# In the painting picture, where two copies overlap their values add, so the
-# output's middle row and column collect two or four contributions. With a constant input and all
-# weights 1 the output simply counts them; the next cell does this on a larger input and measures
-# the grid:
+# The next cell does this on a larger input and measures the grid:
 
 # %%
 from course_utils.conv import overlap_figure, overlap_maps
@@ -1108,133 +1033,62 @@ print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of t
       f"{conv3.weight.sum():.3f}: all four equal {bool(sub_sums.max() - sub_sums.min() < 1e-5)}")
 
 # %% [markdown]
-# Equal sums settle flat inputs only. The sub-kernels are still different pieces of the kernel,
-# so a **ramp** (column $j$ holds the value $j$) can climb in two unequal steps. Write
-# $c_0, c_1, c_2$ for the sums of the three columns of the $3 \times 3$ weights: away from the
-# border the output climbs by $c_0 + c_2$ from column $2m$ to $2m+1$ and by $c_1$ from $2m+1$ to
-# $2m+2$, unequal unless $c_1 = c_0 + c_2$, which nothing in training enforces.
+# Do the **trained** decoders keep a grid? `coherent_grid` averages each decoder's output over
+# the codes of 2,000 test images and reads the period-2 amplitudes of that mean map: a grid
+# painted at the same place in every output survives the average, detail that varies between
+# images mostly cancels. The **noise floor** is the same measurement on the dense AE (no strided
+# layer). We measure logits (before the sigmoid) and pixels, because a logit grid in a saturated
+# background ($-8$ vs $-7$) is invisible in the image. "Above" needs $z > 3$, as in `coherent_grid`.
 
 # %%
-ramp = torch.arange(8.0).expand(8, 8)[None, None]  # (1, 1, 8, 8): column j holds the value j
-with torch.no_grad():
-    ramp_out = pair(ramp)[0, 0]  # (16, 16)
-steps_along_row = ramp_out[8, 2:-2].diff()  # columns 2..13, away from the zero padding
-c0, c1, c2 = conv3.weight[0, 0].detach().sum(dim=0)  # the sums of the three weight columns
-predicted_steps = torch.stack([c0 + c2, c1]).repeat(6)[: len(steps_along_row)]  # even->odd, odd->even
-print(f"steps along a row of the output: {steps_along_row.numpy().round(3)}")
-print(f"predicted: c0 + c2 = {c0 + c2:.3f}, then c1 = {c1:.3f}, alternating: "
-      f"{torch.allclose(steps_along_row, predicted_steps, atol=1e-5)}; "
-      f"two unequal steps (a pattern of period 2): {bool((c0 + c2 - c1).abs() > 1e-3)}")
-noise = torch.rand(300, 1, 14, 14, generator=torch.Generator().manual_seed(0))  # random images
-with torch.no_grad():
-    noise_out = pair(noise)[:, 0, 2:-2, 2:-2]  # (300, 24, 24), away from the padding
-noise_means = torch.stack([noise_out[:, r::2, c::2].mean() for r in (0, 1) for c in (0, 1)])  # (4,)
-spread = ((noise_means.max() - noise_means.min()) / noise_out.abs().mean()).item()
-print(f"on 300 random 14x14 inputs: parity means {noise_means.numpy().round(3)}, spread {spread:.3f} "
-      f"of the mean |output| (below 1%: {spread < 0.01})")
-
-# %% [markdown]
-# This period-2 sawtooth is upsampling's **blockiness**. Upsample + convolution removes the causes
-# that paint a grid on a flat input (uneven overlap, unequal sums), not every period-2 pattern:
-# on random inputs, which have no slope on average, its four parity means nearly agree (last
-# line); on sloped inputs they can differ.
-
-# %% [markdown]
-# Here is what one untrained decoder of each kind paints for eight random codes. Each output is
-# stretched to the full grey range so that the texture is visible.
-
-# %%
-torch.manual_seed(0)
-untrained = {kind: ConvAutoencoder(n_latent=32, decoder=kind) for kind in ("transpose", "upsample")}
-z = torch.randn(8, 32)  # eight random codes
-with torch.no_grad():
-    outs = {kind: m.decode(z) for kind, m in untrained.items()}  # (8, 1, 28, 28) each
-rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image is stretched
-            title="untrained decoders, random codes (contrast stretched per image)")
-
-# %% [markdown]
-# Do the **trained** decoders keep a grid? `coherent_grid` averages the decoders' logits (the
-# output before the sigmoid, `decoder_logits`) over the codes of 2,000 test images and reads the
-# period-2 amplitudes of that mean map: a grid painted at the same place in every output survives
-# the average; detail that varies between images mostly cancels. What the images' shared detail
-# leaves is the **noise floor**: the same measurement on the trained dense AE, which has no
-# strided layer; each size has a bootstrap SE over the images.
-
-# %%
-from course_utils.conv_probes import coherent_grid, decoder_logits
+from course_utils.conv_probes import GRID_Z_LIMIT, coherent_grid, decoder_logits, grid_above_floor
 
 x_codes = x_test[:2000]  # 2,000 test images -> their codes -> logit maps
-trained_grid = {}
+trained_grid = {}  # (name, space) -> CoherentGrid
 for name in ("dense AE", "conv AE (transpose)", "conv AE (upsample)"):  # section 3's three models
     model = models[name]
     with torch.no_grad():
         x_in = x_codes.to(next(model.parameters()).device)
-        logits = decoder_logits(model, model.encode(x_in)).reshape(-1, 28, 28)  # (2000, 28, 28)
-    trained_grid[name] = g = coherent_grid(logits.cpu())
-    print(f"{name:<20} period-2 size of the mean logit map {g.size:.4f} (bootstrap SE {g.size_se:.4f})")
-ref = trained_grid["dense AE"]  # the floor: what the images' own detail leaves in the mean map
-verdicts = {}
+        logits = decoder_logits(model, model.encode(x_in)).reshape(-1, 28, 28).cpu()  # (2000, 28, 28)
+    for space, maps in (("logits", logits), ("pixels", torch.sigmoid(logits))):
+        trained_grid[name, space] = coherent_grid(maps)
+verdicts, grid_z = {}, {}  # (name, space) -> above the floor?, z
 for name in ("conv AE (transpose)", "conv AE (upsample)"):
-    g = trained_grid[name]
-    z_ref = (g.size - ref.size) / (g.size_se**2 + ref.size_se**2) ** 0.5
-    verdicts[name] = z_ref > 2
-    print(f"  {name}: {g.size / ref.size:.1f} x the dense reference (z = {z_ref:+.1f}): "
-          f"{'above' if z_ref > 2 else 'within'} the noise floor")
-t_grid, u_grid = trained_grid["conv AE (transpose)"], trained_grid["conv AE (upsample)"]
-print(f"In this run: the trained transposed decoder's grid was {t_grid.size / ref.size:.1f} x the "
-      f"dense floor ({'above' if verdicts['conv AE (transpose)'] else 'within'} it), the upsampling "
-      f"decoder's {u_grid.size / ref.size:.1f} x ({'above' if verdicts['conv AE (upsample)'] else 'within'} it).")
+    for space in ("logits", "pixels"):
+        grid_z[name, space], verdicts[name, space] = grid_above_floor(
+            trained_grid[name, space], trained_grid["dense AE", space])
+    print(f"{name:<20} grid vs the dense floor: logits z = {grid_z[name, 'logits']:+.1f}, pixels "
+          f"z = {grid_z[name, 'pixels']:+.1f} (above needs z > {GRID_Z_LIMIT:g})")
+verdict = {name: ("above the floor in " + " and ".join(sp for sp in ("logits", "pixels") if verdicts[name, sp])
+                  if any(verdicts[name, sp] for sp in ("logits", "pixels")) else "within the floor")
+           + f" (z: logits {grid_z[name, 'logits']:+.1f}, pixels {grid_z[name, 'pixels']:+.1f})" for name in ("conv AE (transpose)", "conv AE (upsample)")}
 sec = {n: statistics.median(histories[n]["seconds"]) for n in ("conv AE (transpose)", "conv AE (upsample)")}
 t_name, u_name = "conv AE (transpose)", "conv AE (upsample)"
 print(f"Decoder choice, from this run (seed 0):\n"
       f"  transposed: test error {results[t_name]:.5f}, {work[t_name]:,} multiply-adds, "
-      f"{sec[t_name]:.1f} s per epoch; grid {'above' if verdicts[t_name] else 'within'} the floor.\n"
+      f"{sec[t_name]:.1f} s per epoch; grid {verdict[t_name]}.\n"
       f"  upsample + conv: test error {results[u_name]:.5f} ({'higher' if results[u_name] > results[t_name] else 'not higher'}), "
       f"{work[u_name] / work[t_name]:.1f} x the multiply-adds, {sec[u_name] / sec[t_name]:.1f} x the time; "
-      f"none on a flat input by construction, {'above' if verdicts[u_name] else 'within'} the floor here.\n"
+      f"no grid on a flat input by construction; trained grid {verdict[u_name]}.\n"
       f"  kernel 4, stride 2: evens the overlap, but the four sub-kernel sums can still differ (above).")
 
 # %% [markdown]
 # The grid is a risk built into the transposed layer; training can shrink it, but nothing
-# guarantees that it does, so measure it on your own trained decoder as above. Upsample +
-# convolution removes the flat-input causes by construction and pays for it in multiply-adds
-# and time; a grid measured within the noise here may still show on another dataset or seed.
-# Appendix C compares untrained decoders with a noise floor.
+# guarantees that it does, so measure it on your own trained decoder. Upsample + convolution
+# removes the flat-input causes by construction and pays in multiply-adds and time. Appendix C
+# gives the sizes with their bootstrap errors and compares untrained decoders with a noise floor.
 
 # %% [markdown]
-# > **Common mistakes**
-# > - *Feeding flat images to a conv model.* Conv layers need (B, 1, 28, 28); the model's error
-# >   message says what it got and how to reshape.
-# > - *Guessing output sizes.* Print a shape table from the real model. In the formula of
-# >   section 1, forgetting `output_padding` (which must be smaller than the stride) leaves each
-# >   transposed layer's output one pixel short, and each step of `padding` removes two pixels.
-# > - *Reading "transposed" as "inverse".* A transposed convolution is the adjoint of a
-# >   convolution; it restores the size, not the image (the name `deconv` is a misnomer).
-# > - *Assuming a conv AE is small because convolutions share weights.* Count them: the linear
-# >   layers next to the code usually dominate.
-# > - *Forgetting `model.eval()` with BatchNorm.* In training mode every output depends on the
-# >   rest of its batch, and each forward pass (even under `torch.no_grad()`) overwrites the
-# >   running averages. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
-# > - *Expecting a conv AE to be shift-equivariant.* Its linear bottleneck ties the code to
-# >   positions. A fully convolutional model is shift-**equivariant** (its code map moves with
-# >   the image, for shifts by multiples of its total stride and away from the borders), not
-# >   shift-invariant: its code changes when the garment moves.
-# > - *Believing a kernel divisible by the stride cures checkerboards.* It evens the overlap;
-# >   learned weights can still make a grid. Upsample + convolution removes the unequal sums (a
-# >   flat input comes out flat away from the border), though not the alternating steps on a
-# >   sloped input.
-#
 # ## Summary
 #
 # - Strided convolutions shrink 28 to 14 to 7; transposed convolutions or upsample + convolution
-#   grow it back; a shape table read from the model confirms every step. A transposed
+#   grow it back. A transposed
 #   convolution is the adjoint (the input-gradient) of a convolution, not its inverse.
 # - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
 #   mode, and uses stored running averages after `model.eval()`.
 # - The conv AE has fewer parameters than the dense AE, most of them in the linear layers around
-#   the code, but more multiply-adds per image. The cell below restates section 3's and section
-#   5's findings from this run; their caveats: two seeds, one short rate search per model, and
-#   CPU time: on a GPU the time ratio, and so the compute verdict, can differ.
+#   the code, but more multiply-adds per image. The cell below restates sections 3 and 5 (two
+#   seeds, two rates searched per model).
 # - A linear bottleneck ties a conv AE to positions; a fully convolutional one is
 #   shift-equivariant for shifts by multiples of its total stride, not shift-invariant; a
 #   global-average code can be invariant and loses where things are. A code cell's receptive
@@ -1242,20 +1096,17 @@ print(f"Decoder choice, from this run (seed 0):\n"
 #   detectors applied everywhere.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap or
 #   unequal sub-kernel sums paint a checkerboard even on a flat input. Upsample + convolution has
-#   equal sums, yet can climb a ramp in two unequal steps.
-# - Appendices (optional): why the training curve can sit above validation (A), an LSTM
-#   autoencoder (B), seeds, nearest neighbours and interpolation in code space, and a noise floor
-#   for grids (C).
+#   equal sums, yet can climb a ramp in two unequal steps (Appendix G).
+# - Appendices (optional): training curve vs validation (A), an LSTM autoencoder (B), seeds,
+#   codes and grid noise floors (C), the dense AE at equal time (D), dead channels (E), a trained
+#   global-average code (F), ramps (G), common mistakes (H).
 
 # %%
 print(f"In this run: at equal steps the conv AE beat the dense AE at {conv_wins} of {n_s} seeds; "
-      + (f"with {time_pct}% of the conv AE's CPU time the dense AE's error was {eq_verdict}; " if eq_verdict
-         else "the longer dense run was skipped; ")
-      + f"BatchNorm, at the better of its two rates, raised the conv AE's error at {bn_raised} of "
+      f"BatchNorm, at the better of its two rates, raised the conv AE's error at {bn_raised} of "
       f"{len(bn_at)} seeds.")
-print(f"In this run: the trained transposed decoder's period-2 grid was "
-      f"{'above' if verdicts['conv AE (transpose)'] else 'within'} the dense floor, the upsampling "
-      f"decoder's {'above' if verdicts['conv AE (upsample)'] else 'within'} it.")
+print(f"In this run: the trained transposed decoder's period-2 grid was {verdict['conv AE (transpose)']}; "
+      f"the upsampling decoder's was {verdict['conv AE (upsample)']}.")
 
 # %% [markdown]
 # ## Appendix A: the training curve against validation, and forgetting `eval()`
@@ -1431,14 +1282,11 @@ for step, (before, after) in steps_taken.items():
     print(f"    {step.split(':')[0]}: fall " + ", ".join(f"{d:+.5f}" for d in diffs))
 
 # %% [markdown]
-# ### Details behind three main-path lines
+# ### Details behind two main-path lines
 #
 # Each step of section 3's chain at seed 0, as $z$: the mean change divided by its standard
 # error, image by image on the test images ($|z| \le 2$ is "within the test-image noise"). Then
-# the dead channels of the conv AE at each starting rate its search tried. Last, what per-pixel
-# centring adds to section 4's shift sensitivity: the uncentred conv AE keeps only the linear
-# layers tied to positions, so the difference between the two conv AEs' **increases** is what
-# centring adds (their ratios divide by different unshifted errors).
+# the dead channels of the conv AE at each starting rate its search tried.
 
 # %%
 for step, (before, after) in steps_taken.items():
@@ -1458,13 +1306,6 @@ print(f"In this run: the conv AE had {sum(by_rate[hi])} dead channels when train
       f"{sum(by_rate[lo])} at {lo:g}: the larger rate left "
       f"{'more' if sum(by_rate[hi]) > sum(by_rate[lo]) else 'no more'}.")
 
-rise = {n: shift_per_image[n][-1] - shift_per_image[n][0] for n in ("conv AE (transpose)", uncentred)}
-extra = rise["conv AE (transpose)"] - rise[uncentred]  # (N,): what centring adds, image by image
-z_c = extra.mean().item() / (extra.std().item() / len(extra) ** 0.5)
-print(f"In this run: at 3 px the error rose by {rise['conv AE (transpose)'].mean():+.5f} with centring "
-      f"and {rise[uncentred].mean():+.5f} without (difference z = {z_c:+.1f}): centring "
-      + ("added to the shift sensitivity." if z_c > 2 else "did not add measurably to it." if z_c >= -2
-         else "did not add to it; the uncentred conv AE was hurt more."))
 
 # %% [markdown]
 # ### Using the codes: nearest neighbours and interpolation
@@ -1528,6 +1369,19 @@ print(f"classes: {data.classes[int(y_test[a_idx])]} -> {data.classes[int(y_test[
 rows_figure(strips, n=8, title="a straight line between two codes, decoded (8 steps)")
 
 # %% [markdown]
+# Here is what one untrained decoder of each kind paints for eight random codes. Each output is
+# stretched to the full grey range so that the texture is visible.
+
+# %%
+torch.manual_seed(0)
+untrained = {kind: ConvAutoencoder(n_latent=32, decoder=kind) for kind in ("transpose", "upsample")}
+z = torch.randn(8, 32)  # eight random codes
+with torch.no_grad():
+    outs = {kind: m.decode(z) for kind, m in untrained.items()}  # (8, 1, 28, 28) each
+rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image is stretched
+            title="untrained decoders, random codes (contrast stretched per image)")
+
+# %% [markdown]
 # ### Untrained decoders against a noise floor
 #
 # A measured parity contrast is never exactly 0 (a sloped map or a finite sample already gives
@@ -1559,6 +1413,176 @@ for name in ("transpose", "upsample"):
     values = untrained_contrast[name]
     print(f"untrained {name:<9} decoders: contrast {min(values):.3f} to {max(values):.3f}: "
           f"{noise_floor_verdict(values, floor)}")
+for (name, space), g in trained_grid.items():  # section 5's trained decoders, with bootstrap SEs
+    print(f"trained {name:<19} {space}: period-2 size of the mean map {g.size:.4f} (SE {g.size_se:.4f})")
+
+# %% [markdown]
+# ## Appendix D: the dense AE at the conv AE's time
+#
+# Optional: section 3 compares the models at equal steps, but each convolution weight is used at
+# every position, so a conv step costs more. The cell trains the dense AE once more for about
+# the conv AE's measured CPU time (at most 4 times its epochs, and only if that costs no more
+# than one BatchNorm run); on a GPU the time ratio, and so this verdict, can differ.
+
+# %%
+sec_dense, sec_conv = (statistics.median(histories[n]["seconds"]) for n in ("dense AE", "conv AE (transpose)"))
+sec_bn = statistics.median(histories[bn_name]["seconds"])
+ratio = sec_conv / sec_dense  # measured time per step (epoch), conv AE / dense AE
+eq_epochs = max(1, int(epochs * min(ratio, 4.0)))  # the dense AE's epochs: the conv AE's time, capped at 4x
+time_pct = round(100 * eq_epochs * sec_dense / (epochs * sec_conv))  # its share of the conv AE's time
+if eq_epochs * sec_dense <= epochs * sec_bn:  # costs no more than one BatchNorm run
+    dense_eq = train(builds["dense AE"], chosen_lr["dense AE"], n_epochs=eq_epochs)[0]
+    eq_gap = mse_per_pixel_per_image(dense_eq, x_test) - chain_err["conv AE"]  # (N,) dense - conv
+    eq_z = eq_gap.mean().item() / (eq_gap.std().item() / len(eq_gap) ** 0.5)
+    eq_verdict = ("higher" if eq_z > 2 else "not different beyond the noise" if eq_z >= -2 else "lower")
+    print(f"In this run: at equal steps the conv AE's error was {chain_err['conv AE'].mean():.5f} vs the dense "
+          f"AE's {chain_err['dense AE'].mean():.5f}; the dense AE trained {eq_epochs} epochs instead of {epochs} "
+          f"= {time_pct}% of the conv AE's time (the conv AE taking {ratio:.1f} x its time per step): error "
+          f"{chain_err['conv AE'].mean() + eq_gap.mean():.5f} (z = {eq_z:+.1f}). At {time_pct}% of the conv AE's "
+          f"time the dense AE's error was {eq_verdict}.")
+else:
+    eq_verdict = None
+    print(f"In this run: the conv AE took {ratio:.1f} x the dense AE's time per step; a longer dense run "
+          f"would cost more than one BatchNorm run, so it was skipped: the comparison above is at equal "
+          f"steps, not equal compute.")
+
+# %% [markdown]
+# ## Appendix E: dead channels
+#
+# Optional: which of the conv AE's channels never fire, and whether BatchNorm keeps them alive.
+
+# %% [markdown]
+# ### Dead channels
+#
+# Lesson 02's dead units come back one level up. A conv layer's unit is a **channel**, one filter
+# applied at every position; it is dead when its ReLU outputs 0 at every position of every image.
+# If it is dead on the training images too, it passes nothing on and its filter gets no gradient,
+# so nothing pulls it back. `dead_channels` (in `course_utils.conv_filters`) counts them on the
+# test images.
+
+# %%
+from course_utils.conv_filters import dead_channels
+
+layer_labels = ("first-layer", "second-layer", "decoder 14x14")  # the conv ReLUs, in calling order
+dead_masks, dead_count = {}, {}  # model -> [(C,) bool per layer], [(dead, C) per layer]
+for name, model in {"conv AE": models["conv AE (transpose)"], bn_name: bn_model}.items():
+    dead_masks[name] = list(dead_channels(model, x_test).values())  # (16,), (32,), (16,)
+    dead_count[name] = [(int(mask.sum()), len(mask)) for mask in dead_masks[name]]
+    print(f"{name:<20} dead channels on all {len(x_test):,} test images: "
+          + ", ".join(f"{label} {d} of {c}" for label, (d, c) in zip(layer_labels, dead_count[name], strict=True)))
+(d1, c1), (d2, c2), _ = dead_count["conv AE"]
+(b1, _), (b2, _), _ = dead_count[bn_name]
+print(f"In this run: {d2} of {c2} second-layer channels and {d1} of {c1} first-layer channels of the "
+      f"conv AE never fire on the test images; with BatchNorm, {b2} and {b1}.")
+won = chain_err["conv AE"].mean() < chain_err["dense AE"].mean()
+print(f"In this run: with {c2 - d2} live second-layer channels the conv AE had "
+      f"{'a lower' if won else 'no lower'} test error than the dense AE (seed 0, as above).")
+
+# %% [markdown]
+# A dead channel is capacity the model paid for and does not use. A channel dies
+# when its filter's response plus its bias falls below 0 everywhere; large steps early in training
+# are the usual suspect, which the search's runs of the same model at different starting rates
+# test (the rate line, Appendix C). BatchNorm re-centres each channel on its batch's mean before
+# the ReLU, so only its learned scale and shift ($\gamma$, $\beta$), with the stored statistics in
+# eval mode, can push a whole channel below 0. Keeping channels alive is not
+# the same as lowering the error: compare the counts with the chain's test errors. The conv AE's
+# comparison with the dense AE was made with its dead channels, and the last line reports it.
+
+# %% [markdown]
+# ## Appendix F: a global-average code, trained
+#
+# Optional: what discarding *where* costs an autoencoder. The cell trains the global-average
+# encoder of section 4 with ordinary zero padding, the conv AE's decoder, and the uncentred conv
+# AE's recipe and rate, so the two differ only in how the encoder ends.
+
+# %%
+def gap_autoencoder() -> nn.Module:
+    """Two strided convolutions, one average per channel as the 32-number code, the conv AE's decoder."""
+    encoder = nn.Sequential(
+        nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),  # 28x28 -> 14x14, zero padding
+        nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),  # 14x14 -> 7x7
+        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())  # (B, 32, 7, 7) -> (B, 32): the code
+    return nn.Sequential(encoder, ConvAutoencoder(n_latent=32).decoder)  # (B, 32) -> (B, 1, 28, 28)
+
+
+gap_model = train(gap_autoencoder, lr_conv)[0]
+gap_mse = mse_per_pixel_per_image(gap_model, x_test).mean().item()
+plain_mse = mse_per_pixel_per_image(models[uncentred], x_test).mean().item()
+print(f"test MSE per pixel: global-average code {gap_mse:.5f}, linear bottleneck (the uncentred "
+      f"conv AE) {plain_mse:.5f}; same decoder, recipe and rate")
+print(f"In this run: the global-average code's test error was {gap_mse / plain_mse:.1f} times the "
+      f"linear bottleneck's.")
+
+# %% [markdown]
+# A classifier needs only *what*; an autoencoder must put every pixel back in its place, and 32
+# averages over all positions keep only traces of where things were: the zero-padded border, the
+# position modulo the total stride of 4 (the 1- and 2-pixel shifts above changed the code), and
+# the arrangement of parts inside each channel's 7-pixel window.
+
+# %% [markdown]
+# ## Appendix G: upsample + convolution on a ramp
+#
+# Optional: the one period-2 pattern that upsample + convolution can still make.
+
+# %% [markdown]
+# Equal sums settle flat inputs only. The sub-kernels are still different pieces of the kernel,
+# so a **ramp** (column $j$ holds the value $j$) can climb in two unequal steps. Write
+# $c_0, c_1, c_2$ for the sums of the three columns of the $3 \times 3$ weights: away from the
+# border the output climbs by $c_0 + c_2$ from column $2m$ to $2m+1$ and by $c_1$ from $2m+1$ to
+# $2m+2$, unequal unless $c_1 = c_0 + c_2$, which nothing in training enforces.
+
+# %%
+ramp = torch.arange(8.0).expand(8, 8)[None, None]  # (1, 1, 8, 8): column j holds the value j
+with torch.no_grad():
+    ramp_out = pair(ramp)[0, 0]  # (16, 16)
+steps_along_row = ramp_out[8, 2:-2].diff()  # columns 2..13, away from the zero padding
+c0, c1, c2 = conv3.weight[0, 0].detach().sum(dim=0)  # the sums of the three weight columns
+predicted_steps = torch.stack([c0 + c2, c1]).repeat(6)[: len(steps_along_row)]  # even->odd, odd->even
+print(f"steps along a row of the output: {steps_along_row.numpy().round(3)}")
+print(f"predicted: c0 + c2 = {c0 + c2:.3f}, then c1 = {c1:.3f}, alternating: "
+      f"{torch.allclose(steps_along_row, predicted_steps, atol=1e-5)}; "
+      f"two unequal steps (a pattern of period 2): {bool((c0 + c2 - c1).abs() > 1e-3)}")
+noise = torch.rand(300, 1, 14, 14, generator=torch.Generator().manual_seed(0))  # random images
+with torch.no_grad():
+    noise_out = pair(noise)[:, 0, 2:-2, 2:-2]  # (300, 24, 24), away from the padding
+noise_means = torch.stack([noise_out[:, r::2, c::2].mean() for r in (0, 1) for c in (0, 1)])  # (4,)
+spread = ((noise_means.max() - noise_means.min()) / noise_out.abs().mean()).item()
+print(f"on 300 random 14x14 inputs: parity means {noise_means.numpy().round(3)}, spread {spread:.3f} "
+      f"of the mean |output| (below 1%: {spread < 0.01})")
+
+# %% [markdown]
+# This period-2 sawtooth is upsampling's **blockiness**. Upsample + convolution removes the causes
+# that paint a grid on a flat input (uneven overlap, unequal sums), not every period-2 pattern:
+# on random inputs, which have no slope on average, its four parity means nearly agree (last
+# line); on sloped inputs they can differ.
+
+# %% [markdown]
+# ## Appendix H: common mistakes
+#
+# Optional: a checklist of the mistakes this lesson's topics invite.
+
+# %% [markdown]
+# > **Common mistakes**
+# > - *Feeding flat images to a conv model.* Conv layers need (B, 1, 28, 28); the model's error
+# >   message says what it got and how to reshape.
+# > - *Guessing output sizes.* Print a shape table from the real model. In the formula of
+# >   section 1, forgetting `output_padding` (which must be smaller than the stride) leaves each
+# >   transposed layer's output one pixel short, and each step of `padding` removes two pixels.
+# > - *Reading "transposed" as "inverse".* A transposed convolution is the adjoint of a
+# >   convolution; it restores the size, not the image (the name `deconv` is a misnomer).
+# > - *Assuming a conv AE is small because convolutions share weights.* Count them: the linear
+# >   layers next to the code usually dominate.
+# > - *Forgetting `model.eval()` with BatchNorm.* In training mode every output depends on the
+# >   rest of its batch, and each forward pass (even under `torch.no_grad()`) overwrites the
+# >   running averages. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
+# > - *Expecting a conv AE to be shift-equivariant.* Its linear bottleneck ties the code to
+# >   positions. A fully convolutional model is shift-**equivariant** (its code map moves with
+# >   the image, for shifts by multiples of its total stride and away from the borders), not
+# >   shift-invariant: its code changes when the garment moves.
+# > - *Believing a kernel divisible by the stride cures checkerboards.* It evens the overlap;
+# >   learned weights can still make a grid. Upsample + convolution removes the unequal sums (a
+# >   flat input comes out flat away from the border), though not the alternating steps on a
+# >   sloped input.
 
 # %% [markdown]
 # [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)

@@ -22,11 +22,14 @@ from course_utils.conv_filters import (
     shift_images,
 )
 from course_utils.conv_probes import (
+    GRID_Z_LIMIT,
+    CoherentGrid,
     coherent_grid,
     decoder_logits,
     difference_verdict,
     error_maps,
     error_maps_figure,
+    grid_above_floor,
     measured_receptive_field,
     parity_contrast,
     period2_amplitudes,
@@ -190,6 +193,19 @@ def _realish_images(n: int = 400, seed: int = 0) -> torch.Tensor:
     return blob * (0.5 + 0.5 * torch.rand(n, 1, 1, generator=g)) + 0.3 * blob * torch.randn(
         n, 28, 28, generator=g
     )
+
+
+def test_grid_above_floor_uses_the_same_limit_as_coherent_grid():
+    def grid(size: float, se: float) -> CoherentGrid:
+        return CoherentGrid(torch.zeros(3), torch.ones(3), size, se, 0.0, False)
+
+    floor = grid(1.0, 0.3)
+    z, above = grid_above_floor(grid(2.0, 0.4), floor)  # z = 1 / 0.5 = 2: marginal
+    assert abs(z - 2.0) < 1e-9 and not above  # z = 2 is NOT above: the limit is 3, not 2
+    z, above = grid_above_floor(grid(2.6, 0.4), floor)  # z = 3.2
+    assert above and z > GRID_Z_LIMIT == 3.0
+    assert grid_above_floor(grid(0.5, 0.4), floor)[0] < 0  # below the floor: negative z
+    assert grid_above_floor(grid(2.0, 0.4), floor, z_limit=1.5)[1]  # the limit is a parameter
 
 
 def test_coherent_grid_sees_a_fixed_phase_grid_and_not_detail_phase_or_slopes():
