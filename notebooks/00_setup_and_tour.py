@@ -40,7 +40,8 @@
 #
 # **Before you start.** You should read Python and NumPy. If PyTorch's tensors, `nn.Module` and
 # `loss.backward()` are new, work through PyTorch's tutorials "Learn the Basics" and "A Gentle
-# Introduction to `torch.autograd`" (on pytorch.org) first.
+# Introduction to `torch.autograd`" (on pytorch.org) first. The maths: projections and
+# eigenvectors/SVD for lesson 01; Gaussians, expectation, log-likelihood and KL divergence for lesson 06.
 #
 # **The road ahead.** Each lesson answers one question:
 #
@@ -100,7 +101,7 @@ print("fast mode keeps at most these many images per split:", FAST_SIZES)
 print("for example, epochs = course.pick(full=10, fast=1) gives", course.pick(full=10, fast=1), "here")
 
 # %% [markdown]
-# ### A two-minute PyTorch warm-up
+# ### A PyTorch warm-up
 #
 # If tensors and autograd are familiar, skip to the next heading. Everything in the course is
 # built from two ideas. A **tensor** is an array of numbers with a shape, like a NumPy array,
@@ -206,7 +207,7 @@ else:
 # The CPU and a GPU use different random-number algorithms (a Mersenne Twister on the CPU, Philox
 # on an NVIDIA GPU), so one seed draws other numbers on each, and even two GPU models can differ. To
 # repeat a run, rerun it from the top on the same machine. Bit-for-bit repeats on a GPU also take the
-# same library versions, deterministic algorithms, no cuDNN benchmarking and, on older PyTorch,
+# same library versions, deterministic algorithms, no cuDNN benchmarking and, on some PyTorch releases,
 # `CUBLAS_WORKSPACE_CONFIG` (Appendix B runs these settings).
 
 # %% [markdown]
@@ -344,7 +345,8 @@ rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (le
 # Here the encoder and decoder are PCA's projections; in lesson 01 they become two linear layers
 # trained by gradient descent. The code is shorter than the image, a **bottleneck**: it forces the
 # encoder to compress instead of copying. Later lessons use other constraints: noise on the input
-# (lesson 04) and sparsity (lesson 05, with codes longer than the image).
+# (lesson 04), sparsity and a contractive penalty (lesson 05, with codes longer than the image) and,
+# in the VAE, a KL term that pulls each code's distribution towards a fixed prior (lesson 06).
 
 # %% [markdown]
 # ### Batching from memory
@@ -618,7 +620,9 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # `.detach().cpu()` to plot results or turn them into NumPy (or compute under `torch.no_grad()`);
 # the course's `fit` and `predict` move the batches for you. The cell below follows the idiom,
 # then makes the mistake on purpose: it feeds the model a batch on another device (on a CPU-only
-# machine, PyTorch's `meta` device, whose tensors have shapes but no data). Its last two lines show
+# machine, PyTorch's `meta` device, whose tensors have shapes but no data). With a GPU, the
+# message students meet reads "Expected all tensors to be on the same device, but found at least
+# two devices, cuda:0 and cpu!"; the meta device words it differently. Its last two lines show
 # why only the batch is reassigned: a tensor's `.to()` returns a new tensor, a module's moves the
 # module itself.
 
@@ -1142,7 +1146,7 @@ del x
 # PyTorch to split among threads; this cell does not test that.)
 
 # %% [markdown]
-# ## Appendix C: batches on the device, in detail
+# ## Appendix C: the batch axis, and a layer that mixes the images of a batch
 #
 # **Optional:** what the first axis of a batch means, and a layer that mixes the images of a
 # batch.
@@ -1181,8 +1185,8 @@ print(f"with BatchNorm1d after it, in training mode: image 1's row is the same i
 # uses both, through the course's `predict`.
 #
 # A trained model lives in memory, and a Colab runtime that disconnects (after a while idle, or
-# at its time limit) takes it along. `model.state_dict()` is a dictionary from each weight's name
-# to its tensor; `torch.save` writes it to a file (on Colab, to your mounted Google Drive if it
+# at its time limit) takes it along. `model.state_dict()` is a dictionary from the name of each
+# parameter and buffer (such as BatchNorm's running statistics) to its tensor; `torch.save` writes it to a file (on Colab, to your mounted Google Drive if it
 # must survive the runtime), and `load_state_dict` copies it into a freshly built model of the
 # same architecture. The cell below saves the stand-in model into a temporary folder, builds a
 # new model (other random weights), loads the file into it, and prints whether the new model
@@ -1317,7 +1321,7 @@ rows_figure({"scan, 8x8": scans[:10] / 16, "fallback, 28x28": fallback[:10]},
 # 05 rely on it.
 #
 # The cell below trains the same seeded `TinyAE` for 100 steps with each convention, under Adam and
-# under SGD (same learning rate), then adds an L1 penalty (as in lesson 05): $\lambda$ times the
+# under SGD (each optimizer keeps one learning rate for both conventions), then adds an L1 penalty (as in lesson 05): $\lambda$ times the
 # code's L1 norm (the sum of its 10 absolute values), averaged over the images.
 
 # %%
