@@ -140,12 +140,18 @@ print("after w.grad = None:", w.grad)
 # %% [markdown]
 # Adding lets a gradient be built up over $k$ equal pieces of a batch, if each piece's mean loss
 # is scaled by $1/k$ (unscaled, the sum is $k$ times the full batch's gradient). The cell below
-# checks it with the two rows of `X` as two halves.
+# checks it with the two rows of `X` as two halves: two `backward()` calls, one per half, add
+# into `w.grad`, which is then compared with one `backward()` on the whole batch.
 
 # %%
-full = torch.autograd.grad((X @ w).pow(2).mean(), w)[0]  # (3,): gradient of the mean loss over both rows
-halves = sum(torch.autograd.grad((X[i : i + 1] @ w).pow(2).mean() / 2, w)[0] for i in (0, 1))  # each half x 1/2
-print("two half-batch mean losses x 1/2 add up to the full-batch gradient:", torch.allclose(halves, full))
+for i in (0, 1):  # two halves of the batch, one row each
+    ((X[i : i + 1] @ w).pow(2).mean() / 2).backward()  # each half's mean loss x 1/2, added into w.grad
+accumulated = w.grad.clone()  # (3,): the sum of the two halves' gradients
+w.grad = None  # empty it before the whole batch
+(X @ w).pow(2).mean().backward()  # one backward() on the mean loss over both rows
+print(f"two backward() calls on the halves (x 1/2) accumulated {accumulated.tolist()}; one on the whole "
+      f"batch gave {w.grad.tolist()}; equal: {torch.allclose(accumulated, w.grad)}")
+w.grad = None
 
 # %% [markdown]
 # A training step, though, wants the gradient of the current batch alone. That is why a training loop calls
@@ -611,6 +617,10 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # there. When a loss will not fall, first try to over-fit one batch: train on a single batch
 # alone; if even its loss stays up, the problem is in the code path (model, loss, loop or
 # preprocessing), not in having too few or too varied images.
+#
+# In the strip, TinyAE's row is speckled where PCA's is smooth: directions that its random
+# starting weights put into the images are not yet trained away (the model's loss / PCA's ratio
+# printed above is that gap, and it shrinks with more steps); lesson 01 follows training to the end.
 
 # %% [markdown]
 # ### Batches on the device
