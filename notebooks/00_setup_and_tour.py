@@ -27,12 +27,13 @@
 # 1. run the setup cell that every lesson starts with, and warm up with tensors and autograd;
 # 2. see what a seed makes repeatable, and what it does not;
 # 3. load Fashion-MNIST and MNIST, and see which copy of the data this run used;
-# 4. see how images are stored and batched, train a small autoencoder, and write its loss yourself;
-# 5. try an interactive view, and learn how quizzes and exercises work.
+# 4. see how images are stored and batched, and on which device they go;
+# 5. train a first small autoencoder, and write its loss yourself;
+# 6. try an interactive view, and learn how quizzes and exercises work.
 #
-# **Minimum path:** sections 1 to 4, then the quiz at the end; sections 5 and 6 and the appendices
-# are optional. Estimated reading time (prose, 200 words a minute): sections 1-4 about 14 min,
-# 5-6 about 3, appendices about 12.
+# **Minimum path:** sections 1 to 5, then the quiz at the end; sections 6 and 7 and the appendices
+# are optional. Estimated reading time (prose, 200 words a minute): sections 1-5 about 14 min,
+# 6-7 about 3, appendices about 12.
 #
 # **Two editions.** Every lesson and exercise has a Vietnamese twin (`notebooks/vi/`,
 # `exercises/vi/`, linked at the top): the prose is translated; the code and the lines it prints
@@ -110,7 +111,7 @@ print("for example, epochs = course.pick(full=10, fast=1) gives", course.pick(fu
 # to each **leaf** tensor, one you created with `requires_grad=True` (a model's weights), and
 # **adds** it to that tensor's `.grad` (empty until the first call), which is what a training
 # step needs. A tensor computed from them follows them (its `requires_grad` is True too) but
-# gets no `.grad` of its own (section 4 shows it). The cell below checks autograd's derivative
+# gets no `.grad` of its own (section 5 shows it). The cell below checks autograd's derivative
 # against the one written by hand: for
 # $L(w) = \|X w\|^2$ the gradient is $2 X^\top X w$.
 
@@ -155,7 +156,7 @@ w.grad = None
 
 # %% [markdown]
 # A training step, though, wants the gradient of the current batch alone. That is why a training loop calls
-# `optimizer.zero_grad()` before each `loss.backward()`, as the loops in section 4 and in
+# `optimizer.zero_grad()` before each `loss.backward()`, as the loops in section 5 and in
 # Appendices A, B, D and F do, and so does the course's `fit`: it empties the `.grad` of every weight the
 # optimizer updates.
 
@@ -277,7 +278,7 @@ for data in (mnist, fashion):
           f"[{data.train.x.min():.1f}, {data.train.x.max():.1f}], labels {tuple(data.train.y.shape)}")
 
 # %% [markdown]
-# ## 4. How the images are stored, and how batches are cut
+# ## 4. Images and batches
 #
 # Images are tensors of shape **(N, 1, 28, 28)**: N images, 1 grey channel, 28 rows, 28 columns,
 # with pixel values between 0 (black) and 1 (white) (`load_dataset` divides the files' bytes 0-255
@@ -321,6 +322,56 @@ for data in (mnist, fashion):
           f"largest class at most 1.5 x the smallest: {counts.max() <= 1.5 * counts.min()}")
 
 # %% [markdown]
+# ### Batching from memory
+#
+# The whole training set fits in memory (the cell below prints its size), so the course's
+# `iterate_batches` cuts each mini-batch out of that one tensor by indexing. PyTorch's `DataLoader`
+# gives batches of the same shape, stacking images one index at a time: the tool for data that does
+# not fit in memory or needs per-image transforms. Appendix A compares and times the two.
+
+# %%
+n_bytes = fashion.train.x.element_size() * fashion.train.x.nelement()
+print(f"{fashion.name} training split: {len(fashion.train.x):,} images x 784 pixels x "
+      f"{fashion.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory")
+
+# %% [markdown]
+# ### Batches on the device
+#
+# A model's weights and the batches it sees must live on the same device, or PyTorch raises a
+# `RuntimeError`. The idiom: `model.to(device)` once, `xb = xb.to(device)` for each batch,
+# `.detach().cpu()` to plot results or turn them into NumPy (or compute under `torch.no_grad()`);
+# the course's `fit` and `predict` move the batches for you. The cell below follows the idiom,
+# then makes the mistake on purpose: it feeds the model a batch on another device (on a CPU-only
+# machine, PyTorch's `meta` device, whose tensors have shapes but no data). With a GPU, the
+# message students meet reads "Expected all tensors to be on the same device, but found at least
+# two devices, cuda:0 and cpu!"; the meta device words it differently. Its last two lines show
+# why only the batch is reassigned: a tensor's `.to()` returns a new tensor, a module's moves the
+# module itself.
+
+# %%
+model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model: its weights on the device
+(xb,) = next(iterate_batches(mnist.train.x, batch_size=128))  # (128, 1, 28, 28), on the CPU
+xb = xb.flatten(1).to(course.device)  # (128, 1, 28, 28) -> (128, 784), on the model's device
+out = model(xb)  # (128, 10)
+print(f"weights on {model.weight.device}, batch on {xb.device}, output {tuple(out.shape)} on "
+      f"{out.device}; after .cpu(): {out.cpu().device}")
+other = "cpu" if course.device.type != "cpu" else "meta"  # a second device; meta tensors hold no data
+try:
+    model(xb.to(other))  # the mistake: the batch on another device than the weights
+    print(f"no error: this PyTorch ran the model on a batch from {other}")
+except RuntimeError as err:
+    print(f"model(batch on {other}) raised RuntimeError:", str(err).splitlines()[0][:160])
+t = torch.zeros(2)  # float32; .to() converts dtypes the way it moves devices
+t.to(torch.float64)  # returns a converted copy and leaves t as it was
+print(f"tensor: after t.to(torch.float64) without reassigning, t is still {t.dtype}: write t = t.to(...)")
+layer = torch.nn.Linear(2, 2)  # float32 weights
+returned = layer.to(torch.float64)  # a module converts its own weights, in place
+print(f"module: after layer.to(torch.float64), its weights are {layer.weight.dtype}; "
+      f"it returned the same module: {returned is layer}")
+
+# %% [markdown]
+# ## 5. Your first autoencoder
+#
 # ### A first taste: 784 pixels from a few numbers
 #
 # What is all this for? The cell below describes each of ten test images by only $k$ numbers, with
@@ -353,19 +404,6 @@ rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (le
 # encoder to compress instead of copying. Later lessons use other constraints: noise on the input
 # (lesson 04), sparsity and a contractive penalty (lesson 05, with codes longer than the image) and,
 # in the VAE, a KL term that pulls each code's distribution towards a fixed prior (lesson 06).
-
-# %% [markdown]
-# ### Batching from memory
-#
-# The whole training set fits in memory (the cell below prints its size), so the course's
-# `iterate_batches` cuts each mini-batch out of that one tensor by indexing. PyTorch's `DataLoader`
-# gives batches of the same shape, stacking images one index at a time: the tool for data that does
-# not fit in memory or needs per-image transforms. Appendix A compares and times the two.
-
-# %%
-n_bytes = fashion.train.x.element_size() * fashion.train.x.nelement()
-print(f"{fashion.name} training split: {len(fashion.train.x):,} images x 784 pixels x "
-      f"{fashion.train.x.element_size()} bytes = {n_bytes / 1e6:.1f} MB in memory")
 
 # %% [markdown]
 # ### Does training work here?
@@ -623,42 +661,7 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # printed above is that gap, and it shrinks with more steps); lesson 01 follows training to the end.
 
 # %% [markdown]
-# ### Batches on the device
-#
-# A model's weights and the batches it sees must live on the same device, or PyTorch raises a
-# `RuntimeError`. The idiom: `model.to(device)` once, `xb = xb.to(device)` for each batch,
-# `.detach().cpu()` to plot results or turn them into NumPy (or compute under `torch.no_grad()`);
-# the course's `fit` and `predict` move the batches for you. The cell below follows the idiom,
-# then makes the mistake on purpose: it feeds the model a batch on another device (on a CPU-only
-# machine, PyTorch's `meta` device, whose tensors have shapes but no data). With a GPU, the
-# message students meet reads "Expected all tensors to be on the same device, but found at least
-# two devices, cuda:0 and cpu!"; the meta device words it differently. Its last two lines show
-# why only the batch is reassigned: a tensor's `.to()` returns a new tensor, a module's moves the
-# module itself.
-
-# %%
-model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model: its weights on the device
-(xb,) = next(iterate_batches(mnist.train.x, batch_size=128))  # (128, 1, 28, 28), on the CPU
-xb = xb.flatten(1).to(course.device)  # (128, 1, 28, 28) -> (128, 784), on the model's device
-out = model(xb)  # (128, 10)
-print(f"weights on {model.weight.device}, batch on {xb.device}, output {tuple(out.shape)} on "
-      f"{out.device}; after .cpu(): {out.cpu().device}")
-other = "cpu" if course.device.type != "cpu" else "meta"  # a second device; meta tensors hold no data
-try:
-    model(xb.to(other))  # the mistake: the batch on another device than the weights
-    print(f"no error: this PyTorch ran the model on a batch from {other}")
-except RuntimeError as err:
-    print(f"model(batch on {other}) raised RuntimeError:", str(err).splitlines()[0][:160])
-t = torch.zeros(2)  # float32; .to() converts dtypes the way it moves devices
-t.to(torch.float64)  # returns a converted copy and leaves t as it was
-print(f"tensor: after t.to(torch.float64) without reassigning, t is still {t.dtype}: write t = t.to(...)")
-layer = torch.nn.Linear(2, 2)  # float32 weights
-returned = layer.to(torch.float64)  # a module converts its own weights, in place
-print(f"module: after layer.to(torch.float64), its weights are {layer.weight.dtype}; "
-      f"it returned the same module: {returned is layer}")
-
-# %% [markdown]
-# ## 5. Interactive views
+# ## 6. Interactive views
 #
 # Many lessons have sliders: move one and a figure is redrawn. Each view is a thin shell over an
 # ordinary function that returns a figure, and the lesson also shows that function's output, so an
@@ -695,7 +698,7 @@ FigureView(
 )
 
 # %% [markdown]
-# ## 6. Quizzes and exercises
+# ## 7. Quizzes and exercises
 #
 # - **Quizzes.** Every lesson ends with a short multiple-choice quiz, graded when you press
 #   *Submit*, with an explanation for every question, in English or Vietnamese (the Vietnamese
@@ -1172,6 +1175,8 @@ del x
 # model and compares that image's row in the batch of 3 and in a batch of 2.
 
 # %%
+(xb,) = next(iterate_batches(mnist.train.x, batch_size=128))  # section 4's batch again: (128, 1, 28, 28)
+xb = xb.flatten(1).to(course.device)  # (128, 784), on the stand-in model's device
 three = xb[:3]  # (3, 784): a batch of 3 images, on the model's device
 out3 = model(three)  # (3, 10): one row of output per image
 alone = model(three[1:2])  # (1, 10): image 1 on its own, as a batch of 1
@@ -1327,7 +1332,7 @@ rows_figure({"scan, 8x8": scans[:10] / 16, "fallback, 28x28": fallback[:10]},
 # %% [markdown]
 # ## Appendix F: per-pixel or per-image loss, trained
 #
-# **Optional:** it trains the rule section 4 states about the two loss conventions; lessons 01 and
+# **Optional:** it trains the rule section 5 states about the two loss conventions; lessons 01 and
 # 05 rely on it.
 #
 # The cell below trains the same seeded `TinyAE` for 100 steps with each convention, under Adam and
@@ -1430,7 +1435,7 @@ for asked, data in (("Fashion-MNIST", fashion), ("MNIST", mnist)):
     else:
         status_line(True, f"{asked}: real data ({data.name}), training and test files")
 status_line(importlib.util.find_spec("ipywidgets") is not None,
-            "ipywidgets installed (only section 5's slider shows whether your Jupyter draws widgets)")
+            "ipywidgets installed (only section 6's slider shows whether your Jupyter draws widgets)")
 status_line(not course.fast, f"{course.mode} mode" + (" (a smoke test: numbers are not results)" if course.fast else ""))
 
 # %% [markdown]
