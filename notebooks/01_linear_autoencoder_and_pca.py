@@ -210,8 +210,10 @@ print("variance along each principal direction:", eigenvalues.numpy().round(4))
 
 # %% [markdown]
 # **Why centre first?** The SVD finds the directions that best describe the points *as seen from
-# the origin*. This cloud sits far from the origin, so without centring the first "direction" is
-# pulled towards the cloud's position instead of following its spread. **Predict:** how many
+# the origin*. This cloud's mean is not small compared with its spread (the cell prints its
+# distance from the origin next to the standard deviation along the first principal direction),
+# so without centring the first "direction" is pulled towards the cloud's position instead of
+# following its spread. **Predict:** how many
 # degrees off will the uncentred first direction be?
 
 # %%
@@ -227,6 +229,8 @@ raw_recon = cloud @ vt_raw[:2].T @ vt_raw[:2]  # (500, 3): projected onto a plan
 centred_recon = (cloud - mean) @ vt[:2].T @ vt[:2] + mean  # (500, 3): PCA's reconstruction
 raw_err = ((cloud - raw_recon) ** 2).sum(dim=1).mean().item()
 centred_err = ((cloud - centred_recon) ** 2).sum(dim=1).mean().item()
+print(f"the mean's distance from the origin: {mean.norm():.2f}; standard deviation along the first "
+      f"principal direction: {eigenvalues[0].sqrt():.2f}")
 print(f"first direction without centring: {angle_deg(vt_raw[0], mean):.1f} deg from the mean point, "
       f"{angle_deg(vt_raw[0], vt[0]):.1f} deg from the true first principal direction")
 print(f"squared error per point with 2 directions: without centring {raw_err:.4f}, "
@@ -1401,12 +1405,19 @@ for k, r in results.items():
     on_rest = torch.linalg.svdvals(W_d @ (W_e - W_e @ V_top @ V_top.T))[:k]  # (k,): on the other 584
     print(f"k = {k:>2}: singular values of W_d W_e on the top 200 principal directions {on_top.min():.4f} to "
           f"{on_top.max():.4f}; on the other 584 directions {on_rest.min():.2f} to {on_rest.max():.2f}")
+n_top = V_top.shape[1]
+rest_var = pca.eigenvalues[n_top:].sum().item()  # per image: variance beyond the top directions
+print(f"In this run: the {784 - n_top} directions beyond the top {n_top} keep "
+      f"{rest_var / pca.eigenvalues.sum().item():.1%} of the training variance ({rest_var:.2f} per image; "
+      f"PCA's error at k = {k_focus}: {pca.eigenvalues[k_focus:].sum().item():.2f}).")
 
 # %% [markdown]
-# This is deep dive 1's leak, on images: the hundreds of pixel directions with almost no variance
-# pull on the encoder in proportion to their variance, so it keeps much of its random start there.
-# That costs almost nothing on the data, and it is why $W_dW_e$ is not $V_kV_k^\top$ although the
-# subspace is PCA's.
+# This is deep dive 1's leak, on images. The directions beyond the top 200 are not empty (the last
+# line prints their share of the variance), but each carries little, so each pulls weakly on the
+# encoder: in proportion to its variance under plain gradient descent, and only qualitatively so
+# under Adam (deep dive 1). The encoder keeps much of its random start there; the large singular
+# values sit where the variance is tiny, so it costs almost nothing on the data, and it is why
+# $W_dW_e$ is not $V_kV_k^\top$ although the subspace is PCA's.
 
 # %% [markdown]
 # ### Deep dive 4: the fine print of section 4's theorem
@@ -1425,8 +1436,12 @@ for k, r in results.items():
 # variance at all in the training images (section 6 counts the directions that do have some) break the
 # full-rank assumption, harmlessly for the error: the data have no component along them, so
 # restricted to the directions the data span the argument goes through unchanged, as long as the
-# cut lies among the directions with variance. Off those directions gradient descent leaves the
-# map where it started (deep dive 3 prints the leak), so $W_dW_e$ itself need not be $V_kV_k^\top$.
+# cut lies among the directions with variance. Along such a direction $u$ the weight gradient is
+# zero only if the mean has no component on it too ($\bar x \cdot u = 0$, as for pixels that are
+# always blank): there gradient descent leaves the map where it started. If $\bar x \cdot u \neq 0$,
+# the gradient is not zero while the offset is still being fitted, and Adam turns even a small
+# gradient into a full-size step. Either way $W_dW_e$ itself need not be $V_kV_k^\top$ (deep dive 3
+# prints a related leak, on the low-variance directions beyond the top 200).
 #
 # In detail, with the gap: every critical point where $W_d$ has full rank $k$ projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
 # minimum, and every other such point is a **saddle**, not a trap. (There are rank-deficient
