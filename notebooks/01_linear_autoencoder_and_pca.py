@@ -1083,7 +1083,7 @@ for _ in range(long_epochs * steps_per_epoch):  # as many steps as the minibatch
 from course_utils.plots import NotebookFigure
 
 trace = torch.tensor(recorder.rows)  # (epochs, 5)
-fig = NotebookFigure(figsize=(7, 3.6), layout="constrained")
+fig = NotebookFigure(figsize=(7, 4.8), layout="constrained")
 ax = fig.subplots()
 ax.semilogy(trace[:, 0], (trace[:, 1] - 1).clamp_min(1e-8), color="tab:blue", lw=1.5,
             label="error / PCA's error - 1")  # > 0 but for rounding
@@ -1102,7 +1102,7 @@ ax.axhline(0.01, color="grey", ls="--", lw=1, label="tolerance of the verdict")
 ax.set(xlabel=f"epoch (= {steps_per_epoch} optimizer steps)", ylabel="gap (log scale)",
        title="How a linear AE settles on PCA's projection")
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8)
+fig.legend(loc="outside lower center", ncol=2, fontsize=9)  # below the axes, off the data
 display(fig)
 
 
@@ -1392,7 +1392,9 @@ print(f"In this run (k = {', '.join(str(k) for k in early)}): the offset part is
 # $c$ the biases' output), one vector for all images: the biases learn it whatever the subspace.
 # Turning the subspace needs the weak differences between eigenvalues (section 6). So the loss can fall far while the shares (black, dashed) stay flat;
 # where the singular values keep most of their step-0 size meanwhile, that fall is the offset
-# going away, not a rescaling of the map.
+# going away, not a rescaling of the map. Where a curve rises at the very first step, that is
+# Adam's first updates: every weight moves by about the full learning rate, before its running
+# averages settle.
 #
 # **Why the final singular values are not all 1.** Predict: on which directions is the trained map
 # PCA's projection, and where does it differ?
@@ -1415,9 +1417,9 @@ print(f"In this run: the {784 - n_top} directions beyond the top {n_top} keep "
 # This is deep dive 1's leak, on images. The directions beyond the top 200 are not empty (the last
 # line prints their share of the variance), but each carries little, so each pulls weakly on the
 # encoder: in proportion to its variance under plain gradient descent, and only qualitatively so
-# under Adam (deep dive 1). The encoder keeps much of its random start there; the large singular
-# values sit where the variance is tiny, so it costs almost nothing on the data, and it is why
-# $W_dW_e$ is not $V_kV_k^\top$ although the subspace is PCA's.
+# under Adam (deep dive 1). The encoder keeps much of its random start there, which is why
+# $W_dW_e$ is not $V_kV_k^\top$ although the subspace is PCA's; what that costs on the data is the
+# "map" column of deep dive 5's table.
 
 # %% [markdown]
 # ### Deep dive 4: the fine print of section 4's theorem
