@@ -210,8 +210,10 @@ print("variance along each principal direction:", eigenvalues.numpy().round(4))
 
 # %% [markdown]
 # **Why centre first?** The SVD finds the directions that best describe the points *as seen from
-# the origin*. This cloud sits far from the origin, so without centring the first "direction" is
-# pulled towards the cloud's position instead of following its spread. **Predict:** how many
+# the origin*. This cloud's mean is not small compared with its spread (the cell prints its
+# distance from the origin next to the standard deviation along the first principal direction),
+# so without centring the first "direction" is pulled towards the cloud's position instead of
+# following its spread. **Predict:** how many
 # degrees off will the uncentred first direction be?
 
 # %%
@@ -227,6 +229,8 @@ raw_recon = cloud @ vt_raw[:2].T @ vt_raw[:2]  # (500, 3): projected onto a plan
 centred_recon = (cloud - mean) @ vt[:2].T @ vt[:2] + mean  # (500, 3): PCA's reconstruction
 raw_err = ((cloud - raw_recon) ** 2).sum(dim=1).mean().item()
 centred_err = ((cloud - centred_recon) ** 2).sum(dim=1).mean().item()
+print(f"the mean's distance from the origin: {mean.norm():.2f}; standard deviation along the first "
+      f"principal direction: {eigenvalues[0].sqrt():.2f}")
 print(f"first direction without centring: {angle_deg(vt_raw[0], mean):.1f} deg from the mean point, "
       f"{angle_deg(vt_raw[0], vt[0]):.1f} deg from the true first principal direction")
 print(f"squared error per point with 2 directions: without centring {raw_err:.4f}, "
@@ -856,15 +860,22 @@ for k in sorted({10, k_focus}):
     print(f"k = {k:>2}: largest principal angle, PCA half vs half {halves:.1f}°, PCA train vs test "
           f"{train_test:.1f}°, AE vs PCA {', '.join(f'{a:.1f}°' for a in ae_angles)}"
           + (" (one per seed)" if k == 10 else ""))
+    for seed, a in enumerate(ae_angles):  # each seed against EACH yardstick, no max over seeds
+        side_h = "below" if a < halves else "above"
+        side_t = "below" if a < train_test else "above"
+        print(f"In this run: k = {k}, seed {seed}: the AE's {a:.1f}° is {side_h} half vs half ({halves:.1f}°) "
+              f"and {side_t} train vs test ({train_test:.1f}°).")
 cost_left = (r_focus["subspace_train"] - r_focus["pca_train"]) / r_focus["pca_train"]  # deep dive 5's subspace cost
 print(f"In this run: at k = {k_focus} the AE's subspace still costs {cost_left:.3%} of PCA's training error.")
 
 # %% [markdown]
 # When $\lambda_k > \lambda_{k+1}$ the training loss has one best subspace, PCA's, so a cost above
-# zero (last line) is unfinished training, along an almost flat direction. The PCA angles are an
-# upper yardstick, not a test (each fit uses half the images or other images), so they show the
-# **scale** of sampling noise. At a near-tie, finishing would move the subspace by less than that
-# noise and would barely lower the error (the last line prints the cost left).
+# zero (last line) is unfinished training, along an almost flat direction. The two PCA angles
+# show only the **scale** of sampling noise, and they overstate it for the PCA fitted on all the
+# training images that the AE is compared with: each half has half the data, so half vs half is
+# roughly $\sqrt2$ times the angle between a half and the full fit (more near a small eigengap,
+# where the sampling angle varies wildly). The lines above say on which side of each yardstick
+# each seed's angle falls; sampling noise shrinks as the data grow, an unfinished run does not.
 
 # %% [markdown]
 # ## 7. Why nonlinearity matters
@@ -961,8 +972,9 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # - A training loop is five moves: zero_grad, forward, loss, backward, step; `fit` wraps them.
 # - A linear autoencoder reaches PCA's error, in an arbitrary basis; a PCA of its outputs gives
 #   the ordered basis back. The training loss has one best subspace when $\lambda_k > \lambda_{k+1}$,
-#   but across a small gap the pull, $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, is weak: a run
-#   stops short, and finishing would move the subspace by less than PCA's sampling noise.
+#   but across a small gap the pull, $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, is weak, so a run
+#   stops short at a small error cost. Section 6 prints the AE's angle next to two PCA yardsticks
+#   (half vs half, train vs test), which overstate the sampling noise of the full-data PCA.
 # - Why: Eckart-Young makes PCA the floor, and the loss has no bad local minima (Baldi and Hornik
 #   1989).
 # - BCE on grey targets has a floor, the summed pixel entropy. Nonlinear activations let an
@@ -1071,7 +1083,7 @@ for _ in range(long_epochs * steps_per_epoch):  # as many steps as the minibatch
 from course_utils.plots import NotebookFigure
 
 trace = torch.tensor(recorder.rows)  # (epochs, 5)
-fig = NotebookFigure(figsize=(7, 3.6), layout="constrained")
+fig = NotebookFigure(figsize=(7, 4.8), layout="constrained")
 ax = fig.subplots()
 ax.semilogy(trace[:, 0], (trace[:, 1] - 1).clamp_min(1e-8), color="tab:blue", lw=1.5,
             label="error / PCA's error - 1")  # > 0 but for rounding
@@ -1090,7 +1102,7 @@ ax.axhline(0.01, color="grey", ls="--", lw=1, label="tolerance of the verdict")
 ax.set(xlabel=f"epoch (= {steps_per_epoch} optimizer steps)", ylabel="gap (log scale)",
        title="How a linear AE settles on PCA's projection")
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8)
+fig.legend(loc="outside lower center", ncol=2, fontsize=9)  # below the axes, off the data
 display(fig)
 
 
@@ -1380,7 +1392,9 @@ print(f"In this run (k = {', '.join(str(k) for k in early)}): the offset part is
 # $c$ the biases' output), one vector for all images: the biases learn it whatever the subspace.
 # Turning the subspace needs the weak differences between eigenvalues (section 6). So the loss can fall far while the shares (black, dashed) stay flat;
 # where the singular values keep most of their step-0 size meanwhile, that fall is the offset
-# going away, not a rescaling of the map.
+# going away, not a rescaling of the map. Where a curve rises at the very first step, that is
+# Adam's first updates: every weight moves by about the full learning rate, before its running
+# averages settle.
 #
 # **Why the final singular values are not all 1.** Predict: on which directions is the trained map
 # PCA's projection, and where does it differ?
@@ -1393,12 +1407,19 @@ for k, r in results.items():
     on_rest = torch.linalg.svdvals(W_d @ (W_e - W_e @ V_top @ V_top.T))[:k]  # (k,): on the other 584
     print(f"k = {k:>2}: singular values of W_d W_e on the top 200 principal directions {on_top.min():.4f} to "
           f"{on_top.max():.4f}; on the other 584 directions {on_rest.min():.2f} to {on_rest.max():.2f}")
+n_top = V_top.shape[1]
+rest_var = pca.eigenvalues[n_top:].sum().item()  # per image: variance beyond the top directions
+print(f"In this run: the {784 - n_top} directions beyond the top {n_top} keep "
+      f"{rest_var / pca.eigenvalues.sum().item():.1%} of the training variance ({rest_var:.2f} per image; "
+      f"PCA's error at k = {k_focus}: {pca.eigenvalues[k_focus:].sum().item():.2f}).")
 
 # %% [markdown]
-# This is deep dive 1's leak, on images: the hundreds of pixel directions with almost no variance
-# pull on the encoder in proportion to their variance, so it keeps much of its random start there.
-# That costs almost nothing on the data, and it is why $W_dW_e$ is not $V_kV_k^\top$ although the
-# subspace is PCA's.
+# This is deep dive 1's leak, on images. The directions beyond the top 200 are not empty (the last
+# line prints their share of the variance), but each carries little, so each pulls weakly on the
+# encoder: in proportion to its variance under plain gradient descent, and only qualitatively so
+# under Adam (deep dive 1). The encoder keeps much of its random start there, which is why
+# $W_dW_e$ is not $V_kV_k^\top$ although the subspace is PCA's; what that costs on the data is the
+# "map" column of deep dive 5's table.
 
 # %% [markdown]
 # ### Deep dive 4: the fine print of section 4's theorem
@@ -1417,8 +1438,12 @@ for k, r in results.items():
 # variance at all in the training images (section 6 counts the directions that do have some) break the
 # full-rank assumption, harmlessly for the error: the data have no component along them, so
 # restricted to the directions the data span the argument goes through unchanged, as long as the
-# cut lies among the directions with variance. Off those directions gradient descent leaves the
-# map where it started (deep dive 3 prints the leak), so $W_dW_e$ itself need not be $V_kV_k^\top$.
+# cut lies among the directions with variance. Along such a direction $u$ the weight gradient is
+# zero only if the mean has no component on it too ($\bar x \cdot u = 0$, as for pixels that are
+# always blank): there gradient descent leaves the map where it started. If $\bar x \cdot u \neq 0$,
+# the gradient is not zero while the offset is still being fitted, and Adam turns even a small
+# gradient into a full-size step. Either way $W_dW_e$ itself need not be $V_kV_k^\top$ (deep dive 3
+# prints a related leak, on the low-variance directions beyond the top 200).
 #
 # In detail, with the gap: every critical point where $W_d$ has full rank $k$ projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
 # minimum, and every other such point is a **saddle**, not a trap. (There are rank-deficient
