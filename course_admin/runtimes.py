@@ -34,8 +34,8 @@ from course_admin.headless import HeadlessClient
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column)
     "00": "a 784-10-784 linear AE (TinyAE) for 1,000 steps",
-    "01": "PCA, 5 linear AEs (k = 2, 10, 32; k = 10 twice more at constant rates), "
-    "3 toy linear AEs, a curve AE, a nonlinear AE",
+    "01": "PCA, 7 linear AEs (k = 2, 10, 32; k = 10 at 2 more seeds and twice more at constant "
+    "rates), 3 toy linear AEs, a curve AE, a nonlinear AE",
     "02": "dense (raw pixels and centred, 3 seeds), a twin without ReLUs, ReLU-code and tied "
     "stacked AEs, a bottleneck sweep (k = 2, 8, 32, 64), a deeper stack (both depths continued to "
     "twice the steps), 2 digit AEs (one without a class)",

@@ -872,9 +872,9 @@ print(f"In this run: at k = {k_focus} the AE's subspace still costs {cost_left:.
 # When $\lambda_k > \lambda_{k+1}$ the training loss has one best subspace, PCA's, so a cost above
 # zero (last line) is unfinished training, along an almost flat direction. The two PCA angles
 # show only the **scale** of sampling noise, and they overstate it for the PCA fitted on all the
-# training images that the AE is compared with: each half has half the data, so half vs half is
-# roughly $\sqrt2$ times the angle between a half and the full fit (more near a small eigengap,
-# where the sampling angle varies wildly). The lines above say on which side of each yardstick
+# training images that the AE is compared with: each half has half the data and its own noise, so
+# half vs half is about twice the angle between a half and the full fit, and about twice the full
+# fit's own sampling angle (the angles vary wildly near a small eigengap). The lines above say on which side of each yardstick
 # each seed's angle falls; sampling noise shrinks as the data grow, an unfinished run does not.
 
 # %% [markdown]
