@@ -164,8 +164,9 @@ w.grad = None
 # ## 2. Reproducibility: seeds and generators
 #
 # A seed makes random numbers repeatable. `setup_course(seed=0)` seeds the **global** generators
-# once, so a notebook run top to bottom in a fresh kernel repeats its numbers; but every draw moves a
-# global generator on, so running one cell twice gives other numbers the second time. That is why
+# once, so a notebook run top to bottom in a fresh kernel repeats its random draws and the results
+# built from them (not timings, nor sums whose last digits depend on the thread count, Appendix B);
+# but every draw moves a global generator on, so running one cell twice gives other numbers the second time. That is why
 # the lessons re-seed (`torch.manual_seed(0)`) in the cell that builds a model. Functions with a
 # `generator=` argument (`iterate_batches`, lesson 04's noise) draw from the `torch.Generator` you
 # pass, and from the global generator without one. Data splits always use their own generator,
@@ -305,7 +306,8 @@ images_figure(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.t
 # The cell below counts the pixels that are exactly 0, exactly 1 and in between, and the training
 # images per class. Grey pixels matter when lesson 01 compares squared error with binary
 # cross-entropy and when lesson 06 turns images into 0/1 pixels; the class counts say whether some
-# classes are much rarer than others.
+# classes are much rarer than others. The 1.5 x line is a threshold chosen to flag a strongly skewed
+# split (where a mean loss would mostly reflect the common classes), not a statistical test.
 
 # %%
 for data in (mnist, fashion):
@@ -345,8 +347,9 @@ print(f"{fashion.name} training split: {len(fashion.train.x):,} images x 784 pix
 # machine, PyTorch's `meta` device, whose tensors have shapes but no data). With a GPU, the
 # message students meet reads "Expected all tensors to be on the same device, but found at least
 # two devices, cuda:0 and cpu!"; the meta device words it differently. Its last two lines show
-# why only the batch is reassigned: a tensor's `.to()` returns a new tensor, a module's moves the
-# module itself.
+# why only the batch is reassigned: a tensor's `.to()` returns a converted tensor (the same tensor
+# when nothing needs converting) and never changes the tensor in place, so reassign it; a module's
+# `.to()` moves the module itself.
 
 # %%
 model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model: its weights on the device
