@@ -817,6 +817,8 @@ print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
 # - An autoencoder is an `nn.Module` with an `encoder` (x to z) and a `decoder` (z to x̂); the
 #   optimizer changes its weights, never the code z. Five moves per batch: zero_grad, forward,
 #   loss, backward, step; the validation loss next to PCA's shows whether training works here.
+#
+# The appendices that follow are optional (each says what it adds); [jump to the quiz](#quiz).
 
 # %% [markdown]
 # ## Appendix A: three ways to cut batches, timed
@@ -1467,6 +1469,8 @@ status_line(importlib.util.find_spec("ipywidgets") is not None,
 status_line(not course.fast, f"{course.mode} mode" + (" (a smoke test: numbers are not results)" if course.fast else ""))
 
 # %% [markdown]
+# <a id="quiz"></a>
+#
 # ## Quiz
 #
 # Your first quiz: it checks the ideas of this notebook. Pick your answers, press *Submit*, and read
