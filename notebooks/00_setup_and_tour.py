@@ -818,7 +818,7 @@ print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
 #   optimizer changes its weights, never the code z. Five moves per batch: zero_grad, forward,
 #   loss, backward, step; the validation loss next to PCA's shows whether training works here.
 #
-# The appendices that follow are optional (each says what it adds); [jump to the quiz](#quiz).
+# The appendices that follow are optional (each says what it adds); [jump to the quiz](00_setup_and_tour.ipynb#quiz).
 
 # %% [markdown]
 # ## Appendix A: three ways to cut batches, timed
