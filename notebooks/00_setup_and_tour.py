@@ -164,8 +164,9 @@ w.grad = None
 # ## 2. Reproducibility: seeds and generators
 #
 # A seed makes random numbers repeatable. `setup_course(seed=0)` seeds the **global** generators
-# once, so a notebook run top to bottom in a fresh kernel repeats its numbers; but every draw moves a
-# global generator on, so running one cell twice gives other numbers the second time. That is why
+# once, so a notebook run top to bottom in a fresh kernel repeats its random draws and the results
+# built from them (not timings, nor sums whose last digits depend on the thread count, Appendix B);
+# but every draw moves a global generator on, so running one cell twice gives other numbers the second time. That is why
 # the lessons re-seed (`torch.manual_seed(0)`) in the cell that builds a model. Functions with a
 # `generator=` argument (`iterate_batches`, lesson 04's noise) draw from the `torch.Generator` you
 # pass, and from the global generator without one. Data splits always use their own generator,
@@ -305,7 +306,8 @@ images_figure(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.t
 # The cell below counts the pixels that are exactly 0, exactly 1 and in between, and the training
 # images per class. Grey pixels matter when lesson 01 compares squared error with binary
 # cross-entropy and when lesson 06 turns images into 0/1 pixels; the class counts say whether some
-# classes are much rarer than others.
+# classes are much rarer than others. The 1.5 x line is a threshold chosen to flag a strongly skewed
+# split (where a mean loss would mostly reflect the common classes), not a statistical test.
 
 # %%
 for data in (mnist, fashion):
@@ -345,8 +347,9 @@ print(f"{fashion.name} training split: {len(fashion.train.x):,} images x 784 pix
 # machine, PyTorch's `meta` device, whose tensors have shapes but no data). With a GPU, the
 # message students meet reads "Expected all tensors to be on the same device, but found at least
 # two devices, cuda:0 and cpu!"; the meta device words it differently. Its last two lines show
-# why only the batch is reassigned: a tensor's `.to()` returns a new tensor, a module's moves the
-# module itself.
+# why only the batch is reassigned: a tensor's `.to()` returns a converted tensor (the same tensor
+# when nothing needs converting) and never changes the tensor in place, so reassign it; a module's
+# `.to()` moves the module itself.
 
 # %%
 model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model: its weights on the device
@@ -652,13 +655,38 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # lesson 02 studies the gap in bigger models. PCA's black dotted line is a **reference, not a floor**: PCA
 # is the best 10-number linear code on average over ITS training images, not these validation
 # images. Why so many steps, when PCA comes in one go? Lesson 01 follows gradient descent's way
-# there. When a loss will not fall, first try to over-fit one batch: train on a single batch
-# alone; if even its loss stays up, the problem is in the code path (model, loss, loop or
-# preprocessing), not in having too few or too varied images.
+# there.
 #
-# In the strip, TinyAE's row is speckled where PCA's is smooth: directions that its random
-# starting weights put into the images are not yet trained away (the model's loss / PCA's ratio
-# printed above is that gap, and it shrinks with more steps); lesson 01 follows training to the end.
+# In the strip, TinyAE's row is speckled where PCA's is smooth: after these few passes the model's
+# weights are still on their way from a random start, and the model's loss / PCA's ratio printed
+# above measures how far this run got; lesson 01 trains to the end and shows where the ratio goes.
+
+# %% [markdown]
+# **When a loss will not fall**, first try to over-fit one batch: train on a single batch alone; if
+# even its loss stays up, the problem is in the code path (model, loss, loop or preprocessing), not
+# in having too few or too varied images. The cell below does it: a fresh TinyAE, one batch of 64
+# images, 200 Adam steps. A 10-number linear code cannot rebuild 64 images exactly, so the loss
+# cannot reach zero; falling below half of its start is the sign to look for.
+
+# %%
+torch.manual_seed(0)  # a fresh model, the same starting weights as above
+probe = TinyAE().to(device)
+probe_optimizer = torch.optim.Adam(probe.parameters(), lr=3e-3)
+one_batch = fashion.train.x[:64].flatten(1).to(device)  # (64, 784): ONE batch, seen at every step
+probe_losses = []  # the loss on that batch before each step
+for step in range(201):
+    loss_one = ((probe(one_batch) - one_batch) ** 2).sum(dim=1).mean()  # the loss on that batch
+    probe_losses.append(loss_one.item())
+    if step in (0, 50, 200):
+        print(f"step {step:3d}: loss on the one batch {loss_one.item():.1f}")
+    if step < 200:  # the five moves, on the same batch every time
+        probe_optimizer.zero_grad()
+        loss_one.backward()
+        probe_optimizer.step()
+share = probe_losses[-1] / probe_losses[0]
+print(f"In this run: the loss on that one batch fell to {share:.0%} of its start: the model and loop can learn."
+      if share < 0.5 else
+      f"In this run: the loss on that one batch did not fall below half ({share:.0%} of its start): look for a bug.")
 
 # %% [markdown]
 # ## 6. Interactive views
@@ -789,6 +817,8 @@ print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
 # - An autoencoder is an `nn.Module` with an `encoder` (x to z) and a `decoder` (z to x̂); the
 #   optimizer changes its weights, never the code z. Five moves per batch: zero_grad, forward,
 #   loss, backward, step; the validation loss next to PCA's shows whether training works here.
+#
+# The appendices that follow are optional (each says what it adds); [jump to the quiz](00_setup_and_tour.ipynb#quiz).
 
 # %% [markdown]
 # ## Appendix A: three ways to cut batches, timed
@@ -1439,6 +1469,8 @@ status_line(importlib.util.find_spec("ipywidgets") is not None,
 status_line(not course.fast, f"{course.mode} mode" + (" (a smoke test: numbers are not results)" if course.fast else ""))
 
 # %% [markdown]
+# <a id="quiz"></a>
+#
 # ## Quiz
 #
 # Your first quiz: it checks the ideas of this notebook. Pick your answers, press *Submit*, and read
