@@ -673,8 +673,9 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
 # %% [markdown]
 # The top row shows the rows before training: uniform noise. So any shape in the other two rows was
 # learned. Does a filter cover the whole frame, like a principal component, or only a local stroke?
-# The fine grain on top changes from pixel to pixel without tracing any outline. The random start
-# is still in each row; Appendix N measures how large it is next to what training added.
+# The trained filters show large garment-wide patterns, not single strokes. The fine grain on top
+# changes from pixel to pixel without tracing any outline; it is mostly made by training, not left
+# over from the random start (Appendix N measures how much of it the start explains).
 
 # %% [markdown]
 # ## 3. The latent space
@@ -744,8 +745,10 @@ verdict = ("above" if difference > 2 * se else "below" if difference < -2 * se
            else "indistinguishable from")
 print(f"the 32-number codes are {verdict} raw pixels (difference {difference:+.1%}, two "
       f"standard errors {2 * se:.1%})")
-share = pixels_nn / hits.mean().item()
-print(f"In this run: raw pixels, with no training, already reach {share:.0%} of the codes' rate, so "
+chance = 1 / len(data.classes)  # about 10%: a random reference's class matches this often
+share = (pixels_nn - chance) / max(hits.mean().item() - chance, 1e-12)  # gains over chance
+print(f"In this run: raw pixels, with no training, already reach {share:.0%} of the codes' gain "
+      f"over chance ({chance:.0%}), so "
       + ("this purity is mostly in the images themselves" if share > 0.5 else
          "most of this purity is the autoencoder's work")
       + "; the autoencoder " + {"above": "adds to it", "indistinguishable from": "keeps it",
@@ -1243,8 +1246,9 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # *Optional; it measures why raw pixels kill units, by changing only the optimizer.*
 #
 # Adam divides each weight's gradient by that gradient's own running size. So its first step
-# moves every weight that has a nonzero gradient by exactly lr·sign(g), however small g is. A
-# weight whose pixel is dark in the whole batch gets no gradient and does not move. With raw
+# moves every weight with a nonzero gradient g by about lr·sign(g), large g or small, as long as
+# |g| is much larger than Adam's $\epsilon$ (1e-8); a g near $\epsilon$ moves less. A weight
+# whose pixel is dark in the whole batch gets no gradient and does not move. With raw
 # pixels, many lit pixels then move by lr in the same direction at once, and a unit's input
 # shifts on every image together. SGD's step is proportional to the gradient itself, so small
 # gradients move weights little. The first cell dates the deaths in section 1's raw-pixel model.
@@ -1768,23 +1772,23 @@ print(f"far grid points: {int(far_2d.sum())} of 64 in the plane, {int(far.sum())
 # *Optional; it adds standard-error verdicts to the sweep of section 4, and a run with twice
 # the steps.*
 #
-# *Takeaway: verdicts (6) to (8) rank the code sizes by class information only where the
+# *Takeaway: verdicts (a) to (c) below rank the code sizes by class information only where the
 # differences beat their standard errors; the longer run measures how much of the error ratios
 # is a matter of budget.*
 
 # %%
 tied_with_best = [k for k in sweep_sizes
                   if not clearly_above(nn_hits["AE", best_nn], nn_hits["AE", k])]
-print(f"(6) highest nearest-neighbour rate of AE codes: k = {best_nn}, "
+print(f"(a) highest nearest-neighbour rate of AE codes: k = {best_nn}, "
       f"{sweep[best_nn]['AE NN']:.1%}; code sizes within two standard errors of it: "
       f"{tied_with_best} -> "
       + (f"a plateau: this test does not rank k = {tied_with_best}" if len(tied_with_best) > 1
          else f"a peak: every other size is clearly below k = {best_nn}"))
-print(f"(7) AE codes above raw pixels ({pixels_nn:.1%}) by more than two standard errors: at "
+print(f"(b) AE codes above raw pixels ({pixels_nn:.1%}) by more than two standard errors: at "
       f"k = 32 (section 1's size, fixed in advance) {clearly_above(nn_hits['AE', 32], pixel_hits)}; "
       f"at k = {best_nn} (picked as the best of four, so optimistic) "
       f"{clearly_above(nn_hits['AE', best_nn], pixel_hits)}")
-print(f"(8) at k = 2, AE codes above PCA's by more than two standard errors: "
+print(f"(c) at k = 2, AE codes above PCA's by more than two standard errors: "
       f"{clearly_above(nn_hits['AE', 2], nn_hits['PCA', 2])} "
       f"({sweep[2]['AE NN']:.1%} vs {sweep[2]['PCA NN']:.1%})")
 beats = {True: "beat", False: "do not clearly beat"}
@@ -1797,7 +1801,7 @@ print(f"In this run: the AE codes' rates form a "
 # The codes' nearest neighbours share the class far above chance (about 10%), but so do raw
 # pixels (section 3): the yardstick is the pixels' rate, the grey line of the figure. Trust the
 # $k = 32$ comparison with the pixels (a size chosen before looking) over the best-of-four one of
-# verdict (7): picking the highest of four noisy rates favours one that happened to come out
+# verdict (b): picking the highest of four noisy rates favours one that happened to come out
 # high (a "winner's curse"). At $k = 2$ the curved code has the most to gain over 2 principal
 # components.
 #
@@ -2030,10 +2034,10 @@ for group, brightness, err in (("normal digits", bright_normal, err_normal),
                                ("anomalies", bright_ood, err_ood)):
     within[group] = rank_correlation(err, brightness)  # (N,) vs (N,) -> float
     ranks = [v.argsort().argsort().double() for v in (err, brightness)]  # 0 = smallest
-    by_hand = torch.corrcoef(torch.stack(ranks))[0, 1].item()  # Pearson's r of the ranks
+    r_by_hand = torch.corrcoef(torch.stack(ranks))[0, 1].item()  # Pearson's r of the ranks
     strength = "strong" if abs(within[group]) > 0.5 else "weak"
     print(f"{group:<14} rank correlation of AE error and mean intensity: {within[group]:+.2f} "
-          f"({strength}; by hand, Pearson's r of the two rankings: {by_hand:+.2f})")
+          f"({strength}; by hand, Pearson's r of the two rankings: {r_by_hand:+.2f})")
 print(f"the error follows brightness within both groups (rank correlation above 0.5): "
       f"{min(within.values()) > 0.5}")
 
@@ -2338,7 +2342,7 @@ print(f"In this run: the initial rows' grain explains {grain_from_start['dense']
 # >   pixel on the same test images.
 # > - *Feeding raw pixels to a ReLU network without counting its dead units.* The loss falls
 # >   either way; only a count (`dead_units`) shows the units that never fire. Centre the inputs
-# >   and start the output bias at the mean image: the table of section 1 shows what the
+# >   and start the output bias at the mean image: the table of Appendix R shows what the
 # >   output-bias start alone gets and what adding the input centring to it adds (one order of
 # >   adding them; the other order is not trained).
 # > - *Putting a ReLU on the code.* Negative code values become 0 and units that are negative
@@ -2538,8 +2542,8 @@ for c in query_y.unique().tolist():
     class_rates[data.classes[c]] = hits[in_class].mean().item()
     class_counts[data.classes[c]] = int(in_class.sum())
 for name, rate in sorted(class_rates.items(), key=lambda kv: -kv[1]):
-    two_se = 2 * (rate * (1 - rate) / class_counts[name]) ** 0.5  # two standard errors of the rate
-    print(f"  {name:<12} {rate:>4.0%} ± {two_se:.0%}  ({class_counts[name]} test images)")
+    rate_2se = 2 * (rate * (1 - rate) / class_counts[name]) ** 0.5  # two standard errors of the rate
+    print(f"  {name:<12} {rate:>4.0%} ± {rate_2se:.0%}  ({class_counts[name]} test images)")
 
 # %% [markdown]
 # **The probe's step counts (section 3).** For each input, codes or pixels, the number of steps
