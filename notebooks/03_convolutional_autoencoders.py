@@ -730,7 +730,8 @@ with torch.no_grad():
 fig
 
 # %% [markdown]
-# Compare the rows on sharp edges, printed textures and thin gaps between sleeve and body.
+# With a 32-number code, fine printed textures (logos, plaid) are hard for any of these models
+# to keep; judge the ranking by the test errors printed above, not by eye.
 #
 # ## 4. What do convolutions buy? Shifted images
 #
@@ -868,9 +869,9 @@ fig
 # to that, comparing the two rises image by image. The fully convolutional model applies every weight at every
 # position: a 4-pixel shift moves its code map by one cell, while shifts of 1-3 pixels fall
 # between code cells; it also differs in size, code, steps and centring. Its error is flat under
-# shifts because its code is a coarse picture that shifts with the image, not because it
-# reconstructs shifted garments well: compare its absolute errors, which the last line checks at
-# 3 px. When positions vary, the
+# shifts because it has no weight tied to a position (every layer is a convolution), not because
+# its code moves with the image (for 1-3 px it changes instead) or because it reconstructs shifted
+# garments well: compare its absolute errors, which the last line checks at 3 px. When positions vary, the
 # usual remedy is to train on randomly shifted images (not trained here: try it). (A fully
 # convolutional code is a small picture, not a compact vector; the VAEs of lessons 06-07 use a
 # linear layer before their code, while VQ-VAE and the autoencoders of latent diffusion keep a
@@ -1074,8 +1075,9 @@ print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of t
 # Do the **trained** decoders keep a grid? `coherent_grid` averages each decoder's output over
 # the codes of 2,000 test images and reads the period-2 amplitudes of that mean map: a grid
 # painted at the same place in every output survives the average, detail that varies between
-# images mostly cancels. The **noise floor** is the same measurement on the dense AE (no strided
-# layer). We measure logits (before the sigmoid) and pixels, because a logit grid in a saturated
+# images mostly cancels. The **floor** is the same measurement on the dense AE (no strided
+# layer): a reference, not pure noise, since a dense decoder can learn a fixed per-pixel pattern
+# too. We measure logits (before the sigmoid) and pixels, because a logit grid in a saturated
 # background ($-8$ vs $-7$) is invisible in the image. "Above" needs $z > 3$, as in `coherent_grid`.
 
 # %%
@@ -1111,8 +1113,8 @@ print(f"Decoder choice, from this run (seed 0):\n"
       f"  kernel 4, stride 2: evens the overlap, but the four sub-kernel sums can still differ (above).")
 
 # %% [markdown]
-# The grid is a risk built into the transposed layer; training can shrink it, but nothing
-# guarantees that it does, so measure it on your own trained decoder. Upsample + convolution
+# The grid is a risk built into the transposed layer; nothing guarantees that training removes
+# it, so measure it on your own trained decoder. Upsample + convolution
 # removes the flat-input causes by construction and pays in multiply-adds and time. Appendix C
 # gives the sizes with their bootstrap errors and compares untrained decoders with a noise floor.
 
