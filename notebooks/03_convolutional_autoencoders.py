@@ -510,6 +510,7 @@ print("chosen starting rates: " + ", ".join(f"{n} {lr:g}" for n, lr in chosen_lr
 import statistics
 
 from course_utils.anomaly import mse_per_pixel_per_image
+from course_utils.conv_filters import dead_channels
 from course_utils.models import dead_units
 from course_utils.pca import PCA
 
@@ -527,6 +528,9 @@ print(f"below PCA with 32 components: {[name for name in results if results[name
 dense_dead = [int(mask.sum()) for mask in dead_units(models["dense AE"], x_test.to(course.device))]
 print(f"dense AE (centred, lesson 02's model): dead ReLU units on all {len(x_test):,} test images: "
       f"{dense_dead[0]} of 128 in the encoder's hidden layer, {dense_dead[1]} of 128 in the decoder's")
+conv_dead = [(int(m.sum()), len(m)) for m in dead_channels(models["conv AE (transpose)"], x_test).values()]
+print(f"In this run: the conv AE has {conv_dead[1][0]} of {conv_dead[1][1]} second-layer and {conv_dead[0][0]} "
+      f"of {conv_dead[0][1]} first-layer channels dead (0 on all {len(x_test):,} test images; Appendix E)")
 best = min(results, key=results.get)
 print(f"lowest test error: {best} (each model trained once, from seed {seed})")
 for name in results:  # the same test images for every model: compare them image by image
@@ -581,6 +585,10 @@ print(f"last point of each validation line: step {curves[best][-1][0]} of {n_ste
 fig
 
 # %% [markdown]
+# The dead-channel line above counts the conv AE's channels that output 0 on every test image:
+# they pass nothing on, and their filters get no gradient (Appendix E). The rest of the lesson
+# studies this model as trained, dead channels included.
+#
 # The lines are `fit`'s loss on 500 fixed validation images, measured in
 # eval mode every 100 steps (8 in fast mode) by `LogEvery`, a callback `fit` calls after each
 # step; the squares are `fit`'s training loss, averaged over each epoch's batches and drawn
@@ -655,8 +663,7 @@ print(f"In this run (seed 0): the conv AE chose the starting rate {lr_conv:g}, t
 # One seed is not enough to trust a sign. The next cell trains the three models again from seed 1,
 # each at the rate it chose above, with no new search; the seed sets both the initial weights and
 # the batch order. The lesson uses two seeds to stay within its time budget; more seeds are a
-# one-line change (`rep_seeds`). Appendix C prints every seed's errors. Equal steps is not equal
-# compute: Appendix D trains the dense AE for about the conv AE's time.
+# one-line change (`rep_seeds`). Appendix C prints every seed's errors.
 
 # %%
 rep_seeds = (1,)  # the extra seeds: same recipe and rates, no search; e.g. (1, 2, 3) for more
@@ -678,9 +685,40 @@ print(f"In this run: the conv AE beat the dense AE at {conv_wins} of {n_s} seeds
       f"adding BatchNorm raised the error at {bn_raised} of {len(bn_at)} seeds.")
 
 # %% [markdown]
+# Equal steps is not equal compute: each convolution weight is used at every position, so a conv
+# step costs more CPU time. The next cell trains the dense AE once more for about the conv AE's
+# measured time (details in Appendix D).
+
+# %%
+sec_dense, sec_conv = (statistics.median(histories[n]["seconds"]) for n in ("dense AE", "conv AE (transpose)"))
+sec_bn = statistics.median(histories[bn_name]["seconds"])
+ratio = sec_conv / sec_dense  # measured time per step (epoch), conv AE / dense AE
+eq_epochs = max(1, int(epochs * min(ratio, 4.0)))  # the dense AE's epochs: the conv AE's time, capped at 4x
+time_pct = round(100 * eq_epochs * sec_dense / (epochs * sec_conv))  # its share of the conv AE's time
+if eq_epochs * sec_dense <= epochs * sec_bn:  # costs no more than one BatchNorm run
+    dense_eq = train(builds["dense AE"], chosen_lr["dense AE"], n_epochs=eq_epochs)[0]
+    eq_gap = mse_per_pixel_per_image(dense_eq, x_test) - chain_err["conv AE"]  # (N,) dense - conv
+    eq_z = eq_gap.mean().item() / (eq_gap.std().item() / len(eq_gap) ** 0.5)
+    eq_verdict = ("higher" if eq_z > 2 else "not different beyond the noise" if eq_z >= -2 else "lower")
+    print(f"In this run: at equal steps the conv AE's error was {chain_err['conv AE'].mean():.5f} vs the dense "
+          f"AE's {chain_err['dense AE'].mean():.5f}; the dense AE trained {eq_epochs} epochs instead of {epochs} "
+          f"= {time_pct}% of the conv AE's time (the conv AE taking {ratio:.1f} x its time per step): error "
+          f"{chain_err['conv AE'].mean() + eq_gap.mean():.5f} (z = {eq_z:+.1f}). At {time_pct}% of the conv AE's "
+          f"time the dense AE's error was {eq_verdict}.")
+else:
+    eq_verdict = None
+    print(f"In this run: the conv AE took {ratio:.1f} x the dense AE's time per step; a longer dense run "
+          f"would cost more than one BatchNorm run, so it was skipped: the comparison above is at equal "
+          f"steps, not equal compute.")
+
+# %% [markdown]
+# Convolutions buy a lower error per step and per parameter, by sharing each filter across
+# positions; they do not buy compute. On 28x28 images a dense net is cheap per step, so given the
+# same CPU time it can catch up with the conv AE; the line above says whether it did here.
+#
 # Super-resolution networks, which also output exact pixel values, dropped BatchNorm too (EDSR,
 # Lim et al., 2017; ESRGAN, Wang et al., 2018); this lesson does not test why. The rest of the
-# lesson studies the conv AE without BatchNorm; Appendix E counts its dead channels.
+# lesson studies the conv AE without BatchNorm.
 
 # %%
 from course_utils.plots import rows_figure
@@ -692,7 +730,8 @@ with torch.no_grad():
 fig
 
 # %% [markdown]
-# Compare the rows on sharp edges, printed textures and thin gaps between sleeve and body.
+# With a 32-number code, fine printed textures (logos, plaid) are hard for any of these models
+# to keep; judge the ranking by the test errors printed above, not by eye.
 #
 # ## 4. What do convolutions buy? Shifted images
 #
@@ -830,9 +869,9 @@ fig
 # to that, comparing the two rises image by image. The fully convolutional model applies every weight at every
 # position: a 4-pixel shift moves its code map by one cell, while shifts of 1-3 pixels fall
 # between code cells; it also differs in size, code, steps and centring. Its error is flat under
-# shifts because its code is a coarse picture that shifts with the image, not because it
-# reconstructs shifted garments well: compare its absolute errors, which the last line checks at
-# 3 px. When positions vary, the
+# shifts because it has no weight tied to a position (every layer is a convolution), not because
+# its code moves with the image (for 1-3 px it changes instead) or because it reconstructs shifted
+# garments well: compare its absolute errors, which the last line checks at 3 px. When positions vary, the
 # usual remedy is to train on randomly shifted images (not trained here: try it). (A fully
 # convolutional code is a small picture, not a compact vector; the VAEs of lessons 06-07 use a
 # linear layer before their code, while VQ-VAE and the autoencoders of latent diffusion keep a
@@ -1036,8 +1075,9 @@ print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of t
 # Do the **trained** decoders keep a grid? `coherent_grid` averages each decoder's output over
 # the codes of 2,000 test images and reads the period-2 amplitudes of that mean map: a grid
 # painted at the same place in every output survives the average, detail that varies between
-# images mostly cancels. The **noise floor** is the same measurement on the dense AE (no strided
-# layer). We measure logits (before the sigmoid) and pixels, because a logit grid in a saturated
+# images mostly cancels. The **floor** is the same measurement on the dense AE (no strided
+# layer): a reference, not pure noise, since a dense decoder can learn a fixed per-pixel pattern
+# too. We measure logits (before the sigmoid) and pixels, because a logit grid in a saturated
 # background ($-8$ vs $-7$) is invisible in the image. "Above" needs $z > 3$, as in `coherent_grid`.
 
 # %%
@@ -1073,8 +1113,8 @@ print(f"Decoder choice, from this run (seed 0):\n"
       f"  kernel 4, stride 2: evens the overlap, but the four sub-kernel sums can still differ (above).")
 
 # %% [markdown]
-# The grid is a risk built into the transposed layer; training can shrink it, but nothing
-# guarantees that it does, so measure it on your own trained decoder. Upsample + convolution
+# The grid is a risk built into the transposed layer; nothing guarantees that training removes
+# it, so measure it on your own trained decoder. Upsample + convolution
 # removes the flat-input causes by construction and pays in multiply-adds and time. Appendix C
 # gives the sizes with their bootstrap errors and compares untrained decoders with a noise floor.
 
@@ -1087,8 +1127,9 @@ print(f"Decoder choice, from this run (seed 0):\n"
 # - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
 #   mode, and uses stored running averages after `model.eval()`.
 # - The conv AE has fewer parameters than the dense AE, most of them in the linear layers around
-#   the code, but more multiply-adds per image. The cell below restates sections 3 and 5 (two
-#   seeds, two rates searched per model).
+#   the code, but more multiply-adds per image. It wins per step and per parameter; at equal
+#   CPU time a dense net can catch up. The cell below restates sections 3 and 5 (two seeds; rates
+#   searched for the dense AE and the conv AE, the others' borrowed or two runs).
 # - A linear bottleneck ties a conv AE to positions; a fully convolutional one is
 #   shift-equivariant for shifts by multiples of its total stride, not shift-invariant; a
 #   global-average code can be invariant and loses where things are. A code cell's receptive
@@ -1098,13 +1139,15 @@ print(f"Decoder choice, from this run (seed 0):\n"
 #   unequal sub-kernel sums paint a checkerboard even on a flat input. Upsample + convolution has
 #   equal sums, yet can climb a ramp in two unequal steps (Appendix G).
 # - Appendices (optional): training curve vs validation (A), an LSTM autoencoder (B), seeds,
-#   codes and grid noise floors (C), the dense AE at equal time (D), dead channels (E), a trained
+#   codes and grid noise floors (C), the equal-time run's budget (D), dead channels (E), a trained
 #   global-average code (F), ramps (G), common mistakes (H).
 
 # %%
 print(f"In this run: at equal steps the conv AE beat the dense AE at {conv_wins} of {n_s} seeds; "
       f"BatchNorm, at the better of its two rates, raised the conv AE's error at {bn_raised} of "
       f"{len(bn_at)} seeds.")
+print(f"In this run: at {time_pct}% of the conv AE's CPU time the dense AE's error was {eq_verdict} "
+      f"(z = {eq_z:+.1f})." if eq_verdict else "In this run: the equal-time dense run was skipped.")
 print(f"In this run: the trained transposed decoder's period-2 grid was {verdict['conv AE (transpose)']}; "
       f"the upsampling decoder's was {verdict['conv AE (upsample)']}.")
 
@@ -1419,32 +1462,12 @@ for (name, space), g in trained_grid.items():  # section 5's trained decoders, w
 # %% [markdown]
 # ## Appendix D: the dense AE at the conv AE's time
 #
-# Optional: section 3 compares the models at equal steps, but each convolution weight is used at
-# every position, so a conv step costs more. The cell trains the dense AE once more for about
-# the conv AE's measured CPU time (at most 4 times its epochs, and only if that costs no more
-# than one BatchNorm run); on a GPU the time ratio, and so this verdict, can differ.
-
-# %%
-sec_dense, sec_conv = (statistics.median(histories[n]["seconds"]) for n in ("dense AE", "conv AE (transpose)"))
-sec_bn = statistics.median(histories[bn_name]["seconds"])
-ratio = sec_conv / sec_dense  # measured time per step (epoch), conv AE / dense AE
-eq_epochs = max(1, int(epochs * min(ratio, 4.0)))  # the dense AE's epochs: the conv AE's time, capped at 4x
-time_pct = round(100 * eq_epochs * sec_dense / (epochs * sec_conv))  # its share of the conv AE's time
-if eq_epochs * sec_dense <= epochs * sec_bn:  # costs no more than one BatchNorm run
-    dense_eq = train(builds["dense AE"], chosen_lr["dense AE"], n_epochs=eq_epochs)[0]
-    eq_gap = mse_per_pixel_per_image(dense_eq, x_test) - chain_err["conv AE"]  # (N,) dense - conv
-    eq_z = eq_gap.mean().item() / (eq_gap.std().item() / len(eq_gap) ** 0.5)
-    eq_verdict = ("higher" if eq_z > 2 else "not different beyond the noise" if eq_z >= -2 else "lower")
-    print(f"In this run: at equal steps the conv AE's error was {chain_err['conv AE'].mean():.5f} vs the dense "
-          f"AE's {chain_err['dense AE'].mean():.5f}; the dense AE trained {eq_epochs} epochs instead of {epochs} "
-          f"= {time_pct}% of the conv AE's time (the conv AE taking {ratio:.1f} x its time per step): error "
-          f"{chain_err['conv AE'].mean() + eq_gap.mean():.5f} (z = {eq_z:+.1f}). At {time_pct}% of the conv AE's "
-          f"time the dense AE's error was {eq_verdict}.")
-else:
-    eq_verdict = None
-    print(f"In this run: the conv AE took {ratio:.1f} x the dense AE's time per step; a longer dense run "
-          f"would cost more than one BatchNorm run, so it was skipped: the comparison above is at equal "
-          f"steps, not equal compute.")
+# Optional: how section 3's equal-time cell sets its budget. It trains the dense AE once more for
+# about the conv AE's measured CPU time: the ratio of the two models' median seconds per epoch
+# (training plus validation) sets the dense AE's epochs, at most 4 times the conv AE's, and the
+# run happens only if it costs no more than one BatchNorm run. The seconds come from the machine
+# that ran the lesson, so the ratio, and with it the verdict, can change from run to run, and
+# more so on a GPU.
 
 # %% [markdown]
 # ## Appendix E: dead channels
