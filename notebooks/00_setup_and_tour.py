@@ -28,7 +28,7 @@
 # 2. see what a seed makes repeatable, and what it does not;
 # 3. load Fashion-MNIST and MNIST, and see which copy of the data this run used;
 # 4. see how images are stored and batched, and on which device they go;
-# 5. train a first small autoencoder, and write its loss yourself;
+# 5. train a first small autoencoder, and write its loss and training loop yourself;
 # 6. try an interactive view, and learn how quizzes and exercises work.
 #
 # **Minimum path:** sections 1 to 5, then the quiz at the end; sections 6 and 7 and the appendices
@@ -236,7 +236,7 @@ else:
 # %%
 from course_utils.plots import search_order_figure
 
-search_order_figure(
+fig = search_order_figure(
     [("files on disk", "COURSE_MNIST_DIR, ...\ncourse cache, Debian"),
      ("download", "torchvision\nshort timeout"),
      ("embedded digits", "scikit-learn, 1,797\nscans, 28x28")],
@@ -246,6 +246,9 @@ search_order_figure(
             "no torchvision, cache not writable"],
     title="Where load_dataset looks for the images, in order",
 )
+fallback_arrow = [t for t in fig.axes[0].texts if t.get_text() == "found"][-1]  # the last source's arrow
+fallback_arrow.set_text("used")  # the embedded digits are always at hand: they are used, not found
+fig
 
 # %%
 from course_utils.data import load_dataset
@@ -396,12 +399,30 @@ for k in (2, 10, 50):
 rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (lesson 01 explains how)")
 
 # %% [markdown]
-# Every autoencoder in this course has the same three parts as that strip:
-#
-# ```
-# image x (784 pixels) --encoder--> code z (k numbers) --decoder--> rebuilt image x̂ (784 pixels)
-# ```
-#
+# Every autoencoder in this course has the same three parts as that strip, drawn below.
+
+# %%
+# Extra code: the drawing, matplotlib boxes and trapezoids.
+from matplotlib.patches import Polygon, Rectangle
+
+from course_utils.plots import NotebookFigure
+
+fig = NotebookFigure(figsize=(8, 2.4), layout="constrained")
+ax = fig.subplots()
+ax.set(xlim=(-0.8, 10.8), ylim=(-1.75, 1.15), aspect="equal")
+ax.axis("off")
+for x0, half, label, colour in ((0, 1.0, "image x\n784 pixels", "#dbeafe"),
+                                (4.7, 0.3, "code z: k numbers\n(the bottleneck)", "#fde68a"),
+                                (9.4, 1.0, "rebuilt image x̂\n784 pixels", "#dbeafe")):  # fmt: skip
+    ax.add_patch(Rectangle((x0, -half), 0.6, 2 * half, facecolor=colour, edgecolor="#555"))
+    ax.text(x0 + 0.3, -1.1, label, ha="center", va="top", fontsize=9)
+for x0, x1, left, right, label in ((0.9, 4.4, 1.0, 0.3, "encoder"), (5.6, 9.1, 0.3, 1.0, "decoder")):
+    ax.add_patch(Polygon([(x0, -left), (x1, -right), (x1, right), (x0, left)], facecolor="#e5e7eb",
+                         edgecolor="#555"))  # fmt: skip
+    ax.text((x0 + x1) / 2, 0, label, ha="center", va="center", fontsize=10)
+fig
+
+# %% [markdown]
 # Here the encoder and decoder are PCA's projections; in lesson 01 they become two linear layers
 # trained by gradient descent. The code is shorter than the image, a **bottleneck**: it forces the
 # encoder to compress instead of copying. Later lessons use other constraints: noise on the input
@@ -556,9 +577,29 @@ check_weighted_loss(weighted_loss)
 # %% [markdown]
 # Training is a loop of five moves per batch: empty the gradients (`zero_grad`), run the model
 # (forward), compute the loss, compute its gradient (`backward`), and let the optimizer change the
-# weights (`step`). The cell below builds a fresh `TinyAE` from seed 0, writes the moves out and
-# trains it with Adam for 20 passes over at most 50 batches of 128 training images, on this run's
-# device, with the per-image loss.
+# weights (`step`). Last task: `train_pass` below makes one pass over a list of batches, and its
+# first try forgets one move. Run the cell: the check trains a small model of its own with your
+# function, names what went wrong, and shows nothing of it to the cells below. Fix it and rerun.
+
+# %%
+from course_utils.exercise_checks.lesson00 import check_training_pass
+
+
+def train_pass(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batches) -> None:
+    """One step per batch xb (B, 1, 28, 28) of batches, with the per-image loss; returns nothing."""
+    for xb in batches:  # xb is on the model's device already
+        x_hat = model(xb)  # forward: (B, 784)
+        loss = ((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean()  # one number
+        loss.backward()  # its gradient, added into every weight's .grad
+        optimizer.step()  # a first try: one of the five moves is missing; fix it
+
+
+check_training_pass(train_pass)
+
+# %% [markdown]
+# The cell below builds a fresh `TinyAE` from seed 0 and trains it with the five moves written
+# out, as in a fixed `train_pass`, with Adam for 20 passes over at most 50 batches of 128 training
+# images, on this run's device, with the per-image loss.
 #
 # After each pass the cell measures the loss on those training images and on the validation
 # split. Its yardstick is PCA with the same 10 numbers per image on the same validation images.
@@ -626,8 +667,8 @@ gap = valid_curve[-1] / train_curve[-1] - 1  # the validation loss above the tra
 print(f"In this run: after the last pass the validation loss ({valid_curve[-1]:.1f}) is {gap:+.1%} from the "
       f"training loss ({train_curve[-1]:.1f}): " + ("no over-fitting gap (within 5%)." if gap <= 0.05
                                                   else "a gap opened (over 5%)."))
-fig = NotebookFigure(figsize=(6, 2.8), layout="constrained")  # a figure Jupyter shows as a PNG
-ax = fig.subplots()
+fig = NotebookFigure(figsize=(10, 3), layout="constrained")  # a figure Jupyter shows as a PNG
+ax, ax_ratio = fig.subplots(1, 2, width_ratios=[3, 2])
 ax.plot(valid_curve, marker=".", lw=1, clip_on=False, label=f"validation images ({len(x_valid):,})")
 ax.plot(train_curve, marker="o", mfc="none", ls="--", lw=1, zorder=3, clip_on=False,  # open, dashed, on top
         label=f"training images ({len(x_train):,})")
@@ -641,6 +682,17 @@ ax.yaxis.set_minor_formatter(NullFormatter())
 ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole passes
 ax.set_xlim(0, n_passes)  # from before training (0) to the last pass
 ax.legend(fontsize=8)
+ratios = [loss / error_pca for loss in valid_curve]  # validation loss in units of PCA's, after each pass
+top = max(1 + 3 * band, 1.1 * ratios[-1])  # a linear axis that shows the band and the last passes
+ax_ratio.axhspan(1, 1 + band, color="0.85", label=f"pass band: 1 to {1 + band:g}")
+ax_ratio.axhline(1, color="k", ls=":", lw=1.5)
+ax_ratio.plot(ratios, marker=".", lw=1, label="validation loss / PCA's")
+ax_ratio.set(xlabel="passes over the training images", ylabel="loss / PCA's (linear scale)",
+             ylim=(1 - 2 * band, top), xlim=(0, n_passes), title="the check's view, zoomed in")
+ax_ratio.xaxis.set_major_locator(MaxNLocator(integer=True))
+above = sum(r > top for r in ratios)  # the early points, drawn off the top of this panel
+ax_ratio.legend(fontsize=8, loc="lower left", title=f"{above} early point(s) above the top" if above else None,
+                title_fontsize=8)
 display(fig)  # show it now (the strip below is drawn by the same cell)
 with torch.no_grad():
     trained = tiny(fashion.test.x[:10].to(device)).clamp(0, 1).cpu()  # (10, 784), back on the CPU
@@ -649,6 +701,9 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
             title=f"{fashion.name}: 10 numbers per image, from PCA and from the trained TinyAE")
 
 # %% [markdown]
+# The right panel is the check's view: the validation loss in units of PCA's, on a linear axis
+# where the pass band (1 to 1.1) is visible.
+#
 # Each point of the curves is the loss of a whole set with the weights of that moment: a gap
 # opening between them (training loss falling, validation loss not) is what over-fitting looks
 # like. A linear model with a 10-number code has little room to memorise its training images;
@@ -894,7 +949,8 @@ for name, batch in (("x[torch.tensor([5, 0, 3])]", gathered), ("x[0:3]", sliced)
 # several threads (`torch.get_num_threads()`, printed next to the number of cores). When other
 # programs keep the cores busy, an operation split among threads waits for the slowest one, so
 # timings on a busy machine, a shared Colab CPU for one, are noisy. Each route therefore runs on
-# one thread, five times, and the cell keeps its median pass.
+# one thread, five times. The cell prints the median pass with the fastest and slowest (min-max),
+# and ranks two routes only when every pass of one beat every pass of the other.
 
 # %%
 import os
@@ -948,10 +1004,9 @@ def pass_seconds(make_batches, repeats: int = 5) -> list[float]:
     return seconds
 
 
-def spread(seconds: list[float]) -> float:
-    """How much the middle three of five passes differ: the noise around their median."""
-    middle = sorted(seconds)[1:-1]
-    return middle[-1] - middle[0]
+def ratio_range(top: list[float], bottom: list[float]) -> tuple[float, float]:
+    """The smallest and largest ratio top / bottom that any pass of each allows: min/max, max/min."""
+    return min(top) / max(bottom), max(top) / min(bottom)
 
 
 pil_loader = DataLoader(PILImages(as_bytes), batch_size=128, sampler=order.tolist())  # (B, 1, 28, 28)
@@ -965,22 +1020,22 @@ passes = {"torchvision-style (PIL, ToTensor)": pass_seconds(lambda: pil_loader),
           "DataLoader(TensorDataset)": pass_seconds(lambda: loader),
           ours: pass_seconds(indexed_batches)}  # fmt: skip
 times = {name: float(np.median(seconds)) for name, seconds in passes.items()}  # each route's median pass
-print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, median of 5 passes:")
-for name, seconds in times.items():
-    print(f"  {name:>33}: {seconds * 1000:7.1f} ms ({seconds / times[ours]:.1f} x indexing)")
+print(f"{len(loader)} shuffled batches of 128 from {len(x_timed):,} images, 5 passes each: "
+      "median (min-max), and the ratio to indexing's median (its range over the passes)")
+for name, seconds in passes.items():
+    low, high = ratio_range(seconds, passes[ours])
+    print(f"  {name:>33}: {times[name] * 1000:7.1f} ms ({min(seconds) * 1000:.1f}-{max(seconds) * 1000:.1f}), "
+          + ("the reference" if name == ours else f"{times[name] / times[ours]:.1f} x indexing ({low:.1f}-{high:.1f})"))
 runner_up_name = min((name for name in times if name != ours), key=times.get)
-lead = times[runner_up_name] - times[ours]
-jitter = max(spread(passes[name]) for name in (ours, runner_up_name))
-print(f"indexing's lead over the next route ({runner_up_name}): {lead * 1000:.1f} ms; "
-      f"the larger spread between the middle passes of these two routes: {jitter * 1000:.1f} ms")
-if abs(lead) <= jitter:  # the lead is within the noise: no verdict
-    print("In this run: too noisy to rank indexing and the next route (the lead is within the spread); "
-          "rerun the cell.")
-elif lead > 0:
-    print(f"In this run: indexing was the fastest route, {times[runner_up_name] / times[ours]:.1f} x "
-          f"faster than the next ({runner_up_name}).")
+low, high = ratio_range(passes[runner_up_name], passes[ours])  # the next route's time / indexing's
+if low > 1:  # even its fastest pass was slower than indexing's slowest
+    print(f"In this run: indexing was the fastest route in every pass; the next ({runner_up_name}) took "
+          f"{low:.1f} to {high:.1f} x as long.")
+elif high < 1:
+    print(f"In this run: {runner_up_name} beat indexing in every pass ({1 / high:.1f} to {1 / low:.1f} x faster).")
 else:
-    print(f"In this run: {runner_up_name} beat indexing, by more than the timing noise.")
+    print(f"In this run: the ranges overlap (ratio {low:.2f} to {high:.2f}): too noisy to rank indexing "
+          f"and {runner_up_name}; rerun the cell.")
 
 # %% [markdown]
 # Does the gap matter? Only next to the time a training step takes. The next cell times, on one
@@ -1005,29 +1060,32 @@ def training_steps():
         yield loss
 
 
-step_passes = np.array(pass_seconds(training_steps)) / len(batches) * 1000  # ms per step, 5 passes
-step_ms, step_spread = float(np.median(step_passes)), spread(list(step_passes))
-per_batch = {name: seconds / len(batches) * 1000 for name, seconds in times.items()}  # ms per batch
-print(f"one training step of TinyAE: {step_ms:.2f} ms per batch of 128 "
-      f"(median of 5 passes; the middle three differ by {step_spread:.2f} ms)")
-if step_ms <= 0 or step_spread >= step_ms:  # the passes differ by more than the time itself
-    print("timing too noisy on this machine to give ratios to a training step; rerun the cell")
+step_passes = pass_seconds(training_steps)  # seconds per pass over the batches, 5 passes
+step_ms = [seconds / len(batches) * 1000 for seconds in step_passes]  # ms per step, one per pass
+
+
+def ratio_text(ratio: float) -> str:
+    return f"{ratio:.2g}" if ratio < 100 else f"{ratio:.0f}"  # two significant figures: 0.012, 1.2, 15
+
+
+print(f"one training step of TinyAE: {np.median(step_ms):.2f} ms per batch of 128 "
+      f"(median of 5 passes; min-max {min(step_ms):.2f}-{max(step_ms):.2f} ms)")
+for name, seconds in passes.items():
+    low, high = ratio_range(seconds, step_passes)  # this route's time per batch / a step's
+    print(f"  {name:>33}: {times[name] / len(batches) * 1000:6.2f} ms per batch, "
+          f"{ratio_text(times[name] / np.median(step_passes))} x a training step "
+          f"({ratio_text(low)}-{ratio_text(high)})")
+slowest = max(times, key=times.get)
+low, high = ratio_range(passes[slowest], step_passes)
+if low > 1:
+    print(f"In this run: the slowest route ({slowest}) took longer to prepare a batch than TinyAE "
+          f"took to train on it, in every pass ({ratio_text(low)} to {ratio_text(high)} x).")
+elif high < 1:
+    print(f"In this run: every route prepared a batch faster than TinyAE trained on it, in every pass "
+          f"(the slowest, {slowest}, took {ratio_text(low)} to {ratio_text(high)} x a step).")
 else:
-    for name, ms in per_batch.items():
-        ratio = ms / step_ms
-        ratio_text = f"{ratio:.2g}" if ratio < 100 else f"{ratio:.0f}"  # two significant figures: 0.012, 1.2, 15
-        print(f"  {name:>33}: {ms:6.2f} ms per batch, {ratio_text} x a training step")
-    slowest = max(per_batch, key=per_batch.get)
-    noise = step_spread + spread(passes[slowest]) / len(batches) * 1000  # both spreads, per batch
-    if abs(per_batch[slowest] - step_ms) <= noise:  # the gap is within the noise: no verdict
-        print(f"In this run: too noisy to compare the slowest route ({slowest}) with a training step; "
-              "rerun the cell.")
-    elif per_batch[slowest] > step_ms:
-        print(f"In this run: the slowest route ({slowest}) took longer to prepare a batch than TinyAE "
-              f"took to train on it ({per_batch[slowest] / step_ms:.1f} x).")
-    else:
-        print(f"In this run: every route prepared a batch faster than TinyAE trained on it (the slowest, "
-              f"{slowest}, took {per_batch[slowest] / step_ms:.2g} x a step).")
+    print(f"In this run: too noisy to compare the slowest route ({slowest}) with a training step "
+          f"(ratio {ratio_text(low)} to {ratio_text(high)}); rerun the cell.")
 
 # %% [markdown]
 # Why the ratios matter: without worker processes, a route adds its time per batch to every
@@ -1039,77 +1097,28 @@ else:
 # %% [markdown]
 # ## Appendix B: bit-for-bit repeats on a GPU and on a CPU
 #
-# **Takeaway, if you skip it:** a seed alone need not make GPU (or multi-threaded CPU) results
-# identical to the last bit; the settings below are what it takes (same device, same thread
-# count), and the lessons do not need them.
+# **Takeaway, if you skip it:** a seed fixes the random numbers, not the order in which a device
+# adds numbers up, and floating-point sums depend on that order in their last digits. So a seed
+# alone need not repeat GPU (or multi-threaded CPU) results to the last bit; the lessons do not
+# need that. On ONE device, with the same library versions and thread count, it takes:
 #
-# The CPU and each GPU have their own kind of generator (a Mersenne Twister on the CPU, Philox on an
-# NVIDIA GPU), and, for that and for other kernels and rounding, PyTorch's
-# [reproducibility notes](https://pytorch.org/docs/stable/notes/randomness.html) say results need
-# not match between CPU and GPU runs, even with identical seeds. Splits, batch orders, initial
-# weights and lesson 04's noise are drawn by the CPU's generator (models are built on the CPU, then
-# moved), so the device a lesson trains on does not change them; the VAEs of lessons 06 and 07 draw
-# their noise on the model's device.
+# - `torch.use_deterministic_algorithms(True)`: deterministic versions of the operations (and an
+#   error for an operation that has none);
+# - `torch.backends.cudnn.benchmark = False` (PyTorch's default): no timing of cuDNN's algorithms
+#   for each new input shape, a choice that can differ between runs;
+# - on CUDA, `CUBLAS_WORKSPACE_CONFIG=:4096:8` in the environment **before CUDA starts**.
 #
-# The rest of this appendix is about repeating a run on ONE device. There the seed fixes the random numbers, but not the order in
-# which the device adds numbers up, and floating-point sums depend on that order in their last
-# digits. These settings matter:
-#
-# - `torch.use_deterministic_algorithms(True)` makes PyTorch use deterministic versions of its
-#   operations (on a GPU some, such as parts of cuDNN's convolutions or scatter-adds, are not by
-#   default), and raise an error for an operation that has no deterministic version.
-# - `torch.backends.cudnn.benchmark = False` is PyTorch's default (the second cell prints it),
-#   so the line only undoes code that switched benchmarking on. With `True`, cuDNN times several
-#   algorithms for each new input shape and keeps the fastest, a choice that can differ from one
-#   run to the next.
-# - `CUBLAS_WORKSPACE_CONFIG=:4096:8`, an environment variable that must be in the environment
-#   before CUDA starts. cuBLAS, NVIDIA's matrix-multiply library, can give run-to-run differences
-#   when CUDA streams share its scratch memory (its "workspace"); the value reserves 8 buffers of
-#   4096 KiB per cuBLAS handle and stream. PyTorch versions differ in whether deterministic mode
-#   raises an error without it: [docs/reproducibility.md](../docs/reproducibility.md) has the
-#   history. Setting it is safe on any version, so the second cell below sets it on any CUDA machine.
-# - On a CPU, results can change with the number of threads (`torch.get_num_threads()`): a sum
-#   split among more threads may be added in a different order.
-#
-# With these settings, the same device, the same thread count and the same library versions,
-# the same seed gives the same numbers. This notebook may have started CUDA long ago (section 4
-# ran a model on `course.device`), too late for an environment variable. So the next two cells
-# run their test in a **fresh Python process**, whose environment is set before it imports torch.
-# The first runs one GPU matrix product in deterministic mode WITHOUT the variable and prints
-# what happened; on a machine without CUDA it runs nothing and says so. The second trains a tiny network twice from
-# the same seed with PyTorch's default settings, then switches deterministic mode on and trains it
-# twice more, on CUDA if this machine has it and otherwise on the CPU (an Apple GPU is not
-# tested), and compares each pair bit for bit. On CUDA the variable is in that process's
-# environment for both pairs, since it must be there before CUDA starts. The notebook's own
-# process never switches deterministic mode on: the lessons do not need it, and it can slow
-# some GPU operations down. A third cell, after them, adds up the same numbers on the CPU with
-# one thread and with two.
+# [docs/reproducibility.md](../docs/reproducibility.md) explains each setting, why a CPU and a GPU
+# draw different numbers from one seed, and which PyTorch versions need the variable. The cell
+# below trains a tiny network twice from the same seed with PyTorch's defaults, then twice in
+# deterministic mode, on CUDA if this machine has it and otherwise on the CPU (an Apple GPU is
+# not tested), and compares each pair bit for bit. It runs in a **fresh Python process**, whose
+# environment is set before it imports torch: this notebook started CUDA long ago, if at all.
 
 # %%
 import os
 import subprocess
 
-without_workspace = '''
-import torch
-torch.use_deterministic_algorithms(True)
-a = torch.randn(64, 64, device="cuda")
-try:
-    a @ a
-    print("no error: this PyTorch/CUDA ran the matrix product")
-except RuntimeError as err:
-    print("RuntimeError:", str(err).splitlines()[0][:160], "...")
-'''
-if torch.cuda.is_available():
-    env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
-    run = subprocess.run([sys.executable, "-c", without_workspace], env=env, capture_output=True,
-                         text=True, timeout=120)  # fmt: skip
-    print("what it did: a GPU matrix product in deterministic mode, no CUBLAS_WORKSPACE_CONFIG:\n ",
-          (run.stdout or run.stderr).strip())
-else:
-    print("No CUDA device here: nothing was run, so this run shows neither the error nor its "
-          "absence (on a CUDA machine, e.g. Colab with a GPU, the cell runs the test).")
-
-# %%
 without_and_with = '''
 import torch
 
@@ -1159,14 +1168,13 @@ print("a fresh process, without deterministic mode and then with it:")
 print(run.stdout.strip() or run.stderr.strip())
 
 # %% [markdown]
-# Where both pairs matched, the cell shows that the settings run, not that they were needed:
-# they guard against the operations whose results can vary from run to run, such as
-# scatter-adds and some cuDNN convolutions on a GPU, and this small network uses none of them.
+# Where both pairs matched, the settings ran but were not needed: this small network uses none of
+# the operations whose results vary between runs (scatter-adds, some cuDNN convolutions).
 #
-# Now the thread count. The cell below draws 10 million float32 numbers once, adds them up with
-# `x.sum()` on the CPU with one thread and then with two (PyTorch splits a sum this long among
-# its threads, each adding up its own part), and prints both sums, whether they differ, and the
-# same sum in float64 as a more precise reference. It then restores the thread count.
+# Now the thread count. The cell below adds up the same 10 million float32 numbers with one CPU
+# thread and with two. Each thread adds up its own part, so the thread count changes the order of
+# the additions, and float32 rounds differently in each order; the float64 line shows how far
+# each sum is from a more precise one.
 
 # %%
 x = torch.randn(10_000_000, generator=torch.Generator().manual_seed(0))  # (10^7,) float32, 40 MB
@@ -1185,15 +1193,6 @@ if sums[1] != sums[2]:
 else:
     print("In this run: 1 and 2 threads gave the same sum (other sums can still differ).")
 del x
-
-# %% [markdown]
-# Why can the sums differ? Each thread adds up its own part, and the parts are then added
-# together, so the thread count changes the order of the additions, and float32 rounds
-# differently in each order. Neither sum is the right one: the float64 line shows how far
-# each is from a more precise sum. The weights of a training run come out of many such sums,
-# which is why bit-for-bit repeats on a CPU also keep the thread count the same. (Whether a
-# given network's weights change with it depends on whether its sums are long enough for
-# PyTorch to split among threads; this cell does not test that.)
 
 # %% [markdown]
 # ## Appendix C: the batch axis, and a layer that mixes the images of a batch

@@ -1,4 +1,5 @@
-"""Lesson 00's coding task: ``check_reconstruction_loss``.
+"""Lesson 00's coding tasks: ``check_reconstruction_loss``, ``check_weighted_loss`` and
+``check_training_pass``.
 
 The right answer passes; the stub and each typical wrong answer (written here as plain functions)
 fail with its own note and a one-line message in English and Vietnamese; the check never raises
@@ -13,6 +14,7 @@ import torch.nn.functional as F
 
 from course_utils.exercise_checks.lesson00 import (
     check_reconstruction_loss,
+    check_training_pass,
     check_weighted_loss,
     reference_loss,
     reference_weighted_loss,
@@ -192,3 +194,147 @@ def test_weighted_reference_by_hand():
     x[1] = 0.0  # now the losses differ (784 and 0): the (B, B) table's mean is wrong
     assert reference_weighted_loss(x_hat, x, weights).item() == 784.0 / 2
     assert weighted_first_try(x_hat, x, weights).item() == 784.0 * 2 / 2
+
+
+# The third task: one training pass, the five moves per batch.
+def loss_of(model, xb):
+    return ((model(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean()
+
+
+def pass_right(model, optimizer, batches):
+    for xb in batches:
+        optimizer.zero_grad()
+        loss = loss_of(model, xb)
+        loss.backward()
+        optimizer.step()
+
+
+def pass_first_try(model, optimizer, batches):  # the notebook's committed first try: no zero_grad
+    for xb in batches:
+        x_hat = model(xb)
+        loss = ((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean()
+        loss.backward()
+        optimizer.step()
+
+
+def pass_zero_grad_last(model, optimizer, batches):  # also right: .grad emptied after each step
+    for xb in batches:
+        loss_of(model, xb).backward()
+        optimizer.step()
+        model.zero_grad()
+
+
+def pass_no_step(model, optimizer, batches):
+    for xb in batches:
+        optimizer.zero_grad()
+        loss_of(model, xb).backward()
+
+
+def pass_step_before_backward(model, optimizer, batches):
+    for xb in batches:
+        optimizer.zero_grad()
+        loss = loss_of(model, xb)
+        optimizer.step()
+        loss.backward()
+
+
+def pass_lagging(model, optimizer, batches):  # each step uses the previous batch's gradient
+    for xb in batches:
+        optimizer.step()
+        optimizer.zero_grad()
+        loss_of(model, xb).backward()
+
+
+def pass_backward_on_output(model, optimizer, batches):
+    for xb in batches:
+        optimizer.zero_grad()
+        x_hat = model(xb)
+        x_hat.mean().backward()
+        optimizer.step()
+
+
+def pass_per_pixel(model, optimizer, batches):
+    for xb in batches:
+        optimizer.zero_grad()
+        F.mse_loss(model(xb), xb.flatten(1)).backward()
+        optimizer.step()
+
+
+def pass_batch_sum(model, optimizer, batches):
+    for xb in batches:
+        optimizer.zero_grad()
+        ((model(xb) - xb.flatten(1)) ** 2).sum().backward()
+        optimizer.step()
+
+
+A_BATCH = torch.rand(
+    8, 1, 28, 28, generator=torch.Generator().manual_seed(1)
+)  # "from another cell"
+
+
+def pass_global_batch(model, optimizer, batches):
+    for _ in batches:
+        optimizer.zero_grad()
+        loss_of(model, A_BATCH).backward()
+        optimizer.step()
+
+
+def pass_first_batch_only(model, optimizer, batches):
+    for _ in batches:
+        optimizer.zero_grad()
+        loss_of(model, batches[0]).backward()
+        optimizer.step()
+
+
+def pass_one_step(model, optimizer, batches):
+    pass_right(model, optimizer, batches[:1])
+
+
+def pass_no_square(model, optimizer, batches):
+    for xb in batches:
+        optimizer.zero_grad()
+        (model(xb) - xb.flatten(1)).abs().sum(dim=1).mean().backward()
+        optimizer.step()
+
+
+def pass_stub(model, optimizer, batches):
+    raise NotImplementedError()
+
+
+PASS_CASES = [
+    (pass_right, "passed", ""),
+    (pass_zero_grad_last, "passed", ""),
+    (pass_first_try, "wrong", "zero_grad missing"),
+    (pass_no_step, "wrong", "no step"),
+    (pass_step_before_backward, "wrong", "step before backward"),
+    (pass_lagging, "wrong", "step before backward"),
+    (pass_backward_on_output, "wrong", "backward on the wrong tensor"),
+    (pass_per_pixel, "wrong", "mean over pixels"),
+    (pass_batch_sum, "wrong", "sum over the batch"),
+    (pass_global_batch, "wrong", "batch not used"),
+    (pass_first_batch_only, "wrong", "batch not used"),
+    (pass_one_step, "wrong", "steps per batch"),
+    (pass_no_square, "wrong", "wrong gradient"),
+    (pass_stub, "not attempted", "not attempted"),
+]
+
+
+@pytest.mark.parametrize(("fn", "status", "note"), PASS_CASES)
+def test_each_training_pass_gets_its_own_verdict(fn, status, note):
+    result = check_training_pass(fn)
+    assert (result.status, result.note) == (status, note)
+    assert result.en and result.vi and "\n" not in result.en
+
+
+def test_the_first_try_is_told_to_call_zero_grad():
+    result = check_training_pass(pass_first_try)
+    assert "SUM of the gradients" in result.en and "optimizer.zero_grad()" in result.en
+    assert "zero_grad()" in result.vi
+
+
+def test_the_training_check_leaves_the_global_generator_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    check_training_pass(pass_right)
+    assert torch.equal(torch.rand(3), expected)

@@ -1,4 +1,5 @@
-"""The checks of lesson 00's two coding tasks: the reconstruction loss, and a weighted one.
+"""The checks of lesson 00's three coding tasks: the reconstruction loss, a weighted one, and
+one training pass (the five moves: zero_grad, forward, loss, backward, step).
 
 The course's one convention (``course_utils.losses.mean_sse_per_image``): the squared error summed
 over each image's pixels, then averaged over the images. The reference is written here with torch
@@ -7,6 +8,10 @@ batches and names the typical wrong answers: ``.sum(dim=1)`` on images (it sums 
 grey channel), the mean over every pixel (``F.mse_loss``'s default), the sum over the batch, a
 result that is not one number, and a missing ``return``. ``check_weighted_loss`` names the
 silent broadcasting bug: per-image losses (B,) times weights (B, 1) make a (B, B) table.
+``check_training_pass`` hands the student's loop an optimizer that records the gradient each
+``step()`` used, and compares it with the right gradient of that batch: a missing ``zero_grad``,
+a step before ``backward``, ``backward`` on the wrong tensor, a per-pixel loss and an unused
+batch each leave their own trace there.
 Lesson 00 is not graded: its tasks are not in the grading table (``exercise_checks.POINTS``),
 and the success messages are written here. So its checks show "(practice, not graded)" where the
 graded lessons show points (``PracticeResult``).
@@ -22,7 +27,7 @@ from torch import Tensor
 
 from course_utils.exercise_checks.core import CheckResult, Wrong, call, check, language, randint
 
-POINTS = {"reconstruction_loss": 1, "weighted_loss": 1}
+POINTS = {"reconstruction_loss": 1, "weighted_loss": 1, "training_pass": 1}
 
 
 class PracticeResult(CheckResult):
@@ -231,4 +236,202 @@ def check_weighted_loss(loss_fn, g: torch.Generator) -> tuple[str, str]:
         "weight, then average over the images.",
         f"{got_vi}. Hãy cộng bình phương sai số trên các điểm ảnh của mỗi ảnh, nhân với trọng số "
         "của ảnh đó, rồi lấy trung bình trên các ảnh.",
+    )
+
+
+class _RecordingSGD(torch.optim.SGD):
+    """Plain SGD that also keeps a copy of the gradients each ``step()`` used (None: none)."""
+
+    def __init__(self, params, lr: float) -> None:
+        super().__init__(params, lr=lr)
+        self.used: list[Tensor | None] = []  # one entry per step: all gradients as one flat vector
+        self.weights_at_step: list[Tensor] = []  # one entry per step: the weights before it
+
+    def step(self, closure=None):  # noqa: D102 (same as SGD.step)
+        params = [p for group in self.param_groups for p in group["params"]]
+        grads = [p.grad for p in params]
+        self.used.append(
+            None
+            if any(gr is None for gr in grads)
+            else torch.cat([gr.flatten() for gr in grads]).clone()
+        )
+        self.weights_at_step.append(torch.cat([p.detach().flatten() for p in params]).clone())
+        return super().step(closure)
+
+
+def _tiny_model() -> torch.nn.Module:
+    """A small TinyAE: (B, 1, 28, 28) or (B, 784) -> (B, 784) through a code of 4 numbers."""
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 4), torch.nn.Linear(4, 784))
+
+
+def _gradient(weights: Tensor, loss_of) -> Tensor:
+    """The gradient (flat) of ``loss_of(model)`` for the small model with the flat ``weights``."""
+    probe = _tiny_model()
+    torch.nn.utils.vector_to_parameters(weights, probe.parameters())
+    loss = loss_of(probe)
+    return torch.cat([gr.flatten() for gr in torch.autograd.grad(loss, list(probe.parameters()))])
+
+
+def _run_pass(train_pass, batches: list[Tensor]) -> _RecordingSGD:
+    """Run the student's pass on a fresh seeded model; return the optimizer with its records."""
+    model = _tiny_model()
+    optimizer = _RecordingSGD(model.parameters(), lr=1e-3)
+    try:
+        call(train_pass, model, optimizer, [xb.clone() for xb in batches])
+    except Wrong as problem:
+        if "inplace operation" in problem.en:  # step() changed weights backward() still needed
+            raise Wrong(
+                "step before backward",
+                "Your loop calls optimizer.step() between the loss and loss.backward(): the step "
+                "changes the weights the loss was computed from, so backward() fails. Order: "
+                "zero_grad, forward, loss, backward, step.",
+                "Vòng lặp của bạn gọi optimizer.step() giữa hàm mất mát và loss.backward(): bước "
+                "cập nhật thay đổi trọng số dùng để tính mất mát, nên backward() báo lỗi. Thứ tự: "
+                "zero_grad, forward, loss, backward, step.",
+            ) from problem
+        raise
+    return optimizer
+
+
+def _near(a: Tensor | None, b: Tensor) -> bool:
+    return a is not None and bool((a - b).norm() <= 1e-4 * b.norm() + 1e-8)
+
+
+@_practice
+@check("training_pass", POINTS)
+def check_training_pass(train_pass) -> tuple[str, str]:
+    """``train_pass(model, optimizer, batches)``: one step per batch (B, 1, 28, 28), per-image loss.
+
+    The check runs the function on a small seeded TinyAE with an SGD that records, at every step,
+    the gradient it was handed, and compares it with the gradient of the per-image loss of that
+    batch at the weights of that moment (seeded data, so every run of the check sees the same).
+    """
+    g = torch.Generator().manual_seed(0)
+    batches = [torch.rand(8, 1, 28, 28, generator=g) for _ in range(3)]
+    others = [torch.rand(8, 1, 28, 28, generator=g) for _ in range(3)]
+    optimizer = _run_pass(train_pass, batches)
+    steps = len(optimizer.used)
+    if steps == 0:
+        raise Wrong(
+            "no step",
+            "Your loop never calls optimizer.step(): the weights did not change. Add the fifth "
+            "move, optimizer.step(), after loss.backward().",
+            "Vòng lặp của bạn không gọi optimizer.step(): trọng số không đổi. Hãy thêm bước thứ "
+            "năm, optimizer.step(), sau loss.backward().",
+        )
+    if all(u is None or not u.any() for u in optimizer.used):
+        raise Wrong(
+            "step before backward",
+            "Every optimizer.step() found no gradient (.grad empty or zero), so the weights did "
+            "not change: the step comes before loss.backward(), or zero_grad() runs between them. "
+            "Order: zero_grad, forward, loss, backward, step.",
+            "Mọi lần optimizer.step() đều không thấy gradient (.grad rỗng hoặc bằng 0), nên trọng "
+            "số không đổi: bước tối ưu đứng trước loss.backward(), hoặc zero_grad() chen giữa "
+            "hai bước. Thứ tự: zero_grad, forward, loss, backward, step.",
+        )
+    if steps != len(batches):
+        raise Wrong(
+            "steps per batch",
+            f"Given {len(batches)} batches, your loop made {steps} optimizer step(s): it should "
+            "make one step per batch.",
+            f"Với {len(batches)} batch, vòng lặp của bạn thực hiện {steps} bước tối ưu: cần "
+            "đúng một bước cho mỗi batch.",
+        )
+    if all(
+        _near(u, v) for u, v in zip(optimizer.used, _run_pass(train_pass, others).used, strict=True)
+    ):
+        raise Wrong(
+            "batch not used",
+            "Given other batches, your loop used the same gradients: it does not train on the "
+            "batches it receives. Compute the loss of each batch xb of `batches` (not of a "
+            "variable from another cell).",
+            "Với các batch khác, vòng lặp của bạn vẫn dùng đúng các gradient cũ: nó không huấn "
+            "luyện trên các batch nhận được. Hãy tính mất mát của từng batch xb trong `batches` "
+            "(không phải của một biến từ ô khác).",
+        )
+    right = []  # the right gradient of each batch, at the weights of its step
+    for k, (xb, weights) in enumerate(zip(batches, optimizer.weights_at_step, strict=True)):
+
+        def per_image(model, xb=xb):
+            return ((model(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean()
+
+        right.append(_gradient(weights, per_image))
+        used = optimizer.used[k]
+        if _near(used, right[k]):
+            continue
+        if used is not None and k > 0 and _near(used, sum(right)):
+            raise Wrong(
+                "zero_grad missing",
+                f"At step {k + 1} your optimizer received the SUM of the gradients of batches 1 to "
+                f"{k + 1}: backward() adds into .grad, and nothing emptied it. Call "
+                "optimizer.zero_grad() at the start of each batch.",
+                f"Ở bước {k + 1}, bộ tối ưu nhận TỔNG gradient của các batch 1 đến {k + 1}: "
+                "backward() cộng dồn vào .grad, và không gì làm rỗng nó. Hãy gọi "
+                "optimizer.zero_grad() ở đầu mỗi batch.",
+            )
+        if used is None or (k > 0 and _near(used, right[k - 1])) or not used.any():
+            raise Wrong(
+                "step before backward",
+                f"At step {k + 1} your optimizer received no gradient of batch {k + 1} (none, or "
+                "the previous batch's): the step comes before loss.backward(). Order: zero_grad, "
+                "forward, loss, backward, step.",
+                f"Ở bước {k + 1}, bộ tối ưu không nhận gradient của batch {k + 1} (không có, hoặc "
+                "là của batch trước): bước tối ưu đứng trước loss.backward(). Thứ tự: "
+                "zero_grad, forward, loss, backward, step.",
+            )
+        if _near(used, right[k] / 784):
+            raise Wrong(
+                "mean over pixels",
+                "Your gradients are 784 times too small: the loss is the mean over every pixel. "
+                "Sum the squared errors over each image's 784 pixels, then average over the "
+                "images.",
+                "Gradient của bạn nhỏ hơn 784 lần: hàm mất mát là trung bình trên mọi điểm ảnh. "
+                "Hãy cộng bình phương sai số trên 784 điểm ảnh của mỗi ảnh, rồi lấy trung bình "
+                "trên các ảnh.",
+            )
+        if _near(used, right[k] * len(xb)):
+            raise Wrong(
+                "sum over the batch",
+                f"Your gradients are {len(xb)} times too large, the batch size: the loss sums over "
+                "the images. Average over the images instead.",
+                f"Gradient của bạn lớn hơn {len(xb)} lần, đúng bằng kích thước batch: hàm mất mát "
+                "cộng trên các ảnh. Hãy lấy trung bình trên các ảnh.",
+            )
+        for j, other in enumerate(batches):
+            if j != k and _near(used, _gradient(weights, lambda m, o=other: per_image(m, o))):
+                raise Wrong(
+                    "batch not used",
+                    f"At step {k + 1} your optimizer received the gradient of batch {j + 1}, not "
+                    f"of batch {k + 1}: compute each step's loss on the batch xb of that step.",
+                    f"Ở bước {k + 1}, bộ tối ưu nhận gradient của batch {j + 1}, không phải của "
+                    f"batch {k + 1}: hãy tính mất mát của mỗi bước trên batch xb của bước đó.",
+                )
+        if any(
+            _near(used, _gradient(weights, lambda m, f=f, xb=xb: f(m(xb))))
+            for f in (Tensor.sum, Tensor.mean)
+        ):
+            raise Wrong(
+                "backward on the wrong tensor",
+                f"At step {k + 1} your optimizer received the gradient of the model's output "
+                "x_hat (summed or averaged), not of the loss: call backward() on the loss, "
+                "((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean().",
+                f"Ở bước {k + 1}, bộ tối ưu nhận gradient của đầu ra x_hat của mô hình (cộng hoặc "
+                "lấy trung bình), không phải của hàm mất mát: hãy gọi backward() trên hàm mất "
+                "mát, ((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean().",
+            )
+        raise Wrong(
+            "wrong gradient",
+            f"At step {k + 1} your optimizer received a gradient that is not that of the "
+            f"per-image loss of batch {k + 1}: square the errors, sum them over each image's "
+            "pixels, average over the images, and call backward() on that one number.",
+            f"Ở bước {k + 1}, bộ tối ưu nhận một gradient không phải gradient của hàm mất mát theo "
+            f"ảnh của batch {k + 1}: hãy bình phương sai số, cộng trên các điểm ảnh của mỗi ảnh, "
+            "lấy trung bình trên các ảnh, rồi gọi backward() trên số đó.",
+        )
+    return (
+        f"train_pass is right: one step per batch ({len(batches)} batches), each with the gradient "
+        "of that batch's per-image loss.",
+        f"train_pass đúng: mỗi batch một bước ({len(batches)} batch), mỗi bước dùng gradient của "
+        "hàm mất mát theo ảnh của batch đó.",
     )
