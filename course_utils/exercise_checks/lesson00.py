@@ -1,6 +1,10 @@
 """The checks of lesson 00's three coding tasks: the reconstruction loss, a weighted one, and
 one training pass (the five moves: zero_grad, forward, loss, backward, step).
 
+One idea: run the student's code on the check's own seeded inputs, compare with a reference written
+here, and name each typical mistake by the trace it leaves (a number off by 784 or by B, a
+gradient that is a sum or a step late).
+
 The course's one convention (``course_utils.losses.mean_sse_per_image``): the squared error summed
 over each image's pixels, then averaged over the images. The reference is written here with torch
 only. The check tries the student's function on flat (B, 784) and on image-shaped (B, 1, 28, 28)
