@@ -359,13 +359,15 @@ def search_order_figure(
     result: tuple[str, str],
     misses: Sequence[str],
     title: str | None = None,
+    hits: Sequence[str] | None = None,
 ) -> Figure:
     """A search in order, drawn as a ladder: try each source top to bottom, stop at the first hit.
 
     ``sources`` are (name, detail) pairs in the order they are tried; ``misses`` labels the arrow
     from each source to the next ("not found", ...), one per gap. EVERY source also has an arrow
     to ``result`` (name, detail), the box on the right: whichever source answers first delivers
-    it, so the figure never suggests that only the last source can.
+    it, so the figure never suggests that only the last source can. ``hits`` labels those arrows,
+    one per source ("found" for each by default).
     """
     if len(sources) < 2:
         raise ValueError(
@@ -375,6 +377,12 @@ def search_order_figure(
         raise ValueError(
             f"search_order_figure expects one miss label per gap ({len(sources) - 1}), but "
             f"received {len(misses)}."
+        )
+    hits = ["found"] * len(sources) if hits is None else list(hits)
+    if len(hits) != len(sources):
+        raise ValueError(
+            f"search_order_figure expects one hit label per source ({len(sources)}), but "
+            f"received {len(hits)}."
         )
     n = len(sources)
     fig = NotebookFigure(figsize=(10, 1.4 * n + 0.6), layout="constrained")
@@ -396,7 +404,7 @@ def search_order_figure(
             xytext=(0.55 + half_w, -i),
             arrowprops=_arrow("tab:green"),
         )
-        ax.text(0.55 + half_w + 0.03, -i + 0.05, "found", ha="left", va="bottom", fontsize=8,
+        ax.text(0.55 + half_w + 0.03, -i + 0.05, hits[i], ha="left", va="bottom", fontsize=8,
                 color="tab:green")  # fmt: skip
         if i < n - 1:
             ax.annotate(

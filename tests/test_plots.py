@@ -137,6 +137,12 @@ def test_search_order_figure_joins_every_source_to_the_result():
         search_order_figure([("a", ""), ("b", "")], ("r", ""), [])
     with pytest.raises(ValueError, match="at least two sources"):
         search_order_figure([("a", "")], ("r", ""), [])
+    hits = ["found", "downloaded", "used"]  # per-source labels of the arrows into the result
+    fig = search_order_figure([("a", ""), ("b", ""), ("c", "")], ("r", ""), ["x", "y"], hits=hits)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert [t for t in labels if t in hits] == hits  # in source order, none left as "found"
+    with pytest.raises(ValueError, match="one hit label per source"):
+        search_order_figure([("a", ""), ("b", "")], ("r", ""), ["x"], hits=["found"])
 
 
 def test_directions_figure_shares_one_symmetric_scale_per_row():
