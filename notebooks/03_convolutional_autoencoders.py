@@ -740,7 +740,7 @@ else:
 # %% [markdown]
 # Sharing each filter across positions saves parameters, not compute: on 28x28 images a dense
 # step is cheap, so the same CPU time buys the dense AE more steps. The lines above say which
-# model was ahead at equal steps and at equal time in this run.
+# model was ahead at equal steps and at the printed share of the conv AE's time in this run.
 #
 # Super-resolution networks, which also output exact pixel values, dropped BatchNorm too (EDSR,
 # Lim et al., 2017; ESRGAN, Wang et al., 2018); this lesson does not test why. The rest of the
@@ -1149,7 +1149,8 @@ print(f"Decoder choice, from this run (seed 0):\n"
 #   mode, and uses stored running averages after `model.eval()`.
 # - The conv AE has fewer parameters than the dense AE, most of them in the linear layers around
 #   the code, but more multiply-adds per image. The cell below restates sections 3 and 5: who
-#   was ahead at equal steps (two seeds) and at equal CPU time, with the step counts used.
+#   was ahead at equal steps (two seeds) and with the dense AE given up to the conv AE's CPU
+#   time, with the step counts used.
 # - A linear bottleneck ties a conv AE to positions; a fully convolutional one is
 #   shift-equivariant for shifts by multiples of its total stride, not shift-invariant; a
 #   global-average code can be invariant and loses where things are. A code cell's receptive
@@ -1166,12 +1167,15 @@ print(f"Decoder choice, from this run (seed 0):\n"
 print(f"In this run: at equal steps ({n_steps:,} each) the conv AE's error was lower than the dense AE's "
       f"at {conv_wins} of {n_s} seeds; BatchNorm, at the conv AE's rate {lr_conv:g}, raised the conv AE's error "
       f"at {bn_raised} of {len(bn_at)} seeds.")
-print(f"In this run: at equal CPU time ({eq_steps:,} dense steps, {time_pct}% of the conv AE's time for its "
-      f"{n_steps:,}) the dense AE's error was "
-      f"{'within the noise of' if eq_verdict.startswith('not') else eq_verdict + ' than'} the conv AE's "
-      f"(z = {eq_z:+.1f}): at equal time " + {"lower": "the dense AE was ahead.", "higher": "the conv AE was ahead."}
-      .get(eq_verdict, "neither was ahead beyond the noise.")
-      if eq_verdict else "In this run: the equal-time dense run was skipped (equal steps only).")
+if eq_verdict:
+    at_most = {"lower": "so with at most the conv AE's time the dense AE was ahead.",
+               "higher": f"the conv AE was ahead of a dense AE given {time_pct}% of its time."}
+    print(f"In this run: given {eq_steps:,} steps, {time_pct}% of the conv AE's CPU time for its "
+          f"{n_steps:,}, the dense AE's error was "
+          f"{'within the noise of' if eq_verdict.startswith('not') else eq_verdict + ' than'} the conv AE's "
+          f"(z = {eq_z:+.1f}): " + at_most.get(eq_verdict, "neither was ahead beyond the noise."))
+else:
+    print("In this run: the equal-time dense run was skipped (equal steps only).")
 print(f"In this run: the trained transposed decoder's period-2 grid was {verdict['conv AE (transpose)']}; "
       f"the upsampling decoder's was {verdict['conv AE (upsample)']}.")
 
