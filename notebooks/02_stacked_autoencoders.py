@@ -739,7 +739,7 @@ print(f"In this run: raw pixels, with no training, already reach {pixel_share_of
       f"codes' gain over chance ({chance:.0%}), so "
       + ("this purity is mostly in the images themselves" if pixel_share_of_gain > 0.5 else
          "most of this purity is the autoencoder's work")
-      + f"; the 32-number codes are {nn_verdict} raw pixels (Appendix B shows how sure this is)")
+      + f"; the 32-number codes are {nn_verdict} raw pixels (Appendix B shows how sure this is).")
 
 # %% [markdown]
 # Nearest neighbours share the class far above chance even in raw pixels: similar garments look
