@@ -26,26 +26,24 @@
 # **anomaly detector**.
 #
 # **Learning objectives.** After this lesson you can
-# 1. build a dense autoencoder (784-128-32-128-784), read its learning curve, count its dead hidden
-#    units, remove them by centring, and compare it with PCA against the noise of a change of seed;
+# 1. build a dense autoencoder (784-128-32-128-784), remove its dead units by centring, and compare
+#    it with PCA against the noise of a change of seed;
 # 2. explain why the code layer has no ReLU;
-# 3. tie the decoder to the encoder by sharing ONE `nn.Parameter`, count the parameters saved, and
-#    say when the transpose is the best decoder;
-# 4. measure what a 32-number code keeps, and tell a code from a vector of class probabilities;
-# 5. choose the size of the code from a sweep of error, overfitting and class information;
-# 6. use reconstruction error as an anomaly score (ROC curve, AUROC, a threshold set on validation
-#    data, precision at a given prevalence) and compare it with baselines that need no training.
+# 3. tie the decoder to the encoder by sharing ONE `nn.Parameter`;
+# 4. tell a code from class probabilities, and measure its class information;
+# 5. choose the size of the code from a sweep;
+# 6. use reconstruction error as an anomaly score, with AUROC, a validation threshold and
+#    baselines.
 #
 # **Map.** Each section measures one thing and prints it after "In this run:".
-# 1. A stacked autoencoder, built by hand and centred, against PCA (about 4 min).
-# 2. Tied weights: half the parameters, at what cost in error (about 3 min).
-# 3. The latent space: codes against pixels (about 2 min).
-# 4. The bottleneck sweep: code sizes 2 to 64 (about 1.5 min).
-# 5. Anomaly detection: AUROC against two baselines (about 3 min).
+# 1. A stacked autoencoder, built by hand and centred, against PCA (about 3.5 min).
+# 2. Tied weights: half the parameters, at what cost in error (about 2.5 min).
+# 3. The latent space: codes against pixels (about 1.5 min).
+# 4. The bottleneck sweep: code sizes 2 to 64 (about 1 min).
+# 5. Anomaly detection: AUROC against two baselines (about 2.5 min).
 #
-# **Core path:** these five sections and the Summary, about 16 minutes of reading. The minutes are
-# estimates (the prose's words at 200 a minute), without the time to run and read the cells. The
-# appendices after the Summary are optional.
+# **Core path:** these five sections and the Summary, about 14 minutes of reading (at 200 words a
+# minute, without running the cells). The appendices after the Summary are optional.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -67,8 +65,12 @@ course = setup_course(seed=0)
 # ## 1. A stacked autoencoder, written out
 #
 # "Stacked" means several layers on each side: $784 \to 128 \to 32$ in the encoder and the mirror
-# image $32 \to 128 \to 784$ in the decoder. We use the second dataset of the course,
-# Fashion-MNIST, when it is available; the next cell prints which data is really in use.
+# image $32 \to 128 \to 784$ in the decoder. The word has two meanings. Historically, a stacked
+# autoencoder was trained **greedily**, one layer at a time (each layer an autoencoder of the codes
+# of the layer below), then fine-tuned end to end. Today it usually means a deep autoencoder
+# trained **end to end** from the start, as here; Appendix E trains the greedy way with the same
+# number of steps and compares. We use Fashion-MNIST when it
+# is available; the next cell prints which data is really in use.
 
 # %%
 from course_utils.data import load_dataset
@@ -77,11 +79,10 @@ data = load_dataset("fashion_mnist", seed=course.seed)
 x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28, 28) each
 
 # %% [markdown]
-# Here is the whole architecture in a few lines of PyTorch. ReLU sits between layers, and a sigmoid
-# on the output puts pixels in $[0, 1]$. The **code layer has no activation**. A ReLU there would
-# replace every negative code value by 0. A code unit that is negative for every image would then
-# send the decoder nothing: a **dead** unit. Appendix D trains that variant and counts its dead
-# units.
+# Here is the whole architecture in PyTorch. ReLU sits between layers, and a sigmoid on the output
+# puts pixels in $[0, 1]$. The **code layer has no activation**: a ReLU there would set every
+# negative code value to 0, and a code unit negative for every image would send the decoder
+# nothing, a **dead** unit (Appendix D).
 
 # %%
 from torch import nn
@@ -102,9 +103,8 @@ print("x", tuple(x_train[:3].shape), "-> z", tuple(encoder(x_train[:3]).shape),
       "-> x_hat", tuple(by_hand(x_train[:3]).shape))
 
 # %% [markdown]
-# The same model lives in the package as `DenseAutoencoder`. A matching parameter count is not
-# enough, since a ReLU on the code adds no weights. So the cell builds both from the same seed and
-# compares their outputs:
+# The same model lives in the package as `DenseAutoencoder`. The cell builds both from the same
+# seed and compares their outputs (a parameter count alone would miss a ReLU on the code):
 
 # %%
 from course_utils.models import DenseAutoencoder, count_parameters
@@ -134,8 +134,8 @@ hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (78
 
 # %% [markdown]
 # **Training budget.** We fix the number of optimizer **steps** (mini-batches), not epochs. The loss
-# is the squared error **per image** (summed over 784 pixels). `fit` runs the loop of lesson 01 and
-# records one row of history per epoch.
+# is the squared error **per image** (summed over 784 pixels); `fit` records one row of history per
+# epoch.
 
 # %%
 import copy
@@ -177,8 +177,8 @@ assert len(dense_history.rows) == epochs  # one history row per epoch
 # %% [markdown]
 # ### The learning curve
 #
-# The history has one row per epoch, so we can draw the **learning curve**: the error after each
-# epoch, on the training images and on the validation images.
+# The error after each epoch, on the training and on the validation images, is the **learning
+# curve**:
 
 # %%
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
@@ -201,11 +201,10 @@ ax.yaxis.set_minor_locator(NullLocator())
 fig
 
 # %% [markdown]
-# Early on, the training curve usually sits above the validation curve. The training number
-# averages over the epoch's batches, many of them seen with poorer weights. The validation number
-# uses the weights at the end of the epoch. A rising validation curve under a falling training
-# curve would signal overfitting. The next cell checks whether the validation error still falls at
-# the end; if so, every comparison here holds at this budget only.
+# Early on, the training curve usually sits above the validation curve: it averages over the
+# epoch's batches, many of them seen with poorer weights. A rising validation curve under a falling
+# training curve would signal overfitting. The next cell checks whether the validation error still
+# falls at the end; if so, comparisons hold at this budget only.
 
 # %%
 # has the validation error stopped falling at the end? (also used in Appendices H and I)
@@ -235,9 +234,8 @@ raw_still_falling = still_falling(dense_history)
 #
 # A hidden unit $j$ computes $\mathrm{relu}(w_j \cdot x + b_j)$. If $w_j \cdot x + b_j < 0$ for
 # **every** image, it outputs 0 and passes no gradient to its weights. In the first layer, whose
-# inputs never change, nothing revives it once the optimizer's momentum has faded: a **dead
-# unit**. `dead_units(model, x)` returns, for each ReLU layer, the units that output 0 on all
-# images `x`.
+# inputs never change, nothing revives it: a **dead unit**. `dead_units(model, x)` returns, for
+# each ReLU layer, the units that output 0 on all images `x`.
 #
 # **Predict:** with raw pixels in, how many of the encoder's 128 hidden units will be dead after
 # training: none, a few, or a large share?
@@ -275,19 +273,16 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
 # middle of the frame. A unit whose weights there turn negative gets $w_j \cdot x + b_j < 0$ for
-# every image at once. Appendix A measures the cause by rerunning the first steps with other
-# optimizers. Decoder units read the code, which keeps changing, so they can come back.
+# every image at once (Appendix A dates the deaths). Decoder units read the code, which keeps
+# changing, so they can come back.
 #
 # One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
 # average training image. The average of $w_j \cdot (x - \bar x)$ over the training images is then
-# 0 for ANY weights. So a unit can die only if its bias satisfies
-# $b_j \le -\max_i w_j \cdot (x_i - \bar x)$, a bound that is at most 0: the weights alone can no
-# longer kill it. `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))` does two things, checked
-# below:
+# 0 for ANY weights, so the weights alone can no longer push a unit below 0 on every image.
+# `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))` does two things, checked below:
 # 1. `encode` subtracts the mean image before the first layer;
-# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$, so the untrained decoder outputs
-#    about the mean image instead of 0.5 everywhere. Mean pixels are clamped to
-#    $[10^{-3}, 1 - 10^{-3}]$, since $\mathrm{logit}\,0 = -\infty$.
+# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$ (mean pixels clamped to
+#    $[10^{-3}, 1 - 10^{-3}]$), so the untrained decoder outputs about the mean image.
 #
 # Appendix R trains a third model with only the second change.
 
@@ -323,15 +318,15 @@ print(f"In this run: centring left {centred_dead[0]} dead encoder units against 
       f"raw pixels and changed the test error by {dense_mse / raw_mse - 1:+.1%}.")
 
 # %% [markdown]
-# With raw pixels, a step that lowers a unit's input on the bright middle of the frame lowers it on
-# every image at once. After centring, only the bias can do that. A dead unit raises no error: only
-# a count shows it. From here on every autoencoder of this lesson is centred.
+# With raw pixels, one step can lower a unit's input on every image at once; after centring, only
+# the bias can. A dead unit raises no error: only a count shows it. From here on every autoencoder
+# of this lesson is centred.
 
 # %% [markdown]
 # ### Against PCA
 #
-# To compare with PCA we report the mean squared error **per pixel** on the test images, and fit
-# PCA with 32 components on the same training images.
+# We report the mean squared error **per pixel** on the test images, with PCA-32 fitted on the same
+# training images.
 
 # %%
 from course_utils.pca import PCA
@@ -356,10 +351,9 @@ rows_figure({"original": show,
 #
 # ### Is the difference real? The noise of a change of seed
 #
-# One trained model is one draw: another seed gives a slightly different error. The cell trains the same model with two more seeds. From the $n = 3$ errors it
-# computes the **noise margin**, the 95% prediction interval of one more run:
-# $t_{0.975,\,n-1} \cdot s \cdot \sqrt{1 + 1/n}$, where $s$ is their standard deviation. Appendix B
-# shows why not their range. A difference counts as real only when it is larger than this margin.
+# Another seed gives a slightly different error. The cell trains two more seeds and computes from
+# the three errors a **noise margin**: a difference counts as real only when it is larger
+# (Appendix B shows how it is computed).
 
 # %%
 import statistics
@@ -400,16 +394,16 @@ print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error
       f"than the noise margin.")
 
 # %% [markdown]
-# A gap of many margins is not the luck of one seed. Later verdicts borrow this margin for other
-# models, assuming their seed noise is no larger. Appendix C asks where the gain comes from.
+# Later verdicts borrow this margin for other models, assuming their seed noise is no larger.
+# Appendix C asks where the gain over PCA comes from.
 
 # %% [markdown]
 # ## 2. Tied weights
 #
-# The decoder mirrors the encoder, so why not reuse the encoder's matrices to decode? First a
-# picture in two dimensions: a cloud of points, a code of ONE number $z = w^\top x$ along a unit
-# vector $w$ that is not the cloud's long axis, and two decoders for that code. The "tied" one
-# decodes with $w$ itself; the least-squares one is the best linear decoder.
+# The decoder mirrors the encoder, so why not decode with the encoder's matrices? First a picture
+# in 2-D: a cloud of points, a one-number code $z = w^\top x$ along a unit vector $w$ that is not
+# the cloud's long axis, and two decoders: the "tied" one decodes with $w$ itself, the
+# least-squares one is the best linear decoder.
 
 # %%
 # extra code – a 2-D cloud, a one-number code z = w.x, and two decoders for it
@@ -465,14 +459,12 @@ ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1))  # outside, of
 fig
 
 # %% [markdown]
-# Every point on a dotted segment (perpendicular to $w$) has the same code $z$. So a decoder sends
+# Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder sends
 # all of them to one reconstruction: the blue dot for the tied decoder, the red dot for least
 # squares. The tied decoder drops each point perpendicularly onto the line of $w$. The
-# least-squares decoder lands where the points with that code lie on average. That is the line
-# through $\Sigma w$, where $\Sigma$ is the cloud's covariance. The cloud's spread pulls this line
-# from $w$ **towards** the long axis (dashed grey). It reaches the long axis only if $w$ is that
-# axis, and it stays on $w$ if $w$ is the short axis. So the transpose is the best decoder only
-# for special encoders, such as PCA's.
+# least-squares decoder lands where the points with that code lie on average: on the line through
+# $\Sigma w$ ($\Sigma$ is the cloud's covariance), pulled from $w$ **towards** the long axis (dashed
+# grey). So the transpose is the best decoder only for special encoders, such as PCA's.
 #
 # A **tied** autoencoder decodes with the transposes:
 #
@@ -481,15 +473,15 @@ fig
 #
 # Only the biases $c_1, c_2$ are new. For a linear encoder with orthonormal rows, the transpose is
 # the least-squares decoder exactly when those rows span an invariant subspace of the covariance
-# (one spanned by eigenvectors). Appendix P derives this and measures it. For a nonlinear
-# autoencoder, tying is simply a constraint, a form of weight sharing.
+# (Appendix P). For a nonlinear autoencoder, tying is simply a constraint, a form of weight
+# sharing.
 
 # %% [markdown]
 # ### One parameter, two uses
 #
-# The decoder gets no weight of its own. It reads the encoder's `nn.Parameter`, the same Python
-# object, and multiplies by it from the other side. A `(B, 32)` batch of codes times `W2` of shape
-# `(32, 128)` computes $W_2^\top z$ for every image at once:
+# The decoder gets no weight of its own: it multiplies by the encoder's `nn.Parameter`, the same
+# Python object, from the other side. A `(B, 32)` batch of codes times `W2` of shape `(32, 128)`
+# computes $W_2^\top z$ for every image:
 
 # %%
 class TiedByHand(nn.Module):
@@ -518,14 +510,13 @@ for name, p in tied_hand.named_parameters():
 print(f"{count_parameters(tied_hand):,} parameters (the dense AE: {count_parameters(dense):,})")
 
 # %% [markdown]
-# Six parameter tensors: the encoder's two layers and the two decoder biases. The decoder's weights
-# are not separate tensors. Appendix Q shows what goes wrong when the weight is copied with
-# `.clone()`.
+# Six parameter tensors: the encoder's two layers and the two decoder biases. Appendix Q shows what
+# goes wrong when the weight is copied with `.clone()`.
 
 # %% [markdown]
 # `TiedAutoencoder` in `course_utils.models` is the same construction for any number of hidden
-# layers, centred like the dense one. The cell checks its parameter count. It then loads the
-# weights of `tied_hand` into an uncentred `TiedAutoencoder` and compares the outputs:
+# layers, centred like the dense one. The cell loads the weights of `tied_hand` into an uncentred
+# one and compares the outputs:
 
 # %%
 from course_utils.models import TiedAutoencoder
@@ -552,8 +543,8 @@ print(f"TiedByHand and TiedAutoencoder with the same weights: largest output dif
       f"images {(outputs[0] - outputs[1]).abs().max():.1e}")
 
 # %% [markdown]
-# **Predict:** the tied AE has half the dense AE's parameters. Will its test error be clearly
-# worse, within the noise margin, or better? Guess, then run the cell.
+# **Predict:** with half the dense AE's parameters, will the tied AE's test error be clearly worse,
+# within the noise margin, or better?
 
 # %%
 tied_history = fit(tied, x_train.to(course.device), x_valid.to(course.device),
@@ -572,9 +563,9 @@ print(f"In this run: the tied AE has {count_parameters(tied) / count_parameters(
 # %% [markdown]
 # ### Does tying regularise here?
 #
-# Tying is often called a regulariser. A regulariser has something to fix only where a model
-# **overfits**, i.e. does clearly better on its training images than on new ones. So we measure both
-# models, with their final weights, on training and on validation images.
+# Tying is often called a regulariser, but a regulariser has something to fix only where a model
+# **overfits**: does clearly better on its training images than on new ones. So we measure both
+# models on both.
 
 # %%
 from course_utils.train import evaluate
@@ -638,12 +629,12 @@ print(f"In this run, on {n_small:,} images ({small_epochs} epochs): gap {dense_s
       + " (one seed: no noise margin for these 1,000-image numbers).")
 
 # %% [markdown]
-# Where neither gap is large, tying has nothing to cure: the tied AE's error ratio above is what
-# the constraint costs. On 1,000 images the dense AE can overfit, and the two gaps show what tying
-# does there.
+# Where neither gap is large, tying has nothing to cure: the tied AE's error ratio is what the
+# constraint costs, measured at one budget only (section 1's number of steps). On
+# 1,000 images the dense AE can overfit, and the two gaps show what tying does there.
 #
-# What did the first layer learn? Each row of $W_1$ holds 784 weights, one per pixel. Drawn as a
-# 28x28 image, it shows which pattern of pixels that hidden unit responds to (grey = weight 0,
+# What did the first layer learn? Each row of $W_1$ holds 784 weights, one per pixel; drawn as a
+# 28x28 image, it shows the pattern of pixels that hidden unit responds to (grey = weight 0,
 # light = positive, dark = negative).
 
 # %%
@@ -671,18 +662,16 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
                     "bottom: tied AE)")
 
 # %% [markdown]
-# The top row shows the rows before training: uniform noise. So any shape in the other two rows was
-# learned. Does a filter cover the whole frame, like a principal component, or only a local stroke?
-# The trained filters show large garment-wide patterns, not single strokes. The fine grain on top
-# changes from pixel to pixel without tracing any outline; it is mostly made by training, not left
-# over from the random start (Appendix N measures how much of it the start explains).
+# The top row, before training, is uniform noise, so any shape below it was learned: large
+# garment-wide patterns, not single strokes, under a fine grain that traces no outline (Appendix N
+# measures how much of that grain the random start explains).
 
 # %% [markdown]
 # ## 3. The latent space
 #
-# Each test image now has a 32-number code. To look at the codes we project them onto their own
-# first two principal components. This is linear and fast; t-SNE would separate clusters more but
-# distorts distances. Colours are the classes, which the autoencoder never saw.
+# Each test image now has a 32-number code. To look at the codes we project them onto their first
+# two principal components (linear and fast; t-SNE separates clusters more but distorts
+# distances). Colours are the classes, which the autoencoder never saw.
 
 # %%
 from course_utils.plots import codes_figure
@@ -704,12 +693,12 @@ codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3
 # %% [markdown]
 # Which classes does the autoencoder keep apart, without labels? A **nearest-neighbour test**
 # measures it: for each test image, find the training image whose code is nearest (in all 32
-# dimensions) and check whether it has the same class. The labels only score the codes
-# (Appendix R prints the rate per class).
+# dimensions) and check whether it has the same class. The labels only score the codes.
 #
 # **Predict:** will the 32-number codes beat the 784 raw pixels at this test, tie, or lose?
 
 # %%
+# extra code – is a difference of two hit rates on the same test images real? (see Appendix B)
 def paired_se(hits_a, hits_b):
     """Standard error of the difference of two hit rates on the same queries: (n,), (n,) -> float
 
@@ -724,6 +713,7 @@ def clearly_above(hits_a, hits_b):
     return (hits_a.mean() - hits_b.mean()).item() > 2 * paired_se(hits_a, hits_b)
 
 
+# %%
 def nearest_neighbour_hits(ref_codes, ref_labels, query_codes, query_labels):
     """1 where a query's nearest reference code has the query's class, else 0: (n_query,)."""
     nearest = torch.cdist(query_codes, ref_codes).argmin(dim=1)  # (n_query,) index into ref
@@ -740,33 +730,28 @@ pixel_hits = nearest_neighbour_hits(x_train[:n_ref].flatten(1), ref_y,
                                     x_test[:n_query].flatten(1), query_y)  # (n_query,)
 pixels_nn = pixel_hits.mean().item()
 print(f"the same test on raw pixels (all 784 numbers, no training at all): {pixels_nn:.1%}")
-difference, se = (hits.mean() - pixel_hits.mean()).item(), paired_se(hits, pixel_hits)
-verdict = ("above" if difference > 2 * se else "below" if difference < -2 * se
-           else "indistinguishable from")
-print(f"the 32-number codes are {verdict} raw pixels (difference {difference:+.1%}, two "
-      f"standard errors {2 * se:.1%})")
+nn_difference, nn_se = (hits.mean() - pixel_hits.mean()).item(), paired_se(hits, pixel_hits)
+nn_verdict = ("above" if nn_difference > 2 * nn_se else "below" if nn_difference < -2 * nn_se
+              else "indistinguishable from")  # by more than two standard errors (Appendix B)
 chance = 1 / len(data.classes)  # about 10%: a random reference's class matches this often
-share = (pixels_nn - chance) / max(hits.mean().item() - chance, 1e-12)  # gains over chance
-print(f"In this run: raw pixels, with no training, already reach {share:.0%} of the codes' gain "
-      f"over chance ({chance:.0%}), so "
-      + ("this purity is mostly in the images themselves" if share > 0.5 else
+pixel_share_of_gain = (pixels_nn - chance) / max(hits.mean().item() - chance, 1e-12)
+print(f"In this run: raw pixels, with no training, already reach {pixel_share_of_gain:.0%} of the "
+      f"codes' gain over chance ({chance:.0%}), so "
+      + ("this purity is mostly in the images themselves" if pixel_share_of_gain > 0.5 else
          "most of this purity is the autoencoder's work")
-      + "; the autoencoder " + {"above": "adds to it", "indistinguishable from": "keeps it",
-                                "below": "loses part of it"}[verdict]
-      + " while compressing 784 numbers to 32")
+      + f"; the 32-number codes are {nn_verdict} raw pixels (Appendix B shows how sure this is).")
 
 # %% [markdown]
 # Nearest neighbours share the class far above chance even in raw pixels: similar garments look
-# alike pixel by pixel. So the codes are tested against the pixels, not against chance. The scatter
-# is a 2-D shadow: points that overlap there may be apart in the other 30 dimensions.
+# alike pixel by pixel, so the codes are tested against the pixels. In the 2-D
+# scatter, overlapping points may be apart in the other 30 dimensions.
 #
 # ### A code is not a vector of class probabilities
 #
-# With 10 classes, does the code hold one probability per class? It does not. The cell below prints
-# the code of the first test image next to the class probabilities of a **linear probe**: one
-# linear layer with a softmax, fitted on the training codes *with* their labels. As a yardstick,
-# the same probe is fitted to the 784 raw pixels. Each probe's number of steps is chosen on
-# labelled **validation** images (Appendix R).
+# Does the code hold one probability per class? It does not. The cell prints the code of the first
+# test image next to the class probabilities of a **linear probe**: one linear layer with a softmax,
+# fitted on the training codes *with* their labels, its number of steps chosen on labelled
+# **validation** images. The same probe on the 784 raw pixels is the yardstick.
 
 # %%
 n_valid = min(2_000, len(x_valid))  # labelled validation images: they choose the probe's steps
@@ -814,31 +799,28 @@ print(f"linear probe accuracy on {n_query:,} test codes: {probe_accuracy:.1%} "
       f"(nearest neighbour: {hits.mean():.1%})")
 _, pixel_probe_steps, pixel_probe_hits = linear_probe(
     x_train[:n_ref].flatten(1), x_valid[:n_valid].flatten(1), x_test[:n_query].flatten(1))
-difference = probe_accuracy - pixel_probe_hits.mean().item()
-se = paired_se(probe_hits, pixel_probe_hits)  # the same test images: a paired difference
-verdict = ("above" if difference > 2 * se else "below" if difference < -2 * se
-           else "indistinguishable from")
-print(f"the same probe on the raw pixels: {pixel_probe_hits.mean():.1%}; the probe on the codes is "
-      f"{verdict} the probe on the pixels (difference {difference:+.1%}, two standard errors "
-      f"{2 * se:.1%})")
+probe_difference = probe_accuracy - pixel_probe_hits.mean().item()
+probe_se = paired_se(probe_hits, pixel_probe_hits)  # the same test images: a paired difference
+probe_verdict = ("above" if probe_difference > 2 * probe_se else "below"
+                 if probe_difference < -2 * probe_se else "indistinguishable from")
 print(f"In this run: a linear probe reads {probe_accuracy:.1%} of the classes right from the 32-number "
-      f"codes and {pixel_probe_hits.mean():.1%} from the 784 pixels ({verdict} the pixels).")
+      f"codes and {pixel_probe_hits.mean():.1%} from the 784 pixels ({probe_verdict} the pixels; "
+      f"Appendix B shows how sure this is).")
 
 # %% [markdown]
 # The code's 32 numbers can be negative, and their sum means nothing: they are the coordinates of a
 # point, found without labels. Class probabilities are non-negative, sum to 1, and come from a
 # **classifier** trained with labels, here the probe. Its accuracy measures how much class
-# information a linear layer can read from the code. A code trained to reconstruct need not beat
-# the pixels at that. Appendix F repeats the test with only 100 and 1,000 labels.
+# information a linear layer can read from the code. Appendix F repeats the test with only 100 and
+# 1,000 labels.
 
 # %% [markdown]
 # ## 4. How wide should the bottleneck be?
 #
-# Many blog posts say a smaller bottleneck also means **less overfitting**. The cell trains
-# the same dense AE with code sizes $k = 2, 8, 32, 64$. For each $k$ it measures the error
-# per pixel on training and validation images, for the AE and for PCA. It also prints the AE's
-# overfitting gap (validation error over training error, minus 1) and the nearest-neighbour rate
-# of both codes.
+# Many blog posts say a smaller bottleneck also means **less overfitting**. The cell trains the same
+# dense AE with code sizes $k = 2, 8, 32, 64$ and measures, for the AE and for PCA, the error per
+# pixel on training and validation images, the AE's overfitting gap (validation error over training
+# error, minus 1) and the nearest-neighbour rate of both codes.
 
 # %%
 pca64 = PCA(64).fit(x_train.flatten(1))  # PCA with k components = its first k of these
@@ -910,7 +892,7 @@ ax_err.set(xscale="log", xlabel="code size k", ylabel="MSE per pixel",
            title="reconstruction error")
 pair_ses = [paired_se(nn_hits["AE", best_nn], nn_hits["AE", k]) for k in sweep_sizes]  # 0 at best
 ax_nn.errorbar(sweep_sizes, [sweep[k]["AE NN"] for k in sweep_sizes],
-               yerr=[2 * se for se in pair_ses], fmt="b-o", capsize=3,
+               yerr=[2 * pair_se for pair_se in pair_ses], fmt="b-o", capsize=3,
                label=f"AE codes (bars: 2 SE of the difference from k = {best_nn})")
 ax_nn.axhline(sweep[best_nn]["AE NN"], color="tab:blue", ls="--", lw=0.8,
               label=f"best AE rate (k = {best_nn}): a bar reaching it = a tie")
@@ -929,25 +911,22 @@ fig
 
 # %% [markdown]
 # Left: the errors (hollow circles: training sample, crosses: validation). Right: the
-# nearest-neighbour rates on a zoomed axis. Each bar is two standard errors of the difference from
-# the best code size, so a bar reaching the dashed line marks a tie.
+# nearest-neighbour rates on a zoomed axis; a bar reaching the dashed line marks a tie with the
+# best code size (Appendix B explains the bars).
 #
 # With this much data a model has little room to overfit, so this sweep is a weak test of the rule
-# of thumb. Appendix R repeats it on section 2's 1,000 images.
+# of thumb. Appendix R repeats it on 1,000 images.
 
 # %% [markdown]
-# With plenty of data, a narrower code mainly costs reconstruction quality: choosing $k$ trades
-# compression for quality, measured on validation data. With scarce data, the code is the channel
-# through which the decoder can store each training image's detail. A wider code lets it memorise
-# more, so the gap can grow with $k$, although every $k$ has about the same number of weights. A
-# narrow code is no guarantee: a strong enough decoder could memorise even through a very small
-# code.
+# With plenty of data, a narrower code mainly costs reconstruction quality. With scarce data, the
+# decoder stores each training image's detail through the code: a wider code lets it memorise more,
+# so the gap can grow with $k$. A narrow code is no guarantee: a strong enough decoder could
+# memorise even through a very small code.
 
 # %% [markdown]
 # **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
-# images with the closest codes. The next cell counts how many of the 5 nearest training images
-# share the query's class, in code space and in pixel space. It shows 4 queries from easily
-# confused classes where the two spaces disagree.
+# images with the closest codes. The next cell counts how many of the 5 nearest share the query's
+# class, in code space and in pixel space, and shows 4 queries where the two spaces disagree.
 
 # %%
 n_retrieval = n_query  # queries; the references are the n_ref training images above
@@ -961,17 +940,12 @@ per_query = {space: (ref_y[idx] == query_y[:n_retrieval, None]).float().mean(dim
 same_class = {space: rates.mean().item() for space, rates in per_query.items()}
 retrieval_gap = same_class["code"] - same_class["pixel"]
 retrieval_se = paired_se(per_query["code"], per_query["pixel"])  # the same queries: paired
-print(f"of the 5 nearest of {n_ref:,} training images, share of the query's class: code space "
-      f"{same_class['code']:.1%}, pixel space {same_class['pixel']:.1%} ({n_retrieval:,} test "
-      f"queries); difference {retrieval_gap:+.1%}, two standard errors {2 * retrieval_se:.1%}")
-print("In this run: " + (f"code space retrieves the query's class better than pixel space, by "
-                         f"more than 2 SE ({retrieval_gap:+.1%})."
-                         if abs(retrieval_gap) > 2 * retrieval_se and retrieval_gap > 0 else
-                         f"pixel space retrieves the query's class better than code space, by "
-                         f"more than 2 SE ({retrieval_gap:+.1%})."
-                         if abs(retrieval_gap) > 2 * retrieval_se else
-                         f"code and pixel space retrieve the query's class at indistinguishable "
-                         f"rates (difference {retrieval_gap:+.1%}, 2 SE {2 * retrieval_se:.1%})."))
+retrieval_verdict = ("better than" if retrieval_gap > 2 * retrieval_se else "worse than"
+                     if retrieval_gap < -2 * retrieval_se else "indistinguishably from")
+print(f"In this run: of the 5 nearest of {n_ref:,} training images, {same_class['code']:.1%} share "
+      f"the query's class in code space and {same_class['pixel']:.1%} in pixel space "
+      f"({n_retrieval:,} test queries): code space retrieves the class {retrieval_verdict} pixel "
+      f"space (Appendix B shows how sure this is).")
 in_reach = query_y[:n_retrieval]
 disagree = per_query["code"] != per_query["pixel"]  # (n,) the two spaces find different shares
 queries = []  # one query from each of 4 easily confused classes, where the two spaces disagree
@@ -994,9 +968,9 @@ images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, title
 # ## 5. Anomaly detection by reconstruction error
 #
 # An autoencoder reconstructs well what looks like its training data; on something different its
-# error tends to grow. So the error is an **anomaly score**. We train a new stacked autoencoder on **handwritten digits**.
-# The anomalies are Fashion-MNIST test images when that dataset is on this machine, otherwise crops
-# of photos from scikit-learn. The next cell prints which sets are in use.
+# error tends to grow, so the error is an **anomaly score**. We train a new stacked autoencoder on
+# **handwritten digits**. The anomalies are Fashion-MNIST test images when available, otherwise
+# crops of photos from scikit-learn; the next cell prints which sets are in use.
 
 # %%
 from course_utils.anomaly import out_of_distribution_images
@@ -1025,8 +999,7 @@ print(f"digit autoencoder: {digit_epochs} epochs of {len(digits.train.x):,} imag
 
 # %% [markdown]
 # `mse_per_pixel_per_image` (in `course_utils.anomaly`) returns each image's mean squared error per
-# pixel. The histograms use $\log_{10}$ of the error, so that small and large errors both get room;
-# each has area 1.
+# pixel. The histograms use $\log_{10}$ of the error; each has area 1.
 
 # %%
 from course_utils.anomaly import error_histograms_figure, mse_per_pixel_per_image
@@ -1041,12 +1014,11 @@ error_histograms_figure(err_normal, err_ood, names=(f"{digits.name} (normal)", "
 # %% [markdown]
 # ### ROC curve and AUROC, the AUROC checked by hand
 #
-# A threshold $t$ flags every image with error $\ge t$. For each $t$, count the **true positive
-# rate** (anomalies flagged / all anomalies) and the **false positive rate** (normal images flagged
-# / all normal images). Sliding $t$ down from $+\infty$ traces the **ROC curve** from $(0, 0)$ to
-# $(1, 1)$. Its area, **AUROC**, is the probability that a random anomaly scores higher than a
-# random normal image (ties count one half): 1 is perfect, 0.5 is a coin toss. Check the printed
-# rates on a hand-sized example by counting:
+# A threshold $t$ flags every image with error $\ge t$. Sliding $t$ down from $+\infty$ traces the
+# **ROC curve**, from $(0, 0)$ to $(1, 1)$: the **true positive rate** (anomalies flagged / all
+# anomalies) against the **false positive rate** (normal images flagged / all normal images). Its
+# area, **AUROC**, is the probability that a random anomaly scores higher than a random normal
+# image (ties count one half): 1 is perfect, 0.5 is a coin toss. Check a hand-sized example:
 
 # %%
 from course_utils.anomaly import auroc, roc_curve
@@ -1061,15 +1033,14 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 # %% [markdown]
 # ### Is the autoencoder worth it? Two baselines without gradient training
 #
-# Two cheap scores to beat: **mean intensity**, the average pixel value, and
-# the **PCA-32 error**, from PCA fitted on the training digits. $1 - \mathrm{AUROC}$ is the share of
-# pairs in the wrong order: going from 0.96 to 0.99 removes three quarters of the mistakes. An
-# AUROC measured on finite sets is itself uncertain. `auroc_difference_se` estimates the standard
-# error of a difference of two AUROCs by a **bootstrap** (200 redraws of the images, with
-# replacement). A difference counts as real only beyond two standard errors.
+# Two cheap scores to beat: **mean intensity**, the average pixel value, and the **PCA-32 error**,
+# from PCA fitted on the training digits. $1 - \mathrm{AUROC}$ is the share of pairs in the wrong
+# order: going from 0.96 to 0.99 removes three quarters of the mistakes. "Ahead" means by more than
+# two standard errors of the difference; Appendix B shows how sure that is.
 
 # %%
-from course_utils.anomaly import auroc_difference_se, roc_figure
+# extra code – is a difference of two AUROCs real? (a bootstrap, see Appendix B)
+from course_utils.anomaly import auroc_difference_se
 
 
 def auroc_margin(pair_a, pair_b):
@@ -1083,6 +1054,10 @@ def clearly_ahead(pair_a, pair_b):
     """True when detector a's AUROC beats b's by more than two bootstrap standard errors."""
     margin, se = auroc_margin(pair_a, pair_b)
     return margin > 2 * se
+
+
+# %%
+from course_utils.anomaly import roc_figure
 
 
 def oriented(pair):
@@ -1111,7 +1086,7 @@ ahead_of_both = all(difference > 2 * se for difference, se in kind_margins.value
 print(f"In this run: the stacked AE's AUROC is {aucs['stacked AE error']:.3f}, against "
       f"{aucs['PCA-32 error']:.3f} for PCA-32 and {aucs['mean intensity']:.3f} for mean intensity; "
       + ("it is ahead of both" if ahead_of_both else "it is not ahead of both")
-      + " by more than two standard errors.")
+      + " (Appendix B shows how sure this is).")
 wrong_ae, wrong_pca = 1 - aucs["stacked AE error"], 1 - aucs["PCA-32 error"]
 if wrong_ae > 0 and wrong_pca == 0:
     print(f"PCA-32 puts no pair in the wrong order; the stacked AE puts {wrong_ae:.2%}")
@@ -1128,18 +1103,17 @@ ax.figure
 
 # %% [markdown]
 # Mean intensity ranks a pair right whenever the anomaly carries more light than the digit, and
-# thin strokes on black carry little. Any detector has to beat that; Appendix J tests whether the
-# autoencoder's error is brightness in disguise. PCA-32 is the best flat subspace, so the gap to it
-# is what the stacked autoencoder adds.
+# thin strokes on black carry little (Appendix J asks whether the autoencoder's error is brightness
+# in disguise). PCA-32 is the best flat subspace, so the gap to it is what the stacked autoencoder
+# adds.
 
 # %% [markdown]
 # ### A threshold, set on validation data
 #
-# A deployed detector needs one threshold. A common rule needs no anomalies: accept a false-alarm
+# A common rule needs no anomalies: accept a false-alarm
 # rate, say 5%, and put the threshold at the 95th percentile of the errors of **normal validation
-# images**. Then measure on the **test** images, which played no part in choosing it; their own
-# percentile would make "5% false alarms" true by construction. Precision is the share of anomalies
-# among the flagged images; recall is the share of anomalies flagged.
+# images**. Then measure on the **test** images, which played no part in choosing it. Precision is
+# the share of anomalies among the flagged images; recall is the share of anomalies flagged.
 
 # %%
 from course_utils.anomaly import flag_counts, threshold_figure
@@ -1155,16 +1129,15 @@ names = (digits.name, "anomaly")
 threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 
 # %% [markdown]
-# Validation and test digits come from the same distribution, so the percentile carries over. The
-# image rows show anomalies caught, false alarms and anomalies missed.
+# The image rows show anomalies caught, false alarms and anomalies missed.
 #
 # ### Precision depends on how rare anomalies are
 #
 # The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall, the
-# false-alarm rate, the ROC curve and AUROC are shares within one group, so they do not change with
-# prevalence. Precision does: with 1% anomalies, even 5% false alarms on the other 99% outnumber
-# the anomalies caught. The cell draws anomalies at random to reach each prevalence and compares
-# with Bayes' rule (`precision_at_prevalence`).
+# false-alarm rate and AUROC are shares within one group, so they do not change with prevalence.
+# Precision does: with 1% anomalies, even 5% false alarms on the other 99% outnumber the anomalies
+# caught. The cell draws anomalies to reach each prevalence and compares with Bayes' rule
+# (`precision_at_prevalence`).
 
 # %%
 from course_utils.anomaly import precision_at_prevalence
@@ -1185,9 +1158,8 @@ print(f"In this run: the same detector and threshold have precision {precisions[
 
 # %% [markdown]
 # Compare the columns: the AUROC stays about the same, while precision depends on how rare the
-# anomalies are. So a precision quoted without its prevalence means little. Appendix R adds FPR at
-# 95% TPR, which does not depend on prevalence either. The slider trades false alarms for missed
-# anomalies.
+# anomalies are, so a precision quoted without its prevalence means little. The slider trades
+# false alarms for missed anomalies.
 
 # %% tags=["nbval-ignore-output"]
 from course_utils.anomaly import threshold_view
@@ -1208,8 +1180,7 @@ found = [
     + ("overfits" if dense_overfits else "does not overfit"),
     f"on {n_small:,} training images: gap {dense_small_gap:+.1%} dense, {tied_small_gap:+.1%} tied",
     f"retrieval: {same_class['code']:.1%} of the 5 nearest share the query's class in code space, "
-    f"{same_class['pixel']:.1%} in pixel space (difference {retrieval_gap:+.1%}, 2 SE "
-    f"{2 * retrieval_se:.1%})",
+    f"{same_class['pixel']:.1%} in pixel space (code space retrieves {retrieval_verdict} pixel space)",
     f"latent space: nearest-neighbour rate {hits.mean():.1%} on codes, {pixels_nn:.1%} on raw "
     f"pixels; linear probe {probe_accuracy:.1%} on codes, {pixel_probe_hits.mean():.1%} on pixels",
     f"bottleneck: AE {'below' if below_everywhere else 'not below'} PCA at every k; largest "
@@ -1224,21 +1195,20 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # %% [markdown]
 # ## Summary
 #
-# - A stacked autoencoder (784-128-32-128-784, a linear code, a sigmoid output) takes a few lines of
-#   `nn.Sequential`; its history needs one row per epoch.
-# - Raw pixels (all at least 0) can kill hidden ReLU units silently. **Centring** ($x - \bar x$ in,
-#   the output bias starting at $\mathrm{logit}\,\bar x$) takes that power from the weights.
+# - A stacked autoencoder with a linear code takes a few lines of `nn.Sequential`. Once trained
+#   greedily layer by layer, it is now usually trained end to end.
+# - Raw pixels (all at least 0) can kill hidden ReLU units silently. **Centring** takes that power
+#   from the weights.
 # - Differences between models are read against a noise margin from three seeds.
-# - Tied weights share ONE `nn.Parameter`: about half the parameters, and a gradient that sums both
-#   uses. The transpose is the best linear decoder only for an encoder with orthonormal rows that
-#   span an invariant subspace of the covariance. Tying can regularise only where there is
-#   overfitting.
-# - A code is coordinates, not class probabilities. Nearest neighbours and a linear probe measure
+# - Tied weights share ONE `nn.Parameter`: about half the parameters. The transpose is the best
+#   linear decoder only for special encoders, such as PCA's. Tying can regularise only where there
+#   is overfitting.
+# - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels.
-# - With plenty of data, $k$ mainly trades compression for quality. With scarce data, the code is
-#   what the decoder memorises through, so the overfitting gap can grow with $k$.
+# - With plenty of data, $k$ mainly trades compression for quality; with scarce data, the
+#   overfitting gap can grow with $k$.
 # - Reconstruction error is an anomaly score. AUROC does not depend on prevalence; precision does.
-#   Set the threshold on validation data, and compare with mean intensity and PCA.
+#   Set the threshold on validation data; compare with cheap baselines.
 
 # %% [markdown]
 # ## Appendix A: what kills the units in the first steps
@@ -1259,10 +1229,10 @@ all_dead = first_dead | {early.at: early_dead[0], steps_taken: raw_dead[0]}  # o
 print("dead encoder units (raw pixels) after step: "
       + ", ".join(f"{at:,}: {n}" for at, n in all_dead.items()))
 last_early = max(first_dead)
-share = first_dead[last_early] / max(raw_dead[0], 1)
+early_death_share = first_dead[last_early] / max(raw_dead[0], 1)
 print(f"In this run: {first_dead[last_early]} of the {raw_dead[0]} final dead encoder units were "
       f"dead after {last_early} steps, so "
-      + ("most deaths happen in the first steps." if share > 0.5 else
+      + ("most deaths happen in the first steps." if early_death_share > 0.5 else
          "most deaths happen after the first steps."))
 
 # %% [markdown]
@@ -1313,12 +1283,17 @@ print(f"In this run: after 10 steps {dead10['Adam, lr 2e-3']} units are dead wit
 # (squared error per image) shows how far each run got in 100 steps.
 
 # %% [markdown]
-# ## Appendix B: why a prediction interval, not the range of three seeds
+# ## Appendix B: how sure are the verdicts? Seeds, test images, bootstrap
 #
-# *Optional; it adds the simulation behind the noise margin of section 1.*
+# *Optional; it adds the simulation behind the noise margin of section 1, and the standard errors
+# behind the verdicts of sections 3 to 5.*
 #
 # *Takeaway: the rule "outside the range of the seeds" calls a no-effect run real half of the
 # time; the prediction interval does so 5% of the time.*
+#
+# Section 1's noise margin is the 95% **prediction interval** of one more run:
+# $t_{0.975,\,n-1} \cdot s \cdot \sqrt{1 + 1/n}$, where $s$ is the standard deviation of the
+# $n = 3$ seed errors.
 #
 # "Outside the range of the three" (below the smallest or above the largest) sounds safe but is
 # not: with no real difference at all, the new run is one of four runs of the same kind, and it
@@ -1342,7 +1317,37 @@ print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
 # The price of the prediction interval, with only three seeds, is a margin of about five of
 # their standard deviations ($4.30 \cdot \sqrt{4/3} \approx 4.97$; more seeds would narrow it).
 # It covers the training seed only: differences measured on a sample of test images get their
-# own standard errors (sections 3 to 5).
+# own standard errors, below.
+
+# %% [markdown]
+# ### Verdicts measured on test images
+#
+# Sections 3 to 5 measure on a sample of test images; another sample would give other rates. Both
+# methods are scored on the **same** images, so each image gives one difference (+1, 0 or -1 for
+# a hit rate). The **paired standard error** of the mean difference is the standard deviation of
+# those differences over $\sqrt{n}$ (`paired_se`); pairing cancels the images that are easy, or
+# hard, for both methods. An AUROC averages over (anomaly, normal) pairs, not over images, so
+# section 5 uses a **bootstrap**: `auroc_difference_se` redraws the normal and the anomalous
+# images with replacement 200 times, recomputes both AUROCs each time, and takes the standard
+# deviation of their difference. A difference counts as real beyond two standard errors (roughly
+# a 95% interval). The bars of section 4's right panel are the same two standard errors, from
+# the best code size. The cell prints every difference behind a verdict of sections 3 to 5.
+
+# %%
+verdict_checks = {  # comparison -> (difference, its standard error); rates as fractions
+    "nearest neighbour: codes - pixels": (nn_difference, nn_se),
+    "linear probe: codes - pixels": (probe_difference, probe_se),
+    "retrieval, 5 nearest: code - pixel": (retrieval_gap, retrieval_se),
+    **{f"AUROC: stacked AE - {baseline}": kind_margins[baseline] for baseline in kind_margins},
+}
+print(f"{'comparison (section 3 to 5)':<42}{'difference':>11}{'2 SE':>8}   beyond 2 SE")
+for name, (check_difference, check_se) in verdict_checks.items():
+    print(f"{name:<42}{check_difference:>+11.4f}{2 * check_se:>8.4f}   "
+          f"{abs(check_difference) > 2 * check_se}")
+n_beyond = sum(abs(check_difference) > 2 * check_se
+               for check_difference, check_se in verdict_checks.values())
+print(f"In this run: {n_beyond} of the {len(verdict_checks)} differences behind the verdicts of "
+      f"sections 3 to 5 are beyond two standard errors; the others are within them.")
 
 # %% [markdown]
 # ## Appendix C: is it the nonlinearity? A twin without ReLUs
@@ -2316,8 +2321,8 @@ def grain(weight):
 grain_from_start = {}  # model -> median share of the grain's energy that the start's grain explains
 for name, model, start in (("dense", dense, untrained), ("tied", tied, tied_untrained)):
     g, g0 = grain(model.encoder[0].weight), grain(start)
-    share = (g * g0).sum(dim=1) ** 2 / ((g * g).sum(dim=1) * (g0 * g0).sum(dim=1))  # (128,)
-    grain_from_start[name] = share.median().item()
+    explained = (g * g0).sum(dim=1) ** 2 / ((g * g).sum(dim=1) * (g0 * g0).sum(dim=1))  # (128,)
+    grain_from_start[name] = explained.median().item()
 print(f"In this run: the initial rows' grain explains {grain_from_start['dense']:.0%} (dense) and "
       f"{grain_from_start['tied']:.0%} (tied) of the trained rows' grain energy (median over rows).")
 
