@@ -65,7 +65,7 @@ def plane_fit_figure(
     seen edge-on, as flat coordinates (along the widest direction, off the plane), where the
     plane is the horizontal line at 0 and the thickness of the band is the spread off the plane.
     With ``projected`` (N, 3), e.g. PCA's reconstructions, those are drawn too (in red), joined
-    to a few points by grey error segments.
+    to every tenth point by thick black error segments.
     """
     mean, axes = best_plane(points)
     pts = torch.as_tensor(points).detach().cpu().double()
@@ -97,11 +97,14 @@ def plane_fit_figure(
         flat[name] = (layer - mean) @ axes[[0, 2]].T  # (N, 2): along the widest, off the plane
         side.scatter(*flat[name].numpy().T, s=5, alpha=0.45, color=colour, label=name)
     if projected is not None:
-        for a, b, fa, fb in zip(
+        segment = {"color": "black", "lw": 1.8, "zorder": 4}  # thick and dark: visible on top
+        every_tenth = zip(
             pts[::10], proj[::10], flat["data"][::10], flat["reconstruction"][::10], strict=True
-        ):
-            ax3d.plot(*torch.stack([a, b]).T.numpy(), color="grey", lw=0.7)
-            side.plot(*torch.stack([fa, fb]).T.numpy(), color="grey", lw=0.7)
+        )
+        for i, (a, b, fa, fb) in enumerate(every_tenth):
+            label = {"label": "error segment"} if i == 0 else {}  # one legend entry
+            ax3d.plot(*torch.stack([a, b]).T.numpy(), **segment, **label)
+            side.plot(*torch.stack([fa, fb]).T.numpy(), **segment, **label)
     ax3d.set_aspect("equal")
     for axis in (ax3d.xaxis, ax3d.yaxis, ax3d.zaxis):
         axis.set_major_locator(matplotlib.ticker.MaxNLocator(4))  # few ticks: no overlap

@@ -34,14 +34,11 @@
 #    why keeping the most variance is losing the least squared error;
 # 4. write a training loop by hand (zero_grad, forward, loss, backward, step) and find each line
 #    in the course's `fit`;
-# 5. show, with reconstruction errors and principal angles, that a linear autoencoder trained with
-#    squared error reaches PCA's **error**, nears PCA's **subspace** as far as the eigengaps pull
-#    it, but not necessarily the PCA **basis**, and recover
+# 5. show, with errors and principal angles, that a linear autoencoder reaches PCA's **error**,
+#    nears PCA's **subspace** as far as the eigengaps pull it, but not its **basis**, and recover
 #    PCA's ordered basis from the trained network;
 # 6. explain WHY (Eckart-Young, and Baldi & Hornik 1989), and why nearly equal eigenvalues allow
-#    large principal angles at almost no cost in error, even between two PCAs of different samples
-#    of the same images, so finishing a run left short along such a direction would barely lower
-#    its error;
+#    large principal angles at almost no cost in error;
 # 7. explain why nonlinear activations let an autoencoder do better than PCA, on a curved toy and
 #    on images.
 
@@ -142,12 +139,11 @@ print("BCE floor (summed pixel entropy):", (bce_floor_per_image(targets) + 0.0).
 print("squared error of the same reconstruction:", ((torch.sigmoid(perfect_logits) - targets) ** 2).sum(1).numpy().round(6))
 
 # %% [markdown]
-# The grey image pays its pixels' entropy even when reconstructed perfectly, so on grey images a
-# BCE value mixes the model's error with how grey the targets are.
+# The grey image pays its pixels' entropy even when reconstructed perfectly: on grey images a BCE
+# value mixes the model's error with how grey the targets are.
 #
-# **When to use which.** Squared error suits any real-valued target and is 0 at a perfect fit;
-# BCE suits targets in $[0, 1]$ read as probabilities of "ink". After a sigmoid they also train
-# differently: BCE's gradient on the logit is $p - x$, the squared error's is
+# **When to use which.** Squared error suits any real-valued target; BCE suits targets in
+# $[0, 1]$ read as probabilities of "ink". After a sigmoid they also train differently: BCE's gradient on the logit is $p - x$, the squared error's is
 # $2 (p - x)\, p (1 - p)$, which vanishes where the sigmoid is flat. The cell asks autograd.
 
 # %%
@@ -173,10 +169,9 @@ print(f"at s = -6 the BCE gradient is {grad_bce[0] / grad_se[0]:.0f} times the s
 # %% [markdown]
 # ## 3. PCA on a 3-D toy cloud
 #
-# Before images, a cloud of 500 points in 3-D that almost lies on a tilted plane: it spreads
-# widely along two directions (standard deviations 2 and 1) and only a little (standard
-# deviation 0.15) off the plane. A good 2-D code for each point is its position **within** that
-# plane.
+# Before images, 500 points in 3-D near a tilted plane: standard deviations 2 and 1 along two
+# directions, only 0.15 off the plane. A good 2-D code for each point is its position **within**
+# that plane.
 
 # %%
 from course_utils.toy_manifolds import plane_fit_figure, toy_cloud
@@ -186,8 +181,8 @@ print("cloud:", tuple(cloud.shape), "| its mean:", cloud.mean(dim=0).numpy().rou
 plane_fit_figure(cloud, title="500 points near a tilted plane")
 
 # %% [markdown]
-# The left panel shows the cloud with its best-fitting plane (green); the right panel looks along
-# the plane, edge-on, on equal axes. Almost all of the spread lies within the plane.
+# Left: the cloud and its best-fitting plane (green); right: the plane edge-on, on equal axes.
+# Almost all of the spread lies within the plane.
 #
 # Centre the points and stack them as the rows of $X_c$ ($N \times D$). The variance of the
 # points along a unit vector $u$ is $u^\top \Sigma u$, with $\Sigma = X_c^\top X_c / N$ the
@@ -282,11 +277,10 @@ print("first code coordinate changes sign:", torch.allclose(codes_flipped[:, 0],
 print("reconstructions unchanged:", torch.allclose(codes_flipped @ (flip * vt[:2]), codes @ vt[:2], atol=1e-5))
 
 # %% [markdown]
-# The course package does the same in `course_utils.pca.PCA` (open the file: it is short), through
-# the eigenvectors of the $D \times D$ covariance. Forming $X_c^\top X_c$ costs about $N D^2$
-# operations, the same order as the thin SVD, so this shortcut wins only a factor, timed at
-# this data size in section 5. PCA's mean squared error per point is the **sum of the discarded
-# eigenvalues**; here we keep two directions and discard one.
+# The course package does the same in `course_utils.pca.PCA` (a short file), through
+# the eigenvectors of the $D \times D$ covariance, a shortcut section 5 times. PCA's mean squared
+# error per point is the **sum of the discarded eigenvalues**; here we keep two directions and
+# discard one.
 
 # %%
 from course_utils.pca import PCA, principal_angles_deg
@@ -300,7 +294,7 @@ print(f"largest part of an error segment along the plane: {along_plane:.1e}")
 plane_fit_figure(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point lands on the plane")
 
 # %% [markdown]
-# Each red reconstruction lies on the plane, and each grey error segment (visible in the edge-on
+# Each red reconstruction lies on the plane, and each black error segment (clearest in the edge-on
 # panel) is perpendicular to it: PCA's projection is orthogonal.
 #
 # ## 4. A linear autoencoder on the same cloud
@@ -342,13 +336,13 @@ print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.
 # | the loop above | in `fit` |
 # |---|---|
 # | `optimizer.zero_grad()` | `_train_step`: `state.optimizer.zero_grad()` |
-# | `x_hat = model(cloud)` and the loss | `_train_step` calls the objective: `ReconstructionObjective` runs `model(x)` and `sse_per_image(x_hat, x).mean()`, the same squared error per image, averaged over the batch |
+# | `x_hat = model(cloud)` and the loss | `_train_step` calls `ReconstructionObjective`: `model(x)`, then `sse_per_image(x_hat, x).mean()`, the same loss |
 # | `loss.backward()` | `_train_step`: `loss.backward()` |
 # | `optimizer.step()` | `_train_step`: `state.optimizer.step()` (Adam from `make_adam` unless you pass one) |
 # | `for step in range(...)` | two loops: epochs, and shuffled mini-batches from `iterate_batches` |
 #
-# (`_train_step` zeroes the gradients just before `backward`: equivalent.) Here it trains on the same
-# cloud in mini-batches of 64 for 200 epochs.
+# (`_train_step` zeroes the gradients just before `backward`: equivalent.) Here: the same cloud,
+# mini-batches of 64, 200 epochs.
 
 # %%
 import math
@@ -376,9 +370,8 @@ fig
 # $Q_2$ ($D \times k$) of the two subspaces (QR turns any basis into one). The singular values of
 # $Q_1^\top Q_2$ are the cosines of the $k$ principal angles: the first is the smallest angle
 # between a line of one subspace and a line of the other, the next the smallest among
-# directions perpendicular to those, and so on. All $0°$: the subspaces coincide. They
-# depend only on the subspaces, not on the basis or the signs. The autoencoder's plane is spanned
-# by the columns of $W_d$.
+# directions perpendicular to those, and so on. All $0°$: the subspaces coincide. They ignore
+# basis and signs. The autoencoder's plane is spanned by the columns of $W_d$.
 
 # %%
 W_d = toy_ae.decoder.weight.detach()  # (3, 2): its columns span the decoder's plane
@@ -453,11 +446,11 @@ print(f"In this run: outputs in PCA's plane, first direction "
 #
 # **2. No bad local minima (Baldi and Hornik, 1989).** The loss is not convex in $(W_e, W_d)$,
 # yet (without biases, on centred data) every local minimum is global and every other critical
-# point is a **saddle** (cited, not computed here). When the data's covariance has full rank
+# point is a **saddle** (cited, not computed). When the data's covariance has full rank
 # (else see deep dive 4), a **gap at the cut**, $\lambda_k > \lambda_{k+1}$, makes the minimum
 # unique as a subspace: $W_d W_e = V_k V_k^\top$, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$
-# for **any** invertible $C$. The subspace is determined, the basis is not. The theorem is about
-# the loss's shape, not the speed of training (deep dives 1 and 4).
+# for **any** invertible $C$. The subspace is determined, the basis is not. The theorem describes
+# the loss's shape, not training speed (deep dives 1 and 4).
 
 # %% [markdown]
 # ## 5. PCA on images
@@ -481,9 +474,8 @@ for k in (2, 10, 32, 100):
 
 # %% [markdown]
 # Every pixel is in $[0, 1]$ (the loader divided the stored bytes by 255). Two checks from section
-# 3, now on images: does the uncentred first direction point at the mean image, and how much does
-# `PCA`'s covariance shortcut save over the SVD (on the first 10,000 training images, the fastest
-# of three runs)?
+# 3: does the uncentred first direction point at the mean image, and what does `PCA`'s covariance
+# shortcut save over the SVD (first 10,000 training images, fastest of three runs)?
 
 # %%
 import time
@@ -514,7 +506,7 @@ print(f"{len(xc_sub):,} images: thin SVD {t_svd * 1000:.0f} ms, covariance + eig
 
 # %% [markdown]
 # The uncentred direction is turned towards the mean image: it describes where the images sit, not
-# how they vary. Both routes cost about $N D^2$ operations, so the shortcut's gain is the factor timed at this data size.
+# how they vary. Both routes cost about $N D^2$ operations: the shortcut gains only a factor.
 # `data.name` says which images this run uses ("embedded fallback" means scikit-learn's small
 # digit scans). **The BCE floor on these images**, per image:
 
@@ -632,10 +624,10 @@ view.show_static()  # the same figure as a plain image, for readers without a li
 # ## 6. The linear autoencoder on images: does it find PCA's subspace?
 #
 # For $k = 2, 10$ and $32$ we train a `LinearAutoencoder(784, k)` with the squared error and
-# compare, **on the test images**, its error with PCA's and its decoder's subspace with the first
-# $k$ principal directions (fast mode runs only the steps printed below, a smoke test whose
-# numbers are not results). The learning rate starts at 3e-3 and decays along half a cosine to
-# almost zero (`CosineDecay`), so Adam stops jittering (deep dive 2). **Predict:** which $k$ will show the largest principal angle?
+# compare, **on the test images**, its error with PCA's and its decoder's subspace with PCA's
+# first $k$ directions (fast mode: a smoke test whose numbers are not results). The learning rate
+# decays from 3e-3 along half a cosine (`CosineDecay`, deep dive 2). **Predict:** which $k$ will
+# show the largest principal angle?
 
 # %%
 # Extra code for the appendix (deep dives 2 and 3): copies of the weights taken during section
@@ -708,114 +700,16 @@ ratio_text = ", ".join(f"{r['ae'] / r['pca']:.4f}" for r in results.values())
 print(f"\nIn this run ({data.name}): AE / PCA error ratio {ratio_text} at k = {', '.join(map(str, results))}; "
       f"the largest angle is at k = {widest} ({results[widest]['angles'].max():.1f}°), the eigenvalues "
       f"closest to equal at the cut at k = {closest_gap}.")
-
-# %% [markdown]
-# PCA's error is the floor only on the training data (Eckart-Young). The last column is the **eigengap** at the cut, $\lambda_k / \lambda_{k+1}$: where it is
-# close to 1, the last kept and the first discarded direction can trade places at almost no cost,
-# so **a close error is not yet the same subspace**.
-#
-# **One seed's luck?** The next cell retrains $k = 10$ from two more seeds and measures each
-# principal direction's angle to the autoencoder's subspace.
-
-# %%
-def angles_to_subspace(W_dk: torch.Tensor) -> torch.Tensor:
-    """(k,) angle in degrees between each principal direction v_j (j = 1..k) and the span of W_dk (784, k)."""
-    return torch.stack([principal_angles_deg(W_dk, pca.components[[j]].T)[0] for j in range(W_dk.shape[1])])
-
-
-seed_runs = {0: (results[10]["ae"] / results[10]["pca"], results[10]["model"].decoder.weight.detach())}
-for seed in (1, 2):  # about as long as the k = 10 run above, per seed
-    torch.manual_seed(seed)
-    model_s = LinearAutoencoder(n_inputs=784, n_latent=10).to(course.device)
-    fit(model_s, x_train_on_device, epochs=epochs, lr=lr, batch_size=batch_size, callbacks=[CosineDecay()],
-        verbose=False)
-    model_s = model_s.cpu()
-    with torch.no_grad():
-        seed_runs[seed] = (mse_per_pixel(model_s(x_test), x_test).item() / results[10]["pca"],
-                           model_s.decoder.weight.detach())  # fmt: skip
-largest = []
-for seed, (ratio_s, W_s) in seed_runs.items():
-    largest.append(principal_angles_deg(W_s, pca.components[:10].T).max().item())
-    print(f"k = 10, seed {seed}: AE / PCA {ratio_s:.4f}, largest principal angle {largest[-1]:.1f}°; "
-          f"angle of v1..v10 to its subspace: {' '.join(f'{a:.1f}' for a in angles_to_subspace(W_s))}")
-n_close = sum(ratio_s <= 1.005 for ratio_s, _ in seed_runs.values())
-print(f"In this run: error within 0.5% of PCA's at {n_close} of {len(seed_runs)} seeds; largest principal "
-      f"angle {min(largest):.1f}-{max(largest):.1f}°.")
-
-# %% [markdown]
-# ### What the code is, and what it is not
-#
-# The $k = 10$ code is **not** a vector of class probabilities: nothing made its entries positive
-# or sum to one, and $k = 10$ matching the ten classes is a coincidence. It is a set of **affine**
-# coordinates of a point in the flat plane through $b_d$ spanned by the columns of $W_d$, an
-# arbitrary, non-orthogonal basis. Nor is it a parameter: it is an *activation*, recomputed from
-# each image at every forward pass; training updates the weights and biases listed below, and
-# their gradients flow *through* the codes (more on the code: deep dives 7 and 8).
-
-# %%
-from course_utils.train import predict
-
-model10 = results[10]["model"]
-codes10 = predict(model10, x_train, fn=lambda m, xb: m.encode(xb))  # (N, 10): the training images' codes
-with torch.no_grad():
-    three_codes = model10.encode(x_test[:3])  # (3, 10): one code per image
-print("codes of three test images:\n", three_codes.numpy().round(2))
-print("sum of each code:", three_codes.sum(dim=1).numpy().round(2),
-      "| negative entries:", int((three_codes < 0).sum()), "of", three_codes.numel())
-print("the parameters (what the optimizer updates):",
-      {name: tuple(p.shape) for name, p in model10.named_parameters()})
-
-# %% [markdown]
-# **The whole curve.** PCA's test error for every $k$ up to 200, with the three autoencoders on it.
-
-# %%
-from course_utils.pca import errors_for_every_k
-from course_utils.plots import NotebookFigure
-
-pca_curve = errors_for_every_k(pca, x_test) / 784  # (200,) test MSE per pixel for k = 1..200
-fig = NotebookFigure(figsize=(6.5, 3.6), layout="constrained")
-ax = fig.subplots()
-ax.semilogy(range(1, 201), pca_curve, "-", label="PCA, every k")
-ax.semilogy(list(results), [r["ae"] for r in results.values()], "o", color="tab:red",
-            markersize=8, label="linear autoencoder")  # fmt: skip
-ax.set(xlabel="code size k", ylabel="test MSE per pixel", title=f"{data.name}: test error vs k")
-ax.grid(alpha=0.3)
-ax.legend()
-display(fig)
-drops = {k: 1 - pca_curve[k - 1].item() / pca_curve[0].item() for k in (10, 32, 100, 200)}
-print("PCA test error, share removed compared with k = 1:", {k: f"{d:.0%}" for k, d in drops.items()})
-n_carrying = int((pca.eigenvalues > 1e-6 * pca.eigenvalues[0]).sum())
-print(f"directions that carry variance in the training images: {n_carrying} of {len(pca.eigenvalues)}")
-
-# %% [markdown]
-# The curve falls steeply and then flattens: each new direction carries less variance than the one
-# before (deep dive 6: how the directions carry over to test images).
-#
-# **The focus cut.** Of the three trained $k$, take the one with the smallest eigengap
-# $\lambda_k / \lambda_{k+1}$. The figure shows its principal angles and the neighbour ratios
-# $\lambda_j / \lambda_{j+1}$ around it: a ratio near 1 is a near-tie.
-
-# %%
-k_focus = closest_gap  # the trained k with the smallest lambda_k / lambda_(k+1)
+k_focus = closest_gap  # the "focus cut": the trained k with the smallest lambda_k / lambda_(k+1)
 r_focus = results[k_focus]
-fig = NotebookFigure(figsize=(10, 3.4), layout="constrained")
-ax1, ax2 = fig.subplots(1, 2)
-angles_focus = r_focus["angles"]  # (k_focus,), smallest first
-ax1.plot(range(1, k_focus + 1), angles_focus, "o-", markersize=3)
-ax1.set(xlabel="principal angle index", ylabel="angle (degrees)",
-        title=f"k = {k_focus}: principal angles, AE vs PCA")
-j_near = torch.arange(max(1, k_focus - 8), k_focus + 9)  # (up to 17,) j around the cut
-ax2.plot(j_near, pca.eigenvalues[j_near - 1] / pca.eigenvalues[j_near], "o-", markersize=4)
-ax2.axhline(1, color="grey", lw=1)
-ax2.axvline(k_focus, color="tab:red", ls="--", label=f"the cut: j = k = {k_focus}")
-ax2.set(xlabel="j", ylabel="lambda_j / lambda_(j+1)", title="neighbour ratios of PCA's eigenvalues")
-ax2.legend(loc="upper right")
-display(fig)
-ratio_cut = r_focus["gap_ratio"]  # lambda_k / lambda_(k+1) at the focus cut
-other_cuts = ", ".join(f"{results[k]['gap_ratio']:.3f} at k = {k}" for k in results if k != k_focus)
-print(f"the focus cut: k = {k_focus}, lambda_{k_focus} / lambda_{k_focus + 1} = {ratio_cut:.3f} (at the other cuts: "
-      f"{other_cuts}); on the toy cloud lambda_2 / lambda_3 = {pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f}")
+angles_focus, ratio_cut = r_focus["angles"], r_focus["gap_ratio"]  # (k_focus,) smallest first; the eigengap
 
+# %% [markdown]
+# PCA's error is the floor only on the training data (Eckart-Young). The last column is the
+# **eigengap** at the cut, $\lambda_k / \lambda_{k+1}$: near 1, the last kept and the first
+# discarded direction can trade places at almost no cost, so **a close error is not yet the same
+# subspace**. The trained $k$ with the smallest eigengap is the **focus cut** (other seeds, PCA's
+# sampling spread, the focus cut up close: deep dive 9).
 
 # %% [markdown]
 # **Why nearly equal eigenvalues allow large angles.** Turn the $k$-th kept direction by an angle
@@ -846,44 +740,11 @@ display(view)
 view.show_static()  # the same figure as a plain image, for readers without a live kernel
 
 # %% [markdown]
-# **Do the data even fix the subspace?** PCA fitted on two random halves of the training images,
-# or on the test images, shows its own sampling spread.
-
-# %%
-order = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(0))  # (N,) a random split
-half_a, half_b = order[: len(order) // 2], order[len(order) // 2 :]
-pca_a, pca_b, pca_test = (PCA(n_components=k_focus).fit(x) for x in (x_train[half_a], x_train[half_b], x_test))
-for k in sorted({10, k_focus}):
-    halves = principal_angles_deg(pca_a.components[:k].T, pca_b.components[:k].T).max().item()
-    train_test = principal_angles_deg(pca.components[:k].T, pca_test.components[:k].T).max().item()
-    ae_angles = largest if k == 10 else [results[k]["angles"].max().item()]  # k = 10: one angle per seed
-    print(f"k = {k:>2}: largest principal angle, PCA half vs half {halves:.1f}°, PCA train vs test "
-          f"{train_test:.1f}°, AE vs PCA {', '.join(f'{a:.1f}°' for a in ae_angles)}"
-          + (" (one per seed)" if k == 10 else ""))
-    for seed, a in enumerate(ae_angles):  # each seed against EACH yardstick, no max over seeds
-        side_h = "below" if a < halves else "above"
-        side_t = "below" if a < train_test else "above"
-        print(f"In this run: k = {k}, seed {seed}: the AE's {a:.1f}° is {side_h} half vs half ({halves:.1f}°) "
-              f"and {side_t} train vs test ({train_test:.1f}°).")
-cost_left = (r_focus["subspace_train"] - r_focus["pca_train"]) / r_focus["pca_train"]  # deep dive 5's subspace cost
-print(f"In this run: at k = {k_focus} the AE's subspace still costs {cost_left:.3%} of PCA's training error.")
-
-# %% [markdown]
-# When $\lambda_k > \lambda_{k+1}$ the training loss has one best subspace, PCA's, so a cost above
-# zero (last line) is unfinished training, along an almost flat direction. The two PCA angles
-# show only the **scale** of sampling noise, and they overstate it for the PCA fitted on all the
-# training images that the AE is compared with: each half has half the data and its own noise, so
-# half vs half is about twice the angle between a half and the full fit, and about twice the full
-# fit's own sampling angle (the angles vary wildly near a small eigengap). The lines above say on which side of each yardstick
-# each seed's angle falls; sampling noise shrinks as the data grow, an unfinished run does not.
-
-# %% [markdown]
 # ## 7. Why nonlinearity matters
 #
-# Composing linear maps gives a linear map, so a linear autoencoder can never beat PCA on the data
-# PCA was fitted on. Nonlinear activations let the reconstructions lie on a bent surface instead.
-# The decoder must be nonlinear: a linear decoder maps every code into a flat subspace, whatever
-# the encoder does.
+# Composing linear maps gives a linear map, so a linear autoencoder never beats PCA on PCA's own
+# data. Nonlinear activations let the reconstructions lie on a bent surface, and the decoder must
+# have them: a linear decoder maps every code into a flat subspace.
 #
 # **A curve in the plane.** Points near a half circle live in 2-D, but one number (where along the
 # arc a point sits) describes each. PCA with $k = 1$ can only project onto a line; a small
@@ -916,8 +777,8 @@ curve_fit_figure(arc, {"PCA, k = 1": pca_arc.reconstruct(arc), "nonlinear AE, k 
 
 # %% [markdown]
 # PCA's line cuts across the arc; its error is the spread across the line, its second eigenvalue.
-# The autoencoder has a floor too: the noise across the arc ($0.05^2 = 0.0025$ per point) cannot be
-# recorded by a code that follows the curve.
+# The autoencoder has a floor too: a code along the curve cannot record the noise across it
+# ($0.05^2 = 0.0025$ per point).
 #
 # **The same on images.** A preview of lesson 02: one hidden layer of 256 ReLU units on each side,
 # and the same code size $k = 10$, loss, steps and learning rate as the linear models.
@@ -953,8 +814,8 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 
 # %% [markdown]
 # With ReLU layers the decoder is piecewise affine in $z$, so its outputs lie on a folded,
-# piecewise-flat surface instead of one flat subspace. This is one run from one seed; lesson 02
-# compares deeper autoencoders with PCA across code sizes.
+# piecewise-flat surface instead of one flat subspace. This is one run from one seed (lesson 02
+# compares across code sizes).
 #
 # > **Common mistakes**
 # > - *Comparing principal directions entry by entry*: each is defined up to its sign; use angles.
@@ -973,8 +834,7 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # - A linear autoencoder reaches PCA's error, in an arbitrary basis; a PCA of its outputs gives
 #   the ordered basis back. The training loss has one best subspace when $\lambda_k > \lambda_{k+1}$,
 #   but across a small gap the pull, $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, is weak, so a run
-#   stops short at a small error cost. Section 6 prints the AE's angle next to two PCA yardsticks
-#   (half vs half, train vs test), which overstate the sampling noise of the full-data PCA.
+#   stops short at a small error cost.
 # - Why: Eckart-Young makes PCA the floor, and the loss has no bad local minima (Baldi and Hornik
 #   1989).
 # - BCE on grey targets has a floor, the summed pixel entropy. Nonlinear activations let an
@@ -983,7 +843,7 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 # %% [markdown]
 # ## Appendix: deep dives (optional)
 #
-# Optional: nine deep dives that add the training dynamics behind sections 4 and 6, how to read
+# Optional: ten deep dives that add the training dynamics behind sections 4 and 6, how to read
 # a run that misses PCA, the fine print of section 4's theorem, and the measurements that section
 # 6 only points to. Nothing later in the course depends on them; skip to the exercise if you like.
 
@@ -1435,7 +1295,7 @@ print(f"In this run: the {784 - n_top} directions beyond the top {n_top} keep "
 # $k-1$ eigenvectors and add any unit vector of the tied eigenspace; the kept variance, and so the
 # error, is the same for each, because every direction of that eigenspace has the same variance.
 # Only the gap at the cut matters for uniqueness, not ties further down. The directions with no
-# variance at all in the training images (section 6 counts the directions that do have some) break the
+# variance at all in the training images (deep dive 6 counts the directions that do have some) break the
 # full-rank assumption, harmlessly for the error: the data have no component along them, so
 # restricted to the directions the data span the argument goes through unchanged, as long as the
 # cut lies among the directions with variance. Along such a direction $u$ the weight gradient is
@@ -1589,7 +1449,7 @@ for k, r in results.items():
     print(f"{k:>3} {(r['ae_train'] - base) / base:>10.3%} {r['subspace_cost']:>9.3%} "
           f"{(r['ae_train'] - r['subspace_train']) / base:>8.3%} {m:>5} of {k:<3} "
           f"{0.2 * pca.eigenvalues[k].item() / base:>14.3%} {clear_angle:>17.1f}°")
-print("\nfor every k the decoder's subspace contains PCA's clearly kept directions (all < 5°):",
+print("\nfor every k (seed 0) the decoder's subspace contains PCA's clearly kept directions (all < 5°):",
       contains_clear)
 costliest = max(results, key=lambda k: results[k]["subspace_cost"])
 print(f"In this run: the subspace costs most at k = {costliest} ({results[costliest]['subspace_cost']:.3%} "
@@ -1599,8 +1459,8 @@ print(f"In this run: the subspace costs most at k = {costliest} ({results[costli
 # %% [markdown]
 # Where the verdict holds, any large angle in section 6's table turns only directions with
 # $\lambda_j < 1.2\,\lambda_{k+1}$. A subspace cost above zero is training the run left unfinished;
-# at a near-tie it is small, and section 6 compares the turn with PCA's own spread between
-# samples. It shows always in fast mode.
+# at a near-tie it is small. It shows always in fast mode. The verdict is for section 6's seed 0
+# only: deep dive 9 applies it to each seed at $k = 10$.
 
 # %% [markdown]
 # **Where the cost sits, direction by direction.** Which directions carry the measured cost can be
@@ -1669,8 +1529,32 @@ fig
 # %% [markdown]
 # ### Deep dive 6: do PCA's directions carry over to new images?
 #
-# Section 6 drew PCA's test error for every $k$. The cell compares it with PCA's error on the
-# training images at a few $k$, and checks the comparison against chance.
+# **The whole curve.** PCA's test error for every $k$ up to 200, with section 6's three
+# autoencoders on it.
+
+# %%
+from course_utils.pca import errors_for_every_k
+from course_utils.plots import NotebookFigure
+
+pca_curve = errors_for_every_k(pca, x_test) / 784  # (200,) test MSE per pixel for k = 1..200
+fig = NotebookFigure(figsize=(6.5, 3.6), layout="constrained")
+ax = fig.subplots()
+ax.semilogy(range(1, 201), pca_curve, "-", label="PCA, every k")
+ax.semilogy(list(results), [r["ae"] for r in results.values()], "o", color="tab:red",
+            markersize=8, label="linear autoencoder")  # fmt: skip
+ax.set(xlabel="code size k", ylabel="test MSE per pixel", title=f"{data.name}: test error vs k")
+ax.grid(alpha=0.3)
+ax.legend()
+display(fig)
+drops = {k: 1 - pca_curve[k - 1].item() / pca_curve[0].item() for k in (10, 32, 100, 200)}
+print("PCA test error, share removed compared with k = 1:", {k: f"{d:.0%}" for k, d in drops.items()})
+n_carrying = int((pca.eigenvalues > 1e-6 * pca.eigenvalues[0]).sum())
+print(f"directions that carry variance in the training images: {n_carrying} of {len(pca.eigenvalues)}")
+
+# %% [markdown]
+# The curve falls steeply and then flattens: each new direction carries less variance than the one
+# before. The next cell compares it with PCA's error on the training images at a few $k$, and checks
+# the comparison against chance.
 
 # %%
 train_curve = errors_for_every_k(pca, x_train) / 784  # (200,) the same on the training images
@@ -1698,8 +1582,29 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
 # the directions that carry variance the ratio reads "n/a".
 
 # %% [markdown]
-# ### Deep dive 7: more pictures of the code
+# ### Deep dive 7: what the code is, and more pictures of it
 #
+# **What the code is, and what it is not.** Section 6's $k = 10$ code is **not** a vector of
+# class probabilities: nothing made its entries positive or sum to one, and $k = 10$ matching the ten classes is a coincidence. It is a set of **affine**
+# coordinates of a point in the flat plane through $b_d$ spanned by the columns of $W_d$, an
+# arbitrary, non-orthogonal basis. Nor is it a parameter: it is an *activation*, recomputed from
+# each image at every forward pass; training updates the weights and biases listed below, and
+# their gradients flow *through* the codes.
+
+# %%
+from course_utils.train import predict
+
+model10 = results[10]["model"]
+codes10 = predict(model10, x_train, fn=lambda m, xb: m.encode(xb))  # (N, 10): the training images' codes
+with torch.no_grad():
+    three_codes = model10.encode(x_test[:3])  # (3, 10): one code per image
+print("codes of three test images:\n", three_codes.numpy().round(2))
+print("sum of each code:", three_codes.sum(dim=1).numpy().round(2),
+      "| negative entries:", int((three_codes < 0).sum()), "of", three_codes.numel())
+print("the parameters (what the optimizer updates):",
+      {name: tuple(p.shape) for name, p in model10.named_parameters()})
+
+# %% [markdown]
 # Section 6 showed "same subspace, different basis" with angles and errors (deep dive 8 recovers
 # the ordered basis). Three more views of it, and the road to lesson 06.
 #
@@ -1707,8 +1612,11 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
 # autoencoder, coloured by class. If the subspace is PCA's, they are the same picture up to an
 # affine map (a rotation, stretch, maybe a mirror, plus a shift from the encoder's bias), as on
 # the toy cloud; the cell fits that map by least squares, prints what it leaves unexplained, and
-# draws both codes side by side, each panel on its own scale. A large unexplained share means the
-# $k = 2$ subspace is itself off PCA's: the tables above give its angles and its cost.
+# draws both codes side by side, each panel on its own scale. The code is $W_e x + b_e$, so the fit
+# can explain only what the encoder reads **inside** PCA's 2-D subspace: whatever its rows reach
+# outside it, $W_e (I - V_2 V_2^\top)$, adds code that no function of PCA's code predicts. The cell
+# prints the share of the rows' norm outside, and the part of the codes it makes, which bounds the
+# unexplained share from above.
 
 # %%
 from course_utils.plots import codes_side_by_side_figure
@@ -1718,15 +1626,25 @@ with torch.no_grad():
     codes_ae = results[2]["model"].encode(x_test)  # (N, 2)
 design = torch.cat([codes_pca, torch.ones(len(codes_pca), 1)], dim=1)  # (N, 3): [z_PCA, 1]
 fitted = design @ torch.linalg.lstsq(design, codes_ae).solution  # (N, 2): best affine map
+spread = (codes_ae - codes_ae.mean(dim=0)).norm()  # the codes' spread around their mean
+W_e2 = results[2]["model"].encoder.weight.detach()  # (2, 784)
+V2_img = pca.components[:2].T  # (784, 2): PCA's 2-D subspace
+W_out = W_e2 - W_e2 @ V2_img @ V2_img.T  # (2, 784): the part of each row outside it
+code_out = (x_test - pca.mean) @ W_out.T  # (N, 2): the code that part adds
+code_out_share = ((code_out - code_out.mean(dim=0)).norm() / spread).item()
 print(f"share of the autoencoder's 2-D test codes an affine map of PCA's leaves unexplained: "
-      f"{(fitted - codes_ae).norm() / (codes_ae - codes_ae.mean(dim=0)).norm():.2%}")
+      f"{(fitted - codes_ae).norm() / spread:.2%}")
+print(f"encoder rows: {(W_out.norm() / W_e2.norm()).item():.1%} of their norm lies outside PCA's 2-D subspace; "
+      f"the codes' part from it: {code_out_share:.2%} of their spread (an upper bound on the unexplained share)")
 codes_side_by_side_figure({"PCA codes (k = 2)": codes_pca, "linear autoencoder codes (k = 2)": codes_ae},
                           data.test.y, data.classes, title=f"{data.name}: the 2-D codes of the test images")
 
 # %% [markdown]
 # When the printed share is small, the two panels show the same arrangement of the classes, the
 # right one turned, stretched or mirrored (compare where the same colours sit); a large share shows
-# up as a different arrangement.
+# up as a different arrangement. A large part of the rows' norm can sit outside the subspace while
+# its part of the codes stays small: those directions carry little variance in the images (deep
+# dive 3's leak).
 
 # %% [markdown]
 # **What moving along one coordinate does.** A picture answers "what is $z$?" better than words.
@@ -1885,7 +1803,121 @@ with_colour_bars(directions_figure(
 # wherever the angles are small.
 
 # %% [markdown]
-# ### Deep dive 9: the main path's results as True/False checks
+# ### Deep dive 9: other seeds, PCA's own spread, and the focus cut
+#
+# **One seed's luck?** Section 6 trained each $k$ from seed 0. The cell retrains $k = 10$ from
+# seeds 1 and 2 for the same steps, and applies deep dive 5's test to every seed: are the clearly
+# kept directions ($\lambda_j \ge 1.2\,\lambda_{11}$) all within 5° of its subspace? For each seed
+# it prints the angle of each $v_j$ to the subspace and names the directions more than 5° away,
+# with $\lambda_j / \lambda_{11}$, their lead over the first discarded direction.
+
+# %%
+from course_utils.pca import clearly_kept_directions
+
+
+def angles_to_subspace(W_dk: torch.Tensor) -> torch.Tensor:
+    """(k,) angle in degrees between each principal direction v_j (j = 1..k) and the span of W_dk (784, k)."""
+    return torch.stack([principal_angles_deg(W_dk, pca.components[[j]].T)[0] for j in range(W_dk.shape[1])])
+
+
+seed_runs = {0: (results[10]["ae"] / results[10]["pca"], results[10]["model"].decoder.weight.detach())}
+for seed in (1, 2):  # about as long as section 6's k = 10 run, per seed
+    torch.manual_seed(seed)
+    model_s = LinearAutoencoder(n_inputs=784, n_latent=10).to(course.device)
+    fit(model_s, x_train_on_device, epochs=epochs, lr=lr, batch_size=batch_size, callbacks=[CosineDecay()],
+        verbose=False)
+    model_s = model_s.cpu()
+    with torch.no_grad():
+        seed_runs[seed] = (mse_per_pixel(model_s(x_test), x_test).item() / results[10]["pca"],
+                           model_s.decoder.weight.detach())  # fmt: skip
+m10 = clearly_kept_directions(pca.eigenvalues, 10, ratio=1.2)  # v_1..v_m10 are clearly kept
+to_cut = pca.eigenvalues[:10] / pca.eigenvalues[10]  # (10,) lambda_j / lambda_11: v_j's lead over v11
+largest, seed_ok, lagging = [], {}, set()
+for seed, (ratio_s, W_s) in seed_runs.items():
+    to_sub = angles_to_subspace(W_s)  # (10,)
+    largest.append(principal_angles_deg(W_s, pca.components[:10].T).max().item())
+    clear = principal_angles_deg(W_s, pca.components[:m10].T).max().item()  # the clearly kept ones
+    seed_ok[seed] = clear < 5
+    lag = [j for j in range(10) if to_sub[j] > 5]
+    lagging.update(lag)
+    print(f"k = 10, seed {seed}: AE / PCA {ratio_s:.4f}, largest principal angle {largest[-1]:.1f}°; "
+          f"angle of v1..v10 to its subspace: {' '.join(f'{a:.1f}' for a in to_sub)}")
+    lag_text = "; ".join(f"v{j + 1} ({to_sub[j]:.1f}°, lambda_{j + 1} / lambda_11 = {to_cut[j]:.2f})"
+                         for j in lag) or "none"  # fmt: skip
+    print(f"In this run: seed {seed}: the clearly kept v1..v{m10} are {'all' if seed_ok[seed] else 'NOT all'} "
+          f"within 5° (largest {clear:.1f}°); more than 5° away: {lag_text}")
+n_close = sum(ratio_s <= 1.005 for ratio_s, _ in seed_runs.values())
+print(f"In this run: error within 0.5% of PCA's at {n_close} of {len(seed_runs)} seeds; largest principal "
+      f"angle {min(largest):.1f}-{max(largest):.1f}°; clearly kept directions all within 5° at "
+      f"{sum(seed_ok.values())} of {len(seed_ok)} seeds.")
+if lagging:
+    lag_sorted = sorted(lagging)
+    print(f"the directions more than 5° away at some seed (v{', v'.join(str(j + 1) for j in lag_sorted)}) are the "
+          f"{len(lag_sorted)} kept directions with the smallest lambda_j / lambda_11 (closest in variance to v11):",
+          min(lag_sorted) >= 10 - len(lag_sorted))
+else:
+    print("no direction of v1..v10 is more than 5° away at any seed")
+
+# %% [markdown]
+# A seed that fails the test has not finished within the step budget: every best subspace
+# contains the clearly kept directions, and the printed ones are where the run is still turning.
+# The last line says whether they are the kept directions closest in variance to $v_{11}$, for
+# which the pull towards PCA's subspace, $(\lambda_j - \lambda_{11}) \sin^2\theta$, is weakest.
+#
+# **The focus cut.** The figure shows the principal angles at section 6's focus cut and the
+# neighbour ratios $\lambda_j / \lambda_{j+1}$ around it: a ratio near 1 is a near-tie.
+
+# %%
+fig = NotebookFigure(figsize=(10, 3.4), layout="constrained")
+ax1, ax2 = fig.subplots(1, 2)
+ax1.plot(range(1, k_focus + 1), angles_focus, "o-", markersize=3)
+ax1.set(xlabel="principal angle index", ylabel="angle (degrees)",
+        title=f"k = {k_focus}: principal angles, AE vs PCA")
+j_near = torch.arange(max(1, k_focus - 8), k_focus + 9)  # (up to 17,) j around the cut
+ax2.plot(j_near, pca.eigenvalues[j_near - 1] / pca.eigenvalues[j_near], "o-", markersize=4)
+ax2.axhline(1, color="grey", lw=1)
+ax2.axvline(k_focus, color="tab:red", ls="--", label=f"the cut: j = k = {k_focus}")
+ax2.set(xlabel="j", ylabel="lambda_j / lambda_(j+1)", title="neighbour ratios of PCA's eigenvalues")
+ax2.legend(loc="upper right")
+display(fig)
+other_cuts = ", ".join(f"{results[k]['gap_ratio']:.3f} at k = {k}" for k in results if k != k_focus)
+print(f"the focus cut: k = {k_focus}, lambda_{k_focus} / lambda_{k_focus + 1} = {ratio_cut:.3f} (at the other cuts: "
+      f"{other_cuts}); on the toy cloud lambda_2 / lambda_3 = {pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f}")
+
+# %% [markdown]
+# **Do the data even fix the subspace?** PCA fitted on two random halves of the training images,
+# or on the test images, shows its own sampling spread.
+
+# %%
+order = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(0))  # (N,) a random split
+half_a, half_b = order[: len(order) // 2], order[len(order) // 2 :]
+pca_a, pca_b, pca_test = (PCA(n_components=k_focus).fit(x) for x in (x_train[half_a], x_train[half_b], x_test))
+for k in sorted({10, k_focus}):
+    halves = principal_angles_deg(pca_a.components[:k].T, pca_b.components[:k].T).max().item()
+    train_test = principal_angles_deg(pca.components[:k].T, pca_test.components[:k].T).max().item()
+    ae_angles = largest if k == 10 else [results[k]["angles"].max().item()]  # k = 10: one angle per seed
+    print(f"k = {k:>2}: largest principal angle, PCA half vs half {halves:.1f}°, PCA train vs test "
+          f"{train_test:.1f}°, AE vs PCA {', '.join(f'{a:.1f}°' for a in ae_angles)}"
+          + (" (one per seed)" if k == 10 else ""))
+    for seed, a in enumerate(ae_angles):  # each seed against EACH yardstick, no max over seeds
+        side_h = "below" if a < halves else "above"
+        side_t = "below" if a < train_test else "above"
+        print(f"In this run: k = {k}, seed {seed}: the AE's {a:.1f}° is {side_h} half vs half ({halves:.1f}°) "
+              f"and {side_t} train vs test ({train_test:.1f}°).")
+cost_left = (r_focus["subspace_train"] - r_focus["pca_train"]) / r_focus["pca_train"]  # deep dive 5's subspace cost
+print(f"In this run: at k = {k_focus} the AE's subspace still costs {cost_left:.3%} of PCA's training error.")
+
+# %% [markdown]
+# When $\lambda_k > \lambda_{k+1}$ the training loss has one best subspace, PCA's, so a cost above
+# zero (last line) is unfinished training, along an almost flat direction. The two PCA angles
+# show only the **scale** of sampling noise, and they overstate it for the PCA fitted on all the
+# training images that the AE is compared with: each half has half the data and its own noise, so
+# half vs half is about twice the angle between a half and the full fit, and about twice the full
+# fit's own sampling angle (the angles vary wildly near a small eigengap). The lines above say on which side of each yardstick
+# each seed's angle falls; sampling noise shrinks as the data grow, an unfinished run does not.
+
+# %% [markdown]
+# ### Deep dive 10: the main path's results as True/False checks
 #
 # Optional: the yes/no tests behind the main path's "In this run" sentences, for readers who rerun
 # the lesson with another seed or dataset and want each result as one boolean.
@@ -1896,7 +1928,6 @@ checks = {
     "section 6: linear AE within 0.5% of PCA's test error for every k": all(
         r["ae"] <= 1.005 * r["pca"] for r in results.values()),
     "section 6: largest angle at the k with the closest eigenvalues at the cut": widest == closest_gap,
-    "section 6: k = 10 within 0.5% of PCA's at every seed": n_close == len(seed_runs),
     "section 7: nonlinear AE below half of PCA's error on the arc": arc_ae_err < 0.5 * arc_pca_err,
     "section 7: nonlinear AE below PCA's test error on images (k = 10)": deep_mse < results[10]["pca"],
 }

@@ -1,5 +1,6 @@
 """course_utils.toy_manifolds: lesson 01's toys (a flat cloud; PCA's line vs a bending AE)."""
 
+import matplotlib
 import pytest
 import torch
 from mpl_toolkits.mplot3d.art3d import Poly3DCollection
@@ -116,6 +117,11 @@ def test_plane_fit_figure_puts_pca_reconstructions_on_the_plane_and_checks_shape
     data, recon = (torch.tensor(c.get_offsets().data) for c in side.collections[:2])
     assert recon[:, 1].abs().max() < 1e-4 < data[:, 1].abs().max()  # on the line, data off it
     assert len(side.lines) == 1 + 20  # the plane's line and one error segment per 10th point
+    segments = [line for line in side.lines if line.get_label() != "best plane (edge-on)"]  # (20,)
+    for line in segments:  # visible: thick, dark (unlike the blue/red points, green plane)
+        assert line.get_linewidth() >= 1.5
+        assert max(matplotlib.colors.to_rgb(line.get_color())) < 0.3
+    assert "error segment" in side.get_legend_handles_labels()[1]  # named once in the legend
     with pytest.raises(ValueError, match="shaped like the points"):
         plane_fit_figure(cloud, cloud[:10])
 
