@@ -28,20 +28,21 @@
 # 2. see what a seed makes repeatable, and what it does not;
 # 3. load Fashion-MNIST and MNIST, and see which copy of the data this run used;
 # 4. see how images are stored and batched, and on which device they go;
-# 5. train a first small autoencoder, and write its loss and training loop yourself;
-# 6. try an interactive view, and learn how quizzes and exercises work.
+# 5. build a first small autoencoder, and write its loss yourself;
+# 6. write its training loop, train it, and compare it with PCA;
+# 7. try an interactive view, and learn how quizzes and exercises work.
 #
-# **Minimum path:** sections 1 to 5, then the quiz at the end; sections 6 and 7 and the appendices
-# are optional. Estimated reading time (prose, 200 words a minute): sections 1-5 about 14 min,
-# 6-7 about 3, appendices about 12.
+# **Minimum path:** sections 1 to 6, then the quiz; sections 7 and 8 and the appendices are
+# optional. Estimated reading time (prose, 200 words a minute): introduction and sections 1-6
+# about 14 min, 7-8 about 3, appendices about 11.
 #
 # **Two editions.** Every lesson and exercise has a Vietnamese twin (`notebooks/vi/`,
-# `exercises/vi/`, linked at the top): the prose is translated; the code and the lines it prints
-# stay in English, and so does their number format (54,000 for fifty-four thousand, 0.37).
+# `exercises/vi/`, linked at the top). Only the prose is translated: code, printed lines and
+# numbers (54,000; 0.37) stay in English.
 #
-# **Before you start.** You should read Python and NumPy. If PyTorch's tensors, `nn.Module` and
-# `loss.backward()` are new, work through PyTorch's tutorials "Learn the Basics" and "A Gentle
-# Introduction to `torch.autograd`" (on pytorch.org) first. The maths: projections and
+# **Before you start.** You should read Python and NumPy. New to PyTorch's tensors, `nn.Module` and
+# `loss.backward()`? Work through PyTorch's tutorials "Learn the Basics" and "A Gentle Introduction
+# to `torch.autograd`" (pytorch.org) first. The maths: projections and
 # eigenvectors/SVD for lesson 01; Gaussians, expectation, log-likelihood and KL divergence for lesson 06.
 #
 # **The road ahead.** Each lesson answers one question:
@@ -63,8 +64,7 @@
 # ## 1. The setup cell
 #
 # Every lesson starts with the two cells below. The first matters only on Google Colab, where it
-# installs the course package (`course_utils`). Locally it does nothing: the README's
-# quick-start installed the package.
+# installs the course package (`course_utils`). Locally, the README's quick-start installed it.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -85,12 +85,11 @@ course = setup_course(seed=0)
 
 # %% [markdown]
 # `setup_course` printed one line with four facts. **Where** you run: Colab or a local Jupyter.
-# The **device**: `cuda` for an NVIDIA GPU, `mps` for an Apple GPU, or `cpu`. It is picked once
-# here and passed as `course.device` to every model. On Colab, switch a GPU on with *Runtime >
-# Change runtime type* and rerun from the top. The **mode**: `full` is what you run. `fast`
-# (`COURSE_FAST=1`) is for the automated tests: it cuts each split to a small subset and each
-# training budget, set with `course.pick(full=..., fast=...)`, so its numbers are rough. The
-# **seed** of the global generators of Python, NumPy and PyTorch.
+# The **device**: `cuda` (an NVIDIA GPU), `mps` (an Apple GPU) or `cpu`, picked once here and passed
+# as `course.device` to every model. On Colab, switch a GPU on with *Runtime > Change runtime type*
+# and rerun from the top. The **mode**: `full` is what you run. `fast` (`COURSE_FAST=1`) is for the
+# automated tests: it shrinks each split and each training budget (`course.pick(full=..., fast=...)`),
+# so its numbers are rough. The **seed** of the global generators of Python, NumPy and PyTorch.
 
 # %%
 print("device:", course.device, "| fast mode:", course.fast, "| in Colab:", course.colab)
@@ -104,16 +103,15 @@ print("for example, epochs = course.pick(full=10, fast=1) gives", course.pick(fu
 # %% [markdown]
 # ### A PyTorch warm-up
 #
-# If tensors and autograd are familiar, skip to the next heading. Everything in the course is
-# built from two ideas. A **tensor** is an array of numbers with a shape, like a NumPy array,
-# that can live on a GPU. **Autograd** records how a number was computed from tensors marked
-# `requires_grad=True`; `loss.backward()` then computes the derivative of `loss` with respect
-# to each **leaf** tensor, one you created with `requires_grad=True` (a model's weights), and
-# **adds** it to that tensor's `.grad` (empty until the first call), which is what a training
-# step needs. A tensor computed from them follows them (its `requires_grad` is True too) but
-# gets no `.grad` of its own (section 5 shows it). The cell below checks autograd's derivative
-# against the one written by hand: for
-# $L(w) = \|X w\|^2$ the gradient is $2 X^\top X w$.
+# If tensors and autograd are familiar, skip to the next heading. A **tensor** is an array of
+# numbers with a shape, like a NumPy array, that can live on a GPU. **Autograd** records how a
+# number was computed from tensors marked `requires_grad=True`. `loss.backward()` then computes the
+# derivative of `loss` with respect to each **leaf** tensor (one you created with
+# `requires_grad=True`, such as a model's weights). It **adds** that derivative to the tensor's
+# `.grad`, empty until the first call. A tensor computed from leaves follows them (its
+# `requires_grad` is True too) but gets no `.grad` of its own (section 5 shows it). The cell below
+# checks autograd against a derivative by hand: for $L(w) = \|X w\|^2$ the gradient is
+# $2 X^\top X w$.
 
 # %%
 X = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])  # (2, 3): 2 rows (examples), 3 columns
@@ -140,9 +138,9 @@ print("after w.grad = None:", w.grad)
 
 # %% [markdown]
 # Adding lets a gradient be built up over $k$ equal pieces of a batch, if each piece's mean loss
-# is scaled by $1/k$ (unscaled, the sum is $k$ times the full batch's gradient). The cell below
-# checks it with the two rows of `X` as two halves: two `backward()` calls, one per half, add
-# into `w.grad`, which is then compared with one `backward()` on the whole batch.
+# is scaled by $1/k$. The cell below checks it with the two rows of `X` as two halves. Two
+# `backward()` calls, one per half, add into `w.grad`; one `backward()` on the whole batch must
+# give the same.
 
 # %%
 for i in (0, 1):  # two halves of the batch, one row each
@@ -155,21 +153,40 @@ print(f"two backward() calls on the halves (x 1/2) accumulated {accumulated.toli
 w.grad = None
 
 # %% [markdown]
-# A training step, though, wants the gradient of the current batch alone. That is why a training loop calls
-# `optimizer.zero_grad()` before each `loss.backward()`, as the loops in section 5 and in
-# Appendices A, B, D and F do, and so does the course's `fit`: it empties the `.grad` of every weight the
-# optimizer updates.
+# What is the gradient for? It points where the loss grows fastest. So a training step moves each
+# weight a little the other way: $w \leftarrow w - \eta\,\nabla_w L$, where the **learning rate**
+# $\eta$ sets the size of the step. The cell below takes one such step by hand, with $\eta = 0.01$,
+# under `torch.no_grad()` so that autograd does not record the update.
+
+# %%
+lr = 0.01  # the learning rate, eta
+L = (X @ w).pow(2).sum()  # the loss before the step
+L.backward()  # w.grad: dL/dw at the current w (it was emptied above)
+with torch.no_grad():  # the update is not part of any loss: autograd need not record it
+    w -= lr * w.grad  # one step of gradient descent, in place: w <- w - lr * dL/dw
+w.grad = None  # empty it before the next step
+L_after = (X @ w).pow(2).sum()  # the same loss, with the new w
+print(f"one hand step with lr = {lr}: L = {L.item():.2f} before, {L_after.item():.2f} after; "
+      f"the loss fell: {L_after.item() < L.item()}")
+
+# %% [markdown]
+# `optimizer.step()` takes this step for every weight of a model. Plain SGD takes exactly this
+# one. Adam, the lessons' optimizer, rescales each weight's step by the size of that weight's recent
+# gradients; section 5's rule on loss conventions and Appendix F rely on it. A step wants the
+# gradient of the current batch alone, so a training loop calls `optimizer.zero_grad()` before each
+# `loss.backward()`.
 
 # %% [markdown]
 # ## 2. Reproducibility: seeds and generators
 #
 # A seed makes random numbers repeatable. `setup_course(seed=0)` seeds the **global** generators
-# once, so a notebook run top to bottom in a fresh kernel repeats its random draws and the results
-# built from them (not timings, nor sums whose last digits depend on the thread count, Appendix B);
-# but every draw moves a global generator on, so running one cell twice gives other numbers the second time. That is why
-# the lessons re-seed (`torch.manual_seed(0)`) in the cell that builds a model. Functions with a
+# once. So a notebook run top to bottom in a fresh kernel repeats its random draws and the results
+# built from them. Timings do not repeat, and a different thread count or another machine can
+# change the last digits of sums (Appendix B). Every draw moves a global generator on, so running
+# one cell twice gives other numbers the second time. That is why the lessons re-seed
+# (`torch.manual_seed(0)`) in the cell that builds a model. Functions with a
 # `generator=` argument (`iterate_batches`, lesson 04's noise) draw from the `torch.Generator` you
-# pass, and from the global generator without one. Data splits always use their own generator,
+# pass, else from the global one. Data splits always use their own generator,
 # seeded with `load_dataset`'s `seed=` (0 by default), so they are the same on every run.
 
 # %%
@@ -213,10 +230,9 @@ else:
 
 # %% [markdown]
 # The CPU and a GPU use different random-number algorithms (a Mersenne Twister on the CPU, Philox
-# on an NVIDIA GPU), so one seed draws other numbers on each, and even two GPU models can differ. To
-# repeat a run, rerun it from the top on the same machine. Bit-for-bit repeats on a GPU also take the
-# same library versions, deterministic algorithms, no cuDNN benchmarking and, on some PyTorch releases,
-# `CUBLAS_WORKSPACE_CONFIG` (Appendix B runs these settings).
+# on an NVIDIA GPU): one seed draws other numbers on each, and even two GPU models can differ. To
+# repeat a run, rerun it from the top on the same machine. Bit-for-bit repeats on a GPU take more
+# settings (Appendix B runs them).
 
 # %% [markdown]
 # ## 3. The data, offline first
@@ -224,14 +240,13 @@ else:
 # The course uses two datasets of 28x28 grey-scale images in ten classes. **Fashion-MNIST**
 # (clothes, shoes and bags) is the main data of lessons 01 to 05; **MNIST** (handwritten digits)
 # that of lessons 06 and 07. A lesson that needs a second dataset (anomaly detection in lesson 02)
-# uses the other one, and lessons with a `DATASET` switch at the top let you swap them.
+# uses the other one. Lessons with a `DATASET` switch at the top let you swap them.
 #
-# Classrooms have bad wifi, so `load_dataset` looks for the data in the order the diagram draws,
-# stops at the first source that answers, and prints one line saying what it found. The last
-# source, scikit-learn's 1,797 small digit scans enlarged to 28x28 (Appendix E shows them), means a
-# lesson does not stop because the network or the files are missing; `data.is_fallback` is `True`
-# when it stands in. A variable that names a folder without the files does stop it, with a
-# `DataError` that says so.
+# Classrooms have bad wifi. So `load_dataset` tries the sources in the diagram's order, stops at the
+# first that answers, and prints one line saying what it found. The last source, scikit-learn's
+# 1,797 small digit scans enlarged to 28x28 (Appendix E), means a lesson never stops for lack of
+# network or files; `data.is_fallback` is then `True`. A variable that names a folder without the
+# files does stop it, with a `DataError` that says so.
 
 # %%
 from course_utils.plots import search_order_figure
@@ -263,12 +278,12 @@ if mnist.is_fallback and fashion.is_fallback:
           "The pictures of 'Fashion-MNIST' below are digits, not clothes.")
 
 # %% [markdown]
-# Each dataset comes as three fixed splits: **test** (touched only to report final numbers), the
-# official test split when both the training and the test files are on disk, else 20% of the
-# images on disk, held out with the seed; **valid** (to watch for over-fitting while training),
-# carved out of the training images with the seed; and **train** (to fit models), the rest. The
-# cell prints which and the sizes. Lessons 06 and 07 ask for no validation split
-# (`valid_fraction=0.0`): they train for a fixed number of steps and measure on the test split.
+# Each dataset comes as three fixed splits. **test** is touched only to report final numbers: the
+# official test split when the training and the test files are both on disk, else 20% of the
+# images, held out with the seed. **valid**, carved out of the training images with the seed,
+# watches for over-fitting. **train**, the rest, fits models. Lessons 06 and 07 ask for no
+# validation split (`valid_fraction=0.0`): they train for a fixed number of steps and measure on the
+# test split.
 
 # %%
 for data in (mnist, fashion):
@@ -283,13 +298,14 @@ for data in (mnist, fashion):
 # %% [markdown]
 # ## 4. Images and batches
 #
-# Images are tensors of shape **(N, 1, 28, 28)**: N images, 1 grey channel, 28 rows, 28 columns,
-# with pixel values between 0 (black) and 1 (white) (`load_dataset` divides the files' bytes 0-255
-# by 255). Labels have shape (N,). The autoencoders of lessons 01 to 06 never see the labels while
-# they train: the labels colour pictures of codes, measure what a code has learned, and choose
-# training images (lesson 02 leaves one digit out). After its autoencoder has trained, lesson 02
-# also fine-tunes the encoder inside a classifier, with labels. Lesson 07's conditional VAE (CVAE)
-# is the exception: it trains on (image, label) pairs.
+# Images are tensors of shape **(N, 1, 28, 28)**: N images, 1 grey channel, 28 rows, 28 columns.
+# Pixel values lie between 0 (black) and 1 (white): `load_dataset` divides the files' bytes 0-255
+# by 255. Labels have shape (N,). A batch keeps the images on the first axis: a batch of 3 is three
+# images side by side (B = 3), shape (3, 1, 28, 28), not one image of another shape. The
+# autoencoders of lessons 01 to 06 never see the labels while they train. The labels colour
+# pictures of codes, measure what a code has learned, and choose training images (lesson 02 leaves
+# one digit out). Lesson 02 also fine-tunes a trained encoder inside a classifier, with labels.
+# Lesson 07's conditional VAE (CVAE) is the exception: it trains on (image, label) pairs.
 
 # %%
 from course_utils.plots import images_figure
@@ -305,11 +321,10 @@ images_figure(fashion.train.x[:n], titles=[fashion.classes[i] for i in fashion.t
 # %% [markdown]
 # ### Know your data: pixel values and classes
 #
-# The cell below counts the pixels that are exactly 0, exactly 1 and in between, and the training
-# images per class. Grey pixels matter when lesson 01 compares squared error with binary
-# cross-entropy and when lesson 06 turns images into 0/1 pixels; the class counts say whether some
-# classes are much rarer than others. The 1.5 x line is a threshold chosen to flag a strongly skewed
-# split (where a mean loss would mostly reflect the common classes), not a statistical test.
+# The cell below counts the pixels exactly 0, exactly 1 and in between, and the training images per
+# class. Grey pixels matter in lesson 01 (squared error against binary cross-entropy) and lesson 06
+# (images turned into 0/1 pixels). The class counts show whether some classes are much rarer. The
+# 1.5 x line is a chosen threshold that flags a strongly skewed split, not a statistical test.
 
 # %%
 for data in (mnist, fashion):
@@ -341,16 +356,14 @@ print(f"{fashion.name} training split: {len(fashion.train.x):,} images x 784 pix
 # %% [markdown]
 # ### Batches on the device
 #
-# A model's weights and the batches it sees must live on the same device, or PyTorch raises a
-# `RuntimeError`. The idiom: `model.to(device)` once, `xb = xb.to(device)` for each batch,
-# `.detach().cpu()` to plot results or turn them into NumPy (or compute under `torch.no_grad()`);
-# the course's `fit` and `predict` move the batches for you. The cell below follows the idiom,
-# then makes the mistake on purpose: it feeds the model a batch on another device (on a CPU-only
-# machine, PyTorch's `meta` device, whose tensors have shapes but no data). With a GPU, the
-# message students meet reads "Expected all tensors to be on the same device, but found at least
-# two devices, cuda:0 and cpu!"; the meta device words it differently. Its last two lines show
-# why only the batch is reassigned: a tensor's `.to()` returns a converted tensor (the same tensor
-# when nothing needs converting) and never changes the tensor in place, so reassign it; a module's
+# A model's weights and its batches must live on the same device, or PyTorch raises a
+# `RuntimeError`. The idiom: `model.to(device)` once, and `xb = xb.to(device)` for each batch. To
+# plot results or turn them into NumPy, use `.detach().cpu()`. The course's `fit` and `predict`
+# move the batches for you. The cell below follows the idiom, then makes the mistake on purpose. On
+# a CPU-only machine the wrong device is PyTorch's `meta` device, whose tensors have shapes but no
+# data. With a GPU, the message begins "Expected all tensors to be on the same device, but ...";
+# the rest varies with the PyTorch version. The last lines show why only the batch is reassigned:
+# a tensor's `.to()` returns a converted tensor and leaves the original as it was, while a module's
 # `.to()` moves the module itself.
 
 # %%
@@ -380,10 +393,10 @@ print(f"module: after layer.to(torch.float64), its weights are {layer.weight.dty
 # ### A first taste: 784 pixels from a few numbers
 #
 # What is all this for? The cell below describes each of ten test images by only $k$ numbers, with
-# principal component analysis (PCA, built from scratch in lesson 01), and draws the images back
-# from those numbers, for $k$ = 2, 10 and 50; it prints how much of the pixels' variance each $k$
-# keeps. An **autoencoder** is a network trained to rebuild its input from a code that it
-# computes from that input (usually shorter; lesson 05's can be longer): it does what this cell does.
+# principal component analysis (PCA, built from scratch in lesson 01). It draws the images back
+# from those numbers, for $k$ = 2, 10 and 50, and prints how much of the pixels' variance each $k$
+# keeps. An **autoencoder** is a network trained to do the same. It computes a code from its input,
+# usually shorter (lesson 05's can be longer), and rebuilds the input from that code.
 
 # %%
 from course_utils.pca import PCA
@@ -423,19 +436,18 @@ fig
 
 # %% [markdown]
 # Here the encoder and decoder are PCA's projections; in lesson 01 they become two linear layers
-# trained by gradient descent. The code is shorter than the image, a **bottleneck**: it forces the
-# encoder to compress instead of copying. Later lessons use other constraints: noise on the input
-# (lesson 04), sparsity and a contractive penalty (lesson 05, with codes longer than the image) and,
-# in the VAE, a KL term that pulls each code's distribution towards a fixed prior (lesson 06).
+# trained by gradient descent. The code is shorter than the image, a **bottleneck**, so the encoder
+# must compress instead of copying. Later lessons use other constraints: noise on the input
+# (lesson 04), sparsity and a contractive penalty (lesson 05), and a KL term in the VAE (lesson 06).
 
 # %% [markdown]
-# ### Does training work here?
+# ### TinyAE: the diagram in PyTorch
 #
-# Here is the diagram as a PyTorch model, `TinyAE`, the model lesson 01 studies: an `nn.Module`
-# whose `encoder` is one linear layer from 784 pixels to a code of 10 numbers and whose `decoder` is
-# one linear layer back. The cell below passes one batch of 128 training images through it, prints
-# each tensor's shape, lists the model's weights (what the optimizer changes), and calls `backward()`
-# on the batch's loss to see which tensors get a `.grad`.
+# `TinyAE`, the model lesson 01 studies, is an `nn.Module`. Its `encoder` is one linear layer from
+# 784 pixels to a code of 10 numbers; its `decoder` is one linear layer back. The cell below passes
+# a batch of 128 training images through it and prints each tensor's shape and the model's weights,
+# which the optimizer changes. Then it calls `backward()` on the batch's loss, to see which tensors
+# get a `.grad`.
 
 # %%
 import warnings
@@ -475,21 +487,20 @@ print(f"after backward(): encoder.weight.grad {tuple(tiny.encoder.weight.grad.sh
       f"z is a leaf: {z.is_leaf}; z.grad is None: {z_grad is None}")
 
 # %% [markdown]
-# The code `z` has one row of 10 numbers per image, of any sign: coordinates, not probabilities
-# of the 10 classes (10 numbers for 10 classes is a coincidence). It is not a weight: it is
-# computed afresh from the weights and the images on every forward pass, and `z.requires_grad` is True only because
-# autograd can follow it back to the weights. So `backward()` filled the weights' `.grad` and left
-# `z.grad` empty. Keep this in mind for lesson 06, whose encoder outputs a mean $\mu$ and a
-# log-variance $\log\sigma^2$ per image: the parameters of that image's distribution, not the
-# model's parameters. The weights print as (10, 784) and (784, 10) because `nn.Linear` stores its
-# weight as (out, in) and computes `x @ W.T + b`.
+# The code `z` holds one row of 10 numbers per image, of any sign: coordinates, not probabilities of
+# the 10 classes (10 numbers for 10 classes is a coincidence). Nor is `z` a weight. It is computed
+# afresh on every forward pass, and `z.requires_grad` is True only because autograd can follow it
+# back to the weights. So `backward()` filled the weights' `.grad` and left `z.grad` empty. Lesson
+# 06's encoder outputs a mean $\mu$ and a log-variance $\log\sigma^2$ per image: the parameters of
+# that image's distribution, not the model's parameters. The weights print as (10, 784) and
+# (784, 10): `nn.Linear` stores its weight as (out, in) and computes `x @ W.T + b`.
 
 # %% [markdown]
 # ### Your turn
 #
-# Two short tasks. First, predict before you run: the cell below empties the gradients, then
-# calls `backward()` on the batch's loss `n_calls = 2` times with no `zero_grad()` in between. What
-# multiple of the first gradient will `encoder.weight.grad` hold? Run it, then set `n_calls = 3`,
+# Two short tasks. First, predict before you run. The cell below empties the gradients, then calls
+# `backward()` on the batch's loss `n_calls = 2` times, with no `zero_grad()` in between. What
+# multiple of the first gradient will `encoder.weight.grad` hold? Run it. Then set `n_calls = 3`,
 # predict again, and rerun.
 
 # %%
@@ -514,13 +525,12 @@ print(f"after zero_grad(set_to_none=False): largest |encoder.weight.grad| = "
       f"{tiny.encoder.weight.grad.abs().max().item()}")
 
 # %% [markdown]
-# Second, write the loss yourself. The course's reconstruction loss is the squared error summed
-# over each image's 784 pixels, averaged over the images. The cell holds a plausible first try
-# that is right for (B, 784) tensors. A convolutional autoencoder (lesson 03) outputs images of
-# shape (B, 1, 28, 28), where `dim=1` is the single grey channel. Run the cell: it prints the first
-# try's loss on the same batch in both shapes, and the check says what is wrong. Fix the function
-# (flatten each image first) and rerun until the check passes. The course's version, to compare
-# with afterwards, is `mean_sse_per_image` in `course_utils/losses.py`.
+# Second, write the loss yourself. The course's loss sums the squared error over each image's 784
+# pixels, then averages over the images. The cell's first try is right for (B, 784) tensors. But a
+# convolutional autoencoder (lesson 03) outputs (B, 1, 28, 28) images, where `dim=1` is the grey
+# channel. Run the cell: it prints the first try's loss on one batch in both shapes, and the
+# check says what is wrong. Fix the function (flatten each image first) and rerun until the check
+# passes. Then compare with the course's `mean_sse_per_image` in `course_utils/losses.py`.
 
 # %%
 from course_utils.exercise_checks.lesson00 import check_reconstruction_loss
@@ -541,44 +551,25 @@ print(f"In this run: the same batch gives {flat_loss:.2f} as (B, 784) and {image
 check_reconstruction_loss(reconstruction_loss)
 
 # %% [markdown]
-# The first try raises no error on images: `.sum(dim=1)` adds up one channel, so `.mean()` then
-# averages over all 784 pixels, the per-pixel mean (`F.mse_loss`'s default), 784 times smaller.
-# The rule for the two conventions: Adam trains nearly the same model with either, SGD's step
-# shrinks 784 times with the per-pixel mean, and a penalty added to it needs its weight divided by
-# 784; Appendix F (optional) trains each case.
-
-# %% [markdown]
-# ### Broadcasting, and a second bug to fix
+# The first try raises no error on images. `.sum(dim=1)` adds up one channel, so `.mean()`
+# averages over all 784 pixels: the per-pixel mean (`F.mse_loss`'s default), 784 times smaller.
+# Does the convention matter? Adam trains nearly the same model with either. SGD's step shrinks
+# 784 times with the per-pixel mean, and a penalty added to it needs its weight divided by 784
+# (Appendix F trains each case).
 #
-# PyTorch **broadcasts**: in `a * b`, a dimension of size 1 is repeated to match the other
-# tensor, and a missing leading dimension counts as size 1. So (128, 784) - (784,) subtracts one
-# image from every row, as intended, but (B,) * (B, 1) gives a (B, B) table of every entry times
-# every entry, with no error. Your turn: the function below weights each image's loss by a
-# per-image weight, given as a (B, 1) column. Run it, read the check, fix it and rerun.
-
-# %%
-from course_utils.exercise_checks.lesson00 import check_weighted_loss
-
-
-def weighted_loss(x_hat: torch.Tensor, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """x_hat, x: (B, 784); weights: (B, 1) -> one number: the mean over images of weight x summed squared error."""
-    per_image = ((x_hat - x) ** 2).sum(dim=1)  # (B,)
-    return (per_image * weights).mean()  # a first try: fix it
-
-
-weights = torch.linspace(0.5, 1.5, 128).reshape(128, 1)  # (128, 1): one weight per image, as a column
-print("(128,) * (128, 1) broadcasts to", tuple(torch.broadcast_shapes((128,), (128, 1))))
-weighted = weighted_loss(images_hat.flatten(1), images.flatten(1), weights).item()
-print(f"In this run: weighted_loss gives {weighted:.3f} on the batch above; the unweighted loss is {flat_loss:.3f}"
-      + (" (equal: a sign the weights were averaged away)" if abs(weighted - flat_loss) <= 1e-4 * flat_loss else ""))
-check_weighted_loss(weighted_loss)
+# Broadcasting hides a similar silent bug: (B,) * (B, 1) gives a (B, B) table, with no error
+# (Appendix G).
 
 # %% [markdown]
-# Training is a loop of five moves per batch: empty the gradients (`zero_grad`), run the model
+# ## 6. Training it
+#
+# ### Does training work here?
+#
+# Training is a loop of five moves per batch. Empty the gradients (`zero_grad`), run the model
 # (forward), compute the loss, compute its gradient (`backward`), and let the optimizer change the
-# weights (`step`). Last task: `train_pass` below makes one pass over a list of batches, and its
-# first try forgets one move. Run the cell: the check trains a small model of its own with your
-# function, names what went wrong, and shows nothing of it to the cells below. Fix it and rerun.
+# weights (`step`). Your last task: `train_pass` below makes one pass over a list of batches, and
+# its first try forgets one move. Run the cell: the check trains its own small model with your
+# function and names what went wrong. Fix it and rerun.
 
 # %%
 from course_utils.exercise_checks.lesson00 import check_training_pass
@@ -596,14 +587,13 @@ def train_pass(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batches
 check_training_pass(train_pass)
 
 # %% [markdown]
-# The cell below builds a fresh `TinyAE` from seed 0 and trains it with the five moves written
-# out, as in a fixed `train_pass`, with Adam for 20 passes over at most 50 batches of 128 training
-# images, on this run's device, with the per-image loss.
-#
-# After each pass the cell measures the loss on those training images and on the validation
-# split. Its yardstick is PCA with the same 10 numbers per image on the same validation images.
+# The cell below trains a fresh `TinyAE` from seed 0 with the five moves written out. `lr=3e-3` is
+# Adam's learning rate $\eta$: each weight moves by about 0.003 at most per step. The cell makes 20
+# passes over at most 50 batches of 128 training images. After each pass it measures the loss on
+# those images and on the validation split. The yardstick is PCA with the same 10 numbers per image.
 # The check passes when the model's validation loss ends within 10% of PCA's, about what two of the
-# ten numbers are worth: the first line prints PCA's loss with 8 numbers.
+# ten numbers are worth (the first line prints PCA with 8). This PCA was fitted on all the training
+# images; the second line refits it on TinyAE's images alone.
 
 # %%
 from IPython.display import display
@@ -644,10 +634,18 @@ for _ in range(n_passes):
     valid_curve.append(loss_on(tiny, x_valid, device))
 error_pca = loss_on(taste.truncated(10).reconstruct, x_valid)
 error_pca8 = loss_on(taste.truncated(8).reconstruct, x_valid)
+own_pca = PCA(n_components=10).fit(x_train.flatten(1))  # fitted on TinyAE's training images only
+error_own = loss_on(own_pca.reconstruct, x_valid)
 before, after = valid_curve[0] / error_pca, valid_curve[-1] / error_pca  # in units of PCA's loss
 print(f"validation loss ({len(x_valid):,} images): {valid_curve[0]:.1f} before training, {valid_curve[-1]:.1f} "
       f"after {n_steps:,} steps; PCA: {error_pca:.1f} with 10 numbers, {error_pca8:.1f} with 8 "
       f"({error_pca8 / error_pca - 1:+.0%})")
+if len(x_train) < len(fashion.train.x):
+    print(f"In this run: PCA-10 fitted on all {len(fashion.train.x):,} training images: {error_pca:.2f}; on "
+          f"TinyAE's {len(x_train):,} alone: {error_own:.2f} ({error_own / error_pca - 1:+.1%}); the model's loss "
+          f"/ PCA's is {valid_curve[-1] / error_pca:.3f} with the first, {valid_curve[-1] / error_own:.3f} with the second")
+else:
+    print(f"In this run: TinyAE trains on all {len(x_train):,} training images, the ones PCA was fitted on.")
 print(f"the model's loss / PCA's: {before:.2f} before training, {after:.2f} after; "
       f"within {band:.0%} of PCA's: {before <= 1 + band} before, {after <= 1 + band} after")
 if after <= 1 + band:
@@ -700,29 +698,28 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
             title=f"{fashion.name}: 10 numbers per image, from PCA and from the trained TinyAE")
 
 # %% [markdown]
-# The right panel is the check's view: the validation loss in units of PCA's, on a linear axis
-# where the pass band (1 to 1.1) is visible.
+# The right panel is the check's view: the validation loss in units of PCA's, on a linear axis that
+# shows the pass band (1 to 1.1). Where the printed gap is small, the two curves coincide on the log
+# panel: the dashed training curve hides under the other.
 #
-# Each point of the curves is the loss of a whole set with the weights of that moment: a gap
-# opening between them (training loss falling, validation loss not) is what over-fitting looks
-# like. A linear model with a 10-number code has little room to memorise its training images;
-# lesson 02 studies the gap in bigger models. PCA's black dotted line is a **reference, not a floor**: PCA
-# is the best 10-number linear code on average over ITS training images, not these validation
-# images. Why so many steps, when PCA comes in one go? Lesson 01 follows gradient descent's way
-# there.
+# A gap opening between the curves (training loss falling, validation loss not) is what over-fitting
+# looks like. A linear model with a 10-number code has little room to memorise; lesson 02 studies the
+# gap in bigger models. PCA's dotted line is a **reference, not a floor**: PCA is the best
+# 10-number linear code on average over ITS training images, not these validation images. Why so
+# many steps, when PCA comes in one go? Lesson 01 follows gradient descent's way there.
 #
-# In the strip, TinyAE's row is speckled where PCA's is smooth: after these few passes the model's
-# weights are still on their way from a random start, and the model's loss / PCA's ratio printed
-# above measures how far this run got; lesson 01 trains to the end and shows where the ratio goes.
+# In the strip, TinyAE's row is speckled where PCA's is smooth: after these few passes its weights
+# are still on their way from a random start. The printed ratio says how far this run got; lesson
+# 01 trains to the end.
 
 # %% [markdown]
-# **When a loss will not fall**, first try to over-fit one batch: train on a single batch alone; if
-# even its loss stays up, the problem is in the code path (model, loss, loop or preprocessing), not
-# in having too few or too varied images. The cell below does it: a fresh TinyAE, one batch of 64
-# images, 200 Adam steps. Two yardsticks say what "learning" means here. Outputting the batch's mean
-# image is the best a model can do if its code carries nothing (a broken encoder still gets there,
-# through the decoder's bias). The best 10-number linear code of these 64 images (their PCA) is the
-# floor: no TinyAE goes below it. The check asks how far training went from the first to the second.
+# **When a loss will not fall**, first try to over-fit one batch. If even one batch's loss stays
+# up, the bug is in the code (model, loss, loop or preprocessing), not in the data. The cell below
+# trains a fresh TinyAE on one batch of 64 images for 200 Adam steps, with two yardsticks.
+# Outputting the batch's mean image is the best a model can do if its code
+# carries nothing (a broken encoder still gets there, through the decoder's bias). The best
+# 10-number linear code of these 64 images (their PCA) is the floor: no TinyAE goes below it. The
+# check asks how far training went from the first to the second.
 
 # %%
 torch.manual_seed(0)  # a fresh model, the same starting weights as above
@@ -750,11 +747,11 @@ print(f"In this run: training went {progress:.0%} of the way from the mean image
          "not past halfway: look for a bug (is the code used? is the loss right?)."))
 
 # %% [markdown]
-# ## 6. Interactive views
+# ## 7. Interactive views
 #
-# Many lessons have sliders: move one and a figure is redrawn. Each view is a thin shell over an
-# ordinary function that returns a figure, and the lesson also shows that function's output, so an
-# executed notebook reads well without widgets. Here is the plain function: the first ten images of one class.
+# Many lessons have sliders: move one and a figure is redrawn. Each view wraps an ordinary function
+# that returns a figure, and the lesson also shows that function's output, so an executed notebook
+# reads well without widgets. Here is the function: the first ten images of one class.
 
 # %%
 def class_examples(dataset_name: str, label: int):
@@ -767,9 +764,8 @@ class_examples("Fashion-MNIST", 7)
 
 # %% [markdown]
 # And here is the same function behind two controls. Change the dataset or the class and the
-# figure follows; it opens on the figure above, Fashion-MNIST's class 7. (If you see no slider,
-# your Jupyter draws no widgets. The course allows ipywidgets 7.7 or later, which works in Colab
-# and in Notebook 6; JupyterLab 4 and Notebook 7 need ipywidgets 8.)
+# figure follows. (No slider? Your Jupyter draws no widgets. The course allows ipywidgets 7.7 or
+# later, which works in Colab and in Notebook 6; JupyterLab 4 and Notebook 7 need ipywidgets 8.)
 
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as widgets
@@ -787,15 +783,14 @@ FigureView(
 )
 
 # %% [markdown]
-# ## 7. Quizzes and exercises
+# ## 8. Quizzes and exercises
 #
 # - **Quizzes.** Every lesson ends with a short multiple-choice quiz, graded when you press
-#   *Submit*, with an explanation for every question, in English or Vietnamese (the Vietnamese
-#   edition starts in Vietnamese; `COURSE_LANG=vi` or the quiz's toggle switch it). Multiple-answer
-#   questions say how they are scored. **All-or-nothing**: 1 only for exactly the right ticks.
-#   **Partial credit**: right ticks / number of right options - wrong ticks / number of wrong
-#   options, never below 0. The cells below count the questions of each kind and score three
-#   examples.
+#   *Submit*, with an explanation for every question. It speaks English or Vietnamese
+#   (`COURSE_LANG=vi` or the quiz's toggle). Multiple-answer questions say how they are scored.
+#   **All-or-nothing**: 1 only for exactly the right ticks. **Partial credit**: right ticks /
+#   number of right options - wrong ticks / number of wrong options, never below 0. The cells below
+#   count the questions and score three examples.
 
 # %%
 from course_utils.quiz import load_bank, quiz_dir
@@ -841,7 +836,7 @@ for ticked in ({0, 1, 3}, {0, 1, 2}, {0, 1, 2, 3, 4, 5}):
 # > - *Quoting fast-mode numbers.* Fast mode is a smoke test; run in full mode before concluding.
 # > - *Not reading the data line.* "EMBEDDED FALLBACK" means 1,797 small digit scans, not MNIST.
 # > - *Summing a loss over the wrong axis; multiplying (B,) by (B, 1).* On (B, 1, 28, 28) tensors
-# >   `dim=1` is the channel: flatten first. (B,) * (B, 1) broadcasts to (B, B) (Your turn).
+# >   `dim=1` is the channel: flatten first. (B,) * (B, 1) broadcasts to (B, B) (Appendix G).
 # > - *Feeding NumPy's float64 to a float32 model; calling `.numpy()` on a tensor that requires
 # >   grad.* The two cells below catch both and show the fix.
 
@@ -871,7 +866,8 @@ print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
 #
 # - One setup call seeds the global generators, picks the device and reports the mode; a
 #   `generator=` or `seed=` argument gives a function its own generator.
-# - `backward()` adds into `.grad`; a training step empties it first with `zero_grad()`.
+# - `backward()` adds into `.grad`; a training step empties it first with `zero_grad()`, then
+#   moves each weight against its gradient, $w \leftarrow w - \eta\,\nabla_w L$.
 # - Data: files on disk, then a download, then the embedded digits; a printed line says which.
 # - Images are tensors (N, 1, 28, 28) in [0, 1], batched from memory (`iterate_batches`) or with a
 #   `DataLoader`; model and batches go to one device.
@@ -879,7 +875,7 @@ print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
 #   optimizer changes its weights, never the code z. Five moves per batch: zero_grad, forward,
 #   loss, backward, step; the validation loss next to PCA's shows whether training works here.
 #
-# The appendices that follow are optional (each says what it adds); [jump to the quiz](00_setup_and_tour.ipynb#quiz).
+# The appendices are optional; [jump to the quiz](00_setup_and_tour.ipynb#quiz).
 
 # %% [markdown]
 # ## Appendix A: three ways to cut batches, timed
@@ -1098,8 +1094,9 @@ else:
 #
 # **Takeaway, if you skip it:** a seed fixes the random numbers, not the order in which a device
 # adds numbers up, and floating-point sums depend on that order in their last digits. So a seed
-# alone need not repeat GPU (or multi-threaded CPU) results to the last bit; the lessons do not
-# need that. On ONE device, with the same library versions and thread count, it takes:
+# alone need not repeat GPU results to the last bit. On a CPU, the same thread count splits a sum
+# the same way every time, so a rerun repeats it; a different thread count (the last cell below),
+# or another machine, can change its last digits. The lessons do not need bit-for-bit repeats. On ONE device, with the same library versions and thread count, it takes:
 #
 # - `torch.use_deterministic_algorithms(True)`: deterministic versions of the operations (and an
 #   error for an operation that has none);
@@ -1431,6 +1428,35 @@ for label, pp, weight in (("per image, lam", False, lam), ("per pixel, lam/784",
 # `F.mse_loss` often multiplies the loss or divides a penalty by a "magic" constant.
 
 # %% [markdown]
+# ## Appendix G: broadcasting, and a weighted loss to fix
+#
+# **Optional:** a silent shape bug, as a task with a check. It reuses the batch of section 5's
+# loss task.
+#
+# PyTorch **broadcasts**: in `a * b`, a dimension of size 1 is repeated to match the other
+# tensor, and a missing leading dimension counts as size 1. So (128, 784) - (784,) subtracts one
+# image from every row, as intended, but (B,) * (B, 1) gives a (B, B) table of every entry times
+# every entry, with no error. The task: the function below weights each image's loss by a
+# per-image weight, given as a (B, 1) column. Run it, read the check, fix it and rerun.
+
+# %%
+from course_utils.exercise_checks.lesson00 import check_weighted_loss
+
+
+def weighted_loss(x_hat: torch.Tensor, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """x_hat, x: (B, 784); weights: (B, 1) -> one number: the mean over images of weight x summed squared error."""
+    per_image = ((x_hat - x) ** 2).sum(dim=1)  # (B,)
+    return (per_image * weights).mean()  # a first try: fix it
+
+
+weights = torch.linspace(0.5, 1.5, 128).reshape(128, 1)  # (128, 1): one weight per image, as a column
+print("(128,) * (128, 1) broadcasts to", tuple(torch.broadcast_shapes((128,), (128, 1))))
+weighted = weighted_loss(images_hat.flatten(1), images.flatten(1), weights).item()
+print(f"In this run: weighted_loss gives {weighted:.3f} on section 5's batch; the unweighted loss is {flat_loss:.3f}"
+      + (" (equal: a sign the weights were averaged away)" if abs(weighted - flat_loss) <= 1e-4 * flat_loss else ""))
+check_weighted_loss(weighted_loss)
+
+# %% [markdown]
 # ## Your first exercise
 #
 # Lesson 00 has no exercise of its own. The first one comes with the next lesson:
@@ -1470,7 +1496,7 @@ for asked, data in (("Fashion-MNIST", fashion), ("MNIST", mnist)):
     else:
         status_line(True, f"{asked}: real data ({data.name}), training and test files")
 status_line(importlib.util.find_spec("ipywidgets") is not None,
-            "ipywidgets installed (only section 6's slider shows whether your Jupyter draws widgets)")
+            "ipywidgets installed (only section 7's slider shows whether your Jupyter draws widgets)")
 status_line(not course.fast, f"{course.mode} mode" + (" (a smoke test: numbers are not results)" if course.fast else ""))
 
 # %% [markdown]

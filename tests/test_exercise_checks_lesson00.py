@@ -157,6 +157,11 @@ WEIGHTED_CASES = [
     ),
     (lambda x_hat, x, weights: weighted_right(x_hat, x, weights) * 2, "wrong", "wrong value"),
     (
+        lambda x_hat, x, weights: (mean_sse_per_image_rows(x_hat, x) * weights.flatten()).sum(),
+        "wrong",
+        "sum over the batch",
+    ),
+    (
         lambda x_hat, x, weights: ((x_hat - x) ** 2).flatten(1).sum(dim=1) * weights.flatten(),
         "wrong",
         "not a scalar",
@@ -180,6 +185,14 @@ def test_each_weighted_answer_gets_its_own_verdict(fn, status, note, monkeypatch
 def test_the_broadcast_first_try_is_named_and_told_to_flatten(monkeypatch):
     result = check_weighted_loss(weighted_first_try)
     assert "(B, B)" in result.en and "weights.flatten()" in result.en
+
+
+def test_a_weighted_loss_summed_over_the_batch_is_told_b_times_too_large():
+    result = check_weighted_loss(
+        lambda x_hat, x, weights: (mean_sse_per_image_rows(x_hat, x) * weights[:, 0]).sum()
+    )
+    b = int(result.en.split("(B = ")[1].split(")")[0])
+    assert f"{b} times too large" in result.en and f"lớn hơn {b} lần" in result.vi
 
 
 def test_weighted_reference_by_hand():

@@ -226,6 +226,15 @@ def check_weighted_loss(loss_fn, g: torch.Generator) -> tuple[str, str]:
             "(B, B). Một tensor (B,) nhân một tensor (B, 1) được broadcast thành "
             "(B, B). Hãy làm phẳng trọng số trước: `weights.flatten()` hoặc `weights[:, 0]`.",
         )
+    if _close(value, ref * b):
+        raise Wrong(
+            "sum over the batch",
+            f"{got}: {b} times too large, the batch size. Average the weighted per-image losses "
+            "instead of summing them, so the loss does not grow with the batch.",
+            f"{got_vi}: lớn hơn {b} lần, đúng bằng kích thước batch. Hãy lấy trung bình các "
+            "mất mát từng ảnh đã nhân trọng số thay vì cộng lại, để hàm mất mát không lớn lên "
+            "theo batch.",
+        )
     if _close(value, mean_loss):
         raise Wrong(
             "weights ignored",
