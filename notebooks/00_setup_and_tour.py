@@ -156,7 +156,7 @@ w.grad = None
 # What is the gradient for? It points where the loss grows fastest. So a training step moves each
 # weight a little the other way: $w \leftarrow w - \eta\,\nabla_w L$, where the **learning rate**
 # $\eta$ sets the size of the step. The cell below takes one such step by hand, with $\eta = 0.01$,
-# under `torch.no_grad()` so that autograd does not record the update.
+# under `torch.no_grad()`, so autograd does not record the update.
 
 # %%
 lr = 0.01  # the learning rate, eta
@@ -700,7 +700,7 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 # %% [markdown]
 # The right panel is the check's view: the validation loss in units of PCA's, on a linear axis that
 # shows the pass band (1 to 1.1). Where the printed gap is small, the two curves coincide on the log
-# panel: the dashed training curve hides under the other.
+# panel: the training curve's open circles sit on the validation curve.
 #
 # A gap opening between the curves (training loss falling, validation loss not) is what over-fitting
 # looks like. A linear model with a 10-number code has little room to memorise; lesson 02 studies the
