@@ -1124,7 +1124,8 @@ t_name, u_name = "conv AE (transpose)", "conv AE (upsample)"
 print(f"Decoder choice, from this run (seed 0):\n"
       f"  transposed: test error {results[t_name]:.5f}, {work[t_name]:,} multiply-adds, "
       f"{sec[t_name]:.1f} s per epoch; grid {verdict[t_name]}.\n"
-      f"  upsample + conv: test error {results[u_name]:.5f} ({'higher' if results[u_name] > results[t_name] else 'not higher'}), "
+      f"  upsample + conv ({up_steps:,} of {n_steps:,} steps): test error {results[u_name]:.5f} "
+      f"({'higher' if results[u_name] > results[t_name] else 'not higher'}), "
       f"{work[u_name] / work[t_name]:.1f} x the multiply-adds, {sec[u_name] / sec[t_name]:.1f} x the time; "
       f"no grid on a flat input by construction; trained grid {verdict[u_name]}.\n"
       f"  kernel 4, stride 2: evens the overlap, but the four sub-kernel sums can still differ (above).")
@@ -1174,7 +1175,7 @@ if eq_verdict:
 else:
     print("In this run: the equal-time dense run was skipped (equal steps only).")
 print(f"In this run: the trained transposed decoder's period-2 grid was {verdict['conv AE (transpose)']}; "
-      f"the upsampling decoder's was {verdict['conv AE (upsample)']}.")
+      f"the upsampling decoder's ({up_steps:,} steps) was {verdict['conv AE (upsample)']}.")
 
 # %% [markdown]
 # ## Appendix A: the training curve against validation, and forgetting `eval()`
