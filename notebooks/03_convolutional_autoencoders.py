@@ -77,8 +77,7 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # A convolution with kernel size $k$, stride $s$ and padding $p$ maps a side of $n$ pixels to
 # $\lfloor (n + 2p - k)/s \rfloor + 1$. With $k = 3, s = 2, p = 1$: $28 \to 14 \to 7$. The
 # encoder below uses two such **strided convolutions**, then a linear layer to a 32-number code.
-# The decoder mirrors it with **transposed convolutions** (`ConvTranspose2d`), whose output side
-# is $(n - 1)s - 2p + k + \text{output\_padding}$: $7 \to 14 \to 28$ with output padding 1.
+# The decoder mirrors it with **transposed convolutions** (`ConvTranspose2d`).
 
 # %% [markdown]
 # What does a transposed convolution compute? Each input pixel **paints** a copy of the kernel,
@@ -121,6 +120,10 @@ fig.suptitle("a transposed convolution, stride 2, all weights 1: one copy of the
 fig
 
 # %% [markdown]
+# Painting gives the output side: $(n - 1)s + k$ pixels, minus $p$ cropped from each side, plus
+# `output_padding`, so $(n - 1)s - 2p + k + \text{output\_padding}$: $7 \to 14 \to 28$ with
+# output padding 1.
+#
 # The same layer can be computed a second way (Dumoulin and Visin, "A guide to convolution
 # arithmetic", 2016): spread the input out by inserting $s - 1$ zeros between neighbouring pixels,
 # pad the border with $k - 1 - p$ zeros (plus `output_padding` at the bottom and right), and run
@@ -408,24 +411,21 @@ print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored average
 # %% [markdown]
 # ## 3. Conv AE vs dense AE: same data, budget and validation
 #
-# Every model gets the same training images, number of optimizer steps, batch size, loss,
-# optimizer and validation pass after every epoch. We compare lesson 02's choice, the dense
-# 784-128-32 autoencoder with **centred** inputs (`input_mean=mean_image`, the average training
-# image), with two conv models centred the same way (the encoder sees $x - \bar x$, and a learned
-# per-pixel offset, started at the logit of the mean image, sits before the sigmoid), without
-# BatchNorm: **the conv AE** of section 1 (`decoder="transpose"`), studied in the rest of the
-# lesson, and its upsampling twin (`decoder="upsample"`). All have a 32-number code.
-# `CosineDecay` lowers each starting rate to 0 along a half cosine, so that the last steps settle.
+# Every model gets the same training images, batch size, loss, optimizer and validation pass
+# after every epoch. We compare lesson 02's choice, the dense 784-128-32 autoencoder with
+# **centred** inputs (`input_mean=mean_image`, the average training image), with two conv models
+# centred the same way (the encoder sees $x - \bar x$, and a learned per-pixel offset, started at
+# the logit of the mean image, sits before the sigmoid), without BatchNorm: **the conv AE** of
+# section 1 (`decoder="transpose"`), studied in the rest of the lesson, and its upsampling twin
+# (`decoder="upsample"`). All have a 32-number code. `CosineDecay` lowers each starting rate to 0
+# along a half cosine, so that the last steps settle.
 #
 # **Each model gets its own learning rate**, chosen on the **validation** images, since one
-# shared rate would favour whichever model it suits. The search doubles or halves the rate in the
-# better direction until the best has a worse rate on both sides, and flags a rate left at the
-# edge (the dense AE starts from 6e-3 and 1.2e-2, at most three runs; the conv AE from 3e-3, 6e-3
-# and 1.2e-2, at most four). For the conv AE it also counts dead encoder channels (Appendix E):
-# a lower rate whose validation error is within the noise of the lowest ($z \le 2$, image by
-# image) and that leaves fewer dead channels is preferred, since a dead channel is capacity paid
-# for and unused. The upsampling model borrows its sibling's rate. Lesson 02 trained the dense AE
-# about three times as long, so compare numbers within this section only.
+# shared rate would favour whichever model it suits: the dense AE tries 6e-3 and 1.2e-2, the
+# conv AE a fixed bracket of 6e-3, 1.2e-2 and 2.4e-2 (a winner at an edge is printed as
+# "unbracketed"). The upsampling twin costs several times a transposed step, so it borrows its
+# sibling's rate and trains **half the steps**. Lesson 02 trained the dense AE about three times
+# as long, so compare numbers within this section only.
 
 # %%
 import math
@@ -437,10 +437,10 @@ from course_utils.schedules import CosineDecay
 from course_utils.train import Callback, History, evaluate, fit
 
 batch_size = 128
-steps = course.pick(full=850, fast=32)  # 2 epochs of 54,000 images: the lesson's time budget
+steps = course.pick(full=850, fast=32)  # 2 epochs of 54,000 images: one run of the transposed conv AE
 epochs = max(1, round(steps / math.ceil(len(x_train) / batch_size)))  # the same steps on any data size
+n_steps = epochs * math.ceil(len(x_train) / batch_size)  # the optimizer steps that really run
 seed = 0  # the initial weights (torch.manual_seed) AND the batch order (fit's seed=)
-max_runs = 3  # runs per model in the search for its learning rate (the conv AE: 4)
 mean_image = x_train.mean(dim=0)  # (1, 28, 28): the average training image, as in lesson 02
 
 
@@ -462,32 +462,27 @@ x_curve = x_valid[:500].to(course.device)  # the curve's fixed validation images
 
 def train(build, lr: float, run_seed: int | None = None, n_epochs: int | None = None) -> tuple[nn.Module, History, list]:
     """Build a model from the seed (run_seed if given), fit it at starting rate lr for n_epochs
-    (``epochs`` if None), switch it to eval()."""
+    (``epochs`` if None) with a progress bar, switch it to eval()."""
     run_seed = seed if run_seed is None else run_seed
     torch.manual_seed(run_seed)
     model = build().to(course.device)
     logger = LogEvery(x_curve, log_every)
     history = fit(model, x_train.to(course.device), x_valid.to(course.device), epochs=n_epochs or epochs, lr=lr,
-                  batch_size=batch_size, callbacks=[CosineDecay(), logger], seed=run_seed, verbose=False)
+                  batch_size=batch_size, callbacks=[CosineDecay(), logger], seed=run_seed, verbose=True)
     return model.eval(), history, logger.points  # from now on BatchNorm uses its running averages
 
 
-def train_at_best_rate(name: str, build, start=(6e-3, 1.2e-2), limit: int | None = None):
-    """Search the starting rate on the VALIDATION images: train at the rates of ``start``,
-    then, while the best rate is the largest (smallest) one tried, try twice (half) it, at most
-    ``limit`` runs (``max_runs`` if None). Returns the model, history, curve and rate of the lowest
-    final validation loss; every run stays in ``searched[name]``."""
-    runs = searched[name] = {lr: train(build, lr) for lr in start}  # lr -> (model, history, curve)
+def search_rates(name: str, build, rates: tuple[float, ...]):
+    """Train one model per starting rate in ``rates``; keep the lowest final VALIDATION loss.
+    Returns the model, history, curve and rate of the winner; every run stays in ``searched[name]``."""
+    runs = searched[name] = {lr: train(build, lr) for lr in rates}  # lr -> (model, history, curve)
     valid = {lr: run[1]["valid_loss"][-1] for lr, run in runs.items()}
-    while len(runs) < (limit or max_runs) and min(valid, key=valid.get) in (min(runs), max(runs)):
-        best = min(valid, key=valid.get)
-        lr = best * 2 if best == max(runs) else best / 2  # one step further in its direction
-        runs[lr] = train(build, lr)
-        valid[lr] = runs[lr][1]["valid_loss"][-1]
     best = min(valid, key=valid.get)
-    edge = "  (still at the edge of the rates tried)" if best in (min(runs), max(runs)) else ""
-    print(f"{name:<34} validation loss at the end: " + ", ".join(
-        f"{lr:g}: {valid[lr]:.3f}" for lr in sorted(runs)) + f" -> {best:g}{edge}")
+    inside = min(rates) < best < max(rates)
+    print(f"{name}: validation loss at the end: " + ", ".join(f"{lr:g}: {valid[lr]:.3f}" for lr in rates)
+          + f" -> {best:g}, " + ("inside the bracket (worse rates on both sides)" if inside else
+                                 f"unbracketed (at the {'low' if best == min(rates) else 'high'} edge of the "
+                                 "rates tried; a rate beyond it might do better)"))
     return *runs[best], best
 
 
@@ -498,41 +493,40 @@ builds = {  # all centred on the mean training image, none with BatchNorm
     "conv AE (upsample)": lambda: ConvAutoencoder(n_latent=32, decoder="upsample",
                                                   input_mean=mean_image)}
 models, histories, curves, chosen_lr, searched = {}, {}, {}, {}, {}
-for name, start, limit in (("dense AE", (6e-3, 1.2e-2), 3), ("conv AE (transpose)", (3e-3, 6e-3, 1.2e-2), 4)):
-    models[name], histories[name], curves[name], chosen_lr[name] = train_at_best_rate(
-        name, builds[name], start=start, limit=limit)
-conv_runs = searched["conv AE (transpose)"]  # lr -> (model, history, curve)
+print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps (target {steps:,}), "
+      f"validation on {len(x_valid):,} images after every epoch ({course.mode} mode)")
+
+# %%
+name = "dense AE"  # two runs, about 1/6 of a conv run's time each
+models[name], histories[name], curves[name], chosen_lr[name] = search_rates(name, builds[name], (6e-3, 1.2e-2))
+
+# %%
+name = "conv AE (transpose)"  # three runs: the lesson's largest cost
+models[name], histories[name], curves[name], lr_conv = search_rates(name, builds[name], (6e-3, 1.2e-2, 2.4e-2))
+chosen_lr[name] = lr_conv
+conv_runs = searched[name]  # lr -> (model, history, curve)
 valid_err = {lr: mse_per_pixel_per_image(run[0], x_valid) for lr, run in conv_runs.items()}  # (N_valid,)
 valid_dead = {lr: sum(int(m.sum()) for m in list(dead_channels(run[0], x_valid).values())[:2])
               for lr, run in conv_runs.items()}  # dead encoder channels (16 + 32) on the validation images
-lr_low = chosen_lr["conv AE (transpose)"]  # the lowest validation error
-z_low = {}  # lr -> z of (its validation error - the lowest), image by image
-for lr in sorted(conv_runs):
-    gap = valid_err[lr] - valid_err[lr_low]  # (N_valid,)
-    z_low[lr] = 0.0 if lr == lr_low else gap.mean().item() / (gap.std().item() / len(gap) ** 0.5)
-    print(f"    conv AE at {lr:<7g} validation MSE per pixel {valid_err[lr].mean():.5f} (z = {z_low[lr]:+5.1f} "
-          f"vs the lowest), dead encoder channels {valid_dead[lr]} of 48")
-ties = [lr for lr in conv_runs if lr < lr_low and z_low[lr] <= 2 and valid_dead[lr] < valid_dead[lr_low]]
-if ties:  # a lower rate within the validation noise that kills fewer channels: prefer it
-    lr_pick = min(ties, key=lambda lr: (valid_dead[lr], valid_err[lr].mean().item()))
-    models["conv AE (transpose)"], histories["conv AE (transpose)"], curves["conv AE (transpose)"] = conv_runs[lr_pick]
-    chosen_lr["conv AE (transpose)"] = lr_pick
-lr_conv = chosen_lr["conv AE (transpose)"]
-print(f"In this run: the conv AE uses {lr_conv:g}, " + (
-    f"not {lr_low:g}: its validation error is within the noise of the lowest (z = {z_low[lr_conv]:+.1f}) "
-    f"and it leaves {valid_dead[lr_conv]} dead encoder channels instead of {valid_dead[lr_low]}" if ties else
-    "the rate of the lowest validation error: no lower rate tied within the noise (|z| <= 2) with fewer "
-    "dead channels") + (f"; rates tried above and below it: "
-                        f"{min(conv_runs) < lr_conv < max(conv_runs)}."))
-chosen_lr["conv AE (upsample)"] = chosen_lr["conv AE (transpose)"]  # borrowed: no search of its own
-models["conv AE (upsample)"], histories["conv AE (upsample)"], curves["conv AE (upsample)"] = train(
-    builds["conv AE (upsample)"], chosen_lr["conv AE (upsample)"])
-models = {name: models[name] for name in ("dense AE", "conv AE (transpose)", "conv AE (upsample)")}
-n_steps = epochs * math.ceil(len(x_train) / batch_size)  # the optimizer steps that really ran
-print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps (target {steps:,}), "
-      f"validation on {len(x_valid):,} images after every epoch ({course.mode} mode)")
-print("chosen starting rates: " + ", ".join(f"{n} {lr:g}" for n, lr in chosen_lr.items())
-      + " (the upsample model's is borrowed from its transposed sibling, not searched)")
+z_best = {}  # lr -> z of (its validation error - the winner's), image by image
+for lr in conv_runs:
+    gap = valid_err[lr] - valid_err[lr_conv]  # (N_valid,)
+    z_best[lr] = 0.0 if lr == lr_conv else gap.mean().item() / (gap.std().item() / len(gap) ** 0.5)
+    print(f"    at {lr:<6g} validation MSE per pixel {valid_err[lr].mean():.5f} (z = {z_best[lr]:+5.1f} vs the "
+          f"winner), dead encoder channels {valid_dead[lr]} of 48 (Appendix E)")
+ties = [lr for lr in conv_runs if lr != lr_conv and z_best[lr] <= 2 and valid_dead[lr] < valid_dead[lr_conv]]
+print("remark: " + (f"{', '.join(f'{lr:g}' for lr in ties)} came within the validation noise (z <= 2) with "
+                    "fewer dead channels; the lesson still keeps the lowest validation error." if ties else
+                    "no other rate came within the validation noise (z <= 2) with fewer dead channels."))
+
+# %%
+name = "conv AE (upsample)"  # one run: half the steps, at the transposed sibling's rate (not searched)
+chosen_lr[name] = lr_conv
+up_epochs = max(1, epochs // 2)  # a step costs several times a transposed step (section 5 prints the ratio)
+models[name], histories[name], curves[name] = train(builds[name], lr_conv, n_epochs=up_epochs)
+up_steps = up_epochs * math.ceil(len(x_train) / batch_size)
+print(f"{name}: {up_steps:,} steps ({up_epochs} of {epochs} epochs) at the borrowed rate {lr_conv:g}; "
+      f"the other two models: {n_steps:,} steps at their own searched rates")
 
 # %%
 import statistics
@@ -563,7 +557,7 @@ for name in results:  # the same test images for every model: compare them image
     if name != best:
         gap = per_image[name] - per_image[best]  # (N,)
         se = gap.std().item() / len(gap) ** 0.5  # standard error of the mean gap
-        borrowed = (" (the upsample model at its sibling's rate; seed 0 only, not replicated)"
+        borrowed = (" (the upsample model: half the steps, its sibling's rate, seed 0 only)"
                     if "upsample" in name + best else "")
         print(f"    {name} - {best}: {gap.mean():+.5f} (standard error {se:.5f}, "
               f"z = {gap.mean() / se:+.1f}): {'beyond' if gap.mean() > 2 * se else 'within'} "
@@ -620,10 +614,11 @@ fig
 # `fit`'s training loss, averaged over each epoch's batches while the weights still improved, one
 # reason a square can sit above validation (Appendix A).
 #
-# Why can convolutions win with fewer parameters? Their first and last layers reuse one small
-# filter at every position, so every image trains each filter at every position: that is where
-# the saving sits (the printed first- and last-layer counts). Most of the conv AE's parameters sit
-# in the two linear layers around the code, which share nothing. Fewer parameters do not mean
+# Did convolutions win with fewer parameters? The "In this run" line above says. Where their
+# edge can come from: their first and last layers reuse one small filter at every position, so
+# every image trains each filter at every position. That is where the saving sits (the printed
+# first- and last-layer counts). Most of the conv AE's parameters sit in the two linear layers
+# around the code, which share nothing. Fewer parameters do not mean
 # less work: each convolution weight is used at every position. The cell counts the multiply-adds
 # of one image.
 
@@ -742,9 +737,9 @@ else:
 # step is cheap, so the same CPU time buys the dense AE more steps. The lines above say which
 # model was ahead at equal steps and at the printed share of the conv AE's time in this run.
 #
-# Super-resolution networks, which also output exact pixel values, dropped BatchNorm too (EDSR,
-# Lim et al., 2017; ESRGAN, Wang et al., 2018); this lesson does not test why. The rest of the
-# lesson studies the conv AE without BatchNorm.
+# Super-resolution networks, which also output exact pixel values, dropped BatchNorm (EDSR,
+# Lim et al., 2017; ESRGAN, Wang et al., 2018), whatever its sign above; this lesson does not
+# test why. The rest of the lesson studies the conv AE without BatchNorm.
 
 # %%
 from course_utils.plots import rows_figure
@@ -784,7 +779,7 @@ fully_conv = nn.Sequential(
 histories["fully conv AE"] = fit(fully_conv.to(course.device), x_train.to(course.device),
                                  x_valid.to(course.device), epochs=max(1, epochs // 2),  # half
                                  lr=chosen_lr["conv AE (transpose)"],
-                                 batch_size=batch_size, callbacks=[CosineDecay()], verbose=False)
+                                 batch_size=batch_size, callbacks=[CosineDecay()], verbose=True)
 fully_conv.eval()
 models["fully conv AE"] = fully_conv
 results["fully conv AE"] = mse_per_pixel_per_image(fully_conv, x_test).mean().item()
@@ -799,10 +794,11 @@ print(f"In this run: the fully conv AE's error was {fc_mse / conv_mse:.2f} times
       f"{max(1, epochs // 2)} of its {epochs} epochs.")
 
 # %% [markdown]
-# Five differences could each explain a higher error, and this lesson does not separate them:
-# its code is **local** (each code cell sees a small window, so no number describes the
-# garment's overall shape), everything passes through **one channel**, it has fewer parameters,
-# it trained half as long, and it has no per-pixel centring.
+# The ratio above, whichever side of 1 it falls, has no single cause: the fully conv AE differs
+# in six ways, and this lesson does not separate them. Its code is **local** (each code cell sees
+# a small window, so no number describes the garment's overall shape) and has 49 numbers, not 32;
+# everything passes through **one channel**; it has fewer parameters, trained half as long, and
+# has no per-pixel centring.
 #
 # The **receptive field** of a code cell is the set of input pixels that can change it. Layer by
 # layer: a window starts as 1 pixel; a $k \times k$ convolution widens it by $k - 1$ steps of the
@@ -892,10 +888,10 @@ fig
 # layers around their code, fitted to garments at their usual place: a shifted garment meets
 # weights that never saw its parts there. Those layers suffice: the uncentred conv AE keeps them,
 # drops the centring, and is hurt too; the centring line says whether centring adds to that. The
-# fully convolutional model has no weight tied to a position, which is why its error stays flat
-# under shifts; its code moves with the image only for shifts by 4 pixels (1-3 px fall between
-# code cells), and flat is not good: the last line compares its absolute error at 3 px. It also
-# differs in size, code, steps and centring. When positions vary, the usual remedy is to train on
+# fully convolutional model has no weight tied to a position, yet black fill pushes garment pixels
+# out of the frame and its code moves with the image only for shifts by 4 pixels (1-3 px fall
+# between code cells): its ratios above say how much its error grew, and the last line compares
+# its absolute error at 3 px. When positions vary, the usual remedy is to train on
 # randomly shifted images (try it). (A fully convolutional code is a small picture, not a compact
 # vector; the VAEs of lessons 06-07 use a linear layer before their code, while VQ-VAE and latent
 # diffusion's autoencoders keep a spatial grid of codes.)
@@ -1128,7 +1124,8 @@ t_name, u_name = "conv AE (transpose)", "conv AE (upsample)"
 print(f"Decoder choice, from this run (seed 0):\n"
       f"  transposed: test error {results[t_name]:.5f}, {work[t_name]:,} multiply-adds, "
       f"{sec[t_name]:.1f} s per epoch; grid {verdict[t_name]}.\n"
-      f"  upsample + conv: test error {results[u_name]:.5f} ({'higher' if results[u_name] > results[t_name] else 'not higher'}), "
+      f"  upsample + conv ({up_steps:,} of {n_steps:,} steps): test error {results[u_name]:.5f} "
+      f"({'higher' if results[u_name] > results[t_name] else 'not higher'}), "
       f"{work[u_name] / work[t_name]:.1f} x the multiply-adds, {sec[u_name] / sec[t_name]:.1f} x the time; "
       f"no grid on a flat input by construction; trained grid {verdict[u_name]}.\n"
       f"  kernel 4, stride 2: evens the overlap, but the four sub-kernel sums can still differ (above).")
@@ -1136,8 +1133,9 @@ print(f"Decoder choice, from this run (seed 0):\n"
 # %% [markdown]
 # The grid is a risk built into the transposed layer; nothing guarantees that training removes
 # it, so measure it on your own trained decoder. Upsample + convolution
-# removes the flat-input causes by construction and pays in multiply-adds and time. Appendix C
-# gives the sizes with their bootstrap errors and compares untrained decoders with a noise floor.
+# removes the flat-input causes by construction; what it costs in multiply-adds and time is the
+# printed ratio above. Appendix C gives the sizes with their bootstrap errors and compares
+# untrained decoders with a noise floor.
 
 # %% [markdown]
 # ## Summary
@@ -1177,7 +1175,7 @@ if eq_verdict:
 else:
     print("In this run: the equal-time dense run was skipped (equal steps only).")
 print(f"In this run: the trained transposed decoder's period-2 grid was {verdict['conv AE (transpose)']}; "
-      f"the upsampling decoder's was {verdict['conv AE (upsample)']}.")
+      f"the upsampling decoder's ({up_steps:,} steps) was {verdict['conv AE (upsample)']}.")
 
 # %% [markdown]
 # ## Appendix A: the training curve against validation, and forgetting `eval()`
@@ -1614,8 +1612,8 @@ print(f"on 300 random 14x14 inputs: parity means {noise_means.numpy().round(3)},
 # > - *Assuming a conv AE is small because convolutions share weights.* Count them: the linear
 # >   layers next to the code usually dominate.
 # > - *Forgetting `model.eval()` with BatchNorm.* In training mode every output depends on the
-# >   rest of its batch, and each forward pass (even under `torch.no_grad()`) overwrites the
-# >   running averages. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
+# >   rest of its batch, and each forward pass (even under `torch.no_grad()`) moves the running
+# >   averages 10% of the way toward the batch's statistics. `predict` and `evaluate` switch to eval mode for you; `model(x)` does not.
 # > - *Expecting a conv AE to be shift-equivariant.* Its linear bottleneck ties the code to
 # >   positions. A fully convolutional model is shift-**equivariant** (its code map moves with
 # >   the image, for shifts by multiples of its total stride and away from the borders), not
