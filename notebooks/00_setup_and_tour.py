@@ -1261,6 +1261,7 @@ from pathlib import Path
 
 from course_utils.data import iterate_batches
 
+torch.manual_seed(0)  # the stand-in model's seed
 model = torch.nn.Linear(784, 10).to(course.device)  # section 4's stand-in model, built again here
 (xb,) = next(iterate_batches(mnist.train.x, batch_size=128))  # section 4's batch: (128, 1, 28, 28)
 xb = xb.flatten(1).to(course.device)  # (128, 784), on the model's device
