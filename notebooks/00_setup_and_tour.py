@@ -124,10 +124,12 @@ print(f"L = {L.item():.2f}; autograd's dL/dw {w.grad.tolist()}, by hand {by_hand
       f"equal: {torch.allclose(w.grad, by_hand)}")
 
 # %% [markdown]
-# "Adds" matters. The cell below calls `backward()` again without emptying `w.grad` and prints
-# whether it now holds twice the gradient.
+# "Adds" matters. The cell below empties `w.grad`, calls `backward()` twice without emptying it in
+# between, and prints whether it then holds twice the gradient.
 
 # %%
+w.grad = None  # start empty, so this cell gives the same answer when it is run again
+(X @ w).pow(2).sum().backward()  # a first backward(): w.grad = dL/dw
 first_grad = w.grad.clone()  # (3,): dL/dw from the first backward()
 L = (X @ w).pow(2).sum()  # the same loss, computed again
 L.backward()  # adds dL/dw to w.grad once more
@@ -181,8 +183,8 @@ print(f"one hand step with lr = {lr}: L = {L.item():.2f} before, {L_after.item()
 #
 # A seed makes random numbers repeatable. `setup_course(seed=0)` seeds the **global** generators
 # once. So a notebook run top to bottom in a fresh kernel repeats its random draws and the results
-# built from them. Timings do not repeat, and a different thread count or another machine can
-# change the last digits of sums (Appendix B). Every draw moves a global generator on, so running
+# built from them. Timings do not repeat, another device can draw other numbers from the same seed, and a
+# different thread count or another machine can change the last digits of sums (Appendix B). Every draw moves a global generator on, so running
 # one cell twice gives other numbers the second time. That is why the lessons re-seed
 # (`torch.manual_seed(0)`) in the cell that builds a model. Functions with a
 # `generator=` argument (`iterate_batches`, lesson 04's noise) draw from the `torch.Generator` you
@@ -214,25 +216,6 @@ def shuffled(generator=None) -> list[int]:
 print("iterate_batches(shuffle=True), two calls: same order without a generator:", shuffled() == shuffled(),
       "| with a fresh generator seeded 0 each time:",
       shuffled(torch.Generator().manual_seed(0)) == shuffled(torch.Generator().manual_seed(0)))
-
-# %%
-torch.manual_seed(0)  # seeds the CPU's generator and every GPU's
-on_cpu = torch.randn(3)  # (3,), drawn by the CPU's generator
-print(f"seed 0, torch.randn(3) on the CPU: {[round(v, 4) for v in on_cpu.tolist()]}")
-if course.device.type != "cpu":
-    torch.manual_seed(0)
-    on_gpu = torch.randn(3, device=course.device)  # (3,), drawn by the GPU's algorithm (Philox)
-    print(f"seed 0, torch.randn(3) on {course.device}: {[round(v, 4) for v in on_gpu.tolist()]}")
-    print("the CPU's and the GPU's draws are identical:", torch.equal(on_cpu, on_gpu.cpu()))
-else:
-    print("No GPU in this run: only the CPU's draw was made, so this run compares nothing. "
-          "The comparison needs a GPU (on Colab with a GPU, this cell makes the same call there).")
-
-# %% [markdown]
-# The CPU and a GPU use different random-number algorithms (a Mersenne Twister on the CPU, Philox
-# on an NVIDIA GPU): one seed draws other numbers on each, and even two GPU models can differ. To
-# repeat a run, rerun it from the top on the same machine. Bit-for-bit repeats on a GPU take more
-# settings (Appendix B runs them).
 
 # %% [markdown]
 # ## 3. The data, offline first
@@ -392,7 +375,7 @@ print(f"module: after layer.to(torch.float64), its weights are {layer.weight.dty
 #
 # ### A first taste: 784 pixels from a few numbers
 #
-# What is all this for? The cell below describes each of ten test images by only $k$ numbers, with
+# What is all this for? The cell below describes each of ten validation images by only $k$ numbers, with
 # principal component analysis (PCA, built from scratch in lesson 01). It draws the images back
 # from those numbers, for $k$ = 2, 10 and 50, and prints how much of the pixels' variance each $k$
 # keeps. An **autoencoder** is a network trained to do the same. It computes a code from its input,
@@ -403,10 +386,10 @@ from course_utils.pca import PCA
 from course_utils.plots import rows_figure
 
 taste = PCA(n_components=50).fit(fashion.train.x.flatten(1))  # (N, 784) -> 50 directions
-strip = {"original": fashion.test.x[:10]}
+strip = {"original": fashion.valid.x[:10]}
 for k in (2, 10, 50):
     small = taste.truncated(k)
-    strip[f"{k} numbers"] = small.reconstruct(fashion.test.x[:10].flatten(1)).clamp(0, 1)  # (10, 784)
+    strip[f"{k} numbers"] = small.reconstruct(fashion.valid.x[:10].flatten(1)).clamp(0, 1)  # (10, 784)
     print(f"k = {k:>2} numbers per image keep {small.explained_variance_ratio.sum():.0%} of the variance")
 rows_figure(strip, title=f"{fashion.name}: each image rebuilt from k numbers (lesson 01 explains how)")
 
@@ -443,7 +426,8 @@ fig
 # %% [markdown]
 # ### TinyAE: the diagram in PyTorch
 #
-# `TinyAE`, the model lesson 01 studies, is an `nn.Module`. Its `encoder` is one linear layer from
+# `TinyAE` is an `nn.Module`; lesson 01 studies the same model as
+# `course_utils.models.LinearAutoencoder`. Its `encoder` is one linear layer from
 # 784 pixels to a code of 10 numbers; its `decoder` is one linear layer back. The cell below passes
 # a batch of 128 training images through it and prints each tensor's shape and the model's weights,
 # which the optimizer changes. Then it calls `backward()` on the batch's loss, to see which tensors
@@ -588,7 +572,8 @@ check_training_pass(train_pass)
 
 # %% [markdown]
 # The cell below trains a fresh `TinyAE` from seed 0 with the five moves written out. `lr=3e-3` is
-# Adam's learning rate $\eta$: each weight moves by about 0.003 at most per step. The cell makes 20
+# Adam's learning rate $\eta$: it sets the rough size of each weight's step, since Adam rescales the
+# gradient so that steps are of order $\eta$ (here 0.003), not capped at it. The cell makes 20
 # passes over at most 50 batches of 128 training images. After each pass it measures the loss on
 # those images and on the validation split. The yardstick is PCA with the same 10 numbers per image.
 # The check passes when the model's validation loss ends within 10% of PCA's, about what two of the
@@ -692,8 +677,8 @@ ax_ratio.legend(fontsize=8, loc="lower left", title=f"{above} early point(s) abo
                 title_fontsize=8)
 display(fig)  # show it now (the strip below is drawn by the same cell)
 with torch.no_grad():
-    trained = tiny(fashion.test.x[:10].to(device)).clamp(0, 1).cpu()  # (10, 784), back on the CPU
-rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbers"],
+    trained = tiny(fashion.valid.x[:10].to(device)).clamp(0, 1).cpu()  # (10, 784), back on the CPU
+rows_figure({"original": fashion.valid.x[:10], "PCA, 10 numbers": strip["10 numbers"],
              f"TinyAE, {n_steps:,} steps": trained},
             title=f"{fashion.name}: 10 numbers per image, from PCA and from the trained TinyAE")
 
@@ -714,7 +699,9 @@ rows_figure({"original": fashion.test.x[:10], "PCA, 10 numbers": strip["10 numbe
 
 # %% [markdown]
 # **When a loss will not fall**, first try to over-fit one batch. If even one batch's loss stays
-# up, the bug is in the code (model, loss, loop or preprocessing), not in the data. The cell below
+# up, the cause is in the code (model, loss, loop or preprocessing) or in the optimizer's settings
+# (learning rate, optimizer), not in the data: in Appendix F, correct code trained with plain SGD at
+# $\eta = 10^{-4}$ ends far above Adam's loss (it prints both). The cell below
 # trains a fresh TinyAE on one batch of 64 images for 200 Adam steps, with two yardsticks.
 # Outputting the batch's mean image is the best a model can do if its code
 # carries nothing (a broken encoder still gets there, through the decoder's bias). The best
@@ -744,7 +731,8 @@ progress = (mean_image_loss - probe_losses[-1]) / (mean_image_loss - floor)
 print(f"mean image only: {mean_image_loss:.1f}; best 10-number code: {floor:.1f}; TinyAE: {probe_losses[-1]:.1f}")
 print(f"In this run: training went {progress:.0%} of the way from the mean image to the floor: "
       + ("the code carries information, the model and loop can learn." if progress > 0.5 else
-         "not past halfway: look for a bug (is the code used? is the loss right?)."))
+         "not past halfway: look for a bug (is the code used? is the loss right?) or a learning rate "
+         "that is too small or too large."))
 
 # %% [markdown]
 # ## 7. Interactive views
@@ -875,7 +863,8 @@ print("the fix, .detach().cpu().numpy():", out.detach().cpu().numpy().shape)
 #   optimizer changes its weights, never the code z. Five moves per batch: zero_grad, forward,
 #   loss, backward, step; the validation loss next to PCA's shows whether training works here.
 #
-# The appendices are optional; [jump to the quiz](00_setup_and_tour.ipynb#quiz).
+# The appendices are optional; [jump to your setup checklist](00_setup_and_tour.ipynb#setup),
+# then the quiz.
 
 # %% [markdown]
 # ## Appendix A: three ways to cut batches, timed
@@ -1095,7 +1084,7 @@ else:
 # **Takeaway, if you skip it:** a seed fixes the random numbers, not the order in which a device
 # adds numbers up, and floating-point sums depend on that order in their last digits. So a seed
 # alone need not repeat GPU results to the last bit. On a CPU, the same thread count splits a sum
-# the same way every time, so a rerun repeats it; a different thread count (the last cell below),
+# the same way every time, so a rerun repeats it; a different thread count (the thread-count cell below),
 # or another machine, can change its last digits. The lessons do not need bit-for-bit repeats. On ONE device, with the same library versions and thread count, it takes:
 #
 # - `torch.use_deterministic_algorithms(True)`: deterministic versions of the operations (and an
@@ -1191,6 +1180,26 @@ else:
 del x
 
 # %% [markdown]
+# The CPU and a GPU use different random-number algorithms (a Mersenne Twister on the CPU, Philox
+# on an NVIDIA GPU): one seed draws other numbers on each, and even two GPU models can differ. To
+# repeat a run, rerun it from the top on the same machine. Bit-for-bit repeats on a GPU take more
+# settings (the cells above run them). The cell below draws from seed 0 on the CPU and, if this
+# machine has a GPU, on the GPU.
+
+# %%
+torch.manual_seed(0)  # seeds the CPU's generator and every GPU's
+on_cpu = torch.randn(3)  # (3,), drawn by the CPU's generator
+print(f"seed 0, torch.randn(3) on the CPU: {[round(v, 4) for v in on_cpu.tolist()]}")
+if course.device.type != "cpu":
+    torch.manual_seed(0)
+    on_gpu = torch.randn(3, device=course.device)  # (3,), drawn by the GPU's algorithm (Philox)
+    print(f"seed 0, torch.randn(3) on {course.device}: {[round(v, 4) for v in on_gpu.tolist()]}")
+    print("the CPU's and the GPU's draws are identical:", torch.equal(on_cpu, on_gpu.cpu()))
+else:
+    print("No GPU in this run: only the CPU's draw was made, so this run compares nothing. "
+          "The comparison needs a GPU (on Colab with a GPU, this cell makes the same call there).")
+
+# %% [markdown]
 # ## Appendix C: the batch axis, and a layer that mixes the images of a batch
 #
 # **Optional:** what the first axis of a batch means, and a layer that mixes the images of a
@@ -1235,7 +1244,8 @@ print(f"with BatchNorm1d after it, in training mode: image 1's row is the same i
 # at its time limit) takes it along. `model.state_dict()` is a dictionary from the name of each
 # parameter and buffer (such as BatchNorm's running statistics) to its tensor; `torch.save` writes it to a file (on Colab, to your mounted Google Drive if it
 # must survive the runtime), and `load_state_dict` copies it into a freshly built model of the
-# same architecture. The cell below saves the stand-in model into a temporary folder, builds a
+# same architecture. The cell below builds section 4's stand-in model and batch again (so this appendix runs on its
+# own), saves the model into a temporary folder, builds a
 # new model (other random weights), loads the file into it, and prints whether the new model
 # gives the old one's outputs, before and after loading. `map_location` puts the loaded tensors
 # on this run's device, so a file saved on a GPU loads on a CPU too.
@@ -1249,6 +1259,12 @@ print(f"with BatchNorm1d after it, in training mode: image 1's row is the same i
 import tempfile
 from pathlib import Path
 
+from course_utils.data import iterate_batches
+
+torch.manual_seed(0)  # the stand-in model's seed
+model = torch.nn.Linear(784, 10).to(course.device)  # section 4's stand-in model, built again here
+(xb,) = next(iterate_batches(mnist.train.x, batch_size=128))  # section 4's batch: (128, 1, 28, 28)
+xb = xb.flatten(1).to(course.device)  # (128, 784), on the model's device
 print("state_dict:", {name: tuple(t.shape) for name, t in model.state_dict().items()})
 with tempfile.TemporaryDirectory() as folder:
     path = Path(folder) / "model.pt"
@@ -1467,6 +1483,8 @@ check_weighted_loss(weighted_loss)
 # the kept PCA plane is turned, with a check cell after each task.
 
 # %% [markdown]
+# <a id="setup"></a>
+#
 # ## Your setup, in one cell
 #
 # Before the quiz, everything this notebook found about your setup, one line each: ✓ for the
