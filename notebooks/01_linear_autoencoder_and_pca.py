@@ -205,11 +205,10 @@ print("variance along each principal direction:", eigenvalues.numpy().round(4))
 
 # %% [markdown]
 # **Why centre first?** The SVD finds the directions that best describe the points *as seen from
-# the origin*. This cloud's mean is not small compared with its spread (the cell prints its
-# distance from the origin next to the standard deviation along the first principal direction),
-# so without centring the first "direction" is pulled towards the cloud's position instead of
-# following its spread. **Predict:** how many
-# degrees off will the uncentred first direction be?
+# the origin*. This cloud's mean is not small compared with its spread (printed), so
+# without centring the first "direction" is pulled towards the cloud's position instead of
+# following its spread. **Predict:** will the uncentred first direction point nearer the spread or
+# nearer the mean, and will the error rise a little or a lot?
 
 # %%
 _, _, vt_raw = torch.linalg.svd(cloud, full_matrices=False)  # the SAME SVD, without centring
@@ -278,9 +277,9 @@ print("reconstructions unchanged:", torch.allclose(codes_flipped @ (flip * vt[:2
 
 # %% [markdown]
 # The course package does the same in `course_utils.pca.PCA` (a short file), through
-# the eigenvectors of the $D \times D$ covariance, a shortcut section 5 times. PCA's mean squared
-# error per point is the **sum of the discarded eigenvalues**; here we keep two directions and
-# discard one.
+# the eigenvectors of the $D \times D$ covariance, a shortcut section 5 times. On the points PCA was
+# fitted on, its mean squared error per point is the **sum of the discarded eigenvalues**; here we
+# keep two directions and discard one.
 
 # %%
 from course_utils.pca import PCA, principal_angles_deg
@@ -412,7 +411,8 @@ print("angle between column j of W_d and principal direction j:", [f"{a:.1f}" fo
 # projection $V_kV_k^\top$, so the reconstructions have covariance $V_k\Lambda_kV_k^\top$, whose
 # eigenvectors are PCA's, in order: a PCA of the decoder's outputs recovers the ordered basis, up
 # to the network's small leak (deep dive 1). Lying in the subspace is not enough: the second cell
-# maps the cloud into the same plane by $V_2\,\mathrm{diag}(0.2, 1)\,V_2^\top$.
+# maps the cloud into the same plane by $V_2\,\mathrm{diag}(0.2, 1)\,V_2^\top$. That squeeze leaves
+# less variance along $v_1$ than along $v_2$, so a PCA of its outputs puts $v_2$ first (printed).
 
 # %%
 with torch.no_grad():
@@ -708,8 +708,34 @@ angles_focus, ratio_cut = r_focus["angles"], r_focus["gap_ratio"]  # (k_focus,) 
 # PCA's error is the floor only on the training data (Eckart-Young). The last column is the
 # **eigengap** at the cut, $\lambda_k / \lambda_{k+1}$: near 1, the last kept and the first
 # discarded direction can trade places at almost no cost, so **a close error is not yet the same
-# subspace**. The trained $k$ with the smallest eigengap is the **focus cut** (other seeds, PCA's
-# sampling spread, the focus cut up close: deep dive 9).
+# subspace**. The trained $k$ with the smallest eigengap is the **focus cut** (deep dive 9).
+
+# %% [markdown]
+# **What the code is.** Ten numbers for ten classes, yet the code is not class probabilities:
+# nothing makes its entries positive or sum to one (three codes below). It is an *activation*,
+# recomputed from each image; the optimizer updates only the listed parameters. The figure shows
+# the $k = 2$ codes of PCA and of the autoencoder by class: if the subspaces agree, the panels
+# differ by an invertible linear map and a shift (deep dive 7 measures how closely).
+
+# %%
+from course_utils.train import predict
+
+model10 = results[10]["model"]
+codes10 = predict(model10, x_train, fn=lambda m, xb: m.encode(xb))  # (N, 10): the training images' codes
+with torch.no_grad():
+    three_codes = model10.encode(x_test[:3])  # (3, 10): one code per image
+print("codes of three test images:\n", three_codes.numpy().round(2))
+print("sum of each code:", three_codes.sum(dim=1).numpy().round(2),
+      "| negative entries:", int((three_codes < 0).sum()), "of", three_codes.numel())
+print("the parameters (what the optimizer updates):",
+      {name: tuple(p.shape) for name, p in model10.named_parameters()})
+from course_utils.plots import codes_side_by_side_figure
+
+codes_pca = pca.truncated(2).encode(x_test)  # (N, 2): PCA's 2-D codes of the test images
+with torch.no_grad():
+    codes_ae = results[2]["model"].encode(x_test)  # (N, 2): the k = 2 autoencoder's codes
+codes_side_by_side_figure({"PCA codes (k = 2)": codes_pca, "linear autoencoder codes (k = 2)": codes_ae},
+                          data.test.y, data.classes, title=f"{data.name}: the 2-D codes of the test images")
 
 # %% [markdown]
 # **Why nearly equal eigenvalues allow large angles.** Turn the $k$-th kept direction by an angle
@@ -765,20 +791,21 @@ fit(curve_ae, arc, epochs=arc_steps // 16, batch_size=64, lr=1e-2, verbose=False
 pca_arc = PCA(n_components=1).fit(arc)
 arc_pca_err = mean_sse_per_image(pca_arc.reconstruct(arc), arc).item()
 arc_ae_err = mean_sse_per_image(predict(curve_ae, arc), arc).item()
-noise_floor = 0.05**2  # variance of the noise ACROSS the curve: no 1-D code along it can remove it
+noise_floor = 0.05**2  # noise variance across the curve: a reference, not a bound
 print(f"squared error per point with a 1-D code: PCA {arc_pca_err:.4f}, nonlinear AE {arc_ae_err:.4f}")
 print(f"PCA's error = its discarded (second) eigenvalue: {arc_pca_err:.4f} vs {pca_arc.eigenvalues[1]:.4f}")
 print(f"noise variance across the curve: {noise_floor:.4f}; the nonlinear AE's error is "
       f"{arc_ae_err / noise_floor:.2f} times that")
 print(f"In this run: with one number per point, the nonlinear AE's error is {arc_ae_err / arc_pca_err:.0%} of "
-      f"PCA's and {arc_ae_err / noise_floor:.2f} times the noise floor across the curve.")
+      f"PCA's and {arc_ae_err / noise_floor:.2f} times the noise variance across the curve "
+      f"({'above' if arc_ae_err > noise_floor else 'below'} it).")
 curve_fit_figure(arc, {"PCA, k = 1": pca_arc.reconstruct(arc), "nonlinear AE, k = 1": predict(curve_ae, arc)},
                  title="one number per point: a straight line vs a learned curve")
 
 # %% [markdown]
 # PCA's line cuts across the arc; its error is the spread across the line, its second eigenvalue.
-# The autoencoder has a floor too: a code along the curve cannot record the noise across it
-# ($0.05^2 = 0.0025$ per point).
+# A curve on the true arc would still miss the noise across it, $0.05^2 = 0.0025$ per point: a
+# reference, not a bound (a ratio below 1 means the curve bends towards these points' noise).
 #
 # **The same on images.** A preview of lesson 02: one hidden layer of 256 ReLU units on each side,
 # and the same code size $k = 10$, loss, steps and learning rate as the linear models.
@@ -809,7 +836,7 @@ with torch.no_grad():
     show = data.test.x[:10]
     linear_recon = results[10]["model"](show).clamp(0, 1)
     deep_recon = deep(show).clamp(0, 1)
-rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_recon, "nonlinear AE": deep_recon},
+rows_figure({"original": show, "linear AE (k = 10)": linear_recon, "nonlinear AE": deep_recon},
           title="the same 10-number code, linear vs nonlinear")
 
 # %% [markdown]
@@ -819,7 +846,6 @@ rows_figure({"original": show, "linear AE (= PCA, ratio in the table)": linear_r
 #
 # > **Common mistakes**
 # > - *Comparing principal directions entry by entry*: each is defined up to its sign; use angles.
-# > - *Reading the code as class probabilities or as a parameter*: it is an activation.
 # > - *Comparing a training error with a test error, or a per-image number with a per-pixel one*
 # >   (a factor of 784).
 # > - *Applying a sigmoid before `binary_cross_entropy_with_logits`*, which applies it itself.
@@ -879,7 +905,8 @@ print(f"||W_d W_e - V_2 V_2^T|| = {distance:.4f}; what kind of deviation: ||P - 
       f"||P v3|| = {leak:.4f} (all 0 for PCA's projection)")
 print(f"W_d W_e is PCA's orthogonal projection V_2 V_2^T (distance < 0.01)? "
       f"{'yes' if distance < 0.01 else 'not yet'}: distance {distance:.4f}, leak {leak:.3f}")
-print(f"what this leak costs, lambda_3 ||P v3||^2, in % of PCA's error lambda_3: {leak**2:.3%}")
+print(f"the leak's share of the error, lambda_3 ||P v3||^2, in % of PCA's error lambda_3: {leak**2:.3%}; "
+      f"measured excess over PCA (all of P's deviations): {ae_error / pca_error - 1:.3%}")
 print(f"eigenvalue ratio lambda_2 / lambda_3 = {pca2.eigenvalues[1] / pca2.eigenvalues[2]:.1f}: for plain gradient "
       f"descent the pull that removes the leak is that many times weaker (not measured under Adam)")
 
@@ -1025,8 +1052,9 @@ print(f"full batch: closest {full_tensor[best_step]:.1e} at step {best_step + 1:
 # The weak off-plane pull is why the distance to $V_2 V_2^\top$ (orange) stays high long after the
 # error gap (blue) has settled. Where the constant-rate and full-batch controls cross the tolerance
 # near the cosine run's step, neither decay nor minibatch noise sets the pace; the decay only lets
-# the cosine run settle further below it. A constant rate keeps jittering, with minibatches and even
-# with the full batch, where the purple curve can jump back up (the last line above).
+# the cosine run settle further below it. A constant rate never shrinks its steps: whether that
+# leaves the distance higher at the end, and whether the full-batch (purple) curve jumps back up,
+# the last lines above print.
 # A short run (fast mode) can stop before any run settles ("never", `False`).
 
 # %% [markdown]
@@ -1074,6 +1102,8 @@ print("ahead on both halves of the test set:", min(leads) > 0)
 first_loss = {name: run[3]["train_loss"][0] for name, run in schedules.items()}
 print("constant 1e-3 got less far in its first epoch than constant 3e-3:",
       first_loss["constant 0.001"] > first_loss["constant 0.003"],
+      "| constant 1e-3's last epoch turned the subspace less than constant 3e-3's:",
+      last_turn["constant 0.001"] < last_turn["constant 0.003"],
       "| the cosine run's last epoch turned the subspace least:", min(last_turn, key=last_turn.get) == "cosine from 0.003")
 print(f"In this run: {closest} came closest to PCA's error, "
       f"{'ahead on both halves' if min(leads) > 0 else 'but not ahead on both halves'} of the test set; the "
@@ -1081,10 +1111,10 @@ print(f"In this run: {closest} came closest to PCA's error, "
       f"({min(last_turn.values()):.2f}°).")
 
 # %% [markdown]
-# A constant 3e-3 keeps taking large steps to the end, so its last epoch still turns the subspace;
-# a constant 1e-3 jitters less but learns more slowly (its first-epoch loss); cosine takes large
-# steps early and small ones at the end, which is why the course trains with it. The lead is
-# checked on both halves of the test set, but one seed is one sample.
+# A constant 3e-3 keeps taking large steps to the end; a constant 1e-3 takes smaller ones but
+# learns more slowly (compare the first-epoch losses and last-epoch turns printed above); cosine
+# takes large steps early and small ones at the end, which is why the course trains with it. The
+# lead is checked on both halves of the test set, but one seed is one sample.
 
 # %% [markdown]
 # ### Deep dive 3: the order in which the directions come in
@@ -1584,25 +1614,12 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
 # %% [markdown]
 # ### Deep dive 7: what the code is, and more pictures of it
 #
-# **What the code is, and what it is not.** Section 6's $k = 10$ code is **not** a vector of
-# class probabilities: nothing made its entries positive or sum to one, and $k = 10$ matching the ten classes is a coincidence. It is a set of **affine**
-# coordinates of a point in the flat plane through $b_d$ spanned by the columns of $W_d$, an
-# arbitrary, non-orthogonal basis. Nor is it a parameter: it is an *activation*, recomputed from
-# each image at every forward pass; training updates the weights and biases listed below, and
-# their gradients flow *through* the codes.
-
-# %%
-from course_utils.train import predict
-
-model10 = results[10]["model"]
-codes10 = predict(model10, x_train, fn=lambda m, xb: m.encode(xb))  # (N, 10): the training images' codes
-with torch.no_grad():
-    three_codes = model10.encode(x_test[:3])  # (3, 10): one code per image
-print("codes of three test images:\n", three_codes.numpy().round(2))
-print("sum of each code:", three_codes.sum(dim=1).numpy().round(2),
-      "| negative entries:", int((three_codes < 0).sum()), "of", three_codes.numel())
-print("the parameters (what the optimizer updates):",
-      {name: tuple(p.shape) for name, p in model10.named_parameters()})
+# **What the code is.** Section 6 printed three $k = 10$ codes (not class probabilities; $k = 10$
+# matching the ten classes is a coincidence). A code is a set of **affine** coordinates of a point
+# in the flat plane through $b_d$ spanned by the columns of $W_d$, an arbitrary, non-orthogonal
+# basis. Nor is it a parameter: it is an *activation*, recomputed from each image at every forward
+# pass; training updates the weights and biases section 6 listed, and their gradients flow
+# *through* the codes.
 
 # %% [markdown]
 # Section 6 showed "same subspace, different basis" with angles and errors (deep dive 8 recovers
@@ -1610,20 +1627,15 @@ print("the parameters (what the optimizer updates):",
 #
 # Another way to see "same subspace, different basis": the 2-D codes of PCA and of the linear
 # autoencoder, coloured by class. If the subspace is PCA's, they are the same picture up to an
-# affine map (a rotation, stretch, maybe a mirror, plus a shift from the encoder's bias), as on
-# the toy cloud; the cell fits that map by least squares, prints what it leaves unexplained, and
-# draws both codes side by side, each panel on its own scale. The code is $W_e x + b_e$, so the fit
-# can explain only what the encoder reads **inside** PCA's 2-D subspace: whatever its rows reach
-# outside it, $W_e (I - V_2 V_2^\top)$, adds code that no function of PCA's code predicts. The cell
-# prints the share of the rows' norm outside, and the part of the codes it makes, which bounds the
-# unexplained share from above.
+# affine map (any invertible linear map: rotations, unequal stretches, a shear, maybe a mirror;
+# plus a shift from the encoder's bias), as on the toy cloud; the cell fits that map by least
+# squares and prints what it leaves unexplained (section 6 drew both codes, each panel on its own
+# scale). The code is $W_e x + b_e$, so the fit can explain only what the encoder reads **inside**
+# PCA's 2-D subspace: whatever its rows reach outside it, $W_e (I - V_2 V_2^\top)$, adds code that
+# no function of PCA's code predicts. The cell prints the share of the rows' norm outside, and the
+# part of the codes it makes, which bounds the unexplained share from above.
 
 # %%
-from course_utils.plots import codes_side_by_side_figure
-
-codes_pca = pca.truncated(2).encode(x_test)  # (N, 2)
-with torch.no_grad():
-    codes_ae = results[2]["model"].encode(x_test)  # (N, 2)
 design = torch.cat([codes_pca, torch.ones(len(codes_pca), 1)], dim=1)  # (N, 3): [z_PCA, 1]
 fitted = design @ torch.linalg.lstsq(design, codes_ae).solution  # (N, 2): best affine map
 spread = (codes_ae - codes_ae.mean(dim=0)).norm()  # the codes' spread around their mean
@@ -1636,12 +1648,10 @@ print(f"share of the autoencoder's 2-D test codes an affine map of PCA's leaves 
       f"{(fitted - codes_ae).norm() / spread:.2%}")
 print(f"encoder rows: {(W_out.norm() / W_e2.norm()).item():.1%} of their norm lies outside PCA's 2-D subspace; "
       f"the codes' part from it: {code_out_share:.2%} of their spread (an upper bound on the unexplained share)")
-codes_side_by_side_figure({"PCA codes (k = 2)": codes_pca, "linear autoencoder codes (k = 2)": codes_ae},
-                          data.test.y, data.classes, title=f"{data.name}: the 2-D codes of the test images")
 
 # %% [markdown]
-# When the printed share is small, the two panels show the same arrangement of the classes, the
-# right one turned, stretched or mirrored (compare where the same colours sit); a large share shows
+# When the printed share is small, section 6's two panels show the same arrangement of the
+# classes, the right one turned, stretched or mirrored (compare where the same colours sit); a large share shows
 # up as a different arrangement. A large part of the rows' norm can sit outside the subspace while
 # its part of the codes stays small: those directions carry little variance in the images (deep
 # dive 3's leak).
@@ -1806,10 +1816,12 @@ with_colour_bars(directions_figure(
 # ### Deep dive 9: other seeds, PCA's own spread, and the focus cut
 #
 # **One seed's luck?** Section 6 trained each $k$ from seed 0. The cell retrains $k = 10$ from
-# seeds 1 and 2 for the same steps, and applies deep dive 5's test to every seed: are the clearly
-# kept directions ($\lambda_j \ge 1.2\,\lambda_{11}$) all within 5° of its subspace? For each seed
-# it prints the angle of each $v_j$ to the subspace and names the directions more than 5° away,
-# with $\lambda_j / \lambda_{11}$, their lead over the first discarded direction.
+# seeds 1 and 2 for the same steps (the seed sets only the initial weights: `fit` keeps its default
+# batch order, so all three runs see the same minibatches), and applies deep dive 5's test to every
+# seed: are the clearly kept directions ($\lambda_j \ge 1.2\,\lambda_{11}$) all within 5° of its
+# subspace? For each seed it prints the angle of each $v_j$ to the subspace and names the
+# directions more than 5° away, with $\lambda_j / \lambda_{11}$, their lead over the first discarded
+# direction.
 
 # %%
 from course_utils.pca import clearly_kept_directions
