@@ -26,8 +26,8 @@
 # **anomaly detector**.
 #
 # **Learning objectives.** After this lesson you can
-# 1. build a dense autoencoder (784-128-32-128-784), count its dead units before and after
-#    centring, and compare it with PCA against the noise of a change of seed;
+# 1. build a dense autoencoder (784-128-32-128-784), reduce its dead units by centring, and compare
+#    it with PCA against the noise of a change of seed;
 # 2. explain why the code layer has no ReLU;
 # 3. tie the decoder to the encoder by sharing ONE `nn.Parameter`;
 # 4. tell a code from class probabilities, and measure its class information;
@@ -234,9 +234,9 @@ raw_still_falling = still_falling(dense_history)
 #
 # A hidden unit $j$ computes $\mathrm{relu}(w_j \cdot x + b_j)$. If $w_j \cdot x + b_j < 0$ for
 # **every** image, it outputs 0 and passes no gradient to its weights. In the first layer, whose
-# inputs never change, only Adam's leftover momentum still moves those weights, for a few tens of
-# steps: a **dead unit** rarely comes back (the cell counts how many did). `dead_units(model, x)`
-# returns, for each ReLU layer, the units that output 0 on all images `x`.
+# inputs never change, only Adam's leftover momentum still moves its weights, briefly: a **dead
+# unit** rarely comes back (the cell counts returns). `dead_units(model, x)` returns, for each ReLU
+# layer, the units that output 0 on all images `x`.
 #
 # **Predict:** with raw pixels in, how many of the encoder's 128 hidden units will be dead after
 # training: none, a few, or a large share?
@@ -681,9 +681,8 @@ print("In this run: share of a filter's energy in slow waves (<= 3 cycles across
       + ", ".join(f"{name} {share:.0%}" for name, share in coarse.items()))
 
 # %% [markdown]
-# The top row, before training, is uniform noise, so any shape below it was learned. The printed
-# shares say how coarse it is: a share well above the untrained one means patterns as wide as the
-# garment; the rest is a fine grain (Appendix N measures how much of it the random start explains).
+# The untrained top row is uniform noise, so any shape below it was learned; the printed shares of
+# slow waves say how coarse it is (Appendix N measures where the fine grain comes from).
 
 # %% [markdown]
 # ## 3. The latent space
@@ -931,8 +930,8 @@ fig
 # %% [markdown]
 # **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
 # images with the closest codes. The next cell counts how many of the 5 nearest share the query's
-# class, in code space and in pixel space, and shows 4 queries, where possible ones on which the two
-# spaces disagree (it prints how many).
+# class, in code space and in pixel space, and shows 4 queries, where possible ones the two spaces
+# disagree on.
 
 # %%
 n_retrieval = n_query  # queries; the references are the n_ref training images above
@@ -1125,11 +1124,10 @@ threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 #
 # ### Precision depends on how rare anomalies are
 #
-# The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall and the
-# false-alarm rate are shares within one true class, and AUROC is a share of (normal, anomaly)
-# pairs; all three are conditional on the true class, so prevalence does not change them.
-# Precision does: with 1% anomalies, even 5% false alarms on the other 99% outnumber the anomalies
-# caught. The cell draws anomalies to reach each prevalence and compares with Bayes' rule
+# The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall, the
+# false-alarm rate and AUROC (a share of (normal, anomaly) pairs) are conditional on the true
+# class, so prevalence does not change them. Precision does: with 1% anomalies, even 5% false
+# alarms on the other 99% outnumber the anomalies caught. The cell draws anomalies to reach each prevalence and compares with Bayes' rule
 # (`precision_at_prevalence`).
 
 # %%
@@ -1157,10 +1155,9 @@ print(f"In this run: the same detector and threshold have precision {precisions[
       f" two standard errors ({2 * prevalence_aucs[2][1]:.3f}) of the 1% value.")
 
 # %% [markdown]
-# Compare the columns: the AUROC changes only by which anomalies were drawn (the last line
-# compares that change with its error bar), while precision depends on how rare the anomalies
-# are, so a precision quoted without its prevalence means little. The slider trades false alarms
-# for missed anomalies.
+# Compare the columns: the AUROC moves only by sampling (the last line gives its error bar), while
+# precision depends on how rare the anomalies are, so a precision quoted without its prevalence
+# means little. The slider trades false alarms for missed anomalies.
 
 # %% tags=["nbval-ignore-output"]
 from course_utils.anomaly import threshold_view
@@ -1207,7 +1204,7 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels.
 # - With plenty of data, $k$ mainly trades compression for quality; with scarce data, the
-#   overfitting gap can grow with $k$ (Appendix R measures whether it did in this run).
+#   overfitting gap can grow with $k$ (Appendix R measures it).
 # - Reconstruction error is an anomaly score. AUROC does not depend on prevalence; precision does.
 #   Set the threshold on validation data; compare with cheap baselines.
 
