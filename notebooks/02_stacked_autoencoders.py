@@ -26,7 +26,7 @@
 # **anomaly detector**.
 #
 # **Learning objectives.** After this lesson you can
-# 1. build a dense autoencoder (784-128-32-128-784), remove its dead units by centring, and compare
+# 1. build a dense autoencoder (784-128-32-128-784), reduce its dead units by centring, and compare
 #    it with PCA against the noise of a change of seed;
 # 2. explain why the code layer has no ReLU;
 # 3. tie the decoder to the encoder by sharing ONE `nn.Parameter`;
@@ -234,8 +234,9 @@ raw_still_falling = still_falling(dense_history)
 #
 # A hidden unit $j$ computes $\mathrm{relu}(w_j \cdot x + b_j)$. If $w_j \cdot x + b_j < 0$ for
 # **every** image, it outputs 0 and passes no gradient to its weights. In the first layer, whose
-# inputs never change, nothing revives it: a **dead unit**. `dead_units(model, x)` returns, for
-# each ReLU layer, the units that output 0 on all images `x`.
+# inputs never change, only Adam's leftover momentum still moves its weights, briefly: a **dead
+# unit** rarely comes back (the cell counts returns). `dead_units(model, x)` returns, for each ReLU
+# layer, the units that output 0 on all images `x`.
 #
 # **Predict:** with raw pixels in, how many of the encoder's 128 hidden units will be dead after
 # training: none, a few, or a large share?
@@ -267,8 +268,10 @@ init_dead = dead_count(DenseAutoencoder(784, hidden=(128,), n_latent=32))
 early_dead = dead_count(early.model)  # the copy kept during training (EarlyCopy above)
 print(f"when they died (encoder, decoder): at initialisation {init_dead}, after {early.at} steps "
       f"{early_dead}, after {steps_taken:,} steps {raw_dead}")
+revived = int((dead_units(early.model, x_test)[0] & ~dead_units(dense, x_test)[0]).sum())
 print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden units dead; "
-      f"{early_dead[0]} were dead after {early.at} steps, {init_dead[0]} at initialisation.")
+      f"{early_dead[0]} were dead after {early.at} steps, {init_dead[0]} at initialisation; "
+      f"{revived} of those dead after {early.at} steps came back by the end.")
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
@@ -358,7 +361,7 @@ rows_figure({"original": show,
 # %%
 import statistics
 
-from scipy.stats import t as student_t  # Student's t distribution (scipy comes with scikit-learn)
+from course_utils.verdicts import seed_noise_margin  # the formula: Appendix B
 
 
 def train_dense(seed: int, n_latent: int = 32, activation: type[nn.Module] = nn.ReLU,
@@ -381,14 +384,14 @@ def test_mse(model):
 seed_mses = [dense_mse] + [test_mse(train_dense(seed)) for seed in (1, 2)]  # seeds 0, 1, 2
 seed_mean, seed_sd = statistics.mean(seed_mses), statistics.stdev(seed_mses)
 n_seeds = len(seed_mses)
-noise_margin = student_t.ppf(0.975, df=n_seeds - 1) * seed_sd * (1 + 1 / n_seeds) ** 0.5
+noise_margin = seed_noise_margin(seed_mses)  # 95% prediction interval for one more run
 print("dense AE-32, seeds 0, 1, 2: test MSE " + ", ".join(f"{m:.5f}" for m in seed_mses)
       + f"; mean {seed_mean:.5f}, standard deviation {seed_sd:.2g}")
 print(f"noise margin (95% prediction interval for one more run): +-{noise_margin:.5f} "
       f"({noise_margin / seed_mean:.1%} of the mean error)")
 print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds), "
       f"is {'below' if max(seed_mses) < pca_mse else 'not below'} PCA with every seed, and its mean "
-      f"is {abs(pca_mse - seed_mean) / noise_margin:.0f} noise margins "
+      f"is {abs(pca_mse - seed_mean) / noise_margin:.1f} noise margins "
       f"{'below' if seed_mean < pca_mse else 'above'} PCA's error; centring's gain over raw pixels "
       f"(test MSE {raw_mse:.5f}) is {'more' if raw_mse - seed_mean > noise_margin else 'not more'} "
       f"than the noise margin.")
@@ -661,10 +664,25 @@ images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder
               title="first-layer filters: rows of W1 (top: untrained, middle: dense AE, "
                     "bottom: tied AE)")
 
+
+def coarse_share(weight):
+    """(128, 784) filters -> mean share of each filter's energy (mean removed) in slow waves,
+    at most 3 cycles across the 28-pixel frame (wavelengths of 9 pixels or more)."""
+    rows = weight.detach().cpu().reshape(-1, 28, 28)
+    power = torch.fft.fft2(rows - rows.mean(dim=(1, 2), keepdim=True)).abs() ** 2  # (128, 28, 28)
+    f = torch.fft.fftfreq(28) * 28  # cycles per frame
+    slow = (f[:, None] ** 2 + f[None, :] ** 2) <= 9  # (28, 28)
+    return (power[:, slow].sum(dim=1) / power.sum(dim=(1, 2))).mean().item()
+
+
+coarse = {name: coarse_share(w) for name, w in (("untrained", untrained),
+          ("dense AE", dense.encoder[0].weight), ("tied AE", tied.encoder[0].weight))}
+print("In this run: share of a filter's energy in slow waves (<= 3 cycles across the image): "
+      + ", ".join(f"{name} {share:.0%}" for name, share in coarse.items()))
+
 # %% [markdown]
-# The top row, before training, is uniform noise, so any shape below it was learned: large
-# garment-wide patterns, not single strokes, under a fine grain that traces no outline (Appendix N
-# measures how much of that grain the random start explains).
+# The untrained top row is uniform noise, so any shape below it was learned; the printed shares of
+# slow waves say how coarse it is (Appendix N measures where the fine grain comes from).
 
 # %% [markdown]
 # ## 3. The latent space
@@ -691,26 +709,15 @@ codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3
              thumbnail_cmap="gray")
 
 # %% [markdown]
-# Which classes does the autoencoder keep apart, without labels? A **nearest-neighbour test**
-# measures it: for each test image, find the training image whose code is nearest (in all 32
-# dimensions) and check whether it has the same class. The labels only score the codes.
+# How well does the autoencoder keep the classes apart, without labels? A **nearest-neighbour
+# test** measures it (per class: Appendix R): for each test image, find the training image whose
+# code is nearest (in all 32 dimensions) and check whether it has the same class. The labels only score the codes.
 #
 # **Predict:** will the 32-number codes beat the 784 raw pixels at this test, tie, or lose?
 
 # %%
-# extra code – is a difference of two hit rates on the same test images real? (see Appendix B)
-def paired_se(hits_a, hits_b):
-    """Standard error of the difference of two hit rates on the same queries: (n,), (n,) -> float
-
-    The per-query difference is +1, 0 or -1; its standard error is its standard deviation over
-    sqrt(n). It covers the choice of test images, not the training seed."""
-    difference = hits_a - hits_b  # (n,) values -1, 0, 1
-    return (difference.std() / len(difference) ** 0.5).item()
-
-
-def clearly_above(hits_a, hits_b):
-    """True when rate a exceeds rate b by more than two standard errors of their difference."""
-    return (hits_a.mean() - hits_b.mean()).item() > 2 * paired_se(hits_a, hits_b)
+# is a difference of two hit rates on the same test images real? (formulas: Appendix B)
+from course_utils.verdicts import clearly_above, compare_rates, paired_se
 
 
 # %%
@@ -730,16 +737,15 @@ pixel_hits = nearest_neighbour_hits(x_train[:n_ref].flatten(1), ref_y,
                                     x_test[:n_query].flatten(1), query_y)  # (n_query,)
 pixels_nn = pixel_hits.mean().item()
 print(f"the same test on raw pixels (all 784 numbers, no training at all): {pixels_nn:.1%}")
-nn_difference, nn_se = (hits.mean() - pixel_hits.mean()).item(), paired_se(hits, pixel_hits)
-nn_verdict = ("above" if nn_difference > 2 * nn_se else "below" if nn_difference < -2 * nn_se
-              else "indistinguishable from")  # by more than two standard errors (Appendix B)
+nn_check = compare_rates(hits, pixel_hits)  # difference and its standard error
+nn_difference, nn_se = nn_check
 chance = 1 / len(data.classes)  # about 10%: a random reference's class matches this often
 pixel_share_of_gain = (pixels_nn - chance) / max(hits.mean().item() - chance, 1e-12)
 print(f"In this run: raw pixels, with no training, already reach {pixel_share_of_gain:.0%} of the "
       f"codes' gain over chance ({chance:.0%}), so "
       + ("this purity is mostly in the images themselves" if pixel_share_of_gain > 0.5 else
          "most of this purity is the autoencoder's work")
-      + f"; the 32-number codes are {nn_verdict} raw pixels (Appendix B shows how sure this is).")
+      + f"; the 32-number codes are {nn_check.word} raw pixels (Appendix B shows how sure this is).")
 
 # %% [markdown]
 # Nearest neighbours share the class far above chance even in raw pixels: similar garments look
@@ -799,12 +805,10 @@ print(f"linear probe accuracy on {n_query:,} test codes: {probe_accuracy:.1%} "
       f"(nearest neighbour: {hits.mean():.1%})")
 _, pixel_probe_steps, pixel_probe_hits = linear_probe(
     x_train[:n_ref].flatten(1), x_valid[:n_valid].flatten(1), x_test[:n_query].flatten(1))
-probe_difference = probe_accuracy - pixel_probe_hits.mean().item()
-probe_se = paired_se(probe_hits, pixel_probe_hits)  # the same test images: a paired difference
-probe_verdict = ("above" if probe_difference > 2 * probe_se else "below"
-                 if probe_difference < -2 * probe_se else "indistinguishable from")
+probe_check = compare_rates(probe_hits, pixel_probe_hits)  # the same test images: paired
+probe_difference, probe_se = probe_check
 print(f"In this run: a linear probe reads {probe_accuracy:.1%} of the classes right from the 32-number "
-      f"codes and {pixel_probe_hits.mean():.1%} from the 784 pixels ({probe_verdict} the pixels; "
+      f"codes and {pixel_probe_hits.mean():.1%} from the 784 pixels ({probe_check.word} the pixels; "
       f"Appendix B shows how sure this is).")
 
 # %% [markdown]
@@ -926,7 +930,8 @@ fig
 # %% [markdown]
 # **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
 # images with the closest codes. The next cell counts how many of the 5 nearest share the query's
-# class, in code space and in pixel space, and shows 4 queries where the two spaces disagree.
+# class, in code space and in pixel space, and shows 4 queries, where possible ones the two spaces
+# disagree on.
 
 # %%
 n_retrieval = n_query  # queries; the references are the n_ref training images above
@@ -963,6 +968,8 @@ for q in queries:
                     for j, i in enumerate(neighbours["pixel"][q])]
 images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, titles_size=9,
               title="query | 5 nearest in code space (k = 32) | 5 nearest in pixel space")
+print(f"{int(disagree[queries].sum())} of the {len(queries)} queries shown are ones where the two "
+      f"spaces disagree")
 
 # %% [markdown]
 # ## 5. Anomaly detection by reconstruction error
@@ -996,6 +1003,11 @@ digit_ae = digit_ae.cpu()
 digit_steps = digit_epochs * math.ceil(len(digits.train.x) / batch_size)
 print(f"digit autoencoder: {digit_epochs} epochs of {len(digits.train.x):,} images = "
       f"{digit_steps:,} steps (target {steps:,})")
+if not full_split:
+    print(f"In this run: {len(digits.train.x):,} training digits, so the same steps are "
+          f"{digit_epochs} passes instead of {epochs_for(steps, 54_000)} over 54,000, and the threshold "
+          f"comes from {len(digits.valid.x):,} validation errors: this section's numbers hold at this "
+          f"data size; the full split is a different experiment.")
 
 # %% [markdown]
 # `mse_per_pixel_per_image` (in `course_utils.anomaly`) returns each image's mean squared error per
@@ -1039,35 +1051,13 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 # two standard errors of the difference; Appendix B shows how sure that is.
 
 # %%
-# extra code – is a difference of two AUROCs real? (a bootstrap, see Appendix B)
-from course_utils.anomaly import auroc_difference_se
-
-
-def auroc_margin(pair_a, pair_b):
-    """AUROC(a) - AUROC(b) and the bootstrap standard error of that difference.
-
-    pair_a, pair_b: (normal scores (N0,), anomalous scores (N1,)) of the same images."""
-    return auroc(*pair_a) - auroc(*pair_b), auroc_difference_se(pair_a, pair_b, seed=course.seed)
-
-
-def clearly_ahead(pair_a, pair_b):
-    """True when detector a's AUROC beats b's by more than two bootstrap standard errors."""
-    margin, se = auroc_margin(pair_a, pair_b)
-    return margin > 2 * se
+# is a difference of two AUROCs real? (a bootstrap over the images; Appendix B)
+# oriented: a baseline read the way that detects (negated when its AUROC is below 0.5)
+from course_utils.verdicts import auroc_margin, clearly_ahead, oriented
 
 
 # %%
 from course_utils.anomaly import roc_figure
-
-
-def oriented(pair):
-    """A baseline read the way that detects: scores negated when its AUROC is below 0.5.
-
-    Returns (pair, flipped). Choosing the direction on the images we report on can only help
-    the baseline, so it makes the opponent of the autoencoder stronger, never weaker."""
-    flipped = auroc(*pair) < 0.5
-    return ((-pair[0], -pair[1]) if flipped else pair), flipped
-
 
 digit_pca = PCA(32).fit(digits.train.x.flatten(1))  # (N, 784)
 bright_normal, bright_ood = normal_x.mean(dim=(1, 2, 3)), ood_x.mean(dim=(1, 2, 3))  # (N,) each
@@ -1081,8 +1071,9 @@ print("mean intensity " + ("flipped (darker = more anomalous): its AUROC was bel
 for name, value in aucs.items():
     print(f"  {name:<18} AUROC {value:.4f}   pairs in the wrong order {1 - value:.2%}")
 ae_pair = scores["stacked AE error"]
-kind_margins = {b: auroc_margin(ae_pair, scores[b]) for b in ("PCA-32 error", "mean intensity")}
-ahead_of_both = all(difference > 2 * se for difference, se in kind_margins.values())
+kind_margins = {b: auroc_margin(ae_pair, scores[b], seed=course.seed)
+                for b in ("PCA-32 error", "mean intensity")}  # b -> (difference, its SE)
+ahead_of_both = all(margin.clear for margin in kind_margins.values())
 print(f"In this run: the stacked AE's AUROC is {aucs['stacked AE error']:.3f}, against "
       f"{aucs['PCA-32 error']:.3f} for PCA-32 and {aucs['mean intensity']:.3f} for mean intensity; "
       + ("it is ahead of both" if ahead_of_both else "it is not ahead of both")
@@ -1134,32 +1125,39 @@ threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 # ### Precision depends on how rare anomalies are
 #
 # The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall, the
-# false-alarm rate and AUROC are shares within one group, so they do not change with prevalence.
-# Precision does: with 1% anomalies, even 5% false alarms on the other 99% outnumber the anomalies
-# caught. The cell draws anomalies to reach each prevalence and compares with Bayes' rule
+# false-alarm rate and AUROC (a share of (normal, anomaly) pairs) are conditional on the true
+# class, so prevalence does not change them. Precision does: with 1% anomalies, even 5% false
+# alarms on the other 99% outnumber the anomalies caught. The cell draws anomalies to reach each prevalence and compares with Bayes' rule
 # (`precision_at_prevalence`).
 
 # %%
 from course_utils.anomaly import precision_at_prevalence
+from course_utils.verdicts import auroc_se
 
 g = torch.Generator().manual_seed(0)
-print(f"{'prevalence':>10} {'anomalies':>10} {'precision':>10} {'recall':>8} {'AUROC':>7} {'Bayes':>7}")
-precisions = []
+print(f"{'prevalence':>10} {'anomalies':>10} {'precision':>10} {'recall':>8} {'AUROC':>7} "
+      f"{'2 SE':>6} {'Bayes':>7}")
+precisions, prevalence_aucs = [], []  # AUROC and its standard error at each prevalence
 for prevalence in (0.5, 0.1, 0.01):
     n_anom = max(1, round(prevalence / (1 - prevalence) * len(err_normal)))
     pick = torch.randperm(len(err_ood), generator=g)[:n_anom]
     c = flag_counts(err_normal, err_ood[pick], t95)
     expected = precision_at_prevalence(counts.recall, counts.false_alarm_rate, prevalence)
     precisions.append(c.precision)
+    prevalence_aucs.append((auroc(err_normal, err_ood[pick]),
+                            auroc_se(err_normal, err_ood[pick], seed=course.seed)))
     print(f"{prevalence:>10.0%} {n_anom:>10,} {c.precision:>10.3f} {c.recall:>8.3f} "
-          f"{auroc(err_normal, err_ood[pick]):>7.3f} {expected:>7.3f}")
+          f"{prevalence_aucs[-1][0]:>7.3f} {2 * prevalence_aucs[-1][1]:>6.3f} {expected:>7.3f}")
+auc_shift = abs(prevalence_aucs[2][0] - prevalence_aucs[0][0])
 print(f"In this run: the same detector and threshold have precision {precisions[0]:.2f} with 50% "
-      f"anomalies, {precisions[1]:.2f} with 10% and {precisions[2]:.2f} with 1%.")
+      f"anomalies, {precisions[1]:.2f} with 10% and {precisions[2]:.2f} with 1%; the AUROC moves by "
+      f"{auc_shift:.3f} from 50% to 1%, {'within' if auc_shift <= 2 * prevalence_aucs[2][1] else 'beyond'}"
+      f" two standard errors ({2 * prevalence_aucs[2][1]:.3f}) of the 1% value.")
 
 # %% [markdown]
-# Compare the columns: the AUROC stays about the same, while precision depends on how rare the
-# anomalies are, so a precision quoted without its prevalence means little. The slider trades
-# false alarms for missed anomalies.
+# Compare the columns: the AUROC moves only by sampling (the last line gives its error bar), while
+# precision depends on how rare the anomalies are, so a precision quoted without its prevalence
+# means little. The slider trades false alarms for missed anomalies.
 
 # %% tags=["nbval-ignore-output"]
 from course_utils.anomaly import threshold_view
@@ -1206,7 +1204,7 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels.
 # - With plenty of data, $k$ mainly trades compression for quality; with scarce data, the
-#   overfitting gap can grow with $k$.
+#   overfitting gap can grow with $k$ (Appendix R measures it).
 # - Reconstruction error is an anomaly score. AUROC does not depend on prevalence; precision does.
 #   Set the threshold on validation data; compare with cheap baselines.
 
@@ -1304,6 +1302,8 @@ print(f"In this run: after 10 steps {dead10['Adam, lr 2e-3']} units are dead wit
 # simulated runs that differ only by noise.
 
 # %%
+from scipy.stats import t as student_t  # Student's t distribution (scipy comes with scikit-learn)
+
 g = torch.Generator().manual_seed(0)
 runs = torch.randn(100_000, n_seeds + 1, generator=g)  # n seed runs + 1 new run, no real effect
 seeds, new_run = runs[:, :n_seeds], runs[:, n_seeds]

@@ -1,0 +1,176 @@
+"""Is a difference real? The yardsticks behind lesson 02's printed verdicts.
+
+Each function turns numbers measured in a run into one yardstick; the lesson prints the verdict.
+
+- ``seed_noise_margin``: the 95% prediction interval of ONE more training run, from the test
+  errors of a few seeds: t(0.975, n-1) * s * sqrt(1 + 1/n).
+- ``paired_se`` and ``compare_rates``: two hit rates measured on the SAME queries; the standard
+  error of their difference is std(per-query difference) / sqrt(n).
+- ``auroc_margin`` and ``clearly_ahead``: two detectors scored on the same images; the
+  standard error of their AUROC difference comes from a bootstrap over the images
+  (``anomaly.auroc_difference_se``).
+- ``auroc_se``: the bootstrap standard error of ONE detector's AUROC (an error bar).
+- ``oriented``: a baseline score read in the direction that detects (negated if AUROC < 0.5).
+
+A difference counts as real when it is more than two standard errors (``Comparison.word``).
+Appendix B of lesson 02 derives the margin and checks it on simulated runs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from course_utils.anomaly import auroc, auroc_difference_se
+
+
+class Comparison(NamedTuple):
+    """A difference a - b and its standard error; unpacks as ``difference, se = comparison``."""
+
+    difference: float
+    se: float
+
+    @property
+    def word(self) -> str:
+        """'above', 'below' or 'indistinguishable from', at two standard errors."""
+        if self.difference > 2 * self.se:
+            return "above"
+        if self.difference < -2 * self.se:
+            return "below"
+        return "indistinguishable from"
+
+    @property
+    def clear(self) -> bool:
+        """True when a exceeds b by more than two standard errors."""
+        return self.difference > 2 * self.se
+
+
+def t_quantile(p: float, df: int) -> float:
+    """The p-quantile (0.5 < p < 1) of Student's t distribution with df degrees of freedom.
+
+    Solves P(0 < T < t) = p - 0.5 by bisection, the probability integrated from the density
+    Gamma((df+1)/2) / (sqrt(df pi) Gamma(df/2)) * (1 + x^2/df)^(-(df+1)/2) (trapezoids).
+    t_quantile(0.975, 2) = 4.303, the factor behind the noise margin of 3 seeds.
+    """
+    if not 0.5 < p < 1 or df < 1:
+        raise ValueError(
+            f"t_quantile expects 0.5 < p < 1 and df >= 1, but received p={p}, df={df}. "
+            "Pass e.g. p=0.975 and df=n-1 for n runs."
+        )
+    scale = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(df * math.pi)
+
+    def mass(t: float) -> float:  # P(0 < T < t)
+        x = np.linspace(0.0, t, 20_001)
+        y = scale * (1 + x**2 / df) ** (-(df + 1) / 2)  # the density at x
+        return float((y.sum() - (y[0] + y[-1]) / 2) * (x[1] - x[0]))  # trapezoids
+
+    low, high = 0.0, 1.0
+    while mass(high) < p - 0.5:
+        high *= 2
+    for _ in range(50):
+        mid = (low + high) / 2
+        low, high = (mid, high) if mass(mid) < p - 0.5 else (low, mid)
+    return (low + high) / 2
+
+
+def seed_noise_margin(errors) -> float:
+    """95% prediction interval (half-width) for one more run, from n >= 2 seed errors.
+
+    errors: (n,) test errors of the same model trained with n seeds. Returns
+    t(0.975, n-1) * s * sqrt(1 + 1/n), s the sample standard deviation (n-1 in the denominator).
+    """
+    values = [float(e) for e in errors]
+    if len(values) < 2:
+        raise ValueError(
+            f"seed_noise_margin needs the errors of at least 2 seeds, but received {len(values)}. "
+            "Train the model with one more seed and pass all the errors."
+        )
+    n = len(values)
+    mean = sum(values) / n
+    s = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return t_quantile(0.975, n - 1) * s * math.sqrt(1 + 1 / n)
+
+
+def _hits(hits: Tensor, name: str) -> Tensor:
+    hits = torch.as_tensor(hits, dtype=torch.float64).detach().cpu()
+    if hits.dim() != 1 or len(hits) < 2:
+        raise ValueError(
+            f"{name} must be a 1-D tensor of per-query hits (1 right, 0 wrong) with at least 2 "
+            f"queries, but received shape {tuple(hits.shape)}. Pass one value per query."
+        )
+    return hits
+
+
+def paired_se(hits_a, hits_b) -> float:
+    """Standard error of mean(hits_a) - mean(hits_b), both measured on the same queries.
+
+    hits_a, hits_b: (n,) each, 1 where a query is answered right, else 0. The per-query
+    difference is +1, 0 or -1; the result is its standard deviation over sqrt(n). It covers the
+    choice of test queries, not the training seed.
+    """
+    a, b = _hits(hits_a, "hits_a"), _hits(hits_b, "hits_b")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"paired_se expects both methods scored on the same queries, but received "
+            f"{len(a)} and {len(b)} hits. Score the same queries with both methods."
+        )
+    difference = a - b  # (n,) values -1, 0, 1
+    return (difference.std() / len(difference) ** 0.5).item()
+
+
+def compare_rates(hits_a, hits_b) -> Comparison:
+    """mean(hits_a) - mean(hits_b) and its paired standard error: (n,), (n,) -> Comparison."""
+    difference = (_hits(hits_a, "hits_a").mean() - _hits(hits_b, "hits_b").mean()).item()
+    return Comparison(difference, paired_se(hits_a, hits_b))
+
+
+def clearly_above(hits_a, hits_b) -> bool:
+    """True when rate a exceeds rate b by more than two paired standard errors."""
+    return compare_rates(hits_a, hits_b).clear
+
+
+def auroc_margin(pair_a, pair_b, seed: int = 0) -> Comparison:
+    """AUROC(a) - AUROC(b) and the bootstrap standard error of that difference.
+
+    pair_a, pair_b: (normal scores (N0,), anomalous scores (N1,)) of the same images.
+    """
+    return Comparison(
+        auroc(*pair_a) - auroc(*pair_b), auroc_difference_se(pair_a, pair_b, seed=seed)
+    )
+
+
+def auroc_se(normal, anomalous, n_boot: int = 200, seed: int = 0) -> float:
+    """Bootstrap standard error of AUROC(normal (N0,), anomalous (N1,)) over the images.
+
+    Each of ``n_boot`` rounds redraws N0 normal and N1 anomalous scores with replacement and
+    recomputes the AUROC; the result is the standard deviation of those AUROCs.
+    """
+    normal = np.asarray(torch.as_tensor(normal).detach().cpu(), dtype=np.float64).ravel()
+    anomalous = np.asarray(torch.as_tensor(anomalous).detach().cpu(), dtype=np.float64).ravel()
+    auroc(normal, anomalous)  # raises a clear error unless both sets have scores
+    rng = np.random.default_rng(seed)
+    values = [
+        auroc(normal[rng.integers(0, len(normal), len(normal))],
+              anomalous[rng.integers(0, len(anomalous), len(anomalous))])
+        for _ in range(n_boot)
+    ]  # fmt: skip
+    return float(np.std(values, ddof=1))
+
+
+def clearly_ahead(pair_a, pair_b, seed: int = 0) -> bool:
+    """True when detector a's AUROC beats b's by more than two bootstrap standard errors."""
+    return auroc_margin(pair_a, pair_b, seed=seed).clear
+
+
+def oriented(pair) -> tuple[tuple, bool]:
+    """A baseline read the way that detects: (normal (N0,), anomalous (N1,)) -> (pair, flipped).
+
+    The scores are negated when their AUROC is below 0.5. Choosing the direction on the images
+    we report on can only help the baseline: it makes the autoencoder's opponent stronger.
+    """
+    flipped = auroc(*pair) < 0.5
+    return ((-pair[0], -pair[1]) if flipped else pair), flipped

@@ -1,0 +1,116 @@
+"""course_utils.verdicts: each yardstick against an independent computation."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils.anomaly import auroc
+from course_utils.verdicts import (
+    Comparison,
+    auroc_margin,
+    auroc_se,
+    clearly_above,
+    clearly_ahead,
+    compare_rates,
+    oriented,
+    paired_se,
+    seed_noise_margin,
+    t_quantile,
+)
+
+
+def test_t_quantile_matches_printed_tables():
+    for df, table in ((1, 12.706), (2, 4.303), (4, 2.776), (10, 2.228), (30, 2.042)):
+        assert t_quantile(0.975, df) == pytest.approx(table, abs=2e-3)
+    assert t_quantile(0.95, 5) == pytest.approx(2.015, abs=2e-3)
+    with pytest.raises(ValueError, match="0.5 < p < 1"):
+        t_quantile(0.3, 2)
+
+
+def test_seed_noise_margin_matches_the_t_table():
+    # n = 3: t(0.975, 2) = 4.3027 (printed tables); s of (1, 2, 3) is 1.
+    assert seed_noise_margin([1.0, 2.0, 3.0]) == pytest.approx(4.3027 * math.sqrt(4 / 3), rel=1e-4)
+    assert seed_noise_margin([5.0, 5.0, 5.0]) == 0.0
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        seed_noise_margin([1.0])
+
+
+def test_seed_noise_margin_covers_95_percent_of_new_runs():
+    rng = np.random.default_rng(0)
+    runs = rng.normal(size=(20_000, 4))
+    inside = [abs(r[3] - r[:3].mean()) <= seed_noise_margin(r[:3]) for r in runs[:4000]]
+    assert np.mean(inside) == pytest.approx(0.95, abs=0.015)
+
+
+def test_paired_se_equals_the_direct_formula():
+    a = torch.tensor([1, 1, 0, 1, 0, 1, 1, 0.0])
+    b = torch.tensor([1, 0, 0, 1, 1, 0, 1, 0.0])
+    d = (a - b).numpy()
+    direct = np.std(d, ddof=1) / math.sqrt(len(d))
+    assert paired_se(a, b) == pytest.approx(direct)
+    assert paired_se(a, a) == 0.0  # identical answers: no uncertainty in the difference
+    # not the unpaired formula, which ignores that the same queries are easy for both
+    unpaired = math.sqrt(a.var().item() / 8 + b.var().item() / 8)
+    assert paired_se(a, b) != pytest.approx(unpaired)
+
+
+def test_compare_rates_words_follow_two_standard_errors():
+    right = torch.ones(100)
+    half = torch.tensor([1.0, 0.0] * 50)
+    assert compare_rates(right, half).word == "above"
+    assert compare_rates(half, right).word == "below"
+    assert clearly_above(right, half) and not clearly_above(half, right)
+    one_off = right.clone()
+    one_off[0] = 0  # a difference of 0.01 with SE 0.01: within two SE
+    assert compare_rates(right, one_off).word == "indistinguishable from"
+    difference, se = compare_rates(right, half)
+    assert difference == pytest.approx(0.5) and se == pytest.approx(paired_se(right, half))
+
+
+def test_paired_se_rejects_different_queries():
+    with pytest.raises(ValueError, match="same queries"):
+        paired_se(torch.ones(5), torch.ones(6))
+    with pytest.raises(ValueError, match="1-D"):
+        paired_se(torch.ones(2, 3), torch.ones(2, 3))
+
+
+def test_auroc_margin_known_cases():
+    normal, anomalous = torch.arange(50.0), torch.arange(50.0) + 100  # perfectly separated
+    same = auroc_margin((normal, anomalous), (normal, anomalous))
+    assert same == (0.0, 0.0) and same.word == "indistinguishable from"
+    g = torch.Generator().manual_seed(0)
+    noise_n, noise_a = torch.randn(50, generator=g), torch.randn(50, generator=g)
+    margin = auroc_margin((normal, anomalous), (noise_n, noise_a))
+    assert margin.difference == pytest.approx(1 - auroc(noise_n, noise_a))
+    # a perfect detector against a coin flip: the bootstrap SE is about that of one AUROC of
+    # 50 x 50 pairs near 0.5, sqrt((1/12)(1/50 + 1/50)) ~ 0.058 (Mann-Whitney variance)
+    assert 0.03 < margin.se < 0.09
+    assert clearly_ahead((normal, anomalous), (noise_n, noise_a))
+    assert not clearly_ahead((noise_n, noise_a), (normal, anomalous))
+
+
+def test_oriented_flips_only_a_backwards_score():
+    normal, anomalous = torch.arange(10.0), torch.arange(10.0) + 5
+    pair, flipped = oriented((normal, anomalous))
+    assert not flipped and pair[0] is normal
+    (back_n, back_a), flipped = oriented((-normal, -anomalous))
+    assert flipped and auroc(back_n, back_a) == pytest.approx(auroc(normal, anomalous))
+
+
+def test_comparison_unpacks_like_a_pair():
+    difference, se = Comparison(0.3, 0.1)
+    assert (difference, se) == (0.3, 0.1) and Comparison(0.3, 0.1).clear
+
+
+def test_auroc_se_matches_the_mann_whitney_variance_at_chance():
+    g = torch.Generator().manual_seed(1)
+    normal, anomalous = torch.randn(100, generator=g), torch.randn(100, generator=g)
+    # with no separation, Var(AUROC) = (N0 + N1 + 1) / (12 N0 N1) (Mann-Whitney)
+    expected = math.sqrt(201 / (12 * 100 * 100))
+    assert auroc_se(normal, anomalous, n_boot=1000) == pytest.approx(expected, rel=0.2)
+    separated = auroc_se(torch.zeros(30), torch.ones(30))  # every pair right in every redraw
+    assert separated == 0.0
+    with pytest.raises(ValueError):
+        auroc_se(torch.zeros(0), torch.ones(3))
