@@ -421,11 +421,12 @@ print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored average
 # along a half cosine, so that the last steps settle.
 #
 # **Each model gets its own learning rate**, chosen on the **validation** images, since one
-# shared rate would favour whichever model it suits: the dense AE tries 6e-3 and 1.2e-2, the
-# conv AE a fixed bracket of 6e-3, 1.2e-2 and 2.4e-2 (a winner at an edge is printed as
-# "unbracketed"). The upsampling twin costs several times a transposed step, so it borrows its
-# sibling's rate and trains **half the steps**. Lesson 02 trained the dense AE about three times
-# as long, so compare numbers within this section only.
+# shared rate would favour whichever model it suits: the dense AE and the conv AE each try a fixed
+# bracket of 6e-3, 1.2e-2 and 2.4e-2 (a winner at an edge is printed as "unbracketed"). The
+# upsampling twin costs about twice a transposed step (section 5 prints the ratio), so it borrows
+# its sibling's rate and trains **half the steps**; a copy of the conv AE trained for the same
+# half, at the same rate, makes the decoder comparison of section 5 like-for-like. Lesson 02
+# trained the dense AE about three times as long, so compare numbers within this section only.
 
 # %%
 import math
@@ -497,8 +498,8 @@ print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps
       f"validation on {len(x_valid):,} images after every epoch ({course.mode} mode)")
 
 # %%
-name = "dense AE"  # two runs, about 1/6 of a conv run's time each
-models[name], histories[name], curves[name], chosen_lr[name] = search_rates(name, builds[name], (6e-3, 1.2e-2))
+name = "dense AE"  # three runs, about 1/6 of a conv run's time each
+models[name], histories[name], curves[name], chosen_lr[name] = search_rates(name, builds[name], (6e-3, 1.2e-2, 2.4e-2))
 
 # %%
 name = "conv AE (transpose)"  # three runs: the lesson's largest cost
@@ -522,11 +523,15 @@ print("remark: " + (f"{', '.join(f'{lr:g}' for lr in ties)} came within the vali
 # %%
 name = "conv AE (upsample)"  # one run: half the steps, at the transposed sibling's rate (not searched)
 chosen_lr[name] = lr_conv
-up_epochs = max(1, epochs // 2)  # a step costs several times a transposed step (section 5 prints the ratio)
+up_epochs = max(1, epochs // 2)  # a step costs about twice a transposed step (section 5 prints the ratio)
 models[name], histories[name], curves[name] = train(builds[name], lr_conv, n_epochs=up_epochs)
 up_steps = up_epochs * math.ceil(len(x_train) / batch_size)
+# like-for-like: the transposed conv AE again, same seed and rate, for the upsampling twin's steps
+# (its own cosine schedule over those steps); used only by section 5's decoder comparison
+t_half = train(builds["conv AE (transpose)"], lr_conv, n_epochs=up_epochs)[0]
 print(f"{name}: {up_steps:,} steps ({up_epochs} of {epochs} epochs) at the borrowed rate {lr_conv:g}; "
-      f"the other two models: {n_steps:,} steps at their own searched rates")
+      f"the other two models: {n_steps:,} steps at their own searched rates; a copy of the conv AE: "
+      f"{up_steps:,} steps at {lr_conv:g}, for section 5")
 
 # %%
 import statistics
@@ -606,7 +611,8 @@ fig
 
 # %% [markdown]
 # The dead-channel line above counts the conv AE's channels that output 0 on every test image:
-# they pass nothing on, and their filters get no gradient (Appendix E). The rest of the lesson
+# they pass nothing on, and if they are dead on the training images too, their filters get no
+# gradient (Appendix E). The rest of the lesson
 # studies this model as trained.
 #
 # The lines are `fit`'s loss on 500 fixed validation images, measured in eval mode every 100
@@ -704,8 +710,8 @@ print(f"In this run: the conv AE beat the dense AE at {conv_wins} of {n_s} seeds
 
 # %% [markdown]
 # Equal steps is not equal compute: each convolution weight is used at every position, so a conv
-# step costs more CPU time. The next cell trains the dense AE once more for about the conv AE's
-# measured time (Appendix D). That budget comes from seconds measured on the machine running the
+# step costs more CPU time. The next cell trains the dense AE once more, for up to 4 times its
+# steps and at most the conv AE's measured time (Appendix D). That budget comes from seconds measured on the machine running the
 # lesson, so yours may give other step counts; the verdict prints the ones used.
 
 # %%
@@ -739,7 +745,8 @@ else:
 #
 # Super-resolution networks, which also output exact pixel values, dropped BatchNorm (EDSR,
 # Lim et al., 2017; ESRGAN, Wang et al., 2018), whatever its sign above; this lesson does not
-# test why. The rest of the lesson studies the conv AE without BatchNorm.
+# test why. That sign is for BatchNorm at the conv AE's rate, with no rate searched for it, so it
+# does not show that BatchNorm hurts autoencoders in general. The rest of the lesson studies the conv AE without BatchNorm.
 
 # %%
 from course_utils.plots import rows_figure
@@ -892,7 +899,8 @@ fig
 # out of the frame and its code moves with the image only for shifts by 4 pixels (1-3 px fall
 # between code cells): its ratios above say how much its error grew, and the last line compares
 # its absolute error at 3 px. When positions vary, the usual remedy is to train on
-# randomly shifted images (try it). (A fully convolutional code is a small picture, not a compact
+# randomly shifted images; this lesson does not run it, so it measures nothing about it (try it
+# yourself: `shift_images` at random offsets on each batch). (A fully convolutional code is a small picture, not a compact
 # vector; the VAEs of lessons 06-07 use a linear layer before their code, while VQ-VAE and latent
 # diffusion's autoencoders keep a spatial grid of codes.)
 #
@@ -1098,7 +1106,13 @@ print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of t
 # background ($-8$ vs $-7$) is invisible in the image. "Above" needs $z > 3$, as in `coherent_grid`.
 
 # %%
-from course_utils.conv_probes import GRID_Z_LIMIT, coherent_grid, decoder_logits, grid_above_floor
+from course_utils.conv_probes import (
+    GRID_Z_LIMIT,
+    coherent_grid,
+    decoder_logits,
+    grid_above_floor,
+    period2_amplitudes,
+)
 
 x_codes = x_test[:2000]  # 2,000 test images -> their codes -> logit maps
 trained_grid = {}  # (name, space) -> CoherentGrid
@@ -1125,16 +1139,34 @@ print(f"Decoder choice, from this run (seed 0):\n"
       f"  transposed: test error {results[t_name]:.5f}, {work[t_name]:,} multiply-adds, "
       f"{sec[t_name]:.1f} s per epoch; grid {verdict[t_name]}.\n"
       f"  upsample + conv ({up_steps:,} of {n_steps:,} steps): test error {results[u_name]:.5f} "
-      f"({'higher' if results[u_name] > results[t_name] else 'not higher'}), "
+      f"({'higher' if results[u_name] > results[t_name] else 'not higher'} than the transposed decoder's with twice the steps), "
       f"{work[u_name] / work[t_name]:.1f} x the multiply-adds, {sec[u_name] / sec[t_name]:.1f} x the time; "
       f"no grid on a flat input by construction; trained grid {verdict[u_name]}.\n"
       f"  kernel 4, stride 2: evens the overlap, but the four sub-kernel sums can still differ (above).")
+half_err = mse_per_pixel_per_image(t_half, x_test)  # (N,) the transposed copy after up_steps steps
+gap = per_image[u_name] - half_err  # (N,) same test images: compare image by image
+se = gap.std().item() / len(gap) ** 0.5
+eq_word = "higher" if gap.mean() > 2 * se else "lower" if gap.mean() < -2 * se else "within the noise of"
+print(f"In this run, at equal steps ({up_steps:,} each, rate {lr_conv:g}, seed 0): upsample + conv "
+      f"{results[u_name]:.5f} vs transposed {half_err.mean():.5f} (z = {gap.mean() / se:+.1f}): the "
+      f"upsampling decoder's error was {eq_word}{'' if eq_word.startswith('within') else ' than'} the "
+      f"transposed one's.")
+offset_size = {}  # name -> period-2 size of the learned per-pixel offset (logit units)
+for name in (t_name, u_name):
+    offset = next(m for m in models[name].modules() if type(m).__name__ == "LogitOffset").offset
+    offset_size[name] = period2_amplitudes(offset.detach().cpu()).norm().item()  # (1, 28, 28) -> (1, 3)
+print("learned logit offset's own period-2 size (it could hold a grid): " + ", ".join(
+    f"{n} {offset_size[n]:.4f} vs its mean logit map's {trained_grid[n, 'logits'].size:.4f} "
+    f"({offset_size[n] / trained_grid[n, 'logits'].size:.0%})" for n in (t_name, u_name)))
 
 # %% [markdown]
 # The grid is a risk built into the transposed layer; nothing guarantees that training removes
-# it, so measure it on your own trained decoder. Upsample + convolution
-# removes the flat-input causes by construction; what it costs in multiply-adds and time is the
-# printed ratio above. Appendix C gives the sizes with their bootstrap errors and compares
+# it, so measure it on your own trained decoder. The learned per-pixel offset before the sigmoid
+# could hold a grid too: when its printed period-2 size is much smaller than the mean logit map's,
+# the grid comes from the layers before it. Upsample + convolution removes the flat-input causes
+# by construction; what it costs in multiply-adds and time is the printed ratio above. Its
+# error is compared like-for-like by the equal-steps line, where both decoders train the same
+# steps; the line with the transposed decoder's full steps gives it twice the training. Appendix C gives the sizes with their bootstrap errors and compares
 # untrained decoders with a noise floor.
 
 # %% [markdown]
@@ -1163,7 +1195,7 @@ print(f"Decoder choice, from this run (seed 0):\n"
 
 # %%
 print(f"In this run: at equal steps ({n_steps:,} each) the conv AE's error was lower than the dense AE's "
-      f"at {conv_wins} of {n_s} seeds; BatchNorm, at the conv AE's rate {lr_conv:g}, raised the conv AE's error "
+      f"at {conv_wins} of {n_s} seeds; BatchNorm, at the conv AE's rate {lr_conv:g} (none searched for it), raised the conv AE's error "
       f"at {bn_raised} of {len(bn_at)} seeds.")
 if eq_verdict:
     at_most = {"lower": "so with at most the conv AE's time the dense AE was ahead.",
