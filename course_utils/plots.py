@@ -294,12 +294,24 @@ def flow_diagram_figure(
         tensor_like = len(name.split()[0]) <= 3
         style = "round,pad=0.35" if tensor_like else "square,pad=0.35"
         colour = "#dbeafe" if tensor_like else "#fde68a"
-        ax.text(i, 0.15, name, ha="center", va="center", fontsize=11, fontweight="bold",
-                bbox={"boxstyle": style, "facecolor": colour, "edgecolor": "#555"})  # fmt: skip
+        ax.text(
+            i,
+            0.15,
+            name,
+            ha="center",
+            va="center",
+            fontsize=11,
+            fontweight="bold",
+            bbox={"boxstyle": style, "facecolor": colour, "edgecolor": "#555"},
+        )
         ax.text(i, -0.55, detail, ha="center", va="center", fontsize=8, wrap=True)
         if i < len(stages) - 1:
-            ax.annotate("", xy=(i + 0.62, 0.15), xytext=(i + 0.38, 0.15),
-                        arrowprops={"arrowstyle": "->", "lw": 1.5})  # fmt: skip
+            ax.annotate(
+                "",
+                xy=(i + 0.62, 0.15),
+                xytext=(i + 0.38, 0.15),
+                arrowprops={"arrowstyle": "->", "lw": 1.5},
+            )
             if arrows is not None and arrows[i]:
                 ax.text(i + 0.5, 0.5, arrows[i], ha="center", va="bottom", fontsize=8)
     if title:
@@ -329,13 +341,23 @@ def hourglass_figure(model: torch.nn.Module, title: str | None = None) -> Figure
     narrowest = widths.index(min(widths))
     for i, width in enumerate(widths):
         h = max(width / top, 0.02)  # (a visible sliver for a tiny code)
-        ax.bar(i, h, bottom=-h / 2, width=0.5, color="#fdba74" if i == narrowest else "#93c5fd",
-               edgecolor="#555")  # fmt: skip
+        ax.bar(
+            i,
+            h,
+            bottom=-h / 2,
+            width=0.5,
+            color="#fdba74" if i == narrowest else "#93c5fd",
+            edgecolor="#555",
+        )
         ax.text(i, h / 2 + 0.04, str(width), ha="center", va="bottom", fontsize=10)
         if i < len(widths) - 1:
             nxt = max(widths[i + 1] / top, 0.02)
-            ax.fill([i + 0.25, i + 0.75, i + 0.75, i + 0.25], [h / 2, nxt / 2, -nxt / 2, -h / 2],
-                    color="0.9", zorder=0)  # fmt: skip
+            ax.fill(
+                [i + 0.25, i + 0.75, i + 0.75, i + 0.25],
+                [h / 2, nxt / 2, -nxt / 2, -h / 2],
+                color="0.9",
+                zorder=0,
+            )
     ax.set_xlim(-0.6, len(widths) - 0.4)
     ax.set_ylim(-0.6, 0.72)
     ax.set_xticks(range(len(widths)), ["input"] + [""] * (len(widths) - 2) + ["output"])
@@ -394,9 +416,16 @@ def search_order_figure(
     half_w, half_h, right_x, result_x = 0.6, 0.3, 2.2, 2.75  # data units
     target_y = -(n - 1) / 2  # the result box sits level with the middle of the ladder
     for i, (name, detail) in enumerate(sources):
-        ax.add_patch(FancyBboxPatch((0.55 - half_w, -i - half_h), 2 * half_w, 2 * half_h,
-                                    boxstyle="square,pad=0", facecolor="#fde68a",
-                                    edgecolor="#555"))  # fmt: skip
+        ax.add_patch(
+            FancyBboxPatch(
+                (0.55 - half_w, -i - half_h),
+                2 * half_w,
+                2 * half_h,
+                boxstyle="square,pad=0",
+                facecolor="#fde68a",
+                edgecolor="#555",
+            )
+        )
         ax.text(0.55, -i, f"{i + 1}. {name}\n{detail}", ha="center", va="center", fontsize=9)
         ax.annotate(
             "",
@@ -404,8 +433,15 @@ def search_order_figure(
             xytext=(0.55 + half_w, -i),
             arrowprops=_arrow("tab:green"),
         )
-        ax.text(0.55 + half_w + 0.03, -i + 0.05, hits[i], ha="left", va="bottom", fontsize=8,
-                color="tab:green")  # fmt: skip
+        ax.text(
+            0.55 + half_w + 0.03,
+            -i + 0.05,
+            hits[i],
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            color="tab:green",
+        )
         if i < n - 1:
             ax.annotate(
                 "",
@@ -413,11 +449,17 @@ def search_order_figure(
                 xytext=(0.55, -i - half_h),
                 arrowprops=_arrow("tab:red"),
             )
-            ax.text(0.5, -i - 0.5, misses[i], ha="right", va="center", fontsize=8,
-                    color="tab:red")  # fmt: skip
-    ax.add_patch(FancyBboxPatch((right_x, target_y - half_h), 2 * (result_x - right_x),
-                                2 * half_h, boxstyle="round,pad=0,rounding_size=0.08",
-                                facecolor="#dbeafe", edgecolor="#555"))  # fmt: skip
+            ax.text(0.5, -i - 0.5, misses[i], ha="right", va="center", fontsize=8, color="tab:red")
+    ax.add_patch(
+        FancyBboxPatch(
+            (right_x, target_y - half_h),
+            2 * (result_x - right_x),
+            2 * half_h,
+            boxstyle="round,pad=0,rounding_size=0.08",
+            facecolor="#dbeafe",
+            edgecolor="#555",
+        )
+    )
     ax.text(
         result_x,
         target_y,
@@ -467,3 +509,106 @@ def codes_side_by_side_figure(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def loss_curves_figure(
+    train_curve: Sequence[float],
+    valid_curve: Sequence[float],
+    reference: float,
+    band: float,
+    *,
+    n_train: int | None = None,
+    n_valid: int | None = None,
+    reference_label: str = "reference",
+    title: str | None = None,
+) -> Figure:
+    """A training run's loss curves, next to a reference loss and a pass band above it.
+
+    - ``train_curve``, ``valid_curve``: the loss per image on the training and validation images,
+      one number per pass; entry 0 is the loss before training. Same length, at least 2, all > 0.
+    - ``reference``: a loss to compare with (lesson 00: PCA's validation loss), > 0.
+    - ``band``: the pass band's relative width (0.10: within 10% of ``reference``), > 0.
+    - ``n_train``, ``n_valid``: how many images each curve was measured on (for the legend).
+    - ``reference_label``: what the reference is (for the legend).
+    - ``title``: the left panel's title.
+
+    Left panel: both curves on a log axis, with ``reference`` dotted and the band shaded. Right
+    panel: the validation curve in units of ``reference`` on a linear axis zoomed onto the band;
+    its legend counts the early points drawn off the top.
+    """
+    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
+
+    train, valid = list(train_curve), list(valid_curve)
+    if len(train) != len(valid) or len(valid) < 2:
+        raise InputError(
+            f"loss_curves_figure expects two curves of the same length (at least 2: before "
+            f"training and after one pass), but received {len(train)} training and "
+            f"{len(valid)} validation losses. Append one of each after every pass."
+        )
+    if not all(math.isfinite(v) and v > 0 for v in [*train, *valid, reference]):
+        raise InputError(
+            "loss_curves_figure expects finite losses > 0 (they are drawn on a log axis), but a "
+            "curve or the reference holds a value <= 0, inf or nan. Did training diverge? Check "
+            "the learning rate and the loss."
+        )
+    if not (math.isfinite(band) and band > 0):
+        raise InputError(
+            f"loss_curves_figure expects band > 0, the band's relative width (0.10 for 10%), but "
+            f"received {band!r}."
+        )
+    n_passes = len(valid) - 1
+    fig = NotebookFigure(figsize=(10, 3), layout="constrained")
+    ax, ax_ratio = fig.subplots(1, 2, width_ratios=[3, 2])
+    ax.plot(valid, marker=".", lw=1, clip_on=False, label="validation images" + _count(n_valid))
+    ax.plot(
+        train,  # open circles, dashed, drawn on top
+        marker="o",
+        mfc="none",
+        ls="--",
+        lw=1,
+        zorder=3,
+        clip_on=False,
+        label="training images" + _count(n_train),
+    )
+    ax.axhline(reference, color="k", ls=":", lw=1.5, label=f"{reference_label} (a reference)")
+    ax.axhspan(
+        reference, (1 + band) * reference, color="0.85", label=f"pass band: within {band:.0%}"
+    )
+    ax.set(
+        xlabel="passes over the training images",
+        ylabel="loss per image (log scale)",
+        yscale="log",
+        title=title or "the loss after each pass",
+    )
+    ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # ticks at 10, 20, 50, 100, ...
+    ax.yaxis.set_major_formatter(ScalarFormatter())  # plain numbers, not powers of ten
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole passes
+    ax.set_xlim(0, n_passes)  # from before training (0) to the last pass
+    ax.legend(fontsize=8)
+    ratios = [loss / reference for loss in valid]  # the validation loss in units of the reference
+    top = max(1 + 3 * band, 1.1 * ratios[-1])  # shows the band and the last passes
+    ax_ratio.axhspan(1, 1 + band, color="0.85", label=f"pass band: 1 to {1 + band:g}")
+    ax_ratio.axhline(1, color="k", ls=":", lw=1.5)
+    ax_ratio.plot(ratios, marker=".", lw=1, label="validation loss / reference")
+    ax_ratio.set(
+        xlabel="passes over the training images",
+        ylabel="loss / reference (linear scale)",
+        ylim=(1 - 2 * band, top),
+        xlim=(0, n_passes),
+        title="the check's view, zoomed in",
+    )
+    ax_ratio.xaxis.set_major_locator(MaxNLocator(integer=True))
+    above = sum(r > top for r in ratios)  # the early points, drawn off the top of this panel
+    ax_ratio.legend(
+        fontsize=8,
+        loc="lower left",
+        title_fontsize=8,
+        title=f"{above} early point(s) above the top" if above else None,
+    )
+    return fig
+
+
+def _count(n: int | None) -> str:
+    """ " (54,000)" for a legend, or "" when n is None."""
+    return "" if n is None else f" ({n:,})"
