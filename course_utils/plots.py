@@ -294,24 +294,12 @@ def flow_diagram_figure(
         tensor_like = len(name.split()[0]) <= 3
         style = "round,pad=0.35" if tensor_like else "square,pad=0.35"
         colour = "#dbeafe" if tensor_like else "#fde68a"
-        ax.text(
-            i,
-            0.15,
-            name,
-            ha="center",
-            va="center",
-            fontsize=11,
-            fontweight="bold",
-            bbox={"boxstyle": style, "facecolor": colour, "edgecolor": "#555"},
-        )
+        ax.text(i, 0.15, name, ha="center", va="center", fontsize=11, fontweight="bold",
+                bbox={"boxstyle": style, "facecolor": colour, "edgecolor": "#555"})  # fmt: skip
         ax.text(i, -0.55, detail, ha="center", va="center", fontsize=8, wrap=True)
         if i < len(stages) - 1:
-            ax.annotate(
-                "",
-                xy=(i + 0.62, 0.15),
-                xytext=(i + 0.38, 0.15),
-                arrowprops={"arrowstyle": "->", "lw": 1.5},
-            )
+            ax.annotate("", xy=(i + 0.62, 0.15), xytext=(i + 0.38, 0.15),
+                        arrowprops={"arrowstyle": "->", "lw": 1.5})  # fmt: skip
             if arrows is not None and arrows[i]:
                 ax.text(i + 0.5, 0.5, arrows[i], ha="center", va="bottom", fontsize=8)
     if title:
@@ -341,23 +329,13 @@ def hourglass_figure(model: torch.nn.Module, title: str | None = None) -> Figure
     narrowest = widths.index(min(widths))
     for i, width in enumerate(widths):
         h = max(width / top, 0.02)  # (a visible sliver for a tiny code)
-        ax.bar(
-            i,
-            h,
-            bottom=-h / 2,
-            width=0.5,
-            color="#fdba74" if i == narrowest else "#93c5fd",
-            edgecolor="#555",
-        )
+        ax.bar(i, h, bottom=-h / 2, width=0.5, color="#fdba74" if i == narrowest else "#93c5fd",
+               edgecolor="#555")  # fmt: skip
         ax.text(i, h / 2 + 0.04, str(width), ha="center", va="bottom", fontsize=10)
         if i < len(widths) - 1:
             nxt = max(widths[i + 1] / top, 0.02)
-            ax.fill(
-                [i + 0.25, i + 0.75, i + 0.75, i + 0.25],
-                [h / 2, nxt / 2, -nxt / 2, -h / 2],
-                color="0.9",
-                zorder=0,
-            )
+            ax.fill([i + 0.25, i + 0.75, i + 0.75, i + 0.25], [h / 2, nxt / 2, -nxt / 2, -h / 2],
+                    color="0.9", zorder=0)  # fmt: skip
     ax.set_xlim(-0.6, len(widths) - 0.4)
     ax.set_ylim(-0.6, 0.72)
     ax.set_xticks(range(len(widths)), ["input"] + [""] * (len(widths) - 2) + ["output"])
@@ -416,16 +394,9 @@ def search_order_figure(
     half_w, half_h, right_x, result_x = 0.6, 0.3, 2.2, 2.75  # data units
     target_y = -(n - 1) / 2  # the result box sits level with the middle of the ladder
     for i, (name, detail) in enumerate(sources):
-        ax.add_patch(
-            FancyBboxPatch(
-                (0.55 - half_w, -i - half_h),
-                2 * half_w,
-                2 * half_h,
-                boxstyle="square,pad=0",
-                facecolor="#fde68a",
-                edgecolor="#555",
-            )
-        )
+        ax.add_patch(FancyBboxPatch((0.55 - half_w, -i - half_h), 2 * half_w, 2 * half_h,
+                                    boxstyle="square,pad=0", facecolor="#fde68a",
+                                    edgecolor="#555"))  # fmt: skip
         ax.text(0.55, -i, f"{i + 1}. {name}\n{detail}", ha="center", va="center", fontsize=9)
         ax.annotate(
             "",
@@ -433,15 +404,8 @@ def search_order_figure(
             xytext=(0.55 + half_w, -i),
             arrowprops=_arrow("tab:green"),
         )
-        ax.text(
-            0.55 + half_w + 0.03,
-            -i + 0.05,
-            hits[i],
-            ha="left",
-            va="bottom",
-            fontsize=8,
-            color="tab:green",
-        )
+        ax.text(0.55 + half_w + 0.03, -i + 0.05, hits[i], ha="left", va="bottom", fontsize=8,
+                color="tab:green")  # fmt: skip
         if i < n - 1:
             ax.annotate(
                 "",
@@ -449,17 +413,11 @@ def search_order_figure(
                 xytext=(0.55, -i - half_h),
                 arrowprops=_arrow("tab:red"),
             )
-            ax.text(0.5, -i - 0.5, misses[i], ha="right", va="center", fontsize=8, color="tab:red")
-    ax.add_patch(
-        FancyBboxPatch(
-            (right_x, target_y - half_h),
-            2 * (result_x - right_x),
-            2 * half_h,
-            boxstyle="round,pad=0,rounding_size=0.08",
-            facecolor="#dbeafe",
-            edgecolor="#555",
-        )
-    )
+            ax.text(0.5, -i - 0.5, misses[i], ha="right", va="center", fontsize=8,
+                    color="tab:red")  # fmt: skip
+    ax.add_patch(FancyBboxPatch((right_x, target_y - half_h), 2 * (result_x - right_x),
+                                2 * half_h, boxstyle="round,pad=0,rounding_size=0.08",
+                                facecolor="#dbeafe", edgecolor="#555"))  # fmt: skip
     ax.text(
         result_x,
         target_y,
