@@ -467,3 +467,106 @@ def codes_side_by_side_figure(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def loss_curves_figure(
+    train_curve: Sequence[float],
+    valid_curve: Sequence[float],
+    reference: float,
+    band: float,
+    *,
+    n_train: int | None = None,
+    n_valid: int | None = None,
+    reference_label: str = "reference",
+    title: str | None = None,
+) -> Figure:
+    """A training run's loss curves, next to a reference loss and a pass band above it.
+
+    - ``train_curve``, ``valid_curve``: the loss per image on the training and validation images,
+      one number per pass; entry 0 is the loss before training. Same length, at least 2, all > 0.
+    - ``reference``: a loss to compare with (lesson 00: PCA's validation loss), > 0.
+    - ``band``: the pass band's relative width (0.10: within 10% of ``reference``), > 0.
+    - ``n_train``, ``n_valid``: how many images each curve was measured on (for the legend).
+    - ``reference_label``: what the reference is (for the legend).
+    - ``title``: the left panel's title.
+
+    Left panel: both curves on a log axis, with ``reference`` dotted and the band shaded. Right
+    panel: the validation curve in units of ``reference`` on a linear axis zoomed onto the band;
+    its legend counts the early points drawn off the top.
+    """
+    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
+
+    train, valid = list(train_curve), list(valid_curve)
+    if len(train) != len(valid) or len(valid) < 2:
+        raise InputError(
+            f"loss_curves_figure expects two curves of the same length (at least 2: before "
+            f"training and after one pass), but received {len(train)} training and "
+            f"{len(valid)} validation losses. Append one of each after every pass."
+        )
+    if not all(math.isfinite(v) and v > 0 for v in [*train, *valid, reference]):
+        raise InputError(
+            "loss_curves_figure expects finite losses > 0 (they are drawn on a log axis), but a "
+            "curve or the reference holds a value <= 0, inf or nan. Did training diverge? Check "
+            "the learning rate and the loss."
+        )
+    if not (math.isfinite(band) and band > 0):
+        raise InputError(
+            f"loss_curves_figure expects band > 0, the band's relative width (0.10 for 10%), but "
+            f"received {band!r}."
+        )
+    n_passes = len(valid) - 1
+    fig = NotebookFigure(figsize=(10, 3), layout="constrained")
+    ax, ax_ratio = fig.subplots(1, 2, width_ratios=[3, 2])
+    ax.plot(valid, marker=".", lw=1, clip_on=False, label="validation images" + _count(n_valid))
+    ax.plot(
+        train,  # open circles, dashed, drawn on top
+        marker="o",
+        mfc="none",
+        ls="--",
+        lw=1,
+        zorder=3,
+        clip_on=False,
+        label="training images" + _count(n_train),
+    )
+    ax.axhline(reference, color="k", ls=":", lw=1.5, label=f"{reference_label} (a reference)")
+    ax.axhspan(
+        reference, (1 + band) * reference, color="0.85", label=f"pass band: within {band:.0%}"
+    )
+    ax.set(
+        xlabel="passes over the training images",
+        ylabel="loss per image (log scale)",
+        yscale="log",
+        title=title or "the loss after each pass",
+    )
+    ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # ticks at 10, 20, 50, 100, ...
+    ax.yaxis.set_major_formatter(ScalarFormatter())  # plain numbers, not powers of ten
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole passes
+    ax.set_xlim(0, n_passes)  # from before training (0) to the last pass
+    ax.legend(fontsize=8)
+    ratios = [loss / reference for loss in valid]  # the validation loss in units of the reference
+    top = max(1 + 3 * band, 1.1 * ratios[-1])  # shows the band and the last passes
+    ax_ratio.axhspan(1, 1 + band, color="0.85", label=f"pass band: 1 to {1 + band:g}")
+    ax_ratio.axhline(1, color="k", ls=":", lw=1.5)
+    ax_ratio.plot(ratios, marker=".", lw=1, label="validation loss / reference")
+    ax_ratio.set(
+        xlabel="passes over the training images",
+        ylabel="loss / reference (linear scale)",
+        ylim=(1 - 2 * band, top),
+        xlim=(0, n_passes),
+        title="the check's view, zoomed in",
+    )
+    ax_ratio.xaxis.set_major_locator(MaxNLocator(integer=True))
+    above = sum(r > top for r in ratios)  # the early points, drawn off the top of this panel
+    ax_ratio.legend(
+        fontsize=8,
+        loc="lower left",
+        title_fontsize=8,
+        title=f"{above} early point(s) above the top" if above else None,
+    )
+    return fig
+
+
+def _count(n: int | None) -> str:
+    """ " (54,000)" for a legend, or "" when n is None."""
+    return "" if n is None else f" ({n:,})"

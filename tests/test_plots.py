@@ -18,6 +18,7 @@ from course_utils.plots import (
     hourglass_figure,
     images_figure,
     linear_widths,
+    loss_curves_figure,
     rows_figure,
     search_order_figure,
 )
@@ -212,3 +213,47 @@ def test_linear_widths_and_hourglass_read_the_model():
 def test_images_figure_titles_size():
     fig = images_figure(torch.zeros(2, 1, 28, 28), titles=["a", "b"], titles_size=9)
     assert [ax.title.get_fontsize() for ax in fig.axes] == [9, 9]
+
+
+def _span_heights(ax):
+    """(bottom, top) in data units of each shaded span (axhspan) on ax."""
+    spans = []
+    for patch in ax.patches:
+        corners = patch.get_patch_transform().transform(patch.get_path().vertices)
+        spans.append((corners[:, 1].min(), corners[:, 1].max()))
+    return spans
+
+
+def test_loss_curves_figure_draws_both_panels_and_the_band():
+    train, valid = [100.0, 40.0, 25.0, 21.0], [101.0, 41.0, 26.0, 21.5]
+    fig = loss_curves_figure(train, valid, reference=20.0, band=0.1, n_train=640, n_valid=300)
+    ax, ax_ratio = fig.axes
+    assert ax.get_yscale() == "log" and ax_ratio.get_yscale() == "linear"
+    assert [list(line.get_ydata()) for line in ax.lines[:2]] == [valid, train]
+    assert list(ax_ratio.lines[-1].get_ydata()) == pytest.approx([v / 20.0 for v in valid])
+    # the band: a shaded span from the reference to 10% above it, on both panels
+    assert _span_heights(ax) == [pytest.approx((20.0, 22.0))]
+    assert _span_heights(ax_ratio) == [pytest.approx((1.0, 1.1))]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "validation images (300)" in labels and "training images (640)" in labels
+    # the early points off the top of the zoomed panel are counted in its legend
+    assert (
+        ax_ratio.get_legend().get_title().get_text().startswith("2 early point(s)")
+    )  # 5.05 and 2.05 > 1.3
+    fig.savefig(io.BytesIO(), format="png")
+
+
+@pytest.mark.parametrize(
+    ("train", "valid", "reference", "band", "match"),
+    [
+        ([3.0, 2.0, 1.0], [3.0, 2.0], 1.0, 0.1, "same length"),
+        ([3.0], [3.0], 1.0, 0.1, "at least 2"),
+        ([3.0, 2.0], [3.0, 2.0], 1.0, 0.0, "band > 0"),
+        ([3.0, 2.0], [3.0, 2.0], 1.0, -0.1, "band > 0"),
+        ([3.0, float("nan")], [3.0, 2.0], 1.0, 0.1, "finite losses > 0"),
+        ([3.0, 2.0], [3.0, 2.0], 0.0, 0.1, "finite losses > 0"),
+    ],
+)
+def test_loss_curves_figure_rejects_bad_input(train, valid, reference, band, match):
+    with pytest.raises(ValueError, match=match):
+        loss_curves_figure(train, valid, reference, band)
