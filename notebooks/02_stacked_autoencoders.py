@@ -629,8 +629,8 @@ for name, model_class in (("dense AE", DenseAutoencoder), ("tied AE", TiedAutoen
 print(f"In this run, on {n_small:,} images ({small_epochs} epochs): gap {dense_small_gap:+.1%} dense, "
       f"{tied_small_gap:+.1%} tied; tying "
       + ("narrows the gap" if abs(tied_small_gap) < abs(dense_small_gap) else "does not narrow the gap")
-      + (" and lowers the validation error" if tied_small_valid < dense_small_valid else
-         " but does not lower the validation error")
+      + ("; it lowers the validation error" if tied_small_valid < dense_small_valid else
+         "; it does not lower the validation error")
       + " (one seed: no noise margin for these 1,000-image numbers).")
 
 # %% [markdown]
