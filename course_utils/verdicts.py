@@ -4,6 +4,8 @@ Each function turns numbers measured in a run into one yardstick; the lesson pri
 
 - ``seed_noise_margin``: the 95% prediction interval of ONE more training run, from the test
   errors of a few seeds: t(0.975, n-1) * s * sqrt(1 + 1/n).
+- ``seed_mean_margin``: the 95% confidence interval of the MEAN of those seeds, t(0.975, n-1) * s /
+  sqrt(n), for comparing that mean with a fixed number (PCA's error has no seed noise).
 - ``paired_se`` and ``compare_rates``: two hit rates measured on the SAME queries; the standard
   error of their difference is std(per-query difference) / sqrt(n).
 - ``auroc_margin`` and ``clearly_ahead``: two detectors scored on the same images; the
@@ -93,6 +95,25 @@ def seed_noise_margin(errors) -> float:
     mean = sum(values) / n
     s = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     return t_quantile(0.975, n - 1) * s * math.sqrt(1 + 1 / n)
+
+
+def seed_mean_margin(errors) -> float:
+    """95% confidence interval (half-width) for the mean of n >= 2 seed errors.
+
+    errors: (n,) test errors of the same model trained with n seeds. Returns
+    t(0.975, n-1) * s / sqrt(n): the yardstick for comparing the n-seed mean with a fixed number
+    (such as PCA's error); seed_noise_margin is the one for a single new run.
+    """
+    values = [float(e) for e in errors]
+    if len(values) < 2:
+        raise ValueError(
+            f"seed_mean_margin needs the errors of at least 2 seeds, but received {len(values)}. "
+            "Train the model with one more seed and pass all the errors."
+        )
+    n = len(values)
+    mean = sum(values) / n
+    s = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return t_quantile(0.975, n - 1) * s / math.sqrt(n)
 
 
 def _hits(hits: Tensor, name: str) -> Tensor:

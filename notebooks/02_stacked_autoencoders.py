@@ -361,7 +361,7 @@ rows_figure({"original": show,
 # %%
 import statistics
 
-from course_utils.verdicts import seed_noise_margin  # the formula: Appendix B
+from course_utils.verdicts import seed_mean_margin, seed_noise_margin  # formulas: Appendix B
 
 
 def train_dense(seed: int, n_latent: int = 32, activation: type[nn.Module] = nn.ReLU,
@@ -385,14 +385,15 @@ seed_mses = [dense_mse] + [test_mse(train_dense(seed)) for seed in (1, 2)]  # se
 seed_mean, seed_sd = statistics.mean(seed_mses), statistics.stdev(seed_mses)
 n_seeds = len(seed_mses)
 noise_margin = seed_noise_margin(seed_mses)  # 95% prediction interval for one more run
+mean_margin = seed_mean_margin(seed_mses)  # 95% confidence interval of the 3-seed mean
 print("dense AE-32, seeds 0, 1, 2: test MSE " + ", ".join(f"{m:.5f}" for m in seed_mses)
       + f"; mean {seed_mean:.5f}, standard deviation {seed_sd:.2g}")
 print(f"noise margin (95% prediction interval for one more run): +-{noise_margin:.5f} "
       f"({noise_margin / seed_mean:.1%} of the mean error)")
 print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds), "
       f"is {'below' if max(seed_mses) < pca_mse else 'not below'} PCA with every seed, and its mean "
-      f"is {abs(pca_mse - seed_mean) / noise_margin:.1f} noise margins "
-      f"{'below' if seed_mean < pca_mse else 'above'} PCA's error; centring's gain over raw pixels "
+      f"is {abs(pca_mse - seed_mean) / mean_margin:.1f} times its 95% confidence interval "
+      f"(+-{mean_margin:.5f}) {'below' if seed_mean < pca_mse else 'above'} PCA's error; centring's gain over raw pixels "
       f"(test MSE {raw_mse:.5f}) is {'more' if raw_mse - seed_mean > noise_margin else 'not more'} "
       f"than the noise margin.")
 
@@ -465,7 +466,8 @@ fig
 # Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder sends
 # all of them to one reconstruction: the blue dot for the tied decoder, the red dot for least
 # squares. The tied decoder drops each point perpendicularly onto the line of $w$. The
-# least-squares decoder lands where the points with that code lie on average: on the line through
+# least-squares decoder lands where the points with that code lie on average (for a Gaussian cloud
+# like this one; in general it is the best straight-line fit to them): on the line through
 # $\Sigma w$ ($\Sigma$ is the cloud's covariance), pulled from $w$ **towards** the long axis (dashed
 # grey). So the transpose is the best decoder only for special encoders, such as PCA's.
 #
@@ -585,8 +587,8 @@ for name, model in (("dense AE", dense), ("tied AE", tied)):
 dense_overfits = gaps["dense AE"] > overfit_at
 print(f"In this run: validation error minus training error, relative: dense AE {gaps['dense AE']:+.1%}, "
       f"tied AE {gaps['tied AE']:+.1%}; "
-      + (("the dense AE overfits (gap over 5%), and tying " + ("narrows" if gaps["tied AE"] <
-          gaps["dense AE"] else "does not narrow") + " the gap.") if dense_overfits else
+      + (("the dense AE overfits (gap over 5%), and tying " + ("narrows" if abs(gaps["tied AE"]) <
+          abs(gaps["dense AE"]) else "does not narrow") + " the gap.") if dense_overfits else
          "neither overfits (gap over 5%), so tying has nothing to cure."))
 
 # %%
@@ -626,9 +628,9 @@ for name, model_class in (("dense AE", DenseAutoencoder), ("tied AE", TiedAutoen
 (_, dense_small_valid, dense_small_gap), (_, tied_small_valid, tied_small_gap) = small.values()
 print(f"In this run, on {n_small:,} images ({small_epochs} epochs): gap {dense_small_gap:+.1%} dense, "
       f"{tied_small_gap:+.1%} tied; tying "
-      + ("narrows the gap" if tied_small_gap < dense_small_gap else "does not narrow the gap")
-      + (" and lowers the validation error" if tied_small_valid < dense_small_valid else
-         " but does not lower the validation error")
+      + ("narrows the gap" if abs(tied_small_gap) < abs(dense_small_gap) else "does not narrow the gap")
+      + ("; it lowers the validation error" if tied_small_valid < dense_small_valid else
+         "; it does not lower the validation error")
       + " (one seed: no noise margin for these 1,000-image numbers).")
 
 # %% [markdown]
@@ -642,6 +644,8 @@ print(f"In this run, on {n_small:,} images ({small_epochs} epochs): gap {dense_s
 
 # %%
 # extra code – 12 rows of W1 (out of 128) for each model, as 28x28 images, each on its own scale
+from IPython.display import display
+
 from course_utils.plots import images_figure
 
 
@@ -657,12 +661,12 @@ torch.manual_seed(0)  # the tied AE's initial weights (its own constructor, the 
 tied_untrained = TiedAutoencoder(784, hidden=(128,), n_latent=32).encoder[0].weight  # (128, 784)
 
 
-images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder[0].weight),
-                         rows_as_images(tied.encoder[0].weight)]),
-              ncols=12, titles=["untrained"] + [""] * 11 + ["dense AE"] + [""] * 11
-              + ["tied AE"] + [""] * 11,
-              title="first-layer filters: rows of W1 (top: untrained, middle: dense AE, "
-                    "bottom: tied AE)")
+display(images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder[0].weight),
+                                 rows_as_images(tied.encoder[0].weight)]),
+                      ncols=12, titles=["untrained"] + [""] * 11 + ["dense AE"] + [""] * 11
+                      + ["tied AE"] + [""] * 11,
+                      title="first-layer filters: rows of W1 (top: untrained, middle: dense AE, "
+                            "bottom: tied AE)"))  # show it now: the cell goes on computing
 
 
 def coarse_share(weight):
@@ -966,8 +970,8 @@ for q in queries:
                                 else "other") for j, i in enumerate(neighbours["code"][q])]
     tile_titles += [("pixel: " if j == 0 else "") + ("same" if ref_y[i] == query_y[q] else "other")
                     for j, i in enumerate(neighbours["pixel"][q])]
-images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, titles_size=9,
-              title="query | 5 nearest in code space (k = 32) | 5 nearest in pixel space")
+display(images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, titles_size=9,
+                      title="query | 5 nearest in code space (k = 32) | 5 nearest in pixel space"))
 print(f"{int(disagree[queries].sum())} of the {len(queries)} queries shown are ones where the two "
       f"spaces disagree")
 
@@ -1277,8 +1281,8 @@ print(f"In this run: after 10 steps {dead10['Adam, lr 2e-3']} units are dead wit
 # %% [markdown]
 # Compare the rows with the mechanism. Adam's step size is set by lr, not by the gradient, so
 # a tenth of the learning rate gives steps ten times smaller. SGD gives small steps to weights
-# with small gradients. Centring removes the shared shift, whatever the optimizer. The test error
-# (squared error per image) shows how far each run got in 100 steps.
+# with small gradients. Centring removes the shared shift (measured here with Adam only). The test
+# error (squared error per image) shows how far each run got in 100 steps.
 
 # %% [markdown]
 # ## Appendix B: how sure are the verdicts? Seeds, test images, bootstrap
@@ -1347,7 +1351,8 @@ for name, (check_difference, check_se) in verdict_checks.items():
 n_beyond = sum(abs(check_difference) > 2 * check_se
                for check_difference, check_se in verdict_checks.values())
 print(f"In this run: {n_beyond} of the {len(verdict_checks)} differences behind the verdicts of "
-      f"sections 3 to 5 are beyond two standard errors; the others are within them.")
+      f"sections 3 to 5 are beyond two standard errors"
+      + ("." if n_beyond == len(verdict_checks) else "; the others are within them."))
 
 # %% [markdown]
 # ## Appendix C: is it the nonlinearity? A twin without ReLUs
@@ -1811,10 +1816,10 @@ print(f"In this run: the AE codes' rates form a "
 # components.
 #
 # Are the error ratios a matter of training budget? Every model got the same number of steps,
-# and section 1's learning curve said whether the $k = 32$ model was still improving. The cell
-# continues that model (a copy of it) for as many steps again, recording its validation curve,
-# and measures its validation error against PCA's once more. (The depth test below uses the
-# continued model a second time.)
+# but section 1's learning curve belongs to the raw-pixel model, not to the centred $k = 32$
+# model. The cell continues the centred one (a copy of it) for as many steps again, recording its
+# validation curve, and measures its validation error against PCA's once more. (The depth test
+# below uses the continued model a second time.)
 
 # %%
 k_check = 32  # section 1's model (seed 0), continued

@@ -1,6 +1,6 @@
 """Notebook lint: every cell a student opens renders as its author meant (issue 19).
 
-Four defects have shipped in lessons before, each invisible to the execution tests:
+Five defects have shipped in lessons before, each invisible to the execution tests:
 1. PROSE IN A CODE CELL: a markdown cell merged into the code cell before it, so the text shows
    as ``#`` comments. Flagged: a run of comment lines in a code cell that holds LaTeX (``$``), a
    markdown heading (``# ## 6. ...``) or more than ``MAX_COMMENT_RUN`` lines.
@@ -12,6 +12,8 @@ Four defects have shipped in lessons before, each invisible to the execution tes
    stand-in data of the size the call asks for, drawn with Agg, and the title's extent compared
    with the figure's (``figure_checks.cut_titles``). Titles set on hand-made figures
    (``ax.set(title=...)``) and builders not in ``STAND_INS`` are not checked.
+5. A FIGURE MADE MID-CELL AND DROPPED: a figure builder called before more code, its figure
+   neither the cell's last expression nor displayed (``discarded_figures``, on notebooks/0*.py).
 
 Checked: notebooks/ (and notebooks/vi/ when it exists), solutions/ and exercises/. The checkers
 are plain functions, so the tests below also show each one failing on its defect.
@@ -25,6 +27,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 import torch
@@ -379,3 +382,125 @@ def test_an_if_whose_only_line_was_a_magic_is_a_syntax_error():
 
 def test_every_lesson_and_solution_twin_is_checked():
     assert len(VALID_PY_TWINS) == 15, VALID_PY_TWINS  # 8 lessons and 7 solutions
+
+
+# -------------------------------------- 5. a figure made mid-cell and thrown away (issue r32 M1)
+# A figure object is shown only when it is the cell's last expression, is passed to display(...)
+# or has .show() called; one built mid-cell and then followed by more code is silently dropped
+# (lesson 02 lost two figures this way). Checked on the paired .py of every lesson.
+FIGURE_CALLS = {"NotebookFigure", "rows_figure"}  # and every name ending in "_figure"
+PYPLOT_CALLS = {"subplots", "figure"}  # as plt.subplots(...), plt.figure(...)
+LESSON_PYS = sorted((ROOT / "notebooks").glob("0*.py"))
+
+
+def _makes_figure(call: ast.Call) -> bool:
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+    if any(k.arg == "ax" for k in call.keywords):
+        return False  # draws onto an existing figure, which is shown (or not) on its own
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        if func.value.id == "plt" and name in PYPLOT_CALLS:
+            return True
+    return name in FIGURE_CALLS or name.endswith("_figure")
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def discarded_figures(source: str) -> list[str]:
+    """Figure-making calls in one code cell whose figure is never shown.
+
+    Shown means: the call is (part of) the cell's last expression, is inside display(...), or
+    its result is assigned to a name ``fig`` that the last expression, a display(...), a
+    ``.show()`` or a ``return`` is (``fig`` itself or ``fig.figure``). Function bodies are
+    skipped (the figure is shown where they are called).
+    """
+    tree = _python(source)
+    if tree is None:
+        return ["the cell does not parse as Python"]
+    if not tree.body:
+        return []
+    parent: dict[ast.AST, ast.AST] = {}
+    stack: list[ast.AST] = [tree]
+    calls: list[ast.Call] = []
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    while stack:  # a walk that does not enter functions, lambdas or classes
+        node = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, scopes):
+                continue
+            parent[child] = node
+            stack.append(child)
+            if isinstance(child, ast.Call) and _makes_figure(child):
+                calls.append(child)
+    last = tree.body[-1]
+    last_expr = last.value if isinstance(last, ast.Expr) else None
+    shown = {ast.unparse(last_expr)} if last_expr is not None else set()  # e.g. "fig", "ax.figure"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == "display":
+                shown |= {ast.unparse(a) for a in node.args}
+            if isinstance(func, ast.Attribute) and func.attr == "show":
+                shown.add(ast.unparse(func.value))
+        if isinstance(node, ast.Return) and node.value is not None:
+            shown.add(ast.unparse(node.value))
+    dropped = []
+    for call in calls:
+        node = call
+        while isinstance(parent.get(node), ast.Attribute | ast.Subscript):
+            node = parent[node]  # fig_call(...).axes[0]: the figure travels with the chain
+        up = parent.get(node)
+        if last_expr is not None and any(n is call for n in ast.walk(last_expr)):
+            continue  # the cell's result
+        if isinstance(up, ast.Call) and getattr(up.func, "id", "") == "display":
+            continue
+        if isinstance(up, ast.Assign | ast.AnnAssign):
+            targets = up.targets if isinstance(up, ast.Assign) else [up.target]
+            names = set().union(*(_names(t) for t in targets))
+            if names & shown or {f"{n}.figure" for n in names} & shown:
+                continue
+        dropped.append(f"line {call.lineno}: {ast.unparse(call.func)}(...) is never displayed")
+    return dropped
+
+
+def _lesson_code_cells(text: str) -> list[str]:
+    return [c.source for c in jupytext.reads(text, fmt="py:percent").cells if c.cell_type == "code"]
+
+
+def _discarded_in_lesson(text: str) -> list[str]:
+    return [f"code cell {i}: {d}" for i, source in enumerate(_lesson_code_cells(text))
+            for d in discarded_figures(source)]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", LESSON_PYS, ids=_id)
+def test_every_figure_made_is_displayed(path):
+    found = _discarded_in_lesson(path.read_text(encoding="utf-8"))
+    assert not found, (
+        f"{_id(path)}: a figure made mid-cell is dropped; wrap it in display(...) (from "
+        f"IPython.display) or make it the cell's last expression: {found}"
+    )
+
+
+def test_a_figure_followed_by_more_code_is_found():
+    drop = 'fig = NotebookFigure()\nax = fig.subplots()\nprint("done")\n'
+    assert discarded_figures(drop) == ["line 1: NotebookFigure(...) is never displayed"]
+    assert discarded_figures(drop + "fig\n") == []
+    assert discarded_figures(drop.replace('print("done")', "display(fig)")) == []
+    assert len(discarded_figures('images_figure(x, title="t")\nshare = 0.5\n')) == 1
+    assert discarded_figures("display(images_figure(x))\nshare = 0.5\n") == []
+    assert discarded_figures("images_figure(x)\n") == []
+    assert len(discarded_figures("fig, ax = plt.subplots()\nax.plot(x)\n")) == 1
+    overlay = "ax = roc_figure(a).axes[0]\nroc_figure(b, ax=ax)\nax.figure\n"
+    assert discarded_figures(overlay) == []
+    assert discarded_figures("def f():\n    return images_figure(x)\nn = 1\n") == []
+    assert len(LESSON_PYS) >= 8
+
+
+def test_the_two_figures_lesson_02_once_lost_are_found():
+    # lesson 02 before round 33: the filter figure and the retrieval strip were dropped
+    old = (ROOT / "notebooks" / "02_stacked_autoencoders.py").read_text(encoding="utf-8")
+    old = old.replace("display(images_figure(", "(images_figure(")  # a bare call again
+    found = _discarded_in_lesson(old)
+    assert len(found) == 2 and all("images_figure" in f for f in found), found

@@ -16,6 +16,7 @@ from course_utils.verdicts import (
     compare_rates,
     oriented,
     paired_se,
+    seed_mean_margin,
     seed_noise_margin,
     t_quantile,
 )
@@ -42,6 +43,18 @@ def test_seed_noise_margin_covers_95_percent_of_new_runs():
     runs = rng.normal(size=(20_000, 4))
     inside = [abs(r[3] - r[:3].mean()) <= seed_noise_margin(r[:3]) for r in runs[:4000]]
     assert np.mean(inside) == pytest.approx(0.95, abs=0.015)
+
+
+def test_seed_mean_margin_is_the_confidence_interval_of_the_mean():
+    # n = 3, s = 1: t(0.975, 2) / sqrt(3); narrower than the margin for one new run
+    assert seed_mean_margin([1.0, 2.0, 3.0]) == pytest.approx(4.3027 / math.sqrt(3), rel=1e-4)
+    assert seed_mean_margin([1.0, 2.0, 3.0]) < seed_noise_margin([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        seed_mean_margin([1.0])
+    rng = np.random.default_rng(1)
+    runs = rng.normal(size=(4000, 3))  # true mean 0
+    covered = [abs(r.mean()) <= seed_mean_margin(r) for r in runs]
+    assert np.mean(covered) == pytest.approx(0.95, abs=0.015)
 
 
 def test_paired_se_equals_the_direct_formula():
