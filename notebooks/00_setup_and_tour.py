@@ -182,8 +182,9 @@ print(f"one hand step with lr = {lr}: L = {L.item():.2f} before, {L_after.item()
 # ## 2. Reproducibility: seeds and generators
 #
 # A seed makes random numbers repeatable. `setup_course(seed=0)` seeds the **global** generators
-# once. So a notebook run top to bottom in a fresh kernel repeats its random draws and the results
-# built from them. Timings do not repeat, another device can draw other numbers from the same seed, and a
+# once. So a notebook run top to bottom in a fresh kernel, on the same CPU with the same thread count,
+# repeats its random draws and the results built from them. Timings do not repeat, another device
+# can draw other numbers from the same seed, a GPU need not repeat results to the last digit, and a
 # different thread count or another machine can change the last digits of sums (Appendix B). Every draw moves a global generator on, so running
 # one cell twice gives other numbers the second time. That is why the lessons re-seed
 # (`torch.manual_seed(0)`) in the cell that builds a model. Functions with a
@@ -227,7 +228,7 @@ print("iterate_batches(shuffle=True), two calls: same order without a generator:
 #
 # Classrooms have bad wifi. So `load_dataset` tries the sources in the diagram's order, stops at the
 # first that answers, and prints one line saying what it found. The last source, scikit-learn's
-# 1,797 small digit scans enlarged to 28x28 (Appendix E), means a lesson never stops for lack of
+# 1,797 small 8x8 digit scans enlarged to 20x20 and padded to 28x28 (Appendix E), means a lesson never stops for lack of
 # network or files; `data.is_fallback` is then `True`. A variable that names a folder without the
 # files does stop it, with a `DataError` that says so.
 
@@ -237,7 +238,7 @@ from course_utils.plots import search_order_figure
 fig = search_order_figure(
     [("files on disk", "COURSE_MNIST_DIR, ...\ncourse cache, Debian"),
      ("download", "torchvision\nshort timeout"),
-     ("embedded digits", "scikit-learn, 1,797\nscans, 28x28")],
+     ("embedded digits", "scikit-learn, 1,797\nscans, 20x20 in 28x28")],
     result=("ImageData", "train / valid / test\ntensors in memory"),
     misses=["no files found\n(a named folder without them\nstops with an error)",
             "download failed or not allowed:\nno network, COURSE_OFFLINE=1,\n"
@@ -1236,8 +1237,8 @@ print(f"with BatchNorm1d after it, in training mode: image 1's row is the same i
 # at its time limit) takes it along. `model.state_dict()` is a dictionary from the name of each
 # parameter and buffer (such as BatchNorm's running statistics) to its tensor; `torch.save` writes it to a file (on Colab, to your mounted Google Drive if it
 # must survive the runtime), and `load_state_dict` copies it into a freshly built model of the
-# same architecture. The cell below builds a stand-in model shaped like section 4's (seeded here, so
-# its weights repeat; section 4's was not seeded) and section 4's batch again (so this appendix runs on its
+# same architecture. The cell below builds a stand-in model shaped like section 4's (re-seeded here, so
+# its weights repeat even when this cell is rerun alone) and section 4's batch again (so this appendix runs on its
 # own), saves the model into a temporary folder, builds a
 # new model (other random weights), loads the file into it, and prints whether the new model
 # gives the old one's outputs, before and after loading. `map_location` puts the loaded tensors
@@ -1254,7 +1255,7 @@ from pathlib import Path
 
 from course_utils.data import iterate_batches
 
-torch.manual_seed(0)  # seeded here (section 4's model was not): the same weights on every run
+torch.manual_seed(0)  # re-seeded: the same weights however often this cell runs
 model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model of section 4's shape, other weights
 (xb,) = next(iterate_batches(mnist.train.x, batch_size=128))  # section 4's batch: (128, 1, 28, 28)
 xb = xb.flatten(1).to(course.device)  # (128, 784), on the model's device
@@ -1388,7 +1389,7 @@ def train_variant(per_pixel: bool, optimizer_name: str, lam: float = 0.0, n_step
     """A seeded TinyAE after n_steps; returns (model, size of its first step, validation loss per image, mean |z|)."""
     torch.manual_seed(0)
     model = TinyAE()
-    start = torch.nn.utils.parameters_to_vector(model.parameters()).detach()  # (7,850,) starting weights
+    start = torch.nn.utils.parameters_to_vector(model.parameters()).detach()  # (16,474,) starting weights
     opt = (torch.optim.Adam(model.parameters(), lr=3e-3) if optimizer_name == "Adam"
            else torch.optim.SGD(model.parameters(), lr=1e-4))
     g, first_step = torch.Generator().manual_seed(0), None  # the same batches for every variant
