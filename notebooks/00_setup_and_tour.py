@@ -538,9 +538,9 @@ check_reconstruction_loss(reconstruction_loss)
 # %% [markdown]
 # The first try raises no error on images. `.sum(dim=1)` adds up one channel, so `.mean()`
 # averages over all 784 pixels: the per-pixel mean (`F.mse_loss`'s default), 784 times smaller.
-# Does the convention matter? Adam trains nearly the same model with either. SGD's step shrinks
-# 784 times with the per-pixel mean, and a penalty added to it needs its weight divided by 784
-# (Appendix F trains each case).
+# Does the convention matter? Adam trains nearly the same model with either. With SGD the
+# per-pixel mean acts like a learning rate 784 times smaller, and a penalty added to it needs its
+# weight divided by 784 (Appendix F trains each case).
 #
 # Broadcasting hides a similar silent bug: (B,) * (B, 1) gives a (B, B) table, with no error
 # (Appendix G).
@@ -1431,7 +1431,7 @@ for label, pp, weight in (("per image, lam", False, lam), ("per pixel, lam/784",
 # Adam divides each step by a running size of the gradient, so a loss 784 times smaller trains
 # nearly the same model, and with a per-pixel mean you only compare numbers per pixel (lesson
 # 01 prints some). SGD's step is the gradient times the learning rate, so the per-pixel loss
-# divides the step by 784; set both SGD losses against the loss before training and Adam's: 100
+# acts like a learning rate divided by 784 (from the same weights, the step is 784 times smaller); set both SGD losses against the loss before training and Adam's: 100
 # steps at this small rate are too few to judge SGD, so the line measures how the convention scales
 # the step, not SGD itself. A penalty added to a per-pixel loss weighs 784 times more against the
 # reconstruction, so it needs $\lambda/784$ for the same balance: that is why code built on
