@@ -79,21 +79,26 @@ def t_quantile(p: float, df: int) -> float:
     return (low + high) / 2
 
 
+def _seed_spread(errors, caller: str) -> tuple[int, float]:
+    """errors: (n,) seed errors, n >= 2 -> (n, s), s their sample standard deviation (n - 1)."""
+    values = [float(e) for e in errors]
+    if len(values) < 2:
+        raise ValueError(
+            f"{caller} needs the errors of at least 2 seeds, but received {len(values)}. "
+            "Train the model with one more seed and pass all the errors."
+        )
+    n = len(values)
+    mean = sum(values) / n
+    return n, math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+
+
 def seed_noise_margin(errors) -> float:
     """95% prediction interval (half-width) for one more run, from n >= 2 seed errors.
 
     errors: (n,) test errors of the same model trained with n seeds. Returns
     t(0.975, n-1) * s * sqrt(1 + 1/n), s the sample standard deviation (n-1 in the denominator).
     """
-    values = [float(e) for e in errors]
-    if len(values) < 2:
-        raise ValueError(
-            f"seed_noise_margin needs the errors of at least 2 seeds, but received {len(values)}. "
-            "Train the model with one more seed and pass all the errors."
-        )
-    n = len(values)
-    mean = sum(values) / n
-    s = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    n, s = _seed_spread(errors, "seed_noise_margin")
     return t_quantile(0.975, n - 1) * s * math.sqrt(1 + 1 / n)
 
 
@@ -104,15 +109,7 @@ def seed_mean_margin(errors) -> float:
     t(0.975, n-1) * s / sqrt(n): the yardstick for comparing the n-seed mean with a fixed number
     (such as PCA's error); seed_noise_margin is the one for a single new run.
     """
-    values = [float(e) for e in errors]
-    if len(values) < 2:
-        raise ValueError(
-            f"seed_mean_margin needs the errors of at least 2 seeds, but received {len(values)}. "
-            "Train the model with one more seed and pass all the errors."
-        )
-    n = len(values)
-    mean = sum(values) / n
-    s = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    n, s = _seed_spread(errors, "seed_mean_margin")
     return t_quantile(0.975, n - 1) * s / math.sqrt(n)
 
 
