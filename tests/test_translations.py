@@ -160,6 +160,21 @@ def test_a_fuzzy_entry_and_its_previous_english_survive_a_round_trip(tmp_path):
     assert (tmp_path / "b.po").read_text(encoding="utf-8") == text
 
 
+def test_a_long_previous_english_line_is_written_whole_and_read_back_exactly(tmp_path):
+    """Babel wraps ``#|`` comments at 76 columns, cutting a quoted string in two (``update`` then
+    crashed with an IndexError); write_catalog writes them itself, one source line per line."""
+    long_line = "A markdown line with many words that runs far past seventy-six columns " * 3
+    old = update_catalog(None, _cells(("a", long_line + "\nSecond line.")), "t")
+    entries(old)[0].string = "Một dòng.\nDòng hai."
+    new = update_catalog(old, _cells(("a", long_line + "\nSecond line, changed.")), "t")
+    write_catalog(new, tmp_path / "a.po")
+    text = (tmp_path / "a.po").read_text(encoding="utf-8")
+    previous = [line for line in text.splitlines() if line.startswith("#|")]
+    assert previous == ['#| msgid ""', f'#| "{long_line}\\n"', '#| "Second line."']
+    back = entries(read_catalog(tmp_path / "a.po"))[0]
+    assert back.fuzzy and back.previous_id == [long_line + "\nSecond line."]
+
+
 def test_a_similar_new_cell_gets_a_fuzzy_hint_and_a_different_one_does_not():
     old = update_catalog(None, _cells(("a", "The encoder maps an image to a code.")), "t")
     entries(old)[0].string = "Bộ mã hóa ánh xạ một ảnh thành một mã."

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import denormalize, read_po, write_po
+from babel.messages.pofile import denormalize, normalize, read_po, write_po
 
 FIXED_DATE = dt.datetime(2026, 12, 5, tzinfo=dt.timezone.utc)  # stable headers: no diff noise
 FORMAT_FLAGS = {"python-format", "python-brace-format"}
@@ -108,24 +108,40 @@ def read_catalog(path: Path) -> Catalog:
     return catalog
 
 
-def _split_previous(line: str) -> str:
-    """Babel writes a multi-line previous msgid on ONE ``#|`` line; write it as GNU gettext does."""
-    if not line.startswith("#| msgid "):
-        return line
-    parts = QUOTED.findall(line)
-    return "\n".join([f"#| msgid {parts[0]}"] + [f"#| {p}" for p in parts[1:]])
+def _previous_lines(message: Message) -> list[str]:
+    """A fuzzy entry's previous English as GNU gettext writes it: ``#| msgid ""``, then one
+    ``#| "..."`` line per source line. (Babel wraps these comments at 76 columns, cutting quoted
+    strings in two, so we write them ourselves.)"""
+    quoted = normalize(message.previous_id[0], width=0).split("\n")
+    return [f"#| msgid {quoted[0]}"] + [f"#| {q}" for q in quoted[1:]]
 
 
 def write_catalog(catalog: Catalog, path: Path) -> None:
-    """Write atomically (a temporary file, then a rename): never a half-written catalog."""
+    """Write atomically (a temporary file, then a rename): never a half-written catalog.
+
+    Each live entry with a previous English gets its ``#|`` lines just above its ``msgctxt``
+    (every entry of ours has one: the cell id).
+    """
+    previous: dict[str, list[str]] = {}
     for message in [*catalog, *catalog.obsolete.values()]:
         message.flags -= FORMAT_FLAGS  # Babel guesses these from "%" and "{}": prose has neither
+    for message in catalog:
+        if message.id and message.previous_id and message.previous_id[0]:
+            if not message.context:
+                raise ValueError(
+                    f"write_catalog expects every entry with a previous msgid to have a msgctxt "
+                    f"(the cell id), but {message.id[:60]!r} has none: add the cell id as its "
+                    "context."
+                )
+            previous[f"msgctxt {normalize(message.context, width=0)}"] = _previous_lines(message)
     catalog.header_comment = HEADER.format(title=catalog.project)
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=0, include_previous=True, sort_output=False)
-    text = "\n".join(
-        _split_previous(line) for line in buffer.getvalue().decode("utf-8").split("\n")
-    )
+    write_po(buffer, catalog, width=0, include_previous=False, sort_output=False)
+    lines: list[str] = []
+    for line in buffer.getvalue().decode("utf-8").split("\n"):
+        lines.extend(previous.get(line, []))
+        lines.append(line)
+    text = "\n".join(lines)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
