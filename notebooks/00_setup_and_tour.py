@@ -34,7 +34,7 @@
 #
 # **Minimum path:** sections 1 to 6, then the quiz; sections 7 and 8 and the appendices are
 # optional. Estimated reading time (prose, 200 words a minute): introduction and sections 1-6
-# about 14 min, 7-8 about 3, appendices about 11.
+# about 14 min, 7-8 and the summary about 3, appendices about 12.
 #
 # **Two editions.** Every lesson and exercise has a Vietnamese twin (`notebooks/vi/`,
 # `exercises/vi/`, linked at the top). Only the prose is translated: code, printed lines and
@@ -273,7 +273,8 @@ if mnist.is_fallback and fashion.is_fallback:
 for data in (mnist, fashion):
     n_train, n_valid, n_test = len(data.train.y), len(data.valid.y), len(data.test.y)
     official = "official test split" in data.source  # load_dataset's note: both files were on disk
-    print(f"{data.name}: test = " + ("the official test split" if official else "20% of the images on disk"))
+    subset_note = " (before fast mode kept a subset of each split)" if course.fast else ""
+    print(f"{data.name}: test = " + ("the official test split" if official else "20% of the images on disk") + subset_note)
     print(f"{data.name}: train {n_train:,}, valid {n_valid:,}, test {n_test:,}; test = "
           f"{n_test / (n_train + n_valid + n_test):.0%} of all, valid = {n_valid / (n_train + n_valid):.0%} of the rest")
     print(f"    training images {tuple(data.train.x.shape)}, dtype {data.train.x.dtype}, values in "
@@ -345,10 +346,8 @@ print(f"{fashion.name} training split: {len(fashion.train.x):,} images x 784 pix
 # plot results or turn them into NumPy, use `.detach().cpu()`. The course's `fit` and `predict`
 # move the batches for you. The cell below follows the idiom, then makes the mistake on purpose. On
 # a CPU-only machine the wrong device is PyTorch's `meta` device, whose tensors have shapes but no
-# data. With a GPU, the message begins "Expected all tensors to be on the same device, but ...";
-# the rest varies with the PyTorch version. The last lines show why only the batch is reassigned:
-# a tensor's `.to()` returns a converted tensor and leaves the original as it was, while a module's
-# `.to()` moves the module itself.
+# data. The cell prints the error this machine raised (its wording varies). Why
+# `model.to(device)` needs no `model =` but a batch does: Appendix C.
 
 # %%
 model = torch.nn.Linear(784, 10).to(course.device)  # a stand-in model: its weights on the device
@@ -363,13 +362,6 @@ try:
     print(f"no error: this PyTorch ran the model on a batch from {other}")
 except RuntimeError as err:
     print(f"model(batch on {other}) raised RuntimeError:", str(err).splitlines()[0][:160])
-t = torch.zeros(2)  # float32; .to() converts dtypes the way it moves devices
-t.to(torch.float64)  # returns a converted copy and leaves t as it was
-print(f"tensor: after t.to(torch.float64) without reassigning, t is still {t.dtype}: write t = t.to(...)")
-layer = torch.nn.Linear(2, 2)  # float32 weights
-returned = layer.to(torch.float64)  # a module converts its own weights, in place
-print(f"module: after layer.to(torch.float64), its weights are {layer.weight.dtype}; "
-      f"it returned the same module: {returned is layer}")
 
 # %% [markdown]
 # ## 5. Your first autoencoder
@@ -572,23 +564,20 @@ def train_pass(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batches
 check_training_pass(train_pass)
 
 # %% [markdown]
-# The cell below trains a fresh `TinyAE` from seed 0 with the five moves written out. `lr=3e-3` is
-# Adam's learning rate $\eta$: Adam rescales each weight's gradient, so $\eta$ sets the steps' scale,
-# not their exact size (the last line measures two steps). The cell makes 20
-# passes over at most 50 batches of 128 training images. After each pass it measures the loss on
-# those images and on the validation split. The yardstick is PCA with the same 10 numbers per image.
-# The check passes when the model's validation loss ends within 10% of PCA's, about what two of the
-# ten numbers are worth (the first line prints PCA with 8). This PCA was fitted on all the training
-# images; the second line refits it on TinyAE's images alone. The next cell draws the curves.
+# The cell below trains a fresh `TinyAE` from seed 0 with only the five moves: 20 passes over at
+# most 50 batches of 128 training images, Adam at learning rate $\eta$ = `3e-3`.
+# After each pass it records the loss on those images and on the validation split.
 
 # %%
+import copy
+
 device = course.device  # the device the lessons will use: train there
 torch.manual_seed(0)  # a fresh model, so a rerun of this cell starts from scratch too
 tiny = TinyAE().to(device)  # built on the CPU (the same starting weights as above), then moved
 optimizer = torch.optim.Adam(tiny.parameters(), lr=3e-3)
+start = copy.deepcopy(tiny.state_dict())  # the starting weights, saved for a measurement below
 x_train = fashion.train.x[: 50 * 128]  # (n, 1, 28, 28), on the CPU: at most 50 batches of 128
 x_valid = fashion.valid.x.flatten(1)  # (n_valid, 784): the validation split, never trained on
-n_passes, band = 20, 0.10  # the pass band: within 10% of PCA's validation loss
 
 
 def loss_on(rebuild, images: torch.Tensor, device="cpu") -> float:
@@ -602,36 +591,33 @@ train_curve = [loss_on(tiny, x_train.flatten(1), device)]  # after each pass; en
 valid_curve = [loss_on(tiny, x_valid, device)]
 g = torch.Generator().manual_seed(0)  # the shuffling order, reproducible
 n_steps = 0
-as_vector = torch.nn.utils.parameters_to_vector  # all weights and biases in one vector (16,474,)
-for _ in range(n_passes):
+for _ in range(20):  # 20 passes
     for (xb,) in iterate_batches(x_train, batch_size=128, shuffle=True, generator=g):  # xb: (B, 1, 28, 28)
         xb = xb.to(device)  # the batch joins the weights on the device
         optimizer.zero_grad()  # 1. empty every weight's .grad (backward adds to it)
         x_hat = tiny(xb)  # 2. forward: (B, 784), the rebuilt images
         loss = ((x_hat - xb.flatten(1)) ** 2).sum(dim=1).mean()  # 3. the loss, one number
         loss.backward()  # 4. its gradient, into every weight's .grad
-        weights_before = as_vector(tiny.parameters()).detach()  # kept to measure the step
         optimizer.step()  # 5. Adam changes the weights
         n_steps += 1
-        step = (as_vector(tiny.parameters()).detach() - weights_before).abs()  # each weight's |change|
-        if n_steps == 1:
-            first_step = step
     train_curve.append(loss_on(tiny, x_train.flatten(1), device))
     valid_curve.append(loss_on(tiny, x_valid, device))
-error_pca = loss_on(taste.truncated(10).reconstruct, x_valid)
+print(f"{n_steps:,} steps; validation loss {valid_curve[0]:.1f} before training, {valid_curve[-1]:.1f} after")
+
+# %% [markdown]
+# Did it work? The check passes when the validation loss ends within 10% of PCA's with the same 10
+# numbers per image, about what two of the ten numbers are worth (the cell prints PCA with 8).
+
+# %%
+from course_utils.plots import loss_curves_figure
+
+band = 0.10  # the pass band: within 10% of PCA's validation loss
+error_pca = loss_on(taste.truncated(10).reconstruct, x_valid)  # PCA-10, fitted on all the training images
 error_pca8 = loss_on(taste.truncated(8).reconstruct, x_valid)
-own_pca = PCA(n_components=10).fit(x_train.flatten(1))  # fitted on TinyAE's training images only
-error_own = loss_on(own_pca.reconstruct, x_valid)
 before, after = valid_curve[0] / error_pca, valid_curve[-1] / error_pca  # in units of PCA's loss
 print(f"validation loss ({len(x_valid):,} images): {valid_curve[0]:.1f} before training, {valid_curve[-1]:.1f} "
       f"after {n_steps:,} steps; PCA: {error_pca:.1f} with 10 numbers, {error_pca8:.1f} with 8 "
       f"({error_pca8 / error_pca - 1:+.0%})")
-if len(x_train) < len(fashion.train.x):
-    print(f"In this run: PCA-10 fitted on all {len(fashion.train.x):,} training images: {error_pca:.2f}; on "
-          f"TinyAE's {len(x_train):,} alone: {error_own:.2f} ({error_own / error_pca - 1:+.1%}); the model's loss "
-          f"/ PCA's is {valid_curve[-1] / error_pca:.3f} with the first, {valid_curve[-1] / error_own:.3f} with the second")
-else:
-    print(f"In this run: TinyAE trains on all {len(x_train):,} training images, the ones PCA was fitted on.")
 print(f"the model's loss / PCA's: {before:.2f} before training, {after:.2f} after; "
       f"within {band:.0%} of PCA's: {before <= 1 + band} before, {after <= 1 + band} after")
 if after <= 1 + band:
@@ -642,61 +628,129 @@ elif valid_curve[-1] < valid_curve[0]:
           f"{band:.0%} band: this model needs more steps.")
 else:
     print("In this run: the validation loss did not fall: training does not work here (check the setup line).")
-with torch.no_grad():
-    z_trained = tiny.encoder(x_flat.to(device)).cpu()  # the batch of the cell above, through the trained encoder
-print("the codes z of the batch above, recomputed with the trained weights, changed:",
-      not torch.allclose(z, z_trained))
+loss_curves_figure(train_curve, valid_curve, reference=error_pca, band=band, n_train=len(x_train),
+                   n_valid=len(x_valid), reference_label="PCA, 10 numbers, validation images",
+                   title=f"{fashion.name}: TinyAE's loss after each pass")
+
+# %% [markdown]
+# The right panel is the check's view: the validation loss in units of PCA's, with the pass band
+# (1 to 1.1).
+#
+# **What happened?** The cell below refits PCA on TinyAE's training images alone (at most 6,400),
+# prints the gap between the validation and training losses, and measures Adam's steps: it reruns
+# the first step from the saved starting weights, then one more step from copies of the trained
+# model and optimizer.
+
+# %%
+as_vector = torch.nn.utils.parameters_to_vector  # all weights and biases in one vector (16,474,)
+eta = optimizer.param_groups[0]["lr"]  # η, Adam's learning rate
+
+
+def step_change(state: dict, optimizer_state: dict | None, xb: torch.Tensor) -> torch.Tensor:
+    """Each weight's |change| (16,474,) in ONE Adam step on xb (B, 1, 28, 28), from saved states; tiny is untouched."""
+    model = copy.deepcopy(tiny)
+    model.load_state_dict(state)
+    model_optimizer = torch.optim.Adam(model.parameters(), lr=eta)
+    if optimizer_state is not None:
+        model_optimizer.load_state_dict(copy.deepcopy(optimizer_state))  # Adam's running averages too
+    weights_before = as_vector(model.parameters()).detach().clone()
+    model_optimizer.zero_grad()
+    ((model(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean().backward()
+    model_optimizer.step()
+    return (as_vector(model.parameters()).detach() - weights_before).abs()
+
+
+own_pca = PCA(n_components=10).fit(x_train.flatten(1))  # fitted on TinyAE's training images only
+error_own = loss_on(own_pca.reconstruct, x_valid)
+if len(x_train) < len(fashion.train.x):
+    print(f"In this run: PCA-10 fitted on all {len(fashion.train.x):,} training images: {error_pca:.2f}; on "
+          f"TinyAE's {len(x_train):,} alone: {error_own:.2f} ({error_own / error_pca - 1:+.1%}); the model's loss "
+          f"/ PCA's is {valid_curve[-1] / error_pca:.3f} with the first, {valid_curve[-1] / error_own:.3f} with the second")
+else:
+    print(f"In this run: TinyAE trains on all {len(x_train):,} training images, the ones PCA was fitted on.")
 gap = valid_curve[-1] / train_curve[-1] - 1  # the validation loss above the training loss, relative
 print(f"In this run: after the last pass the validation loss ({valid_curve[-1]:.1f}) is {gap:+.1%} from the "
       f"training loss ({train_curve[-1]:.1f}): " + ("no over-fitting gap (within 5%)." if gap <= 0.05
                                                   else "a gap opened (over 5%)."))
-eta = optimizer.param_groups[0]["lr"]  # η, Adam's learning rate
-first_median, last_median = first_step.median().item() / eta, step.median().item() / eta  # in units of η
-largest = max(first_step.max().item(), step.max().item()) / eta  # the largest change in either step
-print(f"In this run: the median weight moved {first_median:.2f} η in Adam's first step and {last_median:.2f} η in "
-      f"step {n_steps:,} (η = {eta:g}); the largest change in the two was {largest:.2f} η"
+with torch.no_grad():
+    z_trained = tiny.encoder(x_flat.to(device)).cpu()  # section 5's batch, through the trained encoder
+print("the codes z of section 5's batch, recomputed with the trained weights, changed:",
+      not torch.allclose(z, z_trained))
+(xb,) = next(iterate_batches(x_train, batch_size=128, shuffle=True, generator=torch.Generator().manual_seed(0)))
+first_step = step_change(start, None, xb.to(device))  # training's first step, rerun from the saved start
+next_step = step_change(tiny.state_dict(), optimizer.state_dict(), xb.to(device))  # one step after training
+first_median, next_median = first_step.median().item() / eta, next_step.median().item() / eta  # in units of η
+largest = max(first_step.max().item(), next_step.max().item()) / eta  # the largest change in either step
+print(f"In this run: the median weight moved {first_median:.2f} η in Adam's first step and {next_median:.2f} η in "
+      f"one more step after {n_steps:,} (η = {eta:g}); the largest change in the two was {largest:.2f} η"
       + (", more than η: η is not a cap." if largest > 1.001 else "."))
+
+# %% [markdown]
+# Where the gap is small, the two curves coincide on the log panel. A gap opening (training loss
+# falling, validation loss not) is over-fitting; a 10-number linear model has little room to
+# memorise (lesson 02 studies bigger ones). PCA's dotted line is a **reference, not a
+# floor**: PCA, the mean image plus 10 directions, is the best such code on average over ITS
+# training images, not these validation images. Adam rescales each weight's gradient, so $\eta$
+# sets the steps' scale, not their size. Why so many steps, when PCA comes in one go? Lesson 01
+# answers.
+#
+# The cell below draws validation images rebuilt by both. It measures their speckle as
+# **roughness**, the mean |difference| between horizontal neighbour pixels over 500 rebuilt
+# images, before and after more training of a copy of TinyAE.
 
 # %%
 from IPython.display import display
 
-from course_utils.plots import loss_curves_figure
 
-fig = loss_curves_figure(train_curve, valid_curve, reference=error_pca, band=band, n_train=len(x_train),
-                         n_valid=len(x_valid), reference_label="PCA, 10 numbers, validation images",
-                         title=f"{fashion.name}: TinyAE's loss after each pass")
-display(fig)  # show it now (the strip below is drawn by the same cell)
-with torch.no_grad():
-    trained = tiny(fashion.valid.x[:10].to(device)).clamp(0, 1).cpu()  # (10, 784), back on the CPU
-rows_figure({"original": fashion.valid.x[:10], "PCA, 10 numbers": strip["10 numbers"],
-             f"TinyAE, {n_steps:,} steps": trained},
-            title=f"{fashion.name}: 10 numbers per image, from PCA and from the trained TinyAE")
+def roughness(images: torch.Tensor) -> float:
+    """images (N, 784) -> the mean |difference| between horizontal neighbours: 0 for flat images."""
+    return images.reshape(-1, 28, 28).diff(dim=2).abs().mean().item()
+
+
+def rebuilt(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """images (N, 784) -> the model's rebuilt images (N, 784) in [0, 1], on the CPU."""
+    with torch.no_grad():
+        return model(images.to(device)).clamp(0, 1).cpu()
+
+
+fig = rows_figure({"original": fashion.valid.x[:10], "PCA, 10 numbers": strip["10 numbers"],
+                   f"TinyAE, {n_steps:,} steps": rebuilt(tiny, fashion.valid.x[:10])},
+                  title=f"{fashion.name}: 10 numbers per image, from PCA and from the trained TinyAE")
+display(fig)
+longer = copy.deepcopy(tiny)  # a copy: tiny stays as trained
+longer_optimizer = torch.optim.Adam(longer.parameters(), lr=eta)
+longer_optimizer.load_state_dict(copy.deepcopy(optimizer.state_dict()))  # carry on where training stopped
+more_steps = 0
+for _ in range(10 if course.fast else 30):  # more passes, the five moves as above
+    for (xb,) in iterate_batches(x_train, batch_size=128, shuffle=True, generator=g):
+        xb = xb.to(device)
+        longer_optimizer.zero_grad()
+        ((longer(xb) - xb.flatten(1)) ** 2).sum(dim=1).mean().backward()
+        longer_optimizer.step()
+        more_steps += 1
+check = x_valid[:500]  # (500, 784)
+r_pca = roughness(taste.truncated(10).reconstruct(check).clamp(0, 1))
+r_tiny, r_longer = roughness(rebuilt(tiny, check)), roughness(rebuilt(longer, check))
+print(f"roughness: PCA {r_pca:.4f}; TinyAE {r_tiny:.4f} after {n_steps:,} steps, {r_longer:.4f} after "
+      f"{more_steps:,} more (its loss / PCA's: {after:.3f}, then {loss_on(longer, x_valid, device) / error_pca:.3f})")
+closer = abs(r_longer - r_pca) < abs(r_tiny - r_pca)
+print(f"In this run: TinyAE's rebuilt images are {'rougher' if r_tiny > r_pca else 'no rougher'} than PCA's; "
+      + ("more training brought its roughness closer to PCA's: the speckle is unfinished training."
+         if closer and r_tiny > r_pca else "more training did not bring its roughness closer to PCA's."))
 
 # %% [markdown]
-# The right panel is the check's view: the validation loss in units of PCA's, on a linear axis that
-# shows the pass band (1 to 1.1). Where the printed gap is small, the two curves coincide on the log
-# panel: the training curve's open circles sit on the validation curve.
-#
-# A gap opening between the curves (training loss falling, validation loss not) is what over-fitting
-# looks like. A linear model with a 10-number code has little room to memorise; lesson 02 studies the
-# gap in bigger models. PCA's dotted line is a **reference, not a floor**: PCA is the best
-# 10-number linear code on average over ITS training images, not these validation images. Why so
-# many steps, when PCA comes in one go? Lesson 01 follows gradient descent's way there.
-#
-# In the strip, TinyAE's row is speckled where PCA's is smooth: after these few passes its weights
-# are still on their way from a random start. The printed ratio says how far this run got; lesson
-# 01 trains to the end.
+# The last line says whether the speckle of TinyAE's row is unfinished training, weights still
+# on their way from a random start. Lesson 01 trains to the end.
 
 # %% [markdown]
 # **When a loss will not fall**, first try to over-fit one batch. If even one batch's loss stays
-# up, the cause is in the code (model, loss, loop or preprocessing) or in the optimizer's settings
-# (learning rate, optimizer), not in the data: in Appendix F, correct code trained with plain SGD at
-# $\eta = 10^{-4}$ ends far above Adam's loss (it prints both). The cell below
-# trains a fresh TinyAE on one batch of 64 images for 200 Adam steps, with two yardsticks.
-# Outputting the batch's mean image is the best a model can do if its code
-# carries nothing (a broken encoder still gets there, through the decoder's bias). The best
-# 10-number linear code of these 64 images (their PCA) is the floor: no TinyAE goes below it. The
-# check asks how far training went from the first to the second.
+# up, the cause is in the code (model, loss, loop or preprocessing) or the optimizer's settings,
+# not the data (in Appendix F, plain SGD at $\eta = 10^{-4}$ ends far above Adam). The cell
+# below trains a fresh TinyAE on one batch of 64 images for 200 Adam steps, with two yardsticks.
+# Outputting the batch's mean image is the best a model can do if its code carries nothing (a
+# broken encoder still gets there, through the decoder's bias). The best code made of the mean
+# image plus 10 directions (the batch's PCA) is the floor: no TinyAE goes below it. The check asks
+# how far training went from the first to the second.
 
 # %%
 torch.manual_seed(0)  # a fresh model, the same starting weights as above
@@ -716,13 +770,35 @@ for step in range(201):
 centred = one_batch - one_batch.mean(dim=0)  # (64, 784)
 mean_image_loss = (centred**2).sum(dim=1).mean().item()  # the loss of outputting the mean image
 singular = torch.linalg.svdvals(centred)  # (64,)
-floor = (singular[10:] ** 2).sum().item() / len(one_batch)  # the best 10-number linear code (PCA)
+floor = (singular[10:] ** 2).sum().item() / len(one_batch)  # the best code: mean + 10 directions (PCA)
 progress = (mean_image_loss - probe_losses[-1]) / (mean_image_loss - floor)
-print(f"mean image only: {mean_image_loss:.1f}; best 10-number code: {floor:.1f}; TinyAE: {probe_losses[-1]:.1f}")
+print(f"mean image only: {mean_image_loss:.1f}; best mean + 10 directions: {floor:.1f}; TinyAE: {probe_losses[-1]:.1f}")
 print(f"In this run: training went {progress:.0%} of the way from the mean image to the floor: "
       + ("the code carries information, the model and loop can learn." if progress > 0.5 else
          "not past halfway: look for a bug (is the code used? is the loss right?) or a learning rate "
          "that is too small or too large."))
+
+# %% [markdown]
+# Too large a learning rate fails differently: the loss grows, then reads `inf` or `nan`. The
+# cell below reruns the probe with plain SGD at $\eta = 0.1$.
+
+# %%
+import math
+
+torch.manual_seed(0)  # the same starting weights as the probe
+wild = TinyAE().to(device)
+wild_optimizer = torch.optim.SGD(wild.parameters(), lr=0.1)  # plain SGD, a large rate for this loss
+wild_losses = []  # the loss on the one batch before each step
+for _ in range(6):
+    loss_one = ((wild(one_batch) - one_batch) ** 2).sum(dim=1).mean()
+    wild_losses.append(loss_one.item())
+    wild_optimizer.zero_grad()
+    loss_one.backward()
+    wild_optimizer.step()
+print("SGD at lr=0.1, the loss before steps 0 to 5:", [f"{v:.3g}" for v in wild_losses])
+blew_up = not math.isfinite(wild_losses[-1]) or wild_losses[-1] > 10 * wild_losses[0]
+print("In this run: " + ("the loss blew up (over 10 x its start, or inf/nan): this rate is too large."
+                         if blew_up else "the loss did not blow up at this rate."))
 
 # %% [markdown]
 # ## 7. Interactive views
@@ -1174,7 +1250,7 @@ del x
 
 # %% [markdown]
 # The CPU and a GPU use different random-number algorithms (a Mersenne Twister on the CPU, Philox
-# on an NVIDIA GPU): one seed draws other numbers on each, and even two GPU models can differ. To
+# on an NVIDIA GPU): one seed draws other numbers on each ([docs/reproducibility.md](../docs/reproducibility.md)). To
 # repeat a run, rerun it from the top on the same machine. Bit-for-bit repeats on a GPU take more
 # settings (the cells above run them). The cell below draws from seed 0 on the CPU and, if this
 # machine has a GPU, on the GPU.
@@ -1226,6 +1302,21 @@ print(f"with BatchNorm1d after it, in training mode: image 1's row is the same i
 # once flattened: `.sum(dim=1)` adds the squared errors over the 784 pixels of each image (one
 # error per image, shape (B,)), and `.mean()` averages those over the B images of the batch.
 # The training loops of appendices A and B compute their loss the same way.
+
+# %% [markdown]
+# **`.to()` on a tensor and on a module.** Section 4 reassigns the batch, `xb = xb.to(device)`, but
+# not the model. A tensor's `.to()` returns a converted tensor and leaves the original as it was;
+# a module's `.to()` converts the module itself. The cell below shows both with a dtype, which
+# `.to()` converts the way it moves devices.
+
+# %%
+t = torch.zeros(2)  # float32
+t.to(torch.float64)  # returns a converted copy and leaves t as it was
+print(f"tensor: after t.to(torch.float64) without reassigning, t is still {t.dtype}: write t = t.to(...)")
+layer = torch.nn.Linear(2, 2)  # float32 weights
+returned = layer.to(torch.float64)  # a module converts its own weights, in place
+print(f"module: after layer.to(torch.float64), its weights are {layer.weight.dtype}; "
+      f"it returned the same module: {returned is layer}")
 
 # %% [markdown]
 # ## Appendix D: saving a model, and evaluation mode
