@@ -682,7 +682,7 @@ next_step = step_change(tiny.state_dict(), optimizer.state_dict(), xb.to(device)
 first_median, next_median = first_step.median().item() / eta, next_step.median().item() / eta  # in units of η
 largest = max(first_step.max().item(), next_step.max().item()) / eta  # the largest change in either step
 print(f"In this run: the median weight moved {first_median:.2f} η in Adam's first step and {next_median:.2f} η in "
-      f"one more step after {n_steps:,} (η = {eta:g}); the largest change in the two was {largest:.2f} η"
+      f"one more step after {n_steps:,} steps (η = {eta:g}); the largest change in the two was {largest:.2f} η"
       + (", more than η: η is not a cap." if largest > 1.001 else "."))
 
 # %% [markdown]
