@@ -218,7 +218,7 @@ print("iterate_batches(shuffle=True), two calls: same order without a generator:
 #
 # The course uses two datasets of 28x28 grey-scale images in ten classes. **Fashion-MNIST**
 # (clothes, shoes and bags) is the main data of lessons 01 to 05. **MNIST** (handwritten digits)
-# is that of lessons 06 and 07. A `DATASET` switch at the top of lessons 01 and 04 to 07 swaps them.
+# is that of lessons 06 and 07. A `DATASET` switch at the top of lessons 04 to 07 swaps them.
 #
 # Classrooms have bad wifi. So `load_dataset` tries the sources in the diagram's order and prints
 # one line saying what it found. The last source is always at hand:
