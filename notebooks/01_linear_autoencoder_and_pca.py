@@ -902,7 +902,7 @@ class RecordProjectionGaps(Callback):
         self.rows.append((state.epoch, ratio, *projection_gaps(state.model)))
 
 
-long_epochs = course.pick(full=1000, fast=100)
+long_epochs = course.pick(full=1000, fast=70)
 steps_per_epoch = math.ceil(len(cloud) / 64)  # 8 batches of at most 64 points
 torch.manual_seed(0)
 long_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
@@ -1302,10 +1302,10 @@ print(f"In this run: the {784 - n_top} directions beyond the top {n_top} keep "
 # This is deep dive 1's leak, on images. The directions beyond the top 200 are not empty (the last
 # line prints their share of the variance), but each carries little, so each pulls weakly on the
 # encoder: in proportion to its variance under plain gradient descent, and only qualitatively so
-# under Adam (deep dive 1). The encoder's part there decays, slowly: compare its norm with step 0's
-# (printed). A small share of it still counts, because the decoder's columns are large (printed).
-# Where that share is small and the cosine is low, the leak is an unfinished decay, not a kept
-# initialisation. Where the run found PCA's subspace (section 6's angles), this leak is why
+# under Adam (deep dive 1). The cell compares the encoder's part there with its value at step 0:
+# its norm, as a share, and the cosine between the two. Even a small remaining part counts, because
+# the decoder's columns are large (printed). Where the share is small and the cosine is low, the
+# leak is an unfinished decay, not a kept initialisation. Where the run found PCA's subspace (section 6's angles), this leak is why
 # $W_dW_e$ is not $V_kV_k^\top$; what it costs on the data is the "map" column of deep dive 5's
 # table.
 
