@@ -20,27 +20,23 @@
 #
 # **English** · [Tiếng Việt](vi/01_linear_autoencoder_and_pca.ipynb)
 #
-# An autoencoder learns to copy its input to its output through a narrow middle layer, which
-# forces it to find a short description of each input that keeps what matters. Here we build the
-# simplest one, with no nonlinearity at all, and find that it rediscovers a method from 1901:
-# principal component analysis (PCA).
+# An autoencoder learns to copy its input to its output through a narrow middle layer. That
+# forces it to find a short description of each input. Here we build the simplest one, with no
+# nonlinearity, and find that it rediscovers principal component analysis (PCA, 1901).
 #
 # **Learning objectives.** After this lesson you can
 # 1. name the parts of an autoencoder (encoder, code or latent space, decoder) and say what
 #    "undercomplete" means;
 # 2. write the course's two reconstruction losses, squared error and binary cross-entropy (BCE),
-#    state the course's loss convention, say when to use each, and why BCE stays above zero on grey pixels;
+#    state the loss convention, and say when to use each;
 # 3. compute PCA with the singular value decomposition (SVD) of the **centred** data, and explain
 #    why keeping the most variance is losing the least squared error;
-# 4. write a training loop by hand (zero_grad, forward, loss, backward, step) and find each line
-#    in the course's `fit`;
-# 5. show, with errors and principal angles, that a linear autoencoder trained long enough
-#    reaches PCA's **error**, nears PCA's **subspace** as far as the eigengaps pull it, but not
-#    its **basis**, and recover PCA's ordered basis from the trained network;
-# 6. explain WHY (Eckart-Young, and Baldi & Hornik 1989), and why nearly equal eigenvalues allow
-#    large principal angles at almost no cost in error;
-# 7. explain why nonlinear activations let an autoencoder do better than PCA, on a curved toy and
-#    on images.
+# 4. write a training loop by hand and find each line in the course's `fit`;
+# 5. show that a trained linear autoencoder reaches PCA's **error** and nears its **subspace**,
+#    but not its **basis**, and recover PCA's ordered basis from it;
+# 6. explain why (Eckart-Young, Baldi & Hornik 1989), and why nearly equal eigenvalues allow
+#    large principal angles at little cost;
+# 7. explain why nonlinear activations let an autoencoder do better than PCA.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -58,7 +54,6 @@ from torch import nn
 from course_utils import setup_course
 
 course = setup_course(seed=0)
-DATASET = "fashion_mnist"  # or "mnist": every cell runs with either; step budgets were chosen for Fashion-MNIST
 
 # %% [markdown]
 # ## 1. Encoder, code, decoder
@@ -71,8 +66,7 @@ DATASET = "fashion_mnist"  # or "mnist": every cell runs with either; step budge
 # \mathbb{R}^k$ is its **code**, and $\hat x$ is the **reconstruction**. The set of all possible
 # codes is the **latent space**. Training adjusts the weights $\theta, \phi$ so that $\hat x$ is
 # close to $x$. An **undercomplete** autoencoder has $k < D$: the code is a bottleneck, so the
-# network has to compress instead of copying (lesson 05 makes *overcomplete* codes useful). The
-# diagram shows the shapes for a batch of $B$ images in this lesson's linear autoencoder.
+# network has to compress instead of copying. The diagram shows the shapes for a batch of $B$ images.
 
 # %%
 from course_utils.plots import flow_diagram_figure
@@ -96,17 +90,17 @@ flow_diagram_figure(
 # decoder outputs a logit $s_i$ per pixel and $p_i = \sigma(s_i)$ is the probability it predicts:
 # $$ \ell_{\text{BCE}}(x, p) = -\sum_{i=1}^{D} \big[ x_i \log p_i + (1 - x_i)\log(1 - p_i) \big]. $$
 # For binary targets BCE is the negative log-likelihood of a Bernoulli distribution per pixel; for
-# grey targets it is a cross-entropy whose minimum is not 0 (shown below). Squared error is the
-# negative log-likelihood of a Gaussian centred on $\hat x$, up to constants, only when its variance
-# $\sigma^2$ is **fixed and the same for every pixel**: minus the log density is
-# $\ell_{\text{SE}} / (2\sigma^2) + \tfrac{D}{2} \log(2\pi\sigma^2)$ (a derivation; lesson 06 fixes the variance by hand, a decoder could learn it).
+# grey targets it is a cross-entropy whose minimum is not 0 (shown below). Squared error is, up to
+# constants, the negative log-likelihood of a Gaussian centred on $\hat x$ with one **fixed**
+# variance $\sigma^2$ for every pixel: $\ell_{\text{SE}} / (2\sigma^2) + \tfrac{D}{2} \log(2\pi\sigma^2)$
+# (lesson 06 returns to it).
 #
 # > **The course's loss convention.** Every loss is **per image**: summed over the pixels of an
 # > image, then **averaged over the images of the batch**. For plain autoencoders we also report
 # > the **mean squared error per pixel**, the same number divided by $D = 784$. PCA's discarded
 # > variance (section 3) is a squared error per image.
 #
-# The cell checks the library's losses against the formulas on two three-pixel "images".
+# The cell checks the library's losses on two three-pixel "images".
 
 # %%
 from course_utils.losses import mean_bce_per_image, mean_sse_per_image, mse_per_pixel
@@ -139,12 +133,13 @@ print("BCE floor (summed pixel entropy):", (bce_floor_per_image(targets) + 0.0).
 print("squared error of the same reconstruction:", ((torch.sigmoid(perfect_logits) - targets) ** 2).sum(1).numpy().round(6))
 
 # %% [markdown]
-# The grey image pays its pixels' entropy even when reconstructed perfectly: on grey images a BCE
+# The grey image pays its pixels' entropy even when reconstructed perfectly. On grey images a BCE
 # value mixes the model's error with how grey the targets are.
 #
 # **When to use which.** Squared error suits any real-valued target; BCE suits targets in
-# $[0, 1]$ read as probabilities of "ink". After a sigmoid they also train differently: BCE's gradient on the logit is $p - x$, the squared error's is
-# $2 (p - x)\, p (1 - p)$, which vanishes where the sigmoid is flat. The cell asks autograd.
+# $[0, 1]$. After a sigmoid they train differently: BCE's gradient on the logit is $p - x$, the
+# squared error's is $2 (p - x)\, p (1 - p)$, which vanishes where the sigmoid is flat. The cell
+# asks autograd.
 
 # %%
 import torch.nn.functional as F
@@ -184,11 +179,10 @@ plane_fit_figure(cloud, title="500 points near a tilted plane")
 # Left: the cloud and its best-fitting plane (green); right: the plane edge-on, on equal axes.
 # Almost all of the spread lies within the plane.
 #
-# Centre the points and stack them as the rows of $X_c$ ($N \times D$). The variance of the
-# points along a unit vector $u$ is $u^\top \Sigma u$, with $\Sigma = X_c^\top X_c / N$ the
-# covariance matrix, and it is largest at the top **eigenvector** $v_1$ of $\Sigma$, where it
-# equals the largest eigenvalue $\lambda_1$; the next best direction orthogonal to it is $v_2$, and
-# so on (the Lagrange derivation and a numerical check: deep dive 8). The SVD gives these
+# Centre the points and stack them as the rows of $X_c$ ($N \times D$). The variance along a unit
+# vector $u$ is $u^\top \Sigma u$, with $\Sigma = X_c^\top X_c / N$ the covariance matrix. It is
+# largest at the top **eigenvector** $v_1$ of $\Sigma$, where it equals the largest eigenvalue
+# $\lambda_1$; the next best direction orthogonal to it is $v_2$, and so on (deep dive 8). The SVD gives these
 # eigenvectors directly: if $X_c = U S V^\top$ then $\Sigma = V \operatorname{diag}(s_j^2 / N)\,
 # V^\top$, so the columns of $V$ are the eigenvectors and $\lambda_j = s_j^2 / N$.
 
@@ -205,9 +199,7 @@ print("variance along each principal direction:", eigenvalues.numpy().round(4))
 
 # %% [markdown]
 # **Why centre first?** The SVD finds the directions that best describe the points *as seen from
-# the origin*. This cloud's mean is not small compared with its spread (printed), so
-# without centring the first "direction" is pulled towards the cloud's position instead of
-# following its spread. **Predict:** will the uncentred first direction point nearer the spread or
+# the origin*. This cloud's mean is not small compared with its spread (printed). **Predict:** will the uncentred first direction point nearer the spread or
 # nearer the mean, and will the error rise a little or a lot?
 
 # %%
@@ -229,7 +221,6 @@ print(f"first direction without centring: {angle_deg(vt_raw[0], mean):.1f} deg f
       f"{angle_deg(vt_raw[0], vt[0]):.1f} deg from the true first principal direction")
 print(f"squared error per point with 2 directions: without centring {raw_err:.4f}, "
       f"with centring {centred_err:.4f} (the third eigenvalue: {eigenvalues[2]:.4f})")
-print("centring gives the smaller error:", centred_err < raw_err)
 print(f"In this run: without centring, two directions leave {raw_err / centred_err:.1f} times the error of "
       f"PCA's centred plane.")
 
@@ -263,6 +254,46 @@ print("PCA's plane keeps the most variance, so it has the smallest error:",
       max(kept_by_plane, key=kept_by_plane.get) == "PCA plane")
 
 # %% [markdown]
+# **The same identity as a picture, in 2-D.** Take the cloud's first two coordinates, centred: a
+# flat cloud. The cell turns a line through its centre over 180° and draws the variance kept along
+# the line and the squared error lost across it.
+
+# %%
+import math
+
+from IPython.display import display
+
+from course_utils.plots import NotebookFigure
+
+flat = centred[:, :2] - centred[:, :2].mean(dim=0)  # (500, 2): the x, y coordinates, centred
+line_deg = torch.arange(0.0, 180.0, 1.0)  # (180,) the line's angle from the x axis
+unit = torch.stack([torch.cos(torch.deg2rad(line_deg)), torch.sin(torch.deg2rad(line_deg))], dim=1)  # (180, 2)
+kept_line = (flat @ unit.T).pow(2).mean(dim=0)  # (180,) mean squared length of P x along each line
+lost_line = flat.pow(2).sum(dim=1).mean() - kept_line  # (180,) mean squared distance to the line
+v1_flat = torch.linalg.svd(flat, full_matrices=False).Vh[0]  # (2,) the first principal direction
+v1_deg = torch.rad2deg(torch.atan2(v1_flat[1], v1_flat[0])).item() % 180  # its angle, 0-180°
+best_deg = line_deg[kept_line.argmax()].item()
+fig = NotebookFigure(figsize=(9, 3.4), layout="constrained")
+ax_pts, ax_curve = fig.subplots(1, 2)
+ax_pts.scatter(flat[:, 0], flat[:, 1], s=4, alpha=0.4)
+for deg, colour in ((best_deg, "tab:red"), (best_deg + 60, "grey")):  # the best line and a worse one
+    d = torch.tensor([math.cos(math.radians(deg)), math.sin(math.radians(deg))]) * 6
+    ax_pts.plot([-d[0], d[0]], [-d[1], d[1]], color=colour, label=f"line at {deg % 180:.0f}°")
+ax_pts.set(aspect="equal", xlabel="x (centred)", ylabel="y (centred)", title="the flat cloud and two lines")
+ax_pts.legend(fontsize=8)
+ax_curve.plot(line_deg, kept_line, label="kept variance (along the line)")
+ax_curve.plot(line_deg, lost_line, label="squared error (across the line)")
+ax_curve.plot(line_deg, kept_line + lost_line, "k--", lw=1, label="their sum")
+ax_curve.axvline(v1_deg, color="tab:red", ls=":", label="first principal direction")
+ax_curve.set(xlabel="angle of the line (degrees)", ylabel="per point", title="turning the line",
+             ylim=(0, 1.1 * (kept_line + lost_line).max().item()))
+fig.legend(*ax_curve.get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8)
+display(fig)
+print(f"In this run: the sum varies by {(kept_line + lost_line).max() - (kept_line + lost_line).min():.1e} "
+      f"over the angles; the most variance and least error are at {best_deg:.0f}°, the first principal "
+      f"direction at {v1_deg:.1f}°.")
+
+# %% [markdown]
 # **Each direction comes with a sign you cannot rely on.** If $v$ is a principal direction, so
 # is $-v$, and another library or machine may return the other one. Flipping a direction flips
 # that code coordinate and changes no reconstruction, so compare directions by angles, never entry
@@ -276,10 +307,9 @@ print("first code coordinate changes sign:", torch.allclose(codes_flipped[:, 0],
 print("reconstructions unchanged:", torch.allclose(codes_flipped @ (flip * vt[:2]), codes @ vt[:2], atol=1e-5))
 
 # %% [markdown]
-# The course package does the same in `course_utils.pca.PCA` (a short file), through
-# the eigenvectors of the $D \times D$ covariance, a shortcut section 5 times. On the points PCA was
-# fitted on, its mean squared error per point is the **sum of the discarded eigenvalues**; here we
-# keep two directions and discard one.
+# The course package does the same in `course_utils.pca.PCA`, through the eigenvectors of the
+# $D \times D$ covariance (deep dive 6 times this shortcut). On the points PCA was fitted on, its
+# mean squared error per point is the **sum of the discarded eigenvalues**.
 
 # %%
 from course_utils.pca import PCA, principal_angles_deg
@@ -290,7 +320,9 @@ print(f"explained variance ratio: {pca2.explained_variance_ratio.numpy().round(4
 print(f"PCA reconstruction error {pca_error:.5f} = discarded eigenvalue {pca2.eigenvalues[2]:.5f}")
 along_plane = ((cloud - pca2.reconstruct(cloud)) @ pca2.components.T).abs().max()  # error segments . v1, v2
 print(f"largest part of an error segment along the plane: {along_plane:.1e}")
-plane_fit_figure(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point lands on the plane")
+fig = plane_fit_figure(cloud, pca2.reconstruct(cloud), title="PCA with k = 2: every point lands on the plane")
+fig.axes[1].collections[1].set(zorder=6, sizes=[9], alpha=0.9)  # edge-on panel: reconstructions on top
+fig
 
 # %% [markdown]
 # Each red reconstruction lies on the plane, and each black error segment (clearest in the edge-on
@@ -312,20 +344,21 @@ print("x:", tuple(cloud[:4].shape), "-> z:", tuple(encoder(cloud[:4]).shape), "-
 # %% [markdown]
 # **Training, written out.** Each step (1) clears the old gradients, (2) runs the model forward,
 # (3) computes the loss, (4) backpropagates, filling each weight's `.grad`, and (5) lets the
-# optimizer update the weights. Here with Adam, on the whole cloud at once, for 1,500 steps.
+# optimizer update the weights. Here with Adam, on the whole cloud at once, for 1,500 steps (500
+# in fast mode).
 
 # %%
 model = nn.Sequential(encoder, decoder)  # x (B, 3) -> z (B, 2) -> x_hat (B, 3)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
 losses = []
-for _ in range(1500):  # 1,500 steps
+for _ in range(course.pick(full=1500, fast=500)):  # optimizer steps
     optimizer.zero_grad()  # 1. clear the old gradients
     x_hat = model(cloud)  # 2. forward: encode, then decode
     loss = ((x_hat - cloud) ** 2).sum(dim=1).mean()  # 3. squared error per point, mean over points
     loss.backward()  # 4. backpropagate: d loss / d weight, into every weight's .grad
     optimizer.step()  # 5. update every weight
     losses.append(loss.item())
-print(f"squared error per point: step 1 {losses[0]:.3f}, step 1500 {losses[-1]:.5f}; "
+print(f"squared error per point: step 1 {losses[0]:.3f}, step {len(losses)} {losses[-1]:.5f}; "
       f"PCA's {pca_error:.5f} (ratio {losses[-1] / pca_error:.4f})")
 
 # %% [markdown]
@@ -363,9 +396,7 @@ fig.axes[0].legend()
 fig
 
 # %% [markdown]
-# The training loss (log scale) flattens near PCA's error, the dashed line.
-#
-# Does it find the same plane? **Principal angles** answer that. Take orthonormal bases $Q_1$ and
+# The training loss flattens near PCA's error (dashed). Does it find the same plane? **Principal angles** answer that. Take orthonormal bases $Q_1$ and
 # $Q_2$ ($D \times k$) of the two subspaces (QR turns any basis into one). The singular values of
 # $Q_1^\top Q_2$ are the cosines of the $k$ principal angles: the first is the smallest angle
 # between a line of one subspace and a line of the other, the next the smallest among
@@ -392,8 +423,7 @@ print(f"In this run: the autoencoder's error is {ae_error / pca_error:.4f} times
 # The gap at the cut is large on this cloud, so the best plane is sharply defined. But the
 # autoencoder's **basis** is not PCA's: any invertible $2 \times 2$ matrix $A$ can be slipped
 # between encoder and decoder ($W_e \to A W_e$, $b_e \to A b_e$, $W_d \to W_d A^{-1}$) without
-# changing a reconstruction, so the loss cannot prefer one basis. Because the encoder has a bias,
-# the two codes differ by an **affine** map (deep dive 8 fits it). The cell checks the invariance
+# changing a reconstruction, so the loss cannot prefer one basis. The cell checks the invariance
 # and compares $W_d$ with PCA's basis.
 
 # %%
@@ -408,11 +438,11 @@ print("angle between column j of W_d and principal direction j:", [f"{a:.1f}" fo
 
 # %% [markdown]
 # **Getting PCA's ordered basis back.** At the minimum the network's map is PCA's orthogonal
-# projection $V_kV_k^\top$, so the reconstructions have covariance $V_k\Lambda_kV_k^\top$, whose
-# eigenvectors are PCA's, in order: a PCA of the decoder's outputs recovers the ordered basis, up
-# to the network's small leak (deep dive 1). Lying in the subspace is not enough: the second cell
-# maps the cloud into the same plane by $V_2\,\mathrm{diag}(0.2, 1)\,V_2^\top$. That squeeze leaves
-# less variance along $v_1$ than along $v_2$, so a PCA of its outputs puts $v_2$ first (printed).
+# projection $V_kV_k^\top$. Its reconstructions then have covariance $V_k\Lambda_kV_k^\top$, whose
+# eigenvectors are PCA's, in order. So a PCA of the decoder's outputs recovers the ordered basis,
+# up to the network's small leak (deep dive 1). Lying in the subspace is not enough: the second
+# cell squeezes the cloud into the same plane by $V_2\,\mathrm{diag}(0.2, 1)\,V_2^\top$, and a PCA
+# of those outputs puts $v_2$ first (printed).
 
 # %%
 with torch.no_grad():
@@ -440,15 +470,14 @@ print(f"In this run: outputs in PCA's plane, first direction "
 # $c = W_d b_e + b_d$. The error splits into
 # $$ \|X - \hat X\|_F^2 = \|X_c - X_c M^\top\|_F^2 + N \,\|\bar x - M \bar x - c\|^2 , $$
 # with no cross term, because the columns of $X_c$ sum to zero: **the offset can only add error**.
-# By the Eckart-Young theorem the best rank-$k$ approximation $X_c M^\top$ of $X_c$ is the
-# projection onto the first $k$ principal directions, with error $N$ times the sum of the
-# discarded eigenvalues. No linear autoencoder beats PCA on the data PCA was fitted on.
+# By the Eckart-Young theorem the best rank-$k$ approximation of $X_c$ is its projection onto the
+# first $k$ principal directions, with error $N$ times the sum of the discarded eigenvalues. No
+# linear autoencoder beats PCA on the data PCA was fitted on.
 #
-# **2. No bad local minima (Baldi and Hornik, 1989).** The loss is not convex in $(W_e, W_d)$,
-# yet (without biases, on centred data) every local minimum is global and every other critical
-# point is a **saddle** (cited, not computed). When the data's covariance has full rank
-# (else see deep dive 4), a **gap at the cut**, $\lambda_k > \lambda_{k+1}$, makes the minimum
-# unique as a subspace: $W_d W_e = V_k V_k^\top$, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$
+# **2. No bad local minima (Baldi and Hornik, 1989).** The loss is not convex in $(W_e, W_d)$.
+# Yet (without biases, on centred data) every local minimum is global and every other critical
+# point is a **saddle** (cited, not computed). With a full-rank covariance (deep dive 4) and a
+# **gap at the cut**, $\lambda_k > \lambda_{k+1}$, the minimum is unique as a subspace: $W_d W_e = V_k V_k^\top$, with $W_e = C V_k^\top$ and $W_d = V_k C^{-1}$
 # for **any** invertible $C$. The subspace is determined, the basis is not. The theorem describes
 # the loss's shape, not training speed (deep dives 1 and 4).
 
@@ -462,7 +491,7 @@ print(f"In this run: outputs in PCA's plane, first direction "
 # %%
 from course_utils.data import load_dataset
 
-data = load_dataset(DATASET, seed=course.seed)
+data = load_dataset("fashion_mnist", seed=course.seed)
 x_train = data.train.x.flatten(1)  # (N, 1, 28, 28) -> (N, 784)
 x_test = data.test.x.flatten(1)
 print(f"{data.name}: {len(x_train):,} training images; pixel values from {x_train.min():.1f} to "
@@ -473,54 +502,19 @@ for k in (2, 10, 32, 100):
     print(f"k = {k:>3}: {cumulative[k - 1]:.1%} of the pixel variance")
 
 # %% [markdown]
-# Every pixel is in $[0, 1]$ (the loader divided the stored bytes by 255). Two checks from section
-# 3: does the uncentred first direction point at the mean image, and what does `PCA`'s covariance
-# shortcut save over the SVD (first 10,000 training images, fastest of three runs)?
-
-# %%
-import time
-
-x_sub = x_train[:10_000].double()  # (n, 784): the first 10,000 training images (or all)
-xc_sub = x_sub - x_sub.mean(dim=0)  # (n, 784), centred
-
-
-def fastest_seconds(fn, repeats: int = 3) -> float:
-    """The fastest of ``repeats`` calls of fn(), in seconds."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-t_svd = fastest_seconds(lambda: torch.linalg.svd(xc_sub, full_matrices=False))
-t_cov = fastest_seconds(lambda: torch.linalg.eigh(xc_sub.T @ xc_sub / len(xc_sub)))
-raw_first = torch.linalg.eigh(x_sub.T @ x_sub).eigenvectors[:, -1:]  # (784, 1) WITHOUT centring
-centred_first = torch.linalg.eigh(xc_sub.T @ xc_sub).eigenvectors[:, -1:]  # (784, 1)
-print(f"uncentred first direction: {principal_angles_deg(raw_first, x_sub.mean(dim=0)[:, None]).item():.1f} deg "
-      f"from the mean image, {principal_angles_deg(raw_first, centred_first).item():.1f} deg from the "
-      "centred first principal direction")
-print(f"{len(xc_sub):,} images: thin SVD {t_svd * 1000:.0f} ms, covariance + eigh {t_cov * 1000:.0f} ms "
-      f"(the shortcut is {t_svd / t_cov:.1f} times as fast here)")
-
-# %% [markdown]
-# The uncentred direction is turned towards the mean image: it describes where the images sit, not
-# how they vary. Both routes cost about $N D^2$ operations: the shortcut gains only a factor.
-# `data.name` says which images this run uses ("embedded fallback" means scikit-learn's small
-# digit scans). **The BCE floor on these images**, per image:
+# Every pixel is in $[0, 1]$ (the loader divided the stored bytes by 255). `data.name` says which
+# images this run uses ("embedded fallback" means scikit-learn's small digit scans). **The BCE
+# floor on these images**, per image:
 
 # %%
 floor = bce_floor_per_image(data.test.x)  # (N,) summed pixel entropy of each test image
 grey = ((data.test.x > 0.01) & (data.test.x < 0.99)).float().mean().item()
 print(f"{data.name}: {grey:.1%} of test pixels are grey (strictly between 0.01 and 0.99)")
 print(f"BCE floor: {floor.mean():.1f} nats per image on average (min {floor.min():.1f}, max {floor.max():.1f})")
-print("a perfect reconstruction would still have BCE > 0 on these images:", bool(floor.mean() > 0.1))
 
 # %% [markdown]
-# The principal directions are 784-pixel vectors, so we can look at them as images: the first ones
-# are broad blobs (shape and brightness), later ones add finer detail (red positive, blue negative,
-# one colour scale; another library may swap red and blue).
+# The principal directions are 784-pixel vectors, so we can look at them as images (red positive,
+# blue negative, one colour scale; another library may swap red and blue).
 
 # %%
 from course_utils.plots import directions_figure
@@ -539,9 +533,8 @@ with_colour_bars(directions_figure({"PCA": pca.components[:10]}, column_titles=[
                                    title=f"{data.name}: the first ten principal directions (one colour scale)"), 1)
 
 # %% [markdown]
-# Two more pictures: the **mean image** $\bar x$, which PCA subtracts first and adds back to every
-# reconstruction, and the **cumulative explained variance**, the share of the total variance that
-# the first $k$ directions keep.
+# Two more pictures: the **mean image** $\bar x$, which PCA subtracts first, and the share of the
+# total variance that the first $k$ directions keep.
 
 # %%
 from IPython.display import display
@@ -562,10 +555,10 @@ print("share of the variance kept by the first k directions:",
       {k: f"{share_kept[k - 1]:.1%}" for k in (2, 10, 32, 100, 200)})
 
 # %% [markdown]
-# **PCA in practice.** A common way to choose $k$ is to keep 95% of the variance. In everyday work one calls `sklearn.decomposition.PCA`: it divides by $N - 1$ instead of $N$, fixes
-# each direction's sign by a convention of its own, and picks $k$ itself with
-# `n_components=0.95`; the cell checks all three against ours. PCA is not scale-invariant, so
-# features on different scales are usually **standardised** first; pixels share one scale.
+# **PCA in practice.** A common way to choose $k$ is to keep 95% of the variance. In everyday work
+# one calls `sklearn.decomposition.PCA`: it divides by $N - 1$ instead of $N$, picks its own signs,
+# and picks $k$ itself with `n_components=0.95` (the cell checks all three). PCA is not
+# scale-invariant, so features on different scales are usually **standardised** first.
 
 # %%
 k95 = int((share_kept < 0.95).sum()) + 1  # the smallest k whose cumulative share reaches 95%
@@ -574,7 +567,7 @@ print(f"95% of the variance is kept by k = {k95} directions ({share_kept[k95 - 1
 
 from sklearn.decomposition import PCA as SklearnPCA
 
-sk = SklearnPCA(n_components=0.95, svd_solver="full").fit(x_train.double().numpy())  # picks k itself
+sk = SklearnPCA(n_components=0.95, svd_solver="covariance_eigh").fit(x_train.double().numpy())  # picks k itself
 n_train = len(x_train)
 sk_var = torch.from_numpy(sk.explained_variance_[:10])  # (10,) sklearn's variances, divided by N - 1
 sk_angles = principal_angles_deg(torch.from_numpy(sk.components_[:k95]).T, pca.components[:k95].T.double())
@@ -630,31 +623,7 @@ view.show_static()  # the same figure as a plain image, for readers without a li
 # show the largest principal angle?
 
 # %%
-# Extra code for the appendix (deep dives 2 and 3): copies of the weights taken during section
-# 6's training runs. Skip it on a first reading; the training cell below only passes it to fit.
-from course_utils.train import Callback
-
-
-class DecoderSnapshots(Callback):
-    """CPU copies of the decoder weight (784, k): after every epoch (in ``weights``, deep dive 2
-    reads them) and after each optimizer step listed in ``at_steps`` (in ``by_step``, deep dive 3,
-    which also reads the whole model's weights at those steps from ``states``)."""
-
-    def __init__(self, at_steps=()) -> None:
-        self.weights: list[torch.Tensor] = []
-        self.at_steps, self.by_step, self.states = set(at_steps), {}, {}
-
-    def on_batch_end(self, state) -> None:
-        if state.step in self.at_steps:  # state.step: optimizer steps done so far
-            self.by_step[state.step] = state.model.decoder.weight.detach().cpu().clone()
-            self.states[state.step] = {name: w.detach().cpu().clone() for name, w in state.model.state_dict().items()}
-
-    def on_epoch_end(self, state) -> None:
-        self.weights.append(state.model.decoder.weight.detach().cpu().clone())
-
-
-# %%
-from course_utils.pca import subspace_projection_error
+from course_utils.recorders import WeightSnapshots, log_spaced_steps
 from course_utils.schedules import CosineDecay
 
 steps = course.pick(full=6000, fast=60)  # target number of optimizer steps per model
@@ -665,26 +634,20 @@ steps_run = epochs * batches_per_epoch  # what fit really runs: whole epochs
 print(f"{len(x_train):,} training images, {batches_per_epoch} batches of {batch_size} per epoch: "
       f"{epochs} epochs = {steps_run:,} optimizer steps (target {steps:,})")
 x_train_on_device = x_train.to(course.device)  # (N, 784), moved once
-log_steps = {round(t) for t in torch.logspace(0, math.log10(steps_run), 60).tolist()}  # for the appendix
 results = {}
 for k in (2, 10, 32):
     torch.manual_seed(0)
     model = LinearAutoencoder(n_inputs=784, n_latent=k).to(course.device)
-    snapshots = DecoderSnapshots(at_steps=log_steps)
+    snapshots = WeightSnapshots(at_steps=log_spaced_steps(steps_run), last_epochs=2)  # weight copies: deep dives 2, 3
     history = fit(model, x_train_on_device, epochs=epochs, lr=lr, batch_size=batch_size,
                   callbacks=[CosineDecay(), snapshots], verbose=False)
-    print(f"k = {k:>2}: final training loss {history.last('train_loss'):.3f} (squared error per image)")
     model = model.cpu()
     W_dk = model.decoder.weight.detach()  # (784, k): its columns span the decoder's subspace
     with torch.no_grad():
         ae_mse = mse_per_pixel(model(x_test), x_test).item()
-        ae_train = mean_sse_per_image(model(x_train), x_train).item()  # per image, training images
     pca_mse = mse_per_pixel(pca.truncated(k).reconstruct(x_test), x_test).item()
-    results[k] = {"model": model, "ae": ae_mse, "pca": pca_mse, "history": history,
-                  "snapshots": snapshots.weights, "by_step": snapshots.by_step, "states": snapshots.states,
-                  "angles": principal_angles_deg(W_dk, pca.components[:k].T),
-                  "ae_train": ae_train, "pca_train": pca.eigenvalues[k:].sum().item(),
-                  "subspace_train": subspace_projection_error(x_train, W_dk, pca.mean)}  # fmt: skip
+    results[k] = {"model": model, "ae": ae_mse, "pca": pca_mse, "history": history, "snapshots": snapshots,
+                  "angles": principal_angles_deg(W_dk, pca.components[:k].T)}
 
 # %%
 print(f"{data.name}, {epochs} epochs ({course.mode} mode); test MSE per pixel")
@@ -696,42 +659,28 @@ for k, r in results.items():
           f"{r['angles'].median():>12.1f}° {r['angles'].max():>7.1f}° {r['gap_ratio']:>22.3f}")
 widest = max(results, key=lambda k: results[k]["angles"].max())
 closest_gap = min(results, key=lambda k: results[k]["gap_ratio"])
-ratio_text = ", ".join(f"{r['ae'] / r['pca']:.4f}" for r in results.values())
-print(f"\nIn this run ({data.name}): AE / PCA error ratio {ratio_text} at k = {', '.join(map(str, results))}; "
-      f"the largest angle is at k = {widest} ({results[widest]['angles'].max():.1f}°), the eigenvalues "
-      f"closest to equal at the cut at k = {closest_gap}.")
-for k, r in results.items():  # v_j with lambda_j >= 1.2 lambda_(k+1), far from a tie at the cut, whose
-    Q = torch.linalg.qr(r["model"].decoder.weight.detach())[0]  # share in the AE's subspace (784, k) is < 1/2
-    r["missing"] = [j + 1 for j in range(k) if pca.eigenvalues[j] >= 1.2 * pca.eigenvalues[k]
-                    and (Q.T @ pca.components[j]).square().sum() < 0.5]
-missing_text = []
-for k, r in results.items():
-    names = ", ".join(f"v{j}" for j in r["missing"][:4]) or "none"
-    more = f" and {len(r['missing']) - 4} more" if len(r["missing"]) > 4 else ""
-    missing_text.append(f"k = {k}: {names}{more}")
-print("In this run: within 0.5% of PCA's test error at " + ", ".join(
-      f"k = {k}: {r['ae'] <= 1.005 * r['pca']}" for k, r in results.items()) + "; kept directions with less "
-      "than half their length in the AE's subspace (of those with lambda_j >= 1.2 lambda_k+1): " + "; ".join(missing_text) + ".")
-print("A run that is not within 0.5% has not finished within its budget (or sits near a saddle: a kept "
-      "direction missing).")
+close_ks = [k for k, r in results.items() if r["ae"] <= 1.005 * r["pca"]]  # within 0.5% of PCA's error
+where = "every k" if len(close_ks) == len(results) else "k = " + ", ".join(map(str, close_ks)) if close_ks else "no k"
+same = "the k with" if widest == closest_gap else f"not at k = {closest_gap}, which has"
+print(f"\nIn this run ({data.name}): the AE comes within 0.5% of PCA's test error at {where}, and its largest "
+      f"angle ({results[widest]['angles'].max():.1f}°) is at k = {widest}, {same} the closest eigenvalues at the cut.")
 k_focus = closest_gap  # the "focus cut": the trained k with the smallest lambda_k / lambda_(k+1)
 r_focus = results[k_focus]
 angles_focus, ratio_cut = r_focus["angles"], r_focus["gap_ratio"]  # (k_focus,) smallest first; the eigengap
 
 # %% [markdown]
-# PCA's error is the floor only on the training data (Eckart-Young). The last column is the
-# **eigengap** at the cut, $\lambda_k / \lambda_{k+1}$: near 1, the last kept and the first
-# discarded direction can trade places at almost no cost, so **a close error is not yet the same
-# subspace**. The trained $k$ with the smallest eigengap is the **focus cut** (deep dive 9).
-# A run can also stall near a **saddle point**, a subspace that misses a kept direction far from
-# a tie (listed above); more steps get it out, so such a run has not finished.
+# PCA's error is the floor only on the training data. The last column is the **eigengap** at the
+# cut, $\lambda_k / \lambda_{k+1}$. Near 1, the last kept and the first discarded direction can
+# trade places at almost no cost: **a close error is not yet the same subspace**. The trained $k$
+# with the smallest eigengap is the **focus cut** (deep dive 9). A run more than 0.5% above PCA's
+# error has not finished (deep dive 5).
 
 # %% [markdown]
-# **What the code is.** Ten numbers for ten classes, yet the code is not class probabilities:
-# nothing makes its entries positive or sum to one (three codes below). It is an *activation*,
-# recomputed from each image; the optimizer updates only the listed parameters. The figure shows
-# the $k = 2$ codes of PCA and of the autoencoder by class: if the subspaces agree, the panels
-# differ by an invertible linear map and a shift (deep dive 7 measures how closely).
+# **What the code is.** Ten numbers, but not class probabilities: nothing makes them positive or
+# sum to one (three codes below). The code is an *activation*, recomputed from each image; the
+# optimizer updates only the listed parameters. The figure shows the $k = 2$ codes of PCA and of
+# the autoencoder by class. If the subspaces agree, the panels differ by an invertible linear map
+# and a shift, up to a small residual (deep dive 7).
 
 # %%
 from course_utils.train import predict
@@ -758,9 +707,8 @@ codes_side_by_side_figure({"PCA codes (k = 2)": codes_pca, "linear autoencoder c
 # $\theta$ towards the $(k{+}1)$-th. The variance kept along it drops from $\lambda_k$ to
 # $\lambda_k \cos^2\theta + \lambda_{k+1} \sin^2\theta$, so the error rises by
 # $$ (\lambda_k - \lambda_{k+1}) \sin^2 \theta . $$
-# Across a small gap the pull towards PCA's subspace is weak; at a near-tie even a full $90°$ swap
-# costs little, and at an exact tie the best subspace is not unique.
-# The cell checks the formula on the images and the toy cloud; the slider turns $\theta$.
+# Across a small gap the pull towards PCA's subspace is weak; at an exact tie the best subspace is
+# not unique. The cell checks the formula on the images and the toy cloud; the slider turns $\theta$.
 
 # %%
 from course_utils.pca import error_rise_for_rotation, rotation_view
@@ -808,10 +756,11 @@ pca_arc = PCA(n_components=1).fit(arc)
 arc_pca_err = mean_sse_per_image(pca_arc.reconstruct(arc), arc).item()
 arc_ae_err = mean_sse_per_image(predict(curve_ae, arc), arc).item()
 noise_floor = 0.05**2  # noise variance across the curve: a reference, not a bound
+true_arc_err = ((arc.norm(dim=1) - 1) ** 2).mean().item()  # squared distance to the unit circle
 print(f"squared error per point with a 1-D code: PCA {arc_pca_err:.4f}, nonlinear AE {arc_ae_err:.4f}")
+print(f"a curve exactly on the true arc (the unit circle) would leave {true_arc_err:.4f} per point; "
+      f"0.05^2 = {noise_floor:.4f}")
 print(f"PCA's error = its discarded (second) eigenvalue: {arc_pca_err:.4f} vs {pca_arc.eigenvalues[1]:.4f}")
-print(f"noise variance across the curve: {noise_floor:.4f}; the nonlinear AE's error is "
-      f"{arc_ae_err / noise_floor:.2f} times that")
 print(f"In this run: with one number per point, the nonlinear AE's error is {arc_ae_err / arc_pca_err:.0%} of "
       f"PCA's and {arc_ae_err / noise_floor:.2f} times the noise variance across the curve "
       f"({'above' if arc_ae_err > noise_floor else 'below'} it).")
@@ -819,12 +768,12 @@ curve_fit_figure(arc, {"PCA, k = 1": pca_arc.reconstruct(arc), "nonlinear AE, k 
                  title="one number per point: a straight line vs a learned curve")
 
 # %% [markdown]
-# PCA's line cuts across the arc; its error is the spread across the line, its second eigenvalue.
-# A curve on the true arc would still miss the noise across it, $0.05^2 = 0.0025$ per point: a
-# reference, not a bound (a ratio below 1 means the curve bends towards these points' noise).
+# PCA's line cuts across the arc; its error is its second eigenvalue. A curve on the true arc would
+# still miss the noise across it, about $0.05^2 = 0.0025$ per point: a reference, not a bound (a
+# curve can bend towards the noise).
 #
 # **The same on images.** A preview of lesson 02: one hidden layer of 256 ReLU units on each side,
-# and the same code size $k = 10$, loss, steps and learning rate as the linear models.
+# and the same $k = 10$, loss, steps and learning rate as the linear models.
 
 # %%
 torch.manual_seed(0)
@@ -857,8 +806,7 @@ rows_figure({"original": show, "linear AE (k = 10)": linear_recon, "nonlinear AE
 
 # %% [markdown]
 # With ReLU layers the decoder is piecewise affine in $z$, so its outputs lie on a folded,
-# piecewise-flat surface instead of one flat subspace. This is one run from one seed (lesson 02
-# compares across code sizes).
+# piecewise-flat surface instead of one flat subspace. This is one run from one seed.
 #
 # > **Common mistakes**
 # > - *Comparing principal directions entry by entry*: each is defined up to its sign; use angles.
@@ -868,19 +816,15 @@ rows_figure({"original": show, "linear AE (k = 10)": linear_recon, "nonlinear AE
 #
 # ## Summary
 #
-# - An autoencoder reproduces its input through a code of size $k < D$; losses are per image,
-#   summed over pixels and averaged over the batch.
-# - PCA by SVD of the **centred** data gives the best rank-$k$ linear reconstruction, with error
-#   the sum of the discarded eigenvalues (total variance = kept variance + squared error).
+# - An autoencoder reproduces its input through a code of size $k < D$; losses are per image.
+# - PCA by SVD of the **centred** data gives the best rank-$k$ linear reconstruction: total
+#   variance = kept variance + squared error.
 # - A training loop is five moves: zero_grad, forward, loss, backward, step; `fit` wraps them.
-# - A linear autoencoder trained long enough reaches PCA's error (section 6 prints whether this
-#   run did), in an arbitrary basis; a PCA of its outputs gives the ordered basis back. The training loss has one best subspace when $\lambda_k > \lambda_{k+1}$,
-#   but across a small gap the pull, $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, is weak, so a run
-#   stops short at a small error cost.
-# - Why: Eckart-Young makes PCA the floor, and the loss has no bad local minima (Baldi and Hornik
-#   1989).
-# - BCE on grey targets has a floor, the summed pixel entropy. Nonlinear activations let an
-#   autoencoder bend, on the arc and on images.
+# - A linear autoencoder trained long enough reaches PCA's error in an arbitrary basis; a PCA of
+#   its outputs gives the ordered basis back.
+# - Across a small eigengap the pull, $(\lambda_k - \lambda_{k+1}) \sin^2\theta$, is weak, so a
+#   run can stop short at a small error cost.
+# - BCE on grey targets has a floor. Nonlinear activations let an autoencoder bend.
 
 # %% [markdown]
 # ## Appendix: deep dives (optional)
@@ -943,6 +887,9 @@ print(f"eigenvalue ratio lambda_2 / lambda_3 = {pca2.eigenvalues[1] / pca2.eigen
 # the distance to $V_2 V_2^\top$ (with the asymmetry and the leak).
 
 # %%
+from course_utils.train import Callback
+
+
 class RecordProjectionGaps(Callback):
     """After every epoch, record (epoch, error / PCA's error, ||P - V_2 V_2^T||, ||P - P^T||, ||P v3||)."""
 
@@ -955,7 +902,7 @@ class RecordProjectionGaps(Callback):
         self.rows.append((state.epoch, ratio, *projection_gaps(state.model)))
 
 
-long_epochs = course.pick(full=1000, fast=300)
+long_epochs = course.pick(full=1000, fast=70)
 steps_per_epoch = math.ceil(len(cloud) / 64)  # 8 batches of at most 64 points
 torch.manual_seed(0)
 long_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
@@ -1009,43 +956,38 @@ fig.legend(loc="outside lower center", ncol=2, fontsize=9)  # below the axes, of
 display(fig)
 
 
-def first_epoch_below(gaps: torch.Tensor, tol: float, for_good: bool = False) -> int | None:
-    """The first epoch (1-based) at which gaps (epochs,) is below tol; with for_good, below tol
-    from then on to the end. None if there is no such epoch."""
+def first_epoch_below(gaps: torch.Tensor, tol: float) -> int | None:
+    """The first epoch (1-based) at which gaps (epochs,) is below tol; None if there is none."""
     below = gaps < tol
-    if for_good:  # the epoch after the last one at or above tol
-        above = (~below).nonzero()
-        start = 0 if len(above) == 0 else above[-1].item() + 1
-        return start + 1 if start < len(gaps) else None
     return below.nonzero()[0].item() + 1 if below.any() else None
 
 
 error_gap = trace[:, 1] - 1  # (epochs,), error / PCA's error - 1
 projection_gap = trace[:, 2]  # (epochs,): ||P - V_2 V_2^T||
-first_error = first_epoch_below(error_gap, 0.01, for_good=True)  # the same rule for both
-settled = first_epoch_below(projection_gap, 0.01, for_good=True)
+first_error = first_epoch_below(error_gap, 0.01)  # the same rule for both: the first crossing
+settled = first_epoch_below(projection_gap, 0.01)
 n = len(trace)
 middle, last = error_gap[n // 10 : n // 2].abs().max().item(), error_gap[-max(1, n // 10) :].abs().max().item()
 print(f"smallest variance of the cloud (off the plane): lambda_3 = {pca2.eigenvalues[2]:.4f}")
-print(f"error within 1% of PCA's for good from epoch {first_error}; distance to V_2 V_2^T below 0.01 for good "
-      f"from epoch {settled}")
+print(f"error first within 1% of PCA's at epoch {first_error}; distance to V_2 V_2^T first below 0.01 "
+      f"at epoch {settled}")
 print(f"largest error gap in epochs {n // 10 + 1}-{n // 2}: {middle:.4f}; in the last tenth: {last:.5f}")
-later = first_error is not None and (settled is None or settled > first_error)  # both: stays within from then on
-print("the projection settles later than the error:", later,
+later = first_error is not None and (settled is None or settled > first_error)  # both: first crossing
+print("the projection reaches its tolerance later than the error:", later,
       "| the error's wobbles shrank by the end:", last < middle)  # fmt: skip
 def when(epoch: int | None) -> str:
-    """'from epoch E of n', or 'at no point of the n epochs' for None."""
-    return f"from epoch {epoch} of {n}" if epoch is not None else f"at no point of the {n} epochs"
+    """'at epoch E of n', or 'at no point of the n epochs' for None."""
+    return f"at epoch {epoch} of {n}" if epoch is not None else f"at no point of the {n} epochs"
 
 
 if first_error is None and settled is None:
-    order = "neither has settled yet"
+    order = "neither has got there yet"
 elif settled is None:
-    order = "the projection has not settled yet, later than the error"
+    order = "the projection has not got there yet, later than the error"
 else:
-    order = f"the projection settled {'later than' if later else 'no later than'} the error"
-print(f"In this run: the error stayed within 1% of PCA's {when(first_error)}; the distance to PCA's "
-      f"projection stayed under 0.01 {when(settled)}; {order}.")
+    order = f"the projection got there {'later than' if later else 'no later than'} the error"
+print(f"In this run: the error first came within 1% of PCA's {when(first_error)}; the distance to PCA's "
+      f"projection first fell under 0.01 {when(settled)}; {order}.")
 
 
 def in_steps(epoch: int | None) -> str:
@@ -1076,14 +1018,14 @@ print(f"full batch: closest {full_tensor[best_step]:.1e} at step {best_step + 1:
       f"{full_tensor[best_step:].max():.1e}")
 
 # %% [markdown]
-# Both epochs above use one rule: the epoch after which the curve *stays* within its tolerance.
-# The error gap (blue) wobbles back above 1% now and then, so it can settle late; whether the
-# distance to $V_2 V_2^\top$ (orange) settles later or earlier, the "In this run" line says.
+# Both epochs above use one rule: the first epoch at which the curve is within its tolerance.
+# Where the error (blue) gets there first, it looked converged while the map (orange) was not.
+# The error gap wobbles back above 1% now and then (the printed largest gaps show how much).
 # Where the constant-rate and full-batch controls cross the tolerance near the cosine run's step,
 # neither decay nor minibatch noise sets the pace; the decay only lets the cosine run settle
-# further below it. A constant rate never shrinks its steps: whether that
-# leaves the distance higher at the end, and whether the full-batch (purple) curve jumps back up,
-# the last lines above print. If it does, the constant rate alone does not explain it: Adam
+# further below it. A constant rate never shrinks its steps, so it can end further from the
+# projection, and the full-batch (purple) curve can jump back up after its closest step. If it
+# does, the constant rate alone does not explain it: Adam
 # divides each step by a running size of the gradient, so its steps need not shrink near an
 # exact minimum. That is a likely cause, not one this cell checks.
 # A short run (fast mode) can stop before any run settles ("never", `False`).
@@ -1101,21 +1043,22 @@ constant_runs = {}
 for lr_constant in (3e-3, 1e-3):
     torch.manual_seed(0)
     model = LinearAutoencoder(n_inputs=784, n_latent=10).to(course.device)
-    snapshots = DecoderSnapshots()
+    snapshots = WeightSnapshots(last_epochs=2)  # the weights after the last two epochs
     history = fit(model, x_train_on_device, epochs=epochs, lr=lr_constant, batch_size=batch_size,
                   callbacks=[snapshots], verbose=False)
     model = model.cpu()
     with torch.no_grad():
         ae_mse = mse_per_pixel(model(x_test), x_test).item()
     angles = principal_angles_deg(model.decoder.weight.detach(), pca.components[:10].T)
-    constant_runs[f"constant {lr_constant:g}"] = (ae_mse, angles, model, history, snapshots.weights)
+    constant_runs[f"constant {lr_constant:g}"] = (ae_mse, angles, model, history, snapshots)
 r10 = results[10]
 schedules = {"cosine from 0.003": (r10["ae"], r10["angles"], r10["model"], r10["history"], r10["snapshots"]),
              **constant_runs}  # fmt: skip
 print(f"k = 10, {steps_run:,} steps each ({course.mode} mode); test MSE per pixel relative to PCA's")
 last_turn = {}
-for name, (ae_mse, angles, _, history, weights) in schedules.items():
-    last_turn[name] = principal_angles_deg(weights[-1], weights[-2]).max().item() if len(weights) > 1 else float("nan")
+for name, (ae_mse, angles, _, history, snaps) in schedules.items():
+    ends = [w["decoder.weight"] for w in snaps.epoch_states]  # (784, 10) after each of the last two epochs
+    last_turn[name] = principal_angles_deg(ends[-1], ends[-2]).max().item() if len(ends) > 1 else float("nan")
     print(f"{name:>18}: AE / PCA {ae_mse / r10['pca']:.4f}, median angle {angles.median():.1f}°, "
           f"largest {angles.max():.1f}° | epoch 1 loss {history['train_loss'][0]:.2f}, "
           f"last epoch turned the subspace by {last_turn[name]:.2f}°")
@@ -1143,7 +1086,7 @@ print(f"In this run: {closest} came closest to PCA's error, "
 
 # %% [markdown]
 # A constant 3e-3 keeps taking large steps to the end; a constant 1e-3 takes smaller ones, which
-# can slow its start: the first-epoch line above says whether it did in this run; cosine
+# can slow its start (a higher epoch-1 loss); cosine
 # takes large steps early and small ones at the end, which is why the course trains with it. The
 # lead is checked on both halves of the test set, but one seed is one sample.
 
@@ -1167,6 +1110,7 @@ from matplotlib.colors import ListedColormap, Normalize
 
 from course_utils.pca import clearly_kept_directions, share_inside_subspace
 
+log_steps = sorted(results[2]["snapshots"].states)  # the same steps for every k
 print(f"decoder snapshots: 60 log-spaced values rounded to whole steps give {len(log_steps)} distinct "
       f"optimizer steps, from {min(log_steps)} to {max(log_steps):,}")
 fig = NotebookFigure(figsize=(11, 3.4), layout="constrained")
@@ -1177,8 +1121,9 @@ for ax, (k, r) in zip(axes, results.items(), strict=True):
     model0 = LinearAutoencoder(n_inputs=784, n_latent=k)
     P0 = (model0.decoder.weight @ model0.encoder.weight).detach()  # (784, 784), rank k
     sv0 = torch.linalg.svdvals(P0)[:k]  # (k,) PCA's projection: all 1; near W = 0: all near 0
-    steps_seen = sorted(r["by_step"])  # the recorded optimizer steps, log-spaced
-    shares = torch.stack([share_inside_subspace(pca.components[: k + 3], r["by_step"][t]) for t in steps_seen])
+    by_step = {t: w["decoder.weight"] for t, w in r["snapshots"].states.items()}  # step -> (784, k)
+    steps_seen = sorted(by_step)  # the recorded optimizer steps, log-spaced
+    shares = torch.stack([share_inside_subspace(pca.components[: k + 3], by_step[t]) for t in steps_seen])
     print(f"k = {k:>2}: at step 0 the singular values of W_d W_e lie in [{sv0.min():.2f}, {sv0.max():.2f}]; "
           f"random-subspace share k/784 = {k / 784:.3f}; mean share of the kept directions at step "
           f"{steps_seen[0]}: {shares[0, :k].mean():.3f}, at step {steps_seen[len(steps_seen) // 2]}: "
@@ -1244,7 +1189,8 @@ if course.mode == "fast":
 
 # %% [markdown]
 # **The early stretch, measured.** Section 6's runs also kept the whole model at the recorded
-# steps. At each of them, and at step 0, the cell measures on 5,000 training images the loss and
+# steps. At each of them, and at step 0, the cell measures on 5,000 training images (1,000 in
+# fast mode) the loss and
 # its **offset part** $\|\bar x - M \bar x - c\|^2$ (section 4's split, $M = W_d W_e$,
 # $c = W_d b_e + b_d$), both divided by PCA's error; the singular values of $W_d W_e$ (all 1 for
 # PCA's projection; computed from two $k \times k$ QR factors); and the mean share
@@ -1253,7 +1199,7 @@ if course.mode == "fast":
 # $28 / (3\sqrt{k})$. **Predict:** what goes first, the offset or the subspace's turn?
 
 # %%
-x_early = x_train[:5000]  # (n, 784): the loss at each recorded step, on these images
+x_early = x_train[: course.pick(full=5000, fast=1000)]  # (n, 784): the loss at each recorded step
 fig = NotebookFigure(figsize=(11, 3.9), layout="constrained")
 axes = fig.subplots(1, 3)
 x_early_mean = x_early.mean(dim=0, keepdim=True)  # (1, 784)
@@ -1262,7 +1208,7 @@ for ax, (k, r) in zip(axes, results.items(), strict=True):
     pca_early = mean_sse_per_image(pca.truncated(k).reconstruct(x_early), x_early).item()
     torch.manual_seed(0)
     snap = LinearAutoencoder(n_inputs=784, n_latent=k)  # section 6's weights at step 0
-    states = {0: {name: w.clone() for name, w in snap.state_dict().items()}, **r["states"]}
+    states = {0: {name: w.clone() for name, w in snap.state_dict().items()}, **r["snapshots"].states}
     rows = []
     for t, state in sorted(states.items()):
         snap.load_state_dict(state)
@@ -1301,19 +1247,28 @@ for k, rows in early.items():
     fell.append((start[1] - mid[1]) / max(start[1] - end[1], 1e-12))  # part of the whole loss drop by t_early
     moved.append((mid[5] - start[5]) / max(end[5] - start[5], 1e-12))  # part of the whole share rise by t_early
 offset_share = [row[6] / row[1] for row in (rows[0] for rows in early.values())]  # of the loss at step 0
-sv_kept = [next(row for row in rows if row[0] == t_early)[3] / rows[0][3] for rows in early.values()]
-print(f"In this run (k = {', '.join(str(k) for k in early)}): the offset part is "
-      f"{', '.join(f'{o:.0%}' for o in offset_share)} of the loss at step 0; by step {t_early} the loss had made "
-      f"{', '.join(f'{f:.0%}' for f in fell)} of its whole drop, the subspace "
-      f"{', '.join(f'{m:.0%}' for m in moved)} of its whole turn, and the median singular value of "
-      f"W_d W_e was still {', '.join(f'{v:.0%}' for v in sv_kept)} of its step-0 value.")
+mids = [(rows[0], next(row for row in rows if row[0] == t_early)) for rows in early.values()]  # (step 0, t_early)
+offset_of_drop = [(a[6] - b[6]) / max(a[1] - b[1], 1e-12) for a, b in mids]  # offset's part of the early drop
+sv_kept = [b[3] / a[3] for a, b in mids]
+if t_early < steps_run:
+    print(f"In this run (k = {', '.join(str(k) for k in early)}): the offset part is "
+          f"{', '.join(f'{o:.0%}' for o in offset_share)} of the loss at step 0; by step {t_early} the loss had made "
+          f"{', '.join(f'{f:.0%}' for f in fell)} of its whole drop, the offset part "
+          f"{', '.join(f'{o:.0%}' for o in offset_of_drop)} of that early drop, the subspace "
+          f"{', '.join(f'{m:.0%}' for m in moved)} of its whole turn, and the median singular value of "
+          f"W_d W_e was still {', '.join(f'{v:.0%}' for v in sv_kept)} of its step-0 value.")
+else:
+    print(f"In this run: the whole run is {steps_run} steps, no longer than the early stretch (step {t_early}): "
+          f"nothing to split (fast mode). The offset part made {', '.join(f'{o:.0%}' for o in offset_of_drop)} "
+          "of the loss's drop.")
 
 # %% [markdown]
 # The offset's gradient points along the mean residual $\bar x - M\bar x - c$ ($M = W_d W_e$,
 # $c$ the biases' output), one vector for all images: the biases learn it whatever the subspace.
 # Turning the subspace needs the weak differences between eigenvalues (section 6). So the loss can fall far while the shares (black, dashed) stay flat;
-# where the singular values keep most of their step-0 size meanwhile, that fall is the offset
-# going away, not a rescaling of the map. Where a curve rises at the very first step, that is
+# where the singular values keep most of their step-0 size meanwhile, that fall is mostly the
+# offset going away, not a rescaling of the map (the offset's share of the early drop is printed;
+# the rest is the map's own change). Where a curve rises at the very first step, that is
 # Adam's first updates: every weight moves by about the full learning rate, before its running
 # averages settle.
 #
@@ -1325,9 +1280,18 @@ V_top = pca.components.T  # (784, 200): the top 200 principal directions
 for k, r in results.items():
     W_e, W_d = r["model"].encoder.weight.detach(), r["model"].decoder.weight.detach()  # (k, 784), (784, k)
     on_top = torch.linalg.svdvals(W_d @ (W_e @ V_top))[:k]  # (k,): W_d W_e restricted to their span
-    on_rest = torch.linalg.svdvals(W_d @ (W_e - W_e @ V_top @ V_top.T))[:k]  # (k,): on the other 584
+    rest_end = W_e - W_e @ V_top @ V_top.T  # (k, 784): the encoder's part on the other 584 directions
+    on_rest = torch.linalg.svdvals(W_d @ rest_end)[:k]  # (k,)
+    torch.manual_seed(0)
+    W_e0 = LinearAutoencoder(n_inputs=784, n_latent=k).encoder.weight.detach()  # (k, 784): section 6's step 0
+    rest_start = W_e0 - W_e0 @ V_top @ V_top.T  # (k, 784)
+    kept = rest_end.norm().item() / rest_start.norm().item()  # its norm now, as a share of its norm at step 0
+    cosine = ((rest_end * rest_start).sum() / (rest_end.norm() * rest_start.norm())).item()
+    columns = W_d.norm(dim=0)  # (k,) the decoder's column norms
     print(f"k = {k:>2}: singular values of W_d W_e on the top 200 principal directions {on_top.min():.4f} to "
           f"{on_top.max():.4f}; on the other 584 directions {on_rest.min():.2f} to {on_rest.max():.2f}")
+    print(f"        the encoder's part on those 584: {kept:.0%} of its step-0 norm, cosine {cosine:.2f} with its "
+          f"step-0 value; decoder column norms {columns.min():.1f} to {columns.max():.1f}")
 n_top = V_top.shape[1]
 rest_var = pca.eigenvalues[n_top:].sum().item()  # per image: variance beyond the top directions
 print(f"In this run: the {784 - n_top} directions beyond the top {n_top} keep "
@@ -1338,9 +1302,12 @@ print(f"In this run: the {784 - n_top} directions beyond the top {n_top} keep "
 # This is deep dive 1's leak, on images. The directions beyond the top 200 are not empty (the last
 # line prints their share of the variance), but each carries little, so each pulls weakly on the
 # encoder: in proportion to its variance under plain gradient descent, and only qualitatively so
-# under Adam (deep dive 1). The encoder keeps much of its random start there, which is why
-# $W_dW_e$ is not $V_kV_k^\top$ although the subspace is PCA's; what that costs on the data is the
-# "map" column of deep dive 5's table.
+# under Adam (deep dive 1). The cell compares the encoder's part there with its value at step 0:
+# its norm, as a share, and the cosine between the two. Even a small remaining part counts, because
+# the decoder's columns are large (printed). Where the share is small and the cosine is low, the
+# leak is an unfinished decay, not a kept initialisation. Where the run found PCA's subspace (section 6's angles), this leak is why
+# $W_dW_e$ is not $V_kV_k^\top$; what it costs on the data is the "map" column of deep dive 5's
+# table.
 
 # %% [markdown]
 # ### Deep dive 4: the fine print of section 4's theorem
@@ -1360,10 +1327,10 @@ print(f"In this run: the {784 - n_top} directions beyond the top {n_top} keep "
 # full-rank assumption, harmlessly for the error: the data have no component along them, so
 # restricted to the directions the data span the argument goes through unchanged, as long as the
 # cut lies among the directions with variance. Along such a direction $u$ the weight gradient is
-# zero only if the mean has no component on it too ($\bar x \cdot u = 0$, as for pixels that are
-# always blank): there gradient descent leaves the map where it started. If $\bar x \cdot u \neq 0$,
-# the gradient is not zero while the offset is still being fitted, and Adam turns even a small
-# gradient into a full-size step. Either way $W_dW_e$ itself need not be $V_kV_k^\top$ (deep dive 3
+# zero if the mean has no component on it ($\bar x \cdot u = 0$, as for pixels that are always
+# blank) or once the offset is fitted. Where it is zero, gradient descent leaves the map where it
+# started. If $\bar x \cdot u \neq 0$, the gradient is not zero while the offset is still being
+# fitted, and Adam turns even a small gradient into a full-size step. Either way $W_dW_e$ itself need not be $V_kV_k^\top$ (deep dive 3
 # prints a related leak, on the low-variance directions beyond the top 200).
 #
 # In detail, with the gap: every critical point where $W_d$ has full rank $k$ projects onto a subspace spanned by some $k$ eigenvectors; only the top-$k$ choice is a
@@ -1385,6 +1352,38 @@ print(f"In this run: the {784 - n_top} directions beyond the top {n_top} keep "
 # outputs' covariance (a PCA of the outputs), and so does exercise 01.
 
 # %% [markdown]
+# **A saddle, seen.** On the toy cloud, start from the plane spanned by $v_1$ and $v_3$, a
+# critical point that is not the minimum. Two ways to leave it: keep $v_1$ and turn $v_3$ towards
+# $v_2$ (this ends at PCA's plane), or keep $v_3$ and turn $v_1$ towards $v_2$. The cell measures
+# the error of the orthogonal projection onto each plane along the way. **Predict:** does the
+# error rise in both directions (a trap) or fall in one (a saddle)?
+
+# %%
+turn = torch.linspace(0, 90, 31)  # (31,) degrees turned
+d1, d2, d3 = vt  # (3,) each: PCA's directions of the toy cloud, strongest first
+paths = {"keep v1, turn v3 towards v2": (d1, d3), "keep v3, turn v1 towards v2": (d3, d1)}
+fig = NotebookFigure(figsize=(6, 3.4), layout="constrained")
+ax = fig.subplots()
+path_errors = {}
+for name, (kept_dir, moving) in paths.items():
+    errs = []
+    for t in torch.deg2rad(turn):
+        plane = torch.stack([kept_dir, torch.cos(t) * moving + torch.sin(t) * d2], dim=1)  # (3, 2) orthonormal
+        errs.append((centred - centred @ plane @ plane.T).pow(2).sum(dim=1).mean().item())
+    path_errors[name] = errs
+    ax.plot(turn, errs, "o-", markersize=3, label=name)
+ax.axhline(pca_error, color="black", ls="--", lw=1, label="PCA's error (the minimum)")
+ax.set(xlabel="degrees turned from the (v1, v3) plane", ylabel="squared error per point",
+       title="toy cloud: leaving the (v1, v3) plane two ways")
+ax.legend(fontsize=8)
+display(fig)
+down, up = path_errors.values()
+print(f"start (the (v1, v3) plane): error {down[0]:.4f} = lambda_2 {pca2.eigenvalues[1]:.4f}; after 90°: "
+      f"{down[-1]:.4f} one way, {up[-1]:.4f} the other")
+print(f"In this run: the error falls along the first path ({min(down) < down[0]}) and rises along the second "
+      f"({min(up[1:]) > up[0]}): the (v1, v3) plane is {'a saddle' if min(down) < down[0] < min(up[1:]) else 'NOT a saddle'}.")
+
+# %% [markdown]
 # **An L2 penalty fixes the basis.** Kunin et al.
 # (2019) added an L2 penalty $\alpha (\|W_e\|_F^2 + \|W_d\|_F^2)$ to the
 # squared error, with a coefficient $\alpha > 0$ (we write $\alpha$ because $\lambda$ already
@@ -1402,7 +1401,7 @@ print(f"In this run: the {784 - n_top} directions beyond the top {n_top} keep "
 # with the penalty, which reading gives PCA's directions, the columns or the left singular vectors?
 
 # %%
-alpha, reg_steps = 0.3, 1500  # alpha: the penalty's coefficient
+alpha, reg_steps = 0.3, course.pick(full=1500, fast=500)  # alpha: the penalty's coefficient
 torch.manual_seed(0)
 reg_ae = LinearAutoencoder(n_inputs=3, n_latent=2)
 optimizer = torch.optim.Adam(reg_ae.parameters(), lr=1e-2)
@@ -1455,6 +1454,13 @@ print("with the penalty, the left singular vectors are PCA's directions (both < 
 # subspace (the orthogonal projection onto it, on the training images).
 
 # %%
+from course_utils.pca import subspace_projection_error
+
+for k, r in results.items():  # on the training images, per image: the AE, its subspace, PCA
+    with torch.no_grad():
+        r["ae_train"] = mean_sse_per_image(r["model"](x_train), x_train).item()
+    r["subspace_train"] = subspace_projection_error(x_train, r["model"].decoder.weight.detach(), pca.mean)
+    r["pca_train"] = pca.eigenvalues[k:].sum().item()  # the sum of the discarded eigenvalues
 kf = k_focus  # section 6's focus cut
 j_lo, j_hi = max(1, kf - 4), kf + 4  # the neighbours around the cut
 near_cut_ratios = pca.eigenvalues[j_lo - 1 : j_hi] / pca.eigenvalues[j_lo : j_hi + 1]  # lambda_j / lambda_(j+1)
@@ -1492,14 +1498,16 @@ print("angles above 5°:", [round(a, 1) for a in angles_focus[angles_focus > 5].
 # $\lambda_j \ge 1.2\,\lambda_{k+1}$ (`clearly_kept_directions`). Swapping one for a discarded
 # direction costs at least $(1.2 - 1)\,\lambda_{k+1}$ per image (column "swap costs >="), which
 # can be below section 6's 0.5% tolerance, so containment is measured with angles: the verdict
-# asks for every clearly kept direction within 5° of the decoder's subspace.
+# asks for every clearly kept direction within 5° of the decoder's subspace. The last column
+# names the clearly kept directions that are **missing**: less than half of their squared length
+# $\|P v_j\|^2$ lies inside the subspace.
 
 # %%
-from course_utils.pca import clearly_kept_directions
+from course_utils.pca import clearly_kept_directions, share_inside_subspace
 
 print(f"training images, excess over PCA's error in % of PCA's ({course.mode} mode)")
 print(f"{'k':>3} {'AE excess':>10} {'subspace':>9} {'map':>8} {'clear dirs':>11} {'swap costs >=':>14} "
-      f"{'their largest angle':>20}")
+      f"{'their largest angle':>20}  missing")
 contains_clear = True
 for k, r in results.items():
     base = r["pca_train"]
@@ -1507,21 +1515,32 @@ for k, r in results.items():
     clear_angle = principal_angles_deg(r["model"].decoder.weight.detach(), pca.components[:m].T).max().item()
     contains_clear &= clear_angle < 5
     r["subspace_cost"] = (r["subspace_train"] - base) / base  # a share of PCA's training error
+    inside = share_inside_subspace(pca.components[:m], r["model"].decoder.weight.detach())  # (m,) ||P v_j||^2
+    r["missing"] = [j + 1 for j in range(m) if inside[j] < 0.5]  # clearly kept, mostly outside
+    names = ", ".join(f"v{j}" for j in r["missing"][:4]) + (" ..." if len(r["missing"]) > 4 else "")
     print(f"{k:>3} {(r['ae_train'] - base) / base:>10.3%} {r['subspace_cost']:>9.3%} "
           f"{(r['ae_train'] - r['subspace_train']) / base:>8.3%} {m:>5} of {k:<3} "
-          f"{0.2 * pca.eigenvalues[k].item() / base:>14.3%} {clear_angle:>17.1f}°")
+          f"{0.2 * pca.eigenvalues[k].item() / base:>14.3%} {clear_angle:>17.1f}°  {names or 'none'}")
 print("\nfor every k (seed 0) the decoder's subspace contains PCA's clearly kept directions (all < 5°):",
       contains_clear)
 costliest = max(results, key=lambda k: results[k]["subspace_cost"])
+stalled = [k for k, r in results.items() if r["missing"]]
 print(f"In this run: the subspace costs most at k = {costliest} ({results[costliest]['subspace_cost']:.3%} "
-      f"of PCA's training error), and the clearly kept directions are "
-      f"{'all' if contains_clear else 'NOT all'} inside the decoder's subspace.")
+      f"of PCA's training error), the clearly kept directions are "
+      f"{'all' if contains_clear else 'NOT all'} inside the decoder's subspace, and a clearly kept direction is "
+      f"missing at {'k = ' + ', '.join(map(str, stalled)) if stalled else 'no k'}.")
 
 # %% [markdown]
 # Where the verdict holds, any large angle in section 6's table turns only directions with
 # $\lambda_j < 1.2\,\lambda_{k+1}$. A subspace cost above zero is training the run left unfinished;
 # at a near-tie it is small. It shows always in fast mode. The verdict is for section 6's seed 0
 # only: deep dive 9 applies it to each seed at $k = 10$.
+#
+# A run with a **missing** direction sits near a **saddle point**: a subspace spanned partly by
+# discarded directions, which a run from random weights may pass near. Baldi and
+# Hornik's saddles all have a downhill direction (deep dive 4 shows one), so more steps are
+# expected to get such a run out, but nothing here guarantees when (Adam, and a loss whose
+# gradient is not globally Lipschitz: deep dive 4). Either way the run has not finished.
 
 # %% [markdown]
 # **Where the cost sits, direction by direction.** Which directions carry the measured cost can be
@@ -1588,7 +1607,7 @@ fig
 # directions instead: the subspace has not yet found the strong ones.
 
 # %% [markdown]
-# ### Deep dive 6: do PCA's directions carry over to new images?
+# ### Deep dive 6: PCA on images: new images, centring and cost
 #
 # **The whole curve.** PCA's test error for every $k$ up to 200, with section 6's three
 # autoencoders on it.
@@ -1641,6 +1660,42 @@ print(f"the test/train gap is wider at k = {k_top} than at k = 10, by more than 
 # that grows with $k$ means the later directions partly fit the training sample. The verdict counts
 # a difference only when it exceeds the disagreement between the two halves of the test set. Past
 # the directions that carry variance the ratio reads "n/a".
+
+# %% [markdown]
+# **Two checks from section 3, on images.** Does the uncentred first direction point at the mean
+# image, and what does `PCA`'s covariance shortcut save over the SVD (first 10,000 training images,
+# fastest of three runs; one in fast mode)?
+
+# %%
+import time
+
+x_sub = x_train[:10_000].double()  # (n, 784): the first 10,000 training images (or all)
+xc_sub = x_sub - x_sub.mean(dim=0)  # (n, 784), centred
+
+
+def fastest_seconds(fn, repeats: int = course.pick(full=3, fast=1)) -> float:
+    """The fastest of ``repeats`` calls of fn(), in seconds."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+t_svd = fastest_seconds(lambda: torch.linalg.svd(xc_sub, full_matrices=False))
+t_cov = fastest_seconds(lambda: torch.linalg.eigh(xc_sub.T @ xc_sub / len(xc_sub)))
+raw_first = torch.linalg.eigh(x_sub.T @ x_sub).eigenvectors[:, -1:]  # (784, 1) WITHOUT centring
+centred_first = torch.linalg.eigh(xc_sub.T @ xc_sub).eigenvectors[:, -1:]  # (784, 1)
+print(f"uncentred first direction: {principal_angles_deg(raw_first, x_sub.mean(dim=0)[:, None]).item():.1f} deg "
+      f"from the mean image, {principal_angles_deg(raw_first, centred_first).item():.1f} deg from the "
+      "centred first principal direction")
+print(f"{len(xc_sub):,} images: thin SVD {t_svd * 1000:.0f} ms, covariance + eigh {t_cov * 1000:.0f} ms "
+      f"(the shortcut is {t_svd / t_cov:.1f} times as fast here)")
+
+# %% [markdown]
+# The uncentred direction is turned towards the mean image: it describes where the images sit, not
+# how they vary. Both routes cost about $N D^2$ operations: the shortcut gains only a factor.
 
 # %% [markdown]
 # ### Deep dive 7: what the code is, and more pictures of it
@@ -1830,8 +1885,10 @@ gap_near = min(neighbours[max(worst - 1, 0) : worst + 1]).item()  # its smaller 
 print(f"In this run: {sum(a < 5 for a in direction_angles)} of 10 recovered directions lie within 5° of PCA's; "
       f"the largest angle, {direction_angles[worst]:.1f}°, is at j = {worst + 1}, whose closer neighbour "
       f"ratio is {gap_near:.2f} (the smallest of the ten: {neighbours.min():.2f}).")
+signs = (output_dirs * pca.components[:10].T.double()).sum(dim=0).sign()  # (10,) +1 or -1
+output_dirs = output_dirs * signs  # each recovered direction flipped, where needed, to point like PCA's
 with_colour_bars(directions_figure(
-    {"PCA": pca.components[:10], "AE: W_d columns": W_d10.T, "AE: recovered": output_dirs.T},
+    {"PCA": pca.components[:10], "AE: W_d columns": W_d10.T, "AE: recovered (signs as PCA's)": output_dirs.T},
     column_titles=[f"{j + 1}" for j in range(10)],
     title=f"{data.name}, k = 10: PCA's directions, the decoder's columns, and the basis recovered from it"), 3)
 
@@ -1840,8 +1897,8 @@ with_colour_bars(directions_figure(
 # PCA's; where two neighbours are nearly equal their directions mix cheaply, and a larger angle
 # shows up there first. In the figure (one colour scale per row; red and blue swapped is the same
 # direction), the decoder's columns (middle row) are an unordered mix of PCA's directions (top
-# row), and the basis recovered from the outputs (bottom row) matches the top row, up to sign,
-# wherever the angles are small.
+# row), and the basis recovered from the outputs (bottom row, each flipped to PCA's sign) matches
+# the top row wherever the angles are small.
 
 # %% [markdown]
 # ### Deep dive 9: other seeds, PCA's own spread, and the focus cut
@@ -1893,7 +1950,9 @@ n_close = sum(ratio_s <= 1.005 for ratio_s, _ in seed_runs.values())
 print(f"In this run: error within 0.5% of PCA's at {n_close} of {len(seed_runs)} seeds; largest principal "
       f"angle {min(largest):.1f}-{max(largest):.1f}°; clearly kept directions all within 5° at "
       f"{sum(seed_ok.values())} of {len(seed_ok)} seeds.")
-if lagging:
+if len(lagging) == 10:  # every kept direction lags at some seed: no pattern left to test
+    print("every one of v1..v10 is more than 5° away at some seed: which directions lag is not testable here")
+elif lagging:
     lag_sorted = sorted(lagging)
     print(f"the directions more than 5° away at some seed (v{', v'.join(str(j + 1) for j in lag_sorted)}) are the "
           f"{len(lag_sorted)} kept directions with the smallest lambda_j / lambda_11 (closest in variance to v11):",
@@ -1904,8 +1963,8 @@ else:
 # %% [markdown]
 # A seed that fails the test has not finished within the step budget: every best subspace
 # contains the clearly kept directions, and the printed ones are where the run is still turning.
-# The last line says whether they are the kept directions closest in variance to $v_{11}$, for
-# which the pull towards PCA's subspace, $(\lambda_j - \lambda_{11}) \sin^2\theta$, is weakest.
+# Expect them among the kept directions closest in variance to $v_{11}$ (checked, where testable), for which the
+# pull towards PCA's subspace, $(\lambda_j - \lambda_{11}) \sin^2\theta$, is weakest.
 #
 # **The focus cut.** The figure shows the principal angles at section 6's focus cut and the
 # neighbour ratios $\lambda_j / \lambda_{j+1}$ around it: a ratio near 1 is a near-tie.
@@ -1934,14 +1993,18 @@ print(f"the focus cut: k = {k_focus}, lambda_{k_focus} / lambda_{k_focus + 1} = 
 # %%
 order = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(0))  # (N,) a random split
 half_a, half_b = order[: len(order) // 2], order[len(order) // 2 :]
-pca_a, pca_b, pca_test = (PCA(n_components=k_focus).fit(x) for x in (x_train[half_a], x_train[half_b], x_test))
+n_fit = max(10, k_focus)
+pca_a, pca_b, pca_test = (PCA(n_components=n_fit).fit(x) for x in (x_train[half_a], x_train[half_b], x_test))
 for k in sorted({10, k_focus}):
     halves = principal_angles_deg(pca_a.components[:k].T, pca_b.components[:k].T).max().item()
+    half_full = [principal_angles_deg(h.components[:k].T, pca.components[:k].T).max().item() for h in (pca_a, pca_b)]
     train_test = principal_angles_deg(pca.components[:k].T, pca_test.components[:k].T).max().item()
     ae_angles = largest if k == 10 else [results[k]["angles"].max().item()]  # k = 10: one angle per seed
     print(f"k = {k:>2}: largest principal angle, PCA half vs half {halves:.1f}°, PCA train vs test "
           f"{train_test:.1f}°, AE vs PCA {', '.join(f'{a:.1f}°' for a in ae_angles)}"
           + (" (one per seed)" if k == 10 else ""))
+    print(f"k = {k:>2}: PCA each half vs all training images {half_full[0]:.1f}° and {half_full[1]:.1f}°; half vs "
+          f"half is {halves / (sum(half_full) / 2):.1f} times their mean")
     for seed, a in enumerate(ae_angles):  # each seed against EACH yardstick, no max over seeds
         side_h = "below" if a < halves else "above"
         side_t = "below" if a < train_test else "above"
@@ -1952,19 +2015,22 @@ print(f"In this run: at k = {k_focus} the AE's subspace still costs {cost_left:.
 
 # %% [markdown]
 # When $\lambda_k > \lambda_{k+1}$ the training loss has one best subspace, PCA's, so a cost above
-# zero (last line) is unfinished training, along an almost flat direction. The two PCA angles
+# zero is unfinished training, along an almost flat direction. The two PCA angles
 # show only the **scale** of sampling noise, and they overstate it for the PCA fitted on all the
 # training images that the AE is compared with: each half has half the data and its own noise, so
-# half vs half is about twice the angle between a half and the full fit, and about twice the full
-# fit's own sampling angle (the angles vary wildly near a small eigengap). The lines above say on which side of each yardstick
-# each seed's angle falls; sampling noise shrinks as the data grow, an unfinished run does not.
+# half vs half is expected to be about twice the angle between a half and the full fit (printed
+# as a ratio), and about twice the full fit's own sampling angle; near a small eigengap the angles
+# vary wildly and this rule can fail. Sampling noise shrinks as the data grow, an unfinished run
+# does not.
 
 # %% [markdown]
 # ### Deep dive 10: the main path's results as True/False checks
 #
 # Optional: the yes/no tests behind the main path's "In this run" sentences, for readers who rerun
-# the lesson with another seed or dataset and want each result as one boolean. A section-6 check
-# can print `False` when a run has not finished within its step budget (chosen for Fashion-MNIST).
+# the lesson with another seed, or on MNIST (`load_dataset("mnist")` in section 5), and want each
+# result as one boolean. A section-6 check prints `False` when a run has not finished within its
+# step budget. The budgets were chosen for Fashion-MNIST; on MNIST the $k = 2$ run is known to stall
+# near a saddle within them.
 
 # %%
 checks = {

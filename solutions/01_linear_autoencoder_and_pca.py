@@ -210,7 +210,9 @@ linear_ae = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 3))  # encoder, decoder
 optimizer = torch.optim.Adam(linear_ae.parameters(), lr=0.02)
 steps = course.pick(1500, 300)
 for _ in range(steps):
-    ae_error = train_step(linear_ae, cloud, optimizer)
+    train_step(linear_ae, cloud, optimizer)  # returns the loss BEFORE its update
+with torch.no_grad():
+    ae_error = ((linear_ae(cloud) - cloud) ** 2).sum(dim=1).mean().item()  # after the last update
 decoder_columns = linear_ae[1].weight.detach()  # (3, 2): the decoder's two directions
 angles = principal_angles_deg(decoder_columns, components.T)
 print(f"squared error per point: PCA {pca_error:.4f}, linear AE after {steps} steps {ae_error:.4f}")

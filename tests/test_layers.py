@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "course_utils"
 ADMIN = ROOT / "course_admin"
 INFRASTRUCTURE = {"settings", "deprecation", "moved", "course", "inputs", "data_sources", "data",
-                  "losses", "train", "plots", "widgets", "quiz", "schedules"}  # fmt: skip
+                  "losses", "train", "plots", "widgets", "quiz", "schedules",
+                  "recorders"}  # fmt: skip
 LESSON = {
     "pca": 1, "models": 1, "toy_manifolds": 1, "anomaly": 2, "verdicts": 2, "conv": 3,
     "conv_probes": 3, "conv_filters": 3,
