@@ -35,15 +35,16 @@
 # 6. use reconstruction error as an anomaly score, with AUROC, a validation threshold and
 #    baselines.
 #
-# **Map.** Each section measures one thing and prints it after "In this run:".
+# **Map.** Each section measures one thing and prints it after "In this run:". The minutes are
+# for reading its prose at 200 words a minute; its code and running it come on top.
 # 1. A stacked autoencoder, built by hand and centred, against PCA (about 3.5 min).
-# 2. Tied weights: half the parameters, at what cost in error (about 2.5 min).
+# 2. Tied weights: half the parameters, at what cost in error (about 3 min).
 # 3. The latent space: codes against pixels (about 1.5 min).
-# 4. The bottleneck sweep: code sizes 2 to 64 (about 1 min).
+# 4. The bottleneck sweep: code sizes 2 to 64, and a rule to choose one (about 1.5 min).
 # 5. Anomaly detection: AUROC against two baselines (about 2.5 min).
 #
-# **Core path:** these five sections and the Summary, about 14 minutes of reading (at 200 words a
-# minute, without running the cells). The appendices after the Summary are optional.
+# **Core path:** these five sections and the Summary, about 14 minutes of prose. The appendices
+# after the Summary are optional.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -203,31 +204,7 @@ fig
 # %% [markdown]
 # Early on, the training curve usually sits above the validation curve: it averages over the
 # epoch's batches, many of them seen with poorer weights. A rising validation curve under a falling
-# training curve would signal overfitting. The next cell checks whether the validation error still
-# falls at the end; if so, comparisons hold at this budget only.
-
-# %%
-# has the validation error stopped falling at the end? (also used in Appendices H and I)
-def still_falling(history, total_steps: int | None = None) -> bool | None:
-    """Print the fall of the validation error since the epoch at ~80% of training; True if > 1%.
-
-    history: a training history (or a dict) with one "valid_loss" per epoch; total_steps: the
-    steps that curve covers (default: this lesson's budget, ``steps_taken``)."""
-    valid_curve = history["valid_loss"]  # one value per epoch
-    if len(valid_curve) < 2:
-        print("one history row: the slope at the end cannot be measured (fast mode or one epoch)")
-        return None
-    start = min(round(0.8 * (len(valid_curve) - 1)), len(valid_curve) - 2)  # ~80% of the steps
-    late_drop = 1 - valid_curve[-1] / valid_curve[start]
-    late_steps = (len(valid_curve) - 1 - start) * math.ceil(len(x_train) / batch_size)
-    print(f"validation error over the last {late_steps:,} of {total_steps or steps_taken:,} steps: "
-          f"{valid_curve[start]:.2f} -> {valid_curve[-1]:.2f} ({-late_drop:+.1%}): "
-          + ("still falling by more than 1% (under-trained at this budget)" if late_drop > 0.01
-             else "flat at the end (within 1%)"))
-    return late_drop > 0.01
-
-
-raw_still_falling = still_falling(dense_history)
+# training curve would signal overfitting.
 
 # %% [markdown]
 # ### Are all the hidden units in use? Centring the inputs
@@ -329,7 +306,8 @@ print(f"In this run: centring left {centred_dead[0]} dead encoder units against 
 # ### Against PCA
 #
 # We report the mean squared error **per pixel** on the test images, with PCA-32 fitted on the same
-# training images.
+# training images. The second cell checks whether the centred model's validation error still falls
+# at the end; if so, its comparisons hold at this budget only.
 
 # %%
 from course_utils.pca import PCA
@@ -339,6 +317,29 @@ pca_mse = mse_per_pixel(pca32.reconstruct(x_test.flatten(1)), x_test.flatten(1))
 print(f"{data.name}, 32 numbers per image, {steps_taken:,} steps ({course.mode} mode); test MSE per pixel:")
 print(f"  PCA-32          {pca_mse:.5f}")
 print(f"  stacked AE-32   {dense_mse:.5f}  ({dense_mse / pca_mse:.0%} of PCA's error)")
+
+# %%
+# has the validation error stopped falling at the end? (also used in section 2 and Appendix I)
+def still_falling(history, total_steps: int | None = None) -> bool | None:
+    """Print the fall of the validation error since the epoch at ~80% of training; True if > 1%.
+
+    history: a training history (or a dict) with one "valid_loss" per epoch; total_steps: the
+    steps that curve covers (default: this lesson's budget, ``steps_taken``)."""
+    valid_curve = history["valid_loss"]  # one value per epoch
+    if len(valid_curve) < 2:
+        print("one history row: the slope at the end cannot be measured (fast mode or one epoch)")
+        return None
+    start = min(round(0.8 * (len(valid_curve) - 1)), len(valid_curve) - 2)  # ~80% of the steps
+    late_drop = 1 - valid_curve[-1] / valid_curve[start]
+    late_steps = (len(valid_curve) - 1 - start) * math.ceil(len(x_train) / batch_size)
+    print(f"validation error over the last {late_steps:,} of {total_steps or steps_taken:,} steps: "
+          f"{valid_curve[start]:.2f} -> {valid_curve[-1]:.2f} ({-late_drop:+.1%}): "
+          + ("still falling by more than 1% (under-trained at this budget)" if late_drop > 0.01
+             else "flat at the end (within 1%)"))
+    return late_drop > 0.01
+
+
+centred_still_falling = still_falling(dense_history)  # the centred model of section 1
 
 # %%
 from course_utils.plots import rows_figure
@@ -392,8 +393,9 @@ print(f"noise margin (95% prediction interval for one more run): +-{noise_margin
       f"({noise_margin / seed_mean:.1%} of the mean error)")
 print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds), "
       f"is {'below' if max(seed_mses) < pca_mse else 'not below'} PCA with every seed, and its mean "
-      f"is {abs(pca_mse - seed_mean) / mean_margin:.1f} times its 95% confidence interval "
-      f"(+-{mean_margin:.5f}) {'below' if seed_mean < pca_mse else 'above'} PCA's error; centring's gain over raw pixels "
+      f"is {'below' if seed_mean < pca_mse else 'above'} PCA's error by "
+      f"{abs(pca_mse - seed_mean) / mean_margin:.1f} times the half-width of its 95% confidence "
+      f"interval (+-{mean_margin:.5f}); centring's gain over raw pixels "
       f"(test MSE {raw_mse:.5f}) is {'more' if raw_mse - seed_mean > noise_margin else 'not more'} "
       f"than the noise margin.")
 
@@ -564,6 +566,7 @@ tied_word = ("within the noise margin" if abs(tied_mse - seed_mean) <= noise_mar
 tied_word += ", the dense model's margin, borrowed"
 print(f"In this run: the tied AE has {count_parameters(tied) / count_parameters(dense):.0%} of the "
       f"dense AE's parameters and {tied_mse / seed_mean:.2f} times its error ({tied_word}).")
+tied_still_falling = still_falling(tied_history)  # its own slope at the end, as in section 1
 
 # %% [markdown]
 # ### Does tying regularise here?
@@ -686,7 +689,8 @@ print("In this run: share of a filter's energy in slow waves (<= 3 cycles across
 
 # %% [markdown]
 # The untrained top row is uniform noise, so any shape below it was learned; the printed shares of
-# slow waves say how coarse it is (Appendix N measures where the fine grain comes from).
+# slow waves say how coarse it is (Appendix N measures how much of the fine grain is left from the
+# random start).
 
 # %% [markdown]
 # ## 3. The latent space
@@ -766,7 +770,8 @@ print(f"In this run: raw pixels, with no training, already reach {pixel_share_of
 # %%
 n_valid = min(2_000, len(x_valid))  # labelled validation images: they choose the probe's steps
 valid_y = data.valid.y[:n_valid]
-probe_checkpoints = (50, 100, 200, 400, 800, 1600)  # the step counts validation chooses from
+probe_checkpoints = course.pick(full=(50, 100, 200, 400, 800, 1600),  # the step counts
+                                 fast=(25, 50, 100, 200))  # validation chooses from
 
 
 def linear_probe(train_features, valid_features, test_features):
@@ -915,21 +920,59 @@ for ax in (ax_err, ax_nn):
     ax.set_xticks(sweep_sizes, [str(k) for k in sweep_sizes])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right" if ax is ax_nn else "best")
+in_se = ["best" if k == best_nn else  # each AE rate's difference from the best, in SE
+         f"{(sweep[k]['AE NN'] - sweep[best_nn]['AE NN']) / max(pair_se, 1e-12):+.1f} SE"
+         for k, pair_se in zip(sweep_sizes, pair_ses, strict=True)]
+ax_nn.set_xticks(sweep_sizes, [f"{k}\n{label}" for k, label in zip(sweep_sizes, in_se, strict=True)])
+ax_nn.set_xlabel("code size k (under it: AE rate minus the best, in SE)")
 fig
 
 # %% [markdown]
 # Left: the errors (hollow circles: training sample, crosses: validation). Right: the
 # nearest-neighbour rates on a zoomed axis; a bar reaching the dashed line marks a tie with the
-# best code size (Appendix B explains the bars).
+# best code size, and under each $k$ is its difference from the best in standard errors (SE;
+# Appendix B), a tie within $\pm 2$.
 #
 # With this much data a model has little room to overfit, so this sweep is a weak test of the rule
-# of thumb. Appendix R repeats it on 1,000 images.
+# of thumb. Appendix R repeats it on 1,000 images. Below, the same test images from each code size.
+
+# %%
+# extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
+show8 = x_test[:8]  # (8, 1, 28, 28)
+sweep_rows = {"original": show8}
+for k in sweep_sizes:
+    sweep_rows[f"k = {k}\nMSE {test_mse(ae_models[k]):.4f}"] = predict(ae_models[k], show8)
+rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all test images)")
 
 # %% [markdown]
 # With plenty of data, a narrower code mainly costs reconstruction quality. With scarce data, the
 # decoder stores each training image's detail through the code: a wider code lets it memorise more,
 # so the gap can grow with $k$. A narrow code is no guarantee: a strong enough decoder could
 # memorise even through a very small code.
+#
+# **Choosing $k$.** A rule from these numbers: take the smallest $k$ whose validation error is
+# within 20% of the widest code's (wider codes add little after it), then check that its
+# nearest-neighbour rate ties the best if the codes will serve retrieval. On scarce data the same
+# rule holds: the validation error decides, not the gap (Appendix R).
+
+# %%
+def smallest_good_k(valid_errors: dict[int, float], tolerance: float = 0.2) -> int:
+    """The smallest code size whose validation error is within ``tolerance`` (0.2 = 20%) of the
+    error of the widest code tried; valid_errors maps k -> validation error."""
+    widest = valid_errors[max(valid_errors)]
+    return min(k for k, error in valid_errors.items() if error <= (1 + tolerance) * widest)
+
+
+chosen_k = smallest_good_k({k: sweep[k]["AE valid"] for k in sweep_sizes})
+widest_k = max(sweep_sizes)
+chosen_ties = not clearly_above(nn_hits["AE", best_nn], nn_hits["AE", chosen_k])
+smallest_tie = min(k for k in sweep_sizes if not clearly_above(nn_hits["AE", best_nn], nn_hits["AE", k]))
+print(f"In this run: the rule picks k = {chosen_k} (validation error "
+      f"{sweep[chosen_k]['AE valid'] / sweep[widest_k]['AE valid'] - 1:+.0%} over k = {widest_k}'s); "
+      f"its nearest-neighbour rate {sweep[chosen_k]['AE NN']:.1%} "
+      + ("ties the best" if chosen_ties else "is clearly below the best")
+      + f" ({sweep[best_nn]['AE NN']:.1%} at k = {best_nn})"
+      + ("." if chosen_ties else f"; for retrieval, the smallest k that ties is {smallest_tie}."))
 
 # %% [markdown]
 # **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
@@ -955,6 +998,19 @@ print(f"In this run: of the 5 nearest of {n_ref:,} training images, {same_class[
       f"the query's class in code space and {same_class['pixel']:.1%} in pixel space "
       f"({n_retrieval:,} test queries): code space retrieves the class {retrieval_verdict} pixel "
       f"space (Appendix B shows how sure this is).")
+class_checks = {"1-NN": nn_difference, "linear probe": probe_difference, "5-NN": retrieval_gap}
+largest = max(abs(d) for d in class_checks.values())  # codes minus pixels, as fractions
+mixed = min(class_checks.values()) < 0 < max(class_checks.values())  # the sign depends on the measure
+print("In this run, codes minus pixels: " + ", ".join(f"{name} {d:+.1%}" for name, d in
+                                                      class_checks.items())
+      + ("; the codes hold more class information by every measure" if min(class_checks.values()) > 0.03
+         else "; the codes hold less class information by every measure"
+         if max(class_checks.values()) < -0.03 else
+         f"; all within {largest:.1%}, so these 32 numbers keep about as much class information as the "
+         f"784 pixels" + (", and which one wins depends on the measure" if mixed else "")
+         if largest <= 0.03 else "; at least one measure puts them more than 3 percentage points "
+         "from the pixels")
+      + f" (with {n_ref:,} labelled references; Appendix F tries 100).")
 in_reach = query_y[:n_retrieval]
 disagree = per_query["code"] != per_query["pixel"]  # (n,) the two spaces find different shares
 queries = []  # one query from each of 4 easily confused classes, where the two spaces disagree
@@ -1131,8 +1187,9 @@ threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 # The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall, the
 # false-alarm rate and AUROC (a share of (normal, anomaly) pairs) are conditional on the true
 # class, so prevalence does not change them. Precision does: with 1% anomalies, even 5% false
-# alarms on the other 99% outnumber the anomalies caught. The cell draws anomalies to reach each prevalence and compares with Bayes' rule
-# (`precision_at_prevalence`).
+# alarms on the other 99% outnumber the anomalies caught. The cell draws anomalies to reach each
+# prevalence $\pi$ and compares with Bayes' rule, the "Bayes" column: from recall $r$ and
+# false-alarm rate $f$, precision $= r\pi / (r\pi + f(1 - \pi))$ (`precision_at_prevalence`).
 
 # %%
 from course_utils.anomaly import precision_at_prevalence
@@ -1176,7 +1233,11 @@ found = [
     f"centring: {raw_dead[0]} dead encoder units with raw pixels, {centred_dead[0]} after centring; "
     f"test error {dense_mse / raw_mse - 1:+.1%}",
     f"against PCA-32: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds; "
-    f"noise margin {noise_margin / seed_mean:.1%} of the error)",
+    f"noise margin {noise_margin / seed_mean:.1%} of the error)"
+    + ({True: "; its validation error was still falling at the end, so this ratio is likely an upper "
+              "bound (Appendix H trains twice the steps)",
+        False: "; its validation error was flat at the end of training",
+        None: ""}[centred_still_falling]),
     f"tied weights: {count_parameters(tied) / count_parameters(dense):.0%} of the parameters, "
     f"{tied_mse / seed_mean:.2f} times the error; the dense AE "
     + ("overfits" if dense_overfits else "does not overfit"),
@@ -1208,7 +1269,7 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels.
 # - With plenty of data, $k$ mainly trades compression for quality; with scarce data, the
-#   overfitting gap can grow with $k$ (Appendix R measures it).
+#   overfitting gap can grow with $k$ (Appendix R). Choose $k$ by validation error, not by the gap.
 # - Reconstruction error is an anomaly score. AUROC does not depend on prevalence; precision does.
 #   Set the threshold on validation data; compare with cheap baselines.
 
@@ -1238,13 +1299,17 @@ print(f"In this run: {first_dead[last_early]} of the {raw_dead[0]} final dead en
          "most deaths happen after the first steps."))
 
 # %% [markdown]
-# The next cell runs the same first 100 steps four times, from the same initial weights and the
-# same batches: Adam at section 1's learning rate, Adam at a tenth of it, SGD with momentum, and
-# the centred model with section 1's Adam. It counts the dead encoder units on the test images.
+# The next cell runs the same first 100 steps (fast mode: 40) four times, from the same initial
+# weights and the same batches: Adam at section 1's learning rate, Adam at a tenth of it, SGD with
+# momentum, and the centred model with section 1's Adam. It counts the dead encoder units on the
+# test images.
 
 # %%
-def first_steps_run(optimizer: str, lr: float, centred: bool = False, n_steps: int = 100,
-                    checkpoints: tuple[int, ...] = (3, 10, 100)):
+first_n = course.pick(full=100, fast=40)  # steps per run
+
+
+def first_steps_run(optimizer: str, lr: float, centred: bool = False, n_steps: int = first_n,
+                    checkpoints: tuple[int, ...] = (3, 10, first_n)):
     """Train the dense AE-32 (seed 0) for n_steps by hand on fixed random batches.
 
     Returns ({step: dead encoder units on the test images}, test squared error per image)."""
@@ -1270,7 +1335,7 @@ optimizer_runs = {"Adam, lr 2e-3": ("Adam", 2e-3, False), "Adam, lr 2e-4": ("Ada
                   "SGD + momentum, lr 1e-3": ("SGD", 1e-3, False),
                   "centred, Adam, lr 2e-3": ("Adam", 2e-3, True)}
 first_runs = {name: first_steps_run(*args) for name, args in optimizer_runs.items()}
-print(f"{'run (100 steps)':<25}{'dead after 3 / 10 / 100 steps':>31}{'test error':>12}")
+print(f"{f'run ({first_n} steps)':<25}{f'dead after 3 / 10 / {first_n} steps':>31}{'test error':>12}")
 for name, (dead_at, err) in first_runs.items():
     print(f"{name:<25}{' / '.join(str(n) for n in dead_at.values()):>31}{err:>12.1f}")
 dead10 = {name: dead_at[10] for name, (dead_at, _) in first_runs.items()}
@@ -1282,7 +1347,7 @@ print(f"In this run: after 10 steps {dead10['Adam, lr 2e-3']} units are dead wit
 # Compare the rows with the mechanism. Adam's step size is set by lr, not by the gradient, so
 # a tenth of the learning rate gives steps ten times smaller. SGD gives small steps to weights
 # with small gradients. Centring removes the shared shift (measured here with Adam only). The test
-# error (squared error per image) shows how far each run got in 100 steps.
+# error (squared error per image) shows how far each run got in those steps.
 
 # %% [markdown]
 # ## Appendix B: how sure are the verdicts? Seeds, test images, bootstrap
@@ -1306,13 +1371,13 @@ print(f"In this run: after 10 steps {dead10['Adam, lr 2e-3']} units are dead wit
 # simulated runs that differ only by noise.
 
 # %%
-from scipy.stats import t as student_t  # Student's t distribution (scipy comes with scikit-learn)
+from course_utils.verdicts import t_quantile  # quantiles of Student's t distribution
 
 g = torch.Generator().manual_seed(0)
 runs = torch.randn(100_000, n_seeds + 1, generator=g)  # n seed runs + 1 new run, no real effect
 seeds, new_run = runs[:, :n_seeds], runs[:, n_seeds]
 range_rule = (new_run < seeds.min(dim=1).values) | (new_run > seeds.max(dim=1).values)  # outside
-margin = student_t.ppf(0.975, df=n_seeds - 1) * seeds.std(dim=1) * (1 + 1 / n_seeds) ** 0.5
+margin = t_quantile(0.975, n_seeds - 1) * seeds.std(dim=1) * (1 + 1 / n_seeds) ** 0.5
 interval_rule = (new_run - seeds.mean(dim=1)).abs() > margin
 print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
       f"{range_rule.float().mean():.3f}, prediction-interval rule {interval_rule.float().mean():.3f}")
@@ -1322,6 +1387,13 @@ print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
 # their standard deviations ($4.30 \cdot \sqrt{4/3} \approx 4.97$; more seeds would narrow it).
 # It covers the training seed only: differences measured on a sample of test images get their
 # own standard errors, below.
+#
+# **Against a fixed number.** PCA's error has no seed, so section 1 asks a different question: is
+# the *mean* of the $n$ runs away from it? A mean of $n$ runs varies by $s/\sqrt{n}$, so its 95%
+# **confidence interval** has half-width $t_{0.975,\,n-1} \cdot s/\sqrt{n}$ (`seed_mean_margin`).
+# One more run varies by $s$ around the true mean, and the mean of $n$ is off by $s/\sqrt{n}$
+# too: the variances add to $s^2(1 + 1/n)$, hence the prediction interval's $\sqrt{1 + 1/n}$.
+# Section 1 prints the distance to PCA in half-widths.
 
 # %% [markdown]
 # ### Verdicts measured on test images
@@ -1549,7 +1621,7 @@ print(f"test MSE per pixel: greedy, stacked before fine-tuning {stacked_errors.m
       f"PCA-32 {pca_mse:.5f}")
 gap = (greedy_errors - end_to_end_errors).mean().item()  # > 0: greedy is worse
 gap_se = ((greedy_errors - end_to_end_errors).std() / len(x_test) ** 0.5).item()
-greedy_margin = student_t.ppf(0.975, df=n_seeds - 1) * seed_sd * 2**0.5  # one run vs one run
+greedy_margin = t_quantile(0.975, n_seeds - 1) * seed_sd * 2**0.5  # one run vs one run
 real = abs(gap) > 2 * gap_se and abs(gap) > greedy_margin
 print(f"greedy minus end to end: {gap:+.5f} (two paired standard errors {2 * gap_se:.5f}, noise "
       f"margin for one run vs one run {greedy_margin:.5f}, from the dense model's seeds) -> greedy is "
@@ -1816,8 +1888,8 @@ print(f"In this run: the AE codes' rates form a "
 # components.
 #
 # Are the error ratios a matter of training budget? Every model got the same number of steps,
-# but section 1's learning curve belongs to the raw-pixel model, not to the centred $k = 32$
-# model. The cell continues the centred one (a copy of it) for as many steps again, recording its
+# and section 1 printed whether the centred $k = 32$ model's validation error was still falling at
+# the end. The cell continues that model (a copy of it) for as many steps again, recording its
 # validation curve, and measures its validation error against PCA's once more. (The depth test
 # below uses the continued model a second time.)
 
@@ -1850,18 +1922,6 @@ if pca_check < 1e-6:
 # one run continued), the other ratios (and so the $k$ with section 4's smallest AE / PCA ratio) could move too with a longer budget.
 # (On the embedded fallback, whose images are 8x8 scans enlarged to 28x28, PCA can come close to
 # exact; the cell says so if its error is practically 0.)
-
-# %%
-# extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
-show8 = x_test[:8]  # (8, 1, 28, 28)
-sweep_rows = {"original": show8}
-for k in sweep_sizes:
-    sweep_rows[f"k = {k}\nMSE {test_mse(ae_models[k]):.4f}"] = predict(ae_models[k], show8)
-rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all test images)")
-
-# %% [markdown]
-# With $k = 2$ little more than a rough silhouette survives; each wider code adds detail, and the
-# row labels give each model's test error.
 
 # %% [markdown]
 # ## Appendix I: and how deep?
@@ -1900,7 +1960,7 @@ deep_long_history = fit(deep_long, x_train.to(course.device), x_valid.to(course.
                         epochs=epochs, lr=2e-3, batch_size=batch_size, seed=1,
                         verbose=False)  # continued as the shallow one: fresh Adam, seed 1
 deep, deep_long = deep.cpu(), deep_long.cpu()
-pair_margin = student_t.ppf(0.975, df=n_seeds - 1) * seed_sd * 2**0.5  # one run vs one run
+pair_margin = t_quantile(0.975, n_seeds - 1) * seed_sd * 2**0.5  # one run vs one run
 test_errors = {"784-128-32-128-784": (dense_mse, test_mse(longer)),  # (1x, 2x the steps)
                "784-128-64-32-64-128-784": (test_mse(deep), test_mse(deep_long))}
 print(f"{'stack (seed 0)':<28}{'weights':>9}{f'test MSE, {steps_taken:,} steps':>24}"
@@ -2557,8 +2617,9 @@ for name, rate in sorted(class_rates.items(), key=lambda kv: -kv[1]):
 
 # %% [markdown]
 # **The probe's step counts (section 3).** For each input, codes or pixels, the number of steps
-# (50 to 1,600) is chosen on labelled validation images. Only then are the two probes compared on
-# the test images. A probe chosen at the largest count might still gain with more steps.
+# (from the checkpoints printed below) is chosen on labelled validation images. Only then are the
+# two probes compared on the test images. A probe chosen at the largest count might still gain
+# with more steps.
 
 # %%
 at_end = [name for name, chosen in (("codes", code_probe_steps), ("pixels", pixel_probe_steps))
@@ -2570,7 +2631,8 @@ print(f"probe steps chosen on {n_valid:,} validation images (from {probe_checkpo
 # %% [markdown]
 # **The bottleneck sweep on 1,000 images (section 4).** Section 4's sweep again, on section 2's
 # 1,000 training images with the same small-data recipe. The $k = 32$ row is that run's dense AE.
-# The `weights` column shows that every $k$ has about the same number of weights.
+# The `weights` column shows that every $k$ has about the same number of weights. A small gap is
+# no merit in itself: new images meet the validation error, so it decides.
 
 # %%
 small_sweep = {32: small["dense AE"]}  # k -> (train error, valid error, gap), as in section 2
@@ -2590,6 +2652,14 @@ small_gaps = [small_sweep[k][2] for k in sorted(small_sweep)]
 print(f"In this run, on {n_small:,} images the gap "
       + ("grew" if all(a < b for a, b in pairwise(small_gaps)) else "did not grow")
       + f" at every step up in k: {small_gaps[0]:+.1%} at k = 2 to {small_gaps[-1]:+.1%} at k = 64.")
+small_k = smallest_good_k({k: small_sweep[k][1] for k in small_sweep})  # section 4's rule
+least_gap_k = min(small_sweep, key=lambda k: small_sweep[k][2])
+print(f"In this run, section 4's rule on these validation errors picks k = {small_k} (gap "
+      f"{small_sweep[small_k][2]:+.1%}); "
+      + ("that is also the smallest gap." if least_gap_k == small_k else
+         f"the smallest gap, at k = {least_gap_k}, comes with "
+         f"{small_sweep[least_gap_k][1] / small_sweep[small_k][1]:.2f} times the validation error of "
+         f"k = {small_k}."))
 
 # %% [markdown]
 # **FPR at 95% TPR (section 5).** Papers report it next to AUROC: the false-alarm rate paid to
