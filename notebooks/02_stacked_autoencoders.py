@@ -1903,8 +1903,9 @@ rows_figure(traversal_rows, title="test image 0's code, one unit varied (5th to 
 
 # %% [markdown]
 # A unit that meant one local property, say sleeve length, would change one part of the image and
-# keep the garment's class. Where a row changes many pixels at once, or its nearest training codes
-# span several classes, the unit mixes factors. Nothing in training asks for single-factor units: multiply the codes by any
+# keep the garment's class. Where a row changes many pixels at once, the unit is not one local
+# property; look whether shape, brightness and texture move together, and whether the nearest
+# training codes span several classes. Nothing in training asks for single-factor units: multiply the codes by any
 # orthogonal $32 \times 32$ matrix $R$ (fold $R$ into the encoder's last layer) and the decoder's
 # first weight by $R^\top$, and the model computes the same outputs. The units are one of many
 # equally good coordinate systems for the same code space.
