@@ -13,6 +13,8 @@ Each function turns numbers measured in a run into one yardstick; the lesson pri
   (``anomaly.auroc_difference_se``).
 - ``auroc_se``: the bootstrap standard error of ONE detector's AUROC (an error bar).
 - ``oriented``: a baseline score read in the direction that detects (negated if AUROC < 0.5).
+- ``error_margin_word`` and ``consensus``: turn a compared error, or several measures of one
+  difference, into the words of an "In this run" line.
 
 A difference counts as real when it is more than two standard errors (``Comparison.word``).
 Appendix B of lesson 02 derives the margin and checks it on simulated runs.
@@ -192,3 +194,32 @@ def oriented(pair) -> tuple[tuple, bool]:
     """
     flipped = auroc(*pair) < 0.5
     return ((-pair[0], -pair[1]) if flipped else pair), flipped
+
+
+def error_margin_word(error_a: float, error_b: float, margin: float) -> str:
+    """How error a compares with error b against a noise margin (lower error = better):
+    'within the noise margin', 'worse by more than the noise margin' or 'better by more ...'."""
+    if not margin >= 0:
+        raise ValueError(
+            f"error_margin_word: margin must be >= 0, got {margin}; pass the margin "
+            "itself (e.g. seed_noise_margin(errors)), not a signed difference"
+        )
+    if abs(error_a - error_b) <= margin:
+        return "within the noise margin"
+    return ("worse" if error_a > error_b else "better") + " by more than the noise margin"
+
+
+def consensus(differences: dict[str, float], tie: float = 0.03) -> str:
+    """Several measures of one difference a - b (name -> fraction, 0.03 = 3 points), summed up:
+    'higher' (every one above tie), 'lower' (every one below -tie), 'tie' (all within tie,
+    same sign), 'tie, mixed signs' (all within tie, signs differ) or 'split' (the rest)."""
+    if not differences:
+        raise ValueError("consensus: expected at least one measure (name -> difference), got none")
+    values = list(differences.values())
+    if min(values) > tie:
+        return "higher"
+    if max(values) < -tie:
+        return "lower"
+    if max(abs(v) for v in values) <= tie:
+        return "tie, mixed signs" if min(values) < 0 < max(values) else "tie"
+    return "split"

@@ -20,10 +20,8 @@
 #
 # **English** · [Tiếng Việt](vi/02_stacked_autoencoders.ipynb)
 #
-# Lesson 01 previewed one hidden ReLU layer on each side of the code. Here we build such
-# **stacked** autoencoders properly, halve their size by **tying** the decoder to the encoder, look
-# at the codes they learn, vary the size of the code, and use the reconstruction error as an
-# **anomaly detector**.
+# Lesson 01 previewed one hidden ReLU layer on each side of the code; here we build such
+# **stacked** autoencoders properly.
 #
 # **Learning objectives.** After this lesson you can
 # 1. build a dense autoencoder (784-128-32-128-784), reduce its dead units by centring, and compare
@@ -35,15 +33,16 @@
 # 6. use reconstruction error as an anomaly score, with AUROC, a validation threshold and
 #    baselines.
 #
-# **Map.** Each section measures one thing and prints it after "In this run:".
+# **Map.** Each section measures one thing and prints it after "In this run:". The minutes are
+# for reading the prose at 200 words a minute.
 # 1. A stacked autoencoder, built by hand and centred, against PCA (about 3.5 min).
-# 2. Tied weights: half the parameters, at what cost in error (about 2.5 min).
+# 2. Tied weights: half the parameters, at what cost in error (about 3 min).
 # 3. The latent space: codes against pixels (about 1.5 min).
-# 4. The bottleneck sweep: code sizes 2 to 64 (about 1 min).
+# 4. The bottleneck sweep: code sizes 2 to 64, and a rule to choose one (about 1.5 min).
 # 5. Anomaly detection: AUROC against two baselines (about 2.5 min).
 #
-# **Core path:** these five sections and the Summary, about 14 minutes of reading (at 200 words a
-# minute, without running the cells). The appendices after the Summary are optional.
+# **Core path:** these five sections and the Summary, about 14 minutes; the appendices are
+# optional.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -65,11 +64,9 @@ course = setup_course(seed=0)
 # ## 1. A stacked autoencoder, written out
 #
 # "Stacked" means several layers on each side: $784 \to 128 \to 32$ in the encoder and the mirror
-# image $32 \to 128 \to 784$ in the decoder. The word has two meanings. Historically, a stacked
-# autoencoder was trained **greedily**, one layer at a time (each layer an autoencoder of the codes
-# of the layer below), then fine-tuned end to end. Today it usually means a deep autoencoder
-# trained **end to end** from the start, as here; Appendix E trains the greedy way with the same
-# number of steps and compares. We use Fashion-MNIST when it
+# image $32 \to 128 \to 784$ in the decoder. Such models were once trained **greedily**, one
+# layer at a time, then fine-tuned; today they are trained **end to end**, as here (Appendix E
+# compares). We use Fashion-MNIST when it
 # is available; the next cell prints which data is really in use.
 
 # %%
@@ -203,31 +200,7 @@ fig
 # %% [markdown]
 # Early on, the training curve usually sits above the validation curve: it averages over the
 # epoch's batches, many of them seen with poorer weights. A rising validation curve under a falling
-# training curve would signal overfitting. The next cell checks whether the validation error still
-# falls at the end; if so, comparisons hold at this budget only.
-
-# %%
-# has the validation error stopped falling at the end? (also used in Appendices H and I)
-def still_falling(history, total_steps: int | None = None) -> bool | None:
-    """Print the fall of the validation error since the epoch at ~80% of training; True if > 1%.
-
-    history: a training history (or a dict) with one "valid_loss" per epoch; total_steps: the
-    steps that curve covers (default: this lesson's budget, ``steps_taken``)."""
-    valid_curve = history["valid_loss"]  # one value per epoch
-    if len(valid_curve) < 2:
-        print("one history row: the slope at the end cannot be measured (fast mode or one epoch)")
-        return None
-    start = min(round(0.8 * (len(valid_curve) - 1)), len(valid_curve) - 2)  # ~80% of the steps
-    late_drop = 1 - valid_curve[-1] / valid_curve[start]
-    late_steps = (len(valid_curve) - 1 - start) * math.ceil(len(x_train) / batch_size)
-    print(f"validation error over the last {late_steps:,} of {total_steps or steps_taken:,} steps: "
-          f"{valid_curve[start]:.2f} -> {valid_curve[-1]:.2f} ({-late_drop:+.1%}): "
-          + ("still falling by more than 1% (under-trained at this budget)" if late_drop > 0.01
-             else "flat at the end (within 1%)"))
-    return late_drop > 0.01
-
-
-raw_still_falling = still_falling(dense_history)
+# training curve would signal overfitting.
 
 # %% [markdown]
 # ### Are all the hidden units in use? Centring the inputs
@@ -266,8 +239,9 @@ print(f"on all {len(x_train):,} training images: {raw_dead_train[0]} and {raw_de
 torch.manual_seed(0)  # the same initial weights again, untrained
 init_dead = dead_count(DenseAutoencoder(784, hidden=(128,), n_latent=32))
 early_dead = dead_count(early.model)  # the copy kept during training (EarlyCopy above)
-print(f"when they died (encoder, decoder): at initialisation {init_dead}, after {early.at} steps "
-      f"{early_dead}, after {steps_taken:,} steps {raw_dead}")
+early_entry = f"after {early.at} steps {early_dead}, " if early.at < steps_taken else ""
+print(f"when they died (encoder, decoder): at initialisation {init_dead}, {early_entry}"
+      f"after {steps_taken:,} steps {raw_dead}")
 revived = int((dead_units(early.model, x_test)[0] & ~dead_units(dense, x_test)[0]).sum())
 print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden units dead; "
       f"{early_dead[0]} were dead after {early.at} steps, {init_dead[0]} at initialisation; "
@@ -284,9 +258,10 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # 0 for ANY weights, so the weights alone can no longer push a unit below 0 on every image.
 # `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))` does two things, checked below:
 # 1. `encode` subtracts the mean image before the first layer;
-# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$ (mean pixels clamped to
-#    $[10^{-3}, 1 - 10^{-3}]$), so the untrained decoder outputs about the mean image.
+# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$, so the untrained decoder should
+#    output about the mean image.
 #
+# Expect few or no dead encoder units after centring, and a lower error from the units regained.
 # Appendix R trains a third model with only the second change.
 
 # %%
@@ -303,10 +278,11 @@ torch.manual_seed(0)  # the same initial weights as before
 dense = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
 with torch.no_grad():  # the two changes, checked by hand before training
     by_hand_code = dense.encoder(x_test[:8].flatten(1) - mean_image.flatten())  # (8, 32)
-    start_image = torch.sigmoid(dense.decoder[-1].bias)  # (784,) output of a zero hidden layer
+    start_output = dense.decode(dense.encode(x_test[:8])).flatten(1)  # (8, 784) untrained output
+start_gap = (start_output - mean_image.flatten()).abs()  # (8, 784)
 print(f"1. encode(x) = encoder(x - mean image): {torch.allclose(dense.encode(x_test[:8]), by_hand_code)}")
-print(f"2. sigmoid(last decoder bias) = mean image (clamped to [0.001, 0.999]): "
-      f"{torch.allclose(start_image, mean_image.flatten().clamp(1e-3, 1 - 1e-3))}")
+print(f"2. untrained decoder output minus mean image, on 8 test images: mean |difference| "
+      f"{start_gap.mean():.3f}, largest {start_gap.max():.3f} (pixels span 0 to 1)")
 dense = dense.to(course.device)
 dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device),
                     epochs=epochs, lr=2e-3, batch_size=batch_size, verbose=False)
@@ -329,7 +305,9 @@ print(f"In this run: centring left {centred_dead[0]} dead encoder units against 
 # ### Against PCA
 #
 # We report the mean squared error **per pixel** on the test images, with PCA-32 fitted on the same
-# training images.
+# training images. The second cell checks whether the centred model's validation error still falls
+# at the end; if so, its comparisons hold at this budget only. Expect the autoencoder below PCA:
+# its ReLU layers let the decoder bend, while PCA-32 reconstructs on a flat subspace.
 
 # %%
 from course_utils.pca import PCA
@@ -339,6 +317,29 @@ pca_mse = mse_per_pixel(pca32.reconstruct(x_test.flatten(1)), x_test.flatten(1))
 print(f"{data.name}, 32 numbers per image, {steps_taken:,} steps ({course.mode} mode); test MSE per pixel:")
 print(f"  PCA-32          {pca_mse:.5f}")
 print(f"  stacked AE-32   {dense_mse:.5f}  ({dense_mse / pca_mse:.0%} of PCA's error)")
+
+# %%
+# has the validation error stopped falling at the end? (also used in section 2 and Appendix I)
+def still_falling(history, total_steps: int | None = None) -> bool | None:
+    """Print the fall of the validation error since the epoch at ~80% of training; True if > 1%.
+
+    history: a training history (or a dict) with one "valid_loss" per epoch; total_steps: the
+    steps that curve covers (default: this lesson's budget, ``steps_taken``)."""
+    valid_curve = history["valid_loss"]  # one value per epoch
+    if len(valid_curve) < 2:
+        print("one history row: the slope at the end cannot be measured (fast mode or one epoch)")
+        return None
+    start = min(round(0.8 * (len(valid_curve) - 1)), len(valid_curve) - 2)  # ~80% of the steps
+    late_drop = 1 - valid_curve[-1] / valid_curve[start]
+    late_steps = (len(valid_curve) - 1 - start) * math.ceil(len(x_train) / batch_size)
+    print(f"validation error over the last {late_steps:,} of {total_steps or steps_taken:,} steps: "
+          f"{valid_curve[start]:.2f} -> {valid_curve[-1]:.2f} ({-late_drop:+.1%}): "
+          + ("still falling by more than 1% (under-trained at this budget)" if late_drop > 0.01
+             else "flat at the end (within 1%)"))
+    return late_drop > 0.01
+
+
+centred_still_falling = still_falling(dense_history)  # the centred model of section 1
 
 # %%
 from course_utils.plots import rows_figure
@@ -361,7 +362,11 @@ rows_figure({"original": show,
 # %%
 import statistics
 
-from course_utils.verdicts import seed_mean_margin, seed_noise_margin  # formulas: Appendix B
+from course_utils.verdicts import (  # formulas: Appendix B
+    error_margin_word,
+    seed_mean_margin,
+    seed_noise_margin,
+)
 
 
 def train_dense(seed: int, n_latent: int = 32, activation: type[nn.Module] = nn.ReLU,
@@ -392,8 +397,9 @@ print(f"noise margin (95% prediction interval for one more run): +-{noise_margin
       f"({noise_margin / seed_mean:.1%} of the mean error)")
 print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds), "
       f"is {'below' if max(seed_mses) < pca_mse else 'not below'} PCA with every seed, and its mean "
-      f"is {abs(pca_mse - seed_mean) / mean_margin:.1f} times its 95% confidence interval "
-      f"(+-{mean_margin:.5f}) {'below' if seed_mean < pca_mse else 'above'} PCA's error; centring's gain over raw pixels "
+      f"is {'below' if seed_mean < pca_mse else 'above'} PCA's error by "
+      f"{abs(pca_mse - seed_mean) / mean_margin:.1f} times the half-width of its 95% confidence "
+      f"interval (+-{mean_margin:.5f}); centring's gain over raw pixels "
       f"(test MSE {raw_mse:.5f}) is {'more' if raw_mse - seed_mean > noise_margin else 'not more'} "
       f"than the noise margin.")
 
@@ -466,9 +472,8 @@ fig
 # Every point on a dotted segment (perpendicular to $w$) has the same code $z$, so a decoder sends
 # all of them to one reconstruction: the blue dot for the tied decoder, the red dot for least
 # squares. The tied decoder drops each point perpendicularly onto the line of $w$. The
-# least-squares decoder lands where the points with that code lie on average (for a Gaussian cloud
-# like this one; in general it is the best straight-line fit to them): on the line through
-# $\Sigma w$ ($\Sigma$ is the cloud's covariance), pulled from $w$ **towards** the long axis (dashed
+# least-squares decoder, the best straight-line fit to the points with each code, lands on the
+# line through $\Sigma w$ ($\Sigma$ is the cloud's covariance), pulled from $w$ **towards** the long axis (dashed
 # grey). So the transpose is the best decoder only for special encoders, such as PCA's.
 #
 # A **tied** autoencoder decodes with the transposes:
@@ -558,19 +563,18 @@ tied = tied.cpu()
 tied_mse = mse_per_pixel(predict(tied, x_test), x_test).item()
 print(f"test MSE per pixel after {steps_taken:,} steps: PCA-32 {pca_mse:.5f} | dense AE {dense_mse:.5f} "
       f"| tied AE {tied_mse:.5f}")
-tied_word = ("within the noise margin" if abs(tied_mse - seed_mean) <= noise_margin else
-             "worse by more than the noise margin" if tied_mse > seed_mean else
-             "better by more than the noise margin")
-tied_word += ", the dense model's margin, borrowed"
+tied_word = error_margin_word(tied_mse, seed_mean, noise_margin)  # the dense model's margin
 print(f"In this run: the tied AE has {count_parameters(tied) / count_parameters(dense):.0%} of the "
-      f"dense AE's parameters and {tied_mse / seed_mean:.2f} times its error ({tied_word}).")
+      f"dense AE's parameters and {tied_mse / seed_mean:.2f} times its error ({tied_word}, the "
+      f"dense model's margin, borrowed).")
+tied_still_falling = still_falling(tied_history)  # its own slope at the end, as in section 1
 
 # %% [markdown]
 # ### Does tying regularise here?
 #
 # Tying is often called a regulariser, but a regulariser has something to fix only where a model
-# **overfits**: does clearly better on its training images than on new ones. So we measure both
-# models on both.
+# **overfits**: does clearly better on its training images than on new ones. Expect small gaps
+# on tens of thousands of images, too many to memorise, and larger ones on 1,000.
 
 # %%
 from course_utils.train import evaluate
@@ -635,8 +639,8 @@ print(f"In this run, on {n_small:,} images ({small_epochs} epochs): gap {dense_s
 
 # %% [markdown]
 # Where neither gap is large, tying has nothing to cure: the tied AE's error ratio is what the
-# constraint costs, measured at one budget only (section 1's number of steps). On
-# 1,000 images the dense AE can overfit, and the two gaps show what tying does there.
+# constraint costs at this budget. On 1,000 images the gaps show what tying does where the dense
+# AE can overfit.
 #
 # What did the first layer learn? Each row of $W_1$ holds 784 weights, one per pixel; drawn as a
 # 28x28 image, it shows the pattern of pixels that hidden unit responds to (grey = weight 0,
@@ -685,8 +689,9 @@ print("In this run: share of a filter's energy in slow waves (<= 3 cycles across
       + ", ".join(f"{name} {share:.0%}" for name, share in coarse.items()))
 
 # %% [markdown]
-# The untrained top row is uniform noise, so any shape below it was learned; the printed shares of
-# slow waves say how coarse it is (Appendix N measures where the fine grain comes from).
+# Look in the trained rows for garment parts: silhouettes, collars, sleeves, hem edges. The
+# untrained top row is uniform noise, so any such shape was learned; the printed slow-wave shares
+# measure how coarse the filters are (Appendix N: the fine grain left from the random start).
 
 # %% [markdown]
 # ## 3. The latent space
@@ -721,7 +726,7 @@ codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3
 
 # %%
 # is a difference of two hit rates on the same test images real? (formulas: Appendix B)
-from course_utils.verdicts import clearly_above, compare_rates, paired_se
+from course_utils.verdicts import clearly_above, compare_rates, consensus, paired_se
 
 
 # %%
@@ -737,6 +742,10 @@ train_codes = predict(dense, x_train[:n_ref], fn=encode)  # (n_ref, 32)
 hits = nearest_neighbour_hits(train_codes, ref_y, codes[:n_query], query_y)  # (n_query,)
 print(f"all classes: {hits.mean():.1%} of {n_query:,} test images have a nearest training code "
       f"({n_ref:,} references) of the same class (chance about {1 / len(data.classes):.0%})")
+class_rates = sorted((hits[query_y == c].mean().item(), name) for c, name in enumerate(data.classes)
+                     if (query_y == c).any())  # (rate, class name), lowest first
+print("per class, lowest: " + ", ".join(f"{name} {rate:.0%}" for rate, name in class_rates[:2])
+      + "; highest: " + ", ".join(f"{name} {rate:.0%}" for rate, name in class_rates[-2:]))
 pixel_hits = nearest_neighbour_hits(x_train[:n_ref].flatten(1), ref_y,
                                     x_test[:n_query].flatten(1), query_y)  # (n_query,)
 pixels_nn = pixel_hits.mean().item()
@@ -753,8 +762,9 @@ print(f"In this run: raw pixels, with no training, already reach {pixel_share_of
 
 # %% [markdown]
 # Nearest neighbours share the class far above chance even in raw pixels: similar garments look
-# alike pixel by pixel, so the codes are tested against the pixels. In the 2-D
-# scatter, overlapping points may be apart in the other 30 dimensions.
+# alike pixel by pixel, so the codes are tested against the pixels. In the scatter, look for classes
+# with a region of their own and classes that overlap; the per-class rates printed above say which
+# overlaps remain in all 32 dimensions.
 #
 # ### A code is not a vector of class probabilities
 #
@@ -766,7 +776,8 @@ print(f"In this run: raw pixels, with no training, already reach {pixel_share_of
 # %%
 n_valid = min(2_000, len(x_valid))  # labelled validation images: they choose the probe's steps
 valid_y = data.valid.y[:n_valid]
-probe_checkpoints = (50, 100, 200, 400, 800, 1600)  # the step counts validation chooses from
+probe_checkpoints = course.pick(full=(50, 100, 200, 400, 800, 1600),  # the step counts
+                                 fast=(25, 50, 100, 200))  # validation chooses from
 
 
 def linear_probe(train_features, valid_features, test_features):
@@ -915,27 +926,76 @@ for ax in (ax_err, ax_nn):
     ax.set_xticks(sweep_sizes, [str(k) for k in sweep_sizes])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right" if ax is ax_nn else "best")
+in_se = ["best" if k == best_nn else  # each AE rate's difference from the best, in SE
+         f"{(sweep[k]['AE NN'] - sweep[best_nn]['AE NN']) / max(pair_se, 1e-12):+.1f} SE"
+         for k, pair_se in zip(sweep_sizes, pair_ses, strict=True)]
+ax_nn.set_xticks(sweep_sizes, [f"{k}\n{label}" for k, label in zip(sweep_sizes, in_se, strict=True)])
+ax_nn.set_xlabel("code size k (under it: AE rate minus the best, in SE)")
 fig
 
 # %% [markdown]
 # Left: the errors (hollow circles: training sample, crosses: validation). Right: the
-# nearest-neighbour rates on a zoomed axis; a bar reaching the dashed line marks a tie with the
-# best code size (Appendix B explains the bars).
+# nearest-neighbour rates on a zoomed axis; under each $k$ is its difference from the best in
+# standard errors (SE; Appendix B), a tie within $\pm 2$.
 #
-# With this much data a model has little room to overfit, so this sweep is a weak test of the rule
-# of thumb. Appendix R repeats it on 1,000 images.
+# With this much data there is little room to overfit: a weak test of the rule of thumb (Appendix
+# R repeats the sweep on 1,000 images).
+
+# %%
+# extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
+show8 = x_test[:8]  # (8, 1, 28, 28)
+sweep_rows = {"original": show8}
+for k in sweep_sizes:
+    sweep_rows[f"k = {k}\nMSE {test_mse(ae_models[k]):.4f}"] = predict(ae_models[k], show8)
+rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all test images)")
 
 # %% [markdown]
 # With plenty of data, a narrower code mainly costs reconstruction quality. With scarce data, the
 # decoder stores each training image's detail through the code: a wider code lets it memorise more,
 # so the gap can grow with $k$. A narrow code is no guarantee: a strong enough decoder could
 # memorise even through a very small code.
+#
+# **Choosing $k$.** Take the smallest $k$ after which doubling $k$ cuts the validation error by
+# less than 15% (a choice; a stricter target picks a wider code), then, if the codes serve
+# retrieval, check that its nearest-neighbour rate ties the best. Trying wider codes does not move
+# this choice. Expect the cut to shrink as $k$ grows: the first code numbers capture the broad
+# shapes all images share.
+
+# %%
+def doubling_cuts(valid_errors: dict[int, float]) -> dict[int, float]:
+    """k -> share of the validation error that one doubling of k removes, measured from k to the
+    next k tried (a geometric mean when that step is several doublings, as 2 -> 8)."""
+    ks = sorted(valid_errors)
+    return {a: 1 - (valid_errors[b] / valid_errors[a]) ** (1 / math.log2(b / a))
+            for a, b in pairwise(ks)}
+
+
+def elbow_k(valid_errors: dict[int, float], min_cut: float = 0.15) -> int | None:
+    """The smallest k after which doubling k cuts the validation error by less than min_cut;
+    None when every step tried still cuts more (then try wider codes)."""
+    return min((k for k, cut in doubling_cuts(valid_errors).items() if cut < min_cut), default=None)
+
+
+cuts = doubling_cuts({k: sweep[k]["AE valid"] for k in sweep_sizes})
+print("validation error removed per doubling of k: "
+      + ", ".join(f"from k = {k} {cut:.0%}" for k, cut in cuts.items()))
+rule_k = elbow_k({k: sweep[k]["AE valid"] for k in sweep_sizes})
+chosen_k = max(sweep_sizes) if rule_k is None else rule_k
+chosen_ties = not clearly_above(nn_hits["AE", best_nn], nn_hits["AE", chosen_k])
+smallest_tie = min(k for k in sweep_sizes if not clearly_above(nn_hits["AE", best_nn], nn_hits["AE", k]))
+print("In this run: " + (f"the rule picks k = {chosen_k} (the next doubling cuts only "
+                         f"{cuts[chosen_k]:.0%}); " if rule_k is not None else
+                         "every doubling tried cuts 15% or more, so the rule asks for wider codes; "
+                         f"at the widest tried, k = {chosen_k}, ")
+      + f"its nearest-neighbour rate {sweep[chosen_k]['AE NN']:.1%} "
+      + ("ties the best" if chosen_ties else "is clearly below the best")
+      + f" ({sweep[best_nn]['AE NN']:.1%} at k = {best_nn})"
+      + ("." if chosen_ties else f"; for retrieval, the smallest k that ties is {smallest_tie}."))
 
 # %% [markdown]
 # **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
 # images with the closest codes. The next cell counts how many of the 5 nearest share the query's
-# class, in code space and in pixel space, and shows 4 queries, where possible ones the two spaces
-# disagree on.
+# class, in code and in pixel space, and shows 4 queries, where possible ones the spaces disagree on.
 
 # %%
 n_retrieval = n_query  # queries; the references are the n_ref training images above
@@ -955,6 +1015,18 @@ print(f"In this run: of the 5 nearest of {n_ref:,} training images, {same_class[
       f"the query's class in code space and {same_class['pixel']:.1%} in pixel space "
       f"({n_retrieval:,} test queries): code space retrieves the class {retrieval_verdict} pixel "
       f"space (Appendix B shows how sure this is).")
+class_checks = {"1-NN": nn_difference, "linear probe": probe_difference, "5-NN": retrieval_gap}
+largest = max(abs(d) for d in class_checks.values())  # codes minus pixels, as fractions
+class_words = {"higher": "the codes hold more class information by every measure",
+           "lower": "the codes hold less class information by every measure",
+           "tie": f"all within {largest:.1%}, so these 32 numbers keep about as much class "
+                  "information as the 784 pixels",
+           "split": "at least one measure puts them more than 3 percentage points from the pixels"}
+class_words["tie, mixed signs"] = class_words["tie"] + ", and which one wins depends on the measure"
+print("In this run, codes minus pixels: "
+      + ", ".join(f"{name} {d:+.1%}" for name, d in class_checks.items())
+      + f"; {class_words[consensus(class_checks, tie=0.03)]} (with {n_ref:,} labelled references; "
+      "Appendix F tries 100).")
 in_reach = query_y[:n_retrieval]
 disagree = per_query["code"] != per_query["pixel"]  # (n,) the two spaces find different shares
 queries = []  # one query from each of 4 easily confused classes, where the two spaces disagree
@@ -1052,7 +1124,9 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 # Two cheap scores to beat: **mean intensity**, the average pixel value, and the **PCA-32 error**,
 # from PCA fitted on the training digits. $1 - \mathrm{AUROC}$ is the share of pairs in the wrong
 # order: going from 0.96 to 0.99 removes three quarters of the mistakes. "Ahead" means by more than
-# two standard errors of the difference; Appendix B shows how sure that is.
+# two standard errors of the difference; Appendix B shows how sure that is. Expect the autoencoder
+# well ahead of mean intensity, which sees only how much light an image has, and closer to PCA-32,
+# which also scores by reconstruction error.
 
 # %%
 # is a difference of two AUROCs real? (a bootstrap over the images; Appendix B)
@@ -1099,15 +1173,18 @@ ax.figure
 # %% [markdown]
 # Mean intensity ranks a pair right whenever the anomaly carries more light than the digit, and
 # thin strokes on black carry little (Appendix J asks whether the autoencoder's error is brightness
-# in disguise). PCA-32 is the best flat subspace, so the gap to it is what the stacked autoencoder
-# adds.
+# in disguise). PCA-32 is the flat subspace with the least reconstruction error (not necessarily
+# the best detector), so the AUROC difference to it, of either sign, measures what the stacked
+# autoencoder's curved decoder changes.
 
 # %% [markdown]
 # ### A threshold, set on validation data
 #
 # A common rule needs no anomalies: accept a false-alarm
 # rate, say 5%, and put the threshold at the 95th percentile of the errors of **normal validation
-# images**. Then measure on the **test** images, which played no part in choosing it. Precision is
+# images**. Then measure on the **test** images, which played no part in choosing it. Expect a
+# false-alarm rate near 5%, not exactly 5%: a finite validation set fixes the percentile only
+# roughly. Precision is
 # the share of anomalies among the flagged images; recall is the share of anomalies flagged.
 
 # %%
@@ -1120,19 +1197,26 @@ print(f"on the test sets: false-alarm rate {counts.false_alarm_rate:.3f} (target
       f"recall {counts.recall:.3f}, precision {counts.precision:.3f}")
 print(f"In this run: a threshold set on validation digits flags {counts.false_alarm_rate:.1%} of the "
       f"normal test digits (target 5%) and catches {counts.recall:.1%} of the anomalies.")
+missed = err_ood < t95  # (N_ood,) anomalies below the threshold
+print(f"mean intensity: missed anomalies {bright_ood[missed].mean():.3f}, caught "
+      f"{bright_ood[~missed].mean():.3f}, normal test digits {bright_normal.mean():.3f}"
+      if 0 < int(missed.sum()) < len(missed) else "no missed anomalies, or none caught")
 names = (digits.name, "anomaly")
 threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 
 # %% [markdown]
-# The image rows show anomalies caught, false alarms and anomalies missed.
+# The image rows show anomalies caught, false alarms and anomalies missed. If the missed ones are
+# dimmer than the caught ones (printed above), low-ink images hide among the digits: the brightness
+# confound of Appendix J.
 #
 # ### Precision depends on how rare anomalies are
 #
 # The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall, the
 # false-alarm rate and AUROC (a share of (normal, anomaly) pairs) are conditional on the true
 # class, so prevalence does not change them. Precision does: with 1% anomalies, even 5% false
-# alarms on the other 99% outnumber the anomalies caught. The cell draws anomalies to reach each prevalence and compares with Bayes' rule
-# (`precision_at_prevalence`).
+# alarms on the other 99% outnumber the anomalies caught. The cell draws anomalies to reach each
+# prevalence $\pi$ and compares with Bayes' rule, the "Bayes" column: from recall $r$ and
+# false-alarm rate $f$, precision $= r\pi / (r\pi + f(1 - \pi))$ (`precision_at_prevalence`).
 
 # %%
 from course_utils.anomaly import precision_at_prevalence
@@ -1159,9 +1243,8 @@ print(f"In this run: the same detector and threshold have precision {precisions[
       f" two standard errors ({2 * prevalence_aucs[2][1]:.3f}) of the 1% value.")
 
 # %% [markdown]
-# Compare the columns: the AUROC moves only by sampling (the last line gives its error bar), while
-# precision depends on how rare the anomalies are, so a precision quoted without its prevalence
-# means little. The slider trades false alarms for missed anomalies.
+# The AUROC moves only by sampling (the last line gives its error bar); precision depends on
+# prevalence, so quote it with its prevalence. The slider trades false alarms for missed anomalies.
 
 # %% tags=["nbval-ignore-output"]
 from course_utils.anomaly import threshold_view
@@ -1176,7 +1259,11 @@ found = [
     f"centring: {raw_dead[0]} dead encoder units with raw pixels, {centred_dead[0]} after centring; "
     f"test error {dense_mse / raw_mse - 1:+.1%}",
     f"against PCA-32: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds; "
-    f"noise margin {noise_margin / seed_mean:.1%} of the error)",
+    f"noise margin {noise_margin / seed_mean:.1%} of the error)"
+    + ({True: "; its validation error was still falling at the end, so this ratio is likely an upper "
+              "bound (Appendix H trains twice the steps)",
+        False: "; its validation error was flat at the end of training",
+        None: ""}[centred_still_falling]),
     f"tied weights: {count_parameters(tied) / count_parameters(dense):.0%} of the parameters, "
     f"{tied_mse / seed_mean:.2f} times the error; the dense AE "
     + ("overfits" if dense_overfits else "does not overfit"),
@@ -1197,8 +1284,8 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # %% [markdown]
 # ## Summary
 #
-# - A stacked autoencoder with a linear code takes a few lines of `nn.Sequential`. Once trained
-#   greedily layer by layer, it is now usually trained end to end.
+# - A stacked autoencoder with a linear code takes a few lines of `nn.Sequential`, trained end to
+#   end.
 # - Raw pixels (all at least 0) can kill hidden ReLU units silently. **Centring** takes that power
 #   from the weights.
 # - Differences between models are read against a noise margin from three seeds.
@@ -1208,7 +1295,7 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels.
 # - With plenty of data, $k$ mainly trades compression for quality; with scarce data, the
-#   overfitting gap can grow with $k$ (Appendix R measures it).
+#   overfitting gap can grow with $k$ (Appendix R). Choose $k$ by validation error, not by the gap.
 # - Reconstruction error is an anomaly score. AUROC does not depend on prevalence; precision does.
 #   Set the threshold on validation data; compare with cheap baselines.
 
@@ -1230,21 +1317,28 @@ first_dead = {c.at: dead_count(c.model)[0] for c in first_steps}  # step -> dead
 all_dead = first_dead | {early.at: early_dead[0], steps_taken: raw_dead[0]}  # one entry per step
 print("dead encoder units (raw pixels) after step: "
       + ", ".join(f"{at:,}: {n}" for at, n in all_dead.items()))
-last_early = max(first_dead)
-early_death_share = first_dead[last_early] / max(raw_dead[0], 1)
-print(f"In this run: {first_dead[last_early]} of the {raw_dead[0]} final dead encoder units were "
-      f"dead after {last_early} steps, so "
+last_copy = max(first_steps, key=lambda c: c.at)  # the latest early copy (step 10 in full mode)
+last_early = last_copy.at
+final_mask = dead_units(raw_dense, x_test)[0]  # (128,) True = dead at the end
+early_and_final = int((dead_units(last_copy.model, x_test)[0] & final_mask).sum())  # the same units
+early_death_share = early_and_final / max(raw_dead[0], 1)
+print(f"In this run: {early_and_final} of the {raw_dead[0]} final dead encoder units (the same "
+      f"units, set overlap) were already dead after {last_early} steps, so "
       + ("most deaths happen in the first steps." if early_death_share > 0.5 else
          "most deaths happen after the first steps."))
 
 # %% [markdown]
-# The next cell runs the same first 100 steps four times, from the same initial weights and the
-# same batches: Adam at section 1's learning rate, Adam at a tenth of it, SGD with momentum, and
-# the centred model with section 1's Adam. It counts the dead encoder units on the test images.
+# The next cell runs the same first 100 steps (fast mode: 40) four times, from the same initial
+# weights and the same batches: Adam at section 1's learning rate, Adam at a tenth of it, SGD with
+# momentum, and the centred model with section 1's Adam. It counts the dead encoder units on the
+# test images.
 
 # %%
-def first_steps_run(optimizer: str, lr: float, centred: bool = False, n_steps: int = 100,
-                    checkpoints: tuple[int, ...] = (3, 10, 100)):
+first_n = course.pick(full=100, fast=40)  # steps per run
+
+
+def first_steps_run(optimizer: str, lr: float, centred: bool = False, n_steps: int = first_n,
+                    checkpoints: tuple[int, ...] = (3, 10, first_n)):
     """Train the dense AE-32 (seed 0) for n_steps by hand on fixed random batches.
 
     Returns ({step: dead encoder units on the test images}, test squared error per image)."""
@@ -1270,7 +1364,7 @@ optimizer_runs = {"Adam, lr 2e-3": ("Adam", 2e-3, False), "Adam, lr 2e-4": ("Ada
                   "SGD + momentum, lr 1e-3": ("SGD", 1e-3, False),
                   "centred, Adam, lr 2e-3": ("Adam", 2e-3, True)}
 first_runs = {name: first_steps_run(*args) for name, args in optimizer_runs.items()}
-print(f"{'run (100 steps)':<25}{'dead after 3 / 10 / 100 steps':>31}{'test error':>12}")
+print(f"{f'run ({first_n} steps)':<25}{f'dead after 3 / 10 / {first_n} steps':>31}{'test error':>12}")
 for name, (dead_at, err) in first_runs.items():
     print(f"{name:<25}{' / '.join(str(n) for n in dead_at.values()):>31}{err:>12.1f}")
 dead10 = {name: dead_at[10] for name, (dead_at, _) in first_runs.items()}
@@ -1282,7 +1376,7 @@ print(f"In this run: after 10 steps {dead10['Adam, lr 2e-3']} units are dead wit
 # Compare the rows with the mechanism. Adam's step size is set by lr, not by the gradient, so
 # a tenth of the learning rate gives steps ten times smaller. SGD gives small steps to weights
 # with small gradients. Centring removes the shared shift (measured here with Adam only). The test
-# error (squared error per image) shows how far each run got in 100 steps.
+# error (squared error per image) shows how far each run got in those steps.
 
 # %% [markdown]
 # ## Appendix B: how sure are the verdicts? Seeds, test images, bootstrap
@@ -1306,13 +1400,13 @@ print(f"In this run: after 10 steps {dead10['Adam, lr 2e-3']} units are dead wit
 # simulated runs that differ only by noise.
 
 # %%
-from scipy.stats import t as student_t  # Student's t distribution (scipy comes with scikit-learn)
+from course_utils.verdicts import t_quantile  # quantiles of Student's t distribution
 
 g = torch.Generator().manual_seed(0)
 runs = torch.randn(100_000, n_seeds + 1, generator=g)  # n seed runs + 1 new run, no real effect
 seeds, new_run = runs[:, :n_seeds], runs[:, n_seeds]
 range_rule = (new_run < seeds.min(dim=1).values) | (new_run > seeds.max(dim=1).values)  # outside
-margin = student_t.ppf(0.975, df=n_seeds - 1) * seeds.std(dim=1) * (1 + 1 / n_seeds) ** 0.5
+margin = t_quantile(0.975, n_seeds - 1) * seeds.std(dim=1) * (1 + 1 / n_seeds) ** 0.5
 interval_rule = (new_run - seeds.mean(dim=1)).abs() > margin
 print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
       f"{range_rule.float().mean():.3f}, prediction-interval rule {interval_rule.float().mean():.3f}")
@@ -1322,6 +1416,13 @@ print(f"share of no-effect runs called 'real': range-of-{n_seeds}-seeds rule "
 # their standard deviations ($4.30 \cdot \sqrt{4/3} \approx 4.97$; more seeds would narrow it).
 # It covers the training seed only: differences measured on a sample of test images get their
 # own standard errors, below.
+#
+# **Against a fixed number.** PCA's error has no seed, so section 1 asks a different question: is
+# the *mean* of the $n$ runs away from it? A mean of $n$ runs varies by $s/\sqrt{n}$, so its 95%
+# **confidence interval** has half-width $t_{0.975,\,n-1} \cdot s/\sqrt{n}$ (`seed_mean_margin`).
+# One more run varies by $s$ around the true mean, and the mean of $n$ is off by $s/\sqrt{n}$
+# too: the variances add to $s^2(1 + 1/n)$, hence the prediction interval's $\sqrt{1 + 1/n}$.
+# Section 1 prints the distance to PCA in half-widths.
 
 # %% [markdown]
 # ### Verdicts measured on test images
@@ -1468,12 +1569,12 @@ print(f"In this run: a ReLU on the code leaves {dead} of 32 code units dead and 
       f"noise margins.")
 
 # %% [markdown]
-# Read the table and the verdict. Every dead unit is a code number that is the same (0) for
+# Every dead unit is a code number that is the same (0) for
 # every image, so it tells the decoder nothing, and no gradient reaches its own weights; only a
 # change in the shared hidden layer could lift it above 0 again. While it stays dead the model
-# has fewer than 32 numbers to work with. The live units are clipped far less than one might
-# expect: the line under the table prints the share of their values that are 0, against the
-# share of the linear code's values that are negative. Where that share is small, training has
+# has fewer than 32 numbers to work with. How much are the live units clipped? The line under
+# the table prints the share of their values that are 0, against the share of the linear code's
+# values that are negative. Where the first share is much the smaller, training has
 # shifted the codes above 0 rather than lose them to the clipping, so the clipping itself
 # throws away little. Such a shift costs nothing: the encoder's last bias can add the same vector
 # $s$ to every code, and the decoder's first layer undoes it exactly, since
@@ -1549,7 +1650,7 @@ print(f"test MSE per pixel: greedy, stacked before fine-tuning {stacked_errors.m
       f"PCA-32 {pca_mse:.5f}")
 gap = (greedy_errors - end_to_end_errors).mean().item()  # > 0: greedy is worse
 gap_se = ((greedy_errors - end_to_end_errors).std() / len(x_test) ** 0.5).item()
-greedy_margin = student_t.ppf(0.975, df=n_seeds - 1) * seed_sd * 2**0.5  # one run vs one run
+greedy_margin = t_quantile(0.975, n_seeds - 1) * seed_sd * 2**0.5  # one run vs one run
 real = abs(gap) > 2 * gap_se and abs(gap) > greedy_margin
 print(f"greedy minus end to end: {gap:+.5f} (two paired standard errors {2 * gap_se:.5f}, noise "
       f"margin for one run vs one run {greedy_margin:.5f}, from the dense model's seeds) -> greedy is "
@@ -1777,6 +1878,39 @@ print(f"far grid points: {int(far_2d.sum())} of 64 in the plane, {int(far.sum())
       f"dimensions; marked the same way by both: {int((far_2d == far).sum())} of 64")
 
 # %% [markdown]
+# **A latent traversal.** Does one code unit stand for one property of a garment, such as sleeve
+# length? Take the code of test image 0, vary one unit from its 5th to its 95th percentile over
+# the test codes, keep the other 31 fixed, and decode. The cell does it for the two units with the
+# largest spread. For each row it prints the share of pixels that change by more than 0.1 from
+# the first image to the last, and the classes of the training codes nearest to the 8 codes.
+
+# %%
+low, high = torch.quantile(codes, 0.05, dim=0), torch.quantile(codes, 0.95, dim=0)  # (32,) each
+traversal_rows = {}  # unit -> (8, 1, 28, 28) decoded images
+for unit in codes.std(dim=0).topk(2).indices.tolist():  # the two units with the largest spread
+    walk = codes[0].repeat(8, 1)  # (8, 32): test image 0's code, 8 times
+    walk[:, unit] = torch.linspace(low[unit].item(), high[unit].item(), 8)  # only this unit moves
+    with torch.no_grad():
+        walk_images = dense.decode(walk).view(-1, 1, 28, 28)  # (8, 1, 28, 28)
+    changed = ((walk_images[-1] - walk_images[0]).abs() > 0.1).float().mean().item()
+    nearest_classes = ref_y[torch.cdist(walk, train_codes).argmin(dim=1)]  # (8,)
+    walk_classes = sorted({data.classes[int(c)] for c in nearest_classes})
+    print(f"unit {unit}: {changed:.0%} of the pixels change by more than 0.1; nearest training codes "
+          f"along the row are of {len(walk_classes)} class{'es' * (len(walk_classes) != 1)} "
+          f"({', '.join(walk_classes)})")
+    traversal_rows[f"unit {unit}"] = walk_images
+rows_figure(traversal_rows, title="test image 0's code, one unit varied (5th to 95th percentile)")
+
+# %% [markdown]
+# A unit that meant one local property, say sleeve length, would change one part of the image and
+# keep the garment's class. Where a row changes many pixels at once, the unit is not one local
+# property; look whether shape, brightness and texture move together, and whether the nearest
+# training codes span several classes. Nothing in training asks for single-factor units: multiply the codes by any
+# orthogonal $32 \times 32$ matrix $R$ (fold $R$ into the encoder's last layer) and the decoder's
+# first weight by $R^\top$, and the model computes the same outputs. The units are one of many
+# equally good coordinate systems for the same code space.
+
+# %% [markdown]
 # ## Appendix H: class information per code size, and a longer budget
 #
 # *Optional; it adds standard-error verdicts to the sweep of section 4, and a run with twice
@@ -1816,8 +1950,8 @@ print(f"In this run: the AE codes' rates form a "
 # components.
 #
 # Are the error ratios a matter of training budget? Every model got the same number of steps,
-# but section 1's learning curve belongs to the raw-pixel model, not to the centred $k = 32$
-# model. The cell continues the centred one (a copy of it) for as many steps again, recording its
+# and section 1 printed whether the centred $k = 32$ model's validation error was still falling at
+# the end. The cell continues that model (a copy of it) for as many steps again, recording its
 # validation curve, and measures its validation error against PCA's once more. (The depth test
 # below uses the continued model a second time.)
 
@@ -1850,18 +1984,6 @@ if pca_check < 1e-6:
 # one run continued), the other ratios (and so the $k$ with section 4's smallest AE / PCA ratio) could move too with a longer budget.
 # (On the embedded fallback, whose images are 8x8 scans enlarged to 28x28, PCA can come close to
 # exact; the cell says so if its error is practically 0.)
-
-# %%
-# extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
-show8 = x_test[:8]  # (8, 1, 28, 28)
-sweep_rows = {"original": show8}
-for k in sweep_sizes:
-    sweep_rows[f"k = {k}\nMSE {test_mse(ae_models[k]):.4f}"] = predict(ae_models[k], show8)
-rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all test images)")
-
-# %% [markdown]
-# With $k = 2$ little more than a rough silhouette survives; each wider code adds detail, and the
-# row labels give each model's test error.
 
 # %% [markdown]
 # ## Appendix I: and how deep?
@@ -1900,7 +2022,7 @@ deep_long_history = fit(deep_long, x_train.to(course.device), x_valid.to(course.
                         epochs=epochs, lr=2e-3, batch_size=batch_size, seed=1,
                         verbose=False)  # continued as the shallow one: fresh Adam, seed 1
 deep, deep_long = deep.cpu(), deep_long.cpu()
-pair_margin = student_t.ppf(0.975, df=n_seeds - 1) * seed_sd * 2**0.5  # one run vs one run
+pair_margin = t_quantile(0.975, n_seeds - 1) * seed_sd * 2**0.5  # one run vs one run
 test_errors = {"784-128-32-128-784": (dense_mse, test_mse(longer)),  # (1x, 2x the steps)
                "784-128-64-32-64-128-784": (test_mse(deep), test_mse(deep_long))}
 print(f"{'stack (seed 0)':<28}{'weights':>9}{f'test MSE, {steps_taken:,} steps':>24}"
@@ -2557,8 +2679,9 @@ for name, rate in sorted(class_rates.items(), key=lambda kv: -kv[1]):
 
 # %% [markdown]
 # **The probe's step counts (section 3).** For each input, codes or pixels, the number of steps
-# (50 to 1,600) is chosen on labelled validation images. Only then are the two probes compared on
-# the test images. A probe chosen at the largest count might still gain with more steps.
+# (from the checkpoints printed below) is chosen on labelled validation images. Only then are the
+# two probes compared on the test images. A probe chosen at the largest count might still gain
+# with more steps.
 
 # %%
 at_end = [name for name, chosen in (("codes", code_probe_steps), ("pixels", pixel_probe_steps))
@@ -2570,7 +2693,8 @@ print(f"probe steps chosen on {n_valid:,} validation images (from {probe_checkpo
 # %% [markdown]
 # **The bottleneck sweep on 1,000 images (section 4).** Section 4's sweep again, on section 2's
 # 1,000 training images with the same small-data recipe. The $k = 32$ row is that run's dense AE.
-# The `weights` column shows that every $k$ has about the same number of weights.
+# The `weights` column shows that every $k$ has about the same number of weights. A small gap is
+# no merit in itself: new images meet the validation error, so it decides.
 
 # %%
 small_sweep = {32: small["dense AE"]}  # k -> (train error, valid error, gap), as in section 2
@@ -2590,6 +2714,17 @@ small_gaps = [small_sweep[k][2] for k in sorted(small_sweep)]
 print(f"In this run, on {n_small:,} images the gap "
       + ("grew" if all(a < b for a, b in pairwise(small_gaps)) else "did not grow")
       + f" at every step up in k: {small_gaps[0]:+.1%} at k = 2 to {small_gaps[-1]:+.1%} at k = 64.")
+small_rule_k = elbow_k({k: small_sweep[k][1] for k in small_sweep})  # section 4's rule
+small_k = max(small_sweep) if small_rule_k is None else small_rule_k
+least_gap_k = min(small_sweep, key=lambda k: small_sweep[k][2])
+print("In this run, section 4's rule on these validation errors "
+      + ("picks" if small_rule_k is not None else "finds no elbow; the widest tried is")
+      + f" k = {small_k} (gap "
+      f"{small_sweep[small_k][2]:+.1%}); "
+      + ("that is also the smallest gap." if least_gap_k == small_k else
+         f"the smallest gap, at k = {least_gap_k}, comes with "
+         f"{small_sweep[least_gap_k][1] / small_sweep[small_k][1]:.2f} times the validation error of "
+         f"k = {small_k}."))
 
 # %% [markdown]
 # **FPR at 95% TPR (section 5).** Papers report it next to AUROC: the false-alarm rate paid to

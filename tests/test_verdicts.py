@@ -14,6 +14,8 @@ from course_utils.verdicts import (
     clearly_above,
     clearly_ahead,
     compare_rates,
+    consensus,
+    error_margin_word,
     oriented,
     paired_se,
     seed_mean_margin,
@@ -127,3 +129,24 @@ def test_auroc_se_matches_the_mann_whitney_variance_at_chance():
     assert separated == 0.0
     with pytest.raises(ValueError):
         auroc_se(torch.zeros(0), torch.ones(3))
+
+
+def test_error_margin_word_all_three_outcomes_and_bad_margin():
+    assert error_margin_word(1.0, 0.5, 0.1) == "worse by more than the noise margin"
+    assert error_margin_word(0.5, 1.0, 0.1) == "better by more than the noise margin"
+    assert error_margin_word(1.0, 1.05, 0.1) == "within the noise margin"
+    assert error_margin_word(1.0, 1.25, 0.25) == "within the noise margin"  # at the margin: within
+    with pytest.raises(ValueError, match="margin must be >= 0"):
+        error_margin_word(1.0, 0.5, -0.1)
+
+
+def test_consensus_each_outcome():
+    assert consensus({"a": 0.05, "b": 0.04}) == "higher"
+    assert consensus({"a": -0.05, "b": -0.04}) == "lower"
+    assert consensus({"a": 0.01, "b": 0.02}) == "tie"
+    assert consensus({"a": -0.01, "b": 0.02}) == "tie, mixed signs"
+    assert consensus({"a": 0.05, "b": 0.01}) == "split"  # one clear, one not: no single verdict
+    assert consensus({"a": 0.05, "b": -0.05}) == "split"
+    assert consensus({"a": 0.05}, tie=0.1) == "tie"
+    with pytest.raises(ValueError, match="at least one measure"):
+        consensus({})
