@@ -1647,8 +1647,10 @@ print(f"In this run: BatchNorm left {sum(d for d, _ in dead_count[bn_name])} cha
 # %% [markdown]
 # A dead channel is capacity the model paid for and does not use. The two lines say, for this
 # run, how many channels each route kept alive and what that did to the test error; a route can
-# keep channels alive and still cost error, so judge it by both numbers. The conv AE that
-# sections 3-5 study is the warmed-up one.
+# keep channels alive and still cost error, so judge it by both numbers. The run without the
+# warm-up uses the rate that section 3's search picked WITH it; a lower rate may suit it better,
+# so its error measures the warm-up at this rate, not the best the plain schedule can do. The
+# conv AE that sections 3-5 study is the warmed-up one.
 
 # %% [markdown]
 # ## Appendix F: a global-average code, trained
