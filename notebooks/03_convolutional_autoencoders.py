@@ -20,15 +20,14 @@
 #
 # **English** · [Tiếng Việt](vi/03_convolutional_autoencoders.ipynb)
 #
-# A dense layer treats an image as a list of 784 unrelated numbers: each pixel has its own
-# weights, so a pattern the layer has learned to detect at one position must be learned again,
-# with other weights, to be detected one pixel to the right. Convolutions slide the same small
+# A dense layer gives every pixel its own weights, so a pattern learned at one position must be
+# learned again, with other weights, one pixel to the right. Convolutions slide the same small
 # filter over every position,
 # so they reuse weights and respect the 2-D layout: move the input, and (away from the borders,
 # by a multiple of the stride) their output moves with it. In this lesson the
 # encoder shrinks the image with **strided convolutions** and the decoder grows it back with
-# **transposed convolutions** or **upsampling followed by a convolution**. Section 4 puts the
-# opening claim to the test with shifted images.
+# **transposed convolutions** or **upsampling followed by a convolution**. Section 4 tests the
+# opening claim on shifted images.
 #
 # **Learning objectives.** After this lesson you can
 # 1. build a convolutional encoder and decoder from `nn.Conv2d` and `nn.ConvTranspose2d` and
@@ -195,7 +194,7 @@ with torch.no_grad():
 print(f"ConvAutoencoder computes exactly the layers written above: {same}")
 
 # %% [markdown]
-# Where do the parameters sit? Read the table, then let the cell add it up:
+# Where do the parameters sit? The cell adds them up:
 
 # %%
 in_linear = sum(r.n_params for r in table if r.layer.startswith("Linear"))
@@ -215,8 +214,7 @@ print(f"numbers per image: image {28 * 28} -> feature maps " + " -> ".join(f"{n:
 # $32 \times 7 \times 7 = 1568$ feature values and the 32-number code. The hidden feature maps
 # hold more numbers than the 784 pixels (last line), so the convolutions trade positions for
 # channels without compressing anything; the squeeze to 32 numbers happens in the linear layer
-# alone. (A U-Net passes such maps straight to its decoder, around the code, which is why it is
-# not a bottleneck autoencoder.)
+# alone.
 
 # %%
 # extra code – draw the conv stack with its shapes
@@ -287,8 +285,7 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 
 # %% [markdown]
 # In the autoencoder the transposed convolutions have their **own** weights, learned to
-# reconstruct; the adjoint view says what the layer computes (each input pixel paints a weighted
-# copy of the kernel onto the output, $s$ pixels apart), not that it undoes anything.
+# reconstruct; the adjoint view says what the layer computes, not that it undoes anything.
 #
 # ## 2. Two more ingredients: an upsampling decoder and BatchNorm
 #
@@ -355,8 +352,8 @@ print(f"buffers, not parameters: {n_running} running averages (a mean and a vari
 #    \sigma_c^2 = \operatorname{mean}_{n, h, w}\, (a_{n c h w} - \mu_c)^2, \qquad
 #    \text{out}_{n c h w} = \gamma_c\, \frac{a_{n c h w} - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}}
 #    + \beta_c . $$
-# So it is not "over the batch" alone: a filter's response is normalised across positions too,
-# which fits the idea of one filter applied everywhere. The cell checks the formula against
+# So it is not "over the batch" alone: a filter's response is normalised across positions too.
+# The cell checks the formula against
 # PyTorch, and shows that normalising over the images alone (a separate mean per pixel
 # position) is a different computation.
 
@@ -386,8 +383,7 @@ for label, unbiased in (("1/(n-1), unbiased", True), ("1/n, biased", False)):
 # In **training mode** BatchNorm uses the current batch's statistics, so one image's output
 # depends on its companions, and every forward pass (even under `torch.no_grad()`) moves the
 # stored `running_mean` and `running_var` 10% of the way toward the batch's values
-# (`momentum=0.1`; `running_var` moves toward the unbiased variance, with $1/(n-1)$, as the last
-# lines above check). After `model.eval()` BatchNorm uses the stored averages: a fixed scale and
+# (`momentum=0.1`; `running_var` moves toward the unbiased variance, with $1/(n-1)$). After `model.eval()` BatchNorm uses the stored averages: a fixed scale and
 # shift per channel, so each image's output depends on that image alone. `fit` calls
 # `model.train()` before every epoch; `predict` and `evaluate` switch to eval mode and restore the
 # previous mode after. When you call `model(x)` yourself, call `model.eval()` first. The cell
@@ -414,22 +410,21 @@ print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored average
 # Every model gets the same training images, batch size, loss, optimizer and validation pass
 # after every epoch. We compare lesson 02's choice, the dense 784-128-32 autoencoder with
 # **centred** inputs (`input_mean=mean_image`, the average training image), with two conv models
-# centred the same way (the encoder sees $x - \bar x$, and a learned per-pixel offset, started at
+# centred the same way (the encoder sees $x - \bar x$; a learned per-pixel offset, started at
 # the logit of the mean image, sits before the sigmoid), without BatchNorm: **the conv AE** of
 # section 1 (`decoder="transpose"`), studied in the rest of the lesson, and its upsampling twin
-# (`decoder="upsample"`). All have a 32-number code. Every run of this lesson uses one schedule,
-# `CosineDecay(warmup_steps=100)`: the rate rises linearly from $\eta_0/100$ to the starting rate
-# $\eta_0$ over the first 100 steps (2 in fast mode), then falls to 0 along a half cosine, so that
-# the last steps settle. Small first steps make it less likely that an early step pushes a fresh
-# ReLU channel below 0 on every image, where it would stay dead; Appendix E trains the conv AE
-# without the warm-up and compares.
+# (`decoder="upsample"`). All have a 32-number code. Every run uses `CosineDecay(warmup_steps=100)`: the rate rises
+# linearly from $\eta_0/100$ to the starting rate $\eta_0$ over the first 100 steps (2 in fast
+# mode), then falls to 0 along a half cosine, so that the last steps settle. Small first steps make it less likely that an early
+# step pushes a fresh ReLU channel below 0 on every image, where it would stay dead (Appendix E
+# trains the conv AE without this warm-up).
 #
 # **Each model gets its own learning rate**, chosen on the **validation** images, since one
-# shared rate would favour whichever model it suits: the dense AE and the conv AE each try a fixed
-# bracket of 6e-3, 1.2e-2 and 2.4e-2 (a winner at an edge is printed as "unbracketed"). The
-# upsampling twin costs about twice a transposed step (section 5's table gives the seconds), so it borrows
-# its sibling's rate and trains **half the steps**; a copy of the conv AE trained for the same
-# half, at the same rate, makes the decoder comparison of section 5 like-for-like. Lesson 02
+# shared rate would favour whichever model it suits: the dense AE and the conv AE each try
+# 1.2e-2, 2.4e-2 and 4.8e-2 (a winner at an edge is printed as "unbracketed"). The upsampling twin
+# costs about twice a transposed step, so it borrows its sibling's rate and trains **half the
+# steps**; a copy of the conv AE trained for the same half makes section 5's decoder comparison
+# like-for-like. Lesson 02
 # trained the dense AE about three times as long, so compare numbers within this section only.
 
 # %%
@@ -466,6 +461,7 @@ class LogEvery(Callback):
 log_every = course.pick(full=100, fast=8)  # steps between two points of the learning curve
 warmup = course.pick(full=100, fast=2)  # steps of linear warm-up, the same for every run
 x_curve = x_valid[:500].to(course.device)  # the curve's fixed validation images
+rates = (1.2e-2, 2.4e-2, 4.8e-2)  # every search's starting rates (a factor of 2 apart)
 
 
 def train(build, lr: float, run_seed: int | None = None, n_epochs: int | None = None,
@@ -509,11 +505,11 @@ print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps
 
 # %%
 name = "dense AE"  # three runs, about 1/6 of a conv run's time each
-models[name], histories[name], curves[name], chosen_lr[name] = search_rates(name, builds[name], (6e-3, 1.2e-2, 2.4e-2))
+models[name], histories[name], curves[name], chosen_lr[name] = search_rates(name, builds[name], rates)
 
 # %%
 name = "conv AE (transpose)"  # three runs: the lesson's largest cost
-models[name], histories[name], curves[name], lr_conv = search_rates(name, builds[name], (6e-3, 1.2e-2, 2.4e-2))
+models[name], histories[name], curves[name], lr_conv = search_rates(name, builds[name], rates)
 chosen_lr[name] = lr_conv
 conv_runs = searched[name]  # lr -> (model, history, curve)
 valid_err = {lr: mse_per_pixel_per_image(run[0], x_valid) for lr, run in conv_runs.items()}  # (N_valid,)
@@ -620,24 +616,21 @@ print(f"last point of each validation line: step {curves['dense AE'][-1][0]} of 
 fig
 
 # %% [markdown]
-# The dead-channel line above counts the conv AE's channels that output 0 on every test image:
-# they pass nothing on, and if they are dead on the training images too, their filters get no
-# gradient. Appendix E compares the count with the same model trained without the warm-up. The
-# rest of the lesson studies this model as trained.
+# A dead channel outputs 0 on every test image: it passes nothing on, and if it is dead on the
+# training images too, its filter gets no gradient. Appendix E compares the count with a run
+# without the warm-up; the rest of the lesson studies this model as trained.
 #
-# The lines are `fit`'s loss on fixed validation images (the legend says how many), measured in
-# eval mode every 100 steps (8 in fast mode) by `LogEvery`, a callback `fit` calls after each
-# step; the squares are
-# `fit`'s training loss, averaged over each epoch's batches while the weights still improved, one
-# reason a square can sit above validation (Appendix A).
+# The lines are the loss on fixed validation images, measured in eval mode every 100 steps (8 in
+# fast mode) by `LogEvery`, a callback `fit` calls after each step. The squares are `fit`'s
+# training loss, averaged over each epoch's batches while the weights still improved, one reason a
+# square can sit above validation (Appendix A).
 #
-# Did convolutions win with fewer parameters? The "In this run" line above says. Where their
-# edge can come from: their first and last layers reuse one small filter at every position, so
-# every image trains each filter at every position. That is where the saving sits (the printed
-# first- and last-layer counts). Most of the conv AE's parameters sit in the two linear layers
-# around the code, which share nothing. Fewer parameters do not mean
-# less work: each convolution weight is used at every position. The cell counts the multiply-adds
-# of one image.
+# Where can an edge of the conv AE come from? Its first and last layers reuse one small filter at
+# every position, so every image trains each filter at every position; that is where its
+# parameter saving sits (the printed first- and last-layer counts). Most of its parameters sit in
+# the two linear layers around the code, which share nothing. Fewer parameters do not mean less
+# work: each convolution weight is used at every position. The cell counts the multiply-adds of
+# one image.
 
 # %%
 def multiply_adds_per_image(model: nn.Module) -> int:
@@ -668,23 +661,21 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
       f"{all(n > work['dense AE'] for name, n in work.items() if name != 'dense AE')}")
 
 # %% [markdown]
-# The upsampling decoder runs its convolutions on the larger, already upsampled maps; compare
-# the counts with the seconds per epoch printed above, which depend on the machine.
+# The upsampling decoder runs its convolutions on the larger, already upsampled maps.
 #
 # ### Does BatchNorm help? One step at a time
 #
 # The chain below goes from the dense AE to the conv AE and then adds BatchNorm, changing **one
 # thing per step**, with the same data, steps, schedule and seed. BatchNorm is known for
-# allowing larger rates, so the BatchNorm model gets its own search over the same bracket
-# (6e-3, 1.2e-2, 2.4e-2), chosen on the validation images like the others; the step to it
-# changes the layers and, if the search picks another one, the rate. The cell prints its test
-# error at each rate and whether its best rate is larger than the conv AE's.
+# allowing larger rates, so the BatchNorm model gets its own search over the same three rates,
+# chosen on the validation images; the step to it changes the layers and, if the search picks
+# another one, the rate.
 
 # %%
 bn_name = "conv AE + BatchNorm"  # the conv AE with BatchNorm: its own three-rate search
 bn_build = lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True,  # noqa: E731
                                    input_mean=mean_image)
-bn_model, histories[bn_name], _, lr_bn = search_rates(bn_name, bn_build, (6e-3, 1.2e-2, 2.4e-2))
+bn_model, histories[bn_name], _, lr_bn = search_rates(bn_name, bn_build, rates)
 chosen_lr[bn_name] = lr_bn
 bn_err = {lr: mse_per_pixel_per_image(run[0], x_test) for lr, run in searched[bn_name].items()}  # (N,) each
 bn_test = {lr: err.mean().item() for lr, err in bn_err.items()}
@@ -709,10 +700,9 @@ print(f"In this run (seed 0): at its own rate {lr_bn:g}, BatchNorm "
 
 # %% [markdown]
 # One seed is not enough to trust a sign. The next cell trains the dense AE and the conv AE again
-# from seed 1, each at its rate above, with no new search; the seed sets both the initial weights
-# and the batch order. To stay within its time budget the lesson spends its BatchNorm runs on
-# the rate search above rather than on a second seed; more seeds are a one-line change
-# (`rep_seeds`, `bn_seeds`). Appendix C prints every seed's errors.
+# from seed 1 (other initial weights and batch order), each at its rate above. The BatchNorm model
+# gets no second seed: the lesson spends that time on its rate search (`rep_seeds` and `bn_seeds`
+# add seeds). Appendix C prints every seed's errors.
 
 # %%
 rep_seeds = (1,)  # the extra seeds: same recipe and rates, no search; e.g. (1, 2, 3) for more
@@ -733,11 +723,9 @@ print(f"In this run: the conv AE's test error was lower than the dense AE's at {
                        for s in seed_err) + ").")
 
 # %% [markdown]
-# Equal steps is not equal compute: each convolution weight is used at every position, so a conv
-# step takes more time. The next cell trains the dense AE once more, for up to 4 times its
-# steps and at most the conv AE's measured time (Appendix D). That budget comes from seconds
-# measured on the machine running the lesson, so yours may give other step counts; the verdict
-# prints the ones used.
+# Equal steps is not equal compute: a conv step takes more time. The next cell trains the dense
+# AE once more, for up to 4 times its steps and at most the conv AE's measured time (Appendix D);
+# that time depends on the machine, so the verdict prints the steps used.
 
 # %%
 sec_dense, sec_conv = (statistics.median(histories[n]["seconds"]) for n in ("dense AE", "conv AE (transpose)"))
@@ -762,13 +750,13 @@ else:
 
 # %% [markdown]
 # Sharing each filter across positions saves parameters, not compute: on 28x28 images a dense
-# step is cheap, so the same time buys the dense AE more steps. The lines above say which
-# model was ahead at equal steps and at the printed share of the conv AE's time in this run.
+# step is cheap, so the same time buys the dense AE more steps.
 #
 # Super-resolution networks, which also output exact pixel values, dropped BatchNorm (EDSR,
-# Lim et al., 2017; ESRGAN, Wang et al., 2018), whatever its sign above; this lesson does not
-# test why. That sign is for this model at the best of three rates and one seed, so it does not
-# show that BatchNorm hurts autoencoders in general. The rest of the lesson studies the conv AE without BatchNorm.
+# Lim et al., 2017; ESRGAN, Wang et al., 2018); this lesson does not test why. BatchNorm's sign
+# above holds for this model, three rates and one seed, not for autoencoders in general; where its
+# search printed "unbracketed", a rate beyond the edge might change it. The rest
+# of the lesson studies the conv AE without BatchNorm.
 
 # %%
 from course_utils.plots import rows_figure
@@ -781,7 +769,7 @@ fig
 
 # %% [markdown]
 # With a 32-number code, fine printed textures (logos, plaid) are hard for any of these models
-# to keep; judge the ranking by the test errors printed above, not by eye.
+# to keep; judge the ranking by the test errors, not by eye.
 #
 # ## 4. What do convolutions buy? Shifted images
 #
@@ -863,10 +851,10 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
       f"(largest code value {code.abs().max():.2f}): invariant {same_diff < 1e-4}")
 
 # %% [markdown]
-# Now the test. The cell moves up to 2,000 test images (it prints how many) 1, 2 and 3 pixels
-# to the right (black fill, `shift_images`) and divides each model's error by its unshifted error. It first trains one more
-# model, the **uncentred conv AE**: the conv AE without `input_mean`, same recipe and rate. It
-# keeps the linear layers and drops the per-pixel centring, so the two parts can be told apart.
+# Now the test. The cell moves up to 2,000 test images 1, 2 and 3 pixels to the right (black
+# fill, `shift_images`) and divides each model's error by its unshifted error. It first trains the
+# **uncentred conv AE**: the conv AE without `input_mean`, same recipe and rate. It keeps the
+# linear layers and drops the per-pixel centring, so the two parts can be told apart.
 
 # %%
 uncentred = "conv AE, uncentred"  # the conv AE without input_mean: same recipe and rate
@@ -913,18 +901,15 @@ ax.legend(fontsize=8)
 fig
 
 # %% [markdown]
-# The dense AE has a separate weight for every position everywhere, the conv AEs in the linear
-# layers around their code, fitted to garments at their usual place: a shifted garment meets
-# weights that never saw its parts there. Those layers suffice: the uncentred conv AE keeps them,
-# drops the centring, and is hurt too; the centring line says whether centring adds to that. The
-# fully convolutional model has no weight tied to a position, yet black fill pushes garment pixels
-# out of the frame and its code moves with the image only for shifts by 4 pixels (1-3 px fall
-# between code cells): its ratios above say how much its error grew, and the last line compares
-# its absolute error at 3 px. When positions vary, the usual remedy is to train on
-# randomly shifted images; this lesson does not run it, so it measures nothing about it (try it
-# yourself: `shift_images` at random offsets on each batch). (A fully convolutional code is a small picture, not a compact
-# vector; the VAEs of lessons 06-07 use a linear layer before their code, while VQ-VAE and latent
-# diffusion's autoencoders keep a spatial grid of codes.)
+# The dense AE has a weight for every position everywhere, the conv AEs in the linear layers
+# around their code, fitted to garments at their usual place: a shifted garment meets weights that
+# never saw its parts there. Those layers suffice: the uncentred conv AE keeps them, drops the
+# centring, and is hurt too; the centring line says whether centring adds to that. The fully
+# convolutional model has no weight tied to a position, yet black fill pushes garment pixels out of
+# the frame, and its code moves with the image only for shifts by 4 pixels (1-3 px fall between
+# code cells). When positions vary, the usual remedy is to train on randomly shifted images
+# (`shift_images` at random offsets on each batch); this lesson does not measure it. (VQ-VAE and
+# latent diffusion's autoencoders keep such a spatial grid of codes.)
 #
 # ### A third design: a global-average-pooled code
 #
@@ -932,11 +917,10 @@ fig
 # which averages each channel's map over **all** positions, so the code is one number per channel
 # (32 here). The property comes from the layers, so an untrained encoder shows it: the cell moves
 # 500 test images by 1, 2 and 4 pixels, circularly (`torch.roll`) and with black fill, and prints
-# how much each code changes, next to an untrained linear-bottleneck code, in units of the
-# distance between the codes of two different images (0 = unchanged, 1 = as far as another
-# garment; dividing by a code's own length would flatter its all-positive averages). Its
-# convolutions use circular padding, so a circular shift by the total stride (4 pixels) moves every map by whole
-# cells, and the average cannot change.
+# how much each code changes, next to an untrained linear-bottleneck code. The unit is the
+# distance between two different images' codes (0 = unchanged, 1 = as far as another garment).
+# Its convolutions use circular padding, so a circular shift by the total stride (4 pixels) moves
+# every map by whole cells, and the average cannot change.
 
 # %%
 torch.manual_seed(0)
@@ -985,10 +969,10 @@ print(f"global-average code of the images rolled 4 px = code of the originals: {
 #
 # Top row: the centred test image $x - \bar x$ that the first convolution receives (red above the
 # mean image, blue below), then the $3 \times 3$ filters of the 8 most active live channels of the
-# conv AE's first convolution (largest mean map value over the test images, `channel_activity`),
-# titled with their channel index. Bottom row: what each filter makes of that image after its
+# conv AE's first convolution (largest mean map value over the test images, `channel_activity`).
+# Bottom row: what each filter makes of that image after its
 # ReLU, one filter applied at every second position, hence $14 \times 14$. Each row has one colour
-# scale (the colour bars).
+# scale.
 
 # %%
 from course_utils.conv_filters import channel_activity, dead_channels, first_layer_figure
@@ -1011,8 +995,8 @@ first_layer_figure(first_conv_model, x_test[0], channels=shown)
 # Each map is bright wherever the patch under the filter matches its weights, wherever that patch
 # lies: a filter whose weights change sign across an outline responds along one side of it, and
 # since the centred image's background is blue wherever the mean image is bright, some maps light
-# up on the background. The printed check is the exact statement behind "learned once, found
-# everywhere": move the layer's input and its maps move with it, unchanged. A dense first
+# up on the background. The printed check makes "learned once, found everywhere" exact: move the
+# layer's input and its maps move with it, unchanged. A dense first
 # layer would need a separate weight for the same pattern at every position.
 #
 # ## 5. Checkerboard artefacts
@@ -1027,7 +1011,7 @@ first_layer_figure(first_conv_model, x_test[0], channels=shown)
 # that zero padding reaches.
 
 # %% [markdown]
-# The next cell does this on a larger input and measures the grid:
+# The next cell measures the grid on a larger input:
 
 # %%
 from course_utils.conv import overlap_figure, overlap_maps
@@ -1075,9 +1059,7 @@ for k in (3, 4):
 # %% [markdown]
 # The four measured values equal the four sub-kernel sums, and they differ: a random kernel 4,
 # with its perfectly even overlap, still paints a grid on a flat input. Odena, Dumoulin and Olah
-# ("Deconvolution and checkerboard artifacts", Distill 2016) make the same point: a kernel
-# divisible by the stride helps, but learned weights still paint a grid unless they balance the
-# four sums. Try kernels and strides with the sliders (all weights 1, as in the figure above).
+# ("Deconvolution and checkerboard artifacts", Distill 2016) make the same point. Try kernels and strides with the sliders (all weights 1, as in the figure above).
 
 # %% tags=["nbval-ignore-output"]
 from course_utils.conv import overlap_view
@@ -1094,8 +1076,7 @@ overlap_view()
 # edge taps two, the corners one (`upsample_conv_kernel` in `course_utils.conv`). The tying
 # makes the four sub-kernels sum to the same number, the sum of the nine weights, **whatever the
 # weights are**, and the overlap is even: a flat input comes out flat, trained or not. The cell
-# checks that the transposed convolution computes exactly what the pair computes, and prints the
-# four sums.
+# checks this and prints the four sums.
 
 # %%
 from course_utils.conv import upsample_conv_kernel
@@ -1205,8 +1186,7 @@ fig.suptitle("conv AE (transpose): 4 x each pixel - its 4 neighbours, of the mea
 fig
 
 # %% [markdown]
-# The amplitude lines split the transposed decoder's grid between its layers and its offset, and
-# the figure shows the three high-passed maps on one colour scale. The grid is a risk built into
+# The figure shows the three high-passed maps on one colour scale. The grid is a risk built into
 # the transposed layer; nothing guarantees that training removes it (an offset that points
 # against it only partly cancels it), so measure it on your own trained decoder. Upsample +
 # convolution removes the flat-input causes by construction; the equal-steps line compares its
@@ -1216,8 +1196,7 @@ fig
 #
 # Sections 3-5 in one place: each model's optimizer steps, starting rate, test error, the paired
 # $z$ of its error against the conv AE's on the same test images ($z > 2$: higher beyond the
-# test-image noise, $z < -2$: lower), its dead second-layer channels (conv models; a channel
-# dead on every test image) and its training time in seconds on this machine (training plus
+# test-image noise, $z < -2$: lower), its dead second-layer channels (conv models) and its training time in seconds on this machine (training plus
 # validation). All are seed 0 with the same warm-up and schedule.
 
 # %%
@@ -1250,10 +1229,9 @@ for name, (model, n, lr, history, err) in table_rows.items():
 # - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
 #   mode, and uses stored running averages after `model.eval()`.
 # - The conv AE has fewer parameters than the dense AE, most of them in the linear layers around
-#   the code, but more multiply-adds per image. The cell below restates sections 3 and 5: who
-#   was ahead at equal steps (two seeds) and with the dense AE given up to the conv AE's
-#   measured time, with the step counts used. Every run warms its rate up over its first steps;
-#   Appendix E measures what that does to the dead channels and the error.
+#   the code, but more multiply-adds per image. The cell below restates who
+#   was ahead at equal steps (two seeds) and at up to the conv AE's time. Appendix E measures
+#   what the rate warm-up does to the dead channels.
 # - A linear bottleneck ties a conv AE to positions; a fully convolutional one is
 #   shift-equivariant for shifts by multiples of its total stride, not shift-invariant; a
 #   global-average code can be invariant and loses where things are. A code cell's receptive
