@@ -7,7 +7,7 @@ The models live in ``course_utils.conv``; this module measures them. Sections:
   MEASURES it with a gradient, on a copy of the layers (the model itself is never moved or cast);
 * checkerboards: ``parity_contrast`` (one number per map: for grids of fixed phase, e.g. the
   mean output of untrained decoders; a smooth slope moves it too), ``period2_power`` (per map,
-  the power at the three period-2 frequencies after a slope-blind high-pass: how much fine
+  the power at the three period-2 frequencies after a slope-blind ``high_pass``: how much fine
   structure, of any phase), ``coherent_grid`` (the period-2 amplitudes of the image-AVERAGED
   high-passed maps, bootstrapped: a grid at a fixed place in the frame, for trained decoders),
   ``difference_verdict`` (two paired bootstrap measurements, one sentence, with
@@ -131,6 +131,23 @@ def period2_power(maps: Tensor, border: int = 2) -> Tensor:
     return period2_amplitudes(maps, border).pow(2).sum(dim=1).float()  # (N, 3) -> (N,)
 
 
+def high_pass(maps: Tensor) -> Tensor:
+    """4 x each pixel - its four neighbours: (N, H, W) -> (N, H - 2, W - 2), in float64.
+
+    Step 1 of ``period2_power``: a ramp gives exactly 0 and a smooth blob almost 0, while the
+    three period-2 patterns come out 4, 4 and 8 times as large, so what is left of a map is its
+    fine, pixel-to-pixel structure (the edge pixels, which lack a neighbour, are dropped).
+    """
+    if maps.dim() != 3 or min(maps.shape[1:]) < 3:
+        raise InputError(
+            f"high_pass expects maps (N, H, W) with H, W >= 3, but received shape "
+            f"{tuple(maps.shape)}. For one map, pass map[None]."
+        )
+    x = maps.detach().cpu().double()
+    centre, up, down = x[:, 1:-1, 1:-1], x[:, :-2, 1:-1], x[:, 2:, 1:-1]  # (N, H - 2, W - 2) each
+    return 4 * centre - up - down - x[:, 1:-1, :-2] - x[:, 1:-1, 2:]  # minus left and right
+
+
 def period2_amplitudes(maps: Tensor, border: int = 2) -> Tensor:
     """Per map, the SIGNED amplitudes of the three period-2 patterns: (N, H, W) -> (N, 3).
 
@@ -146,8 +163,7 @@ def period2_amplitudes(maps: Tensor, border: int = 2) -> Tensor:
             f"wider than 2 x border, border >= 1, but received shape {tuple(maps.shape)} and "
             f"border {border}. Drop the channel: maps[:, 0]."
         )
-    x = maps.detach().cpu().double()
-    h = 4 * x[:, 1:-1, 1:-1] - x[:, :-2, 1:-1] - x[:, 2:, 1:-1] - x[:, 1:-1, :-2] - x[:, 1:-1, 2:]
+    h = high_pass(maps)  # (N, H - 2, W - 2), float64
     b = border - 1  # h already lost one pixel on each side
     h = h[:, b : h.shape[1] - b, b : h.shape[2] - b]  # (N, H', W')
     rows, cols = (torch.arange(n, dtype=torch.float64) for n in h.shape[1:])

@@ -24,11 +24,23 @@ class CosineDecay(Callback):
     (step T - 1) runs at ``lr0 * (1 + cos(pi * (T - 1) / T)) / 2``: almost 0, not exactly 0
     (about ``lr0 * pi**2 / (4 * T**2)``, e.g. 6.9e-8 x ``lr0`` for T = 6000).
 
+    ``CosineDecay(warmup_steps=W)`` first raises the rate linearly, ``lr0 * (step + 1) / W`` for
+    steps 0 to W - 1 (so step W - 1 runs at ``lr0``), then decays it over the remaining T - W
+    steps: ``lr0 * (1 + cos(pi * (step - W) / (T - W))) / 2``. Small early steps keep a fresh
+    ReLU channel from being pushed below 0 everywhere (a dead channel) before training settles.
+    W = 0, the default, is the plain half cosine above. W must be an integer >= 0 and below T.
+
     ``CosineDecay(lr)``, the old form that repeated the rate, still works for one release (with
     a DeprecationWarning) and starts every group at that ``lr``.
     """
 
-    def __init__(self, lr: float | None = None) -> None:
+    def __init__(self, lr: float | None = None, *, warmup_steps: int = 0) -> None:
+        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
+            raise ValueError(
+                f"CosineDecay expects warmup_steps to be an integer >= 0 (0 = no warm-up), "
+                f"but received {warmup_steps!r}."
+            )
+        self.warmup_steps = warmup_steps
         if lr is not None:
             warn_deprecated(f"CosineDecay({lr!r})", "CosineDecay() (it reads fit's lr)")
             if not lr > 0:
@@ -36,8 +48,17 @@ class CosineDecay(Callback):
         self.lr = lr
 
     def on_batch_start(self, state: TrainState) -> None:
-        progress = min(1.0, state.step / max(1, state.total_steps))
-        factor = 0.5 * (1.0 + math.cos(math.pi * progress))
+        warmup, total = self.warmup_steps, state.total_steps
+        if warmup and warmup >= total:
+            raise ValueError(
+                f"CosineDecay(warmup_steps={warmup}) needs more training steps than that, "
+                f"but fit runs {total}: lower warmup_steps or train longer."
+            )
+        if state.step < warmup:  # linear warm-up: lr0 / W, 2 lr0 / W, ..., lr0
+            factor = (state.step + 1) / warmup
+        else:  # half cosine over the steps after the warm-up
+            progress = min(1.0, (state.step - warmup) / max(1, total - warmup))
+            factor = 0.5 * (1.0 + math.cos(math.pi * progress))
         for group in state.optimizer.param_groups:
             start = group.setdefault("initial_lr", group["lr"]) if self.lr is None else self.lr
             group["lr"] = start * factor

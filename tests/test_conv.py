@@ -30,6 +30,7 @@ from course_utils.conv_probes import (
     error_maps,
     error_maps_figure,
     grid_above_floor,
+    high_pass,
     measured_receptive_field,
     parity_contrast,
     period2_amplitudes,
@@ -160,6 +161,25 @@ def _maps_of_known_answer() -> dict[str, torch.Tensor]:
         "ramp": i / 27 + 0.3 * j / 27,
         "off-centre blob": torch.exp(-((i - 9) ** 2 + (j - 17) ** 2) / (2 * 6.0**2)),
     }
+
+
+def test_high_pass_zeroes_constants_and_ramps_and_scales_period2_patterns_by_4_4_8():
+    rows, cols = torch.arange(6, dtype=torch.float64), torch.arange(7, dtype=torch.float64)
+    i, j = torch.meshgrid(rows, cols, indexing="ij")  # (6, 7): H != W, float64 so 0 is exact
+    sign_i, sign_j = 1 - 2 * (i % 2), 1 - 2 * (j % 2)  # +1, -1, +1, ... down the rows / columns
+    flat, ramp = torch.full((6, 7), 0.7), 0.2 * i - 0.1 * j
+    maps = torch.stack([flat, ramp, sign_i, sign_j, sign_i * sign_j])  # (5, 6, 7)
+    out = high_pass(maps)  # (5, 4, 5): the edge pixels dropped
+    assert out.shape == (5, 4, 5) and out.dtype == torch.float64
+    torch.testing.assert_close(out[:2], torch.zeros(2, 4, 5, dtype=torch.float64))  # constant, ramp
+    inner = maps[2:, 1:-1, 1:-1]  # each pattern where high_pass keeps it
+    gains = (4, 4, 8)  # rows alternate, columns alternate, checkerboard
+    for gain, got, pattern in zip(gains, out[2:], inner, strict=True):
+        torch.testing.assert_close(got, gain * pattern)
+    with pytest.raises(InputError, match=r"\(N, H, W\) with H, W >= 3"):
+        high_pass(torch.ones(1, 2, 5))  # too few rows to have a neighbour above and below
+    with pytest.raises(InputError, match=r"map\[None\]"):
+        high_pass(torch.ones(5, 5))  # one map without its batch dimension
 
 
 def test_period2_power_sees_grids_whatever_their_phase_and_not_slopes():

@@ -77,3 +77,39 @@ def test_cosine_decay_with_the_old_lr_argument_warns_and_uses_it():
 def test_cosine_decay_rejects_a_learning_rate_that_is_not_positive(lr):
     with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="learning rate > 0"):
         CosineDecay(lr)
+
+
+def test_cosine_decay_with_warmup_rises_linearly_then_follows_the_half_cosine():
+    torch.manual_seed(0)
+    record, lr, warmup, total = RecordLR(), 0.02, 5, 3 * 4
+    fit(_tiny_model(), torch.rand(40, 1, 4, 4), epochs=3, batch_size=10, lr=lr,
+        callbacks=[CosineDecay(warmup_steps=warmup), record], verbose=False)  # fmt: skip
+    assert len(record.lrs) == total
+    assert record.lrs[0] == pytest.approx(lr / warmup)  # step 0: the first of W equal rises
+    assert record.lrs[warmup - 1] == pytest.approx(lr)  # the warm-up ends at the full rate
+    assert record.lrs[warmup] == pytest.approx(lr)  # the half cosine starts from it
+    after = total - warmup
+    assert record.lrs[-1] == pytest.approx(lr * 0.5 * (1 + math.cos(math.pi * (after - 1) / after)))
+    assert record.lrs[:warmup] == pytest.approx([lr * (s + 1) / warmup for s in range(warmup)])
+    assert record.lrs[warmup:] == pytest.approx(_half_cosine(lr, after), rel=1e-12)
+
+
+def test_cosine_decay_default_warmup_is_the_plain_half_cosine():
+    torch.manual_seed(0)
+    plain, zero = RecordLR(), RecordLR()
+    for decay, record in ((CosineDecay(), plain), (CosineDecay(warmup_steps=0), zero)):
+        fit(_tiny_model(), torch.rand(40, 1, 4, 4), epochs=3, batch_size=10, lr=0.01,
+            callbacks=[decay, record], verbose=False)  # fmt: skip
+    assert plain.lrs == zero.lrs == pytest.approx(_half_cosine(0.01, 12), rel=1e-12)
+
+
+@pytest.mark.parametrize("warmup", [-1, 2.5, "10", True])
+def test_cosine_decay_rejects_a_warmup_that_is_not_a_non_negative_integer(warmup):
+    with pytest.raises(ValueError, match="warmup_steps to be an integer >= 0"):
+        CosineDecay(warmup_steps=warmup)
+
+
+def test_cosine_decay_rejects_a_warmup_as_long_as_training():
+    with pytest.raises(ValueError, match=r"warmup_steps=12\) needs more training steps.*runs 12"):
+        fit(_tiny_model(), torch.rand(40, 1, 4, 4), epochs=3, batch_size=10, lr=0.01,
+            callbacks=[CosineDecay(warmup_steps=12)], verbose=False)  # fmt: skip
