@@ -33,18 +33,20 @@ from course_admin.headless import HeadlessClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column)
-    "00": "a 784-10-784 linear AE (TinyAE) for 1,000 steps",
+    "00": "a 784-10-784 linear AE (TinyAE) for 1,000 steps (tour, data, quiz)",
     "01": "PCA, 7 linear AEs (k = 2, 10, 32; k = 10 at 2 more seeds and twice more at constant "
-    "rates), 3 toy linear AEs, a curve AE, a nonlinear AE",
+    "rates), 3 toy linear AEs (and constant-rate and full-batch controls), a curve AE, a "
+    "nonlinear AE",
     "02": "dense (raw pixels and centred, 3 seeds), a twin without ReLUs, ReLU-code and tied "
-    "stacked AEs, a bottleneck sweep (k = 2, 8, 32, 64), a deeper stack (both depths continued to "
-    "twice the steps), 2 digit AEs (one without a class)",
-    "03": "a dense AE (again for about the conv AE's time), 3 centred conv AEs (transpose and "
-    "upsample without BatchNorm, transpose with it), those with transposes again at 1 more seed, "
-    "an uncentred conv AE, a fully conv AE, a global-average-pooled conv AE (an LSTM AE timed, "
-    "not trained)",
-    "04": "a plain denoising AE and the same net as a clean AE (about 2,000 steps each), a "
-    "weight-matched skip-path DAE (3 noise kinds), a 2-D toy DAE",
+    "stacked AEs, a greedy layer-wise stack, a bottleneck sweep (k = 2, 8, 32, 64), a deeper "
+    "stack (both depths continued to twice the steps), 2 digit AEs (one without a class)",
+    "03": "every run with a 100-step rate warm-up: a dense AE, a centred conv AE and the same with "
+    "BatchNorm, each at 3 starting rates; an upsampling conv AE and a copy of the conv AE at "
+    "half the steps; the dense and conv AEs again at 1 more seed; the dense AE again for at "
+    "most the conv AE's wall-clock time; the conv AE once without warm-up; an uncentred conv "
+    "AE, a fully conv AE, a global-average-pooled conv AE (an LSTM AE timed, not trained)",
+    "04": "a plain denoising AE and the same net as a clean AE (about 2,000 steps each), a weight-"
+    "matched skip-path DAE (3 noise kinds), a 2-D toy DAE",
     "05": "sparse AEs (none, L1 x3, KL x3), 2 top-k AEs (one with a k schedule), a contractive AE",
     "06": "2 plain AEs (2-D, 20-D), a classifier, a 2-D VAE by hand, 2-D, 20-D and two 50-D VAEs "
     "(one with KL warm-up), a conv VAE",
