@@ -1985,7 +1985,7 @@ for seed, (ratio_s, W_s) in seed_runs.items():
     lagging.update(lag)
     print(f"k = 10, seed {seed}: AE / PCA {ratio_s:.4f}, largest principal angle {largest[-1]:.1f}°; "
           f"angle of v1..v10 to its subspace: {' '.join(f'{a:.1f}' for a in to_sub)}")
-    lag_text = "; ".join(f"v{j + 1} ({to_sub[j]:.1f}°, lambda_{j + 1} / lambda_11 = {to_cut[j]:.2f})"
+    lag_text = "; ".join(f"v{j + 1} ({to_sub[j]:.2f}°, lambda_{j + 1} / lambda_11 = {to_cut[j]:.2f})"
                          for j in lag) or "none"  # fmt: skip
     print(f"In this run: seed {seed}: the clearly kept v1..v{m10} are {'all' if seed_ok[seed] else 'NOT all'} "
           f"within 5° (largest {clear:.1f}°); more than 5° away: {lag_text}")
