@@ -352,8 +352,8 @@ print(f"buffers, not parameters: {n_running} running averages (a mean and a vari
 # cosine. Small first steps help keep fresh ReLU channels alive (Appendix E).
 #
 # **Each model gets its own learning rate**, chosen on the validation images from 1.2e-2, 2.4e-2
-# and 4.8e-2 (a winner at an edge is printed as "unbracketed"). The upsampling twin costs about
-# twice a transposed step, so it borrows its sibling's rate and trains **half the steps**, next
+# and 4.8e-2 (a winner at an edge is printed as "unbracketed"). The upsampling twin does over
+# twice the multiply-adds of a transposed step, so it borrows its sibling's rate and trains **half the steps**, next
 # to a copy of the conv AE trained for the same half. Lesson 02 trained the dense AE about three
 # times as long, so compare numbers within this lesson only.
 
@@ -459,7 +459,7 @@ print("remark: " + (f"{', '.join(f'{lr:g}' for lr in ties)} came within the vali
 # %%
 name = "conv AE (upsample)"  # one run: half the steps, at the transposed sibling's rate (not searched)
 chosen_lr[name] = lr_conv
-up_epochs = max(1, epochs // 2)  # a step costs about twice a transposed step (the table below)
+up_epochs = max(1, epochs // 2)  # a step: over twice the multiply-adds (the table below)
 models[name], histories[name], curves[name] = train(builds[name], lr_conv, n_epochs=up_epochs)
 up_steps = up_epochs * math.ceil(len(x_train) / batch_size)
 # like-for-like: the transposed conv AE again, same seed and rate, for the upsampling twin's steps
@@ -1486,22 +1486,34 @@ print("In this run: the transposed decoder's layers "
       f"{a_layers.norm():.4f} for the layers, {part_amps[t_name]['total'].norm():.4f} for the total.")
 
 # %%
-# extra code – the high-passed mean logit map of the transposed model: layers, offset, total
+# extra code – top: the high-passed mean logit map of the transposed model (inner 16 x 16);
+# bottom: its period-2 part alone, drawn from the three measured amplitudes, on a finer scale
 from course_utils.conv_probes import high_pass
 
-fig = NotebookFigure(figsize=(9, 3.2), layout="constrained")
+fig = NotebookFigure(figsize=(9, 6), layout="constrained")
+axes = fig.subplots(2, 3)
 maps = {part: high_pass(m[None])[0, 6:-6, 6:-6] for part, m in parts[t_name].items()}  # (16, 16): inner
 top = max(m.abs().quantile(0.98).item() for m in maps.values())  # robust: a few extreme pixels saturate
-for ax, (part, m) in zip(fig.subplots(1, 3), maps.items(), strict=True):
+sign = 1 - 2 * (torch.arange(16) % 2)  # (16,): +1, -1, +1, ...
+grids = {part: a[0] * sign[:, None] + a[1] * sign[None, :] + a[2] * torch.outer(sign, sign)  # (16, 16)
+         for part, a in part_amps[t_name].items()}  # rows, columns, checkerboard patterns, in logits
+fine = max(g.abs().max().item() for g in grids.values())
+for ax, (part, m) in zip(axes[0], maps.items(), strict=True):
     im = ax.imshow(m.numpy(), cmap="RdBu_r", vmin=-top, vmax=top)
     ax.set(title=f"{part}\n(period-2 size {part_amps[t_name][part].norm():.4f})", xticks=[], yticks=[])
-fig.colorbar(im, ax=fig.axes, shrink=0.8, label="high-passed logit")
-fig.suptitle("conv AE (transpose): 4 x each pixel - its 4 neighbours, mean logit map, inner 16 x 16")
+fig.colorbar(im, ax=axes[0], shrink=0.8, label="high-passed logit")
+for ax, (part, g) in zip(axes[1], grids.items(), strict=True):
+    im = ax.imshow(g.float().numpy(), cmap="RdBu_r", vmin=-fine, vmax=fine)
+    ax.set(title=f"{part}: period-2 part only", xticks=[], yticks=[])
+fig.colorbar(im, ax=axes[1], shrink=0.8, label="logit")
+fig.suptitle("conv AE (transpose), mean logit map, inner 16 x 16: high-passed (top), its grid (bottom)")
 fig
 
 # %% [markdown]
-# The figure shows the inner $16 \times 16$ pixels of the three high-passed maps on one colour
-# scale (the border, which the measurement's window down-weights, is cropped). The grid is a risk
+# The top row shows the inner $16 \times 16$ pixels of the three high-passed maps on one colour
+# scale (the border, which the measurement's window down-weights, is cropped), where garment
+# detail can hide a small grid. The bottom row draws the period-2 part alone, from the three measured amplitudes,
+# on its own finer scale. The grid is a risk
 # built into the transposed layer; nothing guarantees that training removes it (an offset that
 # points against it only partly cancels it), and the printed grey levels say whether, at this
 # budget, it reaches the pixels at all.
