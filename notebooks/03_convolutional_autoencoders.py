@@ -33,14 +33,11 @@
 # 1. build a convolutional encoder and decoder from `nn.Conv2d` and `nn.ConvTranspose2d` and
 #    predict every layer's output shape; choose between max-pooling and strided convolution;
 # 2. say what a transposed convolution is (the adjoint of a convolution, not its inverse);
-# 3. say what `BatchNorm2d` computes (one mean and variance per channel, over the images AND the
-#    positions of a batch) and how it behaves in training mode and after `model.eval()`;
-# 4. compare parameter count, test error and learning curves with the dense autoencoder at the
-#    same code size, data and training budget, say where the parameters sit, and explain why the
-#    training curve can sit above the validation curve;
-# 5. test what convolutions buy on shifted images, compute the receptive field of a code cell,
-#    and see what a fully convolutional autoencoder, a global-average-pooled code and the
-#    learned first-layer filters do;
+# 3. compare parameters, multiply-adds, test error and learning curves with the dense
+#    autoencoder at the same code size, data and training budget;
+# 4. test what convolutions buy on shifted images, compute the receptive field of a code cell,
+#    and see what a fully convolutional autoencoder and a global-average-pooled code do;
+# 5. (optional, Appendix A) say what `BatchNorm2d` computes and why `model.eval()` matters;
 # 6. explain where checkerboard artefacts come from, which of their causes upsample +
 #    convolution removes, and which period-2 pattern it can still make;
 # 7. (optional) read an image as a sequence of rows with an LSTM autoencoder.
@@ -289,7 +286,7 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 #
 # ## 2. Two more ingredients: an upsampling decoder and BatchNorm
 #
-# Section 3 trains two more designs; here are their pieces, written out in one model.
+# Here are the pieces of two more designs, written out in one model.
 #
 # - **Upsample + convolution.** The decoder copies each value into a $2 \times 2$ block
 #   (`nn.Upsample(scale_factor=2, mode="nearest")`), then applies an ordinary $3 \times 3$
@@ -297,9 +294,8 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 #   section 5 shows which causes of checkerboard artefacts it removes.
 # - **BatchNorm.** A `BatchNorm2d` after each hidden convolution, before its ReLU, rescales every
 #   channel to mean 0 and variance 1, then applies a learned scale $\gamma$ and shift $\beta$ per
-#   channel. On image classifiers it allowed much larger learning rates (Ioffe and Szegedy, 2015);
-#   their explanation ("internal covariate shift") is contested: Santurkar et al. (2018) found
-#   that it mainly makes the loss surface smoother.
+#   channel. Appendix A shows what it normalises over, why `model.eval()` matters, and whether it
+#   helps this autoencoder.
 
 # %%
 torch.manual_seed(0)
@@ -344,88 +340,22 @@ print(f"buffers, not parameters: {n_running} running averages (a mean and a vari
       f"in the state_dict: {all(k in package_model.state_dict() for k, _ in package_model.named_buffers())}")
 
 # %% [markdown]
-# ### What BatchNorm2d normalises over
-#
-# A `BatchNorm2d` layer computes **one mean and one variance per channel**, over everything that
-# channel holds in the batch: all $N$ images and all $H \times W$ positions. For channel $c$,
-# $$ \mu_c = \operatorname{mean}_{n, h, w}\, a_{n c h w}, \qquad
-#    \sigma_c^2 = \operatorname{mean}_{n, h, w}\, (a_{n c h w} - \mu_c)^2, \qquad
-#    \text{out}_{n c h w} = \gamma_c\, \frac{a_{n c h w} - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}}
-#    + \beta_c . $$
-# So it is not "over the batch" alone: a filter's response is normalised across positions too.
-# The cell checks the formula against
-# PyTorch, and shows that normalising over the images alone (a separate mean per pixel
-# position) is a different computation.
-
-# %%
-bn = nn.BatchNorm2d(16)  # a fresh layer: gamma = 1, beta = 0, in training mode
-with torch.no_grad():
-    a = bn_encoder[0](x_train[:64])  # (64, 16, 14, 14): the first convolution's output
-    mu = a.mean(dim=(0, 2, 3), keepdim=True)  # (1, 16, 1, 1): one mean per channel
-    var = a.var(dim=(0, 2, 3), unbiased=False, keepdim=True)  # (1, 16, 1, 1)
-    by_hand = (a - mu) / torch.sqrt(var + bn.eps)
-    per_position = (a - a.mean(dim=0)) / torch.sqrt(a.var(dim=0, unbiased=False) + bn.eps)
-    out = bn(a)
-print(f"BatchNorm2d = normalise each channel over (N, H, W): {torch.allclose(out, by_hand, atol=1e-5)}")
-print(f"BatchNorm2d = normalise over the images alone (N): "
-      f"{torch.allclose(out, per_position, atol=1e-5)}")
-tiny_bn, tiny = nn.BatchNorm2d(16), a[:2, :, 6:8, 6:8]  # 2 images x 4 central positions: n = 8
-with torch.no_grad():
-    tiny_bn(tiny)  # one training-mode step from running_var = 1
-for label, unbiased in (("1/(n-1), unbiased", True), ("1/n, biased", False)):
-    target = tiny.var(dim=(0, 2, 3), unbiased=unbiased)  # (16,)
-    match = torch.allclose(tiny_bn.running_var, 0.9 * 1 + 0.1 * target, rtol=1e-5, atol=0)
-    print(f"running_var after one step = 0.9 x 1 + 0.1 x batch variance with {label}: {match}")
-
-# %% [markdown]
-# ### Training mode vs `eval()`
-#
-# In **training mode** BatchNorm uses the current batch's statistics, so one image's output
-# depends on its companions, and every forward pass (even under `torch.no_grad()`) moves the
-# stored `running_mean` and `running_var` 10% of the way toward the batch's values
-# (`momentum=0.1`; `running_var` moves toward the unbiased variance, with $1/(n-1)$). After `model.eval()` BatchNorm uses the stored averages: a fixed scale and
-# shift per channel, so each image's output depends on that image alone. `fit` calls
-# `model.train()` before every epoch; `predict` and `evaluate` switch to eval mode and restore the
-# previous mode after. When you call `model(x)` yourself, call `model.eval()` first. The cell
-# feeds image 0 to a BatchNorm layer twice, with two different sets of companions:
-
-# %%
-bn = nn.BatchNorm2d(16)
-with torch.no_grad():
-    a_1 = bn_encoder[0](x_train[:8])  # image 0 with images 1-7
-    a_2 = bn_encoder[0](torch.cat([x_train[:1], x_train[100:107]]))  # image 0 with 7 others
-    bn.train()
-    stored = bn.running_mean.clone()
-    change_train = (bn(a_1)[0] - bn(a_2)[0]).abs().max().item()
-    moved = (bn.running_mean - stored).abs().max().item()
-    bn.eval()
-    change_eval = (bn(a_1)[0] - bn(a_2)[0]).abs().max().item()
-print(f"training mode: image 0's output changes with its companions by up to {change_train:.3f}")
-print(f"training mode: the two forward passes moved running_mean by up to {moved:.4f}")
-print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored averages)")
-
-# %% [markdown]
 # ## 3. Conv AE vs dense AE: same data, budget and validation
 #
 # Every model gets the same training images, batch size, loss, optimizer and validation pass
-# after every epoch. We compare lesson 02's choice, the dense 784-128-32 autoencoder with
-# **centred** inputs (`input_mean=mean_image`, the average training image), with two conv models
-# centred the same way (the encoder sees $x - \bar x$; a learned per-pixel offset, started at
-# the logit of the mean image, sits before the sigmoid), without BatchNorm: **the conv AE** of
-# section 1 (`decoder="transpose"`), studied in the rest of the lesson, and its upsampling twin
-# (`decoder="upsample"`). All have a 32-number code. Every run uses `CosineDecay(warmup_steps=100)`: the rate rises
-# linearly from $\eta_0/100$ to the starting rate $\eta_0$ over the first 100 steps (2 in fast
-# mode), then falls to 0 along a half cosine, so that the last steps settle. Small first steps make it less likely that an early
-# step pushes a fresh ReLU channel below 0 on every image, where it would stay dead (Appendix E
-# trains the conv AE without this warm-up).
+# after every epoch: lesson 02's dense 784-128-32 autoencoder, **the conv AE** of section 1
+# (`decoder="transpose"`) and its upsampling twin (`decoder="upsample"`), all with a 32-number
+# code and **centred** inputs (the encoder sees $x - \bar x$, $\bar x$ the average training image;
+# the conv models add a learned per-pixel offset before the sigmoid). Every run uses
+# `CosineDecay(warmup_steps=W)`: the rate rises linearly from $\eta_0/W$ to the starting rate
+# $\eta_0$ over the first $W$ steps (the next cell prints $W$), then falls to 0 along a half
+# cosine. Small first steps help keep fresh ReLU channels alive (Appendix E).
 #
-# **Each model gets its own learning rate**, chosen on the **validation** images, since one
-# shared rate would favour whichever model it suits: the dense AE and the conv AE each try
-# 1.2e-2, 2.4e-2 and 4.8e-2 (a winner at an edge is printed as "unbracketed"). The upsampling twin
-# costs about twice a transposed step, so it borrows its sibling's rate and trains **half the
-# steps**; a copy of the conv AE trained for the same half makes section 5's decoder comparison
-# like-for-like. Lesson 02
-# trained the dense AE about three times as long, so compare numbers within this section only.
+# **Each model gets its own learning rate**, chosen on the validation images from 1.2e-2, 2.4e-2
+# and 4.8e-2 (a winner at an edge is printed as "unbracketed"). The upsampling twin does over
+# twice the multiply-adds of a transposed step, so it borrows its sibling's rate and trains **half the steps**, next
+# to a copy of the conv AE trained for the same half. Lesson 02 trained the dense AE about three
+# times as long, so compare numbers within this lesson only.
 
 # %%
 import math
@@ -500,7 +430,7 @@ builds = {  # all centred on the mean training image, none with BatchNorm
                                                   input_mean=mean_image)}
 models, histories, curves, chosen_lr, searched = {}, {}, {}, {}, {}
 print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps (target {steps:,}), "
-      f"the first {warmup} of them warming up, validation on {len(x_valid):,} images after every "
+      f"the first W = {warmup} of them warming up, validation on {len(x_valid):,} images after every "
       f"epoch ({course.mode} mode)")
 
 # %%
@@ -529,15 +459,15 @@ print("remark: " + (f"{', '.join(f'{lr:g}' for lr in ties)} came within the vali
 # %%
 name = "conv AE (upsample)"  # one run: half the steps, at the transposed sibling's rate (not searched)
 chosen_lr[name] = lr_conv
-up_epochs = max(1, epochs // 2)  # a step costs about twice a transposed step (section 5's table)
+up_epochs = max(1, epochs // 2)  # a step: over twice the multiply-adds (the table below)
 models[name], histories[name], curves[name] = train(builds[name], lr_conv, n_epochs=up_epochs)
 up_steps = up_epochs * math.ceil(len(x_train) / batch_size)
 # like-for-like: the transposed conv AE again, same seed and rate, for the upsampling twin's steps
-# (its own cosine schedule over those steps); used only by section 5's decoder comparison
+# (its own cosine schedule over those steps); used only by the decoder comparison in the table below
 t_half, t_half_history, _ = train(builds["conv AE (transpose)"], lr_conv, n_epochs=up_epochs)
 print(f"{name}: {up_steps:,} steps ({up_epochs} of {epochs} epochs) at the borrowed rate {lr_conv:g}; "
       f"the other two models: {n_steps:,} steps at their own searched rates; a copy of the conv AE: "
-      f"{up_steps:,} steps at {lr_conv:g}, for section 5")
+      f"{up_steps:,} steps at {lr_conv:g}, for the table below")
 
 # %%
 import statistics
@@ -559,9 +489,6 @@ print(f"below PCA with 32 components: {[name for name in results if results[name
 dense_dead = [int(mask.sum()) for mask in dead_units(models["dense AE"], x_test.to(course.device))]
 print(f"dense AE (centred, lesson 02's model): dead ReLU units on all {len(x_test):,} test images: "
       f"{dense_dead[0]} of 128 in the encoder's hidden layer, {dense_dead[1]} of 128 in the decoder's")
-conv_dead = [(int(m.sum()), len(m)) for m in dead_channels(models["conv AE (transpose)"], x_test).values()]
-print(f"In this run: the conv AE has {conv_dead[1][0]} of {conv_dead[1][1]} second-layer and {conv_dead[0][0]} "
-      f"of {conv_dead[0][1]} first-layer channels dead (0 on all {len(x_test):,} test images; Appendix E)")
 
 
 def paired_z(err_a: torch.Tensor, err_b: torch.Tensor) -> float:
@@ -616,21 +543,16 @@ print(f"last point of each validation line: step {curves['dense AE'][-1][0]} of 
 fig
 
 # %% [markdown]
-# A dead channel outputs 0 on every test image: it passes nothing on, and if it is dead on the
-# training images too, its filter gets no gradient. Appendix E compares the count with a run
-# without the warm-up; the rest of the lesson studies this model as trained.
-#
-# The lines are the loss on fixed validation images, measured in eval mode every 100 steps (8 in
-# fast mode) by `LogEvery`, a callback `fit` calls after each step. The squares are `fit`'s
-# training loss, averaged over each epoch's batches while the weights still improved, one reason a
-# square can sit above validation (Appendix A).
+# The lines are the loss on fixed validation images, measured in eval mode every `log_every`
+# steps by `LogEvery`, a callback `fit` calls after each step. The squares are `fit`'s training
+# loss, averaged over each epoch's batches while the weights still improved, one reason a square
+# can sit above validation (Appendix A).
 #
 # Where can an edge of the conv AE come from? Its first and last layers reuse one small filter at
-# every position, so every image trains each filter at every position; that is where its
-# parameter saving sits (the printed first- and last-layer counts). Most of its parameters sit in
-# the two linear layers around the code, which share nothing. Fewer parameters do not mean less
-# work: each convolution weight is used at every position. The cell counts the multiply-adds of
-# one image.
+# every position, so every image trains each filter at every position (the printed first- and
+# last-layer counts). Most of its parameters sit in the two linear layers around the code. Fewer
+# parameters do not mean less work: each convolution weight is used at every position. The cell
+# counts the multiply-adds of one image.
 
 # %%
 def multiply_adds_per_image(model: nn.Module) -> int:
@@ -661,102 +583,38 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
       f"{all(n > work['dense AE'] for name, n in work.items() if name != 'dense AE')}")
 
 # %% [markdown]
-# The upsampling decoder runs its convolutions on the larger, already upsampled maps.
-#
-# ### Does BatchNorm help? One step at a time
-#
-# The chain below goes from the dense AE to the conv AE and then adds BatchNorm, changing **one
-# thing per step**, with the same data, steps, schedule and seed. BatchNorm is known for
-# allowing larger rates, so the BatchNorm model gets its own search over the same three rates,
-# chosen on the validation images; the step to it changes the layers and, if the search picks
-# another one, the rate.
+# The upsampling decoder runs its convolutions on the larger, already upsampled maps. The table
+# puts the models side by side: parameters, multiply-adds per image, test error, the paired $z$
+# of each model's error against the conv AE's on the same test images ($z > 2$: higher beyond the
+# test-image noise, $z < -2$: lower), dead second-layer channels (0 on every test image) and
+# seconds of training plus validation. The "half" row is the conv AE trained for the upsampling
+# twin's steps, its like-for-like partner.
 
 # %%
-bn_name = "conv AE + BatchNorm"  # the conv AE with BatchNorm: its own three-rate search
-bn_build = lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True,  # noqa: E731
-                                   input_mean=mean_image)
-bn_model, histories[bn_name], _, lr_bn = search_rates(bn_name, bn_build, rates)
-chosen_lr[bn_name] = lr_bn
-bn_err = {lr: mse_per_pixel_per_image(run[0], x_test) for lr, run in searched[bn_name].items()}  # (N,) each
-bn_test = {lr: err.mean().item() for lr, err in bn_err.items()}
-print(f"{bn_name}: test MSE per pixel " + ", ".join(f"{lr:g}: {e:.5f}" for lr, e in bn_test.items())
-      + f"; conv AE at {lr_conv:g}: {results['conv AE (transpose)']:.5f}")
-print(f"In this run: BatchNorm's best validation rate {lr_bn:g} was "
-      + ("larger than" if lr_bn > lr_conv else "smaller than" if lr_bn < lr_conv else "the same as")
-      + f" the conv AE's {lr_conv:g}; at every rate tried, its test error was "
-      + ("above" if min(bn_test.values()) > results["conv AE (transpose)"] else "not always above")
-      + " the conv AE's.")
-chain = {"dense AE": models["dense AE"], "conv AE": models["conv AE (transpose)"], bn_name: bn_model}
-chain_err = {"dense AE": per_image["dense AE"], "conv AE": per_image["conv AE (transpose)"],
-             bn_name: bn_err[lr_bn]}  # (N,) test errors of each, computed above
-print("test MSE per pixel: " + ", ".join(f"{n} {err.mean():.5f}" for n, err in chain_err.items()))
-names = list(chain)
-steps_taken = {"1. the layers: dense AE -> conv AE": (names[0], names[1]),
-               "2. adding BatchNorm: conv AE -> conv AE + BatchNorm": (names[1], names[2])}
-bn_change = chain_err[bn_name].mean().item() - chain_err["conv AE"].mean().item()
-z_bn = paired_z(chain_err[bn_name], chain_err["conv AE"])  # > 0: BatchNorm higher
-print(f"In this run (seed 0): at its own rate {lr_bn:g}, BatchNorm "
-      f"{'raised' if bn_change > 0 else 'lowered'} the test error by {abs(bn_change):.5f} (z = {z_bn:+.1f}).")
+t_name, u_name = "conv AE (transpose)", "conv AE (upsample)"
+half_err = mse_per_pixel_per_image(t_half, x_test)  # (N,) the transposed copy after up_steps steps
+main_rows = {  # name -> (model, steps, history, (N,) test errors)
+    "dense AE": (models["dense AE"], n_steps, histories["dense AE"], per_image["dense AE"]),
+    t_name: (conv_model, n_steps, histories[t_name], per_image[t_name]),
+    "conv AE (transpose), half": (t_half, up_steps, t_half_history, half_err),
+    u_name: (models[u_name], up_steps, histories[u_name], per_image[u_name])}
+dead_masks = {}  # name -> [(C,) bool per conv ReLU], reused by Appendix E
+print(f"{'model':<26} {'params':>7} {'mult-adds':>10} {'steps':>6} {'test MSE':>9} {'z vs conv':>10} "
+      f"{'dead':>6} {'seconds':>8}")
+for name, (model, n, history, err) in main_rows.items():
+    z = "-" if name == t_name else f"{paired_z(err, per_image[t_name]):+.1f}"
+    masks = dead_masks[name] = list(dead_channels(model, x_test).values())  # conv ReLUs only; [] if dense
+    dead = f"{int(masks[1].sum())}/{len(masks[1])}" if len(masks) > 1 else "-"
+    print(f"{name:<26} {count_parameters(model):>7,} {multiply_adds_per_image(model):>10,} {n:>6,} "
+          f"{err.mean():>9.5f} {z:>10} {dead:>6} {sum(history['seconds']):>8.1f}")
+z_up = paired_z(per_image[u_name], half_err)  # same steps, same rate: > 0 means upsample higher
+up_word = "higher" if z_up > 2 else "lower" if z_up < -2 else "within the noise of"
+print(f"In this run, at equal steps ({up_steps:,} each, rate {lr_conv:g}): the upsampling decoder's error was "
+      f"{up_word}{'' if up_word.startswith('within') else ' than'} the transposed one's (z = {z_up:+.1f}).")
 
 # %% [markdown]
-# One seed is not enough to trust a sign. The next cell trains the dense AE and the conv AE again
-# from seed 1 (other initial weights and batch order), each at its rate above. The BatchNorm model
-# gets no second seed: the lesson spends that time on its rate search (`rep_seeds` and `bn_seeds`
-# add seeds). Appendix C prints every seed's errors.
-
-# %%
-rep_seeds = (1,)  # the extra seeds: same recipe and rates, no search; e.g. (1, 2, 3) for more
-bn_seeds = ()  # the extra seeds for the BatchNorm model too, e.g. rep_seeds
-chain_build = {"dense AE": builds["dense AE"], "conv AE": builds["conv AE (transpose)"], bn_name: bn_build}
-chain_rate = {"dense AE": chosen_lr["dense AE"], "conv AE": lr_conv, bn_name: lr_bn}
-seed_err = {seed: {n: err.mean().item() for n, err in chain_err.items()}}  # seed -> model -> MSE
-for extra_seed in rep_seeds:
-    seed_err[extra_seed] = {n: mse_per_pixel_per_image(train(build, chain_rate[n], run_seed=extra_seed)[0],
-                                                       x_test).mean().item()
-                            for n, build in chain_build.items() if n != bn_name or extra_seed in bn_seeds}
-n_s = len(seed_err)
-bn_at = [s for s in seed_err if bn_name in seed_err[s]]
-conv_wins = sum(seed_err[s]["conv AE"] < seed_err[s]["dense AE"] for s in seed_err)
-bn_raised = sum(seed_err[s][bn_name] > seed_err[s]["conv AE"] for s in bn_at)
-print(f"In this run: the conv AE's test error was lower than the dense AE's at {conv_wins} of {n_s} seeds "
-      f"(" + ", ".join(f"seed {s}: {seed_err[s]['conv AE']:.5f} vs {seed_err[s]['dense AE']:.5f}"
-                       for s in seed_err) + ").")
-
-# %% [markdown]
-# Equal steps is not equal compute: a conv step takes more time. The next cell trains the dense
-# AE once more, for up to 4 times its steps and at most the conv AE's measured time (Appendix D);
-# that time depends on the machine, so the verdict prints the steps used.
-
-# %%
-sec_dense, sec_conv = (statistics.median(histories[n]["seconds"]) for n in ("dense AE", "conv AE (transpose)"))
-sec_bn = statistics.median(histories[bn_name]["seconds"])
-ratio = sec_conv / sec_dense  # measured time per step (epoch), conv AE / dense AE
-eq_epochs = max(1, int(epochs * min(ratio, 4.0)))  # the dense AE's epochs: the conv AE's time, capped at 4x
-time_pct = round(100 * eq_epochs * sec_dense / (epochs * sec_conv))  # its share of the conv AE's time
-if eq_epochs * sec_dense <= epochs * sec_bn:  # costs no more than one BatchNorm run
-    dense_eq, dense_eq_history, _ = train(builds["dense AE"], chosen_lr["dense AE"], n_epochs=eq_epochs)
-    eq_err = mse_per_pixel_per_image(dense_eq, x_test)  # (N,)
-    eq_z = paired_z(eq_err, chain_err["conv AE"])  # > 0: the longer dense run's error higher
-    eq_verdict = ("higher" if eq_z > 2 else "not different beyond the noise" if eq_z >= -2 else "lower")
-    eq_steps = eq_epochs * math.ceil(len(x_train) / batch_size)  # the dense AE's steps in the longer run
-    print(f"In this run: the dense AE trained {eq_steps:,} steps ({eq_epochs} epochs) = {time_pct}% of the "
-          f"conv AE's time (a conv step taking {ratio:.1f} x a dense step): error {eq_err.mean():.5f} vs "
-          f"the conv AE's {chain_err['conv AE'].mean():.5f} (z = {eq_z:+.1f}): the dense AE's error was {eq_verdict}.")
-else:
-    eq_verdict = None
-    print(f"In this run: the conv AE took {ratio:.1f} x the dense AE's time per step; a longer dense run "
-          f"would cost more than one BatchNorm run, so it was skipped: the comparison above is at equal "
-          f"steps, not equal compute.")
-
-# %% [markdown]
-# Sharing each filter across positions saves parameters, not compute: on 28x28 images a dense
-# step is cheap, so the same time buys the dense AE more steps.
-#
-# Super-resolution networks, which also output exact pixel values, dropped BatchNorm (EDSR,
-# Lim et al., 2017; ESRGAN, Wang et al., 2018); this lesson does not test why. BatchNorm's sign
-# above holds for this model, three rates and one seed, not for autoencoders in general; where its
-# search printed "unbracketed", a rate beyond the edge might change it. The rest
-# of the lesson studies the conv AE without BatchNorm.
+# These verdicts hold for one seed at equal steps; Appendix A adds a second seed and BatchNorm,
+# Appendix D gives the dense AE the conv AE's time.
 
 # %%
 from course_utils.plots import rows_figure
@@ -851,65 +709,56 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
       f"(largest code value {code.abs().max():.2f}): invariant {same_diff < 1e-4}")
 
 # %% [markdown]
-# Now the test. The cell moves up to 2,000 test images 1, 2 and 3 pixels to the right (black
-# fill, `shift_images`) and divides each model's error by its unshifted error. It first trains the
-# **uncentred conv AE**: the conv AE without `input_mean`, same recipe and rate. It keeps the
-# linear layers and drops the per-pixel centring, so the two parts can be told apart.
+# Now the test. The cell moves up to 2,000 test images 1, 2, 3, 4 and 8 pixels to the right, with
+# black fill (`shift_images`: pixels leave the frame) and circularly (`torch.roll`: they wrap
+# round), and measures each model's error. 4 pixels is one code cell of the fully conv AE, where
+# its code map moves exactly (last line above), so if falling between code cells hurt it, 4 px
+# would hurt less than 1-3 px.
 
 # %%
-uncentred = "conv AE, uncentred"  # the conv AE without input_mean: same recipe and rate
-models[uncentred], histories[uncentred], _ = train(lambda: ConvAutoencoder(n_latent=32), lr_conv)
-x_shift, shifts = x_test[: course.pick(full=2000, fast=500)], (0, 1, 2, 3)
+x_shift, shifts = x_test[: course.pick(full=2000, fast=500)], (0, 1, 2, 3, 4, 8)
+fills = {"black fill": shift_images, "circular": lambda x, s: torch.roll(x, s, dims=-1)}
 print(f"{len(x_shift):,} test images, shifted by {shifts} pixels")
-shift_per_image = {name: [mse_per_pixel_per_image(m, shift_images(x_shift, s)) for s in shifts]
-                   for name, m in models.items()}  # name -> one (N,) error per shift
-shift_errors = {name: [e.mean().item() for e in errs] for name, errs in shift_per_image.items()}
-for name, errors in shift_errors.items():
-    ratios = "  ".join(f"{e / errors[0]:.2f}" for e in errors[1:])
-    shifted = "  ".join(f"{e:.5f}" for e in errors[1:])
-    print(f"{name:<19} MSE per pixel unshifted {errors[0]:.5f}; at 1, 2, 3 px {shifted} (ratio {ratios})")
-growth = {name: errors[-1] / errors[0] for name, errors in shift_errors.items()}
-print(f"least hurt by a 3-pixel shift: {min(growth, key=growth.get)}; most hurt: "
-      f"{max(growth, key=growth.get)}")
-tied = [name for name in growth if name != "fully conv AE"]  # a layer tied to positions
-print(f"fully conv AE hurt less than every model with a dense or linear layer: "
-      f"{all(growth['fully conv AE'] < growth[name] for name in tied)}")
-g_c, g_u, g_f = growth["conv AE (transpose)"], growth[uncentred], growth["fully conv AE"]
-print(f"In this run: at 3 px the error grew {g_c:.2f} times for the centred conv AE, {g_u:.2f} for "
-      f"the uncentred one and {g_f:.2f} for the fully conv AE.")
-rise = {n: shift_per_image[n][-1] - shift_per_image[n][0] for n in ("conv AE (transpose)", uncentred)}
-extra = rise["conv AE (transpose)"] - rise[uncentred]  # (N,): what centring adds, image by image
-z_c = extra.mean().item() / (extra.std().item() / len(extra) ** 0.5)
-print(f"In this run: at 3 px the error rose by {rise['conv AE (transpose)'].mean():+.5f} with centring "
-      f"and {rise[uncentred].mean():+.5f} without (difference z = {z_c:+.1f}): "
-      + ("centring added to the shift sensitivity." if z_c > 2 else "centring did not add measurably to it."
-         if z_c >= -2 else "the uncentred conv AE was hurt MORE; centring did not add to it."))
-e_f, e_c = shift_errors["fully conv AE"][-1], shift_errors["conv AE (transpose)"][-1]
-print(f"In this run: at 3 px the fully conv AE's error {e_f:.5f} was "
-      f"{'lower' if e_f < e_c else 'not lower'} than the conv AE's {e_c:.5f}.")
+shift_per_image, shift_errors = {}, {}  # (fill, name) -> one (N,) error / one mean error per shift
+for fill, move in fills.items():
+    for name, m in models.items():
+        errs = shift_per_image[fill, name] = [mse_per_pixel_per_image(m, move(x_shift, s)) for s in shifts]
+        shift_errors[fill, name] = [e.mean().item() for e in errs]
+        print(f"{fill:<10} {name:<19} " + "  ".join(f"{e:.5f}" for e in shift_errors[fill, name]))
+growth = {name: shift_errors["black fill", name][3] / shift_errors["black fill", name][0] for name in models}
+print("In this run, at 3 px (black fill) the error grew " + ", ".join(f"{g:.2f} x for the {n}" for n, g in growth.items())
+      + f"; least hurt: {min(growth, key=growth.get)}.")
+for fill in fills:
+    e = shift_errors[fill, "fully conv AE"]  # 0, 1, 2, 3, 4, 8 px
+    print(f"In this run ({fill}): the fully conv AE's error at 4 px, a whole code cell, was {e[4]:.5f}, "
+          + (f"below every 1-3 px error ({min(e[1:4]):.5f}-{max(e[1:4]):.5f}), as falling between code cells "
+             "would predict" if e[4] < min(e[1:4]) else
+             f"not below the 1-3 px errors ({min(e[1:4]):.5f}-{max(e[1:4]):.5f}): falling between code cells "
+             "does not explain its rise") + f"; at 8 px {e[5]:.5f}.")
 
 # %%
-# extra code – the error of each model against the shift
-fig = NotebookFigure(figsize=(6, 3.4), layout="constrained")
+# extra code – the error of each model against the shift, black fill (solid) and circular (dashed)
+fig = NotebookFigure(figsize=(6.5, 3.6), layout="constrained")
 ax = fig.subplots()
-for name, errors in shift_errors.items():
-    ax.plot(shifts, errors, "-o", markersize=4, label=name)
+for name in models:
+    line, = ax.plot(shifts, shift_errors["black fill", name], "-o", markersize=4, label=name)
+    ax.plot(shifts, shift_errors["circular", name], "--", color=line.get_color())
 ax.set(xlabel="shift to the right (pixels)", ylabel="test MSE per pixel", xticks=shifts,
-       title="reconstruction error on shifted test images")
+       title="shifted test images: black fill (solid), circular (dashed)")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig
 
 # %% [markdown]
-# The dense AE has a weight for every position everywhere, the conv AEs in the linear layers
-# around their code, fitted to garments at their usual place: a shifted garment meets weights that
-# never saw its parts there. Those layers suffice: the uncentred conv AE keeps them, drops the
-# centring, and is hurt too; the centring line says whether centring adds to that. The fully
-# convolutional model has no weight tied to a position, yet black fill pushes garment pixels out of
-# the frame, and its code moves with the image only for shifts by 4 pixels (1-3 px fall between
-# code cells). When positions vary, the usual remedy is to train on randomly shifted images
-# (`shift_images` at random offsets on each batch); this lesson does not measure it. (VQ-VAE and
-# latent diffusion's autoencoders keep such a spatial grid of codes.)
+# The dense AE has a weight for every position, the conv AEs in the linear layers around their
+# code, fitted to garments at their usual place: a shifted garment meets weights that never saw
+# its parts there (Appendix F separates these layers from the centring). The fully convolutional
+# model has no weight tied to a position; the two lines about it say whether a whole-cell shift
+# of 4 px, where its code moves exactly, hurt less than 1-3 px. Where it did not, what grows with
+# the shift is the border: garment pixels pushed out of the frame (black fill) or wrapped round
+# to the other side (circular), next to the zero padding. When positions vary, the usual remedy
+# is to train on randomly shifted images; this lesson does not measure it. (VQ-VAE and latent
+# diffusion's autoencoders keep such a spatial grid of codes.)
 #
 # ### A third design: a global-average-pooled code
 #
@@ -993,11 +842,9 @@ first_layer_figure(first_conv_model, x_test[0], channels=shown)
 
 # %% [markdown]
 # Each map is bright wherever the patch under the filter matches its weights, wherever that patch
-# lies: a filter whose weights change sign across an outline responds along one side of it, and
-# since the centred image's background is blue wherever the mean image is bright, some maps light
-# up on the background. The printed check makes "learned once, found everywhere" exact: move the
-# layer's input and its maps move with it, unchanged. A dense first
-# layer would need a separate weight for the same pattern at every position.
+# lies; since the centred image's background is blue wherever the mean image is bright, some maps
+# light up on the background. The printed check makes "learned once, found everywhere" exact:
+# move the layer's input and its maps move with it, unchanged.
 #
 # ## 5. Checkerboard artefacts
 #
@@ -1100,171 +947,193 @@ print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of t
       f"{conv3.weight.sum():.3f}: all four equal {bool(sub_sums.max() - sub_sums.min() < 1e-5)}")
 
 # %% [markdown]
-# Do the **trained** decoders keep a grid? `coherent_grid` averages each decoder's output over
-# the codes of 2,000 test images and reads the period-2 amplitudes of that mean map: a grid
-# painted at the same place in every output survives the average, detail that varies between
-# images mostly cancels. The **floor** is the same measurement on the dense AE (no strided
-# layer): a reference, not pure noise, since a dense decoder can learn a fixed per-pixel pattern
-# too. We measure logits (before the sigmoid) and pixels, because a logit grid in a saturated
-# background ($-8$ vs $-7$) is invisible in the image. "Above" needs $z > 3$, as in `coherent_grid`.
+# What does this mean for a decoder? Here is what one untrained decoder of each kind paints for
+# eight random codes, each output stretched to the full grey range so that the texture is visible.
 
 # %%
-from course_utils.conv_probes import (
-    GRID_Z_LIMIT,
-    coherent_grid,
-    decoder_logits,
-    grid_above_floor,
-    period2_amplitudes,
-)
-
-x_codes = x_test[:2000]  # 2,000 test images -> their codes -> logit maps
-trained_grid, logit_mean = {}, {}  # (name, space) -> CoherentGrid; name -> (28, 28) mean logit map
-for name in ("dense AE", "conv AE (transpose)", "conv AE (upsample)"):  # section 3's three models
-    model = models[name]
-    with torch.no_grad():
-        x_in = x_codes.to(next(model.parameters()).device)
-        logits = decoder_logits(model, model.encode(x_in)).reshape(-1, 28, 28).cpu()  # (2000, 28, 28)
-    logit_mean[name] = logits.mean(dim=0)  # (28, 28)
-    for space, maps in (("logits", logits), ("pixels", torch.sigmoid(logits))):
-        trained_grid[name, space] = coherent_grid(maps)
-verdicts, grid_z = {}, {}  # (name, space) -> above the floor?, z
-for name in ("conv AE (transpose)", "conv AE (upsample)"):
-    for space in ("logits", "pixels"):
-        grid_z[name, space], verdicts[name, space] = grid_above_floor(
-            trained_grid[name, space], trained_grid["dense AE", space])
-    print(f"{name:<20} grid vs the dense floor: logits z = {grid_z[name, 'logits']:+.1f}, pixels "
-          f"z = {grid_z[name, 'pixels']:+.1f} (above needs z > {GRID_Z_LIMIT:g})")
-verdict = {name: ("above the floor in " + " and ".join(sp for sp in ("logits", "pixels") if verdicts[name, sp])
-                  if any(verdicts[name, sp] for sp in ("logits", "pixels")) else "within the floor")
-           + f" (z: logits {grid_z[name, 'logits']:+.1f}, pixels {grid_z[name, 'pixels']:+.1f})" for name in ("conv AE (transpose)", "conv AE (upsample)")}
-t_name, u_name = "conv AE (transpose)", "conv AE (upsample)"
-half_err = mse_per_pixel_per_image(t_half, x_test)  # (N,) the transposed copy after up_steps steps
-z_up = paired_z(per_image[u_name], half_err)  # same steps, same rate: > 0 means upsample higher
-up_word = "higher" if z_up > 2 else "lower" if z_up < -2 else "within the noise of"
-print(f"In this run, at equal steps ({up_steps:,} each, rate {lr_conv:g}, seed 0): upsample + conv "
-      f"{results[u_name]:.5f} vs transposed {half_err.mean():.5f} (z = {z_up:+.1f}): the upsampling "
-      f"decoder's error was {up_word}{'' if up_word.startswith('within') else ' than'} the transposed one's.")
+torch.manual_seed(0)
+untrained = {kind: ConvAutoencoder(n_latent=32, decoder=kind) for kind in ("transpose", "upsample")}
+z = torch.randn(8, 32)  # eight random codes
+with torch.no_grad():
+    outs = {kind: m.decode(z) for kind, m in untrained.items()}  # (8, 1, 28, 28) each
+rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image is stretched
+            title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# Where does the transposed decoder's logit grid come from? Its logits are the decoder's layers
-# plus the learned per-pixel offset, and the period-2 amplitudes are linear, so the mean logit
-# map's amplitudes are the layers' plus the offset's. The cell prints the three (rows,
-# columns, checkerboard) with their size, and the layers' $z$ against the image noise (the
-# offset is the same for every image, so the layers share the total's bootstrap errors).
-
-# %%
-parts, part_amps = {}, {}  # name -> {part: (28, 28) map}, {part: (3,) amplitudes}
-for name in (t_name, u_name):
-    offset = next(m for m in models[name].modules() if type(m).__name__ == "LogitOffset").offset
-    offset = offset.detach().cpu().reshape(28, 28)  # (28, 28), in logit units
-    parts[name] = {"layers": logit_mean[name] - offset, "offset": offset, "total": logit_mean[name]}
-    part_amps[name] = {part: period2_amplitudes(m[None])[0] for part, m in parts[name].items()}  # (3,)
-    print(f"{name}, mean logit map, period-2 amplitudes (rows, columns, checkerboard):")
-    for part, a in part_amps[name].items():
-        print(f"    {part:<7} ({a[0]:+.4f}, {a[1]:+.4f}, {a[2]:+.4f}), size {a.norm():.4f}")
-a_layers, a_offset = part_amps[t_name]["layers"], part_amps[t_name]["offset"]
-z_layers = (a_layers.abs() / trained_grid[t_name, "logits"].ses).max().item()
-against = (a_layers * a_offset).sum().item() < 0  # the offset's pattern points the other way
-print("In this run: the transposed decoder's layers "
-      + (f"paint a grid (largest amplitude z = {z_layers:.1f})" if z_layers > GRID_Z_LIMIT
-         else f"paint no grid beyond the image noise (z = {z_layers:.1f})")
-      + f"; the learned offset's pattern points {'against' if against else 'with'} it: size "
-      f"{a_layers.norm():.4f} for the layers, {part_amps[t_name]['total'].norm():.4f} for the total.")
-
-# %%
-# extra code – the high-passed mean logit map of the transposed model: layers, offset, total
-from course_utils.conv_probes import high_pass
-
-fig = NotebookFigure(figsize=(9, 3.2), layout="constrained")
-maps = {part: high_pass(m[None])[0, 2:-2, 2:-2] for part, m in parts[t_name].items()}  # (22, 22)
-top = max(m.abs().max().item() for m in maps.values())
-for ax, (part, m) in zip(fig.subplots(1, 3), maps.items(), strict=True):
-    im = ax.imshow(m.numpy(), cmap="RdBu_r", vmin=-top, vmax=top)
-    ax.set(title=f"{part}\n(period-2 size {part_amps[t_name][part].norm():.4f})", xticks=[], yticks=[])
-fig.colorbar(im, ax=fig.axes, shrink=0.8, label="high-passed logit")
-fig.suptitle("conv AE (transpose): 4 x each pixel - its 4 neighbours, of the mean logit map")
-fig
-
-# %% [markdown]
-# The figure shows the three high-passed maps on one colour scale. The grid is a risk built into
-# the transposed layer; nothing guarantees that training removes it (an offset that points
-# against it only partly cancels it), so measure it on your own trained decoder. Upsample +
-# convolution removes the flat-input causes by construction; the equal-steps line compares its
-# error like-for-like.
-#
-# ### All the trained models in one table
-#
-# Sections 3-5 in one place: each model's optimizer steps, starting rate, test error, the paired
-# $z$ of its error against the conv AE's on the same test images ($z > 2$: higher beyond the
-# test-image noise, $z < -2$: lower), its dead second-layer channels (conv models) and its training time in seconds on this machine (training plus
-# validation). All are seed 0 with the same warm-up and schedule.
-
-# %%
-table_rows = {  # name -> (model, steps, rate, history, (N,) test errors or None: compute them)
-    "dense AE": (models["dense AE"], n_steps, chosen_lr["dense AE"], histories["dense AE"], per_image["dense AE"]),
-    t_name: (conv_model, n_steps, lr_conv, histories[t_name], per_image[t_name]),
-    bn_name: (bn_model, n_steps, lr_bn, histories[bn_name], chain_err[bn_name]),
-    u_name: (models[u_name], up_steps, lr_conv, histories[u_name], per_image[u_name]),
-    "conv AE (transpose), half": (t_half, up_steps, lr_conv, t_half_history, half_err),
-    "fully conv AE": (fully_conv, up_steps, lr_conv, histories["fully conv AE"], None),
-    uncentred: (models[uncentred], n_steps, lr_conv, histories[uncentred], None)}
-if eq_verdict:  # the dense AE given up to the conv AE's time (section 3)
-    table_rows["dense AE, longer"] = (dense_eq, eq_steps, chosen_lr["dense AE"], dense_eq_history, eq_err)
-conv_err = per_image[t_name]  # (N,)
-dead_masks = {}  # name -> [(C,) bool per conv ReLU]: reused by Appendix E
-print(f"{'model':<26} {'steps':>6} {'rate':>7} {'test MSE':>9} {'z vs conv AE':>13} {'dead':>6} {'seconds':>8}")
-for name, (model, n, lr, history, err) in table_rows.items():
-    err = mse_per_pixel_per_image(model, x_test) if err is None else err  # (N,)
-    z = "-" if name == t_name else f"{paired_z(err, conv_err):+.1f}"
-    masks = dead_masks[name] = list(dead_channels(model, x_test).values())  # conv ReLUs only; [] if dense
-    dead = f"{int(masks[1].sum())}/{len(masks[1])}" if len(masks) > 1 else "-"
-    print(f"{name:<26} {n:>6,} {lr:>7g} {err.mean():>9.5f} {z:>13} {dead:>6} {sum(history['seconds']):>8.1f}")
+# The transposed decoder's textures carry the grid of its sub-kernels; the upsampling decoder's
+# are smooth blocks. Training can weaken or keep such a grid, so measure it on your own decoder:
+# Appendix C does this for the trained decoders, in logits and in pixels, against a floor.
 
 # %% [markdown]
 # ## Summary
 #
 # - Strided convolutions shrink 28 to 14 to 7; transposed convolutions or upsample + convolution
-#   grow it back. A transposed
-#   convolution is the adjoint (the input-gradient) of a convolution, not its inverse.
-# - `BatchNorm2d` normalises each channel over the images and positions of a batch in training
-#   mode, and uses stored running averages after `model.eval()`.
+#   grow it back. A transposed convolution is the adjoint (the input-gradient) of a convolution,
+#   not its inverse.
 # - The conv AE has fewer parameters than the dense AE, most of them in the linear layers around
-#   the code, but more multiply-adds per image. The cell below restates who
-#   was ahead at equal steps (two seeds) and at up to the conv AE's time. Appendix E measures
-#   what the rate warm-up does to the dead channels.
+#   the code, but more multiply-adds per image; section 3's table and the cell below say who was
+#   ahead in this run.
 # - A linear bottleneck ties a conv AE to positions; a fully convolutional one is
 #   shift-equivariant for shifts by multiples of its total stride, not shift-invariant; a
 #   global-average code can be invariant and loses where things are. A code cell's receptive
-#   field follows from the sizes, strides and paddings. First-layer filters are small pattern
-#   detectors applied everywhere.
+#   field follows from the sizes, strides and paddings.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap or
 #   unequal sub-kernel sums paint a checkerboard even on a flat input. Upsample + convolution has
-#   equal sums, yet can climb a ramp in two unequal steps (Appendix G).
-# - Appendices (optional): training curve vs validation (A), an LSTM autoencoder (B), seeds,
-#   codes and grid noise floors (C), the equal-time run's budget (D), dead channels (E), a trained
-#   global-average code (F), ramps (G), common mistakes (H).
+#   equal sums, yet can climb a ramp in two unequal steps (Appendix G). Appendix C measures the
+#   trained decoders' grids.
+# - Appendices (optional): BatchNorm and the training curve (A), an LSTM autoencoder (B), seeds,
+#   codes and grids (C), the dense AE at the conv AE's time (D), dead channels (E), centring and
+#   a trained global-average code (F), ramps (G), common mistakes (H).
 
 # %%
-print(f"In this run: at equal steps ({n_steps:,} each) the conv AE's error was lower than the dense AE's "
-      f"at {conv_wins} of {n_s} seeds; BatchNorm, at its own best rate {lr_bn:g}, "
-      f"{'raised' if bn_change > 0 else 'lowered'} the conv AE's error at seed 0 (z = {z_bn:+.1f}).")
-if eq_verdict:
-    at_most = {"lower": "so with at most the conv AE's time the dense AE was ahead.",
-               "higher": f"the conv AE was ahead of a dense AE given {time_pct}% of its time."}
-    print(f"In this run: given {eq_steps:,} steps, {time_pct}% of the conv AE's measured time for its "
-          f"{n_steps:,}, the dense AE's error was "
-          f"{'within the noise of' if eq_verdict.startswith('not') else eq_verdict + ' than'} the conv AE's "
-          f"(z = {eq_z:+.1f}): " + at_most.get(eq_verdict, "neither was ahead beyond the noise."))
-else:
-    print("In this run: the equal-time dense run was skipped (equal steps only).")
-print(f"In this run: the trained transposed decoder's period-2 grid was {verdict['conv AE (transpose)']}; "
-      f"the upsampling decoder's ({up_steps:,} steps) was {verdict['conv AE (upsample)']}.")
+print(f"In this run: at equal steps ({n_steps:,} each, seed 0) the conv AE's error was "
+      f"{'lower than' if z_cd < -2 else 'higher than' if z_cd > 2 else 'within the noise of'} the dense AE's "
+      f"(z = {z_cd:+.1f}); at {up_steps:,} steps each the upsampling decoder's was {up_word}"
+      f"{'' if up_word.startswith('within') else ' than'} the transposed one's (z = {z_up:+.1f}).")
+g_fc = shift_errors["black fill", "fully conv AE"]
+print(f"In this run: a 4-pixel shift (black fill) raised the fully conv AE's error from {g_fc[0]:.5f} to "
+      f"{g_fc[4]:.5f} and the conv AE's from {shift_errors['black fill', t_name][0]:.5f} to "
+      f"{shift_errors['black fill', t_name][4]:.5f}.")
 
 # %% [markdown]
-# ## Appendix A: the training curve against validation, and forgetting `eval()`
+# ## Appendix A: BatchNorm, and the training curve against validation
 #
-# Optional: this appendix measures why section 3's training squares can sit above the validation
-# line, and what a BatchNorm model computes when `model.eval()` is forgotten.
+# Optional: what `BatchNorm2d` computes, whether it helps this autoencoder (with a second seed),
+# why section 3's training squares can sit above the validation line, and what a BatchNorm model
+# computes when `model.eval()` is forgotten.
+
+# %% [markdown]
+# ### What BatchNorm2d normalises over
+#
+# A `BatchNorm2d` layer computes **one mean and one variance per channel**, over everything that
+# channel holds in the batch: all $N$ images and all $H \times W$ positions. For channel $c$,
+# $$ \mu_c = \operatorname{mean}_{n, h, w}\, a_{n c h w}, \qquad
+#    \sigma_c^2 = \operatorname{mean}_{n, h, w}\, (a_{n c h w} - \mu_c)^2, \qquad
+#    \text{out}_{n c h w} = \gamma_c\, \frac{a_{n c h w} - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}}
+#    + \beta_c . $$
+# So it is not "over the batch" alone: a filter's response is normalised across positions too.
+# The cell checks the formula against
+# PyTorch, and shows that normalising over the images alone (a separate mean per pixel
+# position) is a different computation.
+
+# %%
+bn = nn.BatchNorm2d(16)  # a fresh layer: gamma = 1, beta = 0, in training mode
+with torch.no_grad():
+    a = bn_encoder[0](x_train[:64])  # (64, 16, 14, 14): the first convolution's output
+    mu = a.mean(dim=(0, 2, 3), keepdim=True)  # (1, 16, 1, 1): one mean per channel
+    var = a.var(dim=(0, 2, 3), unbiased=False, keepdim=True)  # (1, 16, 1, 1)
+    by_hand = (a - mu) / torch.sqrt(var + bn.eps)
+    per_position = (a - a.mean(dim=0)) / torch.sqrt(a.var(dim=0, unbiased=False) + bn.eps)
+    out = bn(a)
+print(f"BatchNorm2d = normalise each channel over (N, H, W): {torch.allclose(out, by_hand, atol=1e-5)}")
+print(f"BatchNorm2d = normalise over the images alone (N): "
+      f"{torch.allclose(out, per_position, atol=1e-5)}")
+tiny_bn, tiny = nn.BatchNorm2d(16), a[:2, :, 6:8, 6:8]  # 2 images x 4 central positions: n = 8
+with torch.no_grad():
+    tiny_bn(tiny)  # one training-mode step from running_var = 1
+for label, unbiased in (("1/(n-1), unbiased", True), ("1/n, biased", False)):
+    target = tiny.var(dim=(0, 2, 3), unbiased=unbiased)  # (16,)
+    match = torch.allclose(tiny_bn.running_var, 0.9 * 1 + 0.1 * target, rtol=1e-5, atol=0)
+    print(f"running_var after one step = 0.9 x 1 + 0.1 x batch variance with {label}: {match}")
+
+# %% [markdown]
+# ### Training mode vs `eval()`
+#
+# In **training mode** BatchNorm uses the current batch's statistics, so one image's output
+# depends on its companions, and every forward pass (even under `torch.no_grad()`) moves the
+# stored `running_mean` and `running_var` 10% of the way toward the batch's values
+# (`momentum=0.1`; `running_var` moves toward the unbiased variance, with $1/(n-1)$). After `model.eval()` BatchNorm uses the stored averages: a fixed scale and
+# shift per channel, so each image's output depends on that image alone. `fit` calls
+# `model.train()` before every epoch; `predict` and `evaluate` switch to eval mode and restore the
+# previous mode after. When you call `model(x)` yourself, call `model.eval()` first. The cell
+# feeds image 0 to a BatchNorm layer twice, with two different sets of companions:
+
+# %%
+bn = nn.BatchNorm2d(16)
+with torch.no_grad():
+    a_1 = bn_encoder[0](x_train[:8])  # image 0 with images 1-7
+    a_2 = bn_encoder[0](torch.cat([x_train[:1], x_train[100:107]]))  # image 0 with 7 others
+    bn.train()
+    stored = bn.running_mean.clone()
+    change_train = (bn(a_1)[0] - bn(a_2)[0]).abs().max().item()
+    moved = (bn.running_mean - stored).abs().max().item()
+    bn.eval()
+    change_eval = (bn(a_1)[0] - bn(a_2)[0]).abs().max().item()
+print(f"training mode: image 0's output changes with its companions by up to {change_train:.3f}")
+print(f"training mode: the two forward passes moved running_mean by up to {moved:.4f}")
+print(f"eval mode: image 0's output changes by {change_eval:.3f} (stored averages)")
+
+# %% [markdown]
+# ### Does BatchNorm help? One step at a time
+#
+# The chain below goes from the dense AE to the conv AE and then adds BatchNorm, changing **one
+# thing per step**, with the same data, steps, schedule and seed. On image classifiers BatchNorm
+# allowed much larger learning rates (Ioffe and Szegedy, 2015; their explanation, "internal
+# covariate shift", is contested: Santurkar et al., 2018, found that it mainly makes the loss
+# surface smoother), so the BatchNorm model gets its own search over the same three rates,
+# chosen on the validation images; the step to it changes the layers and, if the search picks
+# another one, the rate.
+
+# %%
+bn_name = "conv AE + BatchNorm"  # the conv AE with BatchNorm: its own three-rate search
+bn_build = lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True,  # noqa: E731
+                                   input_mean=mean_image)
+bn_model, histories[bn_name], _, lr_bn = search_rates(bn_name, bn_build, rates)
+chosen_lr[bn_name] = lr_bn
+bn_err = {lr: mse_per_pixel_per_image(run[0], x_test) for lr, run in searched[bn_name].items()}  # (N,) each
+bn_test = {lr: err.mean().item() for lr, err in bn_err.items()}
+print(f"{bn_name}: test MSE per pixel " + ", ".join(f"{lr:g}: {e:.5f}" for lr, e in bn_test.items())
+      + f"; conv AE at {lr_conv:g}: {results['conv AE (transpose)']:.5f}")
+print(f"In this run: BatchNorm's best validation rate {lr_bn:g} was "
+      + ("larger than" if lr_bn > lr_conv else "smaller than" if lr_bn < lr_conv else "the same as")
+      + f" the conv AE's {lr_conv:g}; at every rate tried, its test error was "
+      + ("above" if min(bn_test.values()) > results["conv AE (transpose)"] else "not always above")
+      + " the conv AE's.")
+chain = {"dense AE": models["dense AE"], "conv AE": models["conv AE (transpose)"], bn_name: bn_model}
+chain_err = {"dense AE": per_image["dense AE"], "conv AE": per_image["conv AE (transpose)"],
+             bn_name: bn_err[lr_bn]}  # (N,) test errors of each, computed above
+print("test MSE per pixel: " + ", ".join(f"{n} {err.mean():.5f}" for n, err in chain_err.items()))
+names = list(chain)
+steps_taken = {"1. the layers: dense AE -> conv AE": (names[0], names[1]),
+               "2. adding BatchNorm: conv AE -> conv AE + BatchNorm": (names[1], names[2])}
+bn_change = chain_err[bn_name].mean().item() - chain_err["conv AE"].mean().item()
+z_bn = paired_z(chain_err[bn_name], chain_err["conv AE"])  # > 0: BatchNorm higher
+print(f"In this run (seed 0): at its own rate {lr_bn:g}, BatchNorm "
+      f"{'raised' if bn_change > 0 else 'lowered'} the test error by {abs(bn_change):.5f} (z = {z_bn:+.1f}).")
+
+# %% [markdown]
+# One seed is not enough to trust a sign. The next cell trains the dense AE and the conv AE again
+# from seed 1 (other initial weights and batch order), each at its rate above. The BatchNorm model
+# gets no second seed: the lesson spends that time on its rate search (`rep_seeds` and `bn_seeds`
+# add seeds). Appendix C prints every seed's errors.
+
+# %%
+rep_seeds = (1,)  # the extra seeds: same recipe and rates, no search; e.g. (1, 2, 3) for more
+bn_seeds = ()  # the extra seeds for the BatchNorm model too, e.g. rep_seeds
+chain_build = {"dense AE": builds["dense AE"], "conv AE": builds["conv AE (transpose)"], bn_name: bn_build}
+chain_rate = {"dense AE": chosen_lr["dense AE"], "conv AE": lr_conv, bn_name: lr_bn}
+seed_err = {seed: {n: err.mean().item() for n, err in chain_err.items()}}  # seed -> model -> MSE
+for extra_seed in rep_seeds:
+    seed_err[extra_seed] = {n: mse_per_pixel_per_image(train(build, chain_rate[n], run_seed=extra_seed)[0],
+                                                       x_test).mean().item()
+                            for n, build in chain_build.items() if n != bn_name or extra_seed in bn_seeds}
+n_s = len(seed_err)
+bn_at = [s for s in seed_err if bn_name in seed_err[s]]
+conv_wins = sum(seed_err[s]["conv AE"] < seed_err[s]["dense AE"] for s in seed_err)
+bn_raised = sum(seed_err[s][bn_name] > seed_err[s]["conv AE"] for s in bn_at)
+print(f"In this run: the conv AE's test error was lower than the dense AE's at {conv_wins} of {n_s} seeds "
+      f"(" + ", ".join(f"seed {s}: {seed_err[s]['conv AE']:.5f} vs {seed_err[s]['dense AE']:.5f}"
+                       for s in seed_err) + ").")
+
+# %% [markdown]
+# Super-resolution networks, which also output exact pixel values, dropped BatchNorm (EDSR,
+# Lim et al., 2017; ESRGAN, Wang et al., 2018); this lesson does not test why. BatchNorm's sign
+# above holds for this model, three rates and one seed, not for autoencoders in general; where its
+# search printed "unbracketed", a rate beyond the edge might change it. The rest
+# of the lesson studies the conv AE without BatchNorm.
+
+# %% [markdown]
+# ### The training curve against validation
 #
 # **Why can the training curve (the squares) sit above the validation curve?** Three reasons, none of
 # them a bug. (1) A training square is the *average over the epoch's batches*, each measured
@@ -1305,7 +1174,7 @@ print(f"a model fits its training images clearly better (by over 5%) than valida
 #
 # ### What forgetting `eval()` does to a trained model
 #
-# The cell runs a copy of the trained BatchNorm model (step 2 above) on the first 500 test images (the cell
+# The cell runs a copy of the trained BatchNorm model (the chain above) on the first 500 test images (the cell
 # prints how many there are) in training mode,
 # in batches of 8 and of 1 image, and compares with eval mode. (A copy, because training-mode
 # forward passes would overwrite the running averages of the real model.)
@@ -1421,7 +1290,7 @@ print(f"time ratio {time_ratio:.1f} below the multiply-add ratio {work_ratio:.1f
 #
 # Optional: how much section 3's verdicts move with the training seed, what the 32-number codes
 # are good for, and how strongly untrained decoders paint a grid. The $z$ values of section 3
-# measure the test-image noise only. If a step made no difference and only luck set each sign, the
+# and Appendix A measure the test-image noise only. If a step made no difference and only luck set each sign, the
 # two seeds would agree one time in two, so their agreement is weak evidence on its own. The cell
 # prints each seed's test errors and the fall along each step of the chain.
 
@@ -1436,7 +1305,7 @@ for step, (before, after) in steps_taken.items():
 # %% [markdown]
 # ### Details behind a main-path line
 #
-# Each step of section 3's chain at seed 0, as $z$: the mean change divided by its standard
+# Each step of Appendix A's chain at seed 0, as $z$: the mean change divided by its standard
 # error, image by image on the test images ($|z| \le 2$ is "within the test-image noise").
 
 # %%
@@ -1511,26 +1380,13 @@ print(f"classes: {data.classes[int(y_test[a_idx])]} -> {data.classes[int(y_test[
 rows_figure(strips, n=8, title="a straight line between two codes, decoded (8 steps)")
 
 # %% [markdown]
-# Here is what one untrained decoder of each kind paints for eight random codes. Each output is
-# stretched to the full grey range so that the texture is visible.
-
-# %%
-torch.manual_seed(0)
-untrained = {kind: ConvAutoencoder(n_latent=32, decoder=kind) for kind in ("transpose", "upsample")}
-z = torch.randn(8, 32)  # eight random codes
-with torch.no_grad():
-    outs = {kind: m.decode(z) for kind, m in untrained.items()}  # (8, 1, 28, 28) each
-rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image is stretched
-            title="untrained decoders, random codes (contrast stretched per image)")
-
-# %% [markdown]
 # ### Untrained decoders against a noise floor
 #
 # A measured parity contrast is never exactly 0 (a sloped map or a finite sample already gives
 # some), so each verdict compares a conv decoder with untrained dense decoders, which have no
 # mechanism for a grid. For each of 10 seeds, a fresh decoder of each kind decodes 64 random
 # codes; the largest dense contrast is the **noise floor**, and the count says in how many seeds
-# the grid of a kind's mean output rises above it. Section 5 measures the trained decoders.
+# the grid of a kind's mean output rises above it. The next subsection measures the trained decoders.
 
 # %%
 from course_utils.conv_probes import noise_floor_verdict
@@ -1555,20 +1411,150 @@ for name in ("transpose", "upsample"):
     values = untrained_contrast[name]
     print(f"untrained {name:<9} decoders: contrast {min(values):.3f} to {max(values):.3f}: "
           f"{noise_floor_verdict(values, floor)}")
-for (name, space), g in trained_grid.items():  # section 5's trained decoders, with bootstrap SEs
+
+# %% [markdown]
+# ### Trained decoders: a grid in logits, in pixels?
+#
+# Do the **trained** decoders keep a grid? `coherent_grid` averages each decoder's output over
+# the codes of 2,000 test images and reads the period-2 amplitudes of that mean map: a grid
+# painted at the same place in every output survives the average, detail that varies between
+# images mostly cancels. The **floor** is the same measurement on the dense AE (no strided
+# layer): a reference, not pure noise, since a dense decoder can learn a fixed per-pixel pattern
+# too. We measure logits (before the sigmoid) and pixels, because a logit grid in a saturated
+# background ($-8$ vs $-7$) is invisible in the image. "Above" needs $z > 3$, as in `coherent_grid`.
+
+# %%
+from course_utils.conv_probes import (
+    GRID_Z_LIMIT,
+    coherent_grid,
+    decoder_logits,
+    grid_above_floor,
+    period2_amplitudes,
+)
+
+x_codes = x_test[:2000]  # 2,000 test images -> their codes -> logit maps
+trained_grid, logit_mean = {}, {}  # (name, space) -> CoherentGrid; name -> (28, 28) mean logit map
+for name in ("dense AE", "conv AE (transpose)", "conv AE (upsample)"):  # section 3's three models
+    model = models[name]
+    with torch.no_grad():
+        x_in = x_codes.to(next(model.parameters()).device)
+        logits = decoder_logits(model, model.encode(x_in)).reshape(-1, 28, 28).cpu()  # (2000, 28, 28)
+    logit_mean[name] = logits.mean(dim=0)  # (28, 28)
+    for space, maps in (("logits", logits), ("pixels", torch.sigmoid(logits))):
+        trained_grid[name, space] = coherent_grid(maps)
+for (name, space), g in trained_grid.items():  # with bootstrap SEs
     print(f"trained {name:<19} {space}: period-2 size of the mean map {g.size:.4f} (SE {g.size_se:.4f})")
+verdicts, grid_z = {}, {}  # (name, space) -> above the floor?, z
+for name in ("conv AE (transpose)", "conv AE (upsample)"):
+    for space in ("logits", "pixels"):
+        grid_z[name, space], verdicts[name, space] = grid_above_floor(
+            trained_grid[name, space], trained_grid["dense AE", space])
+    print(f"{name:<20} grid vs the dense floor: logits z = {grid_z[name, 'logits']:+.1f}, pixels "
+          f"z = {grid_z[name, 'pixels']:+.1f} (above needs z > {GRID_Z_LIMIT:g})")
+verdict = {name: ("above the floor in " + " and ".join(sp for sp in ("logits", "pixels") if verdicts[name, sp])
+                  if any(verdicts[name, sp] for sp in ("logits", "pixels")) else "within the floor")
+           + f" (z: logits {grid_z[name, 'logits']:+.1f}, pixels {grid_z[name, 'pixels']:+.1f})" for name in ("conv AE (transpose)", "conv AE (upsample)")}
+grey = 255 * trained_grid[t_name, "pixels"].size  # the mean pixel map's period-2 size, in 8-bit grey levels
+print(f"In this run: the trained transposed decoder's grid is {verdict[t_name]}; in pixels its period-2 size "
+      f"is {grey:.2f} grey levels of 255: " + ("below one level, so no 8-bit image can show it."
+                                               if grey < 1 else "large enough for an 8-bit image to hold."))
+
+# %% [markdown]
+# Where does the transposed decoder's logit grid come from? Its logits are the decoder's layers
+# plus the learned per-pixel offset, and the period-2 amplitudes are linear, so the mean logit
+# map's amplitudes are the layers' plus the offset's. The cell prints the three (rows,
+# columns, checkerboard) with their size, and the layers' $z$ against the image noise (the
+# offset is the same for every image, so the layers share the total's bootstrap errors).
+
+# %%
+parts, part_amps = {}, {}  # name -> {part: (28, 28) map}, {part: (3,) amplitudes}
+for name in (t_name, u_name):
+    offset = next(m for m in models[name].modules() if type(m).__name__ == "LogitOffset").offset
+    offset = offset.detach().cpu().reshape(28, 28)  # (28, 28), in logit units
+    parts[name] = {"layers": logit_mean[name] - offset, "offset": offset, "total": logit_mean[name]}
+    part_amps[name] = {part: period2_amplitudes(m[None])[0] for part, m in parts[name].items()}  # (3,)
+    print(f"{name}, mean logit map, period-2 amplitudes (rows, columns, checkerboard):")
+    for part, a in part_amps[name].items():
+        print(f"    {part:<7} ({a[0]:+.4f}, {a[1]:+.4f}, {a[2]:+.4f}), size {a.norm():.4f}")
+a_layers, a_offset = part_amps[t_name]["layers"], part_amps[t_name]["offset"]
+z_layers = (a_layers.abs() / trained_grid[t_name, "logits"].ses).max().item()
+against = (a_layers * a_offset).sum().item() < 0  # the offset's pattern points the other way
+print("In this run: the transposed decoder's layers "
+      + (f"paint a grid (largest amplitude z = {z_layers:.1f})" if z_layers > GRID_Z_LIMIT
+         else f"paint no grid beyond the image noise (z = {z_layers:.1f})")
+      + f"; the learned offset's pattern points {'against' if against else 'with'} it: size "
+      f"{a_layers.norm():.4f} for the layers, {part_amps[t_name]['total'].norm():.4f} for the total.")
+
+# %%
+# extra code – top: the high-passed mean logit map of the transposed model (inner 16 x 16);
+# bottom: its period-2 part alone, drawn from the three measured amplitudes, on a finer scale
+from course_utils.conv_probes import high_pass
+
+fig = NotebookFigure(figsize=(9, 6), layout="constrained")
+axes = fig.subplots(2, 3)
+maps = {part: high_pass(m[None])[0, 6:-6, 6:-6] for part, m in parts[t_name].items()}  # (16, 16): inner
+top = max(m.abs().quantile(0.98).item() for m in maps.values())  # robust: a few extreme pixels saturate
+sign = 1 - 2 * (torch.arange(16) % 2)  # (16,): +1, -1, +1, ...
+grids = {part: a[0] * sign[:, None] + a[1] * sign[None, :] + a[2] * torch.outer(sign, sign)  # (16, 16)
+         for part, a in part_amps[t_name].items()}  # rows, columns, checkerboard patterns, in logits
+fine = max(g.abs().max().item() for g in grids.values())
+for ax, (part, m) in zip(axes[0], maps.items(), strict=True):
+    im = ax.imshow(m.numpy(), cmap="RdBu_r", vmin=-top, vmax=top)
+    ax.set(title=f"{part}\n(period-2 size {part_amps[t_name][part].norm():.4f})", xticks=[], yticks=[])
+fig.colorbar(im, ax=axes[0], shrink=0.8, label="high-passed logit")
+for ax, (part, g) in zip(axes[1], grids.items(), strict=True):
+    im = ax.imshow(g.float().numpy(), cmap="RdBu_r", vmin=-fine, vmax=fine)
+    ax.set(title=f"{part}: period-2 part only", xticks=[], yticks=[])
+fig.colorbar(im, ax=axes[1], shrink=0.8, label="logit")
+fig.suptitle("conv AE (transpose), mean logit map, inner 16 x 16: high-passed (top), its grid (bottom)")
+fig
+
+# %% [markdown]
+# The top row shows the inner $16 \times 16$ pixels of the three high-passed maps on one colour
+# scale (the border, which the measurement's window down-weights, is cropped), where garment
+# detail can hide a small grid. The bottom row draws the period-2 part alone, from the three measured amplitudes,
+# on its own finer scale. The grid is a risk
+# built into the transposed layer; nothing guarantees that training removes it (an offset that
+# points against it only partly cancels it), and the printed grey levels say whether, at this
+# budget, it reaches the pixels at all.
 
 # %% [markdown]
 # ## Appendix D: the dense AE at the conv AE's time
 #
-# Optional: how section 3's equal-time cell sets its budget. It trains the dense AE once more for
-# at most the conv AE's measured wall-clock time (`time.perf_counter` in `fit`, so a busy machine
-# counts too): the ratio of the two models' median seconds per epoch (training plus validation)
-# sets the dense AE's epochs, at most 4 times the conv AE's (a cap that can bind, leaving it less
-# than the conv AE's time; the printed percentage says how much), and the
-# run happens only if it costs no more than one BatchNorm run. The seconds come from the machine
-# that ran the lesson, so the ratio, and with it the verdict, can change from run to run, and
-# more so on a GPU.
+# Optional: equal steps is not equal compute, since a conv step takes more time. The next cell
+# trains the dense AE once more for at most the conv AE's measured wall-clock time
+# (`time.perf_counter` in `fit`, so a busy machine counts too): the ratio of the two models'
+# median seconds per epoch (training plus validation) sets the dense AE's epochs, at most 4 times
+# the conv AE's (a cap that can bind), and the run happens only if it costs no more than one
+# BatchNorm run. The printed percentage is the share of the conv AE's seconds the run really
+# took. The seconds come from the machine that ran the lesson, so the verdict can change from run
+# to run, and more so on a GPU.
+
+# %%
+sec_dense, sec_conv = (statistics.median(histories[n]["seconds"]) for n in ("dense AE", "conv AE (transpose)"))
+sec_bn = statistics.median(histories[bn_name]["seconds"])
+ratio = sec_conv / sec_dense  # measured time per step (epoch), conv AE / dense AE
+eq_epochs = max(1, int(epochs * min(ratio, 4.0)))  # the dense AE's epochs: the conv AE's time, capped at 4x
+if eq_epochs * sec_dense <= epochs * sec_bn:  # costs no more than one BatchNorm run
+    dense_eq, dense_eq_history, _ = train(builds["dense AE"], chosen_lr["dense AE"], n_epochs=eq_epochs)
+    eq_err = mse_per_pixel_per_image(dense_eq, x_test)  # (N,)
+    eq_z = paired_z(eq_err, chain_err["conv AE"])  # > 0: the longer dense run's error higher
+    eq_verdict = ("higher" if eq_z > 2 else "not different beyond the noise" if eq_z >= -2 else "lower")
+    eq_steps = eq_epochs * math.ceil(len(x_train) / batch_size)  # the dense AE's steps in the longer run
+    # its share of the conv AE's time, from the seconds both runs actually took (training + validation)
+    time_pct = round(100 * sum(dense_eq_history["seconds"]) / sum(histories["conv AE (transpose)"]["seconds"]))
+    print(f"In this run: the dense AE trained {eq_steps:,} steps ({eq_epochs} epochs) in {time_pct}% of the "
+          f"conv AE's measured seconds (a conv step taking {ratio:.1f} x a dense step): error {eq_err.mean():.5f} vs "
+          f"the conv AE's {chain_err['conv AE'].mean():.5f} (z = {eq_z:+.1f}): the dense AE's error was {eq_verdict}.")
+else:
+    eq_verdict = None
+    print(f"In this run: the conv AE took {ratio:.1f} x the dense AE's time per step; a longer dense run "
+          f"would cost more than one BatchNorm run, so it was skipped: the comparison above is at equal "
+          f"steps, not equal compute.")
+
+# %% [markdown]
+# Sharing each filter across positions saves parameters, not compute: on 28x28 images a dense
+# step is cheap, so the same time buys the dense AE more steps.
 
 # %% [markdown]
 # ## Appendix E: dead channels, and two ways to keep them alive
@@ -1601,7 +1587,8 @@ from course_utils.conv_filters import dead_channels
 
 no_warmup = train(builds["conv AE (transpose)"], lr_conv, warmup_steps=0)[0]  # the plain half cosine
 layer_labels = ("first-layer", "second-layer", "decoder 14x14")  # the conv ReLUs, in calling order
-dead_masks["conv AE (warm-up)"] = dead_masks["conv AE (transpose)"]  # counted for section 5's table
+dead_masks["conv AE (warm-up)"] = dead_masks["conv AE (transpose)"]  # counted for section 3's table
+dead_masks[bn_name] = list(dead_channels(bn_model, x_test).values())  # (16,), (32,), (16,)
 dead_masks["conv AE, no warm-up"] = list(dead_channels(no_warmup, x_test).values())  # (16,), (32,), (16,)
 route_err = {"conv AE (warm-up)": per_image["conv AE (transpose)"],  # (N,) test errors of each
              "conv AE, no warm-up": mse_per_pixel_per_image(no_warmup, x_test), bn_name: chain_err[bn_name]}
@@ -1631,11 +1618,32 @@ print(f"In this run: BatchNorm left {sum(d for d, _ in dead_count[bn_name])} cha
 # conv AE that sections 3-5 study is the warmed-up one.
 
 # %% [markdown]
-# ## Appendix F: a global-average code, trained
+# ## Appendix F: centring, and a global-average code, trained
 #
-# Optional: what discarding *where* costs an autoencoder. The cell trains the global-average
-# encoder of section 4 with ordinary zero padding, the conv AE's decoder, and the uncentred conv
-# AE's recipe and rate, so the two differ only in how the encoder ends.
+# Optional: which part of the conv AE makes it sensitive to shifts, and what discarding *where*
+# costs an autoencoder. The first cell trains the **uncentred conv AE**: the conv AE without
+# `input_mean`, same recipe and rate. It keeps the linear layers and drops the per-pixel
+# centring, so the two parts can be told apart on section 4's shifted images.
+
+# %%
+uncentred = "conv AE, uncentred"  # the conv AE without input_mean: same recipe and rate
+models[uncentred], histories[uncentred], _ = train(lambda: ConvAutoencoder(n_latent=32), lr_conv)
+unc_err = [mse_per_pixel_per_image(models[uncentred], shift_images(x_shift, s)) for s in shifts]  # (N,) each
+print(f"{uncentred}: MSE per pixel at {shifts} px (black fill) " + "  ".join(f"{e.mean():.5f}" for e in unc_err))
+conv_shift = shift_per_image["black fill", t_name]  # the centred conv AE's (N,) errors per shift
+rise = {t_name: conv_shift[3] - conv_shift[0], uncentred: unc_err[3] - unc_err[0]}  # (N,) each, at 3 px
+extra = rise[t_name] - rise[uncentred]  # (N,): what centring adds, image by image
+z_c = extra.mean().item() / (extra.std().item() / len(extra) ** 0.5)
+print(f"In this run: at 3 px the error rose by {rise[t_name].mean():+.5f} with centring "
+      f"and {rise[uncentred].mean():+.5f} without (difference z = {z_c:+.1f}): "
+      + ("centring added to the shift sensitivity." if z_c > 2 else "centring did not add measurably to it."
+         if z_c >= -2 else "the uncentred conv AE was hurt MORE; centring did not add to it."))
+
+# %% [markdown]
+# The uncentred conv AE keeps the linear layers, so its rise owes nothing to centring. The
+# next cell trains the global-average encoder of section 4 with ordinary zero padding, the conv
+# AE's decoder, and the uncentred conv AE's recipe and rate, so the two differ only in how the
+# encoder ends.
 
 # %%
 def gap_autoencoder() -> nn.Module:
@@ -1660,6 +1668,35 @@ print(f"In this run: the global-average code's test error was {gap_mse / plain_m
 # averages over all positions keep only traces of where things were: the zero-padded border, the
 # position modulo the total stride of 4 (the 1- and 2-pixel shifts above changed the code), and
 # the arrangement of parts inside each channel's 7-pixel window.
+
+# %% [markdown]
+# ### All the trained models in one table
+#
+# Every model of sections 3-4 and the appendices in one place: optimizer steps, starting rate,
+# test error, the paired $z$ of its error against the conv AE's on the same test images, dead
+# second-layer channels (conv models) and seconds of training plus validation. All are seed 0
+# with the same warm-up and schedule.
+
+# %%
+table_rows = {  # name -> (model, steps, rate, history, (N,) test errors or None: compute them)
+    "dense AE": (models["dense AE"], n_steps, chosen_lr["dense AE"], histories["dense AE"], per_image["dense AE"]),
+    t_name: (conv_model, n_steps, lr_conv, histories[t_name], per_image[t_name]),
+    bn_name: (bn_model, n_steps, lr_bn, histories[bn_name], chain_err[bn_name]),
+    u_name: (models[u_name], up_steps, lr_conv, histories[u_name], per_image[u_name]),
+    "conv AE (transpose), half": (t_half, up_steps, lr_conv, t_half_history, half_err),
+    "fully conv AE": (fully_conv, up_steps, lr_conv, histories["fully conv AE"], None),
+    uncentred: (models[uncentred], n_steps, lr_conv, histories[uncentred], None)}
+if eq_verdict:  # the dense AE given up to the conv AE's time (Appendix D)
+    table_rows["dense AE, longer"] = (dense_eq, eq_steps, chosen_lr["dense AE"], dense_eq_history, eq_err)
+conv_err = per_image[t_name]  # (N,)
+all_dead = {}  # name -> [(C,) bool per conv ReLU]
+print(f"{'model':<26} {'steps':>6} {'rate':>7} {'test MSE':>9} {'z vs conv AE':>13} {'dead':>6} {'seconds':>8}")
+for name, (model, n, lr, history, err) in table_rows.items():
+    err = mse_per_pixel_per_image(model, x_test) if err is None else err  # (N,)
+    z = "-" if name == t_name else f"{paired_z(err, conv_err):+.1f}"
+    masks = all_dead[name] = list(dead_channels(model, x_test).values())  # conv ReLUs only; [] if dense
+    dead = f"{int(masks[1].sum())}/{len(masks[1])}" if len(masks) > 1 else "-"
+    print(f"{name:<26} {n:>6,} {lr:>7g} {err.mean():>9.5f} {z:>13} {dead:>6} {sum(history['seconds']):>8.1f}")
 
 # %% [markdown]
 # ## Appendix G: upsample + convolution on a ramp
