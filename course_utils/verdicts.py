@@ -14,7 +14,8 @@ Each function turns numbers measured in a run into one yardstick; the lesson pri
 - ``auroc_se``: the bootstrap standard error of ONE detector's AUROC (an error bar).
 - ``oriented``: a baseline score read in the direction that detects (negated if AUROC < 0.5).
 - ``error_margin_word`` and ``consensus``: turn a compared error, or several measures of one
-  difference, into the words of an "In this run" line.
+  difference, into the words of an "In this run" line; ``class_information_words`` writes that
+  consensus out for codes against pixels.
 
 A difference counts as real when it is more than two standard errors (``Comparison.word``).
 Appendix B of lesson 02 derives the margin and checks it on simulated runs.
@@ -223,3 +224,29 @@ def consensus(differences: dict[str, float], tie: float = 0.03) -> str:
     if max(abs(v) for v in values) <= tie:
         return "tie, mixed signs" if min(values) < 0 < max(values) else "tie"
     return "split"
+
+
+def class_information_words(
+    differences: dict[str, float],
+    tie: float = 0.03,
+    codes: str = "the codes",
+    pixels: str = "the pixels",
+) -> str:
+    """``consensus`` of several class measures, codes minus pixels (name -> fraction), in words.
+
+    Example: {"1-NN": 0.007, "probe": -0.019} -> "all within 1.9%, so the codes keep about as much
+    class information as the pixels, and which one wins depends on the measure".
+    """
+    verdict = consensus(differences, tie)  # raises a clear error on an empty dict
+    largest = max(abs(d) for d in differences.values())
+    words = {
+        "higher": f"{codes} hold more class information by every measure",
+        "lower": f"{codes} hold less class information by every measure",
+        "tie": f"all within {largest:.1%}, so {codes} keep about as much class information as "
+        f"{pixels}",
+        "split": f"at least one measure puts {codes} more than {tie * 100:g} percentage points "
+        f"from {pixels}",
+    }
+    if verdict == "tie, mixed signs":
+        return words["tie"] + ", and which one wins depends on the measure"
+    return words[verdict]

@@ -183,18 +183,20 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
 from course_utils.plots import history_figure
 
 
-def log_tick_steps(ax):
-    """Tick steps within each decade: dense when the axis spans at most one decade."""
+def plain_log_yaxis(ax):
+    """Label a log-scale y axis with plain numbers and no minor ticks: 10, 15, 20, 30, ... when it
+    spans at most one decade, else 10, 20, 50, ... (also used for section 2's curves)."""
     low, high = ax.get_ylim()
-    return (1, 1.5, 2, 3, 5, 7) if high / low <= 10 else (1, 2, 5)
+    one_decade = high / low <= 10
+    ax.yaxis.set_major_locator(LogLocator(subs=(1, 1.5, 2, 3, 5, 7) if one_decade else (1, 2, 5)))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_locator(NullLocator())
 
 
 fig = history_figure(dense_history, title="dense AE-32 (raw pixels in), learning curve", logy=True)
 ax = fig.axes[0]
 ax.set_ylabel("squared error per image (log scale)")
-ax.yaxis.set_major_locator(LogLocator(subs=log_tick_steps(ax)))  # 10, 15, 20, ... or 10, 20, 50
-ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))  # written as plain numbers
-ax.yaxis.set_minor_locator(NullLocator())
+plain_log_yaxis(ax)
 fig
 
 # %% [markdown]
@@ -261,8 +263,8 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$, so the untrained decoder should
 #    output about the mean image.
 #
-# Expect few or no dead encoder units after centring, and a lower error from the units regained.
-# Appendix R trains a third model with only the second change.
+# Expect few or no dead encoder units after centring, and a lower error. Appendix R splits that
+# gain between the regained units and the output-bias start (a third model with only change 2).
 
 # %%
 # extra code – the mean training image: the region most images light up, which centring subtracts
@@ -306,8 +308,9 @@ print(f"In this run: centring left {centred_dead[0]} dead encoder units against 
 #
 # We report the mean squared error **per pixel** on the test images, with PCA-32 fitted on the same
 # training images. The second cell checks whether the centred model's validation error still falls
-# at the end; if so, its comparisons hold at this budget only. Expect the autoencoder below PCA:
-# its ReLU layers let the decoder bend, while PCA-32 reconstructs on a flat subspace.
+# at the end; if so, its comparisons hold at this budget only. Expect the autoencoder below PCA,
+# which reconstructs on a flat subspace; Appendix C splits the gain between the output sigmoid and
+# the hidden ReLUs.
 
 # %%
 from course_utils.pca import PCA
@@ -607,9 +610,7 @@ for (name, history), colour in zip((("dense AE", dense_history), ("tied AE", tie
     ax.plot(history["epoch"], history["valid_loss"], "--", color=colour, label=f"{name}, valid")
 ax.set(xlabel="epoch", ylabel="squared error per image (log scale)", yscale="log",
        title="learning curves: dense vs tied (train = epoch average)")
-ax.yaxis.set_major_locator(LogLocator(subs=log_tick_steps(ax)))  # 10, 15, 20, ... or 10, 20, 50
-ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-ax.yaxis.set_minor_locator(NullLocator())
+plain_log_yaxis(ax)
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8)
 fig
@@ -678,8 +679,9 @@ def coarse_share(weight):
     at most 3 cycles across the 28-pixel frame (wavelengths of 9 pixels or more)."""
     rows = weight.detach().cpu().reshape(-1, 28, 28)
     power = torch.fft.fft2(rows - rows.mean(dim=(1, 2), keepdim=True)).abs() ** 2  # (128, 28, 28)
-    f = torch.fft.fftfreq(28) * 28  # cycles per frame
-    slow = (f[:, None] ** 2 + f[None, :] ** 2) <= 9  # (28, 28)
+    f = torch.fft.fftfreq(28, d=1 / 28).round().long()  # whole cycles per frame: 0, 1, ..., -1
+    slow = (f[:, None] ** 2 + f[None, :] ** 2) <= 9  # (28, 28); integers, so 3 cycles stay in
+    assert int(slow.sum()) == 29, "the disc of radius 3 holds 29 whole-number frequency pairs"
     return (power[:, slow].sum(dim=1) / power.sum(dim=(1, 2))).mean().item()
 
 
@@ -691,14 +693,14 @@ print("In this run: share of a filter's energy in slow waves (<= 3 cycles across
 # %% [markdown]
 # Look in the trained rows for garment parts: silhouettes, collars, sleeves, hem edges. The
 # untrained top row is uniform noise, so any such shape was learned; the printed slow-wave shares
-# measure how coarse the filters are (Appendix N: the fine grain left from the random start).
+# measure how coarse the filters are (Appendix N: how much of the fine grain the random start explains).
 
 # %% [markdown]
 # ## 3. The latent space
 #
 # Each test image now has a 32-number code. To look at the codes we project them onto their first
-# two principal components (linear and fast; t-SNE separates clusters more but distorts
-# distances). Colours are the classes, which the autoencoder never saw.
+# two principal components (linear and fast). Colours are the classes, which the autoencoder
+# never saw.
 
 # %%
 from course_utils.plots import codes_figure
@@ -726,7 +728,7 @@ codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3
 
 # %%
 # is a difference of two hit rates on the same test images real? (formulas: Appendix B)
-from course_utils.verdicts import clearly_above, compare_rates, consensus, paired_se
+from course_utils.verdicts import class_information_words, clearly_above, compare_rates, paired_se
 
 
 # %%
@@ -957,9 +959,9 @@ rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all tes
 #
 # **Choosing $k$.** Take the smallest $k$ after which doubling $k$ cuts the validation error by
 # less than 15% (a choice; a stricter target picks a wider code), then, if the codes serve
-# retrieval, check that its nearest-neighbour rate ties the best. Trying wider codes does not move
-# this choice. Expect the cut to shrink as $k$ grows: the first code numbers capture the broad
-# shapes all images share.
+# retrieval, check on validation images that its nearest-neighbour rate ties the best. Trying
+# wider codes does not move this choice. Expect the cut to shrink as $k$ grows: the first code
+# numbers capture the broad shapes all images share.
 
 # %%
 def doubling_cuts(valid_errors: dict[int, float]) -> dict[int, float]:
@@ -981,15 +983,20 @@ print("validation error removed per doubling of k: "
       + ", ".join(f"from k = {k} {cut:.0%}" for k, cut in cuts.items()))
 rule_k = elbow_k({k: sweep[k]["AE valid"] for k in sweep_sizes})
 chosen_k = max(sweep_sizes) if rule_k is None else rule_k
-chosen_ties = not clearly_above(nn_hits["AE", best_nn], nn_hits["AE", chosen_k])
-smallest_tie = min(k for k in sweep_sizes if not clearly_above(nn_hits["AE", best_nn], nn_hits["AE", k]))
+valid_hits = {k: nearest_neighbour_hits(predict(ae_models[k], x_train[:n_ref], fn=encode), ref_y,
+                                        predict(ae_models[k], x_valid[:n_valid], fn=encode), valid_y)
+              for k in sweep_sizes}  # (n_valid,) each: the check uses validation images, not test
+best_valid = max(sweep_sizes, key=lambda k: valid_hits[k].mean().item())
+chosen_ties = not clearly_above(valid_hits[best_valid], valid_hits[chosen_k])
+smallest_tie = min(k for k in sweep_sizes if not clearly_above(valid_hits[best_valid], valid_hits[k]))
 print("In this run: " + (f"the rule picks k = {chosen_k} (the next doubling cuts only "
                          f"{cuts[chosen_k]:.0%}); " if rule_k is not None else
                          "every doubling tried cuts 15% or more, so the rule asks for wider codes; "
                          f"at the widest tried, k = {chosen_k}, ")
-      + f"its nearest-neighbour rate {sweep[chosen_k]['AE NN']:.1%} "
+      + f"its nearest-neighbour rate on {n_valid:,} validation images "
+      + f"{valid_hits[chosen_k].mean():.1%} "
       + ("ties the best" if chosen_ties else "is clearly below the best")
-      + f" ({sweep[best_nn]['AE NN']:.1%} at k = {best_nn})"
+      + f" ({valid_hits[best_valid].mean():.1%} at k = {best_valid})"
       + ("." if chosen_ties else f"; for retrieval, the smallest k that ties is {smallest_tie}."))
 
 # %% [markdown]
@@ -1016,17 +1023,14 @@ print(f"In this run: of the 5 nearest of {n_ref:,} training images, {same_class[
       f"({n_retrieval:,} test queries): code space retrieves the class {retrieval_verdict} pixel "
       f"space (Appendix B shows how sure this is).")
 class_checks = {"1-NN": nn_difference, "linear probe": probe_difference, "5-NN": retrieval_gap}
-largest = max(abs(d) for d in class_checks.values())  # codes minus pixels, as fractions
-class_words = {"higher": "the codes hold more class information by every measure",
-           "lower": "the codes hold less class information by every measure",
-           "tie": f"all within {largest:.1%}, so these 32 numbers keep about as much class "
-                  "information as the 784 pixels",
-           "split": "at least one measure puts them more than 3 percentage points from the pixels"}
-class_words["tie, mixed signs"] = class_words["tie"] + ", and which one wins depends on the measure"
-print("In this run, codes minus pixels: "
-      + ", ".join(f"{name} {d:+.1%}" for name, d in class_checks.items())
-      + f"; {class_words[consensus(class_checks, tie=0.03)]} (with {n_ref:,} labelled references; "
-      "Appendix F tries 100).")
+print("In this run, codes minus pixels: "  # verdict words: course_utils.verdicts
+      + ", ".join(f"{name} {d:+.1%}" for name, d in class_checks.items()) + "; "
+      + class_information_words(class_checks, tie=0.03, codes="these 32 numbers",
+                                pixels="the 784 pixels")
+      + f" (with {n_ref:,} labelled references; Appendix F tries 100).")
+
+# %%
+# extra code – 4 queries and their 5 nearest in each space, titled "same"/"other" class
 in_reach = query_y[:n_retrieval]
 disagree = per_query["code"] != per_query["pixel"]  # (n,) the two spaces find different shares
 queries = []  # one query from each of 4 easily confused classes, where the two spaces disagree
@@ -1035,13 +1039,20 @@ for c in (0, 2, 4, 6):  # Fashion-MNIST: T-shirt/top, pullover, coat, shirt
     if len(in_class):
         picked = in_class[disagree[in_class]]
         queries.append(int(picked[0] if len(picked) else in_class[0]))
+
+
+def neighbour_titles(query_label, neighbour_labels, space):
+    """Tile titles for one query's 5 neighbours: "code: same", "other", "same", ..."""
+    return [(f"{space}: " if j == 0 else "") + ("same" if label == query_label else "other")
+            for j, label in enumerate(neighbour_labels.tolist())]
+
+
 tiles, tile_titles = [], []
 for q in queries:
     tiles += [x_test[q]] + [x_train[i] for space in ("code", "pixel") for i in neighbours[space][q]]
-    tile_titles += [f"query:\n{data.classes[int(query_y[q])]}"] + [("code: " if j == 0 else "") + ("same" if ref_y[i] == query_y[q]
-                                else "other") for j, i in enumerate(neighbours["code"][q])]
-    tile_titles += [("pixel: " if j == 0 else "") + ("same" if ref_y[i] == query_y[q] else "other")
-                    for j, i in enumerate(neighbours["pixel"][q])]
+    tile_titles += [f"query:\n{data.classes[int(query_y[q])]}"] + [
+        title for space in ("code", "pixel")
+        for title in neighbour_titles(int(query_y[q]), ref_y[neighbours[space][q]], space)]
 display(images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, titles_size=9,
                       title="query | 5 nearest in code space (k = 32) | 5 nearest in pixel space"))
 print(f"{int(disagree[queries].sum())} of the {len(queries)} queries shown are ones where the two "
@@ -1302,7 +1313,7 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # %% [markdown]
 # ## Appendix A: what kills the units in the first steps
 #
-# *Optional; it measures why raw pixels kill units, by changing only the optimizer.*
+# *Optional; it measures why raw pixels kill units: three runs change the optimizer, one the input.*
 #
 # Adam divides each weight's gradient by that gradient's own running size. So its first step
 # moves every weight with a nonzero gradient g by about lr·sign(g), large g or small, as long as
@@ -2490,7 +2501,7 @@ print(f"In this run: the initial rows' grain explains {grain_from_start['dense']
 # >   gap between training and validation error first; where there is no overfitting, neither
 # >   has anything to cure.
 # > - *Reading distances in a 2-D picture of the latent space as distances in the code.* PCA and
-# >   t-SNE plots are shadows; t-SNE in particular does not keep distances between clusters.
+# >   t-SNE plots are shadows of the 32 numbers; measure distances on the codes themselves.
 # > - *Setting the threshold on the test set you report on.* Choose it on validation data.
 # > - *Quoting precision without prevalence.* The same detector has high precision when half the
 # >   images are anomalies and low precision when 1% are.

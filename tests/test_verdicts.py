@@ -11,6 +11,7 @@ from course_utils.verdicts import (
     Comparison,
     auroc_margin,
     auroc_se,
+    class_information_words,
     clearly_above,
     clearly_ahead,
     compare_rates,
@@ -150,3 +151,25 @@ def test_consensus_each_outcome():
     assert consensus({"a": 0.05}, tie=0.1) == "tie"
     with pytest.raises(ValueError, match="at least one measure"):
         consensus({})
+
+
+def test_class_information_words_each_outcome():
+    assert class_information_words({"a": 0.05, "b": 0.04}) == (
+        "the codes hold more class information by every measure"
+    )
+    assert "less class information" in class_information_words({"a": -0.05, "b": -0.04})
+    tie = class_information_words({"a": 0.007, "b": 0.017}, codes="32 numbers", pixels="784 pixels")
+    assert (
+        tie == "all within 1.7%, so 32 numbers keep about as much class information as 784 pixels"
+    )
+    mixed = class_information_words({"a": -0.019, "b": 0.007})
+    assert mixed.startswith("all within 1.9%") and mixed.endswith("depends on the measure")
+    split = class_information_words({"a": 0.05, "b": 0.01})
+    assert (
+        split == "at least one measure puts the codes more than 3 percentage points from the pixels"
+    )
+    assert "more than 10 percentage points" in class_information_words(
+        {"a": 0.2, "b": 0.0}, tie=0.1
+    )
+    with pytest.raises(ValueError, match="at least one measure"):
+        class_information_words({})
