@@ -650,7 +650,8 @@ view.show_static()  # the same figure as a plain image, for readers without a li
 # first $k$ directions (fast mode: a smoke test whose numbers are not results). The learning rate
 # decays from 3e-3 along half a cosine, $\eta_t = \eta_0\,(1 + \cos(\pi t / T))/2$ at step $t$ of
 # $T$ (`CosineDecay`, deep dive 2). **Predict:** which $k$ will
-# show the largest principal angle?
+# show the largest principal angle? (The table's last column, $\lambda_k / \lambda_{k+1}$, is a
+# hint; deep dive 5 explains it.)
 
 # %%
 from course_utils.recorders import WeightSnapshots, log_spaced_steps
