@@ -263,8 +263,8 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$, so the untrained decoder should
 #    output about the mean image.
 #
-# Expect few or no dead encoder units after centring, and a lower error. Appendix R splits that
-# gain between the regained units and the output-bias start (a third model with only change 2).
+# Expect few or no dead encoder units after centring, and a lower error. Both changes can save
+# units: Appendix A runs each one alone for the first steps, Appendix R trains change 2 alone.
 
 # %%
 # extra code – the mean training image: the region most images light up, which centring subtracts
@@ -351,7 +351,8 @@ show = x_test[:10]
 rows_figure({"original": show,
              "PCA-32": pca32.reconstruct(show.flatten(1)).clamp(0, 1),
              "stacked AE-32": predict(dense, show)},
-            title="ten test images and their reconstructions from 32 numbers")
+            title="ten test images and their reconstructions from 32 numbers "
+                  "(PCA row clipped to [0, 1]; the error above is unclipped, Appendix C clips it)")
 
 # %% [markdown]
 # Both reconstructions are blurry: 32 numbers cannot hold every detail.
@@ -437,7 +438,15 @@ two_d_errors = {"tied (w)": ((z[:, None] * d_tied - cloud) ** 2).sum(dim=1).mean
 print("mean squared error per point: " + ", ".join(f"{k} {v:.3f}" for k, v in two_d_errors.items()))
 angle = {name: math.degrees(math.atan2(v[1], v[0])) % 180 for name, v in
          (("w", w), ("Sigma w", S @ w), ("long axis", top))}  # direction of each line, in degrees
-between = min(angle["w"], angle["long axis"]) < angle["Sigma w"] < max(angle["w"], angle["long axis"])
+
+
+def turn(a: float, b: float) -> float:
+    """Signed turn in degrees, in [-90, 90), from the line at angle a to the line at angle b."""
+    return (b - a + 90) % 180 - 90
+
+
+to_sw, to_long = turn(angle["w"], angle["Sigma w"]), turn(angle["w"], angle["long axis"])
+between = to_long != 0 and 0 < to_sw / to_long < 1  # on the short arc from w to the long axis
 ls_better = two_d_errors["least squares"] < two_d_errors["tied (w)"]
 print(f"In this run: Sigma w points at {angle['Sigma w']:.0f} deg, "
       f"{'between' if between else 'not between'} w ({angle['w']:.0f} deg) and the long axis "
@@ -959,7 +968,8 @@ rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all tes
 #
 # **Choosing $k$.** Take the smallest $k$ after which doubling $k$ cuts the validation error by
 # less than 15% (a choice; a stricter target picks a wider code), then, if the codes serve
-# retrieval, check on validation images that its nearest-neighbour rate ties the best. Trying
+# retrieval, check on validation images that its nearest-neighbour rate ties the best (Appendix
+# H repeats this on test images, and a gap near two standard errors can flip the verdict). Trying
 # wider codes does not move this choice. Expect the cut to shrink as $k$ grows: the first code
 # numbers capture the broad shapes all images share.
 
@@ -1313,7 +1323,8 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # %% [markdown]
 # ## Appendix A: what kills the units in the first steps
 #
-# *Optional; it measures why raw pixels kill units: three runs change the optimizer, one the input.*
+# *Optional; it measures why raw pixels kill units: runs that change the optimizer, the input or the
+# output bias's start.*
 #
 # Adam divides each weight's gradient by that gradient's own running size. So its first step
 # moves every weight with a nonzero gradient g by about lr·sign(g), large g or small, as long as
@@ -1339,23 +1350,33 @@ print(f"In this run: {early_and_final} of the {raw_dead[0]} final dead encoder u
          "most deaths happen after the first steps."))
 
 # %% [markdown]
-# The next cell runs the same first 100 steps (fast mode: 40) four times, from the same initial
-# weights and the same batches: Adam at section 1's learning rate, Adam at a tenth of it, SGD with
-# momentum, and the centred model with section 1's Adam. It counts the dead encoder units on the
-# test images.
+# The next cell runs the same first 100 steps (fast mode: 40) six times, from the same initial
+# weights and the same batches: raw pixels with Adam at section 1's learning rate, Adam at a
+# tenth of it and SGD with momentum; then, with section 1's Adam, each of centring's two changes
+# alone (the output bias starting at $\mathrm{logit}(\bar x)$; the input centred, the output
+# bias at its default start) and both (section 1's centred model). It counts the dead encoder
+# units on the test images.
 
 # %%
 first_n = course.pick(full=100, fast=40)  # steps per run
 
 
-def first_steps_run(optimizer: str, lr: float, centred: bool = False, n_steps: int = first_n,
+def first_steps_run(optimizer: str, lr: float, centre_input: bool = False,
+                    bias_start: bool = False, n_steps: int = first_n,
                     checkpoints: tuple[int, ...] = (3, 10, first_n)):
     """Train the dense AE-32 (seed 0) for n_steps by hand on fixed random batches.
 
+    centre_input: encode x - mean image; bias_start: output bias starts at logit(mean image).
     Returns ({step: dead encoder units on the test images}, test squared error per image)."""
     torch.manual_seed(0)  # the initial weights of section 1
-    model = DenseAutoencoder(784, hidden=(128,), n_latent=32,
-                             input_mean=mean_image if centred else None)
+    plain = DenseAutoencoder(784, hidden=(128,), n_latent=32)  # default output bias
+    torch.manual_seed(0)  # the same weights again; input_mean only changes the output bias
+    model = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
+    with torch.no_grad():
+        if not centre_input:
+            model.input_mean.zero_()  # encode subtracts 0: raw pixels in
+        if not bias_start:
+            model.decoder[-1].bias.copy_(plain.decoder[-1].bias)  # the default start
     opt = (torch.optim.Adam(model.parameters(), lr=lr) if optimizer == "Adam"
            else torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
     g = torch.Generator().manual_seed(0)  # the same batches in every run
@@ -1371,23 +1392,35 @@ def first_steps_run(optimizer: str, lr: float, centred: bool = False, n_steps: i
     return dead_at, evaluate(model, x_test)["loss"]
 
 
-optimizer_runs = {"Adam, lr 2e-3": ("Adam", 2e-3, False), "Adam, lr 2e-4": ("Adam", 2e-4, False),
-                  "SGD + momentum, lr 1e-3": ("SGD", 1e-3, False),
-                  "centred, Adam, lr 2e-3": ("Adam", 2e-3, True)}
+optimizer_runs = {"Adam, lr 2e-3": ("Adam", 2e-3), "Adam, lr 2e-4": ("Adam", 2e-4),
+                  "SGD + momentum, lr 1e-3": ("SGD", 1e-3),
+                  "bias start only, Adam": ("Adam", 2e-3, False, True),
+                  "input centring only, Adam": ("Adam", 2e-3, True, False),
+                  "both (centred), Adam": ("Adam", 2e-3, True, True)}
 first_runs = {name: first_steps_run(*args) for name, args in optimizer_runs.items()}
-print(f"{f'run ({first_n} steps)':<25}{f'dead after 3 / 10 / {first_n} steps':>31}{'test error':>12}")
+print(f"{f'run ({first_n} steps)':<27}{f'dead after 3 / 10 / {first_n} steps':>31}{'test error':>12}")
 for name, (dead_at, err) in first_runs.items():
-    print(f"{name:<25}{' / '.join(str(n) for n in dead_at.values()):>31}{err:>12.1f}")
+    print(f"{name:<27}{' / '.join(str(n) for n in dead_at.values()):>31}{err:>12.1f}")
 dead10 = {name: dead_at[10] for name, (dead_at, _) in first_runs.items()}
+dead_last = {name: dead_at[first_n] for name, (dead_at, _) in first_runs.items()}
 print(f"In this run: after 10 steps {dead10['Adam, lr 2e-3']} units are dead with Adam at lr 2e-3, "
       f"{dead10['Adam, lr 2e-4']} at lr 2e-4, {dead10['SGD + momentum, lr 1e-3']} with SGD and "
-      f"{dead10['centred, Adam, lr 2e-3']} in the centred model.")
+      f"{dead10['both (centred), Adam']} in the centred model.")
+raw_last = dead_last["Adam, lr 2e-3"]
+print(f"In this run, after {first_n} steps with Adam at lr 2e-3: raw pixels {raw_last} dead; "
+      + "; ".join(f"{name.removesuffix(', Adam')}: {dead_last[name]} dead ("
+                  + ("fewer" if dead_last[name] < raw_last else "not fewer") + ")"
+                  for name in ("bias start only, Adam", "input centring only, Adam",
+                               "both (centred), Adam")) + ".")
 
 # %% [markdown]
 # Compare the rows with the mechanism. Adam's step size is set by lr, not by the gradient, so
 # a tenth of the learning rate gives steps ten times smaller. SGD gives small steps to weights
-# with small gradients. Centring removes the shared shift (measured here with Adam only). The test
-# error (squared error per image) shows how far each run got in those steps.
+# with small gradients. Centring the input removes the shared shift (measured here with Adam
+# only). The output-bias start acts on the other side: an untrained decoder that outputs about
+# 0.5 everywhere on mostly black images sends every hidden unit a gradient of one sign, and
+# starting at the mean image takes that shared push away. The last three rows separate the two
+# changes. The test error (squared error per image) shows how far each run got in those steps.
 
 # %% [markdown]
 # ## Appendix B: how sure are the verdicts? Seeds, test images, bootstrap
@@ -1929,7 +1962,8 @@ rows_figure(traversal_rows, title="test image 0's code, one unit varied (5th to 
 #
 # *Takeaway: verdicts (a) to (c) below rank the code sizes by class information only where the
 # differences beat their standard errors; the longer run measures how much of the error ratios
-# is a matter of budget.*
+# is a matter of budget.* Verdict (a) uses the test images, section 4's check the validation
+# images: where a gap sits near two standard errors, the two can disagree.
 
 # %%
 tied_with_best = [k for k in sweep_sizes
@@ -2654,7 +2688,8 @@ print(f"tied model: the decoder reads the encoder's tensor itself: "
 # **The output-bias start alone (section 1).** Centring made two changes at once, which cannot
 # say which one helped. This model keeps only the second: its output bias starts at
 # $\mathrm{logit}(\bar x)$, but the encoder sees raw pixels. Seed, steps and learning rate stay
-# the same.
+# the same. It splits centring's gain into what the bias start alone does and what adding the
+# input centring to it adds, for dead units and for error (Appendix A runs the input change alone).
 
 # %%
 torch.manual_seed(0)  # the third model: the output-bias start only, raw pixels in
@@ -2672,7 +2707,9 @@ for name, dead, mse in (("raw pixels", raw_dead, raw_mse),
     print(f"{name:<22}{dead[0]:>12} of 128{dead[1]:>12} of 128{mse:>20.5f}")
 bias_share = (raw_mse - bias_only_mse) / (raw_mse - dense_mse) if raw_mse != dense_mse else 0.0
 print(f"In this run: the output-bias start alone got {bias_share:.0%} of centring's change in "
-      f"test error.")
+      f"test error; it left {bias_only_dead[0]} of the raw model's {raw_dead[0]} dead encoder units "
+      f"dead (" + ("fewer" if bias_only_dead[0] < raw_dead[0] else "not fewer") + f"), and adding "
+      f"the input centring left {centred_dead[0]}.")
 
 # %% [markdown]
 # **Nearest neighbours per class (section 3).** The rate of section 3's test, class by class, best
