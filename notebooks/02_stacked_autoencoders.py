@@ -1418,8 +1418,8 @@ print(f"In this run, after {first_n} steps with Adam at lr 2e-3: raw pixels {raw
 # a tenth of the learning rate gives steps ten times smaller. SGD gives small steps to weights
 # with small gradients. Centring the input removes the shared shift (measured here with Adam
 # only). The output-bias start acts on the other side: an untrained decoder that outputs about
-# 0.5 everywhere on mostly black images sends every hidden unit a gradient of one sign, and
-# starting at the mean image takes that shared push away. The last three rows separate the two
+# 0.5 everywhere on mostly black images pushes many hidden units the same way on most images, and
+# starting at the mean image takes much of that shared push away. The last three rows separate the two
 # changes. The test error (squared error per image) shows how far each run got in those steps.
 
 # %% [markdown]

@@ -383,7 +383,7 @@ print(f"buffers, not parameters: {n_running} running averages (a mean and a vari
 # **Each model gets its own learning rate**, chosen on the validation images from 1.2e-2, 2.4e-2
 # and 4.8e-2 (a winner at an edge is printed as "unbracketed"): 12-48 times Adam's default of
 # 1e-3, since each run is short, warmed up and decayed; a line says whether the dense AE's 4.8e-2
-# run diverged. The upsampling twin does over
+# run failed, and how (blew up, or collapsed to one output for every image). The upsampling twin does over
 # twice the multiply-adds of a transposed step, so it borrows its sibling's rate and trains **half the steps**, next
 # to a copy of the conv AE trained for the same half. Lesson 02 trained the dense AE about three
 # times as long, so compare numbers within this lesson only.
@@ -465,14 +465,24 @@ print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps
       f"epoch ({course.mode} mode)")
 
 # %%
-name = "dense AE"  # three runs, about 1/6 of a conv run's time each
+name = "dense AE"  # three runs, each a fraction of a conv run's time
 models[name], histories[name], curves[name], chosen_lr[name] = search_rates(name, builds[name], rates)
 top_loss = {lr: run[1]["valid_loss"][-1] for lr, run in searched[name].items()}  # lr -> final validation loss
-top_hist = searched[name][max(rates)][1]
+top_model, top_hist = searched[name][max(rates)][:2]
+flat_valid = x_valid.flatten(1)  # (N, 784)
+mean_image_loss = (flat_valid - mean_image.reshape(1, -1)).square().sum(dim=1).mean().item()  # always the mean image
+with torch.no_grad():
+    spread = top_model(x_curve).flatten(1).std(dim=0).mean().item()  # how much its output changes between images
+data_spread = x_curve.flatten(1).std(dim=0).mean().item()  # how much the images themselves change
+failed = top_loss[max(rates)] > 2 * min(top_loss.values())
+collapsed = failed and spread < 0.1 * data_spread
+blew_up = failed and not collapsed and top_hist["train_loss"][-1] > top_hist["train_loss"][0]
 print(f"In this run: the dense AE at {max(rates):g} ended at {top_loss[max(rates)] / min(top_loss.values()):.1f} x "
-      f"the best validation loss, training loss {top_hist['train_loss'][0]:.1f} -> {top_hist['train_loss'][-1]:.1f}: "
-      + ("it diverged (far above the best, training loss rising)." if top_loss[max(rates)] > 2 * min(top_loss.values())
-         and top_hist["train_loss"][-1] > top_hist["train_loss"][0] else "it did not diverge."))
+      f"the best validation loss ({top_loss[max(rates)]:.2f}; the mean training image for every input scores "
+      f"{mean_image_loss:.2f}); its output varies by {spread:.4f} between images, the images by {data_spread:.3f}: "
+      + ("it collapsed to one output for every image (its ReLU units died, the failure Appendix E studies), "
+         "not a blow-up." if collapsed else "it blew up (far above the best, training loss rising)." if blew_up
+         else "it failed without collapsing or blowing up." if failed else "it did not fail."))
 
 # %%
 name = "conv AE (transpose)"  # three runs: the lesson's largest cost
@@ -651,7 +661,7 @@ print(f"In this run, at equal steps ({up_steps:,} each, rate {lr_conv:g}): the u
 
 # %% [markdown]
 # These verdicts hold for one seed at equal steps; Appendix A adds a second seed and BatchNorm,
-# Appendix D gives the dense AE at most the conv AE's time.
+# Appendix D gives the dense AE about the conv AE's time.
 
 # %%
 from course_utils.plots import rows_figure
@@ -749,7 +759,7 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
 # Now the test. The cell moves up to 2,000 test images 1, 2, 3, 4 and 8 pixels to the right, with
 # black fill (`shift_images`: pixels leave the frame) and circularly (`torch.roll`: they wrap
 # round), and measures each model's error. 4 pixels is one code cell of the fully conv AE, where
-# its code map moves exactly (last line above), so if falling between code cells hurt it, 4 px
+# its code map moves exactly (the "equivariant" line above), so if falling between code cells hurt it, 4 px
 # would hurt less than 1-3 px.
 
 # %%
@@ -1561,8 +1571,8 @@ fig
 # ## Appendix D: the dense AE at the conv AE's time
 #
 # Optional: equal steps is not equal compute, since a conv step takes more time. The next cell
-# trains the dense AE once more for at most the conv AE's measured wall-clock time
-# (`time.perf_counter` in `fit`, so a busy machine counts too): the ratio of the two models'
+# trains the dense AE once more for about the conv AE's measured wall-clock time
+# (`time.perf_counter` in `fit`, so a busy machine counts too), forecast before the run: the ratio of the two models'
 # median seconds per epoch (training plus validation) sets the dense AE's epochs, at most 4 times
 # the conv AE's (a cap that can bind), and the run happens only if it costs no more than one
 # BatchNorm run. The printed percentage is the share of the conv AE's seconds the run really
