@@ -32,7 +32,7 @@ import nbformat
 from course_admin.headless import HeadlessClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-WHAT_IT_TRAINS = {  # lesson number -> the models it trains (the README's column)
+WHAT_IT_TRAINS = {  # row key (see row_key) -> the models it trains (the README's column)
     "00": "a 784-10-784 linear AE (TinyAE) for 1,000 steps (tour, data, quiz)",
     "01": "PCA, 7 linear AEs (k = 2, 10, 32; k = 10 at 2 more seeds and twice more at constant "
     "rates), 3 toy linear AEs (and constant-rate and full-batch controls), a curve AE, a "
@@ -134,8 +134,22 @@ def execute_notebook(
     return Run(path.stem, mode, round(time.perf_counter() - start, 1), round(peak), error)
 
 
+def row_key(stem: str) -> str:
+    """The WHAT_IT_TRAINS key of a notebook: "02" for a lesson, "02 lab" for its lab notebook.
+
+    >>> row_key("02_stacked_autoencoders_lab")
+    '02 lab'
+    """
+    return f"{stem[:2]} lab" if is_lab(stem) else stem[:2]
+
+
+def is_lab(stem: str) -> bool:
+    """A lab notebook (``NN_topic_lab``): the optional experiments behind lesson NN, no quiz."""
+    return stem.endswith("_lab")
+
+
 def lessons(folder: Path = NOTEBOOKS) -> list[Path]:
-    """Every lesson notebook ``NN_*.ipynb``, in order."""
+    """Every lesson notebook ``NN_*.ipynb`` (labs included, each after its lesson), in order."""
     return sorted(p for p in folder.glob("*.ipynb") if re.match(r"\d\d_", p.name))
 
 
@@ -167,8 +181,9 @@ def format_table(runs: list[Run], what: dict[str, str] = WHAT_IT_TRAINS) -> str:
     for lesson in sorted(by_lesson):
         modes = by_lesson[lesson]
         peak = max(r.peak_mb for rs in modes.values() for r in rs)
-        lines.append(f"| {lesson} | {what.get(lesson[:2], '')} | {cell(modes.get('full'), 'full')} "
-                     f"| {cell(modes.get('fast'), 'fast')} | {peak / 1024:.1f} GB |")  # fmt: skip
+        full_cell, fast_cell = cell(modes.get("full"), "full"), cell(modes.get("fast"), "fast")
+        lines.append(f"| {lesson} | {what.get(row_key(lesson), '')} | {full_cell} | {fast_cell} "
+                     f"| {peak / 1024:.1f} GB |")  # fmt: skip
     full = f"**{totals['full'] / 60:.1f}**" if "full" in totals else "-"
     fast = f"**{totals['fast']:.0f}**" if "fast" in totals else "-"
     lines.append(f"| **all** | | {full} | {fast} | |")  # failed lessons are not counted

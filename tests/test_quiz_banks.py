@@ -424,7 +424,7 @@ def test_every_notebook_has_a_bank_and_ends_with_its_quiz():
     """
     problems = []
     notebooks = sorted((REPO / "notebooks").glob("*.ipynb"))
-    for path in notebooks:
+    for path in [p for p in notebooks if not p.stem.endswith("_lab")]:  # labs: next test
         if not (quiz_dir() / f"{path.stem}.yaml").is_file():
             problems.append(f"{path.name}: no bank quizzes/{path.stem}.yaml")
             continue
@@ -437,3 +437,21 @@ def test_every_notebook_has_a_bank_and_ends_with_its_quiz():
         elif "from course_utils.quiz import show_quiz" not in last.source:
             problems.append(f"{path.name}: the quiz cell must import show_quiz")
     assert not problems, "\n".join(problems)
+
+
+LABS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*_lab.ipynb"))
+
+
+@pytest.mark.parametrize("lab", LABS, ids=lambda p: p.stem)
+def test_a_lab_notebook_belongs_to_its_lesson_links_both_ways_and_has_no_quiz(lab):
+    """A lab (``NN_topic_lab``) holds a lesson's optional experiments: the lesson links to it,
+    it links back to the lesson, and the quiz stays in the lesson (its last code cell)."""
+    lesson = lab.with_name(lab.name.replace("_lab.ipynb", ".ipynb"))
+    assert lesson.is_file(), f"{lab.name}: no lesson {lesson.name} beside it"
+    lesson_text = "".join(c.source for c in nbformat.read(lesson, as_version=4).cells
+                          if c.cell_type == "markdown")  # fmt: skip
+    lab_cells = nbformat.read(lab, as_version=4).cells
+    lab_text = "".join(c.source for c in lab_cells if c.cell_type == "markdown")
+    assert f"({lab.name})" in lesson_text, f"{lesson.name} never links to ({lab.name})"
+    assert f"({lesson.name})" in lab_text, f"{lab.name} never links back to ({lesson.name})"
+    assert not any("show_quiz(" in c.source for c in lab_cells if c.cell_type == "code")

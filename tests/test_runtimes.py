@@ -22,6 +22,14 @@ def test_format_table_columns_slowest_run_and_totals():
     assert lines[4] == "| **all** | | **2.0** | **8** | |"
 
 
+def test_a_lab_notebook_has_its_own_row_and_description():
+    runs = [Run("02_x", "full", 60.0, 900), Run("02_x_lab", "full", 120.0, 900)]
+    lines = format_table(runs, {"02": "dense AEs", "02 lab": "appendix runs"}).splitlines()
+    assert lines[2] == "| 02_x | dense AEs | 1.0 | - | 0.9 GB |"
+    assert lines[3] == "| 02_x_lab | appendix runs | 2.0 | - | 0.9 GB |"
+    assert lines[4] == "| **all** | | **3.0** | - | |"
+
+
 def test_format_table_marks_failures():
     table = format_table([Run("03_c", "fast", 60.0, 100, error="CellTimeoutError: ...")], {})
     assert "| 03_c |  | - | failed | 0.1 GB |" in table
