@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import warnings
 
 import pytest
 from e2e_helpers import CHROMIUM, CHROMIUM_FLAGS, LEARNER, ROOT, start_server, stop_server
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.e2e
 ARTEFACTS = ROOT / "tests" / "artefacts" / "e2e"
 LESSON = "06_variational_autoencoders"
 RUN_ALL_TIMEOUT_MS = 420_000  # fast mode: lesson 06 takes 1-4 min on 2 (busy) cores
+FIRST_TRY_MS = 300_000  # a Run All that has not ended by then stalled (seen once in CI)
 STEP_MS = 30_000  # one kernel round trip (a slider redraw, a Submit)
 
 
@@ -137,7 +139,51 @@ def _errors(panel) -> str:
     return "\n".join(panel.locator(stderr).all_inner_texts())
 
 
-def _wait_run_all(page, panel, panel_id: str) -> None:
+def _run_state(page, panel_id: str, server) -> str:
+    """What a stalled Run All looks like: the kernel's status, the cells still queued or running
+    (index and first line), and the end of the server's log."""
+    state = page.evaluate(
+        """id => {
+            const p = document.getElementById(id);
+            const ind = p.querySelector('.jp-Notebook-ExecutionIndicator');
+            const cells = [...p.querySelectorAll('.jp-CodeCell')].map((c, i) => [i,
+                (c.querySelector('.jp-InputPrompt') || {}).textContent || '',
+                ((c.querySelector('.jp-InputArea-editor') || {}).textContent || '').slice(0, 80)]);
+            return {status: ind && ind.getAttribute('data-status'),
+                    busy: cells.filter(([i, prompt]) => prompt.includes('*'))};
+        }""",
+        panel_id,
+    )
+    log = server.log.read_text(errors="replace").splitlines()[-15:]
+    return f"kernel {state['status']}; cells queued or running: {state['busy'][:5]}; " + (
+        "server log ends:\n" + "\n".join(log)
+    )
+
+
+def _run_all_as_a_student(page, panel, panel_id: str, server) -> None:
+    """Run All and wait. If it stalls (no end after FIRST_TRY_MS), say what stalled (a warning in
+    the test summary and a screenshot), then do what a student does: restart the kernel and run
+    all again; a second stall fails the test with the same report."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    _command(page, "notebook:run-all-cells")
+    try:
+        _wait_run_all(page, panel, panel_id, FIRST_TRY_MS)
+        return
+    except PlaywrightTimeoutError:
+        report = _run_state(page, panel_id, server)
+    _shot(page, "02_lesson06_stalled")
+    warnings.warn(f"Run All of {LESSON} did not end in {FIRST_TRY_MS // 1000} s ({report}); "
+                  "restarting the kernel and running all again", stacklevel=1)  # fmt: skip
+    _command(page, "notebook:restart-run-all")
+    page.locator(".jp-Dialog .jp-mod-accept").click()  # Lab asks "Restart Kernel?": Restart
+    try:
+        _wait_run_all(page, panel, panel_id, RUN_ALL_TIMEOUT_MS)
+    except PlaywrightTimeoutError:
+        pytest.fail(f"Run All stalled twice: {_run_state(page, panel_id, server)}")
+
+
+def _wait_run_all(page, panel, panel_id: str, timeout_ms: int = RUN_ALL_TIMEOUT_MS) -> None:
     """Run All was issued: wait until no prompt is queued/running and the kernel is idle."""
     page.wait_for_function(
         """id => {
@@ -149,7 +195,7 @@ def _wait_run_all(page, panel, panel_id: str) -> None:
                    && /\\[\\d+\\]/.test(prompts[0]);
         }""",
         arg=panel_id,
-        timeout=RUN_ALL_TIMEOUT_MS,
+        timeout=timeout_ms,
     )
     prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
     not_run = [i for i, t in enumerate(prompts) if not re.search(r"\[\d+\]", t)]
@@ -162,8 +208,7 @@ def lesson(lab):
     server, page = lab
     panel, panel_id = _open(page, server, f"notebooks/{LESSON}.ipynb")
     _shot(page, "01_lesson06_opened")
-    _command(page, "notebook:run-all-cells")
-    _wait_run_all(page, panel, panel_id)
+    _run_all_as_a_student(page, panel, panel_id, server)
     _shot(page, "02_lesson06_after_run_all")
     return page, panel
 
