@@ -23,7 +23,7 @@ module               what it holds                                     first use
 ``losses``           the loss convention; SSE, BCE, Gaussian, KL       lesson 01
 ``train``            ``fit`` (one loop) and ``predict`` (one eval)     lesson 01
 ``schedules``        learning-rate schedules as ``fit`` callbacks      lesson 01
-``recorders``        ``fit`` callbacks that copy weights as it trains  lesson 01
+``recorders``        ``fit`` callbacks that copy weights as it trains  01 lab
 ``plots``            figures: image grids, curves, codes, diagrams     lesson 00
 ``widgets``          ``FigureView``: sliders over plain functions      lesson 00
 ``quiz``             the bilingual auto-graded quizzes (``show_quiz``) lesson 00

@@ -208,7 +208,7 @@ def clearly_kept_directions(eigenvalues: Tensor, k: int, ratio: float = 1.2) -> 
     largest first, K > k). Swapping one of them for a direction outside the top k costs at
     least (ratio - 1) * eigenvalue_(k+1) of error per image, so a model exactly at PCA's error
     must contain them; a model merely NEAR PCA's error may not (the cost can be small), which is
-    why lesson 01 measures containment with angles.
+    why lesson 01's lab (deep dives 3, 5, 9) measures containment with angles.
     """
     if not 0 < k < len(eigenvalues):
         raise ValueError(
@@ -300,7 +300,7 @@ def rotation_figure(cases: dict, theta_deg: float) -> Figure:
 
 
 def rotation_view(cases: dict, theta_deg: float = 30.0) -> FigureView:
-    """Lesson 01: a slider for the turn angle theta of ``rotation_figure``."""
+    """Lesson 01's lab, deep dive 5: a slider for the turn angle theta of ``rotation_figure``."""
     slider = widgets.FloatSlider(
         value=theta_deg,
         min=0.0,

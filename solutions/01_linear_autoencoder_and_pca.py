@@ -289,9 +289,10 @@ print("decoder columns against PCA's directions (the arbitrary basis):",
 # Data in 3-D have variances $\lambda_1 = 9$, $\lambda_2 = 4$ and $\lambda_3 = 1$ along their
 # principal directions $v_1, v_2, v_3$. PCA with $k = 2$ keeps the plane of $v_1$ and $v_2$.
 # Now turn the kept plane: replace $v_2$ by $v_2$ turned $\theta = 30°$ towards $v_3$ (keep
-# $v_1$). By how much does the squared error per point rise? Work it out on paper (lesson 01, deep dive 5: "why nearly
-# equal eigenvalues allow large angles"), write it into `predicted_extra_error`, run the check,
-# and only then run the cell that measures it.
+# $v_1$). By how much does the squared error per point rise? Work it out on paper (lesson 01,
+# section 6: "why nearly equal eigenvalues allow large angles"; deep dive 5 of the
+# [lab](../notebooks/01_linear_autoencoder_and_pca_lab.ipynb) checks the formula on images), write
+# it into `predicted_extra_error`, run the check, and only then run the cell that measures it.
 
 # %% nbgrader={"grade": false, "grade_id": "predict_turn_cost", "locked": false, "schema_version": 3, "solution": true}
 # Task predict_turn_cost
