@@ -514,7 +514,7 @@ for step, (before, after) in steps_taken.items():
     print(f"    {step.split(':')[0]}: fall " + ", ".join(f"{d:+.5f}" for d in diffs))
 
 # %% [markdown]
-# ### Details behind a main-path line
+# ### The steps of section A's chain, as z
 #
 # Each step of section A's chain at seed 0, as $z$: the mean change divided by its standard
 # error, image by image on the test images ($|z| \le 2$ is "within the test-image noise").
