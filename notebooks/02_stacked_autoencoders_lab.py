@@ -1026,7 +1026,7 @@ print(f"In this run: the AE codes' rates form a "
 
 # %% [markdown]
 # The codes' nearest neighbours share the class far above chance (about 10%), but so do raw
-# pixels (section 3): the yardstick is the pixels' rate, the grey line of the figure. Trust the
+# pixels (section 3): the yardstick is the pixels' rate, the grey line of section 4's figure. Trust the
 # $k = 32$ comparison with the pixels (a size chosen before looking) over the best-of-four one of
 # verdict (b): picking the highest of four noisy rates favours one that happened to come out
 # high (a "winner's curse"). At $k = 2$ the curved code has the most to gain over 2 principal
