@@ -1228,7 +1228,39 @@ names = (digits.name, "anomaly")
 threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 
 # %% [markdown]
-# The image rows show anomalies caught, false alarms and anomalies missed. If the missed ones are
+# Where does the error come from? For one test image of each outcome at this threshold, the
+# figure shows the input, the digit autoencoder's reconstruction and the absolute difference
+# (bright = a large error). Each is the image with the median error of its outcome; the outcome
+# comes from its set and its error, as printed.
+
+# %%
+# extra code – one test image per outcome at the validation threshold: input, reconstruction, |error|
+outcomes = {  # outcome -> (its test set, that set's errors, True where the outcome happened)
+    "digit, passed": (normal_x, err_normal, err_normal < t95),
+    "false alarm": (normal_x, err_normal, err_normal >= t95),
+    "anomaly, caught": (ood_x, err_ood, err_ood >= t95),
+    "anomaly, missed": (ood_x, err_ood, err_ood < t95),
+}
+picked, column_titles = [], []
+for outcome, (images, errors, happened) in outcomes.items():
+    members = happened.nonzero()[:, 0]  # indices of this outcome's test images
+    print(f"{outcome:<16} {len(members):>6,} test images" + ("" if len(members) else ": none to show"))
+    if len(members):
+        i = int(members[(errors[members] - errors[members].median()).abs().argmin()])  # median error
+        picked.append(images[i])
+        column_titles.append(f"{outcome}\nerror {errors[i]:.4f}")
+x_picked = torch.stack(picked)  # (n_outcomes, 1, 28, 28)
+x_rebuilt = predict(digit_ae, x_picked)
+fig = rows_figure({"input": x_picked, "reconstruction": x_rebuilt,
+                   "|error|": (x_picked - x_rebuilt).abs()}, size=1.5,
+                  title=f"one test image per outcome at the threshold {t95:.4f}")
+for ax, column_title in zip(fig.axes[:len(column_titles)], column_titles, strict=True):  # top row
+    ax.set_title(column_title, fontsize=8)
+fig
+
+# %% [markdown]
+# The threshold figure's image rows show anomalies caught, false alarms and anomalies
+# missed. If the missed ones are
 # dimmer than the caught ones (printed above), low-ink images hide among the digits: a brightness
 # confound, which the lab tests.
 #
