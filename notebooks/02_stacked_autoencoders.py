@@ -41,8 +41,7 @@
 # 4. The bottleneck sweep: code sizes 2 to 64, and a rule to choose one (about 1.5 min).
 # 5. Anomaly detection: AUROC against two baselines (about 2.5 min).
 #
-# **Core path:** these five sections and the Summary, about 14 minutes. An optional lab notebook
-# (linked at the end) takes each section further.
+# **Core path:** these five sections and the Summary, about 14 minutes.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -132,8 +131,8 @@ hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (78
 # %% [markdown]
 # **Training budget.** We fix the number of optimizer **steps** (mini-batches), not epochs. The loss
 # is the squared error **per image** (summed over 784 pixels); `fit` records one row of history per
-# epoch. (A hand-written loop that prints its epoch summary after the epoch loop instead of
-# inside it runs that line once: one row. The `assert` under the cell checks the count.)
+# epoch. (A loop that prints its epoch summary after the epoch loop, not inside it, prints one
+# row; the `assert` below checks the count.)
 
 # %%
 import copy
@@ -263,8 +262,7 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$, so the untrained decoder should
 #    output about the mean image.
 #
-# Expect few or no dead encoder units after centring, and a lower error. Both changes can save
-# units; the lab measures each one alone.
+# Expect few or no dead encoder units after centring, and a lower error.
 
 # %%
 # extra code – the mean training image: the region most images light up, which centring subtracts
@@ -531,10 +529,9 @@ for name, p in tied_hand.named_parameters():
 print(f"{count_parameters(tied_hand):,} parameters (the dense AE: {count_parameters(dense):,})")
 
 # %% [markdown]
-# Six parameter tensors: the encoder's two layers and the two decoder biases. In training, autograd adds
-# up the gradients of both uses of a shared weight: its gradient is their sum. A copy, e.g.
-# `nn.Parameter(self.enc1.weight.detach().clone())`, would be a second tensor that the optimizer
-# updates on its own, so the two drift apart after the first step (the lab checks both).
+# Six parameter tensors: the encoder's two layers and the two decoder biases. Autograd adds up the
+# gradients of a shared weight's two uses. A `.clone()` copy would be a second tensor, updated
+# on its own: the two drift apart after the first step (the lab checks both).
 
 # %% [markdown]
 # `TiedAutoencoder` in `course_utils.models` is the same construction for any number of hidden
@@ -1227,14 +1224,9 @@ print(f"mean intensity: missed anomalies {bright_ood[missed].mean():.3f}, caught
 names = (digits.name, "anomaly")
 threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
 
-# %% [markdown]
-# Where does the error come from? For one test image of each outcome at this threshold, the
-# figure shows the input, the digit autoencoder's reconstruction and the absolute difference
-# (bright = a large error). Each is the image with the median error of its outcome; the outcome
-# comes from its set and its error, as printed.
-
 # %%
-# extra code – one test image per outcome at the validation threshold: input, reconstruction, |error|
+# extra code – one test image per outcome at the validation threshold (the one with its outcome's
+# median error): input, reconstruction and |error| (bright = a large error)
 outcomes = {  # outcome -> (its test set, that set's errors, True where the outcome happened)
     "digit, passed": (normal_x, err_normal, err_normal < t95),
     "false alarm": (normal_x, err_normal, err_normal >= t95),
@@ -1259,8 +1251,7 @@ for ax, column_title in zip(fig.axes[:len(column_titles)], column_titles, strict
 fig
 
 # %% [markdown]
-# The threshold figure's image rows show anomalies caught, false alarms and anomalies
-# missed. If the missed ones are
+# If the missed anomalies are
 # dimmer than the caught ones (printed above), low-ink images hide among the digits: a brightness
 # confound, which the lab tests.
 #
@@ -1357,29 +1348,25 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # %% [markdown]
 # ## Going further: the lab
 #
-# The optional [lab notebook](02_stacked_autoencoders_lab.ipynb) rebuilds this lesson's models and
-# takes each question further, one section each:
-# - A. What kills the units in the first steps: the optimizer, its learning rate, or one of
-#   centring's two changes?
-# - B. How sure are the verdicts? The noise margin tested on simulated runs, and the standard
-#   errors behind sections 3 to 5.
-# - C. Is the gain over PCA the hidden ReLUs or the output sigmoid? A twin without ReLUs.
-# - D. What does a ReLU on the code cost, in dead units and in error?
-# - E. Greedy layer-by-layer training against end-to-end training, at the same steps.
-# - F. With only 100 or 1,000 labels, do the codes help? Nearest neighbours and fine-tuning.
-# - G. What does the decoder make of codes between and around real ones? A latent traversal.
-# - H. Which code sizes tie on class information, and what do twice the steps change?
-# - I. A deeper stack against this one, at two budgets.
-# - J. Is the anomaly score brightness in disguise? Correlations and brightness-matched sets.
-# - K. The reverse direction: train on clothes, detect digits.
-# - L. The hardest case: a digit class the model never saw.
-# - M. Where the epoch summary of a hand-written loop belongs.
-# - N. How much of the trained filters' fine grain is their random start?
-# - O. Common mistakes, each with the section that measures it.
-# - P. When is the transpose the least-squares decoder of a linear encoder?
-# - Q. The copy mistake, and the gradient of a shared weight.
-# - R. Details: the output-bias start alone, per-class rates, the probe's steps, the sweep on
-#   1,000 images, the false-alarm rate at 95% recall.
+# The optional [lab notebook](02_stacked_autoencoders_lab.ipynb) asks, one section each:
+# - A. What kills the units in the first steps?
+# - B. How sure are the verdicts?
+# - C. Hidden ReLUs or output sigmoid: which earns the gain over PCA?
+# - D. What does a ReLU on the code cost?
+# - E. Greedy layer-by-layer training against end to end.
+# - F. Do the codes help with only 100 or 1,000 labels?
+# - G. What does the decoder make of codes between real ones?
+# - H. Class information per code size; twice the steps.
+# - I. A deeper stack, at two budgets.
+# - J. Is the anomaly score brightness in disguise?
+# - K. Train on clothes, detect digits.
+# - L. A digit class the model never saw.
+# - M. Where a loop's epoch summary belongs.
+# - N. How much of the filters' grain is their random start?
+# - O. Common mistakes.
+# - P. When is the transpose the least-squares decoder?
+# - Q. The copy mistake; a shared weight's gradient.
+# - R. Five details behind sections 1, 3, 4 and 5.
 
 # %% [markdown]
 # [Exercise 02](../exercises/02_stacked_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/02_stacked_autoencoders.ipynb)
