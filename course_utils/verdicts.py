@@ -18,7 +18,8 @@ Each function turns numbers measured in a run into one yardstick; the lesson pri
   consensus out for codes against pixels.
 
 A difference counts as real when it is more than two standard errors (``Comparison.word``).
-Appendix B of lesson 02 derives the margin and checks it on simulated runs.
+Section B of the lab of lesson 02 (02_stacked_autoencoders_lab) derives the margin and checks it
+on simulated runs.
 """
 
 from __future__ import annotations
