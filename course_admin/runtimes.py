@@ -34,17 +34,24 @@ from course_admin.headless import HeadlessClient
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 WHAT_IT_TRAINS = {  # row key (see row_key) -> the models it trains (the README's column)
     "00": "a 784-10-784 linear AE (TinyAE) for 1,000 steps (tour, data, quiz)",
-    "01": "PCA, 7 linear AEs (k = 2, 10, 32; k = 10 at 2 more seeds and twice more at constant "
-    "rates), 3 toy linear AEs (and constant-rate and full-batch controls), a curve AE, a "
-    "nonlinear AE",
-    "02": "dense (raw pixels and centred, 3 seeds), a twin without ReLUs, ReLU-code and tied "
-    "stacked AEs, a greedy layer-wise stack, a bottleneck sweep (k = 2, 8, 32, 64), a deeper "
-    "stack (both depths continued to twice the steps), 2 digit AEs (one without a class)",
-    "03": "every run with a 100-step rate warm-up: a dense AE, a centred conv AE and the same with "
-    "BatchNorm, each at 3 starting rates; an upsampling conv AE and a copy of the conv AE at "
-    "half the steps; the dense and conv AEs again at 1 more seed; the dense AE again for at "
-    "most the conv AE's wall-clock time; the conv AE once without warm-up; an uncentred conv "
-    "AE, a fully conv AE, a global-average-pooled conv AE (an LSTM AE timed, not trained)",
+    "01": "PCA, 3 linear AEs (k = 2, 10, 32), 2 toy linear AEs (a loop by hand and `fit`), a "
+    "curve AE, a nonlinear AE",
+    "01 lab": "PCA, 7 linear AEs (k = 2, 10, 32 with weight copies; k = 10 at 2 more seeds and "
+    "twice more at constant rates), 5 toy linear AEs (the lesson's, cosine, constant-rate and "
+    "full-batch controls, L2-penalised)",
+    "02": "a dense AE-32 (raw pixels and centred, 3 seeds), a tied AE, both again on 1,000 images, "
+    "a bottleneck sweep (k = 2, 8, 32, 64), a digit AE",
+    "02 lab": "the lesson's models again, a twin without ReLUs, a ReLU-code AE, a greedy stack, "
+    "the k = 32 AE and a deeper stack continued to twice the steps, an output-bias-only AE, a "
+    "1,000-image sweep, a digit AE without one class, 100-step dead-unit runs, few-label "
+    "classifiers",
+    "03": "every run with a 100-step rate warm-up: a dense AE and a centred conv AE, each at 3 "
+    "starting rates; an upsampling conv AE, a copy of the conv AE and a fully conv AE at half "
+    "the steps",
+    "03 lab": "the lesson's dense and conv AEs (3 rates each), upsampling AE and half-length copy; "
+    "the conv AE with BatchNorm at 3 rates; the dense and conv AEs at 1 more seed; the dense AE "
+    "for about the conv AE's wall-clock time; the conv AE without warm-up; an uncentred and a "
+    "global-average-pooled conv AE (an LSTM AE timed, not trained)",
     "04": "a plain denoising AE and the same net as a clean AE (about 2,000 steps each), a weight-"
     "matched skip-path DAE (3 noise kinds), a 2-D toy DAE",
     "05": "sparse AEs (none, L1 x3, KL x3), 2 top-k AEs (one with a k schedule), a contractive AE",

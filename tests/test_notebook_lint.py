@@ -381,7 +381,9 @@ def test_an_if_whose_only_line_was_a_magic_is_a_syntax_error():
 
 
 def test_every_lesson_and_solution_twin_is_checked():
-    assert len(VALID_PY_TWINS) == 15, VALID_PY_TWINS  # 8 lessons and 7 solutions
+    labs = [n for n in VALID_PY_TWINS if n.endswith("_lab")]
+    assert len(labs) == 3, labs  # the labs of lessons 01-03
+    assert len(VALID_PY_TWINS) == 18, VALID_PY_TWINS  # 8 lessons, 3 labs and 7 solutions
 
 
 # -------------------------------------- 5. a figure made mid-cell and thrown away (issue r32 M1)
