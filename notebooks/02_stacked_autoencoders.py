@@ -218,7 +218,7 @@ fig
 # %%
 from course_utils.losses import mse_per_pixel
 from course_utils.models import dead_units
-from course_utils.train import predict
+from course_utils.train import evaluate, predict
 
 dense = dense.cpu()
 
@@ -252,8 +252,55 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
 # middle of the frame. A unit whose weights there turn negative gets $w_j \cdot x + b_j < 0$ for
 # every image at once. Decoder units read the code, which keeps
-# changing, so they can come back.
+# changing, so they can come back. Step size matters too: Adam's first steps move every weight
+# with a gradient by about the learning rate, whatever the gradient's size.
 #
+# The next cell reruns the first 100 steps (fast mode: 20) with smaller steps: Adam at a tenth of
+# the rate, SGD with momentum at two rates, each with the test error it reached (fewer deaths could
+# just mean less progress).
+
+# %%
+def first_steps_dead(make_optimizer, n_steps: int) -> tuple[int, float]:
+    """Train the raw-pixel dense AE-32 (seed 0) for n_steps on fixed random batches of x_train.
+
+    make_optimizer: parameters -> a torch optimizer. Returns (dead encoder units on the test
+    images, test squared error per image)."""
+    torch.manual_seed(0)  # section 1's initial weights
+    model = DenseAutoencoder(784, hidden=(128,), n_latent=32)
+    optimizer = make_optimizer(model.parameters())
+    g = torch.Generator().manual_seed(0)  # the same batches in every run
+    for _ in range(n_steps):
+        xb = x_train[torch.randint(len(x_train), (batch_size,), generator=g)]  # (128, 1, 28, 28)
+        loss = ((model(xb) - xb) ** 2).sum(dim=(1, 2, 3)).mean()  # squared error per image
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return dead_count(model)[0], evaluate(model, x_test)["loss"]
+
+
+n_first = course.pick(full=100, fast=20)
+first_runs = {"Adam, lr 2e-3 (section 1)": lambda p: torch.optim.Adam(p, lr=2e-3),
+              "Adam, lr 2e-4": lambda p: torch.optim.Adam(p, lr=2e-4),
+              "SGD + momentum, lr 5e-3": lambda p: torch.optim.SGD(p, lr=5e-3, momentum=0.9),
+              "SGD + momentum, lr 1e-2": lambda p: torch.optim.SGD(p, lr=1e-2, momentum=0.9)}
+first_runs = {name: first_steps_dead(make, n_first) for name, make in first_runs.items()}
+print(f"{f'raw pixels, {n_first} steps':<27}{'dead (encoder)':>16}{'test error':>12}")
+for name, (dead, err) in first_runs.items():
+    print(f"{name:<27}{dead:>10} of 128{err:>12.1f}")
+(adam_dead, adam_err), *controls = first_runs.values()
+close = [(name, dead, err) for name, (dead, err) in list(first_runs.items())[1:]
+         if err <= 1.25 * adam_err]  # got about as far: within 25% of Adam's error
+fewest = min(close, key=lambda run: run[1], default=None)
+print(f"In this run: Adam at lr 2e-3 leaves {adam_dead} dead after {n_first} steps; "
+      + ("no control got within 25% of its test error, so these runs cannot separate the deaths "
+         "from progress." if fewest is None else
+         f"{fewest[0]}, within 25% of its test error ({fewest[2]:.1f} against {adam_err:.1f}), "
+         f"leaves {fewest[1]}: "
+         + ("fewer deaths do not need less progress; the size of the first steps matters."
+            if 2 * fewest[1] <= adam_dead else
+            "about as many, so these runs do not separate the deaths from progress.")))
+
+# %% [markdown]
 # One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
 # average training image. The average of $w_j \cdot (x - \bar x)$ over the training images is then
 # 0 for ANY weights, so the weights alone can no longer push a unit below 0 on every image.
@@ -307,8 +354,8 @@ print(f"In this run: centring left {centred_dead[0]} dead encoder units against 
 # We report the mean squared error **per pixel** on the test images, with PCA-32 fitted on the same
 # training images. The second cell checks whether the centred model's validation error still falls
 # at the end; if so, its comparisons hold at this budget only. Expect the autoencoder below PCA,
-# which reconstructs on a flat subspace; the lab measures how much of the gain the output sigmoid
-# and the hidden ReLUs each earn.
+# which reconstructs on a flat subspace; after the seeds, a twin splits the gain between the
+# output sigmoid and the hidden ReLUs.
 
 # %%
 from course_utils.pca import PCA
@@ -407,6 +454,26 @@ print(f"In this run: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error
 
 # %% [markdown]
 # Later verdicts borrow this margin for other models, assuming their seed noise is no larger.
+#
+# **Curved or only squashed?** Both the hidden ReLUs and the output sigmoid are nonlinear. A
+# **twin without ReLUs** (`nn.Identity` between the layers, same seed and steps) is an affine map
+# of rank at most 32 followed by the sigmoid: the share of the gain over PCA it keeps is what the
+# sigmoid buys alone.
+
+# %%
+twin_mse = test_mse(train_dense(0, activation=nn.Identity))  # no hidden ReLU, same seed and steps
+print(f"test MSE per pixel: PCA-32 {pca_mse:.5f} | twin without ReLUs {twin_mse:.5f} | "
+      f"stacked AE {seed_mean:.5f} (mean of 3 seeds)")
+gain = pca_mse - seed_mean  # the stacked AE's gain over PCA
+if gain > noise_margin:
+    sigmoid_share = (pca_mse - twin_mse) / gain
+    print(f"In this run: the twin keeps {sigmoid_share:.0%} of the stacked AE's gain over PCA, so "
+          + ("most" if sigmoid_share > 0.65 else "about half" if sigmoid_share >= 0.35 else
+             "only a small part") + " of that gain comes from the output sigmoid alone, "
+          + f"{1 - sigmoid_share:.0%} from the hidden ReLUs.")
+else:
+    print("In this run: the stacked AE is not below PCA by more than the noise margin, so there "
+          "is no gain to split.")
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -587,8 +654,6 @@ tied_still_falling = still_falling(tied_history)  # its own slope at the end, as
 # on tens of thousands of images, too many to memorise, and larger ones on 1,000.
 
 # %%
-from course_utils.train import evaluate
-
 n_ref = min(10_000, len(x_train))  # a sample of the training images (the first n_ref)
 overfit_at = 0.05  # call it overfitting when the valid error is over 5% above the train error
 gaps = {}
@@ -929,7 +994,7 @@ ax_nn.axhline(pixels_nn, color="grey", ls=":", label="raw pixels")
 nn_rates = [sweep[k][key] for k in sweep_sizes for key in ("AE NN", "PCA NN")] + [pixels_nn]
 ax_nn.set(xscale="log", xlabel="code size k", ylabel="share of test images (zoomed)",
           ylim=(min(nn_rates) - 0.12, max(nn_rates) + 0.03),  # room below for the legend
-          title="nearest training code has the same class")
+          title=f"nearest training code has the same class ({n_query:,} test images)")
 for ax in (ax_err, ax_nn):
     ax.minorticks_off()  # on a log axis, label only the four code sizes
     ax.set_xticks(sweep_sizes, [str(k) for k in sweep_sizes])
@@ -944,11 +1009,31 @@ fig
 
 # %% [markdown]
 # Left: the errors (hollow circles: training sample, crosses: validation). Right: the
-# nearest-neighbour rates on a zoomed axis; under each $k$ is its difference from the best in
-# standard errors (SE), a tie within $\pm 2$.
+# nearest-neighbour rates of test images on a zoomed axis; under each $k$ is its difference from
+# the best in standard errors (SE), a tie within $\pm 2$. The rule below uses validation images,
+# so its verdict can differ.
 #
-# With this much data there is little room to overfit: a weak test of the rule of thumb (the lab
-# repeats the sweep on 1,000 images).
+# With this much data there is little room to overfit: a weak test of the rule of thumb. The next
+# cell trains $k = 2$ and $64$ on section 2's 1,000 images, beside its $k = 32$.
+
+# %%
+# the sweep's recipe on section 2's 1,000 training images: does the overfitting gap grow with k?
+small_gaps = {32: dense_small_gap}  # section 2's dense AE-32 on these images (seed 0)
+for k in (2, 64):
+    torch.manual_seed(0)
+    model = DenseAutoencoder(784, hidden=(128,), n_latent=k, input_mean=x_small.mean(dim=0))
+    fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
+        batch_size=batch_size, verbose=False)
+    model = model.cpu()
+    small_gaps[k] = evaluate(model, x_valid)["loss"] / evaluate(model, x_small)["loss"] - 1
+small_gaps = dict(sorted(small_gaps.items()))  # k -> relative gap, k = 2, 32, 64
+gap_grows = all(a < b for a, b in pairwise(small_gaps.values()))
+print(f"overfitting gap on {n_small:,} training images ({small_epochs} epochs): "
+      + ", ".join(f"k = {k} {gap:+.1%}" for k, gap in small_gaps.items()))
+print(f"In this run: with {n_small:,} training images the gap "
+      + ("grows at every step up in k" if gap_grows else "does not grow at every step up in k")
+      + f"; with {len(x_train):,} the largest gap of the sweep was {max(gaps_k):+.1%} (one seed "
+        "per size: no noise margin for the 1,000-image gaps).")
 
 # %%
 # extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
@@ -1301,9 +1386,12 @@ threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
 # %%
 found = [
     f"centring: {raw_dead[0]} dead encoder units with raw pixels, {centred_dead[0]} after centring; "
-    f"test error {dense_mse / raw_mse - 1:+.1%}",
+    f"test error {dense_mse / raw_mse - 1:+.1%}; after {n_first} raw-pixel steps: "
+    + ", ".join(f"{name.removesuffix(' (section 1)')} {dead} dead"
+                for name, (dead, _) in first_runs.items()),
     f"against PCA-32: the stacked AE has {seed_mean / pca_mse:.0%} of PCA's error (mean of 3 seeds; "
-    f"noise margin {noise_margin / seed_mean:.1%} of the error)"
+    f"noise margin {noise_margin / seed_mean:.1%} of the error; the twin without ReLUs has "
+    f"{twin_mse / pca_mse:.0%})"
     + ({True: "; its validation error was still falling at the end, so this ratio is likely an upper "
               "bound (the lab trains twice the steps)",
         False: "; its validation error was flat at the end of training",
@@ -1317,7 +1405,8 @@ found = [
     f"latent space: nearest-neighbour rate {hits.mean():.1%} on codes, {pixels_nn:.1%} on raw "
     f"pixels; linear probe {probe_accuracy:.1%} on codes, {pixel_probe_hits.mean():.1%} on pixels",
     f"bottleneck: AE {'below' if below_everywhere else 'not below'} PCA at every k; largest "
-    f"overfitting gap {max(gaps_k):+.1%}",
+    f"overfitting gap {max(gaps_k):+.1%}; on {n_small:,} images "
+    + ", ".join(f"k = {k} {gap:+.1%}" for k, gap in small_gaps.items()),
     f"anomalies: AUROC {aucs['stacked AE error']:.3f} (PCA-32 {aucs['PCA-32 error']:.3f}, mean "
     f"intensity {aucs['mean intensity']:.3f}); at the validation threshold "
     f"{counts.false_alarm_rate:.1%} false alarms and {counts.recall:.1%} recall; precision "
@@ -1330,8 +1419,9 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 #
 # - A stacked autoencoder with a linear code takes a few lines of `nn.Sequential`, trained end to
 #   end.
-# - Raw pixels (all at least 0) can kill hidden ReLU units silently. **Centring** takes that power
-#   from the weights.
+# - Raw pixels (all at least 0) and large first steps can kill hidden ReLU units silently.
+#   **Centring** takes that power from the weights.
+# - The gain over PCA includes what the output sigmoid alone buys (the twin without ReLUs).
 # - Differences between models are read against a noise margin from three seeds.
 # - Tied weights share ONE `nn.Parameter`: about half the parameters. The transpose is the best
 #   linear decoder only for special encoders, such as PCA's. Tying can regularise only where there
@@ -1349,7 +1439,7 @@ print("What this run found:\n" + "\n".join(f"- {line}" for line in found))
 # The optional [lab notebook](02_stacked_autoencoders_lab.ipynb) asks, one section each:
 # - A. What kills the units in the first steps?
 # - B. How sure are the verdicts?
-# - C. Hidden ReLUs or output sigmoid: which earns the gain over PCA?
+# - C. The twin again, beside PCA clipped to $[0, 1]$.
 # - D. What does a ReLU on the code cost?
 # - E. Greedy layer-by-layer training against end to end.
 # - F. Do the codes help with only 100 or 1,000 labels?
