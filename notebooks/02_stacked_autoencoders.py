@@ -994,7 +994,7 @@ ax_nn.axhline(pixels_nn, color="grey", ls=":", label="raw pixels")
 nn_rates = [sweep[k][key] for k in sweep_sizes for key in ("AE NN", "PCA NN")] + [pixels_nn]
 ax_nn.set(xscale="log", xlabel="code size k", ylabel="share of test images (zoomed)",
           ylim=(min(nn_rates) - 0.12, max(nn_rates) + 0.03),  # room below for the legend
-          title=f"nearest training code has the same class ({n_query:,} test images)")
+          title=f"nearest training code has the same class\n({n_query:,} test images)")
 for ax in (ax_err, ax_nn):
     ax.minorticks_off()  # on a log axis, label only the four code sizes
     ax.set_xticks(sweep_sizes, [str(k) for k in sweep_sizes])
