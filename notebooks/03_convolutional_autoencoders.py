@@ -256,8 +256,8 @@ flow_diagram_figure(
 # ### Max-pooling or strided convolution?
 #
 # There are two common ways to halve a feature map. **Max-pooling** (`nn.MaxPool2d(2)`) keeps the
-# largest value of each $2 \times 2$ window: it has no weights, and it tolerates small shifts of a
-# feature inside its window. A **strided convolution** computes the filter only at every second
+# largest value of each $2 \times 2$ window: it has no weights, and a feature that moves but stays
+# inside its window leaves that maximum unchanged. A **strided convolution** computes the filter only at every second
 # position: the downsampling is learned, and it costs a quarter of the multiply-adds of the same
 # convolution at stride 1 followed by pooling. Both give the same shape:
 
@@ -359,7 +359,7 @@ package_model = ConvAutoencoder(n_latent=32, decoder="upsample", batch_norm=True
 package_model.encoder.load_state_dict(bn_encoder.state_dict())
 package_model.decoder.load_state_dict(upsample_decoder.state_dict())
 for module in (package_model, bn_encoder, upsample_decoder):
-    module.eval()  # why eval() matters: the next two cells
+    module.eval()  # why eval() matters: lab section A
 with torch.no_grad():
     same = torch.equal(package_model(x_test[:8]), upsample_decoder(bn_encoder(x_test[:8])))
 print(f"ConvAutoencoder(decoder='upsample', batch_norm=True) = the layers above: {same}")
@@ -385,8 +385,8 @@ print(f"buffers, not parameters: {n_running} running averages (a mean and a vari
 # **Each model gets its own learning rate**, chosen on the validation images from 1.2e-2, 2.4e-2
 # and 4.8e-2 (a winner at an edge is printed as "unbracketed"). The upsampling twin does over
 # twice the multiply-adds of a transposed step, so it borrows its sibling's rate and trains **half the steps**, next
-# to a copy of the conv AE trained for the same half. Lesson 02 trained the dense AE about three
-# times as long, so compare numbers within this lesson only.
+# to a copy of the conv AE trained for the same half. Compare numbers within this lesson only
+# (lesson 02 trained longer).
 
 # %%
 import math
@@ -592,14 +592,13 @@ fig
 # The lines are the loss on fixed validation images, measured in eval mode every `log_every`
 # steps by `LogEvery`, a callback `fit` calls after each step. The squares are `fit`'s training
 # loss, averaged over each epoch's batches while the weights still improved, one reason a square
-# can sit above validation. Two more: a model with BatchNorm normalises with batch statistics in
-# training and with stored averages in eval mode, and the two sets hold different images.
+# can sit above validation. Another: the two sets hold different images. (A model with BatchNorm,
+# none of these three, adds one more: batch statistics in training, stored averages in eval mode.)
 #
 # Where can an edge of the conv AE come from? Its first and last layers reuse one small filter at
-# every position, so every image trains each filter at every position (the printed first- and
-# last-layer counts). Most of its parameters sit in the two linear layers around the code. Fewer
-# parameters do not mean less work: each convolution weight is used at every position. The cell
-# counts the multiply-adds of one image.
+# every position, so every image trains each filter everywhere (the printed first- and last-layer
+# counts). Fewer parameters do not mean less work: each convolution weight is used at every
+# position. The cell counts the multiply-adds of one image.
 
 # %%
 def multiply_adds_per_image(model: nn.Module) -> int:
@@ -657,12 +656,13 @@ up_word = "higher" if z_up > 2 else "lower" if z_up < -2 else "within the noise 
 cd_word = "lower than" if z_cd < -2 else "higher than" if z_cd > 2 else "within the noise of"
 print(f"In this run (seed 0): at {n_steps:,} steps each the conv AE's test error was {cd_word} the dense AE's "
       f"({abs(cut):.0%} {'lower' if cut > 0 else 'higher'}, z = {z_cd:+.1f}) with {n_conv / n_dense:.0%} of its "
-      f"parameters; at {up_steps:,} steps each the upsampling decoder's was {up_word}"
+      f"parameters; at {up_steps:,} steps each, both at the rate searched for the transposed model, the "
+      f"upsampling decoder's was {up_word}"
       f"{'' if up_word.startswith('within') else ' than'} the transposed one's (z = {z_up:+.1f}).")
 
 # %% [markdown]
 # These verdicts hold for one seed at equal steps; the lab adds a second seed and BatchNorm, and
-# gives the dense AE about the conv AE's time.
+# tries to give the dense AE the conv AE's time (it prints the share it really got).
 
 # %%
 from course_utils.plots import rows_figure
@@ -758,8 +758,8 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
 # Now the test. The cell moves up to 2,000 test images 1, 2, 3, 4 and 8 pixels to the right, with
 # black fill (`shift_images`: pixels leave the frame) and circularly (`torch.roll`: they wrap
 # round), and measures each model's error. 4 pixels is one code cell of the fully conv AE, where
-# its code map moves exactly (the "equivariant" line above), so if falling between code cells hurt it, 4 px
-# would hurt less than 1-3 px.
+# its code map moves exactly, so if falling between code cells hurt it, 4 px would hurt less than
+# 1-3 px.
 
 # %%
 x_shift, shifts = x_test[: course.pick(full=2000, fast=500)], (0, 1, 2, 3, 4, 8)
@@ -803,16 +803,40 @@ rows_figure({"moved input": moved, **recon}, n=9,
 # The dense AE has a weight for every position, the conv AEs in the linear layers around their
 # code, fitted to garments at their usual place: a shifted garment meets weights that never saw
 # its parts there (the lab separates these layers from the centring). The fully convolutional
-# model has no weight tied to a position; the verdict line says whether a whole-cell shift
-# of 4 px, where its code moves exactly, hurt less than 1-3 px; where it did not, something else,
-# perhaps the border, adds to the rise. This lesson measures neither that nor the usual remedy,
-# training on randomly shifted images.
+# model has no weight tied to a position. The next cell locates its 4-px change by column: the moved images' errors against the unmoved images' errors moved 4 columns
+# along (the 4 columns leaving the frame wrap round to the 4 new black ones, so the bands add up
+# to the whole change).
+
+# %%
+fc_cpu = copy.deepcopy(fully_conv).cpu().eval()  # a copy on the CPU, like x_shift
+with torch.no_grad():
+    still, moved_4 = fc_cpu(x_shift), fc_cpu(shift_images(x_shift, 4))  # (N, 1, 28, 28) each
+err_col = ((still - x_shift) ** 2).mean(dim=(0, 1, 2))  # (28,): error per column, unmoved images
+err_col_4 = ((moved_4 - shift_images(x_shift, 4)) ** 2).mean(dim=(0, 1, 2))  # (28,): moved 4 px
+expected = torch.roll(err_col, 4)  # (28,): the unmoved errors, moved 4 columns along
+bands = {"0-3 (new, black)": range(0, 4), "4-7": range(4, 8), "8-23 (interior)": range(8, 24),
+         "24-27 (right edge)": range(24, 28)}
+added = {b: ((err_col_4 - expected)[list(c)].sum() / 28).item() for b, c in bands.items()}  # adds to the mean
+out_moved = (moved_4[..., 8:24] - still[..., 4:20]).abs().max().item()  # interior output moved along?
+print(f"{'columns':<19} {'unmoved':>8} {'moved':>8}  added to the mean error")
+for band, cols in bands.items():
+    print(f"{band:<19} {expected[list(cols)].mean():8.5f} {err_col_4[list(cols)].mean():8.5f}  {added[band]:+.5f}")
+rise = err_col_4.mean().item() - err_col.mean().item()  # = sum of the added column
+top, low = max(added, key=added.get), min(added, key=added.get)  # the bands that added most / least
+print(f"In this run: columns 8-23 of the output moved exactly with the image: {out_moved < 1e-5}; the error "
+      + (f"rose by {rise:.5f}: columns {top} added {added[top]:+.5f}" if rise > 0 else f"did not rise ({rise:+.5f})")
+      + (f", columns {low} {added[low]:+.5f}." if added[low] < 0 else "."))
+
+# %% [markdown]
+# Where the interior moved exactly, its columns add nothing: the change sits at the borders,
+# where zero padding meets the garment and pixels leave the frame. Training on randomly shifted
+# images, the usual remedy, is not measured here.
 #
 # ### A third design: a global-average-pooled code
 #
-# A third choice, common in classifiers: end the encoder with `nn.AdaptiveAvgPool2d((1, 1))`,
-# which averages each channel's map over **all** positions, so the code is one number per channel
-# (32 here). The property comes from the layers, so an untrained encoder shows it: the cell moves
+# Common in classifiers: end the encoder with `nn.AdaptiveAvgPool2d((1, 1))`, which averages
+# each channel's map over **all** positions, so the code is one number per channel (32 here).
+# The property comes from the layers, so an untrained encoder shows it: the cell moves
 # 500 test images by 1, 2 and 4 pixels, circularly (`torch.roll`) and with black fill, and prints
 # how much each code changes, next to an untrained linear-bottleneck code. The unit is the
 # distance between two different images' codes (0 = unchanged, 1 = as far as another garment).
@@ -1032,7 +1056,8 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 # %%
 print(f"In this run: at equal steps ({n_steps:,} each, seed 0) the conv AE's error was "
       f"{'lower than' if z_cd < -2 else 'higher than' if z_cd > 2 else 'within the noise of'} the dense AE's "
-      f"(z = {z_cd:+.1f}); at {up_steps:,} steps each the upsampling decoder's was {up_word}"
+      f"(z = {z_cd:+.1f}); at {up_steps:,} steps each, both at the rate searched for the transposed model, the "
+      f"upsampling decoder's was {up_word}"
       f"{'' if up_word.startswith('within') else ' than'} the transposed one's (z = {z_up:+.1f}).")
 g_fc = shift_errors["black fill", "fully conv AE"]
 g_t = shift_errors["black fill", t_name]
