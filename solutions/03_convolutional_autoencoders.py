@@ -274,7 +274,7 @@ print(f"measured for cell (3, 3): rows {rows[0]}-{rows[1]} ({rows[1] - rows[0] +
 #
 # In training mode BatchNorm normalises each channel with the statistics of the current batch,
 # so an image's reconstruction depends on the other images of its batch, and every forward pass
-# moves the stored running averages, even under `torch.no_grad()`. Lesson 03 measured what that
+# moves the stored running averages, even under `torch.no_grad()`. Lesson 03's lab (section A) measured what that
 # costs a trained model. Write `evaluate_mse(model, x)` that returns the reconstruction error of
 # `model` on the batch `x` (shape `(B, 1, H, W)`) as a Python float: the squared error averaged
 # over every pixel of every image, the lesson's MSE per pixel. It must
