@@ -310,7 +310,7 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
 # %% [markdown]
 # In the autoencoder the transposed convolutions have their **own** weights, learned to
 # reconstruct; the adjoint view says what the layer computes, not that it undoes anything. The
-# older name "deconvolution" is a misnomer: the layer is the adjoint, not an inverse.
+# older name "deconvolution" is therefore a misnomer.
 #
 # ## 2. Two more ingredients: an upsampling decoder and BatchNorm
 #
@@ -594,15 +594,18 @@ fig
 # The lines are the loss on fixed validation images, measured in eval mode every `log_every`
 # steps by `LogEvery`, a callback `fit` calls after each step. The squares are `fit`'s training
 # loss, averaged over each epoch's batches while the weights still improved, one reason a square
-# can sit above validation. Another: the two sets hold different images. (A model with BatchNorm,
+# can sit above validation. Another: the two sets hold different images. The upsampling twin
+# runs its own, half-length schedule: where its line meets the others, its rate is already near 0. (A model with BatchNorm,
 # none of these three, adds one more: batch statistics in training, stored averages in eval mode.)
 #
-# Where can an edge of the conv AE come from? Its first and last layers reuse one small filter at
-# every position, so every image trains each filter everywhere (the printed first- and last-layer
-# counts). Fewer parameters do not mean less work: each convolution weight is used at every
-# position. The cell counts the multiply-adds of one image.
+# Fewer parameters do not mean less work: each convolution weight is used at every position.
+# The cell counts the multiply-adds of one image; a transposed layer's count includes the
+# products it paints on the border that `padding` crops (both counts printed once).
 
 # %%
+import torch.nn.functional as F
+
+
 def multiply_adds_per_image(model: nn.Module) -> int:
     """Multiply-adds of one forward pass of one 28x28 image through model's conv and linear layers."""
     total = 0
@@ -611,8 +614,12 @@ def multiply_adds_per_image(model: nn.Module) -> int:
         nonlocal total
         if isinstance(layer, nn.Conv2d):  # every output value: in_channels x k x k weights
             total += output[0].numel() * layer.weight[0].numel()
-        elif isinstance(layer, nn.ConvTranspose2d):  # every input value paints out_channels x k x k
-            total += inputs[0][0].numel() * layer.weight[0].numel()
+        elif isinstance(layer, nn.ConvTranspose2d):  # every input value paints out_channels x k x k,
+            total += inputs[0][0].numel() * layer.weight[0].numel()  # cropped products included
+            painted[0] += inputs[0][0].numel() * layer.weight[0].numel()
+            taps = F.conv_transpose2d(torch.ones(1, 1, *inputs[0].shape[-2:]), torch.ones(1, 1, *layer.kernel_size),
+                                      stride=layer.stride, padding=layer.padding, output_padding=layer.output_padding)
+            landed[0] += int(taps.sum()) * layer.in_channels * layer.out_channels  # only those inside the output
         elif isinstance(layer, nn.Linear):
             total += layer.weight.numel()
 
@@ -624,9 +631,14 @@ def multiply_adds_per_image(model: nn.Module) -> int:
     return total
 
 
+painted, landed = [0], [0]  # the transposed layers' products: all painted / those inside the output
 work = {name: multiply_adds_per_image(m) for name, m in models.items()}
 for name, n in work.items():
     print(f"{name:<20} {n:>9,} multiply-adds per image ({n / work['dense AE']:.1f} x the dense AE's)")
+painted, landed = [0], [0]  # counted again for the conv AE alone
+multiply_adds_per_image(models["conv AE (transpose)"])
+print(f"conv AE (transpose), its two transposed layers: {painted[0]:,} products painted (counted above), "
+      f"{landed[0]:,} inside the output, {painted[0] - landed[0]:,} on the border that padding crops")
 print(f"most work per image: {max(work, key=work.get)}; every conv model more than the dense AE: "
       f"{all(n > work['dense AE'] for name, n in work.items() if name != 'dense AE')}")
 
@@ -635,8 +647,8 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 # adds the paired $z$ of each model's error against the conv AE's on the same test images
 # ($z > 2$: higher beyond the test-image noise, $z < -2$: lower) and a "dead" column. A channel
 # (one feature map, lesson 02's unit) is **dead** when its ReLU outputs 0 at every position of
-# every test image (`dead_channels`): it passes nothing on. "15/32" would mean 15 of the
-# encoder's 32 second-layer channels dead, 17 carrying the image to the code. The "half" row is the conv AE trained for the upsampling twin's steps, its
+# every test image (`dead_channels`): it passes nothing on. "15/32" means 15 of the 32
+# second-layer encoder channels dead. The "half" row is the conv AE trained for the upsampling twin's steps, its
 # like-for-like partner.
 
 # %%
@@ -671,8 +683,8 @@ print(f"In this run: the conv AE (rate {lr_conv:g}) has {conv_dead[0]} of 16 fir
          "a quarter or more idle; its error is what the live channels achieve."))
 
 # %% [markdown]
-# These verdicts hold for one seed at equal steps; the lab adds a second seed and BatchNorm, and
-# tries to give the dense AE the conv AE's time (it prints the share it really got).
+# These verdicts hold for one seed at equal steps; the lab adds a second seed, BatchNorm and a
+# dense AE given the conv AE's time.
 
 # %%
 from course_utils.plots import rows_figure
@@ -695,8 +707,8 @@ fig
 # weight for every position of the $32 \times 7 \times 7$ map, and its decoder starts with one. A
 # **fully convolutional** autoencoder replaces these two layers by $1 \times 1$ convolutions (and
 # drops the per-pixel centring), so its code is a small map: one channel of $7 \times 7$, 49
-# numbers. It is trained with the same recipe, at the rate kept for the conv AE (borrowed, not
-# searched), for **half the steps** (to keep the lesson quick).
+# numbers. It is trained with the same recipe and the conv AE's kept rate (not searched), for
+# **half the steps**.
 
 # %%
 torch.manual_seed(0)
@@ -727,8 +739,8 @@ print(f"In this run: the fully conv AE's error was {fc_mse / conv_mse:.2f} times
       f"{max(1, epochs // 2)} of its {epochs} epochs.")
 
 # %% [markdown]
-# The ratio has no single cause: the fully conv AE differs in six ways, which this lesson does not
-# separate: a **local** code (no number describes the whole garment) of 49 numbers, not 32, all
+# The ratio has no single cause: the fully conv AE differs in six ways, not separated here:
+# a **local** code (no number describes the whole garment) of 49 numbers, not 32, all
 # in **one channel**; fewer parameters; half the training; no per-pixel centring.
 #
 # The **receptive field** of a code cell is the set of input pixels that can change it. Layer by
@@ -765,11 +777,10 @@ print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
       f"(largest code value {code.abs().max():.2f}): invariant {same_diff < 1e-4}")
 
 # %% [markdown]
-# Now the test. The cell moves up to 2,000 test images 1, 2, 3, 4 and 8 pixels to the right, with
+# The next cell moves up to 2,000 test images 1, 2, 3, 4 and 8 pixels to the right, with
 # black fill (`shift_images`: pixels leave the frame) and circularly (`torch.roll`: they wrap
-# round), and measures each model's error. 4 pixels is one code cell of the fully conv AE, where
-# its code map moves exactly, so if falling between code cells hurt it, 4 px would hurt less than
-# 1-3 px.
+# round), and measures each model's error. Predict first: which model will a 3-pixel shift hurt
+# least?
 
 # %%
 x_shift, shifts = x_test[: course.pick(full=2000, fast=500)], (0, 1, 2, 3, 4, 8)
@@ -782,11 +793,8 @@ for fill, move in fills.items():
         shift_errors[fill, name] = [e.mean().item() for e in errs]
         print(f"{fill:<10} {name:<19} " + "  ".join(f"{e:.5f}" for e in shift_errors[fill, name]))
 growth = {name: shift_errors["black fill", name][3] / shift_errors["black fill", name][0] for name in models}
-cell_helps = {fill: shift_errors[fill, "fully conv AE"][4] < min(shift_errors[fill, "fully conv AE"][1:4])
-              for fill in fills}  # 4 px (a whole code cell) below every 1-3 px error?
 print(f"In this run: at 3 px (black fill) the least hurt model was the {min(growth, key=growth.get)} "
-      f"({min(growth.values()):.2f} x its unshifted error); the fully conv AE's error at 4 px was below its "
-      "1-3 px errors: " + ", ".join(f"{fill} {'yes' if ok else 'no'}" for fill, ok in cell_helps.items()) + ".")
+      f"({min(growth.values()):.2f} x its unshifted error).")
 
 # %%
 # extra code – the error of each model against the shift, black fill (solid) and circular (dashed)
@@ -812,35 +820,34 @@ rows_figure({"moved input": moved, **recon}, n=9,
 # %% [markdown]
 # The dense AE has a weight for every position, the conv AEs in the linear layers around their
 # code, fitted to garments at their usual place: a shifted garment meets weights that never saw
-# its parts there (the lab separates these layers from the centring). The fully convolutional
-# model has no weight tied to a position. The next cell locates its 4-px change by column: the moved images' errors against the unmoved images' errors moved 4 columns
-# along (the 4 columns leaving the frame wrap round to the 4 new black ones, so the bands add up
-# to the whole change).
+# its parts there (the lab separates these layers from the centring). The fully conv AE has no
+# weight tied to a position. Does it matter where a garment falls on its stride-4 grid? It
+# accepts any width, so the next cell pads each image with 8 black columns per side, moves the
+# garment 0-4 px inside (no pixel leaves the frame) and scores its 28 columns. Predict first:
+# will 2 px (half a code cell) hurt more than 4 px (a whole one)?
 
 # %%
 fc_cpu = copy.deepcopy(fully_conv).cpu().eval()  # a copy on the CPU, like x_shift
+wide = F.pad(x_shift, (8, 8))  # (N, 1, 28, 44): 8 black columns on each side
+inner_err = []  # per shift 0-4 px: (N,) error on the garment's 28 columns
 with torch.no_grad():
-    still, moved_4 = fc_cpu(x_shift), fc_cpu(shift_images(x_shift, 4))  # (N, 1, 28, 28) each
-err_col = ((still - x_shift) ** 2).mean(dim=(0, 1, 2))  # (28,): error per column, unmoved images
-err_col_4 = ((moved_4 - shift_images(x_shift, 4)) ** 2).mean(dim=(0, 1, 2))  # (28,): moved 4 px
-expected = torch.roll(err_col, 4)  # (28,): the unmoved errors, moved 4 columns along
-bands = {"0-3 (new, black)": range(0, 4), "4-7": range(4, 8), "8-23 (interior)": range(8, 24),
-         "24-27 (right edge)": range(24, 28)}
-added = {b: ((err_col_4 - expected)[list(c)].sum() / 28).item() for b, c in bands.items()}  # adds to the mean
-out_moved = (moved_4[..., 8:24] - still[..., 4:20]).abs().max().item()  # interior output moved along?
-print(f"{'columns':<19} {'unmoved':>8} {'moved':>8}  added to the mean error")
-for band, cols in bands.items():
-    print(f"{band:<19} {expected[list(cols)].mean():8.5f} {err_col_4[list(cols)].mean():8.5f}  {added[band]:+.5f}")
-rise = err_col_4.mean().item() - err_col.mean().item()  # = sum of the added column
-top, low = max(added, key=added.get), min(added, key=added.get)  # the bands that added most / least
-print(f"In this run: columns 8-23 of the output moved exactly with the image: {out_moved < 1e-5}; the error "
-      + (f"rose by {rise:.5f}: columns {top} added {added[top]:+.5f}" if rise > 0 else f"did not rise ({rise:+.5f})")
-      + (f", columns {low} {added[low]:+.5f}." if added[low] < 0 else "."))
+    for px in range(5):
+        moved = torch.roll(wide, px, dims=-1)  # only black columns wrap round
+        cols = slice(8 + px, 36 + px)  # where the garment is now
+        inner_err.append(((fc_cpu(moved) - moved)[..., cols] ** 2).mean(dim=(1, 2, 3)))  # (N,)
+z_inner = [paired_z(e, inner_err[0]) for e in inner_err[1:4]]  # 1-3 px against 0 px; > 0: higher
+exact = torch.allclose(inner_err[4], inner_err[0], rtol=0, atol=1e-7)  # 4 px: one whole code cell along
+print("garment in the wider frame, MSE per pixel at 0-4 px: " + "  ".join(f"{e.mean():.5f}" for e in inner_err)
+      + "; z of 1, 2, 3 px against 0 px: " + ", ".join(f"{z:+.1f}" for z in z_inner)
+      + f"; 4 px = 0 px exactly: {exact}")
+between = ("higher than" if all(z > 2 for z in z_inner) else "lower than" if all(z < -2 for z in z_inner)
+           else "not consistently beyond the noise of")
+print(f"In this run: with no pixel lost, a garment falling between code cells (1-3 px) had errors {between} "
+      f"its errors on whole cells (0{' and 4' if exact else ''} px).")
 
 # %% [markdown]
-# Where the interior moved exactly, its columns add nothing: the change sits at the borders,
-# where zero padding meets the garment and pixels leave the frame. Training on randomly shifted
-# images, the usual remedy, is not measured here.
+# In a 28-pixel frame, the errors mix this grid effect with the border. Training on randomly
+# shifted images, the usual remedy, is not measured here.
 #
 # ### A third design: a global-average-pooled code
 #
@@ -851,7 +858,8 @@ print(f"In this run: columns 8-23 of the output moved exactly with the image: {o
 # how much each code changes, next to an untrained linear-bottleneck code. The unit is the
 # distance between two different images' codes (0 = unchanged, 1 = as far as another garment).
 # Its convolutions use circular padding, so a circular shift by the total stride (4 pixels) moves
-# every map by whole cells, and the average cannot change.
+# every map by whole cells, and the average cannot change. Predict first: will a 1-px circular
+# shift leave the code unchanged too?
 
 # %%
 torch.manual_seed(0)
@@ -893,7 +901,9 @@ print(f"global-average code of the images rolled 4 px = code of the originals: {
 # A global-average code can be **invariant**: the rolled images differ, yet their codes can be
 # equal (last line), and then no decoder can tell them apart. It keeps **what** is in the image
 # and throws away **where**. Shifts of 1 or 2 pixels can change it, because the total stride is 4.
-# (The lab trains a global-average-pooled autoencoder.)
+# (The lab trains a global-average-pooled autoencoder.) The opposite trap: U-Net-style skip
+# connections, common in segmentation decoders, hand encoder maps straight to the decoder, so a
+# conv "autoencoder" with them can bypass its code.
 
 # %% [markdown]
 # ### What the first layer learned
@@ -940,7 +950,8 @@ first_layer_figure(first_conv_model, x_test[0], channels=shown)
 # that zero padding reaches.
 
 # %% [markdown]
-# The next cell measures the grid on a larger input:
+# Predict first: will kernel 4, stride 2 still paint a grid on a flat input? The next cell
+# measures it on a larger input:
 
 # %%
 from course_utils.conv import overlap_figure, overlap_maps
@@ -1029,8 +1040,8 @@ print(f"sub-kernel sums by parity {sub_sums.detach().numpy().round(3)}, sum of t
       f"{conv3.weight.sum():.3f}: all four equal {bool(sub_sums.max() - sub_sums.min() < 1e-5)}")
 
 # %% [markdown]
-# What does this mean for a decoder? Here is what one untrained decoder of each kind paints for
-# eight random codes, each output stretched to the full grey range so that the texture is visible.
+# Here is what one untrained decoder of each kind paints for eight random codes, each output
+# stretched to the full grey range to show the texture.
 
 # %%
 torch.manual_seed(0)
@@ -1043,8 +1054,8 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 
 # %% [markdown]
 # The transposed decoder's textures carry the grid of its sub-kernels; the upsampling decoder's
-# are smooth blocks. Training can weaken or keep such a grid, so measure it on your own decoder:
-# the lab does this for the trained decoders, in logits and in pixels, against a floor.
+# are smooth blocks. Training can weaken or keep such a grid, so measure it on your own decoder
+# (the lab does, for the trained ones).
 
 # %% [markdown]
 # ## Summary
@@ -1083,8 +1094,9 @@ print(f"In this run: a 4-pixel shift (black fill) {'raised' if g_fc[4] > g_fc[0]
 # - A. What does BatchNorm compute, and does it help here?
 # - B. An LSTM autoencoder, the syllabus's optional sequence model: the 28 rows are 28 time
 #   steps, a linear layer maps the encoder's last hidden state to the 32-number code, and the
-#   decoder LSTM receives the code at every step. The lab checks its shapes, counts its
-#   multiply-adds and times one training step against the conv AE's, without training it.
+#   decoder LSTM receives the code at every step. Each step needs the previous step's hidden
+#   state and computes 4 gates, so the 28 steps run one after another, while a convolution
+#   computes all positions at once. The lab times a step of each, untrained.
 # - C-H. Another seed and the trained decoders' grids (C), the dense AE at the conv AE's time (D),
 #   dead channels (E), centring or linear layers on shifted images (F), ramps (G), mistakes (H).
 

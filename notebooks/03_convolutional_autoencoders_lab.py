@@ -360,8 +360,7 @@ print(f"a model fits its training images clearly better (by over 5%) than valida
 # set: the curve averages over all of them, the re-measurement uses the first 10,000. The ratio to
 # validation is the overfitting test: a re-measured training
 # error clearly *below* validation would mean the model fits its own training images better than
-# new ones; then the training curve can end *below* validation, as it does on a small training
-# set. The two verdict lines say what this run shows; a ratio near 1 leaves only the third
+# new ones; then the training curve can end *below* validation. The two verdict lines say what this run shows; a ratio near 1 leaves only the third
 # reason, that the two sets hold different images.
 #
 # ### What forgetting `eval()` does to a trained model
@@ -428,7 +427,8 @@ import time
 
 def multiply_adds_per_image(model: nn.Module) -> int:
     """Multiply-adds of one forward pass of one 28x28 image through model's conv and linear layers
-    (the lesson's section 3 function)."""
+    (the lesson's section 3 count: a transposed layer's products that land on the border rows and
+    columns `padding` crops are included)."""
     total = 0
 
     def count(layer: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
