@@ -16,6 +16,8 @@ Each function turns numbers measured in a run into one yardstick; the lesson pri
 - ``error_margin_word`` and ``consensus``: turn a compared error, or several measures of one
   difference, into the words of an "In this run" line; ``class_information_words`` writes that
   consensus out for codes against pixels.
+- ``share_word``, ``overfitting_words``, ``compare_to_best`` and ``times_as_many``: small
+  sentence parts, so that a lesson cell prints one verdict instead of building it.
 
 A difference counts as real when it is more than two standard errors (``Comparison.word``).
 Section B of the lab of lesson 02 (02_stacked_autoencoders_lab) derives the margin and checks it
@@ -251,3 +253,59 @@ def class_information_words(
     if verdict == "tie, mixed signs":
         return words["tie"] + ", and which one wins depends on the measure"
     return words[verdict]
+
+
+def share_word(share: float, most: float = 0.65, half: float = 0.35) -> str:
+    """A share (0.54 = 54%) in words: 'most' above ``most``, 'about half' from ``half`` up to
+    ``most``, else 'only a small part'."""
+    if not half <= most:
+        raise ValueError(f"share_word expects half <= most, got half={half}, most={most}")
+    return "most" if share > most else "about half" if share >= half else "only a small part"
+
+
+def overfitting_words(gaps: dict[str, float], limit: float = 0.05) -> str:
+    """Relative overfitting gaps (name -> valid / train - 1) in words, at the gap ``limit``:
+    'no gap over 5%, so none overfits' or 'gap over 5%, so overfitting: dense AE +12.0%'."""
+    if not gaps:
+        raise ValueError("overfitting_words: expected at least one gap (name -> gap), got none")
+    over = [f"{name} {gap:+.1%}" for name, gap in gaps.items() if gap > limit]
+    if not over:
+        return f"no gap over {limit:.0%}, so none overfits"
+    return f"gap over {limit:.0%}, so overfitting: " + ", ".join(over)
+
+
+def compare_to_best(hits: dict, chosen, label: str = "k") -> str:
+    """Does the chosen setting's hit rate tie the best one, by two paired standard errors?
+
+    hits: setting -> (n,) hits on the SAME queries; chosen: one of its keys. Returns e.g.
+    '82.5% ties the best (83.0% at k = 64)' or '57.3% is clearly below the best (83.0% at
+    k = 64); the smallest k that ties is 32' (settings ordered by their keys).
+    """
+    if chosen not in hits:
+        raise ValueError(
+            f"compare_to_best: chosen={chosen!r} is not one of {list(hits)}; pass a key of hits"
+        )
+    rates = {key: _hits(h, f"hits[{key!r}]").mean().item() for key, h in hits.items()}
+    best = max(rates, key=rates.get)
+    ties = [key for key in sorted(hits) if not clearly_above(hits[best], hits[key])]
+    words = f"{rates[chosen]:.1%} " + (
+        "ties the best" if chosen in ties else "is clearly below the best"
+    )
+    words += f" ({rates[best]:.1%} at {label} = {best})"
+    if chosen not in ties:
+        words += f"; the smallest {label} that ties is {ties[0]}"
+    return words
+
+
+def times_as_many(name_a: str, count_a: float, name_b: str, count_b: float, what: str) -> str:
+    """How many times b's share of ``what`` (0.0385 = 3.85%) is a's, in words; safe at 0.
+
+    Example: ("the AE", 0.0031, "PCA-32", 0.0385, "pairs in the wrong order") -> 'PCA-32 has
+    12.4 times as many pairs in the wrong order as the AE'."""
+    if count_a < 0 or count_b < 0:
+        raise ValueError(f"times_as_many expects counts >= 0, got {count_a} and {count_b}")
+    if count_a == 0 and count_b == 0:
+        return f"neither {name_a} nor {name_b} has any {what}"
+    if count_a == 0:
+        return f"{name_a} has no {what}; {name_b} has {count_b:.2%}"
+    return f"{name_b} has {count_b / count_a:.1f} times as many {what} as {name_a}"

@@ -15,13 +15,17 @@ from course_utils.verdicts import (
     clearly_above,
     clearly_ahead,
     compare_rates,
+    compare_to_best,
     consensus,
     error_margin_word,
     oriented,
+    overfitting_words,
     paired_se,
     seed_mean_margin,
     seed_noise_margin,
+    share_word,
     t_quantile,
+    times_as_many,
 )
 
 
@@ -173,3 +177,50 @@ def test_class_information_words_each_outcome():
     )
     with pytest.raises(ValueError, match="at least one measure"):
         class_information_words({})
+
+
+def test_share_word_each_band_and_bad_bounds():
+    assert share_word(0.9) == "most"
+    assert share_word(0.54) == "about half"
+    assert share_word(0.35) == "about half"  # the lower bound belongs to the middle band
+    assert share_word(0.1) == "only a small part"
+    with pytest.raises(ValueError, match="half <= most"):
+        share_word(0.5, most=0.3, half=0.6)
+
+
+def test_overfitting_words_both_branches():
+    words = overfitting_words({"dense AE": -0.003, "tied AE": 0.01})
+    assert words == "no gap over 5%, so none overfits"
+    words = overfitting_words({"dense AE": 1.005, "tied AE": 0.01})
+    assert words == "gap over 5%, so overfitting: dense AE +100.5%"
+    assert overfitting_words({"a": 0.08}, limit=0.1) == "no gap over 10%, so none overfits"
+    with pytest.raises(ValueError, match="at least one gap"):
+        overfitting_words({})
+
+
+def test_compare_to_best_tie_and_clearly_below():
+    ones, zeros = torch.ones(200), torch.zeros(200)
+    near = torch.ones(200)
+    near[:2] = 0  # 99%: within two paired standard errors of 100%
+    hits = {2: zeros, 32: near, 64: ones}
+    assert compare_to_best(hits, 32) == "99.0% ties the best (100.0% at k = 64)"
+    assert compare_to_best(hits, 2) == (
+        "0.0% is clearly below the best (100.0% at k = 64); the smallest k that ties is 32"
+    )
+    with pytest.raises(ValueError, match="not one of"):
+        compare_to_best(hits, 8)
+
+
+def test_times_as_many_ratio_and_zeros():
+    assert times_as_many("the AE", 0.01, "PCA", 0.05, "errors") == (
+        "PCA has 5.0 times as many errors as the AE"
+    )
+    assert (
+        times_as_many("the AE", 0.0, "PCA", 0.05, "errors") == "the AE has no errors; PCA has 5.00%"
+    )
+    assert (
+        times_as_many("the AE", 0.0, "PCA", 0.0, "errors")
+        == "neither the AE nor PCA has any errors"
+    )
+    with pytest.raises(ValueError, match=">= 0"):
+        times_as_many("a", -1.0, "b", 1.0, "errors")
