@@ -1,6 +1,7 @@
 """Is a difference real? The yardsticks behind lesson 02's printed verdicts.
 
-Each function turns numbers measured in a run into one yardstick; the lesson prints the verdict.
+Each function turns numbers measured in a run into one yardstick; the notebook cell writes the
+verdict in plain if/else sentences.
 
 - ``seed_noise_margin``: the 95% prediction interval of ONE more training run, from the test
   errors of a few seeds: t(0.975, n-1) * s * sqrt(1 + 1/n).
@@ -13,11 +14,6 @@ Each function turns numbers measured in a run into one yardstick; the lesson pri
   (``anomaly.auroc_difference_se``).
 - ``auroc_se``: the bootstrap standard error of ONE detector's AUROC (an error bar).
 - ``oriented``: a baseline score read in the direction that detects (negated if AUROC < 0.5).
-- ``error_margin_word`` and ``consensus``: turn a compared error, or several measures of one
-  difference, into the words of an "In this run" line; ``class_information_words`` writes that
-  consensus out for codes against pixels.
-- ``share_word``, ``overfitting_words``, ``compare_to_best`` and ``times_as_many``: small
-  sentence parts, so that a lesson cell prints one verdict instead of building it.
 
 A difference counts as real when it is more than two standard errors (``Comparison.word``).
 Section B of the lab of lesson 02 (02_stacked_autoencoders_lab) derives the margin and checks it
@@ -198,114 +194,3 @@ def oriented(pair) -> tuple[tuple, bool]:
     """
     flipped = auroc(*pair) < 0.5
     return ((-pair[0], -pair[1]) if flipped else pair), flipped
-
-
-def error_margin_word(error_a: float, error_b: float, margin: float) -> str:
-    """How error a compares with error b against a noise margin (lower error = better):
-    'within the noise margin', 'worse by more than the noise margin' or 'better by more ...'."""
-    if not margin >= 0:
-        raise ValueError(
-            f"error_margin_word: margin must be >= 0, got {margin}; pass the margin "
-            "itself (e.g. seed_noise_margin(errors)), not a signed difference"
-        )
-    if abs(error_a - error_b) <= margin:
-        return "within the noise margin"
-    return ("worse" if error_a > error_b else "better") + " by more than the noise margin"
-
-
-def consensus(differences: dict[str, float], tie: float = 0.03) -> str:
-    """Several measures of one difference a - b (name -> fraction, 0.03 = 3 points), summed up:
-    'higher' (every one above tie), 'lower' (every one below -tie), 'tie' (all within tie,
-    same sign), 'tie, mixed signs' (all within tie, signs differ) or 'split' (the rest)."""
-    if not differences:
-        raise ValueError("consensus: expected at least one measure (name -> difference), got none")
-    values = list(differences.values())
-    if min(values) > tie:
-        return "higher"
-    if max(values) < -tie:
-        return "lower"
-    if max(abs(v) for v in values) <= tie:
-        return "tie, mixed signs" if min(values) < 0 < max(values) else "tie"
-    return "split"
-
-
-def class_information_words(
-    differences: dict[str, float],
-    tie: float = 0.03,
-    codes: str = "the codes",
-    pixels: str = "the pixels",
-) -> str:
-    """``consensus`` of several class measures, codes minus pixels (name -> fraction), in words.
-
-    Example: {"1-NN": 0.007, "probe": -0.019} -> "all within 1.9%, so the codes keep about as much
-    class information as the pixels, and which one wins depends on the measure".
-    """
-    verdict = consensus(differences, tie)  # raises a clear error on an empty dict
-    largest = max(abs(d) for d in differences.values())
-    words = {
-        "higher": f"{codes} hold more class information by every measure",
-        "lower": f"{codes} hold less class information by every measure",
-        "tie": f"all within {largest:.1%}, so {codes} keep about as much class information as "
-        f"{pixels}",
-        "split": f"at least one measure puts {codes} more than {tie * 100:g} percentage points "
-        f"from {pixels}",
-    }
-    if verdict == "tie, mixed signs":
-        return words["tie"] + ", and which one wins depends on the measure"
-    return words[verdict]
-
-
-def share_word(share: float, most: float = 0.65, half: float = 0.35) -> str:
-    """A share (0.54 = 54%) in words: 'most' above ``most``, 'about half' from ``half`` up to
-    ``most``, else 'only a small part'."""
-    if not half <= most:
-        raise ValueError(f"share_word expects half <= most, got half={half}, most={most}")
-    return "most" if share > most else "about half" if share >= half else "only a small part"
-
-
-def overfitting_words(gaps: dict[str, float], limit: float = 0.05) -> str:
-    """Relative overfitting gaps (name -> valid / train - 1) in words, at the gap ``limit``:
-    'no gap over 5%, so none overfits' or 'gap over 5%, so overfitting: dense AE +12.0%'."""
-    if not gaps:
-        raise ValueError("overfitting_words: expected at least one gap (name -> gap), got none")
-    over = [f"{name} {gap:+.1%}" for name, gap in gaps.items() if gap > limit]
-    if not over:
-        return f"no gap over {limit:.0%}, so none overfits"
-    return f"gap over {limit:.0%}, so overfitting: " + ", ".join(over)
-
-
-def compare_to_best(hits: dict, chosen, label: str = "k") -> str:
-    """Does the chosen setting's hit rate tie the best one, by two paired standard errors?
-
-    hits: setting -> (n,) hits on the SAME queries; chosen: one of its keys. Returns e.g.
-    '82.5% ties the best (83.0% at k = 64)' or '57.3% is clearly below the best (83.0% at
-    k = 64); the smallest k that ties is 32' (settings ordered by their keys).
-    """
-    if chosen not in hits:
-        raise ValueError(
-            f"compare_to_best: chosen={chosen!r} is not one of {list(hits)}; pass a key of hits"
-        )
-    rates = {key: _hits(h, f"hits[{key!r}]").mean().item() for key, h in hits.items()}
-    best = max(rates, key=rates.get)
-    ties = [key for key in sorted(hits) if not clearly_above(hits[best], hits[key])]
-    words = f"{rates[chosen]:.1%} " + (
-        "ties the best" if chosen in ties else "is clearly below the best"
-    )
-    words += f" ({rates[best]:.1%} at {label} = {best})"
-    if chosen not in ties:
-        words += f"; the smallest {label} that ties is {ties[0]}"
-    return words
-
-
-def times_as_many(name_a: str, count_a: float, name_b: str, count_b: float, what: str) -> str:
-    """How many times b's share of ``what`` (0.0385 = 3.85%) is a's, in words; safe at 0.
-
-    Example: ("the AE", 0.0031, "PCA-32", 0.0385, "pairs in the wrong order") -> 'PCA-32 has
-    12.4 times as many pairs in the wrong order as the AE'."""
-    if count_a < 0 or count_b < 0:
-        raise ValueError(f"times_as_many expects counts >= 0, got {count_a} and {count_b}")
-    if count_a == 0 and count_b == 0:
-        return f"neither {name_a} nor {name_b} has any {what}"
-    if count_a == 0:
-        return f"{name_a} has no {what}; {name_b} has {count_b:.2%}"
-    return f"{name_b} has {count_b / count_a:.1f} times as many {what} as {name_a}"

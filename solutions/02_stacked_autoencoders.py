@@ -214,7 +214,8 @@ check_centred_ae(CentredStackedAE)
 # %% [markdown]
 # The cell below trains two copies of your model with `fit`, from the same initial weights: one
 # centred, and one whose `input_mean` buffer is set to zeros, so that its encoder sees raw pixels
-# (its output bias still starts at the mean image, so centring is the only difference). Both get
+# (its output bias still starts at the mean image, so **input centring** is the only difference:
+# the lesson's "centring" also moves the bias start). Both get
 # the same batches and the lesson's learning rate, 0.002.
 
 # %%
@@ -272,7 +273,7 @@ print(f"dead first-layer units on {len(data.test.x):,} test images: raw pixels {
       f"centred {counts['centred']} of 128")
 print(f"your counts agree with the course's dead_units: {counts == package}")
 print(f"In this run: {counts['raw']} dead units with raw pixels in, {counts['centred']} with centred ones; "
-      f"centring changed the test error by {test_error['centred'] / test_error['raw'] - 1:+.0%}.")
+      f"input centring changed the test error by {test_error['centred'] / test_error['raw'] - 1:+.0%}.")
 
 # %% [markdown]
 # Why can the raw-pixel model lose units? Every pixel is at least 0, so a unit whose weights on
@@ -376,8 +377,8 @@ print(f"In this run: the threshold flagged {false_alarms:.1%} of the {len(normal
 # The false-alarm rate on the test digits lands near the target when the validation and test
 # digits come from the same distribution and the validation set is large enough: the threshold
 # was never fitted to the test digits, so this is a real measurement. Recall is another matter:
-# an upside-down 0, 1 or 8, or a 6 that became a 9, scores like a normal digit, and a threshold
-# set for 5% false alarms cannot catch it.
+# an upside-down 0, 1 or 8, or a 6 that became a 9, may score like a normal digit, and then a
+# threshold set for 5% false alarms may not catch it.
 
 # %% [markdown]
 # ## Done

@@ -11,21 +11,14 @@ from course_utils.verdicts import (
     Comparison,
     auroc_margin,
     auroc_se,
-    class_information_words,
     clearly_above,
     clearly_ahead,
     compare_rates,
-    compare_to_best,
-    consensus,
-    error_margin_word,
     oriented,
-    overfitting_words,
     paired_se,
     seed_mean_margin,
     seed_noise_margin,
-    share_word,
     t_quantile,
-    times_as_many,
 )
 
 
@@ -136,91 +129,6 @@ def test_auroc_se_matches_the_mann_whitney_variance_at_chance():
         auroc_se(torch.zeros(0), torch.ones(3))
 
 
-def test_error_margin_word_all_three_outcomes_and_bad_margin():
-    assert error_margin_word(1.0, 0.5, 0.1) == "worse by more than the noise margin"
-    assert error_margin_word(0.5, 1.0, 0.1) == "better by more than the noise margin"
-    assert error_margin_word(1.0, 1.05, 0.1) == "within the noise margin"
-    assert error_margin_word(1.0, 1.25, 0.25) == "within the noise margin"  # at the margin: within
-    with pytest.raises(ValueError, match="margin must be >= 0"):
-        error_margin_word(1.0, 0.5, -0.1)
-
-
-def test_consensus_each_outcome():
-    assert consensus({"a": 0.05, "b": 0.04}) == "higher"
-    assert consensus({"a": -0.05, "b": -0.04}) == "lower"
-    assert consensus({"a": 0.01, "b": 0.02}) == "tie"
-    assert consensus({"a": -0.01, "b": 0.02}) == "tie, mixed signs"
-    assert consensus({"a": 0.05, "b": 0.01}) == "split"  # one clear, one not: no single verdict
-    assert consensus({"a": 0.05, "b": -0.05}) == "split"
-    assert consensus({"a": 0.05}, tie=0.1) == "tie"
-    with pytest.raises(ValueError, match="at least one measure"):
-        consensus({})
-
-
-def test_class_information_words_each_outcome():
-    assert class_information_words({"a": 0.05, "b": 0.04}) == (
-        "the codes hold more class information by every measure"
-    )
-    assert "less class information" in class_information_words({"a": -0.05, "b": -0.04})
-    tie = class_information_words({"a": 0.007, "b": 0.017}, codes="32 numbers", pixels="784 pixels")
-    assert (
-        tie == "all within 1.7%, so 32 numbers keep about as much class information as 784 pixels"
-    )
-    mixed = class_information_words({"a": -0.019, "b": 0.007})
-    assert mixed.startswith("all within 1.9%") and mixed.endswith("depends on the measure")
-    split = class_information_words({"a": 0.05, "b": 0.01})
-    assert (
-        split == "at least one measure puts the codes more than 3 percentage points from the pixels"
-    )
-    assert "more than 10 percentage points" in class_information_words(
-        {"a": 0.2, "b": 0.0}, tie=0.1
-    )
-    with pytest.raises(ValueError, match="at least one measure"):
-        class_information_words({})
-
-
-def test_share_word_each_band_and_bad_bounds():
-    assert share_word(0.9) == "most"
-    assert share_word(0.54) == "about half"
-    assert share_word(0.35) == "about half"  # the lower bound belongs to the middle band
-    assert share_word(0.1) == "only a small part"
-    with pytest.raises(ValueError, match="half <= most"):
-        share_word(0.5, most=0.3, half=0.6)
-
-
-def test_overfitting_words_both_branches():
-    words = overfitting_words({"dense AE": -0.003, "tied AE": 0.01})
-    assert words == "no gap over 5%, so none overfits"
-    words = overfitting_words({"dense AE": 1.005, "tied AE": 0.01})
-    assert words == "gap over 5%, so overfitting: dense AE +100.5%"
-    assert overfitting_words({"a": 0.08}, limit=0.1) == "no gap over 10%, so none overfits"
-    with pytest.raises(ValueError, match="at least one gap"):
-        overfitting_words({})
-
-
-def test_compare_to_best_tie_and_clearly_below():
-    ones, zeros = torch.ones(200), torch.zeros(200)
-    near = torch.ones(200)
-    near[:2] = 0  # 99%: within two paired standard errors of 100%
-    hits = {2: zeros, 32: near, 64: ones}
-    assert compare_to_best(hits, 32) == "99.0% ties the best (100.0% at k = 64)"
-    assert compare_to_best(hits, 2) == (
-        "0.0% is clearly below the best (100.0% at k = 64); the smallest k that ties is 32"
-    )
-    with pytest.raises(ValueError, match="not one of"):
-        compare_to_best(hits, 8)
-
-
-def test_times_as_many_ratio_and_zeros():
-    assert times_as_many("the AE", 0.01, "PCA", 0.05, "errors") == (
-        "PCA has 5.0 times as many errors as the AE"
-    )
-    assert (
-        times_as_many("the AE", 0.0, "PCA", 0.05, "errors") == "the AE has no errors; PCA has 5.00%"
-    )
-    assert (
-        times_as_many("the AE", 0.0, "PCA", 0.0, "errors")
-        == "neither the AE nor PCA has any errors"
-    )
-    with pytest.raises(ValueError, match=">= 0"):
-        times_as_many("a", -1.0, "b", 1.0, "errors")
+def test_auroc_se_rejects_an_empty_group():
+    with pytest.raises(ValueError):
+        auroc_se(torch.zeros(0), torch.ones(3))
