@@ -459,16 +459,17 @@ print(f"In this run: after 10 steps {dead10['Adam, lr 2e-3']} units are dead wit
 adam_err, control_err = first_runs["Adam, lr 2e-3"][1], first_runs[control][1]
 adam_last, control_last = dead_last["Adam, lr 2e-3"], dead_last[control]
 extra_error = control_err / adam_err - 1  # the control's error relative to Adam's
+relative = f"{abs(extra_error):.0%} {'higher' if extra_error > 0 else 'lower'} than Adam's"
 if extra_error > 0.25:  # clearly less progress
-    control_words = (f"its error is {extra_error:.0%} higher, over the pre-named 25% cut-off, so its "
+    control_words = (f"its error is {relative}, over the pre-named 25% cut-off, so its "
                      "deaths cannot be told apart from its progress")
 elif 2 * control_last <= adam_last:
-    control_words = (f"its error is {extra_error:+.0%} against Adam's, within the pre-named 25% "
-                     "cut-off, with at most half the deaths: fewer deaths need not mean less "
-                     "progress, and the size of the first steps matters")
+    control_words = (f"its error is {relative}, within the pre-named 25% cut-off, with at most "
+                     "half the deaths: fewer deaths need not mean less progress, and the size of "
+                     "the first steps matters")
 else:
-    control_words = (f"its error is {extra_error:+.0%} against Adam's, within the pre-named 25% "
-                     "cut-off, with more than half as many deaths: no separation here")
+    control_words = (f"its error is {relative}, within the pre-named 25% cut-off, with more than "
+                     "half as many deaths: no separation here")
 print(f"In this run, the control {control} after {first_n} steps: {control_last} dead at test error "
       f"{control_err:.1f}, against Adam's {adam_last} at {adam_err:.1f}; {control_words}.")
 raw_last = dead_last["Adam, lr 2e-3"]
@@ -1042,9 +1043,10 @@ print(f"(c) at k = 2, AE codes above PCA's by more than two standard errors: "
       f"{clearly_above(nn_hits['AE', 2], nn_hits['PCA', 2])} "
       f"({sweep[2]['AE NN']:.1%} vs {sweep[2]['PCA NN']:.1%})")
 beats = {True: "beat", False: "do not clearly beat"}
-shape = ("form a plateau" if len(tied_with_best) > 1 else "are highest at the widest size tried"
-         if best_nn == max(sweep_sizes) else "form a peak")
-print(f"In this run: the AE codes' rates {shape} at k = {tied_with_best}; at k = 32 they "
+shape = (f"form a plateau at k = {tied_with_best}" if len(tied_with_best) > 1
+         else f"are highest at the widest size tried, k = {best_nn} (the sweep may not have peaked)"
+         if best_nn == max(sweep_sizes) else f"form a peak at k = {best_nn}")
+print(f"In this run: the AE codes' rates {shape}; at k = 32 they "
       f"{beats[clearly_above(nn_hits['AE', 32], pixel_hits)]} raw pixels, at k = 2 they "
       f"{beats[clearly_above(nn_hits['AE', 2], nn_hits['PCA', 2])]} PCA's codes.")
 
