@@ -731,7 +731,7 @@ def coarse_share(weight):
 
 coarse = {name: coarse_share(w) for name, w in (("untrained", untrained),
           ("dense AE", dense.encoder[0].weight), ("tied AE", tied.encoder[0].weight))}
-print("In this run: share of a filter's energy in slow waves (<= 3 cycles across the image): "
+print("share of a filter's energy in slow waves (<= 3 cycles across the image): "
       + ", ".join(f"{name} {share:.0%}" for name, share in coarse.items()))
 
 # %% [markdown]
@@ -1157,7 +1157,7 @@ digit_steps = digit_epochs * math.ceil(len(digits.train.x) / batch_size)
 print(f"digit autoencoder: {digit_epochs} epochs of {len(digits.train.x):,} images = "
       f"{digit_steps:,} steps (target {steps:,})")
 if not full_split:
-    print(f"In this run: {len(digits.train.x):,} training digits, so the same steps are "
+    print(f"data note: {len(digits.train.x):,} training digits, so the same steps are "
           f"{digit_epochs} passes instead of {epochs_for(steps, 54_000)} over 54,000, and the threshold "
           f"comes from {len(digits.valid.x):,} validation errors: this section's numbers hold at this "
           f"data size; the full split is a different experiment.")
