@@ -61,7 +61,8 @@ course = setup_course(seed=0)
 # ## Setup: the lesson's data and models, rebuilt
 #
 # The next two cells rebuild what the deep dives use with the same `course_utils` functions, seeds
-# and settings as the lesson, so the numbers match the lesson's when the data match: section 3's toy
+# and settings as the lesson, so the numbers match the lesson's when the data and the machine match
+# (another number of CPU threads, or a GPU, changes the last digits of the sums): section 3's toy
 # cloud and its PCA, section 4's toy autoencoder, and section 6's three image autoencoders
 # ($k = 2, 10, 32$), which here also keep copies of their weights along the way (for deep dives 2
 # and 3). They also define the **focus cut**: the trained $k$ whose eigenvalue ratio at the cut,

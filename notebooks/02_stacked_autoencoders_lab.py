@@ -70,8 +70,10 @@ course = setup_course(seed=0)
 # ## Setup: the lesson's models, rebuilt
 #
 # The next cells load the data and retrain the models that the sections below use, with the same
-# course_utils functions, seeds and settings as the lesson, so where the data are the same their
-# numbers match the lesson's. They print a few check lines only; the lesson explains each step.
+# course_utils functions, seeds and settings as the lesson, so where the data and the machine are
+# the same their numbers match the lesson's (another number of CPU threads, or a GPU, changes the
+# last digits of the sums, and a close choice can then differ). They print a few check lines only;
+# the lesson explains each step.
 
 # %%
 import copy
