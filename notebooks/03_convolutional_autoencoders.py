@@ -69,12 +69,6 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # %% [markdown]
 # ## 1. A convolutional autoencoder, written out
 #
-# A convolution with kernel size $k$, stride $s$ and padding $p$ maps a side of $n$ pixels to
-# $\lfloor (n + 2p - k)/s \rfloor + 1$. With $k = 3, s = 2, p = 1$: $28 \to 14 \to 7$. The
-# encoder below uses two such **strided convolutions**, then a linear layer to a 32-number code.
-# The decoder mirrors it with **transposed convolutions** (`ConvTranspose2d`).
-
-# %% [markdown]
 # What does a convolution (`Conv2d`) compute? A $k \times k$ window slides over the padded image,
 # $s$ pixels at a time; at each position the layer multiplies the window's pixels by a
 # $k \times k$ grid of weights, the **filter**, sums and adds a bias. One filter gives one output
@@ -82,6 +76,12 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # filters have weights of shape $(C_\text{out}, C_\text{in}, k, k)$ and
 # $C_\text{out} \cdot C_\text{in} \cdot k \cdot k + C_\text{out}$ parameters. The cell computes
 # one layer by hand: `unfold` cuts out every window as a column.
+#
+# Counting window positions gives the output size: a convolution with kernel size $k$, stride
+# $s$ and padding $p$ maps a side of $n$ pixels to $\lfloor (n + 2p - k)/s \rfloor + 1$. With
+# $k = 3, s = 2, p = 1$: $28 \to 14 \to 7$. The encoder below uses two such **strided
+# convolutions**, then a linear layer to a 32-number code. The decoder mirrors it with
+# **transposed convolutions** (`ConvTranspose2d`).
 
 # %%
 from torch import nn
@@ -141,28 +141,11 @@ fig
 # %% [markdown]
 # Painting gives the output side: $(n - 1)s + k$ pixels, minus $p$ cropped from each side, plus
 # `output_padding`, so $(n - 1)s - 2p + k + \text{output\_padding}$: $7 \to 14 \to 28$ with
-# output padding 1.
-#
-# The same layer can be computed a second way (Dumoulin and Visin, "A guide to convolution
-# arithmetic", 2016): spread the input out by inserting $s - 1$ zeros between neighbouring pixels,
-# pad the border with $k - 1 - p$ zeros (plus `output_padding` at the bottom and right), and run
-# an ordinary stride-1 convolution with the kernel turned by 180°. This view explains
-# `output_padding`: a stride-2 convolution maps both 13 and 14 pixels to 7, so its transpose
-# cannot know which size to return, and `output_padding` picks. The cell checks both on the
-# decoder's layer type.
+# output padding 1. Why `output_padding`? A stride-2 convolution maps both 13 and 14 pixels to 7,
+# so its transpose cannot know which size to return, and `output_padding` picks:
 
 # %%
-torch.manual_seed(0)
-k, p, op = 3, 1, 1  # kernel, padding, output_padding of the conv AE's transposed layers
-up_layer = nn.ConvTranspose2d(1, 1, k, stride=2, padding=p, output_padding=op, bias=False)  # 4 -> 8
-x4 = torch.randn(1, 1, 4, 4)
-spread_out = torch.zeros(1, 1, 7, 7)  # one zero between neighbours: 2 * 4 - 1 = 7
-spread_out[..., ::2, ::2] = x4
-padded = nn.functional.pad(spread_out, (k - 1 - p, k - 1 - p + op) * 2)  # (1, 1, 10, 10)
 with torch.no_grad():
-    zero_inserted = nn.functional.conv2d(padded, up_layer.weight.flip(-2, -1))  # (1, 1, 8, 8)
-    print(f"insert zeros, pad, convolve with the turned kernel = ConvTranspose2d: "
-          f"{torch.allclose(zero_inserted, up_layer(x4), atol=1e-6)}")
     for n in (13, 14):
         print(f"Conv2d(kernel 3, stride 2, padding 1): {n}x{n} -> "
               f"{tuple(nn.Conv2d(1, 1, 3, stride=2, padding=1)(torch.zeros(1, 1, n, n)).shape[-2:])}")
@@ -193,11 +176,10 @@ for layer in [*conv_encoder, *conv_decoder]:
     print(f"{type(layer).__name__:<16} -> {tuple(h.shape)}")
 
 # %% [markdown]
-# `ConvAutoencoder` in `course_utils.conv` holds exactly these layers (plus input checks and
-# `encode`/`decode`). `shape_table` runs a batch through the real model and records each layer's
-# output shape and parameter count. The last line copies the hand-written weights into the
-# package model and compares outputs: `load_state_dict` checks only names and shapes, so only the
-# outputs can catch a wrong activation or a missing `output_padding`.
+# `ConvAutoencoder` in `course_utils.conv` holds these layers (plus input checks and
+# `encode`/`decode`); `shape_table` records each layer's output shape and parameter count. The
+# last line loads the hand-written weights and compares outputs: `load_state_dict` checks only
+# names and shapes, so only outputs catch a wrong activation or a missing `output_padding`.
 
 # %%
 from course_utils.conv import ConvAutoencoder, format_shape_table, shape_table
@@ -233,12 +215,10 @@ print(f"numbers per image: image {28 * 28} -> feature maps " + " -> ".join(f"{n:
       + f" -> code {code_size}; feature maps larger than the image: {all(n > 28 * 28 for n in held)}")
 
 # %% [markdown]
-# The convolutions are tiny, because each filter is only $3 \times 3$ and is shared across every
-# position; the bulk of the model is the two linear layers between the
-# $32 \times 7 \times 7 = 1568$ feature values and the 32-number code. The hidden feature maps
-# hold more numbers than the 784 pixels (last line), so the convolutions trade positions for
-# channels without compressing anything; the squeeze to 32 numbers happens in the linear layer
-# alone.
+# The convolutions are tiny: each $3 \times 3$ filter is shared across every position. The bulk
+# is the two linear layers between the $32 \times 7 \times 7 = 1568$ feature values and the
+# 32-number code. The feature maps hold more numbers than the 784 pixels (last line): the
+# convolutions trade positions for channels, and only the linear layer compresses.
 
 # %%
 # extra code – draw the conv stack with its shapes
@@ -380,16 +360,18 @@ print(f"buffers, not parameters: {n_running} running averages (a mean and a vari
 # the conv models add a learned per-pixel offset before the sigmoid). Every run uses
 # `CosineDecay(warmup_steps=W)`: the rate rises linearly from $\eta_0/W$ to the starting rate
 # $\eta_0$ over the first $W$ steps (the next cell prints $W$), then falls to 0 along a half
-# cosine, so the last, small steps settle near a minimum instead of jumping around it. Small
-# first steps help keep fresh ReLU channels alive (the lab measures this).
+# cosine, so the last, small steps settle near a minimum instead of jumping around it. Whether
+# small first steps keep more fresh ReLU channels alive is measured in the lab, not here.
 #
 # **Each model gets its own learning rate**, searched on the validation images over 1.2e-2,
-# 2.4e-2 and 4.8e-2. A higher rate must win **clearly**: we keep the lowest rate within the
-# validation noise of the best (paired $z \le 2$: the mean gap, image by image, over its standard
-# error); a best rate at an edge is printed as "unbracketed". The upsampling twin, over twice the
-# multiply-adds per step, **borrows the conv AE's kept rate** (no search) and trains **half the
-# steps**, next to a copy of the conv AE trained for the same half. Compare numbers within this
-# lesson only (lesson 02 trained longer).
+# 2.4e-2 and 4.8e-2, 6-24 times lesson 02's Adam rate 2e-3: the budget is only 2 epochs, and the
+# warm-up and decay soften both ends. Do not copy them blindly: the printed line for the dense AE
+# at 4.8e-2 says whether that rate failed here. A higher rate must win **clearly**: we keep the
+# lowest rate within the validation noise of the best (paired $z \le 2$: the mean gap, image by
+# image, over its standard error); a best rate at an edge is printed as "unbracketed". The
+# upsampling twin, over twice the multiply-adds per step, **borrows the conv AE's kept rate** (no
+# search) and trains **half the steps**, next to a copy of the conv AE trained for the same half.
+# Compare numbers within this lesson only (lesson 02 trained longer).
 
 # %%
 import math
@@ -595,12 +577,13 @@ fig
 # steps by `LogEvery`, a callback `fit` calls after each step. The squares are `fit`'s training
 # loss, averaged over each epoch's batches while the weights still improved, one reason a square
 # can sit above validation. Another: the two sets hold different images. The upsampling twin
-# runs its own, half-length schedule: where its line meets the others, its rate is already near 0. (A model with BatchNorm,
-# none of these three, adds one more: batch statistics in training, stored averages in eval mode.)
+# runs its own, half-length schedule: where its line stops, its rate is near 0. (A model with
+# BatchNorm, none of these three, adds one more: batch statistics in training, stored averages in
+# eval mode.)
 #
 # Fewer parameters do not mean less work: each convolution weight is used at every position.
-# The cell counts the multiply-adds of one image; a transposed layer's count includes the
-# products it paints on the border that `padding` crops (both counts printed once).
+# The cell counts the multiply-adds of one image (for a transposed layer: every product it
+# paints, including those that `padding` crops).
 
 # %%
 import torch.nn.functional as F
@@ -616,10 +599,6 @@ def multiply_adds_per_image(model: nn.Module) -> int:
             total += output[0].numel() * layer.weight[0].numel()
         elif isinstance(layer, nn.ConvTranspose2d):  # every input value paints out_channels x k x k,
             total += inputs[0][0].numel() * layer.weight[0].numel()  # cropped products included
-            painted[0] += inputs[0][0].numel() * layer.weight[0].numel()
-            taps = F.conv_transpose2d(torch.ones(1, 1, *inputs[0].shape[-2:]), torch.ones(1, 1, *layer.kernel_size),
-                                      stride=layer.stride, padding=layer.padding, output_padding=layer.output_padding)
-            landed[0] += int(taps.sum()) * layer.in_channels * layer.out_channels  # only those inside the output
         elif isinstance(layer, nn.Linear):
             total += layer.weight.numel()
 
@@ -631,14 +610,9 @@ def multiply_adds_per_image(model: nn.Module) -> int:
     return total
 
 
-painted, landed = [0], [0]  # the transposed layers' products: all painted / those inside the output
 work = {name: multiply_adds_per_image(m) for name, m in models.items()}
 for name, n in work.items():
     print(f"{name:<20} {n:>9,} multiply-adds per image ({n / work['dense AE']:.1f} x the dense AE's)")
-painted, landed = [0], [0]  # counted again for the conv AE alone
-multiply_adds_per_image(models["conv AE (transpose)"])
-print(f"conv AE (transpose), its two transposed layers: {painted[0]:,} products painted (counted above), "
-      f"{landed[0]:,} inside the output, {painted[0] - landed[0]:,} on the border that padding crops")
 print(f"most work per image: {max(work, key=work.get)}; every conv model more than the dense AE: "
       f"{all(n > work['dense AE'] for name, n in work.items() if name != 'dense AE')}")
 
@@ -775,6 +749,22 @@ print(f"image moved 4 px: code map moved one cell (inner columns), max differenc
       f"equivariant {moved_diff < 1e-4}")
 print(f"image moved 4 px vs unmoved: code map changes by up to {same_diff:.2f} "
       f"(largest code value {code.abs().max():.2f}): invariant {same_diff < 1e-4}")
+
+# %%
+# extra code – the receptive fields of code cell (3, 3) and its right neighbour (3, 4) on a garment
+from matplotlib.patches import Rectangle
+
+fig = NotebookFigure(figsize=(4.2, 4.2), layout="constrained")
+ax = fig.subplots()
+ax.imshow(x_test[0, 0].numpy(), cmap="gray_r", vmin=0, vmax=1)
+side = computed[1] - computed[0] + 1  # 7 pixels
+for shift, colour, label in ((0, "tab:red", "code cell (3, 3)"), (4, "tab:blue", "code cell (3, 4), 4 px over")):
+    ax.add_patch(Rectangle((computed[0] + shift - 0.5, computed[0] - 0.5), side, side, fill=False,
+                           edgecolor=colour, linewidth=2.5, label=label))
+ax.set(xticks=range(0, 28, 4), yticks=range(0, 28, 4),
+       title=f"{side}x{side} receptive fields, 4 px apart\n(overlap {side - 4} columns)")
+ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+fig
 
 # %% [markdown]
 # The next cell moves up to 2,000 test images 1, 2, 3, 4 and 8 pixels to the right, with
@@ -1002,7 +992,29 @@ for k in (3, 4):
 # %% [markdown]
 # The four measured values equal the four sub-kernel sums, and they differ: a random kernel 4,
 # with its perfectly even overlap, still paints a grid on a flat input. Odena, Dumoulin and Olah
-# ("Deconvolution and checkerboard artifacts", Distill 2016) make the same point. Try kernels and strides with the sliders (all weights 1, as in the figure above).
+# ("Deconvolution and checkerboard artifacts", Distill 2016) make the same point. The figure
+# draws the four sub-kernels of kernel 3.
+
+# %%
+# extra code – the four parity sub-kernels of a kernel-3, stride-2, padding-1 transposed layer
+fig = NotebookFigure(figsize=(10, 2.6), layout="constrained")
+parities = [(r, c) for r in (0, 1) for c in (0, 1)]  # (row, column) parity of an output pixel: 0 even, 1 odd
+for ax, (r, c) in zip(fig.subplots(1, 4), parities, strict=True):
+    used = torch.zeros(3, 3)  # 1 where the tap reaches this parity: tap t with t = o + 1 (mod 2)
+    used[(r + 1) % 2 :: 2, (c + 1) % 2 :: 2] = 1
+    ax.imshow(used.numpy(), cmap="Oranges", vmin=0, vmax=1.4)
+    for i in range(3):
+        for j in range(3):
+            ax.text(j, i, f"$w_{{{i}{j}}}$", ha="center", va="center", fontsize=12,
+                    color="black" if used[i, j] else "0.7")
+    names = ("even", "odd")
+    ax.set(title=f"({names[r]} row, {names[c]} column):\n{int(used.sum())} tap(s)", xticks=[], yticks=[])
+fig.suptitle("kernel 3, stride 2, padding 1: the taps (orange) that reach each output parity, four sub-kernels")
+fig
+
+# %% [markdown]
+# Four small convolutions, outputs interleaved: that is **sub-pixel convolution**
+# (`nn.PixelShuffle`; Shi et al., 2016). Try kernels and strides with the sliders (all weights 1).
 
 # %% tags=["nbval-ignore-output"]
 from course_utils.conv import overlap_view
@@ -1070,7 +1082,8 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 #   the code, but more multiply-adds per image; section 3's table and the cell below say who was
 #   ahead in this run.
 # - A linear bottleneck ties a conv AE to positions; a fully convolutional one is
-#   shift-equivariant for shifts by multiples of its total stride, not shift-invariant; a
+#   shift-equivariant for shifts by multiples of its total stride, away from the borders (the
+#   wider-frame test of section 4), not shift-invariant; a
 #   global-average code can be invariant and loses where things are. A code cell's receptive
 #   field follows from the sizes, strides and paddings.
 # - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap or
@@ -1102,6 +1115,7 @@ print(f"In this run: a 4-pixel shift (black fill) {'raised' if g_fc[4] > g_fc[0]
 #   computes all positions at once. The lab times a step of each, untrained.
 # - C-H. Another seed and the trained decoders' grids (C), the dense AE at the conv AE's time (D),
 #   dead channels (E), centring or linear layers on shifted images (F), ramps (G), mistakes (H).
+# - I. A transposed convolution as zero insertion; the products its padding crops.
 
 # %% [markdown]
 # [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)

@@ -35,6 +35,7 @@
 # - F. Centring, and a global-average code, trained
 # - G. Upsample + convolution on a ramp
 # - H. Common mistakes
+# - I. The transposed convolution, two more views: zero insertion, and the products padding crops
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -797,10 +798,10 @@ else:
 # If it is dead on the training images too, it passes nothing on and its own weights get no
 # gradient. Under plain SGD only a change in the layers before it could then revive it, and a
 # first-layer channel has no layer before it (its input and the centring are fixed). Adam, which
-# `fit` uses, keeps moving a weight for some steps after its gradient becomes 0, along its last
-# gradients (the ones that pushed it below 0), so a dead channel is not certain to stay dead; the
-# counts below are measured on the trained models, not deduced. A channel dies when its filter's response plus its bias falls below
-# 0 everywhere; large steps early in training are the usual suspect. Two routes keep channels
+# `fit` uses, keeps moving a weight for some steps after its gradient becomes 0; that drift is no
+# longer tied to the loss, so it can as easily deepen the death as revive the channel. The counts
+# below are measured on the trained models, not deduced. A channel dies when its filter's
+# response plus its bias falls below 0 everywhere; large steps early in training are the usual suspect. Two routes keep channels
 # alive:
 #
 # - **a warm-up**, the lesson's recipe: the first steps are small, so an early step is less likely
@@ -999,6 +1000,55 @@ print(f"on 300 random 14x14 inputs: parity means {noise_means.numpy().round(3)},
 # >   learned weights can still make a grid. Upsample + convolution removes the unequal sums (a
 # >   flat input comes out flat away from the border), though not the alternating steps on a
 # >   sloped input.
+
+# %% [markdown]
+# ## Lab section I: the transposed convolution, two more views
+#
+# The lesson computes a transposed convolution by **painting** one weighted copy of the kernel per
+# input pixel. The same layer can be computed a second way (Dumoulin and Visin, "A guide to
+# convolution arithmetic", 2016): spread the input out by inserting $s - 1$ zeros between
+# neighbouring pixels, pad the border with $k - 1 - p$ zeros (plus `output_padding` at the bottom
+# and right), and run an ordinary stride-1 convolution with the kernel turned by 180°. The cell
+# checks this on the decoder's layer type.
+
+# %%
+from torch import nn
+
+torch.manual_seed(0)
+k, p, op = 3, 1, 1  # kernel, padding, output_padding of the conv AE's transposed layers
+up_layer = nn.ConvTranspose2d(1, 1, k, stride=2, padding=p, output_padding=op, bias=False)  # 4 -> 8
+x4 = torch.randn(1, 1, 4, 4)
+spread_out = torch.zeros(1, 1, 7, 7)  # one zero between neighbours: 2 * 4 - 1 = 7
+spread_out[..., ::2, ::2] = x4
+padded = nn.functional.pad(spread_out, (k - 1 - p, k - 1 - p + op) * 2)  # (1, 1, 10, 10)
+with torch.no_grad():
+    zero_inserted = nn.functional.conv2d(padded, up_layer.weight.flip(-2, -1))  # (1, 1, 8, 8)
+    print(f"insert zeros, pad, convolve with the turned kernel = ConvTranspose2d: "
+          f"{torch.allclose(zero_inserted, up_layer(x4), atol=1e-6)}")
+print(f"zeros in the spread-out, padded input: {int((padded == 0).sum())} of {padded.numel()} "
+      f"({(padded == 0).float().mean():.0%}); most: {(padded == 0).float().mean().item() > 0.5}")
+
+# %% [markdown]
+# The zero-insertion view shows a cost: every product with a zero of the spread-out, padded
+# input (the share is printed above) is wasted work. The painting view shows another: `padding`
+# crops the painted border, so some products land outside the output. The lesson's multiply-add
+# count includes every painted product; the cell splits the conv AE's two transposed layers into
+# products that land inside the output and products that padding crops. The counts depend only
+# on the shapes, so an untrained model will do.
+
+# %%
+import torch.nn.functional as F
+
+painted = landed = 0  # the transposed layers' products: all painted / those inside the output
+for layer in ConvAutoencoder(n_latent=32, decoder="transpose").decoder:
+    if isinstance(layer, nn.ConvTranspose2d):
+        side = 7 if layer.in_channels == 32 else 14  # its input: (B, 32, 7, 7), then (B, 16, 14, 14)
+        painted += side * side * layer.weight[0].numel() * layer.in_channels  # every input value paints C_out*k*k
+        taps = F.conv_transpose2d(torch.ones(1, 1, side, side), torch.ones(1, 1, *layer.kernel_size),
+                                  stride=layer.stride, padding=layer.padding, output_padding=layer.output_padding)
+        landed += int(taps.sum()) * layer.in_channels * layer.out_channels  # only those inside the output
+print(f"conv AE (transpose), its two transposed layers: {painted:,} products painted, {landed:,} inside "
+      f"the output, {painted - landed:,} ({(painted - landed) / painted:.0%}) on the border that padding crops")
 
 # %% [markdown]
 # Back to [lesson 03](03_convolutional_autoencoders.ipynb) · Next: [04 · Denoising autoencoders](04_denoising_autoencoders.ipynb).
