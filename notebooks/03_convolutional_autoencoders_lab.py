@@ -24,7 +24,9 @@
 # section takes a question the lesson leaves open and measures it. It needs nothing from the
 # lesson: its setup section loads the data and retrains the models its sections use, with the
 # same `course_utils` functions, seeds and settings as the lesson, so its numbers match the
-# lesson's when the data match. After the setup, each section runs on its own.
+# lesson's when the data and the machine match (another number of CPU threads, or a GPU, changes
+# the last digits of the sums, and a close rate choice can then differ). After the setup, each
+# section runs on its own.
 #
 # **Sections.**
 # - A. BatchNorm: what it normalises over, `eval()`, whether it helps; the training curve against validation
