@@ -81,7 +81,9 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # $s$ and padding $p$ maps a side of $n$ pixels to $\lfloor (n + 2p - k)/s \rfloor + 1$. With
 # $k = 3, s = 2, p = 1$: $28 \to 14 \to 7$. The encoder below uses two such **strided
 # convolutions**, then a linear layer to a 32-number code. The decoder mirrors it with
-# **transposed convolutions** (`ConvTranspose2d`).
+# **transposed convolutions** (`ConvTranspose2d`). `Conv2d` does not flip its filter (strictly,
+# a cross-correlation; a textbook convolution turns the kernel by 180° first): that is why a
+# turned kernel appears when a transposed convolution is rewritten as an ordinary one.
 
 # %%
 from torch import nn
@@ -288,6 +290,29 @@ print(f"convT(conv(a)) vs a: relative error {roundtrip:.2f}, an inverse: {roundt
       f"an inverse up to scale: {scaled < 1e-3}")
 
 # %% [markdown]
+# The matrix in 1-D: 3 taps, 6 inputs, stride 2, padding 1. Each row of $C$ is the kernel slid
+# 2 places on; each column of $C^\top$ is one painted copy of it (the first cropped by padding).
+
+# %%
+import numpy as np
+import torch.nn.functional as F
+
+w = torch.tensor([1.0, 2.0, 3.0]).view(1, 1, 3)  # 3 taps, easy to read in the picture
+unit_in, unit_code = torch.eye(6).unsqueeze(1), torch.eye(3).unsqueeze(1)  # (6, 1, 6), (3, 1, 3): one 1 each
+C = F.conv1d(unit_in, w, stride=2, padding=1).squeeze(1).T  # (3, 6): column j = the outputs for input j
+C_T = F.conv_transpose1d(unit_code, w, stride=2, padding=1, output_padding=1).squeeze(1).T  # (6, 3)
+print(f"conv_transpose1d with the same taps is the matrix C transposed: {torch.equal(C_T, C.T)}")
+fig = NotebookFigure(figsize=(7, 3), layout="constrained")
+for ax, (m, title) in zip(fig.subplots(1, 2, width_ratios=[2, 1]), [(C, "C: convolution (3 x 6)"),
+                                                                   (C_T, r"$C^\top$: transposed (6 x 3)")], strict=True):
+    ax.imshow(m, cmap="Blues", vmin=0, vmax=4)
+    for (r, c), v in np.ndenumerate(m.numpy()):
+        ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=10)
+    ax.set(title=title, xlabel="input index", ylabel="output index", xticks=range(m.shape[1]),
+           yticks=range(m.shape[0]))
+fig
+
+# %% [markdown]
 # In the autoencoder the transposed convolutions have their **own** weights, learned to
 # reconstruct; the adjoint view says what the layer computes, not that it undoes anything. The
 # older name "deconvolution" is therefore a misnomer.
@@ -359,28 +384,25 @@ print(f"buffers, not parameters: {n_running} running averages (a mean and a vari
 # code and **centred** inputs (the encoder sees $x - \bar x$, $\bar x$ the average training image;
 # the conv models add a learned per-pixel offset before the sigmoid). Every run uses
 # `CosineDecay(warmup_steps=W)`: the rate rises linearly from $\eta_0/W$ to the starting rate
-# $\eta_0$ over the first $W$ steps (the next cell prints $W$), then falls to 0 along a half
-# cosine, so the last, small steps settle near a minimum instead of jumping around it. Whether
-# small first steps keep more fresh ReLU channels alive is measured in the lab, not here.
+# $\eta_0$ over the first $W$ steps, then falls to 0 along a half cosine, so the last steps
+# settle near a minimum.
 #
 # **Each model gets its own learning rate**, searched on the validation images over 1.2e-2,
-# 2.4e-2 and 4.8e-2, 6-24 times lesson 02's Adam rate 2e-3: the budget is only 2 epochs, and the
-# warm-up and decay soften both ends. Do not copy them blindly: the printed line for the dense AE
-# at 4.8e-2 says whether that rate failed here. A higher rate must win **clearly**: we keep the
+# 2.4e-2 and 4.8e-2 (the budget is only 2 epochs). A higher rate must win **clearly**:
+# `search_rates` (from `course_utils.rate_search`, with `train` and `paired_z`) keeps the
 # lowest rate within the validation noise of the best (paired $z \le 2$: the mean gap, image by
-# image, over its standard error); a best rate at an edge is printed as "unbracketed". The
-# upsampling twin, over twice the multiply-adds per step, **borrows the conv AE's kept rate** (no
-# search) and trains **half the steps**, next to a copy of the conv AE trained for the same half.
-# Compare numbers within this lesson only (lesson 02 trained longer).
+# image, over its standard error). The upsampling twin, over twice the multiply-adds per step,
+# **borrows the conv AE's kept rate** and trains **half the steps**, next to a copy of the conv
+# AE trained for the same half. Compare numbers within this lesson only.
 
 # %%
 import math
+from functools import partial
 
 from course_utils.anomaly import mse_per_pixel_per_image
 from course_utils.conv_filters import dead_channels
-from course_utils.models import DenseAutoencoder, dead_units
-from course_utils.schedules import CosineDecay
-from course_utils.train import Callback, History, evaluate, fit
+from course_utils.models import DenseAutoencoder
+from course_utils.rate_search import Recipe, paired_z, search_rates
 
 batch_size = 128
 x_train = x_train[: course.pick(full=len(x_train), fast=1000)]  # fast mode: 1,000 images, to stay quick
@@ -390,63 +412,14 @@ epochs = max(1, round(steps / math.ceil(len(x_train) / batch_size)))  # the same
 n_steps = epochs * math.ceil(len(x_train) / batch_size)  # the optimizer steps that really run
 seed = 0  # the initial weights (torch.manual_seed) AND the batch order (fit's seed=)
 mean_image = x_train.mean(dim=0)  # (1, 28, 28): the average training image, as in lesson 02
-
-
-class LogEvery(Callback):
-    """Every ``every`` optimizer steps, the loss on a fixed set of validation images (a curve)."""
-
-    def __init__(self, x: torch.Tensor, every: int) -> None:
-        self.x, self.every, self.points = x, every, []  # points: (step, loss) pairs
-
-    def on_batch_end(self, state) -> None:
-        if state.step % self.every == 0:
-            # evaluate switches to eval mode and restores the previous (training) mode itself
-            self.points.append((state.step, evaluate(state.model, self.x)["loss"]))
-
-
 log_every = course.pick(full=100, fast=8)  # steps between two points of the learning curve
 warmup = course.pick(full=100, fast=2)  # steps of linear warm-up, the same for every run
 x_curve = x_valid[:500].to(course.device)  # the curve's fixed validation images
 rates = (1.2e-2, 2.4e-2, 4.8e-2)  # every search's starting rates (a factor of 2 apart)
-
-
-def train(build, lr: float, run_seed: int | None = None, n_epochs: int | None = None,
-          warmup_steps: int = warmup) -> tuple[nn.Module, History, list]:
-    """Build a model from the seed (run_seed if given), fit it at starting rate lr for n_epochs
-    (``epochs`` if None) with a progress bar, switch it to eval()."""
-    run_seed = seed if run_seed is None else run_seed
-    torch.manual_seed(run_seed)
-    model = build().to(course.device)
-    logger = LogEvery(x_curve, log_every)
-    schedule = CosineDecay(warmup_steps=warmup_steps)  # linear warm-up, then the half cosine
-    history = fit(model, x_train.to(course.device), x_valid.to(course.device), epochs=n_epochs or epochs, lr=lr,
-                  batch_size=batch_size, callbacks=[schedule, logger], seed=run_seed, verbose=True)
-    return model.eval(), history, logger.points  # from now on BatchNorm uses its running averages
-
-
-def paired_z(err_a: torch.Tensor, err_b: torch.Tensor) -> float:
-    """z of the mean of err_a - err_b, two (N,) errors on the SAME images, image by image."""
-    gap = err_a - err_b  # (N,)
-    return gap.mean().item() / (gap.std().item() / len(gap) ** 0.5)  # mean / its standard error
-
-
-def search_rates(name: str, build, rates: tuple[float, ...]):
-    """Train one model per starting rate in ``rates``. The best is the lowest VALIDATION error; keep
-    the LOWEST rate within the validation noise of the best (paired z <= 2): a higher rate must win
-    clearly. Returns the model, history, curve and rate kept; every run stays in ``searched[name]``."""
-    runs = searched[name] = {lr: train(build, lr) for lr in rates}  # lr -> (model, history, curve)
-    err = {lr: mse_per_pixel_per_image(run[0], x_valid) for lr, run in runs.items()}  # (N_valid,) each
-    best = min(rates, key=lambda lr: err[lr].mean().item())
-    z = {lr: 0.0 if lr == best else paired_z(err[lr], err[best]) for lr in rates}  # > 0: worse than the best
-    kept = min(lr for lr in rates if z[lr] <= 2)
-    edge = "inside the bracket" if min(rates) < best < max(rates) else \
-        f"unbracketed, at the {'low' if best == min(rates) else 'high'} edge of the rates tried"
-    print(f"{name}: validation MSE per pixel " + ", ".join(f"{lr:g}: {err[lr].mean():.5f} (z = {z[lr]:+.1f})"
-                                                          for lr in rates)
-          + f"; lowest at {best:g} ({edge}); kept: {kept:g}, "
-          + ("the best itself." if kept == best else "the lowest rate within the noise (z <= 2) of the best."))
-    return *runs[kept], kept
-
+# every run: these images, epochs, batch size, warm-up, seed; a validation curve every log_every steps
+recipe = Recipe(x_train.to(course.device), x_valid.to(course.device), epochs=epochs, batch_size=batch_size,
+                warmup_steps=warmup, seed=seed, x_curve=x_curve, log_every=log_every)
+train = recipe.train  # train(build, lr) -> (model in eval mode, history, curve)
 
 builds = {  # all centred on the mean training image, none with BatchNorm
     "dense AE": lambda: DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image),
@@ -460,41 +433,10 @@ print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps
       f"epoch ({course.mode} mode)")
 
 # %%
-name = "dense AE"  # three runs, each a fraction of a conv run's time
-models[name], histories[name], curves[name], chosen_lr[name] = search_rates(name, builds[name], rates)
-top_loss = {lr: run[1]["valid_loss"][-1] for lr, run in searched[name].items()}  # lr -> final validation loss
-top_model, top_hist = searched[name][max(rates)][:2]
-flat_valid = x_valid.flatten(1)  # (N, 784)
-mean_image_loss = (flat_valid - mean_image.reshape(1, -1)).square().sum(dim=1).mean().item()  # always the mean image
-with torch.no_grad():
-    spread = top_model(x_curve).flatten(1).std(dim=0).mean().item()  # how much its output changes between images
-data_spread = x_curve.flatten(1).std(dim=0).mean().item()  # how much the images themselves change
-failed = top_loss[max(rates)] > 2 * min(top_loss.values())
-collapsed = failed and spread < 0.1 * data_spread
-blew_up = failed and not collapsed and top_hist["train_loss"][-1] > top_hist["train_loss"][0]
-top_dead = [int(mask.sum()) for mask in dead_units(top_model, x_curve)]  # [encoder, decoder] hidden layers
-print(f"In this run: the dense AE at {max(rates):g} ended at {top_loss[max(rates)] / min(top_loss.values()):.1f} x "
-      f"the best validation loss ({top_loss[max(rates)]:.2f}; the mean training image for every input scores "
-      f"{mean_image_loss:.2f}); its output varies by {spread:.4f} between images, the images by {data_spread:.3f}: "
-      + ("it collapsed to one output for every image, not a blow-up: the rate was too high even with the "
-         "warm-up." if collapsed else "it blew up (far above the best, training loss rising)." if blew_up
-         else "it failed without collapsing or blowing up." if failed else "it did not fail.")
-      + f" Dead ReLU units (0 on all {len(x_curve)} of these images): {top_dead[0]} of 128 in the encoder's "
-      f"hidden layer, {top_dead[1]} of 128 in the decoder's.")
-
-# %%
-name = "conv AE (transpose)"  # three runs: the lesson's largest cost
-models[name], histories[name], curves[name], lr_conv = search_rates(name, builds[name], rates)
-chosen_lr[name] = lr_conv
-conv_runs = searched[name]  # lr -> (model, history, curve)
-valid_dead = {lr: sum(int(m.sum()) for m in list(dead_channels(run[0], x_valid).values())[:2])
-              for lr, run in conv_runs.items()}  # dead encoder channels (16 + 32) on the validation images
-print("    dead encoder channels (0 on every validation image), of 48: "
-      + ", ".join(f"{lr:g}: {valid_dead[lr]}" for lr in rates))
-fewest = min(valid_dead.values())
-print(f"In this run: the kept rate {lr_conv:g} has {valid_dead[lr_conv]} dead encoder channels, "
-      + ("the fewest of the rates tried." if valid_dead[lr_conv] == fewest else
-         f"more than the {fewest} of another rate tried (the rule looks at the error only)."))
+for name in ("dense AE", "conv AE (transpose)"):  # three runs each; the conv runs: the lesson's largest cost
+    searched[name], chosen_lr[name] = search_rates(name, partial(train, builds[name]), rates, x_valid)
+    models[name], histories[name], curves[name] = searched[name][chosen_lr[name]]
+lr_conv = chosen_lr["conv AE (transpose)"]
 
 # %%
 name = "conv AE (upsample)"  # one run: half the steps, at the transposed sibling's rate (not searched)
@@ -512,7 +454,6 @@ print(f"{name}: {up_steps:,} steps ({up_epochs} of {epochs} epochs) at the borro
 # %%
 import statistics
 
-from course_utils.models import dead_units
 from course_utils.pca import PCA
 
 results, per_image = {}, {}
@@ -526,9 +467,6 @@ pca = PCA(32).fit(x_train.flatten(1))  # lesson 01's linear reference, the same 
 pca_mse = (pca.reconstruct(x_test.flatten(1)) - x_test.flatten(1)).pow(2).mean().item()
 print(f"{'PCA, 32 components':<20} (no training steps)  test MSE per pixel {pca_mse:.5f}")
 print(f"below PCA with 32 components: {[name for name in results if results[name] < pca_mse]}")
-dense_dead = [int(mask.sum()) for mask in dead_units(models["dense AE"], x_test.to(course.device))]
-print(f"dense AE (centred, lesson 02's model): dead ReLU units on all {len(x_test):,} test images: "
-      f"{dense_dead[0]} of 128 in the encoder's hidden layer, {dense_dead[1]} of 128 in the decoder's")
 
 
 conv_model = models["conv AE (transpose)"]
@@ -555,7 +493,7 @@ z_cd = paired_z(per_image["conv AE (transpose)"], per_image["dense AE"])  # < 0:
 # extra code – the learning curves of the three models
 from course_utils.plots import NotebookFigure
 
-fig = NotebookFigure(figsize=(10.5, 3.6), layout="constrained")
+fig = NotebookFigure(figsize=(10.5, 4.6), layout="constrained")
 ax = fig.subplots()
 for name, history in histories.items():
     steps_done, losses = zip(*curves[name], strict=True)  # every log_every steps
@@ -568,7 +506,7 @@ ax.set(xlabel="optimizer step", ylabel="squared error per image\n(= 784 x MSE pe
        title=f"learning curves (a point every {log_every} steps; squares mid-epoch)")
 ax.set_ylim(top=2 * max(h["valid_loss"][0] for h in histories.values()))  # skip the first jump
 ax.grid(alpha=0.3)
-ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the axes
+ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)  # below: full-width axes
 print(f"last point of each validation line: step {curves['dense AE'][-1][0]} of {n_steps}")
 fig
 
@@ -578,8 +516,7 @@ fig
 # loss, averaged over each epoch's batches while the weights still improved, one reason a square
 # can sit above validation. Another: the two sets hold different images. The upsampling twin
 # runs its own, half-length schedule: where its line stops, its rate is near 0. (A model with
-# BatchNorm, none of these three, adds one more: batch statistics in training, stored averages in
-# eval mode.)
+# BatchNorm adds one more: batch statistics in training, stored averages in eval mode.)
 #
 # Fewer parameters do not mean less work: each convolution weight is used at every position.
 # The cell counts the multiply-adds of one image (for a transposed layer: every product it
@@ -621,9 +558,9 @@ print(f"most work per image: {max(work, key=work.get)}; every conv model more th
 # adds the paired $z$ of each model's error against the conv AE's on the same test images
 # ($z > 2$: higher beyond the test-image noise, $z < -2$: lower) and a "dead" column. A channel
 # (one feature map, lesson 02's unit) is **dead** when its ReLU outputs 0 at every position of
-# every test image (`dead_channels`): it passes nothing on. "15/32" means 15 of the 32
-# second-layer encoder channels dead. The "half" row is the conv AE trained for the upsampling twin's steps, its
-# like-for-like partner.
+# every test image (`dead_channels`): it passes nothing on ("$k$/32": $k$ of the 32
+# second-layer encoder channels). The "half" row is the conv AE trained for the upsampling
+# twin's steps, its like-for-like partner.
 
 # %%
 t_name, u_name = "conv AE (transpose)", "conv AE (upsample)"
@@ -685,6 +622,9 @@ fig
 # **half the steps**.
 
 # %%
+from course_utils.schedules import CosineDecay
+from course_utils.train import fit
+
 torch.manual_seed(0)
 fully_conv = nn.Sequential(
     nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),  # 28x28 -> 14x14
@@ -1100,7 +1040,9 @@ g_fc = shift_errors["black fill", "fully conv AE"]
 g_t = shift_errors["black fill", t_name]
 print(f"In this run: a 4-pixel shift (black fill) {'raised' if g_fc[4] > g_fc[0] else 'lowered'} the fully conv "
       f"AE's error from {g_fc[0]:.5f} to {g_fc[4]:.5f} and {'raised' if g_t[4] > g_t[0] else 'lowered'} the "
-      f"conv AE's from {g_t[0]:.5f} to {g_t[4]:.5f}.")
+      f"conv AE's from {g_t[0]:.5f} to {g_t[4]:.5f}: with black fill, the 4 rightmost columns leave the 28-px frame "
+      f"and the border padding changes, so equivariance is not tested there; in the wider frame (section 4), "
+      f"where no pixel is lost, the fully conv AE's 4 px = 0 px exactly: {exact}.")
 
 # %% [markdown]
 # ## Going further: the lab
@@ -1115,7 +1057,7 @@ print(f"In this run: a 4-pixel shift (black fill) {'raised' if g_fc[4] > g_fc[0]
 #   computes all positions at once. The lab times a step of each, untrained.
 # - C-H. Another seed and the trained decoders' grids (C), the dense AE at the conv AE's time (D),
 #   dead channels (E), centring or linear layers on shifted images (F), ramps (G), mistakes (H).
-# - I. A transposed convolution as zero insertion; the products its padding crops.
+# - I, J. Zero insertion and padding-cropped products (I); the rate searches' other runs (J).
 
 # %% [markdown]
 # [Exercise 03](../exercises/03_convolutional_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/03_convolutional_autoencoders.ipynb)

@@ -38,6 +38,7 @@
 # - G. Upsample + convolution on a ramp
 # - H. Common mistakes
 # - I. The transposed convolution, two more views: zero insertion, and the products padding crops
+# - J. The rate searches up close: the dense AE at the highest rate, dead channels per rate
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -81,8 +82,7 @@ from torch import nn
 from course_utils.anomaly import mse_per_pixel_per_image
 from course_utils.conv import ConvAutoencoder
 from course_utils.models import DenseAutoencoder
-from course_utils.schedules import CosineDecay
-from course_utils.train import Callback, History, evaluate, fit
+from course_utils.rate_search import Recipe, paired_z, search_rates
 
 batch_size = 128
 x_train = x_train[: course.pick(full=len(x_train), fast=1000)]  # fast mode: 1,000 images, to stay quick
@@ -94,60 +94,20 @@ seed = 0  # the initial weights (torch.manual_seed) AND the batch order (fit's s
 mean_image = x_train.mean(dim=0)  # (1, 28, 28): the average training image
 
 
-class LogEvery(Callback):
-    """Every ``every`` optimizer steps, the loss on a fixed set of validation images (a curve)."""
-
-    def __init__(self, x: torch.Tensor, every: int) -> None:
-        self.x, self.every, self.points = x, every, []  # points: (step, loss) pairs
-
-    def on_batch_end(self, state) -> None:
-        if state.step % self.every == 0:
-            # evaluate switches to eval mode and restores the previous (training) mode itself
-            self.points.append((state.step, evaluate(state.model, self.x)["loss"]))
-
-
 log_every = course.pick(full=100, fast=8)  # steps between two points of the learning curve
 warmup = course.pick(full=100, fast=2)  # steps of linear warm-up, the same for every run
 x_curve = x_valid[:500].to(course.device)  # the curve's fixed validation images
 rates = (1.2e-2, 2.4e-2, 4.8e-2)  # every search's starting rates (a factor of 2 apart)
+recipe = Recipe(x_train.to(course.device), x_valid.to(course.device), epochs=epochs, batch_size=batch_size,
+                warmup_steps=warmup, seed=seed, x_curve=x_curve, log_every=log_every)
+train = recipe.train  # train(build, lr, run_seed=, n_epochs=, warmup_steps=) -> (model, history, curve)
 
 
-def train(build, lr: float, run_seed: int | None = None, n_epochs: int | None = None,
-          warmup_steps: int = warmup) -> tuple[nn.Module, History, list]:
-    """Build a model from the seed (run_seed if given), fit it at starting rate lr for n_epochs
-    (``epochs`` if None) with a progress bar, switch it to eval()."""
-    run_seed = seed if run_seed is None else run_seed
-    torch.manual_seed(run_seed)
-    model = build().to(course.device)
-    logger = LogEvery(x_curve, log_every)
-    schedule = CosineDecay(warmup_steps=warmup_steps)  # linear warm-up, then the half cosine
-    history = fit(model, x_train.to(course.device), x_valid.to(course.device), epochs=n_epochs or epochs, lr=lr,
-                  batch_size=batch_size, callbacks=[schedule, logger], seed=run_seed, verbose=True)
-    return model.eval(), history, logger.points  # from now on BatchNorm uses its running averages
-
-
-def paired_z(err_a: torch.Tensor, err_b: torch.Tensor) -> float:
-    """z of the mean of err_a - err_b, two (N,) errors on the SAME images, image by image."""
-    gap = err_a - err_b  # (N,)
-    return gap.mean().item() / (gap.std().item() / len(gap) ** 0.5)  # mean / its standard error
-
-
-def search_rates(name: str, build, rates: tuple[float, ...]):
-    """Train one model per starting rate in ``rates``. The best is the lowest VALIDATION error; keep
-    the LOWEST rate within the validation noise of the best (paired z <= 2): a higher rate must win
-    clearly. Returns the model, history, curve and rate kept; every run stays in ``searched[name]``."""
-    runs = searched[name] = {lr: train(build, lr) for lr in rates}  # lr -> (model, history, curve)
-    err = {lr: mse_per_pixel_per_image(run[0], x_valid) for lr, run in runs.items()}  # (N_valid,) each
-    best = min(rates, key=lambda lr: err[lr].mean().item())
-    z = {lr: 0.0 if lr == best else paired_z(err[lr], err[best]) for lr in rates}  # > 0: worse than the best
-    kept = min(lr for lr in rates if z[lr] <= 2)
-    edge = "inside the bracket" if min(rates) < best < max(rates) else \
-        f"unbracketed, at the {'low' if best == min(rates) else 'high'} edge of the rates tried"
-    print(f"{name}: validation MSE per pixel " + ", ".join(f"{lr:g}: {err[lr].mean():.5f} (z = {z[lr]:+.1f})"
-                                                          for lr in rates)
-          + f"; lowest at {best:g} ({edge}); kept: {kept:g}, "
-          + ("the best itself." if kept == best else "the lowest rate within the noise (z <= 2) of the best."))
-    return *runs[kept], kept
+def search(name: str, build) -> tuple:
+    """The lesson's rate search for one model: every run stays in ``searched[name]``; returns the
+    kept run's (model, history, curve) and its rate."""
+    searched[name], kept = search_rates(name, lambda lr: train(build, lr), rates, x_valid)
+    return *searched[name][kept], kept
 
 
 builds = {  # all centred on the mean training image, none with BatchNorm
@@ -168,7 +128,7 @@ print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps
 
 # %%
 for name in ("dense AE", t_name):
-    models[name], histories[name], curves[name], chosen_lr[name] = search_rates(name, builds[name], rates)
+    models[name], histories[name], curves[name], chosen_lr[name] = search(name, builds[name])
 lr_conv = chosen_lr[t_name]
 up_epochs = max(1, epochs // 2)  # the upsampling twin's epochs, as in the lesson
 up_steps = up_epochs * math.ceil(len(x_train) / batch_size)
@@ -192,7 +152,7 @@ print("test MSE per pixel: " + ", ".join(f"{n} {e:.5f}" for n, e in results.item
 bn_name = "conv AE + BatchNorm"  # the conv AE with BatchNorm: its own three-rate search
 bn_build = lambda: ConvAutoencoder(n_latent=32, decoder="transpose", batch_norm=True,  # noqa: E731
                                    input_mean=mean_image)
-bn_model, histories[bn_name], _, lr_bn = search_rates(bn_name, bn_build, rates)
+bn_model, histories[bn_name], _, lr_bn = search(bn_name, bn_build)
 chosen_lr[bn_name] = lr_bn
 bn_err = {lr: mse_per_pixel_per_image(run[0], x_test) for lr, run in searched[bn_name].items()}  # (N,) each
 chain = {"dense AE": models["dense AE"], "conv AE": conv_model, bn_name: bn_model}
@@ -343,6 +303,8 @@ print(f"In this run: the conv AE's test error was lower than the dense AE's at {
 # fewer; the cell prints how many), for the three models and the BatchNorm model of the chain.
 
 # %%
+from course_utils.train import evaluate
+
 x_remeasure = x_train[:10_000]
 print(f"re-measured on {len(x_remeasure):,} training images")
 above, overfit = {}, {}
@@ -870,12 +832,16 @@ unc_err = [mse_per_pixel_per_image(models[uncentred], shift_images(x_shift, s)) 
 print(f"{uncentred}: MSE per pixel at {shifts} px (black fill) " + "  ".join(f"{e.mean():.5f}" for e in unc_err))
 conv_shift = [mse_per_pixel_per_image(conv_model, shift_images(x_shift, s)) for s in shifts]  # centred, (N,) each
 rise = {t_name: conv_shift[3] - conv_shift[0], uncentred: unc_err[3] - unc_err[0]}  # (N,) each, at 3 px
-extra = rise[t_name] - rise[uncentred]  # (N,): what centring adds, image by image
-z_c = extra.mean().item() / (extra.std().item() / len(extra) ** 0.5)
-print(f"In this run: at 3 px the error rose by {rise[t_name].mean():+.5f} with centring "
-      f"and {rise[uncentred].mean():+.5f} without (difference z = {z_c:+.1f}): "
-      + ("centring added to the shift sensitivity." if z_c > 2 else "centring did not add measurably to it."
-         if z_c >= -2 else "the uncentred conv AE was hurt MORE; centring did not add to it."))
+z_c = paired_z(rise[t_name], rise[uncentred])  # > 0: centred rise larger; test-image noise only (one seed each)
+r_c, r_u = rise[t_name].mean().item(), rise[uncentred].mean().item()
+print(f"In this run: at 3 px the error rose by {r_c:+.5f} with centring and {r_u:+.5f} without: "
+      + ("the centred conv AE's error did not rise, so there is nothing to share out. " if r_c <= 0 else
+         f"{r_u / r_c:.0%} of the rise is there without centring"
+         + (", so most of it does not need centring. " if r_u / r_c >= 0.5 else ", under half. "))
+      + f"The difference (z = {z_c:+.1f}, counting test-image noise only, not seed noise) "
+      + ("points to centring adding to it, on this seed." if z_c > 2 else
+         "shows no measurable effect of centring, on this seed." if z_c >= -2 else
+         "points to the uncentred model being hurt more, on this seed."))
 
 # %% [markdown]
 # The uncentred conv AE keeps the linear layers, so its rise owes nothing to centring. The
@@ -1010,8 +976,10 @@ print(f"on 300 random 14x14 inputs: parity means {noise_means.numpy().round(3)},
 # input pixel. The same layer can be computed a second way (Dumoulin and Visin, "A guide to
 # convolution arithmetic", 2016): spread the input out by inserting $s - 1$ zeros between
 # neighbouring pixels, pad the border with $k - 1 - p$ zeros (plus `output_padding` at the bottom
-# and right), and run an ordinary stride-1 convolution with the kernel turned by 180°. The cell
-# checks this on the decoder's layer type.
+# and right), and run an ordinary stride-1 convolution with the kernel turned by 180°. The turn
+# comes from PyTorch's convention: `conv2d` slides the kernel unflipped (a cross-correlation),
+# while painting copies it the other way round, as seen from the output. The cell checks this on
+# the decoder's layer type.
 
 # %%
 from torch import nn
@@ -1051,6 +1019,51 @@ for layer in ConvAutoencoder(n_latent=32, decoder="transpose").decoder:
         landed += int(taps.sum()) * layer.in_channels * layer.out_channels  # only those inside the output
 print(f"conv AE (transpose), its two transposed layers: {painted:,} products painted, {landed:,} inside "
       f"the output, {painted - landed:,} ({(painted - landed) / painted:.0%}) on the border that padding crops")
+
+# %% [markdown]
+# ## Lab section J: the rate searches up close
+#
+# The setup searched three starting rates for the dense AE and the conv AE and kept every run.
+# The lesson shows only the kept ones. Here are the others. First, the dense AE at the highest
+# rate: did it fail, and how? A collapsed autoencoder gives nearly the same output for every image
+# (its outputs vary far less between images than the images do), and its loss is close to that of
+# the mean training image. Then the dead encoder channels of the conv AE at each rate: the search
+# rule looks at the validation error only, not at how many channels stay alive.
+
+# %%
+from course_utils.conv_filters import dead_channels
+from course_utils.models import dead_units
+
+top_loss = {lr: run[1]["valid_loss"][-1] for lr, run in searched["dense AE"].items()}  # lr -> final validation loss
+top_model, top_hist = searched["dense AE"][max(rates)][:2]
+flat_valid = x_valid.flatten(1)  # (N, 784)
+mean_image_loss = (flat_valid - mean_image.reshape(1, -1)).square().sum(dim=1).mean().item()  # always the mean image
+with torch.no_grad():
+    spread = top_model(x_curve).flatten(1).std(dim=0).mean().item()  # how much its output changes between images
+data_spread = x_curve.flatten(1).std(dim=0).mean().item()  # how much the images themselves change
+failed = top_loss[max(rates)] > 2 * min(top_loss.values())
+collapsed = failed and spread < 0.1 * data_spread
+blew_up = failed and not collapsed and top_hist["train_loss"][-1] > top_hist["train_loss"][0]
+top_dead = [int(mask.sum()) for mask in dead_units(top_model, x_curve)]  # [encoder, decoder] hidden layers
+print(f"In this run: the dense AE at {max(rates):g} ended at {top_loss[max(rates)] / min(top_loss.values()):.1f} x "
+      f"the best validation loss ({top_loss[max(rates)]:.2f}; the mean training image for every input scores "
+      f"{mean_image_loss:.2f}); its output varies by {spread:.4f} between images, the images by {data_spread:.3f}: "
+      + ("it collapsed to one output for every image, not a blow-up: the rate was too high even with the "
+         "warm-up." if collapsed else "it blew up (far above the best, training loss rising)." if blew_up
+         else "it failed without collapsing or blowing up." if failed else "it did not fail.")
+      + f" Dead ReLU units (0 on all {len(x_curve)} of these images): {top_dead[0]} of 128 in the encoder's "
+      f"hidden layer, {top_dead[1]} of 128 in the decoder's.")
+dense_dead = [int(mask.sum()) for mask in dead_units(models["dense AE"], x_test.to(course.device))]
+print(f"the kept dense AE (rate {chosen_lr['dense AE']:g}): dead ReLU units on all {len(x_test):,} test images: "
+      f"{dense_dead[0]} of 128 in the encoder's hidden layer, {dense_dead[1]} of 128 in the decoder's")
+valid_dead = {lr: sum(int(m.sum()) for m in list(dead_channels(run[0], x_valid).values())[:2])
+              for lr, run in searched[t_name].items()}  # dead encoder channels (16 + 32) on the validation images
+print("conv AE, dead encoder channels (0 on every validation image), of 48: "
+      + ", ".join(f"{lr:g}: {valid_dead[lr]}" for lr in rates))
+fewest = min(valid_dead.values())
+print(f"In this run: the kept rate {lr_conv:g} has {valid_dead[lr_conv]} dead encoder channels, "
+      + ("the fewest of the rates tried." if valid_dead[lr_conv] == fewest else
+         f"more than the {fewest} of another rate tried (the rule looks at the error only)."))
 
 # %% [markdown]
 # Back to [lesson 03](03_convolutional_autoencoders.ipynb) · Next: [04 · Denoising autoencoders](04_denoising_autoencoders.ipynb).
