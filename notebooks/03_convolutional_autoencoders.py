@@ -74,8 +74,8 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # $k \times k$ grid of weights, the **filter**, sums and adds a bias. One filter gives one output
 # map, a **channel**. Each filter spans all $C_\text{in}$ input channels, so $C_\text{out}$
 # filters have weights of shape $(C_\text{out}, C_\text{in}, k, k)$ and
-# $C_\text{out} \cdot C_\text{in} \cdot k \cdot k + C_\text{out}$ parameters. The cell computes
-# one layer by hand: `unfold` cuts out every window as a column.
+# $C_\text{out} \cdot C_\text{in} \cdot k \cdot k + C_\text{out}$ parameters. The figure shows one
+# window; the next cell computes a whole layer by hand: `unfold` cuts out every window as a column.
 #
 # Counting window positions gives the output size: a convolution with kernel size $k$, stride
 # $s$ and padding $p$ maps a side of $n$ pixels to $\lfloor (n + 2p - k)/s \rfloor + 1$. With
@@ -83,7 +83,41 @@ x_train, x_valid, x_test = data.train.x, data.valid.x, data.test.x  # (N, 1, 28,
 # convolutions**, then a linear layer to a 32-number code. The decoder mirrors it with
 # **transposed convolutions** (`ConvTranspose2d`). `Conv2d` does not flip its filter (strictly,
 # a cross-correlation; a textbook convolution turns the kernel by 180° first): that is why a
-# turned kernel appears when a transposed convolution is rewritten as an ordinary one.
+# turned kernel appears in section 5, where upsample + convolution becomes one transposed convolution.
+
+# %%
+# extra code – a convolution slides a window: one output value = the sum of the window's products
+import matplotlib.patches
+import numpy as np
+import torch.nn.functional as F
+
+from course_utils.plots import NotebookFigure
+
+image5 = torch.tensor([[0.0, 1, 2, 1, 0], [1, 3, 1, 0, 2], [2, 0, 1, 3, 1], [0, 2, 1, 1, 0],
+                       [1, 0, 2, 0, 1]])  # (5, 5) input
+kernel3 = torch.tensor([[1.0, 0, -1], [2, 1, 0], [0, 1, 1]])  # (3, 3) weights, no bias
+slid = F.conv2d(image5[None, None], kernel3[None, None], stride=2)[0, 0]  # (2, 2): 5 -> (5 - 3)/2 + 1
+r0, c0 = 0, 2  # the window of output (0, 1): rows 0-2, columns 2-4 (stride 2)
+products = image5[r0 : r0 + 3, c0 : c0 + 3] * kernel3  # (3, 3)
+print(f"sum of the window's 9 products = {products.sum():.0f} = Conv2d output[0, 1] = {slid[0, 1]:.0f}: "
+      f"{torch.equal(products.sum(), slid[0, 1])}")
+fig = NotebookFigure(figsize=(11, 2.7), layout="constrained")
+panels = [(image5, "input (5x5), one window"), (kernel3, "kernel (3x3)"),
+          (products, "window x kernel, tap by tap"), (slid, "output (2x2)")]
+for ax, (values, title) in zip(fig.subplots(1, 4, width_ratios=[5, 3, 3, 2]), panels, strict=True):
+    top = max(6.0, values.max().item())
+    ax.imshow(values.numpy(), cmap="Blues", vmin=-2, vmax=top)
+    for (i, j), v in np.ndenumerate(values.numpy()):
+        ax.text(j, i, f"{v + 0.0:.0f}", ha="center", va="center", fontsize=9,  # + 0.0: no "-0"
+                color="white" if v > 0.6 * top else "black")
+    ax.set(title=title, xticks=[], yticks=[])
+    box = (c0 - 0.5, r0 - 0.5, 3) if values is image5 else (0.5, -0.5, 1) if values is slid else None
+    if box:
+        ax.add_patch(matplotlib.patches.Rectangle(box[:2], box[2], box[2], fill=False, color="tab:orange",
+                                                  lw=3))
+fig.suptitle(f"a convolution, stride 2: output (0, 1) = the sum of the 9 products = {products.sum():.0f}; "
+             "the window then moves 2 pixels")
+fig
 
 # %%
 from torch import nn
@@ -144,7 +178,8 @@ fig
 # Painting gives the output side: $(n - 1)s + k$ pixels, minus $p$ cropped from each side, plus
 # `output_padding`, so $(n - 1)s - 2p + k + \text{output\_padding}$: $7 \to 14 \to 28$ with
 # output padding 1. Why `output_padding`? A stride-2 convolution maps both 13 and 14 pixels to 7,
-# so its transpose cannot know which size to return, and `output_padding` picks:
+# so its transpose cannot know which size to return, and `output_padding` picks. Last line:
+# PyTorch refuses `padding="same"` (common elsewhere) at stride 2:
 
 # %%
 with torch.no_grad():
@@ -155,6 +190,11 @@ with torch.no_grad():
         back = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=op)(torch.zeros(1, 1, 7, 7))
         print(f"ConvTranspose2d(kernel 3, stride 2, padding 1, output_padding={op}): 7x7 -> "
               f"{tuple(back.shape[-2:])}")
+try:
+    nn.Conv2d(1, 1, 3, stride=2, padding="same")
+    print('Conv2d(kernel 3, stride 2, padding="same"): accepted')
+except ValueError as error:  # PyTorch allows "same" only at stride 1
+    print(f'Conv2d(kernel 3, stride 2, padding="same"): refused, {error}')
 
 # %%
 from torch import nn
@@ -437,6 +477,12 @@ for name in ("dense AE", "conv AE (transpose)"):  # three runs each; the conv ru
     searched[name], chosen_lr[name] = search_rates(name, partial(train, builds[name]), rates, x_valid)
     models[name], histories[name], curves[name] = searched[name][chosen_lr[name]]
 lr_conv = chosen_lr["conv AE (transpose)"]
+mean_err = (x_valid - mean_image).pow(2).mean().item()  # always output the mean image: the error
+collapsed = [f"{name} at {lr:g}" for name in searched for lr, run in searched[name].items()
+             if mse_per_pixel_per_image(run[0], x_valid).mean().item() > 0.9 * mean_err]
+print(f"In this run: always predicting the mean image gives MSE per pixel {mean_err:.5f}; " + (
+    f"collapsed (validation error over 90% of that): {', '.join(collapsed)}; lab J diagnoses such a collapse." if collapsed
+    else "no run came within 90% of it: none collapsed."))
 
 # %%
 name = "conv AE (upsample)"  # one run: half the steps, at the transposed sibling's rate (not searched)
@@ -594,7 +640,8 @@ print(f"In this run: the conv AE (rate {lr_conv:g}) has {conv_dead[0]} of 16 fir
          "a quarter or more idle; its error is what the live channels achieve."))
 
 # %% [markdown]
-# These verdicts hold for one seed at equal steps; the lab adds a second seed, BatchNorm and a
+# These verdicts hold for one seed at equal steps. The upsampling twin borrows the transposed
+# decoder's rate, so that comparison may favour the transposed one. The lab adds a second seed, BatchNorm and a
 # dense AE given the conv AE's time.
 
 # %%
@@ -874,7 +921,7 @@ first_layer_figure(first_conv_model, x_test[0], channels=shown)
 # ## 5. Checkerboard artefacts
 #
 # A stride-2 transposed convolution paints each input pixel's kernel onto the output, two pixels
-# apart (the figure of section 1). With a $3 \times 3$ kernel the patches overlap unevenly: some output pixels receive one
+# apart (section 1). With a $3 \times 3$ kernel the patches overlap unevenly: some output pixels receive one
 # contribution, some two, some four. Feed a **constant** image of 1s through all-ones weights and
 # each output value counts its contributions: a checkerboard. Upsampling first and then
 # convolving gives every output pixel the same nine contributions. `parity_contrast` measures a
@@ -1004,20 +1051,24 @@ untrained = {kind: ConvAutoencoder(n_latent=32, decoder=kind) for kind in ("tran
 z = torch.randn(8, 32)  # eight random codes
 with torch.no_grad():
     outs = {kind: m.decode(z) for kind, m in untrained.items()}  # (8, 1, 28, 28) each
+grid = {kind: parity_contrast(o.mean(dim=(0, 1))) for kind, o in outs.items()}  # mean over the 8 codes: (28, 28)
+print(f"In this run: parity contrast of the mean output, transpose {grid['transpose']:.3f}, upsample "
+      f"{grid['upsample']:.3f}: " + ("the transposed decoder paints the stronger grid." if
+                                     grid["transpose"] > 3 * grid["upsample"] else "no clearly stronger grid."))
 rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image is stretched
             title="untrained decoders, random codes (contrast stretched per image)")
 
 # %% [markdown]
-# The transposed decoder's textures carry the grid of its sub-kernels; the upsampling decoder's
-# are smooth blocks. Training can weaken or keep such a grid, so measure it on your own decoder
+# The printed contrast says which decoder's textures carry a grid (the transposed one's
+# sub-kernels paint one). Training can weaken or keep such a grid, so measure it on your own decoder
 # (the lab does, for the trained ones).
 
 # %% [markdown]
 # ## Summary
 #
 # - Strided convolutions shrink 28 to 14 to 7; transposed convolutions or upsample + convolution
-#   grow it back. A transposed convolution is the adjoint (the input-gradient) of a convolution,
-#   not its inverse.
+#   grow it back. A transposed convolution is the adjoint of a convolution (the map that carries
+#   an output gradient back to the input), not its inverse.
 # - The conv AE has fewer parameters than the dense AE, most of them in the linear layers around
 #   the code, but more multiply-adds per image; section 3's table and the cell below say who was
 #   ahead in this run.
@@ -1053,8 +1104,8 @@ print(f"In this run: a 4-pixel shift (black fill) {'raised' if g_fc[4] > g_fc[0]
 # - B. An LSTM autoencoder, the syllabus's optional sequence model: the 28 rows are 28 time
 #   steps, a linear layer maps the encoder's last hidden state to the 32-number code, and the
 #   decoder LSTM receives the code at every step. Each step needs the previous step's hidden
-#   state and computes 4 gates, so the 28 steps run one after another, while a convolution
-#   computes all positions at once. The lab times a step of each, untrained.
+#   state, so the 28 steps run one after another, while a convolution computes all positions at
+#   once; the 4 gates set each step's cost. The lab times a step of each, untrained.
 # - C-H. Another seed and the trained decoders' grids (C), the dense AE at the conv AE's time (D),
 #   dead channels (E), centring or linear layers on shifted images (F), ramps (G), mistakes (H).
 # - I, J. Zero insertion and padding-cropped products (I); the rate searches' other runs (J).

@@ -380,8 +380,9 @@ with torch.no_grad():
 
 # %% [markdown]
 # Two things can make an LSTM slow. Its 28 steps run one after the other, each waiting for the
-# previous one, where a convolution processes all positions at once; and every step computes
-# four gates from the row and the 128-number state, which is a lot of arithmetic. The cell times
+# previous one's hidden state (only this makes them sequential), where a convolution processes
+# all positions at once; and every step computes four gates from the row and the 128-number
+# state, which sets the arithmetic per step. The cell times
 # one training step (forward and backward pass on a batch of 128 images) of each model on this
 # machine, and counts each model's multiply-adds per image (for the LSTM by hand: 4 gates x 128
 # units x (inputs + 128) per step, for each of the two LSTMs), so that the two can be compared.
@@ -916,7 +917,7 @@ for name, (model, n, lr, history, err) in table_rows.items():
 # %%
 torch.manual_seed(0)
 conv3 = nn.Conv2d(1, 1, 3, padding=1, bias=False)  # random 3x3 weights, as in the lesson's section 5
-pair = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), conv3)  # 7x7 -> 14x14
+pair = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), conv3)  # doubles the side: 8 -> 16, 14 -> 28
 ramp = torch.arange(8.0).expand(8, 8)[None, None]  # (1, 1, 8, 8): column j holds the value j
 with torch.no_grad():
     ramp_out = pair(ramp)[0, 0]  # (16, 16)
