@@ -915,11 +915,13 @@ for name, errs in shift_err.items():
     if name != t_name:
         print(f"{'  z vs conv AE':<24}" + "".join(f"{paired_z(e, c):>+9.1f}" for e, c in zip(errs, conv_shift, strict=True)))
 z_s = [paired_z(e, c) for e, c in zip(shift_err[s_name], conv_shift, strict=True)]  # > 0: shift-trained higher
-best = [min(shift_err, key=lambda n: shift_err[n][i].mean().item()) for i in range(len(shifts))]
+best = {}  # name -> the shifts at which its error was the lowest of the three
+for i, s in enumerate(shifts):
+    best.setdefault(min(shift_err, key=lambda n: shift_err[n][i].mean().item()), []).append(str(s))
 print("In this run: against the plain conv AE, the shift-trained one's error was "
       + ", ".join(f"{z_word(z, tie='within the noise')} at {s} px" for s, z in zip(shifts, z_s, strict=True))
-      + f" (0 px: {shift_err[s_name][0].mean():.5f} vs {conv_shift[0].mean():.5f}, z = {z_s[0]:+.1f}); the lowest "
-      + "error: " + ", ".join(f"{s} px {n}" for s, n in zip(shifts, best, strict=True)) + ".")
+      + f" (0 px: {shift_err[s_name][0].mean():.5f} vs {conv_shift[0].mean():.5f}); the lowest error: "
+      + "; ".join(f"the {n} at {', '.join(px)} px" for n, px in best.items()) + ".")
 
 # %% [markdown]
 # Shifted training asks the same weights to serve every position the shifts cover; the printed
