@@ -4,6 +4,7 @@
 - ``Recipe``: the data, epochs, batch size, warm-up and seed that every run shares;
   ``recipe.train(build, lr)`` builds a model from the seed and fits it with ``CosineDecay``.
 - ``paired_z``: is the gap between two models' errors on the SAME images bigger than its noise?
+- ``z_word``: the word a printed verdict uses for a z: higher, lower, or within the noise.
 - ``search_rates``: train one model per starting rate and keep the LOWEST rate whose validation
   error is within the noise of the best (paired z <= 2): a higher rate must win clearly.
 """
@@ -62,9 +63,11 @@ class Recipe:
         run_seed: int | None = None,
         n_epochs: int | None = None,
         warmup_steps: int | None = None,
+        objective: Callable | None = None,
     ) -> tuple[nn.Module, History, list]:
         """Seed (``run_seed`` or the recipe's), build, fit at starting rate ``lr`` with a linear
-        warm-up and a half cosine (``CosineDecay``); return (model in eval mode, history, curve)."""
+        warm-up and a half cosine (``CosineDecay``); return (model in eval mode, history, curve).
+        ``objective``: passed on to ``fit`` (None: plain reconstruction of each batch)."""
         run_seed = self.seed if run_seed is None else run_seed
         torch.manual_seed(run_seed)  # the initial weights; fit's seed= fixes the batch order
         model = build().to(self.x_train.device)
@@ -74,7 +77,7 @@ class Recipe:
         callbacks = [CosineDecay(warmup_steps=warm), logger]  # warm-up, half cosine; the curve
         history = fit(model, self.x_train, self.x_valid, epochs=n_epochs or self.epochs, lr=lr,
                       batch_size=self.batch_size, callbacks=callbacks, seed=run_seed,
-                      verbose=self.verbose)  # fmt: skip
+                      objective=objective, verbose=self.verbose)  # fmt: skip
         return model.eval(), history, logger.points  # eval: BatchNorm uses its running averages
 
 
@@ -93,6 +96,17 @@ def paired_z(err_a: Tensor, err_b: Tensor) -> float:
     if se == 0:  # every image has the same gap: no noise at all
         return 0.0 if mean == 0 else math.copysign(math.inf, mean)
     return mean / se
+
+
+def z_word(
+    z: float, lower: str = "lower", higher: str = "higher", tie: str = "within the noise of"
+) -> str:
+    """The verdict for a paired z (``paired_z``): ``higher`` if z > Z_NOISE, ``lower`` if
+    z < -Z_NOISE, else ``tie`` (|z| <= 2 is within the image noise)."""
+    if not isinstance(z, (int, float)) or math.isnan(z):
+        raise ValueError(f"z_word expects a z as a number (paired_z's result), got {z!r}: pass "
+                         "e.g. z_word(paired_z(err_a, err_b)).")  # fmt: skip
+    return higher if z > Z_NOISE else lower if z < -Z_NOISE else tie
 
 
 def search_rates(

@@ -429,9 +429,10 @@ print(f"buffers, not parameters: {n_running} running averages (a mean and a vari
 #
 # **Each model gets its own learning rate**, searched on the validation images over 1.2e-2,
 # 2.4e-2 and 4.8e-2 (the budget is only 2 epochs). A higher rate must win **clearly**:
-# `search_rates` (from `course_utils.rate_search`, with `train` and `paired_z`) keeps the
-# lowest rate within the validation noise of the best (paired $z \le 2$: the mean gap, image by
-# image, over its standard error). The upsampling twin, over twice the multiply-adds per step,
+# `search_rates` (from `course_utils.rate_search`, with `train`) keeps the lowest rate within
+# the validation noise of the best (paired $z \le 2$, written out below). If the lowest error
+# sits at an edge of the rates tried, it prints **unbracketed**: a better rate may lie beyond that
+# edge. The upsampling twin, over twice the multiply-adds per step,
 # **borrows the conv AE's kept rate** and trains **half the steps**, next to a copy of the conv
 # AE trained for the same half. Compare numbers within this lesson only.
 
@@ -442,7 +443,7 @@ from functools import partial
 from course_utils.anomaly import mse_per_pixel_per_image
 from course_utils.conv_filters import dead_channels
 from course_utils.models import DenseAutoencoder
-from course_utils.rate_search import Recipe, paired_z, search_rates
+from course_utils.rate_search import Recipe, search_rates, z_word
 
 batch_size = 128
 x_train = x_train[: course.pick(full=len(x_train), fast=1000)]  # fast mode: 1,000 images, to stay quick
@@ -471,6 +472,22 @@ models, histories, curves, chosen_lr, searched = {}, {}, {}, {}, {}
 print(f"each run: {epochs} epochs of {len(x_train):,} images = {n_steps:,} steps (target {steps:,}), "
       f"the first W = {warmup} of them warming up, validation on {len(x_valid):,} images after every "
       f"epoch ({course.mode} mode)")
+
+
+# %%
+def paired_z(err_a: torch.Tensor, err_b: torch.Tensor) -> float:
+    """Two (N,) errors on the SAME images: the mean gap over its standard error, std / sqrt(N)."""
+    gap = (err_a - err_b).double()  # (N,) > 0 where model a does worse
+    return (gap.mean() / (gap.std() / len(gap) ** 0.5)).item()
+
+
+from course_utils import rate_search
+
+torch.manual_seed(0)
+err_a, err_b = (mse_per_pixel_per_image(build(), x_valid) for build in list(builds.values())[:2])  # untrained
+print(f"paired_z = rate_search.paired_z on two untrained models' validation errors: "
+      f"{math.isclose(paired_z(err_a, err_b), rate_search.paired_z(err_a, err_b))}; z_word(z): "
+      f"+3.1 -> {z_word(3.1)}, -3.1 -> {z_word(-3.1)}, +1.9 -> '{z_word(1.9)}' (|z| <= {rate_search.Z_NOISE:g})")
 
 # %%
 for name in ("dense AE", "conv AE (transpose)"):  # three runs each; the conv runs: the lesson's largest cost
@@ -532,7 +549,6 @@ print(f"first layers: the dense AE's {first_dense.in_features}-to-{first_dense.o
 print(f"last layers: the dense AE's {last_dense.in_features}-to-{last_dense.out_features} layer has "
       f"{count_parameters(last_dense):,} parameters, the conv AE's last transposed convolution "
       f"{count_parameters(last_conv):,}")
-cut = 1 - results["conv AE (transpose)"] / results["dense AE"]
 z_cd = paired_z(per_image["conv AE (transpose)"], per_image["dense AE"])  # < 0: the conv AE lower
 
 # %%
@@ -625,19 +641,13 @@ for name, (model, n, history, err) in main_rows.items():
     print(f"{name:<26} {count_parameters(model):>7,} {multiply_adds_per_image(model):>10,} {n:>6,} "
           f"{err.mean():>9.5f} {z:>10} {dead:>6} {sum(history['seconds']):>8.1f}")
 z_up = paired_z(per_image[u_name], half_err)  # same steps, same rate: > 0 means upsample higher
-up_word = "higher" if z_up > 2 else "lower" if z_up < -2 else "within the noise of"
-cd_word = "lower than" if z_cd < -2 else "higher than" if z_cd > 2 else "within the noise of"
-print(f"In this run (seed 0): at {n_steps:,} steps each the conv AE's test error was {cd_word} the dense AE's "
-      f"({abs(cut):.0%} {'lower' if cut > 0 else 'higher'}, z = {z_cd:+.1f}) with {n_conv / n_dense:.0%} of its "
-      f"parameters; at {up_steps:,} steps each, both at the rate kept for the transposed model, the "
-      f"upsampling decoder's was {up_word}"
-      f"{'' if up_word.startswith('within') else ' than'} the transposed one's (z = {z_up:+.1f}).")
+print(f"In this run (seed 0): at {n_steps:,} steps each the conv AE's test error was "
+      f"{z_word(z_cd, 'lower than', 'higher than')} the dense AE's (z = {z_cd:+.1f}); at {up_steps:,} steps "
+      f"each the upsampling decoder's was {z_word(z_up, 'lower than', 'higher than')} the transposed one's "
+      f"(z = {z_up:+.1f}).")
 conv_dead = [int(m.sum()) for m in list(dead_channels(conv_model, x_test).values())[:2]]  # encoder layers 1, 2
-n_dead, share = sum(conv_dead), sum(conv_dead) / 48
-print(f"In this run: the conv AE (rate {lr_conv:g}) has {conv_dead[0]} of 16 first-layer and {conv_dead[1]} of 32 "
-      f"second-layer encoder channels dead on the test images ({share:.0%} of 48): "
-      + ("none idle." if n_dead == 0 else "under a quarter idle, most at work." if share < 0.25 else
-         "a quarter or more idle; its error is what the live channels achieve."))
+print(f"In this run: the conv AE has {conv_dead[0]} of 16 first-layer and {conv_dead[1]} of 32 second-layer "
+      f"encoder channels dead on the test images ({sum(conv_dead) / 48:.0%} of 48).")
 
 # %% [markdown]
 # These verdicts hold for one seed at equal steps. The upsampling twin borrows the transposed
@@ -770,8 +780,12 @@ for fill, move in fills.items():
         shift_errors[fill, name] = [e.mean().item() for e in errs]
         print(f"{fill:<10} {name:<19} " + "  ".join(f"{e:.5f}" for e in shift_errors[fill, name]))
 growth = {name: shift_errors["black fill", name][3] / shift_errors["black fill", name][0] for name in models}
+at3 = sorted(models, key=lambda name: shift_errors["black fill", name][3])  # lowest error at 3 px first
+z3 = paired_z(shift_per_image["black fill", at3[0]][3], shift_per_image["black fill", at3[1]][3])
 print(f"In this run: at 3 px (black fill) the least hurt model was the {min(growth, key=growth.get)} "
-      f"({min(growth.values()):.2f} x its unshifted error).")
+      f"({min(growth.values()):.2f} x its unshifted error); the lowest error there, the {at3[0]}'s "
+      f"({shift_errors['black fill', at3[0]][3]:.5f}), was {z_word(z3, 'lower than', 'higher than')} the "
+      f"{at3[1]}'s ({shift_errors['black fill', at3[1]][3]:.5f}, z = {z3:+.1f}).")
 
 # %%
 # extra code – the error of each model against the shift, black fill (solid) and circular (dashed)
@@ -817,17 +831,13 @@ exact = torch.allclose(inner_err[4], inner_err[0], rtol=0, atol=1e-7)  # 4 px: o
 print("garment in the wider frame, MSE per pixel at 0-4 px: " + "  ".join(f"{e.mean():.5f}" for e in inner_err)
       + "; z of 1, 2, 3 px against 0 px: " + ", ".join(f"{z:+.1f}" for z in z_inner)
       + f"; 4 px = 0 px exactly: {exact}")
-word = ["higher" if z > 2 else "lower" if z < -2 else "within the noise" for z in z_inner]  # 1, 2, 3 px
 print("In this run: with no pixel lost, against 0 px the garment's error at "
-      + ", ".join(f"{px} px was {w} (z = {z:+.1f})" for px, w, z in zip((1, 2, 3), word, z_inner, strict=True))
-      + (": between code cells it did worse at every shift." if set(word) == {"higher"} else
-         ": between code cells it did better at every shift." if set(word) == {"lower"} else
-         ": no effect beyond the noise." if set(word) == {"within the noise"} else
-         ": where the garment falls on the grid changed the error, but not in one direction."))
+      + ", ".join(f"{px} px was {z_word(z, tie='within the noise')}" for px, z in zip((1, 2, 3), z_inner, strict=True))
+      + ".")
 
 # %% [markdown]
 # In a 28-pixel frame, the errors mix this grid effect with the border. Training on randomly
-# shifted images, the usual remedy, is not measured here.
+# shifted images, the usual remedy, is measured in lab F.
 #
 # ### A third design: a global-average-pooled code
 #
@@ -838,8 +848,9 @@ print("In this run: with no pixel lost, against 0 px the garment's error at "
 # how much each code changes, next to an untrained linear-bottleneck code. The unit is the
 # distance between two different images' codes (0 = unchanged, 1 = as far as another garment).
 # Its convolutions use circular padding, so a circular shift by the total stride (4 pixels) moves
-# every map by whole cells, and the average cannot change. Predict first: will a 1-px circular
-# shift leave the code unchanged too?
+# every map by whole cells, and the average cannot change. The bottleneck pads with zeros, as
+# does a copy of this encoder (same weights): the fair partner for black fill. Predict first:
+# will a 1-px circular shift leave the code unchanged too?
 
 # %%
 torch.manual_seed(0)
@@ -847,6 +858,9 @@ gap_encoder = nn.Sequential(  # convolutions, then one average per channel: (B, 
     nn.Conv2d(1, 16, 3, stride=2, padding=1, padding_mode="circular"), nn.ReLU(),  # 28 -> 14
     nn.Conv2d(16, 32, 3, stride=2, padding=1, padding_mode="circular"), nn.ReLU(),  # 14 -> 7
     nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())  # (B, 32, 7, 7) -> (B, 32, 1, 1) -> (B, 32)
+gap_zero = copy.deepcopy(gap_encoder)  # the same weights, zero padding like the bottleneck's
+for layer in gap_zero[:3:2]:  # the two convolutions
+    layer.padding_mode = "zeros"
 torch.manual_seed(0)
 bottleneck = ConvAutoencoder(n_latent=32).eval()  # untrained too: the linear-bottleneck design
 x_few = x_test[:500]
@@ -861,16 +875,19 @@ def code_change(encode, moved: torch.Tensor) -> float:
 
 
 changes = {}  # name -> relative code changes: circular 1, 2, 4 px, then black fill 1, 2, 4 px
-for name, encode in {"global-average code": gap_encoder, "linear-bottleneck code": bottleneck.encode}.items():
+encoders = {"global-average code": gap_encoder, "linear-bottleneck code": bottleneck.encode,
+            "global-average, zeros": gap_zero}
+for name, encode in encoders.items():
     circular = [code_change(encode, torch.roll(x_few, s, dims=-1)) for s in (1, 2, 4)]
     filled = [code_change(encode, shift_images(x_few, s)) for s in (1, 2, 4)]
     changes[name] = circular + filled
     print(f"{name:<23} code change (1 = another image), moved 1, 2, 4 px: circular "
           + ", ".join(f"{c:.3f}" for c in circular) + "; black fill " + ", ".join(f"{c:.3f}" for c in filled))
-print("the global-average code changes less than the linear-bottleneck code at every shift: "
-      f"{all(g < b for g, b in zip(*changes.values(), strict=True))}; at 1 px (black fill) the "
-      f"bottleneck code moved {changes['linear-bottleneck code'][3] / changes['global-average code'][3]:.1f} "
-      f"times as far")
+gap_c, neck, gap_z = changes.values()
+print(f"the global-average code changes less than the linear-bottleneck code at every shift: "
+      f"{all(g < b for g, b in zip(gap_c, neck, strict=True))}; with zero padding too, at every black-fill "
+      f"shift: {all(g < b for g, b in zip(gap_z[3:], neck[3:], strict=True))}; at 1 px (black fill) the "
+      f"bottleneck code moved {neck[3] / gap_z[3]:.1f} times as far as the zero-padded one")
 with torch.no_grad():
     rolled = torch.roll(x_few, 4, dims=-1)  # (500, 1, 28, 28): every garment 4 px to the right
     same = torch.allclose(gap_encoder(rolled), gap_encoder(x_few), atol=1e-5)
@@ -879,8 +896,9 @@ print(f"global-average code of the images rolled 4 px = code of the originals: {
 
 # %% [markdown]
 # A global-average code can be **invariant**: the rolled images differ, yet their codes can be
-# equal (last line), and then no decoder can tell them apart. It keeps **what** is in the image
-# and throws away **where**. Shifts of 1 or 2 pixels can change it, because the total stride is 4.
+# equal (last line), and then no decoder can tell them apart. It discards shifts by the total
+# stride; a 1- or 2-pixel shift still moves it part of the way to another garment's code
+# (above).
 # (The lab trains a global-average-pooled autoencoder.) The opposite trap: U-Net-style skip
 # connections, common in segmentation decoders, hand encoder maps straight to the decoder, so a
 # conv "autoencoder" with them can bypass its code.
@@ -924,8 +942,8 @@ first_layer_figure(first_conv_model, x_test[0], channels=shown)
 # apart (section 1). With a $3 \times 3$ kernel the patches overlap unevenly: some output pixels receive one
 # contribution, some two, some four. Feed a **constant** image of 1s through all-ones weights and
 # each output value counts its contributions: a checkerboard. Upsampling first and then
-# convolving gives every output pixel the same nine contributions. `parity_contrast` measures a
-# grid: how much the means of the four pixel parities (even/odd row, even/odd column) differ,
+# convolving gives every output pixel away from the border the same nine contributions.
+# `parity_contrast` measures a grid: how much the means of the four pixel parities (even/odd row, even/odd column) differ,
 # relative to the overall mean (0 = no grid), skipping a border of `kernel_size // 2 + 1` pixels
 # that zero padding reaches.
 
@@ -1083,10 +1101,9 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 
 # %%
 print(f"In this run: at equal steps ({n_steps:,} each, seed 0) the conv AE's error was "
-      f"{'lower than' if z_cd < -2 else 'higher than' if z_cd > 2 else 'within the noise of'} the dense AE's "
-      f"(z = {z_cd:+.1f}); at {up_steps:,} steps each, both at the rate kept for the transposed model, the "
-      f"upsampling decoder's was {up_word}"
-      f"{'' if up_word.startswith('within') else ' than'} the transposed one's (z = {z_up:+.1f}).")
+      f"{z_word(z_cd, 'lower than', 'higher than')} the dense AE's (z = {z_cd:+.1f}); at {up_steps:,} steps "
+      f"each, both at the rate kept for the transposed model, the upsampling decoder's was "
+      f"{z_word(z_up, 'lower than', 'higher than')} the transposed one's (z = {z_up:+.1f}).")
 g_fc = shift_errors["black fill", "fully conv AE"]
 g_t = shift_errors["black fill", t_name]
 print(f"In this run: a 4-pixel shift (black fill) {'raised' if g_fc[4] > g_fc[0] else 'lowered'} the fully conv "
@@ -1107,7 +1124,7 @@ print(f"In this run: a 4-pixel shift (black fill) {'raised' if g_fc[4] > g_fc[0]
 #   state, so the 28 steps run one after another, while a convolution computes all positions at
 #   once; the 4 gates set each step's cost. The lab times a step of each, untrained.
 # - C-H. Another seed and the trained decoders' grids (C), the dense AE at the conv AE's time (D),
-#   dead channels (E), centring or linear layers on shifted images (F), ramps (G), mistakes (H).
+#   dead channels (E), centring, linear layers and shifted training (F), ramps (G), mistakes (H).
 # - I, J. Zero insertion and padding-cropped products (I); the rate searches' other runs (J).
 
 # %% [markdown]

@@ -34,7 +34,7 @@
 # - C. Seeds, using the codes, and a noise floor for grids
 # - D. The dense AE at the conv AE's time
 # - E. Dead channels, and two ways to keep them alive
-# - F. Centring, and a global-average code, trained
+# - F. Centring, a global-average code, and training on shifted images
 # - G. Upsample + convolution on a ramp
 # - H. Common mistakes
 # - I. The transposed convolution, two more views: zero insertion, and the products padding crops
@@ -82,7 +82,7 @@ from torch import nn
 from course_utils.anomaly import mse_per_pixel_per_image
 from course_utils.conv import ConvAutoencoder
 from course_utils.models import DenseAutoencoder
-from course_utils.rate_search import Recipe, paired_z, search_rates
+from course_utils.rate_search import Recipe, paired_z, search_rates, z_word
 
 batch_size = 128
 x_train = x_train[: course.pick(full=len(x_train), fast=1000)]  # fast mode: 1,000 images, to stay quick
@@ -100,7 +100,7 @@ x_curve = x_valid[:500].to(course.device)  # the curve's fixed validation images
 rates = (1.2e-2, 2.4e-2, 4.8e-2)  # every search's starting rates (a factor of 2 apart)
 recipe = Recipe(x_train.to(course.device), x_valid.to(course.device), epochs=epochs, batch_size=batch_size,
                 warmup_steps=warmup, seed=seed, x_curve=x_curve, log_every=log_every)
-train = recipe.train  # train(build, lr, run_seed=, n_epochs=, warmup_steps=) -> (model, history, curve)
+train = recipe.train  # train(build, lr, run_seed=, n_epochs=, warmup_steps=, objective=) -> (model, history, curve)
 
 
 def search(name: str, build) -> tuple:
@@ -274,9 +274,7 @@ print(f"In this run (seed 0): BatchNorm's validation search kept {lr_bn:g}, "
 
 # %%
 n_s = len(seed_err)
-bn_at = [s for s in seed_err if bn_name in seed_err[s]]
 conv_wins = sum(seed_err[s]["conv AE"] < seed_err[s]["dense AE"] for s in seed_err)
-bn_raised = sum(seed_err[s][bn_name] > seed_err[s]["conv AE"] for s in bn_at)
 print(f"In this run: the conv AE's test error was lower than the dense AE's at {conv_wins} of {n_s} seeds "
       f"(" + ", ".join(f"seed {s}: {seed_err[s]['conv AE']:.5f} vs {seed_err[s]['dense AE']:.5f}"
                        for s in seed_err) + ").")
@@ -494,8 +492,8 @@ for step, (before, after) in steps_taken.items():
     drop = chain_err[before] - chain_err[after]  # (N,): fall of each test image's error
     se = drop.std().item() / len(drop) ** 0.5
     z = drop.mean().item() / se
-    verdict = ("within the test-image noise: no measurable change" if abs(z) <= 2
-               else "lowers the test error" if z > 0 else "RAISES the test error")
+    verdict = z_word(z, "RAISES the test error", "lowers the test error",
+                     "within the test-image noise: no measurable change")  # z > 0: the error fell
     print(f"    {step}: {drop.mean():+.5f} (standard error {se:.5f}, z = {z:+.1f}): {verdict}")
 
 
@@ -723,7 +721,7 @@ if eq_epochs * sec_dense <= epochs * sec_bn:  # costs no more than one BatchNorm
     dense_eq, dense_eq_history, _ = train(builds["dense AE"], chosen_lr["dense AE"], n_epochs=eq_epochs)
     eq_err = mse_per_pixel_per_image(dense_eq, x_test)  # (N,)
     eq_z = paired_z(eq_err, chain_err["conv AE"])  # > 0: the longer dense run's error higher
-    eq_verdict = ("higher" if eq_z > 2 else "not different beyond the noise" if eq_z >= -2 else "lower")
+    eq_verdict = z_word(eq_z, tie="not different beyond the noise")
     eq_steps = eq_epochs * math.ceil(len(x_train) / batch_size)  # the dense AE's steps in the longer run
     # its share of the conv AE's time, from the seconds both runs actually took (training + validation)
     time_pct = round(100 * sum(dense_eq_history["seconds"]) / sum(histories["conv AE (transpose)"]["seconds"]))
@@ -763,8 +761,8 @@ else:
 # If it is dead on the training images too, it passes nothing on and its own weights get no
 # gradient. Under plain SGD only a change in the layers before it could then revive it, and a
 # first-layer channel has no layer before it (its input and the centring are fixed). Adam, which
-# `fit` uses, keeps moving a weight for some steps after its gradient becomes 0; that drift is no
-# longer tied to the loss, so it can as easily deepen the death as revive the channel. The counts
+# `fit` uses, keeps moving a weight for some steps after its gradient becomes 0, a drift no
+# longer tied to the loss; this lab does not measure what it does to dead channels. The counts
 # below are measured on the trained models, not deduced. A channel dies when its filter's
 # response plus its bias falls below 0 everywhere; large steps early in training are the usual suspect. Two routes keep channels
 # alive:
@@ -796,15 +794,14 @@ for name in route_err:
           + ", ".join(f"{label} {d} of {c}" for label, (d, c) in zip(layer_labels, dead_count[name], strict=True))
           + f"; test MSE per pixel {route_err[name].mean():.5f}")
 with_w, without_w = route_err["conv AE (warm-up)"], route_err["conv AE, no warm-up"]
-z_w = paired_z(without_w, with_w)  # > 0: the warm-up lowered the error
+z_w = paired_z(with_w, without_w)  # > 0: the error with the warm-up higher
 print(f"In this run: the warm-up took the dead channels from {sum(d for d, _ in dead_count['conv AE, no warm-up'])} "
       f"to {sum(d for d, _ in dead_count['conv AE (warm-up)'])} (all three layers) and the test error from "
       f"{without_w.mean():.5f} to {with_w.mean():.5f} (z = {z_w:+.1f}): "
-      + ("lower" if z_w > 2 else "higher" if z_w < -2 else "no change beyond the test-image noise") + ".")
+      f"{z_word(z_w, tie='no change beyond the test-image noise')}.")
 z_b = paired_z(route_err[bn_name], with_w)  # > 0: BatchNorm higher than the warmed-up conv AE
 print(f"In this run: BatchNorm left {sum(d for d, _ in dead_count[bn_name])} channels dead, with a test error "
-      f"{'higher than' if z_b > 2 else 'lower than' if z_b < -2 else 'within the noise of'} the warmed-up "
-      f"conv AE's (z = {z_b:+.1f}).")
+      f"{z_word(z_b, 'lower than', 'higher than')} the warmed-up conv AE's (z = {z_b:+.1f}).")
 
 # %% [markdown]
 # A dead channel is capacity the model paid for and does not use. The two lines say, for this
@@ -815,7 +812,7 @@ print(f"In this run: BatchNorm left {sum(d for d, _ in dead_count[bn_name])} cha
 # conv AE that the lesson studies is the warmed-up one.
 
 # %% [markdown]
-# ## Lab section F: centring, and a global-average code, trained
+# ## Lab section F: centring, a global-average code, and training on shifted images
 #
 # Optional: which part of the conv AE makes it sensitive to shifts, and what discarding *where*
 # costs an autoencoder. The first cell trains the **uncentred conv AE**: the conv AE without
@@ -840,9 +837,8 @@ print(f"In this run: at 3 px the error rose by {r_c:+.5f} with centring and {r_u
          f"{r_u / r_c:.0%} of the rise is there without centring"
          + (", so most of it does not need centring. " if r_u / r_c >= 0.5 else ", under half. "))
       + f"The difference (z = {z_c:+.1f}, counting test-image noise only, not seed noise) "
-      + ("points to centring adding to it, on this seed." if z_c > 2 else
-         "shows no measurable effect of centring, on this seed." if z_c >= -2 else
-         "points to the uncentred model being hurt more, on this seed."))
+      + z_word(z_c, "points to the uncentred model being hurt more", "points to centring adding to it",
+               "shows no measurable effect of centring") + ", on this seed.")
 
 # %% [markdown]
 # The uncentred conv AE keeps the linear layers, so its rise owes nothing to centring. The
@@ -874,6 +870,65 @@ print(f"In this run: the global-average code's test error was {gap_mse / plain_m
 # position modulo the total stride of 4, and the arrangement of parts inside each channel's 7-pixel window.
 
 # %% [markdown]
+# ### The usual remedy: training on shifted images
+#
+# The lesson's section 4 leaves this remedy to here. The next cell trains the conv AE once more
+# (same recipe, steps and rate) on **shifted** images: each training batch moves by a random
+# $-4$ to $4$ px (black fill, a fresh shift per batch) and the model rebuilds the moved batch;
+# validation images stay put. `fit` takes the shift through its objective, so the loop is
+# unchanged. The cell rebuilds the lesson's fully conv AE (same layers, seed, rate, half the
+# steps) and prints the section 4 shift table for the three models, with each model's $z$
+# against the plain conv AE on the same shifted images.
+
+# %%
+from course_utils.train import ReconstructionObjective
+
+
+class ShiftedObjective:
+    """fit's objective: in training, move the batch (B, 1, 28, 28) by a random -max_px..max_px
+    pixels (black fill) and rebuild the moved batch; in eval mode, the batch as it is."""
+
+    def __init__(self, max_px: int = 4, seed: int = 0) -> None:
+        self.max_px, self.generator = max_px, torch.Generator().manual_seed(seed)
+
+    def __call__(self, model: nn.Module, batch: tuple) -> tuple[torch.Tensor, dict]:
+        x = batch[0]
+        if model.training:  # one fresh shift for the whole batch
+            x = shift_images(x, int(torch.randint(-self.max_px, self.max_px + 1, (), generator=self.generator)))
+        return ReconstructionObjective()(model, (x,))  # sum of squared errors per image, batch mean
+
+
+s_name, fc_name = "conv AE, shift-trained", "fully conv AE"
+models[s_name], histories[s_name], _ = train(builds[t_name], lr_conv, objective=ShiftedObjective())
+fully_conv = lambda: nn.Sequential(  # the lesson's section 4 model, layer for layer  # noqa: E731
+    nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
+    nn.Conv2d(32, 1, kernel_size=1), nn.Conv2d(1, 32, kernel_size=1), nn.ReLU(),  # the 49-number code map
+    nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+    nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid())
+models[fc_name] = train(fully_conv, lr_conv, n_epochs=up_epochs)[0]
+shift_err = {t_name: conv_shift}  # name -> (N,) errors per shift, black fill
+for name in (s_name, fc_name):
+    shift_err[name] = [mse_per_pixel_per_image(models[name], shift_images(x_shift, s)) for s in shifts]
+print(f"{'black fill, shift (px)':<24}" + "".join(f"{s:>9}" for s in shifts))
+for name, errs in shift_err.items():
+    print(f"{name:<24}" + "".join(f"{e.mean():>9.5f}" for e in errs))
+    if name != t_name:
+        print(f"{'  z vs conv AE':<24}" + "".join(f"{paired_z(e, c):>+9.1f}" for e, c in zip(errs, conv_shift, strict=True)))
+z_s = [paired_z(e, c) for e, c in zip(shift_err[s_name], conv_shift, strict=True)]  # > 0: shift-trained higher
+best = {}  # name -> the shifts at which its error was the lowest of the three
+for i, s in enumerate(shifts):
+    best.setdefault(min(shift_err, key=lambda n: shift_err[n][i].mean().item()), []).append(str(s))
+print("In this run: against the plain conv AE, the shift-trained one's error was "
+      + ", ".join(f"{z_word(z, tie='within the noise')} at {s} px" for s, z in zip(shifts, z_s, strict=True))
+      + f" (0 px: {shift_err[s_name][0].mean():.5f} vs {conv_shift[0].mean():.5f}); the lowest error: "
+      + "; ".join(f"the {n} at {', '.join(px)} px" for n, px in best.items()) + ".")
+
+# %% [markdown]
+# Shifted training asks the same weights to serve every position the shifts cover; the printed
+# lines say, for one seed, what that bought at each shift and what it cost at 0 px. The 8 px
+# column lies beyond the shifts it trained on.
+
+# %% [markdown]
 # ### All the trained models in one table
 #
 # The main models trained here, in one place: optimizer steps, starting rate,
@@ -888,7 +943,8 @@ table_rows = {  # name -> (model, steps, rate, history, (N,) test errors or None
     bn_name: (bn_model, n_steps, lr_bn, histories[bn_name], chain_err[bn_name]),
     u_name: (models[u_name], up_steps, lr_conv, histories[u_name], per_image[u_name]),
     "conv AE (transpose), half": (t_half, up_steps, lr_conv, t_half_history, half_err),
-    uncentred: (models[uncentred], n_steps, lr_conv, histories[uncentred], None)}
+    uncentred: (models[uncentred], n_steps, lr_conv, histories[uncentred], None),
+    s_name: (models[s_name], n_steps, lr_conv, histories[s_name], None)}
 if globals().get("eq_verdict"):  # the dense AE given up to the conv AE's time (section D, if it ran)
     table_rows["dense AE, longer"] = (dense_eq, eq_steps, chosen_lr["dense AE"], dense_eq_history, eq_err)
 conv_err = per_image[t_name]  # (N,)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.rate_search import LogEvery, Recipe, paired_z, search_rates
+from course_utils.rate_search import Z_NOISE, LogEvery, Recipe, paired_z, search_rates, z_word
 
 
 def test_paired_z_matches_a_hand_computation():
@@ -86,3 +86,39 @@ def test_recipe_trains_from_the_seed_and_logs_a_curve():
     assert not m1.training and len(history["valid_loss"]) == 2
     assert [step for step, _ in curve] == [3, 6]  # 8 steps, a point every 3
     assert torch.equal(m1[0].weight, m2[0].weight) and not torch.equal(m1[0].weight, m3[0].weight)
+
+
+@pytest.mark.parametrize(
+    ("z", "word"),
+    [(5.0, "up"), (2.01, "up"), (2.0, "same"), (0.0, "same"), (-2.0, "same"), (-2.01, "down"),
+     (-math.inf, "down"), (math.inf, "up")],
+)  # fmt: skip
+def test_z_word_branches_and_the_boundary(z, word):
+    assert z_word(z, lower="down", higher="up", tie="same") == word
+
+
+def test_z_word_defaults_and_threshold():
+    assert (z_word(3), z_word(-3), z_word(1.5)) == ("higher", "lower", "within the noise of")
+    # a mutated threshold (e.g. 1 instead of Z_NOISE = 2) would call z = 1.5 higher: it must not
+    assert Z_NOISE == 2.0 and z_word(1.5) == z_word(-1.5) == "within the noise of"
+    assert z_word(Z_NOISE + 1e-9) == "higher" and z_word(-Z_NOISE - 1e-9) == "lower"
+
+
+@pytest.mark.parametrize("z", [float("nan"), "3", None])
+def test_z_word_rejects_a_non_number(z):
+    with pytest.raises(ValueError, match="z as a number"):
+        z_word(z)
+
+
+def test_recipe_passes_an_objective_to_fit():
+    x = torch.rand(32, 4)
+    recipe = Recipe(x, x[:8], epochs=1, batch_size=8, warmup_steps=1, log_every=2, verbose=False)
+    build = lambda: nn.Sequential(nn.Linear(4, 4))  # noqa: E731
+    calls = []
+
+    def objective(model, batch):
+        calls.append(model.training)
+        return (model(batch[0]) - batch[0]).pow(2).sum(dim=1).mean(), {}
+
+    recipe.train(build, 1e-2, objective=objective)
+    assert calls.count(True) == 4  # 4 training steps through the objective (and validation too)
