@@ -256,9 +256,9 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
 # middle of the frame. A unit whose weights there turn negative gets $w_j \cdot x + b_j < 0$ for
-# every image at once. The optimizer is a co-cause: this happens with Adam at this learning rate;
-# lab A shows that SGD with momentum or a smaller Adam rate leaves few units dead. Decoder units
-# read the code, which keeps changing, so they can come back.
+# every image at once. The optimizer and its learning rate play a part too: lab A runs the first
+# 100 steps under other optimizers and rates and counts the deaths beside the progress each made.
+# Decoder units read the code, which keeps changing, so they can come back.
 
 # %% [markdown]
 # One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
@@ -441,19 +441,28 @@ else:
 #
 # A deeper stack, 784-128-64-32-64-128-784, with the same recipe, steps and seed 0. Deep stacks
 # were once pretrained greedily, layer by layer (Hinton & Salakhutdinov 2006); labs E and I test
-# that, lab I also at twice the steps.
+# that, lab I also at twice the steps. A deeper stack has more weights to train in the same steps,
+# so read its verdict beside its slope at the end.
 
 # %%
-deep = train_dense(0, hidden=(128, 64))  # 784-128-64-32-64-128-784, section 1's recipe
-deep_mse = test_mse(deep)
+torch.manual_seed(0)  # train_dense's recipe, here with validation images for the slope
+deep = DenseAutoencoder(784, hidden=(128, 64), n_latent=32,
+                        input_mean=mean_image).to(course.device)  # 784-128-64-32-64-128-784
+deep_history = fit(deep, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
+                   lr=2e-3, batch_size=batch_size, seed=0, verbose=False)
+deep_mse = test_mse(deep.cpu())
 print(f"test MSE per pixel at {steps_taken:,} steps: 784-128-64-32 (seed 0, "
       f"{count_parameters(deep):,} parameters) {deep_mse:.5f} | 784-128-32 {seed_mean:.5f} (mean of "
       f"3 seeds); difference {deep_mse - seed_mean:+.5f}, noise margin {noise_margin:.5f}")
+print("the deeper stack's own", end=" ")
+deep_still_falling = still_falling(deep_history)  # its own slope at the end
 if abs(deep_mse - seed_mean) <= noise_margin:
-    print("In this run: deeper is within the seed noise at this budget.")
+    depth_words = "within the seed noise of the shallower stack"
 else:
-    print(f"In this run: deeper is {'lower' if deep_mse < seed_mean else 'higher'} by more than "
-          "the seed noise at this budget.")
+    depth_words = f"{'lower' if deep_mse < seed_mean else 'higher'} by more than the seed noise"
+print(f"In this run: deeper is {depth_words} at this budget"
+      + ("; it was still learning at the end, so a longer budget could change the verdict (lab I "
+         "doubles the steps)." if deep_still_falling else "."))
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -901,8 +910,8 @@ else:
 # ## 4. How wide should the bottleneck be?
 #
 # A code narrower than the input ($k < 784$) is **undercomplete**: the model must compress. A
-# code at least as wide as every layer before it could copy and needs another constraint
-# (lessons 04 and 05).
+# network with no layer narrower than its input (the code included) could learn to copy, and
+# needs another constraint (lessons 04 and 05).
 # Many blog posts say a smaller bottleneck also means **less
 # overfitting**. The cell trains the same
 # dense AE with code sizes $k = 2, 8, 32, 64$ and measures, for the AE and for PCA, the error per
@@ -1472,6 +1481,8 @@ print(f"In this run: {verdict}; on a new class of the same kind (number 4) it is
 #   layer's dead units in this run (number 1 above); deeper layers can still lose units (lab I).
 # - The twin without ReLUs measures what removing the ReLUs costs (one ablation order, **at this
 #   training budget**), read against the 3-seed noise margin.
+# - One more layer is a question of budget too: more weights to train in the same steps. Read
+#   its verdict beside its slope at the end (lab I doubles the steps).
 # - Tied weights share ONE `nn.Parameter`: about half the parameters. The transpose is the best
 #   linear decoder only for special encoders, such as PCA's; tying can regularise only an overfit.
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure

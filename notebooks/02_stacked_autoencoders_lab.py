@@ -1520,8 +1520,8 @@ print("summary after the epoch loop:  ", outside)
 
 # %% [markdown]
 # The correct placement gives one average per epoch; the wrong one keeps only the last epoch.
-# `fit` (open `course_utils/train.py`) appends the summary inside `for epoch in ...`, and the check
-# under the training cell (`assert` history rows equal epochs) is the test to run on any loop you write.
+# `fit` (open `course_utils/train.py`) appends the summary inside `for epoch in ...`. On any loop
+# you write, check that its history has one row per epoch.
 
 # %% [markdown]
 # ## N. The filters' fine grain, measured
