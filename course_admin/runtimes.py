@@ -41,7 +41,8 @@ WHAT_IT_TRAINS = {  # row key (see row_key) -> the models it trains (the README'
     "full-batch controls, L2-penalised)",
     "02": "a dense AE-32 (raw pixels and centred, 3 seeds), a twin without ReLUs, a tied AE,"
     " both again on 1,000 images, a bottleneck sweep (k = 2, 8, 32, 64) "
-    "and k = 2 and 64 on 1,000 images, a digit AE and one without the 7s",
+    "and k = 2 and 64 on 1,000 images, a deeper stack (784-128-64-32), a digit AE and one "
+    "without the 7s",
     "02 lab": "the lesson's models again, a twin without ReLUs, a ReLU-code AE, a greedy stack, "
     "the k = 32 AE and a deeper stack continued to twice the steps, an output-bias-only AE, a "
     "1,000-image sweep, a digit AE without one class, 7 x 100-step dead-unit runs (4 optimiser "
@@ -52,7 +53,8 @@ WHAT_IT_TRAINS = {  # row key (see row_key) -> the models it trains (the README'
     "03 lab": "the lesson's dense and conv AEs (3 rates each), upsampling AE and half-length copy; "
     "the conv AE with BatchNorm at 3 rates; the dense and conv AEs at 1 more seed; the dense AE "
     "for about the conv AE's wall-clock time; the conv AE without warm-up; an uncentred and a "
-    "global-average-pooled conv AE (an LSTM AE timed, not trained)",
+    "global-average-pooled conv AE, a conv AE trained on shifted images and the fully conv AE "
+    "(an LSTM AE timed, not trained)",
     "04": "a plain denoising AE and the same net as a clean AE (about 2,000 steps each), a weight-"
     "matched skip-path DAE (3 noise kinds), a 2-D toy DAE",
     "05": "sparse AEs (none, L1 x3, KL x3), 2 top-k AEs (one with a k schedule), a contractive AE",

@@ -753,7 +753,7 @@ from matplotlib.patches import Rectangle
 
 fig = NotebookFigure(figsize=(4.2, 4.2), layout="constrained")
 ax = fig.subplots()
-ax.imshow(x_test[0, 0].numpy(), cmap="gray_r", vmin=0, vmax=1)
+ax.imshow(x_test[0, 0].numpy(), cmap="gray", vmin=0, vmax=1)
 side = computed[1] - computed[0] + 1  # 7 pixels
 for shift, colour, label in ((0, "tab:red", "code cell (3, 3)"), (4, "tab:blue", "code cell (3, 4), 4 px over")):
     ax.add_patch(Rectangle((computed[0] + shift - 0.5, computed[0] - 0.5), side, side, fill=False,
@@ -815,7 +815,7 @@ rows_figure({"moved input": moved, **recon}, n=9,
 # weight tied to a position. Does it matter where a garment falls on its stride-4 grid? It
 # accepts any width, so the next cell pads each image with 8 black columns per side, moves the
 # garment 0-4 px inside (no pixel leaves the frame) and scores its 28 columns. Predict first:
-# will 2 px (half a code cell) hurt more than 4 px (a whole one)?
+# will 2 px (half a code cell) change the error more than 4 px (a whole one)?
 
 # %%
 fc_cpu = copy.deepcopy(fully_conv).cpu().eval()  # a copy on the CPU, like x_shift
@@ -831,12 +831,19 @@ exact = torch.allclose(inner_err[4], inner_err[0], rtol=0, atol=1e-7)  # 4 px: o
 print("garment in the wider frame, MSE per pixel at 0-4 px: " + "  ".join(f"{e.mean():.5f}" for e in inner_err)
       + "; z of 1, 2, 3 px against 0 px: " + ", ".join(f"{z:+.1f}" for z in z_inner)
       + f"; 4 px = 0 px exactly: {exact}")
+grid_effect = max(abs(e.mean() / inner_err[0].mean() - 1) for e in inner_err[1:4]).item()  # largest, 1-3 px
+frame = shift_errors["black fill", "fully conv AE"]  # the 28-pixel frame (the table above), 0-8 px
+border_effect = frame[4] / frame[0] - 1  # 4 px there: the same grid phase as 0 px, so the border's part
 print("In this run: with no pixel lost, against 0 px the garment's error at "
       + ", ".join(f"{px} px was {z_word(z, tie='within the noise')}" for px, z in zip((1, 2, 3), z_inner, strict=True))
-      + ".")
+      + f"; the largest change at 1-3 px is {grid_effect:.1%} of the 0 px error, against {border_effect:+.1%} "
+      + "at 4 px in the 28-pixel frame: " + ("the border, not the grid, accounts for most of the change there."
+                                             if abs(border_effect) > 2 * grid_effect else
+                                             "the grid's effect is not small beside the border's."))
 
 # %% [markdown]
-# In a 28-pixel frame, the errors mix this grid effect with the border. Training on randomly
+# In a 28-pixel frame, the errors mix this grid effect with the border (compared in the last
+# line above). Training on randomly
 # shifted images, the usual remedy, is measured in lab F.
 #
 # ### A third design: a global-average-pooled code

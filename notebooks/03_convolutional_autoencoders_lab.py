@@ -636,7 +636,8 @@ verdict = {name: ("above the floor in " + " and ".join(sp for sp in ("logits", "
 grey = 255 * trained_grid[t_name, "pixels"].size  # the mean pixel map's period-2 size, in 8-bit grey levels
 print(f"In this run: the trained transposed decoder's grid is {verdict[t_name]}; in pixels the period-2 size "
       f"of its image-averaged map is {grey:.2f} grey levels of 255: " + (
-          "below one level, so no 8-bit image can show the grid common to all images."
+          "below one level: too faint to see, and only partly representable in 8 bits (rounding can "
+          "leave a 1-level alternation where a pixel sits near a rounding boundary)."
           if grey < 1 else "large enough for an 8-bit image to hold."))
 
 # %% [markdown]
@@ -725,8 +726,9 @@ if eq_epochs * sec_dense <= epochs * sec_bn:  # costs no more than one BatchNorm
     eq_steps = eq_epochs * math.ceil(len(x_train) / batch_size)  # the dense AE's steps in the longer run
     # its share of the conv AE's time, from the seconds both runs actually took (training + validation)
     time_pct = round(100 * sum(dense_eq_history["seconds"]) / sum(histories["conv AE (transpose)"]["seconds"]))
-    print(f"In this run: the dense AE trained {eq_steps:,} steps ({eq_epochs} epochs, rounded down from "
-          f"{epochs * min(ratio, 4.0):.2f}: {planned_pct}% planned) in {time_pct}% of the "
+    rounding = "rounded down from" if eq_epochs <= epochs * min(ratio, 4.0) else "raised to 1 from"
+    print(f"In this run: the dense AE trained {eq_steps:,} steps ({eq_epochs} epoch{'s' * (eq_epochs != 1)}, "
+          f"{rounding} {epochs * min(ratio, 4.0):.2f}: {planned_pct}% planned) in {time_pct}% of the "
           f"conv AE's measured seconds (a conv step taking {ratio:.1f} x a dense step): error {eq_err.mean():.5f} vs "
           f"the conv AE's {chain_err['conv AE'].mean():.5f} (z = {eq_z:+.1f}): the dense AE's error was {eq_verdict}"
           + (" (the 4 x cap bound)" if ratio > 4.0 else "") + ".")
