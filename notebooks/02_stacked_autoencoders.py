@@ -258,7 +258,8 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 # middle of the frame. A unit whose weights there turn negative gets $w_j \cdot x + b_j < 0$ for
 # every image at once. The optimizer and its learning rate play a part too: lab A runs the first
 # 100 steps under other optimizers and rates and counts the deaths beside the progress each made.
-# Decoder units read the code, which keeps changing, so they can come back.
+# Decoder units read the code, which keeps changing, so they can come back, even those dead at
+# initialisation (the decoder's numbers above).
 
 # %% [markdown]
 # One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
@@ -440,9 +441,10 @@ else:
 # ### Does another layer help?
 #
 # A deeper stack, 784-128-64-32-64-128-784, with the same recipe, steps and seed 0. Deep stacks
-# were once pretrained greedily, layer by layer (Hinton & Salakhutdinov 2006); labs E and I test
-# that, lab I also at twice the steps. A deeper stack has more weights to train in the same steps,
-# so read its verdict beside its slope at the end.
+# were once pretrained greedily, layer by layer (Hinton & Salakhutdinov 2006): lab E trains this
+# lesson's stack that way, and lab I compares the two depths end to end, also at twice the steps.
+# The deeper stack has about as many weights; its extra layer can make it slower to train, so read
+# its verdict beside its slope at the end.
 
 # %%
 torch.manual_seed(0)  # train_dense's recipe, here with validation images for the slope
@@ -756,9 +758,10 @@ print("share of a filter's energy in slow waves (<= 3 cycles across the image): 
       + ", ".join(f"{name} {share:.0%}" for name, share in coarse.items()))
 
 # %% [markdown]
-# Look in the trained rows for garment parts: silhouettes, collars, sleeves, hem edges. The
-# untrained top row is uniform noise, so any such shape was learned; the printed slow-wave shares
-# measure how coarse the filters are (the lab measures how much of the fine grain is the random start).
+# Some trained rows may show garment outlines (a silhouette, a collar, a hem edge); many still
+# look like noise, and nothing here measures which. The untrained top row is uniform noise, so any
+# such shape was learned. The printed slow-wave shares measure only how coarse the filters are
+# (the lab measures how much of the fine grain is the random start).
 
 # %% [markdown]
 # ## 3. The latent space
@@ -1481,8 +1484,8 @@ print(f"In this run: {verdict}; on a new class of the same kind (number 4) it is
 #   layer's dead units in this run (number 1 above); deeper layers can still lose units (lab I).
 # - The twin without ReLUs measures what removing the ReLUs costs (one ablation order, **at this
 #   training budget**), read against the 3-seed noise margin.
-# - One more layer is a question of budget too: more weights to train in the same steps. Read
-#   its verdict beside its slope at the end (lab I doubles the steps).
+# - One more layer is a question of budget too: the extra layer can make a stack slower to
+#   train. Read its verdict beside its slope at the end (lab I doubles the steps).
 # - Tied weights share ONE `nn.Parameter`: about half the parameters. The transpose is the best
 #   linear decoder only for special encoders, such as PCA's; tying can regularise only an overfit.
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure

@@ -488,10 +488,10 @@ print(f"In this run, after {first_n} steps with Adam at lr 2e-3: raw pixels {raw
 # a tenth of the learning rate gives steps ten times smaller. SGD gives small steps to weights
 # with small gradients; its second rate shows how the deaths depend on its step size (reported,
 # not judged: Adam at lr 2e-4 also moved less far, so compare each row's test error). Centring the input removes the shared shift (measured here with Adam
-# only). The output-bias start acts on the other side: an untrained decoder that outputs about
-# 0.5 everywhere on mostly black images pushes many hidden units the same way on most images, and
-# starting at the mean image takes much of that shared push away. The last three rows separate the two
-# changes. The test error (squared error per image) shows how far each run got in those steps.
+# only). The output-bias start acts on the other side: an untrained decoder outputs about 0.5
+# everywhere on mostly black images, so its first errors are much alike from image to image, and
+# starting at the mean image makes them smaller. Whether that is what spares units is a hypothesis
+# the rows test only by their outcome: the last three rows separate the two changes. The test error (squared error per image) shows how far each run got in those steps.
 
 # %% [markdown]
 # ## B. How sure are the verdicts? Seeds, test images, bootstrap
