@@ -837,7 +837,7 @@ border_effect = frame[4] / frame[0] - 1  # 4 px there: the same grid phase as 0 
 print("In this run: with no pixel lost, against 0 px the garment's error at "
       + ", ".join(f"{px} px was {z_word(z, tie='within the noise')}" for px, z in zip((1, 2, 3), z_inner, strict=True))
       + f"; the largest change at 1-3 px is {grid_effect:.1%} of the 0 px error, against {border_effect:+.1%} "
-      + "at 4 px in the 28-pixel frame: " + ("the border, not the grid, accounts for most of the change there."
+      + "at 4 px in the 28-pixel frame (where columns leave it): " + ("the border, not the grid, accounts for most of the change there."
                                              if abs(border_effect) > 2 * grid_effect else
                                              "the grid's effect is not small beside the border's."))
 
@@ -1102,9 +1102,10 @@ rows_figure(outs, n=8, vmin=None, vmax=None,  # no fixed grey scale: each image 
 #   wider-frame test of section 4), not shift-invariant; a
 #   global-average code can be invariant and loses where things are. A code cell's receptive
 #   field follows from the sizes, strides and paddings.
-# - A stride-2 transposed convolution is four small convolutions interleaved: uneven overlap or
-#   unequal sub-kernel sums paint a checkerboard even on a flat input. Upsample + convolution has
-#   equal sums, so a flat input comes out flat.
+# - A stride-2 transposed convolution is four small convolutions interleaved: when their sums
+#   differ, even a flat input comes out as a checkerboard, and uneven overlap makes unequal sums
+#   the rule for almost any weights. Upsample + convolution has equal sums, so a flat input comes
+#   out flat.
 
 # %%
 print(f"In this run: at equal steps ({n_steps:,} each, seed 0) the conv AE's error was "
