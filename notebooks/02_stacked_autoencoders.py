@@ -140,7 +140,8 @@ hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (78
 # is the squared error **per image** (summed over 784 pixels); `fit` records one row of history per
 # epoch. Why not binary cross-entropy (BCE, `bce_per_image`) behind the sigmoid? Squared error is
 # PCA's loss, so both models are scored in one unit; BCE would weigh pixels near 0 and 1 more, in
-# nats. (Printed after the epoch loop, not inside it, an epoch summary shows one row: lab M.)
+# nats. An epoch's summary belongs inside the epoch loop; printed after it, it shows only the last
+# epoch (lab M runs both).
 
 # %%
 import copy
@@ -306,8 +307,9 @@ print(f"In this run: centring left {centred_dead[0]} dead encoder units against 
 
 # %% [markdown]
 # With raw pixels, one step can lower a unit's input on every image at once; after centring, only
-# the bias can. A dead unit raises no error: only a count shows it. From here on every autoencoder
-# of this lesson is centred.
+# the bias can. A dead unit raises no error: only a count shows it. Part of the error change
+# comes from the output-bias start alone (lab R measures the split). From here on every
+# autoencoder of this lesson is centred.
 
 # %% [markdown]
 # ### Against PCA
@@ -366,7 +368,8 @@ rows_figure({"original": show,
 # Another seed gives a slightly different error. The cell trains two more seeds. The **noise
 # margin** is how far one more run may land from their mean, 95% of the time: with 3 seeds, about
 # 5 standard deviations ($t_{0.975,2}\sqrt{1 + 1/3} \approx 4.97$; the lab derives it). A
-# difference counts as real only when it is larger.
+# difference counts as real only when it is larger. Later verdicts, the raw-pixel one first,
+# borrow this margin, assuming their seed noise is no larger.
 
 # %%
 import statistics
@@ -409,8 +412,6 @@ print(f"In this run: the stacked AE is {'' if beats_pca else 'not '}below PCA by
           (beats_pca, centring_real)])
 
 # %% [markdown]
-# Later verdicts borrow this margin for other models, assuming their seed noise is no larger.
-#
 # **Curved or only squashed?** Both the hidden ReLUs and the output sigmoid are nonlinear. A
 # **twin without ReLUs** (`nn.Identity` between the layers, same seed and steps) is an affine map
 # of rank at most 32 followed by the sigmoid. The share of the gain over PCA it keeps is what
@@ -441,8 +442,8 @@ else:
 # ### Does another layer help?
 #
 # A deeper stack, 784-128-64-32-64-128-784, with the same recipe, steps and seed 0. Deep stacks
-# were once pretrained greedily, layer by layer (Hinton & Salakhutdinov 2006): lab E trains this
-# lesson's stack that way, and lab I compares the two depths end to end, also at twice the steps.
+# were once pretrained greedily, layer by layer (Hinton & Salakhutdinov 2006, with RBMs; Bengio
+# et al. 2007, with small autoencoders, as lab E does); lab I compares the two depths end to end.
 # The deeper stack has about as many weights; its extra layer can make it slower to train, so read
 # its verdict beside its slope at the end.
 
@@ -767,9 +768,8 @@ print("share of a filter's energy in slow waves (<= 3 cycles across the image): 
 # ## 3. The latent space
 #
 # Each test image now has a 32-number code. To look at the codes we project them onto their first
-# two principal components (linear and fast). Colours are the classes, which the autoencoder
-# never saw. A 2-D projection is a shadow: points that overlap in it may be far apart in the other
-# 30 dimensions.
+# two principal components. Colours are the classes, which the autoencoder never saw. A 2-D
+# projection is a shadow: points that overlap in it may be far apart in the other 30 dimensions.
 
 # %%
 from course_utils.plots import codes_figure
@@ -838,7 +838,8 @@ else:
 # Nearest neighbours share the class far above chance even in raw pixels: similar garments look
 # alike pixel by pixel, so the codes are tested against the pixels. The rate measures how **pure**
 # neighbourhoods are, not how **compact** a class's cluster is: a spread-out class whose images sit
-# next to their own kind scores high.
+# next to their own kind scores high. The rates depend on the code's coordinates, which training
+# fixes arbitrarily: lab G.
 #
 # ### A code is not a vector of class probabilities
 #
@@ -1103,6 +1104,27 @@ else:
           "wider code.")
 
 # %% [markdown]
+# A 2-number code is a full code, not a shadow (unlike section 3's projection). The rates in the
+# titles are the measurement; the picture only shows it.
+
+# %%
+# extra code – the k = 2 AE's codes beside PCA-2's codes for the same test images
+pca2 = PCA(2).fit(x_train.flatten(1))  # the same as pca64's first 2 components
+codes_k2 = {f"AE, k = 2 (nearest-neighbour rate {sweep[2]['AE NN']:.1%})":
+            predict(ae_models[2], x_test[:n_query], fn=encode),  # (n_query, 2)
+            f"PCA-2 (nearest-neighbour rate {sweep[2]['PCA NN']:.1%})":
+            pca2.encode(x_test[:n_query].flatten(1))}  # (n_query, 2)
+fig = NotebookFigure(figsize=(11, 4.6), layout="constrained")
+for ax, (panel_title, points) in zip(fig.subplots(1, 2), codes_k2.items(), strict=True):
+    for c, name in enumerate(data.classes):
+        pts = points[query_y == c]
+        ax.scatter(pts[:, 0], pts[:, 1], s=4, alpha=0.6, color=f"C{c}", label=name)
+    ax.set(title=panel_title, xlabel="code number 1", ylabel="code number 2")
+fig.legend(*ax.get_legend_handles_labels(), loc="outside right center", markerscale=3, fontsize=8)
+fig.suptitle(f"2-number codes of {n_query:,} {data.name} test images, coloured by class")
+fig
+
+# %% [markdown]
 # **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
 # images with the closest codes. The next cell counts how many of the 5 nearest share the query's
 # class, in code and in pixel space, and shows 4 queries, where possible ones the spaces disagree on.
@@ -1128,7 +1150,8 @@ measure_verdicts = {name: "tie" if abs(d) <= 2 * se else f"codes {'higher' if d 
 print("In this run, codes minus pixels, by two standard errors: "
       + "; ".join(f"{n} {class_checks[n][0]:+.1%}, {v}" for n, v in measure_verdicts.items())
       + f" ({n_ref:,} labelled references; the lab tries 100). A verdict on class information "
-      "holds for the measure that made it.")
+      "holds for the measure that made it; its standard errors cover which test images were "
+      "drawn, not the AE's training seed (lab B).")
 
 # %%
 # extra code – 4 queries and their 5 nearest in each space, titled "same"/"other" class
@@ -1405,12 +1428,15 @@ novel_scores = {"stacked AE error": (mse_per_pixel_per_image(novel_ae, known_x),
                                      mse_per_pixel_per_image(novel_ae, novel_x)),
                 "PCA-32 error": (pca_errors(novel_pca, known_x), pca_errors(novel_pca, novel_x)),
                 "mean intensity": (known_x.mean(dim=(1, 2, 3)), novel_x.mean(dim=(1, 2, 3)))}
+known_ink, novel_ink = (scores.mean().item() for scores in novel_scores["mean intensity"])
 for name in ("PCA-32 error", "mean intensity"):  # a baseline below 0.5 is read the other way
     novel_scores[name], novel_flipped = oriented(novel_scores[name])
     if novel_flipped:
         print(f"{name} flipped: its AUROC was below 0.5"
-              + (f" (a {digits.classes[held_out]} carries less ink than the other digits, so "
-                 "darker = more anomalous)" if name == "mean intensity" else ""))
+              + (f" (a {digits.classes[held_out]} carries "
+                 f"{'less' if novel_ink < known_ink else 'more'} ink than the average known digit: "
+                 f"mean intensity {novel_ink:.3f} against {known_ink:.3f}; flipped, darker = more "
+                 "anomalous)" if name == "mean intensity" else ""))
 novel_aucs = {name: auroc(*pair) for name, pair in novel_scores.items()}
 print(f"normal: {len(known_x):,} test digits of nine classes; anomalies: {len(novel_x):,} "
       f"test images of the digit {digits.classes[held_out]}")

@@ -396,7 +396,8 @@ print(f"In this run: {early_and_final} of the {raw_dead[0]} final dead encoder u
 
 # %% [markdown]
 # The next cell runs the same first 100 steps (fast mode: 40) seven times, from the same initial
-# weights and the same batches: raw pixels with Adam at section 1's learning rate, Adam at a
+# weights and the same batches in all seven runs (not section 1's), so the Adam row need not repeat
+# section 1's dates: raw pixels with Adam at section 1's learning rate, Adam at a
 # tenth of it and SGD with momentum at two rates; then, with section 1's Adam, each of centring's
 # two changes alone (the output bias starting at $\mathrm{logit}(\bar x)$; the input centred, the
 # output bias at its default start) and both (section 1's centred model). It counts the dead
@@ -1013,10 +1014,12 @@ rows_figure(traversal_rows, title="test image 0's code, one unit varied (5th to 
 # A unit that meant one local property, say sleeve length, would change one part of the image and
 # keep the garment's class. Where a row changes many pixels at once, the unit is not one local
 # property; look whether shape, brightness and texture move together, and whether the nearest
-# training codes span several classes. Nothing in training asks for single-factor units: multiply the codes by any
-# orthogonal $32 \times 32$ matrix $R$ (fold $R$ into the encoder's last layer) and the decoder's
-# first weight by $R^\top$, and the model computes the same outputs. The units are one of many
-# equally good coordinate systems for the same code space.
+# training codes span several classes. Nothing in training asks for single-factor units: multiply
+# the codes by any invertible $32 \times 32$ matrix $A$ (fold $A$ into the encoder's last layer)
+# and the decoder's first weight by $A^{-1}$, and the model computes the same outputs. Orthogonal
+# matrices also keep the distances between codes, which section 3's nearest-neighbour rates rely
+# on; other matrices change them, so those rates depend on coordinates that training fixes
+# arbitrarily. The units are one of many equally good coordinate systems for the same code space.
 
 # %% [markdown]
 # ## H. Class information per code size, and a longer budget
