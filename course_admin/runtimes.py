@@ -41,7 +41,8 @@ WHAT_IT_TRAINS = {  # row key (see row_key) -> the models it trains (the README'
     "full-batch controls, L2-penalised)",
     "02": "a dense AE-32 (raw pixels and centred, 3 seeds), a twin without ReLUs, a tied AE,"
     " both again on 1,000 images, a bottleneck sweep (k = 2, 8, 32, 64) "
-    "and k = 2 and 64 on 1,000 images, a deeper stack (784-128-64-32), a digit AE and one "
+    "and k = 2 and 64 on 1,000 images, a deeper stack (784-128-64-32), it and the seed-0 AE "
+    "continued to twice the steps, a digit AE and one "
     "without the 7s",
     "02 lab": "the lesson's models again, a twin without ReLUs, a ReLU-code AE, a greedy stack, "
     "the k = 32 AE and a deeper stack continued to twice the steps, an output-bias-only AE, a "
