@@ -142,8 +142,7 @@ hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (78
 # epoch. Why not binary cross-entropy (BCE, `bce_per_image`) behind the sigmoid? Squared error is
 # PCA's loss, so both models are scored in one unit (BCE is in nats). BCE is not worse for
 # training: behind a sigmoid its gradient with respect to the logit is simply $\hat x - x$, while
-# squared error's shrinks where the sigmoid saturates (lesson 01 checks both with autograd). An epoch's summary belongs inside the epoch loop; printed after it, it shows only the last
-# epoch (lab M runs both).
+# squared error's shrinks where the sigmoid saturates (lesson 01 checks both with autograd).
 
 # %%
 import copy
@@ -184,7 +183,8 @@ print(f"{epochs} epochs of {len(x_train):,} images = {steps_taken:,} steps (targ
 # ### The learning curve
 #
 # The error after each epoch, on the training and on the validation images, is the **learning
-# curve**:
+# curve**. An epoch's summary belongs inside the epoch loop, as in `fit`; printed after it, it
+# shows only the last epoch (lab M runs both).
 
 # %%
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
@@ -1344,8 +1344,8 @@ ax.figure
 # %% [markdown]
 # Mean intensity ranks a pair right whenever the anomaly carries more light than the digit, and
 # thin strokes on black carry little (the lab asks whether the autoencoder's error is
-# disguised brightness). PCA-32 is the flat subspace with the least reconstruction error, so the AUROC
-# difference to it measures what this autoencoder gains or loses against the best flat subspace:
+# disguised brightness). PCA-32 is the flat subspace that reconstructs the training digits best,
+# so the AUROC difference to it measures what this autoencoder gains or loses against that subspace:
 # its encoder, decoder and training together, not its curved decoder alone.
 
 # %% [markdown]
@@ -1480,12 +1480,13 @@ novel_aucs = {name: auroc(*pair) for name, pair in novel_scores.items()}
 print(f"normal: {len(known_x):,} test digits of nine classes; anomalies: {len(novel_x):,} "
       f"test images of the digit {digits.classes[held_out]}")
 for name, value in novel_aucs.items():
-    print(f"  {name:<18} AUROC {value:.4f}   (other kind of image: {aucs[name]:.4f})")
+    print(f"  {name:<18} AUROC {value:.4f}   (clothes against all ten digits: {aucs[name]:.4f})")
 novel_margins = {b: auroc_margin(novel_scores["stacked AE error"], novel_scores[b], seed=course.seed)
                  for b in ("PCA-32 error", "mean intensity")}  # b -> (difference, its SE)
 novel_ahead = all(margin.clear for margin in novel_margins.values())
 print(f"In this run: the AE's AUROC on the unseen digit is {novel_aucs['stacked AE error']:.3f}, "
-      f"against {aucs['stacked AE error']:.3f} on the other kind of image; it is "
+      f"against {aucs['stacked AE error']:.3f} for the all-digit AE on the other kind of image (two "
+      "models, two normal sets); it is "
       + ("ahead of both baselines" if novel_ahead else "not clearly ahead of both baselines")
       + " (by two bootstrap standard errors).")
 known_err, novel_err = novel_scores["stacked AE error"]  # (N_known,), (N_novel,)
@@ -1548,7 +1549,7 @@ print(f"In this run: {verdict}; on a new class of the same kind (number 4) it is
 # - Raw pixels (all at least 0) can kill hidden ReLU units silently; **centring** cut the first
 #   layer's dead units in this run (number 1 above); deeper layers can still lose units (lab I).
 # - The twin without ReLUs measures what removing the ReLUs costs (one ablation order, **at this
-#   training budget**), read against the 3-seed noise margin.
+#   training budget**), printed as a share of the AE's gain over PCA (lab C adds its noise margin).
 # - One more layer is a question of budget too: the extra layer can make a stack slower to
 #   train. Read its verdict beside its slope at the end and at twice the steps (section 1).
 # - Tied weights share ONE `nn.Parameter`: about half the parameters. The transpose is the best

@@ -778,7 +778,8 @@ print(f"greedy minus end to end: {gap:+.5f} (two paired standard errors {2 * gap
 # section I uses too (wider than section 1's margin for one run against a mean of three). Greedy
 # pretraining was invented for deep networks that could not be trained from random weights:
 # small initial weights give tiny gradients in the early layers, large ones lead to poor local
-# minima (Hinton & Salakhutdinov 2006); this stack is shallow, and
+# minima (Hinton & Salakhutdinov 2006, before today's initialisations, such as Glorot's and He's,
+# eased this); this stack is shallow, and
 # section 1 trained it from random weights with Adam, so here it is a comparison of two ways to spend the
 # same steps, not a rescue. Whichever way your verdict goes, it holds at this budget and depth
 # only.
