@@ -164,6 +164,31 @@ def lessons(folder: Path = NOTEBOOKS) -> list[Path]:
     return sorted(p for p in folder.glob("*.ipynb") if re.match(r"\d\d_", p.name))
 
 
+def select(paths: list[Path], only: list[str] | None) -> list[Path]:
+    """The notebooks ``--only`` names: "02" (lesson 02 and its lab), "02 lab" or "02_lab" (the lab
+    alone), or a file name or stem ("02_stacked_autoencoders.ipynb"). None or [] keeps them all.
+
+    Raises ValueError naming what matched nothing and what there is to choose from.
+    """
+    if not only:
+        return list(paths)
+
+    def matches(path: Path, word: str) -> bool:
+        word = word.strip().removesuffix(".ipynb").removesuffix(".py").replace(" ", "_")
+        return word in (path.stem[:2], path.stem) or (
+            word.endswith("_lab") and row_key(path.stem).replace(" ", "_") == word
+        )
+
+    unknown = [w for w in only if not any(matches(p, w) for p in paths)]
+    if unknown:
+        choices = ", ".join(sorted({row_key(p.stem) for p in paths}))
+        raise ValueError(
+            f"--only {' '.join(unknown)} matches no notebook; expected a lesson number (e.g. 02), "
+            f"'NN lab' or a file name; there are: {choices}"
+        )
+    return [p for p in paths if any(matches(p, w) for w in only)]
+
+
 def format_table(runs: list[Run], what: dict[str, str] = WHAT_IT_TRAINS) -> str:
     """The README's Markdown table from runs (several per lesson and mode: the slowest counts).
 
@@ -209,17 +234,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--modes", nargs="+", choices=("full", "fast"), default=["full", "fast"])
     parser.add_argument("--repeat", type=int, default=1, help="run every lesson N times per mode")
-    parser.add_argument("--only", nargs="*", default=None, help="lesson numbers, e.g. 01 04")
+    parser.add_argument(
+        "--only", nargs="*", default=None,
+        help="lesson numbers (02: lesson and lab), '02_lab' for a lab alone, or file names",
+    )  # fmt: skip
     parser.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell")
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
     parser.add_argument(
         "--save", type=Path, default=None, help="write each executed notebook into this folder"
     )
     args = parser.parse_args(argv)
+    try:
+        chosen = select(lessons(), args.only)
+    except ValueError as error:
+        parser.error(str(error))
     runs = []
-    for path in lessons():
-        if args.only and path.name[:2] not in args.only:
-            continue
+    for path in chosen:
         for mode in args.modes:
             for _ in range(args.repeat):
                 run = execute_notebook(path, mode, args.cell_timeout, args.save)
@@ -227,8 +257,11 @@ def main(argv: list[str] | None = None) -> None:
                 runs.append(run)
     table = format_table(runs)
     print(table)
-    if args.out:
-        args.out.write_text(table + "\n")
+    if args.out:  # written whole or not at all: a temporary file, then a rename
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        partial = args.out.with_name(args.out.name + ".partial")
+        partial.write_text(table + "\n")
+        partial.replace(args.out)
     failed = [r for r in runs if r.error]
     if failed:
         details = "; ".join(f"{r.lesson} ({r.mode}): {r.error}" for r in failed)

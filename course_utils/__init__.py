@@ -36,7 +36,7 @@ module               what it holds                                     first use
 ``conv``             conv and LSTM autoencoders, shape tables          lesson 03
 ``conv_probes``      receptive fields, checkerboard measures           lesson 03
 ``conv_filters``     shifted images, first-layer maps, dead channels   lesson 03
-``rate_search``      ``Recipe.train``, ``paired_z``, the rate search     lesson 03
+``rate_search``      ``Recipe.train``, ``paired_z``, ``z_word``        lesson 03
 ``corruption``       noise functions, Gaussian blur baseline, PSNR     lesson 04
 ``denoising``        ``DenoisingObjective``, PSNR table, figures       lesson 04
 ``sparse``           sparse and top-k AEs; L1, KL, contractive penalty lesson 05

@@ -1,8 +1,9 @@
 """course_admin.runtimes: the README table as a pure function, and a tiny notebook run for real."""
 
 import nbformat
+import pytest
 
-from course_admin.runtimes import Run, execute_notebook, format_table, lessons
+from course_admin.runtimes import Run, execute_notebook, format_table, lessons, main, select
 
 
 def test_format_table_columns_slowest_run_and_totals():
@@ -57,3 +58,34 @@ def test_a_tiny_notebook_runs_and_a_hang_becomes_an_error(tmp_path):
     nbformat.write(nb, path)
     hung = execute_notebook(path, "fast", cell_timeout=2)
     assert "CellTimeoutError" in hung.error and hung.seconds < 20
+
+
+def test_only_selects_a_lesson_with_its_lab_or_the_lab_alone(tmp_path):
+    names = ["01_linear.ipynb", "02_stacked.ipynb", "02_stacked_lab.ipynb", "03_conv.ipynb"]
+    paths = [tmp_path / n for n in names]
+
+    def stems(chosen):
+        return [p.stem for p in chosen]
+
+    assert stems(select(paths, ["02"])) == ["02_stacked", "02_stacked_lab"]
+    assert stems(select(paths, ["02_lab"])) == ["02_stacked_lab"]
+    assert stems(select(paths, ["02 lab", "01"])) == ["01_linear", "02_stacked_lab"]
+    assert stems(select(paths, ["02_stacked.ipynb"])) == ["02_stacked"]
+    assert stems(select(paths, ["03_conv"])) == ["03_conv"]
+    assert select(paths, None) == paths and select(paths, []) == paths
+
+
+def test_only_that_matches_nothing_is_a_clear_error(tmp_path):
+    paths = [tmp_path / "02_stacked.ipynb", tmp_path / "02_stacked_lab.ipynb"]
+    for bad in (["09"], ["2"], ["01_lab"], ["02_stacked_autoencoders.ipynb"]):
+        with pytest.raises(ValueError, match="matches no notebook.*there are: 02, 02 lab"):
+            select(paths, bad)
+
+
+def test_cli_refuses_an_unknown_only_without_writing_out(tmp_path, capsys):
+    out = tmp_path / "table.md"
+    with pytest.raises(SystemExit) as stop:
+        main(["--only", "99", "--out", str(out)])
+    assert stop.value.code == 2
+    assert "--only 99 matches no notebook" in capsys.readouterr().err
+    assert not out.exists()
