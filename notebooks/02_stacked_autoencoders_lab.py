@@ -1068,8 +1068,9 @@ print(f"In this run: the AE codes' rates {shape}; at k = 32 they "
 #
 # Are the error ratios a matter of training budget? Every model got the same number of steps,
 # and section 1 printed whether the centred $k = 32$ model's validation error was still falling at
-# the end. The setup continued that model (a copy of it, `longer`) for as many steps again,
-# recording its validation curve; the cell measures its validation error against PCA's once
+# the end. The setup continued that model (a copy of it, `longer`) for as many steps again, with
+# a fresh Adam and another batch order (so it is a continued run, not one trained for twice the
+# steps on a single schedule), recording its validation curve; the cell measures its validation error against PCA's once
 # more. (The depth test of section I uses the continued model a second time.)
 
 # %%
@@ -1100,7 +1101,7 @@ if pca_check < 1e-6:
 # %% [markdown]
 # ## I. And how deep?
 #
-# *Optional; it adds a deeper stack, compared with the stack of section 1 at two equal budgets.*
+# *Optional; it continues section 1's $k = 32$ comparison of the two depths to twice the steps.*
 #
 # *Takeaway: deeper is not automatically better; compare depths at equal budgets, and at more
 # than one, since the slower model may be the deeper one.*
