@@ -318,9 +318,9 @@ print(f"In this run: centring left {centred_dead[0]} dead encoder units against 
 
 # %% [markdown]
 # With raw pixels, one step can lower a unit's input on every image at once; after centring, only
-# the bias can. A dead unit triggers no warning and the loss still falls: only a count shows it. Part of the error change
-# comes from the output-bias start alone (lab R measures the split). From here on every
-# autoencoder of this lesson is centred.
+# the bias can. A dead unit triggers no warning and the loss still falls: only a count shows it.
+# Part of the error change comes from the output-bias start alone (lab R measures the split).
+# From here on every autoencoder of this lesson is centred.
 
 # %% [markdown]
 # ### Against PCA

@@ -1070,8 +1070,9 @@ print(f"In this run: the AE codes' rates {shape}; at k = 32 they "
 # and section 1 printed whether the centred $k = 32$ model's validation error was still falling at
 # the end. The setup continued that model (a copy of it, `longer`) for as many steps again, with
 # a fresh Adam and another batch order (so it is a continued run, not one trained for twice the
-# steps on a single schedule), recording its validation curve; the cell measures its validation error against PCA's once
-# more. (The depth test of section I uses the continued model a second time.)
+# steps on a single schedule), recording its validation curve; the cell measures its validation
+# error against PCA's once more. (The depth test of section I uses the continued model a second
+# time.)
 
 # %%
 k_check = 32  # section 1's model (seed 0); `longer`: it continued, in the setup
