@@ -257,18 +257,30 @@ revived = int((dead_units(early.model, x_test)[0] & ~dead_units(dense, x_test)[0
 dead_mask = dead_units(dense, x_test)[0]  # (128,) True = dead encoder unit
 with torch.no_grad():
     on_mean = dense.encoder[0](x_train.mean(dim=0).flatten()[None])[0]  # (128,) w_j . mean image + b_j
-if dead_mask.any() and not dead_mask.all():
-    print(f"w_j . (mean training image) + b_j, averaged: dead units {on_mean[dead_mask].mean():+.2f}, "
-          f"live units {on_mean[~dead_mask].mean():+.2f}")
 print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden units dead; "
       f"{revived} of those dead after {early.at} steps came back by the end.")
+
+# %%
+# extra code – the first six live and the first six dead encoder units: their rows of W1 as images
+from course_utils.plots import images_figure
+
+shown = torch.cat([(~dead_mask).nonzero()[:6, 0], dead_mask.nonzero()[:6, 0]])  # unit numbers
+rows = dense.encoder[0].weight.detach()[shown].view(-1, 1, 28, 28)  # (n, 1, 28, 28)
+limit = rows.abs().max().item()  # one symmetric scale for all: mid-grey = 0, dark = negative
+images_figure(rows, ncols=6, vmin=-limit, vmax=limit, size=1.3,
+              titles=[f"{'dead' if dead_mask[j] else 'live'}  {on_mean[j]:+.1f}" for j in shown],
+              title="raw-pixel model: rows of W1 (mid-grey 0, dark negative); "
+                    "titles: w_j . (mean image) + b_j")
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
 # middle of the frame. A unit whose weights there turn negative gets $w_j \cdot x + b_j < 0$ for
-# every image at once (the printed $w_j \cdot \bar x + b_j$ on the mean image shows where this run's
-# dead units sit). The optimizer and its learning rate play a part too: lab A runs the first
-# 100 steps under other optimizers and rates and counts the deaths beside the progress each made.
+# every image at once: the titles give $w_j \cdot \bar x + b_j$ on the mean training image
+# $\bar x$. Once a unit is dead, no gradient reaches its weights, so after Adam's leftover momentum
+# fades they keep the pattern they had when it died: a row that still looks like random grain
+# died before it learned a shape. The optimizer and its learning rate play a part too: lab A runs
+# the first 100 steps under other optimizers and rates and counts the deaths beside the progress
+# each made.
 # Decoder units read the code, which keeps changing, so they can come back, even those dead at
 # initialisation (the decoder's numbers above). Other common remedies, not tested in this lesson:
 # a leaky ReLU (never exactly 0), another initialisation, a smaller learning rate (lab A).
@@ -286,8 +298,6 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 
 # %%
 # extra code – the mean training image: the region most images light up, which centring subtracts
-from course_utils.plots import images_figure
-
 images_figure(x_train.mean(dim=0)[None], ncols=1, size=2.4, titles=["mean training image"],
               titles_size=10)
 
