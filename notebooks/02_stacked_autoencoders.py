@@ -269,8 +269,8 @@ rows = dense.encoder[0].weight.detach()[shown].view(-1, 1, 28, 28)  # (n, 1, 28,
 limit = rows.abs().max().item()  # one symmetric scale for all: mid-grey = 0, dark = negative
 images_figure(rows, ncols=6, vmin=-limit, vmax=limit, size=1.3,
               titles=[f"{'dead' if dead_mask[j] else 'live'}  {on_mean[j]:+.1f}" for j in shown],
-              title="raw-pixel model: rows of W1 (mid-grey 0, dark negative); "
-                    "titles: w_j . (mean image) + b_j")
+              title="raw-pixel model: rows of W1 (mid-grey = 0, dark = negative)\n"
+                    "above each: live or dead, and w_j . (mean image) + b_j")
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
