@@ -248,7 +248,8 @@ print(f"dead hidden units (encoder, decoder; of 128 each): on all {len(x_test):,
       f"{raw_dead} (encoder by hand, units of h that are 0 for every image: "
       f"{int((h == 0).all(dim=0).sum())}); on all {len(x_train):,} training images {raw_dead_train}")
 torch.manual_seed(0)  # the same initial weights again, untrained
-init_dead = dead_count(DenseAutoencoder(784, hidden=(128,), n_latent=32))
+untrained_raw = DenseAutoencoder(784, hidden=(128,), n_latent=32)  # kept for the figure below
+init_dead = dead_count(untrained_raw)
 early_dead = dead_count(early.model)  # the copy kept during training (EarlyCopy above)
 early_entry = f"after {early.at} steps {early_dead}, " if early.at < steps_taken else ""
 print(f"when they died (encoder, decoder): at initialisation {init_dead}, {early_entry}"
@@ -261,26 +262,35 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
       f"{revived} of those dead after {early.at} steps came back by the end.")
 
 # %%
-# extra code – the first six live and the first six dead encoder units: their rows of W1 as images
+# extra code – the first six live and six dead encoder units: how training changed their rows of W1
 from course_utils.plots import images_figure
 
 shown = torch.cat([(~dead_mask).nonzero()[:6, 0], dead_mask.nonzero()[:6, 0]])  # unit numbers
-rows = dense.encoder[0].weight.detach()[shown].view(-1, 1, 28, 28)  # (n, 1, 28, 28)
-limit = rows.abs().max().item()  # one symmetric scale for all: mid-grey = 0, dark = negative
-images_figure(rows, ncols=6, vmin=-limit, vmax=limit, size=1.3,
+change = (dense.encoder[0].weight - untrained_raw.encoder[0].weight).detach()  # (128, 784)
+own_scale = change[shown] / change[shown].abs().amax(dim=1, keepdim=True)  # each row in [-1, 1]
+images_figure(own_scale.view(-1, 1, 28, 28), ncols=6, vmin=-1, vmax=1, size=1.3,
               titles=[f"{'dead' if dead_mask[j] else 'live'}  {on_mean[j]:+.1f}" for j in shown],
-              title="raw-pixel model: rows of W1 (mid-grey = 0, dark = negative)\n"
-                    "above each: live or dead, and w_j . (mean image) + b_j")
+              title="raw-pixel model: each unit's row of W1 minus its start, on its own scale\n"
+                    "(mid-grey = no change, dark = down); above: w_j . (mean image) + b_j")
+lit = x_train.mean(dim=0).flatten() > 0.2  # (784,) pixels the mean image lights up
+if dead_mask.any():
+    with torch.no_grad():
+        start_on_mean = untrained_raw.encoder[0](x_train.mean(dim=0).flatten()[None])[0]  # (128,)
+    print(f"In this run, dead units: a weight on a lit pixel (mean image > 0.2) moved by "
+          f"{change[dead_mask][:, lit].mean():+.4f} on average (the weights' initial spread: "
+          f"{untrained_raw.encoder[0].weight.std():.4f}); w_j . (mean image) + b_j went from "
+          f"{start_on_mean[dead_mask].mean():+.2f} to {on_mean[dead_mask].mean():+.2f}.")
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
-# middle of the frame. A unit whose weights there turn negative gets $w_j \cdot x + b_j < 0$ for
-# every image at once: the titles give $w_j \cdot \bar x + b_j$ on the mean training image
-# $\bar x$. Once a unit is dead, no gradient reaches its weights, so after Adam's leftover momentum
-# fades they keep the pattern they had when it died: a row that still looks like random grain
-# died before it learned a shape. The optimizer and its learning rate play a part too: lab A runs
-# the first 100 steps under other optimizers and rates and counts the deaths beside the progress
-# each made.
+# middle of the frame. A unit's weights need not turn negative for it to die: if its weights on
+# the lit pixels all move down a little **together**, hundreds of small changes add up, and
+# $w_j \cdot x + b_j$ falls below 0 on every image at once (the printed line sets each weight's
+# move beside the weights' initial spread). Adam makes such moves likely: its first steps move every weight on a lit
+# pixel by about the learning rate, whatever the size of its gradient (lab A); pixels that are 0
+# in every image get no gradient, hence the unchanged grey edges in some rows. The optimizer and
+# its learning rate play a part too: lab A runs the first 100 steps under other optimizers and
+# rates and counts the deaths beside the progress each made.
 # Decoder units read the code, which keeps changing, so they can come back, even those dead at
 # initialisation (the decoder's numbers above). Other common remedies, not tested in this lesson:
 # a leaky ReLU (never exactly 0), another initialisation, a smaller learning rate (lab A).
@@ -734,8 +744,6 @@ else:
 # extra code – 12 rows of W1 (out of 128) for each model, as 28x28 images, each on its own scale
 from IPython.display import display
 
-from course_utils.plots import images_figure
-
 
 def rows_as_images(weight, n=12):
     """(128, 784) weight -> (n, 1, 28, 28), each row scaled to [0, 1] with 0.5 = weight 0."""
@@ -743,41 +751,19 @@ def rows_as_images(weight, n=12):
     return 0.5 + 0.5 * rows / rows.abs().amax(dim=(1, 2, 3), keepdim=True)
 
 
-torch.manual_seed(0)  # the dense AE's initial weights, before any training
-untrained = DenseAutoencoder(784, hidden=(128,), n_latent=32).encoder[0].weight  # (128, 784)
-torch.manual_seed(0)  # the tied AE's initial weights (its own constructor, the same seed)
-tied_untrained = TiedAutoencoder(784, hidden=(128,), n_latent=32).encoder[0].weight  # (128, 784)
-
-
+untrained = untrained_raw.encoder[0].weight  # (128, 784): seed 0's start, kept in section 1
 display(images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder[0].weight),
                                  rows_as_images(tied.encoder[0].weight)]),
                       ncols=12, titles=["untrained"] + [""] * 11 + ["dense AE"] + [""] * 11
                       + ["tied AE"] + [""] * 11,
                       title="first-layer filters: rows of W1 (top: untrained, middle: dense AE, "
-                            "bottom: tied AE)"))  # show it now: the cell goes on computing
-
-
-def coarse_share(weight):
-    """(128, 784) filters -> mean share of each filter's energy (mean removed) in slow waves,
-    at most 3 cycles across the 28-pixel frame (wavelengths of 9 pixels or more)."""
-    rows = weight.detach().cpu().reshape(-1, 28, 28)
-    power = torch.fft.fft2(rows - rows.mean(dim=(1, 2), keepdim=True)).abs() ** 2  # (128, 28, 28)
-    f = torch.fft.fftfreq(28, d=1 / 28).round().long()  # whole cycles per frame: 0, 1, ..., -1
-    slow = (f[:, None] ** 2 + f[None, :] ** 2) <= 9  # (28, 28); integers, so 3 cycles stay in
-    assert int(slow.sum()) == 29, "the disc of radius 3 holds 29 whole-number frequency pairs"
-    return (power[:, slow].sum(dim=1) / power.sum(dim=(1, 2))).mean().item()
-
-
-coarse = {name: coarse_share(w) for name, w in (("untrained", untrained),
-          ("dense AE", dense.encoder[0].weight), ("tied AE", tied.encoder[0].weight))}
-print("share of a filter's energy in slow waves (<= 3 cycles across the image): "
-      + ", ".join(f"{name} {share:.0%}" for name, share in coarse.items()))
+                            "bottom: tied AE)"))
 
 # %% [markdown]
 # Some trained rows may show garment outlines (a silhouette, a collar, a hem edge); many still
 # look like noise, and nothing here measures which. The untrained top row is uniform noise, so any
-# such shape was learned. The printed slow-wave shares measure only how coarse the filters are
-# (the lab measures how much of the fine grain is the random start).
+# such shape was learned. Lab N measures how coarse the filters are and how much of their fine
+# grain is the random start.
 
 # %% [markdown]
 # ## 3. The latent space
@@ -924,6 +910,31 @@ else:
 # **classifier** trained with labels, here the probe. Its accuracy measures how much class
 # information a linear layer can read from the code. The lab repeats the test with only 100
 # and 1,000 labels.
+#
+# ### Between two codes
+#
+# The decoder turns ANY 32 numbers into an image, not only the codes of real images. The cell
+# decodes 8 evenly spaced points on the straight line from the code of test image 0 to the code of
+# the first test image of another class.
+#
+# **Predict:** will the middle images look like garments, like a blend of the two, or like noise?
+
+# %%
+other = int((data.test.y != data.test.y[0]).nonzero()[0, 0])  # first test image of another class
+t = torch.linspace(0, 1, 8)[:, None]  # (8, 1): positions along the line, 0 = image 0, 1 = other
+line_codes = (1 - t) * codes[0] + t * codes[other]  # (8, 32)
+with torch.no_grad():
+    line_images = dense.decode(line_codes).view(-1, 1, 28, 28)  # (8, 1, 28, 28)
+images_figure(line_images, ncols=8, size=0.9,
+              title=f"decoding the line from test image 0 ({data.classes[int(data.test.y[0])]}) "
+                    f"to test image {other} ({data.classes[int(data.test.y[other])]})")
+
+# %% [markdown]
+# Every point decodes to *something*. But no training image was encoded between the two codes, so
+# nothing guarantees that the middle images look like real ones, and the midpoint of two codes
+# need not be the code of any image. An ordinary autoencoder gives no rule for choosing codes that
+# decode to plausible new images; the **variational** autoencoder of lesson 06 adds one. Lab G
+# decodes a whole grid of codes.
 
 # %% [markdown]
 # ## 4. How wide should the bottleneck be?
@@ -1445,9 +1456,10 @@ novel_scores = {"stacked AE error": (mse_per_pixel_per_image(novel_ae, known_x),
                 "PCA-32 error": (pca_errors(novel_pca, known_x), pca_errors(novel_pca, novel_x)),
                 "mean intensity": (known_x.mean(dim=(1, 2, 3)), novel_x.mean(dim=(1, 2, 3)))}
 known_ink, novel_ink = (scores.mean().item() for scores in novel_scores["mean intensity"])
-for name in ("PCA-32 error", "mean intensity"):  # a baseline below 0.5 is read the other way
-    novel_scores[name], novel_flipped = oriented(novel_scores[name])
-    if novel_flipped:
+novel_flips = {}  # baseline -> True if its AUROC was below 0.5 and it is read the other way
+for name in ("PCA-32 error", "mean intensity"):
+    novel_scores[name], novel_flips[name] = oriented(novel_scores[name])
+    if novel_flips[name]:
         print(f"{name} flipped: its AUROC was below 0.5"
               + (f" (a {digits.classes[held_out]} carries "
                  f"{'less' if novel_ink < known_ink else 'more'} ink than the average known digit: "
@@ -1503,10 +1515,13 @@ print(f"1. dead encoder units: {raw_dead[0]} of 128 with raw pixels, {centred_de
 print(f"2. AE/PCA error ratio at k = 32: {seed_mean / pca_mse:.0%} (mean of 3 seeds; noise margin "
       f"{noise_margin / seed_mean:.1%} of the error); PCA stores "
       f"{pca32.components.numel() + pca32.mean.numel():,} numbers, the AE {count_parameters(dense):,}")
+flipped = {True: " (flipped)", False: ""}  # a baseline read the other way (section 5)
 print(f"3. anomaly AUROC: stacked AE {aucs['stacked AE error']:.3f}, PCA-32 "
-      f"{aucs['PCA-32 error']:.3f}, mean intensity {aucs['mean intensity']:.3f} | 4. unseen digit "
-      f"AUROC: stacked AE {novel_aucs['stacked AE error']:.3f}, PCA-32 "
-      f"{novel_aucs['PCA-32 error']:.3f}, mean intensity {novel_aucs['mean intensity']:.3f}")
+      f"{aucs['PCA-32 error']:.3f}, mean intensity{flipped[intensity_flipped]} "
+      f"{aucs['mean intensity']:.3f} | 4. unseen digit AUROC: stacked AE "
+      f"{novel_aucs['stacked AE error']:.3f}, PCA-32{flipped[novel_flips['PCA-32 error']]} "
+      f"{novel_aucs['PCA-32 error']:.3f}, mean intensity{flipped[novel_flips['mean intensity']]} "
+      f"{novel_aucs['mean intensity']:.3f}")
 auc_gap, auc_se = kind_margins["PCA-32 error"]  # AUROC: stacked AE minus PCA-32, its SE
 novel_vs_pca = {"above": "ahead of", "below": "behind",  # number 4, the same two-SE margin
                 "indistinguishable from": "level with"}[novel_margins["PCA-32 error"].word]
@@ -1531,7 +1546,8 @@ print(f"In this run: {verdict}; on a new class of the same kind (number 4) it is
 # - Tied weights share ONE `nn.Parameter`: about half the parameters. The transpose is the best
 #   linear decoder only for special encoders, such as PCA's; tying can regularise only an overfit.
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
-#   its class information, against the raw pixels.
+#   its class information, against the raw pixels. The decoder turns any code into an image, but
+#   nothing makes codes between real ones decode to plausible images (lesson 06 adds a rule).
 # - $k$ mainly trades compression for quality; choose it by the elbow of the validation-error
 #   curve, not by the gap.
 # - Reconstruction error is an anomaly score. Numbers 3 and 4 give its AUROC on another **kind**

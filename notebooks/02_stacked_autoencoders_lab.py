@@ -1532,8 +1532,28 @@ print("summary after the epoch loop:  ", outside)
 # %% [markdown]
 # ## N. The filters' fine grain, measured
 #
-# *Optional.* How much of each trained row of $W_1$ (section 2's filters) is its random start: the
-# slope on its initial row (100%: all still there; 0%: erased), then the same for the grain alone.
+# *Optional.* How coarse are the rows of $W_1$ (section 2's filters)? The first cell measures the
+# share of each row's energy in slow waves, at most 3 cycles across the frame, before and after
+# training. Then: how much of each trained row is its random start, the slope on its initial row
+# (100%: all still there; 0%: erased), and the same for the grain alone.
+
+# %%
+def coarse_share(weight):
+    """(128, 784) filters -> mean share of each filter's energy (mean removed) in slow waves,
+    at most 3 cycles across the 28-pixel frame (wavelengths of 9 pixels or more)."""
+    rows = weight.detach().cpu().reshape(-1, 28, 28)
+    power = torch.fft.fft2(rows - rows.mean(dim=(1, 2), keepdim=True)).abs() ** 2  # (128, 28, 28)
+    f = torch.fft.fftfreq(28, d=1 / 28).round().long()  # whole cycles per frame: 0, 1, ..., -1
+    slow = (f[:, None] ** 2 + f[None, :] ** 2) <= 9  # (28, 28); integers, so 3 cycles stay in
+    assert int(slow.sum()) == 29, "the disc of radius 3 holds 29 whole-number frequency pairs"
+    return (power[:, slow].sum(dim=1) / power.sum(dim=(1, 2))).mean().item()
+
+
+coarse = {name: coarse_share(w) for name, w in (("untrained", untrained),
+          ("dense AE", dense.encoder[0].weight), ("tied AE", tied.encoder[0].weight))}
+print("share of a filter's energy in slow waves (<= 3 cycles across the image): "
+      + ", ".join(f"{name} {share:.0%}" for name, share in coarse.items()))
+
 
 # %%
 def start_kept(trained, initial):
