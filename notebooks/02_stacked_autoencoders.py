@@ -263,15 +263,19 @@ print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden 
 
 # %%
 # extra code – the first six live and six dead encoder units: how training changed their rows of W1
+from IPython.display import display
+
 from course_utils.plots import images_figure
 
 shown = torch.cat([(~dead_mask).nonzero()[:6, 0], dead_mask.nonzero()[:6, 0]])  # unit numbers
 change = (dense.encoder[0].weight - untrained_raw.encoder[0].weight).detach()  # (128, 784)
 own_scale = change[shown] / change[shown].abs().amax(dim=1, keepdim=True)  # each row in [-1, 1]
-images_figure(own_scale.view(-1, 1, 28, 28), ncols=6, vmin=-1, vmax=1, size=1.3,
-              titles=[f"{'dead' if dead_mask[j] else 'live'}  {on_mean[j]:+.1f}" for j in shown],
-              title="raw-pixel model: each unit's row of W1 minus its start, on its own scale\n"
-                    "(mid-grey = no change, dark = down); above: w_j . (mean image) + b_j")
+display(images_figure(own_scale.view(-1, 1, 28, 28), ncols=6, vmin=-1, vmax=1, size=1.3,
+                      titles=[f"{'dead' if dead_mask[j] else 'live'}  {on_mean[j]:+.1f}"
+                              for j in shown],
+                      title="raw-pixel model: each unit's row of W1 minus its start, on its own "
+                            "scale\n(mid-grey = no change, dark = down); above: w_j . (mean "
+                            "image) + b_j"))
 lit = x_train.mean(dim=0).flatten() > 0.2  # (784,) pixels the mean image lights up
 if dead_mask.any():
     with torch.no_grad():
@@ -742,9 +746,6 @@ else:
 
 # %%
 # extra code – 12 rows of W1 (out of 128) for each model, as 28x28 images, each on its own scale
-from IPython.display import display
-
-
 def rows_as_images(weight, n=12):
     """(128, 784) weight -> (n, 1, 28, 28), each row scaled to [0, 1] with 0.5 = weight 0."""
     rows = weight[:n].detach().reshape(n, 1, 28, 28)
