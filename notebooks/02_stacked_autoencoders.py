@@ -1153,66 +1153,6 @@ fig.suptitle(f"2-number codes of {n_query:,} {data.name} test images, coloured b
 fig
 
 # %% [markdown]
-# **Retrieval.** Nearest neighbours also make a search engine: give a query image, get the training
-# images with the closest codes. The next cell counts how many of the 5 nearest share the query's
-# class, in code and in pixel space, and shows 4 queries, where possible ones the spaces disagree on.
-
-# %%
-n_retrieval = n_query  # queries; the references are the n_ref training images above
-neighbours = {  # (n_retrieval, 5) indices into x_train[:n_ref], nearest first
-    "code": torch.cdist(codes[:n_retrieval], train_codes).topk(5, largest=False).indices,
-    "pixel": torch.cdist(x_test[:n_retrieval].flatten(1), x_train[:n_ref].flatten(1))
-    .topk(5, largest=False).indices,
-}
-per_query = {space: (ref_y[idx] == query_y[:n_retrieval, None]).float().mean(dim=1)  # (n,) each
-             for space, idx in neighbours.items()}
-same_class = {space: rates.mean().item() for space, rates in per_query.items()}
-retrieval_gap, retrieval_se = paired_difference(per_query["code"], per_query["pixel"])
-print(f"of the 5 nearest of {n_ref:,} training images, {same_class['code']:.1%} share the query's "
-      f"class in code space and {same_class['pixel']:.1%} in pixel space ({n_retrieval:,} test "
-      f"queries; difference {retrieval_gap:+.1%}, standard error {retrieval_se:.1%})")
-class_checks = {"1-NN": (nn_difference, nn_se), "probe": (probe_difference, probe_se),
-                "5-NN": (retrieval_gap, retrieval_se)}  # codes minus pixels, its standard error
-measure_verdicts = {name: "tie" if abs(d) <= 2 * se else f"codes {'higher' if d > 0 else 'lower'}"
-            for name, (d, se) in class_checks.items()}  # the 2-SE yardstick used above
-print("In this run, codes minus pixels, by two standard errors: "
-      + "; ".join(f"{n} {class_checks[n][0]:+.1%}, {v}" for n, v in measure_verdicts.items())
-      + f" ({n_ref:,} labelled references; the lab tries 100). A verdict on class information "
-      "holds for the measure that made it; its standard errors cover which test images were "
-      "drawn, not the AE's training seed (lab B).")
-
-# %%
-# extra code – 4 queries and their 5 nearest in each space, titled "same"/"other" class
-in_reach = query_y[:n_retrieval]
-disagree = per_query["code"] != per_query["pixel"]  # (n,) the two spaces find different shares
-queries = []  # one query from each of 4 easily confused classes, where the two spaces disagree
-for c in (0, 2, 4, 6):  # Fashion-MNIST: T-shirt/top, pullover, coat, shirt
-    in_class = (in_reach == c).nonzero()[:, 0]
-    if len(in_class):
-        picked = in_class[disagree[in_class]]
-        queries.append(int(picked[0] if len(picked) else in_class[0]))
-
-
-def neighbour_titles(query_label, neighbour_labels, space):
-    """Tile titles for one query's 5 neighbours: "code: same", "other", "same", ..."""
-    return [(f"{space}: " if j == 0 else "") + ("same" if label == query_label else "other")
-            for j, label in enumerate(neighbour_labels.tolist())]
-
-
-tiles, tile_titles = [], []
-for q in queries:
-    tiles += [x_test[q]] + [x_train[i] for space in ("code", "pixel") for i in neighbours[space][q]]
-    tile_titles += [f"query:\n{data.classes[int(query_y[q])]}"] + [
-        title for space in ("code", "pixel")
-        for title in neighbour_titles(int(query_y[q]), ref_y[neighbours[space][q]], space)]
-display(images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, titles_size=9,
-                      title="query | 5 nearest in code space (k = 32) | 5 nearest in pixel space"))
-print(f"{int(disagree[queries].sum())} of the {len(queries)} queries shown are ones where the two "
-      f"spaces disagree, picked for that; over all {n_retrieval:,} queries, "
-      f"{same_class['code']:.1%} of the 5 nearest share the class in code space and "
-      f"{same_class['pixel']:.1%} in pixel space (5-NN: {measure_verdicts['5-NN']})")
-
-# %% [markdown]
 # ## 5. Anomaly detection by reconstruction error
 #
 # An autoencoder reconstructs well what looks like its training data; on something different its
@@ -1571,6 +1511,7 @@ print(f"In this run: {verdict}; on a new class of the same kind (number 4) it is
 # - J. Is the anomaly score brightness? K. Clothes-trained, digits detected. L. The unseen digit's margins.
 # - M. Where a loop's epoch summary belongs. N. The filters' random grain. O. Common mistakes.
 # - P. When is the transpose least squares? Q. The copy mistake. R. Five details.
+# - S. Retrieval: the 5 nearest images in code and in pixel space.
 
 # %% [markdown]
 # [Exercise 02](../exercises/02_stacked_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/02_stacked_autoencoders.ipynb)

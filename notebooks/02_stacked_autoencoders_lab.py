@@ -35,7 +35,7 @@
 # - D. What does a ReLU on the code cost, in dead units and in error?
 # - E. Greedy layer-by-layer training against end-to-end training, at the same steps.
 # - F. With only 100 or 1,000 labels, do the codes help? Nearest neighbours and fine-tuning.
-# - G. What does the decoder make of codes between and around real ones? A latent traversal.
+# - G. What does the decoder make of codes around real ones? A grid, and a latent traversal.
 # - H. Which code sizes tie on class information, and what do twice the steps change?
 # - I. A deeper stack against this one, at two budgets.
 # - J. Is the anomaly score brightness in disguise? Correlations and brightness-matched sets.
@@ -48,6 +48,7 @@
 # - Q. The copy mistake, and the gradient of a shared weight.
 # - R. Details: the output-bias start alone, per-class rates, the probe's steps, the sweep on
 #   1,000 images, the false-alarm rate at 95% recall.
+# - S. Retrieval: the 5 nearest images in code and in pixel space.
 
 
 # %%
@@ -927,20 +928,16 @@ print("In this run: " + "; ".join(summary) + ".")
 # %% [markdown]
 # ## G. Decoding from the latent space
 #
-# *Optional; it adds what the decoder makes of codes between and around those of real images.*
+# *Optional; it adds what the decoder makes of codes around those of real images.*
 #
-# The decoder maps ANY 32 numbers to an image, not only the codes of real images. Two experiments
-# show what it does elsewhere. First, decode 8 points on the straight line between the codes of
-# two test images of different classes. Second, decode an 8x8 grid over the plane of the scatter
-# plot, mapped back to 32 numbers. A grid point is marked "far" when, in all 32 dimensions, it is
-# farther from every one of the first 2,000 test codes than 99% of those codes are from their
-# nearest neighbour.
+# The decoder maps ANY 32 numbers to an image, not only the codes of real images; section 3
+# decoded the straight line between two codes. Here we decode an 8x8 grid over the plane of the
+# scatter plot, mapped back to 32 numbers. A grid point is marked "far" when, in all 32
+# dimensions, it is farther from every one of the first 2,000 test codes than 99% of those codes
+# are from their nearest neighbour.
 
 # %%
 code_pca = PCA(2).fit(codes)  # the plane of the scatter plot: (N, 32) -> (N, 2) and back
-first, other = 0, int((data.test.y != data.test.y[0]).nonzero()[0, 0])  # two different classes
-t = torch.linspace(0, 1, 8)[:, None]  # (8, 1) positions along the line
-line_codes = (1 - t) * codes[first] + t * codes[other]  # (8, 32)
 plane = code_pca.encode(codes)  # (N, 2), as in the scatter plot
 axes_1d = [torch.linspace(plane[:, i].min(), plane[:, i].max(), 8) for i in (0, 1)]
 grid_2d = torch.cartesian_prod(axes_1d[1].flip(0), axes_1d[0])[:, [1, 0]]  # (64, 2), rows top-down
@@ -956,17 +953,9 @@ def far_from(points, reference):
 
 far = far_from(grid_codes, codes[:2000])  # (64,): far in all 32 dimensions
 with torch.no_grad():
-    line_images = dense.decode(line_codes).view(-1, 1, 28, 28)  # (8, 784) -> (8, 1, 28, 28)
     grid_images = dense.decode(grid_codes).view(-1, 1, 28, 28)  # (64, 1, 28, 28)
-print(f"line from test image {first} ({data.classes[int(data.test.y[first])]}) to test image "
-      f"{other} ({data.classes[int(data.test.y[other])]}): 8 decoded points")
 print(f"grid: points farther from every one of {len(codes[:2000]):,} test codes than 99% of "
       f"those codes lie from their nearest neighbour (in 32 dimensions): {int(far.sum())} of 64")
-images_figure(line_images, ncols=8, size=0.9,
-              title="decoding the straight line between two codes")
-
-# %%
-# extra code – the decoded grid; "far" marks points with no real code nearby
 images_figure(grid_images, ncols=8, size=0.75, titles=["far" if f else "" for f in far.tolist()],
               title="decoding a grid over the plane of the codes")
 
@@ -1915,6 +1904,70 @@ from course_utils.anomaly import fpr_at_tpr
 fpr95 = {name: fpr_at_tpr(*pair) for name, pair in scores.items()}  # all anomalies, all normals
 print("FPR at 95% TPR (false alarms when 95% of the anomalies are caught): "
       + ", ".join(f"{name} {value:.1%}" for name, value in fpr95.items()))
+
+# %% [markdown]
+# ## S. Retrieval: the 5 nearest in code and in pixel space
+#
+# *Optional; it turns section 3's nearest-neighbour test into a search engine.*
+#
+# Give a query image, get the training images with the closest codes. The first cell counts how
+# many of the 5 nearest share the query's class, in code and in pixel space, and sets the
+# codes-minus-pixels difference beside section 3's two measures (1-NN and the linear probe). The
+# second shows 4 queries, where possible ones on which the two spaces disagree.
+
+# %%
+n_retrieval = n_query  # queries; the references are the n_ref training images of the setup
+neighbours = {  # (n_retrieval, 5) indices into x_train[:n_ref], nearest first
+    "code": torch.cdist(codes[:n_retrieval], train_codes).topk(5, largest=False).indices,
+    "pixel": torch.cdist(x_test[:n_retrieval].flatten(1), x_train[:n_ref].flatten(1))
+    .topk(5, largest=False).indices,
+}
+per_query = {space: (ref_y[idx] == query_y[:n_retrieval, None]).float().mean(dim=1)  # (n,) each
+             for space, idx in neighbours.items()}
+same_class = {space: rates.mean().item() for space, rates in per_query.items()}
+retrieval_gap, retrieval_se = compare_rates(per_query["code"], per_query["pixel"])
+print(f"of the 5 nearest of {n_ref:,} training images, {same_class['code']:.1%} share the query's "
+      f"class in code space and {same_class['pixel']:.1%} in pixel space ({n_retrieval:,} test "
+      f"queries; difference {retrieval_gap:+.1%}, standard error {retrieval_se:.1%})")
+class_checks = {"1-NN": (nn_difference, nn_se), "probe": (probe_difference, probe_se),
+                "5-NN": (retrieval_gap, retrieval_se)}  # codes minus pixels, its standard error
+measure_verdicts = {name: "tie" if abs(d) <= 2 * se else f"codes {'higher' if d > 0 else 'lower'}"
+                    for name, (d, se) in class_checks.items()}  # the 2-SE yardstick
+print("In this run, codes minus pixels, by two standard errors: "
+      + "; ".join(f"{n} {class_checks[n][0]:+.1%}, {v}" for n, v in measure_verdicts.items())
+      + f" ({n_ref:,} labelled references; section F tries 100).")
+
+# %% [markdown]
+# A verdict on class information holds for the measure that made it; its standard errors cover
+# which test images were drawn, not the AE's training seed (section B).
+
+# %%
+# extra code – 4 queries and their 5 nearest in each space, titled "same"/"other" class
+disagree = per_query["code"] != per_query["pixel"]  # (n,) the two spaces find different shares
+queries = []  # one query from each of 4 easily confused classes, where the two spaces disagree
+for c in (0, 2, 4, 6):  # Fashion-MNIST: T-shirt/top, pullover, coat, shirt
+    in_class = (query_y[:n_retrieval] == c).nonzero()[:, 0]
+    if len(in_class):
+        picked = in_class[disagree[in_class]]
+        queries.append(int(picked[0] if len(picked) else in_class[0]))
+
+
+def neighbour_titles(query_label, neighbour_labels, space):
+    """Tile titles for one query's 5 neighbours: "code: same", "other", "same", ..."""
+    return [(f"{space}: " if j == 0 else "") + ("same" if label == query_label else "other")
+            for j, label in enumerate(neighbour_labels.tolist())]
+
+
+tiles, tile_titles = [], []
+for q in queries:
+    tiles += [x_test[q]] + [x_train[i] for space in ("code", "pixel") for i in neighbours[space][q]]
+    tile_titles += [f"query:\n{data.classes[int(query_y[q])]}"] + [
+        title for space in ("code", "pixel")
+        for title in neighbour_titles(int(query_y[q]), ref_y[neighbours[space][q]], space)]
+print(f"{int(disagree[queries].sum())} of the {len(queries)} queries shown are ones where the two "
+      "spaces disagree, picked for that: the figure shows differences, not the typical query.")
+images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, titles_size=9,
+              title="query | 5 nearest in code space (k = 32) | 5 nearest in pixel space")
 
 # %% [markdown]
 # Back to [lesson 02](02_stacked_autoencoders.ipynb) ·

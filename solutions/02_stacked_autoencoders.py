@@ -276,11 +276,13 @@ print(f"In this run: {counts['raw']} dead units with raw pixels in, {counts['cen
       f"input centring changed the test error by {test_error['centred'] / test_error['raw'] - 1:+.0%}.")
 
 # %% [markdown]
-# Why can the raw-pixel model lose units? Every pixel is at least 0, so a unit whose weights on
-# the lit middle of the frame turn negative is below 0 for every image at once, and from then on
-# no gradient reaches it. With centred inputs, $w_j \cdot (x - \bar x)$ averages exactly 0 over
-# the training images for any weights, so the weights alone cannot push a unit below 0
-# everywhere (lesson 02 has the argument). A dead unit raises no error: counting is the check.
+# Why can the raw-pixel model lose units? Every pixel is at least 0, so when a unit's weights on
+# the lit pixels all move down a little together, hundreds of small changes add up and
+# $w_j \cdot x + b_j$ falls below 0 on every image at once; from then on no gradient reaches it.
+# No single weight needs to turn negative (lesson 02 draws the change). With centred inputs,
+# $w_j \cdot (x - \bar x)$ averages exactly 0 over the training images for any weights, so the
+# weights alone cannot push a unit below 0 everywhere. A dead unit triggers no warning and the
+# loss still falls: counting is the check.
 
 # %% [markdown]
 # ## Task 5 · AUROC by hand (2 points)
