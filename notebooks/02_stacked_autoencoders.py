@@ -1506,7 +1506,7 @@ print(f"In this run: {verdict}; on a new class of the same kind (number 4) it is
 # - A. Do smaller first steps (Adam or SGD, one control named in advance) kill fewer units?
 # - B. How sure are the verdicts? C. A twin without ReLUs, beside PCA clipped to $[0, 1]$.
 # - D. What does a ReLU on the code cost? E. Greedy layer-by-layer training.
-# - F. Do codes help with 100 or 1,000 labels? G. Decoding between real codes.
+# - F. Do codes help with 100 or 1,000 labels? G. Decoding a grid of codes.
 # - H. Class information per code size; twice the steps. I. The deeper stack at twice the steps.
 # - J. Is the anomaly score brightness? K. Clothes-trained, digits detected. L. The unseen digit's margins.
 # - M. Where a loop's epoch summary belongs. N. The filters' random grain. O. Common mistakes.
