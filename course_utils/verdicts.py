@@ -13,7 +13,8 @@ verdict in plain if/else sentences.
   standard error of their AUROC difference comes from a bootstrap over the images
   (``anomaly.auroc_difference_se``).
 - ``auroc_se``: the bootstrap standard error of ONE detector's AUROC (an error bar).
-- ``oriented``: a baseline score read in the direction that detects (negated if AUROC < 0.5).
+- ``oriented``: a baseline score read in the direction that detects (negated if AUROC < 0.5,
+  decided on validation images when given).
 
 A difference counts as real when it is more than two standard errors (``Comparison.word``).
 Section B of the lab of lesson 02 (02_stacked_autoencoders_lab) derives the margin and checks it
@@ -186,11 +187,13 @@ def clearly_ahead(pair_a, pair_b, seed: int = 0) -> bool:
     return auroc_margin(pair_a, pair_b, seed=seed).clear
 
 
-def oriented(pair) -> tuple[tuple, bool]:
+def oriented(pair, decide_on=None) -> tuple[tuple, bool]:
     """A baseline read the way that detects: (normal (N0,), anomalous (N1,)) -> (pair, flipped).
 
-    The scores are negated when their AUROC is below 0.5. Choosing the direction on the images
-    we report on can only help the baseline: it makes the autoencoder's opponent stronger.
+    The scores are negated when the AUROC of ``decide_on`` (another (normal, anomalous) pair of
+    the same score, e.g. on validation images) is below 0.5, so the test images play no part
+    in the choice. Without ``decide_on`` the direction is chosen on ``pair`` itself, which can
+    only help the baseline: it makes the autoencoder's opponent stronger.
     """
-    flipped = auroc(*pair) < 0.5
+    flipped = auroc(*(pair if decide_on is None else decide_on)) < 0.5
     return ((-pair[0], -pair[1]) if flipped else pair), flipped

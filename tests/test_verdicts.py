@@ -112,6 +112,16 @@ def test_oriented_flips_only_a_backwards_score():
     assert flipped and auroc(back_n, back_a) == pytest.approx(auroc(normal, anomalous))
 
 
+def test_oriented_decides_on_the_pair_it_is_given_not_on_the_test_pair():
+    normal, anomalous = torch.arange(10.0), torch.arange(10.0) + 5  # AUROC above 0.5
+    backwards = (-normal, -anomalous)  # the same score read the wrong way: AUROC below 0.5
+    pair, flipped = oriented((normal, anomalous), decide_on=backwards)  # validation says flip
+    assert flipped and torch.equal(pair[0], -normal) and torch.equal(pair[1], -anomalous)
+    pair, flipped = oriented(backwards, decide_on=(normal, anomalous))  # validation says keep
+    assert not flipped and pair[0] is backwards[0]
+    assert auroc(*pair) < 0.5  # kept as is even though it is backwards on the test pair
+
+
 def test_comparison_unpacks_like_a_pair():
     difference, se = Comparison(0.3, 0.1)
     assert (difference, se) == (0.3, 0.1) and Comparison(0.3, 0.1).clear
