@@ -1086,8 +1086,8 @@ rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all tes
 # With plenty of data, a narrower code mainly costs reconstruction quality. With scarce data, one
 # explanation (not measured here) is that a wider code carries more of each training image's own
 # detail to the decoder, which lets it memorise more; the weights column (about the same count at
-# every $k$) rules out more weights as the reason. So the gap can grow with $k$. At any data size the criterion is the validation-error curve
-# (the elbow rule below), not the gap.
+# every $k$) rules out more weights as the reason. So the gap can grow with $k$. At any data size
+# the criterion is the validation-error curve (the elbow rule below), not the gap.
 #
 # **Choosing $k$.** Take the smallest $k$ after which doubling $k$ cuts the validation error by
 # less than 15% (a choice), then, if the codes serve retrieval, check on validation images that its
