@@ -27,7 +27,7 @@
 # 1. build a dense autoencoder (784-128-32-128-784), reduce its dead units by centring, compare it
 #    with PCA against the noise of a change of seed, and measure what one more layer changes;
 # 2. explain why the code layer has no ReLU;
-# 3. tie the decoder to the encoder by sharing ONE `nn.Parameter`;
+# 3. tie the decoder to the encoder: each encoder weight matrix, one `nn.Parameter`, used twice;
 # 4. tell a code from class probabilities, and measure its class information;
 # 5. choose the size of the code from a sweep;
 # 6. use reconstruction error as an anomaly score, with AUROC, a validation threshold and
@@ -1085,8 +1085,8 @@ rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all tes
 # %% [markdown]
 # With plenty of data, a narrower code mainly costs reconstruction quality. With scarce data, one
 # explanation (not measured here) is that a wider code carries more of each training image's own
-# detail to the decoder, which lets it memorise more; the weights column (about the same count at
-# every $k$) rules out more weights as the reason. So the gap can grow with $k$. At any data size
+# detail to the decoder, which lets it memorise more; the weights column (the count barely changes
+# with $k$) makes more weights an unlikely reason. So the gap can grow with $k$. At any data size
 # the criterion is the validation-error curve (the elbow rule below), not the gap.
 #
 # **Choosing $k$.** Take the smallest $k$ after which doubling $k$ cuts the validation error by
@@ -1415,8 +1415,8 @@ for name in ("PCA-32 error", "mean intensity"):
         print(f"{name} flipped: its AUROC on the validation digits was below 0.5"
               + (f" (a {digits.classes[held_out]} carries "
                  f"{'less' if novel_ink < known_ink else 'more'} ink than the average known digit: "
-                 f"mean intensity {novel_ink:.3f} against {known_ink:.3f}; flipped, darker = more "
-                 "anomalous)" if name == "mean intensity" else ""))
+                 f"mean intensity on the test images {novel_ink:.3f} against {known_ink:.3f}; "
+                 "flipped, darker = more anomalous)" if name == "mean intensity" else ""))
 novel_aucs = {name: auroc(*pair) for name, pair in novel_scores.items()}
 print(f"normal: {len(known_x):,} test digits of nine classes; anomalies: {len(novel_x):,} "
       f"test images of the digit {digits.classes[held_out]}")
@@ -1448,8 +1448,8 @@ rows_figure({"unseen 7s": sevens, "rebuilt": predict(novel_ae, sevens)}, size=1.
 
 # %% [markdown]
 # Why hard? Where a 7 comes back recognisable in the figure, the AE rebuilt it from strokes
-# learned on other digits, and it scores like a known digit (the printed line counts how often).
-# Which strokes is not measured here.
+# learned on other digits, and it scores like a known digit: the printed line counts the 7s that
+# pass a threshold flagging 5% of known digits. Which strokes is not measured here.
 
 # %% [markdown]
 # ## The recipe, and four numbers from this run
@@ -1494,8 +1494,9 @@ print(f"In this run: {verdict}; on a new class of the same kind (number 4) it is
 # - One more layer is a measurement, not a rule: its verdict can differ between code sizes
 #   (section 1 prints $k = 32$ and $k = 2$) and between budgets (its slope at the end; lab I
 #   doubles the steps).
-# - Tied weights share ONE `nn.Parameter`: about half the parameters. The transpose is the best
-#   linear decoder only for special encoders, such as PCA's; tying can regularise only an overfit.
+# - Tied weights use each encoder matrix (one `nn.Parameter` per layer) twice, with no copy: about
+#   half the parameters. The transpose is the best linear decoder only for special encoders, such
+#   as PCA's; tying can regularise only an overfit.
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels. The decoder turns any code into an image, but
 #   nothing makes codes between real ones decode to plausible images (lesson 06 adds a rule).
