@@ -139,10 +139,12 @@ hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (78
 # %% [markdown]
 # **Training budget.** We fix the number of optimizer **steps** (mini-batches), not epochs. The loss
 # is the squared error **per image** (summed over 784 pixels); `fit` records one row of history per
-# epoch. Why not binary cross-entropy (BCE, `bce_per_image`) behind the sigmoid? Squared error is
-# PCA's loss, so both models are scored in one unit (BCE is in nats). BCE is not worse for
-# training: behind a sigmoid its gradient with respect to the logit is simply $\hat x - x$, while
-# squared error's shrinks where the sigmoid saturates (lesson 01 checks both with autograd).
+# epoch. Why not binary cross-entropy (BCE, `bce_per_image`) behind the sigmoid? We compare the
+# models by squared error, PCA's loss, and train with the loss we report (BCE, in nats, would be a
+# second quantity; a model trained with it can still be scored by squared error). BCE is not
+# worse for training: behind a sigmoid its gradient with respect to the logit is simply
+# $\hat x - x$, while squared error's shrinks where the sigmoid saturates (lesson 01 checks both
+# with autograd).
 
 # %%
 import copy
@@ -762,9 +764,8 @@ display(images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense
                             "bottom: tied AE)"))
 
 # %% [markdown]
-# Some trained rows may show garment outlines (a silhouette, a collar, a hem edge); many still
-# look like noise, and nothing here measures which. The untrained top row is uniform noise, so any
-# such shape was learned. Lab N measures how coarse the filters are and how much of their fine
+# Some trained rows may show garment outlines (a silhouette, a collar, a hem edge); nothing here
+# measures how many. The untrained top row is uniform noise, so any such shape was learned. Lab N measures how coarse the filters are and how much of their fine
 # grain is the random start.
 
 # %% [markdown]
@@ -932,8 +933,9 @@ images_figure(line_images, ncols=8, size=0.9,
                     f"to test image {other} ({data.classes[int(data.test.y[other])]})")
 
 # %% [markdown]
-# Every point decodes to *something*. But no training image was encoded between the two codes, so
-# nothing guarantees that the middle images look like real ones, and the midpoint of two codes
+# Every point decodes to *something*. But training only asks the decoder to rebuild real images
+# from their own codes and asks nothing of the points in between, so nothing guarantees that the
+# middle images look like real ones, and the midpoint of two codes
 # need not be the code of any image. An ordinary autoencoder gives no rule for choosing codes that
 # decode to plausible new images; the **variational** autoencoder of lesson 06 adds one. Lab G
 # decodes a whole grid of codes.
@@ -1230,9 +1232,9 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 # Two cheap scores to beat: **mean intensity**, the average pixel value, and the **PCA-32 error**,
 # from PCA fitted on the training digits. $1 - \mathrm{AUROC}$ is the share of pairs in the wrong
 # order: going from 0.96 to 0.99 removes three quarters of the mistakes. "Ahead" means by more than
-# two standard errors of the difference. Expect the autoencoder
-# well ahead of mean intensity, which sees only how much light an image has, and closer to PCA-32,
-# which also scores by reconstruction error.
+# two standard errors of the difference. Expect the autoencoder well ahead of mean intensity, which
+# sees only how much light an image has; PCA-32, which also scores by reconstruction error, is the
+# harder baseline.
 
 # %%
 # is a difference of two AUROCs real? (a bootstrap over the images)

@@ -961,8 +961,8 @@ images_figure(grid_images, ncols=8, size=0.75, titles=["far" if f else "" for f 
 
 # %% [markdown]
 # The decoder returns *something* everywhere, and, being smooth, it often extends what it learned:
-# far tiles may still look like garments, or blends of two. But no training image was encoded
-# there, so nothing guarantees it, and the midpoint of two codes need not be the code of any real
+# far tiles may still look like garments, or blends of two. But training asks nothing of the
+# decoder there, so nothing guarantees it, and the midpoint of two codes need not be the code of any real
 # image. An ordinary autoencoder gives no rule for choosing codes that decode to plausible new
 # images; the **variational** autoencoder of lesson 06 adds one.
 
