@@ -28,6 +28,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 from matplotlib.patches import FancyBboxPatch
+from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
 
 from course_utils.inputs import InputError, describe
 
@@ -150,6 +151,16 @@ def directions_figure(
     return fig
 
 
+def plain_log_yaxis(ax) -> None:
+    """Label a log-scale y axis with plain numbers and no minor ticks: 10, 15, 20, 30, ... when it
+    spans at most one decade, else 10, 20, 50, ..."""
+    low, high = ax.get_ylim()
+    one_decade = high / low <= 10
+    ax.yaxis.set_major_locator(LogLocator(subs=(1, 1.5, 2, 3, 5, 7) if one_decade else (1, 2, 5)))
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_locator(NullLocator())
+
+
 def history_figure(
     history, keys: Sequence[str] = ("loss",), title: str | None = None, logy: bool = False
 ) -> Figure:
@@ -179,6 +190,7 @@ def history_figure(
         ax.legend()
         if logy:
             ax.set_yscale("log")
+            plain_log_yaxis(ax)  # 10, 15, 20, ... rather than 10^1 and unlabelled minor ticks
     if title:
         fig.suptitle(title)
     return fig

@@ -1,8 +1,11 @@
 """Is a difference real? The yardsticks behind lesson 02's printed verdicts.
 
-Each function turns numbers measured in a run into one yardstick; the notebook cell writes the
-verdict in plain if/else sentences.
+Each function turns numbers measured in a run into one yardstick or one word of a verdict; the
+notebook cell prints the numbers beside the word.
 
+- ``margin_word``: "clearly below", "clearly above" or "within the noise margin of", for one
+  number against another, given the margin a difference must exceed to count.
+- ``late_fall``: is a validation curve still falling at the end of training?
 - ``seed_noise_margin``: the 95% prediction interval of ONE more training run, from the test
   errors of a few seeds: t(0.975, n-1) * s * sqrt(1 + 1/n).
 - ``seed_mean_margin``: the 95% confidence interval of the MEAN of those seeds, t(0.975, n-1) * s /
@@ -13,6 +16,7 @@ verdict in plain if/else sentences.
   standard error of their AUROC difference comes from a bootstrap over the images
   (``anomaly.auroc_difference_se``).
 - ``auroc_se``: the bootstrap standard error of ONE detector's AUROC (an error bar).
+- ``noise_band_figure``: errors as dots, with the noise margin around a mean of seeds shaded.
 - ``oriented``: a baseline score read in the direction that detects (negated if AUROC < 0.5,
   decided on validation images when given).
 
@@ -31,6 +35,7 @@ import torch
 from torch import Tensor
 
 from course_utils.anomaly import auroc, auroc_difference_se
+from course_utils.plots import NotebookFigure
 
 
 class Comparison(NamedTuple):
@@ -52,6 +57,89 @@ class Comparison(NamedTuple):
     def clear(self) -> bool:
         """True when a exceeds b by more than two standard errors."""
         return self.difference > 2 * self.se
+
+
+def margin_word(
+    a: float,
+    b: float,
+    margin: float,
+    lower: str = "clearly below",
+    higher: str = "clearly above",
+    tie: str = "within the noise margin of",
+) -> str:
+    """How number a compares with number b when a difference counts only beyond ``margin``.
+
+    Returns ``lower`` if a < b - margin, ``higher`` if a > b + margin, else ``tie``; e.g.
+    margin_word(0.0104, 0.0152, 0.0002) = "clearly below".
+    """
+    numbers = {}
+    for name, value in {"a": a, "b": b, "margin": margin}.items():
+        try:
+            numbers[name] = float(value)  # a float, an int, a numpy or a one-element torch number
+        except (TypeError, ValueError, RuntimeError):
+            numbers[name] = math.nan
+        if math.isnan(numbers[name]):
+            raise ValueError(
+                f"margin_word expects {name} as a number, but received {value!r}. Pass plain "
+                "numbers, e.g. margin_word(test_mse_a, test_mse_b, noise_margin)."
+            )
+    a, b, margin = numbers["a"], numbers["b"], numbers["margin"]
+    if margin < 0:
+        raise ValueError(
+            f"margin_word expects a margin >= 0, but received {margin}. Pass the half-width of the "
+            "interval, e.g. seed_noise_margin(errors)."
+        )
+    return lower if a < b - margin else higher if a > b + margin else tie
+
+
+class LateFall(NamedTuple):
+    """The validation error from the epoch at about 80% of training to the last epoch."""
+
+    start: float
+    end: float
+    late_steps: int  # the optimizer steps between those two epochs; 0 = one epoch only
+    total_steps: int
+
+    @property
+    def still_falling(self) -> bool | None:
+        """True if the error fell by more than 1% over the late steps; None with one epoch."""
+        return None if self.late_steps == 0 else 1 - self.end / self.start > 0.01
+
+    def __str__(self) -> str:
+        if self.late_steps == 0:
+            return ("one history row: the slope at the end cannot be measured (fast mode or one "
+                    "epoch)")  # fmt: skip
+        verdict = ("still falling by more than 1% (under-trained at this budget)"
+                   if self.still_falling else "flat at the end (within 1%)")  # fmt: skip
+        return (f"validation error over the last {self.late_steps:,} of {self.total_steps:,} "
+                f"steps: {self.start:.2f} -> {self.end:.2f} ({self.end / self.start - 1:+.1%}): "
+                f"{verdict}")  # fmt: skip
+
+
+def late_fall(history, steps_per_epoch: int) -> LateFall:
+    """Has the validation error stopped falling at the end of training?
+
+    history: what ``fit`` returns (or a dict) with one "valid_loss" per epoch; steps_per_epoch:
+    the optimizer steps in one epoch. Compares the last epoch with the one at about 80% of the
+    steps; ``print`` the result for the sentence, ``.still_falling`` for the verdict.
+    """
+    try:
+        curve = [float(v) for v in history["valid_loss"]]  # one value per epoch
+    except (KeyError, TypeError) as error:
+        raise ValueError(
+            f"late_fall expects a training history with validation losses, but received "
+            f"{type(history).__name__} ({error}). Train with fit(model, x_train, x_valid, ...)."
+        ) from None
+    if not curve:
+        raise ValueError(
+            "late_fall received a history with no validation losses. Pass x_valid to fit so that "
+            "it scores the validation images after every epoch."
+        )
+    total = len(curve) * steps_per_epoch
+    if len(curve) < 2:
+        return LateFall(curve[0], curve[0], 0, total)
+    start = min(round(0.8 * (len(curve) - 1)), len(curve) - 2)  # the epoch at ~80% of the steps
+    return LateFall(curve[start], curve[-1], (len(curve) - 1 - start) * steps_per_epoch, total)
 
 
 def t_quantile(p: float, df: int) -> float:
@@ -197,3 +285,40 @@ def oriented(pair, decide_on=None) -> tuple[tuple, bool]:
     """
     flipped = auroc(*(pair if decide_on is None else decide_on)) < 0.5
     return ((-pair[0], -pair[1]) if flipped else pair), flipped
+
+
+def noise_band_figure(panels: dict, title: str = "", xlabel: str = "test MSE per pixel"):
+    """Test errors as dots, one panel per code size (or any grouping), each on its own scale.
+
+    panels: {panel title: {row label: errors}}, errors a number or a list (one per seed). A row
+    with 2 or more errors also gets its mean (a vertical line) and the band mean +-
+    seed_noise_margin(errors), shaded across the panel: a dot outside the band differs by more
+    than the seed noise.
+    """
+    if not panels or not all(isinstance(rows, dict) and rows for rows in panels.values()):
+        raise ValueError(
+            f"noise_band_figure expects {{panel title: {{row label: errors}}}} with at least one "
+            f"row per panel, but received {panels!r}. Pass e.g. {{'k = 32': {{'PCA': 0.015, "
+            "'AE, 3 seeds': [0.0104, 0.0105, 0.0103]}}}}."
+        )
+    n_rows = max(len(rows) for rows in panels.values())
+    fig = NotebookFigure(figsize=(4.6 * len(panels), 0.5 * n_rows + 1.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    colours = {}  # one colour per row label, the same in every panel
+    for ax, (panel, rows) in zip(axes, panels.items(), strict=True):
+        labels = list(rows)
+        for y, label in enumerate(labels):
+            colour = colours.setdefault(label, f"C{len(colours)}")
+            errors = np.atleast_1d(np.asarray(rows[label], dtype=float))
+            ax.plot(errors, np.full(len(errors), y), "o", color=colour, markersize=7, alpha=0.8)
+            if len(errors) >= 2:
+                mean, margin = errors.mean(), seed_noise_margin(errors)
+                ax.axvspan(mean - margin, mean + margin, color=colour, alpha=0.15)
+                ax.axvline(mean, color=colour, linewidth=1)
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_ylim(len(labels) - 0.5, -0.5)  # the first row on top
+        ax.set(title=panel, xlabel=xlabel)
+        ax.grid(axis="x", alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -147,10 +147,9 @@ hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (78
 # with autograd).
 
 # %%
-import copy
 import math
 
-from course_utils.train import Callback, fit
+from course_utils.train import fit
 
 batch_size = 128
 
@@ -160,23 +159,12 @@ def epochs_for(steps: int, n_images: int) -> int:
     return max(1, round(steps / math.ceil(n_images / batch_size)))
 
 
-class EarlyCopy(Callback):
-    """Keep a CPU copy of the model after ``at`` optimizer steps (for the dead-unit count below)."""
-
-    def __init__(self, at: int) -> None:
-        self.at, self.model = at, None
-
-    def on_batch_end(self, state) -> None:
-        if state.step == self.at:
-            self.model = copy.deepcopy(state.model).cpu()
-
-
 steps = course.pick(full=2500, fast=64)  # the target; whole epochs give the steps actually taken
 epochs = epochs_for(steps, len(x_train))
-steps_taken = epochs * math.ceil(len(x_train) / batch_size)  # the number printed from here on
-early = EarlyCopy(at=min(100, steps_taken))
+steps_per_epoch = math.ceil(len(x_train) / batch_size)
+steps_taken = epochs * steps_per_epoch  # the number printed from here on
 dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
-                    lr=2e-3, batch_size=batch_size, callbacks=[early], verbose=False)
+                    lr=2e-3, batch_size=batch_size, verbose=False)
 print(f"{epochs} epochs of {len(x_train):,} images = {steps_taken:,} steps (target {steps:,}); "
       f"per-image squared error: train {dense_history.last('train_loss'):.2f}, "
       f"valid {dense_history.last('valid_loss'):.2f}")
@@ -189,25 +177,10 @@ print(f"{epochs} epochs of {len(x_train):,} images = {steps_taken:,} steps (targ
 # shows only the last epoch (lab M runs both).
 
 # %%
-from matplotlib.ticker import FormatStrFormatter, LogLocator, NullLocator
-
 from course_utils.plots import history_figure
 
-
-def plain_log_yaxis(ax):
-    """Label a log-scale y axis with plain numbers and no minor ticks: 10, 15, 20, 30, ... when it
-    spans at most one decade, else 10, 20, 50, ... (also used for section 2's curves)."""
-    low, high = ax.get_ylim()
-    one_decade = high / low <= 10
-    ax.yaxis.set_major_locator(LogLocator(subs=(1, 1.5, 2, 3, 5, 7) if one_decade else (1, 2, 5)))
-    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-    ax.yaxis.set_minor_locator(NullLocator())
-
-
 fig = history_figure(dense_history, title="dense AE-32 (raw pixels in), learning curve", logy=True)
-ax = fig.axes[0]
-ax.set_ylabel("squared error per image (log scale)")
-plain_log_yaxis(ax)
+fig.axes[0].set_ylabel("squared error per image (log scale)")
 fig
 
 # %% [markdown]
@@ -222,7 +195,7 @@ fig
 # A hidden unit $j$ computes $\mathrm{relu}(w_j \cdot x + b_j)$. If $w_j \cdot x + b_j < 0$ for
 # **every** image, it outputs 0 and passes no gradient to its weights. In the first layer, whose
 # inputs never change, only Adam's leftover momentum still moves its weights, briefly: a **dead
-# unit** rarely comes back (the cell counts returns). `dead_units(model, x)` returns, for each ReLU
+# unit** rarely comes back (lab A counts returns). `dead_units(model, x)` returns, for each ReLU
 # layer, the units that output 0 on all images `x`.
 #
 # **Predict:** with raw pixels in, how many of the encoder's 128 hidden units will be dead after
@@ -251,17 +224,11 @@ print(f"dead hidden units (encoder, decoder; of 128 each): on all {len(x_test):,
       f"{int((h == 0).all(dim=0).sum())}); on all {len(x_train):,} training images {raw_dead_train}")
 torch.manual_seed(0)  # the same initial weights again, untrained
 untrained_raw = DenseAutoencoder(784, hidden=(128,), n_latent=32)  # kept for the figure below
-init_dead = dead_count(untrained_raw)
-early_dead = dead_count(early.model)  # the copy kept during training (EarlyCopy above)
-early_entry = f"after {early.at} steps {early_dead}, " if early.at < steps_taken else ""
-print(f"when they died (encoder, decoder): at initialisation {init_dead}, {early_entry}"
-      f"after {steps_taken:,} steps {raw_dead}")
-revived = int((dead_units(early.model, x_test)[0] & ~dead_units(dense, x_test)[0]).sum())
+print(f"dead at initialisation (encoder, decoder; same seed, untrained): {dead_count(untrained_raw)}")
 dead_mask = dead_units(dense, x_test)[0]  # (128,) True = dead encoder unit
 with torch.no_grad():
     on_mean = dense.encoder[0](x_train.mean(dim=0).flatten()[None])[0]  # (128,) w_j . mean image + b_j
-print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden units dead; "
-      f"{revived} of those dead after {early.at} steps came back by the end.")
+print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden units dead.")
 
 # %%
 # extra code – the first six live and six dead encoder units: how training changed their rows of W1
@@ -352,40 +319,19 @@ print(f"In this run: centring left {centred_dead[0]} dead encoder units against 
 # ### Against PCA
 #
 # We report the mean squared error **per pixel** on the test images, with PCA-32 fitted on the same
-# training images. The second cell checks whether the validation error still falls at the end; if
-# so, comparisons hold at this budget only. Expect the autoencoder below PCA, which reconstructs on
-# a flat subspace.
+# training images. The cell also checks whether the validation error still falls at the end
+# (`late_fall`: the last fifth of the steps); if so, comparisons hold at this budget only. Expect
+# the autoencoder below PCA, which reconstructs on a flat subspace.
 
 # %%
 from course_utils.pca import PCA
+from course_utils.verdicts import late_fall
 
 pca32 = PCA(32).fit(x_train.flatten(1))  # (N, 784)
 pca_mse = mse_per_pixel(pca32.reconstruct(x_test.flatten(1)), x_test.flatten(1)).item()
 print(f"{data.name}, 32 numbers per image, {steps_taken:,} steps ({course.mode} mode); test MSE per "
       f"pixel: PCA-32 {pca_mse:.5f}, stacked AE-32 {dense_mse:.5f} ({dense_mse / pca_mse:.0%} of PCA's)")
-
-# %%
-# has the validation error stopped falling at the end? (also used in section 2)
-def still_falling(history, total_steps: int | None = None) -> bool | None:
-    """Print the fall of the validation error since the epoch at ~80% of training; True if > 1%.
-
-    history: a training history (or a dict) with one "valid_loss" per epoch; total_steps: the
-    steps that curve covers (default: this lesson's budget, ``steps_taken``)."""
-    valid_curve = history["valid_loss"]  # one value per epoch
-    if len(valid_curve) < 2:
-        print("one history row: the slope at the end cannot be measured (fast mode or one epoch)")
-        return None
-    start = min(round(0.8 * (len(valid_curve) - 1)), len(valid_curve) - 2)  # ~80% of the steps
-    late_drop = 1 - valid_curve[-1] / valid_curve[start]
-    late_steps = (len(valid_curve) - 1 - start) * math.ceil(len(x_train) / batch_size)
-    print(f"validation error over the last {late_steps:,} of {total_steps or steps_taken:,} steps: "
-          f"{valid_curve[start]:.2f} -> {valid_curve[-1]:.2f} ({-late_drop:+.1%}): "
-          + ("still falling by more than 1% (under-trained at this budget)" if late_drop > 0.01
-             else "flat at the end (within 1%)"))
-    return late_drop > 0.01
-
-
-centred_still_falling = still_falling(dense_history)  # the centred model of section 1
+print("centred AE-32:", late_fall(dense_history, steps_per_epoch))
 
 # %%
 from course_utils.plots import rows_figure
@@ -405,13 +351,14 @@ rows_figure({"original": show,
 # Another seed gives a slightly different error. The cell trains two more seeds. The **noise
 # margin** is how far one more run may land from their mean, 95% of the time: with 3 seeds, about
 # 5 standard deviations ($t_{0.975,2}\sqrt{1 + 1/3} \approx 4.97$; the lab derives it). A
-# difference counts as real only when it is larger. Later verdicts at $k = 32$, the raw-pixel one
-# first, borrow this margin, assuming their seed noise is no larger.
+# difference counts as real only when it is larger: the verdicts then say **clearly** below or
+# above (`margin_word`), else "within the noise margin". Other verdicts at $k = 32$, the raw-pixel
+# one in this cell first, borrow this margin, assuming their seed noise is no larger.
 
 # %%
 import statistics
 
-from course_utils.verdicts import t_quantile  # Student's t quantile (the lab, section B)
+from course_utils.verdicts import margin_word, t_quantile  # t quantiles: the lab, section B
 
 
 def train_dense(seed: int, n_latent: int = 32, hidden: tuple[int, ...] = (128,)):
@@ -436,16 +383,9 @@ noise_margin = t_quantile(0.975, n_seeds - 1) * seed_sd * math.sqrt(1 + 1 / n_se
 print("dense AE-32, seeds 0, 1, 2: test MSE " + ", ".join(f"{m:.5f}" for m in seed_mses)
       + f"; mean {seed_mean:.5f}, standard deviation {seed_sd:.2g}; noise margin (95% prediction "
       f"interval for one more run) +-{noise_margin:.5f} ({noise_margin / seed_mean:.1%} of the mean)")
-print(f"PCA-32 {pca_mse:.5f} minus the AE's mean: {pca_mse - seed_mean:+.5f} "
-      f"(AE/PCA error ratio {seed_mean / pca_mse:.0%}); raw-pixel AE {raw_mse:.5f} minus the "
-      f"centred mean: {raw_mse - seed_mean:+.5f}")
-beats_pca, centring_real = pca_mse - seed_mean > noise_margin, raw_mse - seed_mean > noise_margin
-pca_words = ("below PCA by more than the seed noise" if beats_pca else "above PCA by more than the "
-             "seed noise" if seed_mean - pca_mse > noise_margin else "within the seed noise of PCA")
-print(f"In this run: the stacked AE is {pca_words}; centring's gain over raw pixels is "
-      + {(True, True): "also larger than it.", (True, False): "not larger than it.",
-         (False, True): "larger than it.", (False, False): "not larger than it either."}[
-          (beats_pca, centring_real)])
+print(f"In this run: the AE's mean is {margin_word(seed_mean, pca_mse, noise_margin)} PCA-32's "
+      f"{pca_mse:.5f} (ratio {seed_mean / pca_mse:.0%}); the raw-pixel AE's {raw_mse:.5f} is "
+      f"{margin_word(raw_mse, seed_mean, noise_margin)} the centred mean.")
 
 # %% [markdown]
 # How much of the AE's gain over PCA needs the hidden ReLUs? Lab C trains a twin without them.
@@ -480,23 +420,33 @@ depth_rows = {  # k -> (shallow mean of 3 seeds, deeper seed 0, noise margin at 
     2: (statistics.mean(shallow_k2_mses), test_mse(train_dense(0, n_latent=2, hidden=(128, 64))),
         seed_noise_margin(shallow_k2_mses)),
 }
-print(f"test MSE per pixel, {steps_taken:,} steps | 784-128-k: mean of seeds 0-2 | "
-      "784-128-64-k: seed 0")
-depth_words = {}  # k -> the verdict for deeper minus shallower
+print(f"test MSE per pixel after {steps_taken:,} steps; shallower 784-128-k: mean of seeds 0-2, "
+      "deeper 784-128-64-k: seed 0")
 for k, (shallow, deeper, margin) in depth_rows.items():
-    depth_words[k] = ("within the seed noise of the shallower stack" if abs(deeper - shallow) <= margin
-                      else f"{'lower' if deeper < shallow else 'higher'} by more than the seed noise")
-    print(f"  k = {k:<3} shallower {shallow:.5f}   deeper {deeper:.5f}   difference "
-          f"{deeper - shallow:+.5f} ({deeper / shallow - 1:+.1%}), noise margin {margin:.5f}")
-print("the deeper stack's own", end=" ")
-deep_still_falling = still_falling(deep_history)  # its slope at the end, at k = 32
-print(f"In this run: the deeper stack is {depth_words[32]} at k = 32 and {depth_words[2]} at k = 2"
-      + ("; at k = 32 it was still learning at the end (lab I continues both stacks to twice the "
-         "steps)." if deep_still_falling else "."))
+    print(f"In this run, k = {k}: the deeper stack's {deeper:.5f} is {margin_word(deeper, shallow, margin)} "
+          f"the shallower's {shallow:.5f} ({deeper / shallow - 1:+.1%}; noise margin {margin:.5f}).")
+deep_late = late_fall(deep_history, steps_per_epoch)  # its slope at the end, at k = 32
+print("deeper stack, k = 32:", deep_late)
+
+# %%
+# extra code – section 1 in one picture: every test error above, with the shallow stack's noise band
+from course_utils.verdicts import noise_band_figure
+
+pca2 = PCA(2).fit(x_train.flatten(1))
+pca2_mse = mse_per_pixel(pca2.reconstruct(x_test.flatten(1)), x_test.flatten(1)).item()
+noise_band_figure(
+    {"k = 32": {"PCA-32": pca_mse, "raw pixels, seed 0": raw_mse,
+                "centred, seeds 0-2": seed_mses, "deeper, seed 0": depth_rows[32][1]},
+     "k = 2": {"PCA-2": pca2_mse, "centred, seeds 0-2": shallow_k2_mses,
+               "deeper, seed 0": depth_rows[2][1]}},
+    title=f"section 1 at a glance: test MSE per pixel after {steps_taken:,} steps\n(shaded: the "
+          "mean of 3 seeds ± the noise margin; each panel on its own scale)")
 
 # %% [markdown]
-# A verdict on depth holds for one code size and one budget: measure it where you will use the
-# model.
+# A dot outside the shaded band differs from the centred stack by more than the seed noise. A
+# verdict on depth holds for one code size and one budget: measure it where you will use the
+# model. Where the deeper stack is still learning at the end, lab I continues both stacks to twice
+# the steps.
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -669,7 +619,7 @@ elif tied_mse > seed_mean:
     print("In this run: the tied AE is worse than the dense AE by more than the seed noise.")
 else:
     print("In this run: the tied AE is better than the dense AE by more than the seed noise.")
-tied_still_falling = still_falling(tied_history)  # its own slope at the end, as in section 1
+print("tied AE:", late_fall(tied_history, steps_per_epoch))  # its own slope at the end
 
 # %% [markdown]
 # ### Does tying regularise here?
@@ -697,7 +647,7 @@ else:
 
 # %%
 # extra code – the learning curves of both models on one figure, on a log scale
-from course_utils.plots import NotebookFigure
+from course_utils.plots import NotebookFigure, plain_log_yaxis
 
 fig = NotebookFigure(figsize=(6.5, 3.4), layout="constrained")
 ax = fig.subplots()
@@ -796,15 +746,14 @@ codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3
 # How well does the autoencoder keep the classes apart, without labels? A **nearest-neighbour
 # test** measures it: for each test image, find the training image whose
 # code is nearest (in all 32 dimensions) and check whether it has the same class. The labels only score the codes.
+# Codes and pixels are scored on the same test images, so their difference comes with a **paired
+# standard error** (`compare_rates`; lab B derives it): a difference counts when it is over two of
+# them.
 #
 # **Predict:** will the 32-number codes beat the 784 raw pixels at this test, tie, or lose?
 
 # %%
-def paired_difference(hits_a, hits_b):
-    """Two hit rates on the SAME test images, (n,) each of 0/1: the difference of the rates and its
-    standard error, std of the per-image differences / sqrt(n). Real if over 2 standard errors."""
-    d = hits_a - hits_b  # (n,): -1, 0 or +1 per image
-    return d.mean().item(), d.std().item() / math.sqrt(len(d))
+from course_utils.verdicts import compare_rates  # (n,) and (n,) hits -> (difference, its SE)
 
 
 def nearest_neighbour_hits(ref_codes, ref_labels, query_codes, query_labels):
@@ -826,7 +775,7 @@ print("per class, lowest: " + ", ".join(f"{name} {rate:.0%}" for rate, name in c
 pixel_hits = nearest_neighbour_hits(x_train[:n_ref].flatten(1), ref_y,
                                     x_test[:n_query].flatten(1), query_y)  # (n_query,)
 pixels_nn = pixel_hits.mean().item()
-nn_difference, nn_se = paired_difference(hits, pixel_hits)
+nn_difference, nn_se = compare_rates(hits, pixel_hits)
 chance = 1 / len(data.classes)  # about 10%: a random reference's class matches this often
 pixel_share_of_gain = (pixels_nn - chance) / max(hits.mean().item() - chance, 1e-12)
 print(f"the same test on raw pixels (784 numbers, no training): {pixels_nn:.1%}, already "
@@ -853,6 +802,8 @@ else:
 # **validation** images. The same probe on the 784 raw pixels is the yardstick.
 
 # %%
+import copy
+
 n_valid = min(2_000, len(x_valid))  # labelled validation images: they choose the probe's steps
 valid_y = data.valid.y[:n_valid]
 probe_checkpoints = course.pick(full=(50, 100, 200, 400, 800, 1600),  # the step counts
@@ -897,7 +848,7 @@ print(f"  the probe's softmax:  {len(p0)} numbers from {p0.min():.3f} to {p0.max
       f"sum {p0.sum():.3f}; largest: {data.classes[int(p0.argmax())]} ({p0.max():.0%})")
 _, pixel_probe_steps, pixel_probe_hits = linear_probe(
     x_train[:n_ref].flatten(1), x_valid[:n_valid].flatten(1), x_test[:n_query].flatten(1))
-probe_difference, probe_se = paired_difference(probe_hits, pixel_probe_hits)  # same test images
+probe_difference, probe_se = compare_rates(probe_hits, pixel_probe_hits)  # same test images
 print(f"linear probe on {n_query:,} test images: {probe_accuracy:.1%} right from the 32-number "
       f"codes (nearest neighbour: {hits.mean():.1%}), {pixel_probe_hits.mean():.1%} from the 784 "
       f"pixels; difference {probe_difference:+.1%}, standard error {probe_se:.1%}")
@@ -1123,7 +1074,7 @@ rule_words = (f"the rule picks k = {chosen_k} (the next doubling cuts only {cuts
               if rule_k is not None else "every doubling tried cuts 15% or more, so the rule "
               f"asks for wider codes; the widest tried is k = {chosen_k}")
 best_k = max(sweep_sizes, key=lambda k: valid_hits[k].mean().item())
-behind, behind_se = paired_difference(valid_hits[best_k], valid_hits[chosen_k])  # same images
+behind, behind_se = compare_rates(valid_hits[best_k], valid_hits[chosen_k])  # same images
 print(f"{cut_words}; {rule_words}; nearest-neighbour rate on {n_valid:,} validation images: "
       f"k = {chosen_k} {valid_hits[chosen_k].mean():.1%}, best k = {best_k} "
       f"{valid_hits[best_k].mean():.1%}, behind by {behind:.1%} (standard error {behind_se:.1%})")

@@ -102,6 +102,7 @@ from course_utils.verdicts import (
     clearly_above,
     clearly_ahead,
     compare_rates,
+    late_fall,  # has the validation error stopped falling? (the lesson's section 1)
     oriented,
     paired_se,
     seed_noise_margin,
@@ -163,25 +164,6 @@ def train_dense(seed: int, n_latent: int = 32, activation: type[nn.Module] = nn.
 
 def test_mse(model):
     return mse_per_pixel(predict(model, x_test), x_test).item()
-
-
-def still_falling(history, total_steps: int | None = None) -> bool | None:
-    """Print the fall of the validation error since the epoch at ~80% of training; True if > 1%.
-
-    history: a training history (or a dict) with one "valid_loss" per epoch; total_steps: the
-    steps that curve covers (default: the lesson's budget, ``steps_taken``)."""
-    valid_curve = history["valid_loss"]  # one value per epoch
-    if len(valid_curve) < 2:
-        print("one history row: the slope at the end cannot be measured (fast mode or one epoch)")
-        return None
-    start = min(round(0.8 * (len(valid_curve) - 1)), len(valid_curve) - 2)  # ~80% of the steps
-    late_drop = 1 - valid_curve[-1] / valid_curve[start]
-    late_steps = (len(valid_curve) - 1 - start) * math.ceil(len(x_train) / batch_size)
-    print(f"validation error over the last {late_steps:,} of {total_steps or steps_taken:,} steps: "
-          f"{valid_curve[start]:.2f} -> {valid_curve[-1]:.2f} ({-late_drop:+.1%}): "
-          + ("still falling by more than 1% (under-trained at this budget)" if late_drop > 0.01
-             else "flat at the end (within 1%)"))
-    return late_drop > 0.01
 
 
 def encode(model, xb):
@@ -378,7 +360,8 @@ print("AUROC: " + ", ".join(f"{name} {value:.4f}" for name, value in aucs.items(
 # whose pixel is dark in the whole batch gets no gradient and does not move. With raw
 # pixels, many lit pixels then move by lr in the same direction at once, and a unit's input
 # shifts on every image together. SGD's step is proportional to the gradient itself, so small
-# gradients move weights little. The first cell dates the deaths in section 1's raw-pixel model.
+# gradients move weights little. The first cell dates the deaths in section 1's raw-pixel model
+# and counts the units that came back.
 
 # %%
 first_dead = {c.at: dead_count(c.model)[0] for c in first_steps}  # step -> dead encoder units
@@ -394,6 +377,10 @@ print(f"In this run: {early_and_final} of the {raw_dead[0]} final dead encoder u
       f"units, set overlap) were already dead after {last_early} steps, so "
       + ("most deaths happen in the first steps." if early_death_share > 0.5 else
          "most deaths happen after the first steps."))
+if early.at < steps_taken:  # dead after early.at steps and alive at the end
+    revived = int((dead_units(early.model, x_test)[0] & ~final_mask).sum())
+    print(f"Returns: {revived} of the {early_dead[0]} encoder units dead after {early.at} steps are "
+          f"alive after {steps_taken:,}.")
 
 # %% [markdown]
 # The next cell runs the same first 100 steps (fast mode: 40) seven times, from the same initial
@@ -1151,13 +1138,13 @@ gap_trend = ("narrows" if abs(depth_diffs[1]) < abs(depth_diffs[0]) - trend_marg
              "stays the same within the noise margin")
 print(f"with twice the steps the gap {gap_trend} (noise margin of a change of the gap: "
       f"{trend_margin:.5f})")
-print("the deeper stack's own validation curve at the first budget:")
-deep_still_falling = still_falling(deep_history)
+steps_per_epoch = math.ceil(len(x_train) / batch_size)
+print("the deeper stack's own validation curve at the first budget:",
+      late_fall(deep_history, steps_per_epoch))
 for name, histories in (("shallower", (dense_history, longer_history)),
                         ("deeper", (deep_history, deep_long_history))):
-    print(f"the {name} stack's curve at the end of both budgets:")
-    still_falling({"valid_loss": histories[0]["valid_loss"] + histories[1]["valid_loss"]},
-                  total_steps=2 * steps_taken)
+    both = {"valid_loss": histories[0]["valid_loss"] + histories[1]["valid_loss"]}
+    print(f"the {name} stack's curve at the end of both budgets:", late_fall(both, steps_per_epoch))
 deep_dead = [int(mask.sum()) for mask in dead_units(deep, x_test)]  # 4 ReLU layers
 layer_inputs = ("centred pixels", "ReLU outputs", "the linear code", "ReLU outputs")
 print(f"{'ReLU layer (width)':<22}{'its input':<18}{f'dead units ({steps_taken:,} steps)':>24}")

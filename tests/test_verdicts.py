@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from course_utils.anomaly import auroc
+from course_utils.train import fit
 from course_utils.verdicts import (
     Comparison,
     auroc_margin,
@@ -14,6 +15,9 @@ from course_utils.verdicts import (
     clearly_above,
     clearly_ahead,
     compare_rates,
+    late_fall,
+    margin_word,
+    noise_band_figure,
     oriented,
     paired_se,
     seed_mean_margin,
@@ -142,3 +146,71 @@ def test_auroc_se_matches_the_mann_whitney_variance_at_chance():
 def test_auroc_se_rejects_an_empty_group():
     with pytest.raises(ValueError):
         auroc_se(torch.zeros(0), torch.ones(3))
+
+
+def test_margin_word_needs_a_difference_beyond_the_margin():
+    assert margin_word(1.0, 2.0, 0.5) == "clearly below"
+    assert margin_word(2.0, 1.0, 0.5) == "clearly above"
+    assert margin_word(1.2, 1.0, 0.5) == "within the noise margin of"
+    assert margin_word(0.8, 1.0, 0.5) == "within the noise margin of"
+    assert margin_word(1.5, 1.0, 0.5) == "within the noise margin of"  # at the margin: a tie
+    assert margin_word(1.0, 2.0, 0.5, lower="lower") == "lower"
+    assert margin_word(1.0, 1.0, 0.0) == "within the noise margin of"
+    assert margin_word(np.float32(1.0), torch.tensor(3.0), 1) == "clearly below"  # any one number
+
+
+def test_margin_word_rejects_a_negative_margin_and_non_numbers():
+    with pytest.raises(ValueError, match="margin >= 0"):
+        margin_word(1.0, 2.0, -0.1)
+    with pytest.raises(ValueError, match="expects b as a number"):
+        margin_word(1.0, torch.tensor([2.0, 3.0]), 0.1)
+    with pytest.raises(ValueError, match="expects a as a number"):
+        margin_word(float("nan"), 2.0, 0.1)
+
+
+def test_late_fall_compares_the_last_epoch_with_the_one_at_80_percent():
+    curve = [30.0, 20.0, 15.0, 14.0, 13.0, 12.8]  # 6 epochs: index round(0.8 * 5) = 4 -> 13.0
+    result = late_fall({"valid_loss": curve}, steps_per_epoch=100)
+    assert (result.start, result.end) == (13.0, 12.8)
+    assert (result.late_steps, result.total_steps) == (100, 600)
+    assert result.still_falling is True  # 1 - 12.8 / 13 = 1.5% > 1%
+    assert "still falling" in str(result) and "-1.5%" in str(result)
+    flat = late_fall({"valid_loss": [30.0, 20.0, 13.0, 12.95]}, steps_per_epoch=10)
+    assert flat.start == 13.0 and flat.still_falling is False and "flat" in str(flat)
+    two = late_fall({"valid_loss": [2.0, 1.0]}, steps_per_epoch=5)  # the epoch before the last
+    assert (two.start, two.late_steps) == (2.0, 5)
+    one = late_fall({"valid_loss": [2.0]}, steps_per_epoch=5)
+    assert one.still_falling is None and "cannot be measured" in str(one)
+
+
+def test_late_fall_reads_what_fit_returns():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(16, 16), torch.nn.Unflatten(1, (1, 4, 4))
+    )
+    x = torch.rand(64, 1, 4, 4)
+    history = fit(model, x, x[:16], epochs=3, lr=1e-2, batch_size=32, verbose=False)
+    result = late_fall(history, steps_per_epoch=2)
+    assert result.end == pytest.approx(history["valid_loss"][-1]) and result.total_steps == 6
+
+
+def test_late_fall_explains_a_history_without_validation():
+    with pytest.raises(ValueError, match="validation losses"):
+        late_fall({"train_loss": [1.0, 0.5]}, steps_per_epoch=1)
+    with pytest.raises(ValueError, match="Pass x_valid"):
+        late_fall({"valid_loss": []}, steps_per_epoch=1)
+
+
+def test_noise_band_figure_shades_mean_plus_minus_the_seed_noise_margin():
+    errors = [0.0104, 0.0105, 0.0103]
+    panels = {"k = 32": {"PCA": 0.015, "AE, 3 seeds": errors}, "k = 2": {"PCA": 0.03}}
+    fig = noise_band_figure(panels)
+    ax = fig.axes[0]
+    (band,) = ax.patches  # one shaded band: the only row with several errors
+    x0, x1 = band.get_x(), band.get_x() + band.get_width()
+    mean, margin = sum(errors) / 3, seed_noise_margin(errors)
+    assert (x0, x1) == pytest.approx((mean - margin, mean + margin))
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["PCA", "AE, 3 seeds"]
+    assert not fig.axes[1].patches  # no band without seeds
+    with pytest.raises(ValueError, match="at least one row per panel"):
+        noise_band_figure({"k = 2": {}})
