@@ -1478,6 +1478,8 @@ print(f"In this run: {verdict}; on a new class of the same kind (number 4) it is
 # - S. Retrieval: the 5 nearest images in code and in pixel space.
 
 # %% [markdown]
+# ## Exercise
+#
 # [Exercise 02](../exercises/02_stacked_autoencoders.ipynb) [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ae-course/autoencoders-pca-to-vae/blob/main/exercises/02_stacked_autoencoders.ipynb)
 # In the exercise you build this lesson's centred 784-128-32-128-784 autoencoder yourself
 # (input centring, a logit-mean output bias), train it with and without input centring and count its
