@@ -260,13 +260,12 @@ if dead_mask.any():
 # lit pixels all move down a little **together**, hundreds of small changes add up, and
 # $w_j \cdot x + b_j$ falls below 0 on every image at once (the printed line sets each weight's
 # move beside the weights' initial spread). Adam makes such moves likely: its first steps move
-# every weight on a lit pixel by about the learning rate, whatever the size of its gradient
-# (lab A); pixels that are 0 in every image get no gradient, hence the unchanged grey edges in
-# some rows. The optimizer and its learning rate play a part too: lab A runs the first 100 steps
-# under other optimizers and rates and counts the deaths beside the progress each made.
-# Decoder units read the code, which keeps changing, so they can come back, even those dead at
-# initialisation (the decoder's numbers above). Other common remedies, not tested in this lesson:
-# a leaky ReLU (never exactly 0), another initialisation, a smaller learning rate (lab A).
+# every weight on a lit pixel by about the learning rate, whatever the size of its gradient;
+# pixels that are 0 in every image get no gradient, hence the unchanged grey edges in some rows.
+# Lab A runs the first 100 steps under other optimizers and learning rates. Decoder units read
+# the code, which keeps changing, so they can come back, even those dead at initialisation (the
+# decoder's numbers above). Other common remedies, not tested here: a leaky ReLU (never exactly
+# 0), another initialisation.
 
 # %% [markdown]
 # One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
