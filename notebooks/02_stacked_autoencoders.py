@@ -752,14 +752,8 @@ codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3
 # **Predict:** will the 32-number codes beat the 784 raw pixels at this test, tie, or lose?
 
 # %%
+from course_utils.class_info import nearest_neighbour_hits  # 1 = nearest code's class right
 from course_utils.verdicts import compare_rates  # (n,) and (n,) hits -> (difference, its SE)
-
-
-def nearest_neighbour_hits(ref_codes, ref_labels, query_codes, query_labels):
-    """1 where a query's nearest reference code has the query's class, else 0: (n_query,)."""
-    nearest = torch.cdist(query_codes, ref_codes).argmin(dim=1)  # (n_query,) index into ref
-    return (ref_labels[nearest] == query_labels).float()
-
 
 n_query = min(2_000, len(x_test))
 ref_y, query_y = data.train.y[:n_ref], data.test.y[:n_query]
@@ -801,41 +795,16 @@ else:
 # **validation** images. The same probe on the 784 raw pixels is the yardstick.
 
 # %%
-import copy
+from course_utils.class_info import hits_of_probe, linear_probe
 
 n_valid = min(2_000, len(x_valid))  # labelled validation images: they choose the probe's steps
 valid_y = data.valid.y[:n_valid]
 probe_checkpoints = course.pick(full=(50, 100, 200, 400, 800, 1600),  # the step counts
                                  fast=(25, 50, 100, 200))  # validation chooses from
-
-
-def linear_probe(train_features, valid_features, test_features):
-    """Fit a linear layer + softmax on (n_ref, d) features with labels ref_y, keep it at the
-    checkpoint with the best accuracy on the (n_valid, d) validation rows (stopping once two
-    checkpoints in a row do not beat it), and return that probe, its step count and its hits on
-    the (n_query, d) test rows: (n_query,), 1 where it is right."""
-    torch.manual_seed(0)
-    probe = nn.Linear(train_features.shape[1], len(data.classes))  # (B, d) -> class scores (B, 10)
-    optimizer = torch.optim.Adam(probe.parameters(), lr=0.05)
-    best_accuracy, best_step, best_probe = -1.0, 0, None
-    for step in range(1, probe_checkpoints[-1] + 1):  # full-batch steps
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(probe(train_features), ref_y)  # uses the labels
-        loss.backward()
-        optimizer.step()
-        if step in probe_checkpoints:
-            with torch.no_grad():
-                accuracy = (probe(valid_features).argmax(dim=1) == valid_y).float().mean().item()
-            if accuracy > best_accuracy:
-                best_accuracy, best_step, best_probe = accuracy, step, copy.deepcopy(probe)
-            elif probe_checkpoints.index(step) - probe_checkpoints.index(best_step) >= 2:
-                break  # two checkpoints in a row below the best: more steps are not tried
-    with torch.no_grad():
-        return best_probe, best_step, (best_probe(test_features).argmax(dim=1) == query_y).float()
-
-
 valid_codes = predict(dense, x_valid[:n_valid], fn=encode)  # (n_valid, 32)
-probe, code_probe_steps, probe_hits = linear_probe(train_codes, valid_codes, codes[:n_query])
+probe, code_probe_steps = linear_probe(train_codes, ref_y, valid_codes, valid_y,  # with labels
+                                       probe_checkpoints, n_classes=len(data.classes))
+probe_hits = hits_of_probe(probe, codes[:n_query], query_y)  # (n_query,) 1 = right class
 probe_accuracy = probe_hits.mean().item()
 with torch.no_grad():
     z0 = codes[0]  # (32,): the code of test image 0
@@ -845,8 +814,10 @@ print(f"  its code z:           {len(z0)} numbers from {z0.min():+.2f} to {z0.ma
       f"{int((z0 < 0).sum())} of them negative, sum {z0.sum():+.2f}")
 print(f"  the probe's softmax:  {len(p0)} numbers from {p0.min():.3f} to {p0.max():.3f}, "
       f"sum {p0.sum():.3f}; largest: {data.classes[int(p0.argmax())]} ({p0.max():.0%})")
-_, pixel_probe_steps, pixel_probe_hits = linear_probe(
-    x_train[:n_ref].flatten(1), x_valid[:n_valid].flatten(1), x_test[:n_query].flatten(1))
+pixel_probe, pixel_probe_steps = linear_probe(x_train[:n_ref].flatten(1), ref_y,
+                                              x_valid[:n_valid].flatten(1), valid_y,
+                                              probe_checkpoints, n_classes=len(data.classes))
+pixel_probe_hits = hits_of_probe(pixel_probe, x_test[:n_query].flatten(1), query_y)
 probe_difference, probe_se = compare_rates(probe_hits, pixel_probe_hits)  # same test images
 print(f"linear probe on {n_query:,} test images: {probe_accuracy:.1%} right from the 32-number "
       f"codes (nearest neighbour: {hits.mean():.1%}), {pixel_probe_hits.mean():.1%} from the 784 "
@@ -1047,19 +1018,7 @@ rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all tes
 # numbers capture the broad shapes all images share.
 
 # %%
-def doubling_cuts(valid_errors: dict[int, float]) -> dict[int, float]:
-    """k -> share of the validation error that one doubling of k removes, measured from k to the
-    next k tried (a geometric mean when that step is several doublings, as 2 -> 8)."""
-    ks = sorted(valid_errors)
-    return {a: 1 - (valid_errors[b] / valid_errors[a]) ** (1 / math.log2(b / a))
-            for a, b in pairwise(ks)}
-
-
-def elbow_k(valid_errors: dict[int, float], min_cut: float = 0.15) -> int | None:
-    """The smallest k after which doubling k cuts the validation error by less than min_cut;
-    None when every step tried still cuts more (then try wider codes)."""
-    return min((k for k, cut in doubling_cuts(valid_errors).items() if cut < min_cut), default=None)
-
+from course_utils.class_info import doubling_cuts, elbow_k  # 1 - (e_b / e_a) ** (1 / log2(b / a))
 
 cuts = doubling_cuts({k: sweep[k]["AE valid"] for k in sweep_sizes})
 cut_words = ("validation error removed per doubling of k: "
@@ -1346,32 +1305,29 @@ fit(novel_ae, digits.train.x[known].to(course.device),  # no validation set: it 
     epochs=epochs_for(steps, int(known.sum())), lr=2e-3, batch_size=batch_size, verbose=False)
 novel_ae = novel_ae.cpu()
 novel_pca = PCA(32).fit(digits.train.x[known].flatten(1))  # PCA on the same nine classes
-is_novel = digits.test.y == held_out  # (N_test,)
-known_x, novel_x = normal_x[~is_novel], normal_x[is_novel]
-novel_scores = {"stacked AE error": (mse_per_pixel_per_image(novel_ae, known_x),
-                                     mse_per_pixel_per_image(novel_ae, novel_x)),
-                "PCA-32 error": (pca_errors(novel_pca, known_x), pca_errors(novel_pca, novel_x)),
-                "mean intensity": (known_x.mean(dim=(1, 2, 3)), novel_x.mean(dim=(1, 2, 3)))}
-known_ink, novel_ink = (scores.mean().item() for scores in novel_scores["mean intensity"])
-is_novel_valid = digits.valid.y == held_out  # validation digits: they choose each direction
-known_valid, novel_valid = digits.valid.x[~is_novel_valid], digits.valid.x[is_novel_valid]
-valid_baselines = {"PCA-32 error": (pca_errors(novel_pca, known_valid),
-                                    pca_errors(novel_pca, novel_valid)),
-                   "mean intensity": (known_valid.mean(dim=(1, 2, 3)),
-                                      novel_valid.mean(dim=(1, 2, 3)))} if len(novel_valid) else {}
+
+
+def three_scores(x):
+    """(N, 1, 28, 28) digits -> {score: (N,)}: errors of the AE and PCA without 7s, intensity."""
+    return {"stacked AE error": mse_per_pixel_per_image(novel_ae, x),
+            "PCA-32 error": pca_errors(novel_pca, x), "mean intensity": x.mean(dim=(1, 2, 3))}
+
+
+is_novel, is_novel_valid = digits.test.y == held_out, digits.valid.y == held_out  # 7 or not
+known_x, novel_x = normal_x[~is_novel], normal_x[is_novel]  # test digits
+known_valid = three_scores(digits.valid.x[~is_novel_valid])  # validation digits: they choose
+# each baseline's direction (none if the validation split holds no 7)
+novel_valid = three_scores(digits.valid.x[is_novel_valid]) if is_novel_valid.any() else None
+test_known, test_novel = three_scores(known_x), three_scores(novel_x)
+novel_scores = {name: (test_known[name], test_novel[name]) for name in test_known}  # (N0,), (N1,)
 novel_flips = {}  # baseline -> True if its validation AUROC was below 0.5: read the other way
 for name in ("PCA-32 error", "mean intensity"):
-    novel_scores[name], novel_flips[name] = oriented(novel_scores[name],
-                                                     decide_on=valid_baselines.get(name))
-    if novel_flips[name]:
-        print(f"{name} flipped: its AUROC on the validation digits was below 0.5"
-              + (f" (a {digits.classes[held_out]} carries "
-                 f"{'less' if novel_ink < known_ink else 'more'} ink than the average known digit: "
-                 f"mean intensity on the test images {novel_ink:.3f} against {known_ink:.3f}; "
-                 "flipped, darker = more anomalous)" if name == "mean intensity" else ""))
+    decide_on = (known_valid[name], novel_valid[name]) if novel_valid else None
+    novel_scores[name], novel_flips[name] = oriented(novel_scores[name], decide_on=decide_on)
 novel_aucs = {name: auroc(*pair) for name, pair in novel_scores.items()}
-print(f"normal: {len(known_x):,} test digits of nine classes; anomalies: {len(novel_x):,} "
-      f"test images of the digit {digits.classes[held_out]}")
+print(f"normal: {len(known_x):,} test digits of nine classes; anomalies: {len(novel_x):,} test "
+      f"images of the digit {digits.classes[held_out]}; read the other way (chosen on validation "
+      f"digits): {', '.join(n for n, f in novel_flips.items() if f) or 'neither baseline'}")
 for name, value in novel_aucs.items():
     print(f"  {name:<18} AUROC {value:.4f}   (clothes against all ten digits: {aucs[name]:.4f})")
 novel_margins = {b: auroc_margin(novel_scores["stacked AE error"], novel_scores[b], seed=course.seed)
@@ -1382,13 +1338,19 @@ print(f"In this run: the AE's AUROC on the unseen digit is {novel_aucs['stacked 
       "models, two normal sets); it is "
       + ("ahead of both baselines" if novel_ahead else "not clearly ahead of both baselines")
       + " (by two bootstrap standard errors).")
-known_err, novel_err = novel_scores["stacked AE error"]  # (N_known,), (N_novel,)
-novel_cut = mse_per_pixel_per_image(novel_ae, known_valid).quantile(0.95)  # 5%-false-alarm cut
+
+# %% [markdown]
+# Would a threshold catch them? The next cell sets one on the known validation digits, as for the
+# clothes, and counts the 7s that slip under it.
+
+# %%
+known_err, novel_err = novel_scores["stacked AE error"]  # (N_known,), (N_novel,) test errors
+novel_cut = known_valid["stacked AE error"].quantile(0.95)  # flags 5% of known validation digits
 passed = (novel_err < novel_cut).float().mean()
 print(f"In this run: {passed:.0%} of the unseen {digits.classes[held_out]}s score below the 95th "
-      f"percentile of {len(known_valid):,} known validation digits' errors: a threshold that flags "
-      f"5% of known digits lets those {passed:.0%} through (it flags {(known_err > novel_cut).float().mean():.1%} of "
-      "the known test digits).")
+      f"percentile of {len(known_valid['stacked AE error']):,} known validation digits' errors: a "
+      f"threshold that flags 5% of known digits lets those {passed:.0%} through (it flags "
+      f"{(known_err > novel_cut).float().mean():.1%} of the known test digits).")
 error_histograms_figure(known_err, novel_err,
                         names=("nine known digits", f"unseen {digits.classes[held_out]}s"))
 

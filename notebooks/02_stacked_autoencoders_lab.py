@@ -91,6 +91,7 @@ from course_utils.anomaly import (
     out_of_distribution_images,
     roc_curve,
 )
+from course_utils.class_info import elbow_k, hits_of_probe, linear_probe, nearest_neighbour_hits
 from course_utils.data import load_dataset
 from course_utils.losses import mse_per_pixel
 from course_utils.models import DenseAutoencoder, TiedAutoencoder, count_parameters, dead_units
@@ -105,6 +106,7 @@ from course_utils.verdicts import (
     late_fall,  # has the validation error stopped falling? (the lesson's section 1)
     oriented,
     paired_se,
+    seed_mean_margin,
     seed_noise_margin,
     t_quantile,  # quantiles of Student's t distribution
 )
@@ -170,47 +172,17 @@ def encode(model, xb):
     return model.encode(xb)  # (B, 1, 28, 28) -> (B, 32)
 
 
-def nearest_neighbour_hits(ref_codes, ref_labels, query_codes, query_labels):
-    """1 where a query's nearest reference code has the query's class, else 0: (n_query,)."""
-    nearest = torch.cdist(query_codes, ref_codes).argmin(dim=1)  # (n_query,) index into ref
-    return (ref_labels[nearest] == query_labels).float()
-
-
-def linear_probe(train_features, valid_features, test_features):
-    """The lesson's linear probe: a linear layer + softmax fitted on (n_ref, d) features with labels
-    ref_y, kept at the checkpoint with the best accuracy on the (n_valid, d) validation rows;
-    returns that probe, its step count and its hits on the (n_query, d) test rows: (n_query,)."""
-    torch.manual_seed(0)
-    probe = nn.Linear(train_features.shape[1], len(data.classes))  # (B, d) -> class scores (B, 10)
-    optimizer = torch.optim.Adam(probe.parameters(), lr=0.05)
-    best_accuracy, best_step, best_probe = -1.0, 0, None
-    for step in range(1, probe_checkpoints[-1] + 1):  # full-batch steps
-        optimizer.zero_grad()
-        nn.functional.cross_entropy(probe(train_features), ref_y).backward()
-        optimizer.step()
-        if step in probe_checkpoints:
-            with torch.no_grad():
-                accuracy = (probe(valid_features).argmax(dim=1) == valid_y).float().mean().item()
-            if accuracy > best_accuracy:
-                best_accuracy, best_step, best_probe = accuracy, step, copy.deepcopy(probe)
-            elif probe_checkpoints.index(step) - probe_checkpoints.index(best_step) >= 2:
-                break  # two checkpoints in a row below the best: more steps are not tried
-    with torch.no_grad():
-        return best_probe, best_step, (best_probe(test_features).argmax(dim=1) == query_y).float()
+def probe_on(train_features, valid_features, test_features):
+    """The lesson's linear probe (course_utils.class_info), labels ref_y and valid_y, steps chosen
+    on the validation rows: (probe, its step count, its (n_query,) hits on the test rows)."""
+    probe, steps = linear_probe(train_features, ref_y, valid_features, valid_y, probe_checkpoints,
+                                n_classes=len(data.classes))
+    return probe, steps, hits_of_probe(probe, test_features, query_y)
 
 
 def pca_errors(pca, x):
     """MSE per pixel of PCA's reconstruction, one number per image: (N, 1, 28, 28) -> (N,)."""
     return ((pca.reconstruct(x.flatten(1)) - x.flatten(1)) ** 2).mean(dim=1)
-
-
-def elbow_k(valid_errors: dict[int, float], min_cut: float = 0.15) -> int | None:
-    """Section 4's rule: the smallest k after which doubling k cuts the validation error by less
-    than min_cut; None when every step tried still cuts more."""
-    ks = sorted(valid_errors)
-    cuts = {a: 1 - (valid_errors[b] / valid_errors[a]) ** (1 / math.log2(b / a))
-            for a, b in pairwise(ks)}
-    return min((k for k, cut in cuts.items() if cut < min_cut), default=None)
 
 
 class TiedByHand(nn.Module):
@@ -285,8 +257,8 @@ pixel_hits = nearest_neighbour_hits(x_train[:n_ref].flatten(1), ref_y,
 pixels_nn = pixel_hits.mean().item()
 nn_difference, nn_se = compare_rates(hits, pixel_hits)
 valid_codes = predict(dense, x_valid[:n_valid], fn=encode)  # (n_valid, 32)
-_, code_probe_steps, probe_hits = linear_probe(train_codes, valid_codes, codes[:n_query])
-_, pixel_probe_steps, pixel_probe_hits = linear_probe(
+_, code_probe_steps, probe_hits = probe_on(train_codes, valid_codes, codes[:n_query])
+_, pixel_probe_steps, pixel_probe_hits = probe_on(
     x_train[:n_ref].flatten(1), x_valid[:n_valid].flatten(1), x_test[:n_query].flatten(1))
 probe_difference, probe_se = compare_rates(probe_hits, pixel_probe_hits)
 per_query = {}  # space -> (n_query,) share of the 5 nearest training images with the query's class
@@ -893,8 +865,7 @@ for n_labels, accs in tuned.items():
 summary = []
 for n_labels, accs in tuned.items():
     gain = accs["fine-tuned"] - accs["from scratch"]  # (3,) paired by draw
-    t975 = 4.303  # the t quantile for 3 draws (2 degrees of freedom), as in section B
-    margin = t975 * gain.std().item() / math.sqrt(len(gain))  # 95% half-width of the mean gain
+    margin = seed_mean_margin(gain.tolist())  # t(0.975, 2) s / sqrt(3): the mean gain's 95% half-width
     word = ("above" if gain.mean() > margin else "below" if gain.mean() < -margin
             else "not clearly different from")
     summary.append(f"with {n_labels:,} labels fine-tuning is {word} training from scratch "
@@ -1832,7 +1803,7 @@ print(f"probe steps chosen on {n_valid:,} validation images (from {probe_checkpo
       f"{code_probe_steps}, pixels {pixel_probe_steps}; chosen at the largest count: "
       f"{' and '.join(at_end) if at_end else 'neither'}")
 if "codes" in at_end:  # is the code probe still rising there? Its validation accuracy per checkpoint
-    torch.manual_seed(0)  # linear_probe's recipe, every checkpoint recorded
+    torch.manual_seed(0)  # linear_probe's recipe (course_utils.class_info), every checkpoint recorded
     probe_again = nn.Linear(train_codes.shape[1], len(data.classes))
     optimizer = torch.optim.Adam(probe_again.parameters(), lr=0.05)
     curve = {}
@@ -1872,9 +1843,14 @@ for k in sorted(small_sweep):
     print(f"{k:>3}{weights:>10,}" + "".join(f"{v:>9.2f}" for v in small_sweep[k][:2])
           + f"{small_sweep[k][2]:>+9.1%}")
 small_gaps = [small_sweep[k][2] for k in sorted(small_sweep)]
-print(f"In this run, on {n_small:,} images the gap "
-      + ("grew" if all(a < b for a, b in pairwise(small_gaps)) else "did not grow")
-      + f" at every step up in k: {small_gaps[0]:+.1%} at k = 2 to {small_gaps[-1]:+.1%} at k = 64.")
+overfit_at = 0.05  # the lesson's cut (section 2): a gap over 5% is overfitting
+if max(small_gaps) <= overfit_at:
+    gap_words = f"every gap is within the {overfit_at:.0%} cut: no overfitting to compare"
+else:
+    gap_words = ("the gap grew" if all(a < b for a, b in pairwise(small_gaps)) else
+                 "the gap did not grow") + " at every step up in k"
+print(f"In this run, on {n_small:,} images {gap_words} (gap {small_gaps[0]:+.1%} at k = 2, "
+      f"{small_gaps[-1]:+.1%} at k = 64; one seed per size, no margin).")
 small_rule_k = elbow_k({k: small_sweep[k][1] for k in small_sweep})  # section 4's rule
 small_k = max(small_sweep) if small_rule_k is None else small_rule_k
 least_gap_k = min(small_sweep, key=lambda k: small_sweep[k][2])

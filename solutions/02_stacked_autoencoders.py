@@ -387,8 +387,9 @@ print(f"In this run: the threshold flagged {false_alarms:.1%} of the {len(normal
 # %% [markdown]
 # ## Done
 #
-# Tying halves the weight matrices of a symmetric autoencoder; centring the inputs stops the
-# weights alone from pushing a first-layer unit below 0 on every image (compare your two counts);
+# Tying about halves a symmetric autoencoder's parameters (one weight matrix per pair of layers);
+# centring the inputs stops the weights alone from pushing a first-layer unit below 0 on every
+# image (compare your two counts);
 # the AUROC summarises how well a score separates two groups over every threshold at once, and a
 # threshold for deployment is chosen on validation data. Back to
 # [lesson 02](../notebooks/02_stacked_autoencoders.ipynb), or on to

@@ -1,0 +1,101 @@
+"""How much class information a code holds, and how wide a code to choose (lesson 02).
+
+The autoencoder is trained without labels; the labels come in only here, to score its codes.
+
+- ``nearest_neighbour_hits``: for each query, does its nearest reference code (Euclidean, in all
+  the code's dimensions) have the query's class? No training at all.
+- ``linear_probe``: a linear layer + softmax fitted on codes WITH their labels, its number of
+  full-batch steps chosen on labelled validation codes (never on the test codes it is scored on).
+- ``hits_of_probe``: which test rows a probe gets right.
+- ``doubling_cuts`` and ``elbow_k``: the share of the validation error one doubling of the code
+  size removes, and the rule "take the smallest k after which a doubling cuts less than 15%".
+
+One idea: measure a code against labels it never saw, and pick its size from a sweep.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from itertools import pairwise
+
+import torch
+from torch import Tensor, nn
+
+
+def _rows(x: Tensor, labels: Tensor, name: str) -> None:
+    if x.dim() != 2 or labels.dim() != 1 or len(x) != len(labels):
+        raise ValueError(
+            f"{name} expects codes of shape (n, d) and labels of shape (n,), but received "
+            f"{tuple(x.shape)} and {tuple(labels.shape)}. Flatten images first (x.flatten(1)) "
+            "and pass one label per row."
+        )
+
+
+def nearest_neighbour_hits(ref_codes, ref_labels, query_codes, query_labels) -> Tensor:
+    """(n_ref, d), (n_ref,), (n_query, d), (n_query,) -> (n_query,) hits: 1.0 where the query's
+    nearest reference code has the query's class, else 0.0."""
+    _rows(ref_codes, ref_labels, "nearest_neighbour_hits (references)")
+    _rows(query_codes, query_labels, "nearest_neighbour_hits (queries)")
+    nearest = torch.cdist(query_codes, ref_codes).argmin(dim=1)  # (n_query,) index into ref
+    return (ref_labels[nearest] == query_labels).float()
+
+
+def linear_probe(train_x, train_y, valid_x, valid_y, checkpoints, n_classes: int, lr=0.05):
+    """Fit a linear layer + softmax on (n, d) rows with labels (n,), by full-batch Adam steps.
+
+    At each step count in ``checkpoints`` (increasing, e.g. (50, 100, 200, ...)) the probe is
+    scored on the labelled validation rows; the best one is kept, and training stops once two
+    checkpoints in a row do not beat it. Returns (probe, its number of steps). Seeded: the same
+    inputs give the same probe.
+    """
+    _rows(train_x, train_y, "linear_probe (training rows)")
+    _rows(valid_x, valid_y, "linear_probe (validation rows)")
+    checkpoints = list(checkpoints)
+    if not checkpoints or checkpoints != sorted(set(checkpoints)) or checkpoints[0] < 1:
+        raise ValueError(
+            f"linear_probe expects increasing positive step counts, but received {checkpoints}. "
+            "Pass e.g. (50, 100, 200, 400)."
+        )
+    torch.manual_seed(0)
+    probe = nn.Linear(train_x.shape[1], n_classes)  # (B, d) -> class scores (B, n_classes)
+    optimizer = torch.optim.Adam(probe.parameters(), lr=lr)
+    best_accuracy, best_step, best_probe = -1.0, checkpoints[0], None
+    for step in range(1, checkpoints[-1] + 1):  # full-batch steps
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(probe(train_x), train_y).backward()  # uses the labels
+        optimizer.step()
+        if step in checkpoints:
+            with torch.no_grad():
+                accuracy = (probe(valid_x).argmax(dim=1) == valid_y).float().mean().item()
+            if accuracy > best_accuracy:
+                best_accuracy, best_step, best_probe = accuracy, step, copy.deepcopy(probe)
+            elif checkpoints.index(step) - checkpoints.index(best_step) >= 2:
+                break  # two checkpoints in a row below the best: more steps are not tried
+    return best_probe, best_step
+
+
+def hits_of_probe(probe: nn.Module, x: Tensor, labels: Tensor) -> Tensor:
+    """(n, d) rows and their (n,) labels -> (n,) hits: 1.0 where the probe's top class is right."""
+    _rows(x, labels, "hits_of_probe")
+    with torch.no_grad():
+        return (probe(x).argmax(dim=1) == labels).float()
+
+
+def doubling_cuts(valid_errors: dict[int, float]) -> dict[int, float]:
+    """{k: validation error} -> {k: share of the error one doubling of k removes}, measured from
+    each k to the next k tried (a geometric mean when that step is several doublings, 2 -> 8)."""
+    ks = sorted(valid_errors)
+    if len(ks) < 2 or ks[0] < 1 or any(valid_errors[k] <= 0 for k in ks):
+        raise ValueError(
+            f"doubling_cuts expects at least two code sizes >= 1 with errors > 0, but received "
+            f"{valid_errors}. Pass e.g. {{2: 0.031, 8: 0.019, 32: 0.011}}."
+        )
+    return {a: 1 - (valid_errors[b] / valid_errors[a]) ** (1 / math.log2(b / a))
+            for a, b in pairwise(ks)}  # fmt: skip
+
+
+def elbow_k(valid_errors: dict[int, float], min_cut: float = 0.15) -> int | None:
+    """The smallest k after which doubling k cuts the validation error by less than ``min_cut``;
+    None when every step tried still cuts more (then try wider codes)."""
+    return min((k for k, cut in doubling_cuts(valid_errors).items() if cut < min_cut), default=None)

@@ -1,0 +1,78 @@
+"""course_utils.class_info: each measure against a direct computation."""
+
+import math
+
+import pytest
+import torch
+
+from course_utils.class_info import (
+    doubling_cuts,
+    elbow_k,
+    hits_of_probe,
+    linear_probe,
+    nearest_neighbour_hits,
+)
+
+
+def test_nearest_neighbour_hits_match_a_loop_over_the_references():
+    g = torch.Generator().manual_seed(0)
+    ref, query = torch.randn(50, 3, generator=g), torch.randn(20, 3, generator=g)
+    ref_y = torch.randint(0, 3, (50,), generator=g)
+    query_y = torch.randint(0, 3, (20,), generator=g)
+    expected = []
+    for q, y in zip(query, query_y, strict=True):
+        distances = [((q - r) ** 2).sum().item() for r in ref]
+        expected.append(float(ref_y[distances.index(min(distances))] == y))
+    assert nearest_neighbour_hits(ref, ref_y, query, query_y).tolist() == expected
+
+
+def test_nearest_neighbour_hits_explain_a_wrong_shape():
+    with pytest.raises(ValueError, match=r"\(n, d\).*x.flatten\(1\)"):
+        nearest_neighbour_hits(torch.zeros(5, 1, 2, 2), torch.zeros(5), torch.zeros(3, 4),
+                               torch.zeros(3))  # fmt: skip
+
+
+def _blobs(n: int, seed: int):
+    """Three well-separated 2-D blobs: (3n, 2) points and their (3n,) labels."""
+    g = torch.Generator().manual_seed(seed)
+    centres = torch.tensor([[4.0, 0.0], [-4.0, 0.0], [0.0, 4.0]])
+    labels = torch.arange(3).repeat_interleave(n)
+    return centres[labels] + 0.5 * torch.randn(3 * n, 2, generator=g), labels
+
+
+def test_linear_probe_separates_blobs_and_keeps_a_checkpoint():
+    (x, y), (xv, yv), (xt, yt) = _blobs(40, 0), _blobs(20, 1), _blobs(20, 2)
+    probe, steps = linear_probe(x, y, xv, yv, checkpoints=(5, 10, 20, 40), n_classes=3)
+    assert steps in (5, 10, 20, 40)
+    assert hits_of_probe(probe, xt, yt).mean().item() == 1.0
+    again, again_steps = linear_probe(x, y, xv, yv, checkpoints=(5, 10, 20, 40), n_classes=3)
+    assert again_steps == steps and torch.equal(again.weight, probe.weight)  # seeded
+
+
+def test_linear_probe_keeps_the_best_validation_checkpoint_not_the_last():
+    (x, y), (xt, yt) = _blobs(40, 0), _blobs(20, 2)
+    y_wrong = (yt + 1) % 3  # validation labels that reward a probe that has NOT learned yet
+    _, steps = linear_probe(x, y, xt, y_wrong, checkpoints=(1, 50, 100, 200), n_classes=3)
+    assert steps == 1  # every later checkpoint scores worse on these labels: it stops early
+
+
+def test_linear_probe_rejects_unordered_checkpoints():
+    x, y = _blobs(5, 0)
+    with pytest.raises(ValueError, match="increasing positive step counts"):
+        linear_probe(x, y, x, y, checkpoints=(100, 50), n_classes=3)
+
+
+def test_doubling_cuts_is_the_per_doubling_geometric_mean():
+    cuts = doubling_cuts({2: 1.0, 8: 0.25, 16: 0.2})
+    assert cuts[2] == pytest.approx(0.5)  # 2 -> 8 is two doublings, each halving the error
+    assert cuts[8] == pytest.approx(0.2)
+    assert list(cuts) == [2, 8]
+    assert math.isclose(1 - cuts[2], (0.25 / 1.0) ** 0.5)
+
+
+def test_elbow_k_takes_the_first_size_after_which_a_doubling_cuts_little():
+    assert elbow_k({2: 1.0, 4: 0.5, 8: 0.45, 16: 0.44}) == 4  # 4 -> 8 cuts 10% < 15%
+    assert elbow_k({2: 1.0, 4: 0.5, 8: 0.25}) is None  # every doubling still cuts 50%
+    assert elbow_k({2: 1.0, 4: 0.5, 8: 0.45}, min_cut=0.05) is None
+    with pytest.raises(ValueError, match="at least two code sizes"):
+        doubling_cuts({2: 1.0})
