@@ -435,17 +435,17 @@ pca2 = PCA(2).fit(x_train.flatten(1))
 pca2_mse = mse_per_pixel(pca2.reconstruct(x_test.flatten(1)), x_test.flatten(1)).item()
 noise_band_figure(
     {"k = 32": {"PCA-32": pca_mse, "raw pixels, seed 0": raw_mse,
-                "centred, seeds 0-2": seed_mses, "deeper, seed 0": depth_rows[32][1]},
+                "centred, seeds 0-2": seed_mses, "centred deeper, seed 0": depth_rows[32][1]},
      "k = 2": {"PCA-2": pca2_mse, "centred, seeds 0-2": shallow_k2_mses,
-               "deeper, seed 0": depth_rows[2][1]}},
+               "centred deeper, seed 0": depth_rows[2][1]}},
     title=f"section 1 at a glance: test MSE per pixel after {steps_taken:,} steps\n(shaded: the "
           "mean of 3 seeds ± the noise margin; each panel on its own scale)")
 
 # %% [markdown]
-# A dot outside the shaded band differs from the centred stack by more than the seed noise. A
-# verdict on depth holds for one code size and one budget: measure it where you will use the
-# model. Where the deeper stack is still learning at the end, lab I continues both stacks to twice
-# the steps.
+# A dot outside the shaded band differs from the centred 784-128-$k$ stack by more than the seed
+# noise (the deeper stack is centred too). A verdict on depth holds for one code size and one
+# budget: measure it where you will use the model. Where the deeper stack is still learning at the
+# end, lab I continues both stacks to twice the steps.
 
 # %% [markdown]
 # ## 2. Tied weights
