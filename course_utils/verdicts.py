@@ -293,7 +293,8 @@ def noise_band_figure(panels: dict, title: str = "", xlabel: str = "test MSE per
     panels: {panel title: {row label: errors}}, errors a number or a list (one per seed). A row
     with 2 or more errors also gets its mean (a vertical line) and the band mean +-
     seed_noise_margin(errors), shaded across the panel: a dot outside the band differs by more
-    than the seed noise.
+    than the seed noise. Colours go by row position: list the rows in the same order in every
+    panel (missing rows last) so that a colour means the same model throughout.
     """
     if not panels or not all(isinstance(rows, dict) and rows for rows in panels.values()):
         raise ValueError(
@@ -304,11 +305,10 @@ def noise_band_figure(panels: dict, title: str = "", xlabel: str = "test MSE per
     n_rows = max(len(rows) for rows in panels.values())
     fig = NotebookFigure(figsize=(4.6 * len(panels), 0.5 * n_rows + 1.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(panels)))
-    colours = {}  # one colour per row label, the same in every panel
     for ax, (panel, rows) in zip(axes, panels.items(), strict=True):
         labels = list(rows)
         for y, label in enumerate(labels):
-            colour = colours.setdefault(label, f"C{len(colours)}")
+            colour = f"C{y}"  # by row: list the rows in the same order in every panel
             errors = np.atleast_1d(np.asarray(rows[label], dtype=float))
             ax.plot(errors, np.full(len(errors), y), "o", color=colour, markersize=7, alpha=0.8)
             if len(errors) >= 2:

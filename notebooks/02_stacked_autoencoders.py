@@ -141,10 +141,10 @@ hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (78
 # is the squared error **per image** (summed over 784 pixels); `fit` records one row of history per
 # epoch. Why not binary cross-entropy (BCE, `bce_per_image`) behind the sigmoid? We compare the
 # models by squared error, PCA's loss, and train with the loss we report (BCE, in nats, would be a
-# second quantity; a model trained with it can still be scored by squared error). BCE is not
-# worse for training: behind a sigmoid its gradient with respect to the logit is simply
-# $\hat x - x$, while squared error's shrinks where the sigmoid saturates (lesson 01 checks both
-# with autograd).
+# second quantity; a model trained with it can still be scored by squared error). BCE has one
+# advantage: behind a sigmoid its gradient with respect to the logit is simply $\hat x - x$, while
+# squared error's shrinks where the sigmoid saturates (lesson 01 checks both with autograd). Which
+# loss trains these models better is not measured here.
 
 # %%
 import math
@@ -352,7 +352,10 @@ rows_figure({"original": show,
 # 5 standard deviations ($t_{0.975,2}\sqrt{1 + 1/3} \approx 4.97$; the lab derives it). A
 # difference counts as real only when it is larger: the verdicts then say **clearly** below or
 # above (`margin_word`), else "within the noise margin". Other verdicts at $k = 32$, the raw-pixel
-# one in this cell first, borrow this margin, assuming their seed noise is no larger.
+# one in this cell first, borrow this margin, assuming their seed noise is no larger. It is one of
+# the lesson's two yardsticks: a change of **seed** moves a trained model's error; a change of
+# **test images** moves a rate or an AUROC measured on them (from section 3 on: a difference then
+# counts beyond two standard errors). Lab B derives both.
 
 # %%
 import statistics
@@ -434,8 +437,8 @@ from course_utils.verdicts import noise_band_figure
 pca2 = PCA(2).fit(x_train.flatten(1))
 pca2_mse = mse_per_pixel(pca2.reconstruct(x_test.flatten(1)), x_test.flatten(1)).item()
 noise_band_figure(
-    {"k = 32": {"PCA-32": pca_mse, "raw pixels, seed 0": raw_mse,
-                "centred, seeds 0-2": seed_mses, "centred deeper, seed 0": depth_rows[32][1]},
+    {"k = 32": {"PCA-32": pca_mse, "centred, seeds 0-2": seed_mses,
+                "centred deeper, seed 0": depth_rows[32][1], "raw pixels, seed 0": raw_mse},
      "k = 2": {"PCA-2": pca2_mse, "centred, seeds 0-2": shallow_k2_mses,
                "centred deeper, seed 0": depth_rows[2][1]}},
     title=f"section 1 at a glance: test MSE per pixel after {steps_taken:,} steps\n(shaded: the "
@@ -832,8 +835,11 @@ else:
 # The code's 32 numbers can be negative, and their sum means nothing: they are the coordinates of a
 # point, found without labels. Class probabilities are non-negative, sum to 1, and come from a
 # **classifier** trained with labels, here the probe. Its accuracy measures how much class
-# information a linear layer can read from the code. The lab repeats the test with only 100
-# and 1,000 labels.
+# information a linear layer can read from the code. Should the codes read worse than the pixels,
+# that is no surprise: with thousands of labels, a probe on 784 pixels has 25 times the inputs of
+# one on 32 code numbers, and the autoencoder was trained to reconstruct, not to separate classes.
+# A code can pay off where labels are scarce: lab F repeats both tests with only 100 and 1,000
+# labels.
 #
 # ### Between two codes
 #
@@ -1038,8 +1044,8 @@ print(f"{cut_words}; {rule_words}; nearest-neighbour rate on {n_valid:,} validat
       f"{valid_hits[best_k].mean():.1%}, behind by {behind:.1%} (standard error {behind_se:.1%})")
 if behind <= 2 * behind_se:
     print(f"In this run: k = {chosen_k} ties the best rate on these validation images, so the "
-          "rule's choice stands (a tie within two standard errors: other images, such as lab H's "
-          "test images, can tip it either way).")
+          "rule's choice is not contradicted here (a tie within two standard errors: other "
+          "images, such as lab H's test images, can tip it either way).")
 else:
     print(f"In this run: k = {chosen_k} is clearly below the best rate; for retrieval, take a "
           "wider code.")
@@ -1050,7 +1056,6 @@ else:
 
 # %%
 # extra code – the k = 2 AE's codes beside PCA-2's codes for the same test images
-pca2 = PCA(2).fit(x_train.flatten(1))  # the same as pca64's first 2 components
 codes_k2 = {f"AE, k = 2 (nearest-neighbour rate {sweep[2]['AE NN']:.1%})":
             predict(ae_models[2], x_test[:n_query], fn=encode),  # (n_query, 2)
             f"PCA-2 (nearest-neighbour rate {sweep[2]['PCA NN']:.1%})":
@@ -1141,19 +1146,15 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 # Two cheap scores to beat: **mean intensity**, the average pixel value, and the **PCA-32 error**,
 # from PCA fitted on the training digits. $1 - \mathrm{AUROC}$ is the share of pairs in the wrong
 # order: going from 0.96 to 0.99 removes three quarters of the mistakes. "Ahead" means by more than
-# two standard errors of the difference. Expect the autoencoder well ahead of mean intensity, which
-# sees only how much light an image has; PCA-32, which also scores by reconstruction error, is the
-# harder baseline.
-
-# %%
-# is a difference of two AUROCs real? (a bootstrap over the images)
-# oriented: a baseline read the way that detects (negated when its AUROC is below 0.5, on the
-# validation images given as decide_on; without them, on the test pair: that flatters the baseline)
-from course_utils.verdicts import auroc_margin, oriented
-
+# two standard errors of the difference, from a bootstrap over the images (`auroc_margin`). A
+# baseline whose AUROC is below 0.5 is read the other way (`oriented`): here the direction is
+# chosen on the test images themselves, which can only flatter it. Expect the autoencoder well
+# ahead of mean intensity, which sees only how much light an image has; PCA-32, which also scores
+# by reconstruction error, is the harder baseline.
 
 # %%
 from course_utils.anomaly import roc_figure
+from course_utils.verdicts import auroc_margin, oriented  # AUROC difference and its SE; direction
 
 digit_pca = PCA(32).fit(digits.train.x.flatten(1))  # (N, 784)
 bright_normal, bright_ood = normal_x.mean(dim=(1, 2, 3)), ood_x.mean(dim=(1, 2, 3))  # (N,) each
