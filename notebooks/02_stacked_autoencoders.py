@@ -228,7 +228,6 @@ print(f"dead at initialisation (encoder, decoder; same seed, untrained): {dead_c
 dead_mask = dead_units(dense, x_test)[0]  # (128,) True = dead encoder unit
 with torch.no_grad():
     on_mean = dense.encoder[0](x_train.mean(dim=0).flatten()[None])[0]  # (128,) w_j . mean image + b_j
-print(f"In this run: raw pixels leave {raw_dead[0]} of the encoder's 128 hidden units dead.")
 
 # %%
 # extra code – the first six live and six dead encoder units: how training changed their rows of W1
@@ -249,7 +248,7 @@ lit = x_train.mean(dim=0).flatten() > 0.2  # (784,) pixels the mean image lights
 if dead_mask.any():
     with torch.no_grad():
         start_on_mean = untrained_raw.encoder[0](x_train.mean(dim=0).flatten()[None])[0]  # (128,)
-    print(f"In this run, dead units: a weight on a lit pixel (mean image > 0.2) moved by "
+    print(f"the dead units: a weight on a lit pixel (mean image > 0.2) moved by "
           f"{change[dead_mask][:, lit].mean():+.4f} on average (the weights' initial spread: "
           f"{untrained_raw.encoder[0].weight.std():.4f}); w_j . (mean image) + b_j went from "
           f"{start_on_mean[dead_mask].mean():+.2f} to {on_mean[dead_mask].mean():+.2f}.")
@@ -422,11 +421,12 @@ depth_rows = {  # k -> (shallow mean of 3 seeds, deeper seed 0, noise margin at 
     2: (statistics.mean(shallow_k2_mses), test_mse(train_dense(0, n_latent=2, hidden=(128, 64))),
         seed_noise_margin(shallow_k2_mses)),
 }
-print(f"test MSE per pixel after {steps_taken:,} steps; shallower 784-128-k: mean of seeds 0-2, "
-      "deeper 784-128-64-k: seed 0")
+print(f"test MSE per pixel after {steps_taken:,} steps (shallower 784-128-k: mean of seeds 0-2; "
+      "deeper 784-128-64-k: seed 0)")
+print(f"{'k':>4}{'shallower':>11}{'deeper':>9}{'change':>9}{'margin':>9}   in this run, the deeper is")
 for k, (shallow, deeper, margin) in depth_rows.items():
-    print(f"In this run, k = {k}: the deeper stack's {deeper:.5f} is {margin_word(deeper, shallow, margin)} "
-          f"the shallower's {shallow:.5f} ({deeper / shallow - 1:+.1%}; noise margin {margin:.5f}).")
+    print(f"{k:>4}{shallow:>11.5f}{deeper:>9.5f}{deeper / shallow - 1:>+9.1%}{margin:>9.5f}   "
+          f"{margin_word(deeper, shallow, margin)} the shallower")
 deep_late = late_fall(deep_history, steps_per_epoch)  # its slope at the end, at k = 32
 print("deeper stack, k = 32:", deep_late)
 
@@ -994,14 +994,13 @@ else:
     gap_words = "the gap does not grow at every step up in k"
 valid_falls = all(b < a for a, b in pairwise(small_valid))
 best_small_k = min(small_k, key=lambda k: small_k[k][0])
+wider_wins = valid_falls and gap_words.startswith("the gap grows")  # more gap AND less error
 print(f"In this run: with {n_small:,} training images {gap_words}; the validation error "
       + ("falls at every step up in k" if valid_falls
          else f"does not fall at every step up in k (lowest at k = {best_small_k})")
+      + (", so a large gap alone is no reason to shrink k" if wider_wins else "")
       + f" (one seed per size: no noise margin; with {len(x_train):,} images the largest gap of "
         f"the sweep was {max(gaps_k):+.1%}).")
-if valid_falls and gap_words.startswith("the gap grows"):
-    print("In this run (one seed per size, no margin): the wider code overfits more AND has the "
-          "lower validation error at every step tried, so a large gap alone is no reason to shrink k.")
 
 # %%
 # extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
