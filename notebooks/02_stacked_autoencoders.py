@@ -65,8 +65,9 @@ course = setup_course(seed=0)
 # ## 1. A stacked autoencoder, written out
 #
 # "Stacked" means several layers on each side: $784 \to 128 \to 32$ in the encoder and the mirror
-# image $32 \to 128 \to 784$ in the decoder. Such models were once trained **greedily**, one
-# layer at a time, then fine-tuned; today they are trained **end to end**, as here. We use
+# image $32 \to 128 \to 784$ in the decoder. Such models were once pretrained **greedily**, one
+# layer at a time, then fine-tuned (Hinton & Salakhutdinov 2006, with RBMs; Bengio et al. 2007,
+# with small autoencoders, as lab E does); today they are trained **end to end**, as here. We use
 # Fashion-MNIST when it is available; the next cell prints which data is really in use.
 
 # %%
@@ -140,11 +141,9 @@ hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (78
 # **Training budget.** We fix the number of optimizer **steps** (mini-batches), not epochs. The loss
 # is the squared error **per image** (summed over 784 pixels); `fit` records one row of history per
 # epoch. Why not binary cross-entropy (BCE, `bce_per_image`) behind the sigmoid? We compare the
-# models by squared error, PCA's loss, and train with the loss we report (BCE, in nats, would be a
-# second quantity; a model trained with it can still be scored by squared error). BCE has one
-# advantage: behind a sigmoid its gradient with respect to the logit is simply $\hat x - x$, while
-# squared error's shrinks where the sigmoid saturates (lesson 01 checks both with autograd). Which
-# loss trains these models better is not measured here.
+# models with PCA by squared error, and train on the loss we report. BCE's advantage, a gradient
+# with respect to the logit of simply $\hat x - x$ where squared error's shrinks as the sigmoid
+# saturates, is checked in lesson 01; which loss trains these models better is not measured here.
 
 # %%
 import math
@@ -394,14 +393,12 @@ print(f"In this run: the AE's mean is {margin_word(seed_mean, pca_mse, noise_mar
 # ### Does another layer help?
 #
 # A deeper stack puts one more hidden layer of 64 units on each side: 784-128-64-$k$-64-128-784,
-# with the same recipe and steps. Deep stacks were once pretrained greedily, layer by layer
-# (Hinton & Salakhutdinov 2006, with RBMs; Bengio et al. 2007, with small autoencoders, as lab E
-# does); here both depths train end to end. An extra layer lets the encoder and the decoder bend
-# more, which should matter most when the code is tiny: with $k = 2$, every image must be rebuilt
-# from a point in a plane. Against that, it is one more layer to train in the same steps. The
-# cell trains the deeper stack (seed 0) at $k = 32$ and at $k = 2$, and the shallow stack at
-# $k = 2$ with seeds 0, 1 and 2 for that size's own noise margin (`seed_noise_margin`, the
-# formula above).
+# with the same recipe and steps, trained end to end. An extra layer lets the encoder and the
+# decoder bend more, which should matter most when the code is tiny: with $k = 2$, every image must
+# be rebuilt from a point in a plane. Against that, it is one more layer to train in the same
+# steps. The cell trains the deeper stack (seed 0) at $k = 32$ and at $k = 2$, and the shallow
+# stack at $k = 2$ with seeds 0, 1 and 2 for that size's own noise margin (`seed_noise_margin`,
+# the formula above).
 #
 # **Predict:** does the extra layer lower the error at $k = 32$? At $k = 2$?
 
