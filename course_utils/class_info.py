@@ -7,6 +7,8 @@ The autoencoder is trained without labels; the labels come in only here, to scor
 - ``linear_probe``: a linear layer + softmax fitted on codes WITH their labels, its number of
   full-batch steps chosen on labelled validation codes (never on the test codes it is scored on).
 - ``hits_of_probe``: which test rows a probe gets right.
+- ``few_label_nn``: the nearest-neighbour test with only a few labelled references, codes against
+  pixels, over several random draws of which references get labels.
 - ``doubling_cuts`` and ``elbow_k``: the share of the validation error one doubling of the code
   size removes, and the rule "take the smallest k after which a doubling cuts less than 15%".
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import copy
 import math
 from itertools import pairwise
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -57,8 +60,9 @@ def linear_probe(train_x, train_y, valid_x, valid_y, checkpoints, n_classes: int
             f"linear_probe expects increasing positive step counts, but received {checkpoints}. "
             "Pass e.g. (50, 100, 200, 400)."
         )
-    torch.manual_seed(0)
-    probe = nn.Linear(train_x.shape[1], n_classes)  # (B, d) -> class scores (B, n_classes)
+    with torch.random.fork_rng(devices=[]):  # seeded here, the caller's random state untouched
+        torch.manual_seed(0)
+        probe = nn.Linear(train_x.shape[1], n_classes)  # (B, d) -> class scores (B, n_classes)
     optimizer = torch.optim.Adam(probe.parameters(), lr=lr)
     best_accuracy, best_step, best_probe = -1.0, checkpoints[0], None
     for step in range(1, checkpoints[-1] + 1):  # full-batch steps
@@ -80,6 +84,63 @@ def hits_of_probe(probe: nn.Module, x: Tensor, labels: Tensor) -> Tensor:
     _rows(x, labels, "hits_of_probe")
     with torch.no_grad():
         return (probe(x).argmax(dim=1) == labels).float()
+
+
+class FewLabelResult(NamedTuple):
+    """Mean nearest-neighbour accuracies over the draws, and standard errors (draws + images)."""
+
+    codes: float
+    pixels: float
+    codes_se: float
+    pixels_se: float
+    difference: float  # codes - pixels
+    se: float  # the standard error of the difference
+
+
+def _draws_se(per_draw: Tensor, per_image: Tensor) -> float:
+    """Standard error of a mean over (draws, n) hits: the spread over the draws plus the
+    sampling of the n test images, sqrt(var(per_draw) / draws + var(per_image) / n)."""
+    return (per_draw.var() / len(per_draw) + per_image.var() / len(per_image)).sqrt().item()
+
+
+def few_label_nn(
+    ref_codes,
+    ref_pixels,
+    ref_labels,
+    query_codes,
+    query_pixels,
+    query_labels,
+    n_labels: int,
+    n_draws: int = 10,
+    generator=None,
+) -> FewLabelResult:
+    """The nearest-neighbour test with only ``n_labels`` labelled references, codes vs pixels.
+
+    ref_codes (n_ref, k) and ref_pixels (n_ref, 784) describe the same reference images, with
+    labels (n_ref,); query_* likewise for the test images. Each of ``n_draws`` rounds picks
+    ``n_labels`` references at random (``generator``) and scores both inputs on all queries.
+    """
+    if not 1 <= n_labels <= len(ref_labels) or n_draws < 2:
+        raise ValueError(
+            f"few_label_nn expects 1 <= n_labels <= {len(ref_labels)} (the references) and "
+            f"n_draws >= 2, but received n_labels={n_labels}, n_draws={n_draws}. Pass e.g. "
+            "n_labels=100, n_draws=10."
+        )
+    code_hits, pixel_hits = [], []  # one (n_query,) row of hits per draw
+    for _ in range(n_draws):
+        chosen = torch.randperm(len(ref_labels), generator=generator)[:n_labels]
+        code_hits.append(nearest_neighbour_hits(ref_codes[chosen], ref_labels[chosen],
+                                                query_codes, query_labels))  # fmt: skip
+        pixel_hits.append(nearest_neighbour_hits(ref_pixels[chosen], ref_labels[chosen],
+                                                 query_pixels, query_labels))  # fmt: skip
+    codes, pixels = torch.stack(code_hits), torch.stack(pixel_hits)  # (draws, n_query) each
+    gap = codes - pixels
+    return FewLabelResult(
+        codes.mean().item(), pixels.mean().item(),
+        _draws_se(codes.mean(dim=1), codes.mean(dim=0)),
+        _draws_se(pixels.mean(dim=1), pixels.mean(dim=0)),
+        gap.mean().item(), _draws_se(gap.mean(dim=1), gap.mean(dim=0)),
+    )  # fmt: skip
 
 
 def doubling_cuts(valid_errors: dict[int, float]) -> dict[int, float]:

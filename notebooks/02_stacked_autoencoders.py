@@ -317,8 +317,8 @@ print(f"In this run: centring left {centred_dead[0]} dead encoder units against 
 #
 # We report the mean squared error **per pixel** on the test images, with PCA-32 fitted on the same
 # training images. The cell also checks whether the validation error still falls at the end
-# (`late_fall`: the last fifth of the steps); if so, comparisons hold at this budget only. Expect
-# the autoencoder below PCA, which reconstructs on a flat subspace.
+# (`late_fall`: from the epoch nearest 80% of the steps to the last); if so, comparisons hold at
+# this budget only. Expect the autoencoder below PCA, which reconstructs on a flat subspace.
 
 # %%
 from course_utils.pca import PCA
@@ -353,7 +353,8 @@ rows_figure({"original": show,
 # one in this cell first, borrow this margin, assuming their seed noise is no larger. It is one of
 # the lesson's two yardsticks: a change of **seed** moves a trained model's error; a change of
 # **test images** moves a rate or an AUROC measured on them (from section 3 on: a difference then
-# counts beyond two standard errors). Lab B derives both.
+# counts beyond two standard errors, which cover the test images, not the seed). Lab B derives
+# both.
 
 # %%
 import statistics
@@ -835,9 +836,25 @@ else:
 # information a linear layer can read from the code. Should the codes read worse than the pixels,
 # that is no surprise: with thousands of labels, a probe on 784 pixels has 25 times the inputs of
 # one on 32 code numbers, and the autoencoder was trained to reconstruct, not to separate classes.
-# A code can pay off where labels are scarce: lab F repeats both tests with only 100 and 1,000
-# labels.
-#
+# A code can pay off where labels are scarce. The next cell repeats the nearest-neighbour test
+# with only 100 labelled training images, drawn at random 10 times; its standard error covers
+# which images got labels as well as which test images were scored (lab F adds 1,000 labels and
+# fine-tuning).
+
+# %%
+from course_utils.class_info import few_label_nn  # the test above, with few labelled references
+from course_utils.verdicts import Comparison
+
+few = few_label_nn(train_codes, x_train[:n_ref].flatten(1), ref_y, codes[:n_query],
+                   x_test[:n_query].flatten(1), query_y, n_labels=100, n_draws=10,
+                   generator=torch.Generator().manual_seed(0))  # the draws of lab F
+print(f"nearest neighbour with 100 labelled training images (mean of 10 draws): codes "
+      f"{few.codes:.1%}, pixels {few.pixels:.1%}; codes minus pixels {few.difference:+.1%}, "
+      f"standard error {few.se:.1%} (with all {n_ref:,} labels: {nn_difference:+.1%})")
+print(f"In this run: with 100 labels the codes are {Comparison(few.difference, few.se).word} the "
+      "pixels at this test (two standard errors).")
+
+# %% [markdown]
 # ### Between two codes
 #
 # The decoder turns ANY 32 numbers into an image, not only the codes of real images. The cell

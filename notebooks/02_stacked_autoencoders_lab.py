@@ -91,7 +91,13 @@ from course_utils.anomaly import (
     out_of_distribution_images,
     roc_curve,
 )
-from course_utils.class_info import elbow_k, hits_of_probe, linear_probe, nearest_neighbour_hits
+from course_utils.class_info import (
+    elbow_k,
+    few_label_nn,
+    hits_of_probe,
+    linear_probe,
+    nearest_neighbour_hits,
+)
 from course_utils.data import load_dataset
 from course_utils.losses import mse_per_pixel
 from course_utils.models import DenseAutoencoder, TiedAutoencoder, count_parameters, dead_units
@@ -761,36 +767,17 @@ print(f"greedy minus end to end: {gap:+.5f} (two paired standard errors {2 * gap
 # the spread over the draws with the sampling of the test images.
 
 # %%
-n_draws = 10
-g = torch.Generator().manual_seed(0)
-test_pixels = x_test[:n_query].flatten(1)  # (n_query, 784); codes[:n_query]: the same images
-
-def two_se(hits_a, hits_b=None):
-    """2 SE of a mean accuracy, or of a difference, from (draws, n) hits: spread over the draws
-    plus the sampling of the n test images."""
-    per_image = hits_a.mean(dim=0) - (0 if hits_b is None else hits_b.mean(dim=0))  # (n,)
-    per_draw = hits_a.mean(dim=1) - (0 if hits_b is None else hits_b.mean(dim=1))  # (draws,)
-    return 2 * (per_draw.var() / n_draws + per_image.var() / len(per_image)).sqrt().item()
-
-
+g = torch.Generator().manual_seed(0)  # the lesson's section 3 draws its 100-label sets the same way
 print(f"{'labels':>7}{'codes':>16}{'pixels':>16}{'difference':>12}{'2 SE':>7}   verdict")
 for n_labels in (100, 1_000):
-    code_hits, few_pixel_hits = [], []  # one (n_query,) row of hits per draw
-    for _ in range(n_draws):
-        chosen = torch.randperm(n_ref, generator=g)[:n_labels]  # the images whose labels we use
-        code_hits.append(nearest_neighbour_hits(train_codes[chosen], ref_y[chosen],
-                                                codes[:n_query], query_y))
-        few_pixel_hits.append(nearest_neighbour_hits(x_train[chosen].flatten(1), ref_y[chosen],
-                                                     test_pixels, query_y))
-    code_hits, few_pixel_hits = torch.stack(code_hits), torch.stack(few_pixel_hits)  # (draws, n)
-
-    difference = (code_hits.mean() - few_pixel_hits.mean()).item()
-    margin = two_se(code_hits, few_pixel_hits)
-    verdict = ("codes above pixels" if difference > margin else
-               "codes below pixels" if difference < -margin else "indistinguishable")
-    print(f"{n_labels:>7,}{code_hits.mean():>10.1%} ±{two_se(code_hits):>4.1%}"
-          f"{few_pixel_hits.mean():>10.1%} ±{two_se(few_pixel_hits):>4.1%}"
-          f"{difference:>+12.1%}{margin:>7.1%}   {verdict}")
+    few = few_label_nn(train_codes, x_train[:n_ref].flatten(1), ref_y, codes[:n_query],
+                       x_test[:n_query].flatten(1), query_y, n_labels, n_draws=10, generator=g)
+    margin = 2 * few.se
+    verdict = ("codes above pixels" if few.difference > margin else
+               "codes below pixels" if few.difference < -margin else "indistinguishable")
+    print(f"{n_labels:>7,}{few.codes:>10.1%} ±{2 * few.codes_se:>4.1%}"
+          f"{few.pixels:>10.1%} ±{2 * few.pixels_se:>4.1%}"
+          f"{few.difference:>+12.1%}{margin:>7.1%}   {verdict}")
 print(f"(with all {n_ref:,} labels, above: codes {hits.mean():.1%}, pixels {pixels_nn:.1%})")
 
 # %% [markdown]

@@ -8,6 +8,7 @@ import torch
 from course_utils.class_info import (
     doubling_cuts,
     elbow_k,
+    few_label_nn,
     hits_of_probe,
     linear_probe,
     nearest_neighbour_hits,
@@ -76,3 +77,43 @@ def test_elbow_k_takes_the_first_size_after_which_a_doubling_cuts_little():
     assert elbow_k({2: 1.0, 4: 0.5, 8: 0.45}, min_cut=0.05) is None
     with pytest.raises(ValueError, match="at least two code sizes"):
         doubling_cuts({2: 1.0})
+
+
+def test_linear_probe_leaves_the_callers_random_state_alone():
+    x, y = _blobs(10, 0)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    linear_probe(x, y, x, y, checkpoints=(1, 2), n_classes=3)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_few_label_nn_matches_a_direct_computation():
+    (ref, ref_y), (query, query_y) = _blobs(30, 0), _blobs(10, 1)
+    g = torch.Generator().manual_seed(0)
+    pixels_ref = ref + torch.randn(ref.shape, generator=g) * 3  # a noisier view of the same images
+    pixels_query = query + torch.randn(query.shape, generator=g) * 3
+    result = few_label_nn(ref, pixels_ref, ref_y, query, pixels_query, query_y, n_labels=6,
+                          n_draws=5, generator=torch.Generator().manual_seed(1))  # fmt: skip
+    draws = torch.Generator().manual_seed(1)
+    gaps = []  # (draws, n_query): code hit minus pixel hit, by a loop
+    for _ in range(5):
+        chosen = torch.randperm(len(ref_y), generator=draws)[:6]
+        row = []
+        for q, p, y in zip(query, pixels_query, query_y, strict=True):
+            code_label = ref_y[chosen][((ref[chosen] - q) ** 2).sum(1).argmin()]
+            pixel_label = ref_y[chosen][((pixels_ref[chosen] - p) ** 2).sum(1).argmin()]
+            row.append(float(code_label == y) - float(pixel_label == y))
+        gaps.append(row)
+    gaps = torch.tensor(gaps)
+    se = math.sqrt(gaps.mean(1).var() / 5 + gaps.mean(0).var() / len(query_y))
+    assert result.difference == pytest.approx(gaps.mean().item())
+    assert result.se == pytest.approx(se, rel=1e-5)
+    assert result.codes - result.pixels == pytest.approx(result.difference)
+    assert result.codes > result.pixels  # the clean view wins
+
+
+def test_few_label_nn_rejects_more_labels_than_references():
+    x, y = _blobs(5, 0)
+    with pytest.raises(ValueError, match="n_labels"):
+        few_label_nn(x, x, y, x, x, y, n_labels=100)
