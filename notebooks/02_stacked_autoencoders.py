@@ -1159,11 +1159,13 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 # Two cheap scores to beat: **mean intensity**, the average pixel value, and the **PCA-32 error**,
 # from PCA fitted on the training digits. $1 - \mathrm{AUROC}$ is the share of pairs in the wrong
 # order: going from 0.96 to 0.99 removes three quarters of the mistakes. "Ahead" means by more than
-# two standard errors of the difference, from a bootstrap over the images (`auroc_margin`). A
-# baseline whose AUROC is below 0.5 is read the other way (`oriented`): here the direction is
-# chosen on the test images themselves, which can only flatter it. Expect the autoencoder well
-# ahead of mean intensity, which sees only how much light an image has; PCA-32, which also scores
-# by reconstruction error, is the harder baseline.
+# two standard errors of the difference, from a **bootstrap** over the images (`auroc_margin`:
+# 200 times, redraw the normal and the anomalous test images with replacement and recompute both
+# AUROCs on the same draw; the spread of the differences is the standard error). A baseline
+# whose AUROC is below 0.5 is read the other way (`oriented`): here the direction is chosen on
+# the test images themselves, which can only flatter it. Expect the autoencoder well ahead of
+# mean intensity, which sees only how much light an image has; PCA-32, which also scores by
+# reconstruction error, is the harder baseline.
 
 # %%
 from course_utils.anomaly import roc_figure
