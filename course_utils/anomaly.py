@@ -375,8 +375,11 @@ def threshold_figure(
     threshold: float,
     names: tuple[str, str] = ("normal", "anomalous"),
     n_examples: int = 8,
+    label: str = "autoencoder",
 ) -> Figure:
     """Everything one threshold does: histograms, ROC point, precision/recall, example images.
+
+    ``label`` names the detector in the ROC panel's legend (e.g. "stacked AE").
 
     Rows of examples: anomalies caught (flagged, highest error first), false alarms (normal
     images flagged, highest error first) and anomalies missed (lowest error first).
@@ -392,6 +395,7 @@ def threshold_figure(
     roc_figure(
         normal_errors,
         anomalous_errors,
+        label=label,
         point=(c.false_alarm_rate, c.recall),
         ax=fig.add_subplot(grid[0, 1]),
     )
@@ -420,6 +424,7 @@ def threshold_view(
     anomalous_images,
     names: tuple[str, str] = ("normal", "anomalous"),
     threshold: float | None = None,
+    label: str = "autoencoder",
 ) -> FigureView:
     """A slider for the threshold over ``threshold_figure`` (lesson 02).
 
@@ -444,7 +449,13 @@ def threshold_view(
     )
     return FigureView(
         lambda threshold: threshold_figure(
-            normal_errors, anomalous_errors, normal_images, anomalous_images, threshold, names
+            normal_errors,
+            anomalous_errors,
+            normal_images,
+            anomalous_images,
+            threshold,
+            names,
+            label=label,
         ),
         {"threshold": slider},
     )

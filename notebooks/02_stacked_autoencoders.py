@@ -204,7 +204,7 @@ fig
 # %%
 from course_utils.losses import mse_per_pixel
 from course_utils.models import dead_units
-from course_utils.train import evaluate, predict
+from course_utils.train import predict
 
 dense = dense.cpu()
 
@@ -252,6 +252,14 @@ if dead_mask.any():
           f"{change[dead_mask][:, lit].mean():+.4f} on average (the weights' initial spread: "
           f"{untrained_raw.encoder[0].weight.std():.4f}); w_j . (mean image) + b_j went from "
           f"{start_on_mean[dead_mask].mean():+.2f} to {on_mean[dead_mask].mean():+.2f}.")
+    lit_share = (x_train.flatten(1) > 0).float().mean(dim=0)  # (784,) images that light each pixel
+    moves = change[dead_mask].abs()  # (n_dead, 784)
+    still = moves < 0.2 * moves.amax(dim=1, keepdim=True)  # weights that moved under 1/5 of the most
+    shares = lit_share.expand_as(moves)[still].mean(), lit_share.expand_as(moves)[~still].mean()
+    print(f"their weights that barely moved (under a fifth of their row's largest move) sit on "
+          f"pixels lit (> 0) in {shares[0]:.0%} of the training images on average, the others in "
+          f"{shares[1]:.0%}: in this run they sit on {'less' if shares[0] < shares[1] else 'more'} "
+          "often lit pixels.")
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images are bright in the
@@ -259,8 +267,10 @@ if dead_mask.any():
 # lit pixels all move down a little **together**, hundreds of small changes add up, and
 # $w_j \cdot x + b_j$ falls below 0 on every image at once (the printed line sets each weight's
 # move beside the weights' initial spread). Adam makes such moves likely: its first steps move
-# every weight on a lit pixel by about the learning rate, whatever the size of its gradient;
-# pixels that are 0 in every image get no gradient, hence the unchanged grey edges in some rows.
+# every weight on a lit pixel by about the learning rate, whatever the size of its gradient. A
+# weight whose pixel is dark in a whole batch gets no gradient from it, so a weight on a rarely
+# lit pixel moves seldom before its unit dies. The last printed line checks whether the weights
+# that barely moved (the grey edges of the figure) sit on less often lit pixels.
 # Lab A runs the first 100 steps under other optimizers and learning rates. Decoder units read
 # the code, which keeps changing, so they can come back, even those dead at initialisation (the
 # decoder's numbers above). Other common remedies, not tested here: a leaky ReLU (never exactly
@@ -634,12 +644,18 @@ print("tied AE:", late_fall(tied_history, steps_per_epoch))  # its own slope at 
 n_ref = min(10_000, len(x_train))  # a sample of the training images (the first n_ref)
 overfit_at = 0.05  # call it overfitting when the valid error is over 5% above the train error
 gaps = {}
-print(f"{'model':<10}{'train':>9}{'valid':>9}{'valid / train - 1':>19}   (squared error per image)")
+
+
+def pixel_mse(model, x):
+    """MSE per pixel of the model's reconstructions of x (N, 1, 28, 28): every table's unit."""
+    return mse_per_pixel(predict(model, x), x).item()
+
+
+print(f"{'model':<10}{'train':>10}{'valid':>10}{'valid / train - 1':>19}   (MSE per pixel)")
 for name, model in (("dense AE", dense), ("tied AE", tied)):
-    train_err = evaluate(model, x_train[:n_ref])["loss"]
-    valid_err = evaluate(model, x_valid)["loss"]
+    train_err, valid_err = pixel_mse(model, x_train[:n_ref]), pixel_mse(model, x_valid)
     gaps[name] = valid_err / train_err - 1
-    print(f"{name:<10}{train_err:>9.2f}{valid_err:>9.2f}{gaps[name]:>19.1%}")
+    print(f"{name:<10}{train_err:>10.5f}{valid_err:>10.5f}{gaps[name]:>19.1%}")
 overfit = [name for name, gap in gaps.items() if gap > overfit_at]
 if overfit:
     print(f"In this run: {' and '.join(overfit)} overfit (gap over {overfit_at:.0%}).")
@@ -668,16 +684,17 @@ fig
 n_small = min(1_000, len(x_train))
 x_small = x_train[:n_small]  # (n_small, 1, 28, 28)
 small_epochs = epochs_for(course.pick(full=1000, fast=32), n_small)
-small = {}  # model -> (train error, valid error, relative gap), squared error per image
-print(f"{'model':<10}{'train':>9}{'valid':>9}{'valid / train - 1':>19}   ({n_small:,} training images)")
+small = {}  # model -> (train error, valid error, relative gap), MSE per pixel
+print(f"{'model':<10}{'train':>10}{'valid':>10}{'valid / train - 1':>19}   ({n_small:,} training "
+      "images; MSE per pixel)")
 for name, model_class in (("dense AE", DenseAutoencoder), ("tied AE", TiedAutoencoder)):
     torch.manual_seed(0)
     model = model_class(784, hidden=(128,), n_latent=32, input_mean=x_small.mean(dim=0))
     fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
         batch_size=batch_size, verbose=False)
-    train_err, valid_err = evaluate(model.cpu(), x_small)["loss"], evaluate(model, x_valid)["loss"]
+    train_err, valid_err = pixel_mse(model.cpu(), x_small), pixel_mse(model, x_valid)
     small[name] = train_err, valid_err, valid_err / train_err - 1
-    print(f"{name:<10}{train_err:>9.2f}{valid_err:>9.2f}{small[name][2]:>19.1%}")
+    print(f"{name:<10}{train_err:>10.5f}{valid_err:>10.5f}{small[name][2]:>19.1%}")
 (_, dense_small_valid, dense_small_gap), (_, tied_small_valid, tied_small_gap) = small.values()
 small_gap_names = {"dense AE": dense_small_gap, "tied AE": tied_small_gap}
 small_overfit = [name for name, gap in small_gap_names.items() if gap > overfit_at]
@@ -993,14 +1010,14 @@ for k in (2, 64):
     model = DenseAutoencoder(784, hidden=(128,), n_latent=k, input_mean=x_small.mean(dim=0))
     fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
         batch_size=batch_size, verbose=False)
-    valid_err = evaluate(model.cpu(), x_valid)["loss"]
-    small_k[k] = valid_err, valid_err / evaluate(model, x_small)["loss"] - 1
-small_k = dict(sorted(small_k.items()))  # k -> (valid error per image, relative gap), k = 2, 32, 64
+    valid_err = pixel_mse(model.cpu(), x_valid)
+    small_k[k] = valid_err, valid_err / pixel_mse(model, x_small) - 1
+small_k = dict(sorted(small_k.items()))  # k -> (valid MSE per pixel, relative gap), k = 2, 32, 64
 small_valid = [v for v, _ in small_k.values()]
 small_gaps = [gap for _, gap in small_k.values()]
-print(f"on {n_small:,} training images ({small_epochs} epochs; squared error per image):")
+print(f"on {n_small:,} training images ({small_epochs} epochs; MSE per pixel):")
 for k, (valid_err, gap) in small_k.items():
-    print(f"  k = {k:<3} valid {valid_err:7.2f}   gap {gap:+7.1%}")
+    print(f"  k = {k:<3} valid {valid_err:.5f}   gap {gap:+7.1%}")
 if max(small_gaps) <= overfit_at:
     gap_words = f"every gap is within the {overfit_at:.0%} cut: no overfitting to compare"
 elif all(a < b for a, b in pairwise(small_gaps)):
@@ -1232,7 +1249,7 @@ print(f"mean intensity: missed anomalies {bright_ood[missed].mean():.3f}, caught
       f"{bright_ood[~missed].mean():.3f}, normal test digits {bright_normal.mean():.3f}"
       if 0 < int(missed.sum()) < len(missed) else "no missed anomalies, or none caught")
 names = (digits.name, "anomaly")
-threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names)
+threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names, label="stacked AE")
 
 # %%
 # extra code – one test image per outcome at the validation threshold (the one with its outcome's
@@ -1304,7 +1321,7 @@ print(f"In this run: the same detector and threshold have precision {precisions[
 # %% tags=["nbval-ignore-output"]
 from course_utils.anomaly import threshold_view
 
-threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95)
+threshold_view(err_normal, err_ood, normal_x, ood_x, names=names, threshold=t95, label="stacked AE")
 
 # %% [markdown]
 # ### The hard case: a digit the model has never seen

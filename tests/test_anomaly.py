@@ -84,6 +84,13 @@ def test_figures_and_threshold_slider():
     fig = threshold_figure(normal, anomalous, IMAGES, 1 - IMAGES, threshold=0.08)
     c = flag_counts(normal, anomalous, 0.08)
     assert f"recall {c.recall:.3f}" in fig._suptitle.get_text()
+    roc_legend = [
+        t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()
+    ]
+    assert any(text.startswith("autoencoder") for text in roc_legend)
+    named = threshold_view(normal, anomalous, IMAGES, 1 - IMAGES, label="stacked AE").figure
+    assert any(t.get_text().startswith("stacked AE") for ax in named.axes if ax.get_legend()
+               for t in ax.get_legend().get_texts())  # fmt: skip
     view = threshold_view(normal, anomalous, IMAGES, 1 - IMAGES)
     assert view.controls["threshold"].continuous_update is False
     low = view.controls["threshold"].min
