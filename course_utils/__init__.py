@@ -32,8 +32,8 @@ module               what it holds                                     first use
 ``models``           linear, dense and tied autoencoders; ``mlp``      lesson 01
 ``toy_manifolds``    toy data: a tilted 3-D cloud, a noisy arc         lesson 01
 ``anomaly``          reconstruction-error scores, ROC/AUROC            lesson 02
-``verdicts``         is a difference real? margins, paired SE, AUROC   lesson 02
-``class_info``       class information in codes; choosing k          lesson 02
+``verdicts``         is a difference real? margins, SEs, their words   lesson 02
+``class_info``       class information in codes; choosing k            lesson 02
 ``conv``             conv and LSTM autoencoders, shape tables          lesson 03
 ``conv_probes``      receptive fields, checkerboard measures           lesson 03
 ``conv_filters``     shifted images, first-layer maps, dead channels   lesson 03

@@ -26,20 +26,26 @@ import torch
 from torch import Tensor, nn
 
 
-def _rows(x: Tensor, labels: Tensor, name: str) -> None:
+def _check_rows(x: Tensor, labels: Tensor, name: str) -> None:
+    """Raise a clear error unless x is (n, d) and labels is (n,) integer class numbers."""
     if x.dim() != 2 or labels.dim() != 1 or len(x) != len(labels):
         raise ValueError(
             f"{name} expects codes of shape (n, d) and labels of shape (n,), but received "
             f"{tuple(x.shape)} and {tuple(labels.shape)}. Flatten images first (x.flatten(1)) "
-            "and pass one label per row."
+            "and pass one label per row (the same slice, e.g. x[:n] with y[:n])."
+        )
+    if labels.is_floating_point() or labels.is_complex():
+        raise ValueError(
+            f"{name} expects integer class labels, but received {labels.dtype}. Pass the "
+            "dataset's labels as they are (e.g. data.train.y), or convert with labels.long()."
         )
 
 
 def nearest_neighbour_hits(ref_codes, ref_labels, query_codes, query_labels) -> Tensor:
     """(n_ref, d), (n_ref,), (n_query, d), (n_query,) -> (n_query,) hits: 1.0 where the query's
     nearest reference code has the query's class, else 0.0."""
-    _rows(ref_codes, ref_labels, "nearest_neighbour_hits (references)")
-    _rows(query_codes, query_labels, "nearest_neighbour_hits (queries)")
+    _check_rows(ref_codes, ref_labels, "nearest_neighbour_hits (references)")
+    _check_rows(query_codes, query_labels, "nearest_neighbour_hits (queries)")
     nearest = torch.cdist(query_codes, ref_codes).argmin(dim=1)  # (n_query,) index into ref
     return (ref_labels[nearest] == query_labels).float()
 
@@ -52,8 +58,8 @@ def linear_probe(train_x, train_y, valid_x, valid_y, checkpoints, n_classes: int
     checkpoints in a row do not beat it. Returns (probe, its number of steps). Seeded: the same
     inputs give the same probe.
     """
-    _rows(train_x, train_y, "linear_probe (training rows)")
-    _rows(valid_x, valid_y, "linear_probe (validation rows)")
+    _check_rows(train_x, train_y, "linear_probe (training rows)")
+    _check_rows(valid_x, valid_y, "linear_probe (validation rows)")
     checkpoints = list(checkpoints)
     if not checkpoints or checkpoints != sorted(set(checkpoints)) or checkpoints[0] < 1:
         raise ValueError(
@@ -81,7 +87,7 @@ def linear_probe(train_x, train_y, valid_x, valid_y, checkpoints, n_classes: int
 
 def hits_of_probe(probe: nn.Module, x: Tensor, labels: Tensor) -> Tensor:
     """(n, d) rows and their (n,) labels -> (n,) hits: 1.0 where the probe's top class is right."""
-    _rows(x, labels, "hits_of_probe")
+    _check_rows(x, labels, "hits_of_probe")
     with torch.no_grad():
         return (probe(x).argmax(dim=1) == labels).float()
 
@@ -120,6 +126,15 @@ def few_label_nn(
     labels (n_ref,); query_* likewise for the test images. Each of ``n_draws`` rounds picks
     ``n_labels`` references at random (``generator``) and scores both inputs on all queries.
     """
+    _check_rows(ref_codes, ref_labels, "few_label_nn (reference codes)")
+    _check_rows(ref_pixels, ref_labels, "few_label_nn (reference pixels)")
+    _check_rows(query_codes, query_labels, "few_label_nn (query codes)")
+    _check_rows(query_pixels, query_labels, "few_label_nn (query pixels)")
+    if len(query_labels) < 2:
+        raise ValueError(
+            f"few_label_nn needs at least 2 test images for a standard error, but received "
+            f"{len(query_labels)}. Pass all the test codes, e.g. codes[:n_query]."
+        )
     if not 1 <= n_labels <= len(ref_labels) or n_draws < 2:
         raise ValueError(
             f"few_label_nn expects 1 <= n_labels <= {len(ref_labels)} (the references) and "
@@ -147,10 +162,11 @@ def doubling_cuts(valid_errors: dict[int, float]) -> dict[int, float]:
     """{k: validation error} -> {k: share of the error one doubling of k removes}, measured from
     each k to the next k tried (a geometric mean when that step is several doublings, 2 -> 8)."""
     ks = sorted(valid_errors)
-    if len(ks) < 2 or ks[0] < 1 or any(valid_errors[k] <= 0 for k in ks):
+    if len(ks) < 2 or ks[0] < 1 or not all(0 < valid_errors[k] < math.inf for k in ks):
         raise ValueError(
-            f"doubling_cuts expects at least two code sizes >= 1 with errors > 0, but received "
-            f"{valid_errors}. Pass e.g. {{2: 0.031, 8: 0.019, 32: 0.011}}."
+            f"doubling_cuts expects at least two code sizes >= 1 with finite errors > 0, but "
+            f"received {valid_errors}. Retrain any run that diverged (nan or inf), then pass e.g. "
+            "{2: 0.031, 8: 0.019, 32: 0.011}."
         )
     return {a: 1 - (valid_errors[b] / valid_errors[a]) ** (1 / math.log2(b / a))
             for a, b in pairwise(ks)}  # fmt: skip

@@ -103,7 +103,7 @@ class LateFall(NamedTuple):
     @property
     def still_falling(self) -> bool | None:
         """True if the error fell by more than 1% over the late steps; None with one epoch."""
-        return None if self.late_steps == 0 else 1 - self.end / self.start > 0.01
+        return None if self.late_steps == 0 else (self.start - self.end) / abs(self.start) > 0.01
 
     def __str__(self) -> str:
         if self.late_steps == 0:
@@ -111,8 +111,9 @@ class LateFall(NamedTuple):
                     "epoch)")  # fmt: skip
         verdict = ("still falling by more than 1% (under-trained at this budget)"
                    if self.still_falling else "flat at the end (within 1%)")  # fmt: skip
-        return (f"validation error over the last {self.late_steps:,} of {self.total_steps:,} "
-                f"steps: {self.start:.2f} -> {self.end:.2f} ({self.end / self.start - 1:+.1%}): "
+        change = (self.end - self.start) / abs(self.start)
+        return (f"validation loss over the last {self.late_steps:,} of {self.total_steps:,} "
+                f"steps: {self.start:.4g} -> {self.end:.4g} ({change:+.1%}): "
                 f"{verdict}")  # fmt: skip
 
 
@@ -134,6 +135,16 @@ def late_fall(history, steps_per_epoch: int) -> LateFall:
         raise ValueError(
             "late_fall received a history with no validation losses. Pass x_valid to fit so that "
             "it scores the validation images after every epoch."
+        )
+    if not isinstance(steps_per_epoch, int) or steps_per_epoch < 1:
+        raise ValueError(
+            f"late_fall expects steps_per_epoch as a whole number >= 1, but received "
+            f"{steps_per_epoch!r}. Pass math.ceil(len(x_train) / batch_size)."
+        )
+    if not all(math.isfinite(v) and v > 0 for v in curve):
+        raise ValueError(
+            f"late_fall expects positive, finite validation losses, but received {curve}. A nan "
+            "or inf means the training diverged: lower the learning rate and train again."
         )
     total = len(curve) * steps_per_epoch
     if len(curve) < 2:

@@ -339,7 +339,8 @@ pca32 = PCA(32).fit(x_train.flatten(1))  # (N, 784)
 pca_mse = mse_per_pixel(pca32.reconstruct(x_test.flatten(1)), x_test.flatten(1)).item()
 print(f"{data.name}, 32 numbers per image, {steps_taken:,} steps ({course.mode} mode); test MSE per "
       f"pixel: PCA-32 {pca_mse:.5f}, stacked AE-32 {dense_mse:.5f} ({dense_mse / pca_mse:.0%} of PCA's)")
-print("centred AE-32:", late_fall(dense_history, steps_per_epoch))
+print("centred AE-32 (its training loss, squared error per image):",
+      late_fall(dense_history, steps_per_epoch))
 
 # %%
 from course_utils.plots import rows_figure

@@ -1530,10 +1530,10 @@ print(f"In this run: the initial rows' grain explains {grain_from_start['dense']
       f"{grain_from_start['tied']:.0%} (tied) of the trained rows' grain energy (median over rows).")
 
 # %% [markdown]
-# The slope and the share answer two different questions. The slope says how much of the start's
-# amplitude is still in the row. The share says how large that start is next to what training
-# added to it. A start that is all still there but small next to the change leaves a row made
-# mostly by training.
+# The slope and the share of the row's variation (the printed "makes up ... of the row's
+# variation") answer two different questions. The slope says how much of the start's amplitude is
+# still in the row. The share says how large that start is next to what training added to it. A
+# start that is all still there but small next to the change leaves a row made mostly by training.
 
 # %% [markdown]
 # ## O. Common mistakes

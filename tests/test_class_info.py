@@ -77,6 +77,10 @@ def test_elbow_k_takes_the_first_size_after_which_a_doubling_cuts_little():
     assert elbow_k({2: 1.0, 4: 0.5, 8: 0.45}, min_cut=0.05) is None
     with pytest.raises(ValueError, match="at least two code sizes"):
         doubling_cuts({2: 1.0})
+    with pytest.raises(ValueError, match="diverged"):  # a nan run is not skipped silently
+        elbow_k({2: 1.0, 4: float("nan"), 8: 0.45, 16: 0.44})
+    with pytest.raises(ValueError, match="finite errors > 0"):
+        doubling_cuts({2: 1.0, 4: 0.0})
 
 
 def test_linear_probe_leaves_the_callers_random_state_alone():
@@ -111,9 +115,31 @@ def test_few_label_nn_matches_a_direct_computation():
     assert result.se == pytest.approx(se, rel=1e-5)
     assert result.codes - result.pixels == pytest.approx(result.difference)
     assert result.codes > result.pixels  # the clean view wins
+    draws = torch.Generator().manual_seed(1)  # the codes' own standard error, from the same draws
+    code_hits = torch.stack(
+        [
+            nearest_neighbour_hits(ref[c], ref_y[c], query, query_y)
+            for c in (torch.randperm(len(ref_y), generator=draws)[:6] for _ in range(5))
+        ]
+    )
+    code_se = math.sqrt(code_hits.mean(1).var() / 5 + code_hits.mean(0).var() / len(query_y))
+    assert result.codes_se == pytest.approx(code_se, rel=1e-5)
 
 
 def test_few_label_nn_rejects_more_labels_than_references():
     x, y = _blobs(5, 0)
     with pytest.raises(ValueError, match="n_labels"):
         few_label_nn(x, x, y, x, x, y, n_labels=100)
+
+
+def test_few_label_nn_refuses_arrays_that_do_not_line_up():
+    x, y = _blobs(5, 0)  # 15 rows
+    longer = torch.cat([x, x])  # 30 rows: e.g. x_train.flatten(1) without [:n_ref]
+    with pytest.raises(ValueError, match=r"reference pixels.*\(30, 2\) and \(15,\)"):
+        few_label_nn(x, longer, y, x, x, y, n_labels=5)
+    with pytest.raises(ValueError, match="query codes"):
+        few_label_nn(x, x, y, longer, x, y, n_labels=5)
+    with pytest.raises(ValueError, match="at least 2 test images"):
+        few_label_nn(x, x, y, x[:1], x[:1], y[:1], n_labels=5)
+    with pytest.raises(ValueError, match="integer class labels"):
+        few_label_nn(x, x, y.float(), x, x, y, n_labels=5)

@@ -67,6 +67,20 @@ def test_plot_history_draws_train_and_valid():
     assert list(loss_ax.lines[1].get_ydata()) == [3.5, 2.5] and len(kl_ax.lines) == 1
 
 
+def test_log_history_axis_has_plain_labels_and_no_minor_ticks():
+    hist = History(
+        [{"epoch": e, "train_loss": 30.0 / e, "valid_loss": 28.0 / e} for e in (1, 2, 3)]
+    )
+    ax = history_figure(hist, logy=True).axes[0]
+    assert ax.get_yscale() == "log"
+    fig = ax.figure
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert labels and all("10^" not in t and "$" not in t for t in labels)  # plain numbers
+    assert "15" in labels or "20" in labels  # within one decade: 10, 15, 20, 30, ...
+    assert not ax.yaxis.get_minorticklocs().size
+
+
 def test_plot_codes_colours_classes_and_adds_thumbnails():
     codes, labels = torch.randn(50, 2), torch.arange(50) % 3
     fig = codes_figure(

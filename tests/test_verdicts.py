@@ -194,6 +194,17 @@ def test_late_fall_reads_what_fit_returns():
     assert result.end == pytest.approx(history["valid_loss"][-1]) and result.total_steps == 6
 
 
+def test_late_fall_prints_small_losses_with_their_digits_and_rejects_bad_ones():
+    per_pixel = late_fall({"valid_loss": [0.02, 0.013, 0.0128]}, steps_per_epoch=10)
+    assert "0.013 -> 0.0128" in str(per_pixel) and per_pixel.still_falling is True
+    with pytest.raises(ValueError, match="diverged"):
+        late_fall({"valid_loss": [1.0, float("nan")]}, steps_per_epoch=10)
+    with pytest.raises(ValueError, match="positive, finite"):
+        late_fall({"valid_loss": [0.0, 0.0]}, steps_per_epoch=10)
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        late_fall({"valid_loss": [2.0, 1.0]}, steps_per_epoch=0)
+
+
 def test_late_fall_explains_a_history_without_validation():
     with pytest.raises(ValueError, match="validation losses"):
         late_fall({"train_loss": [1.0, 0.5]}, steps_per_epoch=1)
@@ -212,5 +223,8 @@ def test_noise_band_figure_shades_mean_plus_minus_the_seed_noise_margin():
     assert (x0, x1) == pytest.approx((mean - margin, mean + margin))
     assert [t.get_text() for t in ax.get_yticklabels()] == ["PCA", "AE, 3 seeds"]
     assert not fig.axes[1].patches  # no band without seeds
+    dots = {tuple(line.get_ydata()): list(line.get_xdata()) for line in ax.lines
+            if line.get_marker() == "o"}  # fmt: skip
+    assert dots[(0.0,)] == [0.015] and dots[(1.0, 1.0, 1.0)] == errors  # one row per label
     with pytest.raises(ValueError, match="at least one row per panel"):
         noise_band_figure({"k = 2": {}})
