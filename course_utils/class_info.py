@@ -25,17 +25,19 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from course_utils.inputs import InputError
+
 
 def _check_rows(x: Tensor, labels: Tensor, name: str) -> None:
     """Raise a clear error unless x is (n, d) and labels is (n,) integer class numbers."""
     if x.dim() != 2 or labels.dim() != 1 or len(x) != len(labels):
-        raise ValueError(
+        raise InputError(
             f"{name} expects codes of shape (n, d) and labels of shape (n,), but received "
             f"{tuple(x.shape)} and {tuple(labels.shape)}. Flatten images first (x.flatten(1)) "
             "and pass one label per row (the same slice, e.g. x[:n] with y[:n])."
         )
     if labels.is_floating_point() or labels.is_complex():
-        raise ValueError(
+        raise InputError(
             f"{name} expects integer class labels, but received {labels.dtype}. Pass the "
             "dataset's labels as they are (e.g. data.train.y), or convert with labels.long()."
         )
@@ -50,25 +52,35 @@ def nearest_neighbour_hits(ref_codes, ref_labels, query_codes, query_labels) -> 
     return (ref_labels[nearest] == query_labels).float()
 
 
-def linear_probe(train_x, train_y, valid_x, valid_y, checkpoints, n_classes: int, lr=0.05):
+def linear_probe(
+    train_x, train_y, valid_x, valid_y, checkpoints, n_classes: int, lr=0.05, patience: int = 2,
+    curve: dict | None = None,
+):  # fmt: skip
     """Fit a linear layer + softmax on (n, d) rows with labels (n,), by full-batch Adam steps.
 
     At each step count in ``checkpoints`` (increasing, e.g. (50, 100, 200, ...)) the probe is
-    scored on the labelled validation rows; the best one is kept, and training stops once two
-    checkpoints in a row do not beat it. Returns (probe, its number of steps). Seeded: the same
-    inputs give the same probe.
+    scored on the labelled validation rows; the best one is kept (the earlier one on a tie), and
+    training stops once ``patience`` checkpoints in a row do not beat it. Returns (probe, its
+    number of steps). A dict passed as ``curve`` receives {step: validation accuracy} for every
+    checkpoint tried. Seeded: the same inputs give the same probe.
     """
     _check_rows(train_x, train_y, "linear_probe (training rows)")
     _check_rows(valid_x, valid_y, "linear_probe (validation rows)")
     checkpoints = list(checkpoints)
-    if not checkpoints or checkpoints != sorted(set(checkpoints)) or checkpoints[0] < 1:
-        raise ValueError(
-            f"linear_probe expects increasing positive step counts, but received {checkpoints}. "
-            "Pass e.g. (50, 100, 200, 400)."
+    if (
+        not checkpoints
+        or checkpoints != sorted(set(checkpoints))
+        or checkpoints[0] < 1
+        or patience < 1
+    ):
+        raise InputError(
+            f"linear_probe expects increasing positive step counts and patience >= 1, but "
+            f"received {checkpoints} and patience={patience}. Pass e.g. (50, 100, 200, 400)."
         )
     with torch.random.fork_rng(devices=[]):  # seeded here, the caller's random state untouched
         torch.manual_seed(0)
         probe = nn.Linear(train_x.shape[1], n_classes)  # (B, d) -> class scores (B, n_classes)
+    probe = probe.to(device=train_x.device, dtype=train_x.dtype)  # where the codes are
     optimizer = torch.optim.Adam(probe.parameters(), lr=lr)
     best_accuracy, best_step, best_probe = -1.0, checkpoints[0], None
     for step in range(1, checkpoints[-1] + 1):  # full-batch steps
@@ -78,10 +90,12 @@ def linear_probe(train_x, train_y, valid_x, valid_y, checkpoints, n_classes: int
         if step in checkpoints:
             with torch.no_grad():
                 accuracy = (probe(valid_x).argmax(dim=1) == valid_y).float().mean().item()
+            if curve is not None:
+                curve[step] = accuracy
             if accuracy > best_accuracy:
                 best_accuracy, best_step, best_probe = accuracy, step, copy.deepcopy(probe)
-            elif checkpoints.index(step) - checkpoints.index(best_step) >= 2:
-                break  # two checkpoints in a row below the best: more steps are not tried
+            elif checkpoints.index(step) - checkpoints.index(best_step) >= patience:
+                break  # `patience` checkpoints in a row not above the best: no more steps
     return best_probe, best_step
 
 
@@ -105,7 +119,8 @@ class FewLabelResult(NamedTuple):
 
 def _draws_se(per_draw: Tensor, per_image: Tensor) -> float:
     """Standard error of a mean over (draws, n) hits: the spread over the draws plus the
-    sampling of the n test images, sqrt(var(per_draw) / draws + var(per_image) / n)."""
+    sampling of the n test images, sqrt(var(per_draw) / draws + var(per_image) / n). Slightly
+    conservative: a draw-by-image interaction is counted in both terms."""
     return (per_draw.var() / len(per_draw) + per_image.var() / len(per_image)).sqrt().item()
 
 
@@ -131,12 +146,12 @@ def few_label_nn(
     _check_rows(query_codes, query_labels, "few_label_nn (query codes)")
     _check_rows(query_pixels, query_labels, "few_label_nn (query pixels)")
     if len(query_labels) < 2:
-        raise ValueError(
+        raise InputError(
             f"few_label_nn needs at least 2 test images for a standard error, but received "
             f"{len(query_labels)}. Pass all the test codes, e.g. codes[:n_query]."
         )
     if not 1 <= n_labels <= len(ref_labels) or n_draws < 2:
-        raise ValueError(
+        raise InputError(
             f"few_label_nn expects 1 <= n_labels <= {len(ref_labels)} (the references) and "
             f"n_draws >= 2, but received n_labels={n_labels}, n_draws={n_draws}. Pass e.g. "
             "n_labels=100, n_draws=10."
@@ -163,7 +178,7 @@ def doubling_cuts(valid_errors: dict[int, float]) -> dict[int, float]:
     each k to the next k tried (a geometric mean when that step is several doublings, 2 -> 8)."""
     ks = sorted(valid_errors)
     if len(ks) < 2 or ks[0] < 1 or not all(0 < valid_errors[k] < math.inf for k in ks):
-        raise ValueError(
+        raise InputError(
             f"doubling_cuts expects at least two code sizes >= 1 with finite errors > 0, but "
             f"received {valid_errors}. Retrain any run that diverged (nan or inf), then pass e.g. "
             "{2: 0.031, 8: 0.019, 32: 0.011}."

@@ -1790,17 +1790,9 @@ print(f"probe steps chosen on {n_valid:,} validation images (from {probe_checkpo
       f"{code_probe_steps}, pixels {pixel_probe_steps}; chosen at the largest count: "
       f"{' and '.join(at_end) if at_end else 'neither'}")
 if "codes" in at_end:  # is the code probe still rising there? Its validation accuracy per checkpoint
-    torch.manual_seed(0)  # linear_probe's recipe (course_utils.class_info), every checkpoint recorded
-    probe_again = nn.Linear(train_codes.shape[1], len(data.classes))
-    optimizer = torch.optim.Adam(probe_again.parameters(), lr=0.05)
-    curve = {}
-    for step in range(1, probe_checkpoints[-1] + 1):
-        optimizer.zero_grad()
-        nn.functional.cross_entropy(probe_again(train_codes), ref_y).backward()
-        optimizer.step()
-        if step in probe_checkpoints:
-            with torch.no_grad():
-                curve[step] = (probe_again(valid_codes).argmax(dim=1) == valid_y).float().mean().item()
+    curve = {}  # step -> validation accuracy, every checkpoint (no early stop)
+    linear_probe(train_codes, ref_y, valid_codes, valid_y, probe_checkpoints,
+                 n_classes=len(data.classes), patience=len(probe_checkpoints), curve=curve)
     last_two = list(curve.values())[-2:]
     print("code probe's validation accuracy per checkpoint: "
           + ", ".join(f"{s} {a:.1%}" for s, a in curve.items()))

@@ -57,6 +57,28 @@ def test_linear_probe_keeps_the_best_validation_checkpoint_not_the_last():
     assert steps == 1  # every later checkpoint scores worse on these labels: it stops early
 
 
+def test_linear_probe_stops_after_patience_checkpoints_without_a_gain():
+    (x, y), (xt, yt) = _blobs(40, 0), _blobs(20, 2)
+    y_wrong = (yt + 1) % 3  # rewards the untrained probe: every later checkpoint scores lower
+    checkpoints = (1, 50, 100, 150, 200)
+    for patience, tried in ((2, [1, 50, 100]), (1, [1, 50]), (5, list(checkpoints))):
+        curve = {}
+        _, steps = linear_probe(x, y, xt, y_wrong, checkpoints, n_classes=3, patience=patience,
+                                curve=curve)  # fmt: skip
+        assert steps == 1 and list(curve) == tried, (patience, curve)
+    curve = {}
+    _, steps = linear_probe(x, y, xt, yt, (5, 10, 20, 40), n_classes=3, patience=4, curve=curve)
+    assert curve[steps] == max(curve.values())  # the kept probe is the best on validation
+    assert steps == min(s for s, a in curve.items() if a == max(curve.values()))  # earliest tie
+
+
+def test_linear_probe_trains_where_the_codes_are_in_their_dtype():
+    (x, y), (xv, yv) = _blobs(10, 0), _blobs(5, 1)
+    probe, _ = linear_probe(x.double(), y, xv.double(), yv, (5, 10), n_classes=3)
+    assert probe.weight.dtype == torch.float64
+    assert hits_of_probe(probe, xv.double(), yv).dtype == torch.float32
+
+
 def test_linear_probe_rejects_unordered_checkpoints():
     x, y = _blobs(5, 0)
     with pytest.raises(ValueError, match="increasing positive step counts"):
