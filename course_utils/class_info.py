@@ -36,6 +36,12 @@ def _check_rows(x: Tensor, labels: Tensor, name: str) -> None:
             f"{tuple(x.shape)} and {tuple(labels.shape)}. Flatten images first (x.flatten(1)) "
             "and pass one label per row (the same slice, e.g. x[:n] with y[:n])."
         )
+    if not torch.isfinite(x).all():
+        raise InputError(
+            f"{name} expects finite codes, but {int((~torch.isfinite(x)).sum())} values are nan "
+            "or inf (a nan row would be every query's nearest neighbour). Check the model that "
+            "made them: a diverged training run gives nan codes."
+        )
     if labels.is_floating_point() or labels.is_complex():
         raise InputError(
             f"{name} expects integer class labels, but received {labels.dtype}. Pass the "
@@ -66,6 +72,11 @@ def linear_probe(
     """
     _check_rows(train_x, train_y, "linear_probe (training rows)")
     _check_rows(valid_x, valid_y, "linear_probe (validation rows)")
+    if len(valid_y) == 0:
+        raise InputError(
+            "linear_probe received no validation rows, so it cannot choose its number of steps. "
+            "Pass some labelled validation codes, e.g. predict(model, x_valid[:2000], fn=encode)."
+        )
     checkpoints = list(checkpoints)
     if (
         not checkpoints
@@ -190,4 +201,9 @@ def doubling_cuts(valid_errors: dict[int, float]) -> dict[int, float]:
 def elbow_k(valid_errors: dict[int, float], min_cut: float = 0.15) -> int | None:
     """The smallest k after which doubling k cuts the validation error by less than ``min_cut``;
     None when every step tried still cuts more (then try wider codes)."""
+    if not 0 < min_cut < 1:
+        raise InputError(
+            f"elbow_k expects min_cut as a fraction between 0 and 1, but received {min_cut}. "
+            "Pass e.g. min_cut=0.15 for 15%."
+        )
     return min((k for k, cut in doubling_cuts(valid_errors).items() if cut < min_cut), default=None)

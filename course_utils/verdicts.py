@@ -28,6 +28,7 @@ on simulated runs.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -35,6 +36,7 @@ import torch
 from torch import Tensor
 
 from course_utils.anomaly import auroc, auroc_difference_se
+from course_utils.inputs import InputError
 from course_utils.plots import NotebookFigure
 
 
@@ -79,13 +81,13 @@ def margin_word(
         except (TypeError, ValueError, RuntimeError):
             numbers[name] = math.nan
         if math.isnan(numbers[name]):
-            raise ValueError(
+            raise InputError(
                 f"margin_word expects {name} as a number, but received {value!r}. Pass plain "
                 "numbers, e.g. margin_word(test_mse_a, test_mse_b, noise_margin)."
             )
     a, b, margin = numbers["a"], numbers["b"], numbers["margin"]
     if margin < 0:
-        raise ValueError(
+        raise InputError(
             f"margin_word expects a margin >= 0, but received {margin}. Pass the half-width of the "
             "interval, e.g. seed_noise_margin(errors)."
         )
@@ -127,25 +129,26 @@ def late_fall(history, steps_per_epoch: int) -> LateFall:
     try:
         curve = [float(v) for v in history["valid_loss"]]  # one value per epoch
     except (KeyError, TypeError) as error:
-        raise ValueError(
+        raise InputError(
             f"late_fall expects a training history with validation losses, but received "
             f"{type(history).__name__} ({error}). Train with fit(model, x_train, x_valid, ...)."
         ) from None
     if not curve:
-        raise ValueError(
+        raise InputError(
             "late_fall received a history with no validation losses. Pass x_valid to fit so that "
             "it scores the validation images after every epoch."
         )
-    if not isinstance(steps_per_epoch, int) or steps_per_epoch < 1:
-        raise ValueError(
+    if not isinstance(steps_per_epoch, numbers.Integral) or steps_per_epoch < 1:
+        raise InputError(
             f"late_fall expects steps_per_epoch as a whole number >= 1, but received "
             f"{steps_per_epoch!r}. Pass math.ceil(len(x_train) / batch_size)."
         )
     if not all(math.isfinite(v) and v > 0 for v in curve):
-        raise ValueError(
+        raise InputError(
             f"late_fall expects positive, finite validation losses, but received {curve}. A nan "
             "or inf means the training diverged: lower the learning rate and train again."
         )
+    steps_per_epoch = int(steps_per_epoch)
     total = len(curve) * steps_per_epoch
     if len(curve) < 2:
         return LateFall(curve[0], curve[0], 0, total)
@@ -161,7 +164,7 @@ def t_quantile(p: float, df: int) -> float:
     t_quantile(0.975, 2) = 4.303, the factor behind the noise margin of 3 seeds.
     """
     if not 0.5 < p < 1 or df < 1:
-        raise ValueError(
+        raise InputError(
             f"t_quantile expects 0.5 < p < 1 and df >= 1, but received p={p}, df={df}. "
             "Pass e.g. p=0.975 and df=n-1 for n runs."
         )
@@ -185,7 +188,7 @@ def _seed_spread(errors, caller: str) -> tuple[int, float]:
     """errors: (n,) seed errors, n >= 2 -> (n, s), s their sample standard deviation (n - 1)."""
     values = [float(e) for e in errors]
     if len(values) < 2:
-        raise ValueError(
+        raise InputError(
             f"{caller} needs the errors of at least 2 seeds, but received {len(values)}. "
             "Train the model with one more seed and pass all the errors."
         )
@@ -218,7 +221,7 @@ def seed_mean_margin(errors) -> float:
 def _hits(hits: Tensor, name: str) -> Tensor:
     hits = torch.as_tensor(hits, dtype=torch.float64).detach().cpu()
     if hits.dim() != 1 or len(hits) < 2:
-        raise ValueError(
+        raise InputError(
             f"{name} must be a 1-D tensor of per-query hits (1 right, 0 wrong) with at least 2 "
             f"queries, but received shape {tuple(hits.shape)}. Pass one value per query."
         )
@@ -234,7 +237,7 @@ def paired_se(hits_a, hits_b) -> float:
     """
     a, b = _hits(hits_a, "hits_a"), _hits(hits_b, "hits_b")
     if a.shape != b.shape:
-        raise ValueError(
+        raise InputError(
             f"paired_se expects both methods scored on the same queries, but received "
             f"{len(a)} and {len(b)} hits. Score the same queries with both methods."
         )
@@ -308,7 +311,7 @@ def noise_band_figure(panels: dict, title: str = "", xlabel: str = "test MSE per
     panel (missing rows last) so that a colour means the same model throughout.
     """
     if not panels or not all(isinstance(rows, dict) and rows for rows in panels.values()):
-        raise ValueError(
+        raise InputError(
             f"noise_band_figure expects {{panel title: {{row label: errors}}}} with at least one "
             f"row per panel, but received {panels!r}. Pass e.g. {{'k = 32': {{'PCA': 0.015, "
             "'AE, 3 seeds': [0.0104, 0.0105, 0.0103]}}}}."

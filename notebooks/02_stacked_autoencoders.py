@@ -362,11 +362,12 @@ rows_figure({"original": show,
 # 5 standard deviations ($t_{0.975,2}\sqrt{1 + 1/3} \approx 4.97$; the lab derives it). A
 # difference counts as real only when it is larger: the verdicts then say **clearly** below or
 # above (`margin_word`), else "within the noise margin". Other verdicts at $k = 32$, the raw-pixel
-# one in this cell first, borrow this margin, assuming their seed noise is no larger. It is one of
-# the lesson's two yardsticks: a change of **seed** moves a trained model's error; a change of
-# **test images** moves a rate or an AUROC measured on them (from section 3 on: a difference then
-# counts beyond two standard errors, which cover the test images, not the seed). Lab B derives
-# both.
+# one in this cell first, borrow this margin, assuming their seed noise is no larger. For the 3
+# seeds' mean against PCA, which has no seed noise, it is cautious: lab B derives the narrower
+# margin of a mean. It is one of the lesson's two yardsticks: a change of **seed** moves a trained
+# model's error; a change of **test images** moves a rate or an AUROC measured on them (from
+# section 3 on: a difference then counts beyond two standard errors, which cover the test images,
+# not the seed). Lab B derives both.
 
 # %%
 import statistics

@@ -146,6 +146,27 @@ def test_few_label_nn_matches_a_direct_computation():
     )
     code_se = math.sqrt(code_hits.mean(1).var() / 5 + code_hits.mean(0).var() / len(query_y))
     assert result.codes_se == pytest.approx(code_se, rel=1e-5)
+    pixel_hits = code_hits - gaps  # code hit minus (code hit minus pixel hit)
+    pixel_se = math.sqrt(pixel_hits.mean(1).var() / 5 + pixel_hits.mean(0).var() / len(query_y))
+    assert result.pixels_se == pytest.approx(pixel_se, rel=1e-5)
+
+
+def test_nan_codes_are_refused_not_scored():
+    x, y = _blobs(5, 0)
+    broken = x.clone()
+    broken[3, 0] = float("nan")  # one diverged row would be every query's nearest neighbour
+    with pytest.raises(ValueError, match="finite codes"):
+        nearest_neighbour_hits(broken, y, x, y)
+    with pytest.raises(ValueError, match="finite codes"):
+        linear_probe(broken, y, x, y, checkpoints=(1, 2), n_classes=3)
+    with pytest.raises(ValueError, match="no validation rows"):
+        linear_probe(x, y, x[:0], y[:0], checkpoints=(1, 2), n_classes=3)
+    with pytest.raises(ValueError, match="patience >= 1"):
+        linear_probe(x, y, x, y, checkpoints=(1, 2), n_classes=3, patience=0)
+    with pytest.raises(ValueError, match="increasing positive"):
+        linear_probe(x, y, x, y, checkpoints=(0, 2), n_classes=3)
+    with pytest.raises(ValueError, match="fraction between 0 and 1"):
+        elbow_k({2: 1.0, 4: 0.5}, min_cut=15)
 
 
 def test_few_label_nn_rejects_more_labels_than_references():

@@ -183,6 +183,12 @@ def test_late_fall_compares_the_last_epoch_with_the_one_at_80_percent():
     assert one.still_falling is None and "cannot be measured" in str(one)
 
 
+def test_late_fall_starts_at_80_percent_not_at_the_epoch_before_the_last():
+    curve = [float(20 - e) for e in range(12)]  # 12 epochs: index round(0.8 * 11) = 9 -> 11.0
+    result = late_fall({"valid_loss": curve}, steps_per_epoch=np.int64(5))  # numpy ints accepted
+    assert (result.start, result.late_steps, result.total_steps) == (11.0, 10, 60)
+
+
 def test_late_fall_reads_what_fit_returns():
     torch.manual_seed(0)
     model = torch.nn.Sequential(
