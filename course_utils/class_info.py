@@ -72,6 +72,11 @@ def linear_probe(
     """
     _check_rows(train_x, train_y, "linear_probe (training rows)")
     _check_rows(valid_x, valid_y, "linear_probe (validation rows)")
+    if len(train_y) == 0:
+        raise InputError(
+            "linear_probe received no training rows, so there is nothing to fit. Pass the "
+            "labelled training codes, e.g. predict(model, x_train[:n_ref], fn=encode)."
+        )
     if len(valid_y) == 0:
         raise InputError(
             "linear_probe received no validation rows, so it cannot choose its number of steps. "

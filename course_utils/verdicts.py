@@ -74,18 +74,18 @@ def margin_word(
     Returns ``lower`` if a < b - margin, ``higher`` if a > b + margin, else ``tie``; e.g.
     margin_word(0.0104, 0.0152, 0.0002) = "clearly below".
     """
-    numbers = {}
+    given = {}
     for name, value in {"a": a, "b": b, "margin": margin}.items():
         try:
-            numbers[name] = float(value)  # a float, an int, a numpy or a one-element torch number
+            given[name] = float(value)  # a float, an int, a numpy or a one-element torch number
         except (TypeError, ValueError, RuntimeError):
-            numbers[name] = math.nan
-        if math.isnan(numbers[name]):
+            given[name] = math.nan
+        if math.isnan(given[name]):
             raise InputError(
                 f"margin_word expects {name} as a number, but received {value!r}. Pass plain "
                 "numbers, e.g. margin_word(test_mse_a, test_mse_b, noise_margin)."
             )
-    a, b, margin = numbers["a"], numbers["b"], numbers["margin"]
+    a, b, margin = given["a"], given["b"], given["margin"]
     if margin < 0:
         raise InputError(
             f"margin_word expects a margin >= 0, but received {margin}. Pass the half-width of the "

@@ -328,7 +328,7 @@ print(f"In this run: centring left {centred_dead[0]} dead encoder units against 
 #
 # We report the mean squared error **per pixel** on the test images, with PCA-32 fitted on the same
 # training images. The cell also checks whether the validation error still falls at the end
-# (`late_fall`: from the epoch nearest 80% of the steps to the last); if so, comparisons hold at
+# (`late_fall`: the last epochs, from about 80% of the training on); if so, comparisons hold at
 # this budget only. Expect the autoencoder below PCA, which reconstructs on a flat subspace.
 
 # %%
@@ -339,7 +339,7 @@ pca32 = PCA(32).fit(x_train.flatten(1))  # (N, 784)
 pca_mse = mse_per_pixel(pca32.reconstruct(x_test.flatten(1)), x_test.flatten(1)).item()
 print(f"{data.name}, 32 numbers per image, {steps_taken:,} steps ({course.mode} mode); test MSE per "
       f"pixel: PCA-32 {pca_mse:.5f}, stacked AE-32 {dense_mse:.5f} ({dense_mse / pca_mse:.0%} of PCA's)")
-print("centred AE-32 (its training loss, squared error per image):",
+print("centred AE-32 (validation loss = squared error per image):",
       late_fall(dense_history, steps_per_epoch))
 
 # %%
