@@ -242,7 +242,7 @@ display(images_figure(own_scale.view(-1, 1, 28, 28), ncols=6, vmin=-1, vmax=1, s
                       titles=[f"{'dead' if dead_mask[j] else 'live'}  {on_mean[j]:+.1f}"
                               for j in shown],
                       title="raw-pixel model: each unit's row of W1 minus its start, on its own "
-                            "scale\n(mid-grey = no change, dark = down); above: w_j . (mean "
+                            "scale\n(mid-grey = no change, dark = down, light = up); above: w_j . (mean "
                             "image) + b_j"))
 lit = x_train.mean(dim=0).flatten() > 0.2  # (784,) pixels the mean image lights up
 if dead_mask.any():
@@ -270,7 +270,7 @@ if dead_mask.any():
 # every weight on a lit pixel by about the learning rate, whatever the size of its gradient. A
 # weight whose pixel is dark in a whole batch gets no gradient from it, so a weight on a rarely
 # lit pixel moves seldom before its unit dies. The last printed line checks whether the weights
-# that barely moved (the grey edges of the figure) sit on less often lit pixels.
+# that barely moved (mid-grey in the figure) sit on less often lit pixels.
 # Lab A runs the first 100 steps under other optimizers and learning rates. Decoder units read
 # the code, which keeps changing, so they can come back, even those dead at initialisation (the
 # decoder's numbers above). Other common remedies, not tested here: a leaky ReLU (never exactly
@@ -363,8 +363,8 @@ rows_figure({"original": show,
 # difference counts as real only when it is larger: the verdicts then say **clearly** below or
 # above (`margin_word`), else "within the noise margin". Other verdicts at $k = 32$, the raw-pixel
 # one in this cell first, borrow this margin, assuming their seed noise is no larger. For the 3
-# seeds' mean against PCA, which has no seed noise, it is cautious: lab B derives the narrower
-# margin of a mean. It is one of the lesson's two yardsticks: a change of **seed** moves a trained
+# seeds' mean against PCA, which has no seed noise, it is cautious (a mean has a narrower
+# margin). It is one of the lesson's two yardsticks: a change of **seed** moves a trained
 # model's error; a change of **test images** moves a rate or an AUROC measured on them (from
 # section 3 on: a difference then counts beyond two standard errors, which cover the test images,
 # not the seed). Lab B derives both.
@@ -439,7 +439,7 @@ for k, (shallow, deeper, margin) in depth_rows.items():
     print(f"{k:>4}{shallow:>11.5f}{deeper:>9.5f}{deeper / shallow - 1:>+9.1%}{margin:>9.5f}   "
           f"{margin_word(deeper, shallow, margin)} the shallower")
 deep_late = late_fall(deep_history, steps_per_epoch)  # its slope at the end, at k = 32
-print("deeper stack, k = 32:", deep_late)
+print("deeper stack, k = 32 (per image):", deep_late)
 
 # %%
 # extra code – section 1 in one picture: every test error above, with the shallow stack's noise band
@@ -632,7 +632,7 @@ elif tied_mse > seed_mean:
     print("In this run: the tied AE is worse than the dense AE by more than the seed noise.")
 else:
     print("In this run: the tied AE is better than the dense AE by more than the seed noise.")
-print("tied AE:", late_fall(tied_history, steps_per_epoch))  # its own slope at the end
+print("tied AE (per image):", late_fall(tied_history, steps_per_epoch))  # its slope at the end
 
 # %% [markdown]
 # ### Does tying regularise here?
@@ -767,7 +767,7 @@ codes_figure(codes_2d[:3000], data.test.y[:3000], data.classes, images=x_test[:3
 # test** measures it: for each test image, find the training image whose
 # code is nearest (in all 32 dimensions) and check whether it has the same class. The labels only score the codes.
 # Codes and pixels are scored on the same test images, so their difference comes with a **paired
-# standard error** (`compare_rates`; lab B derives it): a difference counts when it is over two of
+# standard error** (`compare_rates`): a difference counts when it is over two of
 # them.
 #
 # **Predict:** will the 32-number codes beat the 784 raw pixels at this test, tie, or lose?
@@ -901,8 +901,9 @@ images_figure(line_images, ncols=8, size=0.9,
 # from their own codes and asks nothing of the points in between, so nothing guarantees that the
 # middle images look like real ones, and the midpoint of two codes
 # need not be the code of any image. An ordinary autoencoder gives no rule for choosing codes that
-# decode to plausible new images; the **variational** autoencoder of lesson 06 adds one. Lab G
-# decodes a whole grid of codes.
+# decode to plausible new images; the **variational** autoencoder of lesson 06 adds one. The
+# strip answers the prediction: judge its middle images yourself, since no number here scores
+# them. Lab G decodes a whole grid of codes.
 
 # %% [markdown]
 # ## 4. How wide should the bottleneck be?
@@ -1449,7 +1450,8 @@ print(f"In this run: {verdict}; on a new class of the same kind (number 4) it is
 #   doubles the steps).
 # - Tied weights use each encoder matrix (one `nn.Parameter` per layer) twice, with no copy: about
 #   half the parameters. The transpose is the best linear decoder only for special encoders, such
-#   as PCA's; tying can regularise only an overfit.
+#   as PCA's; as a regulariser, tying has something to cure only where a model overfits
+#   (section 2 measures the gaps).
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels. The decoder turns any code into an image, but
 #   nothing makes codes between real ones decode to plausible images (lesson 06 adds a rule).

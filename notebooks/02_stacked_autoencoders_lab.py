@@ -1816,7 +1816,8 @@ for k in (2, 8, 64):
         batch_size=batch_size, verbose=False)
     train_err, valid_err = evaluate(model.cpu(), x_small)["loss"], evaluate(model, x_valid)["loss"]
     small_sweep[k] = train_err, valid_err, valid_err / train_err - 1
-print(f"{'k':>3}{'weights':>10}{'train':>9}{'valid':>9}{'gap':>9}   ({n_small:,} training images)")
+print(f"{'k':>3}{'weights':>10}{'train':>9}{'valid':>9}{'gap':>9}   ({n_small:,} training images; "
+      "squared error per image, the lesson's MSE per pixel x 784)")
 for k in sorted(small_sweep):
     weights = count_parameters(DenseAutoencoder(784, hidden=(128,), n_latent=k))
     print(f"{k:>3}{weights:>10,}" + "".join(f"{v:>9.2f}" for v in small_sweep[k][:2])
