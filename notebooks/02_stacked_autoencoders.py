@@ -729,7 +729,7 @@ untrained = untrained_raw.encoder[0].weight  # (128, 784): seed 0's start, kept 
 display(images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense.encoder[0].weight),
                                  rows_as_images(tied.encoder[0].weight)]),
                       ncols=12, titles=["untrained"] + [""] * 11 + ["dense AE"] + [""] * 11
-                      + ["tied AE"] + [""] * 11,
+                      + ["tied AE"] + [""] * 11, titles_size=11, size=1.2,
                       title="first-layer filters: rows of W1 (top: untrained, middle: dense AE, "
                             "bottom: tied AE)"))
 

@@ -247,7 +247,9 @@ torch.manual_seed(0)
 model = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=x_small.mean(dim=0))
 fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
     batch_size=batch_size, verbose=False)
-train_err, valid_err = evaluate(model.cpu(), x_small)["loss"], evaluate(model, x_valid)["loss"]
+model = model.cpu()
+train_err = mse_per_pixel(predict(model, x_small), x_small).item()  # MSE per pixel, as section 2
+valid_err = mse_per_pixel(predict(model, x_valid), x_valid).item()
 small = {"dense AE": (train_err, valid_err, valid_err / train_err - 1)}  # as section 2's table
 print(f"test MSE per pixel: raw pixels {raw_mse:.5f}, centred {dense_mse:.5f} (seeds 0, 1, 2: "
       + ", ".join(f"{m:.5f}" for m in seed_mses) + f"), PCA-32 {pca_mse:.5f}, tied "
@@ -1814,13 +1816,15 @@ for k in (2, 8, 64):
     model = DenseAutoencoder(784, hidden=(128,), n_latent=k, input_mean=x_small.mean(dim=0))
     fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
         batch_size=batch_size, verbose=False)
-    train_err, valid_err = evaluate(model.cpu(), x_small)["loss"], evaluate(model, x_valid)["loss"]
+    model = model.cpu()
+    train_err = mse_per_pixel(predict(model, x_small), x_small).item()
+    valid_err = mse_per_pixel(predict(model, x_valid), x_valid).item()
     small_sweep[k] = train_err, valid_err, valid_err / train_err - 1
-print(f"{'k':>3}{'weights':>10}{'train':>9}{'valid':>9}{'gap':>9}   ({n_small:,} training images; "
-      "squared error per image, the lesson's MSE per pixel x 784)")
+print(f"{'k':>3}{'weights':>10}{'train':>10}{'valid':>10}{'gap':>9}   ({n_small:,} training images; "
+      "MSE per pixel)")
 for k in sorted(small_sweep):
     weights = count_parameters(DenseAutoencoder(784, hidden=(128,), n_latent=k))
-    print(f"{k:>3}{weights:>10,}" + "".join(f"{v:>9.2f}" for v in small_sweep[k][:2])
+    print(f"{k:>3}{weights:>10,}" + "".join(f"{v:>10.5f}" for v in small_sweep[k][:2])
           + f"{small_sweep[k][2]:>+9.1%}")
 small_gaps = [small_sweep[k][2] for k in sorted(small_sweep)]
 overfit_at = 0.05  # the lesson's cut (section 2): a gap over 5% is overfitting
