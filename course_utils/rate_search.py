@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from course_utils.anomaly import mse_per_pixel_per_image
 from course_utils.schedules import CosineDecay
 from course_utils.train import Callback, History, evaluate, fit
+from course_utils.verdicts import margin_word
 
 Z_NOISE = 2.0  # |z| at or below this: within the noise
 
@@ -106,7 +107,7 @@ def z_word(
     if not isinstance(z, (int, float)) or math.isnan(z):
         raise ValueError(f"z_word expects a z as a number (paired_z's result), got {z!r}: pass "
                          "e.g. z_word(paired_z(err_a, err_b)).")  # fmt: skip
-    return higher if z > Z_NOISE else lower if z < -Z_NOISE else tie
+    return margin_word(z, 0.0, Z_NOISE, lower=lower, higher=higher, tie=tie)  # lesson 02's rule
 
 
 def search_rates(
