@@ -140,11 +140,9 @@ hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (78
 
 # %% [markdown]
 # **Training budget.** We fix the number of optimizer **steps** (mini-batches), not epochs. The loss
-# is the squared error **per image** (summed over 784 pixels); `fit` records one row of history per
-# epoch. Why not binary cross-entropy (BCE, `bce_per_image`) behind the sigmoid? We compare the
-# models with PCA by squared error, and train on the loss we report. BCE's advantage, a gradient
-# with respect to the logit of simply $\hat x - x$ where squared error's shrinks as the sigmoid
-# saturates, is checked in lesson 01; which loss trains these models better is not measured here.
+# is the squared error **per image** (summed over 784 pixels): we train on the error by which we
+# compare with PCA (lesson 01 sets it beside binary cross-entropy). `fit` records one row of
+# history per epoch.
 
 # %%
 import math
@@ -193,9 +191,9 @@ fig
 # ### Are all the hidden units in use? Centring the inputs
 #
 # A hidden unit $j$ computes $\mathrm{relu}(w_j \cdot x + b_j)$. If $w_j \cdot x + b_j < 0$ for
-# **every** image, it outputs 0 and passes no gradient to its weights. In the first layer, whose
-# inputs never change, only Adam's leftover momentum still moves its weights, briefly: a **dead
-# unit** rarely comes back (lab A counts returns). `dead_units(model, x)` returns, for each ReLU
+# **every** image, it outputs 0 and passes no gradient to its weights: a **dead unit**. In the
+# first layer, whose inputs never change, it rarely comes back (lab A counts returns; only Adam's
+# leftover momentum still moves its weights, briefly). `dead_units(model, x)` returns, for each ReLU
 # layer, the units that output 0 on all images `x`.
 #
 # **Predict:** with raw pixels in, how many of the encoder's 128 hidden units will be dead after
@@ -215,6 +213,11 @@ def dead_count(model, x=x_test) -> tuple[int, int]:
     return int(encoder_mask.sum()), int(decoder_mask.sum())
 
 
+def pixel_mse(model, x=x_test) -> float:
+    """MSE per pixel of the model's reconstructions of x (N, 1, 28, 28): every table's unit."""
+    return mse_per_pixel(predict(model, x), x).item()
+
+
 raw_dead = dead_count(dense)
 raw_dead_train = dead_count(dense, x_train)  # a forward pass only: cheap
 with torch.no_grad():
@@ -223,58 +226,18 @@ print(f"dead hidden units (encoder, decoder; of 128 each): on all {len(x_test):,
       f"{raw_dead} (encoder by hand, units of h that are 0 for every image: "
       f"{int((h == 0).all(dim=0).sum())}); on all {len(x_train):,} training images {raw_dead_train}")
 torch.manual_seed(0)  # the same initial weights again, untrained
-untrained_raw = DenseAutoencoder(784, hidden=(128,), n_latent=32)  # kept for the figure below
+untrained_raw = DenseAutoencoder(784, hidden=(128,), n_latent=32)  # kept for section 2's figure
 print(f"dead at initialisation (encoder, decoder; same seed, untrained): {dead_count(untrained_raw)}")
-dead_mask = dead_units(dense, x_test)[0]  # (128,) True = dead encoder unit
-with torch.no_grad():
-    on_mean = dense.encoder[0](x_train.mean(dim=0).flatten()[None])[0]  # (128,) w_j . mean image + b_j
-
-# %%
-# extra code – the first six live and six dead encoder units: how training changed their rows of W1
-from IPython.display import display
-
-from course_utils.plots import images_figure
-
-shown = torch.cat([(~dead_mask).nonzero()[:6, 0], dead_mask.nonzero()[:6, 0]])  # unit numbers
-change = (dense.encoder[0].weight - untrained_raw.encoder[0].weight).detach()  # (128, 784)
-own_scale = change[shown] / change[shown].abs().amax(dim=1, keepdim=True)  # each row in [-1, 1]
-display(images_figure(own_scale.view(-1, 1, 28, 28), ncols=6, vmin=-1, vmax=1, size=1.3,
-                      titles=[f"{'dead' if dead_mask[j] else 'live'}  {on_mean[j]:+.1f}"
-                              for j in shown],
-                      title="raw-pixel model: each unit's row of W1 minus its start, on its own "
-                            "scale\n(mid-grey = no change, dark = down, light = up); above: w_j . (mean "
-                            "image) + b_j"))
-lit = x_train.mean(dim=0).flatten() > 0.2  # (784,) pixels the mean image lights up
-if dead_mask.any():
-    with torch.no_grad():
-        start_on_mean = untrained_raw.encoder[0](x_train.mean(dim=0).flatten()[None])[0]  # (128,)
-    print(f"the dead units: a weight on a lit pixel (mean image > 0.2) moved by "
-          f"{change[dead_mask][:, lit].mean():+.4f} on average (the weights' initial spread: "
-          f"{untrained_raw.encoder[0].weight.std():.4f}); w_j . (mean image) + b_j went from "
-          f"{start_on_mean[dead_mask].mean():+.2f} to {on_mean[dead_mask].mean():+.2f}.")
-    lit_share = (x_train.flatten(1) > 0).float().mean(dim=0)  # (784,) images that light each pixel
-    moves = change[dead_mask].abs()  # (n_dead, 784)
-    still = moves < 0.2 * moves.amax(dim=1, keepdim=True)  # weights that moved under 1/5 of the most
-    shares = lit_share.expand_as(moves)[still].mean(), lit_share.expand_as(moves)[~still].mean()
-    print(f"their weights that barely moved (under a fifth of their row's largest move) sit on "
-          f"pixels lit (> 0) in {shares[0]:.0%} of the training images on average, the others in "
-          f"{shares[1]:.0%}: in this run they sit on {'less' if shares[0] < shares[1] else 'more'} "
-          "often lit pixels.")
 
 # %% [markdown]
-# Why can so many units die? Every pixel value is at least 0, and most images are bright in the
-# middle of the frame. A unit's weights need not turn negative for it to die: if its weights on the
-# lit pixels all move down a little **together**, hundreds of small changes add up, and
-# $w_j \cdot x + b_j$ falls below 0 on every image at once (the printed line sets each weight's
-# move beside the weights' initial spread). Adam makes such moves likely: its first steps move
-# every weight on a lit pixel by about the learning rate, whatever the size of its gradient. A
-# weight whose pixel is dark in a whole batch gets no gradient from it, so a weight on a rarely
-# lit pixel moves seldom before its unit dies. The last printed line checks whether the weights
-# that barely moved (mid-grey in the figure) sit on less often lit pixels.
-# Lab A runs the first 100 steps under other optimizers and learning rates. Decoder units read
-# the code, which keeps changing, so they can come back, even those dead at initialisation (the
-# decoder's numbers above). Other common remedies, not tested here: a leaky ReLU (never exactly
-# 0), another initialisation.
+# Why can so many units die? Every pixel value is at least 0, and most images light the middle of
+# the frame. If a unit's weights on the lit pixels all move down a little **together**, hundreds of
+# small changes add up, and $w_j \cdot x + b_j$ falls below 0 on every image at once. Adam makes
+# such moves likely: its first steps move every weight on a lit pixel by about the learning rate,
+# whatever the size of its gradient. Lab A draws how the dead units' weights moved and reruns the
+# first 100 steps with other optimizers. Decoder units read the code, which keeps changing, so they
+# can come back (the decoder's numbers above). Other common remedies, not tested here: a leaky ReLU
+# (never exactly 0), another initialisation.
 
 # %% [markdown]
 # One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
@@ -289,6 +252,8 @@ if dead_mask.any():
 
 # %%
 # extra code – the mean training image: the region most images light up, which centring subtracts
+from course_utils.plots import images_figure
+
 images_figure(x_train.mean(dim=0)[None], ncols=1, size=2.4, titles=["mean training image"],
               titles_size=10)
 
@@ -309,17 +274,14 @@ dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device),
                     epochs=epochs, lr=2e-3, batch_size=batch_size, verbose=False)
 dense = dense.cpu()
 centred_dead = dead_count(dense)
-raw_mse = mse_per_pixel(predict(raw_dense, x_test), x_test).item()
-dense_mse = mse_per_pixel(predict(dense, x_test), x_test).item()
+raw_mse, dense_mse = pixel_mse(raw_dense), pixel_mse(dense)
 print(f"{'model':<22}{'dead (encoder)':>16}{'dead (decoder)':>16}{'test MSE per pixel':>20}")
 for name, dead, mse in (("raw pixels", raw_dead, raw_mse), ("centred", centred_dead, dense_mse)):
     print(f"{name:<22}{dead[0]:>12} of 128{dead[1]:>12} of 128{mse:>20.5f}")
-print(f"In this run: centring left {centred_dead[0]} dead encoder units against {raw_dead[0]} with "
-      f"raw pixels and changed the test error by {dense_mse / raw_mse - 1:+.1%}.")
+print(f"In this run: centring changed the test error by {dense_mse / raw_mse - 1:+.1%}.")
 
 # %% [markdown]
-# With raw pixels, one step can lower a unit's input on every image at once; after centring, only
-# the bias can. A dead unit triggers no warning and the loss still falls: only a count shows it.
+# A dead unit triggers no warning and the loss still falls: only a count shows it.
 # Part of the error change comes from the output-bias start alone (lab R measures the split).
 # From here on every autoencoder of this lesson is centred.
 
@@ -359,15 +321,13 @@ rows_figure({"original": show,
 #
 # Another seed gives a slightly different error. The cell trains two more seeds. The **noise
 # margin** is how far one more run may land from their mean, 95% of the time: with 3 seeds, about
-# 5 standard deviations ($t_{0.975,2}\sqrt{1 + 1/3} \approx 4.97$; the lab derives it). A
-# difference counts as real only when it is larger: the verdicts then say **clearly** below or
-# above (`margin_word`), else "within the noise margin". Other verdicts at $k = 32$, the raw-pixel
-# one in this cell first, borrow this margin, assuming their seed noise is no larger. For the 3
-# seeds' mean against PCA, which has no seed noise, it is cautious (a mean has a narrower
-# margin). It is one of the lesson's two yardsticks: a change of **seed** moves a trained
-# model's error; a change of **test images** moves a rate or an AUROC measured on them (from
-# section 3 on: a difference then counts beyond two standard errors, which cover the test images,
-# not the seed). Lab B derives both.
+# 5 standard deviations ($t_{0.975,2}\sqrt{1 + 1/3} \approx 4.97$; lab B derives it). A difference
+# counts as real only when it is larger: the verdicts then say **clearly** below or above
+# (`margin_word`), else "within the noise margin". Other models at $k = 32$ borrow this margin
+# (assuming their seed noise is no larger); for the 3 seeds' mean against PCA, which has no seed
+# noise, it is cautious. This yardstick covers a change of **seed**. Rates and AUROCs measured on
+# test images (sections 3 and 5) use another: two standard errors, which cover a change of **test
+# images**, not the seed.
 
 # %%
 import statistics
@@ -386,11 +346,7 @@ def train_dense(seed: int, n_latent: int = 32, hidden: tuple[int, ...] = (128,))
     return model.cpu()
 
 
-def test_mse(model):
-    return mse_per_pixel(predict(model, x_test), x_test).item()
-
-
-seed_mses = [dense_mse] + [test_mse(train_dense(seed)) for seed in (1, 2)]  # seeds 0, 1, 2
+seed_mses = [dense_mse] + [pixel_mse(train_dense(seed)) for seed in (1, 2)]  # seeds 0, 1, 2
 seed_mean, seed_sd = statistics.mean(seed_mses), statistics.stdev(seed_mses)
 n_seeds = len(seed_mses)
 noise_margin = t_quantile(0.975, n_seeds - 1) * seed_sd * math.sqrt(1 + 1 / n_seeds)  # ~4.97 sd
@@ -411,8 +367,7 @@ print(f"In this run: the AE's mean is {margin_word(seed_mean, pca_mse, noise_mar
 # decoder bend more, which should matter most when the code is tiny: with $k = 2$, every image must
 # be rebuilt from a point in a plane. Against that, it is one more layer to train in the same
 # steps. The cell trains the deeper stack (seed 0) at $k = 32$ and at $k = 2$, and the shallow
-# stack at $k = 2$ with seeds 0, 1 and 2 for that size's own noise margin (`seed_noise_margin`,
-# the formula above).
+# stack at $k = 2$ with seeds 0, 1 and 2 for that size's own noise margin.
 #
 # **Predict:** does the extra layer lower the error at $k = 32$? At $k = 2$?
 
@@ -426,10 +381,10 @@ deep = DenseAutoencoder(784, hidden=(128, 64), n_latent=32,
 deep_history = fit(deep, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
                    lr=2e-3, batch_size=batch_size, seed=0, verbose=False)
 shallow_k2 = [train_dense(seed, n_latent=2) for seed in (0, 1, 2)]  # 784-128-2, seeds 0, 1, 2
-shallow_k2_mses = [test_mse(model) for model in shallow_k2]
+shallow_k2_mses = [pixel_mse(model) for model in shallow_k2]
 depth_rows = {  # k -> (shallow mean of 3 seeds, deeper seed 0, noise margin at that k)
-    32: (seed_mean, test_mse(deep.cpu()), noise_margin),
-    2: (statistics.mean(shallow_k2_mses), test_mse(train_dense(0, n_latent=2, hidden=(128, 64))),
+    32: (seed_mean, pixel_mse(deep.cpu()), noise_margin),
+    2: (statistics.mean(shallow_k2_mses), pixel_mse(train_dense(0, n_latent=2, hidden=(128, 64))),
         seed_noise_margin(shallow_k2_mses)),
 }
 print(f"test MSE per pixel after {steps_taken:,} steps (shallower 784-128-k: mean of seeds 0-2; "
@@ -457,9 +412,10 @@ noise_band_figure(
 
 # %% [markdown]
 # A dot outside the shaded band differs from the centred 784-128-$k$ stack by more than the seed
-# noise (the deeper stack is centred too). A verdict on depth holds for one code size and one
-# budget: measure it where you will use the model. Where the deeper stack is still learning at the
-# end, lab I continues both stacks to twice the steps.
+# noise (the deeper stack is centred too). These verdicts hold at one budget: where the deeper
+# stack is still learning at the end (its slope is printed above the figure), they compare how fast
+# the two stacks learn as much as how deep they are. Lab I continues both to twice the steps.
+# Measure depth at the code size and the budget you will use.
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -622,16 +578,12 @@ print(f"TiedByHand and TiedAutoencoder with the same weights: largest output dif
 tied_history = fit(tied, x_train.to(course.device), x_valid.to(course.device),
                    epochs=epochs, lr=2e-3, batch_size=batch_size, verbose=False)
 tied = tied.cpu()
-tied_mse = mse_per_pixel(predict(tied, x_test), x_test).item()
+tied_mse = pixel_mse(tied)
 print(f"test MSE per pixel after {steps_taken:,} steps: PCA-32 {pca_mse:.5f} | dense AE {dense_mse:.5f} "
       f"| tied AE {tied_mse:.5f}, {tied_mse / seed_mean:.2f} times the dense mean; tied minus dense "
       f"mean {tied_mse - seed_mean:+.5f}, noise margin {noise_margin:.5f} (the dense model's, borrowed)")
-if abs(tied_mse - seed_mean) <= noise_margin:
-    print("In this run: tying costs nothing beyond the seed noise.")
-elif tied_mse > seed_mean:
-    print("In this run: the tied AE is worse than the dense AE by more than the seed noise.")
-else:
-    print("In this run: the tied AE is better than the dense AE by more than the seed noise.")
+print(f"In this run: the tied AE's error is {margin_word(tied_mse, seed_mean, noise_margin)} the "
+      "dense mean.")
 print("tied AE (per image):", late_fall(tied_history, steps_per_epoch))  # its slope at the end
 
 # %% [markdown]
@@ -646,11 +598,6 @@ print("tied AE (per image):", late_fall(tied_history, steps_per_epoch))  # its s
 n_ref = min(10_000, len(x_train))  # a sample of the training images (the first n_ref)
 overfit_at = 0.05  # call it overfitting when the valid error is over 5% above the train error
 gaps = {}
-
-
-def pixel_mse(model, x):
-    """MSE per pixel of the model's reconstructions of x (N, 1, 28, 28): every table's unit."""
-    return mse_per_pixel(predict(model, x), x).item()
 
 
 print(f"{'model':<10}{'train':>10}{'valid':>10}{'valid / train - 1':>19}   (MSE per pixel)")
@@ -719,6 +666,9 @@ else:
 
 # %%
 # extra code – 12 rows of W1 (out of 128) for each model, as 28x28 images, each on its own scale
+from IPython.display import display
+
+
 def rows_as_images(weight, n=12):
     """(128, 784) weight -> (n, 1, 28, 28), each row scaled to [0, 1] with 0.5 = weight 0."""
     rows = weight[:n].detach().reshape(n, 1, 28, 28)
@@ -790,11 +740,8 @@ pixel_hits = nearest_neighbour_hits(x_train[:n_ref].flatten(1), ref_y,
                                     x_test[:n_query].flatten(1), query_y)  # (n_query,)
 pixels_nn = pixel_hits.mean().item()
 nn_difference, nn_se = compare_rates(hits, pixel_hits)
-chance = 1 / len(data.classes)  # about 10%: a random reference's class matches this often
-pixel_share_of_gain = (pixels_nn - chance) / max(hits.mean().item() - chance, 1e-12)
-print(f"the same test on raw pixels (784 numbers, no training): {pixels_nn:.1%}, already "
-      f"{pixel_share_of_gain:.0%} of the codes' gain over chance ({chance:.0%}); codes minus pixels "
-      f"{nn_difference:+.1%}, standard error {nn_se:.1%}")
+print(f"the same test on raw pixels (784 numbers, no training): {pixels_nn:.1%}; codes minus "
+      f"pixels {nn_difference:+.1%}, standard error {nn_se:.1%}")
 if abs(nn_difference) <= 2 * nn_se:
     print("In this run: codes and pixels tie at this test (within two standard errors).")
 else:
@@ -811,12 +758,10 @@ else:
 # ### A code is not a vector of class probabilities
 #
 # Does the code hold one probability per class? It does not. The cell prints the code of the first
-# test image next to the class probabilities of a **linear probe**: one linear layer with a softmax,
-# fitted on the training codes *with* their labels, its number of steps chosen on labelled
-# **validation** images. `linear_probe` (in `course_utils.class_info`) is lesson 01's training
-# loop on one `nn.Linear(32, 10)` with the cross-entropy loss, on all training codes at once,
-# scored on the validation codes at a few step counts; it keeps the best. The same probe on the
-# 784 raw pixels is the yardstick.
+# test image next to the class probabilities of a **linear probe**: one `nn.Linear(32, 10)` with a
+# softmax, fitted with the cross-entropy loss on the training codes *and their labels*, its number
+# of steps chosen on labelled **validation** images (`linear_probe`, in `course_utils.class_info`).
+# The same probe on the 784 raw pixels is the yardstick.
 
 # %%
 from course_utils.class_info import hits_of_probe, linear_probe
@@ -855,14 +800,12 @@ else:
 # %% [markdown]
 # The code's 32 numbers can be negative, and their sum means nothing: they are the coordinates of a
 # point, found without labels. Class probabilities are non-negative, sum to 1, and come from a
-# **classifier** trained with labels, here the probe. Its accuracy measures how much class
-# information a linear layer can read from the code. Should the codes read worse than the pixels,
-# that is no surprise: with thousands of labels, a probe on 784 pixels has 25 times the inputs of
-# one on 32 code numbers, and the autoencoder was trained to reconstruct, not to separate classes.
-# A code can pay off where labels are scarce. The next cell repeats the nearest-neighbour test
-# with only 100 labelled training images, drawn at random 10 times; its standard error covers
-# which images got labels as well as which test images were scored (lab F adds 1,000 labels and
-# fine-tuning).
+# **classifier** trained with labels, here the probe, whose accuracy measures how much class
+# information a linear layer can read from the code. With thousands of labels, codes that read
+# worse than pixels would be no surprise: the pixel probe has 25 times the inputs, and the
+# autoencoder was trained to reconstruct, not to separate classes. Codes can pay off where labels
+# are scarce: the next cell repeats the nearest-neighbour test with 100 labelled training images,
+# drawn at random 10 times (its standard error covers the draw too; lab F adds 1,000 labels).
 
 # %%
 from course_utils.class_info import few_label_nn  # the test above, with few labelled references
@@ -897,13 +840,11 @@ images_figure(line_images, ncols=8, size=0.9,
                     f"to test image {other} ({data.classes[int(data.test.y[other])]})")
 
 # %% [markdown]
-# Every point decodes to *something*. But training only asks the decoder to rebuild real images
-# from their own codes and asks nothing of the points in between, so nothing guarantees that the
-# middle images look like real ones, and the midpoint of two codes
-# need not be the code of any image. An ordinary autoencoder gives no rule for choosing codes that
-# decode to plausible new images; the **variational** autoencoder of lesson 06 adds one. The
-# strip answers the prediction: judge its middle images yourself, since no number here scores
-# them. Lab G decodes a whole grid of codes.
+# Every point decodes to *something*. But training asks the decoder only to rebuild real images from
+# their own codes, nothing about the points in between, so nothing guarantees that the middle
+# images look like real ones: judge them yourself, since no number here scores them. An ordinary
+# autoencoder gives no rule for choosing codes that decode to plausible new images; the
+# **variational** autoencoder of lesson 06 adds one. Lab G decodes a whole grid of codes.
 
 # %% [markdown]
 # ## 4. How wide should the bottleneck be?
@@ -942,8 +883,8 @@ for k in sweep_sizes:
         "weights": count_parameters(ae),
         "PCA train": pca_errors(pca_k, x_train[:n_ref]).mean().item(),
         "PCA valid": pca_errors(pca_k, x_valid).mean().item(),
-        "AE train": mse_per_pixel(predict(ae, x_train[:n_ref]), x_train[:n_ref]).item(),
-        "AE valid": mse_per_pixel(predict(ae, x_valid), x_valid).item(),
+        "AE train": pixel_mse(ae, x_train[:n_ref]),
+        "AE valid": pixel_mse(ae, x_valid),
         "AE NN": nn_hits["AE", k].mean().item(),
         "PCA NN": nn_hits["PCA", k].mean().item(),
     }
@@ -1021,7 +962,8 @@ for k in (2, 64):
 small_k = dict(sorted(small_k.items()))  # k -> (valid MSE per pixel, relative gap), k = 2, 32, 64
 small_valid = [v for v, _ in small_k.values()]
 small_gaps = [gap for _, gap in small_k.values()]
-print(f"on {n_small:,} training images ({small_epochs} epochs; MSE per pixel):")
+print(f"on {n_small:,} training images ({small_epochs} epochs; MSE per pixel; one seed per size, "
+      f"so no noise margin; with all {len(x_train):,} images the largest gap was {max(gaps_k):+.1%}):")
 for k, (valid_err, gap) in small_k.items():
     print(f"  k = {k:<3} valid {valid_err:.5f}   gap {gap:+7.1%}")
 if max(small_gaps) <= overfit_at:
@@ -1033,19 +975,17 @@ else:
 valid_falls = all(b < a for a, b in pairwise(small_valid))
 best_small_k = min(small_k, key=lambda k: small_k[k][0])
 wider_wins = valid_falls and gap_words.startswith("the gap grows")  # more gap AND less error
-print(f"In this run: with {n_small:,} training images {gap_words}; the validation error "
+print(f"In this run: {gap_words}, and the validation error "
       + ("falls at every step up in k" if valid_falls
          else f"does not fall at every step up in k (lowest at k = {best_small_k})")
-      + (", so a large gap alone is no reason to shrink k" if wider_wins else "")
-      + f" (one seed per size: no noise margin; with {len(x_train):,} images the largest gap of "
-        f"the sweep was {max(gaps_k):+.1%}).")
+      + (": a large gap alone is no reason to shrink k." if wider_wins else "."))
 
 # %%
 # extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
 show8 = x_test[:8]  # (8, 1, 28, 28)
 sweep_rows = {"original": show8}
 for k in sweep_sizes:
-    sweep_rows[f"k = {k}\nMSE {test_mse(ae_models[k]):.4f}"] = predict(ae_models[k], show8)
+    sweep_rows[f"k = {k}\nMSE {pixel_mse(ae_models[k]):.4f}"] = predict(ae_models[k], show8)
 rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all test images)")
 
 # %% [markdown]
@@ -1081,9 +1021,8 @@ print(f"{cut_words}; {rule_words}; nearest-neighbour rate on {n_valid:,} validat
       f"k = {chosen_k} {valid_hits[chosen_k].mean():.1%}, best k = {best_k} "
       f"{valid_hits[best_k].mean():.1%}, behind by {behind:.1%} (standard error {behind_se:.1%})")
 if behind <= 2 * behind_se:
-    print(f"In this run: k = {chosen_k} ties the best rate on these validation images, so the "
-          "rule's choice is not contradicted here (a tie within two standard errors: other "
-          "images, such as lab H's test images, can tip it either way).")
+    print(f"In this run: k = {chosen_k} ties the best rate (within two standard errors), so the "
+          "retrieval check does not contradict the rule.")
 else:
     print(f"In this run: k = {chosen_k} is clearly below the best rate; for retrieval, take a "
           "wider code.")
@@ -1183,14 +1122,13 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 #
 # Two cheap scores to beat: **mean intensity**, the average pixel value, and the **PCA-32 error**,
 # from PCA fitted on the training digits. $1 - \mathrm{AUROC}$ is the share of pairs in the wrong
-# order (a tie counting half): going from 0.96 to 0.99 removes three quarters of the mistakes. "Ahead" means by more than
-# two standard errors of the difference, from a **bootstrap** over the images (`auroc_margin`:
-# 200 times, redraw the normal and the anomalous test images with replacement and recompute both
-# AUROCs on the same draw; the spread of the differences is the standard error). A baseline
-# whose AUROC is below 0.5 is read the other way (`oriented`): here the direction is chosen on
-# the test images themselves, which can only flatter it. Expect the autoencoder well ahead of
-# mean intensity, which sees only how much light an image has; PCA-32, which also scores by
-# reconstruction error, is the harder baseline.
+# order (ties count half), so going from 0.96 to 0.99 removes three quarters of the mistakes.
+# "Ahead" means by more than two standard errors of the difference, from a **bootstrap**
+# (`auroc_margin`: redraw the test images with replacement 200 times and recompute both AUROCs on
+# each draw). A baseline whose AUROC is below 0.5 is read the other way (`oriented`), its direction
+# chosen on the test images themselves, which can only flatter it. Expect the autoencoder well
+# ahead of mean intensity, which sees only how much light an image has; PCA-32, which also scores
+# by reconstruction error, is the harder baseline.
 
 # %%
 from course_utils.anomaly import roc_figure
@@ -1213,10 +1151,8 @@ kind_margins = {b: auroc_margin(ae_pair, scores[b], seed=course.seed)
                 for b in ("PCA-32 error", "mean intensity")}  # b -> (difference, its SE)
 ahead_of_both = all(margin.clear for margin in kind_margins.values())
 wrong_ae, wrong_pca = 1 - aucs["stacked AE error"], 1 - aucs["PCA-32 error"]  # pairs out of order
-print(f"In this run: the stacked AE's AUROC is {aucs['stacked AE error']:.3f}, against "
-      f"{aucs['PCA-32 error']:.3f} for PCA-32 and {aucs['mean intensity']:.3f} for mean intensity; "
-      + ("it is ahead of both" if ahead_of_both else "it is not ahead of both")
-      + " (by two bootstrap standard errors); " + (
+print("In this run: the stacked AE is " + ("ahead of both" if ahead_of_both else "not ahead of both")
+      + " (two bootstrap standard errors); " + (
           f"PCA-32 puts {wrong_pca / max(wrong_ae, 1e-12):.1f} times as many pairs in the wrong order."
           if wrong_ae < wrong_pca
           else f"the stacked AE puts {wrong_ae / max(wrong_pca, 1e-12):.1f} times as many pairs in "
@@ -1240,8 +1176,8 @@ ax.figure
 # rate, say 5%, and put the threshold at the 95th percentile of the errors of **normal validation
 # images**. Then measure on the **test** images, which played no part in choosing it. Expect a
 # false-alarm rate near 5%, not exactly 5%: a finite validation set fixes the percentile only
-# roughly. Precision is
-# the share of anomalies among the flagged images; recall is the share of anomalies flagged.
+# roughly. Precision is the share of anomalies among the flagged images; recall is the share of
+# anomalies flagged. (Lab J shows one test image per outcome, and the brightness of those missed.)
 
 # %%
 from course_utils.anomaly import flag_counts, threshold_figure
@@ -1251,50 +1187,16 @@ counts = flag_counts(err_normal, err_ood, t95)  # measured on the test sets
 print(f"threshold {t95:.4f} (95th percentile of {len(err_valid):,} validation errors)")
 print(f"In this run: a threshold set on validation digits flags {counts.false_alarm_rate:.1%} of the "
       f"normal test digits (target 5%) and catches {counts.recall:.1%} of the anomalies.")
-missed = err_ood < t95  # (N_ood,) anomalies below the threshold
-print(f"mean intensity: missed anomalies {bright_ood[missed].mean():.3f}, caught "
-      f"{bright_ood[~missed].mean():.3f}, normal test digits {bright_normal.mean():.3f}"
-      if 0 < int(missed.sum()) < len(missed) else "no missed anomalies, or none caught")
 names = (digits.name, "anomaly")
 threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names, label="stacked AE")
 
-# %%
-# extra code – one test image per outcome at the validation threshold (the one with its outcome's
-# median error): input, reconstruction and |error| (bright = a large error)
-outcomes = {  # outcome -> (its test set, that set's errors, True where the outcome happened)
-    "digit, passed": (normal_x, err_normal, err_normal < t95),
-    "false alarm": (normal_x, err_normal, err_normal >= t95),
-    "anomaly, caught": (ood_x, err_ood, err_ood >= t95),
-    "anomaly, missed": (ood_x, err_ood, err_ood < t95),
-}
-picked, column_titles, outcome_counts = [], [], []
-for outcome, (images, errors, happened) in outcomes.items():
-    members = happened.nonzero()[:, 0]  # indices of this outcome's test images
-    outcome_counts.append(f"{outcome} {len(members):,}" + ("" if len(members) else " (none to show)"))
-    if len(members):
-        i = int(members[(errors[members] - errors[members].median()).abs().argmin()])  # median error
-        picked.append(images[i])
-        column_titles.append(f"{outcome}\nerror {errors[i]:.4f}")
-print("test images per outcome: " + "; ".join(outcome_counts))
-x_picked = torch.stack(picked)  # (n_outcomes, 1, 28, 28)
-x_rebuilt = predict(digit_ae, x_picked)
-fig = rows_figure({"input": x_picked, "reconstruction": x_rebuilt,
-                   "|error|": (x_picked - x_rebuilt).abs()}, size=1.5,
-                  title=f"one test image per outcome at the threshold {t95:.4f}")
-for ax, column_title in zip(fig.axes[:len(column_titles)], column_titles, strict=True):  # top row
-    ax.set_title(column_title, fontsize=8)
-fig
-
 # %% [markdown]
-# If the missed anomalies are dimmer than the caught ones (printed above), low-ink images hide
-# among the digits: a brightness confound, which the lab tests.
-#
 # ### Precision depends on how rare anomalies are
 #
 # The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall, the
 # false-alarm rate and AUROC are conditional on the true class, so prevalence does not change them.
-# Precision does: with 1% anomalies, 5% false alarms on the other 99% outnumber the anomalies caught. The cell draws anomalies to reach each
-# prevalence $\pi$ and compares with Bayes' rule, the "Bayes" column: from recall $r$ and
+# Precision does: with 1% anomalies, 5% false alarms on the other 99% outnumber the anomalies
+# caught. The cell draws anomalies to reach each prevalence $\pi$ and compares with Bayes' rule, the "Bayes" column: from recall $r$ and
 # false-alarm rate $f$, precision $= r\pi / (r\pi + f(1 - \pi))$ (`precision_at_prevalence`).
 
 # %%
@@ -1316,10 +1218,10 @@ for prevalence in (0.5, 0.1, 0.01):
     print(f"{prevalence:>10.0%} {n_anom:>10,} {c.precision:>10.3f} {c.recall:>8.3f} "
           f"{prevalence_aucs[-1][0]:>7.3f} {2 * prevalence_aucs[-1][1]:>6.3f} {expected:>7.3f}")
 auc_shift = abs(prevalence_aucs[2][0] - prevalence_aucs[0][0])
-print(f"In this run: the same detector and threshold have precision {precisions[0]:.2f} with 50% "
-      f"anomalies, {precisions[1]:.2f} with 10% and {precisions[2]:.2f} with 1%; the AUROC moves by "
-      f"{auc_shift:.3f} from 50% to 1%, {'within' if auc_shift <= 2 * prevalence_aucs[2][1] else 'beyond'}"
-      f" two standard errors ({2 * prevalence_aucs[2][1]:.3f}) of the 1% value.")
+print(f"In this run: from 50% to 1% anomalies precision goes from {precisions[0]:.2f} to "
+      f"{precisions[2]:.2f}, while the AUROC moves by {auc_shift:.3f}, "
+      f"{'within' if auc_shift <= 2 * prevalence_aucs[2][1] else 'beyond'} two standard errors "
+      f"({2 * prevalence_aucs[2][1]:.3f}) of the 1% value.")
 
 # %% [markdown]
 # The AUROC moves only by sampling (the last line gives its error bar); quote precision with its
@@ -1374,11 +1276,9 @@ for name, value in novel_aucs.items():
 novel_margins = {b: auroc_margin(novel_scores["stacked AE error"], novel_scores[b], seed=course.seed)
                  for b in ("PCA-32 error", "mean intensity")}  # b -> (difference, its SE)
 novel_ahead = all(margin.clear for margin in novel_margins.values())
-print(f"In this run: the AE's AUROC on the unseen digit is {novel_aucs['stacked AE error']:.3f}, "
-      f"against {aucs['stacked AE error']:.3f} for the all-digit AE on the other kind of image (two "
-      "models, two normal sets); it is "
+print("In this run: on the unseen digit the AE is "
       + ("ahead of both baselines" if novel_ahead else "not clearly ahead of both baselines")
-      + " (by two bootstrap standard errors).")
+      + " (two bootstrap standard errors).")
 
 # %% [markdown]
 # Would a threshold catch them? The next cell sets one on the known validation digits, as for the
@@ -1388,9 +1288,8 @@ print(f"In this run: the AE's AUROC on the unseen digit is {novel_aucs['stacked 
 known_err, novel_err = novel_scores["stacked AE error"]  # (N_known,), (N_novel,) test errors
 novel_cut = known_valid["stacked AE error"].quantile(0.95)  # flags 5% of known validation digits
 passed = (novel_err < novel_cut).float().mean()
-print(f"In this run: {passed:.0%} of the unseen {digits.classes[held_out]}s score below the 95th "
-      f"percentile of {len(known_valid['stacked AE error']):,} known validation digits' errors: a "
-      f"threshold that flags 5% of known digits lets those {passed:.0%} through (it flags "
+print(f"In this run: a threshold that flags 5% of {len(known_valid['stacked AE error']):,} known "
+      f"validation digits lets {passed:.0%} of the unseen {digits.classes[held_out]}s through (it flags "
       f"{(known_err > novel_cut).float().mean():.1%} of the known test digits).")
 error_histograms_figure(known_err, novel_err,
                         names=("nine known digits", f"unseen {digits.classes[held_out]}s"))
@@ -1431,14 +1330,9 @@ print(f"3. anomaly AUROC: stacked AE {aucs['stacked AE error']:.3f}, PCA-32 "
 auc_gap, auc_se = kind_margins["PCA-32 error"]  # AUROC: stacked AE minus PCA-32, its SE
 novel_vs_pca = {"above": "ahead of", "below": "behind",  # number 4, the same two-SE margin
                 "indistinguishable from": "level with"}[novel_margins["PCA-32 error"].word]
-if pca_mse - seed_mean > noise_margin and auc_gap > 2 * auc_se:
-    verdict = ("the AE beats PCA-32 on error (by more than the seed noise) and on anomaly AUROC "
-               "for another kind of image (by more than two standard errors)")
-else:
-    verdict = ("the AE does not beat PCA-32 on both error and anomaly AUROC for another kind of "
-               "image (sections 1 and 5 say which one it misses)")
-print(f"In this run: {verdict}; on a new class of the same kind (number 4) it is {novel_vs_pca} "
-      "PCA-32 (margin: two bootstrap standard errors).")
+beats_both = pca_mse - seed_mean > noise_margin and auc_gap > 2 * auc_se  # each by its margin
+print(f"In this run: the AE {'beats' if beats_both else 'does not beat'} PCA-32 on both numbers 2 "
+      f"and 3, and on number 4 it is {novel_vs_pca} PCA-32 (each by its margin).")
 
 # %% [markdown]
 # ## Summary
@@ -1446,36 +1340,36 @@ print(f"In this run: {verdict}; on a new class of the same kind (number 4) it is
 # - A stacked autoencoder with a linear code is a few lines of `nn.Sequential`.
 # - Raw pixels (all at least 0) can kill hidden ReLU units silently; **centring** cut the first
 #   layer's dead units in this run (number 1 above); deeper layers can still lose units (lab I).
-# - One more layer is a measurement, not a rule: its verdict can differ between code sizes
-#   (section 1 prints $k = 32$ and $k = 2$) and between budgets (its slope at the end; lab I
-#   doubles the steps).
+# - One more layer is a measurement, not a rule: its verdict can differ between code sizes and
+#   between budgets (section 1; lab I doubles the steps).
 # - Tied weights use each encoder matrix (one `nn.Parameter` per layer) twice, with no copy: about
 #   half the parameters. The transpose is the best linear decoder only for special encoders, such
-#   as PCA's; as a regulariser, tying has something to cure only where a model overfits
-#   (section 2 measures the gaps).
+#   as PCA's; tying has an overfit to cure only where a model overfits (section 2 measures it).
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
-#   its class information, against the raw pixels. The decoder turns any code into an image, but
-#   nothing makes codes between real ones decode to plausible images (lesson 06 adds a rule).
+#   its class information, against the raw pixels. Nothing makes codes between real ones decode
+#   to plausible images (lesson 06 adds a rule).
 # - $k$ mainly trades compression for quality; choose it by the elbow of the validation-error
 #   curve, not by the gap.
-# - Reconstruction error is an anomaly score. Numbers 3 and 4 give its AUROC on another **kind**
-#   of image and on a new class of the **same** kind; the second can be lower, so test
-#   held-out classes of the same kind before trusting a detector. Quote precision with its
-#   prevalence; set the threshold on validation data.
+# - Reconstruction error is an anomaly score. Set the threshold on validation data and quote
+#   precision with its prevalence. Numbers 3 and 4 give its AUROC on another **kind** of image
+#   and on a new class of the **same** kind; the second can be lower, so test held-out classes
+#   before trusting a detector.
 # - **Prefer a stacked AE over PCA** when numbers 2 and 3 show a gain (for new classes of the
-#   same kind, number 4 too); otherwise PCA, which needs no gradient training
-#   and stores fewer numbers, is the cheaper choice.
+#   same kind, number 4 too); otherwise PCA, with no gradient training and fewer stored numbers,
+#   is the cheaper choice.
 
 # %% [markdown]
 # ## Going further: the lab
 #
 # The optional [lab notebook](02_stacked_autoencoders_lab.ipynb) asks, one section each:
-# - A. Do smaller first steps (Adam or SGD, one control named in advance) kill fewer units?
+# - A. How did the dead units' weights move? Do smaller first steps (one control named in
+#   advance) kill fewer units?
 # - B. How sure are the verdicts? C. A twin without ReLUs, beside PCA clipped to $[0, 1]$.
 # - D. What does a ReLU on the code cost? E. Greedy layer-by-layer training.
 # - F. Do codes help with 100 or 1,000 labels? G. Decoding a grid of codes.
 # - H. Class information per code size; twice the steps. I. The deeper stack at twice the steps.
-# - J. Is the anomaly score brightness? K. Clothes-trained, digits detected. L. The unseen digit's margins.
+# - J. Is the anomaly score brightness? One image per outcome. K. Clothes-trained, digits
+#   detected. L. The unseen digit's margins.
 # - M. Where a loop's epoch summary belongs. N. The filters' random grain. O. Common mistakes.
 # - P. When is the transpose least squares? Q. The copy mistake. R. Five details.
 # - S. Retrieval: the 5 nearest images in code and in pixel space.

@@ -341,7 +341,7 @@ print("AUROC: " + ", ".join(f"{name} {value:.4f}" for name, value in aucs.items(
 # pixels, many lit pixels then move by lr in the same direction at once, and a unit's input
 # shifts on every image together. SGD's step is proportional to the gradient itself, so small
 # gradients move weights little. The first cell dates the deaths in section 1's raw-pixel model
-# and counts the units that came back.
+# and counts the units that came back; the second draws how the dead units' weights moved.
 
 # %%
 first_dead = {c.at: dead_count(c.model)[0] for c in first_steps}  # step -> dead encoder units
@@ -361,6 +361,59 @@ if early.at < steps_taken:  # dead after early.at steps and alive at the end
     revived = int((dead_units(early.model, x_test)[0] & ~final_mask).sum())
     print(f"Returns: {revived} of the {early_dead[0]} encoder units dead after {early.at} steps are "
           f"alive after {steps_taken:,}.")
+
+# %% [markdown]
+# How did the dead units' weights move? The figure draws, for six live and six dead encoder units
+# of section 1's raw-pixel model, its row of $W_1$ minus the row it started from, each on its own
+# scale (mid-grey = no change, dark = down, light = up); above each, $w_j \cdot \bar x + b_j$ at
+# the end ($\bar x$: the mean training image). The printed lines measure three things the figure
+# suggests.
+
+# %%
+from IPython.display import display  # noqa: E402 (an import where it is first needed)
+
+dead_mask = final_mask  # (128,) True = dead encoder unit at the end (the cell above)
+change = (raw_dense.encoder[0].weight - untrained).detach()  # (128, 784) each weight's move
+flat_mean = mean_image.flatten()  # (784,)
+with torch.no_grad():
+    on_mean = raw_dense.encoder[0](flat_mean[None])[0]  # (128,) w_j . mean image + b_j at the end
+shown = torch.cat([(~dead_mask).nonzero()[:6, 0], dead_mask.nonzero()[:6, 0]])  # unit numbers
+own_scale = change[shown] / change[shown].abs().amax(dim=1, keepdim=True)  # each row in [-1, 1]
+display(images_figure(own_scale.view(-1, 1, 28, 28), ncols=6, vmin=-1, vmax=1, size=1.3,
+                      titles=[f"{'dead' if dead_mask[j] else 'live'}  {on_mean[j]:+.1f}"
+                              for j in shown],
+                      title="raw-pixel model: each unit's row of W1 minus its start, on its own "
+                            "scale\n(mid-grey = no change, dark = down, light = up); above: "
+                            "w_j . (mean image) + b_j"))
+if dead_mask.any():
+    lit = flat_mean > 0.2  # (784,) pixels the mean image lights up
+    print(f"1. the dead units' weights on lit pixels (mean image > 0.2) moved by "
+          f"{change[dead_mask][:, lit].mean():+.4f} on average (the weights' initial spread: "
+          f"{untrained.std():.4f})")
+    moved_on_mean = change[dead_mask] * flat_mean  # (n_dead, 784) each move's effect on w . mean
+    up, down = moved_on_mean.clamp(min=0).sum(dim=1).mean(), moved_on_mean.clamp(max=0).sum(dim=1).mean()
+    print(f"2. their moves' effect on w_j . (mean image), mean over the dead units: the weights that "
+          f"moved up add {up:+.2f}, those that moved down {down:+.2f}; in this run the "
+          f"{'downward' if -down > up else 'upward'} moves weigh more")
+    lit_share = (x_train.flatten(1) > 0).float().mean(dim=0)  # (784,) images that light each pixel
+    moves = change[dead_mask].abs()  # (n_dead, 784)
+    still = moves < 0.2 * moves.amax(dim=1, keepdim=True)  # moved under 1/5 of the row's most
+    shares = lit_share.expand_as(moves)[still].mean(), lit_share.expand_as(moves)[~still].mean()
+    print(f"3. their weights that barely moved (under a fifth of their row's largest move) sit on "
+          f"pixels lit (> 0) in {shares[0]:.0%} of the training images on average, the others in "
+          f"{shares[1]:.0%}")
+else:
+    print("no dead encoder unit in this run: nothing to measure")
+
+# %% [markdown]
+# Read the lines against the mechanism. Line 1 gives the average move of a dead unit's weights on
+# the lit middle of the frame: a fraction of the initial spread, but over hundreds of weights. Some dead
+# rows also show light patches: weights that moved **up**. Line 2 weighs the two kinds of move by
+# the mean image: a move on a pixel that most images leave dark changes $w_j \cdot x$ little, so
+# what decides is the side that weighs more there. A weight whose pixel is dark
+# in a whole batch gets no gradient from it, so weights on rarely lit pixels move seldom before
+# their unit dies: line 3 checks whether the weights that barely moved sit on less often lit
+# pixels.
 
 # %% [markdown]
 # The next cell runs the same first 100 steps (fast mode: 40) seven times, from the same initial
@@ -1288,6 +1341,43 @@ ax.set(xscale="log", xlim=(smallest, 1), ylim=(0, 1.01), xlabel="false positive 
        ylabel="true positive rate (recall)", title="ROC curves, small false-alarm rates enlarged")
 ax.grid(alpha=0.3)
 ax.legend(fontsize=8, loc="lower right")
+fig
+
+# %% [markdown]
+# Which images pass and which are flagged? The next cell puts the threshold where section 5 puts
+# it (the 95th percentile of the validation digits' errors), prints the brightness of the missed
+# and of the caught anomalies, and shows one test image per outcome: the one with its outcome's
+# median error. If the missed anomalies are dimmer than the caught ones, low-ink images hide
+# among the digits: the brightness confound again, at one threshold.
+
+# %%
+t95 = torch.quantile(mse_per_pixel_per_image(digit_ae, digits.valid.x), 0.95).item()  # validation
+missed = err_ood < t95  # (N_ood,) anomalies below the threshold
+print(f"threshold {t95:.4f}; mean intensity: missed anomalies {bright_ood[missed].mean():.3f}, caught "
+      f"{bright_ood[~missed].mean():.3f}, normal test digits {bright_normal.mean():.3f}"
+      if 0 < int(missed.sum()) < len(missed) else "no missed anomalies, or none caught")
+outcomes = {  # outcome -> (its test set, that set's errors, True where the outcome happened)
+    "digit, passed": (normal_x, err_normal, err_normal < t95),
+    "false alarm": (normal_x, err_normal, err_normal >= t95),
+    "anomaly, caught": (ood_x, err_ood, err_ood >= t95),
+    "anomaly, missed": (ood_x, err_ood, missed),
+}
+picked, column_titles, outcome_counts = [], [], []
+for outcome, (images, errors, happened) in outcomes.items():
+    members = happened.nonzero()[:, 0]  # indices of this outcome's test images
+    outcome_counts.append(f"{outcome} {len(members):,}" + ("" if len(members) else " (none to show)"))
+    if len(members):
+        i = int(members[(errors[members] - errors[members].median()).abs().argmin()])  # median error
+        picked.append(images[i])
+        column_titles.append(f"{outcome}\nerror {errors[i]:.4f}")
+print("test images per outcome: " + "; ".join(outcome_counts))
+x_picked = torch.stack(picked)  # (n_outcomes, 1, 28, 28)
+x_rebuilt = predict(digit_ae, x_picked)
+fig = rows_figure({"input": x_picked, "reconstruction": x_rebuilt,
+                   "|error|": (x_picked - x_rebuilt).abs()}, size=1.5,
+                  title=f"one test image per outcome at the threshold {t95:.4f} (|error|: bright = large)")
+for ax, column_title in zip(fig.axes[:len(column_titles)], column_titles, strict=True):  # top row
+    ax.set_title(column_title, fontsize=8)
 fig
 
 # %% [markdown]
