@@ -1229,7 +1229,8 @@ print(depth_summary)
 # %% [markdown]
 # ## J. What the brightness baseline tells us, and two tests of the autoencoder
 #
-# *Optional; it adds two tests of whether the score of section 5 is a brightness effect.*
+# *Optional; it adds two tests of whether the score of section 5 is a brightness effect, then
+# shows one test image per outcome and measures precision at rarer anomalies.*
 #
 # *Takeaway: a score can look good because the anomalies are brighter; compare it with the
 # brightness score, and test it again on sets of equal brightness.*
@@ -1379,6 +1380,37 @@ fig = rows_figure({"input": x_picked, "reconstruction": x_rebuilt,
 for ax, column_title in zip(fig.axes[:len(column_titles)], column_titles, strict=True):  # top row
     ax.set_title(column_title, fontsize=8)
 fig
+
+# %% [markdown]
+# Section 5 computes precision at rarer anomalies with Bayes' rule. The next cell measures it: it
+# keeps all normal test digits, draws anomalies at random to reach each prevalence, and counts at
+# the same threshold; it also prints the AUROC at each prevalence with two bootstrap standard
+# errors, to check that only sampling moves it.
+
+# %%
+from course_utils.anomaly import flag_counts, precision_at_prevalence  # noqa: E402
+from course_utils.verdicts import auroc_se  # noqa: E402
+
+counts = flag_counts(err_normal, err_ood, t95)  # all test images: 50% anomalies
+g = torch.Generator().manual_seed(0)
+print(f"{'prevalence':>10} {'anomalies':>10} {'precision':>10} {'recall':>8} {'AUROC':>7} "
+      f"{'2 SE':>6} {'Bayes':>7}")
+precisions, prevalence_aucs = [], []  # AUROC and its standard error at each prevalence
+for prevalence in (0.5, 0.1, 0.01):
+    n_anom = max(1, round(prevalence / (1 - prevalence) * len(err_normal)))
+    pick = torch.randperm(len(err_ood), generator=g)[:n_anom]
+    c = flag_counts(err_normal, err_ood[pick], t95)
+    expected = precision_at_prevalence(counts.recall, counts.false_alarm_rate, prevalence)
+    precisions.append(c.precision)
+    prevalence_aucs.append((auroc(err_normal, err_ood[pick]),
+                            auroc_se(err_normal, err_ood[pick], seed=course.seed)))
+    print(f"{prevalence:>10.0%} {n_anom:>10,} {c.precision:>10.3f} {c.recall:>8.3f} "
+          f"{prevalence_aucs[-1][0]:>7.3f} {2 * prevalence_aucs[-1][1]:>6.3f} {expected:>7.3f}")
+auc_shift = abs(prevalence_aucs[2][0] - prevalence_aucs[0][0])
+print(f"In this run: from 50% to 1% anomalies the measured precision goes from {precisions[0]:.2f} "
+      f"to {precisions[2]:.2f}, while the AUROC moves by {auc_shift:.3f}, "
+      f"{'within' if auc_shift <= 2 * prevalence_aucs[2][1] else 'beyond'} two standard errors "
+      f"({2 * prevalence_aucs[2][1]:.3f}) of the 1% value.")
 
 # %% [markdown]
 # ## K. The reverse direction, train on clothes and detect digits
