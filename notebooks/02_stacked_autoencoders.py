@@ -24,8 +24,8 @@
 # **stacked** autoencoders properly.
 #
 # **Learning objectives.** After this lesson you can
-# 1. build a dense autoencoder (784-128-32-128-784), reduce its dead units by centring, compare it
-#    with PCA against the noise of a change of seed, and measure what one more layer changes;
+# 1. build a dense autoencoder (784-128-32-128-784), reduce its dead units by centring, and compare
+#    it with PCA against the noise of a change of seed;
 # 2. explain why the code layer has no ReLU;
 # 3. tie the decoder to the encoder: each encoder weight matrix, one `nn.Parameter`, used twice;
 # 4. tell a code from class probabilities, and measure its class information;
@@ -35,16 +35,16 @@
 #
 # **Map.** Minutes, reading the printed results included (200 words a minute, plus 30 s per code
 # cell):
-# 1. A stacked autoencoder, built by hand and centred, against PCA; one layer deeper, at two code
-#    sizes (about 15 min).
+# 1. A stacked autoencoder, built by hand and centred, against PCA and the noise of a change of
+#    seed (about 13 min).
 # 2. Tied weights: half the parameters, at what cost in error (about 8 min).
 # 3. The latent space: codes against pixels, with all labels and with 100, and decoding between
 #    two codes (about 6 min).
 # 4. The bottleneck sweep: code sizes 2 to 64, and a rule to choose one (about 7 min).
 # 5. Anomaly detection: AUROC against two baselines, and a held-out digit (about 11 min).
 #
-# **Core path:** with this introduction and the Summary, about 53 minutes, reading the printed
-# results included; the quiz's 20 questions at 30 s each add about 10: about 63 minutes in all.
+# **Core path:** with this introduction and the Summary, about 51 minutes, reading the printed
+# results included; the quiz's 20 questions at 30 s each add about 10: about 61 minutes in all.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -234,10 +234,11 @@ print(f"dead at initialisation (encoder, decoder; same seed, untrained): {dead_c
 # the frame. If a unit's weights on the lit pixels all move down a little **together**, hundreds of
 # small changes add up, and $w_j \cdot x + b_j$ falls below 0 on every image at once. Adam makes
 # such moves likely: its first steps move every weight on a lit pixel by about the learning rate,
-# whatever the size of its gradient. Lab A draws how the dead units' weights moved and reruns the
-# first 100 steps with other optimizers. Decoder units read the code, which keeps changing, so they
-# can come back (the decoder's numbers above). Other common remedies, not tested here: a leaky ReLU
-# (never exactly 0), another initialisation.
+# whatever the size of its gradient (lab A shows how the dead units' weights moved, and tries other
+# optimizers). Decoder units read the code, which keeps changing, so they can come back, even those
+# dead at initialisation (an untrained encoder gives small codes, so a decoder unit with a negative
+# bias can start below 0 on every image). Other remedies, not tested here: a leaky ReLU, another
+# initialisation.
 
 # %% [markdown]
 # One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
@@ -323,9 +324,10 @@ rows_figure({"original": show,
 # margin** is how far one more run may land from their mean, 95% of the time: with 3 seeds, about
 # 5 standard deviations ($t_{0.975,2}\sqrt{1 + 1/3} \approx 4.97$; lab B derives it). A difference
 # counts as real only when it is larger: the verdicts then say **clearly** below or above
-# (`margin_word`), else "within the noise margin". Other models at $k = 32$ borrow this margin
-# (assuming their seed noise is no larger); for the 3 seeds' mean against PCA, which has no seed
-# noise, it is cautious. This yardstick covers a change of **seed**. Rates and AUROCs measured on
+# (`margin_word`), else "within the noise margin". Verdicts on other models at $k = 32$ (raw pixels
+# here, the tied AE in section 2) borrow this margin, assuming their seed noise is no larger.
+# Against PCA, which has no seed noise, the margin is cautious. This yardstick covers a change of
+# **seed**. Rates and AUROCs measured on
 # test images (sections 3 and 5) use another: two standard errors, which cover a change of **test
 # images**, not the seed.
 
@@ -359,63 +361,9 @@ print(f"In this run: the AE's mean is {margin_word(seed_mean, pca_mse, noise_mar
 
 # %% [markdown]
 # How much of the AE's gain over PCA needs the hidden ReLUs? Lab C trains a twin without them.
-#
-# ### Does another layer help?
-#
-# A deeper stack puts one more hidden layer of 64 units on each side: 784-128-64-$k$-64-128-784,
-# with the same recipe and steps, trained end to end. An extra layer lets the encoder and the
-# decoder bend more, which should matter most when the code is tiny: with $k = 2$, every image must
-# be rebuilt from a point in a plane. Against that, it is one more layer to train in the same
-# steps. The cell trains the deeper stack (seed 0) at $k = 32$ and at $k = 2$, and the shallow
-# stack at $k = 2$ with seeds 0, 1 and 2 for that size's own noise margin.
-#
-# **Predict:** does the extra layer lower the error at $k = 32$? At $k = 2$?
-
-# %%
-from course_utils.verdicts import seed_noise_margin  # t * sd * sqrt(1 + 1/n), as computed above
-
-assert math.isclose(seed_noise_margin(seed_mses), noise_margin), "not the formula above"
-torch.manual_seed(0)  # train_dense's recipe, here with validation images for the slope
-deep = DenseAutoencoder(784, hidden=(128, 64), n_latent=32,
-                        input_mean=mean_image).to(course.device)  # 784-128-64-32-64-128-784
-deep_history = fit(deep, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
-                   lr=2e-3, batch_size=batch_size, seed=0, verbose=False)
-shallow_k2 = [train_dense(seed, n_latent=2) for seed in (0, 1, 2)]  # 784-128-2, seeds 0, 1, 2
-shallow_k2_mses = [pixel_mse(model) for model in shallow_k2]
-depth_rows = {  # k -> (shallow mean of 3 seeds, deeper seed 0, noise margin at that k)
-    32: (seed_mean, pixel_mse(deep.cpu()), noise_margin),
-    2: (statistics.mean(shallow_k2_mses), pixel_mse(train_dense(0, n_latent=2, hidden=(128, 64))),
-        seed_noise_margin(shallow_k2_mses)),
-}
-print(f"test MSE per pixel after {steps_taken:,} steps (shallower 784-128-k: mean of seeds 0-2; "
-      "deeper 784-128-64-k: seed 0)")
-print(f"{'k':>4}{'shallower':>11}{'deeper':>9}{'change':>9}{'margin':>9}   in this run, the deeper is")
-for k, (shallow, deeper, margin) in depth_rows.items():
-    print(f"{k:>4}{shallow:>11.5f}{deeper:>9.5f}{deeper / shallow - 1:>+9.1%}{margin:>9.5f}   "
-          f"{margin_word(deeper, shallow, margin)} the shallower")
-deep_late = late_fall(deep_history, steps_per_epoch)  # its slope at the end, at k = 32
-print("deeper stack, k = 32 (per image):", deep_late)
-
-# %%
-# extra code – section 1 in one picture: every test error above, with the shallow stack's noise band
-from course_utils.verdicts import noise_band_figure
-
-pca2 = PCA(2).fit(x_train.flatten(1))
-pca2_mse = mse_per_pixel(pca2.reconstruct(x_test.flatten(1)), x_test.flatten(1)).item()
-noise_band_figure(
-    {"k = 32": {"PCA-32": pca_mse, "centred, seeds 0-2": seed_mses,
-                "centred deeper, seed 0": depth_rows[32][1], "raw pixels, seed 0": raw_mse},
-     "k = 2": {"PCA-2": pca2_mse, "centred, seeds 0-2": shallow_k2_mses,
-               "centred deeper, seed 0": depth_rows[2][1]}},
-    title=f"section 1 at a glance: test MSE per pixel after {steps_taken:,} steps\n(shaded: the "
-          "mean of 3 seeds ± the noise margin; each panel on its own scale)")
-
-# %% [markdown]
-# A dot outside the shaded band differs from the centred 784-128-$k$ stack by more than the seed
-# noise (the deeper stack is centred too). These verdicts hold at one budget: where the deeper
-# stack is still learning at the end (its slope is printed above the figure), they compare how fast
-# the two stacks learn as much as how deep they are. Lab I continues both to twice the steps.
-# Measure depth at the code size and the budget you will use.
+# Does one more hidden layer on each side help? Lab I trains a deeper stack,
+# 784-128-64-$k$-64-128-784, at two code sizes and two budgets: a verdict on depth holds only at
+# the code size and the budget where it was measured.
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -589,8 +537,8 @@ print("tied AE (per image):", late_fall(tied_history, steps_per_epoch))  # its s
 # %% [markdown]
 # ### Does tying regularise here?
 #
-# Tying is often called a regulariser, but a regulariser has an overfit to cure only where a model
-# **overfits**: does clearly better on its training images than on new ones. Elsewhere a
+# Tying is often called a regulariser, but a regulariser can only help where a model **overfits**:
+# does clearly better on its training images than on new ones. Elsewhere a
 # constraint can still change the error, through what training reaches in its steps. Expect small
 # gaps on tens of thousands of images, too many to memorise, and larger ones on 1,000.
 
@@ -861,7 +809,7 @@ images_figure(line_images, ncols=8, size=0.9,
 # %%
 pca64 = PCA(64).fit(x_train.flatten(1))  # PCA with k components = its first k of these
 sweep_sizes = (2, 8, 32, 64)
-ae_models = {32: dense, 2: shallow_k2[0]}  # trained in section 1 with the same recipe (seed 0)
+ae_models = {32: dense}  # trained in section 1 with the same recipe (seed 0)
 for k in sweep_sizes:
     if k not in ae_models:
         ae_models[k] = train_dense(0, n_latent=k)
@@ -1022,7 +970,8 @@ print(f"{cut_words}; {rule_words}; nearest-neighbour rate on {n_valid:,} validat
       f"{valid_hits[best_k].mean():.1%}, behind by {behind:.1%} (standard error {behind_se:.1%})")
 if behind <= 2 * behind_se:
     print(f"In this run: k = {chosen_k} ties the best rate (within two standard errors), so the "
-          "retrieval check does not contradict the rule.")
+          "retrieval check does not contradict the rule; near two standard errors, other images "
+          "(lab H's test images) can tip it.")
 else:
     print(f"In this run: k = {chosen_k} is clearly below the best rate; for retrieval, take a "
           "wider code.")
@@ -1033,6 +982,7 @@ else:
 
 # %%
 # extra code – the k = 2 AE's codes beside PCA-2's codes for the same test images
+pca2 = pca64.truncated(2)  # PCA with 2 components
 codes_k2 = {f"AE, k = 2 (nearest-neighbour rate {sweep[2]['AE NN']:.1%})":
             predict(ae_models[2], x_test[:n_query], fn=encode),  # (n_query, 2)
             f"PCA-2 (nearest-neighbour rate {sweep[2]['PCA NN']:.1%})":
@@ -1144,6 +1094,8 @@ aucs = {name: auroc(*pair) for name, pair in scores.items()}
 print("mean intensity " + ("flipped (darker = more anomalous)" if intensity_flipped else
                            "used as is (brighter = more anomalous)") + ", chosen on these test "
       "images (no anomalous validation images here): a choice that can only flatter the baseline")
+print(f"average pixel value: {digits.name} test digits {bright_normal.mean():.3f}, anomalies "
+      f"{bright_ood.mean():.3f}")
 for name, value in aucs.items():
     print(f"  {name:<18} AUROC {value:.4f}   pairs in the wrong order {1 - value:.2%}")
 ae_pair = scores["stacked AE error"]
@@ -1163,9 +1115,9 @@ roc_figure(*scores["mean intensity"], label="mean intensity" + " (flipped)" * in
 ax.figure
 
 # %% [markdown]
-# Mean intensity ranks a pair right whenever the anomaly carries more light than the digit, and
-# thin strokes on black carry little (the lab asks whether the autoencoder's error is
-# disguised brightness). PCA-32 is the flat subspace that reconstructs the training digits best,
+# Mean intensity ranks a pair right whenever the anomaly carries more light than the digit (the
+# printed averages compare the two sets; lab J asks whether the autoencoder's error is disguised
+# brightness). PCA-32 is the flat subspace that reconstructs the training digits best,
 # so the AUROC difference to it measures what this autoencoder gains or loses against that subspace:
 # its encoder, decoder and training together, not its curved decoder alone.
 
@@ -1197,8 +1149,9 @@ threshold_figure(err_normal, err_ood, normal_x, ood_x, t95, names=names, label="
 # %% [markdown]
 # ### Precision depends on how rare anomalies are
 #
-# The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall, the
-# false-alarm rate and AUROC are shares within one true class, so prevalence does not change them.
+# The test above has 50% anomalies (**prevalence**); in practice they are rare. Recall and the
+# false-alarm rate are shares within one true class, and AUROC compares the two classes' scores
+# pair by pair, so prevalence changes none of them.
 # Precision does: with 1% anomalies, even 5% false alarms on the other 99% can outnumber the
 # anomalies caught. From recall $r$ and false-alarm rate $f$, Bayes' rule gives the precision at
 # prevalence $\pi$: $r\pi / (r\pi + f(1 - \pi))$ (`precision_at_prevalence`), printed above for
@@ -1318,11 +1271,12 @@ print(f"In this run: the AE {'beats' if beats_both else 'does not beat'} PCA-32 
 # - A stacked autoencoder with a linear code is a few lines of `nn.Sequential`.
 # - Raw pixels (all at least 0) can kill hidden ReLU units silently; **centring** cut the first
 #   layer's dead units in this run (number 1 above); deeper layers can still lose units (lab I).
-# - One more layer is a measurement, not a rule: its verdict can differ between code sizes and
-#   between budgets (section 1; lab I doubles the steps).
+# - Whether one more layer helps is a measurement, not a rule (lab I measures it at two code
+#   sizes and two budgets).
 # - Tied weights use each encoder matrix (one `nn.Parameter` per layer) twice, with no copy: about
 #   half the parameters. The transpose is the best linear decoder only for special encoders, such
-#   as PCA's; tying has an overfit to cure only where a model overfits (section 2 measures it).
+#   as PCA's; as a regulariser, tying can only help where a model overfits (section 2 measures
+#   the gaps).
 # - A code is coordinates, not class probabilities; nearest neighbours and a linear probe measure
 #   its class information, against the raw pixels. Nothing makes codes between real ones decode
 #   to plausible images (lesson 06 adds a rule).
@@ -1345,7 +1299,8 @@ print(f"In this run: the AE {'beats' if beats_both else 'does not beat'} PCA-32 
 # - B. How sure are the verdicts? C. A twin without ReLUs, beside PCA clipped to $[0, 1]$.
 # - D. What does a ReLU on the code cost? E. Greedy layer-by-layer training.
 # - F. Do codes help with 100 or 1,000 labels? G. Decoding a grid of codes.
-# - H. Class information per code size; twice the steps. I. The deeper stack at twice the steps.
+# - H. Class information per code size; twice the steps. I. Does a deeper stack help? Two code
+#   sizes, two budgets.
 # - J. Is the anomaly score brightness? One image per outcome; precision measured at rarer
 #   anomalies. K. Clothes-trained, digits detected. L. The unseen digit's margins.
 # - M. Where a loop's epoch summary belongs. N. The filters' random grain. O. Common mistakes.

@@ -502,7 +502,7 @@ def test_a_figure_followed_by_more_code_is_found():
 
 def test_lesson_02s_mid_cell_figure_is_found_without_its_display():
     # lesson 02 before round 33 dropped two figures made mid-cell; today its lab draws the
-    # dead-unit figure mid-cell (the cell prints after it), so without display(...) it must be flagged
+    # dead-unit figure mid-cell (the cell prints after it): without display(...), flag it
     old = (ROOT / "notebooks" / "02_stacked_autoencoders_lab.py").read_text(encoding="utf-8")
     old = old.replace("display(images_figure(", "(images_figure(")  # a bare call again
     found = _discarded_in_lesson(old)
