@@ -409,7 +409,12 @@ def threshold_figure(
     )
     for r, (images, idx, title) in enumerate(rows, start=1):
         _image_strip(fig.add_subplot(grid[r, :]), images, idx, title, n_examples)
-    precision = "n/a (nothing flagged)" if np.isnan(c.precision) else f"{c.precision:.3f}"
+    prevalence = len(anomalous_errors) / (len(anomalous_errors) + len(normal_errors))
+    precision = (
+        "n/a (nothing flagged)"
+        if np.isnan(c.precision)
+        else f"{c.precision:.3f} (at {prevalence:.0%} anomalies)"
+    )
     fig.suptitle(
         f"threshold {threshold:.4f}:  precision {precision},  recall {c.recall:.3f},  "
         f"false alarm rate {c.false_alarm_rate:.3f}"

@@ -84,6 +84,9 @@ def test_figures_and_threshold_slider():
     fig = threshold_figure(normal, anomalous, IMAGES, 1 - IMAGES, threshold=0.08)
     c = flag_counts(normal, anomalous, 0.08)
     assert f"recall {c.recall:.3f}" in fig._suptitle.get_text()
+    assert f"precision {c.precision:.3f} (at 50% anomalies)" in fig._suptitle.get_text()
+    rare = threshold_figure(normal, anomalous[:2], IMAGES, 1 - IMAGES, threshold=0.08)
+    assert "(at 25% anomalies)" in rare._suptitle.get_text()  # 2 of 8 images: precision's context
     roc_legend = [
         t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()
     ]
