@@ -39,12 +39,12 @@
 #    seed (about 13 min).
 # 2. Tied weights: half the parameters, at what cost in error (about 8 min).
 # 3. The latent space: codes against pixels, with all labels and with 100, and decoding between
-#    two codes (about 6 min).
+#    two codes (about 7 min).
 # 4. The bottleneck sweep: code sizes 2 to 64, and a rule to choose one (about 7 min).
 # 5. Anomaly detection: AUROC against two baselines, and a held-out digit (about 11 min).
 #
-# **Core path:** with this introduction and the Summary, about 51 minutes, reading the printed
-# results included; the quiz's 20 questions at 30 s each add about 10: about 61 minutes in all.
+# **Core path:** with this introduction and the Summary, about 52 minutes, reading the printed
+# results included; the quiz's 20 questions at 30 s each add about 10: about 62 minutes in all.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
