@@ -1231,7 +1231,7 @@ print(depth_summary)
 # %% [markdown]
 # ### Two code sizes
 #
-# An extra layer lets the encoder and the decoder bend more, which should matter most when the
+# The lesson's section 4 prints this table; here it is rebuilt and drawn. An extra layer lets the encoder and the decoder bend more, which should matter most when the
 # code is tiny: with $k = 2$, every image must be rebuilt from a point in a plane. The next cell
 # trains the deeper stack (seed 0) at $k = 2$ too, and the shallow stack at $k = 2$ with seeds 1
 # and 2 beside section 4's seed 0, for that size's own noise margin (`seed_noise_margin`: section
