@@ -44,8 +44,8 @@
 #    code sizes (about 10 min).
 # 5. Anomaly detection: AUROC against two baselines, and a held-out digit (about 11 min).
 #
-# **Core path:** with this introduction and the Summary, about 52 minutes, reading the printed
-# results included; the quiz's 20 questions at 30 s each add about 10: about 62 minutes in all.
+# **Core path:** with this introduction and the Summary, about 54 minutes, reading the printed
+# results included; the quiz's 20 questions at 30 s each add about 10: about 64 minutes in all.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
