@@ -233,10 +233,12 @@ start_dead = dead_units(untrained_raw, x_test)[1]  # (128,) decoder units dead b
 if start_dead.any():
     with torch.no_grad():
         start_codes = untrained_raw.encode(x_test)  # (N, 32) the untrained encoder's codes
+        start_input = untrained_raw.decoder[0](start_codes)  # (N, 128) decoder units' input
     start_bias = untrained_raw.decoder[0].bias  # (128,) the decoder's first bias
-    print(f"untrained: codes' standard deviation {start_codes.std():.3f}; first decoder bias, "
-          f"mean over its dead units {start_bias[start_dead].mean():+.3f}, over the others "
-          f"{start_bias[~start_dead].mean():+.3f}")
+    print(f"untrained: codes' standard deviation {start_codes.std():.3f}; the dead decoder units' "
+          f"input, mean over the test images {start_input[:, start_dead].mean():+.3f}, of which "
+          f"bias {start_bias[start_dead].mean():+.3f} (the live units' bias: "
+          f"{start_bias[~start_dead].mean():+.3f})")
 
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images light the middle of
@@ -245,9 +247,10 @@ if start_dead.any():
 # such moves likely: its first steps move every weight on a lit pixel by about the learning rate,
 # whatever the size of its gradient (lab A shows how the dead units' weights moved, and tries other
 # optimizers). Decoder units read the code, which keeps changing, so they can come back, even those
-# dead at initialisation: an untrained encoder gives small codes, so a decoder unit with a negative
-# bias can start below 0 on every image (the last printed line compares the biases). Other
-# remedies, not tested here: a leaky ReLU, another initialisation.
+# dead at initialisation: an untrained encoder gives small codes, nearly the same for every image,
+# so a decoder unit whose input starts negative stays below 0 on every image (the last printed
+# line splits that input: how much of it is the bias). Other remedies, not tested here: a leaky
+# ReLU, another initialisation.
 
 # %% [markdown]
 # One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
@@ -1010,8 +1013,8 @@ print(f"for comparison only (test images choose nothing): the same two on the {n
 if behind <= 2 * behind_se:
     print(f"In this run: on the validation images k = {chosen_k} ties the best rate (within two "
           "standard errors), so the retrieval check does not contradict the rule"
-          + (f"; on the test images k = {best_k} is ahead by more than two: for retrieval, the "
-             "wider code is the safer choice." if test_gap > 2 * test_se else "."))
+          + (f"; the test images, which choose nothing, put k = {best_k} ahead by more than two: "
+             "near a tie, two samples of images can disagree." if test_gap > 2 * test_se else "."))
 else:
     print(f"In this run: k = {chosen_k} is clearly below the best rate; for retrieval, take a "
           "wider code.")

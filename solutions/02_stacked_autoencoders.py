@@ -279,7 +279,7 @@ print(f"In this run: {counts['raw']} dead units with raw pixels in, {counts['cen
 # Why can the raw-pixel model lose units? Every pixel is at least 0, so when a unit's weights on
 # the lit pixels all move down a little together, hundreds of small changes add up and
 # $w_j \cdot x + b_j$ falls below 0 on every image at once; from then on no gradient reaches it.
-# No single weight needs to turn negative (lesson 02 draws the change). With centred inputs,
+# No single weight needs to turn negative (lab A of lesson 02 draws the change). With centred inputs,
 # $w_j \cdot (x - \bar x)$ averages exactly 0 over the training images for any weights, so the
 # weights alone cannot push a unit below 0 everywhere. A dead unit triggers no warning and the
 # loss still falls: counting is the check.
