@@ -244,9 +244,9 @@ if start_dead.any():
 # Why can so many units die? Every pixel value is at least 0, and most images light the middle of
 # the frame. If a unit's weights on the lit pixels all move down a little **together**, hundreds of
 # small changes add up, and $w_j \cdot x + b_j$ falls below 0 on every image at once. Adam makes
-# such moves likely: its first steps move every weight on a lit pixel by about the learning rate,
-# whatever the size of its gradient (lab A shows how the dead units' weights moved, and tries other
-# optimizers). Decoder units read the code, which keeps changing, so they can come back, even those
+# such moves likely: its first steps move every weight that has a gradient (its pixel lit in the
+# batch) by about the learning rate, whatever the size of that gradient (lab A shows how the dead
+# units' weights moved, and tries other optimizers). Decoder units read the code, which keeps changing, so they can come back, even those
 # dead at initialisation: an untrained encoder gives small codes, nearly the same for every image,
 # so a decoder unit whose input starts negative stays below 0 on every image (the last printed
 # line splits that input: how much of it is the bias). Other remedies, not tested here: a leaky
@@ -1051,7 +1051,8 @@ fig
 # more, which should matter most when the code is tiny: with $k = 2$, every image is rebuilt from a
 # point in a plane. Against that, it is one more layer to train in the same steps. The cell trains
 # it (seed 0) at $k = 32$ and at $k = 2$, and the shallow stack at $k = 2$ with seeds 1 and 2 beside
-# the sweep's seed 0, for that size's own noise margin (section 1's formula).
+# the sweep's seed 0, for that size's own noise margin (section 1's formula; it assumes, as there,
+# that the deeper stack's seed noise is no larger).
 #
 # **Predict:** does the extra layer lower the error at $k = 32$? At $k = 2$?
 
