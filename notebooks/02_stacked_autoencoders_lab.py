@@ -1021,7 +1021,8 @@ rows_figure(traversal_rows, title="test image 0's code, one unit varied (5th to 
 # *Takeaway: verdicts (a) to (c) below rank the code sizes by class information only where the
 # differences beat their standard errors; the longer run measures how much of the error ratios
 # is a matter of budget.* Verdict (a) uses the test images, section 4's check the validation
-# images: where a gap sits near two standard errors, the two can disagree.
+# images: where a gap sits near two standard errors, the two can disagree, and (a) prints where
+# the rule's choice lands on the test images.
 
 # %%
 tied_with_best = [k for k in sweep_sizes
@@ -1033,6 +1034,16 @@ print(f"(a) highest nearest-neighbour rate of AE codes: k = {best_nn}, "
          else f"highest at the widest size tried (the sweep may not have peaked): every other "
          f"size is clearly below k = {best_nn}" if best_nn == max(sweep_sizes)
          else f"a peak: every other size is clearly below k = {best_nn}"))
+rule_k = elbow_k({k: sweep[k]["AE valid"] for k in sweep_sizes}) or max(sweep_sizes)  # section 4
+rule_gap, rule_se = compare_rates(nn_hits["AE", best_nn], nn_hits["AE", rule_k])  # same images
+if best_nn == rule_k:
+    rule_words = "the best on these test images too"
+else:
+    rule_words = (f"{rule_gap:.1%} below k = {best_nn} on these test images, "
+                  f"{rule_gap / max(rule_se, 1e-12):.1f} standard errors: "
+                  + ("a tie here too" if rule_gap <= 2 * rule_se else "over two, so these images "
+                     "do not call it a tie, whatever the validation check said"))
+print(f"    section 4's rule (validation errors) picks k = {rule_k}: {rule_words}")
 print(f"(b) AE codes above raw pixels ({pixels_nn:.1%}) by more than two standard errors: at "
       f"k = 32 (section 1's size, fixed in advance) {clearly_above(nn_hits['AE', 32], pixel_hits)}; "
       f"at k = {best_nn} (picked as the best of four, so optimistic) "
