@@ -17,7 +17,8 @@ so its reconstruction error is an anomaly SCORE: the higher, the more unusual th
   confound, on which the confound alone can no longer separate them (the hard test).
 - ``threshold_figure`` and ``threshold_view``: the static view and the slider over it.
 - ``out_of_distribution_images``: the anomalies; when no second real dataset is on disk, crops
-  of scikit-learn's sample photographs (``data_sources.photo_patches``), never the same digits.
+  of scikit-learn's sample photographs (``data_sources.photo_patches``), never the same digits;
+  given the normal images, it warns if any anomaly is one of them (``shared_image_count``).
 
 Convention: label 1 = anomaly (out of distribution), 0 = normal; an image is FLAGGED as an
 anomaly when its score is at least the threshold (score >= t).
@@ -28,6 +29,7 @@ longer than most because ROC and AUROC are written out by hand and its figures l
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -326,24 +328,40 @@ def roc_figure(
     ax=None,
     color: str = "tab:purple",
     chance: bool = True,
+    log_fpr: bool = False,
 ) -> Figure:
     """The ROC curve with its AUROC in the legend; ``point`` = (fpr, tpr) marks one threshold.
 
     To overlay several detectors, pass the same ``ax``, a ``color`` each and ``chance=False``
-    after the first (the coin-toss diagonal is then drawn once).
+    after the first (the coin-toss diagonal is then drawn once). ``log_fpr=True`` puts the
+    false-positive rate on a log axis, which enlarges small false-alarm rates; a rate of 0 has
+    no place there, so it is drawn at one false alarm (1 / number of normal images).
     """
     fig = None
     if ax is None:
         fig = NotebookFigure(figsize=(4.2, 4.0), layout="constrained")
         ax = fig.subplots()
     fpr, tpr, _ = roc_curve(normal, anomalous)
+    smallest = 1 / len(normal)  # one false alarm
+    if log_fpr:
+        fpr = np.clip(fpr, smallest, None)
     ax.plot(fpr, tpr, color=color, label=f"{label} (AUROC {auroc(normal, anomalous):.4f})")
     if chance:
-        ax.plot([0, 1], [0, 1], color="grey", ls=":", label="coin toss (AUROC 0.5)")
+        diagonal = np.geomspace(smallest, 1, 50) if log_fpr else np.array([0.0, 1.0])
+        ax.plot(diagonal, diagonal, color="grey", ls=":", label="coin toss (AUROC 0.5)")
     if point is not None:
         ax.plot(*point, "ko", label="current threshold")
-    ax.set(xlabel="false positive rate (normal flagged)", ylabel="true positive rate (recall)")
-    ax.set_aspect("equal")
+    if log_fpr:
+        ax.set(
+            xscale="log",
+            xlim=(smallest, 1),
+            ylim=(0, 1.01),
+            xlabel="false positive rate (log scale)",
+            ylabel="true positive rate (recall)",
+        )
+    else:
+        ax.set(xlabel="false positive rate (normal flagged)", ylabel="true positive rate (recall)")
+        ax.set_aspect("equal")
     ax.legend(fontsize=8, loc="lower right")
     return fig if fig is not None else ax.figure
 
@@ -467,19 +485,44 @@ def threshold_view(
 
 
 # ------------------------------------------------------- an out-of-distribution set, offline
-def out_of_distribution_images(other: ImageData, n: int, seed: int = 0) -> tuple[Tensor, str]:
+def out_of_distribution_images(
+    other: ImageData, n: int, seed: int = 0, normal: Tensor | None = None
+) -> tuple[Tensor, str]:
     """Images (n, 1, 28, 28) that the in-distribution model never saw, and what they are.
 
     Uses the test images of ``other`` (a second real dataset) when it was loaded from real
     files; when ``other`` is the embedded fallback (no second dataset on this machine), uses
     ``photo_patches`` instead, so the anomalies are never the same digits as the normal data.
+    With ``normal`` (M, 1, 28, 28), the normal test images, it also checks that no anomaly is
+    one of them, pixel for pixel: two data folders holding the same files would make every
+    AUROC 0.5. If some are, it warns and says so in the returned description.
     """
-    if not other.is_fallback:
-        return other.test.x[:n], f"{other.name} test images (real data)"
-    return photo_patches(n, seed), (
-        f"crops of scikit-learn's sample photos ({other.name} is not real data here, so "
-        "photo crops stand in as the out-of-distribution set; no network needed)"
-    )
+    if other.is_fallback:
+        images, what = (
+            photo_patches(n, seed),
+            (
+                f"crops of scikit-learn's sample photos ({other.name} is not real data here, so "
+                "photo crops stand in as the out-of-distribution set; no network needed)"
+            ),
+        )
+    else:
+        images, what = other.test.x[:n], f"{other.name} test images (real data)"
+    shared = 0 if normal is None else shared_image_count(images, normal)
+    if shared:
+        problem = (
+            f"{shared:,} of the {len(images):,} anomalies are identical to normal images: the "
+            f"two datasets come from the same files. Check the data folders (e.g. "
+            "COURSE_MNIST_DIR and COURSE_FASHION_MNIST_DIR), then run the lesson again."
+        )
+        warnings.warn(problem, stacklevel=2)
+        what = f"{what}; WARNING: {problem}"
+    return images, what
+
+
+def shared_image_count(images: Tensor, others: Tensor) -> int:
+    """How many of ``images`` (N, ...) also occur, pixel for pixel, among ``others`` (M, ...)."""
+    seen = {row.tobytes() for row in others.detach().cpu().flatten(1).numpy()}
+    return sum(row.tobytes() in seen for row in images.detach().cpu().flatten(1).numpy())
 
 
 # Old names, kept for one release (issue 17): calling one warns and names the new one.

@@ -142,12 +142,14 @@ hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (78
 # %% [markdown]
 # **Training budget.** We fix the number of optimizer **steps** (mini-batches), not epochs. The loss
 # is the squared error **per image** (summed over 784 pixels): we train on the error by which we
-# compare with PCA (lesson 01 sets it beside binary cross-entropy). `fit` records one row of
-# history per epoch.
+# compare with PCA (lesson 01 sets it beside binary cross-entropy). Adam's learning rate starts
+# at 2e-3 and falls to 0 along a half cosine over the budget (`CosineDecay`, as in lesson 01), so
+# the last steps are small and settle the weights. `fit` records one row of history per epoch.
 
 # %%
 import math
 
+from course_utils.schedules import CosineDecay
 from course_utils.train import fit
 
 batch_size = 128
@@ -163,7 +165,7 @@ epochs = epochs_for(steps, len(x_train))
 steps_per_epoch = math.ceil(len(x_train) / batch_size)
 steps_taken = epochs * steps_per_epoch  # the number printed from here on
 dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
-                    lr=2e-3, batch_size=batch_size, verbose=False)
+                    lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
 print(f"{epochs} epochs of {len(x_train):,} images = {steps_taken:,} steps (target {steps:,}); "
       f"per-image squared error: train {dense_history.last('train_loss'):.2f}, "
       f"valid {dense_history.last('valid_loss'):.2f}")
@@ -194,10 +196,24 @@ fig.axes[0].set_ylabel("squared error per image (log scale)")
 fig
 
 # %% [markdown]
-# A training curve above the validation curve is no paradox: each training point averages over
-# the epoch's batches, many of them seen with poorer weights, while the validation point uses the
-# weights at the epoch's end. A rising validation curve under a falling
-# training curve would signal overfitting.
+# A training curve above the validation curve would be no paradox: each training point averages
+# over the epoch's batches, many of them seen with poorer weights, while the validation point uses
+# the weights at the epoch's end. The cell scores training images at the final weights, the way
+# the validation images are scored (`evaluate`, the evaluation `fit` runs after each epoch). A
+# rising validation curve under a falling training curve would signal overfitting.
+
+# %%
+from course_utils.train import evaluate  # the mean loss per image at the model's current weights
+
+n_check = min(10_000, len(x_train))  # a sample of the training images
+train_at_end = evaluate(dense, x_train[:n_check].to(course.device))["loss"]
+epoch_average, valid_at_end = dense_history.last("train_loss"), dense_history.last("valid_loss")
+print(f"squared error per image, last epoch: training, averaged over its batches "
+      f"{epoch_average:.2f}; {n_check:,} training images at the final weights {train_at_end:.2f}; "
+      f"validation at the final weights {valid_at_end:.2f}")
+print(f"In this run: at the final weights the training images score "
+      f"{'below' if train_at_end < epoch_average else 'not below'} the epoch's average and "
+      f"{'below' if train_at_end < valid_at_end else 'not below'} the validation images.")
 
 # %% [markdown]
 # ### Are all the hidden units in use? Centring the inputs
@@ -267,10 +283,13 @@ if start_dead.any():
 # One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
 # average training image. The average of $w_j \cdot (x - \bar x)$ over the training images is then
 # 0 for ANY weights, so the weights alone can no longer push a unit below 0 on every image.
-# `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))` does two things, checked below:
-# 1. `encode` subtracts the mean image before the first layer;
-# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$, so the untrained decoder should
-#    output about the mean image.
+# Centring takes two changes, written out below on section 1's `by_hand` model (never trained,
+# so still at its seed-0 start), then checked against
+# `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))`, which makes the same two:
+# 1. the encoder gets $x - \bar x$ instead of $x$;
+# 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$ (each pixel's mean clamped to
+#    $[10^{-3}, 1 - 10^{-3}]$, since $\mathrm{logit}(0) = -\infty$), so that the untrained decoder
+#    outputs about the mean image.
 #
 # Expect few or no dead encoder units after centring, and a lower error.
 
@@ -284,18 +303,26 @@ images_figure(x_train.mean(dim=0)[None], ncols=1, size=2.4, titles=["mean traini
 # %%
 raw_dense, raw_history = dense, dense_history  # the model of raw pixels, kept for comparison
 mean_image = x_train.mean(dim=0)  # (1, 28, 28): the average training image
-torch.manual_seed(0)  # the same initial weights as before
+with torch.no_grad():  # change 2 on by_hand: decoder[2] is its last Linear(128, 784)
+    decoder[2].bias.copy_(torch.logit(mean_image.flatten().clamp(1e-3, 1 - 1e-3)))  # (784,)
+
+
+def centred_by_hand(x):  # change 1: (B, 1, 28, 28) -> (B, 1, 28, 28)
+    return decoder(encoder(x - mean_image))  # x - mean image: (B, 1, 28, 28) - (1, 28, 28)
+
+
+torch.manual_seed(0)  # the same initial weights as by_hand
 dense = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
-with torch.no_grad():  # the two changes, checked by hand before training
-    by_hand_code = dense.encoder(x_test[:8].flatten(1) - mean_image.flatten())  # (8, 32)
-    start_output = dense.decode(dense.encode(x_test[:8])).flatten(1)  # (8, 784) untrained output
-start_gap = (start_output - mean_image.flatten()).abs()  # (8, 784)
-print(f"1. encode(x) = encoder(x - mean image): {torch.allclose(dense.encode(x_test[:8]), by_hand_code)}"
-      f"; 2. untrained decoder output minus mean image, on 8 test images: mean |difference| "
+with torch.no_grad():
+    outputs = centred_by_hand(x_test[:8]), dense(x_test[:8])  # (8, 1, 28, 28) each, untrained
+start_gap = (outputs[1] - mean_image).abs()  # (8, 1, 28, 28)
+print(f"written out and DenseAutoencoder(input_mean=...): same outputs on 8 test images "
+      f"{torch.allclose(*outputs)}; untrained output minus mean image: mean |difference| "
       f"{start_gap.mean():.3f}, largest {start_gap.max():.3f} (pixels span 0 to 1)")
 dense = dense.to(course.device)
 dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device),
-                    epochs=epochs, lr=2e-3, batch_size=batch_size, verbose=False)
+                    epochs=epochs, lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size,
+                    verbose=False)
 dense = dense.cpu()
 centred_dead = dead_count(dense)
 raw_mse, dense_mse = pixel_mse(raw_dense), pixel_mse(dense)
@@ -315,7 +342,9 @@ print(f"In this run: centring changed the test error by {dense_mse / raw_mse - 1
 # We report the mean squared error **per pixel** on the test images, with PCA-32 fitted on the same
 # training images. The cell also checks whether the validation error still falls at the end
 # (`late_fall`: the last epochs, from about 80% of the training on); if so, comparisons hold at
-# this budget only. Expect the autoencoder below PCA, which reconstructs on a flat subspace.
+# this budget only. A flat end is weaker evidence than it looks: the decaying rate makes the last
+# steps small by design, so more steps could still help (lab H continues this model for as many
+# steps again). Expect the autoencoder below PCA, which reconstructs on a flat subspace.
 
 # %%
 from course_utils.pca import PCA
@@ -346,10 +375,10 @@ rows_figure({"original": show,
 # PCA-32 puts every reconstruction on one flat, 32-dimensional plane through the mean image. The
 # autoencoder's decoder bends (its ReLU and its sigmoid), so its 32 numbers can trace a curved
 # surface, as lesson 01's small nonlinear autoencoder followed the arc that PCA's line cut across.
-# Two measurements on the test images: the share of the variance of each model's reconstructions
-# that lies outside **their own** best 32-dimensional plane (0 for any flat model), and the error
-# of the best plane for these test images, PCA fitted on the test images themselves: no
-# reconstruction on a 32-dimensional plane can have a lower error on them.
+# Two measurements on the test images: the share of the variance of a model's reconstructions
+# that lies outside the best 32-dimensional plane **for those reconstructions** (0 for any flat
+# model), and the error of the best plane for the test images, PCA fitted on the test images
+# themselves: no reconstruction on a 32-dimensional plane can have a lower error on them.
 
 # %%
 def share_off_plane(x_hat: torch.Tensor, k: int = 32) -> float:
@@ -362,7 +391,7 @@ flat_x_hat = pca32.reconstruct(x_test.flatten(1))  # (N, 784)
 curved_x_hat = predict(dense, x_test).flatten(1)  # (N, 784)
 best_plane = PCA(32).fit(x_test.flatten(1))  # fitted on the test images: no plane does better
 best_plane_mse = mse_per_pixel(best_plane.reconstruct(x_test.flatten(1)), x_test.flatten(1)).item()
-print(f"variance of the reconstructions outside their own best 32-dimensional plane: PCA-32 "
+print(f"variance of the reconstructions outside the best 32-dimensional plane for them: PCA-32 "
       f"{share_off_plane(flat_x_hat):.1%}, stacked AE-32 {share_off_plane(curved_x_hat):.1%}")
 print(f"test MSE per pixel: best plane for the test images {best_plane_mse:.5f}, PCA-32 (fitted on "
       f"the training images) {pca_mse:.5f}, stacked AE-32 (seed 0) {dense_mse:.5f}")
@@ -396,8 +425,8 @@ def train_dense(seed: int, n_latent: int = 32, hidden: tuple[int, ...] = (128,))
     torch.manual_seed(seed)  # the initial weights
     model = DenseAutoencoder(784, hidden=hidden, n_latent=n_latent, input_mean=mean_image)
     model = model.to(course.device)
-    fit(model, x_train.to(course.device), epochs=epochs, lr=2e-3, batch_size=batch_size,
-        seed=seed, verbose=False)  # seed: the batch order
+    fit(model, x_train.to(course.device), epochs=epochs, lr=2e-3, callbacks=[CosineDecay()],
+        batch_size=batch_size, seed=seed, verbose=False)  # seed: the batch order
     return model.cpu()
 
 
@@ -576,7 +605,8 @@ print(f"TiedByHand and TiedAutoencoder with the same weights: largest output dif
 
 # %%
 tied_history = fit(tied, x_train.to(course.device), x_valid.to(course.device),
-                   epochs=epochs, lr=2e-3, batch_size=batch_size, verbose=False)
+                   epochs=epochs, lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size,
+                   verbose=False)
 tied = tied.cpu()
 tied_mse = pixel_mse(tied)
 print(f"test MSE per pixel after {steps_taken:,} steps: PCA-32 {pca_mse:.5f} | dense AE {dense_mse:.5f} "
@@ -640,7 +670,7 @@ for name, model_class in (("dense AE", DenseAutoencoder), ("tied AE", TiedAutoen
     torch.manual_seed(0)
     model = model_class(784, hidden=(128,), n_latent=32, input_mean=x_small.mean(dim=0))
     fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
-        batch_size=batch_size, verbose=False)
+        callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
     train_err, valid_err = pixel_mse(model.cpu(), x_small), pixel_mse(model, x_valid)
     small[name] = train_err, valid_err, valid_err / train_err - 1
     print(f"{name:<10}{train_err:>10.5f}{valid_err:>10.5f}{small[name][2]:>19.1%}")
@@ -758,12 +788,15 @@ else:
 # %% [markdown]
 # A projection keeps the directions of largest variance, not the neighbours. **t-SNE** (van der
 # Maaten & Hinton 2008) draws a 2-D map that tries to keep each point's nearest neighbours near it,
-# and is the usual picture of a latent space. The cell maps the codes of the first test images
-# with scikit-learn's `TSNE`, then scores three views of the same images with a variant of the
-# test above: for each image, does its nearest **other** test image in that view have the same
-# class? (A t-SNE map holds only the points it was given, so there are no training codes to search.)
+# and is the picture of a latent space most often drawn. The cell maps the codes of the first test
+# images twice with scikit-learn's `TSNE` (perplexity 30 with seed 0, perplexity 5 with seed 1;
+# the perplexity sets roughly how many neighbours each point keeps close), then scores each view
+# with a variant of the test above: for each image, does its nearest **other** test image in that
+# view have the same class? (A t-SNE map holds only the points it was given, so there are no
+# training codes to search.)
 
 # %%
+import numpy as np
 from sklearn.manifold import TSNE
 
 
@@ -773,28 +806,55 @@ def nearest_other_hits(points: torch.Tensor, labels: torch.Tensor) -> torch.Tens
     return (labels[distances.argmin(dim=1)] == labels).float()
 
 
+def class_centre_distances(points: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(n, d) points, (n,) labels -> the distances between every two class centres, (C(C-1)/2,)."""
+    centres = torch.stack([points[labels == c].mean(dim=0) for c in labels.unique()])  # (C, d)
+    pairs = torch.triu_indices(len(centres), len(centres), offset=1)  # (2, C(C-1)/2)
+    return torch.cdist(centres, centres)[pairs[0], pairs[1]]
+
+
 n_map = min(course.pick(full=2000, fast=500), len(x_test))  # t-SNE time grows with the points
 map_y = data.test.y[:n_map]
-codes_tsne = torch.as_tensor(TSNE(n_components=2, perplexity=30, init="pca", random_state=0)
-                             .fit_transform(codes[:n_map].numpy()), dtype=torch.float32)  # (n_map, 2)
+tsne_maps = {}  # (perplexity, seed) -> (n_map, 2) map of the codes
+for perplexity, seed in ((30, 0), (5, 1)):
+    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
+    tsne_maps[perplexity, seed] = torch.as_tensor(tsne.fit_transform(codes[:n_map].numpy()))
 view_hits = {"32-number codes": nearest_other_hits(codes[:n_map], map_y),
-             "PCA projection": nearest_other_hits(codes_2d[:n_map], map_y),
-             "t-SNE map": nearest_other_hits(codes_tsne, map_y)}  # (n_map,) each
+             "PCA projection": nearest_other_hits(codes_2d[:n_map], map_y)}
+view_hits |= {f"t-SNE (perplexity {p}, seed {s})": nearest_other_hits(m, map_y)
+              for (p, s), m in tsne_maps.items()}  # (n_map,) each
 print(f"nearest other image of the same class, among {n_map:,} test images: "
       + ", ".join(f"{view} {h.mean():.1%}" for view, h in view_hits.items()))
-vs_projection = compare_rates(view_hits["t-SNE map"], view_hits["PCA projection"])
-vs_codes = compare_rates(view_hits["t-SNE map"], view_hits["32-number codes"])
-print(f"In this run: the t-SNE map's rate is {vs_projection.word} the projection's and "
+tsne_hits = view_hits["t-SNE (perplexity 30, seed 0)"]
+vs_projection = compare_rates(tsne_hits, view_hits["PCA projection"])
+vs_codes = compare_rates(tsne_hits, view_hits["32-number codes"])
+print(f"In this run: the first t-SNE map's rate is {vs_projection.word} the projection's and "
       f"{vs_codes.word} the codes' own (two standard errors).")
-codes_figure(codes_tsne, map_y, data.classes, images=x_test[:n_map], n_thumbnails=12,
-             title=f"t-SNE map of the 32-d codes of {n_map:,} {data.name} test images",
-             axis_labels=("t-SNE 1 (no unit)", "t-SNE 2 (no unit)"), thumbnail_cmap="gray")
+centres = {name: class_centre_distances(points, map_y) for name, points in
+           (("codes", codes[:n_map]), ("map 1", tsne_maps[30, 0]), ("map 2", tsne_maps[5, 1]))}
+r = {pair: np.corrcoef(centres[pair[0]], centres[pair[1]])[0, 1]
+     for pair in (("map 1", "map 2"), ("codes", "map 1"), ("codes", "map 2"))}
+print("distances between the 10 class centres, correlation: "
+      + ", ".join(f"{a} and {b} {value:.2f}" for (a, b), value in r.items()))
+
+fig = NotebookFigure(figsize=(11, 4.8), layout="constrained")
+for ax, ((perplexity, seed), points) in zip(fig.subplots(1, 2), tsne_maps.items(), strict=True):
+    for c, name in enumerate(data.classes):
+        ax.scatter(*points[map_y == c].T, s=4, alpha=0.6, color=f"C{c}", label=name)
+    ax.set(title=f"perplexity {perplexity}, seed {seed}", xlabel="t-SNE 1 (no unit)",
+           ylabel="t-SNE 2 (no unit)")
+fig.legend(*ax.get_legend_handles_labels(), loc="outside right center", markerscale=3, fontsize=8)
+fig.suptitle(f"two t-SNE maps of the same 32-d codes ({n_map:,} {data.name} test images)")
+fig
 
 # %% [markdown]
-# Read a t-SNE map for its neighbourhoods only: the sizes of its clusters and the distances
-# between them carry little meaning, and another seed or perplexity (here 30, a choice) moves
-# them. It has no encoder either: a new image needs a new map. So measure on the codes
-# themselves; the map only shows them.
+# Read a t-SNE map for its neighbourhoods: compare the two maps' rates above. The sizes of its
+# clusters and the distances between them are not what t-SNE sets out to keep, though a map
+# started from the PCA projection (`init="pca"`) inherits part of that layout: the last printed
+# line measures how far the distances between class centres agree between the two maps and with
+# the codes themselves; the panels show where each class lands. scikit-learn's `TSNE` also has
+# no encoder: a new image needs a new map (parametric variants learn one). So measure on the
+# codes themselves; the map only shows them.
 
 # %% [markdown]
 # ### A code is not a vector of class probabilities
@@ -913,7 +973,10 @@ images_figure(line_images, ncols=8, size=0.9,
 # %% [markdown]
 # ## 4. How wide should the bottleneck be?
 #
-# A code narrower than the input ($k < 784$) is **undercomplete**: the model must compress. A
+# A code narrower than the input ($k < 784$) is **undercomplete**: the model cannot copy its
+# input and must compress it into $k$ numbers. That limits the code's dimension, not what it can
+# memorise (section 2's 1,000-image run measures how much better a dense AE-32 fits its own
+# training images than new ones). A
 # network with no layer narrower than its input (the code included) could learn to copy, and
 # needs another constraint (lessons 04 and 05).
 # Many blog posts say a smaller bottleneck also means **less
@@ -1020,7 +1083,7 @@ for k in (2, 64):
     torch.manual_seed(0)
     model = DenseAutoencoder(784, hidden=(128,), n_latent=k, input_mean=x_small.mean(dim=0))
     fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
-        batch_size=batch_size, verbose=False)
+        callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
     valid_err = pixel_mse(model.cpu(), x_valid)
     small_k[k] = valid_err, valid_err / pixel_mse(model, x_small) - 1
 small_k = dict(sorted(small_k.items()))  # k -> (valid MSE per pixel, relative gap), k = 2, 32, 64
@@ -1101,7 +1164,8 @@ else:
 # %% [markdown]
 # The validation images decide; the test images of the table play no part in the choice. A gap
 # of one or two per cent on a few thousand images is near what this test can resolve: lab H ranks
-# the code sizes on the test images, where a near tie can come out the other way.
+# the code sizes on the test images, where a difference this close to two standard errors can be
+# called a tie on one sample of images and not on another.
 #
 # A 2-number code is a full code, not a shadow (unlike section 3's projection). The rates in the
 # titles are the measurement; the picture only shows it.
@@ -1130,11 +1194,11 @@ fig
 # trained with the same recipe and steps. An extra layer lets the encoder and the decoder bend
 # more, which should matter most when the code is tiny: with $k = 2$, every image is rebuilt from a
 # point in a plane. Against that, it is one more layer to train in the same steps. The cell trains
-# it (seed 0) at $k = 32$ and at $k = 2$, and the shallow stack at $k = 2$ with seeds 1 and 2 beside
+# it (seed 0) at $k = 2$ and at $k = 32$, and the shallow stack at $k = 2$ with seeds 1 and 2 beside
 # the sweep's seed 0, for that size's own noise margin (section 1's formula; it assumes, as there,
 # that the deeper stack's seed noise is no larger).
 #
-# **Predict:** does the extra layer lower the error at $k = 32$? At $k = 2$?
+# **Predict:** does the extra layer lower the error at $k = 2$? At $k = 32$?
 
 # %%
 from course_utils.verdicts import seed_noise_margin  # t * sd * sqrt(1 + 1/n), section 1's formula
@@ -1143,13 +1207,13 @@ torch.manual_seed(0)  # train_dense's recipe, here with validation images for th
 deep = DenseAutoencoder(784, hidden=(128, 64), n_latent=32,
                         input_mean=mean_image).to(course.device)  # 784-128-64-32-64-128-784
 deep_history = fit(deep, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
-                   lr=2e-3, batch_size=batch_size, seed=0, verbose=False)
+                   lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size, seed=0, verbose=False)
 shallow_k2_mses = [pixel_mse(ae_models[2])] + [pixel_mse(train_dense(seed, n_latent=2))
                                                for seed in (1, 2)]  # 784-128-2, seeds 0, 1, 2
 depth_rows = {  # k -> (shallow mean of 3 seeds, deeper seed 0, noise margin at that k)
-    32: (seed_mean, pixel_mse(deep.cpu()), noise_margin),
     2: (statistics.mean(shallow_k2_mses), pixel_mse(train_dense(0, n_latent=2, hidden=(128, 64))),
         seed_noise_margin(shallow_k2_mses)),
+    32: (seed_mean, pixel_mse(deep.cpu()), noise_margin),
 }
 print(f"test MSE per pixel after {steps_taken:,} steps (shallower 784-128-k: mean of seeds 0-2; "
       "deeper 784-128-64-k: seed 0)")
@@ -1162,7 +1226,8 @@ print("deeper stack, k = 32 (per image):", late_fall(deep_history, steps_per_epo
 # %% [markdown]
 # Depth is a measurement, not a rule: measure it at the code size you will use (the table gives a
 # verdict for each). Where the deeper stack is still learning at the end (the last line), the
-# comparison is about how fast the two stacks learn as much as about how deep they are. Lab I
+# comparison is about how fast the two stacks learn as much as about how deep they are: one more
+# layer is one more to train in the same steps. Lab I
 # continues both stacks at $k = 32$ to twice the steps, and draws these errors with their noise
 # bands.
 
@@ -1178,7 +1243,8 @@ print("deeper stack, k = 32 (per image):", late_fall(deep_history, steps_per_epo
 from course_utils.anomaly import out_of_distribution_images
 
 digits = load_dataset("mnist", seed=course.seed)  # in-distribution: digits
-ood_x, ood_name = out_of_distribution_images(data, n=len(digits.test.x), seed=course.seed)
+ood_x, ood_name = out_of_distribution_images(data, n=len(digits.test.x), seed=course.seed,
+                                             normal=digits.test.x)  # warns if any is a digit
 normal_x = digits.test.x
 print(f"normal: {len(normal_x):,} {digits.name} test images (plus {len(digits.valid.x):,} "
       f"validation images to set the threshold); anomalies: {len(ood_x):,} {ood_name}")
@@ -1192,7 +1258,7 @@ digit_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32,
                             input_mean=digits.train.x.mean(dim=0)).to(course.device)  # centred
 digit_epochs = epochs_for(steps, len(digits.train.x))
 fit(digit_ae, digits.train.x.to(course.device), digits.valid.x.to(course.device),
-    epochs=digit_epochs, lr=2e-3, batch_size=batch_size, verbose=False)
+    epochs=digit_epochs, lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
 digit_ae = digit_ae.cpu()
 digit_steps = digit_epochs * math.ceil(len(digits.train.x) / batch_size)
 print(f"digit autoencoder: {digit_epochs} epochs of {len(digits.train.x):,} images = "
@@ -1251,8 +1317,6 @@ print(f"AUROC {auroc(normal_toy, anomal_toy):.4f} = share of (anomaly, normal) p
 # by reconstruction error, is the harder baseline.
 
 # %%
-import numpy as np
-
 from course_utils.anomaly import roc_figure
 from course_utils.verdicts import auroc_margin, oriented  # AUROC difference and its SE; direction
 
@@ -1295,13 +1359,19 @@ else:
                    "wrong order as PCA-32.")
 print("In this run: the stacked AE is " + ("ahead of both" if ahead_of_both else "not ahead of both")
       + " (two bootstrap standard errors); " + wrong_words)
-ax = roc_figure(*scores["stacked AE error"], label="stacked AE").axes[0]
-roc_figure(*scores["PCA-32 error"], label="PCA-32", ax=ax, color="tab:green", chance=False)
-roc_figure(*scores["mean intensity"], label="mean intensity" + " (flipped)" * intensity_flipped, ax=ax, color="tab:orange", chance=False)
-ax.figure
+fig = NotebookFigure(figsize=(10, 4.4), layout="constrained")
+for ax, log_fpr in zip(fig.subplots(1, 2), (False, True), strict=True):  # right: log axis
+    for i, (name, label, colour) in enumerate((
+            ("stacked AE error", "stacked AE", "tab:purple"), ("PCA-32 error", "PCA-32", "tab:green"),
+            ("mean intensity", "mean intensity" + " (flipped)" * intensity_flipped, "tab:orange"))):
+        roc_figure(*scores[name], label=label, ax=ax, color=colour, chance=i == 0, log_fpr=log_fpr)
+fig
 
 # %% [markdown]
-# Mean intensity ranks a pair right whenever the anomaly carries more light than the digit (the
+# On the left, the curves of good detectors crowd into the top-left corner. The right panel puts
+# the false-positive rate on a log axis, which gives room to the small false-alarm rates at which
+# a detector is used (a rate of 0 is drawn at one false alarm). Mean intensity ranks a pair right
+# whenever the anomaly carries more light than the digit (the
 # printed averages compare the two sets; lab J asks whether the autoencoder's error is disguised
 # brightness). PCA-32 is the flat subspace that reconstructs the training digits best,
 # so the AUROC difference to it measures what this autoencoder gains or loses against that subspace:
@@ -1364,7 +1434,8 @@ torch.manual_seed(0)
 novel_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32,
                             input_mean=digits.train.x[known].mean(dim=0)).to(course.device)
 fit(novel_ae, digits.train.x[known].to(course.device),  # no validation set: it holds 7s
-    epochs=epochs_for(steps, int(known.sum())), lr=2e-3, batch_size=batch_size, verbose=False)
+    epochs=epochs_for(steps, int(known.sum())), lr=2e-3, callbacks=[CosineDecay()],
+    batch_size=batch_size, verbose=False)
 novel_ae = novel_ae.cpu()
 novel_pca = PCA(32).fit(digits.train.x[known].flatten(1))  # PCA on the same nine classes
 
@@ -1429,7 +1500,7 @@ rows_figure({"unseen 7s": sevens, "rebuilt": predict(novel_ae, sevens)}, size=1.
 #
 # 1. Centre the input; start the output bias at the mean image's logit.
 # 2. Hidden ReLUs, a **linear** code, a sigmoid output.
-# 3. Adam, learning rate 2e-3, batches of 128, a fixed number of steps.
+# 3. Adam, learning rate 2e-3 decayed along a half cosine, batches of 128, a fixed number of steps.
 # 4. Count the dead units: they trigger no warning.
 # 5. Compare with PCA at equal $k$, against the 3-seed noise margin.
 

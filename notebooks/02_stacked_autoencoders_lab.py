@@ -90,7 +90,6 @@ from course_utils.anomaly import (
     error_histograms_figure,
     mse_per_pixel_per_image,
     out_of_distribution_images,
-    roc_curve,
 )
 from course_utils.class_info import (
     elbow_k,
@@ -104,6 +103,7 @@ from course_utils.losses import mse_per_pixel
 from course_utils.models import DenseAutoencoder, TiedAutoencoder, count_parameters, dead_units
 from course_utils.pca import PCA
 from course_utils.plots import NotebookFigure, images_figure, rows_figure
+from course_utils.schedules import CosineDecay
 from course_utils.train import Callback, evaluate, fit, predict
 from course_utils.verdicts import (
     auroc_margin,
@@ -166,8 +166,8 @@ def train_dense(seed: int, n_latent: int = 32, activation: type[nn.Module] = nn.
     torch.manual_seed(seed)  # the initial weights
     model = DenseAutoencoder(784, hidden=hidden, n_latent=n_latent, activation=activation,
                              input_mean=mean_image).to(course.device)
-    fit(model, x_train.to(course.device), epochs=epochs, lr=2e-3, batch_size=batch_size,
-        seed=seed, verbose=False)  # seed: the batch order
+    fit(model, x_train.to(course.device), epochs=epochs, lr=2e-3, callbacks=[CosineDecay()],
+        batch_size=batch_size, seed=seed, verbose=False)  # seed: the batch order
     return model.cpu()
 
 
@@ -217,13 +217,13 @@ raw_dense = DenseAutoencoder(784, hidden=(128,), n_latent=32).to(course.device)
 early = EarlyCopy(at=min(100, steps_taken))
 first_steps = [EarlyCopy(at=s) for s in (1, 2, 3, 5, 10) if s < early.at]  # for section A
 fit(raw_dense, x_train.to(course.device), x_valid.to(course.device), epochs=epochs, lr=2e-3,
-    batch_size=batch_size, callbacks=[early, *first_steps], verbose=False)
+    batch_size=batch_size, callbacks=[CosineDecay(), early, *first_steps], verbose=False)
 raw_dense = raw_dense.cpu()
 raw_dead, early_dead, raw_mse = dead_count(raw_dense), dead_count(early.model), test_mse(raw_dense)
 torch.manual_seed(0)  # the same initial weights, centred
 dense = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image).to(course.device)
 dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
-                    lr=2e-3, batch_size=batch_size, verbose=False)
+                    lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
 dense = dense.cpu()
 centred_dead, dense_mse = dead_count(dense), test_mse(dense)
 pca32 = PCA(32).fit(x_train.flatten(1))  # (N, 784)
@@ -235,7 +235,8 @@ torch.manual_seed(0)
 tied_hand = TiedByHand()  # untrained: section Q's starting point
 torch.manual_seed(0)
 tied = TiedAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image).to(course.device)
-fit(tied, x_train.to(course.device), epochs=epochs, lr=2e-3, batch_size=batch_size, verbose=False)
+fit(tied, x_train.to(course.device), epochs=epochs, lr=2e-3, callbacks=[CosineDecay()],
+    batch_size=batch_size, verbose=False)
 tied = tied.cpu()
 torch.manual_seed(0)  # the untrained first layers, for section N
 untrained = DenseAutoencoder(784, hidden=(128,), n_latent=32).encoder[0].weight  # (128, 784)
@@ -247,7 +248,7 @@ small_epochs = epochs_for(course.pick(full=1000, fast=32), n_small)
 torch.manual_seed(0)
 model = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=x_small.mean(dim=0))
 fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
-    batch_size=batch_size, verbose=False)
+    callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
 model = model.cpu()
 train_err = mse_per_pixel(predict(model, x_small), x_small).item()  # MSE per pixel, as section 2
 valid_err = mse_per_pixel(predict(model, x_valid), x_valid).item()
@@ -293,8 +294,8 @@ for k in sweep_sizes:
 best_nn = max(sweep_sizes, key=lambda k: sweep[k]["AE NN"])
 longer = copy.deepcopy(dense).to(course.device)  # the k = 32 model, continued for sections H and I
 longer_history = fit(longer, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
-                     lr=2e-3, batch_size=batch_size, seed=1,
-                     verbose=False)  # as many steps again (a fresh Adam, another batch order)
+                     lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size, seed=1,
+                     verbose=False)  # as many steps again (fresh Adam and cosine, new batch order)
 longer = longer.cpu()
 print(f"nearest neighbour: codes {hits.mean():.1%}, pixels {pixels_nn:.1%}; linear probe: codes "
       f"{probe_hits.mean():.1%}, pixels {pixel_probe_hits.mean():.1%}; the sweep's validation "
@@ -303,14 +304,15 @@ print(f"nearest neighbour: codes {hits.mean():.1%}, pixels {pixels_nn:.1%}; line
 # %%
 # section 5: the digit autoencoder and the three anomaly scores
 digits = load_dataset("mnist", seed=course.seed)  # in-distribution: digits
-ood_x, ood_name = out_of_distribution_images(data, n=len(digits.test.x), seed=course.seed)
+ood_x, ood_name = out_of_distribution_images(data, n=len(digits.test.x), seed=course.seed,
+                                             normal=digits.test.x)  # warns if any is a digit
 normal_x = digits.test.x
 torch.manual_seed(0)
 digit_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32,
                             input_mean=digits.train.x.mean(dim=0)).to(course.device)  # centred
 digit_epochs = epochs_for(steps, len(digits.train.x))
 fit(digit_ae, digits.train.x.to(course.device), digits.valid.x.to(course.device),
-    epochs=digit_epochs, lr=2e-3, batch_size=batch_size, verbose=False)
+    epochs=digit_epochs, lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
 digit_ae = digit_ae.cpu()
 digit_steps = digit_epochs * math.ceil(len(digits.train.x) / batch_size)
 err_normal = mse_per_pixel_per_image(digit_ae, normal_x)  # (N,)
@@ -668,8 +670,8 @@ relu_code = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_im
 relu_code.encoder.append(nn.ReLU())  # the only change: codes below 0 become 0
 print(relu_code.encoder)
 relu_code = relu_code.to(course.device)
-fit(relu_code, x_train.to(course.device), epochs=epochs, lr=2e-3, batch_size=batch_size,
-    verbose=False)
+fit(relu_code, x_train.to(course.device), epochs=epochs, lr=2e-3, callbacks=[CosineDecay()],
+    batch_size=batch_size, verbose=False)
 relu_code = relu_code.cpu()
 
 # %% [markdown]
@@ -762,15 +764,16 @@ layer_2 = nn.Sequential(greedy.encoder[2],  # 128 -> 32: the code
                         greedy.decoder[0], nn.ReLU()).to(course.device)  # 32 -> 128: h again
 stage_epochs = [max(1, epochs // 3)] * 2  # stages 1 and 2; stage 3 gets the rest of the budget
 stage_epochs.append(max(1, epochs - sum(stage_epochs)))
-fit(layer_1, x_train.to(course.device), epochs=stage_epochs[0], lr=2e-3, batch_size=batch_size,
-    verbose=False)
+fit(layer_1, x_train.to(course.device), epochs=stage_epochs[0], lr=2e-3,
+    callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
 with torch.no_grad():
     h_train = layer_1[:4](x_train.to(course.device))  # (N, 128): stage 1's hidden values, fixed
-fit(layer_2, h_train, epochs=stage_epochs[1], lr=2e-3, batch_size=batch_size, verbose=False)
+fit(layer_2, h_train, epochs=stage_epochs[1], lr=2e-3, callbacks=[CosineDecay()],
+    batch_size=batch_size, verbose=False)
 greedy = greedy.cpu()
 stacked_errors = mse_per_pixel_per_image(greedy, x_test)  # (N,): stacked, not fine-tuned yet
 fit(greedy.to(course.device), x_train.to(course.device), epochs=stage_epochs[2], lr=2e-3,
-    batch_size=batch_size, verbose=False)
+    callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
 greedy = greedy.cpu()
 greedy_errors, end_to_end_errors = (mse_per_pixel_per_image(m, x_test) for m in (greedy, dense))
 greedy_steps = sum(stage_epochs) * math.ceil(len(x_train) / batch_size)
@@ -1021,8 +1024,8 @@ rows_figure(traversal_rows, title="test image 0's code, one unit varied (5th to 
 # *Takeaway: verdicts (a) to (c) below rank the code sizes by class information only where the
 # differences beat their standard errors; the longer run measures how much of the error ratios
 # is a matter of budget.* Verdict (a) uses the test images, section 4's check the validation
-# images: where a gap sits near two standard errors, the two can disagree, and (a) prints where
-# the rule's choice lands on the test images.
+# images: where a gap sits near two standard errors, the two can disagree; (a) also prints how
+# far, in standard errors, the rule's choice falls below the best code size on the test images.
 
 # %%
 tied_with_best = [k for k in sweep_sizes
@@ -1070,9 +1073,10 @@ print(f"In this run: the AE codes' rates {shape}; at k = 32 they "
 # Are the error ratios a matter of training budget? Every model got the same number of steps,
 # and section 1 printed whether the centred $k = 32$ model's validation error was still falling at
 # the end. The setup continued that model (a copy of it, `longer`) for as many steps again, with
-# a fresh Adam and another batch order (so it is a continued run, not one trained for twice the
-# steps on a single schedule), recording its validation curve; the cell measures its validation
-# error against PCA's once more. (The depth test of section I uses the continued model a second
+# a fresh Adam, a fresh cosine schedule from 2e-3 and another batch order (so it is a continued
+# run, not one trained for twice the steps on a single schedule; its error first rises while the
+# rate is high again), recording its validation curve; the cell measures its validation error
+# against PCA's once more. (The depth test of section I uses the continued model a second
 # time.)
 
 # %%
@@ -1118,8 +1122,8 @@ if pca_check < 1e-6:
 # side (784-128-64-32-64-128-784). And since one budget can favour the model that trains faster,
 # we measure at two: after the usual steps, and after continuing **both** models for as many
 # steps again (the shallow one is the continued $k = 32$ model above, the deeper one is
-# continued the same way: a fresh Adam, the batch order of seed 1). Both runs have seed 0, so
-# each comparison is one run against one run: the yardstick is the noise margin of such a
+# continued the same way: a fresh Adam and cosine schedule, the batch order of seed 1). Both
+# runs have seed 0, so each comparison is one run against one run: the yardstick is the noise margin of such a
 # difference, $t_{0.975,\,2} \cdot s \cdot \sqrt{2}$ with $s$ from section 1's three seeds (it
 # assumes the deeper stack's seed noise is no larger than the shallow stack's). Whether the gap
 # changes between the budgets is a difference of two such differences; we give it a margin
@@ -1132,11 +1136,12 @@ torch.manual_seed(0)  # the initial weights, as for every seed-0 model
 deep = DenseAutoencoder(784, hidden=(128, 64), n_latent=32, input_mean=mean_image)
 deep = deep.to(course.device)  # 784-128-64-32-64-128-784
 deep_history = fit(deep, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
-                   lr=2e-3, batch_size=batch_size, verbose=False)  # batch order of seed 0
+                   lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size,
+                   verbose=False)  # batch order of seed 0
 deep_long = copy.deepcopy(deep)
 deep_long_history = fit(deep_long, x_train.to(course.device), x_valid.to(course.device),
-                        epochs=epochs, lr=2e-3, batch_size=batch_size, seed=1,
-                        verbose=False)  # continued as the shallow one: fresh Adam, seed 1
+                        epochs=epochs, lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size,
+                        seed=1, verbose=False)  # continued as the shallow one: fresh Adam, seed 1
 deep, deep_long = deep.cpu(), deep_long.cpu()
 pair_margin = t_quantile(0.975, n_seeds - 1) * seed_sd * 2**0.5  # one run vs one run
 test_errors = {"784-128-32-128-784": (dense_mse, test_mse(longer)),  # (1x, 2x the steps)
@@ -1193,7 +1198,8 @@ for name, histories, colour in (("784-128-32-128-784", (dense_history, longer_hi
     curve = histories[0]["valid_loss"] + histories[1]["valid_loss"]  # one value per epoch
     ax.plot([steps_per_epoch * (i + 1) for i in range(len(curve))], curve, "-o", ms=3,
             color=colour, label=name)
-ax.axvline(steps_per_epoch * epochs, color="0.5", ls=":", label="continued (fresh Adam)")
+ax.axvline(steps_per_epoch * epochs, color="0.5", ls=":",
+           label="continued (fresh Adam and cosine)")
 ax.set(xlabel="optimizer steps", ylabel="valid squared error per image",
        title="depth at two budgets: validation curves (seed 0)")
 ax.grid(alpha=0.3)
@@ -1383,27 +1389,6 @@ print(f"In this run: on brightness-matched sets the stacked AE's AUROC is "
 # and then tested on data where that confound is removed.
 
 # %% [markdown]
-# The same ROC curves with a logarithmic false-positive axis, which enlarges small false-alarm
-# rates; its left edge stands for zero or one false alarm.
-
-# %%
-# extra code – the same curves with a logarithmic false-positive axis: small rates get room
-# (a false-positive rate of 0 has no place on a log axis: those points are drawn at one false
-# alarm, 1/N, so the curve's left end is the recall at zero OR one false alarm)
-fig = NotebookFigure(figsize=(6.0, 3.6), layout="constrained")
-ax = fig.subplots()
-smallest = 1 / len(normal_x)  # one normal image flagged
-for name, colour in (("stacked AE error", "tab:purple"), ("PCA-32 error", "tab:green"),
-                     ("mean intensity", "tab:orange")):
-    fpr, tpr, _ = roc_curve(*scores[name])
-    ax.plot(fpr.clip(smallest, None), tpr, color=colour, label=name)
-ax.set(xscale="log", xlim=(smallest, 1), ylim=(0, 1.01), xlabel="false positive rate (log scale)",
-       ylabel="true positive rate (recall)", title="ROC curves, small false-alarm rates enlarged")
-ax.grid(alpha=0.3)
-ax.legend(fontsize=8, loc="lower right")
-fig
-
-# %% [markdown]
 # Which images pass and which are flagged? The next cell puts the threshold where section 5 puts
 # it (the 95th percentile of the validation digits' errors), prints the brightness of the missed
 # and of the caught anomalies, and shows one test image per outcome: the one with its outcome's
@@ -1561,7 +1546,7 @@ torch.manual_seed(0)
 novel_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32,
                             input_mean=digits.train.x[known].mean(dim=0)).to(course.device)
 fit(novel_ae, digits.train.x[known].to(course.device), epochs=epochs_for(steps, int(known.sum())),
-    lr=2e-3, batch_size=batch_size, verbose=False)
+    lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
 novel_ae = novel_ae.cpu()
 novel_pca = PCA(32).fit(digits.train.x[known].flatten(1))
 is_novel = digits.test.y == held_out  # (N_test,)
@@ -1931,7 +1916,7 @@ torch.manual_seed(0)  # the third model: the output-bias start only, raw pixels 
 bias_only = DenseAutoencoder(784, hidden=(128,), n_latent=32, input_mean=mean_image)
 bias_only.input_mean.zero_()  # encode now subtracts 0: raw pixels, as in the first model
 fit(bias_only.to(course.device), x_train.to(course.device), epochs=epochs, lr=2e-3,
-    batch_size=batch_size, verbose=False)
+    callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
 bias_only = bias_only.cpu()
 bias_only_dead = dead_count(bias_only)
 bias_only_mse = mse_per_pixel(predict(bias_only, x_test), x_test).item()
@@ -1996,7 +1981,7 @@ for k in (2, 8, 64):
     torch.manual_seed(0)
     model = DenseAutoencoder(784, hidden=(128,), n_latent=k, input_mean=x_small.mean(dim=0))
     fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
-        batch_size=batch_size, verbose=False)
+        callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
     model = model.cpu()
     train_err = mse_per_pixel(predict(model, x_small), x_small).item()
     valid_err = mse_per_pixel(predict(model, x_valid), x_valid).item()

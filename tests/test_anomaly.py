@@ -1,5 +1,7 @@
 """Lesson 02 anomaly detection: scores, ROC/AUROC by hand, precision/recall, figures, slider."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -19,6 +21,7 @@ from course_utils.anomaly import (
     rank_correlation,
     roc_curve,
     roc_figure,
+    shared_image_count,
     threshold_figure,
     threshold_view,
 )
@@ -111,6 +114,32 @@ def test_out_of_distribution_set_never_reuses_the_fallback_digits():
     x, name = out_of_distribution_images(fallback, n=5)
     assert x.shape == (5, 1, 28, 28) and "photo" in name
     assert 0 <= photo_patches(3).min() and photo_patches(3).max() <= 1
+
+
+def test_roc_figure_on_a_log_axis_draws_zero_false_alarms_at_one():
+    normal, anomalous = torch.arange(10.0), torch.arange(5.0, 25.0)  # the top scores: all anomalies
+    ax = roc_figure(normal, anomalous, log_fpr=True).axes[0]
+    assert ax.get_xscale() == "log" and ax.get_xlim()[0] == pytest.approx(0.1)
+    curve = ax.get_lines()[0].get_xydata()  # (points, 2): fpr, tpr
+    assert curve[:, 0].min() == pytest.approx(0.1)  # fpr 0 drawn at one false alarm in ten
+    at_left_edge = curve[curve[:, 0] == curve[:, 0].min(), 1]  # recall at zero or one false alarm
+    assert at_left_edge.max() == pytest.approx(0.8)  # 15 of 20 with none, 16 with one
+    linear = roc_figure(normal, anomalous).axes[0]
+    assert linear.get_xscale() == "linear" and linear.get_lines()[0].get_xydata()[:, 0].min() == 0
+
+
+def test_anomalies_identical_to_normal_images_are_reported():
+    split = Split(IMAGES, torch.zeros(6, dtype=torch.int64))
+    same_files = ImageData("Fashion-MNIST", "files", ("a",), split, split, split)
+    with pytest.warns(UserWarning, match="4 of the 4 anomalies are identical"):
+        x, name = out_of_distribution_images(same_files, n=4, normal=IMAGES)
+    assert "WARNING" in name and "COURSE_MNIST_DIR" in name and torch.equal(x, IMAGES[:4])
+    other = 1 - IMAGES  # no image in common with IMAGES
+    assert shared_image_count(other, IMAGES) == 0 and shared_image_count(IMAGES[:2], IMAGES) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a distinct set must not warn
+        x, name = out_of_distribution_images(same_files, n=4, normal=1 - IMAGES)
+    assert "WARNING" not in name
 
 
 def test_precision_depends_on_prevalence_and_matches_counts():
