@@ -143,8 +143,8 @@ hourglass_figure(dense, title="the stacked autoencoder: widths of its layers (78
 # **Training budget.** We fix the number of optimizer **steps** (mini-batches), not epochs. The loss
 # is the squared error **per image** (summed over 784 pixels): we train on the error by which we
 # compare with PCA (lesson 01 sets it beside binary cross-entropy). Adam's learning rate starts
-# at 2e-3 and falls to 0 along a half cosine over the budget (`CosineDecay`, as in lesson 01), so
-# the last steps are small and settle the weights. `fit` records one row of history per epoch.
+# at 5e-3 and falls to 0 along a half cosine over the budget (`CosineDecay`, as in lesson 01): a
+# high start moves fast, and the small last steps settle the weights. `fit` records one row of history per epoch.
 
 # %%
 import math
@@ -165,7 +165,7 @@ epochs = epochs_for(steps, len(x_train))
 steps_per_epoch = math.ceil(len(x_train) / batch_size)
 steps_taken = epochs * steps_per_epoch  # the number printed from here on
 dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
-                    lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
+                    lr=5e-3, callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
 print(f"{epochs} epochs of {len(x_train):,} images = {steps_taken:,} steps (target {steps:,}); "
       f"per-image squared error: train {dense_history.last('train_loss'):.2f}, "
       f"valid {dense_history.last('valid_loss'):.2f}")
@@ -196,11 +196,13 @@ fig.axes[0].set_ylabel("squared error per image (log scale)")
 fig
 
 # %% [markdown]
-# A training curve above the validation curve would be no paradox: each training point averages
-# over the epoch's batches, many of them seen with poorer weights, while the validation point uses
-# the weights at the epoch's end. The cell scores training images at the final weights, the way
-# the validation images are scored (`evaluate`, the evaluation `fit` runs after each epoch). A
-# rising validation curve under a falling training curve would signal overfitting.
+# A training curve above the validation curve is no paradox. Two things can put it there: each
+# training point averages over the epoch's batches, seen with weights that were still improving,
+# while the validation point uses the weights at the epoch's end; and the two sets hold different
+# images, some easier to rebuild than others. The cell tells them apart: it scores training
+# images at the final weights, the way the validation images are scored (`evaluate`, the
+# evaluation `fit` runs after each epoch). A rising validation curve under a falling training
+# curve would signal overfitting.
 
 # %%
 from course_utils.train import evaluate  # the mean loss per image at the model's current weights
@@ -321,7 +323,7 @@ print(f"written out and DenseAutoencoder(input_mean=...): same outputs on 8 test
       f"{start_gap.mean():.3f}, largest {start_gap.max():.3f} (pixels span 0 to 1)")
 dense = dense.to(course.device)
 dense_history = fit(dense, x_train.to(course.device), x_valid.to(course.device),
-                    epochs=epochs, lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size,
+                    epochs=epochs, lr=5e-3, callbacks=[CosineDecay()], batch_size=batch_size,
                     verbose=False)
 dense = dense.cpu()
 centred_dead = dead_count(dense)
@@ -425,7 +427,7 @@ def train_dense(seed: int, n_latent: int = 32, hidden: tuple[int, ...] = (128,))
     torch.manual_seed(seed)  # the initial weights
     model = DenseAutoencoder(784, hidden=hidden, n_latent=n_latent, input_mean=mean_image)
     model = model.to(course.device)
-    fit(model, x_train.to(course.device), epochs=epochs, lr=2e-3, callbacks=[CosineDecay()],
+    fit(model, x_train.to(course.device), epochs=epochs, lr=5e-3, callbacks=[CosineDecay()],
         batch_size=batch_size, seed=seed, verbose=False)  # seed: the batch order
     return model.cpu()
 
@@ -605,7 +607,7 @@ print(f"TiedByHand and TiedAutoencoder with the same weights: largest output dif
 
 # %%
 tied_history = fit(tied, x_train.to(course.device), x_valid.to(course.device),
-                   epochs=epochs, lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size,
+                   epochs=epochs, lr=5e-3, callbacks=[CosineDecay()], batch_size=batch_size,
                    verbose=False)
 tied = tied.cpu()
 tied_mse = pixel_mse(tied)
@@ -669,7 +671,7 @@ print(f"{'model':<10}{'train':>10}{'valid':>10}{'valid / train - 1':>19}   ({n_s
 for name, model_class in (("dense AE", DenseAutoencoder), ("tied AE", TiedAutoencoder)):
     torch.manual_seed(0)
     model = model_class(784, hidden=(128,), n_latent=32, input_mean=x_small.mean(dim=0))
-    fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
+    fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=5e-3,
         callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
     train_err, valid_err = pixel_mse(model.cpu(), x_small), pixel_mse(model, x_valid)
     small[name] = train_err, valid_err, valid_err / train_err - 1
@@ -1082,7 +1084,7 @@ small_k = {32: (dense_small_valid, dense_small_gap)}  # section 2's dense AE-32 
 for k in (2, 64):
     torch.manual_seed(0)
     model = DenseAutoencoder(784, hidden=(128,), n_latent=k, input_mean=x_small.mean(dim=0))
-    fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=2e-3,
+    fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=5e-3,
         callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
     valid_err = pixel_mse(model.cpu(), x_valid)
     small_k[k] = valid_err, valid_err / pixel_mse(model, x_small) - 1
@@ -1207,7 +1209,7 @@ torch.manual_seed(0)  # train_dense's recipe, here with validation images for th
 deep = DenseAutoencoder(784, hidden=(128, 64), n_latent=32,
                         input_mean=mean_image).to(course.device)  # 784-128-64-32-64-128-784
 deep_history = fit(deep, x_train.to(course.device), x_valid.to(course.device), epochs=epochs,
-                   lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size, seed=0, verbose=False)
+                   lr=5e-3, callbacks=[CosineDecay()], batch_size=batch_size, seed=0, verbose=False)
 shallow_k2_mses = [pixel_mse(ae_models[2])] + [pixel_mse(train_dense(seed, n_latent=2))
                                                for seed in (1, 2)]  # 784-128-2, seeds 0, 1, 2
 depth_rows = {  # k -> (shallow mean of 3 seeds, deeper seed 0, noise margin at that k)
@@ -1258,7 +1260,7 @@ digit_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32,
                             input_mean=digits.train.x.mean(dim=0)).to(course.device)  # centred
 digit_epochs = epochs_for(steps, len(digits.train.x))
 fit(digit_ae, digits.train.x.to(course.device), digits.valid.x.to(course.device),
-    epochs=digit_epochs, lr=2e-3, callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
+    epochs=digit_epochs, lr=5e-3, callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
 digit_ae = digit_ae.cpu()
 digit_steps = digit_epochs * math.ceil(len(digits.train.x) / batch_size)
 print(f"digit autoencoder: {digit_epochs} epochs of {len(digits.train.x):,} images = "
@@ -1434,7 +1436,7 @@ torch.manual_seed(0)
 novel_ae = DenseAutoencoder(784, hidden=(128,), n_latent=32,
                             input_mean=digits.train.x[known].mean(dim=0)).to(course.device)
 fit(novel_ae, digits.train.x[known].to(course.device),  # no validation set: it holds 7s
-    epochs=epochs_for(steps, int(known.sum())), lr=2e-3, callbacks=[CosineDecay()],
+    epochs=epochs_for(steps, int(known.sum())), lr=5e-3, callbacks=[CosineDecay()],
     batch_size=batch_size, verbose=False)
 novel_ae = novel_ae.cpu()
 novel_pca = PCA(32).fit(digits.train.x[known].flatten(1))  # PCA on the same nine classes
@@ -1500,7 +1502,7 @@ rows_figure({"unseen 7s": sevens, "rebuilt": predict(novel_ae, sevens)}, size=1.
 #
 # 1. Centre the input; start the output bias at the mean image's logit.
 # 2. Hidden ReLUs, a **linear** code, a sigmoid output.
-# 3. Adam, learning rate 2e-3 decayed along a half cosine, batches of 128, a fixed number of steps.
+# 3. Adam, learning rate 5e-3 decayed along a half cosine, batches of 128, a fixed number of steps.
 # 4. Count the dead units: they trigger no warning.
 # 5. Compare with PCA at equal $k$, against the 3-seed noise margin.
 
