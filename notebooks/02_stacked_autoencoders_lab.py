@@ -50,6 +50,7 @@
 # - R. Details: the output-bias start alone, per-class rates, the probe's steps, the sweep on
 #   1,000 images, the false-alarm rate at 95% recall.
 # - S. Retrieval: the 5 nearest images in code and in pixel space.
+# - T. A t-SNE map of the codes, scored, at two perplexities.
 
 
 # %%
@@ -391,8 +392,9 @@ display(images_figure(own_scale.view(-1, 1, 28, 28), ncols=6, vmin=-1, vmax=1, s
 if dead_mask.any():
     lit = flat_mean > 0.2  # (784,) pixels the mean image lights up
     print(f"1. the dead units' weights on lit pixels (mean image > 0.2) moved by "
-          f"{change[dead_mask][:, lit].mean():+.4f} on average (the weights' initial spread: "
-          f"{untrained.std():.4f})")
+          f"{change[dead_mask][:, lit].mean():+.4f} on average, "
+          f"{change[dead_mask][:, lit].mean().abs() / untrained.std():.1f} times the weights' "
+          f"initial spread ({untrained.std():.4f})")
     moved_on_mean = change[dead_mask] * flat_mean  # (n_dead, 784) each move's effect on w . mean
     up, down = moved_on_mean.clamp(min=0).sum(dim=1).mean(), moved_on_mean.clamp(max=0).sum(dim=1).mean()
     print(f"2. their moves' effect on w_j . (mean image), mean over the dead units: the weights that "
@@ -410,8 +412,8 @@ else:
 
 # %% [markdown]
 # Read the lines against the mechanism. Line 1 gives the average move of a dead unit's weights on
-# the lit middle of the frame: a fraction of the initial spread, but over hundreds of weights. Some dead
-# rows also show light patches: weights that moved **up**. Line 2 weighs the two kinds of move by
+# the lit middle of the frame, against the weights' initial spread: one such move on each of
+# hundreds of lit pixels adds up. Some dead rows also show light patches: weights that moved **up**. Line 2 weighs the two kinds of move by
 # the mean image: a move on a pixel that most images leave dark changes $w_j \cdot x$ little, so
 # what decides is the side that weighs more there. A weight whose pixel is dark
 # in a whole batch gets no gradient from it, so weights on rarely lit pixels move seldom before
@@ -421,8 +423,8 @@ else:
 # %% [markdown]
 # The next cell runs the same first 100 steps (fast mode: 40) seven times, from the same initial
 # weights and the same batches in all seven runs (not section 1's), so the Adam row need not repeat
-# section 1's dates: raw pixels with Adam at section 1's starting learning rate (its cosine
-# lowers the rate by under 0.5% in 100 steps, so these runs keep it constant), Adam at a
+# section 1's dates: raw pixels with Adam at section 1's starting learning rate (kept constant
+# here: with the full budget, section 1's cosine lowers it by under 0.5% in 100 steps), Adam at a
 # tenth of it and SGD with momentum at two rates; then, with section 1's Adam, each of centring's
 # two changes alone (the output bias starting at $\mathrm{logit}(\bar x)$; the input centred, the
 # output bias at its default start) and both (section 1's centred model). It counts the dead
@@ -854,7 +856,7 @@ print(f"(with all {n_ref:,} labels, above: codes {hits.mean():.1%}, pixels {pixe
 # linear head (32 numbers in, 10 class scores out) on section 1's centred encoder, against the
 # same network trained from its random start (the pretrained model's own initial weights), and
 # against the same head on the frozen codes (only the head learns). Each gets the same 100 Adam
-# steps on batches of 100 labelled images (learning rate 0.002, the autoencoder's; 0.05 for the
+# steps on batches of 100 labelled images (learning rate 0.002, constant; 0.05 for the
 # head alone, the linear probe's of section 3; no labelled validation set, as above), on 3 draws
 # of the labelled images, and is measured on the same test images.
 
@@ -1026,7 +1028,8 @@ rows_figure(traversal_rows, title="test image 0's code, one unit varied (5th to 
 # differences beat their standard errors; the longer run measures how much of the error ratios
 # is a matter of budget.* Verdict (a) uses the test images, section 4's check the validation
 # images: where a gap sits near two standard errors, the two can disagree; (a) also prints how
-# far, in standard errors, the rule's choice falls below the best code size on the test images.
+# far, in standard errors, the nearest-neighbour rate of the rule's code size falls below the
+# best one on the test images.
 
 # %%
 tied_with_best = [k for k in sweep_sizes
@@ -2092,3 +2095,82 @@ images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, title
 # %% [markdown]
 # Back to [lesson 02](02_stacked_autoencoders.ipynb) ·
 # Next: [03 · Convolutional autoencoders](03_convolutional_autoencoders.ipynb).
+
+
+# %% [markdown]
+# ## T. A t-SNE map of the codes
+#
+# *Optional; it draws the latent space the way most papers and tutorials do, and scores the
+# picture.*
+#
+# Section 3 projected the codes onto their first two principal components, which keep the
+# directions of largest variance, not the neighbours. **t-SNE** (van der Maaten & Hinton 2008)
+# draws a 2-D map that tries to keep each point's nearest neighbours near it. The cell maps the
+# codes of the first test images twice with scikit-learn's `TSNE`, changing one setting only, the
+# **perplexity** (roughly how many neighbours each point keeps close): 30, then 5; both start
+# from the PCA projection (`init="pca"`) with seed 0. It scores each
+# view with a variant of section 3's test: does an image's nearest **other** test image in that
+# view have the same class? (A map holds only the points it was given, so there are no training
+# codes to search.) It also measures how far the distances between the class centres agree
+# between the two maps and with the codes themselves.
+
+# %%
+import numpy as np
+from sklearn.manifold import TSNE
+
+
+def nearest_other_hits(points: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(n, d) points, (n,) labels -> (n,) 1.0 where the nearest OTHER point has the same label."""
+    distances = torch.cdist(points, points).fill_diagonal_(float("inf"))  # (n, n)
+    return (labels[distances.argmin(dim=1)] == labels).float()
+
+
+def class_centre_distances(points: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(n, d) points, (n,) labels -> the distances between every two class centres, (C(C-1)/2,)."""
+    centres = torch.stack([points[labels == c].mean(dim=0) for c in labels.unique()])  # (C, d)
+    pairs = torch.triu_indices(len(centres), len(centres), offset=1)  # (2, C(C-1)/2)
+    return torch.cdist(centres, centres)[pairs[0], pairs[1]]
+
+
+n_map = min(course.pick(full=2000, fast=300), len(x_test))  # t-SNE time grows with the points
+map_y = data.test.y[:n_map]
+projection = PCA(2).fit(codes).encode(codes[:n_map])  # (n_map, 2): section 3's view
+tsne_maps = {}  # perplexity -> (n_map, 2) map of the codes
+for perplexity in (30, 5):
+    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0)
+    tsne_maps[perplexity] = torch.as_tensor(tsne.fit_transform(codes[:n_map].numpy()))
+view_hits = {"32-number codes": nearest_other_hits(codes[:n_map], map_y),
+             "PCA projection": nearest_other_hits(projection, map_y)}
+view_hits |= {f"t-SNE, perplexity {p}": nearest_other_hits(m, map_y) for p, m in tsne_maps.items()}
+print(f"nearest other image of the same class, among {n_map:,} test images: "
+      + ", ".join(f"{view} {h.mean():.1%}" for view, h in view_hits.items()))
+vs_projection = compare_rates(view_hits["t-SNE, perplexity 30"], view_hits["PCA projection"])
+vs_codes = compare_rates(view_hits["t-SNE, perplexity 30"], view_hits["32-number codes"])
+centres = {name: class_centre_distances(points, map_y) for name, points in
+           (("codes", codes[:n_map]), ("perplexity 30", tsne_maps[30]),
+            ("perplexity 5", tsne_maps[5]))}
+r = {pair: np.corrcoef(centres[pair[0]], centres[pair[1]])[0, 1] for pair in
+     (("perplexity 30", "perplexity 5"), ("codes", "perplexity 30"), ("codes", "perplexity 5"))}
+print("distances between the class centres, correlation: "
+      + ", ".join(f"{a} and {b} {value:.2f}" for (a, b), value in r.items()))
+print(f"In this run: the perplexity-30 map's rate is {vs_projection.word} the projection's and "
+      f"{vs_codes.word} the codes' own (two standard errors).")
+
+fig = NotebookFigure(figsize=(11, 4.8), layout="constrained")
+for ax, (perplexity, points) in zip(fig.subplots(1, 2), tsne_maps.items(), strict=True):
+    for c, name in enumerate(data.classes):
+        ax.scatter(*points[map_y == c].T, s=4, alpha=0.6, color=f"C{c}", label=name)
+    ax.set(title=f"perplexity {perplexity}, seed 0", xlabel="t-SNE 1 (no unit)",
+           ylabel="t-SNE 2 (no unit)")
+fig.legend(*ax.get_legend_handles_labels(), loc="outside right center", markerscale=3, fontsize=8)
+fig.suptitle(f"two t-SNE maps of the same 32-d codes ({n_map:,} {data.name} test images)")
+fig
+
+# %% [markdown]
+# Read a t-SNE map for its neighbourhoods: the rates above say how many it keeps. The sizes of the
+# clusters and the distances between them are not what t-SNE sets out to keep; a map started from
+# the PCA projection (`init="pca"`) inherits part of the projection's layout, and the correlations
+# say how much of the class centres' layout survives a change of perplexity here (try
+# `random_state=1` to see what the seed changes). scikit-learn's `TSNE` also has no encoder: a new
+# image needs a new map (parametric variants learn one). So measure on the codes; the map only shows
+# them.
