@@ -35,17 +35,18 @@
 #
 # **Map.** Minutes, reading the printed results included (200 words a minute, plus 30 s per code
 # cell):
-# 1. A stacked autoencoder, built by hand and centred, against PCA and the noise of a change of
-#    seed (about 13 min).
+# 1. A stacked autoencoder, built by hand and centred, against PCA (flat against curved) and the
+#    noise of a change of seed (about 15 min).
 # 2. Tied weights: half the parameters, at what cost in error (about 8 min).
-# 3. The latent space: codes against pixels, with all labels and with 100, and decoding between
-#    two codes (about 7 min).
+# 3. The latent space: codes against pixels, a linear probe, and decoding between two codes
+#    (about 7 min).
 # 4. The bottleneck sweep: code sizes 2 to 64, a rule to choose one, and one more layer at two
-#    code sizes (about 10 min).
-# 5. Anomaly detection: AUROC against two baselines, and a held-out digit (about 11 min).
+#    code sizes (about 9 min).
+# 5. Anomaly detection: AUROC against two baselines, and a held-out digit (about 12 min).
 #
-# **Core path:** with this introduction and the Summary, about 54 minutes, reading the printed
-# results included; the quiz's 20 questions at 30 s each add about 10: about 64 minutes in all.
+# **Core path:** with this introduction, the recipe and the Summary, about 57 minutes, reading the
+# printed results included; the quiz's 20 questions at 30 s each add about 10: about 67 minutes
+# in all.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
@@ -197,13 +198,11 @@ fig.axes[0].set_ylabel("squared error per image (log scale)")
 fig
 
 # %% [markdown]
-# A training curve above the validation curve is no paradox. Two things can put it there: each
-# training point averages over the epoch's batches, seen with weights that were still improving,
-# while the validation point uses the weights at the epoch's end; and the two sets hold different
-# images, some easier to rebuild than others. The cell tells them apart: it scores training
-# images at the final weights, the way the validation images are scored (`evaluate`, the
-# evaluation `fit` runs after each epoch). A validation curve that rises while the training
-# curve falls would signal overfitting.
+# A training curve above the validation curve is no paradox. Each training point averages over
+# the epoch's batches, seen with weights still improving, while the validation point uses the
+# epoch's final weights; and the two sets hold different images. The cell tells the two apart by
+# scoring training images at the final weights (`evaluate`, as `fit` scores the validation
+# images). A validation curve that rises while the training curve falls would signal overfitting.
 
 # %%
 from course_utils.train import evaluate  # the mean loss per image at the model's current weights
@@ -273,10 +272,9 @@ print(f"dead encoder units at initialisation (same seed, untrained): {dead_count
 # %% [markdown]
 # One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
 # average training image. The average of $w_j \cdot (x - \bar x)$ over the training images is then
-# 0 for ANY weights, so the weights alone can no longer push a unit below 0 on every image.
-# Centring takes two changes, written out below on section 1's `by_hand` model (never trained,
-# so still at its seed-0 start), then checked against
-# `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))`, which makes the same two:
+# 0 for ANY weights, so the weights alone can no longer push a unit below 0 on every image. The
+# cell writes out two changes on the untrained `by_hand` model, then checks them against
+# `DenseAutoencoder(..., input_mean=x_train.mean(dim=0))`:
 # 1. the encoder gets $x - \bar x$ instead of $x$;
 # 2. the decoder's last bias starts at $\mathrm{logit}(\bar x)$ (each pixel's mean clamped to
 #    $[10^{-3}, 1 - 10^{-3}]$, since $\mathrm{logit}(0) = -\infty$), so that the untrained decoder
@@ -331,10 +329,9 @@ print(f"In this run: centring changed the test error by {dense_mse / raw_mse - 1
 # ### Against PCA
 #
 # We report the mean squared error **per pixel** on the test images, with PCA-32 fitted on the same
-# training images. The cell also checks whether the validation error still falls at the end
-# (`late_fall`: the last epochs, from about 80% of the training on); if so, comparisons hold at
-# this budget only. A flat end is weaker evidence than it looks: the decaying rate makes the last
-# steps small by design, so more steps could still help (lab H continues this model for as many
+# training images. `late_fall` checks whether the validation error still falls over the last 20%
+# of the steps; if so, comparisons hold at this budget only. A flat end proves less than it seems:
+# the decaying rate makes the last steps small by design (lab H continues this model for as many
 # steps again). Expect the autoencoder below PCA, which reconstructs on a flat subspace.
 
 # %%
@@ -396,13 +393,11 @@ print("In this run: the trained AE's error is "
 #
 # Another seed gives a slightly different error. The cell trains two more seeds. The **noise
 # margin** is how far one more run may land from their mean, 95% of the time: with 3 seeds, about
-# 5 standard deviations ($t_{0.975,2}\sqrt{1 + 1/3} \approx 4.97$; lab B derives it). A difference
-# counts as real only when it is larger: the verdicts then say **clearly** below or above
-# (`margin_word`), else "within the noise margin". Verdicts on other models at $k = 32$ (raw pixels
-# here, the tied AE in section 2) borrow this margin, assuming their seed noise is no larger.
-# Against PCA, which has no seed noise, the margin is cautious. Rates and AUROCs measured on test
-# images (sections 3 and 5) use two standard errors instead, which cover a change of test images,
-# not the seed: those verdicts are about one trained model.
+# 5 standard deviations ($t_{0.975,2}\sqrt{1 + 1/3} \approx 4.97$; lab B derives it). Only a
+# larger difference counts: the verdicts then say **clearly** below or above (`margin_word`).
+# Other models at $k = 32$ borrow this margin, assuming their seed noise is no larger. Rates and
+# AUROCs on test images (sections 3 and 5) use two standard errors instead: they judge one trained
+# model on a sample of test images.
 
 # %%
 import statistics
