@@ -199,23 +199,36 @@ fig
 
 # %% [markdown]
 # A training curve above the validation curve is no paradox. Each training point averages over
-# the epoch's batches, seen with weights still improving, while the validation point uses the
-# epoch's final weights; and the two sets hold different images. The cell tells the two apart by
-# scoring training images at the final weights (`evaluate`, as `fit` scores the validation
-# images). A validation curve that rises while the training curve falls would signal overfitting.
+# the epoch's batches, seen with weights still improving (most of all in the first epoch), while
+# the validation point uses the epoch's final weights; and the two sets hold different images.
+# The cell prints the first epoch beside the last, then scores training images at the final
+# weights, which leaves only the images: their difference comes with its standard error. A
+# validation curve that rises while the training curve falls would signal overfitting.
 
 # %%
-from course_utils.train import evaluate  # the mean loss per image at the model's current weights
+from course_utils.train import predict
+from course_utils.verdicts import Comparison  # a difference and its standard error
+
+
+def per_image_errors(model, x):
+    """Squared error per image at the model's current weights: (N, 1, 28, 28) -> (N,)."""
+    return ((predict(model, x) - x) ** 2).sum(dim=(1, 2, 3))
+
 
 n_check = min(10_000, len(x_train))  # a sample of the training images
-train_at_end = evaluate(dense, x_train[:n_check].to(course.device))["loss"]
-epoch_average, valid_at_end = dense_history.last("train_loss"), dense_history.last("valid_loss")
-print(f"squared error per image, last epoch: training, averaged over its batches "
-      f"{epoch_average:.2f}; {n_check:,} training images at the final weights {train_at_end:.2f}; "
-      f"validation at the final weights {valid_at_end:.2f}")
-print(f"In this run: at the final weights the training images score "
-      f"{'below' if train_at_end < epoch_average else 'not below'} the epoch's average and "
-      f"{'below' if train_at_end < valid_at_end else 'not below'} the validation images.")
+train_end, valid_end = per_image_errors(dense, x_train[:n_check]), per_image_errors(dense, x_valid)
+end_gap = Comparison((train_end.mean() - valid_end.mean()).item(),
+                     math.sqrt(train_end.var() / len(train_end) + valid_end.var() / len(valid_end)))
+for epoch in (0, len(dense_history["epoch"]) - 1):
+    print(f"epoch {epoch + 1}: training (average over its batches) "
+          f"{dense_history['train_loss'][epoch]:.2f}, validation {dense_history['valid_loss'][epoch]:.2f}")
+print(f"at the final weights: {n_check:,} training images {train_end.mean():.2f}, validation "
+      f"{valid_end.mean():.2f}; difference {end_gap.difference:+.2f}, standard error {end_gap.se:.2f}")
+print(f"In this run: at the same weights the training images' error is {end_gap.word} the "
+      "validation images' (two standard errors)" + {
+          "indistinguishable from": ": what is left of the gap is which images fell in each set.",
+          "above": ": these training images are harder to rebuild than the validation images.",
+          "below": ": the model fits its training images better than new ones."}[end_gap.word])
 
 # %% [markdown]
 # ### Are all the hidden units in use? Centring the inputs
@@ -232,7 +245,6 @@ print(f"In this run: at the final weights the training images score "
 # %%
 from course_utils.losses import mse_per_pixel
 from course_utils.models import dead_units
-from course_utils.train import predict
 
 dense = dense.cpu()
 
@@ -262,12 +274,14 @@ print(f"dead encoder units at initialisation (same seed, untrained): {dead_count
 # %% [markdown]
 # Why can so many units die? Every pixel value is at least 0, and most images light the middle of
 # the frame. If a unit's weights on the lit pixels all move down **together**, hundreds of such
-# moves add up, and $w_j \cdot x + b_j$ falls below 0 on every image at once. Adam makes
-# such moves likely: its first steps move every weight that has a gradient (its pixel lit in the
-# batch) by about the learning rate, whatever the size of that gradient (lab A shows how the dead
-# units' weights moved, and tries other optimizers). Decoder units read the code, which keeps
-# changing, so they can come back. Other remedies, not tested here: a leaky ReLU, another
-# initialisation.
+# moves add up, and $w_j \cdot x + b_j$ falls below 0 on every image at once. The input,
+# non-negative and uncentred, makes this possible; the optimizer sets the pace. Adam's first steps
+# move every weight that gets a gradient (its pixel lit and its unit active on some image of the
+# batch) by about the learning rate, whatever the size of that gradient, so units can die within a
+# few steps; other optimizers can kill units too (lab A dates the deaths, shows how the dead units'
+# weights moved, and compares optimizers). Decoder units read the code, which keeps changing, so
+# they can come back. Other remedies, not tested here: a leaky ReLU, another initialisation, a
+# learning-rate warm-up (lesson 03 uses one).
 
 # %% [markdown]
 # One remedy acts on the data, **centring**: feed the encoder $x - \bar x$, where $\bar x$ is the
@@ -322,17 +336,18 @@ print(f"In this run: centring changed the test error by {dense_mse / raw_mse - 1
 
 # %% [markdown]
 # A dead unit triggers no warning and the loss still falls: only a count shows it.
-# Part of the error change comes from the output-bias start alone (lab R measures the split).
+# How much of the change comes from the output-bias start alone, lab R measures.
 # From here on every autoencoder of this lesson is centred.
 
 # %% [markdown]
 # ### Against PCA
 #
 # We report the mean squared error **per pixel** on the test images, with PCA-32 fitted on the same
-# training images. `late_fall` checks whether the validation error still falls over the last 20%
-# of the steps; if so, comparisons hold at this budget only. A flat end proves less than it seems:
-# the decaying rate makes the last steps small by design (lab H continues this model for as many
-# steps again). Expect the autoencoder below PCA, which reconstructs on a flat subspace.
+# training images. `late_fall` compares the last epoch's validation error with the one at about 80%
+# of the steps (the printed line gives the window); if it still falls, comparisons hold at this
+# budget only. A flat end proves less than it seems: the decaying rate makes the last steps small by
+# design (lab H continues this model for as many steps again). Expect the autoencoder below PCA,
+# which reconstructs on a flat subspace.
 
 # %%
 from course_utils.pca import PCA
@@ -704,8 +719,8 @@ display(images_figure(torch.cat([rows_as_images(untrained), rows_as_images(dense
 
 # %% [markdown]
 # Some trained rows may show garment outlines (a silhouette, a collar, a hem edge); nothing here
-# measures how many. The untrained top row is uniform noise, so any such shape was learned. Lab N measures how coarse the filters are and how much of their fine
-# grain is the random start.
+# measures how many. The untrained top row is uniform noise, so any such shape was learned. Lab N
+# measures how coarse the filters are and how much of their fine grain is the random start.
 
 # %% [markdown]
 # ## 3. The latent space
@@ -982,8 +997,29 @@ fig
 # rule below, on validation images (so that the test images play no part in choosing $k$).
 #
 # Where no code size overfits (the gap column, and the line above the figure), the table cannot
-# test the rule of thumb: lab R runs the same sweep on section 2's 1,000 images, where the dense
-# AE-32 can overfit, and asks whether the gap grows with $k$.
+# test the rule of thumb. The next cell trains $k = 2$ and $64$ on section 2's 1,000 images,
+# beside its $k = 32$, with the same 1,000 steps (one seed each; lab R adds $k = 8$).
+
+# %%
+small_k = {32: (dense_small_valid, dense_small_gap)}  # section 2's dense AE-32 (seed 0)
+for k in (2, 64):
+    torch.manual_seed(0)
+    model = DenseAutoencoder(784, hidden=(128,), n_latent=k, input_mean=x_small.mean(dim=0))
+    fit(model.to(course.device), x_small.to(course.device), epochs=small_epochs, lr=5e-3,
+        callbacks=[CosineDecay()], batch_size=batch_size, verbose=False)
+    valid_err = pixel_mse(model.cpu(), x_valid)
+    small_k[k] = valid_err, valid_err / pixel_mse(model, x_small) - 1  # (valid MSE, relative gap)
+small_k = dict(sorted(small_k.items()))  # k = 2, 32, 64
+print(f"on {n_small:,} training images (MSE per pixel): " + "; ".join(
+    f"k = {k} valid {valid:.5f}, gap {gap:+.1%}" for k, (valid, gap) in small_k.items()))
+gap_grows = all(a[1] < b[1] for a, b in pairwise(small_k.values()))
+valid_falls = all(b[0] < a[0] for a, b in pairwise(small_k.values()))
+if max(gap for _, gap in small_k.values()) <= overfit_at:
+    print(f"In this run: every gap is within the {overfit_at:.0%} cut: no overfitting to compare.")
+else:
+    print(f"In this run: the gap {'grows' if gap_grows else 'does not grow'} at every step up in k, "
+          f"and the validation error {'falls' if valid_falls else 'does not fall'} at every step"
+          + (": a large gap alone is no reason to shrink k." if gap_grows and valid_falls else "."))
 
 # %%
 # extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
@@ -996,7 +1032,8 @@ rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all tes
 # %% [markdown]
 # With plenty of data, a narrower code mainly costs reconstruction quality. At any data size the
 # criterion is the validation-error curve (the elbow rule below), not the gap: a code size that
-# overfits more can still have the lower validation error (lab R measures both on 1,000 images).
+# overfits more can still have the lower validation error (the 1,000-image line above says whether
+# it does here).
 #
 # **Choosing $k$.** Take the smallest $k$ after which doubling $k$ cuts the validation error by less
 # than 15% (a choice), then, if the codes serve retrieval, check on validation images that its
@@ -1264,10 +1301,30 @@ fig
 # false-positive rate on a log axis, which gives room to the small false-alarm rates at which a
 # detector is used (a rate of 0 is drawn at the rate of one false alarm, 1 / number of normal
 # images). Mean intensity ranks a pair right whenever the anomaly carries more light than the digit
-# (the printed averages compare the two sets; lab J asks whether the autoencoder's error is
-# disguised brightness). PCA-32 is the flat subspace that reconstructs the training digits best, so
+# (the printed averages compare the two sets; the next cell asks whether the autoencoder's error
+# is disguised brightness). PCA-32 is the flat subspace that reconstructs the training digits best, so
 # the AUROC difference to it measures what this autoencoder gains or loses against that subspace:
 # its encoder, decoder and training together, not its curved decoder alone.
+#
+# Is the autoencoder's score brightness in disguise? `matched_subsets` keeps, from each group,
+# images with the same distribution of mean intensity: on them brightness alone is close to a coin
+# toss, so a score that still separates the groups measures something else (lab J adds rank
+# correlations and the brightness of the anomalies a threshold misses).
+
+# %%
+from course_utils.anomaly import matched_subsets  # indices of two brightness-matched subsets
+
+keep_normal, keep_ood = matched_subsets(bright_normal, bright_ood, seed=course.seed)  # (M,), (M,)
+matched = {name: (normal[keep_normal], anomalous[keep_ood]) for name, (normal, anomalous)
+           in scores.items()}  # name -> the scores of the matched images
+print(f"brightness-matched subsets, {len(keep_normal):,} digits and {len(keep_ood):,} anomalies; "
+      "AUROC " + ", ".join(f"{name} {auroc(*pair):.4f}" for name, pair in matched.items()))
+matched_margin = auroc_margin(matched["stacked AE error"], matched["mean intensity"],
+                              seed=course.seed)
+print("In this run: on images of matched brightness the stacked AE is "
+      + ("ahead of mean intensity (two bootstrap standard errors): brightness alone does not "
+         "explain its ranking." if matched_margin.clear else "not clearly ahead of mean "
+         "intensity (two bootstrap standard errors): this test cannot rule out brightness."))
 
 # %% [markdown]
 # ### A threshold, set on validation data
@@ -1422,7 +1479,7 @@ print(f"In this run: the AE {'beats' if beats_both else 'does not beat'} PCA-32 
 # - A stacked autoencoder with a linear code is a few lines of `nn.Sequential`. Its decoder
 #   bends, so its reconstructions can leave the flat plane to which PCA's are bound.
 # - Raw pixels (all at least 0) can kill hidden ReLU units silently; **centring** cut the first
-#   layer's dead units in this run (number 1 above); deeper layers can still lose units (lab I).
+#   layer's dead units in this run (number 1 above).
 # - Whether one more layer helps is a measurement, not a rule: section 4 measures it at $k = 32$
 #   and $k = 2$, lab I at twice the steps.
 # - Tied weights use each encoder matrix (one `nn.Parameter` per layer) twice, with no copy: about

@@ -2132,7 +2132,7 @@ def class_centre_distances(points: torch.Tensor, labels: torch.Tensor) -> torch.
     return torch.cdist(centres, centres)[pairs[0], pairs[1]]
 
 
-n_map = min(course.pick(full=2000, fast=300), len(x_test))  # t-SNE time grows with the points
+n_map = min(course.pick(full=1000, fast=200), len(x_test))  # t-SNE time grows with the points
 map_y = data.test.y[:n_map]
 projection = PCA(2).fit(codes).encode(codes[:n_map])  # (n_map, 2): section 3's view
 tsne_maps = {}  # perplexity -> (n_map, 2) map of the codes
