@@ -36,16 +36,17 @@
 # **Map.** Minutes, reading the printed results included (200 words a minute, plus 30 s per code
 # cell):
 # 1. A stacked autoencoder, built by hand and centred, against PCA (flat against curved) and the
-#    noise of a change of seed (about 15 min).
+#    noise of a change of seed (about 16 min).
 # 2. Tied weights: half the parameters, at what cost in error (about 8 min).
 # 3. The latent space: codes against pixels, a linear probe, and decoding between two codes
 #    (about 7 min).
 # 4. The bottleneck sweep: code sizes 2 to 64, a rule to choose one, and one more layer at two
-#    code sizes (about 9 min).
-# 5. Anomaly detection: AUROC against two baselines, and a held-out digit (about 12 min).
+#    code sizes (about 10 min).
+# 5. Anomaly detection: AUROC against two baselines and on brightness-matched images, and a
+#    held-out digit (about 13 min).
 #
-# **Core path:** with this introduction, the recipe and the Summary, about 57 minutes, reading the
-# printed results included; the quiz's 20 questions at 30 s each add about 10: about 67 minutes
+# **Core path:** with this introduction, the recipe and the Summary, about 59 minutes, reading the
+# printed results included; the quiz's 20 questions at 30 s each add about 10: about 69 minutes
 # in all.
 
 # %%
@@ -276,8 +277,8 @@ print(f"dead encoder units at initialisation (same seed, untrained): {dead_count
 # the frame. If a unit's weights on the lit pixels all move down **together**, hundreds of such
 # moves add up, and $w_j \cdot x + b_j$ falls below 0 on every image at once. The input,
 # non-negative and uncentred, makes this possible; the optimizer sets the pace. Adam's first steps
-# move every weight that gets a gradient (its pixel lit and its unit active on some image of the
-# batch) by about the learning rate, whatever the size of that gradient, so units can die within a
+# move every weight that gets a gradient (on some image of the batch, its pixel lit and its unit
+# active) by about the learning rate, whatever the size of that gradient, so units can die within a
 # few steps; other optimizers can kill units too (lab A dates the deaths, shows how the dead units'
 # weights moved, and compares optimizers). Decoder units read the code, which keeps changing, so
 # they can come back. Other remedies, not tested here: a leaky ReLU, another initialisation, a
@@ -998,7 +999,8 @@ fig
 #
 # Where no code size overfits (the gap column, and the line above the figure), the table cannot
 # test the rule of thumb. The next cell trains $k = 2$ and $64$ on section 2's 1,000 images,
-# beside its $k = 32$, with the same 1,000 steps (one seed each; lab R adds $k = 8$).
+# beside that section's $k = 32$, with its small-data budget (1,000 steps in full mode; one seed
+# each; lab R adds $k = 8$).
 
 # %%
 small_k = {32: (dense_small_valid, dense_small_gap)}  # section 2's dense AE-32 (seed 0)
@@ -1037,7 +1039,7 @@ rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all tes
 #
 # **Choosing $k$.** Take the smallest $k$ after which doubling $k$ cuts the validation error by less
 # than 15% (a choice), then, if the codes serve retrieval, check on validation images that its
-# nearest-neighbour rate ties the best. A cut within seed noise of 15% (the cell flags it) means
+# nearest-neighbour rate ties the best. A cut within seed noise of the 15% line (flagged) means
 # another seed could move the choice by one size. Expect the cut to shrink as $k$ grows: the first
 # code numbers capture the broad shapes all images share.
 

@@ -2103,16 +2103,15 @@ images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, title
 # *Optional; it draws the latent space the way most papers and tutorials do, and scores the
 # picture.*
 #
-# Section 3 projected the codes onto their first two principal components, which keep the
-# directions of largest variance, not the neighbours. **t-SNE** (van der Maaten & Hinton 2008)
-# draws a 2-D map that tries to keep each point's nearest neighbours near it. The cell maps the
-# codes of the first test images twice with scikit-learn's `TSNE`, changing one setting only, the
-# **perplexity** (roughly how many neighbours each point keeps close): 30, then 5; both start
-# from the PCA projection (`init="pca"`) with seed 0. It scores each
-# view with a variant of section 3's test: does an image's nearest **other** test image in that
-# view have the same class? (A map holds only the points it was given, so there are no training
-# codes to search.) It also measures how far the distances between the class centres agree
-# between the two maps and with the codes themselves.
+# Section 3 projected the codes onto their first two principal components, which keep the directions
+# of largest variance, not the neighbours. **t-SNE** (van der Maaten & Hinton 2008) draws a 2-D map
+# that tries to keep each point's nearest neighbours near it. The cell maps the codes of the first
+# test images twice with scikit-learn's `TSNE`, changing one setting only, the **perplexity**
+# (roughly how many neighbours each point keeps close): 30, then 5; both start from a PCA of the
+# mapped codes (`init="pca"`) with seed 0. It scores each view with a variant of section 3's test:
+# does an image's nearest **other** test image in that view have the same class? (A map holds only
+# the points it was given, so there are no training codes to search.) It also measures how far the
+# distances between the class centres agree between the two maps and with the codes themselves.
 
 # %%
 import numpy as np
@@ -2167,10 +2166,10 @@ fig.suptitle(f"two t-SNE maps of the same 32-d codes ({n_map:,} {data.name} test
 fig
 
 # %% [markdown]
-# Read a t-SNE map for its neighbourhoods: the rates above say how many it keeps. The sizes of the
-# clusters and the distances between them are not what t-SNE sets out to keep; a map started from
-# the PCA projection (`init="pca"`) inherits part of the projection's layout, and the correlations
-# say how much of the class centres' layout survives a change of perplexity here (try
-# `random_state=1` to see what the seed changes). scikit-learn's `TSNE` also has no encoder: a new
-# image needs a new map (parametric variants learn one). So measure on the codes; the map only shows
-# them.
+# Read a t-SNE map for its neighbourhoods: the rates above measure how well it keeps them. The sizes
+# of the clusters and the distances between them are not what t-SNE sets out to keep; a map started
+# from a PCA of the codes (`init="pca"`) inherits part of that layout, and the correlations say how
+# much of the class centres' layout survives a change of perplexity here (try `random_state=1` to
+# see what the seed changes). scikit-learn's `TSNE` also has no encoder: a new image needs a new map
+# (parametric variants learn one). So measure on the codes; the map only shows them.
+
