@@ -295,7 +295,9 @@ print(f"dead encoder units at initialisation (same seed, untrained): {dead_count
 #    $[10^{-3}, 1 - 10^{-3}]$, since $\mathrm{logit}(0) = -\infty$), so that the untrained decoder
 #    outputs about the mean image.
 #
-# Expect few or no dead encoder units after centring, and a lower error.
+# Centring guards the first layer only: deeper layers read hidden values, not the centred input
+# (section 4 counts the dead units of a deeper stack). Expect few or no dead encoder units after
+# centring, and a lower error.
 
 # %%
 # extra code – the mean training image: the region most images light up, which centring subtracts
@@ -411,7 +413,8 @@ print("In this run: the trained AE's error is "
 # margin** is how far one more run may land from their mean, 95% of the time: with 3 seeds, about
 # 5 standard deviations ($t_{0.975,2}\sqrt{1 + 1/3} \approx 4.97$; lab B derives it). Only a
 # larger difference counts: the verdicts then say **clearly** below or above (`margin_word`).
-# Other models at $k = 32$ borrow this margin, assuming their seed noise is no larger. Rates and
+# Other models at $k = 32$ borrow this margin, assuming their seed noise is no larger; against
+# PCA, which has no seed noise, it is cautious (it allows for one more run). Rates and
 # AUROCs on test images (sections 3 and 5) use two standard errors instead: they judge one trained
 # model on a sample of test images.
 
@@ -849,7 +852,8 @@ pixel_probe_hits = hits_of_probe(pixel_probe, x_test[:n_query].flatten(1), query
 probe_difference, probe_se = compare_rates(probe_hits, pixel_probe_hits)  # same test images
 print(f"linear probe on {n_query:,} test images: {probe_accuracy:.1%} right from the 32-number "
       f"codes (nearest neighbour: {hits.mean():.1%}), {pixel_probe_hits.mean():.1%} from the 784 "
-      f"pixels; difference {probe_difference:+.1%}, standard error {probe_se:.1%}")
+      f"pixels; difference {probe_difference:+.1%}, standard error {probe_se:.1%} (steps chosen on "
+      f"validation: {code_probe_steps} for the codes, {pixel_probe_steps} for the pixels)")
 if abs(probe_difference) <= 2 * probe_se:
     print("In this run: the probe reads the classes about as well from the codes as from the pixels.")
 else:
@@ -1150,12 +1154,16 @@ for k, (shallow, deeper, margin) in depth_rows.items():
     print(f"{k:>4}{shallow:>11.5f}{deeper:>9.5f}{deeper / shallow - 1:>+9.1%}{margin:>9.5f}   "
           f"{margin_word(deeper, shallow, margin)} the shallower")
 print("deeper stack, k = 32 (per image):", late_fall(deep_history, steps_per_epoch))
+deep_dead = dead_units(deep, x_test)  # one (width,) mask per ReLU layer, True = dead
+print("dead units of the deeper stack, k = 32, per hidden layer (784-128-64-32-64-128-784): "
+      + ", ".join(f"{int(mask.sum())} of {mask.numel()}" for mask in deep_dead))
 
 # %% [markdown]
 # Depth is a measurement, not a rule: measure it at the code size you will use (the table gives a
 # verdict for each). Where the deeper stack is still learning at the end (the last line), the
 # comparison is about how fast the two stacks learn as much as about how deep they are: one more
-# layer is one more to train in the same steps. Lab I
+# layer is one more to train in the same steps. The last line counts the deeper stack's dead units:
+# centring guards only its first layer. Lab I
 # continues both stacks at $k = 32$ to twice the steps, and draws these errors with their noise
 # bands.
 
