@@ -1160,7 +1160,7 @@ print("dead units of the deeper stack, k = 32, per hidden layer (784-128-64-32-6
 
 # %% [markdown]
 # Depth is a measurement, not a rule: measure it at the code size you will use (the table gives a
-# verdict for each). Where the deeper stack is still learning at the end (the last line), the
+# verdict for each). Where the deeper stack is still learning at the end (the line before last), the
 # comparison is about how fast the two stacks learn as much as about how deep they are: one more
 # layer is one more to train in the same steps. The last line counts the deeper stack's dead units:
 # centring guards only its first layer. Lab I
