@@ -1163,9 +1163,8 @@ print("dead units of the deeper stack, k = 32, per hidden layer (784-128-64-32-6
 # verdict for each). Where the deeper stack is still learning at the end (the line before last), the
 # comparison is about how fast the two stacks learn as much as about how deep they are: one more
 # layer is one more to train in the same steps. The last line counts the deeper stack's dead units:
-# centring guards only its first layer. Lab I
-# continues both stacks at $k = 32$ to twice the steps, and draws these errors with their noise
-# bands.
+# centring guards only its first layer. Lab I continues both stacks at $k = 32$ to twice the
+# steps, and draws the $k = 32$ errors with their noise band.
 
 # %% [markdown]
 # ## 5. Anomaly detection by reconstruction error
@@ -1519,7 +1518,7 @@ print(f"In this run: the AE {'beats' if beats_both else 'does not beat'} PCA-32 
 # - D. What does a ReLU on the code cost? E. Greedy layer-by-layer training.
 # - F. Do codes help with 100 or 1,000 labels? G. Decoding a grid of codes.
 # - H. Class information per code size; twice the steps. I. The deeper stack at twice the steps,
-#   and section 4's depth table drawn with its noise bands.
+#   and section 4's $k = 32$ errors drawn with their noise band.
 # - J. Is the anomaly score brightness? One image per outcome; precision measured at rarer
 #   anomalies. K. Clothes-trained, digits detected. L. The unseen digit's margins.
 # - M. Where a loop's epoch summary belongs. N. The filters' random grain. O. Common mistakes.

@@ -37,7 +37,7 @@
 # - F. With only 100 or 1,000 labels, do the codes help? Nearest neighbours and fine-tuning.
 # - G. What does the decoder make of codes around real ones? A grid, and a latent traversal.
 # - H. Which code sizes tie on class information, and what do twice the steps change?
-# - I. A deeper stack against this one, at two budgets and at two code sizes.
+# - I. A deeper stack against this one, at two budgets.
 # - J. Is the anomaly score brightness in disguise? Correlations and brightness-matched sets;
 #   one test image per outcome; precision measured at rarer anomalies.
 # - K. The reverse direction: train on clothes, detect digits.
@@ -1111,8 +1111,8 @@ if pca_check < 1e-6:
 # %% [markdown]
 # ## I. And how deep?
 #
-# *Optional; it measures one more hidden layer on each side: at $k = 32$ at two budgets, then at
-# one budget for $k = 32$ and $k = 2$.*
+# *Optional; it measures one more hidden layer on each side at $k = 32$, at two budgets, and
+# draws section 4's $k = 32$ errors with their noise band.*
 #
 # *Takeaway: deeper is not automatically better; compare depths at equal budgets, and at more
 # than one, since the slower model may be the deeper one.*
@@ -1250,50 +1250,27 @@ print(depth_summary)
 # Whether the deeper stack's dead units are what costs it accuracy, this run does not test.
 
 # %% [markdown]
-# ### Two code sizes
+# ### The errors at $k = 32$, with the seed noise band
 #
-# The lesson's section 4 prints this table; here it is rebuilt and drawn. An extra layer lets the encoder and the decoder bend more, which should matter most when the
-# code is tiny: with $k = 2$, every image must be rebuilt from a point in a plane. The next cell
-# trains the deeper stack (seed 0) at $k = 2$ too, and the shallow stack at $k = 2$ with seeds 1
-# and 2 beside section 4's seed 0, for that size's own noise margin (`seed_noise_margin`: section
-# 1's formula, $t_{0.975,2} \cdot s \cdot \sqrt{1 + 1/3}$). Both rows set the deeper stack (one
-# run) against the mean of the shallow stack's three seeds, at the usual budget.
-#
-# **Predict:** does the extra layer lower the error at $k = 32$? At $k = 2$?
+# Section 4's depth table at $k = 32$, drawn: each model's test error as a dot, beside the band
+# that section 1's noise margin puts around the mean of the shallow stack's three seeds (the
+# lesson's section 4 measures $k = 2$ as well).
 
 # %%
-from course_utils.verdicts import margin_word, noise_band_figure  # noqa: E402
+from course_utils.verdicts import noise_band_figure  # noqa: E402
 
-shallow_k2 = [ae_models[2]] + [train_dense(seed, n_latent=2) for seed in (1, 2)]  # seeds 0, 1, 2
-shallow_k2_mses = [test_mse(model) for model in shallow_k2]
-depth_rows = {  # k -> (shallow mean of 3 seeds, deeper seed 0, noise margin at that k)
-    32: (seed_mean, test_errors["784-128-64-32-64-128-784"][0], noise_margin),
-    2: (statistics.mean(shallow_k2_mses), test_mse(train_dense(0, n_latent=2, hidden=(128, 64))),
-        seed_noise_margin(shallow_k2_mses)),
-}
-print(f"test MSE per pixel after {steps_taken:,} steps (shallower 784-128-k: mean of seeds 0-2; "
-      "deeper 784-128-64-k: seed 0)")
-print(f"{'k':>4}{'shallower':>11}{'deeper':>9}{'change':>9}{'margin':>9}   in this run, the deeper is")
-for k, (shallow, deeper, margin) in depth_rows.items():
-    print(f"{k:>4}{shallow:>11.5f}{deeper:>9.5f}{deeper / shallow - 1:>+9.1%}{margin:>9.5f}   "
-          f"{margin_word(deeper, shallow, margin)} the shallower")
-
-# %%
 # extra code – the errors as dots, with the shallow stack's noise band
-pca2 = pca64.truncated(2)
-pca2_mse = mse_per_pixel(pca2.reconstruct(x_test.flatten(1)), x_test.flatten(1)).item()
 noise_band_figure(
     {"k = 32": {"PCA-32": pca_mse, "centred, seeds 0-2": seed_mses,
-                "centred deeper, seed 0": depth_rows[32][1], "raw pixels, seed 0": raw_mse},
-     "k = 2": {"PCA-2": pca2_mse, "centred, seeds 0-2": shallow_k2_mses,
-               "centred deeper, seed 0": depth_rows[2][1]}},
+                "centred deeper, seed 0": test_errors["784-128-64-32-64-128-784"][0],
+                "raw pixels, seed 0": raw_mse}},
     title=f"test MSE per pixel after {steps_taken:,} steps\n(shaded: the mean of 3 seeds ± the "
-          "noise margin; each panel on its own scale; the seed dots can overlap)")
+          "noise margin; the seed dots can overlap)")
 
 # %% [markdown]
-# A dot outside the shaded band differs from the centred 784-128-$k$ stack by more than the seed
-# noise. Where the two code sizes give different verdicts, depth is a choice to measure at the
-# code size you will use, as well as at the budget you can afford (the cells above).
+# A dot outside the shaded band differs from the centred 784-128-32 stack by more than the seed
+# noise. Depth is a choice to measure at the code size you will use, as well as at the budget you
+# can afford (the cells above).
 
 # %% [markdown]
 # ## J. What the brightness baseline tells us, and two tests of the autoencoder
