@@ -44,8 +44,7 @@ WHAT_IT_TRAINS = {  # row key (see row_key) -> the models it trains (the README'
     "k = 2 and 64 on 1,000 images, a deeper stack at k = 2 and 32 beside the shallow k = 2 at 2 "
     "more seeds, a digit AE and one without the 7s",
     "02 lab": "the lesson's models again, a twin without ReLUs, a ReLU-code AE, a greedy stack, "
-    "the k = 32 AE and a deeper stack continued to twice the steps, a deeper stack at k = 2 "
-    "beside the shallow k = 2 at 3 seeds, an output-bias-only AE, a "
+    "the k = 32 AE and a deeper stack continued to twice the steps, an output-bias-only AE, a "
     "1,000-image sweep, a digit AE without one class, 7 x 100-step dead-unit runs (4 optimiser "
     "settings, 3 centring variants), few-label classifiers, two t-SNE maps of the codes",
     "03": "every run with a 100-step rate warm-up: a dense AE and a centred conv AE, each at 3 "
