@@ -374,7 +374,8 @@ rows_figure({"original": show,
                   "(PCA row clipped to [0, 1]; the error above is unclipped)")
 
 # %% [markdown]
-# Both reconstructions are blurry: 32 numbers cannot hold every detail.
+# Both reconstructions are blurry: 32 numbers cannot hold every detail, and a decoder trained on
+# squared error returns an average of the images it cannot tell apart.
 #
 # ### Flat against curved
 #
@@ -792,7 +793,7 @@ else:
 # neighbourhoods are, not how **compact** a class's cluster is: a spread-out class whose images sit
 # next to their own kind scores high. The rates depend on the code's coordinates, which training
 # fixes arbitrarily: lab G. Lab T draws the codes with t-SNE, the map most often shown of a
-# latent space, and scores it the same way.
+# latent space, and scores it with a variant of this test.
 
 # %% [markdown]
 # ### A code is not a vector of class probabilities

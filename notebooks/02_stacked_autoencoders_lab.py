@@ -1264,8 +1264,7 @@ noise_band_figure(
     {"k = 32": {"PCA-32": pca_mse, "centred, seeds 0-2": seed_mses,
                 "centred deeper, seed 0": test_errors["784-128-64-32-64-128-784"][0],
                 "raw pixels, seed 0": raw_mse}},
-    title=f"test MSE per pixel after {steps_taken:,} steps\n(shaded: the mean of 3 seeds ± the "
-          "noise margin; the seed dots can overlap)")
+    title=f"test MSE per pixel, {steps_taken:,} steps\n(band: mean of 3 seeds\n± noise margin)")
 
 # %% [markdown]
 # A dot outside the shaded band differs from the centred 784-128-32 stack by more than the seed
