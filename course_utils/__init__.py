@@ -34,6 +34,7 @@ module               what it holds                                     first use
 ``anomaly``          reconstruction-error scores, ROC/AUROC            lesson 02
 ``verdicts``         is a difference real? margins, SEs, their words   lesson 02
 ``class_info``       class information in codes; choosing k            lesson 02
+``code_plane``       sliders over a 2-number code, decoded live        lesson 02
 ``conv``             conv and LSTM autoencoders, shape tables          lesson 03
 ``conv_probes``      receptive fields, checkerboard measures           lesson 03
 ``conv_filters``     shifted images, first-layer maps, dead channels   lesson 03

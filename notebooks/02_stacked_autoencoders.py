@@ -70,9 +70,8 @@ course = setup_course(seed=0)
 #
 # "Stacked" means several layers on each side: $784 \to 128 \to 32$ in the encoder and the mirror
 # image $32 \to 128 \to 784$ in the decoder. Such models were once pretrained **greedily**, one
-# layer at a time, then fine-tuned (Hinton & Salakhutdinov 2006, with RBMs; Bengio et al. 2007,
-# with small autoencoders, as lab E does); today they are trained **end to end**, as here. We use
-# Fashion-MNIST when it is available; the next cell prints which data is really in use.
+# layer at a time (Hinton & Salakhutdinov 2006; Bengio et al. 2007; lab E); today they are trained
+# **end to end**, as here. The next cell prints which data is in use (Fashion-MNIST if available).
 
 # %%
 from course_utils.data import load_dataset
@@ -337,8 +336,9 @@ print(f"In this run: centring changed the test error by {dense_mse / raw_mse - 1
 #    land from the mean of three, 95% of the time: about 5 standard deviations
 #    ($t_{0.975,2}\sqrt{1 + 1/3} \approx 4.97$; lab B derives it). A difference beyond it is
 #    **clearly** above or below (`margin_word`). Other models at $k = 32$ borrow this margin.
-# 2. **A sample of test images** (rates, sections 3 and 4). Two methods scored on the same images
-#    differ by a **paired standard error** (`compare_rates`); a difference counts beyond two.
+# 2. **A sample of test images** (rates, sections 3 and 4). When two methods are scored on the
+#    same images, their difference has a **paired standard error** (`compare_rates`); it counts
+#    when it is larger than two of them.
 # 3. **A bootstrap** (AUROCs, section 5): the test images redrawn with replacement 200 times give
 #    the standard error of an AUROC difference (`auroc_margin`; lab B writes the loop out).
 #
@@ -403,8 +403,8 @@ print(f"In this run: the AE's mean is {margin_word(seed_mean, pca_mse, noise_mar
 # %% [markdown]
 # The models are not fully converged: doubling the steps still lowered the error (the line
 # before last says by how much; lab H continues the model for as many steps again). So every
-# comparison holds at this budget; where a model already wins at half the budget, more steps are
-# unlikely to reverse it.
+# comparison is a statement about this budget; where a model already wins at half the budget,
+# more steps are unlikely to reverse it.
 
 # %%
 from course_utils.plots import rows_figure
@@ -1093,8 +1093,8 @@ else:
 # %%
 # extra code – the k = 2 AE's codes beside PCA-2's codes for the same test images
 pca2 = pca64.truncated(2)  # PCA with 2 components
-codes_k2 = {f"AE, k = 2 (nearest-neighbour rate {sweep[2]['AE NN']:.1%})":
-            predict(ae_models[2], x_test[:n_query], fn=encode),  # (n_query, 2)
+ae_codes_k2 = predict(ae_models[2], x_test[:n_query], fn=encode)  # (n_query, 2)
+codes_k2 = {f"AE, k = 2 (nearest-neighbour rate {sweep[2]['AE NN']:.1%})": ae_codes_k2,
             f"PCA-2 (nearest-neighbour rate {sweep[2]['PCA NN']:.1%})":
             pca2.encode(x_test[:n_query].flatten(1))}  # (n_query, 2)
 fig = NotebookFigure(figsize=(11, 4.6), layout="constrained")
@@ -1106,6 +1106,17 @@ for ax, (panel_title, points) in zip(fig.subplots(1, 2), codes_k2.items(), stric
 fig.legend(*ax.get_legend_handles_labels(), loc="outside right center", markerscale=3, fontsize=8)
 fig.suptitle(f"2-number codes of {n_query:,} {data.name} test images, coloured by class")
 fig
+
+# %% [markdown]
+# **Try it.** The two sliders move a point $z$ over the plane of the $k = 2$ model's codes, and the
+# right panel shows what the decoder makes of it. Move $z$ into a class's cluster, then between
+# two clusters, then past the edge of the data (the title compares the distance to the nearest
+# code with a typical spacing): what does the decoder draw? (A saved copy shows no slider.)
+
+# %% tags=["nbval-ignore-output"]
+from course_utils.code_plane import code_plane_view
+
+code_plane_view(ae_models[2], ae_codes_k2, query_y, data.classes)
 
 # %% [markdown]
 # ### One more layer, at two code sizes
@@ -1415,7 +1426,7 @@ images_figure(torch.cat([sevens, predict(novel_ae, sevens)]), ncols=8, size=1.2,
 # %% [markdown]
 # Why hard? An AE that never saw a 7 can still rebuild some 7s well, from what it learned on the
 # other digits; those score like known digits and pass the threshold. The titles show each 7's
-# error and verdict above its reconstruction.
+# error, and whether it passed or was flagged, above its reconstruction.
 
 # %% [markdown]
 # ## The recipe, and four numbers from this run

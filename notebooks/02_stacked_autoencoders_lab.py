@@ -1120,7 +1120,8 @@ print("In this run: " + (f"the cut from k = {', '.join(map(str, close_calls))} i
 # components.
 #
 # Are the error ratios a matter of training budget? Every model got the same number of steps,
-# and section 1 measured what halving them costs. The setup continued that model (a copy of it, `longer`) for as many steps again, with
+# and section 1 measured what halving them costs. The setup continued section 1's centred $k = 32$
+# model (a copy of it, `longer`) for as many steps again, with
 # a fresh Adam, a fresh cosine schedule from 5e-3 and another batch order (so it is a continued
 # run, not one trained for twice the steps on a single schedule; its error first rises while the
 # rate is high again), recording its validation curve; the cell measures its validation error

@@ -24,7 +24,7 @@ INFRASTRUCTURE = {"settings", "deprecation", "moved", "course", "inputs", "data_
                   "recorders"}  # fmt: skip
 LESSON = {
     "pca": 1, "models": 1, "toy_manifolds": 1, "anomaly": 2, "verdicts": 2, "class_info": 2,
-    "conv": 3,
+    "code_plane": 2, "conv": 3,
     "conv_probes": 3, "conv_filters": 3, "rate_search": 3,
     "corruption": 4, "denoising": 4, "sparse": 5, "contractive": 5, "vae": 6, "elbo": 6,
     "vae_views": 6, "beta_vae": 7, "cvae": 7, "gumbel": 7, "curves": 7, "code_probes": 7,
