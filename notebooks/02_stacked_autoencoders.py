@@ -36,18 +36,17 @@
 # **Map.** Minutes, reading the printed results included (200 words a minute, plus 30 s per code
 # cell):
 # 1. A stacked autoencoder, built by hand and centred; how the lesson decides (seeds, budget);
-#    against PCA, flat against curved (about 16 min).
+#    against PCA, flat against curved (about 15 min).
 # 2. Tied weights: half the parameters, at what cost in error (about 8 min).
 # 3. The latent space: codes against pixels, a linear probe, and decoding between two codes
 #    (about 7 min).
-# 4. The bottleneck sweep: code sizes 2 to 64, a rule to choose one, and one more layer at two
-#    code sizes (about 10 min).
+# 4. The bottleneck sweep: code sizes 2 to 64, a rule to choose one, sliders over a 2-number
+#    code, and one more layer at two code sizes (about 10 min).
 # 5. Anomaly detection: AUROC against two baselines and on brightness-matched images, and a
-#    held-out digit (about 13 min).
+#    held-out digit (about 12 min).
 #
-# **Core path:** with this introduction, the recipe and the Summary, about 59 minutes, reading the
-# printed results included; the quiz's 20 questions at 30 s each add about 10: about 69 minutes
-# in all.
+# **Core path:** with this introduction, the recipe and the Summary, about 56 minutes; the quiz's
+# 20 questions at 30 s each add about 10: about 66 minutes in all.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
