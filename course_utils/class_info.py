@@ -203,6 +203,29 @@ def doubling_cuts(valid_errors: dict[int, float]) -> dict[int, float]:
             for a, b in pairwise(ks)}  # fmt: skip
 
 
+def doubling_cut_ranges(
+    valid_errors: dict[int, float], relative_margin: float
+) -> dict[int, tuple[float, float]]:
+    """{k: validation error}, a relative noise margin m -> {k: (lowest, highest) cut per doubling}.
+
+    Each error may be off by m of itself (e.g. a seed noise margin / the mean error): the cut from
+    a to b is lowest with e_a (1 - m) and e_b (1 + m), highest the other way round. A range that
+    contains the rule's line (15%) is a close call: another seed could move the choice of k.
+    """
+    if not 0 <= relative_margin < 1:
+        raise InputError(
+            f"doubling_cut_ranges expects the margin as a fraction of the error in [0, 1), but "
+            f"received {relative_margin}. Pass e.g. noise_margin / seed_mean."
+        )
+    doubling_cuts(valid_errors)  # the same checks of the errors
+    ks, m = sorted(valid_errors), relative_margin
+    lowest = {a: 1 - (valid_errors[b] * (1 + m) / (valid_errors[a] * (1 - m)))
+              ** (1 / math.log2(b / a)) for a, b in pairwise(ks)}  # fmt: skip
+    highest = {a: 1 - (valid_errors[b] * (1 - m) / (valid_errors[a] * (1 + m)))
+               ** (1 / math.log2(b / a)) for a, b in pairwise(ks)}  # fmt: skip
+    return {a: (lowest[a], highest[a]) for a in lowest}
+
+
 def elbow_k(valid_errors: dict[int, float], min_cut: float = 0.15) -> int | None:
     """The smallest k after which doubling k cuts the validation error by less than ``min_cut``;
     None when every step tried still cuts more (then try wider codes)."""

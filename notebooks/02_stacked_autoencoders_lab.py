@@ -36,7 +36,8 @@
 # - E. Greedy layer-by-layer training against end-to-end training, at the same steps.
 # - F. With only 100 or 1,000 labels, do the codes help? Nearest neighbours and fine-tuning.
 # - G. What does the decoder make of codes around real ones? A grid, and a latent traversal.
-# - H. Which code sizes tie on class information, and what do twice the steps change?
+# - H. Could another seed move the choice of $k$? Which code sizes tie on class information, and
+#   what do twice the steps change?
 # - I. A deeper stack against this one, at two budgets.
 # - J. Is the anomaly score brightness in disguise? Correlations and brightness-matched sets;
 #   one test image per outcome; precision measured at rarer anomalies.
@@ -47,10 +48,12 @@
 # - O. Common mistakes, each with the section that measures it.
 # - P. When is the transpose the least-squares decoder of a linear encoder?
 # - Q. The copy mistake, and the gradient of a shared weight.
-# - R. Details: the output-bias start alone, per-class rates, the probe's steps, the sweep on
-#   1,000 images, the false-alarm rate at 95% recall.
+# - R. Details: the output-bias start alone, per-class rates, the sweep on 1,000 images, the
+#   false-alarm rate at 95% recall.
 # - S. Retrieval: the 5 nearest images in code and in pixel space.
 # - T. A t-SNE map of the codes, scored, at two perplexities.
+#
+# **Short on time?** A, B, D, I and J are the most instructive, about 15 minutes each.
 
 
 # %%
@@ -1091,21 +1094,14 @@ print(f"In this run: the AE codes' rates {shape}; at k = 32 they "
 # could move the choice by one size.
 
 # %%
-rel = noise_margin / seed_mean  # section 1's noise margin as a share of the error
+from course_utils.class_info import doubling_cut_ranges  # each error moved by m of itself
 
-
-def cut_range(a: int, b: int) -> tuple[float, float]:
-    """The cut from k = a to k = b with each error moved by the margin, against the other."""
-    e_a, e_b, doublings = sweep[a]["AE valid"], sweep[b]["AE valid"], math.log2(b / a)
-    return (1 - (e_b * (1 + rel) / (e_a * (1 - rel))) ** (1 / doublings),
-            1 - (e_b * (1 - rel) / (e_a * (1 + rel))) ** (1 / doublings))
-
-
-for a, b in pairwise(sweep_sizes):
-    low, high = cut_range(a, b)
+cut_ranges = doubling_cut_ranges({k: sweep[k]["AE valid"] for k in sweep_sizes},
+                                 noise_margin / seed_mean)  # section 1's margin, as a share
+for (a, b), (low, high) in zip(pairwise(sweep_sizes), cut_ranges.values(), strict=True):
     print(f"cut per doubling from k = {a} to {b}: {low:.1%} to {high:.1%}"
           + ("   <- straddles the 15% line" if low < 0.15 < high else ""))
-close_calls = [a for a, b in pairwise(sweep_sizes) if cut_range(a, b)[0] < 0.15 < cut_range(a, b)[1]]
+close_calls = [a for a, (low, high) in cut_ranges.items() if low < 0.15 < high]
 print("In this run: " + (f"the cut from k = {', '.join(map(str, close_calls))} is a close call: "
                          "another seed could move the rule's choice by one size." if close_calls
                          else "no cut is within seed noise of the 15% line: the rule's choice "
@@ -1219,8 +1215,8 @@ gap_trend = ("narrows" if abs(depth_diffs[1]) < abs(depth_diffs[0]) - trend_marg
 print(f"with twice the steps the gap {gap_trend} (noise margin of a change of the gap: "
       f"{trend_margin:.5f})")
 steps_per_epoch = math.ceil(len(x_train) / batch_size)
-print("the deeper stack's own validation curve at the first budget:",
-      late_fall(deep_history, steps_per_epoch))
+print("the deeper stack's own validation curve at the first budget (its cosine rate ends at 0, so a "
+      "flat end is the schedule's, not convergence):", late_fall(deep_history, steps_per_epoch))
 for name, histories in (("shallower", (dense_history, longer_history)),
                         ("deeper", (deep_history, deep_long_history))):
     both = {"valid_loss": histories[0]["valid_loss"] + histories[1]["valid_loss"]}
@@ -2090,11 +2086,6 @@ images_figure(torch.stack(tiles), ncols=11, titles=tile_titles, size=1.05, title
               title="query | 5 nearest in code space (k = 32) | 5 nearest in pixel space")
 
 # %% [markdown]
-# Back to [lesson 02](02_stacked_autoencoders.ipynb) ·
-# Next: [03 · Convolutional autoencoders](03_convolutional_autoencoders.ipynb).
-
-
-# %% [markdown]
 # ## T. A t-SNE map of the codes
 #
 # *Optional; it draws the latent space the way most papers and tutorials do, and scores the
@@ -2170,3 +2161,6 @@ fig
 # see what the seed changes). scikit-learn's `TSNE` also has no encoder: a new image needs a new map
 # (parametric variants learn one). So measure on the codes; the map only shows them.
 
+# %% [markdown]
+# Back to [lesson 02](02_stacked_autoencoders.ipynb) ·
+# Next: [03 · Convolutional autoencoders](03_convolutional_autoencoders.ipynb).

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from course_utils.class_info import (
+    doubling_cut_ranges,
     doubling_cuts,
     elbow_k,
     few_label_nn,
@@ -13,6 +14,7 @@ from course_utils.class_info import (
     linear_probe,
     nearest_neighbour_hits,
 )
+from course_utils.inputs import InputError
 
 
 def test_nearest_neighbour_hits_match_a_loop_over_the_references():
@@ -194,3 +196,22 @@ def test_few_label_nn_refuses_arrays_that_do_not_line_up():
         few_label_nn(x, x, y, x[:1], x[:1], y[:1], n_labels=5)
     with pytest.raises(ValueError, match="integer class labels"):
         few_label_nn(x, x, y.float(), x, x, y, n_labels=5)
+
+
+def test_doubling_cut_ranges_bracket_the_cut_and_widen_with_the_margin():
+    errors = {2: 0.02839, 8: 0.0164, 32: 0.01, 64: 0.0085}
+    cuts = doubling_cuts(errors)
+    exact = doubling_cut_ranges(errors, 0.0)
+    assert all(exact[k] == pytest.approx((cut, cut)) for k, cut in cuts.items())
+    ranges = doubling_cut_ranges(errors, 0.015)
+    for k, (low, high) in ranges.items():
+        assert low < cuts[k] < high
+    # by hand, 32 -> 64 (one doubling): the errors moved 1.5% against each other
+    assert ranges[32][0] == pytest.approx(1 - 0.0085 * 1.015 / (0.01 * 0.985))
+    assert ranges[32][1] == pytest.approx(1 - 0.0085 * 0.985 / (0.01 * 1.015))
+    wider = doubling_cut_ranges(errors, 0.05)
+    assert wider[32][0] < ranges[32][0] and wider[32][1] > ranges[32][1]
+    with pytest.raises(InputError, match="fraction of the error"):
+        doubling_cut_ranges(errors, 1.5)
+    with pytest.raises(InputError, match="finite errors"):
+        doubling_cut_ranges({2: 1.0}, 0.01)
