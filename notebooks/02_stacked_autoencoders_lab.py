@@ -53,7 +53,8 @@
 # - S. Retrieval: the 5 nearest images in code and in pixel space.
 # - T. A t-SNE map of the codes, scored, at two perplexities.
 #
-# **Short on time?** A, B, D, I and J are the most instructive, about 15 minutes each.
+# **Short on time?** A, B, D, I and J are the most instructive: about 30 minutes together, reading
+# the printed results (the setup's training adds a few minutes of waiting).
 
 
 # %%
