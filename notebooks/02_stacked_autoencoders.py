@@ -69,11 +69,12 @@ course = setup_course(seed=0)
 #
 # "Stacked" means several layers on each side: $784 \to 128 \to 32$ in the encoder and the mirror
 # image $32 \to 128 \to 784$ in the decoder. Such models were once pretrained **greedily**, one
-# layer at a time (Hinton & Salakhutdinov 2006; Bengio et al. 2007; lab E); today they are trained
-# **end to end**, as here. Why stack? Lesson 01's small nonlinear autoencoder followed a curved arc
-# that PCA's straight line cut across; each extra layer can bend the map once more, building on
-# what the layer below computes. Whether that pays is a measurement: against PCA in this section,
-# one layer deeper in section 4. The next cell prints which data is in use.
+# layer at a time (Hinton & Salakhutdinov 2006 with RBMs; Bengio et al. 2007 with autoencoders, as
+# lab E does); today they are trained **end to end**, as here. Why stack? Lesson 01's small
+# nonlinear autoencoder followed a curved arc that PCA's straight line cut across; each hidden
+# ReLU layer can bend the map once more. Whether the hidden layers pay is a measurement: this
+# section separates their share of the gain over PCA from the output sigmoid's, and section 4
+# goes one layer deeper. The next cell prints which data is in use.
 
 # %%
 from course_utils.data import load_dataset
@@ -338,8 +339,9 @@ print(f"In this run: centring changed the test error by {dense_mse / raw_mse - 1
 # 2. for rates on the same test images (sections 3 and 4), two **paired standard errors**;
 # 3. for AUROCs (section 5), two **bootstrap** standard errors.
 #
-# Lab B derives all three. The cell trains seeds 1 and 2 beside seed 0 for the margin, and seed 0
-# for half the steps: the budget is a question of its own.
+# Yardsticks 2 and 3 judge one trained model (seed 0) on one sample of test images, not the
+# training seed. Lab B derives all three. The cell trains seeds 1 and 2 beside seed 0 for the
+# margin, and seed 0 for half the steps: the budget is a question of its own.
 
 # %%
 import statistics
@@ -348,12 +350,13 @@ from course_utils.verdicts import margin_word, t_quantile  # t quantiles: the la
 
 
 def train_dense(seed: int, n_latent: int = 32, hidden: tuple[int, ...] = (128,),
-                n_epochs: int | None = None):
+                n_epochs: int | None = None, activation: type[nn.Module] = nn.ReLU):
     """Train a centred DenseAutoencoder 784-hidden-n_latent-reversed hidden-784 (default
-    784-128-32-128-784) with this section's recipe (``n_epochs``, default ``epochs``) on
-    course.device; return it on the CPU."""
+    784-128-32-128-784, ReLU hidden layers) with this section's recipe (``n_epochs``, default
+    ``epochs``) on course.device; return it on the CPU."""
     torch.manual_seed(seed)  # the initial weights
-    model = DenseAutoencoder(784, hidden=hidden, n_latent=n_latent, input_mean=mean_image)
+    model = DenseAutoencoder(784, hidden=hidden, n_latent=n_latent, input_mean=mean_image,
+                             activation=activation)
     model = model.to(course.device)
     fit(model, x_train.to(course.device), epochs=n_epochs or epochs, lr=5e-3,
         callbacks=[CosineDecay()], batch_size=batch_size, seed=seed, verbose=False)  # seed: batches
@@ -381,7 +384,10 @@ else:
 #
 # PCA-32, fitted on the same training images, is the baseline. It has no seed, so the AE's mean of
 # three seeds is judged against it with the noise margin (a cautious test: the margin allows for
-# one more run). Expect the autoencoder below PCA, which reconstructs on a flat subspace.
+# one more run). But the AE differs from PCA in two ways: its hidden ReLU layers, and the sigmoid
+# that keeps its outputs in $[0, 1]$. A **twin without hidden ReLUs** (`nn.Identity` in their
+# place: an affine map of rank at most 32, then the sigmoid) separates the two. Expect the
+# autoencoder below PCA; how the gain splits is an open question.
 
 # %%
 from course_utils.pca import PCA
@@ -393,14 +399,24 @@ print(f"{data.name}, 32 numbers per image, {steps_taken:,} steps ({course.mode} 
       f"({seed_mean / pca_mse:.0%} of PCA's), raw-pixel AE {raw_mse:.5f}")
 print(f"In this run: the AE's mean is {margin_word(seed_mean, pca_mse, noise_margin)} PCA-32's; "
       f"the raw-pixel AE is {margin_word(raw_mse, seed_mean, noise_margin)} the centred mean"
-      + ("." if half_mse is None else f"; at half the budget the AE is already "
+      + ("." if half_mse is None else f"; at half the budget the AE is "
          f"{margin_word(half_mse, pca_mse, noise_margin)} PCA-32's."))
+twin = train_dense(0, activation=nn.Identity)  # no hidden ReLU: only the sigmoid is nonlinear
+twin_mse = pixel_mse(twin)
+print(f"twin without hidden ReLUs (seed 0): {twin_mse:.5f}, "
+      f"{margin_word(twin_mse, seed_mean, noise_margin)} the AE's mean")
+if pca_mse - seed_mean > noise_margin:  # a gain to split
+    sigmoid_share = (pca_mse - twin_mse) / (pca_mse - seed_mean)  # of the AE's gain over PCA
+    print(f"In this run: of the AE's gain over PCA ({pca_mse - seed_mean:.5f}), the twin (the "
+          f"sigmoid, no hidden ReLU) gets {sigmoid_share:.0%}; the hidden ReLUs add the rest, "
+          f"{1 - sigmoid_share:.0%} (one ablation order, lab C).")
+else:
+    print("In this run: the AE is not clearly below PCA-32, so there is no gain to split.")
 
 # %% [markdown]
-# The models are not fully converged: doubling the steps still lowered the error (the line
-# before last says by how much; lab H continues the model for as many steps again). So every
-# comparison is a statement about this budget; where a model already wins at half the budget,
-# more steps are unlikely to reverse it.
+# The models are not fully converged: doubling the steps still lowered the error (lab H continues
+# the model for as many steps again), so every comparison is a statement about this budget. The
+# last line credits the hidden layers only with their measured share of the gain over PCA.
 
 # %%
 from course_utils.plots import rows_figure
@@ -422,7 +438,8 @@ rows_figure({"original": show,
 # autoencoder's decoder bends (its ReLU and its sigmoid), so its 32 numbers can trace a curved
 # surface, as lesson 01's small nonlinear autoencoder followed the arc that PCA's line cut across.
 # Two measurements on the test images: the share of the variance of a model's reconstructions
-# outside the best 32-dimensional plane **for those reconstructions** (0 for any flat model), and
+# outside the best 32-dimensional plane **for those reconstructions** (0 for any flat model; a
+# sigmoid bends a plane too, so the twin without hidden ReLUs is measured beside them), and
 # the error of the best plane for the test images, PCA fitted on the test images themselves: no
 # reconstruction on a 32-dimensional plane can have a lower error on them.
 
@@ -437,17 +454,20 @@ flat_x_hat = pca32.reconstruct(x_test.flatten(1))  # (N, 784)
 curved_x_hat = predict(dense, x_test).flatten(1)  # (N, 784)
 best_plane = PCA(32).fit(x_test.flatten(1))  # fitted on the test images: no plane does better
 best_plane_mse = mse_per_pixel(best_plane.reconstruct(x_test.flatten(1)), x_test.flatten(1)).item()
+twin_x_hat = predict(twin, x_test).flatten(1)  # (N, 784)
 print(f"variance of the reconstructions outside the best 32-dimensional plane for them: PCA-32 "
-      f"{share_off_plane(flat_x_hat):.1%}, stacked AE-32 {share_off_plane(curved_x_hat):.1%}")
-print(f"test MSE per pixel: best plane for the test images {best_plane_mse:.5f}, stacked AE-32 "
-      f"(seed 0) {dense_mse:.5f}")
+      f"{share_off_plane(flat_x_hat):.1%}, twin without hidden ReLUs "
+      f"{share_off_plane(twin_x_hat):.1%}, stacked AE-32 {share_off_plane(curved_x_hat):.1%}")
+print(f"test MSE per pixel: best plane for the test images {best_plane_mse:.5f}, twin {twin_mse:.5f},"
+      f" stacked AE-32 (seed 0) {dense_mse:.5f}")
 print("In this run: the trained AE's error is "
       + ("below the best plane's: no flat 32-number reconstruction of these images can match "
          "it." if dense_mse < best_plane_mse
          else "not below the best plane's: at this budget, leaving the plane has not paid off."))
 
 # %% [markdown]
-# How much of the gain needs the hidden ReLUs? Lab C trains a twin without them.
+# Lab C compares the twin with PCA clipped to $[0, 1]$, which keeps PCA flat but its pixels in
+# range.
 
 # %% [markdown]
 # ## 2. Tied weights
@@ -1030,7 +1050,8 @@ if max(gap for _, gap in small_k.values()) <= overfit_at:
 else:
     print(f"In this run: the gap {'grows' if gap_grows else 'does not grow'} at every step up in k, "
           f"and the validation error {'falls' if valid_falls else 'does not fall'} at every step"
-          + (": a large gap alone is no reason to shrink k." if gap_grows and valid_falls else "."))
+          + (": a large gap alone is no reason to shrink k" if gap_grows and valid_falls else "")
+          + " (one seed per size: no noise margin here).")
 
 # %%
 # extra code – the same 8 test images, reconstructed by the sweep's models (rows: k = 2 ... 64)
@@ -1047,7 +1068,9 @@ rows_figure(sweep_rows, title="the same test images from k numbers (MSE: all tes
 # size that overfits more can still have the lower validation error.
 #
 # **Choosing $k$: a diminishing-returns rule.** Take the smallest $k$ after which doubling $k$ cuts
-# the validation error by less than 15% (a choice, not an elbow the curve must have), then, if the codes serve retrieval, check on validation images that its
+# the validation error by less than 15% (a choice, not an elbow the curve must have; the package
+# calls it `elbow_k`). From $k = 2$ to 8 is two doublings: the cut per doubling is then the
+# geometric mean of the two. Then, if the codes serve retrieval, check on validation images that its
 # nearest-neighbour rate ties the best. Expect the cut to shrink as $k$ grows: the first code
 # numbers capture the broad shapes all images share.
 
@@ -1081,7 +1104,8 @@ print(f"{cut_words}; {rule_words}")
 if rule_k is not None:  # each error moved by section 1's noise margin, as a share of the error
     low, high = doubling_cut_ranges({k: sweep[k]["AE valid"] for k in sweep_sizes},
                                     noise_margin / seed_mean)[rule_k]
-    print(f"that cut with each error moved by section 1's noise margin: {low:.1%} to {high:.1%}"
+    print(f"that cut with each error moved by section 1's k = 32 noise margin "
+          f"({noise_margin / seed_mean:.1%} of the error, assumed at every k): {low:.1%} to {high:.1%}"
           + (": within seed noise of the 15% line, so another seed could pick the next size"
              if low < 0.15 < high else ": clear of the 15% line"))
 print(f"nearest-neighbour rate, {n_valid:,} validation images: k = {chosen_k} "
@@ -1121,7 +1145,9 @@ fig
 # **Try it.** The two sliders move a point $z$ over the plane of the $k = 2$ model's codes, and the
 # right panel shows what the decoder makes of it. Move $z$ into a class's cluster, then between
 # two clusters, then past the edge of the data (the title compares the distance to the nearest
-# code with a typical spacing): what does the decoder draw? (A saved copy shows no slider.)
+# code with a typical spacing): what does the decoder draw? Far out, a ReLU decoder is linear
+# along any straight path, so the pixels' logits grow in size and the sigmoid saturates them to
+# black or white. (A saved copy shows no slider.)
 
 # %% tags=["nbval-ignore-output"]
 from course_utils.code_plane import code_plane_view
@@ -1433,6 +1459,14 @@ ink = novel_x.mean(dim=(1, 2, 3))  # (N_novel,) mean pixel value of each unseen 
 print("mean pixel value: " + ", ".join(f"{int(group.sum())} 7s {name} {ink[group].mean():.3f}"
                                       for name, group in (("that pass", ~flagged),
                                                           ("flagged", flagged)) if group.any()))
+if flagged.sum() > 1 and (~flagged).sum() > 1:  # a difference of two means, with its SE
+    ink_gap = Comparison((ink[flagged].mean() - ink[~flagged].mean()).item(),
+                         math.sqrt(ink[flagged].var() / flagged.sum() + ink[~flagged].var()
+                                   / (~flagged).sum()))
+    ink_words = {"above": "more ink than", "below": "less ink than",
+                 "indistinguishable from": "about as much ink as"}[ink_gap.word]
+    print(f"In this run: the flagged 7s carry {ink_words} those that pass (difference "
+          f"{ink_gap.difference:+.3f}, two standard errors {2 * ink_gap.se:.3f}).")
 images_figure(torch.cat([novel_x[pick], predict(novel_ae, novel_x[pick])]), ncols=len(pick),
               size=1.2, titles=marks + ["rebuilt"] * len(pick), titles_size=9,
               title=f"top: test {digits.classes[held_out]}s (error per pixel; threshold "
@@ -1441,9 +1475,9 @@ images_figure(torch.cat([novel_x[pick], predict(novel_ae, novel_x[pick])]), ncol
 # %% [markdown]
 # Why hard? An AE that never saw a 7 still rebuilds many 7s from what it learned on the other
 # digits: those score like known digits and pass. The figure sets the first 7s that pass beside
-# the first that are flagged, each with its error; the printed line compares how much ink the two
-# groups carry. These numbers come from this run's
-# training digits (the data note above says how many): with another number the verdicts are
+# the first that are flagged, each with its error; the printed lines test whether the flagged 7s
+# carry more ink. These numbers come from this run's
+# training digits (the lines above print how many): with another number the verdicts are
 # recomputed and can differ.
 
 # %% [markdown]
@@ -1479,7 +1513,8 @@ print(f"In this run: the AE {'beats' if beats_both else 'does not beat'} PCA-32 
 # ## Summary
 #
 # - A stacked autoencoder with a linear code is a few lines of `nn.Sequential`. Its decoder
-#   bends, so its reconstructions can leave the flat plane to which PCA's are bound.
+#   bends, so its reconstructions can leave the flat plane to which PCA's are bound; part of its
+#   gain over PCA comes from the output sigmoid alone (the twin without hidden ReLUs).
 # - Raw pixels (all at least 0) can kill hidden ReLU units silently; **centring** guards the
 #   first layer (number 1 above).
 # - Tied weights use each encoder matrix (one `nn.Parameter`) twice: about half the parameters.

@@ -619,8 +619,8 @@ print(f"In this run: {n_beyond} of the {len(verdict_checks)} differences behind 
 # %% [markdown]
 # ## C. Is it the nonlinearity? A twin without ReLUs
 #
-# *Optional; it adds a split of the stacked AE's gain over PCA between the hidden ReLUs and
-# the output sigmoid.*
+# *Optional; it takes the lesson's split of the stacked AE's gain over PCA (hidden ReLUs against
+# the output sigmoid) further, beside PCA clipped to $[0, 1]$.*
 #
 # *Takeaway: "nonlinear beats linear" has parts; the printed split says how much of the AE's
 # gain over PCA removing the ReLUs costs and how much the twin with only the output sigmoid
