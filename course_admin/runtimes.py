@@ -40,10 +40,10 @@ WHAT_IT_TRAINS = {  # row key (see row_key) -> the models it trains (the README'
     "twice more at constant rates), 5 toy linear AEs (the lesson's, cosine, constant-rate and "
     "full-batch controls, L2-penalised)",
     "02": "every run with a cosine-decayed rate: a dense AE-32 (raw pixels and centred, 3 seeds, "
-    "and at half the steps), a tied AE and the dense AE on 1,000 images, a bottleneck sweep "
-    "(k = 2, 8, 32, 64) and "
-    "k = 2 and 64 on 1,000 images, a deeper stack at k = 2 and 32 beside the shallow k = 2 at 2 "
-    "more seeds, a digit AE and one without the 7s",
+    "and at half the steps), a twin without hidden ReLUs, a tied AE and the dense AE on 1,000 "
+    "images, a bottleneck sweep (k = 2, 8, 32, 64) and k = 2 and 64 on 1,000 images, a deeper "
+    "stack at k = 2 and 32 beside the shallow k = 2 at 2 more seeds, a digit AE and one without "
+    "the 7s",
     "02 lab": "the lesson's models again, a twin without ReLUs, a ReLU-code AE, a greedy stack, "
     "the k = 32 AE and a deeper stack continued to twice the steps, an output-bias-only AE, a "
     "1,000-image sweep, a digit AE without one class, 7 x 100-step dead-unit runs (4 optimiser "

@@ -339,8 +339,8 @@ print(f"In this run: centring changed the test error by {dense_mse / raw_mse - 1
 # 2. for rates on the same test images (sections 3 and 4), two **paired standard errors**;
 # 3. for AUROCs (section 5), two **bootstrap** standard errors.
 #
-# Yardsticks 2 and 3 judge one trained model (seed 0) on one sample of test images, not the
-# training seed. Lab B derives all three. The cell trains seeds 1 and 2 beside seed 0 for the
+# Yardsticks 2 and 3 judge one trained model (seed 0) on one sample of test images: they do not
+# cover another training seed. Lab B derives all three. The cell trains seeds 1 and 2 beside seed 0 for the
 # margin, and seed 0 for half the steps: the budget is a question of its own.
 
 # %%
@@ -466,8 +466,8 @@ print("In this run: the trained AE's error is "
          else "not below the best plane's: at this budget, leaving the plane has not paid off."))
 
 # %% [markdown]
-# Lab C compares the twin with PCA clipped to $[0, 1]$, which keeps PCA flat but its pixels in
-# range.
+# Lab C also measures PCA with its reconstructions clipped to $[0, 1]$, the range the sigmoid
+# enforces.
 
 # %% [markdown]
 # ## 2. Tied weights
