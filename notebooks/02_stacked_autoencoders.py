@@ -33,10 +33,11 @@
 # 6. use reconstruction error as an anomaly score, with AUROC, a validation threshold and
 #    baselines.
 #
-# **Map.** Minutes, reading the printed results included (200 words a minute, plus 30 s per code
-# cell):
+# **Map.** Minutes by a formula: 200 words a minute for the text and the printed results, plus
+# 30 s per code cell. Studying the code and the figures takes longer, and training adds about
+# 3 minutes of waiting on a laptop CPU.
 # 1. A stacked autoencoder, built by hand and centred; how the lesson decides (seeds, budget);
-#    against PCA, flat against curved (about 15 min).
+#    against PCA, flat against curved (about 16 min).
 # 2. Tied weights: half the parameters, at what cost in error (about 8 min).
 # 3. The latent space: codes against pixels, a linear probe, and decoding between two codes
 #    (about 7 min).
@@ -45,8 +46,8 @@
 # 5. Anomaly detection: AUROC against two baselines and on brightness-matched images, and a
 #    held-out digit (about 12 min).
 #
-# **Core path:** with this introduction, the recipe and the Summary, about 57 minutes; the quiz's
-# 20 questions at 30 s each add about 10: about 67 minutes in all.
+# **Core path:** with this introduction, the recipe and the Summary, about 58 minutes; the quiz's
+# 20 questions at 30 s each add about 10: about 68 minutes in all.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
