@@ -511,10 +511,10 @@ print(f"In this run, the control {control} after {first_n} steps: {control_last}
       f"{control_err:.1f}, against Adam's {adam_last} at {adam_err:.1f}; {control_words}.")
 raw_last = dead_last["Adam, lr 5e-3"]
 print(f"In this run, after {first_n} steps with Adam at lr 5e-3: raw pixels {raw_last} dead; "
-      + "; ".join(f"{name.removesuffix(', Adam')}: {dead_last[name]} dead ("
-                  + ("fewer" if dead_last[name] < raw_last else "not fewer") + ")"
+      + "; ".join(f"{name.removesuffix(', Adam')}: {dead_last[name]} dead "
+                  f"({dead_last[name] - raw_last:+d})"
                   for name in ("bias start only, Adam", "input centring only, Adam",
-                               "both (centred), Adam")) + ".")
+                               "both (centred), Adam")) + " (one seed each: no margin).")
 
 # %% [markdown]
 # Compare the rows with the mechanism. Adam's step size is set by lr, not by the gradient, so
@@ -1950,7 +1950,7 @@ for name, dead, mse in (("raw pixels", raw_dead, raw_mse),
 bias_share = (raw_mse - bias_only_mse) / (raw_mse - dense_mse) if raw_mse != dense_mse else 0.0
 print(f"In this run: the output-bias start alone got {bias_share:.0%} of centring's change in "
       f"test error; it left {bias_only_dead[0]} of the raw model's {raw_dead[0]} dead encoder units "
-      f"dead (" + ("fewer" if bias_only_dead[0] < raw_dead[0] else "not fewer") + f"), and adding "
+      f"dead ({bias_only_dead[0] - raw_dead[0]:+d}; one seed each, no margin), and adding "
       f"the input centring left {centred_dead[0]}.")
 
 # %% [markdown]
