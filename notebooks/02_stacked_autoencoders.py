@@ -46,8 +46,8 @@
 # 5. Anomaly detection: AUROC against two baselines and on brightness-matched images, and a
 #    held-out digit (about 12 min).
 #
-# **Core path:** with this introduction, the recipe and the Summary, about 58 minutes; the quiz's
-# 20 questions at 30 s each add about 10: about 68 minutes in all.
+# **Core path:** with this introduction, the recipe and the Summary, about 59 minutes; the quiz's
+# 20 questions at 30 s each add about 10: about 69 minutes in all.
 
 # %%
 # Setup (extra code): on Colab, install the course package; locally it is already installed.
