@@ -225,7 +225,7 @@ from course_utils.schedules import CosineDecay
 from course_utils.train import fit
 
 mean_image = data.train.x.mean(dim=0)  # (1, 28, 28): the average training image
-epochs = 2  # 844 steps of 128 images on the full 54,000 training images
+epochs = 2  # 844 steps of 128 images on the full 54,000 training images (fewer on a smaller split)
 torch.manual_seed(0)
 centred = CentredStackedAE(mean_image)
 torch.manual_seed(0)  # the same initial weights
