@@ -1089,16 +1089,17 @@ print(f"In this run: the AE codes' rates {shape}; at k = 32 they "
 
 # %% [markdown]
 # **Could another seed move the rule's choice?** Section 4's rule compares each doubling's cut
-# with a 15% line, but every validation error carries seed noise. Move each error by section 1's
-# noise margin (as a share of the error, assumed the same at every $k$), one up and one down,
-# to get the range of each cut; a range that straddles the line is a close call: another seed
-# could move the choice by one size.
+# with a 15% line, but every validation error carries seed noise. Move the two errors of each
+# cut apart by section 1's one-run-against-one-run margin $t \cdot s \sqrt 2$ (half up, half down;
+# k = 32's, as a share of the error, borrowed at every $k$) to get the range of each cut; a range
+# that straddles the line is a close call: another seed could move the choice by one size.
 
 # %%
 from course_utils.class_info import doubling_cut_ranges  # each error moved by m of itself
 
+one_against_one = t_quantile(0.975, n_seeds - 1) * seed_sd * 2**0.5  # section 1's pair margin
 cut_ranges = doubling_cut_ranges({k: sweep[k]["AE valid"] for k in sweep_sizes},
-                                 noise_margin / seed_mean)  # section 1's margin, as a share
+                                 one_against_one / 2 / seed_mean)  # half of it, as a share
 for (a, b), (low, high) in zip(pairwise(sweep_sizes), cut_ranges.values(), strict=True):
     print(f"cut per doubling from k = {a} to {b}: {low:.1%} to {high:.1%}"
           + ("   <- straddles the 15% line" if low < 0.15 < high else ""))
